@@ -1,0 +1,39 @@
+"""Where fraudctl points: the local system by default, a deployed stack by configuration.
+
+Environment (the lines `make run` prints set the local ones):
+  FRAUDCTL_TARGET   `local` (default) or `aws`
+  AWS_ENDPOINT_URL  the AWS stand-in for `local` (default http://127.0.0.1:4566)
+  TABLE_NAME        the table (default fraud-management; a deployed stack prints its own)
+  FRAUD_API_URL     the HTTP API (default http://127.0.0.1:8080)
+  FRAUD_FUNCTION_PREFIX  for `aws`: the deployed functions' name prefix, for `fraudctl run`
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LOCAL_AWS = "http://127.0.0.1:4566"
+LOCAL_API = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class Target:
+    local: bool
+    api_url: str
+    function_prefix: str
+
+    @classmethod
+    def from_env(cls) -> Target:
+        local = os.environ.get("FRAUDCTL_TARGET", "local").lower() != "aws"
+        if local:
+            os.environ.setdefault("AWS_ENDPOINT_URL", LOCAL_AWS)
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+                os.environ.setdefault(name, "local")
+            os.environ.setdefault("AWS_REGION", "us-east-1")
+        os.environ.setdefault("TABLE_NAME", "fraud-management")
+        return cls(
+            local=local,
+            api_url=os.environ.get("FRAUD_API_URL", LOCAL_API).rstrip("/"),
+            function_prefix=os.environ.get("FRAUD_FUNCTION_PREFIX", "fraud-management-"),
+        )

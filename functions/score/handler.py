@@ -1,0 +1,36 @@
+"""Lambda entry point of scoring: consumes the scoring queue in batches.
+
+Each failed record is reported back (partial batch response), so SQS retries only those and moves
+what keeps failing to the dead-letter queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.score import service
+from functions.shared.observability import logger, metrics, tracer
+from functions.shared.runtime import dependencies
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = dependencies()
+
+    def record_handler(record: SQSRecord) -> None:
+        service.take_message(deps, record.body)
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

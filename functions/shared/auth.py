@@ -1,0 +1,103 @@
+"""API keys and request signatures.
+
+A key reads `fmk_<key_id>_<secret>`. Only SHA-256 of the secret is stored: the secret is 256 random
+bits, so a fast hash is safe here (a slow password hash protects guessable secrets, and would cost
+every request). The key id finds the record in one read; the hash is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from functions.shared.storage.port import ROLES, ApiKey, Program, Repository
+
+KEY_PREFIX = "fmk"
+_KEY_PATTERN = re.compile(r"^fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved from the bearer key on every request."""
+
+    key_id: str
+    program_id: str | None
+    role: str
+    actor: str
+    program: Program | None = None
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"role '{self.role}' may not do this")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(program_id: str | None, role: str, actor: str, now: datetime) -> tuple[ApiKey, str]:
+    """A new key record and the key text, which is shown once and never stored."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role '{role}'", [{"field": "role", "message": "unknown role"}])
+    if (program_id is None) != (role == "security"):
+        raise InvalidInput(
+            "platform keys (no program) have role 'security'; program keys have another role",
+            [{"field": "role", "message": "does not fit the key's scope"}],
+        )
+    if not actor.strip():
+        raise InvalidInput("an actor name is required", [{"field": "actor", "message": "empty"}])
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    record = ApiKey(
+        key_id=key_id,
+        program_id=program_id,
+        role=role,
+        actor=actor.strip(),
+        secret_hash=hash_secret(secret),
+        created_at=now,
+    )
+    return record, f"{KEY_PREFIX}_{key_id}_{secret}"
+
+
+def authenticate(repository: Repository, authorization: str | None) -> Principal:
+    if not authorization:
+        raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <api key>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    match = _KEY_PATTERN.match(token.strip()) if scheme.lower() == "bearer" else None
+    if not match:
+        raise Unauthorized("malformed credentials: send 'Authorization: Bearer <api key>'")
+    key_id, secret = match.groups()
+    try:
+        key, program = repository.load_credentials(key_id)
+    except NotFound:
+        hmac.compare_digest(hash_secret(secret), hash_secret(""))  # same work as a known key
+        raise Unauthorized("invalid API key") from None
+    if not hmac.compare_digest(key.secret_hash, hash_secret(secret)) or not key.active:
+        raise Unauthorized("invalid API key")
+    return Principal(key.key_id, key.program_id, key.role, key.actor, program)
+
+
+def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
+    """The X-Signature header value for a body, as integrations compute it."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str | None, raw_body: bytes, now: datetime) -> None:
+    if not header:
+        raise Unauthorized("this program requires a signed request: X-Signature is missing")
+    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    timestamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not timestamp.isdigit() or not given:
+        raise Unauthorized("malformed X-Signature: expected 't=<unix seconds>,v1=<hex>'")
+    if abs(now.timestamp() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise Unauthorized("X-Signature timestamp is outside the 300-second tolerance")
+    expected = sign(secret, int(timestamp), raw_body).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, given.lower()):
+        raise Unauthorized("X-Signature does not match the body")

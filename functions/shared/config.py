@@ -1,0 +1,40 @@
+"""Configuration of every function, read from the environment and validated at invocation.
+
+Never at import: a module can be imported (by tests, by the OpenAPI generator) with no environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is missing or wrong: an operator problem, not a caller's."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, max_length=255)
+    queue_url: str | None = None
+    event_bus_name: str = Field(default="default", min_length=1)
+    region: str = Field(default="us-east-1", min_length=1)
+    endpoint_url: str | None = None  # moto's server locally; unset in AWS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                table_name=env.get("TABLE_NAME", ""),
+                queue_url=env.get("SCORING_QUEUE_URL") or None,
+                event_bus_name=env.get("EVENT_BUS_NAME") or "default",
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+                endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            )
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise ConfigurationError(f"invalid function configuration: {fields}") from exc

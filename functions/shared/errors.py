@@ -1,0 +1,40 @@
+"""Domain errors. Storage adapters raise these; the API layer maps them to HTTP in one place
+(`functions.shared.problems`)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The resource does not exist, or belongs to another program (never say which)."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (reused id, state transition not allowed)."""
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that do not check out."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but its role may not do this."""
+
+
+class InvalidInput(DomainError):
+    """The input is well-formed JSON but breaks the contract."""
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class StorageUnavailable(DomainError):
+    """The store did not answer (throttling, network). Retryable."""

@@ -1,0 +1,81 @@
+"""Ports for what leaves a function: the scoring queue and the notification bus.
+
+Each has a boto3 implementation and an in-memory one for tests. AWS errors become
+`StorageUnavailable` here, nowhere else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from functions.shared.errors import StorageUnavailable
+
+
+class ScoringQueue(Protocol):
+    def send(self, program_id: str, event_id: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+def scoring_message(program_id: str, event_id: str) -> str:
+    """Only references travel on the queue: the event itself stays in the table."""
+    return json.dumps({"program_id": program_id, "event_id": event_id})
+
+
+class SqsScoringQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, program_id: str, event_id: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=scoring_message(program_id, event_id))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"scoring queue unavailable: {exc}") from exc
+
+
+class EventBridgePublisher:
+    SOURCE = "fraud-management"
+
+    def __init__(self, client: Any, bus_name: str) -> None:
+        self._client = client
+        self._bus = bus_name
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        entry = {
+            "Source": self.SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str),
+            "EventBusName": self._bus,
+        }
+        try:
+            answer = self._client.put_events(Entries=[entry])
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"event bus unavailable: {exc}") from exc
+        if answer.get("FailedEntryCount"):
+            raise StorageUnavailable(f"event bus refused {detail_type}: {answer['Entries']}")
+
+
+class InMemoryQueue:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def send(self, program_id: str, event_id: str) -> None:
+        if self.fail:
+            raise StorageUnavailable("scoring queue unavailable (test)")
+        self.sent.append((program_id, event_id))
+
+
+class InMemoryPublisher:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append((detail_type, detail))

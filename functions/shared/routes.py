@@ -1,0 +1,66 @@
+"""The route table: every HTTP route, the function that serves it and the roles it admits.
+
+The local HTTP adapter and the CDK API construct both read this table, so the local system and the
+deployed API cannot drift. Paths use API Gateway's `{param}` form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROGRAM_TEAM = ("fraud", "admin")
+INTEGRATION = ("integration", "admin")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # folder under functions/
+    roles: tuple[str, ...] = ()  # empty: public (no credentials)
+    signed: bool = False  # the program's signing secret, when set, applies
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    @property
+    def handler(self) -> str:
+        return f"functions.{self.function}.handler.lambda_handler"
+
+    @property
+    def resolver_path(self) -> str:
+        """The same path in Powertools' `<param>` form."""
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method.upper() != self.method:
+            return None
+        found = _pattern(self.path).fullmatch(path)
+        return found.groupdict() if found else None
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/openapi.json", "openapi"),
+    Route("POST", "/v1/events", "ingest", INTEGRATION, signed=True),
+    Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
+)
+
+FUNCTIONS_WITH_ROUTES: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in ROUTES:
+        params = route.match(method, path)
+        if params is not None:
+            return route, params
+    return None
+
+
+def allowed_methods(path: str) -> list[str]:
+    return [r.method for r in ROUTES if _pattern(r.path).fullmatch(path)]

@@ -1,0 +1,102 @@
+"""The in-memory fake of the storage port: same contract as the DynamoDB adapter, no network.
+
+A lock makes each method atomic, as a conditional write or a transaction is in DynamoDB."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.port import (
+    ApiKey,
+    Program,
+    RecordOutcome,
+    Repository,
+    StoredEvent,
+)
+
+
+class InMemoryRepository(Repository):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._programs: dict[str, Program] = {}
+        self._keys: dict[str, ApiKey] = {}
+        self._events: dict[tuple[str, str], StoredEvent] = {}
+        self._outbox: set[tuple[str, str]] = set()
+
+    def create_program(self, program: Program) -> None:
+        with self._lock:
+            if program.program_id in self._programs:
+                raise Conflict(f"program {program.program_id} exists")
+            self._programs[program.program_id] = program
+
+    def get_program(self, program_id: str) -> Program:
+        with self._lock:
+            if program_id not in self._programs:
+                raise NotFound(f"program {program_id} not found")
+            return self._programs[program_id]
+
+    def list_programs(self) -> list[Program]:
+        with self._lock:
+            return sorted(self._programs.values(), key=lambda p: p.program_id)
+
+    def create_api_key(self, key: ApiKey) -> None:
+        with self._lock:
+            if key.key_id in self._keys:
+                raise Conflict(f"key {key.key_id} exists")
+            self._keys[key.key_id] = key
+
+    def get_api_key(self, key_id: str) -> ApiKey:
+        with self._lock:
+            if key_id not in self._keys:
+                raise NotFound(f"key {key_id} not found")
+            return self._keys[key_id]
+
+    def load_credentials(self, key_id: str) -> tuple[ApiKey, Program | None]:
+        with self._lock:
+            key = self.get_api_key(key_id)
+            if key.program_id is None:
+                return key, None
+            if key.program_id not in self._programs:
+                raise NotFound(f"key {key_id} belongs to no program")
+            return key, self._programs[key.program_id]
+
+    def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
+        with self._lock:
+            key = self.get_api_key(key_id)
+            if key.revoked_at is None:
+                key = replace(key, revoked_at=at)
+                self._keys[key_id] = key
+            return key
+
+    def record_event(self, event: StoredEvent) -> RecordOutcome:
+        with self._lock:
+            slot = (event.program_id, event.event_id)
+            if slot in self._events:
+                return RecordOutcome(self._events[slot], created=False)
+            self._events[slot] = copy.deepcopy(event)
+            self._outbox.add(slot)
+            return RecordOutcome(event, created=True)
+
+    def get_event(self, program_id: str, event_id: str) -> StoredEvent:
+        with self._lock:
+            if (program_id, event_id) not in self._events:
+                raise NotFound(f"event {event_id} not found")
+            return copy.deepcopy(self._events[(program_id, event_id)])
+
+    def outbox(self, program_id: str, received_before: datetime, limit: int) -> list[StoredEvent]:
+        with self._lock:
+            waiting = [
+                self._events[slot]
+                for slot in self._outbox
+                if slot[0] == program_id and self._events[slot].received_at < received_before
+            ]
+            waiting.sort(key=lambda e: e.received_at)
+            return [copy.deepcopy(e) for e in waiting[:limit]]
+
+    def clear_outbox(self, program_id: str, event_id: str) -> None:
+        with self._lock:
+            self._outbox.discard((program_id, event_id))

@@ -1,0 +1,109 @@
+"""The one DynamoDB table: key names, indexes and TTL, declared once.
+
+The pynamodb models (`dynamodb.py`), the local table setup (`local_system`) and the CDK stack
+(`infra/`) all read these definitions, so the deployed table and the code cannot drift.
+See docs/design.md for the item types and the access pattern behind every index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+AttributeType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    name: str
+    partition_key: str
+    sort_key: str
+    sort_key_type: AttributeType
+    purpose: str
+
+
+INDEXES: tuple[IndexDefinition, ...] = (
+    IndexDefinition(
+        "outbox",
+        "outbox_pk",
+        "outbox_sk",
+        "S",
+        "events recorded but not yet confirmed taken by scoring; sparse, sharded per program",
+    ),
+    IndexDefinition(
+        "partner_rewards",
+        "partner_rewards_pk",
+        "created_sk",
+        "S",
+        "a partner's rewards in creation order (hold at flag time, hold sweep, reward listing)",
+    ),
+    IndexDefinition(
+        "customer_rewards",
+        "customer_rewards_pk",
+        "created_sk",
+        "S",
+        "a referred customer's rewards in creation order",
+    ),
+    IndexDefinition(
+        "flagged",
+        "flagged_pk",
+        "flagged_sk",
+        "S",
+        "flagged subjects of every program, sharded; sparse (the hold sweep's work list)",
+    ),
+    IndexDefinition(
+        "cases_by_view",
+        "case_view_pk",
+        "case_view_sk",
+        "S",
+        "a program's cases per view (active, resolved, removed) by flagged time; sparse",
+    ),
+    IndexDefinition(
+        "disputes",
+        "dispute_pk",
+        "dispute_sk",
+        "S",
+        "disputed cases across programs (open; verdict recorded); sparse",
+    ),
+    IndexDefinition(
+        "loyalty_earned",
+        "agg_pk",
+        "agg_earned",
+        "N",
+        "loyalty customers of one period ranked by points earned (audience workflows)",
+    ),
+    IndexDefinition(
+        "loyalty_bonus",
+        "agg_pk",
+        "agg_bonus",
+        "N",
+        "loyalty customers of one period ranked by campaign bonus points",
+    ),
+    IndexDefinition(
+        "loyalty_spent",
+        "agg_pk",
+        "agg_spent",
+        "N",
+        "loyalty customers of one period ranked by points spent",
+    ),
+)
+
+
+def index(name: str) -> IndexDefinition:
+    for definition in INDEXES:
+        if definition.name == name:
+            return definition
+    raise KeyError(name)
+
+
+def key_attributes() -> dict[str, AttributeType]:
+    """Every attribute used in a key of the table or an index, with its DynamoDB type."""
+    attributes: dict[str, AttributeType] = {PARTITION_KEY: "S", SORT_KEY: "S"}
+    for definition in INDEXES:
+        attributes[definition.partition_key] = "S"
+        attributes[definition.sort_key] = definition.sort_key_type
+    return attributes

@@ -1,0 +1,131 @@
+"""`make run`: the whole system on this machine.
+
+moto's server on loopback stands in for DynamoDB, SQS and EventBridge; the tables, queue and bus are
+created from the code's own definitions; a demo program gets one key per role; the API serves the
+real Lambda handlers on http://127.0.0.1:8080; a poller feeds the score function and a scheduler
+runs the scheduled functions. Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ROLES = ("admin", "fraud", "viewer", "integration")
+
+
+def _local_aws_environment(aws_port: int) -> None:
+    # moto accepts any credentials; never reuse real ones against it
+    os.environ["AWS_ACCESS_KEY_ID"] = "local"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 (moto)
+    os.environ["AWS_SESSION_TOKEN"] = "local"  # noqa: S105 (moto)
+    os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{aws_port}"
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudManagement")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_system", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "8080")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")))
+    parser.add_argument(
+        "--hold-sweep-seconds", type=float, default=float(os.environ.get("LOCAL_HOLD_SWEEP_SECONDS", "900"))
+    )
+    parser.add_argument(
+        "--relay-seconds", type=float, default=float(os.environ.get("LOCAL_RELAY_SECONDS", "60"))
+    )
+    parser.add_argument(
+        "--visibility-timeout", type=int, default=int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))
+    )
+    args = parser.parse_args(argv)
+
+    _local_aws_environment(args.aws_port)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns ours
+    import boto3
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    from functions.shared import tenancy
+    from functions.shared.clock import SystemClock
+    from functions.shared.config import Settings
+    from functions.shared.runtime import build_repository
+    from local_system.http_adapter import LocalApiGateway
+    from local_system.moto_atomic import make_moto_dynamodb_atomic
+    from local_system.poller import QueuePoller
+    from local_system.provision import provision
+    from local_system.scheduler import LocalScheduler, Schedule
+
+    make_moto_dynamodb_atomic()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+    moto.start()
+
+    def client(name: str) -> Any:
+        return boto3.client(name, endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+
+    resources = provision(client, visibility_timeout=args.visibility_timeout)
+    os.environ.update(resources.environment())
+
+    repository = build_repository(Settings.from_env())
+    clock = SystemClock()
+    program = tenancy.create_program(repository, clock, "Demo partner program", program_id="demo")
+    keys = {
+        role: tenancy.create_key(repository, clock, program.program_id, role, f"Demo {role}")[1]
+        for role in DEMO_ROLES
+    }
+    keys["security"] = tenancy.create_key(repository, clock, None, "security", "Platform security")[1]
+
+    poller = QueuePoller(client("sqs"), resources.queue_url)
+    scheduler = LocalScheduler(
+        [
+            Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
+        ]
+    )
+    web_root = ROOT / "web" / "dist"
+    server = make_server(
+        "127.0.0.1", args.port, LocalApiGateway(web_root if web_root.is_dir() else None), threaded=True
+    )
+
+    print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
+    print(f"  program: {program.program_id} ({program.name})")
+    for role, key in keys.items():
+        print(f"  {role:<12} key: {key}")
+    print("For fraudctl, in another shell:")
+    print(
+        f"  export AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} TABLE_NAME={resources.table_name} FRAUD_API_URL=http://127.0.0.1:{args.port}"
+    )
+    print("Ctrl-C stops it.", flush=True)
+
+    stopped = threading.Event()
+
+    def stop(*_: Any) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    poller.start()
+    scheduler.start()
+    try:
+        server.serve_forever()
+    finally:
+        poller.stop()
+        scheduler.stop()
+        poller.join(timeout=5)
+        moto.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

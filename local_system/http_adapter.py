@@ -1,0 +1,117 @@
+"""The local API Gateway: a WSGI app that turns each HTTP request into an API Gateway REST proxy
+event, calls the function the route table names, and turns its answer back into HTTP.
+
+It also serves the web console's static files at `/` when a folder is given."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from functions.shared import problems
+from functions.shared.routes import ROUTES, find_route
+from local_system.lambda_runtime import invoke
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+
+
+def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
+    found = find_route(request.method, request.path)
+    resource, path_parameters = (found[0].path, found[1]) if found else (request.path, None)
+    text_body: str | None
+    try:
+        text_body, is_base64 = (body.decode("utf-8") if body else None), False
+    except UnicodeDecodeError:
+        text_body, is_base64 = base64.b64encode(body).decode(), True
+    query = {k: request.args.getlist(k) for k in request.args}
+    now = datetime.now(UTC)
+    return {
+        "resource": resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": dict(request.headers.items()),
+        "multiValueHeaders": {k: request.headers.getlist(k) for k, _ in request.headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": request.method,
+            "path": f"/prod{request.path}",
+            "stage": "prod",
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": {
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
+            "accountId": "000000000000",
+            "apiId": "local",
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def to_response(answer: dict[str, Any]) -> Response:
+    body = answer.get("body") or ""
+    data = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=answer.get("statusCode", 200))
+    del response.headers["Content-Type"]  # the function's answer names its own
+    for key, values in (answer.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(key, value)
+    for key, value in (answer.get("headers") or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class LocalApiGateway:
+    def __init__(self, web_root: Path | None = None) -> None:
+        self.web_root = web_root.resolve() if web_root else None
+        self.prefixes = {route.path.split("/")[1] for route in ROUTES}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path.split("/")[1] not in self.prefixes:
+            return self.static(request.path)
+        length = request.content_length or 0
+        if length > MAX_REQUEST_BYTES:
+            return to_response(problems.proxy_response(413, problems.problem(413, "request too large")))
+        body = request.get_data(cache=False)
+        found = find_route(request.method, request.path)
+        # an unknown route gets its 404 or 405 from the gate of any function; the public one builds nothing
+        function = found[0].handler if found else "functions.openapi.handler.lambda_handler"
+        started = time.monotonic()
+        answer = invoke(function, proxy_event(request, body))
+        response = to_response(answer)
+        response.headers["X-Local-Latency-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
+        return response
+
+    def static(self, path: str) -> Response:
+        if self.web_root is None:
+            return to_response(problems.proxy_response(404, problems.problem(404, f"no route GET {path}")))
+        relative = path.lstrip("/") or "index.html"
+        target = (self.web_root / relative).resolve()
+        if not str(target).startswith(str(self.web_root)) or not target.is_file():
+            target = self.web_root / "index.html"  # the console's own router handles the path
+        if not target.is_file():
+            return to_response(problems.proxy_response(404, problems.problem(404, f"no route GET {path}")))
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        response = Response(target.read_bytes(), content_type=content_type)
+        response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

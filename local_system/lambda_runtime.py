@@ -1,0 +1,67 @@
+"""What the Lambda service does around a handler, done locally: import it by its handler path and
+call it with a context, one event at a time per function.
+
+Lambda never gives one execution environment two events at once, and Powertools' resolvers rely on
+that (the current request lives on the resolver). A lock per function keeps that true here, where
+one process serves every request."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+
+@dataclass
+class LocalContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    deadline: float = field(default_factory=lambda: time.monotonic() + 30)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@cache
+def load_handler(path: str) -> Callable[[dict[str, Any], Any], Any]:
+    module_name, _, attribute = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+_environments: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _environment(handler_path: str) -> threading.Lock:
+    with _registry_lock:
+        return _environments.setdefault(handler_path, threading.Lock())
+
+
+def invoke(handler_path: str, event: dict[str, Any], timeout_seconds: float = 30) -> Any:
+    name = handler_path.split(".")[1]
+    handler = load_handler(handler_path)
+    with _environment(handler_path):
+        context = LocalContext(function_name=name, deadline=time.monotonic() + timeout_seconds)
+        return handler(event, context)

@@ -1,0 +1,79 @@
+"""The local stand-in for the SQS event source mapping: receives batches from the scoring queue,
+calls the score function with an SQS event, and deletes what it reports done. What it reports failed
+stays on the queue, comes back after the visibility timeout, and after `maxReceiveCount` deliveries
+SQS moves it to the dead-letter queue, as in AWS."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from functions.shared.observability import logger
+from local_system.lambda_runtime import invoke
+
+SCORE_HANDLER = "functions.score.handler.lambda_handler"
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wait_seconds: int = 1) -> int:
+    """One receive-invoke-delete round; returns how many messages were handled successfully."""
+    received = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=batch_size,
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
+    ).get("Messages", [])
+    if not received:
+        return 0
+    try:
+        answer = invoke(SCORE_HANDLER, sqs_event(received, queue_arn))
+        failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
+    except Exception:  # a failed invocation fails the whole batch (Powertools raises when all fail)
+        logger.warning("score function failed the whole batch", exc_info=True)
+        failed = {m["MessageId"] for m in received}
+    done = [m for m in received if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+        )
+    return len(done)
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        super().__init__(name="queue-poller", daemon=True)
+        self.sqs, self.queue_url = sqs, queue_url
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                poll_once(self.sqs, self.queue_url, self.queue_arn)
+            except Exception:  # keep polling, as the event source mapping does
+                logger.exception("local poller round failed")
+                self.stopping.wait(1)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,90 @@
+"""Creates the AWS resources the functions use, from the same definitions as the code and the CDK
+stack: the table (from `functions.shared.storage.schema`), the scoring queue with its dead-letter
+queue, and the notification bus. Used by the local system and by the integration tests (moto)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from functions.shared.storage import schema
+
+TABLE_NAME = "fraud-management"
+QUEUE_NAME = "fraud-scoring"
+DEAD_LETTER_QUEUE_NAME = "fraud-scoring-dlq"
+EVENT_BUS_NAME = "fraud-management"
+MAX_RECEIVES = 3  # deliveries of one message before it goes to the dead-letter queue
+
+
+@dataclass(frozen=True)
+class Resources:
+    table_name: str
+    queue_url: str
+    dead_letter_queue_url: str
+    event_bus_name: str
+
+    def environment(self) -> dict[str, str]:
+        """The function environment that points at these resources."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "SCORING_QUEUE_URL": self.queue_url,
+            "EVENT_BUS_NAME": self.event_bus_name,
+        }
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    attributes = schema.key_attributes()
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
+        ],
+        "KeySchema": [
+            {"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in schema.INDEXES
+        ],
+    }
+
+
+def provision(
+    client: Callable[[str], Any], *, visibility_timeout: int = 30, table_name: str = TABLE_NAME
+) -> Resources:
+    """Creates every resource (fresh names expected) and returns where they are. `client(name)`
+    gives a boto3 client of a service, pointed where the resources go."""
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(**table_definition(table_name))
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name)
+    dynamodb.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.TTL_ATTRIBUTE},
+    )
+    sqs = client("sqs")
+    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=QUEUE_NAME,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+            ),
+        },
+    )["QueueUrl"]
+    client("events").create_event_bus(Name=EVENT_BUS_NAME)
+    return Resources(table_name, queue_url, dlq_url, EVENT_BUS_NAME)

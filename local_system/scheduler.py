@@ -1,0 +1,57 @@
+"""The local stand-in for EventBridge schedules: runs each scheduled function at its interval with
+a Scheduled Event, as EventBridge would."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.shared.observability import logger
+from local_system.lambda_runtime import invoke
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    handler: str
+    interval_seconds: float
+
+
+def scheduled_event(rule: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{rule}"],
+        "detail": {},
+    }
+
+
+class LocalScheduler(threading.Thread):
+    def __init__(self, schedules: list[Schedule]) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self.schedules = schedules
+        self.stopping = threading.Event()
+        self.next_run = {s.name: time.monotonic() + s.interval_seconds for s in schedules}
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            for schedule in self.schedules:
+                if time.monotonic() >= self.next_run[schedule.name]:
+                    self.next_run[schedule.name] = time.monotonic() + schedule.interval_seconds
+                    try:
+                        answer = invoke(schedule.handler, scheduled_event(schedule.name), timeout_seconds=900)
+                        logger.info("schedule ran", extra={"schedule": schedule.name, "answer": answer})
+                    except Exception:
+                        logger.exception("scheduled function failed", extra={"schedule": schedule.name})
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,100 @@
+"""Shared fixtures. moto is imported before anything that builds a boto3 client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudManagementTests")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from functions.shared import runtime, tenancy  # noqa: E402
+from functions.shared.clock import FixedClock  # noqa: E402
+from functions.shared.config import Settings  # noqa: E402
+from functions.shared.storage.port import Repository  # noqa: E402
+from local_system.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
+from local_system.provision import Resources, provision  # noqa: E402
+
+make_moto_dynamodb_atomic()
+
+
+@dataclass
+class Aws:
+    resources: Resources
+    repository: Repository
+    sqs: Any
+    settings: Settings
+
+    def queued(self) -> list[dict[str, Any]]:
+        """Every message waiting on the scoring queue (received and left there)."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.resources.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        return messages
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """A fresh moto account with the table, queue and bus, and the functions' environment."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        for name, value in resources.environment().items():
+            monkeypatch.setenv(name, value)
+        settings = Settings.from_env()
+        yield Aws(
+            resources,
+            runtime.build_repository(settings),
+            boto3.client("sqs", region_name="us-east-1"),
+            settings,
+        )
+        runtime.forget_dependencies()
+
+
+@dataclass
+class Tenant:
+    program_id: str
+    keys: dict[str, str]
+
+
+def make_tenant(repository: Repository, name: str, signing_secret: str | None = None) -> Tenant:
+    clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
+    program = tenancy.create_program(repository, clock, name, signing_secret=signing_secret)
+    keys = {
+        role: tenancy.create_key(repository, clock, program.program_id, role, f"{name} {role}")[1]
+        for role in ("integration", "viewer", "fraud", "admin")
+    }
+    return Tenant(program.program_id, keys)
+
+
+@pytest.fixture
+def tenant(aws: Aws) -> Tenant:
+    return make_tenant(aws.repository, "Program A")
+
+
+@pytest.fixture
+def other_tenant(aws: Aws) -> Tenant:
+    return make_tenant(aws.repository, "Program B")
+
+
+@pytest.fixture
+def security_key(aws: Aws) -> str:
+    clock = FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
+    return tenancy.create_key(aws.repository, clock, None, "security", "Platform security")[1]

@@ -1,0 +1,113 @@
+"""The local system over real HTTP, and fraudctl through its real entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import sample
+
+pytestmark = pytest.mark.e2e
+FRAUDCTL = str(Path(sys.executable).with_name("fraudctl"))
+
+
+def fraudctl(system, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([FRAUDCTL, *args], env=system.env(), capture_output=True, text=True, timeout=60)
+
+
+def test_an_event_posted_over_http_is_accepted_and_readable(local_system):
+    integration = local_system.session("integration")
+    event = sample("partnership.created", id=f"e2e-{time.time_ns()}")
+
+    posted = integration.post(f"{local_system.api_url}/v1/events", json=event, timeout=10)
+    read = integration.get(f"{local_system.api_url}/v1/events/{event['id']}", timeout=10)
+
+    assert posted.status_code == 202
+    assert posted.json() == {"event_id": event["id"], "status": "queued"}
+    assert read.status_code == 200
+    assert read.json()["type"] == "partnership.created"
+
+
+def test_errors_are_problem_documents_over_http(local_system):
+    answer = requests.post(f"{local_system.api_url}/v1/events", json={}, timeout=10)
+
+    assert answer.status_code == 401
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["status"] == 401
+
+
+def test_openapi_document_is_public(local_system):
+    answer = requests.get(f"{local_system.api_url}/v1/openapi.json", timeout=10)
+
+    assert answer.status_code == 200
+    assert "/v1/events" in answer.json()["paths"]
+
+
+def test_fraudctl_creates_a_program_and_keys_that_work_then_revokes_one(local_system):
+    created = fraudctl(local_system, "create-program", "--name", "Acme partners", "--json")
+    assert created.returncode == 0, created.stderr
+    program_id = json.loads(created.stdout)["program_id"]
+
+    made = fraudctl(
+        local_system,
+        "create-key",
+        "--program",
+        program_id,
+        "--role",
+        "integration",
+        "--actor",
+        "Acme CI",
+        "--json",
+    )
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    event = sample("reward.created", id=f"acme-{time.time_ns()}")
+    assert (
+        requests.post(
+            f"{local_system.api_url}/v1/events", json=event, headers=headers, timeout=10
+        ).status_code
+        == 202
+    )
+
+    revoked = fraudctl(local_system, "revoke-key", key["key_id"], "--json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["key_id"] == key["key_id"]
+    again = requests.get(f"{local_system.api_url}/v1/events/{event['id']}", headers=headers, timeout=10)
+    assert again.status_code == 401
+
+
+def test_fraudctl_refuses_a_key_for_an_unknown_program(local_system):
+    made = fraudctl(
+        local_system, "create-key", "--program", "prg-nope", "--role", "admin", "--actor", "X", "--json"
+    )
+
+    assert made.returncode == 1
+    assert "not found" in made.stderr
+
+
+def test_fraudctl_replays_a_file_of_events(local_system, tmp_path):
+    events = [sample("reward.created", id=f"replay-{i}-{time.time_ns()}") for i in range(5)]
+    events.append({"id": "broken", "type": "reward.created"})
+    file = tmp_path / "events.jsonl"
+    file.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+
+    replayed = fraudctl(
+        local_system, "replay", str(file), "--key", local_system.keys["integration"], "--json"
+    )
+
+    report = json.loads(replayed.stdout)
+    assert report["statuses"] == {"202": 5, "422": 1}
+    assert report["errors"][0]["line"] == 6
+    assert replayed.returncode == 1
+
+
+def test_fraudctl_is_installed_where_the_readme_says():
+    assert shutil.which(FRAUDCTL) or Path(FRAUDCTL).exists()

@@ -1,0 +1,336 @@
+"""POST /v1/events and GET /v1/events/{id} through the real ingest handler against moto."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pydantic import TypeAdapter
+
+from functions.ingest.models import PartnerEvent
+from functions.shared.auth import sign
+from functions.shared.errors import Conflict
+from tests.conftest import make_tenant
+from tests.support import call, proxy_event, sample
+
+EVENT_TYPES = ["partnership.created", "account.updated", "transaction.created", "reward.created"]
+
+
+def post(body, key, headers=None):
+    return call("ingest", proxy_event("POST", "/v1/events", body, key, headers))
+
+
+def get(event_id, key):
+    return call("ingest", proxy_event("GET", f"/v1/events/{event_id}", None, key))
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_each_event_type_is_accepted_recorded_and_queued(aws, tenant, event_type):
+    event = sample(event_type)
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 202, answer
+    assert answer.body == {"event_id": event["id"], "status": "queued"}
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    assert stored.type == event_type
+    queued = [json.loads(m["Body"]) for m in aws.queued()]
+    assert queued == [{"program_id": tenant.program_id, "event_id": event["id"]}]
+
+
+def test_get_answers_status_of_an_accepted_event(aws, tenant):
+    event = sample("transaction.created")
+    post(event, tenant.keys["integration"])
+
+    answer = get(event["id"], tenant.keys["integration"])
+
+    assert answer.status == 200
+    assert answer.body["event_id"] == event["id"]
+    assert answer.body["type"] == "transaction.created"
+    assert answer.body["status"] == "queued"
+    assert answer.body["decision"] is None
+
+
+def test_amounts_are_kept_exact(aws, tenant):
+    event = sample("reward.created")
+    event["reward"]["amount"] = 0.1
+    post(event, tenant.keys["integration"])
+
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+
+    assert str(stored.body["reward"]["amount"]) == "0.1"
+
+
+def test_retry_with_same_body_answers_the_same_and_records_once(aws, tenant):
+    event = sample("partnership.created")
+    first = post(event, tenant.keys["integration"])
+    # the same document with its keys in another order is the same body
+    reordered = dict(reversed(list(event.items())))
+    second = post(reordered, tenant.keys["integration"])
+
+    assert first.status == second.status == 202
+    assert first.body == second.body
+    assert len(aws.queued()) == 1
+
+
+def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):
+    event = sample("reward.created")
+    post(event, tenant.keys["integration"])
+    changed = sample("reward.created")
+    changed["reward"]["amount"] = "999.00"
+
+    answer = post(changed, tenant.keys["integration"])
+
+    assert answer.status == 409
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "different body" in answer.body["detail"]
+    assert str(aws.repository.get_event(tenant.program_id, event["id"]).body["reward"]["amount"]) == "12.50"
+
+
+def test_concurrent_duplicate_accepts_record_one_event(aws, tenant):
+    """Lambdas run in parallel processes; here threads race the real service on the real adapter,
+    so only the table's conditional write can keep one winner."""
+    from functions.ingest import service
+    from functions.shared import runtime
+
+    deps = runtime.dependencies()
+    event = sample("transaction.created")
+    other = sample("transaction.created")
+    other["transaction"]["amount"] = "1.00"
+    bodies = [event] * 12 + [other] * 4
+
+    def accept(body):
+        parsed = TypeAdapter(PartnerEvent).validate_python(body)
+        try:
+            service.accept_event(deps, tenant.program_id, parsed.id, parsed.type, parsed.occurred_at, body)
+            return 202
+        except Conflict:
+            return "Conflict"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(accept, bodies))
+
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    winner = event if str(stored.body["transaction"]["amount"]) == "249.99" else other
+    assert outcomes == [202 if body is winner else "Conflict" for body in bodies]
+    assert len(aws.queued()) == 1
+
+
+def test_retries_through_the_handler_interleaved_with_a_conflicting_body(aws, tenant):
+    event = sample("transaction.created")
+    other = sample("transaction.created")
+    other["transaction"]["amount"] = "1.00"
+
+    statuses = [post(body, tenant.keys["integration"]).status for body in (event, other, event, other)]
+
+    assert statuses == [202, 409, 202, 409]
+    assert len(aws.queued()) == 1
+
+
+def test_malformed_json_is_400(aws, tenant):
+    answer = post('{"id": "x", ', tenant.keys["integration"])
+
+    assert answer.status == 400
+    assert answer.body["title"] == "Malformed request"
+    assert answer.body["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic Zm9vOmJhcg=="}],
+    ids=["missing", "malformed", "wrong-scheme"],
+)
+def test_missing_or_malformed_credentials_are_401(aws, tenant, headers):
+    answer = call("ingest", proxy_event("POST", "/v1/events", sample("reward.created"), None, headers))
+
+    assert answer.status == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_wrong_secret_for_a_real_key_id_is_401(aws, tenant):
+    key = tenant.keys["integration"]
+    forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+
+    assert post(sample("reward.created"), forged).status == 401
+
+
+def test_a_revoked_key_is_401(aws, tenant):
+    from functions.shared import tenancy
+    from functions.shared.clock import SystemClock
+
+    key = tenant.keys["integration"]
+    tenancy.revoke_key(aws.repository, SystemClock(), key.split("_")[1])
+
+    assert post(sample("reward.created"), key).status == 401
+
+
+@pytest.mark.parametrize("role", ["viewer", "fraud"])
+def test_roles_that_do_not_send_events_are_403(aws, tenant, role):
+    event = sample("reward.created")
+
+    answer = post(event, tenant.keys[role])
+
+    assert answer.status == 403
+    assert aws.queued() == []
+
+
+def test_security_key_cannot_send_events(aws, tenant, security_key):
+    assert post(sample("reward.created"), security_key).status == 403
+
+
+def test_unknown_event_is_404(aws, tenant):
+    answer = get("never-sent", tenant.keys["integration"])
+
+    assert answer.status == 404
+    assert answer.body["title"] == "Not found"
+
+
+def test_body_over_64_kib_is_413(aws, tenant):
+    event = sample("partnership.created")
+    event["session"]["user_agent"] = "x" * (65 * 1024)
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 413
+    assert aws.queued() == []
+
+
+def test_body_that_is_not_json_is_415(aws, tenant):
+    answer = post(
+        json.dumps(sample("reward.created")), tenant.keys["integration"], {"Content-Type": "text/plain"}
+    )
+
+    assert answer.status == 415
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda e: e["reward"].update(amount="-5"), "reward.amount"),
+        (lambda e: e["reward"].update(amount="0"), "reward.amount"),
+        (lambda e: e["reward"].update(currency="dollars"), "reward.currency"),
+        (lambda e: e.update(occurred_at="yesterday"), "occurred_at"),
+        (lambda e: e.update(occurred_at="2026-11-05T08:00:00"), "occurred_at"),
+        (lambda e: e["reward"].pop("partner_id"), "reward.partner_id"),
+        (lambda e: e["reward"].update(colour="red"), "reward.colour"),
+        (lambda e: e.update(id=""), "id"),
+    ],
+    ids=["negative", "zero", "currency", "time", "naive-time", "missing", "unknown-field", "empty-id"],
+)
+def test_schema_violations_are_422_naming_the_field(aws, tenant, change, field):
+    event = sample("reward.created")
+    change(event)
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert field in [e["field"] for e in answer.body["errors"]]
+    assert aws.queued() == []
+
+
+def test_unknown_event_type_is_422(aws, tenant):
+    answer = post(sample("reward.created", type="refund.created"), tenant.keys["integration"])
+
+    assert answer.status == 422
+    assert answer.body["errors"][0]["field"] == "(body)" or "type" in answer.body["detail"]
+
+
+def test_bad_ip_address_in_session_is_422(aws, tenant):
+    event = sample("partnership.created")
+    event["session"]["ip"] = "999.1.1.1"
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422
+    assert "session.ip" in [e["field"] for e in answer.body["errors"]]
+
+
+def test_another_programs_event_is_404_and_untouched(aws, tenant, other_tenant):
+    event = sample("reward.created")
+    post(event, tenant.keys["integration"])
+
+    seen_by_other = get(event["id"], other_tenant.keys["admin"])
+    # the other program may use the same id for its own event: that is no conflict
+    reused = post(event, other_tenant.keys["integration"])
+
+    assert seen_by_other.status == 404
+    assert reused.status == 202
+    assert get(event["id"], tenant.keys["integration"]).status == 200
+    assert (
+        aws.repository.get_event(other_tenant.program_id, event["id"]).program_id == other_tenant.program_id
+    )
+
+
+def test_an_unknown_route_is_404_and_a_wrong_method_405(aws, tenant):
+    assert call("ingest", proxy_event("GET", "/v1/nothing", None, tenant.keys["admin"])).status == 404
+    wrong = call("ingest", proxy_event("DELETE", "/v1/events", None, tenant.keys["admin"]))
+    assert wrong.status == 405
+    assert wrong.headers["allow"] == "POST"
+
+
+class TestSignedPrograms:
+    SECRET = "whsec_0123456789abcdef"
+
+    @pytest.fixture
+    def signed(self, aws):
+        return make_tenant(aws.repository, "Signed program", signing_secret=self.SECRET)
+
+    def _raw(self):
+        return json.dumps(sample("reward.created"))
+
+    def test_a_valid_signature_is_accepted(self, aws, signed):
+        raw = self._raw()
+        header = sign(self.SECRET, int(time.time()), raw.encode())
+
+        assert post(raw, signed.keys["integration"], {"X-Signature": header}).status == 202
+
+    @pytest.mark.parametrize(
+        "make_header",
+        [
+            lambda secret, raw: None,
+            lambda secret, raw: sign(secret, int(time.time()) - 310, raw),
+            lambda secret, raw: sign(secret, int(time.time()) + 310, raw),
+            lambda secret, raw: sign("another-secret-entirely", int(time.time()), raw),
+            lambda secret, raw: sign(secret, int(time.time()), raw + b" "),
+            lambda secret, raw: "t=abc,v1=00",
+        ],
+        ids=["missing", "stale", "future", "wrong-secret", "other-body", "malformed"],
+    )
+    def test_a_bad_signature_is_401_and_nothing_is_recorded(self, aws, signed, make_header):
+        raw = self._raw()
+        header = make_header(self.SECRET, raw.encode())
+        headers = {"X-Signature": header} if header else {}
+
+        answer = post(raw, signed.keys["integration"], headers)
+
+        assert answer.status == 401
+        assert aws.queued() == []
+
+    def test_unsigned_programs_need_no_signature(self, aws, tenant):
+        assert post(self._raw(), tenant.keys["integration"]).status == 202
+
+
+def test_an_event_whose_queue_send_fails_is_relayed_later(aws, tenant, monkeypatch):
+    from datetime import timedelta
+
+    from functions.ingest import service
+    from functions.shared import runtime
+    from functions.shared.clock import FixedClock
+    from functions.shared.messaging import InMemoryQueue
+
+    deps = runtime.dependencies()
+    real_queue = deps.queue
+    monkeypatch.setattr(deps, "queue", InMemoryQueue(fail=True))
+    event = sample("reward.created")
+
+    answer = post(event, tenant.keys["integration"])
+    assert answer.status == 202  # recorded durably before the answer
+    assert aws.queued() == []
+
+    monkeypatch.setattr(deps, "queue", real_queue)
+    assert service.relay_outbox(deps) == 0  # too recent: maybe still on its way
+    monkeypatch.setattr(deps, "clock", FixedClock(deps.clock.now() + timedelta(minutes=3)))
+    assert service.relay_outbox(deps) == 1
+    assert [json.loads(m["Body"])["event_id"] for m in aws.queued()] == [event["id"]]

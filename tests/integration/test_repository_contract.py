@@ -1,0 +1,126 @@
+"""One contract, two implementations: the DynamoDB adapter (on moto) and the in-memory fake."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.memory import InMemoryRepository
+from functions.shared.storage.port import ApiKey, Program, StoredEvent
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def repository(request):
+    if request.param == "memory":
+        return InMemoryRepository()
+    return request.getfixturevalue("aws").repository
+
+
+def program(program_id="prg-a", **changes):
+    values = dict(
+        program_id=program_id, name="A", created_at=T0, timezone="Europe/Paris", signing_secret=None
+    )
+    values.update(changes)
+    return Program(**values)
+
+
+def event(event_id="e1", program_id="prg-a", received_at=T0, body=None):
+    body = body or {"id": event_id, "type": "reward.created"}
+    return StoredEvent(program_id, event_id, "reward.created", body, f"hash-{body}", T0, received_at)
+
+
+def test_programs_round_trip_and_list(repository):
+    repository.create_program(program("prg-b", signing_secret="s" * 20))
+    repository.create_program(program("prg-a"))
+
+    assert repository.get_program("prg-b") == program("prg-b", signing_secret="s" * 20)
+    assert [p.program_id for p in repository.list_programs()] == ["prg-a", "prg-b"]
+
+
+def test_a_program_id_is_created_once(repository):
+    repository.create_program(program())
+    with pytest.raises(Conflict):
+        repository.create_program(program(name="other"))
+    assert repository.get_program("prg-a").name == "A"
+
+
+def test_unknown_program_and_key_are_not_found(repository):
+    with pytest.raises(NotFound):
+        repository.get_program("nope")
+    with pytest.raises(NotFound):
+        repository.get_api_key("0" * 16)
+    with pytest.raises(NotFound):
+        repository.load_credentials("0" * 16)
+    with pytest.raises(NotFound):
+        repository.revoke_api_key("0" * 16, T0)
+
+
+def test_credentials_load_the_key_with_its_program(repository):
+    repository.create_program(program())
+    key = ApiKey("a" * 16, "prg-a", "fraud", "Dana", "h" * 64, T0)
+    platform = ApiKey("b" * 16, None, "security", "Sec", "h" * 64, T0)
+    repository.create_api_key(key)
+    repository.create_api_key(platform)
+
+    assert repository.load_credentials(key.key_id) == (key, program())
+    assert repository.load_credentials(platform.key_id) == (platform, None)
+
+
+def test_revocation_is_recorded_once(repository):
+    repository.create_program(program())
+    repository.create_api_key(ApiKey("a" * 16, "prg-a", "fraud", "Dana", "h" * 64, T0))
+
+    first = repository.revoke_api_key("a" * 16, T0 + timedelta(hours=1))
+    second = repository.revoke_api_key("a" * 16, T0 + timedelta(hours=2))
+
+    assert first.revoked_at == second.revoked_at == T0 + timedelta(hours=1)
+    assert not repository.get_api_key("a" * 16).active
+
+
+def test_an_event_is_recorded_once_and_the_first_body_wins(repository):
+    first = repository.record_event(event(body={"v": 1}))
+    second = repository.record_event(event(body={"v": 2}))
+
+    assert first.created and not second.created
+    assert second.event.body == {"v": 1}
+    assert repository.get_event("prg-a", "e1").body == {"v": 1}
+
+
+def test_events_are_scoped_by_program(repository):
+    repository.record_event(event(program_id="prg-a"))
+
+    assert repository.record_event(event(program_id="prg-b")).created
+    with pytest.raises(NotFound):
+        repository.get_event("prg-c", "e1")
+
+
+def test_concurrent_records_of_one_id_have_one_winner(repository):
+    bodies = [{"writer": n} for n in range(16)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda b: repository.record_event(event(body=b)), bodies))
+
+    assert sum(o.created for o in outcomes) == 1
+    winner = next(o.event.body for o in outcomes if o.created)
+    assert all(o.event.body == winner for o in outcomes)
+
+
+def test_the_outbox_lists_unsent_events_oldest_first_until_cleared(repository):
+    for n in range(5):
+        repository.record_event(event(f"e{n}", received_at=T0 + timedelta(seconds=n)))
+    repository.record_event(event("other-program", program_id="prg-b"))
+
+    waiting = repository.outbox("prg-a", T0 + timedelta(seconds=3), limit=10)
+    assert [e.event_id for e in waiting] == ["e0", "e1", "e2"]
+
+    repository.clear_outbox("prg-a", "e1")
+    repository.clear_outbox("prg-a", "e1")  # idempotent
+    repository.clear_outbox("prg-a", "never-recorded")  # nothing to clear is fine
+    assert [e.event_id for e in repository.outbox("prg-a", T0 + timedelta(hours=1), limit=2)] == ["e0", "e2"]
+    with pytest.raises(NotFound):
+        repository.get_event("prg-a", "never-recorded")
