@@ -20,8 +20,8 @@ run: $(STAMP)  ## start the whole system locally (API on http://127.0.0.1:8080)
 test: $(STAMP)  ## every test: unit, integration, infra, e2e
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## benchmarks: cold start, throughput
-	$(BIN)/python -m benchmarks
+bench: $(STAMP)  ## benchmarks (all suites, or SUITES="ingest loyalty")
+	$(BIN)/python -m benchmarks $(SUITES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check functions local_system fraudctl tests benchmarks

@@ -45,11 +45,21 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/v1/openapi.json", "openapi"),
+# One block per capability; ROUTES is their concatenation.
+DOCS_ROUTES: tuple[Route, ...] = (Route("GET", "/v1/openapi.json", "openapi"),)
+
+INGEST_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/events", "ingest", INTEGRATION, signed=True),
     Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
 )
+
+CASES_ROUTES: tuple[Route, ...] = ()
+
+DISPUTES_ROUTES: tuple[Route, ...] = ()
+
+LOYALTY_ROUTES: tuple[Route, ...] = ()
+
+ROUTES: tuple[Route, ...] = DOCS_ROUTES + INGEST_ROUTES + CASES_ROUTES + DISPUTES_ROUTES + LOYALTY_ROUTES
 
 FUNCTIONS_WITH_ROUTES: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 

@@ -1,31 +1,33 @@
 """The DynamoDB adapter of the storage port, on pynamodb.
 
-Models are built by `build_models(table_name, host, region)`: pynamodb fixes `Meta.table_name` when a
-model class is created, so a factory lets each configuration (a test, the local system, a Lambda)
-point its own models at its own table. All item types live in one table and are told apart by the
-`item_type` discriminator. AWS errors become domain errors in `_domain_error`, nowhere else.
+`DynamoRepository` is the port on DynamoDB; each domain adds its part as a mixin over `DynamoBase`
+and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
+`dynamodb_base.domain_error`, nowhere else.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import (
-    DiscriminatorAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBException
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from functions.shared.errors import Conflict, NotFound, StorageUnavailable
-from functions.shared.storage import keys, schema
+from functions.shared.errors import NotFound
+from functions.shared.storage import keys
+from functions.shared.storage.dynamodb_base import (
+    DynamoBase,
+    ItemBuilder,
+    Models,
+    condition_failed,
+    domain_error,
+)
+from functions.shared.storage.dynamodb_base import build_models as build_base_models
+from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
+from functions.shared.storage.dynamodb_partners import PartnersDynamo, partner_items
 from functions.shared.storage.port import (
     ApiKey,
     Program,
@@ -37,62 +39,8 @@ from functions.shared.storage.port import (
 EVENT_RETENTION = timedelta(days=400)
 
 
-def _index_class(definition: schema.IndexDefinition) -> type[GlobalSecondaryIndex]:
-    sort_attribute = UnicodeAttribute if definition.sort_key_type == "S" else NumberAttribute
-    meta = type("Meta", (), {"index_name": definition.name, "projection": AllProjection()})
-    attributes = {
-        "Meta": meta,
-        definition.partition_key: UnicodeAttribute(hash_key=True),
-        definition.sort_key: sort_attribute(range_key=True),
-    }
-    return type(f"{definition.name}_index", (GlobalSecondaryIndex,), attributes)
-
-
-@dataclass(frozen=True)
-class Models:
-    """The pynamodb classes bound to one table."""
-
-    base: type[Model]
-    program: type[Model]
-    api_key: type[Model]
-    event: type[Model]
-    indexes: dict[str, GlobalSecondaryIndex]
-
-
-def build_models(table_name: str, host: str | None = None, region: str = "us-east-1") -> Models:
-    meta_attributes: dict[str, Any] = {
-        "table_name": table_name,
-        "region": region,
-        "max_retry_attempts": 3,
-        "connect_timeout_seconds": 5,
-        "read_timeout_seconds": 10,
-    }
-    if host:
-        meta_attributes["host"] = host
-    meta = type("Meta", (), meta_attributes)
-
-    index_attributes: dict[str, Any] = {}
-    index_objects: dict[str, GlobalSecondaryIndex] = {}
-    for definition in schema.INDEXES:
-        index_objects[definition.name] = _index_class(definition)()
-        # GSI key attributes must exist on the model too; shared attributes are declared once.
-        index_attributes.setdefault(definition.partition_key, UnicodeAttribute(null=True))
-        sort_attribute = UnicodeAttribute if definition.sort_key_type == "S" else NumberAttribute
-        index_attributes.setdefault(definition.sort_key, sort_attribute(null=True))
-
-    base = type(
-        "Item",
-        (Model,),
-        {
-            "Meta": meta,
-            schema.PARTITION_KEY: UnicodeAttribute(hash_key=True),
-            schema.SORT_KEY: UnicodeAttribute(range_key=True),
-            "item_type": DiscriminatorAttribute(),
-            schema.TTL_ATTRIBUTE: NumberAttribute(null=True),
-            **index_attributes,
-            **index_objects,
-        },
-    )
+def core_items(base: type[Model]) -> dict[str, type[Model]]:
+    """Programs, keys and events."""
 
     class ProgramItem(base, discriminator="program"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -123,28 +71,22 @@ def build_models(table_name: str, host: str | None = None, region: str = "us-eas
         case_id = UnicodeAttribute(null=True)
         failure = UnicodeAttribute(null=True)
 
-    # pynamodb binds a copy of each index to the model class: query through those copies
-    bound = {name: getattr(base, name) for name in index_objects}
-    return Models(base, ProgramItem, ApiKeyItem, EventItem, bound)
+    return {"program": ProgramItem, "api_key": ApiKeyItem, "event": EventItem}
 
 
-def _domain_error(exc: PynamoDBException, detail: str) -> Exception:
-    """The one place where a DynamoDB error becomes a domain error."""
-    code = getattr(exc, "cause_response_code", None)
-    if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-        return Conflict(detail)
-    if code == "ResourceNotFoundException":
-        return StorageUnavailable(f"table not found: {exc}")
-    return StorageUnavailable(f"{detail}: {code or exc}")
+ITEM_BUILDERS: tuple[ItemBuilder, ...] = (core_items, partner_items, loyalty_items)
+
+
+def build_models(table_name: str, host: str | None = None, region: str = "us-east-1") -> Models:
+    return build_base_models(table_name, ITEM_BUILDERS, host, region)
 
 
 def outbox_shard(event_id: str) -> int:
     return int(hashlib.sha256(event_id.encode()).hexdigest()[:8], 16) % keys.OUTBOX_SHARDS
 
 
-class DynamoRepository(Repository):
-    def __init__(self, models: Models) -> None:
-        self._m = models
+class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
+    """The storage port on DynamoDB."""
 
     # --- programs and keys -------------------------------------------------------------
     def create_program(self, program: Program) -> None:
@@ -160,7 +102,7 @@ class DynamoRepository(Repository):
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
-            raise _domain_error(exc, f"program {program.program_id} exists") from exc
+            raise domain_error(exc, f"program {program.program_id} exists") from exc
 
     def get_program(self, program_id: str) -> Program:
         item = self._get(self._m.program, keys.program_pk(), keys.program_sk(program_id))
@@ -172,7 +114,7 @@ class DynamoRepository(Repository):
         try:
             return [_program(item) for item in self._m.program.query(keys.program_pk())]
         except PynamoDBException as exc:
-            raise _domain_error(exc, "listing programs failed") from exc
+            raise domain_error(exc, "listing programs failed") from exc
 
     def create_api_key(self, key: ApiKey) -> None:
         item = self._m.api_key(
@@ -188,7 +130,7 @@ class DynamoRepository(Repository):
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
-            raise _domain_error(exc, f"key {key.key_id} exists") from exc
+            raise domain_error(exc, f"key {key.key_id} exists") from exc
 
     def get_api_key(self, key_id: str) -> ApiKey:
         item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)
@@ -216,8 +158,8 @@ class DynamoRepository(Repository):
                     condition=self._m.api_key.revoked_at.does_not_exist(),
                 )
             except PynamoDBException as exc:
-                if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
-                    raise _domain_error(exc, f"revoking key {key_id} failed") from exc
+                if not condition_failed(exc):
+                    raise domain_error(exc, f"revoking key {key_id} failed") from exc
                 item.refresh()
         return _api_key(item)
 
@@ -242,8 +184,8 @@ class DynamoRepository(Repository):
             item.save(condition=self._m.base.pk.does_not_exist())
             return RecordOutcome(event, created=True)
         except PynamoDBException as exc:
-            if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
-                raise _domain_error(exc, f"recording event {event.event_id} failed") from exc
+            if not condition_failed(exc):
+                raise domain_error(exc, f"recording event {event.event_id} failed") from exc
         return RecordOutcome(self.get_event(event.program_id, event.event_id), created=False)
 
     def get_event(self, program_id: str, event_id: str) -> StoredEvent:
@@ -265,7 +207,7 @@ class DynamoRepository(Repository):
                 )
                 found.extend(_event(item) for item in query)
         except PynamoDBException as exc:
-            raise _domain_error(exc, "reading the outbox failed") from exc
+            raise domain_error(exc, "reading the outbox failed") from exc
         found.sort(key=lambda e: e.received_at)
         return found[:limit]
 
@@ -277,18 +219,9 @@ class DynamoRepository(Repository):
                 condition=self._m.base.pk.exists(),
             )
         except PynamoDBException as exc:
-            if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return
-            raise _domain_error(exc, f"clearing event {event_id} from the outbox failed") from exc
-
-    # --- helpers -------------------------------------------------------------------------
-    def _get(self, model: type[Model], pk: str, sk: str) -> Any:
-        try:
-            return model.get(pk, sk, consistent_read=True)
-        except model.DoesNotExist:
-            return None
-        except PynamoDBException as exc:
-            raise _domain_error(exc, f"reading {pk} failed") from exc
+            raise domain_error(exc, f"clearing event {event_id} from the outbox failed") from exc
 
 
 def _program(item: Any) -> Program:

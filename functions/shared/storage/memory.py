@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.memory_loyalty import LoyaltyMemory
+from functions.shared.storage.memory_partners import PartnersMemory
 from functions.shared.storage.port import (
     ApiKey,
     Program,
@@ -19,7 +21,7 @@ from functions.shared.storage.port import (
 )
 
 
-class InMemoryRepository(Repository):
+class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._programs: dict[str, Program] = {}

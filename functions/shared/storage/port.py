@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from functions.shared.storage.port_loyalty import LoyaltyPort
+from functions.shared.storage.port_partners import PartnersPort
+
 ROLES = ("integration", "viewer", "fraud", "admin", "security")
 PLATFORM = None  # program_id of platform-level keys (the security team)
 
@@ -68,7 +71,10 @@ class OutboxPage:
     events: list[StoredEvent] = field(default_factory=list)
 
 
-class Repository(abc.ABC):
+class Repository(PartnersPort, LoyaltyPort, abc.ABC):
+    """The whole port: programs, keys and events here; the partner and loyalty parts in their
+    own modules."""
+
     # --- programs and keys -------------------------------------------------------------
     @abc.abstractmethod
     def create_program(self, program: Program) -> None: ...

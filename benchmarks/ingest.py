@@ -1,0 +1,103 @@
+"""The walking skeleton's figures.
+
+cold start  each handler module's import time in a fresh interpreter, as a ratio to a bare
+            `import boto3` plus one DynamoDB client (the floor of any Python Lambda using AWS)
+ingest      POST /v1/events through the real ingest handler against moto, in process
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+REPEATS = 5
+HANDLERS = ("ingest", "score", "outbox_relay", "openapi")
+BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
+
+
+def _timed_import(statement: str) -> float:
+    code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    command = [sys.executable, "-c", code]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # noqa: S603
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start() -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    baseline_runs, runs = [], {h: [] for h in HANDLERS}
+    for _ in range(REPEATS):  # interleaved, so machine noise hits every subject alike
+        baseline_runs.append(_timed_import(BASELINE))
+        for handler in HANDLERS:
+            runs[handler].append(_timed_import(f"import functions.{handler}.handler"))
+    baseline = statistics.median(baseline_runs)
+    results["baseline (boto3 + client)"] = {"median_ms": baseline * 1000, "ratio": 1.0}
+    for handler, values in runs.items():
+        median = statistics.median(values)
+        results[handler] = {"median_ms": median * 1000, "ratio": median / baseline}
+    return results
+
+
+def ingest_throughput(count: int = 400) -> dict[str, float]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        os.environ[name] = value
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    import boto3
+    from moto import mock_aws
+
+    from functions.shared import runtime, tenancy
+    from functions.shared.clock import SystemClock
+    from local_system.provision import provision
+    from tests.support import call, proxy_event, sample
+
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        os.environ.update(resources.environment())
+        repository = runtime.dependencies().repository
+        program = tenancy.create_program(repository, SystemClock(), "Bench")
+        _, key = tenancy.create_key(repository, SystemClock(), program.program_id, "integration", "bench")
+        latencies = []
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # EMF metric lines
+            started = time.perf_counter()
+            for n in range(count):
+                event = sample("transaction.created", id=f"bench-{n}")
+                t = time.perf_counter()
+                answer = call("ingest", proxy_event("POST", "/v1/events", event, key))
+                latencies.append(time.perf_counter() - t)
+                assert answer.status == 202, answer
+            elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": count,
+        "requests_per_second": count / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def run() -> None:
+    print("cold start (import of the handler module; median of", REPEATS, "fresh interpreters)")
+    for name, figures in cold_start().items():
+        print(f"  {name:<28} {figures['median_ms']:8.1f} ms   x{figures['ratio']:.2f}")
+    figures = ingest_throughput()
+    print("ingest through the handler against moto (one process, one core)")
+    print("  " + json.dumps({k: round(v, 2) for k, v in figures.items()}))

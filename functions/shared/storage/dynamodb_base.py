@@ -1,0 +1,133 @@
+"""Shared pieces of the DynamoDB adapter: the model factory, the one error translation, and the
+base class the per-domain adapter mixins build on.
+
+pynamodb fixes `Meta.table_name` when a model class is created, so `build_models(table_name, host,
+region)` creates the classes for one configuration (a test, the local system, a Lambda). All item
+types live in one table, told apart by the `item_type` discriminator. Each domain contributes its
+item classes through a builder in `ITEM_BUILDERS` (see `dynamodb.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from functions.shared.errors import Conflict, StorageUnavailable
+from functions.shared.storage import schema
+
+ItemBuilder = Callable[[type[Model]], dict[str, type[Model]]]
+
+
+def _index_class(definition: schema.IndexDefinition) -> type[GlobalSecondaryIndex]:
+    sort_attribute = UnicodeAttribute if definition.sort_key_type == "S" else NumberAttribute
+    meta = type("Meta", (), {"index_name": definition.name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        definition.partition_key: UnicodeAttribute(hash_key=True),
+        definition.sort_key: sort_attribute(range_key=True),
+    }
+    return type(f"{definition.name}_index", (GlobalSecondaryIndex,), attributes)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The pynamodb classes bound to one table: `models.items["event"]`, `models.indexes["outbox"]`."""
+
+    base: type[Model]
+    items: dict[str, type[Model]]
+    indexes: dict[str, GlobalSecondaryIndex]
+    region: str
+    host: str | None = None
+    _connection: list[Connection] = field(default_factory=list, repr=False)
+
+    def __getattr__(self, name: str) -> type[Model]:
+        try:
+            return self.items[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def connection(self) -> Connection:
+        """A low-level connection for transactions (`TransactWrite`), made once."""
+        if not self._connection:
+            self._connection.append(Connection(region=self.region, host=self.host))
+        return self._connection[0]
+
+
+def build_models(
+    table_name: str, builders: tuple[ItemBuilder, ...], host: str | None = None, region: str = "us-east-1"
+) -> Models:
+    meta_attributes: dict[str, Any] = {
+        "table_name": table_name,
+        "region": region,
+        "max_retry_attempts": 3,
+        "connect_timeout_seconds": 5,
+        "read_timeout_seconds": 10,
+    }
+    if host:
+        meta_attributes["host"] = host
+    meta = type("Meta", (), meta_attributes)
+
+    index_attributes: dict[str, Any] = {}
+    index_objects: dict[str, GlobalSecondaryIndex] = {}
+    for definition in schema.INDEXES:
+        index_objects[definition.name] = _index_class(definition)()
+        # GSI key attributes must exist on the model too; shared attributes are declared once.
+        index_attributes.setdefault(definition.partition_key, UnicodeAttribute(null=True))
+        sort_attribute = UnicodeAttribute if definition.sort_key_type == "S" else NumberAttribute
+        index_attributes.setdefault(definition.sort_key, sort_attribute(null=True))
+
+    base = type(
+        "Item",
+        (Model,),
+        {
+            "Meta": meta,
+            schema.PARTITION_KEY: UnicodeAttribute(hash_key=True),
+            schema.SORT_KEY: UnicodeAttribute(range_key=True),
+            "item_type": DiscriminatorAttribute(),
+            schema.TTL_ATTRIBUTE: NumberAttribute(null=True),
+            **index_attributes,
+            **index_objects,
+        },
+    )
+    items: dict[str, type[Model]] = {}
+    for builder in builders:
+        items.update(builder(base))
+    # pynamodb binds a copy of each index to the model class: query through those copies
+    bound = {name: getattr(base, name) for name in index_objects}
+    return Models(base, items, bound, region, host)
+
+
+def domain_error(exc: PynamoDBException, detail: str) -> Exception:
+    """The one place where a DynamoDB error becomes a domain error."""
+    code = getattr(exc, "cause_response_code", None)
+    if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+        return Conflict(detail)
+    if code == "ResourceNotFoundException":
+        return StorageUnavailable(f"table not found: {exc}")
+    return StorageUnavailable(f"{detail}: {code or exc}")
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoBase:
+    """What every adapter mixin stands on: the models and a consistent single-item read."""
+
+    def __init__(self, models: Models) -> None:
+        self._m = models
+
+    def _get(self, model: type[Model], pk: str, sk: str) -> Any:
+        try:
+            return model.get(pk, sk, consistent_read=True)
+        except model.DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading {pk} failed") from exc
