@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 PROGRAM_TEAM = ("fraud", "admin")
 INTEGRATION = ("integration", "admin")
+ANY_ROLE = ("integration", "viewer", "fraud", "admin", "security")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ INGEST_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
 )
 
-CASES_ROUTES: tuple[Route, ...] = ()
+CASES_ROUTES: tuple[Route, ...] = (Route("GET", "/v1/me", "cases", ANY_ROLE),)
 
 DISPUTES_ROUTES: tuple[Route, ...] = ()
 

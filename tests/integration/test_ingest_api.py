@@ -334,3 +334,17 @@ def test_an_event_whose_queue_send_fails_is_relayed_later(aws, tenant, monkeypat
     monkeypatch.setattr(deps, "clock", FixedClock(deps.clock.now() + timedelta(minutes=3)))
     assert service.relay_outbox(deps) == 1
     assert [json.loads(m["Body"])["event_id"] for m in aws.queued()] == [event["id"]]
+
+
+def test_me_names_the_caller(aws, tenant, security_key):
+    mine = call("cases", proxy_event("GET", "/v1/me", None, tenant.keys["fraud"]))
+    platform = call("cases", proxy_event("GET", "/v1/me", None, security_key))
+
+    assert mine.body == {
+        "actor": "Program A fraud",
+        "role": "fraud",
+        "program_id": tenant.program_id,
+        "program_name": "Program A",
+    }
+    assert platform.body["role"] == "security" and platform.body["program_id"] is None
+    assert call("cases", proxy_event("GET", "/v1/me", None, None)).status == 401
