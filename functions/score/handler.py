@@ -29,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     deps = dependencies()
 
     def record_handler(record: SQSRecord) -> None:
-        service.take_message(deps, record.body)
+        service.take_message(deps, record.body, int(record.attributes.get("ApproximateReceiveCount") or 1))
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -10,7 +10,12 @@ from tests.support import call, invoke_raw, proxy_event, sample
 
 
 def message(body: str, message_id: str) -> dict:
-    return {"MessageId": message_id, "ReceiptHandle": f"rh-{message_id}", "Body": body}
+    return {
+        "MessageId": message_id,
+        "ReceiptHandle": f"rh-{message_id}",
+        "Body": body,
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795740000000"},
+    }
 
 
 def test_a_poison_message_fails_alone_and_the_rest_of_the_batch_is_taken(aws, tenant):
@@ -40,8 +45,14 @@ def test_a_redelivered_message_is_harmless(aws, tenant):
     batch = sqs_event([message(body, "m1")], "arn:aws:sqs:us-east-1:123456789012:fraud-scoring")
 
     assert invoke_raw("score", batch) == {"batchItemFailures": []}
+    first = aws.repository.get_event(tenant.program_id, event["id"])
     assert invoke_raw("score", batch) == {"batchItemFailures": []}
-    assert aws.repository.get_event(tenant.program_id, event["id"]).status == "queued"
+    again = aws.repository.get_event(tenant.program_id, event["id"])
+    assert first.status == again.status == "scored"
+    assert again.decision == first.decision
+    assert (
+        len(aws.repository.subject_rewards(tenant.program_id, "partner", event["reward"]["partner_id"])) == 1
+    )
 
 
 def test_messages_that_keep_failing_end_in_the_dead_letter_queue(aws, tenant):

@@ -40,3 +40,57 @@ def outbox_sk(received_at: datetime, event_id: str) -> str:
 def timestamp(at: datetime) -> str:
     """Sortable UTC text form of a time, microseconds included."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- partner programs -------------------------------------------------------------------
+PROFILE_SK = "PROFILE"
+LINK_SK = "LINK"
+COUNTER_SK = "COUNTER"
+REWARD_SK = "REWARD"
+CASE_SK = "CASE"
+FLAGGED_SHARDS = 16  # flags are rare; shards keep the sweep's reads parallel and partitions cool
+
+
+def subject_pk(program_id: str, subject_type: str, subject_id: str) -> str:
+    return f"P#{program_id}#{subject_type.upper()}#{subject_id}"
+
+
+def link_pk(program_id: str, kind: str, value: str) -> str:
+    return f"P#{program_id}#LINK#{kind}#{value}"
+
+
+def network_pk(kind: str, hashed: str) -> str:
+    """Platform-level: keyed hashes only, no program id in the key."""
+    return f"NET#LINK#{kind}#{hashed}"
+
+
+def counter_pk(program_id: str, name: str) -> str:
+    return f"P#{program_id}#COUNTER#{name}"
+
+
+def reward_pk(program_id: str, reward_id: str) -> str:
+    return f"P#{program_id}#REWARD#{reward_id}"
+
+
+def created_sk(created_at: datetime, item_id: str) -> str:
+    return f"{timestamp(created_at)}#{item_id}"
+
+
+def case_pk(program_id: str, case_id: str) -> str:
+    return f"P#{program_id}#CASE#{case_id}"
+
+
+def case_view_pk(program_id: str, view: str) -> str:
+    return f"P#{program_id}#CASES#{view}"
+
+
+def audit_sk(at: datetime, entry_id: str) -> str:
+    return f"AUDIT#{timestamp(at)}#{entry_id}"
+
+
+def flagged_pk(shard: int) -> str:
+    return f"FLAGGED#{shard}"
+
+
+def flagged_sk(program_id: str, subject_type: str, subject_id: str) -> str:
+    return f"{program_id}#{subject_type}#{subject_id}"

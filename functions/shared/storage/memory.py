@@ -23,6 +23,7 @@ from functions.shared.storage.port import (
 
 class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
     def __init__(self) -> None:
+        super().__init__()  # the domain parts set up their own stores
         self._lock = threading.RLock()
         self._programs: dict[str, Program] = {}
         self._keys: dict[str, ApiKey] = {}

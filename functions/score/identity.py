@@ -1,0 +1,78 @@
+"""Identity keys: the normalized forms under which partners and customers are linked.
+
+Each key is a direct lookup ("who else used this device / address / e-mail"), never a search."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Providers that ignore dots in the local part, and those that ignore a +tag.
+_DOTS_IGNORED = frozenset({"gmail.com"})
+_PLUS_TAGS = frozenset(
+    {
+        "gmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "fastmail.com",
+        "proton.me",
+        "protonmail.com",
+        "yahoo.com",
+        "zoho.com",
+    }
+)
+_DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+_SEPARATORS = re.compile(r"[._\-+]")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+
+
+@dataclass(frozen=True)
+class EmailKeys:
+    normalized: str  # the address as the provider delivers it: email_duplicate
+    skeleton: str  # local part without separators and trailing digits, plus domain: near duplicates
+    local: str  # the normalized local part alone: the same name at another provider
+
+
+def normalize_email(address: str) -> str:
+    local, _, domain = address.strip().lower().rpartition("@")
+    domain = _DOMAIN_ALIASES.get(domain, domain)
+    if domain in _PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in _DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def email_keys(address: str) -> EmailKeys:
+    normalized = normalize_email(address)
+    local, _, domain = normalized.rpartition("@")
+    bare = _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
+    return EmailKeys(normalized, f"{bare}@*", local)
+
+
+def email_domain(address: str) -> str:
+    return normalize_email(address).rpartition("@")[2]
+
+
+def normalize_name(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", folded).split())
+
+
+def normalize_device(fingerprint: str) -> str:
+    return fingerprint.strip().lower()
+
+
+def network_key(kind: str, value: str, pepper: bytes) -> str:
+    """A keyed hash: programs share signals about a person without sharing who the person is."""
+    return hmac.new(pepper, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def program_token(program_id: str, pepper: bytes) -> str:
+    return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,149 @@
+"""Reference data for the signals: IP geography and network kind, disposable and suspicious e-mail
+domains, listed IP ranges.
+
+Embedded datasets by default (geoip2fast, iporigin, disposable-email-domains: each ships its data,
+so nothing is fetched at run time). The operator replaces or extends any of them without a code
+change, through environment variables naming files (one entry per line, `#` comments):
+
+  MAXMIND_COUNTRY_DB        a MaxMind GeoIP2/GeoLite2 Country or City .mmdb: used instead of geoip2fast
+  DISPOSABLE_DOMAINS_FILE   more disposable domains (added to the embedded list)
+  SUSPICIOUS_DOMAINS_FILE   domains or `.tld` suffixes considered suspicious (replaces the default)
+  SUSPICIOUS_IP_RANGES_FILE CIDR ranges considered suspicious (added to the defaults)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+# TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
+DEFAULT_SUSPICIOUS_SUFFIXES = (
+    ".xyz",
+    ".top",
+    ".click",
+    ".loan",
+    ".work",
+    ".zip",
+    ".mov",
+    ".country",
+    ".gq",
+    ".tk",
+    ".ml",
+    ".cf",
+    ".buzz",
+    ".rest",
+    ".monster",
+    ".cam",
+    ".icu",
+)
+# Documentation and benchmarking ranges never belong to a real user session.
+DEFAULT_SUSPICIOUS_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
+
+
+@dataclass(frozen=True)
+class IpFacts:
+    country: str | None  # ISO alpha-2, None when unknown or private
+    network_kind: str  # hosting | vpn | tor | cdn | bot | residential/unknown
+    provider: str
+    listed: bool  # in an operator-listed suspicious range
+
+    @property
+    def anonymizing(self) -> bool:
+        return self.network_kind in ("vpn", "tor")
+
+    @property
+    def hosting(self) -> bool:
+        return self.network_kind in ("hosting", "cdn", "bot")
+
+
+class ReferenceData(Protocol):
+    def ip(self, address: str) -> IpFacts: ...
+
+    def disposable(self, domain: str) -> bool: ...
+
+    def suspicious_domain(self, domain: str) -> bool: ...
+
+
+def _lines(path: str | None) -> list[str]:
+    if not path:
+        return []
+    entries = []
+    for line in Path(path).read_text().splitlines():
+        entry = line.split("#", 1)[0].strip().lower()
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+class EmbeddedReferenceData:
+    """The default datasets, loaded on first use (cold start pays only for what an event needs)."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if env is None else env)
+        self._maxmind_path = env.get("MAXMIND_COUNTRY_DB") or None
+        self._extra_disposable = frozenset(_lines(env.get("DISPOSABLE_DOMAINS_FILE")))
+        suspicious = _lines(env.get("SUSPICIOUS_DOMAINS_FILE"))
+        self._suspicious = tuple(suspicious) if suspicious else DEFAULT_SUSPICIOUS_SUFFIXES
+        self._ranges = tuple(
+            ipaddress.ip_network(r, strict=False)
+            for r in (*DEFAULT_SUSPICIOUS_RANGES, *_lines(env.get("SUSPICIOUS_IP_RANGES_FILE")))
+        )
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one instance per process; bounded)
+    def ip(self, address: str) -> IpFacts:
+        import iporigin
+
+        ip = ipaddress.ip_address(address)
+        listed = any(ip in network for network in self._ranges if network.version == ip.version)
+        origin = iporigin.classify(address)
+        return IpFacts(self._country(address), origin.kind, origin.provider or "", listed)
+
+    def _country(self, address: str) -> str | None:
+        if self._maxmind_path:
+            reader = _maxmind(self._maxmind_path)
+            record = reader.get(address) or {}
+            return (record.get("country") or {}).get("iso_code")
+        result = _geoip().lookup(address)
+        code = getattr(result, "country_code", "") or ""
+        return code if len(code) == 2 and code.isalpha() else None
+
+    def disposable(self, domain: str) -> bool:
+        from disposable_email_domains import blocklist
+
+        return domain in blocklist or domain in self._extra_disposable
+
+    def suspicious_domain(self, domain: str) -> bool:
+        return any(
+            domain == entry or domain.endswith(entry if entry.startswith(".") else f".{entry}")
+            for entry in self._suspicious
+        )
+
+
+@lru_cache(maxsize=1)
+def _geoip():  # noqa: ANN202
+    from geoip2fast import GeoIP2Fast
+
+    return GeoIP2Fast(verbose=False)
+
+
+@lru_cache(maxsize=2)
+def _maxmind(path: str):  # noqa: ANN202
+    import maxminddb
+
+    return maxminddb.open_database(path)
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))

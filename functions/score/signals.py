@@ -1,0 +1,279 @@
+"""The signals of SPEC 5.1: pure functions from an event and what storage knows to reasons.
+
+Each reason carries its fixed code, a readable detail naming the evidence, and the weight variant
+(`weights.WEIGHTS`) that decides how much it counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from functions.score import weights
+from functions.score.identity import EmailKeys, email_domain, normalize_name
+from functions.score.reference import ReferenceData, distance_km
+from functions.shared.storage.port_partners import LinkState, NetworkState, Subject
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    detail: str
+    variant: str  # key of weights.WEIGHTS
+
+    def public(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+def describe(member: str) -> str:
+    kind, _, identifier = member.partition(":")
+    return f"{kind} {identifier}"
+
+
+def _others(state: LinkState, me: str) -> set[str]:
+    return set(state.members) - {me}
+
+
+def _bad(state: LinkState, me: str) -> tuple[set[str], set[str]]:
+    return set(state.flagged) - {me}, set(state.removed) - {me}
+
+
+def _status_words(member: str, flagged: set[str], removed: set[str]) -> str:
+    if member in removed:
+        return f"{describe(member)} (removed)"
+    if member in flagged:
+        return f"{describe(member)} (flagged)"
+    return describe(member)
+
+
+def _listing(members: set[str], flagged: set[str] = frozenset(), removed: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    ordered = sorted(members, key=lambda m: (m not in removed, m not in flagged, m))
+    shown = ", ".join(_status_words(m, flagged, removed) for m in ordered[:3])
+    return shown + (f" and {len(ordered) - 3} more" if len(ordered) > 3 else "")
+
+
+def blocked_reapply(me: str, links: dict[str, LinkState]) -> list[Reason]:
+    for kind in ("email", "device"):
+        state = links.get(kind)
+        blocked = (set(state.blocked) - {me}) if state else set()
+        if blocked:
+            return [
+                Reason(
+                    "blocked_reapply",
+                    f"same {'e-mail address' if kind == 'email' else 'device'} as {_listing(blocked)}, "
+                    "removed and blocked from reapplying",
+                    "blocked_reapply",
+                )
+            ]
+    return []
+
+
+def email_signals(
+    me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    exact = links.get("email", LinkState())
+    others = _others(exact, me)
+    flagged, removed = _bad(exact, me)
+    if others:
+        variant = "email_duplicate_of_flagged" if others & (flagged | removed) else "email_duplicate"
+        reasons.append(
+            Reason(
+                "email_duplicate",
+                f"e-mail address also used by {_listing(others, flagged, removed)}",
+                variant,
+            )
+        )
+    similar: set[str] = set()
+    similar_flagged: set[str] = set()
+    for kind in ("email_skeleton", "email_local"):
+        state = links.get(kind, LinkState())
+        found = _others(state, me) - others
+        similar |= found
+        similar_flagged |= found & (set(state.flagged) | set(state.removed))
+    if similar:
+        variant = "email_similar_to_flagged" if similar_flagged else "email_similar"
+        reasons.append(
+            Reason(
+                "email_similar",
+                f"e-mail address close to that of {_listing(similar, similar_flagged)}",
+                variant,
+            )
+        )
+    domain = email_domain(email)
+    if reference.disposable(domain):
+        reasons.append(
+            Reason(
+                "email_disposable_domain",
+                f"{domain} is a disposable e-mail domain",
+                "email_disposable_domain",
+            )
+        )
+    elif reference.suspicious_domain(domain):
+        reasons.append(
+            Reason(
+                "email_suspicious_domain",
+                f"{domain} is a suspicious e-mail domain",
+                "email_suspicious_domain",
+            )
+        )
+    return reasons
+
+
+def ip_signals(
+    me: str, ip: str, country: str | None, ip_link: LinkState, reference: ReferenceData
+) -> list[Reason]:
+    reasons: list[Reason] = []
+    facts = reference.ip(ip)
+    flagged, removed = _bad(ip_link, me)
+    evidence = []
+    variant = None
+    if flagged | removed:
+        evidence.append(f"used by {_listing(flagged | removed, flagged, removed)}")
+        variant = "ip_suspicious_linked"
+    if facts.listed:
+        evidence.append("in a listed suspicious range")
+        variant = variant or "ip_suspicious_network"
+    if facts.anonymizing or facts.hosting:
+        owner = f" ({facts.provider})" if facts.provider else ""
+        evidence.append(f"a {facts.network_kind} network{owner}")
+        variant = variant or "ip_suspicious_network"
+    if variant:
+        reasons.append(Reason("ip_suspicious", f"IP {ip} is " + "; ".join(evidence), variant))
+    if country and facts.country and facts.country != country:
+        reasons.append(
+            Reason(
+                "ip_country_mismatch",
+                f"IP {ip} is in {facts.country}, the reported country is {country}",
+                "ip_country_mismatch",
+            )
+        )
+    return reasons
+
+
+def device_signals(me: str, device: str, device_link: LinkState) -> list[Reason]:
+    others = _others(device_link, me)
+    if not others:
+        return []
+    flagged, removed = _bad(device_link, me)
+    if others & (flagged | removed):
+        variant = "device_shared_with_flagged"
+    elif len(others) >= 2:
+        variant = "device_shared_with_several"
+    else:
+        variant = "device_shared"
+    return [
+        Reason(
+            "device_shared",
+            f"device fingerprint also used by {_listing(others, flagged, removed)}",
+            variant,
+        )
+    ]
+
+
+def location_signal(ip_location: Any, address: Any) -> list[Reason]:
+    if ip_location is None or address is None or address.lat is None or address.lon is None:
+        return []
+    km = distance_km(ip_location.lat, ip_location.lon, address.lat, address.lon)
+    if km <= weights.FAR_FROM_ADDRESS_KM:
+        return []
+    return [
+        Reason(
+            "location_far_from_address",
+            f"session located {km:,.0f} km from the reported address",
+            "location_far_from_address",
+        )
+    ]
+
+
+def velocity_signal(what: str, counts: dict[str, int], limit: int) -> list[Reason]:
+    for label, count in counts.items():
+        if count >= limit:
+            return [Reason("velocity", f"{count} {what} from {label} in the last two hours", "velocity")]
+    return []
+
+
+def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> list[Reason]:
+    """Accounts linked to this one through any shared identifier, beyond what other reasons named."""
+    linked: set[str] = set()
+    bad: set[str] = set()
+    for state in links.values():
+        if len(state.members) > weights.MAX_LINK_MEMBERS:
+            continue
+        linked |= _others(state, me)
+        bad |= (set(state.flagged) | set(state.removed)) - {me}
+    linked_bad = linked & bad
+    if len(linked) >= weights.CLUSTER_SIZE or (linked_bad - already):
+        variant = "cluster_with_flagged" if linked_bad else "cluster"
+        detail = f"linked through shared identifiers to {len(linked)} accounts"
+        if linked_bad:
+            detail += f", {len(linked_bad)} of them flagged or removed"
+        return [Reason("cluster", detail, variant)]
+    return []
+
+
+def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
+    for kind, state in states.items():
+        elsewhere = (set(state.flagged) | set(state.removed)) - {mine}
+        if elsewhere:
+            what = "e-mail address" if kind == "email" else "device"
+            count = len(elsewhere)
+            return [
+                Reason(
+                    "network_flagged",
+                    f"the same {what} is flagged or removed in {count} other program{'s' if count > 1 else ''} "
+                    "of the network",
+                    "network_flagged",
+                )
+            ]
+    return []
+
+
+def self_referral(customer: Any, partner: Subject | None, customer_email: str) -> list[Reason]:
+    if partner is None:
+        return []
+    evidence = []
+    if partner.email_normalized and partner.email_normalized == customer_email:
+        evidence.append("e-mail address")
+    if customer.device_fingerprint.strip().lower() in partner.devices:
+        evidence.append("device")
+    if str(customer.ip) in partner.ips:
+        evidence.append("IP address")
+    if customer.name and partner.name and normalize_name(customer.name) == normalize_name(partner.name):
+        evidence.append("name")
+    if not evidence:
+        return []
+    return [
+        Reason(
+            "self_referral",
+            f"customer {customer.id} shares the {', '.join(evidence)} of partner {partner.id}",
+            "self_referral",
+        )
+    ]
+
+
+def account_burst(activity: str, changes: int) -> list[Reason]:
+    if changes < weights.ACCOUNT_CHANGES_BURST:
+        return []
+    return [
+        Reason(
+            "unusual_activity",
+            f"{changes + 1} sensitive account changes (latest: {activity.replace('_', ' ')}) within two hours",
+            "unusual_activity",
+        )
+    ]
+
+
+def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) -> list[Reason]:
+    """Payout details changed within an hour of sign-up: the pattern of accounts opened to cash out."""
+    if activity != "payout_update" or subject is None or subject.signup_at is None:
+        return []
+    if timedelta(0) <= at - subject.signup_at <= timedelta(hours=1):
+        return [
+            Reason(
+                "unusual_activity",
+                "payout details changed within an hour of sign-up",
+                "unusual_activity",
+            )
+        ]
+    return []
