@@ -112,5 +112,59 @@ def replay(target: Target, file: Path, key: str, signing_secret: str | None, as_
         sys.exit(1)
 
 
+JOBS = {
+    "hold-sweep": "functions.hold_sweep.handler.lambda_handler",
+    "dispute-cycle": "functions.disputes.cycle.lambda_handler",
+    "outbox-relay": "functions.outbox_relay.handler.lambda_handler",
+}
+
+
+@cli.command("run")
+@click.argument("job", type=click.Choice(sorted(JOBS)))
+@json_option
+@click.pass_obj
+def run_job(target: Target, job: str, as_json: bool) -> None:
+    """Runs a scheduled job now: the hold sweep, the dispute cycle or the outbox relay."""
+    from fraudctl.jobs import run
+
+    report = run(target, job, JOBS[job])
+    _emit(as_json, report, f"{job}: {json.dumps(report, default=str)}")
+
+
+@cli.command("cases")
+@click.option("--program", "program_id", required=True)
+@click.option(
+    "--view", type=click.Choice(["active", "resolved", "removed"]), default="active", show_default=True
+)
+@json_option
+def list_cases(program_id: str, view: str, as_json: bool) -> None:
+    """Lists a program's cases, newest flag first."""
+    from functions.cases.service import case_json
+
+    repository = _repository()
+    repository.get_program(program_id)
+    cases = [case_json(c) for c in repository.list_cases(program_id, view)]
+    if as_json:
+        click.echo(json.dumps({"program_id": program_id, "view": view, "cases": cases}, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{view} cases of {program_id}")
+    for column in ("case", "subject", "status", "flagged", "held", "reasons"):
+        table.add_column(column)
+    for case in cases:
+        held = case["hold_amount"]
+        table.add_row(
+            case["id"],
+            f"{case['subject']['type']} {case['subject']['name']}",
+            case["status"],
+            str(case["flagged_at"])[:19],
+            f"{case['held_rewards']} ({held['amount']} {held['currency'] or ''})",
+            ", ".join(r["code"] for r in case["reasons"]),
+        )
+    Console().print(table)
+
+
 def main() -> None:
     cli(prog_name="fraudctl")

@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     scheduler = LocalScheduler(
         [
             Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
+            Schedule("hold-sweep", "functions.hold_sweep.handler.lambda_handler", args.hold_sweep_seconds),
+            Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", args.dispute_cycle_seconds),
         ]
     )
     web_root = ROOT / "web" / "dist"

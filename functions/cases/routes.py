@@ -1,10 +1,14 @@
-"""Routes of the cases function: who is calling, and (as they land) cases, rewards, removals."""
+"""Routes of the cases function: the program teams' API (SPEC 3.2) and who is calling."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
+from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict
+
+from functions.cases import service
 from functions.shared import api
 
 router = APIGatewayRouter()
@@ -17,6 +21,21 @@ class Me(BaseModel):
     program_name: str | None
 
 
+class Override(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["approved"]
+
+
+class RemoveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    block_reapply: bool = False
+
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
 @router.get("/v1/me", summary="The caller's actor name, role and program (the console's sign-in)")
 def get_me() -> Me:
     principal = api.principal_of(router)
@@ -27,3 +46,62 @@ def get_me() -> Me:
         program_id=principal.program_id,
         program_name=program.name if program else None,
     )
+
+
+@router.get("/v1/cases", summary="Active or resolved cases: search, filter, sort, page")
+def get_cases(
+    view: Annotated[Literal["active", "resolved"], Query()] = "active",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query()] = None,
+    sort: Annotated[Literal["flagged_at", "hold_amount", "resolved_at"], Query()] = "flagged_at",
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    limit: Limit = 25,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.list_cases(
+        api.deps_of(router), principal.program_id, view, q, status, sort, order, limit, cursor
+    )
+
+
+@router.get("/v1/cases/<case_id>", summary="One case: the drawer, with held rewards and audit trail")
+def get_case(case_id: str) -> dict[str, Any]:
+    return service.case_detail(api.deps_of(router), api.principal_of(router).program_id, case_id)
+
+
+@router.get("/v1/rewards", summary="Rewards of a partner or customer, or every held reward")
+def get_rewards(
+    partner_id: Annotated[str | None, Query(max_length=128)] = None,
+    customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    status: Annotated[str | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.list_rewards(
+        api.deps_of(router), principal.program_id, partner_id, customer_id, status, limit, cursor
+    )
+
+
+@router.post("/v1/rewards/<reward_id>/override", summary="Approve a held reward by hand (never re-held)")
+def post_override(reward_id: str, body: Annotated[Override, Body()]) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.override_reward(api.deps_of(router), principal.program_id, reward_id, principal.actor)
+
+
+@router.get("/v1/summary", summary="The Security Monitoring box: case counts and held rewards")
+def get_summary() -> dict[str, Any]:
+    return service.summary(api.deps_of(router), api.principal_of(router).program_id)
+
+
+@router.post("/v1/cases/<case_id>/remove", summary="Remove the case's partner from the program")
+def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.remove_partner(
+        api.deps_of(router), principal.program_id, case_id, body.block_reapply, principal.actor
+    )
+
+
+@router.get("/v1/removed-partners", summary="Partners removed from the program, with who removed them")
+def get_removed_partners() -> dict[str, Any]:
+    return service.removed_partners(api.deps_of(router), api.principal_of(router).program_id)

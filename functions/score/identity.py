@@ -76,3 +76,21 @@ def network_key(kind: str, value: str, pepper: bytes) -> str:
 
 def program_token(program_id: str, pepper: bytes) -> str:
     return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+LOCAL_PEPPER = "local-network-pepper-not-secret"
+
+
+def network_pepper() -> bytes:
+    """The platform's secret for network keys (NETWORK_PEPPER); a fixed one locally."""
+    import os
+
+    return (os.environ.get("NETWORK_PEPPER") or LOCAL_PEPPER).encode()
+
+
+def network_keys_of(
+    email_normalized: str | None, devices: frozenset[str], pepper: bytes
+) -> list[tuple[str, str]]:
+    """The network identifiers of a subject: its e-mail and devices, hashed."""
+    found = [("email", network_key("email", email_normalized, pepper))] if email_normalized else []
+    return found + [("device", network_key("device", d, pepper)) for d in sorted(devices)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from functools import lru_cache
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from functions.score.engine import Engine, Scored
+from functions.score.identity import network_pepper
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.errors import DomainError, NotFound
 from functions.shared.money import amount_text, to_micros
@@ -18,7 +18,6 @@ from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_partners import Reward
 
 MAX_RECEIVES = 3  # the queue's maxReceiveCount: the last delivery marks the event failed
-LOCAL_PEPPER = "local-network-pepper-not-secret"
 
 
 class ScoringMessage(BaseModel):
@@ -34,8 +33,7 @@ def reference_data() -> EmbeddedReferenceData:
 
 
 def engine_for(deps: Dependencies) -> Engine:
-    pepper = os.environ.get("NETWORK_PEPPER") or LOCAL_PEPPER
-    return Engine(deps.repository, reference_data(), pepper.encode())
+    return Engine(deps.repository, reference_data(), network_pepper())
 
 
 def take_message(deps: Dependencies, body: str, receive_count: int = 1) -> None:

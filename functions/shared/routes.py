@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 PROGRAM_TEAM = ("fraud", "admin")
 INTEGRATION = ("integration", "admin")
+SECURITY = ("security",)
 ANY_ROLE = ("integration", "viewer", "fraud", "admin", "security")
 
 
@@ -54,9 +55,22 @@ INGEST_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
 )
 
-CASES_ROUTES: tuple[Route, ...] = (Route("GET", "/v1/me", "cases", ANY_ROLE),)
+CASES_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/me", "cases", ANY_ROLE),
+    Route("GET", "/v1/cases", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/cases/{case_id}", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/rewards", "cases", PROGRAM_TEAM),
+    Route("POST", "/v1/rewards/{reward_id}/override", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/summary", "cases", PROGRAM_TEAM),
+    Route("POST", "/v1/cases/{case_id}/remove", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/removed-partners", "cases", PROGRAM_TEAM),
+)
 
-DISPUTES_ROUTES: tuple[Route, ...] = ()
+DISPUTES_ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/cases/{case_id}/dispute", "disputes", PROGRAM_TEAM),
+    Route("GET", "/v1/disputes", "disputes", SECURITY),
+    Route("POST", "/v1/disputes/{case_id}/verdict", "disputes", SECURITY),
+)
 
 LOYALTY_ROUTES: tuple[Route, ...] = ()
 

@@ -72,6 +72,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         status = UnicodeAttribute(default="active")
         flagged_at = UTCDateTimeAttribute(null=True)
         active_case_id = UnicodeAttribute(null=True)
+        flag_case_id = UnicodeAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
         revenue = MapAttribute(null=True)
 
@@ -123,6 +124,9 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         removed_at = UTCDateTimeAttribute(null=True)
         removed_by = UnicodeAttribute(null=True)
         block_reapply = BooleanAttribute(default=False)
+        archived_count = NumberAttribute(default=0)
+        archived_micros = MapAttribute(default=dict)
+        subject_team = UnicodeAttribute(null=True)
 
     class AuditItem(base, discriminator="audit"):  # type: ignore[valid-type,misc,call-arg]
         at = UTCDateTimeAttribute()
@@ -324,6 +328,7 @@ class PartnersDynamo(DynamoBase):
             actions += [
                 m.subject.status.set("flagged"),
                 m.subject.active_case_id.set(case_id),
+                m.subject.flag_case_id.set(case_id),
                 m.base.flagged_pk.set(keys.flagged_pk(flagged_shard(write.program_id, s.type, s.id))),
                 m.base.flagged_sk.set(keys.flagged_sk(write.program_id, s.type, s.id)),
             ]
@@ -480,6 +485,324 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
 
+    # --- reward changes by people and schedules ---------------------------------------------
+    def override_reward(self, program_id: str, reward_id: str, actor: str, at: datetime) -> Reward:
+        m = self._m
+        reward = self.get_reward(program_id, reward_id)
+        if reward.status != "on_hold":
+            raise Conflict(f"reward {reward_id} is {reward.status}; only a reward on hold can be overridden")
+        try:
+            with TransactWrite(connection=m.connection()) as tx:
+                tx.update(
+                    m.reward(keys.reward_pk(program_id, reward_id), keys.REWARD_SK),
+                    actions=[m.reward.status.set("approved"), m.reward.overridden.set(True)],
+                    condition=m.reward.status == "on_hold",
+                )
+                if reward.case_id:
+                    pk = keys.case_pk(program_id, reward.case_id)
+                    path = m.case.hold_micros[reward.currency]
+                    tx.update(
+                        m.case(pk, keys.CASE_SK),
+                        actions=[m.case.held_count.add(-1), path.set((path | 0) - to_micros(reward.amount))],
+                    )
+                    detail = {
+                        "reward_id": reward_id,
+                        "amount": str(reward.amount),
+                        "currency": reward.currency,
+                    }
+                    tx.save(
+                        m.audit(
+                            pk,
+                            keys.audit_sk(at, uuid.uuid4().hex[:8]),
+                            at=at,
+                            action="reward_overridden",
+                            actor=actor,
+                            detail=json.dumps(detail),
+                        )
+                    )
+        except TransactWriteError as exc:
+            raise Conflict(f"reward {reward_id} changed meanwhile; it is no longer on hold") from exc
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"overriding reward {reward_id} failed") from exc
+        reward.status, reward.overridden = "approved", True
+        return reward
+
+    def flagged_shards(self) -> int:
+        return keys.FLAGGED_SHARDS
+
+    def flagged_subjects(self, shard: int) -> list[Subject]:
+        try:
+            return [_subject(i) for i in self._m.indexes["flagged"].query(keys.flagged_pk(shard))]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"listing flagged subjects of shard {shard} failed") from exc
+
+    # --- disputes and removals -------------------------------------------------------------
+    def open_dispute(self, program_id: str, case_id: str, reason: str, actor: str, at: datetime) -> Case:
+        m = self._m
+        case = self.get_case(program_id, case_id)
+        if case.status != "open":
+            raise Conflict(f"case {case_id} is {case.status}; only an open case can be disputed")
+        pk = keys.case_pk(program_id, case_id)
+        try:
+            with TransactWrite(connection=m.connection()) as tx:
+                tx.update(
+                    m.case(pk, keys.CASE_SK),
+                    actions=[
+                        m.case.status.set("disputed"),
+                        m.case.disputed_at.set(at),
+                        m.case.dispute_reason.set(reason),
+                        m.base.dispute_pk.set(keys.DISPUTES_OPEN),
+                        m.base.dispute_sk.set(keys.dispute_sk(at, program_id, case_id)),
+                    ],
+                    condition=m.case.status == "open",
+                )
+                self._audit(tx, pk, at, "disputed", actor, {"reason": reason})
+        except TransactWriteError as exc:
+            raise Conflict(f"case {case_id} changed meanwhile; it is no longer open") from exc
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"disputing case {case_id} failed") from exc
+        return self.get_case(program_id, case_id)
+
+    def disputes(self) -> list[Case]:
+        index = self._m.indexes["disputes"]
+        try:
+            found = [_case(i) for pk in (keys.DISPUTES_OPEN, keys.DISPUTES_VERDICT) for i in index.query(pk)]
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing disputes failed") from exc
+        return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
+
+    def record_verdict(self, case_id: str, verdict: str, note: str, actor: str, at: datetime) -> Case:
+        m = self._m
+        case = next((c for c in self.disputes() if c.case_id == case_id), None)
+        if case is None:
+            raise NotFound(f"no disputed case {case_id}")
+        pk = keys.case_pk(case.program_id, case_id)
+        try:
+            with TransactWrite(connection=m.connection()) as tx:
+                tx.update(
+                    m.case(pk, keys.CASE_SK),
+                    actions=[
+                        m.case.verdict.set(verdict),
+                        m.case.verdict_note.set(note),
+                        m.base.dispute_pk.set(keys.DISPUTES_VERDICT),
+                    ],
+                    condition=m.case.status == "disputed",
+                )
+                self._audit(tx, pk, at, f"verdict_{verdict}", actor, {"note": note})
+        except TransactWriteError as exc:
+            raise NotFound(f"no disputed case {case_id}") from exc
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"recording the verdict on {case_id} failed") from exc
+        return self.get_case(case.program_id, case_id)
+
+    def resolve_dispute(self, case: Case, at: datetime, network: list[LinkKey], token: str) -> list[Reward]:
+        m = self._m
+        if case.status != "disputed" or case.verdict not in ("approve", "decline"):
+            raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
+        approve = case.verdict == "approve"
+        held = [
+            r
+            for r in self.subject_rewards(case.program_id, case.subject_type, case.subject_id)
+            if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden
+        ]
+        moved = self._move_rewards(
+            case, held, ("on_hold",), "pending" if approve else "declined", release=True
+        )
+        subject = self.get_subject(case.program_id, case.subject_type, case.subject_id)
+        pk = keys.case_pk(case.program_id, case.case_id)
+        try:
+            with TransactWrite(connection=m.connection()) as tx:
+                tx.update(
+                    m.case(pk, keys.CASE_SK),
+                    actions=[
+                        m.case.status.set("approved" if approve else "declined"),
+                        m.case.resolved_at.set(at),
+                        m.base.case_view_pk.set(keys.case_view_pk(case.program_id, "resolved")),
+                        m.base.dispute_pk.remove(),
+                        m.base.dispute_sk.remove(),
+                    ],
+                    condition=m.case.status == "disputed",
+                )
+                if subject.active_case_id == case.case_id:
+                    actions = [m.subject.active_case_id.remove()]
+                    if approve:
+                        actions += [
+                            m.subject.status.set("active"),
+                            m.subject.flag_case_id.remove(),
+                            m.base.flagged_pk.remove(),
+                            m.base.flagged_sk.remove(),
+                        ]
+                    tx.update(
+                        m.subject(
+                            keys.subject_pk(case.program_id, subject.type, subject.id), keys.PROFILE_SK
+                        ),
+                        actions=actions,
+                        condition=m.subject.active_case_id == case.case_id,
+                    )
+                if approve:
+                    for kind, value in _identifiers(subject):
+                        tx.update(
+                            m.link(keys.link_pk(case.program_id, kind, value), keys.LINK_SK),
+                            actions=[m.link.flagged.delete({subject.key})],
+                        )
+                    for kind, value in network:
+                        tx.update(
+                            m.network_link(keys.network_pk(kind, value), keys.LINK_SK),
+                            actions=[m.network_link.flagged.delete({token})],
+                        )
+                self._audit(
+                    tx,
+                    pk,
+                    at,
+                    "dispute_approved" if approve else "dispute_declined",
+                    "dispute-cycle",
+                    {"rewards": len(moved), "note": case.verdict_note},
+                )
+        except TransactWriteError as exc:
+            raise Conflict(f"case {case.case_id} changed meanwhile; it is no longer disputed") from exc
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"resolving case {case.case_id} failed") from exc
+        return moved
+
+    def remove_partner(
+        self,
+        program_id: str,
+        case_id: str,
+        block_reapply: bool,
+        actor: str,
+        at: datetime,
+        network: list[LinkKey],
+        token: str,
+    ) -> Case:
+        m = self._m
+        case = self.get_case(program_id, case_id)
+        if case.subject_type != "partner":
+            raise Conflict(f"case {case_id} is about a customer; only partners can be removed")
+        if case.status not in ("open", "disputed"):
+            raise Conflict(f"case {case_id} is {case.status}; only an active case's partner can be removed")
+        rewards = self.subject_rewards(program_id, "partner", case.subject_id)
+        archivable = [r for r in rewards if r.status in ARCHIVABLE]
+        archived = self._move_rewards(case, archivable, ARCHIVABLE, "archived", release=True)
+        subject = self.get_subject(program_id, "partner", case.subject_id)
+        totals: dict[str, int] = {}
+        for reward in archived:
+            totals[reward.currency] = totals.get(reward.currency, 0) + to_micros(reward.amount)
+        pk = keys.case_pk(program_id, case_id)
+        marks = {subject.key}
+        try:
+            with TransactWrite(connection=m.connection()) as tx:
+                actions = [
+                    m.case.status.set("removed"),
+                    m.case.removed_at.set(at),
+                    m.case.removed_by.set(actor),
+                    m.case.block_reapply.set(block_reapply),
+                    m.case.subject_team.set(subject.team),
+                    m.case.archived_count.add(len(archived)),
+                    m.base.case_view_pk.set(keys.case_view_pk(program_id, "removed")),
+                    m.base.case_view_sk.set(keys.created_sk(at, case_id)),
+                    m.base.dispute_pk.remove(),
+                    m.base.dispute_sk.remove(),
+                ]
+                for currency, micros in totals.items():
+                    path = m.case.archived_micros[currency]
+                    actions.append(path.set((path | 0) + micros))
+                tx.update(
+                    m.case(pk, keys.CASE_SK),
+                    actions=actions,
+                    condition=m.case.status.is_in("open", "disputed"),
+                )
+                tx.update(
+                    m.subject(keys.subject_pk(program_id, "partner", subject.id), keys.PROFILE_SK),
+                    actions=[
+                        m.subject.status.set("removed"),
+                        m.subject.active_case_id.remove(),
+                        m.subject.flag_case_id.remove(),
+                        m.base.flagged_pk.remove(),
+                        m.base.flagged_sk.remove(),
+                    ],
+                )
+                for kind, value in _identifiers(subject):
+                    link_actions = [_typed(m.link), m.link.removed.add(marks)]
+                    if block_reapply and kind in ("email", "device"):
+                        link_actions.append(m.link.blocked.add(marks))
+                    tx.update(
+                        m.link(keys.link_pk(program_id, kind, value), keys.LINK_SK), actions=link_actions
+                    )
+                for kind, value in network:
+                    tx.update(
+                        m.network_link(keys.network_pk(kind, value), keys.LINK_SK),
+                        actions=[_typed(m.network_link), m.network_link.removed.add({token})],
+                    )
+                self._audit(
+                    tx,
+                    pk,
+                    at,
+                    "partner_removed",
+                    actor,
+                    {"block_reapply": block_reapply, "archived_rewards": len(archived)},
+                )
+        except TransactWriteError as exc:
+            raise Conflict(f"case {case_id} changed meanwhile; it is no longer active") from exc
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"removing the partner of case {case_id} failed") from exc
+        return self.get_case(program_id, case_id)
+
+    def _move_rewards(
+        self, case: Case, rewards: list[Reward], from_statuses: tuple[str, ...], to_status: str, release: bool
+    ) -> list[Reward]:
+        """Moves rewards in chunks, each reward conditional on its status; rewards held for this
+        case leave its hold figures. A reward that changed meanwhile is skipped."""
+        m = self._m
+        moved: list[Reward] = []
+        pk = keys.case_pk(case.program_id, case.case_id)
+        for start in range(0, len(rewards), MAX_TRANSACTION_ITEMS - 1):
+            chunk = rewards[start : start + MAX_TRANSACTION_ITEMS - 1]
+            while chunk:
+                released = [
+                    r for r in chunk if release and r.status == "on_hold" and r.case_id == case.case_id
+                ]
+                try:
+                    with TransactWrite(connection=m.connection()) as tx:
+                        for reward in chunk:
+                            tx.update(
+                                m.reward(keys.reward_pk(reward.program_id, reward.reward_id), keys.REWARD_SK),
+                                actions=[m.reward.status.set(to_status)],
+                                condition=(m.reward.status == reward.status)
+                                & m.reward.status.is_in(*from_statuses),
+                            )
+                        if released:
+                            actions = [m.case.held_count.add(-len(released))]
+                            for currency, micros in _totals(released).items():
+                                path = m.case.hold_micros[currency]
+                                actions.append(path.set((path | 0) - micros))
+                            tx.update(m.case(pk, keys.CASE_SK), actions=actions)
+                    moved += chunk
+                    break
+                except TransactWriteError as exc:
+                    codes = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+                    if "ConditionalCheckFailed" not in codes:
+                        raise domain_error(exc, f"moving the rewards of case {case.case_id} failed") from exc
+                    fresh = [self.get_reward(case.program_id, r.reward_id) for r in chunk]
+                    chunk = [r for r in fresh if r.status in from_statuses]
+        for reward in moved:
+            reward.status = to_status
+        return moved
+
+    def _audit(
+        self, tx: TransactWrite, pk: str, at: datetime, action: str, actor: str, detail: dict[str, Any]
+    ) -> None:
+        m = self._m
+        tx.save(
+            m.audit(
+                pk,
+                keys.audit_sk(at, uuid.uuid4().hex[:8]),
+                at=at,
+                action=action,
+                actor=actor,
+                detail=json.dumps(detail, default=str),
+            )
+        )
+
     # --- holds ------------------------------------------------------------------------------
     def hold_rewards(
         self, program_id: str, case_id: str, rewards: list[Reward], actor: str, at: datetime
@@ -535,6 +858,28 @@ class PartnersDynamo(DynamoBase):
             )
 
 
+ARCHIVABLE = ("new", "pending", "approved", "on_hold")
+
+
+def _totals(rewards: list[Reward]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for reward in rewards:
+        totals[reward.currency] = totals.get(reward.currency, 0) + to_micros(reward.amount)
+    return totals
+
+
+def _identifiers(subject: Subject) -> list[LinkKey]:
+    """The link items that name a subject: its e-mail, devices, IPs and payout details."""
+    found: list[LinkKey] = []
+    if subject.email_normalized:
+        found.append(("email", subject.email_normalized))
+    found += [("device", d) for d in sorted(subject.devices)]
+    found += [("ip", ip) for ip in sorted(subject.ips)][:20]
+    if subject.payout:
+        found.append(("payout", subject.payout))
+    return found
+
+
 def _typed(model: type[Model]) -> Any:
     """An update that may create its item must write the item's type, as a save would."""
     return model.item_type.set(model)
@@ -572,6 +917,7 @@ def _subject(item: Any) -> Subject:
         status=item.status,
         flagged_at=item.flagged_at,
         active_case_id=item.active_case_id,
+        flag_case_id=item.flag_case_id,
         last_payout_change_at=item.last_payout_change_at,
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
     )
@@ -627,4 +973,9 @@ def _case(item: Any) -> Case:
         removed_at=item.removed_at,
         removed_by=item.removed_by,
         block_reapply=bool(item.block_reapply),
+        archived_count=int(item.archived_count or 0),
+        archived_micros={
+            k: int(v) for k, v in (item.archived_micros.as_dict() if item.archived_micros else {}).items()
+        },
+        subject_team=item.subject_team,
     )

@@ -94,3 +94,11 @@ def flagged_pk(shard: int) -> str:
 
 def flagged_sk(program_id: str, subject_type: str, subject_id: str) -> str:
     return f"{program_id}#{subject_type}#{subject_id}"
+
+
+DISPUTES_OPEN = "DISPUTES#open"
+DISPUTES_VERDICT = "DISPUTES#verdict"
+
+
+def dispute_sk(disputed_at: datetime, program_id: str, case_id: str) -> str:
+    return f"{timestamp(disputed_at)}#{program_id}#{case_id}"

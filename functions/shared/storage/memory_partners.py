@@ -9,6 +9,7 @@ from datetime import datetime
 
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.money import to_micros
+from functions.shared.storage.port import StoredEvent
 from functions.shared.storage.port_partners import (
     HOLDABLE,
     AuditEntry,
@@ -22,10 +23,184 @@ from functions.shared.storage.port_partners import (
     Snapshot,
     Subject,
 )
-from functions.shared.storage.port import StoredEvent
 
 
-class PartnersMemory:
+class _RewardChanges:
+    """Overrides and the sweep's reads, for `PartnersMemory`."""
+
+    _lock: threading.RLock
+    _rewards: dict[tuple[str, str], Reward]
+    _cases: dict[tuple[str, str], Case]
+    _audit: dict[tuple[str, str], list[AuditEntry]]
+    _subjects: dict[tuple[str, str, str], Subject]
+    _links: dict[tuple[str, str, str], LinkState]
+    _network: dict[tuple[str, str], NetworkState]
+
+    def override_reward(self, program_id: str, reward_id: str, actor: str, at: datetime) -> Reward:
+        with self._lock:
+            reward = self._rewards.get((program_id, reward_id))
+            if reward is None:
+                raise NotFound(f"reward {reward_id} not found")
+            if reward.status != "on_hold":
+                raise Conflict(
+                    f"reward {reward_id} is {reward.status}; only a reward on hold can be overridden"
+                )
+            reward.status, reward.overridden = "approved", True
+            case = self._cases.get((program_id, reward.case_id or ""))
+            if case:
+                case.held_count -= 1
+                case.hold_micros[reward.currency] = case.hold_micros.get(reward.currency, 0) - to_micros(
+                    reward.amount
+                )
+                self._audit.setdefault((program_id, case.case_id), []).append(
+                    AuditEntry(
+                        at,
+                        "reward_overridden",
+                        actor,
+                        {"reward_id": reward_id, "amount": str(reward.amount), "currency": reward.currency},
+                    )
+                )
+            return copy.deepcopy(reward)
+
+    def flagged_shards(self) -> int:
+        return 1
+
+    # --- disputes and removals -------------------------------------------------------------
+    def open_dispute(self, program_id: str, case_id: str, reason: str, actor: str, at: datetime) -> Case:
+        with self._lock:
+            case = self._case(program_id, case_id)
+            if case.status != "open":
+                raise Conflict(f"case {case_id} is {case.status}; only an open case can be disputed")
+            case.status, case.disputed_at, case.dispute_reason = "disputed", at, reason
+            self._log(program_id, case_id, at, "disputed", actor, {"reason": reason})
+            return copy.deepcopy(case)
+
+    def disputes(self) -> list[Case]:
+        with self._lock:
+            found = [copy.deepcopy(c) for c in self._cases.values() if c.status == "disputed"]
+            return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
+
+    def record_verdict(self, case_id: str, verdict: str, note: str, actor: str, at: datetime) -> Case:
+        with self._lock:
+            case = next(
+                (c for c in self._cases.values() if c.case_id == case_id and c.status == "disputed"), None
+            )
+            if case is None:
+                raise NotFound(f"no disputed case {case_id}")
+            case.verdict, case.verdict_note = verdict, note
+            self._log(case.program_id, case_id, at, f"verdict_{verdict}", actor, {"note": note})
+            return copy.deepcopy(case)
+
+    def resolve_dispute(self, case: Case, at: datetime, network: list[LinkKey], token: str) -> list[Reward]:
+        with self._lock:
+            stored = self._case(case.program_id, case.case_id)
+            if stored.status != "disputed" or stored.verdict not in ("approve", "decline"):
+                raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
+            approve = stored.verdict == "approve"
+            moved = []
+            for reward in self._rewards.values():
+                if (reward.program_id, reward.case_id, reward.status) == (
+                    case.program_id,
+                    case.case_id,
+                    "on_hold",
+                ) and not reward.overridden:
+                    reward.status = "pending" if approve else "declined"
+                    moved.append(copy.deepcopy(reward))
+            stored.held_count, stored.hold_micros = 0, {}
+            stored.status, stored.resolved_at = ("approved" if approve else "declined"), at
+            subject = self._subjects[(case.program_id, case.subject_type, case.subject_id)]
+            if subject.active_case_id == case.case_id:
+                subject.active_case_id = None
+                if approve:
+                    subject.status, subject.flag_case_id = "active", None
+            if approve:
+                for link_key, link in list(self._links.items()):
+                    if link_key[0] == case.program_id and subject.key in link.flagged:
+                        self._links[link_key] = replace(link, flagged=link.flagged - {subject.key})
+                for key in network:
+                    state = self._network.get(key, NetworkState())
+                    self._network[key] = replace(state, flagged=state.flagged - {token})
+            self._log(
+                case.program_id,
+                case.case_id,
+                at,
+                "dispute_approved" if approve else "dispute_declined",
+                "dispute-cycle",
+                {"rewards": len(moved), "note": stored.verdict_note},
+            )
+            return moved
+
+    def remove_partner(
+        self,
+        program_id: str,
+        case_id: str,
+        block_reapply: bool,
+        actor: str,
+        at: datetime,
+        network: list[LinkKey],
+        token: str,
+    ) -> Case:
+        with self._lock:
+            case = self._case(program_id, case_id)
+            if case.subject_type != "partner":
+                raise Conflict(f"case {case_id} is about a customer; only partners can be removed")
+            if case.status not in ("open", "disputed"):
+                raise Conflict(
+                    f"case {case_id} is {case.status}; only an active case's partner can be removed"
+                )
+            subject = self._subjects[(program_id, "partner", case.subject_id)]
+            archived = 0
+            for reward in self._rewards.values():
+                if (
+                    reward.program_id == program_id
+                    and reward.partner_id == subject.id
+                    and reward.status in ("new", "pending", "approved", "on_hold")
+                ):
+                    reward.status = "archived"
+                    archived += 1
+                    case.archived_micros[reward.currency] = case.archived_micros.get(
+                        reward.currency, 0
+                    ) + to_micros(reward.amount)
+            case.archived_count += archived
+            case.held_count, case.hold_micros = 0, {}
+            case.status, case.removed_at, case.removed_by = "removed", at, actor
+            case.block_reapply, case.subject_team = block_reapply, subject.team
+            subject.status, subject.active_case_id, subject.flag_case_id = "removed", None, None
+            for link_key, link in list(self._links.items()):
+                if link_key[0] == program_id and subject.key in link.members:
+                    blocked = {subject.key} if block_reapply and link_key[1] in ("email", "device") else set()
+                    self._links[link_key] = replace(
+                        link, removed=link.removed | {subject.key}, blocked=link.blocked | blocked
+                    )
+            for key in network:
+                state = self._network.get(key, NetworkState())
+                self._network[key] = replace(state, removed=state.removed | {token})
+            self._log(
+                program_id,
+                case_id,
+                at,
+                "partner_removed",
+                actor,
+                {"block_reapply": block_reapply, "archived_rewards": archived},
+            )
+            return copy.deepcopy(case)
+
+    def _case(self, program_id: str, case_id: str) -> Case:
+        if (program_id, case_id) not in self._cases:
+            raise NotFound(f"case {case_id} not found")
+        return self._cases[(program_id, case_id)]
+
+    def _log(
+        self, program_id: str, case_id: str, at: datetime, action: str, actor: str, detail: dict
+    ) -> None:
+        self._audit.setdefault((program_id, case_id), []).append(AuditEntry(at, action, actor, detail))
+
+    def flagged_subjects(self, shard: int) -> list[Subject]:
+        with self._lock:
+            return [copy.deepcopy(s) for s in self._subjects.values() if s.status == "flagged"]
+
+
+class PartnersMemory(_RewardChanges):
     """Partner-program storage in memory; the fake's `_lock` makes each method atomic."""
 
     _lock: threading.RLock
@@ -96,9 +271,10 @@ class PartnersMemory:
                 profile.ips = current.ips | s.ips
                 profile.revenue_micros = dict(current.revenue_micros)
                 profile.flagged_at, profile.active_case_id = current.flagged_at, current.active_case_id
+                profile.flag_case_id = current.flag_case_id
             if write.flag:
                 profile.status = "flagged"
-                profile.active_case_id = case_id
+                profile.active_case_id = profile.flag_case_id = case_id
                 if opened:
                     profile.flagged_at = write.flag.at
             self._subjects[(program_id, s.type, s.id)] = profile
@@ -215,7 +391,7 @@ class PartnersMemory:
                 for (p, _), c in self._cases.items()
                 if p == program_id and c.status in views.get(view, ())
             ]
-            return sorted(found, key=lambda c: (c.flagged_at, c.case_id), reverse=True)
+            return sorted(found, key=lambda c: (getattr(c, order), c.case_id), reverse=True)
 
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         with self._lock:

@@ -40,7 +40,8 @@ class Subject:
     signup_at: datetime | None = None
     status: str = "active"  # active | flagged | removed
     flagged_at: datetime | None = None
-    active_case_id: str | None = None
+    active_case_id: str | None = None  # the open or disputed case; none once it is resolved
+    flag_case_id: str | None = None  # the case whose holds a flagged subject's new rewards join
     last_payout_change_at: datetime | None = None
     revenue_micros: dict[str, int] = field(default_factory=dict)
 
@@ -116,6 +117,9 @@ class Case:
     removed_at: datetime | None = None
     removed_by: str | None = None
     block_reapply: bool = False
+    archived_count: int = 0
+    archived_micros: dict[str, int] = field(default_factory=dict)
+    subject_team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,3 +222,52 @@ class PartnersPort(abc.ABC):
     ) -> list[Reward]:
         """Puts each still-holdable, never-overridden reward on hold for the case, adding to the
         case's hold figures; returns those it held (a reward changed meanwhile is skipped)."""
+
+    # --- reward changes made by people and schedules (SPEC 3.2, 4, 7) ----------------------
+    @abc.abstractmethod
+    def override_reward(self, program_id: str, reward_id: str, actor: str, at: datetime) -> Reward:
+        """on_hold -> approved, for good: no sweep or verdict holds it again. Raises NotFound, or
+        Conflict when the reward is not on hold."""
+
+    @abc.abstractmethod
+    def flagged_subjects(self, shard: int) -> list[Subject]:
+        """The flagged subjects of every program in one shard of the `flagged` index."""
+
+    @abc.abstractmethod
+    def flagged_shards(self) -> int: ...
+
+    # --- disputes and removals (SPEC 3.2, 3.3, 7) ------------------------------------------
+    @abc.abstractmethod
+    def open_dispute(self, program_id: str, case_id: str, reason: str, actor: str, at: datetime) -> Case:
+        """open -> disputed. Raises NotFound, or Conflict from any other status."""
+
+    @abc.abstractmethod
+    def disputes(self) -> list[Case]:
+        """Disputed cases of every program, with or without a verdict, oldest dispute first."""
+
+    @abc.abstractmethod
+    def record_verdict(self, case_id: str, verdict: str, note: str, actor: str, at: datetime) -> Case:
+        """Records (or replaces) the verdict of a disputed case of any program. Raises NotFound for
+        a case that is not disputed anywhere."""
+
+    @abc.abstractmethod
+    def resolve_dispute(self, case: Case, at: datetime, network: list[LinkKey], token: str) -> list[Reward]:
+        """Applies the recorded verdict: held rewards back to pending (approve) or declined
+        (decline), case resolved, subject unflagged (approve) or left flagged (decline). Safe to
+        repeat and to resume: returns the rewards this call moved. Raises Conflict when the case
+        is no longer disputed with a verdict."""
+
+    @abc.abstractmethod
+    def remove_partner(
+        self,
+        program_id: str,
+        case_id: str,
+        block_reapply: bool,
+        actor: str,
+        at: datetime,
+        network: list[LinkKey],
+        token: str,
+    ) -> Case:
+        """Removes the case's partner from the program: rewards archived, case `removed`, the
+        partner's identifiers marked removed (and blocked) here and in the network. Raises
+        NotFound, or Conflict when the case is resolved or already removed or not a partner's."""

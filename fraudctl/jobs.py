@@ -1,0 +1,42 @@
+"""Running a scheduled job now: in this process against the local system, or by invoking the
+deployed function (FRAUDCTL_TARGET=aws) with the same Scheduled Event EventBridge sends."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import Any
+
+from fraudctl.config import Target
+
+
+def scheduled_event(job: str) -> dict[str, Any]:
+    from local_system.scheduler import scheduled_event as event
+
+    return event(f"fraudctl-{job}")
+
+
+def run(target: Target, job: str, handler: str) -> dict[str, Any]:
+    if target.local:
+        os.environ.setdefault("EVENT_BUS_NAME", "fraud-management")
+        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        if "SCORING_QUEUE_URL" not in os.environ and job == "outbox-relay":
+            os.environ["SCORING_QUEUE_URL"] = f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/fraud-scoring"
+        from local_system.lambda_runtime import invoke
+
+        # the function logs to stdout, as in Lambda; fraudctl's stdout is for its answer
+        with contextlib.redirect_stdout(sys.stderr):
+            return invoke(handler, scheduled_event(job), timeout_seconds=900)
+    import boto3
+
+    answer = boto3.client("lambda").invoke(
+        FunctionName=f"{target.function_prefix}{job}", Payload=json.dumps(scheduled_event(job)).encode()
+    )
+    payload = json.loads(answer["Payload"].read() or b"{}")
+    if answer.get("FunctionError"):
+        raise SystemExit(f"{job} failed: {payload}")
+    return payload

@@ -1,0 +1,46 @@
+"""Routes of the disputes function: disputing a case, and the security team's verdicts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.disputes import service
+from functions.shared import api
+
+router = APIGatewayRouter()
+
+
+class DisputeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class VerdictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["approve", "decline"]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+@router.post("/v1/cases/<case_id>/dispute", summary="Dispute a case (open -> disputed)")
+def post_dispute(case_id: str, body: Annotated[DisputeRequest, Body()]) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.dispute(
+        api.deps_of(router), principal.program_id, case_id, body.reason.strip(), principal.actor
+    )
+
+
+@router.get("/v1/disputes", summary="Disputed cases across programs (security team)")
+def get_disputes(status: Annotated[Literal["open"], Query()] = "open") -> dict[str, Any]:
+    return service.open_disputes(api.deps_of(router))
+
+
+@router.post("/v1/disputes/<case_id>/verdict", summary="Record a verdict; the next dispute cycle applies it")
+def post_verdict(case_id: str, body: Annotated[VerdictRequest, Body()]) -> dict[str, Any]:
+    principal = api.principal_of(router)
+    return service.record_verdict(api.deps_of(router), case_id, body.verdict, body.note, principal.actor)
