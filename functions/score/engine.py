@@ -46,7 +46,7 @@ class Plan:
     partner_id: str | None = None
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
     network: dict[str, LinkKey] = field(default_factory=dict)
-    counters: dict[str, list[str]] = field(default_factory=dict)  # label -> counter names (2 buckets)
+    counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
 
     def counter_names(self) -> list[str]:
         return [name for names in self.counters.values() for name in names]
@@ -233,7 +233,7 @@ class Engine:
             expected_case_id=snapshot.subject.active_case_id if snapshot.subject else None,
             links=links,
             network=list(dict.fromkeys(plan.network.values())),
-            counters=[(name, counters_expire) for name in plan.counter_names()],
+            counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
         )
         if isinstance(event, TransactionCreated):
             if event.reward:

@@ -57,9 +57,8 @@ def signup(
 ) -> dict[str, Any]:
     event = sample("partnership.created", id=f"signup-{partner_id}-{next(_ids)}", occurred_at=at)
     partner = event["partner"]
-    partner.update(
-        id=partner_id, name=name or f"Partner {partner_id}", email=email or f"{partner_id}@example.com"
-    )
+    default_email = f"partner-{partner_id}-mail@example.com"  # no two ids look alike
+    partner.update(id=partner_id, name=name or f"Partner {partner_id}", email=email or default_email)
     partner["country"] = country
     partner["address"]["country"] = country
     if address is not None:
@@ -91,7 +90,7 @@ def purchase(
     event["transaction"]["id"] = f"t-{customer_id}-{n}"
     event["customer"] = {
         "id": customer_id,
-        "email": email or f"{customer_id}@example.net",
+        "email": email or f"customer-{customer_id}-mail@example.net",
         "name": name or f"Customer {customer_id}",
         "country": country,
         "ip": ip,

@@ -1,0 +1,341 @@
+"""Every reason code of SPEC 5.1: one test that makes it fire, one that shows its look-alike (the
+household, the traveller) not firing. Events go through the real ingest and score handlers on moto."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from functions.score import service
+from functions.shared import runtime
+from tests.conftest import make_tenant
+from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
+from tests.support import call, proxy_event, sample
+
+HOSTING_IP = "8.8.8.8"  # Google: a hosting network
+TOR_IP = "185.220.101.1"
+LISTED_IP = "203.0.113.7"  # a documentation range: listed as suspicious by default
+
+
+def decide(aws, tenant, *events):
+    """Sends and scores the events one after the other, in order."""
+    for event in events:
+        send(tenant, event)
+        drain(aws)
+    return [status(tenant, e["id"])["decision"] for e in events]
+
+
+def reason_codes(decision):
+    return {r["code"] for r in decision["reasons"]}
+
+
+class TestEmail:
+    def test_the_same_address_after_normalization_is_a_duplicate_and_flags(self, aws, tenant):
+        first, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="Ada.Lovelace@gmail.com"),
+            signup("p2", email="adalovelace+partners@googlemail.com", device="fp-other"),
+        )
+        assert first["action"] == "allow" and reason_codes(first) == set()
+        assert "email_duplicate" in reason_codes(second)
+        assert second["action"] == "flag"
+        detail = next(r["detail"] for r in second["reasons"] if r["code"] == "email_duplicate")
+        assert "partner p1" in detail
+
+    def test_dots_count_where_the_provider_does_not_ignore_them(self, aws, tenant):
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="ada.lovelace@example.com"),
+            signup("p2", email="adalovelace@example.com"),
+        )
+        assert "email_duplicate" not in reason_codes(second)
+
+    def test_a_near_duplicate_is_similar_but_does_not_flag_alone(self, aws, tenant):
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="grace.hopper@example.com"),
+            signup("p2", email="gracehopper42@yahoo.com"),
+        )
+        assert "email_similar" in reason_codes(second)
+        assert second["action"] == "allow"
+
+    def test_different_people_are_not_similar(self, aws, tenant):
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="grace.hopper@example.com"),
+            signup("p2", email="alan.turing@example.com"),
+        )
+        assert "email_similar" not in reason_codes(second)
+
+    def test_a_disposable_domain_fires_from_the_maintained_list(self, aws, tenant):
+        (decision,) = decide(aws, tenant, signup("p1", email="someone@mailinator.com"))
+        assert "email_disposable_domain" in reason_codes(decision)
+        assert decision["action"] == "allow"  # one medium signal alone
+
+    def test_a_disposable_domain_with_a_hosting_ip_flags(self, aws, tenant):
+        (decision,) = decide(
+            aws, tenant, signup("p1", email="someone@mailinator.com", ip=HOSTING_IP, country="US")
+        )
+        assert {"email_disposable_domain", "ip_suspicious"} <= reason_codes(decision)
+        assert decision["action"] == "flag"
+
+    def test_a_suspicious_domain_fires_and_an_ordinary_one_does_not(self, aws, tenant):
+        suspicious, ordinary = decide(
+            aws, tenant, signup("p1", email="deals@cheap-offers.xyz"), signup("p2", email="deals@example.com")
+        )
+        assert "email_suspicious_domain" in reason_codes(suspicious)
+        assert "email_suspicious_domain" not in reason_codes(ordinary)
+
+
+class TestNetworkAndPlace:
+    def test_hosting_anonymizing_and_listed_ips_are_suspicious(self, aws, tenant):
+        hosting, tor, listed, home = decide(
+            aws,
+            tenant,
+            signup("p1", ip=HOSTING_IP, country="US"),
+            signup("p2", ip=TOR_IP, country="DE"),
+            signup("p3", ip=LISTED_IP),
+            signup("p4", ip="81.2.69.160"),
+        )
+        assert "ip_suspicious" in reason_codes(hosting)
+        assert "tor" in next(r["detail"] for r in tor["reasons"] if r["code"] == "ip_suspicious")
+        assert "listed" in next(r["detail"] for r in listed["reasons"] if r["code"] == "ip_suspicious")
+        assert "ip_suspicious" not in reason_codes(home)
+
+    def test_an_ip_used_by_a_flagged_partner_is_suspicious(self, aws, tenant):
+        decide(
+            aws,
+            tenant,
+            signup("p1", email="x@example.com", ip="81.2.69.170"),
+            signup("p2", email="x@example.com", ip="81.2.69.170"),
+        )
+        (third,) = decide(aws, tenant, signup("p3", ip="81.2.69.170"))
+        assert "ip_suspicious" in reason_codes(third)
+        assert "partner p2 (flagged)" in next(
+            r["detail"] for r in third["reasons"] if r["code"] == "ip_suspicious"
+        )
+
+    def test_a_traveller_with_an_ip_abroad_and_far_from_home_is_not_flagged(self, aws, tenant):
+        (traveller,) = decide(
+            aws,
+            tenant,
+            signup(
+                "p1",
+                country="FR",
+                ip="81.2.69.160",
+                ip_location={"lat": 51.5, "lon": -0.12},
+                address={
+                    "line1": "1 rue de Rivoli",
+                    "city": "Paris",
+                    "region": "IDF",
+                    "postal_code": "75001",
+                    "country": "FR",
+                    "lat": 43.3,
+                    "lon": 5.37,
+                },
+            ),
+        )
+        assert {"ip_country_mismatch", "location_far_from_address"} <= reason_codes(traveller)
+        assert traveller["action"] == "allow"
+
+    def test_an_ip_of_the_reported_country_and_near_the_address_raises_nothing(self, aws, tenant):
+        (local,) = decide(
+            aws,
+            tenant,
+            signup("p1", country="GB", ip="81.2.69.160", ip_location={"lat": 51.52, "lon": -0.15}),
+        )
+        assert not {"ip_country_mismatch", "location_far_from_address"} & reason_codes(local)
+
+
+class TestDevicesAndClusters:
+    def test_a_household_sharing_one_device_is_not_flagged(self, aws, tenant):
+        _, second = decide(aws, tenant, signup("p1", device="fp-family"), signup("p2", device="fp-family"))
+        assert "device_shared" in reason_codes(second)
+        assert second["action"] == "allow"
+
+    def test_a_device_shared_with_a_flagged_partner_flags(self, aws, tenant):
+        decide(
+            aws,
+            tenant,
+            signup("p1", email="dup@example.com"),
+            signup("p2", email="dup@example.com", device="fp-bad"),
+        )
+        (third,) = decide(aws, tenant, signup("p3", device="fp-bad"))
+        assert "device_shared" in reason_codes(third)
+        assert third["action"] == "flag"
+
+    def test_a_device_with_no_other_user_raises_nothing(self, aws, tenant):
+        (only,) = decide(aws, tenant, signup("p1", device="fp-unique"))
+        assert "device_shared" not in reason_codes(only)
+
+    def test_accounts_linked_through_several_identifiers_form_a_cluster(self, aws, tenant):
+        decide(
+            aws,
+            tenant,
+            signup("p1", device="fp-a", ip="81.2.69.171", payout="IBAN-1"),
+            signup("p2", device="fp-b", ip="81.2.69.172"),
+            signup("p3", device="fp-c", ip="81.2.69.173"),
+        )
+        (ring,) = decide(aws, tenant, signup("p4", device="fp-b", ip="81.2.69.173", payout="IBAN-1"))
+        assert "cluster" in reason_codes(ring)
+
+    def test_one_shared_identifier_is_no_cluster(self, aws, tenant):
+        _, second = decide(aws, tenant, signup("p1", device="fp-a"), signup("p2", device="fp-a"))
+        assert "cluster" not in reason_codes(second)
+
+
+class TestVelocityAndActivity:
+    def test_a_burst_of_sign_ups_from_one_ip_is_velocity(self, aws, tenant):
+        decisions = decide(
+            aws,
+            tenant,
+            *[signup(f"p{n}", ip="81.2.69.180", at=f"2026-11-02T09:{10 + n}:00Z") for n in range(4)],
+        )
+        assert "velocity" not in reason_codes(decisions[2])
+        assert "velocity" in reason_codes(decisions[3])
+
+    def test_sign_ups_hours_apart_are_not_a_burst(self, aws, tenant):
+        decisions = decide(
+            aws,
+            tenant,
+            *[signup(f"p{n}", ip="81.2.69.181", at=f"2026-11-02T{10 + 3 * n:02d}:00:00Z") for n in range(4)],
+        )
+        assert all("velocity" not in reason_codes(d) for d in decisions)
+
+    def _update(self, n, activity, at):
+        event = sample("account.updated", id=f"upd-{n}", occurred_at=at, activity=activity)
+        event["partner"] = {"id": "p1"}
+        return event
+
+    def test_a_burst_of_account_changes_is_unusual_activity(self, aws, tenant):
+        decide(aws, tenant, signup("p1", at="2026-11-01T08:00:00Z"))
+        changes = ["email_change", "payout_update", "password_change", "profile_update"]
+        decisions = decide(
+            aws, tenant, *[self._update(n, a, f"2026-11-02T09:{10 + n}:00Z") for n, a in enumerate(changes)]
+        )
+        assert "unusual_activity" not in reason_codes(decisions[2])
+        assert "unusual_activity" in reason_codes(decisions[3])
+
+    def test_logins_are_not_account_changes(self, aws, tenant):
+        decide(aws, tenant, signup("p1", at="2026-11-01T08:00:00Z"))
+        decisions = decide(
+            aws, tenant, *[self._update(n, "login", f"2026-11-02T09:{10 + n}:00Z") for n in range(5)]
+        )
+        assert all("unusual_activity" not in reason_codes(d) for d in decisions)
+
+
+class TestCustomers:
+    def test_a_customer_who_is_the_partner_is_a_self_referral(self, aws, tenant):
+        decide(aws, tenant, signup("p1", email="ada@example.com", name="Ada Lovelace"))
+        (by_email,) = decide(aws, tenant, purchase("c1", "p1", email="ada@example.com"))
+        (by_name,) = decide(aws, tenant, purchase("c2", "p1", name="ada  LOVELACE"))
+        assert "self_referral" in reason_codes(by_email) and by_email["action"] == "flag"
+        assert "self_referral" in reason_codes(by_name)
+
+    def test_an_ordinary_referral_is_allowed(self, aws, tenant):
+        decide(aws, tenant, signup("p1", email="ada@example.com", name="Ada Lovelace"))
+        (sale,) = decide(aws, tenant, purchase("c1", "p1"))
+        assert sale == {"score": 0, "action": "allow", "reasons": []}
+
+    def test_customer_side_signals(self, aws, tenant):
+        decide(aws, tenant, signup("p1"))
+        disposable, hosting = decide(
+            aws,
+            tenant,
+            purchase("c1", "p1", email="buyer@mailinator.com"),
+            purchase("c2", "p1", ip=HOSTING_IP, country="US"),
+        )
+        assert "email_disposable_domain" in reason_codes(disposable)
+        assert "ip_suspicious" in reason_codes(hosting)
+
+    def test_a_burst_of_transactions_from_one_device_is_velocity(self, aws, tenant):
+        decide(aws, tenant, signup("p1"))
+        decisions = decide(
+            aws,
+            tenant,
+            *[purchase(f"c{n}", "p1", device="fp-till", at=f"2026-11-04T14:{10 + n}:00Z") for n in range(6)],
+        )
+        assert "velocity" not in reason_codes(decisions[4])
+        assert "velocity" in reason_codes(decisions[5])
+
+
+class TestNetwork:
+    def test_a_person_flagged_in_one_program_is_flagged_in_another_without_naming_it(
+        self, aws, tenant, other_tenant
+    ):
+        decide(
+            aws,
+            tenant,
+            signup("a1", email="mallory@example.com"),
+            signup("a2", email="mallory@example.com", device="fp-m"),
+        )
+        event = send(other_tenant, signup("b1", email="Mallory@example.com", device="fp-new"))
+        drain(aws)
+        decision = status(other_tenant, event["id"])["decision"]
+        assert "network_flagged" in reason_codes(decision)
+        assert decision["action"] == "flag"
+        detail = next(r["detail"] for r in decision["reasons"] if r["code"] == "network_flagged")
+        assert tenant.program_id not in detail and "Program A" not in detail
+
+    def test_a_person_allowed_elsewhere_raises_no_network_signal(self, aws, tenant, other_tenant):
+        decide(aws, tenant, signup("a1", email="bob@example.com"))
+        event = send(other_tenant, signup("b1", email="bob@example.com"))
+        drain(aws)
+        assert "network_flagged" not in codes(other_tenant, event["id"])
+
+
+class TestRemovals:
+    def _flag_and_remove(self, aws, tenant, block):
+        decide(aws, tenant, signup("p1", email="eve@example.com"))
+        second = send(tenant, signup("p2", email="eve@example.com", device="fp-eve"))
+        drain(aws)
+        case_id = status(tenant, second["id"])["case_id"]
+        removed = call(
+            "cases",
+            proxy_event(
+                "POST", f"/v1/cases/{case_id}/remove", {"block_reapply": block}, tenant.keys["admin"]
+            ),
+        )
+        assert removed.status == 200, removed
+
+    def test_a_blocked_partner_reapplying_is_flagged_blocked_reapply(self, aws, tenant):
+        self._flag_and_remove(aws, tenant, block=True)
+        (again,) = decide(aws, tenant, signup("p9", email="EVE@example.com", device="fp-new"))
+        assert "blocked_reapply" in reason_codes(again)
+        assert again["action"] == "flag"
+
+    def test_a_removed_partner_not_blocked_is_not_blocked_reapply(self, aws, tenant):
+        self._flag_and_remove(aws, tenant, block=False)
+        (again,) = decide(aws, tenant, signup("p9", email="other@example.com", device="fp-eve"))
+        assert "blocked_reapply" not in reason_codes(again)
+        assert "device_shared" in reason_codes(again)  # shared with a removed partner: still strong
+        assert again["action"] == "flag"
+
+
+def test_concurrent_flagged_events_on_one_subject_leave_one_active_case(aws, tenant):
+    decide(aws, tenant, signup("victim", email="v@example.com"))
+    events = [
+        send(
+            tenant,
+            signup("p2", email="v@example.com", device=f"fp-{n}", ip="81.2.69.160") | {"id": f"dup-{n}"},
+        )
+        for n in range(6)
+    ]
+    deps = runtime.dependencies()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(
+            pool.map(
+                lambda e: service.take_message(
+                    deps, f'{{"program_id": "{tenant.program_id}", "event_id": "{e["id"]}"}}'
+                ),
+                events,
+            )
+        )
+
+    active = aws.repository.list_cases(tenant.program_id, "active")
+    assert len(active) == 1
+    assert {status(tenant, e["id"])["case_id"] for e in events} == {active[0].case_id}
+    assert len(active[0].reasons) >= 6
