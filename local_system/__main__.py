@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         "--hold-sweep-seconds", type=float, default=float(os.environ.get("LOCAL_HOLD_SWEEP_SECONDS", "900"))
     )
     parser.add_argument(
+        "--dispute-cycle-seconds",
+        type=float,
+        default=float(os.environ.get("LOCAL_DISPUTE_CYCLE_SECONDS", str(30 * 24 * 3600))),
+        help="a month is long locally: `fraudctl run dispute-cycle` runs the cycle now",
+    )
+    parser.add_argument(
         "--relay-seconds", type=float, default=float(os.environ.get("LOCAL_RELAY_SECONDS", "60"))
     )
     parser.add_argument(

@@ -111,3 +111,52 @@ def test_fraudctl_replays_a_file_of_events(local_system, tmp_path):
 
 def test_fraudctl_is_installed_where_the_readme_says():
     assert shutil.which(FRAUDCTL) or Path(FRAUDCTL).exists()
+
+
+def _wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_from_post_events_to_a_case_over_http(local_system):
+    """The whole path on the local system: ingest, queue, poller, score function, case API."""
+    integration, fraud = local_system.session("integration"), local_system.session("fraud")
+    stamp = time.time_ns()
+    first = sample("partnership.created", id=f"e2e-a-{stamp}")
+    first["partner"].update(id=f"pa-{stamp}", email=f"twin-{stamp}@example.com", name=f"Twin A {stamp}")
+    second = sample("partnership.created", id=f"e2e-b-{stamp}")
+    second["partner"].update(id=f"pb-{stamp}", email=f"Twin-{stamp}@example.com", name=f"Twin B {stamp}")
+    second["session"]["device_fingerprint"] = f"fp-{stamp}"
+    for event in (first, second):
+        assert (
+            integration.post(f"{local_system.api_url}/v1/events", json=event, timeout=10).status_code == 202
+        )
+
+    def scored():
+        body = integration.get(f"{local_system.api_url}/v1/events/{second['id']}", timeout=10).json()
+        return body if body["status"] == "scored" else None
+
+    decision = _wait_for(scored)
+    assert decision["decision"]["action"] == "flag"
+    cases = fraud.get(f"{local_system.api_url}/v1/cases", params={"q": f"twin b {stamp}"}, timeout=10).json()
+    assert [c["id"] for c in cases["items"]] == [decision["case_id"]]
+    drawer = fraud.get(f"{local_system.api_url}/v1/cases/{decision['case_id']}", timeout=10).json()
+    assert drawer["partner"]["id"] == f"pb-{stamp}"
+    assert {r["code"] for r in drawer["reasons"]} >= {"email_duplicate"}
+
+    listed = fraudctl(local_system, "cases", "--program", local_system.program_id, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert decision["case_id"] in {c["id"] for c in json.loads(listed.stdout)["cases"]}
+
+
+def test_fraudctl_runs_the_hold_sweep_and_the_dispute_cycle_now(local_system):
+    for job in ("hold-sweep", "dispute-cycle"):
+        ran = fraudctl(local_system, "run", job, "--json")
+        assert ran.returncode == 0, ran.stderr
+        report = json.loads(ran.stdout)
+        assert ("held" in report) if job == "hold-sweep" else ("totals" in report)
