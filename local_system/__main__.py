@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ def _local_aws_environment(aws_port: int) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudManagement")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
+    # metrics are CloudWatch's business (EMF lines on stdout); locally they only drown the console
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def main(argv: list[str] | None = None) -> int:
