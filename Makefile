@@ -4,20 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint fmt clean
+.PHONY: install run test bench lint fmt clean web chromium
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e '.[local,cli,dev]'
+	$(BIN)/pip install --quiet -e '.[local,cli,dev,web,cdk]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the whole system locally (API on http://127.0.0.1:8080)
+run: $(STAMP) web  ## start the whole system locally (API and web console on http://127.0.0.1:8080)
 	$(BIN)/python -m local_system
 
-test: $(STAMP)  ## every test: unit, integration, infra, e2e
+test: $(STAMP) web chromium  ## every test: unit, integration, infra, e2e (browser tests included)
 	$(BIN)/pytest
 
 bench: $(STAMP)  ## benchmarks (all suites, or SUITES="ingest loyalty")
@@ -31,5 +31,22 @@ fmt: $(STAMP)
 	$(BIN)/ruff format functions local_system fraudctl tests benchmarks
 	$(BIN)/ruff check --fix functions local_system fraudctl tests benchmarks
 
+web:  ## stage the web console (web/src/ -> web/dist/, served at / by `make run`); no compiler, no npm
+	$(PYTHON) web/build.py
+
+chromium:  ## Debian's Chromium for the browser tests, when missing (CI is a fresh Debian machine, as root)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 clean:
-	rm -rf $(VENV) build *.egg-info infra/cdk.out
+	rm -rf $(VENV) build *.egg-info infra/cdk.out web/dist
+
+.PHONY: bundle synth
+
+bundle: $(STAMP)  ## the Lambda code asset, build/lambda: runtime dependencies as Lambda-platform wheels + functions/ (no Docker)
+	$(BIN)/python -m infra.bundle
+
+# W3005: CDK writes a DependsOn next to the GetAtt that already orders a function after its role.
+synth: $(STAMP)  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint it
+	rm -rf infra/cdk.out
+	$(BIN)/python -m infra.synth --outdir infra/cdk.out
+	$(BIN)/cfn-lint --ignore-checks W3005 -- infra/cdk.out/fraud-management.template.json

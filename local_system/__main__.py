@@ -108,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
+    if web_root.is_dir():
+        print(f"  web console: http://127.0.0.1:{args.port}/ (sign in with a key below)")
+    else:
+        print("  web console: not built (`make web`, which `make run` does)")
     print(f"  program: {program.program_id} ({program.name})")
     for role, key in keys.items():
         print(f"  {role:<12} key: {key}")

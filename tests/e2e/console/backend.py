@@ -1,0 +1,190 @@
+"""Setting the stage for a console test through the public API and fraudctl only: partners flagged
+by the platform's own scoring, rewards held, loyalty customers with points.
+
+A partner is flagged here the way the seed describes: it signs up with the same e-mail address as
+an existing partner (SPEC 5.1 `email_duplicate`, strong enough to flag on its own).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import LocalSystem
+
+ROOT = Path(__file__).resolve().parents[3]
+FRAUDCTL = ROOT / ".venv" / "bin" / "fraudctl"
+
+
+def unique(stem: str) -> str:
+    return f"{stem}-{uuid.uuid4().hex[:8]}"
+
+
+def ip() -> str:
+    """A British home-broadband address of its own: tests never share an IP (a shared one is a
+    signal) and never use a hosting network's (another signal)."""
+    number = uuid.uuid4().int
+    return f"86.{128 + number % 32}.{number // 32 % 256}.{number // 8192 % 254 + 1}"
+
+
+def at(minutes: int) -> str:
+    """An RFC 3339 time `minutes` from now (negative: in the past)."""
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _address() -> dict[str, Any]:
+    return {
+        "line1": "12 Marylebone Rd",
+        "city": "London",
+        "region": "England",
+        "postal_code": "NW1 5LR",
+        "country": "GB",
+    }
+
+
+@dataclass
+class FlaggedPartner:
+    partner_id: str
+    name: str
+    email: str
+    case: dict[str, Any]
+    reward_ids: list[str] = field(default_factory=list)
+
+
+class Backend:
+    def __init__(self, system: LocalSystem) -> None:
+        self.system = system
+        self.integration = system.session("integration")
+        self.fraud = system.session("fraud")
+        self.security = system.session("security")
+
+    def url(self, path: str) -> str:
+        return f"{self.system.api_url}{path}"
+
+    # ---- events ----------------------------------------------------------------------------
+    def send(self, event: dict[str, Any]) -> None:
+        answer = self.integration.post(self.url("/v1/events"), json=event, timeout=10)
+        assert answer.status_code == 202, answer.text
+
+    def scored(self, event_id: str, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.integration.get(self.url(f"/v1/events/{event_id}"), timeout=10).json()
+            if answer.get("status") in ("scored", "failed") or time.monotonic() > deadline:
+                assert answer.get("status") == "scored", f"event {event_id} not scored: {answer}"
+                return answer
+            time.sleep(0.2)
+
+    def partnership(self, partner_id: str, name: str, email: str, minutes: int, **extra: Any) -> str:
+        event_id = unique("evt-partner")
+        partner = {"id": partner_id, "name": name, "email": email, "country": "GB", "address": _address()}
+        partner.update(extra)
+        self.send(
+            {
+                "id": event_id,
+                "type": "partnership.created",
+                "occurred_at": at(minutes),
+                "partner": partner,
+                "session": {"ip": ip(), "device_fingerprint": unique("fp")},
+            }
+        )
+        return event_id
+
+    def transaction(self, partner_id: str, amount: str, minutes: int) -> str:
+        event_id, reward_id = unique("evt-tx"), unique("rwd")
+        self.send(
+            {
+                "id": event_id,
+                "type": "transaction.created",
+                "occurred_at": at(minutes),
+                "transaction": {"id": unique("tx"), "amount": str(Decimal(amount) * 10), "currency": "USD"},
+                "partner_id": partner_id,
+                "customer": {
+                    "id": unique("cust"),
+                    "email": f"{unique('buyer')}@example.org",
+                    "country": "GB",
+                    "ip": ip(),
+                    "device_fingerprint": unique("fp"),
+                },
+                "reward": {"id": reward_id, "amount": amount, "currency": "USD"},
+            }
+        )
+        self.scored(event_id)
+        return reward_id
+
+    # ---- cases -----------------------------------------------------------------------------
+    def active_cases(self, q: str) -> list[dict[str, Any]]:
+        answer = self.fraud.get(self.url("/v1/cases"), params={"view": "active", "q": q}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return body if isinstance(body, list) else body.get("items", body.get("cases", []))
+
+    def flagged_partner(self, name: str, rewards: tuple[str, ...] = ("25.00",)) -> FlaggedPartner:
+        """A partner flagged by scoring (same e-mail as an earlier partner), with rewards on hold."""
+        email = f"{unique('dup')}@example.com"
+        first = self.partnership(unique("p-orig"), unique("Original partner"), email, minutes=-120)
+        self.scored(first)
+        partner_id = unique("p-flag")
+        flagged = self.partnership(
+            partner_id, name, email.upper(), minutes=-60, team="Resellers", group="EMEA"
+        )
+        decision = self.scored(flagged)
+        assert decision["decision"]["action"] == "flag", decision
+        reward_ids = [
+            self.transaction(partner_id, amount, minutes=-30 + i) for i, amount in enumerate(rewards)
+        ]
+        case = self.wait_for_case(name, held=len(reward_ids))
+        return FlaggedPartner(partner_id, name, email, case, reward_ids)
+
+    def wait_for_case(self, name: str, held: int, timeout: float = 20) -> dict[str, Any]:
+        """The active case of `name` once `held` rewards are on hold (the sweep runs every 2 s here)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cases = [c for c in self.active_cases(name) if c["subject"]["name"] == name]
+            if cases and int(cases[0].get("held_rewards", 0)) >= held:
+                return cases[0]
+            assert time.monotonic() < deadline, f"no active case for {name} with {held} held rewards: {cases}"
+            time.sleep(0.3)
+
+    def reward_status(self, partner_id: str, reward_id: str) -> str:
+        answer = self.fraud.get(self.url("/v1/rewards"), params={"partner_id": partner_id}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        items = body if isinstance(body, list) else body.get("items", body.get("rewards", []))
+        return next(r["status"] for r in items if r.get("id", r.get("reward_id")) == reward_id)
+
+    def run_dispute_cycle(self) -> None:
+        done = subprocess.run(
+            [str(FRAUDCTL), "run", "dispute-cycle", "--json"],
+            env=self.system.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+
+    # ---- loyalty ---------------------------------------------------------------------------
+    def earn(self, customer_id: str, points: int, **extra: Any) -> dict[str, Any]:
+        body = {
+            "id": unique("earn"),
+            "customer_id": customer_id,
+            "points": points,
+            "kind": "purchase",
+            **extra,
+        }
+        answer = self.integration.post(self.url("/v1/loyalty/earn"), json=body, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def spend(self, customer_id: str, points: int) -> requests.Response:
+        body = {"id": unique("spend"), "customer_id": customer_id, "points": points}
+        return self.integration.post(self.url("/v1/loyalty/spend"), json=body, timeout=10)

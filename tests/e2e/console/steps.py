@@ -1,0 +1,73 @@
+"""What a person does in the console, as reusable steps; each waits for what it expects to see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.e2e.conftest import LocalSystem
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts" / "screenshots"
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """A picture of what a person sees, kept as a test artifact (tests/artifacts/ is not committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def open_console(page: Page, system: LocalSystem, route: str = "") -> None:
+    page.goto(f"{system.api_url}/{'#/' + route if route else ''}")
+
+
+def sign_in(page: Page, key: str) -> None:
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_in_as(page: Page, system: LocalSystem, role: str, route: str = "") -> None:
+    open_console(page, system, route)
+    sign_in(page, system.keys[role])
+
+
+def go_to_tab(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+
+
+def tab_names(page: Page) -> list[str]:
+    return page.get_by_role("navigation", name="Sections").get_by_role("link").all_inner_texts()
+
+
+def new_page(browser: Browser) -> Page:
+    """A second person at another browser (their own sessionStorage), closed with its context."""
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB", timezone_id="UTC")
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
+def search(page: Page, text: str) -> None:
+    page.get_by_label("Search partners").fill(text)
+    page.get_by_role("button", name="Search").click()
+
+
+def data_rows(page: Page) -> Locator:
+    """The rows of the page's table that name a case (a link to its drawer)."""
+    return page.get_by_role("row").filter(has=page.get_by_role("link"))
+
+
+def case_row(page: Page, name: str) -> Locator:
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+
+
+def open_case(page: Page, name: str) -> Locator:
+    page.get_by_role("link", name=name, exact=True).click()
+    drawer = page.get_by_role("dialog", name=name)
+    expect(drawer).to_be_visible()
+    return drawer

@@ -1,0 +1,315 @@
+"""The Fraud Management tab in a real Chromium (SPEC 10 over SPEC 3.2 and 3.3): Active cases with
+search, sorts and paging, the drawer, disputes through the security team's page and the dispute
+cycle, removal with blocking, and overrides from Review rewards."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend
+from tests.e2e.console.steps import (
+    PHONE,
+    case_row,
+    data_rows,
+    go_to_tab,
+    new_page,
+    open_case,
+    screenshot,
+    search,
+    sign_in_as,
+)
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
+
+
+@pytest.fixture
+def backend(console: LocalSystem) -> Backend:
+    return Backend(console)
+
+
+def tag() -> str:
+    """A word no other test's partner names contain, to search by."""
+    return "Q" + uuid.uuid4().hex[:6]
+
+
+def test_a_flagged_partner_is_listed_found_by_search_and_sorted_both_ways(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given two flagged partners, the earlier one with the smaller hold
+    word = tag()
+    small = backend.flagged_partner(f"Small {word} Ltd", rewards=("25.00",))
+    large = backend.flagged_partner(f"Large {word} Ltd", rewards=("100.00", "150.00"))
+
+    # When a teammate searches Active cases by part of the name
+    sign_in_as(page, console, "fraud", "active")
+    expect(page.get_by_role("heading", level=1, name="Active cases")).to_be_visible()
+    search(page, word.lower())
+
+    # Then both are listed with the seed's columns and the "New" flag
+    rows = data_rows(page)
+    expect(rows).to_have_count(2)
+    row = case_row(page, large.name)
+    expect(row.get_by_role("img", name="New")).to_be_visible()
+    expect(row).to_contain_text("Duplicate email")
+    expect(row).to_contain_text("$250.00")
+    expect(row).to_contain_text("2 held rewards")
+    for header in ("Partner", "Flag reasons", "Hold amount", "Flagged date", "Disputed date"):
+        expect(page.get_by_role("columnheader", name=header)).to_be_visible()
+
+    # And Hold amount sorts largest first, then smallest first
+    page.get_by_role("button", name="Hold amount").click()
+    expect(page).to_have_url(re.compile(r"sort=hold_amount&order=desc"))
+    expect(rows.first).to_contain_text(large.name)
+    page.get_by_role("button", name="Hold amount").click()
+    expect(page).to_have_url(re.compile(r"sort=hold_amount&order=asc"))
+    expect(rows.first).to_contain_text(small.name)
+    expect(page.get_by_role("columnheader", name="Hold amount")).to_have_attribute("aria-sort", "ascending")
+
+    # And Flagged date sorts newest first, then oldest first
+    page.get_by_role("button", name="Flagged date").click()
+    expect(rows.first).to_contain_text(large.name)
+    page.get_by_role("button", name="Flagged date").click()
+    expect(rows.first).to_contain_text(small.name)
+    screenshot(page, "10-active-cases")
+
+    # And the back button undoes the last sort
+    page.go_back()
+    expect(rows.first).to_contain_text(large.name)
+
+
+def test_active_cases_page_through_the_api_cursor(page: Page, console: LocalSystem, backend: Backend) -> None:
+    word = tag()
+    names = [backend.flagged_partner(f"Pager {word} {n}").name for n in range(3)]
+
+    sign_in_as(page, console, "fraud", f"active?q={word}&limit=2")
+    rows = data_rows(page)
+    expect(rows).to_have_count(2)
+    first_page = set(rows.all_inner_texts())
+    page.get_by_role("link", name="Next page").click()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    shown = first_page | set(rows.all_inner_texts())
+    assert all(any(name in text for text in shown) for name in names)
+    page.get_by_role("link", name="First page").click()
+    expect(rows).to_have_count(2)
+
+
+def test_a_search_with_no_match_shows_the_empty_state(page: Page, console: LocalSystem) -> None:
+    sign_in_as(page, console, "fraud", "active")
+    search(page, "no partner is called this " + tag())
+    expect(page.get_by_text("No cases match this search.")).to_be_visible()
+
+
+def test_the_drawer_shows_the_case_moves_focus_in_and_out_and_has_its_own_url(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    partner = backend.flagged_partner(f"Drawer {tag()} GmbH", rewards=("40.00", "60.00"))
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    link = page.get_by_role("link", name=partner.name, exact=True)
+
+    # When the teammate opens the case from the keyboard
+    link.focus()
+    page.keyboard.press("Enter")
+    drawer = page.get_by_role("dialog", name=partner.name)
+    expect(drawer).to_be_visible()
+    expect(drawer.get_by_role("heading", name=partner.name)).to_be_focused()
+    expect(page).to_have_url(re.compile(re.escape(partner.case["id"])))
+
+    # Then it shows the reasons, the partner's details, the held rewards and the audit trail
+    expect(drawer.get_by_role("heading", name="Flag reasons")).to_be_visible()
+    expect(drawer).to_contain_text("Duplicate email")
+    expect(drawer).to_contain_text("Resellers")  # team
+    expect(drawer).to_contain_text("EMEA")  # group
+    held = drawer.get_by_role("region", name="Held rewards")
+    for reward_id in partner.reward_ids:
+        expect(held.get_by_role("row").filter(has_text=reward_id)).to_be_visible()
+    expect(drawer.get_by_role("heading", name="Audit trail")).to_be_visible()
+    for button in ("Dispute", "Remove partner", "Close"):
+        expect(drawer.get_by_role("button", name=button, exact=True)).to_be_visible()
+    screenshot(page, "11-drawer")
+
+    # And Approve on a held reward overrides it
+    held.get_by_role("row").filter(has_text=partner.reward_ids[0]).get_by_role(
+        "button", name="Approve"
+    ).click()
+    expect(drawer.get_by_text(f"Reward {partner.reward_ids[0]} approved.")).to_be_visible()
+    expect(held.get_by_role("row").filter(has_text=partner.reward_ids[0])).to_have_count(0)
+    assert backend.reward_status(partner.partner_id, partner.reward_ids[0]) == "approved"
+    audit = drawer.get_by_role("list").filter(has_text="Demo fraud")  # the override, with its actor
+    expect(audit).to_be_visible()
+    audit.scroll_into_view_if_needed()
+    screenshot(page, "11b-drawer-audit-trail", full_page=False)
+
+    # When Escape closes it, focus is back on the partner's name and the URL is the list's again
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(link).to_be_focused()
+    expect(page).not_to_have_url(re.compile(re.escape(partner.case["id"])))
+
+    # And a shared link to the case opens the drawer at once
+    page.goto(f"{console.api_url}/#/active/{partner.case['id']}")
+    expect(page.get_by_role("dialog", name=partner.name)).to_be_visible()
+
+
+def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(
+    page: Page, browser: Browser, console: LocalSystem, backend: Backend
+) -> None:
+    word = tag()
+    kept = backend.flagged_partner(f"Kept {word} Inc", rewards=("30.00",))
+    dropped = backend.flagged_partner(f"Dropped {word} Inc", rewards=("45.00",))
+
+    # Given the program team disputes both cases from the drawer
+    sign_in_as(page, console, "fraud", f"active?q={word}")
+    for partner in (kept, dropped):
+        drawer = open_case(page, partner.name)
+        drawer.get_by_role("button", name="Dispute", exact=True).click()
+        drawer.get_by_label("Reason for the dispute").fill(f"{partner.name} is a long-standing reseller.")
+        drawer.get_by_role("button", name="Submit dispute").click()
+        expect(drawer.get_by_text("Dispute sent to the security team.", exact=False)).to_be_visible()
+        expect(drawer.get_by_role("img", name="Disputed")).to_be_visible()
+        drawer.get_by_role("button", name="Close").click()
+        expect(case_row(page, partner.name).get_by_role("img", name="Disputed")).to_be_visible()
+
+    # When the security team approves one and declines the other, with a note
+    security = new_page(browser)
+    try:
+        sign_in_as(security, console, "security", "disputes")
+        expect(security.get_by_role("heading", level=1, name="Disputes")).to_be_visible()
+        for partner, verdict in ((kept, "Approve dispute"), (dropped, "Decline dispute")):
+            card = security.get_by_role("article", name=partner.name)
+            expect(card).to_contain_text(f"{partner.name} is a long-standing reseller.")
+            card.get_by_label("Note").fill("Checked the partner's contract.")
+            if partner is kept:
+                screenshot(security, "12-disputes")
+            card.get_by_role("button", name=verdict).click()
+            expect(security.get_by_text(f"Verdict recorded for {partner.name}", exact=False)).to_be_visible()
+    finally:
+        security.context.close()
+
+    # And the monthly dispute cycle runs
+    backend.run_dispute_cycle()
+
+    # Then both cases are in Resolved cases with their markers, and the status filter tells them apart
+    go_to_tab(page, "Resolved cases")
+    search(page, word)
+    expect(case_row(page, kept.name).get_by_role("img", name="Approved")).to_be_visible()
+    expect(case_row(page, dropped.name).get_by_role("img", name="Declined")).to_be_visible()
+    expect(case_row(page, kept.name)).to_contain_text("long-standing reseller")
+    screenshot(page, "13-resolved-cases")
+    page.get_by_label("Status").select_option(label="Approved")
+    expect(data_rows(page)).to_have_count(1)
+    expect(case_row(page, kept.name)).to_be_visible()
+    page.get_by_label("Status").select_option(label="Declined")
+    expect(data_rows(page)).to_have_count(1)
+    expect(case_row(page, dropped.name)).to_be_visible()
+
+    # And both dates sort both ways
+    page.get_by_role("button", name="Flagged date").click()
+    expect(page.get_by_role("columnheader", name="Flagged date")).to_have_attribute("aria-sort", "descending")
+    page.get_by_role("button", name="Resolved date").click()
+    expect(page.get_by_role("columnheader", name="Resolved date")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    page.get_by_role("button", name="Resolved date").click()
+    expect(page.get_by_role("columnheader", name="Resolved date")).to_have_attribute("aria-sort", "ascending")
+
+    # And the rewards followed the verdicts
+    assert backend.reward_status(kept.partner_id, kept.reward_ids[0]) == "pending"
+    assert backend.reward_status(dropped.partner_id, dropped.reward_ids[0]) == "declined"
+
+
+def test_a_removal_with_blocking_appears_in_removed_partners(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    partner = backend.flagged_partner(f"Removed {tag()} LLC", rewards=("20.00",))
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+
+    drawer = open_case(page, partner.name)
+    drawer.get_by_role("button", name="Remove partner").click()
+    drawer.get_by_label("Block this partner from reapplying").check()
+    drawer.get_by_role("button", name="Confirm removal").click()
+    expect(drawer.get_by_text("Partner removed and blocked from reapplying.")).to_be_visible()
+    expect(drawer.get_by_role("heading", name=partner.name)).to_be_focused()  # focus stays in the drawer
+    drawer.get_by_role("button", name="Close").click()
+    expect(case_row(page, partner.name)).to_have_count(0)  # it left the active view
+
+    go_to_tab(page, "Removed partners")
+    row = page.get_by_role("row").filter(has_text=partner.name)
+    expect(row).to_be_visible()
+    for column in (
+        "Partner",
+        "Partner team",
+        "Original flag reason",
+        "Date of flag",
+        "Archived rewards",
+        "Date of removal",
+        "Removed by",
+    ):
+        expect(page.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
+    expect(row).to_contain_text("Resellers")
+    expect(row).to_contain_text("Duplicate email")
+    expect(row).to_contain_text("1 reward")
+    expect(row).to_contain_text("Demo fraud")
+    screenshot(page, "14-removed-partners")
+
+    # And the same person applying again is flagged blocked_reapply at once
+    again = backend.partnership(f"{partner.partner_id}-again", partner.name, partner.email, minutes=0)
+    reasons = [r["code"] for r in backend.scored(again)["decision"]["reasons"]]
+    assert "blocked_reapply" in reasons
+
+
+def test_an_override_from_review_rewards(page: Page, console: LocalSystem, backend: Backend) -> None:
+    partner = backend.flagged_partner(f"Override {tag()} SA", rewards=("75.00",))
+    reward_id = partner.reward_ids[0]
+
+    sign_in_as(page, console, "admin", "rewards")
+    expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    page.get_by_label("Partner ID").fill(partner.partner_id)
+    page.get_by_role("button", name="Filter").click()
+    row = page.get_by_role("row").filter(has_text=reward_id)
+    expect(row).to_contain_text("On hold")
+    screenshot(page, "15-review-rewards")
+    row.get_by_role("button", name="Approve").click()
+
+    expect(page.get_by_text(f"Reward {reward_id} approved.")).to_be_visible()
+    expect(row).to_have_count(0)  # no longer on hold
+    assert backend.reward_status(partner.partner_id, reward_id) == "approved"
+
+
+def test_the_case_pages_are_readable_at_phone_width(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    partner = backend.flagged_partner(f"Phone {tag()} Co", rewards=("10.00",))
+    page.set_viewport_size(PHONE)
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    expect(case_row(page, partner.name)).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "16-active-cases-phone")
+    drawer = open_case(page, partner.name)
+    expect(drawer.get_by_role("button", name="Remove partner")).to_be_in_viewport()
+    screenshot(page, "17-drawer-phone", full_page=False)
+
+
+def test_home_shows_the_security_monitoring_figures_of_the_summary(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    backend.flagged_partner(f"Home {tag()} plc")
+    summary = backend.fraud.get(backend.url("/v1/summary"), timeout=10).json()
+    assert summary["open_cases"] >= 1
+
+    sign_in_as(page, console, "fraud")
+    box = page.get_by_role("region", name="Security Monitoring")
+    expect(box).to_be_visible()
+    figures = box.get_by_role("definition")
+    expect(figures.nth(0)).to_have_text(str(summary["open_cases"]))
+    expect(figures.nth(1)).to_have_text(str(summary["disputed_cases"]))
+    expect(box).to_contain_text("US$")
+    screenshot(page, "04-home")
+    box.get_by_role("link", name="suspicious cases").click()
+    expect(page.get_by_role("heading", level=1, name="Active cases")).to_be_visible()

@@ -1,0 +1,98 @@
+// The HTTP API of SPEC section 3, on the same origin, and the key that signs every call.
+//
+// The key lives in sessionStorage: it survives a reload of this tab and dies with it. It never goes
+// into a URL, localStorage or a cookie. Signing out removes it.
+
+const KEY_SLOT = "fraud-console.api-key";
+
+export function storedKey() {
+  return sessionStorage.getItem(KEY_SLOT);
+}
+
+export function rememberKey(key) {
+  sessionStorage.setItem(KEY_SLOT, key);
+}
+
+export function forgetKey() {
+  sessionStorage.removeItem(KEY_SLOT);
+}
+
+/** An answer that is not 2xx, carrying its RFC 9457 problem document. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The API answered ${status}.`);
+    this.status = status;
+    this.title = problem.title || "";
+    this.detail = problem.detail || "";
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+  }
+}
+
+/** Called when the API refuses the key (401): the console goes back to its sign-in. */
+let onUnauthorized = () => {};
+
+export function whenUnauthorized(callback) {
+  onUnauthorized = callback;
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") search.set(name, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+async function readProblem(response) {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === "object") return parsed;
+  } catch {
+    // not JSON: a proxy's page, say; fall through to a plain message
+  }
+  return { title: response.statusText, detail: `The API answered ${response.status} ${response.statusText}.` };
+}
+
+/**
+ * One API call. `path` is absolute ("/v1/cases"); path parameters must already be encoded with
+ * `segment()`. Resolves to the parsed JSON body (null when there is none); rejects with ApiError.
+ */
+export async function call(method, path, { params, body, key } = {}) {
+  const headers = { Accept: "application/json, application/problem+json" };
+  const signingKey = key ?? storedKey();
+  if (signingKey) headers.Authorization = `Bearer ${signingKey}`;
+  const init = { method, headers, cache: "no-store", credentials: "omit", redirect: "error" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path + query(params), init);
+  } catch {
+    throw new ApiError(0, { title: "Network error", detail: "The API could not be reached. Check your connection and try again." });
+  }
+  if (!response.ok) {
+    const problem = await readProblem(response);
+    const error = new ApiError(response.status, problem);
+    if (response.status === 401 && key === undefined) onUnauthorized(error);
+    throw error;
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** A path segment from user input or data, safely encoded. */
+export function segment(value) {
+  return encodeURIComponent(String(value));
+}
+
+export const api = {
+  get: (path, params) => call("GET", path, { params }),
+  post: (path, body) => call("POST", path, { body: body ?? {} }),
+  put: (path, body) => call("PUT", path, { body }),
+  delete: (path) => call("DELETE", path),
+};

@@ -1,0 +1,208 @@
+// Building the page: elements from data without innerHTML (so API text can never become markup),
+// icons with text alternatives, and the loading / empty / error states every list shares.
+
+const SVG = "http://www.w3.org/2000/svg"; // a namespace name, not something fetched
+
+function append(parent, child) {
+  if (child === null || child === undefined || child === false) return;
+  if (Array.isArray(child)) {
+    child.forEach((c) => append(parent, c));
+  } else if (child instanceof Node) {
+    parent.append(child);
+  } else {
+    parent.append(document.createTextNode(String(child)));
+  }
+}
+
+/** h("button", {type: "button", onclick: f, class: "x"}, "Text", child, [more]) */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      element.addEventListener(name.slice(2), value);
+    } else if (name === "class") {
+      element.className = value;
+    } else if (name === "value") {
+      element.value = value;
+    } else if (name === "checked" || name === "selected") {
+      element[name] = Boolean(value);
+    } else {
+      element.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  append(parent, children);
+  return parent;
+}
+
+const ICONS = {
+  // a flag (new case), a clock (disputed), a check (approved), an x (declined), a bin (removed)
+  flag: { color: "icon-red", d: "M4 2v20h2v-8h11l-3-4 3-4H6V2z" },
+  clock: { color: "icon-amber", d: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 2a8 8 0 1 1 0 16 8 8 0 0 1 0-16zm-1 3v6l5 3 1-1.7-4-2.3V7z" },
+  check: { color: "icon-green", d: "M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z" },
+  cross: { color: "icon-red", d: "M18.3 5.7 16.9 4.3 12 9.2 7.1 4.3 5.7 5.7 10.6 12l-4.9 4.9 1.4 1.4 4.9-4.9 4.9 4.9 1.4-1.4-4.9-4.9z" },
+  removed: { color: "icon-grey", d: "M6 7h12l-1 14H7zm3-4h6l1 2h4v2H4V5h4z" },
+};
+
+/** An icon that a screen reader reads as `label` (role img with an accessible name). */
+export function icon(name, label) {
+  const spec = ICONS[name];
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", `icon ${spec.color}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  svg.setAttribute("focusable", "false");
+  const title = document.createElementNS(SVG, "title");
+  title.textContent = label; // also a tooltip for sighted mouse users
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", spec.d);
+  path.setAttribute("fill", "currentColor");
+  svg.append(title, path);
+  return svg;
+}
+
+/** The marker of a case's status: the seed's icons, each with its text alternative. */
+export function statusMarker(status) {
+  switch (status) {
+    case "open":
+      return icon("flag", "New");
+    case "disputed":
+      return icon("clock", "Disputed");
+    case "approved":
+      return icon("check", "Approved");
+    case "declined":
+      return icon("cross", "Declined");
+    case "removed":
+      return icon("removed", "Removed");
+    default:
+      return null;
+  }
+}
+
+export function loading(what) {
+  return h("p", { class: "state", role: "status" }, `Loading ${what}…`);
+}
+
+export function empty(text) {
+  return h("p", { class: "state empty" }, text);
+}
+
+/** An API error in words: its problem detail, and each field it names. */
+export function problem(error) {
+  const box = h("div", { class: "problem", role: "alert" });
+  const title = error.title && error.title !== error.message ? `${error.title}: ` : "";
+  append(box, h("p", {}, title, error.message || String(error)));
+  // each field the API named, unless the detail already says exactly that
+  const fields = (error.errors || [])
+    .map((e) => (e.field ? `${e.field}: ${e.message}` : e.message))
+    .filter((text) => text && !(error.message || "").includes(text));
+  if (fields.length) append(box, h("ul", {}, fields.map((text) => h("li", {}, text))));
+  return box;
+}
+
+/** A table that scrolls sideways on its own on a narrow screen, reachable by keyboard. */
+export function scrollingTable(label, table) {
+  return h("div", { class: "table-scroll", role: "region", "aria-label": label, tabindex: "0" }, table);
+}
+
+export function pageHeading(text) {
+  return h("h1", { id: "page-heading", tabindex: "-1" }, text);
+}
+
+// ---- formatting ----------------------------------------------------------------------------
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function when(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : dateTime.format(date);
+}
+
+export function timeElement(iso) {
+  if (!iso) return "—";
+  return h("time", { datetime: iso }, when(iso));
+}
+
+/** {amount: "12.50", currency: "EUR"} → "€12.50". Display only: arithmetic stays on the server. */
+export function money(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "object") return String(value);
+  const { amount, currency } = value;
+  if (amount === undefined || amount === null) return "—";
+  if (!currency) return String(amount);
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(Number(amount));
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+/** A list of money values (one per currency) in one line. */
+export function moneyList(values) {
+  if (!values) return "—";
+  const list = Array.isArray(values)
+    ? values
+    : typeof values === "object" && "amount" in values
+      ? [values]
+      : Object.entries(values).map(([currency, amount]) => ({ currency, amount }));
+  return list.length ? list.map(money).join(", ") : "—";
+}
+
+export function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+// SPEC 5.1's reason codes, as a program team reads them
+const REASONS = {
+  email_duplicate: "Duplicate email",
+  email_similar: "Similar email",
+  email_disposable_domain: "Disposable email domain",
+  email_suspicious_domain: "Suspicious email domain",
+  ip_suspicious: "Suspicious IP address",
+  ip_country_mismatch: "IP country mismatch",
+  device_shared: "Shared device",
+  location_far_from_address: "Far from the reported address",
+  unusual_activity: "Unusual activity",
+  velocity: "Too many sign-ups or transactions",
+  cluster: "Linked to a cluster of accounts",
+  network_flagged: "Flagged elsewhere in the network",
+  blocked_reapply: "Blocked partner reapplying",
+  self_referral: "Self-referral",
+};
+
+export function reason(code) {
+  return REASONS[code] ?? words(code);
+}
+
+/** Codes as words: "on_hold" → "On hold". */
+export function words(code) {
+  if (!code) return "";
+  const text = String(code).replaceAll("_", " ").replaceAll(".", " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An audit entry's detail (text, or an object of facts) as one readable line. */
+export function detailText(detail) {
+  if (detail === null || detail === undefined || detail === "") return "";
+  if (typeof detail !== "object") return String(detail);
+  const parts = [];
+  for (const [key, value] of Object.entries(detail)) {
+    if (value === null || value === undefined || value === "") continue;
+    let text;
+    if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
+    else if (Array.isArray(value)) text = value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
+    else if (typeof value === "boolean") text = value ? "yes" : "no";
+    else if (typeof value === "object") text = JSON.stringify(value);
+    else text = String(value);
+    parts.push(`${words(key).toLowerCase()}: ${text}`);
+  }
+  return parts.join("; ");
+}

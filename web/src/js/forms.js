@@ -1,0 +1,44 @@
+// Small helpers for the loyalty forms: labelled fields, selects over a fixed vocabulary, and
+// datetime-local values to and from RFC 3339.
+
+import { h } from "./dom.js";
+import { label } from "./loyalty.js";
+
+let counter = 0;
+
+export function uniqueId(stem) {
+  counter += 1;
+  return `${stem}-${counter}`;
+}
+
+/** A <div class="field"> with a <label> for the given control. */
+export function field(text, control, hint) {
+  const hintElement = hint ? h("p", { class: "hint", id: `${control.id}-hint` }, hint) : null;
+  if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
+  return h("div", { class: "field" }, h("label", { for: control.id }, text), control, hintElement);
+}
+
+export function select(id, values, current, { name, blank } = {}) {
+  return h(
+    "select",
+    { id, name: name || id },
+    blank !== undefined ? h("option", { value: "", selected: !current }, blank) : null,
+    values.map((value) => h("option", { value, selected: value === current }, label(value))),
+  );
+}
+
+/** "2026-11-02T09:15:00Z" → "2026-11-02T09:15" in the browser's time zone, for datetime-local. */
+export function toLocalInput(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return shifted.toISOString().slice(0, 16);
+}
+
+/** The reverse: a datetime-local value (the browser's time zone) → RFC 3339 in UTC, or undefined. */
+export function fromLocalInput(value) {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString().replace(".000Z", "Z");
+}

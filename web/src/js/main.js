@@ -1,0 +1,208 @@
+// The console's shell: sign-in, the session bar, the tabs a role may see, and the hash router that
+// mounts one page at a time into <main>.
+
+import { ApiError, call, forgetKey, rememberKey, storedKey, whenUnauthorized } from "./api.js";
+import { h, pageHeading, problem, replace } from "./dom.js";
+import { href, parseHash } from "./router.js";
+import { mountHome } from "./pages/home.js";
+import { mountCases } from "./pages/cases.js";
+import { mountRemoved } from "./pages/removed.js";
+import { mountRewards } from "./pages/rewards.js";
+import { mountDisputes } from "./pages/disputes.js";
+import { mountCustomers } from "./pages/customers.js";
+import { mountCampaigns } from "./pages/campaigns.js";
+import { mountWorkflows } from "./pages/workflows.js";
+
+const PROGRAM_TEAM = ["fraud", "admin"];
+const SECURITY = ["security"];
+export const NO_ACCESS = "You do not have access to Fraud Management";
+
+// Each tab: its path, its name (the link text and the page's heading), who may see it, its page.
+const TABS = [
+  { path: "home", name: "Home", roles: PROGRAM_TEAM, mount: mountHome, hidden: true },
+  { path: "active", name: "Active cases", roles: PROGRAM_TEAM, mount: mountCases("active") },
+  { path: "resolved", name: "Resolved cases", roles: PROGRAM_TEAM, mount: mountCases("resolved") },
+  { path: "removed", name: "Removed partners", roles: PROGRAM_TEAM, mount: mountRemoved },
+  { path: "rewards", name: "Review rewards", roles: PROGRAM_TEAM, mount: mountRewards },
+  { path: "disputes", name: "Disputes", roles: SECURITY, mount: mountDisputes },
+  { path: "customers", name: "Loyalty customers", roles: PROGRAM_TEAM, mount: mountCustomers },
+  { path: "campaigns", name: "Campaigns", roles: PROGRAM_TEAM, mount: mountCampaigns },
+  { path: "workflows", name: "Workflows", roles: PROGRAM_TEAM, mount: mountWorkflows },
+];
+
+const main = document.getElementById("main");
+const tabs = document.getElementById("tabs");
+const session = document.getElementById("session");
+
+let me = null; // GET /v1/me of the signed-in key
+let mounted = null; // {tab, page}: the page on screen, asked first whether it can take a new route
+let firstRender = true;
+
+function tabsFor(role) {
+  return TABS.filter((tab) => tab.roles.includes(role));
+}
+
+function homeOf(role) {
+  return SECURITY.includes(role) ? "disputes" : "home";
+}
+
+// ---- sign-in and sign-out -------------------------------------------------------------------
+
+function showSignIn(error) {
+  me = null;
+  mounted = null;
+  tabs.hidden = true;
+  tabs.replaceChildren();
+  replace(session);
+  document.title = "Sign in — Fraud Management";
+  const field = h("input", {
+    id: "api-key",
+    name: "api-key",
+    type: "password",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+  });
+  const message = h("div", { class: "form-message" });
+  const button = h("button", { type: "submit", class: "primary" }, "Sign in");
+  const form = h(
+    "form",
+    {
+      class: "sign-in card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const key = field.value.trim();
+        if (!key) return;
+        button.disabled = true;
+        replace(message, h("p", { role: "status" }, "Signing in…"));
+        try {
+          me = await call("GET", "/v1/me", { key });
+          rememberKey(key);
+          firstRender = true;
+          render();
+        } catch (failure) {
+          replace(message, problem(failure));
+          button.disabled = false;
+          field.focus();
+        }
+      },
+    },
+    h("h1", {}, "Sign in"),
+    h("p", {}, "Sign in with your teammate API key. It is kept only until you close this tab or sign out."),
+    h("label", { for: "api-key" }, "API key"),
+    field,
+    button,
+    message,
+  );
+  replace(main, form);
+  if (error) replace(message, problem(error));
+  field.focus();
+}
+
+function signOut() {
+  forgetKey();
+  me = null;
+  if (mounted?.page?.unmount) mounted.page.unmount();
+  showSignIn();
+}
+
+function renderSessionBar() {
+  const program = me.program_name ? h("span", { class: "program" }, me.program_name) : null;
+  replace(
+    session,
+    program,
+    h("span", { class: "actor", id: "actor-name" }, me.actor),
+    h("span", { class: "role" }, `(${me.role})`),
+    h("button", { type: "button", class: "link-button", onclick: signOut }, "Sign out"),
+  );
+}
+
+function renderTabs(current) {
+  const visible = tabsFor(me.role).filter((tab) => !tab.hidden);
+  tabs.hidden = visible.length === 0;
+  replace(
+    tabs,
+    h(
+      "ul",
+      {},
+      visible.map((tab) =>
+        h(
+          "li",
+          {},
+          h("a", { href: href(tab.path), "aria-current": tab.path === current ? "page" : null }, tab.name),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- routing --------------------------------------------------------------------------------
+
+function render() {
+  if (!me) return showSignIn();
+  renderSessionBar();
+  const route = parseHash();
+  const allowed = tabsFor(me.role);
+  if (allowed.length === 0) {
+    renderTabs(null);
+    mounted = null;
+    document.title = "Fraud Management";
+    replace(main, pageHeading("Fraud Management"), h("p", { class: "no-access" }, NO_ACCESS));
+    return;
+  }
+  const name = route.parts[0] || homeOf(me.role);
+  const tab = allowed.find((t) => t.path === name);
+  if (!tab) {
+    // another role's tab, or an address that never existed: say so rather than guess
+    renderTabs(null);
+    mounted = null;
+    const known = TABS.some((t) => t.path === name);
+    document.title = "Not found — Fraud Management";
+    replace(
+      main,
+      pageHeading(known ? "Not available" : "Page not found"),
+      h("p", {}, known ? NO_ACCESS : "There is no page at this address."),
+      h("p", {}, h("a", { href: href(homeOf(me.role)) }, "Go to the start page")),
+    );
+    return;
+  }
+  renderTabs(tab.path);
+  document.title = `${tab.path === "home" ? "Security Monitoring" : tab.name} — Fraud Management`;
+  const context = { me, tab, route };
+  if (mounted && mounted.tab === tab && mounted.page.update && mounted.page.update(route)) return;
+  if (mounted?.page?.unmount) mounted.page.unmount();
+  const container = h("div", { class: "page" });
+  replace(main, container);
+  mounted = { tab, page: tab.mount(container, route, context) || {} };
+  if (!firstRender) {
+    const heading = document.getElementById("page-heading");
+    if (heading) heading.focus({ preventScroll: false });
+  }
+  firstRender = false;
+}
+
+async function boot() {
+  whenUnauthorized((error) => {
+    forgetKey();
+    showSignIn(error);
+  });
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault(); // "#main" would be read as a route
+    main.focus();
+  });
+  window.addEventListener("hashchange", () => {
+    if (me) render();
+  });
+  const key = storedKey();
+  if (!key) return showSignIn();
+  try {
+    me = await call("GET", "/v1/me", { key });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) forgetKey();
+    return showSignIn(error);
+  }
+  render();
+}
+
+boot();
+

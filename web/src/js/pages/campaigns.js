@@ -1,0 +1,159 @@
+// Campaigns: a campaign's caps and behaviour (PUT /v1/loyalty/campaigns/{id}) and its counters
+// against those caps (GET the same path). The API has no list of campaigns: a campaign is opened
+// by its ID, or created.
+
+import { api, segment } from "../api.js";
+import { h, loading, pageHeading, problem, replace, timeElement, words } from "../dom.js";
+import { field, fromLocalInput, select, toLocalInput } from "../forms.js";
+import { LIMIT_BEHAVIORS } from "../loyalty.js";
+import { href, navigate } from "../router.js";
+
+function counters(campaign) {
+  const total = Number(campaign.total_cap ?? 0);
+  const granted = Number(campaign.granted_total ?? 0);
+  const share = total > 0 ? Math.round((granted / total) * 100) : 0;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "counters-heading" },
+    h("h2", { id: "counters-heading" }, "Counters"),
+    h(
+      "dl",
+      { class: "figures" },
+      h("div", {}, h("dt", {}, "Granted"), h("dd", {}, `${granted} of ${total} points`)),
+      h("div", {}, h("dt", {}, "Customers"), h("dd", {}, String(campaign.customers ?? 0))),
+      h("div", {}, h("dt", {}, "Per-customer cap"), h("dd", {}, `${campaign.per_customer_cap ?? "—"} points`)),
+      h("div", {}, h("dt", {}, "Limit behaviour"), h("dd", {}, words(campaign.limit_behavior))),
+    ),
+    h(
+      "p",
+      {},
+      h("label", { for: "cap-progress" }, `Share of the total cap granted: ${share}%`),
+      h("progress", { id: "cap-progress", max: String(Math.max(total, 1)), value: String(Math.min(granted, total)) }),
+    ),
+    h(
+      "p",
+      { class: "muted" },
+      "Runs ",
+      campaign.starts_at ? ["from ", timeElement(campaign.starts_at), " "] : "",
+      campaign.ends_at ? ["until ", timeElement(campaign.ends_at)] : campaign.starts_at ? "" : "without date limits",
+      ".",
+    ),
+  );
+}
+
+function campaignForm(id, existing, onSaved) {
+  const isNew = !id;
+  const idInput = h("input", { id: "campaign-id", name: "id", required: true, autocomplete: "off", value: id || "" });
+  const total = h("input", { id: "total-cap", name: "total_cap", type: "number", min: "0", step: "1", required: true, value: existing?.total_cap ?? "" });
+  const perCustomer = h("input", { id: "per-customer-cap", name: "per_customer_cap", type: "number", min: "0", step: "1", required: true, value: existing?.per_customer_cap ?? "" });
+  const behavior = select("limit-behavior", LIMIT_BEHAVIORS, existing?.limit_behavior || "soft");
+  const starts = h("input", { id: "starts-at", name: "starts_at", type: "datetime-local", value: toLocalInput(existing?.starts_at) });
+  const ends = h("input", { id: "ends-at", name: "ends_at", type: "datetime-local", value: toLocalInput(existing?.ends_at) });
+  const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const form = h(
+    "form",
+    {
+      class: "card stacked",
+      "aria-labelledby": "campaign-form-heading",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const campaignId = isNew ? idInput.value.trim() : id;
+        const body = {
+          total_cap: Number(total.value),
+          per_customer_cap: Number(perCustomer.value),
+          limit_behavior: behavior.value,
+        };
+        const startsAt = fromLocalInput(starts.value);
+        const endsAt = fromLocalInput(ends.value);
+        if (startsAt) body.starts_at = startsAt;
+        if (endsAt) body.ends_at = endsAt;
+        replace(message, h("p", { role: "status" }, "Saving…"));
+        try {
+          await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
+          onSaved(campaignId);
+        } catch (error) {
+          replace(message, problem(error));
+        }
+      },
+    },
+    h("h2", { id: "campaign-form-heading" }, existing ? "Edit campaign" : "New campaign"),
+    isNew ? field("Campaign ID", idInput) : null,
+    field("Total cap", total, "Bonus points the campaign grants in all."),
+    field("Per-customer cap", perCustomer, "Bonus points one customer can receive."),
+    field("Limit behaviour", behavior),
+    field("Starts at", starts, "Optional; your browser's time zone."),
+    field("Ends at", ends, "Optional; your browser's time zone."),
+    h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Save campaign")),
+    message,
+  );
+  return form;
+}
+
+export function mountCampaigns(container, route) {
+  const target = route.parts[1] || "";
+  const lookup = h("input", { id: "campaign-lookup", name: "campaign", autocomplete: "off", required: true, value: target === "new" ? "" : target });
+  const finder = h(
+    "form",
+    {
+      role: "search",
+      class: "toolbar",
+      "aria-label": "Open a campaign",
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (lookup.value.trim()) navigate(href(["campaigns", lookup.value.trim()]));
+      },
+    },
+    h("div", { class: "field" }, h("label", { for: "campaign-lookup" }, "Campaign ID"), lookup),
+    h("button", { type: "submit" }, "Open"),
+    h("a", { href: href(["campaigns", "new"]), class: "button-link" }, "New campaign"),
+  );
+  const flash = h("div", { class: "form-message", "aria-live": "polite" });
+  const savedMessage = () => replace(flash, h("p", { role: "status", class: "success" }, "Campaign saved."));
+  if (route.params.get("saved")) savedMessage();
+  const result = h("div", { class: "results" });
+  const back = h("p", {}, h("a", { href: href("campaigns") }, "Open another campaign"));
+  replace(container, pageHeading("Campaigns"), target === "new" ? back : finder, flash, result);
+
+  function showExisting() {
+    replace(result, loading("the campaign"));
+    api
+      .get(`/v1/loyalty/campaigns/${segment(target)}`)
+      .then((campaign) => {
+        replace(
+          result,
+          h("h2", { class: "subject" }, `Campaign ${target}`),
+          counters(campaign),
+          campaignForm(target, campaign, saved),
+        );
+      })
+      .catch((error) => {
+        const notFound = error.status === 404;
+        replace(
+          result,
+          problem(error),
+          notFound ? h("p", {}, `There is no campaign ${target} yet. Create it:`) : null,
+          notFound ? campaignForm(target, null, saved) : null,
+        );
+      });
+  }
+
+  function saved(id) {
+    const next = href(["campaigns", id], { saved: "1" });
+    if (window.location.hash === next) {
+      savedMessage(); // the same address: no navigation, so show the new counters here
+      showExisting();
+    } else {
+      navigate(next);
+    }
+  }
+
+  if (!target) {
+    replace(result, h("p", { class: "state" }, "Open a campaign by its ID to see its counters against its caps, or create a new one."));
+  } else if (target === "new") {
+    replace(result, campaignForm(null, null, saved));
+  } else {
+    showExisting();
+  }
+  return {};
+}
+

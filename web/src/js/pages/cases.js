@@ -1,0 +1,306 @@
+// Active cases and Resolved cases (GET /v1/cases?view=...): search, sort, filter, paging with the
+// API's cursor, the seed's markers, and the drawer of one case at "#/<view>/<case id>".
+
+import { api } from "../api.js";
+import {
+  empty,
+  h,
+  loading,
+  money,
+  moneyList,
+  pageHeading,
+  plural,
+  problem,
+  replace,
+  scrollingTable,
+  statusMarker,
+  reason,
+  timeElement,
+} from "../dom.js";
+import { itemsOf, nextCursorOf, subjectName } from "../model.js";
+import { href, navigate } from "../router.js";
+import { openDrawer } from "./drawer.js";
+
+const VIEWS = {
+  active: {
+    title: "Active cases",
+    defaultSort: "flagged_at",
+    sorts: { flagged_at: "Flagged date", hold_amount: "Hold amount" },
+    empty: "No active cases. Nothing is flagged or disputed right now.",
+  },
+  resolved: {
+    title: "Resolved cases",
+    defaultSort: "resolved_at",
+    sorts: { flagged_at: "Flagged date", resolved_at: "Resolved date" },
+    empty: "No resolved cases yet.",
+  },
+};
+
+const STATUS_FILTER = [
+  ["", "All statuses"],
+  ["approved", "Approved"],
+  ["declined", "Declined"],
+];
+
+const PAGE_SIZES = [10, 25, 50, 100];
+const DEFAULT_PAGE_SIZE = 25;
+
+function listParams(params, view) {
+  const spec = VIEWS[view];
+  const sort = spec.sorts[params.get("sort")] ? params.get("sort") : spec.defaultSort;
+  return {
+    q: params.get("q") || "",
+    status: view === "resolved" ? params.get("status") || "" : "",
+    sort,
+    order: params.get("order") === "asc" ? "asc" : "desc",
+    cursor: params.get("cursor") || "",
+    limit: Number(params.get("limit")) > 0 ? Math.min(Number(params.get("limit")), 100) : "",
+  };
+}
+
+function sameList(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function mountCases(view) {
+  return (container, route) => {
+    const spec = VIEWS[view];
+    let state = listParams(route.params, view);
+    let drawer = null;
+    let openedHere = false; // the drawer was opened by a click in this list: closing it goes back
+
+    const listUrl = (changes = {}) => href(view, { ...state, ...changes });
+    const results = h("div", { class: "results", "aria-busy": "false" });
+
+    function searchForm() {
+      const input = h("input", { id: "case-search", type: "search", name: "q", value: state.q, autocomplete: "off" });
+      const parts = [
+        h("div", { class: "field" }, h("label", { for: "case-search" }, "Search partners"), input),
+      ];
+      let statusSelect = null;
+      if (view === "resolved") {
+        statusSelect = h(
+          "select",
+          {
+            id: "status-filter",
+            name: "status",
+            onchange: () => navigate(listUrl({ status: statusSelect.value, cursor: "" })),
+          },
+          STATUS_FILTER.map(([value, label]) => h("option", { value, selected: value === state.status }, label)),
+        );
+        parts.push(h("div", { class: "field" }, h("label", { for: "status-filter" }, "Status"), statusSelect));
+      }
+      parts.push(h("button", { type: "submit" }, "Search"));
+      return h(
+        "form",
+        {
+          role: "search",
+          class: "toolbar",
+          "aria-label": `Search ${spec.title.toLowerCase()}`,
+          onsubmit: (event) => {
+            event.preventDefault();
+            navigate(listUrl({ q: input.value.trim(), status: statusSelect ? statusSelect.value : "", cursor: "" }));
+          },
+        },
+        parts,
+      );
+    }
+
+    function sortHeader(field) {
+      const label = spec.sorts[field];
+      const active = state.sort === field;
+      const nextOrder = active && state.order === "desc" ? "asc" : "desc";
+      return h(
+        "th",
+        { scope: "col", "aria-sort": active ? (state.order === "asc" ? "ascending" : "descending") : null },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "sort",
+            onclick: () => navigate(listUrl({ sort: field, order: nextOrder, cursor: "" })),
+          },
+          label,
+          h("span", { class: "sort-arrow", "aria-hidden": "true" }, active ? (state.order === "asc" ? " ▲" : " ▼") : " ↕"),
+        ),
+      );
+    }
+
+    function partnerCell(item) {
+      const kind = item.subject?.type === "customer" ? h("span", { class: "subject-kind" }, " (customer)") : null;
+      return h(
+        "td",
+        { class: "partner" },
+        h("span", { class: "marker" }, statusMarker(item.status)),
+        h("a", { href: href([view, item.id], state), "data-case-id": item.id }, subjectName(item)),
+        kind,
+      );
+    }
+
+    function reasonsText(item) {
+      const reasons = item.reasons || [];
+      if (!reasons.length) return "—";
+      return h("ul", { class: "reasons" }, reasons.map((r) => h("li", { title: r.detail || "" }, reason(r.code))));
+    }
+
+    function holdText(item) {
+      const count = Number(item.held_rewards ?? 0);
+      const amount = item.hold_amounts?.length > 1 ? moneyList(item.hold_amounts) : money(item.hold_amount);
+      return [amount, h("br"), h("span", { class: "muted" }, plural(count, "held reward", "held rewards"))];
+    }
+
+    function table(items) {
+      const caption = `${spec.title}, sorted by ${spec.sorts[state.sort].toLowerCase()}, ${state.order === "asc" ? "oldest or smallest first" : "newest or largest first"}`;
+      let head;
+      let row;
+      if (view === "active") {
+        head = [
+          h("th", { scope: "col" }, "Partner"),
+          h("th", { scope: "col" }, "Flag reasons"),
+          sortHeader("hold_amount"),
+          sortHeader("flagged_at"),
+          h("th", { scope: "col" }, "Disputed date"),
+        ];
+        row = (item) =>
+          h(
+            "tr",
+            {},
+            partnerCell(item),
+            h("td", {}, reasonsText(item)),
+            h("td", { class: "num" }, holdText(item)),
+            h("td", {}, timeElement(item.flagged_at)),
+            h("td", {}, timeElement(item.disputed_at)),
+          );
+      } else {
+        head = [
+          h("th", { scope: "col" }, "Partner"),
+          h("th", { scope: "col" }, "Dispute reason"),
+          sortHeader("flagged_at"),
+          sortHeader("resolved_at"),
+        ];
+        row = (item) =>
+          h(
+            "tr",
+            {},
+            partnerCell(item),
+            h("td", {}, item.dispute_reason || "—"),
+            h("td", {}, timeElement(item.flagged_at)),
+            h("td", {}, timeElement(item.resolved_at)),
+          );
+      }
+      return scrollingTable(
+        spec.title,
+        h(
+          "table",
+          { class: "data" },
+          h("caption", { class: "visually-hidden" }, caption),
+          h("thead", {}, h("tr", {}, head)),
+          h("tbody", {}, items.map(row)),
+        ),
+      );
+    }
+
+    function pageSize() {
+      const current = state.limit || DEFAULT_PAGE_SIZE;
+      const sizes = PAGE_SIZES.includes(current) ? PAGE_SIZES : [...PAGE_SIZES, current].sort((a, b) => a - b);
+      const choice = h(
+        "select",
+        { id: "page-size", onchange: () => navigate(listUrl({ limit: choice.value, cursor: "" })) },
+        sizes.map((n) => h("option", { value: String(n), selected: n === current }, String(n))),
+      );
+      return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
+    }
+
+    function pager(items, next) {
+      const links = [pageSize()];
+      if (state.cursor) links.push(h("a", { href: listUrl({ cursor: "" }) }, "First page"));
+      if (next) links.push(h("a", { href: listUrl({ cursor: next }), rel: "next" }, "Next page"));
+      return h(
+        "nav",
+        { class: "pager", "aria-label": "Pages" },
+        h("span", { class: "muted", role: "status" }, `${plural(items.length, "case", "cases")} on this page`),
+        links,
+      );
+    }
+
+    async function load() {
+      results.setAttribute("aria-busy", "true");
+      replace(results, loading(spec.title.toLowerCase()));
+      try {
+        const answer = await api.get("/v1/cases", {
+          view,
+          q: state.q,
+          status: state.status,
+          sort: state.sort,
+          order: state.order,
+          limit: state.limit || DEFAULT_PAGE_SIZE,
+          cursor: state.cursor,
+        });
+        const items = itemsOf(answer, "cases");
+        const next = nextCursorOf(answer);
+        if (!items.length) {
+          const text = state.q || state.status ? "No cases match this search." : spec.empty;
+          replace(results, empty(text), state.cursor ? pager(items, null) : null);
+        } else {
+          replace(results, table(items), pager(items, next));
+        }
+      } catch (error) {
+        replace(results, problem(error));
+      } finally {
+        results.setAttribute("aria-busy", "false");
+      }
+    }
+
+    function focusOpener(caseId) {
+      const link = caseId && container.querySelector(`a[data-case-id="${CSS.escape(caseId)}"]`);
+      (link || document.getElementById("page-heading"))?.focus();
+    }
+
+    function showCase(caseId) {
+      if (drawer && drawer.caseId === caseId) return;
+      if (drawer) drawer.close({ silent: true });
+      drawer = openDrawer({
+        caseId,
+        onClose: () => {
+          const closed = drawer;
+          drawer = null;
+          if (openedHere) {
+            openedHere = false;
+            window.history.back();
+          } else {
+            navigate(listUrl(), { replace: true });
+          }
+          focusOpener(closed.caseId);
+        },
+        onChanged: load,
+      });
+    }
+
+    replace(container, pageHeading(spec.title), searchForm(), results);
+    load();
+    if (route.parts[1]) showCase(route.parts[1]);
+
+    return {
+      update(next) {
+        const nextState = listParams(next.params, view);
+        if (!sameList(nextState, state)) return false; // another search, sort or page: mount again
+        const caseId = next.parts[1];
+        if (caseId) {
+          openedHere = !drawer;
+          showCase(caseId);
+        } else if (drawer) {
+          const closing = drawer;
+          drawer = null;
+          closing.close({ silent: true }); // the back button closed it
+          focusOpener(closing.caseId);
+        }
+        return true;
+      },
+      unmount() {
+        if (drawer) drawer.close({ silent: true });
+        drawer = null;
+      },
+    };
+  };
+}
+

@@ -1,0 +1,158 @@
+// Loyalty customers: look one up (GET /v1/loyalty/customers/{id}) at "#/customers/<id>": status,
+// balance, aggregates, history, and the four status actions.
+
+import { api, segment } from "../api.js";
+import { h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
+import { href, navigate } from "../router.js";
+
+const ACTIONS = [
+  // [button, path, applies when the status is ...]
+  ["Suspend", "suspend", (s) => s === "active"],
+  ["Unsuspend", "unsuspend", (s) => s === "suspended"],
+  ["Block", "block", (s) => s !== "blocked"],
+  ["Unblock", "unblock", (s) => s === "blocked"],
+];
+
+function aggregatesTable(aggregates) {
+  const ranges = DATE_RANGES.filter((r) => AGGREGATIONS.some((a) => aggregates?.[a]?.[r] !== undefined));
+  if (!ranges.length) return h("p", { class: "state empty" }, "No aggregates yet.");
+  return scrollingTable(
+    "Aggregates",
+    h(
+      "table",
+      { class: "data compact" },
+      h("caption", { class: "visually-hidden" }, "Points per date range"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Date range"), AGGREGATIONS.map((a) => h("th", { scope: "col" }, label(a))))),
+      h(
+        "tbody",
+        {},
+        ranges.map((r) =>
+          h("tr", {}, h("th", { scope: "row" }, label(r)), AGGREGATIONS.map((a) => h("td", { class: "num" }, String(aggregates?.[a]?.[r] ?? "—")))),
+        ),
+      ),
+    ),
+  );
+}
+
+function historyTable(history) {
+  if (!history?.length) return h("p", { class: "state empty" }, "No status change or communication yet.");
+  return scrollingTable(
+    "History",
+    h(
+      "table",
+      { class: "data compact" },
+      h("caption", { class: "visually-hidden" }, "Status changes and communications, oldest first"),
+      h("thead", {}, h("tr", {}, ["When", "Action", "By", "Details"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        history.map((entry) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, timeElement(entry.at)),
+            h("td", {}, words(entry.action)),
+            h("td", {}, entry.by || "—"),
+            h(
+              "td",
+              {},
+              entry.event ? h("code", {}, entry.event) : null,
+              entry.payload !== undefined && entry.payload !== null ? h("code", { class: "payload" }, ` ${JSON.stringify(entry.payload)}`) : null,
+              entry.note ? ` ${entry.note}` : null,
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function mountCustomers(container, route) {
+  const customerId = route.parts[1] || "";
+  const input = h("input", { id: "customer-id", name: "customer_id", value: customerId, autocomplete: "off", required: true });
+  const form = h(
+    "form",
+    {
+      role: "search",
+      class: "toolbar",
+      "aria-label": "Look up a loyalty customer",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const id = input.value.trim();
+        if (id) navigate(href(["customers", id]));
+      },
+    },
+    h("div", { class: "field" }, h("label", { for: "customer-id" }, "Customer ID"), input),
+    h("button", { type: "submit" }, "Look up"),
+  );
+  const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const result = h("div", { class: "results" });
+  replace(container, pageHeading("Loyalty customers"), form, message, result);
+
+  if (!customerId) {
+    replace(result, h("p", { class: "state" }, "Enter a customer ID to see their status, balance, aggregates and history."));
+    return {};
+  }
+
+  const note = h("input", { id: "status-note", name: "note", autocomplete: "off" });
+
+  async function change(path, word) {
+    replace(message, h("p", { role: "status" }, "Working…"));
+    try {
+      const body = note.value.trim() ? { note: note.value.trim() } : {};
+      await api.post(`/v1/loyalty/customers/${segment(customerId)}/${path}`, body);
+      replace(message, h("p", { role: "status", class: "success" }, `Customer ${customerId} ${word.toLowerCase()}ed.`));
+      note.value = "";
+      await load();
+      document.getElementById("customer-heading")?.focus(); // the pressed button was replaced
+    } catch (error) {
+      replace(message, problem(error));
+    }
+  }
+
+  async function load() {
+    replace(result, loading("the customer"));
+    try {
+      const customer = await api.get(`/v1/loyalty/customers/${segment(customerId)}`);
+      const status = customer.status || "active";
+      replace(
+        result,
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "customer-heading" },
+          h("h2", { id: "customer-heading", tabindex: "-1" }, `Customer ${customer.customer_id ?? customerId}`),
+          h(
+            "dl",
+            { class: "figures" },
+            h("div", {}, h("dt", {}, "Status"), h("dd", { class: `status-${status}` }, words(status))),
+            h("div", {}, h("dt", {}, "Balance"), h("dd", {}, `${customer.balance ?? 0} points`)),
+          ),
+          h(
+            "div",
+            { class: "status-actions" },
+            h("div", { class: "field" }, h("label", { for: "status-note" }, "Note (optional)"), note),
+            h(
+              "div",
+              { class: "buttons" },
+              ACTIONS.map(([text, path, applies]) =>
+                h(
+                  "button",
+                  { type: "button", class: path === "block" ? "danger" : "", disabled: !applies(status), onclick: () => change(path, text) },
+                  text,
+                ),
+              ),
+            ),
+          ),
+        ),
+        h("section", { "aria-labelledby": "aggregates-heading" }, h("h2", { id: "aggregates-heading" }, "Aggregates"), aggregatesTable(customer.aggregates)),
+        h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), historyTable(customer.history)),
+      );
+    } catch (error) {
+      replace(result, problem(error));
+    }
+  }
+
+  load();
+  return {};
+}

@@ -1,0 +1,118 @@
+// Disputes (security team): open disputes across programs (GET /v1/disputes?status=open), each
+// with a note and `Approve dispute` / `Decline dispute` (POST /v1/disputes/{case_id}/verdict).
+// A verdict takes effect at the next monthly dispute cycle.
+
+import { api, segment } from "../api.js";
+import { empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import { itemsOf, nextCursorOf, pick, subjectName } from "../model.js";
+import { href } from "../router.js";
+
+export function mountDisputes(container, route) {
+  const cursor = route.params.get("cursor") || "";
+  const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const results = h("div", { class: "results" });
+
+  function disputeCard(item, index) {
+    const caseId = pick(item, "case_id", "id");
+    const name = subjectName(item);
+    const noteId = `note-${index}`;
+    const note = h("textarea", { id: noteId, name: "note", rows: "2" });
+    const local = h("div", { class: "form-message" });
+    const verdict = async (value) => {
+      replace(local, h("p", { role: "status" }, "Working…"));
+      try {
+        await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim() });
+        replace(
+          message,
+          h(
+            "p",
+            { role: "status", class: "success", tabindex: "-1" },
+            `Verdict recorded for ${name}: ${value === "approve" ? "approved" : "declined"}. It takes effect at the next dispute cycle.`,
+          ),
+        );
+        await load();
+        message.firstChild.focus(); // the card was drawn again
+      } catch (error) {
+        replace(local, problem(error));
+      }
+    };
+    const reasons = item.reasons || [];
+    return h(
+      "li",
+      {},
+      h(
+        "article",
+        { class: "card dispute", "aria-labelledby": `dispute-${index}` },
+        h("h2", { id: `dispute-${index}` }, name),
+        h(
+          "dl",
+          { class: "details" },
+          h("div", {}, h("dt", {}, "Program"), h("dd", {}, pick(item, "program_name", "program_id") || "—")),
+          h("div", {}, h("dt", {}, "Case"), h("dd", {}, caseId)),
+          h("div", {}, h("dt", {}, "Flag reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
+          h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
+          h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, money(item.hold_amount))),
+          h("div", {}, h("dt", {}, "Flagged date"), h("dd", {}, timeElement(item.flagged_at))),
+          h("div", {}, h("dt", {}, "Disputed date"), h("dd", {}, timeElement(item.disputed_at))),
+          item.verdict
+            ? h(
+                "div",
+                {},
+                h("dt", {}, "Verdict"),
+                h(
+                  "dd",
+                  { class: "verdict" },
+                  `${item.verdict === "approve" ? "Approved" : item.verdict === "decline" ? "Declined" : words(item.verdict)}, applied at the next dispute cycle`,
+                  item.verdict_note ? ` (${item.verdict_note})` : "",
+                ),
+              )
+            : null,
+        ),
+        h("label", { for: noteId }, "Note"),
+        note,
+        h(
+          "div",
+          { class: "buttons" },
+          h("button", { type: "button", class: "primary", onclick: () => verdict("approve") }, "Approve dispute"),
+          h("button", { type: "button", class: "danger", onclick: () => verdict("decline") }, "Decline dispute"),
+        ),
+        local,
+      ),
+    );
+  }
+
+  async function load() {
+    replace(results, loading("disputes"));
+    try {
+      const answer = await api.get("/v1/disputes", { status: "open", cursor, limit: 25 });
+      const items = itemsOf(answer, "disputes", "cases");
+      const next = nextCursorOf(answer);
+      if (!items.length) {
+        replace(results, empty("No open disputes."));
+        return;
+      }
+      replace(
+        results,
+        h("ul", { class: "cards" }, items.map(disputeCard)),
+        h(
+          "nav",
+          { class: "pager", "aria-label": "Pages" },
+          cursor ? h("a", { href: href("disputes") }, "First page") : null,
+          next ? h("a", { href: href("disputes", { cursor: next }), rel: "next" }, "Next page") : null,
+        ),
+      );
+    } catch (error) {
+      replace(results, problem(error));
+    }
+  }
+
+  replace(
+    container,
+    pageHeading("Disputes"),
+    h("p", { class: "muted" }, "Disputed cases from every program. A verdict is applied at the start of the next invoicing month, by the dispute cycle."),
+    message,
+    results,
+  );
+  load();
+  return {};
+}

@@ -1,0 +1,288 @@
+// The drawer of one case (GET /v1/cases/{id}): a modal <dialog>, so focus moves into it, stays in
+// it, and Escape closes it; the page that opened it puts focus back where it was.
+
+import { api, segment } from "../api.js";
+import { h, loading, money, moneyList, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { itemsOf, pick, subjectName } from "../model.js";
+
+const STATUS_WORDS = {
+  open: "New",
+  disputed: "Disputed",
+  approved: "Approved",
+  declined: "Declined",
+  removed: "Removed",
+};
+
+function listText(value) {
+  if (value === undefined || value === null) return "—";
+  if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === "object" ? pick(v, "name", "id", "key") : v)).join(", ") : "—";
+  if (typeof value === "object") return pick(value, "name", "id") ?? JSON.stringify(value);
+  return String(value);
+}
+
+function revenueText(value) {
+  if (value === undefined || value === null) return "—";
+  if (Array.isArray(value) || (typeof value === "object" && !("amount" in value))) return moneyList(value);
+  return money(value);
+}
+
+function detailsList(detail) {
+  const partner = [detail.partner, detail.customer, detail.subject, detail].filter(Boolean);
+  const rows = [
+    ["Status", [statusMarker(detail.status), " ", STATUS_WORDS[detail.status] || words(detail.status)]],
+    ["Subject", detail.subject?.type === "customer" ? "Referred customer" : "Partner"],
+    ["Group", listText(pick(partner, "group"))],
+    ["Team", listText(pick(partner, "team"))],
+    ["Keys", listText(pick(partner, "keys", "partner_keys"))],
+    ["Revenue", revenueText(pick(partner, "revenue"))],
+    ["Segments", listText(pick(partner, "segments"))],
+    ["Tags", listText(pick(partner, "tags"))],
+    ["Sign-up date", timeElement(pick(partner, "signup_at", "signed_up_at", "sign_up_date", "joined_at"))],
+    ["Flagged date", timeElement(detail.flagged_at)],
+    ["Hold amount", detail.hold_amounts?.length ? moneyList(detail.hold_amounts) : money(detail.hold_amount)],
+    ["Disputed date", timeElement(detail.disputed_at)],
+    ["Dispute reason", detail.dispute_reason || "—"],
+    ["Resolved date", timeElement(detail.resolved_at)],
+  ];
+  return h(
+    "dl",
+    { class: "details" },
+    rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
+  );
+}
+
+function heldRewardsOf(detail) {
+  if (Array.isArray(detail.held_rewards)) return detail.held_rewards.filter((r) => !r.status || r.status === "on_hold");
+  const rewards = itemsOf(pick(detail, "held_reward_list", "rewards") || [], "rewards");
+  return rewards.filter((r) => r.status === "on_hold");
+}
+
+function auditOf(detail) {
+  const trail = pick(detail, "audit_trail", "audit", "history");
+  return Array.isArray(trail) ? trail : itemsOf(trail || [], "entries");
+}
+
+export function openDrawer({ caseId, onClose, onChanged }) {
+  let silent = false;
+  const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const body = h("div", { class: "drawer-body" }, loading("the case"));
+  const title = h("h2", { id: "drawer-title", tabindex: "-1" }, "Case");
+  const closeButton = h("button", { type: "button", class: "close", onclick: () => dialog.close() }, "Close");
+  const dialog = h(
+    "dialog",
+    { class: "drawer", "aria-labelledby": "drawer-title" },
+    h("div", { class: "drawer-head" }, title, closeButton),
+    message,
+    body,
+  );
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (!silent) onClose();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  title.focus();
+
+  async function act(work, done) {
+    replace(message, h("p", { role: "status" }, "Working…"));
+    try {
+      await work();
+      replace(message, h("p", { role: "status", class: "success" }, done));
+      await load();
+      title.focus(); // the form that had focus is gone: keep keyboard users inside the drawer, at its top
+      onChanged();
+    } catch (error) {
+      replace(message, problem(error));
+    }
+  }
+
+  function approveButton(reward) {
+    const id = pick(reward, "id", "reward_id");
+    return h(
+      "button",
+      {
+        type: "button",
+        onclick: () =>
+          act(
+            () => api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" }),
+            `Reward ${id} approved.`,
+          ),
+      },
+      "Approve",
+    );
+  }
+
+  function rewardsTable(rewards) {
+    if (!rewards.length) return h("p", { class: "state empty" }, "No rewards on hold.");
+    return scrollingTable(
+      "Held rewards",
+      h(
+        "table",
+        { class: "data compact" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Reward", "Amount", "Created", "Status"].map((c) => h("th", { scope: "col" }, c)),
+            h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Action")),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          rewards.map((r) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, pick(r, "id", "reward_id")),
+              h("td", { class: "num" }, money(r.amount && typeof r.amount === "object" ? r.amount : r)),
+              h("td", {}, timeElement(pick(r, "created_at", "occurred_at"))),
+              h("td", {}, words(r.status || "on_hold")),
+              h("td", {}, (r.status || "on_hold") === "on_hold" ? approveButton(r) : null),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function auditList(entries) {
+    if (!entries.length) return h("p", { class: "state empty" }, "Nothing recorded yet.");
+    return h(
+      "ol",
+      { class: "audit" },
+      entries.map((e) =>
+        h(
+          "li",
+          {},
+          timeElement(pick(e, "at", "time", "occurred_at")),
+          " — ",
+          h("strong", {}, pick(e, "actor", "by") || "system"),
+          ": ",
+          words(pick(e, "action", "event", "type")),
+          detailText(e.detail ?? e.note ?? e.reason) ? h("span", { class: "muted" }, ` (${detailText(e.detail ?? e.note ?? e.reason)})`) : null,
+        ),
+      ),
+    );
+  }
+
+  function disputeForm(detail) {
+    const reason = h("textarea", { id: "dispute-reason", name: "reason", rows: "3", required: true });
+    return h(
+      "form",
+      {
+        class: "action-form",
+        hidden: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          act(
+            () => api.post(`/v1/cases/${segment(detail.id)}/dispute`, { reason: reason.value.trim() }),
+            "Dispute sent to the security team. It is reviewed at the next monthly dispute cycle.",
+          );
+        },
+      },
+      h("label", { for: "dispute-reason" }, "Reason for the dispute"),
+      reason,
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Submit dispute")),
+    );
+  }
+
+  function removeForm(detail) {
+    const block = h("input", { id: "block-reapply", type: "checkbox", name: "block_reapply" });
+    return h(
+      "form",
+      {
+        class: "action-form",
+        hidden: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          act(
+            () => api.post(`/v1/cases/${segment(detail.id)}/remove`, { block_reapply: block.checked }),
+            block.checked ? "Partner removed and blocked from reapplying." : "Partner removed.",
+          );
+        },
+      },
+      h("p", {}, "The partner is removed from the program and their rewards are archived."),
+      h("div", { class: "check" }, block, h("label", { for: "block-reapply" }, "Block this partner from reapplying")),
+      h("div", { class: "buttons" }, h("button", { type: "submit", class: "danger" }, "Confirm removal")),
+    );
+  }
+
+  /** A button that shows its form (and hides the other one). */
+  function toggle(label, form, others) {
+    const button = h(
+      "button",
+      {
+        type: "button",
+        "aria-expanded": "false",
+        onclick: () => {
+          const opening = form.hidden;
+          for (const [b, f] of others()) {
+            f.hidden = true;
+            b.setAttribute("aria-expanded", "false");
+          }
+          form.hidden = !opening;
+          button.setAttribute("aria-expanded", String(opening));
+          if (opening) form.querySelector("textarea, input, button")?.focus();
+        },
+      },
+      label,
+    );
+    return button;
+  }
+
+  function actions(detail) {
+    const pairs = [];
+    const canDispute = detail.status === "open";
+    const canRemove = (detail.status === "open" || detail.status === "disputed") && detail.subject?.type !== "customer";
+    if (canDispute) {
+      const form = disputeForm(detail);
+      pairs.push([toggle("Dispute", form, () => pairs), form]);
+    }
+    if (canRemove) {
+      const form = removeForm(detail);
+      pairs.push([toggle("Remove partner", form, () => pairs), form]);
+    }
+    if (!pairs.length) return null;
+    return h(
+      "section",
+      { class: "drawer-actions", "aria-label": "Actions" },
+      h("div", { class: "buttons" }, pairs.map(([b]) => b)),
+      pairs.map(([, f]) => f),
+    );
+  }
+
+  async function load() {
+    try {
+      const detail = await api.get(`/v1/cases/${segment(caseId)}`);
+      replace(title, subjectName(detail));
+      const reasons = detail.reasons || [];
+      replace(
+        body,
+        actions(detail),
+        h("section", {}, h("h3", {}, "Flag reasons"), reasons.length
+          ? h("ul", { class: "reasons-detail" }, reasons.map((r) => h("li", {}, h("strong", {}, reason(r.code)), r.detail ? `: ${r.detail}` : "")))
+          : h("p", { class: "state empty" }, "No reasons recorded.")),
+        h("section", {}, h("h3", {}, "Details"), detailsList(detail)),
+        h("section", {}, h("h3", {}, "Held rewards"), rewardsTable(heldRewardsOf(detail))),
+        h("section", {}, h("h3", {}, "Audit trail"), auditList(auditOf(detail))),
+      );
+    } catch (error) {
+      replace(title, "Case not available");
+      replace(body, problem(error));
+    }
+  }
+
+  load();
+
+  return {
+    caseId,
+    close({ silent: quiet = false } = {}) {
+      silent = quiet;
+      if (dialog.open) dialog.close();
+      else dialog.remove();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// Review rewards (GET /v1/rewards): the held ones first, each with `Approve`, the seed's manual
+// override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
+
+import { api, segment } from "../api.js";
+import { empty, h, loading, money, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { itemsOf, nextCursorOf, pick } from "../model.js";
+import { href, navigate } from "../router.js";
+
+const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
+
+export function mountRewards(container, route) {
+  const state = {
+    status: route.params.has("status") ? route.params.get("status") : "on_hold",
+    partner_id: route.params.get("partner_id") || "",
+    cursor: route.params.get("cursor") || "",
+  };
+  const url = (changes) => href("rewards", { ...state, ...changes, status: (changes.status ?? state.status) || "all" });
+  const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const results = h("div", { class: "results" });
+
+  const statusSelect = h(
+    "select",
+    { id: "reward-status", name: "status" },
+    h("option", { value: "all", selected: state.status === "all" }, "All statuses"),
+    STATUSES.map((s) => h("option", { value: s, selected: s === state.status }, words(s))),
+  );
+  const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off" });
+  const filters = h(
+    "form",
+    {
+      class: "toolbar",
+      "aria-label": "Filter rewards",
+      onsubmit: (event) => {
+        event.preventDefault();
+        navigate(url({ status: statusSelect.value, partner_id: partner.value.trim(), cursor: "" }));
+      },
+    },
+    h("div", { class: "field" }, h("label", { for: "reward-status" }, "Status"), statusSelect),
+    h("div", { class: "field" }, h("label", { for: "reward-partner" }, "Partner ID"), partner),
+    h("button", { type: "submit" }, "Filter"),
+  );
+
+  async function approve(reward) {
+    const id = pick(reward, "id", "reward_id");
+    replace(message, h("p", { role: "status" }, "Working…"));
+    try {
+      await api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" });
+      replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `Reward ${id} approved.`));
+      await load();
+      message.firstChild.focus(); // its row is gone from the held list
+    } catch (error) {
+      replace(message, problem(error));
+    }
+  }
+
+  async function load() {
+    replace(results, loading("rewards"));
+    try {
+      const answer = await api.get("/v1/rewards", {
+        status: state.status === "all" ? "" : state.status,
+        partner_id: state.partner_id,
+        cursor: state.cursor,
+        limit: 50,
+      });
+      const items = itemsOf(answer, "rewards");
+      const next = nextCursorOf(answer);
+      if (!items.length) {
+        replace(results, empty(state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters."));
+        return;
+      }
+      const columns = ["Reward", "Partner", "Customer", "Amount", "Created", "Status"];
+      replace(
+        results,
+        scrollingTable(
+          "Rewards",
+          h(
+            "table",
+            { class: "data" },
+            h("caption", { class: "visually-hidden" }, "Rewards"),
+            h(
+              "thead",
+              {},
+              h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Action"))),
+            ),
+            h(
+              "tbody",
+              {},
+              items.map((r) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, pick(r, "id", "reward_id")),
+                  h("td", {}, pick(r, "partner_name", "partner_id") || "—"),
+                  h("td", {}, pick(r, "customer_id") || "—"),
+                  h("td", { class: "num" }, money(r.amount && typeof r.amount === "object" ? r.amount : r)),
+                  h("td", {}, timeElement(pick(r, "created_at", "occurred_at"))),
+                  h("td", {}, words(r.status)),
+                  h("td", {}, r.status === "on_hold" ? h("button", { type: "button", onclick: () => approve(r) }, "Approve") : null),
+                ),
+              ),
+            ),
+          ),
+        ),
+        h(
+          "nav",
+          { class: "pager", "aria-label": "Pages" },
+          state.cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
+          next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
+        ),
+      );
+    } catch (error) {
+      replace(results, problem(error));
+    }
+  }
+
+  replace(
+    container,
+    pageHeading("Review rewards"),
+    h("p", { class: "muted" }, "Rewards of flagged partners are on hold. Approve one to pay it out while its case is reviewed; an approved reward is never put back on hold."),
+    filters,
+    message,
+    results,
+  );
+  load();
+  return {};
+}
