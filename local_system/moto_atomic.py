@@ -42,7 +42,81 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 def make_moto_dynamodb_atomic() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
+    make_moto_transactions_cheap()  # first: the lock then wraps the journaled transaction
+
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name)
         if not getattr(method, "__moto_atomic__", False):
             setattr(DynamoDBBackend, name, _locked(method))
+
+
+class _KeepTables:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: its transactions back up a
+    whole table per item written (a deep copy, O(table) each); the journal below backs up only the
+    items a transaction touches, so copying the table is skipped."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+
+def _journaled(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A transaction that fails puts back exactly the items it touched, as DynamoDB would."""
+
+    @functools.wraps(method)
+    def wrapper(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
+        import copy
+
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        journal = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            journal.append(
+                (table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value)))
+            )
+        try:
+            return method(backend, transact_items)
+        except Exception:
+            for table, hash_value, range_value, before in reversed(journal):
+                if range_value is not None:
+                    if before is None:
+                        table.items.get(hash_value, {}).pop(range_value, None)
+                    else:
+                        table.items[hash_value][range_value] = before
+                elif before is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = before
+            raise
+
+    wrapper.__moto_journaled__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def make_moto_transactions_cheap() -> None:
+    import moto.dynamodb.models as backend_module
+    from moto.dynamodb.models import DynamoDBBackend
+
+    method = DynamoDBBackend.transact_write_items
+    if getattr(method, "__moto_journaled__", False):
+        return
+    backend_module.copy = _KeepTables()  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = _journaled(method)  # type: ignore[method-assign]

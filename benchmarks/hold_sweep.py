@@ -1,0 +1,161 @@
+"""The hold sweep's cost: DynamoDB items read and written and wall time with 10 flagged subjects,
+10 new rewards each, and 10,000 then 100,000 other rewards in the table. The items read must stay
+flat (the sweep reads the flagged subjects' rewards, never the table)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Any
+
+FLAGGED = 10
+REWARDS_EACH = 10
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "10000,100000").split(","))
+
+
+class DynamoCounter:
+    """Counts what DynamoDB calls return and take, through botocore's event hooks."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.read = 0
+        self.written = 0
+
+    def after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls += 1
+        name = model.name
+        if name in ("Query", "Scan"):
+            self.read += parsed.get("ScannedCount", parsed.get("Count", 0))
+        elif name == "GetItem":
+            self.read += 1 if parsed.get("Item") else 0
+        elif name == "BatchGetItem":
+            self.read += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+    def before_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            self.written += len(params.get("TransactItems", []))
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            self.written += 1
+
+
+def _environment() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def _filler(client: Any, table: str, program_id: str, count: int) -> None:
+    """Rewards of 1,000 unflagged partners, written raw (batch writes of 25)."""
+    requests = []
+    for n in range(count):
+        partner = f"quiet-{n % 1000}"
+        created = f"2026-10-{1 + n % 28:02d}T10:00:00.000000Z"
+        item = {
+            "pk": {"S": f"P#{program_id}#REWARD#fill-{n}"},
+            "sk": {"S": "REWARD"},
+            "item_type": {"S": "reward"},
+            "program_id": {"S": program_id},
+            "reward_id": {"S": f"fill-{n}"},
+            "partner_id": {"S": partner},
+            "amount_micros": {"N": "1000000"},
+            "currency": {"S": "USD"},
+            "status": {"S": "pending"},
+            "created_at": {"S": created.replace("Z", "+0000")},
+            "source": {"S": "transaction"},
+            "overridden": {"BOOL": False},
+            "partner_rewards_pk": {"S": f"P#{program_id}#PARTNER#{partner}"},
+            "created_sk": {"S": f"{created}#fill-{n}"},
+        }
+        requests.append({"PutRequest": {"Item": item}})
+        if len(requests) == 25:
+            client.batch_write_item(RequestItems={table: requests})
+            requests = []
+    if requests:
+        client.batch_write_item(RequestItems={table: requests})
+
+
+def measure(size: int) -> dict[str, float]:
+    import boto3
+    from moto import mock_aws
+
+    from functions.hold_sweep.service import sweep
+    from functions.shared import runtime, tenancy
+    from functions.shared.clock import SystemClock
+    from local_system.provision import provision
+    from tests.integration.scoring_support import signup
+    from tests.support import call, proxy_event, sample
+
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        os.environ.update(resources.environment())
+        deps = runtime.dependencies()
+        program = tenancy.create_program(deps.repository, SystemClock(), "Bench")
+        _, key = tenancy.create_key(
+            deps.repository, SystemClock(), program.program_id, "integration", "bench"
+        )
+        sqs = boto3.client("sqs", region_name="us-east-1")
+
+        def post(body: dict[str, Any]) -> None:
+            assert call("ingest", proxy_event("POST", "/v1/events", body, key)).status == 202
+
+        def drain() -> None:
+            from local_system.poller import poll_once
+
+            arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])
+            while poll_once(sqs, resources.queue_url, arn["Attributes"]["QueueArn"], wait_seconds=0):
+                pass
+
+        for n in range(FLAGGED):
+            post(signup(f"orig-{n}", email=f"twin{n}@example.com", at="2026-11-01T09:00:00Z"))
+            post(
+                signup(
+                    f"dup-{n}", email=f"twin{n}@example.com", device=f"fp-dup-{n}", at="2026-11-02T09:00:00Z"
+                )
+            )
+        drain()
+        for n in range(FLAGGED):
+            for r in range(REWARDS_EACH):
+                event = sample("reward.created", id=f"rw-{n}-{r}", occurred_at="2026-11-03T09:00:00Z")
+                event["reward"].update(id=f"rw-{n}-{r}", partner_id=f"dup-{n}")
+                post(event)
+        drain()
+        _filler(
+            boto3.client("dynamodb", region_name="us-east-1"), resources.table_name, program.program_id, size
+        )
+
+        counter = DynamoCounter()
+        models = deps.repository._m  # type: ignore[attr-defined]
+        for client in (models.base._get_connection().connection.client, models.connection().client):
+            client.meta.events.register("after-call.dynamodb", counter.after_call)
+            client.meta.events.register("before-call.dynamodb", counter.before_call)
+        started = time.perf_counter()
+        report = sweep(deps)
+        elapsed = time.perf_counter() - started
+        assert report.held == FLAGGED * REWARDS_EACH, report
+        return {
+            "rewards_in_table": size,
+            "items_read": counter.read,
+            "items_written": counter.written,
+            "calls": counter.calls,
+            "seconds": round(elapsed, 3),
+        }
+
+
+def run() -> None:
+    _environment()
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        results = [measure(size) for size in SIZES]
+    for row in results:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    print(
+        f"  items read ratio {SIZES[1]:,} / {SIZES[0]:,}: {results[1]['items_read'] / results[0]['items_read']:.3f}"
+    )
