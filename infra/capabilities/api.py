@@ -1,0 +1,160 @@
+"""The REST API, built from the route table (`functions.shared.routes.ROUTES`) that the local system
+serves too: one Lambda per function folder named in it, one method per route.
+
+Credentials, roles, signatures, media types and the 64 KiB body limit are checked by the shared edge
+in every function (`functions/shared/api.py`), in a fixed order and with problem documents; API
+Gateway adds stage throttling, access logs, tracing, and problem documents for the answers it gives
+itself (unknown route, throttled, too large, timed out). See docs/design.md, "Infrastructure".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from functions.shared import problems
+from functions.shared.routes import ROUTES, Route
+from infra import constants
+from infra.capabilities.lambda_factory import LambdaFactory
+from infra.capabilities.nag import acknowledge
+
+# The answers API Gateway gives without calling a function, as the same problem documents.
+GATEWAY_PROBLEMS: tuple[tuple[apigw.ResponseType, int, str, str], ...] = (
+    # a path or method outside the route table (API Gateway's own answer would be a 403)
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "Not found", "no such route"),
+    (apigw.ResponseType.THROTTLED, 429, "Too many requests", "request rate over the limit; retry later"),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, 413, "Payload too large", "the body is over the limit"),
+    (apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "Gateway timeout", "the request took too long"),
+)
+
+
+def gateway_problem(status: int, title: str, detail: str) -> str:
+    document = problems.problem(status, detail)
+    document.update(title=title, type=f"/problems/{title.lower().replace(' ', '-')}")
+    return json.dumps(document)
+
+
+def access_log_format() -> apigw.AccessLogFormat:
+    """One JSON line per request. No headers, no body: keys and personal data never reach it."""
+    field = apigw.AccessLogField
+    line = {
+        "requestId": field.context_request_id(),
+        "requestTime": field.context_request_time(),
+        "sourceIp": field.context_identity_source_ip(),
+        "userAgent": field.context_identity_user_agent(),
+        "httpMethod": field.context_http_method(),
+        "resourcePath": field.context_resource_path(),
+        "status": field.context_status(),
+        "responseLength": field.context_response_length(),
+        "responseLatency": field.context_response_latency(),
+        "integrationLatency": field.context_integration_latency(),
+        "errorType": field.context_error_response_type(),
+        "xrayTraceId": field.context_xray_trace_id(),
+    }
+    return apigw.AccessLogFormat.custom(json.dumps(line))
+
+
+class Api(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, factory: LambdaFactory, routes: Sequence[Route] = ROUTES
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = dict.fromkeys(route.function for route in routes)
+        specs = {spec.name: spec for spec in constants.API_FUNCTIONS}
+        self.functions: dict[str, lambda_.Function] = {
+            name: factory.function(self, spec=specs[name]) for name in names
+        }
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays[constants.LOG_RETENTION],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        public = {
+            f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                throttling_rate_limit=constants.PUBLIC_THROTTLE_RATE_PER_SECOND,
+                throttling_burst_limit=constants.PUBLIC_THROTTLE_BURST,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+            )
+            for route in routes
+            if route.public
+        }
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            description="Fraud management HTTP API (routes from functions/shared/routes.py)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # API Gateway writes logs through an account-wide role; a fresh account has none.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=constants.STAGE_NAME,
+                throttling_rate_limit=constants.THROTTLE_RATE_PER_SECOND,
+                throttling_burst_limit=constants.THROTTLE_BURST,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=access_log_format(),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # full request logging would write keys and personal data
+                tracing_enabled=True,
+                method_options=public,
+            ),
+        )
+        for response_type, status, title, detail in GATEWAY_PROBLEMS:
+            self.rest_api.add_gateway_response(
+                f"Problem{status}",
+                type=response_type,
+                status_code=str(status),
+                response_headers={"Content-Type": f"'{problems.PROBLEM_JSON}'"},
+                templates={"application/json": gateway_problem(status, title, detail)},
+            )
+        integrations = {
+            name: apigw.LambdaIntegration(function, allow_test_invoke=False)
+            for name, function in self.functions.items()
+        }
+        for route in routes:
+            resource = self.rest_api.root.resource_for_path(route.path)
+            method = resource.add_method(route.method, integrations[route.function])
+            self._acknowledge_edge_authentication(method, route)
+        self._acknowledge_api_findings()
+
+    @staticmethod
+    def _acknowledge_edge_authentication(method: apigw.Method, route: Route) -> None:
+        if route.public:
+            reason = f"{route.method} {route.path} is public by contract (SPEC 3): no credentials."
+        else:
+            reason = (
+                "Callers authenticate with program API keys (Authorization: Bearer), checked in the "
+                "function's shared edge against hashed keys in the table (SPEC 2), with roles and "
+                "request signatures; a Cognito or IAM authorizer would not fit the contract."
+            )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(method, rule, reason)
+
+    def _acknowledge_api_findings(self) -> None:
+        acknowledge(
+            self.rest_api.node.find_child("CloudWatchRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-wide role API Gateway writes access and execution logs with; AWS maintains this "
+            "service-role policy for exactly that, and API Gateway alone assumes it.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Requests are validated by each function's edge, after authentication, with RFC 9457 problem "
+            "documents naming each bad field (SPEC 3). API Gateway validation would answer before "
+            "authentication, in another format, from a second copy of the models.",
+        )
+        acknowledge(
+            self.rest_api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "No WAF by default: stage and per-route throttling bound the request rate, the shared edge "
+            "refuses bodies over 64 KiB before any credentials or storage, and every route but the "
+            "public OpenAPI document needs a key. An operator can associate a web ACL with the stage "
+            "without changing this stack.",
+        )

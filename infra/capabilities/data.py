@@ -1,0 +1,43 @@
+"""The one DynamoDB table, from `functions.shared.storage.schema`: the same declaration the pynamodb
+models and the local system read, so the deployed table cannot drift from the code."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from functions.shared.storage import schema
+
+_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+
+
+class DataStore(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        attributes = schema.key_attributes()
+
+        def key(name: str) -> dynamodb.Attribute:
+            return dynamodb.Attribute(name=name, type=_TYPES[attributes[name]])
+
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=key(schema.PARTITION_KEY),
+            sort_key=key(schema.SORT_KEY),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=schema.TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            # The system of record: deleting the stack leaves it (and its backups) in place.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index in schema.INDEXES:
+            self.table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=key(index.partition_key),
+                sort_key=key(index.sort_key),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )

@@ -1,0 +1,147 @@
+"""The one place that builds a Lambda function: runtime, architecture, code, tracing, logs, its own
+role with exactly what infra/permissions.py grants it, and the environment that names those
+resources (a function learns a resource's name only when it may use it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import constants, permissions
+from infra.capabilities.nag import acknowledge
+from infra.constants import FunctionSpec
+
+_RUNTIMES = {
+    "3.11": lambda_.Runtime.PYTHON_3_11,
+    "3.12": lambda_.Runtime.PYTHON_3_12,
+    "3.13": lambda_.Runtime.PYTHON_3_13,
+}
+_ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+
+@dataclass(frozen=True)
+class SharedResources:
+    """What functions may be granted: the table, the scoring queue, the bus."""
+
+    table: dynamodb.ITable
+    scoring_queue: sqs.IQueue
+    bus: events.IEventBus
+
+
+@dataclass(frozen=True)
+class FailurePolicy:
+    """For asynchronously invoked functions (schedules): Lambda's own retries, then a queue."""
+
+    retries: int
+    max_event_age: Duration
+    dead_letter_queue: sqs.IQueue
+
+
+def pascal_case(name: str) -> str:
+    """`outbox_relay` -> `OutboxRelay`."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def policy_statements(access: permissions.Access, resources: SharedResources) -> list[iam.PolicyStatement]:
+    table_arn = resources.table.table_arn
+    statements = []
+    if access.table:
+        statements.append(iam.PolicyStatement(actions=sorted(access.table), resources=[table_arn]))
+    if access.indexes:
+        statements.append(
+            iam.PolicyStatement(
+                actions=[permissions.QUERY],
+                resources=[f"{table_arn}/index/{name}" for name in sorted(access.indexes)],
+            )
+        )
+    if access.send_to_scoring:
+        statements.append(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.scoring_queue.queue_arn])
+        )
+    if access.publish_events:
+        statements.append(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn])
+        )
+    return statements
+
+
+def environment(access: permissions.Access, resources: SharedResources) -> dict[str, str]:
+    """The variables `functions.shared.config.Settings` reads, for what the function may use."""
+    env = dict(constants.POWERTOOLS_ENVIRONMENT)
+    if access.uses_table:
+        env["TABLE_NAME"] = resources.table.table_name
+    if access.send_to_scoring:
+        env["SCORING_QUEUE_URL"] = resources.scoring_queue.queue_url
+    if access.publish_events:
+        env["EVENT_BUS_NAME"] = resources.bus.event_bus_name
+    return env
+
+
+class LambdaFactory:
+    """Builds every function of the app from one code asset, with the same defaults."""
+
+    def __init__(self, *, code: lambda_.Code, resources: SharedResources) -> None:
+        self._code = code
+        self._resources = resources
+
+    def function(
+        self, scope: Construct, *, spec: FunctionSpec, on_failure: FailurePolicy | None = None
+    ) -> lambda_.Function:
+        name = pascal_case(spec.name)
+        access = permissions.access_of(spec.name)
+        log_group = logs.LogGroup(
+            scope,
+            f"{name}Logs",
+            retention=logs.RetentionDays[constants.LOG_RETENTION],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            scope,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.name}: only what infra/permissions.py grants it",
+        )
+        log_group.grant_write(role)
+        for statement in policy_statements(access, self._resources):
+            role.add_to_policy(statement)
+        function = lambda_.Function(
+            scope,
+            name,
+            function_name=spec.function_name(Stack.of(scope).stack_name),
+            description=spec.description,
+            runtime=_RUNTIMES[constants.PYTHON_VERSION],
+            architecture=_ARCHITECTURES[constants.ARCHITECTURE],
+            code=self._code,
+            handler=spec.handler,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            environment=environment(access, self._resources),
+            retry_attempts=on_failure.retries if on_failure else None,
+            max_event_age=on_failure.max_event_age if on_failure else None,
+            on_failure=destinations.SqsDestination(on_failure.dead_letter_queue) if on_failure else None,
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            "Python 3.11 is the version pyproject.toml pins the project to and the bundle's wheels are "
+            "built for; moving the runtime is a project decision, made in one constant.",
+        )
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
+            "permissions. The infra tests check that nothing else is granted on '*'.",
+        )
+        return function

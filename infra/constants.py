@@ -1,0 +1,169 @@
+"""Every name, size and setting of the deployed system, in one place.
+
+Plain values only (no aws_cdk import), so `make bundle` and the tests read them without starting
+the CDK. The constructs turn them into resources; the infra tests assert the intent they encode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
+
+# The CloudFormation stack's name, and the prefix of every function's name: `fraud-management-score`,
+# `fraud-management-hold-sweep` (the names `fraudctl run <job>` invokes by default).
+STACK_NAME = "fraud-management"
+
+# --- Lambda runtime ------------------------------------------------------------------------------
+# Python 3.11: the version pyproject.toml pins the project to (requires-python), so the bundle's
+# wheels and the runtime agree. arm64 (Graviton): about 20% cheaper per GB-second than x86_64 at equal
+# or better speed for this workload (JSON, pydantic-core, hashing), and every runtime dependency
+# ships manylinux2014_aarch64 wheels, so the bundle needs no compiler and no Docker.
+PYTHON_VERSION = "3.11"
+ARCHITECTURE = "arm64"
+PIP_PLATFORM = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}[ARCHITECTURE]
+LOG_RETENTION = "ONE_MONTH"  # aws_logs.RetentionDays: 30 days
+
+# Powertools settings shared by every function. Events and responses carry personal data (e-mails,
+# IPs, device fingerprints): they are never logged and never attached to traces.
+SERVICE_NAME = "fraud-management"  # = functions.shared.observability.SERVICE
+METRICS_NAMESPACE = "FraudManagement"  # = functions.shared.observability.NAMESPACE
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: its name in this app, its handler path and its size."""
+
+    name: str  # also the key of its entry in infra/permissions.py
+    handler: str  # package-qualified, as the local system imports it
+    memory_mb: int
+    timeout_seconds: int
+    description: str
+
+    def function_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.name.replace('_', '-')}"
+
+
+API_MEMORY_MB = 1024  # more memory is more CPU: shorter cold starts for pydantic + Powertools
+API_TIMEOUT_SECONDS = 10  # well under API Gateway's 29-second integration limit
+
+
+def api_function(name: str) -> FunctionSpec:
+    """The Lambda behind every route of one function folder in the route table."""
+    handler = next(route.handler for route in ROUTES if route.function == name)
+    return FunctionSpec(name, handler, API_MEMORY_MB, API_TIMEOUT_SECONDS, f"HTTP API: functions/{name}")
+
+
+API_FUNCTIONS: tuple[FunctionSpec, ...] = tuple(api_function(name) for name in FUNCTIONS_WITH_ROUTES)
+
+SCORE = FunctionSpec(
+    "score",
+    "functions.score.handler.lambda_handler",
+    1024,
+    30,
+    "Scores queued events in batches (SQS event source, partial batch responses)",
+)
+OUTBOX_RELAY = FunctionSpec(
+    "outbox_relay",
+    "functions.outbox_relay.handler.lambda_handler",
+    512,
+    120,
+    "Sends again accepted events that scoring has not taken (schedule)",
+)
+HOLD_SWEEP = FunctionSpec(
+    "hold_sweep",
+    "functions.hold_sweep.handler.lambda_handler",
+    1024,
+    300,
+    "Puts on hold new rewards of flagged subjects (schedule)",
+)
+DISPUTE_CYCLE = FunctionSpec(
+    "dispute_cycle",
+    "functions.disputes.cycle.lambda_handler",
+    1024,
+    900,
+    "Applies recorded dispute verdicts at the start of each invoicing month (schedule)",
+)
+
+# --- Scoring queue -------------------------------------------------------------------------------
+MAX_RECEIVES = 3  # deliveries of one message before the dead-letter queue (= local_system.provision)
+# AWS's guidance for an SQS event source: visibility timeout at least six times the function timeout,
+# so a message is not redelivered while a slow batch (and its retries of throttled calls) still runs.
+SCORING_VISIBILITY_TIMEOUT_SECONDS = 6 * SCORE.timeout_seconds
+QUEUE_RETENTION_DAYS = 4
+DEAD_LETTER_RETENTION_DAYS = 14  # the most SQS keeps: two weeks to look at and redrive
+SCORING_BATCH_SIZE = 25
+SCORING_BATCH_WINDOW_SECONDS = 1  # at most one second added to an event's time to a decision
+SCORING_MAX_CONCURRENCY = 100  # a ceiling, so a backlog cannot take the account's whole concurrency
+
+
+# --- Schedules -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge schedule that runs one function.
+
+    Two layers of retry: `delivery_retries` and `max_event_age_seconds` govern EventBridge handing the
+    event to Lambda; `run_retries` governs Lambda re-running a failed (asynchronous) invocation.
+    What exhausts either ends in the schedules' dead-letter queue."""
+
+    name: str
+    function: FunctionSpec
+    expression: str  # EventBridge schedule expression; cron fields are UTC
+    description: str
+    delivery_retries: int
+    run_retries: int  # 0-2
+    max_event_age_seconds: int  # 60 s - 6 h (Lambda's asynchronous limit)
+
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        "outbox-relay",
+        OUTBOX_RELAY,
+        "rate(5 minutes)",
+        "Every 5 minutes: relay accepted events that scoring has not taken",
+        delivery_retries=2,
+        run_retries=0,  # the next run, five minutes later, does the same work
+        max_event_age_seconds=4 * 60,
+    ),
+    ScheduleSpec(
+        "hold-sweep",
+        HOLD_SWEEP,
+        "rate(15 minutes)",
+        "Every 15 minutes: hold new rewards of flagged subjects",
+        delivery_retries=3,
+        run_retries=1,
+        max_event_age_seconds=14 * 60,  # never overlaps the next run
+    ),
+    ScheduleSpec(
+        "dispute-cycle",
+        DISPUTE_CYCLE,
+        "cron(0 0 1 * ? *)",
+        "00:00 UTC on the 1st of each month: apply dispute verdicts",
+        delivery_retries=10,
+        run_retries=2,
+        max_event_age_seconds=6 * 60 * 60,  # a missed monthly cycle is costly: keep trying for hours
+    ),
+)
+
+ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (*API_FUNCTIONS, SCORE, *(s.function for s in SCHEDULES))
+
+# --- API -----------------------------------------------------------------------------------------
+STAGE_NAME = "prod"  # the routes carry their own /v1 prefix
+# Stage-wide limits, for all programs together. The account's regional default is 10,000 requests/s;
+# raise that quota before raising these.
+THROTTLE_RATE_PER_SECOND = 5000
+THROTTLE_BURST = 2500
+# Routes without credentials are the cheapest to abuse: they get their own, much lower, limit.
+PUBLIC_THROTTLE_RATE_PER_SECOND = 20
+PUBLIC_THROTTLE_BURST = 40
+
+# --- Alarms --------------------------------------------------------------------------------------
+ALARM_PERIOD_SECONDS = 300
+SCORING_BACKLOG_AGE_SECONDS = 300  # the oldest queued event waited this long: scoring falls behind

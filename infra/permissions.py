@@ -1,0 +1,134 @@
+"""What each function may do, declared once: the DynamoDB actions it calls on the table, the indexes
+it queries, and whether it sends to or consumes the scoring queue or publishes to the bus.
+
+The Lambda factory turns an entry into the function's IAM policy and its environment (a function
+is told the name of a resource only when it may use it); the infra tests check the synthesized
+policies against this map in both directions. Read the code path before adding an action: the
+adapter's pynamodb call decides it (`Model.get` is GetItem, `save` PutItem, `update` UpdateItem,
+`batch_get` BatchGetItem, `query` Query, on an index Query on that index). A transaction
+(`TransactWrite`) is authorised item by item: PutItem for `tx.save`, UpdateItem for `tx.update`,
+DeleteItem for `tx.delete`, ConditionCheckItem for `tx.condition_check`; a `TransactGet` needs
+GetItem. TransactWriteItems and TransactGetItems are no IAM actions of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from functions.shared.storage import schema
+
+GET_ITEM = "dynamodb:GetItem"
+BATCH_GET_ITEM = "dynamodb:BatchGetItem"
+PUT_ITEM = "dynamodb:PutItem"
+UPDATE_ITEM = "dynamodb:UpdateItem"
+DELETE_ITEM = "dynamodb:DeleteItem"
+CONDITION_CHECK_ITEM = "dynamodb:ConditionCheckItem"
+QUERY = "dynamodb:Query"
+
+ITEM_ACTIONS = frozenset(
+    {GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, CONDITION_CHECK_ITEM, QUERY}
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One function's reach. Everything not named here is denied."""
+
+    table: frozenset[str] = frozenset()  # actions on the table's items (the base table's ARN)
+    indexes: frozenset[str] = frozenset()  # indexes it queries (Query on each index's ARN)
+    send_to_scoring: bool = False  # sqs:SendMessage on the scoring queue
+    consume_scoring: bool = False  # the SQS event source reads the scoring queue
+    publish_events: bool = False  # events:PutEvents on the bus
+
+    def __post_init__(self) -> None:
+        unknown_actions = self.table - ITEM_ACTIONS
+        if unknown_actions:
+            raise ValueError(f"not a DynamoDB item action: {sorted(unknown_actions)}")
+        known_indexes = {index.name for index in schema.INDEXES}
+        if self.indexes - known_indexes:
+            raise ValueError(f"no such index in schema.INDEXES: {sorted(self.indexes - known_indexes)}")
+
+    @property
+    def uses_table(self) -> bool:
+        return bool(self.table or self.indexes)
+
+
+def _actions(*actions: str) -> frozenset[str]:
+    return frozenset(actions)
+
+
+# Every API request authenticates first: the key, then its program (two consistent GetItems).
+_AUTHENTICATE = (GET_ITEM,)
+
+ACCESS: dict[str, Access] = {
+    # GET /v1/openapi.json: pure code, no credentials, no storage.
+    "openapi": Access(),
+    # POST /v1/events: conditional PutItem of the event (idempotency), GetItem of the stored one on a
+    # retry; GET /v1/events/{id}: GetItem. Then a reference to the scoring queue.
+    "ingest": Access(table=_actions(*_AUTHENTICATE, PUT_ITEM), send_to_scoring=True),
+    # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view (index), a
+    # case, its subject and its rewards (GetItem; the reward indexes), its audit trail (Query on the
+    # case's partition). An override or a removal is one transaction (UpdateItem of rewards, case,
+    # subject and links; PutItem of the audit entry); a removal publishes PartnerRemoved.
+    "cases": Access(
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM),
+        indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
+        publish_events=True,
+    ),
+    # Disputing a case and recording a verdict: the case (GetItem), one transaction (UpdateItem of the
+    # case, PutItem of the audit entry); the security team's list: the disputes index, and the
+    # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
+    "disputes": Access(
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM),
+        indexes=frozenset({"disputes"}),
+        publish_events=True,
+    ),
+    # The scoring snapshot (BatchGetItem), the event (GetItem), the scoring transaction (PutItem and
+    # UpdateItem items), clearing the outbox marker and marking failures (UpdateItem), holds at flag
+    # time (the subject's rewards through the reward indexes), domain events to the bus.
+    "score": Access(
+        table=_actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        indexes=frozenset({"partner_rewards", "customer_rewards"}),
+        consume_scoring=True,
+        publish_events=True,
+    ),
+    # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
+    "outbox_relay": Access(table=_actions(QUERY), indexes=frozenset({"outbox"}), send_to_scoring=True),
+    # The flagged subjects (sharded index), their rewards since the flag (reward indexes), the hold
+    # transaction (UpdateItem of rewards and case, PutItem of the audit entry; GetItem to re-read a
+    # reward that changed meanwhile), a RewardsHeld event per hold.
+    "hold_sweep": Access(
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
+        publish_events=True,
+    ),
+    # Earn and spend: one TransactGet snapshot (GetItem), one transaction (PutItem of the action,
+    # UpdateItem of profile, periods, campaign counters). Customer view: profile (GetItem), periods
+    # (BatchGetItem), days and history (Query on the customer's partition). Suspend, block and
+    # workflow actions: a transaction with a ConditionCheck on the profile. Campaigns and workflows:
+    # GetItem, UpdateItem, conditional PutItem. Audience workflows: customers above a threshold from
+    # the aggregate indexes. Publishes status changes and workflow communications.
+    "loyalty": Access(
+        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
+        publish_events=True,
+    ),
+    # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
+    # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
+    # entry), a DisputeResolved event per case.
+    "dispute_cycle": Access(
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
+        publish_events=True,
+    ),
+}
+
+
+def access_of(function: str) -> Access:
+    try:
+        return ACCESS[function]
+    except KeyError:
+        raise KeyError(
+            f"function '{function}' has no entry in infra/permissions.py ACCESS: declare what it may "
+            "do (table actions, indexes, queue, bus) before it can be deployed"
+        ) from None

@@ -1,0 +1,67 @@
+"""The whole system in one stack: a thin composition of one construct per capability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.capabilities.alarms import Alarms
+from infra.capabilities.api import Api
+from infra.capabilities.data import DataStore
+from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pascal_case
+from infra.capabilities.messaging import Messaging
+from infra.capabilities.schedules import Schedules
+from infra.capabilities.scoring import Scoring
+
+
+class FraudManagementStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        lambda_asset: Path,
+        alarm_topic_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, description="Fraud management for partner and loyalty programs")
+        data = DataStore(self, "Data")
+        messaging = Messaging(self, "Messaging")
+        factory = LambdaFactory(
+            code=lambda_.Code.from_asset(str(lambda_asset)),
+            resources=SharedResources(
+                table=data.table, scoring_queue=messaging.scoring_queue, bus=messaging.bus
+            ),
+        )
+        api = Api(self, "Api", factory=factory)
+        scoring = Scoring(self, "Scoring", factory=factory, queue=messaging.scoring_queue)
+        schedules = Schedules(self, "Schedules", factory=factory)
+        self.functions: dict[str, lambda_.Function] = {
+            **api.functions,
+            "score": scoring.function,
+            **schedules.functions,
+        }
+        topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn) if alarm_topic_arn else None
+        Alarms(
+            self,
+            "Alarms",
+            functions=self.functions,
+            dead_letter_queues={
+                "scoring": messaging.scoring_dead_letter_queue,
+                "schedules": schedules.dead_letter_queue,
+            },
+            scoring_queue=messaging.scoring_queue,
+            topic=topic,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="FRAUD_API_URL")
+        CfnOutput(self, "TableName", value=data.table.table_name, description="TABLE_NAME for fraudctl")
+        CfnOutput(self, "ScoringQueueUrl", value=messaging.scoring_queue.queue_url)
+        CfnOutput(self, "ScoringDeadLetterQueueUrl", value=messaging.scoring_dead_letter_queue.queue_url)
+        CfnOutput(self, "SchedulesDeadLetterQueueUrl", value=schedules.dead_letter_queue.queue_url)
+        CfnOutput(self, "EventBusName", value=messaging.bus.event_bus_name)
+        for name, function in self.functions.items():
+            CfnOutput(self, f"{pascal_case(name)}FunctionName", value=function.function_name)

@@ -1,0 +1,101 @@
+"""Alarms on what an operator must act on, and the outputs the README's deploy steps use."""
+
+from __future__ import annotations
+
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
+
+from infra.capabilities.alarms import Alarms
+from tests.infra import cfn
+
+
+def _alarms(template: cfn.Template) -> list[dict]:
+    return [a["Properties"] for a in template.of_type("AWS::CloudWatch::Alarm").values()]
+
+
+def _alarmed(template: cfn.Template, namespace: str, metric: str, dimension: str) -> set[str]:
+    """Logical ids of the resources an alarm on `metric` watches, firing from the first occurrence."""
+    watched = set()
+    for alarm in _alarms(template):
+        if alarm["Namespace"] == namespace and alarm["MetricName"] == metric:
+            assert alarm["Threshold"] <= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            assert alarm["TreatMissingData"] == "notBreaching"
+            for d in alarm["Dimensions"]:
+                if d["Name"] == dimension:
+                    watched.add(cfn.referenced_id(d["Value"]))
+    return watched
+
+
+def test_every_function_alarms_on_errors_and_throttles(template: cfn.Template) -> None:
+    functions = set(template.functions_by_handler().values())
+
+    assert _alarmed(template, "AWS/Lambda", "Errors", "FunctionName") == functions
+    assert _alarmed(template, "AWS/Lambda", "Throttles", "FunctionName") == functions
+
+
+def test_every_dead_letter_queue_alarms_on_its_first_message(template: cfn.Template) -> None:
+    dead_letter_queues = {
+        cfn.referenced_id(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in template.of_type("AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    } | {
+        cfn.referenced_id(t["DeadLetterConfig"]["Arn"])
+        for r in template.of_type("AWS::Events::Rule").values()
+        for t in r["Properties"]["Targets"]
+    }
+    watched = _alarmed(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+
+    assert len(dead_letter_queues) == 2  # scoring's and the schedules'
+    assert dead_letter_queues <= watched
+
+
+def test_a_scoring_backlog_alarms(template: cfn.Template) -> None:
+    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
+    backlog = [
+        a
+        for a in _alarms(template)
+        if a["MetricName"] == "ApproximateAgeOfOldestMessage"
+        and [cfn.referenced_id(d["Value"]) for d in a["Dimensions"]] == [queue]
+    ]
+    assert backlog and backlog[0]["Threshold"] <= 15 * 60
+
+
+def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None:
+    outputs = {name: cfn.render(o["Value"]) for name, o in template.document["Outputs"].items()}
+    table, _ = template.only("AWS::DynamoDB::Table")
+    bus, _ = template.only("AWS::Events::EventBus")
+    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
+    api, _ = template.only("AWS::ApiGateway::RestApi")
+
+    assert outputs["TableName"] == f"<{table}>"
+    assert outputs["EventBusName"] == f"<{bus}>"
+    assert outputs["ScoringQueueUrl"] == f"<{queue}>"
+    assert outputs["ApiUrl"].startswith(f"https://<{api}>.execute-api.")
+    assert {"ScoringDeadLetterQueueUrl", "SchedulesDeadLetterQueueUrl"} <= set(outputs)
+    function_names = {v for k, v in outputs.items() if k.endswith("FunctionName")}
+    assert function_names == {f"<{f}>" for f in template.functions_by_handler().values()}
+
+
+def test_with_a_topic_every_alarm_notifies_it() -> None:
+    # the Alarms construct alone, in a small stack of its own: the whole app is synthesized only once
+    stack = Stack(App(), "AlarmsOnly")
+    topic_arn = "arn:aws:sns:eu-west-1:123456789012:operations"
+    queue = sqs.Queue.from_queue_arn(stack, "Queue", "arn:aws:sqs:eu-west-1:123456789012:scoring")
+    Alarms(
+        stack,
+        "Alarms",
+        functions={"score": lambda_.Function.from_function_name(stack, "Score", "score")},
+        dead_letter_queues={"scoring": queue},
+        scoring_queue=queue,
+        topic=sns.Topic.from_topic_arn(stack, "Topic", topic_arn),
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    actions = [r["Properties"].get("AlarmActions") for r in resources.values()]
+
+    assert len(actions) >= 4  # errors, throttles, dead letters, backlog
+    assert all(a == [topic_arn] for a in actions)

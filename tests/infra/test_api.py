@@ -1,0 +1,122 @@
+"""The REST API: built from the same route table as the local system, throttled, logged, and
+answering in problem documents even when API Gateway answers by itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match
+from aws_cdk.assertions import Template as CdkTemplate
+
+from functions.shared import api as edge
+from functions.shared.problems import PROBLEM_JSON
+from functions.shared.routes import ROUTES, Route
+from tests.infra import cfn
+
+
+def _methods(template: cfn.Template) -> dict[tuple[str, str], str]:
+    """(method, path) -> logical id of the API Gateway method."""
+    found = {}
+    for method_id, method in template.of_type("AWS::ApiGateway::Method").items():
+        key = (method["Properties"]["HttpMethod"], template.method_path(method_id))
+        assert key not in found, f"{key} twice"
+        found[key] = method_id
+    return found
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, id=f"{r.method} {r.path}") for r in ROUTES])
+def test_every_route_is_served_by_its_function(template: cfn.Template, route: Route) -> None:
+    methods = _methods(template)
+    assert (route.method, route.path) in methods, f"{route.method} {route.path} is not in the API"
+    method = template.props(methods[(route.method, route.path)])
+
+    assert method["Integration"]["Type"] == "AWS_PROXY"
+    function_id = template.integration_function(methods[(route.method, route.path)])
+    assert function_id is not None
+    assert template.props(function_id)["Handler"] == route.handler
+
+
+def test_the_api_serves_no_route_outside_the_route_table(template: cfn.Template) -> None:
+    assert set(_methods(template)) == {(r.method, r.path) for r in ROUTES}
+
+
+def _stage(template: cfn.Template) -> dict:
+    _, stage = template.only("AWS::ApiGateway::Stage")
+    return stage["Properties"]
+
+
+def test_stage_is_throttled_and_traced(template: cfn.Template) -> None:
+    stage = _stage(template)
+    (everything,) = [
+        s for s in stage["MethodSettings"] if (s["ResourcePath"], s["HttpMethod"]) == ("/*", "*")
+    ]
+
+    assert everything["ThrottlingRateLimit"] > 0
+    assert everything["ThrottlingBurstLimit"] > 0
+    assert stage["TracingEnabled"] is True
+
+
+def test_public_routes_get_a_lower_limit_than_the_stage(template: cfn.Template) -> None:
+    stage = _stage(template)
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
+    everything = settings[("/*", "*")]
+
+    public = [r for r in ROUTES if r.public]
+    assert public
+    for route in public:
+        escaped = "/" + route.path.replace("/", "~1")  # API Gateway's form in method settings
+        own = settings[(escaped, route.method)]
+        assert own["ThrottlingRateLimit"] < everything["ThrottlingRateLimit"]
+        assert own["ThrottlingBurstLimit"] < everything["ThrottlingBurstLimit"]
+        assert own["LoggingLevel"] == everything["LoggingLevel"]  # a method's settings replace the stage's
+
+
+def test_every_request_is_logged_without_its_content(template: cfn.Template) -> None:
+    stage = _stage(template)
+    access_log = stage["AccessLogSetting"]
+    log_group = cfn.render(access_log["DestinationArn"])
+    line = json.loads(access_log["Format"])
+
+    assert any(f"<{g}>" in log_group for g in template.of_type("AWS::Logs::LogGroup"))
+    assert {"$context.requestId", "$context.status", "$context.identity.sourceIp"} <= set(line.values())
+    assert not [v for v in line.values() if "$input" in v or "header" in v.lower()]  # no bodies, no keys
+    # execution logs: errors only, and never the request and response data
+    CdkTemplate.from_json(template.document).has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "MethodSettings": Match.array_with(
+                [
+                    Match.object_like(
+                        {"ResourcePath": "/*", "LoggingLevel": "ERROR", "DataTraceEnabled": False}
+                    )
+                ]
+            )
+        },
+    )
+
+
+def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in template.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
+    expected = {"MISSING_AUTHENTICATION_TOKEN": "404", "THROTTLED": "429", "REQUEST_TOO_LARGE": "413"}
+
+    for response_type, status in expected.items():
+        response = responses[response_type]
+        document = json.loads(response["ResponseTemplates"]["application/json"])
+        assert response["StatusCode"] == status
+        assert document["status"] == int(status) and document["title"] and document["type"]
+        assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+
+
+def test_the_body_limit_is_the_shared_edge_s() -> None:
+    # A REST API cannot be given a payload limit below its own 10 MB; the 64 KiB limit of SPEC 3 is
+    # the first check of the edge every API function runs, before credentials or storage.
+    assert edge.MAX_BODY_BYTES == 64 * 1024
+
+
+def test_the_endpoint_is_regional(template: cfn.Template) -> None:
+    _, api = template.only("AWS::ApiGateway::RestApi")
+    assert api["Properties"]["EndpointConfiguration"]["Types"] == ["REGIONAL"]

@@ -1,0 +1,193 @@
+"""Every function: its runtime and defaults, its own least-privilege role, and its environment.
+
+The expected grants come from infra/permissions.py (what each code path calls, declared once); the
+role must give exactly those on the table, its indexes, the queue and the bus, plus the platform's
+own needs (its log group, X-Ray, a scheduled function's dead-letter queue), and nothing else."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from infra import constants, permissions
+from infra.constants import FunctionSpec
+from tests.infra import cfn
+
+FUNCTIONS = [pytest.param(spec, id=spec.name) for spec in constants.ALL_FUNCTIONS]
+SQS_CONSUME = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+SCHEDULED = {schedule.function.name for schedule in constants.SCHEDULES}
+
+
+class Ids:
+    """Logical ids of the shared resources, found by what they are."""
+
+    def __init__(self, template: cfn.Template) -> None:
+        self.table, _ = template.only("AWS::DynamoDB::Table")
+        self.bus, _ = template.only("AWS::Events::EventBus")
+        _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+        self.scoring_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
+        (self.schedule_dead_letters,) = {
+            cfn.referenced_id(t["DeadLetterConfig"]["Arn"])
+            for r in template.of_type("AWS::Events::Rule").values()
+            for t in r["Properties"]["Targets"]
+        }
+
+
+def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
+    table = f"<{ids.table}.Arn>"
+    grants = {cfn.Grant(action, table) for action in access.table}
+    grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
+    queue = f"<{ids.scoring_queue}.Arn>"
+    if access.send_to_scoring:
+        grants.add(cfn.Grant("sqs:SendMessage", queue))
+    if access.consume_scoring:
+        grants |= {cfn.Grant(action, queue) for action in SQS_CONSUME}
+    if access.publish_events:
+        grants.add(cfn.Grant("events:PutEvents", f"<{ids.bus}.Arn>"))
+    return grants
+
+
+def platform_grants(template: cfn.Template, function_id: str, spec: FunctionSpec, ids: Ids) -> set[cfn.Grant]:
+    log_group = cfn.referenced_id(template.props(function_id)["LoggingConfig"]["LogGroup"])
+    grants = {cfn.Grant(a, f"<{log_group}.Arn>") for a in ("logs:CreateLogStream", "logs:PutLogEvents")}
+    grants |= {cfn.Grant(action, "*") for action in XRAY}
+    if spec.name in SCHEDULED:  # a failed asynchronous run is sent to the dead-letter queue
+        dead_letters = f"<{ids.schedule_dead_letters}.Arn>"
+        grants |= {
+            cfn.Grant(a, dead_letters)
+            for a in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+        }
+    return grants
+
+
+def _function(template: cfn.Template, spec: FunctionSpec) -> str:
+    functions = template.functions_by_handler()
+    assert spec.handler in functions, f"no function runs {spec.handler}"
+    return functions[spec.handler]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS)
+def test_role_grants_exactly_what_the_function_uses(template: cfn.Template, spec: FunctionSpec) -> None:
+    ids = Ids(template)
+    function_id = _function(template, spec)
+    role = template.function_role(function_id)
+
+    granted = template.grants(role)
+    expected = expected_grants(permissions.access_of(spec.name), ids)
+
+    assert granted - platform_grants(template, function_id, spec, ids) == expected
+    assert not template.props(role).get("ManagedPolicyArns"), "no AWS managed policy on a function role"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS)
+def test_no_function_reaches_a_table_action_it_does_not_use(
+    template: cfn.Template, spec: FunctionSpec
+) -> None:
+    role = template.function_role(_function(template, spec))
+    access = permissions.access_of(spec.name)
+
+    table_grants = {g for g in template.grants(role) if g.action.startswith("dynamodb:")}
+
+    assert {g.action for g in table_grants} <= access.table | (
+        {permissions.QUERY} if access.indexes else set()
+    )
+    assert all(g.resource != "*" and "*" not in g.action for g in table_grants)
+
+
+def test_only_tracing_is_granted_on_every_resource(template: cfn.Template) -> None:
+    for role_id in template.of_type("AWS::IAM::Role"):
+        wildcard = {g.action for g in template.grants(role_id) if g.resource == "*"}
+        assert wildcard <= XRAY, role_id
+
+
+def test_every_table_grant_in_the_stack_belongs_to_a_declared_function(template: cfn.Template) -> None:
+    roles = {template.function_role(f) for f in template.functions_by_handler().values()}
+    for role_id in template.of_type("AWS::IAM::Role"):
+        if role_id not in roles:
+            assert not [g for g in template.grants(role_id) if g.action.startswith("dynamodb:")], role_id
+
+
+def test_the_openapi_document_touches_no_storage(template: cfn.Template) -> None:
+    spec = next(s for s in constants.API_FUNCTIONS if s.name == "openapi")
+    role = template.function_role(_function(template, spec))
+
+    assert not [g for g in template.grants(role) if g.action.split(":")[0] in {"dynamodb", "sqs", "events"}]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS)
+def test_environment_names_only_what_the_function_may_use(template: cfn.Template, spec: FunctionSpec) -> None:
+    ids = Ids(template)
+    access = permissions.access_of(spec.name)
+    variables = template.props(_function(template, spec))["Environment"]["Variables"]
+
+    assert ("TABLE_NAME" in variables) == access.uses_table
+    assert ("SCORING_QUEUE_URL" in variables) == access.send_to_scoring
+    assert ("EVENT_BUS_NAME" in variables) == access.publish_events
+    if access.uses_table:
+        assert cfn.referenced_id(variables["TABLE_NAME"]) == ids.table
+    if access.send_to_scoring:
+        assert cfn.referenced_id(variables["SCORING_QUEUE_URL"]) == ids.scoring_queue
+    if access.publish_events:
+        assert cfn.referenced_id(variables["EVENT_BUS_NAME"]) == ids.bus
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS)
+def test_function_defaults(template: cfn.Template, spec: FunctionSpec) -> None:
+    function_id = _function(template, spec)
+    props = template.props(function_id)
+    log_group = cfn.referenced_id(props["LoggingConfig"]["LogGroup"])
+    variables = props["Environment"]["Variables"]
+
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert template.props(log_group)["RetentionInDays"] == 30
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "fraud-management"
+    assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"  # events carry personal data
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert props["Timeout"] <= 900 and props["MemorySize"] >= 128
+
+
+def test_runtime_and_architecture_match_the_bundle(template: cfn.Template) -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    requires = pyproject["project"]["requires-python"]
+
+    for function_id in template.functions_by_handler().values():
+        props = template.props(function_id)
+        assert props["Runtime"] == f"python{constants.PYTHON_VERSION}"
+        assert props["Architectures"] == [constants.ARCHITECTURE]
+    # the bundle's wheels are built for the same Python and CPU the functions run on
+    assert f">={constants.PYTHON_VERSION}" in requires
+    assert constants.PIP_PLATFORM.endswith({"arm64": "aarch64", "x86_64": "x86_64"}[constants.ARCHITECTURE])
+
+
+def test_powertools_names_are_the_code_s() -> None:
+    from functions.shared import observability
+
+    assert constants.SERVICE_NAME == observability.SERVICE
+    assert constants.METRICS_NAMESPACE == observability.NAMESPACE
+
+
+def test_fraudctl_runs_each_scheduled_job_by_its_deployed_name(
+    template: cfn.Template, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fraudctl.cli import JOBS
+    from fraudctl.config import Target
+
+    # fraudctl's settings for a deployed stack, with nothing of this machine's environment
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    monkeypatch.setenv("TABLE_NAME", "unused")
+    monkeypatch.delenv("FRAUD_FUNCTION_PREFIX", raising=False)
+    prefix = Target.from_env().function_prefix
+    functions = [template.props(f) for f in template.of_type("AWS::Lambda::Function")]
+    handlers = {props["FunctionName"]: props["Handler"] for props in functions}
+
+    for job, handler in JOBS.items():
+        assert handlers.get(f"{prefix}{job}") == handler, job
