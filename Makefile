@@ -24,12 +24,12 @@ bench: $(STAMP)  ## benchmarks (all suites, or SUITES="ingest loyalty")
 	$(BIN)/python -m benchmarks $(SUITES)
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions local_system fraudctl tests benchmarks
-	$(BIN)/ruff format --check functions local_system fraudctl tests benchmarks
+	$(BIN)/ruff check functions local_system fraudctl tests benchmarks infra evaluation
+	$(BIN)/ruff format --check functions local_system fraudctl tests benchmarks infra evaluation
 
 fmt: $(STAMP)
-	$(BIN)/ruff format functions local_system fraudctl tests benchmarks
-	$(BIN)/ruff check --fix functions local_system fraudctl tests benchmarks
+	$(BIN)/ruff format functions local_system fraudctl tests benchmarks infra evaluation
+	$(BIN)/ruff check --fix functions local_system fraudctl tests benchmarks infra evaluation
 
 web:  ## stage the web console (web/src/ -> web/dist/, served at / by `make run`); no compiler, no npm
 	$(PYTHON) web/build.py
@@ -46,7 +46,16 @@ bundle: $(STAMP)  ## the Lambda code asset, build/lambda: runtime dependencies a
 	$(BIN)/python -m infra.bundle
 
 # W3005: CDK writes a DependsOn next to the GetAtt that already orders a function after its role.
-synth: $(STAMP)  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint it
+synth: $(STAMP) web  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint it
 	rm -rf infra/cdk.out
 	$(BIN)/python -m infra.synth --outdir infra/cdk.out
 	$(BIN)/cfn-lint --ignore-checks W3005 -- infra/cdk.out/fraud-management.template.json
+
+# The labelled evaluation of detection (issue 3): the full traffic through the API on the in-memory
+# storage, then a small traffic through the local system over HTTP, checked decision by decision
+# against the in-memory replay. Exits 1 when a target or a decision is missed.
+# `make evaluate SCALE=full BACKEND=http` replays the full traffic over HTTP (about 25 minutes).
+.PHONY: evaluate
+evaluate: $(STAMP)  ## precision and recall of flags per fraud pattern, false flags on ordinary traffic
+	$(BIN)/python -m evaluation --seed $(or $(SEED),7) --scale $(or $(SCALE),full) --backend $(or $(BACKEND),memory)
+	$(BIN)/python -m evaluation --seed $(or $(SEED),7) --scale small --backend memory --verify-on http

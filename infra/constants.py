@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.shared.config import MAX_RECEIVES as MAX_RECEIVES  # the code's own number, re-exported
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
 
 # The CloudFormation stack's name, and the prefix of every function's name: `fraud-management-score`,
@@ -93,7 +94,8 @@ DISPUTE_CYCLE = FunctionSpec(
 )
 
 # --- Scoring queue -------------------------------------------------------------------------------
-MAX_RECEIVES = 3  # deliveries of one message before the dead-letter queue (= local_system.provision)
+# MAX_RECEIVES (from functions.shared.config, above): deliveries of one message before the dead-letter
+# queue, the one number the local system's queue and the score function use too.
 # AWS's guidance for an SQS event source: visibility timeout at least six times the function timeout,
 # so a message is not redelivered while a slow batch (and its retries of throttled calls) still runs.
 SCORING_VISIBILITY_TIMEOUT_SECONDS = 6 * SCORE.timeout_seconds
@@ -163,6 +165,22 @@ THROTTLE_BURST = 2500
 # Routes without credentials are the cheapest to abuse: they get their own, much lower, limit.
 PUBLIC_THROTTLE_RATE_PER_SECOND = 20
 PUBLIC_THROTTLE_BURST = 40
+
+# --- Web console (CloudFront in front of S3 and the API) ----------------------------------------
+API_PATH_PATTERN = "/v1/*"  # every route of the route table; anything else is the console's
+# The console's own rules (docs/design.md, "Web console"): nothing but this origin, never in a frame.
+# The same policy the local system sends with the console's files (local_system/http_adapter.py).
+CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'"
+HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600  # a year; no includeSubDomains: the stack owns one host name
+# The console's files carry no content hash in their names: browsers revalidate each (ETag, 304), so a
+# deployment is seen at the next page load without any invalidation.
+CONSOLE_CACHE_CONTROL = "no-cache"
+# North America, Europe and Israel: the cheapest class. Every API call goes to the API's region anyway,
+# so edge locations farther out would speed up only a few small static files.
+CONSOLE_PRICE_CLASS = "PRICE_CLASS_100"
+
+# --- Network pepper ------------------------------------------------------------------------------
+NETWORK_PEPPER_LENGTH = 64  # letters and digits: about 380 bits, far over HMAC-SHA256's 256-bit key
 
 # --- Alarms --------------------------------------------------------------------------------------
 ALARM_PERIOD_SECONDS = 300

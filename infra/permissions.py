@@ -1,5 +1,6 @@
 """What each function may do, declared once: the DynamoDB actions it calls on the table, the indexes
-it queries, and whether it sends to or consumes the scoring queue or publishes to the bus.
+it queries, whether it sends to or consumes the scoring queue or publishes to the bus, and whether it
+reads the network pepper secret (it calls `functions.score.identity.network_pepper()`).
 
 The Lambda factory turns an entry into the function's IAM policy and its environment (a function
 is told the name of a resource only when it may use it); the infra tests check the synthesized
@@ -39,6 +40,7 @@ class Access:
     send_to_scoring: bool = False  # sqs:SendMessage on the scoring queue
     consume_scoring: bool = False  # the SQS event source reads the scoring queue
     publish_events: bool = False  # events:PutEvents on the bus
+    read_network_pepper: bool = False  # secretsmanager:GetSecretValue on the network pepper secret
 
     def __post_init__(self) -> None:
         unknown_actions = self.table - ITEM_ACTIONS
@@ -69,11 +71,13 @@ ACCESS: dict[str, Access] = {
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view (index), a
     # case, its subject and its rewards (GetItem; the reward indexes), its audit trail (Query on the
     # case's partition). An override or a removal is one transaction (UpdateItem of rewards, case,
-    # subject and links; PutItem of the audit entry); a removal publishes PartnerRemoved.
+    # subject and links; PutItem of the audit entry); a removal publishes PartnerRemoved and records
+    # the partner's network keys (the pepper).
     "cases": Access(
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM),
         indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
         publish_events=True,
+        read_network_pepper=True,
     ),
     # Disputing a case and recording a verdict: the case (GetItem), one transaction (UpdateItem of the
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
@@ -85,12 +89,14 @@ ACCESS: dict[str, Access] = {
     ),
     # The scoring snapshot (BatchGetItem), the event (GetItem), the scoring transaction (PutItem and
     # UpdateItem items), clearing the outbox marker and marking failures (UpdateItem), holds at flag
-    # time (the subject's rewards through the reward indexes), domain events to the bus.
+    # time (the subject's rewards through the reward indexes), domain events to the bus. Links
+    # identities across programs through network keys (the pepper).
     "score": Access(
         table=_actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM),
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
         publish_events=True,
+        read_network_pepper=True,
     ),
     # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
     "outbox_relay": Access(table=_actions(QUERY), indexes=frozenset({"outbox"}), send_to_scoring=True),
@@ -115,11 +121,13 @@ ACCESS: dict[str, Access] = {
     ),
     # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
-    # entry), a DisputeResolved event per case.
+    # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
+    # the subject's network links (their keys and the program's token: the pepper).
     "dispute_cycle": Access(
         table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM),
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
+        read_network_pepper=True,
     ),
 }
 

@@ -11,9 +11,11 @@ from constructs import Construct
 
 from infra.capabilities.alarms import Alarms
 from infra.capabilities.api import Api
+from infra.capabilities.console import Console
 from infra.capabilities.data import DataStore
 from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pascal_case
 from infra.capabilities.messaging import Messaging
+from infra.capabilities.network import NetworkPepper
 from infra.capabilities.schedules import Schedules
 from infra.capabilities.scoring import Scoring
 
@@ -25,18 +27,24 @@ class FraudManagementStack(Stack):
         construct_id: str,
         *,
         lambda_asset: Path,
+        console_assets: Path,
         alarm_topic_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, description="Fraud management for partner and loyalty programs")
         data = DataStore(self, "Data")
         messaging = Messaging(self, "Messaging")
+        pepper = NetworkPepper(self, "NetworkPepper")
         factory = LambdaFactory(
             code=lambda_.Code.from_asset(str(lambda_asset)),
             resources=SharedResources(
-                table=data.table, scoring_queue=messaging.scoring_queue, bus=messaging.bus
+                table=data.table,
+                scoring_queue=messaging.scoring_queue,
+                bus=messaging.bus,
+                network_pepper=pepper.secret,
             ),
         )
         api = Api(self, "Api", factory=factory)
+        console = Console(self, "Console", assets=console_assets, rest_api=api.rest_api)
         scoring = Scoring(self, "Scoring", factory=factory, queue=messaging.scoring_queue)
         schedules = Schedules(self, "Schedules", factory=factory)
         self.functions: dict[str, lambda_.Function] = {
@@ -58,10 +66,20 @@ class FraudManagementStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="FRAUD_API_URL")
+        CfnOutput(
+            self, "ConsoleUrl", value=console.url, description="The web console (the API too, under /v1)"
+        )
+        CfnOutput(self, "ConsoleBucketName", value=console.bucket.bucket_name)
         CfnOutput(self, "TableName", value=data.table.table_name, description="TABLE_NAME for fraudctl")
         CfnOutput(self, "ScoringQueueUrl", value=messaging.scoring_queue.queue_url)
         CfnOutput(self, "ScoringDeadLetterQueueUrl", value=messaging.scoring_dead_letter_queue.queue_url)
         CfnOutput(self, "SchedulesDeadLetterQueueUrl", value=schedules.dead_letter_queue.queue_url)
         CfnOutput(self, "EventBusName", value=messaging.bus.event_bus_name)
+        CfnOutput(
+            self,
+            "NetworkPepperSecretArn",
+            value=pepper.secret.secret_arn,
+            description="The network pepper (never rotate it: it keys every network link)",
+        )
         for name, function in self.functions.items():
             CfnOutput(self, f"{pascal_case(name)}FunctionName", value=function.function_name)

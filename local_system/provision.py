@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from functions.shared.config import MAX_RECEIVES  # deliveries before the dead-letter queue
 from functions.shared.storage import schema
 
 TABLE_NAME = "fraud-management"
 QUEUE_NAME = "fraud-scoring"
 DEAD_LETTER_QUEUE_NAME = "fraud-scoring-dlq"
 EVENT_BUS_NAME = "fraud-management"
-MAX_RECEIVES = 3  # deliveries of one message before it goes to the dead-letter queue
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ so that nothing in it can load a resource from another host: a source that names
 
 from __future__ import annotations
 
+import fcntl
+import filecmp
 import re
 import shutil
 import sys
@@ -36,17 +38,34 @@ def build() -> list[str]:
     for path in sorted(SOURCE.rglob("*")):
         if path.is_file():
             if path.suffix not in SHIPPED:
-                problems.append(f"{path.relative_to(WEB)}: not a shipped kind of file ({', '.join(sorted(SHIPPED))})")
+                problems.append(
+                    f"{path.relative_to(WEB)}: not a shipped kind of file ({', '.join(sorted(SHIPPED))})"
+                )
             else:
-                problems += [f"{path.relative_to(WEB)}: names another host: {ref}" for ref in remote_references(path)]
+                problems += [
+                    f"{path.relative_to(WEB)}: names another host: {ref}" for ref in remote_references(path)
+                ]
     if problems:
         return problems
-    staging = WEB / "dist.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(SOURCE, staging)
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    staging.rename(OUTPUT)
+    # One build at a time (parallel test workers stage it too), and a copy already identical to the
+    # sources is left alone, so a running local system never sees the folder vanish.
+    with open(WEB / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if OUTPUT.is_dir() and _same_tree(SOURCE, OUTPUT):
+            return []
+        staging = WEB / "dist.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(SOURCE, staging)
+        shutil.rmtree(OUTPUT, ignore_errors=True)
+        staging.rename(OUTPUT)
     return []
+
+
+def _same_tree(left: Path, right: Path) -> bool:
+    files = {p.relative_to(left) for p in left.rglob("*") if p.is_file()}
+    if files != {p.relative_to(right) for p in right.rglob("*") if p.is_file()}:
+        return False
+    return all(filecmp.cmp(left / f, right / f, shallow=False) for f in files)
 
 
 def main() -> int:

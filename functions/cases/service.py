@@ -77,9 +77,14 @@ def encode_cursor(position: tuple[Any, str], query: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str, query: dict[str, Any]) -> tuple[Any, str]:
+    kind = int if query.get("sort") == "hold_amount" else str  # what _sort_key puts first
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         after, made_for = raw["after"], raw["query"]
+        if not (isinstance(after, list) and len(after) == 2 and type(after[0]) is kind):
+            raise ValueError("not a position")
+        if not isinstance(after[1], str):
+            raise ValueError("not a position")
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise InvalidInput(
             "the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}]

@@ -15,7 +15,7 @@ router = APIGatewayRouter()
 
 
 class DisputeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # a blank reason is none
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

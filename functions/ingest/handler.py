@@ -13,9 +13,8 @@ from functions.shared import api
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
-app = api.build_resolver()
+app = api.build_resolver(union_tags=frozenset(EVENT_TYPES))
 app.include_router(router)
-api.UNION_TAGS.update(EVENT_TYPES)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

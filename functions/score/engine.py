@@ -26,6 +26,7 @@ from functions.shared.storage.port import Repository, StoredEvent
 from functions.shared.storage.port_partners import (
     Flag,
     LinkKey,
+    LinkState,
     Reward,
     ScoringOutcome,
     ScoringWrite,
@@ -127,9 +128,10 @@ class Engine:
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
-            plan.counters["IP " + str(event.session.ip)] = hour_buckets(
-                f"signup:ip:{event.session.ip}", event.occurred_at
-            )
+            if not self.shared_egress(str(event.session.ip)):
+                plan.counters["IP " + str(event.session.ip)] = hour_buckets(
+                    f"signup:ip:{event.session.ip}", event.occurred_at
+                )
             plan.counters["this device"] = hour_buckets(
                 f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
             )
@@ -144,7 +146,10 @@ class Engine:
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, str(customer.ip))
-            plan.counters["IP " + str(customer.ip)] = hour_buckets(f"txn:ip:{customer.ip}", event.occurred_at)
+            if not self.shared_egress(str(customer.ip)):
+                plan.counters["IP " + str(customer.ip)] = hour_buckets(
+                    f"txn:ip:{customer.ip}", event.occurred_at
+                )
             plan.counters["this device"] = hour_buckets(
                 f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
             )
@@ -161,8 +166,13 @@ class Engine:
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
         plan.links["device"] = ("device", normalize_device(device))
-        plan.links["ip"] = ("ip", ip)
+        if not self.shared_egress(ip):
+            plan.links["ip"] = ("ip", ip)
         plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
+
+    def shared_egress(self, ip: str) -> bool:
+        """An exit many unrelated people share by design (a privacy relay): it links no one."""
+        return self.reference.ip(ip).provider in signals.CONSUMER_RELAYS
 
     # --- the signals ---------------------------------------------------------------------------
     def evaluate(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> list[signals.Reason]:
@@ -181,7 +191,9 @@ class Engine:
                 reasons += signals.email_signals(
                     me, partner.email, email_keys(partner.email), links, self.reference
                 )
-            reasons += signals.ip_signals(me, str(event.session.ip), country, links["ip"], self.reference)
+            reasons += signals.ip_signals(
+                me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
+            )
             reasons += signals.device_signals(me, event.session.device_fingerprint, links["device"])
             reasons += signals.location_signal(event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
@@ -192,9 +204,13 @@ class Engine:
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             keys = email_keys(customer.email)
-            reasons += signals.self_referral(customer, snapshot.partner, keys.normalized)
+            reasons += signals.self_referral(
+                customer, snapshot.partner, keys.normalized, by_ip=not self.shared_egress(str(customer.ip))
+            )
             reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
-            reasons += signals.ip_signals(me, str(customer.ip), customer.country, links["ip"], self.reference)
+            reasons += signals.ip_signals(
+                me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
+            )
             reasons += signals.device_signals(me, customer.device_fingerprint, links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
         named: set[str] = set()  # flagged members the e-mail and device reasons already name

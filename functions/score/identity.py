@@ -9,6 +9,7 @@ import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Providers that ignore dots in the local part, and those that ignore a +tag.
 _DOTS_IGNORED = frozenset({"gmail.com"})
@@ -82,10 +83,40 @@ LOCAL_PEPPER = "local-network-pepper-not-secret"
 
 
 def network_pepper() -> bytes:
-    """The platform's secret for network keys (NETWORK_PEPPER); a fixed one locally."""
+    """The platform's secret for network keys, in this order: NETWORK_PEPPER itself; else the Secrets
+    Manager secret NETWORK_PEPPER_SECRET_ARN names (deployed), read once per process; else, on the
+    local system and in tests, a fixed public one. A secret that cannot be read raises: network keys
+    hashed with the public pepper would reveal identities and never match the deployed ones."""
     import os
 
-    return (os.environ.get("NETWORK_PEPPER") or LOCAL_PEPPER).encode()
+    if explicit := os.environ.get("NETWORK_PEPPER"):
+        return explicit.encode()
+    if secret_arn := os.environ.get("NETWORK_PEPPER_SECRET_ARN"):
+        return _pepper_from_secret(secret_arn)
+    return LOCAL_PEPPER.encode()
+
+
+@lru_cache(maxsize=1)
+def _pepper_from_secret(secret_arn: str) -> bytes:
+    """One read per process (a failed read is not cached: the next call tries again)."""
+    import boto3  # only deployed functions get here: no boto3 import on the local path
+    from botocore.config import Config
+
+    from functions.shared.config import ConfigurationError
+
+    # Short timeouts: a stuck read fails the invocation with this error, well before the function's own
+    # timeout would (10 s for an API function).
+    client = boto3.client(
+        "secretsmanager",
+        config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}),
+    )
+    try:
+        value = client.get_secret_value(SecretId=secret_arn).get("SecretString")
+    except Exception as exc:  # any failure: never fall back to the public pepper
+        raise ConfigurationError(f"cannot read the network pepper secret {secret_arn}: {exc}") from exc
+    if not value:
+        raise ConfigurationError(f"the network pepper secret {secret_arn} has no string value")
+    return value.encode()
 
 
 def network_keys_of(

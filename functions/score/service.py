@@ -11,13 +11,12 @@ from pydantic import BaseModel, ConfigDict
 from functions.score.engine import Engine, Scored
 from functions.score.identity import network_pepper
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.errors import DomainError, NotFound
 from functions.shared.money import amount_text, to_micros
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_partners import Reward
-
-MAX_RECEIVES = 3  # the queue's maxReceiveCount: the last delivery marks the event failed
 
 
 class ScoringMessage(BaseModel):

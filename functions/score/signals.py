@@ -14,6 +14,10 @@ from functions.score.identity import EmailKeys, email_domain, normalize_name
 from functions.score.reference import ReferenceData, distance_km
 from functions.shared.storage.port_partners import LinkState, NetworkState, Subject
 
+NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
+# privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
+CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -55,7 +59,7 @@ def _listing(members: set[str], flagged: set[str] = frozenset(), removed: set[st
 def blocked_reapply(me: str, links: dict[str, LinkState]) -> list[Reason]:
     for kind in ("email", "device"):
         state = links.get(kind)
-        blocked = (set(state.blocked) - {me}) if state else set()
+        blocked = set(state.blocked) if state else set()  # the blocked person themselves included
         if blocked:
             return [
                 Reason(
@@ -86,8 +90,10 @@ def email_signals(
         )
     similar: set[str] = set()
     similar_flagged: set[str] = set()
-    for kind in ("email_skeleton", "email_local"):
+    for kind in NEAR_DUPLICATE_KEYS:
         state = links.get(kind, LinkState())
+        if len(_others(state, me)) > weights.SIMILAR_EMAIL_CROWD:
+            continue  # a common first name or a role address (emily123@…, info@…): many people, not one
         found = _others(state, me) - others
         similar |= found
         similar_flagged |= found & (set(state.flagged) | set(state.removed))
@@ -134,7 +140,10 @@ def ip_signals(
     if facts.listed:
         evidence.append("in a listed suspicious range")
         variant = variant or "ip_suspicious_network"
-    if facts.anonymizing or facts.hosting:
+    if facts.provider in CONSUMER_RELAYS:
+        evidence.append(f"a privacy relay ({facts.provider})")
+        variant = variant or "ip_suspicious_relay"
+    elif facts.anonymizing or facts.hosting:
         owner = f" ({facts.provider})" if facts.provider else ""
         evidence.append(f"a {facts.network_kind} network{owner}")
         variant = variant or "ip_suspicious_network"
@@ -194,15 +203,23 @@ def velocity_signal(what: str, counts: dict[str, int], limit: int) -> list[Reaso
 
 
 def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> list[Reason]:
-    """Accounts linked to this one through any shared identifier, beyond what other reasons named."""
+    """Accounts linked to this one through identifiers they share (the exact e-mail address,
+    device, IP, payout account; a similar e-mail is not a shared identifier), beyond what other
+    reasons named. A payout account that pays two other accounts is a ring's signature."""
     linked: set[str] = set()
     bad: set[str] = set()
-    for state in links.values():
-        if len(state.members) > weights.MAX_LINK_MEMBERS:
+    for role, state in links.items():
+        if role in NEAR_DUPLICATE_KEYS or len(state.members) > weights.MAX_LINK_MEMBERS:
             continue
         linked |= _others(state, me)
         bad |= (set(state.flagged) | set(state.removed)) - {me}
     linked_bad = linked & bad
+    payees = _others(links["payout"], me) if "payout" in links else set()
+    if len(payees) >= weights.CLUSTER_SIZE:
+        detail = f"payout account also used by {_listing(payees, bad & payees)}"
+        if len(linked) > len(payees):
+            detail += f"; linked through shared identifiers to {len(linked)} accounts"
+        return [Reason("cluster", detail, "cluster_shared_payout")]
     if len(linked) >= weights.CLUSTER_SIZE or (linked_bad - already):
         variant = "cluster_with_flagged" if linked_bad else "cluster"
         detail = f"linked through shared identifiers to {len(linked)} accounts"
@@ -221,15 +238,17 @@ def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
             return [
                 Reason(
                     "network_flagged",
-                    f"the same {what} is flagged or removed in {count} other program{'s' if count > 1 else ''} "
-                    "of the network",
+                    f"the same {what} is flagged or removed in {count} other "
+                    f"program{'s' if count > 1 else ''} of the network",
                     "network_flagged",
                 )
             ]
     return []
 
 
-def self_referral(customer: Any, partner: Subject | None, customer_email: str) -> list[Reason]:
+def self_referral(
+    customer: Any, partner: Subject | None, customer_email: str, by_ip: bool = True
+) -> list[Reason]:
     if partner is None:
         return []
     evidence = []
@@ -237,7 +256,7 @@ def self_referral(customer: Any, partner: Subject | None, customer_email: str) -
         evidence.append("e-mail address")
     if customer.device_fingerprint.strip().lower() in partner.devices:
         evidence.append("device")
-    if str(customer.ip) in partner.ips:
+    if by_ip and str(customer.ip) in partner.ips:
         evidence.append("IP address")
     if customer.name and partner.name and normalize_name(customer.name) == normalize_name(partner.name):
         evidence.append("name")
@@ -258,7 +277,8 @@ def account_burst(activity: str, changes: int) -> list[Reason]:
     return [
         Reason(
             "unusual_activity",
-            f"{changes + 1} sensitive account changes (latest: {activity.replace('_', ' ')}) within two hours",
+            f"{changes + 1} sensitive account changes (latest: {activity.replace('_', ' ')}) "
+            "within two hours",
             "unusual_activity",
         )
     ]
@@ -273,7 +293,7 @@ def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) 
             Reason(
                 "unusual_activity",
                 "payout details changed within an hour of sign-up",
-                "unusual_activity",
+                "payout_soon_after_signup",  # weak: onboarding asks for them too
             )
         ]
     return []

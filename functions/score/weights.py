@@ -2,14 +2,21 @@
 these (the seed: "you cannot configure rules or logic for your individual program").
 
 Rationale. A score is the sum of the weights of the reasons that fired, capped at 100; an event is
-flagged at FLAG_THRESHOLD.
+flagged at FLAG_THRESHOLD. The labelled evaluation (`python -m evaluation`, docs/design.md
+"Evaluation") measures what these choices catch and what they cost on ordinary traffic.
 - Strong evidence (SPEC 5.2) weighs at least the threshold, so it flags alone: a blocked person
   reapplying, a self-referral, a person flagged or removed elsewhere in the network, a device or
-  e-mail shared with a flagged or removed subject, the same e-mail address as another account.
-- A single weak signal stays well below it: travellers (IP country, distance from the address) and
-  households (one shared device, a similar e-mail) are not fraud.
-- Medium signals need company: two of them (disposable e-mail + hosting IP), or one and two weak
-  ones, reach the threshold; three weak ones do too (the seed's "clustering of lower threat
+  e-mail shared with a flagged or removed subject, the same e-mail address as another account, and
+  three accounts on one device or paid into one payout account (one person's accounts or a ring;
+  a household is two).
+- A single weak signal stays well below it: travellers (IP country, distance from the address),
+  households (one shared device, a similar e-mail), an iPhone on Apple Private Relay, payout details
+  entered during onboarding are not fraud.
+- Medium signals need company. At 40 (a disposable inbox, a burst from one IP or device, a group of
+  three accounts linked through shared identifiers) one more signal of any kind flags: a throwaway
+  inbox or a burst rarely comes alone, and never innocently with a second oddity. At 25-35 (a
+  datacenter, VPN or Tor exit, a suspicious domain, a burst of account changes) another medium one or
+  two weak ones are needed. Three weak ones flag too (the seed's "clustering of lower threat
   behaviours").
 """
 
@@ -25,12 +32,13 @@ STRONG = {
     "email_duplicate_of_flagged": 90,
     "device_shared_with_flagged": 85,
     "email_duplicate": 65,
+    "device_shared_with_several": 60,
+    "cluster_shared_payout": 60,
 }
 MEDIUM = {
     "velocity": 40,
-    "email_disposable_domain": 35,
-    "device_shared_with_several": 35,
-    "cluster": 30,
+    "email_disposable_domain": 40,
+    "cluster": 40,
     "cluster_with_flagged": 45,
     "unusual_activity": 35,
     "ip_suspicious_network": 30,
@@ -43,6 +51,8 @@ WEAK = {
     "location_far_from_address": 20,
     "email_similar": 20,
     "device_shared": 20,
+    "ip_suspicious_relay": 20,
+    "payout_soon_after_signup": 20,
 }
 WEIGHTS = {**STRONG, **MEDIUM, **WEAK}
 
@@ -51,8 +61,9 @@ FAR_FROM_ADDRESS_KM = 500
 VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the last two hours
 VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last two hours
 ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last two hours
-CLUSTER_SIZE = 3  # other accounts linked through shared identifiers
+CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of three
 SIMILAR_EMAIL_DISTANCE = 2  # edit distance between local parts
+SIMILAR_EMAIL_CROWD = 5  # more others on one near-duplicate key: a common name or role address
 MAX_LINK_MEMBERS = 200  # a link this crowded (a carrier NAT, say) is no longer evidence; stop adding
 
 

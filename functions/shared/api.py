@@ -23,10 +23,11 @@ from functions.shared.routes import allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
-UNION_TAGS: set[str] = set()  # discriminator values, dropped from error field paths
 
 
-def build_resolver() -> APIGatewayRestResolver:
+def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
+    """A function's resolver. `union_tags`: the discriminator values of its bodies (event types,
+    action types), which pydantic puts in error paths and the answer leaves out."""
     app = APIGatewayRestResolver(enable_validation=True, serializer=problems.to_json)
 
     @app.exception_handler(DomainError)
@@ -37,7 +38,7 @@ def build_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response:
-        errors = problems.validation_errors(list(error.errors()), frozenset(UNION_TAGS))
+        errors = problems.validation_errors(list(error.errors()), union_tags)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         body = problems.problem(422, detail, errors)
         return Response(422, problems.PROBLEM_JSON, problems.to_json(body))

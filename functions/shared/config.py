@@ -10,6 +10,11 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+# Deliveries of one scoring message before the queue moves it to its dead-letter queue: the queue is
+# made with it (infra/constants.py, local_system/provision.py) and the score function marks an event
+# failed on its last delivery (functions/score/service.py). One definition, so the three agree.
+MAX_RECEIVES = 3
+
 
 class ConfigurationError(RuntimeError):
     """The function's environment is missing or wrong: an operator problem, not a caller's."""

@@ -28,8 +28,10 @@ TITLES = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Validation failed",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
+    504: "Gateway timeout",
 }
 
 _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (

@@ -24,20 +24,21 @@ from infra import constants
 from infra.capabilities.lambda_factory import LambdaFactory
 from infra.capabilities.nag import acknowledge
 
-# The answers API Gateway gives without calling a function, as the same problem documents.
-GATEWAY_PROBLEMS: tuple[tuple[apigw.ResponseType, int, str, str], ...] = (
+# The answers API Gateway gives without calling a function, as the same problem documents (their
+# titles and types from `problems.TITLES`, as the functions' own).
+GATEWAY_PROBLEMS: tuple[tuple[apigw.ResponseType, int, str], ...] = (
     # a path or method outside the route table (API Gateway's own answer would be a 403)
-    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "Not found", "no such route"),
-    (apigw.ResponseType.THROTTLED, 429, "Too many requests", "request rate over the limit; retry later"),
-    (apigw.ResponseType.REQUEST_TOO_LARGE, 413, "Payload too large", "the body is over the limit"),
-    (apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "Gateway timeout", "the request took too long"),
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "no such route"),
+    (apigw.ResponseType.THROTTLED, 429, "request rate over the limit; retry later"),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, 413, "the body is over the limit"),
+    (apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "the request took too long"),
 )
 
 
-def gateway_problem(status: int, title: str, detail: str) -> str:
-    document = problems.problem(status, detail)
-    document.update(title=title, type=f"/problems/{title.lower().replace(' ', '-')}")
-    return json.dumps(document)
+def gateway_problem(status: int, detail: str) -> str:
+    if status not in problems.TITLES:
+        raise ValueError(f"no title for {status} in functions/shared/problems.py TITLES")
+    return json.dumps(problems.problem(status, detail))
 
 
 def access_log_format() -> apigw.AccessLogFormat:
@@ -104,13 +105,13 @@ class Api(Construct):
                 method_options=public,
             ),
         )
-        for response_type, status, title, detail in GATEWAY_PROBLEMS:
+        for response_type, status, detail in GATEWAY_PROBLEMS:
             self.rest_api.add_gateway_response(
                 f"Problem{status}",
                 type=response_type,
                 status_code=str(status),
                 response_headers={"Content-Type": f"'{problems.PROBLEM_JSON}'"},
-                templates={"application/json": gateway_problem(status, title, detail)},
+                templates={"application/json": gateway_problem(status, detail)},
             )
         integrations = {
             name: apigw.LambdaIntegration(function, allow_test_invoke=False)

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -30,11 +31,12 @@ _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archit
 
 @dataclass(frozen=True)
 class SharedResources:
-    """What functions may be granted: the table, the scoring queue, the bus."""
+    """What functions may be granted: the table, the scoring queue, the bus, the network pepper."""
 
     table: dynamodb.ITable
     scoring_queue: sqs.IQueue
     bus: events.IEventBus
+    network_pepper: secretsmanager.ISecret
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,19 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
         statements.append(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn])
         )
+    if access.read_network_pepper:
+        # GetSecretValue alone (not `grant_read`'s DescribeSecret too): the one call the code makes
+        statements.append(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[resources.network_pepper.secret_arn]
+            )
+        )
     return statements
 
 
 def environment(access: permissions.Access, resources: SharedResources) -> dict[str, str]:
-    """The variables `functions.shared.config.Settings` reads, for what the function may use."""
+    """The variables the code reads (`functions.shared.config.Settings`, `network_pepper()`), for what
+    the function may use."""
     env = dict(constants.POWERTOOLS_ENVIRONMENT)
     if access.uses_table:
         env["TABLE_NAME"] = resources.table.table_name
@@ -83,6 +93,8 @@ def environment(access: permissions.Access, resources: SharedResources) -> dict[
         env["SCORING_QUEUE_URL"] = resources.scoring_queue.queue_url
     if access.publish_events:
         env["EVENT_BUS_NAME"] = resources.bus.event_bus_name
+    if access.read_network_pepper:
+        env["NETWORK_PEPPER_SECRET_ARN"] = resources.network_pepper.secret_arn  # the ARN, never the value
     return env
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+APP_PACKAGE = "functions."  # every handler of the app is package-qualified (STYLE 3)
+
 
 def render(value: Any) -> str:
     """A CloudFormation value (literal or intrinsic) as comparable text."""
@@ -65,14 +67,22 @@ class Template:
 
     # --- functions ------------------------------------------------------------------------------
     def functions_by_handler(self) -> dict[str, str]:
-        """handler path -> logical id of the function."""
+        """handler path -> logical id of each of the app's functions: those whose handler is in the
+        `functions` package. The CDK's own helpers (the console's deployment) are `cdk_functions()`."""
         functions = self.of_type("AWS::Lambda::Function")
         found: dict[str, str] = {}
         for logical_id, resource in functions.items():
             handler = resource["Properties"]["Handler"]
+            if not handler.startswith(APP_PACKAGE):
+                continue
             assert handler not in found, f"two functions with handler {handler}"
             found[handler] = logical_id
         return found
+
+    def cdk_functions(self) -> set[str]:
+        """Logical ids of the functions that are not the app's (their handlers are outside `functions`)."""
+        app = set(self.functions_by_handler().values())
+        return set(self.of_type("AWS::Lambda::Function")) - app
 
     def function_role(self, function_id: str) -> str:
         return referenced_id(self.props(function_id)["Role"])

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 from aws_cdk.assertions import Template as CdkTemplate
 
 from functions.shared import api as edge
+from functions.shared import problems
 from functions.shared.problems import PROBLEM_JSON
 from functions.shared.routes import ROUTES, Route
 from tests.infra import cfn
@@ -101,13 +102,20 @@ def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> Non
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in template.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
-    expected = {"MISSING_AUTHENTICATION_TOKEN": "404", "THROTTLED": "429", "REQUEST_TOO_LARGE": "413"}
+    expected = {
+        "MISSING_AUTHENTICATION_TOKEN": "404",
+        "THROTTLED": "429",
+        "REQUEST_TOO_LARGE": "413",
+        "INTEGRATION_TIMEOUT": "504",
+    }
 
     for response_type, status in expected.items():
         response = responses[response_type]
         document = json.loads(response["ResponseTemplates"]["application/json"])
         assert response["StatusCode"] == status
-        assert document["status"] == int(status) and document["title"] and document["type"]
+        # the same title and type a function gives for that status: one table of titles
+        assert document == problems.problem(int(status), document["detail"])
+        assert document["title"] == problems.TITLES[int(status)]
         assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
 
 

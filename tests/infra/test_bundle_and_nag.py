@@ -104,7 +104,28 @@ ACKNOWLEDGED = {
         "AWS::IAM::Role",
     ),  # API Gateway's account-wide logging role
     ("AwsSolutions-SQS3", "AWS::SQS::Queue"),  # the schedules' dead-letter queue has none itself
+    ("AwsSolutions-SMG4", "AWS::SecretsManager::Secret"),  # the network pepper: rotating cuts every link
+    # the web console
+    ("AwsSolutions-S1", "AWS::S3::Bucket"),  # CloudFront is its only reader
+    ("AwsSolutions-CFR1", "AWS::CloudFront::Distribution"),  # no geo restriction: teams anywhere
+    ("AwsSolutions-CFR2", "AWS::CloudFront::Distribution"),  # no WAF by default (as APIG3)
+    ("AwsSolutions-CFR3", "AWS::CloudFront::Distribution"),  # API Gateway logs every /v1 call
+    ("AwsSolutions-CFR4", "AWS::CloudFront::Distribution"),  # default certificate: CloudFront's minimum
+    ("AwsSolutions-L1", "AWS::Lambda::Function"),  # also the CDK's deployment function: the CDK's runtime
+    *(
+        (f"AwsSolutions-IAM5[{finding}]", "AWS::IAM::Policy")  # BucketDeployment's own grants
+        for finding in (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        )
+    ),
 }
+# ... and on the console bucket's objects, whose logical id the test reads from the template
+CONSOLE_BUCKET_OBJECTS = "AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]"
 
 
 def test_acknowledgments_sit_on_the_resource_they_concern_with_a_reason(template: cfn.Template) -> None:
@@ -114,5 +135,7 @@ def test_acknowledgments_sit_on_the_resource_they_concern_with_a_reason(template
             found[(rule["id"], resource["Type"], logical_id)] = rule["reason"]
 
     assert found, "no acknowledgment in the template: is cdk-nag attached to the app?"
-    assert {(rule, kind) for rule, kind, _ in found} <= ACKNOWLEDGED
+    (bucket,) = template.of_type("AWS::S3::Bucket")
+    allowed = ACKNOWLEDGED | {(CONSOLE_BUCKET_OBJECTS.format(bucket=bucket), "AWS::IAM::Policy")}
+    assert {(rule, kind) for rule, kind, _ in found} <= allowed
     assert all(len(reason) > 60 for reason in found.values())

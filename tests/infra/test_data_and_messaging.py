@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from functions.shared import config
 from functions.shared.storage import schema
 from infra import constants
 from local_system import provision
@@ -61,10 +65,20 @@ def test_scoring_queue_dead_letters_after_as_many_deliveries_as_locally(template
     redrive = queue["RedrivePolicy"]
     dead_letter_id = cfn.referenced_id(redrive["deadLetterTargetArn"])
 
-    assert redrive["maxReceiveCount"] == provision.MAX_RECEIVES == constants.MAX_RECEIVES
+    assert redrive["maxReceiveCount"] == config.MAX_RECEIVES
     assert template.resources[dead_letter_id]["Type"] == "AWS::SQS::Queue"
     # two weeks (SQS's most) to look at a poison message and redrive it
     assert template.props(dead_letter_id)["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_the_number_of_deliveries_has_one_definition() -> None:
+    # the deployed queue, the local queue and the score function's "last delivery" read the same name
+    from functions.score import service
+
+    assert provision.MAX_RECEIVES == constants.MAX_RECEIVES == service.MAX_RECEIVES == config.MAX_RECEIVES
+    for module in (provision, constants, service):  # imported, never a second assignment
+        source = Path(module.__file__).read_text()
+        assert not re.search(r"^MAX_RECEIVES\s*=", source, re.MULTILINE), f"{module.__name__} redefines it"
 
 
 def test_every_queue_is_encrypted_and_refuses_plain_http(template: cfn.Template) -> None:

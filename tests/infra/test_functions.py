@@ -33,6 +33,7 @@ class Ids:
     def __init__(self, template: cfn.Template) -> None:
         self.table, _ = template.only("AWS::DynamoDB::Table")
         self.bus, _ = template.only("AWS::Events::EventBus")
+        self.network_pepper, _ = template.only("AWS::SecretsManager::Secret")
         _, mapping = template.only("AWS::Lambda::EventSourceMapping")
         self.scoring_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
         (self.schedule_dead_letters,) = {
@@ -53,6 +54,8 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
         grants |= {cfn.Grant(action, queue) for action in SQS_CONSUME}
     if access.publish_events:
         grants.add(cfn.Grant("events:PutEvents", f"<{ids.bus}.Arn>"))
+    if access.read_network_pepper:
+        grants.add(cfn.Grant("secretsmanager:GetSecretValue", f"<{ids.network_pepper}>"))
     return grants
 
 
@@ -67,6 +70,13 @@ def platform_grants(template: cfn.Template, function_id: str, spec: FunctionSpec
             for a in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
         }
     return grants
+
+
+ROOT = Path(__file__).parents[2]
+
+
+def _role(template: cfn.Template, spec: FunctionSpec) -> str:
+    return template.function_role(_function(template, spec))
 
 
 def _function(template: cfn.Template, spec: FunctionSpec) -> str:
@@ -132,12 +142,16 @@ def test_environment_names_only_what_the_function_may_use(template: cfn.Template
     assert ("TABLE_NAME" in variables) == access.uses_table
     assert ("SCORING_QUEUE_URL" in variables) == access.send_to_scoring
     assert ("EVENT_BUS_NAME" in variables) == access.publish_events
+    assert ("NETWORK_PEPPER_SECRET_ARN" in variables) == access.read_network_pepper
+    assert "NETWORK_PEPPER" not in variables  # the secret's ARN only, never its value
     if access.uses_table:
         assert cfn.referenced_id(variables["TABLE_NAME"]) == ids.table
     if access.send_to_scoring:
         assert cfn.referenced_id(variables["SCORING_QUEUE_URL"]) == ids.scoring_queue
     if access.publish_events:
         assert cfn.referenced_id(variables["EVENT_BUS_NAME"]) == ids.bus
+    if access.read_network_pepper:
+        assert cfn.referenced_id(variables["NETWORK_PEPPER_SECRET_ARN"]) == ids.network_pepper
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS)
@@ -153,6 +167,42 @@ def test_function_defaults(template: cfn.Template, spec: FunctionSpec) -> None:
     assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"  # events carry personal data
     assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
     assert props["Timeout"] <= 900 and props["MemorySize"] >= 128
+
+
+def test_only_the_functions_that_hash_network_keys_read_the_pepper(template: cfn.Template) -> None:
+    readers = {
+        spec.name
+        for spec in constants.ALL_FUNCTIONS
+        if any(g.action.startswith("secretsmanager:") for g in template.grants(_role(template, spec)))
+    }
+    assert readers == {"score", "cases", "dispute_cycle"}  # scoring, removals, the dispute cycle
+
+
+def test_every_function_folder_that_hashes_network_keys_has_a_reader_of_the_pepper() -> None:
+    # A new caller of network_pepper() in a folder whose functions may not read the secret would fail
+    # when deployed (AccessDenied): it must be declared in infra/permissions.py first.
+    definition = ROOT / "functions" / "score" / "identity.py"
+    callers = {
+        path.relative_to(ROOT / "functions").parts[0]  # the function folder
+        for path in (ROOT / "functions").rglob("*.py")
+        if path != definition and "network_pepper()" in path.read_text()
+    }
+    readers = {
+        spec.handler.split(".")[1]
+        for spec in constants.ALL_FUNCTIONS
+        if permissions.access_of(spec.name).read_network_pepper
+    }
+    assert callers == readers
+
+
+def test_the_network_pepper_is_generated_retained_and_never_rotated(template: cfn.Template) -> None:
+    _, secret = template.only("AWS::SecretsManager::Secret")
+    generated = secret["Properties"]["GenerateSecretString"]
+
+    assert "SecretString" not in secret["Properties"]  # nobody ever sees or types it
+    assert generated["PasswordLength"] >= 32
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"  # links outlive the stack
+    assert not template.of_type("AWS::SecretsManager::RotationSchedule")  # a new value cuts every link
 
 
 def test_runtime_and_architecture_match_the_bundle(template: cfn.Template) -> None:
@@ -186,7 +236,7 @@ def test_fraudctl_runs_each_scheduled_job_by_its_deployed_name(
     monkeypatch.setenv("TABLE_NAME", "unused")
     monkeypatch.delenv("FRAUD_FUNCTION_PREFIX", raising=False)
     prefix = Target.from_env().function_prefix
-    functions = [template.props(f) for f in template.of_type("AWS::Lambda::Function")]
+    functions = [template.props(f) for f in template.functions_by_handler().values()]
     handlers = {props["FunctionName"]: props["Handler"] for props in functions}
 
     for job, handler in JOBS.items():

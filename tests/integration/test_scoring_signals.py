@@ -307,6 +307,11 @@ class TestRemovals:
         assert "blocked_reapply" in reason_codes(again)
         assert again["action"] == "flag"
 
+    def test_a_blocked_partner_reapplying_under_the_same_id_is_flagged(self, aws, tenant):
+        self._flag_and_remove(aws, tenant, block=True)
+        (again,) = decide(aws, tenant, signup("p2", email="eve@example.com", device="fp-eve-2"))
+        assert "blocked_reapply" in reason_codes(again)
+
     def test_a_removed_partner_not_blocked_is_not_blocked_reapply(self, aws, tenant):
         self._flag_and_remove(aws, tenant, block=False)
         (again,) = decide(aws, tenant, signup("p9", email="other@example.com", device="fp-eve"))

@@ -22,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.shared.errors import Conflict, NotFound
-from functions.shared.money import from_micros, to_micros
+from functions.shared.money import amount_text, from_micros, to_micros
 from functions.shared.storage import keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
 from functions.shared.storage.port_partners import (
@@ -507,7 +507,7 @@ class PartnersDynamo(DynamoBase):
                     )
                     detail = {
                         "reward_id": reward_id,
-                        "amount": str(reward.amount),
+                        "amount": amount_text(to_micros(reward.amount)),
                         "currency": reward.currency,
                     }
                     tx.save(
@@ -605,9 +605,14 @@ class PartnersDynamo(DynamoBase):
             for r in self.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden
         ]
-        moved = self._move_rewards(
-            case, held, ("on_hold",), "pending" if approve else "declined", release=True
-        )
+        target = "pending" if approve else "declined"
+        self._move_rewards(case, held, ("on_hold",), target, release=True)
+        # what the verdict moved: by this call, or by one that stopped half way or ran alongside
+        moved = [
+            r
+            for r in self.subject_rewards(case.program_id, case.subject_type, case.subject_id)
+            if r.status == target and r.case_id == case.case_id and not r.overridden
+        ]
         subject = self.get_subject(case.program_id, case.subject_type, case.subject_id)
         pk = keys.case_pk(case.program_id, case.case_id)
         try:
@@ -750,17 +755,19 @@ class PartnersDynamo(DynamoBase):
     def _move_rewards(
         self, case: Case, rewards: list[Reward], from_statuses: tuple[str, ...], to_status: str, release: bool
     ) -> list[Reward]:
-        """Moves rewards in chunks, each reward conditional on its status; rewards held for this
-        case leave its hold figures. A reward that changed meanwhile is skipped."""
+        """Moves rewards in chunks, each reward conditional on its status; held rewards leave the
+        hold figures of the case that held them (this one or another: a removal archives rewards
+        a customer's case holds). A reward that changed meanwhile is skipped."""
         m = self._m
         moved: list[Reward] = []
-        pk = keys.case_pk(case.program_id, case.case_id)
-        for start in range(0, len(rewards), MAX_TRANSACTION_ITEMS - 1):
-            chunk = rewards[start : start + MAX_TRANSACTION_ITEMS - 1]
+        size = MAX_TRANSACTION_ITEMS // 2  # room for one case update per reward at most
+        for start in range(0, len(rewards), size):
+            chunk = rewards[start : start + size]
             while chunk:
-                released = [
-                    r for r in chunk if release and r.status == "on_hold" and r.case_id == case.case_id
-                ]
+                released: dict[str, list[Reward]] = {}
+                for reward in chunk:
+                    if release and reward.status == "on_hold" and reward.case_id:
+                        released.setdefault(reward.case_id, []).append(reward)
                 try:
                     with TransactWrite(connection=m.connection()) as tx:
                         for reward in chunk:
@@ -770,12 +777,13 @@ class PartnersDynamo(DynamoBase):
                                 condition=(m.reward.status == reward.status)
                                 & m.reward.status.is_in(*from_statuses),
                             )
-                        if released:
-                            actions = [m.case.held_count.add(-len(released))]
-                            for currency, micros in _totals(released).items():
+                        for holder, held in released.items():
+                            actions = [m.case.held_count.add(-len(held))]
+                            for currency, micros in _totals(held).items():
                                 path = m.case.hold_micros[currency]
                                 actions.append(path.set((path | 0) - micros))
-                            tx.update(m.case(pk, keys.CASE_SK), actions=actions)
+                            holder_pk = keys.case_pk(case.program_id, holder)
+                            tx.update(m.case(holder_pk, keys.CASE_SK), actions=actions)
                     moved += chunk
                     break
                 except TransactWriteError as exc:
@@ -869,10 +877,16 @@ def _totals(rewards: list[Reward]) -> dict[str, int]:
 
 
 def _identifiers(subject: Subject) -> list[LinkKey]:
-    """The link items that name a subject: its e-mail, devices, IPs and payout details."""
+    """The link items that name a subject: its e-mail (with the near-duplicate keys scoring links
+    it under), devices, IPs and payout details."""
+    from functions.score.identity import email_keys  # pure: the key forms scoring links under
+
     found: list[LinkKey] = []
     if subject.email_normalized:
         found.append(("email", subject.email_normalized))
+    if subject.email:
+        near = email_keys(subject.email)
+        found += [("email_skeleton", near.skeleton), ("email_local", near.local)]
     found += [("device", d) for d in sorted(subject.devices)]
     found += [("ip", ip) for ip in sorted(subject.ips)][:20]
     if subject.payout:

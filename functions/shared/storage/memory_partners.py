@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from functions.shared.errors import Conflict, NotFound
-from functions.shared.money import to_micros
+from functions.shared.money import amount_text, to_micros
 from functions.shared.storage.port import StoredEvent
 from functions.shared.storage.port_partners import (
     HOLDABLE,
@@ -57,7 +57,11 @@ class _RewardChanges:
                         at,
                         "reward_overridden",
                         actor,
-                        {"reward_id": reward_id, "amount": str(reward.amount), "currency": reward.currency},
+                        {
+                            "reward_id": reward_id,
+                            "amount": amount_text(to_micros(reward.amount)),
+                            "currency": reward.currency,
+                        },
                     )
                 )
             return copy.deepcopy(reward)
@@ -156,6 +160,13 @@ class _RewardChanges:
                     and reward.partner_id == subject.id
                     and reward.status in ("new", "pending", "approved", "on_hold")
                 ):
+                    holder = self._cases.get((program_id, reward.case_id or ""))
+                    if reward.status == "on_hold" and holder and holder is not case:
+                        # held by another case (a referred customer's): it leaves that case's holds
+                        holder.held_count -= 1
+                        holder.hold_micros[reward.currency] = holder.hold_micros.get(
+                            reward.currency, 0
+                        ) - to_micros(reward.amount)
                     reward.status = "archived"
                     archived += 1
                     case.archived_micros[reward.currency] = case.archived_micros.get(
@@ -385,6 +396,7 @@ class PartnersMemory(_RewardChanges):
             "resolved": ("approved", "declined"),
             "removed": ("removed",),
         }
+        order = "removed_at" if view == "removed" else "flagged_at"  # as the index's sort key
         with self._lock:
             found = [
                 copy.deepcopy(c)

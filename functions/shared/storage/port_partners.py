@@ -204,7 +204,8 @@ class PartnersPort(abc.ABC):
 
     @abc.abstractmethod
     def list_cases(self, program_id: str, view: str) -> list[Case]:
-        """Every case of a view (`active`, `resolved`, `removed`), newest flag first."""
+        """Every case of a view (`active`, `resolved`, `removed`), newest flag first (`removed`:
+        newest removal first)."""
 
     @abc.abstractmethod
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
@@ -253,9 +254,10 @@ class PartnersPort(abc.ABC):
     @abc.abstractmethod
     def resolve_dispute(self, case: Case, at: datetime, network: list[LinkKey], token: str) -> list[Reward]:
         """Applies the recorded verdict: held rewards back to pending (approve) or declined
-        (decline), case resolved, subject unflagged (approve) or left flagged (decline). Safe to
-        repeat and to resume: returns the rewards this call moved. Raises Conflict when the case
-        is no longer disputed with a verdict."""
+        (decline), case resolved, subject unflagged (approve: on every identifier it is linked
+        under) or left flagged (decline). Safe to repeat and to resume: returns the rewards the
+        verdict moved, including those moved by a run that stopped half way or ran alongside.
+        Raises Conflict when the case is no longer disputed with a verdict."""
 
     @abc.abstractmethod
     def remove_partner(
@@ -268,6 +270,7 @@ class PartnersPort(abc.ABC):
         network: list[LinkKey],
         token: str,
     ) -> Case:
-        """Removes the case's partner from the program: rewards archived, case `removed`, the
-        partner's identifiers marked removed (and blocked) here and in the network. Raises
-        NotFound, or Conflict when the case is resolved or already removed or not a partner's."""
+        """Removes the case's partner from the program: rewards archived (held ones leave the hold
+        figures of whichever case held them), case `removed`, the partner's identifiers marked
+        removed (and blocked) here and in the network. Raises NotFound, or Conflict when the case
+        is resolved or already removed or not a partner's."""

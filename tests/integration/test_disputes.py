@@ -1,0 +1,577 @@
+"""Disputes end to end (SPEC 3.3, 7; the seed's two outcomes and its flagged-object table): cases
+opened by scoring through the real ingest and score handlers, disputed and judged through the API,
+resolved by the monthly dispute cycle run from its EventBridge entry point."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from functions.disputes.service import run_cycle
+from functions.hold_sweep.service import sweep
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from functions.shared.errors import StorageUnavailable
+from functions.shared.messaging import InMemoryPublisher
+from local_system.lambda_runtime import invoke
+from local_system.scheduler import scheduled_event
+from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.support import call, proxy_event, sample
+
+CYCLE = "functions.disputes.cycle.lambda_handler"
+DISPUTED_AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+VERDICT_AT = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
+CYCLE_AT = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+_ips = itertools.count(20)
+
+
+@pytest.fixture
+def env(aws, tenant, security_key, monkeypatch):
+    """The functions' collaborators with a settable clock and an in-memory bus."""
+    deps = runtime.dependencies()
+    publisher, clock = InMemoryPublisher(), FixedClock(DISPUTED_AT)
+    monkeypatch.setattr(deps, "publisher", publisher)
+    monkeypatch.setattr(deps, "clock", clock)
+    return SimpleNamespace(
+        aws=aws, tenant=tenant, security=security_key, deps=deps, bus=publisher, clock=clock
+    )
+
+
+# --- helpers: the API as program teams and the security team use it ---------------------------
+def set_clock(clock: FixedClock, at: datetime) -> None:
+    clock.advance(seconds=(at - clock.now()).total_seconds())
+
+
+def api(function: str, method: str, path: str, key: str, body: Any = None, **query: str):
+    return call(function, proxy_event(method, path, body, key, query=query or None))
+
+
+def case_of(tenant, case_id: str) -> dict[str, Any]:
+    answer = api("cases", "GET", f"/v1/cases/{case_id}", tenant.keys["fraud"])
+    assert answer.status == 200, answer
+    return answer.body
+
+
+def rewards_of(tenant, **query: str) -> dict[str, str]:
+    answer = api("cases", "GET", "/v1/rewards", tenant.keys["fraud"], **query)
+    assert answer.status == 200, answer
+    return {r["id"]: r["status"] for r in answer.body["items"]}
+
+
+def view(tenant, name: str) -> dict[str, dict[str, Any]]:
+    answer = api("cases", "GET", "/v1/cases", tenant.keys["fraud"], view=name)
+    assert answer.status == 200, answer
+    return {c["id"]: c for c in answer.body["items"]}
+
+
+def dispute(env, case_id: str, reason: str = "a known reseller, checked by phone", key: str = "fraud"):
+    return api("disputes", "POST", f"/v1/cases/{case_id}/dispute", env.tenant.keys[key], {"reason": reason})
+
+
+def verdict(env, case_id: str, outcome: str, note: str = "checked"):
+    return api(
+        "disputes",
+        "POST",
+        f"/v1/disputes/{case_id}/verdict",
+        env.security,
+        {"verdict": outcome, "note": note},
+    )
+
+
+def run_scheduled_cycle(env, at: datetime = CYCLE_AT) -> dict[str, Any]:
+    """The monthly cycle as EventBridge runs it."""
+    set_clock(env.clock, at)
+    return invoke(CYCLE, scheduled_event("dispute-cycle"))
+
+
+def published(env, detail_type: str) -> list[dict[str, Any]]:
+    return [detail for kind, detail in env.bus.published if kind == detail_type]
+
+
+def flag_partner(env, partner_id: str, *, day: int = 3, tenant=None) -> str:
+    """Two sign-ups share an e-mail address: scoring flags the second partner on 2026-11-<day>."""
+    tenant = tenant or env.tenant
+    email = f"{partner_id}.owner@example.com"
+    send(
+        tenant,
+        signup(
+            f"{partner_id}-first", email=email, ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day - 1}T09:00:00Z"
+        ),
+    )
+    flagged = send(
+        tenant,
+        signup(partner_id, email=email.upper(), ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day}T09:00:00Z"),
+    )
+    drain(env.aws)
+    answer = status(tenant, flagged["id"])
+    assert answer["decision"]["action"] == "flag", answer
+    return answer["case_id"]
+
+
+def buy(env, customer_id: str, partner_id: str, at: str, amount: str, **changes: Any) -> str:
+    """A referred customer's purchase with the partner's commission; returns the reward id."""
+    event = purchase(customer_id, partner_id, at=at, reward=amount, ip=f"81.2.69.{next(_ips)}", **changes)
+    send(env.tenant, event)
+    return event["reward"]["id"]
+
+
+def api_reward(env, reward_id: str, partner_id: str, at: str, amount: str = "12.50") -> str:
+    event = sample("reward.created", id=f"evt-{reward_id}", occurred_at=at)
+    event["reward"].update(id=reward_id, partner_id=partner_id, customer_id=None, amount=amount)
+    send(env.tenant, event)
+    return reward_id
+
+
+# --- the seed's two outcomes -----------------------------------------------------------------
+def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_case(env):
+    # Given a partner flagged on 2026-11-03, a reward from before the flag, one after it and one
+    # created through the API after it (held by the 15-minute sweep)
+    case_id = flag_partner(env, "p-ok")
+    early = buy(env, "c-early", "p-ok", "2026-11-02T12:00:00Z", "7.00")  # arrives late
+    late = buy(env, "c-late", "p-ok", "2026-11-04T09:00:00Z", "30.00")
+    new = api_reward(env, "r-api", "p-ok", "2026-11-05T08:00:00Z")
+    drain(env.aws)
+    set_clock(env.clock, datetime(2026, 11, 5, 8, 15, tzinfo=UTC))
+    sweep(env.deps)  # the sweep's run after the API reward
+    set_clock(env.clock, DISPUTED_AT)
+    assert rewards_of(env.tenant, partner_id="p-ok") == {early: "pending", late: "on_hold", new: "on_hold"}
+
+    # When the program team disputes it
+    answer = dispute(env, case_id)
+
+    assert answer.status == 200, answer
+    assert (answer.body["status"], answer.body["dispute_reason"]) == (
+        "disputed",
+        "a known reseller, checked by phone",
+    )
+    assert answer.body["disputed_at"] == "2026-11-20T10:00:00Z"
+    assert view(env.tenant, "active")[case_id]["status"] == "disputed"
+    assert published(env, "DisputeOpened") == [
+        {
+            "program_id": env.tenant.program_id,
+            "case_id": case_id,
+            "subject": {"type": "partner", "id": "p-ok"},
+            "reason": "a known reseller, checked by phone",
+            "by": "Program A fraud",
+        }
+    ]
+    # the security team sees it and approves it; nothing changes before the cycle
+    open_disputes = api("disputes", "GET", "/v1/disputes", env.security, status="open")
+    assert [(d["id"], d["program_id"], d["program_name"]) for d in open_disputes.body["items"]] == [
+        (case_id, env.tenant.program_id, "Program A")
+    ]
+    set_clock(env.clock, VERDICT_AT)
+    recorded = verdict(env, case_id, "approve", "customer list verified")
+    assert recorded.status == 200, recorded
+    assert (recorded.body["status"], recorded.body["verdict"]) == ("disputed", "approve")
+    assert rewards_of(env.tenant, partner_id="p-ok")[late] == "on_hold"
+    assert view(env.tenant, "active")[case_id]["status"] == "disputed"
+
+    # Then the monthly cycle applies it
+    report = run_scheduled_cycle(env)
+
+    assert report["programs"] == {env.tenant.program_id: {"approved": 1, "declined": 0, "waiting": 0}}
+    assert rewards_of(env.tenant, partner_id="p-ok") == {early: "pending", late: "pending", new: "pending"}
+    assert case_id not in view(env.tenant, "active")
+    resolved = view(env.tenant, "resolved")[case_id]
+    assert (resolved["status"], resolved["resolved_at"], resolved["held_rewards"]) == (
+        "approved",
+        "2026-12-01T00:00:00Z",
+        0,
+    )
+    assert resolved["dispute_reason"] == "a known reseller, checked by phone"
+    (event,) = published(env, "DisputeResolved")
+    assert {k: event[k] for k in ("program_id", "case_id", "outcome", "rewards_now")} == {
+        "program_id": env.tenant.program_id,
+        "case_id": case_id,
+        "outcome": "approved",
+        "rewards_now": "pending",
+    }
+    assert sorted(event["rewards"]) == sorted([late, new])
+    drawer = case_of(env.tenant, case_id)
+    assert drawer["partner"]["status"] == "active"
+    assert [(a["action"], a["actor"]) for a in drawer["audit"]][-3:] == [
+        ("disputed", "Program A fraud"),
+        ("verdict_approve", "Platform security"),
+        ("dispute_approved", "dispute-cycle"),
+    ]
+    assert api("disputes", "GET", "/v1/disputes", env.security).body["items"] == []
+
+    # and new suspicious activity opens a new case: no whitelisting
+    update = sample(
+        "account.updated", id="evt-again", occurred_at="2026-12-05T10:00:00Z", activity="profile_update"
+    )
+    update["partner"] = {"id": "p-ok", "email": "p-ok.owner@example.com"}
+    send(env.tenant, update)
+    drain(env.aws)
+    again = status(env.tenant, "evt-again")
+    assert again["decision"]["action"] == "flag" and again["case_id"] not in (None, case_id)
+    assert list(view(env.tenant, "active")) == [again["case_id"]]
+    assert view(env.tenant, "resolved")[case_id]["status"] == "approved"
+    assert case_of(env.tenant, again["case_id"])["flagged_at"] == "2026-12-05T10:00:00Z"
+
+
+def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(env):
+    case_id = flag_partner(env, "p-bad")
+    held = buy(env, "c-1", "p-bad", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    assert verdict(env, case_id, "decline", "a ring of fake customers").status == 200
+
+    report = run_scheduled_cycle(env)
+
+    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 0}
+    assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined"}
+    resolved = view(env.tenant, "resolved")[case_id]
+    assert (resolved["status"], resolved["resolved_at"]) == ("declined", "2026-12-01T00:00:00Z")
+    assert case_id not in view(env.tenant, "active")
+    (event,) = published(env, "DisputeResolved")
+    assert (event["outcome"], event["rewards_now"], event["rewards"]) == ("declined", "declined", [held])
+    assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
+    # still flagged: the partner's next reward is held by the sweep
+    later = buy(env, "c-2", "p-bad", "2026-12-02T09:00:00Z", "8.00")
+    drain(env.aws)
+    sweep(env.deps)
+    assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined", later: "on_hold"}
+
+
+# --- the seed's flagged-object table ----------------------------------------------------------
+def test_flagged_partner_row(env):
+    """Partner: no action -> rewards from the flagged event on stay held; on dispute -> held unless
+    overridden; approved -> pending; rejected -> declined."""
+    rows = {}
+    for partner_id, day in (("p-approve", 3), ("p-reject", 5)):
+        case_id = flag_partner(env, partner_id, day=day)
+        rows[partner_id] = {
+            "case": case_id,
+            "before": buy(env, f"{partner_id}-c0", partner_id, f"2026-11-0{day - 1}T23:59:00Z", "1.00"),
+            "held": buy(env, f"{partner_id}-c1", partner_id, f"2026-11-0{day}T09:00:00Z", "20.00"),
+            "overridden": buy(env, f"{partner_id}-c2", partner_id, f"2026-11-0{day + 1}T09:00:00Z", "5.00"),
+        }
+    drain(env.aws)
+
+    # no action: the holds stay, whatever runs
+    sweep(env.deps)
+    assert run_scheduled_cycle(env)["totals"] == {"approved": 0, "declined": 0, "waiting": 0}
+    for partner_id, row in rows.items():
+        assert rewards_of(env.tenant, partner_id=partner_id) == {
+            row["before"]: "pending",
+            row["held"]: "on_hold",
+            row["overridden"]: "on_hold",
+        }
+        assert view(env.tenant, "active")[row["case"]]["status"] == "open"
+
+    # disputed: still held, unless overridden by hand
+    for partner_id, row in rows.items():
+        assert dispute(env, row["case"]).status == 200
+        answer = api(
+            "cases",
+            "POST",
+            f"/v1/rewards/{row['overridden']}/override",
+            env.tenant.keys["admin"],
+            {"status": "approved"},
+        )
+        assert answer.status == 200 and answer.body["status"] == "approved", answer
+    sweep(env.deps)
+    for partner_id, row in rows.items():
+        assert rewards_of(env.tenant, partner_id=partner_id)[row["held"]] == "on_hold"
+        assert rewards_of(env.tenant, partner_id=partner_id)[row["overridden"]] == "approved"
+
+    # approved -> pending; rejected -> declined; the override stands either way
+    assert verdict(env, rows["p-approve"]["case"], "approve").status == 200
+    assert verdict(env, rows["p-reject"]["case"], "decline").status == 200
+    run_scheduled_cycle(env)
+    sweep(env.deps)
+    for partner_id, outcome in (("p-approve", "pending"), ("p-reject", "declined")):
+        row = rows[partner_id]
+        assert rewards_of(env.tenant, partner_id=partner_id) == {
+            row["before"]: "pending",
+            row["held"]: outcome,
+            row["overridden"]: "approved",
+        }
+
+
+def test_flagged_customer_row(env):
+    """Customer: no action -> the customer's transactions' rewards stay held; on dispute -> held
+    unless overridden; approved -> pending; rejected -> declined. The partner is not flagged."""
+    send(env.tenant, signup("p-host", email="host@example.com", ip="81.2.69.5", at="2026-11-01T09:00:00Z"))
+    other = buy(env, "c-other", "p-host", "2026-11-02T09:00:00Z", "3.00")
+    rows = {}
+    for customer_id in ("c-approve", "c-reject"):
+        first = buy(env, customer_id, "p-host", "2026-11-02T10:00:00Z", "11.00")
+        second = buy(env, customer_id, "p-host", "2026-11-03T10:00:00Z", "4.00")
+        # the same customer buys again with the partner's own e-mail address: a self-referral
+        flagged = purchase(
+            customer_id,
+            "p-host",
+            email="host@example.com",
+            at="2026-11-04T10:00:00Z",
+            reward="9.00",
+            ip=f"81.2.69.{next(_ips)}",
+        )
+        send(env.tenant, flagged)
+        drain(env.aws)
+        decision = status(env.tenant, flagged["id"])
+        assert "self_referral" in {r["code"] for r in decision["decision"]["reasons"]}
+        rows[customer_id] = {
+            "case": decision["case_id"],
+            "overridden": first,
+            "held": [second, flagged["reward"]["id"]],
+        }
+
+    sweep(env.deps)
+    run_scheduled_cycle(env)
+    for customer_id, row in rows.items():
+        case = view(env.tenant, "active")[row["case"]]
+        assert (case["subject"], case["status"], case["held_rewards"]) == (
+            {"type": "customer", "id": customer_id, "name": f"Customer {customer_id}"},
+            "open",
+            3,
+        )
+        assert set(rewards_of(env.tenant, customer_id=customer_id).values()) == {"on_hold"}
+    assert rewards_of(env.tenant, partner_id="p-host")[other] == "pending"
+
+    for customer_id, row in rows.items():
+        assert dispute(env, row["case"]).status == 200
+        answer = api(
+            "cases",
+            "POST",
+            f"/v1/rewards/{row['overridden']}/override",
+            env.tenant.keys["fraud"],
+            {"status": "approved"},
+        )
+        assert answer.status == 200, answer
+    sweep(env.deps)
+    assert verdict(env, rows["c-approve"]["case"], "approve").status == 200
+    assert verdict(env, rows["c-reject"]["case"], "decline").status == 200
+    run_scheduled_cycle(env)
+
+    for customer_id, outcome in (("c-approve", "pending"), ("c-reject", "declined")):
+        row = rows[customer_id]
+        expected = {row["overridden"]: "approved", **{r: outcome for r in row["held"]}}
+        assert rewards_of(env.tenant, customer_id=customer_id) == expected
+        assert view(env.tenant, "resolved")[row["case"]]["status"] == (
+            "approved" if outcome == "pending" else "declined"
+        )
+    assert rewards_of(env.tenant, partner_id="p-host")[other] == "pending"
+
+
+# --- the cycle: waiting disputes, reports, interruptions, concurrency --------------------------
+def disputed_cases(env, other_tenant) -> dict[str, str]:
+    """Program A: one dispute approved, one declined, one without a verdict; program B: one declined."""
+    cases = {
+        "approve": flag_partner(env, "p-a1", day=3),
+        "decline": flag_partner(env, "p-a2", day=4),
+        "waiting": flag_partner(env, "p-a3", day=5),
+        "other": flag_partner(env, "p-b1", day=6, tenant=other_tenant),
+    }
+    held = {
+        name: buy(env, f"c-{name}", f"p-a{n}", "2026-11-07T09:00:00Z", "10.00")
+        for n, name in enumerate(("approve", "decline", "waiting"), start=1)
+    }
+    drain(env.aws)
+    for name, case_id in cases.items():
+        tenant = other_tenant if name == "other" else env.tenant
+        answer = api(
+            "disputes", "POST", f"/v1/cases/{case_id}/dispute", tenant.keys["admin"], {"reason": name}
+        )
+        assert answer.status == 200, answer
+        env.clock.advance(minutes=1)
+    for name, outcome in (("approve", "approve"), ("decline", "decline"), ("other", "decline")):
+        assert verdict(env, cases[name], outcome).status == 200
+    env.held = held  # the one held reward of each program A case
+    return cases
+
+
+def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a_verdict(env, other_tenant):
+    cases = disputed_cases(env, other_tenant)
+    a, b = env.tenant.program_id, other_tenant.program_id
+
+    report = run_scheduled_cycle(env)
+
+    assert report == {
+        "totals": {"approved": 1, "declined": 2, "waiting": 1},
+        "programs": {
+            a: {"approved": 1, "declined": 1, "waiting": 1},
+            b: {"approved": 0, "declined": 1, "waiting": 0},
+        },
+    }
+    waiting = view(env.tenant, "active")[cases["waiting"]]
+    assert (waiting["status"], waiting["held_rewards"]) == ("disputed", 1)
+    listed = api("disputes", "GET", "/v1/disputes", env.security).body["items"]
+    assert [(d["id"], d["verdict"]) for d in listed] == [(cases["waiting"], None)]
+    assert {d["case_id"]: d["outcome"] for d in published(env, "DisputeResolved")} == {
+        cases["approve"]: "approved",
+        cases["decline"]: "declined",
+        cases["other"]: "declined",
+    }
+    # a second run has nothing left to do
+    assert run_scheduled_cycle(env, datetime(2027, 1, 1, tzinfo=UTC))["totals"] == {
+        "approved": 0,
+        "declined": 0,
+        "waiting": 1,
+    }
+    assert len(published(env, "DisputeResolved")) == 3
+    assert view(env.tenant, "resolved")[cases["approve"]]["resolved_at"] == "2026-12-01T00:00:00Z"
+    # the verdict recorded later is applied by the next cycle
+    assert verdict(env, cases["waiting"], "approve").status == 200
+    assert run_scheduled_cycle(env, datetime(2027, 2, 1, tzinfo=UTC))["programs"] == {
+        a: {"approved": 1, "declined": 0, "waiting": 0}
+    }
+    assert view(env.tenant, "resolved")[cases["waiting"]]["resolved_at"] == "2027-02-01T00:00:00Z"
+
+
+def final_state(env, other_tenant, cases) -> dict[str, Any]:
+    state = {}
+    for name, case_id in cases.items():
+        tenant = other_tenant if name == "other" else env.tenant
+        drawer = case_of(tenant, case_id)
+        state[name] = (
+            drawer["status"],
+            drawer["resolved_at"],
+            drawer["held_rewards"],
+            sorted(r["id"] for r in drawer["held_reward_list"]),
+            [a["action"] for a in drawer["audit"]],
+            rewards_of(tenant, partner_id=drawer["subject"]["id"]),
+        )
+    return state
+
+
+def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothing_twice(
+    env, other_tenant, monkeypatch
+):
+    cases = disputed_cases(env, other_tenant)
+    repository = env.deps.repository
+    real = type(repository).get_subject
+    calls = itertools.count(1)
+
+    def failing_on_the_fourth_read(self, *args):
+        # the cycle reads each subject, then resolving reads it again after the rewards moved:
+        # the fourth read is in the middle of resolving the second case
+        if next(calls) == 4:
+            raise StorageUnavailable("the store stopped answering")
+        return real(self, *args)
+
+    monkeypatch.setattr(type(repository), "get_subject", failing_on_the_fourth_read)
+    set_clock(env.clock, CYCLE_AT)
+    with pytest.raises(StorageUnavailable):
+        run_cycle(env.deps)
+    monkeypatch.setattr(type(repository), "get_subject", real)
+    assert len(published(env, "DisputeResolved")) == 1
+    # half way: the second case's reward is declined, the case itself is still disputed
+    assert rewards_of(env.tenant, partner_id="p-a2") == {env.held["decline"]: "declined"}
+    assert view(env.tenant, "active")[cases["decline"]]["status"] == "disputed"
+
+    report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
+    again = run_scheduled_cycle(env, CYCLE_AT.replace(hour=2))
+
+    assert report["totals"] == {"approved": 0, "declined": 2, "waiting": 1}
+    assert again["totals"] == {"approved": 0, "declined": 0, "waiting": 1}
+    resolved = {d["case_id"]: d for d in published(env, "DisputeResolved")}
+    assert len(published(env, "DisputeResolved")) == 3
+    assert {c: d["outcome"] for c, d in resolved.items()} == {
+        cases["approve"]: "approved",
+        cases["decline"]: "declined",
+        cases["other"]: "declined",
+    }
+    # the reward the interrupted run declined is reported when the case is resolved
+    assert resolved[cases["decline"]]["rewards"] == [env.held["decline"]]
+    assert resolved[cases["approve"]]["rewards"] == [env.held["approve"]]
+    state = final_state(env, other_tenant, cases)
+    assert state["approve"][:4] == ("approved", "2026-12-01T00:00:00Z", 0, [])
+    assert state["decline"][:4] == ("declined", "2026-12-01T01:00:00Z", 0, [])
+    assert state["approve"][4].count("dispute_approved") == 1
+    assert state["decline"][4].count("dispute_declined") == 1
+    assert set(state["approve"][5].values()) == {"pending"}
+    assert set(state["decline"][5].values()) == {"declined"}
+    assert state["waiting"][0] == "disputed" and set(state["waiting"][5].values()) == {"on_hold"}
+
+
+def test_two_concurrent_cycles_apply_each_verdict_once(env, other_tenant):
+    cases = disputed_cases(env, other_tenant)
+    set_clock(env.clock, CYCLE_AT)
+    reports: list[dict[str, Any]] = []
+    start = threading.Barrier(2)
+
+    def cycle() -> None:
+        start.wait()
+        reports.append(run_cycle(env.deps))
+
+    threads = [threading.Thread(target=cycle) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(reports) == 2
+    for outcome, expected in (("approved", 1), ("declined", 2)):
+        assert sum(r["totals"][outcome] for r in reports) == expected
+    resolved = published(env, "DisputeResolved")
+    assert sorted(d["case_id"] for d in resolved) == sorted(
+        [cases["approve"], cases["decline"], cases["other"]]
+    )
+    assert all(len(d["rewards"]) == (0 if d["case_id"] == cases["other"] else 1) for d in resolved)
+    state = final_state(env, other_tenant, cases)
+    assert state["approve"][0] == "approved" and state["approve"][4].count("dispute_approved") == 1
+    assert state["decline"][0] == "declined" and state["decline"][4].count("dispute_declined") == 1
+    assert set(state["approve"][5].values()) == {"pending"}
+    assert set(state["decline"][5].values()) == {"declined"}
+
+
+# --- state changes that are not allowed ---------------------------------------------------------
+def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, other_tenant):
+    disputed = flag_partner(env, "p-disputed", day=3)
+    resolved = flag_partner(env, "p-resolved", day=4)
+    removed = flag_partner(env, "p-removed", day=5)
+    untouched = flag_partner(env, "p-open", day=6)
+    assert dispute(env, disputed).status == 200
+    assert dispute(env, resolved).status == 200
+    assert verdict(env, resolved, "approve").status == 200
+    run_scheduled_cycle(env)
+    assert (
+        api(
+            "cases", "POST", f"/v1/cases/{removed}/remove", env.tenant.keys["fraud"], {"block_reapply": False}
+        ).status
+        == 200
+    )
+    before = {c: case_of(env.tenant, c) for c in (disputed, resolved, removed, untouched)}
+    events_before = list(env.bus.published)
+
+    refused = {
+        "dispute twice": (dispute(env, disputed, "again"), 409, "disputed"),
+        "dispute a resolved case": (dispute(env, resolved), 409, "approved"),
+        "dispute a removed case": (dispute(env, removed), 409, "removed"),
+        "another program's case": (
+            api(
+                "disputes",
+                "POST",
+                f"/v1/cases/{untouched}/dispute",
+                other_tenant.keys["fraud"],
+                {"reason": "x"},
+            ),
+            404,
+            untouched,
+        ),
+        "unknown case": (dispute(env, "case_0000000000000000"), 404, "case_0000000000000000"),
+        # the security team sees disputes only: a case that is not disputed is not one of them
+        "verdict on an open case": (verdict(env, untouched, "approve"), 404, untouched),
+        "verdict on a resolved case": (verdict(env, resolved, "decline"), 404, resolved),
+        "verdict on a removed case": (verdict(env, removed, "approve"), 404, removed),
+        "no reason": (dispute(env, untouched, ""), 422, "reason"),
+        "a blank reason": (dispute(env, untouched, " \n\t "), 422, "reason"),
+        "unknown verdict": (verdict(env, disputed, "maybe"), 422, "verdict"),
+    }
+
+    for name, (answer, expected, words) in refused.items():
+        assert answer.status == expected, (name, answer)
+        assert answer.headers["content-type"] == "application/problem+json", name
+        assert answer.body["status"] == expected and words in answer.body["detail"], (name, answer.body)
+    for name in ("no reason", "a blank reason", "unknown verdict"):
+        assert refused[name][0].body["errors"][0]["field"] == refused[name][2]
+    assert {c: case_of(env.tenant, c) for c in before} == before
+    assert env.bus.published == events_before

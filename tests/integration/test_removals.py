@@ -1,0 +1,286 @@
+"""Removing a partner (SPEC 3.2; the seed's "Remove partner" and Removed partners tab): rewards
+archived, the case out of the active view, PartnerRemoved on the bus, the removal columns, and
+`block_reapply` flagging the same person at once when they apply again."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from functions.shared.messaging import InMemoryPublisher
+from local_system.lambda_runtime import invoke
+from local_system.scheduler import scheduled_event
+from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.support import call, proxy_event
+
+REMOVED_AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+_ips = itertools.count(120)
+
+
+@pytest.fixture
+def env(aws, tenant, other_tenant, security_key, monkeypatch):
+    deps = runtime.dependencies()
+    publisher = InMemoryPublisher()
+    monkeypatch.setattr(deps, "publisher", publisher)
+    clock = FixedClock(REMOVED_AT)
+    monkeypatch.setattr(deps, "clock", clock)
+    return SimpleNamespace(
+        aws=aws,
+        tenant=tenant,
+        other=other_tenant,
+        security=security_key,
+        deps=deps,
+        bus=publisher,
+        clock=clock,
+    )
+
+
+def api(function: str, method: str, path: str, key: str, body: Any = None, **query: str):
+    return call(function, proxy_event(method, path, body, key, query=query or None))
+
+
+def flag_partner(env, partner_id: str, email: str, *, name: str, day: int = 3, tenant=None) -> str:
+    """Another partner signed up with the same e-mail address first: `partner_id` is flagged."""
+    tenant = tenant or env.tenant
+    first = signup(
+        f"{partner_id}-first", email=email, ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day - 1}T09:00:00Z"
+    )
+    flagged = signup(
+        partner_id, email=email, name=name, ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day}T09:00:00Z"
+    )
+    send(tenant, first)
+    send(tenant, flagged)
+    drain(env.aws)
+    answer = status(tenant, flagged["id"])
+    assert answer["decision"]["action"] == "flag", answer
+    return answer["case_id"]
+
+
+def buy(env, customer_id: str, partner_id: str, at: str, amount: str, currency: str = "USD") -> str:
+    event = purchase(
+        customer_id, partner_id, at=at, reward=amount, currency=currency, ip=f"81.2.69.{next(_ips)}"
+    )
+    send(env.tenant, event)
+    return event["reward"]["id"]
+
+
+def remove(env, case_id: str, block: bool, key: str = "fraud", tenant=None):
+    tenant = tenant or env.tenant
+    return api("cases", "POST", f"/v1/cases/{case_id}/remove", tenant.keys[key], {"block_reapply": block})
+
+
+def reapply(env, partner_id: str, *, email: str, device: str | None = None, tenant=None) -> dict[str, Any]:
+    """A sign-up on 2026-11-25; returns its decision and the codes of its reasons."""
+    event = signup(
+        partner_id, email=email, device=device, ip=f"81.2.69.{next(_ips)}", at="2026-11-25T09:00:00Z"
+    )
+    send(tenant or env.tenant, event)
+    drain(env.aws)
+    answer = status(tenant or env.tenant, event["id"])
+    return {**answer, "codes": {r["code"] for r in answer["decision"]["reasons"]}}
+
+
+def test_a_removed_partner_is_listed_with_every_column_of_the_removed_partners_tab(env):
+    case_id = flag_partner(env, "p-mal", "mallory@example.com", name="Mallory Mint")
+    before = buy(env, "c-1", "p-mal", "2026-11-02T12:00:00Z", "4.00")  # pending, before the flag
+    held = buy(env, "c-2", "p-mal", "2026-11-04T12:00:00Z", "30.00")
+    euro = buy(env, "c-3", "p-mal", "2026-11-05T12:00:00Z", "7.25", currency="EUR")
+    # a customer with the partner's own address: a self-referral; the customer's case holds it
+    self_referral = purchase(
+        "c-4", "p-mal", email="mallory@example.com", at="2026-11-06T12:00:00Z", reward="6.00"
+    )
+    send(env.tenant, self_referral)
+    drain(env.aws)
+    customer_case = status(env.tenant, self_referral["id"])["case_id"]
+    assert customer_case not in (None, case_id)
+    env.clock.advance(days=-1)
+    disputed = api(
+        "disputes", "POST", f"/v1/cases/{case_id}/dispute", env.tenant.keys["fraud"], {"reason": "?"}
+    )
+    assert disputed.status == 200, disputed
+    env.clock.advance(days=1)
+
+    answer = remove(env, case_id, block=False, key="admin")
+
+    assert answer.status == 200, answer
+    listed = api("cases", "GET", "/v1/removed-partners", env.tenant.keys["fraud"])
+    assert listed.status == 200
+    assert listed.body["items"] == [answer.body]
+    assert answer.body == {
+        "case_id": case_id,
+        "partner": {"id": "p-mal", "name": "Mallory Mint"},  # name of the partner
+        "team": "Growth",  # partner team
+        "flag_reason": {  # original flag reason
+            "code": "email_duplicate",
+            "detail": "e-mail address also used by partner p-mal-first",
+        },
+        "flagged_at": "2026-11-03T09:00:00Z",  # date of flag
+        "archived_rewards": {  # archived rewards
+            "count": 4,
+            "amounts": [{"currency": "EUR", "amount": "7.25"}, {"currency": "USD", "amount": "40.00"}],
+        },
+        "removed_at": "2026-11-21T15:30:00Z",  # date of removal
+        "removed_by": "Program A admin",  # user who removed the partner
+        "block_reapply": False,
+    }
+    rewards = api("cases", "GET", "/v1/rewards", env.tenant.keys["fraud"], partner_id="p-mal").body["items"]
+    assert set(r["status"] for r in rewards) == {"archived"}
+    assert {r["id"] for r in rewards} == {before, held, euro, self_referral["reward"]["id"]}
+    # out of the active view and of the security team's disputes; the drawer tells the story
+    active = api("cases", "GET", "/v1/cases", env.tenant.keys["fraud"]).body["items"]
+    assert [(c["id"], c["held_rewards"], c["hold_amount"]["amount"]) for c in active] == [
+        (customer_case, 0, "0.00")
+    ]
+    resolved = api("cases", "GET", "/v1/cases", env.tenant.keys["fraud"], view="resolved").body["items"]
+    assert case_id not in [c["id"] for c in resolved]
+    assert api("disputes", "GET", "/v1/disputes", env.security).body["items"] == []
+    drawer = api("cases", "GET", f"/v1/cases/{case_id}", env.tenant.keys["fraud"]).body
+    assert (drawer["status"], drawer["partner"]["status"], drawer["held_rewards"]) == (
+        "removed",
+        "removed",
+        0,
+    )
+    assert (drawer["audit"][-1]["action"], drawer["audit"][-1]["actor"]) == (
+        "partner_removed",
+        "Program A admin",
+    )
+    assert [d for kind, d in env.bus.published if kind == "PartnerRemoved"] == [
+        {
+            "program_id": env.tenant.program_id,
+            "case_id": case_id,
+            "partner_id": "p-mal",
+            "block_reapply": False,
+            "archived_rewards": 4,
+            "by": "Program A admin",
+        }
+    ]
+    summary = api("cases", "GET", "/v1/summary", env.tenant.keys["fraud"]).body
+    assert summary == {"open_cases": 1, "disputed_cases": 0, "held_rewards": {"count": 0, "amounts": []}}
+    # the dispute cycle has nothing to do with it any more
+    assert invoke("functions.disputes.cycle.lambda_handler", scheduled_event("dispute-cycle"))["totals"] == {
+        "approved": 0,
+        "declined": 0,
+        "waiting": 0,
+    }
+
+
+def test_with_block_reapply_the_same_person_applying_again_is_flagged_at_once(env):
+    case_id = flag_partner(env, "p-jane", "jane.doe@gmail.com", name="Jane Doe")
+    assert remove(env, case_id, block=True).status == 200
+    assert [d["block_reapply"] for k, d in env.bus.published if k == "PartnerRemoved"] == [True]
+
+    # the same normalized e-mail address (gmail ignores dots and +tags; googlemail is gmail)
+    same_email = reapply(env, "p-jane-2", email="Jane.D.O.E+again@googlemail.com")
+    # the same device, another address
+    same_device = reapply(env, "p-jane-3", email="someone.else@example.org", device=" FP-P-JANE ")
+    # another person, on the same program
+    stranger = reapply(env, "p-stranger", email="stranger@example.org")
+    # the same person in another program is not blocked there (the network signal is its business)
+    elsewhere = reapply(env, "p-jane-b", email="jane.doe@gmail.com", tenant=env.other)
+
+    assert "blocked_reapply" in same_email["codes"]
+    assert "blocked_reapply" in same_device["codes"]
+    assert "blocked_reapply" not in stranger["codes"]
+    assert "blocked_reapply" not in elsewhere["codes"]
+    for decision in (same_email, same_device):
+        assert (decision["decision"]["action"], decision["decision"]["score"]) == ("flag", 100)
+        case = api("cases", "GET", f"/v1/cases/{decision['case_id']}", env.tenant.keys["fraud"]).body
+        assert case["status"] == "open" and "blocked_reapply" in [r["code"] for r in case["reasons"]]
+
+
+def test_without_block_reapply_the_same_person_is_not_blocked(env):
+    case_id = flag_partner(env, "p-kim", "kim@example.com", name="Kim Kale")
+    assert remove(env, case_id, block=False).status == 200
+
+    again = reapply(env, "p-kim-2", email="KIM@example.com", device="fp-p-kim")
+
+    assert "blocked_reapply" not in again["codes"]
+    assert (
+        api("cases", "GET", "/v1/removed-partners", env.tenant.keys["fraud"]).body["items"][0][
+            "block_reapply"
+        ]
+        is False
+    )
+
+
+def test_removals_and_overrides_that_are_not_allowed_are_refused_and_change_nothing(env):
+    open_case = flag_partner(env, "p-open", "open@example.com", name="Open Olga", day=3)
+    resolved = flag_partner(env, "p-res", "res@example.com", name="Res Rita", day=4)
+    removed = flag_partner(env, "p-rm", "rm@example.com", name="Rm Rob", day=5)
+    held = buy(env, "c-held", "p-open", "2026-11-04T09:00:00Z", "9.00")
+    free = buy(env, "c-free", "p-open", "2026-11-02T09:00:00Z", "3.00")  # before the flag: pending
+    # a customer case: a purchase with the partner's own e-mail address (self-referral)
+    self_ref = purchase(
+        "c-self", "p-open", email="open@example.com", ip="81.2.69.250", at="2026-11-06T09:00:00Z"
+    )
+    send(env.tenant, self_ref)
+    drain(env.aws)
+    customer_case = status(env.tenant, self_ref["id"])["case_id"]
+    assert customer_case is not None
+    fraud = env.tenant.keys["fraud"]
+    assert api("disputes", "POST", f"/v1/cases/{resolved}/dispute", fraud, {"reason": "ok"}).status == 200
+    verdict = {"verdict": "approve", "note": ""}
+    assert api("disputes", "POST", f"/v1/disputes/{resolved}/verdict", env.security, verdict).status == 200
+    invoke("functions.disputes.cycle.lambda_handler", scheduled_event("dispute-cycle"))
+    assert remove(env, removed, block=False).status == 200
+    overridden = api("cases", "POST", f"/v1/rewards/{held}/override", fraud, {"status": "approved"})
+    assert overridden.status == 200, overridden
+    cases = (open_case, resolved, removed, customer_case)
+    before = {c: api("cases", "GET", f"/v1/cases/{c}", fraud).body for c in cases}
+    rewards_before = api("cases", "GET", "/v1/rewards", fraud, partner_id="p-open").body
+    events_before = list(env.bus.published)
+
+    refused = {
+        "remove a resolved case": (remove(env, resolved, True), 409, "approved"),
+        "remove twice": (remove(env, removed, True), 409, "removed"),
+        "remove a customer": (remove(env, customer_case, True), 409, "customer"),
+        "another program's case": (remove(env, open_case, True, tenant=env.other), 404, open_case),
+        "unknown case": (remove(env, "case_ffffffffffffffff", True), 404, "case_ffffffffffffffff"),
+        "override a pending reward": (
+            api("cases", "POST", f"/v1/rewards/{free}/override", fraud, {"status": "approved"}),
+            409,
+            "pending",
+        ),
+        "override twice": (
+            api("cases", "POST", f"/v1/rewards/{held}/override", fraud, {"status": "approved"}),
+            409,
+            "approved",
+        ),
+        "another program's reward": (
+            api(
+                "cases",
+                "POST",
+                f"/v1/rewards/{held}/override",
+                env.other.keys["fraud"],
+                {"status": "approved"},
+            ),
+            404,
+            held,
+        ),
+        "override to another status": (
+            api("cases", "POST", f"/v1/rewards/{free}/override", fraud, {"status": "declined"}),
+            422,
+            "status",
+        ),
+        "unknown field": (
+            # (not "block": a loyalty action's name, which the shared edge drops from field paths
+            # when the loyalty handler is loaded in the same process)
+            api("cases", "POST", f"/v1/cases/{open_case}/remove", fraud, {"blocked": True}),
+            422,
+            "blocked",
+        ),
+    }
+
+    for name, (answer, expected, words) in refused.items():
+        assert answer.status == expected, (name, answer)
+        assert answer.headers["content-type"] == "application/problem+json", name
+        assert answer.body["title"] and words in answer.body["detail"], (name, answer.body)
+    assert {c: api("cases", "GET", f"/v1/cases/{c}", fraud).body for c in cases} == before
+    assert api("cases", "GET", "/v1/rewards", fraud, partner_id="p-open").body == rewards_before
+    assert env.bus.published == events_before

@@ -1,0 +1,70 @@
+"""The network pepper (SPEC 5.3): NETWORK_PEPPER wins; else the deployed secret, read once per process;
+else, locally, the public constant. A deployed function never falls back to the public pepper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.score import identity
+from functions.shared.config import ConfigurationError
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """An in-process fake Secrets Manager (moto; no network), and a process with no pepper read yet."""
+    for name in ("NETWORK_PEPPER", "NETWORK_PEPPER_SECRET_ARN", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    identity._pepper_from_secret.cache_clear()
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name=REGION)
+    identity._pepper_from_secret.cache_clear()
+
+
+def _secret(client, value: str) -> str:
+    return client.create_secret(Name="fraud-management/network-pepper", SecretString=value)["ARN"]
+
+
+def test_locally_the_public_constant(secretsmanager) -> None:
+    assert identity.network_pepper() == identity.LOCAL_PEPPER.encode()
+
+
+def test_deployed_the_secret_is_read_once_per_process(secretsmanager, monkeypatch) -> None:
+    arn = _secret(secretsmanager, "s3cr3t-pepper")
+    monkeypatch.setenv("NETWORK_PEPPER_SECRET_ARN", arn)
+
+    assert identity.network_pepper() == b"s3cr3t-pepper"
+    # Given the secret changes afterwards, this process keeps the value it read (no second read)
+    secretsmanager.put_secret_value(SecretId=arn, SecretString="rotated")
+    assert identity.network_pepper() == b"s3cr3t-pepper"
+
+
+def test_the_environment_variable_wins_over_the_secret(secretsmanager, monkeypatch) -> None:
+    monkeypatch.setenv("NETWORK_PEPPER_SECRET_ARN", _secret(secretsmanager, "from-the-secret"))
+    monkeypatch.setenv("NETWORK_PEPPER", "from-the-environment")
+
+    assert identity.network_pepper() == b"from-the-environment"
+
+
+def test_an_unreadable_secret_raises_and_never_falls_back(secretsmanager, monkeypatch) -> None:
+    missing = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:no-such-pepper-AbCdEf"
+    monkeypatch.setenv("NETWORK_PEPPER_SECRET_ARN", missing)
+
+    with pytest.raises(ConfigurationError, match="no-such-pepper"):
+        identity.network_pepper()
+    # the failure is not cached: once the secret can be read, the next invocation gets it
+    arn = _secret(secretsmanager, "late-pepper")
+    monkeypatch.setenv("NETWORK_PEPPER_SECRET_ARN", arn)
+    assert identity.network_pepper() == b"late-pepper"
