@@ -152,10 +152,12 @@ def measure(size: int) -> dict[str, float]:
 
 def run() -> None:
     _environment()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        results = [measure(size) for size in SIZES]
-    for row in results:
-        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    results = []
+    for size in SIZES:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            row = measure(size)
+        results.append(row)
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     print(
         f"  items read ratio {SIZES[1]:,} / {SIZES[0]:,}: {results[1]['items_read'] / results[0]['items_read']:.3f}"
     )

@@ -109,13 +109,13 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
     ),
     # Earn and spend: one TransactGet snapshot (GetItem), one transaction (PutItem of the action,
-    # UpdateItem of profile, periods, campaign counters). Customer view: profile (GetItem), periods
-    # (BatchGetItem), days and history (Query on the customer's partition). Suspend, block and
-    # workflow actions: a transaction with a ConditionCheck on the profile. Campaigns and workflows:
-    # GetItem, UpdateItem, conditional PutItem. Audience workflows: customers above a threshold from
-    # the aggregate indexes. Publishes status changes and workflow communications.
+    # the versioned customer and its periods and history; UpdateItem of campaign counters). Customer
+    # view: profile (GetItem), periods (BatchGetItem), days and history (Query on the customer's
+    # partition). Campaigns and workflows: GetItem, UpdateItem, conditional PutItem. Audience
+    # workflows: customers above a threshold from the aggregate indexes. Publishes status changes
+    # and workflow communications.
     "loyalty": Access(
-        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         publish_events=True,
     ),

@@ -2,8 +2,8 @@
 call it with a context, one event at a time per function.
 
 Lambda never gives one execution environment two events at once, and Powertools' resolvers rely on
-that (the current request lives on the resolver). A lock per function keeps that true here, where
-one process serves every request."""
+that (the current request lives on the resolver, and on its router class). Locks keep that true
+here, where one process serves every request."""
 
 from __future__ import annotations
 
@@ -55,8 +55,15 @@ _registry_lock = threading.Lock()
 
 
 def _environment(handler_path: str) -> threading.Lock:
+    # Powertools keeps the current request on its router base class, shared by every resolver in a
+    # process: the API functions therefore share one environment here, or two different functions
+    # serving at once could answer each other's requests.
+    from functions.shared.routes import FUNCTIONS_WITH_ROUTES
+
+    function = handler_path.split(".")[1]
+    key = "api" if function in FUNCTIONS_WITH_ROUTES else handler_path
     with _registry_lock:
-        return _environments.setdefault(handler_path, threading.Lock())
+        return _environments.setdefault(key, threading.Lock())
 
 
 def invoke(handler_path: str, event: dict[str, Any], timeout_seconds: float = 30) -> Any:

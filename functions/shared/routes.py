@@ -72,7 +72,21 @@ DISPUTES_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/disputes/{case_id}/verdict", "disputes", SECURITY),
 )
 
-LOYALTY_ROUTES: tuple[Route, ...] = ()
+LOYALTY_ROUTES: tuple[Route, ...] = (
+    Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION),
+    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION),
+    Route("GET", "/v1/loyalty/customers/{customer_id}", "loyalty", PROGRAM_TEAM),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/unsuspend", "loyalty", PROGRAM_TEAM),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/block", "loyalty", PROGRAM_TEAM),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/unblock", "loyalty", PROGRAM_TEAM),
+    Route("PUT", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
+    Route("GET", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
+    Route("GET", "/v1/loyalty/workflows", "loyalty", PROGRAM_TEAM),
+    Route("PUT", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
+    Route("GET", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
+    Route("DELETE", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
+)
 
 ROUTES: tuple[Route, ...] = DOCS_ROUTES + INGEST_ROUTES + CASES_ROUTES + DISPUTES_ROUTES + LOYALTY_ROUTES
 

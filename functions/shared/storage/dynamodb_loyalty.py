@@ -1,16 +1,600 @@
-"""The loyalty part of the DynamoDB adapter."""
+"""The loyalty part of the DynamoDB adapter.
+
+An earn or spend is one `TransactGetItems` (the snapshot it decides on) and one
+`TransactWriteItems` (action, profile, period totals, campaign counters), each item guarded by a
+condition: the action id unused, the profile at the version read, the campaign counters at most
+their ceilings. Period items carry the audience index keys (`agg_pk`, `agg_earned`, `agg_bonus`,
+`agg_spent`), so "customers above a threshold in a period" is a query on the index.
+"""
 
 from __future__ import annotations
 
-from pynamodb.models import Model
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from functions.shared.storage.dynamodb_base import DynamoBase
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.models import Model
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage import keys_loyalty as keys
+from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
+from functions.shared.storage.port_loyalty import (
+    LIFETIME,
+    BalanceChange,
+    Campaign,
+    CustomerChange,
+    HistoryEntry,
+    LoyaltyAction,
+    LoyaltyCustomer,
+    LoyaltyState,
+    PeriodTotals,
+    Totals,
+    Workflow,
+    WorkflowAction,
+    day_period,
+)
+
+ACTION_RETENTION = timedelta(days=400)  # how long an action id answers retries
+DAY_RETENTION = timedelta(days=400)  # day totals outlive every rolling window by far
+_STALE_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+_SNAPSHOT_ATTEMPTS = 5
 
 
 def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
     """The loyalty item classes on the table's base model."""
-    return {}
+
+    class LoyaltyCustomerItem(base, discriminator="loyalty_customer"):  # type: ignore[valid-type,misc,call-arg]
+        # lifetime totals are the index attributes agg_earned / agg_bonus / agg_spent
+        program_id = UnicodeAttribute()
+        customer_id = UnicodeAttribute()
+        status = UnicodeAttribute()
+        balance = NumberAttribute()
+        version = NumberAttribute()
+        created_at = UTCDateTimeAttribute()
+        markers = MapAttribute(null=True)
+
+    class LoyaltyPeriodItem(base, discriminator="loyalty_period"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        customer_id = UnicodeAttribute()
+        period = UnicodeAttribute()
+        markers = MapAttribute(null=True)
+
+    class LoyaltyHistoryItem(base, discriminator="loyalty_history"):  # type: ignore[valid-type,misc,call-arg]
+        at = UTCDateTimeAttribute()
+        action = UnicodeAttribute()
+        by = UnicodeAttribute()
+        note = UnicodeAttribute(null=True)
+        event = UnicodeAttribute(null=True)
+        payload = UnicodeAttribute(null=True)  # JSON
+
+    class LoyaltyActionItem(base, discriminator="loyalty_action"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        action_id = UnicodeAttribute()
+        kind = UnicodeAttribute()
+        customer_id = UnicodeAttribute()
+        body_hash = UnicodeAttribute()
+        answer = UnicodeAttribute()  # JSON
+        at = UTCDateTimeAttribute()
+
+    class CampaignItem(base, discriminator="loyalty_campaign"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        campaign_id = UnicodeAttribute()
+        total_cap = NumberAttribute()
+        per_customer_cap = NumberAttribute()
+        limit_behavior = UnicodeAttribute()
+        starts_at = UTCDateTimeAttribute(null=True)
+        ends_at = UTCDateTimeAttribute(null=True)
+        updated_at = UTCDateTimeAttribute()
+        granted_total = NumberAttribute(null=True)
+        customers = NumberAttribute(null=True)
+        revision = NumberAttribute()
+
+    class CampaignCustomerItem(base, discriminator="loyalty_campaign_customer"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        campaign_id = UnicodeAttribute()
+        customer_id = UnicodeAttribute()
+        granted = NumberAttribute()
+
+    class WorkflowsItem(base, discriminator="loyalty_workflows"):  # type: ignore[valid-type,misc,call-arg]
+        # a program has few workflows: one item, read with the earn's snapshot
+        program_id = UnicodeAttribute()
+        workflows = UnicodeAttribute()  # JSON: id -> definition
+        version = NumberAttribute()
+
+    return {
+        "loyalty_customer": LoyaltyCustomerItem,
+        "loyalty_period": LoyaltyPeriodItem,
+        "loyalty_history": LoyaltyHistoryItem,
+        "loyalty_action": LoyaltyActionItem,
+        "loyalty_campaign": CampaignItem,
+        "loyalty_campaign_customer": CampaignCustomerItem,
+        "loyalty_workflows": WorkflowsItem,
+    }
+
+
+def _index_of(aggregation: str) -> str:
+    return f"loyalty_{aggregation}"
+
+
+def _stale(exc: PynamoDBException) -> bool:
+    """A transaction cancelled because a condition no longer held (or a concurrent transaction
+    touched an item): the caller reads again."""
+    if getattr(exc, "cause_response_code", None) != "TransactionCanceledException":
+        return False
+    reasons = [r.code for r in getattr(exc, "cancellation_reasons", []) if r is not None]
+    return not reasons or any(code in _STALE_REASONS for code in reasons)
 
 
 class LoyaltyDynamo(DynamoBase):
     """Loyalty storage on DynamoDB."""
+
+    # --- earn and spend ----------------------------------------------------------------
+    def read_loyalty_state(
+        self,
+        program_id: str,
+        customer_id: str,
+        *,
+        action_id: str | None = None,
+        periods: tuple[str, ...] = (),
+        campaign_id: str | None = None,
+        with_workflows: bool = False,
+    ) -> LoyaltyState:
+        m = self._m.items
+        pk = keys.customer_pk(program_id, customer_id)
+        for attempt in range(_SNAPSHOT_ATTEMPTS):
+            try:
+                with TransactGet(connection=self._m.connection()) as read:
+                    customer = read.get(m["loyalty_customer"], pk, keys.PROFILE_SK)
+                    action = (
+                        read.get(m["loyalty_action"], keys.action_pk(program_id, action_id), keys.ACTION_SK)
+                        if action_id
+                        else None
+                    )
+                    found_periods = [read.get(m["loyalty_period"], pk, keys.period_sk(p)) for p in periods]
+                    campaign = counter = None
+                    if campaign_id:
+                        campaign_pk = keys.campaign_pk(program_id, campaign_id)
+                        campaign = read.get(m["loyalty_campaign"], campaign_pk, keys.CAMPAIGN_SK)
+                        counter = read.get(
+                            m["loyalty_campaign_customer"],
+                            campaign_pk,
+                            keys.campaign_customer_sk(customer_id),
+                        )
+                    workflows = (
+                        read.get(m["loyalty_workflows"], keys.workflows_pk(program_id), keys.WORKFLOWS_SK)
+                        if with_workflows
+                        else None
+                    )
+                break
+            except PynamoDBException as exc:
+                if _stale(exc) and attempt + 1 < _SNAPSHOT_ATTEMPTS:
+                    continue  # a concurrent transaction held an item: read again
+                raise domain_error(exc, f"reading customer {customer_id} failed") from exc
+        campaign_item = _resolved(campaign)
+        counter_item = _resolved(counter)
+        return LoyaltyState(
+            customer=_customer(_resolved(customer)),
+            action=_action(_resolved(action)),
+            periods={
+                p: _period(item)
+                for p, item in zip(periods, map(_resolved, found_periods), strict=True)
+                if item
+            },
+            campaign=_campaign(campaign_item) if campaign_item else None,
+            campaign_granted=int(counter_item.granted) if counter_item else None,
+            workflows=tuple(_workflows(_resolved(workflows), program_id)),
+        )
+
+    def record_loyalty_action(self, change: BalanceChange) -> bool:
+        m = self._m.items
+        action = change.action
+        p, c = action.program_id, action.customer_id
+        try:
+            with TransactWrite(connection=self._m.connection()) as write:
+                write.save(
+                    m["loyalty_action"](
+                        keys.action_pk(p, action.action_id),
+                        keys.ACTION_SK,
+                        program_id=p,
+                        action_id=action.action_id,
+                        kind=action.kind,
+                        customer_id=c,
+                        body_hash=action.body_hash,
+                        answer=json.dumps(action.answer, sort_keys=True),
+                        at=action.at,
+                        expires_at=int((action.at + ACTION_RETENTION).timestamp()),
+                    ),
+                    condition=self._m.base.pk.does_not_exist(),
+                )
+                self._write_customer(write, change.expected_version, change.customer, change.periods)
+                if change.grant is not None:
+                    self._grant(write, p, c, change.grant)
+            return True
+        except PynamoDBException as exc:
+            if _stale(exc):
+                return False
+            raise domain_error(exc, f"recording {action.kind} {action.action_id} failed") from exc
+
+    def _write_customer(
+        self,
+        write: TransactWrite,
+        expected_version: int,
+        customer: LoyaltyCustomer,
+        periods: tuple[PeriodTotals, ...],
+    ) -> None:
+        """The customer's new state, on condition that nobody moved it since `expected_version`."""
+        m, base = self._m.items, self._m.base
+        p, c = customer.program_id, customer.customer_id
+        pk, shard = keys.customer_pk(p, c), keys.shard_of(c)
+        condition = (
+            base.pk.does_not_exist()
+            if expected_version == 0
+            else m["loyalty_customer"].version == expected_version
+        )
+        write.save(
+            m["loyalty_customer"](
+                pk,
+                keys.PROFILE_SK,
+                program_id=p,
+                customer_id=c,
+                status=customer.status,
+                balance=customer.balance,
+                version=expected_version + 1,
+                created_at=customer.created_at,
+                markers=customer.markers,
+                agg_pk=keys.audience_pk(p, LIFETIME, shard),
+                agg_earned=customer.lifetime.earned,
+                agg_bonus=customer.lifetime.bonus,
+                agg_spent=customer.lifetime.spent,
+            ),
+            condition=condition,
+        )
+        for period in periods:
+            expires = None
+            if period.period.startswith("D"):
+                day = date.fromisoformat(period.period[1:])
+                expires = int((datetime(day.year, day.month, day.day) + DAY_RETENTION).timestamp())
+            write.save(
+                m["loyalty_period"](
+                    pk,
+                    keys.period_sk(period.period),
+                    program_id=p,
+                    customer_id=c,
+                    period=period.period,
+                    markers=period.markers,
+                    agg_pk=keys.audience_pk(p, period.period, shard),
+                    agg_earned=period.totals.earned,
+                    agg_bonus=period.totals.bonus,
+                    agg_spent=period.totals.spent,
+                    expires_at=expires,
+                )
+            )
+
+    def _grant(self, write: TransactWrite, program_id: str, customer_id: str, grant: Any) -> None:
+        campaign, counter = self._m.items["loyalty_campaign"], self._m.items["loyalty_campaign_customer"]
+        campaign_pk = keys.campaign_pk(program_id, grant.campaign_id)
+        campaign_actions = [campaign.granted_total.add(grant.points)]
+        if grant.first_for_customer:
+            campaign_actions.append(campaign.customers.add(1))
+        write.update(
+            campaign(campaign_pk, keys.CAMPAIGN_SK),
+            actions=campaign_actions,
+            condition=(campaign.revision == grant.revision) & (campaign.granted_total <= grant.total_ceiling),
+        )
+        write.update(
+            counter(campaign_pk, keys.campaign_customer_sk(customer_id)),
+            actions=[
+                self._m.base.item_type.set(counter),
+                counter.program_id.set(program_id),
+                counter.campaign_id.set(grant.campaign_id),
+                counter.customer_id.set(customer_id),
+                counter.granted.add(grant.points),
+            ],
+            condition=(
+                self._m.base.pk.does_not_exist()
+                if grant.first_for_customer
+                else counter.granted <= grant.customer_ceiling
+            ),
+        )
+
+    # --- customers -----------------------------------------------------------------------
+    def get_loyalty_customer(self, program_id: str, customer_id: str) -> LoyaltyCustomer:
+        item = self._get(
+            self._m.items["loyalty_customer"], keys.customer_pk(program_id, customer_id), keys.PROFILE_SK
+        )
+        if item is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return _customer(item)  # type: ignore[return-value]
+
+    def loyalty_periods(
+        self, program_id: str, customer_id: str, periods: tuple[str, ...]
+    ) -> dict[str, PeriodTotals]:
+        if not periods:
+            return {}
+        pk = keys.customer_pk(program_id, customer_id)
+        try:
+            items = self._m.items["loyalty_period"].batch_get(
+                [(pk, keys.period_sk(p)) for p in periods], consistent_read=True
+            )
+            return {item.period: _period(item) for item in items}
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading totals of customer {customer_id} failed") from exc
+
+    def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
+        item = self._m.items["loyalty_period"]
+        try:
+            query = item.query(
+                keys.customer_pk(program_id, customer_id),
+                range_key_condition=self._m.base.sk.between(
+                    keys.period_sk(day_period(first)), keys.period_sk(day_period(last))
+                ),
+                consistent_read=True,
+            )
+            return {date.fromisoformat(found.period[1:]): _period(found).totals for found in query}
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading days of customer {customer_id} failed") from exc
+
+    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
+        item = self._m.items["loyalty_history"]
+        try:
+            query = item.query(
+                keys.customer_pk(program_id, customer_id),
+                range_key_condition=self._m.base.sk.startswith(keys.HISTORY_PREFIX),
+                consistent_read=True,
+            )
+            return [_history(found) for found in query]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading history of customer {customer_id} failed") from exc
+
+    def change_loyalty_customer(self, change: CustomerChange) -> bool:
+        customer = change.customer
+        pk = keys.customer_pk(customer.program_id, customer.customer_id)
+        try:
+            with TransactWrite(connection=self._m.connection()) as write:
+                self._write_customer(write, change.expected_version, customer, change.periods)
+                for position, entry in enumerate(change.history):
+                    write.save(
+                        self._history_item(pk, change.expected_version + 1, position, entry),
+                        condition=self._m.base.pk.does_not_exist(),
+                    )
+            return True
+        except PynamoDBException as exc:
+            if _stale(exc):
+                return False
+            raise domain_error(exc, f"changing customer {customer.customer_id} failed") from exc
+
+    def _history_item(self, pk: str, version: int, position: int, entry: HistoryEntry) -> Model:
+        return self._m.items["loyalty_history"](
+            pk,
+            keys.history_sk(version, position),
+            at=entry.at,
+            action=entry.action,
+            by=entry.by,
+            note=entry.note,
+            event=entry.event,
+            payload=json.dumps(entry.payload, sort_keys=True) if entry.payload is not None else None,
+        )
+
+    def customers_above(
+        self,
+        program_id: str,
+        aggregation: str,
+        period: str,
+        threshold: int,
+        *,
+        without_marker: str | None = None,
+    ) -> list[str]:
+        index = self._m.indexes[_index_of(aggregation)]
+        sort_key = getattr(self._m.base, f"agg_{aggregation}")
+        markers = self._m.items["loyalty_customer" if period == LIFETIME else "loyalty_period"].markers
+        found: set[str] = set()
+        try:
+            for shard in range(keys.LOYALTY_SHARDS):
+                query = index.query(
+                    keys.audience_pk(program_id, period, shard),
+                    range_key_condition=sort_key > threshold,
+                    filter_condition=markers[without_marker].does_not_exist() if without_marker else None,
+                )
+                found.update(item.customer_id for item in query)
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"finding customers above {threshold} failed") from exc
+        return sorted(found)
+
+    # --- campaigns -----------------------------------------------------------------------
+    def put_campaign(self, campaign: Campaign) -> Campaign:
+        item = self._m.items["loyalty_campaign"]
+        try:
+            item(keys.campaign_pk(campaign.program_id, campaign.campaign_id), keys.CAMPAIGN_SK).update(
+                actions=[
+                    self._m.base.item_type.set(item),
+                    item.program_id.set(campaign.program_id),
+                    item.campaign_id.set(campaign.campaign_id),
+                    item.total_cap.set(campaign.total_cap),
+                    item.per_customer_cap.set(campaign.per_customer_cap),
+                    item.limit_behavior.set(campaign.limit_behavior),
+                    item.starts_at.set(campaign.starts_at) if campaign.starts_at else item.starts_at.remove(),
+                    item.ends_at.set(campaign.ends_at) if campaign.ends_at else item.ends_at.remove(),
+                    item.updated_at.set(campaign.updated_at),
+                    item.granted_total.set(item.granted_total | 0),
+                    item.customers.set(item.customers | 0),
+                    item.revision.add(1),
+                ]
+            )
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"saving campaign {campaign.campaign_id} failed") from exc
+        return self.get_campaign(campaign.program_id, campaign.campaign_id)
+
+    def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
+        item = self._get(
+            self._m.items["loyalty_campaign"], keys.campaign_pk(program_id, campaign_id), keys.CAMPAIGN_SK
+        )
+        if item is None:
+            raise NotFound(f"campaign {campaign_id} not found")
+        return _campaign(item)
+
+    # --- workflows -----------------------------------------------------------------------
+    def _workflows_item(self, program_id: str) -> Any:
+        return self._get(self._m.items["loyalty_workflows"], keys.workflows_pk(program_id), keys.WORKFLOWS_SK)
+
+    def _save_workflows(self, program_id: str, current: Any, definitions: dict[str, Any]) -> bool:
+        """Replaces the program's workflows if nobody else did since `current` was read."""
+        item = self._m.items["loyalty_workflows"]
+        version = int(current.version) if current is not None else 0
+        record = item(
+            keys.workflows_pk(program_id),
+            keys.WORKFLOWS_SK,
+            program_id=program_id,
+            workflows=json.dumps(definitions, sort_keys=True),
+            version=version + 1,
+        )
+        condition = self._m.base.pk.does_not_exist() if current is None else item.version == version
+        try:
+            record.save(condition=condition)
+            return True
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"saving the workflows of {program_id} failed") from exc
+
+    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
+        while True:
+            current = self._workflows_item(workflow.program_id)
+            definitions = json.loads(current.workflows) if current is not None else {}
+            if workflow.workflow_id not in definitions and len(definitions) >= limit:
+                raise Conflict(f"a program has at most {limit} workflows")
+            definitions[workflow.workflow_id] = _workflow_json(workflow)
+            if self._save_workflows(workflow.program_id, current, definitions):
+                return workflow
+
+    def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:
+        for workflow in self.list_workflows(program_id):
+            if workflow.workflow_id == workflow_id:
+                return workflow
+        raise NotFound(f"workflow {workflow_id} not found")
+
+    def list_workflows(self, program_id: str) -> list[Workflow]:
+        return _workflows(self._workflows_item(program_id), program_id)
+
+    def delete_workflow(self, program_id: str, workflow_id: str) -> None:
+        while True:
+            current = self._workflows_item(program_id)
+            definitions = json.loads(current.workflows) if current is not None else {}
+            if workflow_id not in definitions:
+                raise NotFound(f"workflow {workflow_id} not found")
+            del definitions[workflow_id]
+            if self._save_workflows(program_id, current, definitions):
+                return
+
+
+def _resolved(future: Any) -> Any:
+    if future is None:
+        return None
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None
+
+
+def _totals(item: Any) -> Totals:
+    return Totals(int(item.agg_earned or 0), int(item.agg_bonus or 0), int(item.agg_spent or 0))
+
+
+def _markers(item: Any) -> dict[str, str]:
+    return dict(item.markers.as_dict()) if item.markers is not None else {}
+
+
+def _customer(item: Any) -> LoyaltyCustomer | None:
+    if item is None:
+        return None
+    return LoyaltyCustomer(
+        program_id=item.program_id,
+        customer_id=item.customer_id,
+        status=item.status,
+        balance=int(item.balance),
+        version=int(item.version),
+        lifetime=_totals(item),
+        created_at=item.created_at,
+        markers=_markers(item),
+    )
+
+
+def _period(item: Any) -> PeriodTotals:
+    return PeriodTotals(item.period, _totals(item), _markers(item))
+
+
+def _action(item: Any) -> LoyaltyAction | None:
+    if item is None:
+        return None
+    return LoyaltyAction(
+        program_id=item.program_id,
+        action_id=item.action_id,
+        kind=item.kind,
+        customer_id=item.customer_id,
+        body_hash=item.body_hash,
+        answer=json.loads(item.answer),
+        at=item.at,
+    )
+
+
+def _history(item: Any) -> HistoryEntry:
+    return HistoryEntry(
+        at=item.at,
+        action=item.action,
+        by=item.by,
+        note=item.note,
+        event=item.event,
+        payload=json.loads(item.payload) if item.payload is not None else None,
+    )
+
+
+def _campaign(item: Any) -> Campaign:
+    return Campaign(
+        program_id=item.program_id,
+        campaign_id=item.campaign_id,
+        total_cap=int(item.total_cap),
+        per_customer_cap=int(item.per_customer_cap),
+        limit_behavior=item.limit_behavior,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+        updated_at=item.updated_at,
+        granted_total=int(item.granted_total or 0),
+        customers=int(item.customers or 0),
+        revision=int(item.revision),
+    )
+
+
+def _workflow_json(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "trigger_kind": workflow.trigger_kind,
+        "aggregation": workflow.aggregation,
+        "date_range": workflow.date_range,
+        "audience": workflow.audience,
+        "threshold": workflow.threshold,
+        "actions": [{"type": a.type, "event": a.event, "payload": a.payload} for a in workflow.actions],
+        "enabled": workflow.enabled,
+        "updated_at": workflow.updated_at.isoformat(),
+    }
+
+
+def _workflows(item: Any, program_id: str) -> list[Workflow]:
+    if item is None:
+        return []
+    definitions = json.loads(item.workflows)
+    return [
+        Workflow(
+            program_id=program_id,
+            workflow_id=workflow_id,
+            trigger_kind=d["trigger_kind"],
+            aggregation=d["aggregation"],
+            date_range=d["date_range"],
+            audience=d["audience"],
+            threshold=int(d["threshold"]),
+            actions=tuple(WorkflowAction(a["type"], a.get("event"), a.get("payload")) for a in d["actions"]),
+            enabled=bool(d["enabled"]),
+            updated_at=datetime.fromisoformat(d["updated_at"]),
+        )
+        for workflow_id, d in sorted(definitions.items())
+    ]

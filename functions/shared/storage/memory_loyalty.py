@@ -2,6 +2,240 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.port_loyalty import (
+    LIFETIME,
+    BalanceChange,
+    Campaign,
+    CustomerChange,
+    HistoryEntry,
+    LoyaltyAction,
+    LoyaltyCustomer,
+    LoyaltyState,
+    PeriodTotals,
+    Totals,
+    Workflow,
+    day_period,
+)
+
+
+@dataclass
+class _State:
+    customers: dict[tuple[str, str], LoyaltyCustomer] = field(default_factory=dict)
+    periods: dict[tuple[str, str, str], PeriodTotals] = field(default_factory=dict)
+    history: dict[tuple[str, str], list[HistoryEntry]] = field(default_factory=dict)
+    actions: dict[tuple[str, str], LoyaltyAction] = field(default_factory=dict)
+    campaigns: dict[tuple[str, str], Campaign] = field(default_factory=dict)
+    campaign_customers: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    workflows: dict[str, dict[str, Workflow]] = field(default_factory=dict)
+
 
 class LoyaltyMemory:
     """Loyalty storage in memory; uses the fake's `_lock` for atomicity."""
+
+    _lock: threading.RLock
+
+    def _loyalty(self) -> _State:
+        with self._lock:
+            if not hasattr(self, "_loyalty_state"):
+                self._loyalty_state = _State()
+            return self._loyalty_state
+
+    # --- earn and spend ----------------------------------------------------------------
+    def read_loyalty_state(
+        self,
+        program_id: str,
+        customer_id: str,
+        *,
+        action_id: str | None = None,
+        periods: tuple[str, ...] = (),
+        campaign_id: str | None = None,
+        with_workflows: bool = False,
+    ) -> LoyaltyState:
+        with self._lock:
+            state = self._loyalty()
+            campaign = state.campaigns.get((program_id, campaign_id)) if campaign_id else None
+            return copy.deepcopy(
+                LoyaltyState(
+                    customer=state.customers.get((program_id, customer_id)),
+                    action=state.actions.get((program_id, action_id)) if action_id else None,
+                    periods={
+                        p: state.periods[(program_id, customer_id, p)]
+                        for p in periods
+                        if (program_id, customer_id, p) in state.periods
+                    },
+                    campaign=campaign,
+                    campaign_granted=(
+                        state.campaign_customers.get((program_id, campaign.campaign_id, customer_id))
+                        if campaign
+                        else None
+                    ),
+                    workflows=tuple(self.list_workflows(program_id)) if with_workflows else (),
+                )
+            )
+
+    def record_loyalty_action(self, change: BalanceChange) -> bool:
+        action = change.action
+        p, c = action.program_id, action.customer_id
+        with self._lock:
+            state = self._loyalty()
+            if (p, action.action_id) in state.actions or not self._at_version(p, c, change.expected_version):
+                return False
+            grant = change.grant
+            if grant is not None:
+                campaign = state.campaigns.get((p, grant.campaign_id))
+                granted = state.campaign_customers.get((p, grant.campaign_id, c))
+                if (
+                    campaign is None
+                    or campaign.revision != grant.revision
+                    or campaign.granted_total > grant.total_ceiling
+                    or (granted is None) != grant.first_for_customer
+                    or (granted is not None and granted > grant.customer_ceiling)
+                ):
+                    return False
+                state.campaigns[(p, grant.campaign_id)] = replace(
+                    campaign,
+                    granted_total=campaign.granted_total + grant.points,
+                    customers=campaign.customers + (1 if grant.first_for_customer else 0),
+                )
+                state.campaign_customers[(p, grant.campaign_id, c)] = (granted or 0) + grant.points
+            state.actions[(p, action.action_id)] = copy.deepcopy(action)
+            self._store(p, c, change.expected_version, change.customer, change.periods)
+            return True
+
+    def _at_version(self, program_id: str, customer_id: str, expected_version: int) -> bool:
+        customer = self._loyalty().customers.get((program_id, customer_id))
+        return (customer.version if customer else 0) == expected_version
+
+    def _store(
+        self,
+        program_id: str,
+        customer_id: str,
+        expected_version: int,
+        customer: LoyaltyCustomer,
+        periods: tuple[PeriodTotals, ...],
+    ) -> None:
+        state = self._loyalty()
+        state.customers[(program_id, customer_id)] = copy.deepcopy(
+            replace(customer, version=expected_version + 1)
+        )
+        for period in periods:
+            state.periods[(program_id, customer_id, period.period)] = copy.deepcopy(period)
+
+    # --- customers -----------------------------------------------------------------------
+    def get_loyalty_customer(self, program_id: str, customer_id: str) -> LoyaltyCustomer:
+        with self._lock:
+            customer = self._loyalty().customers.get((program_id, customer_id))
+            if customer is None:
+                raise NotFound(f"customer {customer_id} not found")
+            return copy.deepcopy(customer)
+
+    def loyalty_periods(
+        self, program_id: str, customer_id: str, periods: tuple[str, ...]
+    ) -> dict[str, PeriodTotals]:
+        return self.read_loyalty_state(program_id, customer_id, periods=periods).periods
+
+    def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
+        with self._lock:
+            low, high = day_period(first), day_period(last)
+            return {
+                date.fromisoformat(period[1:]): totals.totals
+                for (p, c, period), totals in self._loyalty().periods.items()
+                if p == program_id and c == customer_id and period[0] == "D" and low <= period <= high
+            }
+
+    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
+        with self._lock:
+            return copy.deepcopy(self._loyalty().history.get((program_id, customer_id), []))
+
+    def change_loyalty_customer(self, change: CustomerChange) -> bool:
+        p, c = change.customer.program_id, change.customer.customer_id
+        with self._lock:
+            if (p, c) not in self._loyalty().customers or not self._at_version(p, c, change.expected_version):
+                return False
+            self._store(p, c, change.expected_version, change.customer, change.periods)
+            self._loyalty().history.setdefault((p, c), []).extend(copy.deepcopy(change.history))
+            return True
+
+    def customers_above(
+        self,
+        program_id: str,
+        aggregation: str,
+        period: str,
+        threshold: int,
+        *,
+        without_marker: str | None = None,
+    ) -> list[str]:
+        with self._lock:
+            state = self._loyalty()
+            if period == LIFETIME:
+                found = [
+                    (c.customer_id, c.lifetime, c.markers)
+                    for (p, _), c in state.customers.items()
+                    if p == program_id
+                ]
+            else:
+                found = [
+                    (c, t.totals, t.markers)
+                    for (p, c, key), t in state.periods.items()
+                    if p == program_id and key == period
+                ]
+            return sorted(
+                customer
+                for customer, totals, markers in found
+                if totals.of(aggregation) > threshold and (without_marker not in markers)
+            )
+
+    # --- campaigns -----------------------------------------------------------------------
+    def put_campaign(self, campaign: Campaign) -> Campaign:
+        with self._lock:
+            state = self._loyalty()
+            current = state.campaigns.get((campaign.program_id, campaign.campaign_id))
+            stored = replace(
+                campaign,
+                granted_total=current.granted_total if current else 0,
+                customers=current.customers if current else 0,
+                revision=(current.revision if current else 0) + 1,
+            )
+            state.campaigns[(campaign.program_id, campaign.campaign_id)] = stored
+            return stored
+
+    def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
+        with self._lock:
+            campaign = self._loyalty().campaigns.get((program_id, campaign_id))
+            if campaign is None:
+                raise NotFound(f"campaign {campaign_id} not found")
+            return campaign
+
+    # --- workflows -----------------------------------------------------------------------
+    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
+        with self._lock:
+            workflows = self._loyalty().workflows.setdefault(workflow.program_id, {})
+            if workflow.workflow_id not in workflows and len(workflows) >= limit:
+                raise Conflict(f"a program has at most {limit} workflows")
+            workflows[workflow.workflow_id] = copy.deepcopy(workflow)
+            return workflow
+
+    def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:
+        with self._lock:
+            workflow = self._loyalty().workflows.get(program_id, {}).get(workflow_id)
+            if workflow is None:
+                raise NotFound(f"workflow {workflow_id} not found")
+            return copy.deepcopy(workflow)
+
+    def list_workflows(self, program_id: str) -> list[Workflow]:
+        with self._lock:
+            workflows = self._loyalty().workflows.get(program_id, {})
+            return [copy.deepcopy(workflows[k]) for k in sorted(workflows)]
+
+    def delete_workflow(self, program_id: str, workflow_id: str) -> None:
+        with self._lock:
+            workflows = self._loyalty().workflows.get(program_id, {})
+            if workflow_id not in workflows:
+                raise NotFound(f"workflow {workflow_id} not found")
+            del workflows[workflow_id]

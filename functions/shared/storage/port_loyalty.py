@@ -1,10 +1,276 @@
 """The loyalty part of the storage port (SPEC 3.4 and 8): customers, balances, aggregates,
-idempotent earn/spend actions, campaigns and workflows."""
+idempotent earn/spend actions, campaigns and workflows.
+
+Concurrency is the store's, never the process's. Everything in a customer's partition (profile,
+period totals, workflow markers, history) changes only together with the profile's version: a
+writer reads one consistent snapshot, computes the new state and writes it on condition that the
+version is still the one it read (optimistic concurrency). Campaign counters, shared by every
+customer, are guarded by conditions on their own values. A write whose condition no longer holds
+changes nothing and answers False; the caller reads again and decides again.
+
+Periods are named by ids: `D2026-11-02` (a day), `W2026-11-02` (the week starting that Monday),
+`M2026-11`, `Y2026`, and `L` (lifetime, kept on the customer itself).
+"""
 
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+AGGREGATIONS = ("earned", "bonus", "spent")
+STATUSES = ("active", "suspended", "blocked")
+LIFETIME = "L"
 
 
-class LoyaltyPort(abc.ABC):  # noqa: B024 (filled in by the loyalty capability)
+def day_period(day: date) -> str:
+    return f"D{day.isoformat()}"
+
+
+def week_period(day: date) -> str:
+    return f"W{(day - timedelta(days=day.weekday())).isoformat()}"  # weeks start on Monday
+
+
+def month_period(day: date) -> str:
+    return f"M{day:%Y-%m}"
+
+
+def year_period(day: date) -> str:
+    return f"Y{day.year:04d}"
+
+
+def periods_of(day: date) -> tuple[str, str, str, str]:
+    """The day, week, month and year an action of that local day counts in."""
+    return day_period(day), week_period(day), month_period(day), year_period(day)
+
+
+@dataclass(frozen=True)
+class Totals:
+    earned: int = 0
+    bonus: int = 0
+    spent: int = 0
+
+    def of(self, aggregation: str) -> int:
+        return int(getattr(self, aggregation))
+
+    def plus(self, other: Totals) -> Totals:
+        return Totals(self.earned + other.earned, self.bonus + other.bonus, self.spent + other.spent)
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """A customer's totals in one period, and the workflows whose actions it already had there
+    (workflow id -> the local day they ran)."""
+
+    period: str
+    totals: Totals = Totals()
+    markers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoyaltyCustomer:
+    program_id: str
+    customer_id: str
+    status: str
+    balance: int
+    version: int
+    lifetime: Totals
+    created_at: datetime
+    markers: dict[str, str] = field(default_factory=dict)  # lifetime and rolling-window workflows
+
+
+@dataclass(frozen=True)
+class LoyaltyAction:
+    """An accepted earn or spend, kept for idempotency: a retry gets `answer` again."""
+
+    program_id: str
+    action_id: str
+    kind: str  # earn | spend
+    customer_id: str
+    body_hash: str
+    answer: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str  # suspended | unsuspended | blocked | unblocked | communication
+    by: str
+    note: str | None = None
+    event: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    program_id: str
+    campaign_id: str
+    total_cap: int
+    per_customer_cap: int
+    limit_behavior: str  # soft | dynamic | hard
+    starts_at: datetime | None
+    ends_at: datetime | None
+    updated_at: datetime
+    granted_total: int = 0
+    customers: int = 0
+    revision: int = 0  # bumped by every settings change; grants are checked against it
+
+
+@dataclass(frozen=True)
+class WorkflowAction:
+    type: str  # communication | suspend | block
+    event: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    program_id: str
+    workflow_id: str
+    trigger_kind: str | None  # None: any earn
+    aggregation: str
+    date_range: str
+    audience: str  # current | all
+    threshold: int
+    actions: tuple[WorkflowAction, ...]
+    enabled: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LoyaltyState:
+    """One consistent snapshot of what an earn or spend decides on."""
+
+    customer: LoyaltyCustomer | None
+    action: LoyaltyAction | None = None
+    periods: dict[str, PeriodTotals] = field(default_factory=dict)
+    campaign: Campaign | None = None
+    campaign_granted: int | None = None  # this customer's bonus from the campaign; None: never had one
+    workflows: tuple[Workflow, ...] = ()
+
+
+@dataclass(frozen=True)
+class CampaignGrant:
+    """Bonus points granted from a campaign, valid only while the counters are at most the ceilings
+    (the values before this grant) and the campaign settings are still at `revision`."""
+
+    campaign_id: str
+    points: int
+    revision: int
+    total_ceiling: int
+    customer_ceiling: int
+    first_for_customer: bool
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    """An earn or a spend, written at once: the action, the customer and the totals of the periods
+    it counts in (their new state), and a campaign grant."""
+
+    action: LoyaltyAction
+    expected_version: int  # 0: the customer does not exist yet (an earn creates it)
+    customer: LoyaltyCustomer  # stored at version expected_version + 1
+    periods: tuple[PeriodTotals, ...] = ()
+    grant: CampaignGrant | None = None
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """A status change, history entries and workflow markers, written at once: the customer and
+    the periods whose markers changed, in their new state."""
+
+    expected_version: int
+    customer: LoyaltyCustomer  # stored at version expected_version + 1
+    periods: tuple[PeriodTotals, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+
+
+class LoyaltyPort(abc.ABC):
     """Loyalty storage, in domain terms."""
+
+    # --- earn and spend ----------------------------------------------------------------
+    @abc.abstractmethod
+    def read_loyalty_state(
+        self,
+        program_id: str,
+        customer_id: str,
+        *,
+        action_id: str | None = None,
+        periods: tuple[str, ...] = (),
+        campaign_id: str | None = None,
+        with_workflows: bool = False,
+    ) -> LoyaltyState:
+        """The customer, the action under that id, the customer's totals in those periods, the
+        campaign with the customer's bonus from it, and the program's workflows: all as of one
+        instant (one serializable read)."""
+
+    @abc.abstractmethod
+    def record_loyalty_action(self, change: BalanceChange) -> bool:
+        """Writes an earn or spend. False, writing nothing, when the action id is taken, the
+        customer is no longer at `expected_version`, or the grant no longer fits its ceilings."""
+
+    # --- customers -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_loyalty_customer(self, program_id: str, customer_id: str) -> LoyaltyCustomer:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def loyalty_periods(
+        self, program_id: str, customer_id: str, periods: tuple[str, ...]
+    ) -> dict[str, PeriodTotals]:
+        """The customer's totals in those periods (absent: nothing happened in it)."""
+
+    @abc.abstractmethod
+    def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
+        """The customer's totals per local day from `first` to `last`, days with activity only."""
+
+    @abc.abstractmethod
+    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
+        """Every history entry of the customer, oldest first."""
+
+    @abc.abstractmethod
+    def change_loyalty_customer(self, change: CustomerChange) -> bool:
+        """False, writing nothing, when the customer is no longer at `expected_version` (or no
+        longer exists)."""
+
+    @abc.abstractmethod
+    def customers_above(
+        self,
+        program_id: str,
+        aggregation: str,
+        period: str,
+        threshold: int,
+        *,
+        without_marker: str | None = None,
+    ) -> list[str]:
+        """Customers whose `aggregation` in `period` is strictly above `threshold` (and who have no
+        marker of that workflow there), found through an index: the cost follows the customers
+        listed, not the program's. Like any index, it may lag the latest writes slightly."""
+
+    # --- campaigns -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_campaign(self, campaign: Campaign) -> Campaign:
+        """Creates or replaces the settings; counters are kept; the revision moves on."""
+
+    @abc.abstractmethod
+    def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
+        """Raises NotFound."""
+
+    # --- workflows -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
+        """Creates or replaces one. Raises Conflict when the program would have over `limit`."""
+
+    @abc.abstractmethod
+    def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_workflows(self, program_id: str) -> list[Workflow]:
+        """Ordered by id."""
+
+    @abc.abstractmethod
+    def delete_workflow(self, program_id: str, workflow_id: str) -> None:
+        """Raises NotFound."""

@@ -1,0 +1,26 @@
+"""Lambda entry point of the loyalty API (API Gateway REST proxy): earn, spend, customers,
+campaigns and workflows. Workflows run in this function, right after the earn that triggers them
+commits (docs/design.md, "Loyalty")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.loyalty.models import ACTION_TYPES
+from functions.loyalty.routes import router
+from functions.shared import api
+from functions.shared.observability import logger, metrics, tracer
+from functions.shared.runtime import dependencies
+
+app = api.build_resolver(union_tags=frozenset(ACTION_TYPES))
+app.include_router(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.serve(app, event, context, dependencies())

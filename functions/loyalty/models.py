@@ -1,0 +1,200 @@
+"""The loyalty API's bodies and answers (SPEC 3.4). Unknown fields are refused; points are exact
+integers (a JSON `10.0`, `"10"` or `true` is not a number of points)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_serializer,
+)
+
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
+]
+MAX_POINTS = 1_000_000_000
+Points = Annotated[StrictInt, Field(gt=0, le=MAX_POINTS)]
+Cap = Annotated[StrictInt, Field(ge=0, le=10**15)]
+Threshold = Annotated[StrictInt, Field(ge=0, le=10**15)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+EventName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/-]+$"),
+]
+PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# 20 entries of at most 256 characters: 50 workflows stay well inside one 400 KB item
+PayloadValue = (
+    Annotated[str, StringConstraints(max_length=256)]
+    | StrictInt
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | StrictBool
+    | None
+)
+
+EarnKind = Literal["purchase", "campaign_bonus", "other"]
+Aggregation = Literal["earned", "bonus", "spent"]
+DateRange = Literal[
+    "today", "week_to_date", "month_to_date", "year_to_date", "last_7_days", "last_30_days", "lifetime"
+]
+LimitBehavior = Literal["soft", "dynamic", "hard"]
+Status = Literal["active", "suspended", "blocked"]
+HistoryAction = Literal["suspended", "unsuspended", "blocked", "unblocked", "communication"]
+ACTION_TYPES = frozenset({"communication", "suspend", "block"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- earn and spend ------------------------------------------------------------------------
+class EarnRequest(Strict):
+    id: Identifier
+    customer_id: Identifier
+    points: Points
+    kind: EarnKind
+    campaign_id: Identifier | None = Field(default=None, description="with kind campaign_bonus only")
+    occurred_at: AwareDatetime | None = Field(default=None, description="the time received when absent")
+
+
+class EarnAnswer(BaseModel):
+    granted: int
+    requested: int
+    balance: int
+    limited_by: Literal["campaign", "customer"] | None
+
+
+class SpendRequest(Strict):
+    id: Identifier
+    customer_id: Identifier
+    points: Points
+    occurred_at: AwareDatetime | None = None
+
+
+class SpendAnswer(BaseModel):
+    balance: int
+
+
+# --- customers -----------------------------------------------------------------------------
+class StatusNote(Strict):
+    note: Note | None = None
+
+
+class RangeFigures(BaseModel):
+    today: int
+    week_to_date: int
+    month_to_date: int
+    year_to_date: int
+    last_7_days: int
+    last_30_days: int
+    lifetime: int
+
+
+class Aggregates(BaseModel):
+    earned: RangeFigures
+    bonus: RangeFigures
+    spent: RangeFigures
+
+
+class HistoryItem(BaseModel):
+    """One status change or communication; `note` when one was given, `event` and `payload` for a
+    communication (absent otherwise)."""
+
+    at: datetime
+    action: HistoryAction
+    by: str = Field(description="the actor's name, or workflow:<id>")
+    note: str | None = None
+    event: str | None = None
+    payload: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class CustomerView(BaseModel):
+    customer_id: str
+    status: Status
+    balance: int
+    aggregates: Aggregates
+    history: list[HistoryItem]
+
+
+# --- campaigns -----------------------------------------------------------------------------
+class CampaignSettings(Strict):
+    total_cap: Cap
+    per_customer_cap: Cap
+    limit_behavior: LimitBehavior
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class CampaignView(BaseModel):
+    id: str
+    total_cap: int
+    per_customer_cap: int
+    limit_behavior: LimitBehavior
+    starts_at: datetime | None
+    ends_at: datetime | None
+    granted_total: int
+    customers: int
+    updated_at: datetime
+
+
+# --- workflows -----------------------------------------------------------------------------
+class Trigger(Strict):
+    event: Literal["points.earned"]
+    kind: EarnKind | None = Field(default=None, description="absent: any earn")
+
+
+class AggregatedFilter(Strict):
+    aggregation: Aggregation
+    date_range: DateRange
+    customer: Literal["current", "all"]
+    threshold: Threshold = Field(description="the actions run when the aggregation is strictly above it")
+
+
+class Communication(Strict):
+    type: Literal["communication"]
+    event: EventName
+    payload: Annotated[dict[PayloadKey, PayloadValue], Field(max_length=20)] = {}
+
+
+class Suspend(Strict):
+    type: Literal["suspend"]
+
+
+class Block(Strict):
+    type: Literal["block"]
+
+
+WorkflowStep = Annotated[Communication | Suspend | Block, Field(discriminator="type")]
+
+
+class WorkflowSettings(Strict):
+    trigger: Trigger
+    filter: AggregatedFilter
+    actions: Annotated[list[WorkflowStep], Field(min_length=1, max_length=10)]
+    enabled: StrictBool
+
+
+class WorkflowView(BaseModel):
+    id: str
+    trigger: dict[str, Any]
+    filter: AggregatedFilter
+    actions: list[dict[str, Any]]
+    enabled: bool
+    updated_at: datetime
+
+
+class WorkflowList(BaseModel):
+    workflows: list[WorkflowView]

@@ -1,0 +1,81 @@
+"""Date ranges of the aggregated-attributes filter (SPEC 3.4, 8), in the program's time zone.
+
+Actions count in the local day, week (starting Monday), month and year of their `occurred_at`.
+Calendar ranges ("to date") read the one period item of today; rolling windows sum the last 7 or
+30 local days, today included; lifetime is kept on the customer. Every figure costs the same to
+read whatever the customer's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from functions.shared.storage.port_loyalty import (
+    LIFETIME,
+    PeriodTotals,
+    Totals,
+    day_period,
+    month_period,
+    week_period,
+    year_period,
+)
+
+CALENDAR = {
+    "today": day_period,
+    "week_to_date": week_period,
+    "month_to_date": month_period,
+    "year_to_date": year_period,
+}
+ROLLING_DAYS = {"last_7_days": 7, "last_30_days": 30}
+DATE_RANGES = (*CALENDAR, *ROLLING_DAYS, "lifetime")
+LONGEST_WINDOW = max(ROLLING_DAYS.values())
+
+
+def local_day(at: datetime, timezone: str) -> date:
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
+def calendar_period(date_range: str, today: date) -> str:
+    """The period item a calendar range reads (`LIFETIME` for lifetime)."""
+    if date_range == "lifetime":
+        return LIFETIME
+    return CALENDAR[date_range](today)
+
+
+def window(date_range: str, today: date) -> tuple[date, date]:
+    """First and last local day of a rolling window ending today."""
+    return today - timedelta(days=ROLLING_DAYS[date_range] - 1), today
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def rolling_sum(days: Mapping[date, Totals], first: date, last: date, aggregation: str) -> int:
+    return sum(totals.of(aggregation) for day, totals in days.items() if first <= day <= last)
+
+
+def figures(
+    today: date,
+    lifetime: Totals,
+    periods: Mapping[str, PeriodTotals],
+    days: Mapping[date, Totals],
+) -> dict[str, dict[str, int]]:
+    """Every aggregation over every date range, as of `today`: `periods` holds this week's, month's
+    and year's items, `days` the last 30 days."""
+    result: dict[str, dict[str, int]] = {}
+    for aggregation in ("earned", "bonus", "spent"):
+        values: dict[str, int] = {}
+        for date_range, period_of in CALENDAR.items():
+            if date_range == "today":
+                values[date_range] = days.get(today, Totals()).of(aggregation)
+            else:
+                found = periods.get(period_of(today))
+                values[date_range] = found.totals.of(aggregation) if found else 0
+        for date_range in ROLLING_DAYS:
+            values[date_range] = rolling_sum(days, *window(date_range, today), aggregation)
+        values["lifetime"] = lifetime.of(aggregation)
+        result[aggregation] = values
+    return result

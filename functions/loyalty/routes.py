@@ -1,0 +1,132 @@
+"""Routes of the loyalty function (SPEC 3.4): earn and spend for integrations; customers,
+campaigns and workflows for program teams. Roles are checked at the edge from the route table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from functions.loyalty import service
+from functions.loyalty.models import (
+    CampaignSettings,
+    CampaignView,
+    CustomerView,
+    EarnAnswer,
+    EarnRequest,
+    SpendAnswer,
+    SpendRequest,
+    StatusNote,
+    WorkflowList,
+    WorkflowSettings,
+    WorkflowView,
+)
+from functions.shared import api
+from functions.shared.storage.port import Program
+
+router = APIGatewayRouter()
+
+
+def _program() -> Program:
+    program = api.principal_of(router).program
+    assert program is not None, "loyalty routes admit program keys only"
+    return program
+
+
+def _raw() -> object:
+    return service.parse_body(router.current_event.body)
+
+
+# --- earn and spend ------------------------------------------------------------------------
+@router.post("/v1/loyalty/earn", summary="Earn points (idempotent by id)")
+def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
+    return EarnAnswer.model_validate(service.earn(api.deps_of(router), _program(), request, _raw()))
+
+
+@router.post("/v1/loyalty/spend", summary="Spend points (idempotent by id)")
+def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
+    return SpendAnswer.model_validate(service.spend(api.deps_of(router), _program(), request, _raw()))
+
+
+# --- customers -----------------------------------------------------------------------------
+@router.get("/v1/loyalty/customers/<customer_id>", summary="A customer: status, balance, aggregates, history")
+def get_customer(customer_id: str) -> CustomerView:
+    return CustomerView.model_validate(service.customer_view(api.deps_of(router), _program(), customer_id))
+
+
+def _status_change(customer_id: str, change: str, body: StatusNote | None) -> CustomerView:
+    principal = api.principal_of(router)
+    note = body.note if body else None
+    view = service.change_status(api.deps_of(router), principal, customer_id, change, note)
+    return CustomerView.model_validate(view)
+
+
+@router.post(
+    "/v1/loyalty/customers/<customer_id>/suspend", summary="Suspend: the customer earns but cannot spend"
+)
+def suspend(customer_id: str, body: Annotated[StatusNote | None, Body()] = None) -> CustomerView:
+    return _status_change(customer_id, "suspend", body)
+
+
+@router.post("/v1/loyalty/customers/<customer_id>/unsuspend", summary="Undo a suspension")
+def unsuspend(customer_id: str, body: Annotated[StatusNote | None, Body()] = None) -> CustomerView:
+    return _status_change(customer_id, "unsuspend", body)
+
+
+@router.post(
+    "/v1/loyalty/customers/<customer_id>/block", summary="Block: the customer can neither earn nor spend"
+)
+def block(customer_id: str, body: Annotated[StatusNote | None, Body()] = None) -> CustomerView:
+    return _status_change(customer_id, "block", body)
+
+
+@router.post("/v1/loyalty/customers/<customer_id>/unblock", summary="Undo a block")
+def unblock(customer_id: str, body: Annotated[StatusNote | None, Body()] = None) -> CustomerView:
+    return _status_change(customer_id, "unblock", body)
+
+
+# --- campaigns -----------------------------------------------------------------------------
+@router.put("/v1/loyalty/campaigns/<campaign_id>", summary="Create or change a campaign's point caps")
+def put_campaign(campaign_id: str, settings: Annotated[CampaignSettings, Body()]) -> CampaignView:
+    view = service.put_campaign(api.deps_of(router), _program().program_id, campaign_id, settings)
+    return CampaignView.model_validate(view)
+
+
+@router.get("/v1/loyalty/campaigns/<campaign_id>", summary="A campaign's caps and counters")
+def get_campaign(campaign_id: str) -> CampaignView:
+    return CampaignView.model_validate(
+        service.get_campaign(api.deps_of(router), _program().program_id, campaign_id)
+    )
+
+
+# --- workflows -----------------------------------------------------------------------------
+@router.get("/v1/loyalty/workflows", summary="The program's workflows")
+def list_workflows() -> WorkflowList:
+    return WorkflowList.model_validate(service.list_workflows(api.deps_of(router), _program().program_id))
+
+
+@router.put(
+    "/v1/loyalty/workflows/<workflow_id>", summary="Create or replace an aggregated-attributes workflow"
+)
+def put_workflow(workflow_id: str, settings: Annotated[WorkflowSettings, Body()]) -> WorkflowView:
+    view = service.put_workflow(api.deps_of(router), _program().program_id, workflow_id, settings)
+    return WorkflowView.model_validate(view)
+
+
+@router.get("/v1/loyalty/workflows/<workflow_id>", summary="A workflow")
+def get_workflow(workflow_id: str) -> WorkflowView:
+    return WorkflowView.model_validate(
+        service.get_workflow(api.deps_of(router), _program().program_id, workflow_id)
+    )
+
+
+@router.delete(
+    "/v1/loyalty/workflows/<workflow_id>",
+    summary="Delete a workflow",
+    responses={204: {"description": "Deleted"}},
+)
+def delete_workflow(workflow_id: str) -> Response[None]:
+    service.delete_workflow(api.deps_of(router), _program().program_id, workflow_id)
+    return Response(204, None, None)

@@ -1,0 +1,401 @@
+"""Loyalty: earn, spend, customer status, campaigns and workflows (SPEC 3.4, 8).
+
+Every earn and spend decides on one consistent snapshot (`read_loyalty_state`) and writes in one
+transaction guarded by conditions (`record_loyalty_action`); when a condition no longer holds
+(a concurrent earn, a retry of the same id, a campaign counter that moved) nothing is written and
+the decision is made again on a fresh snapshot. No lock is held in memory: Lambdas run in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.loyalty import caps, periods, workflows
+from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
+from functions.loyalty.retry import MAX_ATTEMPTS, backoff
+from functions.shared.auth import Principal
+from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from functions.shared.observability import metrics
+from functions.shared.runtime import Dependencies
+from functions.shared.storage.port import Program
+from functions.shared.storage.port_loyalty import (
+    BalanceChange,
+    Campaign,
+    CampaignGrant,
+    CustomerChange,
+    HistoryEntry,
+    LoyaltyAction,
+    LoyaltyCustomer,
+    PeriodTotals,
+    Totals,
+    Workflow,
+    WorkflowAction,
+    month_period,
+    periods_of,
+    week_period,
+    year_period,
+)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of integrations drift; beyond that it is an error
+MAX_WORKFLOWS = 50  # per program: they are read with every earn
+
+
+def body_hash(kind: str, raw: Any) -> str:
+    """The same JSON document gives the same hash, whatever its key order or spacing."""
+    canonical = json.dumps({"kind": kind, "body": raw}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_body(raw_body: str | None) -> Any:
+    return json.loads(raw_body or "null", parse_float=Decimal)
+
+
+def _replay(action: LoyaltyAction, kind: str, digest: str) -> dict[str, Any]:
+    if action.kind != kind or action.body_hash != digest:
+        raise Conflict(f"id '{action.action_id}' was already used with a different body")
+    return action.answer
+
+
+def _bad(field: str, message: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail, [{"field": field, "message": message}])
+
+
+def _occurred_at(value: datetime | None, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if value > now + FUTURE_TOLERANCE:
+        raise _bad("occurred_at", "in the future", f"occurred_at {value.isoformat()} is in the future")
+    return value
+
+
+# --- earn and spend ------------------------------------------------------------------------
+def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -> dict[str, Any]:
+    now = deps.clock.now()
+    if request.kind == "campaign_bonus" and request.campaign_id is None:
+        raise _bad("campaign_id", "required with kind campaign_bonus", "a campaign bonus needs a campaign_id")
+    if request.kind != "campaign_bonus" and request.campaign_id is not None:
+        raise _bad(
+            "campaign_id",
+            "only with kind campaign_bonus",
+            f"campaign_id is only for campaign bonuses, not kind '{request.kind}'",
+        )
+    occurred_at = _occurred_at(request.occurred_at, now)
+    action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
+    today_periods = periods_of(periods.local_day(now, program.timezone))
+    digest = body_hash("earn", raw)
+    for attempt in range(MAX_ATTEMPTS):
+        state = deps.repository.read_loyalty_state(
+            program.program_id,
+            request.customer_id,
+            action_id=request.id,
+            periods=tuple(dict.fromkeys(today_periods + action_periods)),
+            campaign_id=request.campaign_id,
+            with_workflows=True,
+        )
+        if state.action is not None:
+            return _replay(state.action, "earn", digest)
+        customer = state.customer or _new_customer(program, request.customer_id, now)
+        if customer.status == "blocked":
+            raise Conflict(
+                f"customer {request.customer_id} is blocked: a blocked customer cannot earn points"
+            )
+        granted, limited_by, grant = request.points, None, None
+        if request.campaign_id is not None:
+            decision = _campaign_decision(state.campaign, state.campaign_granted, request, occurred_at)
+            granted, limited_by = decision.points, decision.limited_by
+            if granted:
+                assert state.campaign is not None
+                grant = CampaignGrant(
+                    campaign_id=request.campaign_id,
+                    points=granted,
+                    revision=state.campaign.revision,
+                    total_ceiling=decision.total_ceiling,
+                    customer_ceiling=decision.customer_ceiling,
+                    first_for_customer=state.campaign_granted is None,
+                )
+        delta = Totals(earned=granted, bonus=granted if request.kind == "campaign_bonus" else 0)
+        balance = customer.balance + granted
+        answer = {
+            "granted": granted,
+            "requested": request.points,
+            "balance": balance,
+            "limited_by": limited_by,
+        }
+        change = BalanceChange(
+            action=LoyaltyAction(
+                program.program_id, request.id, "earn", request.customer_id, digest, answer, now
+            ),
+            expected_version=customer.version,
+            customer=replace(customer, balance=balance, lifetime=customer.lifetime.plus(delta)),
+            periods=_counted(state.periods, action_periods, delta) if granted else (),
+            grant=grant,
+        )
+        if deps.repository.record_loyalty_action(change):
+            break
+        backoff(attempt)
+    else:
+        raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
+    metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
+    workflows.after_earn(deps, program, request.kind, state, change, now)
+    return answer
+
+
+def _new_customer(program: Program, customer_id: str, now: datetime) -> LoyaltyCustomer:
+    """A customer is created by its first earn (version 0: not stored yet)."""
+    return LoyaltyCustomer(program.program_id, customer_id, "active", 0, 0, Totals(), now)
+
+
+def _counted(
+    found: dict[str, PeriodTotals], action_periods: tuple[str, ...], delta: Totals
+) -> tuple[PeriodTotals, ...]:
+    """The action's day, week, month and year with its points added."""
+    counted = []
+    for period in action_periods:
+        current = found.get(period, PeriodTotals(period))
+        counted.append(replace(current, totals=current.totals.plus(delta)))
+    return tuple(counted)
+
+
+def _campaign_decision(
+    campaign: Campaign | None, customer_granted: int | None, request: EarnRequest, occurred_at: datetime
+) -> caps.Decision:
+    if campaign is None:
+        raise _bad("campaign_id", "unknown campaign", f"campaign {request.campaign_id} does not exist")
+    if campaign.starts_at is not None and occurred_at < campaign.starts_at:
+        raise _bad(
+            "occurred_at",
+            "before the campaign starts",
+            f"campaign {campaign.campaign_id} starts at {campaign.starts_at.isoformat()}",
+        )
+    if campaign.ends_at is not None and occurred_at > campaign.ends_at:
+        raise _bad(
+            "occurred_at",
+            "after the campaign ended",
+            f"campaign {campaign.campaign_id} ended at {campaign.ends_at.isoformat()}",
+        )
+    return caps.decide(
+        campaign.limit_behavior,
+        request.points,
+        total_cap=campaign.total_cap,
+        total_granted=campaign.granted_total,
+        customer_cap=campaign.per_customer_cap,
+        customer_granted=customer_granted or 0,
+    )
+
+
+def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any) -> dict[str, Any]:
+    now = deps.clock.now()
+    occurred_at = _occurred_at(request.occurred_at, now)
+    action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
+    digest = body_hash("spend", raw)
+    for attempt in range(MAX_ATTEMPTS):
+        state = deps.repository.read_loyalty_state(
+            program.program_id, request.customer_id, action_id=request.id, periods=action_periods
+        )
+        if state.action is not None:
+            return _replay(state.action, "spend", digest)
+        customer = state.customer
+        if customer is None:
+            raise NotFound(f"customer {request.customer_id} not found")
+        if customer.status != "active":
+            raise Conflict(
+                f"customer {request.customer_id} is {customer.status}: "
+                f"a {customer.status} customer cannot spend points"
+            )
+        if customer.balance < request.points:
+            raise Conflict(
+                f"the balance of customer {request.customer_id} ({customer.balance}) is lower than "
+                f"the {request.points} points to spend"
+            )
+        delta = Totals(spent=request.points)
+        balance = customer.balance - request.points
+        answer = {"balance": balance}
+        change = BalanceChange(
+            action=LoyaltyAction(
+                program.program_id, request.id, "spend", request.customer_id, digest, answer, now
+            ),
+            expected_version=customer.version,
+            customer=replace(customer, balance=balance, lifetime=customer.lifetime.plus(delta)),
+            periods=_counted(state.periods, action_periods, delta),
+        )
+        if deps.repository.record_loyalty_action(change):
+            metrics.add_metric(name="LoyaltySpends", unit=MetricUnit.Count, value=1)
+            return answer
+        backoff(attempt)
+    raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
+
+
+# --- customers -----------------------------------------------------------------------------
+def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dict[str, Any]:
+    repository = deps.repository
+    today = periods.local_day(deps.clock.now(), program.timezone)
+    customer = repository.get_loyalty_customer(program.program_id, customer_id)
+    found = repository.loyalty_periods(
+        program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
+    )
+    first, _ = periods.window("last_30_days", today)
+    days = repository.loyalty_days(program.program_id, customer_id, first, today)
+    history = repository.loyalty_history(program.program_id, customer_id)
+    return {
+        "customer_id": customer.customer_id,
+        "status": customer.status,
+        "balance": customer.balance,
+        "aggregates": periods.figures(today, customer.lifetime, found, days),
+        "history": [_history_json(entry) for entry in history],
+    }
+
+
+def _history_json(entry: HistoryEntry) -> dict[str, Any]:
+    shown: dict[str, Any] = {"at": entry.at, "action": entry.action, "by": entry.by}
+    if entry.note is not None:
+        shown["note"] = entry.note
+    if entry.action == "communication":
+        shown.update(event=entry.event, payload=entry.payload or {})
+    return shown
+
+
+# change -> (statuses it applies to, the status after, the history action, the bus event)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, str, str | None]] = {
+    "suspend": (frozenset({"active"}), "suspended", "suspended", "CustomerSuspended"),
+    "unsuspend": (frozenset({"suspended"}), "active", "unsuspended", None),
+    "block": (frozenset({"active", "suspended"}), "blocked", "blocked", "CustomerBlocked"),
+    "unblock": (frozenset({"blocked"}), "active", "unblocked", None),
+}
+
+
+def change_status(
+    deps: Dependencies, principal: Principal, customer_id: str, change: str, note: str | None
+) -> dict[str, Any]:
+    """A status change by hand (SPEC 3.4): written to the history with the actor's name."""
+    program = principal.program
+    assert program is not None
+    applies_to, status, action, bus_event = TRANSITIONS[change]
+    for attempt in range(MAX_ATTEMPTS):
+        customer = deps.repository.get_loyalty_customer(program.program_id, customer_id)
+        if customer.status not in applies_to:
+            raise Conflict(f"customer {customer_id} is {customer.status}: cannot {change}")
+        at = deps.clock.now()
+        entry = HistoryEntry(at=at, action=action, by=principal.actor, note=note)
+        changed = replace(customer, status=status)
+        if deps.repository.change_loyalty_customer(
+            CustomerChange(customer.version, changed, history=(entry,))
+        ):
+            break
+        backoff(attempt)
+    else:
+        raise StorageUnavailable(f"customer {customer_id} is changing too fast; retry")
+    if bus_event is not None:
+        detail = {
+            "program_id": program.program_id,
+            "customer_id": customer_id,
+            "by": principal.actor,
+            "at": at,
+        }
+        workflows.publish(deps, bus_event, {**detail, "note": note} if note else detail)
+    return customer_view(deps, program, customer_id)
+
+
+# --- campaigns -----------------------------------------------------------------------------
+def put_campaign(
+    deps: Dependencies, program_id: str, campaign_id: str, settings: CampaignSettings
+) -> dict[str, Any]:
+    if settings.starts_at and settings.ends_at and settings.ends_at <= settings.starts_at:
+        raise _bad("ends_at", "not after starts_at", "a campaign must end after it starts")
+    stored = deps.repository.put_campaign(
+        Campaign(
+            program_id=program_id,
+            campaign_id=campaign_id,
+            total_cap=settings.total_cap,
+            per_customer_cap=settings.per_customer_cap,
+            limit_behavior=settings.limit_behavior,
+            starts_at=settings.starts_at,
+            ends_at=settings.ends_at,
+            updated_at=deps.clock.now(),
+        )
+    )
+    return campaign_json(stored)
+
+
+def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[str, Any]:
+    return campaign_json(deps.repository.get_campaign(program_id, campaign_id))
+
+
+def campaign_json(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "id": campaign.campaign_id,
+        "total_cap": campaign.total_cap,
+        "per_customer_cap": campaign.per_customer_cap,
+        "limit_behavior": campaign.limit_behavior,
+        "starts_at": campaign.starts_at,
+        "ends_at": campaign.ends_at,
+        "granted_total": campaign.granted_total,
+        "customers": campaign.customers,
+        "updated_at": campaign.updated_at,
+    }
+
+
+# --- workflows -----------------------------------------------------------------------------
+def put_workflow(
+    deps: Dependencies, program_id: str, workflow_id: str, settings: WorkflowSettings
+) -> dict[str, Any]:
+    workflow = Workflow(
+        program_id=program_id,
+        workflow_id=workflow_id,
+        trigger_kind=settings.trigger.kind,
+        aggregation=settings.filter.aggregation,
+        date_range=settings.filter.date_range,
+        audience=settings.filter.customer,
+        threshold=settings.filter.threshold,
+        actions=tuple(
+            WorkflowAction(step.type, getattr(step, "event", None), getattr(step, "payload", None))
+            for step in settings.actions
+        ),
+        enabled=settings.enabled,
+        updated_at=deps.clock.now(),
+    )
+    return workflow_json(deps.repository.put_workflow(workflow, MAX_WORKFLOWS))
+
+
+def get_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> dict[str, Any]:
+    return workflow_json(deps.repository.get_workflow(program_id, workflow_id))
+
+
+def list_workflows(deps: Dependencies, program_id: str) -> dict[str, Any]:
+    return {"workflows": [workflow_json(w) for w in deps.repository.list_workflows(program_id)]}
+
+
+def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> None:
+    deps.repository.delete_workflow(program_id, workflow_id)
+
+
+def workflow_json(workflow: Workflow) -> dict[str, Any]:
+    """The workflow as it was PUT (a GET's answer can be PUT back unchanged)."""
+    trigger: dict[str, Any] = {"event": "points.earned"}
+    if workflow.trigger_kind is not None:
+        trigger["kind"] = workflow.trigger_kind
+    actions = [
+        {"type": a.type, "event": a.event, "payload": a.payload or {}}
+        if a.type == "communication"
+        else {"type": a.type}
+        for a in workflow.actions
+    ]
+    return {
+        "id": workflow.workflow_id,
+        "trigger": trigger,
+        "filter": {
+            "aggregation": workflow.aggregation,
+            "date_range": workflow.date_range,
+            "customer": workflow.audience,
+            "threshold": workflow.threshold,
+        },
+        "actions": actions,
+        "enabled": workflow.enabled,
+        "updated_at": workflow.updated_at,
+    }

@@ -1,0 +1,149 @@
+"""Campaign point caps through the real loyalty handler against moto (SPEC 3.4, 8): SPEC 8's worked
+examples, the boundaries, both caps at once, the counters on GET, bad settings; and the program's
+time zone read from its record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.shared import tenancy
+from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
+    Loyalty,
+    campaign_settings,
+    clock_fixture,
+    loyalty_sample,
+)
+
+
+@pytest.fixture
+def loyalty(tenant, clock) -> Loyalty:
+    return Loyalty(tenant.keys)
+
+
+def granted(answer) -> tuple[int, str | None]:
+    assert answer.status == 200, answer
+    return answer.body["granted"], answer.body["limited_by"]
+
+
+def test_spec_worked_examples_for_each_behaviour(loyalty):
+    expected = {
+        # (cap 1000 with 950 granted, a bonus of 100); (per customer 25 with 20 granted, a bonus of 6)
+        "soft": ((100, None), 1050, (6, None)),
+        "dynamic": ((50, "campaign"), 1000, (5, "customer")),
+        "hard": ((0, "campaign"), 950, (0, "customer")),
+    }
+    for behavior, (total_case, total_after, customer_case) in expected.items():
+        total, per_customer = f"total-{behavior}", f"customer-{behavior}"
+        loyalty.campaign(total, campaign_settings(behavior, total=1000, per_customer=10**6))
+        loyalty.campaign(per_customer, campaign_settings(behavior, total=10**6, per_customer=25))
+        loyalty.bonus(f"a-{behavior}", 950, total)
+        loyalty.bonus(f"b-{behavior}", 20, per_customer)
+
+        assert granted(loyalty.bonus(f"c-{behavior}", 100, total)) == total_case, behavior
+        assert loyalty.campaign(total).body["granted_total"] == total_after, behavior
+        assert granted(loyalty.bonus(f"b-{behavior}", 6, per_customer)) == customer_case, behavior
+        assert loyalty.customer(f"b-{behavior}").body["balance"] == 20 + customer_case[0]
+    # once a soft cap has been passed, later bonuses get 0
+    assert granted(loyalty.bonus("late", 1, "total-soft")) == (0, "campaign")
+    assert granted(loyalty.bonus("b-soft", 1, "customer-soft")) == (0, "customer")
+
+
+def test_boundaries_fits_exactly_one_over_already_over(loyalty):
+    for behavior, one_over in {
+        "soft": (11, None),
+        "dynamic": (10, "campaign"),
+        "hard": (0, "campaign"),
+    }.items():
+        loyalty.campaign(behavior, campaign_settings(behavior, total=100))
+        loyalty.bonus("first", 80, behavior)
+
+        assert granted(loyalty.bonus("exact", 10, behavior)) == (10, None), behavior  # 90 + 10 = 100 fits
+        loyalty.campaign(behavior, campaign_settings(behavior, total=100))  # same caps: counters kept
+        assert loyalty.campaign(behavior).body["granted_total"] == 90
+        assert granted(loyalty.bonus("over", 11, behavior)) == one_over, behavior  # 90 + 11 is one over
+        assert granted(loyalty.bonus("after", 1, behavior))[0] == (1 if behavior == "hard" else 0), behavior
+
+
+def test_both_caps_at_once(loyalty):
+    for behavior, outcome in {
+        "soft": (20, None),
+        "dynamic": (10, "customer"),
+        "hard": (0, "customer"),
+    }.items():
+        loyalty.campaign(behavior, campaign_settings(behavior, total=100, per_customer=30))
+        loyalty.bonus("m1", 20, behavior)
+        loyalty.bonus("m2", 30, behavior)  # 50 in all; m1 has 10 left, the campaign 50
+
+        assert granted(loyalty.bonus("m1", 20, behavior)) == outcome, behavior
+    for behavior, outcome in {
+        "soft": (10, None),
+        "dynamic": (5, "campaign"),
+        "hard": (0, "campaign"),
+    }.items():
+        name = f"tight-{behavior}"
+        loyalty.campaign(name, campaign_settings(behavior, total=60, per_customer=30))
+        loyalty.bonus("m1", 25, name)
+        loyalty.bonus("m2", 30, name)  # 55 in all: the campaign has 5 left, m1 has 5 left
+
+        assert granted(loyalty.bonus("m1", 10, name)) == outcome, behavior
+
+
+def test_get_campaign_shows_settings_and_counters(loyalty, other_tenant):
+    settings = loyalty_sample("campaign")
+    put = loyalty.campaign("double-points-november", settings)
+    loyalty.bonus("m1", 20, "double-points-november")
+    loyalty.bonus("m1", 20, "double-points-november")  # dynamic, 25 per customer: 5 more
+    loyalty.bonus("m2", 3, "double-points-november")
+    loyalty.earn("m3", 500)  # not a bonus
+
+    got = loyalty.campaign("double-points-november").body
+
+    assert put.status == 200
+    assert {k: got[k] for k in settings} == settings
+    assert (got["granted_total"], got["customers"]) == (28, 2)
+    assert Loyalty(other_tenant.keys).campaign("double-points-november").status == 404
+
+
+BAD_CAMPAIGNS = {
+    "negative-cap": (lambda c: c.update(total_cap=-1), "total_cap"),
+    "fraction-cap": (lambda c: c.update(per_customer_cap=2.5), "per_customer_cap"),
+    "missing-cap": (lambda c: c.pop("per_customer_cap"), "per_customer_cap"),
+    "behaviour": (lambda c: c.update(limit_behavior="strict"), "limit_behavior"),
+    "time": (lambda c: c.update(starts_at="tomorrow"), "starts_at"),
+    "ends-before-start": (lambda c: c.update(ends_at="2026-10-01T00:00:00Z"), "ends_at"),
+    "unknown": (lambda c: c.update(budget=5), "budget"),
+}
+
+
+def test_bad_campaign_settings_are_422_naming_the_field_and_change_nothing(loyalty):
+    loyalty.campaign("c1", campaign_settings("hard", total=10))
+    for case, (change, field) in BAD_CAMPAIGNS.items():
+        settings = loyalty_sample("campaign")
+        change(settings)
+
+        answer = loyalty.campaign("c1", settings)
+
+        assert answer.status == 422, (case, answer)
+        assert field in [e["field"] for e in answer.body["errors"]], (case, answer.body)
+    assert loyalty.campaign("c1").body["total_cap"] == 10
+
+
+def test_a_program_east_of_utc_counts_its_own_days_and_weeks(aws, clock):
+    # Tokyo is UTC+9: its Wednesday 4 November starts at 15:00 UTC on Tuesday
+    program = tenancy.create_program(aws.repository, clock, "Tokyo", timezone="Asia/Tokyo")
+    key = {
+        role: tenancy.create_key(aws.repository, clock, program.program_id, role, role)[1]
+        for role in ("integration", "fraud")
+    }
+    tokyo = Loyalty(key)
+    clock.advance(hours=-10)
+    assert clock.now() == datetime(2026, 11, 4, 2, 0, tzinfo=UTC)  # 11:00 on Wednesday in Tokyo
+    tokyo.earn("m1", 5, occurred_at="2026-11-03T15:00:00Z")  # 00:00 Wednesday there
+    tokyo.earn("m1", 7, occurred_at="2026-11-03T14:59:59Z")  # 23:59 Tuesday there
+    tokyo.earn("m1", 11, occurred_at="2026-11-01T14:59:59Z")  # 23:59 Sunday there: last week
+
+    figures = tokyo.customer("m1").body["aggregates"]["earned"]
+
+    assert (figures["today"], figures["week_to_date"], figures["last_7_days"]) == (5, 12, 23)

@@ -1,0 +1,316 @@
+"""The loyalty storage contract, run against the DynamoDB adapter (on moto) and the in-memory fake."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.memory import InMemoryRepository
+from functions.shared.storage.port_loyalty import (
+    BalanceChange,
+    Campaign,
+    CampaignGrant,
+    CustomerChange,
+    HistoryEntry,
+    LoyaltyAction,
+    LoyaltyCustomer,
+    PeriodTotals,
+    Totals,
+    Workflow,
+    WorkflowAction,
+    day_period,
+    periods_of,
+)
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+DAY = T0.date()
+P = "prg-a"
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def repository(request):
+    if request.param == "memory":
+        return InMemoryRepository()
+    return request.getfixturevalue("aws").repository
+
+
+def earn(repository, action_id, customer="c1", points=10, *, bonus=0, day=DAY, grant=None, program=P):
+    """Writes an earn on top of what the store holds now, as the service does."""
+    state = repository.read_loyalty_state(program, customer, periods=periods_of(day))
+    current = state.customer or LoyaltyCustomer(program, customer, "active", 0, 0, Totals(), T0)
+    delta = Totals(earned=points, bonus=bonus)
+    change = BalanceChange(
+        action=LoyaltyAction(program, action_id, "earn", customer, f"h-{action_id}", {"granted": points}, T0),
+        expected_version=current.version,
+        customer=replace(current, balance=current.balance + points, lifetime=current.lifetime.plus(delta)),
+        periods=tuple(
+            replace(
+                state.periods.get(p, PeriodTotals(p)),
+                totals=state.periods.get(p, PeriodTotals(p)).totals.plus(delta),
+            )
+            for p in periods_of(day)
+        ),
+        grant=grant,
+    )
+    return repository.record_loyalty_action(change)
+
+
+def change(repository, customer="c1", *, status=None, markers=None, periods=(), history=(), version=None):
+    """Changes a customer on top of what the store holds now (or at `version`)."""
+    current = repository.get_loyalty_customer(P, customer)
+    new = replace(current, status=status or current.status, markers={**current.markers, **(markers or {})})
+    return repository.change_loyalty_customer(
+        CustomerChange(current.version if version is None else version, new, tuple(periods), tuple(history))
+    )
+
+
+def campaign(**changes):
+    values = dict(
+        program_id=P,
+        campaign_id="summer",
+        total_cap=100,
+        per_customer_cap=30,
+        limit_behavior="hard",
+        starts_at=None,
+        ends_at=None,
+        updated_at=T0,
+    )
+    values.update(changes)
+    return Campaign(**values)
+
+
+def workflow(workflow_id="wf1", **changes):
+    values = dict(
+        program_id=P,
+        workflow_id=workflow_id,
+        trigger_kind=None,
+        aggregation="earned",
+        date_range="week_to_date",
+        audience="current",
+        threshold=100,
+        actions=(
+            WorkflowAction("communication", "warning", {"template": "terms"}),
+            WorkflowAction("suspend"),
+        ),
+        enabled=True,
+        updated_at=T0,
+    )
+    values.update(changes)
+    return Workflow(**values)
+
+
+def test_an_earn_creates_the_customer_and_counts_in_every_period(repository):
+    assert earn(repository, "a1", points=30, bonus=30)
+
+    customer = repository.get_loyalty_customer(P, "c1")
+    assert (customer.status, customer.balance, customer.version) == ("active", 30, 1)
+    assert customer.lifetime == Totals(earned=30, bonus=30)
+    periods = repository.loyalty_periods(P, "c1", periods_of(DAY))
+    assert set(periods) == set(periods_of(DAY))
+    assert all(p.totals == Totals(30, 30, 0) for p in periods.values())
+    assert repository.loyalty_days(P, "c1", DAY - timedelta(days=6), DAY) == {DAY: Totals(30, 30, 0)}
+
+
+def test_an_action_id_is_written_once(repository):
+    assert earn(repository, "a1")
+    assert not earn(repository, "a1")
+
+    state = repository.read_loyalty_state(P, "c1", action_id="a1")
+    assert state.action.answer == {"granted": 10}
+    assert state.action.customer_id == "c1"
+    assert state.customer.balance == 10
+
+
+def test_a_stale_version_writes_nothing(repository):
+    earn(repository, "a1")
+    state = repository.read_loyalty_state(P, "c1")
+    earn(repository, "a2")  # someone else moved the customer on
+    stale = BalanceChange(
+        action=LoyaltyAction(P, "a3", "spend", "c1", "h", {"balance": 0}, T0),
+        expected_version=state.customer.version,
+        customer=replace(state.customer, balance=0, lifetime=Totals(earned=10, spent=10)),
+        periods=(PeriodTotals(day_period(DAY), Totals(earned=10, spent=10)),),
+    )
+
+    assert not repository.record_loyalty_action(stale)
+    assert repository.get_loyalty_customer(P, "c1").balance == 20
+    assert repository.read_loyalty_state(P, "c1", action_id="a3").action is None
+
+
+def test_the_snapshot_reads_everything_an_earn_decides_on(repository):
+    repository.put_campaign(campaign())
+    repository.put_workflow(workflow(), limit=50)
+    earn(repository, "a1", points=5)
+
+    state = repository.read_loyalty_state(
+        P,
+        "c1",
+        action_id="a1",
+        periods=(day_period(DAY), day_period(DAY + timedelta(days=1))),
+        campaign_id="summer",
+        with_workflows=True,
+    )
+
+    assert state.customer.balance == 5
+    assert state.action.action_id == "a1"
+    assert list(state.periods) == [day_period(DAY)]
+    assert state.campaign.total_cap == 100 and state.campaign_granted is None
+    assert [w.workflow_id for w in state.workflows] == ["wf1"]
+    nothing = repository.read_loyalty_state(P, "nobody", campaign_id="unknown")
+    assert nothing.customer is None and nothing.campaign is None and nothing.workflows == ()
+
+
+def grant_for(repository, customer, points, behavior_ceiling):
+    state = repository.read_loyalty_state(P, customer, campaign_id="summer")
+    return CampaignGrant(
+        "summer",
+        points,
+        state.campaign.revision,
+        total_ceiling=behavior_ceiling(state.campaign.total_cap, points),
+        customer_ceiling=behavior_ceiling(state.campaign.per_customer_cap, points),
+        first_for_customer=state.campaign_granted is None,
+    )
+
+
+def test_a_grant_moves_the_counters_only_within_its_ceilings(repository):
+    repository.put_campaign(campaign())
+    hard = lambda cap, points: cap - points  # noqa: E731
+
+    assert earn(repository, "a1", "c1", 25, bonus=25, grant=grant_for(repository, "c1", 25, hard))
+    assert earn(repository, "a2", "c2", 30, bonus=30, grant=grant_for(repository, "c2", 30, hard))
+    assert not earn(repository, "a3", "c1", 10, bonus=10, grant=grant_for(repository, "c1", 10, hard))
+    stored = repository.get_campaign(P, "summer")
+    assert (stored.granted_total, stored.customers) == (55, 2)
+    assert repository.read_loyalty_state(P, "c1", campaign_id="summer").campaign_granted == 25
+
+
+def test_a_grant_against_an_older_campaign_revision_is_refused(repository):
+    repository.put_campaign(campaign())
+    grant = grant_for(repository, "c1", 5, lambda cap, points: cap - points)
+    repository.put_campaign(campaign(total_cap=200))
+
+    assert not earn(repository, "a1", "c1", 5, bonus=5, grant=grant)
+    assert repository.get_campaign(P, "summer").granted_total == 0
+
+
+def test_concurrent_grants_never_pass_the_ceiling(repository):
+    repository.put_campaign(campaign(total_cap=100, per_customer_cap=100))
+
+    def attempt(n):
+        while True:
+            grant = grant_for(repository, f"c{n}", 10, lambda cap, points: cap - points)
+            state = repository.read_loyalty_state(P, f"c{n}", campaign_id="summer")
+            if state.campaign.granted_total > grant.total_ceiling:
+                return False
+            if earn(repository, f"a{n}", f"c{n}", 10, bonus=10, grant=grant):
+                return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+
+    assert sum(outcomes) == 10
+    assert repository.get_campaign(P, "summer").granted_total == 100
+
+
+def test_put_campaign_keeps_counters_and_moves_the_revision(repository):
+    first = repository.put_campaign(campaign())
+    earn(repository, "a1", "c1", 5, bonus=5, grant=grant_for(repository, "c1", 5, lambda c, p: c - p))
+
+    second = repository.put_campaign(campaign(total_cap=500, limit_behavior="soft", ends_at=T0))
+
+    assert second.revision == first.revision + 1
+    assert (second.total_cap, second.limit_behavior, second.ends_at) == (500, "soft", T0)
+    assert (second.granted_total, second.customers) == (5, 1)
+    assert repository.get_campaign(P, "summer") == second
+    with pytest.raises(NotFound):
+        repository.get_campaign("prg-b", "summer")
+
+
+def test_status_changes_bump_the_version_and_append_history_in_order(repository):
+    earn(repository, "a1")
+    version = repository.get_loyalty_customer(P, "c1").version
+    entries = (
+        HistoryEntry(T0, "communication", "workflow:wf1", event="warning", payload={"k": "v"}),
+        HistoryEntry(T0, "suspended", "workflow:wf1"),
+    )
+
+    assert change(repository, status="suspended", history=entries)
+    assert not change(repository, status="blocked", history=entries[1:], version=version)
+    assert change(repository, status="active", history=(HistoryEntry(T0, "unsuspended", "Dana"),))
+
+    customer = repository.get_loyalty_customer(P, "c1")
+    assert (customer.status, customer.version, customer.balance) == ("active", version + 2, 10)
+    assert [(h.action, h.by) for h in repository.loyalty_history(P, "c1")] == [
+        ("communication", "workflow:wf1"),
+        ("suspended", "workflow:wf1"),
+        ("unsuspended", "Dana"),
+    ]
+    assert repository.loyalty_history(P, "c1")[0].payload == {"k": "v"}
+    ghost = LoyaltyCustomer(P, "nobody", "blocked", 0, 1, Totals(), T0)
+    assert not repository.change_loyalty_customer(CustomerChange(1, ghost))
+    with pytest.raises(NotFound):
+        repository.get_loyalty_customer(P, "nobody")
+
+
+def test_markers_are_kept_on_the_customer_and_on_period_items(repository):
+    earn(repository, "a1", points=150)
+    today = repository.loyalty_periods(P, "c1", (day_period(DAY),))[day_period(DAY)]
+
+    assert change(
+        repository, markers={"wf-life": "2026-11-02"}, periods=[replace(today, markers={"wf-day": "x"})]
+    )
+    earn(repository, "a2", points=5)  # later writes keep them
+
+    assert repository.get_loyalty_customer(P, "c1").markers == {"wf-life": "2026-11-02"}
+    stored = repository.loyalty_periods(P, "c1", (day_period(DAY),))[day_period(DAY)]
+    assert stored.markers == {"wf-day": "x"}
+    assert stored.totals == Totals(earned=155)
+
+
+def test_customers_above_a_threshold_are_found_by_period_and_marker(repository):
+    for n, points in enumerate([50, 100, 101, 400]):
+        earn(repository, f"a{n}", f"c{n}", points, bonus=points)
+    earn(repository, "other", "c9", 900, day=DAY - timedelta(days=1))
+    earn(repository, "elsewhere", "c8", 900, program="prg-b")
+    c3_today = repository.loyalty_periods(P, "c3", (day_period(DAY),))[day_period(DAY)]
+    change(repository, "c3", periods=[replace(c3_today, markers={"wf1": "x"})])
+
+    today = day_period(DAY)
+    assert repository.customers_above(P, "bonus", today, 100) == ["c2", "c3"]
+    assert repository.customers_above(P, "bonus", today, 100, without_marker="wf1") == ["c2"]
+    assert repository.customers_above(P, "spent", today, 0) == []
+    assert repository.customers_above(P, "earned", "L", 399) == ["c3", "c9"]
+    assert repository.customers_above(P, "earned", periods_of(DAY)[1], 100) == ["c2", "c3"]
+
+
+def test_days_are_read_by_range(repository):
+    for offset in range(10):
+        earn(repository, f"a{offset}", points=offset + 1, day=DAY - timedelta(days=offset))
+
+    days = repository.loyalty_days(P, "c1", DAY - timedelta(days=6), DAY)
+
+    assert sorted(days) == [DAY - timedelta(days=n) for n in range(6, -1, -1)]
+    assert sum(t.earned for t in days.values()) == sum(range(1, 8))
+    assert repository.loyalty_days(P, "c1", date(2020, 1, 1), date(2020, 1, 2)) == {}
+
+
+def test_workflows_are_kept_per_program_with_a_limit(repository):
+    repository.put_workflow(workflow("wf2"), limit=2)
+    repository.put_workflow(workflow("wf1"), limit=2)
+    repository.put_workflow(workflow("wf1", threshold=5), limit=2)  # a replacement is no new one
+
+    assert [w.workflow_id for w in repository.list_workflows(P)] == ["wf1", "wf2"]
+    assert repository.get_workflow(P, "wf1") == workflow("wf1", threshold=5)
+    with pytest.raises(Conflict):
+        repository.put_workflow(workflow("wf3"), limit=2)
+    repository.delete_workflow(P, "wf2")
+    assert [w.workflow_id for w in repository.list_workflows(P)] == ["wf1"]
+    with pytest.raises(NotFound):
+        repository.delete_workflow(P, "wf2")
+    with pytest.raises(NotFound):
+        repository.get_workflow("prg-b", "wf1")
+    assert repository.list_workflows("prg-b") == []

@@ -1,0 +1,185 @@
+"""The seed's two workflows, as written, through the real loyalty handler against moto, with what
+reaches the notification bus (SPEC 8, seed 001); and the workflow resource itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
+    NOW,
+    DynamoCalls,
+    Loyalty,
+    bus_fixture,
+    campaign_settings,
+    clock_fixture,
+    loyalty_sample,
+    workflow_settings,
+)
+
+
+@pytest.fixture
+def loyalty(tenant, clock) -> Loyalty:
+    return Loyalty(tenant.keys)
+
+
+def test_week_to_date_earnings_above_the_threshold_send_one_warning(loyalty, clock, bus):
+    # Given the seed's first workflow: on "point add", if the current customer's week-to-date
+    # earnings pass the threshold, trigger the marketing communication with its payload
+    settings = loyalty_sample("workflow_weekly_warning")
+    assert loyalty.workflow("weekly-warning", settings).status == 200
+
+    loyalty.earn("m1", 3000)  # Wednesday
+    clock.advance(days=1)
+    loyalty.earn("m1", 2000)  # 5000: at the threshold, nothing yet
+    assert bus.events("LoyaltyCommunication") == []
+    loyalty.earn("m1", 1)  # 5001: above
+    loyalty.earn("m1", 700)  # still above: the warning is not sent again
+    loyalty.earn("m2", 4000)  # another customer, below
+
+    sent = bus.events("LoyaltyCommunication")
+    assert len(sent) == 1
+    assert {k: sent[0][k] for k in ("customer_id", "workflow_id", "event", "payload")} == {
+        "customer_id": "m1",
+        "workflow_id": "weekly-warning",
+        "event": "loyalty.terms_warning",
+        "payload": {"template": "points-terms", "channel": "email"},
+    }
+    history = loyalty.customer("m1").body["history"]
+    assert history == [
+        {
+            "at": "2026-11-05T12:00:00Z",
+            "action": "communication",
+            "by": "workflow:weekly-warning",
+            "event": "loyalty.terms_warning",
+            "payload": {"template": "points-terms", "channel": "email"},
+        }
+    ]
+    assert loyalty.customer("m1").body["status"] == "active"  # a warning only
+
+    clock.advance(days=4)  # Monday: a new week re-arms it
+    loyalty.earn("m1", 5001)
+    assert [e["customer_id"] for e in bus.events("LoyaltyCommunication")] == ["m1", "m1"]
+
+
+def test_todays_campaign_bonus_over_3000_suspends_every_such_customer(loyalty, clock, bus):
+    loyalty.campaign("double-points-november", campaign_settings("soft", total=10**6, per_customer=10**6))
+    # one customer crossed 3000 bonus points today before the workflow existed
+    loyalty.bonus("early-farmer", 3200, "double-points-november")
+    loyalty.bonus("yesterdays-farmer", 5000, "double-points-november", occurred_at="2026-11-03T12:00:00Z")
+    loyalty.bonus("honest", 3000, "double-points-november")
+    loyalty.earn("big-spender", 9000)  # earned a lot, but not through bonuses
+
+    # Given the seed's second workflow: on a campaign bonus, every customer (the audience) whose
+    # bonus points today are over 3000 is suspended
+    settings = loyalty_sample("workflow_bonus_audience")
+    assert loyalty.workflow("bonus-farming", settings).body["filter"]["customer"] == "all"
+    loyalty.earn("any-purchase", 10)  # not a campaign bonus: does not trigger it
+    assert bus.events("CustomerSuspended") == []
+
+    loyalty.bonus("late-farmer", 3001, "double-points-november")
+
+    suspended = sorted(e["customer_id"] for e in bus.events("CustomerSuspended"))
+    assert suspended == ["early-farmer", "late-farmer"]
+    for customer, status in [
+        ("early-farmer", "suspended"),
+        ("late-farmer", "suspended"),
+        ("yesterdays-farmer", "active"),
+        ("honest", "active"),
+        ("big-spender", "active"),
+    ]:
+        assert loyalty.customer(customer).body["status"] == status, customer
+    farmer = loyalty.customer("early-farmer").body
+    assert [(h["action"], h["by"]) for h in farmer["history"]] == [("suspended", "workflow:bonus-farming")]
+    # suspended customers still earn, cannot spend; nobody is suspended twice
+    assert loyalty.bonus("early-farmer", 10, "double-points-november").status == 200
+    assert loyalty.spend("early-farmer", 10).status == 409
+    assert len(bus.events("CustomerSuspended")) == 2
+
+
+def test_an_audience_workflow_is_read_through_the_index_not_a_scan(loyalty, aws, clock):
+    """The audience query reads only customers above the threshold: count what DynamoDB reads."""
+    loyalty.campaign("c", campaign_settings("soft", total=10**6, per_customer=10**6))
+    for n in range(30):
+        loyalty.bonus(f"small-{n}", 10, "c")
+    loyalty.bonus("big", 4000, "c")
+    loyalty.workflow("audience", loyalty_sample("workflow_bonus_audience"))
+    with DynamoCalls() as dynamodb:
+        loyalty.bonus("small-0", 1, "c")
+
+    assert "Scan" not in dynamodb.operations
+    index_queries = [p for p in dynamodb.named("Query") if p.get("IndexName") == "loyalty_bonus"]
+    assert len(index_queries) == 8  # one per shard of today's bonus partition
+    read = sum(n for _, p, n, _ in dynamodb.calls if p.get("IndexName") == "loyalty_bonus")
+    assert read == 1  # only "big" is above 3000; the 30 small ones are never read
+    assert loyalty.customer("big").body["status"] == "suspended"
+
+
+def test_workflows_are_put_read_listed_and_deleted(loyalty, other_tenant):
+    settings = loyalty_sample("workflow_weekly_warning")
+
+    put = loyalty.workflow("w1", settings)
+    loyalty.workflow("w0", workflow_settings(kind="campaign_bonus", actions=[{"type": "block"}]))
+    again = loyalty.workflow("w1", {**settings, "enabled": False})
+
+    assert put.status == 200
+    assert {k: put.body[k] for k in ("id", "trigger", "filter", "actions", "enabled")} == {
+        "id": "w1",
+        **settings,
+    }
+    assert again.body["enabled"] is False
+    listed = loyalty.request("GET", "/v1/loyalty/workflows").body["workflows"]
+    assert [(w["id"], w["enabled"]) for w in listed] == [("w0", True), ("w1", False)]
+    assert listed[0]["trigger"] == {"event": "points.earned", "kind": "campaign_bonus"}
+    assert listed[0]["actions"] == [{"type": "block"}]
+    got = loyalty.workflow("w1").body
+    body = {k: got[k] for k in ("trigger", "filter", "actions", "enabled")}
+    assert loyalty.workflow("w1", body).status == 200  # what GET answers can be PUT back as is
+    assert loyalty.request("DELETE", "/v1/loyalty/workflows/w1").status == 204
+    assert loyalty.workflow("w1").status == 404
+    assert loyalty.request("DELETE", "/v1/loyalty/workflows/w1").status == 404
+    assert Loyalty(other_tenant.keys).request("GET", "/v1/loyalty/workflows").body == {"workflows": []}
+
+
+BAD_WORKFLOWS = {
+    "trigger-event": (lambda w: w["trigger"].update(event="points.spent"), "trigger.event"),
+    "trigger-kind": (lambda w: w["trigger"].update(kind="refund"), "trigger.kind"),
+    "aggregation": (lambda w: w["filter"].update(aggregation="balance"), "filter.aggregation"),
+    "date-range": (lambda w: w["filter"].update(date_range="last_90_days"), "filter.date_range"),
+    "customer": (lambda w: w["filter"].update(customer="some"), "filter.customer"),
+    "threshold": (lambda w: w["filter"].update(threshold=-1), "filter.threshold"),
+    "threshold-text": (lambda w: w["filter"].update(threshold="3000"), "filter.threshold"),
+    "no-actions": (lambda w: w.update(actions=[]), "actions"),
+    "action-type": (lambda w: w["actions"].append({"type": "unsuspend"}), "actions.1"),
+    "communication-event": (lambda w: w["actions"][0].pop("event"), "actions.0.event"),
+    "suspend-extra": (lambda w: w["actions"].append({"type": "suspend", "event": "x"}), "actions.1.event"),
+    "enabled": (lambda w: w.pop("enabled"), "enabled"),
+    "unknown": (lambda w: w.update(name="x"), "name"),
+}
+
+
+def test_a_bad_workflow_is_422_naming_the_field_and_changes_nothing(loyalty):
+    for case, (change, field) in BAD_WORKFLOWS.items():
+        settings = loyalty_sample("workflow_weekly_warning")
+        change(settings)
+
+        answer = loyalty.workflow("w1", settings)
+
+        assert answer.status == 422, (case, answer)
+        fields = [e["field"] for e in answer.body["errors"]]
+        assert any(f == field or f.startswith(field + ".") for f in fields), (case, fields)
+    assert loyalty.workflow("w1").status == 404
+
+
+def test_workflows_of_a_program_see_only_its_customers(loyalty, other_tenant, clock, bus):
+    other = Loyalty(other_tenant.keys)
+    other.earn("m1", 9999)  # the other program's customer with the same id
+    loyalty.workflow("audience", workflow_settings(threshold=5000, customer="all"))
+
+    loyalty.earn("m2", 1)
+
+    assert bus.events("LoyaltyCommunication") == []
+    assert other.customer("m1").body["history"] == []
+    clock.advance(days=1)
+    assert NOW + timedelta(days=1) == clock.now()
