@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from functions.score import service
 from functions.shared import runtime
-from tests.conftest import make_tenant
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
 
