@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from typing import Any
 
 from fraudctl.config import Target
@@ -24,6 +25,7 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         if "SCORING_QUEUE_URL" not in os.environ and job == "outbox-relay":
             os.environ["SCORING_QUEUE_URL"] = f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/fraud-scoring"
         from local_system.lambda_runtime import invoke
