@@ -347,9 +347,6 @@ class PartnersDynamo(DynamoBase):
         m = self._m
         flag = write.flag
         assert flag is not None
-        totals: dict[str, int] = {}
-        for reward in holds:
-            totals[reward.currency] = totals.get(reward.currency, 0) + to_micros(reward.amount)
         pk = keys.case_pk(write.program_id, case_id)
         if opened:
             case = m.case(
@@ -364,7 +361,7 @@ class PartnersDynamo(DynamoBase):
                 status="open",
                 flagged_at=flag.at,
                 flag_event_id=flag.event_id,
-                hold_micros=totals,
+                hold_micros=_totals(holds),
                 held_count=len(holds),
                 case_view_pk=keys.case_view_pk(write.program_id, "active"),
                 case_view_sk=keys.created_sk(flag.at, case_id),
@@ -373,10 +370,7 @@ class PartnersDynamo(DynamoBase):
         else:
             actions = [m.case.reasons.set(m.case.reasons.append(flag.reasons))]
             if holds:
-                actions.append(m.case.held_count.add(len(holds)))
-                for currency, micros in totals.items():
-                    path = m.case.hold_micros[currency]
-                    actions.append(path.set((path | 0) + micros))
+                actions += self._hold_figures(holds, +1)
             tx.update(
                 m.case(pk, keys.CASE_SK), actions=actions, condition=m.case.status.is_in("open", "disputed")
             )
@@ -391,6 +385,15 @@ class PartnersDynamo(DynamoBase):
                 detail=json.dumps(detail),
             )
         )
+
+    def _hold_figures(self, rewards: list[Reward], sign: int) -> list[Any]:
+        """Update actions adding (+1) or taking away (-1) rewards from a case's hold figures."""
+        m = self._m
+        actions = [m.case.held_count.add(sign * len(rewards))]
+        for currency, micros in _totals(rewards).items():
+            path = m.case.hold_micros[currency]
+            actions.append(path.set((path | 0) + sign * micros))
+        return actions
 
     def _hold_update(self, tx: TransactWrite, reward: Reward, case_id: str) -> None:
         m = self._m
@@ -500,11 +503,7 @@ class PartnersDynamo(DynamoBase):
                 )
                 if reward.case_id:
                     pk = keys.case_pk(program_id, reward.case_id)
-                    path = m.case.hold_micros[reward.currency]
-                    tx.update(
-                        m.case(pk, keys.CASE_SK),
-                        actions=[m.case.held_count.add(-1), path.set((path | 0) - to_micros(reward.amount))],
-                    )
+                    tx.update(m.case(pk, keys.CASE_SK), actions=self._hold_figures([reward], -1))
                     detail = {
                         "reward_id": reward_id,
                         "amount": amount_text(to_micros(reward.amount)),
@@ -689,9 +688,7 @@ class PartnersDynamo(DynamoBase):
         archivable = [r for r in rewards if r.status in ARCHIVABLE]
         archived = self._move_rewards(case, archivable, ARCHIVABLE, "archived", release=True)
         subject = self.get_subject(program_id, "partner", case.subject_id)
-        totals: dict[str, int] = {}
-        for reward in archived:
-            totals[reward.currency] = totals.get(reward.currency, 0) + to_micros(reward.amount)
+        totals = _totals(archived)
         pk = keys.case_pk(program_id, case_id)
         marks = {subject.key}
         try:
@@ -778,12 +775,8 @@ class PartnersDynamo(DynamoBase):
                                 & m.reward.status.is_in(*from_statuses),
                             )
                         for holder, held in released.items():
-                            actions = [m.case.held_count.add(-len(held))]
-                            for currency, micros in _totals(held).items():
-                                path = m.case.hold_micros[currency]
-                                actions.append(path.set((path | 0) - micros))
                             holder_pk = keys.case_pk(case.program_id, holder)
-                            tx.update(m.case(holder_pk, keys.CASE_SK), actions=actions)
+                            tx.update(m.case(holder_pk, keys.CASE_SK), actions=self._hold_figures(held, -1))
                     moved += chunk
                     break
                 except TransactWriteError as exc:
@@ -841,18 +834,13 @@ class PartnersDynamo(DynamoBase):
         self, program_id: str, case_id: str, chunk: list[Reward], actor: str, at: datetime
     ) -> None:
         m = self._m
-        totals: dict[str, int] = {}
-        for reward in chunk:
-            totals[reward.currency] = totals.get(reward.currency, 0) + to_micros(reward.amount)
         pk = keys.case_pk(program_id, case_id)
         with TransactWrite(connection=m.connection()) as tx:
             for reward in chunk:
                 self._hold_update(tx, reward, case_id)
-            actions = [m.case.held_count.add(len(chunk))]
-            for currency, micros in totals.items():
-                path = m.case.hold_micros[currency]
-                actions.append(path.set((path | 0) + micros))
-            tx.update(m.case(pk, keys.CASE_SK), actions=actions, condition=m.base.pk.exists())
+            tx.update(
+                m.case(pk, keys.CASE_SK), actions=self._hold_figures(chunk, +1), condition=m.base.pk.exists()
+            )
             detail = {"rewards": [r.reward_id for r in chunk]}
             tx.save(
                 m.audit(
