@@ -35,7 +35,8 @@ web:  ## stage the web console (web/src/ -> web/dist/, served at / by `make run`
 	$(PYTHON) web/build.py
 
 chromium:  ## Debian's Chromium for the browser tests, when missing (CI is a fresh Debian machine, as root)
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| (sudo -n apt-get update -qq && sudo -n apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) build *.egg-info infra/cdk.out web/dist
