@@ -37,7 +37,8 @@ def ip() -> str:
 
 def at(minutes: int) -> str:
     """An RFC 3339 time `minutes` from now (negative: in the past)."""
-    return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # microseconds: two cases flagged within one second must still sort by their flag time
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _address() -> dict[str, Any]:
