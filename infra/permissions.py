@@ -74,7 +74,8 @@ ACCESS: dict[str, Access] = {
     # subject and links; PutItem of the audit entry); a removal publishes PartnerRemoved and records
     # the partner's network keys (the pepper).
     "cases": Access(
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM),
+        # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
         indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,

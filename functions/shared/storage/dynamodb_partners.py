@@ -686,7 +686,9 @@ class PartnersDynamo(DynamoBase):
             raise Conflict(f"case {case_id} is {case.status}; only an active case's partner can be removed")
         rewards = self.subject_rewards(program_id, "partner", case.subject_id)
         archivable = [r for r in rewards if r.status in ARCHIVABLE]
-        archived = self._move_rewards(case, archivable, ARCHIVABLE, "archived", release=True)
+        archived = self._move_rewards(
+            case, archivable, ARCHIVABLE, "archived", release=True, while_case_is=("open", "disputed")
+        )
         subject = self.get_subject(program_id, "partner", case.subject_id)
         totals = _totals(archived)
         pk = keys.case_pk(program_id, case_id)
@@ -750,11 +752,19 @@ class PartnersDynamo(DynamoBase):
         return self.get_case(program_id, case_id)
 
     def _move_rewards(
-        self, case: Case, rewards: list[Reward], from_statuses: tuple[str, ...], to_status: str, release: bool
+        self,
+        case: Case,
+        rewards: list[Reward],
+        from_statuses: tuple[str, ...],
+        to_status: str,
+        release: bool,
+        while_case_is: tuple[str, ...] = (),
     ) -> list[Reward]:
         """Moves rewards in chunks, each reward conditional on its status; held rewards leave the
         hold figures of the case that held them (this one or another: a removal archives rewards
-        a customer's case holds). A reward that changed meanwhile is skipped."""
+        a customer's case holds). A reward that changed meanwhile is skipped. With `while_case_is`,
+        every chunk is also conditional on the case's status: a case changed meanwhile (a dispute
+        cycle resolving it under a removal) raises Conflict, and nothing more moves."""
         m = self._m
         moved: list[Reward] = []
         size = MAX_TRANSACTION_ITEMS // 2  # room for one case update per reward at most
@@ -774,15 +784,30 @@ class PartnersDynamo(DynamoBase):
                                 condition=(m.reward.status == reward.status)
                                 & m.reward.status.is_in(*from_statuses),
                             )
+                        guard = m.case.status.is_in(*while_case_is) if while_case_is else None
                         for holder, held in released.items():
                             holder_pk = keys.case_pk(case.program_id, holder)
-                            tx.update(m.case(holder_pk, keys.CASE_SK), actions=self._hold_figures(held, -1))
+                            tx.update(
+                                m.case(holder_pk, keys.CASE_SK),
+                                actions=self._hold_figures(held, -1),
+                                condition=guard if holder == case.case_id else None,
+                            )
+                        if guard is not None and case.case_id not in released:
+                            tx.condition_check(
+                                m.case,
+                                keys.case_pk(case.program_id, case.case_id),
+                                keys.CASE_SK,
+                                condition=guard,
+                            )
                     moved += chunk
                     break
                 except TransactWriteError as exc:
                     codes = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
                     if "ConditionalCheckFailed" not in codes:
                         raise domain_error(exc, f"moving the rewards of case {case.case_id} failed") from exc
+                    current = self.get_case(case.program_id, case.case_id)
+                    if while_case_is and current.status not in while_case_is:
+                        raise Conflict(f"case {case.case_id} is {current.status} now; stopped") from exc
                     fresh = [self.get_reward(case.program_id, r.reward_id) for r in chunk]
                     chunk = [r for r in fresh if r.status in from_statuses]
         for reward in moved:
