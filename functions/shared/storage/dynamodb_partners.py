@@ -375,16 +375,7 @@ class PartnersDynamo(DynamoBase):
                 m.case(pk, keys.CASE_SK), actions=actions, condition=m.case.status.is_in("open", "disputed")
             )
         detail = {"reasons": flag.reasons, "event_id": write.event_id, "held": len(holds)}
-        tx.save(
-            m.audit(
-                pk,
-                keys.audit_sk(flag.at, uuid.uuid4().hex[:8]),
-                at=flag.at,
-                action="flagged" if opened else "reasons_added",
-                actor="system",
-                detail=json.dumps(detail),
-            )
-        )
+        self._audit(tx, pk, flag.at, "flagged" if opened else "reasons_added", "system", detail)
 
     def _hold_figures(self, rewards: list[Reward], sign: int) -> list[Any]:
         """Update actions adding (+1) or taking away (-1) rewards from a case's hold figures."""
@@ -509,16 +500,7 @@ class PartnersDynamo(DynamoBase):
                         "amount": amount_text(to_micros(reward.amount)),
                         "currency": reward.currency,
                     }
-                    tx.save(
-                        m.audit(
-                            pk,
-                            keys.audit_sk(at, uuid.uuid4().hex[:8]),
-                            at=at,
-                            action="reward_overridden",
-                            actor=actor,
-                            detail=json.dumps(detail),
-                        )
-                    )
+                    self._audit(tx, pk, at, "reward_overridden", actor, detail)
         except TransactWriteError as exc:
             raise Conflict(f"reward {reward_id} changed meanwhile; it is no longer on hold") from exc
         except PynamoDBException as exc:
@@ -866,17 +848,7 @@ class PartnersDynamo(DynamoBase):
             tx.update(
                 m.case(pk, keys.CASE_SK), actions=self._hold_figures(chunk, +1), condition=m.base.pk.exists()
             )
-            detail = {"rewards": [r.reward_id for r in chunk]}
-            tx.save(
-                m.audit(
-                    pk,
-                    keys.audit_sk(at, uuid.uuid4().hex[:8]),
-                    at=at,
-                    action="rewards_held",
-                    actor=actor,
-                    detail=json.dumps(detail),
-                )
-            )
+            self._audit(tx, pk, at, "rewards_held", actor, {"rewards": [r.reward_id for r in chunk]})
 
 
 ARCHIVABLE = ("new", "pending", "approved", "on_hold")
