@@ -9,6 +9,8 @@ import os
 import time
 from typing import Any
 
+from benchmarks import moto_environment
+
 FLAGGED = 10
 REWARDS_EACH = 10
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "10000,100000").split(","))
@@ -37,19 +39,6 @@ class DynamoCounter:
             self.written += len(params.get("TransactItems", []))
         elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
             self.written += 1
-
-
-def _environment() -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="x",
-        AWS_SECRET_ACCESS_KEY="x",  # noqa: S106 (moto)
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-        POWERTOOLS_METRICS_DISABLED="true",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _filler(client: Any, table: str, program_id: str, count: int) -> None:
@@ -152,7 +141,7 @@ def measure(size: int) -> dict[str, float]:
 
 
 def run() -> None:
-    _environment()
+    moto_environment()
     results = []
     for size in SIZES:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+from benchmarks import moto_environment
+
 REPEATS = 5
 HANDLERS = ("ingest", "score", "outbox_relay", "openapi")
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
@@ -49,17 +51,7 @@ def cold_start() -> dict[str, dict[str, float]]:
 
 
 def ingest_throughput(count: int = 400) -> dict[str, float]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ[name] = value
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    moto_environment()
     import boto3
     from moto import mock_aws
 

@@ -28,23 +28,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from benchmarks import moto_environment
+
 EARNS = 300
 SIZES = (10, 10_000)
 ABOVE = 5
-
-
-def _environment() -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ[name] = value
-    os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 @contextlib.contextmanager
@@ -263,7 +251,7 @@ def audience() -> dict[int, dict[str, dict[str, float]]]:
 
 
 def run() -> None:
-    _environment()
+    moto_environment()
     print("earns through the handler against moto (one process, one core)")
     for name, figures in earns().items():
         print(f"  {name:<30} " + json.dumps({k: round(v, 1) for k, v in figures.items()}))

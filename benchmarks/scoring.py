@@ -38,27 +38,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from benchmarks import moto_environment
+
 EVENT_TYPES = ("partnership.created", "account.updated", "transaction.created", "reward.created")
 SMALL_TABLE = int(os.environ.get("BENCH_SCORING_SMALL", "100"))  # prior events scored for real
 LARGER_TABLE = int(os.environ.get("BENCH_SCORING_LARGER", "5000"))  # prior events' worth of items
 SCORED_FOR_REAL = int(os.environ.get("BENCH_SCORING_REAL", "1000"))  # of those, scored in the program
 MEASURED = int(os.environ.get("BENCH_SCORING_MEASURED", "200"))  # events measured on each table
 KB = 1024
-
-
-def _environment() -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",  # moto accepts anything; never real ones
-        "AWS_SESSION_TOKEN": "bench",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        os.environ[name] = value
-    os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _traffic(scale: Any, seed: int = 7) -> list[Any]:
@@ -307,7 +294,7 @@ def _index_entry(item: dict[str, Any] | None, partition: str, sort: str) -> tupl
 
 
 def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
-    _environment()
+    moto_environment()
     import boto3
     from moto import mock_aws
 
