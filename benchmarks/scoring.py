@@ -55,7 +55,7 @@ def _traffic(scale: Any, seed: int = 7) -> list[Any]:
 
 
 def _stored(program_id: str, step: Any) -> Any:
-    from functions.shared.storage.port import StoredEvent
+    from functions.shared.domain.model import StoredEvent
 
     body = step.body
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -74,14 +74,15 @@ def _stored(program_id: str, step: Any) -> Any:
 def throughput() -> dict[str, Any]:
     from evaluation.generator import Scale
     from functions.score.engine import Engine
-    from functions.score.identity import LOCAL_PEPPER
     from functions.score.reference import EmbeddedReferenceData
+    from functions.shared.domain.identity import LOCAL_PEPPER
+    from functions.shared.messaging import InMemoryPublisher
     from functions.shared.storage.memory import InMemoryRepository
 
     events = _traffic(Scale(programs=3, partners=150, households=8, travellers=10, fraud=6))
     reference = EmbeddedReferenceData()
     reference.ip("81.2.69.160"), reference.disposable("example.com")  # load the datasets first
-    engine = Engine(InMemoryRepository(), reference, LOCAL_PEPPER.encode())
+    engine = Engine(InMemoryRepository(), reference, LOCAL_PEPPER.encode(), InMemoryPublisher())
     by_type: dict[str, list[float]] = defaultdict(list)
     flagged = 0
     for step in events:

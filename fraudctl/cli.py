@@ -139,11 +139,11 @@ def run_job(target: Target, job: str, as_json: bool) -> None:
 @json_option
 def list_cases(program_id: str, view: str, as_json: bool) -> None:
     """Lists a program's cases, newest flag first."""
-    from functions.cases.service import case_json
+    from functions.shared.views import case_view
 
     repository = _repository()
     repository.get_program(program_id)
-    cases = [case_json(c) for c in repository.list_cases(program_id, view)]
+    cases = [case_view(c).model_dump(mode="json") for c in repository.list_cases(program_id, view)]
     if as_json:
         click.echo(json.dumps({"program_id": program_id, "view": view, "cases": cases}, default=str))
         return

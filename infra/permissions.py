@@ -1,6 +1,6 @@
 """What each function may do, declared once: the DynamoDB actions it calls on the table, the indexes
 it queries, whether it sends to or consumes the scoring queue or publishes to the bus, and whether it
-reads the network pepper secret (it calls `functions.score.identity.network_pepper()`).
+reads the network pepper secret (it calls `functions.shared.domain.identity.network_pepper()`).
 
 The Lambda factory turns an entry into the function's IAM policy and its environment (a function
 is told the name of a resource only when it may use it); the infra tests check the synthesized
@@ -75,7 +75,8 @@ ACCESS: dict[str, Access] = {
     # the partner's network keys (the pepper).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
+        # DeleteItem: a notification leaves the outbox once the bus has it
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, DELETE_ITEM),
         indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -84,7 +85,7 @@ ACCESS: dict[str, Access] = {
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
     # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
     "disputes": Access(
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM),
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, DELETE_ITEM),
         indexes=frozenset({"disputes"}),
         publish_events=True,
     ),
@@ -93,21 +94,32 @@ ACCESS: dict[str, Access] = {
     # time (the subject's rewards through the reward indexes), domain events to the bus. Links
     # identities across programs through network keys (the pepper).
     "score": Access(
-        table=_actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        # ConditionCheckItem: a reward for a partner never seen checks it is still unknown;
+        # DeleteItem: a notification leaves the outbox once the bus has it
+        table=_actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, DELETE_ITEM),
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
         publish_events=True,
         read_network_pepper=True,
     ),
     # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
-    "outbox_relay": Access(table=_actions(QUERY), indexes=frozenset({"outbox"}), send_to_scoring=True),
+    # Notifications the bus did not take: the same index, published, then deleted.
+    "outbox_relay": Access(
+        table=_actions(QUERY, DELETE_ITEM),
+        indexes=frozenset({"outbox"}),
+        send_to_scoring=True,
+        publish_events=True,
+    ),
     # The flagged subjects (sharded index), their rewards since the flag (reward indexes), the hold
     # transaction (UpdateItem of rewards and case, PutItem of the audit entry; GetItem to re-read a
     # reward that changed meanwhile), a RewardsHeld event per hold.
+    # It also finishes a flag whose marks were not all written (the subject's identifiers, network
+    # keys: the pepper); DeleteItem: a notification leaves the outbox once the bus has it.
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
+        read_network_pepper=True,
     ),
     # Earn and spend: one TransactGet snapshot (GetItem), one transaction (PutItem of the action,
     # the versioned customer and its periods and history; UpdateItem of campaign counters). Customer
@@ -125,7 +137,7 @@ ACCESS: dict[str, Access] = {
     # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
     # the subject's network links (their keys and the program's token: the pepper).
     "dispute_cycle": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM),
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict
 
 from functions.cases import service
-from functions.shared import api
+from functions.shared import api, views
 
 router = APIGatewayRouter()
 
@@ -57,16 +57,15 @@ def get_cases(
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     limit: Limit = 25,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> dict[str, Any]:
-    principal = api.principal_of(router)
+) -> views.CasePage:
     return service.list_cases(
-        api.deps_of(router), principal.program_id, view, q, status, sort, order, limit, cursor
+        api.deps_of(router), api.program_of(router), view, q, status, sort, order, limit, cursor
     )
 
 
 @router.get("/v1/cases/<case_id>", summary="One case: the drawer, with held rewards and audit trail")
-def get_case(case_id: str) -> dict[str, Any]:
-    return service.case_detail(api.deps_of(router), api.principal_of(router).program_id, case_id)
+def get_case(case_id: str) -> views.CaseDetail:
+    return service.case_detail(api.deps_of(router), api.program_of(router), case_id)
 
 
 @router.get("/v1/rewards", summary="Rewards of a partner or customer, or every held reward")
@@ -76,32 +75,31 @@ def get_rewards(
     status: Annotated[str | None, Query()] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> dict[str, Any]:
-    principal = api.principal_of(router)
+) -> views.RewardPage:
     return service.list_rewards(
-        api.deps_of(router), principal.program_id, partner_id, customer_id, status, limit, cursor
+        api.deps_of(router), api.program_of(router), partner_id, customer_id, status, limit, cursor
     )
 
 
 @router.post("/v1/rewards/<reward_id>/override", summary="Approve a held reward by hand (never re-held)")
-def post_override(reward_id: str, body: Annotated[Override, Body()]) -> dict[str, Any]:
+def post_override(reward_id: str, body: Annotated[Override, Body()]) -> views.RewardView:
     principal = api.principal_of(router)
-    return service.override_reward(api.deps_of(router), principal.program_id, reward_id, principal.actor)
+    return service.override_reward(api.deps_of(router), api.program_of(router), reward_id, principal.actor)
 
 
 @router.get("/v1/summary", summary="The Security Monitoring box: case counts and held rewards")
-def get_summary() -> dict[str, Any]:
-    return service.summary(api.deps_of(router), api.principal_of(router).program_id)
+def get_summary() -> views.Summary:
+    return service.summary(api.deps_of(router), api.program_of(router))
 
 
 @router.post("/v1/cases/<case_id>/remove", summary="Remove the case's partner from the program")
-def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> dict[str, Any]:
+def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> views.RemovedPartner:
     principal = api.principal_of(router)
     return service.remove_partner(
-        api.deps_of(router), principal.program_id, case_id, body.block_reapply, principal.actor
+        api.deps_of(router), api.program_of(router), case_id, body.block_reapply, principal.actor
     )
 
 
 @router.get("/v1/removed-partners", summary="Partners removed from the program, with who removed them")
-def get_removed_partners() -> dict[str, Any]:
-    return service.removed_partners(api.deps_of(router), api.principal_of(router).program_id)
+def get_removed_partners() -> views.RemovedPage:
+    return service.removed_partners(api.deps_of(router), api.program_of(router))

@@ -1,4 +1,6 @@
-"""What program teams read and do: case views, the drawer, rewards, overrides, the summary."""
+"""What program teams read and do: case views, the drawer, rewards, overrides, the summary,
+removals. The rules are in `functions.shared.domain.rules`; this module reads, asks the rules,
+and has their decisions written."""
 
 from __future__ import annotations
 
@@ -6,67 +8,27 @@ import base64
 import binascii
 import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from functions.shared.errors import Conflict, InvalidInput
-from functions.shared.money import amount_text, to_micros
+from functions.shared import views
+from functions.shared.changes import carry_out, retrying
+from functions.shared.domain import rules
+from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
+from functions.shared.errors import InvalidInput
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port_partners import REWARD_STATUSES, Case, Reward
+from functions.shared.storage.port import CasesPort
 
 VIEW_STATUSES = {"active": ("open", "disputed"), "resolved": ("approved", "declined")}
 VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at", "resolved_at")}
 
 
-# --- shaping -------------------------------------------------------------------------------
-def primary_hold(case: Case) -> tuple[str | None, int]:
-    """The currency holding the most, for the case's one `hold_amount` (all are in `hold_amounts`)."""
-    held = {c: m for c, m in case.hold_micros.items() if m}
-    if not held:
-        return None, 0
-    currency = max(sorted(held), key=lambda c: held[c])
-    return currency, held[currency]
-
-
-def case_json(case: Case) -> dict[str, Any]:
-    currency, micros = primary_hold(case)
-    return {
-        "id": case.case_id,
-        "subject": {"type": case.subject_type, "id": case.subject_id, "name": case.subject_name},
-        "reasons": case.reasons,
-        "hold_amount": {"amount": amount_text(micros), "currency": currency},
-        "hold_amounts": [
-            {"amount": amount_text(m), "currency": c} for c, m in sorted(case.hold_micros.items()) if m
-        ],
-        "held_rewards": case.held_count,
-        "flagged_at": case.flagged_at,
-        "disputed_at": case.disputed_at,
-        "resolved_at": case.resolved_at,
-        "status": case.status,
-        "dispute_reason": case.dispute_reason,
-    }
-
-
-def reward_json(reward: Reward) -> dict[str, Any]:
-    return {
-        "id": reward.reward_id,
-        "partner_id": reward.partner_id,
-        "customer_id": reward.customer_id,
-        "transaction_id": reward.transaction_id,
-        "amount": amount_text(to_micros(reward.amount)),
-        "currency": reward.currency,
-        "status": reward.status,
-        "created_at": reward.created_at,
-        "source": reward.source,
-        "overridden": reward.overridden,
-        "case_id": reward.case_id,
-    }
-
-
 # --- paging -------------------------------------------------------------------------------
 def _sort_key(case: Case, sort: str) -> tuple[Any, str]:
     if sort == "hold_amount":
-        return (primary_hold(case)[1], case.case_id)
+        return (views.primary_hold(case)[1], case.case_id)
     value = getattr(case, sort)
     return ((value.isoformat() if isinstance(value, datetime) else ""), case.case_id)
 
@@ -107,7 +69,7 @@ def list_cases(
     order: str,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
+) -> views.CasePage:
     errors = []
     if sort not in VIEW_SORTS[view]:
         errors.append(
@@ -135,42 +97,20 @@ def list_cases(
         ]
     page = cases[:limit]
     more = len(cases) > limit
-    return {
-        "items": [case_json(c) for c in page],
-        "next_cursor": encode_cursor(_sort_key(page[-1], sort), query) if more and page else None,
-    }
+    return views.CasePage(
+        items=[views.case_view(c) for c in page],
+        next_cursor=encode_cursor(_sort_key(page[-1], sort), query) if more and page else None,
+    )
 
 
 # --- the drawer -----------------------------------------------------------------------------
-def case_detail(deps: Dependencies, program_id: str, case_id: str) -> dict[str, Any]:
-    repository = deps.repository
-    case = repository.get_case(program_id, case_id)
-    subject = repository.get_subject(program_id, case.subject_type, case.subject_id)
-    rewards = repository.subject_rewards(program_id, case.subject_type, case.subject_id)
+def case_detail(deps: Dependencies, program_id: str, case_id: str) -> views.CaseDetail:
+    store: CasesPort = deps.repository
+    case = store.get_case(program_id, case_id)
+    subject = store.get_subject(program_id, case.subject_type, case.subject_id)
+    rewards = store.subject_rewards(program_id, case.subject_type, case.subject_id)
     held = [r for r in rewards if r.status == "on_hold" and r.case_id == case_id]
-    detail = case_json(case)
-    detail["partner" if case.subject_type == "partner" else "customer"] = {
-        "id": subject.id,
-        "name": subject.name,
-        "email": subject.email,
-        "country": subject.country,
-        "group": subject.group,
-        "team": subject.team,
-        "keys": [subject.id],
-        "revenue": [
-            {"amount": amount_text(m), "currency": c} for c, m in sorted(subject.revenue_micros.items())
-        ],
-        "segments": list(subject.segments),
-        "tags": list(subject.tags),
-        "signup_at": subject.signup_at,
-        "status": subject.status,
-    }
-    detail["held_reward_list"] = [reward_json(r) for r in held]
-    detail["audit"] = [
-        {"at": e.at, "action": e.action, "actor": e.actor, "detail": e.detail}
-        for e in repository.case_audit(program_id, case_id)
-    ]
-    return detail
+    return views.case_detail(case, subject, held, store.case_audit(program_id, case_id))
 
 
 # --- rewards ------------------------------------------------------------------------------
@@ -182,7 +122,7 @@ def list_rewards(
     status: str | None,
     limit: int,
     cursor: str | None,
-) -> dict[str, Any]:
+) -> views.RewardPage:
     if status is not None and status not in REWARD_STATUSES:
         raise InvalidInput(
             f"unknown status '{status}'", [{"field": "status", "message": "unknown reward status"}]
@@ -219,89 +159,66 @@ def list_rewards(
     page = rewards[:limit]
     more = len(rewards) > limit
     last = page[-1] if page else None
-    return {
-        "items": [reward_json(r) for r in page],
-        "next_cursor": encode_cursor((last.created_at.isoformat(), last.reward_id), query)
+    return views.RewardPage(
+        items=[views.reward_view(r) for r in page],
+        next_cursor=encode_cursor((last.created_at.isoformat(), last.reward_id), query)
         if more and last
         else None,
-    }
+    )
 
 
-def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: str) -> dict[str, Any]:
-    return reward_json(deps.repository.override_reward(program_id, reward_id, actor, deps.clock.now()))
+def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: str) -> views.RewardView:
+    store: CasesPort = deps.repository
+    now = deps.clock.now()
+
+    def attempt() -> Reward:
+        reward = store.get_reward(program_id, reward_id)
+        carry_out(store, [rules.override_step(reward, actor, now)], deps.publisher)
+        return replace(reward, status="approved", overridden=True)
+
+    return views.reward_view(retrying(attempt, f"overriding reward {reward_id}"))
 
 
-def summary(deps: Dependencies, program_id: str) -> dict[str, Any]:
-    active = deps.repository.list_cases(program_id, "active")
+def summary(deps: Dependencies, program_id: str) -> views.Summary:
+    store: CasesPort = deps.repository
+    active = store.list_cases(program_id, "active")
     held: dict[str, int] = defaultdict(int)
     count = 0
-    for case in active + [c for c in deps.repository.list_cases(program_id, "resolved") if c.held_count]:
+    for case in active + [c for c in store.list_cases(program_id, "resolved") if c.held_count]:
         count += case.held_count
         for currency, micros in case.hold_micros.items():
             held[currency] += micros
-    return {
-        "open_cases": sum(1 for c in active if c.status == "open"),
-        "disputed_cases": sum(1 for c in active if c.status == "disputed"),
-        "held_rewards": {
-            "count": count,
-            "amounts": [{"currency": c, "amount": amount_text(m)} for c, m in sorted(held.items()) if m],
-        },
-    }
+    return views.Summary(
+        open_cases=sum(1 for c in active if c.status == "open"),
+        disputed_cases=sum(1 for c in active if c.status == "disputed"),
+        held_rewards=views.HeldRewards(count=count, amounts=views.money(held)),
+    )
 
 
 # --- removals -------------------------------------------------------------------------------
 def remove_partner(
     deps: Dependencies, program_id: str, case_id: str, block_reapply: bool, actor: str
-) -> dict[str, Any]:
-    from functions.score.identity import network_keys_of, network_pepper, program_token
-
-    repository = deps.repository
-    case = repository.get_case(program_id, case_id)
-    if case.subject_type != "partner":
-        raise Conflict(f"case {case_id} is about a customer; only partners can be removed")
-    subject = repository.get_subject(program_id, "partner", case.subject_id)
+) -> views.RemovedPartner:
+    """SPEC 3.2: the partner's rewards archived, their identifiers marked removed (and blocked),
+    however many; a removal stopped half way is finished by the client's retry."""
+    store: CasesPort = deps.repository
+    now = deps.clock.now()
     pepper = network_pepper()
-    removed = repository.remove_partner(
-        program_id,
-        case_id,
-        block_reapply,
-        actor,
-        deps.clock.now(),
-        network_keys_of(subject.email_normalized, subject.devices, pepper),
-        program_token(program_id, pepper),
+
+    def attempt() -> Case:
+        case = store.get_case(program_id, case_id)
+        rules.check_removable(case)
+        subject = store.get_subject(program_id, "partner", case.subject_id)
+        rewards = store.subject_rewards(program_id, "partner", subject.id)
+        plan = rules.removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)
+        carry_out(store, plan.steps, deps.publisher)
+        return store.get_case(program_id, case_id)
+
+    return views.removed_partner(retrying(attempt, f"removing the partner of case {case_id}"))
+
+
+def removed_partners(deps: Dependencies, program_id: str) -> views.RemovedPage:
+    store: CasesPort = deps.repository
+    return views.RemovedPage(
+        items=[views.removed_partner(c) for c in store.list_cases(program_id, "removed")]
     )
-    deps.publisher.publish(
-        "PartnerRemoved",
-        {
-            "program_id": program_id,
-            "case_id": case_id,
-            "partner_id": subject.id,
-            "block_reapply": block_reapply,
-            "archived_rewards": removed.archived_count,
-            "by": actor,
-        },
-    )
-    return removed_json(removed)
-
-
-def removed_json(case: Case) -> dict[str, Any]:
-    return {
-        "case_id": case.case_id,
-        "partner": {"id": case.subject_id, "name": case.subject_name},
-        "team": case.subject_team,
-        "flag_reason": case.reasons[0] if case.reasons else None,
-        "flagged_at": case.flagged_at,
-        "archived_rewards": {
-            "count": case.archived_count,
-            "amounts": [
-                {"currency": c, "amount": amount_text(m)} for c, m in sorted(case.archived_micros.items())
-            ],
-        },
-        "removed_at": case.removed_at,
-        "removed_by": case.removed_by,
-        "block_reapply": case.block_reapply,
-    }
-
-
-def removed_partners(deps: Dependencies, program_id: str) -> dict[str, Any]:
-    return {"items": [removed_json(c) for c in deps.repository.list_cases(program_id, "removed")]}

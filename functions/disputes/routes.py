@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.disputes import service
-from functions.shared import api
+from functions.shared import api, views
 
 router = APIGatewayRouter()
 
@@ -28,19 +28,19 @@ class VerdictRequest(BaseModel):
 
 
 @router.post("/v1/cases/<case_id>/dispute", summary="Dispute a case (open -> disputed)")
-def post_dispute(case_id: str, body: Annotated[DisputeRequest, Body()]) -> dict[str, Any]:
+def post_dispute(case_id: str, body: Annotated[DisputeRequest, Body()]) -> views.CaseView:
     principal = api.principal_of(router)
     return service.dispute(
-        api.deps_of(router), principal.program_id, case_id, body.reason.strip(), principal.actor
+        api.deps_of(router), api.program_of(router), case_id, body.reason.strip(), principal.actor
     )
 
 
 @router.get("/v1/disputes", summary="Disputed cases across programs (security team)")
-def get_disputes(status: Annotated[Literal["open"], Query()] = "open") -> dict[str, Any]:
+def get_disputes(status: Annotated[Literal["open"], Query()] = "open") -> views.DisputePage:
     return service.open_disputes(api.deps_of(router))
 
 
 @router.post("/v1/disputes/<case_id>/verdict", summary="Record a verdict; the next dispute cycle applies it")
-def post_verdict(case_id: str, body: Annotated[VerdictRequest, Body()]) -> dict[str, Any]:
+def post_verdict(case_id: str, body: Annotated[VerdictRequest, Body()]) -> views.DisputeView:
     principal = api.principal_of(router)
     return service.record_verdict(api.deps_of(router), case_id, body.verdict, body.note, principal.actor)

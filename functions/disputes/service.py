@@ -1,85 +1,103 @@
 """Disputes (SPEC 3.3, 7): program teams dispute a case; the platform security team records a
-verdict; the monthly dispute cycle applies the verdicts."""
+verdict; the monthly dispute cycle applies the verdicts. The rules (which transitions, what a
+verdict does to rewards and to the subject) are in `functions.shared.domain.rules`."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from functions.cases.service import case_json
-from functions.score.identity import network_keys_of, network_pepper, program_token
-from functions.shared.errors import Conflict
+from functions.shared import views
+from functions.shared.changes import carry_out, retrying
+from functions.shared.domain import rules
+from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.model import Case
+from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
+from functions.shared.storage.port import DisputesPort
 
 
-def dispute(deps: Dependencies, program_id: str, case_id: str, reason: str, actor: str) -> dict[str, Any]:
-    case = deps.repository.open_dispute(program_id, case_id, reason, actor, deps.clock.now())
-    deps.publisher.publish(
-        "DisputeOpened",
-        {
-            "program_id": program_id,
-            "case_id": case_id,
-            "subject": {"type": case.subject_type, "id": case.subject_id},
-            "reason": reason,
-            "by": actor,
-        },
+def dispute(deps: Dependencies, program_id: str, case_id: str, reason: str, actor: str) -> views.CaseView:
+    store: DisputesPort = deps.repository
+    now = deps.clock.now()
+
+    def attempt() -> Case:
+        case = store.get_case(program_id, case_id)
+        carry_out(store, [rules.dispute_step(case, reason, actor, now)], deps.publisher)
+        return store.get_case(program_id, case_id)
+
+    return views.case_view(retrying(attempt, f"disputing case {case_id}"))
+
+
+def open_disputes(deps: Dependencies) -> views.DisputePage:
+    store: DisputesPort = deps.repository
+    programs = {p.program_id: p.name for p in store.list_programs()}
+    return views.DisputePage(
+        items=[views.dispute_view(c, programs.get(c.program_id)) for c in store.disputes()]
     )
-    return case_json(case)
 
 
-def open_disputes(deps: Dependencies) -> dict[str, Any]:
-    programs = {p.program_id: p.name for p in deps.repository.list_programs()}
-    items = []
-    for case in deps.repository.disputes():
-        row = case_json(case)
-        row.update(
-            program_id=case.program_id,
-            program_name=programs.get(case.program_id),
-            verdict=case.verdict,
-            verdict_note=case.verdict_note,
-        )
-        items.append(row)
-    return {"items": items}
+def record_verdict(
+    deps: Dependencies, case_id: str, verdict: str, note: str, actor: str
+) -> views.DisputeView:
+    store: DisputesPort = deps.repository
+    now = deps.clock.now()
+
+    def attempt() -> Case:
+        case = _disputed(store, case_id)
+        carry_out(store, [rules.verdict_step(case, verdict, note, actor, now)], deps.publisher)
+        return store.get_case(case.program_id, case_id)
+
+    return views.dispute_view(retrying(attempt, f"recording the verdict on {case_id}"), None)
 
 
-def record_verdict(deps: Dependencies, case_id: str, verdict: str, note: str, actor: str) -> dict[str, Any]:
-    case = deps.repository.record_verdict(case_id, verdict, note, actor, deps.clock.now())
-    row = case_json(case)
-    row.update(program_id=case.program_id, verdict=case.verdict, verdict_note=case.verdict_note)
-    return row
+def _disputed(store: DisputesPort, case_id: str) -> Case:
+    """A disputed case of any program, by id (the security team works across programs)."""
+    case = next((c for c in store.disputes() if c.case_id == case_id), None)
+    if case is None:
+        raise NotFound(f"no disputed case {case_id}")
+    return store.get_case(case.program_id, case_id)  # the index lags: the case itself
 
 
 def run_cycle(deps: Dependencies) -> dict[str, Any]:
     """Resolves every disputed case that has a verdict; the others wait for the next cycle. Safe to
-    run twice, or again after stopping half way: each step is conditional on the state it changes."""
-    repository = deps.repository
+    run twice, or again after stopping half way: each step is conditional on the state it changes.
+    A case that fails is reported and left for the next run; the cycle goes on with the others."""
+    store: DisputesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
-    report: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "declined": 0, "waiting": 0})
-    for case in repository.disputes():
-        if case.verdict not in ("approve", "decline"):
-            report[case.program_id]["waiting"] += 1
+    report: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"approved": 0, "declined": 0, "waiting": 0, "failed": 0}
+    )
+    for listed in store.disputes():
+        if listed.verdict not in rules.VERDICTS:
+            report[listed.program_id]["waiting"] += 1
             continue
-        subject = repository.get_subject(case.program_id, case.subject_type, case.subject_id)
-        network = network_keys_of(subject.email_normalized, subject.devices, pepper)
+
+        def attempt(listed: Case = listed) -> str | None:
+            case = store.get_case(listed.program_id, listed.case_id)
+            if case.status != "disputed" or case.verdict not in rules.VERDICTS:
+                return None  # resolved or removed meanwhile
+            subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
+            rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
+            plan = rules.resolution_plan(case, subject, rewards, pepper, now)
+            carry_out(store, plan.steps, deps.publisher)
+            return "approved" if case.verdict == "approve" else "declined"
+
         try:
-            moved = repository.resolve_dispute(case, now, network, program_token(case.program_id, pepper))
-        except Conflict:  # resolved by a concurrent cycle meanwhile
+            outcome = retrying(attempt, f"resolving case {listed.case_id}")
+        except (Conflict, NotFound):
             continue
-        outcome = "approved" if case.verdict == "approve" else "declined"
-        report[case.program_id][outcome] += 1
-        deps.publisher.publish(
-            "DisputeResolved",
-            {
-                "program_id": case.program_id,
-                "case_id": case.case_id,
-                "subject": {"type": case.subject_type, "id": case.subject_id},
-                "outcome": outcome,
-                "rewards": [r.reward_id for r in moved],
-                "rewards_now": "pending" if outcome == "approved" else "declined",
-            },
-        )
-    totals = {k: sum(p[k] for p in report.values()) for k in ("approved", "declined", "waiting")}
+        except DomainError as error:
+            logger.warning(
+                "dispute cycle skipped a case; the next run finishes it",
+                extra={"case_id": listed.case_id, "error": error.detail},
+            )
+            report[listed.program_id]["failed"] += 1
+            continue
+        if outcome:
+            report[listed.program_id][outcome] += 1
+    totals = {k: sum(p[k] for p in report.values()) for k in ("approved", "declined", "waiting", "failed")}
     logger.info("dispute cycle done", extra=totals)
     return {"totals": totals, "programs": dict(report)}

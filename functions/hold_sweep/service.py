@@ -1,20 +1,29 @@
 """The hold sweep (SPEC 4): every 15 minutes, any reward of a flagged subject created at or after
 its flag and still `new` or `pending` goes `on_hold` (this catches rewards created through the API
-after the flag). Overridden rewards are never touched.
+after the flag). Overridden rewards are never touched. It also finishes a flag whose marks on the
+subject's older identifiers were not all written (a scoring run that stopped after its first step).
 
 It reads only what it may change: the flagged subjects (a sparse index) and their rewards from the
-flag on (an index by subject and creation time). Every hold is a conditional write, so a sweep that
-stops half way, or two sweeps at once, hold nothing twice and skip nothing: the next run finishes.
+flag on (an index by subject and creation time). Every hold is conditional on the reward and on the
+case still taking holds, so a sweep that stops half way, or two sweeps at once, hold nothing twice
+and skip nothing: the next run finishes. A subject that fails is reported and skipped; the sweep
+goes on with the others.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from functions.score.service import publish_held
+from functions.shared.changes import carry_out, retrying
+from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.model import Subject
+from functions.shared.domain.rules import hold_steps, pending_marks_plan, sweep_holds
+from functions.shared.errors import DomainError
+from functions.shared.messaging import EventPublisher
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port_partners import HOLDABLE
+from functions.shared.storage.port import CasesPort
 
 
 @dataclass
@@ -22,32 +31,60 @@ class SweepReport:
     subjects: int = 0
     held: int = 0
     per_program: dict[str, int] = field(default_factory=dict)
+    failed: list[dict[str, str]] = field(default_factory=list)  # left for the next run
 
 
 def sweep(deps: Dependencies) -> SweepReport:
-    repository = deps.repository
+    store: CasesPort = deps.repository
     report = SweepReport()
     now = deps.clock.now()
-    for shard in range(repository.flagged_shards()):
-        for subject in repository.flagged_subjects(shard):
-            case_id = subject.flag_case_id or subject.active_case_id
-            if not case_id or subject.flagged_at is None:
+    pepper = network_pepper()
+    for shard in range(store.flagged_shards()):
+        for subject in store.flagged_subjects(shard):
+            if not subject.flag_case_id or subject.flagged_at is None:
                 continue
             report.subjects += 1
-            since = subject.flagged_at if subject.type == "partner" else None
-            candidates = [
-                r
-                for r in repository.subject_rewards(subject.program_id, subject.type, subject.id, since)
-                if r.status in HOLDABLE and not r.overridden
-            ]
-            if not candidates:
-                continue
-            held = repository.hold_rewards(subject.program_id, case_id, candidates, "hold-sweep", now)
-            if held:
-                report.held += len(held)
-                report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + len(
-                    held
+
+            def attempt(subject: Subject = subject) -> int:
+                return _sweep_one(store, deps.publisher, subject, pepper, now)
+
+            try:
+                held = retrying(attempt, f"sweeping {subject.key}")
+            except DomainError as error:
+                logger.warning(
+                    "hold sweep skipped a subject; the next run tries again",
+                    extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
                 )
-                publish_held(deps, subject.program_id, case_id, (subject.type, subject.id), held)
-    logger.info("hold sweep done", extra={"subjects": report.subjects, "held": report.held})
+                report.failed.append(
+                    {"program_id": subject.program_id, "subject": subject.key, "error": error.detail}
+                )
+                continue
+            if held:
+                report.held += held
+                report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + held
+    logger.info(
+        "hold sweep done",
+        extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},
+    )
     return report
+
+
+def _sweep_one(
+    store: CasesPort, publisher: EventPublisher, listed: Subject, pepper: bytes, now: datetime
+) -> int:
+    subject = store.get_subject(listed.program_id, listed.type, listed.id)  # the index lags: read it
+    steps = pending_marks_plan(subject, pepper)
+    since = subject.flagged_at if subject.type == "partner" else None
+    rewards = store.subject_rewards(subject.program_id, subject.type, subject.id, since)
+    candidates = sweep_holds(subject, rewards)
+    if candidates and subject.flag_case_id:
+        steps += hold_steps(
+            (subject.program_id, subject.flag_case_id),
+            (subject.type, subject.id),
+            candidates,
+            "hold-sweep",
+            now,
+            f"sweep/{now.isoformat()}",
+        )
+    carry_out(store, steps, publisher)
+    return len(candidates)

@@ -15,10 +15,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.shared.changes import relay_notifications
+from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port import StoredEvent
 
 RELAY_AFTER = timedelta(minutes=2)
 
@@ -81,6 +82,16 @@ def relay_outbox(deps: Dependencies, limit_per_program: int = 500) -> int:
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
     return sent
+
+
+def relay_all_notifications(deps: Dependencies) -> int:
+    """Notifications of every program still in the outbox (the bus was down when they were made)."""
+    delivered = 0
+    for program in deps.repository.list_programs():
+        delivered += relay_notifications(deps.repository, deps.publisher, program.program_id)
+    if delivered:
+        logger.info("notifications relayed", extra={"delivered": delivered})
+    return delivered
 
 
 def event_status(deps: Dependencies, program_id: str, event_id: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from functions.loyalty.models import (
     WorkflowView,
 )
 from functions.shared import api
-from functions.shared.storage.port import Program
+from functions.shared.domain.model import Program
 
 router = APIGatewayRouter()
 

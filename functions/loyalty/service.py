@@ -21,10 +21,10 @@ from functions.loyalty import caps, periods, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared.auth import Principal
+from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.observability import metrics
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port import Program
 from functions.shared.storage.port_loyalty import (
     BalanceChange,
     Campaign,

@@ -23,10 +23,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import periods
 from functions.loyalty.retry import backoff
+from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port import Program
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
     BalanceChange,

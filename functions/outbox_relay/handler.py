@@ -1,6 +1,7 @@
 """Lambda entry point of the outbox relay, run by an EventBridge schedule.
 
-Sends again every accepted event that scoring has not taken (its queue send failed)."""
+Sends again every accepted event that scoring has not taken (its queue send failed), and delivers
+every notification the bus did not take when its change was made."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.ingest.service import relay_outbox
+from functions.ingest.service import relay_all_notifications, relay_outbox
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
@@ -17,4 +18,5 @@ from functions.shared.runtime import dependencies
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return {"relayed": relay_outbox(dependencies())}
+    deps = dependencies()
+    return {"relayed": relay_outbox(deps), "notifications": relay_all_notifications(deps)}

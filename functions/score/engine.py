@@ -4,7 +4,7 @@ outcome in one transaction (decision, profile, links, counters, reward, case, fl
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,27 +18,30 @@ from functions.ingest.models import (
     TransactionCreated,
 )
 from functions.score import signals, weights
-from functions.score.identity import email_keys, network_key, normalize_device, program_token
 from functions.score.reference import ReferenceData
-from functions.shared.errors import Conflict
-from functions.shared.money import to_micros
-from functions.shared.storage.port import Repository, StoredEvent
-from functions.shared.storage.port_partners import (
-    Flag,
+from functions.shared.changes import backoff, carry_out
+from functions.shared.domain import rules
+from functions.shared.domain.identity import email_keys, network_key, normalize_device
+from functions.shared.domain.model import (
     LinkKey,
     LinkState,
     Reward,
-    ScoringOutcome,
-    ScoringWrite,
     Snapshot,
+    StoredEvent,
     Subject,
     subject_key,
 )
+from functions.shared.domain.writes import ScoreEvent, StepRefused
+from functions.shared.errors import StorageUnavailable
+from functions.shared.messaging import EventPublisher
+from functions.shared.money import to_micros
+from functions.shared.observability import logger
+from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
 COUNTER_LIFETIME = timedelta(hours=3)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
-ATTEMPTS = 4  # reads and writes again when a concurrent event changed the subject's case
+ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
 
 
 @dataclass
@@ -57,8 +60,10 @@ class Plan:
 class Scored:
     decision: dict[str, Any]
     subject: tuple[str, str]
-    outcome: ScoringOutcome
-    partner_holds: tuple[str, list[Reward]] | None = None  # (the partner's case, rewards held)
+    case_id: str | None = None
+    opened: bool = False
+    held: list[Reward] = field(default_factory=list)
+    already_scored: bool = False
 
 
 def hour_buckets(prefix: str, at: datetime) -> list[str]:
@@ -72,14 +77,22 @@ def case_id_for(program_id: str, event_id: str) -> str:
 
 
 class Engine:
-    def __init__(self, repository: Repository, reference: ReferenceData, pepper: bytes) -> None:
+    def __init__(
+        self, repository: ScoringPort, reference: ReferenceData, pepper: bytes, publisher: EventPublisher
+    ) -> None:
         self.repository = repository
         self.reference = reference
         self.pepper = pepper
+        self.publisher = publisher
 
     def score(self, stored: StoredEvent) -> Scored:
+        """Reads, decides, writes; reads and decides again when a concurrent event on the same
+        subject (or partner) changed what was read. The event's first step carries its decision:
+        once it is written the event is scored, and the steps after it (more holds, more marks)
+        are finished by the hold sweep if this run stops."""
         event = _events.validate_python(stored.body)
         plan = self.plan(stored.program_id, event)
+        reward_id = _reward_id(event)
         for attempt in range(ATTEMPTS):
             snapshot = self.repository.scoring_snapshot(
                 stored.program_id,
@@ -88,38 +101,42 @@ class Engine:
                 list(dict.fromkeys(plan.links.values())),
                 list(dict.fromkeys(plan.network.values())),
                 plan.counter_names(),
+                reward_id,
             )
             reasons = self.evaluate(stored.program_id, event, plan, snapshot)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
-            write = self.build_write(stored, event, plan, snapshot, decision, action == "flag")
+            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag")
+            before = snapshot.subject
+            rewards: list[Reward] = []
+            if given.flag:
+                since = (
+                    None
+                    if given.profile.type == "customer"
+                    else (given.profile.flagged_at or event.occurred_at)
+                )
+                if before is None or not before.active_case_id:
+                    since = None if given.profile.type == "customer" else event.occurred_at
+                rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
+            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper)
+            first, later = scoring.steps[0], scoring.steps[1:]
             try:
-                outcome = self.repository.record_scoring(write, program_token(stored.program_id, self.pepper))
-            except Conflict:
-                if attempt == ATTEMPTS - 1:
-                    raise
+                carry_out(self.repository, [first], self.publisher)
+            except StepRefused as refused:
+                if isinstance(refused.write, ScoreEvent):
+                    return Scored(decision, plan.subject, already_scored=True)
+                backoff(attempt)  # the subject, its partner, its case or the reward id changed
                 continue
-            partner_holds = self._hold_for_flagged_partner(write, snapshot, outcome)
-            return Scored(decision, plan.subject, outcome, partner_holds)
-        raise AssertionError("unreachable")
-
-    def _hold_for_flagged_partner(
-        self, write: ScoringWrite, snapshot: Snapshot, outcome: ScoringOutcome
-    ) -> tuple[str, list[Reward]] | None:
-        """A transaction's reward for a partner flagged before it goes on hold at once (SPEC 4)."""
-        partner, reward = snapshot.partner, write.reward
-        if outcome.already_scored or reward is None or reward.status != "pending" or partner is None:
-            return None
-        if partner.status != "flagged" or not partner.active_case_id or partner.flagged_at is None:
-            return None
-        if reward.created_at < partner.flagged_at:
-            return None
-        held = self.repository.hold_rewards(
-            write.program_id, partner.active_case_id, [reward], "system", reward.created_at
-        )
-        return (partner.active_case_id, held) if held else None
+            try:
+                carry_out(self.repository, later, self.publisher)
+            except StepRefused:  # a reward or the case changed meanwhile: the sweep finishes the rest
+                logger.info(
+                    "flag follow-up refused; the hold sweep finishes it", extra={"event_id": stored.event_id}
+                )
+            return Scored(decision, plan.subject, scoring.case_id, scoring.opened, scoring.held)
+        raise StorageUnavailable(f"scoring {stored.event_id}: concurrent events kept changing its subject")
 
     # --- what to read --------------------------------------------------------------------------
     def plan(self, program_id: str, event: Any) -> Plan:
@@ -218,11 +235,11 @@ class Engine:
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
         reasons += signals.cluster_signal(me, links, named)
-        reasons += signals.network_signal(program_token(program_id, self.pepper), network)
+        reasons += signals.network_signal(rules.program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
 
     # --- what to write -------------------------------------------------------------------------
-    def build_write(
+    def build_input(
         self,
         stored: StoredEvent,
         event: Any,
@@ -230,30 +247,31 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
-    ) -> ScoringWrite:
+    ) -> rules.ScoringInput:
         program_id = stored.program_id
-        subject = self._profile(program_id, event, plan, snapshot)
+        profile = self._profile(program_id, event, plan, snapshot)
         links = [
             key
             for key in dict.fromkeys(plan.links.values())
             if len(snapshot.links[key].members) < weights.MAX_LINK_MEMBERS
         ]
-        if flag:  # mark every identifier the subject ever used, so later look-ups see the flag
-            links += [key for key in _known_links(snapshot.subject, subject) if key not in links]
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
-        write = ScoringWrite(
+        given = rules.ScoringInput(
             program_id=program_id,
             event_id=stored.event_id,
+            occurred_at=event.occurred_at,
             decision=decision,
-            subject=subject,
-            expected_case_id=snapshot.subject.active_case_id if snapshot.subject else None,
+            profile=profile,
             links=links,
             network=list(dict.fromkeys(plan.network.values())),
             counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
+            flag=flag,
+            new_case_id=case_id_for(program_id, stored.event_id),
+            reward_taken=snapshot.reward_taken,
         )
         if isinstance(event, TransactionCreated):
             if event.reward:
-                write.reward = Reward(
+                given.reward = Reward(
                     program_id=program_id,
                     reward_id=event.reward.id,
                     partner_id=event.partner_id,
@@ -265,15 +283,10 @@ class Engine:
                     customer_id=event.customer.id,
                     transaction_id=event.transaction.id,
                 )
-            if snapshot.partner is not None:
-                write.revenue = (
-                    event.partner_id,
-                    event.transaction.currency,
-                    to_micros(event.transaction.amount),
-                )
+            given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
         elif isinstance(event, RewardCreated):
             r = event.reward
-            write.reward = Reward(
+            given.reward = Reward(
                 program_id=program_id,
                 reward_id=r.id,
                 partner_id=r.partner_id,
@@ -282,88 +295,95 @@ class Engine:
                 status="new",
                 created_at=event.occurred_at,
                 source="api",
-                customer_id=r.customer_id,
-                transaction_id=r.transaction_id,
+                customer_id=r.customer_id or None,
+                transaction_id=r.transaction_id or None,
             )
-        if flag:
-            write.flag = Flag(
-                reasons=decision["reasons"],
-                at=event.occurred_at,
-                event_id=stored.event_id,
-                case_id=case_id_for(program_id, stored.event_id),
-            )
-        return write
+        return given
 
     def _profile(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> Subject:
+        """The subject's profile after the event: the fields it changes (unless a later change was
+        applied already), and every identifier it used added to those before."""
         kind, identifier = plan.subject
         current = snapshot.subject or Subject(program_id, kind, identifier)
-        profile = replace(current, devices=frozenset(), ips=frozenset())  # sets are added, not replaced
+        at = event.occurred_at
         if isinstance(event, PartnershipCreated):
             p = event.partner
-            profile = replace(
-                profile,
-                name=p.name,
-                email=p.email,
-                email_normalized=email_keys(p.email).normalized,
-                country=p.country,
-                group=p.group,
-                team=p.team,
-                tags=tuple(p.tags),
-                segments=tuple(p.segments),
-                payout=p.payout_account,
-                signup_at=current.signup_at or event.occurred_at,
+            profile = rules.profile_changes(
+                current,
+                {
+                    "name": p.name,
+                    "email": p.email,
+                    "email_normalized": email_keys(p.email).normalized,
+                    "country": p.country,
+                    "group": p.group,
+                    "team": p.team,
+                    "tags": tuple(p.tags or ()),
+                    "segments": tuple(p.segments or ()),
+                    "keys": tuple(getattr(p, "keys", None) or ()),
+                    "payout": p.payout_account,
+                    "signup_at": current.signup_at or at,
+                },
+                at,
             )
-        elif isinstance(event, AccountUpdated):
+            session = event.session
+            return rules.with_identifiers(
+                profile,
+                email=p.email,
+                device=normalize_device(session.device_fingerprint) if session.device_fingerprint else None,
+                ip=str(session.ip) if session.ip else None,
+                payout=p.payout_account,
+            )
+        if isinstance(event, AccountUpdated):
             changes = event.partner.model_dump(exclude_unset=True, exclude={"id", "address"})
-            if "email" in changes:
+            if changes.get("email"):
                 changes["email_normalized"] = email_keys(changes["email"]).normalized
             if "payout_account" in changes:
                 changes["payout"] = changes.pop("payout_account")
-            for name in ("tags", "segments"):
+            for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            profile = replace(profile, **changes)
             if event.activity == "payout_update":
-                profile = replace(profile, last_payout_change_at=event.occurred_at)
-        elif isinstance(event, TransactionCreated):
+                changes["last_payout_change_at"] = at
+            profile = rules.profile_changes(current, changes, at)
+            session = event.session
+            return rules.with_identifiers(
+                profile,
+                email=event.partner.email or None,
+                device=normalize_device(session.device_fingerprint) if session.device_fingerprint else None,
+                ip=str(session.ip) if session.ip else None,
+                payout=event.partner.payout_account or None,
+            )
+        if isinstance(event, TransactionCreated):
             c = event.customer
-            profile = replace(
-                profile,
-                name=c.name or current.name or c.id,
-                email=c.email,
-                email_normalized=email_keys(c.email).normalized,
-                country=c.country,
-                signup_at=current.signup_at or event.occurred_at,
+            profile = rules.profile_changes(
+                current,
+                {
+                    "name": c.name or current.name or c.id,
+                    "email": c.email or current.email,
+                    "email_normalized": email_keys(c.email).normalized
+                    if c.email
+                    else current.email_normalized,
+                    "country": c.country or current.country,
+                    "signup_at": current.signup_at or at,
+                },
+                at,
             )
-        if isinstance(event, (PartnershipCreated, AccountUpdated)):
-            profile = replace(
+            return rules.with_identifiers(
                 profile,
-                devices=frozenset({normalize_device(event.session.device_fingerprint)}),
-                ips=frozenset({str(event.session.ip)}),
+                email=c.email or None,
+                device=normalize_device(c.device_fingerprint) if c.device_fingerprint else None,
+                ip=str(c.ip) if c.ip else None,
+                payout=None,
             )
-        elif isinstance(event, TransactionCreated):
-            profile = replace(
-                profile,
-                devices=frozenset({normalize_device(event.customer.device_fingerprint)}),
-                ips=frozenset({str(event.customer.ip)}),
-            )
-        return profile
+        return current  # a reward created through the API changes no profile field
 
 
-def _known_links(before: Subject | None, after: Subject) -> list[LinkKey]:
-    """Every identifier the subject has used (its profile before this event, and this event's)."""
-    devices = (before.devices if before else frozenset()) | after.devices
-    ips = (before.ips if before else frozenset()) | after.ips
-    found: list[LinkKey] = []
-    for email in dict.fromkeys(
-        e for e in (after.email_normalized, before.email_normalized if before else None) if e
-    ):
-        found.append(("email", email))
-    found += [("device", d) for d in sorted(devices)]
-    found += [("ip", ip) for ip in sorted(ips)][:20]
-    if after.payout:
-        found.append(("payout", after.payout))
-    return found
+def _reward_id(event: Any) -> str | None:
+    if isinstance(event, TransactionCreated) and event.reward:
+        return str(event.reward.id)
+    if isinstance(event, RewardCreated):
+        return str(event.reward.id)
+    return None
 
 
 def _one_per_code(reasons: list[signals.Reason]) -> list[signals.Reason]:

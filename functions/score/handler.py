@@ -25,7 +25,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     deps = dependencies()
 
     def record_handler(record: SQSRecord) -> None:

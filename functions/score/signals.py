@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from functions.score import weights
-from functions.score.identity import EmailKeys, email_domain, normalize_name
 from functions.score.reference import ReferenceData, distance_km
-from functions.shared.storage.port_partners import LinkState, NetworkState, Subject
+from functions.shared.domain.identity import EmailKeys, email_domain, normalize_name
+from functions.shared.domain.model import LinkState, NetworkState, Subject
+from functions.shared.domain.rules import mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
@@ -231,7 +232,7 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
     for kind, state in states.items():
-        elsewhere = (set(state.flagged) | set(state.removed)) - {mine}
+        elsewhere = {mark_program(m) for m in set(state.flagged) | set(state.removed)} - {mine}
         if elsewhere:
             what = "e-mail address" if kind == "email" else "device"
             count = len(elsewhere)

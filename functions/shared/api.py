@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from functions.shared import problems
 from functions.shared.auth import Principal, authenticate, verify_signature
-from functions.shared.errors import DomainError
+from functions.shared.errors import DomainError, Forbidden
 from functions.shared.observability import logger
 from functions.shared.routes import allowed_methods, find_route
 from functions.shared.runtime import Dependencies
@@ -133,6 +133,14 @@ def principal_of(app: Any) -> Principal:
     principal = app.context.get("principal")
     assert principal is not None, "route without credentials asked for a principal"
     return principal
+
+
+def program_of(app: Any) -> str:
+    """The caller's program: the routes of program teams admit program keys only."""
+    program_id = principal_of(app).program_id
+    if program_id is None:
+        raise Forbidden("a platform key belongs to no program")
+    return program_id
 
 
 def deps_of(app: Any) -> Dependencies:

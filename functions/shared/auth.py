@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from functions.shared.domain.model import ROLES, ApiKey, Program
 from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from functions.shared.storage.port import ROLES, ApiKey, Program, Repository
+from functions.shared.storage.port import ProgramsPort
 
 KEY_PREFIX = "fmk"
 _KEY_PATTERN = re.compile(r"^fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
@@ -65,7 +66,7 @@ def issue_key(program_id: str | None, role: str, actor: str, now: datetime) -> t
     return record, f"{KEY_PREFIX}_{key_id}_{secret}"
 
 
-def authenticate(repository: Repository, authorization: str | None) -> Principal:
+def authenticate(repository: ProgramsPort, authorization: str | None) -> Principal:
     if not authorization:
         raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <api key>'")
     scheme, _, token = authorization.strip().partition(" ")

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
+from functions.shared.domain.model import ApiKey, Program
 from functions.shared.errors import InvalidInput
-from functions.shared.storage.port import ApiKey, Program, Repository
+from functions.shared.storage.port import ProgramsPort
 
 _PROGRAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 
 
 def create_program(
-    repository: Repository,
+    repository: ProgramsPort,
     clock: Clock,
     name: str,
     signing_secret: str | None = None,
@@ -44,7 +45,7 @@ def create_program(
 
 
 def create_key(
-    repository: Repository, clock: Clock, program_id: str | None, role: str, actor: str
+    repository: ProgramsPort, clock: Clock, program_id: str | None, role: str, actor: str
 ) -> tuple[ApiKey, str]:
     """A new key for a program (or the platform, without one). Returns the record and the key text."""
     if program_id is not None:
@@ -54,5 +55,5 @@ def create_key(
     return record, text
 
 
-def revoke_key(repository: Repository, clock: Clock, key_id: str) -> ApiKey:
+def revoke_key(repository: ProgramsPort, clock: Clock, key_id: str) -> ApiKey:
     return repository.revoke_api_key(key_id, clock.now())

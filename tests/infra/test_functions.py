@@ -175,13 +175,14 @@ def test_only_the_functions_that_hash_network_keys_read_the_pepper(template: cfn
         for spec in constants.ALL_FUNCTIONS
         if any(g.action.startswith("secretsmanager:") for g in template.grants(_role(template, spec)))
     }
-    assert readers == {"score", "cases", "dispute_cycle"}  # scoring, removals, the dispute cycle
+    # scoring, removals, the dispute cycle, the sweep (finishing a flag's marks)
+    assert readers == {"score", "cases", "dispute_cycle", "hold_sweep"}
 
 
 def test_every_function_folder_that_hashes_network_keys_has_a_reader_of_the_pepper() -> None:
     # A new caller of network_pepper() in a folder whose functions may not read the secret would fail
     # when deployed (AccessDenied): it must be declared in infra/permissions.py first.
-    definition = ROOT / "functions" / "score" / "identity.py"
+    definition = ROOT / "functions" / "shared" / "domain" / "identity.py"
     callers = {
         path.relative_to(ROOT / "functions").parts[0]  # the function folder
         for path in (ROOT / "functions").rglob("*.py")

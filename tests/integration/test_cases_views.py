@@ -224,7 +224,13 @@ def test_an_active_row_has_every_column_of_the_seed(world):
     assert row == {
         "id": world.cases["Bob Cooperman"],
         "subject": {"type": "partner", "id": "p-bob", "name": "Bob Cooperman"},
-        "reasons": [{"code": "email_duplicate", "detail": "e-mail address also used by partner p-bob-first"}],
+        "reasons": [
+            {
+                "code": "email_duplicate",
+                "detail": "e-mail address also used by partner p-bob-first",
+                "count": 1,
+            }
+        ],
         "hold_amount": {"amount": "5.00", "currency": "USD"},
         "hold_amounts": [{"amount": "5.00", "currency": "USD"}],
         "held_rewards": 1,
@@ -387,7 +393,7 @@ def test_the_drawer_shows_the_partner_the_reasons_the_held_rewards_and_the_audit
         "country": "GB",
         "group": "Affiliates",
         "team": "Growth",
-        "keys": ["p-bob"],
+        "keys": [],  # no referral keys were sent
         "revenue": [{"amount": "249.99", "currency": "USD"}],
         "segments": ["emea"],
         "tags": ["newsletter"],

@@ -175,7 +175,9 @@ def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_cas
     # Then the monthly cycle applies it
     report = run_scheduled_cycle(env)
 
-    assert report["programs"] == {env.tenant.program_id: {"approved": 1, "declined": 0, "waiting": 0}}
+    assert report["programs"] == {
+        env.tenant.program_id: {"approved": 1, "declined": 0, "waiting": 0, "failed": 0}
+    }
     assert rewards_of(env.tenant, partner_id="p-ok") == {early: "pending", late: "pending", new: "pending"}
     assert case_id not in view(env.tenant, "active")
     resolved = view(env.tenant, "resolved")[case_id]
@@ -225,7 +227,7 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
 
     report = run_scheduled_cycle(env)
 
-    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 0}
+    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 0, "failed": 0}
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined"}
     resolved = view(env.tenant, "resolved")[case_id]
     assert (resolved["status"], resolved["resolved_at"]) == ("declined", "2026-12-01T00:00:00Z")
@@ -257,7 +259,7 @@ def test_flagged_partner_row(env):
 
     # no action: the holds stay, whatever runs
     sweep(env.deps)
-    assert run_scheduled_cycle(env)["totals"] == {"approved": 0, "declined": 0, "waiting": 0}
+    assert run_scheduled_cycle(env)["totals"] == {"approved": 0, "declined": 0, "waiting": 0, "failed": 0}
     for partner_id, row in rows.items():
         assert rewards_of(env.tenant, partner_id=partner_id) == {
             row["before"]: "pending",
@@ -395,10 +397,10 @@ def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a
     report = run_scheduled_cycle(env)
 
     assert report == {
-        "totals": {"approved": 1, "declined": 2, "waiting": 1},
+        "totals": {"approved": 1, "declined": 2, "waiting": 1, "failed": 0},
         "programs": {
-            a: {"approved": 1, "declined": 1, "waiting": 1},
-            b: {"approved": 0, "declined": 1, "waiting": 0},
+            a: {"approved": 1, "declined": 1, "waiting": 1, "failed": 0},
+            b: {"approved": 0, "declined": 1, "waiting": 0, "failed": 0},
         },
     }
     waiting = view(env.tenant, "active")[cases["waiting"]]
@@ -415,13 +417,14 @@ def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a
         "approved": 0,
         "declined": 0,
         "waiting": 1,
+        "failed": 0,
     }
     assert len(published(env, "DisputeResolved")) == 3
     assert view(env.tenant, "resolved")[cases["approve"]]["resolved_at"] == "2026-12-01T00:00:00Z"
     # the verdict recorded later is applied by the next cycle
     assert verdict(env, cases["waiting"], "approve").status == 200
     assert run_scheduled_cycle(env, datetime(2027, 2, 1, tzinfo=UTC))["programs"] == {
-        a: {"approved": 1, "declined": 0, "waiting": 0}
+        a: {"approved": 1, "declined": 0, "waiting": 0, "failed": 0}
     }
     assert view(env.tenant, "resolved")[cases["waiting"]]["resolved_at"] == "2027-02-01T00:00:00Z"
 
@@ -447,22 +450,23 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
 ):
     cases = disputed_cases(env, other_tenant)
     repository = env.deps.repository
-    real = type(repository).get_subject
+    real = type(repository).apply
     calls = itertools.count(1)
 
-    def failing_on_the_fourth_read(self, *args):
-        # the cycle reads each subject, then resolving reads it again after the rewards moved:
-        # the fourth read is in the middle of resolving the second case
-        if next(calls) == 4:
+    def failing_on_the_fourth_step(self, step):
+        # the approved case is three steps (its rewards, its marks, the case), a declined case two
+        # (its rewards, the case): the fifth is the declined case's own step, after its reward moved
+        if next(calls) == 5:
             raise StorageUnavailable("the store stopped answering")
-        return real(self, *args)
+        return real(self, step)
 
-    monkeypatch.setattr(type(repository), "get_subject", failing_on_the_fourth_read)
+    monkeypatch.setattr(type(repository), "apply", failing_on_the_fourth_step)
     set_clock(env.clock, CYCLE_AT)
-    with pytest.raises(StorageUnavailable):
-        run_cycle(env.deps)
-    monkeypatch.setattr(type(repository), "get_subject", real)
-    assert len(published(env, "DisputeResolved")) == 1
+    first = run_cycle(env.deps)
+    monkeypatch.setattr(type(repository), "apply", real)
+    # reported, and the cycle went on with the others
+    assert first["totals"] == {"approved": 1, "declined": 1, "waiting": 1, "failed": 1}
+    assert len(published(env, "DisputeResolved")) == 2
     # half way: the second case's reward is declined, the case itself is still disputed
     assert rewards_of(env.tenant, partner_id="p-a2") == {env.held["decline"]: "declined"}
     assert view(env.tenant, "active")[cases["decline"]]["status"] == "disputed"
@@ -470,8 +474,8 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
     report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
     again = run_scheduled_cycle(env, CYCLE_AT.replace(hour=2))
 
-    assert report["totals"] == {"approved": 0, "declined": 2, "waiting": 1}
-    assert again["totals"] == {"approved": 0, "declined": 0, "waiting": 1}
+    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 1, "failed": 0}
+    assert again["totals"] == {"approved": 0, "declined": 0, "waiting": 1, "failed": 0}
     resolved = {d["case_id"]: d for d in published(env, "DisputeResolved")}
     assert len(published(env, "DisputeResolved")) == 3
     assert {c: d["outcome"] for c, d in resolved.items()} == {

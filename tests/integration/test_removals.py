@@ -119,6 +119,7 @@ def test_a_removed_partner_is_listed_with_every_column_of_the_removed_partners_t
         "flag_reason": {  # original flag reason
             "code": "email_duplicate",
             "detail": "e-mail address also used by partner p-mal-first",
+            "count": 1,
         },
         "flagged_at": "2026-11-03T09:00:00Z",  # date of flag
         "archived_rewards": {  # archived rewards
@@ -167,6 +168,7 @@ def test_a_removed_partner_is_listed_with_every_column_of_the_removed_partners_t
         "approved": 0,
         "declined": 0,
         "waiting": 0,
+        "failed": 0,
     }
 
 

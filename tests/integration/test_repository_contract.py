@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from functions.shared.domain.model import ApiKey, Program, StoredEvent
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory import InMemoryRepository
-from functions.shared.storage.port import ApiKey, Program, StoredEvent
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

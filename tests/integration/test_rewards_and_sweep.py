@@ -9,6 +9,10 @@ import pytest
 
 from functions.hold_sweep.service import sweep
 from functions.shared import runtime
+from functions.shared.changes import carry_out
+from functions.shared.domain import rules
+from functions.shared.domain.model import Reward
+from functions.shared.domain.writes import PutReward, Step, StepRefused
 from functions.shared.messaging import InMemoryPublisher
 from local_system.scheduler import scheduled_event
 from tests.integration.scoring_support import drain, purchase, send, signup, status
@@ -25,6 +29,26 @@ def api_reward(
     else:
         event["reward"].pop("customer_id")
     return event
+
+
+def stray_rewards(aws, tenant, partner_id, count, amount="10.00", first_minute=0, ids=None):
+    """Rewards of a flagged partner that escaped the hold at arrival: written by a scoring run
+    that read the partner just before the flag landed (what the sweep is for)."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    for n in range(count):
+        reward = Reward(
+            program_id=tenant.program_id,
+            reward_id=ids[n] if ids else f"r{n}",
+            partner_id=partner_id,
+            amount=Decimal(amount),
+            currency="USD",
+            status="new",
+            created_at=datetime(2026, 11, 2, 13, first_minute + n, tzinfo=UTC),
+            source="api",
+        )
+        aws.repository.apply(Step([PutReward(reward)]))
 
 
 def flag_partner(aws, tenant, partner_id="p2", at="2026-11-02T12:00:00Z"):
@@ -56,15 +80,23 @@ def override(tenant, reward_id, role="fraud", body=None):
 
 
 class TestSeedFaq:
-    def test_api_rewards_created_after_a_flag_are_held_by_the_next_sweep(self, aws, tenant):
+    def test_api_rewards_created_after_a_flag_are_held_at_once(self, aws, tenant):
         case_id = flag_partner(aws, tenant)
         send(tenant, api_reward("r-after", "p2", at="2026-11-02T12:30:00Z"))
         drain(aws)
-        assert reward_status(aws, tenant, "r-after") == "new"  # created through the API: "new"
+
+        assert reward_status(aws, tenant, "r-after") == "on_hold"  # held as it arrives
+        case = aws.repository.get_case(tenant.program_id, case_id)
+        assert (case.held_count, case.hold_micros) == (1, {"USD": 25_000_000})
+
+    def test_rewards_that_raced_the_flag_are_held_by_the_next_sweep(self, aws, tenant):
+        case_id = flag_partner(aws, tenant)
+        stray_rewards(aws, tenant, "p2", 1, amount="25.00")
+        assert reward_status(aws, tenant, "r0") == "new"
 
         report = sweep(runtime.dependencies())
 
-        assert reward_status(aws, tenant, "r-after") == "on_hold"
+        assert reward_status(aws, tenant, "r0") == "on_hold"
         assert report.held == 1
         case = aws.repository.get_case(tenant.program_id, case_id)
         assert (case.held_count, case.hold_micros) == (1, {"USD": 25_000_000})
@@ -147,26 +179,26 @@ class TestCustomerFlags:
 class TestSweepSafety:
     def _setup(self, aws, tenant, rewards=6):
         case_id = flag_partner(aws, tenant)
-        for n in range(rewards):
-            send(tenant, api_reward(f"r{n}", "p2", amount="10.00", at=f"2026-11-02T13:{n:02d}:00Z"))
-        drain(aws)
+        stray_rewards(aws, tenant, "p2", rewards)
         return case_id
 
     def test_a_sweep_interrupted_half_way_is_finished_by_the_next(self, aws, tenant, monkeypatch):
         case_id = self._setup(aws, tenant)
         deps = runtime.dependencies()
-        real = deps.repository.hold_rewards
+        monkeypatch.setattr(rules, "HOLD_STEP_ROOM", 2)  # three steps of two holds
+        real = type(deps.repository).apply
         calls = []
 
-        def crash_after_some(program_id, case, rewards, actor, at):
-            calls.append(len(rewards))
-            real(program_id, case, rewards[:2], actor, at)
-            raise TimeoutError("the Lambda timed out")
+        def crash_after_the_first(self, step):
+            calls.append(step)
+            if len(calls) == 2:
+                raise TimeoutError("the Lambda timed out")
+            return real(self, step)
 
-        monkeypatch.setattr(deps.repository, "hold_rewards", crash_after_some)
+        monkeypatch.setattr(type(deps.repository), "apply", crash_after_the_first)
         with pytest.raises(TimeoutError):
             sweep(deps)
-        monkeypatch.setattr(deps.repository, "hold_rewards", real)
+        monkeypatch.setattr(type(deps.repository), "apply", real)
         assert sum(reward_status(aws, tenant, f"r{n}") == "on_hold" for n in range(6)) == 2
 
         report = sweep(deps)
@@ -195,21 +227,21 @@ class TestSweepSafety:
         sweep(deps)
         override(tenant, "r1")
         real_rewards = deps.repository.subject_rewards
-        send(tenant, api_reward("r-late", "p2", at="2026-11-02T14:00:00Z"))
-        drain(aws)
+        stray_rewards(aws, tenant, "p2", 1, first_minute=30, ids=["r-late"])
         stale = real_rewards(tenant.program_id, "partner", "p2")  # what a sweep read: r-late still new
         sweep(deps)
         override(tenant, "r-late")
         # a second sweep still holding the stale read tries to hold r-late again: refused
-        held = deps.repository.hold_rewards(
-            tenant.program_id,
-            case_id,
-            [r for r in stale if r.reward_id == "r-late"],
-            "sweep",
-            deps.clock.now(),
-        )
+        late = [r for r in stale if r.reward_id == "r-late"]
+        with pytest.raises(StepRefused):
+            carry_out(
+                deps.repository,
+                rules.hold_steps(
+                    (tenant.program_id, case_id), ("partner", "p2"), late, "sweep", deps.clock.now(), "x"
+                ),
+                deps.publisher,
+            )
 
-        assert held == []
         assert reward_status(aws, tenant, "r-late") == "approved"
         assert reward_status(aws, tenant, "r1") == "approved"
         case = aws.repository.get_case(tenant.program_id, case_id)

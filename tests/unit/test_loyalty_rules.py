@@ -14,11 +14,11 @@ from functions.loyalty import service, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.shared.auth import Principal
 from functions.shared.clock import FixedClock
+from functions.shared.domain.model import Program
 from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
-from functions.shared.storage.port import Program
 
 WEDNESDAY = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.score import identity
 from functions.shared.config import ConfigurationError
+from functions.shared.domain import identity
 
 REGION = "eu-west-1"
 

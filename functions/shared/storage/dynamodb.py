@@ -7,15 +7,15 @@ and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
+from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
 from functions.shared.errors import NotFound
 from functions.shared.storage import keys
 from functions.shared.storage.dynamodb_base import (
@@ -27,14 +27,8 @@ from functions.shared.storage.dynamodb_base import (
 )
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
-from functions.shared.storage.dynamodb_partners import PartnersDynamo, partner_items
-from functions.shared.storage.port import (
-    ApiKey,
-    Program,
-    RecordOutcome,
-    Repository,
-    StoredEvent,
-)
+from functions.shared.storage.dynamodb_partners import PartnersDynamo, outbox_shard, partner_items
+from functions.shared.storage.port import Repository
 
 EVENT_RETENTION = timedelta(days=400)
 
@@ -70,6 +64,7 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         decision = UnicodeAttribute(null=True)
         case_id = UnicodeAttribute(null=True)
         failure = UnicodeAttribute(null=True)
+        notes = ListAttribute(of=UnicodeAttribute, null=True)
 
     return {"program": ProgramItem, "api_key": ApiKeyItem, "event": EventItem}
 
@@ -79,10 +74,6 @@ ITEM_BUILDERS: tuple[ItemBuilder, ...] = (core_items, partner_items, loyalty_ite
 
 def build_models(table_name: str, host: str | None = None, region: str = "us-east-1") -> Models:
     return build_base_models(table_name, ITEM_BUILDERS, host, region)
-
-
-def outbox_shard(event_id: str) -> int:
-    return int(hashlib.sha256(event_id.encode()).hexdigest()[:8], 16) % keys.OUTBOX_SHARDS
 
 
 class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
@@ -205,7 +196,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
                     range_key_condition=self._m.base.outbox_sk < upper,
                     limit=limit,
                 )
-                found.extend(_event(item) for item in query)
+                found.extend(_event(item) for item in query if isinstance(item, self._m.event))
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the outbox failed") from exc
         found.sort(key=lambda e: e.received_at)
@@ -259,4 +250,5 @@ def _event(item: Any) -> StoredEvent:
         decision=json.loads(item.decision) if item.decision else None,
         case_id=item.case_id,
         failure=item.failure,
+        notes=tuple(item.notes or ()),
     )

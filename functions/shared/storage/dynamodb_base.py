@@ -40,14 +40,18 @@ def _index_class(definition: schema.IndexDefinition) -> type[GlobalSecondaryInde
 class Models:
     """The pynamodb classes bound to one table: `models.items["event"]`, `models.indexes["outbox"]`."""
 
-    base: type[Model]
-    items: dict[str, type[Model]]
+    # Built by `build_models` at run time: their attributes (keys, index keys, item fields) are
+    # invisible to a type checker, hence Any; the item classes declare them.
+    base: Any
+    items: dict[str, Any]
     indexes: dict[str, GlobalSecondaryIndex]
     region: str
     host: str | None = None
     _connection: list[Connection] = field(default_factory=list, repr=False)
 
-    def __getattr__(self, name: str) -> type[Model]:
+    def __getattr__(self, name: str) -> Any:
+        """An item class by name (`models.case`): built by the factory, so typed as Any here;
+        its attributes are pynamodb's, checked when the item classes are declared."""
         try:
             return self.items[name]
         except KeyError:
@@ -104,14 +108,57 @@ def build_models(
     return Models(base, items, bound, region, host)
 
 
+_RETRYABLE = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "TransactionConflictException",
+}
+_RETRYABLE_REASONS = {
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "TransactionConflict",
+    "InternalServerError",
+}
+
+
+class StorageBug(RuntimeError):
+    """DynamoDB refused a request as malformed: a bug in this code, never the caller's fault."""
+
+
 def domain_error(exc: PynamoDBException, detail: str) -> Exception:
-    """The one place where a DynamoDB error becomes a domain error."""
+    """The one place where a DynamoDB error becomes a domain error: a failed condition is a
+    conflict (final); throttling, a service error or a network fault is unavailability (retry);
+    a validation error is a bug (logged as one)."""
     code = getattr(exc, "cause_response_code", None)
-    if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+    if code == "ConditionalCheckFailedException":
         return Conflict(detail)
-    if code == "ResourceNotFoundException":
-        return StorageUnavailable(f"table not found: {exc}")
-    return StorageUnavailable(f"{detail}: {code or exc}")
+    if code == "TransactionCanceledException":
+        codes = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
+        return transaction_error(exc, codes, detail)
+    if code == "ValidationException":
+        return _bug(exc, detail)
+    return StorageUnavailable(f"{detail}: the table did not answer")
+
+
+def transaction_error(exc: PynamoDBException, codes: list[str | None], detail: str) -> Exception:
+    if any(c == "ValidationError" for c in codes):
+        return _bug(exc, detail)
+    if "ConditionalCheckFailed" in codes and not any(c in _RETRYABLE_REASONS for c in codes):
+        return Conflict(detail)
+    return StorageUnavailable(f"{detail}: the table did not answer")
+
+
+def _bug(exc: PynamoDBException, detail: str) -> Exception:
+    from functions.shared.observability import logger
+
+    logger.error(
+        "DynamoDB refused a request as malformed: a bug", extra={"detail": detail, "error": str(exc)}
+    )
+    return StorageBug(f"{detail}: {exc}")
 
 
 def condition_failed(exc: PynamoDBException) -> bool:

@@ -54,13 +54,13 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         balance = NumberAttribute()
         version = NumberAttribute()
         created_at = UTCDateTimeAttribute()
-        markers = MapAttribute(null=True)
+        markers: MapAttribute[str, Any] = MapAttribute(null=True)
 
     class LoyaltyPeriodItem(base, discriminator="loyalty_period"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         customer_id = UnicodeAttribute()
         period = UnicodeAttribute()
-        markers = MapAttribute(null=True)
+        markers: MapAttribute[str, Any] = MapAttribute(null=True)
 
     class LoyaltyHistoryItem(base, discriminator="loyalty_history"):  # type: ignore[valid-type,misc,call-arg]
         at = UTCDateTimeAttribute()

@@ -102,3 +102,16 @@ DISPUTES_VERDICT = "DISPUTES#verdict"
 
 def dispute_sk(disputed_at: datetime, program_id: str, case_id: str) -> str:
     return f"{timestamp(disputed_at)}#{program_id}#{case_id}"
+
+
+# --- notifications (SPEC 6): kept until the bus has them, on the outbox index ---------------
+NOTIFICATION_SK = "NOTIFICATION"
+NOTIFICATION_SK_PREFIX = "N#"  # sorts after every event's outbox key (a time): the two never mix
+
+
+def notification_pk(program_id: str, notification_id: str) -> str:
+    return f"P#{program_id}#NOTIFICATION#{notification_id}"
+
+
+def notification_outbox_sk(created_at: datetime, notification_id: str) -> str:
+    return f"{NOTIFICATION_SK_PREFIX}{timestamp(created_at)}#{notification_id}"

@@ -9,16 +9,11 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 
+from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory_loyalty import LoyaltyMemory
 from functions.shared.storage.memory_partners import PartnersMemory
-from functions.shared.storage.port import (
-    ApiKey,
-    Program,
-    RecordOutcome,
-    Repository,
-    StoredEvent,
-)
+from functions.shared.storage.port import Repository
 
 
 class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):

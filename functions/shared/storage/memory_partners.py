@@ -1,4 +1,6 @@
-"""The partner-program part of the in-memory fake: the same contract as `PartnersDynamo`."""
+"""The partner-program part of the in-memory store: a plain store with the same contract as
+`PartnersDynamo`. It keeps items and applies decided steps, each write with its condition; it holds
+no rule of its own (the rules are in `functions.shared.domain.rules`)."""
 
 from __future__ import annotations
 
@@ -6,213 +8,46 @@ import copy
 import threading
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from functions.shared.errors import Conflict, NotFound
-from functions.shared.money import amount_text, to_micros
-from functions.shared.storage.port import StoredEvent
-from functions.shared.storage.port_partners import (
-    HOLDABLE,
+from functions.shared.domain.model import (
     AuditEntry,
     Case,
     LinkKey,
     LinkState,
     NetworkState,
+    Notification,
+    Reason,
     Reward,
-    ScoringOutcome,
-    ScoringWrite,
     Snapshot,
+    StoredEvent,
     Subject,
 )
+from functions.shared.domain.rules import CASE_VIEWS, merge_reasons
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    Audit,
+    CountUp,
+    MarkLink,
+    MarkNetwork,
+    MoveReward,
+    Notify,
+    PartnerArrival,
+    PutCase,
+    PutReward,
+    ScoreEvent,
+    Step,
+    StepRefused,
+    UpdateCase,
+    UpdateProfile,
+    Write,
+    WriteProfile,
+)
+from functions.shared.errors import NotFound
 
 
-class _RewardChanges:
-    """Overrides and the sweep's reads, for `PartnersMemory`."""
-
-    _lock: threading.RLock
-    _rewards: dict[tuple[str, str], Reward]
-    _cases: dict[tuple[str, str], Case]
-    _audit: dict[tuple[str, str], list[AuditEntry]]
-    _subjects: dict[tuple[str, str, str], Subject]
-    _links: dict[tuple[str, str, str], LinkState]
-    _network: dict[tuple[str, str], NetworkState]
-
-    def override_reward(self, program_id: str, reward_id: str, actor: str, at: datetime) -> Reward:
-        with self._lock:
-            reward = self._rewards.get((program_id, reward_id))
-            if reward is None:
-                raise NotFound(f"reward {reward_id} not found")
-            if reward.status != "on_hold":
-                raise Conflict(
-                    f"reward {reward_id} is {reward.status}; only a reward on hold can be overridden"
-                )
-            reward.status, reward.overridden = "approved", True
-            case = self._cases.get((program_id, reward.case_id or ""))
-            if case:
-                case.held_count -= 1
-                case.hold_micros[reward.currency] = case.hold_micros.get(reward.currency, 0) - to_micros(
-                    reward.amount
-                )
-                self._audit.setdefault((program_id, case.case_id), []).append(
-                    AuditEntry(
-                        at,
-                        "reward_overridden",
-                        actor,
-                        {
-                            "reward_id": reward_id,
-                            "amount": amount_text(to_micros(reward.amount)),
-                            "currency": reward.currency,
-                        },
-                    )
-                )
-            return copy.deepcopy(reward)
-
-    def flagged_shards(self) -> int:
-        return 1
-
-    # --- disputes and removals -------------------------------------------------------------
-    def open_dispute(self, program_id: str, case_id: str, reason: str, actor: str, at: datetime) -> Case:
-        with self._lock:
-            case = self._case(program_id, case_id)
-            if case.status != "open":
-                raise Conflict(f"case {case_id} is {case.status}; only an open case can be disputed")
-            case.status, case.disputed_at, case.dispute_reason = "disputed", at, reason
-            self._log(program_id, case_id, at, "disputed", actor, {"reason": reason})
-            return copy.deepcopy(case)
-
-    def disputes(self) -> list[Case]:
-        with self._lock:
-            found = [copy.deepcopy(c) for c in self._cases.values() if c.status == "disputed"]
-            return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
-
-    def record_verdict(self, case_id: str, verdict: str, note: str, actor: str, at: datetime) -> Case:
-        with self._lock:
-            case = next(
-                (c for c in self._cases.values() if c.case_id == case_id and c.status == "disputed"), None
-            )
-            if case is None:
-                raise NotFound(f"no disputed case {case_id}")
-            case.verdict, case.verdict_note = verdict, note
-            self._log(case.program_id, case_id, at, f"verdict_{verdict}", actor, {"note": note})
-            return copy.deepcopy(case)
-
-    def resolve_dispute(self, case: Case, at: datetime, network: list[LinkKey], token: str) -> list[Reward]:
-        with self._lock:
-            stored = self._case(case.program_id, case.case_id)
-            if stored.status != "disputed" or stored.verdict not in ("approve", "decline"):
-                raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
-            approve = stored.verdict == "approve"
-            moved = []
-            for reward in self._rewards.values():
-                if (reward.program_id, reward.case_id, reward.status) == (
-                    case.program_id,
-                    case.case_id,
-                    "on_hold",
-                ) and not reward.overridden:
-                    reward.status = "pending" if approve else "declined"
-                    moved.append(copy.deepcopy(reward))
-            stored.held_count, stored.hold_micros = 0, {}
-            stored.status, stored.resolved_at = ("approved" if approve else "declined"), at
-            subject = self._subjects[(case.program_id, case.subject_type, case.subject_id)]
-            if subject.active_case_id == case.case_id:
-                subject.active_case_id = None
-                if approve:
-                    subject.status, subject.flag_case_id = "active", None
-            if approve:
-                for link_key, link in list(self._links.items()):
-                    if link_key[0] == case.program_id and subject.key in link.flagged:
-                        self._links[link_key] = replace(link, flagged=link.flagged - {subject.key})
-                for key in network:
-                    state = self._network.get(key, NetworkState())
-                    self._network[key] = replace(state, flagged=state.flagged - {token})
-            self._log(
-                case.program_id,
-                case.case_id,
-                at,
-                "dispute_approved" if approve else "dispute_declined",
-                "dispute-cycle",
-                {"rewards": len(moved), "note": stored.verdict_note},
-            )
-            return moved
-
-    def remove_partner(
-        self,
-        program_id: str,
-        case_id: str,
-        block_reapply: bool,
-        actor: str,
-        at: datetime,
-        network: list[LinkKey],
-        token: str,
-    ) -> Case:
-        with self._lock:
-            case = self._case(program_id, case_id)
-            if case.subject_type != "partner":
-                raise Conflict(f"case {case_id} is about a customer; only partners can be removed")
-            if case.status not in ("open", "disputed"):
-                raise Conflict(
-                    f"case {case_id} is {case.status}; only an active case's partner can be removed"
-                )
-            subject = self._subjects[(program_id, "partner", case.subject_id)]
-            archived = 0
-            for reward in self._rewards.values():
-                if (
-                    reward.program_id == program_id
-                    and reward.partner_id == subject.id
-                    and reward.status in ("new", "pending", "approved", "on_hold")
-                ):
-                    holder = self._cases.get((program_id, reward.case_id or ""))
-                    if reward.status == "on_hold" and holder and holder is not case:
-                        # held by another case (a referred customer's): it leaves that case's holds
-                        holder.held_count -= 1
-                        holder.hold_micros[reward.currency] = holder.hold_micros.get(
-                            reward.currency, 0
-                        ) - to_micros(reward.amount)
-                    reward.status = "archived"
-                    archived += 1
-                    case.archived_micros[reward.currency] = case.archived_micros.get(
-                        reward.currency, 0
-                    ) + to_micros(reward.amount)
-            case.archived_count += archived
-            case.held_count, case.hold_micros = 0, {}
-            case.status, case.removed_at, case.removed_by = "removed", at, actor
-            case.block_reapply, case.subject_team = block_reapply, subject.team
-            subject.status, subject.active_case_id, subject.flag_case_id = "removed", None, None
-            for link_key, link in list(self._links.items()):
-                if link_key[0] == program_id and subject.key in link.members:
-                    blocked = {subject.key} if block_reapply and link_key[1] in ("email", "device") else set()
-                    self._links[link_key] = replace(
-                        link, removed=link.removed | {subject.key}, blocked=link.blocked | blocked
-                    )
-            for key in network:
-                state = self._network.get(key, NetworkState())
-                self._network[key] = replace(state, removed=state.removed | {token})
-            self._log(
-                program_id,
-                case_id,
-                at,
-                "partner_removed",
-                actor,
-                {"block_reapply": block_reapply, "archived_rewards": archived},
-            )
-            return copy.deepcopy(case)
-
-    def _case(self, program_id: str, case_id: str) -> Case:
-        if (program_id, case_id) not in self._cases:
-            raise NotFound(f"case {case_id} not found")
-        return self._cases[(program_id, case_id)]
-
-    def _log(
-        self, program_id: str, case_id: str, at: datetime, action: str, actor: str, detail: dict
-    ) -> None:
-        self._audit.setdefault((program_id, case_id), []).append(AuditEntry(at, action, actor, detail))
-
-    def flagged_subjects(self, shard: int) -> list[Subject]:
-        with self._lock:
-            return [copy.deepcopy(s) for s in self._subjects.values() if s.status == "flagged"]
-
-
-class PartnersMemory(_RewardChanges):
-    """Partner-program storage in memory; the fake's `_lock` makes each method atomic."""
+class PartnersMemory:
+    """Partner-program storage in memory; the store's `_lock` makes each method atomic."""
 
     _lock: threading.RLock
     _events: dict[tuple[str, str], StoredEvent]
@@ -226,8 +61,10 @@ class PartnersMemory(_RewardChanges):
         self._counters: dict[tuple[str, str], int] = {}
         self._rewards: dict[tuple[str, str], Reward] = {}
         self._cases: dict[tuple[str, str], Case] = {}
-        self._audit: dict[tuple[str, str], list[AuditEntry]] = {}
+        self._audit: dict[tuple[str, str], dict[str, AuditEntry]] = {}
+        self._notifications: dict[tuple[str, str], Notification] = {}
 
+    # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
         self,
         program_id: str,
@@ -236,6 +73,7 @@ class PartnersMemory(_RewardChanges):
         links: list[LinkKey],
         network: list[LinkKey],
         counters: list[str],
+        reward_id: str | None = None,
     ) -> Snapshot:
         with self._lock:
             found = self._subjects.get((program_id, *subject))
@@ -246,132 +84,8 @@ class PartnersMemory(_RewardChanges):
                 links={k: self._links.get((program_id, *k), LinkState()) for k in links},
                 network={k: self._network.get(k, NetworkState()) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
+                reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
             )
-
-    def record_scoring(self, write: ScoringWrite, network_token: str) -> ScoringOutcome:
-        with self._lock:
-            program_id, s = write.program_id, write.subject
-            event = self._events.get((program_id, write.event_id))
-            if event is None:
-                raise NotFound(f"event {write.event_id} not found")
-            if event.status == "scored":
-                return ScoringOutcome(None, False, [], already_scored=True)
-            current = self._subjects.get((program_id, s.type, s.id))
-            if (current.active_case_id if current else None) != write.expected_case_id:
-                raise Conflict(f"state changed while scoring {write.event_id}; read again")
-            if write.reward and (program_id, write.reward.reward_id) in self._rewards:
-                raise Conflict(f"reward {write.reward.reward_id} already exists")
-            case_id = write.expected_case_id
-            opened = False
-            to_hold: list[Reward] = []
-            if write.flag:
-                opened = write.expected_case_id is None
-                case_id = write.flag.case_id if opened else write.expected_case_id
-                since = write.flag.at if s.type == "partner" else None
-                to_hold = [r for r in self._subject_rewards(program_id, s.type, s.id, since) if _holdable(r)]
-                if (
-                    write.reward
-                    and _holdable(write.reward)
-                    and (s.type == "customer" or write.reward.created_at >= write.flag.at)
-                ):
-                    write.reward.status, write.reward.case_id = "on_hold", case_id
-            # the profile
-            profile = replace(s)
-            if current:
-                profile.devices = current.devices | s.devices
-                profile.ips = current.ips | s.ips
-                profile.revenue_micros = dict(current.revenue_micros)
-                profile.flagged_at, profile.active_case_id = current.flagged_at, current.active_case_id
-                profile.flag_case_id = current.flag_case_id
-            if write.flag:
-                profile.status = "flagged"
-                profile.active_case_id = profile.flag_case_id = case_id
-                if opened:
-                    profile.flagged_at = write.flag.at
-            self._subjects[(program_id, s.type, s.id)] = profile
-            for kind, value in write.links:
-                link = self._links.get((program_id, kind, value), LinkState())
-                self._links[(program_id, kind, value)] = replace(
-                    link,
-                    members=link.members | {s.key},
-                    flagged=link.flagged | ({s.key} if write.flag else set()),
-                )
-            for key in write.network:
-                state = self._network.get(key, NetworkState())
-                self._network[key] = replace(
-                    state,
-                    programs=state.programs | {network_token},
-                    flagged=state.flagged | ({network_token} if write.flag else set()),
-                )
-            for name, _expires in write.counters:
-                self._counters[(program_id, name)] = self._counters.get((program_id, name), 0) + 1
-            if write.reward:
-                self._rewards[(program_id, write.reward.reward_id)] = copy.deepcopy(write.reward)
-            if write.revenue:
-                partner_id, currency, micros = write.revenue
-                partner = self._subjects.get((program_id, "partner", partner_id))
-                if partner:
-                    partner.revenue_micros[currency] = partner.revenue_micros.get(currency, 0) + micros
-            held: list[Reward] = []
-            if write.flag:
-                assert case_id is not None
-                extra = [write.reward] if write.reward and write.reward.status == "on_hold" else []
-                if opened:
-                    self._cases[(program_id, case_id)] = Case(
-                        program_id=program_id,
-                        case_id=case_id,
-                        subject_type=s.type,
-                        subject_id=s.id,
-                        subject_name=s.name or s.id,
-                        reasons=list(write.flag.reasons),
-                        status="open",
-                        flagged_at=write.flag.at,
-                        flag_event_id=write.flag.event_id,
-                    )
-                else:
-                    case = self._cases[(program_id, case_id)]
-                    if case.status not in ("open", "disputed"):
-                        raise Conflict(f"case {case_id} is {case.status}")
-                    case.reasons.extend(write.flag.reasons)
-                for reward in to_hold:
-                    self._hold(program_id, case_id, reward)
-                for reward in extra:
-                    self._add_hold_figures(program_id, case_id, reward)
-                held = to_hold + extra
-                self._audit.setdefault((program_id, case_id), []).append(
-                    AuditEntry(
-                        write.flag.at,
-                        "flagged" if opened else "reasons_added",
-                        "system",
-                        {"reasons": write.flag.reasons, "event_id": write.event_id, "held": len(held)},
-                    )
-                )
-            self._events[(program_id, write.event_id)] = replace(
-                event, status="scored", decision=copy.deepcopy(write.decision), case_id=case_id
-            )
-            self._outbox.discard((program_id, write.event_id))
-            return ScoringOutcome(
-                case_id if write.flag else (current.active_case_id if current else None), opened, held
-            )
-
-    def _hold(self, program_id: str, case_id: str, reward: Reward) -> None:
-        stored = self._rewards[(program_id, reward.reward_id)]
-        stored.status, stored.case_id = "on_hold", case_id
-        reward.status, reward.case_id = "on_hold", case_id
-        self._add_hold_figures(program_id, case_id, reward)
-
-    def _add_hold_figures(self, program_id: str, case_id: str, reward: Reward) -> None:
-        case = self._cases[(program_id, case_id)]
-        case.held_count += 1
-        case.hold_micros[reward.currency] = case.hold_micros.get(reward.currency, 0) + to_micros(
-            reward.amount
-        )
-
-    def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:
-        with self._lock:
-            event = self._events.get((program_id, event_id))
-            if event and event.status != "scored":
-                self._events[(program_id, event_id)] = replace(event, status="failed", failure=reason[:1000])
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         with self._lock:
@@ -384,24 +98,20 @@ class PartnersMemory(_RewardChanges):
         with self._lock:
             if (program_id, case_id) not in self._cases:
                 raise NotFound(f"case {case_id} not found")
-            return copy.deepcopy(self._cases[(program_id, case_id)])
+            return _case_copy(self._cases[(program_id, case_id)])
 
     def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]:
         with self._lock:
-            return sorted(self._audit.get((program_id, case_id), []), key=lambda e: e.at)
+            entries = self._audit.get((program_id, case_id), {})
+            return [entries[k] for k in sorted(entries, key=lambda k: (entries[k].at, k))]
 
     def list_cases(self, program_id: str, view: str) -> list[Case]:
-        views = {
-            "active": ("open", "disputed"),
-            "resolved": ("approved", "declined"),
-            "removed": ("removed",),
-        }
         order = "removed_at" if view == "removed" else "flagged_at"  # as the index's sort key
         with self._lock:
             found = [
-                copy.deepcopy(c)
+                _case_copy(c)
                 for (p, _), c in self._cases.items()
-                if p == program_id and c.status in views.get(view, ())
+                if p == program_id and c.status in CASE_VIEWS.get(view, ())
             ]
             return sorted(found, key=lambda c: (getattr(c, order), c.case_id), reverse=True)
 
@@ -414,42 +124,219 @@ class PartnersMemory(_RewardChanges):
     def subject_rewards(
         self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
     ) -> list[Reward]:
-        with self._lock:
-            return [
-                copy.deepcopy(r) for r in self._subject_rewards(program_id, subject_type, subject_id, since)
-            ]
-
-    def _subject_rewards(
-        self, program_id: str, subject_type: str, subject_id: str, since: datetime | None
-    ) -> list[Reward]:
         attribute = "partner_id" if subject_type == "partner" else "customer_id"
-        found = [
-            r
-            for (p, _), r in self._rewards.items()
-            if p == program_id
-            and getattr(r, attribute) == subject_id
-            and (since is None or r.created_at >= since)
-        ]
+        with self._lock:
+            found = [
+                copy.deepcopy(r)
+                for (p, _), r in self._rewards.items()
+                if p == program_id
+                and getattr(r, attribute) == subject_id
+                and (since is None or r.created_at >= since)
+            ]
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
 
-    def hold_rewards(
-        self, program_id: str, case_id: str, rewards: list[Reward], actor: str, at: datetime
-    ) -> list[Reward]:
+    def flagged_shards(self) -> int:
+        return 1
+
+    def flagged_subjects(self, shard: int) -> list[Subject]:
         with self._lock:
-            if (program_id, case_id) not in self._cases:
-                raise Conflict(f"case {case_id} cannot take holds now")
-            held = []
-            for reward in rewards:
-                stored = self._rewards.get((program_id, reward.reward_id))
-                if stored and _holdable(stored):
-                    self._hold(program_id, case_id, stored)
-                    held.append(copy.deepcopy(stored))
-            if held:
-                self._audit.setdefault((program_id, case_id), []).append(
-                    AuditEntry(at, "rewards_held", actor, {"rewards": [r.reward_id for r in held]})
-                )
-            return held
+            return [copy.deepcopy(s) for s in self._subjects.values() if s.status == "flagged"]
+
+    def disputes(self) -> list[Case]:
+        with self._lock:
+            found = [_case_copy(c) for c in self._cases.values() if c.status == "disputed"]
+        return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
+
+    def pending_notifications(self, program_id: str, limit: int) -> list[Notification]:
+        with self._lock:
+            found = [n for (p, _), n in self._notifications.items() if p == program_id]
+        return sorted(found, key=lambda n: (n.created_at, n.notification_id))[:limit]
+
+    def notification_delivered(self, program_id: str, notification_id: str) -> None:
+        with self._lock:
+            self._notifications.pop((program_id, notification_id), None)
+
+    def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:
+        with self._lock:
+            event = self._events.get((program_id, event_id))
+            if event and event.status != "scored":
+                self._events[(program_id, event_id)] = replace(event, status="failed", failure=reason[:1000])
+                self._outbox.discard((program_id, event_id))
+
+    # --- writes -------------------------------------------------------------------------------
+    def apply(self, step: Step) -> None:
+        """Checks every condition first, then writes everything: all or nothing, as a
+        DynamoDB transaction (whose limits it keeps: 100 writes, one write per item)."""
+        if len(step.writes) > MAX_STEP_ITEMS:
+            raise ValueError(f"a step of {len(step.writes)} writes: DynamoDB takes {MAX_STEP_ITEMS}")
+        items = [_item_of(w) for w in step.writes]
+        if len(set(items)) != len(items):
+            raise ValueError("two writes on one item in a step: DynamoDB refuses that")
+        with self._lock:
+            for write in step.writes:
+                if not self._holds(write):
+                    raise StepRefused(f"{type(write).__name__} no longer holds", write)
+            for write in step.writes:
+                self._write(write)
+
+    def _holds(self, write: Write) -> bool:
+        if isinstance(write, ScoreEvent):
+            event = self._events.get((write.program_id, write.event_id))
+            return event is not None and event.status != "scored"
+        if isinstance(write, WriteProfile):
+            s = write.subject
+            current = self._subjects.get((s.program_id, s.type, s.id))
+            return (current.version if current else 0) == write.expect_version
+        if isinstance(write, UpdateProfile):
+            current = self._subjects.get((write.program_id, write.subject_type, write.subject_id))
+            return current is not None and all(getattr(current, k) == v for k, v in write.expect.items())
+        if isinstance(write, PartnerArrival):
+            partner = self._subjects.get((write.program_id, "partner", write.partner_id))
+            if write.expect_status is None:
+                return partner is None
+            return (
+                partner is not None
+                and partner.status == write.expect_status
+                and partner.flag_case_id == write.expect_flag_case
+            )
+        if isinstance(write, PutReward):
+            return (write.reward.program_id, write.reward.reward_id) not in self._rewards
+        if isinstance(write, MoveReward):
+            reward = self._rewards.get((write.program_id, write.reward_id))
+            return (
+                reward is not None
+                and reward.status == write.expect
+                and not (write.never_overridden and reward.overridden)
+            )
+        if isinstance(write, PutCase):
+            return (write.case.program_id, write.case.case_id) not in self._cases
+        if isinstance(write, UpdateCase):
+            case = self._cases.get((write.program_id, write.case_id))
+            return case is not None and (not write.expect or case.status in write.expect)
+        return True  # marks, counters, audit entries, notifications: unconditional
+
+    def _write(self, write: Write) -> None:
+        if isinstance(write, ScoreEvent):
+            slot = (write.program_id, write.event_id)
+            self._events[slot] = replace(
+                self._events[slot],
+                status="scored",
+                decision=copy.deepcopy(write.decision),
+                case_id=write.case_id,
+                notes=write.notes,
+            )
+            self._outbox.discard(slot)
+        elif isinstance(write, WriteProfile):
+            s = write.subject
+            current = self._subjects.get((s.program_id, s.type, s.id))
+            self._subjects[(s.program_id, s.type, s.id)] = replace(
+                copy.deepcopy(s),
+                version=write.expect_version + 1,
+                revenue_micros=dict(current.revenue_micros) if current else {},
+                reward_seq=(current.reward_seq if current else 0) + write.arrivals,
+            )
+        elif isinstance(write, UpdateProfile):
+            current = self._subjects[(write.program_id, write.subject_type, write.subject_id)]
+            for name, value in write.changes.items():
+                setattr(current, name, value)
+            if write.bump:
+                current.version += 1
+        elif isinstance(write, PartnerArrival):
+            partner = self._subjects.get((write.program_id, "partner", write.partner_id))
+            if partner is not None:
+                partner.reward_seq += 1 if write.reward else 0
+                if write.currency and write.micros:
+                    partner.revenue_micros[write.currency] = (
+                        partner.revenue_micros.get(write.currency, 0) + write.micros
+                    )
+        elif isinstance(write, MarkLink):
+            link = (write.program_id, *write.key)
+            self._links[link] = _marked(self._links.get(link, LinkState()), write.add, write.remove)
+        elif isinstance(write, MarkNetwork):
+            self._network[write.key] = _marked(
+                self._network.get(write.key, NetworkState()), write.add, write.remove
+            )
+        elif isinstance(write, CountUp):
+            slot = (write.program_id, write.name)
+            self._counters[slot] = self._counters.get(slot, 0) + 1
+        elif isinstance(write, PutReward):
+            self._rewards[(write.reward.program_id, write.reward.reward_id)] = copy.deepcopy(write.reward)
+        elif isinstance(write, MoveReward):
+            reward = self._rewards[(write.program_id, write.reward_id)]
+            reward.status = write.status
+            if write.case_id is not None:
+                reward.case_id = write.case_id
+            if write.overridden is not None:
+                reward.overridden = write.overridden
+        elif isinstance(write, PutCase):
+            self._cases[(write.case.program_id, write.case.case_id)] = _case_copy(write.case)
+        elif isinstance(write, UpdateCase):
+            self._update_case(write)
+        elif isinstance(write, Audit):
+            self._audit.setdefault((write.program_id, write.case_id), {})[write.entry_id] = write.entry
+        elif isinstance(write, Notify):
+            n = write.notification
+            self._notifications[(n.program_id, n.notification_id)] = n
+        else:
+            raise TypeError(f"unknown write {write!r}")
+
+    def _update_case(self, write: UpdateCase) -> None:
+        case = self._cases[(write.program_id, write.case_id)]
+        for name, value in write.changes.items():
+            setattr(case, name, value)
+        case.held_count += write.held
+        case.archived_count += write.archived
+        _add_figures(case.hold_micros, write.hold_micros)
+        _add_figures(case.archived_micros, write.archived_micros)
+        case.reasons = merge_reasons(case.reasons, write.reasons)
 
 
-def _holdable(reward: Reward) -> bool:
-    return reward.status in HOLDABLE and not reward.overridden
+def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:
+    for currency, micros in deltas.items():
+        if micros:
+            figures[currency] = figures.get(currency, 0) + micros
+
+
+def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozenset[str]]) -> Any:
+    changes = {name: getattr(state, name) | values for name, values in add.items()}
+    for name, values in remove.items():
+        changes[name] = changes.get(name, getattr(state, name)) - values
+    return replace(state, **changes)
+
+
+def _case_copy(case: Case) -> Case:
+    return replace(
+        case,
+        reasons=[Reason(r.code, r.detail, r.count, r.first) for r in case.reasons],
+        hold_micros=dict(case.hold_micros),
+        archived_micros=dict(case.archived_micros),
+    )
+
+
+def _item_of(write: Write) -> tuple[str, ...]:
+    """The item a write touches, as DynamoDB would name it (one write per item in a step)."""
+    if isinstance(write, ScoreEvent):
+        return ("event", write.program_id, write.event_id)
+    if isinstance(write, WriteProfile):
+        return ("subject", write.subject.program_id, write.subject.type, write.subject.id)
+    if isinstance(write, UpdateProfile):
+        return ("subject", write.program_id, write.subject_type, write.subject_id)
+    if isinstance(write, PartnerArrival):
+        return ("subject", write.program_id, "partner", write.partner_id)
+    if isinstance(write, MarkLink):
+        return ("link", write.program_id, *write.key)
+    if isinstance(write, MarkNetwork):
+        return ("network", *write.key)
+    if isinstance(write, CountUp):
+        return ("counter", write.program_id, write.name)
+    if isinstance(write, PutReward):
+        return ("reward", write.reward.program_id, write.reward.reward_id)
+    if isinstance(write, MoveReward):
+        return ("reward", write.program_id, write.reward_id)
+    if isinstance(write, PutCase):
+        return ("case", write.case.program_id, write.case.case_id)
+    if isinstance(write, UpdateCase):
+        return ("case", write.program_id, write.case_id)
+    if isinstance(write, Audit):
+        return ("audit", write.program_id, write.case_id, write.entry_id)
+    return ("notification", write.notification.program_id, write.notification.notification_id)

@@ -1,81 +1,45 @@
-"""The storage port: what the domain asks of storage, in domain terms.
+"""The storage ports: what each capability asks of storage, in domain terms, and nothing more.
 
-Two implementations honour it: `DynamoRepository` (pynamodb, the real thing) and
-`InMemoryRepository` (a fake for fast tests). tests/integration/test_repository_contract.py runs
-the same contract against both. Nothing above this port imports pynamodb or boto3.
+| port | used by |
+|---|---|
+| `ProgramsPort` (programs, keys) | auth at the API edge, fraudctl, the outbox relay |
+| `EventsPort` (events, their outbox) | ingest, the outbox relay, scoring |
+| `StepsPort` (apply a decided step; notifications wait in the outbox) | all that change state |
+| `ScoringPort` | score |
+| `CasesPort` (cases, rewards, holds, overrides, removals) | cases, hold_sweep |
+| `DisputesPort` | disputes |
+| `NotificationsPort` (the notification outbox) | the notification relay, every publisher |
+| `LoyaltyPort` (`port_loyalty.py`) | loyalty |
+
+Two stores implement them all (`Repository`): `DynamoRepository` (pynamodb) and
+`InMemoryRepository` (plain dictionaries). Neither holds a rule: the rules decide
+(`functions.shared.domain.rules`) and the stores apply (`apply`). The contract tests run the same
+tests against both. Nothing above this module imports pynamodb or boto3.
 """
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from functions.shared.domain.model import (
+    ApiKey,
+    AuditEntry,
+    Case,
+    LinkKey,
+    Notification,
+    Program,
+    RecordOutcome,
+    Reward,
+    Snapshot,
+    StoredEvent,
+    Subject,
+)
+from functions.shared.domain.writes import Step
 from functions.shared.storage.port_loyalty import LoyaltyPort
-from functions.shared.storage.port_partners import PartnersPort
-
-ROLES = ("integration", "viewer", "fraud", "admin", "security")
-PLATFORM = None  # program_id of platform-level keys (the security team)
 
 
-@dataclass(frozen=True)
-class Program:
-    program_id: str
-    name: str
-    created_at: datetime
-    timezone: str = "UTC"
-    signing_secret: str | None = None
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    key_id: str
-    program_id: str | None
-    role: str
-    actor: str
-    secret_hash: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    program_id: str
-    event_id: str
-    type: str
-    body: dict[str, Any]
-    body_hash: str
-    occurred_at: datetime
-    received_at: datetime
-    status: str = "queued"  # queued | scored | failed
-    decision: dict[str, Any] | None = None
-    case_id: str | None = None
-    failure: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordOutcome:
-    """What `record_event` did: stored the event now, or found one already under that id."""
-
-    event: StoredEvent
-    created: bool
-
-
-@dataclass
-class OutboxPage:
-    events: list[StoredEvent] = field(default_factory=list)
-
-
-class Repository(PartnersPort, LoyaltyPort, abc.ABC):
-    """The whole port: programs, keys and events here; the partner and loyalty parts in their
-    own modules."""
-
-    # --- programs and keys -------------------------------------------------------------
+class ProgramsPort(abc.ABC):
     @abc.abstractmethod
     def create_program(self, program: Program) -> None: ...
 
@@ -101,7 +65,8 @@ class Repository(PartnersPort, LoyaltyPort, abc.ABC):
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         """Marks the key revoked (idempotent). Raises NotFound."""
 
-    # --- events --------------------------------------------------------------------------
+
+class EventsPort(abc.ABC):
     @abc.abstractmethod
     def record_event(self, event: StoredEvent) -> RecordOutcome:
         """Stores the event and puts it in the outbox unless its id is taken; then returns the
@@ -118,4 +83,96 @@ class Repository(PartnersPort, LoyaltyPort, abc.ABC):
 
     @abc.abstractmethod
     def clear_outbox(self, program_id: str, event_id: str) -> None:
-        """Takes an event out of the outbox (scoring has it). Idempotent."""
+        """Takes an event out of the outbox (scoring has it, or it failed for good). Idempotent."""
+
+    @abc.abstractmethod
+    def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:
+        """An event that cannot be scored: `failed`, out of the outbox (unless scored meanwhile)."""
+
+
+class NotificationsPort(abc.ABC):
+    @abc.abstractmethod
+    def pending_notifications(self, program_id: str, limit: int) -> list[Notification]:
+        """Notifications of a program the bus does not have yet, oldest first."""
+
+    @abc.abstractmethod
+    def notification_delivered(self, program_id: str, notification_id: str) -> None:
+        """The bus has it: out of the outbox. Idempotent."""
+
+
+class StepsPort(NotificationsPort, abc.ABC):
+    @abc.abstractmethod
+    def apply(self, step: Step) -> None:
+        """Writes every write of the step, or none: raises StepRefused naming the write whose
+        condition no longer held, StorageUnavailable when the store does not answer. The step's
+        notifications wait in the outbox until `notification_delivered`."""
+
+
+class SubjectsPort(abc.ABC):
+    @abc.abstractmethod
+    def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def subject_rewards(
+        self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
+    ) -> list[Reward]:
+        """A partner's or customer's rewards in creation order, from `since` on."""
+
+
+class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
+    @abc.abstractmethod
+    def scoring_snapshot(
+        self,
+        program_id: str,
+        subject: tuple[str, str],
+        partner_id: str | None,
+        links: list[LinkKey],
+        network: list[LinkKey],
+        counters: list[str],
+        reward_id: str | None = None,
+    ) -> Snapshot:
+        """The subject, the referring partner (for transactions), the link, network and counter
+        items, and whether the reward id is taken, read together."""
+
+
+class CasesPort(StepsPort, SubjectsPort, abc.ABC):
+    @abc.abstractmethod
+    def get_case(self, program_id: str, case_id: str) -> Case:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]: ...
+
+    @abc.abstractmethod
+    def list_cases(self, program_id: str, view: str) -> list[Case]:
+        """Every case of a view (`active`, `resolved`, `removed`), newest flag first (`removed`:
+        newest removal first)."""
+
+    @abc.abstractmethod
+    def get_reward(self, program_id: str, reward_id: str) -> Reward:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def flagged_subjects(self, shard: int) -> list[Subject]:
+        """The flagged subjects of every program in one shard of the `flagged` index."""
+
+    @abc.abstractmethod
+    def flagged_shards(self) -> int: ...
+
+
+class DisputesPort(StepsPort, SubjectsPort, abc.ABC):
+    @abc.abstractmethod
+    def get_case(self, program_id: str, case_id: str) -> Case:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def disputes(self) -> list[Case]:
+        """Disputed cases of every program, with or without a verdict, oldest dispute first."""
+
+    @abc.abstractmethod
+    def list_programs(self) -> list[Program]: ...
+
+
+class Repository(ProgramsPort, ScoringPort, CasesPort, DisputesPort, LoyaltyPort, abc.ABC):
+    """Every port: what a store implements."""

@@ -75,10 +75,6 @@ def network_key(kind: str, value: str, pepper: bytes) -> str:
     return hmac.new(pepper, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def program_token(program_id: str, pepper: bytes) -> str:
-    return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]
-
-
 LOCAL_PEPPER = "local-network-pepper-not-secret"
 
 
@@ -117,11 +113,3 @@ def _pepper_from_secret(secret_arn: str) -> bytes:
     if not value:
         raise ConfigurationError(f"the network pepper secret {secret_arn} has no string value")
     return value.encode()
-
-
-def network_keys_of(
-    email_normalized: str | None, devices: frozenset[str], pepper: bytes
-) -> list[tuple[str, str]]:
-    """The network identifiers of a subject: its e-mail and devices, hashed."""
-    found = [("email", network_key("email", email_normalized, pepper))] if email_normalized else []
-    return found + [("device", network_key("device", d, pepper)) for d in sorted(devices)]

@@ -1,0 +1,221 @@
+"""The partner-program domain's things (SPEC 3, 4, 5): programs, keys, events, subjects (partners
+and referred customers), identity links, rewards, cases and their audit trail.
+
+Plain data: no storage, no AWS. The rules over them are in `rules.py`; what storage must write to
+carry out a decision is in `writes.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+ROLES = ("integration", "viewer", "fraud", "admin", "security")
+PLATFORM = None  # program_id of platform-level keys (the security team)
+
+LinkKey = tuple[str, str]  # (kind, value): ("device", "fp-1"), ("email", "ada@example.com"), ...
+
+REWARD_STATUSES = ("new", "pending", "approved", "on_hold", "declined", "paid", "archived")
+CASE_STATUSES = ("open", "disputed", "approved", "declined", "removed")
+
+
+@dataclass(frozen=True)
+class Program:
+    program_id: str
+    name: str
+    created_at: datetime
+    timezone: str = "UTC"
+    signing_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    program_id: str | None
+    role: str
+    actor: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    program_id: str
+    event_id: str
+    type: str
+    body: dict[str, Any]
+    body_hash: str
+    occurred_at: datetime
+    received_at: datetime
+    status: str = "queued"  # queued | scored | failed
+    decision: dict[str, Any] | None = None
+    case_id: str | None = None
+    failure: str | None = None
+    notes: tuple[str, ...] = ()  # what scoring refused of the event (a reward id already taken)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What `record_event` did: stored the event now, or found one already under that id."""
+
+    event: StoredEvent
+    created: bool
+
+
+def subject_key(subject_type: str, subject_id: str) -> str:
+    return f"{subject_type}:{subject_id}"
+
+
+@dataclass
+class Subject:
+    """A partner or a referred customer of one program, as scoring knows it.
+
+    `version` counts the profile's writes: every write is conditional on the version it read, so
+    two events on one subject never overwrite each other's changes."""
+
+    program_id: str
+    type: str  # partner | customer
+    id: str
+    name: str = ""
+    email: str | None = None  # as sent
+    email_normalized: str | None = None
+    emails: frozenset[str] = frozenset()  # every address it ever used, as sent
+    devices: frozenset[str] = frozenset()
+    ips: frozenset[str] = frozenset()
+    payout: str | None = None
+    payouts: frozenset[str] = frozenset()  # every payout account it ever used
+    country: str | None = None
+    group: str | None = None
+    team: str | None = None
+    tags: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()  # a partner's referral keys
+    signup_at: datetime | None = None
+    changed_at: datetime | None = None  # the `occurred_at` of the last profile change applied
+    status: str = "active"  # active | flagged | removed
+    flagged_at: datetime | None = None
+    active_case_id: str | None = None  # the open or disputed case; none once it is resolved
+    flag_case_id: str | None = None  # the case a flagged (or removed) subject's new rewards go under
+    marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
+    last_payout_change_at: datetime | None = None
+    revenue_micros: dict[str, int] = field(default_factory=dict)
+    reward_seq: int = 0  # rewards that arrived for this partner (a removal checks none came meanwhile)
+    version: int = 0  # 0: never stored
+
+    @property
+    def key(self) -> str:
+        return subject_key(self.type, self.id)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """Who used one identifier in a program, and which of them are flagged, removed, blocked."""
+
+    members: frozenset[str] = frozenset()
+    flagged: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    blocked: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """One identifier across the network: opaque tokens only. `programs` holds program tokens;
+    `flagged` and `removed` hold marks `<program token>.<subject token>`, one per subject, so that
+    withdrawing one subject's mark leaves another's of the same program in place."""
+
+    programs: frozenset[str] = frozenset()
+    flagged: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+
+
+@dataclass
+class Reward:
+    program_id: str
+    reward_id: str
+    partner_id: str
+    amount: Decimal
+    currency: str
+    status: str
+    created_at: datetime
+    source: str  # transaction | api
+    customer_id: str | None = None
+    transaction_id: str | None = None
+    overridden: bool = False
+    case_id: str | None = None
+
+
+@dataclass
+class Reason:
+    """One reason code on a case: its most recent detail and how often it fired."""
+
+    code: str
+    detail: str
+    count: int = 1
+    first: str = ""  # sortable: when the code first fired on the case (keeps the case's order)
+
+    def public(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "count": self.count}
+
+
+@dataclass
+class Case:
+    program_id: str
+    case_id: str
+    subject_type: str
+    subject_id: str
+    subject_name: str
+    reasons: list[Reason]
+    status: str  # open | disputed | approved | declined | removed
+    flagged_at: datetime
+    flag_event_id: str
+    hold_micros: dict[str, int] = field(default_factory=dict)
+    held_count: int = 0
+    disputed_at: datetime | None = None
+    dispute_reason: str | None = None
+    resolved_at: datetime | None = None
+    verdict: str | None = None
+    verdict_note: str | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+    block_reapply: bool = False
+    archived_count: int = 0
+    archived_micros: dict[str, int] = field(default_factory=dict)
+    subject_team: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    action: str
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A domain event for the bus (SPEC 6), written with the change that causes it."""
+
+    notification_id: str
+    program_id: str
+    name: str  # PartnerFlagged, RewardsHeld, ...
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass
+class Snapshot:
+    """Everything scoring reads for one event, in one round trip."""
+
+    subject: Subject | None
+    partner: Subject | None
+    links: dict[LinkKey, LinkState]
+    network: dict[LinkKey, NetworkState]
+    counters: dict[str, int]
+    reward_taken: bool = False  # the event's reward id already names a stored reward

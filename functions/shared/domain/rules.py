@@ -1,0 +1,968 @@
+"""Every partner-program rule (SPEC 4, 5.3, 7), once: pure functions from what was read to the
+writes that carry the decision out (`writes.py`). No storage, no AWS.
+
+- which rewards a flag holds, and where a newly arrived reward goes (held, archived, or left);
+- the hold sweep's holdability;
+- case transitions (open -> disputed -> approved | declined; open | disputed | declined -> removed)
+  and what each does to rewards and to the subject;
+- verdict outcomes; what a removal archives; what a block covers;
+- which identifiers name a subject, and its network marks;
+- how reasons merge on a case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from functions.shared.domain.identity import email_keys, network_key
+from functions.shared.domain.model import (
+    AuditEntry,
+    Case,
+    LinkKey,
+    Notification,
+    Reason,
+    Reward,
+    Subject,
+)
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    Audit,
+    CountUp,
+    MarkLink,
+    MarkNetwork,
+    MoveReward,
+    Notify,
+    PartnerArrival,
+    PutCase,
+    PutReward,
+    ScoreEvent,
+    Step,
+    UpdateCase,
+    UpdateProfile,
+    Write,
+    WriteProfile,
+)
+from functions.shared.errors import Conflict
+from functions.shared.money import amount_text, to_micros
+
+HOLDABLE = ("new", "pending")
+ARCHIVABLE = ("new", "pending", "approved", "on_hold")  # all but paid, declined, archived
+ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reasons to it
+TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
+REMOVABLE = ("open", "disputed", "declined")
+RESOLVED = ("approved", "declined")
+BLOCK_COVERS = ("email", "device")  # a blocked person reapplying is known by these
+VERDICTS = ("approve", "decline")
+CASE_VIEWS = {"active": ACTIVE, "resolved": RESOLVED, "removed": ("removed",)}
+
+
+def view_of(status: str) -> str:
+    return next(view for view, statuses in CASE_VIEWS.items() if status in statuses)
+
+
+# --- rewards ----------------------------------------------------------------------------------
+def holdable(reward: Reward) -> bool:
+    return reward.status in HOLDABLE and not reward.overridden
+
+
+def held_by_flag(subject_type: str, flagged_at: datetime, reward: Reward) -> bool:
+    """A flagged partner's rewards from the flag on; a flagged customer's rewards, all of them."""
+    return subject_type == "customer" or reward.created_at >= flagged_at
+
+
+def flag_holds(subject_type: str, flagged_at: datetime, rewards: Iterable[Reward]) -> list[Reward]:
+    """What a flag puts on hold at once, and what the sweep puts on hold later."""
+    return [r for r in rewards if holdable(r) and held_by_flag(subject_type, flagged_at, r)]
+
+
+def sweep_holds(subject: Subject, rewards: Iterable[Reward]) -> list[Reward]:
+    if subject.status != "flagged" or subject.flagged_at is None or not subject.flag_case_id:
+        return []
+    return flag_holds(subject.type, subject.flagged_at, rewards)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a newly arrived reward goes: its status, and the case it is counted under."""
+
+    status: str
+    case_id: str | None = None
+    archived: bool = False
+
+
+def place_reward(
+    reward: Reward,
+    *,
+    partner: Subject | None,
+    customer: Subject | None,
+    flag: tuple[str, str, datetime] | None,
+) -> Placement:
+    """`flag`: (subject type, case id, flag time) when the reward's own event flags its subject."""
+    if partner is not None and partner.status == "removed":
+        return Placement("archived", partner.flag_case_id, archived=True)  # never paid again
+    if reward.status not in HOLDABLE:
+        return Placement(reward.status)
+    if flag is not None:
+        subject_type, case_id, at = flag
+        if held_by_flag(subject_type, at, reward):
+            return Placement("on_hold", case_id)
+    if customer is not None and reward.customer_id == customer.id and _holds(customer):
+        return Placement("on_hold", customer.flag_case_id)
+    if (
+        partner is not None
+        and _holds(partner)
+        and partner.flagged_at
+        and reward.created_at >= partner.flagged_at
+    ):
+        return Placement("on_hold", partner.flag_case_id)
+    return Placement(reward.status)
+
+
+def _holds(subject: Subject) -> bool:
+    return subject.status == "flagged" and bool(subject.flag_case_id)
+
+
+def totals(rewards: Iterable[Reward]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for reward in rewards:
+        found[reward.currency] = found.get(reward.currency, 0) + to_micros(reward.amount)
+    return found
+
+
+def negated(figures: dict[str, int]) -> dict[str, int]:
+    return {currency: -micros for currency, micros in figures.items()}
+
+
+def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
+    return [{"currency": c, "amount": amount_text(m)} for c, m in sorted(figures.items()) if m]
+
+
+# --- identifiers and marks --------------------------------------------------------------------
+def identifiers_of(subject: Subject) -> list[LinkKey]:
+    """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
+    forms it is linked under), each device, IP and payout account, however many."""
+    found: dict[LinkKey, None] = {}
+    addresses = set(subject.emails) | ({subject.email} if subject.email else set())
+    for address in sorted(addresses):
+        keys = email_keys(address)
+        found[("email", keys.normalized)] = None
+        found[("email_skeleton", keys.skeleton)] = None
+        found[("email_local", keys.local)] = None
+    if subject.email_normalized:
+        found[("email", subject.email_normalized)] = None
+    for kind, values in (("device", subject.devices), ("ip", subject.ips)):
+        for value in sorted(values):
+            found[(kind, value)] = None
+    for payout in sorted(subject.payouts | ({subject.payout} if subject.payout else set())):
+        found[("payout", payout)] = None
+    return list(found)
+
+
+def network_identifiers(subject: Subject, pepper: bytes) -> list[LinkKey]:
+    """The subject's identifiers across the network: each e-mail and device, as keyed hashes."""
+    emails = {k for kind, k in identifiers_of(subject) if kind == "email"}
+    return [("email", network_key("email", e, pepper)) for e in sorted(emails)] + [
+        ("device", network_key("device", d, pepper)) for d in sorted(subject.devices)
+    ]
+
+
+def program_token(program_id: str, pepper: bytes) -> str:
+    return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def network_mark(program_id: str, subject: Subject, pepper: bytes) -> str:
+    """One subject's mark on a network item: its program's token and an opaque subject token."""
+    person = hmac.new(pepper, f"subject:{program_id}/{subject.key}".encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{program_token(program_id, pepper)}.{person}"
+
+
+def mark_program(mark: str) -> str:
+    return mark.partition(".")[0]
+
+
+def flag_marks(subject: Subject, pepper: bytes, *, only: Iterable[LinkKey] | None = None) -> list[Write]:
+    """Marks a flagged subject on its identifiers, so later look-ups see the flag."""
+    chosen = set(only) if only is not None else None
+    mark = network_mark(subject.program_id, subject, pepper)
+    writes: list[Write] = [
+        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})})
+        for key in identifiers_of(subject)
+        if chosen is None or key in chosen
+    ]
+    writes += [
+        MarkNetwork(key, add={"flagged": frozenset({mark})})
+        for key in network_identifiers(subject, pepper)
+        if chosen is None or key in chosen
+    ]
+    return writes
+
+
+def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
+    """Withdraws this subject's flag marks only (SPEC 5.3): others sharing them keep theirs."""
+    mark = network_mark(subject.program_id, subject, pepper)
+    writes: list[Write] = [
+        MarkLink(subject.program_id, key, remove={"flagged": frozenset({subject.key})})
+        for key in identifiers_of(subject)
+    ]
+    writes += [
+        MarkNetwork(key, remove={"flagged": frozenset({mark})})
+        for key in network_identifiers(subject, pepper)
+    ]
+    return writes
+
+
+def removal_marks(subject: Subject, pepper: bytes, block_reapply: bool) -> list[Write]:
+    mark = network_mark(subject.program_id, subject, pepper)
+    me = frozenset({subject.key})
+    writes: list[Write] = []
+    for key in identifiers_of(subject):
+        add = {"removed": me}
+        if block_reapply and key[0] in BLOCK_COVERS:
+            add["blocked"] = me
+        writes.append(MarkLink(subject.program_id, key, add=add))
+    writes += [
+        MarkNetwork(key, add={"removed": frozenset({mark})}) for key in network_identifiers(subject, pepper)
+    ]
+    return writes
+
+
+# --- reasons ----------------------------------------------------------------------------------
+def case_reasons(reasons: list[dict[str, str]], at: datetime) -> tuple[Reason, ...]:
+    """A decision's reasons as case reasons: one per code (SPEC 4), in the decision's order."""
+    seen: dict[str, Reason] = {}
+    for n, reason in enumerate(reasons):
+        seen.setdefault(
+            reason["code"], Reason(reason["code"], reason["detail"], 1, f"{at.isoformat()}#{n:02d}")
+        )
+    return tuple(seen.values())
+
+
+def merge_reasons(current: list[Reason], new: Iterable[Reason]) -> list[Reason]:
+    """Each code once: its most recent detail, how often it fired, where it first appeared."""
+    merged = {r.code: replace(r) for r in current}
+    for reason in new:
+        kept = merged.get(reason.code)
+        if kept is None:
+            merged[reason.code] = replace(reason)
+        else:
+            kept.detail, kept.count = reason.detail, kept.count + reason.count
+    return sorted(merged.values(), key=lambda r: (r.first, r.code))
+
+
+# --- ids ----------------------------------------------------------------------------------------
+def derived_id(*parts: str) -> str:
+    """A stable id for what a decision writes (audit entries, notifications): a retry of the same
+    decision writes the same item again, never a second one."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:20]
+
+
+def notify(program_id: str, name: str, detail: dict[str, Any], at: datetime, *origin: str) -> Notify:
+    return Notify(Notification(derived_id(program_id, name, *origin), program_id, name, detail, at))
+
+
+def audit(
+    case: Case | tuple[str, str], action: str, actor: str, at: datetime, detail: dict[str, Any], *origin: str
+) -> Audit:
+    program_id, case_id = (case.program_id, case.case_id) if isinstance(case, Case) else case
+    entry_id = (
+        derived_id(program_id, case_id, action, *origin)
+        if origin
+        else derived_id(program_id, case_id, action, at.isoformat())
+    )
+    return Audit(program_id, case_id, AuditEntry(at, action, actor, detail), entry_id)
+
+
+def held_notice(
+    program_id: str, case_id: str, subject: tuple[str, str], held: list[Reward], at: datetime, origin: str
+) -> Notify:
+    return notify(
+        program_id,
+        "RewardsHeld",
+        {
+            "program_id": program_id,
+            "case_id": case_id,
+            "subject": {"type": subject[0], "id": subject[1]},
+            "count": len(held),
+            "amounts": amounts(totals(held)),
+            "reward_ids": [r.reward_id for r in held],
+        },
+        at,
+        origin,
+        *sorted(r.reward_id for r in held),
+    )
+
+
+# --- holds ------------------------------------------------------------------------------------
+HOLD_STEP_ROOM = MAX_STEP_ITEMS - 3  # the case, the audit entry, the notification
+
+
+def hold_steps(
+    case: tuple[str, str],
+    subject: tuple[str, str],
+    rewards: list[Reward],
+    actor: str,
+    at: datetime,
+    origin: str,
+) -> list[Step]:
+    """Puts rewards on hold under a case that still takes holds, in steps of at most 100 writes;
+    each reward only if it is still what was read."""
+    program_id, case_id = case
+    steps = []
+    for start in range(0, len(rewards), HOLD_STEP_ROOM):
+        chunk = rewards[start : start + HOLD_STEP_ROOM]
+        step = Step([hold_write(r, case_id) for r in chunk])
+        figures = totals(chunk)
+        step.add(
+            UpdateCase(program_id, case_id, expect=TAKES_HOLDS, held=len(chunk), hold_micros=figures),
+            audit(
+                case,
+                "rewards_held",
+                actor,
+                at,
+                {"rewards": [r.reward_id for r in chunk]},
+                origin,
+                chunk[0].reward_id,
+            ),
+            held_notice(program_id, case_id, subject, chunk, at, origin),
+        )
+        steps.append(step)
+    return steps
+
+
+def hold_write(reward: Reward, case_id: str) -> MoveReward:
+    return MoveReward(
+        reward.program_id,
+        reward.reward_id,
+        expect=reward.status,
+        status="on_hold",
+        case_id=case_id,
+        never_overridden=True,
+    )
+
+
+# --- overrides --------------------------------------------------------------------------------
+def override_step(reward: Reward, actor: str, at: datetime) -> Step:
+    """on_hold -> approved, for good: no sweep or verdict holds it again (SPEC 3.2)."""
+    if reward.status != "on_hold":
+        raise Conflict(
+            f"reward {reward.reward_id} is {reward.status}; only a reward on hold can be overridden"
+        )
+    step = Step(
+        [
+            MoveReward(
+                reward.program_id, reward.reward_id, expect="on_hold", status="approved", overridden=True
+            )
+        ]
+    )
+    if reward.case_id:
+        step.add(
+            UpdateCase(reward.program_id, reward.case_id, held=-1, hold_micros=negated(totals([reward]))),
+            audit(
+                (reward.program_id, reward.case_id),
+                "reward_overridden",
+                actor,
+                at,
+                {
+                    "reward_id": reward.reward_id,
+                    "amount": amount_text(to_micros(reward.amount)),
+                    "currency": reward.currency,
+                },
+            ),
+        )
+    return step
+
+
+# --- disputes and verdicts (SPEC 3.3, 7) ----------------------------------------------------------
+def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
+    if case.status != "open":
+        raise Conflict(f"case {case.case_id} is {case.status}; only an open case can be disputed")
+    return Step(
+        [
+            UpdateCase(
+                case.program_id,
+                case.case_id,
+                expect=("open",),
+                changes={"status": "disputed", "disputed_at": at, "dispute_reason": reason},
+            ),
+            audit(case, "disputed", actor, at, {"reason": reason}),
+            notify(
+                case.program_id,
+                "DisputeOpened",
+                {
+                    "program_id": case.program_id,
+                    "case_id": case.case_id,
+                    "subject": {"type": case.subject_type, "id": case.subject_id},
+                    "reason": reason,
+                    "by": actor,
+                },
+                at,
+                case.case_id,
+                "dispute",
+                at.isoformat(),
+            ),
+        ]
+    )
+
+
+def verdict_step(case: Case, verdict: str, note: str, actor: str, at: datetime) -> Step:
+    if verdict not in VERDICTS:
+        raise Conflict(f"unknown verdict {verdict!r}")
+    if case.status != "disputed":
+        raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
+    return Step(
+        [
+            UpdateCase(
+                case.program_id,
+                case.case_id,
+                expect=("disputed",),
+                changes={"verdict": verdict, "verdict_note": note},
+            ),
+            audit(case, f"verdict_{verdict}", actor, at, {"note": note}),
+        ]
+    )
+
+
+@dataclass
+class Plan:
+    """A change too big for one step: steps applied in order, each safe to apply again."""
+
+    steps: list[Step] = field(default_factory=list)
+    moved: list[Reward] = field(default_factory=list)  # the rewards it changes
+
+
+def _reward_chunks(
+    case: Case,
+    rewards: list[Reward],
+    to_status: str,
+    guard: tuple[str, ...],
+    *,
+    archive: bool,
+) -> list[Step]:
+    """Moves rewards in steps, each also conditional on the case's status (`guard`): a case changed
+    meanwhile (a removal racing a dispute cycle) stops the plan, and nothing more moves. Held
+    rewards leave the hold figures of whichever case holds them."""
+    room = MAX_STEP_ITEMS // 2 - 1
+    steps = []
+    for start in range(0, len(rewards), room):
+        chunk = rewards[start : start + room]
+        step = Step([MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status) for r in chunk])
+        holders: dict[str, list[Reward]] = {}
+        for reward in chunk:
+            if reward.status == "on_hold" and reward.case_id:
+                holders.setdefault(reward.case_id, []).append(reward)
+        own = holders.pop(case.case_id, [])
+        own_update = UpdateCase(
+            case.program_id,
+            case.case_id,
+            expect=guard,
+            held=-len(own),
+            hold_micros=negated(totals(own)),
+            archived=len(chunk) if archive else 0,
+            archived_micros=totals(chunk) if archive else {},
+        )
+        step.add(own_update)
+        for holder, held in sorted(holders.items()):
+            step.add(UpdateCase(case.program_id, holder, held=-len(held), hold_micros=negated(totals(held))))
+        steps.append(step)
+    return steps
+
+
+def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime) -> Plan:
+    """The dispute cycle's step for one case with a verdict (SPEC 7): approved, its held rewards back
+    to `pending`, the subject no longer flagged and its marks withdrawn on every identifier;
+    declined, its held rewards `declined`, the subject still flagged (later rewards go on hold
+    under this case). Rewards first, marks next, the case last: a cycle stopped half way finds the
+    case still disputed and does the rest."""
+    if case.status != "disputed" or case.verdict not in VERDICTS:
+        raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
+    approve = case.verdict == "approve"
+    target = "pending" if approve else "declined"
+    held = [r for r in rewards if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden]
+    # what a run that stopped half way moved already: reported with the rest
+    moved_before = [
+        r for r in rewards if r.status == target and r.case_id == case.case_id and not r.overridden
+    ]
+    plan = Plan(
+        _reward_chunks(case, held, target, ("disputed",), archive=False),
+        [replace(r, status=target) for r in held],
+    )
+    if approve:
+        plan.steps += _chunked(unflag_marks(subject, pepper))
+    outcome = "approved" if approve else "declined"
+    final = Step(
+        [
+            UpdateCase(
+                case.program_id,
+                case.case_id,
+                expect=("disputed",),
+                changes={"status": outcome, "resolved_at": at},
+            ),
+            audit(
+                case,
+                f"dispute_{outcome}",
+                "dispute-cycle",
+                at,
+                {"rewards": len(held), "note": case.verdict_note},
+                "resolved",
+            ),
+            notify(
+                case.program_id,
+                "DisputeResolved",
+                {
+                    "program_id": case.program_id,
+                    "case_id": case.case_id,
+                    "subject": {"type": case.subject_type, "id": case.subject_id},
+                    "outcome": outcome,
+                    "rewards": sorted(r.reward_id for r in held + moved_before),
+                    "rewards_now": target,
+                },
+                at,
+                case.case_id,
+                "resolved",
+            ),
+        ]
+    )
+    if subject.active_case_id == case.case_id:
+        changes: dict[str, Any] = {"active_case_id": None}
+        if approve:
+            changes.update(status="active", flag_case_id=None, marks_pending=False)
+        final.add(
+            UpdateProfile(
+                case.program_id, subject.type, subject.id, changes, expect={"active_case_id": case.case_id}
+            )
+        )
+    plan.steps.append(final)
+    return plan
+
+
+def removal_plan(
+    case: Case,
+    subject: Subject,
+    rewards: list[Reward],
+    pepper: bytes,
+    block_reapply: bool,
+    actor: str,
+    at: datetime,
+) -> Plan:
+    """Removes the case's partner (SPEC 3.2): every reward of theirs not yet paid or approved is
+    archived (held ones leave the hold figures of whichever case held them), their identifiers are
+    marked removed (and blocked) here and across the network, however many, then the case is
+    `removed` and the partner too, on condition that no reward arrived meanwhile (one that did is
+    archived by the next try; one that arrives later is archived as it arrives)."""
+    if case.subject_type != "partner":
+        raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
+    if case.status not in REMOVABLE:
+        raise Conflict(
+            f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
+        )
+    archivable = [r for r in rewards if r.status in ARCHIVABLE]
+    plan = Plan(
+        _reward_chunks(case, archivable, "archived", REMOVABLE, archive=True),
+        [replace(r, status="archived") for r in archivable],
+    )
+    plan.steps += _chunked(
+        removal_marks(subject, pepper, block_reapply),
+        guard=UpdateCase(case.program_id, case.case_id, expect=REMOVABLE),
+    )
+    changes = {
+        "status": "removed",
+        "removed_at": at,
+        "removed_by": actor,
+        "block_reapply": block_reapply,
+        "subject_team": subject.team,
+    }
+    if case.status == "disputed":
+        changes["verdict"] = None
+    final = Step(
+        [
+            UpdateCase(case.program_id, case.case_id, expect=REMOVABLE, changes=changes),
+            UpdateProfile(
+                case.program_id,
+                "partner",
+                subject.id,
+                {
+                    "status": "removed",
+                    "active_case_id": None,
+                    "flag_case_id": case.case_id,  # later rewards are archived under this case
+                    "marks_pending": False,
+                },
+                expect={"reward_seq": subject_reward_seq(subject)},
+            ),
+            audit(
+                case,
+                "partner_removed",
+                actor,
+                at,
+                {"block_reapply": block_reapply, "archived_rewards": case.archived_count + len(archivable)},
+                "removed",
+            ),
+            notify(
+                case.program_id,
+                "PartnerRemoved",
+                {
+                    "program_id": case.program_id,
+                    "case_id": case.case_id,
+                    "partner_id": subject.id,
+                    "block_reapply": block_reapply,
+                    "archived_rewards": case.archived_count + len(archivable),
+                    "by": actor,
+                },
+                at,
+                case.case_id,
+                "removed",
+            ),
+        ]
+    )
+    plan.steps.append(final)
+    return plan
+
+
+def check_removable(case: Case) -> None:
+    if case.subject_type != "partner":
+        raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
+    if case.status not in REMOVABLE:
+        raise Conflict(
+            f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
+        )
+
+
+def subject_reward_seq(subject: Subject) -> int:
+    return subject.reward_seq
+
+
+def _chunked(writes: list[Write], guard: Write | None = None) -> list[Step]:
+    room = MAX_STEP_ITEMS - (1 if guard else 0)
+    return [
+        Step(list(writes[i : i + room]) + ([guard] if guard else [])) for i in range(0, len(writes), room)
+    ]
+
+
+# --- profiles -----------------------------------------------------------------------------------
+def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
+    """An event's field changes on a profile. An event older than the profile's last change does
+    not undo it (events arrive late and out of order); identifiers are added either way."""
+    if current.changed_at is not None and at < current.changed_at:
+        return current
+    return replace(current, **changes, changed_at=at)
+
+
+def with_identifiers(
+    profile: Subject, *, email: str | None, device: str | None, ip: str | None, payout: str | None
+) -> Subject:
+    """The profile with this event's identifiers added to those it ever used."""
+    return replace(
+        profile,
+        emails=profile.emails | ({email} if email else set()),
+        devices=profile.devices | ({device} if device else set()),
+        ips=profile.ips | ({ip} if ip else set()),
+        payouts=profile.payouts | ({payout} if payout else set()),
+    )
+
+
+# --- scoring (SPEC 4, 5) ------------------------------------------------------------------------
+@dataclass
+class ScoringInput:
+    """What the engine decided about one event, before it is written."""
+
+    program_id: str
+    event_id: str
+    occurred_at: datetime
+    decision: dict[str, Any]
+    profile: Subject  # the subject after the event (its version: the one read)
+    links: list[LinkKey]  # this event's identifiers to link the subject under
+    network: list[LinkKey]  # this event's network identifiers
+    counters: list[tuple[str, int]]  # velocity counters to count up, with their expiry
+    reward: Reward | None = None
+    revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
+    flag: bool = False
+    new_case_id: str = ""
+    reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
+
+
+@dataclass
+class ScoringPlan:
+    steps: list[Step]
+    case_id: str | None
+    opened: bool
+    held: list[Reward]
+    reward: Reward | None
+    notes: tuple[str, ...] = ()
+
+
+def scoring_plan(
+    given: ScoringInput,
+    before: Subject | None,
+    partner: Subject | None,
+    subject_rewards: list[Reward],
+    pepper: bytes,
+) -> ScoringPlan:
+    """The writes of one scored event: the decision, the profile, links, counters, the reward
+    where it belongs, and, when it flags, the case (opened, or its reasons merged) with the holds
+    and the marks on every identifier the subject ever used. The first step holds everything but
+    what does not fit (more holds, more marks), which follows in further steps."""
+    program_id, profile, at = given.program_id, replace(given.profile), given.occurred_at
+    me = (profile.type, profile.id)
+    token = program_token(program_id, pepper)
+    notes: tuple[str, ...] = ()
+    reward = replace(given.reward) if given.reward else None
+    if reward is not None and given.reward_taken:
+        notes = (f"reward {reward.reward_id} refused: that reward id is already used",)
+        reward = None
+    case_id = before.active_case_id if before else None
+    opened = False
+    reasons: tuple[Reason, ...] = ()
+    if given.flag:
+        opened = case_id is None
+        case_id = given.new_case_id if opened else case_id
+        reasons = case_reasons(given.decision["reasons"], at)
+        profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
+        if opened:
+            profile.flagged_at = at
+    assert not given.flag or case_id is not None
+    # where the event's own reward goes
+    placement = None
+    if reward is not None:
+        as_partner = partner if profile.type == "customer" else before
+        placement = place_reward(
+            reward,
+            partner=as_partner,
+            customer=before if profile.type == "customer" else None,
+            flag=(profile.type, case_id, at) if given.flag and case_id else None,
+        )
+        reward.status, reward.case_id = placement.status, placement.case_id or reward.case_id
+    to_hold = (
+        [
+            r
+            for r in flag_holds(profile.type, profile.flagged_at or at, subject_rewards)
+            if not reward or r.reward_id != reward.reward_id
+        ]
+        if given.flag
+        else []
+    )
+    # the marks on identifiers this event does not name (the subject's older ones)
+    later_marks: list[Write] = []
+    if given.flag:
+        named = set(given.links) | set(given.network)
+        later_marks = [w for w in flag_marks(profile, pepper) if _mark_key(w) not in named]
+    profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
+
+    core = Step()
+    core.add(
+        ScoreEvent(
+            program_id,
+            given.event_id,
+            given.decision,
+            case_id if given.flag else profile.active_case_id,
+            notes,
+        )
+    )
+    core.add(
+        WriteProfile(
+            profile,
+            expect_version=before.version if before else 0,
+            arrivals=1 if reward is not None and profile.type == "partner" else 0,
+        )
+    )
+    flagged_me = frozenset({profile.key})
+    mark = network_mark(program_id, profile, pepper)
+    for key in given.links:
+        add = {"members": flagged_me}
+        if given.flag:
+            add["flagged"] = flagged_me
+        core.add(MarkLink(program_id, key, add=add))
+    for key in given.network:
+        add = {"programs": frozenset({token})}
+        if given.flag:
+            add["flagged"] = frozenset({mark})
+        core.add(MarkNetwork(key, add=add))
+    for name, expires in given.counters:
+        core.add(CountUp(program_id, name, expires))
+    held_now: list[Reward] = []
+    case_hold = (
+        [reward]
+        if reward is not None
+        and placement
+        and placement.case_id == case_id
+        and placement.status == "on_hold"
+        and given.flag
+        else []
+    )
+    if reward is not None:
+        core.add(PutReward(reward))
+        if profile.type == "customer":
+            core.add(
+                PartnerArrival(
+                    program_id,
+                    reward.partner_id,
+                    expect_status=partner.status if partner else None,
+                    expect_flag_case=partner.flag_case_id if partner else None,
+                    currency=given.revenue[0] if given.revenue else None,
+                    micros=given.revenue[1] if given.revenue else 0,
+                )
+            )
+        if placement and placement.case_id and not case_hold:
+            if placement.archived:
+                core.add(
+                    UpdateCase(
+                        program_id,
+                        placement.case_id,
+                        expect=("removed",),
+                        archived=1,
+                        archived_micros=totals([reward]),
+                    )
+                )
+            elif placement.status == "on_hold":
+                core.add(
+                    UpdateCase(
+                        program_id,
+                        placement.case_id,
+                        expect=TAKES_HOLDS,
+                        held=1,
+                        hold_micros=totals([reward]),
+                    )
+                )
+                holder = (
+                    "partner"
+                    if placement.case_id == (partner.flag_case_id if partner else None)
+                    else profile.type
+                )
+                holder_id = reward.partner_id if holder == "partner" else profile.id
+                core.add(
+                    held_notice(
+                        program_id, placement.case_id, (holder, holder_id), [reward], at, given.event_id
+                    ),
+                    audit(
+                        (program_id, placement.case_id),
+                        "rewards_held",
+                        "system",
+                        at,
+                        {"rewards": [reward.reward_id]},
+                        given.event_id,
+                    ),
+                )
+                held_now.append(reward)
+    elif given.revenue and profile.type == "customer" and partner is not None:
+        core.add(
+            PartnerArrival(
+                program_id,
+                partner.id,
+                expect_status=partner.status,
+                expect_flag_case=partner.flag_case_id,
+                currency=given.revenue[0],
+                micros=given.revenue[1],
+                reward=False,
+            )
+        )
+    steps = [core]
+    held: list[Reward] = list(held_now)
+    if given.flag:
+        assert case_id is not None
+        room = (
+            MAX_STEP_ITEMS - len(core) - 5
+        )  # the case, its audit entry, two notifications, the marks' guard
+        first, rest = to_hold[: max(room, 0)], to_hold[max(room, 0) :]
+        for r in first:
+            core.add(hold_write(r, case_id))
+        in_case = first + case_hold
+        figures = totals(in_case)
+        if opened:
+            core.add(
+                PutCase(
+                    Case(
+                        program_id=program_id,
+                        case_id=case_id,
+                        subject_type=profile.type,
+                        subject_id=profile.id,
+                        subject_name=profile.name or profile.id,
+                        reasons=list(reasons),
+                        status="open",
+                        flagged_at=at,
+                        flag_event_id=given.event_id,
+                        hold_micros=figures,
+                        held_count=len(in_case),
+                    )
+                )
+            )
+        else:
+            core.add(
+                UpdateCase(
+                    program_id,
+                    case_id,
+                    expect=ACTIVE,
+                    held=len(in_case),
+                    hold_micros=figures,
+                    reasons=reasons,
+                )
+            )
+        core.add(
+            audit(
+                (program_id, case_id),
+                "flagged" if opened else "reasons_added",
+                "system",
+                at,
+                {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)},
+                given.event_id,
+            )
+        )
+        if opened:
+            core.add(
+                notify(
+                    program_id,
+                    "PartnerFlagged" if profile.type == "partner" else "CustomerFlagged",
+                    {
+                        "program_id": program_id,
+                        "case_id": case_id,
+                        "subject": {"type": profile.type, "id": profile.id},
+                        "score": given.decision["score"],
+                        "reasons": given.decision["reasons"],
+                    },
+                    at,
+                    given.event_id,
+                )
+            )
+        if in_case:
+            core.add(held_notice(program_id, case_id, me, in_case, at, given.event_id))
+        held += in_case
+        steps += hold_steps((program_id, case_id), me, rest, "system", at, given.event_id)
+        held += rest
+        if later_marks:
+            steps += marks_plan(profile, later_marks)
+    return ScoringPlan(steps, case_id if given.flag else profile.active_case_id, opened, held, reward, notes)
+
+
+def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
+    """Flag marks in as many steps as they take, then the profile noted as fully marked."""
+    case_id = subject.flag_case_id
+    steps = _chunked(marks)
+    steps.append(
+        Step(
+            [
+                UpdateProfile(
+                    subject.program_id,
+                    subject.type,
+                    subject.id,
+                    {"marks_pending": False},
+                    expect={"flag_case_id": case_id},
+                    bump=False,
+                )
+            ]
+        )
+    )
+    return steps
+
+
+def pending_marks_plan(subject: Subject, pepper: bytes) -> list[Step]:
+    """For a flagged subject whose flag stopped before every identifier was marked (the sweep
+    finishes it): all its marks again (set additions: nothing is marked twice)."""
+    if subject.status != "flagged" or not subject.marks_pending:
+        return []
+    return marks_plan(subject, flag_marks(subject, pepper))
+
+
+def _mark_key(write: Write) -> LinkKey | None:
+    return write.key if isinstance(write, MarkLink | MarkNetwork) else None

@@ -1,0 +1,208 @@
+"""What the domain asks storage to write: the decided changes, item by item, each with the
+condition under which the decision still holds.
+
+The rules (`rules.py`) decide; a store only applies. A `Step` is written entirely or not at all
+(a DynamoDB transaction, at most `MAX_STEP_ITEMS` items; the in-memory store under its lock). When a
+condition no longer holds, the store writes nothing and raises `StepRefused` naming the write that
+failed; the caller reads again and decides again. A change too big for one step is a list of steps,
+each safe to apply again (set additions, conditional moves), so a run that stops half way is
+finished by the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions.shared.domain.model import (
+    AuditEntry,
+    Case,
+    LinkKey,
+    Notification,
+    Reason,
+    Reward,
+    Subject,
+)
+from functions.shared.errors import DomainError
+
+MAX_STEP_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
+@dataclass(frozen=True)
+class ScoreEvent:
+    """The event's decision; only while the event is not scored yet."""
+
+    program_id: str
+    event_id: str
+    decision: dict[str, Any]
+    case_id: str | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WriteProfile:
+    """The subject's profile as decided, written whole but for its revenue (added by others), on
+    condition that its version is still `expect_version` (0: not stored yet). Sets are written
+    whole too: the profile read was the latest."""
+
+    subject: Subject
+    expect_version: int
+    arrivals: int = 0  # rewards of this partner arriving with the event (added to `reward_seq`)
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    """Sets the given fields of a stored profile (and, with `bump`, counts a new version), on
+    condition that each field in `expect` still has the value given."""
+
+    program_id: str
+    subject_type: str
+    subject_id: str
+    changes: dict[str, Any]
+    expect: dict[str, Any] = field(default_factory=dict)
+    bump: bool = True
+
+
+@dataclass(frozen=True)
+class PartnerArrival:
+    """A reward (and a transaction's revenue) arriving for a partner scored in another subject's
+    event: counts the arrival on the partner (`reward_seq`, so a removal in flight sees it), on
+    condition that the partner's status and flag case are still what was read (`expect_status`
+    None: the partner is not stored, and nothing is written)."""
+
+    program_id: str
+    partner_id: str
+    expect_status: str | None
+    expect_flag_case: str | None
+    currency: str | None = None
+    micros: int = 0
+    reward: bool = True
+
+
+@dataclass(frozen=True)
+class MarkLink:
+    """Adds members to (and takes them from) the sets of one identifier's link item."""
+
+    program_id: str
+    key: LinkKey
+    add: dict[str, frozenset[str]] = field(default_factory=dict)  # members | flagged | removed | blocked
+    remove: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MarkNetwork:
+    """The same for one identifier's platform-level network item (tokens only)."""
+
+    key: LinkKey
+    add: dict[str, frozenset[str]] = field(default_factory=dict)  # programs | flagged | removed
+    remove: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CountUp:
+    program_id: str
+    name: str
+    expires_at: int  # epoch seconds
+
+
+@dataclass(frozen=True)
+class PutReward:
+    """A new reward; only if its id is free."""
+
+    reward: Reward
+
+
+@dataclass(frozen=True)
+class MoveReward:
+    """One reward from `expect` to `status`; only if it is still `expect` (and, with
+    `never_overridden`, was never overridden). `case_id` is written when given."""
+
+    program_id: str
+    reward_id: str
+    expect: str
+    status: str
+    case_id: str | None = None
+    overridden: bool | None = None
+    never_overridden: bool = False
+
+
+@dataclass(frozen=True)
+class PutCase:
+    """A new case; only if its id is free."""
+
+    case: Case
+
+
+@dataclass(frozen=True)
+class UpdateCase:
+    """Changes one case, on condition that its status is one of `expect` (any, when empty; the
+    case must exist). Figures are added (negative to take away); `reasons` are merged per code:
+    the detail replaced, the count raised, the first time kept."""
+
+    program_id: str
+    case_id: str
+    expect: tuple[str, ...] = ()
+    changes: dict[str, Any] = field(default_factory=dict)
+    held: int = 0
+    hold_micros: dict[str, int] = field(default_factory=dict)
+    archived: int = 0
+    archived_micros: dict[str, int] = field(default_factory=dict)
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Audit:
+    program_id: str
+    case_id: str
+    entry: AuditEntry
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class Notify:
+    """A notification, kept in the outbox until the bus has it."""
+
+    notification: Notification
+
+
+Write = (
+    ScoreEvent
+    | WriteProfile
+    | UpdateProfile
+    | PartnerArrival
+    | MarkLink
+    | MarkNetwork
+    | CountUp
+    | PutReward
+    | MoveReward
+    | PutCase
+    | UpdateCase
+    | Audit
+    | Notify
+)
+
+
+@dataclass
+class Step:
+    """Writes applied together or not at all."""
+
+    writes: list[Write] = field(default_factory=list)
+
+    def add(self, *writes: Write) -> Step:
+        self.writes.extend(writes)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.writes)
+
+    def notifications(self) -> list[Notification]:
+        return [w.notification for w in self.writes if isinstance(w, Notify)]
+
+
+class StepRefused(DomainError):
+    """A condition of the step no longer held: nothing was written. `write` is the write whose
+    condition failed (None when the store could not tell)."""
+
+    def __init__(self, detail: str, write: Write | None = None) -> None:
+        super().__init__(detail)
+        self.write = write

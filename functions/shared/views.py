@@ -1,0 +1,242 @@
+"""What the cases and disputes routes answer: typed response models (so the OpenAPI document
+describes every body, and the console reads documented names), built from domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
+from functions.shared.money import amount_text, to_micros
+
+
+class Money(BaseModel):
+    amount: str
+    currency: str | None
+
+
+class ReasonView(BaseModel):
+    code: str
+    detail: str
+    count: int = 1
+
+
+class SubjectRef(BaseModel):
+    type: str
+    id: str
+    name: str
+
+
+class CaseView(BaseModel):
+    id: str
+    subject: SubjectRef
+    reasons: list[ReasonView]
+    hold_amount: Money  # the currency holding the most
+    hold_amounts: list[Money]  # every currency held
+    held_rewards: int
+    flagged_at: datetime
+    disputed_at: datetime | None
+    resolved_at: datetime | None
+    status: str
+    dispute_reason: str | None
+
+
+class RewardView(BaseModel):
+    id: str
+    partner_id: str
+    customer_id: str | None
+    transaction_id: str | None
+    amount: str
+    currency: str
+    status: str
+    created_at: datetime
+    source: str
+    overridden: bool
+    case_id: str | None
+
+
+class PartyView(BaseModel):
+    id: str
+    name: str
+    email: str | None
+    country: str | None
+    group: str | None
+    team: str | None
+    keys: list[str]
+    revenue: list[Money]
+    segments: list[str]
+    tags: list[str]
+    signup_at: datetime | None
+    status: str
+
+
+class AuditView(BaseModel):
+    at: datetime
+    action: str
+    actor: str
+    detail: dict[str, Any]
+
+
+class CaseDetail(CaseView):
+    partner: PartyView | None = None
+    customer: PartyView | None = None
+    held_reward_list: list[RewardView]
+    audit: list[AuditView]
+
+
+class CasePage(BaseModel):
+    items: list[CaseView]
+    next_cursor: str | None
+
+
+class RewardPage(BaseModel):
+    items: list[RewardView]
+    next_cursor: str | None
+
+
+class HeldRewards(BaseModel):
+    count: int
+    amounts: list[Money]
+
+
+class Summary(BaseModel):
+    open_cases: int
+    disputed_cases: int
+    held_rewards: HeldRewards
+
+
+class PartnerRef(BaseModel):
+    id: str
+    name: str
+
+
+class RemovedPartner(BaseModel):
+    case_id: str
+    partner: PartnerRef
+    team: str | None
+    flag_reason: ReasonView | None
+    flagged_at: datetime
+    archived_rewards: HeldRewards
+    removed_at: datetime | None
+    removed_by: str | None
+    block_reapply: bool
+
+
+class RemovedPage(BaseModel):
+    items: list[RemovedPartner]
+
+
+class DisputeView(CaseView):
+    program_id: str
+    program_name: str | None
+    verdict: str | None
+    verdict_note: str | None
+
+
+class DisputePage(BaseModel):
+    items: list[DisputeView]
+
+
+def money(figures: dict[str, int]) -> list[Money]:
+    return [Money(amount=amount_text(m), currency=c) for c, m in sorted(figures.items()) if m]
+
+
+def primary_hold(case: Case) -> tuple[str | None, int]:
+    """The currency holding the most, for the case's one `hold_amount` (all are in `hold_amounts`)."""
+    held = {c: m for c, m in case.hold_micros.items() if m}
+    if not held:
+        return None, 0
+    currency = max(sorted(held), key=lambda c: held[c])
+    return currency, held[currency]
+
+
+def _case_fields(case: Case) -> dict[str, Any]:
+    currency, micros = primary_hold(case)
+    return {
+        "id": case.case_id,
+        "subject": SubjectRef(type=case.subject_type, id=case.subject_id, name=case.subject_name),
+        "reasons": [ReasonView(code=r.code, detail=r.detail, count=r.count) for r in case.reasons],
+        "hold_amount": Money(amount=amount_text(micros), currency=currency),
+        "hold_amounts": money(case.hold_micros),
+        "held_rewards": case.held_count,
+        "flagged_at": case.flagged_at,
+        "disputed_at": case.disputed_at,
+        "resolved_at": case.resolved_at,
+        "status": case.status,
+        "dispute_reason": case.dispute_reason,
+    }
+
+
+def case_view(case: Case) -> CaseView:
+    return CaseView(**_case_fields(case))
+
+
+def dispute_view(case: Case, program_name: str | None) -> DisputeView:
+    return DisputeView(
+        **_case_fields(case),
+        program_id=case.program_id,
+        program_name=program_name,
+        verdict=case.verdict,
+        verdict_note=case.verdict_note,
+    )
+
+
+def reward_view(reward: Reward) -> RewardView:
+    return RewardView(
+        id=reward.reward_id,
+        partner_id=reward.partner_id,
+        customer_id=reward.customer_id,
+        transaction_id=reward.transaction_id,
+        amount=amount_text(to_micros(reward.amount)),
+        currency=reward.currency,
+        status=reward.status,
+        created_at=reward.created_at,
+        source=reward.source,
+        overridden=reward.overridden,
+        case_id=reward.case_id,
+    )
+
+
+def party_view(subject: Subject) -> PartyView:
+    return PartyView(
+        id=subject.id,
+        name=subject.name,
+        email=subject.email,
+        country=subject.country,
+        group=subject.group,
+        team=subject.team,
+        keys=list(subject.keys),
+        revenue=money(subject.revenue_micros),
+        segments=list(subject.segments),
+        tags=list(subject.tags),
+        signup_at=subject.signup_at,
+        status=subject.status,
+    )
+
+
+def case_detail(case: Case, subject: Subject, held: list[Reward], audit: list[AuditEntry]) -> CaseDetail:
+    party = party_view(subject)
+    return CaseDetail(
+        **_case_fields(case),
+        partner=party if case.subject_type == "partner" else None,
+        customer=party if case.subject_type == "customer" else None,
+        held_reward_list=[reward_view(r) for r in held],
+        audit=[AuditView(at=e.at, action=e.action, actor=e.actor, detail=e.detail) for e in audit],
+    )
+
+
+def removed_partner(case: Case) -> RemovedPartner:
+    first = case.reasons[0] if case.reasons else None
+    return RemovedPartner(
+        case_id=case.case_id,
+        partner=PartnerRef(id=case.subject_id, name=case.subject_name),
+        team=case.subject_team,
+        flag_reason=ReasonView(code=first.code, detail=first.detail, count=first.count) if first else None,
+        flagged_at=case.flagged_at,
+        archived_rewards=HeldRewards(count=case.archived_count, amounts=money(case.archived_micros)),
+        removed_at=case.removed_at,
+        removed_by=case.removed_by,
+        block_reapply=case.block_reapply,
+    )

@@ -1,0 +1,381 @@
+"""Issue 12's regressions, each against moto through the real handlers: what a fraudster, an ordinary
+integration or unlucky timing did to the partner-program rules before they lived in one place."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.disputes.service import run_cycle
+from functions.hold_sweep.service import sweep
+from functions.shared import runtime
+from functions.shared.changes import carry_out
+from functions.shared.clock import FixedClock
+from functions.shared.domain import rules
+from functions.shared.domain.identity import email_keys, network_key, network_pepper
+from functions.shared.domain.model import Subject
+from functions.shared.domain.writes import Step, StepRefused, WriteProfile
+from functions.shared.messaging import InMemoryPublisher
+from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.support import call, proxy_event, sample
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def env(aws, tenant, security_key, monkeypatch):
+    deps = runtime.dependencies()
+    publisher = InMemoryPublisher()
+    monkeypatch.setattr(deps, "publisher", publisher)
+    clock = FixedClock(NOW)
+    monkeypatch.setattr(deps, "clock", clock)
+    return SimpleNamespace(
+        aws=aws, tenant=tenant, security=security_key, deps=deps, bus=publisher, clock=clock
+    )
+
+
+def api(env, function: str, method: str, path: str, body: Any = None, key: str | None = None, **query: str):
+    return call(
+        function, proxy_event(method, path, body, key or env.tenant.keys["fraud"], query=query or None)
+    )
+
+
+def seed_partner(env, partner_id: str, *, devices: int, ips: int, emails: list[str]) -> Subject:
+    """A partner who rotated through many devices, IPs and addresses (as if scored many times)."""
+    profile = Subject(
+        program_id=env.tenant.program_id,
+        type="partner",
+        id=partner_id,
+        name=f"Partner {partner_id}",
+        email=emails[-1],
+        email_normalized=email_keys(emails[-1]).normalized,
+        emails=frozenset(emails),
+        devices=frozenset(f"fp-{partner_id}-{n}" for n in range(devices)),
+        ips=frozenset(f"10.{n // 250}.{n % 250}.7" for n in range(ips)),
+        signup_at=datetime(2026, 11, 1, tzinfo=UTC),
+        changed_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    env.deps.repository.apply(Step([WriteProfile(profile, expect_version=0)]))
+    return profile
+
+
+def flag_by_email(env, partner_id: str, twin: str, at: str = "2026-11-10T12:00:00Z") -> str:
+    """Another partner already uses `twin`; `partner_id` changes its address to it: flagged."""
+    send(
+        env.tenant,
+        signup(f"{partner_id}-twin", email=twin, ip=f"81.2.70.{next(_n)}", at="2026-11-09T09:00:00Z"),
+    )
+    update = sample(
+        "account.updated", id=f"upd-{partner_id}-{next(_n)}", occurred_at=at, activity="email_change"
+    )
+    update["partner"] = {"id": partner_id, "email": twin}
+    send(env.tenant, update)
+    drain(env.aws)
+    answer = status(env.tenant, update["id"])
+    assert answer["status"] == "scored" and answer["decision"]["action"] == "flag", answer
+    return answer["case_id"]
+
+
+def links(env, keys: list[tuple[str, str]]):
+    snapshot = env.deps.repository.scoring_snapshot(
+        env.tenant.program_id, ("partner", "x"), None, keys, [], []
+    )
+    return snapshot.links
+
+
+def network(env, keys: list[tuple[str, str]]):
+    snapshot = env.deps.repository.scoring_snapshot(
+        env.tenant.program_id, ("partner", "x"), None, [], keys, []
+    )
+    return snapshot.network
+
+
+def dispute_and_decide(env, case_id: str, verdict: str) -> dict[str, Any]:
+    assert api(env, "disputes", "POST", f"/v1/cases/{case_id}/dispute", {"reason": "checked"}).status == 200
+    answer = api(
+        env, "disputes", "POST", f"/v1/disputes/{case_id}/verdict", {"verdict": verdict}, env.security
+    )
+    assert answer.status == 200, answer
+    return run_cycle(env.deps)
+
+
+def reward_event(partner_id: str, reward_id: str, at: str, amount: str = "20.00") -> dict[str, Any]:
+    event = sample("reward.created", id=f"api-{reward_id}", occurred_at=at)
+    event["reward"].update(id=reward_id, partner_id=partner_id, amount=amount, currency="USD")
+    event["reward"].pop("customer_id", None)
+    return event
+
+
+# --- no transaction limit decides an outcome ---------------------------------------------------
+def test_a_partner_with_hundreds_of_devices_is_flagged_marked_everywhere_and_removed(env):
+    profile = seed_partner(
+        env, "p-many", devices=150, ips=40, emails=["old.one@example.com", "old.two@example.com"]
+    )
+    case_id = flag_by_email(env, "p-many", "twin.many@example.com")
+
+    identifiers = rules.identifiers_of(
+        env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-many")
+    )
+    assert len(identifiers) > 190  # every device, IP and address, not the first 20
+    assert all("partner:p-many" in state.flagged for state in links(env, identifiers).values())
+    assert env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-many").marks_pending is False
+
+    answer = api(env, "cases", "POST", f"/v1/cases/{case_id}/remove", {"block_reapply": True})
+
+    assert answer.status == 200, answer
+    states = links(env, identifiers)
+    assert all("partner:p-many" in s.removed for s in states.values())
+    assert all(
+        "partner:p-many" in s.blocked for (kind, _), s in states.items() if kind in ("email", "device")
+    )
+    pepper = network_pepper()
+    net = network(env, [("device", network_key("device", d, pepper)) for d in sorted(profile.devices)])
+    assert all(s.removed for s in net.values())
+
+
+def test_approval_withdraws_the_flag_on_every_identifier_the_subject_ever_used(env):
+    seed_partner(env, "p-old", devices=120, ips=30, emails=["first.address@example.com"])
+    case_id = flag_by_email(env, "p-old", "twin.old@example.com")
+    identifiers = rules.identifiers_of(
+        env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-old")
+    )
+    assert ("email", "first.address@example.com") in identifiers  # an address it no longer uses
+
+    report = dispute_and_decide(env, case_id, "approve")
+
+    assert report["totals"]["approved"] == 1
+    assert not any("partner:p-old" in s.flagged for s in links(env, identifiers).values())
+    subject = env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-old")
+    assert (subject.status, subject.flag_case_id) == ("active", None)
+
+
+def test_approval_keeps_the_network_mark_of_another_flagged_subject_sharing_the_identifier(env):
+    # two partners of one program share a device; both are flagged
+    for pid in ("p-a", "p-b"):
+        send(
+            env.tenant,
+            signup(pid, device="fp-shared-pair", email=f"{pid}@example.com", ip=f"81.2.71.{next(_n)}"),
+        )
+    drain(env.aws)
+    case_a = flag_by_email(env, "p-a", "twin.a@example.com")
+    flag_by_email(env, "p-b", "twin.b@example.com")
+    device = ("device", network_key("device", "fp-shared-pair", network_pepper()))
+    assert len(network(env, [device])[device].flagged) == 2
+
+    dispute_and_decide(env, case_a, "approve")
+
+    assert len(network(env, [device])[device].flagged) == 1  # p-b's mark stays
+
+
+# --- removed partners are never paid again ----------------------------------------------------
+def test_every_later_reward_of_a_removed_partner_is_archived_as_it_arrives(env):
+    send(env.tenant, signup("p-gone", ip="81.2.72.1"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-gone", "twin.gone@example.com")
+    assert api(env, "cases", "POST", f"/v1/cases/{case_id}/remove", {"block_reapply": False}).status == 200
+
+    send(env.tenant, purchase("c-late", "p-gone", reward="30.00", at="2026-11-15T10:00:00Z"))
+    send(env.tenant, reward_event("p-gone", "r-bonus", "2026-11-15T11:00:00Z"))
+    drain(env.aws)
+
+    rewards = api(env, "cases", "GET", "/v1/rewards", partner_id="p-gone").body["items"]
+    assert {r["status"] for r in rewards} == {"archived"}
+    assert len(rewards) == 2
+    [removed] = api(env, "cases", "GET", "/v1/removed-partners").body["items"]
+    assert removed["archived_rewards"] == {"count": 2, "amounts": [{"currency": "USD", "amount": "50.00"}]}
+
+
+# --- declined cases ---------------------------------------------------------------------------
+def test_after_a_declined_dispute_later_rewards_are_held_and_the_partner_can_still_be_removed(env):
+    send(env.tenant, signup("p-dec", ip="81.2.72.2"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-dec", "twin.dec@example.com")
+    assert dispute_and_decide(env, case_id, "decline")["totals"]["declined"] == 1
+
+    send(env.tenant, reward_event("p-dec", "r-after-decline", "2026-11-16T09:00:00Z"))
+    drain(env.aws)
+
+    drawer = api(env, "cases", "GET", f"/v1/cases/{case_id}").body
+    assert drawer["status"] == "declined"
+    assert [r["id"] for r in drawer["held_reward_list"]] == ["r-after-decline"]
+    assert drawer["hold_amount"] == {"amount": "20.00", "currency": "USD"}
+
+    removed = api(env, "cases", "POST", f"/v1/cases/{case_id}/remove", {"block_reapply": True})
+
+    assert removed.status == 200, removed
+    assert removed.body["archived_rewards"]["count"] == 1
+    assert api(env, "cases", "GET", f"/v1/cases/{case_id}").body["held_rewards"] == 0
+
+
+# --- holds never attach to an approved or removed case ----------------------------------------
+def test_a_sweep_holding_from_a_stale_read_cannot_attach_holds_to_an_approved_case(env):
+    send(env.tenant, signup("p-ok", ip="81.2.72.3"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-ok", "twin.ok@example.com")
+    stale_subject = env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-ok")
+    dispute_and_decide(env, case_id, "approve")
+    send(env.tenant, reward_event("p-ok", "r-fresh", "2026-11-16T09:00:00Z"))
+    drain(env.aws)
+    fresh = env.deps.repository.subject_rewards(env.tenant.program_id, "partner", "p-ok")
+    assert [r.status for r in fresh] == ["new"]
+
+    steps = rules.hold_steps(
+        (env.tenant.program_id, stale_subject.flag_case_id), ("partner", "p-ok"), fresh, "sweep", NOW, "stale"
+    )
+    with pytest.raises(StepRefused):
+        carry_out(env.deps.repository, steps, env.bus)
+
+    assert sweep(env.deps).held == 0
+    assert env.deps.repository.get_reward(env.tenant.program_id, "r-fresh").status == "new"
+
+
+# --- no lost updates --------------------------------------------------------------------------
+def test_concurrent_account_updates_both_land_and_an_older_one_does_not_undo_a_newer(env):
+    send(env.tenant, signup("p-upd", ip="81.2.72.4"))
+    drain(env.aws)
+    team = sample(
+        "account.updated", id="upd-team", occurred_at="2026-11-12T10:00:00Z", activity="profile_update"
+    )
+    team["partner"] = {"id": "p-upd", "team": "Growth"}
+    group = sample(
+        "account.updated", id="upd-group", occurred_at="2026-11-12T10:00:01Z", activity="profile_update"
+    )
+    group["partner"] = {"id": "p-upd", "group": "Affiliates"}
+    send(env.tenant, team)
+    send(env.tenant, group)
+    stale = sample(
+        "account.updated", id="upd-stale", occurred_at="2026-11-11T08:00:00Z", activity="profile_update"
+    )
+    stale["partner"] = {"id": "p-upd", "team": "Old team"}
+    send(env.tenant, stale)
+
+    from functions.score.service import take_message
+
+    bodies = [
+        f'{{"program_id": "{env.tenant.program_id}", "event_id": "{e}"}}' for e in ("upd-team", "upd-group")
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda b: take_message(env.deps, b), bodies))
+    drain(env.aws)
+
+    subject = env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-upd")
+    assert (subject.team, subject.group) == ("Growth", "Affiliates")
+    assert status(env.tenant, "upd-stale")["status"] == "scored"
+
+
+# --- a case's size does not grow with its subject's events ------------------------------------
+def test_a_case_lists_each_reason_once_however_many_events_flag_its_subject(env):
+    send(env.tenant, signup("p-noisy", ip="81.2.72.5"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-noisy", "twin.noisy@example.com", at="2026-11-10T12:00:00Z")
+    for n in range(25):
+        update = sample(
+            "account.updated", id=f"noisy-{n}", occurred_at=f"2026-11-10T13:{n:02d}:00Z", activity="login"
+        )
+        update["partner"] = {"id": "p-noisy", "email": "twin.noisy@example.com"}
+        send(env.tenant, update)
+    drain(env.aws)
+
+    case = env.deps.repository.get_case(env.tenant.program_id, case_id)
+    assert len({r.code for r in case.reasons}) == len(case.reasons) <= 15
+    assert next(r for r in case.reasons if r.code == "email_duplicate").count == 26
+
+
+# --- a reward id used twice -------------------------------------------------------------------
+def test_a_reused_reward_id_is_refused_and_the_event_still_scored(env):
+    send(env.tenant, signup("p-rr", ip="81.2.72.6"))
+    first = purchase("c-rr1", "p-rr", reward="10.00")
+    second = purchase("c-rr2", "p-rr", reward="99.00")
+    second["reward"]["id"] = first["reward"]["id"]
+    send(env.tenant, first)
+    drain(env.aws)
+    send(env.tenant, second)
+    drain(env.aws)
+
+    answer = status(env.tenant, second["id"])
+    assert answer["status"] == "scored"
+    reward = env.deps.repository.get_reward(env.tenant.program_id, first["reward"]["id"])
+    assert (reward.customer_id, reward.amount) == ("c-rr1", Decimal("10.00"))
+    stored = env.deps.repository.get_event(env.tenant.program_id, second["id"])
+    assert stored.notes and "already used" in stored.notes[0]
+
+
+# --- errors mean what they say ----------------------------------------------------------------
+@pytest.fixture
+def throttle(monkeypatch):
+    """A switch that makes DynamoDB throttle every TransactWriteItems call, at the boto3 client."""
+    real = botocore.client.BaseClient._make_api_call
+    state = SimpleNamespace(on=False)
+
+    def fault(self, operation, params):
+        if state.on and operation == "TransactWriteItems":
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate of requests exceeds"}}, operation
+            )
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", fault)
+    return state
+
+
+def test_throttling_during_an_action_is_a_retryable_503_never_a_409_and_changes_nothing(env, throttle):
+    send(env.tenant, signup("p-thr", ip="81.2.72.7"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-thr", "twin.thr@example.com")
+    throttle.on = True
+
+    answer = api(env, "disputes", "POST", f"/v1/cases/{case_id}/dispute", {"reason": "checked"})
+
+    assert answer.status == 503, answer
+    assert answer.headers.get("retry-after")
+    assert "Throttling" not in answer.body["detail"]  # no AWS error codes in the answer
+    throttle.on = False
+    assert api(env, "cases", "GET", f"/v1/cases/{case_id}").body["status"] == "open"
+    assert api(env, "disputes", "POST", f"/v1/cases/{case_id}/dispute", {"reason": "checked"}).status == 200
+
+
+# --- a bus outage stops nothing and loses nothing ---------------------------------------------
+class DownBus:
+    def __init__(self) -> None:
+        self.down = True
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        from functions.shared.errors import StorageUnavailable
+
+        if self.down:
+            raise StorageUnavailable("event bus unavailable (test)")
+        self.published.append((detail_type, detail))
+
+
+def test_a_bus_outage_never_stops_a_sweep_and_its_notifications_are_relayed_later(env, monkeypatch):
+    from functions.ingest.service import relay_all_notifications
+
+    send(env.tenant, signup("p-bus", ip="81.2.72.8"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-bus", "twin.bus@example.com", at="2026-11-02T12:00:00Z")
+    from tests.integration.test_rewards_and_sweep import stray_rewards
+
+    stray_rewards(env.aws, env.tenant, "p-bus", 3)
+    bus = DownBus()
+    monkeypatch.setattr(env.deps, "publisher", bus)
+
+    report = sweep(env.deps)
+    answer = api(env, "disputes", "POST", f"/v1/cases/{case_id}/dispute", {"reason": "checked"})
+
+    assert report.held == 3 and not report.failed
+    assert answer.status == 200  # committed: never a 503 for the bus
+    assert bus.published == []
+    bus.down = False
+    assert relay_all_notifications(env.deps) == 2  # RewardsHeld and DisputeOpened, from the outbox
+    assert sorted(name for name, _ in bus.published) == ["DisputeOpened", "RewardsHeld"]
+    assert relay_all_notifications(env.deps) == 0  # delivered once

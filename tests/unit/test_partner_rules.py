@@ -1,0 +1,146 @@
+"""The partner-program rules (functions/shared/domain/rules.py), pure: no store, no network."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from functions.shared.domain import rules
+from functions.shared.domain.model import Case, Reason, Reward, Subject
+from functions.shared.domain.writes import MAX_STEP_ITEMS, MarkLink, MoveReward, UpdateCase, UpdateProfile
+from functions.shared.errors import Conflict
+
+P = "prg-rules"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+PEPPER = b"test-pepper"
+
+
+def reward(n: int, status: str = "new", at: datetime = T0, case_id: str | None = None) -> Reward:
+    return Reward(P, f"r{n}", "p1", Decimal("1.50"), "USD", status, at, "api", case_id=case_id)
+
+
+def case(status: str = "open", subject_type: str = "partner") -> Case:
+    return Case(P, "c1", subject_type, "p1", "P1", [], status, T0, "e1", verdict="approve")
+
+
+def many(devices: int = 300, ips: int = 80) -> Subject:
+    return Subject(
+        P,
+        "partner",
+        "p1",
+        email="now@example.com",
+        emails=frozenset({"old@example.com", "now@example.com"}),
+        devices=frozenset(f"fp-{n}" for n in range(devices)),
+        ips=frozenset(f"10.0.{n // 200}.{n % 200}" for n in range(ips)),
+        status="flagged",
+        active_case_id="c1",
+        flag_case_id="c1",
+    )
+
+
+def test_a_flagged_partner_holds_rewards_from_the_flag_on_a_customer_all_of_them():
+    before, after = reward(1, at=T0 - timedelta(hours=1)), reward(2, at=T0)
+    overridden = reward(3, at=T0)
+    overridden.overridden = True
+
+    assert rules.flag_holds("partner", T0, [before, after, overridden]) == [after]
+    assert rules.flag_holds("customer", T0, [before, after]) == [before, after]
+
+
+def test_where_an_arriving_reward_goes():
+    removed = Subject(P, "partner", "p1", status="removed", flag_case_id="c-removed")
+    flagged = Subject(P, "partner", "p1", status="flagged", flag_case_id="c1", flagged_at=T0)
+    active = Subject(P, "partner", "p1")
+
+    assert rules.place_reward(reward(1), partner=removed, customer=None, flag=None) == rules.Placement(
+        "archived", "c-removed", archived=True
+    )
+    assert rules.place_reward(reward(1), partner=flagged, customer=None, flag=None).status == "on_hold"
+    early = reward(1, at=T0 - timedelta(minutes=1))
+    assert rules.place_reward(early, partner=flagged, customer=None, flag=None).status == "new"
+    assert rules.place_reward(reward(1), partner=active, customer=None, flag=None).status == "new"
+
+
+def test_every_identifier_names_the_subject_however_many():
+    identifiers = rules.identifiers_of(many())
+
+    assert len([k for k in identifiers if k[0] == "device"]) == 300
+    assert len([k for k in identifiers if k[0] == "ip"]) == 80
+    assert ("email", "old@example.com") in identifiers
+
+
+def test_a_removal_of_a_subject_with_hundreds_of_identifiers_fits_every_step_in_a_transaction():
+    rewards = [reward(n, status="on_hold", case_id="c1") for n in range(130)]
+
+    plan = rules.removal_plan(case(), many(), rewards, PEPPER, True, "me", T0)
+
+    assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
+    marks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
+    assert len(marks) == len(rules.identifiers_of(many()))
+    assert all(
+        any(isinstance(w, UpdateCase) and w.expect == rules.REMOVABLE for w in s.writes) for s in plan.steps
+    )
+    moved = [w for step in plan.steps for w in step.writes if isinstance(w, MoveReward)]
+    assert len(moved) == 130 and {w.status for w in moved} == {"archived"}
+
+
+@pytest.mark.parametrize("status", ["approved", "removed"])
+def test_a_resolved_or_removed_case_cannot_be_removed(status):
+    with pytest.raises(Conflict):
+        rules.removal_plan(case(status), many(), [], PEPPER, False, "me", T0)
+
+
+def test_a_declined_case_can_still_be_removed_and_a_customer_never():
+    assert rules.removal_plan(case("declined"), many(), [], PEPPER, False, "me", T0).steps
+    with pytest.raises(Conflict):
+        rules.removal_plan(case(subject_type="customer"), many(), [], PEPPER, False, "me", T0)
+
+
+def test_an_approval_withdraws_the_subjects_marks_and_unflags_it_last():
+    disputed = case("disputed")
+
+    plan = rules.resolution_plan(disputed, many(), [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
+
+    unmarks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
+    assert {w.key for w in unmarks} == set(rules.identifiers_of(many()))
+    assert all(w.remove == {"flagged": frozenset({"partner:p1"})} for w in unmarks)
+    last = plan.steps[-1].writes
+    assert any(isinstance(w, UpdateProfile) and w.changes["status"] == "active" for w in last)
+    assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
+
+
+def test_only_an_open_case_is_disputed_and_only_a_disputed_one_takes_a_verdict():
+    with pytest.raises(Conflict):
+        rules.dispute_step(case("disputed"), "r", "me", T0)
+    with pytest.raises(Conflict):
+        rules.verdict_step(case("open"), "approve", "", "me", T0)
+
+
+def test_reasons_merge_once_per_code_with_the_latest_detail_and_a_count():
+    first = [Reason("velocity", "3 sign-ups", 1, "a"), Reason("cluster", "x", 1, "b")]
+
+    merged = rules.merge_reasons(
+        first, [Reason("velocity", "9 sign-ups", 1, "z"), Reason("ip_suspicious", "vpn", 1, "z")]
+    )
+
+    assert [(r.code, r.detail, r.count) for r in merged] == [
+        ("velocity", "9 sign-ups", 2),
+        ("cluster", "x", 1),
+        ("ip_suspicious", "vpn", 1),
+    ]
+
+
+def test_an_older_event_does_not_undo_a_newer_profile_change():
+    current = Subject(P, "partner", "p1", team="New", changed_at=T0)
+
+    assert rules.profile_changes(current, {"team": "Old"}, T0 - timedelta(hours=1)).team == "New"
+    assert rules.profile_changes(current, {"team": "Newer"}, T0 + timedelta(hours=1)).team == "Newer"
+
+
+def test_network_marks_name_the_program_without_naming_it():
+    mark = rules.network_mark(P, many(), PEPPER)
+
+    assert rules.mark_program(mark) == rules.program_token(P, PEPPER)
+    assert P not in mark and "p1" not in mark
