@@ -47,10 +47,12 @@ bundle: $(STAMP)  ## the Lambda code asset, build/lambda: runtime dependencies a
 	$(BIN)/python -m infra.bundle
 
 # W3005: CDK writes a DependsOn next to the GetAtt that already orders a function after its role.
-synth: $(STAMP) web  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint it
+# Checkov runs offline from its own environment, .venv/checkov (infra/checkov_scan.py installs it).
+synth: $(STAMP) web  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint and Checkov it
 	rm -rf infra/cdk.out
 	$(BIN)/python -m infra.synth --outdir infra/cdk.out
 	$(BIN)/cfn-lint --ignore-checks W3005 -- infra/cdk.out/fraud-management.template.json
+	$(BIN)/python -m infra.checkov_scan infra/cdk.out/fraud-management.template.json
 
 # The labelled evaluation of detection (issue 3): the full traffic through the API on the in-memory
 # storage, then a small traffic through the local system over HTTP, checked decision by decision

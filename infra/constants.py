@@ -166,6 +166,18 @@ THROTTLE_BURST = 2500
 PUBLIC_THROTTLE_RATE_PER_SECOND = 20
 PUBLIC_THROTTLE_BURST = 40
 
+# --- Per-key rate limit at the edge: a WAF web ACL on the API's stage (docs/design.md) ------------
+# Requests per second one API key may send, averaged over the rule's window (`-c rateLimitPerKey=N`).
+# 4,000: one program's integration at the scale SPEC 1 is built for (3,000 events/s) with a third to
+# spare, and under the stage's 5,000, so that no single key takes the whole stage from the others.
+RATE_LIMIT_PER_KEY = 4000
+# WAF counts each key's requests over a trailing window: 60 s, its shortest, starts and lifts a block
+# soonest. A 429 from the rule says to retry after one window, when the key's count is back under it.
+RATE_LIMIT_WINDOW_SECONDS = 60
+RATE_LIMIT_RETRY_AFTER_SECONDS = RATE_LIMIT_WINDOW_SECONDS
+# API Gateway's own 429 (stage throttling, a token bucket refilled every second)
+THROTTLED_RETRY_AFTER_SECONDS = 1
+
 # --- Web console (CloudFront in front of S3 and the API) ----------------------------------------
 API_PATH_PATTERN = "/v1/*"  # every route of the route table; anything else is the console's
 # The console's own rules (docs/design.md, "Web console"): nothing but this origin, never in a frame.
@@ -178,6 +190,18 @@ CONSOLE_CACHE_CONTROL = "no-cache"
 # North America, Europe and Israel: the cheapest class. Every API call goes to the API's region anyway,
 # so edge locations farther out would speed up only a few small static files.
 CONSOLE_PRICE_CLASS = "PRICE_CLASS_100"
+# With a custom domain (`-c domainName=... -c certificateArn=...`): TLS 1.2 at least, with the
+# ciphers CloudFront's 2021 policy allows. CloudFront's default certificate (no domain) cannot be
+# given a minimum.
+VIEWER_MINIMUM_PROTOCOL = "TLS_V1_2_2021"  # aws_cloudfront.SecurityPolicyProtocol
+CERTIFICATE_REGION = "us-east-1"  # the only region CloudFront takes certificates from
+
+# --- Access logs (CloudFront's standard logs and the console bucket's server access logs) ---------
+# They hold viewers' addresses: kept for a quarter, long enough to look into an incident noticed
+# late, then expired.
+ACCESS_LOG_EXPIRY_DAYS = 90
+CLOUDFRONT_LOG_PREFIX = "cloudfront/"
+CONSOLE_BUCKET_LOG_PREFIX = "console-bucket/"
 
 # --- Network pepper ------------------------------------------------------------------------------
 NETWORK_PEPPER_LENGTH = 64  # letters and digits: about 380 bits, far over HMAC-SHA256's 256-bit key

@@ -9,13 +9,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra import constants
+from infra.capabilities.access_logs import AccessLogs
 from infra.capabilities.alarms import Alarms
 from infra.capabilities.api import Api
-from infra.capabilities.console import Console
+from infra.capabilities.console import Console, CustomDomain
 from infra.capabilities.data import DataStore
 from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pascal_case
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.network import NetworkPepper
+from infra.capabilities.rate_limit import RateLimit
 from infra.capabilities.schedules import Schedules
 from infra.capabilities.scoring import Scoring
 
@@ -29,6 +32,8 @@ class FraudManagementStack(Stack):
         lambda_asset: Path,
         console_assets: Path,
         alarm_topic_arn: str | None = None,
+        rate_limit_per_key: int = constants.RATE_LIMIT_PER_KEY,
+        custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id, description="Fraud management for partner and loyalty programs")
         data = DataStore(self, "Data")
@@ -44,7 +49,18 @@ class FraudManagementStack(Stack):
             ),
         )
         api = Api(self, "Api", factory=factory)
-        console = Console(self, "Console", assets=console_assets, rest_api=api.rest_api)
+        RateLimit(
+            self, "RateLimit", stage=api.rest_api.deployment_stage, requests_per_second=rate_limit_per_key
+        )
+        access_logs = AccessLogs(self, "AccessLogs")
+        console = Console(
+            self,
+            "Console",
+            assets=console_assets,
+            rest_api=api.rest_api,
+            log_bucket=access_logs.bucket,
+            custom_domain=custom_domain,
+        )
         scoring = Scoring(self, "Scoring", factory=factory, queue=messaging.scoring_queue)
         schedules = Schedules(self, "Schedules", factory=factory)
         self.functions: dict[str, lambda_.Function] = {
@@ -70,6 +86,12 @@ class FraudManagementStack(Stack):
             self, "ConsoleUrl", value=console.url, description="The web console (the API too, under /v1)"
         )
         CfnOutput(self, "ConsoleBucketName", value=console.bucket.bucket_name)
+        CfnOutput(
+            self,
+            "AccessLogBucketName",
+            value=access_logs.bucket.bucket_name,
+            description="CloudFront's and the console bucket's access logs",
+        )
         CfnOutput(self, "TableName", value=data.table.table_name, description="TABLE_NAME for fraudctl")
         CfnOutput(self, "ScoringQueueUrl", value=messaging.scoring_queue.queue_url)
         CfnOutput(self, "ScoringDeadLetterQueueUrl", value=messaging.scoring_dead_letter_queue.queue_url)

@@ -3,7 +3,10 @@
 `make synth` (`python -m infra.synth`) needs no AWS account, no network and no bundle: it synthesizes
 with the `functions` source alone as the code asset (the template is the same but for the asset
 hash) and the web console staged in web/dist, writes the cloud assembly to infra/cdk.out, and fails
-on any cdk-nag finding left unacknowledged."""
+on any cdk-nag finding left unacknowledged (Checkov then scans the template: infra/checkov_scan.py).
+
+The deploy options are context (`cdk deploy -c name=value`, README "Deploy to AWS"): `alarmTopicArn`,
+`rateLimitPerKey`, `domainName` with `certificateArn`, `lambdaAsset` (app.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra import bundle, constants
+from infra.capabilities.console import CustomDomain
 from infra.stack import FraudManagementStack
 
 INFRA = Path(__file__).resolve().parent
@@ -52,19 +56,53 @@ def feature_flags() -> dict[str, Any]:
     return json.loads((INFRA / "cdk.json").read_text())["context"]
 
 
-def new_app(*, outdir: Path | None = None) -> App:
-    """An app with the CDK's feature flags; context given on the CLI (`-c`) takes precedence."""
-    return App(outdir=str(outdir) if outdir else None, context=feature_flags())
+def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None) -> App:
+    """An app with the CDK's feature flags and the given options (`rateLimitPerKey`, ...); context
+    given on the CLI (`-c`) takes precedence."""
+    return App(outdir=str(outdir) if outdir else None, context={**feature_flags(), **(context or {})})
+
+
+def rate_limit_per_key(app: App) -> int:
+    """`-c rateLimitPerKey=N`: requests per second one API key may send (constants.RATE_LIMIT_PER_KEY)."""
+    value = app.node.try_get_context("rateLimitPerKey")
+    if value is None:
+        return constants.RATE_LIMIT_PER_KEY
+    try:
+        limit = int(str(value))
+    except ValueError:
+        raise SystemExit(
+            f"rateLimitPerKey must be a whole number of requests per second, not {value!r}"
+        ) from None
+    if limit < 1:
+        raise SystemExit(f"rateLimitPerKey must be at least 1 request per second, not {limit}")
+    return limit
+
+
+def custom_domain(app: App) -> CustomDomain | None:
+    """`-c domainName=... -c certificateArn=...`: both, or neither."""
+    name = app.node.try_get_context("domainName")
+    certificate_arn = app.node.try_get_context("certificateArn")
+    if not name and not certificate_arn:
+        return None
+    if not (name and certificate_arn):
+        raise SystemExit("a custom domain takes both -c domainName=... and -c certificateArn=...")
+    try:
+        return CustomDomain(name=str(name), certificate_arn=str(certificate_arn))
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudManagementStack:
-    """The stack, checked by cdk-nag's AWS Solutions rules at synthesis."""
+    """The stack, with the options given as context, checked by cdk-nag's AWS Solutions rules at
+    synthesis."""
     stack = FraudManagementStack(
         app,
         constants.STACK_NAME,
         lambda_asset=lambda_asset,
         console_assets=console_assets,
         alarm_topic_arn=app.node.try_get_context("alarmTopicArn"),
+        rate_limit_per_key=rate_limit_per_key(app),
+        custom_domain=custom_domain(app),
     )
     # Acknowledged findings are also written into the template's metadata: an audit trail there.
     Validations.of(app).add_plugins(

@@ -8,14 +8,19 @@ CloudFront origin, so the console calls `/v1/...` on its own host (no CORS at al
   console routes with the URL's hash, so the server never sees its paths.
 - One response headers policy for both: the console's Content-Security-Policy, nosniff, no referrer,
   no framing, HSTS.
+- Standard logs of every viewer request, and the bucket's server access logs, in the log bucket.
+- With a custom domain (`CustomDomain`), its ACM certificate and TLS 1.2 at least; without one, the
+  cloudfront.net name and CloudFront's default certificate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import DefaultStackSynthesizer, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -28,15 +33,52 @@ from infra import constants
 from infra.capabilities.nag import acknowledge
 
 
+@dataclass(frozen=True)
+class CustomDomain:
+    """The console's (and the API's, under /v1) own host name (`-c domainName=... -c
+    certificateArn=...`): an ACM certificate in us-east-1 that covers it. Its DNS record, an alias or
+    CNAME to the distribution's cloudfront.net name, is the operator's."""
+
+    name: str
+    certificate_arn: str
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name or ":" in self.name:
+            raise ValueError(f"domainName must be a host name such as fraud.example.com, not {self.name!r}")
+        # arn:<partition>:acm:<region>:<account>:certificate/<id>
+        parts = self.certificate_arn.split(":", 5)
+        if (
+            len(parts) != 6
+            or parts[0] != "arn"
+            or parts[2] != "acm"
+            or not parts[5].startswith("certificate/")
+        ):
+            raise ValueError(f"certificateArn must be an ACM certificate's ARN, not {self.certificate_arn!r}")
+        if parts[3] != constants.CERTIFICATE_REGION:
+            raise ValueError(
+                f"CloudFront takes certificates from {constants.CERTIFICATE_REGION} only; "
+                f"{self.certificate_arn} is in {parts[3]}"
+            )
+
+
 class Console(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, assets: Path, rest_api: apigw.RestApi) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        assets: Path,
+        rest_api: apigw.RestApi,
+        log_bucket: s3.IBucket,
+        custom_domain: CustomDomain | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self._custom_domain = custom_domain
         if not (assets / "index.html").is_file():
             raise ValueError(f"no web console in {assets}: stage it first (make web)")
-        # Not versioned: the bucket holds a build of web/src, replaced whole at each deployment (prune)
-        # and reproducible from any commit; a rollback redeploys the previous asset. Versions would
-        # only keep copies nobody reads. Retained with the stack, like the table: `cdk destroy` never
-        # fails on a bucket with files in it (README, "Deploy to AWS", says how to delete it).
+        # Not versioned (why: the CKV_AWS_21 acknowledgment below). Retained with the stack, like the
+        # table: `cdk destroy` never fails on a bucket with files in it (README, "Deploy to AWS", says
+        # how to delete it). Its server access logs go to the log bucket.
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -46,6 +88,8 @@ class Console(Construct):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=False,
+            server_access_logs_bucket=log_bucket,
+            server_access_logs_prefix=constants.CONSOLE_BUCKET_LOG_PREFIX,
             removal_policy=RemovalPolicy.RETAIN,
         )
         headers = self._security_headers()
@@ -79,10 +123,28 @@ class Console(Construct):
             },
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass[constants.CONSOLE_PRICE_CLASS],
+            enable_logging=True,
+            log_bucket=log_bucket,
+            log_file_prefix=constants.CLOUDFRONT_LOG_PREFIX,
+            log_includes_cookies=False,
+            **self._viewer_certificate(),
         )
-        self.deployment = self._deploy(assets)
-        self.url = f"https://{self.distribution.distribution_domain_name}/"
-        self._acknowledge_findings()
+        self.deployment, deployment_logs = self._deploy(assets)
+        host = custom_domain.name if custom_domain else self.distribution.distribution_domain_name
+        self.url = f"https://{host}/"
+        self._acknowledge_findings(deployment_logs)
+
+    def _viewer_certificate(self) -> dict[str, object]:
+        if self._custom_domain is None:
+            return {}  # the cloudfront.net name, with CloudFront's default certificate
+        return {
+            "domain_names": [self._custom_domain.name],
+            "certificate": acm.Certificate.from_certificate_arn(
+                self, "Certificate", self._custom_domain.certificate_arn
+            ),
+            "minimum_protocol_version": cloudfront.SecurityPolicyProtocol[constants.VIEWER_MINIMUM_PROTOCOL],
+            "ssl_support_method": cloudfront.SSLMethod.SNI,
+        }
 
     def _security_headers(self) -> cloudfront.ResponseHeadersPolicy:
         return cloudfront.ResponseHeadersPolicy(
@@ -108,7 +170,7 @@ class Console(Construct):
             ),
         )
 
-    def _deploy(self, assets: Path) -> s3deploy.BucketDeployment:
+    def _deploy(self, assets: Path) -> tuple[s3deploy.BucketDeployment, logs.LogGroup]:
         """web/dist into the bucket at each deployment: a zip asset (no Docker), unpacked by the CDK's
         deployment function with its own role and log group (no AWS managed policy)."""
         log_group = logs.LogGroup(
@@ -124,7 +186,7 @@ class Console(Construct):
             description="Copies the web console's files into its bucket at deployment",
         )
         log_group.grant_write(role)
-        return s3deploy.BucketDeployment(
+        deployment = s3deploy.BucketDeployment(
             self,
             "Deployment",
             sources=[s3deploy.Source.asset(str(assets))],
@@ -134,33 +196,45 @@ class Console(Construct):
             role=role,
             log_group=log_group,
         )
+        return deployment, log_group
 
-    def _acknowledge_findings(self) -> None:
+    def _acknowledge_findings(self, log_group: logs.LogGroup) -> None:
         acknowledge(
             self.bucket,
-            "AwsSolutions-S1",
-            "CloudFront is the bucket's only reader (origin access control; public access blocked) and "
-            "the deployment its only writer; what it serves is the console's static files, the same "
-            "for every visitor. Server access logs would record only CloudFront fetching them.",
+            "CKV_AWS_21",
+            "Not versioned: the bucket holds a build of web/src, replaced whole at each deployment (prune) "
+            "and reproducible from any commit; a rollback redeploys the previous asset. Versions would "
+            "only keep copies nobody reads.",
+        )
+        web_acl = (
+            "The web ACL (per-key rate limit) is on the API's stage, which every /v1 request reaches, "
+            "through this distribution or the API's own URL alike; a CloudFront web ACL would live in "
+            "us-east-1, outside this stack, and guard only the console's static files besides."
         )
         distribution_findings = {
             "AwsSolutions-CFR1": "No geo restriction: program teams and the platform security team work "
             "from anywhere, and every /v1 call needs an API key; an operator can add one on the "
             "distribution without changing this stack's design.",
-            "AwsSolutions-CFR2": "No WAF by default, as for the API stage (APIG3): API keys on every call "
-            "but the public OpenAPI document, stage and per-route throttling, a 64 KiB body limit in the "
-            "edge. A CloudFront web ACL lives in us-east-1 with a fixed monthly cost: an operator's "
-            "choice, associated with the distribution outside this stack.",
-            "AwsSolutions-CFR3": "No CloudFront access logs by default: every /v1 call is logged by API "
-            "Gateway's access log (request id, route, status, latency) and every action by the audit "
-            "trail with its actor; the other paths serve static files. An operator who also needs the "
-            "viewers' addresses (API Gateway sees CloudFront's) enables standard logging on it.",
-            "AwsSolutions-CFR4": "The distribution uses its cloudfront.net name and CloudFront's default "
-            "certificate, whose minimum protocol CloudFront fixes; a custom domain with an ACM "
-            "certificate (us-east-1) is the operator's to add, with TLSv1.2_2021 as its minimum.",
+            "AwsSolutions-CFR2": web_acl,
+            "CKV_AWS_68": web_acl,
         }
+        if self._custom_domain is None:
+            default_certificate = (
+                "No custom domain given: the distribution uses its cloudfront.net name and CloudFront's "
+                "default certificate, whose minimum protocol CloudFront fixes. With -c domainName and "
+                "-c certificateArn (README, Deploy to AWS) it gets that domain's certificate and TLS 1.2 "
+                "at least."
+            )
+            distribution_findings["AwsSolutions-CFR4"] = default_certificate
+            distribution_findings["CKV_AWS_174"] = default_certificate
         for rule, reason in distribution_findings.items():
             acknowledge(self.distribution, rule, reason)
+        acknowledge(
+            log_group,
+            "CKV_AWS_158",
+            "The deployment function's log group: encrypted at rest by CloudWatch Logs' own keys; it "
+            "records file copies at deployment, nothing of the system's data, and expires in 30 days.",
+        )
 
         # The CDK's deployment function: its grants are the ones BucketDeployment adds to its role.
         stack = Stack.of(self)
@@ -186,9 +260,21 @@ class Console(Construct):
             )
         for child in stack.node.children:
             if child.node.id.startswith("Custom::CDKBucketDeployment"):
-                acknowledge(
-                    child,
-                    "AwsSolutions-L1",
-                    "The CDK's own deployment function (BucketDeployment), run only while deploying: its "
-                    "runtime is aws-cdk-lib's choice and moves with an upgrade of aws-cdk-lib.",
-                )
+                for rule, reason in _DEPLOYMENT_FUNCTION_FINDINGS.items():
+                    acknowledge(child, rule, reason)
+
+
+# The CDK's own deployment function (BucketDeployment): CloudFormation invokes it while deploying, to
+# copy the console into its bucket, and at no other time.
+_DEPLOYMENT_FUNCTION_FINDINGS = {
+    "AwsSolutions-L1": "The CDK's own deployment function (BucketDeployment), run only while deploying: its "
+    "runtime is aws-cdk-lib's choice and moves with an upgrade of aws-cdk-lib.",
+    "CKV_AWS_115": "The CDK's deployment function runs once per deployment, invoked by CloudFormation: "
+    "there is no concurrency to bound.",
+    "CKV_AWS_116": "The CDK's deployment function answers CloudFormation's custom resource request, which "
+    "fails the deployment when it fails: no event to keep in a dead-letter queue.",
+    "CKV_AWS_117": "The CDK's deployment function calls S3 only, over TLS with its own role; a VPC would add "
+    "endpoints or a NAT gateway to reach it and protect nothing more.",
+    "CKV_AWS_173": "The CDK's deployment function has no secret in its environment (aws-cdk-lib sets it), "
+    "and Lambda encrypts environment variables at rest with its own key.",
+}

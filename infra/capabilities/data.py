@@ -8,6 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from functions.shared.storage import schema
+from infra.capabilities.nag import acknowledge
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
@@ -41,3 +42,11 @@ class DataStore(Construct):
                 sort_key=key(index.sort_key),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
+        acknowledge(
+            self.table,
+            "CKV_AWS_119",
+            "Encrypted at rest with DynamoDB's own key. A customer managed key would make the system of "
+            "record unreadable the day the key is disabled or its deletion scheduled, and add a key "
+            "policy to keep in step with every function's role; only the functions' own roles and the "
+            "operator's read the table. An operator who needs one can set it without migrating data.",
+        )

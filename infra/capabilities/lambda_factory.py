@@ -156,4 +156,37 @@ class LambdaFactory:
             "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
             "permissions. The infra tests check that nothing else is granted on '*'.",
         )
+        for check, reason in _CHECKOV_FINDINGS.items():
+            acknowledge(function, check, reason)
+        acknowledge(function, "CKV_AWS_116", _NO_DEAD_LETTER_CONFIG[on_failure is not None])
+        acknowledge(
+            log_group,
+            "CKV_AWS_158",
+            "Encrypted at rest by CloudWatch Logs' own keys. Functions never log events, bodies or keys "
+            "(POWERTOOLS_LOGGER_LOG_EVENT=false) and the logs expire in 30 days; a customer managed key "
+            "would add a key policy to keep in step with every reader for nothing more.",
+        )
         return function
+
+
+# Checkov's findings on every function of the app, and why they stand.
+_CHECKOV_FINDINGS = {
+    "CKV_AWS_115": "No reserved concurrency: it would take capacity from the account's shared pool whether "
+    "used or not, and turn a burst into throttled requests. What bounds each function is elsewhere: "
+    "stage throttling and the per-key rate limit for the API, the event source mapping's maximum "
+    "concurrency for scoring, one run per schedule for the others.",
+    "CKV_AWS_117": "Not in a VPC: the functions reach only AWS APIs (DynamoDB, SQS, EventBridge, Secrets "
+    "Manager, X-Ray), over TLS and with their own least-privilege roles. A VPC would add NAT gateways or "
+    "endpoints, their cost and cold starts, and protect nothing more.",
+    "CKV_AWS_173": "The environment holds resource names and ARNs only, never a secret (the network pepper "
+    "is read from Secrets Manager by its ARN); Lambda encrypts it at rest with its own key.",
+}
+# CKV_AWS_116 reads DeadLetterConfig, which only asynchronous invocations use.
+_NO_DEAD_LETTER_CONFIG = {
+    False: "Invoked synchronously (API Gateway) or by the SQS event source mapping, never asynchronously: "
+    "a failed request is answered to its caller, and a failed queue message goes to the queue's own "
+    "dead-letter queue by its redrive policy. A function dead-letter queue would never receive anything.",
+    True: "Failed asynchronous runs go to an on-failure destination, the schedules' dead-letter queue "
+    "(which an alarm watches), rather than to a DeadLetterConfig: a destination records the error with "
+    "the event.",
+}

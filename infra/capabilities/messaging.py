@@ -8,6 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
+from infra.capabilities.nag import acknowledge
 
 
 def encrypted_queue(
@@ -19,7 +20,7 @@ def encrypted_queue(
     dead_letter_queue: sqs.DeadLetterQueue | None = None,
 ) -> sqs.Queue:
     """SQS-managed encryption at rest, TLS required in transit."""
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -28,6 +29,15 @@ def encrypted_queue(
         visibility_timeout=visibility_timeout,
         dead_letter_queue=dead_letter_queue,
     )
+    acknowledge(
+        queue,
+        "CKV_AWS_27",
+        "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which this check, reading "
+        "KmsMasterKeyId only, does not see. A KMS key would add a request to KMS per batch of messages, "
+        "and EventBridge, which sends to the schedules' dead-letter queue, cannot use the AWS managed "
+        "aws/sqs key. Only references (program, event id) travel on these queues.",
+    )
+    return queue
 
 
 class Messaging(Construct):

@@ -40,3 +40,10 @@ class NetworkPepper(Construct):
             "new value would cut every link between programs. It is generated, never leaves Secrets "
             "Manager but for the three functions allowed to read it, and is retained with the table.",
         )
+        acknowledge(
+            self.secret,
+            "CKV_AWS_149",
+            "Encrypted with Secrets Manager's own key (aws/secretsmanager); only the three functions "
+            "whose roles name this secret may read it. A customer managed key would add a key policy "
+            "to keep in step with those roles, and losing it would lose every network link.",
+        )

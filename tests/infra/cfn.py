@@ -106,6 +106,17 @@ class Template:
             if role_id in attached:
                 yield from as_list(policy["Properties"]["PolicyDocument"]["Statement"])
 
+    # --- the web console's buckets ----------------------------------------------------------------
+    def log_bucket(self) -> str:
+        """The bucket CloudFront writes its standard logs to."""
+        _, distribution = self.only("AWS::CloudFront::Distribution")
+        return referenced_id(distribution["Properties"]["DistributionConfig"]["Logging"]["Bucket"])
+
+    def console_bucket(self) -> str:
+        """The bucket of the console's files: the one that is not the log bucket."""
+        (bucket,) = set(self.of_type("AWS::S3::Bucket")) - {self.log_bucket()}
+        return bucket
+
     # --- API Gateway -----------------------------------------------------------------------------
     def resource_path(self, resource_id: str) -> str:
         """The full path of an API Gateway resource, walking up its parents."""

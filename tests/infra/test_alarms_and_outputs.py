@@ -73,10 +73,11 @@ def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None
     api, _ = template.only("AWS::ApiGateway::RestApi")
     distribution, _ = template.only("AWS::CloudFront::Distribution")
     secret, _ = template.only("AWS::SecretsManager::Secret")
-    bucket, _ = template.only("AWS::S3::Bucket")
+    bucket = template.console_bucket()
 
     assert outputs["ConsoleUrl"] == f"https://<{distribution}.DomainName>/"
     assert outputs["ConsoleBucketName"] == f"<{bucket}>"  # retained by `cdk destroy`: the README deletes it
+    assert outputs["AccessLogBucketName"] == f"<{template.log_bucket()}>"  # retained too
     assert outputs["NetworkPepperSecretArn"] == f"<{secret}>"
     assert outputs["TableName"] == f"<{table}>"
     assert outputs["EventBusName"] == f"<{bus}>"

@@ -117,6 +117,9 @@ def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> Non
         assert document == problems.problem(int(status), document["detail"])
         assert document["title"] == problems.TITLES[int(status)]
         assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+    # over the stage's limit: when to come back (SPEC 3), after the token bucket refills
+    retry_after = responses["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+    assert int(retry_after.strip("'")) >= 1
 
 
 def test_the_body_limit_is_the_shared_edge_s() -> None:

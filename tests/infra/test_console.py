@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_s3 as s3
 
 from functions.shared.routes import ROUTES
 from infra import constants
@@ -56,8 +57,7 @@ def _references(value: Any) -> list[dict[str, Any]]:
 
 
 def _bucket(template: cfn.Template) -> str:
-    bucket, _ = template.only("AWS::S3::Bucket")
-    return bucket
+    return template.console_bucket()
 
 
 def test_the_default_behaviour_is_the_private_bucket_through_origin_access_control(
@@ -212,7 +212,7 @@ def test_a_console_that_was_never_staged_stops_the_synth(tmp_path: Path) -> None
     api.root.add_method("GET")
 
     with pytest.raises(ValueError, match="make web"):
-        Console(stack, "Console", assets=tmp_path, rest_api=api)
+        Console(stack, "Console", assets=tmp_path, rest_api=api, log_bucket=s3.Bucket(stack, "Logs"))
 
 
 def test_synthesis_stages_the_console_as_make_web_does() -> None:

@@ -1,0 +1,105 @@
+"""The deploy options given as context (`cdk deploy -c name=value`, README "Deploy to AWS"):
+`rateLimitPerKey`, and a custom domain (`domainName` with `certificateArn`), which brings TLS 1.2 at
+least. One more synthesis of the whole app, with every option set, shared by this file's tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App
+
+from infra import bundle, checkov_scan, constants, synth
+from infra.capabilities.nag import CHECKOV_METADATA
+from tests.infra import cfn
+from tests.infra.test_rate_limit import per_key_rule
+
+RATE_LIMIT = 25  # requests per second per key
+DOMAIN = "fraud.example.com"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0b2a1f5e-6d5c-4e1b-9f0a-3c4d5e6f7a8b"
+OPTIONS = {"rateLimitPerKey": str(RATE_LIMIT), "domainName": DOMAIN, "certificateArn": CERTIFICATE}
+
+
+@pytest.fixture(scope="module")
+def with_options(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template synthesized with every option, as `cdk synth -c ...` would (strings, as on the CLI)."""
+    root = tmp_path_factory.mktemp("options")
+    app = synth.new_app(outdir=root / "cdk.out", context=OPTIONS)
+    synth.add_stack(
+        app, lambda_asset=bundle.stage_source(root / "asset"), console_assets=synth.stage_console()
+    )
+    app.synth()  # cdk-nag passes with the options too, or this raises
+    return root / "cdk.out" / f"{constants.STACK_NAME}.template.json"
+
+
+@pytest.fixture(scope="module")
+def options_template(with_options: Path) -> cfn.Template:
+    return cfn.Template(json.loads(with_options.read_text()))
+
+
+def test_the_rate_limit_per_key_comes_from_the_context(options_template: cfn.Template) -> None:
+    statement = per_key_rule(options_template)["Statement"]["RateBasedStatement"]
+    assert statement["Limit"] == RATE_LIMIT * constants.RATE_LIMIT_WINDOW_SECONDS
+
+
+def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
+    distribution_id, distribution = options_template.only("AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    certificate = config["ViewerCertificate"]
+    outputs = {name: cfn.render(o["Value"]) for name, o in options_template.document["Outputs"].items()}
+
+    assert config["Aliases"] == [DOMAIN]
+    assert certificate["AcmCertificateArn"] == CERTIFICATE
+    assert certificate["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert certificate["SslSupportMethod"] == "sni-only"  # no dedicated-IP fee
+    assert outputs["ConsoleUrl"] == f"https://{DOMAIN}/"
+    # with a domain, nothing to acknowledge about the protocol
+    skipped = {s["id"] for s in distribution.get("Metadata", {}).get(CHECKOV_METADATA, {}).get("skip", [])}
+    assert "CKV_AWS_174" not in skipped
+
+
+def test_with_every_option_checkov_still_finds_nothing_unacknowledged(with_options: Path) -> None:
+    report = checkov_scan.scan(with_options)
+    assert [str(finding) for finding in report.failed] == []
+    assert "CKV_AWS_174" not in {finding.check for finding in report.acknowledged}
+
+
+def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(template: cfn.Template) -> None:
+    _, distribution = template.only("AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    skipped = {s["id"] for s in distribution.get("Metadata", {}).get(CHECKOV_METADATA, {}).get("skip", [])}
+
+    assert "Aliases" not in config
+    assert config.get("ViewerCertificate", {"CloudFrontDefaultCertificate": True}).get(
+        "CloudFrontDefaultCertificate"
+    )
+    assert "CKV_AWS_174" in skipped
+
+
+@pytest.mark.parametrize(
+    ("context", "complaint"),
+    [
+        ({"rateLimitPerKey": "0"}, "at least 1"),
+        ({"rateLimitPerKey": "lots"}, "whole number"),
+        ({"domainName": DOMAIN}, "both"),
+        ({"certificateArn": CERTIFICATE}, "both"),
+        (
+            {"domainName": DOMAIN, "certificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")},
+            "us-east-1",
+        ),
+        ({"domainName": DOMAIN, "certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "ACM"),
+        ({"domainName": "https://fraud.example.com/", "certificateArn": CERTIFICATE}, "host name"),
+    ],
+)
+def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
+    app = App(context=context)
+    with pytest.raises(SystemExit, match=complaint):
+        synth.rate_limit_per_key(app)
+        synth.custom_domain(app)
+
+
+def test_without_options_the_defaults_apply() -> None:
+    app = App()
+    assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
+    assert synth.custom_domain(app) is None
