@@ -63,6 +63,7 @@ class PartnersMemory:
         self._cases: dict[tuple[str, str], Case] = {}
         self._audit: dict[tuple[str, str], dict[str, AuditEntry]] = {}
         self._notifications: dict[tuple[str, str], Notification] = {}
+        self._by_subject: dict[tuple[str, str, str], list[str]] = {}  # a subject's reward ids
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -79,8 +80,8 @@ class PartnersMemory:
             found = self._subjects.get((program_id, *subject))
             partner = self._subjects.get((program_id, "partner", partner_id)) if partner_id else None
             return Snapshot(
-                subject=copy.deepcopy(found),
-                partner=copy.deepcopy(partner),
+                subject=_subject_copy(found),
+                partner=_subject_copy(partner),
                 links={k: self._links.get((program_id, *k), LinkState()) for k in links},
                 network={k: self._network.get(k, NetworkState()) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
@@ -92,7 +93,7 @@ class PartnersMemory:
             found = self._subjects.get((program_id, subject_type, subject_id))
             if found is None:
                 raise NotFound(f"{subject_type} {subject_id} not found")
-            return copy.deepcopy(found)
+            return replace(found, revenue_micros=dict(found.revenue_micros))
 
     def get_case(self, program_id: str, case_id: str) -> Case:
         with self._lock:
@@ -119,19 +120,17 @@ class PartnersMemory:
         with self._lock:
             if (program_id, reward_id) not in self._rewards:
                 raise NotFound(f"reward {reward_id} not found")
-            return copy.deepcopy(self._rewards[(program_id, reward_id)])
+            return replace(self._rewards[(program_id, reward_id)])
 
     def subject_rewards(
         self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
     ) -> list[Reward]:
-        attribute = "partner_id" if subject_type == "partner" else "customer_id"
         with self._lock:
+            ids = self._by_subject.get((program_id, subject_type, subject_id), ())
             found = [
-                copy.deepcopy(r)
-                for (p, _), r in self._rewards.items()
-                if p == program_id
-                and getattr(r, attribute) == subject_id
-                and (since is None or r.created_at >= since)
+                replace(r)
+                for r in (self._rewards[(program_id, i)] for i in ids)
+                if since is None or r.created_at >= since
             ]
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
 
@@ -140,7 +139,11 @@ class PartnersMemory:
 
     def flagged_subjects(self, shard: int) -> list[Subject]:
         with self._lock:
-            return [copy.deepcopy(s) for s in self._subjects.values() if s.status == "flagged"]
+            return [
+                replace(s, revenue_micros=dict(s.revenue_micros))
+                for s in self._subjects.values()
+                if s.status == "flagged"
+            ]
 
     def disputes(self) -> list[Case]:
         with self._lock:
@@ -230,7 +233,7 @@ class PartnersMemory:
             s = write.subject
             current = self._subjects.get((s.program_id, s.type, s.id))
             self._subjects[(s.program_id, s.type, s.id)] = replace(
-                copy.deepcopy(s),
+                s,
                 version=write.expect_version + 1,
                 revenue_micros=dict(current.revenue_micros) if current else {},
                 reward_seq=(current.reward_seq if current else 0) + write.arrivals,
@@ -260,7 +263,11 @@ class PartnersMemory:
             slot = (write.program_id, write.name)
             self._counters[slot] = self._counters.get(slot, 0) + 1
         elif isinstance(write, PutReward):
-            self._rewards[(write.reward.program_id, write.reward.reward_id)] = copy.deepcopy(write.reward)
+            r = write.reward
+            self._rewards[(r.program_id, r.reward_id)] = replace(r)
+            self._by_subject.setdefault((r.program_id, "partner", r.partner_id), []).append(r.reward_id)
+            if r.customer_id:
+                self._by_subject.setdefault((r.program_id, "customer", r.customer_id), []).append(r.reward_id)
         elif isinstance(write, MoveReward):
             reward = self._rewards[(write.program_id, write.reward_id)]
             reward.status = write.status
@@ -302,6 +309,10 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
     for name, values in remove.items():
         changes[name] = changes.get(name, getattr(state, name)) - values
     return replace(state, **changes)
+
+
+def _subject_copy(subject: Subject | None) -> Subject | None:
+    return replace(subject, revenue_micros=dict(subject.revenue_micros)) if subject else None
 
 
 def _case_copy(case: Case) -> Case:
