@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.shared.changes import relay_notifications
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
-
-RELAY_AFTER = timedelta(minutes=2)
 
 
 def body_hash(raw: dict[str, Any]) -> str:
@@ -67,31 +63,6 @@ def _hand_to_scoring(deps: Dependencies, program_id: str, event_id: str) -> None
             "queue send failed; left in the outbox", extra={"event_id": event_id, "error": error.detail}
         )
         metrics.add_metric(name="QueueSendFailures", unit=MetricUnit.Count, value=1)
-
-
-def relay_outbox(deps: Dependencies, limit_per_program: int = 500) -> int:
-    """Sends again every event recorded over two minutes ago that scoring has not taken."""
-    if deps.queue is None:
-        return 0
-    cutoff = deps.clock.now() - RELAY_AFTER
-    sent = 0
-    for program in deps.repository.list_programs():
-        for event in deps.repository.outbox(program.program_id, cutoff, limit_per_program):
-            deps.queue.send(event.program_id, event.event_id)
-            sent += 1
-    if sent:
-        logger.info("outbox relayed", extra={"sent": sent})
-    return sent
-
-
-def relay_all_notifications(deps: Dependencies) -> int:
-    """Notifications of every program still in the outbox (the bus was down when they were made)."""
-    delivered = 0
-    for program in deps.repository.list_programs():
-        delivered += relay_notifications(deps.repository, deps.publisher, program.program_id)
-    if delivered:
-        logger.info("notifications relayed", extra={"delivered": delivered})
-    return delivered
 
 
 def event_status(deps: Dependencies, program_id: str, event_id: str) -> dict[str, Any]:

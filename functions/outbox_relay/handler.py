@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.ingest.service import relay_all_notifications, relay_outbox
+from functions.outbox_relay.service import relay_all_notifications, relay_outbox
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 

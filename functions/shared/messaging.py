@@ -14,6 +14,10 @@ from functions.shared.errors import StorageUnavailable
 class ScoringQueue(Protocol):
     def send(self, program_id: str, event_id: str) -> None: ...
 
+    def send_many(self, events: list[tuple[str, str]]) -> None:
+        """Every (program, event) reference, or StorageUnavailable naming what failed."""
+        ...
+
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
@@ -36,6 +40,25 @@ class SqsScoringQueue:
             self._client.send_message(QueueUrl=self._url, MessageBody=scoring_message(program_id, event_id))
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"scoring queue unavailable: {exc}") from exc
+
+    def send_many(self, events: list[tuple[str, str]]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        batches = [events[i : i + 10] for i in range(0, len(events), 10)]  # SQS takes 10 a call
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            failed = sum(pool.map(self._send_batch, batches))
+        if failed:
+            raise StorageUnavailable(f"scoring queue refused {failed} of {len(events)} messages")
+
+    def _send_batch(self, batch: list[tuple[str, str]]) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        entries = [{"Id": str(n), "MessageBody": scoring_message(*ref)} for n, ref in enumerate(batch)]
+        try:
+            answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+        except (BotoCoreError, ClientError):
+            return len(batch)
+        return len(answer.get("Failed") or [])
 
 
 class EventBridgePublisher:
@@ -71,6 +94,10 @@ class InMemoryQueue:
         if self.fail:
             raise StorageUnavailable("scoring queue unavailable (test)")
         self.sent.append((program_id, event_id))
+
+    def send_many(self, events: list[tuple[str, str]]) -> None:
+        for program_id, event_id in events:
+            self.send(program_id, event_id)
 
 
 class InMemoryPublisher:

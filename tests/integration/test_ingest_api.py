@@ -92,7 +92,7 @@ def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):
 def test_concurrent_duplicate_accepts_record_one_event(aws, tenant):
     """Lambdas run in parallel processes; here threads race the real service on the real adapter,
     so only the table's conditional write can keep one winner."""
-    from functions.ingest import service
+    from functions.outbox_relay import service
     from functions.shared import runtime
 
     deps = runtime.dependencies()
@@ -315,7 +315,7 @@ class TestSignedPrograms:
 def test_an_event_whose_queue_send_fails_is_relayed_later(aws, tenant, monkeypatch):
     from datetime import timedelta
 
-    from functions.ingest import service
+    from functions.outbox_relay import service
     from functions.shared import runtime
     from functions.shared.clock import FixedClock
     from functions.shared.messaging import InMemoryQueue
@@ -348,3 +348,37 @@ def test_me_names_the_caller(aws, tenant, security_key):
     }
     assert platform.body["role"] == "security" and platform.body["program_id"] is None
     assert call("cases", proxy_event("GET", "/v1/me", None, None)).status == 401
+
+
+def test_the_relay_drains_a_backlog_past_one_page_and_never_resends_a_failed_event(aws, tenant, monkeypatch):
+    """A queue outage left 120 events in the outbox (more than two pages) and one that failed for good:
+    one run sends each waiting event once, in batches, and never the failed one."""
+    from datetime import timedelta
+
+    from functions.outbox_relay import service
+    from functions.shared import runtime
+    from functions.shared.clock import FixedClock
+    from functions.shared.domain.model import StoredEvent
+
+    deps = runtime.dependencies()
+    at = deps.clock.now() - timedelta(minutes=10)
+    monkeypatch.setattr(service, "PAGE", 50)
+    for n in range(121):
+        body = {"id": f"backlog-{n}"}
+        deps.repository.record_event(
+            StoredEvent(tenant.program_id, f"backlog-{n}", "reward.created", body, "h", at, at)
+        )
+    deps.repository.mark_event_failed(tenant.program_id, "backlog-120", "poison")
+    monkeypatch.setattr(deps, "clock", FixedClock(at + timedelta(minutes=10)))
+
+    sent = service.relay_outbox(deps)
+
+    assert sent == 120
+    queued = []
+    while batch := aws.sqs.receive_message(QueueUrl=aws.resources.queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        queued += [json.loads(m["Body"])["event_id"] for m in batch]
+        for m in batch:
+            aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=m["ReceiptHandle"])
+    assert sorted(queued) == sorted(f"backlog-{n}" for n in range(120))

@@ -8,6 +8,7 @@ and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -201,6 +202,29 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise domain_error(exc, "reading the outbox failed") from exc
         found.sort(key=lambda e: e.received_at)
         return found[:limit]
+
+    def outbox_pages(
+        self, program_id: str, received_before: datetime, page_size: int
+    ) -> Iterator[list[StoredEvent]]:
+        index = self._m.indexes["outbox"]
+        upper = keys.outbox_sk(received_before, "")
+        for shard in range(keys.OUTBOX_SHARDS):
+            page: list[StoredEvent] = []
+            try:
+                for item in index.query(
+                    keys.outbox_pk(program_id, shard),
+                    range_key_condition=self._m.base.outbox_sk < upper,
+                    page_size=page_size,
+                ):
+                    if isinstance(item, self._m.event):
+                        page.append(_event(item))
+                    if len(page) >= page_size:
+                        yield page
+                        page = []
+            except PynamoDBException as exc:
+                raise domain_error(exc, "reading the outbox failed") from exc
+            if page:
+                yield page
 
     def clear_outbox(self, program_id: str, event_id: str) -> None:
         item = self._m.event(keys.event_pk(program_id, event_id), keys.EVENT_SK)

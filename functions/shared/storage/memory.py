@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -94,6 +95,13 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
             ]
             waiting.sort(key=lambda e: e.received_at)
             return [copy.deepcopy(e) for e in waiting[:limit]]
+
+    def outbox_pages(
+        self, program_id: str, received_before: datetime, page_size: int
+    ) -> Iterator[list[StoredEvent]]:
+        waiting = self.outbox(program_id, received_before, len(self._outbox))
+        for start in range(0, len(waiting), page_size):
+            yield waiting[start : start + page_size]
 
     def clear_outbox(self, program_id: str, event_id: str) -> None:
         with self._lock:

@@ -20,6 +20,7 @@ tests against both. Nothing above this module imports pynamodb or boto3.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from datetime import datetime
 
 from functions.shared.domain.model import (
@@ -80,6 +81,13 @@ class EventsPort(abc.ABC):
     def outbox(self, program_id: str, received_before: datetime, limit: int) -> list[StoredEvent]:
         """Events of a program still in the outbox, received before the given time, oldest
         first, at most `limit`."""
+
+    @abc.abstractmethod
+    def outbox_pages(
+        self, program_id: str, received_before: datetime, page_size: int
+    ) -> Iterator[list[StoredEvent]]:
+        """Every event of a program still in the outbox, received before the given time, page by
+        page (each shard in turn): what a relay sends again, read once per run."""
 
     @abc.abstractmethod
     def clear_outbox(self, program_id: str, event_id: str) -> None:
