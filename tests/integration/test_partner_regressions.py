@@ -358,7 +358,7 @@ class DownBus:
 
 
 def test_a_bus_outage_never_stops_a_sweep_and_its_notifications_are_relayed_later(env, monkeypatch):
-    from functions.ingest.service import relay_all_notifications
+    from functions.outbox_relay.service import relay_all_notifications
 
     send(env.tenant, signup("p-bus", ip="81.2.72.8"))
     drain(env.aws)
