@@ -21,6 +21,7 @@ from functions.score import signals, weights
 from functions.score.identity import email_keys, network_key, normalize_device, program_token
 from functions.score.reference import ReferenceData
 from functions.shared.errors import Conflict
+from functions.shared.inputs import STORED
 from functions.shared.money import to_micros
 from functions.shared.storage.port import Repository, StoredEvent
 from functions.shared.storage.port_partners import (
@@ -78,7 +79,7 @@ class Engine:
         self.pepper = pepper
 
     def score(self, stored: StoredEvent) -> Scored:
-        event = _events.validate_python(stored.body)
+        event = _events.validate_python(stored.body, context=STORED)
         plan = self.plan(stored.program_id, event)
         for attempt in range(ATTEMPTS):
             snapshot = self.repository.scoring_snapshot(
@@ -132,9 +133,10 @@ class Engine:
                 plan.counters["IP " + str(event.session.ip)] = hour_buckets(
                     f"signup:ip:{event.session.ip}", event.occurred_at
                 )
-            plan.counters["this device"] = hour_buckets(
-                f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
-            )
+            if event.session.device_fingerprint:
+                plan.counters["this device"] = hour_buckets(
+                    f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
+                )
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
@@ -145,30 +147,32 @@ class Engine:
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
-            self._identity(plan, customer.email, customer.device_fingerprint, str(customer.ip))
-            if not self.shared_egress(str(customer.ip)):
+            self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
+            if customer.ip and not self.shared_egress(str(customer.ip)):
                 plan.counters["IP " + str(customer.ip)] = hour_buckets(
                     f"txn:ip:{customer.ip}", event.occurred_at
                 )
-            plan.counters["this device"] = hour_buckets(
-                f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
-            )
+            if customer.device_fingerprint:
+                plan.counters["this device"] = hour_buckets(
+                    f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
+                )
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id))
         return plan
 
-    def _identity(self, plan: Plan, email: str | None, device: str, ip: str) -> None:
+    def _identity(self, plan: Plan, email: str | None, device: str | None, ip: str | None) -> None:
         if email:
             keys = email_keys(email)
             plan.links["email"] = ("email", keys.normalized)
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
-        plan.links["device"] = ("device", normalize_device(device))
-        if not self.shared_egress(ip):
+        if device:
+            plan.links["device"] = ("device", normalize_device(device))
+            plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
+        if ip and not self.shared_egress(ip):
             plan.links["ip"] = ("ip", ip)
-        plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
 
     def shared_egress(self, ip: str) -> bool:
         """An exit many unrelated people share by design (a privacy relay): it links no one."""
@@ -194,7 +198,8 @@ class Engine:
             reasons += signals.ip_signals(
                 me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
             )
-            reasons += signals.device_signals(me, event.session.device_fingerprint, links["device"])
+            if "device" in links:
+                reasons += signals.device_signals(me, event.session.device_fingerprint, links["device"])
             reasons += signals.location_signal(event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP)
@@ -203,15 +208,21 @@ class Engine:
                 reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
-            keys = email_keys(customer.email)
+            keys = email_keys(customer.email) if customer.email else None
             reasons += signals.self_referral(
-                customer, snapshot.partner, keys.normalized, by_ip=not self.shared_egress(str(customer.ip))
+                customer,
+                snapshot.partner,
+                keys.normalized if keys else None,
+                by_ip=bool(customer.ip) and not self.shared_egress(str(customer.ip)),
             )
-            reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
-            reasons += signals.ip_signals(
-                me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
-            )
-            reasons += signals.device_signals(me, customer.device_fingerprint, links["device"])
+            if customer.email and keys:
+                reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
+            if customer.ip:
+                reasons += signals.ip_signals(
+                    me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
+                )
+            if "device" in links:
+                reasons += signals.device_signals(me, customer.device_fingerprint, links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
         named: set[str] = set()  # flagged members the e-mail and device reasons already name
         for role in ("email", "device"):
@@ -314,7 +325,9 @@ class Engine:
                 signup_at=current.signup_at or event.occurred_at,
             )
         elif isinstance(event, AccountUpdated):
-            changes = event.partner.model_dump(exclude_unset=True, exclude={"id", "address"})
+            changes = event.partner.model_dump(
+                exclude_unset=True, exclude_none=True, exclude={"id", "address"}
+            )
             if "email" in changes:
                 changes["email_normalized"] = email_keys(changes["email"]).normalized
             if "payout_account" in changes:
@@ -330,22 +343,24 @@ class Engine:
             profile = replace(
                 profile,
                 name=c.name or current.name or c.id,
-                email=c.email,
-                email_normalized=email_keys(c.email).normalized,
-                country=c.country,
+                email=c.email or current.email,
+                email_normalized=email_keys(c.email).normalized if c.email else current.email_normalized,
+                country=c.country or current.country,
                 signup_at=current.signup_at or event.occurred_at,
             )
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
+            device = event.session.device_fingerprint
             profile = replace(
                 profile,
-                devices=frozenset({normalize_device(event.session.device_fingerprint)}),
+                devices=frozenset({normalize_device(device)} if device else ()),
                 ips=frozenset({str(event.session.ip)}),
             )
         elif isinstance(event, TransactionCreated):
+            device, ip = event.customer.device_fingerprint, event.customer.ip
             profile = replace(
                 profile,
-                devices=frozenset({normalize_device(event.customer.device_fingerprint)}),
-                ips=frozenset({str(event.customer.ip)}),
+                devices=frozenset({normalize_device(device)} if device else ()),
+                ips=frozenset({str(ip)} if ip else ()),
             )
         return profile
 
