@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared import problems
 from functions.shared.auth import Principal, authenticate, verify_signature
 from functions.shared.errors import DomainError
+from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
 from functions.shared.routes import allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
 def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
@@ -32,9 +36,14 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        status = problems.status_of(error)
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return Response(status, problems.PROBLEM_JSON, problems.to_json(problems.problem_for(error)), headers)
+        answer = problems.answer_for(error)
+        headers = {k: v for k, v in answer["headers"].items() if k != "Content-Type"}
+        return Response(answer["statusCode"], problems.PROBLEM_JSON, answer["body"], headers)
+
+    @app.not_found
+    def not_found(_: NotFoundError) -> Response:
+        detail = f"no route {app.current_event.http_method} {app.current_event.path}"
+        return Response(404, problems.PROBLEM_JSON, problems.to_json(problems.problem(404, detail)))
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response:
@@ -75,7 +84,12 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
                 405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed_methods(path))}
             )
         raise _Rejected(404, f"no route {method} {path}")
-    route, _ = found
+    route, params = found
+    if not all(_IDENTIFIER.fullmatch(value) for value in params.values()):
+        # every id is an identifier (SPEC 3.1): anything else names nothing, and never reaches a key
+        raise _Rejected(404, f"nothing at {path!r}")
+    if not _is_unicode(event.get("queryStringParameters")):
+        raise _Rejected(400, "the query string is not valid UTF-8 text")
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise _Rejected(413, f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
@@ -95,10 +109,21 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")
         try:
-            json.loads(body)
+            parsed = json.loads(body)
         except ValueError as exc:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
+        if not _is_unicode(parsed):
+            raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
     return principal
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every text in a parsed document can be stored (JSON may escape lone surrogates)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Rejected(Exception):
@@ -117,8 +142,7 @@ def serve(
             rejected.status, problems.problem(rejected.status, rejected.detail), rejected.headers
         )
     except DomainError as error:
-        status = problems.status_of(error)
-        return problems.proxy_response(status, problems.problem_for(error))
+        return problems.answer_for(error)
     app.append_context(principal=principal, deps=deps)
     try:
         return app.resolve(event, context)
