@@ -3,33 +3,42 @@ integers (a JSON `10.0`, `"10"` or `true` is not a number of points)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
+    StrictStr,
     StringConstraints,
     model_serializer,
 )
 
-Identifier = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
-]
+from functions.shared.inputs import EventTime, Identifier, Time, text
+
+
+def _event_name(value: str) -> str:
+    if not re.search(EVENT_NAME_PATTERN, value):
+        raise ValueError("letters, digits and ._:/- only")
+    return value.removesuffix("\n")
+
+
 MAX_POINTS = 1_000_000_000
 Points = Annotated[StrictInt, Field(gt=0, le=MAX_POINTS)]
 Cap = Annotated[StrictInt, Field(ge=0, le=10**15)]
 Threshold = Annotated[StrictInt, Field(ge=0, le=10**15)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Note = text(1000)
+EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/-]+$"),
+    StrictStr,
+    Field(min_length=1, max_length=128, json_schema_extra={"pattern": EVENT_NAME_PATTERN}),
+    AfterValidator(_event_name),
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # 20 entries of at most 256 characters: 50 workflows stay well inside one 400 KB item
@@ -63,7 +72,7 @@ class EarnRequest(Strict):
     points: Points
     kind: EarnKind
     campaign_id: Identifier | None = Field(default=None, description="with kind campaign_bonus only")
-    occurred_at: AwareDatetime | None = Field(default=None, description="the time received when absent")
+    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
 
 
 class EarnAnswer(BaseModel):
@@ -77,7 +86,7 @@ class SpendRequest(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
 
 
 class SpendAnswer(BaseModel):
@@ -134,8 +143,8 @@ class CampaignSettings(Strict):
     total_cap: Cap
     per_customer_cap: Cap
     limit_behavior: LimitBehavior
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Time | None = None
+    ends_at: Time | None = None
 
 
 class CampaignView(BaseModel):

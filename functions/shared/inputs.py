@@ -192,18 +192,13 @@ def _event_time(value: Any) -> datetime:
         raise ValueError("not a valid date and time") from None
 
 
-EventTime = Annotated[
-    datetime,
-    BeforeValidator(_event_time),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "format": "date-time",
-            "pattern": TIME_PATTERN,
-            "description": "RFC 3339, from 2000-01-01 to 5 minutes after the time received",
-        }
-    ),
-]
+def _time_type(description: str) -> Any:
+    schema = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN, "description": description}
+    return Annotated[datetime, BeforeValidator(_event_time), WithJsonSchema(schema)]
+
+
+Time = _time_type("RFC 3339 with an offset, from 2000-01-01")
+EventTime = _time_type("RFC 3339 with an offset, from 2000-01-01 to 5 minutes after the time received")
 
 
 def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_at") -> None:
