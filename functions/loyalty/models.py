@@ -66,13 +66,25 @@ class Strict(BaseModel):
 
 
 # --- earn and spend ------------------------------------------------------------------------
-class EarnRequest(Strict):
+class _Earn(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    kind: EarnKind
-    campaign_id: Identifier | None = Field(default=None, description="with kind campaign_bonus only")
     occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
+
+
+class PurchaseEarn(_Earn):
+    kind: Literal["purchase", "other"]
+    campaign_id: None = Field(default=None, description="only with kind campaign_bonus")
+
+
+class BonusEarn(_Earn):
+    kind: Literal["campaign_bonus"]
+    campaign_id: Identifier = Field(description="an existing campaign of the program")
+
+
+EarnRequest = Annotated[PurchaseEarn | BonusEarn, Field(discriminator="kind")]
+EARN_KINDS = frozenset({"purchase", "other", "campaign_bonus"})
 
 
 class EarnAnswer(BaseModel):

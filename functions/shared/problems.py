@@ -119,5 +119,8 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
         location = [str(part) for part in error.get("loc", ()) if str(part) not in tags]
         if location and location[0] == "body":
             location = location[1:]
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # a wrong or missing `type` / `kind`: name the discriminator, not the body
+            location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
         errors.append({"field": ".".join(location) or "(body)", "message": str(error.get("msg", ""))})
     return errors
