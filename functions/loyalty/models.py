@@ -1,5 +1,5 @@
 """The loyalty API's bodies and answers (SPEC 3.4). Unknown fields are refused; points are exact
-integers (a JSON `10.0`, `"10"` or `true` is not a number of points)."""
+integers (`10` or `10.0`, the same JSON number; never `10.5`, `"10"` or `true`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pydantic import (
     model_serializer,
 )
 
-from functions.shared.inputs import EventTime, Identifier, Time, text
+from functions.shared.inputs import EventTime, Identifier, JsonInt, Time, text
 
 
 def _event_name(value: str) -> str:
@@ -30,9 +30,9 @@ def _event_name(value: str) -> str:
 
 
 MAX_POINTS = 1_000_000_000
-Points = Annotated[StrictInt, Field(gt=0, le=MAX_POINTS)]
-Cap = Annotated[StrictInt, Field(ge=0, le=10**15)]
-Threshold = Annotated[StrictInt, Field(ge=0, le=10**15)]
+Points = Annotated[JsonInt, Field(gt=0, le=MAX_POINTS)]
+Cap = Annotated[JsonInt, Field(ge=0, le=10**15)]
+Threshold = Annotated[JsonInt, Field(ge=0, le=10**15)]
 Note = text(1000)
 EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[

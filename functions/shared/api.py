@@ -22,7 +22,7 @@ from functions.shared.auth import Principal, authenticate, verify_signature
 from functions.shared.errors import DomainError
 from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
-from functions.shared.routes import allowed_methods, find_route
+from functions.shared.routes import ANY_ROLE, Route, allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
@@ -80,9 +80,8 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     found = find_route(method, path)
     if found is None:
         if allowed_methods(path):
-            raise _Rejected(
-                405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed_methods(path))}
-            )
+            allow = {"Allow": ", ".join(allowed_methods(path))}
+            raise _Rejected(405, f"{method} is not allowed on {path}", headers=allow)
         raise _Rejected(404, f"no route {method} {path}")
     route, params = found
     if not all(_IDENTIFIER.fullmatch(value) for value in params.values()):
@@ -114,6 +113,11 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
         if not _is_unicode(parsed):
             raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
+        if parsed is not None and not isinstance(parsed, dict):
+            # every body of this API is an object (Powertools would take a list's first item)
+            raise _Rejected(
+                422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
+            )
     return principal
 
 
@@ -126,10 +130,39 @@ def _is_unicode(value: Any) -> bool:
     return True
 
 
+def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
+    """What `gate` and validation may answer for a route, beyond its own `answers`: the OpenAPI
+    document lists these for each operation."""
+    answers: dict[int, str] = {}
+    if not route.public:
+        answers[401] = "No credentials, or a key that is unknown, revoked or wrong"
+        answers[503] = "A dependency is unavailable: retry after Retry-After seconds"
+        if set(route.roles) != set(ANY_ROLE):
+            answers[403] = f"The key's role may not do this (allowed: {', '.join(route.roles)})"
+        if route.signed:
+            answers[401] += "; or a missing, stale or wrong X-Signature"
+    if "{" in route.path:
+        answers[404] = "Not found (or another program's)"
+    if body:
+        answers[400] = "The body is not JSON"
+        answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
+        answers[415] = "The body is not application/json"
+    if body or query:
+        answers.setdefault(400, "The query string is not UTF-8 text")
+        answers[422] = "A field breaks the contract: `errors` names each one"
+    return answers
+
+
 class _Rejected(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
+        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
 
 
 def serve(
@@ -139,7 +172,9 @@ def serve(
         principal = gate(event, deps)
     except _Rejected as rejected:
         return problems.proxy_response(
-            rejected.status, problems.problem(rejected.status, rejected.detail), rejected.headers
+            rejected.status,
+            problems.problem(rejected.status, rejected.detail, rejected.errors),
+            rejected.headers,
         )
     except DomainError as error:
         return problems.answer_for(error)

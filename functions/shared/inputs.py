@@ -178,6 +178,18 @@ def _json_number(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+def _json_integer(value: Any) -> Any:
+    """A JSON integer: `10` or `10.0` (the same number in JSON), never `10.5`, `"10"` or `true`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number")
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 Latitude = Annotated[float, BeforeValidator(_json_number), Field(ge=-90, le=90)]
 Longitude = Annotated[float, BeforeValidator(_json_number), Field(ge=-180, le=180)]
 

@@ -480,3 +480,11 @@ def test_a_503_names_no_key_and_no_aws_error_code(aws, tenant, monkeypatch):
     assert answer.status == 503
     assert answer.headers["retry-after"]
     assert "P#" not in answer.body["detail"] and "Exception" not in answer.body["detail"]
+
+
+def test_a_body_that_is_not_an_object_is_422_not_its_first_item(aws, tenant):
+    answer = post([sample("reward.created")], tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["(body)"]
+    assert aws.queued() == []

@@ -310,3 +310,13 @@ def test_the_routes_are_in_the_openapi_document(aws):
 
     assert "/v1/loyalty/earn" in document["paths"]
     assert "delete" in document["paths"]["/v1/loyalty/workflows/{workflow_id}"]
+
+
+def test_points_are_json_integers_and_a_status_change_body_is_an_object(loyalty):
+    body = {"id": "earn-float", "customer_id": "m1", "points": 10.0, "kind": "purchase"}
+
+    earned = loyalty.request("POST", "/v1/loyalty/earn", body, role="integration")
+    listed = loyalty.request("POST", "/v1/loyalty/customers/m1/suspend", [None, None], role="fraud")
+
+    assert earned.status == 200 and earned.body["granted"] == 10, earned
+    assert listed.status == 422, listed
