@@ -3,12 +3,10 @@ integers (`10` or `10.0`, the same JSON number; never `10.5`, `"10"` or `true`).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,25 +18,18 @@ from pydantic import (
     model_serializer,
 )
 
-from functions.shared.inputs import EventTime, Identifier, JsonInt, Time, text
-
-
-def _event_name(value: str) -> str:
-    if not re.search(EVENT_NAME_PATTERN, value):
-        raise ValueError("letters, digits and ._:/- only")
-    return value.removesuffix("\n")
-
+from functions.shared.inputs import EventTime, Identifier, Time, json_int, matching, text
 
 MAX_POINTS = 1_000_000_000
-Points = Annotated[JsonInt, Field(gt=0, le=MAX_POINTS)]
-Cap = Annotated[JsonInt, Field(ge=0, le=10**15)]
-Threshold = Annotated[JsonInt, Field(ge=0, le=10**15)]
+Points = json_int(gt=0, le=MAX_POINTS)
+Cap = json_int(ge=0, le=10**15)
+Threshold = json_int(ge=0, le=10**15)
 Note = text(1000)
 EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[
     StrictStr,
     Field(min_length=1, max_length=128, json_schema_extra={"pattern": EVENT_NAME_PATTERN}),
-    AfterValidator(_event_name),
+    matching(EVENT_NAME_PATTERN, "letters, digits and ._:/- only"),
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # 20 entries of at most 256 characters: 50 workflows stay well inside one 400 KB item

@@ -34,46 +34,60 @@ EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_AMOUNT = Decimal(10) ** 12
 
-IDENTIFIER_PATTERN = r"^[\w\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
-NON_BLANK_PATTERN = r"\S"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Patterns mean the same in Python and in the ECMA-262 dialect of JSON Schema: no \w, \d or \s
+# (Unicode in one, ASCII in the other), blanks spelled out as ECMA's \s, `$` as the very end.
+BLANKS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+BLANK_CHARACTERS = (
+    "".join(chr(c) for c in (*range(9, 14), 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F))
+    + "\u205f\u3000\ufeff"
+)
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
+NON_BLANK_PATTERN = f"[^{BLANKS}]"
+BLANK_PATTERN = f"^[{BLANKS}]*$"
+EMAIL_PATTERN = f"^[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
-TIME_PATTERN = r"^2\d{3}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,6})?$"
-BLANK_PATTERN = r"^\s*$"
+TIME_PATTERN = (
+    r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"
 
 
-def _matching(pattern: str, message: str) -> AfterValidator:
-    compiled = re.compile(pattern)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema pattern for Python: ECMA's `$` is the end of the text (Python's also matches before
+    a final newline)."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+def trim(value: str) -> str:
+    return value.strip(BLANK_CHARACTERS)
+
+
+def matching(pattern: str, message: str) -> AfterValidator:
+    compiled = compile_pattern(pattern)
 
     def check(value: str) -> str:
         if not compiled.search(value):
             raise ValueError(message)
-        # Python's `$` (the schema's readers use it too) also matches before one final newline
-        return value[:-1] if pattern.endswith("$") and value.endswith("\n") else value
+        return value
 
     return AfterValidator(check)
 
 
-def _strip(value: str) -> str:
-    return value.strip()
-
-
 def _blank_to_none(value: str | None) -> str | None:
-    return (value.strip() or None) if value is not None else None
+    return (trim(value) or None) if value is not None else None
 
 
 _Blank = Annotated[
     StrictStr,
     Field(max_length=NAME_MAX, json_schema_extra={"pattern": BLANK_PATTERN}),
-    _matching(BLANK_PATTERN, "blank"),
+    matching(BLANK_PATTERN, "blank"),
 ]
 """What an optional field may be instead of a value (then it is None)."""
 
 
 def _none_if_blank(value: str | None) -> str | None:
-    return value if value and value.strip() else None
+    return value if value and trim(value) else None
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -82,8 +96,8 @@ def text(max_length: int = NAME_MAX) -> Any:
     return Annotated[
         StrictStr,
         Field(max_length=max_length, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
-        _matching(NON_BLANK_PATTERN, "must not be blank"),
-        AfterValidator(_strip),
+        matching(NON_BLANK_PATTERN, "must not be blank"),
+        AfterValidator(trim),
     ]
 
 
@@ -99,7 +113,7 @@ OptionalText = optional_text()
 Identifier = Annotated[
     StrictStr,
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
-    _matching(
+    matching(
         IDENTIFIER_PATTERN,
         "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%')",
     ),
@@ -108,7 +122,7 @@ OptionalIdentifier = Annotated[Identifier | _Blank | None, AfterValidator(_none_
 
 
 def _labels(value: list[str]) -> list[str]:
-    return [item.strip() for item in value if item.strip()]
+    return [trim(item) for item in value if trim(item)]
 
 
 _LabelList = Annotated[
@@ -125,7 +139,7 @@ ChangedLabels = _LabelList | None
 _Email = Annotated[
     StrictStr,
     Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
-    _matching(EMAIL_PATTERN, "not an e-mail address"),
+    matching(EMAIL_PATTERN, "not an e-mail address"),
 ]
 Email = _Email
 OptionalEmail = Annotated[_Email | _Blank | None, AfterValidator(_none_if_blank)]
@@ -138,7 +152,7 @@ def _upper(value: str) -> str:
 _Country = Annotated[
     StrictStr,
     Field(json_schema_extra={"pattern": COUNTRY_PATTERN, "description": "ISO 3166 alpha-2"}),
-    _matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
+    matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
     AfterValidator(_upper),
 ]
 Country = _Country
@@ -146,7 +160,7 @@ OptionalCountry = Annotated[_Country | _Blank | None, AfterValidator(_none_if_bl
 Currency = Annotated[
     StrictStr,
     Field(json_schema_extra={"pattern": CURRENCY_PATTERN, "description": "ISO 4217"}),
-    _matching(CURRENCY_PATTERN, "an ISO 4217 code, e.g. EUR"),
+    matching(CURRENCY_PATTERN, "an ISO 4217 code, e.g. EUR"),
     AfterValidator(_upper),
 ]
 
@@ -189,17 +203,25 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
-Latitude = Annotated[float, BeforeValidator(_json_number), Field(ge=-90, le=90)]
-Longitude = Annotated[float, BeforeValidator(_json_number), Field(ge=-180, le=180)]
+def json_int(**constraints: Any) -> Any:
+    """A JSON integer with constraints (given first, so that the schema shows them)."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_json_integer)]
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90), BeforeValidator(_json_number)]
+Longitude = Annotated[float, Field(ge=-180, le=180), BeforeValidator(_json_number)]
 
 
 # --- times ---------------------------------------------------------------------------------
+_TIME = compile_pattern(TIME_PATTERN)
+_AMOUNT = compile_pattern(AMOUNT_PATTERN)
+
+
 def _event_time(value: Any) -> datetime:
-    if not isinstance(value, str) or not re.match(TIME_PATTERN, value):
+    if not isinstance(value, str) or not _TIME.match(value):
         raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
     try:
-        return datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("not a valid date and time") from None
 
@@ -239,7 +261,7 @@ def decimal_places(currency: str) -> int:
 def _amount(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError('a JSON number or a decimal string, e.g. "12.50"')
-    if isinstance(value, str) and not re.match(AMOUNT_PATTERN, value):
+    if isinstance(value, str) and not _AMOUNT.match(value):
         raise ValueError('a decimal string of digits, e.g. "12.50"')
     try:
         amount = Decimal(str(value))
