@@ -325,9 +325,8 @@ class Engine:
                 signup_at=current.signup_at or event.occurred_at,
             )
         elif isinstance(event, AccountUpdated):
-            changes = event.partner.model_dump(
-                exclude_unset=True, exclude_none=True, exclude={"id", "address"}
-            )
+            unchanged = {"id", "address", "keys"}  # referral keys are not on the profile (yet)
+            changes = event.partner.model_dump(exclude_unset=True, exclude_none=True, exclude=unchanged)
             if "email" in changes:
                 changes["email_normalized"] = email_keys(changes["email"]).normalized
             if "payout_account" in changes:

@@ -392,12 +392,14 @@ def test_a_sign_up_without_region_and_a_bonus_without_transaction_are_accepted(a
     del bonus["reward"]["transaction_id"]
     customer = sample("transaction.created")
     customer["customer"].update(email="", ip=None, device_fingerprint="  ")
+    update = sample("account.updated")
+    update["partner"].update(keys=["ada-new"], email=None, name="")
 
-    answers = [post(e, tenant.keys["integration"]) for e in (signup, bonus, customer)]
+    answers = [post(e, tenant.keys["integration"]) for e in (signup, bonus, customer, update)]
     drain(aws)
 
-    assert [a.status for a in answers] == [202, 202, 202]
-    assert {status(tenant, e["id"])["status"] for e in (signup, bonus, customer)} == {"scored"}
+    assert [a.status for a in answers] == [202, 202, 202, 202]
+    assert {status(tenant, e["id"])["status"] for e in (signup, bonus, customer, update)} == {"scored"}
 
 
 def _iso(at):
