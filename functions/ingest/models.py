@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
 from functions.shared.inputs import (
     Amount,
@@ -27,12 +27,12 @@ from functions.shared.inputs import (
     OptionalIpAddress,
     OptionalText,
     Text,
+    blank_to_none,
     check_amount,
-    optional_text,
 )
 
-Fingerprint = optional_text(512)
-UserAgent = optional_text(1024)
+Fingerprint = Annotated[Annotated[StrictStr, Field(max_length=512)] | None, AfterValidator(blank_to_none)]
+UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 
 
 class Strict(BaseModel):

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
@@ -18,13 +20,26 @@ from pydantic import (
     model_serializer,
 )
 
-from functions.shared.inputs import EventTime, Identifier, Time, json_int, matching, text
+from functions.shared.inputs import (
+    NON_BLANK_PATTERN,
+    EventTime,
+    Identifier,
+    Time,
+    json_integer,
+    matching,
+    trim,
+)
 
 MAX_POINTS = 1_000_000_000
-Points = json_int(gt=0, le=MAX_POINTS)
-Cap = json_int(ge=0, le=10**15)
-Threshold = json_int(ge=0, le=10**15)
-Note = text(1000)
+Points = Annotated[int, Field(gt=0, le=MAX_POINTS), BeforeValidator(json_integer)]
+Cap = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
+Threshold = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
+Note = Annotated[
+    StrictStr,
+    Field(max_length=1000, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
+    matching(NON_BLANK_PATTERN, "must not be blank"),
+    AfterValidator(trim),
+]
 EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[
     StrictStr,

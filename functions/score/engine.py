@@ -199,7 +199,7 @@ class Engine:
                 me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
             )
             if "device" in links:
-                reasons += signals.device_signals(me, event.session.device_fingerprint, links["device"])
+                reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
             reasons += signals.location_signal(event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP)
@@ -222,7 +222,7 @@ class Engine:
                     me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
                 )
             if "device" in links:
-                reasons += signals.device_signals(me, customer.device_fingerprint, links["device"])
+                reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
         named: set[str] = set()  # flagged members the e-mail and device reasons already name
         for role in ("email", "device"):
@@ -319,8 +319,8 @@ class Engine:
                 country=p.country,
                 group=p.group,
                 team=p.team,
-                tags=tuple(p.tags),
-                segments=tuple(p.segments),
+                tags=tuple(p.tags or ()),
+                segments=tuple(p.segments or ()),
                 payout=p.payout_account,
                 signup_at=current.signup_at or event.occurred_at,
             )

@@ -74,7 +74,7 @@ def matching(pattern: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _blank_to_none(value: str | None) -> str | None:
+def blank_to_none(value: str | None) -> str | None:
     return (trim(value) or None) if value is not None else None
 
 
@@ -91,25 +91,17 @@ def _none_if_blank(value: str | None) -> str | None:
 
 
 # --- text ----------------------------------------------------------------------------------
-def text(max_length: int = NAME_MAX) -> Any:
-    """Required text: at least one non-blank character, trimmed."""
-    return Annotated[
-        StrictStr,
-        Field(max_length=max_length, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
-        matching(NON_BLANK_PATTERN, "must not be blank"),
-        AfterValidator(trim),
-    ]
-
-
-def optional_text(max_length: int = NAME_MAX) -> Any:
-    """Optional text: absent, null or blank is None; otherwise trimmed."""
-    return Annotated[
-        Annotated[StrictStr, Field(max_length=max_length)] | None, AfterValidator(_blank_to_none)
-    ]
-
-
-Text = text()
-OptionalText = optional_text()
+Text = Annotated[
+    StrictStr,
+    Field(max_length=NAME_MAX, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
+    matching(NON_BLANK_PATTERN, "must not be blank"),
+    AfterValidator(trim),
+]
+"""Required text: at least one non-blank character, trimmed."""
+OptionalText = Annotated[
+    Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
+]
+"""Optional text: absent, null or blank is None; otherwise trimmed."""
 Identifier = Annotated[
     StrictStr,
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
@@ -203,9 +195,9 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-def json_int(**constraints: Any) -> Any:
-    """A JSON integer with constraints (given first, so that the schema shows them)."""
-    return Annotated[int, Field(**constraints), BeforeValidator(_json_integer)]
+def json_integer(value: Any) -> Any:
+    """For `Annotated[int, Field(<constraints first, so the schema shows them>), json_integer]`."""
+    return _json_integer(value)
 
 
 Latitude = Annotated[float, Field(ge=-90, le=90), BeforeValidator(_json_number)]
