@@ -16,7 +16,7 @@ def test_generated_requests_find_no_server_error_and_no_failed_check(local_syste
         local_system.api_url,
         local_system.keys["admin"],
         local_system.keys["security"],
-        max_examples=20,
+        max_examples=15,
         seed=1,
         phases="examples,fuzzing,stateful",
         capture=True,
