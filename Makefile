@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint fmt clean web chromium
+.PHONY: install run test bench lint fmt clean web chromium contract
 
 install: $(STAMP)
 
@@ -17,8 +17,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP) web  ## start the whole system locally (API and web console on http://127.0.0.1:8080)
 	$(BIN)/python -m local_system
 
-test: $(STAMP) web chromium  ## every test: unit, integration, infra, e2e (browser tests included)
+test: $(STAMP) web chromium  ## every test: the types (mypy), unit, integration, infra, e2e (browser tests included)
+	$(BIN)/mypy functions
 	$(BIN)/pytest
+
+# Schemathesis against a running local system (`make run` in another shell; its admin and security
+# keys in FRAUD_ADMIN_KEY and FRAUD_SECURITY_KEY): every operation, every phase, every check.
+contract: $(STAMP)  ## the OpenAPI document against the API's behaviour (EXAMPLES=100 per operation)
+	$(BIN)/python -m tests.contract.fuzz --url $(or $(FRAUD_API_URL),http://127.0.0.1:8080) \
+		--max-examples $(or $(EXAMPLES),100)
 
 bench: $(STAMP)  ## benchmarks (all suites, or SUITES="ingest loyalty")
 	$(BIN)/python -m benchmarks $(SUITES)

@@ -7,37 +7,32 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    IPvAnyAddress,
-    StringConstraints,
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
+
+from functions.shared.inputs import (
+    Amount,
+    ChangedLabels,
+    Country,
+    Currency,
+    Email,
+    EventTime,
+    Identifier,
+    IpAddress,
+    Labels,
+    Latitude,
+    Longitude,
+    OptionalCountry,
+    OptionalEmail,
+    OptionalIdentifier,
+    OptionalIpAddress,
+    OptionalText,
+    Text,
+    blank_to_none,
+    check_amount,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-Identifier = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
-]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
-
-
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-Country = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
-Currency = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{3}$")]
-Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
-Fingerprint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=512)]
-Labels = Annotated[list[Text], Field(max_length=50)]
+Fingerprint = Annotated[Annotated[StrictStr, Field(max_length=512)] | None, AfterValidator(blank_to_none)]
+UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 
 
 class Strict(BaseModel):
@@ -50,19 +45,19 @@ class Coordinates(Strict):
 
 
 class Address(Strict):
-    line1: Text
-    city: Text
-    region: Text
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
     country: Country
+    line1: OptionalText = None
+    city: OptionalText = None
+    region: OptionalText = None
+    postal_code: OptionalText = None
     lat: Latitude | None = None
     lon: Longitude | None = None
 
 
 class Session(Strict):
-    ip: IPvAnyAddress
-    device_fingerprint: Fingerprint
-    user_agent: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    ip: IpAddress
+    device_fingerprint: Fingerprint = None
+    user_agent: UserAgent = None
     ip_location: Coordinates | None = None
 
 
@@ -71,62 +66,70 @@ class NewPartner(Strict):
     name: Text
     email: Email
     country: Country
-    address: Address
-    group: Text | None = None
-    team: Text | None = None
+    address: Address | None = None
+    group: OptionalText = None
+    team: OptionalText = None
     tags: Labels = []
     segments: Labels = []
-    payout_account: Text | None = None
+    keys: Labels = Field(default=[], description="the partner's referral keys")
+    payout_account: OptionalText = None
 
 
 class ChangedPartner(Strict):
-    """A partner's id and only the fields that changed."""
+    """A partner's id and only the fields that changed (null or blank: unchanged)."""
 
     id: Identifier
-    name: Text | None = None
-    email: Email | None = None
-    country: Country | None = None
+    name: OptionalText = None
+    email: OptionalEmail = None
+    country: OptionalCountry = None
     address: Address | None = None
-    group: Text | None = None
-    team: Text | None = None
-    tags: Labels | None = None
-    segments: Labels | None = None
-    payout_account: Text | None = None
+    group: OptionalText = None
+    team: OptionalText = None
+    tags: ChangedLabels = None
+    segments: ChangedLabels = None
+    keys: ChangedLabels = None
+    payout_account: OptionalText = None
 
 
-class Transaction(Strict):
-    id: Identifier
-    amount: Amount
+class Money(Strict):
+    """An amount in a currency: at most the currency's decimal places."""
+
     currency: Currency
+    amount: Amount
+
+    @field_validator("amount")
+    @classmethod
+    def _currency_places(cls, amount: Decimal, info: ValidationInfo) -> Decimal:
+        return check_amount(amount, info.data.get("currency"))
+
+
+class Transaction(Money):
+    id: Identifier
 
 
 class Customer(Strict):
     id: Identifier
-    email: Email
-    name: Text | None = None
-    country: Country
-    ip: IPvAnyAddress
-    device_fingerprint: Fingerprint
+    email: OptionalEmail = None
+    name: OptionalText = None
+    country: OptionalCountry = None
+    ip: OptionalIpAddress = None
+    device_fingerprint: Fingerprint = None
 
 
-class Commission(Strict):
+class Commission(Money):
     id: Identifier
-    amount: Amount
-    currency: Currency
 
 
-class ApiReward(Strict):
+class ApiReward(Money):
     id: Identifier
     partner_id: Identifier
-    customer_id: Identifier | None = None
-    transaction_id: Identifier
-    amount: Amount
-    currency: Currency
+    customer_id: OptionalIdentifier = None
+    transaction_id: OptionalIdentifier = Field(default=None, description="absent for a bonus")
 
 
 class EventBase(Strict):
     id: Identifier
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
 
 
 class PartnershipCreated(EventBase):

@@ -19,18 +19,16 @@ router = APIGatewayRouter()
     "/v1/events", summary="Send one partner-program event", responses={202: {"description": "Queued"}}
 )
 def post_event(event: Annotated[PartnerEvent, Body()]) -> Response[Accepted]:
-    principal = api.principal_of(router)
     raw = service.parse_body(router.current_event.body or "{}")
     stored = service.accept_event(
-        api.deps_of(router), principal.program_id, event.id, event.type, event.occurred_at, raw
+        api.deps_of(router), api.program_of(router), event.id, event.type, event.occurred_at, raw
     )
-    body = Accepted(event_id=stored.event_id, status=stored.status)
-    return Response(202, "application/json", body.model_dump())
+    body = Accepted.model_validate({"event_id": stored.event_id, "status": stored.status})
+    return Response(202, "application/json", body)
 
 
 @router.get("/v1/events/<event_id>", summary="Read an event's status and decision")
 def get_event(event_id: str) -> EventStatus:
-    principal = api.principal_of(router)
     return EventStatus.model_validate(
-        service.event_status(api.deps_of(router), principal.program_id, event_id)
+        service.event_status(api.deps_of(router), api.program_of(router), event_id)
     )

@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
+from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 
@@ -33,6 +34,7 @@ def parse_body(raw_body: str) -> dict[str, Any]:
 def accept_event(
     deps: Dependencies, program_id: str, event_id: str, event_type: str, occurred_at: Any, raw: dict[str, Any]
 ) -> StoredEvent:
+    check_event_time(occurred_at, deps.clock.now())
     candidate = StoredEvent(
         program_id=program_id,
         event_id=event_id,

@@ -9,13 +9,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.loyalty.models import ACTION_TYPES
+from functions.loyalty.models import ACTION_TYPES, EARN_KINDS
 from functions.loyalty.routes import router
 from functions.shared import api
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
-app = api.build_resolver(union_tags=frozenset(ACTION_TYPES))
+app = api.build_resolver(union_tags=ACTION_TYPES | EARN_KINDS)
 app.include_router(router)
 
 

@@ -1,5 +1,5 @@
 """The loyalty API's bodies and answers (SPEC 3.4). Unknown fields are refused; points are exact
-integers (a JSON `10.0`, `"10"` or `true` is not a number of points)."""
+integers (`10` or `10.0`, the same JSON number; never `10.5`, `"10"` or `true`)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,44 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
+    StrictStr,
     StringConstraints,
     model_serializer,
 )
 
-Identifier = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
-]
+from functions.shared.inputs import (
+    NON_BLANK_PATTERN,
+    EventTime,
+    Identifier,
+    Time,
+    json_integer,
+    matching,
+    trim,
+)
+
 MAX_POINTS = 1_000_000_000
-Points = Annotated[StrictInt, Field(gt=0, le=MAX_POINTS)]
-Cap = Annotated[StrictInt, Field(ge=0, le=10**15)]
-Threshold = Annotated[StrictInt, Field(ge=0, le=10**15)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Points = Annotated[int, Field(gt=0, le=MAX_POINTS), BeforeValidator(json_integer)]
+Cap = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
+Threshold = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
+Note = Annotated[
+    StrictStr,
+    Field(max_length=1000, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
+    matching(NON_BLANK_PATTERN, "must not be blank"),
+    AfterValidator(trim),
+]
+EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:/-]+$"),
+    StrictStr,
+    Field(min_length=1, max_length=128, json_schema_extra={"pattern": EVENT_NAME_PATTERN}),
+    matching(EVENT_NAME_PATTERN, "letters, digits and ._:/- only"),
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # 20 entries of at most 256 characters: 50 workflows stay well inside one 400 KB item
@@ -57,13 +72,25 @@ class Strict(BaseModel):
 
 
 # --- earn and spend ------------------------------------------------------------------------
-class EarnRequest(Strict):
+class _Earn(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    kind: EarnKind
-    campaign_id: Identifier | None = Field(default=None, description="with kind campaign_bonus only")
-    occurred_at: AwareDatetime | None = Field(default=None, description="the time received when absent")
+    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
+
+
+class PurchaseEarn(_Earn):
+    kind: Literal["purchase", "other"]
+    campaign_id: None = Field(default=None, description="only with kind campaign_bonus")
+
+
+class BonusEarn(_Earn):
+    kind: Literal["campaign_bonus"]
+    campaign_id: Identifier = Field(description="an existing campaign of the program")
+
+
+EarnRequest = Annotated[PurchaseEarn | BonusEarn, Field(discriminator="kind")]
+EARN_KINDS = frozenset({"purchase", "other", "campaign_bonus"})
 
 
 class EarnAnswer(BaseModel):
@@ -77,7 +104,7 @@ class SpendRequest(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    occurred_at: AwareDatetime | None = None
+    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
 
 
 class SpendAnswer(BaseModel):
@@ -134,8 +161,8 @@ class CampaignSettings(Strict):
     total_cap: Cap
     per_customer_cap: Cap
     limit_behavior: LimitBehavior
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Time | None = None
+    ends_at: Time | None = None
 
 
 class CampaignView(BaseModel):

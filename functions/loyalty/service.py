@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared.auth import Principal
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from functions.shared.inputs import check_event_time
 from functions.shared.observability import metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
@@ -43,7 +44,6 @@ from functions.shared.storage.port_loyalty import (
     year_period,
 )
 
-FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of integrations drift; beyond that it is an error
 MAX_WORKFLOWS = 50  # per program: they are read with every earn
 
 
@@ -68,11 +68,8 @@ def _bad(field: str, message: str, detail: str) -> InvalidInput:
 
 
 def _occurred_at(value: datetime | None, now: datetime) -> datetime:
-    if value is None:
-        return now
-    if value > now + FUTURE_TOLERANCE:
-        raise _bad("occurred_at", "in the future", f"occurred_at {value.isoformat()} is in the future")
-    return value
+    check_event_time(value, now)
+    return value or now
 
 
 # --- earn and spend ------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import api
+from functions.shared import api, problems
+from functions.shared.inputs import IDENTIFIER_MAX, IDENTIFIER_PATTERN
 from functions.shared.observability import logger
-from functions.shared.routes import FUNCTIONS_WITH_ROUTES
+from functions.shared.routes import FUNCTIONS_WITH_ROUTES, find_route
 
 TITLE = "Fraud Management API"
 VERSION = "1.0.0"
@@ -46,7 +47,74 @@ def openapi_document() -> str:
         document["paths"].update(part.get("paths", {}))
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(part.get("components", {}).get("schemas", {}))
+    describe_answers(document)
     return json.dumps(document)
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem document; `errors` names each bad field of a 422",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+DOMAIN_ANSWERS = {
+    404: "Not found (or another program's)",
+    409: "Conflicts with the current state (an id reused with another body, a change not allowed now)",
+}
+
+
+def describe_answers(document: dict[str, Any]) -> None:
+    """Every error an operation can answer, as a problem document: what the edge answers for its
+    route (`api.edge_answers`) and what the route's own logic may (`Route.answers`). Powertools'
+    JSON 422 gives way to the problem document the API really sends; a 204 has no body; path ids
+    are documented as the identifiers the edge lets through."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            found = find_route(method.upper(), path)
+            assert found is not None, f"{method} {path} is not in the route table"
+            route = found[0]
+            responses = operation["responses"]
+            responses.pop("422", None)
+            if "204" in responses:
+                responses["204"].pop("content", None)
+            parameters = operation.get("parameters", [])
+            answers = api.edge_answers(
+                route, body="requestBody" in operation, query=any(p["in"] == "query" for p in parameters)
+            )
+            for code in route.answers:
+                answers.setdefault(code, DOMAIN_ANSWERS[code])
+            for code, description in sorted(answers.items()):
+                response: dict[str, Any] = {
+                    "description": description,
+                    "content": {problems.PROBLEM_JSON: {"schema": PROBLEM_REF}},
+                }
+                if code == 503:
+                    response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+                responses[str(code)] = response
+            for parameter in parameters:
+                if parameter["in"] == "path":
+                    parameter["schema"].update(
+                        minLength=1, maxLength=IDENTIFIER_MAX, pattern=IDENTIFIER_PATTERN
+                    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
 
 
 app = api.build_resolver()

@@ -33,6 +33,7 @@ from functions.shared.domain.model import (
 )
 from functions.shared.domain.writes import ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
+from functions.shared.inputs import STORED
 from functions.shared.messaging import EventPublisher
 from functions.shared.money import to_micros
 from functions.shared.observability import logger
@@ -90,7 +91,7 @@ class Engine:
         subject (or partner) changed what was read. The event's first step carries its decision:
         once it is written the event is scored, and the steps after it (more holds, more marks)
         are finished by the hold sweep if this run stops."""
-        event = _events.validate_python(stored.body)
+        event = _events.validate_python(stored.body, context=STORED)
         plan = self.plan(stored.program_id, event)
         reward_id = _reward_id(event)
         for attempt in range(ATTEMPTS):
@@ -149,9 +150,10 @@ class Engine:
                 plan.counters["IP " + str(event.session.ip)] = hour_buckets(
                     f"signup:ip:{event.session.ip}", event.occurred_at
                 )
-            plan.counters["this device"] = hour_buckets(
-                f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
-            )
+            if event.session.device_fingerprint:
+                plan.counters["this device"] = hour_buckets(
+                    f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
+                )
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
@@ -162,30 +164,32 @@ class Engine:
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
-            self._identity(plan, customer.email, customer.device_fingerprint, str(customer.ip))
-            if not self.shared_egress(str(customer.ip)):
+            self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
+            if customer.ip and not self.shared_egress(str(customer.ip)):
                 plan.counters["IP " + str(customer.ip)] = hour_buckets(
                     f"txn:ip:{customer.ip}", event.occurred_at
                 )
-            plan.counters["this device"] = hour_buckets(
-                f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
-            )
+            if customer.device_fingerprint:
+                plan.counters["this device"] = hour_buckets(
+                    f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
+                )
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id))
         return plan
 
-    def _identity(self, plan: Plan, email: str | None, device: str, ip: str) -> None:
+    def _identity(self, plan: Plan, email: str | None, device: str | None, ip: str | None) -> None:
         if email:
             keys = email_keys(email)
             plan.links["email"] = ("email", keys.normalized)
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
-        plan.links["device"] = ("device", normalize_device(device))
-        if not self.shared_egress(ip):
+        if device:
+            plan.links["device"] = ("device", normalize_device(device))
+            plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
+        if ip and not self.shared_egress(ip):
             plan.links["ip"] = ("ip", ip)
-        plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
 
     def shared_egress(self, ip: str) -> bool:
         """An exit many unrelated people share by design (a privacy relay): it links no one."""
@@ -211,7 +215,8 @@ class Engine:
             reasons += signals.ip_signals(
                 me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
             )
-            reasons += signals.device_signals(me, event.session.device_fingerprint, links["device"])
+            if "device" in links:
+                reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
             reasons += signals.location_signal(event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP)
@@ -220,15 +225,21 @@ class Engine:
                 reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
-            keys = email_keys(customer.email)
+            keys = email_keys(customer.email) if customer.email else None
             reasons += signals.self_referral(
-                customer, snapshot.partner, keys.normalized, by_ip=not self.shared_egress(str(customer.ip))
+                customer,
+                snapshot.partner,
+                keys.normalized if keys else None,
+                by_ip=bool(customer.ip) and not self.shared_egress(str(customer.ip)),
             )
-            reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
-            reasons += signals.ip_signals(
-                me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
-            )
-            reasons += signals.device_signals(me, customer.device_fingerprint, links["device"])
+            if customer.email and keys:
+                reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
+            if customer.ip:
+                reasons += signals.ip_signals(
+                    me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
+                )
+            if "device" in links:
+                reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
         named: set[str] = set()  # flagged members the e-mail and device reasons already name
         for role in ("email", "device"):
@@ -334,7 +345,9 @@ class Engine:
                 payout=p.payout_account,
             )
         if isinstance(event, AccountUpdated):
-            changes = event.partner.model_dump(exclude_unset=True, exclude={"id", "address"})
+            changes = event.partner.model_dump(
+                exclude_unset=True, exclude_none=True, exclude={"id", "address"}
+            )
             if changes.get("email"):
                 changes["email_normalized"] = email_keys(changes["email"]).normalized
             if "payout_account" in changes:

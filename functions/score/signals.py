@@ -248,14 +248,14 @@ def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
 
 
 def self_referral(
-    customer: Any, partner: Subject | None, customer_email: str, by_ip: bool = True
+    customer: Any, partner: Subject | None, customer_email: str | None, by_ip: bool = True
 ) -> list[Reason]:
     if partner is None:
         return []
     evidence = []
     if partner.email_normalized and partner.email_normalized == customer_email:
         evidence.append("e-mail address")
-    if customer.device_fingerprint.strip().lower() in partner.devices:
+    if customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices:
         evidence.append("device")
     if by_ip and str(customer.ip) in partner.ips:
         evidence.append("IP address")

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared import problems
 from functions.shared.auth import Principal, authenticate, verify_signature
 from functions.shared.errors import DomainError, Forbidden
+from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
-from functions.shared.routes import allowed_methods, find_route
+from functions.shared.routes import ANY_ROLE, Route, allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
 def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
@@ -32,9 +36,14 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        status = problems.status_of(error)
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return Response(status, problems.PROBLEM_JSON, problems.to_json(problems.problem_for(error)), headers)
+        answer = problems.answer_for(error)
+        headers = {k: v for k, v in answer["headers"].items() if k != "Content-Type"}
+        return Response(answer["statusCode"], problems.PROBLEM_JSON, answer["body"], headers)
+
+    @app.not_found
+    def not_found(_: NotFoundError) -> Response:
+        detail = f"no route {app.current_event.http_method} {app.current_event.path}"
+        return Response(404, problems.PROBLEM_JSON, problems.to_json(problems.problem(404, detail)))
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response:
@@ -71,11 +80,15 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     found = find_route(method, path)
     if found is None:
         if allowed_methods(path):
-            raise _Rejected(
-                405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed_methods(path))}
-            )
+            allow = {"Allow": ", ".join(allowed_methods(path))}
+            raise _Rejected(405, f"{method} is not allowed on {path}", headers=allow)
         raise _Rejected(404, f"no route {method} {path}")
-    route, _ = found
+    route, params = found
+    if not all(_IDENTIFIER.fullmatch(value) for value in params.values()):
+        # every id is an identifier (SPEC 3.1): anything else names nothing, and never reaches a key
+        raise _Rejected(404, f"nothing at {path!r}")
+    if not _is_unicode(event.get("queryStringParameters")):
+        raise _Rejected(400, "the query string is not valid UTF-8 text")
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise _Rejected(413, f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
@@ -95,16 +108,61 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")
         try:
-            json.loads(body)
+            parsed = json.loads(body)
         except ValueError as exc:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
+        if not _is_unicode(parsed):
+            raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
+        if parsed is not None and not isinstance(parsed, dict):
+            # every body of this API is an object (Powertools would take a list's first item)
+            raise _Rejected(
+                422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
+            )
     return principal
 
 
+def _is_unicode(value: Any) -> bool:
+    """Whether every text in a parsed document can be stored (JSON may escape lone surrogates)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
+    """What `gate` and validation may answer for a route, beyond its own `answers`: the OpenAPI
+    document lists these for each operation."""
+    answers: dict[int, str] = {}
+    if not route.public:
+        answers[401] = "No credentials, or a key that is unknown, revoked or wrong"
+        answers[503] = "A dependency is unavailable: retry after Retry-After seconds"
+        if set(route.roles) != set(ANY_ROLE):
+            answers[403] = f"The key's role may not do this (allowed: {', '.join(route.roles)})"
+        if route.signed:
+            answers[401] += "; or a missing, stale or wrong X-Signature"
+    if "{" in route.path:
+        answers[404] = "Not found (or another program's)"
+    if body:
+        answers[400] = "The body is not JSON"
+        answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
+        answers[415] = "The body is not application/json"
+    if body or query:
+        answers.setdefault(400, "The query string is not UTF-8 text")
+        answers[422] = "A field breaks the contract: `errors` names each one"
+    return answers
+
+
 class _Rejected(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
+        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
 
 
 def serve(
@@ -114,11 +172,12 @@ def serve(
         principal = gate(event, deps)
     except _Rejected as rejected:
         return problems.proxy_response(
-            rejected.status, problems.problem(rejected.status, rejected.detail), rejected.headers
+            rejected.status,
+            problems.problem(rejected.status, rejected.detail, rejected.errors),
+            rejected.headers,
         )
     except DomainError as error:
-        status = problems.status_of(error)
-        return problems.proxy_response(status, problems.problem_for(error))
+        return problems.answer_for(error)
     app.append_context(principal=principal, deps=deps)
     try:
         return app.resolve(event, context)

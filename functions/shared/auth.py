@@ -95,7 +95,7 @@ def verify_signature(secret: str, header: str | None, raw_body: bytes, now: date
         raise Unauthorized("this program requires a signed request: X-Signature is missing")
     parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not timestamp.isdigit() or not given:
+    if not (timestamp + given).isascii() or not timestamp.isdigit() or not given:
         raise Unauthorized("malformed X-Signature: expected 't=<unix seconds>,v1=<hex>'")
     if abs(now.timestamp() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         raise Unauthorized("X-Signature timestamp is outside the 300-second tolerance")

@@ -15,6 +15,7 @@ from functions.shared.errors import (
     StorageUnavailable,
     Unauthorized,
 )
+from functions.shared.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -64,9 +65,27 @@ def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None
     return document
 
 
+UNAVAILABLE_DETAIL = "a service this API depends on is unavailable for now: retry after a moment"
+
+
 def problem_for(error: DomainError) -> dict[str, Any]:
+    """The problem document of a domain error. A 503 says nothing of why: its detail (keys, AWS
+    error codes) is for the log, never for the caller."""
+    status = status_of(error)
+    if status == 503:
+        return problem(503, UNAVAILABLE_DETAIL)
     errors = error.errors if isinstance(error, InvalidInput) else None
-    return problem(status_of(error), error.detail, errors)
+    return problem(status, error.detail, errors)
+
+
+def answer_for(error: DomainError) -> dict[str, Any]:
+    """The proxy answer of a domain error; a 503 is logged with its detail and says when to retry."""
+    status = status_of(error)
+    headers = None
+    if status == 503:
+        logger.warning("dependency unavailable", extra={"detail": error.detail})
+        headers = {"Retry-After": "1"}
+    return proxy_response(status, problem_for(error), headers)
 
 
 def proxy_response(
@@ -100,5 +119,8 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
         location = [str(part) for part in error.get("loc", ()) if str(part) not in tags]
         if location and location[0] == "body":
             location = location[1:]
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # a wrong or missing `type` / `kind`: name the discriminator, not the body
+            location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
         errors.append({"field": ".".join(location) or "(body)", "message": str(error.get("msg", ""))})
     return errors

@@ -22,6 +22,9 @@ class Route:
     function: str  # folder under functions/
     roles: tuple[str, ...] = ()  # empty: public (no credentials)
     signed: bool = False  # the program's signing secret, when set, applies
+    # what the route's own logic may answer besides its success and what the edge and validation
+    # answer for every route (401, 403, 404 for a path, 400/413/415/422 for a body: see the gate)
+    answers: tuple[int, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -51,7 +54,7 @@ def _pattern(path: str) -> re.Pattern[str]:
 DOCS_ROUTES: tuple[Route, ...] = (Route("GET", "/v1/openapi.json", "openapi"),)
 
 INGEST_ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/events", "ingest", INTEGRATION, signed=True),
+    Route("POST", "/v1/events", "ingest", INTEGRATION, signed=True, answers=(409,)),
     Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
 )
 
@@ -60,30 +63,30 @@ CASES_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/cases", "cases", PROGRAM_TEAM),
     Route("GET", "/v1/cases/{case_id}", "cases", PROGRAM_TEAM),
     Route("GET", "/v1/rewards", "cases", PROGRAM_TEAM),
-    Route("POST", "/v1/rewards/{reward_id}/override", "cases", PROGRAM_TEAM),
+    Route("POST", "/v1/rewards/{reward_id}/override", "cases", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/summary", "cases", PROGRAM_TEAM),
-    Route("POST", "/v1/cases/{case_id}/remove", "cases", PROGRAM_TEAM),
+    Route("POST", "/v1/cases/{case_id}/remove", "cases", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/removed-partners", "cases", PROGRAM_TEAM),
 )
 
 DISPUTES_ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/cases/{case_id}/dispute", "disputes", PROGRAM_TEAM),
+    Route("POST", "/v1/cases/{case_id}/dispute", "disputes", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/disputes", "disputes", SECURITY),
-    Route("POST", "/v1/disputes/{case_id}/verdict", "disputes", SECURITY),
+    Route("POST", "/v1/disputes/{case_id}/verdict", "disputes", SECURITY, answers=(409,)),
 )
 
 LOYALTY_ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION),
-    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION),
+    Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION, answers=(409,)),
+    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, answers=(404, 409)),
     Route("GET", "/v1/loyalty/customers/{customer_id}", "loyalty", PROGRAM_TEAM),
-    Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM),
-    Route("POST", "/v1/loyalty/customers/{customer_id}/unsuspend", "loyalty", PROGRAM_TEAM),
-    Route("POST", "/v1/loyalty/customers/{customer_id}/block", "loyalty", PROGRAM_TEAM),
-    Route("POST", "/v1/loyalty/customers/{customer_id}/unblock", "loyalty", PROGRAM_TEAM),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM, answers=(409,)),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/unsuspend", "loyalty", PROGRAM_TEAM, answers=(409,)),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/block", "loyalty", PROGRAM_TEAM, answers=(409,)),
+    Route("POST", "/v1/loyalty/customers/{customer_id}/unblock", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("PUT", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
     Route("GET", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
     Route("GET", "/v1/loyalty/workflows", "loyalty", PROGRAM_TEAM),
-    Route("PUT", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
+    Route("PUT", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
     Route("DELETE", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
 )

@@ -209,6 +209,7 @@ def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_cas
         "account.updated", id="evt-again", occurred_at="2026-12-05T10:00:00Z", activity="profile_update"
     )
     update["partner"] = {"id": "p-ok", "email": "p-ok.owner@example.com"}
+    set_clock(env.clock, datetime(2026, 12, 5, 10, tzinfo=UTC))  # received when it occurs (SPEC 3.1)
     send(env.tenant, update)
     drain(env.aws)
     again = status(env.tenant, "evt-again")
@@ -236,6 +237,7 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
     assert (event["outcome"], event["rewards_now"], event["rewards"]) == ("declined", "declined", [held])
     assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
     # still flagged: the partner's next reward is held by the sweep
+    set_clock(env.clock, datetime(2026, 12, 2, 9, tzinfo=UTC))  # received when it occurs (SPEC 3.1)
     later = buy(env, "c-2", "p-bad", "2026-12-02T09:00:00Z", "8.00")
     drain(env.aws)
     sweep(env.deps)

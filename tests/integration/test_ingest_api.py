@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import TypeAdapter
@@ -92,7 +93,7 @@ def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):
 def test_concurrent_duplicate_accepts_record_one_event(aws, tenant):
     """Lambdas run in parallel processes; here threads race the real service on the real adapter,
     so only the table's conditional write can keep one winner."""
-    from functions.outbox_relay import service
+    from functions.ingest import service
     from functions.shared import runtime
 
     deps = runtime.dependencies()
@@ -234,7 +235,7 @@ def test_unknown_event_type_is_422(aws, tenant):
     answer = post(sample("reward.created", type="refund.created"), tenant.keys["integration"])
 
     assert answer.status == 422
-    assert answer.body["errors"][0]["field"] == "(body)" or "type" in answer.body["detail"]
+    assert [e["field"] for e in answer.body["errors"]] == ["type"]
 
 
 def test_bad_ip_address_in_session_is_422(aws, tenant):
@@ -382,3 +383,144 @@ def test_the_relay_drains_a_backlog_past_one_page_and_never_resends_a_failed_eve
         for m in batch:
             aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=m["ReceiptHandle"])
     assert sorted(queued) == sorted(f"backlog-{n}" for n in range(120))
+
+
+# --- SPEC 3.1: nothing refused that detection can do without; bounds of time ------------------
+def _sparse(event_type):
+    """The event with every optional field left out."""
+    event = sample(event_type)
+    if event_type == "partnership.created":
+        event["partner"] = {k: event["partner"][k] for k in ("id", "name", "email", "country")}
+        event["session"] = {"ip": event["session"]["ip"]}
+    elif event_type == "account.updated":
+        event["partner"] = {"id": event["partner"]["id"]}
+        event["session"] = {"ip": event["session"]["ip"]}
+    elif event_type == "transaction.created":
+        event["customer"] = {"id": event["customer"]["id"]}
+        event.pop("reward")
+    else:
+        event["reward"] = {k: event["reward"][k] for k in ("id", "partner_id", "amount", "currency")}
+    return event
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_events_with_only_their_required_fields_are_accepted_and_scored(aws, tenant, event_type):
+    from tests.integration.scoring_support import drain, status
+
+    event = _sparse(event_type)
+
+    answer = post(event, tenant.keys["integration"])
+    drain(aws)
+
+    assert answer.status == 202, answer
+    assert status(tenant, event["id"])["status"] == "scored"
+
+
+def test_a_sign_up_without_region_and_a_bonus_without_transaction_are_accepted(aws, tenant):
+    from tests.integration.scoring_support import drain, status
+
+    signup = sample("partnership.created")
+    del signup["partner"]["address"]["region"]
+    signup["partner"]["keys"] = ["ada-ref"]
+    bonus = sample("reward.created")
+    del bonus["reward"]["transaction_id"]
+    customer = sample("transaction.created")
+    customer["customer"].update(email="", ip=None, device_fingerprint="  ")
+    update = sample("account.updated")
+    update["partner"].update(keys=["ada-new"], email=None, name="")
+
+    answers = [post(e, tenant.keys["integration"]) for e in (signup, bonus, customer, update)]
+    drain(aws)
+
+    assert [a.status for a in answers] == [202, 202, 202, 202]
+    assert {status(tenant, e["id"])["status"] for e in (signup, bonus, customer, update)} == {"scored"}
+
+
+def _iso(at):
+    return at.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        lambda now: _iso(now + timedelta(minutes=6)),
+        lambda now: "9999-12-31T23:59:59Z",
+        lambda now: "1999-12-31T23:59:59Z",
+        lambda now: "0001-01-01T00:00:00Z",
+    ],
+    ids=["6-minutes-ahead", "year-9999", "before-2000", "year-1"],
+)
+def test_occurred_at_outside_2000_to_5_minutes_ahead_is_422(aws, tenant, event_type, occurred_at):
+    event = sample(event_type, occurred_at=occurred_at(datetime.now(UTC)))
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["occurred_at"]
+    assert aws.queued() == []
+
+
+def test_occurred_at_a_little_ahead_of_the_servers_clock_is_accepted(aws, tenant):
+    event = sample("reward.created", occurred_at=_iso(datetime.now(UTC) + timedelta(minutes=4)))
+
+    assert post(event, tenant.keys["integration"]).status == 202
+
+
+# --- bad input never reaches a 500 -----------------------------------------------------------
+def test_a_non_ascii_signature_is_401(aws):
+    signed = make_tenant(aws.repository, "Signed program", signing_secret="whsec_0123456789abcdef")
+
+    answer = post(sample("reward.created"), signed.keys["integration"], {"X-Signature": "t=1,v1=é"})
+
+    assert answer.status == 401, answer
+    assert aws.queued() == []
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    ["a#b", "EVENT#x", "x" * 300, "a\x00b", "a\nb", "%ff", "é£÷", "a b", "\ud800"],
+    ids=["hash", "key-like", "long", "nul", "newline", "percent", "symbols", "blank", "surrogate"],
+)
+def test_path_ids_that_break_key_parsing_are_404_or_422(aws, tenant, event_id):
+    answer = call("ingest", proxy_event("GET", f"/v1/events/{event_id}", None, tenant.keys["integration"]))
+
+    assert answer.status in (404, 422), answer
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_text_that_is_not_unicode_is_refused_not_a_500(aws, tenant):
+    raw = json.dumps(sample("partnership.created")).replace("Ada Lovelace", "Ada \\ud800")
+
+    answer = post(raw, tenant.keys["integration"])
+
+    assert answer.status in (400, 422), answer
+    assert aws.queued() == []
+
+
+def test_a_503_names_no_key_and_no_aws_error_code(aws, tenant, monkeypatch):
+    from functions.shared import runtime
+    from functions.shared.errors import StorageUnavailable
+
+    deps = runtime.dependencies()
+
+    def unavailable(*args, **kwargs):
+        raise StorageUnavailable(
+            f"reading P#{tenant.program_id}#EVENT#evt-1 failed: ProvisionedThroughputExceededException"
+        )
+
+    monkeypatch.setattr(deps.repository, "get_event", unavailable)
+
+    answer = get("evt-1", tenant.keys["integration"])
+
+    assert answer.status == 503
+    assert answer.headers["retry-after"]
+    assert "P#" not in answer.body["detail"] and "Exception" not in answer.body["detail"]
+
+
+def test_a_body_that_is_not_an_object_is_422_not_its_first_item(aws, tenant):
+    answer = post([sample("reward.created")], tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["(body)"]
+    assert aws.queued() == []

@@ -180,6 +180,10 @@ BAD_EARNS = {
     "time": (lambda b: b.update(occurred_at="yesterday"), "occurred_at"),
     "naive-time": (lambda b: b.update(occurred_at="2026-11-04T10:00:00"), "occurred_at"),
     "future": (lambda b: b.update(occurred_at="2026-11-05T12:00:00Z"), "occurred_at"),
+    "year-1": (lambda b: b.update(occurred_at="0001-01-01T00:00:00Z"), "occurred_at"),
+    "year-1999": (lambda b: b.update(occurred_at="1999-12-31T23:59:59Z"), "occurred_at"),
+    "year-9999": (lambda b: b.update(occurred_at="9999-12-31T23:59:59Z"), "occurred_at"),
+    "unix-time": (lambda b: b.update(occurred_at=1762000000), "occurred_at"),
     "campaign-on-purchase": (lambda b: b.update(campaign_id="summer"), "campaign_id"),
     "bonus-without-campaign": (lambda b: b.update(kind="campaign_bonus"), "campaign_id"),
     "unknown-campaign": (lambda b: b.update(kind="campaign_bonus", campaign_id="nope"), "campaign_id"),
@@ -224,6 +228,19 @@ def test_spend_for_an_unknown_customer_is_404_and_a_bad_spend_is_422(loyalty):
     assert bad.status == 422 and bad.body["errors"][0]["field"] == "kind"
     for change in ("suspend", "unsuspend", "block", "unblock"):
         assert loyalty.status("nobody", change).status == 404
+
+
+@pytest.mark.parametrize(
+    "occurred_at", ["0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"]
+)
+def test_a_spend_outside_2000_to_5_minutes_ahead_is_422(loyalty, occurred_at):
+    loyalty.earn("m1", 50)
+    body = {"id": "spend-old", "customer_id": "m1", "points": 5, "occurred_at": occurred_at}
+
+    answer = loyalty.request("POST", "/v1/loyalty/spend", body, role="integration")
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["occurred_at"]
 
 
 def test_a_status_change_with_a_bad_note_is_422_and_changes_nothing(loyalty):
@@ -293,3 +310,13 @@ def test_the_routes_are_in_the_openapi_document(aws):
 
     assert "/v1/loyalty/earn" in document["paths"]
     assert "delete" in document["paths"]["/v1/loyalty/workflows/{workflow_id}"]
+
+
+def test_points_are_json_integers_and_a_status_change_body_is_an_object(loyalty):
+    body = {"id": "earn-float", "customer_id": "m1", "points": 10.0, "kind": "purchase"}
+
+    earned = loyalty.request("POST", "/v1/loyalty/earn", body, role="integration")
+    listed = loyalty.request("POST", "/v1/loyalty/customers/m1/suspend", [None, None], role="fraud")
+
+    assert earned.status == 200 and earned.body["granted"] == 10, earned
+    assert listed.status == 422, listed

@@ -77,6 +77,9 @@ def remove(env, case_id: str, block: bool, key: str = "fraud", tenant=None):
 
 def reapply(env, partner_id: str, *, email: str, device: str | None = None, tenant=None) -> dict[str, Any]:
     """A sign-up on 2026-11-25; returns its decision and the codes of its reasons."""
+    received = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    if env.clock.now() < received:  # an event is never received before it occurs (SPEC 3.1)
+        env.clock.advance(seconds=(received - env.clock.now()).total_seconds())
     event = signup(
         partner_id, email=email, device=device, ip=f"81.2.69.{next(_ips)}", at="2026-11-25T09:00:00Z"
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from functions.loyalty import service, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
@@ -41,7 +42,7 @@ class Loyalty:
         body = {"id": uuid.uuid4().hex, "customer_id": customer, "points": points, "kind": kind, **extra}
         if "occurred_at" in body:
             body["occurred_at"] = body["occurred_at"].isoformat()
-        return service.earn(self.deps, self.program, EarnRequest.model_validate(body), body)
+        return service.earn(self.deps, self.program, TypeAdapter(EarnRequest).validate_python(body), body)
 
     def bonus(self, customer: str, points: int, campaign: str = "promo", **extra: Any) -> dict[str, Any]:
         return self.earn(customer, points, "campaign_bonus", campaign_id=campaign, **extra)

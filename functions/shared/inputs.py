@@ -1,0 +1,289 @@
+"""Field types of the API's request bodies (SPEC 3.1), shared by every function.
+
+Each type validates exactly what its JSON Schema says, so the OpenAPI document is as strict as the
+API and no stricter: JSON types are never coerced (a number is not an id, `"51.5"` is not a
+latitude), patterns are checked with Python's `re` (the engine the schema's readers most likely use
+to generate data too), and lengths count characters before anything is trimmed.
+
+- Required text has a non-blank character; optional text may be absent, `null` or blank (then it
+  is `None`). Names and lines: 200 characters. Text is any Unicode.
+- Identifiers: 1 to 128 characters that a URL path carries as they are (letters and digits of any
+  script and `_-.~()'!*:@,;=+&$<>[]{}|^`): never `#` (the storage's key separator), `/`, `?`, `%`,
+  blanks or control characters, so every id sent in a body can be read back by its path.
+- Times: RFC 3339 with an offset, from 2000-01-01 (`check_event_time` adds the upper bound, which
+  depends on the clock).
+- Amounts: a JSON number or a decimal string, > 0, at most 10^12, with at most the currency's
+  decimal places (`check_amount`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, ValidationInfo, WithJsonSchema
+
+from functions.shared.errors import InvalidInput
+
+NAME_MAX = 200
+IDENTIFIER_MAX = 128
+EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_AMOUNT = Decimal(10) ** 12
+
+# Patterns mean the same in Python and in the ECMA-262 dialect of JSON Schema: no \w, \d or \s
+# (Unicode in one, ASCII in the other), blanks spelled out as ECMA's \s, `$` as the very end.
+BLANKS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+BLANK_CHARACTERS = (
+    "".join(chr(c) for c in (*range(9, 14), 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F))
+    + "\u205f\u3000\ufeff"
+)
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
+NON_BLANK_PATTERN = f"[^{BLANKS}]"
+BLANK_PATTERN = f"^[{BLANKS}]*$"
+EMAIL_PATTERN = f"^[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+$"
+COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+TIME_PATTERN = (
+    r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema pattern for Python: ECMA's `$` is the end of the text (Python's also matches before
+    a final newline)."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+def trim(value: str) -> str:
+    return value.strip(BLANK_CHARACTERS)
+
+
+def matching(pattern: str, message: str) -> AfterValidator:
+    compiled = compile_pattern(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.search(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def blank_to_none(value: str | None) -> str | None:
+    return (trim(value) or None) if value is not None else None
+
+
+_Blank = Annotated[
+    StrictStr,
+    Field(max_length=NAME_MAX, json_schema_extra={"pattern": BLANK_PATTERN}),
+    matching(BLANK_PATTERN, "blank"),
+]
+"""What an optional field may be instead of a value (then it is None)."""
+
+
+def _none_if_blank(value: str | None) -> str | None:
+    return value if value and trim(value) else None
+
+
+# --- text ----------------------------------------------------------------------------------
+Text = Annotated[
+    StrictStr,
+    Field(max_length=NAME_MAX, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
+    matching(NON_BLANK_PATTERN, "must not be blank"),
+    AfterValidator(trim),
+]
+"""Required text: at least one non-blank character, trimmed."""
+OptionalText = Annotated[
+    Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
+]
+"""Optional text: absent, null or blank is None; otherwise trimmed."""
+Identifier = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
+    matching(
+        IDENTIFIER_PATTERN,
+        "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%')",
+    ),
+]
+OptionalIdentifier = Annotated[Identifier | _Blank | None, AfterValidator(_none_if_blank)]
+
+
+def _labels(value: list[str]) -> list[str]:
+    return [trim(item) for item in value if trim(item)]
+
+
+_LabelList = Annotated[
+    list[Annotated[StrictStr, Field(max_length=NAME_MAX)]],
+    Field(max_length=50),
+    AfterValidator(_labels),
+]
+Labels = Annotated[_LabelList | None, AfterValidator(lambda v: v or [])]
+"""An optional list of short texts (tags, segments, referral keys): null is empty, blank entries
+are dropped."""
+ChangedLabels = _LabelList | None
+"""The same in a change: null leaves the list as it was."""
+
+_Email = Annotated[
+    StrictStr,
+    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
+    matching(EMAIL_PATTERN, "not an e-mail address"),
+]
+Email = _Email
+OptionalEmail = Annotated[_Email | _Blank | None, AfterValidator(_none_if_blank)]
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+_Country = Annotated[
+    StrictStr,
+    Field(json_schema_extra={"pattern": COUNTRY_PATTERN, "description": "ISO 3166 alpha-2"}),
+    matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
+    AfterValidator(_upper),
+]
+Country = _Country
+OptionalCountry = Annotated[_Country | _Blank | None, AfterValidator(_none_if_blank)]
+Currency = Annotated[
+    StrictStr,
+    Field(json_schema_extra={"pattern": CURRENCY_PATTERN, "description": "ISO 4217"}),
+    matching(CURRENCY_PATTERN, "an ISO 4217 code, e.g. EUR"),
+    AfterValidator(_upper),
+]
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("not an IPv4 or IPv6 address") from None
+
+
+_Ip = Annotated[
+    StrictStr,
+    AfterValidator(_ip),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
+]
+IpAddress = _Ip
+OptionalIpAddress = Annotated[_Ip | _Blank | None, AfterValidator(_none_if_blank)]
+
+
+# --- numbers -------------------------------------------------------------------------------
+STORED = {"stored": True}
+"""Validation context for a body the API accepted and stored: its numbers may come back as text."""
+
+
+def _json_number(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, bool) or (isinstance(value, str) and not (info.context or {}).get("stored")):
+        raise ValueError("a JSON number")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON integer: `10` or `10.0` (the same number in JSON), never `10.5`, `"10"` or `true`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number")
+        return int(value)
+    return value
+
+
+def json_integer(value: Any) -> Any:
+    """For `Annotated[int, Field(<constraints first, so the schema shows them>), json_integer]`."""
+    return _json_integer(value)
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90), BeforeValidator(_json_number)]
+Longitude = Annotated[float, Field(ge=-180, le=180), BeforeValidator(_json_number)]
+
+
+# --- times ---------------------------------------------------------------------------------
+_TIME = compile_pattern(TIME_PATTERN)
+_AMOUNT = compile_pattern(AMOUNT_PATTERN)
+
+
+def _event_time(value: Any) -> datetime:
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
+    try:
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a valid date and time") from None
+
+
+def _time_type(description: str) -> Any:
+    schema = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN, "description": description}
+    return Annotated[datetime, BeforeValidator(_event_time), WithJsonSchema(schema)]
+
+
+Time = _time_type("RFC 3339 with an offset, from 2000-01-01")
+EventTime = _time_type("RFC 3339 with an offset, from 2000-01-01 to 5 minutes after the time received")
+
+
+def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_at") -> None:
+    """The bounds of SPEC 3.1: not before 2000-01-01, not more than 5 minutes in the future."""
+    if at is None:
+        return
+    if at.year < EARLIEST.year or at > now + FUTURE_TOLERANCE:  # the year as written, like the schema
+        message = "must be from 2000-01-01 to 5 minutes after now"
+        raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+# --- amounts -------------------------------------------------------------------------------
+# ISO 4217 currencies whose minor unit is not 2 decimal places; every other code has 2.
+_ZERO_PLACES = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_MINOR_UNITS = {
+    **dict.fromkeys(_ZERO_PLACES.split(), 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+
+
+def decimal_places(currency: str) -> int:
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError('a JSON number or a decimal string, e.g. "12.50"')
+    if isinstance(value, str) and not _AMOUNT.match(value):
+        raise ValueError('a decimal string of digits, e.g. "12.50"')
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise ValueError("must be more than 0 and at most 10^12")
+    return amount
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 10**12},
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ],
+            "description": "> 0, at most 10^12, with at most the currency's decimal places",
+        }
+    ),
+]
+
+
+def check_amount(amount: Decimal, currency: str | None) -> Decimal:
+    """At most the currency's decimal places (for a field validator that has the currency)."""
+    if currency is None:
+        return amount
+    places = decimal_places(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"{currency} amounts have at most {places} decimal places")
+    return amount

@@ -1,0 +1,71 @@
+"""Schemathesis hooks: the rules of SPEC 3.1 that a JSON Schema cannot state, applied to the
+requests Schemathesis means to be valid (positive cases only; negative cases go out as generated).
+
+- `occurred_at` is at most 5 minutes ahead of the server's clock: a valid one is a recent one.
+- An amount has at most its currency's decimal places.
+- A campaign bonus names a campaign that exists: the run creates `FUZZ_CAMPAIGN` first.
+- A campaign ends after it starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import schemathesis
+
+from functions.shared.inputs import MAX_AMOUNT, decimal_places
+
+FUZZ_CAMPAIGN = "fuzz-campaign"
+
+
+def _recent(seed: Any) -> str:
+    """A past time, spread over the last 30 days, the same for the same generated value."""
+    seconds = int(hashlib.sha256(str(seed).encode()).hexdigest()[:8], 16) % (30 * 24 * 3600)
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def _amount(value: Any, currency: Any) -> str:
+    places = decimal_places(str(currency))
+    step = Decimal(1).scaleb(-places)
+    amount = min(Decimal(str(value)), MAX_AMOUNT).quantize(step, rounding=ROUND_DOWN)
+    return format(max(amount, step), "f")
+
+
+def _event(body: dict[str, Any]) -> None:
+    if "occurred_at" in body:
+        body["occurred_at"] = _recent(body["occurred_at"])
+    for name in ("transaction", "reward"):
+        money = body.get(name)
+        if isinstance(money, dict) and "amount" in money and isinstance(money.get("currency"), str):
+            money["amount"] = _amount(money["amount"], money["currency"])
+
+
+def _earn_or_spend(body: dict[str, Any]) -> None:
+    if body.get("occurred_at") is not None:
+        body["occurred_at"] = _recent(body["occurred_at"])
+    if body.get("kind") == "campaign_bonus":
+        body["campaign_id"] = FUZZ_CAMPAIGN
+
+
+def _campaign(body: dict[str, Any]) -> None:
+    starts, ends = body.get("starts_at"), body.get("ends_at")
+    if starts is not None and ends is not None:
+        body["starts_at"], body["ends_at"] = _recent(starts), "2999-12-31T23:59:59Z"
+
+
+@schemathesis.hook
+def map_case(context: Any, case: Any) -> Any:
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return case
+    route = (case.operation.method.upper(), case.operation.path)
+    if route == ("POST", "/v1/events"):
+        _event(case.body)
+    elif route in (("POST", "/v1/loyalty/earn"), ("POST", "/v1/loyalty/spend")):
+        _earn_or_spend(case.body)
+    elif route == ("PUT", "/v1/loyalty/campaigns/{campaign_id}"):
+        _campaign(case.body)
+    return case

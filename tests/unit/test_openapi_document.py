@@ -1,0 +1,64 @@
+"""The served OpenAPI document describes the API as it behaves (SPEC 3): every status each operation
+can answer, problem documents for every error, 204s without a body."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from functions.shared.routes import ANY_ROLE, ROUTES
+
+OPERATIONS = [r for r in ROUTES if r.function != "openapi"]
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.fixture(scope="module")
+def document():
+    from functions.openapi.handler import openapi_document
+
+    return json.loads(openapi_document())
+
+
+def _operation(document, route):
+    return document["paths"][route.path][route.method.lower()]
+
+
+@pytest.mark.parametrize("route", OPERATIONS, ids=lambda r: f"{r.method} {r.path}")
+def test_each_operation_documents_every_error_it_can_answer_as_a_problem(document, route):
+    operation = _operation(document, route)
+    has_body = "requestBody" in operation
+    has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
+    expected = {401, 503}
+    expected |= {403} if set(route.roles) != set(ANY_ROLE) else set()
+    expected |= {404} if "{" in route.path else set()
+    expected |= {400, 413, 415, 422} if has_body else set()
+    expected |= {400, 422} if has_query else set()
+    expected |= set(route.answers)
+
+    errors = {int(code) for code in operation["responses"] if int(code) >= 400}
+
+    assert errors == expected
+    for code in errors:
+        content = operation["responses"][str(code)]["content"]
+        assert content == {"application/problem+json": {"schema": PROBLEM}}, code
+    assert "Retry-After" in operation["responses"]["503"]["headers"]
+
+
+def test_a_204_has_no_body_and_the_problem_schema_names_each_field(document):
+    deleted = document["paths"]["/v1/loyalty/workflows/{workflow_id}"]["delete"]["responses"]
+    problem = document["components"]["schemas"]["Problem"]
+
+    assert "content" not in deleted["204"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert problem["properties"]["errors"]["items"]["required"] == ["field", "message"]
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_path_ids_are_documented_as_identifiers(document):
+    from functions.shared.inputs import IDENTIFIER_PATTERN
+
+    parameter = document["paths"]["/v1/events/{event_id}"]["get"]["parameters"][0]
+
+    assert parameter["schema"]["pattern"] == IDENTIFIER_PATTERN
+    assert parameter["schema"]["maxLength"] == 128
