@@ -23,11 +23,21 @@ BATCH_GET_ITEM = "dynamodb:BatchGetItem"
 PUT_ITEM = "dynamodb:PutItem"
 UPDATE_ITEM = "dynamodb:UpdateItem"
 DELETE_ITEM = "dynamodb:DeleteItem"
+BATCH_WRITE_ITEM = "dynamodb:BatchWriteItem"  # delivered notifications leave the outbox, 25 a call
 CONDITION_CHECK_ITEM = "dynamodb:ConditionCheckItem"
 QUERY = "dynamodb:Query"
 
 ITEM_ACTIONS = frozenset(
-    {GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, CONDITION_CHECK_ITEM, QUERY}
+    {
+        GET_ITEM,
+        BATCH_GET_ITEM,
+        PUT_ITEM,
+        UPDATE_ITEM,
+        DELETE_ITEM,
+        BATCH_WRITE_ITEM,
+        CONDITION_CHECK_ITEM,
+        QUERY,
+    }
 )
 
 
@@ -75,8 +85,8 @@ ACCESS: dict[str, Access] = {
     # the partner's network keys (the pepper).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
-        # DeleteItem: a notification leaves the outbox once the bus has it
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, DELETE_ITEM),
+        # BatchWriteItem: delivered notifications leave the outbox
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -85,7 +95,7 @@ ACCESS: dict[str, Access] = {
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
     # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
     "disputes": Access(
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, DELETE_ITEM),
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"disputes"}),
         publish_events=True,
     ),
@@ -95,17 +105,19 @@ ACCESS: dict[str, Access] = {
     # identities across programs through network keys (the pepper).
     "score": Access(
         # ConditionCheckItem: a reward for a partner never seen checks it is still unknown;
-        # DeleteItem: a notification leaves the outbox once the bus has it
-        table=_actions(GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, DELETE_ITEM),
+        # BatchWriteItem: delivered notifications leave the outbox
+        table=_actions(
+            GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
+        ),
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
         publish_events=True,
         read_network_pepper=True,
     ),
     # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
-    # Notifications the bus did not take: the same index, published, then deleted.
+    # Notifications the bus did not take: the same index, published, then deleted (BatchWriteItem).
     "outbox_relay": Access(
-        table=_actions(QUERY, DELETE_ITEM),
+        table=_actions(QUERY, BATCH_WRITE_ITEM),
         indexes=frozenset({"outbox"}),
         send_to_scoring=True,
         publish_events=True,
@@ -114,9 +126,9 @@ ACCESS: dict[str, Access] = {
     # transaction (UpdateItem of rewards and case, PutItem of the audit entry; GetItem to re-read a
     # reward that changed meanwhile), a RewardsHeld event per hold.
     # It also finishes a flag whose marks were not all written (the subject's identifiers, network
-    # keys: the pepper); DeleteItem: a notification leaves the outbox once the bus has it.
+    # keys: the pepper); BatchWriteItem: delivered notifications leave the outbox.
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -137,7 +149,7 @@ ACCESS: dict[str, Access] = {
     # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
     # the subject's network links (their keys and the program's token: the pepper).
     "dispute_cycle": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
+        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,

@@ -30,9 +30,9 @@ def carry_out(store: StepsPort, steps: list[Step], publisher: EventPublisher) ->
 
 
 def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: list[Notification]) -> int:
-    """Publishes each notification, then takes it out of the outbox; at least once: one published
-    whose removal from the outbox failed is published again by the relay."""
-    delivered = 0
+    """Publishes each notification, then takes those the bus took out of the outbox (one round
+    trip); at least once: one published whose removal failed is published again by the relay."""
+    delivered = []
     for notification in notifications:
         try:
             publisher.publish(notification.name, notification.detail)
@@ -42,12 +42,13 @@ def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: 
                 extra={"notification": notification.name, "error": error.detail},
             )
             continue
+        delivered.append(notification)
+    if delivered:
         try:
-            store.notification_delivered(notification.program_id, notification.notification_id)
+            store.notifications_delivered(delivered)
         except DomainError as error:
-            logger.warning("delivered notification left in the outbox", extra={"error": error.detail})
-        delivered += 1
-    return delivered
+            logger.warning("delivered notifications left in the outbox", extra={"error": error.detail})
+    return len(delivered)
 
 
 def relay_notifications(

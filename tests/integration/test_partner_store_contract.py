@@ -183,6 +183,6 @@ def test_notifications_wait_in_the_outbox_until_delivered_and_audit_entries_are_
     store.apply(Step([Audit(P, "c1", entry, "a1")]))  # the same decision written again
 
     assert store.pending_notifications(P, 10) == [note]
-    store.notification_delivered(P, "n1")
+    store.notifications_delivered([note])
     assert store.pending_notifications(P, 10) == []
     assert len(store.case_audit(P, "c1")) == 1

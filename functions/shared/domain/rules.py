@@ -937,22 +937,19 @@ def scoring_plan(
 
 def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
     """Flag marks in as many steps as they take, then the profile noted as fully marked."""
-    case_id = subject.flag_case_id
-    steps = _chunked(marks)
-    steps.append(
-        Step(
-            [
-                UpdateProfile(
-                    subject.program_id,
-                    subject.type,
-                    subject.id,
-                    {"marks_pending": False},
-                    expect={"flag_case_id": case_id},
-                    bump=False,
-                )
-            ]
-        )
+    done = UpdateProfile(
+        subject.program_id,
+        subject.type,
+        subject.id,
+        {"marks_pending": False},
+        expect={"flag_case_id": subject.flag_case_id},
+        bump=False,
     )
+    steps = _chunked(marks)
+    if steps and len(steps[-1]) < MAX_STEP_ITEMS:
+        steps[-1].add(done)  # the last marks and the note that they are all written, together
+    else:
+        steps.append(Step([done]))
     return steps
 
 

@@ -344,13 +344,17 @@ class PartnersDynamo(DynamoBase):
         found.sort(key=lambda n: (n.created_at, n.notification_id))
         return found[:limit]
 
-    def notification_delivered(self, program_id: str, notification_id: str) -> None:
+    def notifications_delivered(self, notifications: list[Notification]) -> None:
         try:
-            self._m.notification(
-                keys.notification_pk(program_id, notification_id), keys.NOTIFICATION_SK
-            ).delete()
+            with self._m.notification.batch_write() as batch:
+                for n in notifications:
+                    batch.delete(
+                        self._m.notification(
+                            keys.notification_pk(n.program_id, n.notification_id), keys.NOTIFICATION_SK
+                        )
+                    )
         except PynamoDBException as exc:
-            raise domain_error(exc, f"clearing notification {notification_id} failed") from exc
+            raise domain_error(exc, "clearing delivered notifications failed") from exc
 
     # --- writes -------------------------------------------------------------------------------
     def apply(self, step: Step) -> None:

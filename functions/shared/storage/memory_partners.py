@@ -155,9 +155,10 @@ class PartnersMemory:
             found = [n for (p, _), n in self._notifications.items() if p == program_id]
         return sorted(found, key=lambda n: (n.created_at, n.notification_id))[:limit]
 
-    def notification_delivered(self, program_id: str, notification_id: str) -> None:
+    def notifications_delivered(self, notifications: list[Notification]) -> None:
         with self._lock:
-            self._notifications.pop((program_id, notification_id), None)
+            for n in notifications:
+                self._notifications.pop((n.program_id, n.notification_id), None)
 
     def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:
         with self._lock:

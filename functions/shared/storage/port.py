@@ -104,8 +104,8 @@ class NotificationsPort(abc.ABC):
         """Notifications of a program the bus does not have yet, oldest first."""
 
     @abc.abstractmethod
-    def notification_delivered(self, program_id: str, notification_id: str) -> None:
-        """The bus has it: out of the outbox. Idempotent."""
+    def notifications_delivered(self, notifications: list[Notification]) -> None:
+        """The bus has them: out of the outbox, in one round trip per 25. Idempotent."""
 
 
 class StepsPort(NotificationsPort, abc.ABC):
@@ -113,7 +113,7 @@ class StepsPort(NotificationsPort, abc.ABC):
     def apply(self, step: Step) -> None:
         """Writes every write of the step, or none: raises StepRefused naming the write whose
         condition no longer held, StorageUnavailable when the store does not answer. The step's
-        notifications wait in the outbox until `notification_delivered`."""
+        notifications wait in the outbox until `notifications_delivered`."""
 
 
 class SubjectsPort(abc.ABC):
