@@ -145,6 +145,14 @@ ACCESS: dict[str, Access] = {
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         publish_events=True,
     ),
+    # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
+    # a conditional PutItem of a key item, a revocation reads the key (GetItem) and updates it. Its
+    # writes reach API-key items only.
+    "keys": Access(
+        table=_actions(*_AUTHENTICATE),
+        api_keys=_KEY_USE | {PUT_ITEM},
+        indexes=frozenset({"program_keys"}),
+    ),
     # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
     # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
