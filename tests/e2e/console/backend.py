@@ -99,6 +99,22 @@ class Backend:
         )
         return event_id
 
+    def account_update(self, partner_id: str, email: str, minutes: int) -> None:
+        """An `account.updated` with the partner's e-mail address, scored: a flagged partner's
+        shared address fires `email_duplicate` again, and the case counts it."""
+        event_id = unique("evt-update")
+        self.send(
+            {
+                "id": event_id,
+                "type": "account.updated",
+                "occurred_at": at(minutes),
+                "partner": {"id": partner_id, "email": email},
+                "session": {"ip": ip(), "device_fingerprint": unique("fp")},
+                "activity": "profile_update",
+            }
+        )
+        self.scored(event_id)
+
     def transaction(self, partner_id: str, amount: str, minutes: int) -> str:
         event_id, reward_id = unique("evt-tx"), unique("rwd")
         self.send(
