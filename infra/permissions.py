@@ -10,13 +10,18 @@ adapter's pynamodb call decides it (`Model.get` is GetItem, `save` PutItem, `upd
 (`TransactWrite`) is authorised item by item: PutItem for `tx.save`, UpdateItem for `tx.update`,
 DeleteItem for `tx.delete`, ConditionCheckItem for `tx.condition_check`; a `TransactGet` needs
 GetItem. TransactWriteItems and TransactGetItems are no IAM actions of their own.
+
+`api_keys` grants actions on API-key items alone: on the table's ARN, with the condition that the
+item's partition key is an API key's (`dynamodb:LeadingKeys` like `APIKEY#*`). Every function that
+authenticates a caller writes that caller's key record, its last use, at most once a minute
+(`functions.shared.auth.note_use`), and nothing else through it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.shared.storage import schema
+from functions.shared.storage import keys, schema
 
 GET_ITEM = "dynamodb:GetItem"
 BATCH_GET_ITEM = "dynamodb:BatchGetItem"
@@ -39,6 +44,8 @@ ITEM_ACTIONS = frozenset(
         QUERY,
     }
 )
+# The partition keys of API-key items, as an IAM pattern (`dynamodb:LeadingKeys`).
+API_KEY_ITEMS = keys.api_key_pk("*")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class Access:
     """One function's reach. Everything not named here is denied."""
 
     table: frozenset[str] = frozenset()  # actions on the table's items (the base table's ARN)
+    api_keys: frozenset[str] = frozenset()  # actions on API-key items only (APIKEY#* partitions)
     indexes: frozenset[str] = frozenset()  # indexes it queries (Query on each index's ARN)
     send_to_scoring: bool = False  # sqs:SendMessage on the scoring queue
     consume_scoring: bool = False  # the SQS event source reads the scoring queue
@@ -53,7 +61,7 @@ class Access:
     read_network_pepper: bool = False  # secretsmanager:GetSecretValue on the network pepper secret
 
     def __post_init__(self) -> None:
-        unknown_actions = self.table - ITEM_ACTIONS
+        unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
         if unknown_actions:
             raise ValueError(f"not a DynamoDB item action: {sorted(unknown_actions)}")
         known_indexes = {index.name for index in schema.INDEXES}
@@ -62,22 +70,24 @@ class Access:
 
     @property
     def uses_table(self) -> bool:
-        return bool(self.table or self.indexes)
+        return bool(self.table or self.api_keys or self.indexes)
 
 
 def _actions(*actions: str) -> frozenset[str]:
     return frozenset(actions)
 
 
-# Every API request authenticates first: the key, then its program (two consistent GetItems).
+# Every API request authenticates first: the key, then its program (two consistent GetItems); then
+# the key's last use, when the one read is over a minute old (a conditional UpdateItem of the key).
 _AUTHENTICATE = (GET_ITEM,)
+_KEY_USE = frozenset({UPDATE_ITEM})
 
 ACCESS: dict[str, Access] = {
     # GET /v1/openapi.json: pure code, no credentials, no storage.
     "openapi": Access(),
     # POST /v1/events: conditional PutItem of the event (idempotency), GetItem of the stored one on a
     # retry; GET /v1/events/{id}: GetItem. Then a reference to the scoring queue.
-    "ingest": Access(table=_actions(*_AUTHENTICATE, PUT_ITEM), send_to_scoring=True),
+    "ingest": Access(table=_actions(*_AUTHENTICATE, PUT_ITEM), api_keys=_KEY_USE, send_to_scoring=True),
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view (index), a
     # case, its subject and its rewards (GetItem; the reward indexes), its audit trail (Query on the
     # case's partition). An override or a removal is one transaction (UpdateItem of rewards, case,
@@ -87,6 +97,7 @@ ACCESS: dict[str, Access] = {
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
+        api_keys=_KEY_USE,
         indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -96,6 +107,7 @@ ACCESS: dict[str, Access] = {
     # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
     "disputes": Access(
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, BATCH_WRITE_ITEM),
+        api_keys=_KEY_USE,
         indexes=frozenset({"disputes"}),
         publish_events=True,
     ),
@@ -141,8 +153,17 @@ ACCESS: dict[str, Access] = {
     # and workflow communications.
     "loyalty": Access(
         table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        api_keys=_KEY_USE,
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         publish_events=True,
+    ),
+    # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
+    # a conditional PutItem of a key item, a revocation reads the key (GetItem) and updates it. Its
+    # writes reach API-key items only.
+    "keys": Access(
+        table=_actions(*_AUTHENTICATE),
+        api_keys=_KEY_USE | {PUT_ITEM},
+        indexes=frozenset({"program_keys"}),
     ),
     # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
@@ -155,6 +176,11 @@ ACCESS: dict[str, Access] = {
         read_network_pepper=True,
     ),
 }
+
+
+def api_key_items_condition() -> dict[str, dict[str, list[str]]]:
+    """The IAM condition of `Access.api_keys`: every item the request names is an API key's."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [API_KEY_ITEMS]}}
 
 
 def access_of(function: str) -> Access:

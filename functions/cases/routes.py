@@ -15,6 +15,7 @@ router = APIGatewayRouter()
 
 
 class Me(BaseModel):
+    key_id: str  # the key's public part: the console marks it in the API keys list
     actor: str
     role: str
     program_id: str | None
@@ -41,6 +42,7 @@ def get_me() -> Me:
     principal = api.principal_of(router)
     program = principal.program
     return Me(
+        key_id=principal.key_id,
         actor=principal.actor,
         role=principal.role,
         program_id=principal.program_id,

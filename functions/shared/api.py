@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared import problems
-from functions.shared.auth import Principal, authenticate, verify_signature
+from functions.shared.auth import Principal, authenticate, note_use, verify_signature
 from functions.shared.errors import DomainError, Forbidden
 from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
@@ -96,6 +96,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     if not route.public:
         assert deps is not None, "a route with credentials needs its dependencies"
         principal = authenticate(deps.repository, header(event, "Authorization"))
+        note_use(deps.repository, principal, deps.clock.now())
         principal.require(*route.roles)
         if route.signed and principal.program and principal.program.signing_secret:
             verify_signature(

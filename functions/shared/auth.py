@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functions.shared.domain.model import ROLES, ApiKey, Program
 from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -21,6 +21,9 @@ from functions.shared.storage.port import ProgramsPort
 KEY_PREFIX = "fmk"
 _KEY_PATTERN = re.compile(r"^fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
 SIGNATURE_TOLERANCE_SECONDS = 300
+# A key's last use is written at most this often: a listing shows it to the minute, and a key sending
+# thousands of requests a second costs one write a minute, not one per request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Principal:
     role: str
     actor: str
     program: Program | None = None
+    last_used_at: datetime | None = None  # as read with the key, before this request
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
@@ -75,13 +79,31 @@ def authenticate(repository: ProgramsPort, authorization: str | None) -> Princip
         raise Unauthorized("malformed credentials: send 'Authorization: Bearer <api key>'")
     key_id, secret = match.groups()
     try:
-        key, program = repository.load_credentials(key_id)
+        record, program = repository.load_credentials(key_id)
     except NotFound:
         hmac.compare_digest(hash_secret(secret), hash_secret(""))  # same work as a known key
         raise Unauthorized("invalid API key") from None
+    key = record.key
     if not hmac.compare_digest(key.secret_hash, hash_secret(secret)) or not key.active:
         raise Unauthorized("invalid API key")
-    return Principal(key.key_id, key.program_id, key.role, key.actor, program)
+    return Principal(key.key_id, key.program_id, key.role, key.actor, program, record.last_used_at)
+
+
+def note_use(repository: ProgramsPort, principal: Principal, now: datetime) -> None:
+    """Keeps the key's last-used time to the minute: no write when the key was read as used within
+    the last minute; otherwise one conditional write, which concurrent requests of the same key
+    make once. Best effort: a failure is logged and never fails the request it belongs to."""
+    since = now - LAST_USED_RESOLUTION
+    if principal.last_used_at is not None and principal.last_used_at >= since:
+        return
+    try:
+        repository.note_key_used(principal.key_id, now, since)
+    except Exception:  # throttled, unavailable, denied: the request goes on without it
+        from functions.shared.observability import logger
+
+        logger.warning(
+            "could not record the key's last use", extra={"key_id": principal.key_id}, exc_info=True
+        )
 
 
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:

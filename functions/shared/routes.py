@@ -12,6 +12,7 @@ from dataclasses import dataclass
 PROGRAM_TEAM = ("fraud", "admin")
 INTEGRATION = ("integration", "admin")
 SECURITY = ("security",)
+ADMIN = ("admin",)
 ANY_ROLE = ("integration", "viewer", "fraud", "admin", "security")
 
 
@@ -91,7 +92,16 @@ LOYALTY_ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/loyalty/workflows/{workflow_id}", "loyalty", PROGRAM_TEAM),
 )
 
-ROUTES: tuple[Route, ...] = DOCS_ROUTES + INGEST_ROUTES + CASES_ROUTES + DISPUTES_ROUTES + LOYALTY_ROUTES
+# SPEC 2: admins hold their program's keys
+KEYS_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/keys", "keys", ADMIN),
+    Route("POST", "/v1/keys", "keys", ADMIN),
+    Route("DELETE", "/v1/keys/{key_id}", "keys", ADMIN),
+)
+
+ROUTES: tuple[Route, ...] = (
+    DOCS_ROUTES + INGEST_ROUTES + CASES_ROUTES + DISPUTES_ROUTES + LOYALTY_ROUTES + KEYS_ROUTES
+)
 
 FUNCTIONS_WITH_ROUTES: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 

@@ -58,6 +58,15 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
     statements = []
     if access.table:
         statements.append(iam.PolicyStatement(actions=sorted(access.table), resources=[table_arn]))
+    if access.api_keys:
+        # the same table, but only the items whose partition key is an API key's
+        statements.append(
+            iam.PolicyStatement(
+                actions=sorted(access.api_keys),
+                resources=[table_arn],
+                conditions=permissions.api_key_items_condition(),
+            )
+        )
     if access.indexes:
         statements.append(
             iam.PolicyStatement(

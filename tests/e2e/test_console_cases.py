@@ -8,7 +8,7 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
@@ -155,6 +155,51 @@ def test_the_drawer_shows_the_case_moves_focus_in_and_out_and_has_its_own_url(
     # And a shared link to the case opens the drawer at once
     page.goto(f"{console.api_url}/#/active/{partner.case['id']}")
     expect(page.get_by_role("dialog", name=partner.name)).to_be_visible()
+
+
+def _detail(drawer: Locator, term: str) -> Locator:
+    """The value of one row of the drawer's details (a <dt> and its <dd>)."""
+    row = drawer.locator("dl.details > div").filter(has=drawer.page.get_by_text(term, exact=True))
+    return row.get_by_role("definition")
+
+
+def test_the_drawer_counts_a_reason_that_fired_again_and_shows_the_partners_referral_keys(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a flagged partner whose shared address came back in two account updates
+    partner = backend.flagged_partner(f"Again {tag()} SA")
+    for minutes in (-20, -10):
+        backend.account_update(partner.partner_id, partner.email.upper(), minutes)
+    case = backend.fraud.get(backend.url(f"/v1/cases/{partner.case['id']}"), timeout=10).json()
+    assert [(r["code"], r["count"]) for r in case["reasons"]] == [("email_duplicate", 3)]
+
+    # When a teammate opens the case
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+
+    # Then the reason is listed once, with how often it fired
+    reasons = drawer.get_by_role("region", name="Flag reasons").get_by_role("listitem")
+    expect(reasons).to_have_count(1)
+    expect(reasons).to_contain_text("Duplicate email ×3")
+    # and the partner's referral keys: none sent, none shown
+    expect(_detail(drawer, "Keys")).to_have_text("—")
+
+    # When the API names the partner's referral keys (SPEC 3.1's optional `keys`, which this
+    # answer is given here: the ingest contract that stores them is another change)
+    def with_keys(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        body["partner"]["keys"] = ["ref-again-1", "ref-again-2"]
+        route.fulfill(response=answer, json=body)
+
+    page.route(f"**/v1/cases/{partner.case['id']}", with_keys)
+    page.reload()
+    drawer = page.get_by_role("dialog", name=partner.name)
+
+    # Then the drawer lists them
+    expect(_detail(drawer, "Keys")).to_have_text("ref-again-1, ref-again-2")
+    expect(drawer.get_by_role("region", name="Flag reasons")).to_contain_text("Duplicate email ×3")
+    screenshot(page, "11c-drawer-reason-count-and-keys")
 
 
 def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(

@@ -6,6 +6,7 @@ References are rendered as text (`<Id.Arn>`, `<Id>`), so a policy resource reads
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,11 @@ def as_list(value: Any) -> list[Any]:
 class Grant:
     action: str
     resource: str  # rendered
+    condition: str = ""  # the statement's Condition as canonical JSON; "" when it has none
+
+
+def condition_text(condition: dict[str, Any] | None) -> str:
+    return json.dumps(condition, sort_keys=True) if condition else ""
 
 
 class Template:
@@ -92,9 +98,10 @@ class Template:
         found: set[Grant] = set()
         for statement in self._statements(role_id):
             assert statement["Effect"] == "Allow", statement
+            condition = condition_text(statement.get("Condition"))
             for action in as_list(statement["Action"]):
                 for resource in as_list(statement["Resource"]):
-                    found.add(Grant(action, render(resource)))
+                    found.add(Grant(action, render(resource), condition))
         return found
 
     def _statements(self, role_id: str) -> Iterator[dict[str, Any]]:

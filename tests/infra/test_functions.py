@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from functions.shared.routes import ROUTES
+from functions.shared.storage import keys
 from infra import constants, permissions
 from infra.constants import FunctionSpec
 from tests.infra import cfn
@@ -46,6 +48,8 @@ class Ids:
 def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
     table = f"<{ids.table}.Arn>"
     grants = {cfn.Grant(action, table) for action in access.table}
+    only_keys = cfn.condition_text(permissions.api_key_items_condition())
+    grants |= {cfn.Grant(action, table, only_keys) for action in access.api_keys}
     grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
     queue = f"<{ids.scoring_queue}.Arn>"
     if access.send_to_scoring:
@@ -106,11 +110,31 @@ def test_no_function_reaches_a_table_action_it_does_not_use(
     access = permissions.access_of(spec.name)
 
     table_grants = {g for g in template.grants(role) if g.action.startswith("dynamodb:")}
+    anywhere = {g for g in table_grants if not g.condition}
+    only_keys = table_grants - anywhere
 
-    assert {g.action for g in table_grants} <= access.table | (
-        {permissions.QUERY} if access.indexes else set()
-    )
+    assert {g.action for g in anywhere} <= access.table | ({permissions.QUERY} if access.indexes else set())
+    assert {g.action for g in only_keys} <= access.api_keys
+    assert {g.condition for g in only_keys} <= {cfn.condition_text(permissions.api_key_items_condition())}
     assert all(g.resource != "*" and "*" not in g.action for g in table_grants)
+
+
+def test_every_function_that_authenticates_may_record_its_callers_key_use() -> None:
+    # The last-used write never fails a request: a function denied it would answer as usual and
+    # silently never record a use. So it is declared, for every function whose routes take a key.
+    authenticating = {route.function for route in ROUTES if not route.public}
+    may_record = {
+        name for name in authenticating if permissions.UPDATE_ITEM in permissions.access_of(name).api_keys
+    }
+    assert may_record == authenticating
+
+
+def test_the_api_key_condition_names_exactly_the_key_items() -> None:
+    pattern = permissions.API_KEY_ITEMS
+    assert pattern.endswith("*") and keys.api_key_pk("0123456789abcdef").startswith(pattern[:-1])
+    # no other item's partition key starts like an API key's
+    assert not keys.program_keys_pk("APIKEY").startswith(pattern[:-1])
+    assert not keys.program_pk().startswith(pattern[:-1])
 
 
 def test_only_tracing_is_granted_on_every_resource(template: cfn.Template) -> None:

@@ -342,6 +342,7 @@ def test_me_names_the_caller(aws, tenant, security_key):
     platform = call("cases", proxy_event("GET", "/v1/me", None, security_key))
 
     assert mine.body == {
+        "key_id": tenant.keys["fraud"].split("_")[1],  # the key's public part, never its secret
         "actor": "Program A fraud",
         "role": "fraud",
         "program_id": tenant.program_id,

@@ -30,9 +30,9 @@ ROLES = ("integration", "viewer", "fraud", "admin", "security")
 
 # SPEC 2, written out here rather than read from the route table, so the table is checked against
 # it: integrations send events and earn/spend points, viewers see no fraud data, fraud and admin
-# act on their program's cases, rewards and loyalty items, admin has every program scope, and the
-# platform's security team works on disputes only. () is public.
-EVENTS, PROGRAM_TEAM, SECURITY = {"integration", "admin"}, {"fraud", "admin"}, {"security"}
+# act on their program's cases, rewards and loyalty items, admin has every program scope and alone
+# holds the program's keys, and the platform's security team works on disputes only. () is public.
+EVENTS, PROGRAM_TEAM, SECURITY, ADMIN = {"integration", "admin"}, {"fraud", "admin"}, {"security"}, {"admin"}
 SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/openapi.json"): set(),
     ("POST", "/v1/events"): EVENTS,
@@ -61,6 +61,9 @@ SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     ("PUT", "/v1/loyalty/workflows/{workflow_id}"): PROGRAM_TEAM,
     ("GET", "/v1/loyalty/workflows/{workflow_id}"): PROGRAM_TEAM,
     ("DELETE", "/v1/loyalty/workflows/{workflow_id}"): PROGRAM_TEAM,
+    ("GET", "/v1/keys"): ADMIN,
+    ("POST", "/v1/keys"): ADMIN,
+    ("DELETE", "/v1/keys/{key_id}"): ADMIN,
 }
 _ips = itertools.count(150)
 _ids = itertools.count(1)
@@ -142,7 +145,15 @@ def resources_of(world, tenant, tag: str) -> SimpleNamespace:
     assert request(admin, "PUT", f"/v1/loyalty/campaigns/{found.campaign}", CAMPAIGN).status == 200
     for workflow in (found.workflow, *found.doomed.values()):
         assert request(admin, "PUT", f"/v1/loyalty/workflows/{workflow}", WORKFLOW).status == 200
+    # a key only an admin of the program may revoke (a key is revoked once: one is enough)
+    found.doomed_key = tenancy.create_key(
+        world.aws.repository, FixedClock(T0), tenant.program_id, "viewer", "Doomed"
+    )[0].key_id
+    found.keys = {key.split("_")[1] for key in tenant.keys.values()} | {found.doomed_key}
     return found
+
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 CAMPAIGN = {"total_cap": 1000, "per_customer_cap": 25, "limit_behavior": "dynamic"}
@@ -252,6 +263,9 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ("DELETE", "/v1/loyalty/workflows/{workflow_id}"): Ask(
             f"/v1/loyalty/workflows/{items.doomed[_actor(role)]}", allowed=204 if mine else 404
         ),
+        ("GET", "/v1/keys"): Ask("/v1/keys", check=lambda answer: _no_keys_of(answer, world.other)),
+        ("POST", "/v1/keys"): Ask("/v1/keys", {"role": "viewer", "actor": _unique("teammate")}, allowed=201),
+        ("DELETE", "/v1/keys/{key_id}"): Ask(f"/v1/keys/{items.doomed_key}", allowed=204 if mine else 404),
     }
 
 
@@ -270,6 +284,11 @@ def _ids_in(answer: Answer) -> set[str]:
 
 def _none_of(answer: Answer, other) -> None:
     assert not _ids_in(answer) & set(other.cases.values()), answer.body
+
+
+def _no_keys_of(answer: Answer, other) -> None:
+    listed = {item["key_id"] for item in answer.body["items"]}
+    assert listed and not listed & other.keys, answer.body
 
 
 def _empty(answer: Answer) -> None:
@@ -306,6 +325,8 @@ FAKE = SimpleNamespace(
     campaign="c",
     workflow="w",
     doomed={"fraud": "w", "admin": "w"},
+    doomed_key="k",
+    keys=set(),
 )
 
 
@@ -346,3 +367,4 @@ def test_the_other_programs_items_are_untouched_by_the_matrix(world):
     assert {r["status"] for r in rewards} == {"on_hold"}
     customer = request(b, "GET", f"/v1/loyalty/customers/{world.other.customer}").body
     assert customer["status"] == "active"
+    assert world.aws.repository.get_api_key(world.other.doomed_key).active

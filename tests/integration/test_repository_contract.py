@@ -10,6 +10,7 @@ import pytest
 from functions.shared.domain.model import ApiKey, Program, StoredEvent
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory import InMemoryRepository
+from functions.shared.storage.port import KeyRecord
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -67,8 +68,8 @@ def test_credentials_load_the_key_with_its_program(repository):
     repository.create_api_key(key)
     repository.create_api_key(platform)
 
-    assert repository.load_credentials(key.key_id) == (key, program())
-    assert repository.load_credentials(platform.key_id) == (platform, None)
+    assert repository.load_credentials(key.key_id) == (KeyRecord(key), program())
+    assert repository.load_credentials(platform.key_id) == (KeyRecord(platform), None)
 
 
 def test_revocation_is_recorded_once(repository):
@@ -80,6 +81,84 @@ def test_revocation_is_recorded_once(repository):
 
     assert first.revoked_at == second.revoked_at == T0 + timedelta(hours=1)
     assert not repository.get_api_key("a" * 16).active
+
+
+def key(key_id: str, program_id: str | None = "prg-a", role: str = "fraud", minutes: int = 0) -> ApiKey:
+    return ApiKey(key_id * 16, program_id, role, f"Actor {key_id}", "h" * 64, T0 + timedelta(minutes=minutes))
+
+
+def test_a_programs_keys_are_listed_newest_first_without_other_programs_or_platform_keys(repository):
+    repository.create_program(program("prg-a"))
+    repository.create_program(program("prg-b"))
+    for stored in (
+        key("a", minutes=1),
+        key("b", minutes=3, role="admin"),
+        key("c", minutes=2, role="integration"),
+        key("d", program_id="prg-b"),
+        key("e", program_id=None, role="security"),
+    ):
+        repository.create_api_key(stored)
+
+    listed = repository.list_api_keys("prg-a")
+
+    assert listed == [
+        KeyRecord(key("b", minutes=3, role="admin")),
+        KeyRecord(key("c", minutes=2, role="integration")),
+        KeyRecord(key("a", minutes=1)),
+    ]
+    assert [r.key.key_id for r in repository.list_api_keys("prg-b")] == ["d" * 16]
+    assert repository.list_api_keys("prg-unknown") == []
+
+
+def test_a_revoked_key_leaves_its_programs_listing_at_once(repository):
+    repository.create_program(program())
+    repository.create_api_key(key("a"))
+    repository.create_api_key(key("b", minutes=1))
+
+    repository.revoke_api_key("a" * 16, T0 + timedelta(hours=1))
+
+    assert [r.key.key_id for r in repository.list_api_keys("prg-a")] == ["b" * 16]
+    assert not repository.load_credentials("a" * 16)[0].key.active  # still there, revoked
+
+
+def test_a_keys_use_is_written_only_when_the_last_one_is_older_than_asked(repository):
+    repository.create_program(program())
+    repository.create_api_key(key("a"))
+    first, later = T0 + timedelta(minutes=10), T0 + timedelta(minutes=10, seconds=30)
+
+    assert repository.note_key_used("a" * 16, first, unless_since=first - timedelta(minutes=1))
+    assert not repository.note_key_used("a" * 16, later, unless_since=later - timedelta(minutes=1))
+    assert repository.load_credentials("a" * 16)[0].last_used_at == first
+    assert repository.list_api_keys("prg-a")[0].last_used_at == first
+
+    again = first + timedelta(minutes=1, seconds=1)
+    assert repository.note_key_used("a" * 16, again, unless_since=again - timedelta(minutes=1))
+    assert repository.load_credentials("a" * 16)[0].last_used_at == again
+
+
+def test_concurrent_uses_of_a_key_write_its_last_use_once(repository):
+    repository.create_program(program())
+    repository.create_api_key(key("a"))
+    at = T0 + timedelta(minutes=5)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        written = list(
+            pool.map(lambda _: repository.note_key_used("a" * 16, at, at - timedelta(minutes=1)), range(16))
+        )
+
+    assert sum(written) == 1
+
+
+def test_no_use_is_recorded_for_an_unknown_or_revoked_key(repository):
+    repository.create_program(program())
+    repository.create_api_key(key("a"))
+    repository.revoke_api_key("a" * 16, T0)
+
+    assert not repository.note_key_used("a" * 16, T0, T0 - timedelta(minutes=1))
+    assert not repository.note_key_used("0" * 16, T0, T0 - timedelta(minutes=1))
+    assert repository.load_credentials("a" * 16)[0].last_used_at is None
+    with pytest.raises(NotFound):  # the use of an unknown key created nothing
+        repository.get_api_key("0" * 16)
 
 
 def test_an_event_is_recorded_once_and_the_first_body_wins(repository):

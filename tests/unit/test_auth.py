@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.shared import tenancy
-from functions.shared.auth import authenticate, hash_secret, sign, verify_signature
+from functions.shared.auth import authenticate, hash_secret, note_use, sign, verify_signature
 from functions.shared.clock import FixedClock
-from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from functions.shared.errors import Forbidden, InvalidInput, NotFound, StorageUnavailable, Unauthorized
 from functions.shared.storage.memory import InMemoryRepository
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -112,6 +112,53 @@ def test_require_refuses_other_roles(store):
     principal.require("viewer")
     with pytest.raises(Forbidden):
         principal.require("fraud", "admin")
+
+
+class CountingStore(InMemoryRepository):
+    """The in-memory store, counting the last-use writes it is asked for."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        super().__init__()
+        self.asked: list[datetime] = []
+        self.failure = failure
+
+    def note_key_used(self, key_id: str, at: datetime, unless_since: datetime) -> bool:
+        self.asked.append(at)
+        if self.failure:
+            raise self.failure
+        return super().note_key_used(key_id, at, unless_since)
+
+
+def test_a_keys_use_costs_no_write_within_a_minute_of_the_last_one_read():
+    repository, clock = CountingStore(), FixedClock(NOW)
+    program = tenancy.create_program(repository, clock, "Acme")
+    _, key = tenancy.create_key(repository, clock, program.program_id, "fraud", "Dana")
+
+    def request() -> None:
+        note_use(repository, authenticate(repository, f"Bearer {key}"), clock.now())
+
+    request()  # never used: written
+    clock.advance(seconds=60)
+    request()  # exactly a minute later: read as used within the minute, no write
+    assert repository.asked == [NOW]
+    clock.advance(seconds=1)
+    request()
+    assert repository.asked == [NOW, NOW + timedelta(seconds=61)]
+    assert repository.load_credentials(authenticate(repository, f"Bearer {key}").key_id)[0].last_used_at == (
+        NOW + timedelta(seconds=61)
+    )
+
+
+@pytest.mark.parametrize("failure", [StorageUnavailable("throttled"), RuntimeError("AccessDenied")])
+def test_a_failed_use_write_is_swallowed(failure):
+    repository, clock = CountingStore(failure), FixedClock(NOW)
+    program = tenancy.create_program(repository, clock, "Acme")
+    _, key = tenancy.create_key(repository, clock, program.program_id, "fraud", "Dana")
+    principal = authenticate(repository, f"Bearer {key}")
+
+    note_use(repository, principal, clock.now())  # does not raise
+
+    assert repository.asked == [NOW]
 
 
 def test_program_settings_are_validated(store):

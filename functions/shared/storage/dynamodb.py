@@ -29,7 +29,7 @@ from functions.shared.storage.dynamodb_base import (
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
 from functions.shared.storage.dynamodb_partners import PartnersDynamo, outbox_shard, partner_items
-from functions.shared.storage.port import Repository
+from functions.shared.storage.port import KeyRecord, Repository
 
 EVENT_RETENTION = timedelta(days=400)
 
@@ -52,6 +52,7 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         secret_hash = UnicodeAttribute()
         created_at = UTCDateTimeAttribute()
         revoked_at = UTCDateTimeAttribute(null=True)
+        last_used_at = UTCDateTimeAttribute(null=True)
 
     class EventItem(base, discriminator="event"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -119,6 +120,9 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             secret_hash=key.secret_hash,
             created_at=key.created_at,
         )
+        if key.program_id is not None:  # listed on the program_keys index until revoked
+            item.program_keys_pk = keys.program_keys_pk(key.program_id)
+            item.created_sk = keys.created_sk(key.created_at, key.key_id)
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
@@ -130,12 +134,15 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise NotFound(f"key {key_id} not found")
         return _api_key(item)
 
-    def load_credentials(self, key_id: str) -> tuple[ApiKey, Program | None]:
-        key = self.get_api_key(key_id)
-        if key.program_id is None:
-            return key, None
+    def load_credentials(self, key_id: str) -> tuple[KeyRecord, Program | None]:
+        item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)
+        if item is None:
+            raise NotFound(f"key {key_id} not found")
+        record = _key_record(item)
+        if record.key.program_id is None:
+            return record, None
         try:
-            return key, self.get_program(key.program_id)
+            return record, self.get_program(record.key.program_id)
         except NotFound:
             raise NotFound(f"key {key_id} belongs to no program") from None
 
@@ -146,7 +153,8 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         if item.revoked_at is None:
             try:
                 item.update(
-                    actions=[self._m.api_key.revoked_at.set(at)],
+                    # out of the program's listing in the same write
+                    actions=[self._m.api_key.revoked_at.set(at), self._m.base.program_keys_pk.remove()],
                     condition=self._m.api_key.revoked_at.does_not_exist(),
                 )
             except PynamoDBException as exc:
@@ -154,6 +162,30 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
                     raise domain_error(exc, f"revoking key {key_id} failed") from exc
                 item.refresh()
         return _api_key(item)
+
+    def list_api_keys(self, program_id: str) -> list[KeyRecord]:
+        index = self._m.indexes["program_keys"]
+        try:
+            query = index.query(keys.program_keys_pk(program_id), scan_index_forward=False)
+            return [_key_record(item) for item in query if isinstance(item, self._m.api_key)]
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing the program's keys failed") from exc
+
+    def note_key_used(self, key_id: str, at: datetime, unless_since: datetime) -> bool:
+        item = self._m.api_key(keys.api_key_pk(key_id), keys.API_KEY_SK)
+        last_used = self._m.api_key.last_used_at
+        try:
+            item.update(
+                actions=[last_used.set(at)],
+                condition=self._m.base.pk.exists()
+                & self._m.api_key.revoked_at.does_not_exist()
+                & (last_used.does_not_exist() | (last_used < unless_since)),
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"recording the use of key {key_id} failed") from exc
+        return True
 
     # --- events --------------------------------------------------------------------------
     def record_event(self, event: StoredEvent) -> RecordOutcome:
@@ -259,6 +291,10 @@ def _api_key(item: Any) -> ApiKey:
         created_at=item.created_at,
         revoked_at=item.revoked_at,
     )
+
+
+def _key_record(item: Any) -> KeyRecord:
+    return KeyRecord(_api_key(item), item.last_used_at)
 
 
 def _event(item: Any) -> StoredEvent:

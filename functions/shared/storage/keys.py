@@ -25,6 +25,11 @@ def api_key_pk(key_id: str) -> str:
     return f"APIKEY#{key_id}"
 
 
+def program_keys_pk(program_id: str) -> str:
+    """A program's active keys, on the `program_keys` index (platform keys have no program)."""
+    return f"P#{program_id}#KEYS"
+
+
 def event_pk(program_id: str, event_id: str) -> str:
     return f"P#{program_id}#EVENT#{event_id}"
 

@@ -14,7 +14,7 @@ from functions.shared.domain.model import ApiKey, Program, RecordOutcome, Stored
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory_loyalty import LoyaltyMemory
 from functions.shared.storage.memory_partners import PartnersMemory
-from functions.shared.storage.port import Repository
+from functions.shared.storage.port import KeyRecord, Repository
 
 
 class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
@@ -23,6 +23,7 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
         self._lock = threading.RLock()
         self._programs: dict[str, Program] = {}
         self._keys: dict[str, ApiKey] = {}
+        self._key_uses: dict[str, datetime] = {}
         self._events: dict[tuple[str, str], StoredEvent] = {}
         self._outbox: set[tuple[str, str]] = set()
 
@@ -54,14 +55,15 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 raise NotFound(f"key {key_id} not found")
             return self._keys[key_id]
 
-    def load_credentials(self, key_id: str) -> tuple[ApiKey, Program | None]:
+    def load_credentials(self, key_id: str) -> tuple[KeyRecord, Program | None]:
         with self._lock:
             key = self.get_api_key(key_id)
+            record = KeyRecord(key, self._key_uses.get(key_id))
             if key.program_id is None:
-                return key, None
+                return record, None
             if key.program_id not in self._programs:
                 raise NotFound(f"key {key_id} belongs to no program")
-            return key, self._programs[key.program_id]
+            return record, self._programs[key.program_id]
 
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         with self._lock:
@@ -70,6 +72,24 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 key = replace(key, revoked_at=at)
                 self._keys[key_id] = key
             return key
+
+    def list_api_keys(self, program_id: str) -> list[KeyRecord]:
+        with self._lock:
+            listed = [
+                KeyRecord(key, self._key_uses.get(key.key_id))
+                for key in self._keys.values()
+                if key.program_id == program_id and key.active
+            ]
+        return sorted(listed, key=lambda r: (r.key.created_at, r.key.key_id), reverse=True)
+
+    def note_key_used(self, key_id: str, at: datetime, unless_since: datetime) -> bool:
+        with self._lock:
+            key = self._keys.get(key_id)
+            last = self._key_uses.get(key_id)
+            if key is None or not key.active or (last is not None and last >= unless_since):
+                return False
+            self._key_uses[key_id] = at
+            return True
 
     def record_event(self, event: StoredEvent) -> RecordOutcome:
         with self._lock:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from functions.shared.domain.model import (
@@ -38,6 +39,15 @@ from functions.shared.domain.model import (
 )
 from functions.shared.domain.writes import Step
 from functions.shared.storage.port_loyalty import LoyaltyPort
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An API key as stored, with when it was last used: recorded at most once a minute by the
+    authentication path (`functions.shared.auth.note_use`), so no request pays a write for it."""
+
+    key: ApiKey
+    last_used_at: datetime | None = None
 
 
 class ProgramsPort(abc.ABC):
@@ -59,12 +69,24 @@ class ProgramsPort(abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
-    def load_credentials(self, key_id: str) -> tuple[ApiKey, Program | None]:
-        """The key and its program in one round trip. Raises NotFound for an unknown key."""
+    def load_credentials(self, key_id: str) -> tuple[KeyRecord, Program | None]:
+        """The key (with its last use) and its program. Raises NotFound for an unknown key."""
 
     @abc.abstractmethod
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
-        """Marks the key revoked (idempotent). Raises NotFound."""
+        """Marks the key revoked (idempotent); a revoked key leaves its program's listing at once.
+        Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_api_keys(self, program_id: str) -> list[KeyRecord]:
+        """A program's keys not revoked, newest first, by a query (never a scan). Platform keys
+        belong to no program and are never listed."""
+
+    @abc.abstractmethod
+    def note_key_used(self, key_id: str, at: datetime, unless_since: datetime) -> bool:
+        """Records `at` as the key's last use unless it was last used at or after `unless_since`
+        (one conditional write, so concurrent callers write once). False when nothing was written:
+        used recently, revoked, or unknown."""
 
 
 class EventsPort(abc.ABC):

@@ -70,6 +70,14 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "disputed cases across programs (open; verdict recorded); sparse",
     ),
     IndexDefinition(
+        "program_keys",
+        "program_keys_pk",
+        "created_sk",
+        "S",
+        "a program's active API keys by creation time (GET /v1/keys); sparse: keys only, and a "
+        "revoked key leaves it",
+    ),
+    IndexDefinition(
         "loyalty_earned",
         "agg_pk",
         "agg_earned",

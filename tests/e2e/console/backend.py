@@ -66,6 +66,7 @@ class Backend:
         self.integration = system.session("integration")
         self.fraud = system.session("fraud")
         self.security = system.session("security")
+        self.admin = system.session("admin")
 
     def url(self, path: str) -> str:
         return f"{self.system.api_url}{path}"
@@ -98,6 +99,22 @@ class Backend:
             }
         )
         return event_id
+
+    def account_update(self, partner_id: str, email: str, minutes: int) -> None:
+        """An `account.updated` with the partner's e-mail address, scored: a flagged partner's
+        shared address fires `email_duplicate` again, and the case counts it."""
+        event_id = unique("evt-update")
+        self.send(
+            {
+                "id": event_id,
+                "type": "account.updated",
+                "occurred_at": at(minutes),
+                "partner": {"id": partner_id, "email": email},
+                "session": {"ip": ip(), "device_fingerprint": unique("fp")},
+                "activity": "profile_update",
+            }
+        )
+        self.scored(event_id)
 
     def transaction(self, partner_id: str, amount: str, minutes: int) -> str:
         event_id, reward_id = unique("evt-tx"), unique("rwd")
@@ -172,6 +189,23 @@ class Backend:
             check=False,
         )
         assert done.returncode == 0, done.stderr + done.stdout
+
+    # ---- keys ------------------------------------------------------------------------------
+    def create_key(self, role: str, actor: str) -> dict[str, Any]:
+        """A key of the demo program, made by its admin through POST /v1/keys."""
+        answer = self.admin.post(self.url("/v1/keys"), json={"role": role, "actor": actor}, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def listed_keys(self) -> list[dict[str, Any]]:
+        answer = self.admin.get(self.url("/v1/keys"), timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["items"]
+
+    def signs_in(self, key: str) -> bool:
+        answer = requests.get(self.url("/v1/me"), headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert answer.status_code in (200, 401), answer.text
+        return answer.status_code == 200
 
     # ---- loyalty ---------------------------------------------------------------------------
     def earn(self, customer_id: str, points: int, **extra: Any) -> dict[str, Any]:

@@ -12,9 +12,11 @@ import { mountDisputes } from "./pages/disputes.js";
 import { mountCustomers } from "./pages/customers.js";
 import { mountCampaigns } from "./pages/campaigns.js";
 import { mountWorkflows } from "./pages/workflows.js";
+import { mountKeys } from "./pages/keys.js";
 
 const PROGRAM_TEAM = ["fraud", "admin"];
 const SECURITY = ["security"];
+const ADMIN = ["admin"];
 export const NO_ACCESS = "You do not have access to Fraud Management";
 
 // Each tab: its path, its name (the link text and the page's heading), who may see it, its page.
@@ -28,6 +30,7 @@ const TABS = [
   { path: "customers", name: "Loyalty customers", roles: PROGRAM_TEAM, mount: mountCustomers },
   { path: "campaigns", name: "Campaigns", roles: PROGRAM_TEAM, mount: mountCampaigns },
   { path: "workflows", name: "Workflows", roles: PROGRAM_TEAM, mount: mountWorkflows },
+  { path: "keys", name: "API keys", roles: ADMIN, mount: mountKeys },
 ];
 
 const main = document.getElementById("main");
@@ -48,7 +51,8 @@ function homeOf(role) {
 
 // ---- sign-in and sign-out -------------------------------------------------------------------
 
-function showSignIn(error) {
+/** The sign-in form; with the error that led here (a refused key), or a notice (why you were signed out). */
+function showSignIn(error, notice) {
   me = null;
   mounted = null;
   tabs.hidden = true;
@@ -96,14 +100,15 @@ function showSignIn(error) {
   );
   replace(main, form);
   if (error) replace(message, problem(error));
+  else if (notice) replace(message, h("p", { role: "status" }, notice));
   field.focus();
 }
 
-function signOut() {
+function signOut(notice) {
   forgetKey();
   me = null;
   if (mounted?.page?.unmount) mounted.page.unmount();
-  showSignIn();
+  showSignIn(null, notice);
 }
 
 function renderSessionBar() {
@@ -113,7 +118,7 @@ function renderSessionBar() {
     program,
     h("span", { class: "actor", id: "actor-name" }, me.actor),
     h("span", { class: "role" }, `(${me.role})`),
-    h("button", { type: "button", class: "link-button", onclick: signOut }, "Sign out"),
+    h("button", { type: "button", class: "link-button", onclick: () => signOut() }, "Sign out"),
   );
 }
 
@@ -168,7 +173,7 @@ function render() {
   }
   renderTabs(tab.path);
   document.title = `${tab.path === "home" ? "Security Monitoring" : tab.name} — Fraud Management`;
-  const context = { me, tab, route };
+  const context = { me, tab, route, signOut };
   if (mounted && mounted.tab === tab && mounted.page.update && mounted.page.update(route)) return;
   if (mounted?.page?.unmount) mounted.page.unmount();
   const container = h("div", { class: "page" });

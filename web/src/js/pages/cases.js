@@ -17,7 +17,6 @@ import {
   reason,
   timeElement,
 } from "../dom.js";
-import { itemsOf, nextCursorOf, subjectName } from "../model.js";
 import { href, navigate } from "../router.js";
 import { openDrawer } from "./drawer.js";
 
@@ -127,25 +126,25 @@ export function mountCases(view) {
     }
 
     function partnerCell(item) {
-      const kind = item.subject?.type === "customer" ? h("span", { class: "subject-kind" }, " (customer)") : null;
+      const kind = item.subject.type === "customer" ? h("span", { class: "subject-kind" }, " (customer)") : null;
       return h(
         "td",
         { class: "partner" },
         h("span", { class: "marker" }, statusMarker(item.status)),
-        h("a", { href: href([view, item.id], state), "data-case-id": item.id }, subjectName(item)),
+        h("a", { href: href([view, item.id], state), "data-case-id": item.id }, item.subject.name),
         kind,
       );
     }
 
     function reasonsText(item) {
-      const reasons = item.reasons || [];
+      const reasons = item.reasons;
       if (!reasons.length) return "—";
       return h("ul", { class: "reasons" }, reasons.map((r) => h("li", { title: r.detail || "" }, reason(r.code))));
     }
 
     function holdText(item) {
-      const count = Number(item.held_rewards ?? 0);
-      const amount = item.hold_amounts?.length > 1 ? moneyList(item.hold_amounts) : money(item.hold_amount);
+      const count = item.held_rewards;
+      const amount = item.hold_amounts.length > 1 ? moneyList(item.hold_amounts) : money(item.hold_amount);
       return [amount, h("br"), h("span", { class: "muted" }, plural(count, "held reward", "held rewards"))];
     }
 
@@ -236,8 +235,8 @@ export function mountCases(view) {
           limit: state.limit || DEFAULT_PAGE_SIZE,
           cursor: state.cursor,
         });
-        const items = itemsOf(answer, "cases");
-        const next = nextCursorOf(answer);
+        const items = answer.items;
+        const next = answer.next_cursor;
         if (!items.length) {
           const text = state.q || state.status ? "No cases match this search." : spec.empty;
           replace(results, empty(text), state.cursor ? pager(items, null) : null);

@@ -4,17 +4,14 @@
 
 import { api, segment } from "../api.js";
 import { empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
-import { itemsOf, nextCursorOf, pick, subjectName } from "../model.js";
-import { href } from "../router.js";
 
-export function mountDisputes(container, route) {
-  const cursor = route.params.get("cursor") || "";
+export function mountDisputes(container) {
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const results = h("div", { class: "results" });
 
   function disputeCard(item, index) {
-    const caseId = pick(item, "case_id", "id");
-    const name = subjectName(item);
+    const caseId = item.id;
+    const name = item.subject.name;
     const noteId = `note-${index}`;
     const note = h("textarea", { id: noteId, name: "note", rows: "2" });
     const local = h("div", { class: "form-message" });
@@ -36,7 +33,7 @@ export function mountDisputes(container, route) {
         replace(local, problem(error));
       }
     };
-    const reasons = item.reasons || [];
+    const reasons = item.reasons;
     return h(
       "li",
       {},
@@ -47,7 +44,7 @@ export function mountDisputes(container, route) {
         h(
           "dl",
           { class: "details" },
-          h("div", {}, h("dt", {}, "Program"), h("dd", {}, pick(item, "program_name", "program_id") || "—")),
+          h("div", {}, h("dt", {}, "Program"), h("dd", {}, item.program_name ?? item.program_id)),
           h("div", {}, h("dt", {}, "Case"), h("dd", {}, caseId)),
           h("div", {}, h("dt", {}, "Flag reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
           h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
@@ -84,23 +81,12 @@ export function mountDisputes(container, route) {
   async function load() {
     replace(results, loading("disputes"));
     try {
-      const answer = await api.get("/v1/disputes", { status: "open", cursor, limit: 25 });
-      const items = itemsOf(answer, "disputes", "cases");
-      const next = nextCursorOf(answer);
+      const { items } = await api.get("/v1/disputes", { status: "open" });
       if (!items.length) {
         replace(results, empty("No open disputes."));
         return;
       }
-      replace(
-        results,
-        h("ul", { class: "cards" }, items.map(disputeCard)),
-        h(
-          "nav",
-          { class: "pager", "aria-label": "Pages" },
-          cursor ? h("a", { href: href("disputes") }, "First page") : null,
-          next ? h("a", { href: href("disputes", { cursor: next }), rel: "next" }, "Next page") : null,
-        ),
-      );
+      replace(results, h("ul", { class: "cards" }, items.map(disputeCard)));
     } catch (error) {
       replace(results, problem(error));
     }

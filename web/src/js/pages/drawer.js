@@ -1,9 +1,9 @@
 // The drawer of one case (GET /v1/cases/{id}): a modal <dialog>, so focus moves into it, stays in
-// it, and Escape closes it; the page that opened it puts focus back where it was.
+// it, and Escape closes it; the page that opened it puts focus back where it was. It reads the
+// names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
 import { h, loading, money, moneyList, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
-import { itemsOf, pick, subjectName } from "../model.js";
 
 const STATUS_WORDS = {
   open: "New",
@@ -13,33 +13,25 @@ const STATUS_WORDS = {
   removed: "Removed",
 };
 
-function listText(value) {
-  if (value === undefined || value === null) return "—";
-  if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === "object" ? pick(v, "name", "id", "key") : v)).join(", ") : "—";
-  if (typeof value === "object") return pick(value, "name", "id") ?? JSON.stringify(value);
-  return String(value);
-}
-
-function revenueText(value) {
-  if (value === undefined || value === null) return "—";
-  if (Array.isArray(value) || (typeof value === "object" && !("amount" in value))) return moneyList(value);
-  return money(value);
+/** A list of labels (referral keys, segments, tags) in one line; none is "—". */
+function listText(values) {
+  return values?.length ? values.join(", ") : "—";
 }
 
 function detailsList(detail) {
-  const partner = [detail.partner, detail.customer, detail.subject, detail].filter(Boolean);
+  const party = detail.partner ?? detail.customer; // the subject's profile (PartyView)
   const rows = [
     ["Status", [statusMarker(detail.status), " ", STATUS_WORDS[detail.status] || words(detail.status)]],
-    ["Subject", detail.subject?.type === "customer" ? "Referred customer" : "Partner"],
-    ["Group", listText(pick(partner, "group"))],
-    ["Team", listText(pick(partner, "team"))],
-    ["Keys", listText(pick(partner, "keys", "partner_keys"))],
-    ["Revenue", revenueText(pick(partner, "revenue"))],
-    ["Segments", listText(pick(partner, "segments"))],
-    ["Tags", listText(pick(partner, "tags"))],
-    ["Sign-up date", timeElement(pick(partner, "signup_at", "signed_up_at", "sign_up_date", "joined_at"))],
+    ["Subject", detail.subject.type === "customer" ? "Referred customer" : "Partner"],
+    ["Group", party?.group || "—"],
+    ["Team", party?.team || "—"],
+    ["Keys", listText(party?.keys)],
+    ["Revenue", moneyList(party?.revenue)],
+    ["Segments", listText(party?.segments)],
+    ["Tags", listText(party?.tags)],
+    ["Sign-up date", timeElement(party?.signup_at)],
     ["Flagged date", timeElement(detail.flagged_at)],
-    ["Hold amount", detail.hold_amounts?.length ? moneyList(detail.hold_amounts) : money(detail.hold_amount)],
+    ["Hold amount", detail.hold_amounts.length ? moneyList(detail.hold_amounts) : money(detail.hold_amount)],
     ["Disputed date", timeElement(detail.disputed_at)],
     ["Dispute reason", detail.dispute_reason || "—"],
     ["Resolved date", timeElement(detail.resolved_at)],
@@ -51,15 +43,14 @@ function detailsList(detail) {
   );
 }
 
-function heldRewardsOf(detail) {
-  if (Array.isArray(detail.held_rewards)) return detail.held_rewards.filter((r) => !r.status || r.status === "on_hold");
-  const rewards = itemsOf(pick(detail, "held_reward_list", "rewards") || [], "rewards");
-  return rewards.filter((r) => r.status === "on_hold");
+/** A flag reason, with how often its code fired when more than once ("×3"). */
+function reasonItem(r) {
+  const times = r.count > 1 ? h("span", { class: "reason-count", title: `Fired ${r.count} times` }, ` ×${r.count}`) : null;
+  return h("li", {}, h("strong", {}, reason(r.code)), times, r.detail ? `: ${r.detail}` : "");
 }
 
-function auditOf(detail) {
-  const trail = pick(detail, "audit_trail", "audit", "history");
-  return Array.isArray(trail) ? trail : itemsOf(trail || [], "entries");
+function heldRewardsOf(detail) {
+  return detail.held_reward_list.filter((r) => r.status === "on_hold");
 }
 
 export function openDrawer({ caseId, onClose, onChanged }) {
@@ -97,7 +88,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   }
 
   function approveButton(reward) {
-    const id = pick(reward, "id", "reward_id");
+    const id = reward.id;
     return h(
       "button",
       {
@@ -136,11 +127,11 @@ export function openDrawer({ caseId, onClose, onChanged }) {
             h(
               "tr",
               {},
-              h("td", {}, pick(r, "id", "reward_id")),
-              h("td", { class: "num" }, money(r.amount && typeof r.amount === "object" ? r.amount : r)),
-              h("td", {}, timeElement(pick(r, "created_at", "occurred_at"))),
-              h("td", {}, words(r.status || "on_hold")),
-              h("td", {}, (r.status || "on_hold") === "on_hold" ? approveButton(r) : null),
+              h("td", {}, r.id),
+              h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
+              h("td", {}, timeElement(r.created_at)),
+              h("td", {}, words(r.status)),
+              h("td", {}, r.status === "on_hold" ? approveButton(r) : null),
             ),
           ),
         ),
@@ -157,12 +148,12 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         h(
           "li",
           {},
-          timeElement(pick(e, "at", "time", "occurred_at")),
+          timeElement(e.at),
           " — ",
-          h("strong", {}, pick(e, "actor", "by") || "system"),
+          h("strong", {}, e.actor || "system"),
           ": ",
-          words(pick(e, "action", "event", "type")),
-          detailText(e.detail ?? e.note ?? e.reason) ? h("span", { class: "muted" }, ` (${detailText(e.detail ?? e.note ?? e.reason)})`) : null,
+          words(e.action),
+          detailText(e.detail) ? h("span", { class: "muted" }, ` (${detailText(e.detail)})`) : null,
         ),
       ),
     );
@@ -236,7 +227,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   function actions(detail) {
     const pairs = [];
     const canDispute = detail.status === "open";
-    const canRemove = (detail.status === "open" || detail.status === "disputed") && detail.subject?.type !== "customer";
+    const canRemove = (detail.status === "open" || detail.status === "disputed") && detail.subject.type !== "customer";
     if (canDispute) {
       const form = disputeForm(detail);
       pairs.push([toggle("Dispute", form, () => pairs), form]);
@@ -257,17 +248,17 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   async function load() {
     try {
       const detail = await api.get(`/v1/cases/${segment(caseId)}`);
-      replace(title, subjectName(detail));
-      const reasons = detail.reasons || [];
+      replace(title, detail.subject.name);
+      const reasons = detail.reasons;
       replace(
         body,
         actions(detail),
-        h("section", {}, h("h3", {}, "Flag reasons"), reasons.length
-          ? h("ul", { class: "reasons-detail" }, reasons.map((r) => h("li", {}, h("strong", {}, reason(r.code)), r.detail ? `: ${r.detail}` : "")))
+        h("section", { "aria-labelledby": "flag-reasons-heading" }, h("h3", { id: "flag-reasons-heading" }, "Flag reasons"), reasons.length
+          ? h("ul", { class: "reasons-detail" }, reasons.map(reasonItem))
           : h("p", { class: "state empty" }, "No reasons recorded.")),
         h("section", {}, h("h3", {}, "Details"), detailsList(detail)),
         h("section", {}, h("h3", {}, "Held rewards"), rewardsTable(heldRewardsOf(detail))),
-        h("section", {}, h("h3", {}, "Audit trail"), auditList(auditOf(detail))),
+        h("section", {}, h("h3", {}, "Audit trail"), auditList(detail.audit)),
       );
     } catch (error) {
       replace(title, "Case not available");

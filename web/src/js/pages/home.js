@@ -2,22 +2,15 @@
 
 import { api } from "../api.js";
 import { h, loading, moneyList, pageHeading, problem, replace } from "../dom.js";
-import { pick } from "../model.js";
 import { href } from "../router.js";
 
-function count(value) {
-  if (value && typeof value === "object") return pick(value, "count", "total") ?? 0;
-  return value ?? 0;
-}
-
+/** The box's figures, by the names of GET /v1/summary (Summary in the OpenAPI document). */
 export function figures(summary) {
-  const cases = summary.cases || {};
-  const held = summary.held_rewards;
   return {
-    open: count(pick([summary, cases], "open_cases", "open")),
-    disputed: count(pick([summary, cases], "disputed_cases", "disputed")),
-    heldCount: count(pick(summary, "held_rewards_count") ?? held),
-    heldAmounts: pick([summary, held && typeof held === "object" ? held : {}], "held_amounts", "held_amount", "amounts", "amount"),
+    open: summary.open_cases,
+    disputed: summary.disputed_cases,
+    heldCount: summary.held_rewards.count,
+    heldAmounts: summary.held_rewards.amounts,
   };
 }
 
@@ -32,7 +25,7 @@ export function mountHome(container) {
   api
     .get("/v1/summary")
     .then((summary) => {
-      const f = figures(summary || {});
+      const f = figures(summary);
       replace(
         body,
         h(

@@ -1,39 +1,27 @@
 // Removed partners (GET /v1/removed-partners): every column of the seed's tab.
 
 import { api } from "../api.js";
-import { empty, h, loading, money, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
-import { itemsOf, nextCursorOf, pick } from "../model.js";
-import { href } from "../router.js";
+import { empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
 
+// The names are the API's (RemovedPartner in GET /v1/openapi.json).
 function reasonText(item) {
-  const original = pick(item, "original_flag_reason", "flag_reason", "original_reason", "reason");
-  if (Array.isArray(original)) return original.map((r) => reason(r.code ?? r)).join(", ") || "—";
-  if (original && typeof original === "object") return reason(original.code) + (original.detail ? `: ${original.detail}` : "");
-  if (original) return reason(original);
-  const reasons = item.reasons || [];
-  return reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—";
+  const original = item.flag_reason;
+  if (!original) return "—";
+  return reason(original.code) + (original.detail ? `: ${original.detail}` : "");
 }
 
 function archivedText(item) {
-  const archived = pick(item, "archived_rewards");
-  if (archived && typeof archived === "object" && !Array.isArray(archived)) {
-    const count = pick(archived, "count") ?? 0;
-    const amount = pick(archived, "amount", "amounts");
-    return `${plural(Number(count), "reward", "rewards")}, ${amount && typeof amount === "object" && "amount" in amount ? money(amount) : moneyList(amount)}`;
-  }
-  const count = pick(item, "archived_rewards_count", "archived_rewards") ?? 0;
-  return `${plural(Number(count), "reward", "rewards")}, ${moneyList(pick(item, "archived_amount", "archived_amounts"))}`;
+  const archived = item.archived_rewards;
+  return `${plural(archived.count, "reward", "rewards")}, ${moneyList(archived.amounts)}`;
 }
 
-export function mountRemoved(container, route) {
-  const cursor = route.params.get("cursor") || "";
+export function mountRemoved(container) {
   const results = h("div", { class: "results" }, loading("removed partners"));
   replace(container, pageHeading("Removed partners"), results);
   api
-    .get("/v1/removed-partners", { cursor, limit: 25 })
+    .get("/v1/removed-partners")
     .then((answer) => {
-      const items = itemsOf(answer, "partners", "removed_partners");
-      const next = nextCursorOf(answer);
+      const items = answer.items;
       if (!items.length) {
         replace(results, empty("No partner has been removed from this program."));
         return;
@@ -55,24 +43,18 @@ export function mountRemoved(container, route) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, pick([item, item.subject || {}, item.partner || {}], "name", "partner_name", "partner_id", "id")),
-                  h("td", {}, pick([item, item.partner || {}], "team", "partner_team") || "—"),
+                  h("td", {}, item.partner.name),
+                  h("td", {}, item.team || "—"),
                   h("td", {}, reasonText(item)),
-                  h("td", {}, timeElement(pick(item, "flagged_at", "flag_date"))),
+                  h("td", {}, timeElement(item.flagged_at)),
                   h("td", {}, archivedText(item)),
-                  h("td", {}, timeElement(pick(item, "removed_at", "removal_date"))),
-                  h("td", {}, pick(item, "removed_by", "actor") || "—"),
-                  h("td", {}, item.block_reapply === undefined ? "—" : item.block_reapply ? "Yes" : "No"),
+                  h("td", {}, timeElement(item.removed_at)),
+                  h("td", {}, item.removed_by || "—"),
+                  h("td", {}, item.block_reapply ? "Yes" : "No"),
                 ),
               ),
             ),
           ),
-        ),
-        h(
-          "nav",
-          { class: "pager", "aria-label": "Pages" },
-          cursor ? h("a", { href: href("removed") }, "First page") : null,
-          next ? h("a", { href: href("removed", { cursor: next }), rel: "next" }, "Next page") : null,
         ),
       );
     })

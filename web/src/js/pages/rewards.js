@@ -3,7 +3,6 @@
 
 import { api, segment } from "../api.js";
 import { empty, h, loading, money, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
-import { itemsOf, nextCursorOf, pick } from "../model.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -41,7 +40,7 @@ export function mountRewards(container, route) {
   );
 
   async function approve(reward) {
-    const id = pick(reward, "id", "reward_id");
+    const id = reward.id;
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
       await api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" });
@@ -62,8 +61,8 @@ export function mountRewards(container, route) {
         cursor: state.cursor,
         limit: 50,
       });
-      const items = itemsOf(answer, "rewards");
-      const next = nextCursorOf(answer);
+      const items = answer.items;
+      const next = answer.next_cursor;
       if (!items.length) {
         replace(results, empty(state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters."));
         return;
@@ -89,11 +88,11 @@ export function mountRewards(container, route) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, pick(r, "id", "reward_id")),
-                  h("td", {}, pick(r, "partner_name", "partner_id") || "—"),
-                  h("td", {}, pick(r, "customer_id") || "—"),
-                  h("td", { class: "num" }, money(r.amount && typeof r.amount === "object" ? r.amount : r)),
-                  h("td", {}, timeElement(pick(r, "created_at", "occurred_at"))),
+                  h("td", {}, r.id),
+                  h("td", {}, r.partner_id),
+                  h("td", {}, r.customer_id || "—"),
+                  h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
+                  h("td", {}, timeElement(r.created_at)),
                   h("td", {}, words(r.status)),
                   h("td", {}, r.status === "on_hold" ? h("button", { type: "button", onclick: () => approve(r) }, "Approve") : null),
                 ),

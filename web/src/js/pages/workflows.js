@@ -6,7 +6,6 @@ import { api, segment } from "../api.js";
 import { empty, h, loading, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { field, select, uniqueId } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
-import { itemsOf, pick } from "../model.js";
 import { href, navigate } from "../router.js";
 
 /** Only the fields PUT takes, from a document GET answered. */
@@ -14,13 +13,13 @@ function settingsOf(workflow) {
   return {
     trigger: workflow.trigger,
     filter: workflow.filter,
-    actions: workflow.actions || [],
+    actions: workflow.actions,
     enabled: Boolean(workflow.enabled),
   };
 }
 
 function idOf(workflow) {
-  return pick(workflow, "id", "workflow_id");
+  return workflow.id;
 }
 
 export function describeFilter(filter = {}) {
@@ -205,7 +204,7 @@ function listPage(container, route) {
   async function load() {
     replace(results, loading("workflows"));
     try {
-      const items = itemsOf(await api.get("/v1/loyalty/workflows"), "workflows");
+      const items = (await api.get("/v1/loyalty/workflows")).workflows;
       if (!items.length) {
         replace(results, empty("No workflows yet."));
         return;

@@ -1,0 +1,38 @@
+"""What the keys routes take and answer (SPEC 3.2 `/v1/keys`). A listing never carries a key or its
+hash: the key text exists once, in the answer that created it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The roles an admin may give a key of their program. `security` is the platform's, never a program's.
+ProgramRole = Literal["integration", "viewer", "fraud", "admin"]
+
+
+class CreateKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: ProgramRole
+    actor: Annotated[str, Field(min_length=1, max_length=200)]  # shown in audit trails
+
+
+class KeyCreated(BaseModel):
+    key_id: str
+    key: str  # shown this once; only its hash is stored
+    role: str
+    actor: str
+
+
+class KeyView(BaseModel):
+    key_id: str
+    actor: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None  # to the minute; null until first used
+
+
+class KeyPage(BaseModel):
+    items: list[KeyView]
