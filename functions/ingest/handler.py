@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.ingest.models import EVENT_TYPES
 from functions.ingest.routes import router
 from functions.shared import api
 from functions.shared.observability import logger, metrics, tracer
+from functions.shared.partner_events import EVENT_TYPES
 from functions.shared.runtime import dependencies
 
 app = api.build_resolver(union_tags=frozenset(EVENT_TYPES))

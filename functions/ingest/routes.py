@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.ingest import service
-from functions.ingest.models import Accepted, EventStatus, PartnerEvent
 from functions.shared import api
+from functions.shared.partner_events import Accepted, EventStatus, PartnerEvent
 
 router = APIGatewayRouter()
 

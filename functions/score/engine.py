@@ -10,13 +10,6 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from functions.ingest.models import (
-    AccountUpdated,
-    PartnerEvent,
-    PartnershipCreated,
-    RewardCreated,
-    TransactionCreated,
-)
 from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
@@ -37,6 +30,13 @@ from functions.shared.inputs import STORED
 from functions.shared.messaging import EventPublisher
 from functions.shared.money import to_micros
 from functions.shared.observability import logger
+from functions.shared.partner_events import (
+    AccountUpdated,
+    PartnerEvent,
+    PartnershipCreated,
+    RewardCreated,
+    TransactionCreated,
+)
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from functions.ingest.models import PartnerEvent
 from functions.shared.auth import sign
 from functions.shared.errors import Conflict
+from functions.shared.partner_events import PartnerEvent
 from tests.conftest import make_tenant
 from tests.support import call, proxy_event, sample
 

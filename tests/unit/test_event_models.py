@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from functions.ingest.models import PartnerEvent
+from functions.shared.partner_events import PartnerEvent
 from tests.support import SAMPLE_FILES, sample
 
 events = TypeAdapter(PartnerEvent)
