@@ -5,7 +5,12 @@ then writes with nothing in between held, so two threads can both pass `attribut
 lose each other's item). The local system and the tests serve requests on many threads, so every
 data-plane call into moto's DynamoDB backend is made to hold one lock, as one DynamoDB item would.
 Our code still relies only on conditions and transactions, never on this lock: it only makes the
-stand-in honest."""
+stand-in honest.
+
+It also makes moto's queries read in key order (`moto_key_order`), as DynamoDB's do, rather than
+walk the whole table: everything that runs against moto the way the local system does (the local
+system, the tests, the evaluation, the benchmarks) gets both by calling
+`make_moto_dynamodb_atomic()`."""
 
 from __future__ import annotations
 
@@ -42,7 +47,10 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 def make_moto_dynamodb_atomic() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
+    from local_system.moto_key_order import make_moto_queries_use_key_order
+
     make_moto_transactions_cheap()  # first: the lock then wraps the journaled transaction
+    make_moto_queries_use_key_order()  # then: indexes a transaction's keys once its journal has undone it
 
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name)
