@@ -48,9 +48,11 @@ def make_moto_dynamodb_atomic() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     from local_system.moto_key_order import make_moto_queries_use_key_order
+    from local_system.moto_overhead import make_moto_cheaper
 
     make_moto_transactions_cheap()  # first: the lock then wraps the journaled transaction
     make_moto_queries_use_key_order()  # then: indexes a transaction's keys once its journal has undone it
+    make_moto_cheaper()
 
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name)

@@ -5,176 +5,29 @@ table."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from local_system import moto_key_order
 from local_system.moto_key_order import moto_own_queries
-
-TABLE = "key-order"
-PKS = ("a", "b", "c")
-SKS = ("1", "10", "2", "a", "ab", "abc", "b", "ba")
-G1_PKS = ("x", "y")
-G1_SKS = ("m", "ma", "mb", "n", "n")  # duplicates: ties are ordered by the table's keys
-G2_PKS = ("p", "q")
-NUMBERS = (-1, 0, 1, Decimal("2.5"), 10, 100)
-INDEXES = {
-    None: ("pk", "sk", "S"),
-    "gs1": ("g1pk", "g1sk", "S"),
-    "gs2": ("g2pk", "g2sk", "N"),
-}
-
-
-def _create_table(client: Any) -> None:
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": kind}
-            for name, kind in (
-                ("pk", "S"),
-                ("sk", "S"),
-                ("g1pk", "S"),
-                ("g1sk", "S"),
-                ("g2pk", "S"),
-                ("g2sk", "N"),
-            )
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gs1",
-                "KeySchema": [
-                    {"AttributeName": "g1pk", "KeyType": "HASH"},
-                    {"AttributeName": "g1sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "gs2",
-                "KeySchema": [
-                    {"AttributeName": "g2pk", "KeyType": "HASH"},
-                    {"AttributeName": "g2sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["v"]},
-            },
-        ],
-    )
-
-
-def _value(value: Any) -> dict[str, str]:
-    return {"S": value} if isinstance(value, str) else {"N": str(value)}
-
-
-# --- what the random histories are made of ------------------------------------------------------
-keys = st.fixed_dictionaries({"pk": st.sampled_from(PKS), "sk": st.sampled_from(SKS)})
-items = st.builds(
-    lambda key, g1, g2, v, pad: {
-        **{k: _value(x) for k, x in key.items()},
-        **({"g1pk": _value(g1[0]), "g1sk": _value(g1[1])} if g1 else {}),
-        **({"g2pk": _value(g2[0]), "g2sk": _value(g2[1])} if g2 else {}),
-        **({"v": _value(v)} if v is not None else {}),
-        **({"pad": {"S": "z" * pad}} if pad else {}),
-    },
-    keys,
-    st.none() | st.tuples(st.sampled_from(G1_PKS), st.sampled_from(G1_SKS)),
-    st.none() | st.tuples(st.sampled_from(G2_PKS), st.sampled_from(NUMBERS)),
-    st.none() | st.sampled_from(NUMBERS),
-    st.sampled_from((0, 0, 0, 200_000)),  # a few large items: pages end by size too
-)
-conditions = st.sampled_from((None, "attribute_exists(pk)", "attribute_not_exists(pk)", "v > :zero"))
-updates = st.sampled_from(
-    (
-        ("SET g1pk = :g1pk, g1sk = :g1sk", {":g1pk": {"S": "x"}, ":g1sk": {"S": "mb"}}),
-        ("SET g1sk = :g1sk", {":g1sk": {"S": "a"}}),
-        ("REMOVE g1pk", {}),
-        ("REMOVE g1sk, v", {}),
-        ("SET g2pk = :g2pk, g2sk = :g2sk", {":g2pk": {"S": "q"}, ":g2sk": {"N": "7"}}),
-        ("SET g2sk = g2sk + :one", {":one": {"N": "1"}}),  # fails on an item without g2sk
-        ("SET v = :ten", {":ten": {"N": "10"}}),
-    )
-)
-
-
-def _put(item: dict[str, Any], condition: str | None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": TABLE, "Item": item}
-    return _conditioned(put, condition)
-
-
-def _update(key: dict[str, Any], update: tuple[str, dict[str, Any]], condition: str | None) -> dict[str, Any]:
-    expression, values = update
-    change: dict[str, Any] = {
-        "TableName": TABLE,
-        "Key": {k: _value(v) for k, v in key.items()},
-        "UpdateExpression": expression,
-    }
-    if values:
-        change["ExpressionAttributeValues"] = dict(values)
-    return _conditioned(change, condition)
-
-
-def _delete(key: dict[str, Any], condition: str | None) -> dict[str, Any]:
-    return _conditioned({"TableName": TABLE, "Key": {k: _value(v) for k, v in key.items()}}, condition)
-
-
-def _conditioned(request: dict[str, Any], condition: str | None) -> dict[str, Any]:
-    if condition:
-        request["ConditionExpression"] = condition
-        if ":zero" in condition:
-            request.setdefault("ExpressionAttributeValues", {})[":zero"] = {"N": "0"}
-    return request
-
-
-writes = st.one_of(
-    st.builds(lambda item, c: ("put_item", _put(item, c)), items, conditions),
-    st.builds(lambda key, u, c: ("update_item", _update(key, u, c)), keys, updates, conditions),
-    st.builds(lambda key, c: ("delete_item", _delete(key, c)), keys, conditions),
-    st.builds(
-        lambda puts, deletes: (
-            "batch_write_item",
-            {
-                "RequestItems": {
-                    TABLE: [{"PutRequest": {"Item": item}} for item in puts]
-                    + [{"DeleteRequest": {"Key": {k: _value(v) for k, v in key.items()}}} for key in deletes]
-                }
-            },
-        ),
-        st.lists(items, min_size=1, max_size=4, unique_by=lambda i: (i["pk"]["S"], i["sk"]["S"])),
-        st.lists(keys, max_size=2, unique_by=lambda k: (k["pk"], k["sk"])),
-    ),
-    st.builds(
-        lambda parts: ("transact_write_items", {"TransactItems": parts}),
-        st.lists(
-            st.one_of(
-                st.builds(lambda item, c: {"Put": _put(item, c)}, items, conditions),
-                st.builds(lambda key, u, c: {"Update": _update(key, u, c)}, keys, updates, conditions),
-                st.builds(lambda key, c: {"Delete": _delete(key, c)}, keys, conditions),
-                st.builds(
-                    lambda key, c: {"ConditionCheck": _delete(key, c or "attribute_exists(pk)")},
-                    keys,
-                    conditions,
-                ),
-            ),
-            min_size=1,
-            max_size=4,
-            unique_by=lambda part: tuple(
-                sorted(
-                    (k, str(v))
-                    for k, v in (
-                        next(iter(part.values())).get("Key") or next(iter(part.values()))["Item"]
-                    ).items()
-                    if k in ("pk", "sk")
-                )
-            ),
-        ),
-    ),
+from tests.integration.moto_histories import (
+    G1_PKS,
+    G1_SKS,
+    G2_PKS,
+    INDEXES,
+    NUMBERS,
+    PKS,
+    SKS,
+    TABLE,
+    answer_of,
+    create_table,
+    value_of,
+    writes,
 )
 
 
@@ -195,14 +48,14 @@ def queries(draw: Any) -> dict[str, Any]:
         low, high = sorted(draw(st.lists(st.sampled_from(values), min_size=2, max_size=2)), key=str)
         if operator == "BETWEEN":
             condition += " AND #r BETWEEN :low AND :high"
-            expression_values.update({":low": _value(low), ":high": _value(high)})
+            expression_values.update({":low": value_of(low), ":high": value_of(high)})
         elif operator == "begins_with":
             prefix = draw(st.sampled_from(("", "a", "ab", "1", "m", "b", "n")))
             condition += " AND begins_with(#r, :low)"
             expression_values[":low"] = {"S": prefix} if prefix else {"S": "a"}
         else:
             condition += f" AND #r {operator} :low"
-            expression_values[":low"] = _value(low)
+            expression_values[":low"] = value_of(low)
     query: dict[str, Any] = {
         "TableName": TABLE,
         "KeyConditionExpression": condition,
@@ -225,20 +78,11 @@ def queries(draw: Any) -> dict[str, Any]:
     return query
 
 
-def _answer(call: Any) -> Any:
-    try:
-        answer = call()
-    except ClientError as error:
-        return ("error", error.response["Error"]["Code"], error.response["Error"].get("Message"))
-    answer.pop("ResponseMetadata", None)
-    return answer
-
-
 def _pages(client: Any, query: dict[str, Any], max_pages: int = 12) -> list[Any]:
     pages = []
     request = dict(query)
     for _ in range(max_pages):
-        page = _answer(lambda: client.query(**request))  # noqa: B023 (called at once)
+        page = answer_of(lambda: client.query(**request))  # noqa: B023 (called at once)
         pages.append(page)
         if not isinstance(page, dict) or "LastEvaluatedKey" not in page:
             break
@@ -264,7 +108,7 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -272,7 +116,7 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_queries_in_key_order_answer_what_moto_answers_after_any_writes(fake_credentials, history):
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        _create_table(client)
+        create_table(client)
         for operation, request in history:
             if operation == "query":
                 # Given the same table, When it is queried in key order and by moto's own walk,
@@ -282,14 +126,14 @@ def test_queries_in_key_order_answer_what_moto_answers_after_any_writes(fake_cre
                     by_moto = _pages(client, request)
                 assert in_key_order == by_moto, request
             else:
-                _answer(lambda: getattr(client, operation)(**request))  # noqa: B023 (called at once)
+                answer_of(lambda: getattr(client, operation)(**request))  # noqa: B023 (called at once)
                 moto_key_order.check(_table())
 
 
 def test_a_query_reads_its_page_not_the_table(fake_credentials, monkeypatch):
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        _create_table(client)
+        create_table(client)
         for n in range(300):
             client.put_item(
                 TableName=TABLE,
@@ -337,13 +181,13 @@ def _every_query() -> list[dict[str, Any]]:
         values = ("1", "ab", "b") if index is None else (("m", "mb", "n") if index == "gs1" else (0, 1, 10))
         conditions: list[tuple[str, dict[str, Any]]] = [("", {})]
         for operator in ("=", "<", "<=", ">", ">="):
-            conditions += [(f" AND #r {operator} :v", {":v": _value(v)}) for v in values]
+            conditions += [(f" AND #r {operator} :v", {":v": value_of(v)}) for v in values]
         conditions += [
-            (" AND #r BETWEEN :v AND :w", {":v": _value(low), ":w": _value(high)})
+            (" AND #r BETWEEN :v AND :w", {":v": value_of(low), ":w": value_of(high)})
             for low, high in zip(values, values[1:] + values[:1], strict=True)
         ]
         if kind == "S":
-            conditions += [(" AND begins_with(#r, :v)", {":v": _value(v[0])}) for v in values]
+            conditions += [(" AND begins_with(#r, :v)", {":v": value_of(v[0])}) for v in values]
         for partition in partitions:
             for condition, bound in conditions:
                 for forward in (True, False):
@@ -369,14 +213,14 @@ def _every_query() -> list[dict[str, Any]]:
 def test_every_key_condition_and_page_size_answers_what_moto_answers(fake_credentials):
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        _create_table(client)
+        create_table(client)
         # Given partitions where key conditions end mid-partition (the page may end exactly there)
         for n, (pk, sk) in enumerate((pk, sk) for pk in PKS for sk in SKS):
             item = {"pk": {"S": pk}, "sk": {"S": sk}, "v": {"N": str(n % 4)}}
             if n % 3:
                 item.update(g1pk={"S": G1_PKS[n % 2]}, g1sk={"S": G1_SKS[n % len(G1_SKS)]})
             if n % 4:
-                item.update(g2pk={"S": G2_PKS[n % 2]}, g2sk=_value(NUMBERS[n % len(NUMBERS)]))
+                item.update(g2pk={"S": G2_PKS[n % 2]}, g2sk=value_of(NUMBERS[n % len(NUMBERS)]))
             client.put_item(TableName=TABLE, Item=item)
         # When every query is paged through in key order and by moto's own walk, Then the pages match
         for query in _every_query():
