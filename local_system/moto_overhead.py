@@ -14,8 +14,10 @@ message it returns. Here:
   nothing else, change nothing, and a failing one still runs (and fails) every time;
 - a tree walker's table of node types is built once per walker, not once per node;
 - the item is not copied for a stream when the table has no stream;
-- the retention check of a received message reads the queue's retention period, not all its
-  attributes.
+- the retention check of a received message reads the queue's retention period, and a message
+  sent to a standard queue skips the queue's attributes (it only asks whether content-based
+  deduplication is on, which only a FIFO queue has), instead of computing all of them, counts of
+  messages included, by walking every message in the queue.
 
 `moto_own_work()` turns the shortcuts off meanwhile: the tests compare both ways."""
 
@@ -203,6 +205,30 @@ def _retention_check(method: Callable[..., Any]) -> Callable[..., Any]:
     return is_message_valid_based_on_retention_period
 
 
+def _send_message(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def send_message(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = backend.get_queue(queue_name)
+        standard = _shortcuts and not queue.fifo_queue and not queue.lambda_event_source_mappings
+        previous = getattr(_local, "standard_send", None)
+        _local.standard_send = queue if standard else None
+        try:
+            return method(backend, queue_name, *args, **kwargs)
+        finally:
+            _local.standard_send = previous
+
+    return send_message
+
+
+def _queue_attributes(attributes: property) -> property:
+    def get(queue: Any) -> Any:
+        if getattr(_local, "standard_send", None) is queue:
+            return {}  # what send_message reads of it is a FIFO attribute: absent here as there
+        return attributes.fget(queue)  # type: ignore[misc]
+
+    return property(get)
+
+
 def make_moto_cheaper() -> None:
     """Patches moto (once per process)."""
     import moto.dynamodb.models as backend_module
@@ -210,7 +236,7 @@ def make_moto_cheaper() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    from moto.sqs.models import SQSBackend
+    from moto.sqs.models import Queue, SQSBackend
 
     if getattr(DynamoDBBackend.update_item, "__moto_cheaper__", False):
         return
@@ -223,8 +249,10 @@ def make_moto_cheaper() -> None:
         (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
         (DepthFirstTraverser, "process", _process),
         (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
+        (SQSBackend, "send_message", _send_message),
         (DynamoDBBackend, "update_item", _update_item),
     ):
         setattr(owner, name, patch(getattr(owner, name)))
+    Queue.attributes = _queue_attributes(Queue.attributes)  # type: ignore[method-assign]
     backend_module.copy = _CopyUnlessStreamless(backend_module.copy)  # type: ignore[attr-defined]
     DynamoDBBackend.update_item.__moto_cheaper__ = True  # type: ignore[attr-defined]
