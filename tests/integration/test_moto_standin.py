@@ -61,3 +61,24 @@ def test_conditional_puts_under_threads_have_one_winner(aws):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert sum(pool.map(put, range(24))) == 1
+
+
+def test_the_item_count_is_read_while_items_are_written(aws):
+    # moto counts a table's items by walking it: a write from another thread in the middle of the
+    # walk broke it (HTTP 500 from the local system's moto server) until describe took the lock
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = aws.resources.table_name
+
+    def write(writer):
+        for n in range(300):
+            client.put_item(TableName=table, Item={"pk": {"S": f"w{writer}-{n}"}, "sk": {"S": "X"}})
+        return True
+
+    def count(_):
+        return [client.describe_table(TableName=table)["Table"]["ItemCount"] for _ in range(150)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        writers = [pool.submit(write, w) for w in range(2)]
+        counters = [pool.submit(count, c) for c in range(2)]
+        assert all(w.result() for w in writers)
+        assert all(c.result() for c in counters)
