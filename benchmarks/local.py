@@ -47,6 +47,7 @@ class Bench:
         self.system = HttpSystem()
         self.stream = _events()
         self.keys: dict[str, str] = {}
+        self.programs_lock = threading.Lock()
         with _aws_environment():
             endpoint = {"endpoint_url": self.system.aws_url, "region_name": "us-east-1"}
             self.dynamodb = boto3.client("dynamodb", **endpoint)
@@ -54,9 +55,10 @@ class Bench:
             self.queue_url = self.sqs.get_queue_url(QueueName="fraud-scoring")["QueueUrl"]
 
     def key(self, program: str) -> str:
-        if program not in self.keys:
-            self.keys[program] = self.system.create_program(program).integration_key
-        return self.keys[program]
+        with self.programs_lock:  # the fill's callers meet a new program at the same time
+            if program not in self.keys:
+                self.keys[program] = self.system.create_program(program).integration_key
+            return self.keys[program]
 
     def items(self) -> int:
         return self.dynamodb.describe_table(TableName="fraud-management")["Table"]["ItemCount"]
