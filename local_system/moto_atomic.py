@@ -35,11 +35,24 @@ _OPERATIONS = (
 )
 
 
+# moto hands these the stored item itself, and writes its answer after the lock is released: an
+# update from another thread changes that item in place meanwhile (a broken or torn answer, where
+# DynamoDB answers with the item as it was). They answer with a copy taken under the lock.
+_SNAPSHOTS = frozenset({"get_item", "put_item", "update_item"})
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    snapshot = method.__name__ in _SNAPSHOTS
+
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with _LOCK:
-            return method(*args, **kwargs)
+            answer = method(*args, **kwargs)
+            if snapshot and answer is not None:
+                import copy
+
+                return copy.deepcopy(answer)
+            return answer
 
     wrapper.__moto_atomic__ = True  # type: ignore[attr-defined]
     return wrapper
