@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import sys
 
-SUITES = ("ingest", "scoring", "hold_sweep", "loyalty")
+SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local")
 
 
 def main(names: list[str]) -> None:

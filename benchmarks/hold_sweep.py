@@ -78,10 +78,12 @@ def measure(size: int) -> dict[str, float]:
     from functions.hold_sweep.service import sweep
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
+    from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.provision import provision
     from tests.integration.scoring_support import signup
     from tests.support import call, proxy_event, sample
 
+    make_moto_dynamodb_atomic()  # moto as the local system runs it: queries in key order
     with mock_aws():
         runtime.forget_dependencies()
         resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))

@@ -36,7 +36,7 @@ ABOVE = 5
 
 
 @contextlib.contextmanager
-def _system(lighter: bool = True) -> Iterator[dict[str, Any]]:
+def _system() -> Iterator[dict[str, Any]]:
     """A fresh moto account with the table, a program and its keys."""
     import boto3
     from moto import mock_aws
@@ -45,29 +45,21 @@ def _system(lighter: bool = True) -> Iterator[dict[str, Any]]:
     from functions.shared.clock import SystemClock
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.provision import provision
-    from tests.integration.test_loyalty_support import lighter_moto_transactions
 
-    make_moto_dynamodb_atomic()
-    owner, method = lighter_moto_transactions()
-    shipped = owner.transact_write_items
-    if lighter:
-        owner.transact_write_items = method
-    try:
-        with mock_aws():
-            runtime.forget_dependencies()
-            resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-            os.environ.update(resources.environment())
-            repository = runtime.dependencies().repository
-            clock = SystemClock()
-            program = tenancy.create_program(repository, clock, "Bench loyalty")
-            keys = {
-                role: tenancy.create_key(repository, clock, program.program_id, role, f"bench {role}")[1]
-                for role in ("integration", "fraud")
-            }
-            yield {"program": program, "keys": keys, "repository": repository}
-            runtime.forget_dependencies()
-    finally:
-        owner.transact_write_items = shipped
+    make_moto_dynamodb_atomic()  # moto as the local system runs it (a transaction backs up its items only)
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        os.environ.update(resources.environment())
+        repository = runtime.dependencies().repository
+        clock = SystemClock()
+        program = tenancy.create_program(repository, clock, "Bench loyalty")
+        keys = {
+            role: tenancy.create_key(repository, clock, program.program_id, role, f"bench {role}")[1]
+            for role in ("integration", "fraud")
+        }
+        yield {"program": program, "keys": keys, "repository": repository}
+        runtime.forget_dependencies()
 
 
 def _call(method: str, path: str, body: Any, key: str) -> Any:
@@ -138,8 +130,6 @@ def _put_workflow(system: dict[str, Any], workflow_id: str, customer: str) -> No
 
 def earns() -> dict[str, dict[str, float]]:
     results = {}
-    with _system(lighter=False) as system:
-        results["plain earns, moto as shipped"] = _throughput(system, _plain, 100)
     with _system() as system:
         results["plain earns"] = _throughput(system, _plain, EARNS)
         _put_campaign(system, total=EARNS * 10 // 2)

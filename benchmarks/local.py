@@ -1,0 +1,186 @@
+"""The local system's speed (issue 14): events replayed over HTTP through `python -m local_system`
+(what `make run` starts), as `fraudctl replay` sends them (one after the other, one connection),
+timed from the first POST until the last event is scored. Measured once the table holds
+`BENCH_LOCAL_SMALL` items (500), then again at `BENCH_LOCAL_ITEMS` (50,000; filled by replaying more
+of the same traffic): the second figure must be no lower than the first (queries read pages, not
+the table). Also the CPU time the local system's process spent per event, which the other
+processes of a shared machine do not inflate as they do wall time.
+
+Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+SAMPLE = int(os.environ.get("BENCH_LOCAL_EVENTS", "300"))
+SMALL = int(os.environ.get("BENCH_LOCAL_SMALL", "500"))
+ITEMS = int(os.environ.get("BENCH_LOCAL_ITEMS", "50000"))
+FILL_POSTERS = 4  # the fill goes faster with a few callers at once; the windows use one, as fraudctl
+MAX_BACKLOG = 100  # messages waiting for scoring before the fill's callers pause
+SEED = 7
+
+
+def _events() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(program name, event body) in time order, round after round of the evaluation's traffic, each
+    round under programs of its own (so ids never repeat)."""
+    from evaluation.generator import Generator, Scale
+
+    for round_number in range(1, 1000):
+        traffic = Generator(SEED + round_number, Scale.named("full")).traffic()
+        for step in traffic.events:
+            yield f"r{round_number}-{step.program}", step.body
+
+
+class Bench:
+    def __init__(self) -> None:
+        import boto3
+
+        from evaluation.replay import HttpSystem, _aws_environment
+
+        self.system = HttpSystem()
+        self.stream = _events()
+        self.keys: dict[str, str] = {}
+        self.programs_lock = threading.Lock()
+        with _aws_environment():
+            endpoint = {"endpoint_url": self.system.aws_url, "region_name": "us-east-1"}
+            self.dynamodb = boto3.client("dynamodb", **endpoint)
+            self.sqs = boto3.client("sqs", **endpoint)
+            self.queue_url = self.sqs.get_queue_url(QueueName="fraud-scoring")["QueueUrl"]
+
+    def key(self, program: str) -> str:
+        with self.programs_lock:  # the fill's callers meet a new program at the same time
+            if program not in self.keys:
+                self.keys[program] = self.system.create_program(program).integration_key
+            return self.keys[program]
+
+    def items(self) -> int:
+        return self.dynamodb.describe_table(TableName="fraud-management")["Table"]["ItemCount"]
+
+    def backlog(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+    def wait_scored(self, timeout: float = 3600) -> None:
+        deadline = time.monotonic() + timeout
+        while self.backlog():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the scoring queue did not drain")
+            time.sleep(0.02)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the local system's process has used (user and system): a figure the other
+        processes of a shared machine cannot inflate, unlike its wall time."""
+        fields = open(f"/proc/{self.system.process.pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def post(self, session: Any, program: str, body: dict[str, Any]) -> tuple[int, float]:
+        started = time.perf_counter()
+        answer = session.post(
+            f"{self.system.api_url}/v1/events",
+            json=body,
+            headers={"Authorization": f"Bearer {self.key(program)}"},
+            timeout=60,
+        )
+        return answer.status_code, time.perf_counter() - started
+
+    def window(self, count: int) -> dict[str, Any]:
+        """`count` events posted one after the other; seconds until every one is scored."""
+        import requests
+
+        batch = [next(self.stream) for _ in range(count)]
+        for program, _ in batch:
+            self.key(program)  # programs created before the clock starts
+        session = requests.Session()
+        items_before = self.items()
+        latencies = []
+        cpu_before = self.cpu_seconds()
+        started = time.perf_counter()
+        for program, body in batch:
+            status, seconds = self.post(session, program, body)
+            assert status == 202, (status, body["id"])
+            latencies.append(seconds)
+        posted = time.perf_counter() - started
+        self.wait_scored()
+        elapsed = time.perf_counter() - started
+        cpu = self.cpu_seconds() - cpu_before
+        statuses = [
+            session.get(
+                f"{self.system.api_url}/v1/events/{body['id']}",
+                headers={"Authorization": f"Bearer {self.key(program)}"},
+                timeout=60,
+            ).json()["status"]
+            for program, body in batch
+        ]
+        return {
+            "items_in_table": items_before,
+            "events": count,
+            "scored": statuses.count("scored"),
+            "events_per_s": round(count / elapsed, 1),
+            "posted_per_s": round(count / posted, 1),
+            "ingest_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "cpu_ms_per_event": round(cpu / count * 1000, 1),
+            "seconds": round(elapsed, 2),
+        }
+
+    def fill(self, items: int) -> None:
+        """Replays more of the traffic, a few callers at once, until the table holds `items`."""
+        import requests
+
+        lock = threading.Lock()
+        done = threading.Event()
+        caught_up = threading.Event()  # posters wait while scoring is behind, as a paced replay would
+
+        def poster() -> None:
+            session = requests.Session()
+            while not done.is_set():
+                caught_up.wait(1)
+                with lock:
+                    program, body = next(self.stream)
+                self.post(session, program, body)
+
+        threads = [threading.Thread(target=poster, daemon=True) for _ in range(FILL_POSTERS)]
+        for thread in threads:
+            thread.start()
+        reported = 0.0
+        while (count := self.items()) < items:
+            if self.backlog() > MAX_BACKLOG:
+                caught_up.clear()
+            else:
+                caught_up.set()
+            if time.monotonic() - reported > 10:
+                print(f"  filling: {count:,} items", file=sys.stderr, flush=True)
+                reported = time.monotonic()
+            time.sleep(0.5)
+        caught_up.set()
+        done.set()
+        for thread in threads:
+            thread.join()
+        self.wait_scored()
+
+    def close(self) -> None:
+        self.system.close()
+
+
+def run() -> None:
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        bench = Bench()
+    try:
+        bench.fill(SMALL)
+        small = bench.window(SAMPLE)
+        print("  " + "  ".join(f"{k}={v}" for k, v in small.items()), flush=True)
+        bench.fill(ITEMS)
+        large = bench.window(SAMPLE)
+        print("  " + "  ".join(f"{k}={v}" for k, v in large.items()), flush=True)
+        print(f"  events_per_s_small={small['events_per_s']} events_per_s_large={large['events_per_s']}")
+    finally:
+        bench.close()

@@ -1,0 +1,258 @@
+"""Takes the repeated work out of moto's hot paths, without changing one answer.
+
+Profiling the local system (issue 14) showed most of its time in moto itself, not in our code: each
+`UpdateItem` (a scoring transaction holds about ten) tokenizes and parses its expression again,
+deep-copies the parsed tree, walks it ten times (three of the walks check only the expression's
+shape, the same every time), and deep-copies the item for a stream the table does not have; and
+each SQS receive recomputes every attribute of the queue, walking all its messages, once per
+message it returns. Here:
+
+- a parsed update expression is kept per expression text (moto only reads it, or copies it first),
+  and the validator's copy of it is made from a pickle of the tree, not by `copy.deepcopy`;
+- the three checks of an expression's shape (action counts, overlapping paths, key attributes
+  updated) are skipped for an expression, names and table that passed them before: they depend on
+  nothing else, change nothing, and a failing one still runs (and fails) every time;
+- a tree walker's table of node types is built once per walker, not once per node;
+- the item is not copied for a stream when the table has no stream;
+- the retention check of a received message reads the queue's retention period, and a message
+  sent to a standard queue skips the queue's attributes (it only asks whether content-based
+  deduplication is on, which only a FIFO queue has), instead of computing all of them, counts of
+  messages included, by walking every message in the queue.
+
+`moto_own_work()` turns the shortcuts off meanwhile: the tests compare both ways."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import pickle
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+_shortcuts = True
+_EXPRESSIONS_KEPT = 4096
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def moto_own_work() -> Iterator[None]:
+    """moto does all of its own work meanwhile (what the tests compare with)."""
+    global _shortcuts
+    saved, _shortcuts = _shortcuts, False
+    try:
+        yield
+    finally:
+        _shortcuts = saved
+
+
+# --- update expressions -------------------------------------------------------------------------
+class _ParsedExpressions:
+    """Parsed update expressions by text. A parsed tree is shared: moto's callers only read it
+    (`find_clauses`) or give it to the validator, which works on a copy."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        self.make = make
+        self.trees: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, expression: str) -> Any:
+        if not _shortcuts or not isinstance(expression, str):
+            return self.make(expression)
+        tree = self.trees.get(expression)
+        if tree is None:
+            tree = self.make(expression)  # a syntax error raises here, every time
+            pickled = pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
+            tree.__dict__["_local_source"] = (expression, pickled)
+            with self.lock:
+                if len(self.trees) >= _EXPRESSIONS_KEPT:
+                    self.trees.clear()
+                self.trees[expression] = tree
+        return tree
+
+
+def _copy_tree(value: Any, memo: Any = None) -> Any:
+    """The validator's copy of a tree: from the pickle taken at parse time when it is a kept tree."""
+    source = getattr(value, "__dict__", {}).get("_local_source") if _shortcuts else None
+    if source is not None and memo is None:
+        return pickle.loads(source[1])  # noqa: S301 (our own pickle of moto's parse tree, in process)
+    return copy.deepcopy(value, memo)
+
+
+_STATIC_CHECKS = ("ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator")
+_passed: set[tuple[Any, ...]] = set()
+
+
+def _validator_init(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def __init__(  # noqa: N807 (the method it stands for)
+        validator: Any,
+        expression: Any,
+        expression_attribute_names: Any,
+        expression_attribute_values: Any,
+        item: Any,
+        table: Any,
+    ) -> None:
+        method(validator, expression, expression_attribute_names, expression_attribute_values, item, table)
+        source = getattr(expression, "__dict__", {}).get("_local_source")
+        names = expression_attribute_names or {}
+        validator.__dict__["_local_static_key"] = (
+            (source[0], tuple(sorted(names.items())), tuple(table.table_key_attrs))
+            if source is not None and all(isinstance(v, str) for v in names.values())
+            else None
+        )
+
+    return __init__
+
+
+def _validate(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def validate(validator: Any) -> Any:
+        key = validator.__dict__.get("_local_static_key")
+        if not _shortcuts or key is None:
+            return method(validator)
+        processors = validator.processors
+        static = 0
+        while static < len(processors) and type(processors[static]).__name__ in _STATIC_CHECKS:
+            static += 1
+        if key not in _passed:
+            node = method(validator)  # every check, the shape's included (raises as moto does)
+            _passed.add(key)
+            return node
+        node = validator.node_to_validate
+        for processor in processors[static:]:  # the shape passed before: the others only
+            node = processor.traverse(node)
+        return node
+
+    return validate
+
+
+def _nodes_to_be_processed(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def nodes_to_be_processed(walker: Any) -> Any:
+        if not _shortcuts:
+            return method(walker)
+        kinds = walker.__dict__.get("_local_kinds")
+        if kinds is None:
+            kinds = walker.__dict__["_local_kinds"] = tuple(walker._processing_map())
+        return kinds
+
+    return nodes_to_be_processed
+
+
+def _process(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def process(walker: Any, node: Any) -> Any:
+        if not _shortcuts:
+            return method(walker, node)
+        table = walker.__dict__.get("_local_map")
+        if table is None:
+            table = walker.__dict__["_local_map"] = tuple(walker._processing_map().items())
+        for kind, processor in table:
+            if isinstance(node, kind):
+                return processor(node)
+        return None
+
+    return process
+
+
+class _CopyUnlessStreamless:
+    """Stands in for `copy` in moto's DynamoDB backend module (over what stood there): an update
+    copies the item it changes only for the table's stream; without a stream the copy is skipped."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        if _shortcuts and getattr(_local, "streamless_update", False) and isinstance(value, Item):
+            return value
+        return self.inner.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _update_item(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        table = backend.tables.get(table_name)
+        previous = getattr(_local, "streamless_update", False)
+        _local.streamless_update = table is not None and table.stream_shard is None
+        try:
+            return method(backend, table_name, *args, **kwargs)
+        finally:
+            _local.streamless_update = previous
+
+    return update_item
+
+
+# --- SQS ----------------------------------------------------------------------------------------
+def _retention_check(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def is_message_valid_based_on_retention_period(backend: Any, queue_name: str, message: Any) -> bool:
+        if not _shortcuts:
+            return method(backend, queue_name, message)
+        from moto.core.utils import unix_time
+
+        retention_period = getattr(backend.get_queue(queue_name), "message_retention_period", None)
+        if retention_period is None:
+            return method(backend, queue_name, message)
+        return not retention_period + message.sent_timestamp / 1000 <= unix_time()
+
+    return is_message_valid_based_on_retention_period
+
+
+def _send_message(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def send_message(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = backend.get_queue(queue_name)
+        standard = _shortcuts and not queue.fifo_queue and not queue.lambda_event_source_mappings
+        previous = getattr(_local, "standard_send", None)
+        _local.standard_send = queue if standard else None
+        try:
+            return method(backend, queue_name, *args, **kwargs)
+        finally:
+            _local.standard_send = previous
+
+    return send_message
+
+
+def _queue_attributes(attributes: property) -> property:
+    def get(queue: Any) -> Any:
+        if getattr(_local, "standard_send", None) is queue:
+            return {}  # what send_message reads of it is a FIFO attribute: absent here as there
+        return attributes.fget(queue)  # type: ignore[misc]
+
+    return property(get)
+
+
+def make_moto_cheaper() -> None:
+    """Patches moto (once per process)."""
+    import moto.dynamodb.models as backend_module
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(DynamoDBBackend.update_item, "__moto_cheaper__", False):
+        return
+    parsed = _ParsedExpressions(UpdateExpressionParser.make)
+    UpdateExpressionParser.make = staticmethod(parsed)  # type: ignore[method-assign,assignment]
+    validators.deepcopy = _copy_tree  # type: ignore[attr-defined]
+    for owner, name, patch in (
+        (validators.UpdateExpressionValidator, "__init__", _validator_init),
+        (validators.UpdateExpressionValidator, "validate", _validate),
+        (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
+        (DepthFirstTraverser, "process", _process),
+        (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
+        (SQSBackend, "send_message", _send_message),
+        (DynamoDBBackend, "update_item", _update_item),
+    ):
+        setattr(owner, name, patch(getattr(owner, name)))
+    Queue.attributes = _queue_attributes(Queue.attributes)  # type: ignore[method-assign]
+    backend_module.copy = _CopyUnlessStreamless(backend_module.copy)  # type: ignore[attr-defined]
+    DynamoDBBackend.update_item.__moto_cheaper__ = True  # type: ignore[attr-defined]

@@ -1,0 +1,102 @@
+"""moto with its repeated work taken out (`local_system.moto_overhead`) answers exactly what moto
+answers doing all of it: the same history of writes (updates of every shape, valid and refused;
+transactions committed and cancelled) leaves the same answers and the same items; SQS hands out
+the same messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from local_system.moto_overhead import moto_own_work
+from tests.integration.moto_histories import TABLE, answer_of, create_table, writes
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def _replay(history: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
+    """Every answer of the history, then every item of the table, in a fresh moto."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client)
+        answers = [answer_of(lambda: getattr(client, op)(**request)) for op, request in history]  # noqa: B023
+        items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+        return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(history=st.lists(writes, min_size=1, max_size=25))
+def test_writes_answer_and_store_what_moto_does_with_all_its_work(fake_credentials, history):
+    # Given the same writes, When moto runs them with the shortcuts and doing all of its own work,
+    # Then every answer (errors included) and every stored item are the same
+    with_shortcuts = _replay(history)
+    with moto_own_work():
+        by_moto = _replay(history)
+    assert with_shortcuts == by_moto
+
+
+def test_a_refused_expression_is_refused_every_time_even_after_the_same_text_passed(fake_credentials):
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client)
+        key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+
+        def update(name: str) -> Any:
+            return answer_of(
+                lambda: client.update_item(
+                    TableName=TABLE,
+                    Key=key,
+                    UpdateExpression="SET #a = :v",
+                    ExpressionAttributeNames={"#a": name},
+                    ExpressionAttributeValues={":v": {"S": "x"}},
+                )
+            )
+
+        assert "error" not in update("w") and "error" not in update("w")
+        refused = update("sk")  # the table's range key: the same text, refused under these names
+        assert refused[0] == "error" and refused[1] == "ValidationException"
+        assert update("sk") == refused
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_sqs_hands_out_the_same_messages(fake_credentials, fifo):
+    def received(count: int) -> list[list[str]]:
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            attributes = {"MessageRetentionPeriod": "60"}
+            if fifo:  # content-based deduplication drops the repeated bodies
+                attributes.update(FifoQueue="true", ContentBasedDeduplication="true")
+            name = "q.fifo" if fifo else "q"
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            for n in range(count):
+                extra = {"MessageGroupId": "g"} if fifo else {}
+                sqs.send_message(QueueUrl=url, MessageBody=f"m{n % 20}", **extra)
+            batches = []
+            while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                batches.append([m["Body"] for m in batch])
+                sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+                    ],
+                )
+            return batches
+
+    fast = received(25)
+    with moto_own_work():
+        assert received(25) == fast
+    assert sum(len(b) for b in fast) == (20 if fifo else 25)
