@@ -35,7 +35,10 @@ def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: 
     delivered = []
     for notification in notifications:
         try:
-            publisher.publish(notification.name, notification.detail)
+            # its id travels with it: a consumer drops a second delivery of the same notification
+            publisher.publish(
+                notification.name, {**notification.detail, "notification_id": notification.notification_id}
+            )
         except DomainError as error:
             logger.warning(
                 "bus did not take a notification; the relay sends it later",
