@@ -113,13 +113,11 @@ class Engine:
             before = snapshot.subject
             rewards: list[Reward] = []
             if given.flag:
-                since = (
-                    None
-                    if given.profile.type == "customer"
-                    else (given.profile.flagged_at or event.occurred_at)
-                )
-                if before is None or not before.active_case_id:
-                    since = None if given.profile.type == "customer" else event.occurred_at
+                # a customer's rewards all; a partner's from the flag on (the existing case's flag)
+                extending = before is not None and before.active_case_id and given.profile.flagged_at
+                since = given.profile.flagged_at if extending else event.occurred_at
+                if given.profile.type == "customer":
+                    since = None
                 rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
             scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper)
             first, later = scoring.steps[0], scoring.steps[1:]

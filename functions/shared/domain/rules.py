@@ -185,19 +185,15 @@ def mark_program(mark: str) -> str:
     return mark.partition(".")[0]
 
 
-def flag_marks(subject: Subject, pepper: bytes, *, only: Iterable[LinkKey] | None = None) -> list[Write]:
+def flag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     """Marks a flagged subject on its identifiers, so later look-ups see the flag."""
-    chosen = set(only) if only is not None else None
     mark = network_mark(subject.program_id, subject, pepper)
     writes: list[Write] = [
         MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})})
         for key in identifiers_of(subject)
-        if chosen is None or key in chosen
     ]
     writes += [
-        MarkNetwork(key, add={"flagged": frozenset({mark})})
-        for key in network_identifiers(subject, pepper)
-        if chosen is None or key in chosen
+        MarkNetwork(key, add={"flagged": frozenset({mark})}) for key in network_identifiers(subject, pepper)
     ]
     return writes
 
@@ -591,7 +587,7 @@ def removal_plan(
                     "flag_case_id": case.case_id,  # later rewards are archived under this case
                     "marks_pending": False,
                 },
-                expect={"reward_seq": subject_reward_seq(subject)},
+                expect={"reward_seq": subject.reward_seq},
             ),
             audit(
                 case,
@@ -629,10 +625,6 @@ def check_removable(case: Case) -> None:
         raise Conflict(
             f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
         )
-
-
-def subject_reward_seq(subject: Subject) -> int:
-    return subject.reward_seq
 
 
 def _chunked(writes: list[Write], guard: Write | None = None) -> list[Step]:

@@ -587,16 +587,10 @@ class PartnersDynamo(DynamoBase):
             actions.append(m.base.dispute_pk.set(keys.DISPUTES_VERDICT))
         if write.held:
             actions.append(m.case.held_count.add(write.held))
-        for currency, micros in write.hold_micros.items():
-            if micros:
-                path = m.case.hold_micros[currency]
-                actions.append(path.set((path | 0) + micros))
+        actions += _added(m.case.hold_micros, write.hold_micros)
         if write.archived:
             actions.append(m.case.archived_count.add(write.archived))
-        for currency, micros in write.archived_micros.items():
-            if micros:
-                path = m.case.archived_micros[currency]
-                actions.append(path.set((path | 0) + micros))
+        actions += _added(m.case.archived_micros, write.archived_micros)
         for reason in write.reasons:
             counted = m.case.reason_counts[reason.code]
             first = m.case.reason_first[reason.code]
@@ -673,6 +667,16 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             if not condition_failed(exc):
                 raise domain_error(exc, f"marking {event_id} failed") from exc
+
+
+def _added(figures: Any, deltas: dict[str, int]) -> list[Any]:
+    """Update actions adding each currency's micro-units to a figures map (created at 0)."""
+    actions = []
+    for currency, micros in deltas.items():
+        if micros:
+            path = figures[currency]
+            actions.append(path.set((path | 0) + micros))
+    return actions
 
 
 def _typed(model: type[Model]) -> Any:
