@@ -356,7 +356,10 @@ class PartnersMemory:
         _add_figures(cases, write.cases)
         _add_figures(held_micros, write.held_micros)
         self._summaries[write.program_id] = replace(
-            kept, cases=cases, held=kept.held + write.held, held_micros=held_micros
+            kept,
+            cases={k: n for k, n in cases.items() if n},  # as DynamoDB's reader leaves zeros out
+            held=kept.held + write.held,
+            held_micros={k: n for k, n in held_micros.items() if n},
         )
         if write.flag_day and write.flags:
             slot = (write.program_id, write.flag_day)
