@@ -4,21 +4,19 @@ and has their decisions written."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.shared import views
+from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import rules
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
+from functions.shared.paging import encode_cursor
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
@@ -35,30 +33,10 @@ def _sort_key(case: Case, sort: str) -> tuple[Any, str]:
     return ((value.isoformat() if isinstance(value, datetime) else ""), case.case_id)
 
 
-def encode_cursor(position: tuple[Any, str], query: dict[str, Any]) -> str:
-    raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str, query: dict[str, Any]) -> tuple[Any, str]:
     kind = int if query.get("sort") == "hold_amount" else str  # what _sort_key puts first
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after, made_for = raw["after"], raw["query"]
-        if not (isinstance(after, list) and len(after) == 2 and type(after[0]) is kind):
-            raise ValueError("not a position")
-        if not isinstance(after[1], str):
-            raise ValueError("not a position")
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidInput(
-            "the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}]
-        ) from None
-    if made_for != query:
-        raise InvalidInput(
-            "the cursor belongs to another query: keep view, q, status, sort and order when paging",
-            [{"field": "cursor", "message": "belongs to another query"}],
-        )
-    return after[0], after[1]
+    first, case_id = paging.decode_cursor(cursor, query, (kind, str))
+    return first, case_id
 
 
 def list_cases(
