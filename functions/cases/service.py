@@ -127,9 +127,10 @@ def _position(after: tuple[Any, str]) -> tuple[datetime, str]:
     """A cursor's (time, id) position; a time that does not parse is a cursor this API never gave."""
     try:
         at = datetime.fromisoformat(after[0])
-    except (TypeError, ValueError):
+        at = at.astimezone(UTC) if at.tzinfo else None  # a time out of range fails here, not later
+    except (TypeError, ValueError, OverflowError):
         at = None
-    if at is None or at.tzinfo is None:
+    if at is None:
         raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
     return at, after[1]
 

@@ -112,6 +112,13 @@ def test_a_forged_cursor_is_refused_not_followed():
             ("2026-11-02T09:00:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
         ),
         good[:-3],
+        service.encode_cursor(
+            ("0001-01-01T00:00:00+01:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+        ),
+        service.encode_cursor(
+            ("9999-12-31T23:59:59-05:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+        ),
+        service.encode_cursor((20261102, "c1"), {"partner_id": "", "customer_id": "", "status": ""}),
     ):
         with pytest.raises(InvalidInput):
             service.list_rewards(deps, P, None, None, None, 10, forged)
