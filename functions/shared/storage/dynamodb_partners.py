@@ -183,7 +183,6 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         count = NumberAttribute(null=True)
 
     return {
-        "summary": SummaryItem,
         "subject": SubjectItem,
         "link": LinkItem,
         "network_link": NetworkLinkItem,
@@ -192,6 +191,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         "case": CaseItem,
         "audit": AuditItem,
         "notification": NotificationItem,
+        "summary": SummaryItem,
     }
 
 
@@ -377,6 +377,7 @@ class PartnersDynamo(DynamoBase):
             answer = m.summary._get_connection().query(
                 keys.summary_pk(program_id),
                 range_key_condition=m.base.sk.between(keys.flag_day_sk(since.isoformat()), keys.SUMMARY_SK),
+                consistent_read=True,  # the box right after an action shows it (31 small items at most)
             )
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the summary failed") from exc
