@@ -125,9 +125,10 @@ def _case_page_from_index(
 
 def _position(after: tuple[Any, str]) -> tuple[datetime, str]:
     """A cursor's (time, id) position; a time that does not parse is a cursor this API never gave."""
+    at: datetime | None
     try:
-        at = datetime.fromisoformat(after[0])
-        at = at.astimezone(UTC) if at.tzinfo else None  # a time out of range fails here, not later
+        parsed = datetime.fromisoformat(after[0])
+        at = parsed.astimezone(UTC) if parsed.tzinfo else None  # out of range fails here, not later
     except (TypeError, ValueError, OverflowError):
         at = None
     if at is None:
