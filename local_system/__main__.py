@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--visibility-timeout", type=int, default=int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))
     )
+    parser.add_argument(
+        "--rate-limit-per-key",
+        type=float,
+        default=float(os.environ.get("LOCAL_RATE_LIMIT_PER_KEY", "4000")),
+        help="requests per second one API key may send, averaged over a minute (infra's rateLimitPerKey)",
+    )
     args = parser.parse_args(argv)
 
     _local_aws_environment()
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
     from functions.shared.runtime import build_repository
+    from functions.shared.runtime import use_local_authorizer_cache
+    from local_system.edge import LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.poller import QueuePoller
@@ -115,9 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     web_root = ROOT / "web" / "dist"
-    server = make_server(
-        "127.0.0.1", args.port, LocalApiGateway(web_root if web_root.is_dir() else None), threaded=True
+    authorizer = LocalAuthorizer()
+    use_local_authorizer_cache(authorizer.flush)  # a revocation flushes it, as deployed
+    gateway = LocalApiGateway(
+        web_root if web_root.is_dir() else None,
+        rate_limiter=RateLimiter(args.rate_limit_per_key),
+        authorizer=authorizer,
     )
+    server = make_server("127.0.0.1", args.port, gateway, threaded=True)
 
     print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
     if web_root.is_dir():

@@ -146,6 +146,12 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         except NotFound:
             raise NotFound(f"key {key_id} belongs to no program") from None
 
+    def load_key(self, key_id: str) -> KeyRecord:
+        item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)
+        if item is None:
+            raise NotFound(f"key {key_id} not found")
+        return _key_record(item)
+
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)
         if item is None:
