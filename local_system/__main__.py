@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("LOCAL_RATE_LIMIT_PER_KEY", "4000")),
         help="requests per second one API key may send, averaged over a minute (infra's rateLimitPerKey)",
     )
+    parser.add_argument(
+        "--authorizer-cache-seconds",
+        type=float,
+        default=float(os.environ.get("LOCAL_AUTHORIZER_CACHE_SECONDS", "60")),
+        help="how long the edge keeps an authorizer answer per key, as API Gateway does (default: "
+        "the deployed 60 s); a revocation through the API flushes it at once",
+    )
     args = parser.parse_args(argv)
 
     _local_aws_environment()
@@ -123,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     web_root = ROOT / "web" / "dist"
-    authorizer = LocalAuthorizer()
+    authorizer = LocalAuthorizer(args.authorizer_cache_seconds)
     use_local_authorizer_cache(authorizer.flush)  # a revocation flushes it, as deployed
     gateway = LocalApiGateway(
         web_root if web_root.is_dir() else None,
