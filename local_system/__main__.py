@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from functions.shared import tenancy
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
-    from functions.shared.runtime import build_repository
-    from functions.shared.runtime import use_local_authorizer_cache
+    from functions.shared.runtime import build_repository, use_local_authorizer_cache
     from local_system.edge import LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
     from local_system.moto_atomic import make_moto_dynamodb_atomic

@@ -69,8 +69,9 @@ def rate_limited(retry_after: int) -> dict[str, Any]:
 
 class LocalAuthorizer:
     """The REQUEST authorizer with API Gateway's result cache: keyed on the identity source (the
-    `Authorization` header, verbatim), an allow answer reused for every method of the stage for
-    `ttl_seconds`. A missing header is refused without calling the authorizer, as API Gateway does."""
+    `Authorization` header, verbatim), its answer (Allow or Deny) reused for every method of the
+    stage for `ttl_seconds`; a failure of the authorizer is not kept. A missing header is refused
+    without calling the authorizer, as API Gateway does."""
 
     def __init__(
         self, ttl_seconds: float = AUTHORIZER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
@@ -95,17 +96,18 @@ class LocalAuthorizer:
         if not identity or not identity.strip():
             return None, problems.edge_answer("UNAUTHORIZED")
         now = self._clock()
+        context = event["requestContext"]
+        method_arn = (
+            f"arn:aws:execute-api:us-east-1:{context['accountId']}:{context['apiId']}/"
+            f"{context['stage']}/{event['httpMethod']}{event['resource']}"
+        )
         with self._lock:
             cached = self._cache.get(identity)
         if cached is not None and cached[1] > now:
-            return cached[0], None
-        context = event["requestContext"]
+            return self._apply(cached[0], method_arn)
         request = {
             "type": "REQUEST",
-            "methodArn": (
-                f"arn:aws:execute-api:us-east-1:{context['accountId']}:{context['apiId']}/"
-                f"{context['stage']}/{event['httpMethod']}{event['resource']}"
-            ),
+            "methodArn": method_arn,
             "resource": event["resource"],
             "path": event["path"],
             "httpMethod": event["httpMethod"],
@@ -118,12 +120,18 @@ class LocalAuthorizer:
         try:
             answer = invoke(AUTHORIZER, request)
         except Exception as failure:
-            kind = "UNAUTHORIZED" if str(failure) == "Unauthorized" else "AUTHORIZER_FAILURE"
-            return None, problems.edge_answer(kind)
-        statement = answer["policyDocument"]["Statement"][0]
-        if statement["Effect"] != "Allow" or not fnmatch.fnmatchcase(request["methodArn"], statement["Resource"]):
-            return None, problems.edge_answer("ACCESS_DENIED")
-        admitted = {**answer.get("context", {}), "principalId": answer["principalId"]}
+            if str(failure) == "Unauthorized":  # API Gateway's word for a 401
+                return None, problems.edge_answer("UNAUTHORIZED")
+            return None, problems.edge_answer("AUTHORIZER_FAILURE")  # not cached
         with self._lock:
-            self._cache[identity] = (admitted, now + self.ttl)
-        return admitted, None
+            self._cache[identity] = (answer, now + self.ttl)  # an Allow or a Deny, as API Gateway
+        return self._apply(answer, request["methodArn"])
+
+    @staticmethod
+    def _apply(
+        answer: dict[str, Any], method_arn: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        statement = answer["policyDocument"]["Statement"][0]
+        if statement["Effect"] != "Allow" or not fnmatch.fnmatchcase(method_arn, statement["Resource"]):
+            return None, problems.edge_answer("ACCESS_DENIED")
+        return {**answer.get("context", {}), "principalId": answer["principalId"]}, None

@@ -3,8 +3,9 @@
 Identity source: the `Authorization` header. A key that checks out gets a policy allowing every
 method of the stage, since API Gateway caches the answer per header value and reuses it whatever
 method the next request calls (roles are checked per route by the functions), and a context naming
-the caller, which the functions trust instead of reading the key again. Anything else is refused
-before any function runs. The key's check is `functions.shared.auth`'s, the one implementation.
+the caller, which the functions trust instead of reading the key again. Anything else gets a Deny
+for the stage: refused before any function runs. The key's check is `functions.shared.auth`'s, the
+one implementation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from functions.shared import auth
 from functions.shared.clock import Clock
+from functions.shared.errors import Unauthorized
+from functions.shared.observability import logger
 from functions.shared.storage.port import ProgramsPort
 
 
@@ -33,21 +36,31 @@ def stage_arn(method_arn: str) -> str:
 
 
 def authorize(repository: ProgramsPort, clock: Clock, event: dict[str, Any]) -> dict[str, Any]:
-    """The allow answer for a valid key; raises `Unauthorized` for a missing, malformed, unknown,
-    wrong or revoked one (and `StorageUnavailable` when the table does not answer)."""
-    principal = auth.authenticate_key(repository, authorization_header(event))
+    """Allow, with the caller in the context, for a valid key; Deny for a missing, malformed,
+    unknown, wrong or revoked one, which API Gateway answers with its ACCESS_DENIED response, a 401
+    problem document here (infra/capabilities/api.py). A Deny rather than a failure: a refused key is
+    no error of the function (no alarm for every bad key sent) and API Gateway caches the Deny too.
+    `StorageUnavailable` (the table did not answer) propagates: API Gateway answers 503."""
+    try:
+        principal = auth.authenticate_key(repository, authorization_header(event))
+    except Unauthorized as refused:
+        logger.info("key refused at the edge", extra={"reason": refused.detail})
+        return _policy("refused", "Deny", event)
     auth.note_use(repository, principal, clock.now())
+    return {**_policy(principal.key_id, "Allow", event), "context": auth.authorizer_context(principal)}
+
+
+def _policy(principal_id: str, effect: str, event: dict[str, Any]) -> dict[str, Any]:
     return {
-        "principalId": principal.key_id,
+        "principalId": principal_id,
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Action": "execute-api:Invoke",
-                    "Effect": "Allow",
+                    "Effect": effect,
                     "Resource": stage_arn(event.get("methodArn", "")),
                 }
             ],
         },
-        "context": auth.authorizer_context(principal),
     }

@@ -174,7 +174,9 @@ class ProgramCache:
         return program
 
 
-def with_program(principal: Principal, programs: ProgramCache, repository: ProgramsPort, now: datetime) -> Principal:
+def with_program(
+    principal: Principal, programs: ProgramCache, repository: ProgramsPort, now: datetime
+) -> Principal:
     """The principal with its program (from the cache); a program key whose program is gone is
     refused like an unknown key."""
     if principal.program_id is None or principal.program is not None:

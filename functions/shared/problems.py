@@ -130,13 +130,14 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
 # gateway responses, which infra/capabilities/api.py sets, and the local gateway's): the same problem
 # documents as the functions' own. Type -> status, detail, Retry-After seconds (None: none).
 EDGE_ANSWERS: dict[str, tuple[int, str, int | None]] = {
-    # the authorizer refused the key, or the Authorization header is missing (never reaches it)
-    "UNAUTHORIZED": (
+    # no Authorization header: API Gateway refuses without calling the authorizer
+    "UNAUTHORIZED": (401, "missing API key: send 'Authorization: Bearer <api key>'", None),
+    # the authorizer's Deny: a malformed, unknown, wrong or revoked key (no other policy denies)
+    "ACCESS_DENIED": (
         401,
-        "missing, malformed, unknown or revoked API key: send 'Authorization: Bearer <api key>'",
+        "malformed, unknown or revoked API key: send 'Authorization: Bearer <api key>'",
         None,
     ),
-    "ACCESS_DENIED": (403, "the API key may not call this API", None),
     # the authorizer could not decide (the table did not answer): safe to retry
     "AUTHORIZER_FAILURE": (503, UNAVAILABLE_DETAIL, 1),
     "AUTHORIZER_CONFIGURATION_ERROR": (503, UNAVAILABLE_DETAIL, 1),

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.shared.auth import ProgramCache
-
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.config import Settings
 from functions.shared.messaging import (

@@ -15,6 +15,7 @@ from werkzeug.test import Client
 
 from functions.shared import runtime
 from functions.shared.auth import AUTHORIZER_CACHE_SECONDS, sign
+from functions.shared.errors import StorageUnavailable
 from local_system import http_adapter
 from local_system.edge import LocalAuthorizer, RateLimiter
 from local_system.http_adapter import LocalApiGateway
@@ -42,7 +43,12 @@ class Edge:
         return self.gateway.authorizer
 
     def request(
-        self, method: str, path: str, key: str | None = None, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         sent = dict(headers or {})
         if key is not None:
@@ -56,9 +62,7 @@ class Edge:
 @pytest.fixture
 def edge(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Edge]:
     clock = Ticking()
-    gateway = LocalApiGateway(
-        rate_limiter=RateLimiter(clock=clock), authorizer=LocalAuthorizer(clock=clock)
-    )
+    gateway = LocalApiGateway(rate_limiter=RateLimiter(clock=clock), authorizer=LocalAuthorizer(clock=clock))
     built = Edge(gateway, clock)
     real_invoke = http_adapter.invoke
 
@@ -176,10 +180,18 @@ def test_signed_requests_are_still_verified_in_the_function(edge: Edge, aws: Aws
 
     unsigned = edge.request("POST", "/v1/events", key=key, body=body)
     forged = edge.request(
-        "POST", "/v1/events", key=key, body=body, headers={"X-Signature": sign("another-secret-123", int(time.time()), body)}
+        "POST",
+        "/v1/events",
+        key=key,
+        body=body,
+        headers={"X-Signature": sign("another-secret-123", int(time.time()), body)},
     )
     good = edge.request(
-        "POST", "/v1/events", key=key, body=body, headers={"X-Signature": sign(secret, int(time.time()), body)}
+        "POST",
+        "/v1/events",
+        key=key,
+        body=body,
+        headers={"X-Signature": sign(secret, int(time.time()), body)},
     )
 
     assert is_problem(unsigned, 401) and is_problem(forged, 401)
@@ -189,7 +201,10 @@ def test_signed_requests_are_still_verified_in_the_function(edge: Edge, aws: Aws
 
 def test_another_programs_data_stays_out_of_reach(edge: Edge, tenant: Tenant, other_tenant: Tenant):
     posted = edge.request(
-        "POST", "/v1/events", key=other_tenant.keys["integration"], body=sample("partnership.created", id="b-1")
+        "POST",
+        "/v1/events",
+        key=other_tenant.keys["integration"],
+        body=sample("partnership.created", id="b-1"),
     )
     assert posted.status_code == 202
 
@@ -201,7 +216,9 @@ def test_another_programs_data_stays_out_of_reach(edge: Edge, tenant: Tenant, ot
 
 
 def test_over_its_rate_a_key_gets_429_with_retry_after_and_others_do_not(edge: Edge, tenant: Tenant):
-    edge.gateway.rate_limiter = RateLimiter(per_second=0.05, window_seconds=60, clock=edge.clock)  # 3 a minute
+    edge.gateway.rate_limiter = RateLimiter(
+        per_second=0.05, window_seconds=60, clock=edge.clock
+    )  # 3 a minute
     fraud = tenant.keys["fraud"]
 
     statuses = [edge.request("GET", "/v1/me", key=fraud).status_code for _ in range(3)]
@@ -218,15 +235,34 @@ def test_over_its_rate_a_key_gets_429_with_retry_after_and_others_do_not(edge: E
     assert edge.request("GET", "/v1/me", key=fraud).status_code == 200
 
 
-def test_the_authorizer_handler_refuses_with_api_gateways_word(aws: Aws, tenant: Tenant):
-    # API Gateway answers 401 only when the authorizer fails with exactly "Unauthorized"
+def test_the_authorizer_handler_denies_a_bad_key_and_allows_a_good_one(aws: Aws, tenant: Tenant):
+    # a Deny, which API Gateway answers with ACCESS_DENIED (401 here): no error of the function
     event = {
         "type": "REQUEST",
         "methodArn": "arn:aws:execute-api:us-east-1:000000000000:api/prod/GET/v1/me",
         "headers": {"Authorization": "Bearer fmk_0123456789abcdef_" + "A" * 43},
     }
-    with pytest.raises(Exception, match="^Unauthorized$"):
-        invoke_raw("authorizer", event)
+    assert invoke_raw("authorizer", event)["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
     event["headers"]["Authorization"] = f"Bearer {tenant.keys['fraud']}"
-    assert invoke_raw("authorizer", event)["context"]["role"] == "fraud"
+    allowed = invoke_raw("authorizer", event)
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert allowed["context"]["role"] == "fraud"
+
+
+def test_a_refused_key_is_cached_too_and_a_failing_table_is_not(
+    edge: Edge, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    unknown = "fmk_0123456789abcdef_" + "A" * 43
+    assert is_problem(edge.request("GET", "/v1/me", key=unknown), 401)
+    assert is_problem(edge.request("GET", "/v1/keys", key=unknown), 401)
+    assert edge.authorizer.invocations == 1  # one read for a key sent again and again
+
+    def down(*_: Any) -> Any:
+        raise StorageUnavailable("throttled")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runtime.dependencies().repository, "load_key", down)
+        failed = edge.request("GET", "/v1/me", key=tenant.keys["fraud"])
+    assert is_problem(failed, 503) and failed.headers["Retry-After"] == "1"
+    assert edge.request("GET", "/v1/me", key=tenant.keys["fraud"]).status_code == 200
