@@ -64,13 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit-per-key",
         type=float,
-        default=float(os.environ.get("LOCAL_RATE_LIMIT_PER_KEY", "4000")),
-        help="requests per second one API key may send, averaged over a minute (infra's rateLimitPerKey)",
+        default=float(os.environ["LOCAL_RATE_LIMIT_PER_KEY"])
+        if "LOCAL_RATE_LIMIT_PER_KEY" in os.environ
+        else None,
+        help="requests per second one API key may send, averaged over a minute (default: infra's "
+        "rateLimitPerKey default, 4000)",
     )
     parser.add_argument(
         "--authorizer-cache-seconds",
         type=float,
-        default=float(os.environ.get("LOCAL_AUTHORIZER_CACHE_SECONDS", "60")),
+        default=float(
+            os.environ.get("LOCAL_AUTHORIZER_CACHE_SECONDS", "60")
+        ),  # auth.AUTHORIZER_CACHE_SECONDS
         help="how long the edge keeps an authorizer answer per key, as API Gateway does (default: "
         "the deployed 60 s); a revocation through the API flushes it at once",
     )
@@ -87,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
     from functions.shared.runtime import build_repository, use_local_authorizer_cache
-    from local_system.edge import LocalAuthorizer, RateLimiter
+    from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.poller import QueuePoller
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     use_local_authorizer_cache(authorizer.flush)  # a revocation flushes it, as deployed
     gateway = LocalApiGateway(
         web_root if web_root.is_dir() else None,
-        rate_limiter=RateLimiter(args.rate_limit_per_key),
+        rate_limiter=RateLimiter(args.rate_limit_per_key or RATE_LIMIT_PER_KEY),
         authorizer=authorizer,
     )
     server = make_server("127.0.0.1", args.port, gateway, threaded=True)
