@@ -108,11 +108,12 @@ ACCESS: dict[str, Access] = {
     ),
     # Disputing a case and recording a verdict: the case (GetItem), one transaction (UpdateItem of the
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
-    # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
+    # programs' names (the programs index, and the PROGRAMS partition of programs made before it).
+    # Publishes DisputeOpened.
     "disputes": Access(
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, BATCH_WRITE_ITEM),
         api_keys=_KEY_USE,
-        indexes=frozenset({"disputes"}),
+        indexes=frozenset({"disputes", "programs"}),
         publish_events=True,
     ),
     # The scoring snapshot (BatchGetItem), the event (GetItem), the scoring transaction (PutItem and
@@ -130,11 +131,12 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
         read_network_pepper=True,
     ),
-    # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
+    # Lists programs (the programs index, and the PROGRAMS partition of programs made before it),
+    # reads each program's outbox shards.
     # Notifications the bus did not take: the same index, published, then deleted (BatchWriteItem).
     "outbox_relay": Access(
         table=_actions(QUERY, BATCH_WRITE_ITEM),
-        indexes=frozenset({"outbox"}),
+        indexes=frozenset({"outbox", "programs"}),
         send_to_scoring=True,
         publish_events=True,
     ),

@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--authorizer-cache-seconds",
         type=float,
-        default=float(
-            os.environ.get("LOCAL_AUTHORIZER_CACHE_SECONDS", "60")
-        ),  # auth.AUTHORIZER_CACHE_SECONDS
+        default=float(os.environ["LOCAL_AUTHORIZER_CACHE_SECONDS"])
+        if "LOCAL_AUTHORIZER_CACHE_SECONDS" in os.environ
+        else None,
         help="how long the edge keeps an authorizer answer per key, as API Gateway does (default: "
         "the deployed 60 s); a revocation through the API flushes it at once",
     )
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     web_root = ROOT / "web" / "dist"
-    authorizer = LocalAuthorizer(args.authorizer_cache_seconds)
+    cache_seconds = args.authorizer_cache_seconds
+    authorizer = LocalAuthorizer() if cache_seconds is None else LocalAuthorizer(cache_seconds)
     use_local_authorizer_cache(authorizer.flush)  # a revocation flushes it, as deployed
     gateway = LocalApiGateway(
         web_root if web_root.is_dir() else None,

@@ -141,6 +141,7 @@ def test_the_api_key_condition_names_exactly_the_key_items() -> None:
     # no other item's partition key starts like an API key's
     assert not keys.program_keys_pk("APIKEY").startswith(pattern[:-1])
     assert not keys.program_pk().startswith(pattern[:-1])
+    assert not keys.program_item_pk("prg-a").startswith(pattern[:-1])
 
 
 def test_only_tracing_is_granted_on_every_resource(template: cfn.Template) -> None:
