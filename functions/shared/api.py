@@ -147,6 +147,7 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
     answers: dict[int, str] = {}
     if not route.public:
         answers[401] = "No credentials, or a key that is unknown, revoked or wrong"
+        answers[429] = "The key's request rate is over its limit: retry after Retry-After seconds"
         answers[503] = "A dependency is unavailable: retry after Retry-After seconds"
         if set(route.roles) != set(ANY_ROLE):
             answers[403] = f"The key's role may not do this (allowed: {', '.join(route.roles)})"
