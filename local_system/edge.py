@@ -99,7 +99,7 @@ class LocalAuthorizer:
         context = event["requestContext"]
         method_arn = (
             f"arn:aws:execute-api:us-east-1:{context['accountId']}:{context['apiId']}/"
-            f"{context['stage']}/{event['httpMethod']}{event['resource']}"
+            f"{context['stage']}/{event['httpMethod']}{event['path']}"
         )
         with self._lock:
             cached = self._cache.get(identity)

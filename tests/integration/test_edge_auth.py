@@ -266,3 +266,24 @@ def test_a_refused_key_is_cached_too_and_a_failing_table_is_not(
         failed = edge.request("GET", "/v1/me", key=tenant.keys["fraud"])
     assert is_problem(failed, 503) and failed.headers["Retry-After"] == "1"
     assert edge.request("GET", "/v1/me", key=tenant.keys["fraud"]).status_code == 200
+
+
+def test_warm_requests_read_neither_the_key_nor_the_program(
+    edge: Edge, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    # issue 14: before, every request made two consistent reads (the key, then its program)
+    repository = runtime.dependencies().repository
+    reads: list[str] = []
+    for name in ("load_key", "load_credentials", "get_program", "get_api_key"):
+        real = getattr(repository, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            reads.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(repository, name, counted)
+
+    for _ in range(20):
+        assert edge.request("GET", "/v1/loyalty/workflows", key=tenant.keys["fraud"]).status_code == 200
+
+    assert reads == ["load_key", "get_program"]  # once per cache lifetime, not per request
