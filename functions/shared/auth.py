@@ -31,7 +31,8 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: resolved from the bearer key on every request."""
+    """Who is calling: resolved from the bearer key by the edge authorizer (its context), or by the
+    function itself when invoked without one; `program` is added from the function's cache."""
 
     key_id: str
     program_id: str | None
