@@ -287,3 +287,29 @@ def test_warm_requests_read_neither_the_key_nor_the_program(
         assert edge.request("GET", "/v1/loyalty/workflows", key=tenant.keys["fraud"]).status_code == 200
 
     assert reads == ["load_key", "get_program"]  # once per cache lifetime, not per request
+
+
+def test_every_route_and_role_answers_the_same_through_the_edge_as_called_directly(
+    edge: Edge, tenant: Tenant, security_key: str
+):
+    # The functions trust the authorizer's context instead of reading the key: for every credentialed
+    # route and every role, the answer's status must be the one the function gives reading the key
+    # itself (roles, 404 for what is not there, 422 for an empty body).
+    from functions.shared.routes import ROUTES
+    from tests.support import call, proxy_event
+
+    keys = {**tenant.keys, "security": security_key}
+    differences, seen = [], set()
+    for route in (r for r in ROUTES if not r.public):
+        path = route.path.replace("{", "").replace("}", "")  # {case_id} -> case_id: an unknown id
+        body = {} if route.method in ("POST", "PUT") else None
+        for role, key in keys.items():
+            direct = call(route.function, proxy_event(route.method, path, body, key)).status
+            through = edge.request(route.method, path, key=key, body=body).status_code
+            seen.add(through)
+            if direct != through:
+                differences.append((route.method, route.path, role, direct, through))
+
+    assert differences == []
+    assert {200, 403, 404, 422} <= seen and 401 not in seen  # every key admitted, then judged
+    assert edge.authorizer.invocations == len(keys)  # one per key, every route after from the cache
