@@ -184,3 +184,23 @@ def test_a_program_not_found_is_not_kept_and_refuses_the_key(store):
         cache.get(repository, "prg-gone", clock.now())
     tenancy.create_program(repository, clock, "Back", program_id="prg-gone")
     assert cache.get(repository, "prg-gone", clock.now()).name == "Back"
+
+
+def test_a_deployed_function_flushes_its_own_stage(monkeypatch):
+    from functions.shared import runtime
+    from functions.shared.config import Settings
+
+    flushed: list[dict[str, str]] = []
+
+    class ApiGateway:
+        def flush_stage_authorizers_cache(self, **request: str) -> None:
+            flushed.append(request)
+
+    monkeypatch.setattr(runtime, "boto3_client", lambda service, settings: ApiGateway())
+    settings = Settings.from_env({"TABLE_NAME": "fraud-management", "REST_API_ID": "abc123"})
+
+    flush = runtime._stage_flush(settings)
+    flush()
+
+    assert flushed == [{"restApiId": "abc123", "stageName": "prod"}]
+    assert Settings.from_env({"TABLE_NAME": "fraud-management"}).rest_api_id is None  # no API: no flush
