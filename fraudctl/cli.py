@@ -6,6 +6,7 @@ never creates tenants); events are replayed through the HTTP API like any integr
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -88,11 +89,36 @@ def revoke_key(key_id: str, as_json: bool) -> None:
     from functions.shared import tenancy
 
     record = tenancy.revoke_key(_repository(), _clock(), key_id)
+    edge = _flush_edge_cache(click.get_current_context().obj)
     _emit(
         as_json,
-        {"key_id": record.key_id, "revoked_at": record.revoked_at},
-        f"revoked key {record.key_id}",
+        {"key_id": record.key_id, "revoked_at": record.revoked_at, "edge": edge},
+        f"revoked key {record.key_id}; {edge}",
     )
+
+
+_EXECUTE_API = re.compile(r"^https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/([A-Za-z0-9_-]+)")
+
+
+def _flush_edge_cache(target: Target) -> str:
+    """The edge authorizer may still hold an answer admitting the key: against a deployed API
+    (FRAUD_API_URL its execute-api URL) its stage's cache is flushed; otherwise, and when the flush
+    fails, the key stops when that answer expires."""
+    from functions.shared.auth import AUTHORIZER_CACHE_SECONDS
+
+    later = f"the edge refuses it within {AUTHORIZER_CACHE_SECONDS} s (its cached answers expire)"
+    found = None if target.local else _EXECUTE_API.match(target.api_url)
+    if found is None:
+        return later
+    api_id, region, stage = found.groups()
+    try:
+        import boto3
+
+        client = boto3.client("apigateway", region_name=region)
+        client.flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
+    except Exception as failure:  # the revocation holds; only the at-once part is lost
+        return f"{later}: flushing the authorizer cache failed ({type(failure).__name__})"
+    return "the edge refuses it from now on (authorizer cache flushed)"
 
 
 @cli.command("replay")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.shared.auth import AUTHORIZER_CACHE_SECONDS as AUTHORIZER_CACHE_SECONDS
 from functions.shared.config import MAX_RECEIVES as MAX_RECEIVES  # the code's own number, re-exported
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
 
@@ -154,7 +155,22 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ),
 )
 
-ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (*API_FUNCTIONS, SCORE, *(s.function for s in SCHEDULES))
+# The edge authorizer (API Gateway REQUEST authorizer on every credentialed method): small and fast,
+# since a request whose key's answer is not cached waits for it; one read and at most one write.
+AUTHORIZER = FunctionSpec(
+    "authorizer",
+    "functions.authorizer.handler.lambda_handler",
+    1024,
+    5,
+    "Edge authorizer: checks the API key before any function runs (API Gateway caches its answers)",
+)
+
+ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    *API_FUNCTIONS,
+    SCORE,
+    *(s.function for s in SCHEDULES),
+    AUTHORIZER,
+)
 
 # --- API -----------------------------------------------------------------------------------------
 STAGE_NAME = "prod"  # the routes carry their own /v1 prefix
@@ -175,6 +191,10 @@ RATE_LIMIT_PER_KEY = 4000
 # soonest. A 429 from the rule says to retry after one window, when the key's count is back under it.
 RATE_LIMIT_WINDOW_SECONDS = 60
 RATE_LIMIT_RETRY_AFTER_SECONDS = RATE_LIMIT_WINDOW_SECONDS
+# How long API Gateway keeps the authorizer's answer for one Authorization header (the code's own
+# number: the local gateway keeps it as long). A revoked key stops at once when the keys function's
+# flush of the stage's authorizer cache succeeds, and within this time otherwise.
+AUTHORIZER_CACHE_SECONDS = AUTHORIZER_CACHE_SECONDS
 # API Gateway's own 429 (stage throttling, a token bucket refilled every second)
 THROTTLED_RETRY_AFTER_SECONDS = 1
 

@@ -59,6 +59,8 @@ class Access:
     consume_scoring: bool = False  # the SQS event source reads the scoring queue
     publish_events: bool = False  # events:PutEvents on the bus
     read_network_pepper: bool = False  # secretsmanager:GetSecretValue on the network pepper secret
+    # apigateway:DELETE on the API stage's authorizer cache (FlushStageAuthorizersCache)
+    flush_authorizer_cache: bool = False
 
     def __post_init__(self) -> None:
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
@@ -77,8 +79,10 @@ def _actions(*actions: str) -> frozenset[str]:
     return frozenset(actions)
 
 
-# Every API request authenticates first: the key, then its program (two consistent GetItems); then
-# the key's last use, when the one read is over a minute old (a conditional UpdateItem of the key).
+# Every API request is authenticated first. Through API Gateway, the edge authorizer reads the key
+# (its own role, below) and the function reads the caller's program (GetItem, kept a minute); a direct
+# invocation, without the authorizer's context, reads the key and its program (two consistent
+# GetItems) and the key's last use when over a minute old (a conditional UpdateItem of the key).
 _AUTHENTICATE = (GET_ITEM,)
 _KEY_USE = frozenset({UPDATE_ITEM})
 
@@ -106,11 +110,12 @@ ACCESS: dict[str, Access] = {
     ),
     # Disputing a case and recording a verdict: the case (GetItem), one transaction (UpdateItem of the
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
-    # programs' names (Query on the PROGRAMS partition). Publishes DisputeOpened.
+    # programs' names (the programs index, and the PROGRAMS partition of programs made before it).
+    # Publishes DisputeOpened.
     "disputes": Access(
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, BATCH_WRITE_ITEM),
         api_keys=_KEY_USE,
-        indexes=frozenset({"disputes"}),
+        indexes=frozenset({"disputes", "programs"}),
         publish_events=True,
     ),
     # The scoring snapshot (BatchGetItem), the event (GetItem), the scoring transaction (PutItem and
@@ -128,11 +133,12 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
         read_network_pepper=True,
     ),
-    # Lists programs (Query on the PROGRAMS partition), reads each program's outbox shards.
+    # Lists programs (the programs index, and the PROGRAMS partition of programs made before it),
+    # reads each program's outbox shards.
     # Notifications the bus did not take: the same index, published, then deleted (BatchWriteItem).
     "outbox_relay": Access(
         table=_actions(QUERY, BATCH_WRITE_ITEM),
-        indexes=frozenset({"outbox"}),
+        indexes=frozenset({"outbox", "programs"}),
         send_to_scoring=True,
         publish_events=True,
     ),
@@ -162,10 +168,12 @@ ACCESS: dict[str, Access] = {
     # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
     # a conditional PutItem of a key item, a revocation reads the key (GetItem) and updates it. Its
     # writes reach API-key items only.
+    # A revocation then flushes the stage's authorizer cache, so the key stops at once.
     "keys": Access(
         table=_actions(*_AUTHENTICATE),
         api_keys=_KEY_USE | {PUT_ITEM},
         indexes=frozenset({"program_keys"}),
+        flush_authorizer_cache=True,
     ),
     # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
@@ -177,6 +185,9 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
         read_network_pepper=True,
     ),
+    # The edge authorizer: the caller's API-key item (GetItem) and its last use (UpdateItem), on
+    # API-key items alone; never a program, an event or any other item.
+    "authorizer": Access(api_keys=frozenset({GET_ITEM, UPDATE_ITEM})),
 }
 
 

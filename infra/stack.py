@@ -67,6 +67,7 @@ class FraudManagementStack(Stack):
             **api.functions,
             "score": scoring.function,
             **schedules.functions,
+            "authorizer": api.authorizer_function,
         }
         topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn) if alarm_topic_arn else None
         Alarms(

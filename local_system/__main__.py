@@ -61,6 +61,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--visibility-timeout", type=int, default=int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))
     )
+    parser.add_argument(
+        "--rate-limit-per-key",
+        type=float,
+        default=float(os.environ["LOCAL_RATE_LIMIT_PER_KEY"])
+        if "LOCAL_RATE_LIMIT_PER_KEY" in os.environ
+        else None,
+        help="requests per second one API key may send, averaged over a minute (default: infra's "
+        "rateLimitPerKey default, 4000)",
+    )
+    parser.add_argument(
+        "--authorizer-cache-seconds",
+        type=float,
+        default=float(os.environ["LOCAL_AUTHORIZER_CACHE_SECONDS"])
+        if "LOCAL_AUTHORIZER_CACHE_SECONDS" in os.environ
+        else None,
+        help="how long the edge keeps an authorizer answer per key, as API Gateway does (default: "
+        "the deployed 60 s); a revocation through the API flushes it at once",
+    )
     args = parser.parse_args(argv)
 
     _local_aws_environment()
@@ -73,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     from functions.shared import tenancy
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
-    from functions.shared.runtime import build_repository
+    from functions.shared.runtime import build_repository, use_local_authorizer_cache
+    from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.poller import QueuePoller
@@ -115,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     web_root = ROOT / "web" / "dist"
-    server = make_server(
-        "127.0.0.1", args.port, LocalApiGateway(web_root if web_root.is_dir() else None), threaded=True
+    cache_seconds = args.authorizer_cache_seconds
+    authorizer = LocalAuthorizer() if cache_seconds is None else LocalAuthorizer(cache_seconds)
+    use_local_authorizer_cache(authorizer.flush)  # a revocation flushes it, as deployed
+    gateway = LocalApiGateway(
+        web_root if web_root.is_dir() else None,
+        rate_limiter=RateLimiter(args.rate_limit_per_key or RATE_LIMIT_PER_KEY),
+        authorizer=authorizer,
     )
+    server = make_server("127.0.0.1", args.port, gateway, threaded=True)
 
     print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
     if web_root.is_dir():

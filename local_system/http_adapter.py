@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from functions.shared import problems
 from functions.shared.routes import ROUTES, find_route
+from local_system.edge import LocalAuthorizer, RateLimiter, rate_limited
 from local_system.lambda_runtime import invoke
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
@@ -76,9 +77,18 @@ def to_response(answer: dict[str, Any]) -> Response:
 
 
 class LocalApiGateway:
-    def __init__(self, web_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        web_root: Path | None = None,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        authorizer: LocalAuthorizer | None = None,
+    ) -> None:
         self.web_root = web_root.resolve() if web_root else None
         self.prefixes = {route.path.split("/")[1] for route in ROUTES}
+        # the stage's WAF rule and its authorizer, with infra's defaults unless given
+        self.rate_limiter = rate_limiter or RateLimiter()
+        self.authorizer = authorizer or LocalAuthorizer()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -96,10 +106,28 @@ class LocalApiGateway:
         # an unknown route gets its 404 or 405 from the gate of any function; the public one builds nothing
         function = found[0].handler if found else "functions.openapi.handler.lambda_handler"
         started = time.monotonic()
-        answer = invoke(function, proxy_event(request, body))
+        event = proxy_event(request, body)
+        answer = self.edge(event, found[0].public if found else True)
+        if answer is None:
+            answer = invoke(function, event)
         response = to_response(answer)
         response.headers["X-Local-Latency-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
         return response
+
+    def edge(self, event: dict[str, Any], public: bool) -> dict[str, Any] | None:
+        """The WAF's rate limit, then (credentialed routes) the authorizer: the edge's own answer
+        when it refuses the request, else None with the authorizer's context in the event."""
+        authorization = next((v for k, v in event["headers"].items() if k.lower() == "authorization"), None)
+        retry_after = self.rate_limiter.retry_after(authorization)
+        if retry_after is not None:
+            return rate_limited(retry_after)
+        if public:
+            return None
+        context, refused = self.authorizer.authorize(event)
+        if refused is not None:
+            return refused
+        event["requestContext"]["authorizer"] = context
+        return None
 
     def static(self, path: str) -> Response:
         if self.web_root is None:

@@ -40,4 +40,5 @@ def post_key(body: Annotated[CreateKey, Body()]) -> Response[KeyCreated]:
 def delete_key(key_id: str) -> Response[None]:
     deps = api.deps_of(router)
     service.revoke_key(deps.repository, deps.clock, api.program_of(router), key_id)
+    service.stop_at_the_edge(deps.flush_authorizer_cache)
     return Response(204, None, None)

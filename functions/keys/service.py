@@ -8,11 +8,13 @@ is not found, as if it did not exist."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from functions.keys.models import KeyCreated, KeyPage, KeyView
 from functions.shared import tenancy
 from functions.shared.clock import Clock
 from functions.shared.errors import NotFound
+from functions.shared.observability import logger
 from functions.shared.storage.port import KeyRecord, ProgramsPort
 
 _KEY_ID = re.compile(r"^[a-f0-9]{16}$")
@@ -36,6 +38,20 @@ def revoke_key(repository: ProgramsPort, clock: Clock, program_id: str, key_id: 
     if key.program_id != program_id:
         raise NotFound(f"key {key_id} not found")  # the same words as an unknown key
     tenancy.revoke_key(repository, clock, key_id)
+
+
+def stop_at_the_edge(flush_authorizer_cache: Callable[[], None] | None) -> None:
+    """After a revocation: empties the edge authorizer's cache of the stage, so the revoked key is
+    refused from the next request on rather than when its cached answer expires
+    (`auth.AUTHORIZER_CACHE_SECONDS`). Best effort: the revocation is recorded whatever happens here
+    (API Gateway limits flushes to a few a second); a failed flush is logged, and the key stops
+    within the cache's lifetime."""
+    if flush_authorizer_cache is None:
+        return
+    try:
+        flush_authorizer_cache()
+    except Exception:
+        logger.warning("could not flush the edge authorizer's cache", exc_info=True)
 
 
 def key_view(record: KeyRecord) -> KeyView:

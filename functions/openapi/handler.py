@@ -103,7 +103,7 @@ def describe_answers(document: dict[str, Any]) -> None:
                     "description": description,
                     "content": {problems.PROBLEM_JSON: {"schema": PROBLEM_REF}},
                 }
-                if code == 503:
+                if code in (429, 503):
                     response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
                 responses[str(code)] = response
             for parameter in parameters:

@@ -18,7 +18,14 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared import problems
-from functions.shared.auth import Principal, authenticate, note_use, verify_signature
+from functions.shared.auth import (
+    Principal,
+    authenticate,
+    note_use,
+    principal_from_context,
+    verify_signature,
+    with_program,
+)
 from functions.shared.errors import DomainError, Forbidden
 from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
@@ -95,9 +102,12 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     principal = None
     if not route.public:
         assert deps is not None, "a route with credentials needs its dependencies"
-        principal = authenticate(deps.repository, header(event, "Authorization"))
-        note_use(deps.repository, principal, deps.clock.now())
+        principal = principal_from_context((event.get("requestContext") or {}).get("authorizer"))
+        if principal is None:  # no edge authorizer ran (a direct invocation): the key is read here
+            principal = authenticate(deps.repository, header(event, "Authorization"))
+            note_use(deps.repository, principal, deps.clock.now())
         principal.require(*route.roles)
+        principal = with_program(principal, deps.programs, deps.repository, deps.clock.now())
         if route.signed and principal.program and principal.program.signing_secret:
             verify_signature(
                 principal.program.signing_secret,
@@ -137,6 +147,7 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
     answers: dict[int, str] = {}
     if not route.public:
         answers[401] = "No credentials, or a key that is unknown, revoked or wrong"
+        answers[429] = "The key's request rate is over its limit: retry after Retry-After seconds"
         answers[503] = "A dependency is unavailable: retry after Retry-After seconds"
         if set(route.roles) != set(ANY_ROLE):
             answers[403] = f"The key's role may not do this (allowed: {', '.join(route.roles)})"

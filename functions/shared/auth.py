@@ -11,12 +11,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from functions.shared.domain.model import ROLES, ApiKey, Program
 from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from functions.shared.storage.port import ProgramsPort
+from functions.shared.storage.port import KeyRecord, ProgramsPort
 
 KEY_PREFIX = "fmk"
 _KEY_PATTERN = re.compile(r"^fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
@@ -28,7 +31,8 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: resolved from the bearer key on every request."""
+    """Who is calling: resolved from the bearer key by the edge authorizer (its context), or by the
+    function itself when invoked without one; `program` is added from the function's cache."""
 
     key_id: str
     program_id: str | None
@@ -70,7 +74,8 @@ def issue_key(program_id: str | None, role: str, actor: str, now: datetime) -> t
     return record, f"{KEY_PREFIX}_{key_id}_{secret}"
 
 
-def authenticate(repository: ProgramsPort, authorization: str | None) -> Principal:
+def _parse(authorization: str | None) -> tuple[str, str]:
+    """The key id and secret of a bearer key; Unauthorized for anything else."""
     if not authorization:
         raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <api key>'")
     scheme, _, token = authorization.strip().partition(" ")
@@ -78,15 +83,110 @@ def authenticate(repository: ProgramsPort, authorization: str | None) -> Princip
     if not match:
         raise Unauthorized("malformed credentials: send 'Authorization: Bearer <api key>'")
     key_id, secret = match.groups()
-    try:
-        record, program = repository.load_credentials(key_id)
-    except NotFound:
+    return key_id, secret
+
+
+def _verified(record: KeyRecord | None, secret: str, program: Program | None = None) -> Principal:
+    if record is None:
         hmac.compare_digest(hash_secret(secret), hash_secret(""))  # same work as a known key
-        raise Unauthorized("invalid API key") from None
+        raise Unauthorized("invalid API key")
     key = record.key
     if not hmac.compare_digest(key.secret_hash, hash_secret(secret)) or not key.active:
         raise Unauthorized("invalid API key")
     return Principal(key.key_id, key.program_id, key.role, key.actor, program, record.last_used_at)
+
+
+def authenticate(repository: ProgramsPort, authorization: str | None) -> Principal:
+    """The key and its program, read together: what a function does when no authorizer ran."""
+    key_id, secret = _parse(authorization)
+    try:
+        record, program = repository.load_credentials(key_id)
+    except NotFound:
+        return _verified(None, secret)
+    return _verified(record, secret, program)
+
+
+def authenticate_key(repository: ProgramsPort, authorization: str | None) -> Principal:
+    """The key alone (no program): the edge authorizer's check, one read of one API-key item."""
+    key_id, secret = _parse(authorization)
+    try:
+        record: KeyRecord | None = repository.load_key(key_id)
+    except NotFound:
+        record = None
+    return _verified(record, secret)
+
+
+# --- the edge authorizer's answer, and the functions' side of it ---------------------------------
+# API Gateway keeps an authorizer's answer for this long, per Authorization header, and reuses it for
+# every method of the stage (the local gateway does the same). A revoked key is refused at once when
+# the keys function's flush of the stage's authorizer cache succeeds, and within this time otherwise.
+AUTHORIZER_CACHE_SECONDS = 60
+# Functions keep each program (signing secret, time zone, name) in memory this long: a changed
+# signing secret applies within it. Not cached: a program not found.
+PROGRAM_CACHE_SECONDS = 60
+_CONTEXT_FIELDS = ("key_id", "program_id", "role", "actor")
+
+
+def authorizer_context(principal: Principal) -> dict[str, str]:
+    """What the authorizer hands the functions (strings only: API Gateway's rule). A platform key's
+    program is the empty string."""
+    return {
+        "key_id": principal.key_id,
+        "program_id": principal.program_id or "",
+        "role": principal.role,
+        "actor": principal.actor,
+    }
+
+
+def principal_from_context(authorizer: Any) -> Principal | None:
+    """The caller the edge authorizer admitted (API Gateway's `requestContext.authorizer`), None when
+    no authorizer ran (a direct invocation). A context that is there but malformed is refused: it
+    means a misconfigured gateway, never a caller to trust."""
+    if not isinstance(authorizer, Mapping) or "key_id" not in authorizer:
+        return None
+    values = {name: authorizer.get(name) for name in _CONTEXT_FIELDS}
+    if not all(isinstance(value, str) for value in values.values()):
+        raise Unauthorized("invalid authorizer context")
+    key_id, program_id, role, actor = (str(values[name]) for name in _CONTEXT_FIELDS)
+    if not re.fullmatch(r"[a-f0-9]{16}", key_id) or role not in ROLES or not actor:
+        raise Unauthorized("invalid authorizer context")
+    if (role == "security") != (program_id == ""):
+        raise Unauthorized("invalid authorizer context")
+    return Principal(key_id, program_id or None, role, actor)
+
+
+class ProgramCache:
+    """Programs by id, each kept `lifetime` after it was read: a function under load reads a program
+    once a minute, not twice per request. One per function environment (`Dependencies.programs`)."""
+
+    def __init__(self, lifetime: timedelta = timedelta(seconds=PROGRAM_CACHE_SECONDS)) -> None:
+        self._lifetime = lifetime
+        self._entries: dict[str, tuple[Program, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, repository: ProgramsPort, program_id: str, now: datetime) -> Program:
+        with self._lock:
+            entry = self._entries.get(program_id)
+        if entry is not None and entry[1] > now:
+            return entry[0]
+        program = repository.get_program(program_id)  # NotFound is not kept
+        with self._lock:
+            self._entries[program_id] = (program, now + self._lifetime)
+        return program
+
+
+def with_program(
+    principal: Principal, programs: ProgramCache, repository: ProgramsPort, now: datetime
+) -> Principal:
+    """The principal with its program (from the cache); a program key whose program is gone is
+    refused like an unknown key."""
+    if principal.program_id is None or principal.program is not None:
+        return principal
+    try:
+        program = programs.get(repository, principal.program_id, now)
+    except NotFound:
+        raise Unauthorized("invalid API key") from None
+    return replace(principal, program=program)
 
 
 def note_use(repository: ProgramsPort, principal: Principal, now: datetime) -> None:

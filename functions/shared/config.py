@@ -28,6 +28,9 @@ class Settings(BaseModel):
     event_bus_name: str = Field(default="default", min_length=1)
     region: str = Field(default="us-east-1", min_length=1)
     endpoint_url: str | None = None  # moto's server locally; unset in AWS
+    # The REST API and stage whose authorizer cache the keys function flushes on a revocation
+    rest_api_id: str | None = None
+    api_stage: str = Field(default="prod", min_length=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +42,8 @@ class Settings(BaseModel):
                 event_bus_name=env.get("EVENT_BUS_NAME") or "default",
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
                 endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+                rest_api_id=env.get("REST_API_ID") or None,
+                api_stage=env.get("API_STAGE_NAME") or "prod",
             )
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())

@@ -124,3 +124,28 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
             location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
         errors.append({"field": ".".join(location) or "(body)", "message": str(error.get("msg", ""))})
     return errors
+
+
+# The answers the edge gives itself before any function runs, by API Gateway response type (its
+# gateway responses, which infra/capabilities/api.py sets, and the local gateway's): the same problem
+# documents as the functions' own. Type -> status, detail, Retry-After seconds (None: none).
+EDGE_ANSWERS: dict[str, tuple[int, str, int | None]] = {
+    # no Authorization header: API Gateway refuses without calling the authorizer
+    "UNAUTHORIZED": (401, "missing API key: send 'Authorization: Bearer <api key>'", None),
+    # the authorizer's Deny: a malformed, unknown, wrong or revoked key (no other policy denies)
+    "ACCESS_DENIED": (
+        401,
+        "malformed, unknown or revoked API key: send 'Authorization: Bearer <api key>'",
+        None,
+    ),
+    # the authorizer could not decide (the table did not answer): safe to retry
+    "AUTHORIZER_FAILURE": (503, UNAVAILABLE_DETAIL, 1),
+    "AUTHORIZER_CONFIGURATION_ERROR": (503, UNAVAILABLE_DETAIL, 1),
+}
+
+
+def edge_answer(response_type: str) -> dict[str, Any]:
+    """The proxy answer the edge gives for one of its response types (the local gateway's)."""
+    status, detail, retry_after = EDGE_ANSWERS[response_type]
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return proxy_response(status, problem(status, detail), headers)

@@ -5,9 +5,11 @@ clients and connections are kept, never state."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from functions.shared.auth import ProgramCache
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.config import Settings
 from functions.shared.messaging import (
@@ -25,6 +27,10 @@ class Dependencies:
     publisher: EventPublisher
     clock: Clock
     queue: ScoringQueue | None = None
+    programs: ProgramCache = field(default_factory=ProgramCache)  # kept for warm invocations
+    # Empties the edge authorizer's cache of the stage (a revoked key stops at once); None: no
+    # authorizer cache to flush (tests calling handlers directly).
+    flush_authorizer_cache: Callable[[], None] | None = None
 
 
 _built: dict[Settings, Dependencies] = {}
@@ -53,8 +59,31 @@ def dependencies(settings: Settings | None = None) -> Dependencies:
             publisher=EventBridgePublisher(boto3_client("events", settings), settings.event_bus_name),
             clock=SystemClock(),
             queue=queue,
+            flush_authorizer_cache=_stage_flush(settings) if settings.rest_api_id else _local_flush,
         )
     return _built[settings]
+
+
+def _stage_flush(settings: Settings) -> Callable[[], None]:
+    """API Gateway's FlushStageAuthorizersCache on this function's own stage (the only stage its
+    role may flush)."""
+    client = boto3_client("apigateway", settings)
+
+    def flush() -> None:
+        client.flush_stage_authorizers_cache(restApiId=settings.rest_api_id, stageName=settings.api_stage)
+
+    return flush
+
+
+_local_flush: Callable[[], None] | None = None
+
+
+def use_local_authorizer_cache(flush: Callable[[], None] | None) -> None:
+    """The local gateway (local_system) keeps the authorizer cache in its own process: functions
+    built after this call flush it, as they flush API Gateway's when deployed."""
+    global _local_flush
+    _local_flush = flush
+    _built.clear()
 
 
 def forget_dependencies() -> None:

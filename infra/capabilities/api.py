@@ -1,10 +1,13 @@
 """The REST API, built from the route table (`functions.shared.routes.ROUTES`) that the local system
 serves too: one Lambda per function folder named in it, one method per route.
 
-Credentials, roles, signatures, media types and the 64 KiB body limit are checked by the shared edge
-in every function (`functions/shared/api.py`), in a fixed order and with problem documents; API
-Gateway adds stage throttling, access logs, tracing, and problem documents for the answers it gives
-itself (unknown route, throttled, too large, timed out). See docs/design.md, "Infrastructure".
+API keys are checked at the gateway by the edge authorizer (`functions/authorizer/`, a Lambda REQUEST
+authorizer on every credentialed method, its answers cached `AUTHORIZER_CACHE_SECONDS` per
+Authorization header); roles, signatures, media types and the 64 KiB body limit by the shared edge in
+every function (`functions/shared/api.py`), in a fixed order and with problem documents. API Gateway
+adds stage throttling, access logs, tracing, and problem documents for the answers it gives itself
+(unknown route, refused key, throttled, too large, timed out, any other). See docs/design.md,
+"Infrastructure" and "Edge authentication".
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.shared import problems
 from functions.shared.routes import ROUTES, Route
-from infra import constants
+from infra import constants, permissions
 from infra.capabilities.lambda_factory import LambdaFactory
 from infra.capabilities.nag import acknowledge
 
@@ -45,6 +49,25 @@ def gateway_problem(status: int, detail: str) -> str:
     if status not in problems.TITLES:
         raise ValueError(f"no title for {status} in functions/shared/problems.py TITLES")
     return json.dumps(problems.problem(status, detail))
+
+
+def default_problem(title: str) -> str:
+    """A problem document for API Gateway's other answers: their status is theirs, their detail
+    API Gateway's message (a JSON string as `$context.error.messageString` gives it)."""
+    document = json.dumps({"type": f"/problems/{title.lower().replace(' ', '-')}", "title": title})
+    return document[:-1] + ', "detail": $context.error.messageString}'
+
+
+def authorizer_cache_arn(rest_api_id: str) -> str:
+    """The IAM resource of FlushStageAuthorizersCache (DELETE) on the API's one stage."""
+    return (
+        f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/restapis/{rest_api_id}"
+        f"/stages/{constants.STAGE_NAME}/cache/authorizers"
+    )
+
+
+def pascal(response_type: str) -> str:
+    return "".join(part.capitalize() for part in response_type.split("_"))
 
 
 def access_log_format() -> apigw.AccessLogFormat:
@@ -122,27 +145,80 @@ class Api(Construct):
                 response_headers=headers,
                 templates={"application/json": gateway_problem(status, detail)},
             )
+        for response_type, (status, detail, retry_after) in problems.EDGE_ANSWERS.items():
+            headers = {"Content-Type": f"'{problems.PROBLEM_JSON}'"}
+            if retry_after is not None:
+                headers["Retry-After"] = f"'{retry_after}'"
+            self.rest_api.add_gateway_response(
+                f"Edge{pascal(response_type)}",
+                type=apigw.ResponseType.of(response_type),
+                status_code=str(status),
+                response_headers=headers,
+                templates={"application/json": gateway_problem(status, detail)},
+            )
+        # Any other answer API Gateway gives itself keeps its status, as a problem document too
+        for default, construct_id, title in (
+            (apigw.ResponseType.DEFAULT_4_XX, "Default4xx", "Request refused at the edge"),
+            (apigw.ResponseType.DEFAULT_5_XX, "Default5xx", "Edge error"),
+        ):
+            self.rest_api.add_gateway_response(
+                construct_id,
+                type=default,
+                response_headers={"Content-Type": f"'{problems.PROBLEM_JSON}'"},
+                templates={"application/json": default_problem(title)},
+            )
+        # The edge authorizer: every credentialed method, its answers cached per Authorization header
+        self.authorizer_function = factory.function(self, spec=constants.AUTHORIZER)
+        self.authorizer = apigw.RequestAuthorizer(
+            self,
+            "EdgeAuthorizer",
+            authorizer_name="api-key",
+            handler=self.authorizer_function,
+            identity_sources=[apigw.IdentitySource.header("Authorization")],
+            results_cache_ttl=Duration.seconds(constants.AUTHORIZER_CACHE_SECONDS),
+        )
         integrations = {
             name: apigw.LambdaIntegration(function, allow_test_invoke=False)
             for name, function in self.functions.items()
         }
         for route in routes:
             resource = self.rest_api.root.resource_for_path(route.path)
-            method = resource.add_method(route.method, integrations[route.function])
+            if route.public:
+                method = resource.add_method(route.method, integrations[route.function])
+            else:
+                method = resource.add_method(
+                    route.method, integrations[route.function], authorizer=self.authorizer
+                )
             self._acknowledge_edge_authentication(method, route)
+        for name, function in self.functions.items():
+            if permissions.access_of(name).flush_authorizer_cache:
+                self._may_flush_the_authorizer_cache(function)
         self._acknowledge_api_findings(access_logs)
+
+    def _may_flush_the_authorizer_cache(self, function: lambda_.Function) -> None:
+        """FlushStageAuthorizersCache on this API's stage alone (a revocation stops the key at once)."""
+        function.add_environment("REST_API_ID", self.rest_api.rest_api_id)
+        function.add_environment("API_STAGE_NAME", constants.STAGE_NAME)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["apigateway:DELETE"],
+                resources=[authorizer_cache_arn(self.rest_api.rest_api_id)],
+            )
+        )
 
     @staticmethod
     def _acknowledge_edge_authentication(method: apigw.Method, route: Route) -> None:
         if route.public:
             reason = f"{route.method} {route.path} is public by contract (SPEC 3): no credentials."
+            rules: tuple[str, ...] = ("AwsSolutions-APIG4", "AwsSolutions-COG4")
         else:
             reason = (
-                "Callers authenticate with program API keys (Authorization: Bearer), checked in the "
-                "function's shared edge against hashed keys in the table (SPEC 2), with roles and "
-                "request signatures; a Cognito or IAM authorizer would not fit the contract."
+                "Callers authenticate with program API keys (Authorization: Bearer, SPEC 2), checked "
+                "by the edge's Lambda REQUEST authorizer against hashed keys in the table; a Cognito "
+                "user pool authorizer would not fit the contract."
             )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            rules = ("AwsSolutions-COG4",)
+        for rule in rules:
             acknowledge(method, rule, reason)
         # Checkov asks for any authorizer at all: acknowledged only on a method that has none.
         cfn_method = method.node.default_child

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+AUTHORIZER_CACHE_SECONDS_E2E = 2
 
 
 def free_port() -> int:
@@ -47,9 +49,18 @@ class LocalSystem:
 
 @pytest.fixture(scope="session")
 def local_system() -> Iterator[LocalSystem]:
+    with started_local_system() as system:
+        yield system
+
+
+@contextmanager
+def started_local_system(**settings: str) -> Iterator[LocalSystem]:
+    """`python -m local_system` on free ports, with environment `settings` on top (LOCAL_...)."""
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(LOCAL_HOLD_SWEEP_SECONDS="2", LOCAL_RELAY_SECONDS="2", PYTHONUNBUFFERED="1")
+    # fraudctl revokes in the table, out of reach of the local edge's cache: a short lifetime here
+    env.update(LOCAL_AUTHORIZER_CACHE_SECONDS=str(AUTHORIZER_CACHE_SECONDS_E2E), **settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "local_system", "--port", str(api_port), "--aws-port", str(aws_port)],
         cwd=ROOT,

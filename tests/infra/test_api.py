@@ -13,6 +13,7 @@ from functions.shared import api as edge
 from functions.shared import problems
 from functions.shared.problems import PROBLEM_JSON
 from functions.shared.routes import ROUTES, Route
+from infra import constants
 from tests.infra import cfn
 
 
@@ -117,6 +118,24 @@ def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> Non
         assert document == problems.problem(int(status), document["detail"])
         assert document["title"] == problems.TITLES[int(status)]
         assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+    # the edge's own refusals (no key, a key the authorizer denied, the authorizer failing): the
+    # same documents the local gateway gives, from one table
+    for response_type, (status, detail, retry_after) in problems.EDGE_ANSWERS.items():
+        response = responses[response_type]
+        assert response["StatusCode"] == str(status)
+        assert json.loads(response["ResponseTemplates"]["application/json"]) == problems.problem(
+            status, detail
+        )
+        assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+        if retry_after is not None:
+            assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == f"'{retry_after}'"
+    assert responses["UNAUTHORIZED"]["StatusCode"] == responses["ACCESS_DENIED"]["StatusCode"] == "401"
+    # anything else API Gateway answers by itself keeps its status, in a problem document
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response = responses[response_type]
+        assert "StatusCode" not in response
+        assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == f"'{PROBLEM_JSON}'"
+        assert '"detail": $context.error.messageString' in response["ResponseTemplates"]["application/json"]
     # over the stage's limit: when to come back (SPEC 3), after the token bucket refills
     retry_after = responses["THROTTLED"]["ResponseParameters"]["gatewayresponse.header.Retry-After"]
     assert int(retry_after.strip("'")) >= 1
@@ -131,3 +150,31 @@ def test_the_body_limit_is_the_shared_edge_s() -> None:
 def test_the_endpoint_is_regional(template: cfn.Template) -> None:
     _, api = template.only("AWS::ApiGateway::RestApi")
     assert api["Properties"]["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+
+
+@pytest.mark.parametrize("route", [pytest.param(r, id=f"{r.method} {r.path}") for r in ROUTES])
+def test_every_credentialed_method_has_the_edge_authorizer_and_public_ones_none(
+    template: cfn.Template, route: Route
+) -> None:
+    authorizer_id, authorizer = template.only("AWS::ApiGateway::Authorizer")
+    method = template.props(_methods(template)[(route.method, route.path)])
+
+    if route.public:
+        assert method.get("AuthorizationType", "NONE") == "NONE" and "AuthorizerId" not in method
+    else:
+        assert method["AuthorizationType"] == "CUSTOM"
+        assert cfn.referenced_id(method["AuthorizerId"]) == authorizer_id
+
+
+def test_the_authorizer_is_a_request_authorizer_on_the_key_with_the_stated_lifetime(
+    template: cfn.Template,
+) -> None:
+    _, authorizer = template.only("AWS::ApiGateway::Authorizer")
+    props = authorizer["Properties"]
+
+    assert props["Type"] == "REQUEST"
+    assert props["IdentitySource"] == "method.request.header.Authorization"
+    assert props["AuthorizerResultTtlInSeconds"] == constants.AUTHORIZER_CACHE_SECONDS == 60
+    uri = cfn.render(props["AuthorizerUri"])
+    function_id = template.functions_by_handler()[constants.AUTHORIZER.handler]
+    assert f"<{function_id}.Arn>" in uri

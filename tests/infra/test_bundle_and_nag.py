@@ -28,6 +28,7 @@ HANDLERS = sorted(
     {r.handler for r in ROUTES}
     | {s.function.handler for s in constants.SCHEDULES}
     | {constants.SCORE.handler}
+    | {constants.AUTHORIZER.handler}
 )
 
 
@@ -39,7 +40,9 @@ def test_the_code_asset_contains_each_handler(synthesized: Synthesized, handler:
     assert module.is_file(), f"{module.name} missing from the code asset"
 
 
-def test_every_function_runs_a_handler_the_route_table_or_the_schedules_name(template: cfn.Template) -> None:
+def test_every_function_runs_a_handler_the_route_table_the_schedules_or_the_edge_name(
+    template: cfn.Template,
+) -> None:
     assert set(template.functions_by_handler()) == set(HANDLERS)
 
 

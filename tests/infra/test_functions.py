@@ -36,6 +36,7 @@ class Ids:
         self.table, _ = template.only("AWS::DynamoDB::Table")
         self.bus, _ = template.only("AWS::Events::EventBus")
         self.network_pepper, _ = template.only("AWS::SecretsManager::Secret")
+        self.rest_api, _ = template.only("AWS::ApiGateway::RestApi")
         _, mapping = template.only("AWS::Lambda::EventSourceMapping")
         self.scoring_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
         (self.schedule_dead_letters,) = {
@@ -60,6 +61,11 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
         grants.add(cfn.Grant("events:PutEvents", f"<{ids.bus}.Arn>"))
     if access.read_network_pepper:
         grants.add(cfn.Grant("secretsmanager:GetSecretValue", f"<{ids.network_pepper}>"))
+    if access.flush_authorizer_cache:  # FlushStageAuthorizersCache on the one stage of the one API
+        stage_cache = f"/restapis/<{ids.rest_api}>/stages/{constants.STAGE_NAME}/cache/authorizers"
+        grants.add(
+            cfn.Grant("apigateway:DELETE", f"arn:<AWS::Partition>:apigateway:<AWS::Region>::{stage_cache}")
+        )
     return grants
 
 
@@ -135,6 +141,7 @@ def test_the_api_key_condition_names_exactly_the_key_items() -> None:
     # no other item's partition key starts like an API key's
     assert not keys.program_keys_pk("APIKEY").startswith(pattern[:-1])
     assert not keys.program_pk().startswith(pattern[:-1])
+    assert not keys.program_item_pk("prg-a").startswith(pattern[:-1])
 
 
 def test_only_tracing_is_granted_on_every_resource(template: cfn.Template) -> None:
@@ -176,6 +183,10 @@ def test_environment_names_only_what_the_function_may_use(template: cfn.Template
         assert cfn.referenced_id(variables["EVENT_BUS_NAME"]) == ids.bus
     if access.read_network_pepper:
         assert cfn.referenced_id(variables["NETWORK_PEPPER_SECRET_ARN"]) == ids.network_pepper
+    assert ("REST_API_ID" in variables) == access.flush_authorizer_cache
+    if access.flush_authorizer_cache:
+        assert cfn.referenced_id(variables["REST_API_ID"]) == ids.rest_api
+        assert variables["API_STAGE_NAME"] == constants.STAGE_NAME
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS)
@@ -266,3 +277,20 @@ def test_fraudctl_runs_each_scheduled_job_by_its_deployed_name(
 
     for job, handler in JOBS.items():
         assert handlers.get(f"{prefix}{job}") == handler, job
+
+
+def test_the_authorizer_reads_and_writes_api_key_items_alone(template: cfn.Template) -> None:
+    role = _role(template, constants.AUTHORIZER)
+    table_grants = {g for g in template.grants(role) if g.action.startswith("dynamodb:")}
+
+    assert {g.action for g in table_grants} == {permissions.GET_ITEM, permissions.UPDATE_ITEM}
+    assert {g.condition for g in table_grants} == {cfn.condition_text(permissions.api_key_items_condition())}
+
+
+def test_only_the_keys_function_may_flush_the_authorizer_cache(template: cfn.Template) -> None:
+    flushers = {
+        spec.name
+        for spec in constants.ALL_FUNCTIONS
+        if any(g.action.startswith("apigateway:") for g in template.grants(_role(template, spec)))
+    }
+    assert flushers == {"keys"}

@@ -80,3 +80,12 @@ def test_waf_keeps_no_sample_of_requests_which_carry_api_keys(template: cfn.Temp
     assert all(config["SampledRequestsEnabled"] is False for config in configs)
     assert all(config["CloudWatchMetricsEnabled"] is True for config in configs)  # blocks are counted
     assert not template.of_type("AWS::WAFv2::LoggingConfiguration")  # would log the header
+
+
+def test_the_local_system_enforces_the_deployed_default_limit() -> None:
+    from local_system import edge
+
+    assert edge.RATE_LIMIT_PER_KEY == constants.RATE_LIMIT_PER_KEY
+    assert edge.RATE_LIMIT_WINDOW_SECONDS == constants.RATE_LIMIT_WINDOW_SECONDS
+    limiter = edge.RateLimiter()
+    assert limiter.limit == constants.RATE_LIMIT_PER_KEY * constants.RATE_LIMIT_WINDOW_SECONDS

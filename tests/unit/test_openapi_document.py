@@ -29,7 +29,7 @@ def test_each_operation_documents_every_error_it_can_answer_as_a_problem(documen
     operation = _operation(document, route)
     has_body = "requestBody" in operation
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
-    expected = {401, 503}
+    expected = {401, 429, 503}  # 429: the key's rate limit at the edge (WAF, the local gateway)
     expected |= {403} if set(route.roles) != set(ANY_ROLE) else set()
     expected |= {404} if "{" in route.path else set()
     expected |= {400, 413, 415, 422} if has_body else set()
@@ -43,6 +43,7 @@ def test_each_operation_documents_every_error_it_can_answer_as_a_problem(documen
         content = operation["responses"][str(code)]["content"]
         assert content == {"application/problem+json": {"schema": PROBLEM}}, code
     assert "Retry-After" in operation["responses"]["503"]["headers"]
+    assert "Retry-After" in operation["responses"]["429"]["headers"]
 
 
 def test_a_204_has_no_body_and_the_problem_schema_names_each_field(document):

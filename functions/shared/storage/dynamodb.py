@@ -84,13 +84,16 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
     # --- programs and keys -------------------------------------------------------------
     def create_program(self, program: Program) -> None:
         item = self._m.program(
-            keys.program_pk(),
-            keys.program_sk(program.program_id),
+            keys.program_item_pk(program.program_id),
+            keys.PROGRAM_SK,
             program_id=program.program_id,
             name=program.name,
             timezone=program.timezone,
             signing_secret=program.signing_secret,
             created_at=program.created_at,
+            # listed on the sparse `programs` index
+            programs_pk=keys.PROGRAMS_INDEX_PK,
+            created_sk=keys.created_sk(program.created_at, program.program_id),
         )
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
@@ -98,16 +101,22 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise domain_error(exc, f"program {program.program_id} exists") from exc
 
     def get_program(self, program_id: str) -> Program:
-        item = self._get(self._m.program, keys.program_pk(), keys.program_sk(program_id))
+        item = self._get(self._m.program, keys.program_item_pk(program_id), keys.PROGRAM_SK)
+        if item is None:  # a program made before each had its own partition
+            item = self._get(self._m.program, keys.program_pk(), keys.program_sk(program_id))
         if item is None:
             raise NotFound(f"program {program_id} not found")
         return _program(item)
 
     def list_programs(self) -> list[Program]:
+        index = self._m.indexes["programs"]
         try:
-            return [_program(item) for item in self._m.program.query(keys.program_pk())]
+            found = {item.program_id: _program(item) for item in index.query(keys.PROGRAMS_INDEX_PK)}
+            for item in self._m.program.query(keys.program_pk()):  # made before the index
+                found.setdefault(item.program_id, _program(item))
         except PynamoDBException as exc:
             raise domain_error(exc, "listing programs failed") from exc
+        return [found[program_id] for program_id in sorted(found)]
 
     def create_api_key(self, key: ApiKey) -> None:
         item = self._m.api_key(
@@ -145,6 +154,12 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             return record, self.get_program(record.key.program_id)
         except NotFound:
             raise NotFound(f"key {key_id} belongs to no program") from None
+
+    def load_key(self, key_id: str) -> KeyRecord:
+        item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)
+        if item is None:
+            raise NotFound(f"key {key_id} not found")
+        return _key_record(item)
 
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)

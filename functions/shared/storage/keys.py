@@ -15,10 +15,21 @@ EVENT_SK = "EVENT"
 
 
 def program_pk() -> str:
+    """Where programs were kept before each had its own partition (read for programs made then)."""
     return "PROGRAMS"
 
 
 def program_sk(program_id: str) -> str:
+    return f"PROGRAM#{program_id}"
+
+
+PROGRAM_SK = "PROGRAM"
+PROGRAMS_INDEX_PK = "PROGRAMS"  # every program, on the sparse `programs` index
+
+
+def program_item_pk(program_id: str) -> str:
+    """A program's own partition: every request reads its caller's program (kept a minute by each
+    function), so no one partition serves every program's requests."""
     return f"PROGRAM#{program_id}"
 
 

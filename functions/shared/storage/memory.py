@@ -65,6 +65,10 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 raise NotFound(f"key {key_id} belongs to no program")
             return record, self._programs[key.program_id]
 
+    def load_key(self, key_id: str) -> KeyRecord:
+        with self._lock:
+            return KeyRecord(self.get_api_key(key_id), self._key_uses.get(key_id))
+
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         with self._lock:
             key = self.get_api_key(key_id)

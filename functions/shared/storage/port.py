@@ -74,6 +74,11 @@ class ProgramsPort(abc.ABC):
         """The key (with its last use) and its program. Raises NotFound for an unknown key."""
 
     @abc.abstractmethod
+    def load_key(self, key_id: str) -> KeyRecord:
+        """The key with its last use, without its program (the edge authorizer reads only API-key
+        items). Raises NotFound for an unknown key."""
+
+    @abc.abstractmethod
     def revoke_api_key(self, key_id: str, at: datetime) -> ApiKey:
         """Marks the key revoked (idempotent); a revoked key leaves its program's listing at once.
         Raises NotFound."""

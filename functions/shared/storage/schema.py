@@ -113,6 +113,14 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "N",
         "loyalty customers of one period ranked by points spent",
     ),
+    IndexDefinition(
+        "programs",
+        "programs_pk",
+        "created_sk",
+        "S",
+        "every program (the outbox relay, the security team's list); sparse: program items only, "
+        "written when a program is created",
+    ),
 )
 
 
