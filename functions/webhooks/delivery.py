@@ -184,23 +184,8 @@ def _schedule_next(deps: WebhookDeps, delivery: Delivery) -> None:
 
 def _disable(deps: WebhookDeps, webhook: Webhook) -> None:
     """A receiver that answers 410 Gone wants nothing more: the webhook is disabled (an admin may
-    enable it again with PUT)."""
-    for _ in range(3):
-        try:
-            current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
-        except NotFound:
-            return
-        if not current.enabled:
-            return
-        now = max(deps.clock.now(), current.updated_at + timedelta(microseconds=1))
-        disabled = replace(
-            current, enabled=False, disabled_reason="the receiver answered 410 Gone", updated_at=now
-        )
-        try:
-            deps.store.replace_webhook(disabled, current.updated_at)
-            logger.info(
-                "webhook disabled: its receiver answered 410", extra={"webhook_id": webhook.webhook_id}
-            )
-            return
-        except Conflict:
-            continue
+    enable it again with PUT). One update of the flag: the secrets are not rewritten."""
+    at = max(deps.clock.now(), webhook.updated_at + timedelta(microseconds=1))
+    reason = "the receiver answered 410 Gone"
+    if deps.store.disable_webhook(webhook.program_id, webhook.webhook_id, reason, at):
+        logger.info("webhook disabled: its receiver answered 410", extra={"webhook_id": webhook.webhook_id})

@@ -166,6 +166,20 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 raise NotFound(f"webhook {webhook_id} not found") from exc
             raise domain_error(exc, f"deleting webhook {webhook_id} failed") from exc
 
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        hook = self._m.webhook
+        item = hook(keys.webhooks_pk(program_id), keys.webhook_sk(webhook_id))
+        try:
+            item.update(
+                actions=[hook.enabled.set(False), hook.disabled_reason.set(reason), hook.updated_at.set(at)],
+                condition=self._m.base.pk.exists() & (hook.enabled == True),  # noqa: E712 (a condition)
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"disabling webhook {webhook_id} failed") from exc
+        return True
+
     # --- deliveries ----------------------------------------------------------------------------
     def _delivery_item(self, delivery: Delivery) -> Any:
         return self._m.delivery(

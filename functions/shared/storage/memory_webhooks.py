@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 
 from functions.shared.domain.webhooks import Delivery, Webhook
@@ -47,6 +48,16 @@ class InMemoryWebhooks(WebhooksPort):
         with self._lock:
             if self._webhooks.pop((program_id, webhook_id), None) is None:
                 raise NotFound(f"webhook {webhook_id} not found")
+
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        with self._lock:
+            current = self._webhooks.get((program_id, webhook_id))
+            if current is None or not current.enabled:
+                return False
+            self._webhooks[(program_id, webhook_id)] = replace(
+                current, enabled=False, disabled_reason=reason, updated_at=at
+            )
+            return True
 
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
         with self._lock:

@@ -35,6 +35,11 @@ class WebhooksPort(abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        """Disables the webhook (its secrets untouched) unless it is disabled already or gone;
+        whether this call did it."""
+
+    @abc.abstractmethod
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
         """Stores the delivery unless its id is taken; returns the stored one and whether it was
         created. Exactly one of concurrent writers of one id gets True."""
