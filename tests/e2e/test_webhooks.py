@@ -26,8 +26,17 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture
-def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
+def receiver(request: pytest.FixtureRequest, local_system: Any) -> Iterator[Receiver]:
+    """A receiver for one test; the webhooks made for it are deleted after it, so that no other
+    test's flags go on to a receiver that has stopped (or to another that took its port)."""
+    made.clear()
     yield from receiving(getattr(request, "param", [200]))
+    admin = local_system.session("admin")
+    for webhook_id in made:
+        admin.delete(f"{local_system.api_url}/v1/webhooks/{webhook_id}", timeout=10)
+
+
+made: list[str] = []
 
 
 def wait_for(check: Callable[[], Any], seconds: float = 60, every: float = 0.05) -> Any:
@@ -42,6 +51,7 @@ def wait_for(check: Callable[[], Any], seconds: float = 60, every: float = 0.05)
 
 def subscribe(system: Any, receiver: Receiver, events: list[str] | None = None) -> tuple[str, str]:
     webhook_id = f"e2e-{uuid.uuid4().hex[:12]}"
+    made.append(webhook_id)
     answer = system.session("admin").put(
         f"{system.api_url}/v1/webhooks/{webhook_id}",
         json={"url": receiver.url, "events": events or ["PartnerFlagged"], "enabled": True},

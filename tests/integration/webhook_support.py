@@ -23,7 +23,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next code of `answers` (then the last one forever)."""
+    """Answers the n-th POST of each delivery with the n-th code of `answers` (then the last one)."""
 
     answers: list[int] = field(default_factory=lambda: [200])
     got: list[Received] = field(default_factory=list)
@@ -42,7 +42,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver.got.append(Received(self.path, headers, body, time.monotonic()))
-                index = min(len(receiver.got) - 1, len(receiver.answers) - 1)
+                # the n-th try of one delivery gets the n-th answer, whatever else arrives
+                tries = [
+                    g
+                    for g in receiver.got
+                    if g.headers.get("x-webhook-delivery") == headers.get("x-webhook-delivery")
+                ]
+                index = min(len(tries) - 1, len(receiver.answers) - 1)
                 self.send_response(receiver.answers[index])
                 self.send_header("Content-Length", "2")
                 self.end_headers()
