@@ -14,13 +14,13 @@ from typing import Any
 from functions.shared.domain.webhooks import NOTIFICATION_NAMES
 from functions.shared.messaging import EventBridgePublisher
 from functions.shared.observability import logger
+from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES
 from local_system.lambda_runtime import invoke
 from local_system.poller import sqs_event
 
 QUEUE_NAME = "fraud-webhooks"
 DEAD_LETTER_QUEUE_NAME = "fraud-webhooks-dlq"
 RULE_NAME = "fraud-webhooks-notifications"
-MAX_RECEIVES = 5  # as infra/constants.py
 DELIVER_HANDLER = "functions.webhooks.deliver.lambda_handler"
 
 
@@ -46,7 +46,7 @@ def provision_webhooks(
         Attributes={
             "VisibilityTimeout": "30",
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(WEBHOOKS_MAX_RECEIVES)}
             ),
         },
     )["QueueUrl"]

@@ -11,6 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from functions.shared.config import ConfigurationError
 from functions.shared.domain.webhooks import RetrySchedule
 
+# Deliveries of one message of the webhooks queue before its dead-letter queue: a try whose outcome
+# could not be recorded (the table or KMS down) is taken again a few times. The queue is made with it
+# (infra/constants.py, local_system/webhooks.py).
+WEBHOOKS_MAX_RECEIVES = 5
+
 
 class WebhookSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
