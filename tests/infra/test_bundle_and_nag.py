@@ -28,6 +28,7 @@ HANDLERS = sorted(
     {r.handler for r in ROUTES}
     | {s.function.handler for s in constants.SCHEDULES}
     | {constants.SCORE.handler}
+    | {constants.WEBHOOK_DELIVERY.handler}
 )
 
 
