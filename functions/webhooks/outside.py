@@ -5,10 +5,12 @@ resolution, and the HTTP client that calls a receiver. AWS errors become `Storag
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -113,6 +115,11 @@ class PinnedHttpSender:
             except OSError as exc:
                 last_error = type(exc).__name__
                 continue
+            # the whole exchange within the timeout, not each read: a receiver dripping its answer a
+            # byte at a time is cut off when the time is up
+            expired = threading.Event()
+            deadline = threading.Timer(self._timeout, _cut, (sock, expired))
+            deadline.start()
             try:
                 connection = _connection_over(sock, target, self._tls, self._timeout)
                 connection.request(
@@ -120,12 +127,19 @@ class PinnedHttpSender:
                 )
                 response = connection.getresponse()
                 response.read(ANSWER_BYTES_KEPT)  # a receiver's long answer is not read on
-                return Answer(response.status)
-            except (OSError, http.client.HTTPException) as exc:
-                return Answer(None, type(exc).__name__)
+                return Answer(None, "timeout") if expired.is_set() else Answer(response.status)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                return Answer(None, "timeout" if expired.is_set() else type(exc).__name__)
             finally:
+                deadline.cancel()
                 sock.close()
         return Answer(None, last_error)
+
+
+def _cut(sock: socket.socket, expired: threading.Event) -> None:
+    expired.set()
+    with contextlib.suppress(OSError):  # closed already
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _host_header(target: Target) -> str:
