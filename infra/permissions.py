@@ -105,7 +105,9 @@ ACCESS: dict[str, Access] = {
         # BatchWriteItem: delivered notifications leave the outbox
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
         api_keys=_KEY_USE,
-        indexes=frozenset({"cases_by_view", "partner_rewards", "customer_rewards"}),
+        indexes=frozenset(
+            {"cases_by_view", "partner_rewards", "customer_rewards", "program_rewards", "reward_status"}
+        ),
         publish_events=True,
         read_network_pepper=True,
     ),

@@ -70,13 +70,25 @@ def get_case(case_id: str) -> views.CaseDetail:
     return service.case_detail(api.deps_of(router), api.program_of(router), case_id)
 
 
-@router.get("/v1/rewards", summary="Rewards of a partner or customer, or every held reward")
+@router.get(
+    "/v1/rewards",
+    summary="Rewards: the program's newest first, or a partner's or customer's in creation order",
+    description="Every filter is optional. Without `partner_id` and `customer_id` the program's "
+    "rewards are listed newest first (with `status`, only those in it), read from an index page by "
+    "page; with one, that partner's or customer's rewards in creation order. Page with `next_cursor`: "
+    "a cursor belongs to the query that gave it.",
+)
 def get_rewards(
     partner_id: Annotated[str | None, Query(max_length=128)] = None,
     customer_id: Annotated[str | None, Query(max_length=128)] = None,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[
+        str | None,
+        Query(description="new, pending, on_hold, approved, declined, paid or archived"),
+    ] = None,
     limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
+    ] = None,
 ) -> views.RewardPage:
     return service.list_rewards(
         api.deps_of(router), api.program_of(router), partner_id, customer_id, status, limit, cursor
@@ -89,7 +101,12 @@ def post_override(reward_id: str, body: Annotated[Override, Body()]) -> views.Re
     return service.override_reward(api.deps_of(router), api.program_of(router), reward_id, principal.actor)
 
 
-@router.get("/v1/summary", summary="The Security Monitoring box: case counts and held rewards")
+@router.get(
+    "/v1/summary",
+    summary="The Security Monitoring box: case counts, held rewards, flags per day",
+    description="Figures kept as cases change (never counted at read time): one query, whatever the "
+    "number of cases. `flags_per_day`: the last 30 days (UTC), oldest first, days without flags included.",
+)
 def get_summary() -> views.Summary:
     return service.summary(api.deps_of(router), api.program_of(router))
 

@@ -4,24 +4,24 @@ and has their decisions written."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections import defaultdict
+import itertools
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from functions.shared import views
+from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import rules
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
+from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
+from functions.shared.paging import encode_cursor
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
 VIEW_STATUSES = {"active": ("open", "disputed"), "resolved": ("approved", "declined")}
+SCAN_BUDGET = 500  # cases a searched or filtered page may read before it answers with what it found
 VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at", "resolved_at")}
 
 
@@ -33,30 +33,10 @@ def _sort_key(case: Case, sort: str) -> tuple[Any, str]:
     return ((value.isoformat() if isinstance(value, datetime) else ""), case.case_id)
 
 
-def encode_cursor(position: tuple[Any, str], query: dict[str, Any]) -> str:
-    raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str, query: dict[str, Any]) -> tuple[Any, str]:
     kind = int if query.get("sort") == "hold_amount" else str  # what _sort_key puts first
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after, made_for = raw["after"], raw["query"]
-        if not (isinstance(after, list) and len(after) == 2 and type(after[0]) is kind):
-            raise ValueError("not a position")
-        if not isinstance(after[1], str):
-            raise ValueError("not a position")
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidInput(
-            "the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}]
-        ) from None
-    if made_for != query:
-        raise InvalidInput(
-            "the cursor belongs to another query: keep view, q, status, sort and order when paging",
-            [{"field": "cursor", "message": "belongs to another query"}],
-        )
-    return after[0], after[1]
+    first, case_id = paging.decode_cursor(cursor, query, (kind, str))
+    return first, case_id
 
 
 def list_cases(
@@ -82,6 +62,10 @@ def list_cases(
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
     query = {"view": view, "q": q or "", "status": status or "", "sort": sort, "order": order}
+    if sort == "flagged_at":
+        return _case_page_from_index(
+            deps.repository, program_id, view, q, status, order, limit, cursor, query
+        )
     cases = deps.repository.list_cases(program_id, view)
     if q:
         needle = q.casefold()
@@ -101,6 +85,55 @@ def list_cases(
         items=[views.case_view(c) for c in page],
         next_cursor=encode_cursor(_sort_key(page[-1], sort), query) if more and page else None,
     )
+
+
+def _case_page_from_index(
+    store: CasesPort,
+    program_id: str,
+    view: str,
+    q: str | None,
+    status: str | None,
+    order: str,
+    limit: int,
+    cursor: str | None,
+    query: dict[str, Any],
+) -> views.CasePage:
+    """Flag order is the `cases_by_view` index's own order: the page is read from the index past
+    the cursor's position, and a search or filter reads at most `SCAN_BUDGET` cases per request
+    (a page cut short by it still carries a cursor: the listing goes on from where it stopped)."""
+    after = _position(decode_cursor(cursor, query)) if cursor else None
+    needle = q.casefold() if q else None
+    page: list[Case] = []
+    last: Case | None = None
+    more = False
+    for read, case in enumerate(store.cases_in_view(program_id, view, order == "desc", after), start=1):
+        if len(page) == limit:
+            more = True
+            break
+        last = case
+        if (needle is None or needle in case.subject_name.casefold()) and status in (None, case.status):
+            page.append(case)
+        if read >= SCAN_BUDGET and len(page) < limit:
+            more = True
+            break
+    stop = page[-1] if page and len(page) == limit else last
+    return views.CasePage(
+        items=[views.case_view(c) for c in page],
+        next_cursor=encode_cursor(_sort_key(stop, "flagged_at"), query) if more and stop else None,
+    )
+
+
+def _position(after: tuple[Any, str]) -> tuple[datetime, str]:
+    """A cursor's (time, id) position; a time that does not parse is a cursor this API never gave."""
+    at: datetime | None
+    try:
+        parsed = datetime.fromisoformat(after[0])
+        at = parsed.astimezone(UTC) if parsed.tzinfo else None  # out of range fails here, not later
+    except (TypeError, ValueError, OverflowError):
+        at = None
+    if at is None:
+        raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+    return at, after[1]
 
 
 # --- the drawer -----------------------------------------------------------------------------
@@ -134,21 +167,8 @@ def list_rewards(
             rewards = [r for r in rewards if r.customer_id == customer_id]
     elif customer_id:
         rewards = repository.subject_rewards(program_id, "customer", customer_id)
-    elif status == "on_hold":
-        # every held reward belongs to a case: read the active cases' subjects, never the table
-        rewards = []
-        seen: set[tuple[str, str]] = set()
-        for case in repository.list_cases(program_id, "active") + repository.list_cases(
-            program_id, "resolved"
-        ):
-            if (case.subject_type, case.subject_id) not in seen:
-                seen.add((case.subject_type, case.subject_id))
-                rewards += repository.subject_rewards(program_id, case.subject_type, case.subject_id)
     else:
-        raise InvalidInput(
-            "give partner_id or customer_id (or status=on_hold for every held reward)",
-            [{"field": "partner_id", "message": "required without customer_id, unless status is on_hold"}],
-        )
+        return _program_rewards(repository, program_id, status, limit, cursor)
     if status:
         rewards = [r for r in rewards if r.status == status]
     rewards.sort(key=lambda r: (r.created_at, r.reward_id))
@@ -167,6 +187,23 @@ def list_rewards(
     )
 
 
+def _program_rewards(
+    store: CasesPort, program_id: str, status: str | None, limit: int, cursor: str | None
+) -> views.RewardPage:
+    """No subject: the program's rewards (in one status, with `status`), newest first, read from
+    the sharded reward indexes past the cursor's position (SPEC 3.2)."""
+    query = {"partner_id": "", "customer_id": "", "status": status or ""}
+    before = _position(decode_cursor(cursor, query)) if cursor else None
+    found = list(itertools.islice(store.program_rewards(program_id, status, before), limit + 1))
+    page = found[:limit]
+    return views.RewardPage(
+        items=[views.reward_view(r) for r in page],
+        next_cursor=encode_cursor((page[-1].created_at.isoformat(), page[-1].reward_id), query)
+        if len(found) > limit
+        else None,
+    )
+
+
 def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: str) -> views.RewardView:
     store: CasesPort = deps.repository
     now = deps.clock.now()
@@ -180,19 +217,10 @@ def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: 
 
 
 def summary(deps: Dependencies, program_id: str) -> views.Summary:
+    """The figures kept as cases change (`domain/summary.py`): one query, whatever the history."""
     store: CasesPort = deps.repository
-    active = store.list_cases(program_id, "active")
-    held: dict[str, int] = defaultdict(int)
-    count = 0
-    for case in active + [c for c in store.list_cases(program_id, "resolved") if c.held_count]:
-        count += case.held_count
-        for currency, micros in case.hold_micros.items():
-            held[currency] += micros
-    return views.Summary(
-        open_cases=sum(1 for c in active if c.status == "open"),
-        disputed_cases=sum(1 for c in active if c.status == "disputed"),
-        held_rewards=views.HeldRewards(count=count, amounts=views.money(held)),
-    )
+    today = deps.clock.now().astimezone(UTC).date()
+    return views.summary(store.summary_figures(program_id, first_day_shown(today)), today)
 
 
 # --- removals -------------------------------------------------------------------------------

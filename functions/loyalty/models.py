@@ -148,6 +148,11 @@ class HistoryItem(BaseModel):
         return {key: value for key, value in handler(self).items() if value is not None}
 
 
+class HistoryPage(BaseModel):
+    items: list[HistoryItem]  # newest first
+    next_cursor: str | None
+
+
 class CustomerView(BaseModel):
     customer_id: str
     status: Status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.loyalty import service
@@ -16,6 +16,7 @@ from functions.loyalty.models import (
     CustomerView,
     EarnAnswer,
     EarnRequest,
+    HistoryPage,
     SpendAnswer,
     SpendRequest,
     StatusNote,
@@ -54,6 +55,23 @@ def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
 @router.get("/v1/loyalty/customers/<customer_id>", summary="A customer: status, balance, aggregates, history")
 def get_customer(customer_id: str) -> CustomerView:
     return CustomerView.model_validate(service.customer_view(api.deps_of(router), _program(), customer_id))
+
+
+@router.get(
+    "/v1/loyalty/customers/<customer_id>/history",
+    summary="A customer's history, newest first, a page at a time",
+    description="Status changes and communications, newest first. Page with `next_cursor`; entries "
+    "recorded meanwhile are newer than any page after the first and never shift it.",
+)
+def get_customer_history(
+    customer_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
+    ] = None,
+) -> HistoryPage:
+    page = service.history_page(api.deps_of(router), _program(), customer_id, limit, cursor)
+    return HistoryPage.model_validate(page)
 
 
 def _status_change(customer_id: str, change: str, body: StatusNote | None) -> CustomerView:

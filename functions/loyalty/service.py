@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.loyalty import caps, periods, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
+from functions.shared import paging
 from functions.shared.auth import Principal
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
@@ -246,6 +247,23 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         "balance": customer.balance,
         "aggregates": periods.figures(today, customer.lifetime, found, days),
         "history": [_history_json(entry) for entry in history],
+    }
+
+
+def history_page(
+    deps: Dependencies, program: Program, customer_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """The customer's history newest first, a page at a time (one query past the cursor)."""
+    repository = deps.repository
+    repository.get_loyalty_customer(program.program_id, customer_id)  # 404 for one never seen
+    query = {"customer_id": customer_id}
+    before = paging.decode_cursor(cursor, query, (int, int)) if cursor else None
+    found = repository.loyalty_history_page(program.program_id, customer_id, before, limit + 1)
+    page = found[:limit]
+    more = len(found) > limit
+    return {
+        "items": [_history_json(entry) for _, entry in page],
+        "next_cursor": paging.encode_cursor(page[-1][0], query) if more else None,
     }
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from functions.shared.domain import summary
 from functions.shared.domain.model import Notification
 from functions.shared.domain.writes import Step, StepRefused
 from functions.shared.errors import DomainError, StorageUnavailable
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 def carry_out(store: StepsPort, steps: list[Step], publisher: EventPublisher) -> None:
     for step in steps:
-        store.apply(step)
+        store.apply(summary.counted(step))  # the summary figures move with the cases
         deliver(store, publisher, step.notifications())
 
 

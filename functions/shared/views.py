@@ -3,12 +3,14 @@ describes every body, and the console reads documented names), built from domain
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date as date_type
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
+from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
 from functions.shared.money import amount_text, to_micros
 
 
@@ -101,10 +103,17 @@ class HeldRewards(BaseModel):
     amounts: list[Money]
 
 
+class FlagsOnDay(BaseModel):
+    date: date_type
+    count: int  # cases opened that day
+    by_reason: dict[str, int]  # reason code -> cases opened with it (a case may carry several)
+
+
 class Summary(BaseModel):
     open_cases: int
     disputed_cases: int
     held_rewards: HeldRewards
+    flags_per_day: list[FlagsOnDay]  # the last 30 days, oldest first, days without flags included
 
 
 class PartnerRef(BaseModel):
@@ -239,4 +248,22 @@ def removed_partner(case: Case) -> RemovedPartner:
         removed_at=case.removed_at,
         removed_by=case.removed_by,
         block_reapply=case.block_reapply,
+    )
+
+
+def summary(figures: SummaryFigures, today: date_type) -> Summary:
+    days = {d.day: d for d in figures.flag_days}
+    shown = [first_day_shown(today) + timedelta(days=n) for n in range(FLAG_DAYS)]
+    return Summary(
+        open_cases=figures.cases.get("open", 0),
+        disputed_cases=figures.cases.get("disputed", 0),
+        held_rewards=HeldRewards(count=figures.held, amounts=money(figures.held_micros)),
+        flags_per_day=[
+            FlagsOnDay(
+                date=day,
+                count=days[day].count if day in days else 0,
+                by_reason=dict(sorted(days[day].by_reason.items())) if day in days else {},
+            )
+            for day in shown
+        ],
     )

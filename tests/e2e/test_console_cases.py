@@ -358,3 +358,61 @@ def test_home_shows_the_security_monitoring_figures_of_the_summary(
     screenshot(page, "04-home")
     box.get_by_role("link", name="suspicious cases").click()
     expect(page.get_by_role("heading", level=1, name="Active cases")).to_be_visible()
+
+
+def test_home_draws_flags_per_day_with_a_table_alternative(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    backend.flagged_partner(f"Chart {tag()} plc")
+    days = backend.fraud.get(backend.url("/v1/summary"), timeout=10).json()["flags_per_day"]
+    total, today = sum(d["count"] for d in days), days[-1]
+    assert len(days) == 30 and today["count"] >= 1 and today["by_reason"]["email_duplicate"] >= 1
+
+    sign_in_as(page, console, "fraud")
+    section = page.get_by_role("region", name="Flags per day")
+    expect(section.get_by_role("heading", name="Flags per day")).to_be_visible()
+    chart = section.get_by_role("img", name=re.compile(r"^Flags per day, last 30 days: "))
+    expect(chart).to_have_accessible_name(
+        f"Flags per day, last 30 days: {total} flag{'s' if total != 1 else ''} in all"
+    )
+    # one bar group per day, today's split by reason (one coloured piece per code)
+    assert chart.locator("g.chart-bar").count() == 30
+    assert chart.locator("g.chart-bar").last.locator("rect").count() == len(today["by_reason"])
+    expect(section.get_by_role("list")).to_contain_text("Duplicate email")
+    screenshot(page, "04b-home-flags-per-day")
+
+    section.get_by_text("Flags per day as a table").click()
+    table = section.get_by_role("table", name="Flags per day, last 30 days")
+    expect(table).to_be_visible()
+    rows = table.get_by_role("row")
+    expect(rows).to_have_count(31)  # a header and one row per day
+    last = rows.last.get_by_role("cell")
+    expect(last.nth(0)).to_have_text(str(today["count"]))
+    expect(last.nth(1)).to_contain_text(f"Duplicate email {today['by_reason']['email_duplicate']}")
+    screenshot(page, "04c-home-flags-table")
+
+
+def test_review_rewards_lists_every_reward_newest_first_and_filters_by_status(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    held = backend.flagged_partner(f"Listing {tag()} AG", rewards=("12.00",))
+    plain_id = f"p-plain-{tag()}"
+    backend.scored(backend.partnership(plain_id, f"Plain {tag()}", f"{tag()}@example.net", minutes=-5))
+    newest = backend.transaction(plain_id, "3.00", minutes=1)  # the newest reward of the program
+
+    sign_in_as(page, console, "fraud", "rewards")
+    page.get_by_label("Status").select_option("all")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.get_by_role("region", name="Rewards").locator("tbody tr")
+    first = rows.first
+    expect(first).to_contain_text(newest)
+    expect(first).not_to_contain_text("On hold")
+    assert "status=all" in page.url
+    screenshot(page, "15b-review-rewards-all")
+
+    page.get_by_label("Status").select_option("on_hold")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("row").filter(has_text=held.reward_ids[0])).to_contain_text("On hold")
+    expect(page.get_by_role("row").filter(has_text=newest)).to_have_count(0)
+    statuses = rows.locator("td:nth-child(6)").all_text_contents()
+    assert statuses and set(statuses) == {"On hold"}

@@ -217,3 +217,46 @@ def test_a_validation_error_from_the_api_is_shown_with_its_fields(page: Page, co
     expect(alert).to_contain_text("actions.0.event")  # the field the API named
     expect(page.get_by_role("heading", name="New workflow")).to_be_visible()  # still on the form
     screenshot(page, "24-validation-error")
+
+
+def test_the_customer_shows_bars_beside_the_aggregates_and_pages_its_history_newest_first(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    customer = unique("member")
+    backend.earn(customer, 300)
+    backend.earn(customer, 100)
+    fraud = {"Authorization": f"Bearer {console.keys['fraud']}"}
+    for n in range(12):
+        change = "suspend" if n % 2 == 0 else "unsuspend"
+        answer = requests.post(
+            f"{console.api_url}/v1/loyalty/customers/{customer}/{change}",
+            json={"note": f"change {n:02}"},
+            headers=fraud,
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+
+    sign_in_as(page, console, "fraud", f"customers/{customer}")
+    lifetime = page.get_by_role("row", name="Lifetime")
+    expect(lifetime).to_contain_text("400")
+    # a bar beside each number, hidden from screen readers (the number says the same)
+    bars = lifetime.locator("svg.meter")
+    expect(bars).to_have_count(3)
+    fill = bars.first.locator("rect.meter-fill")
+    assert float(fill.get_attribute("width") or 0) == 100.0  # lifetime earned is its column's largest
+    assert bars.first.get_attribute("aria-hidden") == "true"
+
+    history = page.get_by_role("region", name="History").last
+    rows = history.get_by_role("row")
+    expect(rows).to_have_count(11)  # header + the 10 newest
+    expect(rows.nth(1)).to_contain_text("change 11")
+    expect(rows.nth(10)).to_contain_text("change 02")
+    screenshot(page, "21-loyalty-customer-bars-and-history")
+
+    page.get_by_role("link", name="Older entries").click()
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1)).to_contain_text("change 01")
+    expect(rows.nth(2)).to_contain_text("change 00")
+    expect(page.get_by_role("link", name="Older entries")).to_have_count(0)
+    page.get_by_role("link", name="Newest entries").click()
+    expect(rows.nth(1)).to_contain_text("change 11")

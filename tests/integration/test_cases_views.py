@@ -431,6 +431,7 @@ def test_the_security_monitoring_box_counts_cases_and_held_rewards_per_currency(
     answer = api("GET", "/v1/summary", world.a.keys["fraud"])
 
     assert answer.status == 200, answer
+    flags = answer.body.pop("flags_per_day")
     assert answer.body == {
         "open_cases": 4,
         "disputed_cases": 1,
@@ -439,8 +440,21 @@ def test_the_security_monitoring_box_counts_cases_and_held_rewards_per_currency(
             "amounts": [{"currency": "EUR", "amount": "2.00"}, {"currency": "USD", "amount": "167.50"}],
         },
     }
+    # the clock is at 2026-12-03: the 30 days shown are 2026-11-04 .. 2026-12-03, oldest first;
+    # one flag on each of Nov 4..10 (Eve on the 2nd and Alice on the 3rd are older; Ivy, removed
+    # since, was still flagged on the 10th)
+    assert [d["date"] for d in flags][0::29] == ["2026-11-04", "2026-12-03"] and len(flags) == 30
+    assert {d["date"]: (d["count"], d["by_reason"]) for d in flags if d["count"]} == {
+        f"2026-11-{day:02}": (1, {"email_duplicate": 1}) for day in range(4, 11)
+    }
+    assert all(d == {"date": d["date"], "count": 0, "by_reason": {}} for d in flags if not d["count"])
     empty = api("GET", "/v1/summary", world.b.keys["admin"]).body
-    assert empty == {"open_cases": 0, "disputed_cases": 0, "held_rewards": {"count": 0, "amounts": []}}
+    assert {k: v for k, v in empty.items() if k != "flags_per_day"} == {
+        "open_cases": 0,
+        "disputed_cases": 0,
+        "held_rewards": {"count": 0, "amounts": []},
+    }
+    assert [d["count"] for d in empty["flags_per_day"]] == [0] * 30
 
 
 def test_another_programs_cases_are_neither_listed_nor_found(world):

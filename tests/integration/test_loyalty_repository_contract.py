@@ -314,3 +314,22 @@ def test_workflows_are_kept_per_program_with_a_limit(repository):
     with pytest.raises(NotFound):
         repository.get_workflow("prg-b", "wf1")
     assert repository.list_workflows("prg-b") == []
+
+
+def test_the_history_pages_newest_first_from_a_position(repository):
+    earn(repository, "e1")
+    for n in range(5):  # a change of two entries at a time: positions order within a change too
+        entries = (
+            HistoryEntry(T0, "suspended", "t", note=f"n{n}a"),
+            HistoryEntry(T0, "communication", "t", note=f"n{n}b"),
+        )
+        assert change(repository, history=entries)
+
+    first = repository.loyalty_history_page(P, "c1", None, 3)
+    rest = repository.loyalty_history_page(P, "c1", first[-1][0], 100)
+
+    notes = [e.note for _, e in first + rest]
+    assert notes == [e.note for e in reversed(repository.loyalty_history(P, "c1"))]
+    assert notes[:4] == ["n4b", "n4a", "n3b", "n3a"] and len(notes) == 10
+    assert repository.loyalty_history_page(P, "c1", rest[-1][0], 5) == []
+    assert repository.loyalty_history_page(P, "nobody", None, 5) == []

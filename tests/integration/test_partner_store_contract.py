@@ -4,14 +4,18 @@ its condition; the rules that decide the steps are tested in tests/unit/test_par
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from functions.shared.domain.model import AuditEntry, Case, Notification, Reason, Reward, StoredEvent, Subject
+from functions.shared.domain.summary import FlagDay, SummaryFigures, counted
 from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
     Audit,
+    CountSummary,
     MarkLink,
     MoveReward,
     Notify,
@@ -186,3 +190,92 @@ def test_notifications_wait_in_the_outbox_until_delivered_and_audit_entries_are_
     store.notifications_delivered([note])
     assert store.pending_notifications(P, 10) == []
     assert len(store.case_audit(P, "c1")) == 1
+
+
+# --- read side: lazy listings from the indexes, the kept summary (both stores agree) -------------
+def timed_reward(reward_id: str, minute: int, status: str = "new") -> Reward:
+    return Reward(P, reward_id, "p1", Decimal("1.00"), "USD", status, T0 + timedelta(minutes=minute), "api")
+
+
+def test_program_rewards_list_newest_first_by_status_and_past_a_position(store):
+    # Given 40 rewards over 40 minutes (more than one shard read each), every 4th put on hold
+    store.apply(Step([PutReward(timed_reward(f"r{n:02}", n)) for n in range(40)]))
+    store.apply(
+        Step(
+            [MoveReward(P, f"r{n:02}", expect="new", status="on_hold", case_id="c1") for n in range(0, 40, 4)]
+        )
+    )
+    store.apply(Step([PutReward(Reward("prg-other", "x1", "p1", Decimal(1), "USD", "new", T0, "api"))]))
+
+    newest = [r.reward_id for r in store.program_rewards(P)]
+    held = [r.reward_id for r in store.program_rewards(P, "on_hold")]
+    before = (T0 + timedelta(minutes=10), "r10")
+
+    assert newest == [f"r{n:02}" for n in range(39, -1, -1)]  # the other program's never
+    assert held == [f"r{n:02}" for n in range(36, -1, -4)]  # the status index follows the move
+    assert [r.reward_id for r in store.program_rewards(P, None, before)] == [
+        f"r{n:02}" for n in range(9, -1, -1)
+    ]
+    assert [r.reward_id for r in store.program_rewards(P, "on_hold", before)] == ["r08", "r04", "r00"]
+    assert [r.reward_id for r in store.program_rewards(P, "new", before)][:2] == ["r09", "r07"]
+    assert list(store.program_rewards(P, "paid")) == []
+
+
+def test_cases_in_view_page_in_flag_order_both_ways(store):
+    cases = [replace(case(f"c{n}"), flagged_at=T0 + timedelta(hours=n)) for n in range(5)]
+    store.apply(Step([PutCase(c) for c in cases]))
+    store.apply(Step([UpdateCase(P, "c2", expect=("open",), changes={"status": "approved"})]))
+
+    newest = [c.case_id for c in store.cases_in_view(P, "active", True)]
+    oldest = [c.case_id for c in store.cases_in_view(P, "active", False, (T0 + timedelta(hours=1), "c1"))]
+
+    assert newest == ["c4", "c3", "c1", "c0"]
+    assert oldest == ["c3", "c4"]
+    assert [c.case_id for c in store.cases_in_view(P, "resolved", True)] == ["c2"]
+
+
+def test_summary_figures_add_up_and_flag_days_are_kept_per_day(store):
+    opened = CountSummary(
+        P,
+        cases={"open": 2},
+        held=3,
+        held_micros={"USD": 5_000_000, "EUR": 1},
+        flag_day="2026-11-02",
+        flags=2,
+        flag_reasons={"velocity": 2, "cluster": 1},
+        flag_expires_at=1_900_000_000,
+    )
+    store.apply(Step([opened]))
+    store.apply(Step([CountSummary(P, cases={"open": -1, "disputed": 1}, held=-1, held_micros={"EUR": -1})]))
+    store.apply(
+        Step(
+            [CountSummary(P, cases={"open": 1}, flag_day="2026-11-05", flags=1, flag_reasons={"velocity": 1})]
+        )
+    )
+
+    figures = store.summary_figures(P, date(2026, 11, 3))
+
+    assert (figures.cases, figures.held, figures.held_micros) == (
+        {"open": 2, "disputed": 1},
+        2,
+        {"USD": 5_000_000},
+    )
+    assert figures.flag_days == (FlagDay(date(2026, 11, 5), 1, {"velocity": 1}),)  # Nov 2 is before `since`
+    assert store.summary_figures(P, date(2026, 11, 1)).flag_days[0] == FlagDay(
+        date(2026, 11, 2), 2, {"velocity": 2, "cluster": 1}
+    )
+    assert store.summary_figures("prg-other", date(2026, 11, 1)) == SummaryFigures()
+
+
+def test_a_step_with_its_summary_figures_is_written_whole_or_not_at_all(store):
+    # Given a step of the most writes the rules may make, with the summary items it implies
+    writes = [PutReward(timed_reward(f"r{n:02}", n)) for n in range(MAX_STEP_ITEMS - 1)]
+    step = counted(Step([*writes, PutCase(case())]))
+    assert len(step) == MAX_STEP_ITEMS + 1  # the summary write: two items, room kept for them
+
+    store.apply(step)
+
+    assert store.summary_figures(P, date(2026, 11, 1)).cases == {"open": 1}
+    with pytest.raises(StepRefused):  # the case exists: nothing more is counted
+        store.apply(counted(Step([PutCase(case())])))
+    assert store.summary_figures(P, date(2026, 11, 1)).flag_days[0].count == 1

@@ -54,6 +54,7 @@ SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/loyalty/earn"): EVENTS,
     ("POST", "/v1/loyalty/spend"): EVENTS,
     ("GET", "/v1/loyalty/customers/{customer_id}"): PROGRAM_TEAM,
+    ("GET", "/v1/loyalty/customers/{customer_id}/history"): PROGRAM_TEAM,
     **{
         ("POST", f"/v1/loyalty/customers/{{customer_id}}/{c}"): PROGRAM_TEAM
         for c in ("suspend", "unsuspend", "block", "unblock")
@@ -278,6 +279,9 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ),
         ("GET", "/v1/loyalty/customers/{customer_id}"): Ask(
             f"/v1/loyalty/customers/{items.customer}", allowed=missing
+        ),
+        ("GET", "/v1/loyalty/customers/{customer_id}/history"): Ask(
+            f"/v1/loyalty/customers/{items.customer}/history", allowed=missing
         ),
         **{
             ("POST", f"/v1/loyalty/customers/{{customer_id}}/{change}"): Ask(

@@ -311,7 +311,12 @@ class TestRewardsApi:
         assert third["next_cursor"] is None
         assert rewards_api(tenant, partner_id="p1", status="on_hold").body["items"] == []
         assert rewards_api(tenant, partner_id="p1", status="frozen").status == 422
-        assert rewards_api(tenant).status == 422  # neither partner nor customer nor on_hold
+        everything = rewards_api(tenant, limit="3").body  # no filter: the program's, newest first
+        assert [r["id"] for r in everything["items"]] == ["r4", "r3", "r2"]
+        rest = rewards_api(tenant, limit="3", cursor=everything["next_cursor"]).body
+        assert [r["id"] for r in rest["items"]] == ["r1", "r0"] and rest["next_cursor"] is None
+        # a cursor is bound to its query: another filter's cursor is refused, not misread
+        assert rewards_api(tenant, status="new", cursor=everything["next_cursor"]).status == 422
         assert rewards_api(tenant, partner_id="p1", cursor="garbage").status == 422
         assert first["items"][0]["amount"] == "25.00"
 
@@ -342,6 +347,7 @@ def test_summary_figures_against_a_hand_computed_fixture(aws, tenant):
     )
 
     summary = call("cases", proxy_event("GET", "/v1/summary", None, tenant.keys["fraud"])).body
+    assert len(summary.pop("flags_per_day")) == 30  # days: see test_cases_views
 
     # Then: 1 open, 1 disputed; 4 held rewards; USD 10.50 + 100.00 + 0.75 = 111.25; EUR 4.25
     assert summary == {

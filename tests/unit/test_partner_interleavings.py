@@ -129,6 +129,23 @@ class World:
             for r in held:
                 figures[r.currency] = figures.get(r.currency, 0) + to_micros(r.amount)
             assert {c: m for c, m in case.hold_micros.items() if m} == figures
+        self.check_summary()
+
+    def check_summary(self) -> None:
+        """The summary kept by the steps is what counting every case at read time would give."""
+        repo = self.deps.repository
+        all_cases = [repo.get_case(P, case_id) for case_id in self.case_ids()]
+        kept = repo.summary_figures(P, START.date())
+        statuses = [c.status for c in all_cases]
+        counts = {s: statuses.count(s) for s in ("open", "disputed") if statuses.count(s)}
+        micros: dict[str, int] = {}
+        for c in all_cases:
+            for currency, m in c.hold_micros.items():
+                micros[currency] = micros.get(currency, 0) + m
+        assert kept.cases == counts
+        assert kept.held == sum(c.held_count for c in all_cases)
+        assert kept.held_micros == {c: m for c, m in micros.items() if m}
+        assert sum(day.count for day in kept.flag_days) == len(all_cases)
 
 
 @settings(max_examples=80, deadline=None)

@@ -576,7 +576,8 @@ def removal_plan(
         changes["verdict"] = None
     final = Step(
         [
-            UpdateCase(case.program_id, case.case_id, expect=REMOVABLE, changes=changes),
+            # the status read, not any removable one: the summary takes its count away
+            UpdateCase(case.program_id, case.case_id, expect=(case.status,), changes=changes),
             UpdateProfile(
                 case.program_id,
                 "partner",

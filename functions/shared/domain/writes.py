@@ -25,7 +25,9 @@ from functions.shared.domain.model import (
 )
 from functions.shared.errors import DomainError
 
-MAX_STEP_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+TRANSACT_LIMIT = 100  # DynamoDB's TransactWriteItems limit
+SUMMARY_ITEMS = 2  # kept free in every step for the program's summary figures (`domain/summary.py`)
+MAX_STEP_ITEMS = TRANSACT_LIMIT - SUMMARY_ITEMS  # what the rules may put in one step
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,24 @@ class Notify:
     notification: Notification
 
 
+@dataclass(frozen=True)
+class CountSummary:
+    """Adds to a program's summary figures (SPEC 3.2 `GET /v1/summary`): case counts by status,
+    held rewards (count and micro-units per currency), and, for a case opened, its flag in the
+    day's figures (`flag_day`, its reason codes). Unconditional: it rides in the step whose
+    conditions decide the change it counts, so it is counted exactly when that change is written.
+    Derived from the step by `summary.counted`, never written by a rule by hand."""
+
+    program_id: str
+    cases: dict[str, int] = field(default_factory=dict)  # status -> +1 / -1
+    held: int = 0
+    held_micros: dict[str, int] = field(default_factory=dict)
+    flag_day: str | None = None  # YYYY-MM-DD (UTC) of the cases opened in the step
+    flags: int = 0  # cases opened that day
+    flag_reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases carrying it
+    flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
+
+
 Write = (
     ScoreEvent
     | WriteProfile
@@ -179,6 +199,7 @@ Write = (
     | UpdateCase
     | Audit
     | Notify
+    | CountSummary
 )
 
 

@@ -349,6 +349,27 @@ class LoyaltyDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading history of customer {customer_id} failed") from exc
 
+    def loyalty_history_page(
+        self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
+    ) -> list[tuple[tuple[int, int], HistoryEntry]]:
+        item = self._m.items["loyalty_history"]
+        sk = self._m.base.sk
+        # newest first from just below the position (between is inclusive: the position's own
+        # entry, already shown, is dropped)
+        upper = keys.history_sk(*before) if before else keys.HISTORY_PREFIX + "~"
+        try:
+            query = item.query(
+                keys.customer_pk(program_id, customer_id),
+                range_key_condition=sk.between(keys.HISTORY_PREFIX, upper),
+                scan_index_forward=False,
+                consistent_read=True,
+                limit=limit + 1,
+            )
+            found = [(_history_position(i.sk), _history(i)) for i in query if i.sk != upper]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading history of customer {customer_id} failed") from exc
+        return found[:limit]
+
     def change_loyalty_customer(self, change: CustomerChange) -> bool:
         customer = change.customer
         pk = keys.customer_pk(customer.program_id, customer.customer_id)
@@ -537,6 +558,11 @@ def _action(item: Any) -> LoyaltyAction | None:
         answer=json.loads(item.answer),
         at=item.at,
     )
+
+
+def _history_position(sk: str) -> tuple[int, int]:
+    version, place = sk.removeprefix(keys.HISTORY_PREFIX).split("#")
+    return int(version), int(place)
 
 
 def _history(item: Any) -> HistoryEntry:

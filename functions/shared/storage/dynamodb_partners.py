@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -20,6 +22,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -36,8 +39,10 @@ from functions.shared.domain.model import (
     Subject,
 )
 from functions.shared.domain.rules import view_of
+from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     Audit,
+    CountSummary,
     CountUp,
     MarkLink,
     MarkNetwork,
@@ -65,6 +70,8 @@ from functions.shared.storage.dynamodb_base import (
 )
 
 BATCH_GET_LIMIT = 100
+PAGE_READ = 26  # items per query page of a lazy listing: a default page (25) and the one after
+SHARD_READ = 8  # per shard of a merged listing: 16 shards give a page of 50 and some to spare
 
 
 def partner_items(base: type[Model]) -> dict[str, type[Model]]:
@@ -169,6 +176,12 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         detail = UnicodeAttribute()
         created_at = UTCDateTimeAttribute()
 
+    class SummaryItem(base, discriminator="summary"):  # type: ignore[valid-type,misc,call-arg]
+        # the figures are top-level numbers named per status, currency or reason code
+        # (`cases_open`, `held_USD`, `reason_email_duplicate`): an update that creates the item can
+        # add to them, which it could not to a map's entries (read raw: `_figures`)
+        count = NumberAttribute(null=True)
+
     return {
         "subject": SubjectItem,
         "link": LinkItem,
@@ -178,6 +191,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         "case": CaseItem,
         "audit": AuditItem,
         "notification": NotificationItem,
+        "summary": SummaryItem,
     }
 
 
@@ -311,6 +325,82 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
 
+    def cases_in_view(
+        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+    ) -> Iterator[Case]:
+        m = self._m
+        condition = None
+        if after is not None:
+            position = keys.created_sk(after[0], after[1])
+            condition = m.base.case_view_sk < position if newest_first else m.base.case_view_sk > position
+        try:
+            for item in m.indexes["cases_by_view"].query(
+                keys.case_view_pk(program_id, view),
+                condition,
+                scan_index_forward=not newest_first,
+                page_size=PAGE_READ,
+            ):
+                yield _case(item)
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"listing {view} cases failed") from exc
+
+    def program_rewards(
+        self, program_id: str, status: str | None = None, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        """Each shard's partition newest first, merged: every shard is read a small page at a time,
+        so a page of the listing reads about itself plus one small page per shard."""
+        m = self._m
+        index = m.indexes["reward_status" if status else "program_rewards"]
+        condition = m.base.created_sk < keys.created_sk(*before) if before else None
+
+        def shard(n: int) -> Iterator[tuple[str, Any]]:
+            pk = (
+                keys.reward_status_pk(program_id, status, n)
+                if status
+                else keys.program_rewards_pk(program_id, n)
+            )
+            for item in index.query(pk, condition, scan_index_forward=False, page_size=SHARD_READ):
+                yield item.created_sk, item
+
+        try:
+            for _, item in heapq.merge(
+                *(shard(n) for n in range(keys.REWARD_SHARDS)), key=lambda pair: pair[0], reverse=True
+            ):
+                yield _reward(item)
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing the program's rewards failed") from exc
+
+    def summary_figures(self, program_id: str, since: date) -> SummaryFigures:
+        m = self._m
+        try:
+            # the low-level query answers raw items: the figures' names are data (`_figures`)
+            answer = m.summary._get_connection().query(
+                keys.summary_pk(program_id),
+                range_key_condition=m.base.sk.between(keys.flag_day_sk(since.isoformat()), keys.SUMMARY_SK),
+                consistent_read=True,  # the box right after an action shows it (31 small items at most)
+            )
+        except PynamoDBException as exc:
+            raise domain_error(exc, "reading the summary failed") from exc
+        figures = SummaryFigures()
+        days = []
+        for raw in answer.get("Items", []):
+            sk = raw["sk"]["S"]
+            if sk == keys.SUMMARY_SK:
+                figures = SummaryFigures(
+                    cases=_figures(raw, "cases_"),
+                    held=int(raw.get("rewards_held", {}).get("N", 0)),
+                    held_micros=_figures(raw, "held_"),
+                )
+            else:
+                days.append(
+                    FlagDay(
+                        date.fromisoformat(sk.removeprefix(keys.flag_day_sk(""))),
+                        int(raw.get("count", {}).get("N", 0)),
+                        _figures(raw, "reason_"),
+                    )
+                )
+        return SummaryFigures(figures.cases, figures.held, figures.held_micros, tuple(days))
+
     def flagged_shards(self) -> int:
         return keys.FLAGGED_SHARDS
 
@@ -365,6 +455,9 @@ class PartnersDynamo(DynamoBase):
         tx = TransactWrite(connection=self._m.connection())
         order: dict[str, list[Write]] = {"check": [], "put": [], "update": []}
         for write in step.writes:
+            if isinstance(write, CountSummary):
+                order["update"] += [write] * self._count_summary(tx, write)
+                continue
             order[self._add(tx, write)].append(write)
         written = order["check"] + order["put"] + order["update"]  # the order pynamodb sends them in
         try:
@@ -442,6 +535,10 @@ class PartnersDynamo(DynamoBase):
             return "put"
         if isinstance(write, MoveReward):
             actions = [m.reward.status.set(write.status)]
+            shard = keys.reward_shard(write.reward_id)  # the status index follows the status
+            actions.append(
+                m.base.reward_status_pk.set(keys.reward_status_pk(write.program_id, write.status, shard))
+            )
             if write.case_id is not None:
                 actions.append(m.reward.case_id.set(write.case_id))
             if write.overridden is not None:
@@ -489,6 +586,27 @@ class PartnersDynamo(DynamoBase):
             )
             return "put"
         raise TypeError(f"unknown write {write!r}")
+
+    def _count_summary(self, tx: TransactWrite, write: CountSummary) -> int:
+        """Adds the figures to the program's totals item and, for cases opened, to the day's
+        flags item (which expires after the days shown): unconditional ADDs, items made as needed."""
+        m = self._m
+        actions: list[Any] = [_typed(m.summary)]
+        actions += [Path(f"cases_{status}").add(n) for status, n in write.cases.items() if n]
+        if write.held:
+            actions.append(Path("rewards_held").add(write.held))
+        actions += [Path(f"held_{currency}").add(n) for currency, n in write.held_micros.items() if n]
+        tx.update(m.summary(keys.summary_pk(write.program_id), keys.SUMMARY_SK), actions=actions)
+        if not (write.flag_day and write.flags):
+            return 1
+        day = [
+            _typed(m.summary),
+            m.summary.count.add(write.flags),
+            m.base.expires_at.set(write.flag_expires_at),
+        ]
+        day += [Path(f"reason_{code}").add(n) for code, n in write.flag_reasons.items() if n]
+        tx.update(m.summary(keys.summary_pk(write.program_id), keys.flag_day_sk(write.flag_day)), actions=day)
+        return 2
 
     def _write_profile(self, tx: TransactWrite, write: WriteProfile) -> str:
         m = self._m
@@ -650,6 +768,9 @@ class PartnersDynamo(DynamoBase):
         )
         if reward.customer_id:
             item.customer_rewards_pk = keys.subject_pk(reward.program_id, "customer", reward.customer_id)
+        shard = keys.reward_shard(reward.reward_id)
+        item.program_rewards_pk = keys.program_rewards_pk(reward.program_id, shard)
+        item.reward_status_pk = keys.reward_status_pk(reward.program_id, reward.status, shard)
         return item
 
     def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:
@@ -756,6 +877,16 @@ def _reward(item: Any) -> Reward:
         overridden=bool(item.overridden),
         case_id=item.case_id,
     )
+
+
+def _figures(raw: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The raw item's numbers named `<prefix><key>`, by key, zeros left out."""
+    found = {
+        name.removeprefix(prefix): int(value["N"])
+        for name, value in raw.items()
+        if name.startswith(prefix) and "N" in value
+    }
+    return {k: n for k, n in found.items() if n}
 
 
 def _map(attribute: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ item of another.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 OUTBOX_SHARDS = 8  # 3,000 events/s per program over 8 shards stays under ~400 writes/s each
@@ -99,6 +100,34 @@ def flagged_pk(shard: int) -> str:
 
 def flagged_sk(program_id: str, subject_type: str, subject_id: str) -> str:
     return f"{program_id}#{subject_type}#{subject_id}"
+
+
+# --- program-wide reward listings (GET /v1/rewards without a subject) ----------------------
+REWARD_SHARDS = 16  # 3,000 rewards/s of one program: under ~200 new items/s per index partition
+
+
+def reward_shard(reward_id: str) -> int:
+    return int(hashlib.sha256(reward_id.encode()).hexdigest()[:8], 16) % REWARD_SHARDS
+
+
+def program_rewards_pk(program_id: str, shard: int) -> str:
+    return f"P#{program_id}#REWARDS#{shard}"
+
+
+def reward_status_pk(program_id: str, status: str, shard: int) -> str:
+    return f"P#{program_id}#REWARDS#{status}#{shard}"
+
+
+# --- the summary figures (SPEC 3.2 GET /v1/summary), kept as cases change ---------------------
+SUMMARY_SK = "TOTALS"  # sorts after every FLAGS# day: one query reads the days and the totals
+
+
+def summary_pk(program_id: str) -> str:
+    return f"P#{program_id}#SUMMARY"
+
+
+def flag_day_sk(day: str) -> str:
+    return f"FLAGS#{day}"
 
 
 DISPUTES_OPEN = "DISPUTES#open"

@@ -153,6 +153,16 @@ class LoyaltyMemory:
         with self._lock:
             return copy.deepcopy(self._loyalty().history.get((program_id, customer_id), []))
 
+    def loyalty_history_page(
+        self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
+    ) -> list[tuple[tuple[int, int], HistoryEntry]]:
+        with self._lock:
+            entries = copy.deepcopy(self._loyalty().history.get((program_id, customer_id), []))
+        # the position is the entry's place in commit order (DynamoDB's: version and place in it)
+        found = [((n, 0), entry) for n, entry in enumerate(entries)]
+        found = [pair for pair in reversed(found) if before is None or pair[0] < before]
+        return found[:limit]
+
     def change_loyalty_customer(self, change: CustomerChange) -> bool:
         p, c = change.customer.program_id, change.customer.customer_id
         with self._lock:

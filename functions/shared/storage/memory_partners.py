@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from functions.shared.domain.model import (
@@ -24,9 +25,12 @@ from functions.shared.domain.model import (
     Subject,
 )
 from functions.shared.domain.rules import CASE_VIEWS, merge_reasons
+from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
-    MAX_STEP_ITEMS,
+    SUMMARY_ITEMS,
+    TRANSACT_LIMIT,
     Audit,
+    CountSummary,
     CountUp,
     MarkLink,
     MarkNetwork,
@@ -64,6 +68,8 @@ class PartnersMemory:
         self._audit: dict[tuple[str, str], dict[str, AuditEntry]] = {}
         self._notifications: dict[tuple[str, str], Notification] = {}
         self._by_subject: dict[tuple[str, str, str], list[str]] = {}  # a subject's reward ids
+        self._summaries: dict[str, SummaryFigures] = {}
+        self._flag_days: dict[tuple[str, str], FlagDay] = {}  # (program, YYYY-MM-DD)
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -134,6 +140,49 @@ class PartnersMemory:
             ]
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
 
+    def cases_in_view(
+        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+    ) -> Iterator[Case]:
+        with self._lock:
+            found = [
+                _case_copy(c)
+                for (p, _), c in self._cases.items()
+                if p == program_id and c.status in CASE_VIEWS.get(view, ())
+            ]
+        found.sort(key=lambda c: (c.flagged_at, c.case_id), reverse=newest_first)
+        for case in found:
+            position = (case.flagged_at, case.case_id)
+            if after is None or (position < after if newest_first else position > after):
+                yield case
+
+    def program_rewards(
+        self, program_id: str, status: str | None = None, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        with self._lock:
+            found = [
+                replace(r)
+                for (p, _), r in self._rewards.items()
+                if p == program_id and (status is None or r.status == status)
+            ]
+        found.sort(key=lambda r: (r.created_at, r.reward_id), reverse=True)
+        for reward in found:
+            if before is None or (reward.created_at, reward.reward_id) < before:
+                yield reward
+
+    def summary_figures(self, program_id: str, since: date) -> SummaryFigures:
+        with self._lock:
+            kept = self._summaries.get(program_id, SummaryFigures())
+            days = sorted(
+                (d for (p, _), d in self._flag_days.items() if p == program_id and d.day >= since),
+                key=lambda d: d.day,
+            )
+            return replace(
+                kept,
+                cases=dict(kept.cases),
+                held_micros=dict(kept.held_micros),
+                flag_days=tuple(replace(d, by_reason=dict(d.by_reason)) for d in days),
+            )
+
     def flagged_shards(self) -> int:
         return 1
 
@@ -171,8 +220,9 @@ class PartnersMemory:
     def apply(self, step: Step) -> None:
         """Checks every condition first, then writes everything: all or nothing, as a
         DynamoDB transaction (whose limits it keeps: 100 writes, one write per item)."""
-        if len(step.writes) > MAX_STEP_ITEMS:
-            raise ValueError(f"a step of {len(step.writes)} writes: DynamoDB takes {MAX_STEP_ITEMS}")
+        size = sum(SUMMARY_ITEMS if isinstance(w, CountSummary) else 1 for w in step.writes)
+        if size > TRANSACT_LIMIT:
+            raise ValueError(f"a step of {size} items: DynamoDB takes {TRANSACT_LIMIT}")
         items = [_item_of(w) for w in step.writes]
         if len(set(items)) != len(items):
             raise ValueError("two writes on one item in a step: DynamoDB refuses that")
@@ -285,6 +335,8 @@ class PartnersMemory:
         elif isinstance(write, Notify):
             n = write.notification
             self._notifications[(n.program_id, n.notification_id)] = n
+        elif isinstance(write, CountSummary):
+            self._count_summary(write)
         else:
             raise TypeError(f"unknown write {write!r}")
 
@@ -297,6 +349,24 @@ class PartnersMemory:
         _add_figures(case.hold_micros, write.hold_micros)
         _add_figures(case.archived_micros, write.archived_micros)
         case.reasons = merge_reasons(case.reasons, write.reasons)
+
+    def _count_summary(self, write: CountSummary) -> None:
+        kept = self._summaries.get(write.program_id, SummaryFigures())
+        cases, held_micros = dict(kept.cases), dict(kept.held_micros)
+        _add_figures(cases, write.cases)
+        _add_figures(held_micros, write.held_micros)
+        self._summaries[write.program_id] = replace(
+            kept,
+            cases={k: n for k, n in cases.items() if n},  # as DynamoDB's reader leaves zeros out
+            held=kept.held + write.held,
+            held_micros={k: n for k, n in held_micros.items() if n},
+        )
+        if write.flag_day and write.flags:
+            slot = (write.program_id, write.flag_day)
+            day = self._flag_days.get(slot, FlagDay(date.fromisoformat(write.flag_day)))
+            by_reason = dict(day.by_reason)
+            _add_figures(by_reason, write.flag_reasons)
+            self._flag_days[slot] = replace(day, count=day.count + write.flags, by_reason=by_reason)
 
 
 def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:
@@ -351,4 +421,6 @@ def _item_of(write: Write) -> tuple[str, ...]:
         return ("case", write.program_id, write.case_id)
     if isinstance(write, Audit):
         return ("audit", write.program_id, write.case_id, write.entry_id)
+    if isinstance(write, CountSummary):
+        return ("summary", write.program_id)
     return ("notification", write.notification.program_id, write.notification.notification_id)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from functions.shared.domain.model import (
     ApiKey,
@@ -37,6 +37,7 @@ from functions.shared.domain.model import (
     StoredEvent,
     Subject,
 )
+from functions.shared.domain.summary import SummaryFigures
 from functions.shared.domain.writes import Step
 from functions.shared.storage.port_loyalty import LoyaltyPort
 
@@ -182,6 +183,26 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
     @abc.abstractmethod
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         """Raises NotFound."""
+
+    @abc.abstractmethod
+    def cases_in_view(
+        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+    ) -> Iterator[Case]:
+        """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), strictly past
+        the position `after`, read lazily from the index page by page: a caller that stops after a
+        page has read about a page, whatever the view holds."""
+
+    @abc.abstractmethod
+    def program_rewards(
+        self, program_id: str, status: str | None = None, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        """The program's rewards (with `status`, only those in it), newest first by (created_at,
+        reward_id), strictly before the position `before`, read lazily from a sharded index: what a
+        caller takes is about what is read, whatever the table holds."""
+
+    @abc.abstractmethod
+    def summary_figures(self, program_id: str, since: date) -> SummaryFigures:
+        """The program's kept summary figures, with the flag days from `since` on (one query)."""
 
     @abc.abstractmethod
     def flagged_subjects(self, shard: int) -> list[Subject]:

@@ -231,6 +231,13 @@ class LoyaltyPort(abc.ABC):
         """Every history entry of the customer, oldest first."""
 
     @abc.abstractmethod
+    def loyalty_history_page(
+        self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
+    ) -> list[tuple[tuple[int, int], HistoryEntry]]:
+        """The customer's history newest first, strictly before the position `before`, at most
+        `limit` entries, each with its position (commit order): one query, whatever the history."""
+
+    @abc.abstractmethod
     def change_loyalty_customer(self, change: CustomerChange) -> bool:
         """False, writing nothing, when the customer is no longer at `expected_version` (or no
         longer exists)."""

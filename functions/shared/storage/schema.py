@@ -78,6 +78,21 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "revoked key leaves it",
     ),
     IndexDefinition(
+        "program_rewards",
+        "program_rewards_pk",
+        "created_sk",
+        "S",
+        "a program's rewards newest first (GET /v1/rewards without a filter); 16 shards per program",
+    ),
+    IndexDefinition(
+        "reward_status",
+        "reward_status_pk",
+        "created_sk",
+        "S",
+        "a program's rewards in one status newest first (held rewards, the status filter); 16 shards "
+        "per program and status",
+    ),
+    IndexDefinition(
         "loyalty_earned",
         "agg_pk",
         "agg_earned",

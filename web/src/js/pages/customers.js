@@ -1,7 +1,10 @@
 // Loyalty customers: look one up (GET /v1/loyalty/customers/{id}) at "#/customers/<id>": status,
-// balance, aggregates, history, and the four status actions.
+// balance, aggregates (each number with a small bar against the largest of its column), the history
+// newest first a page at a time (GET .../history, "#/customers/<id>?cursor=..."), and the four
+// status actions.
 
 import { api, segment } from "../api.js";
+import { meter } from "../chart.js";
 import { h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -17,6 +20,8 @@ const ACTIONS = [
 function aggregatesTable(aggregates) {
   const ranges = DATE_RANGES.filter((r) => AGGREGATIONS.some((a) => aggregates?.[a]?.[r] !== undefined));
   if (!ranges.length) return h("p", { class: "state empty" }, "No aggregates yet.");
+  // each bar against the largest figure of its column, so ranges compare at a glance
+  const largest = Object.fromEntries(AGGREGATIONS.map((a) => [a, Math.max(0, ...ranges.map((r) => aggregates?.[a]?.[r] ?? 0))]));
   return scrollingTable(
     "Aggregates",
     h(
@@ -28,21 +33,29 @@ function aggregatesTable(aggregates) {
         "tbody",
         {},
         ranges.map((r) =>
-          h("tr", {}, h("th", { scope: "row" }, label(r)), AGGREGATIONS.map((a) => h("td", { class: "num" }, String(aggregates?.[a]?.[r] ?? "—")))),
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, label(r)),
+            AGGREGATIONS.map((a) => {
+              const value = aggregates?.[a]?.[r];
+              return h("td", { class: "num" }, String(value ?? "—"), value === undefined ? null : meter(value, largest[a]));
+            }),
+          ),
         ),
       ),
     ),
   );
 }
 
-function historyTable(history) {
-  if (!history?.length) return h("p", { class: "state empty" }, "No status change or communication yet.");
+function historyTable(history, firstPage) {
+  if (!history?.length) return h("p", { class: "state empty" }, firstPage ? "No status change or communication yet." : "No older entries.");
   return scrollingTable(
     "History",
     h(
       "table",
       { class: "data compact" },
-      h("caption", { class: "visually-hidden" }, "Status changes and communications, oldest first"),
+      h("caption", { class: "visually-hidden" }, "Status changes and communications, newest first"),
       h("thead", {}, h("tr", {}, ["When", "Action", "By", "Details"].map((c) => h("th", { scope: "col" }, c)))),
       h(
         "tbody",
@@ -68,8 +81,29 @@ function historyTable(history) {
   );
 }
 
+/** One page of the history, newest first, with links to the next (older) page and back to the first. */
+async function historySection(customerId, cursor) {
+  const answer = await api.get(`/v1/loyalty/customers/${segment(customerId)}/history`, { limit: HISTORY_PAGE, cursor });
+  const next = answer.next_cursor;
+  return h(
+    "section",
+    { "aria-labelledby": "history-heading" },
+    h("h2", { id: "history-heading" }, "History"),
+    historyTable(answer.items, !cursor),
+    h(
+      "nav",
+      { class: "pager", "aria-label": "History pages" },
+      cursor ? h("a", { href: href(["customers", customerId]) }, "Newest entries") : null,
+      next ? h("a", { href: href(["customers", customerId], { cursor: next }), rel: "next" }, "Older entries") : null,
+    ),
+  );
+}
+
+const HISTORY_PAGE = 10;
+
 export function mountCustomers(container, route) {
   const customerId = route.parts[1] || "";
+  const cursor = route.params.get("cursor") || "";
   const input = h("input", { id: "customer-id", name: "customer_id", value: customerId, autocomplete: "off", required: true });
   const form = h(
     "form",
@@ -114,7 +148,10 @@ export function mountCustomers(container, route) {
   async function load() {
     replace(result, loading("the customer"));
     try {
-      const customer = await api.get(`/v1/loyalty/customers/${segment(customerId)}`);
+      const [customer, history] = await Promise.all([
+        api.get(`/v1/loyalty/customers/${segment(customerId)}`),
+        historySection(customerId, cursor),
+      ]);
       const status = customer.status || "active";
       replace(
         result,
@@ -146,7 +183,7 @@ export function mountCustomers(container, route) {
           ),
         ),
         h("section", { "aria-labelledby": "aggregates-heading" }, h("h2", { id: "aggregates-heading" }, "Aggregates"), aggregatesTable(customer.aggregates)),
-        h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), historyTable(customer.history)),
+        history,
       );
     } catch (error) {
       replace(result, problem(error));

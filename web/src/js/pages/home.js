@@ -1,7 +1,8 @@
 // Home: the seed's "Security Monitoring" box (GET /v1/summary) and its "suspicious cases" link.
 
 import { api } from "../api.js";
-import { h, loading, moneyList, pageHeading, problem, replace } from "../dom.js";
+import { legend, seriesClasses, stackedBars } from "../chart.js";
+import { h, loading, moneyList, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
 import { href } from "../router.js";
 
 /** The box's figures, by the names of GET /v1/summary (Summary in the OpenAPI document). */
@@ -11,7 +12,52 @@ export function figures(summary) {
     disputed: summary.disputed_cases,
     heldCount: summary.held_rewards.count,
     heldAmounts: summary.held_rewards.amounts,
+    flagsPerDay: summary.flags_per_day,
   };
+}
+
+function dayLabel(date) {
+  return new Date(`${date}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+function reasonsText(byReason) {
+  return Object.keys(byReason)
+    .sort()
+    .map((code) => `${reason(code)} ${byReason[code]}`)
+    .join(", ");
+}
+
+/** `Flags per day` (SPEC 10): the last 30 days, each split by reason code, and the same as a table. */
+export function flagsPerDay(days) {
+  const total = days.reduce((sum, d) => sum + d.count, 0);
+  const colours = seriesClasses(new Set(days.flatMap((d) => Object.keys(d.by_reason))));
+  const columns = days.map((d) => ({ label: dayLabel(d.date), total: d.count, parts: d.by_reason, date: d.date }));
+  const chart = stackedBars(columns, {
+    name: `Flags per day, last 30 days: ${plural(total, "flag", "flags")} in all`,
+    describe: (c) => `${dayLabel(c.date)}: ${plural(c.total, "flag", "flags")}${c.total ? ` (${reasonsText(c.parts)})` : ""}`,
+    colours,
+  });
+  const table = h(
+    "table",
+    { class: "data" },
+    h("caption", {}, "Flags per day, last 30 days"),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Date"), h("th", { scope: "col" }, "Flags"), h("th", { scope: "col" }, "By reason"))),
+    h(
+      "tbody",
+      {},
+      days.map((d) =>
+        h("tr", {}, h("th", { scope: "row" }, h("time", { datetime: d.date }, dayLabel(d.date))), h("td", { class: "num" }, String(d.count)), h("td", {}, reasonsText(d.by_reason) || "—")),
+      ),
+    ),
+  );
+  return h(
+    "section",
+    { class: "flags-per-day", "aria-labelledby": "flags-heading" },
+    h("h2", { id: "flags-heading" }, "Flags per day"),
+    total ? chart : h("p", { class: "muted" }, "No flags in the last 30 days."),
+    total ? legend(colours, reason) : null,
+    h("details", {}, h("summary", {}, "Flags per day as a table"), scrollingTable("Flags per day table", table)),
+  );
 }
 
 export function mountHome(container) {
@@ -37,6 +83,7 @@ export function mountHome(container) {
           h("div", {}, h("dt", {}, "Held amount"), h("dd", {}, moneyList(f.heldAmounts))),
         ),
         f.open + f.disputed === 0 ? h("p", { class: "muted" }, "Nothing is waiting for review.") : null,
+        flagsPerDay(f.flagsPerDay),
       );
     })
     .catch((error) => replace(body, problem(error)));

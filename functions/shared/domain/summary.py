@@ -1,0 +1,109 @@
+"""The Security Monitoring figures (SPEC 3.2 `GET /v1/summary`), kept as cases change.
+
+Every change to a case's status or hold figures is an `UpdateCase` or a `PutCase` in some step;
+`counted(step)` adds to the step the `CountSummary` those writes imply, so the figures move in the
+same transaction as the cases and are never counted at read time. One rule, here: what a case
+write does to the program's figures. The stores only add the deltas.
+
+A status change must expect exactly one status (the one read): the figure taken away is that
+status's, so a write that could start from several would be a guess, and is refused as a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+
+from functions.shared.domain.writes import CountSummary, PutCase, Step, UpdateCase
+
+FLAG_DAYS = 30  # the chart's span (SPEC 10)
+FLAG_DAY_KEPT = timedelta(days=40)  # a day's figures outlive the 30 days shown, then expire
+COUNTED_STATUSES = ("open", "disputed")
+
+
+@dataclass(frozen=True)
+class FlagDay:
+    day: date
+    count: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SummaryFigures:
+    """What a store keeps per program: case counts by status, held rewards, flags per day."""
+
+    cases: dict[str, int] = field(default_factory=dict)
+    held: int = 0
+    held_micros: dict[str, int] = field(default_factory=dict)
+    flag_days: tuple[FlagDay, ...] = ()
+
+
+def flag_day_of(at: datetime) -> str:
+    return at.astimezone(UTC).date().isoformat()
+
+
+def first_day_shown(today: date) -> date:
+    return today - timedelta(days=FLAG_DAYS - 1)
+
+
+def counted(step: Step) -> Step:
+    """The step with the summary figures its case writes imply (one `CountSummary` per program
+    whose figures change); unchanged when none do."""
+    deltas: dict[str, CountSummary] = {}
+    for write in step.writes:
+        if isinstance(write, PutCase):
+            case = write.case
+            delta = deltas.setdefault(case.program_id, CountSummary(case.program_id))
+            day = flag_day_of(case.flagged_at)
+            if delta.flag_day not in (None, day):
+                raise ValueError("a step opening cases on two days: the figures take one day per step")
+            reasons = dict(delta.flag_reasons)
+            for code in {r.code for r in case.reasons}:
+                reasons[code] = reasons.get(code, 0) + 1
+            deltas[case.program_id] = replace(
+                delta,
+                cases=_plus(delta.cases, {case.status: 1}),
+                held=delta.held + case.held_count,
+                held_micros=_plus(delta.held_micros, case.hold_micros),
+                flag_day=day,
+                flags=delta.flags + 1,
+                flag_reasons=reasons,
+                flag_expires_at=int((case.flagged_at + FLAG_DAY_KEPT).timestamp()),
+            )
+        elif isinstance(write, UpdateCase):
+            moved: dict[str, int] = {}
+            status = write.changes.get("status")
+            if status:
+                if len(write.expect) != 1:
+                    raise ValueError(
+                        f"case {write.case_id} changes status from one of {write.expect}: "
+                        "the summary needs the one status it leaves"
+                    )
+                moved = _plus({write.expect[0]: -1}, {status: 1})
+            if not (moved or write.held or any(write.hold_micros.values())):
+                continue
+            delta = deltas.setdefault(write.program_id, CountSummary(write.program_id))
+            deltas[write.program_id] = replace(
+                delta,
+                cases=_plus(delta.cases, moved),
+                held=delta.held + write.held,
+                held_micros=_plus(delta.held_micros, write.hold_micros),
+            )
+    kept = [
+        replace(d, cases={k: n for k, n in d.cases.items() if k in COUNTED_STATUSES}) for d in deltas.values()
+    ]
+    writes = [d for d in kept if _changes(d)]
+    if not writes:
+        return step
+    return Step([*step.writes, *writes])
+
+
+def _changes(delta: CountSummary) -> bool:
+    return bool(delta.cases or delta.held or any(delta.held_micros.values()) or delta.flags)
+
+
+def _plus(figures: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    total = dict(figures)
+    for key, n in more.items():
+        total[key] = total.get(key, 0) + n
+    return {k: n for k, n in total.items() if n}

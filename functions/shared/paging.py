@@ -1,0 +1,45 @@
+"""Cursor paging, one way for every listing: a cursor is the position of the last item of a page
+(its sort values) together with the query that produced it, as unpadded URL-safe base64 JSON.
+
+Opaque to clients, and tamper-safe without a secret: every position is checked for its shape and
+types, a cursor of another query is refused, and the position is only ever used as a key bound
+inside the caller's own partitions (the program comes from the API key, never from the cursor),
+so an edited cursor can move a listing within the caller's data and nowhere else. A position is a
+key, not an offset: items inserted meanwhile neither repeat nor skip items of the next page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from functions.shared.errors import InvalidInput
+
+
+def encode_cursor(position: tuple[Any, ...], query: dict[str, Any]) -> str:
+    raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    """The position in `cursor`, whose values must be of `kinds`; InvalidInput (422) for anything
+    this API did not give for this very query."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after, made_for = raw["after"], raw["query"]
+        if not (isinstance(after, list) and len(after) == len(kinds)):
+            raise ValueError("not a position")
+        if any(type(value) is not kind for value, kind in zip(after, kinds, strict=True)):
+            raise ValueError("not a position")
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidInput(
+            "the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}]
+        ) from None
+    if made_for != query:
+        raise InvalidInput(
+            "the cursor belongs to another query: keep the same filters and order when paging",
+            [{"field": "cursor", "message": "belongs to another query"}],
+        )
+    return tuple(after)

@@ -1,0 +1,82 @@
+"""Read costs follow the page, not the history (issue 14), measured on the DynamoDB adapter over
+moto: the items DynamoDB reads (`ScannedCount`) for the summary, a page of cases and a page of the
+program's rewards, with a small and a ten times larger history. `-s` prints the figures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from functions.cases import service
+from functions.shared import runtime
+from functions.shared.domain.model import Case, Reason, Reward
+from functions.shared.domain.summary import counted
+from functions.shared.domain.writes import MAX_STEP_ITEMS, MoveReward, PutCase, PutReward, Step
+from tests.integration.test_loyalty_support import DynamoCalls
+
+P = "prg-costs"
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def fill(store, cases: int, rewards: int) -> None:
+    writes = [
+        PutCase(
+            Case(
+                P,
+                f"c{n:05}",
+                "partner",
+                f"p{n}",
+                f"Partner {n}",
+                [Reason("velocity", "x", 1, "a")],
+                "open",
+                T0 + timedelta(minutes=n),
+                f"e{n}",
+            )
+        )
+        for n in range(cases)
+    ]
+    writes += [
+        PutReward(
+            Reward(P, f"r{n:05}", f"p{n % 50}", Decimal(1), "USD", "new", T0 + timedelta(seconds=n), "api")
+        )
+        for n in range(rewards)
+    ]
+    for start in range(0, len(writes), MAX_STEP_ITEMS):
+        store.apply(counted(Step(writes[start : start + MAX_STEP_ITEMS])))
+    moves = [MoveReward(P, f"r{n:05}", "new", "on_hold", case_id="c00000") for n in range(0, rewards, 10)]
+    for start in range(0, len(moves), MAX_STEP_ITEMS):
+        store.apply(Step(moves[start : start + MAX_STEP_ITEMS]))
+
+
+def items_read(deps, ask) -> tuple[int, int]:
+    with DynamoCalls() as calls:
+        ask(deps)
+    return sum(read for _, _, read, _ in calls.calls), len(calls.calls)
+
+
+ASKS = {
+    "summary": lambda d: service.summary(d, P),
+    "cases page (25)": lambda d: service.list_cases(
+        d, P, "active", None, None, "flagged_at", "desc", 25, None
+    ),
+    "rewards page (50)": lambda d: service.list_rewards(d, P, None, None, None, 50, None),
+    "held rewards page (50)": lambda d: service.list_rewards(d, P, None, None, "on_hold", 50, None),
+}
+
+
+@pytest.mark.parametrize("scale", [1, 10])
+def test_a_page_reads_the_same_whatever_the_history(aws, scale, capsys):
+    deps = replace(runtime.dependencies())
+    fill(aws.repository, cases=60 * scale, rewards=600 * scale)
+
+    figures = {name: items_read(deps, ask) for name, ask in ASKS.items()}
+    with capsys.disabled():
+        print(f"\n{60 * scale} cases, {600 * scale} rewards: (items read, requests) {figures}")
+
+    assert figures["summary"] == (1, 1)  # the totals; no flag day in the last 30 days of the clock
+    assert figures["cases page (25)"][0] <= 26 and figures["cases page (25)"][1] == 1
+    assert figures["rewards page (50)"][0] <= 50 + 16 * 8 and figures["rewards page (50)"][1] <= 16 * 2
+    assert figures["held rewards page (50)"][0] <= 50 + 16 * 8

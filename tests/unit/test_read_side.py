@@ -1,0 +1,168 @@
+"""The read side's costs and rules, on the plain store: a page reads about a page (case views,
+the program's rewards), the summary is counted from the step's own case writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from functions.cases import service
+from functions.shared.clock import FixedClock
+from functions.shared.domain.model import Case, Reason, Reward
+from functions.shared.domain.summary import counted
+from functions.shared.domain.writes import CountSummary, PutCase, PutReward, Step, UpdateCase
+from functions.shared.errors import InvalidInput
+from functions.shared.messaging import InMemoryPublisher
+from functions.shared.runtime import Dependencies
+from functions.shared.storage.memory import InMemoryRepository
+
+P = "prg-read"
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+class CountingStore(InMemoryRepository):
+    """The plain store, counting the items the lazy listings hand out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    def _counted(self, items: Iterator) -> Iterator:
+        for item in items:
+            self.read += 1
+            yield item
+
+    def cases_in_view(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self._counted(super().cases_in_view(*args, **kwargs))
+
+    def program_rewards(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self._counted(super().program_rewards(*args, **kwargs))
+
+
+def a_case(n: int, name: str = "Partner") -> Case:
+    return Case(
+        P,
+        f"c{n:04}",
+        "partner",
+        f"p{n}",
+        f"{name} {n}",
+        [Reason("velocity", "x", 1, "a")],
+        "open",
+        T0 + timedelta(minutes=n),
+        f"e{n}",
+    )
+
+
+@pytest.fixture
+def world() -> Dependencies:
+    store = CountingStore()
+    for start in range(0, 1200, 90):
+        store.apply(Step([PutCase(a_case(n)) for n in range(start, min(start + 90, 1200))]))
+    store.apply(Step([PutCase(a_case(5000, name="Needle"))]))
+    return Dependencies(store, InMemoryPublisher(), FixedClock(T0 + timedelta(days=1)))
+
+
+def test_a_page_of_cases_reads_about_a_page_whatever_the_view_holds(world):
+    store = world.repository
+    first = service.list_cases(world, P, "active", None, None, "flagged_at", "desc", 25, None)
+    assert store.read <= 26 and len(first.items) == 25 and first.items[0].subject.name == "Needle 5000"
+
+    store.read = 0
+    second = service.list_cases(world, P, "active", None, None, "flagged_at", "desc", 25, first.next_cursor)
+    assert store.read <= 26
+    assert second.items[0].id == "c1175" and first.items[-1].id == "c1176"  # no gap, no repeat
+
+
+def test_a_search_reads_at_most_its_budget_and_goes_on_from_where_it_stopped(world):
+    store = world.repository
+    found, cursor, requests = [], None, 0
+    while True:
+        store.read = 0
+        page = service.list_cases(world, P, "active", "needle", None, "flagged_at", "asc", 25, cursor)
+        requests += 1
+        assert store.read <= service.SCAN_BUDGET + 1
+        found += [c.subject.name for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert found == ["Needle 5000"]
+    assert requests == 3  # 1,201 cases, 500 a request
+
+
+def test_a_new_case_does_not_shift_the_pages_being_read(world):
+    first = service.list_cases(world, P, "active", None, None, "flagged_at", "desc", 10, None)
+    world.repository.apply(Step([PutCase(replace(a_case(9000), flagged_at=T0 + timedelta(days=30)))]))
+    second = service.list_cases(world, P, "active", None, None, "flagged_at", "desc", 10, first.next_cursor)
+    assert second.items[0].id == "c1190"
+
+
+def test_a_forged_cursor_is_refused_not_followed():
+    store = InMemoryRepository()
+    deps = Dependencies(store, InMemoryPublisher(), FixedClock(T0))
+    good = service.encode_cursor(
+        ("2026-11-02T09:00:00+00:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+    )
+    for forged in (
+        service.encode_cursor(("yesterday", "c1"), {"partner_id": "", "customer_id": "", "status": ""}),
+        service.encode_cursor(
+            ("2026-11-02T09:00:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+        ),
+        good[:-3],
+        service.encode_cursor(
+            ("0001-01-01T00:00:00+01:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+        ),
+        service.encode_cursor(
+            ("9999-12-31T23:59:59-05:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
+        ),
+        service.encode_cursor((20261102, "c1"), {"partner_id": "", "customer_id": "", "status": ""}),
+    ):
+        with pytest.raises(InvalidInput):
+            service.list_rewards(deps, P, None, None, None, 10, forged)
+    with pytest.raises(InvalidInput):  # the cursor of another filter
+        service.list_rewards(deps, P, None, None, "on_hold", 10, good)
+
+
+def test_the_programs_rewards_page_reads_about_a_page(world):
+    store = world.repository
+    store.apply(
+        Step(
+            [
+                PutReward(
+                    Reward(P, f"r{n:03}", "p1", Decimal(1), "USD", "new", T0 + timedelta(seconds=n), "api")
+                )
+                for n in range(90)
+            ]
+        )
+    )
+    store.read = 0
+    page = service.list_rewards(world, P, None, None, None, 20, None)
+    assert store.read == 21 and [r.id for r in page.items][:2] == ["r089", "r088"]
+
+
+def test_the_summary_is_counted_from_the_steps_own_case_writes():
+    opened = counted(Step([PutCase(replace(a_case(1), hold_micros={"USD": 7}, held_count=1))]))
+    summary = [w for w in opened.writes if isinstance(w, CountSummary)]
+    assert summary == [
+        CountSummary(
+            P,
+            cases={"open": 1},
+            held=1,
+            held_micros={"USD": 7},
+            flag_day="2026-11-02",
+            flags=1,
+            flag_reasons={"velocity": 1},
+            flag_expires_at=int((T0 + timedelta(minutes=1, days=40)).timestamp()),
+        )
+    ]
+    moved = counted(Step([UpdateCase(P, "c1", expect=("open",), changes={"status": "disputed"})]))
+    assert moved.writes[-1] == CountSummary(P, cases={"open": -1, "disputed": 1})
+    resolved = counted(Step([UpdateCase(P, "c1", expect=("disputed",), changes={"status": "approved"})]))
+    assert resolved.writes[-1] == CountSummary(P, cases={"disputed": -1})
+    nothing = Step([UpdateCase(P, "c1", expect=("removed",), archived=1, archived_micros={"USD": 1})])
+    assert counted(nothing) is nothing
+    with pytest.raises(ValueError, match="one status it leaves"):
+        counted(Step([UpdateCase(P, "c1", expect=("open", "disputed"), changes={"status": "removed"})]))
