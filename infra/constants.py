@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functions.shared.auth import AUTHORIZER_CACHE_SECONDS as AUTHORIZER_CACHE_SECONDS
 from functions.shared.config import MAX_RECEIVES as MAX_RECEIVES  # the code's own number, re-exported
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
+from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES as WEBHOOKS_MAX_RECEIVES  # the code's
 
 # The CloudFormation stack's name, and the prefix of every function's name: `fraud-management-score`,
 # `fraud-management-hold-sweep` (the names `fraudctl run <job>` invokes by default).
@@ -171,6 +172,24 @@ ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (
     *(s.function for s in SCHEDULES),
     AUTHORIZER,
 )
+
+# --- Webhooks (SPEC 6) ----------------------------------------------------------------------------
+# The delivery function takes notifications (from the bus, by a rule) and scheduled tries from the
+# webhooks queue. A try waits at most 10 seconds for a receiver (SPEC 6): 5 tries a batch fit in 60 s.
+WEBHOOK_DELIVERY = FunctionSpec(
+    "webhook_delivery",
+    "functions.webhooks.deliver.lambda_handler",
+    512,
+    60,
+    "Delivers signed webhooks: notifications and scheduled tries from the webhooks queue",
+)
+ALL_FUNCTIONS += (WEBHOOK_DELIVERY,)
+WEBHOOKS_BATCH_SIZE = 5
+WEBHOOKS_MAX_CONCURRENCY = 20  # receivers are other companies' servers: a ceiling on how hard we call
+WEBHOOKS_VISIBILITY_TIMEOUT_SECONDS = 6 * WEBHOOK_DELIVERY.timeout_seconds  # AWS's guidance, as scoring
+# A rule target's own retries when SQS does not take a notification, then the dead-letter queue.
+WEBHOOKS_RULE_RETRIES = 10
+WEBHOOKS_RULE_MAX_EVENT_AGE_HOURS = 24
 
 # --- API -----------------------------------------------------------------------------------------
 STAGE_NAME = "prod"  # the routes carry their own /v1 prefix

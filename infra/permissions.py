@@ -31,6 +31,8 @@ DELETE_ITEM = "dynamodb:DeleteItem"
 BATCH_WRITE_ITEM = "dynamodb:BatchWriteItem"  # delivered notifications leave the outbox, 25 a call
 CONDITION_CHECK_ITEM = "dynamodb:ConditionCheckItem"
 QUERY = "dynamodb:Query"
+KMS_ENCRYPT = "kms:Encrypt"  # sealing a webhook secret
+KMS_DECRYPT = "kms:Decrypt"  # opening one to sign a delivery
 
 ITEM_ACTIONS = frozenset(
     {
@@ -61,6 +63,9 @@ class Access:
     read_network_pepper: bool = False  # secretsmanager:GetSecretValue on the network pepper secret
     # apigateway:DELETE on the API stage's authorizer cache (FlushStageAuthorizersCache)
     flush_authorizer_cache: bool = False
+    send_to_webhooks: bool = False  # sqs:SendMessage on the webhooks queue (scheduling tries)
+    consume_webhooks: bool = False  # the SQS event source reads the webhooks queue
+    webhook_secrets: frozenset[str] = frozenset()  # KMS actions on the key sealing webhook secrets
 
     def __post_init__(self) -> None:
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
@@ -69,6 +74,8 @@ class Access:
         known_indexes = {index.name for index in schema.INDEXES}
         if self.indexes - known_indexes:
             raise ValueError(f"no such index in schema.INDEXES: {sorted(self.indexes - known_indexes)}")
+        if self.webhook_secrets - {KMS_ENCRYPT, KMS_DECRYPT}:
+            raise ValueError(f"not a KMS action the code calls: {sorted(self.webhook_secrets)}")
 
     @property
     def uses_table(self) -> bool:
@@ -188,6 +195,27 @@ ACCESS: dict[str, Access] = {
     # The edge authorizer: the caller's API-key item (GetItem) and its last use (UpdateItem), on
     # API-key items alone; never a program, an event or any other item.
     "authorizer": Access(api_keys=frozenset({GET_ITEM, UPDATE_ITEM})),
+    # SPEC 6, admins' webhooks: the program's webhooks (Query on its WEBHOOKS partition), a webhook
+    # (GetItem), a new or changed one (conditional PutItem, its secret sealed: kms:Encrypt; a read
+    # opens it: kms:Decrypt), a deletion (DeleteItem); deliveries: the listing (Query) and the
+    # deliveries it names (BatchGetItem), a retry by hand (GetItem, conditional PutItem) scheduled
+    # on the webhooks queue.
+    "webhooks": Access(
+        table=_actions(*_AUTHENTICATE, QUERY, PUT_ITEM, DELETE_ITEM, BATCH_GET_ITEM),
+        api_keys=_KEY_USE,
+        send_to_webhooks=True,
+        webhook_secrets=frozenset({KMS_ENCRYPT, KMS_DECRYPT}),
+    ),
+    # Deliveries: the program's webhooks (Query; secrets opened to sign: kms:Decrypt, never
+    # Encrypt), a new delivery with its listing entry (one transaction: PutItem twice), the delivery
+    # (GetItem), each try's outcome (conditional PutItem), a webhook disabled by a 410 (UpdateItem);
+    # the next try scheduled on the webhooks queue, which it consumes.
+    "webhook_delivery": Access(
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        send_to_webhooks=True,
+        consume_webhooks=True,
+        webhook_secrets=frozenset({KMS_DECRYPT}),
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from infra.capabilities.network import NetworkPepper
 from infra.capabilities.rate_limit import RateLimit
 from infra.capabilities.schedules import Schedules
 from infra.capabilities.scoring import Scoring
+from infra.capabilities.webhooks import WebhookDelivery, WebhookResources
 
 
 class FraudManagementStack(Stack):
@@ -39,6 +40,7 @@ class FraudManagementStack(Stack):
         data = DataStore(self, "Data")
         messaging = Messaging(self, "Messaging")
         pepper = NetworkPepper(self, "NetworkPepper")
+        webhooks = WebhookResources(self, "Webhooks", bus=messaging.bus)
         factory = LambdaFactory(
             code=lambda_.Code.from_asset(str(lambda_asset)),
             resources=SharedResources(
@@ -46,6 +48,8 @@ class FraudManagementStack(Stack):
                 scoring_queue=messaging.scoring_queue,
                 bus=messaging.bus,
                 network_pepper=pepper.secret,
+                webhooks_queue=webhooks.queue,
+                webhook_key=webhooks.key,
             ),
         )
         api = Api(self, "Api", factory=factory)
@@ -63,11 +67,13 @@ class FraudManagementStack(Stack):
         )
         scoring = Scoring(self, "Scoring", factory=factory, queue=messaging.scoring_queue)
         schedules = Schedules(self, "Schedules", factory=factory)
+        delivery = WebhookDelivery(self, "WebhookDelivery", factory=factory, queue=webhooks.queue)
         self.functions: dict[str, lambda_.Function] = {
             **api.functions,
             "score": scoring.function,
             **schedules.functions,
             "authorizer": api.authorizer_function,
+            "webhook_delivery": delivery.function,
         }
         topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn) if alarm_topic_arn else None
         Alarms(
@@ -77,6 +83,7 @@ class FraudManagementStack(Stack):
             dead_letter_queues={
                 "scoring": messaging.scoring_dead_letter_queue,
                 "schedules": schedules.dead_letter_queue,
+                "webhooks": webhooks.dead_letter_queue,
             },
             scoring_queue=messaging.scoring_queue,
             topic=topic,
@@ -98,6 +105,7 @@ class FraudManagementStack(Stack):
         CfnOutput(self, "ScoringDeadLetterQueueUrl", value=messaging.scoring_dead_letter_queue.queue_url)
         CfnOutput(self, "SchedulesDeadLetterQueueUrl", value=schedules.dead_letter_queue.queue_url)
         CfnOutput(self, "EventBusName", value=messaging.bus.event_bus_name)
+        CfnOutput(self, "WebhooksDeadLetterQueueUrl", value=webhooks.dead_letter_queue.queue_url)
         CfnOutput(
             self,
             "NetworkPepperSecretArn",

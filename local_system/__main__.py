@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
 
     resources = provision(client, visibility_timeout=args.visibility_timeout)
     os.environ.update(resources.environment())
+    from local_system.webhooks import WebhooksPoller, local_retry_seconds, provision_webhooks
+
+    webhooks_env = provision_webhooks(client, resources.event_bus_name, retry_seconds=local_retry_seconds())
+    os.environ.update(webhooks_env)  # SPEC 6: the webhooks queue, its rule on the bus, the secrets' key
 
     repository = build_repository(Settings.from_env())
     clock = SystemClock()
@@ -168,11 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     poller.start()
+    webhooks_poller = WebhooksPoller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
+    webhooks_poller.start()
     scheduler.start()
     try:
         server.serve_forever()
     finally:
         poller.stop()
+        webhooks_poller.stop()
         scheduler.stop()
         poller.join(timeout=5)
         moto.stop()

@@ -104,6 +104,20 @@ ROUTES: tuple[Route, ...] = (
     DOCS_ROUTES + INGEST_ROUTES + CASES_ROUTES + DISPUTES_ROUTES + LOYALTY_ROUTES + KEYS_ROUTES
 )
 
+# SPEC 6: admins manage their program's webhooks
+WEBHOOKS_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/webhooks", "webhooks", ADMIN),
+    Route("PUT", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN, answers=(409,)),
+    Route("GET", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
+    Route("DELETE", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
+    Route("POST", "/v1/webhooks/{webhook_id}/rotate-secret", "webhooks", ADMIN, answers=(409,)),
+    Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks", ADMIN),
+    Route(
+        "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "webhooks", ADMIN, answers=(409,)
+    ),
+)
+ROUTES += WEBHOOKS_ROUTES
+
 FUNCTIONS_WITH_ROUTES: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 
 

@@ -10,6 +10,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -37,6 +38,8 @@ class SharedResources:
     scoring_queue: sqs.IQueue
     bus: events.IEventBus
     network_pepper: secretsmanager.ISecret
+    webhooks_queue: sqs.IQueue | None = None  # SPEC 6: notifications in, tries scheduled
+    webhook_key: kms.IKey | None = None  # seals webhook secrets
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,15 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
                 actions=["secretsmanager:GetSecretValue"], resources=[resources.network_pepper.secret_arn]
             )
         )
+    if access.send_to_webhooks:
+        assert resources.webhooks_queue is not None, "the webhooks queue is not in this stack"
+        statements.append(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.webhooks_queue.queue_arn])
+        )
+    if access.webhook_secrets:
+        assert resources.webhook_key is not None, "the webhook secrets' key is not in this stack"
+        key_arn = resources.webhook_key.key_arn
+        statements.append(iam.PolicyStatement(actions=sorted(access.webhook_secrets), resources=[key_arn]))
     return statements
 
 
@@ -104,6 +116,10 @@ def environment(access: permissions.Access, resources: SharedResources) -> dict[
         env["EVENT_BUS_NAME"] = resources.bus.event_bus_name
     if access.read_network_pepper:
         env["NETWORK_PEPPER_SECRET_ARN"] = resources.network_pepper.secret_arn  # the ARN, never the value
+    if access.send_to_webhooks and resources.webhooks_queue is not None:
+        env["WEBHOOKS_QUEUE_URL"] = resources.webhooks_queue.queue_url
+    if access.webhook_secrets and resources.webhook_key is not None:
+        env["WEBHOOKS_KMS_KEY_ID"] = resources.webhook_key.key_arn
     return env
 
 

@@ -5,6 +5,8 @@ requests Schemathesis means to be valid (positive cases only; negative cases go 
 - An amount has at most its currency's decimal places.
 - A campaign bonus names a campaign that exists: the run creates `FUZZ_CAMPAIGN` first.
 - A campaign ends after it starts.
+- A webhook's URL is one it may call (SPEC 6: resolved, public or the local receiver's loopback):
+  the local system's closed discard port, so a fuzzed webhook costs a refused connection.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import schemathesis
 from functions.shared.inputs import MAX_AMOUNT, decimal_places
 
 FUZZ_CAMPAIGN = "fuzz-campaign"
+FUZZ_WEBHOOK_URL = "http://127.0.0.1:9/fuzz"  # the discard port: nothing listens, nothing waits
 
 
 def _recent(seed: Any) -> str:
@@ -68,4 +71,6 @@ def map_case(context: Any, case: Any) -> Any:
         _earn_or_spend(case.body)
     elif route == ("PUT", "/v1/loyalty/campaigns/{campaign_id}"):
         _campaign(case.body)
+    elif route == ("PUT", "/v1/webhooks/{webhook_id}") and "url" in case.body:
+        case.body["url"] = FUZZ_WEBHOOK_URL
     return case

@@ -94,7 +94,7 @@ def test_a_program_key_sees_the_program_tabs_and_never_disputes(
     sign_in_as(page, console, role)
 
     expect(page.get_by_role("heading", name="Security Monitoring")).to_be_visible()
-    assert tab_names(page) == PROGRAM_TABS + (["API keys"] if role == "admin" else [])
+    assert tab_names(page) == PROGRAM_TABS + (["Webhooks", "API keys"] if role == "admin" else [])
     # not even through its address
     open_console(page, console, "disputes")
     expect(page.get_by_role("heading", level=1)).to_have_text("Not available")

@@ -90,6 +90,18 @@ class Template:
         app = set(self.functions_by_handler().values())
         return set(self.of_type("AWS::Lambda::Function")) - app
 
+    def event_source_mapping(self, handler: str) -> tuple[str, dict[str, Any]]:
+        """The one queue event source of the app's function with this handler (scoring's, the
+        webhooks')."""
+        function_id = self.functions_by_handler()[handler]
+        found = {
+            k: m
+            for k, m in self.of_type("AWS::Lambda::EventSourceMapping").items()
+            if referenced_id(m["Properties"]["FunctionName"]) == function_id
+        }
+        assert len(found) == 1, f"expected one event source of {handler}, found {sorted(found)}"
+        return next(iter(found.items()))
+
     def function_role(self, function_id: str) -> str:
         return referenced_id(self.props(function_id)["Role"])
 

@@ -29,6 +29,7 @@ HANDLERS = sorted(
     | {s.function.handler for s in constants.SCHEDULES}
     | {constants.SCORE.handler}
     | {constants.AUTHORIZER.handler}
+    | {constants.WEBHOOK_DELIVERY.handler}
 )
 
 

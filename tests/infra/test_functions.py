@@ -37,13 +37,17 @@ class Ids:
         self.bus, _ = template.only("AWS::Events::EventBus")
         self.network_pepper, _ = template.only("AWS::SecretsManager::Secret")
         self.rest_api, _ = template.only("AWS::ApiGateway::RestApi")
-        _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+        _, mapping = template.event_source_mapping(constants.SCORE.handler)
         self.scoring_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
         (self.schedule_dead_letters,) = {
             cfn.referenced_id(t["DeadLetterConfig"]["Arn"])
             for r in template.of_type("AWS::Events::Rule").values()
+            if "ScheduleExpression" in r["Properties"]
             for t in r["Properties"]["Targets"]
         }
+        _, webhooks = template.event_source_mapping(constants.WEBHOOK_DELIVERY.handler)
+        self.webhooks_queue = cfn.referenced_id(webhooks["Properties"]["EventSourceArn"])
+        self.webhook_key, _ = template.only("AWS::KMS::Key")
 
 
 def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
@@ -66,6 +70,12 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
         grants.add(
             cfn.Grant("apigateway:DELETE", f"arn:<AWS::Partition>:apigateway:<AWS::Region>::{stage_cache}")
         )
+    webhooks = f"<{ids.webhooks_queue}.Arn>"
+    if access.send_to_webhooks:
+        grants.add(cfn.Grant("sqs:SendMessage", webhooks))
+    if access.consume_webhooks:
+        grants |= {cfn.Grant(action, webhooks) for action in SQS_CONSUME}
+    grants |= {cfn.Grant(action, f"<{ids.webhook_key}.Arn>") for action in access.webhook_secrets}
     return grants
 
 
@@ -187,6 +197,14 @@ def test_environment_names_only_what_the_function_may_use(template: cfn.Template
     if access.flush_authorizer_cache:
         assert cfn.referenced_id(variables["REST_API_ID"]) == ids.rest_api
         assert variables["API_STAGE_NAME"] == constants.STAGE_NAME
+    assert ("WEBHOOKS_QUEUE_URL" in variables) == access.send_to_webhooks
+    assert ("WEBHOOKS_KMS_KEY_ID" in variables) == bool(access.webhook_secrets)
+    if access.send_to_webhooks:
+        assert cfn.referenced_id(variables["WEBHOOKS_QUEUE_URL"]) == ids.webhooks_queue
+    if access.webhook_secrets:
+        assert cfn.referenced_id(variables["WEBHOOKS_KMS_KEY_ID"]) == ids.webhook_key
+    assert not any(name.startswith("WEBHOOK_RETRY") for name in variables)  # deployed: the 24-hour schedule
+    assert "WEBHOOKS_ALLOW_LOOPBACK_HTTP" not in variables  # never in AWS
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS)

@@ -19,9 +19,12 @@ from moto import mock_aws
 from functions.shared import runtime, tenancy
 from functions.shared.clock import FixedClock
 from functions.shared.config import Settings
+from functions.shared.domain.webhooks import Delivery
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.routes import ROUTES, Route
+from functions.webhooks import wiring
 from local_system.provision import provision
+from local_system.webhooks import provision_webhooks
 from tests.conftest import Aws, make_tenant
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.support import Answer, call, proxy_event
@@ -65,6 +68,14 @@ SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/keys"): ADMIN,
     ("POST", "/v1/keys"): ADMIN,
     ("DELETE", "/v1/keys/{key_id}"): ADMIN,
+    # SPEC 6: webhooks are the program's admins'
+    ("GET", "/v1/webhooks"): ADMIN,
+    ("PUT", "/v1/webhooks/{webhook_id}"): ADMIN,
+    ("GET", "/v1/webhooks/{webhook_id}"): ADMIN,
+    ("DELETE", "/v1/webhooks/{webhook_id}"): ADMIN,
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): ADMIN,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): ADMIN,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): ADMIN,
 }
 _ips = itertools.count(150)
 _ids = itertools.count(1)
@@ -88,6 +99,12 @@ def world() -> Iterator[SimpleNamespace]:
         resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
         for name, value in resources.environment().items():
             patch.setenv(name, value)
+        webhooks_env = provision_webhooks(
+            lambda n: boto3.client(n, region_name="us-east-1"), resources.event_bus_name
+        )
+        for name, value in webhooks_env.items():
+            patch.setenv(name, value)
+        wiring.forget_webhook_deps()
         settings = Settings.from_env()
         aws = Aws(
             resources,
@@ -151,10 +168,34 @@ def resources_of(world, tenant, tag: str) -> SimpleNamespace:
         world.aws.repository, FixedClock(T0), tenant.program_id, "viewer", "Doomed"
     )[0].key_id
     found.keys = {key.split("_")[1] for key in tenant.keys.values()} | {found.doomed_key}
+    # a webhook with a delivery, and one webhook per role that may delete it
+    found.webhook, found.doomed_webhook = f"wh-{tag}", f"wh-{tag}-doomed"
+    for webhook in (found.webhook, found.doomed_webhook):
+        saved = request(
+            admin, "PUT", f"/v1/webhooks/{webhook}", {"url": PUBLIC_URL, "events": ["PartnerFlagged"]}
+        )
+        assert saved.status == 200, saved
+    found.delivery = (
+        wiring.webhook_deps()
+        .store.create_delivery(
+            Delivery(
+                tenant.program_id,
+                found.webhook,
+                f"dlv_{tag}",
+                f"n-{tag}",
+                "PartnerFlagged",
+                T0,
+                "{}",
+                "failed",
+            )
+        )[0]
+        .delivery_id
+    )
     return found
 
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+PUBLIC_URL = "https://93.184.215.14/hooks"
 
 
 CAMPAIGN = {"total_cap": 1000, "per_customer_cap": 25, "limit_behavior": "dynamic"}
@@ -270,6 +311,26 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ("GET", "/v1/keys"): Ask("/v1/keys", check=lambda answer: _no_keys_of(answer, world.other)),
         ("POST", "/v1/keys"): Ask("/v1/keys", {"role": "viewer", "actor": _unique("teammate")}, allowed=201),
         ("DELETE", "/v1/keys/{key_id}"): Ask(f"/v1/keys/{items.doomed_key}", allowed=204 if mine else 404),
+        ("GET", "/v1/webhooks"): Ask(
+            "/v1/webhooks", check=lambda answer: _no_webhooks_of(answer, world.other)
+        ),
+        # a PUT names the caller's own webhook: another program's id is the caller's own new one
+        ("PUT", "/v1/webhooks/{webhook_id}"): Ask(
+            f"/v1/webhooks/{world.own.webhook}", {"url": PUBLIC_URL, "events": ["RewardsHeld"]}
+        ),
+        ("GET", "/v1/webhooks/{webhook_id}"): Ask(f"/v1/webhooks/{items.webhook}", allowed=missing),
+        ("DELETE", "/v1/webhooks/{webhook_id}"): Ask(
+            f"/v1/webhooks/{items.doomed_webhook}", allowed=204 if mine else 404
+        ),
+        ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): Ask(
+            f"/v1/webhooks/{items.webhook}/rotate-secret", allowed=missing
+        ),
+        ("GET", "/v1/webhooks/{webhook_id}/deliveries"): Ask(
+            f"/v1/webhooks/{items.webhook}/deliveries", allowed=missing
+        ),
+        ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): Ask(
+            f"/v1/webhooks/{items.webhook}/deliveries/{items.delivery}/retry", allowed=202 if mine else 404
+        ),
     }
 
 
@@ -293,6 +354,11 @@ def _none_of(answer: Answer, other) -> None:
 def _no_keys_of(answer: Answer, other) -> None:
     listed = {item["key_id"] for item in answer.body["items"]}
     assert listed and not listed & other.keys, answer.body
+
+
+def _no_webhooks_of(answer: Answer, other) -> None:
+    listed = {item["id"] for item in answer.body["items"]}
+    assert listed and not listed & {other.webhook, other.doomed_webhook}, answer.body
 
 
 def _empty(answer: Answer) -> None:
@@ -331,6 +397,9 @@ FAKE = SimpleNamespace(
     doomed={"fraud": "w", "admin": "w"},
     doomed_key="k",
     keys=set(),
+    webhook="w",
+    doomed_webhook="w",
+    delivery="d",
 )
 
 
@@ -372,3 +441,5 @@ def test_the_other_programs_items_are_untouched_by_the_matrix(world):
     customer = request(b, "GET", f"/v1/loyalty/customers/{world.other.customer}").body
     assert customer["status"] == "active"
     assert world.aws.repository.get_api_key(world.other.doomed_key).active
+    webhooks = {w["id"] for w in request(world.b.keys["admin"], "GET", "/v1/webhooks").body["items"]}
+    assert webhooks == {world.other.webhook, world.other.doomed_webhook}

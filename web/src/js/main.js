@@ -13,6 +13,7 @@ import { mountCustomers } from "./pages/customers.js";
 import { mountCampaigns } from "./pages/campaigns.js";
 import { mountWorkflows } from "./pages/workflows.js";
 import { mountKeys } from "./pages/keys.js";
+import { mountWebhooks } from "./pages/webhooks.js";
 
 const PROGRAM_TEAM = ["fraud", "admin"];
 const SECURITY = ["security"];
@@ -30,6 +31,7 @@ const TABS = [
   { path: "customers", name: "Loyalty customers", roles: PROGRAM_TEAM, mount: mountCustomers },
   { path: "campaigns", name: "Campaigns", roles: PROGRAM_TEAM, mount: mountCampaigns },
   { path: "workflows", name: "Workflows", roles: PROGRAM_TEAM, mount: mountWorkflows },
+  { path: "webhooks", name: "Webhooks", roles: ADMIN, mount: mountWebhooks },
   { path: "keys", name: "API keys", roles: ADMIN, mount: mountKeys },
 ];
 

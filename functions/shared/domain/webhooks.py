@@ -1,0 +1,242 @@
+"""Webhooks (SPEC 6): what a webhook and a delivery are, and every rule about them, decided here
+once and applied by the stores and the delivery function.
+
+- one delivery per (webhook, notification): its id is derived from both, so a notification that
+  reaches the webhooks queue twice makes one delivery, and the id stays the same across retries;
+- the signature: `t=<unix seconds>,v1=<hex>` with one `v1=` per valid secret (the old secret keeps
+  signing for 24 hours after a rotation);
+- the retry schedule: exponential backoff with jitter until the horizon (24 hours), then `failed`;
+  an answer 410 disables the webhook;
+- which URLs may be called (SSRF): `https://` to public addresses only, checked when saved and again
+  when sent.
+
+Pure: no boto3, no sockets (name resolution is handed in)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+# The notifications a webhook may subscribe to (SPEC 6).
+NOTIFICATION_NAMES: tuple[str, ...] = (
+    "PartnerFlagged",
+    "CustomerFlagged",
+    "RewardsHeld",
+    "DisputeOpened",
+    "DisputeResolved",
+    "PartnerRemoved",
+    "CustomerSuspended",
+    "CustomerBlocked",
+    "LoyaltyCommunication",
+)
+ROTATION_OVERLAP = timedelta(hours=24)  # the old secret keeps signing this long after a rotation
+SEND_TIMEOUT_SECONDS = 10.0
+ANSWER_BYTES_KEPT = 4096  # of a receiver's answer body: read at most this much, keep none of it
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    program_id: str
+    webhook_id: str
+    url: str
+    events: tuple[str, ...]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    secret: str  # clear text here; the stores keep it encrypted
+    previous_secret: str | None = None
+    previous_secret_until: datetime | None = None
+    disabled_reason: str | None = None
+
+    def secrets_at(self, at: datetime) -> list[str]:
+        """The secrets that sign at `at`: the current one, and the previous for 24 hours."""
+        valid = [self.secret]
+        if self.previous_secret and self.previous_secret_until and at < self.previous_secret_until:
+            valid.append(self.previous_secret)
+        return valid
+
+    def wants(self, notification_name: str) -> bool:
+        return self.enabled and notification_name in self.events
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    at: datetime
+    answer_code: int | None  # None: no answer (timeout, refused, address not allowed)
+    outcome: str  # delivered | retry | failed | gone
+
+
+@dataclass(frozen=True)
+class Delivery:
+    program_id: str
+    webhook_id: str
+    delivery_id: str
+    notification_id: str
+    type: str
+    created_at: datetime
+    payload: str  # the exact JSON body sent on every attempt (the signature covers it)
+    status: DeliveryStatus = "pending"
+    attempts: tuple[Attempt, ...] = ()
+    next_attempt_at: datetime | None = None
+    horizon: datetime | None = None  # retries stop here; then failed
+
+    @property
+    def tries(self) -> int:
+        return len(self.attempts)
+
+
+def delivery_id(webhook_id: str, notification_id: str) -> str:
+    """Stable: the same (webhook, notification) is the same delivery, however often it arrives."""
+    return "dlv_" + hashlib.sha256(f"{webhook_id}/{notification_id}".encode()).hexdigest()[:24]
+
+
+def signature_header(secrets: Sequence[str], body: bytes, at: datetime) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, one `v1=` per secret:
+    the scheme inbound events use (SPEC 2), so a receiver verifies with the same code."""
+    t = int(at.timestamp())
+    signed = f"{t}.".encode() + body
+    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
+    return ",".join(parts)
+
+
+# --- the retry schedule -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetrySchedule:
+    """Exponential backoff with full jitter: the wait before try n+1 is random in
+    [base * 2^(n-1) / 2, base * 2^(n-1)], capped; no try after `horizon` from the first."""
+
+    base_seconds: float = 30.0
+    max_seconds: float = 3 * 3600.0
+    horizon_seconds: float = 24 * 3600.0
+
+    def wait_after(self, tries: int, rng: Callable[[float, float], float] = random.uniform) -> float:
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (tries - 1))
+        return rng(ceiling / 2, ceiling)
+
+
+def after_attempt(
+    delivery: Delivery,
+    answer_code: int | None,
+    at: datetime,
+    schedule: RetrySchedule,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> Delivery:
+    """The delivery once a try got `answer_code` (None: no answer): delivered on 2xx; failed on
+    410 (the webhook is disabled: `gone`) or when the next try would fall past the horizon;
+    otherwise pending, with the time of its next try."""
+    number = delivery.tries + 1
+    horizon = delivery.horizon or (at + timedelta(seconds=schedule.horizon_seconds))
+    if answer_code is not None and 200 <= answer_code < 300:
+        attempt = Attempt(number, at, answer_code, "delivered")
+        return replace(
+            delivery, status="delivered", attempts=(*delivery.attempts, attempt), next_attempt_at=None
+        )
+    if answer_code == 410:
+        attempt = Attempt(number, at, answer_code, "gone")
+        return replace(
+            delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
+        )
+    next_at = at + timedelta(seconds=schedule.wait_after(number, rng))
+    if next_at > horizon:
+        attempt = Attempt(number, at, answer_code, "failed")
+        return replace(
+            delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
+        )
+    attempt = Attempt(number, at, answer_code, "retry")
+    return replace(
+        delivery,
+        status="pending",
+        attempts=(*delivery.attempts, attempt),
+        next_attempt_at=next_at,
+        horizon=horizon,
+    )
+
+
+def retried_by_hand(delivery: Delivery, at: datetime, schedule: RetrySchedule) -> Delivery:
+    """`POST .../retry`: sends it once again now (a failed or delivered one too), with a new
+    horizon, so a receiver back after a day gets what it missed."""
+    return replace(
+        delivery,
+        status="pending",
+        next_attempt_at=at,
+        horizon=at + timedelta(seconds=schedule.horizon_seconds),
+    )
+
+
+# --- which URLs may be called (SSRF) --------------------------------------------------------------
+Resolver = Callable[[str, int], list[str]]  # host, port -> every address it resolves to
+
+
+class UrlRefused(ValueError):
+    """A webhook URL that may not be called; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL checked for sending: where to connect (the addresses just checked, so a DNS answer
+    that changes between the check and the connection cannot redirect it) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def check_url(url: str, resolve: Resolver, *, allow_loopback_http: bool = False) -> Target:
+    """`https://` whose every resolved address is public; locally also `http://127.0.0.1`.
+    Raises UrlRefused."""
+    if len(url) > 2048:
+        raise UrlRefused("the URL is longer than 2048 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UrlRefused(f"not a URL: {exc}") from None
+    host = parts.hostname or ""
+    if parts.username is not None or parts.password is not None:
+        raise UrlRefused("a URL with credentials in it is not allowed")
+    if not host:
+        raise UrlRefused("the URL has no host")
+    if parts.fragment:
+        raise UrlRefused("a URL with a fragment is not allowed")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme == "http" and allow_loopback_http and host == "127.0.0.1":
+        return Target("http", host, port or 80, path, ("127.0.0.1",))
+    if parts.scheme != "https":
+        raise UrlRefused("only https:// URLs are allowed")
+    port = port or 443
+    try:
+        addresses = resolve(host, port)
+    except OSError:
+        raise UrlRefused(f"the host {host} does not resolve") from None
+    if not addresses:
+        raise UrlRefused(f"the host {host} does not resolve")
+    for address in addresses:
+        if not is_public(address):
+            raise UrlRefused(f"the host {host} resolves to {address}, which is not a public address")
+    return Target("https", host, port, path, tuple(addresses))
+
+
+def is_public(address: str) -> bool:
+    """A globally routable unicast address: never private, loopback, link-local (the metadata
+    service), shared, reserved, multicast or unspecified; an IPv4-mapped IPv6 address is judged as
+    the IPv4 address it maps."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast

@@ -1,0 +1,288 @@
+"""The webhooks port on DynamoDB (pynamodb), in the one table (keys in `keys_webhooks.py`).
+
+Webhook secrets are sealed before they are written (`SecretSealer`: KMS in AWS, moto's KMS
+locally), with the program and webhook as encryption context, so a sealed secret copied onto
+another webhook does not open. AWS errors become domain errors in `dynamodb_base.domain_error`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from functions.shared.domain.webhooks import Attempt, Delivery, Webhook
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage import keys_webhooks as keys
+from functions.shared.storage.dynamodb_base import DynamoBase, Models, condition_failed, domain_error
+from functions.shared.storage.dynamodb_base import build_models as build_base_models
+from functions.shared.storage.port_webhooks import WebhooksPort
+
+DELIVERY_RETENTION = timedelta(days=30)  # deliveries (and their listing) expire by TTL
+
+
+class SecretSealer(Protocol):
+    def seal(self, secret: str, context: dict[str, str]) -> str: ...
+
+    def open(self, sealed: str, context: dict[str, str]) -> str: ...
+
+
+def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
+    class WebhookItem(base, discriminator="webhook"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        webhook_id = UnicodeAttribute()
+        url = UnicodeAttribute()
+        events = ListAttribute(of=UnicodeAttribute)
+        enabled = BooleanAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        sealed_secret = UnicodeAttribute()
+        sealed_previous_secret = UnicodeAttribute(null=True)
+        previous_secret_until = UTCDateTimeAttribute(null=True)
+        disabled_reason = UnicodeAttribute(null=True)
+
+    class DeliveryItem(base, discriminator="webhook_delivery"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+        webhook_id = UnicodeAttribute()
+        delivery_id = UnicodeAttribute()
+        notification_id = UnicodeAttribute()
+        type = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        payload = UnicodeAttribute()
+        status = UnicodeAttribute()
+        tries = NumberAttribute()
+        attempts = UnicodeAttribute()  # JSON list of every try
+        next_attempt_at = UTCDateTimeAttribute(null=True)
+        horizon = UTCDateTimeAttribute(null=True)
+
+    class DeliveryListingItem(base, discriminator="webhook_delivery_listing"):  # type: ignore[valid-type,misc,call-arg]
+        delivery_id = UnicodeAttribute()
+
+    return {"webhook": WebhookItem, "delivery": DeliveryItem, "delivery_listing": DeliveryListingItem}
+
+
+def build_models(table_name: str, host: str | None = None, region: str = "us-east-1") -> Models:
+    return build_base_models(table_name, (webhook_items,), host, region)
+
+
+def _context(program_id: str, webhook_id: str) -> dict[str, str]:
+    return {"program_id": program_id, "webhook_id": webhook_id}
+
+
+class DynamoWebhooks(DynamoBase, WebhooksPort):
+    def __init__(self, models: Models, sealer: SecretSealer) -> None:
+        super().__init__(models)
+        self._sealer = sealer
+
+    # --- webhooks ------------------------------------------------------------------------------
+    def _webhook_item(self, webhook: Webhook) -> Any:
+        context = _context(webhook.program_id, webhook.webhook_id)
+        return self._m.webhook(
+            keys.webhooks_pk(webhook.program_id),
+            keys.webhook_sk(webhook.webhook_id),
+            program_id=webhook.program_id,
+            webhook_id=webhook.webhook_id,
+            url=webhook.url,
+            events=list(webhook.events),
+            enabled=webhook.enabled,
+            created_at=webhook.created_at,
+            updated_at=webhook.updated_at,
+            sealed_secret=self._sealer.seal(webhook.secret, context),
+            sealed_previous_secret=(
+                self._sealer.seal(webhook.previous_secret, context) if webhook.previous_secret else None
+            ),
+            previous_secret_until=webhook.previous_secret_until,
+            disabled_reason=webhook.disabled_reason,
+        )
+
+    def _webhook(self, item: Any) -> Webhook:
+        context = _context(item.program_id, item.webhook_id)
+        return Webhook(
+            program_id=item.program_id,
+            webhook_id=item.webhook_id,
+            url=item.url,
+            events=tuple(item.events or ()),
+            enabled=bool(item.enabled),
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+            secret=self._sealer.open(item.sealed_secret, context),
+            previous_secret=(
+                self._sealer.open(item.sealed_previous_secret, context)
+                if item.sealed_previous_secret
+                else None
+            ),
+            previous_secret_until=item.previous_secret_until,
+            disabled_reason=item.disabled_reason,
+        )
+
+    def create_webhook(self, webhook: Webhook) -> None:
+        try:
+            self._webhook_item(webhook).save(condition=self._m.base.pk.does_not_exist())
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"webhook {webhook.webhook_id} exists") from exc
+
+    def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
+        try:
+            self._webhook_item(webhook).save(condition=self._m.webhook.updated_at == expected_updated_at)
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                self.get_webhook(webhook.program_id, webhook.webhook_id)  # NotFound when it is gone
+                raise Conflict(f"webhook {webhook.webhook_id} changed meanwhile") from exc
+            raise domain_error(exc, f"writing webhook {webhook.webhook_id} failed") from exc
+
+    def get_webhook(self, program_id: str, webhook_id: str) -> Webhook:
+        item = self._get(self._m.webhook, keys.webhooks_pk(program_id), keys.webhook_sk(webhook_id))
+        if item is None:
+            raise NotFound(f"webhook {webhook_id} not found")
+        return self._webhook(item)
+
+    def list_webhooks(self, program_id: str) -> list[Webhook]:
+        try:
+            query = self._m.webhook.query(
+                keys.webhooks_pk(program_id),
+                self._m.base.sk.startswith(keys.WEBHOOK_SK_PREFIX),
+                consistent_read=True,
+            )
+            return [self._webhook(item) for item in query]
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing webhooks failed") from exc
+
+    def delete_webhook(self, program_id: str, webhook_id: str) -> None:
+        item = self._m.webhook(keys.webhooks_pk(program_id), keys.webhook_sk(webhook_id))
+        try:
+            item.delete(condition=self._m.base.pk.exists())
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                raise NotFound(f"webhook {webhook_id} not found") from exc
+            raise domain_error(exc, f"deleting webhook {webhook_id} failed") from exc
+
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        hook = self._m.webhook
+        item = hook(keys.webhooks_pk(program_id), keys.webhook_sk(webhook_id))
+        try:
+            item.update(
+                actions=[hook.enabled.set(False), hook.disabled_reason.set(reason), hook.updated_at.set(at)],
+                condition=self._m.base.pk.exists() & (hook.enabled == True),  # noqa: E712 (a condition)
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"disabling webhook {webhook_id} failed") from exc
+        return True
+
+    # --- deliveries ----------------------------------------------------------------------------
+    def _delivery_item(self, delivery: Delivery) -> Any:
+        return self._m.delivery(
+            keys.deliveries_pk(delivery.program_id, delivery.webhook_id),
+            keys.delivery_sk(delivery.delivery_id),
+            program_id=delivery.program_id,
+            webhook_id=delivery.webhook_id,
+            delivery_id=delivery.delivery_id,
+            notification_id=delivery.notification_id,
+            type=delivery.type,
+            created_at=delivery.created_at,
+            payload=delivery.payload,
+            status=delivery.status,
+            tries=delivery.tries,
+            attempts=json.dumps([_attempt_json(a) for a in delivery.attempts]),
+            next_attempt_at=delivery.next_attempt_at,
+            horizon=delivery.horizon,
+            expires_at=int((delivery.created_at + DELIVERY_RETENTION).timestamp()),
+        )
+
+    def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        listing = self._m.delivery_listing(
+            keys.deliveries_pk(delivery.program_id, delivery.webhook_id),
+            keys.delivery_list_sk(delivery.created_at, delivery.delivery_id),
+            delivery_id=delivery.delivery_id,
+            expires_at=int((delivery.created_at + DELIVERY_RETENTION).timestamp()),
+        )
+        try:
+            with TransactWrite(connection=self._m.connection()) as tx:
+                tx.save(self._delivery_item(delivery), condition=self._m.base.pk.does_not_exist())
+                tx.save(listing)
+        except PynamoDBException as exc:
+            error = domain_error(exc, f"delivery {delivery.delivery_id} exists")
+            if not isinstance(error, Conflict):
+                raise error from exc
+            return self.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id), False
+        return delivery, True
+
+    def get_delivery(self, program_id: str, webhook_id: str, delivery_id: str) -> Delivery:
+        item = self._get(
+            self._m.delivery, keys.deliveries_pk(program_id, webhook_id), keys.delivery_sk(delivery_id)
+        )
+        if item is None:
+            raise NotFound(f"delivery {delivery_id} not found")
+        return _delivery(item)
+
+    def save_delivery(self, delivery: Delivery, expected: Delivery) -> None:
+        d = self._m.delivery
+        condition = (d.tries == expected.tries) & (d.status == expected.status)
+        if expected.next_attempt_at is None:
+            condition &= d.next_attempt_at.does_not_exist()
+        else:
+            condition &= d.next_attempt_at == expected.next_attempt_at
+        try:
+            self._delivery_item(delivery).save(condition=condition)
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"delivery {delivery.delivery_id} changed meanwhile") from exc
+
+    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
+        pk = keys.deliveries_pk(program_id, webhook_id)
+        try:
+            listing = self._m.delivery_listing.query(
+                pk,
+                self._m.base.sk.startswith(keys.DELIVERY_LIST_SK_PREFIX),
+                scan_index_forward=False,
+                limit=limit,
+            )
+            ids = [item.delivery_id for item in listing]
+            if not ids:
+                return []
+            found = {
+                item.delivery_id: _delivery(item)
+                for item in self._m.delivery.batch_get([(pk, keys.delivery_sk(i)) for i in ids])
+            }
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing deliveries failed") from exc
+        return [found[i] for i in ids if i in found]
+
+
+def _attempt_json(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "at": attempt.at.isoformat(),
+        "answer_code": attempt.answer_code,
+        "outcome": attempt.outcome,
+    }
+
+
+def _delivery(item: Any) -> Delivery:
+    attempts = tuple(
+        Attempt(a["number"], datetime.fromisoformat(a["at"]), a["answer_code"], a["outcome"])
+        for a in json.loads(item.attempts or "[]")
+    )
+    return Delivery(
+        program_id=item.program_id,
+        webhook_id=item.webhook_id,
+        delivery_id=item.delivery_id,
+        notification_id=item.notification_id,
+        type=item.type,
+        created_at=item.created_at,
+        payload=item.payload,
+        status=item.status,
+        attempts=attempts,
+        next_attempt_at=item.next_attempt_at,
+        horizon=item.horizon,
+    )

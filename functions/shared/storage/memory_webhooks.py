@@ -1,0 +1,92 @@
+"""The webhooks port in memory: the same contract as `DynamoWebhooks`, under one lock."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from functions.shared.domain.webhooks import Delivery, Webhook
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.port_webhooks import WebhooksPort
+
+
+class InMemoryWebhooks(WebhooksPort):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._webhooks: dict[tuple[str, str], Webhook] = {}
+        self._deliveries: dict[tuple[str, str, str], Delivery] = {}
+
+    def create_webhook(self, webhook: Webhook) -> None:
+        with self._lock:
+            slot = (webhook.program_id, webhook.webhook_id)
+            if slot in self._webhooks:
+                raise Conflict(f"webhook {webhook.webhook_id} exists")
+            self._webhooks[slot] = webhook
+
+    def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
+        with self._lock:
+            stored = self.get_webhook(webhook.program_id, webhook.webhook_id)
+            if stored.updated_at != expected_updated_at:
+                raise Conflict(f"webhook {webhook.webhook_id} changed meanwhile")
+            self._webhooks[(webhook.program_id, webhook.webhook_id)] = webhook
+
+    def get_webhook(self, program_id: str, webhook_id: str) -> Webhook:
+        with self._lock:
+            found = self._webhooks.get((program_id, webhook_id))
+        if found is None:
+            raise NotFound(f"webhook {webhook_id} not found")
+        return found
+
+    def list_webhooks(self, program_id: str) -> list[Webhook]:
+        with self._lock:
+            return sorted(
+                (w for (p, _), w in self._webhooks.items() if p == program_id), key=lambda w: w.webhook_id
+            )
+
+    def delete_webhook(self, program_id: str, webhook_id: str) -> None:
+        with self._lock:
+            if self._webhooks.pop((program_id, webhook_id), None) is None:
+                raise NotFound(f"webhook {webhook_id} not found")
+
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        with self._lock:
+            current = self._webhooks.get((program_id, webhook_id))
+            if current is None or not current.enabled:
+                return False
+            self._webhooks[(program_id, webhook_id)] = replace(
+                current, enabled=False, disabled_reason=reason, updated_at=at
+            )
+            return True
+
+    def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        with self._lock:
+            slot = (delivery.program_id, delivery.webhook_id, delivery.delivery_id)
+            if slot in self._deliveries:
+                return self._deliveries[slot], False
+            self._deliveries[slot] = delivery
+            return delivery, True
+
+    def get_delivery(self, program_id: str, webhook_id: str, delivery_id: str) -> Delivery:
+        with self._lock:
+            found = self._deliveries.get((program_id, webhook_id, delivery_id))
+        if found is None:
+            raise NotFound(f"delivery {delivery_id} not found")
+        return found
+
+    def save_delivery(self, delivery: Delivery, expected: Delivery) -> None:
+        with self._lock:
+            stored = self.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
+            if (stored.tries, stored.status, stored.next_attempt_at) != (
+                expected.tries,
+                expected.status,
+                expected.next_attempt_at,
+            ):
+                raise Conflict(f"delivery {delivery.delivery_id} changed meanwhile")
+            self._deliveries[(delivery.program_id, delivery.webhook_id, delivery.delivery_id)] = delivery
+
+    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
+        with self._lock:
+            found = [d for (p, w, _), d in self._deliveries.items() if (p, w) == (program_id, webhook_id)]
+        found.sort(key=lambda d: (d.created_at, d.delivery_id), reverse=True)
+        return found[:limit]

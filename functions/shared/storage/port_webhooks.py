@@ -1,0 +1,58 @@
+"""The webhooks port (SPEC 6): a program's webhooks and their deliveries, in domain terms.
+
+Two stores implement it: `DynamoWebhooks` (pynamodb, secrets sealed with KMS) and
+`InMemoryWebhooks`. Neither decides anything: `functions.shared.domain.webhooks` does; the stores
+apply its decisions with conditions, so two writers never both win."""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+
+from functions.shared.domain.webhooks import Delivery, Webhook
+
+
+class WebhooksPort(abc.ABC):
+    @abc.abstractmethod
+    def create_webhook(self, webhook: Webhook) -> None:
+        """Raises Conflict when the id is taken (a concurrent create won)."""
+
+    @abc.abstractmethod
+    def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
+        """Writes the webhook if it is still as read (`updated_at`); Conflict otherwise, NotFound
+        when it is gone."""
+
+    @abc.abstractmethod
+    def get_webhook(self, program_id: str, webhook_id: str) -> Webhook:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def list_webhooks(self, program_id: str) -> list[Webhook]:
+        """A program's webhooks, by id (a program has few: one query)."""
+
+    @abc.abstractmethod
+    def delete_webhook(self, program_id: str, webhook_id: str) -> None:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+        """Disables the webhook (its secrets untouched) unless it is disabled already or gone;
+        whether this call did it."""
+
+    @abc.abstractmethod
+    def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        """Stores the delivery unless its id is taken; returns the stored one and whether it was
+        created. Exactly one of concurrent writers of one id gets True."""
+
+    @abc.abstractmethod
+    def get_delivery(self, program_id: str, webhook_id: str, delivery_id: str) -> Delivery:
+        """Raises NotFound."""
+
+    @abc.abstractmethod
+    def save_delivery(self, delivery: Delivery, expected: Delivery) -> None:
+        """Writes the delivery if its tries and status are still those of `expected`; Conflict
+        otherwise (another copy of the message got there first)."""
+
+    @abc.abstractmethod
+    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
+        """A webhook's deliveries, newest first, at most `limit`."""

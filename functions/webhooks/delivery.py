@@ -1,0 +1,191 @@
+"""Deliveries (SPEC 6), run from the webhooks queue, which holds two kinds of message:
+
+- a notification, as the bus's rule put it there: one delivery per subscribed webhook is made
+  (its id derived from the webhook and the notification, so a notification arriving twice makes
+  each delivery once), and its first try is scheduled at once;
+- a scheduled try (`try_message`): the URL is checked again (DNS can change), the body signed with
+  every valid secret and posted; the outcome is recorded on condition that nobody else recorded
+  this try, and the next try scheduled with backoff. No Lambda ever sleeps: a wait is a delayed
+  message.
+
+At least once: a try whose outcome could not be recorded may be made again; receivers deduplicate
+on the delivery id. A secret is never logged."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from functions.shared.domain.webhooks import (
+    Delivery,
+    UrlRefused,
+    Webhook,
+    after_attempt,
+    check_url,
+    delivery_id,
+    signature_header,
+)
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.observability import logger
+from functions.shared.storage.keys import timestamp
+from functions.webhooks.outside import try_message
+from functions.webhooks.wiring import WebhookDeps
+
+USER_AGENT = "fraud-management-webhooks/1"
+EARLY = timedelta(seconds=1)  # a try arriving this much early still goes (SQS delays are whole seconds)
+
+
+def take_message(deps: WebhookDeps, body: str) -> None:
+    message = json.loads(body)
+    if message.get("kind") == "webhook_try":
+        run_try(deps, message)
+    elif "detail-type" in message:
+        fan_out(deps, message)
+    else:
+        logger.warning("webhooks queue: a message of no known kind dropped", extra={"keys": sorted(message)})
+
+
+def fan_out(deps: WebhookDeps, event: dict[str, Any]) -> list[Delivery]:
+    """One delivery per webhook of the program subscribed to the notification."""
+    name, detail = str(event["detail-type"]), dict(event.get("detail") or {})
+    program_id = detail.get("program_id")
+    if not isinstance(program_id, str) or not program_id:
+        logger.warning("a notification without a program: no webhook gets it", extra={"notification": name})
+        return []
+    # the outbox's notifications carry a stable id; one published straight to the bus has the
+    # bus event's id, which is the same on every copy the rule delivers
+    notification_id = str(detail.pop("notification_id", None) or event.get("id"))
+    made = []
+    for webhook in deps.store.list_webhooks(program_id):
+        if not webhook.wants(name):
+            continue
+        made.append(_deliver_to(deps, webhook, name, notification_id, detail))
+    return made
+
+
+def _deliver_to(
+    deps: WebhookDeps, webhook: Webhook, name: str, notification_id: str, data: dict[str, Any]
+) -> Delivery:
+    now = deps.clock.now()
+    dlv = delivery_id(webhook.webhook_id, notification_id)
+    payload = json.dumps(
+        {
+            "id": dlv,
+            "type": name,
+            "created_at": timestamp(now),
+            "program_id": webhook.program_id,
+            "data": data,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        default=str,
+    )
+    delivery = Delivery(
+        webhook.program_id, webhook.webhook_id, dlv, notification_id, name, now, payload, next_attempt_at=now
+    )
+    stored, created = deps.store.create_delivery(delivery)
+    if created or (stored.status == "pending" and stored.tries == 0):
+        # a copy of the notification finding the delivery untried schedules its first try again
+        # (the run that made it may have stopped before scheduling it); two copies try once
+        deps.queue.schedule(try_message(webhook.program_id, webhook.webhook_id, dlv, 0), 0)
+    return stored
+
+
+def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
+    program_id, webhook_id = str(message["program_id"]), str(message["webhook_id"])
+    dlv, tries = str(message["delivery_id"]), int(message["tries"])
+    try:
+        webhook = deps.store.get_webhook(program_id, webhook_id)
+        delivery = deps.store.get_delivery(program_id, webhook_id, dlv)
+    except NotFound:
+        return None  # the webhook was deleted: nothing to send
+    if delivery.status != "pending":
+        return None
+    if delivery.tries == tries + 1:
+        # this try was recorded, and scheduling the next may have failed: schedule it (again)
+        _schedule_next(deps, delivery)
+        return None
+    if delivery.tries != tries:
+        return None  # a stale copy: the delivery has moved on
+    now = deps.clock.now()
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at - now > EARLY:
+        # a wait longer than SQS can delay a message: one more hop
+        deps.queue.schedule(message, (delivery.next_attempt_at - now).total_seconds())
+        return None
+    return attempt(deps, webhook, delivery)
+
+
+def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
+    if not webhook.enabled:
+        stopped = replace(delivery, status="failed", next_attempt_at=None)
+        _save(deps, stopped, delivery)
+        return stopped
+    answer_code = _post(deps, webhook, delivery)
+    after = after_attempt(delivery, answer_code, deps.clock.now(), deps.schedule)
+    if not _save(deps, after, delivery):
+        return deps.store.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
+    if answer_code == 410:
+        _disable(deps, webhook)
+    if after.status == "pending":
+        _schedule_next(deps, after)
+    logger.info(
+        "webhook try",
+        extra={
+            "webhook_id": webhook.webhook_id,
+            "delivery_id": delivery.delivery_id,
+            "try": after.tries,
+            "answer_code": answer_code,
+            "status": after.status,
+        },
+    )
+    return after
+
+
+def _post(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> int | None:
+    """The receiver's answer code; None when there was none (or the URL may no longer be called)."""
+    try:
+        target = check_url(webhook.url, deps.resolve, allow_loopback_http=deps.allow_loopback_http)
+    except UrlRefused as refused:
+        logger.warning(
+            "webhook URL refused at send time", extra={"webhook_id": webhook.webhook_id, "why": str(refused)}
+        )
+        return None
+    body = delivery.payload.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Signature": signature_header(webhook.secrets_at(deps.clock.now()), body, deps.clock.now()),
+        "X-Webhook-Delivery": delivery.delivery_id,
+    }
+    answer = deps.sender.post(target, body, headers)
+    if answer.status is None:
+        logger.info(
+            "webhook receiver did not answer", extra={"webhook_id": webhook.webhook_id, "error": answer.error}
+        )
+    return answer.status
+
+
+def _save(deps: WebhookDeps, after: Delivery, before: Delivery) -> bool:
+    try:
+        deps.store.save_delivery(after, before)
+    except Conflict:
+        return False  # another copy of the message recorded this try first
+    return True
+
+
+def _schedule_next(deps: WebhookDeps, delivery: Delivery) -> None:
+    assert delivery.next_attempt_at is not None
+    wait = (delivery.next_attempt_at - deps.clock.now()).total_seconds()
+    message = try_message(delivery.program_id, delivery.webhook_id, delivery.delivery_id, delivery.tries)
+    deps.queue.schedule(message, max(0.0, wait))
+
+
+def _disable(deps: WebhookDeps, webhook: Webhook) -> None:
+    """A receiver that answers 410 Gone wants nothing more: the webhook is disabled (an admin may
+    enable it again with PUT). One update of the flag: the secrets are not rewritten."""
+    at = max(deps.clock.now(), webhook.updated_at + timedelta(microseconds=1))
+    reason = "the receiver answered 410 Gone"
+    if deps.store.disable_webhook(webhook.program_id, webhook.webhook_id, reason, at):
+        logger.info("webhook disabled: its receiver answered 410", extra={"webhook_id": webhook.webhook_id})

@@ -1,0 +1,73 @@
+"""What the webhooks routes take and answer (SPEC 6). A secret is in the answer that creates it or
+rotates it, never in a listing or a read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NotificationName = Literal[
+    "PartnerFlagged",
+    "CustomerFlagged",
+    "RewardsHeld",
+    "DisputeOpened",
+    "DisputeResolved",
+    "PartnerRemoved",
+    "CustomerSuspended",
+    "CustomerBlocked",
+    "LoyaltyCommunication",
+]
+
+
+class PutWebhook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public address")]
+    events: Annotated[list[NotificationName], Field(min_length=1, max_length=len(NotificationName.__args__))]
+    enabled: bool = True
+
+
+class WebhookView(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    disabled_reason: str | None = None
+    secret: str | None = Field(
+        default=None, description="whsec_...: in the answer that creates the webhook only"
+    )
+
+
+class WebhookPage(BaseModel):
+    items: list[WebhookView]
+
+
+class SecretRotated(BaseModel):
+    id: str
+    secret: str = Field(description="the new secret, shown this once")
+    previous_secret_valid_until: datetime = Field(description="the old secret keeps signing until then")
+
+
+class AttemptView(BaseModel):
+    number: int
+    at: datetime
+    answer_code: int | None
+    outcome: Literal["delivered", "retry", "failed", "gone"]
+
+
+class DeliveryView(BaseModel):
+    id: str
+    notification_id: str
+    type: str
+    status: Literal["pending", "delivered", "failed"]
+    created_at: datetime
+    next_attempt_at: datetime | None
+    attempts: list[AttemptView]
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryView]

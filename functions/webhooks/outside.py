@@ -1,0 +1,160 @@
+"""What the webhooks function reaches outside itself, each behind a small interface with its AWS
+(or network) implementation: KMS sealing secrets, the webhooks queue scheduling tries, name
+resolution, and the HTTP client that calls a receiver. AWS errors become `StorageUnavailable` here."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from functions.shared.domain.webhooks import ANSWER_BYTES_KEPT, SEND_TIMEOUT_SECONDS, Target
+from functions.shared.errors import StorageUnavailable
+
+SQS_MAX_DELAY_SECONDS = 900
+
+
+class KmsSealer:
+    """Secrets encrypted with a KMS key, bound to their webhook by the encryption context."""
+
+    def __init__(self, client: Any, key_id: str) -> None:
+        self._client, self._key_id = client, key_id
+
+    def seal(self, secret: str, context: dict[str, str]) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self._client.encrypt(
+                KeyId=self._key_id, Plaintext=secret.encode(), EncryptionContext=context
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
+        return base64.b64encode(answer["CiphertextBlob"]).decode()
+
+    def open(self, sealed: str, context: dict[str, str]) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self._client.decrypt(
+                KeyId=self._key_id, CiphertextBlob=base64.b64decode(sealed), EncryptionContext=context
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
+        return bytes(answer["Plaintext"]).decode()
+
+
+class TryQueue(Protocol):
+    def schedule(self, message: dict[str, Any], delay_seconds: float) -> None: ...
+
+
+def try_message(program_id: str, webhook_id: str, delivery_id: str, tries: int) -> dict[str, Any]:
+    """A scheduled try: references only (the payload stays in the table). `tries`: how many tries
+    the delivery had when this one was scheduled, so a second copy of the message does nothing."""
+    return {
+        "kind": "webhook_try",
+        "program_id": program_id,
+        "webhook_id": webhook_id,
+        "delivery_id": delivery_id,
+        "tries": tries,
+    }
+
+
+class SqsTryQueue:
+    """Tries wait on the webhooks queue: SQS delays a message up to 15 minutes, so a longer wait is
+    several hops (the message carries no time; the delivery's `next_attempt_at` decides)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client, self._url = client, queue_url
+
+    def schedule(self, message: dict[str, Any], delay_seconds: float) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        delay = max(0, min(SQS_MAX_DELAY_SECONDS, int(round(delay_seconds))))
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(message), DelaySeconds=delay)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"the webhooks queue did not answer: {type(exc).__name__}") from exc
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the host resolves to (IPv4 and IPv6)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in found})
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None  # None: no answer in time, or no connection
+    error: str | None = None
+
+
+class Sender(Protocol):
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer: ...
+
+
+class PinnedHttpSender:
+    """POSTs to the addresses the URL check just approved (never resolving again), with TLS checked
+    against the URL's host name; no redirect is followed (http.client follows none); at most
+    SEND_TIMEOUT_SECONDS per connection and read; at most ANSWER_BYTES_KEPT of the answer is read."""
+
+    def __init__(self, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+        self._timeout = timeout
+        self._tls = ssl.create_default_context()
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+        last_error = "no address"
+        for address in target.addresses:
+            try:
+                sock = socket.create_connection((address, target.port), timeout=self._timeout)
+            except OSError as exc:
+                last_error = type(exc).__name__
+                continue
+            # the whole exchange within the timeout, not each read: a receiver dripping its answer a
+            # byte at a time is cut off when the time is up
+            expired = threading.Event()
+            deadline = threading.Timer(self._timeout, _cut, (sock, expired))
+            deadline.start()
+            try:
+                connection = _connection_over(sock, target, self._tls, self._timeout)
+                connection.request(
+                    "POST", target.path, body=body, headers={**headers, "Host": _host_header(target)}
+                )
+                response = connection.getresponse()
+                response.read(ANSWER_BYTES_KEPT)  # a receiver's long answer is not read on
+                return Answer(None, "timeout") if expired.is_set() else Answer(response.status)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                return Answer(None, "timeout" if expired.is_set() else type(exc).__name__)
+            finally:
+                deadline.cancel()
+                sock.close()
+        return Answer(None, last_error)
+
+
+def _cut(sock: socket.socket, expired: threading.Event) -> None:
+    expired.set()
+    with contextlib.suppress(OSError):  # closed already
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _host_header(target: Target) -> str:
+    default = 443 if target.scheme == "https" else 80
+    return target.host if target.port == default else f"{target.host}:{target.port}"
+
+
+def _connection_over(
+    sock: socket.socket, target: Target, tls: ssl.SSLContext, timeout: float
+) -> http.client.HTTPConnection:
+    connection: http.client.HTTPConnection
+    if target.scheme == "https":
+        connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=tls)
+        connection.sock = tls.wrap_socket(sock, server_hostname=target.host)
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+        connection.sock = sock
+    return connection

@@ -1,0 +1,170 @@
+"""Admins manage their program's webhooks (SPEC 6): save, list, read, delete, rotate the secret,
+list deliveries, send one again. Every request stays inside the caller's program: another
+program's webhook is not found, as if it did not exist. The rules are in
+`functions.shared.domain.webhooks`; this module reads, asks them and writes."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime
+
+from functions.shared.domain.webhooks import (
+    ROTATION_OVERLAP,
+    SECRET_PREFIX,
+    Delivery,
+    UrlRefused,
+    Webhook,
+    check_url,
+    retried_by_hand,
+)
+from functions.shared.errors import Conflict, InvalidInput, NotFound
+from functions.webhooks.models import (
+    AttemptView,
+    DeliveryPage,
+    DeliveryView,
+    PutWebhook,
+    SecretRotated,
+    WebhookPage,
+    WebhookView,
+)
+from functions.webhooks.outside import try_message
+from functions.webhooks.wiring import WebhookDeps
+
+ATTEMPTS = 3  # a write refused by a concurrent one is decided again on a fresh read
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def checked_url(deps: WebhookDeps, url: str) -> None:
+    try:
+        check_url(url, deps.resolve, allow_loopback_http=deps.allow_loopback_http)
+    except UrlRefused as refused:
+        raise InvalidInput(f"url: {refused}", [{"field": "url", "message": str(refused)}]) from None
+
+
+def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWebhook) -> WebhookView:
+    """Creates the webhook (its secret in this answer alone) or changes its URL, events and
+    `enabled` (enabling a webhook a receiver's 410 disabled turns it back on)."""
+    checked_url(deps, body.url)
+    events = tuple(dict.fromkeys(body.events))
+    for _ in range(ATTEMPTS):
+        now = deps.clock.now()
+        try:
+            current = deps.store.get_webhook(program_id, webhook_id)
+        except NotFound:
+            created = Webhook(program_id, webhook_id, body.url, events, body.enabled, now, now, new_secret())
+            try:
+                deps.store.create_webhook(created)
+            except Conflict:
+                continue  # a concurrent create won: change that one
+            return view(created, show_secret=True)
+        changed = replace(
+            current,
+            url=body.url,
+            events=events,
+            enabled=body.enabled,
+            updated_at=max(now, current.updated_at),
+            disabled_reason=None if body.enabled else current.disabled_reason,
+        )
+        if changed.updated_at == current.updated_at:
+            changed = replace(changed, updated_at=_later(current.updated_at))
+        try:
+            deps.store.replace_webhook(changed, current.updated_at)
+        except Conflict:
+            continue
+        return view(changed)
+    raise Conflict(f"webhook {webhook_id} kept changing; try again")
+
+
+def _later(at: datetime) -> datetime:
+    """A version stamp strictly after `at` (two changes within one clock tick stay apart)."""
+    from datetime import timedelta
+
+    return at + timedelta(microseconds=1)
+
+
+def list_webhooks(deps: WebhookDeps, program_id: str) -> WebhookPage:
+    return WebhookPage(items=[view(w) for w in deps.store.list_webhooks(program_id)])
+
+
+def get_webhook(deps: WebhookDeps, program_id: str, webhook_id: str) -> WebhookView:
+    return view(deps.store.get_webhook(program_id, webhook_id))
+
+
+def delete_webhook(deps: WebhookDeps, program_id: str, webhook_id: str) -> None:
+    deps.store.delete_webhook(program_id, webhook_id)
+
+
+def rotate_secret(deps: WebhookDeps, program_id: str, webhook_id: str) -> SecretRotated:
+    """A new secret; the old one keeps signing for 24 hours (receivers switch over in that time).
+    A second rotation within the 24 hours drops the oldest secret."""
+    for _ in range(ATTEMPTS):
+        current = deps.store.get_webhook(program_id, webhook_id)
+        now = max(deps.clock.now(), _later(current.updated_at))
+        rotated = replace(
+            current,
+            secret=new_secret(),
+            previous_secret=current.secret,
+            previous_secret_until=now + ROTATION_OVERLAP,
+            updated_at=now,
+        )
+        try:
+            deps.store.replace_webhook(rotated, current.updated_at)
+        except Conflict:
+            continue
+        assert rotated.previous_secret_until is not None
+        return SecretRotated(
+            id=webhook_id, secret=rotated.secret, previous_secret_valid_until=rotated.previous_secret_until
+        )
+    raise Conflict(f"webhook {webhook_id} kept changing; try again")
+
+
+def list_deliveries(deps: WebhookDeps, program_id: str, webhook_id: str, limit: int) -> DeliveryPage:
+    webhook = deps.store.get_webhook(program_id, webhook_id)  # NotFound for another program's
+    deliveries = deps.store.list_deliveries(program_id, webhook_id, limit)
+    # a webhook deleted and made again under the same id does not show the old one's deliveries
+    return DeliveryPage(items=[delivery_view(d) for d in deliveries if d.created_at >= webhook.created_at])
+
+
+def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery_id: str) -> DeliveryView:
+    """Sends the delivery once again, now, with the same id and body (signed afresh)."""
+    deps.store.get_webhook(program_id, webhook_id)
+    delivery = deps.store.get_delivery(program_id, webhook_id, delivery_id)
+    reopened = retried_by_hand(delivery, deps.clock.now(), deps.schedule)
+    try:
+        deps.store.save_delivery(reopened, delivery)
+    except Conflict:
+        raise Conflict(f"delivery {delivery_id} is being sent right now; try again") from None
+    deps.queue.schedule(try_message(program_id, webhook_id, delivery_id, reopened.tries), 0)
+    return delivery_view(reopened)
+
+
+def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:
+    return WebhookView(
+        id=webhook.webhook_id,
+        url=webhook.url,
+        events=list(webhook.events),
+        enabled=webhook.enabled,
+        created_at=webhook.created_at,
+        updated_at=webhook.updated_at,
+        disabled_reason=webhook.disabled_reason,
+        secret=webhook.secret if show_secret else None,
+    )
+
+
+def delivery_view(delivery: Delivery) -> DeliveryView:
+    return DeliveryView(
+        id=delivery.delivery_id,
+        notification_id=delivery.notification_id,
+        type=delivery.type,
+        status=delivery.status,
+        created_at=delivery.created_at,
+        next_attempt_at=delivery.next_attempt_at,
+        attempts=[
+            AttemptView(number=a.number, at=a.at, answer_code=a.answer_code, outcome=a.outcome)  # type: ignore[arg-type]
+            for a in delivery.attempts
+        ],
+    )

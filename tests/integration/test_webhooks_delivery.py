@@ -1,0 +1,276 @@
+"""Webhook deliveries (SPEC 6) through the real pieces on moto: a notification published to the
+bus reaches the webhooks queue by its rule, the deliver handler makes one delivery per
+(webhook, notification), signs it with every valid secret and posts it to a real HTTP receiver on
+127.0.0.1; retries wait on the queue (seconds here), a 410 disables the webhook, the horizon fails
+the delivery, and the URL is checked again when sent."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.shared.messaging import EventBridgePublisher
+from functions.webhooks import wiring
+from local_system.webhooks import poll_webhooks_once, provision_webhooks
+from tests.conftest import Aws, Tenant
+from tests.integration.test_webhooks_api import api
+from tests.integration.webhook_support import Receiver, receiving, signatures, verifies
+
+
+@pytest.fixture
+def hooks(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[dict[str, str]]:
+    retry = getattr(request, "param", (1, 1, 60))
+    env = provision_webhooks(
+        lambda name: boto3.client(name, region_name="us-east-1"),
+        aws.resources.event_bus_name,
+        retry_seconds=retry,
+    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    wiring.forget_webhook_deps()
+    yield env
+    wiring.forget_webhook_deps()
+
+
+@pytest.fixture
+def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
+    yield from receiving(getattr(request, "param", [200]))
+
+
+def subscribe(
+    tenant: Tenant, receiver: Receiver, webhook_id: str = "wh-1", events: list[str] | None = None
+) -> str:
+    answer = api(
+        tenant.keys["admin"],
+        "PUT",
+        f"/v1/webhooks/{webhook_id}",
+        {"url": receiver.url, "events": events or ["PartnerFlagged"]},
+    )
+    assert answer.status == 200, answer
+    return answer.body["secret"]
+
+
+def notify(aws: Aws, program_id: str, name: str = "PartnerFlagged", notification_id: str = "n-1") -> None:
+    """What `changes.deliver` publishes: the detail with the notification's stable id."""
+    publisher = EventBridgePublisher(
+        boto3.client("events", region_name="us-east-1"), aws.resources.event_bus_name
+    )
+    publisher.publish(
+        name,
+        {
+            "program_id": program_id,
+            "case_id": "case_1",
+            "subject": {"type": "partner", "id": "p_1"},
+            "notification_id": notification_id,
+        },
+    )
+
+
+def pump(hooks: dict[str, str], until: Callable[[], bool], seconds: float = 15) -> None:
+    """Runs the webhooks queue's event source until `until()` holds (delayed tries wait in SQS)."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = hooks["WEBHOOKS_QUEUE_URL"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    deadline = time.monotonic() + seconds
+    while not until():
+        assert time.monotonic() < deadline, "the deliveries did not happen in time"
+        poll_webhooks_once(sqs, url, arn, wait_seconds=0)
+        time.sleep(0.05)
+
+
+def deliveries(tenant: Tenant, webhook_id: str = "wh-1") -> list[dict[str, Any]]:
+    answer = api(tenant.keys["admin"], "GET", f"/v1/webhooks/{webhook_id}/deliveries")
+    assert answer.status == 200, answer
+    return answer.body["items"]
+
+
+def settled(tenant: Tenant, webhook_id: str = "wh-1") -> Callable[[], bool]:
+    return lambda: (
+        bool(deliveries(tenant, webhook_id))
+        and all(d["status"] != "pending" for d in deliveries(tenant, webhook_id))
+    )
+
+
+def test_a_notification_is_posted_signed_with_the_webhooks_secret(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    secret = subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+
+    got = receiver.got[0]
+    body = json.loads(got.body)
+    assert set(body) == {"id", "type", "created_at", "program_id", "data"}
+    assert (body["type"], body["program_id"]) == ("PartnerFlagged", tenant.program_id)
+    assert body["data"]["case_id"] == "case_1" and "notification_id" not in body["data"]
+    assert got.headers["content-type"] == "application/json"
+    assert got.headers["x-webhook-delivery"] == body["id"]
+    # the receiver verifies the signature over the raw body with the secret it was shown
+    assert verifies(secret, got.headers["x-signature"], got.body)
+    t, values = signatures(got.headers["x-signature"])
+    assert len(values) == 1 and abs(t - time.time()) < 60
+    assert not verifies("whsec_wrong", got.headers["x-signature"], got.body)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert (delivery["id"], delivery["status"], delivery["notification_id"]) == (
+        body["id"],
+        "delivered",
+        "n-1",
+    )
+    assert [(a["number"], a["answer_code"], a["outcome"]) for a in delivery["attempts"]] == [
+        (1, 200, "delivered")
+    ]
+
+
+def test_one_delivery_per_webhook_and_notification_however_often_it_arrives(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    subscribe(tenant, receiver, "wh-2", ["PartnerFlagged", "RewardsHeld"])
+    subscribe(tenant, receiver, "wh-other", ["DisputeOpened"])  # not subscribed to it
+    notify(aws, tenant.program_id)
+    notify(aws, tenant.program_id)  # the relay publishing it again
+    pump(hooks, lambda: len(receiver.got) >= 2 and settled(tenant)() and settled(tenant, "wh-2")())
+    time.sleep(1.2)
+    pump(hooks, lambda: True)
+    assert len(receiver.got) == 2
+    assert len(deliveries(tenant)) == 1 and len(deliveries(tenant, "wh-2")) == 1
+    assert deliveries(tenant, "wh-other") == []
+    assert len({json.loads(g.body)["id"] for g in receiver.got}) == 2  # one id per webhook
+
+
+@pytest.mark.parametrize("receiver", [[500, 500, 200]], indirect=True)
+def test_a_receiver_failing_twice_gets_three_tries_with_one_delivery_id(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    secret = subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 3 and settled(tenant)(), seconds=20)
+
+    ids = {json.loads(g.body)["id"] for g in receiver.got}
+    assert len(ids) == 1
+    assert all(verifies(secret, g.headers["x-signature"], g.body) for g in receiver.got)
+    assert len({g.body for g in receiver.got}) == 1  # the same body every time
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "delivered"
+    assert [(a["answer_code"], a["outcome"]) for a in delivery["attempts"]] == [
+        (500, "retry"),
+        (500, "retry"),
+        (200, "delivered"),
+    ]
+    # the tries waited (backoff), no Lambda slept: each try after the one before
+    times = [datetime.fromisoformat(a["at"]) for a in delivery["attempts"]]
+    assert times[1] - times[0] >= timedelta(seconds=0.4) and times[2] - times[1] >= timedelta(seconds=0.4)
+
+
+@pytest.mark.parametrize("receiver", [[410]], indirect=True)
+def test_a_receiver_answering_410_disables_the_webhook(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "failed" and delivery["attempts"][-1]["outcome"] == "gone"
+    webhook = api(tenant.keys["admin"], "GET", "/v1/webhooks/wh-1").body
+    assert webhook["enabled"] is False and "410" in webhook["disabled_reason"]
+    # a later notification is not delivered to a disabled webhook
+    notify(aws, tenant.program_id, notification_id="n-2")
+    time.sleep(0.3)
+    pump(hooks, lambda: True)
+    assert len(receiver.got) == 1 and len(deliveries(tenant)) == 1
+
+
+@pytest.mark.parametrize("hooks", [(1, 1, 2.5)], indirect=True)
+@pytest.mark.parametrize("receiver", [[503]], indirect=True)
+def test_retries_stop_at_the_horizon_and_the_delivery_fails(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant), seconds=20)
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "failed"
+    assert delivery["attempts"][-1]["outcome"] == "failed"
+    assert 2 <= len(delivery["attempts"]) <= 4
+    assert len(receiver.got) == len(delivery["attempts"])
+
+
+def test_a_rotation_signs_with_both_secrets_for_24_hours(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    old = subscribe(tenant, receiver)
+    new = api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/rotate-secret").body["secret"]
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+    header = receiver.got[0].headers["x-signature"]
+    assert len(signatures(header)[1]) == 2
+    assert verifies(old, header, receiver.got[0].body) and verifies(new, header, receiver.got[0].body)
+
+
+def test_the_url_is_checked_again_when_sent(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a webhook whose host resolved to a public address when it was saved
+    deps = wiring.webhook_deps()
+    answers = {"hooks.example.test": ["93.184.215.14"]}
+    monkeypatch.setattr(deps, "resolve", lambda host, port: answers[host])
+    saved = api(
+        tenant.keys["admin"],
+        "PUT",
+        "/v1/webhooks/wh-1",
+        {"url": "https://hooks.example.test/in", "events": ["PartnerFlagged"]},
+    )
+    assert saved.status == 200, saved
+    # When its DNS answer changes to the metadata service's address before the delivery
+    answers["hooks.example.test"] = ["93.184.215.14", "169.254.169.254"]
+    sent: list[Any] = []
+    monkeypatch.setattr(deps.sender, "post", lambda *a: sent.append(a))
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: bool(deliveries(tenant)) and deliveries(tenant)[0]["attempts"] != [])
+    # Then nothing is sent, and the try counts as unanswered (retried later)
+    assert sent == []
+    [delivery] = deliveries(tenant)
+    assert delivery["attempts"][0]["answer_code"] is None and delivery["attempts"][0]["outcome"] == "retry"
+
+
+def test_another_programs_notification_never_reaches_this_programs_webhook(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, other_tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    notify(aws, other_tenant.program_id)
+    time.sleep(0.2)
+    pump(hooks, lambda: True)
+    poll_until = time.monotonic() + 1
+    while time.monotonic() < poll_until:
+        pump(hooks, lambda: True)
+    assert receiver.got == [] and deliveries(tenant) == []
+
+
+def test_a_delivery_is_sent_again_by_hand_with_the_same_id(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, other_tenant: Tenant
+):
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert (
+        api(other_tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry").status
+        == 404
+    )
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    assert again.status == 202, again
+    assert again.body["status"] == "pending"
+    pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
+    assert json.loads(receiver.got[0].body)["id"] == json.loads(receiver.got[1].body)["id"] == delivery["id"]
+    [after] = deliveries(tenant)
+    assert [a["outcome"] for a in after["attempts"]] == ["delivered", "delivered"]
+    assert api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/deliveries/dlv_nope/retry").status == 404

@@ -1,0 +1,108 @@
+"""The webhooks storage contract (`WebhooksPort`), run against the DynamoDB adapter (on moto, its
+secrets sealed by moto's KMS) and the in-memory store: the same conditions hold in both."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from functions.shared.domain.webhooks import Delivery, RetrySchedule, Webhook, after_attempt
+from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks, build_models
+from functions.shared.storage.memory_webhooks import InMemoryWebhooks
+from functions.shared.storage.port_webhooks import WebhooksPort
+from functions.webhooks.outside import KmsSealer
+from tests.conftest import Aws
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SCHEDULE = RetrySchedule(1, 1, 60)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request: pytest.FixtureRequest) -> WebhooksPort:
+    if request.param == "memory":
+        return InMemoryWebhooks()
+    aws: Aws = request.getfixturevalue("aws")
+    kms = boto3.client("kms", region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    return DynamoWebhooks(build_models(aws.settings.table_name), KmsSealer(kms, key))
+
+
+def webhook(program: str = "p", webhook_id: str = "wh", **changes) -> Webhook:
+    hook = Webhook(
+        program, webhook_id, "https://93.184.215.14/h", ("PartnerFlagged",), True, T0, T0, "whsec_a"
+    )
+    return replace(hook, **changes)
+
+
+def delivery(delivery_id: str = "dlv_1", at: datetime = T0, webhook_id: str = "wh") -> Delivery:
+    return Delivery(
+        "p", webhook_id, delivery_id, f"n-{delivery_id}", "PartnerFlagged", at, '{"id":1}', next_attempt_at=at
+    )
+
+
+def test_webhooks_are_kept_per_program_with_their_secrets(store: WebhooksPort):
+    store.create_webhook(webhook(previous_secret="whsec_old", previous_secret_until=T0 + timedelta(days=1)))
+    store.create_webhook(webhook("q"))
+    assert store.get_webhook("p", "wh").secrets_at(T0) == ["whsec_a", "whsec_old"]
+    assert [w.program_id for w in store.list_webhooks("p")] == ["p"]
+    with pytest.raises(NotFound):
+        store.get_webhook("p", "other")
+    with pytest.raises(Conflict):
+        store.create_webhook(webhook(url="https://93.184.215.14/second"))
+    assert store.get_webhook("p", "wh").url == "https://93.184.215.14/h"
+
+
+def test_a_webhook_is_replaced_only_as_it_was_read(store: WebhooksPort):
+    store.create_webhook(webhook())
+    later = T0 + timedelta(seconds=1)
+    store.replace_webhook(webhook(url="https://93.184.215.14/v2", updated_at=later), T0)
+    with pytest.raises(Conflict):  # written meanwhile: the read it was decided on is stale
+        store.replace_webhook(webhook(url="https://93.184.215.14/v3", updated_at=later), T0)
+    assert store.get_webhook("p", "wh").url == "https://93.184.215.14/v2"
+    with pytest.raises(NotFound):
+        store.replace_webhook(webhook("p", "gone"), T0)
+
+
+def test_disabling_and_deleting(store: WebhooksPort):
+    store.create_webhook(webhook())
+    assert store.disable_webhook("p", "wh", "gone", T0 + timedelta(seconds=1)) is True
+    assert store.disable_webhook("p", "wh", "gone", T0 + timedelta(seconds=2)) is False
+    disabled = store.get_webhook("p", "wh")
+    assert (disabled.enabled, disabled.disabled_reason, disabled.secret) == (False, "gone", "whsec_a")
+    store.delete_webhook("p", "wh")
+    with pytest.raises(NotFound):
+        store.delete_webhook("p", "wh")
+    assert store.disable_webhook("p", "wh", "gone", T0) is False
+
+
+def test_one_delivery_per_id_even_when_made_at_once(store: WebhooksPort):
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: store.create_delivery(delivery()), range(4)))
+    assert sum(created for _, created in outcomes) == 1
+    assert {d.delivery_id for d, _ in outcomes} == {"dlv_1"}
+    assert len(store.list_deliveries("p", "wh", 10)) == 1
+
+
+def test_a_try_is_recorded_once(store: WebhooksPort):
+    made, _ = store.create_delivery(delivery())
+    first = after_attempt(made, 500, T0, SCHEDULE)
+    store.save_delivery(first, made)
+    with pytest.raises(Conflict):  # a second copy of the same try message
+        store.save_delivery(after_attempt(made, 200, T0, SCHEDULE), made)
+    stored = store.get_delivery("p", "wh", "dlv_1")
+    assert [(a.number, a.answer_code) for a in stored.attempts] == [(1, 500)]
+    assert (stored.status, stored.next_attempt_at) == ("pending", first.next_attempt_at)
+
+
+def test_deliveries_are_listed_newest_first_per_webhook(store: WebhooksPort):
+    for n in range(5):
+        store.create_delivery(delivery(f"dlv_{n}", T0 + timedelta(minutes=n)))
+    store.create_delivery(delivery("dlv_elsewhere", webhook_id="wh-2"))
+    assert [d.delivery_id for d in store.list_deliveries("p", "wh", 3)] == ["dlv_4", "dlv_3", "dlv_2"]
+    assert [d.delivery_id for d in store.list_deliveries("p", "wh-2", 10)] == ["dlv_elsewhere"]
+    assert store.list_deliveries("q", "wh", 10) == []

@@ -1,0 +1,123 @@
+"""The delivery steps on the in-memory store, with a clock that is set and a sender that records:
+a second copy of a message sends nothing, a try recorded but not followed by its next schedule is
+finished by the message's redelivery, a wait longer than SQS can delay takes another hop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.shared.clock import FixedClock
+from functions.shared.domain.webhooks import RetrySchedule, Target, Webhook
+from functions.shared.errors import StorageUnavailable
+from functions.shared.storage.memory_webhooks import InMemoryWebhooks
+from functions.webhooks.delivery import fan_out, run_try
+from functions.webhooks.outside import Answer
+from functions.webhooks.wiring import WebhookDeps
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.scheduled: list[tuple[dict[str, Any], float]] = []
+        self.fail_next = False
+
+    def schedule(self, message: dict[str, Any], delay_seconds: float) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise StorageUnavailable("queue down (test)")
+        self.scheduled.append((message, delay_seconds))
+
+
+class Sender:
+    def __init__(self, *codes: int | None) -> None:
+        self.codes = list(codes)
+        self.sent: list[tuple[Target, bytes, dict[str, str]]] = []
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+        self.sent.append((target, body, headers))
+        return Answer(self.codes.pop(0) if len(self.codes) > 1 else self.codes[0])
+
+
+@pytest.fixture
+def deps() -> WebhookDeps:
+    store = InMemoryWebhooks()
+    store.create_webhook(
+        Webhook("p", "wh", "https://hooks.example.com/in", ("PartnerFlagged",), True, T0, T0, "whsec_x")
+    )
+    return WebhookDeps(
+        store=store,
+        queue=Queue(),
+        clock=FixedClock(T0),
+        schedule=RetrySchedule(30, 3 * 3600, 24 * 3600),
+        resolve=lambda host, port: ["93.184.215.14"],
+        sender=Sender(500, 200),
+    )
+
+
+def notification(name: str = "PartnerFlagged") -> dict[str, Any]:
+    return {"id": "bus-1", "detail-type": name, "detail": {"program_id": "p", "notification_id": "n-1"}}
+
+
+def test_the_first_try_is_scheduled_once_however_often_the_notification_arrives(deps: WebhookDeps):
+    fan_out(deps, notification())
+    fan_out(deps, notification())  # the relay published it again
+    assert len(deps.store.list_deliveries("p", "wh", 10)) == 1
+    # a copy finding the delivery untried schedules its first try again; the tries check keeps one
+    first, again = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert first == again and first[0]["tries"] == 0
+    run_try(deps, first[0])
+    run_try(deps, again[0])
+    assert len(deps.sender.sent) == 1  # type: ignore[attr-defined]
+
+
+def test_not_subscribed_or_another_programs_notification_makes_nothing(deps: WebhookDeps):
+    assert fan_out(deps, notification("RewardsHeld")) == []
+    other = notification()
+    other["detail"]["program_id"] = "q"
+    assert fan_out(deps, other) == []
+    assert fan_out(deps, {"detail-type": "PartnerFlagged", "detail": {}}) == []
+
+
+def test_a_try_recorded_whose_next_schedule_failed_is_finished_by_the_redelivery(deps: WebhookDeps):
+    [delivery] = fan_out(deps, notification())
+    message = deps.queue.scheduled.pop()[0]  # type: ignore[attr-defined]
+    deps.queue.fail_next = True  # type: ignore[attr-defined]
+    with pytest.raises(StorageUnavailable):  # the batch item fails: SQS delivers the message again
+        run_try(deps, message)
+    stored = deps.store.get_delivery("p", "wh", delivery.delivery_id)
+    assert stored.tries == 1 and stored.status == "pending"
+    assert deps.queue.scheduled == []  # type: ignore[attr-defined]
+
+    run_try(deps, message)  # the redelivery
+
+    assert len(deps.sender.sent) == 1  # type: ignore[attr-defined]  # not sent twice
+    [(following, delay)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert following["tries"] == 1 and 15 <= delay <= 30
+
+
+def test_a_wait_longer_than_sqs_can_delay_takes_another_hop(deps: WebhookDeps):
+    [delivery] = fan_out(deps, notification())
+    stored = replace(delivery, next_attempt_at=T0 + timedelta(hours=2))
+    deps.store.save_delivery(stored, delivery)
+    message = deps.queue.scheduled.pop()[0]  # type: ignore[attr-defined]
+    assert run_try(deps, message) is None
+    assert deps.sender.sent == []  # type: ignore[attr-defined]
+    [(hop, delay)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert hop == message and delay == 2 * 3600  # SqsTryQueue sends it with SQS's most, 900 s
+    assert deps.store.get_delivery("p", "wh", delivery.delivery_id) == stored
+
+
+def test_the_signature_uses_the_secret_and_the_body_sent_every_time(deps: WebhookDeps):
+    fan_out(deps, notification())
+    run_try(deps, deps.queue.scheduled.pop()[0])  # type: ignore[attr-defined]
+    deps.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    run_try(deps, deps.queue.scheduled.pop()[0])  # type: ignore[attr-defined]
+    (_, first, h1), (_, second, h2) = deps.sender.sent  # type: ignore[attr-defined]
+    assert first == second
+    assert h1["X-Signature"] != h2["X-Signature"]  # each try signed afresh, its own t
+    assert "whsec_x" not in repr(h1)

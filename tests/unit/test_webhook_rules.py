@@ -1,0 +1,147 @@
+"""The webhook rules on their own (functions/shared/domain/webhooks.py): delivery ids, signatures,
+the retry schedule and its horizon, 410, which URLs may be called."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.shared.domain.webhooks import (
+    Delivery,
+    RetrySchedule,
+    UrlRefused,
+    Webhook,
+    after_attempt,
+    check_url,
+    delivery_id,
+    is_public,
+    retried_by_hand,
+    signature_header,
+)
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DAY = RetrySchedule(base_seconds=30, max_seconds=3 * 3600, horizon_seconds=24 * 3600)
+
+
+def delivery() -> Delivery:
+    return Delivery("p", "wh", delivery_id("wh", "n"), "n", "PartnerFlagged", T0, "{}", next_attempt_at=T0)
+
+
+def test_a_delivery_id_is_stable_per_webhook_and_notification():
+    assert delivery_id("wh-1", "n-1") == delivery_id("wh-1", "n-1")
+    assert len({delivery_id("wh-1", "n-1"), delivery_id("wh-2", "n-1"), delivery_id("wh-1", "n-2")}) == 3
+
+
+def test_the_signature_is_the_inbound_scheme_with_one_v1_per_secret():
+    body = b'{"id":"dlv_1"}'
+    header = signature_header(["s-new", "s-old"], body, T0)
+    t = int(T0.timestamp())
+    expected = [
+        hmac.new(s.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest() for s in ("s-new", "s-old")
+    ]
+    assert header == f"t={t},v1={expected[0]},v1={expected[1]}"
+
+
+def test_the_old_secret_signs_for_24_hours_after_a_rotation():
+    hook = Webhook(
+        "p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "new", "old", T0 + timedelta(hours=24)
+    )
+    assert hook.secrets_at(T0 + timedelta(hours=23, minutes=59)) == ["new", "old"]
+    assert hook.secrets_at(T0 + timedelta(hours=24)) == ["new"]
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped():
+    lows = [DAY.wait_after(n, lambda a, b: a) for n in range(1, 12)]
+    highs = [DAY.wait_after(n, lambda a, b: b) for n in range(1, 12)]
+    assert highs[:4] == [30, 60, 120, 240]
+    assert all(low == high / 2 for low, high in zip(lows, highs, strict=True))
+    assert max(highs) == 3 * 3600
+
+
+def test_tries_go_on_for_24_hours_then_the_delivery_fails():
+    d = delivery()
+    at = T0
+    while d.status == "pending":
+        d = after_attempt(d, 500, at, DAY, rng=lambda a, b: b)
+        assert d.next_attempt_at is None or d.next_attempt_at <= T0 + timedelta(hours=24)
+        at = d.next_attempt_at or at
+    assert d.status == "failed" and d.attempts[-1].outcome == "failed"
+    assert d.attempts[-1].at <= T0 + timedelta(hours=24) < d.attempts[-1].at + timedelta(hours=3, seconds=1)
+    assert 10 <= d.tries <= 20
+
+
+def test_a_2xx_delivers_a_410_gives_up_no_answer_retries():
+    assert after_attempt(delivery(), 204, T0, DAY).status == "delivered"
+    gone = after_attempt(delivery(), 410, T0, DAY)
+    assert (gone.status, gone.attempts[-1].outcome) == ("failed", "gone")
+    silent = after_attempt(delivery(), None, T0, DAY, rng=lambda a, b: a)
+    assert (silent.status, silent.next_attempt_at) == ("pending", T0 + timedelta(seconds=15))
+    assert after_attempt(delivery(), 302, T0, DAY).status == "pending"  # a redirect is not followed
+
+
+def test_a_retry_by_hand_reopens_with_a_new_horizon():
+    failed = after_attempt(delivery(), 410, T0, DAY)
+    later = T0 + timedelta(days=3)
+    reopened = retried_by_hand(failed, later, DAY)
+    assert (reopened.status, reopened.next_attempt_at, reopened.horizon) == (
+        "pending",
+        later,
+        later + timedelta(days=1),
+    )
+    assert reopened.delivery_id == failed.delivery_id and reopened.tries == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+        ("10.1.2.3", False),
+        ("127.0.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("::ffff:192.168.0.1", False),
+        ("::ffff:93.184.215.14", True),
+        ("fd12::1", False),
+        ("not-an-ip", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool):
+    assert is_public(address) is public
+
+
+def test_every_resolved_address_must_be_public():
+    def resolver(answers: list[str]):
+        return lambda host, port: answers
+
+    target = check_url("https://hooks.example.com:8443/in?x=1", resolver(["93.184.215.14"]))
+    assert (target.host, target.port, target.path, target.addresses) == (
+        "hooks.example.com",
+        8443,
+        "/in?x=1",
+        ("93.184.215.14",),
+    )
+    with pytest.raises(UrlRefused, match="not a public address"):
+        check_url("https://hooks.example.com/", resolver(["93.184.215.14", "10.0.0.1"]))
+    with pytest.raises(UrlRefused, match="does not resolve"):
+        check_url("https://hooks.example.com/", resolver([]))
+
+    def failing(host: str, port: int) -> list[str]:
+        raise OSError("no such host")
+
+    with pytest.raises(UrlRefused, match="does not resolve"):
+        check_url("https://nowhere.example/", failing)
+
+
+def test_plain_http_only_to_127_0_0_1_and_only_when_allowed():
+    never = lambda host, port: pytest.fail("an http URL is never resolved")  # noqa: E731
+    assert check_url("http://127.0.0.1:8081/h", never, allow_loopback_http=True).addresses == ("127.0.0.1",)
+    for url in ("http://127.0.0.1:8081/h", "http://localhost/h", "http://93.184.215.14/h"):
+        with pytest.raises(UrlRefused):
+            check_url(url, never, allow_loopback_http=url.endswith("localhost/h"))

@@ -1,0 +1,93 @@
+"""The HTTP client of deliveries against real sockets on 127.0.0.1: the answer code, no redirect
+followed, the whole exchange cut at the timeout (a receiver dripping its answer too), at most a few
+KiB of the answer read, a refused connection is no answer."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from functions.shared.domain.webhooks import Target
+from functions.webhooks.outside import PinnedHttpSender
+
+
+def serve(reply: Callable[[socket.socket], None]) -> Iterator[int]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def run() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            with contextlib.suppress(OSError):
+                reply(conn)
+
+    threading.Thread(target=run, daemon=True).start()
+    yield port
+    server.close()
+
+
+def target(port: int) -> Target:
+    return Target("http", "127.0.0.1", port, "/hook", ("127.0.0.1",))
+
+
+@pytest.fixture
+def redirecting() -> Iterator[int]:
+    yield from serve(
+        lambda c: c.sendall(
+            b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\n\r\n"
+        )
+    )
+
+
+@pytest.fixture
+def dripping() -> Iterator[int]:
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(50):
+            conn.sendall(b"X-Slow: 1\r\n")
+            time.sleep(0.1)
+
+    yield from serve(drip)
+
+
+@pytest.fixture
+def huge() -> Iterator[int]:
+    yield from serve(
+        lambda c: c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 1_000_000)
+    )
+
+
+def test_a_redirect_is_an_answer_not_followed(redirecting: int):
+    assert PinnedHttpSender(timeout=2).post(target(redirecting), b"{}", {}).status == 302
+
+
+def test_the_whole_exchange_is_cut_at_the_timeout(dripping: int):
+    started = time.monotonic()
+    answer = PinnedHttpSender(timeout=0.5).post(target(dripping), b"{}", {})
+    assert answer.status is None
+    assert time.monotonic() - started < 2  # not 0.5 s per header line
+
+
+def test_a_long_answer_is_not_read_on(huge: int):
+    started = time.monotonic()
+    assert PinnedHttpSender(timeout=5).post(target(huge), b"{}", {}).status == 200
+    assert time.monotonic() - started < 2
+
+
+def test_no_listener_is_no_answer():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    answer = PinnedHttpSender(timeout=1).post(target(port), b"{}", {})
+    assert (answer.status, answer.error) == (None, "ConnectionRefusedError")
