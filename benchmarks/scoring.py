@@ -415,7 +415,7 @@ class _Silent:
         pass
 
 
-def run() -> None:
+def run() -> dict[str, float]:
     figures = throughput()
     print(
         f"throughput: Engine.score on the in-memory store, one core, {figures['events']} events of the "
@@ -440,3 +440,10 @@ def run() -> None:
         f"  larger table: {SCORED_FOR_REAL} events scored for real in the program, its items copied into "
         f"further programs to {LARGER_TABLE} events' worth ({table['items']['after']:.0f} items)"
     )
+    signups = [by_type["partnership.created"]["wcu"] for by_type in costs.values() if "partnership.created" in by_type]
+    return {
+        "engine_events_per_s": figures["per_second"],
+        "engine_p99_ms": figures["p99_ms"],
+        "scored_round_trips_max": max(c["round_trips_max"] for by_type in costs.values() for c in by_type.values()),
+        "wcu_per_signup": max(signups, default=0.0),
+    }
