@@ -21,7 +21,11 @@ from benchmarks import moto_environment
 REPEATS = 5
 # every Lambda entry point: each function folder's handler module, and the dispute cycle's
 HANDLERS = tuple(
-    sorted(f"{p.parent.name}.handler" for p in (Path(__file__).resolve().parents[1] / "functions").glob("*/handler.py")) + ["disputes.cycle"]
+    sorted(
+        f"{p.parent.name}.handler"
+        for p in (Path(__file__).resolve().parents[1] / "functions").glob("*/handler.py")
+    )
+    + ["disputes.cycle"]
 )
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
 

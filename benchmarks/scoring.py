@@ -440,10 +440,16 @@ def run() -> dict[str, float]:
         f"  larger table: {SCORED_FOR_REAL} events scored for real in the program, its items copied into "
         f"further programs to {LARGER_TABLE} events' worth ({table['items']['after']:.0f} items)"
     )
-    signups = [by_type["partnership.created"]["wcu"] for by_type in costs.values() if "partnership.created" in by_type]
+    signups = [
+        by_type["partnership.created"]["wcu"]
+        for by_type in costs.values()
+        if "partnership.created" in by_type
+    ]
     return {
         "engine_events_per_s": figures["per_second"],
         "engine_p99_ms": figures["p99_ms"],
-        "scored_round_trips_max": max(c["round_trips_max"] for by_type in costs.values() for c in by_type.values()),
+        "scored_round_trips_max": max(
+            c["round_trips_max"] for by_type in costs.values() for c in by_type.values()
+        ),
         "wcu_per_signup": max(signups, default=0.0),
     }

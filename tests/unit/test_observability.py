@@ -18,10 +18,16 @@ HANDLERS = (
 
 
 def _run(code: str, **env: str) -> str:
-    environment = {k: v for k, v in os.environ.items() if k not in ("TRACE_SUBSEGMENTS", "POWERTOOLS_TRACE_DISABLED")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("TRACE_SUBSEGMENTS", "POWERTOOLS_TRACE_DISABLED")
+    }
     environment.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", **env})
     done = subprocess.run(  # noqa: S603 (this interpreter, our code)
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environment, check=True
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
     )
     return done.stdout.strip()
 
