@@ -70,7 +70,12 @@ class Scored:
 def hour_buckets(prefix: str, at: datetime) -> list[str]:
     """The counter of the event's hour and of the hour before: a two-hour sliding view."""
     hour = at.replace(minute=0, second=0, microsecond=0)
-    return [f"{prefix}:{(hour - timedelta(hours=n)).strftime('%Y%m%dT%H')}" for n in (0, 1)]
+    return [f"{prefix}:{_hour_label(hour - timedelta(hours=n))}" for n in (0, 1)]
+
+
+def _hour_label(hour: datetime) -> str:
+    """`%Y%m%dT%H` without strftime (a hot path: two per counter of every event)."""
+    return f"{hour.year:04d}{hour.month:02d}{hour.day:02d}T{hour.hour:02d}"
 
 
 def case_id_for(program_id: str, event_id: str) -> str:
@@ -259,10 +264,21 @@ class Engine:
     ) -> rules.ScoringInput:
         program_id = stored.program_id
         profile = self._profile(program_id, event, plan, snapshot)
+        # Write only what changes: an identifier whose link already names the subject, or whose
+        # network item already names the program, is not written again unless a flag marks it
+        # (members and programs only ever grow, so what the snapshot saw stays true at commit).
+        me = subject_key(*plan.subject)
+        token = rules.program_token(program_id, self.pepper)
         links = [
             key
             for key in dict.fromkeys(plan.links.values())
             if len(snapshot.links[key].members) < weights.MAX_LINK_MEMBERS
+            and (flag or me not in snapshot.links[key].members)
+        ]
+        network = [
+            key
+            for key in dict.fromkeys(plan.network.values())
+            if flag or token not in snapshot.network[key].programs
         ]
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
@@ -272,7 +288,7 @@ class Engine:
             decision=decision,
             profile=profile,
             links=links,
-            network=list(dict.fromkeys(plan.network.values())),
+            network=network,
             counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id),

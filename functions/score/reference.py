@@ -16,10 +16,11 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
 DEFAULT_SUSPICIOUS_SUFFIXES = (
@@ -43,6 +44,11 @@ DEFAULT_SUSPICIOUS_SUFFIXES = (
 )
 # Documentation and benchmarking ranges never belong to a real user session.
 DEFAULT_SUSPICIOUS_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
+# The first octets of every IPv4 network Python's `is_global` excludes (private, shared, loopback,
+# link-local, documentation, benchmarking, reserved, broadcast): outside them an address is global
+# without asking `ipaddress` (which tests it against each network in turn).
+_SPECIAL_V4_FIRST_OCTETS = frozenset({0, 10, 100, 127, 169, 172, 192, 198, 203, *range(224, 256)})
+IP_FACTS_CACHED = 65_536  # distinct addresses remembered per process (a few MB)
 
 
 @dataclass(frozen=True)
@@ -89,19 +95,53 @@ class EmbeddedReferenceData:
         self._extra_disposable = frozenset(_lines(env.get("DISPOSABLE_DOMAINS_FILE")))
         suspicious = _lines(env.get("SUSPICIOUS_DOMAINS_FILE"))
         self._suspicious = tuple(suspicious) if suspicious else DEFAULT_SUSPICIOUS_SUFFIXES
+        # as sets, looked up once per label of a domain: `example.com` names the domain and its
+        # subdomains, `.tld` only what ends with it
+        self._suspicious_names = frozenset(e for e in self._suspicious if not e.startswith("."))
+        self._suspicious_suffixes = frozenset(e[1:] for e in self._suspicious if e.startswith(".") and e[1:])
         self._ranges = tuple(
             ipaddress.ip_network(r, strict=False)
             for r in (*DEFAULT_SUSPICIOUS_RANGES, *_lines(env.get("SUSPICIOUS_IP_RANGES_FILE")))
         )
+        # the IPv4 ranges as integer bounds, compared without building address objects
+        self._ranges_v4 = tuple(
+            (int(n.network_address), int(n.broadcast_address)) for n in self._ranges if n.version == 4
+        )
 
-    @lru_cache(maxsize=4096)  # noqa: B019 (one instance per process; bounded)
+    @lru_cache(maxsize=IP_FACTS_CACHED)  # noqa: B019 (one instance per process; bounded)
     def ip(self, address: str) -> IpFacts:
+        value = _ipv4_int(address)
+        if value is None:
+            return self.ip_by_objects(address)
+        # an IPv4 address: one conversion to an integer, then binary searches in the datasets
+        listed = any(start <= value <= end for start, end in self._ranges_v4)
+        if (value >> 24) in _SPECIAL_V4_FIRST_OCTETS and not ipaddress.IPv4Address(value).is_global:
+            kind, provider = "reserved", ""  # what iporigin answers for a non-global address
+        else:
+            found = _iporigin_dataset().find(value, 4)
+            provider, kind = found if found is not None else ("", "unknown")
+        return IpFacts(self._country_v4(address, value), kind, provider or "", listed)
+
+    def ip_by_objects(self, address: str) -> IpFacts:
+        """The same facts through `ipaddress` objects and each library's own entry point (IPv6, and
+        the reference the fast path is tested against)."""
         import iporigin
 
         ip = ipaddress.ip_address(address)
         listed = any(ip in network for network in self._ranges if network.version == ip.version)
         origin = iporigin.classify(address)
         return IpFacts(self._country(address), origin.kind, origin.provider or "", listed)
+
+    def _country_v4(self, address: str, value: int) -> str | None:
+        if self._maxmind_path:
+            return self._country(address)
+        geo = _geoip()
+        try:  # geoip2fast's own two binary searches, without the ASN look-up and the text it builds
+            root, chunk, _, last, _ = geo._main_index_lookup(value)
+            code = "" if value > last else geo._country_lookup(root, chunk)[0]
+        except Exception:  # noqa: BLE001 (another geoip2fast version: its public look-up)
+            return self._country(address)
+        return code if len(code) == 2 and code.isalpha() else None
 
     def _country(self, address: str) -> str | None:
         if self._maxmind_path:
@@ -118,10 +158,36 @@ class EmbeddedReferenceData:
         return domain in blocklist or domain in self._extra_disposable
 
     def suspicious_domain(self, domain: str) -> bool:
+        if domain in self._suspicious_names:
+            return True
+        rest = domain
+        while "." in rest:  # each proper suffix on a label boundary: `b.example.xyz` -> `example.xyz`, `xyz`
+            rest = rest.partition(".")[2]
+            if rest in self._suspicious_names or rest in self._suspicious_suffixes:
+                return True
+        return False
+
+    def suspicious_domain_by_scan(self, domain: str) -> bool:
+        """The same answer by testing every entry (the reference the sets are tested against)."""
         return any(
             domain == entry or domain.endswith(entry if entry.startswith(".") else f".{entry}")
             for entry in self._suspicious
         )
+
+
+def _ipv4_int(address: str) -> int | None:
+    """The dotted-quad IPv4 address as an integer; None for anything else."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _iporigin_dataset() -> Any:
+    from iporigin.core import dataset
+
+    return dataset()
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -158,6 +159,11 @@ Currency = Annotated[
 
 
 def _ip(value: str) -> str:
+    try:
+        socket.inet_pton(socket.AF_INET, value)
+        return value  # a dotted quad inet_pton takes is already canonical (no leading zeros, no blanks)
+    except (OSError, ValueError):
+        pass
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:

@@ -17,6 +17,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from functions.shared.domain.identity import email_keys, network_key
@@ -171,6 +172,7 @@ def network_identifiers(subject: Subject, pepper: bytes) -> list[LinkKey]:
     ]
 
 
+@lru_cache(maxsize=1024)  # a few programs per process; every scored event asks several times
 def program_token(program_id: str, pepper: bytes) -> str:
     return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
