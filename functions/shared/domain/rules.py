@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from functions.shared.domain.identity import email_keys, network_key
+from functions.shared.domain.identity import crowded, email_keys, near_keys, network_key
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
     LinkKey,
+    LinkState,
     Notification,
     Reason,
     Reward,
@@ -153,6 +154,8 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
         found[("email", keys.normalized)] = None
         found[("email_skeleton", keys.skeleton)] = None
         found[("email_local", keys.local)] = None
+        for near in near_keys(address):
+            found[("email_near", near)] = None
     if subject.email_normalized:
         found[("email", subject.email_normalized)] = None
     for kind, values in (("device", subject.devices), ("ip", subject.ips)):
@@ -644,9 +647,21 @@ def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> 
 
 
 def with_identifiers(
-    profile: Subject, *, email: str | None, device: str | None, ip: str | None, payout: str | None
+    profile: Subject,
+    *,
+    email: str | None,
+    device: str | None,
+    ip: str | None,
+    payout: str | None,
+    crowds: Iterable[LinkKey] = (),
 ) -> Subject:
-    """The profile with this event's identifiers added to those it ever used."""
+    """The profile with this event's identifiers added to those it ever used, except a device, IP
+    or payout account whose link is crowded (`crowds`): it names no one, so no flag, removal or
+    approval ever writes to it (issue 14)."""
+    skip = set(crowds)
+    device = None if ("device", device or "") in skip else device
+    ip = None if ("ip", ip or "") in skip else ip
+    payout = None if ("payout", payout or "") in skip else payout
     return replace(
         profile,
         emails=profile.emails | ({email} if email else set()),
@@ -955,3 +970,27 @@ def pending_marks_plan(subject: Subject, pepper: bytes) -> list[Step]:
 
 def _mark_key(write: Write) -> LinkKey | None:
     return write.key if isinstance(write, MarkLink | MarkNetwork) else None
+
+
+# --- crowded links (issue 14) -------------------------------------------------------------------
+def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
+    """The link items that stopped being evidence and being written: crowded past their kind's limit."""
+    return {key for key, state in states.items() if crowded(key[0], len(state.members))}
+
+
+def links_to_join(me: str, states: dict[LinkKey, LinkState]) -> list[LinkKey]:
+    """The link items an event adds its subject to: none that is crowded, and a near-duplicate
+    `email_near` key only when the subject is not on it yet (they are many; rewriting them on every
+    event of a known address would cost a write each)."""
+    skip = crowded_links(states)
+    return [
+        key
+        for key, state in states.items()
+        if key not in skip and not (key[0] == "email_near" and me in state.members)
+    ]
+
+
+def network_to_join(network: dict[str, LinkKey], local: dict[str, LinkKey], skip: set[LinkKey]) -> list[LinkKey]:
+    """The network items an event writes: not those whose identifier is crowded in the program
+    (a value many people share is no one's, and would be one hot item for the whole platform)."""
+    return [key for role, key in network.items() if local.get(role) not in skip]
