@@ -990,7 +990,9 @@ def links_to_join(me: str, states: dict[LinkKey, LinkState]) -> list[LinkKey]:
     ]
 
 
-def network_to_join(network: dict[str, LinkKey], local: dict[str, LinkKey], skip: set[LinkKey]) -> list[LinkKey]:
+def network_to_join(
+    network: dict[str, LinkKey], local: dict[str, LinkKey], skip: set[LinkKey]
+) -> list[LinkKey]:
     """The network items an event writes: not those whose identifier is crowded in the program
     (a value many people share is no one's, and would be one hot item for the whole platform)."""
     return [key for role, key in network.items() if local.get(role) not in skip]
