@@ -283,10 +283,11 @@ class Engine:
         flag: bool,
     ) -> rules.ScoringInput:
         program_id = stored.program_id
-        profile = self._profile(program_id, event, plan, snapshot)
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
-        links = rules.links_to_join(subject_key(*plan.subject), states)
-        network = rules.network_to_join(plan.network, plan.links, rules.crowded_links(states))
+        crowds = rules.crowded_links(states)
+        profile = self._profile(program_id, event, plan, snapshot, crowds)
+        links = rules.links_to_join(subject_key(*plan.subject), states, crowds)
+        network = rules.network_to_join(plan.network, plan.links, crowds)
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
             program_id=program_id,
@@ -332,7 +333,9 @@ class Engine:
             )
         return given
 
-    def _profile(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> Subject:
+    def _profile(
+        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+    ) -> Subject:
         """The subject's profile after the event: the fields it changes (unless a later change was
         applied already), and every identifier it used added to those before."""
         kind, identifier = plan.subject
@@ -364,7 +367,7 @@ class Engine:
                 device=usable_device(session.device_fingerprint),
                 ip=str(session.ip) if session.ip else None,
                 payout=p.payout_account,
-                crowds=rules.crowded_links(snapshot.links),
+                crowds=crowds,
             )
         if isinstance(event, AccountUpdated):
             changes = event.partner.model_dump(
@@ -387,7 +390,7 @@ class Engine:
                 device=usable_device(session.device_fingerprint),
                 ip=str(session.ip) if session.ip else None,
                 payout=event.partner.payout_account or None,
-                crowds=rules.crowded_links(snapshot.links),
+                crowds=crowds,
             )
         if isinstance(event, TransactionCreated):
             c = event.customer
@@ -410,7 +413,7 @@ class Engine:
                 device=usable_device(c.device_fingerprint),
                 ip=str(c.ip) if c.ip else None,
                 payout=None,
-                crowds=rules.crowded_links(snapshot.links),
+                crowds=crowds,
             )
         return current  # a reward created through the API changes no profile field
 

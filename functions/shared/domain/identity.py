@@ -158,12 +158,9 @@ def usable_device(fingerprint: str | None) -> str | None:
 
 
 def crowd_limit(kind: str) -> int:
+    """How many members a link of this kind may have: one at its limit stopped being evidence and
+    being written (`rules.crowded_links`)."""
     return SIMILAR_EMAIL_CROWD + 1 if kind in NEAR_DUPLICATE_KINDS else MAX_LINK_MEMBERS
-
-
-def crowded(kind: str, members: int) -> bool:
-    """Whether a link of this kind with this many members stopped being evidence and being written."""
-    return members >= crowd_limit(kind)
 
 
 def near_keys(address: str) -> tuple[str, ...]:

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from functions.shared.domain.identity import crowded, email_keys, near_keys, network_key
+from functions.shared.domain.identity import (
+    NEAR_DUPLICATE_KINDS,
+    crowd_limit,
+    email_keys,
+    near_keys,
+    network_key,
+)
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
@@ -975,14 +981,21 @@ def _mark_key(write: Write) -> LinkKey | None:
 # --- crowded links (issue 14) -------------------------------------------------------------------
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
     """The link items that stopped being evidence and being written: crowded past their kind's limit."""
-    return {key for key, state in states.items() if crowded(key[0], len(state.members))}
+    near, most = crowd_limit("email_near"), crowd_limit("device")
+    return {
+        key
+        for key, state in states.items()
+        if len(state.members) >= (near if key[0] in NEAR_DUPLICATE_KINDS else most)
+    }
 
 
-def links_to_join(me: str, states: dict[LinkKey, LinkState]) -> list[LinkKey]:
+def links_to_join(
+    me: str, states: dict[LinkKey, LinkState], crowds: set[LinkKey] | None = None
+) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and a near-duplicate
     `email_near` key only when the subject is not on it yet (they are many; rewriting them on every
     event of a known address would cost a write each)."""
-    skip = crowded_links(states)
+    skip = crowded_links(states) if crowds is None else crowds
     return [
         key
         for key, state in states.items()
