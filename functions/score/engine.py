@@ -179,8 +179,9 @@ class Engine:
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
-            for n, near in enumerate(near_keys(email)):
-                plan.links[f"email_near#{n}"] = ("email_near", near)
+            if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
+                for n, near in enumerate(near_keys(email)):
+                    plan.links[f"email_near#{n}"] = ("email_near", near)
         if device := usable_device(device):  # a placeholder (`unknown`, `00000000`) names no device
             plan.links["device"] = ("device", device)
             plan.network["device"] = ("device", network_key("device", device, self.pepper))

@@ -31,7 +31,7 @@ from functions.shared.domain.identity import (
 from functions.shared.domain.model import LinkState, StoredEvent
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.storage.memory import InMemoryRepository
-from tests.integration.scoring_support import signup
+from tests.integration.scoring_support import purchase, signup
 from tests.support import sample
 
 PROGRAM = "prg-detection"
@@ -172,6 +172,15 @@ def test_a_known_address_does_not_rewrite_its_near_keys():
     score(engine, event)
     near_writes = [w for w in written if getattr(w, "key", ("",))[0] == "email_near"]
     assert before and not near_writes
+
+
+def test_customers_have_no_near_keys():
+    # a purchase per event: the keys would cost about 11 reads each, and writes per new customer
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    score(engine, purchase("c1", "p1", email="margaret.hamiltom@gmail.com", at="2026-11-03T09:00:00Z"))
+    near = [state for key, state in engine.repository._links.items() if key[1] == "email_near"]
+    assert near and all(state.members == {"partner:p1"} for state in near)
 
 
 # --- placeholders and crowds (issue 14) ----------------------------------------------------------

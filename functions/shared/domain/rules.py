@@ -152,7 +152,8 @@ def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
 # --- identifiers and marks --------------------------------------------------------------------
 def identifiers_of(subject: Subject) -> list[LinkKey]:
     """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
-    forms it is linked under), each device, IP and payout account, however many."""
+    forms it is linked under: a partner's `email_near` keys too), each device, IP and payout
+    account, however many."""
     found: dict[LinkKey, None] = {}
     addresses = set(subject.emails) | ({subject.email} if subject.email else set())
     for address in sorted(addresses):
@@ -160,7 +161,7 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
         found[("email", keys.normalized)] = None
         found[("email_skeleton", keys.skeleton)] = None
         found[("email_local", keys.local)] = None
-        for near in near_keys(address):
+        for near in near_keys(address) if subject.type == "partner" else ():
             found[("email_near", near)] = None
     if subject.email_normalized:
         found[("email", subject.email_normalized)] = None
