@@ -92,7 +92,7 @@ def email_signals(
         )
     similar: set[str] = set()
     similar_flagged: set[str] = set()
-    one_edit: set[str] = set()  # found only through the deletion neighbourhood: a typo away
+    one_edit: set[str] = set()  # found only through the deletion neighbourhood: a typo or two away
     for role, state in links.items():
         if role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
             continue
@@ -112,7 +112,7 @@ def email_signals(
             variant = "email_one_edit"
         else:
             variant = "email_similar"
-        how = "one character from" if one_edit and not similar - one_edit else "close to"
+        how = "a letter or two from" if one_edit and not similar - one_edit else "close to"
         reasons.append(
             Reason(
                 "email_similar",

@@ -120,7 +120,7 @@ def test_a_signup_one_edit_from_a_partner_from_an_anonymizing_network_flags():
         signup("p2", email="margaret.hamiltom@gmail.com", ip=TOR_IP, country="US", at="2026-11-03T09:00:00Z"),
     )
     found = reasons(decision)
-    assert found["email_similar"] == "e-mail address one character from that of partner p1"
+    assert found["email_similar"] == "e-mail address a letter or two from that of partner p1"
     assert "ip_suspicious" in found
     assert decision["action"] == "flag"
 
