@@ -83,6 +83,7 @@ def throughput() -> dict[str, Any]:
     events = _traffic(Scale(programs=3, partners=150, households=8, travellers=10, fraud=6))
     reference = EmbeddedReferenceData()
     reference.ip("81.2.69.160"), reference.disposable("example.com")  # load the datasets first
+    reference.place("GB", "London", None)  # and the gazetteer (built once per process: docs/design.md)
     engine = Engine(InMemoryRepository(), reference, LOCAL_PEPPER.encode(), InMemoryPublisher())
     by_type: dict[str, list[float]] = defaultdict(list)
     flagged = 0

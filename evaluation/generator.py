@@ -13,7 +13,10 @@ company such sign-ups keep: a datacenter or Tor exit, a claimed country that is 
 person is, a device reused across throwaway accounts), several accounts on one device,
 self-referrals (the partner buying through their own link), rings (accounts sharing devices,
 addresses and one payout account), bursts of sign-ups from one IP, people removed in one
-program joining another (the network), and blocked partners reapplying.
+program joining another (the network), blocked partners reapplying, look-alike addresses one typo
+from a real partner's sent through an anonymizing network, accounts taken over (new payout details,
+then large bonuses), and borrowed identities (another partner's name and address, by city only,
+claimed from a connection far away, under an address one typo from theirs).
 
 Each step carries its label outside the event body. `Label.counted` is False for what a fraudster
 does before there is evidence the SPEC allows to act on (the first account of a person who will
@@ -58,6 +61,9 @@ FRAUD_PATTERNS = (
     "burst",
     "network_removed",
     "blocked_reapply",
+    "similar_email",
+    "payout_takeover",
+    "borrowed_identity",
 )
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -498,7 +504,9 @@ class Generator:
             "id": self.new_id("rwd"),
             "partner_id": partner_id,
             "transaction_id": self.new_id("bonus"),
-            "amount": str(self.rng.choice([5, 10, 25, 50])) + ".00",
+            # now and then a large bonus (a campaign's top partner): large rewards alone are not fraud
+            "amount": str(self.rng.choice([5, 10, 25, 50] if self.rng.random() >= 0.1 else [250, 500]))
+            + ".00",
             "currency": self.currencies[program],
         }
         return self.emit(program, at, {"type": "reward.created", "reward": reward}, label)
@@ -889,6 +897,74 @@ class Generator:
         session = Session(self.ips.residential(person.country), device, None, self.agent())
         self.signup(program, at, person, session, Label(pattern, True), email=email)
 
+    # --- look-alike addresses, taken-over accounts, borrowed identities (issue 16) ----------------
+    def similar_email(self, program: str, at: datetime) -> None:
+        """Someone signs up with an address one typo from an existing partner's (to pass as them, or to
+        collect what is meant for them), from a datacenter, VPN or Tor exit."""
+        victim = self.fraud_person()
+        self.ordinary_partner(program, at, victim)
+        fraudster = self.person()
+        email = self.unique_typo(victim.email)
+        later = at + timedelta(days=self.rng.uniform(0.5, 20))
+        session = self.hosted(fraudster.device, tor=self.rng.random() < 0.4)
+        self.signup(program, later, fraudster, session, Label("similar_email", True), email=email)
+
+    def unique_typo(self, address: str) -> str:
+        for _ in range(50):
+            candidate = typo(self.rng, address)
+            if mailbox(candidate) not in self.mailboxes and mailbox(candidate) != mailbox(address):
+                self.mailboxes.add(mailbox(candidate))
+                return candidate
+        raise RuntimeError(f"no unused typo of {address}")
+
+    def payout_takeover(self, program: str, at: datetime) -> None:
+        """An established partner's account taken over: a login from elsewhere, new payout details,
+        then large bonuses within a day or two, before anyone notices."""
+        partner_id, victim = self.ordinary_partner(program, at)
+        when = at + timedelta(days=self.rng.uniform(3, 6))
+        setup = Label("payout_takeover", True, counted=False)
+        session = (
+            self.hosted(self.fingerprint())
+            if self.rng.random() < 0.5
+            else self.abroad(victim, self.fingerprint())
+        )
+        self.account(program, when, partner_id, "login", session, setup)
+        when += timedelta(minutes=self.rng.uniform(2, 40))
+        payout = self.payout(self.rng.choice(list(COUNTRY_WEIGHTS)))
+        self.account(program, when, partner_id, "payout_update", session, setup, payout_account=payout)
+        for _ in range(self.rng.randint(1, 2)):
+            when += timedelta(hours=self.rng.uniform(0.5, 30))
+            reward = {
+                "id": self.new_id("rwd"),
+                "partner_id": partner_id,
+                "amount": f"{self.rng.choice([250, 400, 600, 900, 1500])}.00",
+                "currency": self.currencies[program],
+            }
+            self.emit(
+                program, when, {"type": "reward.created", "reward": reward}, Label("payout_takeover", True)
+            )
+
+    def borrowed_identity(self, program: str, at: datetime) -> None:
+        """Another partner's name and address (given by city only, as integrations often do) claimed
+        from the fraudster's own connection in another country, far away, under an address one typo
+        from the partner's."""
+        victim = self.fraud_person()
+        self.ordinary_partner(program, at, victim)
+        far = [
+            c
+            for c in COUNTRY_WEIGHTS
+            if c != victim.country and _apart(COUNTRIES[c], COUNTRIES[victim.country])
+        ]
+        country = self.rng.choice(far)
+        city = self.rng.choice(COUNTRIES[country].cities)
+        where = (city.lat + self.rng.uniform(-0.2, 0.2), city.lon + self.rng.uniform(-0.2, 0.2))
+        session = Session(self.ips.residential(country), self.fingerprint(), where, self.agent())
+        address = {k: v for k, v in victim.address.items() if k not in ("lat", "lon")}
+        claimed = Person(**{**victim.__dict__, "address": address})
+        later = at + timedelta(days=self.rng.uniform(1, 20))
+        label = Label("borrowed_identity", True)
+        self.signup(program, later, claimed, session, label, email=self.unique_typo(victim.email))
+
 
 def _seen_by(holders: dict[str, set[str]], used: set[str], me: str | None = None) -> int:
     """How many other accounts of the scheme already used one of these identifiers."""
@@ -905,3 +981,32 @@ def _hold(holders: dict[str, set[str]], used: set[str], account: str) -> None:
 
 def generate(seed: int = 7, scale: Scale | str = "full") -> Traffic:
     return Generator(seed, Scale.named(scale) if isinstance(scale, str) else scale).traffic()
+
+
+# --- fraud patterns of the detection added for issue 16 -----------------------------------------
+LETTERS = string.ascii_lowercase
+
+
+def typo(rng: random.Random, address: str) -> str:
+    """The address with one letter of its name changed, added, dropped or swapped with the next."""
+    local, _, domain = address.rpartition("@")
+    spots = [i for i, ch in enumerate(local) if ch.isalpha()]
+    i = rng.choice(spots)
+    letter = rng.choice([c for c in LETTERS if c != local[i]])
+    kind = rng.choice(["change", "add", "drop", "swap"])
+    if kind == "swap" and i + 1 < len(local) and local[i + 1].isalpha() and local[i + 1] != local[i]:
+        local = local[:i] + local[i + 1] + local[i] + local[i + 2 :]
+    elif kind == "add":
+        local = local[:i] + letter + local[i:]
+    elif kind == "drop" and len(spots) > 6:
+        local = local[:i] + local[i + 1 :]
+    else:
+        local = local[:i] + letter + local[i + 1 :]
+    return f"{local}@{domain}"
+
+
+def _apart(a: Any, b: Any) -> bool:
+    """Countries whose cities are all more than 1,000 km apart (the signal's threshold is 500)."""
+    from functions.score.reference import distance_km
+
+    return all(distance_km(x.lat, x.lon, y.lat, y.lon) > 1000 for x in a.cities for y in b.cities)

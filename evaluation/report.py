@@ -26,6 +26,9 @@ SIGNATURE = {
     "burst": "velocity",
     "network_removed": "network_flagged",
     "blocked_reapply": "blocked_reapply",
+    "similar_email": "email_similar",
+    "payout_takeover": "unusual_activity",
+    "borrowed_identity": "location_far_from_address",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01

