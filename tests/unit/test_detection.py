@@ -247,7 +247,8 @@ def test_the_rules_choose_links_and_network_items():
     assert rules.links_to_join(me, states) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
     known = {**states, ("device", "fp-1"): LinkState(members=frozenset({me}))}
     assert rules.links_to_join(me, known) == [("email_near", "jandoe@gmail.com")]  # named already
-    assert rules.links_to_join(me, known, flag=True) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
+    flagged = rules.links_to_join(me, known, flag=True)  # the flag's mark rides on the write
+    assert flagged == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
     crowds = rules.crowded_links(states)
     network = {"device": ("device", "h1"), "ip": ("ip", "h2")}
     local = {"device": ("device", "fp-1"), "ip": ("ip", "10.0.0.1")}
