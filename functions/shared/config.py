@@ -28,6 +28,7 @@ class Settings(BaseModel):
     event_bus_name: str = Field(default="default", min_length=1)
     region: str = Field(default="us-east-1", min_length=1)
     endpoint_url: str | None = None  # moto's server locally; unset in AWS
+    workflow_queue_url: str | None = None  # loyalty workflows run behind it (SPEC 8)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +40,7 @@ class Settings(BaseModel):
                 event_bus_name=env.get("EVENT_BUS_NAME") or "default",
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
                 endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+                workflow_queue_url=env.get("LOYALTY_WORKFLOW_QUEUE_URL") or None,
             )
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())

@@ -15,6 +15,8 @@ from functions.shared.messaging import (
     EventPublisher,
     ScoringQueue,
     SqsScoringQueue,
+    SqsWorkflowQueue,
+    WorkflowQueue,
 )
 from functions.shared.storage.port import Repository
 
@@ -25,6 +27,7 @@ class Dependencies:
     publisher: EventPublisher
     clock: Clock
     queue: ScoringQueue | None = None
+    workflow_queue: WorkflowQueue | None = None
 
 
 _built: dict[Settings, Dependencies] = {}
@@ -53,6 +56,11 @@ def dependencies(settings: Settings | None = None) -> Dependencies:
             publisher=EventBridgePublisher(boto3_client("events", settings), settings.event_bus_name),
             clock=SystemClock(),
             queue=queue,
+            workflow_queue=(
+                SqsWorkflowQueue(boto3_client("sqs", settings), settings.workflow_queue_url)
+                if settings.workflow_queue_url
+                else None
+            ),
         )
     return _built[settings]
 

@@ -8,6 +8,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
+from infra import constants
 from infra.capabilities.alarms import Alarms
 from tests.infra import cfn
 
@@ -48,12 +49,12 @@ def test_every_dead_letter_queue_alarms_on_its_first_message(template: cfn.Templ
     }
     watched = _alarmed(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
 
-    assert len(dead_letter_queues) == 2  # scoring's and the schedules'
+    assert len(dead_letter_queues) == 3  # scoring's, the workflow queue's and the schedules'
     assert dead_letter_queues <= watched
 
 
 def test_a_scoring_backlog_alarms(template: cfn.Template) -> None:
-    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    _, mapping = template.event_source_mapping(constants.SCORE.handler)
     queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
     backlog = [
         a
@@ -68,7 +69,7 @@ def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None
     outputs = {name: cfn.render(o["Value"]) for name, o in template.document["Outputs"].items()}
     table, _ = template.only("AWS::DynamoDB::Table")
     bus, _ = template.only("AWS::Events::EventBus")
-    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    _, mapping = template.event_source_mapping(constants.SCORE.handler)
     queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
     api, _ = template.only("AWS::ApiGateway::RestApi")
     distribution, _ = template.only("AWS::CloudFront::Distribution")

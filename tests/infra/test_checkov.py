@@ -78,7 +78,7 @@ def test_an_unacknowledged_finding_fails(
 ) -> None:
     # Given the synthesized template with one acknowledgment taken away (the scoring queue's, say)
     document = copy.deepcopy(synthesized.template.document)
-    _, mapping = synthesized.template.only("AWS::Lambda::EventSourceMapping")
+    _, mapping = synthesized.template.event_source_mapping(constants.SCORE.handler)
     queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
     skips = document["Resources"][queue]["Metadata"][CHECKOV_METADATA]["skip"]
     document["Resources"][queue]["Metadata"][CHECKOV_METADATA]["skip"] = [

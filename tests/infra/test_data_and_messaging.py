@@ -55,7 +55,7 @@ def test_table_expires_items_recovers_to_a_point_in_time_and_outlives_the_stack(
 
 
 def _scoring_queue(template: cfn.Template) -> tuple[str, dict]:
-    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    _, mapping = template.event_source_mapping(constants.SCORE.handler)
     queue_id = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
     return queue_id, template.props(queue_id)
 
@@ -99,7 +99,7 @@ def test_every_queue_is_encrypted_and_refuses_plain_http(template: cfn.Template)
 
 def test_score_reads_the_queue_in_batches_reporting_each_failed_record(template: cfn.Template) -> None:
     functions = template.functions_by_handler()
-    _, mapping = template.only("AWS::Lambda::EventSourceMapping")
+    _, mapping = template.event_source_mapping(constants.SCORE.handler)
     props = mapping["Properties"]
 
     assert cfn.referenced_id(props["FunctionName"]) == functions[constants.SCORE.handler]
