@@ -27,7 +27,7 @@ def _asset_dir(synthesized: Synthesized, function_id: str) -> Path:
 HANDLERS = sorted(
     {r.handler for r in ROUTES}
     | {s.function.handler for s in constants.SCHEDULES}
-    | {constants.SCORE.handler}
+    | {constants.SCORE.handler, constants.LOYALTY_WORKFLOWS.handler}
 )
 
 
