@@ -9,8 +9,9 @@ The traffic (per second of the program, scaled down to the sample below):
 Two workflows are set: a `current` one and an audience (`customer: all`) one, both on today's
 campaign bonus over a threshold few customers pass.
 
-Everything runs through the real handlers (API requests with their API keys, the score function on
-what the queue holds) against moto in process. Every DynamoDB request any client makes is counted
+Everything runs through the real handlers (API requests with their API keys, the score function and
+the loyalty workflow runner on what their queues hold, in batches of up to 10) against moto in
+process. Every DynamoDB request any client makes is counted
 at botocore: each item a request reads is one read of its base partition key (`pk`); a query is
 `max(1, items it scanned)` reads of the partition it names (base or index); each item a request
 writes is one write of its base partition key and one of every index partition key the item carries
@@ -49,6 +50,7 @@ MIX = (  # (kind, per second)
 )
 LOYALTY_CUSTOMERS = 400  # in the sample
 SCORE_EVERY = 10  # partner events ingested between two polls of the scoring queue
+WORKFLOWS_EVERY = 25  # earns between two polls of the workflow queue (where there is one)
 SHOWN = 8
 EDGE_PREFIXES = ("APIKEY#", "PROGRAMS")
 
@@ -243,15 +245,25 @@ def _set_up(system: dict[str, Any]) -> None:
         assert _call("loyalty", "PUT", path, settings, fraud).status == 200
 
 
-def _score_pending(system: dict[str, Any]) -> None:
+def _drain(system: dict[str, Any], url: str, handler: str) -> None:
+    """What the queue's event source mapping does: batches of up to 10 to the real function."""
     from local_system.poller import poll_once
 
-    url = system["resources"].queue_url
-    arn = system["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    while poll_once(system["sqs"], url, arn, wait_seconds=0):
+    attributes = system["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    arn = attributes["Attributes"]["QueueArn"]
+    while poll_once(system["sqs"], url, arn, wait_seconds=0, handler=handler):
         pass
+
+
+def _score_pending(system: dict[str, Any]) -> None:
+    _drain(system, system["resources"].queue_url, "functions.score.handler.lambda_handler")
+
+
+def _run_workflows(system: dict[str, Any]) -> None:
+    """The workflow queue's consumer, where there is one (main before issue 14 ran them in the earn)."""
+    url = getattr(system["resources"], "workflow_queue_url", "")
+    if url:
+        _drain(system, url, "functions.loyalty.workflow_runner.lambda_handler")
 
 
 def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
@@ -263,7 +275,7 @@ def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
         integration, fraud = system["keys"]["integration"], system["keys"]["fraud"]
         step = timedelta(seconds=60 / len(kinds))
         case_ids: list[str] = []
-        since_scored = 0
+        since_scored = since_workflows = 0
         with PartitionCounter() as counter:
             for n, kind in enumerate(kinds):
                 system["clock"].advance(seconds=step.total_seconds())
@@ -276,6 +288,10 @@ def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
                         body.update(points=rng.randrange(5, 200), kind="purchase")
                     answer = _call("loyalty", "POST", "/v1/loyalty/earn", body, integration)
                     assert answer.status in (200, 409), answer  # 409: a customer a workflow blocked
+                    since_workflows += 1
+                    if since_workflows >= WORKFLOWS_EVERY:
+                        _run_workflows(system)
+                        since_workflows = 0
                 elif kind == "spend":
                     body = {"id": f"s-{uuid.uuid4().hex}", "customer_id": customer, "points": 1}
                     _call("loyalty", "POST", "/v1/loyalty/spend", body, integration)  # 404/409 count too
@@ -295,6 +311,7 @@ def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
                     answer = _call("cases", "GET", f"/v1/cases/{rng.choice(case_ids)}", None, fraud)
                     assert answer.status == 200, answer
             _score_pending(system)
+            _run_workflows(system)
     return counter, len(kinds)
 
 

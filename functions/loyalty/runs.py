@@ -39,14 +39,15 @@ class WorkflowRunMessage(BaseModel):
     sent_at: AwareDatetime
 
 
-def take_message(deps: Dependencies, body: str, receive_count: int) -> None:
+def take_message(deps: Dependencies, body: str, receive_count: int, received: int | None = None) -> None:
     """Runs the workflows of one earn. Raises when it failed: the message comes back, and after
-    its last delivery goes to the dead-letter queue (and leaves the due runs)."""
+    its last delivery goes to the dead-letter queue (and leaves the due runs). `received`: the
+    batch's `workflows.receipt()` (audience sweeps run once per batch)."""
     message = WorkflowRunMessage.model_validate_json(body)  # a malformed body fails to the DLQ
     run = WorkflowRun(message.program_id, message.action_id, message.customer_id, message.kind, message.at)
     try:
         program = deps.repository.get_program(message.program_id)
-        workflows.run_due(deps, program, run, message.sent_at)
+        workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)
     except DomainError:
         if receive_count >= MAX_RECEIVES:
             metrics.add_metric(name="LoyaltyWorkflowRunsFailed", unit=MetricUnit.Count, value=1)

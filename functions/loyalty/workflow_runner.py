@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.loyalty import runs
+from functions.loyalty import runs, workflows
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
@@ -24,9 +24,11 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     deps = dependencies()
+    received = workflows.receipt()  # audience sweeps: one per workflow for the whole batch
 
     def record_handler(record: SQSRecord) -> None:
-        runs.take_message(deps, record.body, int(record.attributes.get("ApproximateReceiveCount") or 1))
+        count = int(record.attributes.get("ApproximateReceiveCount") or 1)
+        runs.take_message(deps, record.body, count, received)
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

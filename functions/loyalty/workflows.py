@@ -11,7 +11,8 @@ run them once. Where the marker lives decides when the workflow re-arms:
   threshold; it re-arms when, on some day since, the window's value at the start of that day (once
   old points had left it) was at or below the threshold.
 `customer: all` also looks for everyone else above the threshold through the audience index, at
-most once per workflow for all the earns a sweep started after (see `_sweep_due`).
+once per workflow for all the runs a Lambda environment received before the sweep started (see
+`_sweep_due`).
 
 The earn records that its workflows are due in its own transaction (`WorkflowRun`), then sends
 that reference to the queue (`dispatch`); the queue's consumer runs them (`run_due`) and takes the
@@ -20,6 +21,7 @@ run out; the relay sends again what is still due a while later. Nothing here is 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,9 +46,6 @@ from functions.shared.storage.port_loyalty import (
 )
 
 FIRE_ATTEMPTS = 20
-# An audience sweep that started this long after a run was sent saw what that earn changed: clocks
-# of two Lambda environments agree far better than this.
-SWEEP_MARGIN = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def dispatch(deps: Dependencies, program: Program, run: WorkflowRun) -> None:
     Without a queue (the in-memory store of unit tests) the workflows run here."""
     try:
         if deps.workflow_queue is None:
-            run_due(deps, program, run, deps.clock.now())
+            run_due(deps, program, run, receipt())
         else:
             deps.workflow_queue.send(run, deps.clock.now())
     except DomainError as error:
@@ -78,15 +77,15 @@ def dispatch(deps: Dependencies, program: Program, run: WorkflowRun) -> None:
         metrics.add_metric(name="LoyaltyWorkflowSendFailures", unit=MetricUnit.Count, value=1)
 
 
-def run_due(deps: Dependencies, program: Program, run: WorkflowRun, sent_at: datetime) -> None:
+def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: int) -> None:
     """Runs an earn's workflows from references (every read made here), then takes the run out of
     the due ones. Idempotent: markers keep actions from running twice, so a redelivery or a relayed
     copy changes nothing. A storage outage raises (the message comes back); other failures are
-    logged and counted per workflow."""
+    logged and counted per workflow. `received`: the `receipt()` taken when the run was received."""
     matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, run.kind)]
     if matching:
         today = periods.local_day(run.at, program.timezone)
-        _run(deps, program, run.customer_id, matching, today, sent_at)
+        _run(deps, program, run.customer_id, matching, today, received)
     deps.repository.workflow_run_done(run)
 
 
@@ -94,21 +93,29 @@ def run_for_earn(deps: Dependencies, program: Program, customer_id: str, kind: s
     """The workflows of an earn of `kind` by `customer_id` at `at`, from references only."""
     matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, kind)]
     if matching:
-        _run(deps, program, customer_id, matching, periods.local_day(at, program.timezone), deps.clock.now())
+        _run(deps, program, customer_id, matching, periods.local_day(at, program.timezone), receipt())
 
 
-# when each audience sweep last started, per store, program and workflow (this environment only)
-_sweeps: dict[tuple[int, str, str], datetime] = {}
+# Order of events in this Lambda environment: receipts of runs and starts of audience sweeps.
+_order = itertools.count()
+# when (in that order) each audience sweep last started, per store, program and workflow
+_sweeps: dict[tuple[int, str, str], int] = {}
 
 
-def _sweep_due(deps: Dependencies, workflow: Workflow, sent_at: datetime) -> bool:
-    """An audience sweep is due unless one started after this run was sent (so after its earn
-    committed): that sweep saw everyone this earn could have pushed over the threshold."""
+def receipt() -> int:
+    """Taken when a batch of runs is received: every run in it was sent, so its earn committed,
+    before any sweep that starts afterwards."""
+    return next(_order)
+
+
+def _sweep_due(deps: Dependencies, workflow: Workflow, received: int) -> bool:
+    """An audience sweep is due unless one started in this environment after the run was received:
+    that sweep saw everything the run's earn changed. One sweep per workflow and batch, then."""
     key = (id(deps.repository), workflow.program_id, workflow.workflow_id)
     started = _sweeps.get(key)
-    if started is not None and started - SWEEP_MARGIN > sent_at:
+    if started is not None and started > received:
         return False
-    _sweeps[key] = deps.clock.now()
+    _sweeps[key] = next(_order)
     return True
 
 
@@ -118,12 +125,12 @@ def _run(
     customer_id: str,
     matching: list[Workflow],
     today: date,
-    sent_at: datetime,
+    received: int,
 ) -> None:
     for workflow in matching:
         try:
             evaluate(deps, program, workflow, customer_id, today)
-            if workflow.audience == "all" and _sweep_due(deps, workflow, sent_at):
+            if workflow.audience == "all" and _sweep_due(deps, workflow, received):
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
                         evaluate(deps, program, workflow, other, today)

@@ -237,3 +237,26 @@ def test_per_customer_campaign_counters_live_under_the_customer_not_the_campaign
     assert int(counter["granted"]) == 20
     campaign = loyalty.campaign("c").body
     assert (campaign["granted_total"], campaign["customers"]) == (40, 2)
+
+
+def test_an_audience_is_swept_once_for_a_whole_batch_of_runs(loyalty, tenant, aws, clock):
+    loyalty.campaign("c", campaign_settings("soft", total=10**6, per_customer=10**6))
+    loyalty.bonus("big", 4000, "c")  # above the threshold before the workflow exists
+    audience = workflow_settings(
+        aggregation="bonus",
+        threshold=3000,
+        customer="all",
+        kind="campaign_bonus",
+        actions=[{"type": "suspend"}],
+    )
+    assert loyalty.workflow("farming", audience).status == 200
+    for n in range(5):
+        earn_only(loyalty, f"small-{n}", 10, kind="campaign_bonus", campaign_id="c")
+
+    with DynamoCalls() as dynamodb:
+        assert run_queued_workflows() == 5  # one batch, as the event source mapping hands it over
+
+    sweeps = [p for p in dynamodb.named("Query") if p.get("IndexName") == "loyalty_bonus"]
+    assert len(sweeps) == 8  # one sweep (a query per shard) for the five runs, not five
+    assert loyalty.customer("big").body["status"] == "suspended"
+    assert {loyalty.customer(f"small-{n}").body["status"] for n in range(5)} == {"active"}
