@@ -533,7 +533,8 @@ class LoyaltyDynamo(DynamoBase):
 
 
 def _run(item: Any) -> WorkflowRun:
-    return WorkflowRun(item.program_id, item.action_id, item.customer_id, item.workflow_kind, item.at)
+    at = keys.workflow_run_at(item.outbox_sk)
+    return WorkflowRun(item.program_id, item.action_id, item.customer_id, item.workflow_kind, at)
 
 
 def _resolved(future: Any) -> Any:

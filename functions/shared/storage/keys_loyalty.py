@@ -9,7 +9,7 @@ over shards so that no index partition takes every earn of a program.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from functions.shared.storage.keys import timestamp
 
@@ -69,3 +69,8 @@ def workflow_run_pk(program_id: str, shard: int) -> str:
 
 def workflow_run_sk(at: datetime, action_id: str) -> str:
     return f"{timestamp(at)}#{action_id}"
+
+
+def workflow_run_at(sort_key: str) -> datetime:
+    """The time a `workflow_run_sk` was made with."""
+    return datetime.strptime(sort_key.split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
