@@ -10,7 +10,7 @@ leaves the due runs, so the relay never sends poison forever.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from functions.loyalty import workflows
 from functions.loyalty.models import EarnKind
 from functions.shared.config import MAX_RECEIVES
+from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
@@ -26,6 +27,20 @@ from functions.shared.storage.port_loyalty import WorkflowRun
 RELAY_AFTER = timedelta(minutes=1)  # younger runs may still be on their way through the queue
 PAGE = 2_000  # per program and run: the oldest first in each shard
 BUDGET_SECONDS = 50.0  # the relay runs every minute with a 60-second timeout
+# Programs are items of one partition (`PROGRAMS`): a read per run would put every run of every
+# program on it. A program's time zone is all a run needs of it, and it rarely changes.
+PROGRAM_CACHE = timedelta(seconds=60)
+_programs: dict[tuple[int, str], tuple[datetime, Program]] = {}
+
+
+def _program(deps: Dependencies, program_id: str) -> Program:
+    now, key = deps.clock.now(), (id(deps.repository), program_id)
+    cached = _programs.get(key)
+    if cached is not None and timedelta(0) <= now - cached[0] < PROGRAM_CACHE:
+        return cached[1]
+    program = deps.repository.get_program(program_id)
+    _programs[key] = (now, program)
+    return program
 
 
 class WorkflowRunMessage(BaseModel):
@@ -46,7 +61,7 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
     message = WorkflowRunMessage.model_validate_json(body)  # a malformed body fails to the DLQ
     run = WorkflowRun(message.program_id, message.action_id, message.customer_id, message.kind, message.at)
     try:
-        program = deps.repository.get_program(message.program_id)
+        program = _program(deps, message.program_id)
         workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)
     except DomainError:
         if receive_count >= MAX_RECEIVES:
