@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local")
+SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "partitions")
 
 
 @dataclass(frozen=True)

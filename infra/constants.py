@@ -95,6 +95,21 @@ DISPUTE_CYCLE = FunctionSpec(
     "Applies recorded dispute verdicts at the start of each invoicing month (schedule)",
 )
 
+LOYALTY_WORKFLOWS = FunctionSpec(
+    "loyalty_workflows",
+    "functions.loyalty.workflow_runner.lambda_handler",
+    512,
+    30,
+    "Runs loyalty workflows of earns (workflow queue, partial batch responses)",
+)
+LOYALTY_WORKFLOW_RELAY = FunctionSpec(
+    "loyalty_workflow_relay",
+    "functions.loyalty.workflow_relay.lambda_handler",
+    512,
+    60,
+    "Sends again loyalty workflow runs the workflow queue never got (schedule)",
+)
+
 # --- Scoring queue -------------------------------------------------------------------------------
 # MAX_RECEIVES (from functions.shared.config, above): deliveries of one message before the dead-letter
 # queue, the one number the local system's queue and the score function use too.
@@ -106,6 +121,12 @@ DEAD_LETTER_RETENTION_DAYS = 14  # the most SQS keeps: two weeks to look at and 
 SCORING_BATCH_SIZE = 25
 SCORING_BATCH_WINDOW_SECONDS = 1  # at most one second added to an event's time to a decision
 SCORING_MAX_CONCURRENCY = 100  # a ceiling, so a backlog cannot take the account's whole concurrency
+
+# --- Loyalty workflow queue (SPEC 8: workflows run within seconds of the earn) ----------------
+WORKFLOW_VISIBILITY_TIMEOUT_SECONDS = 6 * LOYALTY_WORKFLOWS.timeout_seconds
+WORKFLOW_BATCH_SIZE = 25
+WORKFLOW_BATCH_WINDOW_SECONDS = 1
+WORKFLOW_MAX_CONCURRENCY = 20  # audience sweeps coalesce per environment: a few environments suffice
 
 
 # --- Schedules -----------------------------------------------------------------------------------
@@ -154,6 +175,15 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         run_retries=2,
         max_event_age_seconds=6 * 60 * 60,  # a missed monthly cycle is costly: keep trying for hours
     ),
+    ScheduleSpec(
+        "loyalty-workflow-relay",
+        LOYALTY_WORKFLOW_RELAY,
+        "rate(1 minute)",
+        "Every minute: relay loyalty workflow runs the workflow queue never got",
+        delivery_retries=2,
+        run_retries=0,  # the next run, a minute later, does the same work
+        max_event_age_seconds=60,
+    ),
 )
 
 # The edge authorizer (API Gateway REQUEST authorizer on every credentialed method): small and fast,
@@ -169,6 +199,7 @@ AUTHORIZER = FunctionSpec(
 ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (
     *API_FUNCTIONS,
     SCORE,
+    LOYALTY_WORKFLOWS,
     *(s.function for s in SCHEDULES),
     AUTHORIZER,
 )

@@ -66,6 +66,8 @@ class Access:
     send_to_webhooks: bool = False  # sqs:SendMessage on the webhooks queue (scheduling tries)
     consume_webhooks: bool = False  # the SQS event source reads the webhooks queue
     webhook_secrets: frozenset[str] = frozenset()  # KMS actions on the key sealing webhook secrets
+    send_to_workflows: bool = False  # sqs:SendMessage on the loyalty workflow queue
+    consume_workflows: bool = False  # the SQS event source reads the loyalty workflow queue
 
     def __post_init__(self) -> None:
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
@@ -163,14 +165,30 @@ ACCESS: dict[str, Access] = {
     # Earn and spend: one TransactGet snapshot (GetItem), one transaction (PutItem of the action,
     # the versioned customer and its periods and history; UpdateItem of campaign counters). Customer
     # view: profile (GetItem), periods (BatchGetItem), days and history (Query on the customer's
-    # partition). Campaigns and workflows: GetItem, UpdateItem, conditional PutItem. Audience
-    # workflows: customers above a threshold from the aggregate indexes. Publishes status changes
-    # and workflow communications.
+    # partition). Campaigns and workflows: GetItem, UpdateItem, conditional PutItem. An earn that
+    # matches workflows sends its run to the workflow queue. Publishes status changes.
     "loyalty": Access(
         table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
         api_keys=_KEY_USE,
-        indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         publish_events=True,
+        send_to_workflows=True,
+    ),
+    # Workflow runs from the workflow queue: the program (GetItem), the workflows item (GetItem),
+    # a customer's snapshot (TransactGet: GetItem), its days (Query on its partition), the marker
+    # with history and status (PutItem; UpdateItem takes the run out of the due ones); audiences
+    # from the aggregate indexes. Publishes workflow communications and status changes.
+    "loyalty_workflows": Access(
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
+        consume_workflows=True,
+        publish_events=True,
+    ),
+    # Lists programs (Query on the PROGRAMS partition), reads each program's due workflow runs
+    # (outbox index) and sends them to the workflow queue again.
+    "loyalty_workflow_relay": Access(
+        table=_actions(QUERY),
+        indexes=frozenset({"outbox"}),
+        send_to_workflows=True,
     ),
     # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
     # a conditional PutItem of a key item, a revocation reads the key (GetItem) and updates it. Its

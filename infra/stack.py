@@ -16,6 +16,7 @@ from infra.capabilities.api import Api
 from infra.capabilities.console import Console, CustomDomain
 from infra.capabilities.data import DataStore
 from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pascal_case
+from infra.capabilities.loyalty_workflows import LoyaltyWorkflows
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.network import NetworkPepper
 from infra.capabilities.rate_limit import RateLimit
@@ -50,6 +51,7 @@ class FraudManagementStack(Stack):
                 network_pepper=pepper.secret,
                 webhooks_queue=webhooks.queue,
                 webhook_key=webhooks.key,
+                workflow_queue=messaging.workflow_queue,
             ),
         )
         api = Api(self, "Api", factory=factory)
@@ -66,11 +68,15 @@ class FraudManagementStack(Stack):
             custom_domain=custom_domain,
         )
         scoring = Scoring(self, "Scoring", factory=factory, queue=messaging.scoring_queue)
+        loyalty_workflows = LoyaltyWorkflows(
+            self, "LoyaltyWorkflows", factory=factory, queue=messaging.workflow_queue
+        )
         schedules = Schedules(self, "Schedules", factory=factory)
         delivery = WebhookDelivery(self, "WebhookDelivery", factory=factory, queue=webhooks.queue)
         self.functions: dict[str, lambda_.Function] = {
             **api.functions,
             "score": scoring.function,
+            "loyalty_workflows": loyalty_workflows.function,
             **schedules.functions,
             "authorizer": api.authorizer_function,
             "webhook_delivery": delivery.function,
@@ -84,6 +90,7 @@ class FraudManagementStack(Stack):
                 "scoring": messaging.scoring_dead_letter_queue,
                 "schedules": schedules.dead_letter_queue,
                 "webhooks": webhooks.dead_letter_queue,
+                "loyalty_workflows": messaging.workflow_dead_letter_queue,
             },
             scoring_queue=messaging.scoring_queue,
             topic=topic,
@@ -104,6 +111,7 @@ class FraudManagementStack(Stack):
         CfnOutput(self, "ScoringQueueUrl", value=messaging.scoring_queue.queue_url)
         CfnOutput(self, "ScoringDeadLetterQueueUrl", value=messaging.scoring_dead_letter_queue.queue_url)
         CfnOutput(self, "SchedulesDeadLetterQueueUrl", value=schedules.dead_letter_queue.queue_url)
+        CfnOutput(self, "WorkflowDeadLetterQueueUrl", value=messaging.workflow_dead_letter_queue.queue_url)
         CfnOutput(self, "EventBusName", value=messaging.bus.event_bus_name)
         CfnOutput(self, "WebhooksDeadLetterQueueUrl", value=webhooks.dead_letter_queue.queue_url)
         CfnOutput(

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
     from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.poller import QueuePoller
+    from local_system.poller import WORKFLOW_RUNNER_HANDLER, QueuePoller
     from local_system.provision import provision
     from local_system.scheduler import LocalScheduler, Schedule
 
@@ -130,11 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     keys["security"] = tenancy.create_key(repository, clock, None, "security", "Platform security")[1]
 
     poller = QueuePoller(client("sqs"), resources.queue_url)
+    workflow_poller = QueuePoller(client("sqs"), resources.workflow_queue_url, WORKFLOW_RUNNER_HANDLER)
     scheduler = LocalScheduler(
         [
             Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
             Schedule("hold-sweep", "functions.hold_sweep.handler.lambda_handler", args.hold_sweep_seconds),
             Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", args.dispute_cycle_seconds),
+            Schedule("loyalty-workflow-relay", "functions.loyalty.workflow_relay.lambda_handler", 60),
         ]
     )
     web_root = ROOT / "web" / "dist"
@@ -174,14 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     poller.start()
     webhooks_poller = WebhooksPoller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
     webhooks_poller.start()
+    workflow_poller.start()
     scheduler.start()
     try:
         server.serve_forever()
     finally:
         poller.stop()
         webhooks_poller.stop()
+        workflow_poller.stop()
         scheduler.stop()
         poller.join(timeout=5)
+        workflow_poller.join(timeout=5)
         moto.stop()
         in_process.stop()
         print("Stopped.", flush=True)

@@ -12,6 +12,7 @@ from functions.shared.observability import logger
 from local_system.lambda_runtime import invoke
 
 SCORE_HANDLER = "functions.score.handler.lambda_handler"
+WORKFLOW_RUNNER_HANDLER = "functions.loyalty.workflow_runner.lambda_handler"  # the workflow queue's
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -33,7 +34,14 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
-def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wait_seconds: int = 1) -> int:
+def poll_once(
+    sqs: Any,
+    queue_url: str,
+    queue_arn: str,
+    batch_size: int = 10,
+    wait_seconds: int = 1,
+    handler: str = SCORE_HANDLER,
+) -> int:
     """One receive-invoke-delete round; returns how many messages were handled successfully."""
     received = sqs.receive_message(
         QueueUrl=queue_url,
@@ -44,10 +52,10 @@ def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wa
     if not received:
         return 0
     try:
-        answer = invoke(SCORE_HANDLER, sqs_event(received, queue_arn))
+        answer = invoke(handler, sqs_event(received, queue_arn))
         failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
     except Exception:  # a failed invocation fails the whole batch (Powertools raises when all fail)
-        logger.warning("score function failed the whole batch", exc_info=True)
+        logger.warning("queue consumer failed the whole batch", extra={"handler": handler}, exc_info=True)
         failed = {m["MessageId"] for m in received}
     done = [m for m in received if m["MessageId"] not in failed]
     if done:
@@ -59,9 +67,9 @@ def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wa
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str) -> None:
-        super().__init__(name="queue-poller", daemon=True)
-        self.sqs, self.queue_url = sqs, queue_url
+    def __init__(self, sqs: Any, queue_url: str, handler: str = SCORE_HANDLER) -> None:
+        super().__init__(name=f"queue-poller {handler}", daemon=True)
+        self.sqs, self.queue_url, self.handler = sqs, queue_url, handler
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -70,7 +78,7 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                poll_once(self.sqs, self.queue_url, self.queue_arn)
+                poll_once(self.sqs, self.queue_url, self.queue_arn, handler=self.handler)
             except Exception:  # keep polling, as the event source mapping does
                 logger.exception("local poller round failed")
                 self.stopping.wait(1)

@@ -16,6 +16,8 @@ TABLE_NAME = "fraud-management"
 QUEUE_NAME = "fraud-scoring"
 DEAD_LETTER_QUEUE_NAME = "fraud-scoring-dlq"
 EVENT_BUS_NAME = "fraud-management"
+WORKFLOW_QUEUE_NAME = "fraud-loyalty-workflows"
+WORKFLOW_DEAD_LETTER_QUEUE_NAME = "fraud-loyalty-workflows-dlq"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Resources:
     queue_url: str
     dead_letter_queue_url: str
     event_bus_name: str
+    workflow_queue_url: str = ""
+    workflow_dead_letter_queue_url: str = ""
 
     def environment(self) -> dict[str, str]:
         """The function environment that points at these resources."""
@@ -31,6 +35,7 @@ class Resources:
             "TABLE_NAME": self.table_name,
             "SCORING_QUEUE_URL": self.queue_url,
             "EVENT_BUS_NAME": self.event_bus_name,
+            "LOYALTY_WORKFLOW_QUEUE_URL": self.workflow_queue_url,
         }
 
 
@@ -87,4 +92,26 @@ def provision(
         },
     )["QueueUrl"]
     client("events").create_event_bus(Name=EVENT_BUS_NAME)
-    return Resources(table_name, queue_url, dlq_url, EVENT_BUS_NAME)
+    workflow_dlq_url, workflow_queue_url = _queue_with_dead_letters(
+        sqs, WORKFLOW_QUEUE_NAME, WORKFLOW_DEAD_LETTER_QUEUE_NAME, visibility_timeout
+    )
+    return Resources(table_name, queue_url, dlq_url, EVENT_BUS_NAME, workflow_queue_url, workflow_dlq_url)
+
+
+def _queue_with_dead_letters(
+    sqs: Any, name: str, dead_letter_name: str, visibility_timeout: int
+) -> tuple[str, str]:
+    dlq_url = sqs.create_queue(QueueName=dead_letter_name)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+            ),
+        },
+    )["QueueUrl"]
+    return dlq_url, url

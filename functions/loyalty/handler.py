@@ -1,6 +1,6 @@
 """Lambda entry point of the loyalty API (API Gateway REST proxy): earn, spend, customers,
-campaigns and workflows. Workflows run in this function, right after the earn that triggers them
-commits (docs/design.md, "Loyalty")."""
+campaigns and workflows. An earn's workflows run behind the workflow queue
+(`functions.loyalty.workflow_runner`; docs/design.md, "Loyalty")."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import caps, periods, workflows
+from functions.loyalty import caps, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
@@ -39,13 +39,14 @@ from functions.shared.storage.port_loyalty import (
     Totals,
     Workflow,
     WorkflowAction,
+    WorkflowRun,
     month_period,
     periods_of,
     week_period,
     year_period,
 )
 
-MAX_WORKFLOWS = 50  # per program: they are read with every earn
+MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
 
 
 def body_hash(kind: str, raw: Any) -> str:
@@ -88,6 +89,14 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
     today_periods = periods_of(periods.local_day(now, program.timezone))
     digest = body_hash("earn", raw)
+    matched = any(
+        workflows.matches(w, request.kind) for w in workflow_cache.program_workflows(deps, program.program_id)
+    )
+    due = (
+        WorkflowRun(program.program_id, request.id, request.customer_id, request.kind, now)
+        if matched
+        else None
+    )
     for attempt in range(MAX_ATTEMPTS):
         state = deps.repository.read_loyalty_state(
             program.program_id,
@@ -95,7 +104,6 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             action_id=request.id,
             periods=tuple(dict.fromkeys(today_periods + action_periods)),
             campaign_id=request.campaign_id,
-            with_workflows=True,
         )
         if state.action is not None:
             return _replay(state.action, "earn", digest)
@@ -134,6 +142,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             customer=replace(customer, balance=balance, lifetime=customer.lifetime.plus(delta)),
             periods=_counted(state.periods, action_periods, delta) if granted else (),
             grant=grant,
+            workflows_due=due,
         )
         if deps.repository.record_loyalty_action(change):
             break
@@ -141,7 +150,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
-    workflows.after_earn(deps, program, request.kind, state, change, now)
+    if due is not None:
+        workflows.dispatch(deps, program, due)
     return answer
 
 
@@ -375,7 +385,9 @@ def put_workflow(
         enabled=settings.enabled,
         updated_at=deps.clock.now(),
     )
-    return workflow_json(deps.repository.put_workflow(workflow, MAX_WORKFLOWS))
+    stored = deps.repository.put_workflow(workflow, MAX_WORKFLOWS)
+    workflow_cache.forget(program_id)
+    return workflow_json(stored)
 
 
 def get_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> dict[str, Any]:
@@ -388,6 +400,7 @@ def list_workflows(deps: Dependencies, program_id: str) -> dict[str, Any]:
 
 def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> None:
     deps.repository.delete_workflow(program_id, workflow_id)
+    workflow_cache.forget(program_id)
 
 
 def workflow_json(workflow: Workflow) -> dict[str, Any]:

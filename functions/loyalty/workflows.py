@@ -1,4 +1,4 @@
-"""Aggregated-attributes workflows (SPEC 8), run right after an earn commits.
+"""Aggregated-attributes workflows (SPEC 8), run behind the workflow queue after an earn commits.
 
 A workflow's actions run for a customer when its aggregation is strictly above the threshold and
 the workflow's marker says they have not run yet. The marker is written with the actions' history
@@ -10,34 +10,39 @@ run them once. Where the marker lives decides when the workflow re-arms:
 - rolling windows: on the customer, holding the last local day the aggregation was seen above the
   threshold; it re-arms when, on some day since, the window's value at the start of that day (once
   old points had left it) was at or below the threshold.
-`customer: all` also looks for everyone else above the threshold through the audience index.
+`customer: all` also looks for everyone else above the threshold through the audience index, at
+once per workflow for all the runs a Lambda environment received before the sweep started (see
+`_sweep_due`).
+
+The earn records that its workflows are due in its own transaction (`WorkflowRun`), then sends
+that reference to the queue (`dispatch`); the queue's consumer runs them (`run_due`) and takes the
+run out; the relay sends again what is still due a while later. Nothing here is the earn's answer.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import periods
+from functions.loyalty import periods, workflow_cache
 from functions.loyalty.retry import backoff
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError
+from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
-    BalanceChange,
     CustomerChange,
     HistoryEntry,
     LoyaltyCustomer,
-    LoyaltyState,
     PeriodTotals,
     Workflow,
+    WorkflowRun,
     day_period,
-    periods_of,
 )
 
 FIRE_ATTEMPTS = 20
@@ -54,42 +59,64 @@ class Marker:
     expected: str | None = None  # the value it must still have (None: not set)
 
 
-@dataclass(frozen=True)
-class Known:
-    """The earning customer right after its commit, and its totals in today's day, week, month and
-    year (absent: zero): what the earn already read, so evaluating it costs no read."""
-
-    customer: LoyaltyCustomer
-    periods: dict[str, PeriodTotals]
-
-
 def matches(workflow: Workflow, kind: str) -> bool:
     return workflow.enabled and workflow.trigger_kind in (None, kind)
 
 
-def after_earn(
-    deps: Dependencies,
-    program: Program,
-    kind: str,
-    before: LoyaltyState,
-    change: BalanceChange,
-    now: datetime,
-) -> None:
-    """Runs the workflows an earn triggers, right after it commits, with what the earn already read.
-    The earn is committed already: a failure here is logged and counted, never the earn's answer."""
-    matching = [w for w in before.workflows if matches(w, kind)]
+def dispatch(deps: Dependencies, program: Program, run: WorkflowRun) -> None:
+    """After the earn's commit, which recorded the run as due: hands it to the workflow queue. A
+    send that fails is logged and counted; the relay sends the run again, so it is never lost.
+    Without a queue (the in-memory store of unit tests) the workflows run here."""
+    try:
+        if deps.workflow_queue is None:
+            run_due(deps, program, run, receipt())
+        else:
+            deps.workflow_queue.send(run, deps.clock.now())
+    except DomainError as error:
+        logger.warning("workflow run not sent", extra={"action_id": run.action_id, "error": error.detail})
+        metrics.add_metric(name="LoyaltyWorkflowSendFailures", unit=MetricUnit.Count, value=1)
+
+
+def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: int) -> None:
+    """Runs an earn's workflows from references (every read made here), then takes the run out of
+    the due ones. Idempotent: markers keep actions from running twice, so a redelivery or a relayed
+    copy changes nothing. A storage outage raises (the message comes back); other failures are
+    logged and counted per workflow. `received`: the `receipt()` taken when the run was received."""
+    matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, run.kind)]
     if matching:
-        today = periods.local_day(now, program.timezone)
-        _run(deps, program, change.action.customer_id, matching, today, _known_after(before, change, today))
+        today = periods.local_day(run.at, program.timezone)
+        _run(deps, program, run.customer_id, matching, today, received)
+    deps.repository.workflow_run_done(run)
 
 
 def run_for_earn(deps: Dependencies, program: Program, customer_id: str, kind: str, at: datetime) -> None:
-    """The same, from references only (a queue consumer running workflows after the fact): every read
-    is made here. Idempotent, like `after_earn`: markers keep actions from running twice."""
-    state = deps.repository.read_loyalty_state(program.program_id, customer_id, with_workflows=True)
-    matching = [w for w in state.workflows if matches(w, kind)]
+    """The workflows of an earn of `kind` by `customer_id` at `at`, from references only."""
+    matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, kind)]
     if matching:
-        _run(deps, program, customer_id, matching, periods.local_day(at, program.timezone), None)
+        _run(deps, program, customer_id, matching, periods.local_day(at, program.timezone), receipt())
+
+
+# Order of events in this Lambda environment: receipts of runs and starts of audience sweeps.
+_order = itertools.count()
+# when (in that order) each audience sweep last started, per store, program and workflow
+_sweeps: dict[tuple[int, str, str], int] = {}
+
+
+def receipt() -> int:
+    """Taken when a batch of runs is received: every run in it was sent, so its earn committed,
+    before any sweep that starts afterwards."""
+    return next(_order)
+
+
+def _sweep_due(deps: Dependencies, workflow: Workflow, received: int) -> bool:
+    """An audience sweep is due unless one started in this environment after the run was received:
+    that sweep saw everything the run's earn changed. One sweep per workflow and batch, then."""
+    key = (id(deps.repository), workflow.program_id, workflow.workflow_id)
+    started = _sweeps.get(key)
+    if started is not None and started > received:
+        return False
+    _sweeps[key] = next(_order)
+    return True
 
 
 def _run(
@@ -98,19 +125,18 @@ def _run(
     customer_id: str,
     matching: list[Workflow],
     today: date,
-    known: Known | None,
+    received: int,
 ) -> None:
     for workflow in matching:
         try:
-            wrote = evaluate(deps, program, workflow, customer_id, today, known)
-            if wrote or workflow.date_range in periods.ROLLING_DAYS:
-                known = None  # the customer may have moved on: read it again
-            if workflow.audience == "all":
+            evaluate(deps, program, workflow, customer_id, today)
+            if workflow.audience == "all" and _sweep_due(deps, workflow, received):
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
                         evaluate(deps, program, workflow, other, today)
+        except StorageUnavailable:
+            raise  # the run stays due and comes back: markers make running it again harmless
         except DomainError as error:
-            known = None
             logger.warning(
                 "workflow evaluation failed",
                 extra={
@@ -120,15 +146,6 @@ def _run(
                 },
             )
             metrics.add_metric(name="LoyaltyWorkflowFailures", unit=MetricUnit.Count, value=1)
-
-
-def _known_after(before: LoyaltyState, change: BalanceChange, today: date) -> Known:
-    found = dict(before.periods)
-    found.update({p.period: p for p in change.periods})
-    return Known(
-        replace(change.customer, version=change.expected_version + 1),
-        {p: found[p] for p in periods_of(today) if p in found},
-    )
 
 
 def audience(deps: Dependencies, program: Program, workflow: Workflow, today: date) -> list[str]:
@@ -159,42 +176,26 @@ def evaluate(
     workflow: Workflow,
     customer_id: str,
     today: date,
-    known: Known | None = None,
 ) -> bool:
     """Runs the workflow's actions for one customer if its filter says so. True when they ran."""
-    if known is None and workflow.date_range not in periods.ROLLING_DAYS:
-        # an audience member: `fire` checks the filter in the snapshot it reads anyway
+    if workflow.date_range not in periods.ROLLING_DAYS:
+        # a calendar range or lifetime: `fire` checks the filter in the snapshot it reads anyway
         marker: Marker | None = Marker(
             workflow.workflow_id, periods.calendar_period(workflow.date_range, today), today.isoformat()
         )
     else:
-        marker = _due(deps, program, workflow, customer_id, today, known)
-    return marker is not None and fire(deps, program, workflow, customer_id, marker, known)
+        marker = _rolling_marker(deps, program, workflow, customer_id, today)
+    return marker is not None and fire(deps, program, workflow, customer_id, marker)
 
 
-def _due(
-    deps: Dependencies,
-    program: Program,
-    workflow: Workflow,
-    customer_id: str,
-    today: date,
-    known: Known | None,
+def _rolling_marker(
+    deps: Dependencies, program: Program, workflow: Workflow, customer_id: str, today: date
 ) -> Marker | None:
-    """The marker to write if the actions are due now, else None."""
-    if workflow.date_range in periods.ROLLING_DAYS:
-        customer = (
-            known.customer
-            if known
-            else deps.repository.read_loyalty_state(program.program_id, customer_id).customer
-        )
-        if customer is None:
-            return None
-        return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.workflow_id))
-    assert known is not None
-    marker = Marker(
-        workflow.workflow_id, periods.calendar_period(workflow.date_range, today), today.isoformat()
-    )
-    return marker if _with_marker(workflow, known.customer, known.periods, marker) else None
+    """The marker to write if a rolling window's actions are due now, else None."""
+    customer = deps.repository.read_loyalty_state(program.program_id, customer_id).customer
+    if customer is None:
+        return None
+    return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.workflow_id))
 
 
 def _rolling_due(
@@ -232,21 +233,17 @@ def fire(
     workflow: Workflow,
     customer_id: str,
     marker: Marker,
-    known: Known | None = None,
 ) -> bool:
     """Writes the marker, the history and the status change at once, then publishes. False when
     another evaluation got there first."""
     repository = deps.repository
     for attempt in range(FIRE_ATTEMPTS):
-        if known is not None:
-            customer, found = known.customer, known.periods
-        else:
-            state = repository.read_loyalty_state(
-                program.program_id, customer_id, periods=() if marker.period == LIFETIME else (marker.period,)
-            )
-            if state.customer is None:
-                return False
-            customer, found = state.customer, state.periods
+        state = repository.read_loyalty_state(
+            program.program_id, customer_id, periods=() if marker.period == LIFETIME else (marker.period,)
+        )
+        if state.customer is None:
+            return False
+        customer, found = state.customer, state.periods
         marked = _with_marker(workflow, customer, found, marker)
         if marked is None:
             return False  # not due in this state (or another evaluation ran the actions)
@@ -259,7 +256,6 @@ def fire(
             for detail_type, detail in events:
                 publish(deps, detail_type, detail)
             return True
-        known = None
         backoff(attempt)
     logger.warning("workflow gave up on a busy customer", extra={"customer_id": customer_id})
     return False

@@ -31,6 +31,7 @@ class Settings(BaseModel):
     # The REST API and stage whose authorizer cache the keys function flushes on a revocation
     rest_api_id: str | None = None
     api_stage: str = Field(default="prod", min_length=1)
+    workflow_queue_url: str | None = None  # loyalty workflows run behind it (SPEC 8)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +45,7 @@ class Settings(BaseModel):
                 endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
                 rest_api_id=env.get("REST_API_ID") or None,
                 api_stage=env.get("API_STAGE_NAME") or "prod",
+                workflow_queue_url=env.get("LOYALTY_WORKFLOW_QUEUE_URL") or None,
             )
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())

@@ -6,9 +6,13 @@ Each has a boto3 implementation and an in-memory one for tests. AWS errors becom
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.shared.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from functions.shared.storage.port_loyalty import WorkflowRun
 
 
 class ScoringQueue(Protocol):
@@ -106,3 +110,39 @@ class InMemoryPublisher:
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         self.published.append((detail_type, detail))
+
+
+# --- loyalty workflow runs (SPEC 8: behind a queue, within seconds) -------------------------
+class WorkflowQueue(Protocol):
+    def send(self, run: WorkflowRun, sent_at: datetime) -> None:
+        """The run, or StorageUnavailable."""
+        ...
+
+
+def workflow_message(run: WorkflowRun, sent_at: datetime) -> str:
+    """References only, as on the scoring queue: which earn, of whom, of what kind, when, and when
+    it was sent (after the earn's commit)."""
+    return json.dumps(
+        {
+            "program_id": run.program_id,
+            "action_id": run.action_id,
+            "customer_id": run.customer_id,
+            "kind": run.kind,
+            "at": run.at.isoformat(),
+            "sent_at": sent_at.isoformat(),
+        }
+    )
+
+
+class SqsWorkflowQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, run: WorkflowRun, sent_at: datetime) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.send_message(QueueUrl=self._url, MessageBody=workflow_message(run, sent_at))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"workflow queue unavailable: {exc}") from exc

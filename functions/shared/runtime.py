@@ -17,6 +17,8 @@ from functions.shared.messaging import (
     EventPublisher,
     ScoringQueue,
     SqsScoringQueue,
+    SqsWorkflowQueue,
+    WorkflowQueue,
 )
 from functions.shared.storage.port import Repository
 
@@ -31,6 +33,7 @@ class Dependencies:
     # Empties the edge authorizer's cache of the stage (a revoked key stops at once); None: no
     # authorizer cache to flush (tests calling handlers directly).
     flush_authorizer_cache: Callable[[], None] | None = None
+    workflow_queue: WorkflowQueue | None = None
 
 
 _built: dict[Settings, Dependencies] = {}
@@ -60,6 +63,11 @@ def dependencies(settings: Settings | None = None) -> Dependencies:
             clock=SystemClock(),
             queue=queue,
             flush_authorizer_cache=_stage_flush(settings) if settings.rest_api_id else _local_flush,
+            workflow_queue=(
+                SqsWorkflowQueue(boto3_client("sqs", settings), settings.workflow_queue_url)
+                if settings.workflow_queue_url
+                else None
+            ),
         )
     return _built[settings]
 

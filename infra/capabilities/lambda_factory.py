@@ -40,6 +40,7 @@ class SharedResources:
     network_pepper: secretsmanager.ISecret
     webhooks_queue: sqs.IQueue | None = None  # SPEC 6: notifications in, tries scheduled
     webhook_key: kms.IKey | None = None  # seals webhook secrets
+    workflow_queue: sqs.IQueue | None = None  # loyalty workflow runs
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
         statements.append(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.scoring_queue.queue_arn])
         )
+    if access.send_to_workflows:
+        assert resources.workflow_queue is not None, "a function sends to the workflow queue: create it"
+        statements.append(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.workflow_queue.queue_arn])
+        )
     if access.publish_events:
         statements.append(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn])
@@ -112,6 +118,8 @@ def environment(access: permissions.Access, resources: SharedResources) -> dict[
         env["TABLE_NAME"] = resources.table.table_name
     if access.send_to_scoring:
         env["SCORING_QUEUE_URL"] = resources.scoring_queue.queue_url
+    if access.send_to_workflows and resources.workflow_queue is not None:
+        env["LOYALTY_WORKFLOW_QUEUE_URL"] = resources.workflow_queue.queue_url
     if access.publish_events:
         env["EVENT_BUS_NAME"] = resources.bus.event_bus_name
     if access.read_network_pepper:

@@ -56,4 +56,17 @@ class Messaging(Construct):
                 queue=self.scoring_dead_letter_queue, max_receive_count=constants.MAX_RECEIVES
             ),
         )
+        # Loyalty workflow runs (references: program, earn id, customer id, kind, times)
+        self.workflow_dead_letter_queue = encrypted_queue(
+            self, "WorkflowDeadLetterQueue", retention=Duration.days(constants.DEAD_LETTER_RETENTION_DAYS)
+        )
+        self.workflow_queue = encrypted_queue(
+            self,
+            "WorkflowQueue",
+            visibility_timeout=Duration.seconds(constants.WORKFLOW_VISIBILITY_TIMEOUT_SECONDS),
+            retention=Duration.days(constants.QUEUE_RETENTION_DAYS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.workflow_dead_letter_queue, max_receive_count=constants.MAX_RECEIVES
+            ),
+        )
         self.bus = events.EventBus(self, "Bus", description="Domain events of fraud management")

@@ -49,7 +49,7 @@ def test_every_dead_letter_queue_alarms_on_its_first_message(template: cfn.Templ
     }
     watched = _alarmed(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
 
-    assert len(dead_letter_queues) == 3  # scoring's, the schedules' and the webhooks'
+    assert len(dead_letter_queues) == 4  # scoring's, the schedules', the webhooks' and the workflow queue's
     assert dead_letter_queues <= watched
 
 

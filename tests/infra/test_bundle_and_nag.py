@@ -30,6 +30,7 @@ HANDLERS = sorted(
     | {constants.SCORE.handler}
     | {constants.AUTHORIZER.handler}
     | {constants.WEBHOOK_DELIVERY.handler}
+    | {constants.LOYALTY_WORKFLOWS.handler}
 )
 
 

@@ -39,6 +39,8 @@ class Ids:
         self.rest_api, _ = template.only("AWS::ApiGateway::RestApi")
         _, mapping = template.event_source_mapping(constants.SCORE.handler)
         self.scoring_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
+        _, mapping = template.event_source_mapping(constants.LOYALTY_WORKFLOWS.handler)
+        self.workflow_queue = cfn.referenced_id(mapping["Properties"]["EventSourceArn"])
         (self.schedule_dead_letters,) = {
             cfn.referenced_id(t["DeadLetterConfig"]["Arn"])
             for r in template.of_type("AWS::Events::Rule").values()
@@ -61,6 +63,11 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
         grants.add(cfn.Grant("sqs:SendMessage", queue))
     if access.consume_scoring:
         grants |= {cfn.Grant(action, queue) for action in SQS_CONSUME}
+    workflow_queue = f"<{ids.workflow_queue}.Arn>"
+    if access.send_to_workflows:
+        grants.add(cfn.Grant("sqs:SendMessage", workflow_queue))
+    if access.consume_workflows:
+        grants |= {cfn.Grant(action, workflow_queue) for action in SQS_CONSUME}
     if access.publish_events:
         grants.add(cfn.Grant("events:PutEvents", f"<{ids.bus}.Arn>"))
     if access.read_network_pepper:
@@ -183,12 +190,15 @@ def test_environment_names_only_what_the_function_may_use(template: cfn.Template
     assert ("TABLE_NAME" in variables) == access.uses_table
     assert ("SCORING_QUEUE_URL" in variables) == access.send_to_scoring
     assert ("EVENT_BUS_NAME" in variables) == access.publish_events
+    assert ("LOYALTY_WORKFLOW_QUEUE_URL" in variables) == access.send_to_workflows
     assert ("NETWORK_PEPPER_SECRET_ARN" in variables) == access.read_network_pepper
     assert "NETWORK_PEPPER" not in variables  # the secret's ARN only, never its value
     if access.uses_table:
         assert cfn.referenced_id(variables["TABLE_NAME"]) == ids.table
     if access.send_to_scoring:
         assert cfn.referenced_id(variables["SCORING_QUEUE_URL"]) == ids.scoring_queue
+    if access.send_to_workflows:
+        assert cfn.referenced_id(variables["LOYALTY_WORKFLOW_QUEUE_URL"]) == ids.workflow_queue
     if access.publish_events:
         assert cfn.referenced_id(variables["EVENT_BUS_NAME"]) == ids.bus
     if access.read_network_pepper:

@@ -22,6 +22,7 @@ from functions.shared.storage.port_loyalty import (
     Totals,
     Workflow,
     WorkflowAction,
+    WorkflowRun,
     day_period,
     periods_of,
 )
@@ -38,7 +39,9 @@ def repository(request):
     return request.getfixturevalue("aws").repository
 
 
-def earn(repository, action_id, customer="c1", points=10, *, bonus=0, day=DAY, grant=None, program=P):
+def earn(
+    repository, action_id, customer="c1", points=10, *, bonus=0, day=DAY, grant=None, program=P, due=None
+):
     """Writes an earn on top of what the store holds now, as the service does."""
     state = repository.read_loyalty_state(program, customer, periods=periods_of(day))
     current = state.customer or LoyaltyCustomer(program, customer, "active", 0, 0, Totals(), T0)
@@ -55,6 +58,7 @@ def earn(repository, action_id, customer="c1", points=10, *, bonus=0, day=DAY, g
             for p in periods_of(day)
         ),
         grant=grant,
+        workflows_due=due,
     )
     return repository.record_loyalty_action(change)
 
@@ -333,3 +337,23 @@ def test_the_history_pages_newest_first_from_a_position(repository):
     assert notes[:4] == ["n4b", "n4a", "n3b", "n3a"] and len(notes) == 10
     assert repository.loyalty_history_page(P, "c1", rest[-1][0], 5) == []
     assert repository.loyalty_history_page(P, "nobody", None, 5) == []
+def test_workflow_runs_are_due_from_their_earn_until_done(repository):
+    runs = [WorkflowRun(P, f"a{n}", f"c{n}", "purchase", T0 + timedelta(seconds=n)) for n in range(3)]
+    for run in runs:
+        assert earn(repository, run.action_id, run.customer_id, due=run)
+    assert earn(repository, "no-workflows", "c9")  # matched none: never due
+    assert not earn(repository, "a0", "c0", due=runs[0])  # a retry of the id records nothing again
+
+    due = repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 10)
+    assert sorted(due, key=lambda r: r.action_id) == runs  # everything the run needs, as recorded
+    assert repository.workflow_runs_due(P, T0 + timedelta(seconds=1), 10) == [runs[0]]  # only older
+    assert repository.workflow_runs_due("prg-other", T0 + timedelta(minutes=1), 10) == []
+    assert len(repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 2)) == 2
+
+    repository.workflow_run_done(runs[1])
+    repository.workflow_run_done(runs[1])  # idempotent
+    repository.workflow_run_done(WorkflowRun(P, "never-written", "c", "purchase", T0))  # nothing to mark
+
+    left = repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 10)
+    assert sorted(r.action_id for r in left) == ["a0", "a2"]
+    assert repository.read_loyalty_state(P, "c1", action_id="a1").action is not None  # the action stays

@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
+from functions.shared.storage.keys import timestamp
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
     BalanceChange,
@@ -34,6 +35,7 @@ from functions.shared.storage.port_loyalty import (
     Totals,
     Workflow,
     WorkflowAction,
+    WorkflowRun,
     day_period,
 )
 
@@ -78,6 +80,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         body_hash = UnicodeAttribute()
         answer = UnicodeAttribute()  # JSON
         at = UTCDateTimeAttribute()
+        workflow_kind = UnicodeAttribute(null=True)  # the earn's kind, while its workflows are due
 
     class CampaignItem(base, discriminator="loyalty_campaign"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -159,9 +162,7 @@ class LoyaltyDynamo(DynamoBase):
                         campaign_pk = keys.campaign_pk(program_id, campaign_id)
                         campaign = read.get(m["loyalty_campaign"], campaign_pk, keys.CAMPAIGN_SK)
                         counter = read.get(
-                            m["loyalty_campaign_customer"],
-                            campaign_pk,
-                            keys.campaign_customer_sk(customer_id),
+                            m["loyalty_campaign_customer"], pk, keys.campaign_counter_sk(campaign_id)
                         )
                     workflows = (
                         read.get(m["loyalty_workflows"], keys.workflows_pk(program_id), keys.WORKFLOWS_SK)
@@ -192,6 +193,17 @@ class LoyaltyDynamo(DynamoBase):
         m = self._m.items
         action = change.action
         p, c = action.program_id, action.customer_id
+        due = change.workflows_due
+        # workflows due: the action item enters the outbox index until they ran (storage first)
+        run_keys = (
+            {
+                "outbox_pk": keys.workflow_run_pk(p, keys.shard_of(action.action_id)),
+                "outbox_sk": keys.workflow_run_sk(due.at, action.action_id),
+                "workflow_kind": due.kind,
+            }
+            if due is not None
+            else {}
+        )
         try:
             with TransactWrite(connection=self._m.connection()) as write:
                 write.save(
@@ -206,6 +218,7 @@ class LoyaltyDynamo(DynamoBase):
                         answer=json.dumps(action.answer, sort_keys=True),
                         at=action.at,
                         expires_at=int((action.at + ACTION_RETENTION).timestamp()),
+                        **run_keys,
                     ),
                     condition=self._m.base.pk.does_not_exist(),
                 )
@@ -285,7 +298,7 @@ class LoyaltyDynamo(DynamoBase):
             condition=(campaign.revision == grant.revision) & (campaign.granted_total <= grant.total_ceiling),
         )
         write.update(
-            counter(campaign_pk, keys.campaign_customer_sk(customer_id)),
+            counter(keys.customer_pk(program_id, customer_id), keys.campaign_counter_sk(grant.campaign_id)),
             actions=[
                 self._m.base.item_type.set(counter),
                 counter.program_id.set(program_id),
@@ -499,6 +512,36 @@ class LoyaltyDynamo(DynamoBase):
     def list_workflows(self, program_id: str) -> list[Workflow]:
         return _workflows(self._workflows_item(program_id), program_id)
 
+    # --- workflow runs behind the queue --------------------------------------------------
+    def workflow_runs_due(self, program_id: str, before: datetime, limit: int) -> list[WorkflowRun]:
+        index, base = self._m.indexes["outbox"], self._m.base
+        runs: list[WorkflowRun] = []
+        try:
+            for shard in range(keys.LOYALTY_SHARDS):
+                query = index.query(
+                    keys.workflow_run_pk(program_id, shard),
+                    range_key_condition=base.outbox_sk < timestamp(before),
+                    limit=limit - len(runs),
+                )
+                runs.extend(_run(item) for item in query)
+                if len(runs) >= limit:
+                    break
+        except PynamoDBException as exc:
+            raise domain_error(exc, "reading the due workflow runs failed") from exc
+        return runs
+
+    def workflow_run_done(self, run: WorkflowRun) -> None:
+        item, base = self._m.items["loyalty_action"], self._m.base
+        try:
+            item(keys.action_pk(run.program_id, run.action_id), keys.ACTION_SK).update(
+                actions=[base.outbox_pk.remove(), base.outbox_sk.remove(), item.workflow_kind.remove()],
+                condition=base.pk.exists(),
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return  # the action expired: nothing left to mark
+            raise domain_error(exc, f"marking the workflows of {run.action_id} done failed") from exc
+
     def delete_workflow(self, program_id: str, workflow_id: str) -> None:
         while True:
             current = self._workflows_item(program_id)
@@ -508,6 +551,11 @@ class LoyaltyDynamo(DynamoBase):
             del definitions[workflow_id]
             if self._save_workflows(program_id, current, definitions):
                 return
+
+
+def _run(item: Any) -> WorkflowRun:
+    at = keys.workflow_run_at(item.outbox_sk)
+    return WorkflowRun(item.program_id, item.action_id, item.customer_id, item.workflow_kind, at)
 
 
 def _resolved(future: Any) -> Any:

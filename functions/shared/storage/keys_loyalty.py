@@ -9,6 +9,9 @@ over shards so that no index partition takes every earn of a program.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
+
+from functions.shared.storage.keys import timestamp
 
 LOYALTY_SHARDS = 8  # 3,000 earns/s per program over 8 shards stays under ~400 writes/s each
 PROFILE_SK = "PROFILE"
@@ -40,8 +43,10 @@ def campaign_pk(program_id: str, campaign_id: str) -> str:
     return f"P#{program_id}#CAMPAIGN#{campaign_id}"
 
 
-def campaign_customer_sk(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}"
+def campaign_counter_sk(campaign_id: str) -> str:
+    """A customer's bonus total in one campaign, in the customer's own partition: the campaign's
+    partition then takes only its total (one write per capped bonus), not a counter per customer."""
+    return f"CAMPAIGN#{campaign_id}"
 
 
 def workflows_pk(program_id: str) -> str:
@@ -55,3 +60,17 @@ def shard_of(customer_id: str) -> int:
 def audience_pk(program_id: str, period: str, shard: int) -> str:
     """Index partition of one period's aggregates (the lifetime one for profiles)."""
     return f"P#{program_id}#AGG#{period}#{shard}"
+
+
+def workflow_run_pk(program_id: str, shard: int) -> str:
+    """Outbox index partition of earns whose workflows are due (sharded like the event outbox)."""
+    return f"P#{program_id}#LWFRUN#{shard}"
+
+
+def workflow_run_sk(at: datetime, action_id: str) -> str:
+    return f"{timestamp(at)}#{action_id}"
+
+
+def workflow_run_at(sort_key: str) -> datetime:
+    """The time a `workflow_run_sk` was made with."""
+    return datetime.strptime(sort_key.split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

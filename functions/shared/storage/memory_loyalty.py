@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_loyalty import (
@@ -20,6 +20,7 @@ from functions.shared.storage.port_loyalty import (
     PeriodTotals,
     Totals,
     Workflow,
+    WorkflowRun,
     day_period,
 )
 
@@ -33,6 +34,7 @@ class _State:
     campaigns: dict[tuple[str, str], Campaign] = field(default_factory=dict)
     campaign_customers: dict[tuple[str, str, str], int] = field(default_factory=dict)
     workflows: dict[str, dict[str, Workflow]] = field(default_factory=dict)
+    workflow_runs: dict[tuple[str, str], WorkflowRun] = field(default_factory=dict)
 
 
 class LoyaltyMemory:
@@ -105,6 +107,8 @@ class LoyaltyMemory:
                 )
                 state.campaign_customers[(p, grant.campaign_id, c)] = (granted or 0) + grant.points
             state.actions[(p, action.action_id)] = copy.deepcopy(action)
+            if change.workflows_due is not None:
+                state.workflow_runs[(p, action.action_id)] = change.workflows_due
             self._store(p, c, change.expected_version, change.customer, change.periods)
             return True
 
@@ -249,3 +253,13 @@ class LoyaltyMemory:
             if workflow_id not in workflows:
                 raise NotFound(f"workflow {workflow_id} not found")
             del workflows[workflow_id]
+
+    # --- workflow runs behind the queue --------------------------------------------------
+    def workflow_runs_due(self, program_id: str, before: datetime, limit: int) -> list[WorkflowRun]:
+        with self._lock:
+            runs = [r for (p, _), r in self._loyalty().workflow_runs.items() if p == program_id]
+            return sorted((r for r in runs if r.at < before), key=lambda r: r.at)[:limit]
+
+    def workflow_run_done(self, run: WorkflowRun) -> None:
+        with self._lock:
+            self._loyalty().workflow_runs.pop((run.program_id, run.action_id), None)

@@ -174,6 +174,19 @@ class BalanceChange:
     customer: LoyaltyCustomer  # stored at version expected_version + 1
     periods: tuple[PeriodTotals, ...] = ()
     grant: CampaignGrant | None = None
+    workflows_due: WorkflowRun | None = None  # an earn that matched workflows: run them behind the queue
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """That an earn's workflows are to be run (SPEC 8: asynchronously, within seconds): recorded in
+    the earn's own transaction, sent to the workflow queue after it, taken out when they ran."""
+
+    program_id: str
+    action_id: str
+    customer_id: str
+    kind: str  # the earn's kind, which the workflows' triggers match
+    at: datetime  # when the earn was committed
 
 
 @dataclass(frozen=True)
@@ -281,3 +294,13 @@ class LoyaltyPort(abc.ABC):
     @abc.abstractmethod
     def delete_workflow(self, program_id: str, workflow_id: str) -> None:
         """Raises NotFound."""
+
+    # --- workflow runs behind the queue --------------------------------------------------
+    @abc.abstractmethod
+    def workflow_runs_due(self, program_id: str, before: datetime, limit: int) -> list[WorkflowRun]:
+        """Earns recorded before `before` whose workflows have not run yet (their send failed, or
+        the function stopped after the commit), oldest first within a shard, at most `limit`."""
+
+    @abc.abstractmethod
+    def workflow_run_done(self, run: WorkflowRun) -> None:
+        """The earn's workflows ran: it leaves the due runs (idempotent)."""

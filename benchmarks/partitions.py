@@ -1,0 +1,346 @@
+"""Partition heat: a mixed minute of one program at 3,000 events/s, counted per partition key.
+
+The traffic (per second of the program, scaled down to the sample below):
+  1,000 capped campaign bonuses on one campaign (a dynamic cap, never reached)
+    600 purchase earns, 200 spends (loyalty customers of the program)
+    900 partner events of the four types (the evaluation's generator: sign-ups, logins, purchases,
+        rewards, with the fraud patterns, so flags, cases and holds happen), ingested and scored
+    300 case views (the Active tab and one case's drawer, alternately)
+Two workflows are set: a `current` one and an audience (`customer: all`) one, both on today's
+campaign bonus over a threshold few customers pass.
+
+Everything runs through the real handlers (API requests with their API keys, the score function and
+the loyalty workflow runner on what their queues hold, in batches of up to 10) against moto in
+process. Every DynamoDB request any client makes is counted
+at botocore: each item a request reads is one read of its base partition key (`pk`); a query is
+`max(1, items it scanned)` reads of the partition it names (base or index); each item a request
+writes is one write of its base partition key and one of every index partition key the item carries
+before or after the write (DynamoDB writes the index entries of both). Condition checks in a
+transaction count as reads. Reads of API keys and programs are the edge's, counted as they happen.
+
+Simulated time: the sample (`BENCH_PARTITIONS_EVENTS`, default 3,000 events) is spread evenly over
+one minute on the functions' clock, so time-based behaviour (caches, "at most once a minute") runs
+as it would; a key's rate is its count x 3,000 / sample size, i.e. the sample stands for the
+minute as if every request in it were 180,000 / sample requests from as many Lambda environments
+(one environment here per 60 per second of traffic: about what 3,000/s at ~20 ms keeps busy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from benchmarks import moto_environment
+
+RATE = 3_000  # events per second of one program
+SAMPLE = int(os.environ.get("BENCH_PARTITIONS_EVENTS", "3000"))
+MIX = (  # (kind, per second)
+    ("bonus", 1_000),
+    ("purchase", 600),
+    ("spend", 200),
+    ("partner", 900),
+    ("case_view", 300),
+)
+LOYALTY_CUSTOMERS = 400  # in the sample
+SCORE_EVERY = 10  # partner events ingested between two polls of the scoring queue
+WORKFLOWS_EVERY = 25  # earns between two polls of the workflow queue (where there is one)
+SHOWN = 8
+EDGE_PREFIXES = ("APIKEY#", "PROGRAMS")
+
+
+# --- counting ------------------------------------------------------------------------------
+class PartitionCounter:
+    """Reads and writes per partition key of every DynamoDB request made while in use."""
+
+    def __init__(self) -> None:
+        from functions.shared.storage import schema
+
+        self.reads: Counter[str] = Counter()
+        self.writes: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        self._indexes = {i.name: i.partition_key for i in schema.INDEXES}
+        self._pk = schema.PARTITION_KEY
+
+    def __enter__(self) -> PartitionCounter:
+        from botocore.client import BaseClient
+
+        self._original = original = BaseClient._make_api_call
+        counter = self
+
+        def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name != "dynamodb":
+                return original(client, operation, params)
+            written = counter._written_keys(operation, params)
+            before = {(table, key): counter._index_keys(table, key) for table, key in written}
+            try:
+                answer = original(client, operation, params)
+            finally:
+                counter.requests[operation] += 1
+                for table, key in written:
+                    after = counter._index_keys(table, key)
+                    counter.writes[key[counter._pk]["S"]] += 1
+                    for index_key in before[(table, key)] | after:
+                        counter.writes[index_key] += 1
+            counter._count_reads(operation, params, answer)
+            return answer
+
+        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        from botocore.client import BaseClient
+
+        BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+
+    # the keys of the items a request writes: (table, key) pairs, hashable
+    def _written_keys(self, operation: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        if operation == "PutItem":
+            found.append((params["TableName"], self._key_of(params["Item"])))
+        elif operation in ("UpdateItem", "DeleteItem"):
+            found.append((params["TableName"], self._key_of(params["Key"])))
+        elif operation == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                for request in requests:
+                    body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+                    found.append((table, self._key_of(body)))
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                for kind in ("Put", "Update", "Delete"):
+                    if kind in entry:
+                        body = entry[kind].get("Item") or entry[kind]["Key"]
+                        found.append((entry[kind]["TableName"], self._key_of(body)))
+        return found
+
+    def _key_of(self, item: dict[str, Any]) -> Any:
+        return _Key({"pk": item["pk"], "sk": item["sk"]})
+
+    def _index_keys(self, table: str, key: Any) -> set[str]:
+        """The index partition keys the stored item carries now (moto's own copy, not a request)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        item = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_item(table, dict(key))
+        if item is None:
+            return set()
+        return {
+            f"{name}:{item.attrs[attribute].value}"
+            for name, attribute in self._indexes.items()
+            if attribute in item.attrs
+        }
+
+    def _count_reads(self, operation: str, params: dict[str, Any], answer: dict[str, Any]) -> None:
+        if operation == "GetItem":
+            self.reads[params["Key"][self._pk]["S"]] += 1
+        elif operation == "BatchGetItem":
+            for request in params["RequestItems"].values():
+                for key in request["Keys"]:
+                    self.reads[key[self._pk]["S"]] += 1
+        elif operation == "TransactGetItems":
+            for entry in params["TransactItems"]:
+                self.reads[entry["Get"]["Key"][self._pk]["S"]] += 1
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                if "ConditionCheck" in entry:
+                    self.reads[entry["ConditionCheck"]["Key"][self._pk]["S"]] += 1
+        elif operation == "Query":
+            self.reads[self._queried(params)] += max(1, int(answer.get("ScannedCount", 0)))
+        elif operation == "Scan":
+            self.reads[f"SCAN {params.get('IndexName', 'table')}"] += max(
+                1, int(answer.get("ScannedCount", 0))
+            )
+
+    def _queried(self, params: dict[str, Any]) -> str:
+        """The partition a query names, from its key condition."""
+        index = params.get("IndexName")
+        attribute = self._indexes[index] if index else self._pk
+        names = {v: k for k, v in params.get("ExpressionAttributeNames", {}).items()}
+        placeholder = re.escape(names.get(attribute, attribute))
+        found = re.search(rf"{placeholder}\s*=\s*(:\w+)", params["KeyConditionExpression"])
+        assert found, params["KeyConditionExpression"]
+        value = params["ExpressionAttributeValues"][found.group(1)]["S"]
+        return f"{index}:{value}" if index else value
+
+
+class _Key(dict):  # type: ignore[type-arg]
+    """A DynamoDB key in wire form that can be a dictionary key."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash((self["pk"]["S"], self["sk"]["S"]))
+
+
+# --- the traffic ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def _system() -> Iterator[dict[str, Any]]:
+    import boto3
+    from moto import mock_aws
+
+    from functions.shared import runtime, tenancy
+    from functions.shared.clock import FixedClock
+    from local_system.moto_atomic import make_moto_dynamodb_atomic
+    from local_system.provision import provision
+
+    make_moto_dynamodb_atomic()
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        os.environ.update(resources.environment())
+        deps = runtime.dependencies()
+        clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+        deps.clock = clock
+        program = tenancy.create_program(deps.repository, clock, "Bench partitions")
+        keys = {
+            role: tenancy.create_key(deps.repository, clock, program.program_id, role, f"bench {role}")[1]
+            for role in ("integration", "fraud")
+        }
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        yield {"program": program, "keys": keys, "clock": clock, "sqs": sqs, "resources": resources}
+        runtime.forget_dependencies()
+
+
+def _call(function: str, method: str, path: str, body: Any, key: str, query: Any = None) -> Any:
+    from tests.support import call, proxy_event
+
+    return call(function, proxy_event(method, path, body, key, query=query))
+
+
+def _partner_events(count: int) -> list[dict[str, Any]]:
+    """The evaluation's traffic of one program, in its order, with ids unique to this run."""
+    from evaluation.generator import generate
+
+    traffic = generate(11, "medium")
+    program = traffic.programs[0]
+    bodies = [step.body for step in traffic.events if step.program == program]
+    if len(bodies) < count:
+        raise SystemExit(f"the generator gave {len(bodies)} events of one program; {count} needed")
+    return bodies[:count]
+
+
+def _plan(sample: int) -> list[str]:
+    """The sample's requests, kinds interleaved as in the minute."""
+    kinds = [kind for kind, per_second in MIX for _ in range(round(sample * per_second / RATE))]
+    random.Random(5).shuffle(kinds)  # noqa: S311 (a fixed traffic mix, not secrets)
+    return kinds
+
+
+def _set_up(system: dict[str, Any]) -> None:
+    fraud = system["keys"]["fraud"]
+    campaign = {"total_cap": 10**9, "per_customer_cap": 10**6, "limit_behavior": "dynamic"}
+    assert _call("loyalty", "PUT", "/v1/loyalty/campaigns/weekend", campaign, fraud).status == 200
+    for workflow_id, audience in (("warn-current", "current"), ("suspend-all", "all")):
+        settings = {
+            "trigger": {"event": "points.earned", "kind": "campaign_bonus"},
+            "filter": {"aggregation": "bonus", "date_range": "today", "customer": audience, "threshold": 300},
+            "actions": [{"type": "communication", "event": "bonus-watch", "payload": {"n": 1}}],
+            "enabled": True,
+        }
+        path = f"/v1/loyalty/workflows/{workflow_id}"
+        assert _call("loyalty", "PUT", path, settings, fraud).status == 200
+
+
+def _drain(system: dict[str, Any], url: str, handler: str) -> None:
+    """What the queue's event source mapping does: batches of up to 10 to the real function."""
+    from local_system.poller import poll_once
+
+    attributes = system["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    arn = attributes["Attributes"]["QueueArn"]
+    while poll_once(system["sqs"], url, arn, wait_seconds=0, handler=handler):
+        pass
+
+
+def _score_pending(system: dict[str, Any]) -> None:
+    _drain(system, system["resources"].queue_url, "functions.score.handler.lambda_handler")
+
+
+def _run_workflows(system: dict[str, Any]) -> None:
+    """The workflow queue's consumer, where there is one (main before issue 14 ran them in the earn)."""
+    url = getattr(system["resources"], "workflow_queue_url", "")
+    if url:
+        _drain(system, url, "functions.loyalty.workflow_runner.lambda_handler")
+
+
+def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
+    kinds = _plan(sample)
+    partner = iter(_partner_events(kinds.count("partner")))
+    rng = random.Random(9)  # noqa: S311 (a fixed traffic mix, not secrets)
+    with _system() as system, contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        _set_up(system)
+        integration, fraud = system["keys"]["integration"], system["keys"]["fraud"]
+        step = timedelta(seconds=60 / len(kinds))
+        case_ids: list[str] = []
+        since_scored = since_workflows = 0
+        with PartitionCounter() as counter:
+            for n, kind in enumerate(kinds):
+                system["clock"].advance(seconds=step.total_seconds())
+                customer = f"lc{rng.randrange(LOYALTY_CUSTOMERS):04d}"
+                if kind in ("bonus", "purchase"):
+                    body: dict[str, Any] = {"id": f"e-{uuid.uuid4().hex}", "customer_id": customer}
+                    if kind == "bonus":
+                        body.update(points=rng.randrange(5, 40), kind="campaign_bonus", campaign_id="weekend")
+                    else:
+                        body.update(points=rng.randrange(5, 200), kind="purchase")
+                    answer = _call("loyalty", "POST", "/v1/loyalty/earn", body, integration)
+                    assert answer.status in (200, 409), answer  # 409: a customer a workflow blocked
+                    since_workflows += 1
+                    if since_workflows >= WORKFLOWS_EVERY:
+                        _run_workflows(system)
+                        since_workflows = 0
+                elif kind == "spend":
+                    body = {"id": f"s-{uuid.uuid4().hex}", "customer_id": customer, "points": 1}
+                    _call("loyalty", "POST", "/v1/loyalty/spend", body, integration)  # 404/409 count too
+                elif kind == "partner":
+                    event = next(partner)
+                    answer = _call("ingest", "POST", "/v1/events", event, integration)
+                    assert answer.status in (202, 409), answer
+                    since_scored += 1
+                    if since_scored >= SCORE_EVERY:
+                        _score_pending(system)
+                        since_scored = 0
+                elif n % 2 or not case_ids:
+                    answer = _call("cases", "GET", "/v1/cases", None, fraud, query={"view": "active"})
+                    assert answer.status == 200, answer
+                    case_ids = [c["id"] for c in answer.body["items"]] or case_ids
+                else:
+                    answer = _call("cases", "GET", f"/v1/cases/{rng.choice(case_ids)}", None, fraud)
+                    assert answer.status == 200, answer
+            _score_pending(system)
+            _run_workflows(system)
+    return counter, len(kinds)
+
+
+def _hottest(counts: Counter[str], sample: int) -> list[tuple[str, float]]:
+    return [(key, n * RATE / sample) for key, n in counts.most_common(SHOWN)]
+
+
+def _edge(key: str) -> bool:
+    return key.startswith(EDGE_PREFIXES)
+
+
+def run() -> None:
+    moto_environment()
+    counter, sample = replay()
+    print(
+        f"one program at {RATE:,} events/s for a simulated minute; sample of {sample} requests "
+        f"(x{RATE * 60 / sample:.0f}); DynamoDB requests: "
+        + ", ".join(f"{n} {op}" for op, n in sorted(counter.requests.items()))
+    )
+    for title, counts in (("writes", counter.writes), ("reads", counter.reads)):
+        print(f"hottest keys by {title} per second (index keys as index:partition)")
+        for key, per_second in _hottest(counts, sample):
+            print(f"  {per_second:9,.0f}/s  {key}")
+    own_writes = max((n for k, n in counter.writes.items() if not _edge(k)), default=0) * RATE / sample
+    own_reads = max((n for k, n in counter.reads.items() if not _edge(k)), default=0) * RATE / sample
+    print(
+        f"without the edge's API-key and program reads: hottest_writes_per_s={own_writes:.0f} "
+        f"hottest_reads_per_s={own_reads:.0f}"
+    )
+    writes = counter.writes.most_common(1)[0][1] * RATE / sample if counter.writes else 0
+    reads = counter.reads.most_common(1)[0][1] * RATE / sample if counter.reads else 0
+    print(f"hottest_writes_per_s={writes:.0f} hottest_reads_per_s={reads:.0f}")

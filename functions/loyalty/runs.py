@@ -1,0 +1,88 @@
+"""Loyalty workflow runs behind the queue (SPEC 8: asynchronously, within seconds).
+
+`take_message` is what the workflow queue's consumer does with one message; `relay_due_runs` is
+what the relay schedule does: every earn whose workflows were recorded due over `RELAY_AFTER` ago
+and have not run (the send after the commit failed, or the function stopped right after it) is sent
+to the queue again. A run that keeps failing goes to the dead-letter queue on its last delivery and
+leaves the due runs, so the relay never sends poison forever.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from functions.loyalty import workflows
+from functions.loyalty.models import EarnKind
+from functions.shared.config import MAX_RECEIVES
+from functions.shared.domain.model import Program
+from functions.shared.errors import DomainError
+from functions.shared.observability import logger, metrics
+from functions.shared.runtime import Dependencies
+from functions.shared.storage.port_loyalty import WorkflowRun
+
+RELAY_AFTER = timedelta(minutes=1)  # younger runs may still be on their way through the queue
+PAGE = 2_000  # per program and run: the oldest first in each shard
+BUDGET_SECONDS = 50.0  # the relay runs every minute with a 60-second timeout
+# Programs are items of one partition (`PROGRAMS`): a read per run would put every run of every
+# program on it. A program's time zone is all a run needs of it, and it rarely changes.
+PROGRAM_CACHE = timedelta(seconds=60)
+_programs: dict[tuple[int, str], tuple[datetime, Program]] = {}
+
+
+def _program(deps: Dependencies, program_id: str) -> Program:
+    now, key = deps.clock.now(), (id(deps.repository), program_id)
+    cached = _programs.get(key)
+    if cached is not None and timedelta(0) <= now - cached[0] < PROGRAM_CACHE:
+        return cached[1]
+    program = deps.repository.get_program(program_id)
+    _programs[key] = (now, program)
+    return program
+
+
+class WorkflowRunMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    program_id: str = Field(min_length=1, max_length=128)
+    action_id: str = Field(min_length=1, max_length=128)
+    customer_id: str = Field(min_length=1, max_length=128)
+    kind: EarnKind
+    at: AwareDatetime
+    sent_at: AwareDatetime
+
+
+def take_message(deps: Dependencies, body: str, receive_count: int, received: int | None = None) -> None:
+    """Runs the workflows of one earn. Raises when it failed: the message comes back, and after
+    its last delivery goes to the dead-letter queue (and leaves the due runs). `received`: the
+    batch's `workflows.receipt()` (audience sweeps run once per batch)."""
+    message = WorkflowRunMessage.model_validate_json(body)  # a malformed body fails to the DLQ
+    run = WorkflowRun(message.program_id, message.action_id, message.customer_id, message.kind, message.at)
+    try:
+        program = _program(deps, message.program_id)
+        workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)
+    except DomainError:
+        if receive_count >= MAX_RECEIVES:
+            metrics.add_metric(name="LoyaltyWorkflowRunsFailed", unit=MetricUnit.Count, value=1)
+            deps.repository.workflow_run_done(run)  # kept in the dead-letter queue, not relayed again
+        raise
+
+
+def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> int:
+    if deps.workflow_queue is None:
+        return 0
+    now = deps.clock.now()
+    deadline = time.monotonic() + budget_seconds
+    sent = 0
+    for program in deps.repository.list_programs():
+        for run in deps.repository.workflow_runs_due(program.program_id, now - RELAY_AFTER, PAGE):
+            deps.workflow_queue.send(run, now)
+            sent += 1
+            if time.monotonic() > deadline:
+                logger.info("workflow relay stopped at its time budget", extra={"sent": sent})
+                return sent
+    if sent:
+        logger.info("workflow runs relayed", extra={"sent": sent})
+    return sent

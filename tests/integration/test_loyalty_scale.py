@@ -1,0 +1,262 @@
+"""Loyalty at 3,000 events/s (issue 14), through the real handlers against moto: workflows run
+behind the workflow queue and nothing recorded is lost on the way; the earn is one read and one
+transaction and does not read the workflows item each time; per-customer campaign counters live
+under the customer's key."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from functions.loyalty import runs, workflow_cache
+from functions.shared import runtime
+from functions.shared.errors import StorageUnavailable
+from functions.shared.storage import keys_loyalty
+from functions.shared.storage.port_loyalty import Workflow, WorkflowAction
+from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
+    DynamoCalls,
+    Loyalty,
+    bus_fixture,
+    campaign_settings,
+    clock_fixture,
+    run_queued_workflows,
+    workflow_settings,
+)
+from tests.support import call, proxy_event
+
+SUSPEND_OVER_100 = workflow_settings(threshold=100, actions=[{"type": "suspend"}])
+
+
+@pytest.fixture
+def loyalty(tenant, clock) -> Loyalty:
+    return Loyalty(tenant.keys)
+
+
+def earn_only(loyalty: Loyalty, customer: str, points: int, **extra):
+    """An earn through the handler, with nothing consuming the workflow queue afterwards."""
+    body = {"id": extra.pop("id", f"e-{customer}-{points}"), "customer_id": customer, "points": points}
+    body.update({"kind": "purchase", **extra})
+    return call("loyalty", proxy_event("POST", "/v1/loyalty/earn", body, loyalty.keys["integration"]))
+
+
+def queued_runs() -> list[dict]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(
+        QueueUrl=os.environ["LOYALTY_WORKFLOW_QUEUE_URL"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_the_earn_answers_before_its_workflows_run_and_the_queue_runs_them(loyalty, tenant, aws):
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+
+    answer = earn_only(loyalty, "m1", 150)
+
+    assert answer.status == 200 and answer.body["balance"] == 150
+    assert loyalty.customer("m1").body["status"] == "active"  # not yet: behind the queue
+    (message,) = queued_runs()
+    assert {k: message[k] for k in ("program_id", "customer_id", "kind")} == {
+        "program_id": tenant.program_id,
+        "customer_id": "m1",
+        "kind": "purchase",
+    }
+    assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10)  # recorded
+
+    assert run_queued_workflows() == 1
+
+    assert loyalty.customer("m1").body["status"] == "suspended"
+    assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10) == []
+
+
+def runs_far_ahead(aws):
+    return runtime.dependencies().clock.now() + timedelta(days=1)
+
+
+def test_an_earn_that_matches_no_workflow_sends_nothing_and_records_nothing(loyalty, tenant, aws):
+    loyalty.workflow("bonus-only", workflow_settings(kind="campaign_bonus"))
+
+    assert earn_only(loyalty, "m1", 500).status == 200
+
+    assert queued_runs() == []
+    assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10) == []
+
+
+def test_a_queue_that_refuses_the_send_loses_no_workflow_run(loyalty, tenant, aws, clock, monkeypatch):
+    loyalty.workflow("big", SUSPEND_OVER_100)
+
+    class DownQueue:
+        def send(self, run, sent_at):
+            raise StorageUnavailable("workflow queue unavailable (test)")
+
+    deps = runtime.dependencies()
+    working = deps.workflow_queue
+    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    answer = earn_only(loyalty, "m1", 150)  # committed, then the send fails
+    monkeypatch.setattr(deps, "workflow_queue", working)
+
+    assert answer.status == 200  # the earn's answer does not depend on its workflows
+    assert queued_runs() == []
+    assert runs.relay_due_runs(deps) == 0  # too young: it may still be on its way
+    clock.advance(seconds=runs.RELAY_AFTER.total_seconds() + 1)
+    assert runs.relay_due_runs(deps) == 1
+    run_queued_workflows()
+    assert loyalty.customer("m1").body["status"] == "suspended"
+    assert runs.relay_due_runs(deps) == 0  # taken out once it ran
+
+
+def test_a_redelivered_or_relayed_run_runs_the_actions_once(loyalty, tenant, aws, clock, bus):
+    loyalty.workflow("warn", workflow_settings(threshold=100))
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    deps = runtime.dependencies()
+
+    for _ in range(3):  # the queue's message, a redelivery, a relayed copy
+        runs.take_message(deps, json.dumps(message), receive_count=1)
+
+    history = loyalty.customer("m1").body["history"]
+    assert [h["action"] for h in history] == ["communication"]
+    assert len(bus.events("LoyaltyCommunication")) == 1
+
+
+def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery(
+    loyalty, tenant, aws, clock, monkeypatch
+):
+    loyalty.workflow("warn", workflow_settings(threshold=100))
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    deps = runtime.dependencies()
+    far = runs_far_ahead(aws)
+
+    def failing(*_args, **_kwargs):
+        raise StorageUnavailable("throttled (test)")
+
+    monkeypatch.setattr(runs.workflows, "run_due", failing)
+    with pytest.raises(StorageUnavailable):
+        runs.take_message(deps, json.dumps(message), receive_count=1)
+    assert deps.repository.workflow_runs_due(tenant.program_id, far, 10)  # still due: it comes back
+    with pytest.raises(StorageUnavailable):  # its last delivery: on to the dead-letter queue
+        runs.take_message(deps, json.dumps(message), receive_count=3)
+    assert deps.repository.workflow_runs_due(tenant.program_id, far, 10) == []  # never relayed again
+
+
+def test_a_malformed_run_message_runs_nothing(loyalty, tenant, aws, clock):
+    loyalty.workflow("big", SUSPEND_OVER_100)
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    deps = runtime.dependencies()
+
+    for bad in ({**message, "kind": "refund"}, {**message, "at": "yesterday"}, {"program_id": "p"}):
+        with pytest.raises(ValueError):  # pydantic's ValidationError: fails to the dead-letter queue
+            runs.take_message(deps, json.dumps(bad), receive_count=1)
+
+    assert loyalty.customer("m1").body["status"] == "active"
+
+
+def test_the_earn_is_one_read_and_one_transaction_and_reads_workflows_once_per_cache_window(
+    loyalty, tenant, aws, clock
+):
+    loyalty.campaign("c", campaign_settings("dynamic", total=10**6, per_customer=10**6))
+    loyalty.workflow("bonus", workflow_settings(kind="campaign_bonus", threshold=10**6))
+    earn_only(loyalty, "m1", 5, id="warm", kind="campaign_bonus", campaign_id="c")  # the customer exists
+
+    with DynamoCalls() as dynamodb:
+        for n in range(3):
+            earn_only(loyalty, "m1", 5, id=f"b{n}", kind="campaign_bonus", campaign_id="c")
+    workflows_read = [p for p in dynamodb.named("GetItem") if "WORKFLOWS" in p["Key"]["pk"]["S"]]
+    snapshots = dynamodb.named("TransactGetItems")
+    writes = dynamodb.named("TransactWriteItems")
+
+    assert len(snapshots) == 3 and len(writes) == 3  # one read, one transaction each
+    assert not [g for s in snapshots for g in s["TransactItems"] if "WORKFLOWS" in g["Get"]["Key"]["pk"]["S"]]
+    assert workflows_read == []  # cached: read by the earn before, not again within the window
+    clock.advance(seconds=workflow_cache.CACHE_SECONDS + 1)
+    with DynamoCalls() as dynamodb:
+        earn_only(loyalty, "m1", 5, id="later", kind="campaign_bonus", campaign_id="c")
+    assert len([p for p in dynamodb.named("GetItem") if "WORKFLOWS" in p["Key"]["pk"]["S"]]) == 1
+
+
+def test_a_workflow_changed_in_another_environment_applies_within_the_cache_window(
+    loyalty, tenant, aws, clock
+):
+    earn_only(loyalty, "m1", 1, id="first")  # this environment has read "no workflows"
+    deps = runtime.dependencies()
+    # another Lambda environment saves a workflow: this one's cache does not hear of it
+    deps.repository.put_workflow(
+        Workflow(
+            tenant.program_id,
+            "w",
+            None,
+            "earned",
+            "today",
+            "current",
+            100,
+            (WorkflowAction("suspend"),),
+            True,
+            clock.now(),
+        ),
+        50,
+    )
+
+    earn_only(loyalty, "m1", 200, id="within")
+    assert queued_runs() == []  # within the window: not matched yet
+    clock.advance(seconds=workflow_cache.CACHE_SECONDS + 1)
+    earn_only(loyalty, "m1", 1, id="after")
+    run_queued_workflows()
+
+    assert loyalty.customer("m1").body["status"] == "suspended"
+
+
+def test_per_customer_campaign_counters_live_under_the_customer_not_the_campaign(loyalty, tenant, aws):
+    loyalty.campaign("c", campaign_settings("hard", total=1000, per_customer=25))
+    for customer in ("a", "b"):
+        assert loyalty.bonus(customer, 20, "c").body["granted"] == 20
+    assert loyalty.bonus("a", 6, "c").body == {
+        "granted": 0,
+        "requested": 6,
+        "balance": 20,
+        "limited_by": "customer",
+    }
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.resources.table_name)
+    campaign_pk = keys_loyalty.campaign_pk(tenant.program_id, "c")
+    under_campaign = table.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": campaign_pk}
+    )
+    counter = table.get_item(
+        Key={
+            "pk": keys_loyalty.customer_pk(tenant.program_id, "a"),
+            "sk": keys_loyalty.campaign_counter_sk("c"),
+        }
+    )["Item"]
+
+    assert [item["sk"] for item in under_campaign["Items"]] == ["CAMPAIGN"]  # the total alone
+    assert int(counter["granted"]) == 20
+    campaign = loyalty.campaign("c").body
+    assert (campaign["granted_total"], campaign["customers"]) == (40, 2)
+
+
+def test_an_audience_is_swept_once_for_a_whole_batch_of_runs(loyalty, tenant, aws, clock):
+    loyalty.campaign("c", campaign_settings("soft", total=10**6, per_customer=10**6))
+    loyalty.bonus("big", 4000, "c")  # above the threshold before the workflow exists
+    audience = workflow_settings(
+        aggregation="bonus",
+        threshold=3000,
+        customer="all",
+        kind="campaign_bonus",
+        actions=[{"type": "suspend"}],
+    )
+    assert loyalty.workflow("farming", audience).status == 200
+    for n in range(5):
+        earn_only(loyalty, f"small-{n}", 10, kind="campaign_bonus", campaign_id="c")
+
+    with DynamoCalls() as dynamodb:
+        assert run_queued_workflows() == 5  # one batch, as the event source mapping hands it over
+
+    sweeps = [p for p in dynamodb.named("Query") if p.get("IndexName") == "loyalty_bonus"]
+    assert len(sweeps) == 8  # one sweep (a query per shard) for the five runs, not five
+    assert loyalty.customer("big").body["status"] == "suspended"
+    assert {loyalty.customer(f"small-{n}").body["status"] for n in range(5)} == {"active"}
