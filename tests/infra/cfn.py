@@ -71,17 +71,6 @@ class Template:
     def props(self, logical_id: str) -> dict[str, Any]:
         return self.resources[logical_id].get("Properties", {})
 
-    def event_source_mapping(self, handler: str) -> tuple[str, dict[str, Any]]:
-        """The queue mapping of the function that runs `handler` (scoring's, the workflow runner's)."""
-        function_id = self.functions_by_handler()[handler]
-        found = [
-            (k, r)
-            for k, r in self.of_type("AWS::Lambda::EventSourceMapping").items()
-            if referenced_id(r["Properties"]["FunctionName"]) == function_id
-        ]
-        assert len(found) == 1, f"expected one queue mapping of {handler}, found {found}"
-        return found[0]
-
     # --- functions ------------------------------------------------------------------------------
     def functions_by_handler(self) -> dict[str, str]:
         """handler path -> logical id of each of the app's functions: those whose handler is in the
@@ -103,7 +92,7 @@ class Template:
 
     def event_source_mapping(self, handler: str) -> tuple[str, dict[str, Any]]:
         """The one queue event source of the app's function with this handler (scoring's, the
-        webhooks')."""
+        webhooks', the workflow runner's)."""
         function_id = self.functions_by_handler()[handler]
         found = {
             k: m
