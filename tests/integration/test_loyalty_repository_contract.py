@@ -337,6 +337,8 @@ def test_the_history_pages_newest_first_from_a_position(repository):
     assert notes[:4] == ["n4b", "n4a", "n3b", "n3a"] and len(notes) == 10
     assert repository.loyalty_history_page(P, "c1", rest[-1][0], 5) == []
     assert repository.loyalty_history_page(P, "nobody", None, 5) == []
+
+
 def test_workflow_runs_are_due_from_their_earn_until_done(repository):
     runs = [WorkflowRun(P, f"a{n}", f"c{n}", "purchase", T0 + timedelta(seconds=n)) for n in range(3)]
     for run in runs:
