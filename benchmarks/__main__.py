@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import sys
 
-SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local")
+SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "sync_decision")
 
 
 def main(names: list[str]) -> None:
