@@ -6,12 +6,19 @@ SQS moves it to the dead-letter queue, as in AWS."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from functions.shared.observability import logger
 from local_system.lambda_runtime import invoke
 
 SCORE_HANDLER = "functions.score.handler.lambda_handler"
+# The deployed mapping's window (infra/constants.py: a 1-second window, up to 25 messages); locally
+# up to 10 (one receive), so a batch is scored well within the local visibility timeout (5 s by
+# default, for quick retries) even on a loaded machine.
+LOCAL_BATCH_SIZE = 10
+LOCAL_BATCH_WINDOW_SECONDS = 1.0
+_WINDOW_LOOK_SECONDS = 0.05  # between receives while a window is open
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -33,16 +40,38 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
-def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wait_seconds: int = 1) -> int:
-    """One receive-invoke-delete round; returns how many messages were handled successfully."""
+def poll_once(
+    sqs: Any,
+    queue_url: str,
+    queue_arn: str,
+    batch_size: int = 10,
+    wait_seconds: int = 1,
+    window_seconds: float = 0.0,
+) -> int:
+    """One receive-invoke-delete round; returns how many messages were handled successfully.
+
+    With a batching window, the first message opens it and the batch is invoked when it holds
+    `batch_size` messages or the window is over, as the event source mapping's
+    `MaximumBatchingWindowInSeconds` does."""
     received = sqs.receive_message(
         QueueUrl=queue_url,
-        MaxNumberOfMessages=batch_size,
+        MaxNumberOfMessages=min(batch_size, 10),  # SQS hands out at most 10 a call
         WaitTimeSeconds=wait_seconds,
         AttributeNames=["All"],
     ).get("Messages", [])
     if not received:
         return 0
+    closes = time.monotonic() + window_seconds
+    while len(received) < batch_size and (left := closes - time.monotonic()) > 0:
+        more = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(batch_size - len(received), 10),
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        received += more
+        if not more:
+            time.sleep(min(_WINDOW_LOOK_SECONDS, left))
     try:
         answer = invoke(SCORE_HANDLER, sqs_event(received, queue_arn))
         failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
@@ -59,9 +88,16 @@ def poll_once(sqs: Any, queue_url: str, queue_arn: str, batch_size: int = 10, wa
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str) -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        batch_size: int = LOCAL_BATCH_SIZE,
+        window_seconds: float = LOCAL_BATCH_WINDOW_SECONDS,
+    ) -> None:
         super().__init__(name="queue-poller", daemon=True)
         self.sqs, self.queue_url = sqs, queue_url
+        self.batch_size, self.window_seconds = batch_size, window_seconds
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -70,7 +106,7 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                poll_once(self.sqs, self.queue_url, self.queue_arn)
+                poll_once(self.sqs, self.queue_url, self.queue_arn, self.batch_size, 1, self.window_seconds)
             except Exception:  # keep polling, as the event source mapping does
                 logger.exception("local poller round failed")
                 self.stopping.wait(1)
