@@ -1,7 +1,8 @@
 """`make bench`: the figures quoted in closing notes. Medians over repeated runs; ratios only between
 figures measured in the same run (the machine is shared and noisy).
 
-`make bench` runs every suite; `make bench SUITES="ingest loyalty"` runs some. A suite is a module of
+`make bench` runs the everyday suites (SUITES below); `make bench SUITES="ingest loyalty"` runs
+some, and `partitions` (about 25 minutes here) and `edge` run when named. A suite is a module of
 this package with a `run()` that prints its section and may return headline figures by name; the
 figures of every suite that ran are printed last, each beside its goal (issue 15), then one line of
 `name=value` pairs.
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "partitions")
+SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "sync_decision")
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,19 @@ ACCESS: dict[str, Access] = {
     "openapi": Access(),
     # POST /v1/events: conditional PutItem of the event (idempotency), GetItem of the stored one on a
     # retry; GET /v1/events/{id}: GetItem. Then a reference to the scoring queue.
-    "ingest": Access(table=_actions(*_AUTHENTICATE, PUT_ITEM), api_keys=_KEY_USE, send_to_scoring=True),
+    # `?wait=decision` then scores the event on the request's path with the scoring engine: what
+    # "score" is granted below for it (snapshot, transaction, holds at flag time, notifications,
+    # the pepper), never the queue's consumption.
+    "ingest": Access(
+        table=_actions(
+            *_AUTHENTICATE, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
+        ),
+        api_keys=_KEY_USE,
+        indexes=frozenset({"partner_rewards", "customer_rewards"}),
+        send_to_scoring=True,
+        publish_events=True,
+        read_network_pepper=True,
+    ),
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view (index), a
     # case, its subject and its rewards (GetItem; the reward indexes), its audit trail (Query on the
     # case's partition). An override or a removal is one transaction (UpdateItem of rewards, case,

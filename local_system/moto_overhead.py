@@ -17,7 +17,11 @@ message it returns. Here:
 - the retention check of a received message reads the queue's retention period, and a message
   sent to a standard queue skips the queue's attributes (it only asks whether content-based
   deduplication is on, which only a FIFO queue has), instead of computing all of them, counts of
-  messages included, by walking every message in the queue.
+  messages included, by walking every message in the queue;
+- a response's member is taken from the dict that holds it by its own name when that name is
+  there and no alias moto would try first is (moto tries up to six spellings of every member of
+  every answer, attribute values included: a quarter of a `GetItem`'s time); the list of a
+  response class's methods is listed once per class, not once per request.
 
 `moto_own_work()` turns the shortcuts off meanwhile: the tests compare both ways."""
 
@@ -229,10 +233,67 @@ def _queue_attributes(attributes: property) -> property:
     return property(get)
 
 
+# --- responses -----------------------------------------------------------------------------------
+def _serializer_get_value(method: Callable[..., Any]) -> Callable[..., Any]:
+    from botocore import xform_name
+    from moto.core.serialize import DEFAULT_ALIAS_PROVIDERS, DefaultAttributePicker, XFormedAttributePicker
+
+    def plain(picker: Any) -> bool:
+        """moto's own pickers with its own aliases and no response transformers (those need the
+        member's full path: moto's way)."""
+        if type(picker) is DefaultAttributePicker:
+            return True
+        return (
+            type(picker) is XFormedAttributePicker
+            and picker.alias_providers is DEFAULT_ALIAS_PROVIDERS
+            and not picker.response_transformers
+        )
+
+    @functools.wraps(method)
+    def get_value(serializer: Any, value: Any, key: str, shape: Any) -> Any:
+        # moto's picker tries, in order: an alias the object's Meta declares (a dict has none), the
+        # shape's name for a list or structure member (and its snake_case form), then the key
+        # itself (a dotted key is a path). The key is the answer when it is there and those
+        # before it are not.
+        if (
+            _shortcuts
+            and type(value) is dict
+            and key in value
+            and "." not in key
+            and plain(serializer._value_picker)
+            and not (
+                shape is not None
+                and shape.type_name in ("list", "structure")
+                and (shape.name in value or xform_name(shape.name) in value)
+            )
+        ):
+            return value[key]
+        return method(serializer, value, key, shape)
+
+    return get_value
+
+
+def _method_names(method: Callable[[Any], list[str]]) -> Callable[[Any], list[str]]:
+    known: dict[Any, list[str]] = {}
+
+    @functools.wraps(method)
+    def method_names_from_class(clazz: Any) -> list[str]:
+        if not _shortcuts:
+            return method(clazz)
+        names = known.get(clazz)
+        if names is None:
+            names = known[clazz] = method(clazz)  # a class's methods are named once, at import
+        return list(names)
+
+    return method_names_from_class
+
+
 def make_moto_cheaper() -> None:
     """Patches moto (once per process)."""
+    import moto.core.responses as responses_module
     import moto.dynamodb.models as backend_module
     import moto.dynamodb.parsing.validators as validators
+    from moto.core.serialize import ResponseSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
@@ -254,5 +315,7 @@ def make_moto_cheaper() -> None:
     ):
         setattr(owner, name, patch(getattr(owner, name)))
     Queue.attributes = _queue_attributes(Queue.attributes)  # type: ignore[method-assign]
+    ResponseSerializer.get_value = _serializer_get_value(ResponseSerializer.get_value)  # type: ignore[method-assign]
+    responses_module.method_names_from_class = _method_names(responses_module.method_names_from_class)
     backend_module.copy = _CopyUnlessStreamless(backend_module.copy)  # type: ignore[attr-defined]
     DynamoDBBackend.update_item.__moto_cheaper__ = True  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ SQS moves it to the dead-letter queue, as in AWS."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from functions.shared.observability import logger
@@ -13,6 +14,12 @@ from local_system.lambda_runtime import invoke
 
 SCORE_HANDLER = "functions.score.handler.lambda_handler"
 WORKFLOW_RUNNER_HANDLER = "functions.loyalty.workflow_runner.lambda_handler"  # the workflow queue's
+# The deployed mapping's window (infra/constants.py: a 1-second window, up to 25 messages); locally
+# up to 10 (one receive), so a batch is scored well within the local visibility timeout (5 s by
+# default, for quick retries) even on a loaded machine.
+LOCAL_BATCH_SIZE = 10
+LOCAL_BATCH_WINDOW_SECONDS = 1.0
+_WINDOW_LOOK_SECONDS = 0.05  # between receives while a window is open
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -41,16 +48,32 @@ def poll_once(
     batch_size: int = 10,
     wait_seconds: int = 1,
     handler: str = SCORE_HANDLER,
+    window_seconds: float = 0.0,
 ) -> int:
-    """One receive-invoke-delete round; returns how many messages were handled successfully."""
+    """One receive-invoke-delete round; returns how many messages were handled successfully.
+
+    With a batching window, the first message opens it and the batch is invoked when it holds
+    `batch_size` messages or the window is over, as the event source mapping's
+    `MaximumBatchingWindowInSeconds` does."""
     received = sqs.receive_message(
         QueueUrl=queue_url,
-        MaxNumberOfMessages=batch_size,
+        MaxNumberOfMessages=min(batch_size, 10),  # SQS hands out at most 10 a call
         WaitTimeSeconds=wait_seconds,
         AttributeNames=["All"],
     ).get("Messages", [])
     if not received:
         return 0
+    closes = time.monotonic() + window_seconds
+    while len(received) < batch_size and (left := closes - time.monotonic()) > 0:
+        more = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(batch_size - len(received), 10),
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        received += more
+        if not more:
+            time.sleep(min(_WINDOW_LOOK_SECONDS, left))
     try:
         answer = invoke(handler, sqs_event(received, queue_arn))
         failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
@@ -67,9 +90,17 @@ def poll_once(
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str, handler: str = SCORE_HANDLER) -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        handler: str = SCORE_HANDLER,
+        batch_size: int = LOCAL_BATCH_SIZE,
+        window_seconds: float = LOCAL_BATCH_WINDOW_SECONDS,
+    ) -> None:
         super().__init__(name=f"queue-poller {handler}", daemon=True)
         self.sqs, self.queue_url, self.handler = sqs, queue_url, handler
+        self.batch_size, self.window_seconds = batch_size, window_seconds
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -78,7 +109,15 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                poll_once(self.sqs, self.queue_url, self.queue_arn, handler=self.handler)
+                poll_once(
+                    self.sqs,
+                    self.queue_url,
+                    self.queue_arn,
+                    self.batch_size,
+                    1,
+                    handler=self.handler,
+                    window_seconds=self.window_seconds,
+                )
             except Exception:  # keep polling, as the event source mapping does
                 logger.exception("local poller round failed")
                 self.stopping.wait(1)

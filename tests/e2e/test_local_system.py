@@ -167,3 +167,28 @@ def test_fraudctl_runs_the_hold_sweep_and_the_dispute_cycle_now(local_system):
         assert ran.returncode == 0, ran.stderr
         report = json.loads(ran.stdout)
         assert ("held" in report) if job == "hold-sweep" else ("totals" in report)
+
+
+def test_a_synchronous_decision_over_http(local_system):
+    """`?wait=decision` on the local system: the answer carries the decision; the poller that gets
+    the same event from the queue finds it scored."""
+    integration = local_system.session("integration")
+    stamp = time.time_ns()
+    first = sample("partnership.created", id=f"e2e-sync-a-{stamp}")
+    first["partner"].update(id=f"psa-{stamp}", email=f"sync-{stamp}@example.com")
+    second = sample("partnership.created", id=f"e2e-sync-b-{stamp}")
+    second["partner"].update(id=f"psb-{stamp}", email=f"Sync-{stamp}@example.com")
+    url = f"{local_system.api_url}/v1/events"
+
+    answers = [
+        integration.post(url, params={"wait": "decision", "timeout_ms": "10000"}, json=e, timeout=30)
+        for e in (first, second)
+    ]
+
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].json()["status"] == "scored"  # its decision depends on what the session sent before
+    flagged = answers[1].json()
+    assert flagged["status"] == "scored" and flagged["decision"]["action"] == "flag" and flagged["case_id"]
+    time.sleep(1)  # the poller takes the queued reference meanwhile: it changes nothing
+    read = integration.get(f"{url}/{second['id']}", timeout=10)
+    assert read.json() == flagged

@@ -238,18 +238,21 @@ def test_only_the_functions_that_hash_network_keys_read_the_pepper(template: cfn
         for spec in constants.ALL_FUNCTIONS
         if any(g.action.startswith("secretsmanager:") for g in template.grants(_role(template, spec)))
     }
-    # scoring, removals, the dispute cycle, the sweep (finishing a flag's marks)
-    assert readers == {"score", "cases", "dispute_cycle", "hold_sweep"}
+    # scoring (and ingest's synchronous decision), removals, the dispute cycle, the sweep (finishing
+    # a flag's marks)
+    assert readers == {"score", "ingest", "cases", "dispute_cycle", "hold_sweep"}
 
 
 def test_every_function_folder_that_hashes_network_keys_has_a_reader_of_the_pepper() -> None:
     # A new caller of network_pepper() in a folder whose functions may not read the secret would fail
-    # when deployed (AccessDenied): it must be declared in infra/permissions.py first.
+    # when deployed (AccessDenied): it must be declared in infra/permissions.py first. The scoring
+    # engine's factory (`engine_for`) reads it too, so every folder that builds an engine counts.
     definition = ROOT / "functions" / "shared" / "domain" / "identity.py"
     callers = {
         path.relative_to(ROOT / "functions").parts[0]  # the function folder
         for path in (ROOT / "functions").rglob("*.py")
-        if path != definition and "network_pepper()" in path.read_text()
+        if path != definition
+        and any(call in path.read_text() for call in ("network_pepper()", "engine_for("))
     }
     readers = {
         spec.handler.split(".")[1]
