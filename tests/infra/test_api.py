@@ -178,3 +178,15 @@ def test_the_authorizer_is_a_request_authorizer_on_the_key_with_the_stated_lifet
     uri = cfn.render(props["AuthorizerUri"])
     function_id = template.functions_by_handler()[constants.AUTHORIZER.handler]
     assert f"<{function_id}.Arn>" in uri
+
+
+def test_a_synchronous_decision_can_wait_its_longest_and_still_answer(template: cfn.Template) -> None:
+    """`wait=decision` may wait `timeout_ms` up to MAX_WAIT_MS (SPEC 3.1); the ingest function must
+    outlive that wait with its margin to answer, and answer within API Gateway's 29 seconds."""
+    from functions.ingest import routes as ingest_routes
+    from functions.ingest import service as ingest
+
+    post = next(r for r in ROUTES if (r.method, r.path) == ("POST", "/v1/events"))
+    timeout = template.props(template.functions_by_handler()[post.handler])["Timeout"]
+    assert timeout * 1000 >= ingest.MAX_WAIT_MS + ingest_routes._LAMBDA_MARGIN_MS
+    assert timeout < 29
