@@ -276,7 +276,7 @@ class PartnersMemory:
             self._events[slot] = evolve(
                 self._events[slot],
                 status="scored",
-                decision=copy.deepcopy(write.decision),
+                decision=_plain_copy(write.decision),
                 case_id=write.case_id,
                 notes=write.notes,
             )
@@ -387,6 +387,16 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
         if not (current := changes.get(name, getattr(state, name))).isdisjoint(values):
             changes[name] = current - values
     return evolve(state, **changes) if changes else state
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars), as `copy.deepcopy` would make it without
+    its memo and dispatch: a decision is copied on every scored event."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return copy.deepcopy(value) if not isinstance(value, str | int | float | bool | None) else value
 
 
 def _subject_copy(subject: Subject | None) -> Subject | None:
