@@ -392,11 +392,15 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
 def _plain_copy(value: Any) -> Any:
     """A copy of JSON-shaped data (dicts, lists, scalars), as `copy.deepcopy` would make it without
     its memo and dispatch: a decision is copied on every scored event."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         return {k: _plain_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [_plain_copy(v) for v in value]
-    return copy.deepcopy(value) if not isinstance(value, str | int | float | bool | None) else value
+    return value if kind in _SCALARS else copy.deepcopy(value)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _subject_copy(subject: Subject | None) -> Subject | None:
