@@ -18,6 +18,7 @@ from functions.shared.domain.identity import email_keys, near_keys, network_key,
 from functions.shared.domain.model import (
     LinkKey,
     LinkState,
+    Notification,
     Reward,
     Snapshot,
     StoredEvent,
@@ -84,12 +85,20 @@ def case_id_for(program_id: str, event_id: str) -> str:
 
 class Engine:
     def __init__(
-        self, repository: ScoringPort, reference: ReferenceData, pepper: bytes, publisher: EventPublisher
+        self,
+        repository: ScoringPort,
+        reference: ReferenceData,
+        pepper: bytes,
+        publisher: EventPublisher,
+        delivered: list[Notification] | None = None,
     ) -> None:
         self.repository = repository
         self.reference = reference
         self.pepper = pepper
         self.publisher = publisher
+        # with a list, the notifications the bus took gather there and whoever owns the list takes
+        # them out of the outbox (the score function: once per SQS batch); without, after each step
+        self.delivered = delivered
 
     def score(self, stored: StoredEvent) -> Scored:
         """Reads, decides, writes; reads and decides again when a concurrent event on the same
@@ -127,14 +136,14 @@ class Engine:
             scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper)
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
-                carry_out(self.repository, [first], self.publisher)
+                carry_out(self.repository, [first], self.publisher, self.delivered)
             except StepRefused as refused:
                 if isinstance(refused.write, ScoreEvent):
                     return Scored(decision, plan.subject, already_scored=True)
                 backoff(attempt)  # the subject, its partner, its case or the reward id changed
                 continue
             try:
-                carry_out(self.repository, later, self.publisher)
+                carry_out(self.repository, later, self.publisher, self.delivered)
             except StepRefused:  # a reward or the case changed meanwhile: the sweep finishes the rest
                 logger.info(
                     "flag follow-up refused; the hold sweep finishes it", extra={"event_id": stored.event_id}

@@ -1,7 +1,10 @@
 """Lambda entry point of scoring: consumes the scoring queue in batches.
 
 Each failed record is reported back (partial batch response), so SQS retries only those and moves
-what keeps failing to the dead-letter queue."""
+what keeps failing to the dead-letter queue. The notifications the bus took while the batch was
+scored leave the outbox together at its end (one batch write per 25), not one round trip per event;
+should that not happen (a timeout, DynamoDB down), the relay sends them again and consumers drop
+the second delivery by its `notification_id`."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.score import service
+from functions.shared.changes import take_out
+from functions.shared.domain.model import Notification
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
@@ -27,10 +32,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     deps = dependencies()
+    delivered: list[Notification] = []
 
     def record_handler(record: SQSRecord) -> None:
-        service.take_message(deps, record.body, int(record.attributes.get("ApproximateReceiveCount") or 1))
+        count = int(record.attributes.get("ApproximateReceiveCount") or 1)
+        service.take_message(deps, record.body, count, delivered)
 
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        take_out(deps.repository, delivered)

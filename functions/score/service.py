@@ -10,6 +10,7 @@ from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.model import Notification
 from functions.shared.errors import DomainError, NotFound
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
@@ -27,20 +28,24 @@ def reference_data() -> EmbeddedReferenceData:
     return EmbeddedReferenceData()
 
 
-def engine_for(deps: Dependencies) -> Engine:
-    return Engine(deps.repository, reference_data(), network_pepper(), deps.publisher)
+def engine_for(deps: Dependencies, delivered: list[Notification] | None = None) -> Engine:
+    return Engine(deps.repository, reference_data(), network_pepper(), deps.publisher, delivered)
 
 
-def take_message(deps: Dependencies, body: str, receive_count: int = 1) -> None:
+def take_message(
+    deps: Dependencies, body: str, receive_count: int = 1, delivered: list[Notification] | None = None
+) -> None:
     """Scores one queued event. A malformed message raises (the batch reports it, SQS retries it and
-    then dead-letters it); an event already scored is not scored twice."""
+    then dead-letters it); an event already scored is not scored twice. With `delivered`, the
+    notifications the bus took are added to it for the caller to take out of the outbox (`take_out`)
+    once for many events; without, they are taken out as each step is written."""
     message = ScoringMessage.model_validate_json(body)
     event = deps.repository.get_event(message.program_id, message.event_id)
     if event.status == "scored":
         deps.repository.clear_outbox(event.program_id, event.event_id)
         return
     try:
-        scored = engine_for(deps).score(event)
+        scored = engine_for(deps, delivered).score(event)
     except (DomainError, ValueError, OverflowError) as error:
         detail = error.detail if isinstance(error, DomainError) else str(error)
         if receive_count >= MAX_RECEIVES and not isinstance(error, NotFound):

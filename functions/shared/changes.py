@@ -24,15 +24,33 @@ ATTEMPTS = 4  # reads and decides again when a concurrent change refused a step
 T = TypeVar("T")
 
 
-def carry_out(store: StepsPort, steps: list[Step], publisher: EventPublisher) -> None:
+def carry_out(
+    store: StepsPort,
+    steps: list[Step],
+    publisher: EventPublisher,
+    delivered: list[Notification] | None = None,
+) -> None:
+    """With `delivered`, the notifications the bus took are added to it, to be taken out of the
+    outbox later, many at once (`take_out`), instead of one round trip after each step."""
     for step in steps:
         store.apply(summary.counted(step))  # the summary figures move with the cases
-        deliver(store, publisher, step.notifications())
+        if delivered is None:
+            deliver(store, publisher, step.notifications())
+        else:
+            delivered += publish(publisher, step.notifications())
 
 
 def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: list[Notification]) -> int:
     """Publishes each notification, then takes those the bus took out of the outbox (one round
     trip); at least once: one published whose removal failed is published again by the relay."""
+    delivered = publish(publisher, notifications)
+    take_out(store, delivered)
+    return len(delivered)
+
+
+def publish(publisher: EventPublisher, notifications: list[Notification]) -> list[Notification]:
+    """Hands each notification to the bus; returns those it took. One it did not take stays in the
+    outbox for the relay."""
     delivered = []
     for notification in notifications:
         try:
@@ -47,12 +65,17 @@ def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: 
             )
             continue
         delivered.append(notification)
+    return delivered
+
+
+def take_out(store: NotificationsPort, delivered: list[Notification]) -> None:
+    """Takes notifications the bus took out of the outbox (a batch write per 25). Should that fail,
+    they stay there and the relay sends them again: consumers drop the second by its id."""
     if delivered:
         try:
             store.notifications_delivered(delivered)
         except DomainError as error:
             logger.warning("delivered notifications left in the outbox", extra={"error": error.detail})
-    return len(delivered)
 
 
 def relay_notifications(

@@ -203,14 +203,14 @@ def _timeout_after_commit(deps) -> None:
     real = engine_module.carry_out
     died: set[int] = set()
 
-    def carry_out(store, steps, publisher):
+    def carry_out(store, steps, publisher, delivered=None):
         for step in steps:
             store.apply(step)
             key = id(step)
             if any(type(w).__name__ == "ScoreEvent" for w in step.writes) and key not in died:
                 died.add(key)
                 raise TimeoutError("Task timed out after the commit")
-            real(store, [], publisher)
+            real(store, [], publisher, delivered)
 
     engine_module.carry_out = carry_out  # restored by the fixture below
 

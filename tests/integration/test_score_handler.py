@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.shared.changes import relay_notifications
+from functions.shared.messaging import InMemoryPublisher
 from local_system.poller import poll_once, sqs_event
+from tests.integration.scoring_support import send, signup, status
 from tests.support import call, invoke_raw, proxy_event, sample
 
 
@@ -74,3 +83,72 @@ def test_messages_that_keep_failing_end_in_the_dead_letter_queue(aws, tenant):
     ]
     assert [m["Body"] for m in dead] == ["poison"]
     assert aws.queued() == []
+
+
+# --- the outbox: delivered notifications leave it once per batch --------------------------------
+def _flagging_batch(tenant: Any, pairs: int) -> dict[str, Any]:
+    """`pairs` partners who each change their address to another partner's, scored in one batch."""
+    records = []
+    for n in range(pairs):
+        twin = f"twin-batch-{n}@example.com"
+        first = send(tenant, signup(f"p-batch-twin-{n}", email=twin, ip=f"81.2.71.{n + 1}"))
+        update = sample("account.updated", id=f"upd-batch-{n}", activity="email_change")
+        update["partner"] = {"id": f"p-batch-{n}", "email": twin}
+        send(tenant, update)
+        for event in (first, update):
+            body = json.dumps({"program_id": tenant.program_id, "event_id": event["id"]})
+            records.append(message(body, f"m-{event['id']}"))
+    return sqs_event(records, "arn:aws:sqs:us-east-1:123456789012:fraud-scoring")
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch):
+    """Every DynamoDB operation the functions call, by name; `fail` makes one operation throttle."""
+    real = botocore.client.BaseClient._make_api_call
+    state = SimpleNamespace(calls=[], fail=None)
+
+    def recording(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb":
+            state.calls.append(operation)
+            if operation == state.fail:
+                raise ClientError(
+                    {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, operation
+                )
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return state
+
+
+def test_a_batch_takes_the_notifications_it_delivered_out_of_the_outbox_in_one_write(
+    aws, tenant, dynamodb_calls
+):
+    batch = _flagging_batch(tenant, pairs=3)
+    dynamodb_calls.calls.clear()
+
+    assert invoke_raw("score", batch) == {"batchItemFailures": []}
+
+    flagged = [status(tenant, f"upd-batch-{n}") for n in range(3)]
+    assert [f["decision"]["action"] for f in flagged] == ["flag"] * 3
+    assert aws.repository.pending_notifications(tenant.program_id, 100) == []  # every one delivered
+    assert dynamodb_calls.calls.count("BatchWriteItem") == 1  # not one per flagged event
+
+
+def test_when_the_outbox_cannot_be_cleared_the_batch_succeeds_and_the_relay_sends_them_again(
+    aws, tenant, dynamodb_calls
+):
+    batch = _flagging_batch(tenant, pairs=2)
+    dynamodb_calls.fail = "BatchWriteItem"
+
+    assert invoke_raw("score", batch) == {"batchItemFailures": []}  # scored: nothing to retry
+
+    assert [status(tenant, f"upd-batch-{n}")["decision"]["action"] for n in range(2)] == ["flag"] * 2
+    left = aws.repository.pending_notifications(tenant.program_id, 100)
+    assert len(left) >= 2  # published, still in the outbox: the relay sends them again
+    dynamodb_calls.fail = None
+    publisher = InMemoryPublisher()
+    assert relay_notifications(aws.repository, publisher, tenant.program_id) == len(left)
+    assert sorted(d["notification_id"] for _, d in publisher.published) == sorted(
+        n.notification_id for n in left
+    )  # the same ids: a consumer drops what it already had
+    assert aws.repository.pending_notifications(tenant.program_id, 100) == []

@@ -37,6 +37,7 @@ from functions.shared.domain.model import (
     Reason,
     Reward,
     Subject,
+    evolve,
 )
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
@@ -654,7 +655,7 @@ def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> 
     not undo it (events arrive late and out of order); identifiers are added either way."""
     if current.changed_at is not None and at < current.changed_at:
         return current
-    return replace(current, **changes, changed_at=at)
+    return evolve(current, **changes, changed_at=at)
 
 
 def with_identifiers(
@@ -673,7 +674,7 @@ def with_identifiers(
     device = None if ("device", device or "") in skip else device
     ip = None if ("ip", ip or "") in skip else ip
     payout = None if ("payout", payout or "") in skip else payout
-    return replace(
+    return evolve(
         profile,
         emails=profile.emails | ({email} if email else set()),
         devices=profile.devices | ({device} if device else set()),
@@ -723,11 +724,11 @@ def scoring_plan(
     where it belongs, and, when it flags, the case (opened, or its reasons merged) with the holds
     and the marks on every identifier the subject ever used. The first step holds everything but
     what does not fit (more holds, more marks), which follows in further steps."""
-    program_id, profile, at = given.program_id, replace(given.profile), given.occurred_at
+    program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
     me = (profile.type, profile.id)
     token = program_token(program_id, pepper)
     notes: tuple[str, ...] = ()
-    reward = replace(given.reward) if given.reward else None
+    reward = evolve(given.reward) if given.reward else None
     if reward is not None and given.reward_taken:
         notes = (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None

@@ -23,6 +23,7 @@ from functions.shared.domain.model import (
     Snapshot,
     StoredEvent,
     Subject,
+    evolve,
 )
 from functions.shared.domain.rules import CASE_VIEWS, merge_reasons
 from functions.shared.domain.summary import FlagDay, SummaryFigures
@@ -272,10 +273,10 @@ class PartnersMemory:
     def _write(self, write: Write) -> None:
         if isinstance(write, ScoreEvent):
             slot = (write.program_id, write.event_id)
-            self._events[slot] = replace(
+            self._events[slot] = evolve(
                 self._events[slot],
                 status="scored",
-                decision=copy.deepcopy(write.decision),
+                decision=_plain_copy(write.decision),
                 case_id=write.case_id,
                 notes=write.notes,
             )
@@ -283,7 +284,7 @@ class PartnersMemory:
         elif isinstance(write, WriteProfile):
             s = write.subject
             current = self._subjects.get((s.program_id, s.type, s.id))
-            self._subjects[(s.program_id, s.type, s.id)] = replace(
+            self._subjects[(s.program_id, s.type, s.id)] = evolve(
                 s,
                 version=write.expect_version + 1,
                 revenue_micros=dict(current.revenue_micros) if current else {},
@@ -376,14 +377,34 @@ def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:
 
 
 def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozenset[str]]) -> Any:
-    changes = {name: getattr(state, name) | values for name, values in add.items()}
+    """The state with the marks added and removed; the same (frozen) state when none changes it:
+    a set union copies the whole set, and a crowded link's members are many."""
+    changes = {}
+    for name, values in add.items():
+        if not values <= (current := getattr(state, name)):
+            changes[name] = current | values
     for name, values in remove.items():
-        changes[name] = changes.get(name, getattr(state, name)) - values
-    return replace(state, **changes)
+        if not (current := changes.get(name, getattr(state, name))).isdisjoint(values):
+            changes[name] = current - values
+    return evolve(state, **changes) if changes else state
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars), as `copy.deepcopy` would make it without
+    its memo and dispatch: a decision is copied on every scored event."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain_copy(v) for v in value]
+    return value if kind in _SCALARS else copy.deepcopy(value)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _subject_copy(subject: Subject | None) -> Subject | None:
-    return replace(subject, revenue_micros=dict(subject.revenue_micros)) if subject else None
+    return evolve(subject, revenue_micros=dict(subject.revenue_micros)) if subject else None
 
 
 def _case_copy(case: Case) -> Case:
