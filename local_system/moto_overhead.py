@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
 import pickle
 import threading
 from collections.abc import Callable, Iterator
@@ -209,6 +210,27 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
     return traverse_node_recursively
 
 
+def _json_error_init(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's JSON errors without the XML body they build first and replace at once: moto's
+    DynamoDB raises and catches one (`ProvidedKeyDoesNotExist`) whenever `if_not_exists` meets a
+    missing attribute, several per scoring transaction, and the XML rendering was most of its cost.
+    The same attributes, the same JSON body."""
+    from moto.core.exceptions import _RESTError
+
+    @functools.wraps(method)
+    def __init__(error: Any, error_type: str, message: str, _: str = "", **kwargs: Any) -> None:
+        if not _shortcuts or kwargs:
+            method(error, error_type, message, _, **kwargs)
+            return
+        super(_RESTError, error).__init__()  # what `_RESTError.__init__` calls first
+        error.error_type = error_type
+        error.message = message
+        error.description = json.dumps({"__type": error_type, "message": message})
+        error.content_type = "application/json"
+
+    return __init__
+
+
 class _CopyUnlessStreamless:
     """Stands in for `copy` in moto's DynamoDB backend module (over what stood there): an update
     copies the item it changes only for the table's stream; without a stream the copy is skipped."""
@@ -341,6 +363,7 @@ def make_moto_cheaper() -> None:
     import moto.core.responses as responses_module
     import moto.dynamodb.models as backend_module
     import moto.dynamodb.parsing.validators as validators
+    from moto.core.exceptions import JsonRESTError
     from moto.core.serialize import ResponseSerializer
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
@@ -358,6 +381,7 @@ def make_moto_cheaper() -> None:
         (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
         (DepthFirstTraverser, "process", _process),
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
+        (JsonRESTError, "__init__", _json_error_init),
         (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
         (SQSBackend, "send_message", _send_message),
         (DynamoDBBackend, "update_item", _update_item),
