@@ -175,7 +175,9 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
 
     default_hook = DepthFirstTraverser.pre_processing_of_child
 
-    def walk(walker: Any, node: Any, child_id: int, kinds: Any, processed: dict[type, bool], hook: Any) -> Any:
+    def walk(
+        walker: Any, node: Any, child_id: int, kinds: Any, processed: dict[type, bool], hook: Any
+    ) -> Any:
         kind = type(node)
         is_node = _IS_NODE.get(kind)
         if is_node is None:
@@ -205,7 +207,8 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
         kinds = walker.nodes_to_be_processed()
         processed = _PROCESSED.setdefault(kinds, {})
         own_hook = type(walker).pre_processing_of_child is not default_hook
-        return walk(walker, node, child_id, kinds, processed, walker.pre_processing_of_child if own_hook else None)
+        hook = walker.pre_processing_of_child if own_hook else None
+        return walk(walker, node, child_id, kinds, processed, hook)
 
     return traverse_node_recursively
 

@@ -147,7 +147,8 @@ def test_dynamodb_refusals_carry_the_same_modeled_fields(fake_credentials):
     assert direct_sent == 0
     assert direct[0][1] == "ConditionalCheckFailedException" and "Item" in direct[0][3]
     assert direct[1][1] == "TransactionCanceledException"
-    assert [reason["Code"] for reason in direct[1][3]["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
+    reasons = direct[1][3]["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["None", "ConditionalCheckFailed"]
     assert direct[5][1]["Attributes"]["v"] == {"N": "2"}
 
 
