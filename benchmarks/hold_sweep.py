@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks import moto_environment
@@ -43,16 +44,23 @@ class DynamoCounter:
 
 def _filler(client: Any, table: str, program_id: str, count: int) -> None:
     """Rewards of 1,000 unflagged partners, written raw (batch writes of 25)."""
+    rewards = [
+        (f"fill-{n}", f"quiet-{n % 1000}", f"2026-10-{1 + n % 28:02d}T10:00:00.000000Z") for n in range(count)
+    ]
+    _pending(client, table, program_id, rewards)
+
+
+def _pending(client: Any, table: str, program_id: str, rewards: list[tuple[str, str, str]]) -> None:
+    """Pending rewards (reward id, partner id, creation time), written raw as an earlier writer left
+    them."""
     requests = []
-    for n in range(count):
-        partner = f"quiet-{n % 1000}"
-        created = f"2026-10-{1 + n % 28:02d}T10:00:00.000000Z"
+    for reward_id, partner, created in rewards:
         item = {
-            "pk": {"S": f"P#{program_id}#REWARD#fill-{n}"},
+            "pk": {"S": f"P#{program_id}#REWARD#{reward_id}"},
             "sk": {"S": "REWARD"},
             "item_type": {"S": "reward"},
             "program_id": {"S": program_id},
-            "reward_id": {"S": f"fill-{n}"},
+            "reward_id": {"S": reward_id},
             "partner_id": {"S": partner},
             "amount_micros": {"N": "1000000"},
             "currency": {"S": "USD"},
@@ -61,7 +69,7 @@ def _filler(client: Any, table: str, program_id: str, count: int) -> None:
             "source": {"S": "transaction"},
             "overridden": {"BOOL": False},
             "partner_rewards_pk": {"S": f"P#{program_id}#PARTNER#{partner}"},
-            "created_sk": {"S": f"{created}#fill-{n}"},
+            "created_sk": {"S": f"{created}#{reward_id}"},
         }
         requests.append({"PutRequest": {"Item": item}})
         if len(requests) == 25:
@@ -81,7 +89,7 @@ def measure(size: int) -> dict[str, float]:
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.provision import provision
     from tests.integration.scoring_support import signup
-    from tests.support import call, proxy_event, sample
+    from tests.support import call, proxy_event
 
     make_moto_dynamodb_atomic()  # moto as the local system runs it: queries in key order
     with mock_aws():
@@ -113,15 +121,13 @@ def measure(size: int) -> dict[str, float]:
                 )
             )
         drain()
-        for n in range(FLAGGED):
-            for r in range(REWARDS_EACH):
-                event = sample("reward.created", id=f"rw-{n}-{r}", occurred_at="2026-11-03T09:00:00Z")
-                event["reward"].update(id=f"rw-{n}-{r}", partner_id=f"dup-{n}")
-                post(event)
-        drain()
-        _filler(
-            boto3.client("dynamodb", region_name="us-east-1"), resources.table_name, program.program_id, size
-        )
+        # Scoring holds a flagged partner's new rewards itself; the sweep is for those it could not
+        # (a reward written while the flag's steps were still going on): pending rewards, written raw.
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        after = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # after the flags: theirs to hold
+        flagged = [(f"rw-{n}-{r}", f"dup-{n}", after) for n in range(FLAGGED) for r in range(REWARDS_EACH)]
+        _pending(dynamodb, resources.table_name, program.program_id, flagged)
+        _filler(dynamodb, resources.table_name, program.program_id, size)
 
         counter = DynamoCounter()
         models = deps.repository._m  # type: ignore[attr-defined]
