@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     resources = provision(client, visibility_timeout=args.visibility_timeout)
     os.environ.update(resources.environment())
-    from local_system.webhooks import WebhooksPoller, local_retry_seconds, provision_webhooks
+    from local_system.webhooks import local_retry_seconds, provision_webhooks, webhooks_poller
 
     webhooks_env = provision_webhooks(client, resources.event_bus_name, retry_seconds=local_retry_seconds())
     os.environ.update(webhooks_env)  # SPEC 6: the webhooks queue, its rule on the bus, the secrets' key
@@ -178,15 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     poller.start()
-    webhooks_poller = WebhooksPoller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
-    webhooks_poller.start()
+    webhooks = webhooks_poller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
+    webhooks.start()
     workflow_poller.start()
     scheduler.start()
     try:
         server.serve_forever()
     finally:
         poller.stop()
-        webhooks_poller.stop()
+        webhooks.stop()
         workflow_poller.stop()
         scheduler.stop()
         poller.join(timeout=5)

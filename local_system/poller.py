@@ -49,6 +49,7 @@ def poll_once(
     wait_seconds: int = 1,
     handler: str = SCORE_HANDLER,
     window_seconds: float = 0.0,
+    timeout_seconds: float = 30,
 ) -> int:
     """One receive-invoke-delete round; returns how many messages were handled successfully.
 
@@ -75,7 +76,7 @@ def poll_once(
         if not more:
             time.sleep(min(_WINDOW_LOOK_SECONDS, left))
     try:
-        answer = invoke(handler, sqs_event(received, queue_arn))
+        answer = invoke(handler, sqs_event(received, queue_arn), timeout_seconds=timeout_seconds)
         failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
     except Exception:  # a failed invocation fails the whole batch (Powertools raises when all fail)
         logger.warning("queue consumer failed the whole batch", extra={"handler": handler}, exc_info=True)
@@ -97,10 +98,12 @@ class QueuePoller(threading.Thread):
         handler: str = SCORE_HANDLER,
         batch_size: int = LOCAL_BATCH_SIZE,
         window_seconds: float = LOCAL_BATCH_WINDOW_SECONDS,
+        timeout_seconds: float = 30,  # the function's own timeout (infra/constants.py)
     ) -> None:
         super().__init__(name=f"queue-poller {handler}", daemon=True)
         self.sqs, self.queue_url, self.handler = sqs, queue_url, handler
         self.batch_size, self.window_seconds = batch_size, window_seconds
+        self.timeout_seconds = timeout_seconds
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -117,6 +120,7 @@ class QueuePoller(threading.Thread):
                     1,
                     handler=self.handler,
                     window_seconds=self.window_seconds,
+                    timeout_seconds=self.timeout_seconds,
                 )
             except Exception:  # keep polling, as the event source mapping does
                 logger.exception("local poller round failed")

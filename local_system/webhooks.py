@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from functions.shared.domain.webhooks import NOTIFICATION_NAMES
 from functions.shared.messaging import EventBridgePublisher
-from functions.shared.observability import logger
 from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES
-from local_system.lambda_runtime import invoke
-from local_system.poller import sqs_event
+from local_system.poller import QueuePoller, poll_once
 
 QUEUE_NAME = "fraud-webhooks"
 DEAD_LETTER_QUEUE_NAME = "fraud-webhooks-dlq"
@@ -85,40 +82,10 @@ def _arn(sqs: Any, url: str) -> str:
 
 def poll_webhooks_once(sqs: Any, queue_url: str, queue_arn: str, wait_seconds: int = 1) -> int:
     """One receive-invoke-delete round of the webhooks queue, partial batch failures honoured."""
-    received = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
-    ).get("Messages", [])
-    if not received:
-        return 0
-    try:
-        answer = invoke(DELIVER_HANDLER, sqs_event(received, queue_arn), timeout_seconds=120)
-        failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
-    except Exception:
-        logger.warning("webhooks function failed the whole batch", exc_info=True)
-        failed = {m["MessageId"] for m in received}
-    done = [m for m in received if m["MessageId"] not in failed]
-    if done:
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-        )
-    return len(done)
+    return poll_once(sqs, queue_url, queue_arn, 10, wait_seconds, DELIVER_HANDLER, timeout_seconds=120)
 
 
-class WebhooksPoller(threading.Thread):
-    def __init__(self, sqs: Any, queue_url: str) -> None:
-        super().__init__(name="webhooks-poller", daemon=True)
-        self.sqs, self.queue_url = sqs, queue_url
-        self.queue_arn = _arn(sqs, queue_url)
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                poll_webhooks_once(self.sqs, self.queue_url, self.queue_arn)
-            except Exception:
-                logger.exception("webhooks poller round failed")
-                self.stopping.wait(1)
-
-    def stop(self) -> None:
-        self.stopping.set()
+def webhooks_poller(sqs: Any, queue_url: str) -> QueuePoller:
+    """The webhooks queue's event source mapping: batches as they come (no window), each try given
+    the delivery function's time."""
+    return QueuePoller(sqs, queue_url, DELIVER_HANDLER, 10, window_seconds=0, timeout_seconds=120)
