@@ -55,9 +55,10 @@ GOALS = (
     Goal(
         "scored_round_trips_max",
         "DynamoDB round trips per scored event (most of any event, flags included)",
-        lambda v: f"{v:.0f}",
+        lambda v: f"{v:.2f}",  # the outbox's one write per batch is shared: 5.04, not 5
         "<= 3",
         lambda v: v <= 3,
+        "{:.2f}",
     ),
     Goal(
         "earn_round_trips",
