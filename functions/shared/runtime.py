@@ -5,6 +5,7 @@ clients and connections are kept, never state."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,25 @@ def boto3_client(service: str, settings: Settings) -> Any:
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
 
 
+class _ClientOnFirstUse:
+    """A boto3 client made when a function first calls it: every function's dependencies name the
+    bus and its queues, and most invocations of most functions never touch them, so their cold
+    starts should not pay for building those clients. Made once under a lock: boto3 makes clients
+    unsafely from threads (the outbox relay sends from several)."""
+
+    def __init__(self, service: str, settings: Settings) -> None:
+        self._service, self._settings = service, settings
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = boto3_client(self._service, self._settings)
+        return getattr(self._client, name)
+
+
 def build_repository(settings: Settings) -> Repository:
     from functions.shared.storage.dynamodb import DynamoRepository, build_models
 
@@ -55,16 +75,18 @@ def dependencies(settings: Settings | None = None) -> Dependencies:
     settings = settings or Settings.from_env()
     if settings not in _built:
         queue = (
-            SqsScoringQueue(boto3_client("sqs", settings), settings.queue_url) if settings.queue_url else None
+            SqsScoringQueue(_ClientOnFirstUse("sqs", settings), settings.queue_url)
+            if settings.queue_url
+            else None
         )
         _built[settings] = Dependencies(
             repository=build_repository(settings),
-            publisher=EventBridgePublisher(boto3_client("events", settings), settings.event_bus_name),
+            publisher=EventBridgePublisher(_ClientOnFirstUse("events", settings), settings.event_bus_name),
             clock=SystemClock(),
             queue=queue,
             flush_authorizer_cache=_stage_flush(settings) if settings.rest_api_id else _local_flush,
             workflow_queue=(
-                SqsWorkflowQueue(boto3_client("sqs", settings), settings.workflow_queue_url)
+                SqsWorkflowQueue(_ClientOnFirstUse("sqs", settings), settings.workflow_queue_url)
                 if settings.workflow_queue_url
                 else None
             ),
