@@ -34,7 +34,7 @@ from functions.webhooks.outside import try_message
 from functions.webhooks.wiring import WebhookDeps
 
 USER_AGENT = "fraud-management-webhooks/1"
-EARLY = timedelta(seconds=1)  # a try arriving this much early still goes (SQS delays are whole seconds)
+EARLY = timedelta(milliseconds=100)  # delays are rounded up; this covers only clock differences
 
 
 def take_message(deps: WebhookDeps, body: str) -> None:

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import http.client
 import json
+import math
 import socket
 import ssl
 import threading
@@ -75,7 +76,8 @@ class SqsTryQueue:
     def schedule(self, message: dict[str, Any], delay_seconds: float) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        delay = max(0, min(SQS_MAX_DELAY_SECONDS, int(round(delay_seconds))))
+        # SQS delays are whole seconds: rounded up, so a try never arrives before its time
+        delay = max(0, min(SQS_MAX_DELAY_SECONDS, math.ceil(delay_seconds)))
         try:
             self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(message), DelaySeconds=delay)
         except (BotoCoreError, ClientError) as exc:

@@ -15,7 +15,7 @@ from functions.shared.domain.webhooks import RetrySchedule, Target, Webhook
 from functions.shared.errors import StorageUnavailable
 from functions.shared.storage.memory_webhooks import InMemoryWebhooks
 from functions.webhooks.delivery import fan_out, run_try
-from functions.webhooks.outside import Answer
+from functions.webhooks.outside import Answer, SqsTryQueue
 from functions.webhooks.wiring import WebhookDeps
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -121,3 +121,30 @@ def test_the_signature_uses_the_secret_and_the_body_sent_every_time(deps: Webhoo
     assert first == second
     assert h1["X-Signature"] != h2["X-Signature"]  # each try signed afresh, its own t
     assert "whsec_x" not in repr(h1)
+
+
+def test_a_try_arriving_before_its_time_waits_the_rest(deps: WebhookDeps):
+    """A try is never sent early: half a second before its time it goes back on the queue."""
+    [delivery] = fan_out(deps, notification())
+    stored = replace(delivery, next_attempt_at=T0 + timedelta(milliseconds=500))
+    deps.store.save_delivery(stored, delivery)
+    message = deps.queue.scheduled.pop()[0]  # type: ignore[attr-defined]
+    assert run_try(deps, message) is None and deps.sender.sent == []  # type: ignore[attr-defined]
+    [(hop, delay)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert hop == message and delay == pytest.approx(0.5)
+
+
+class RecordingSqs:
+    def __init__(self) -> None:
+        self.delays: list[int] = []
+
+    def send_message(self, QueueUrl: str, MessageBody: str, DelaySeconds: int) -> None:  # noqa: N803
+        self.delays.append(DelaySeconds)
+
+
+def test_sqs_delays_are_whole_seconds_rounded_up_never_early():
+    sqs = RecordingSqs()
+    queue = SqsTryQueue(sqs, "https://sqs.example/q")
+    for wait in (0.0, 0.01, 0.49, 0.5, 1.0, 1.2, 899.5, 5000):
+        queue.schedule({"kind": "webhook_try"}, wait)
+    assert sqs.delays == [0, 1, 1, 1, 1, 2, 900, 900]
