@@ -132,15 +132,17 @@ class QuotaChange:
     index: int
     quota: int | None  # None: the shard's own `used` at the write (closed at what it granted)
     ceiling: int | None = None  # None: whatever it granted meanwhile
+    within_quota: bool = False  # and on condition that it is not past its quota (no soft pass since)
 
 
 def requota(shards: tuple[Shard, ...], total_cap: int) -> tuple[QuotaChange, ...]:
     """The shards' quotas under a new total cap, with conditions that concurrent grants rarely
     break: the rooms (quota - used) always add up to what is left under the cap, so the room to add
-    or take away is `left - sum(rooms)`, and a grant only moves room into `used`. Raising adds room
-    evenly (a shard past its quota, after a soft pass, first gets back to it); lowering takes room
-    away where there is some, each shard on condition that it still has it; lowering to what was
-    granted or below closes every shard at what it granted by then."""
+    or take away is `left - sum(rooms)`, and a grant within quotas only moves room into `used`
+    (the conditions: no shard went past its quota since the read, which only a soft pass does).
+    Raising adds room evenly (a shard past its quota, after a soft pass, first gets back to it);
+    lowering takes room away where there is some, each shard on condition that it still has it;
+    lowering to what was granted or below closes every shard at what it granted by then."""
     rooms = [s.room for s in shards]
     left = max(0, total_cap - sum(s.used for s in shards))
     if left == 0:
@@ -148,7 +150,7 @@ def requota(shards: tuple[Shard, ...], total_cap: int) -> tuple[QuotaChange, ...
     if left >= sum(rooms):
         added = _shares(left - sum(rooms))
         return tuple(
-            QuotaChange(s.index, s.quota + more)
+            QuotaChange(s.index, s.quota + more, within_quota=True)
             if s.used <= s.quota
             else QuotaChange(s.index, s.used + more, s.used)  # past its quota: nothing grants on it
             for s, more in zip(shards, added, strict=True)
@@ -156,7 +158,7 @@ def requota(shards: tuple[Shard, ...], total_cap: int) -> tuple[QuotaChange, ...
     changes = []
     for s, keep in zip(shards, _shares_within(left, rooms), strict=True):
         quota = s.quota - (s.room - keep)
-        changes.append(QuotaChange(s.index, quota, quota if quota < s.quota else None))
+        changes.append(QuotaChange(s.index, quota, quota if quota < s.quota else None, within_quota=True))
     return tuple(changes)
 
 

@@ -500,6 +500,8 @@ class LoyaltyDynamo(DynamoBase):
                     condition = item.revision == expected_revision
                     if change.ceiling is not None:
                         condition &= item.used <= change.ceiling
+                    if change.within_quota:
+                        condition &= item.used <= item.quota
                     write.update(
                         item(keys.campaign_shard_pk(p, k, change.index), keys.CAMPAIGN_SHARD_SK),
                         actions=[

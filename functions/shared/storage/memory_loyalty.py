@@ -227,6 +227,8 @@ class LoyaltyMemory:
                 shards = current.shards
                 if any(q.ceiling is not None and shards[q.index].used > q.ceiling for q in quotas):
                     return False
+                if any(q.within_quota and shards[q.index].used > shards[q.index].quota for q in quotas):
+                    return False
                 shards = tuple(
                     replace(shard, quota=shard.used if q.quota is None else q.quota)
                     for shard, q in zip(shards, quotas, strict=True)
