@@ -544,21 +544,22 @@ class LoyaltyDynamo(DynamoBase):
         )
 
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
+        # Strongly consistent, shard by shard (not a transaction: a transactional read of 8 shards
+        # would be refused while any of them is in a bonus's transaction). Enough for the PUT:
+        # a shard's room and used move together, and its write's conditions catch the rest.
         item = self._m.items["loyalty_campaign_shard"]
-        for attempt in range(_SNAPSHOT_ATTEMPTS + 1):
-            try:  # every shard as of one instant
-                with TransactGet(connection=self._m.connection()) as read:
-                    shards = [
-                        read.get(
-                            item, keys.campaign_shard_pk(program_id, campaign_id, j), keys.CAMPAIGN_SHARD_SK
-                        )
-                        for j in range(caps.CAMPAIGN_SHARDS)
-                    ]
+        keys_of = [
+            (keys.campaign_shard_pk(program_id, campaign_id, j), keys.CAMPAIGN_SHARD_SK)
+            for j in range(caps.CAMPAIGN_SHARDS)
+        ]
+        for _ in range(3):  # again after moving a campaign kept in one item to its shards
+            try:
+                found = sorted(
+                    item.batch_get(keys_of, consistent_read=True), key=lambda shard: int(shard.shard)
+                )
             except PynamoDBException as exc:
-                if _stale(exc) and attempt < _SNAPSHOT_ATTEMPTS:
-                    continue  # a grant was being written: read again
                 raise domain_error(exc, f"reading campaign {campaign_id} failed") from exc
-            campaign = _campaign([_resolved(shard) for shard in shards])
+            campaign = _campaign(found)
             if campaign is not None:
                 return campaign
             if not self._migrated(program_id, campaign_id):
