@@ -53,8 +53,9 @@ def decide(
 # --- the campaign's total, split over counter shards ------------------------------------------
 # One counter item takes ~1,000 writes/s; a capped bonus is a transactional write (2 units), so one
 # campaign's total is split over CAMPAIGN_SHARDS items, each with its own quota of the cap. The
-# quotas add up to the cap and no shard grants past its quota, so the sum never passes the cap; a
-# bonus that does not fit in the customer's shard is decided on every shard (near the cap only).
+# shards' rooms (quota - used) add up to exactly what is left under the cap and no grant takes more
+# than a room (but a soft pass), so the sum never passes the cap; a bonus that does not fit in the
+# customer's shard is decided on every shard (near the cap only).
 CAMPAIGN_SHARDS = 8
 
 
