@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -44,6 +45,7 @@ _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
 COUNTER_LIFETIME = timedelta(hours=3)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
+_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass
@@ -70,8 +72,16 @@ class Scored:
 
 def hour_buckets(prefix: str, at: datetime) -> list[str]:
     """The counter of the event's hour and of the hour before: a two-hour sliding view."""
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    return [f"{prefix}:{_hour_label(hour - timedelta(hours=n))}" for n in (0, 1)]
+    this_hour, hour_before = _hour_labels(at.year, at.month, at.day, at.hour)
+    return [f"{prefix}:{this_hour}", f"{prefix}:{hour_before}"]
+
+
+@lru_cache(maxsize=4096)
+def _hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
+    """The labels of an hour and of the hour before, on the event's own clock (an aware time
+    minus an hour is the wall-clock hour before, as on a naive one)."""
+    start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
+    return _hour_label(start), _hour_label(start - timedelta(hours=1))
 
 
 def _hour_label(hour: datetime) -> str:
@@ -210,9 +220,7 @@ class Engine:
     def evaluate(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> list[signals.Reason]:
         me = subject_key(*plan.subject)
         crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
-        links = {
-            role: LinkState() if key in crowds else snapshot.links[key] for role, key in plan.links.items()
-        }
+        links = {role: _NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
         network = {
             role: snapshot.network[key]
             for role, key in plan.network.items()
@@ -231,7 +239,7 @@ class Engine:
                     me, partner.email, email_keys(partner.email), links, self.reference
                 )
             reasons += signals.ip_signals(
-                me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
+                me, str(event.session.ip), country, links.get("ip", _NO_LINK), self.reference
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
@@ -254,7 +262,7 @@ class Engine:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
             if customer.ip:
                 reasons += signals.ip_signals(
-                    me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
+                    me, str(customer.ip), customer.country, links.get("ip", _NO_LINK), self.reference
                 )
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])

@@ -19,6 +19,7 @@ NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, no
 ONE_EDIT_ROLE = "email_near#"  # roles of the deletion-neighbourhood keys: email_near#0, email_near#1, ...
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
+_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def email_signals(
     me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
 ) -> list[Reason]:
     reasons: list[Reason] = []
-    exact = links.get("email", LinkState())
+    exact = links.get("email", _NO_LINK)
     others = _others(exact, me)
     flagged, removed = _bad(exact, me)
     if others:
@@ -104,7 +105,7 @@ def email_signals(
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
     for kind in NEAR_DUPLICATE_KEYS:
-        one_edit -= _others(links.get(kind, LinkState()), me)  # the same bare name: digits, dots
+        one_edit -= _others(links.get(kind, _NO_LINK), me)  # the same bare name: digits, dots
     if similar:
         if similar_flagged:
             variant = "email_similar_to_flagged"

@@ -51,6 +51,7 @@ def normalize_email(address: str) -> str:
     return f"{local}@{domain}"
 
 
+@lru_cache(maxsize=65536)  # an address comes back with its subject's every event; the keys are frozen
 def email_keys(address: str) -> EmailKeys:
     normalized = normalize_email(address)
     local, _, domain = normalized.rpartition("@")
@@ -62,6 +63,7 @@ def _bare(local: str) -> str:
     return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
 
 
+@lru_cache(maxsize=65536)
 def email_domain(address: str) -> str:
     return normalize_email(address).rpartition("@")[2]
 
@@ -75,6 +77,7 @@ def normalize_device(fingerprint: str) -> str:
     return fingerprint.strip().lower()
 
 
+@lru_cache(maxsize=65536)  # an HMAC per identifier of every event otherwise
 def network_key(kind: str, value: str, pepper: bytes) -> str:
     """A keyed hash: programs share signals about a person without sharing who the person is."""
     return hmac.new(pepper, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -146,6 +149,7 @@ NEAR_MIN_LENGTH = 5
 NEAR_MAX_LENGTH = 24
 
 
+@lru_cache(maxsize=65536)
 def usable_device(fingerprint: str | None) -> str | None:
     """The normalized fingerprint, or None when it names no device (absent, blank, a placeholder
     such as `unknown` or `00000000`: one character repeated, separators aside)."""

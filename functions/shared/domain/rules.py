@@ -788,7 +788,7 @@ def scoring_plan(
         )
     )
     flagged_me = frozenset({profile.key})
-    mark = network_mark(program_id, profile, pepper)
+    mark = network_mark(program_id, profile, pepper) if given.flag and given.network else ""
     for key in given.links:
         add = {"members": flagged_me}
         if given.flag:
