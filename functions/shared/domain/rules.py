@@ -68,6 +68,7 @@ REMOVABLE = ("open", "disputed", "declined")
 RESOLVED = ("approved", "declined")
 BLOCK_COVERS = ("email", "device")  # a blocked person reapplying is known by these
 VERDICTS = ("approve", "decline")
+_NOTHING: dict[str, frozenset[str]] = {}  # a mark's `remove` when it takes nothing away (never changed)
 CASE_VIEWS = {"active": ACTIVE, "resolved": RESOLVED, "removed": ("removed",)}
 
 
@@ -788,17 +789,16 @@ def scoring_plan(
         )
     )
     flagged_me = frozenset({profile.key})
-    mark = network_mark(program_id, profile, pepper) if given.flag and given.network else ""
+    # one `add` for every link (and one for every network item) of the event: writes never change them
+    joined = {"members": flagged_me, "flagged": flagged_me} if given.flag else {"members": flagged_me}
     for key in given.links:
-        add = {"members": flagged_me}
+        core.add(MarkLink(program_id, key, joined, _NOTHING))
+    if given.network:
+        ours = {"programs": frozenset({token})}
         if given.flag:
-            add["flagged"] = flagged_me
-        core.add(MarkLink(program_id, key, add=add))
-    for key in given.network:
-        add = {"programs": frozenset({token})}
-        if given.flag:
-            add["flagged"] = frozenset({mark})
-        core.add(MarkNetwork(key, add=add))
+            ours["flagged"] = frozenset({network_mark(program_id, profile, pepper)})
+        for key in given.network:
+            core.add(MarkNetwork(key, ours, _NOTHING))
     for name, expires in given.counters:
         core.add(CountUp(program_id, name, expires))
     held_now: list[Reward] = []
