@@ -128,12 +128,13 @@ class Engine:
                 plan.counter_names(),
                 reward_id,
             )
-            reasons = self.evaluate(stored.program_id, event, plan, snapshot)
+            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+            reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
-            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag")
+            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag", crowds)
             before = snapshot.subject
             rewards: list[Reward] = []
             if given.flag:
@@ -217,9 +218,12 @@ class Engine:
         return self.reference.ip(ip).provider in signals.CONSUMER_RELAYS
 
     # --- the signals ---------------------------------------------------------------------------
-    def evaluate(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> list[signals.Reason]:
+    def evaluate(
+        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey] | None = None
+    ) -> list[signals.Reason]:
         me = subject_key(*plan.subject)
-        crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+        if crowds is None:
+            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
         links = {role: _NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
         network = {
             role: snapshot.network[key]
@@ -304,10 +308,12 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
+        crowds: set[LinkKey] | None = None,  # of the snapshot's links, when known already
     ) -> rules.ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
-        crowds = rules.crowded_links(states)
+        if crowds is None:
+            crowds = rules.crowded_links(states)
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
         token = rules.program_token(program_id, self.pepper)
@@ -323,7 +329,7 @@ class Engine:
             network=network,
             counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
             flag=flag,
-            new_case_id=case_id_for(program_id, stored.event_id),
+            new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,
         )
         if isinstance(event, TransactionCreated):

@@ -97,9 +97,12 @@ def email_signals(
     for role, state in links.items():
         if role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
             continue
-        if len(_others(state, me)) > weights.SIMILAR_EMAIL_CROWD:
+        if not state.members:
+            continue  # no one else (most near-duplicate keys of an address)
+        near = _others(state, me)
+        if len(near) > weights.SIMILAR_EMAIL_CROWD:
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
-        found = _others(state, me) - others
+        found = near - others
         similar |= found
         similar_flagged |= found & (set(state.flagged) | set(state.removed))
         if role.startswith(ONE_EDIT_ROLE):

@@ -677,11 +677,16 @@ def with_identifiers(
     payout = None if ("payout", payout or "") in skip else payout
     return evolve(
         profile,
-        emails=profile.emails | ({email} if email else set()),
-        devices=profile.devices | ({device} if device else set()),
-        ips=profile.ips | ({ip} if ip else set()),
-        payouts=profile.payouts | ({payout} if payout else set()),
+        emails=_with(profile.emails, email),
+        devices=_with(profile.devices, device),
+        ips=_with(profile.ips, ip),
+        payouts=_with(profile.payouts, payout),
     )
+
+
+def _with(values: frozenset[str], value: str | None) -> frozenset[str]:
+    """The set with the value added; the same set when it has it (a union copies the whole set)."""
+    return values if not value or value in values else values | {value}
 
 
 # --- scoring (SPEC 4, 5) ------------------------------------------------------------------------
