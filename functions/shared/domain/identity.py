@@ -182,6 +182,9 @@ def _near_keys(normalized: str) -> tuple[str, ...]:
         return ()
     variants = dict.fromkeys([bare])
     for deleted in range(1, NEAR_DELETIONS + 1):
+        if deleted == 1:  # each character deleted, the last first (the order `combinations` gives)
+            variants.update(dict.fromkeys(bare[:i] + bare[i + 1 :] for i in range(len(bare) - 1, -1, -1)))
+            continue
         for kept in combinations(range(len(bare)), len(bare) - deleted):
             variants["".join(bare[i] for i in kept)] = None
     return tuple(f"{variant}@{domain}" for variant in variants)
