@@ -229,10 +229,11 @@ def evolve(item: _T, **changes: Any) -> _T:
     (none of them has `__post_init__` or fields left out of `__init__`) for a fraction of its cost,
     as it does not run `__init__` again; the rules and the in-memory store copy many per event."""
     copied = object.__new__(type(item))
-    copied.__dict__.update(item.__dict__)
+    values = item.__dict__.copy()  # a dict's copy is one block copy; filling an empty one rehashes
     if changes:
         fields = item.__dataclass_fields__  # type: ignore[attr-defined]
         if not changes.keys() <= fields.keys():
             raise TypeError(f"{type(item).__name__} has no field {sorted(changes.keys() - fields.keys())}")
-        copied.__dict__.update(changes)  # frozen ones too: their __setattr__ is not used
+        values.update(changes)
+    object.__setattr__(copied, "__dict__", values)  # frozen ones too: their __setattr__ is not used
     return copied
