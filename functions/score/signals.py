@@ -239,8 +239,11 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
         if near or len(state.members) > weights.MAX_LINK_MEMBERS:
             continue
-        linked |= _others(state, me)
-        bad |= (set(state.flagged) | set(state.removed)) - {me}
+        linked |= state.members
+        bad |= state.flagged
+        bad |= state.removed
+    linked.discard(me)  # others only (taken out once, not from each identifier's sets)
+    bad.discard(me)
     linked_bad = linked & bad
     payees = _others(links["payout"], me) if "payout" in links else set()
     if len(payees) >= weights.CLUSTER_SIZE:
@@ -259,7 +262,9 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
     for kind, state in states.items():
-        elsewhere = {mark_program(m) for m in set(state.flagged) | set(state.removed)} - {mine}
+        if not state.flagged and not state.removed:
+            continue
+        elsewhere = {mark_program(m) for m in state.flagged | state.removed} - {mine}
         if elsewhere:
             what = "e-mail address" if kind == "email" else "device"
             count = len(elsewhere)

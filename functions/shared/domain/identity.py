@@ -167,6 +167,7 @@ def crowd_limit(kind: str) -> int:
     return SIMILAR_EMAIL_CROWD + 1 if kind in NEAR_DUPLICATE_KINDS else MAX_LINK_MEMBERS
 
 
+@lru_cache(maxsize=65536)
 def near_keys(address: str) -> tuple[str, ...]:
     """The address's keys of kind `email_near`: its bare local part and each form of it with one
     character deleted, each with the domain. Empty for a local part shorter than NEAR_MIN_LENGTH or
