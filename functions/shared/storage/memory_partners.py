@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from functions.shared.domain.model import (
@@ -447,10 +446,15 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
 _UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary})
 
 
-@lru_cache(maxsize=64)
+_KINDS: dict[type, type] = {}  # each class of write met, and its kind
+
+
 def _kind_of(cls: type) -> type:
     """The kind of write a class is (itself, or the kind it derives from)."""
-    kind = next((k for k in cls.__mro__ if k in _ITEM_OF), None)
+    kind = _KINDS.get(cls)
     if kind is None:
-        raise TypeError(f"unknown write {cls.__name__}")
+        kind = next((k for k in cls.__mro__ if k in _ITEM_OF), None)
+        if kind is None:
+            raise TypeError(f"unknown write {cls.__name__}")
+        _KINDS[cls] = kind
     return kind
