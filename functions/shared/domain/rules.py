@@ -177,9 +177,13 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     return list(found)
 
 
-def network_identifiers(subject: Subject, pepper: bytes) -> list[LinkKey]:
-    """The subject's identifiers across the network: each e-mail and device, as keyed hashes."""
-    emails = {k for kind, k in identifiers_of(subject) if kind == "email"}
+def network_identifiers(
+    subject: Subject, pepper: bytes, identifiers: list[LinkKey] | None = None
+) -> list[LinkKey]:
+    """The subject's identifiers across the network: each e-mail and device, as keyed hashes
+    (`identifiers`: the subject's `identifiers_of`, when known already)."""
+    found = identifiers_of(subject) if identifiers is None else identifiers
+    emails = {k for kind, k in found if kind == "email"}
     return [("email", network_key("email", e, pepper)) for e in sorted(emails)] + [
         ("device", network_key("device", d, pepper)) for d in sorted(subject.devices)
     ]
@@ -203,12 +207,13 @@ def mark_program(mark: str) -> str:
 def flag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     """Marks a flagged subject on its identifiers, so later look-ups see the flag."""
     mark = network_mark(subject.program_id, subject, pepper)
+    identifiers = identifiers_of(subject)
     writes: list[Write] = [
-        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})})
-        for key in identifiers_of(subject)
+        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})}) for key in identifiers
     ]
     writes += [
-        MarkNetwork(key, add={"flagged": frozenset({mark})}) for key in network_identifiers(subject, pepper)
+        MarkNetwork(key, add={"flagged": frozenset({mark})})
+        for key in network_identifiers(subject, pepper, identifiers)
     ]
     return writes
 
