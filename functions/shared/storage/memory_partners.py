@@ -322,7 +322,7 @@ class PartnersMemory:
             self._counters[slot] = self._counters.get(slot, 0) + 1
         elif isinstance(write, PutReward):
             r = write.reward
-            self._rewards[(r.program_id, r.reward_id)] = replace(r)
+            self._rewards[(r.program_id, r.reward_id)] = evolve(r)
             self._by_subject.setdefault((r.program_id, "partner", r.partner_id), []).append(r.reward_id)
             if r.customer_id:
                 self._by_subject.setdefault((r.program_id, "customer", r.customer_id), []).append(r.reward_id)
