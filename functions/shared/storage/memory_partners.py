@@ -392,7 +392,14 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
     for name, values in remove.items():
         if not (current := changes.get(name, getattr(state, name))).isdisjoint(values):
             changes[name] = current - values
-    return evolve(state, **changes) if changes else state
+    if not changes:
+        return state
+    # a link or network state: every field a frozen set given to __init__ (nothing else runs there)
+    names = _STATE_FIELDS[type(state)]
+    return type(state)(*[changes[n] if n in changes else getattr(state, n) for n in names])
+
+
+_STATE_FIELDS = {kind: tuple(kind.__dataclass_fields__) for kind in (LinkState, NetworkState)}
 
 
 def _plain_copy(value: Any) -> Any:
