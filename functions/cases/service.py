@@ -62,9 +62,9 @@ def list_cases(
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
     query = {"view": view, "q": q or "", "status": status or "", "sort": sort, "order": order}
-    if sort == "flagged_at":
+    if sort in ("flagged_at", "resolved_at"):
         return _case_page_from_index(
-            deps.repository, program_id, view, q, status, order, limit, cursor, query
+            deps.repository, program_id, view, q, status, sort, order, limit, cursor, query
         )
     cases = deps.repository.list_cases(program_id, view)
     if q:
@@ -93,20 +93,23 @@ def _case_page_from_index(
     view: str,
     q: str | None,
     status: str | None,
+    sort: str,
     order: str,
     limit: int,
     cursor: str | None,
     query: dict[str, Any],
 ) -> views.CasePage:
-    """Flag order is the `cases_by_view` index's own order: the page is read from the index past
-    the cursor's position, and a search or filter reads at most `SCAN_BUDGET` cases per request
+    """Flag order is the `cases_by_view` index's own order, resolution order (the resolved view) the
+    order of the resolved cases' entries on the `disputes` index: the page is read from the index
+    past the cursor's position, and a search or filter reads at most `SCAN_BUDGET` cases per request
     (a page cut short by it still carries a cursor: the listing goes on from where it stopped)."""
     after = _position(decode_cursor(cursor, query)) if cursor else None
     needle = q.casefold() if q else None
     page: list[Case] = []
     last: Case | None = None
     more = False
-    for read, case in enumerate(store.cases_in_view(program_id, view, order == "desc", after), start=1):
+    cases = store.cases_in_view(program_id, view, order == "desc", after, by=sort)
+    for read, case in enumerate(cases, start=1):
         if len(page) == limit:
             more = True
             break
@@ -119,7 +122,7 @@ def _case_page_from_index(
     stop = page[-1] if page and len(page) == limit else last
     return views.CasePage(
         items=[views.case_view(c) for c in page],
-        next_cursor=encode_cursor(_sort_key(stop, "flagged_at"), query) if more and stop else None,
+        next_cursor=encode_cursor(_sort_key(stop, sort), query) if more and stop else None,
     )
 
 

@@ -14,7 +14,7 @@ from functions.cases import service
 from functions.shared import runtime
 from functions.shared.domain.model import Case, Reason, Reward
 from functions.shared.domain.summary import counted
-from functions.shared.domain.writes import MAX_STEP_ITEMS, MoveReward, PutCase, PutReward, Step
+from functions.shared.domain.writes import MAX_STEP_ITEMS, MoveReward, PutCase, PutReward, Step, UpdateCase
 from tests.integration.test_loyalty_support import DynamoCalls
 
 P = "prg-costs"
@@ -46,6 +46,18 @@ def fill(store, cases: int, rewards: int) -> None:
     ]
     for start in range(0, len(writes), MAX_STEP_ITEMS):
         store.apply(counted(Step(writes[start : start + MAX_STEP_ITEMS])))
+    # every other case resolved, the later flagged the sooner resolved (resolution order is not flag order)
+    resolutions = [
+        UpdateCase(
+            P,
+            f"c{n:05}",
+            expect=("open",),
+            changes={"status": "approved", "resolved_at": T0 + timedelta(days=30, minutes=-n)},
+        )
+        for n in range(1, cases, 2)
+    ]
+    for start in range(0, len(resolutions), MAX_STEP_ITEMS):
+        store.apply(Step(resolutions[start : start + MAX_STEP_ITEMS]))
     moves = [MoveReward(P, f"r{n:05}", "new", "on_hold", case_id="c00000") for n in range(0, rewards, 10)]
     for start in range(0, len(moves), MAX_STEP_ITEMS):
         store.apply(Step(moves[start : start + MAX_STEP_ITEMS]))
@@ -61,6 +73,9 @@ ASKS = {
     "summary": lambda d: service.summary(d, P),
     "cases page (25)": lambda d: service.list_cases(
         d, P, "active", None, None, "flagged_at", "desc", 25, None
+    ),
+    "resolved cases by resolution (25)": lambda d: service.list_cases(
+        d, P, "resolved", None, None, "resolved_at", "desc", 25, None
     ),
     "rewards page (50)": lambda d: service.list_rewards(d, P, None, None, None, 50, None),
     "held rewards page (50)": lambda d: service.list_rewards(d, P, None, None, "on_hold", 50, None),
@@ -78,5 +93,11 @@ def test_a_page_reads_the_same_whatever_the_history(aws, scale, capsys):
 
     assert figures["summary"] == (1, 1)  # the totals; no flag day in the last 30 days of the clock
     assert figures["cases page (25)"][0] <= 26 and figures["cases page (25)"][1] == 1
+    assert figures["resolved cases by resolution (25)"][0] <= 26
+    assert figures["resolved cases by resolution (25)"][1] == 1
+    page = service.list_cases(deps, P, "resolved", None, None, "resolved_at", "desc", 25, None)
+    assert [c.id for c in page.items] == [
+        f"c{n:05}" for n in range(1, 51, 2)
+    ]  # the soonest flagged last resolved
     assert figures["rewards page (50)"][0] <= 50 + 16 * 8 and figures["rewards page (50)"][1] <= 16 * 2
     assert figures["held rewards page (50)"][0] <= 50 + 16 * 8

@@ -326,16 +326,28 @@ class PartnersDynamo(DynamoBase):
             raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
 
     def cases_in_view(
-        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+        self,
+        program_id: str,
+        view: str,
+        newest_first: bool,
+        after: tuple[datetime, str] | None = None,
+        by: str = "flagged_at",
     ) -> Iterator[Case]:
         m = self._m
+        by_resolution = by == "resolved_at" and view == "resolved"
+        index, partition = (
+            ("disputes", keys.resolved_cases_pk(program_id))
+            if by_resolution
+            else ("cases_by_view", keys.case_view_pk(program_id, view))
+        )
+        sort_key = m.base.dispute_sk if by_resolution else m.base.case_view_sk
         condition = None
         if after is not None:
             position = keys.created_sk(after[0], after[1])
-            condition = m.base.case_view_sk < position if newest_first else m.base.case_view_sk > position
+            condition = sort_key < position if newest_first else sort_key > position
         try:
-            for item in m.indexes["cases_by_view"].query(
-                keys.case_view_pk(program_id, view),
+            for item in m.indexes[index].query(
+                partition,
                 condition,
                 scan_index_forward=not newest_first,
                 page_size=PAGE_READ,
@@ -698,6 +710,11 @@ class PartnersDynamo(DynamoBase):
                     m.base.dispute_sk.set(
                         keys.dispute_sk(write.changes["disputed_at"], write.program_id, write.case_id)
                     ),
+                ]
+            elif view == "resolved" and write.changes.get("resolved_at"):
+                actions += [
+                    m.base.dispute_pk.set(keys.resolved_cases_pk(write.program_id)),
+                    m.base.dispute_sk.set(keys.created_sk(write.changes["resolved_at"], write.case_id)),
                 ]
             else:
                 actions += [m.base.dispute_pk.remove(), m.base.dispute_sk.remove()]

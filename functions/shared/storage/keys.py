@@ -141,6 +141,12 @@ def flag_day_sk(day: str) -> str:
     return f"FLAGS#{day}"
 
 
+def resolved_cases_pk(program_id: str) -> str:
+    """A program's resolved cases by resolution time, on the `disputes` index (a resolved case is
+    no longer in a dispute partition: the index's key attributes are free for it)."""
+    return f"P#{program_id}#CASES#resolved#by_resolved_at"
+
+
 DISPUTES_OPEN = "DISPUTES#open"
 DISPUTES_VERDICT = "DISPUTES#verdict"
 

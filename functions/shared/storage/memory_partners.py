@@ -142,17 +142,25 @@ class PartnersMemory:
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
 
     def cases_in_view(
-        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+        self,
+        program_id: str,
+        view: str,
+        newest_first: bool,
+        after: tuple[datetime, str] | None = None,
+        by: str = "flagged_at",
     ) -> Iterator[Case]:
+        order = "resolved_at" if by == "resolved_at" and view == "resolved" else "flagged_at"
         with self._lock:
             found = [
                 _case_copy(c)
                 for (p, _), c in self._cases.items()
-                if p == program_id and c.status in CASE_VIEWS.get(view, ())
+                if p == program_id
+                and c.status in CASE_VIEWS.get(view, ())
+                and getattr(c, order) is not None  # as the index: only cases with the sort value
             ]
-        found.sort(key=lambda c: (c.flagged_at, c.case_id), reverse=newest_first)
+        found.sort(key=lambda c: (getattr(c, order), c.case_id), reverse=newest_first)
         for case in found:
-            position = (case.flagged_at, case.case_id)
+            position = (getattr(case, order), case.case_id)
             if after is None or (position < after if newest_first else position > after):
                 yield case
 

@@ -191,11 +191,17 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
 
     @abc.abstractmethod
     def cases_in_view(
-        self, program_id: str, view: str, newest_first: bool, after: tuple[datetime, str] | None = None
+        self,
+        program_id: str,
+        view: str,
+        newest_first: bool,
+        after: tuple[datetime, str] | None = None,
+        by: str = "flagged_at",
     ) -> Iterator[Case]:
-        """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), strictly past
-        the position `after`, read lazily from the index page by page: a caller that stops after a
-        page has read about a page, whatever the view holds."""
+        """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), or the resolved
+        view in resolution order (`by="resolved_at"`: (resolved_at, case_id)), strictly past the
+        position `after`, read lazily from an index page by page: a caller that stops after a page
+        has read about a page, whatever the view holds."""
 
     @abc.abstractmethod
     def program_rewards(

@@ -67,7 +67,8 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "dispute_pk",
         "dispute_sk",
         "S",
-        "disputed cases across programs (open; verdict recorded); sparse",
+        "disputed cases across programs (open; verdict recorded), and a program's resolved cases by "
+        "resolution time; sparse",
     ),
     IndexDefinition(
         "program_keys",
