@@ -100,3 +100,32 @@ def test_sqs_hands_out_the_same_messages(fake_credentials, fifo):
     with moto_own_work():
         assert received(25) == fast
     assert sum(len(b) for b in fast) == (20 if fifo else 25)
+
+
+def test_sqs_queue_attributes_asked_by_name_are_what_moto_answers(fake_credentials):
+    def asked() -> list[Any]:
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+            for n in range(7):
+                sqs.send_message(QueueUrl=url, MessageBody=f"m{n}", DelaySeconds=60 if n == 6 else 0)
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)  # two in flight, one delayed
+            counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            answers = [
+                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes")
+                for names in (
+                    counts,
+                    ["ApproximateNumberOfMessagesDelayed", *counts, "VisibilityTimeout"],
+                    ["FifoQueue"],  # a FIFO attribute of a standard queue: not in the answer
+                    ["QueueArn", "QueueArn"],
+                )
+            ]
+            answers.append(answer_of(lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Nope"])))
+            return answers
+
+    fast = asked()
+    with moto_own_work():
+        assert asked() == fast
+    assert fast[0] == {"ApproximateNumberOfMessages": "4", "ApproximateNumberOfMessagesNotVisible": "2"}
+    assert fast[1]["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert fast[4][0] == "error"
