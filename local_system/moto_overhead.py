@@ -27,6 +27,7 @@ message it returns. Here:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import functools
@@ -213,6 +214,40 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
     return traverse_node_recursively
 
 
+_LEXED_KEPT = 4096
+
+
+def _lex_condition_expression(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A condition expression's tokens, kept per expression text: moto lexes every condition of
+    every write again (up to seven regular expressions tried per token, about sixteen conditions
+    per scoring transaction, each checked twice). The tokens depend on the text alone; names and
+    values are substituted after, from the call's own. Each call gets fresh token nodes (new empty
+    child lists, a new deque), as lexing would give it; a text that does not lex raises every time."""
+    kept: dict[str, tuple[Any, ...]] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(method)
+    def _lex(parser: Any) -> Any:
+        text = parser.condition_expression
+        if not _shortcuts or not isinstance(text, str):
+            return method(parser)
+        tokens = kept.get(text)
+        if tokens is None:
+            lexed = method(parser)  # raises for a text that does not lex, every time
+            tokens = tuple((n.nonterminal, n.kind, n.text, n.value) for n in lexed)
+            if any(n.children for n in lexed):  # never so today: keep nothing that lexing filled in
+                return lexed
+            with lock:
+                if len(kept) >= _LEXED_KEPT:
+                    kept.clear()
+                kept[text] = tokens
+            return lexed
+        node = parser.Node
+        return collections.deque(node(a, b, c, d, []) for a, b, c, d in tokens)
+
+    return _lex
+
+
 def _json_error_init(method: Callable[..., Any]) -> Callable[..., Any]:
     """moto's JSON errors without the XML body they build first and replace at once: moto's
     DynamoDB raises and catches one (`ProvidedKeyDoesNotExist`) whenever `if_not_exists` meets a
@@ -393,6 +428,7 @@ def make_moto_cheaper() -> None:
     import moto.dynamodb.parsing.validators as validators
     from moto.core.exceptions import JsonRESTError
     from moto.core.serialize import ResponseSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
@@ -410,6 +446,7 @@ def make_moto_cheaper() -> None:
         (DepthFirstTraverser, "process", _process),
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
         (JsonRESTError, "__init__", _json_error_init),
+        (ConditionExpressionParser, "_lex_condition_expression", _lex_condition_expression),
         (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
         (SQSBackend, "send_message", _send_message),
         (SQSBackend, "get_queue_attributes", _get_queue_attributes),

@@ -129,3 +129,84 @@ def test_sqs_queue_attributes_asked_by_name_are_what_moto_answers(fake_credentia
     assert fast[0] == {"ApproximateNumberOfMessages": "4", "ApproximateNumberOfMessagesNotVisible": "2"}
     assert fast[1]["ApproximateNumberOfMessagesDelayed"] == "1"
     assert fast[4][0] == "error"
+
+
+def test_conditions_of_the_same_text_are_judged_on_each_call_s_own_names_and_values(fake_credentials):
+    # Given condition texts met again and again (their tokens kept), each time under other names and
+    # values, some refused and some that do not parse; Then every answer is moto's, in full
+    conditions = [
+        ("#a = :v", {"#a": "v"}, {":v": {"N": "10"}}),
+        ("#a = :v", {"#a": "v"}, {":v": {"N": "11"}}),
+        ("#a = :v", {"#a": "w"}, {":v": {"N": "10"}}),
+        ("#a = :v", {"#a": "v"}, {":v": {"S": "10"}}),
+        ("#a = :v", {"#b": "v"}, {":v": {"N": "10"}}),  # an undefined name (moto raises KeyError)
+        ("#a = :v", {"#a": "v"}, {":w": {"N": "10"}}),  # an undefined value (the same)
+        (
+            "attribute_exists(#a) AND (v BETWEEN :lo AND :hi OR NOT v IN (:lo, :hi))",
+            {"#a": "pk"},
+            {":lo": {"N": "1"}, ":hi": {"N": "20"}},
+        ),
+        (
+            "attribute_exists(#a) AND (v BETWEEN :lo AND :hi OR NOT v IN (:lo, :hi))",
+            {"#a": "w"},
+            {":lo": {"N": "1"}, ":hi": {"N": "5"}},
+        ),
+        ("begins_with(#a, :p) OR size(#a) > :n", {"#a": "pk"}, {":p": {"S": "a"}, ":n": {"N": "3"}}),
+        ("begins_with(#a, :p) OR size(#a) > :n", {"#a": "pk"}, {":p": {"S": "b"}, ":n": {"N": "0"}}),
+        ("v >>= :v", None, {":v": {"N": "1"}}),  # does not parse
+        ("v = :v &", None, {":v": {"N": "1"}}),  # does not lex
+    ]
+
+    def answer(call: Any) -> Any:
+        try:
+            return answer_of(call)
+        except (KeyError, ValueError) as error:  # moto crashes on some refusals: the same crash
+            return ("crash", repr(error))
+
+    def judged() -> list[Any]:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            create_table(client)
+            key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+            client.put_item(TableName=TABLE, Item={**key, "v": {"N": "10"}})
+            answers = []
+            for _ in range(2):
+                for text, names, values in conditions:
+                    extra = {"ExpressionAttributeNames": names} if names else {}
+                    answers.append(
+                        answer(
+                            lambda: client.update_item(  # noqa: B023
+                                TableName=TABLE,
+                                Key=key,
+                                UpdateExpression="SET n = :n0",
+                                ConditionExpression=text,  # noqa: B023
+                                ExpressionAttributeValues={**values, ":n0": {"N": "0"}},  # noqa: B023
+                                ReturnValues="ALL_NEW",
+                                **extra,  # noqa: B023
+                            )
+                        )
+                    )
+                    answers.append(
+                        answer(
+                            lambda: client.transact_write_items(
+                                TransactItems=[
+                                    {
+                                        "ConditionCheck": {
+                                            "TableName": TABLE,
+                                            "Key": key,
+                                            "ConditionExpression": text,  # noqa: B023
+                                            "ExpressionAttributeValues": values,  # noqa: B023
+                                            **extra,  # noqa: B023
+                                        }
+                                    }
+                                ]
+                            )
+                        )
+                    )
+            return answers
+
+    fast = judged()
+    with moto_own_work():
+        assert judged() == fast
+    assert fast[:2] == fast[len(conditions) * 2 : len(conditions) * 2 + 2]  # the second round: the same
+    assert "error" not in fast[0] and fast[2][0] == "error"  # v = 10 holds; v = 11 does not
