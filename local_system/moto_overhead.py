@@ -366,6 +366,31 @@ def _get_queue_attributes(method: Callable[..., Any]) -> Callable[..., Any]:
     return get_queue_attributes
 
 
+# --- EventBridge ---------------------------------------------------------------------------------
+def _jsonpath_parse(parse: Callable[..., Any]) -> Callable[..., Any]:
+    """JSONPath expressions kept per text: moto's EventBridge builds a new parser (a lexer and its
+    grammar tables) and parses each of eight paths again for every event it sends to a target. The
+    parsed expression is only read to find its matches in each event (`find`), so it is shared;
+    a text that does not parse raises every time."""
+    kept: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(parse)
+    def cached_parse(path: Any, debug: Any = None) -> Any:
+        if not _shortcuts or debug is not None or not isinstance(path, str):
+            return parse(path, debug)
+        found = kept.get(path)
+        if found is None:
+            found = parse(path)
+            with lock:
+                if len(kept) >= _EXPRESSIONS_KEPT:
+                    kept.clear()
+                kept[path] = found
+        return found
+
+    return cached_parse
+
+
 # --- responses -----------------------------------------------------------------------------------
 def _serializer_get_value(method: Callable[..., Any]) -> Callable[..., Any]:
     from botocore import xform_name
@@ -423,6 +448,7 @@ def _method_names(method: Callable[[Any], list[str]]) -> Callable[[Any], list[st
 
 def make_moto_cheaper() -> None:
     """Patches moto (once per process)."""
+    import jsonpath_ng.ext as jsonpath_ext
     import moto.core.responses as responses_module
     import moto.dynamodb.models as backend_module
     import moto.dynamodb.parsing.validators as validators
@@ -457,4 +483,5 @@ def make_moto_cheaper() -> None:
     ResponseSerializer.get_value = _serializer_get_value(ResponseSerializer.get_value)  # type: ignore[method-assign]
     responses_module.method_names_from_class = _method_names(responses_module.method_names_from_class)
     backend_module.copy = _CopyUnlessStreamless(backend_module.copy)  # type: ignore[attr-defined]
+    jsonpath_ext.parse = _jsonpath_parse(jsonpath_ext.parse)  # moto's EventBridge imports it per call
     DynamoDBBackend.update_item.__moto_cheaper__ = True  # type: ignore[attr-defined]

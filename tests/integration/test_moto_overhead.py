@@ -210,3 +210,61 @@ def test_conditions_of_the_same_text_are_judged_on_each_call_s_own_names_and_val
         assert judged() == fast
     assert fast[:2] == fast[len(conditions) * 2 : len(conditions) * 2 + 2]  # the second round: the same
     assert "error" not in fast[0] and fast[2][0] == "error"  # v = 10 holds; v = 11 does not
+
+
+def test_events_reach_their_targets_as_moto_sends_them(fake_credentials):
+    # Given a rule whose targets take the event as moto shapes it (its default paths) and through an
+    # input transformer (paths kept per text), When events with different details are put again
+    # and again, Then each target gets what moto sends doing all of its own work
+    import json
+    from datetime import UTC, datetime
+
+    def delivered() -> list[Any]:
+        with mock_aws():
+            events = boto3.client("events", region_name="us-east-1")
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            urls = [sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("plain", "shaped")]
+            arns = [
+                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                for url in urls
+            ]
+            events.put_rule(Name="r", EventPattern=json.dumps({"source": ["s"]}))
+            transformer = {
+                "InputPathsMap": {"who": "$.detail.who", "n": "$.detail.n", "none": "$.detail.absent"},
+                "InputTemplate": '{"who": "<who>", "n": <n>, "none": "<none>"}',
+            }
+            events.put_targets(
+                Rule="r",
+                Targets=[
+                    {"Id": "plain", "Arn": arns[0]},
+                    {"Id": "shaped", "Arn": arns[1], "InputTransformer": transformer},
+                ],
+            )
+            for n in range(4):
+                detail = {"who": f"w{n % 2}", "n": n, **({"absent": "here"} if n == 3 else {})}
+                events.put_events(
+                    Entries=[
+                        {
+                            "Source": "s",
+                            "DetailType": f"t{n}",
+                            "Detail": json.dumps(detail),
+                            "Time": datetime(2026, 1, 1, n, tzinfo=UTC),
+                        }
+                    ]
+                )
+            bodies: list[Any] = []
+            for url in urls:
+                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+                    if url == urls[0]:
+                        body = json.loads(message["Body"])
+                        body.pop("id", None)  # a new uuid per event
+                        bodies.append(body)
+                    else:
+                        bodies.append(message["Body"])  # the template's text, as moto fills it in
+            return bodies
+
+    fast = delivered()
+    with moto_own_work():
+        assert delivered() == fast
+    assert [b["detail"]["n"] for b in fast[:4]] == [0, 1, 2, 3]
+    assert [json.loads(b)["who"] for b in fast[4:]] == ["w0", "w1", "w0", "w1"]
