@@ -214,6 +214,35 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
     return traverse_node_recursively
 
 
+def _resolving_hook(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The path resolver's hook before each child of each node (whether the child is an action's
+    target or its value), with its `isinstance` of four abstract classes answered once per node
+    class: the same flag set at the same children."""
+    from moto.dynamodb.parsing import validators
+
+    actions = (
+        validators.UpdateExpressionSetAction,
+        validators.UpdateExpressionRemoveAction,
+        validators.UpdateExpressionDeleteAction,
+        validators.UpdateExpressionAddAction,
+    )
+    is_action: dict[type, bool] = {}
+
+    @functools.wraps(method)
+    def pre_processing_of_child(processor: Any, parent_node: Any, child_id: int) -> None:
+        if not _shortcuts:
+            method(processor, parent_node, child_id)
+            return
+        kind = type(parent_node)
+        hit = is_action.get(kind)
+        if hit is None:
+            hit = is_action[kind] = isinstance(parent_node, actions)
+        if hit:
+            processor.resolving = child_id != 0
+
+    return pre_processing_of_child
+
+
 _LEXED_KEPT = 4096
 
 
@@ -471,6 +500,7 @@ def make_moto_cheaper() -> None:
         (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
         (DepthFirstTraverser, "process", _process),
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
+        (validators.ExpressionAttributeResolvingProcessor, "pre_processing_of_child", _resolving_hook),
         (JsonRESTError, "__init__", _json_error_init),
         (ConditionExpressionParser, "_lex_condition_expression", _lex_condition_expression),
         (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
