@@ -316,6 +316,50 @@ class _CopyUnlessStreamless:
         return getattr(self.inner, name)
 
 
+_ITEM_SIZE_LIMIT = 405000  # moto's (dynamo_type.LimitedSizeDict): AWS's 400 KB, as moto measured it
+
+
+def _limited_size_setitem(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto checks an item's size before every attribute it sets, by measuring the whole item
+    again in Python (each member of each set through a new `DynamoType`): an identifier's link item
+    with a few hundred members was measured member by member at each `ADD` to it. Here the same
+    size is counted at C speed where that is exact: ASCII text is one byte a character (names,
+    strings, string and number sets, joined and counted at once), bytes are their length; every
+    other value is measured by moto's own `size()`. Anything else (text beyond ASCII, a value of
+    another kind) and any size over the limit go to moto's own check, which refuses (or fails) as
+    it does."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def size(value: Any) -> int | None:
+        if type(value) is not DynamoType:
+            return None
+        kind, inner = value.type, value.value
+        if kind in ("SS", "NS") or kind == "S":
+            text = "".join(inner) if kind != "S" else inner
+            return len(text) if type(text) is str and text.isascii() else None
+        if kind == "BS":
+            return len(b"".join(inner))
+        return int(value.size())
+
+    @functools.wraps(method)
+    def __setitem__(item: Any, key: str, value: Any) -> None:  # noqa: N807 (the method it stands for)
+        if _shortcuts:
+            try:
+                names = "".join(item) + key
+                sizes = [size(v) for v in item.values()]
+                sizes.append(size(value))
+                exact = names.isascii() and None not in sizes
+                within = exact and len(names) + sum(sizes) <= _ITEM_SIZE_LIMIT  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 (anything unexpected: moto's own check decides)
+                within = False
+            if within:
+                dict.__setitem__(item, key, value)
+                return
+        method(item, key, value)
+
+    return __setitem__
+
+
 def _update_item(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -485,6 +529,7 @@ def make_moto_cheaper() -> None:
     from moto.core.serialize import ResponseSerializer
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
@@ -507,6 +552,7 @@ def make_moto_cheaper() -> None:
         (SQSBackend, "send_message", _send_message),
         (SQSBackend, "get_queue_attributes", _get_queue_attributes),
         (DynamoDBBackend, "update_item", _update_item),
+        (LimitedSizeDict, "__setitem__", _limited_size_setitem),
     ):
         setattr(owner, name, patch(getattr(owner, name)))
     Queue.attributes = _queue_attributes(Queue.attributes)  # type: ignore[method-assign]

@@ -268,3 +268,67 @@ def test_events_reach_their_targets_as_moto_sends_them(fake_credentials):
         assert delivered() == fast
     assert [b["detail"]["n"] for b in fast[:4]] == [0, 1, 2, 3]
     assert [json.loads(b)["who"] for b in fast[4:]] == ["w0", "w1", "w0", "w1"]
+
+
+def test_items_near_the_size_limit_are_refused_as_moto_refuses_them(fake_credentials):
+    # Given items grown to just under moto's item size limit, with text in and beyond ASCII and
+    # sets of many members, When attributes are set and added one at a time across the limit,
+    # Then every answer (refusals included) and every stored item is moto's
+    def grown() -> tuple[list[Any], list[Any]]:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            create_table(client)
+            answers = []
+            for edge, length in (("q0", 89), ("q1", 90)):  # 405,000 bytes in all, then one more
+                key = {"pk": {"S": edge}, "sk": {"S": "1"}}
+                client.put_item(TableName=TABLE, Item={**key, "pad": {"S": "z" * 404_900}})
+                answers.append(
+                    answer_of(
+                        lambda: client.update_item(  # noqa: B023
+                            TableName=TABLE,
+                            Key=key,  # noqa: B023
+                            UpdateExpression="SET s = :s",
+                            ExpressionAttributeValues={":s": {"S": "a" * length}},  # noqa: B023
+                        )
+                    )
+                )
+            for n, (pad, extra) in enumerate(
+                [("z" * 404_900, "a"), ("é" * 202_400, "é"), ("😀" * 101_200, "b"), ("z" * 1_000, "c")]
+            ):
+                key = {"pk": {"S": f"p{n}"}, "sk": {"S": "1"}}
+                answers.append(
+                    answer_of(lambda: client.put_item(TableName=TABLE, Item={**key, "pad": {"S": pad}}))
+                )  # noqa: B023
+                for size in (10, 40, 60, 100, 400, 3_000):
+                    members = [f"{extra}{i:05d}" for i in range(size // 6 or 1)]
+                    for request in (
+                        {
+                            "UpdateExpression": "SET s = :s",
+                            "ExpressionAttributeValues": {":s": {"S": extra * size}},
+                        },
+                        {
+                            "UpdateExpression": "ADD tags :t",
+                            "ExpressionAttributeValues": {":t": {"SS": members}},
+                        },
+                        {
+                            "UpdateExpression": "ADD nums :n",
+                            "ExpressionAttributeValues": {":n": {"NS": [str(size)]}},
+                        },
+                        {
+                            "UpdateExpression": "SET b = :b",
+                            "ExpressionAttributeValues": {":b": {"BS": [b"x" * size]}},
+                        },
+                    ):
+                        answers.append(
+                            answer_of(lambda: client.update_item(TableName=TABLE, Key=key, **request))  # noqa: B023
+                        )
+            items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+            return answers, sorted(items, key=lambda i: i["pk"]["S"])
+
+    fast = grown()
+    with moto_own_work():
+        assert grown() == fast
+    refused = [a for a in fast[0] if isinstance(a, tuple) and a[0] == "error"]
+    assert refused and all(a[1] == "ValidationException" for a in refused)
+    assert len(refused) < len(fast[0]) - 10  # most writes, below the limit, went through
+    assert "error" not in fast[0][0] and fast[0][1][0] == "error"  # at the limit: in; a byte more: out
