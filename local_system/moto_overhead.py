@@ -499,7 +499,38 @@ def _serializer_get_value(method: Callable[..., Any]) -> Callable[..., Any]:
             )
         ):
             return value[key]
+        if _shortcuts and type(value) is dict and type(serializer._value_picker) is XFormedAttributePicker:
+            picker = serializer._value_picker
+            if plain(picker):
+                # The same spellings in the same order, kept per member and shape: for a plain dict
+                # they depend on nothing else (it has no `Meta` and its class is `dict`). The first
+                # one the dict holds is the answer, else None; an attribute value's nine absent
+                # members each cost moto all of its spellings.
+                spellings = _spellings(picker, key, shape)
+                if spellings is not None:
+                    for spelling in spellings:
+                        if spelling in value:
+                            return value[spelling]
+                    return None
         return method(serializer, value, key, shape)
+
+    kept: dict[tuple[str, int, int], tuple[Any, Any, tuple[str, ...] | None]] = {}
+
+    def _spellings(picker: Any, key: str, shape: Any) -> tuple[str, ...] | None:
+        parent = getattr(shape, "parent", None)
+        found = kept.get((key, id(shape), id(parent)))
+        if found is not None and found[0] is shape and found[1] is parent:
+            return found[2]
+        from moto.core.serialize import AttributePickerContext
+
+        context = AttributePickerContext(obj={}, key=key, shape=shape)
+        spellings: tuple[str, ...] | None = tuple(picker.get_possible_keys(context))
+        if spellings is not None and any("." in s for s in spellings):
+            spellings = None  # a path: moto's way
+        if len(kept) >= _EXPRESSIONS_KEPT:
+            kept.clear()
+        kept[(key, id(shape), id(parent))] = (shape, parent, spellings)
+        return spellings
 
     return get_value
 

@@ -332,3 +332,64 @@ def test_items_near_the_size_limit_are_refused_as_moto_refuses_them(fake_credent
     assert refused and all(a[1] == "ValidationException" for a in refused)
     assert len(refused) < len(fast[0]) - 10  # most writes, below the limit, went through
     assert "error" not in fast[0][0] and fast[0][1][0] == "error"  # at the limit: in; a byte more: out
+
+
+def test_answers_holding_every_kind_of_attribute_are_what_moto_serializes(fake_credentials):
+    # Given an item with an attribute of every type (nested in maps and lists too), When it is read
+    # back by every read and returned by writes, Then each answer is the one moto gives doing all
+    # of its own work (each attribute value's absent members looked up by their spellings, kept)
+    item = {
+        "pk": {"S": "a"},
+        "sk": {"S": "1"},
+        "s": {"S": "text é"},
+        "n": {"N": "12.5"},
+        "b": {"B": b"\x00\x01bytes"},
+        "ss": {"SS": ["x", "y"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "bs": {"BS": [b"p", b"q"]},
+        "m": {"M": {"inner": {"L": [{"S": "deep"}, {"N": "3"}, {"NULL": True}]}, "flag": {"BOOL": False}}},
+        "l": {"L": [{"M": {"k": {"S": "v"}}}, {"BS": [b"z"]}, {"BOOL": True}]},
+        "nul": {"NULL": True},
+    }
+    key = {"pk": item["pk"], "sk": item["sk"]}
+
+    def read() -> list[Any]:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            create_table(client)
+            return [
+                answer_of(lambda: client.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD")),
+                answer_of(lambda: client.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD")),
+                answer_of(lambda: client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)),
+                answer_of(
+                    lambda: client.query(
+                        TableName=TABLE,
+                        KeyConditionExpression="pk = :p",
+                        ExpressionAttributeValues={":p": {"S": "a"}},
+                    )
+                ),
+                answer_of(lambda: client.scan(TableName=TABLE)),
+                answer_of(lambda: client.batch_get_item(RequestItems={TABLE: {"Keys": [key]}})),
+                answer_of(
+                    lambda: client.transact_get_items(
+                        TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]
+                    )
+                ),
+                answer_of(
+                    lambda: client.update_item(
+                        TableName=TABLE,
+                        Key=key,
+                        UpdateExpression="SET n = n + :one REMOVE nul",
+                        ExpressionAttributeValues={":one": {"N": "1"}},
+                        ReturnValues="ALL_NEW",
+                    )
+                ),
+                answer_of(
+                    lambda: client.get_item(TableName=TABLE, Key=key, ProjectionExpression="m.inner, l[1]")
+                ),
+            ]
+
+    fast = read()
+    with moto_own_work():
+        assert read() == fast
+    assert fast[2]["Item"] == item and fast[1]["Attributes"] == item
