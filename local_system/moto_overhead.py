@@ -27,6 +27,7 @@ message it returns. Here:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import functools
@@ -213,6 +214,69 @@ def _traverse_node_recursively(method: Callable[..., Any]) -> Callable[..., Any]
     return traverse_node_recursively
 
 
+def _resolving_hook(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The path resolver's hook before each child of each node (whether the child is an action's
+    target or its value), with its `isinstance` of four abstract classes answered once per node
+    class: the same flag set at the same children."""
+    from moto.dynamodb.parsing import validators
+
+    actions = (
+        validators.UpdateExpressionSetAction,
+        validators.UpdateExpressionRemoveAction,
+        validators.UpdateExpressionDeleteAction,
+        validators.UpdateExpressionAddAction,
+    )
+    is_action: dict[type, bool] = {}
+
+    @functools.wraps(method)
+    def pre_processing_of_child(processor: Any, parent_node: Any, child_id: int) -> None:
+        if not _shortcuts:
+            method(processor, parent_node, child_id)
+            return
+        kind = type(parent_node)
+        hit = is_action.get(kind)
+        if hit is None:
+            hit = is_action[kind] = isinstance(parent_node, actions)
+        if hit:
+            processor.resolving = child_id != 0
+
+    return pre_processing_of_child
+
+
+_LEXED_KEPT = 4096
+
+
+def _lex_condition_expression(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A condition expression's tokens, kept per expression text: moto lexes every condition of
+    every write again (up to seven regular expressions tried per token, about sixteen conditions
+    per scoring transaction, each checked twice). The tokens depend on the text alone; names and
+    values are substituted after, from the call's own. Each call gets fresh token nodes (new empty
+    child lists, a new deque), as lexing would give it; a text that does not lex raises every time."""
+    kept: dict[str, tuple[Any, ...]] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(method)
+    def _lex(parser: Any) -> Any:
+        text = parser.condition_expression
+        if not _shortcuts or not isinstance(text, str):
+            return method(parser)
+        tokens = kept.get(text)
+        if tokens is None:
+            lexed = method(parser)  # raises for a text that does not lex, every time
+            tokens = tuple((n.nonterminal, n.kind, n.text, n.value) for n in lexed)
+            if any(n.children for n in lexed):  # never so today: keep nothing that lexing filled in
+                return lexed
+            with lock:
+                if len(kept) >= _LEXED_KEPT:
+                    kept.clear()
+                kept[text] = tokens
+            return lexed
+        node = parser.Node
+        return collections.deque(node(a, b, c, d, []) for a, b, c, d in tokens)
+
+    return _lex
+
+
 def _json_error_init(method: Callable[..., Any]) -> Callable[..., Any]:
     """moto's JSON errors without the XML body they build first and replace at once: moto's
     DynamoDB raises and catches one (`ProvidedKeyDoesNotExist`) whenever `if_not_exists` meets a
@@ -250,6 +314,50 @@ class _CopyUnlessStreamless:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+_ITEM_SIZE_LIMIT = 405000  # moto's (dynamo_type.LimitedSizeDict): AWS's 400 KB, as moto measured it
+
+
+def _limited_size_setitem(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto checks an item's size before every attribute it sets, by measuring the whole item
+    again in Python (each member of each set through a new `DynamoType`): an identifier's link item
+    with a few hundred members was measured member by member at each `ADD` to it. Here the same
+    size is counted at C speed where that is exact: ASCII text is one byte a character (names,
+    strings, string and number sets, joined and counted at once), bytes are their length; every
+    other value is measured by moto's own `size()`. Anything else (text beyond ASCII, a value of
+    another kind) and any size over the limit go to moto's own check, which refuses (or fails) as
+    it does."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def size(value: Any) -> int | None:
+        if type(value) is not DynamoType:
+            return None
+        kind, inner = value.type, value.value
+        if kind in ("SS", "NS") or kind == "S":
+            text = "".join(inner) if kind != "S" else inner
+            return len(text) if type(text) is str and text.isascii() else None
+        if kind == "BS":
+            return len(b"".join(inner))
+        return int(value.size())
+
+    @functools.wraps(method)
+    def __setitem__(item: Any, key: str, value: Any) -> None:  # noqa: N807 (the method it stands for)
+        if _shortcuts:
+            try:
+                names = "".join(item) + key
+                sizes = [size(v) for v in item.values()]
+                sizes.append(size(value))
+                exact = names.isascii() and None not in sizes
+                within = exact and len(names) + sum(sizes) <= _ITEM_SIZE_LIMIT  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 (anything unexpected: moto's own check decides)
+                within = False
+            if within:
+                dict.__setitem__(item, key, value)
+                return
+        method(item, key, value)
+
+    return __setitem__
 
 
 def _update_item(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -306,6 +414,56 @@ def _queue_attributes(attributes: property) -> property:
     return property(get)
 
 
+def _get_queue_attributes(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto answers a request for some attributes by computing every attribute of the queue (its
+    message counts walk every message, reading the clock per message) twice per name asked for and
+    once more per name to check it: six walks of all three counts for the two counts a caller that
+    waits for the queue to drain asks for. Here the attributes are computed once per request; the
+    same names are checked, the same ones returned."""
+
+    @functools.wraps(method)
+    def get_queue_attributes(backend: Any, queue_name: str, attribute_names: list[str]) -> Any:
+        if not _shortcuts or not attribute_names or "All" in attribute_names:
+            return method(backend, queue_name, attribute_names)
+        queue = backend.get_queue(queue_name)
+        valid_names = ["All"] + queue.BASE_ATTRIBUTES + queue.FIFO_ATTRIBUTES + queue.KMS_ATTRIBUTES
+        if any(name not in valid_names for name in attribute_names):
+            return method(backend, queue_name, attribute_names)  # moto's own refusal
+        everything = queue.attributes
+        return {
+            name: everything[name]
+            for name in attribute_names
+            if name in everything and everything[name] is not None
+        }
+
+    return get_queue_attributes
+
+
+# --- EventBridge ---------------------------------------------------------------------------------
+def _jsonpath_parse(parse: Callable[..., Any]) -> Callable[..., Any]:
+    """JSONPath expressions kept per text: moto's EventBridge builds a new parser (a lexer and its
+    grammar tables) and parses each of eight paths again for every event it sends to a target. The
+    parsed expression is only read to find its matches in each event (`find`), so it is shared;
+    a text that does not parse raises every time."""
+    kept: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(parse)
+    def cached_parse(path: Any, debug: Any = None) -> Any:
+        if not _shortcuts or debug is not None or not isinstance(path, str):
+            return parse(path, debug)
+        found = kept.get(path)
+        if found is None:
+            found = parse(path)
+            with lock:
+                if len(kept) >= _EXPRESSIONS_KEPT:
+                    kept.clear()
+                kept[path] = found
+        return found
+
+    return cached_parse
+
+
 # --- responses -----------------------------------------------------------------------------------
 def _serializer_get_value(method: Callable[..., Any]) -> Callable[..., Any]:
     from botocore import xform_name
@@ -341,7 +499,38 @@ def _serializer_get_value(method: Callable[..., Any]) -> Callable[..., Any]:
             )
         ):
             return value[key]
+        if _shortcuts and type(value) is dict and type(serializer._value_picker) is XFormedAttributePicker:
+            picker = serializer._value_picker
+            if plain(picker):
+                # The same spellings in the same order, kept per member and shape: for a plain dict
+                # they depend on nothing else (it has no `Meta` and its class is `dict`). The first
+                # one the dict holds is the answer, else None; an attribute value's nine absent
+                # members each cost moto all of its spellings.
+                spellings = _spellings(picker, key, shape)
+                if spellings is not None:
+                    for spelling in spellings:
+                        if spelling in value:
+                            return value[spelling]
+                    return None
         return method(serializer, value, key, shape)
+
+    kept: dict[tuple[str, int, int], tuple[Any, Any, tuple[str, ...] | None]] = {}
+
+    def _spellings(picker: Any, key: str, shape: Any) -> tuple[str, ...] | None:
+        parent = getattr(shape, "parent", None)
+        found = kept.get((key, id(shape), id(parent)))
+        if found is not None and found[0] is shape and found[1] is parent:
+            return found[2]
+        from moto.core.serialize import AttributePickerContext
+
+        context = AttributePickerContext(obj={}, key=key, shape=shape)
+        spellings: tuple[str, ...] | None = tuple(picker.get_possible_keys(context))
+        if spellings is not None and any("." in s for s in spellings):
+            spellings = None  # a path: moto's way
+        if len(kept) >= _EXPRESSIONS_KEPT:
+            kept.clear()
+        kept[(key, id(shape), id(parent))] = (shape, parent, spellings)
+        return spellings
 
     return get_value
 
@@ -363,12 +552,15 @@ def _method_names(method: Callable[[Any], list[str]]) -> Callable[[Any], list[st
 
 def make_moto_cheaper() -> None:
     """Patches moto (once per process)."""
+    import jsonpath_ng.ext as jsonpath_ext
     import moto.core.responses as responses_module
     import moto.dynamodb.models as backend_module
     import moto.dynamodb.parsing.validators as validators
     from moto.core.exceptions import JsonRESTError
     from moto.core.serialize import ResponseSerializer
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
@@ -384,14 +576,19 @@ def make_moto_cheaper() -> None:
         (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
         (DepthFirstTraverser, "process", _process),
         (DepthFirstTraverser, "traverse_node_recursively", _traverse_node_recursively),
+        (validators.ExpressionAttributeResolvingProcessor, "pre_processing_of_child", _resolving_hook),
         (JsonRESTError, "__init__", _json_error_init),
+        (ConditionExpressionParser, "_lex_condition_expression", _lex_condition_expression),
         (SQSBackend, "is_message_valid_based_on_retention_period", _retention_check),
         (SQSBackend, "send_message", _send_message),
+        (SQSBackend, "get_queue_attributes", _get_queue_attributes),
         (DynamoDBBackend, "update_item", _update_item),
+        (LimitedSizeDict, "__setitem__", _limited_size_setitem),
     ):
         setattr(owner, name, patch(getattr(owner, name)))
     Queue.attributes = _queue_attributes(Queue.attributes)  # type: ignore[method-assign]
     ResponseSerializer.get_value = _serializer_get_value(ResponseSerializer.get_value)  # type: ignore[method-assign]
     responses_module.method_names_from_class = _method_names(responses_module.method_names_from_class)
     backend_module.copy = _CopyUnlessStreamless(backend_module.copy)  # type: ignore[attr-defined]
+    jsonpath_ext.parse = _jsonpath_parse(jsonpath_ext.parse)  # moto's EventBridge imports it per call
     DynamoDBBackend.update_item.__moto_cheaper__ = True  # type: ignore[attr-defined]
