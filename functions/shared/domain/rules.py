@@ -949,8 +949,13 @@ def scoring_plan(
         held += in_case
         steps += hold_steps((program_id, case_id), me, rest, "system", at, given.event_id)
         held += rest
-        if later_marks:
-            steps += marks_plan(profile, later_marks)
+        if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
+            # marks in one step (issue 15): the older identifiers' marks ride in the first step
+            # when they fit, and the profile (written in it) is noted as fully marked
+            core.add(*later_marks)
+            profile.marks_pending = False  # the subject of the core's WriteProfile
+        elif later_marks:
+            steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
     return ScoringPlan(steps, case_id if given.flag else profile.active_case_id, opened, held, reward, notes)
 
 
