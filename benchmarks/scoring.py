@@ -5,11 +5,12 @@ throughput  partner events scored per second on one core through the engine (`En
             and holds it causes), p50 and p99 per event; the thread's CPU time, so the other work
             of a shared machine does not count
 dynamodb    DynamoDB round trips and read and write capacity units per scored event of each type,
-            through the score function's own path (`service.take_message`: read the event, read the
-            snapshot, write the outcome, hold what a flag holds) against moto in process, on a small
-            table and on a larger one: round trips must not grow with the table. Events go in SQS
-            batches of 25, as the function takes them: the batch write that takes a batch's delivered
-            notifications out of the outbox is shared by its events (1/25 of a round trip each)
+            through the score function's own path (`service.read_batch`, then `service.take_message`:
+            read the snapshot, write the outcome and what a flag holds) against moto in process, on a
+            small table and on a larger one: round trips must not grow with the table. Events go in
+            SQS batches of 25, as the function takes them: the read of the batch's events and the
+            batch write that takes its delivered notifications out of the outbox are shared by its
+            events (1/25 of a round trip each)
 
 Round trips are counted on botocore itself (every DynamoDB call any client makes). Capacity is
 computed from item sizes by DynamoDB's rules, not taken from moto (which does not compute it):
@@ -346,10 +347,16 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
                 for start in range(0, len(steps), SQS_BATCH):
                     delivered: list[Any] = []
                     scored: list[tuple[Any, Cost, str]] = []
-                    for step in steps[start : start + SQS_BATCH]:
-                        message = accept(step)
+                    batch = steps[start : start + SQS_BATCH]
+                    meter.local.off = True
+                    messages = [accept(step) for step in batch]
+                    meter.local.off = False
+                    meter.take()
+                    read = service.read_batch(deps, messages)  # the batch's events: one read, shared
+                    batch_read = meter.take()
+                    for step, message in zip(batch, messages, strict=True):
                         meter.take()
-                        service.take_message(deps, message, 1, delivered)
+                        service.take_message(deps, message, 1, delivered, read)
                         cost = meter.take()
                         meter.local.off = True
                         flagged = repository.get_event(program.program_id, step.body["id"]).decision["action"]
@@ -357,8 +364,12 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
                         scored.append((step, cost, flagged))
                     take_out(repository, delivered)
                     shared = meter.take()
+                    shared.round_trips += batch_read.round_trips
+                    shared.rcu += batch_read.rcu
+                    shared.operations = batch_read.operations + shared.operations
                     for step, cost, flagged in scored:
                         cost.round_trips += shared.round_trips / len(scored)
+                        cost.rcu += shared.rcu / len(scored)
                         cost.wcu += shared.wcu / len(scored)
                         cost.operations += [f"{op}/{len(scored)}" for op in shared.operations]
                         costs[step.body["type"]].append(cost)
