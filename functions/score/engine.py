@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
-from functions.shared.domain import rules
+from functions.shared.domain import holdables, rules
 from functions.shared.domain.identity import email_keys, near_keys, network_key, usable_device
 from functions.shared.domain.model import (
     LinkKey,
@@ -25,7 +25,7 @@ from functions.shared.domain.model import (
     Subject,
     subject_key,
 )
-from functions.shared.domain.writes import ScoreEvent, StepRefused
+from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
 from functions.shared.messaging import EventPublisher
@@ -108,6 +108,7 @@ class Engine:
         event = _events.validate_python(stored.body, context=STORED)
         plan = self.plan(stored.program_id, event)
         reward_id = _reward_id(event)
+        ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
         for attempt in range(ATTEMPTS):
             snapshot = self.repository.scoring_snapshot(
                 stored.program_id,
@@ -126,20 +127,32 @@ class Engine:
             given = self.build_input(stored, event, plan, snapshot, decision, action == "flag")
             before = snapshot.subject
             rewards: list[Reward] = []
+            lists = rules.ListsRead(snapshot.holdables, snapshot.partner_holdables)
             if given.flag:
                 # a customer's rewards all; a partner's from the flag on (the existing case's flag)
                 extending = before is not None and before.active_case_id and given.profile.flagged_at
                 since = given.profile.flagged_at if extending else event.occurred_at
                 if given.profile.type == "customer":
                     since = None
-                rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
-            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper)
+                # known from the subject's item (issue 15); the index only when the list cannot tell
+                listed = (
+                    None if ask_index else holdables.candidates(snapshot.holdables, stored.program_id, since)
+                )
+                if listed is None:
+                    rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
+                    lists = rules.ListsRead(snapshot.holdables, snapshot.partner_holdables, True, since)
+                else:
+                    rewards = listed
+            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
                 carry_out(self.repository, [first], self.publisher, self.delivered)
             except StepRefused as refused:
                 if isinstance(refused.write, ScoreEvent):
                     return Scored(decision, plan.subject, already_scored=True)
+                if isinstance(refused.write, MoveReward) and not lists.found:
+                    ask_index = True  # a listed reward was no longer holdable: the index, and a new list
+                    continue
                 backoff(attempt)  # the subject, its partner, its case or the reward id changed
                 continue
             try:

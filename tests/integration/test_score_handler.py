@@ -166,7 +166,7 @@ def test_a_batch_reads_its_events_at_once_and_each_event_is_one_snapshot_and_one
     calls = list(dynamodb_calls.calls)
 
     assert [status(tenant, f"upd-batch-{n}")["decision"]["action"] for n in range(3)] == ["flag"] * 3
-    assert "GetItem" not in calls  # no event read alone
+    assert "GetItem" not in calls and "Query" not in calls  # no event read alone, no reward query
     assert calls.count("BatchGetItem") == 1 + 6  # the batch's events, then one snapshot each
     assert calls.count("TransactWriteItems") == 6  # a flag and its marks in one transaction
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
@@ -50,6 +51,7 @@ class WriteProfile:
     subject: Subject
     expect_version: int
     arrivals: int = 0  # rewards of this partner arriving with the event (added to `reward_seq`)
+    listed: ListChange | None = None  # its holdable rewards' list (`holdables`), entry by entry
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class PartnerArrival:
     currency: str | None = None
     micros: int = 0
     reward: bool = True
+    listed: ListChange | None = None  # the partner's holdable rewards' list; written stored or not
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,17 @@ class MarkNetwork:
     key: LinkKey
     add: dict[str, frozenset[str]] = field(default_factory=dict)  # programs | flagged | removed
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ListRewards:
+    """Changes a subject's list of holdable rewards (`holdables`), stored or not (the list of a
+    subject not stored yet waits on its item for the profile). Unconditional: per entry."""
+
+    program_id: str
+    subject_type: str
+    subject_id: str
+    change: ListChange
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,7 @@ Write = (
     | Audit
     | Notify
     | CountSummary
+    | ListRewards
 )
 
 
