@@ -104,17 +104,6 @@ class MarkNetwork:
 
 
 @dataclass(frozen=True)
-class ListRewards:
-    """Changes a subject's list of holdable rewards (`holdables`), stored or not (the list of a
-    subject not stored yet waits on its item for the profile). Unconditional: per entry."""
-
-    program_id: str
-    subject_type: str
-    subject_id: str
-    change: ListChange
-
-
-@dataclass(frozen=True)
 class CountUp:
     program_id: str
     name: str
@@ -197,6 +186,17 @@ class CountSummary:
     flags: int = 0  # cases opened that day
     flag_reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases carrying it
     flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
+
+
+@dataclass(frozen=True)
+class ListRewards:
+    """Changes a subject's list of holdable rewards (`holdables`), stored or not (the list of a
+    subject not stored yet waits on its item for the profile). Unconditional: per entry."""
+
+    program_id: str
+    subject_type: str
+    subject_id: str
+    change: ListChange
 
 
 Write = (
