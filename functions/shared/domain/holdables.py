@@ -45,6 +45,9 @@ class ListChange:
         return bool(self.add or self.remove or self.unlisted_add or self.unlisted_remove)
 
 
+NO_CHANGE = ListChange()
+
+
 def micros(at: datetime) -> int:
     return (at - _EPOCH) // timedelta(microseconds=1)
 
@@ -114,6 +117,9 @@ def change(
     subject's rewards as the index gave them from `found_since` on (None: all): what they show
     not holdable is taken out, what they show holdable listed, and the marks they cover lifted.
     The newest `LISTED_MOST` stay; older ones go under the mark."""
+    arriving, leaving, unknown = list(arriving), list(leaving), list(unknown)
+    if found is None and not (arriving or leaving or unknown):
+        return NO_CHANGE  # most events: nothing to list (scoring asks for every event)
     current = {listed_id(text): text for text in listed.entries}
     kept = dict(current)
     marks = set(listed.unlisted)

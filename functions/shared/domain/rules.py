@@ -1006,6 +1006,8 @@ def _list_holdables(
     the referring partner (its arrival), and on others when the step has room (else their stale
     entries are found out by the next flag, which then asks the index)."""
     arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
+    if not (arriving or held or held_later or lists.found):
+        return  # nothing becomes holdable or leaves: no list changes (most events)
     mine = [
         r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
     ]
