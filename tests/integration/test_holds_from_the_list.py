@@ -4,13 +4,17 @@ existed, more rewards than the list keeps, and a list that names a reward no lon
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import botocore.client
 import pytest
 
-from functions.shared.domain.holdables import LISTED_MOST, listed_id
+from functions.score import service
+from functions.shared import runtime
+from functions.shared.domain.holdables import LISTED_MOST, listed_id, micros
 from functions.shared.domain.writes import MoveReward, Step
+from functions.shared.messaging import scoring_message
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.support import sample
 
@@ -107,3 +111,27 @@ def test_a_listed_reward_no_longer_holdable_sends_the_flag_to_the_index_and_the_
     assert answer["case_id"]
     snapshot = aws.repository.scoring_snapshot(tenant.program_id, ("partner", "p2"), None, [], [], [])
     assert {listed_id(e) for e in snapshot.holdables.entries} == set()  # neither is holdable now
+
+
+def test_concurrent_arrivals_on_one_partner_never_lose_an_entry(aws, tenant):
+    # Given a dozen purchases referred by p2, scored at once by four workers
+    events = [
+        send(tenant, purchase(f"c{n}", "p2", ip=f"81.2.{70 + n}.9", at=f"2026-11-02T12:{10 + n:02d}:00Z"))
+        for n in range(LISTED_MOST + 4)
+    ]
+    deps = runtime.dependencies()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(
+            pool.map(
+                lambda e: service.take_message(deps, scoring_message(tenant.program_id, e["id"])), events
+            )
+        )
+
+    # Then every holdable reward is listed on p2's item or under its mark: none can be missed
+    snapshot = aws.repository.scoring_snapshot(tenant.program_id, ("partner", "p2"), None, [], [], [])
+    listed = {listed_id(e) for e in snapshot.holdables.entries}
+    mark = max(snapshot.holdables.unlisted, default=-1)
+    rewards = aws.repository.subject_rewards(tenant.program_id, "partner", "p2")
+    assert len(rewards) == LISTED_MOST + 4 and {r.status for r in rewards} == {"pending"}
+    assert all(r.reward_id in listed or micros(r.created_at) <= mark for r in rewards)
+    assert len(listed) <= LISTED_MOST + 4 and mark >= 0  # bounded: the oldest went under the mark
