@@ -50,6 +50,7 @@ ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it r
 class Plan:
     subject: tuple[str, str]
     partner_id: str | None = None
+    customer_id: str | None = None  # a reward through the API for a customer: its list is read too
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
     network: dict[str, LinkKey] = field(default_factory=dict)
     counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
@@ -118,6 +119,7 @@ class Engine:
                 list(dict.fromkeys(plan.network.values())),
                 plan.counter_names(),
                 reward_id,
+                plan.customer_id,
             )
             reasons = self.evaluate(stored.program_id, event, plan, snapshot)
             variants = [r.variant for r in reasons]
@@ -127,7 +129,9 @@ class Engine:
             given = self.build_input(stored, event, plan, snapshot, decision, action == "flag")
             before = snapshot.subject
             rewards: list[Reward] = []
-            lists = rules.ListsRead(snapshot.holdables, snapshot.partner_holdables)
+            lists = rules.ListsRead(
+                snapshot.holdables, snapshot.partner_holdables, customer=snapshot.customer_holdables
+            )
             if given.flag:
                 # a customer's rewards all; a partner's from the flag on (the existing case's flag)
                 extending = before is not None and before.active_case_id and given.profile.flagged_at
@@ -140,7 +144,13 @@ class Engine:
                 )
                 if listed is None:
                     rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
-                    lists = rules.ListsRead(snapshot.holdables, snapshot.partner_holdables, True, since)
+                    lists = rules.ListsRead(
+                        snapshot.holdables,
+                        snapshot.partner_holdables,
+                        True,
+                        since,
+                        snapshot.customer_holdables,
+                    )
                 else:
                     rewards = listed
             scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
@@ -196,7 +206,7 @@ class Engine:
                 plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
         else:
             assert isinstance(event, RewardCreated)
-            plan = Plan(("partner", event.reward.partner_id))
+            plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
         return plan
 
     def _identity(self, plan: Plan, email: str | None, device: str | None, ip: str | None) -> None:

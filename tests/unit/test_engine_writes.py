@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.domain.holdables import candidates, listed_id
 from functions.shared.domain.identity import LOCAL_PEPPER
 from functions.shared.domain.model import StoredEvent
 from functions.shared.domain.writes import MarkLink, MarkNetwork, Step
@@ -114,3 +115,15 @@ def test_a_flag_marks_the_subjects_older_identifiers_in_its_one_step() -> None:
     assert ("email", "charles.babbage@example.com") in flagged
     assert any(kind == "email_near" and value.startswith("charlesbabbage") for kind, value in flagged)
     assert repository.get_subject("prg", "partner", "p_2").marks_pending is False
+
+
+def test_a_reward_through_the_api_for_a_customer_is_listed_on_the_customer_not_marked_unknown() -> None:
+    engine = _engine()
+    _score(engine, sample("partnership.created"))
+
+    _score(engine, sample("reward.created"))  # r_7002 for partner p_1001 and customer c_9001
+
+    read = engine.repository.scoring_snapshot("prg", ("customer", "c_9001"), None, [], [], [])
+    assert [listed_id(e) for e in read.holdables.entries] == ["r_7002"]
+    assert read.holdables.unlisted == frozenset()  # the customer's flag needs no index for it
+    assert candidates(read.holdables, "prg", None) is not None

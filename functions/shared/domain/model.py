@@ -230,6 +230,7 @@ class Snapshot:
     reward_taken: bool = False  # the event's reward id already names a stored reward
     holdables: Holdables = field(default_factory=lambda: Holdables())  # the subject's, stored or not
     partner_holdables: Holdables = field(default_factory=lambda: Holdables())  # the referring partner's
+    customer_holdables: Holdables = field(default_factory=lambda: Holdables())  # an API reward's customer's
 
 
 _T = TypeVar("_T")

@@ -990,6 +990,7 @@ class ListsRead:
     partner: Holdables = Holdables()
     found: bool = False
     found_since: datetime | None = None
+    customer: Holdables | None = None  # a reward through the API for a customer: that customer's
 
 
 def _list_holdables(
@@ -1037,15 +1038,19 @@ def _list_holdables(
                 core.writes[n] = replace(write, listed=change)
     if profile.type == "partner":
         for r in arriving:
-            if r.customer_id:  # a reward through the API for a customer whose list was not read
-                others[("customer", r.customer_id)] = holdables.EVERYTHING_UNLISTED
+            if r.customer_id:  # a reward through the API for a customer: listed, or marked unread
+                others[("customer", r.customer_id)] = (
+                    holdables.change(lists.customer, arriving=[r])
+                    if lists.customer is not None
+                    else holdables.EVERYTHING_UNLISTED
+                )
     for r in held:  # the other side of each reward held: its entry taken out there too
         other = ("customer", r.customer_id or "") if profile.type == "partner" else ("partner", r.partner_id)
         if other[1] and other not in written:
             gone = others.get(other, ListChange())
             others[other] = replace(gone, remove=gone.remove | {r.reward_id})
     for (kind, subject_id), change in sorted(others.items()):
-        must = bool(change.unlisted_add)  # a holdable arrival: never left out
+        must = bool(change.unlisted_add or change.add)  # a holdable arrival: never left out
         if must or len(core) < MAX_STEP_ITEMS:
             core.add(ListRewards(profile.program_id, kind, subject_id, change))
 

@@ -242,6 +242,7 @@ class PartnersDynamo(DynamoBase):
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         m = self._m
         wanted: list[tuple[str, str]] = [(keys.subject_pk(program_id, *subject), keys.PROFILE_SK)]
@@ -252,6 +253,9 @@ class PartnersDynamo(DynamoBase):
         wanted += [(keys.counter_pk(program_id, name), keys.COUNTER_SK) for name in counters]
         if reward_id:
             wanted.append((keys.reward_pk(program_id, reward_id), keys.REWARD_SK))
+        customer_pk = keys.subject_pk(program_id, "customer", customer_id) if customer_id else ""
+        if customer_id:
+            wanted.append((customer_pk, keys.PROFILE_SK))
         found: dict[str, Any] = {}
         raw: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(wanted))
@@ -284,6 +288,7 @@ class PartnersDynamo(DynamoBase):
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
+            customer_holdables=_holdables(raw.get(customer_pk)),
         )
 
     def _batch_get_raw(self, wanted: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:

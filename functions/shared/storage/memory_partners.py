@@ -88,6 +88,7 @@ class PartnersMemory:
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         with self._lock:
             found = self._subjects.get((program_id, *subject))
@@ -101,6 +102,9 @@ class PartnersMemory:
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
                 holdables=self._holdables.get((program_id, *subject), Holdables()),
                 partner_holdables=self._holdables.get((program_id, "partner", partner_id or ""), Holdables()),
+                customer_holdables=self._holdables.get(
+                    (program_id, "customer", customer_id or ""), Holdables()
+                ),
             )
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:

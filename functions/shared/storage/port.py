@@ -172,9 +172,11 @@ class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         """The subject, the referring partner (for transactions), the link, network and counter
-        items, and whether the reward id is taken, read together."""
+        items, and whether the reward id is taken, read together; with `customer_id` (a reward
+        through the API for a customer), that customer's list of holdable rewards too."""
 
 
 class CasesPort(StepsPort, SubjectsPort, abc.ABC):
