@@ -11,12 +11,17 @@ campaign bonus over a threshold few customers pass.
 
 Everything runs through the real handlers (API requests with their API keys, the score function and
 the loyalty workflow runner on what their queues hold, in batches of up to 10) against moto in
-process. Every DynamoDB request any client makes is counted
-at botocore: each item a request reads is one read of its base partition key (`pk`); a query is
-`max(1, items it scanned)` reads of the partition it names (base or index); each item a request
-writes is one write of its base partition key and one of every index partition key the item carries
-before or after the write (DynamoDB writes the index entries of both). Condition checks in a
-transaction count as reads. Reads of API keys and programs are the edge's, counted as they happen.
+process, each request through the edge's authorizer with API Gateway's result cache, as deployed.
+Every DynamoDB request any client makes is counted at botocore, per partition key, in items and in
+capacity units (what a partition's limits of 1,000 WCU and 3,000 RCU per second count):
+- a read of an item is a read of its base partition key (`pk`): 1 RCU per 4 KB strongly
+  consistent, half eventually consistent, twice in `TransactGetItems`; a query reads the partition it
+  names (base or index), its items' sizes summed before rounding up to 4 KB;
+- a written item is a write of its base partition key (1 WCU per KB of the larger of its two
+  versions, twice in a transaction) and of every index partition key it carries before or after
+  the write (DynamoDB writes the index entries of both; indexes project the whole item);
+- a condition check in a transaction is a transactional read of its item.
+The last line is in capacity units; the line before it gives the same hottest keys in items.
 
 Simulated time: the sample (`BENCH_PARTITIONS_EVENTS`, default 3,000 events) is spread evenly over
 one minute on the functions' clock, so time-based behaviour (caches, "at most once a minute") runs
@@ -32,12 +37,13 @@ import os
 import random
 import re
 import uuid
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchmarks import moto_environment
+from benchmarks.scoring import KB, _units, item_size
 
 RATE = 3_000  # events per second of one program
 SAMPLE = int(os.environ.get("BENCH_PARTITIONS_EVENTS", "3000"))
@@ -53,6 +59,7 @@ SCORE_EVERY = 10  # partner events ingested between two polls of the scoring que
 WORKFLOWS_EVERY = 25  # earns between two polls of the workflow queue (where there is one)
 SHOWN = 8
 EDGE_PREFIXES = ("APIKEY#", "PROGRAMS")
+INDEX_ENTRY_BYTES = 100  # DynamoDB's overhead per index entry
 
 
 # --- counting ------------------------------------------------------------------------------
@@ -65,6 +72,8 @@ class PartitionCounter:
         self.reads: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
+        self.read_units: defaultdict[str, float] = defaultdict(float)  # what a partition's limits count
+        self.write_units: defaultdict[str, float] = defaultdict(float)
         self._indexes = {i.name: i.partition_key for i in schema.INDEXES}
         self._pk = schema.PARTITION_KEY
 
@@ -78,17 +87,17 @@ class PartitionCounter:
             if client.meta.service_model.service_name != "dynamodb":
                 return original(client, operation, params)
             written = counter._written_keys(operation, params)
-            before = {(table, key): counter._index_keys(table, key) for table, key in written}
+            before = {(table, key): counter._stored(table, key) for table, key, _ in written}
+            answer = None
             try:
                 answer = original(client, operation, params)
             finally:
                 counter.requests[operation] += 1
-                for table, key in written:
-                    after = counter._index_keys(table, key)
-                    counter.writes[key[counter._pk]["S"]] += 1
-                    for index_key in before[(table, key)] | after:
-                        counter.writes[index_key] += 1
-            counter._count_reads(operation, params, answer)
+                for table, key, kind in written:
+                    counter._count_write(
+                        operation, kind, key, before[(table, key)], counter._stored(table, key)
+                    )
+            counter._count_reads(operation, params, answer, before)
             return answer
 
         BaseClient._make_api_call = counted  # type: ignore[method-assign]
@@ -100,62 +109,99 @@ class PartitionCounter:
         BaseClient._make_api_call = self._original  # type: ignore[method-assign]
 
     # the keys of the items a request writes: (table, key) pairs, hashable
-    def _written_keys(self, operation: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
-        found: list[tuple[str, Any]] = []
+    def _written_keys(self, operation: str, params: dict[str, Any]) -> list[tuple[str, Any, str]]:
+        """(table, key, kind) of every item the request writes or (in a transaction) checks."""
+        found: list[tuple[str, Any, str]] = []
         if operation == "PutItem":
-            found.append((params["TableName"], self._key_of(params["Item"])))
+            found.append((params["TableName"], self._key_of(params["Item"]), "Put"))
         elif operation in ("UpdateItem", "DeleteItem"):
-            found.append((params["TableName"], self._key_of(params["Key"])))
+            found.append((params["TableName"], self._key_of(params["Key"]), operation[:-4]))
         elif operation == "BatchWriteItem":
             for table, requests in params["RequestItems"].items():
                 for request in requests:
                     body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
-                    found.append((table, self._key_of(body)))
+                    found.append((table, self._key_of(body), "Put" if "PutRequest" in request else "Delete"))
         elif operation == "TransactWriteItems":
             for entry in params["TransactItems"]:
-                for kind in ("Put", "Update", "Delete"):
-                    if kind in entry:
-                        body = entry[kind].get("Item") or entry[kind]["Key"]
-                        found.append((entry[kind]["TableName"], self._key_of(body)))
+                kind, body = next(iter(entry.items()))
+                found.append((body["TableName"], self._key_of(body.get("Item") or body["Key"]), kind))
         return found
 
     def _key_of(self, item: dict[str, Any]) -> Any:
         return _Key({"pk": item["pk"], "sk": item["sk"]})
 
-    def _index_keys(self, table: str, key: Any) -> set[str]:
-        """The index partition keys the stored item carries now (moto's own copy, not a request)."""
+    def _stored(self, table: str, key: Any) -> tuple[set[str], int] | None:
+        """The index partition keys and the size of the stored item (moto's own copy, read without
+        a request), or None when there is none."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
 
         item = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_item(table, dict(key))
         if item is None:
-            return set()
-        return {
+            return None
+        keys = {
             f"{name}:{item.attrs[attribute].value}"
             for name, attribute in self._indexes.items()
             if attribute in item.attrs
         }
+        return keys, item.size()
 
-    def _count_reads(self, operation: str, params: dict[str, Any], answer: dict[str, Any]) -> None:
+    def _count_write(self, operation: str, kind: str, key: Any, old: Stored, new: Stored) -> None:
+        """One write of the base partition and one of every index partition the item is in before
+        or after (DynamoDB deletes the old index entry and writes the new one); in units, 1 WCU per
+        KB of the larger version, twice in a transaction; index entries project the whole item."""
+        partition = key[self._pk]["S"]
+        if kind == "ConditionCheck":  # a transactional read of the item (2 RCU per 4 KB)
+            self.reads[partition] += 1
+            self.read_units[partition] += 2 * _units(old[1] if old else 0, 4 * KB)
+            return
+        factor = 2 if operation == "TransactWriteItems" else 1
+        size = max(old[1] if old else 0, new[1] if new else 0)
+        self.writes[partition] += 1
+        self.write_units[partition] += factor * _units(size, KB)
+        for index_key in (old[0] if old else set()) | (new[0] if new else set()):
+            self.writes[index_key] += 1
+            self.write_units[index_key] += _units((new or old)[1] + INDEX_ENTRY_BYTES, KB)  # type: ignore[index]
+
+    def _count_reads(
+        self, operation: str, params: dict[str, Any], answer: dict[str, Any] | None, before: dict[Any, Stored]
+    ) -> None:
+        """Items read per partition, and their read units: 1 RCU per 4 KB read strongly consistent,
+        half that eventually consistent, twice in a transaction; a query's items are summed before
+        rounding, and index reads are eventually consistent."""
+        answer = answer or {}
         if operation == "GetItem":
-            self.reads[params["Key"][self._pk]["S"]] += 1
+            self._read(params["Key"], [answer.get("Item")], _consistency(params))
         elif operation == "BatchGetItem":
-            for request in params["RequestItems"].values():
+            for table, request in params["RequestItems"].items():
+                found = {
+                    (i[self._pk]["S"], i["sk"]["S"]): i for i in answer.get("Responses", {}).get(table, [])
+                }
                 for key in request["Keys"]:
-                    self.reads[key[self._pk]["S"]] += 1
+                    item = found.get((key[self._pk]["S"], key["sk"]["S"]))
+                    self._read(key, [item], _consistency(request))
         elif operation == "TransactGetItems":
-            for entry in params["TransactItems"]:
-                self.reads[entry["Get"]["Key"][self._pk]["S"]] += 1
-        elif operation == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                if "ConditionCheck" in entry:
-                    self.reads[entry["ConditionCheck"]["Key"][self._pk]["S"]] += 1
-        elif operation == "Query":
-            self.reads[self._queried(params)] += max(1, int(answer.get("ScannedCount", 0)))
-        elif operation == "Scan":
-            self.reads[f"SCAN {params.get('IndexName', 'table')}"] += max(
-                1, int(answer.get("ScannedCount", 0))
+            for entry, response in zip(params["TransactItems"], answer.get("Responses", []), strict=False):
+                self._read(entry["Get"]["Key"], [response.get("Item")], 2.0)
+        elif operation in ("Query", "Scan"):
+            partition = (
+                self._queried(params) if operation == "Query" else f"SCAN {params.get('IndexName', 'table')}"
             )
+            items = answer.get("Items", [])
+            scanned = max(1, int(answer.get("ScannedCount", len(items))))
+            size = sum(item_size(i) for i in items) + (
+                INDEX_ENTRY_BYTES * len(items) if params.get("IndexName") else 0
+            )
+            if items and scanned > len(items):  # filtered out: read too, priced at the returned items' mean
+                size = size * scanned // len(items)
+            factor = 0.5 if params.get("IndexName") else _consistency(params)
+            self.reads[partition] += scanned
+            self.read_units[partition] += factor * _units(size, 4 * KB)
+
+    def _read(self, key: dict[str, Any], items: list[dict[str, Any] | None], factor: float) -> None:
+        partition = key[self._pk]["S"]
+        self.reads[partition] += 1
+        self.read_units[partition] += factor * _units(sum(item_size(i) for i in items if i), 4 * KB)
 
     def _queried(self, params: dict[str, Any]) -> str:
         """The partition a query names, from its key condition."""
@@ -167,6 +213,13 @@ class PartitionCounter:
         assert found, params["KeyConditionExpression"]
         value = params["ExpressionAttributeValues"][found.group(1)]["S"]
         return f"{index}:{value}" if index else value
+
+
+def _consistency(request: dict[str, Any]) -> float:
+    return 1.0 if request.get("ConsistentRead") else 0.5
+
+
+Stored = tuple[set[str], int] | None
 
 
 class _Key(dict):  # type: ignore[type-arg]
@@ -184,6 +237,7 @@ def _system() -> Iterator[dict[str, Any]]:
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import FixedClock
+    from local_system.edge import LocalAuthorizer
     from local_system.moto_atomic import make_moto_dynamodb_atomic
     from local_system.provision import provision
 
@@ -201,14 +255,26 @@ def _system() -> Iterator[dict[str, Any]]:
             for role in ("integration", "fraud")
         }
         sqs = boto3.client("sqs", region_name="us-east-1")
-        yield {"program": program, "keys": keys, "clock": clock, "sqs": sqs, "resources": resources}
+        edge = LocalAuthorizer(clock=lambda: clock.now().timestamp())
+        system = {"program": program, "keys": keys, "clock": clock, "sqs": sqs, "resources": resources}
+        yield {**system, "edge": edge}
         runtime.forget_dependencies()
 
 
-def _call(function: str, method: str, path: str, body: Any, key: str, query: Any = None) -> Any:
-    from tests.support import call, proxy_event
+def _call(
+    system: dict[str, Any], function: str, method: str, path: str, body: Any, key: str, query: Any = None
+) -> Any:
+    """A request as the deployed API makes it: the edge's authorizer (its answers cached per key for
+    `auth.AUTHORIZER_CACHE_SECONDS` of the simulated clock), then the function with its context."""
+    from tests.support import Answer, call, proxy_event
 
-    return call(function, proxy_event(method, path, body, key, query=query))
+    event = proxy_event(method, path, body, key, query=query)
+    event["requestContext"].update(accountId="000000000000", apiId="bench")
+    context, refused = system["edge"].authorize(event)
+    if refused is not None:
+        return Answer(refused)
+    event["requestContext"]["authorizer"] = context
+    return call(function, event)
 
 
 def _partner_events(count: int) -> list[dict[str, Any]]:
@@ -233,7 +299,7 @@ def _plan(sample: int) -> list[str]:
 def _set_up(system: dict[str, Any]) -> None:
     fraud = system["keys"]["fraud"]
     campaign = {"total_cap": 10**9, "per_customer_cap": 10**6, "limit_behavior": "dynamic"}
-    assert _call("loyalty", "PUT", "/v1/loyalty/campaigns/weekend", campaign, fraud).status == 200
+    assert _call(system, "loyalty", "PUT", "/v1/loyalty/campaigns/weekend", campaign, fraud).status == 200
     for workflow_id, audience in (("warn-current", "current"), ("suspend-all", "all")):
         settings = {
             "trigger": {"event": "points.earned", "kind": "campaign_bonus"},
@@ -242,7 +308,7 @@ def _set_up(system: dict[str, Any]) -> None:
             "enabled": True,
         }
         path = f"/v1/loyalty/workflows/{workflow_id}"
-        assert _call("loyalty", "PUT", path, settings, fraud).status == 200
+        assert _call(system, "loyalty", "PUT", path, settings, fraud).status == 200
 
 
 def _drain(system: dict[str, Any], url: str, handler: str) -> None:
@@ -286,7 +352,7 @@ def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
                         body.update(points=rng.randrange(5, 40), kind="campaign_bonus", campaign_id="weekend")
                     else:
                         body.update(points=rng.randrange(5, 200), kind="purchase")
-                    answer = _call("loyalty", "POST", "/v1/loyalty/earn", body, integration)
+                    answer = _call(system, "loyalty", "POST", "/v1/loyalty/earn", body, integration)
                     assert answer.status in (200, 409), answer  # 409: a customer a workflow blocked
                     since_workflows += 1
                     if since_workflows >= WORKFLOWS_EVERY:
@@ -294,33 +360,32 @@ def replay(sample: int = SAMPLE) -> tuple[PartitionCounter, int]:
                         since_workflows = 0
                 elif kind == "spend":
                     body = {"id": f"s-{uuid.uuid4().hex}", "customer_id": customer, "points": 1}
-                    _call("loyalty", "POST", "/v1/loyalty/spend", body, integration)  # 404/409 count too
+                    _call(
+                        system, "loyalty", "POST", "/v1/loyalty/spend", body, integration
+                    )  # 404/409 count too
                 elif kind == "partner":
                     event = next(partner)
-                    answer = _call("ingest", "POST", "/v1/events", event, integration)
+                    answer = _call(system, "ingest", "POST", "/v1/events", event, integration)
                     assert answer.status in (202, 409), answer
                     since_scored += 1
                     if since_scored >= SCORE_EVERY:
                         _score_pending(system)
                         since_scored = 0
                 elif n % 2 or not case_ids:
-                    answer = _call("cases", "GET", "/v1/cases", None, fraud, query={"view": "active"})
+                    answer = _call(system, "cases", "GET", "/v1/cases", None, fraud, query={"view": "active"})
                     assert answer.status == 200, answer
                     case_ids = [c["id"] for c in answer.body["items"]] or case_ids
                 else:
-                    answer = _call("cases", "GET", f"/v1/cases/{rng.choice(case_ids)}", None, fraud)
+                    answer = _call(system, "cases", "GET", f"/v1/cases/{rng.choice(case_ids)}", None, fraud)
                     assert answer.status == 200, answer
             _score_pending(system)
             _run_workflows(system)
     return counter, len(kinds)
 
 
-def _hottest(counts: Counter[str], sample: int) -> list[tuple[str, float]]:
-    return [(key, n * RATE / sample) for key, n in counts.most_common(SHOWN)]
-
-
-def _edge(key: str) -> bool:
-    return key.startswith(EDGE_PREFIXES)
+def _hottest(counts: Mapping[str, float], sample: int) -> list[tuple[str, float]]:
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:SHOWN]
+    return [(key, n * RATE / sample) for key, n in ranked]
 
 
 def run() -> None:
@@ -331,16 +396,25 @@ def run() -> None:
         f"(x{RATE * 60 / sample:.0f}); DynamoDB requests: "
         + ", ".join(f"{n} {op}" for op, n in sorted(counter.requests.items()))
     )
-    for title, counts in (("writes", counter.writes), ("reads", counter.reads)):
+    for title, counts in (
+        ("write units (WCU)", counter.write_units),
+        ("read units (RCU)", counter.read_units),
+        ("items written", counter.writes),
+        ("items read", counter.reads),
+    ):
         print(f"hottest keys by {title} per second (index keys as index:partition)")
         for key, per_second in _hottest(counts, sample):
             print(f"  {per_second:9,.0f}/s  {key}")
-    own_writes = max((n for k, n in counter.writes.items() if not _edge(k)), default=0) * RATE / sample
-    own_reads = max((n for k, n in counter.reads.items() if not _edge(k)), default=0) * RATE / sample
     print(
-        f"without the edge's API-key and program reads: hottest_writes_per_s={own_writes:.0f} "
-        f"hottest_reads_per_s={own_reads:.0f}"
+        f"a partition takes 1,000 WCU and 3,000 RCU per second; items per second: "
+        f"hottest_item_writes_per_s={_top(counter.writes, sample):.0f} "
+        f"hottest_item_reads_per_s={_top(counter.reads, sample):.0f}"
     )
-    writes = counter.writes.most_common(1)[0][1] * RATE / sample if counter.writes else 0
-    reads = counter.reads.most_common(1)[0][1] * RATE / sample if counter.reads else 0
-    print(f"hottest_writes_per_s={writes:.0f} hottest_reads_per_s={reads:.0f}")
+    print(
+        f"hottest_writes_per_s={_top(counter.write_units, sample):.0f} "
+        f"hottest_reads_per_s={_top(counter.read_units, sample):.0f}"
+    )
+
+
+def _top(counts: Mapping[str, float], sample: int) -> float:
+    return max(counts.values(), default=0.0) * RATE / sample

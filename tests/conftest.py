@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.base_backend import AccountSpecificBackend
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudManagementTests")
@@ -24,6 +25,15 @@ from local_system.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from local_system.provision import Resources, provision  # noqa: E402
 
 make_moto_dynamodb_atomic()
+
+
+@pytest.fixture(autouse=True)
+def _moto_accounts_end_with_their_test() -> Iterator[None]:
+    """moto keeps its last 128 account backends in a method cache (`_generate_regions`), and each one
+    every table, queue and item of its test: a test's data outlived it by dozens of tests, and a
+    worker grew past 3 GB. Cleared after each test, which lets them go."""
+    yield
+    AccountSpecificBackend._generate_regions.cache_clear()
 
 
 @dataclass

@@ -10,6 +10,7 @@ never grant more than the behaviour allows.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -47,3 +48,187 @@ def decide(
             return Decision(0, cut_by, 0, 0)
         return Decision(bonus, None, total_cap - bonus, customer_cap - bonus)
     raise ValueError(f"unknown limit behaviour {behavior!r}")
+
+
+# --- the campaign's total, split over counter shards ------------------------------------------
+# One counter item takes ~1,000 writes/s; a capped bonus is a transactional write (2 units), so one
+# campaign's total is split over CAMPAIGN_SHARDS items, each with its own quota of the cap. The
+# shards' rooms (quota - used) add up to exactly what is left under the cap and no grant takes more
+# than a room (but a soft pass), so the sum never passes the cap; a bonus that does not fit in the
+# customer's shard is decided on every shard (near the cap only).
+CAMPAIGN_SHARDS = 8
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One counter shard of a campaign: points granted through it, its quota of the total cap, and
+    customers whose first bonus was counted on it."""
+
+    index: int
+    used: int = 0
+    quota: int = 0
+    customers: int = 0
+
+    @property
+    def room(self) -> int:
+        return max(0, self.quota - self.used)
+
+
+@dataclass(frozen=True)
+class ShardGrant:
+    """Points added to one shard, valid only while the shard's `used` is at most `ceiling` (and the
+    campaign's settings still at the revision read)."""
+
+    index: int
+    points: int
+    ceiling: int
+    new_customer: bool = False  # the customer's first bonus: counted on this shard
+
+
+@dataclass(frozen=True)
+class ShardedDecision:
+    points: int
+    limited_by: str | None
+    customer_ceiling: int
+    shards: tuple[ShardGrant, ...]  # empty when nothing is granted
+
+
+def shard_of(customer_id: str) -> int:
+    """The customer's counter shard: a stable hash (the same in every process, unlike `hash()`)."""
+    digest = hashlib.blake2b(customer_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % CAMPAIGN_SHARDS
+
+
+def _shares(amount: int) -> list[int]:
+    """`amount` split over the shards as evenly as whole points allow."""
+    return [
+        amount // CAMPAIGN_SHARDS + (1 if j < amount % CAMPAIGN_SHARDS else 0) for j in range(CAMPAIGN_SHARDS)
+    ]
+
+
+def _shares_within(amount: int, limits: list[int]) -> list[int]:
+    """`amount` (at most the sum of `limits`) split as evenly as each one's limit allows."""
+    given = [0] * len(limits)
+    left = amount
+    for position, j in enumerate(sorted(range(len(limits)), key=lambda j: limits[j])):
+        given[j] = min(limits[j], -(-left // (len(limits) - position)))
+        left -= given[j]
+    assert left == 0, (amount, limits)
+    return given
+
+
+def initial_shards(total_cap: int, granted: int = 0, customers: int = 0) -> tuple[Shard, ...]:
+    """A new campaign's shards (or one kept in a single item before, its counters on shard 0): the
+    room left under the cap shared evenly."""
+    rooms = _shares(max(0, total_cap - granted))
+    used = [granted] + [0] * (CAMPAIGN_SHARDS - 1)
+    counted = [customers] + [0] * (CAMPAIGN_SHARDS - 1)
+    return tuple(Shard(j, used[j], used[j] + rooms[j], counted[j]) for j in range(CAMPAIGN_SHARDS))
+
+
+@dataclass(frozen=True)
+class QuotaChange:
+    """A shard's new quota under a changed cap, valid while its `used` is at most `ceiling`."""
+
+    index: int
+    quota: int | None  # None: the shard's own `used` at the write (closed at what it granted)
+    ceiling: int | None = None  # None: whatever it granted meanwhile
+    within_quota: bool = False  # and on condition that it is not past its quota (no soft pass since)
+
+
+def requota(shards: tuple[Shard, ...], total_cap: int) -> tuple[QuotaChange, ...]:
+    """The shards' quotas under a new total cap, with conditions that concurrent grants rarely
+    break: the rooms (quota - used) always add up to what is left under the cap, so the room to add
+    or take away is `left - sum(rooms)`, and a grant within quotas only moves room into `used`
+    (the conditions: no shard went past its quota since the read, which only a soft pass does).
+    Raising adds room evenly (a shard past its quota, after a soft pass, first gets back to it);
+    lowering takes room away where there is some, each shard on condition that it still has it;
+    lowering to what was granted or below closes every shard at what it granted by then."""
+    rooms = [s.room for s in shards]
+    left = max(0, total_cap - sum(s.used for s in shards))
+    if left == 0:
+        return tuple(QuotaChange(s.index, None) for s in shards)
+    if left >= sum(rooms):
+        added = _shares(left - sum(rooms))
+        return tuple(
+            QuotaChange(s.index, s.quota + more, within_quota=True)
+            if s.used <= s.quota
+            else QuotaChange(s.index, s.used + more, s.used)  # past its quota: nothing grants on it
+            for s, more in zip(shards, added, strict=True)
+        )
+    changes = []
+    for s, keep in zip(shards, _shares_within(left, rooms), strict=True):
+        quota = s.quota - (s.room - keep)
+        changes.append(QuotaChange(s.index, quota, quota if quota < s.quota else None, within_quota=True))
+    return tuple(changes)
+
+
+def decide_sharded(
+    behavior: str,
+    bonus: int,
+    *,
+    total_cap: int,
+    shards: tuple[Shard, ...],
+    own: int,
+    customer_cap: int,
+    customer_granted: int,
+    first_for_customer: bool,
+) -> ShardedDecision | None:
+    """The grant, decided on the shards read. With only the customer's shard read (`own`), the
+    whole bonus fitting in it decides it: every behaviour agrees then, the campaign not cutting it.
+    Otherwise None: read every shard. With every shard read, `decide` on their sum, the grant
+    spread over shards with room."""
+    by_index = {s.index: s for s in shards}
+    mine = by_index[own]
+    if len(by_index) < CAMPAIGN_SHARDS:
+        if bonus > mine.room:
+            return None
+        fits = decide(
+            behavior,
+            bonus,
+            total_cap=mine.quota,
+            total_granted=mine.used,
+            customer_cap=customer_cap,
+            customer_granted=customer_granted,
+        )
+        if not fits.points:
+            return ShardedDecision(0, fits.limited_by, 0, ())
+        grant = ShardGrant(own, fits.points, mine.quota - fits.points, first_for_customer)
+        return ShardedDecision(fits.points, fits.limited_by, fits.customer_ceiling, (grant,))
+    decision = decide(
+        behavior,
+        bonus,
+        total_cap=total_cap,
+        total_granted=sum(s.used for s in shards),
+        customer_cap=customer_cap,
+        customer_granted=customer_granted,
+    )
+    if not decision.points:
+        return ShardedDecision(0, decision.limited_by, 0, ())
+    spread = _spread(decision.points, by_index, own, first_for_customer)
+    return ShardedDecision(decision.points, decision.limited_by, decision.customer_ceiling, spread)
+
+
+def _spread(
+    points: int, shards: dict[int, Shard], own: int, first_for_customer: bool
+) -> tuple[ShardGrant, ...]:
+    """`points` over the shards with room, the customer's own first, each conditioned on its `used`
+    as read (it only grows: `used <= read` is `used == read`). What no room takes (a soft grant
+    passing the cap) goes on the first shard touched, so after it every shard is at or past its
+    quota and every later bonus is decided on the sum: 0."""
+    order = [own] + [j for j in sorted(shards) if j != own]
+    amounts: dict[int, int] = {}
+    left = points
+    for j in order:
+        take = min(left, shards[j].room)
+        if take:
+            amounts[j] = take
+            left -= take
+    if left:  # a soft grant past the cap: its excess on the first shard touched (or the customer's)
+        first = next(iter(amounts), own)
+        amounts[first] = amounts.get(first, 0) + left
+    firsts = next(iter(amounts))
+    return tuple(
+        ShardGrant(j, amount, shards[j].used, first_for_customer and j == firsts)
+        for j, amount in amounts.items()
+    )

@@ -47,6 +47,7 @@ from functions.shared.storage.port_loyalty import (
 )
 
 MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
+PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then 503 (retryable)
 
 
 def body_hash(kind: str, raw: Any) -> str:
@@ -97,13 +98,17 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         if matched
         else None
     )
-    for attempt in range(MAX_ATTEMPTS):
+    own_shard = caps.shard_of(request.customer_id)
+    shards: tuple[int, ...] | None = (own_shard,)  # the campaign's counter shards to read
+    attempt = 0
+    while attempt < MAX_ATTEMPTS:
         state = deps.repository.read_loyalty_state(
             program.program_id,
             request.customer_id,
             action_id=request.id,
             periods=tuple(dict.fromkeys(today_periods + action_periods)),
             campaign_id=request.campaign_id,
+            campaign_shards=shards,
         )
         if state.action is not None:
             return _replay(state.action, "earn", digest)
@@ -115,6 +120,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         granted, limited_by, grant = request.points, None, None
         if request.campaign_id is not None:
             decision = _campaign_decision(state.campaign, state.campaign_granted, request, occurred_at)
+            if decision is None:  # the bonus does not fit in the customer's shard: read every shard
+                shards = None
+                continue
             granted, limited_by = decision.points, decision.limited_by
             if granted:
                 assert state.campaign is not None
@@ -122,9 +130,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                     campaign_id=request.campaign_id,
                     points=granted,
                     revision=state.campaign.revision,
-                    total_ceiling=decision.total_ceiling,
                     customer_ceiling=decision.customer_ceiling,
                     first_for_customer=state.campaign_granted is None,
+                    shards=decision.shards,
                 )
         delta = Totals(earned=granted, bonus=granted if request.kind == "campaign_bonus" else 0)
         balance = customer.balance + granted
@@ -147,6 +155,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         if deps.repository.record_loyalty_action(change):
             break
         backoff(attempt)
+        attempt += 1
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
@@ -173,7 +182,8 @@ def _counted(
 
 def _campaign_decision(
     campaign: Campaign | None, customer_granted: int | None, request: EarnRequest, occurred_at: datetime
-) -> caps.Decision:
+) -> caps.ShardedDecision | None:
+    """The grant on the shards read; None when they do not decide it (read every shard)."""
     if campaign is None:
         raise _bad("campaign_id", "unknown campaign", f"campaign {request.campaign_id} does not exist")
     if campaign.starts_at is not None and occurred_at < campaign.starts_at:
@@ -188,13 +198,15 @@ def _campaign_decision(
             "after the campaign ended",
             f"campaign {campaign.campaign_id} ended at {campaign.ends_at.isoformat()}",
         )
-    return caps.decide(
+    return caps.decide_sharded(
         campaign.limit_behavior,
         request.points,
         total_cap=campaign.total_cap,
-        total_granted=campaign.granted_total,
+        shards=campaign.shards,
+        own=caps.shard_of(request.customer_id),
         customer_cap=campaign.per_customer_cap,
         customer_granted=customer_granted or 0,
+        first_for_customer=customer_granted is None,
     )
 
 
@@ -331,10 +343,18 @@ def change_status(
 def put_campaign(
     deps: Dependencies, program_id: str, campaign_id: str, settings: CampaignSettings
 ) -> dict[str, Any]:
+    """Creates or changes a campaign; a changed cap moves the shards' quotas (`caps.requota`). The
+    write is conditioned on the revision read (and, lowering a cap, on shards keeping the room taken
+    from them): under heavy bonus traffic near the cap it may take a few attempts, then 503."""
     if settings.starts_at and settings.ends_at and settings.ends_at <= settings.starts_at:
         raise _bad("ends_at", "not after starts_at", "a campaign must end after it starts")
-    stored = deps.repository.put_campaign(
-        Campaign(
+    for attempt in range(PUT_CAMPAIGN_ATTEMPTS):
+        try:
+            current: Campaign | None = deps.repository.get_campaign(program_id, campaign_id)
+        except NotFound:
+            current = None
+        revision = current.revision if current else 0
+        changed = Campaign(
             program_id=program_id,
             campaign_id=campaign_id,
             total_cap=settings.total_cap,
@@ -343,9 +363,14 @@ def put_campaign(
             starts_at=settings.starts_at,
             ends_at=settings.ends_at,
             updated_at=deps.clock.now(),
+            revision=revision + 1,
+            shards=current.shards if current else caps.initial_shards(settings.total_cap),
         )
-    )
-    return campaign_json(stored)
+        quotas = caps.requota(current.shards, settings.total_cap) if current else ()
+        if deps.repository.put_campaign(changed, revision, quotas):
+            return campaign_json(changed)
+        backoff(attempt)
+    raise StorageUnavailable(f"campaign {campaign_id} is granting too fast to change now; retry")
 
 
 def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[str, Any]:

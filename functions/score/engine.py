@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -44,6 +45,7 @@ _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
 COUNTER_LIFETIME = timedelta(hours=3)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
+_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass
@@ -71,8 +73,16 @@ class Scored:
 
 def hour_buckets(prefix: str, at: datetime) -> list[str]:
     """The counter of the event's hour and of the hour before: a two-hour sliding view."""
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    return [f"{prefix}:{_hour_label(hour - timedelta(hours=n))}" for n in (0, 1)]
+    this_hour, hour_before = _hour_labels(at.year, at.month, at.day, at.hour)
+    return [f"{prefix}:{this_hour}", f"{prefix}:{hour_before}"]
+
+
+@lru_cache(maxsize=4096)
+def _hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
+    """The labels of an hour and of the hour before, on the event's own clock (an aware time
+    minus an hour is the wall-clock hour before, as on a naive one)."""
+    start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
+    return _hour_label(start), _hour_label(start - timedelta(hours=1))
 
 
 def _hour_label(hour: datetime) -> str:
@@ -121,12 +131,13 @@ class Engine:
                 reward_id,
                 plan.customer_id,
             )
-            reasons = self.evaluate(stored.program_id, event, plan, snapshot)
+            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+            reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
-            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag")
+            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag", crowds)
             before = snapshot.subject
             rewards: list[Reward] = []
             lists = rules.ListsRead(
@@ -230,12 +241,13 @@ class Engine:
         return self.reference.ip(ip).provider in signals.CONSUMER_RELAYS
 
     # --- the signals ---------------------------------------------------------------------------
-    def evaluate(self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot) -> list[signals.Reason]:
+    def evaluate(
+        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey] | None = None
+    ) -> list[signals.Reason]:
         me = subject_key(*plan.subject)
-        crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
-        links = {
-            role: LinkState() if key in crowds else snapshot.links[key] for role, key in plan.links.items()
-        }
+        if crowds is None:
+            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+        links = {role: _NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
         network = {
             role: snapshot.network[key]
             for role, key in plan.network.items()
@@ -254,7 +266,7 @@ class Engine:
                     me, partner.email, email_keys(partner.email), links, self.reference
                 )
             reasons += signals.ip_signals(
-                me, str(event.session.ip), country, links.get("ip", LinkState()), self.reference
+                me, str(event.session.ip), country, links.get("ip", _NO_LINK), self.reference
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
@@ -277,7 +289,7 @@ class Engine:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
             if customer.ip:
                 reasons += signals.ip_signals(
-                    me, str(customer.ip), customer.country, links.get("ip", LinkState()), self.reference
+                    me, str(customer.ip), customer.country, links.get("ip", _NO_LINK), self.reference
                 )
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
@@ -319,10 +331,12 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
+        crowds: set[LinkKey] | None = None,  # of the snapshot's links, when known already
     ) -> rules.ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
-        crowds = rules.crowded_links(states)
+        if crowds is None:
+            crowds = rules.crowded_links(states)
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
         token = rules.program_token(program_id, self.pepper)
@@ -338,7 +352,7 @@ class Engine:
             network=network,
             counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
             flag=flag,
-            new_case_id=case_id_for(program_id, stored.event_id),
+            new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,
         )
         if isinstance(event, TransactionCreated):

@@ -19,6 +19,7 @@ NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, no
 ONE_EDIT_ROLE = "email_near#"  # roles of the deletion-neighbourhood keys: email_near#0, email_near#1, ...
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
+_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def email_signals(
     me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
 ) -> list[Reason]:
     reasons: list[Reason] = []
-    exact = links.get("email", LinkState())
+    exact = links.get("email", _NO_LINK)
     others = _others(exact, me)
     flagged, removed = _bad(exact, me)
     if others:
@@ -96,15 +97,18 @@ def email_signals(
     for role, state in links.items():
         if role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
             continue
-        if len(_others(state, me)) > weights.SIMILAR_EMAIL_CROWD:
+        if not state.members:
+            continue  # no one else (most near-duplicate keys of an address)
+        near = _others(state, me)
+        if len(near) > weights.SIMILAR_EMAIL_CROWD:
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
-        found = _others(state, me) - others
+        found = near - others
         similar |= found
         similar_flagged |= found & (set(state.flagged) | set(state.removed))
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
     for kind in NEAR_DUPLICATE_KEYS:
-        one_edit -= _others(links.get(kind, LinkState()), me)  # the same bare name: digits, dots
+        one_edit -= _others(links.get(kind, _NO_LINK), me)  # the same bare name: digits, dots
     if similar:
         if similar_flagged:
             variant = "email_similar_to_flagged"
@@ -235,8 +239,11 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
         if near or len(state.members) > weights.MAX_LINK_MEMBERS:
             continue
-        linked |= _others(state, me)
-        bad |= (set(state.flagged) | set(state.removed)) - {me}
+        linked |= state.members
+        bad |= state.flagged
+        bad |= state.removed
+    linked.discard(me)  # others only (taken out once, not from each identifier's sets)
+    bad.discard(me)
     linked_bad = linked & bad
     payees = _others(links["payout"], me) if "payout" in links else set()
     if len(payees) >= weights.CLUSTER_SIZE:
@@ -255,7 +262,9 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
     for kind, state in states.items():
-        elsewhere = {mark_program(m) for m in set(state.flagged) | set(state.removed)} - {mine}
+        if not state.flagged and not state.removed:
+            continue
+        elsewhere = {mark_program(m) for m in state.flagged | state.removed} - {mine}
         if elsewhere:
             what = "e-mail address" if kind == "email" else "device"
             count = len(elsewhere)

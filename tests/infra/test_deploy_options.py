@@ -59,9 +59,23 @@ def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_templ
     assert "CKV_AWS_174" not in skipped
 
 
-def test_with_every_option_checkov_still_finds_nothing_unacknowledged(with_options: Path) -> None:
-    report = checkov_scan.scan(with_options)
+def test_with_every_option_checkov_still_finds_nothing_unacknowledged(
+    with_options: Path, template: cfn.Template, tmp_path: Path
+) -> None:
+    # what the options change (the unchanged resources are scanned in test_checkov.py)
+    document = json.loads(with_options.read_text())
+    default = template.resources
+    changed = {
+        logical_id: resource
+        for logical_id, resource in document["Resources"].items()
+        if default.get(logical_id) != resource
+    }
+    assert "AWS::CloudFront::Distribution" in {r["Type"] for r in changed.values()}
+    scanned = tmp_path / with_options.name
+    scanned.write_text(json.dumps({**document, "Resources": changed}))
+    report = checkov_scan.scan(scanned)
     assert [str(finding) for finding in report.failed] == []
+    assert report.passed > 0
     assert "CKV_AWS_174" not in {finding.check for finding in report.acknowledged}
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 
 from functions.shared import tenancy
+from functions.shared.storage import keys_loyalty
 from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
     Loyalty,
     campaign_settings,
@@ -147,3 +149,61 @@ def test_a_program_east_of_utc_counts_its_own_days_and_weeks(aws, clock):
     figures = tokyo.customer("m1").body["aggregates"]["earned"]
 
     assert (figures["today"], figures["week_to_date"], figures["last_7_days"]) == (5, 12, 23)
+
+
+def legacy_campaign(aws, tenant, campaign_id: str, behavior: str) -> None:
+    """A campaign as it was kept before its total was split: one item, 90 of 100 granted to 3."""
+    item = aws.repository._m.items["loyalty_campaign"]
+    item(
+        keys_loyalty.campaign_pk(tenant.program_id, campaign_id),
+        keys_loyalty.CAMPAIGN_SK,
+        program_id=tenant.program_id,
+        campaign_id=campaign_id,
+        total_cap=100,
+        per_customer_cap=50,
+        limit_behavior=behavior,
+        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        granted_total=90,
+        customers=3,
+        revision=4,
+    ).save()
+
+
+def test_a_campaign_kept_in_one_item_moves_to_shards_with_its_counters(loyalty, tenant, aws):
+    legacy_campaign(aws, tenant, "read-first", "hard")
+    legacy_campaign(aws, tenant, "earned-first", "dynamic")
+
+    got = loyalty.campaign("read-first").body
+    assert (got["granted_total"], got["customers"], got["total_cap"]) == (90, 3, 100)
+    assert granted(loyalty.bonus("m1", 10, "read-first")) == (10, None)  # exactly what was left
+    assert granted(loyalty.bonus("m2", 1, "read-first")) == (0, "campaign")
+    assert granted(loyalty.bonus("m1", 11, "earned-first")) == (10, "campaign")  # migrated by the earn
+    assert loyalty.campaign("earned-first").body["granted_total"] == 100
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.resources.table_name)
+    for campaign_id in ("read-first", "earned-first"):
+        key = {"pk": keys_loyalty.campaign_pk(tenant.program_id, campaign_id), "sk": keys_loyalty.CAMPAIGN_SK}
+        assert "Item" not in table.get_item(Key=key)  # the one item is gone: nothing counts twice
+
+
+def test_a_soft_pass_closes_every_shard_and_so_does_a_cap_lowered_below_what_was_granted(
+    loyalty, tenant, aws
+):
+    loyalty.campaign("soft", campaign_settings("soft", total=100))
+    assert granted(loyalty.bonus("m1", 95, "soft")) == (95, None)  # spread over the shards
+    assert granted(loyalty.bonus("m2", 40, "soft")) == (40, None)  # starts below: passes the cap
+
+    passed = aws.repository.get_campaign(tenant.program_id, "soft")
+    assert passed.granted_total == 135
+    assert all(s.used >= s.quota for s in passed.shards)  # every shard full or past its quota
+    assert {granted(loyalty.bonus(f"late-{n}", 1, "soft")) for n in range(12)} == {(0, "campaign")}
+
+    loyalty.campaign("lowered", campaign_settings("hard", total=1000))
+    for n in range(6):
+        assert granted(loyalty.bonus(f"m{n}", 50, "lowered")) == (50, None)
+    assert loyalty.campaign("lowered", campaign_settings("hard", total=200)).status == 200  # 300 granted
+
+    lowered = aws.repository.get_campaign(tenant.program_id, "lowered")
+    assert lowered.granted_total == 300 and all(s.used == s.quota for s in lowered.shards)
+    assert {granted(loyalty.bonus(f"late-{n}", 1, "lowered")) for n in range(12)} == {(0, "campaign")}
+    assert loyalty.campaign("lowered", campaign_settings("hard", total=310)).status == 200  # 10 again
+    assert sum(granted(loyalty.bonus(f"again-{n}", 3, "lowered"))[0] for n in range(6)) == 9

@@ -151,6 +151,39 @@ def test_fifty_concurrent_bonuses_never_pass_the_total_cap(lambdas, loyalty, pro
     assert all(a.body["limited_by"] == (None if a.body["granted"] == 30 else "campaign") for a in answers)
     for n in (0, 17, 49):
         assert loyalty.customer(f"m{n}").body["balance"] == granted[n]
+    # the total's shards: their rooms are exactly what is left (a soft pass leaves every shard full)
+    shards = stored_campaign(program, "c").shards
+    assert sum(s.room for s in shards) == max(0, 1000 - TOTAL_CAP_OUTCOMES[behavior])
+    assert sum(s.used for s in shards) == TOTAL_CAP_OUTCOMES[behavior]
+
+
+def stored_campaign(program: Tenant, campaign: str) -> Any:
+    return runtime.build_repository(Settings.from_env()).get_campaign(program.program_id, campaign)
+
+
+def test_a_cap_lowered_while_bonuses_arrive_is_exact_after_it(lambdas, loyalty, program):
+    loyalty.campaign("c", campaign_settings("dynamic", total=5000, per_customer=10**6))
+    events = [
+        proxy_event("POST", "/v1/loyalty/earn", bonus(f"m{n}", 30, "c"), program.keys["integration"])
+        for n in range(CONCURRENCY - 1)
+    ]
+    lowered = campaign_settings("dynamic", total=600, per_customer=10**6)
+    events.insert(
+        CONCURRENCY // 3, proxy_event("PUT", "/v1/loyalty/campaigns/c", lowered, program.keys["fraud"])
+    )
+
+    answers = [Answer(raw) for raw in lambdas.map(_invoke, events, chunksize=1)]
+
+    assert [a.status for a in answers] == [200] * CONCURRENCY, [a for a in answers if a.status != 200]
+    earned = sum(a.body["granted"] for a in answers if "granted" in a.body)
+    campaign = stored_campaign(program, "c")
+    assert campaign.total_cap == 600 and campaign.granted_total == earned
+    # whatever was granted before the new cap counts; after it, only what is left under it
+    assert sum(s.room for s in campaign.shards) == max(0, 600 - earned)
+    left = max(0, 600 - earned)
+    key = program.keys["integration"]
+    assert at_once(lambdas, [bonus("late", left + 1, "c")], key)[0].body["granted"] == left
+    assert at_once(lambdas, [bonus("later", 1, "c")], key)[0].body["granted"] == 0
 
 
 # one customer, 25 bonuses of 7 at once, a per-customer cap of 100 (writers of one customer retry on

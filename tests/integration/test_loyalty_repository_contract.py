@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from functions.loyalty import caps
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory import InMemoryRepository
 from functions.shared.storage.port_loyalty import (
@@ -145,8 +146,22 @@ def test_a_stale_version_writes_nothing(repository):
     assert repository.read_loyalty_state(P, "c1", action_id="a3").action is None
 
 
+def create(repository, **changes):
+    """A new campaign, as the service creates one: its shards share the cap."""
+    new = campaign(**changes)
+    assert repository.put_campaign(replace(new, revision=1, shards=caps.initial_shards(new.total_cap)), 0)
+    return repository.get_campaign(P, new.campaign_id)
+
+
+def change_settings(repository, **changes):
+    """New settings, as the service writes them: the quotas moved to the new cap."""
+    current = repository.get_campaign(P, "summer")
+    new = replace(campaign(**changes), revision=current.revision + 1, shards=current.shards)
+    return repository.put_campaign(new, current.revision, caps.requota(current.shards, new.total_cap))
+
+
 def test_the_snapshot_reads_everything_an_earn_decides_on(repository):
-    repository.put_campaign(campaign())
+    create(repository)
     repository.put_workflow(workflow(), limit=50)
     earn(repository, "a1", points=5)
 
@@ -163,52 +178,76 @@ def test_the_snapshot_reads_everything_an_earn_decides_on(repository):
     assert state.action.action_id == "a1"
     assert list(state.periods) == [day_period(DAY)]
     assert state.campaign.total_cap == 100 and state.campaign_granted is None
+    assert [s.index for s in state.campaign.shards] == list(range(caps.CAMPAIGN_SHARDS))
+    assert sum(s.quota for s in state.campaign.shards) == 100
     assert [w.workflow_id for w in state.workflows] == ["wf1"]
+    one = repository.read_loyalty_state(P, "c1", campaign_id="summer", campaign_shards=(3,))
+    assert one.campaign.shards == (state.campaign.shards[3],)
+    assert one.campaign.revision == state.campaign.revision
     nothing = repository.read_loyalty_state(P, "nobody", campaign_id="unknown")
     assert nothing.customer is None and nothing.campaign is None and nothing.workflows == ()
 
 
-def grant_for(repository, customer, points, behavior_ceiling):
+def grant_for(repository, customer, points, behavior="hard"):
+    """The grant the service would decide on every shard (None: nothing granted)."""
     state = repository.read_loyalty_state(P, customer, campaign_id="summer")
+    found = state.campaign
+    decision = caps.decide_sharded(
+        behavior,
+        points,
+        total_cap=found.total_cap,
+        shards=found.shards,
+        own=caps.shard_of(customer),
+        customer_cap=found.per_customer_cap,
+        customer_granted=state.campaign_granted or 0,
+        first_for_customer=state.campaign_granted is None,
+    )
+    if not decision.points:
+        return None
     return CampaignGrant(
         "summer",
-        points,
-        state.campaign.revision,
-        total_ceiling=behavior_ceiling(state.campaign.total_cap, points),
-        customer_ceiling=behavior_ceiling(state.campaign.per_customer_cap, points),
+        decision.points,
+        found.revision,
+        customer_ceiling=decision.customer_ceiling,
         first_for_customer=state.campaign_granted is None,
+        shards=decision.shards,
     )
 
 
 def test_a_grant_moves_the_counters_only_within_its_ceilings(repository):
-    repository.put_campaign(campaign())
-    hard = lambda cap, points: cap - points  # noqa: E731
+    create(repository)  # hard, 100 in all, 30 per customer
 
-    assert earn(repository, "a1", "c1", 25, bonus=25, grant=grant_for(repository, "c1", 25, hard))
-    assert earn(repository, "a2", "c2", 30, bonus=30, grant=grant_for(repository, "c2", 30, hard))
-    assert not earn(repository, "a3", "c1", 10, bonus=10, grant=grant_for(repository, "c1", 10, hard))
+    assert earn(repository, "a1", "c1", 25, bonus=25, grant=grant_for(repository, "c1", 25))
+    assert earn(repository, "a2", "c2", 30, bonus=30, grant=grant_for(repository, "c2", 30))
+    stale_customer = replace(grant_for(repository, "c1", 5), points=10, customer_ceiling=20)
+    assert not earn(repository, "a3", "c1", 10, bonus=10, grant=stale_customer)  # c1 holds 25 > 20
+    shard = repository.get_campaign(P, "summer").shards[caps.shard_of("c3")]
+    past_quota = CampaignGrant(
+        "summer", 5, 1, 30 - 5, True, (caps.ShardGrant(shard.index, 5, ceiling=shard.used - 1),)
+    )
+    assert not earn(repository, "a4", "c3", 5, bonus=5, grant=past_quota)  # the shard holds more
     stored = repository.get_campaign(P, "summer")
     assert (stored.granted_total, stored.customers) == (55, 2)
+    assert all(s.used <= s.quota for s in stored.shards)
     assert repository.read_loyalty_state(P, "c1", campaign_id="summer").campaign_granted == 25
 
 
 def test_a_grant_against_an_older_campaign_revision_is_refused(repository):
-    repository.put_campaign(campaign())
-    grant = grant_for(repository, "c1", 5, lambda cap, points: cap - points)
-    repository.put_campaign(campaign(total_cap=200))
+    create(repository)
+    grant = grant_for(repository, "c1", 5)
+    assert change_settings(repository, total_cap=200)
 
     assert not earn(repository, "a1", "c1", 5, bonus=5, grant=grant)
     assert repository.get_campaign(P, "summer").granted_total == 0
 
 
 def test_concurrent_grants_never_pass_the_ceiling(repository):
-    repository.put_campaign(campaign(total_cap=100, per_customer_cap=100))
+    create(repository, total_cap=100, per_customer_cap=100)
 
     def attempt(n):
         while True:
-            grant = grant_for(repository, f"c{n}", 10, lambda cap, points: cap - points)
-            state = repository.read_loyalty_state(P, f"c{n}", campaign_id="summer")
-            if state.campaign.granted_total > grant.total_ceiling:
+            grant = grant_for(repository, f"c{n}", 10)
+            if grant is None:
                 return False
             if earn(repository, f"a{n}", f"c{n}", 10, bonus=10, grant=grant):
                 return True
@@ -217,21 +256,52 @@ def test_concurrent_grants_never_pass_the_ceiling(repository):
         outcomes = list(pool.map(attempt, range(20)))
 
     assert sum(outcomes) == 10
-    assert repository.get_campaign(P, "summer").granted_total == 100
+    stored = repository.get_campaign(P, "summer")
+    assert stored.granted_total == 100
+    assert all(s.used <= s.quota for s in stored.shards)
 
 
 def test_put_campaign_keeps_counters_and_moves_the_revision(repository):
-    first = repository.put_campaign(campaign())
-    earn(repository, "a1", "c1", 5, bonus=5, grant=grant_for(repository, "c1", 5, lambda c, p: c - p))
+    first = create(repository)
+    earn(repository, "a1", "c1", 5, bonus=5, grant=grant_for(repository, "c1", 5))
 
-    second = repository.put_campaign(campaign(total_cap=500, limit_behavior="soft", ends_at=T0))
+    assert change_settings(repository, total_cap=500, limit_behavior="soft", ends_at=T0)
 
+    second = repository.get_campaign(P, "summer")
     assert second.revision == first.revision + 1
     assert (second.total_cap, second.limit_behavior, second.ends_at) == (500, "soft", T0)
     assert (second.granted_total, second.customers) == (5, 1)
+    assert sum(s.quota for s in second.shards) == 500  # the rooms: what is left under the new cap
+    # a PUT decided on the older revision changes nothing
+    assert not repository.put_campaign(second, first.revision, caps.requota(second.shards, 10))
     assert repository.get_campaign(P, "summer") == second
     with pytest.raises(NotFound):
         repository.get_campaign("prg-b", "summer")
+
+
+def test_a_cap_lowered_to_what_was_granted_or_below_closes_every_shard(repository):
+    create(repository, total_cap=100, per_customer_cap=100)
+    for n in range(4):
+        earn(repository, f"a{n}", f"c{n}", 12, bonus=12, grant=grant_for(repository, f"c{n}", 12))
+
+    assert change_settings(repository, total_cap=40, per_customer_cap=100)
+
+    stored = repository.get_campaign(P, "summer")
+    assert stored.granted_total == 48
+    assert all(s.quota == s.used for s in stored.shards)
+    assert grant_for(repository, "late", 1) is None
+
+
+def test_lowering_a_cap_is_refused_when_a_shard_no_longer_has_the_room_taken_from_it(repository):
+    create(repository, total_cap=80, per_customer_cap=100)
+    current = repository.get_campaign(P, "summer")
+    quotas = caps.requota(current.shards, 16)  # 80 of room down to 16: 8 taken from every shard
+    customer = next(f"c{n}" for n in range(100) if caps.shard_of(f"c{n}") == 0)
+    assert earn(repository, "a1", customer, 9, bonus=9, grant=grant_for(repository, customer, 9))
+
+    lowered = replace(campaign(total_cap=16), revision=current.revision + 1, shards=current.shards)
+    assert not repository.put_campaign(lowered, current.revision, quotas)  # shard 0 has 1 left, not 8
+    assert repository.get_campaign(P, "summer").total_cap == 80
 
 
 def test_status_changes_bump_the_version_and_append_history_in_order(repository):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from functions.loyalty import runs, workflow_cache
+from functions.loyalty import caps, runs, workflow_cache
 from functions.shared import runtime
 from functions.shared.errors import StorageUnavailable
 from functions.shared.storage import keys_loyalty
@@ -222,10 +222,13 @@ def test_per_customer_campaign_counters_live_under_the_customer_not_the_campaign
     }
 
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.resources.table_name)
-    campaign_pk = keys_loyalty.campaign_pk(tenant.program_id, "c")
-    under_campaign = table.query(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": campaign_pk}
-    )
+    under_campaign = [
+        table.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": keys_loyalty.campaign_shard_pk(tenant.program_id, "c", j)},
+        )["Items"]
+        for j in range(caps.CAMPAIGN_SHARDS)
+    ]
     counter = table.get_item(
         Key={
             "pk": keys_loyalty.customer_pk(tenant.program_id, "a"),
@@ -233,7 +236,11 @@ def test_per_customer_campaign_counters_live_under_the_customer_not_the_campaign
         }
     )["Item"]
 
-    assert [item["sk"] for item in under_campaign["Items"]] == ["CAMPAIGN"]  # the total alone
+    # the campaign's keys hold its total's shards alone (a customer's counts on the customer's shard)
+    assert [[item["sk"] for item in items] for items in under_campaign] == [["SHARD"]] * caps.CAMPAIGN_SHARDS
+    for customer in ("a", "b"):
+        assert int(under_campaign[caps.shard_of(customer)][0]["used"]) >= 20
+    assert sum(int(items[0]["used"]) for items in under_campaign) == 40
     assert int(counter["granted"]) == 20
     campaign = loyalty.campaign("c").body
     assert (campaign["granted_total"], campaign["customers"]) == (40, 2)

@@ -112,6 +112,20 @@ def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():
     assert near_keys("Jane.Doe+promo@gmail.com") == near_keys("janedoe@gmail.com")
 
 
+def test_near_keys_are_the_local_part_then_each_deletion_in_the_order_of_combinations():
+    """Their order names the link roles (`email_near#n`) and so the order of writes: the slicing
+    that builds them gives exactly what `combinations` of the kept positions gives."""
+    from itertools import combinations
+
+    rng = random.Random(14)
+    for _ in range(500):
+        bare = "".join(rng.choice("aabce") for _ in range(rng.randint(5, 24)))
+        kept = dict.fromkeys(
+            [bare] + ["".join(bare[i] for i in k) for k in combinations(range(len(bare)), len(bare) - 1)]
+        )
+        assert near_keys(f"{bare}@x.org") == tuple(f"{v}@x.org" for v in kept), bare
+
+
 def test_a_signup_one_edit_from_a_partner_from_an_anonymizing_network_flags():
     engine = make_engine()
     score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))

@@ -51,6 +51,8 @@ def test_evolve_copies_frozen_models_and_models_without_changes():
 def test_evolve_refuses_a_field_the_model_does_not_have():
     with pytest.raises(TypeError, match="stauts"):
         evolve(subject(), stauts="flagged")
+    with pytest.raises(TypeError, match="memebers"):  # a slots model too (the link and network states)
+        evolve(LinkState(), memebers=frozenset({"a"}))
 
 
 def test_marks_already_there_keep_the_state_and_new_ones_make_a_new_one():

@@ -51,6 +51,7 @@ def normalize_email(address: str) -> str:
     return f"{local}@{domain}"
 
 
+@lru_cache(maxsize=65536)  # an address comes back with its subject's every event; the keys are frozen
 def email_keys(address: str) -> EmailKeys:
     normalized = normalize_email(address)
     local, _, domain = normalized.rpartition("@")
@@ -62,6 +63,7 @@ def _bare(local: str) -> str:
     return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
 
 
+@lru_cache(maxsize=65536)
 def email_domain(address: str) -> str:
     return normalize_email(address).rpartition("@")[2]
 
@@ -75,6 +77,7 @@ def normalize_device(fingerprint: str) -> str:
     return fingerprint.strip().lower()
 
 
+@lru_cache(maxsize=65536)  # an HMAC per identifier of every event otherwise
 def network_key(kind: str, value: str, pepper: bytes) -> str:
     """A keyed hash: programs share signals about a person without sharing who the person is."""
     return hmac.new(pepper, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -146,6 +149,7 @@ NEAR_MIN_LENGTH = 5
 NEAR_MAX_LENGTH = 24
 
 
+@lru_cache(maxsize=65536)
 def usable_device(fingerprint: str | None) -> str | None:
     """The normalized fingerprint, or None when it names no device (absent, blank, a placeholder
     such as `unknown` or `00000000`: one character repeated, separators aside)."""
@@ -163,6 +167,7 @@ def crowd_limit(kind: str) -> int:
     return SIMILAR_EMAIL_CROWD + 1 if kind in NEAR_DUPLICATE_KINDS else MAX_LINK_MEMBERS
 
 
+@lru_cache(maxsize=65536)
 def near_keys(address: str) -> tuple[str, ...]:
     """The address's keys of kind `email_near`: its bare local part and each form of it with one
     character deleted, each with the domain. Empty for a local part shorter than NEAR_MIN_LENGTH or
@@ -178,6 +183,9 @@ def _near_keys(normalized: str) -> tuple[str, ...]:
         return ()
     variants = dict.fromkeys([bare])
     for deleted in range(1, NEAR_DELETIONS + 1):
+        if deleted == 1:  # each character deleted, the last first (the order `combinations` gives)
+            variants.update(dict.fromkeys(bare[:i] + bare[i + 1 :] for i in range(len(bare) - 1, -1, -1)))
+            continue
         for kept in combinations(range(len(bare)), len(bare) - deleted):
             variants["".join(bare[i] for i in kept)] = None
     return tuple(f"{variant}@{domain}" for variant in variants)

@@ -114,7 +114,7 @@ class Subject:
         return subject_key(self.type, self.id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # many are kept (one per identifier): one object each, no dict
 class LinkState:
     """Who used one identifier in a program, and which of them are flagged, removed, blocked."""
 
@@ -124,7 +124,7 @@ class LinkState:
     blocked: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkState:
     """One identifier across the network: opaque tokens only. `programs` holds program tokens;
     `flagged` and `removed` hold marks `<program token>.<subject token>`, one per subject, so that
@@ -240,10 +240,15 @@ def evolve(item: _T, **changes: Any) -> _T:
     """A shallow copy of one of these dataclasses with `changes`: what `dataclasses.replace` gives
     (none of them has `__post_init__` or fields left out of `__init__`) for a fraction of its cost,
     as it does not run `__init__` again; the rules and the in-memory store copy many per event."""
-    fields = item.__dataclass_fields__  # type: ignore[attr-defined]
-    if not changes.keys() <= fields.keys():
-        raise TypeError(f"{type(item).__name__} has no field {sorted(changes.keys() - fields.keys())}")
     copied = object.__new__(type(item))
-    copied.__dict__.update(item.__dict__)
-    copied.__dict__.update(changes)  # frozen ones too: their __setattr__ is not used
+    fields = item.__dataclass_fields__  # type: ignore[attr-defined]
+    if changes and not changes.keys() <= fields.keys():
+        raise TypeError(f"{type(item).__name__} has no field {sorted(changes.keys() - fields.keys())}")
+    if not hasattr(item, "__dict__"):  # a slots dataclass: each field set (frozen ones too)
+        for name in fields:
+            object.__setattr__(copied, name, changes[name] if name in changes else getattr(item, name))
+        return copied
+    values = item.__dict__.copy()  # a dict's copy is one block copy; filling an empty one rehashes
+    values.update(changes)
+    object.__setattr__(copied, "__dict__", values)  # frozen ones too: their __setattr__ is not used
     return copied

@@ -72,6 +72,7 @@ REMOVABLE = ("open", "disputed", "declined")
 RESOLVED = ("approved", "declined")
 BLOCK_COVERS = ("email", "device")  # a blocked person reapplying is known by these
 VERDICTS = ("approve", "decline")
+_NOTHING: dict[str, frozenset[str]] = {}  # a mark's `remove` when it takes nothing away (never changed)
 CASE_VIEWS = {"active": ACTIVE, "resolved": RESOLVED, "removed": ("removed",)}
 
 
@@ -180,9 +181,13 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     return list(found)
 
 
-def network_identifiers(subject: Subject, pepper: bytes) -> list[LinkKey]:
-    """The subject's identifiers across the network: each e-mail and device, as keyed hashes."""
-    emails = {k for kind, k in identifiers_of(subject) if kind == "email"}
+def network_identifiers(
+    subject: Subject, pepper: bytes, identifiers: list[LinkKey] | None = None
+) -> list[LinkKey]:
+    """The subject's identifiers across the network: each e-mail and device, as keyed hashes
+    (`identifiers`: the subject's `identifiers_of`, when known already)."""
+    found = identifiers_of(subject) if identifiers is None else identifiers
+    emails = {k for kind, k in found if kind == "email"}
     return [("email", network_key("email", e, pepper)) for e in sorted(emails)] + [
         ("device", network_key("device", d, pepper)) for d in sorted(subject.devices)
     ]
@@ -206,12 +211,13 @@ def mark_program(mark: str) -> str:
 def flag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     """Marks a flagged subject on its identifiers, so later look-ups see the flag."""
     mark = network_mark(subject.program_id, subject, pepper)
+    identifiers = identifiers_of(subject)
     writes: list[Write] = [
-        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})})
-        for key in identifiers_of(subject)
+        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})}) for key in identifiers
     ]
     writes += [
-        MarkNetwork(key, add={"flagged": frozenset({mark})}) for key in network_identifiers(subject, pepper)
+        MarkNetwork(key, add={"flagged": frozenset({mark})})
+        for key in network_identifiers(subject, pepper, identifiers)
     ]
     return writes
 
@@ -691,11 +697,16 @@ def with_identifiers(
     payout = None if ("payout", payout or "") in skip else payout
     return evolve(
         profile,
-        emails=profile.emails | ({email} if email else set()),
-        devices=profile.devices | ({device} if device else set()),
-        ips=profile.ips | ({ip} if ip else set()),
-        payouts=profile.payouts | ({payout} if payout else set()),
+        emails=_with(profile.emails, email),
+        devices=_with(profile.devices, device),
+        ips=_with(profile.ips, ip),
+        payouts=_with(profile.payouts, payout),
     )
+
+
+def _with(values: frozenset[str], value: str | None) -> frozenset[str]:
+    """The set with the value added; the same set when it has it (a union copies the whole set)."""
+    return values if not value or value in values else values | {value}
 
 
 # --- scoring (SPEC 4, 5) ------------------------------------------------------------------------
@@ -805,17 +816,16 @@ def scoring_plan(
         )
     )
     flagged_me = frozenset({profile.key})
-    mark = network_mark(program_id, profile, pepper)
+    # one `add` for every link (and one for every network item) of the event: writes never change them
+    joined = {"members": flagged_me, "flagged": flagged_me} if given.flag else {"members": flagged_me}
     for key in given.links:
-        add = {"members": flagged_me}
+        core.add(MarkLink(program_id, key, joined, _NOTHING))
+    if given.network:
+        ours = {"programs": frozenset({token})}
         if given.flag:
-            add["flagged"] = flagged_me
-        core.add(MarkLink(program_id, key, add=add))
-    for key in given.network:
-        add = {"programs": frozenset({token})}
-        if given.flag:
-            add["flagged"] = frozenset({mark})
-        core.add(MarkNetwork(key, add=add))
+            ours["flagged"] = frozenset({network_mark(program_id, profile, pepper)})
+        for key in given.network:
+            core.add(MarkNetwork(key, ours, _NOTHING))
     for name, expires in given.counters:
         core.add(CountUp(program_id, name, expires))
     held_now: list[Reward] = []

@@ -31,7 +31,7 @@ SUMMARY_ITEMS = 2  # kept free in every step for the program's summary figures (
 MAX_STEP_ITEMS = TRANSACT_LIMIT - SUMMARY_ITEMS  # what the rules may put in one step
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoreEvent:
     """The event's decision; only while the event is not scored yet."""
 
@@ -42,7 +42,7 @@ class ScoreEvent:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WriteProfile:
     """The subject's profile as decided, written whole but for its revenue (added by others), on
     condition that its version is still `expect_version` (0: not stored yet). Sets are written
@@ -54,7 +54,7 @@ class WriteProfile:
     listed: ListChange | None = None  # its holdable rewards' list (`holdables`), entry by entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateProfile:
     """Sets the given fields of a stored profile (and, with `bump`, counts a new version), on
     condition that each field in `expect` still has the value given."""
@@ -67,7 +67,7 @@ class UpdateProfile:
     bump: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartnerArrival:
     """A reward (and a transaction's revenue) arriving for a partner scored in another subject's
     event: counts the arrival on the partner (`reward_seq`, so a removal in flight sees it), on
@@ -84,7 +84,7 @@ class PartnerArrival:
     listed: ListChange | None = None  # the partner's holdable rewards' list; written stored or not
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarkLink:
     """Adds members to (and takes them from) the sets of one identifier's link item."""
 
@@ -94,7 +94,7 @@ class MarkLink:
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarkNetwork:
     """The same for one identifier's platform-level network item (tokens only)."""
 
@@ -103,21 +103,21 @@ class MarkNetwork:
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountUp:
     program_id: str
     name: str
     expires_at: int  # epoch seconds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PutReward:
     """A new reward; only if its id is free."""
 
     reward: Reward
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MoveReward:
     """One reward from `expect` to `status`; only if it is still `expect` (and, with
     `never_overridden`, was never overridden). `case_id` is written when given."""
@@ -131,14 +131,14 @@ class MoveReward:
     never_overridden: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PutCase:
     """A new case; only if its id is free."""
 
     case: Case
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
     case must exist). Figures are added (negative to take away); `reasons` are merged per code:
@@ -155,7 +155,7 @@ class UpdateCase:
     reasons: tuple[Reason, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Audit:
     program_id: str
     case_id: str
@@ -163,14 +163,14 @@ class Audit:
     entry_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notify:
     """A notification, kept in the outbox until the bus has it."""
 
     notification: Notification
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountSummary:
     """Adds to a program's summary figures (SPEC 3.2 `GET /v1/summary`): case counts by status,
     held rewards (count and micro-units per currency), and, for a case opened, its flag in the
@@ -188,7 +188,7 @@ class CountSummary:
     flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListRewards:
     """Changes a subject's list of holdable rewards (`holdables`), stored or not (the list of a
     subject not stored yet waits on its item for the profile). Unconditional: per entry."""

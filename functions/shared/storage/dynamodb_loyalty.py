@@ -18,6 +18,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from functions.loyalty import caps
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
@@ -95,6 +96,22 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         customers = NumberAttribute(null=True)
         revision = NumberAttribute()
 
+    class CampaignShardItem(base, discriminator="loyalty_campaign_shard"):  # type: ignore[valid-type,misc,call-arg]
+        # one counter shard of the campaign's total, with the settings (every shard has them)
+        program_id = UnicodeAttribute()
+        campaign_id = UnicodeAttribute()
+        shard = NumberAttribute()
+        total_cap = NumberAttribute()
+        per_customer_cap = NumberAttribute()
+        limit_behavior = UnicodeAttribute()
+        starts_at = UTCDateTimeAttribute(null=True)
+        ends_at = UTCDateTimeAttribute(null=True)
+        updated_at = UTCDateTimeAttribute()
+        revision = NumberAttribute()
+        used = NumberAttribute()
+        quota = NumberAttribute()
+        customers = NumberAttribute()
+
     class CampaignCustomerItem(base, discriminator="loyalty_campaign_customer"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         campaign_id = UnicodeAttribute()
@@ -113,6 +130,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         "loyalty_history": LoyaltyHistoryItem,
         "loyalty_action": LoyaltyActionItem,
         "loyalty_campaign": CampaignItem,
+        "loyalty_campaign_shard": CampaignShardItem,
         "loyalty_campaign_customer": CampaignCustomerItem,
         "loyalty_workflows": WorkflowsItem,
     }
@@ -143,7 +161,25 @@ class LoyaltyDynamo(DynamoBase):
         action_id: str | None = None,
         periods: tuple[str, ...] = (),
         campaign_id: str | None = None,
+        campaign_shards: tuple[int, ...] | None = None,
         with_workflows: bool = False,
+    ) -> LoyaltyState:
+        while True:
+            state = self._snapshot(
+                program_id, customer_id, action_id, periods, campaign_id, campaign_shards, with_workflows
+            )
+            if state.campaign is not None or not campaign_id or not self._migrated(program_id, campaign_id):
+                return state
+
+    def _snapshot(
+        self,
+        program_id: str,
+        customer_id: str,
+        action_id: str | None,
+        periods: tuple[str, ...],
+        campaign_id: str | None,
+        campaign_shards: tuple[int, ...] | None,
+        with_workflows: bool,
     ) -> LoyaltyState:
         m = self._m.items
         pk = keys.customer_pk(program_id, customer_id)
@@ -157,10 +193,18 @@ class LoyaltyDynamo(DynamoBase):
                         else None
                     )
                     found_periods = [read.get(m["loyalty_period"], pk, keys.period_sk(p)) for p in periods]
-                    campaign = counter = None
+                    shards, counter = [], None
                     if campaign_id:
-                        campaign_pk = keys.campaign_pk(program_id, campaign_id)
-                        campaign = read.get(m["loyalty_campaign"], campaign_pk, keys.CAMPAIGN_SK)
+                        shards = [
+                            read.get(
+                                m["loyalty_campaign_shard"],
+                                keys.campaign_shard_pk(program_id, campaign_id, j),
+                                keys.CAMPAIGN_SHARD_SK,
+                            )
+                            for j in (
+                                range(caps.CAMPAIGN_SHARDS) if campaign_shards is None else campaign_shards
+                            )
+                        ]
                         counter = read.get(
                             m["loyalty_campaign_customer"], pk, keys.campaign_counter_sk(campaign_id)
                         )
@@ -174,7 +218,6 @@ class LoyaltyDynamo(DynamoBase):
                 if _stale(exc) and attempt + 1 < _SNAPSHOT_ATTEMPTS:
                     continue  # a concurrent transaction held an item: read again
                 raise domain_error(exc, f"reading customer {customer_id} failed") from exc
-        campaign_item = _resolved(campaign)
         counter_item = _resolved(counter)
         return LoyaltyState(
             customer=_customer(_resolved(customer)),
@@ -184,7 +227,7 @@ class LoyaltyDynamo(DynamoBase):
                 for p, item in zip(periods, map(_resolved, found_periods), strict=True)
                 if item
             },
-            campaign=_campaign(campaign_item) if campaign_item else None,
+            campaign=_campaign([_resolved(shard) for shard in shards]),
             campaign_granted=int(counter_item.granted) if counter_item else None,
             workflows=tuple(_workflows(_resolved(workflows), program_id)),
         )
@@ -287,16 +330,18 @@ class LoyaltyDynamo(DynamoBase):
             )
 
     def _grant(self, write: TransactWrite, program_id: str, customer_id: str, grant: Any) -> None:
-        campaign, counter = self._m.items["loyalty_campaign"], self._m.items["loyalty_campaign_customer"]
-        campaign_pk = keys.campaign_pk(program_id, grant.campaign_id)
-        campaign_actions = [campaign.granted_total.add(grant.points)]
-        if grant.first_for_customer:
-            campaign_actions.append(campaign.customers.add(1))
-        write.update(
-            campaign(campaign_pk, keys.CAMPAIGN_SK),
-            actions=campaign_actions,
-            condition=(campaign.revision == grant.revision) & (campaign.granted_total <= grant.total_ceiling),
-        )
+        shard, counter = self._m.items["loyalty_campaign_shard"], self._m.items["loyalty_campaign_customer"]
+        for part in grant.shards:
+            actions = [shard.used.add(part.points)]
+            if part.new_customer:
+                actions.append(shard.customers.add(1))
+            write.update(
+                shard(
+                    keys.campaign_shard_pk(program_id, grant.campaign_id, part.index), keys.CAMPAIGN_SHARD_SK
+                ),
+                actions=actions,
+                condition=(shard.revision == grant.revision) & (shard.used <= part.ceiling),
+            )
         write.update(
             counter(keys.customer_pk(program_id, customer_id), keys.campaign_counter_sk(grant.campaign_id)),
             actions=[
@@ -438,36 +483,121 @@ class LoyaltyDynamo(DynamoBase):
         return sorted(found)
 
     # --- campaigns -----------------------------------------------------------------------
-    def put_campaign(self, campaign: Campaign) -> Campaign:
-        item = self._m.items["loyalty_campaign"]
+    def put_campaign(
+        self, campaign: Campaign, expected_revision: int, quotas: tuple[caps.QuotaChange, ...] = ()
+    ) -> bool:
+        item = self._m.items["loyalty_campaign_shard"]
+        p, k = campaign.program_id, campaign.campaign_id
         try:
-            item(keys.campaign_pk(campaign.program_id, campaign.campaign_id), keys.CAMPAIGN_SK).update(
-                actions=[
-                    self._m.base.item_type.set(item),
-                    item.program_id.set(campaign.program_id),
-                    item.campaign_id.set(campaign.campaign_id),
-                    item.total_cap.set(campaign.total_cap),
-                    item.per_customer_cap.set(campaign.per_customer_cap),
-                    item.limit_behavior.set(campaign.limit_behavior),
-                    item.starts_at.set(campaign.starts_at) if campaign.starts_at else item.starts_at.remove(),
-                    item.ends_at.set(campaign.ends_at) if campaign.ends_at else item.ends_at.remove(),
-                    item.updated_at.set(campaign.updated_at),
-                    item.granted_total.set(item.granted_total | 0),
-                    item.customers.set(item.customers | 0),
-                    item.revision.add(1),
-                ]
-            )
+            with TransactWrite(connection=self._m.connection()) as write:
+                if expected_revision == 0:
+                    for shard in campaign.shards:
+                        write.save(
+                            self._shard_item(campaign, shard.index, shard.used, shard.quota, shard.customers),
+                            condition=self._m.base.pk.does_not_exist(),
+                        )
+                for change in quotas:
+                    condition = item.revision == expected_revision
+                    if change.ceiling is not None:
+                        condition &= item.used <= change.ceiling
+                    if change.within_quota:
+                        condition &= item.used <= item.quota
+                    write.update(
+                        item(keys.campaign_shard_pk(p, k, change.index), keys.CAMPAIGN_SHARD_SK),
+                        actions=[
+                            item.total_cap.set(campaign.total_cap),
+                            item.per_customer_cap.set(campaign.per_customer_cap),
+                            item.limit_behavior.set(campaign.limit_behavior),
+                            item.starts_at.set(campaign.starts_at)
+                            if campaign.starts_at
+                            else item.starts_at.remove(),
+                            item.ends_at.set(campaign.ends_at) if campaign.ends_at else item.ends_at.remove(),
+                            item.updated_at.set(campaign.updated_at),
+                            item.revision.set(campaign.revision),
+                            item.quota.set(item.used if change.quota is None else change.quota),
+                        ],
+                        condition=condition,
+                    )
+            return True
         except PynamoDBException as exc:
-            raise domain_error(exc, f"saving campaign {campaign.campaign_id} failed") from exc
-        return self.get_campaign(campaign.program_id, campaign.campaign_id)
+            if _stale(exc):
+                return False
+            raise domain_error(exc, f"saving campaign {k} failed") from exc
+
+    def _shard_item(self, campaign: Campaign, index: int, used: int, quota: int, customers: int) -> Model:
+        return self._m.items["loyalty_campaign_shard"](
+            keys.campaign_shard_pk(campaign.program_id, campaign.campaign_id, index),
+            keys.CAMPAIGN_SHARD_SK,
+            program_id=campaign.program_id,
+            campaign_id=campaign.campaign_id,
+            shard=index,
+            total_cap=campaign.total_cap,
+            per_customer_cap=campaign.per_customer_cap,
+            limit_behavior=campaign.limit_behavior,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            updated_at=campaign.updated_at,
+            revision=campaign.revision,
+            used=used,
+            quota=quota,
+            customers=customers,
+        )
 
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
-        item = self._get(
+        # Strongly consistent, shard by shard (not a transaction: a transactional read of 8 shards
+        # would be refused while any of them is in a bonus's transaction). Enough for the PUT:
+        # a shard's room and used move together, and its write's conditions catch the rest.
+        item = self._m.items["loyalty_campaign_shard"]
+        keys_of = [
+            (keys.campaign_shard_pk(program_id, campaign_id, j), keys.CAMPAIGN_SHARD_SK)
+            for j in range(caps.CAMPAIGN_SHARDS)
+        ]
+        for _ in range(3):  # again after moving a campaign kept in one item to its shards
+            try:
+                found = sorted(
+                    item.batch_get(keys_of, consistent_read=True), key=lambda shard: int(shard.shard)
+                )
+            except PynamoDBException as exc:
+                raise domain_error(exc, f"reading campaign {campaign_id} failed") from exc
+            campaign = _campaign(found)
+            if campaign is not None:
+                return campaign
+            if not self._migrated(program_id, campaign_id):
+                break
+        raise NotFound(f"campaign {campaign_id} not found")
+
+    def _migrated(self, program_id: str, campaign_id: str) -> bool:
+        """A campaign kept in one item (before its total was split) becomes its shards, shard 0
+        taking what it granted; False when there is none. True also when a concurrent migration or
+        grant won the race: the caller reads again."""
+        legacy = self._get(
             self._m.items["loyalty_campaign"], keys.campaign_pk(program_id, campaign_id), keys.CAMPAIGN_SK
         )
-        if item is None:
-            raise NotFound(f"campaign {campaign_id} not found")
-        return _campaign(item)
+        if legacy is None:
+            return False
+        old = _legacy_campaign(legacy)
+        granted, customers = int(legacy.granted_total or 0), int(legacy.customers or 0)
+        item = self._m.items["loyalty_campaign"]
+        try:
+            with TransactWrite(connection=self._m.connection()) as write:
+                for shard in caps.initial_shards(old.total_cap, granted, customers):
+                    write.save(
+                        self._shard_item(old, shard.index, shard.used, shard.quota, shard.customers),
+                        condition=self._m.base.pk.does_not_exist(),
+                    )
+                write.delete(
+                    item(keys.campaign_pk(program_id, campaign_id), keys.CAMPAIGN_SK),
+                    condition=(item.revision == legacy.revision)
+                    & (
+                        item.granted_total.does_not_exist()
+                        if legacy.granted_total is None
+                        else item.granted_total == legacy.granted_total
+                    ),
+                )
+        except PynamoDBException as exc:
+            if not _stale(exc):
+                raise domain_error(exc, f"moving campaign {campaign_id} to shards failed") from exc
+        return True
 
     # --- workflows -----------------------------------------------------------------------
     def _workflows_item(self, program_id: str) -> Any:
@@ -624,7 +754,31 @@ def _history(item: Any) -> HistoryEntry:
     )
 
 
-def _campaign(item: Any) -> Campaign:
+def _campaign(shards: list[Any]) -> Campaign | None:
+    """The campaign from the shard items read (None when there is none)."""
+    found = [item for item in shards if item is not None]
+    if not found:
+        return None
+    first = found[0]
+    return Campaign(
+        program_id=first.program_id,
+        campaign_id=first.campaign_id,
+        total_cap=int(first.total_cap),
+        per_customer_cap=int(first.per_customer_cap),
+        limit_behavior=first.limit_behavior,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        updated_at=first.updated_at,
+        revision=int(first.revision),
+        shards=tuple(
+            caps.Shard(int(item.shard), int(item.used), int(item.quota), int(item.customers))
+            for item in found
+        ),
+    )
+
+
+def _legacy_campaign(item: Any) -> Campaign:
+    """The settings of a campaign kept in one item; its shards start at the next revision."""
     return Campaign(
         program_id=item.program_id,
         campaign_id=item.campaign_id,
@@ -634,9 +788,7 @@ def _campaign(item: Any) -> Campaign:
         starts_at=item.starts_at,
         ends_at=item.ends_at,
         updated_at=item.updated_at,
-        granted_total=int(item.granted_total or 0),
-        customers=int(item.customers or 0),
-        revision=int(item.revision),
+        revision=int(item.revision) + 1,
     )
 
 

@@ -16,7 +16,8 @@ from functions.shared.storage.keys import timestamp
 LOYALTY_SHARDS = 8  # 3,000 earns/s per program over 8 shards stays under ~400 writes/s each
 PROFILE_SK = "PROFILE"
 ACTION_SK = "ACTION"
-CAMPAIGN_SK = "CAMPAIGN"
+CAMPAIGN_SK = "CAMPAIGN"  # a campaign kept in one item, before its total was split (read to migrate)
+CAMPAIGN_SHARD_SK = "SHARD"
 WORKFLOWS_SK = "WORKFLOWS"
 PERIOD_PREFIX = "AGG#"
 HISTORY_PREFIX = "HIST#"
@@ -41,6 +42,11 @@ def action_pk(program_id: str, action_id: str) -> str:
 
 def campaign_pk(program_id: str, campaign_id: str) -> str:
     return f"P#{program_id}#CAMPAIGN#{campaign_id}"
+
+
+def campaign_shard_pk(program_id: str, campaign_id: str, shard: int) -> str:
+    """One counter shard of a campaign's total (ids have no `#`: no campaign's key is another's)."""
+    return f"P#{program_id}#CAMPAIGN#{campaign_id}#{shard}"
 
 
 def campaign_counter_sk(campaign_id: str) -> str:

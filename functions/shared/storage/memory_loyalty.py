@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from functions.loyalty.caps import QuotaChange
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
@@ -57,11 +58,16 @@ class LoyaltyMemory:
         action_id: str | None = None,
         periods: tuple[str, ...] = (),
         campaign_id: str | None = None,
+        campaign_shards: tuple[int, ...] | None = None,
         with_workflows: bool = False,
     ) -> LoyaltyState:
         with self._lock:
             state = self._loyalty()
             campaign = state.campaigns.get((program_id, campaign_id)) if campaign_id else None
+            if campaign is not None and campaign_shards is not None:
+                campaign = replace(
+                    campaign, shards=tuple(s for s in campaign.shards if s.index in campaign_shards)
+                )
             return copy.deepcopy(
                 LoyaltyState(
                     customer=state.customers.get((program_id, customer_id)),
@@ -95,16 +101,18 @@ class LoyaltyMemory:
                 if (
                     campaign is None
                     or campaign.revision != grant.revision
-                    or campaign.granted_total > grant.total_ceiling
+                    or any(campaign.shards[g.index].used > g.ceiling for g in grant.shards)
                     or (granted is None) != grant.first_for_customer
                     or (granted is not None and granted > grant.customer_ceiling)
                 ):
                     return False
-                state.campaigns[(p, grant.campaign_id)] = replace(
-                    campaign,
-                    granted_total=campaign.granted_total + grant.points,
-                    customers=campaign.customers + (1 if grant.first_for_customer else 0),
-                )
+                shards = list(campaign.shards)
+                for g in grant.shards:
+                    shard = shards[g.index]
+                    shards[g.index] = replace(
+                        shard, used=shard.used + g.points, customers=shard.customers + int(g.new_customer)
+                    )
+                state.campaigns[(p, grant.campaign_id)] = replace(campaign, shards=tuple(shards))
                 state.campaign_customers[(p, grant.campaign_id, c)] = (granted or 0) + grant.points
             state.actions[(p, action.action_id)] = copy.deepcopy(action)
             if change.workflows_due is not None:
@@ -206,18 +214,27 @@ class LoyaltyMemory:
             )
 
     # --- campaigns -----------------------------------------------------------------------
-    def put_campaign(self, campaign: Campaign) -> Campaign:
+    def put_campaign(
+        self, campaign: Campaign, expected_revision: int, quotas: tuple[QuotaChange, ...] = ()
+    ) -> bool:
         with self._lock:
             state = self._loyalty()
             current = state.campaigns.get((campaign.program_id, campaign.campaign_id))
-            stored = replace(
-                campaign,
-                granted_total=current.granted_total if current else 0,
-                customers=current.customers if current else 0,
-                revision=(current.revision if current else 0) + 1,
-            )
-            state.campaigns[(campaign.program_id, campaign.campaign_id)] = stored
-            return stored
+            if (current.revision if current else 0) != expected_revision:
+                return False
+            shards = campaign.shards
+            if current is not None:
+                shards = current.shards
+                if any(q.ceiling is not None and shards[q.index].used > q.ceiling for q in quotas):
+                    return False
+                if any(q.within_quota and shards[q.index].used > shards[q.index].quota for q in quotas):
+                    return False
+                shards = tuple(
+                    replace(shard, quota=shard.used if q.quota is None else q.quota)
+                    for shard, q in zip(shards, quotas, strict=True)
+                )
+            state.campaigns[(campaign.program_id, campaign.campaign_id)] = replace(campaign, shards=shards)
+            return True
 
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
         with self._lock:

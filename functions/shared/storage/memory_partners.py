@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -96,8 +96,8 @@ class PartnersMemory:
             return Snapshot(
                 subject=_subject_copy(found),
                 partner=_subject_copy(partner),
-                links={k: self._links.get((program_id, *k), LinkState()) for k in links},
-                network={k: self._network.get(k, NetworkState()) for k in network},
+                links={k: self._links.get((program_id, *k), _NO_LINK) for k in links},
+                network={k: self._network.get(k, _NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
                 holdables=self._holdables.get((program_id, *subject), Holdables()),
@@ -233,18 +233,24 @@ class PartnersMemory:
     def apply(self, step: Step) -> None:
         """Checks every condition first, then writes everything: all or nothing, as a
         DynamoDB transaction (whose limits it keeps: 100 writes, one write per item)."""
-        size = sum(SUMMARY_ITEMS if isinstance(w, CountSummary) else 1 for w in step.writes)
+        writes = step.writes
+        kinds = [_kind_of(type(w)) for w in writes]  # each write's class among those below
+        size = len(writes) + (SUMMARY_ITEMS - 1) * kinds.count(CountSummary)
         if size > TRANSACT_LIMIT:
             raise ValueError(f"a step of {size} items: DynamoDB takes {TRANSACT_LIMIT}")
-        items = [_item_of(w) for w in step.writes]
-        if len(set(items)) != len(items):
+        items = {_ITEM_OF[kind](w) for kind, w in zip(kinds, writes, strict=True)}
+        if len(items) != len(writes):
             raise ValueError("two writes on one item in a step: DynamoDB refuses that")
         with self._lock:
-            for write in step.writes:
-                if not self._holds(write):
+            for kind, write in zip(kinds, writes, strict=True):
+                if kind not in _UNCONDITIONAL and not self._holds(write):
                     raise StepRefused(f"{type(write).__name__} no longer holds", write)
-            for write in step.writes:
-                self._write(write)
+            for write in writes:
+                if isinstance(write, MarkLink):  # most of a step's writes: the event's identifiers
+                    link = (write.program_id, *write.key)
+                    self._links[link] = _marked(self._links.get(link, _NO_LINK), write.add, write.remove)
+                else:
+                    self._write(write)
 
     def _holds(self, write: Write) -> bool:
         if isinstance(write, ScoreEvent):
@@ -320,17 +326,17 @@ class PartnersMemory:
                     )
         elif isinstance(write, MarkLink):
             link = (write.program_id, *write.key)
-            self._links[link] = _marked(self._links.get(link, LinkState()), write.add, write.remove)
+            self._links[link] = _marked(self._links.get(link, _NO_LINK), write.add, write.remove)
         elif isinstance(write, MarkNetwork):
             self._network[write.key] = _marked(
-                self._network.get(write.key, NetworkState()), write.add, write.remove
+                self._network.get(write.key, _NO_NETWORK), write.add, write.remove
             )
         elif isinstance(write, CountUp):
             slot = (write.program_id, write.name)
             self._counters[slot] = self._counters.get(slot, 0) + 1
         elif isinstance(write, PutReward):
             r = write.reward
-            self._rewards[(r.program_id, r.reward_id)] = replace(r)
+            self._rewards[(r.program_id, r.reward_id)] = evolve(r)
             self._by_subject.setdefault((r.program_id, "partner", r.partner_id), []).append(r.reward_id)
             if r.customer_id:
                 self._by_subject.setdefault((r.program_id, "customer", r.customer_id), []).append(r.reward_id)
@@ -406,7 +412,14 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
     for name, values in remove.items():
         if not (current := changes.get(name, getattr(state, name))).isdisjoint(values):
             changes[name] = current - values
-    return evolve(state, **changes) if changes else state
+    if not changes:
+        return state
+    # a link or network state: every field a frozen set given to __init__ (nothing else runs there)
+    names = _STATE_FIELDS[type(state)]
+    return type(state)(*[changes[n] if n in changes else getattr(state, n) for n in names])
+
+
+_STATE_FIELDS = {kind: tuple(kind.__dataclass_fields__) for kind in (LinkState, NetworkState)}
 
 
 def _plain_copy(value: Any) -> Any:
@@ -436,34 +449,40 @@ def _case_copy(case: Case) -> Case:
     )
 
 
-def _item_of(write: Write) -> tuple[str, ...]:
-    """The item a write touches, as DynamoDB would name it (one write per item in a step)."""
-    if isinstance(write, ScoreEvent):
-        return ("event", write.program_id, write.event_id)
-    if isinstance(write, WriteProfile):
-        return ("subject", write.subject.program_id, write.subject.type, write.subject.id)
-    if isinstance(write, UpdateProfile):
-        return ("subject", write.program_id, write.subject_type, write.subject_id)
-    if isinstance(write, PartnerArrival):
-        return ("subject", write.program_id, "partner", write.partner_id)
-    if isinstance(write, MarkLink):
-        return ("link", write.program_id, *write.key)
-    if isinstance(write, MarkNetwork):
-        return ("network", *write.key)
-    if isinstance(write, CountUp):
-        return ("counter", write.program_id, write.name)
-    if isinstance(write, PutReward):
-        return ("reward", write.reward.program_id, write.reward.reward_id)
-    if isinstance(write, MoveReward):
-        return ("reward", write.program_id, write.reward_id)
-    if isinstance(write, PutCase):
-        return ("case", write.case.program_id, write.case.case_id)
-    if isinstance(write, UpdateCase):
-        return ("case", write.program_id, write.case_id)
-    if isinstance(write, Audit):
-        return ("audit", write.program_id, write.case_id, write.entry_id)
-    if isinstance(write, CountSummary):
-        return ("summary", write.program_id)
-    if isinstance(write, ListRewards):
-        return ("subject", write.program_id, write.subject_type, write.subject_id)
-    return ("notification", write.notification.program_id, write.notification.notification_id)
+_NO_LINK = LinkState()  # frozen: one empty state serves every identifier not stored yet
+_NO_NETWORK = NetworkState()
+
+# The item each kind of write touches, as DynamoDB would name it (one write per item in a step).
+_ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
+    ScoreEvent: lambda w: ("event", w.program_id, w.event_id),
+    WriteProfile: lambda w: ("subject", w.subject.program_id, w.subject.type, w.subject.id),
+    UpdateProfile: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
+    PartnerArrival: lambda w: ("subject", w.program_id, "partner", w.partner_id),
+    MarkLink: lambda w: ("link", w.program_id, *w.key),
+    MarkNetwork: lambda w: ("network", *w.key),
+    CountUp: lambda w: ("counter", w.program_id, w.name),
+    PutReward: lambda w: ("reward", w.reward.program_id, w.reward.reward_id),
+    MoveReward: lambda w: ("reward", w.program_id, w.reward_id),
+    PutCase: lambda w: ("case", w.case.program_id, w.case.case_id),
+    UpdateCase: lambda w: ("case", w.program_id, w.case_id),
+    Audit: lambda w: ("audit", w.program_id, w.case_id, w.entry_id),
+    CountSummary: lambda w: ("summary", w.program_id),
+    Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
+    ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
+}
+# Writes without a condition: marks, counters, audit entries, notifications, summary figures.
+_UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary, ListRewards})
+
+
+_KINDS: dict[type, type] = {}  # each class of write met, and its kind
+
+
+def _kind_of(cls: type) -> type:
+    """The kind of write a class is (itself, or the kind it derives from)."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = next((k for k in cls.__mro__ if k in _ITEM_OF), None)
+        if kind is None:
+            raise TypeError(f"unknown write {cls.__name__}")
+        _KINDS[cls] = kind
+    return kind

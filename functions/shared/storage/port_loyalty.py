@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from functions.loyalty.caps import QuotaChange, Shard, ShardGrant
+
 AGGREGATIONS = ("earned", "bonus", "spent")
 STATUSES = ("active", "suspended", "blocked")
 LIFETIME = "L"
@@ -113,9 +115,18 @@ class Campaign:
     starts_at: datetime | None
     ends_at: datetime | None
     updated_at: datetime
-    granted_total: int = 0
-    customers: int = 0
     revision: int = 0  # bumped by every settings change; grants are checked against it
+    # the total's counter shards read: every one (`get_campaign`), or in an earn's first snapshot
+    # only the customer's; the totals below are the campaign's only when every shard was read
+    shards: tuple[Shard, ...] = ()
+
+    @property
+    def granted_total(self) -> int:
+        return sum(s.used for s in self.shards)
+
+    @property
+    def customers(self) -> int:
+        return sum(s.customers for s in self.shards)
 
 
 @dataclass(frozen=True)
@@ -154,14 +165,15 @@ class LoyaltyState:
 @dataclass(frozen=True)
 class CampaignGrant:
     """Bonus points granted from a campaign, valid only while the counters are at most the ceilings
-    (the values before this grant) and the campaign settings are still at `revision`."""
+    (the values before this grant) and the campaign settings are still at `revision`: the
+    customer's counter, and each counter shard the points are spread over (`caps.ShardGrant`)."""
 
     campaign_id: str
     points: int
     revision: int
-    total_ceiling: int
     customer_ceiling: int
     first_for_customer: bool
+    shards: tuple[ShardGrant, ...]
 
 
 @dataclass(frozen=True)
@@ -213,11 +225,12 @@ class LoyaltyPort(abc.ABC):
         action_id: str | None = None,
         periods: tuple[str, ...] = (),
         campaign_id: str | None = None,
+        campaign_shards: tuple[int, ...] | None = None,
         with_workflows: bool = False,
     ) -> LoyaltyState:
         """The customer, the action under that id, the customer's totals in those periods, the
-        campaign with the customer's bonus from it, and the program's workflows: all as of one
-        instant (one serializable read)."""
+        campaign (with those counter shards, None: every one) with the customer's bonus from it,
+        and the program's workflows: all as of one instant (one serializable read)."""
 
     @abc.abstractmethod
     def record_loyalty_action(self, change: BalanceChange) -> bool:
@@ -271,12 +284,17 @@ class LoyaltyPort(abc.ABC):
 
     # --- campaigns -----------------------------------------------------------------------
     @abc.abstractmethod
-    def put_campaign(self, campaign: Campaign) -> Campaign:
-        """Creates or replaces the settings; counters are kept; the revision moves on."""
+    def put_campaign(
+        self, campaign: Campaign, expected_revision: int, quotas: tuple[QuotaChange, ...] = ()
+    ) -> bool:
+        """Creates a campaign with its `shards` (`expected_revision` 0: on condition that it does
+        not exist), or writes the settings and `revision` to every shard and each shard's quota
+        as `quotas` say (`caps.requota`), on condition that every shard is still at
+        `expected_revision` and within its ceiling. False, writing nothing, otherwise."""
 
     @abc.abstractmethod
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
-        """Raises NotFound."""
+        """The settings and every counter shard. Raises NotFound."""
 
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
