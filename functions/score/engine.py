@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
-from functions.shared.domain import rules
+from functions.shared.domain import holdables, rules
 from functions.shared.domain.identity import email_keys, near_keys, network_key, usable_device
 from functions.shared.domain.model import (
     LinkKey,
@@ -26,7 +26,7 @@ from functions.shared.domain.model import (
     Subject,
     subject_key,
 )
-from functions.shared.domain.writes import ScoreEvent, StepRefused
+from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
 from functions.shared.messaging import EventPublisher
@@ -52,6 +52,7 @@ _NO_LINK = LinkState()  # frozen: one empty state for every identifier no one us
 class Plan:
     subject: tuple[str, str]
     partner_id: str | None = None
+    customer_id: str | None = None  # a reward through the API for a customer: its list is read too
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
     network: dict[str, LinkKey] = field(default_factory=dict)
     counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
@@ -118,6 +119,7 @@ class Engine:
         event = _events.validate_python(stored.body, context=STORED)
         plan = self.plan(stored.program_id, event)
         reward_id = _reward_id(event)
+        ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
         for attempt in range(ATTEMPTS):
             snapshot = self.repository.scoring_snapshot(
                 stored.program_id,
@@ -127,6 +129,7 @@ class Engine:
                 list(dict.fromkeys(plan.network.values())),
                 plan.counter_names(),
                 reward_id,
+                plan.customer_id,
             )
             crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
@@ -137,20 +140,40 @@ class Engine:
             given = self.build_input(stored, event, plan, snapshot, decision, action == "flag", crowds)
             before = snapshot.subject
             rewards: list[Reward] = []
+            lists = rules.ListsRead(
+                snapshot.holdables, snapshot.partner_holdables, customer=snapshot.customer_holdables
+            )
             if given.flag:
                 # a customer's rewards all; a partner's from the flag on (the existing case's flag)
                 extending = before is not None and before.active_case_id and given.profile.flagged_at
                 since = given.profile.flagged_at if extending else event.occurred_at
                 if given.profile.type == "customer":
                     since = None
-                rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
-            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper)
+                # known from the subject's item (issue 15); the index only when the list cannot tell
+                listed = (
+                    None if ask_index else holdables.candidates(snapshot.holdables, stored.program_id, since)
+                )
+                if listed is None:
+                    rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
+                    lists = rules.ListsRead(
+                        snapshot.holdables,
+                        snapshot.partner_holdables,
+                        True,
+                        since,
+                        snapshot.customer_holdables,
+                    )
+                else:
+                    rewards = listed
+            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
                 carry_out(self.repository, [first], self.publisher, self.delivered)
             except StepRefused as refused:
                 if isinstance(refused.write, ScoreEvent):
                     return Scored(decision, plan.subject, already_scored=True)
+                if isinstance(refused.write, MoveReward) and not lists.found:
+                    ask_index = True  # a listed reward was no longer holdable: the index, and a new list
+                    continue
                 backoff(attempt)  # the subject, its partner, its case or the reward id changed
                 continue
             try:
@@ -194,7 +217,7 @@ class Engine:
                 plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
         else:
             assert isinstance(event, RewardCreated)
-            plan = Plan(("partner", event.reward.partner_id))
+            plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
         return plan
 
     def _identity(self, plan: Plan, email: str | None, device: str | None, ip: str | None) -> None:

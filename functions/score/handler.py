@@ -4,7 +4,8 @@ Each failed record is reported back (partial batch response), so SQS retries onl
 what keeps failing to the dead-letter queue. The notifications the bus took while the batch was
 scored leave the outbox together at its end (one batch write per 25), not one round trip per event;
 should that not happen (a timeout, DynamoDB down), the relay sends them again and consumers drop
-the second delivery by its `notification_id`."""
+the second delivery by its `notification_id`. The batch's events are read together first (one
+`BatchGetItem`), not one `GetItem` per record."""
 
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     deps = dependencies()
     delivered: list[Notification] = []
+    # the batch's events in one read (issue 15: a scored event is its share of this read, one
+    # BatchGetItem and one TransactWriteItems)
+    read = service.read_batch(deps, [str(record.get("body", "")) for record in event.get("Records", [])])
 
     def record_handler(record: SQSRecord) -> None:
         count = int(record.attributes.get("ApproximateReceiveCount") or 1)
-        service.take_message(deps, record.body, count, delivered)
+        service.take_message(deps, record.body, count, delivered, read)
 
     try:
         return process_partial_response(

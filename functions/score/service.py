@@ -10,7 +10,7 @@ from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
-from functions.shared.domain.model import Notification
+from functions.shared.domain.model import Notification, StoredEvent
 from functions.shared.errors import DomainError, NotFound
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
@@ -32,15 +32,42 @@ def engine_for(deps: Dependencies, delivered: list[Notification] | None = None) 
     return Engine(deps.repository, reference_data(), network_pepper(), deps.publisher, delivered)
 
 
+def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], StoredEvent]:
+    """The events of a batch of messages, read together (one `BatchGetItem` for an SQS batch of up
+    to 25, instead of one read per event). Best effort: a malformed message is left for
+    `take_message` to report, and should the read fail each message reads its own event."""
+    refs = []
+    for body in bodies:
+        try:
+            message = ScoringMessage.model_validate_json(body)
+        except ValueError:
+            continue
+        refs.append((message.program_id, message.event_id))
+    if not refs:
+        return {}
+    try:
+        return deps.repository.get_events(refs)
+    except DomainError as error:
+        logger.warning("reading the batch's events failed; each reads its own", extra={"error": error.detail})
+        return {}
+
+
 def take_message(
-    deps: Dependencies, body: str, receive_count: int = 1, delivered: list[Notification] | None = None
+    deps: Dependencies,
+    body: str,
+    receive_count: int = 1,
+    delivered: list[Notification] | None = None,
+    read: dict[tuple[str, str], StoredEvent] | None = None,
 ) -> None:
     """Scores one queued event. A malformed message raises (the batch reports it, SQS retries it and
     then dead-letters it); an event already scored is not scored twice. With `delivered`, the
     notifications the bus took are added to it for the caller to take out of the outbox (`take_out`)
-    once for many events; without, they are taken out as each step is written."""
+    once for many events; without, they are taken out as each step is written. `read`: the batch's
+    events as `read_batch` read them (an event not there is read on its own)."""
     message = ScoringMessage.model_validate_json(body)
-    event = deps.repository.get_event(message.program_id, message.event_id)
+    event = (read or {}).get((message.program_id, message.event_id)) or deps.repository.get_event(
+        message.program_id, message.event_id
+    )
     if event.status == "scored":
         deps.repository.clear_outbox(event.program_id, event.event_id)
         return

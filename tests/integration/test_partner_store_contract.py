@@ -10,12 +10,23 @@ from decimal import Decimal
 
 import pytest
 
-from functions.shared.domain.model import AuditEntry, Case, Notification, Reason, Reward, StoredEvent, Subject
+from functions.shared.domain.holdables import ListChange, change, listed_id
+from functions.shared.domain.model import (
+    AuditEntry,
+    Case,
+    Holdables,
+    Notification,
+    Reason,
+    Reward,
+    StoredEvent,
+    Subject,
+)
 from functions.shared.domain.summary import FlagDay, SummaryFigures, counted
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     Audit,
     CountSummary,
+    ListRewards,
     MarkLink,
     MoveReward,
     Notify,
@@ -29,6 +40,7 @@ from functions.shared.domain.writes import (
     UpdateProfile,
     WriteProfile,
 )
+from functions.shared.errors import NotFound
 from functions.shared.storage.memory import InMemoryRepository
 
 P = "prg-contract"
@@ -99,6 +111,49 @@ def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):
     assert (subject.status, subject.reward_seq, subject.revenue_micros) == ("removed", 1, {"USD": 5_000_000})
     with pytest.raises(StepRefused):  # an arrival that read the partner before the removal
         store.apply(Step([arrival]))
+
+
+def test_a_subjects_list_of_holdable_rewards_waits_on_its_item_until_it_is_stored(store):
+    def snapshot(subject_id: str = "p1"):
+        return store.scoring_snapshot(P, ("partner", subject_id), None, [], [], [])
+
+    # Given rewards arriving for a partner not stored yet: its list is kept, the partner is not
+    early = replace(reward("r-early", "pending"), created_at=T0 + timedelta(minutes=5))
+    store.apply(
+        Step(
+            [
+                PartnerArrival(
+                    P,
+                    "p1",
+                    expect_status=None,
+                    expect_flag_case=None,
+                    listed=change(Holdables(), arriving=[early]),
+                )
+            ]
+        )
+    )
+    store.apply(Step([ListRewards(P, "partner", "p1", ListChange(unlisted_add=frozenset({42})))]))
+    with pytest.raises(NotFound):
+        store.get_subject(P, "partner", "p1")
+    read = snapshot()
+    assert read.subject is None and read.holdables.unlisted == {42}
+    assert [listed_id(e) for e in read.holdables.entries] == ["r-early"]
+    with pytest.raises(StepRefused):  # a stored partner refuses an arrival for one not stored
+        store.apply(
+            Step([profile(0), PartnerArrival(P, "p2", expect_status="active", expect_flag_case=None)])
+        )
+
+    # When its profile is first written (a version-0 write: the list alone does not make it stored)
+    later = replace(reward("r-later", "new"), created_at=T0 + timedelta(minutes=9))
+    store.apply(Step([replace(profile(0), listed=change(read.holdables, arriving=[later]))]))
+
+    # Then both entries are there, each change per entry, and the profile is stored
+    assert store.get_subject(P, "partner", "p1").version == 1
+    assert sorted(listed_id(e) for e in snapshot().holdables.entries) == ["r-early", "r-later"]
+    store.apply(Step([ListRewards(P, "partner", "p1", ListChange(remove=frozenset({"r-early"})))]))
+    assert [listed_id(e) for e in snapshot().holdables.entries] == ["r-later"]
+    with pytest.raises(StepRefused):  # never stored twice
+        store.apply(Step([profile(0)]))
 
 
 def test_reward_moves_are_conditional_on_status_and_overrides(store):

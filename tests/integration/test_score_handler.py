@@ -11,7 +11,9 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
+from functions.shared import runtime
 from functions.shared.changes import relay_notifications
+from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from local_system.poller import poll_once, sqs_event
 from tests.integration.scoring_support import send, signup, status
@@ -152,3 +154,34 @@ def test_when_the_outbox_cannot_be_cleared_the_batch_succeeds_and_the_relay_send
         n.notification_id for n in left
     )  # the same ids: a consumer drops what it already had
     assert aws.repository.pending_notifications(tenant.program_id, 100) == []
+
+
+def test_a_batch_reads_its_events_at_once_and_each_event_is_one_snapshot_and_one_transaction(
+    aws, tenant, dynamodb_calls
+):
+    batch = _flagging_batch(tenant, pairs=3)  # three sign-ups, three account updates that flag
+    dynamodb_calls.calls.clear()
+
+    assert invoke_raw("score", batch) == {"batchItemFailures": []}
+    calls = list(dynamodb_calls.calls)
+
+    assert [status(tenant, f"upd-batch-{n}")["decision"]["action"] for n in range(3)] == ["flag"] * 3
+    assert "GetItem" not in calls and "Query" not in calls  # no event read alone, no reward query
+    assert calls.count("BatchGetItem") == 1 + 6  # the batch's events, then one snapshot each
+    assert calls.count("TransactWriteItems") == 6  # a flag and its marks in one transaction
+
+
+def test_when_the_batch_read_fails_each_event_reads_its_own(aws, tenant, dynamodb_calls, monkeypatch):
+    batch = _flagging_batch(tenant, pairs=1)
+    monkeypatch.setattr(runtime.dependencies().repository, "get_events", _throttled)
+
+    dynamodb_calls.calls.clear()
+    assert invoke_raw("score", batch) == {"batchItemFailures": []}
+    calls = list(dynamodb_calls.calls)
+
+    assert status(tenant, "upd-batch-0")["decision"]["action"] == "flag"
+    assert calls.count("GetItem") == 2  # each event on its own
+
+
+def _throttled(refs):
+    raise StorageUnavailable("throttled")

@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.domain.holdables import candidates, listed_id
 from functions.shared.domain.identity import LOCAL_PEPPER
 from functions.shared.domain.model import StoredEvent
 from functions.shared.domain.writes import MarkLink, MarkNetwork, Step
@@ -86,3 +87,43 @@ def test_a_flag_still_marks_every_identifier_it_names() -> None:
     assert decision["action"] == "flag"
     marks = [w for w in writes if isinstance(w, MarkLink) and "flagged" in w.add]
     assert {w.key[0] for w in marks} >= {"email", "device", "ip"}
+
+
+def test_a_flag_marks_the_subjects_older_identifiers_in_its_one_step() -> None:
+    engine = _engine()
+    _score(engine, sample("partnership.created"))
+    # Given a second partner who signed up with its own address, device and IP
+    other = sample("partnership.created", id="evt-other", occurred_at="2026-11-02T10:00:00Z")
+    other["partner"] = {**other["partner"], "id": "p_2", "email": "charles.babbage@example.com"}
+    other["session"] = {"ip": "81.2.70.9", "device_fingerprint": "fp-babbage-1"}
+    _score(engine, other)
+
+    # When it changes its address to the first partner's, and is flagged for it
+    update = sample("account.updated", id="evt-change", occurred_at="2026-11-03T12:00:00Z")
+    update["partner"] = {"id": "p_2", "email": "ada.lovelace@example.com"}
+    update["activity"] = "email_change"
+    update["session"] = other["session"]
+    _score(engine, update)
+    repository = engine.repository
+    assert isinstance(repository, RecordingRepository)
+    assert repository.get_event("prg", "evt-change").decision["action"] == "flag"
+
+    # Then one step carries the flag and the marks on its older identifiers too (the old address's
+    # near-duplicate keys among them), and the profile is noted fully marked in it
+    assert len(repository.steps) == 1
+    flagged = {w.key for w in repository.steps[0].writes if isinstance(w, MarkLink) and "flagged" in w.add}
+    assert ("email", "charles.babbage@example.com") in flagged
+    assert any(kind == "email_near" and value.startswith("charlesbabbage") for kind, value in flagged)
+    assert repository.get_subject("prg", "partner", "p_2").marks_pending is False
+
+
+def test_a_reward_through_the_api_for_a_customer_is_listed_on_the_customer_not_marked_unknown() -> None:
+    engine = _engine()
+    _score(engine, sample("partnership.created"))
+
+    _score(engine, sample("reward.created"))  # r_7002 for partner p_1001 and customer c_9001
+
+    read = engine.repository.scoring_snapshot("prg", ("customer", "c_9001"), None, [], [], [])
+    assert [listed_id(e) for e in read.holdables.entries] == ["r_7002"]
+    assert read.holdables.unlisted == frozenset()  # the customer's flag needs no index for it
+    assert candidates(read.holdables, "prg", None) is not None

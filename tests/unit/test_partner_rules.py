@@ -8,8 +8,16 @@ from decimal import Decimal
 import pytest
 
 from functions.shared.domain import rules
+from functions.shared.domain.holdables import EVERYTHING_UNLISTED
 from functions.shared.domain.model import Case, Reason, Reward, Subject
-from functions.shared.domain.writes import MAX_STEP_ITEMS, MarkLink, MoveReward, UpdateCase, UpdateProfile
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    ListRewards,
+    MarkLink,
+    MoveReward,
+    UpdateCase,
+    UpdateProfile,
+)
 from functions.shared.errors import Conflict
 
 P = "prg-rules"
@@ -149,3 +157,21 @@ def test_network_marks_name_the_program_without_naming_it():
 
     assert rules.mark_program(mark) == rules.program_token(P, PEPPER)
     assert P not in mark and "p1" not in mark
+
+
+def test_an_approval_puts_rewards_back_to_pending_and_marks_each_ones_subjects_to_ask_the_index():
+    disputed = case("disputed")
+    held = [
+        Reward(
+            P, f"r{n}", "p1", Decimal("1.50"), "USD", "on_hold", T0, "transaction", f"cust-{n}", case_id="c1"
+        )
+        for n in range(100)
+    ]
+
+    plan = rules.resolution_plan(disputed, many(devices=1, ips=1), held, PEPPER, T0)
+
+    listed = [w for step in plan.steps for w in step.writes if isinstance(w, ListRewards)]
+    marked = {(w.subject_type, w.subject_id) for w in listed if w.change == EVERYTHING_UNLISTED}
+    # holdable again, listed nowhere: each reward's partner and customer must ask the index next time
+    assert marked == {("partner", "p1")} | {("customer", f"cust-{n}") for n in range(100)}
+    assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)  # with room for the summary

@@ -209,6 +209,15 @@ class Notification:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Holdables:
+    """A subject's holdable rewards as listed on its item (`holdables.py`): entry texts, and the
+    unlisted marks (creation times in µs at or before which holdable rewards may be missing)."""
+
+    entries: frozenset[str] = frozenset()
+    unlisted: frozenset[int] = frozenset()
+
+
 @dataclass
 class Snapshot:
     """Everything scoring reads for one event, in one round trip."""
@@ -219,6 +228,9 @@ class Snapshot:
     network: dict[LinkKey, NetworkState]
     counters: dict[str, int]
     reward_taken: bool = False  # the event's reward id already names a stored reward
+    holdables: Holdables = field(default_factory=lambda: Holdables())  # the subject's, stored or not
+    partner_holdables: Holdables = field(default_factory=lambda: Holdables())  # the referring partner's
+    customer_holdables: Holdables = field(default_factory=lambda: Holdables())  # an API reward's customer's
 
 
 _T = TypeVar("_T")

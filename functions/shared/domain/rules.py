@@ -20,6 +20,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from functions.shared.domain import holdables
+from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.identity import (
     NEAR_DUPLICATE_KINDS,
     crowd_limit,
@@ -30,6 +32,7 @@ from functions.shared.domain.identity import (
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
+    Holdables,
     LinkKey,
     LinkState,
     NetworkState,
@@ -43,6 +46,7 @@ from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     Audit,
     CountUp,
+    ListRewards,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -462,11 +466,22 @@ def _reward_chunks(
     """Moves rewards in steps, each also conditional on the case's status (`guard`): a case changed
     meanwhile (a removal racing a dispute cycle) stops the plan, and nothing more moves. Held
     rewards leave the hold figures of whichever case holds them."""
-    room = MAX_STEP_ITEMS // 2 - 1
+    holdable_again = to_status in HOLDABLE  # an approval: each reward's subjects list it (marked)
+    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1
     steps = []
     for start in range(0, len(rewards), room):
         chunk = rewards[start : start + room]
         step = Step([MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status) for r in chunk])
+        if holdable_again:
+            subjects = {("partner", r.partner_id) for r in chunk} | {
+                ("customer", r.customer_id) for r in chunk if r.customer_id
+            }
+            step.add(
+                *(
+                    ListRewards(case.program_id, kind, subject_id, holdables.EVERYTHING_UNLISTED)
+                    for kind, subject_id in sorted(subjects)
+                )
+            )
         holders: dict[str, list[Reward]] = {}
         for reward in chunk:
             if reward.status == "on_hold" and reward.case_id:
@@ -730,11 +745,13 @@ def scoring_plan(
     partner: Subject | None,
     subject_rewards: list[Reward],
     pepper: bytes,
+    lists: ListsRead | None = None,
 ) -> ScoringPlan:
     """The writes of one scored event: the decision, the profile, links, counters, the reward
     where it belongs, and, when it flags, the case (opened, or its reasons merged) with the holds
     and the marks on every identifier the subject ever used. The first step holds everything but
-    what does not fit (more holds, more marks), which follows in further steps."""
+    what does not fit (more holds, more marks), which follows in further steps. With `lists`, the
+    subject's (and partner's) lists of holdable rewards follow what the step does to rewards."""
     program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
     me = (profile.type, profile.id)
     token = program_token(program_id, pepper)
@@ -959,9 +976,93 @@ def scoring_plan(
         held += in_case
         steps += hold_steps((program_id, case_id), me, rest, "system", at, given.event_id)
         held += rest
-        if later_marks:
-            steps += marks_plan(profile, later_marks)
+        if lists is not None:  # before the marks: the holds' list writes take room first
+            _list_holdables(core, profile, reward, first, rest, subject_rewards, lists)
+        if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
+            # marks in one step (issue 15): the older identifiers' marks ride in the first step
+            # when they fit, and the profile (written in it) is noted as fully marked
+            core.add(*later_marks)
+            profile.marks_pending = False  # the subject of the core's WriteProfile
+        elif later_marks:
+            steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
+    elif lists is not None:
+        _list_holdables(core, profile, reward, [], [], subject_rewards, lists)
     return ScoringPlan(steps, case_id if given.flag else profile.active_case_id, opened, held, reward, notes)
+
+
+@dataclass(frozen=True)
+class ListsRead:
+    """The lists of holdable rewards scoring read (`holdables`): the subject's and the referring
+    partner's; `found`: the subject's rewards came from the index (from `found_since` on), not
+    from its list, so its list is written anew from them."""
+
+    subject: Holdables
+    partner: Holdables = Holdables()
+    found: bool = False
+    found_since: datetime | None = None
+    customer: Holdables | None = None  # a reward through the API for a customer: that customer's
+
+
+def _list_holdables(
+    core: Step,
+    profile: Subject,
+    reward: Reward | None,
+    held: list[Reward],
+    held_later: list[Reward],
+    subject_rewards: list[Reward],
+    lists: ListsRead,
+) -> None:
+    """Keeps the lists of holdable rewards with the step (issue 15): the event's reward listed
+    where it landed holdable, the rewards held taken out, on the subject (its profile write), on
+    the referring partner (its arrival), and on others when the step has room (else their stale
+    entries are found out by the next flag, which then asks the index)."""
+    arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
+    if not (arriving or held or held_later or lists.found):
+        return  # nothing becomes holdable or leaves: no list changes (most events)
+    mine = [
+        r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
+    ]
+    own = holdables.change(
+        lists.subject,
+        arriving=mine,
+        leaving=held + held_later,
+        unknown=held_later,  # held by the steps after this one: should they stop, the mark says so
+        found=subject_rewards if lists.found else None,
+        found_since=lists.found_since,
+    )
+    others: dict[tuple[str, str], ListChange] = {}
+    written = {(profile.type, profile.id)}
+    for n, write in enumerate(core.writes):
+        if isinstance(write, WriteProfile) and own:
+            core.writes[n] = replace(write, listed=own)
+        elif isinstance(write, PartnerArrival):
+            written.add(("partner", write.partner_id))
+            change = holdables.change(
+                lists.partner,
+                arriving=[r for r in arriving if r.partner_id == write.partner_id]
+                if profile.type == "customer"
+                else [],
+                leaving=[r for r in held if r.partner_id == write.partner_id],
+            )
+            if change:
+                core.writes[n] = replace(write, listed=change)
+    if profile.type == "partner":
+        for r in arriving:
+            if r.customer_id:  # a reward through the API for a customer: listed, or marked unread
+                others[("customer", r.customer_id)] = (
+                    holdables.change(lists.customer, arriving=[r])
+                    if lists.customer is not None
+                    else holdables.EVERYTHING_UNLISTED
+                )
+    for r in held:  # the other side of each reward held: its entry taken out there too
+        other = ("customer", r.customer_id or "") if profile.type == "partner" else ("partner", r.partner_id)
+        if other[1] and other not in written:
+            gone = others.get(other, ListChange())
+            others[other] = replace(gone, remove=gone.remove | {r.reward_id})
+    for (kind, subject_id), change in sorted(others.items()):
+        must = bool(change.unlisted_add or change.add)  # a holdable arrival: never left out
+        if must or len(core) < MAX_STEP_ITEMS:
+            core.add(ListRewards(profile.program_id, kind, subject_id, change))
 
 
 def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
@@ -50,6 +51,7 @@ class WriteProfile:
     subject: Subject
     expect_version: int
     arrivals: int = 0  # rewards of this partner arriving with the event (added to `reward_seq`)
+    listed: ListChange | None = None  # its holdable rewards' list (`holdables`), entry by entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class PartnerArrival:
     currency: str | None = None
     micros: int = 0
     reward: bool = True
+    listed: ListChange | None = None  # the partner's holdable rewards' list; written stored or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,17 @@ class CountSummary:
     flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
 
 
+@dataclass(frozen=True, slots=True)
+class ListRewards:
+    """Changes a subject's list of holdable rewards (`holdables`), stored or not (the list of a
+    subject not stored yet waits on its item for the profile). Unconditional: per entry."""
+
+    program_id: str
+    subject_type: str
+    subject_id: str
+    change: ListChange
+
+
 Write = (
     ScoreEvent
     | WriteProfile
@@ -200,6 +214,7 @@ Write = (
     | Audit
     | Notify
     | CountSummary
+    | ListRewards
 )
 
 

@@ -233,6 +233,17 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise NotFound(f"event {event_id} not found")
         return _event(item)
 
+    def get_events(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], StoredEvent]:
+        wanted = list(dict.fromkeys((keys.event_pk(p, e), keys.EVENT_SK) for p, e in refs))
+        found: dict[tuple[str, str], StoredEvent] = {}
+        try:
+            for start in range(0, len(wanted), 100):
+                for item in self._m.event.batch_get(wanted[start : start + 100], consistent_read=True):
+                    found[(item.program_id, item.event_id)] = _event(item)
+        except PynamoDBException as exc:
+            raise domain_error(exc, "reading a batch of events failed") from exc
+        return found
+
     def outbox(self, program_id: str, received_before: datetime, limit: int) -> list[StoredEvent]:
         index = self._m.indexes["outbox"]
         upper = keys.outbox_sk(received_before, "")

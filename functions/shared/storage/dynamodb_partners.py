@@ -26,9 +26,11 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
+    Holdables,
     LinkKey,
     LinkState,
     NetworkState,
@@ -44,6 +46,7 @@ from functions.shared.domain.writes import (
     Audit,
     CountSummary,
     CountUp,
+    ListRewards,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -239,6 +242,7 @@ class PartnersDynamo(DynamoBase):
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         m = self._m
         wanted: list[tuple[str, str]] = [(keys.subject_pk(program_id, *subject), keys.PROFILE_SK)]
@@ -249,19 +253,27 @@ class PartnersDynamo(DynamoBase):
         wanted += [(keys.counter_pk(program_id, name), keys.COUNTER_SK) for name in counters]
         if reward_id:
             wanted.append((keys.reward_pk(program_id, reward_id), keys.REWARD_SK))
+        customer_pk = keys.subject_pk(program_id, "customer", customer_id) if customer_id else ""
+        if customer_id:
+            wanted.append((customer_pk, keys.PROFILE_SK))
         found: dict[str, Any] = {}
+        raw: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(wanted))
         try:
             for start in range(0, len(unique), BATCH_GET_LIMIT):
-                for item in m.base.batch_get(unique[start : start + BATCH_GET_LIMIT], consistent_read=True):
+                # raw items: a subject's list of holdable rewards is one attribute per entry
+                for data in self._batch_get_raw(unique[start : start + BATCH_GET_LIMIT]):
+                    item = m.base.from_raw_data(data)
                     found[item.pk] = item
+                    raw[item.pk] = data
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the scoring snapshot failed") from exc
-        subject_item = found.get(keys.subject_pk(program_id, *subject))
-        partner_item = found.get(keys.subject_pk(program_id, "partner", partner_id)) if partner_id else None
+        subject_pk = keys.subject_pk(program_id, *subject)
+        partner_pk = keys.subject_pk(program_id, "partner", partner_id) if partner_id else ""
+        subject_item, partner_item = found.get(subject_pk), found.get(partner_pk)
         return Snapshot(
-            subject=_subject(subject_item) if subject_item else None,
-            partner=_subject(partner_item) if partner_item else None,
+            subject=_subject(subject_item) if _stored(subject_item) else None,
+            partner=_subject(partner_item) if _stored(partner_item) else None,
             links={
                 (kind, value): _link(found.get(keys.link_pk(program_id, kind, value)))
                 for kind, value in links
@@ -274,13 +286,24 @@ class PartnersDynamo(DynamoBase):
                 for name in counters
             },
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
+            holdables=_holdables(raw.get(subject_pk)),
+            partner_holdables=_holdables(raw.get(partner_pk)),
+            customer_holdables=_holdables(raw.get(customer_pk)),
         )
+
+    def _batch_get_raw(self, wanted: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        """BatchGetItem of up to 100 keys, consistent, unprocessed keys asked again; raw items."""
+        model = self._m.base
+        pending: list[dict[str, Any]] | None = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted]
+        while pending:
+            page, pending = model._batch_get_page(pending, consistent_read=True, attributes_to_get=None)
+            yield from page or []
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         item = self._get(
             self._m.subject, keys.subject_pk(program_id, subject_type, subject_id), keys.PROFILE_SK
         )
-        if item is None:
+        if not _stored(item):  # none, or only the list of a subject not stored yet
             raise NotFound(f"{subject_type} {subject_id} not found")
         return _subject(item)
 
@@ -507,10 +530,17 @@ class PartnersDynamo(DynamoBase):
             return self._update_profile(tx, write)
         if isinstance(write, PartnerArrival):
             item_keys = (keys.subject_pk(write.program_id, "partner", write.partner_id), keys.PROFILE_SK)
-            if write.expect_status is None:
-                tx.condition_check(m.subject, *item_keys, condition=m.base.pk.does_not_exist())
+            if write.expect_status is None:  # not stored: only its list of holdable rewards is kept
+                if write.listed:
+                    listed = [_typed(m.subject), *_list_actions(write.listed)]
+                    tx.update(
+                        m.subject(*item_keys), actions=listed, condition=m.subject.version.does_not_exist()
+                    )
+                    return "update"
+                tx.condition_check(m.subject, *item_keys, condition=m.subject.version.does_not_exist())
                 return "check"
             actions: list[Any] = [m.subject.reward_seq.add(1)] if write.reward else []
+            actions += _list_actions(write.listed)
             if write.currency and write.micros:
                 path = m.subject.revenue[write.currency]  # the map exists: every profile write makes it
                 actions.append(path.set((path | 0) + write.micros))
@@ -535,6 +565,14 @@ class PartnersDynamo(DynamoBase):
                 getattr(model, name).delete(set(values)) for name, values in write.remove.items() if values
             ]
             tx.update(model(pk, keys.LINK_SK), actions=actions)
+            return "update"
+        if isinstance(write, ListRewards):
+            tx.update(
+                m.subject(
+                    keys.subject_pk(write.program_id, write.subject_type, write.subject_id), keys.PROFILE_SK
+                ),
+                actions=[_typed(m.subject), *_list_actions(write.change)],
+            )
             return "update"
         if isinstance(write, CountUp):
             tx.update(
@@ -642,9 +680,10 @@ class PartnersDynamo(DynamoBase):
             )
         if write.arrivals:
             actions.append(m.subject.reward_seq.add(write.arrivals))
+        actions += _list_actions(write.listed)
         actions += self._flagged_index(s.program_id, s.type, s.id, s.status)
         condition = (
-            m.base.pk.does_not_exist()
+            m.subject.version.does_not_exist()  # never stored (its list may wait on the item)
             if write.expect_version == 0
             else m.subject.version == write.expect_version
         )
@@ -805,6 +844,35 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             if not condition_failed(exc):
                 raise domain_error(exc, f"marking {event_id} failed") from exc
+
+
+def _stored(item: Any) -> bool:
+    """A stored profile, not only the list of holdable rewards of a subject not stored yet."""
+    return item is not None and getattr(item, "version", None) is not None
+
+
+def _entry_name(reward_id: str) -> str:
+    return "h_" + hashlib.sha256(reward_id.encode()).hexdigest()[:16]
+
+
+def _list_actions(change: ListChange | None) -> list[Any]:
+    """A list change as one attribute per entry and per mark: concurrent changes never overlap."""
+    if not change:
+        return []
+    actions: list[Any] = [Path([_entry_name(listed_id(text))]).set(text) for text in sorted(change.add)]
+    actions += [Path([_entry_name(reward_id)]).remove() for reward_id in sorted(change.remove)]
+    actions += [Path([f"u_{mark}"]).set(1) for mark in sorted(change.unlisted_add)]
+    actions += [Path([f"u_{mark}"]).remove() for mark in sorted(change.unlisted_remove)]
+    return actions
+
+
+def _holdables(raw: dict[str, Any] | None) -> Holdables:
+    if not raw:
+        return Holdables()
+    return Holdables(
+        frozenset(value["S"] for name, value in raw.items() if name.startswith("h_") and "S" in value),
+        frozenset(int(name[2:]) for name in raw if name.startswith("u_") and name[2:].isdigit()),
+    )
 
 
 def _added(figures: Any, deltas: dict[str, int]) -> list[Any]:

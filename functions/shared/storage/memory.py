@@ -110,6 +110,10 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 raise NotFound(f"event {event_id} not found")
             return copy.deepcopy(self._events[(program_id, event_id)])
 
+    def get_events(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], StoredEvent]:
+        with self._lock:
+            return {ref: copy.deepcopy(self._events[ref]) for ref in refs if ref in self._events}
+
     def outbox(self, program_id: str, received_before: datetime, limit: int) -> list[StoredEvent]:
         with self._lock:
             waiting = [

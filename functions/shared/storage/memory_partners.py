@@ -11,9 +11,12 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from functions.shared.domain import holdables
+from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     AuditEntry,
     Case,
+    Holdables,
     LinkKey,
     LinkState,
     NetworkState,
@@ -33,6 +36,7 @@ from functions.shared.domain.writes import (
     Audit,
     CountSummary,
     CountUp,
+    ListRewards,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -71,6 +75,8 @@ class PartnersMemory:
         self._by_subject: dict[tuple[str, str, str], list[str]] = {}  # a subject's reward ids
         self._summaries: dict[str, SummaryFigures] = {}
         self._flag_days: dict[tuple[str, str], FlagDay] = {}  # (program, YYYY-MM-DD)
+        # subjects' lists of holdable rewards (`holdables`), stored subjects or not
+        self._holdables: dict[tuple[str, str, str], Holdables] = {}
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -82,6 +88,7 @@ class PartnersMemory:
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         with self._lock:
             found = self._subjects.get((program_id, *subject))
@@ -93,6 +100,11 @@ class PartnersMemory:
                 network={k: self._network.get(k, _NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
+                holdables=self._holdables.get((program_id, *subject), Holdables()),
+                partner_holdables=self._holdables.get((program_id, "partner", partner_id or ""), Holdables()),
+                customer_holdables=self._holdables.get(
+                    (program_id, "customer", customer_id or ""), Holdables()
+                ),
             )
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
@@ -304,6 +316,7 @@ class PartnersMemory:
                 revenue_micros=dict(current.revenue_micros) if current else {},
                 reward_seq=(current.reward_seq if current else 0) + write.arrivals,
             )
+            self._list((s.program_id, s.type, s.id), write.listed)
         elif isinstance(write, UpdateProfile):
             current = self._subjects[(write.program_id, write.subject_type, write.subject_id)]
             for name, value in write.changes.items():
@@ -311,6 +324,7 @@ class PartnersMemory:
             if write.bump:
                 current.version += 1
         elif isinstance(write, PartnerArrival):
+            self._list((write.program_id, "partner", write.partner_id), write.listed)
             partner = self._subjects.get((write.program_id, "partner", write.partner_id))
             if partner is not None:
                 partner.reward_seq += 1 if write.reward else 0
@@ -352,8 +366,14 @@ class PartnersMemory:
             self._notifications[(n.program_id, n.notification_id)] = n
         elif isinstance(write, CountSummary):
             self._count_summary(write)
+        elif isinstance(write, ListRewards):
+            self._list((write.program_id, write.subject_type, write.subject_id), write.change)
         else:
             raise TypeError(f"unknown write {write!r}")
+
+    def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
+        if change:
+            self._holdables[slot] = holdables.applied(self._holdables.get(slot, Holdables()), change)
 
     def _update_case(self, write: UpdateCase) -> None:
         case = self._cases[(write.program_id, write.case_id)]
@@ -456,9 +476,10 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     Audit: lambda w: ("audit", w.program_id, w.case_id, w.entry_id),
     CountSummary: lambda w: ("summary", w.program_id),
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
+    ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
 }
 # Writes without a condition: marks, counters, audit entries, notifications, summary figures.
-_UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary})
+_UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary, ListRewards})
 
 
 _KINDS: dict[type, type] = {}  # each class of write met, and its kind

@@ -106,6 +106,11 @@ class EventsPort(abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
+    def get_events(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], StoredEvent]:
+        """The events found among (program, event id) references, read together (one round trip
+        per 100): the score function reads its SQS batch's events at once. Unknown ones are left out."""
+
+    @abc.abstractmethod
     def outbox(self, program_id: str, received_before: datetime, limit: int) -> list[StoredEvent]:
         """Events of a program still in the outbox, received before the given time, oldest
         first, at most `limit`."""
@@ -167,9 +172,11 @@ class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
         network: list[LinkKey],
         counters: list[str],
         reward_id: str | None = None,
+        customer_id: str | None = None,
     ) -> Snapshot:
         """The subject, the referring partner (for transactions), the link, network and counter
-        items, and whether the reward id is taken, read together."""
+        items, and whether the reward id is taken, read together; with `customer_id` (a reward
+        through the API for a customer), that customer's list of holdable rewards too."""
 
 
 class CasesPort(StepsPort, SubjectsPort, abc.ABC):
