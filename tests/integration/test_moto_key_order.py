@@ -108,7 +108,7 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @settings(
-    max_examples=80,
+    max_examples=40,  # hypothesis explores anew on every run; the suite stays under its time
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -35,7 +35,7 @@ def _replay(history: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[
 
 
 @settings(
-    max_examples=80,
+    max_examples=40,  # hypothesis explores anew on every run; the suite stays under its time
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
