@@ -119,7 +119,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             )
         granted, limited_by, grant = request.points, None, None
         if request.campaign_id is not None:
-            decision = _campaign_decision(state.campaign, state.campaign_granted, request, occurred_at)
+            decision = _campaign_decision(
+                state.campaign, state.campaign_granted, request, occurred_at, own_shard
+            )
             if decision is None:  # the bonus does not fit in the customer's shard: read every shard
                 shards = None
                 continue
@@ -181,7 +183,11 @@ def _counted(
 
 
 def _campaign_decision(
-    campaign: Campaign | None, customer_granted: int | None, request: EarnRequest, occurred_at: datetime
+    campaign: Campaign | None,
+    customer_granted: int | None,
+    request: EarnRequest,
+    occurred_at: datetime,
+    own_shard: int,
 ) -> caps.ShardedDecision | None:
     """The grant on the shards read; None when they do not decide it (read every shard)."""
     if campaign is None:
@@ -203,7 +209,7 @@ def _campaign_decision(
         request.points,
         total_cap=campaign.total_cap,
         shards=campaign.shards,
-        own=caps.shard_of(request.customer_id),
+        own=own_shard,
         customer_cap=campaign.per_customer_cap,
         customer_granted=customer_granted or 0,
         first_for_customer=customer_granted is None,

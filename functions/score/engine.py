@@ -17,8 +17,8 @@ from functions.shared.changes import backoff, carry_out
 from functions.shared.domain import holdables, rules
 from functions.shared.domain.identity import email_keys, near_keys, network_key, usable_device
 from functions.shared.domain.model import (
+    NO_LINK,
     LinkKey,
-    LinkState,
     Notification,
     Reward,
     Snapshot,
@@ -45,7 +45,6 @@ _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
 COUNTER_LIFETIME = timedelta(hours=3)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
-_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass
@@ -242,12 +241,11 @@ class Engine:
 
     # --- the signals ---------------------------------------------------------------------------
     def evaluate(
-        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey] | None = None
+        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
     ) -> list[signals.Reason]:
+        """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one."""
         me = subject_key(*plan.subject)
-        if crowds is None:
-            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
-        links = {role: _NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
+        links = {role: NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
         network = {
             role: snapshot.network[key]
             for role, key in plan.network.items()
@@ -266,7 +264,7 @@ class Engine:
                     me, partner.email, email_keys(partner.email), links, self.reference
                 )
             reasons += signals.ip_signals(
-                me, str(event.session.ip), country, links.get("ip", _NO_LINK), self.reference
+                me, str(event.session.ip), country, links.get("ip", NO_LINK), self.reference
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
@@ -289,7 +287,7 @@ class Engine:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
             if customer.ip:
                 reasons += signals.ip_signals(
-                    me, str(customer.ip), customer.country, links.get("ip", _NO_LINK), self.reference
+                    me, str(customer.ip), customer.country, links.get("ip", NO_LINK), self.reference
                 )
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
@@ -331,12 +329,10 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
-        crowds: set[LinkKey] | None = None,  # of the snapshot's links, when known already
+        crowds: set[LinkKey],  # the snapshot's crowded links (`rules.crowded_links`)
     ) -> rules.ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
-        if crowds is None:
-            crowds = rules.crowded_links(states)
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
         token = rules.program_token(program_id, self.pepper)

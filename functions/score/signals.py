@@ -12,14 +12,13 @@ from typing import Any
 from functions.score import weights
 from functions.score.reference import ReferenceData, distance_km
 from functions.shared.domain.identity import EmailKeys, email_domain, normalize_name
-from functions.shared.domain.model import LinkState, NetworkState, Subject
+from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the deletion-neighbourhood keys: email_near#0, email_near#1, ...
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
-_NO_LINK = LinkState()  # frozen: one empty state for every identifier no one used yet
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def email_signals(
     me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
 ) -> list[Reason]:
     reasons: list[Reason] = []
-    exact = links.get("email", _NO_LINK)
+    exact = links.get("email", NO_LINK)
     others = _others(exact, me)
     flagged, removed = _bad(exact, me)
     if others:
@@ -108,7 +107,7 @@ def email_signals(
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
     for kind in NEAR_DUPLICATE_KEYS:
-        one_edit -= _others(links.get(kind, _NO_LINK), me)  # the same bare name: digits, dots
+        one_edit -= _others(links.get(kind, NO_LINK), me)  # the same bare name: digits, dots
     if similar:
         if similar_flagged:
             variant = "email_similar_to_flagged"

@@ -135,6 +135,11 @@ class NetworkState:
     removed: frozenset[str] = frozenset()
 
 
+# frozen: one empty state serves every identifier no one used yet (scoring and the in-memory store)
+NO_LINK = LinkState()
+NO_NETWORK = NetworkState()
+
+
 @dataclass
 class Reward:
     program_id: str

@@ -14,6 +14,8 @@ from typing import Any
 from functions.shared.domain import holdables
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
+    NO_LINK,
+    NO_NETWORK,
     AuditEntry,
     Case,
     Holdables,
@@ -96,8 +98,8 @@ class PartnersMemory:
             return Snapshot(
                 subject=_subject_copy(found),
                 partner=_subject_copy(partner),
-                links={k: self._links.get((program_id, *k), _NO_LINK) for k in links},
-                network={k: self._network.get(k, _NO_NETWORK) for k in network},
+                links={k: self._links.get((program_id, *k), NO_LINK) for k in links},
+                network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
                 holdables=self._holdables.get((program_id, *subject), Holdables()),
@@ -254,9 +256,8 @@ class PartnersMemory:
                 if kind not in _UNCONDITIONAL and not self._holds(write):
                     raise StepRefused(f"{type(write).__name__} no longer holds", write)
             for write in writes:
-                if isinstance(write, MarkLink):  # most of a step's writes: the event's identifiers
-                    link = (write.program_id, *write.key)
-                    self._links[link] = _marked(self._links.get(link, _NO_LINK), write.add, write.remove)
+                if isinstance(write, MarkLink):  # most of a step's writes (the event's identifiers)
+                    self._mark_link(write)
                 else:
                     self._write(write)
 
@@ -333,11 +334,10 @@ class PartnersMemory:
                         partner.revenue_micros.get(write.currency, 0) + write.micros
                     )
         elif isinstance(write, MarkLink):
-            link = (write.program_id, *write.key)
-            self._links[link] = _marked(self._links.get(link, _NO_LINK), write.add, write.remove)
+            self._mark_link(write)
         elif isinstance(write, MarkNetwork):
             self._network[write.key] = _marked(
-                self._network.get(write.key, _NO_NETWORK), write.add, write.remove
+                self._network.get(write.key, NO_NETWORK), write.add, write.remove
             )
         elif isinstance(write, CountUp):
             slot = (write.program_id, write.name)
@@ -370,6 +370,10 @@ class PartnersMemory:
             self._list((write.program_id, write.subject_type, write.subject_id), write.change)
         else:
             raise TypeError(f"unknown write {write!r}")
+
+    def _mark_link(self, write: MarkLink) -> None:
+        link = (write.program_id, *write.key)
+        self._links[link] = _marked(self._links.get(link, NO_LINK), write.add, write.remove)
 
     def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
         if change:
@@ -457,9 +461,6 @@ def _case_copy(case: Case) -> Case:
     )
 
 
-_NO_LINK = LinkState()  # frozen: one empty state serves every identifier not stored yet
-_NO_NETWORK = NetworkState()
-
 # The item each kind of write touches, as DynamoDB would name it (one write per item in a step).
 _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ScoreEvent: lambda w: ("event", w.program_id, w.event_id),
@@ -482,15 +483,8 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
 _UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary, ListRewards})
 
 
-_KINDS: dict[type, type] = {}  # each class of write met, and its kind
-
-
 def _kind_of(cls: type) -> type:
-    """The kind of write a class is (itself, or the kind it derives from)."""
-    kind = _KINDS.get(cls)
-    if kind is None:
-        kind = next((k for k in cls.__mro__ if k in _ITEM_OF), None)
-        if kind is None:
-            raise TypeError(f"unknown write {cls.__name__}")
-        _KINDS[cls] = kind
-    return kind
+    """A write's class, when it is one of the kinds above (the writes are final classes)."""
+    if cls not in _ITEM_OF:
+        raise TypeError(f"unknown write {cls.__name__}")
+    return cls
