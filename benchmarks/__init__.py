@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from typing import Any
 
 MOTO_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -21,3 +24,27 @@ def moto_environment() -> None:
     (moto intercepts), quiet Powertools."""
     os.environ.update(MOTO_ENVIRONMENT)
     os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@contextlib.contextmanager
+def moto_system() -> Iterator[Any]:
+    """A fresh moto account in process with the stack's resources (`local_system.provision`), the
+    functions' environment pointing at them, and their dependencies built anew; yields the
+    resources. moto's transactions back up only their items, as the local system runs them."""
+    moto_environment()
+    import boto3
+    from moto import mock_aws
+
+    from functions.shared import runtime
+    from local_system.moto_atomic import make_moto_dynamodb_atomic
+    from local_system.provision import provision
+
+    make_moto_dynamodb_atomic()
+    with mock_aws():
+        runtime.forget_dependencies()
+        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        os.environ.update(resources.environment())
+        try:
+            yield resources
+        finally:
+            runtime.forget_dependencies()

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 REQUESTS = 300
 WARM_UP = 20
@@ -45,23 +44,15 @@ def counted_dynamodb_calls() -> Iterator[Counter[str]]:
 
 def measure(count: int = REQUESTS) -> dict[str, dict[str, Any]]:
     moto_environment()
-    import boto3
-    from moto import mock_aws
     from werkzeug.test import Client
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
     from local_system.http_adapter import LocalApiGateway
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
     from tests.support import call, proxy_event
 
-    make_moto_dynamodb_atomic()
     results: dict[str, dict[str, Any]] = {}
-    with mock_aws(), counted_dynamodb_calls() as calls:
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system(), counted_dynamodb_calls() as calls:
         repository = runtime.dependencies().repository
         program = tenancy.create_program(repository, SystemClock(), "Bench")
         _, key = tenancy.create_key(repository, SystemClock(), program.program_id, "fraud", "bench")
@@ -88,7 +79,6 @@ def measure(count: int = REQUESTS) -> dict[str, dict[str, Any]]:
                 "calls": dict(calls),
                 "p50_ms": round(statistics.median(latencies) * 1000, 2),
             }
-    runtime.forget_dependencies()
     return results
 
 

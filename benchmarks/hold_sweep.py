@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 FLAGGED = 10
 REWARDS_EACH = 10
@@ -81,21 +81,14 @@ def _pending(client: Any, table: str, program_id: str, rewards: list[tuple[str, 
 
 def measure(size: int) -> dict[str, float]:
     import boto3
-    from moto import mock_aws
 
     from functions.hold_sweep.service import sweep
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
     from tests.integration.scoring_support import signup
     from tests.support import call, proxy_event
 
-    make_moto_dynamodb_atomic()  # moto as the local system runs it: queries in key order
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system() as resources:
         deps = runtime.dependencies()
         program = tenancy.create_program(deps.repository, SystemClock(), "Bench")
         _, key = tenancy.create_key(

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 REPEATS = 5
 # every Lambda entry point: each function folder's handler module, and the dispute cycle's
@@ -61,18 +61,12 @@ def cold_start() -> dict[str, dict[str, float]]:
 
 def ingest_throughput(count: int = 400) -> dict[str, float]:
     moto_environment()
-    import boto3
-    from moto import mock_aws
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
-    from local_system.provision import provision
     from tests.support import call, proxy_event, sample
 
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system():
         repository = runtime.dependencies().repository
         program = tenancy.create_program(repository, SystemClock(), "Bench")
         _, key = tenancy.create_key(repository, SystemClock(), program.program_id, "integration", "bench")

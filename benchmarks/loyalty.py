@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 EARNS = 300
 SIZES = (10, 10_000)
@@ -39,19 +39,11 @@ ABOVE = 5
 @contextlib.contextmanager
 def _system() -> Iterator[dict[str, Any]]:
     """A fresh moto account with the table, a program and its keys."""
-    import boto3
-    from moto import mock_aws
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
 
-    make_moto_dynamodb_atomic()  # moto as the local system runs it (a transaction backs up its items only)
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system():
         repository = runtime.dependencies().repository
         clock = SystemClock()
         program = tenancy.create_program(repository, clock, "Bench loyalty")
@@ -60,7 +52,6 @@ def _system() -> Iterator[dict[str, Any]]:
             for role in ("integration", "fraud")
         }
         yield {"program": program, "keys": keys, "repository": repository}
-        runtime.forget_dependencies()
 
 
 def _call(method: str, path: str, body: Any, key: str) -> Any:

@@ -42,7 +42,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 from benchmarks.scoring import KB, _units, item_size
 
 RATE = 3_000  # events per second of one program
@@ -233,19 +233,12 @@ class _Key(dict):  # type: ignore[type-arg]
 @contextlib.contextmanager
 def _system() -> Iterator[dict[str, Any]]:
     import boto3
-    from moto import mock_aws
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import FixedClock
     from local_system.edge import LocalAuthorizer
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
 
-    make_moto_dynamodb_atomic()
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system() as resources:
         deps = runtime.dependencies()
         clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
         deps.clock = clock
@@ -258,7 +251,6 @@ def _system() -> Iterator[dict[str, Any]]:
         edge = LocalAuthorizer(clock=lambda: clock.now().timestamp())
         system = {"program": program, "keys": keys, "clock": clock, "sqs": sqs, "resources": resources}
         yield {**system, "edge": edge}
-        runtime.forget_dependencies()
 
 
 def _call(

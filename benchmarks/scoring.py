@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 EVENT_TYPES = ("partnership.created", "account.updated", "transaction.created", "reward.created")
 SMALL_TABLE = int(os.environ.get("BENCH_SCORING_SMALL", "100"))  # prior events scored for real
@@ -302,8 +302,6 @@ def _index_entry(item: dict[str, Any] | None, partition: str, sort: str) -> tupl
 
 def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
     moto_environment()
-    import boto3
-    from moto import mock_aws
 
     from evaluation.generator import Scale
     from functions.score import service
@@ -313,16 +311,10 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
     from functions.shared.config import Settings
     from functions.shared.messaging import scoring_message
     from functions.shared.storage import schema
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
 
-    make_moto_dynamodb_atomic()
     events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8))
     results: dict[str, dict[str, dict[str, float]]] = {}
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system() as resources:
         repository = runtime.build_repository(Settings.from_env())
         program = tenancy.create_program(repository, SystemClock(), "Bench", program_id="bench")
         deps = runtime.Dependencies(repository, _Silent(), SystemClock(), None)
@@ -401,7 +393,6 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
             measure(f"{LARGER_TABLE} prior events")
             results["_fallback"] = {"flag": _fallback(accept, deps, meter)}
         results["_table"] = {"items": {"after": float(copies)}}
-    runtime.forget_dependencies()
     return results
 
 

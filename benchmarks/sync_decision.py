@@ -13,7 +13,7 @@ import statistics
 import time
 from typing import Any
 
-from benchmarks import moto_environment
+from benchmarks import moto_environment, moto_system
 
 COUNT = int(os.environ.get("BENCH_SYNC_EVENTS", "200"))  # of each kind
 
@@ -43,20 +43,12 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
 
 def measure(count: int = COUNT) -> dict[str, Any]:
     moto_environment()
-    import boto3
-    from moto import mock_aws
 
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.provision import provision
     from tests.support import call, proxy_event
 
-    make_moto_dynamodb_atomic()
-    with mock_aws():
-        runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
-        os.environ.update(resources.environment())
+    with moto_system():
         repository = runtime.dependencies().repository
         program = tenancy.create_program(repository, SystemClock(), "Bench")
         _, key = tenancy.create_key(repository, SystemClock(), program.program_id, "integration", "bench")
