@@ -3,8 +3,8 @@
 timed from the first POST until the last event is scored. Measured once the table holds
 `BENCH_LOCAL_SMALL` items (500), then again at `BENCH_LOCAL_ITEMS` (50,000; filled by replaying more
 of the same traffic): the second figure must be no lower than the first (queries read pages, not
-the table). Also the CPU time the local system's process spent per event, which the other
-processes of a shared machine do not inflate as they do wall time.
+the table). Also the CPU time the local system spent per event (its two processes: the functions'
+and moto's), which the other processes of a shared machine do not inflate as they do wall time.
 
 Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
 
@@ -36,6 +36,11 @@ def _events() -> Iterator[tuple[str, dict[str, Any]]]:
         traffic = Generator(SEED + round_number, Scale.named("full")).traffic()
         for step in traffic.events:
             yield f"r{round_number}-{step.program}", step.body
+
+
+def _cpu_of(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Bench:
@@ -77,11 +82,13 @@ class Bench:
                 raise RuntimeError("the scoring queue did not drain")
             time.sleep(0.02)
 
-    def cpu_seconds(self) -> float:
-        """CPU time the local system's process has used (user and system): a figure the other
-        processes of a shared machine cannot inflate, unlike its wall time."""
-        fields = open(f"/proc/{self.system.process.pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time the local system has used (user and system), the functions' process and moto's
+        (its child, `local_system.aws_process`) apart: a figure the other processes of a shared
+        machine cannot inflate, unlike its wall time."""
+        main = self.system.process.pid
+        children = open(f"/proc/{main}/task/{main}/children").read().split()  # noqa: SIM115
+        return {"functions": _cpu_of(main), "aws": sum(_cpu_of(int(child)) for child in children)}
 
     def post(self, session: Any, program: str, body: dict[str, Any]) -> tuple[int, float]:
         started = time.perf_counter()
@@ -112,7 +119,8 @@ class Bench:
         posted = time.perf_counter() - started
         self.wait_scored()
         elapsed = time.perf_counter() - started
-        cpu = self.cpu_seconds() - cpu_before
+        cpu_after = self.cpu_seconds()
+        cpu = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
         statuses = [
             session.get(
                 f"{self.system.api_url}/v1/events/{body['id']}",
@@ -128,7 +136,9 @@ class Bench:
             "events_per_s": round(count / elapsed, 1),
             "posted_per_s": round(count / posted, 1),
             "ingest_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "cpu_ms_per_event": round(cpu / count * 1000, 1),
+            "cpu_ms_per_event": round(sum(cpu.values()) / count * 1000, 1),
+            "functions_cpu_ms": round(cpu["functions"] / count * 1000, 1),
+            "moto_cpu_ms": round(cpu["aws"] / count * 1000, 1),
             "seconds": round(elapsed, 2),
         }
 

@@ -1,16 +1,17 @@
 """`make run`: the whole system on this machine.
 
-moto stands in for DynamoDB, SQS and EventBridge: the functions, which run in this process, reach
-its backends directly, and its server on loopback serves the same backends to everything outside
-(fraudctl, the AWS CLI, the tests); the tables, queue and bus are created from the code's own
-definitions; a demo program gets one key per role; the API serves the real Lambda handlers on
-http://127.0.0.1:8080; a poller feeds the score function and a scheduler runs the scheduled
-functions. Ctrl-C stops it all.
+moto stands in for DynamoDB, SQS and EventBridge, in a process of its own (`aws_process`): the
+functions, which run in this process, reach its backends over a private socket, and its server on
+loopback serves the same backends to everything outside (fraudctl, the AWS CLI, the tests); the
+tables, queue and bus are created from the code's own definitions; a demo program gets one key per
+role; the API serves the real Lambda handlers on http://127.0.0.1:8080; a poller feeds the score
+function and a scheduler runs the scheduled functions. Ctrl-C stops it all.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import signal
@@ -99,35 +100,27 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns ours
     import boto3
-    from moto import mock_aws
-    from moto.server import ThreadedMotoServer
     from werkzeug.serving import make_server
 
     from functions.shared import tenancy
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
     from functions.shared.runtime import build_repository, use_local_authorizer_cache
+    from local_system.aws_process import AwsProcess
     from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.moto_direct import route_calls_in_process
     from local_system.poller import WORKFLOW_RUNNER_HANDLER, QueuePoller
     from local_system.provision import provision
     from local_system.scheduler import LocalScheduler, Schedule
 
-    make_moto_dynamodb_atomic()
-    # The functions' AWS calls go to moto's backends in this process: a round trip through the
-    # server on loopback (a new connection and a new thread per request, and a hand-over of the
-    # interpreter lock at each end) cost more than a third of the local system's time per event.
-    # The server keeps serving the same backends to everything outside this process.
-    # and within the process, their JSON calls skip the signing, the send and moto's URL search:
-    # botocore hands the serialized call to moto's own response layer (a third of each call's CPU)
-    route_calls_in_process()  # before any client: it applies to the sessions created after it
-    in_process = mock_aws()
-    in_process.start()  # first: it starts from empty backends
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
-    moto.start()
+    # moto, with every AWS backend, runs in a process of its own (local_system/aws_process.py): its
+    # half of each event's work runs on another core than the functions' half. It serves the
+    # functions' calls over a private socket, and everything outside over its server on --aws-port.
+    aws = AwsProcess(args.aws_port)
+    atexit.register(aws.close)  # however this process ends short of being killed, moto's ends too
+    aws.route_calls()  # before any client: it applies to the sessions created after it
     aws_url = f"http://127.0.0.1:{args.aws_port}"
+    os.environ["AWS_ENDPOINT_URL"] = aws_url  # what the socket does not carry goes to moto's server, not AWS
 
     def client(name: str) -> Any:
         return boto3.client(name, region_name="us-east-1")
@@ -206,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.stop()
         poller.join(timeout=5)
         workflow_poller.join(timeout=5)
-        moto.stop()
-        in_process.stop()
+        aws.close()
         print("Stopped.", flush=True)
     return 0
 
