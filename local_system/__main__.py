@@ -23,7 +23,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ROLES = ("admin", "fraud", "viewer", "integration")
-SWITCH_INTERVAL_SECONDS = 0.001  # the interpreter's default is 0.005 (below, in main)
 
 
 def _local_aws_environment() -> None:
@@ -91,13 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     _local_aws_environment()
-    # Every function runs in this one interpreter. A thread that waited on a socket (the HTTP
-    # server answering a request, most of all) waits again for the interpreter lock, by default up
-    # to 5 ms each time, while the scoring thread holds it: an ingest request crosses several such
-    # points and took 35 to 55 ms for about 6 ms of work. A shorter switch interval hands the lock
-    # over sooner; the scorer gives up a little of its time, which it had in surplus while the
-    # requests waited.
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    from local_system.children import SWITCH_INTERVAL_SECONDS
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # local_system/children.py says why
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns ours
     import boto3
     from werkzeug.serving import make_server
@@ -109,9 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     from local_system.aws_process import AwsProcess
     from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
-    from local_system.poller import WORKFLOW_RUNNER_HANDLER, QueuePoller
     from local_system.provision import provision
-    from local_system.scheduler import LocalScheduler, Schedule
+    from local_system.workers import Workers, WorkerSettings
 
     # moto, with every AWS backend, runs in a process of its own (local_system/aws_process.py): its
     # half of each event's work runs on another core than the functions' half. It serves the
@@ -127,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     resources = provision(client, visibility_timeout=args.visibility_timeout)
     os.environ.update(resources.environment())
-    from local_system.webhooks import local_retry_seconds, provision_webhooks, webhooks_poller
+    from local_system.webhooks import local_retry_seconds, provision_webhooks
 
     webhooks_env = provision_webhooks(client, resources.event_bus_name, retry_seconds=local_retry_seconds())
     os.environ.update(webhooks_env)  # SPEC 6: the webhooks queue, its rule on the bus, the secrets' key
@@ -141,16 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     keys["security"] = tenancy.create_key(repository, clock, None, "security", "Platform security")[1]
 
-    poller = QueuePoller(client("sqs"), resources.queue_url, window_seconds=args.batch_window_seconds)
-    workflow_poller = QueuePoller(client("sqs"), resources.workflow_queue_url, WORKFLOW_RUNNER_HANDLER)
-    scheduler = LocalScheduler(
-        [
-            Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
-            Schedule("hold-sweep", "functions.hold_sweep.handler.lambda_handler", args.hold_sweep_seconds),
-            Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", args.dispute_cycle_seconds),
-            Schedule("loyalty-workflow-relay", "functions.loyalty.workflow_relay.lambda_handler", 60),
-        ]
+    # the queue consumers and the schedules run in a process of their own (local_system/workers.py),
+    # as the functions behind them have their own environments in AWS
+    settings = WorkerSettings(
+        batch_window_seconds=args.batch_window_seconds,
+        relay_seconds=args.relay_seconds,
+        hold_sweep_seconds=args.hold_sweep_seconds,
+        dispute_cycle_seconds=args.dispute_cycle_seconds,
     )
+    workers = Workers(settings, aws.environment())
+    atexit.register(workers.close)
     web_root = ROOT / "web" / "dist"
     cache_seconds = args.authorizer_cache_seconds
     authorizer = LocalAuthorizer() if cache_seconds is None else LocalAuthorizer(cache_seconds)
@@ -185,20 +179,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    poller.start()
-    webhooks = webhooks_poller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
-    webhooks.start()
-    workflow_poller.start()
-    scheduler.start()
     try:
         server.serve_forever()
     finally:
-        poller.stop()
-        webhooks.stop()
-        workflow_poller.stop()
-        scheduler.stop()
-        poller.join(timeout=5)
-        workflow_poller.join(timeout=5)
+        workers.close()
         aws.close()
         print("Stopped.", flush=True)
     return 0

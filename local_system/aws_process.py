@@ -31,17 +31,16 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-READY = "aws-process ready"
-SWITCH_INTERVAL_SECONDS = 0.001
+from local_system.children import SWITCH_INTERVAL_SECONDS, Child, serve_until_stopped
+
 AUTHKEY_VARIABLE = "LOCAL_AWS_PROCESS_KEY"
+SOCKET_VARIABLE = "LOCAL_AWS_PROCESS_SOCKET"
 _JSON_SERVICES_HOST = "https://{prefix}.{region}.amazonaws.com/"
 
 
@@ -53,53 +52,31 @@ class AwsProcess:
         self.directory = tempfile.mkdtemp(prefix="fraud-aws-")  # mode 0700: this user only
         self.address = str(Path(self.directory) / "aws.sock")
         self.authkey = secrets.token_bytes(32)
-        environment = {**os.environ, AUTHKEY_VARIABLE: self.authkey.hex()}
-        command = [sys.executable, "-m", "local_system.aws_process", "--aws-port", str(aws_port)]
-        self.process = subprocess.Popen(  # noqa: S603 (our own module, by the running interpreter)
-            [*command, "--socket", self.address],
-            env=environment,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        self.aws_port = aws_port
         try:
-            self._wait_ready(start_timeout)
+            self.child = Child(
+                "local_system.aws_process",
+                ["--aws-port", str(aws_port), "--socket", self.address],
+                {AUTHKEY_VARIABLE: self.authkey.hex()},
+                start_timeout,
+            )
         except BaseException:
-            self.close()
+            shutil.rmtree(self.directory, ignore_errors=True)
             raise
 
-    def _wait_ready(self, timeout: float) -> None:
-        assert self.process.stdout is not None
-        timer = threading.Timer(timeout, self.process.kill)
-        timer.start()
-        try:
-            for line in self.process.stdout:
-                if line.strip() == READY:
-                    break
-                print(line, end="", flush=True)
-            else:
-                status = self.process.wait()
-                raise RuntimeError(f"the AWS stand-in's process stopped before it was ready (exit {status})")
-        finally:
-            timer.cancel()
-        # its later output (errors, moto's warnings) goes to this process's standard output
-        threading.Thread(target=self._relay, args=(self.process.stdout,), daemon=True).start()
+    @property
+    def process(self) -> Any:
+        return self.child.process
 
-    @staticmethod
-    def _relay(stream: Any) -> None:
-        for line in stream:
-            print(line, end="", flush=True)
+    def environment(self) -> dict[str, str]:
+        """What another of the local system's processes needs to reach the stand-in's socket."""
+        return {SOCKET_VARIABLE: self.address, AUTHKEY_VARIABLE: self.authkey.hex()}
 
     def route_calls(self) -> None:
         route_calls_to(self.address, self.authkey)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.child.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -172,6 +149,12 @@ def route_calls_to(address: str, authkey: bytes) -> None:
         botocore.handlers.BUILTIN_HANDLERS.append(("before-call", answer_from_process))
 
 
+def route_calls_from_environment() -> None:
+    """In another of the local system's processes: route its calls to the stand-in named by
+    `AwsProcess.environment()` (the key leaves the environment at once)."""
+    route_calls_to(os.environ[SOCKET_VARIABLE], bytes.fromhex(os.environ.pop(AUTHKEY_VARIABLE)))
+
+
 # --- the stand-in's side ------------------------------------------------------------------------
 def _serve(connection: Any) -> None:
     from local_system.moto_direct import moto_answers
@@ -187,16 +170,6 @@ def _serve(connection: Any) -> None:
             except Exception as error:  # an answer moto could not give: a 500, as its server would
                 answer = (500, {"Content-Type": "text/plain"}, f"{type(error).__name__}: {error}".encode())
             connection.send(answer)
-
-
-def _stop_when_orphaned(parent: int, stop: Any) -> None:
-    """Stops this process when the local system's process is gone, killed without a word: moto's
-    port and socket must not outlive it."""
-    import time
-
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,9 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     from local_system.moto_atomic import make_moto_dynamodb_atomic
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns the console
-    # the functions' calls wait here for the interpreter lock while a long transaction holds it:
-    # hand it over every 1 ms, not 5 (as the functions' process does, for the same reason)
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # calls wait for the lock while a transaction holds it
     make_moto_dynamodb_atomic()
     mock = mock_aws()
     mock.start()  # first: it starts from empty backends, which the server then shares
@@ -229,14 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     listener = Listener(args.socket, "AF_UNIX", authkey=authkey)
     stopping = threading.Event()
 
-    def stop(*_: Any) -> None:
+    def stop() -> None:
         stopping.set()
         listener.close()  # ends accept() below
 
-    signal.signal(signal.SIGTERM, stop)
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), stop), daemon=True).start()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent stops us
-    print(READY, flush=True)
+    serve_until_stopped(stop)
     try:
         while not stopping.is_set():
             try:
