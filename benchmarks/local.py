@@ -3,8 +3,8 @@
 timed from the first POST until the last event is scored. Measured once the table holds
 `BENCH_LOCAL_SMALL` items (500), then again at `BENCH_LOCAL_ITEMS` (50,000; filled by replaying more
 of the same traffic): the second figure must be no lower than the first (queries read pages, not
-the table). Also the CPU time the local system spent per event (its two processes: the functions'
-and moto's), which the other processes of a shared machine do not inflate as they do wall time.
+the table). Also the CPU time the local system spent per event (its three processes: the API's,
+the workers' and moto's), which the other processes of a shared machine do not inflate as they do wall time.
 
 Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
 
@@ -87,12 +87,15 @@ class Bench:
             time.sleep(DRAIN_CHECK_SECONDS)
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time the local system has used (user and system), the functions' process and moto's
-        (its child, `local_system.aws_process`) apart: a figure the other processes of a shared
-        machine cannot inflate, unlike its wall time."""
+        """CPU time the local system has used (user and system), per process: the API's (the main
+        one), the workers' (queue consumers and schedules) and moto's. A figure the other processes
+        of a shared machine cannot inflate, unlike its wall time."""
         main = self.system.process.pid
-        children = open(f"/proc/{main}/task/{main}/children").read().split()  # noqa: SIM115
-        return {"functions": _cpu_of(main), "aws": sum(_cpu_of(int(child)) for child in children)}
+        seconds = {"api": _cpu_of(main), "workers": 0.0, "moto": 0.0}
+        for child in open(f"/proc/{main}/task/{main}/children").read().split():  # noqa: SIM115
+            command = open(f"/proc/{child}/cmdline", "rb").read()  # noqa: SIM115
+            seconds["moto" if b"aws_process" in command else "workers"] += _cpu_of(int(child))
+        return seconds
 
     def post(self, session: Any, program: str, body: dict[str, Any]) -> tuple[int, float]:
         started = time.perf_counter()
@@ -141,8 +144,7 @@ class Bench:
             "posted_per_s": round(count / posted, 1),
             "ingest_p50_ms": round(statistics.median(latencies) * 1000, 1),
             "cpu_ms_per_event": round(sum(cpu.values()) / count * 1000, 1),
-            "functions_cpu_ms": round(cpu["functions"] / count * 1000, 1),
-            "moto_cpu_ms": round(cpu["aws"] / count * 1000, 1),
+            **{f"{part}_cpu_ms": round(seconds / count * 1000, 1) for part, seconds in cpu.items()},
             "seconds": round(elapsed, 2),
         }
 
