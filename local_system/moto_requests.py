@@ -1,0 +1,273 @@
+"""Takes the repeated and unused work out of moto's per-request layer (the part around a service's
+answer: reading the request, the request id of the response), without changing one answer.
+
+Profiled in the local system (issue 14), each call the functions make costs moto, besides the
+service's own work:
+
+- a walk of the request's JSON over the operation's input model (`JSONParser`), member by member:
+  for each node a method looked up by name, and for each structure every member of the model tried
+  (an attribute value has ten, so a scoring transaction of sixteen updates tries thousands). The
+  result depends only on the JSON and the model, so here each shape's walk is built once (per shape
+  of the model, kept on the model, which moto keeps for the process) and then only visits what the
+  request holds: the same members in the model's order, the same conversions (blobs decoded,
+  timestamps, integers and floats converted, nulls and unknown members dropped, documents as sent).
+  Anything it does not expect (a request that is not a JSON object where the model wants one, a
+  parser moto configured otherwise, a type it does not know) goes to moto's own walk, which then
+  answers (or fails) as it does.
+- the response's request id: 52 random characters, each drawn by `Random.choice` (three Python
+  calls a character). Drawn here with the same `getrandbits` calls in the same order, so a seeded
+  moto gives the same ids, and every id drawn after, as before; checked against moto's own at
+  install time, and not installed if they differ.
+- a regular expression run over every response body to put the request id inside `<RequestId>`
+  (XML answers); a JSON body without that text is left as it is without the scan (the expression
+  only matches after `<RequestId>`; a body that holds the text still gets moto's substitution).
+
+`moto_overhead.moto_own_work()` turns these off too: the tests compare both ways."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from local_system import moto_overhead
+
+_JSON_BODY = "_local_json_body"  # a shape's compiled walk, kept on the shape
+
+
+class _Unexpected(Exception):
+    """Something moto's own walk decides (it raises, or answers otherwise)."""
+
+
+def _shortcuts() -> bool:
+    return moto_overhead._shortcuts
+
+
+# --- the request's JSON over the input model ---------------------------------------------------
+def _compiled(shape: Any, handlers: dict[str, Callable[[Any], Any] | None]) -> Callable[[Any], Any] | None:
+    """The walk of `shape` as moto's `JSONParser` makes it, as a function of the JSON value (None:
+    the value is kept as it is). Built once per shape object; members are built when first
+    reached (a recursive shape, as an attribute value's map of attribute values, is a new shape
+    object at each depth in botocore's model)."""
+    found = shape.__dict__.get(_JSON_BODY)
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    kind = shape.type_name
+    walk: Callable[[Any], Any] | None
+    if kind == "structure":
+        walk = _structure(shape, handlers)
+    elif kind == "list":
+        walk = _list(shape, handlers)
+    elif kind == "map":
+        walk = _map(shape, handlers)
+    elif kind in handlers:
+        walk = handlers[kind]
+    else:
+        raise _Unexpected(kind)
+    shape.__dict__[_JSON_BODY] = (walk,)
+    return walk
+
+
+def _structure(shape: Any, handlers: dict[str, Any]) -> Callable[[Any], Any]:
+    if shape.is_document_type:
+        return lambda value: value
+    members = [
+        (name, member.serialization.get("name", name), member) for name, member in shape.members.items()
+    ]
+    by_json = {json_name: (name, member) for name, json_name, member in members}
+    unique = len(by_json) == len(members)
+
+    def structure(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is not dict:
+            raise _Unexpected(type(value))
+        parsed = {}
+        if unique and len(value) == 1:  # an attribute value: one member of ten
+            for json_name, raw in value.items():
+                member = by_json.get(json_name)
+                if member is not None and raw is not None:
+                    walk = _compiled(member[1], handlers)
+                    parsed[member[0]] = raw if walk is None else walk(raw)
+            return parsed
+        for name, json_name, member_shape in members:  # the model's order, as moto's
+            raw = value.get(json_name)
+            if raw is not None:
+                walk = _compiled(member_shape, handlers)
+                parsed[name] = raw if walk is None else walk(raw)
+        return parsed
+
+    return structure
+
+
+def _list(shape: Any, handlers: dict[str, Any]) -> Callable[[Any], Any]:
+    member_shape = shape.member
+
+    def items(node: Any) -> Any:
+        walk = _compiled(member_shape, handlers)
+        if walk is None:
+            return [item for item in node]  # noqa: C416 (moto's iteration: any iterable, a new list)
+        return [walk(item) for item in node]
+
+    return items
+
+
+def _map(shape: Any, handlers: dict[str, Any]) -> Callable[[Any], Any]:
+    key_shape, value_shape = shape.key, shape.value
+
+    def entries(value: Any) -> Any:
+        walk_key = _compiled(key_shape, handlers)
+        walk_value = _compiled(value_shape, handlers)
+        parsed = {}
+        for key, raw in value.items():
+            parsed[key if walk_key is None else walk_key(key)] = (
+                raw if walk_value is None else walk_value(raw)
+            )
+        return parsed
+
+    return entries
+
+
+def _json_handlers() -> dict[str, Callable[[Any], Any] | None] | None:
+    """How moto's `JSONParser` converts each scalar type, by the handler it looks up by name
+    (`_parse_<type>`, else kept as it is); None when a handler is not one known here."""
+    from moto.core import parse
+
+    walks = (
+        (parse.JSONParser._parse_structure, parse.BaseJSONParser._parse_structure),
+        (parse.JSONParser._parse_list, parse.RequestParser._parse_list),
+        (parse.JSONParser._parse_map, parse.RequestParser._parse_map),
+        (parse.JSONParser._parse_shape, parse.RequestParser._parse_shape),
+        (parse.JSONParser._default_handle, parse.RequestParser._default_handle),
+    )
+    if any(found is not expected for found, expected in walks):
+        return None  # moto walks otherwise than read here
+    known: dict[Any, Callable[[Any], Any] | None] = {
+        parse.BaseJSONParser._parse_blob: lambda value: parse.default_blob_parser(value),
+        parse.BaseJSONParser._parse_timestamp: lambda value: parse.default_timestamp_parser(value),
+        parse.BaseJSONParser._parse_float: float,
+        parse.BaseJSONParser._parse_integer: int,
+    }
+    handlers: dict[str, Callable[[Any], Any] | None] = {}
+    for kind in (
+        "string",
+        "boolean",
+        "blob",
+        "timestamp",
+        "float",
+        "double",
+        "integer",
+        "long",
+        "short",
+        "byte",
+    ):
+        handler = getattr(parse.JSONParser, f"_parse_{kind}", None)
+        if handler is None:
+            handlers[kind] = None  # `_default_handle`: the value as sent
+        elif handler in known:
+            handlers[kind] = known[handler]
+        else:
+            return None
+    return handlers
+
+
+def _parse_json_body(method: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.core import parse
+
+    handlers = _json_handlers()
+
+    @functools.wraps(method)
+    def _parse_json_body(parser: Any, raw_body: Any, shape: Any) -> Any:
+        if (
+            handlers is None
+            or not _shortcuts()
+            or type(parser) is not parse.JSONParser
+            or parser.MAP_TYPE is not dict
+            or parser._blob_parser is not parse.default_blob_parser
+            or parser._timestamp_parser is not parse.default_timestamp_parser
+        ):
+            return method(parser, raw_body, shape)
+        parsed_json = parser._parse_body_as_json(raw_body)
+        try:
+            walk = _compiled(shape, handlers)
+            return parsed_json if walk is None else walk(parsed_json)
+        except Exception:  # noqa: BLE001 (moto's own walk answers, or fails, as it does)
+            return parser._parse_shape(shape, parsed_json)
+
+    return _parse_json_body
+
+
+# --- the response's request id -------------------------------------------------------------------
+def _random_string(method: Callable[..., str]) -> Callable[..., str]:
+    """`get_random_string` with `choice`'s draws made inline: `Random.choice(pool)` is
+    `pool[_randbelow(len(pool))]`, and `_randbelow` draws `getrandbits(n.bit_length())` until it
+    is below n. Same calls, same order, same characters."""
+    import string
+
+    def get_random_string(
+        rng: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+    ) -> str:
+        if not _shortcuts():
+            return method(rng, length, include_digits, lower_case)
+        pool = string.ascii_letters + string.digits if include_digits else string.ascii_letters
+        size = len(pool)
+        bits = size.bit_length()
+        getrandbits = rng.getrandbits
+        drawn = []
+        for _ in range(length):
+            r = getrandbits(bits)
+            while r >= size:
+                r = getrandbits(bits)
+            drawn.append(pool[r])
+        text = "".join(drawn)
+        return text.lower() if lower_case else text
+
+    return functools.wraps(method)(get_random_string)
+
+
+def _draws_as_moto_does(method: Callable[..., str], fast: Callable[..., str]) -> bool:
+    """Whether the inline draws give moto's characters here (this Python's `Random`)."""
+    import random
+
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    if MotoRandom._randbelow is not random.Random._randbelow_with_getrandbits:  # type: ignore[attr-defined]
+        return False
+    ours, theirs = MotoRandom(20260), MotoRandom(20260)
+    for length, digits, lower in ((52, True, False), (20, False, True), (7, True, True)):
+        if [fast(ours, length, digits, lower) for _ in range(50)] != [
+            method(theirs, length, digits, lower) for _ in range(50)
+        ]:
+            return False
+    return ours.getstate() == theirs.getstate()
+
+
+def _enrich_response(method: Callable[..., Any]) -> Callable[..., Any]:
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    def _enrich_response(headers: dict[str, Any], body: Any) -> tuple[dict[str, Any], Any]:
+        if not _shortcuts() or type(body) is not str or "<RequestId>" in body:
+            return method(headers, body)  # type: ignore[no-any-return]
+        if "status" in headers:
+            headers["status"] = str(headers["status"])
+        gen_amzn_requestid_long(headers)  # the id, drawn as moto draws it (its header)
+        return headers, body  # moto's substitution finds nothing to replace in it
+
+    return staticmethod(functools.wraps(method)(_enrich_response))  # type: ignore[return-value]
+
+
+def make_moto_requests_cheaper() -> None:
+    """Patches moto's request layer (once per process); called by `moto_overhead.make_moto_cheaper`."""
+    from moto.core.parse import JSONParser
+    from moto.core.responses import BaseResponse
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    if getattr(JSONParser._parse_json_body, "__moto_requests__", False):
+        return
+    JSONParser._parse_json_body = _parse_json_body(JSONParser._parse_json_body)  # type: ignore[method-assign]
+    JSONParser._parse_json_body.__moto_requests__ = True  # type: ignore[attr-defined]
+    BaseResponse._enrich_response = _enrich_response(BaseResponse.__dict__["_enrich_response"].__func__)  # type: ignore[method-assign]
+    own = MotoRandom.get_random_string
+    fast = _random_string(own)
+    if _draws_as_moto_does(own, fast):
+        MotoRandom.get_random_string = fast  # type: ignore[method-assign]
