@@ -197,6 +197,77 @@ def _parse_json_body(method: Callable[..., Any]) -> Callable[..., Any]:
     return _parse_json_body
 
 
+# --- the request object ------------------------------------------------------------------------
+_TEMPLATES_KEPT = 256
+_NO_TEMPLATE = object()
+
+
+def _from_primitives(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's request built from the serialized call (as `moto_direct` hands it over) without
+    werkzeug's test `EnvironBuilder` (an object, a header set, a stream probe and a dozen properties
+    per request). The WSGI environ of a request depends on its method, URL and header names (all
+    its keys and their order, and every value but the headers', the body's length and its stream),
+    so moto's own build of the first request of each kind is kept as a template, and the next ones
+    are that environ with their own header values, length and body. Headers werkzeug would join,
+    a `Host` header, values it would refuse or convert, and anything but a non-empty bytes body (an
+    empty one has no length in werkzeug's environ) go moto's way."""
+    import io
+    import sys
+
+    from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, environ_key_for_header
+
+    templates: dict[tuple[Any, ...], Any] = {}
+
+    def template(request: Any, names: tuple[str, ...]) -> Any:
+        # moto drops a transfer encoding; werkzeug takes the host from the URL and the length from
+        # the body (a length header is read, and refused if it must be, but not used)
+        kept = [name for name in names if name.lower() != "transfer-encoding"]
+        if any(name.lower() == "host" for name in kept):
+            return _NO_TEMPLATE
+        keys = [
+            (name, None if name.lower() == "content-length" else environ_key_for_header(name))
+            for name in kept
+        ]
+        used = [key for _, key in keys if key is not None]
+        if len(set(used)) != len(used) or any(key not in request.environ for key in used):
+            return _NO_TEMPLATE  # joined by werkzeug, or not where it is looked for
+        environ = dict(request.environ)
+        preserved = environ.pop(PRESERVED_HEADER_NAMES_ENVIRON_KEY)
+        return environ, tuple(keys), dict(preserved)
+
+    def from_primitives(cls: Any, http_method: str, url: str, headers: Any, body: Any = None) -> Any:
+        if not _shortcuts() or type(body) is not bytes or not body or type(headers) is not dict:
+            return method(cls, http_method, url, headers, body)
+        key = (cls, http_method, url, tuple(headers))
+        found = templates.get(key)
+        if found is None:
+            request = method(cls, http_method, url, headers, body)
+            if len(templates) >= _TEMPLATES_KEPT:
+                templates.clear()
+            templates[key] = template(request, key[3])
+            return request
+        if found is _NO_TEMPLATE:
+            return method(cls, http_method, url, headers, body)
+        base, keys, preserved = found
+        environ = dict(base)
+        for name, environ_key in keys:
+            value = headers[name]
+            if type(value) is bytes:
+                value = value.decode("utf-8")
+            if type(value) is not str or "\n" in value or "\r" in value:
+                return method(cls, http_method, url, headers, body)  # werkzeug converts or refuses it
+            if environ_key is not None:
+                environ[environ_key] = value
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["wsgi.errors"] = sys.stderr  # werkzeug's, as it is at this request
+        request = cls(environ)
+        request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = dict(preserved)
+        return request
+
+    return from_primitives
+
+
 # --- the response's request id -------------------------------------------------------------------
 def _random_string(method: Callable[..., str]) -> Callable[..., str]:
     """`get_random_string` with `choice`'s draws made inline: `Random.choice(pool)` is
@@ -259,11 +330,13 @@ def _enrich_response(method: Callable[..., Any]) -> Callable[..., Any]:
 def make_moto_requests_cheaper() -> None:
     """Patches moto's request layer (once per process); called by `moto_overhead.make_moto_cheaper`."""
     from moto.core.parse import JSONParser
+    from moto.core.request import Request
     from moto.core.responses import BaseResponse
     from moto.moto_api._internal.moto_random import MotoRandom
 
     if getattr(JSONParser._parse_json_body, "__moto_requests__", False):
         return
+    Request.from_primitives = classmethod(_from_primitives(Request.from_primitives.__func__))  # type: ignore[method-assign,assignment]
     JSONParser._parse_json_body = _parse_json_body(JSONParser._parse_json_body)  # type: ignore[method-assign]
     JSONParser._parse_json_body.__moto_requests__ = True  # type: ignore[attr-defined]
     BaseResponse._enrich_response = _enrich_response(BaseResponse.__dict__["_enrich_response"].__func__)  # type: ignore[method-assign]

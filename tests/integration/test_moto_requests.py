@@ -23,6 +23,7 @@ from moto.core.parse import JSONParser, RequestParser
 from moto.core.utils import get_service_model
 from moto.moto_api._internal import mock_random
 from moto.moto_api._internal.moto_random import MotoRandom
+from werkzeug.test import EnvironBuilder
 
 from local_system.moto_direct import answer_in_process
 from local_system.moto_overhead import moto_own_work
@@ -426,6 +427,7 @@ def test_the_walk_the_scan_and_the_choices_are_not_done(fake_credentials, monkey
     _counting(monkeypatch, RequestParser, "_parse_shape", counts)  # moto's walk of the request
     _counting(monkeypatch, MotoRandom, "choice", counts)  # a draw per character of the request id
     _counting(monkeypatch, re, "sub", counts, only="RequestId")  # the request id put into an XML body
+    _counting(monkeypatch, EnvironBuilder, "__init__", counts)  # werkzeug's test request builder
 
     def transaction() -> dict[str, int]:
         counts.clear()
@@ -452,6 +454,7 @@ def test_the_walk_the_scan_and_the_choices_are_not_done(fake_credentials, monkey
     with moto_own_work():
         by_moto = transaction()
     assert by_moto["_parse_shape"] > 20 and by_moto["choice"] == 52 and by_moto["sub"] == 1
+    assert by_moto["__init__"] == 1
 
 
 def test_request_ids_are_drawn_as_moto_draws_them():
@@ -463,3 +466,70 @@ def test_request_ids_are_drawn_as_moto_draws_them():
         with moto_own_work():
             assert drawn == [theirs.get_random_string(length, digits, lower) for _ in range(200)]
         assert ours.getstate() == theirs.getstate()
+
+
+# --- the request object ---------------------------------------------------------------------------
+_header_names = st.sampled_from(
+    (
+        "Content-Type",
+        "content-type",
+        "X-Amz-Target",
+        "User-Agent",
+        "Content-Length",
+        "Transfer-Encoding",
+        "X-Amz-Meta-My_Key",  # kept under its own spelling by moto
+        "X-A",
+        "X_A",  # the same WSGI key as X-A: werkzeug joins them
+        "Host",
+        "Authorization",
+    )
+)
+_header_values = (
+    st.text(max_size=6) | st.binary(max_size=4) | st.integers(0, 9) | st.sampled_from(("a\nb", "a\rb"))
+)
+
+
+def _built(method: str, url: str, headers: dict[str, Any], body: Any) -> Any:
+    from moto.core.request import Request
+
+    try:
+        request = Request.from_primitives(method, url, headers, body)
+    except Exception as error:  # noqa: BLE001 (the same failure both ways)
+        return f"raised {type(error).__name__}: {error}"
+    environ = dict(request.environ)
+    stream = environ.pop("wsgi.input")
+    assert environ.pop("werkzeug.request") is request
+    return (
+        list(environ.items()),
+        stream.getvalue(),
+        request.data,
+        list(request.headers.items()),
+        request.raw_url,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(("POST", "GET")),
+    url=st.sampled_from(
+        (
+            "https://dynamodb.us-east-1.amazonaws.com/",
+            "https://sqs.us-east-1.amazonaws.com/",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q?Action=x",
+            "http://localhost:5000/a%2Fb",
+        )
+    ),
+    names=st.lists(_header_names, max_size=5, unique=True),
+    first=st.data(),
+    body=st.binary(max_size=8) | st.none() | st.just("text"),
+)
+def test_a_request_is_built_as_moto_builds_it(method, url, names, first, body):
+    # Given a request of a kind built once before (its template), When it is built again with its own
+    # header values and body, Then it is what moto builds: the same environ, keys in the same order,
+    # the same body, headers and URL, or the same refusal
+    primer = {name: first.draw(_header_values) for name in names}
+    headers = {name: first.draw(_header_values) for name in names}
+    _built(method, url, primer, b"primer")
+    fast = _built(method, url, headers, body)
+    with moto_own_work():
+        assert _built(method, url, headers, body) == fast
