@@ -26,6 +26,8 @@ service's own work:
 
 from __future__ import annotations
 
+import base64
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -197,6 +199,185 @@ def _parse_json_body(method: Callable[..., Any]) -> Callable[..., Any]:
     return _parse_json_body
 
 
+# --- the answer's JSON over the output model ---------------------------------------------------
+_JSON_ANSWER = "_local_json_answer"  # a shape's compiled serializer, kept on the shape
+_EMPTY_VALUES = [None, {}, []]  # what moto's string serializer keeps as it is
+
+
+def _named(shape: Any) -> Callable[[str], str]:
+    """`get_serialized_name`: the shape's serialization name, else the key it is put under."""
+    if "name" in shape.serialization:
+        name = shape.serialization["name"]
+        return lambda _: name  # type: ignore[no-any-return]
+    return lambda key: key
+
+
+def _answer_walk(shape: Any, spellings: Callable[[str, Any], tuple[str, ...] | None]) -> Callable[..., None]:
+    """`put(target, key, value)`: what moto's `JSONSerializer._serialize(target, value, shape, key)`
+    puts into `target` for a value made of plain dicts (a model object, a timestamp, a dotted
+    spelling or a type not known here raises `_Unexpected`: moto serializes the answer itself)."""
+    found = shape.__dict__.get(_JSON_ANSWER)
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    kind = shape.type_name
+    name = _named(shape)
+    put: Callable[..., None]
+    if kind == "structure" and shape.is_document_type:
+
+        def put(target: Any, key: str, value: Any) -> None:
+            target[key] = value
+
+    elif kind == "structure":
+        members = []
+        for member_key, member_shape in shape.members.items():
+            member_shape.parent = shape  # what moto sets before it picks each member
+            keys = spellings(member_key, member_shape)
+            if keys is None:
+                raise _Unexpected(member_key)  # a path: moto's way
+            members.append((member_key, keys, member_shape))
+
+        def put(target: Any, key: str, value: Any) -> None:
+            if value is None:
+                return
+            if type(value) is not dict:
+                raise _Unexpected(type(value))  # picked by attribute: moto's way
+            wrapper = {} if key else target
+            for member_key, keys, member_shape in members:
+                for spelling in keys:  # the first spelling the dict holds, as moto's picker
+                    if spelling in value:
+                        member_value = value[spelling]
+                        break
+                else:
+                    continue
+                if member_value is not None:
+                    _answer_walk(member_shape, spellings)(wrapper, member_key, member_value)
+            if key:
+                target[name(key)] = wrapper
+
+    elif kind == "list":
+        member_shape = shape.member
+        item_key = member_shape.name
+
+        def put(target: Any, key: str, value: Any) -> None:
+            put_item = _answer_walk(member_shape, spellings)
+            items = []
+            for item in value:
+                wrapper: dict[str, Any] = {}
+                put_item(wrapper, item_key, item)
+                items.append(wrapper.get(item_key, item))
+            target[name(key)] = items
+
+    elif kind == "map":
+        value_shape = shape.value
+
+        def put(target: Any, key: str, value: Any) -> None:
+            put_value = _answer_walk(value_shape, spellings)
+            entries: dict[str, Any] = {}
+            target[name(key)] = entries
+            for sub_key, sub_value in value.items():
+                put_value(entries, sub_key, sub_value)
+
+    else:
+        convert = _ANSWER_SCALARS.get(kind, _Unexpected)
+        if convert is _Unexpected:
+            raise _Unexpected(kind)
+
+        def put(target: Any, key: str, value: Any) -> None:
+            target[name(key)] = value if convert is None else convert(value)
+
+    shape.__dict__[_JSON_ANSWER] = (put,)
+    return put
+
+
+def _answer_string(value: Any) -> Any:
+    if type(value) is str:
+        return value  # str() of a str is itself, and no str equals None, {} or []
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str(value) if value not in _EMPTY_VALUES else value
+
+
+def _answer_blob(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
+_ANSWER_SCALARS: dict[str, Any] = {
+    "string": _answer_string,
+    "blob": _answer_blob,
+    "integer": int,
+    "long": int,
+    "float": float,
+    "double": float,
+    "boolean": None,  # `_default_serialize`: as it is
+}
+
+
+def _serialize_result(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's JSON answers (`JSONSerializer`) of plain dicts serialized by the compiled walk above,
+    with moto's own picker's spellings of each member (listed once per member: for a plain dict
+    they depend on the member and its shape alone) and moto's conversions; the body is then made
+    by moto (`_serialized_result_to_response`). Anything else is moto's serialization."""
+    from moto.core import serialize
+    from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+
+    own = {
+        "_serialize": serialize.ResponseSerializer._serialize,
+        "_default_serialize": serialize.ResponseSerializer._default_serialize,
+        "get_serialized_name": serialize.ResponseSerializer.get_serialized_name,
+        "_serialize_type_structure": serialize.BaseJSONSerializer._serialize_type_structure,
+        "_serialize_type_map": serialize.BaseJSONSerializer._serialize_type_map,
+        "_serialize_type_list": serialize.BaseJSONSerializer._serialize_type_list,
+        "_serialize_type_string": serialize.BaseJSONSerializer._serialize_type_string,
+        "_serialize_type_blob": serialize.ResponseSerializer._serialize_type_blob,
+        "_serialize_type_integer": serialize.ResponseSerializer._serialize_type_integer,
+        "_serialize_type_long": serialize.ResponseSerializer._serialize_type_integer,
+        "_serialize_type_float": serialize.ResponseSerializer._serialize_type_float,
+        "_serialize_type_double": serialize.ResponseSerializer._serialize_type_float,
+        "_serialize_type_boolean": None,
+        "_base64": serialize.ResponseSerializer._base64,
+    }
+    walks_as_read_here = all(
+        getattr(serialize.JSONSerializer, attribute, None) is expected for attribute, expected in own.items()
+    )
+    picker = XFormedAttributePicker()
+
+    def spellings(key: str, shape: Any) -> tuple[str, ...] | None:
+        found = tuple(picker.get_possible_keys(AttributePickerContext(obj={}, key=key, shape=shape)))
+        return None if any("." in spelling for spelling in found) else found
+
+    def plain(value_picker: Any) -> bool:
+        return (
+            type(value_picker) is XFormedAttributePicker
+            and value_picker.alias_providers is serialize.DEFAULT_ALIAS_PROVIDERS
+            and not value_picker.response_transformers
+        )
+
+    @functools.wraps(method)
+    def _serialize_result(serializer: Any, resp: Any, result: Any) -> Any:
+        shape = serializer.operation_model.output_shape
+        if (
+            not walks_as_read_here
+            or not _shortcuts()
+            or type(serializer) is not serialize.JSONSerializer
+            or type(result) is not dict
+            or shape is None
+            or shape.is_document_type
+            or serializer.MAP_TYPE is not dict
+            or not plain(serializer._value_picker)
+        ):
+            return method(serializer, resp, result)
+        serialized: dict[str, Any] = {}
+        try:
+            _answer_walk(shape, spellings)(serialized, "", result)
+        except Exception:  # noqa: BLE001 (moto serializes it, or fails, as it does)
+            return method(serializer, resp, result)
+        return serializer._serialized_result_to_response(resp, result, shape, serialized)
+
+    return _serialize_result
+
+
 # --- the request object ------------------------------------------------------------------------
 _TEMPLATES_KEPT = 256
 _NO_TEMPLATE = object()
@@ -332,10 +513,12 @@ def make_moto_requests_cheaper() -> None:
     from moto.core.parse import JSONParser
     from moto.core.request import Request
     from moto.core.responses import BaseResponse
+    from moto.core.serialize import ResponseSerializer
     from moto.moto_api._internal.moto_random import MotoRandom
 
     if getattr(JSONParser._parse_json_body, "__moto_requests__", False):
         return
+    ResponseSerializer._serialize_result = _serialize_result(ResponseSerializer._serialize_result)  # type: ignore[method-assign]
     Request.from_primitives = classmethod(_from_primitives(Request.from_primitives.__func__))  # type: ignore[method-assign,assignment]
     JSONParser._parse_json_body = _parse_json_body(JSONParser._parse_json_body)  # type: ignore[method-assign]
     JSONParser._parse_json_body.__moto_requests__ = True  # type: ignore[attr-defined]

@@ -533,3 +533,115 @@ def test_a_request_is_built_as_moto_builds_it(method, url, names, first, body):
     fast = _built(method, url, headers, body)
     with moto_own_work():
         assert _built(method, url, headers, body) == fast
+
+
+# --- the answer's JSON, for any answer of plain dicts ---------------------------------------------
+_answer_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+    | st.binary(max_size=3)
+    | st.just({})
+    | st.just([])
+)
+_answer_kept: dict[tuple[int, str, int], Any] = {}
+
+
+def _answer_for(shape: Any, depth: int = 0) -> Any:
+    """Values shaped like an answer of `shape` (members under their own names, their snake_case
+    names, both, or not at all), and other things sometimes (nulls, wrong types, timestamps)."""
+    from botocore import xform_name
+
+    key = (id(shape._shape_resolver), shape.name, depth)
+    if key in _answer_kept:
+        return _answer_kept[key]
+    kind = shape.type_name
+    if depth > 4:
+        found: Any = _answer_scalars
+    elif kind == "structure":
+        members = list(shape.members.items())[:12]
+        optional = {name: _answer_for(member, depth + 1) for name, member in members}
+        optional.update({xform_name(name): _answer_for(member, depth + 1) for name, member in members[:4]})
+        found = st.fixed_dictionaries({}, optional={**optional, "Unknown": _answer_scalars})
+        found = found | _answer_scalars if depth else found
+    elif kind == "list":
+        found = st.lists(_answer_for(shape.member, depth + 1), max_size=3) | _answer_scalars
+    elif kind == "map":
+        found = (
+            st.dictionaries(st.text(max_size=2), _answer_for(shape.value, depth + 1), max_size=3)
+            | _answer_scalars
+        )
+    elif kind == "timestamp":
+        found = st.datetimes() | _answer_scalars
+    else:
+        found = _answer_scalars
+    _answer_kept[key] = found
+    return found
+
+
+_ANSWERS = [
+    ("dynamodb", name)
+    for name in (
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "Query",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "DescribeTable",
+    )
+] + [("sqs", "ReceiveMessage"), ("sqs", "SendMessageBatch"), ("events", "PutEvents")]
+
+
+@st.composite
+def _answers(draw: Any) -> tuple[Any, Any]:
+    service, operation = draw(st.sampled_from(_ANSWERS))
+    model = get_service_model(service).operation_model(operation)
+    return model, draw(_answer_for(model.output_shape))
+
+
+def _serialized(model: Any, result: Any) -> Any:
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+
+    try:
+        return JSONSerializer(model, value_picker=XFormedAttributePicker()).serialize(result)
+    except Exception as error:  # noqa: BLE001 (the same failure both ways)
+        return f"raised {type(error).__name__}: {error}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(answer=_answers())
+def test_an_answer_is_serialized_as_moto_serializes_it(answer):
+    # Given any answer of an operation the functions call (members under any of their spellings,
+    # nulls, wrong types, timestamps), When the compiled walk and moto serialize it, Then the same
+    # body (the same text: members in the same order), headers and status, or the same failure
+    model, result = answer
+    fast = _serialized(model, result)
+    with moto_own_work():
+        assert _serialized(model, result) == fast
+
+
+def test_moto_s_serializer_walk_is_not_done_for_plain_answers(fake_credentials, monkeypatch):
+    from moto.core.serialize import ResponseSerializer
+
+    counts: dict[str, int] = {}
+    _counting(monkeypatch, ResponseSerializer, "_serialize", counts)
+
+    def read() -> int:
+        with mock_aws():
+            client = _client("dynamodb")
+            create_table(client)
+            key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+            client.put_item(TableName=TABLE, Item={**key, "m": {"M": {"l": {"L": [{"N": "1"}]}}}})
+            counts.clear()
+            answer = client.get_item(TableName=TABLE, Key=key, ReturnConsumedCapacity="TOTAL")
+            assert answer["Item"]["m"] == {"M": {"l": {"L": [{"N": "1"}]}}}
+            return counts.get("_serialize", 0)
+
+    assert read() == 0
+    with moto_own_work():
+        assert read() > 10
