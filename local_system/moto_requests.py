@@ -1,28 +1,31 @@
-"""Takes the repeated and unused work out of moto's per-request layer (the part around a service's
-answer: reading the request, the request id of the response), without changing one answer.
+"""Takes the repeated and unused work out of moto's per-request layer (what it does around a
+service's answer: reading the request, writing the answer), without changing one answer.
 
 Profiled in the local system (issue 14), each call the functions make costs moto, besides the
 service's own work:
 
-- a walk of the request's JSON over the operation's input model (`JSONParser`), member by member:
-  for each node a method looked up by name, and for each structure every member of the model tried
-  (an attribute value has ten, so a scoring transaction of sixteen updates tries thousands). The
-  result depends only on the JSON and the model, so here each shape's walk is built once (per shape
-  of the model, kept on the model, which moto keeps for the process) and then only visits what the
-  request holds: the same members in the model's order, the same conversions (blobs decoded,
-  timestamps, integers and floats converted, nulls and unknown members dropped, documents as sent).
-  Anything it does not expect (a request that is not a JSON object where the model wants one, a
-  parser moto configured otherwise, a type it does not know) goes to moto's own walk, which then
-  answers (or fails) as it does.
-- the response's request id: 52 random characters, each drawn by `Random.choice` (three Python
-  calls a character). Drawn here with the same `getrandbits` calls in the same order, so a seeded
-  moto gives the same ids, and every id drawn after, as before; checked against moto's own at
-  install time, and not installed if they differ.
-- a regular expression run over every response body to put the request id inside `<RequestId>`
-  (XML answers); a JSON body without that text is left as it is without the scan (the expression
-  only matches after `<RequestId>`; a body that holds the text still gets moto's substitution).
+- a walk of the request's JSON over the operation's input model (`JSONParser`): for each node a
+  method looked up by name, for each structure every member of the model tried (an attribute value
+  has ten; a scoring transaction of sixteen updates tries thousands). The result depends only on
+  the JSON and the model, so each shape's walk is built once (kept on the shape, which moto keeps
+  for the process) and visits only what the request holds: the same members in the model's order,
+  the same conversions (blobs decoded, timestamps, integers and floats; nulls and unknown members
+  dropped; documents as sent);
+- the same for a JSON answer of plain dicts (`JSONSerializer`): each member is found under the
+  spellings moto's own picker tries, listed once per member (for a dict they depend on the member
+  and its shape alone), converted as moto converts it; the body is then made by moto;
+- the request object built by werkzeug's test `EnvironBuilder`: built here from moto's own build
+  of the first request of the same method, URL and header names, with the request's own header
+  values, length and body (the only parts of the environ that differ);
+- the response's request id, 52 characters each drawn by `Random.choice` (three Python calls a
+  character): drawn here with the same `getrandbits` calls in the same order, so a seeded moto
+  gives the same ids, and every id drawn after; checked against moto's at install time;
+- a regular expression run over every answer's body to put the request id inside `<RequestId>`
+  (XML answers): a body without that text is left as it is (the expression cannot match there).
 
-`moto_overhead.moto_own_work()` turns these off too: the tests compare both ways."""
+Whatever a shortcut does not expect (another parser, picker or configuration, a model object, a
+timestamp, a value of the wrong type, a `Host` header) goes to moto's own code, which answers or
+fails as it does. `moto_overhead.moto_own_work()` turns these off too: the tests compare both ways."""
 
 from __future__ import annotations
 
@@ -35,6 +38,9 @@ from typing import Any
 from local_system import moto_overhead
 
 _JSON_BODY = "_local_json_body"  # a shape's compiled walk, kept on the shape
+
+
+_UNRESOLVED = object()
 
 
 class _Unexpected(Exception):
@@ -78,6 +84,7 @@ def _structure(shape: Any, handlers: dict[str, Any]) -> Callable[[Any], Any]:
     ]
     by_json = {json_name: (name, member) for name, json_name, member in members}
     unique = len(by_json) == len(members)
+    resolved: dict[str, Any] = {}  # each member's walk, once it is first needed
 
     def structure(value: Any) -> Any:
         if value is None:
@@ -89,13 +96,17 @@ def _structure(shape: Any, handlers: dict[str, Any]) -> Callable[[Any], Any]:
             for json_name, raw in value.items():
                 member = by_json.get(json_name)
                 if member is not None and raw is not None:
-                    walk = _compiled(member[1], handlers)
+                    walk = resolved.get(member[0], _UNRESOLVED)
+                    if walk is _UNRESOLVED:
+                        walk = resolved[member[0]] = _compiled(member[1], handlers)
                     parsed[member[0]] = raw if walk is None else walk(raw)
             return parsed
         for name, json_name, member_shape in members:  # the model's order, as moto's
             raw = value.get(json_name)
             if raw is not None:
-                walk = _compiled(member_shape, handlers)
+                walk = resolved.get(name, _UNRESOLVED)
+                if walk is _UNRESOLVED:
+                    walk = resolved[name] = _compiled(member_shape, handlers)
                 parsed[name] = raw if walk is None else walk(raw)
         return parsed
 
@@ -235,6 +246,7 @@ def _answer_walk(shape: Any, spellings: Callable[[str, Any], tuple[str, ...] | N
             if keys is None:
                 raise _Unexpected(member_key)  # a path: moto's way
             members.append((member_key, keys, member_shape))
+        puts: dict[str, Any] = {}  # each member's walk, once it is first needed
 
         def put(target: Any, key: str, value: Any) -> None:
             if value is None:
@@ -250,7 +262,10 @@ def _answer_walk(shape: Any, spellings: Callable[[str, Any], tuple[str, ...] | N
                 else:
                     continue
                 if member_value is not None:
-                    _answer_walk(member_shape, spellings)(wrapper, member_key, member_value)
+                    put_member = puts.get(member_key)
+                    if put_member is None:
+                        put_member = puts[member_key] = _answer_walk(member_shape, spellings)
+                    put_member(wrapper, member_key, member_value)
             if key:
                 target[name(key)] = wrapper
 
