@@ -398,7 +398,7 @@ _TEMPLATES_KEPT = 256
 _NO_TEMPLATE = object()
 
 
-def _from_primitives(method: Callable[..., Any]) -> Callable[..., Any]:
+def _from_primitives(build: Callable[..., Any]) -> Callable[..., Any]:
     """moto's request built from the serialized call (as `moto_direct` hands it over) without
     werkzeug's test `EnvironBuilder` (an object, a header set, a stream probe and a dozen properties
     per request). The WSGI environ of a request depends on its method, URL and header names (all
@@ -431,27 +431,34 @@ def _from_primitives(method: Callable[..., Any]) -> Callable[..., Any]:
         preserved = environ.pop(PRESERVED_HEADER_NAMES_ENVIRON_KEY)
         return environ, tuple(keys), dict(preserved)
 
-    def from_primitives(cls: Any, http_method: str, url: str, headers: Any, body: Any = None) -> Any:
+    @functools.wraps(build)
+    def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
         if not _shortcuts() or type(body) is not bytes or not body or type(headers) is not dict:
-            return method(cls, http_method, url, headers, body)
-        key = (cls, http_method, url, tuple(headers))
+            return build(cls, method, url, headers, body)
+        key = (cls, method, url, tuple(headers))
         found = templates.get(key)
         if found is None:
-            request = method(cls, http_method, url, headers, body)
+            request = build(cls, method, url, headers, body)
             if len(templates) >= _TEMPLATES_KEPT:
                 templates.clear()
-            templates[key] = template(request, key[3])
+            try:
+                templates[key] = template(request, key[3])
+            except Exception:  # noqa: BLE001 (a request not shaped as read here: moto builds its kind)
+                templates[key] = _NO_TEMPLATE
             return request
         if found is _NO_TEMPLATE:
-            return method(cls, http_method, url, headers, body)
+            return build(cls, method, url, headers, body)
         base, keys, preserved = found
         environ = dict(base)
         for name, environ_key in keys:
             value = headers[name]
             if type(value) is bytes:
-                value = value.decode("utf-8")
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return build(cls, method, url, headers, body)  # which refuses it
             if type(value) is not str or "\n" in value or "\r" in value:
-                return method(cls, http_method, url, headers, body)  # werkzeug converts or refuses it
+                return build(cls, method, url, headers, body)  # werkzeug converts or refuses it
             if environ_key is not None:
                 environ[environ_key] = value
         environ["CONTENT_LENGTH"] = str(len(body))
