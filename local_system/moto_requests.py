@@ -16,7 +16,8 @@ service's own work:
   and its shape alone), converted as moto converts it; the body is then made by moto;
 - the request object built by werkzeug's test `EnvironBuilder`: built here from moto's own build
   of the first request of the same method, URL and header names, with the request's own header
-  values, length and body (the only parts of the environ that differ);
+  values, length and body (the only parts of the environ that differ), and the host and root URL
+  werkzeug derived for it;
 - the response's request id, 52 characters each drawn by `Random.choice` (three Python calls a
   character): drawn here with the same `getrandbits` calls in the same order, so a seeded moto
   gives the same ids, and every id drawn after; checked against moto's at install time;
@@ -429,7 +430,10 @@ def _from_primitives(build: Callable[..., Any]) -> Callable[..., Any]:
             return _NO_TEMPLATE  # joined by werkzeug, or not where it is looked for
         environ = dict(request.environ)
         preserved = environ.pop(PRESERVED_HEADER_NAMES_ENVIRON_KEY)
-        return environ, tuple(keys), dict(preserved)
+        # the host and root URL werkzeug derives (once per request) from the scheme, the URL's host
+        # and the script root, which every request of the template shares, and its trusted hosts
+        derived = {"host": request.host, "root_url": request.root_url}
+        return environ, tuple(keys), dict(preserved), type(request).trusted_hosts, derived
 
     @functools.wraps(build)
     def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
@@ -448,7 +452,7 @@ def _from_primitives(build: Callable[..., Any]) -> Callable[..., Any]:
             return request
         if found is _NO_TEMPLATE:
             return build(cls, method, url, headers, body)
-        base, keys, preserved = found
+        base, keys, preserved, trusted_hosts, derived = found
         environ = dict(base)
         for name, environ_key in keys:
             value = headers[name]
@@ -466,6 +470,8 @@ def _from_primitives(build: Callable[..., Any]) -> Callable[..., Any]:
         environ["wsgi.errors"] = sys.stderr  # werkzeug's, as it is at this request
         request = cls(environ)
         request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = dict(preserved)
+        if cls.trusted_hosts is trusted_hosts:
+            request.__dict__.update(derived)  # werkzeug's cached properties, as it would cache them
         return request
 
     return from_primitives

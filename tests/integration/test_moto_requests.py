@@ -499,13 +499,11 @@ def _built(method: str, url: str, headers: dict[str, Any], body: Any) -> Any:
     environ = dict(request.environ)
     stream = environ.pop("wsgi.input")
     assert environ.pop("werkzeug.request") is request
-    return (
-        list(environ.items()),
-        stream.getvalue(),
-        request.data,
-        list(request.headers.items()),
-        request.raw_url,
-    )
+    try:  # what werkzeug derives from the environ (and caches)
+        derived: Any = (request.host, request.root_url, request.url, request.raw_url)
+    except Exception as error:  # noqa: BLE001 (the same failure both ways)
+        derived = f"raised {type(error).__name__}: {error}"
+    return list(environ.items()), stream.getvalue(), request.data, list(request.headers.items()), derived
 
 
 @settings(max_examples=300, deadline=None)
@@ -645,3 +643,17 @@ def test_moto_s_serializer_walk_is_not_done_for_plain_answers(fake_credentials, 
     assert read() == 0
     with moto_own_work():
         assert read() > 10
+
+
+def test_a_host_werkzeug_does_not_trust_is_refused_as_moto_refuses_it(monkeypatch):
+    # Given a kind of request built (and its host kept) while every host was trusted, When hosts
+    # become restricted, Then the next request's host is judged anew: refused, both ways
+    from moto.core.request import Request
+
+    url, headers = "https://dynamodb.us-east-1.amazonaws.com/", {"Content-Type": "application/x-amz-json-1.0"}
+    _built("POST", url, headers, b"{}")
+    monkeypatch.setattr(Request, "trusted_hosts", ["elsewhere.example"])
+    fast = _built("POST", url, headers, b'{"a": 1}')
+    with moto_own_work():
+        assert _built("POST", url, headers, b'{"a": 1}') == fast
+    assert fast[4].startswith("raised SecurityError")
