@@ -565,6 +565,9 @@ def make_moto_cheaper() -> None:
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.sqs.models import Queue, SQSBackend
 
+    from local_system.moto_requests import make_moto_requests_cheaper
+
+    make_moto_requests_cheaper()  # moto's request layer (`moto_requests`; once, by itself)
     if getattr(DynamoDBBackend.update_item, "__moto_cheaper__", False):
         return
     parsed = _ParsedExpressions(UpdateExpressionParser.make)
