@@ -1,0 +1,334 @@
+"""moto's `UpdateItem` with the fast path for the functions' update expressions
+(`local_system.moto_update`) answers exactly what moto answers doing all of its own work: random
+items and random update expressions from the subset the fast path takes (and some just outside it),
+applied alone and inside transactions (some cancelled by another item's condition), with and without
+ReturnValues, leave the same items (attribute order included) and give the same answers and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from local_system.moto_overhead import moto_own_work
+
+TABLE = "updates"
+KEY = {"pk": {"S": "p"}, "sk": {"S": "1"}}
+OTHER = {"pk": {"S": "p"}, "sk": {"S": "2"}}
+NAMES = ("a", "b", "c", "n", "s", "m", "g1sk")  # g1sk: an index's range key (a number)
+BIG = "x" * 210_000  # two of these make an item larger than moto's limit
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def _create_table(client: Any) -> None:
+    client.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "g1pk", "AttributeType": "S"},
+            {"AttributeName": "g1sk", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": [
+                    {"AttributeName": "g1pk", "KeyType": "HASH"},
+                    {"AttributeName": "g1sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+
+# --- values and items ---------------------------------------------------------------------------
+numbers = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(("0", "-0", "1", "-1", "2.5", "-2.50", "0.001", "123456789012345678901234567890.5", "1E+2")),
+)
+texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=4)
+string_sets = st.lists(st.text(alphabet="abcé", min_size=1, max_size=3), min_size=1, max_size=4, unique=True)
+number_sets = st.lists(st.sampled_from(("1", "2", "3.5", "-4", "10", "1.0")), min_size=1, max_size=4, unique=True)
+scalars = st.one_of(
+    texts.map(lambda s: {"S": s}),
+    numbers.map(lambda n: {"N": n}),
+    st.booleans().map(lambda b: {"BOOL": b}),
+    st.just({"NULL": True}),
+    st.binary(max_size=3).map(lambda b: {"B": b}),
+)
+attribute_values = st.one_of(
+    scalars,
+    string_sets.map(lambda s: {"SS": s}),
+    number_sets.map(lambda s: {"NS": s}),
+    st.dictionaries(st.sampled_from(("x", "y")), scalars, max_size=2).map(lambda m: {"M": m}),
+    st.lists(scalars, max_size=3).map(lambda v: {"L": v}),
+)
+operands = st.one_of(
+    attribute_values,
+    st.just({"SS": []}),  # an empty set: refused
+    st.just({"S": BIG}),  # grows the item past the limit when it holds one already
+    st.just({"NS": ["1", "2"]}),
+    st.just({"N": "1"}),
+)
+items = st.none() | st.dictionaries(
+    st.sampled_from(NAMES), attribute_values | st.just({"S": BIG}), max_size=5
+).filter(lambda attrs: sum(1 for v in attrs.values() if v == {"S": BIG}) <= 1)
+
+
+# --- expressions --------------------------------------------------------------------------------
+OUTSIDE = ("nested", "list_append", "delete", "key", "twice", "no_name", "no_value", "plain", "sum", "two_sets")
+
+
+@st.composite
+def updates(draw: Any) -> dict[str, Any]:
+    """An update in pynamodb's spelling (placeholders, clauses in any order), sometimes one step
+    outside what the fast path takes."""
+    targets = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    clauses: dict[str, list[str]] = {"SET": [], "ADD": [], "REMOVE": [], "DELETE": []}
+
+    def name(attribute: str) -> str:
+        placeholder = f"#{len(names)}"
+        names[placeholder] = attribute
+        return placeholder
+
+    def value(operand: Any) -> str:
+        placeholder = f":{len(values)}"
+        values[placeholder] = operand
+        return placeholder
+
+    for target in targets:
+        kind = draw(st.sampled_from(("set", "if_not_exists", "add", "remove")))
+        if kind == "set":
+            clauses["SET"].append(f"{name(target)} = {value(draw(operands))}")
+        elif kind == "if_not_exists":
+            placeholder = name(target)
+            clauses["SET"].append(f"{placeholder} = if_not_exists ({placeholder}, {value(draw(operands))})")
+        elif kind == "add":
+            clauses["ADD"].append(f"{name(target)} {value(draw(operands))}")
+        else:
+            clauses["REMOVE"].append(name(target))
+    outside = draw(st.none() | st.none() | st.sampled_from(OUTSIDE))
+    two_sets = False
+    if outside == "nested":
+        clauses["SET"].append(f"{name('m')}.{name('x')} = {value(draw(scalars))}")
+    elif outside == "list_append":
+        placeholder = name("l")
+        clauses["SET"].append(f"{placeholder} = list_append ({placeholder}, {value({'L': [{'N': '1'}]})})")
+    elif outside == "delete":
+        clauses["DELETE"].append(f"{name(draw(st.sampled_from(NAMES)))} {value(draw(operands))}")
+    elif outside == "key":
+        clauses["SET"].append(f"{name(draw(st.sampled_from(('pk', 'sk'))))} = {value({'S': 'k'})}")
+    elif outside == "twice":
+        clauses["ADD"].append(f"{name(targets[0])} {value({'N': '1'})}")
+    elif outside == "no_name":
+        clauses["REMOVE"].append("#missing")
+    elif outside == "no_value":
+        clauses["SET"].append(f"{name('z')} = :missing")
+    elif outside == "plain":
+        clauses["SET"].append(f"plainattr = {value({'S': 'v'})}")
+    elif outside == "sum":
+        clauses["SET"].append(f"{name('n2')} = {name('n3')} + {value({'N': '1'})}")
+    elif outside == "two_sets":
+        two_sets = True
+    order = draw(st.permutations(("SET", "ADD", "REMOVE", "DELETE")))
+    parts = []
+    for clause in order:
+        if clauses[clause]:
+            if two_sets and clause == "SET":
+                parts.append(f"SET {name('t1')} = {value({'N': '1'})}")
+            parts.append(f"{clause} {', '.join(clauses[clause])}")
+    update: dict[str, Any] = {"UpdateExpression": " ".join(parts), "ExpressionAttributeNames": names}
+    if values:
+        update["ExpressionAttributeValues"] = values
+    return update
+
+
+conditions = st.sampled_from(
+    (None, "attribute_exists (#k)", "attribute_not_exists (#k)", "attribute_exists (#k) AND #k <> :k")
+)
+
+
+@st.composite
+def calls(draw: Any) -> tuple[str, dict[str, Any]]:
+    update = draw(updates())
+    request: dict[str, Any] = {"TableName": TABLE, "Key": KEY, **update}
+    condition = draw(conditions)
+    if condition is not None:
+        request["ConditionExpression"] = condition
+        request["ExpressionAttributeNames"] = {**request["ExpressionAttributeNames"], "#k": "pk"}
+        if ":k" in condition:
+            request["ExpressionAttributeValues"] = {**request.get("ExpressionAttributeValues", {}), ":k": {"S": "q"}}
+        if draw(st.booleans()):
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    if draw(st.booleans()):  # alone
+        returns = draw(st.sampled_from(("NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW", None)))
+        if returns is not None:
+            request["ReturnValues"] = returns
+        return ("update_item", request)
+    parts: list[dict[str, Any]] = [{"Update": request}]
+    other = draw(st.sampled_from((None, "check", "put")))
+    if other == "check":  # cancels the transaction when the other item is absent
+        parts.append(
+            {"ConditionCheck": {"TableName": TABLE, "Key": OTHER, "ConditionExpression": "attribute_exists (pk)"}}
+        )
+    elif other == "put":
+        parts.append({"Put": {"TableName": TABLE, "Item": {**OTHER, "v": {"N": "1"}}}})
+    return ("transact_write_items", {"TransactItems": draw(st.permutations(parts))})
+
+
+def _answer(call: Any) -> Any:
+    try:
+        answer = call()
+    except ClientError as error:
+        return (
+            "error",
+            error.response["Error"].get("Code"),
+            error.response["Error"].get("Message"),
+            error.response.get("CancellationReasons"),
+            error.response.get("Item"),
+        )
+    except Exception as error:  # noqa: BLE001 (moto crashes on some inputs: the same crash both ways)
+        return ("crash", type(error).__name__, str(error))
+    answer.pop("ResponseMetadata", None)
+    return [(k, v) for k, v in answer.items()]
+
+
+def _ordered(item: Any) -> Any:
+    """An item with its attributes' order, all the way down."""
+    if isinstance(item, dict):
+        return [(k, _ordered(v)) for k, v in item.items()]
+    if isinstance(item, list):
+        return [_ordered(v) for v in item]
+    return item
+
+
+@pytest.fixture
+def moto_table(fake_credentials: None) -> Iterator[Any]:
+    def run(item: dict[str, Any] | None, other: bool, history: list[tuple[str, dict[str, Any]]]) -> Any:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            _create_table(client)
+            seen = []
+            if item is not None:  # an item moto refuses (an index key of another type) is part of the history
+                seen.append(_answer(lambda: client.put_item(TableName=TABLE, Item={**KEY, **item})))
+            if other:
+                client.put_item(TableName=TABLE, Item={**OTHER, "w": {"S": "o"}})
+            for operation, request in history:
+                seen.append(_ordered(_answer(lambda: getattr(client, operation)(**request))))  # noqa: B023
+                got = client.get_item(TableName=TABLE, Key=KEY, ConsistentRead=True).get("Item")
+                seen.append(_ordered(got))
+            scanned = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+            seen.append(_ordered(sorted(scanned, key=lambda i: i["sk"]["S"])))
+            return seen
+
+    yield run
+
+
+@settings(
+    max_examples=60,  # hypothesis explores anew on every run
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+@given(item=items, other=st.booleans(), history=st.lists(calls(), min_size=1, max_size=4))
+def test_updates_answer_and_store_what_moto_does_with_all_its_work(moto_table, item, other, history):
+    # Given an item (or none) and updates of the functions' shapes and some just outside them,
+    # When moto runs them with the fast path and doing all of its own work, each on a fresh table,
+    # Then every answer (errors in full), the item after each (attribute order included) and the table are the same
+    fast = moto_table(item, other, history)
+    with moto_own_work():
+        by_moto = moto_table(item, other, history)
+    assert fast == by_moto
+
+
+# The update expressions the functions send (recorded over a replay), in pynamodb's spelling.
+RECORDED = (
+    ("SET #0 = :0 ADD #1 :1", {"#0": "item_type", "#1": "members"}, {":0": {"S": "link"}, ":1": {"SS": ["x", "y"]}}),
+    (
+        "SET #0 = :0 ADD #1 :1, #2 :2",
+        {"#0": "item_type", "#1": "members", "#2": "flagged"},
+        {":0": {"S": "link"}, ":1": {"SS": ["y", "z"]}, ":2": {"N": "1"}},
+    ),
+    (
+        "SET #0 = :0, #1 = :1 ADD #2 :2",
+        {"#0": "item_type", "#1": "expires_at", "#2": "count"},
+        {":0": {"S": "counter"}, ":1": {"N": "1700000000"}, ":2": {"N": "3"}},
+    ),
+    (
+        "SET #1 = :1, #2 = :2, #3 = if_not_exists (#3, :3), #4 = :4 REMOVE #5, #6",
+        {"#1": "state", "#2": "at", "#3": "first_at", "#4": "n", "#5": "gone", "#6": "also_gone"},
+        {":1": {"S": "held"}, ":2": {"N": "2"}, ":3": {"N": "1"}, ":4": {"N": "-2.50"}},
+    ),
+)
+
+
+def _recorded_history() -> list[tuple[str, dict[str, Any]]]:
+    history = []
+    for expression, names, values in RECORDED:
+        request = {
+            "TableName": TABLE,
+            "Key": KEY,
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        history.append(("update_item", {**request, "ReturnValues": "ALL_NEW"}))
+        history.append(("transact_write_items", {"TransactItems": [{"Update": {**request, "Key": OTHER}}]}))
+    return history
+
+
+def test_the_functions_update_shapes_take_the_fast_path(moto_table, monkeypatch):
+    # Given the update shapes the functions send, When they run (alone and in transactions),
+    # Then moto's validator never runs for them, and the items are what moto makes of them
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    validated = []
+    validate = UpdateExpressionValidator.validate
+
+    def counted(validator: Any) -> Any:
+        validated.append(validator)
+        return validate(validator)
+
+    monkeypatch.setattr(UpdateExpressionValidator, "validate", counted)
+    history = _recorded_history()
+    fast = moto_table(None, False, history + history)  # items absent at first, then present
+    assert validated == []
+    with moto_own_work():
+        by_moto = moto_table(None, False, history + history)
+    assert len(validated) >= 2 * len(history)
+    assert fast == by_moto
+    assert ("members", [("SS", ["x", "y", "z"])]) in fast[-1][0]  # the sets grew in moto's order
+
+
+def test_an_expression_outside_the_subset_goes_to_moto_s_own_path(moto_table, monkeypatch):
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    validated = []
+    validate = UpdateExpressionValidator.validate
+    monkeypatch.setattr(UpdateExpressionValidator, "validate", lambda v: validated.append(v) or validate(v))
+    request = {
+        "TableName": TABLE,
+        "Key": KEY,
+        "UpdateExpression": "SET #0.#1 = :0",
+        "ExpressionAttributeNames": {"#0": "m", "#1": "x"},
+        "ExpressionAttributeValues": {":0": {"S": "v"}},
+    }
+    seen = moto_table({"m": {"M": {}}}, False, [("update_item", request)])
+    assert validated
+    assert seen[2][-1] == ("m", [("M", [("x", [("S", "v")])])])
