@@ -41,6 +41,10 @@ _SET, _ADD, _REMOVE = "set", "add", "remove"
 _INSTALLED = "__moto_update_fast__"
 
 
+class _MotoSOwn(Exception):
+    """Not a shape the fast path takes: moto's own path answers."""
+
+
 class _Plan:
     """An update expression's actions, in moto's order of execution: (kind, attribute name, value
     placeholder, whether the value is `if_not_exists` of the attribute itself)."""
@@ -246,12 +250,13 @@ def _fast_update_item(original: Callable[..., Any]) -> Callable[..., Any]:
             or type(expression_attribute_values) is not dict
         ):
             return moto_s_own()
+        prepared = None
         try:
-            # Nothing below changes anything: whatever raises is raised again by moto's own path.
+            # Nothing here changes anything: whatever raises is raised again by moto's own path, below.
             table = self.get_table(table_name)
             plan = _plan_for(update_expression, expression_attribute_names)
             if plan is None or not _table_allows(plan, table):
-                return moto_s_own()
+                raise _MotoSOwn
             # the key, as moto's update_item reads it
             if all([table.hash_key_attr in key, table.range_key_attr in key]):
                 hash_value = DynamoType(key[table.hash_key_attr])
@@ -265,9 +270,9 @@ def _fast_update_item(original: Callable[..., Any]) -> Callable[..., Any]:
             item = table.get_item(hash_value, range_value)
             prepared = _prepare(plan, item.attrs if item is not None else {}, expression_attribute_values)
         except Exception:  # noqa: BLE001 (moto's own path raises it, or answers)
-            return moto_s_own()
+            prepared = None
         if prepared is None:
-            return moto_s_own()
+            return moto_s_own()  # outside the try: what it raises is its answer
 
         # From here on, moto's update_item line for line, the plan in place of its validator and executor.
         orig_item = backend_module.copy.deepcopy(item) if table.stream_shard is not None else None  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
@@ -241,12 +241,45 @@ def moto_table(fake_credentials: None) -> Iterator[Any]:
     yield run
 
 
+TOO_LARGE = {
+    "TableName": TABLE,
+    "Key": KEY,
+    "UpdateExpression": "SET #0 = :0, #1 = :1",
+    "ExpressionAttributeNames": {"#0": "c", "#1": "a"},
+    "ExpressionAttributeValues": {":0": {"N": "1"}, ":1": {"S": BIG}},
+}
+
+
 @settings(
     max_examples=60,  # hypothesis explores anew on every run
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 @given(item=items, other=st.booleans(), history=st.lists(calls(), min_size=1, max_size=4))
+@example(  # moto's own path changes the item, then refuses: it must run once, not twice
+    item=None,
+    other=False,
+    history=[
+        (
+            "update_item",
+            {
+                "TableName": TABLE,
+                "Key": KEY,
+                "UpdateExpression": "ADD #1 :0 REMOVE #0 DELETE #2 :1",
+                "ExpressionAttributeNames": {"#0": "a", "#1": "b", "#2": "c"},
+                "ExpressionAttributeValues": {":0": {"N": "1"}, ":1": {"S": ""}},
+            },
+        )
+    ],
+)
+@example(  # the fast path sets one attribute, then the next makes the item too large
+    item={"b": {"S": BIG}},
+    other=True,
+    history=[
+        ("transact_write_items", {"TransactItems": [{"Update": TOO_LARGE}]}),
+        ("update_item", TOO_LARGE),
+    ],
+)
 def test_updates_answer_and_store_what_moto_does_with_all_its_work(moto_table, item, other, history):
     # Given an item (or none) and updates of the functions' shapes and some just outside them,
     # When moto runs them with the fast path and doing all of its own work, each on a fresh table,
