@@ -64,13 +64,19 @@ _plans_lock = threading.Lock()
 def _compile(expression: str, names: dict[str, Any]) -> _Plan | None:
     """The plan of an expression under these names, or None: moto's own path. The tree is moto's
     parse (which raises for a syntax error, as moto's update does)."""
-    from moto.dynamodb.parsing import ast_nodes as ast
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing import ast_nodes, expressions
 
-    tree = UpdateExpressionParser.make(expression)
+    ast: Any = ast_nodes  # moto's parser modules are untyped
+    parser: Any = expressions.UpdateExpressionParser  # type: ignore[attr-defined]
+
+    tree = parser.make(expression)
     if not isinstance(tree, ast.UpdateExpression):
         return None
-    for clause in (ast.UpdateExpressionAddClause, ast.UpdateExpressionRemoveClause, ast.UpdateExpressionSetClause):
+    for clause in (
+        ast.UpdateExpressionAddClause,
+        ast.UpdateExpressionRemoveClause,
+        ast.UpdateExpressionSetClause,
+    ):
         if len(tree.find_clauses([clause])) > 1:
             return None  # moto's ActionCountValidator refuses it
     ordered = copy.deepcopy(tree)  # the kept tree is shared: normalize a copy

@@ -59,11 +59,15 @@ def _create_table(client: Any) -> None:
 # --- values and items ---------------------------------------------------------------------------
 numbers = st.one_of(
     st.integers(-(10**30), 10**30).map(str),
-    st.sampled_from(("0", "-0", "1", "-1", "2.5", "-2.50", "0.001", "123456789012345678901234567890.5", "1E+2")),
+    st.sampled_from(
+        ("0", "-0", "1", "-1", "2.5", "-2.50", "0.001", "123456789012345678901234567890.5", "1E+2")
+    ),
 )
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=4)
 string_sets = st.lists(st.text(alphabet="abcé", min_size=1, max_size=3), min_size=1, max_size=4, unique=True)
-number_sets = st.lists(st.sampled_from(("1", "2", "3.5", "-4", "10", "1.0")), min_size=1, max_size=4, unique=True)
+number_sets = st.lists(
+    st.sampled_from(("1", "2", "3.5", "-4", "10", "1.0")), min_size=1, max_size=4, unique=True
+)
 scalars = st.one_of(
     texts.map(lambda s: {"S": s}),
     numbers.map(lambda n: {"N": n}),
@@ -91,7 +95,18 @@ items = st.none() | st.dictionaries(
 
 
 # --- expressions --------------------------------------------------------------------------------
-OUTSIDE = ("nested", "list_append", "delete", "key", "twice", "no_name", "no_value", "plain", "sum", "two_sets")
+OUTSIDE = (
+    "nested",
+    "list_append",
+    "delete",
+    "key",
+    "twice",
+    "no_name",
+    "no_value",
+    "plain",
+    "sum",
+    "two_sets",
+)
 
 
 @st.composite
@@ -174,7 +189,10 @@ def calls(draw: Any) -> tuple[str, dict[str, Any]]:
         request["ConditionExpression"] = condition
         request["ExpressionAttributeNames"] = {**request["ExpressionAttributeNames"], "#k": "pk"}
         if ":k" in condition:
-            request["ExpressionAttributeValues"] = {**request.get("ExpressionAttributeValues", {}), ":k": {"S": "q"}}
+            request["ExpressionAttributeValues"] = {
+                **request.get("ExpressionAttributeValues", {}),
+                ":k": {"S": "q"},
+            }
         if draw(st.booleans()):
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if draw(st.booleans()):  # alone
@@ -186,7 +204,13 @@ def calls(draw: Any) -> tuple[str, dict[str, Any]]:
     other = draw(st.sampled_from((None, "check", "put")))
     if other == "check":  # cancels the transaction when the other item is absent
         parts.append(
-            {"ConditionCheck": {"TableName": TABLE, "Key": OTHER, "ConditionExpression": "attribute_exists (pk)"}}
+            {
+                "ConditionCheck": {
+                    "TableName": TABLE,
+                    "Key": OTHER,
+                    "ConditionExpression": "attribute_exists (pk)",
+                }
+            }
         )
     elif other == "put":
         parts.append({"Put": {"TableName": TABLE, "Item": {**OTHER, "v": {"N": "1"}}}})
@@ -253,7 +277,11 @@ TOO_LARGE = {
 @settings(
     max_examples=60,  # hypothesis explores anew on every run
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(item=items, other=st.booleans(), history=st.lists(calls(), min_size=1, max_size=4))
 @example(  # moto's own path changes the item, then refuses: it must run once, not twice
@@ -283,7 +311,7 @@ TOO_LARGE = {
 def test_updates_answer_and_store_what_moto_does_with_all_its_work(moto_table, item, other, history):
     # Given an item (or none) and updates of the functions' shapes and some just outside them,
     # When moto runs them with the fast path and doing all of its own work, each on a fresh table,
-    # Then every answer (errors in full), the item after each (attribute order included) and the table are the same
+    # Then every answer (errors in full), the item after each (attribute order included), the table: the same
     fast = moto_table(item, other, history)
     with moto_own_work():
         by_moto = moto_table(item, other, history)
@@ -292,7 +320,11 @@ def test_updates_answer_and_store_what_moto_does_with_all_its_work(moto_table, i
 
 # The update expressions the functions send (recorded over a replay), in pynamodb's spelling.
 RECORDED = (
-    ("SET #0 = :0 ADD #1 :1", {"#0": "item_type", "#1": "members"}, {":0": {"S": "link"}, ":1": {"SS": ["x", "y"]}}),
+    (
+        "SET #0 = :0 ADD #1 :1",
+        {"#0": "item_type", "#1": "members"},
+        {":0": {"S": "link"}, ":1": {"SS": ["x", "y"]}},
+    ),
     (
         "SET #0 = :0 ADD #1 :1, #2 :2",
         {"#0": "item_type", "#1": "members", "#2": "flagged"},
