@@ -1,16 +1,17 @@
 """`make run`: the whole system on this machine.
 
-moto stands in for DynamoDB, SQS and EventBridge: the functions, which run in this process, reach
-its backends directly, and its server on loopback serves the same backends to everything outside
-(fraudctl, the AWS CLI, the tests); the tables, queue and bus are created from the code's own
-definitions; a demo program gets one key per role; the API serves the real Lambda handlers on
-http://127.0.0.1:8080; a poller feeds the score function and a scheduler runs the scheduled
-functions. Ctrl-C stops it all.
+moto stands in for DynamoDB, SQS and EventBridge, in a process of its own (`aws_process`): the
+functions, which run in this process, reach its backends over a private socket, and its server on
+loopback serves the same backends to everything outside (fraudctl, the AWS CLI, the tests); the
+tables, queue and bus are created from the code's own definitions; a demo program gets one key per
+role; the API serves the real Lambda handlers on http://127.0.0.1:8080; a poller feeds the score
+function and a scheduler runs the scheduled functions. Ctrl-C stops it all.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import signal
@@ -22,7 +23,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ROLES = ("admin", "fraud", "viewer", "integration")
-SWITCH_INTERVAL_SECONDS = 0.001  # the interpreter's default is 0.005 (below, in main)
 
 
 def _local_aws_environment() -> None:
@@ -90,51 +90,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     _local_aws_environment()
-    # Every function runs in this one interpreter. A thread that waited on a socket (the HTTP
-    # server answering a request, most of all) waits again for the interpreter lock, by default up
-    # to 5 ms each time, while the scoring thread holds it: an ingest request crosses several such
-    # points and took 35 to 55 ms for about 6 ms of work. A shorter switch interval hands the lock
-    # over sooner; the scorer gives up a little of its time, which it had in surplus while the
-    # requests waited.
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    from local_system.children import SWITCH_INTERVAL_SECONDS
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # local_system/children.py says why
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns ours
     import boto3
-    from moto import mock_aws
-    from moto.server import ThreadedMotoServer
     from werkzeug.serving import make_server
 
     from functions.shared import tenancy
     from functions.shared.clock import SystemClock
     from functions.shared.config import Settings
     from functions.shared.runtime import build_repository, use_local_authorizer_cache
+    from local_system.aws_process import AwsProcess
     from local_system.edge import RATE_LIMIT_PER_KEY, LocalAuthorizer, RateLimiter
     from local_system.http_adapter import LocalApiGateway
-    from local_system.moto_atomic import make_moto_dynamodb_atomic
-    from local_system.moto_direct import route_calls_in_process
-    from local_system.poller import WORKFLOW_RUNNER_HANDLER, QueuePoller
     from local_system.provision import provision
-    from local_system.scheduler import LocalScheduler, Schedule
+    from local_system.workers import Workers, WorkerSettings
 
-    make_moto_dynamodb_atomic()
-    # The functions' AWS calls go to moto's backends in this process: a round trip through the
-    # server on loopback (a new connection and a new thread per request, and a hand-over of the
-    # interpreter lock at each end) cost more than a third of the local system's time per event.
-    # The server keeps serving the same backends to everything outside this process.
-    # and within the process, their JSON calls skip the signing, the send and moto's URL search:
-    # botocore hands the serialized call to moto's own response layer (a third of each call's CPU)
-    route_calls_in_process()  # before any client: it applies to the sessions created after it
-    in_process = mock_aws()
-    in_process.start()  # first: it starts from empty backends
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
-    moto.start()
+    # moto, with every AWS backend, runs in a process of its own (local_system/aws_process.py): its
+    # half of each event's work runs on another core than the functions' half. It serves the
+    # functions' calls over a private socket, and everything outside over its server on --aws-port.
+    aws = AwsProcess(args.aws_port)
+    atexit.register(aws.close)  # however this process ends short of being killed, moto's ends too
+    aws.route_calls()  # before any client: it applies to the sessions created after it
     aws_url = f"http://127.0.0.1:{args.aws_port}"
+    os.environ["AWS_ENDPOINT_URL"] = aws_url  # what the socket does not carry goes to moto's server, not AWS
 
     def client(name: str) -> Any:
         return boto3.client(name, region_name="us-east-1")
 
     resources = provision(client, visibility_timeout=args.visibility_timeout)
     os.environ.update(resources.environment())
-    from local_system.webhooks import local_retry_seconds, provision_webhooks, webhooks_poller
+    from local_system.webhooks import local_retry_seconds, provision_webhooks
 
     webhooks_env = provision_webhooks(client, resources.event_bus_name, retry_seconds=local_retry_seconds())
     os.environ.update(webhooks_env)  # SPEC 6: the webhooks queue, its rule on the bus, the secrets' key
@@ -148,16 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     keys["security"] = tenancy.create_key(repository, clock, None, "security", "Platform security")[1]
 
-    poller = QueuePoller(client("sqs"), resources.queue_url, window_seconds=args.batch_window_seconds)
-    workflow_poller = QueuePoller(client("sqs"), resources.workflow_queue_url, WORKFLOW_RUNNER_HANDLER)
-    scheduler = LocalScheduler(
-        [
-            Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
-            Schedule("hold-sweep", "functions.hold_sweep.handler.lambda_handler", args.hold_sweep_seconds),
-            Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", args.dispute_cycle_seconds),
-            Schedule("loyalty-workflow-relay", "functions.loyalty.workflow_relay.lambda_handler", 60),
-        ]
+    # the queue consumers and the schedules run in a process of their own (local_system/workers.py),
+    # as the functions behind them have their own environments in AWS
+    settings = WorkerSettings(
+        batch_window_seconds=args.batch_window_seconds,
+        relay_seconds=args.relay_seconds,
+        hold_sweep_seconds=args.hold_sweep_seconds,
+        dispute_cycle_seconds=args.dispute_cycle_seconds,
     )
+    workers = Workers(settings, aws.environment())
+    atexit.register(workers.close)
     web_root = ROOT / "web" / "dist"
     cache_seconds = args.authorizer_cache_seconds
     authorizer = LocalAuthorizer() if cache_seconds is None else LocalAuthorizer(cache_seconds)
@@ -192,22 +179,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    poller.start()
-    webhooks = webhooks_poller(client("sqs"), webhooks_env["WEBHOOKS_QUEUE_URL"])
-    webhooks.start()
-    workflow_poller.start()
-    scheduler.start()
     try:
         server.serve_forever()
     finally:
-        poller.stop()
-        webhooks.stop()
-        workflow_poller.stop()
-        scheduler.stop()
-        poller.join(timeout=5)
-        workflow_poller.join(timeout=5)
-        moto.stop()
-        in_process.stop()
+        workers.close()
+        aws.close()
         print("Stopped.", flush=True)
     return 0
 

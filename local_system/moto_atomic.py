@@ -37,8 +37,11 @@ _OPERATIONS = (
 
 # moto hands these the stored item itself, and writes its answer after the lock is released: an
 # update from another thread changes that item in place meanwhile (a broken or torn answer, where
-# DynamoDB answers with the item as it was). They answer with a copy taken under the lock.
+# DynamoDB answers with the item as it was). They answer with a copy taken under the lock, unless
+# moto calls them from inside another locked operation (a transaction reads and updates each of its
+# items through them), which uses the answer before it lets the lock go.
 _SNAPSHOTS = frozenset({"get_item", "put_item", "update_item"})
+_held = threading.local()
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,8 +50,13 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with _LOCK:
-            answer = method(*args, **kwargs)
-            if snapshot and answer is not None:
+            outermost = not getattr(_held, "depth", 0)
+            _held.depth = getattr(_held, "depth", 0) + 1
+            try:
+                answer = method(*args, **kwargs)
+            finally:
+                _held.depth -= 1
+            if snapshot and outermost and answer is not None:
                 import copy
 
                 return copy.deepcopy(answer)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _installed = False
@@ -70,49 +71,80 @@ def _parser(protocol: str) -> Any:
     return parser
 
 
-def answer_in_process(model: Any, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
-    """The `before-call` handler: (http response, parsed response) from moto, or None for the wire."""
-    from moto.core.models import botocore_stubber
-
-    if not botocore_stubber.enabled:
-        return None
-    service_model = model.service_model
-    protocol = service_model.resolved_protocol
-    url = params.get("url")
-    if protocol != "json" or not url or not _AWS_URL.match(url) or params.get("query_string"):
-        return None
+def moto_answers(
+    method: str, url: str, headers: Any, body: bytes
+) -> tuple[int, dict[str, str], bytes] | None:
+    """moto's answer to one serialized request, as its stubber would give it: (status, headers,
+    body), or None when no moto backend serves the URL."""
     dispatch = _dispatcher(url)
     if dispatch is None:
         return None
-    from botocore.awsrequest import AWSResponse
-    from moto.core.botocore_stubber import MockRawResponse
     from moto.core.exceptions import HTTPException
     from moto.core.request import Request
     from moto.moto_api import recorder
 
-    body = params.get("body") or b""
-    request = Request.from_primitives(params["method"], url, params["headers"], body)
+    request = Request.from_primitives(method, url, headers, body)
     try:
         recorder._record_request(request)
-        status, headers, answer = dispatch(request, request.raw_url, request.headers)
+        status, answer_headers, answer = dispatch(request, request.raw_url, request.headers)
     except HTTPException as error:
-        status, headers, answer = error.code, error.get_headers(), error.get_body()
-    http = AWSResponse(url, int(status), headers, MockRawResponse(answer))
+        status, answer_headers, answer = error.code, error.get_headers(), error.get_body()
+    if isinstance(answer, str):
+        answer = answer.encode()
+    return int(status), dict(answer_headers), answer or b""
+
+
+class _RawBody:
+    """The raw stream botocore's response reads its content from."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def parsed_answer(
+    model: Any, url: str, status: int, headers: dict[str, str], body: bytes
+) -> tuple[Any, dict[str, Any]]:
+    """(http response, parsed response) for botocore from a JSON service's answer, parsed as its
+    endpoint parses it: the operation's output shape, and for an error a second pass for the error
+    shape's modeled fields (a `TransactionCanceledException`'s `CancellationReasons`)."""
+    from botocore.awsrequest import AWSResponse
+
+    http = AWSResponse(url, status, headers, _RawBody(body))
     response = {
         "headers": http.headers,
         "status_code": http.status_code,
         "body": http.content,
         "context": {"operation_name": model.name},
     }
-    parser = _parser(protocol)
+    service_model = model.service_model
+    parser = _parser(service_model.resolved_protocol)
     parsed = parser.parse(response, model.output_shape)
     if http.status_code >= 300:
-        # botocore's endpoint parses an error's modeled fields in a second pass; so does this
         code = parsed.get("Error", {}).get("Code")
         error_shape = service_model.shape_for_error_code(code) if code else None
         if error_shape is not None:
             parsed.update(parser.parse(response, error_shape))
     return http, parsed
+
+
+def answer_in_process(model: Any, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+    """The `before-call` handler: (http response, parsed response) from moto, or None for the wire."""
+    from moto.core.models import botocore_stubber
+
+    if not botocore_stubber.enabled:
+        return None
+    url = params.get("url")
+    if model.service_model.resolved_protocol != "json" or not url or not _AWS_URL.match(url):
+        return None
+    if params.get("query_string"):
+        return None
+    answer = moto_answers(params["method"], url, params["headers"], params.get("body") or b"")
+    if answer is None:
+        return None
+    return parsed_answer(model, url, *answer)
 
 
 def route_calls_in_process() -> None:

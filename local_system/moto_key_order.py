@@ -97,22 +97,26 @@ class KeyOrder:
         """Puts the item under this primary key (or its absence) back in order."""
         if not self.usable or self.stale:
             return
+        items = self.table.items.get(hash_value)
+        item = items.get(range_value) if items else None
+        placed = self.entries.get((hash_value, range_value))
+        if item is not None and placed is not None and self._placed_as(placed, hash_value, range_value, item):
+            return  # its keys did not change (most writes): it is where it was
         for name, partition_value, entry in self.entries.pop((hash_value, range_value), ()):
             partition = self.partitions[(name, partition_value)]
             del partition.entries[bisect_left(partition.entries, entry)]
             del partition.primary[entry]
             if not partition.entries:
                 del self.partitions[(name, partition_value)]
-        items = self.table.items.get(hash_value)
-        item = items.get(range_value) if items else None
         if item is not None:
             try:
                 self._add(hash_value, range_value, item, keep_sorted=True)
             except TypeError:  # key values moto could not sort either
                 self.usable = False
 
-    def _add(self, hash_value: Any, range_value: Any, item: Any, keep_sorted: bool) -> None:
-        placed = []
+    def _positions(self, hash_value: Any, range_value: Any, item: Any) -> Iterator[tuple[Any, ...]]:
+        """(index name or None, partition value, sort value types, entry) of the item in the table
+        and in each index that holds it (an item without an index's keys is not in the index)."""
         for name, (hash_attribute, range_attribute) in self.layouts.items():
             if name is None:
                 partition_value, sort_values = hash_value, (range_value,)
@@ -120,13 +124,33 @@ class KeyOrder:
                 partition_value = item.attrs.get(hash_attribute)
                 index_range = item.attrs.get(range_attribute)
                 if partition_value is None or index_range is None:
-                    continue  # sparse: an item without the index's keys is not in the index
+                    continue
                 sort_values = (index_range, hash_value, range_value)
             types = tuple(value.type for value in sort_values)
+            yield name, partition_value, types, tuple(value.cast_value for value in sort_values)
+
+    def _placed_as(self, placed: tuple[Any, ...], hash_value: Any, range_value: Any, item: Any) -> bool:
+        """Whether the item's positions are exactly those it is placed at (key types included)."""
+        positions = list(self._positions(hash_value, range_value, item))
+        if len(positions) != len(placed):
+            return False
+        for (name, partition_value, types, entry), (was_name, was_partition, was_entry) in zip(
+            positions, placed, strict=True
+        ):
+            if name != was_name or entry != was_entry or partition_value.type not in _KEY_TYPES:
+                return False
+            if partition_value.type != was_partition.type or partition_value != was_partition:
+                return False
+            if self.partitions[(name, was_partition)].types != types:
+                return False
+        return True
+
+    def _add(self, hash_value: Any, range_value: Any, item: Any, keep_sorted: bool) -> None:
+        placed = []
+        for name, partition_value, types, entry in self._positions(hash_value, range_value, item):
             if partition_value.type not in _KEY_TYPES or not _KEY_TYPES.issuperset(types):
                 self.usable = False
                 return
-            entry = tuple(value.cast_value for value in sort_values)
             partition = self.partitions.get((name, partition_value))
             if partition is None:
                 partition = self.partitions[(name, partition_value)] = _Partition(types)

@@ -34,6 +34,7 @@ class LocalSystem:
     keys: dict[str, str]
     program_id: str
     output: list[str]
+    pid: int = 0  # the main process's (moto's and the workers' are its children)
 
     def env(self) -> dict[str, str]:
         """The environment `make run` tells fraudctl users to export."""
@@ -86,7 +87,12 @@ def started_local_system(**settings: str) -> Iterator[LocalSystem]:
     program = re.search(r"program: (\S+)", text)
     assert keys and program, f"the local system did not start:\n{text}"
     system = LocalSystem(
-        f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", keys, program.group(1), output
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{aws_port}",
+        keys,
+        program.group(1),
+        output,
+        process.pid,
     )
     try:
         yield system

@@ -192,3 +192,64 @@ def test_a_synchronous_decision_over_http(local_system):
     time.sleep(1)  # the poller takes the queued reference meanwhile: it changes nothing
     read = integration.get(f"{url}/{second['id']}", timeout=10)
     assert read.json() == flagged
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """Whether a process runs (one that ended may stay a zombie until its parent or init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _gone_within(pids: list[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(_running(pid) for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_local_system_runs_as_three_processes_that_stop_together():
+    import os
+    import signal
+
+    from tests.e2e.conftest import started_local_system
+
+    # Given the local system (the API's process, moto's and the workers'), serving
+    with started_local_system() as system:
+        children = _children(system.pid)
+        commands = sorted(Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[2] for child in children)
+        assert commands == [b"local_system.aws_process", b"local_system.workers"]
+        integration = system.session("integration")
+        event = sample("partnership.created", id=f"e2e-three-{time.time_ns()}")
+        assert integration.post(f"{system.api_url}/v1/events", json=event, timeout=10).status_code == 202
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # scored by the workers' process, through moto's
+            status = integration.get(f"{system.api_url}/v1/events/{event['id']}", timeout=10).json()["status"]
+            if status == "scored":
+                break
+            time.sleep(0.2)
+        assert status == "scored"
+        # When its main process is killed without a chance to stop them
+        os.kill(system.pid, signal.SIGKILL)
+        # Then moto's process and the workers' stop by themselves: no port or socket outlives it
+        assert _gone_within(children, 15), [c for c in children if _running(c)]
+
+
+def test_ctrl_c_stops_every_process_of_the_local_system():
+    import os
+    import signal
+
+    from tests.e2e.conftest import started_local_system
+
+    with started_local_system() as system:
+        children = _children(system.pid)
+        os.kill(system.pid, signal.SIGINT)  # what Ctrl-C sends
+        assert _gone_within([system.pid, *children], 20)
+    assert "Stopped." in "".join(system.output)

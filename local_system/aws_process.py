@@ -1,0 +1,224 @@
+"""moto in a process of its own: the local system's AWS stand-in, beside the functions' process.
+
+With moto and the functions in one interpreter, one core did all the work: half of each event's CPU
+is moto's (its request layer and its DynamoDB backend), and the other half, the functions', waited
+for it under the same interpreter lock. Here moto has its own interpreter, so the two halves run on
+two cores: while moto commits one event's transaction, the API can take the next event.
+
+- **This process** (`python -m local_system.aws_process`, started by `AwsProcess`) holds every moto
+  backend, with the local system's patches (`moto_atomic.make_moto_dynamodb_atomic`: atomic
+  transactions, queries in key order, moto's repeated work taken out). It serves them twice: moto's
+  own server on `--aws-port` for everything outside (fraudctl, the AWS CLI, the tests), and a Unix
+  socket for the functions' process.
+- **The socket** carries serialized AWS requests, one answer per request: botocore in the functions'
+  process validates and serializes a call as it would for AWS, a `before-call` handler
+  (`route_calls_to`) sends the request (method, the service's AWS URL, headers, body), moto's own
+  dispatch for that URL answers it here (`moto_direct.moto_answers`, as its stubber would), and
+  botocore parses the answer with the operation's shapes (`moto_direct.parsed_answer`). No signing,
+  no HTTP, no URL search per call. JSON-protocol services only (DynamoDB, SQS, EventBridge, KMS);
+  any other call goes to moto's server over HTTP (`AWS_ENDPOINT_URL`), never to AWS.
+- **Who may connect:** the socket lives in a directory only this user can open, and each connection
+  proves it holds a random key given to the two processes at start (the `multiprocessing`
+  connection handshake, an HMAC challenge), so another local user cannot reach the backends that
+  way; moto's server on loopback is as open as it always was.
+- Each connection (one per thread of the functions' process) is served by a thread here; moto's
+  answers and the transactions' atomicity are those of one process, as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from local_system.children import SWITCH_INTERVAL_SECONDS, Child, serve_until_stopped
+
+AUTHKEY_VARIABLE = "LOCAL_AWS_PROCESS_KEY"
+SOCKET_VARIABLE = "LOCAL_AWS_PROCESS_SOCKET"
+_JSON_SERVICES_HOST = "https://{prefix}.{region}.amazonaws.com/"
+
+
+# --- the functions' side ------------------------------------------------------------------------
+class AwsProcess:
+    """The AWS stand-in's process, started and ready (its server listening, its socket open)."""
+
+    def __init__(self, aws_port: int, start_timeout: float = 120.0) -> None:
+        self.directory = tempfile.mkdtemp(prefix="fraud-aws-")  # mode 0700: this user only
+        self.address = str(Path(self.directory) / "aws.sock")
+        self.authkey = secrets.token_bytes(32)
+        self.aws_port = aws_port
+        try:
+            self.child = Child(
+                "local_system.aws_process",
+                ["--aws-port", str(aws_port), "--socket", self.address],
+                {AUTHKEY_VARIABLE: self.authkey.hex()},
+                start_timeout,
+            )
+        except BaseException:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
+
+    @property
+    def process(self) -> Any:
+        return self.child.process
+
+    def environment(self) -> dict[str, str]:
+        """What another of the local system's processes needs to reach the stand-in's socket."""
+        return {SOCKET_VARIABLE: self.address, AUTHKEY_VARIABLE: self.authkey.hex()}
+
+    def route_calls(self) -> None:
+        route_calls_to(self.address, self.authkey)
+
+    def close(self) -> None:
+        self.child.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Channel:
+    """Connections to the stand-in, each carrying one call at a time: a call takes an idle one (or
+    opens one) and gives it back. Not one per thread: the API's server starts a thread per request,
+    and a connection's handshake costs more than the call."""
+
+    def __init__(self, address: str, authkey: bytes) -> None:
+        self.address = address
+        self.authkey = authkey
+        self.idle: list[Any] = []
+        self.lock = threading.Lock()
+
+    def call(self, request: tuple[str, str, dict[str, str], bytes]) -> Any:
+        with self.lock:
+            connection = self.idle.pop() if self.idle else None
+        try:
+            if connection is None:
+                from multiprocessing.connection import Client
+
+                connection = Client(self.address, "AF_UNIX", authkey=self.authkey)
+            connection.send(request)
+            answer = connection.recv()
+        except (EOFError, OSError) as error:
+            if connection is not None:
+                connection.close()  # half a call on it: never reused
+            from botocore.exceptions import EndpointConnectionError
+
+            # what botocore raises when an AWS endpoint cannot be reached: the functions already
+            # treat it as the service being down
+            raise EndpointConnectionError(endpoint_url=request[1], error=error) from error
+        with self.lock:
+            self.idle.append(connection)
+        return answer
+
+    def answer(self, model: Any, params: dict[str, Any], context: Any = None, **_: Any) -> Any:
+        """A `before-call` handler: the stand-in's answer to a JSON-protocol call, parsed as botocore
+        parses AWS's; None for any other call (which then goes to the client's endpoint)."""
+        from local_system.moto_direct import parsed_answer
+
+        service_model = model.service_model
+        if service_model.resolved_protocol != "json" or params.get("query_string"):
+            return None
+        region = (context or {}).get("client_region") or "us-east-1"
+        url = _JSON_SERVICES_HOST.format(prefix=service_model.endpoint_prefix, region=region)
+        answer = self.call((params["method"], url, dict(params["headers"]), params.get("body") or b""))
+        if answer is None:  # no moto backend for it
+            return None
+        return parsed_answer(model, url, *answer)
+
+
+_channel: Channel | None = None
+
+
+def answer_from_process(**kwargs: Any) -> Any:
+    """The `before-call` handler botocore's sessions get: the current channel's answer, if any."""
+    channel = _channel
+    return None if channel is None else channel.answer(**kwargs)
+
+
+def route_calls_to(address: str, authkey: bytes) -> None:
+    """Every botocore session created from now on answers JSON-protocol calls from the stand-in."""
+    global _channel
+    import botocore.handlers
+
+    already = _channel is not None
+    _channel = Channel(address, authkey)
+    if not already:
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call", answer_from_process))
+
+
+def route_calls_from_environment() -> None:
+    """In another of the local system's processes: route its calls to the stand-in named by
+    `AwsProcess.environment()` (the key leaves the environment at once)."""
+    route_calls_to(os.environ[SOCKET_VARIABLE], bytes.fromhex(os.environ.pop(AUTHKEY_VARIABLE)))
+
+
+# --- the stand-in's side ------------------------------------------------------------------------
+def _serve(connection: Any) -> None:
+    from local_system.moto_direct import moto_answers
+
+    with connection:
+        while True:
+            try:
+                method, url, headers, body = connection.recv()
+            except (EOFError, OSError):
+                return
+            try:
+                answer = moto_answers(method, url, headers, body)
+            except Exception as error:  # an answer moto could not give: a 500, as its server would
+                answer = (500, {"Content-Type": "text/plain"}, f"{type(error).__name__}: {error}".encode())
+            connection.send(answer)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_system.aws_process", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--aws-port", type=int, required=True)
+    parser.add_argument("--socket", required=True)
+    args = parser.parse_args(argv)
+    authkey = bytes.fromhex(os.environ.pop(AUTHKEY_VARIABLE))
+
+    import logging
+
+    from moto import mock_aws
+    from moto.server import ThreadedMotoServer
+
+    from local_system.moto_atomic import make_moto_dynamodb_atomic
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns the console
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # calls wait for the lock while a transaction holds it
+    make_moto_dynamodb_atomic()
+    mock = mock_aws()
+    mock.start()  # first: it starts from empty backends, which the server then shares
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+    server.start()
+    from multiprocessing.connection import Listener
+
+    listener = Listener(args.socket, "AF_UNIX", authkey=authkey)
+    stopping = threading.Event()
+
+    def stop() -> None:
+        stopping.set()
+        listener.close()  # ends accept() below
+
+    serve_until_stopped(stop)
+    try:
+        while not stopping.is_set():
+            try:
+                connection = listener.accept()
+            except OSError:
+                break  # closed by stop()
+            except Exception:  # noqa: S112 (a client that failed the handshake: refuse it, go on)
+                continue
+            threading.Thread(target=_serve, args=(connection,), daemon=True).start()
+    finally:
+        server.stop()
+        mock.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

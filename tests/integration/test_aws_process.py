@@ -1,0 +1,222 @@
+"""moto in a process of its own (`local_system.aws_process`), as `make run` runs it: the functions'
+calls carried over its socket get exactly the answers moto gives them in process (the same histories
+of writes and queries, errors in full, the same items; SQS and EventBridge too); nothing goes over
+HTTP; only a holder of the key can connect; the stand-in going away is an unreachable endpoint, not a
+hang; and the stand-in never outlives the process that started it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from local_system.aws_process import AwsProcess, Channel
+from local_system.moto_direct import answer_in_process
+from tests.integration.moto_histories import PKS, TABLE, create_table, writes
+from tests.integration.test_moto_direct import full_answer
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[AwsProcess]:
+    process = AwsProcess(_free_port())
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+class Session:
+    """A boto3 session answered by the stand-in's process (or by moto in this process), counting
+    what botocore would have sent over HTTP."""
+
+    def __init__(self, stand_in: AwsProcess | None) -> None:
+        self.session = boto3.session.Session(region_name="us-east-1")
+        self.sent = 0
+        self.remote = stand_in is not None
+        if stand_in is None:
+            self.session.events.register("before-call", answer_in_process)
+        else:
+            self.session.events.register("before-call", Channel(stand_in.address, stand_in.authkey).answer)
+        self.session.events.register("before-send", self._count)
+
+    def _count(self, **_: Any) -> None:
+        self.sent += 1
+
+    def client(self, name: str) -> Any:
+        if not self.remote:
+            return self.session.client(name)  # AWS's endpoints, which moto's mock answers
+        # an endpoint nobody listens on: a call the stand-in did not answer would fail loudly
+        return self.session.client(name, endpoint_url="http://127.0.0.1:9")
+
+
+def _histories(session: Session, history: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
+    client = session.client("dynamodb")
+    create_table(client)
+    try:
+        answers = [full_answer(lambda: getattr(client, op)(**request)) for op, request in history]  # noqa: B023
+        for pk in PKS:
+            for forward in (True, False):
+                query = {
+                    "TableName": TABLE,
+                    "KeyConditionExpression": "pk = :pk",
+                    "ExpressionAttributeValues": {":pk": {"S": pk}},
+                    "ScanIndexForward": forward,
+                    "Limit": 2,
+                    "ConsistentRead": True,
+                }
+                answers.append(full_answer(lambda: client.query(**query)))  # noqa: B023
+        items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+        return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+    finally:
+        client.delete_table(TableName=TABLE)
+
+
+@settings(
+    max_examples=20,  # hypothesis explores anew on every run; the suite stays under its time
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(history=st.lists(writes, min_size=1, max_size=20))
+def test_dynamodb_answers_over_the_socket_what_moto_answers_in_process(stand_in, fake_credentials, history):
+    # Given the same writes and queries, When the stand-in's process answers them and moto in this
+    # process answers them, Then every answer (errors in full) and every item are the same, and
+    # nothing went over HTTP
+    remote = Session(stand_in)
+    remote_answers, remote_items = _histories(remote, history)
+    with mock_aws():
+        local_answers, local_items = _histories(Session(None), history)
+    assert remote_answers == local_answers
+    assert remote_items == local_items
+    assert remote.sent == 0
+
+
+def _queue_and_bus(session: Session) -> list[Any]:
+    sqs, events = session.client("sqs"), session.client("events")
+    url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    events.create_event_bus(Name="bus")
+    try:
+        answers: list[Any] = [url]
+        for body in ("one", "two"):
+            answers.append(full_answer(lambda: sqs.send_message(QueueUrl=url, MessageBody=body))[0])  # noqa: B023
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        answers.append(sorted(message["Body"] for message in received["Messages"]))
+        handle = received["Messages"][0]["ReceiptHandle"]
+        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)))
+        answers.append(full_answer(lambda: sqs.get_queue_url(QueueName="no-such-queue")))
+        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle="forged")))
+        entry = {"EventBusName": "bus", "Source": "s", "DetailType": "d", "Detail": "{}"}
+        published = events.put_events(Entries=[entry])
+        answers.append((published["FailedEntryCount"], len(published["Entries"])))
+        answers.append(full_answer(lambda: events.describe_event_bus(Name="no-such-bus")))
+        return answers
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+        events.delete_event_bus(Name="bus")
+
+
+def test_queue_and_bus_answer_over_the_socket_what_moto_answers_in_process(stand_in, fake_credentials):
+    remote = Session(stand_in)
+    remote_answers = _queue_and_bus(remote)
+    with mock_aws():
+        local_answers = _queue_and_bus(Session(None))
+    assert remote_answers == local_answers
+    assert remote.sent == 0
+    assert remote_answers[3] == ["one", "two"]
+    assert remote_answers[5][1] == "QueueDoesNotExist"
+
+
+def test_outside_tools_see_what_the_socket_wrote(stand_in, fake_credentials):
+    # the same backends serve moto's server (fraudctl, the AWS CLI, the tests) and the socket
+    Session(stand_in).client("sqs").create_queue(QueueName="seen-outside")
+    port = stand_in.process.args[stand_in.process.args.index("--aws-port") + 1]
+    outside = boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}")
+    assert outside.get_queue_url(QueueName="seen-outside")["QueueUrl"].endswith("/seen-outside")
+
+
+def test_only_a_holder_of_the_key_connects(stand_in):
+    from multiprocessing import AuthenticationError
+    from multiprocessing.connection import Client
+
+    # the socket's directory is this user's alone
+    assert stat.S_IMODE(os.stat(stand_in.directory).st_mode) == 0o700
+    with pytest.raises(AuthenticationError):
+        Client(stand_in.address, "AF_UNIX", authkey=b"not the key")
+    # and the stand-in goes on serving those who hold it
+    channel = Channel(stand_in.address, stand_in.authkey)
+    assert channel.call(("POST", "https://nothing.example/", {}, b"")) is None  # no backend for it
+
+
+def test_a_stand_in_gone_is_an_unreachable_endpoint(fake_credentials):
+    process = AwsProcess(_free_port())
+    session = boto3.session.Session(region_name="us-east-1")
+    session.events.register("before-call", Channel(process.address, process.authkey).answer)
+    client = session.client("dynamodb", endpoint_url="http://127.0.0.1:9")
+    assert client.list_tables()["TableNames"] == []
+    process.close()
+    started = time.monotonic()
+    with pytest.raises(EndpointConnectionError):
+        client.list_tables()
+    assert time.monotonic() - started < 5
+
+
+_PARENT = """
+import sys, time
+from local_system.aws_process import AwsProcess
+process = AwsProcess(int(sys.argv[1]))
+print(process.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_stand_in_never_outlives_its_parent():
+    # Given a process that started a stand-in, When it is killed without a chance to stop it,
+    # Then the stand-in stops by itself within seconds (moto's port and socket are freed)
+    parent = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", _PARENT, str(_free_port())], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if not _running(child):
+            return
+        time.sleep(0.2)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the stand-in outlived its parent")
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs: an ended orphan may stay a zombie until init reaps it."""
+    try:
+        with open(f"/proc/{pid}/stat") as status:
+            return status.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
