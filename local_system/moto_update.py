@@ -79,8 +79,12 @@ def _compile(expression: str, names: dict[str, Any]) -> _Plan | None:
     ):
         if len(tree.find_clauses([clause])) > 1:
             return None  # moto's ActionCountValidator refuses it
-    ordered = copy.deepcopy(tree)  # the kept tree is shared: normalize a copy
+    # The kept tree is shared. normalize() reads the tree and assigns its root's children (a new list):
+    # a shallow copy of the root takes that assignment, and nothing else is copied.
+    ordered = copy.copy(tree)
     ordered.normalize()
+    if tree.children is ordered.children:
+        return None  # never so in moto 5.2.5: it assigns a new list
 
     def name_of(path: Any) -> tuple[str, str] | None:
         if type(path) is not ast.UpdateExpressionPath or len(path.children) != 1:
