@@ -71,7 +71,9 @@ def make_moto_dynamodb_atomic() -> None:
 
     from local_system.moto_key_order import make_moto_queries_use_key_order
     from local_system.moto_overhead import make_moto_cheaper
+    from local_system.moto_update import make_moto_updates_fast
 
+    make_moto_updates_fast()  # innermost: it stands for moto's update_item; the rest wrap it
     make_moto_transactions_cheap()  # first: the lock then wraps the journaled transaction
     make_moto_queries_use_key_order()  # then: indexes a transaction's keys once its journal has undone it
     make_moto_cheaper()
