@@ -155,6 +155,16 @@ def main(argv: list[str] | None = None) -> int:
         authorizer=authorizer,
     )
     server = make_server("127.0.0.1", args.port, gateway, threaded=True)
+    stopped = threading.Event()
+
+    def stop(*_: Any) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    # before the banner: whoever reads "Ctrl-C stops it" may send it at once
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
     print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
     if web_root.is_dir():
@@ -170,15 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("Ctrl-C stops it.", flush=True)
 
-    stopped = threading.Event()
-
-    def stop(*_: Any) -> None:
-        if not stopped.is_set():
-            stopped.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     finally:
