@@ -81,6 +81,11 @@ class KeyOrder:
                 self.layouts[index.name] = (hashes[0], ranges[0])
         self.partitions: dict[tuple[str | None, Any], _Partition] = {}
         self.entries: dict[tuple[Any, Any], tuple[tuple[str | None, Any, tuple[Any, ...]], ...]] = {}
+        # each item's index key attributes as written (type and text), to tell a write that left
+        # them alone (most writes) without working out its positions again
+        index_layouts = [layout for name, layout in self.layouts.items() if name is not None]
+        self.index_attributes = tuple(sorted({attribute for layout in index_layouts for attribute in layout}))
+        self.index_keys: dict[tuple[Any, Any], tuple[Any, ...]] = {}
         self.usable = True  # False: a key type moto would not sort either; queries go to moto's walk
         self.stale = False  # True: a write this order could not follow; rebuilt at the next query
         for hash_value, items in list(table.items.items()):
@@ -99,10 +104,11 @@ class KeyOrder:
             return
         items = self.table.items.get(hash_value)
         item = items.get(range_value) if items else None
-        placed = self.entries.get((hash_value, range_value))
-        if item is not None and placed is not None and self._placed_as(placed, hash_value, range_value, item):
+        key = (hash_value, range_value)
+        if item is not None and key in self.entries and self.index_keys.get(key) == self._index_keys(item):
             return  # its keys did not change (most writes): it is where it was
-        for name, partition_value, entry in self.entries.pop((hash_value, range_value), ()):
+        self.index_keys.pop(key, None)
+        for name, partition_value, entry in self.entries.pop(key, ()):
             partition = self.partitions[(name, partition_value)]
             del partition.entries[bisect_left(partition.entries, entry)]
             del partition.primary[entry]
@@ -129,21 +135,12 @@ class KeyOrder:
             types = tuple(value.type for value in sort_values)
             yield name, partition_value, types, tuple(value.cast_value for value in sort_values)
 
-    def _placed_as(self, placed: tuple[Any, ...], hash_value: Any, range_value: Any, item: Any) -> bool:
-        """Whether the item's positions are exactly those it is placed at (key types included)."""
-        positions = list(self._positions(hash_value, range_value, item))
-        if len(positions) != len(placed):
-            return False
-        for (name, partition_value, types, entry), (was_name, was_partition, was_entry) in zip(
-            positions, placed, strict=True
-        ):
-            if name != was_name or entry != was_entry or partition_value.type not in _KEY_TYPES:
-                return False
-            if partition_value.type != was_partition.type or partition_value != was_partition:
-                return False
-            if self.partitions[(name, was_partition)].types != types:
-                return False
-        return True
+    def _index_keys(self, item: Any) -> tuple[Any, ...]:
+        attributes = item.attrs
+        return tuple(
+            None if value is None else (value.type, value.value)
+            for value in map(attributes.get, self.index_attributes)
+        )
 
     def _add(self, hash_value: Any, range_value: Any, item: Any, keep_sorted: bool) -> None:
         placed = []
@@ -164,6 +161,7 @@ class KeyOrder:
             partition.primary[entry] = (hash_value, range_value)
             placed.append((name, partition_value, entry))
         self.entries[(hash_value, range_value)] = tuple(placed)
+        self.index_keys[(hash_value, range_value)] = self._index_keys(item)
 
     # --- answering a query --------------------------------------------------------------------
     def query(
