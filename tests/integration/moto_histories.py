@@ -5,6 +5,7 @@ cancelled by their conditions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,36 @@ def create_table(client: Any) -> None:
             },
         ],
     )
+
+
+def full_answer(call: Callable[[], Any]) -> Any:
+    """A call's answer without its request id, or its error: exception class, code, every field."""
+    try:
+        answer = call()
+    except ClientError as error:
+        response = dict(error.response)
+        metadata = response.pop("ResponseMetadata", {})
+        return ("error", type(error).__name__, metadata.get("HTTPStatusCode"), response)
+    metadata = answer.pop("ResponseMetadata", {})
+    return (metadata.get("HTTPStatusCode"), answer)
+
+
+def final_reads(client: Any) -> tuple[list[Any], list[Any]]:
+    """After a history: a page of each partition both ways (answers in full), and every item."""
+    answers = []
+    for pk in PKS:
+        for forward in (True, False):
+            query = {
+                "TableName": TABLE,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ScanIndexForward": forward,
+                "Limit": 2,
+                "ConsistentRead": True,
+            }
+            answers.append(full_answer(lambda: client.query(**query)))  # noqa: B023 (called at once)
+    items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
 def value_of(value: Any) -> dict[str, str]:

@@ -25,8 +25,7 @@ from moto import mock_aws
 
 from local_system.aws_process import AwsProcess, Channel
 from local_system.moto_direct import answer_in_process
-from tests.integration.moto_histories import PKS, TABLE, create_table, writes
-from tests.integration.test_moto_direct import full_answer
+from tests.integration.moto_histories import TABLE, create_table, final_reads, full_answer, writes
 
 
 def _free_port() -> int:
@@ -80,19 +79,8 @@ def _histories(session: Session, history: list[tuple[str, dict[str, Any]]]) -> t
     create_table(client)
     try:
         answers = [full_answer(lambda: getattr(client, op)(**request)) for op, request in history]  # noqa: B023
-        for pk in PKS:
-            for forward in (True, False):
-                query = {
-                    "TableName": TABLE,
-                    "KeyConditionExpression": "pk = :pk",
-                    "ExpressionAttributeValues": {":pk": {"S": pk}},
-                    "ScanIndexForward": forward,
-                    "Limit": 2,
-                    "ConsistentRead": True,
-                }
-                answers.append(full_answer(lambda: client.query(**query)))  # noqa: B023
-        items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
-        return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+        reads, items = final_reads(client)
+        return answers + reads, items
     finally:
         client.delete_table(TableName=TABLE)
 

@@ -11,13 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from local_system.moto_direct import answer_in_process
-from tests.integration.moto_histories import PKS, TABLE, create_table, writes
+from tests.integration.moto_histories import PKS, TABLE, create_table, final_reads, full_answer, writes
 
 
 @pytest.fixture
@@ -44,18 +43,6 @@ class Session:
         return self.session.client(name)
 
 
-def full_answer(call: Callable[[], Any]) -> Any:
-    """A call's answer without its request id, or its error: exception class, code, every field."""
-    try:
-        answer = call()
-    except ClientError as error:
-        response = dict(error.response)
-        metadata = response.pop("ResponseMetadata", {})
-        return ("error", type(error).__name__, metadata.get("HTTPStatusCode"), response)
-    metadata = answer.pop("ResponseMetadata", {})
-    return (metadata.get("HTTPStatusCode"), answer)
-
-
 def _replay(history: list[tuple[str, dict[str, Any]]], direct: bool) -> tuple[list[Any], list[Any], int]:
     with mock_aws():
         session = Session(direct)
@@ -63,19 +50,8 @@ def _replay(history: list[tuple[str, dict[str, Any]]], direct: bool) -> tuple[li
         create_table(client)
         session.sent = 0
         answers = [full_answer(lambda: getattr(client, op)(**request)) for op, request in history]  # noqa: B023
-        for pk in PKS:
-            for forward in (True, False):
-                query = {
-                    "TableName": TABLE,
-                    "KeyConditionExpression": "pk = :pk",
-                    "ExpressionAttributeValues": {":pk": {"S": pk}},
-                    "ScanIndexForward": forward,
-                    "Limit": 2,
-                    "ConsistentRead": True,
-                }
-                answers.append(full_answer(lambda: client.query(**query)))  # noqa: B023
-        items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
-        return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"])), session.sent
+        reads, items = final_reads(client)
+        return answers + reads, items, session.sent
 
 
 @settings(
