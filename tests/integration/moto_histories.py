@@ -93,6 +93,25 @@ def final_reads(client: Any) -> tuple[list[Any], list[Any]]:
     return answers, sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
 
 
+def queue_and_bus_answers(sqs: Any, events: Any, url: str) -> list[Any]:
+    """Sends, receives and deletes on queue `url` and publishes on the bus named "bus", refusals
+    included; the answers (the received bodies sorted)."""
+    answers: list[Any] = []
+    for body in ("one", "two"):
+        answers.append(full_answer(lambda: sqs.send_message(QueueUrl=url, MessageBody=body))[0])  # noqa: B023
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    answers.append(sorted(message["Body"] for message in received["Messages"]))
+    handle = received["Messages"][0]["ReceiptHandle"]
+    answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)))
+    answers.append(full_answer(lambda: sqs.get_queue_url(QueueName="no-such-queue")))
+    answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle="forged")))
+    entry = {"EventBusName": "bus", "Source": "s", "DetailType": "d", "Detail": "{}"}
+    published = events.put_events(Entries=[entry])
+    answers.append((published["FailedEntryCount"], len(published["Entries"])))
+    answers.append(full_answer(lambda: events.describe_event_bus(Name="no-such-bus")))
+    return answers
+
+
 def value_of(value: Any) -> dict[str, str]:
     return {"S": value} if isinstance(value, str) else {"N": str(value)}
 

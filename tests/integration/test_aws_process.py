@@ -25,7 +25,14 @@ from moto import mock_aws
 
 from local_system.aws_process import AwsProcess, Channel
 from local_system.moto_direct import answer_in_process
-from tests.integration.moto_histories import TABLE, create_table, final_reads, full_answer, writes
+from tests.integration.moto_histories import (
+    TABLE,
+    create_table,
+    final_reads,
+    full_answer,
+    queue_and_bus_answers,
+    writes,
+)
 
 
 def _free_port() -> int:
@@ -109,20 +116,7 @@ def _queue_and_bus(session: Session) -> list[Any]:
     url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
     events.create_event_bus(Name="bus")
     try:
-        answers: list[Any] = [url]
-        for body in ("one", "two"):
-            answers.append(full_answer(lambda: sqs.send_message(QueueUrl=url, MessageBody=body))[0])  # noqa: B023
-        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        answers.append(sorted(message["Body"] for message in received["Messages"]))
-        handle = received["Messages"][0]["ReceiptHandle"]
-        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)))
-        answers.append(full_answer(lambda: sqs.get_queue_url(QueueName="no-such-queue")))
-        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle="forged")))
-        entry = {"EventBusName": "bus", "Source": "s", "DetailType": "d", "Detail": "{}"}
-        published = events.put_events(Entries=[entry])
-        answers.append((published["FailedEntryCount"], len(published["Entries"])))
-        answers.append(full_answer(lambda: events.describe_event_bus(Name="no-such-bus")))
-        return answers
+        return [url, *queue_and_bus_answers(sqs, events, url)]
     finally:
         sqs.delete_queue(QueueUrl=url)
         events.delete_event_bus(Name="bus")

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from local_system.moto_direct import answer_in_process
-from tests.integration.moto_histories import PKS, TABLE, create_table, final_reads, full_answer, writes
+from tests.integration.moto_histories import (
+    PKS,
+    TABLE,
+    create_table,
+    final_reads,
+    full_answer,
+    queue_and_bus_answers,
+    writes,
+)
 
 
 @pytest.fixture
@@ -135,19 +143,7 @@ def _queue_and_bus(direct: bool) -> tuple[list[Any], int]:
         url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
         events.create_event_bus(Name="bus")
         session.sent = 0
-        answers: list[Any] = []
-        for body in ("one", "two"):
-            answers.append(full_answer(lambda: sqs.send_message(QueueUrl=url, MessageBody=body))[0])  # noqa: B023
-        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        answers.append(sorted(message["Body"] for message in received["Messages"]))
-        handle = received["Messages"][0]["ReceiptHandle"]
-        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)))
-        answers.append(full_answer(lambda: sqs.get_queue_url(QueueName="no-such-queue")))
-        answers.append(full_answer(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle="forged")))
-        entry = {"EventBusName": "bus", "Source": "s", "DetailType": "d", "Detail": "{}"}
-        published = events.put_events(Entries=[entry])
-        answers.append((published["FailedEntryCount"], len(published["Entries"])))
-        answers.append(full_answer(lambda: events.describe_event_bus(Name="no-such-bus")))
+        answers = queue_and_bus_answers(sqs, events, url)
         return answers, session.sent
 
 
