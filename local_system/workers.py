@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     route_calls_from_environment()  # before any client
     threads = _threads(args)
-    stopped = threading.Event()
-    serve_until_stopped(stopped.set)
+    stopped: list[bool] = []  # set from the signal handler: no lock there (the main thread may hold it)
+    serve_until_stopped(lambda: stopped.append(True))
     for thread in threads:
         thread.start()
-    while not stopped.wait(1):
-        pass
+    while not stopped:
+        time.sleep(0.2)
     for thread in threads:
         thread.stop()
     for thread in threads:
