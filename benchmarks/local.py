@@ -3,8 +3,12 @@
 timed from the first POST until the last event is scored. Measured once the table holds
 `BENCH_LOCAL_SMALL` items (500), then again at `BENCH_LOCAL_ITEMS` (50,000; filled by replaying more
 of the same traffic): the second figure must be no lower than the first (queries read pages, not
-the table). Also the CPU time the local system spent per event (its three processes: the API's,
-the workers' and moto's), which the other processes of a shared machine do not inflate as they do wall time.
+the table). Both windows replay the same `BENCH_LOCAL_EVENTS` (1,000) events, the start of one round
+of the evaluation's traffic under programs of their own: the mix of a round's start (half of it
+sign-ups, the costliest events; a whole round has a quarter) would otherwise differ from one window
+to the other with where the fill stopped. Also the CPU time the local system spent per event (its
+three processes: the API's, the workers' and moto's), which the other processes of a shared machine
+do not inflate as they do wall time.
 
 Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
 
@@ -19,7 +23,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-SAMPLE = int(os.environ.get("BENCH_LOCAL_EVENTS", "300"))
+SAMPLE = int(os.environ.get("BENCH_LOCAL_EVENTS", "1000"))
 SMALL = int(os.environ.get("BENCH_LOCAL_SMALL", "500"))
 ITEMS = int(os.environ.get("BENCH_LOCAL_ITEMS", "50000"))
 FILL_POSTERS = 4  # the fill goes faster with a few callers at once; the windows use one, as fraudctl
@@ -42,6 +46,18 @@ def _events() -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"r{round_number}-{step.program}", step.body
 
 
+WINDOW_ROUND = 1000  # the traffic both windows replay: a round the fill's stream never reaches
+
+
+def _window_events(window: int, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The first `count` events of one round of the evaluation's traffic, the same for every window
+    (so the two windows measure the same work), under programs of the window's own."""
+    from evaluation.generator import Generator, Scale
+
+    traffic = Generator(SEED + WINDOW_ROUND, Scale.named("full")).traffic()
+    return [(f"w{window}-{step.program}", step.body) for step in traffic.events[:count]]
+
+
 def _cpu_of(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -55,6 +71,7 @@ class Bench:
 
         self.system = HttpSystem()
         self.stream = _events()
+        self.windows = 0
         self.keys: dict[str, str] = {}
         self.programs_lock = threading.Lock()
         with _aws_environment():
@@ -111,7 +128,8 @@ class Bench:
         """`count` events posted one after the other; seconds until every one is scored."""
         import requests
 
-        batch = [next(self.stream) for _ in range(count)]
+        self.windows += 1
+        batch = _window_events(self.windows, count)
         for program, _ in batch:
             self.key(program)  # programs created before the clock starts
         session = requests.Session()

@@ -90,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     _local_aws_environment()
-    from local_system.children import SWITCH_INTERVAL_SECONDS
+    from local_system.children import SWITCH_INTERVAL_SECONDS, keep_long_lived_objects_out_of_full_collections
 
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # local_system/children.py says why
+    # local_system/children.py says why, for both
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    keep_long_lived_objects_out_of_full_collections()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns ours
     import boto3
     from werkzeug.serving import make_server

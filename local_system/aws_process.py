@@ -37,7 +37,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from local_system.children import SWITCH_INTERVAL_SECONDS, Child, serve_until_stopped
+from local_system.children import (
+    SWITCH_INTERVAL_SECONDS,
+    Child,
+    keep_long_lived_objects_out_of_full_collections,
+    serve_until_stopped,
+)
 
 AUTHKEY_VARIABLE = "LOCAL_AWS_PROCESS_KEY"
 SOCKET_VARIABLE = "LOCAL_AWS_PROCESS_SOCKET"
@@ -205,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         listener.close()  # ends accept() below
 
     serve_until_stopped(stop)
+    # the table's items are most of this process's objects, and live as long as it does
+    keep_long_lived_objects_out_of_full_collections()
     try:
         while not stopping.is_set():
             try:

@@ -88,3 +88,37 @@ def _stop_when_orphaned(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+FREEZE_SECONDS = 2.0  # how often what is alive leaves the collector's full passes
+FULL_COLLECTION_SECONDS = 600.0  # how often a full pass still runs over everything
+
+
+def keep_long_lived_objects_out_of_full_collections(
+    stopping: threading.Event | None = None,
+) -> threading.Thread:
+    """Each full pass of the cyclic collector walks every object of the process: in moto's, the
+    table's items (a second and more with 50,000 of them, in the middle of some request, so the
+    local system slowed as its table grew); in every process, the modules, the service models, the
+    reference data. Every 2 s, after a young pass, what is alive leaves the collector's passes
+    (`gc.freeze`; reference counting still frees an object when it goes); every 10 minutes
+    everything comes back for one full pass, which frees any cycle frozen after it became garbage.
+    Runs until `stopping` is set (for the process's life without it)."""
+    thread = threading.Thread(
+        target=_freeze_periodically, args=(stopping or threading.Event(),), name="gc-freeze", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _freeze_periodically(stopping: threading.Event) -> None:
+    import gc
+
+    last_full = time.monotonic()
+    while not stopping.wait(FREEZE_SECONDS):
+        if time.monotonic() - last_full >= FULL_COLLECTION_SECONDS:
+            gc.unfreeze()
+            gc.collect()
+            last_full = time.monotonic()
+        gc.collect(1)
+        gc.freeze()

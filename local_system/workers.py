@@ -19,7 +19,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from local_system.children import SWITCH_INTERVAL_SECONDS, Child, serve_until_stopped
+from local_system.children import (
+    SWITCH_INTERVAL_SECONDS,
+    Child,
+    keep_long_lived_objects_out_of_full_collections,
+    serve_until_stopped,
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     route_calls_from_environment()  # before any client
+    keep_long_lived_objects_out_of_full_collections()
     threads = _threads(args)
     stopped: list[bool] = []  # set from the signal handler: no lock there (the main thread may hold it)
     serve_until_stopped(lambda: stopped.append(True))
