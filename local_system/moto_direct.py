@@ -6,8 +6,8 @@ retry and send machinery, then moto's stubber finds the service by matching the 
 backend's patterns, builds its request, answers, and botocore parses the answer. Profiled, the signing,
 the send and the stubber's URL search are a third of a call (see docs/design.md "Local mode").
 
-`route_calls_in_process()` registers a `before-call` handler, botocore's documented way to answer a
-call instead of the endpoint: botocore has already validated and serialized the call when it runs,
+`answer_in_process` is a `before-call` handler, botocore's documented way to answer a call instead
+of the endpoint: botocore has already validated and serialized the call when it runs,
 and everything after it (`after-call`, raising the modeled `ClientError`) still runs. The handler gives
 the serialized request to moto's own dispatch for that URL (the same `DynamoHandler`, SQS or
 EventBridge response class, so moto's backend and response layer stay the one source of the
@@ -17,17 +17,17 @@ output shape, with the second pass botocore's endpoint makes for modeled error f
 EventBridge, KMS), only AWS's own endpoints, and only while moto's mock is on; anything else goes the
 usual way. What it skips besides: botocore's retries, which moto in this process never needs (it
 throttles nothing; faults in tests are injected above botocore, at `_make_api_call`).
+
+Its two halves serve the local system across processes (`aws_process`): `moto_answers` in moto's
+process, `parsed_answer` in the functions'.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-_installed = False
-_lock = threading.Lock()
 _dispatch_by_url: dict[str, Any] = {}
 _parsers: dict[str, Any] = {}
 _AWS_URL = re.compile(r"https://[a-z0-9.-]+\.amazonaws\.com/")
@@ -145,15 +145,3 @@ def answer_in_process(model: Any, params: dict[str, Any], **_: Any) -> tuple[Any
     if answer is None:
         return None
     return parsed_answer(model, url, *answer)
-
-
-def route_calls_in_process() -> None:
-    """Every botocore session created from now on answers JSON calls to AWS from moto directly."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        import botocore.handlers
-
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-call", answer_in_process))
-        _installed = True

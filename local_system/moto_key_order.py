@@ -105,7 +105,7 @@ class KeyOrder:
         items = self.table.items.get(hash_value)
         item = items.get(range_value) if items else None
         key = (hash_value, range_value)
-        if item is not None and key in self.entries and self.index_keys.get(key) == self._index_keys(item):
+        if item is not None and self.index_keys.get(key) == self._index_keys(item):
             return  # its keys did not change (most writes): it is where it was
         self.index_keys.pop(key, None)
         for name, partition_value, entry in self.entries.pop(key, ()):
@@ -120,22 +120,8 @@ class KeyOrder:
             except TypeError:  # key values moto could not sort either
                 self.usable = False
 
-    def _positions(self, hash_value: Any, range_value: Any, item: Any) -> Iterator[tuple[Any, ...]]:
-        """(index name or None, partition value, sort value types, entry) of the item in the table
-        and in each index that holds it (an item without an index's keys is not in the index)."""
-        for name, (hash_attribute, range_attribute) in self.layouts.items():
-            if name is None:
-                partition_value, sort_values = hash_value, (range_value,)
-            else:
-                partition_value = item.attrs.get(hash_attribute)
-                index_range = item.attrs.get(range_attribute)
-                if partition_value is None or index_range is None:
-                    continue
-                sort_values = (index_range, hash_value, range_value)
-            types = tuple(value.type for value in sort_values)
-            yield name, partition_value, types, tuple(value.cast_value for value in sort_values)
-
     def _index_keys(self, item: Any) -> tuple[Any, ...]:
+        """The item's index key attributes as written (absent: None), kept from the item's last add."""
         attributes = item.attrs
         return tuple(
             None if value is None else (value.type, value.value)
@@ -144,10 +130,20 @@ class KeyOrder:
 
     def _add(self, hash_value: Any, range_value: Any, item: Any, keep_sorted: bool) -> None:
         placed = []
-        for name, partition_value, types, entry in self._positions(hash_value, range_value, item):
+        for name, (hash_attribute, range_attribute) in self.layouts.items():
+            if name is None:
+                partition_value, sort_values = hash_value, (range_value,)
+            else:
+                partition_value = item.attrs.get(hash_attribute)
+                index_range = item.attrs.get(range_attribute)
+                if partition_value is None or index_range is None:
+                    continue  # sparse: an item without the index's keys is not in the index
+                sort_values = (index_range, hash_value, range_value)
+            types = tuple(value.type for value in sort_values)
             if partition_value.type not in _KEY_TYPES or not _KEY_TYPES.issuperset(types):
                 self.usable = False
                 return
+            entry = tuple(value.cast_value for value in sort_values)
             partition = self.partitions.get((name, partition_value))
             if partition is None:
                 partition = self.partitions[(name, partition_value)] = _Partition(types)

@@ -52,6 +52,15 @@ class Aws:
 
 
 @pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials moto accepts (never real ones), and AWS's own endpoints, which moto's mock answers
+    in process: for the tests of the moto stand-in's patches."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """A fresh moto account with the table, queue and bus, and the functions' environment."""
     for name, value in {

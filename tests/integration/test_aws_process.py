@@ -50,13 +50,6 @@ def stand_in() -> Iterator[AwsProcess]:
         process.close()
 
 
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-
-
 class Session:
     """A boto3 session answered by the stand-in's process (or by moto in this process), counting
     what botocore would have sent over HTTP."""
@@ -136,8 +129,9 @@ def test_queue_and_bus_answer_over_the_socket_what_moto_answers_in_process(stand
 def test_outside_tools_see_what_the_socket_wrote(stand_in, fake_credentials):
     # the same backends serve moto's server (fraudctl, the AWS CLI, the tests) and the socket
     Session(stand_in).client("sqs").create_queue(QueueName="seen-outside")
-    port = stand_in.process.args[stand_in.process.args.index("--aws-port") + 1]
-    outside = boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}")
+    outside = boto3.client(
+        "sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{stand_in.aws_port}"
+    )
     assert outside.get_queue_url(QueueName="seen-outside")["QueueUrl"].endswith("/seen-outside")
 
 

@@ -17,10 +17,7 @@ from tests.integration.moto_histories import TABLE, create_table
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def dynamodb(fake_credentials: None) -> Any:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -98,13 +97,6 @@ def _table() -> Any:
 
 
 steps = st.lists(st.one_of(writes, queries().map(lambda q: ("query", q))), min_size=1, max_size=30)
-
-
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
 @settings(

@@ -17,13 +17,6 @@ from local_system.moto_overhead import moto_own_work
 from tests.integration.moto_histories import TABLE, answer_of, create_table, writes
 
 
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-
-
 def _replay(history: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
     """Every answer of the history, then every item of the table, in a fresh moto."""
     with mock_aws():

@@ -30,13 +30,6 @@ from local_system.moto_overhead import moto_own_work
 from tests.integration.moto_histories import PKS, TABLE, create_table, writes
 
 
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-
-
 def _client(name: str) -> Any:
     """A client answered as the local system answers the functions: moto's response layer, directly."""
     session = boto3.session.Session(region_name="us-east-1")

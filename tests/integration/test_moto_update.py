@@ -25,13 +25,6 @@ NAMES = ("a", "b", "c", "n", "s", "m", "g1sk")  # g1sk: an index's range key (a 
 BIG = "x" * 210_000  # two of these make an item larger than moto's limit
 
 
-@pytest.fixture
-def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-
-
 def _create_table(client: Any) -> None:
     client.create_table(
         TableName=TABLE,
