@@ -27,6 +27,22 @@ from local_system.provision import Resources, provision  # noqa: E402
 make_moto_dynamodb_atomic()
 
 
+def _share_botocore_models() -> None:
+    """Every botocore session reads its service models and endpoint rules from JSON files through a
+    loader of its own, which keeps what it parsed only for that session. Each test builds fresh
+    clients (a fresh moto account, fresh dependencies), several sessions a test: parsing the same
+    files again took 40 % of the integration tests' time. One loader per data path for the whole
+    run: the files never change while it runs."""
+    import functools
+
+    import botocore.session
+
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.session.create_loader)
+
+
+_share_botocore_models()
+
+
 @pytest.fixture(autouse=True)
 def _moto_accounts_end_with_their_test() -> Iterator[None]:
     """moto keeps its last 128 account backends in a method cache (`_generate_regions`), and each one
