@@ -279,14 +279,25 @@ class HttpSystem(System):
     name = "http"
     START_TIMEOUT = 90
 
-    def __init__(self) -> None:
+    def __init__(self, score_consumers: int | None = 1) -> None:
+        """`score_consumers`: 1 (the evaluation) scores in arrival order, so a replay decides the
+        same every time; None leaves `make run`'s default (several at once, as deployed)."""
         import requests
 
         api_port, aws_port = _free_port(), _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(QUIET_ENV, PYTHONUNBUFFERED="1", LOCAL_VISIBILITY_TIMEOUT="30")
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "local_system", "--port", str(api_port), "--aws-port", str(aws_port)],
+            [
+                sys.executable,
+                "-m",
+                "local_system",
+                "--port",
+                str(api_port),
+                "--aws-port",
+                str(aws_port),
+                *([] if score_consumers is None else ["--score-consumers", str(score_consumers)]),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

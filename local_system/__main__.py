@@ -43,6 +43,16 @@ def _local_aws_environment() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_system", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "8080")))
@@ -68,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("LOCAL_BATCH_WINDOW_SECONDS", "0")),
         help="how long the scoring queue's poller waits for a batch to fill once a message is there "
         "(default 0: it scores what is queued at once; the deployed mapping waits up to 1 s)",
+    )
+    parser.add_argument(
+        "--score-consumers",
+        type=_positive_int,
+        default=_positive_int(os.environ.get("LOCAL_SCORE_CONSUMERS", "2")),
+        help="how many batches of the scoring queue are scored at once, as the deployed mapping runs "
+        "several environments (default 2: one scores while the other waits on the table); 1 scores "
+        "in arrival order, for replays that must decide the same every time",
     )
     parser.add_argument(
         "--rate-limit-per-key",
@@ -141,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     # as the functions behind them have their own environments in AWS
     settings = WorkerSettings(
         batch_window_seconds=args.batch_window_seconds,
+        score_consumers=args.score_consumers,
         relay_seconds=args.relay_seconds,
         hold_sweep_seconds=args.hold_sweep_seconds,
         dispute_cycle_seconds=args.dispute_cycle_seconds,

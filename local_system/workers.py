@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ class WorkerSettings:
     """How the consumers and schedules run (`python -m local_system`'s options of the same names)."""
 
     batch_window_seconds: float
+    score_consumers: int
     relay_seconds: float
     hold_sweep_seconds: float
     dispute_cycle_seconds: float
@@ -39,6 +41,7 @@ class WorkerSettings:
     def arguments(self) -> list[str]:
         return [
             f"--batch-window-seconds={self.batch_window_seconds}",
+            f"--score-consumers={self.score_consumers}",
             f"--relay-seconds={self.relay_seconds}",
             f"--hold-sweep-seconds={self.hold_sweep_seconds}",
             f"--dispute-cycle-seconds={self.dispute_cycle_seconds}",
@@ -52,6 +55,17 @@ class Workers(Child):
         super().__init__("local_system.workers", settings.arguments(), environment)
 
 
+def score_consumers(sqs: Callable[[], Any], queue_url: str, count: int, window_seconds: float) -> list[Any]:
+    """The scoring queue's consumers: each stands for one Lambda environment of the deployed
+    mapping (which runs up to `SCORING_MAX_CONCURRENCY` at once), with a client and batches of its
+    own. Two let one batch be scored while the other waits on moto's answers; events of one partner
+    scored at the same time are safe as they are in AWS (each write is conditional on what it read,
+    and the engine reads again when a concurrent event got there first)."""
+    from local_system.poller import QueuePoller
+
+    return [QueuePoller(sqs(), queue_url, window_seconds=window_seconds) for _ in range(count)]
+
+
 def _threads(args: argparse.Namespace) -> list[Any]:
     import boto3
 
@@ -63,7 +77,9 @@ def _threads(args: argparse.Namespace) -> list[Any]:
         return boto3.client("sqs", region_name="us-east-1")
 
     return [
-        QueuePoller(sqs(), os.environ["SCORING_QUEUE_URL"], window_seconds=args.batch_window_seconds),
+        *score_consumers(
+            sqs, os.environ["SCORING_QUEUE_URL"], args.score_consumers, args.batch_window_seconds
+        ),
         QueuePoller(sqs(), os.environ["LOYALTY_WORKFLOW_QUEUE_URL"], WORKFLOW_RUNNER_HANDLER),
         webhooks_poller(sqs(), os.environ["WEBHOOKS_QUEUE_URL"]),
         LocalScheduler(
@@ -86,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m local_system.workers", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--batch-window-seconds", type=float, required=True)
+    parser.add_argument("--score-consumers", type=int, required=True)
     parser.add_argument("--relay-seconds", type=float, required=True)
     parser.add_argument("--hold-sweep-seconds", type=float, required=True)
     parser.add_argument("--dispute-cycle-seconds", type=float, required=True)

@@ -253,3 +253,16 @@ def test_ctrl_c_stops_every_process_of_the_local_system():
         os.kill(system.pid, signal.SIGINT)  # what Ctrl-C sends
         assert _gone_within([system.pid, *children], 20)
     assert "Stopped." in "".join(system.output)
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "two"])
+def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(count):
+    started = subprocess.run(
+        [sys.executable, "-m", "local_system", "--port", "1", "--score-consumers", count],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2
+    assert "--score-consumers" in started.stderr
+    assert "Ctrl-C" not in started.stdout  # nothing was started
