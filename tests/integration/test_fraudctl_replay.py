@@ -85,6 +85,7 @@ class Recorder:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the API: a lane's connection is reused
+            disable_nagle_algorithm = True  # the body at once, not after the client's delayed ack
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
