@@ -110,7 +110,9 @@ def _post(
     except requests.RequestException as failure:
         # maybe accepted before the answer was lost: replaying the event again is safe (same id,
         # same body, same answer)
-        detail = f"{NO_ANSWER} ({type(failure).__name__}): {str(failure)[:200]}"
+        detail = f"{NO_ANSWER} ({type(failure).__name__})"
+        if isinstance(failure, (requests.ConnectionError, requests.Timeout)):  # others may quote the key
+            detail += f": {str(failure)[:200]}"
         return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
     if answer.status_code >= 400:
         return str(answer.status_code), {

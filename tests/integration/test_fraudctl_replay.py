@@ -438,3 +438,16 @@ def test_the_installed_fraudctl_replays_through_lanes(
     assert _arrivals_by_subject(lines, recorder.ids()) == _arrivals_by_subject(
         lines, [_id_of(line.text.encode()) for line in lines]
     )
+
+
+def test_a_key_that_cannot_be_a_header_is_reported_without_quoting_it(recorder: Recorder):
+    recorder.clear()
+
+    report = send_events(
+        recorder.url, [("fmk_secret\nInjected: 1", _body("reward.created", "p", "h1"))], lanes=2
+    )
+
+    assert report["statuses"] == {"no answer": 1}
+    assert report["errors"][0]["line"] == 1 and "InvalidHeader" in report["errors"][0]["detail"]
+    assert "fmk_secret" not in json.dumps(report)
+    assert recorder.arrivals == []
