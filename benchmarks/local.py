@@ -1,6 +1,8 @@
 """The local system's speed (issue 14): events replayed over HTTP through `python -m local_system`
-(what `make run` starts), as `fraudctl replay` sends them (one after the other, one connection),
-timed from the first POST until the last event is scored. Measured once the table holds
+(what `make run` starts), as `fraudctl replay` sends them (`BENCH_LOCAL_LANES`, by default its 4
+lanes: each partner's or customer's events in order on one of 4 connections), timed from the first
+POST until the last event is scored; at the small size also through one lane (one event after the
+other: what a replay got before lanes, bounded by each POST's wait). Measured once the table holds
 `BENCH_LOCAL_SMALL` items (500), then again at `BENCH_LOCAL_ITEMS` (50,000; filled by replaying more
 of the same traffic): the second figure must be no lower than the first (queries read pages, not
 the table). Both windows replay the same `BENCH_LOCAL_EVENTS` (1,000) events, the start of one round
@@ -26,6 +28,7 @@ from typing import Any
 SAMPLE = int(os.environ.get("BENCH_LOCAL_EVENTS", "1000"))
 SMALL = int(os.environ.get("BENCH_LOCAL_SMALL", "500"))
 ITEMS = int(os.environ.get("BENCH_LOCAL_ITEMS", "50000"))
+LANES = int(os.environ.get("BENCH_LOCAL_LANES", "4"))  # fraudctl replay's default
 FILL_POSTERS = 4  # the fill goes faster with a few callers at once; the windows use one, as fraudctl
 MAX_BACKLOG = 100  # messages waiting for scoring before the fill's callers pause
 SEED = 7
@@ -124,9 +127,13 @@ class Bench:
         )
         return answer.status_code, time.perf_counter() - started
 
-    def window(self, count: int) -> dict[str, Any]:
-        """`count` events posted one after the other; seconds until every one is scored."""
+    def window(self, count: int, lanes: int = LANES) -> dict[str, Any]:
+        """`count` events replayed as `fraudctl replay --lanes` sends them (`send_events`: each
+        partner's or customer's events in order through one of `lanes` connections); seconds until
+        every one is scored."""
         import requests
+
+        from fraudctl.replay import send_events
 
         self.windows += 1
         batch = _window_events(self.windows, count)
@@ -134,14 +141,26 @@ class Bench:
             self.key(program)  # programs created before the clock starts
         session = requests.Session()
         items_before = self.items()
-        latencies = []
+        latencies: list[float] = []
+
+        class TimedSession(requests.Session):
+            def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+                started = time.perf_counter()
+                try:
+                    return super().post(*args, **kwargs)
+                finally:
+                    latencies.append(time.perf_counter() - started)
+
         cpu_before = self.cpu_seconds()
         started = time.perf_counter()
-        for program, body in batch:
-            status, seconds = self.post(session, program, body)
-            assert status == 202, (status, body["id"])
-            latencies.append(seconds)
+        report = send_events(
+            self.system.api_url,
+            [(self.key(program), body) for program, body in batch],
+            lanes=lanes,
+            session_factory=TimedSession,
+        )
         posted = time.perf_counter() - started
+        assert report["statuses"] == {"202": count}, report
         self.wait_scored()
         elapsed = time.perf_counter() - started
         cpu_after = self.cpu_seconds()
@@ -157,6 +176,7 @@ class Bench:
         return {
             "items_in_table": items_before,
             "events": count,
+            "lanes": lanes,
             "scored": statuses.count("scored"),
             "events_per_s": round(count / elapsed, 1),
             "posted_per_s": round(count / posted, 1),
@@ -212,6 +232,9 @@ def run() -> None:
         bench.fill(SMALL)
         small = bench.window(SAMPLE)
         print("  " + "  ".join(f"{k}={v}" for k, v in small.items()), flush=True)
+        if LANES != 1:
+            one_lane = bench.window(SAMPLE, lanes=1)
+            print("  " + "  ".join(f"{k}={v}" for k, v in one_lane.items()), flush=True)
         bench.fill(ITEMS)
         large = bench.window(SAMPLE)
         print("  " + "  ".join(f"{k}={v}" for k, v in large.items()), flush=True)
