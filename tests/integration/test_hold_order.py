@@ -116,6 +116,27 @@ def test_a_case_moves_as_its_holds_change_and_leaves_the_order_with_the_view(sto
     assert store.get_case(P, "e").hold_micros == {"USD": 21 * M}
 
 
+def test_the_index_holds_active_cases_only(aws):
+    """Sparse: a case leaving the active view takes its entry out of the index (not only out of the
+    active partition), so the index's size follows today's fraud, not the history."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    store.apply(
+        Step(
+            [
+                UpdateCase(P, "e", expect=("disputed",), changes={"status": "approved", "resolved_at": T0}),
+                UpdateCase(P, "a", changes={"status": "removed", "removed_at": T0, "removed_by": "me"}),
+            ]
+        )
+    )
+    index = store._m.indexes["cases_by_hold"]
+    entries = {
+        view: sorted(i.case_id for i in index.query(keys.case_view_pk(P, view)))
+        for view in ("active", "resolved", "removed")
+    }
+    assert entries == {"active": ["b", "c", "d", "g", "h"], "resolved": [], "removed": []}
+
+
 def test_a_refused_hold_change_moves_nothing(store):
     store.apply(Step([PutCase(c) for c in CASES]))
 
