@@ -34,6 +34,7 @@ def fill(store, cases: int, rewards: int) -> None:
                 "open",
                 T0 + timedelta(minutes=n),
                 f"e{n}",
+                hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},  # amounts out of flag order
             )
         )
         for n in range(cases)
@@ -77,6 +78,9 @@ ASKS = {
     "resolved cases by resolution (25)": lambda d: service.list_cases(
         d, P, "resolved", None, None, "resolved_at", "desc", 25, None
     ),
+    "active cases by hold amount (25)": lambda d: service.list_cases(
+        d, P, "active", None, None, "hold_amount", "desc", 25, None
+    ),
     "rewards page (50)": lambda d: service.list_rewards(d, P, None, None, None, 50, None),
     "held rewards page (50)": lambda d: service.list_rewards(d, P, None, None, "on_hold", 50, None),
 }
@@ -99,5 +103,11 @@ def test_a_page_reads_the_same_whatever_the_history(aws, scale, capsys):
     assert [c.id for c in page.items] == [
         f"c{n:05}" for n in range(1, 51, 2)
     ]  # the soonest flagged last resolved
+    assert figures["active cases by hold amount (25)"][0] <= 26
+    assert figures["active cases by hold amount (25)"][1] == 1
+    page = service.list_cases(deps, P, "active", None, None, "hold_amount", "desc", 25, None)
+    assert [c.hold_amount.amount for c in page.items] == [
+        f"{a}.00" for a in sorted(((n * 7919) % 1000 for n in range(0, 60 * scale, 2)), reverse=True)[:25]
+    ]  # the largest holds of the open cases (every other case is resolved)
     assert figures["rewards page (50)"][0] <= 50 + 16 * 8 and figures["rewards page (50)"][1] <= 16 * 2
     assert figures["held rewards page (50)"][0] <= 50 + 16 * 8
