@@ -125,13 +125,23 @@ def _flush_edge_cache(target: Target) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", required=True, envvar="FRAUD_API_KEY", help="An integration key of the program.")
 @click.option("--signing-secret", default=None, help="Sign each request, for programs that require it.")
+@click.option(
+    "--lanes",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Requests in flight at once; each partner's (or customer's) events keep the file's order. "
+    "1: one after the other, in the file's order.",
+)
 @json_option
 @click.pass_obj
-def replay(target: Target, file: Path, key: str, signing_secret: str | None, as_json: bool) -> None:
-    """Sends each line of a JSON-lines FILE to POST /v1/events."""
+def replay(
+    target: Target, file: Path, key: str, signing_secret: str | None, lanes: int, as_json: bool
+) -> None:
+    """Sends each line of a JSON-lines FILE to POST /v1/events, through --lanes senders at once."""
     from fraudctl.replay import replay_file
 
-    report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json)
+    report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json, lanes=lanes)
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
     _emit(as_json, report, f"replayed {report['sent']} events: {text}")
     if report["failed"]:

@@ -116,6 +116,40 @@ def test_fraudctl_replays_a_file_of_events(local_system, tmp_path):
     assert replayed.returncode == 1
 
 
+def test_fraudctl_replays_partners_events_through_lanes(local_system, tmp_path):
+    # Given five partners' sign-ups, each followed by two of its transactions, interleaved
+    stamp = time.time_ns()
+    events = []
+    for round_number in range(3):
+        for i in range(5):
+            partner = f"lanes-{stamp}-p{i}"
+            if round_number == 0:
+                event = sample("partnership.created", id=f"lanes-{stamp}-{i}-signup")
+                event["partner"]["id"] = partner
+            else:
+                event = sample(
+                    "transaction.created", id=f"lanes-{stamp}-{i}-t{round_number}", partner_id=partner
+                )
+                event["transaction"]["id"] = f"lanes-{stamp}-{i}-t{round_number}"
+                event["reward"]["id"] = f"lanes-{stamp}-{i}-r{round_number}"
+            events.append(event)
+    file = tmp_path / "partners.jsonl"
+    file.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+
+    # When they are replayed through four lanes
+    replayed = fraudctl(
+        local_system, "replay", str(file), "--key", local_system.keys["integration"], "--lanes", "4", "--json"
+    )
+
+    # Then every one is accepted once and can be read back
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout) == {"sent": 15, "statuses": {"202": 15}, "failed": 0, "errors": []}
+    integration = local_system.session("integration")
+    for event in events:
+        read = integration.get(f"{local_system.api_url}/v1/events/{event['id']}", timeout=10)
+        assert read.status_code == 200 and read.json()["type"] == event["type"]
+
+
 def test_fraudctl_is_installed_where_the_readme_says():
     assert shutil.which(FRAUDCTL) or Path(FRAUDCTL).exists()
 

@@ -185,6 +185,37 @@ def test_a_campaign_kept_in_one_item_moves_to_shards_with_its_counters(loyalty, 
         assert "Item" not in table.get_item(Key=key)  # the one item is gone: nothing counts twice
 
 
+@pytest.mark.timeout(60)
+def test_a_campaign_whose_move_to_shards_keeps_being_cancelled_answers_503_and_changes_nothing(
+    loyalty, tenant, aws, monkeypatch
+):
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    legacy_campaign(aws, tenant, "contended", "hard")
+    real = botocore.client.BaseClient._make_api_call
+    cancelled = []
+
+    def every_write_cancelled(self, operation, params):  # another writer always gets there first
+        if operation == "TransactWriteItems":
+            cancelled.append(operation)
+            raise ClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "injected"}}, operation
+            )
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", every_write_cancelled)
+    answer = loyalty.bonus("m1", 10, "contended")
+
+    assert answer.status == 503, answer  # a bounded number of tries, not a read loop without end
+    assert 1 < len(cancelled) <= 10
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)  # the other writer is done
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(aws.resources.table_name)
+    key = {"pk": keys_loyalty.campaign_pk(tenant.program_id, "contended"), "sk": keys_loyalty.CAMPAIGN_SK}
+    assert table.get_item(Key=key)["Item"]["granted_total"] == 90  # still the one item, unchanged
+    assert granted(loyalty.bonus("m1", 10, "contended")) == (10, None)  # and the next earn moves it
+
+
 def test_a_soft_pass_closes_every_shard_and_so_does_a_cap_lowered_below_what_was_granted(
     loyalty, tenant, aws
 ):

@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from functions.shared.domain.holdables import ListChange, change, listed_id
 from functions.shared.domain.model import (
@@ -334,3 +337,72 @@ def test_a_step_with_its_summary_figures_is_written_whole_or_not_at_all(store):
     with pytest.raises(StepRefused):  # the case exists: nothing more is counted
         store.apply(counted(Step([PutCase(case())])))
     assert store.summary_figures(P, date(2026, 11, 1)).flag_days[0].count == 1
+
+
+# --- a profile written as the difference from the one read --------------------------------------
+_texts = st.one_of(st.none(), st.sampled_from(["a", "b", "ab@example.com"]))
+_times = st.one_of(st.none(), st.sampled_from([T0, T0 + timedelta(hours=1)]))
+_members = st.frozensets(st.sampled_from(["x", "y", "z"]), max_size=3)
+_lists = st.lists(st.sampled_from(["t1", "t2"]), max_size=2, unique=True).map(tuple)
+_profiles = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["", "Partner 1", "Partner One"]),
+        "email": _texts,
+        "email_normalized": _texts,
+        "payout": _texts,
+        "country": st.sampled_from([None, "GB", "FR"]),
+        "group": _texts,
+        "team": _texts,
+        "signup_at": _times,
+        "changed_at": _times,
+        "status": st.sampled_from(["active", "flagged", "removed"]),
+        "flagged_at": _times,
+        "active_case_id": st.sampled_from([None, "c1", "c2"]),
+        "flag_case_id": st.sampled_from([None, "c1", "c2"]),
+        "marks_pending": st.booleans(),
+        "last_payout_change_at": _times,
+        "emails": _members,
+        "devices": _members,
+        "ips": _members,
+        "payouts": _members,
+        "tags": _lists,
+        "segments": _lists,
+        "keys": _lists,
+    }
+)
+_written = count()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=_profiles, second=_profiles, marks_done_meanwhile=st.booleans())
+def test_a_profile_written_as_its_difference_from_the_one_read_is_the_profile_decided(
+    store, first, second, marks_done_meanwhile
+):
+    subject_id = f"diff-{next(_written)}"
+    stored = Subject(P, "partner", subject_id, **first)
+    store.apply(Step([WriteProfile(stored, expect_version=0)]))
+    before = store.get_subject(P, "partner", subject_id)
+    if marks_done_meanwhile:  # the marks' last step: no new version, so not in `before`
+        store.apply(
+            Step(
+                [
+                    UpdateProfile(
+                        P,
+                        "partner",
+                        subject_id,
+                        {"marks_pending": False},
+                        {"flag_case_id": before.flag_case_id},
+                        bump=False,
+                    )
+                ]
+            )
+        )
+    decided = replace(Subject(P, "partner", subject_id, **second), version=before.version)
+
+    store.apply(Step([WriteProfile(decided, expect_version=before.version, before=before)]))
+
+    after = store.get_subject(P, "partner", subject_id)
+    assert replace(after, revenue_micros={}, version=0) == replace(decided, version=0)
+    assert after.version == before.version + 1
+    listed = {s.id for shard in range(store.flagged_shards()) for s in store.flagged_subjects(shard)}
+    assert (subject_id in listed) == (decided.status == "flagged")  # the sweep's work list follows

@@ -813,6 +813,7 @@ def scoring_plan(
             profile,
             expect_version=before.version if before else 0,
             arrivals=1 if reward is not None and profile.type == "partner" else 0,
+            before=before,
         )
     )
     flagged_me = frozenset({profile.key})

@@ -46,12 +46,18 @@ class ScoreEvent:
 class WriteProfile:
     """The subject's profile as decided, written whole but for its revenue (added by others), on
     condition that its version is still `expect_version` (0: not stored yet). Sets are written
-    whole too: the profile read was the latest."""
+    whole too: the profile read was the latest.
+
+    With `before` (the profile as read, whose version is `expect_version`), a store may write only
+    the fields that differ from it: the version condition holds only while the stored profile is
+    that one, but for `marks_pending`, which the marks' last step changes without a new version, so
+    it is always written."""
 
     subject: Subject
     expect_version: int
     arrivals: int = 0  # rewards of this partner arriving with the event (added to `reward_seq`)
     listed: ListChange | None = None  # its holdable rewards' list (`holdables`), entry by entry
+    before: Subject | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from functions.loyalty import caps
-from functions.shared.errors import Conflict, NotFound
+from functions.shared.errors import Conflict, NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
 from functions.shared.storage.keys import timestamp
@@ -164,12 +164,14 @@ class LoyaltyDynamo(DynamoBase):
         campaign_shards: tuple[int, ...] | None = None,
         with_workflows: bool = False,
     ) -> LoyaltyState:
-        while True:
+        # a legacy campaign item is moved to its shards once; a read that lost that race reads again
+        for _ in range(_SNAPSHOT_ATTEMPTS):
             state = self._snapshot(
                 program_id, customer_id, action_id, periods, campaign_id, campaign_shards, with_workflows
             )
             if state.campaign is not None or not campaign_id or not self._migrated(program_id, campaign_id):
                 return state
+        raise StorageUnavailable(f"campaign {campaign_id} kept changing while it was moved to its shards")
 
     def _snapshot(
         self,

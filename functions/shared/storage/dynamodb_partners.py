@@ -669,29 +669,48 @@ class PartnersDynamo(DynamoBase):
         return 2
 
     def _write_profile(self, tx: TransactWrite, write: WriteProfile) -> str:
+        """The profile whole when it was never stored; else only what differs from the profile as
+        read (`WriteProfile.before`), which the version condition makes the stored one."""
         m = self._m
-        s = write.subject
-        item = m.subject(keys.subject_pk(s.program_id, s.type, s.id), keys.PROFILE_SK)
-        actions: list[Any] = [
-            _typed(m.subject),
-            m.subject.program_id.set(s.program_id),
-            m.subject.subject_type.set(s.type),
-            m.subject.subject_id.set(s.id),
-            m.subject.revenue.set(m.subject.revenue | {}),
-            m.subject.version.set(write.expect_version + 1),
-        ]
-        for field_name, attribute in _PROFILE_FIELDS.items():
-            actions.append(_set_or_remove(getattr(m.subject, attribute), getattr(s, field_name)))
-        for name in _PROFILE_SETS:
-            actions.append(_set_or_remove(getattr(m.subject, name), set(getattr(s, name)) or None))
-        for field_name, attribute in _PROFILE_LISTS.items():
-            actions.append(
-                _set_or_remove(getattr(m.subject, attribute), list(getattr(s, field_name)) or None)
+        s, before = write.subject, write.before
+        stored = before is not None and write.expect_version > 0
+
+        def changed(field_name: str) -> bool:
+            return (
+                not stored
+                or field_name == "marks_pending"
+                or getattr(before, field_name) != getattr(s, field_name)
             )
+
+        item = m.subject(keys.subject_pk(s.program_id, s.type, s.id), keys.PROFILE_SK)
+        actions: list[Any] = (
+            [m.subject.version.set(write.expect_version + 1)]
+            if stored
+            else [
+                _typed(m.subject),
+                m.subject.program_id.set(s.program_id),
+                m.subject.subject_type.set(s.type),
+                m.subject.subject_id.set(s.id),
+                m.subject.revenue.set(m.subject.revenue | {}),
+                m.subject.version.set(write.expect_version + 1),
+            ]
+        )
+        for field_name, attribute in _PROFILE_FIELDS.items():
+            if changed(field_name):
+                actions.append(_set_or_remove(getattr(m.subject, attribute), getattr(s, field_name)))
+        for name in _PROFILE_SETS:
+            if changed(name):
+                actions.append(_set_or_remove(getattr(m.subject, name), set(getattr(s, name)) or None))
+        for field_name, attribute in _PROFILE_LISTS.items():
+            if changed(field_name):
+                actions.append(
+                    _set_or_remove(getattr(m.subject, attribute), list(getattr(s, field_name)) or None)
+                )
         if write.arrivals:
             actions.append(m.subject.reward_seq.add(write.arrivals))
         actions += _list_actions(write.listed)
-        actions += self._flagged_index(s.program_id, s.type, s.id, s.status)
+        if changed("status"):
+            actions += self._flagged_index(s.program_id, s.type, s.id, s.status)
         condition = (
             m.subject.version.does_not_exist()  # never stored (its list may wait on the item)
             if write.expect_version == 0

@@ -1,0 +1,453 @@
+"""`fraudctl replay --lanes N` through its real entry point (the click command in process, and the
+installed script), against a small HTTP server on 127.0.0.1 that keeps what arrived in which order
+and answers each request after a random delay: every event arrives exactly once, each subject's
+events in the file's order, failures are reported with their line numbers."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fraudctl.cli import cli
+from fraudctl.replay import DEFAULT_LANES, send_events
+from functions.shared.auth import verify_signature
+
+FRAUDCTL = str(Path(sys.executable).with_name("fraudctl"))
+
+
+@dataclass
+class Arrival:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Recorder:
+    """POST /v1/events: keeps each body in the order of arrival, waits up to `max_delay` seconds,
+    then answers like the API: 400 to a body that is not JSON, 422 to an event whose id ends in
+    `-refused`, a 502 HTML page to one ending in `-gateway`, else 202."""
+
+    max_delay: float = 0.0
+    arrivals: list[Arrival] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    port: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ids(self) -> list[str]:
+        return [_id_of(a.body) for a in self.arrivals]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.arrivals.clear()
+            self.most_in_flight = 0
+
+    def _answer(self, body: bytes) -> tuple[int, str, bytes]:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return (
+                400,
+                "application/problem+json",
+                json.dumps({"status": 400, "detail": "malformed JSON"}).encode(),
+            )
+        if event["id"].endswith("-refused"):
+            detail = f"refused {event['id']}"
+            return 422, "application/problem+json", json.dumps({"status": 422, "detail": detail}).encode()
+        if event["id"].endswith("-gateway"):
+            return 502, "text/html", b"<html><body>Bad gateway</body></html>"
+        return 202, "application/json", json.dumps({"event_id": event["id"], "status": "queued"}).encode()
+
+    def start(self) -> Recorder:
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the API: a lane's connection is reused
+            disable_nagle_algorithm = True  # the body at once, not after the client's delayed ack
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with recorder.lock:
+                    recorder.arrivals.append(Arrival(body, {k.lower(): v for k, v in self.headers.items()}))
+                    recorder.in_flight += 1
+                    recorder.most_in_flight = max(recorder.most_in_flight, recorder.in_flight)
+                time.sleep(random.uniform(0, recorder.max_delay))
+                status, content_type, answer = recorder._answer(body)
+                with recorder.lock:
+                    recorder.in_flight -= 1
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _id_of(body: bytes) -> str:
+    try:
+        return json.loads(body)["id"]
+    except ValueError:
+        return body.decode()
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Recorder]:
+    server = Recorder(max_delay=0.003).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def fraudctl_env(recorder: Recorder) -> Iterator[dict[str, str]]:
+    """fraudctl's environment, pointed at the recorder; what fraudctl sets by default is set here
+    first, so nothing of it outlives the module."""
+    env = {
+        "FRAUDCTL_TARGET": "local",
+        "FRAUD_API_URL": recorder.url,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": "fraud-management",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield env
+
+
+def replay(file: Path, *options: str) -> tuple[int, dict[str, Any], str]:
+    """fraudctl's click command in this process: its exit code, its JSON report, its output."""
+    result = CliRunner().invoke(cli, ["replay", str(file), "--key", "fmk_test", *options, "--json"])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    report = json.loads(result.output) if result.exit_code in (0, 1) else {}
+    return result.exit_code, report, result.output
+
+
+# --- the files: events of partners and loyalty customers, interleaved -------------------------
+PARTNER_TYPES = ["partnership.created", "account.updated", "transaction.created", "reward.created"]
+
+
+def _body(kind: str, subject: str, event_id: str) -> dict[str, Any]:
+    at = "2026-11-05T08:00:00Z"
+    if kind == "partnership.created":
+        partner = {"id": subject, "name": "A", "email": "a@example.com", "country": "GB"}
+        return {
+            "id": event_id,
+            "type": kind,
+            "occurred_at": at,
+            "partner": partner,
+            "session": {"ip": "1.2.3.4"},
+        }
+    if kind == "account.updated":
+        session = {"ip": "1.2.3.4"}
+        return {
+            "id": event_id,
+            "type": kind,
+            "occurred_at": at,
+            "partner": {"id": subject},
+            "session": session,
+            "activity": "login",
+        }
+    if kind == "transaction.created":
+        transaction = {"id": f"t-{event_id}", "amount": "10.00", "currency": "EUR"}
+        return {
+            "id": event_id,
+            "type": kind,
+            "occurred_at": at,
+            "transaction": transaction,
+            "partner_id": subject,
+            "customer": {"id": "c"},
+        }
+    if kind == "reward.created":
+        reward = {"id": f"r-{event_id}", "partner_id": subject, "amount": "1.00", "currency": "EUR"}
+        return {"id": event_id, "type": kind, "occurred_at": at, "reward": reward}
+    # a loyalty earn: no type, the customer's id
+    return {"id": event_id, "customer_id": subject, "points": 10, "kind": "purchase"}
+
+
+@dataclass
+class Line:
+    text: str
+    subject: str | None  # None: an event nobody's order depends on
+    status: int
+
+
+@st.composite
+def files(draw: st.DrawFn) -> list[Line | None]:
+    """Lines of a JSON-lines file (None: a blank line): many subjects, interleaved."""
+    names = st.text(alphabet="ab:-π\u2028", min_size=1, max_size=3)
+    partners = draw(st.lists(names, min_size=1, max_size=8, unique=True))
+    customers = draw(st.lists(names, min_size=0, max_size=4, unique=True))
+    count = draw(st.integers(min_value=1, max_value=45))
+    lines: list[Line | None] = []
+    for index in range(count):
+        if draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans()):
+            lines.append(None)
+        outcome = draw(st.sampled_from(["", "", "", "", "", "-refused", "-gateway"]))
+        event_id = f"e{index}{outcome}"
+        shape = draw(st.sampled_from(["partner", "partner", "partner", "customer", "lone", "not json"]))
+        status = {"": 202, "-refused": 422, "-gateway": 502}[outcome]
+        if shape == "partner":
+            partner = draw(st.sampled_from(partners))
+            body = _body(draw(st.sampled_from(PARTNER_TYPES)), partner, event_id)
+            lines.append(Line(json.dumps(body), f"partner:{partner}", status))
+        elif shape == "customer" and customers:
+            customer = draw(st.sampled_from(customers))
+            lines.append(Line(json.dumps(_body("earn", customer, event_id)), f"customer:{customer}", status))
+        elif shape == "not json":
+            lines.append(Line(f"{{not json {index}", None, 400))
+        else:
+            lines.append(Line(json.dumps({"id": event_id, "type": "unknown.type"}), None, status))
+    return lines
+
+
+def _write(tmp: Path, lines: list[Line | None]) -> Path:
+    file = tmp / f"events-{time.time_ns()}.jsonl"
+    file.write_text("".join((line.text if line else "  ") + "\n" for line in lines))
+    return file
+
+
+def _arrivals_by_subject(lines: list[Line | None], arrived: list[str]) -> dict[str, list[str]]:
+    subject_of_id = {_id_of(line.text.encode()): line.subject for line in lines if line and line.subject}
+    by_subject: dict[str, list[str]] = {}
+    for event_id in arrived:
+        if event_id in subject_of_id:
+            by_subject.setdefault(subject_of_id[event_id], []).append(event_id)
+    return by_subject
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=files(), lanes=st.integers(min_value=1, max_value=6))
+def test_each_subject_s_events_arrive_once_in_the_file_s_order_and_failures_name_their_lines(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path, lines: list[Line | None], lanes: int
+):
+    # Given a file of many subjects' events, interleaved, some refused, some not JSON, blank lines
+    recorder.clear()
+    file = _write(tmp_path, lines)
+
+    # When it is replayed through `lanes` senders
+    code, report, _ = replay(file, "--lanes", str(lanes))
+
+    # Then every line arrived exactly once ...
+    sent = [line for line in lines if line]
+    assert Counter(a.body for a in recorder.arrivals) == Counter(line.text.encode() for line in sent)
+    # ... each subject's events in the file's order (with one lane, everything in the file's order)
+    arrived = recorder.ids()
+    in_file = [_id_of(line.text.encode()) for line in sent]
+    assert _arrivals_by_subject(lines, arrived) == _arrivals_by_subject(lines, in_file)
+    if lanes == 1:
+        assert arrived == in_file
+    # ... and the report counts them and names each failure by its line in the file
+    failures = [
+        (number, line.status) for number, line in enumerate(lines, start=1) if line and line.status >= 400
+    ]
+    assert report["sent"] == len(sent)
+    assert report["statuses"] == dict(Counter(str(line.status) for line in sent))
+    assert report["failed"] == len(failures)
+    assert [(e["line"], e["status"]) for e in report["errors"]] == failures
+    assert code == (1 if failures else 0)
+
+
+def test_a_refusal_s_detail_is_reported_from_its_problem_document_or_the_reason(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    lines = [
+        Line(json.dumps(_body("reward.created", "p1", "x1-refused")), "partner:p1", 422),
+        Line("not json at all", None, 400),
+        Line(json.dumps(_body("reward.created", "p1", "x2-gateway")), "partner:p1", 502),
+    ]
+
+    code, report, _ = replay(_write(tmp_path, lines), "--lanes", "3")
+
+    assert code == 1
+    assert report["errors"] == [
+        {"line": 1, "status": 422, "detail": "refused x1-refused"},
+        {"line": 2, "status": 400, "detail": "malformed JSON"},
+        {"line": 3, "status": 502, "detail": "Bad Gateway"},
+    ]
+
+
+def test_lanes_send_at_once_and_one_lane_sends_one_after_the_other(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    lines = [
+        Line(json.dumps(_body("transaction.created", f"p{i}", f"c{i}")), f"partner:p{i}", 202)
+        for i in range(40)
+    ]
+    file = _write(tmp_path, lines)
+    recorder.max_delay, previous = 0.02, recorder.max_delay
+    try:
+        recorder.clear()
+        assert replay(file, "--lanes", "1")[0] == 0
+        one_lane = recorder.most_in_flight
+        recorder.clear()
+        assert replay(file)[0] == 0  # the default
+        default = recorder.most_in_flight
+    finally:
+        recorder.max_delay = previous
+
+    assert one_lane == 1
+    assert 1 < default <= DEFAULT_LANES
+
+
+def test_every_request_is_signed_for_its_own_body(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    lines = [
+        Line(json.dumps(_body("reward.created", f"p{i % 3}", f"s{i}")), f"partner:p{i % 3}", 202)
+        for i in range(12)
+    ]
+    recorder.clear()
+
+    code, report, _ = replay(_write(tmp_path, lines), "--signing-secret", "whsec_1", "--lanes", "3")
+
+    assert code == 0 and report["statuses"] == {"202": 12}
+    assert len(recorder.arrivals) == 12
+    for arrival in recorder.arrivals:
+        verify_signature("whsec_1", arrival.headers.get("x-signature"), arrival.body, datetime.now(UTC))
+        assert arrival.headers["authorization"] == "Bearer fmk_test"
+
+
+def test_a_line_of_json_with_a_line_separator_inside_a_string_is_sent_whole(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    body = _body("partnership.created", "p\u2028x", "u1")
+    body["partner"]["name"] = "A\u2028B\x85C"  # JSON lets these through unescaped; they end no line
+    file = tmp_path / "separators.jsonl"
+    file.write_text(json.dumps(body, ensure_ascii=False) + "\n")
+    recorder.clear()
+
+    code, report, _ = replay(file)
+
+    assert (code, report["statuses"]) == (0, {"202": 1})
+    assert json.loads(recorder.arrivals[0].body) == body
+
+
+def test_no_answer_at_all_is_reported_per_line_without_stopping_the_replay(
+    fraudctl_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("FRAUD_API_URL", f"http://127.0.0.1:{port}")
+    lines = [
+        Line(json.dumps(_body("reward.created", f"p{i}", f"n{i}")), f"partner:p{i}", 0) for i in range(5)
+    ]
+
+    code, report, _ = replay(_write(tmp_path, lines), "--lanes", "2")
+
+    assert code == 1
+    assert report["statuses"] == {"no answer": 5} and report["failed"] == 5
+    assert [e["line"] for e in report["errors"]] == [1, 2, 3, 4, 5]
+    assert all(e["status"] is None and "ConnectionError" in e["detail"] for e in report["errors"])
+
+
+def test_send_events_sends_each_event_with_its_own_key(recorder: Recorder):
+    events = [(f"fmk_program{i % 3}", _body("reward.created", f"p{i % 5}", f"k{i}")) for i in range(30)]
+    events.append(("fmk_program0", b"{not json"))
+    recorder.clear()
+
+    report = send_events(recorder.url, events, lanes=3)
+
+    assert report["sent"] == 31 and report["statuses"] == {"202": 30, "400": 1}
+    assert report["errors"] == [{"line": 31, "status": 400, "detail": "malformed JSON"}]
+    keys = {_id_of(a.body): a.headers["authorization"] for a in recorder.arrivals}
+    assert keys == {
+        _id_of(json.dumps(b).encode() if isinstance(b, dict) else b): f"Bearer {k}" for k, b in events
+    }
+
+
+@pytest.mark.parametrize("lanes", ["0", "-2"])
+def test_the_installed_fraudctl_refuses_fewer_than_one_lane_and_sends_nothing(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path, lanes: str
+):
+    file = _write(tmp_path, [Line(json.dumps(_body("reward.created", "p", "z1")), "partner:p", 202)])
+    recorder.clear()
+
+    ran = subprocess.run(
+        [FRAUDCTL, "replay", str(file), "--key", "fmk_test", "--lanes", lanes],
+        env={**fraudctl_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert ran.returncode == 2
+    assert "--lanes" in ran.stderr and ">=1" in ran.stderr
+    assert recorder.arrivals == []
+
+
+def test_the_installed_fraudctl_replays_through_lanes(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    lines = [
+        Line(json.dumps(_body("account.updated", f"p{i % 4}", f"i{i}")), f"partner:p{i % 4}", 202)
+        for i in range(20)
+    ]
+    lines.append(Line(json.dumps(_body("account.updated", "p0", "i20-refused")), "partner:p0", 422))
+    recorder.clear()
+
+    ran = subprocess.run(
+        [FRAUDCTL, "replay", str(_write(tmp_path, lines)), "--key", "fmk_test", "--lanes", "3"],
+        env={**fraudctl_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert ran.returncode == 1, ran.stderr
+    assert "replayed 21 events: 20 202, 1 422" in ran.stdout
+    assert _arrivals_by_subject(lines, recorder.ids()) == _arrivals_by_subject(
+        lines, [_id_of(line.text.encode()) for line in lines]
+    )
+
+
+def test_a_key_that_cannot_be_a_header_is_reported_without_quoting_it(recorder: Recorder):
+    recorder.clear()
+
+    report = send_events(
+        recorder.url, [("fmk_secret\nInjected: 1", _body("reward.created", "p", "h1"))], lanes=2
+    )
+
+    assert report["statuses"] == {"no answer": 1}
+    assert report["errors"][0]["line"] == 1 and "InvalidHeader" in report["errors"][0]["detail"]
+    assert "fmk_secret" not in json.dumps(report)
+    assert recorder.arrivals == []
