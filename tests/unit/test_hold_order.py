@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.shared.domain.hold_order import holds_after, in_hold_order, orderable, primary_hold
+from functions.shared.domain.hold_order import holds_after, orderable, primary_hold
+from functions.shared.domain.rules import in_hold_order
 from functions.shared.storage import keys
 
 LIMIT = 10**38

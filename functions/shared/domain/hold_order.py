@@ -1,10 +1,9 @@
 """The Active tab's hold-amount order (SPEC 3.2 `sort=hold_amount`), once: which currency is a
-case's hold amount, what a case holds after a change, and whether a case is in the order at all.
-The stores keep the order in an index (`cases_by_hold`) from these; they decide nothing of it."""
+case's hold amount, what a case holds after a change, which amounts the order can place (which
+cases are in it: `rules.in_hold_order`). The stores keep the order in an index (`cases_by_hold`)
+from these; they decide nothing of it. Imports nothing: the table's keys read it."""
 
 from __future__ import annotations
-
-from functions.shared.domain.rules import view_of
 
 ORDERED_VIEW = "active"  # hold_amount is a sort of the active view only (cases/service VIEW_SORTS)
 HOLD_DIGITS = 38  # DynamoDB keeps 38 significant digits: every amount it stores has fewer
@@ -32,9 +31,3 @@ def holds_after(hold_micros: dict[str, int], deltas: dict[str, int]) -> dict[str
         if micros:
             after[currency] = after.get(currency, 0) + micros
     return after
-
-
-def in_hold_order(status: str) -> bool:
-    """Only the active view's cases are in the order: a case leaves it when it leaves the view
-    (resolved or removed), for good."""
-    return view_of(status) == ORDERED_VIEW

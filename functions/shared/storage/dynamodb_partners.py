@@ -26,7 +26,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.shared.domain.hold_order import ORDERED_VIEW, holds_after, in_hold_order, primary_hold
+from functions.shared.domain.hold_order import ORDERED_VIEW, holds_after, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
     AuditEntry,
@@ -41,7 +41,7 @@ from functions.shared.domain.model import (
     Snapshot,
     Subject,
 )
-from functions.shared.domain.rules import view_of
+from functions.shared.domain.rules import in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     Audit,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from functions.shared.domain import holdables
-from functions.shared.domain.hold_order import ORDERED_VIEW, in_hold_order, primary_hold
+from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     NO_LINK,
@@ -31,7 +31,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import CASE_VIEWS, merge_reasons
+from functions.shared.domain.rules import CASE_VIEWS, in_hold_order, merge_reasons
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
