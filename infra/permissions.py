@@ -113,18 +113,25 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
         read_network_pepper=True,
     ),
-    # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view (index), a
-    # case, its subject and its rewards (GetItem; the reward indexes), its audit trail (Query on the
-    # case's partition). An override or a removal is one transaction (UpdateItem of rewards, case,
-    # subject and links; PutItem of the audit entry); a removal publishes PartnerRemoved and records
-    # the partner's network keys (the pepper).
+    # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view and by hold
+    # amount (indexes), a case, its subject and its rewards (GetItem; the reward indexes), its audit
+    # trail (Query on the case's partition). An override or a removal is one transaction (UpdateItem
+    # of rewards, case, subject and links; PutItem of the audit entry); a removal publishes
+    # PartnerRemoved and records the partner's network keys (the pepper).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
         table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
         api_keys=_KEY_USE,
         indexes=frozenset(
-            {"cases_by_view", "partner_rewards", "customer_rewards", "program_rewards", "reward_status"}
+            {
+                "cases_by_view",
+                "cases_by_hold",
+                "partner_rewards",
+                "customer_rewards",
+                "program_rewards",
+                "reward_status",
+            }
         ),
         publish_events=True,
         read_network_pepper=True,

@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
-from functions.shared.domain import rules
+from functions.shared.domain import hold_order, rules
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
 from functions.shared.domain.summary import first_day_shown
@@ -62,28 +62,8 @@ def list_cases(
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
     query = {"view": view, "q": q or "", "status": status or "", "sort": sort, "order": order}
-    if sort in ("flagged_at", "resolved_at"):
-        return _case_page_from_index(
-            deps.repository, program_id, view, q, status, sort, order, limit, cursor, query
-        )
-    cases = deps.repository.list_cases(program_id, view)
-    if q:
-        needle = q.casefold()
-        cases = [c for c in cases if needle in c.subject_name.casefold()]
-    if status:
-        cases = [c for c in cases if c.status == status]
-    descending = order == "desc"
-    cases.sort(key=lambda c: _sort_key(c, sort), reverse=descending)
-    if cursor:
-        after = tuple(decode_cursor(cursor, query))
-        cases = [
-            c for c in cases if (_sort_key(c, sort) < after if descending else _sort_key(c, sort) > after)
-        ]
-    page = cases[:limit]
-    more = len(cases) > limit
-    return views.CasePage(
-        items=[views.case_view(c) for c in page],
-        next_cursor=encode_cursor(_sort_key(page[-1], sort), query) if more and page else None,
+    return _case_page_from_index(
+        deps.repository, program_id, view, q, status, sort, order, limit, cursor, query
     )
 
 
@@ -100,10 +80,14 @@ def _case_page_from_index(
     query: dict[str, Any],
 ) -> views.CasePage:
     """Flag order is the `cases_by_view` index's own order, resolution order (the resolved view) the
-    order of the resolved cases' entries on the `disputes` index: the page is read from the index
-    past the cursor's position, and a search or filter reads at most `SCAN_BUDGET` cases per request
-    (a page cut short by it still carries a cursor: the listing goes on from where it stopped)."""
-    after = _position(decode_cursor(cursor, query)) if cursor else None
+    order of the resolved cases' entries on the `disputes` index, hold-amount order (the active
+    view) the `cases_by_hold` index's: the page is read from the index past the cursor's position,
+    and a search or filter reads at most `SCAN_BUDGET` cases per request (a page cut short by it
+    still carries a cursor: the listing goes on from where it stopped)."""
+    after: tuple[Any, str] | None = None
+    if cursor:
+        found = decode_cursor(cursor, query)
+        after = _hold_position(found) if sort == "hold_amount" else _position(found)
     needle = q.casefold() if q else None
     page: list[Case] = []
     last: Case | None = None
@@ -137,6 +121,14 @@ def _position(after: tuple[Any, str]) -> tuple[datetime, str]:
     if at is None:
         raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
     return at, after[1]
+
+
+def _hold_position(after: tuple[Any, str]) -> tuple[int, str]:
+    """A cursor's (micro-units, id) position; an amount no key can hold is a cursor this API never
+    gave."""
+    if not hold_order.orderable(after[0]):
+        raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+    return after[0], after[1]
 
 
 # --- the drawer -----------------------------------------------------------------------------

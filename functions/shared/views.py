@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from functions.shared.domain import hold_order
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
 from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
 from functions.shared.money import amount_text, to_micros
@@ -154,11 +155,7 @@ def money(figures: dict[str, int]) -> list[Money]:
 
 def primary_hold(case: Case) -> tuple[str | None, int]:
     """The currency holding the most, for the case's one `hold_amount` (all are in `hold_amounts`)."""
-    held = {c: m for c, m in case.hold_micros.items() if m}
-    if not held:
-        return None, 0
-    currency = max(sorted(held), key=lambda c: held[c])
-    return currency, held[currency]
+    return hold_order.primary_hold(case.hold_micros)
 
 
 def _case_fields(case: Case) -> dict[str, Any]:

@@ -309,6 +309,7 @@ def _cursor(after: Any, sort: str) -> str:
         ({"cursor": "eyJhZnRlciI6MX0"}, "cursor"),  # base64 JSON, but not ours
         # well-formed, for this very query, but tampered with
         ({"sort": "hold_amount", "cursor": _cursor(["lots", "case_x"], "hold_amount")}, "cursor"),
+        ({"sort": "hold_amount", "cursor": _cursor([10**38, "case_x"], "hold_amount")}, "cursor"),
         ({"sort": "flagged_at", "cursor": _cursor([5, "case_x"], "flagged_at")}, "cursor"),
         ({"sort": "flagged_at", "cursor": _cursor(7, "flagged_at")}, "cursor"),
         ({"sort": "flagged_at", "cursor": _cursor(["2026-11-04T09:00:00"], "flagged_at")}, "cursor"),

@@ -34,6 +34,7 @@ def fill(store, cases: int, rewards: int) -> None:
                 "open",
                 T0 + timedelta(minutes=n),
                 f"e{n}",
+                hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},  # amounts out of flag order
             )
         )
         for n in range(cases)
@@ -77,6 +78,9 @@ ASKS = {
     "resolved cases by resolution (25)": lambda d: service.list_cases(
         d, P, "resolved", None, None, "resolved_at", "desc", 25, None
     ),
+    "active cases by hold amount (25)": lambda d: service.list_cases(
+        d, P, "active", None, None, "hold_amount", "desc", 25, None
+    ),
     "rewards page (50)": lambda d: service.list_rewards(d, P, None, None, None, 50, None),
     "held rewards page (50)": lambda d: service.list_rewards(d, P, None, None, "on_hold", 50, None),
 }
@@ -99,5 +103,56 @@ def test_a_page_reads_the_same_whatever_the_history(aws, scale, capsys):
     assert [c.id for c in page.items] == [
         f"c{n:05}" for n in range(1, 51, 2)
     ]  # the soonest flagged last resolved
+    assert figures["active cases by hold amount (25)"][0] <= 26
+    assert figures["active cases by hold amount (25)"][1] == 1
+    page = service.list_cases(deps, P, "active", None, None, "hold_amount", "desc", 25, None)
+    assert [c.hold_amount.amount for c in page.items] == [
+        f"{a}.00" for a in sorted(((n * 7919) % 1000 for n in range(0, 60 * scale, 2)), reverse=True)[:25]
+    ]  # the largest holds of the open cases (every other case is resolved)
     assert figures["rewards page (50)"][0] <= 50 + 16 * 8 and figures["rewards page (50)"][1] <= 16 * 2
     assert figures["held rewards page (50)"][0] <= 50 + 16 * 8
+
+
+def test_a_hold_amount_page_reads_a_page_of_a_thousand_active_cases(aws, capsys):
+    """The Active tab by hold amount with 1,000 active cases (and 1,000 resolved): each page reads
+    a page, the next one from the cursor's position. Before the `cases_by_hold` index, every page
+    read the whole view (1,000 items). `-s` prints the figures."""
+    deps = replace(runtime.dependencies())
+    cases = [
+        PutCase(
+            Case(
+                P,
+                f"c{n:05}",
+                "partner",
+                f"p{n}",
+                f"Partner {n}",
+                [Reason("velocity", "x", 1, "a")],
+                "open" if n % 2 == 0 else "approved",
+                T0 + timedelta(seconds=n),
+                f"e{n}",
+                hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},
+            )
+        )
+        for n in range(2000)
+    ]
+    for start in range(0, len(cases), MAX_STEP_ITEMS):
+        aws.repository.apply(Step(cases[start : start + MAX_STEP_ITEMS]))
+
+    def page(cursor=None, q=None):
+        return service.list_cases(deps, P, "active", q, None, "hold_amount", "desc", 25, cursor)
+
+    first = page()
+    figures = {
+        "first page": items_read(deps, lambda d: page()),
+        "next page": items_read(deps, lambda d: page(first.next_cursor)),
+        "search 'partner 1'": items_read(deps, lambda d: page(q="partner 1")),
+    }
+    with capsys.disabled():
+        print(f"\n1,000 active cases, by hold amount: (items read, requests) {figures}")
+
+    assert figures["first page"] == (26, 1) and figures["next page"] == (26, 1)
+    assert figures["search 'partner 1'"][0] <= service.SCAN_BUDGET
+    held = [
+        int(c.hold_amount.amount.removesuffix(".00")) for c in first.items + page(first.next_cursor).items
+    ]
+    assert held == sorted(((n * 7919) % 1000 for n in range(0, 2000, 2)), reverse=True)[:50]

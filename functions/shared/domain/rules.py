@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from functions.shared.domain import holdables
+from functions.shared.domain.hold_order import ORDERED_VIEW
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.identity import (
     NEAR_DUPLICATE_KINDS,
@@ -78,6 +79,12 @@ CASE_VIEWS = {"active": ACTIVE, "resolved": RESOLVED, "removed": ("removed",)}
 
 def view_of(status: str) -> str:
     return next(view for view, statuses in CASE_VIEWS.items() if status in statuses)
+
+
+def in_hold_order(status: str) -> bool:
+    """Only the active view's cases are in the hold-amount order (`hold_order`): a case leaves it
+    when it leaves the view (resolved or removed), for good."""
+    return view_of(status) == ORDERED_VIEW
 
 
 # --- rewards ----------------------------------------------------------------------------------

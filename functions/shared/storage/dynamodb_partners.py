@@ -26,6 +26,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.shared.domain.hold_order import ORDERED_VIEW, holds_after, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
     AuditEntry,
@@ -40,7 +41,7 @@ from functions.shared.domain.model import (
     Snapshot,
     Subject,
 )
-from functions.shared.domain.rules import view_of
+from functions.shared.domain.rules import in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     Audit,
@@ -165,6 +166,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         archived_count = NumberAttribute(default=0)
         archived_micros: MapAttribute[str, Any] = MapAttribute(default=dict)
         subject_team = UnicodeAttribute(null=True)
+        hold_seq = NumberAttribute(null=True)  # counts hold changes: the hold order is set on it
 
     class AuditItem(base, discriminator="audit"):  # type: ignore[valid-type,misc,call-arg]
         at = UTCDateTimeAttribute()
@@ -353,20 +355,23 @@ class PartnersDynamo(DynamoBase):
         program_id: str,
         view: str,
         newest_first: bool,
-        after: tuple[datetime, str] | None = None,
+        after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
         m = self._m
         by_resolution = by == "resolved_at" and view == "resolved"
+        by_hold = by == "hold_amount" and view == ORDERED_VIEW
         index, partition = (
             ("disputes", keys.resolved_cases_pk(program_id))
             if by_resolution
-            else ("cases_by_view", keys.case_view_pk(program_id, view))
+            else ("cases_by_hold" if by_hold else "cases_by_view", keys.case_view_pk(program_id, view))
         )
-        sort_key = m.base.dispute_sk if by_resolution else m.base.case_view_sk
+        sort_key = (
+            m.base.dispute_sk if by_resolution else m.base.case_hold_sk if by_hold else m.base.case_view_sk
+        )
         condition = None
         if after is not None:
-            position = keys.created_sk(after[0], after[1])
+            position = keys.case_hold_sk(*after) if by_hold else keys.created_sk(after[0], after[1])
             condition = sort_key < position if newest_first else sort_key > position
         try:
             for item in m.indexes[index].query(
@@ -489,9 +494,14 @@ class PartnersDynamo(DynamoBase):
             return
         tx = TransactWrite(connection=self._m.connection())
         order: dict[str, list[Write]] = {"check": [], "put": [], "update": []}
+        held_before = self._holds_read(step)
         for write in step.writes:
             if isinstance(write, CountSummary):
                 order["update"] += [write] * self._count_summary(tx, write)
+                continue
+            if isinstance(write, UpdateCase):
+                read = held_before.get((write.program_id, write.case_id))
+                order[self._update_case(tx, write, read)].append(write)
                 continue
             order[self._add(tx, write)].append(write)
         written = order["check"] + order["put"] + order["update"]  # the order pynamodb sends them in
@@ -747,17 +757,49 @@ class PartnersDynamo(DynamoBase):
             ]
         return [m.base.flagged_pk.remove(), m.base.flagged_sk.remove()]
 
-    def _update_case(self, tx: TransactWrite, write: UpdateCase) -> str:
+    def _holds_read(self, step: Step) -> dict[tuple[str, str], Any]:
+        """The cases whose holds the step changes while they stay in the hold-amount order, read
+        (consistently) for where their holds will put them: the index key is a text DynamoDB cannot
+        compute from the figures it adds to. One read per such case (holds are rare: flagged
+        subjects only)."""
+        found: dict[tuple[str, str], Any] = {}
+        for write in step.writes:
+            if not isinstance(write, UpdateCase) or not any(write.hold_micros.values()):
+                continue
+            status = write.changes.get("status")
+            if status and not in_hold_order(status):
+                continue  # leaving the order: the key goes, whatever the holds
+            item = self._get(self._m.case, keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
+            if item is not None:
+                found[(write.program_id, write.case_id)] = item
+        return found
+
+    def _update_case(self, tx: TransactWrite, write: UpdateCase, read: Any = None) -> str:
         m = self._m
         item_keys = (keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
         actions: list[Any] = []
+        if any(write.hold_micros.values()):
+            actions.append(m.case.hold_seq.add(1))
+            if read is not None and in_hold_order(read.status):
+                # its place once the holds are added, on condition that nothing moved them since
+                # the read and it is still where it was read (a refusal reads and decides again)
+                after = holds_after({k: int(v) for k, v in _map(read.hold_micros).items()}, write.hold_micros)
+                actions.append(
+                    m.base.case_hold_sk.set(keys.case_hold_sk(primary_hold(after)[1], write.case_id))
+                )
+                seq = int(read.hold_seq or 0)
+                condition &= (m.case.status == read.status) & (
+                    (m.case.hold_seq == seq) if seq else m.case.hold_seq.does_not_exist()
+                )
         for name, value in write.changes.items():
             actions.append(_set_or_remove(getattr(m.case, name), value))
         status = write.changes.get("status")
         if status:
             view = view_of(status)
             actions.append(m.base.case_view_pk.set(keys.case_view_pk(write.program_id, view)))
+            if not in_hold_order(status):
+                actions.append(m.base.case_hold_sk.remove())  # out of the hold-amount order, for good
             if status == "removed":
                 actions.append(
                     m.base.case_view_sk.set(keys.created_sk(write.changes["removed_at"], write.case_id))
@@ -819,6 +861,9 @@ class PartnersDynamo(DynamoBase):
             held_count=case.held_count,
             case_view_pk=keys.case_view_pk(case.program_id, view),
             case_view_sk=keys.created_sk(case.flagged_at, case.case_id),
+            case_hold_sk=keys.case_hold_sk(primary_hold(case.hold_micros)[1], case.case_id)
+            if in_hold_order(case.status)
+            else None,
         )
 
     def _reward_item(self, reward: Reward) -> Model:

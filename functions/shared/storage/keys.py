@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+from functions.shared.domain.hold_order import HOLD_DIGITS, orderable
+
 OUTBOX_SHARDS = 8  # 3,000 events/s per program over 8 shards stays under ~400 writes/s each
 API_KEY_SK = "KEY"
 EVENT_SK = "EVENT"
@@ -99,6 +101,16 @@ def case_pk(program_id: str, case_id: str) -> str:
 
 def case_view_pk(program_id: str, view: str) -> str:
     return f"P#{program_id}#CASES#{view}"
+
+
+def case_hold_sk(micros: int, case_id: str) -> str:
+    """The active view's hold-amount order (`cases_by_hold`): sorts as (micros, case_id) sort. A
+    sign digit (negatives, which no hold should reach, before the rest), then the amount in a fixed
+    width (a negative one as its distance from -10^38), then the id."""
+    if not orderable(micros):
+        raise ValueError(f"a hold of {micros} micro-units has more than {HOLD_DIGITS} digits")
+    sign, digits = ("1", micros) if micros >= 0 else ("0", 10**HOLD_DIGITS + micros)
+    return f"{sign}{digits:0{HOLD_DIGITS}d}#{case_id}"
 
 
 def audit_sk(at: datetime, entry_id: str) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from functions.shared.domain import holdables
+from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     NO_LINK,
@@ -30,7 +31,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import CASE_VIEWS, merge_reasons
+from functions.shared.domain.rules import CASE_VIEWS, in_hold_order, merge_reasons
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
@@ -160,9 +161,12 @@ class PartnersMemory:
         program_id: str,
         view: str,
         newest_first: bool,
-        after: tuple[datetime, str] | None = None,
+        after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
+        if by == "hold_amount" and view == ORDERED_VIEW:
+            yield from self._cases_by_hold(program_id, newest_first, after)
+            return
         order = "resolved_at" if by == "resolved_at" and view == "resolved" else "flagged_at"
         with self._lock:
             found = [
@@ -175,6 +179,22 @@ class PartnersMemory:
         found.sort(key=lambda c: (getattr(c, order), c.case_id), reverse=newest_first)
         for case in found:
             position = (getattr(case, order), case.case_id)
+            if after is None or (position < after if newest_first else position > after):
+                yield case
+
+    def _cases_by_hold(
+        self, program_id: str, newest_first: bool, after: tuple[Any, str] | None
+    ) -> Iterator[Case]:
+        """The active cases by (primary hold, case id), as the `cases_by_hold` index orders them."""
+        with self._lock:
+            found = [
+                (primary_hold(c.hold_micros)[1], c.case_id, _case_copy(c))
+                for (p, _), c in self._cases.items()
+                if p == program_id and in_hold_order(c.status)
+            ]
+        found.sort(key=lambda entry: entry[:2], reverse=newest_first)
+        for micros, case_id, case in found:
+            position = (micros, case_id)
             if after is None or (position < after if newest_first else position > after):
                 yield case
 

@@ -23,6 +23,7 @@ import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from functions.shared.domain.model import (
     ApiKey,
@@ -202,13 +203,15 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
         program_id: str,
         view: str,
         newest_first: bool,
-        after: tuple[datetime, str] | None = None,
+        after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
         """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), or the resolved
         view in resolution order (`by="resolved_at"`: (resolved_at, case_id)), strictly past the
         position `after`, read lazily from an index page by page: a caller that stops after a page
-        has read about a page, whatever the view holds."""
+        has read about a page, whatever the view holds. The active view also in hold-amount order
+        (`by="hold_amount"`: (micro-units of `hold_order.primary_hold`, case_id), `after` an
+        (int, str) position; "newest first" is then largest first)."""
 
     @abc.abstractmethod
     def program_rewards(

@@ -122,6 +122,14 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "every program (the outbox relay, the security team's list); sparse: program items only, "
         "written when a program is created",
     ),
+    IndexDefinition(
+        "cases_by_hold",
+        "case_view_pk",
+        "case_hold_sk",
+        "S",
+        "a program's active cases by hold amount, then case id (sort=hold_amount); sparse: a case "
+        "leaves it when it leaves the active view",
+    ),
 )
 
 

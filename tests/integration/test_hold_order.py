@@ -1,0 +1,261 @@
+"""The Active tab by hold amount (`sort=hold_amount`), paged from the `cases_by_hold` index: the
+same order and pages from the DynamoDB adapter (on moto) and the plain store, ties broken by case
+id, and the order kept as holds change and cases leave the view."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.cases import service
+from functions.shared.clock import FixedClock
+from functions.shared.domain.model import Case, Reason
+from functions.shared.domain.writes import PutCase, Step, StepRefused, UpdateCase
+from functions.shared.errors import InvalidInput
+from functions.shared.messaging import InMemoryPublisher
+from functions.shared.paging import encode_cursor
+from functions.shared.runtime import Dependencies
+from functions.shared.storage import keys
+from functions.shared.storage.memory import InMemoryRepository
+
+P = "prg-holds"
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+M = 1_000_000  # micro-units of one unit
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request):
+    if request.param == "memory":
+        return InMemoryRepository()
+    return request.getfixturevalue("aws").repository
+
+
+def a_case(case_id: str, holds: dict[str, int], status: str = "open", name: str = "") -> Case:
+    return Case(
+        P,
+        case_id,
+        "partner",
+        f"p-{case_id}",
+        name or f"Partner {case_id}",
+        [Reason("velocity", "x", 1, "a")],
+        status,
+        T0 + timedelta(minutes=len(case_id)),
+        f"e-{case_id}",
+        hold_micros=holds,
+    )
+
+
+# d holds nothing; a, b and g hold 5 (g in GBP, tied with its USD: GBP is its primary); c holds
+# more euros than dollars; e is disputed and holds 20; h holds a billion (a wider number); f and i
+# are resolved, k removed: not in the order
+CASES = [
+    a_case("a", {"USD": 5 * M}, name="Anna"),
+    a_case("b", {"USD": 5 * M}, name="Bob"),
+    a_case("c", {"EUR": 9 * M, "USD": 1 * M}, name="Carla"),
+    a_case("d", {}, name="Anna-Lena"),
+    a_case("e", {"USD": 20 * M}, status="disputed", name="Erik"),
+    a_case("f", {"USD": 100 * M}, status="approved", name="Fay"),
+    a_case("g", {"GBP": 5 * M, "USD": 5 * M}, name="Gus"),
+    a_case("h", {"USD": 10**9 * M}, name="Hanna"),
+    a_case("i", {"USD": 50 * M}, status="declined", name="Ivo"),
+    a_case("k", {"USD": 70 * M}, status="removed", name="Kim"),
+]
+ASCENDING = ["d", "a", "b", "g", "c", "e", "h"]
+
+
+def by_hold(store, newest_first: bool, after=None) -> list[str]:
+    return [c.case_id for c in store.cases_in_view(P, "active", newest_first, after, by="hold_amount")]
+
+
+def test_active_cases_by_hold_amount_then_case_id_both_ways_and_past_a_position(store):
+    store.apply(Step([PutCase(c) for c in CASES]))
+
+    assert by_hold(store, False) == ASCENDING
+    assert by_hold(store, True) == ASCENDING[::-1]
+    assert by_hold(store, False, (5 * M, "a")) == ["b", "g", "c", "e", "h"]  # past a tie
+    assert by_hold(store, True, (5 * M, "g")) == ["b", "a", "d"]
+    assert by_hold(store, False, (5 * M, "zz")) == ["c", "e", "h"]
+    assert by_hold(store, True, (0, "d")) == []
+    # the other orders are unchanged: flag order still lists every active case
+    assert sorted(c.case_id for c in store.cases_in_view(P, "active", True)) == sorted(ASCENDING)
+
+
+def test_a_case_moves_as_its_holds_change_and_leaves_the_order_with_the_view(store):
+    store.apply(Step([PutCase(c) for c in CASES]))
+
+    store.apply(Step([UpdateCase(P, "d", expect=("open",), held=1, hold_micros={"USD": 7 * M})]))
+    assert by_hold(store, False) == ["a", "b", "g", "d", "c", "e", "h"]  # a reward held: 0 -> 7
+    store.apply(Step([UpdateCase(P, "h", held=-1, hold_micros={"USD": -(10**9) * M})]))
+    assert by_hold(store, False) == ["h", "a", "b", "g", "d", "c", "e"]  # released (overridden)
+    store.apply(Step([UpdateCase(P, "c", hold_micros={"EUR": -8 * M})]))
+    assert by_hold(store, False)[:3] == ["h", "c", "a"]  # its dollars (1) are its primary hold now
+    store.apply(
+        Step([UpdateCase(P, "a", expect=("open",), changes={"status": "disputed", "disputed_at": T0})])
+    )
+    assert by_hold(store, False) == ["h", "c", "a", "b", "g", "d", "e"]  # still active, same place
+    store.apply(
+        Step(
+            [
+                UpdateCase(P, "e", expect=("disputed",), changes={"status": "declined", "resolved_at": T0}),
+                UpdateCase(
+                    P,
+                    "g",
+                    changes={"status": "removed", "removed_at": T0, "removed_by": "me"},
+                    held=-1,
+                    hold_micros={"GBP": -5 * M},
+                ),
+            ]
+        )
+    )
+    assert by_hold(store, False) == ["h", "c", "a", "b", "d"]  # resolved and removed: gone
+    # a declined case still takes holds (SPEC 4), and stays out of the active order
+    store.apply(Step([UpdateCase(P, "e", expect=("declined",), held=1, hold_micros={"USD": 1 * M})]))
+    assert by_hold(store, True) == ["d", "b", "a", "c", "h"]
+    assert store.get_case(P, "e").hold_micros == {"USD": 21 * M}
+
+
+def test_the_index_holds_active_cases_only(aws):
+    """Sparse: a case leaving the active view takes its entry out of the index (not only out of the
+    active partition), so the index's size follows today's fraud, not the history."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    store.apply(
+        Step(
+            [
+                UpdateCase(P, "e", expect=("disputed",), changes={"status": "approved", "resolved_at": T0}),
+                UpdateCase(P, "a", changes={"status": "removed", "removed_at": T0, "removed_by": "me"}),
+            ]
+        )
+    )
+    index = store._m.indexes["cases_by_hold"]
+    entries = {
+        view: sorted(i.case_id for i in index.query(keys.case_view_pk(P, view)))
+        for view in ("active", "resolved", "removed")
+    }
+    assert entries == {"active": ["b", "c", "d", "g", "h"], "resolved": [], "removed": []}
+
+
+def test_a_refused_hold_change_moves_nothing(store):
+    store.apply(Step([PutCase(c) for c in CASES]))
+
+    with pytest.raises(StepRefused):  # the case is no longer open
+        store.apply(Step([UpdateCase(P, "e", expect=("open",), held=1, hold_micros={"USD": 90 * M})]))
+    assert by_hold(store, False) == ASCENDING
+
+
+def test_a_hold_change_racing_another_is_refused_then_placed_by_the_latest_holds(aws):
+    """Two holds on one case at once: the one whose read the other overtook is refused, not
+    written at a place computed from stale holds."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    read_case = store._get
+    raced = []
+
+    def read_then_race(model, pk, sk):  # another writer commits right after our read
+        found = read_case(model, pk, sk)
+        if not raced:
+            raced.append(pk)
+            store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"EUR": 15 * M})]))
+        return found
+
+    store._get = read_then_race
+    with pytest.raises(StepRefused):
+        store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"USD": 1 * M})]))
+    store._get = read_case
+    assert raced == [keys.case_pk(P, "a")]
+    assert by_hold(store, False)[-4:] == ["c", "a", "e", "h"]  # the racer's 15 euros placed it
+
+    store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"USD": 26 * M})]))  # read again: 31
+    assert by_hold(store, False)[-3:] == ["e", "a", "h"]
+    assert store.get_case(P, "a").hold_micros == {"USD": 31 * M, "EUR": 15 * M}
+
+
+def test_a_case_stored_before_the_index_joins_the_order_at_its_next_hold_change(aws):
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    # as a case written by the code before this index: no `case_hold_sk`
+    m = store._m
+    m.case(keys.case_pk(P, "b"), keys.CASE_SK).update(actions=[m.base.case_hold_sk.remove()])
+    assert "b" not in by_hold(store, False)
+
+    store.apply(Step([UpdateCase(P, "b", expect=("open",), held=1, hold_micros={"USD": 1})]))
+    assert by_hold(store, False) == ["d", "a", "g", "b", "c", "e", "h"]  # 5.000001
+
+
+def deps_with(store) -> Dependencies:
+    return Dependencies(store, InMemoryPublisher(), FixedClock(T0 + timedelta(days=1)))
+
+
+def every_page(deps, limit: int, **query) -> tuple[list[str], int]:
+    """Every page of a listing, following its cursors: the ids in order and the pages read."""
+    found, cursor, pages = [], None, 0
+    while True:
+        page = service.list_cases(
+            deps,
+            P,
+            "active",
+            query.get("q"),
+            query.get("status"),
+            "hold_amount",
+            query.get("order", "desc"),
+            limit,
+            cursor,
+        )
+        pages += 1
+        found += [c.id for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found, pages
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"order": "asc"}, ASCENDING),
+        ({"order": "desc"}, ASCENDING[::-1]),
+        ({"q": "anna", "order": "desc"}, ["h", "a", "d"]),  # Hanna, Anna, Anna-Lena
+        ({"q": "anna", "order": "asc"}, ["d", "a", "h"]),
+        ({"status": "disputed"}, ["e"]),
+        ({"status": "open", "order": "asc"}, ["d", "a", "b", "g", "c", "h"]),
+    ],
+)
+def test_the_service_pages_alike_on_both_stores(aws, query, expected):
+    dynamo, memory = aws.repository, InMemoryRepository()
+    for target in (dynamo, memory):
+        target.apply(Step([PutCase(c) for c in CASES]))
+
+    for limit in (1, 2, 3, 25):
+        on_dynamo = every_page(deps_with(dynamo), limit, **query)
+        assert on_dynamo == every_page(deps_with(memory), limit, **query)
+        assert on_dynamo[0] == expected
+
+
+def test_a_hold_amount_cursor_is_the_amount_and_case_id_and_a_forged_one_is_refused(store):
+    store.apply(Step([PutCase(c) for c in CASES]))
+    deps = deps_with(store)
+    query = {"view": "active", "q": "", "status": "", "sort": "hold_amount", "order": "asc"}
+
+    first = service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, None)
+    assert first.next_cursor == encode_cursor((5 * M, "a"), query)
+    edited = encode_cursor((5 * M, "b"), query)  # moves the listing within the program's own cases
+    page = service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, edited)
+    assert [c.id for c in page.items] == ["g", "c"]
+    for forged in (
+        encode_cursor((10**38, "a"), query),  # no key holds it
+        encode_cursor((-(10**40), "a"), query),
+        encode_cursor(("5000000", "a"), query),  # a text, not an amount
+        encode_cursor((True, "a"), query),
+        encode_cursor((5.5, "a"), query),
+        encode_cursor((5 * M, "a"), {**query, "order": "desc"}),  # another query's
+    ):
+        with pytest.raises(InvalidInput):
+            service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, forged)
+
+
+def test_the_resolved_view_is_not_in_hold_order(store):
+    store.apply(Step([PutCase(replace(c, status="approved")) for c in CASES[:3]]))
+    with pytest.raises(InvalidInput):
+        service.list_cases(deps_with(store), P, "resolved", None, None, "hold_amount", "desc", 25, None)
+    assert by_hold(store, True) == []
