@@ -114,8 +114,9 @@ ACCESS: dict[str, Access] = {
         read_network_pepper=True,
     ),
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view and by hold
-    # amount (indexes), a case, its subject and its rewards (GetItem; the reward indexes), its audit
-    # trail (Query on the case's partition). An override or a removal is one transaction (UpdateItem
+    # amount (indexes; before a page by hold amount, the cases whose holds changed since are found
+    # on their index and re-keyed: UpdateItem), a case, its subject and its rewards (GetItem; the
+    # reward indexes), its audit trail (Query on the case's partition). An override or a removal is one transaction (UpdateItem
     # of rewards, case, subject and links; PutItem of the audit entry); a removal publishes
     # PartnerRemoved and records the partner's network keys (the pepper).
     "cases": Access(
@@ -127,6 +128,7 @@ ACCESS: dict[str, Access] = {
             {
                 "cases_by_view",
                 "cases_by_hold",
+                "cases_hold_stale",
                 "partner_rewards",
                 "customer_rewards",
                 "program_rewards",

@@ -4,6 +4,7 @@ id, and the order kept as holds change and cases leave the view."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,9 @@ from functions.shared.messaging import InMemoryPublisher
 from functions.shared.paging import encode_cursor
 from functions.shared.runtime import Dependencies
 from functions.shared.storage import keys
+from functions.shared.storage.dynamodb_partners import REKEY_TRIES
 from functions.shared.storage.memory import InMemoryRepository
+from tests.integration.test_loyalty_support import DynamoCalls
 
 P = "prg-holds"
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -145,31 +148,128 @@ def test_a_refused_hold_change_moves_nothing(store):
     assert by_hold(store, False) == ASCENDING
 
 
-def test_a_hold_change_racing_another_is_refused_then_placed_by_the_latest_holds(aws):
-    """Two holds on one case at once: the one whose read the other overtook is refused, not
-    written at a place computed from stale holds."""
+def stale(store) -> list[str]:
+    """The cases marked for re-keying (the sparse `cases_hold_stale` index), by flag time."""
+    return [i.case_id for i in store._m.indexes["cases_hold_stale"].query(keys.hold_stale_pk(P))]
+
+
+def hold_key(store, case_id: str) -> str | None:
+    return store._get(store._m.case, keys.case_pk(P, case_id), keys.CASE_SK).case_hold_sk
+
+
+def test_a_hold_change_reads_nothing_and_marks_the_case_for_the_next_read(aws):
+    """The step adds the holds and marks the case; it reads no case and writes no key. The next
+    read by hold amount sets the key from the holds and takes the mark off; a read by flag time
+    does not."""
     store = aws.repository
     store.apply(Step([PutCase(c) for c in CASES]))
-    read_case = store._get
-    raced = []
+    assert stale(store) == []
+    before = hold_key(store, "a")
 
-    def read_then_race(model, pk, sk):  # another writer commits right after our read
+    with DynamoCalls() as calls:
+        store.apply(Step([UpdateCase(P, "a", expect=("open",), held=1, hold_micros={"USD": 10 * M})]))
+    assert calls.operations == ["TransactWriteItems"]
+    assert stale(store) == ["a"] and hold_key(store, "a") == before
+    list(store.cases_in_view(P, "active", True))  # flag order: no re-key
+    assert stale(store) == ["a"]
+
+    assert by_hold(store, False) == ["d", "b", "g", "c", "a", "e", "h"]  # 15: between 9 and 20
+    assert stale(store) == [] and hold_key(store, "a") == keys.case_hold_sk(15 * M, "a")
+
+
+def test_two_concurrent_hold_changes_both_land_and_the_next_page_places_the_case_by_their_sum(aws):
+    """Nothing is read before a hold is written, so two steps decided at once both commit (neither
+    conditions on what the other changes) and the next read places the case by both."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    steps = [
+        Step([UpdateCase(P, "a", expect=("open", "disputed"), held=1, hold_micros={"EUR": 15 * M})]),
+        Step([UpdateCase(P, "a", expect=("open", "disputed"), held=1, hold_micros={"USD": 26 * M})]),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(store.apply, steps))  # raises if either was refused
+
+    assert store.get_case(P, "a").hold_micros == {"USD": 31 * M, "EUR": 15 * M}
+    assert by_hold(store, False)[-3:] == ["e", "a", "h"]  # 31 dollars: between 20 and a billion
+    assert by_hold(store, True, (31 * M, "a")) == ["e", "c", "g", "b", "d"]
+
+
+def racing_index(store, monkeypatch, racer) -> list[str]:
+    """Stands in for the stale index: each case it finds is handed to `racer` (another writer
+    committing right after the read) before the re-key writes; returns the ids handed over."""
+    real = store._m.indexes["cases_hold_stale"]
+    seen: list[str] = []
+
+    class Racing:
+        def query(self, *args, **kwargs):
+            for item in list(real.query(*args, **kwargs)):
+                seen.append(item.case_id)
+                racer(item.case_id)
+                yield item
+
+    monkeypatch.setitem(store._m.indexes, "cases_hold_stale", Racing())
+    return seen
+
+
+def test_a_hold_change_between_a_rekeys_read_and_write_makes_it_read_again(aws, monkeypatch):
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    store.apply(Step([UpdateCase(P, "b", held=1, hold_micros={"USD": 4 * M})]))  # 9: ties with c
+
+    def racer(case_id):
+        store.apply(Step([UpdateCase(P, case_id, held=1, hold_micros={"USD": 12 * M})]))
+
+    raced = racing_index(store, monkeypatch, racer)
+    with DynamoCalls() as calls:
+        order = by_hold(store, False)
+    monkeypatch.undo()
+    assert raced == ["b"]
+    # the racer's transaction; the key from the index's copy (9) refused (a refused call raises:
+    # the recorder lists answered calls only); the case read again (21) and re-keyed; the page
+    assert calls.operations == ["Query", "TransactWriteItems", "GetItem", "UpdateItem", "Query"]
+    assert order == ["d", "a", "g", "c", "e", "b", "h"]
+    assert stale(store) == [] and hold_key(store, "b") == keys.case_hold_sk(21 * M, "b")
+
+
+def test_a_case_whose_holds_keep_changing_is_served_at_its_last_place_and_rekeyed_next_time(aws, monkeypatch):
+    """After `REKEY_TRIES` refused writes the page is still served: the case at the place of its
+    last key (its holds at that time), still marked, so the next read places it."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    store.apply(Step([UpdateCase(P, "h", held=-1, hold_micros={"USD": -(10**9) * M})]))  # 0
+    read_case = store._get
+    hold = Step([UpdateCase(P, "h", held=1, hold_micros={"USD": 1 * M})])
+
+    def read_then_race(model, pk, sk):  # another hold commits after every read of the case
         found = read_case(model, pk, sk)
-        if not raced:
-            raced.append(pk)
-            store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"EUR": 15 * M})]))
+        store.apply(hold)
         return found
 
-    store._get = read_then_race
-    with pytest.raises(StepRefused):
-        store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"USD": 1 * M})]))
-    store._get = read_case
-    assert raced == [keys.case_pk(P, "a")]
-    assert by_hold(store, False)[-4:] == ["c", "a", "e", "h"]  # the racer's 15 euros placed it
+    racing_index(store, monkeypatch, lambda case_id: store.apply(hold))
+    monkeypatch.setattr(store, "_get", read_then_race)
+    served = by_hold(store, False)
+    monkeypatch.undo()
 
-    store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"USD": 26 * M})]))  # read again: 31
-    assert by_hold(store, False)[-3:] == ["e", "a", "h"]
-    assert store.get_case(P, "a").hold_micros == {"USD": 31 * M, "EUR": 15 * M}
+    assert served == ASCENDING  # h still last: the key it was stored with (a billion)
+    assert store.get_case(P, "h").hold_micros == {"USD": REKEY_TRIES * M}  # one hold per try
+    assert stale(store) == ["h"]
+    assert by_hold(store, False) == ["d", "h", "a", "b", "g", "c", "e"]  # 3 dollars
+    assert stale(store) == []
+
+
+def test_a_case_leaving_the_view_loses_its_key_and_mark_and_a_declined_case_is_only_unmarked(aws):
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    store.apply(Step([UpdateCase(P, "a", held=1, hold_micros={"USD": 1 * M})]))
+    store.apply(Step([UpdateCase(P, "i", expect=("declined",), held=1, hold_micros={"USD": 1 * M})]))
+    assert stale(store) == ["a", "i"]
+
+    store.apply(
+        Step([UpdateCase(P, "a", changes={"status": "removed", "removed_at": T0, "removed_by": "me"})])
+    )
+    assert stale(store) == ["i"] and hold_key(store, "a") is None
+    assert by_hold(store, False) == ["d", "b", "g", "c", "e", "h"]
+    assert stale(store) == [] and hold_key(store, "i") is None  # declined: out of the order
 
 
 def test_a_case_stored_before_the_index_joins_the_order_at_its_next_hold_change(aws):

@@ -26,7 +26,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.shared.domain.hold_order import ORDERED_VIEW, holds_after, primary_hold
+from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
     AuditEntry,
@@ -76,6 +76,8 @@ from functions.shared.storage.dynamodb_base import (
 BATCH_GET_LIMIT = 100
 PAGE_READ = 26  # items per query page of a lazy listing: a default page (25) and the one after
 SHARD_READ = 8  # per shard of a merged listing: 16 shards give a page of 50 and some to spare
+REKEY_BUDGET = 100  # stale cases a page by hold amount re-keys before it is served (the rest: next read)
+REKEY_TRIES = 3  # writes of one case's key while its holds keep changing; then it waits for the next read
 
 
 def partner_items(base: type[Model]) -> dict[str, type[Model]]:
@@ -369,6 +371,8 @@ class PartnersDynamo(DynamoBase):
         sort_key = (
             m.base.dispute_sk if by_resolution else m.base.case_hold_sk if by_hold else m.base.case_view_sk
         )
+        if by_hold:
+            self._rekey_stale_holds(program_id)
         condition = None
         if after is not None:
             position = keys.case_hold_sk(*after) if by_hold else keys.created_sk(after[0], after[1])
@@ -383,6 +387,54 @@ class PartnersDynamo(DynamoBase):
                 yield _case(item)
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing {view} cases failed") from exc
+
+    def _rekey_stale_holds(self, program_id: str) -> int:
+        """Sets the hold-order key of the program's cases whose holds changed since it was set (the
+        sparse `cases_hold_stale` index: usually empty, one cheap query), so the page about to be
+        read from `cases_by_hold` places each by its holds. At most `REKEY_BUDGET` cases per read;
+        returns how many were re-keyed."""
+        rekeyed = 0
+        try:
+            for item in self._m.indexes["cases_hold_stale"].query(
+                keys.hold_stale_pk(program_id), page_size=REKEY_BUDGET
+            ):
+                if rekeyed >= REKEY_BUDGET:
+                    break
+                rekeyed += self._rekey(item)
+        except PynamoDBException as exc:
+            raise domain_error(exc, "re-keying the hold order failed") from exc
+        return rekeyed
+
+    def _rekey(self, item: Any) -> bool:
+        """One case's key from its holds (`hold_order.primary_hold`, `keys.case_hold_sk`), its stale
+        mark removed, on condition that its status and `hold_seq` (every hold change adds 1) are the
+        ones read: the holds the key was computed from are still the case's. A case out of the order
+        only loses the mark. The first try uses the index's copy of the case (the condition catches
+        a copy that lags); a refused try reads the case (consistently) and tries again, up to
+        `REKEY_TRIES`. False when its holds kept changing: it stays marked, placed by its last key."""
+        m = self._m
+        for attempt in range(REKEY_TRIES):
+            if attempt:
+                item = self._get(m.case, item.pk, item.sk)
+                if item is None or item.hold_stale_pk is None:
+                    return False  # re-keyed by another reader meanwhile, or out of the order
+            seq = int(item.hold_seq or 0)
+            condition = (m.case.status == item.status) & (
+                (m.case.hold_seq == seq) if seq else m.case.hold_seq.does_not_exist()
+            )
+            actions: list[Any] = [m.base.hold_stale_pk.remove()]
+            if in_hold_order(item.status):
+                holds = {k: int(v) for k, v in _map(item.hold_micros).items()}
+                actions.append(
+                    m.base.case_hold_sk.set(keys.case_hold_sk(primary_hold(holds)[1], item.case_id))
+                )
+            try:
+                m.case(item.pk, item.sk).update(actions=actions, condition=condition)
+                return True
+            except PynamoDBException as exc:
+                if not condition_failed(exc):
+                    raise
+        return False
 
     def program_rewards(
         self, program_id: str, status: str | None = None, before: tuple[datetime, str] | None = None
@@ -494,14 +546,9 @@ class PartnersDynamo(DynamoBase):
             return
         tx = TransactWrite(connection=self._m.connection())
         order: dict[str, list[Write]] = {"check": [], "put": [], "update": []}
-        held_before = self._holds_read(step)
         for write in step.writes:
             if isinstance(write, CountSummary):
                 order["update"] += [write] * self._count_summary(tx, write)
-                continue
-            if isinstance(write, UpdateCase):
-                read = held_before.get((write.program_id, write.case_id))
-                order[self._update_case(tx, write, read)].append(write)
                 continue
             order[self._add(tx, write)].append(write)
         written = order["check"] + order["put"] + order["update"]  # the order pynamodb sends them in
@@ -757,49 +804,25 @@ class PartnersDynamo(DynamoBase):
             ]
         return [m.base.flagged_pk.remove(), m.base.flagged_sk.remove()]
 
-    def _holds_read(self, step: Step) -> dict[tuple[str, str], Any]:
-        """The cases whose holds the step changes while they stay in the hold-amount order, read
-        (consistently) for where their holds will put them: the index key is a text DynamoDB cannot
-        compute from the figures it adds to. One read per such case (holds are rare: flagged
-        subjects only)."""
-        found: dict[tuple[str, str], Any] = {}
-        for write in step.writes:
-            if not isinstance(write, UpdateCase) or not any(write.hold_micros.values()):
-                continue
-            status = write.changes.get("status")
-            if status and not in_hold_order(status):
-                continue  # leaving the order: the key goes, whatever the holds
-            item = self._get(self._m.case, keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
-            if item is not None:
-                found[(write.program_id, write.case_id)] = item
-        return found
-
-    def _update_case(self, tx: TransactWrite, write: UpdateCase, read: Any = None) -> str:
+    def _update_case(self, tx: TransactWrite, write: UpdateCase) -> str:
         m = self._m
         item_keys = (keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
         actions: list[Any] = []
+        status = write.changes.get("status")
         if any(write.hold_micros.values()):
             actions.append(m.case.hold_seq.add(1))
-            if read is not None and in_hold_order(read.status):
-                # its place once the holds are added, on condition that nothing moved them since
-                # the read and it is still where it was read (a refusal reads and decides again)
-                after = holds_after({k: int(v) for k, v in _map(read.hold_micros).items()}, write.hold_micros)
-                actions.append(
-                    m.base.case_hold_sk.set(keys.case_hold_sk(primary_hold(after)[1], write.case_id))
-                )
-                seq = int(read.hold_seq or 0)
-                condition &= (m.case.status == read.status) & (
-                    (m.case.hold_seq == seq) if seq else m.case.hold_seq.does_not_exist()
-                )
+            if not status or in_hold_order(status):
+                # its key is a text DynamoDB cannot compute from the sums it adds: the case is marked
+                # for the next read by hold amount to set it (`_rekey_stale_holds`), unread here
+                actions.append(m.base.hold_stale_pk.set(keys.hold_stale_pk(write.program_id)))
         for name, value in write.changes.items():
             actions.append(_set_or_remove(getattr(m.case, name), value))
-        status = write.changes.get("status")
         if status:
             view = view_of(status)
             actions.append(m.base.case_view_pk.set(keys.case_view_pk(write.program_id, view)))
-            if not in_hold_order(status):
-                actions.append(m.base.case_hold_sk.remove())  # out of the hold-amount order, for good
+            if not in_hold_order(status):  # out of the hold-amount order, for good
+                actions += [m.base.case_hold_sk.remove(), m.base.hold_stale_pk.remove()]
             if status == "removed":
                 actions.append(
                     m.base.case_view_sk.set(keys.created_sk(write.changes["removed_at"], write.case_id))

@@ -113,6 +113,11 @@ def case_hold_sk(micros: int, case_id: str) -> str:
     return f"{sign}{digits:0{HOLD_DIGITS}d}#{case_id}"
 
 
+def hold_stale_pk(program_id: str) -> str:
+    """The program's cases whose `case_hold_sk` lags their holds (`cases_hold_stale`)."""
+    return f"P#{program_id}#CASES#HOLD_STALE"
+
+
 def audit_sk(at: datetime, entry_id: str) -> str:
     return f"AUDIT#{timestamp(at)}#{entry_id}"
 

@@ -130,6 +130,14 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "a program's active cases by hold amount, then case id (sort=hold_amount); sparse: a case "
         "leaves it when it leaves the active view",
     ),
+    IndexDefinition(
+        "cases_hold_stale",
+        "hold_stale_pk",
+        "case_view_sk",
+        "S",
+        "a program's cases whose holds changed since their hold-order key was set, re-keyed before "
+        "a page by hold amount is served; sparse: usually empty",
+    ),
 )
 
 
