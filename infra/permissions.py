@@ -116,9 +116,9 @@ ACCESS: dict[str, Access] = {
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view and by hold
     # amount (indexes; before a page by hold amount, the cases whose holds changed since are found
     # on their index and re-keyed: UpdateItem), a case, its subject and its rewards (GetItem; the
-    # reward indexes), its audit trail (Query on the case's partition). An override or a removal is one transaction (UpdateItem
-    # of rewards, case, subject and links; PutItem of the audit entry); a removal publishes
-    # PartnerRemoved and records the partner's network keys (the pepper).
+    # reward indexes), its audit trail (Query on the case's partition). An override or a removal is
+    # one transaction (UpdateItem of rewards, case, subject and links; PutItem of the audit entry); a
+    # removal publishes PartnerRemoved and records the partner's network keys (the pepper).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
