@@ -18,7 +18,7 @@ from functions.shared.errors import InvalidInput
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.paging import encode_cursor
 from functions.shared.runtime import Dependencies
-from functions.shared.storage import keys
+from functions.shared.storage import dynamodb_partners, keys
 from functions.shared.storage.dynamodb_partners import REKEY_TRIES
 from functions.shared.storage.memory import InMemoryRepository
 from tests.integration.test_loyalty_support import DynamoCalls
@@ -257,6 +257,19 @@ def test_a_case_whose_holds_keep_changing_is_served_at_its_last_place_and_rekeye
     assert stale(store) == []
 
 
+def test_a_read_rekeys_at_most_its_budget_and_the_next_read_the_rest(aws, monkeypatch):
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    for case_id in ("a", "b", "c"):  # 30 dollars more each: past e
+        store.apply(Step([UpdateCase(P, case_id, held=1, hold_micros={"USD": 30 * M})]))
+    monkeypatch.setattr(dynamodb_partners, "REKEY_BUDGET", 2)
+
+    assert by_hold(store, False) == ["d", "g", "c", "e", "a", "b", "h"]  # c at its 9 euros still
+    assert stale(store) == ["c"]
+    assert by_hold(store, False) == ["d", "g", "e", "c", "a", "b", "h"]  # 31 dollars; a, b 35
+    assert stale(store) == []
+
+
 def test_a_case_leaving_the_view_loses_its_key_and_mark_and_a_declined_case_is_only_unmarked(aws):
     store = aws.repository
     store.apply(Step([PutCase(c) for c in CASES]))
@@ -282,6 +295,15 @@ def test_a_case_stored_before_the_index_joins_the_order_at_its_next_hold_change(
 
     store.apply(Step([UpdateCase(P, "b", expect=("open",), held=1, hold_micros={"USD": 1})]))
     assert by_hold(store, False) == ["d", "a", "g", "b", "c", "e", "h"]  # 5.000001
+
+    # the backfill for the others: only the mark, on a case that never counted a hold change
+    m.case(keys.case_pk(P, "c"), keys.CASE_SK).update(actions=[m.base.case_hold_sk.remove()])
+    assert "c" not in by_hold(store, False)
+    m.case(keys.case_pk(P, "c"), keys.CASE_SK).update(
+        actions=[m.base.hold_stale_pk.set(keys.hold_stale_pk(P))]
+    )
+    assert by_hold(store, False) == ["d", "a", "g", "b", "c", "e", "h"]
+    assert stale(store) == []
 
 
 def deps_with(store) -> Dependencies:

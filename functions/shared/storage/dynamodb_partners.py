@@ -395,12 +395,13 @@ class PartnersDynamo(DynamoBase):
         returns how many were re-keyed."""
         rekeyed = 0
         try:
-            for item in self._m.indexes["cases_hold_stale"].query(
+            stale = self._m.indexes["cases_hold_stale"].query(
                 keys.hold_stale_pk(program_id), page_size=REKEY_BUDGET
-            ):
-                if rekeyed >= REKEY_BUDGET:
-                    break
+            )
+            for tried, item in enumerate(stale, start=1):
                 rekeyed += self._rekey(item)
+                if tried >= REKEY_BUDGET:
+                    break
         except PynamoDBException as exc:
             raise domain_error(exc, "re-keying the hold order failed") from exc
         return rekeyed

@@ -211,7 +211,9 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
         position `after`, read lazily from an index page by page: a caller that stops after a page
         has read about a page, whatever the view holds. The active view also in hold-amount order
         (`by="hold_amount"`: (micro-units of `hold_order.primary_hold`, case_id), `after` an
-        (int, str) position; "newest first" is then largest first)."""
+        (int, str) position; "newest first" is then largest first): each case placed by its holds
+        when the read starts (a store that keeps the order as keys sets those its hold changes left
+        stale first: docs/design.md, "The Active tab by hold amount")."""
 
     @abc.abstractmethod
     def program_rewards(
