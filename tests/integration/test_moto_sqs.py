@@ -352,3 +352,45 @@ def test_a_purged_queue_refuses_the_handles_of_its_messages_as_moto_does(clock):
     assert patched[0][:2] == ("error", "ReceiptHandleIsInvalid")
     assert patched[1][:2] == ("error", "ReceiptHandleIsInvalid")
     assert [m["Body"] for m in patched[2]["Messages"]] == ["after"]
+
+
+def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
+    # Given 300 messages, When two threads receive and delete until the queue is empty, Then each
+    # message is handed out once (moto's own receive does not guard against handing one out twice)
+    import sys
+    import threading
+
+    from moto.sqs.models import sqs_backends
+
+    interval = sys.getswitchinterval()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        backend = sqs_backends["123456789012"]["us-east-1"]
+        for n in range(300):
+            backend.send_message("q", f"message {n}")
+        seen: list[list[str]] = [[], []]
+
+        def drain(mine: list[str]) -> None:
+            client = boto3.client("sqs", region_name="us-east-1")
+            while batch := client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                "Messages", []
+            ):
+                mine.extend(m["Body"] for m in batch)
+                client.delete_message_batch(
+                    QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+                )
+
+        threads = [threading.Thread(target=drain, args=(mine,)) for mine in seen]
+        sys.setswitchinterval(1e-6)  # the threads take turns as often as the interpreter can
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        finally:
+            sys.setswitchinterval(interval)
+        left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+    assert sorted(seen[0] + seen[1]) == sorted(f"message {n}" for n in range(300))
+    assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
