@@ -35,7 +35,9 @@ def _measure(backlog: int, rounds: int, backend_only: bool = False) -> tuple[flo
             if backend_only:
                 handles = [m.receipt_handle for m in backend.receive_message("bench", 10, 0, 30)]
                 received = time.process_time()
-                backend.delete_message_batch("bench", [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)])
+                backend.delete_message_batch(
+                    "bench", [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]
+                )
             else:
                 answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
                 handles = [m["ReceiptHandle"] for m in answer["Messages"]]
@@ -57,13 +59,16 @@ def run() -> dict[str, Any]:
 
     make_moto_dynamodb_atomic()
     _measure(100, 5)  # imports and botocore's models, untimed
-    print(f"  {'backlog':>8} {'walks':<12} {'measured':<14} {'ReceiveMessage ms':>18} {'DeleteMessageBatch ms':>22}")
+    columns = f"{'ReceiveMessage ms':>18} {'DeleteMessageBatch ms':>22}"
+    print(f"  {'backlog':>8} {'walks':<12} {'measured':<14} {columns}")
     for backlog in BACKLOGS:
         for backend_only, measured in ((False, "boto3 call"), (True, "backend only")):
             for label, walks in (("moto's own", moto_queue_walks), ("patched", contextlib.nullcontext)):
                 with walks():
                     receive, delete = _measure(backlog, ROUNDS, backend_only)
-                print(f"  {backlog:>8,} {label:<12} {measured:<14} {receive:>18.2f} {delete:>22.2f}", flush=True)
+                print(
+                    f"  {backlog:>8,} {label:<12} {measured:<14} {receive:>18.2f} {delete:>22.2f}", flush=True
+                )
     return {}
 
 

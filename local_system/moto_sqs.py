@@ -161,7 +161,9 @@ def _receive_message(method: Callable[..., Any]) -> Callable[..., Any]:
         message_attribute_names: list[str] | None = None,
     ) -> list[Any]:
         if not _on():
-            return method(backend, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names)
+            return method(
+                backend, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+            )
         from copy import deepcopy
 
         from moto.sqs import models
@@ -190,9 +192,8 @@ def _receive_message(method: Callable[..., Any]) -> Callable[..., Any]:
                         queue.pending_messages.remove(message)
                         currently_pending_groups = deepcopy(queue.pending_message_groups)
 
-                    if message.group_id and queue.fifo_queue:
-                        if message.group_id in currently_pending_groups:
-                            continue
+                    if message.group_id and queue.fifo_queue and message.group_id in currently_pending_groups:
+                        continue  # a previous receive still holds this group's messages
 
                     if (
                         queue.dead_letter_queue is not None

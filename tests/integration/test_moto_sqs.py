@@ -61,9 +61,7 @@ def _op(name: str, **arguments: Any) -> Any:
     return st.tuples(st.just(name), st.fixed_dictionaries(arguments))
 
 
-sends = _op(
-    "send", body=st.integers(0, 5), delay=st.sampled_from([0, 0, 0, 3]), count=st.integers(1, 4)
-)
+sends = _op("send", body=st.integers(0, 5), delay=st.sampled_from([0, 0, 0, 3]), count=st.integers(1, 4))
 receives = _op(
     "receive",
     queue=st.sampled_from(["q", "q", "dlq"]),
@@ -102,7 +100,9 @@ def _replay(
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         dlq = sqs.create_queue(QueueName=f"dlq{suffix}", Attributes=fifo_attributes)["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)})
         main = sqs.create_queue(
             QueueName=f"q{suffix}",
@@ -115,7 +115,9 @@ def _replay(
         def handle(choice: int, where: str) -> tuple[str, str]:
             """The queue's URL to call and the receipt handle to send."""
             if choice == -2 or choice == -1 or not issued:
-                return urls["q" if where == "own" else where], NEVER_ISSUED if choice == -2 else "not-a-handle"
+                return urls[
+                    "q" if where == "own" else where
+                ], NEVER_ISSUED if choice == -2 else "not-a-handle"
             own, receipt_handle = issued[-1 - choice % len(issued)]
             return urls[own if where == "own" else where], receipt_handle
 
@@ -131,7 +133,11 @@ def _replay(
                         else {"DelaySeconds": args["delay"]}
                     )
                     answers.append(
-                        answer_of(lambda: sqs.send_message(QueueUrl=main, MessageBody=f"body {args['body']}", **extra))  # noqa: B023
+                        answer_of(
+                            lambda: sqs.send_message(
+                                QueueUrl=main, MessageBody=f"body {args['body']}", **extra
+                            )
+                        )  # noqa: B023
                     )
                 return {"sent": answers}
             if op == "receive":
@@ -144,7 +150,9 @@ def _replay(
                 if args["visibility"] is not None:
                     request["VisibilityTimeout"] = args["visibility"]
                 answer = sqs.receive_message(**request)
-                issued.extend((args["queue"], message["ReceiptHandle"]) for message in answer.get("Messages", []))
+                issued.extend(
+                    (args["queue"], message["ReceiptHandle"]) for message in answer.get("Messages", [])
+                )
                 return answer
             if op == "delete":
                 url, receipt_handle = handle(args["handle"], args["where"])
@@ -152,7 +160,8 @@ def _replay(
             if op == "delete_batch":  # the queue of the first handle; the others' may differ
                 url = handle(args["handles"][0], args["where"])[0]
                 entries = [
-                    {"Id": str(i), "ReceiptHandle": handle(h, args["where"])[1]} for i, h in enumerate(args["handles"])
+                    {"Id": str(i), "ReceiptHandle": handle(h, args["where"])[1]}
+                    for i, h in enumerate(args["handles"])
                 ]
                 return sqs.delete_message_batch(QueueUrl=url, Entries=entries)
             if op == "visibility":
@@ -176,7 +185,10 @@ def _replay(
         for op, args in history:
             answers.append(answer_of(lambda: step(op, args)))  # noqa: B023
             answers.append(
-                [sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"] for url in (main, dlq)]
+                [
+                    sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+                    for url in (main, dlq)
+                ]
             )
         # what is left, in moto's order: everything visible, then again once every timeout is over
         for _ in range(2):
@@ -234,9 +246,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("own_walks", [False, True])
-def test_a_receive_and_a_delete_with_a_large_backlog_do_not_walk_the_queue(
-    clock, monkeypatch, own_walks
-):
+def test_a_receive_and_a_delete_with_a_large_backlog_do_not_walk_the_queue(clock, monkeypatch, own_walks):
     # Given 10,000 messages in the queue, When ten are received and deleted, Then the patched moto
     # looks at about the ten it hands out; moto's own code (the control) looks at every message
     from moto.sqs.models import sqs_backends
@@ -250,13 +260,17 @@ def test_a_receive_and_a_delete_with_a_large_backlog_do_not_walk_the_queue(
             backend.send_message("q", f"message {n}")
         counts = _counting(monkeypatch)
         with moto_own_work() if own_walks else contextlib.nullcontext():
-            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)[
+                "Messages"
+            ]
             receive_counts = dict(counts)
             answer = sqs.delete_message_batch(
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)],
             )
-            again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+            again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)[
+                "Messages"
+            ]
         deleted = counts["had_receipt_handle"] - receive_counts["had_receipt_handle"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
@@ -279,7 +293,9 @@ def _dead_letters(clock: _Clock) -> list[Any]:
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
         main = sqs.create_queue(QueueName="q", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
         for n in range(3):
@@ -299,7 +315,9 @@ def _dead_letters(clock: _Clock) -> list[Any]:
             )
             answers.append(
                 [
-                    sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+                    sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["ApproximateNumberOfMessages"])[
+                        "Attributes"
+                    ]
                     for u in (main, dlq)
                 ]
             )
@@ -373,12 +391,15 @@ def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
 
         def drain(mine: list[str]) -> None:
             client = boto3.client("sqs", region_name="us-east-1")
-            while batch := client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
-                "Messages", []
-            ):
+            while batch := client.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30
+            ).get("Messages", []):
                 mine.extend(m["Body"] for m in batch)
                 client.delete_message_batch(
-                    QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+                    ],
                 )
 
         threads = [threading.Thread(target=drain, args=(mine,)) for mine in seen]
