@@ -415,3 +415,32 @@ def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
 
     assert sorted(seen[0] + seen[1]) == sorted(f"message {n}" for n in range(300))
     assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+@pytest.mark.parametrize("own_walks", [False, True])
+def test_a_long_poll_waits_for_a_message_as_moto_does(fake_credentials, own_walks):
+    # Given a queue whose one message is in flight, When a receive waits 1 s, Then it answers nothing
+    # after about a second, without spinning; When a message is sent while a receive waits 5 s, Then it is handed out
+    # when it arrives (moto's real clock here: a long poll ends by it)
+    import threading
+    import time
+
+    with mock_aws(), moto_own_work() if own_walks else contextlib.nullcontext():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="in flight")
+        assert len(sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]) == 1
+
+        started, cpu = time.monotonic(), time.process_time()
+        nothing = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+        waited, busy = time.monotonic() - started, time.process_time() - cpu
+
+        later = threading.Timer(0.3, lambda: sqs.send_message(QueueUrl=url, MessageBody="later"))
+        started = time.monotonic()
+        later.start()
+        arrived = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+        took = time.monotonic() - started
+        later.join()
+
+    assert nothing == [] and 0.9 <= waited < 4 and busy < 0.5  # it waited, it did not spin
+    assert [m["Body"] for m in arrived] == ["later"] and took < 0.9  # at once, not at the next second
