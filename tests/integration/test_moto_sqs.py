@@ -420,8 +420,8 @@ def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
 @pytest.mark.parametrize("own_walks", [False, True])
 def test_a_long_poll_waits_for_a_message_as_moto_does(fake_credentials, own_walks):
     # Given a queue whose one message is in flight, When a receive waits 1 s, Then it answers nothing
-    # after about a second, without spinning; When a message is sent while a receive waits 5 s, Then it is handed out
-    # when it arrives (moto's real clock here: a long poll ends by it)
+    # after about a second, without spinning; When a message is sent while a receive waits 5 s, Then
+    # it is handed out when it arrives (moto's real clock here: a long poll ends by it)
     import threading
     import time
 
