@@ -176,7 +176,8 @@ def _receive_message(method: Callable[..., Any]) -> Callable[..., Any]:
         previous_result_count = len(result)
 
         polling_end = models.unix_time() + wait_seconds_timeout
-        currently_pending_groups = deepcopy(queue.pending_message_groups)
+        with _lock:  # another thread's receive or delete changes the pending messages meanwhile
+            currently_pending_groups = deepcopy(queue.pending_message_groups)
 
         while True:
             if result or (wait_seconds_timeout and models.unix_time() > polling_end):

@@ -372,8 +372,8 @@ def test_a_purged_queue_refuses_the_handles_of_its_messages_as_moto_does(clock):
     assert [m["Body"] for m in patched[2]["Messages"]] == ["after"]
 
 
-def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
-    # Given 300 messages, When two threads receive and delete until the queue is empty, Then each
+def test_threads_receiving_at_once_never_get_the_same_message(clock):
+    # Given 600 messages, When four threads receive and delete until the queue is empty, Then each
     # message is handed out once (moto's own receive does not guard against handing one out twice)
     import sys
     import threading
@@ -385,11 +385,18 @@ def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = sqs.create_queue(QueueName="q")["QueueUrl"]
         backend = sqs_backends["123456789012"]["us-east-1"]
-        for n in range(300):
+        for n in range(600):
             backend.send_message("q", f"message {n}")
-        seen: list[list[str]] = [[], []]
+        seen: list[list[str]] = [[], [], [], []]
+        failures: list[BaseException] = []
 
         def drain(mine: list[str]) -> None:
+            try:
+                drain_into(mine)
+            except BaseException as error:  # a thread's error would otherwise only be a warning
+                failures.append(error)
+
+        def drain_into(mine: list[str]) -> None:
             client = boto3.client("sqs", region_name="us-east-1")
             while batch := client.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30
@@ -413,7 +420,8 @@ def test_two_threads_receiving_at_once_never_get_the_same_message(clock):
             sys.setswitchinterval(interval)
         left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
-    assert sorted(seen[0] + seen[1]) == sorted(f"message {n}" for n in range(300))
+    assert failures == []
+    assert sorted(sum(seen, [])) == sorted(f"message {n}" for n in range(600))
     assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
