@@ -8,8 +8,9 @@ Our code still relies only on conditions and transactions, never on this lock: i
 stand-in honest.
 
 It also makes moto's queries read in key order (`moto_key_order`), as DynamoDB's do, rather than
-walk the whole table: everything that runs against moto the way the local system does (the local
-system, the tests, the evaluation, the benchmarks) gets both by calling
+walk the whole table, and its SQS queues receive and delete without walking every message
+(`moto_sqs`): everything that runs against moto the way the local system does (the local
+system, the tests, the evaluation, the benchmarks) gets all of them by calling
 `make_moto_dynamodb_atomic()`."""
 
 from __future__ import annotations
@@ -71,12 +72,14 @@ def make_moto_dynamodb_atomic() -> None:
 
     from local_system.moto_key_order import make_moto_queries_use_key_order
     from local_system.moto_overhead import make_moto_cheaper
+    from local_system.moto_sqs import make_moto_queues_fast
     from local_system.moto_update import make_moto_updates_fast
 
     make_moto_updates_fast()  # innermost: it stands for moto's update_item; the rest wrap it
     make_moto_transactions_cheap()  # first: the lock then wraps the journaled transaction
     make_moto_queries_use_key_order()  # then: indexes a transaction's keys once its journal has undone it
     make_moto_cheaper()
+    make_moto_queues_fast()  # SQS: receives and deletes at the cost of the messages handed out
 
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name)
