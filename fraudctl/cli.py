@@ -128,10 +128,10 @@ def _flush_edge_cache(target: Target) -> str:
 @click.option(
     "--lanes",
     type=click.IntRange(min=1),
-    default=4,
+    default=1,  # fraudctl.replay.DEFAULT_LANES (not imported here: it loads requests and rich)
     show_default=True,
     help="Requests in flight at once; each partner's (or customer's) events keep the file's order. "
-    "1: one after the other, in the file's order.",
+    "1: one after the other, in the file's order (the same decisions every run).",
 )
 @json_option
 @click.pass_obj

@@ -82,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--score-consumers",
         type=_positive_int,
-        default=_positive_int(os.environ.get("LOCAL_SCORE_CONSUMERS", "2")),
+        default=_positive_int(os.environ.get("LOCAL_SCORE_CONSUMERS", "1")),
         help="how many batches of the scoring queue are scored at once, as the deployed mapping runs "
-        "several environments (default 2: one scores while the other waits on the table); 1 scores "
-        "in arrival order, for replays that must decide the same every time",
+        "several environments (default 1: in arrival order, so a replay decides the same every time; "
+        "more exercise concurrent scoring, but do not score faster here: moto's process is the limit)",
     )
     parser.add_argument(
         "--rate-limit-per-key",

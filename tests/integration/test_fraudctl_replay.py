@@ -319,13 +319,16 @@ def test_lanes_send_at_once_and_one_lane_sends_one_after_the_other(
         assert replay(file, "--lanes", "1")[0] == 0
         one_lane = recorder.most_in_flight
         recorder.clear()
-        assert replay(file)[0] == 0  # the default
+        assert replay(file)[0] == 0  # the default: one lane, the file's order
         default = recorder.most_in_flight
+        recorder.clear()
+        assert replay(file, "--lanes", "4")[0] == 0
+        four_lanes = recorder.most_in_flight
     finally:
         recorder.max_delay = previous
 
-    assert one_lane == 1
-    assert 1 < default <= DEFAULT_LANES
+    assert one_lane == 1 and DEFAULT_LANES == 1 and default == 1
+    assert 1 < four_lanes <= 4
 
 
 def test_every_request_is_signed_for_its_own_body(
