@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -21,24 +22,26 @@ P = "prg-costs"
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-def fill(store, cases: int, rewards: int) -> None:
-    writes = [
-        PutCase(
-            Case(
-                P,
-                f"c{n:05}",
-                "partner",
-                f"p{n}",
-                f"Partner {n}",
-                [Reason("velocity", "x", 1, "a")],
-                "open",
-                T0 + timedelta(minutes=n),
-                f"e{n}",
-                hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},  # amounts out of flag order
-            )
+def opened(n: int, status: str, flagged_at: datetime) -> PutCase:
+    """Case n of partner n, holding an amount out of flag order."""
+    return PutCase(
+        Case(
+            P,
+            f"c{n:05}",
+            "partner",
+            f"p{n}",
+            f"Partner {n}",
+            [Reason("velocity", "x", 1, "a")],
+            status,
+            flagged_at,
+            f"e{n}",
+            hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},
         )
-        for n in range(cases)
-    ]
+    )
+
+
+def fill(store, cases: int, rewards: int) -> None:
+    writes: list[Any] = [opened(n, "open", T0 + timedelta(minutes=n)) for n in range(cases)]
     writes += [
         PutReward(
             Reward(P, f"r{n:05}", f"p{n % 50}", Decimal(1), "USD", "new", T0 + timedelta(seconds=n), "api")
@@ -118,23 +121,7 @@ def test_a_hold_amount_page_reads_a_page_of_a_thousand_active_cases(aws, capsys)
     a page, the next one from the cursor's position. Before the `cases_by_hold` index, every page
     read the whole view (1,000 items). `-s` prints the figures."""
     deps = replace(runtime.dependencies())
-    cases = [
-        PutCase(
-            Case(
-                P,
-                f"c{n:05}",
-                "partner",
-                f"p{n}",
-                f"Partner {n}",
-                [Reason("velocity", "x", 1, "a")],
-                "open" if n % 2 == 0 else "approved",
-                T0 + timedelta(seconds=n),
-                f"e{n}",
-                hold_micros={"USD": (n * 7919) % 1000 * 1_000_000},
-            )
-        )
-        for n in range(2000)
-    ]
+    cases = [opened(n, "open" if n % 2 == 0 else "approved", T0 + timedelta(seconds=n)) for n in range(2000)]
     for start in range(0, len(cases), MAX_STEP_ITEMS):
         aws.repository.apply(Step(cases[start : start + MAX_STEP_ITEMS]))
 
