@@ -167,6 +167,22 @@ def run_job(target: Target, job: str, as_json: bool) -> None:
     _emit(as_json, report, f"{job}: {json.dumps(report, default=str)}")
 
 
+@cli.command("backfill-hold-order")
+@click.option("--program", "program_id", default=None, help="One program (default: every program).")
+@json_option
+def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
+    """Places the active cases stored before the hold-amount order was kept (the Active tab's
+    `sort=hold_amount`): once after deploying over existing data; safe to run again."""
+    repository = _repository()
+    programs = [repository.get_program(program_id)] if program_id else repository.list_programs()
+    report = {}
+    for program in programs:
+        found, placed = repository.place_in_hold_order(program.program_id)
+        report[program.program_id] = {"found": found, "placed": placed}
+    text = "\n".join(f"{p}: {r['found']} without a place, {r['placed']} placed" for p, r in report.items())
+    _emit(as_json, {"programs": report}, text or "no program")
+
+
 @cli.command("cases")
 @click.option("--program", "program_id", required=True)
 @click.option(

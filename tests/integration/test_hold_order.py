@@ -381,3 +381,47 @@ def test_the_resolved_view_is_not_in_hold_order(store):
     with pytest.raises(InvalidInput):
         service.list_cases(deps_with(store), P, "resolved", None, None, "hold_amount", "desc", 25, None)
     assert by_hold(store, True) == []
+
+
+def test_the_backfill_places_every_case_stored_before_the_index_and_is_safe_to_run_again(aws, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from fraudctl.cli import cli
+    from functions.shared import tenancy
+
+    store = aws.repository
+    program = tenancy.create_program(store, FixedClock(T0), "Backfilled").program_id
+    old = [replace(c, program_id=program) for c in CASES]
+    store.apply(Step([PutCase(c) for c in old]))
+    m = store._m
+    for case in old:  # as written by the code before the index: no key, no mark
+        m.case(keys.case_pk(program, case.case_id), keys.CASE_SK).update(
+            actions=[m.base.case_hold_sk.remove()]
+        )
+    active = [c.case_id for c in old if c.status in ("open", "disputed")]
+
+    def hold_sorted() -> list[str]:
+        pages = store.cases_in_view(program, "active", False, by="hold_amount")
+        return [c.case_id for c in pages]
+
+    assert hold_sorted() == []  # none has a place: the Active tab by hold amount shows nothing
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
+    ran = CliRunner().invoke(cli, ["backfill-hold-order", "--program", program, "--json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output) == {"programs": {program: {"found": len(active), "placed": len(active)}}}
+    assert hold_sorted() == ["d", "a", "b", "g", "c", "e", "h"]  # as if kept from the start
+
+    again = CliRunner().invoke(cli, ["backfill-hold-order", "--json"])  # every program, once more
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["programs"][program] == {"found": 0, "placed": 0}
+    assert hold_sorted() == ["d", "a", "b", "g", "c", "e", "h"]
+    unknown = CliRunner().invoke(cli, ["backfill-hold-order", "--program", "prg-nope"])
+    assert unknown.exit_code == 1 and "not found" in unknown.output
+
+
+def test_the_plain_store_has_nothing_to_backfill():
+    store = InMemoryRepository()
+    store.apply(Step([PutCase(c) for c in CASES]))
+    assert store.place_in_hold_order(P) == (0, 0)

@@ -406,6 +406,37 @@ class PartnersDynamo(DynamoBase):
             raise domain_error(exc, "re-keying the hold order failed") from exc
         return rekeyed
 
+    def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
+        """Marks every active case without a hold-order key as stale (on condition it still has
+        none and is still active), then re-keys the program's stale cases a budget at a time until a
+        round places none."""
+        m = self._m
+        active = keys.case_view_pk(program_id, "active")
+        found = 0
+        try:
+            for item in m.indexes["cases_by_view"].query(active, page_size=PAGE_READ):
+                if item.case_hold_sk is not None or item.hold_stale_pk is not None:
+                    continue
+                found += 1
+                condition = m.base.case_hold_sk.does_not_exist() & (m.base.case_view_pk == active)
+                try:
+                    m.case(item.pk, item.sk).update(
+                        actions=[m.base.hold_stale_pk.set(keys.hold_stale_pk(program_id))],
+                        condition=condition,
+                    )
+                except PynamoDBException as exc:
+                    if not condition_failed(exc):
+                        raise
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"marking the hold order of {program_id} failed") from exc
+        placed = 0
+        for _ in range(found // REKEY_BUDGET + 3):  # bounded: a live program keeps marking cases too
+            placed_now = self._rekey_stale_holds(program_id)
+            placed += placed_now
+            if not placed_now:
+                break
+        return found, placed
+
     def _rekey(self, item: Any) -> bool:
         """One case's key from its holds (`hold_order.primary_hold`, `keys.case_hold_sk`), its stale
         mark removed, on condition that its status and `hold_seq` (every hold change adds 1) are the

@@ -198,6 +198,13 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
+    def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
+        """The one-off backfill of the hold-amount order (`fraudctl backfill-hold-order`): every
+        active case that has no place in it (stored before the order was kept) is placed by its
+        holds. Returns (cases found without a place, cases placed). Safe to run again, and while the
+        system runs. A store that orders from the holds directly has nothing to place: (0, 0)."""
+
+    @abc.abstractmethod
     def cases_in_view(
         self,
         program_id: str,
