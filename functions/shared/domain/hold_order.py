@@ -1,6 +1,6 @@
 """The Active tab's hold-amount order (SPEC 3.2 `sort=hold_amount`), once: which currency is a
-case's hold amount, what a case holds after a change, which amounts the order can place (which
-cases are in it: `rules.in_hold_order`). The stores keep the order in an index (`cases_by_hold`)
+case's hold amount, which amounts the order can place (which cases are in it:
+`rules.in_hold_order`). The stores keep the order in an index (`cases_by_hold`)
 from these; they decide nothing of it. Imports nothing: the table's keys read it."""
 
 from __future__ import annotations
@@ -22,12 +22,3 @@ def primary_hold(hold_micros: dict[str, int]) -> tuple[str | None, int]:
         return None, 0
     currency = max(sorted(held), key=lambda c: held[c])
     return currency, held[currency]
-
-
-def holds_after(hold_micros: dict[str, int], deltas: dict[str, int]) -> dict[str, int]:
-    """What a case holds once `deltas` are added (as a store adds them: per currency)."""
-    after = dict(hold_micros)
-    for currency, micros in deltas.items():
-        if micros:
-            after[currency] = after.get(currency, 0) + micros
-    return after

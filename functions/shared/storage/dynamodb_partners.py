@@ -411,7 +411,7 @@ class PartnersDynamo(DynamoBase):
         none and is still active), then re-keys the program's stale cases a budget at a time until a
         round places none."""
         m = self._m
-        active = keys.case_view_pk(program_id, "active")
+        active = keys.case_view_pk(program_id, ORDERED_VIEW)
         found = 0
         try:
             for item in m.indexes["cases_by_view"].query(active, page_size=PAGE_READ):
@@ -456,10 +456,8 @@ class PartnersDynamo(DynamoBase):
             )
             actions: list[Any] = [m.base.hold_stale_pk.remove()]
             if in_hold_order(item.status):
-                holds = {k: int(v) for k, v in _map(item.hold_micros).items()}
-                actions.append(
-                    m.base.case_hold_sk.set(keys.case_hold_sk(primary_hold(holds)[1], item.case_id))
-                )
+                micros = primary_hold(_hold_micros(item))[1]
+                actions.append(m.base.case_hold_sk.set(keys.case_hold_sk(micros, item.case_id)))
             try:
                 m.case(item.pk, item.sk).update(actions=actions, condition=condition)
                 return True
@@ -1097,6 +1095,11 @@ def _map(attribute: Any) -> dict[str, Any]:
     return attribute.as_dict() if attribute else {}
 
 
+def _hold_micros(item: Any) -> dict[str, int]:
+    """A case item's holds, per currency, in micro-units."""
+    return {k: int(v) for k, v in _map(item.hold_micros).items()}
+
+
 def _case(item: Any) -> Case:
     details, counts, firsts = _map(item.reasons), _map(item.reason_counts), _map(item.reason_first)
     reasons = [
@@ -1114,7 +1117,7 @@ def _case(item: Any) -> Case:
         status=item.status,
         flagged_at=item.flagged_at,
         flag_event_id=item.flag_event_id,
-        hold_micros={k: int(v) for k, v in _map(item.hold_micros).items()},
+        hold_micros=_hold_micros(item),
         held_count=int(item.held_count or 0),
         disputed_at=item.disputed_at,
         dispute_reason=item.dispute_reason,

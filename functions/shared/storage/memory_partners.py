@@ -167,38 +167,32 @@ class PartnersMemory:
         after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
-        if by == "hold_amount" and view == ORDERED_VIEW:
-            yield from self._cases_by_hold(program_id, newest_first, after)
-            return
-        order = "resolved_at" if by == "resolved_at" and view == "resolved" else "flagged_at"
-        with self._lock:
-            found = [
-                _case_copy(c)
-                for (p, _), c in self._cases.items()
-                if p == program_id
-                and c.status in CASE_VIEWS.get(view, ())
-                and getattr(c, order) is not None  # as the index: only cases with the sort value
-            ]
-        found.sort(key=lambda c: (getattr(c, order), c.case_id), reverse=newest_first)
-        for case in found:
-            position = (getattr(case, order), case.case_id)
-            if after is None or (position < after if newest_first else position > after):
-                yield case
+        if by == "hold_amount" and view == ORDERED_VIEW:  # as `cases_by_hold`: (primary hold, id)
 
-    def _cases_by_hold(
-        self, program_id: str, newest_first: bool, after: tuple[Any, str] | None
-    ) -> Iterator[Case]:
-        """The active cases by (primary hold, case id), as the `cases_by_hold` index orders them."""
+            def position(c: Case) -> Any:
+                return primary_hold(c.hold_micros)[1]
+
+            def listed(c: Case) -> bool:
+                return in_hold_order(c.status)
+
+        else:
+            order = "resolved_at" if by == "resolved_at" and view == "resolved" else "flagged_at"
+
+            def position(c: Case) -> Any:
+                return getattr(c, order)
+
+            def listed(c: Case) -> bool:  # as the index: only cases with the sort value
+                return c.status in CASE_VIEWS.get(view, ()) and getattr(c, order) is not None
+
         with self._lock:
             found = [
-                (primary_hold(c.hold_micros)[1], c.case_id, _case_copy(c))
+                ((position(c), c.case_id), _case_copy(c))
                 for (p, _), c in self._cases.items()
-                if p == program_id and in_hold_order(c.status)
+                if p == program_id and listed(c)
             ]
-        found.sort(key=lambda entry: entry[:2], reverse=newest_first)
-        for micros, case_id, case in found:
-            position = (micros, case_id)
-            if after is None or (position < after if newest_first else position > after):
+        found.sort(key=lambda entry: entry[0], reverse=newest_first)
+        for place, case in found:
+            if after is None or (place < after if newest_first else place > after):
                 yield case
 
     def program_rewards(
