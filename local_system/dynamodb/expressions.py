@@ -53,6 +53,17 @@ _EMPTY: dict[str, Value] = {}
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
+NOT_ALLOWED = "The function is not allowed to be used this way in an expression; function: {}"
+UNDEFINED_NAME = "An expression attribute name used in the document path is not defined; attribute name: {}"
+UNDEFINED_VALUE = "An expression attribute value used in expression is not defined; attribute value: {}"
+OPERAND_TYPE = "Incorrect operand type for operator or function; operator or function: {}, operand type: {}"
+BETWEEN_ORDER = (
+    "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; "
+    "lower operand: AttributeValue: {}, upper operand: AttributeValue: {}"
+)
+PATHS = "must remove or rewrite one of these paths; path one: {}, path two: {}"
+PATHS_CONFLICT = "Two document paths conflict with each other; " + PATHS
+PATHS_OVERLAP = "Two document paths overlap with each other; " + PATHS
 
 
 class ExpressionError(Exception):
@@ -212,7 +223,7 @@ class _Parser:
         if known is None:
             self.fail(f"Invalid function name; function: {name}")
         if name not in functions:
-            self.fail(f"The function is not allowed to be used this way in an expression; function: {name}")
+            self.fail(NOT_ALLOWED.format(name))
         self.at += 2  # the name and "("
         arguments = [self.operand(inside)]
         while self.op(","):
@@ -257,9 +268,7 @@ class _Parser:
         if token.kind == "ident" and token.text in _CONDITION_FUNCTIONS and self.peek().text == "(":
             node = self.call(_CONDITION_FUNCTIONS, _SIZE)
             if self.token.kind == "op" and self.token.text in _COMPARATORS:
-                self.fail(
-                    f"The function is not allowed to be used this way in an expression; function: {token.text}"
-                )
+                self.fail(NOT_ALLOWED.format(token.text))
             self.check_call(node)
             return node
         left = self.operand(_SIZE)
@@ -289,9 +298,7 @@ class _Parser:
                 )
             return ("in", left, choices)
         if left[0] == "call":
-            self.fail(
-                f"The function is not allowed to be used this way in an expression; function: {left[1]}"
-            )
+            self.fail(NOT_ALLOWED.format(left[1]))
         self.syntax_error()
 
     def check_call(self, node: Any) -> None:
@@ -309,15 +316,11 @@ class _Parser:
 
 
 def _undefined_name(prefix: str, placeholder: str) -> NoReturn:
-    raise ExpressionError(
-        f"{prefix}An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
-    )
+    raise ExpressionError(prefix + UNDEFINED_NAME.format(placeholder))
 
 
 def _undefined_value(prefix: str, placeholder: str) -> NoReturn:
-    raise ExpressionError(
-        f"{prefix}An expression attribute value used in expression is not defined; attribute value: {placeholder}"
-    )
+    raise ExpressionError(prefix + UNDEFINED_VALUE.format(placeholder))
 
 
 def _resolver(steps: list[Any], prefix: str) -> Callable[[Names], Path]:
@@ -499,10 +502,7 @@ class _ConditionCompiler:
         def check(values: Values) -> None:
             kind = type_of(values[placeholder])
             if kind not in ("S", "N", "B"):
-                raise ExpressionError(
-                    f"{prefix}Incorrect operand type for operator or function; operator or function: {operator}, "
-                    f"operand type: {kind}"
-                )
+                raise ExpressionError(prefix + OPERAND_TYPE.format(operator, kind))
 
         self.checks.append(check)
 
@@ -561,11 +561,7 @@ class _ConditionCompiler:
                 lower, upper = values[low_placeholder], values[high_placeholder]
                 pair = _ordered(lower, upper)
                 if pair is None or pair[0] > pair[1]:
-                    raise ExpressionError(
-                        f"{prefix}The BETWEEN operator requires upper bound to be greater than or equal to lower "
-                        f"bound; lower operand: AttributeValue: {_show(lower)}, upper operand: AttributeValue: "
-                        f"{_show(upper)}"
-                    )
+                    raise ExpressionError(prefix + BETWEEN_ORDER.format(_show(lower), _show(upper)))
 
             self.checks.append(bounds_in_order)
 
@@ -621,10 +617,7 @@ class _ConditionCompiler:
         def check(values: Values) -> None:
             kind = type_of(values[placeholder])
             if kind not in kinds:
-                raise ExpressionError(
-                    f"{prefix}Incorrect operand type for operator or function; operator or function: {function}, "
-                    f"operand type: {kind}"
-                )
+                raise ExpressionError(prefix + OPERAND_TYPE.format(function, kind))
 
         self.checks.append(check)
 
@@ -916,15 +909,9 @@ class Update:
             if a == b and type(a) is type(b):
                 continue
             if isinstance(a, int) != isinstance(b, int):
-                raise ExpressionError(
-                    f"{self._prefix}Two document paths conflict with each other; must remove or rewrite one of "
-                    f"these paths; path one: {describe(one)}, path two: {describe(two)}"
-                )
+                raise ExpressionError(self._prefix + PATHS_CONFLICT.format(describe(one), describe(two)))
             return
-        raise ExpressionError(
-            f"{self._prefix}Two document paths overlap with each other; must remove or rewrite one of these paths; "
-            f"path one: {describe(one)}, path two: {describe(two)}"
-        )
+        raise ExpressionError(self._prefix + PATHS_OVERLAP.format(describe(one), describe(two)))
 
 
 def _write(root: dict[str, Value], path: Path, value: Any, fresh: set[int]) -> None:
@@ -934,10 +921,7 @@ def _write(root: dict[str, Value], path: Path, value: Any, fresh: set[int]) -> N
     holder: Any = root
     key: Step = path[0]
     for step in path[1:]:
-        if isinstance(key, int):
-            child = holder[key] if key < len(holder) else None
-        else:
-            child = holder.get(key)
+        child = holder.get(key) if isinstance(key, str) else (holder[key] if key < len(holder) else None)
         wanted = "L" if isinstance(step, int) else "M"
         inner = None if child is None else child.get(wanted)
         if inner is None:
@@ -1111,18 +1095,11 @@ class KeyCondition:
             if operator == "begins_with":
                 kind = type_of(operands[0])
                 if kind not in ("S", "B"):
-                    raise ExpressionError(
-                        f"{self._prefix}Invalid condition in KeyConditionExpression: begins_with operator is not "
-                        f"valid for {TYPE_NAMES.get(kind, kind)} type"
-                    )
+                    raise ExpressionError(self._prefix + OPERAND_TYPE.format("begins_with", kind))
             elif operator == "BETWEEN":
                 pair = _ordered(operands[0], operands[1])
                 if pair is not None and pair[0] > pair[1]:
-                    raise ExpressionError(
-                        f"{self._prefix}The BETWEEN operator requires upper bound to be greater than or equal to "
-                        f"lower bound; lower operand: AttributeValue: {_show(operands[0])}, upper operand: "
-                        f"AttributeValue: {_show(operands[1])}"
-                    )
+                    raise ExpressionError(self._prefix + BETWEEN_ORDER.format(*map(_show, operands)))
             sort = (attribute, operator, operands[0], operands[1] if len(operands) > 1 else None)
         return hash_part[0], hash_part[2][0], sort
 
