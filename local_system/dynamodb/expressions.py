@@ -324,27 +324,19 @@ def _undefined_value(prefix: str, placeholder: str) -> NoReturn:
 
 
 def _resolver(steps: list[Any], prefix: str) -> Callable[[Names], Path]:
-    """The path's steps with names substituted."""
+    """The path's steps with names substituted. Callers check first that the request defines every
+    placeholder (`_require`), so a missing one is a bug here, not the request's fault."""
     if all(isinstance(step, int) or step[0] == "" for step in steps):
         fixed: Path = tuple(step if isinstance(step, int) else step[1] for step in steps)
         return lambda names: fixed
-    parts = [step if isinstance(step, int) else step for step in steps]
-
-    def resolve(names: Names) -> Path:
-        out: list[Step] = []
-        for part in parts:
-            if isinstance(part, int):
-                out.append(part)
-            elif part[0] == "#":
-                name = names.get(part[1])
-                if name is None:
-                    _undefined_name(prefix, part[1])
-                out.append(name)
-            else:
-                out.append(part[1])
-        return tuple(out)
-
-    return resolve
+    if len(steps) == 1:
+        placeholder = steps[0][1]
+        return lambda names: (names[placeholder],)
+    parts = [
+        (0, step) if isinstance(step, int) else (1, step[1]) if step[0] == "#" else (0, step[1])
+        for step in steps
+    ]
+    return lambda names: tuple(names[part] if placeholder else part for placeholder, part in parts)  # type: ignore[index]
 
 
 def get(item: dict[str, Value], path: Path) -> Value | None:
@@ -822,27 +814,47 @@ class Update:
         """The item after the update, as a new dict (the input is left untouched); numbers canonical.
         Raises ExpressionError (DynamoDB's ValidationException) and changes nothing on any error."""
         old = _EMPTY if item is None else item
+        if self.names:
+            _require(self._prefix, self.names, names, _undefined_name)
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
-        paths = self.paths(names)
-        self._refuse_overlaps(paths)
-        writes: list[tuple[Path, Any]] = []
+        new = dict(old)
+        nested: list[tuple[Path, Any]] = []
         removals: list[Path] = []
-        for action, path in zip(self._actions, paths, strict=True):
+        seen: dict[Step, list[Path]] = {}
+        # Every operand is read from the item as it was (`old`); only top-level writes go straight
+        # into `new`, which no operand reads.
+        for action in self._actions:
+            path = action.resolve(names)
+            first = path[0]
+            others = seen.get(first)
+            if others is None:
+                seen[first] = [path]
+            else:
+                for other in others:
+                    self._compare_paths(other, path)
+                others.append(path)
             clause = action.clause
             if clause == "SET":
                 assert action.compute is not None
-                writes.append((path, canonical_value(action.compute(old, names, values))))
+                value: Any = canonical_value(action.compute(old, names, values))
             elif clause == "REMOVE":
                 removals.append(path)
+                continue
             else:
                 given = values[action.placeholder]
-                result = self._add(path, old, given) if clause == "ADD" else self._delete(path, old, given)
-                if result is not None:
-                    writes.append((path, result))
-        new = dict(old)
+                value = self._add(path, old, given) if clause == "ADD" else self._delete(path, old, given)
+                if value is None:
+                    continue
+            if len(path) == 1:
+                if value is _REMOVE:
+                    new.pop(first, None)  # type: ignore[arg-type]
+                else:
+                    new[first] = value  # type: ignore[index]
+            else:
+                nested.append((path, value))
         fresh: set[int] = set()
-        for path, value in writes:
+        for path, value in nested:
             _write(new, path, value, fresh)
         # A list's elements go highest index first, so each index still names the element it named.
         removals.sort(key=lambda path: -path[-1] if isinstance(path[-1], int) else 0)
