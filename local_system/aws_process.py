@@ -202,9 +202,7 @@ class _DynamoDBFirst:
         body = environ["wsgi.input"].read(length) if length else b""
         status, headers, answer = self.dynamodb.answer(target, body)
         reason = "OK" if status == 200 else "Bad Request" if status == 400 else "Error"
-        start_response(
-            f"{status} {reason}", [*headers.items(), ("Content-Length", str(len(answer)))]
-        )
+        start_response(f"{status} {reason}", [*headers.items(), ("Content-Length", str(len(answer)))])
         return [answer]
 
 
