@@ -115,7 +115,8 @@ def _tokens(text: str, prefix: str) -> list[_Token]:
 # Operands: ("path", steps) where a step is ("#", placeholder) | ("", plain name) | index (int);
 # ("value", ":placeholder"); ("call", function name, [operands]).
 # Conditions: ("or", a, b), ("and", a, b), ("not", a), ("compare", op, a, b),
-# ("between", a, low, high), ("in", a, [operands]), ("call", function name, [operands]).
+# ("between", a, low, high), ("in", a, [operands]), ("call", function name, [operands]),
+# ("paren", condition).
 
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _CONDITION_FUNCTIONS = frozenset(
@@ -263,7 +264,10 @@ class _Parser:
             self.at += 1
             inner = self.condition()
             self.expect_op(")")
-            return inner
+            if inner[0] == "paren":
+                # DynamoDB refuses parentheses that only wrap other parentheses: "((a = :v))".
+                self.fail("The expression has redundant parentheses;")
+            return ("paren", inner)
         token = self.token
         if token.kind == "ident" and token.text in _CONDITION_FUNCTIONS and self.peek().text == "(":
             node = self.call(_CONDITION_FUNCTIONS, _SIZE)
@@ -500,6 +504,8 @@ class _ConditionCompiler:
 
     def test(self, node: Any) -> Test:
         kind = node[0]
+        if kind == "paren":
+            return self.test(node[1])
         if kind == "and":
             left, right = self.test(node[1]), self.test(node[2])
             return lambda item, names, values: left(item, names, values) and right(item, names, values)
@@ -1128,6 +1134,9 @@ def key_condition(text: str) -> KeyCondition:
 
     def collect(node: Any) -> None:
         kind = node[0]
+        if kind == "paren":
+            collect(node[1])
+            return
         if kind == "and":
             collect(node[1])
             collect(node[2])
