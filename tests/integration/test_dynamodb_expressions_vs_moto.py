@@ -244,6 +244,10 @@ def _comparable(item: dict[str, Any]) -> dict[str, Any]:
 
     def normal(value: dict[str, Any]) -> dict[str, Any]:
         ((kind, payload),) = value.items()
+        if kind == "B" and isinstance(payload, bytes):  # boto3 decodes binaries in answers
+            return {"B": base64.b64encode(payload).decode()}
+        if kind == "BS" and payload and isinstance(payload[0], bytes):
+            return normal({"BS": [base64.b64encode(element).decode() for element in payload]})
         if kind == "N":
             return {"N": values.canonical_number(payload)}
         if kind in ("SS", "NS", "BS"):
