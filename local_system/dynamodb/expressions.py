@@ -48,6 +48,11 @@ Step = str | int
 Path = tuple[Step, ...]
 
 MAX_IN_OPERANDS = 100
+MAX_LENGTH = 4096  # "The maximum length of any expression string is 4 KB" (DynamoDB's limits page)
+MAX_OPERATORS = 300  # "The maximum number of operators or functions allowed in an expression is 300"
+# How deep NOT and parentheses may nest. DynamoDB documents no such bound (its 300 operators and 4 KB
+# bound it); this one keeps the recursive parser well inside Python's stack on any 4 KB input.
+MAX_NESTING = 100
 _EMPTY: dict[str, Value] = {}
 
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
@@ -143,8 +148,27 @@ class _Parser:
         self.prefix = f"Invalid {what}: "
         if not text.strip():
             raise ExpressionError(f"{self.prefix}The expression can not be empty;")
+        if len(text) > MAX_LENGTH:
+            size = len(text)
+            self.fail(f"Expression size has exceeded the maximum allowed size; expression size: {size}")
         self.tokens = _tokens(text, self.prefix)
         self.at = 0
+        self.operators = 0
+        self.nesting = 0
+
+    def operator(self) -> None:
+        """Counts one operator or function against DynamoDB's 300."""
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            self.fail(
+                f"The expression contains too many operators or functions; count: {self.operators}, "
+                f"maximum: {MAX_OPERATORS}"
+            )
+
+    def deeper(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self.fail(f"The expression nests too deeply; maximum depth: {MAX_NESTING}")
 
     # -- helpers
     @property
@@ -226,6 +250,7 @@ class _Parser:
         if name not in functions:
             self.fail(NOT_ALLOWED.format(name))
         self.at += 2  # the name and "("
+        self.operator()
         arguments = [self.operand(inside)]
         while self.op(","):
             self.at += 1
@@ -243,6 +268,7 @@ class _Parser:
         left = self.conjunction()
         while self.keyword("OR"):
             self.at += 1
+            self.operator()
             left = ("or", left, self.conjunction())
         return left
 
@@ -250,19 +276,26 @@ class _Parser:
         left = self.negation()
         while self.keyword("AND"):
             self.at += 1
+            self.operator()
             left = ("and", left, self.negation())
         return left
 
     def negation(self) -> Any:
         if self.keyword("NOT"):
             self.at += 1
-            return ("not", self.negation())
+            self.operator()
+            self.deeper()
+            inner = self.negation()
+            self.nesting -= 1
+            return ("not", inner)
         return self.primary()
 
     def primary(self) -> Any:
         if self.op("("):
             self.at += 1
+            self.deeper()
             inner = self.condition()
+            self.nesting -= 1
             self.expect_op(")")
             if inner[0] == "paren":
                 # DynamoDB refuses parentheses that only wrap other parentheses: "((a = :v))".
@@ -279,9 +312,11 @@ class _Parser:
         if self.token.kind == "op" and self.token.text in _COMPARATORS:
             operator = self.token.text
             self.at += 1
+            self.operator()
             return ("compare", operator, left, self.operand(_SIZE))
         if self.keyword("BETWEEN"):
             self.at += 1
+            self.operator()
             low = self.operand(_SIZE)
             if not self.keyword("AND"):
                 self.syntax_error()
@@ -289,6 +324,7 @@ class _Parser:
             return ("between", left, low, self.operand(_SIZE))
         if self.keyword("IN"):
             self.at += 1
+            self.operator()
             self.expect_op("(")
             choices = [self.operand(_SIZE)]
             while self.op(","):
@@ -506,12 +542,8 @@ class _ConditionCompiler:
         kind = node[0]
         if kind == "paren":
             return self.test(node[1])
-        if kind == "and":
-            left, right = self.test(node[1]), self.test(node[2])
-            return lambda item, names, values: left(item, names, values) and right(item, names, values)
-        if kind == "or":
-            left, right = self.test(node[1]), self.test(node[2])
-            return lambda item, names, values: left(item, names, values) or right(item, names, values)
+        if kind in ("and", "or"):
+            return self.junction(node)
         if kind == "not":
             inner = self.test(node[1])
             return lambda item, names, values: not inner(item, names, values)
@@ -526,6 +558,25 @@ class _ConditionCompiler:
                 _equal(subject(item, names, values), choice(item, names, values)) for choice in choices
             )
         return self.function(node[1], node[2])
+
+    def junction(self, node: Any) -> Test:
+        """A chain of ANDs (or of ORs) as one flat test, evaluated left to right, stopping early."""
+        kind, parts, pending = node[0], [], [node]
+        while pending:
+            part = pending.pop()
+            if part[0] == kind:
+                pending += [part[2], part[1]]
+            else:
+                parts.append(self.test(part))
+        if len(parts) == 2:
+            left, right = parts
+            if kind == "and":
+                return lambda item, names, values: left(item, names, values) and right(item, names, values)
+            return lambda item, names, values: left(item, names, values) or right(item, names, values)
+        tests = tuple(parts)
+        if kind == "and":
+            return lambda item, names, values: all(test(item, names, values) for test in tests)
+        return lambda item, names, values: any(test(item, names, values) for test in tests)
 
     def compare(self, operator: str, left_node: Any, right_node: Any) -> Test:
         left, right = self.operand(left_node), self.operand(right_node)
@@ -703,6 +754,7 @@ class _UpdateParser(_Parser):
         return actions
 
     def action(self, clause: str) -> tuple[str, Any, Any]:
+        self.operator()
         target = self.path()
         if clause == "REMOVE":
             return (clause, target, None)
@@ -721,6 +773,7 @@ class _UpdateParser(_Parser):
         if self.op("+") or self.op("-"):
             operator = self.token.text
             self.at += 1
+            self.operator()
             right = self.operand(_UPDATE_FUNCTIONS)
             self.check_update_call(right)
             return ("arithmetic", operator, left, right)

@@ -697,3 +697,40 @@ def test_reserved_words_are_dynamodbs_list() -> None:
     assert len(expressions.RESERVED_WORDS) == 573
     assert {"STATUS", "NAME", "SIZE", "TTL", "DATA"} <= expressions.RESERVED_WORDS
     assert Decimal(values.canonical_number("1e2")) == 100
+
+
+# ------------------------------------------------------------------------------ hostile inputs
+
+
+def test_documents_nest_at_most_32_levels() -> None:
+    value: dict[str, Any] = N("1")
+    for _ in range(32):
+        value = {"L": [value]}
+    values.check_item({"a": value})
+    with pytest.raises(InvalidValue, match="Nesting Levels have exceeded supported limits"):
+        values.check_item({"a": {"M": {"deeper": value}}})
+
+
+def test_expressions_longer_than_4_kb_are_refused() -> None:
+    text = " OR ".join(["n = :v"] * 500)
+    with pytest.raises(ExpressionError, match="Expression size has exceeded the maximum allowed size"):
+        condition(text)
+
+
+def test_more_than_300_operators_are_refused() -> None:
+    with pytest.raises(ExpressionError, match="too many operators or functions; count: 301"):
+        condition(" OR ".join(["n=:v"] * 151))
+    with pytest.raises(ExpressionError, match="too many operators or functions"):
+        update("SET " + ", ".join(f"a{i} = :v" for i in range(301)))
+
+
+@pytest.mark.parametrize("text", ["(" * 2000 + "n = :v" + ")" * 2000, "NOT " * 1000 + "n = :v"])
+def test_deep_nesting_is_an_error_not_a_crash(text: str) -> None:
+    with pytest.raises(ExpressionError, match="nests too deeply"):
+        condition(text)
+
+
+def test_long_chains_of_and_or_evaluate_flat() -> None:
+    chain = " AND ".join(["n = :v"] * 70) + " OR " + " OR ".join(["s = :v"] * 70)
+    assert holds(chain, v=N("5"))
+    assert not holds(chain, v=N("6"))
