@@ -19,7 +19,14 @@ expressions", "Expression attribute names", "Reserved words in DynamoDB". In sho
   operands are read from the item as it was before the update; two actions may not touch
   overlapping paths;
 - a document path is names (plain, not a reserved word, or `#placeholders`) with `.name` and `[n]`.
-Error messages are DynamoDB's words where they are known.
+Error messages are DynamoDB's words where they are known. Where moto and DynamoDB's documentation
+disagree, this follows DynamoDB (tests/integration/test_dynamodb_expressions_vs_moto.py names each
+difference).
+
+How the engine uses it: validate the request's ExpressionAttributeValues with values.check_item
+first (expressions assume valid values); compare the `names`/`values` sets of a request's
+expressions with the request's to refuse unused ones; pass None as the item when there is none.
+Every error is an ExpressionError carrying a ValidationException's message.
 """
 
 from __future__ import annotations
@@ -455,9 +462,10 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _size(value: Value | None) -> Value | None:
-    """size(): characters... no: DynamoDB's size of a string is its length in bytes (the PartiQL
-    size function's page says "an attribute's size in bytes"); of a binary its bytes; of a set, list
-    or map its number of elements. Other types have no size, and compare false."""
+    """size(): of a string its length in UTF-8 bytes (the guide's PartiQL size page: "an attribute's
+    size in bytes"; its condition-expression page does not say, and moto counts characters: the two
+    agree on ASCII), of a binary its bytes, of a set, list or map its number of elements. Other
+    types (N, BOOL, NULL) have no size: the comparison is false, not an error."""
     if value is None:
         return None
     kind = type_of(value)
