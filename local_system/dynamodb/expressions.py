@@ -700,15 +700,20 @@ class Condition:
         self.names, self.values = names, values
         self._test, self._checks, self._prefix = test, tuple(checks), prefix
 
-    def evaluate(self, item: dict[str, Value] | None, names: Names, values: Values) -> bool:
-        """Whether the item (None: there is none) satisfies the condition. Raises ExpressionError
-        for a placeholder the request does not define or a `:value` of a type the operator refuses."""
+    def check(self, names: Names, values: Values) -> None:
+        """What DynamoDB refuses before it reads any item (so also when a Query or Scan reads none):
+        a placeholder the request does not define, a `:value` of a type the operator refuses."""
         if self.names:
             _require(self._prefix, self.names, names, _undefined_name)
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
         for check in self._checks:
             check(values)
+
+    def evaluate(self, item: dict[str, Value] | None, names: Names, values: Values) -> bool:
+        """Whether the item (None: there is none) satisfies the condition (checking first, as
+        `check` does). Raises ExpressionError."""
+        self.check(names, values)
         return self._test(_EMPTY if item is None else item, names, values)
 
 
@@ -901,6 +906,26 @@ class Update:
         """The top-level attributes the update sets or removes (the engine refuses key changes)."""
         return {str(path[0]) for path in self.paths(names)}
 
+    def check(self, names: Names, values: Values) -> None:
+        """What DynamoDB refuses whatever the item holds: undefined placeholders, overlapping or
+        conflicting paths, an ADD of neither a number nor a set, a DELETE of no set. `apply` checks
+        the same; this lets the engine refuse a request before it looks at the item."""
+        if self.values:
+            _require(self._prefix, self.values, values, _undefined_value)
+        self._refuse_overlaps(self.paths(names))
+        for action in self._actions:
+            if action.clause in ("ADD", "DELETE"):
+                self._operand_type(action.clause, values[action.placeholder])
+
+    def _operand_type(self, clause: str, given: Value) -> str:
+        kind = type_of(given)
+        if kind not in SET_TYPES and (clause == "DELETE" or kind != "N"):
+            raise ExpressionError(
+                f"{self._prefix}Incorrect operand type for operator or function; operator: {clause}, "
+                f"operand type: {TYPE_NAMES.get(kind, kind)}"
+            )
+        return kind
+
     def apply(self, item: dict[str, Value] | None, names: Names, values: Values) -> dict[str, Value]:
         """The item after the update, as a new dict (the input is left untouched); numbers canonical.
         Raises ExpressionError (DynamoDB's ValidationException) and changes nothing on any error."""
@@ -960,12 +985,7 @@ class Update:
         return new
 
     def _add(self, path: Path, item: dict[str, Value], given: Value) -> Value:
-        kind = type_of(given)
-        if kind != "N" and kind not in SET_TYPES:
-            raise ExpressionError(
-                f"{self._prefix}Incorrect operand type for operator or function; operator: ADD, "
-                f"operand type: {TYPE_NAMES.get(kind, kind)}"
-            )
+        kind = self._operand_type("ADD", given)
         current = get(item, path)
         if current is None:
             return canonical_value(given)
@@ -984,12 +1004,7 @@ class Update:
         return {kind: elements}
 
     def _delete(self, path: Path, item: dict[str, Value], given: Value) -> Any:
-        kind = type_of(given)
-        if kind not in SET_TYPES:
-            raise ExpressionError(
-                f"{self._prefix}Incorrect operand type for operator or function; operator: DELETE, "
-                f"operand type: {TYPE_NAMES.get(kind, kind)}"
-            )
+        kind = self._operand_type("DELETE", given)
         current = get(item, path)
         if current is None:
             if item and len(path) > 1 and not _parent_exists(item, path):
@@ -1089,7 +1104,13 @@ class Projection:
         self.names = names
         self._resolvers, self._prefix = resolvers, prefix
 
+    def check(self, names: Names) -> None:
+        """What DynamoDB refuses before it reads any item: undefined names, overlapping or
+        conflicting paths (`apply` checks the same, for each item)."""
+        self.tree(names)
+
     def tree(self, names: Names) -> dict[Step, Any]:
+        """The projected paths, names substituted, as a tree of steps."""
         if self.names:
             _require(self._prefix, self.names, names, _undefined_name)
         root: dict[Step, Any] = {}

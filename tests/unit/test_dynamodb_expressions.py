@@ -734,3 +734,26 @@ def test_long_chains_of_and_or_evaluate_flat() -> None:
     chain = " AND ".join(["n = :v"] * 70) + " OR " + " OR ".join(["s = :v"] * 70)
     assert holds(chain, v=N("5"))
     assert not holds(chain, v=N("6"))
+
+
+def test_each_expression_can_be_checked_before_any_item_is_read() -> None:
+    # Given a request whose expressions are wrong whatever the item holds (a Query that matches no
+    # item, an update of an item not read yet), then the check alone refuses it
+    with pytest.raises(ExpressionError, match="operand type: L"):
+        condition("n < :v").check({}, {":v": {"L": []}})
+    with pytest.raises(ExpressionError, match="attribute name: #a"):
+        condition("#a = :v").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="overlap"):
+        update("SET a = :v REMOVE a.b").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="operator: ADD, operand type: STRING"):
+        update("ADD a :v").check({}, {":v": S("x")})
+    with pytest.raises(ExpressionError, match="operator: DELETE, operand type: NUMBER"):
+        update("DELETE a :v").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="Invalid ProjectionExpression: Two document paths overlap"):
+        projection("a.b, a.b[2]").check({})
+    with pytest.raises(ExpressionError, match="Invalid ProjectionExpression: Two document paths conflict"):
+        projection("a.b, a[1]").check({})
+    # and what is right passes
+    condition("n < :v").check({}, {":v": N("1")})
+    update("SET a = :v REMOVE b.c").check({}, {":v": N("1")})
+    projection("a.b, a.c[2], a.b2").check({})
