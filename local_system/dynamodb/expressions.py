@@ -1182,6 +1182,7 @@ def projection(text: str) -> Projection:
 # -------------------------------------------------------------------------------- key conditions
 
 SortCondition = tuple[str, str, Value, Value | None]
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 class KeyCondition:
@@ -1213,9 +1214,14 @@ class KeyCondition:
             attribute = str(resolve(names)[0])
             operands = [values[placeholder] for placeholder in placeholders]
             conditions.append((attribute, operator, operands))
-        if len(conditions) == 2 and conditions[0][0] == conditions[1][0]:
+        if len({condition[0] for condition in conditions}) != len(conditions):
             raise ExpressionError(
                 f"{self._prefix}KeyConditionExpressions must only contain one condition per key"
+            )
+        if len(conditions) > 2:
+            raise ExpressionError(
+                f"{self._prefix}KeyConditionExpressions must only contain one condition per key "
+                f"(a partition key and a sort key: {len(conditions)} conditions given)"
             )
         if partition is not None:
             hash_part = next((c for c in conditions if c[0] == partition), None)
@@ -1268,6 +1274,9 @@ def key_condition(text: str) -> KeyCondition:
             operator, subject, operands = node[1], node[2], [node[3]]
             if operator == "<>":
                 parser.fail("Invalid operator used in KeyConditionExpression: <>")
+            if subject[0] == "value" and operands[0][0] == "path":
+                # `:v < sk` is `sk > :v`: the key may stand on either side.
+                subject, operands, operator = operands[0], [subject], _FLIPPED.get(operator, operator)
         elif kind == "between":
             operator, subject, operands = "BETWEEN", node[1], [node[2], node[3]]
         else:
@@ -1286,8 +1295,6 @@ def key_condition(text: str) -> KeyCondition:
         parts.append((_resolver(subject[1], parser.prefix), operator, placeholders))
 
     collect(tree)
-    if len(parts) > 2:
-        parser.fail("The expression has redundant parentheses or more than two key conditions")
     return KeyCondition(parts, frozenset(names), frozenset(values), parser.prefix)
 
 

@@ -675,7 +675,8 @@ def test_key_conditions_resolve_to_partition_and_sort_conditions() -> None:
         ("pk IN (:p)", "Invalid operator used in KeyConditionExpression: IN"),
         ("pk = :p AND contains (sk, :a)", "Invalid operator used in KeyConditionExpression: contains"),
         ("pk = :p AND pk = :a", "only contain one condition per key"),
-        ("pk = :p AND sk = :a AND x = :a", "more than two key conditions"),
+        ("pk = :p AND sk = :a AND x = :a", "one condition per key \\(a partition key and a sort key"),
+        ("pk = :p AND sk >= :a AND sk <= :b", "only contain one condition per key"),
         ("pk.x = :p", "nested attributes"),
         ("pk = sk", "compared with a value"),
         ("pk < :p", "Query key condition not supported"),
@@ -686,6 +687,20 @@ def test_key_conditions_resolve_to_partition_and_sort_conditions() -> None:
 def test_key_condition_errors(text: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=message):
         key_condition(text).resolve({}, {":p": S("P"), ":a": S("a"), ":b": S("b"), ":n": N("1")})
+
+
+def test_the_key_may_stand_on_either_side_of_the_comparison() -> None:
+    assert key_condition(":p = pk AND :a < sk").resolve({}, {":p": S("P"), ":a": N("5")}) == (
+        "pk",
+        S("P"),
+        ("sk", ">", N("5"), None),
+    )
+    # one pair of redundant parentheses per level is fine; a second is not (as in DynamoDB)
+    assert (
+        key_condition("((sk = :a) AND (pk = :p))").resolve({}, {":p": S("P"), ":a": N("5")}, "pk")[0] == "pk"
+    )
+    with pytest.raises(ExpressionError, match="redundant parentheses"):
+        key_condition("((sk = :a) AND ((pk = :p)))")
 
 
 def test_a_key_condition_without_the_partition_key_is_refused() -> None:
