@@ -6,7 +6,7 @@ with a ProjectionExpression. Where moto's own code fails (a TypeError inside mot
 to compare and the example is skipped.
 
 Where moto and DynamoDB's documentation disagree the engine follows DynamoDB, and the property
-leaves that case out, naming the difference (see `MOTO_DIFFERS`)."""
+leaves that case out, naming the difference (`moto_differs`, `update_differs`, `projection_differs`)."""
 
 from __future__ import annotations
 
