@@ -283,8 +283,14 @@ def key_of(value: Value) -> Any:
     raise InvalidValue(f"Only S, N and B values have an order; got {type_of(value)}")
 
 
-@lru_cache(maxsize=4096)
 def decoded(text: str) -> bytes:
+    """A binary's bytes; short ones (the usual keys and flags) are remembered, long ones are not, so
+    the cache never holds more than a few megabytes."""
+    return _decoded_short(text) if len(text) <= 1024 else base64.b64decode(text)
+
+
+@lru_cache(maxsize=4096)
+def _decoded_short(text: str) -> bytes:
     return base64.b64decode(text)
 
 
