@@ -561,10 +561,15 @@ class _ConditionCompiler:
             return self.between(node[1], node[2], node[3])
         if kind == "in":
             subject = self.operand(node[1])
-            choices = [self.operand(choice) for choice in node[2]]
-            return lambda item, names, values: any(
-                _equal(subject(item, names, values), choice(item, names, values)) for choice in choices
-            )
+            choices = tuple(self.operand(choice) for choice in node[2])
+
+            def member(item: dict[str, Value], names: Names, values: Values) -> bool:
+                value = subject(item, names, values)
+                return value is not None and any(
+                    _equal(value, choice(item, names, values)) for choice in choices
+                )
+
+            return member
         return self.function(node[1], node[2])
 
     def junction(self, node: Any) -> Test:
