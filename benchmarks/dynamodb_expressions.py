@@ -32,7 +32,8 @@ def run() -> dict[str, float]:
     nested = expressions.condition(nested_text)
     nested_names, nested_values = {"#0": "pk", "#1": "gone", "#2": "n"}, {":0": {"N": "20"}}
     sets = ", ".join(f"#{i} = :{i}" for i in range(16))
-    update_text = f"SET {sets}, #16.#17 = if_not_exists (#16.#17, :16) + :17, #18 = if_not_exists (#18, :18) ADD #19 :19"
+    nested_set = "#16.#17 = if_not_exists (#16.#17, :16) + :17"
+    update_text = f"SET {sets}, {nested_set}, #18 = if_not_exists (#18, :18) ADD #19 :19"
     update = expressions.update(update_text)
     update_names = {f"#{i}": f"f{i}" for i in range(16)} | {"#16": "m", "#17": "k", "#18": "f16", "#19": "n"}
     update_values = {f":{i}": {"S": f"new-{i}"} for i in range(16)}
