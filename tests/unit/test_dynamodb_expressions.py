@@ -772,3 +772,44 @@ def test_each_expression_can_be_checked_before_any_item_is_read() -> None:
     condition("n < :v").check({}, {":v": N("1")})
     update("SET a = :v REMOVE b.c").check({}, {":v": N("1")})
     projection("a.b, a.c[2], a.b2").check({})
+
+
+def _pynamodb_conditions() -> list[Any]:
+    from pynamodb.expressions.condition import size
+    from pynamodb.expressions.operand import Path
+
+    a, b, ss = Path("a"), Path("b"), Path("ss")
+    return [
+        *(a == 1, a != 1, a < 1, a <= 1, a > 1, a >= 1, a.between(1, 2), a.is_in(1, 2, 3)),
+        *(a.exists(), a.does_not_exist(), a.is_type("S"), a.startswith("x"), ss.contains("x")),
+        *(Path("m.x") == 1, Path("l")[0] == 1, ~(a == 1), (a == 1) | (b == 2) & ~(a < 3)),
+        *(size(a) > 2, (size(a) == 3) | a.does_not_exist()),
+    ]
+
+
+def _pynamodb_updates() -> list[Any]:
+    from pynamodb.expressions.operand import Path
+    from pynamodb.expressions.update import Update
+
+    a, lst, ss = Path("a"), Path("l"), Path("ss")
+    actions = [
+        [a.set(1)], [a.set(a + 1)], [a.set(a - 1)], [a.set(a | 5)], [a.set((a | 0) + 1)],
+        [lst.set(lst.append([1]))], [lst.set(lst.prepend([1]))], [a.remove(), lst[0].remove()],
+        [a.add(1), ss.delete({"x"})], [Path("m.x").set(2), ss.add({"x"})],
+    ]  # fmt: skip
+    return [Update(*each) for each in actions]
+
+
+def test_every_shape_pynamodb_serializes_parses_and_checks() -> None:
+    # Given each condition and update pynamodb can build, serialized as pynamodb sends it
+    for built, compile_ in [(c, condition) for c in _pynamodb_conditions()] + [
+        (u, update) for u in _pynamodb_updates()
+    ]:
+        names: dict[str, str] = {}
+        given: dict[str, Any] = {}
+        text = built.serialize(names, given)
+        # then the engine's compiler reads it, and the placeholders it finds are pynamodb's
+        compiled = compile_(text)
+        placeholders = {placeholder: name for name, placeholder in names.items()}
+        compiled.check(placeholders, given)
+        assert compiled.names == set(placeholders) and compiled.values == set(given), text
