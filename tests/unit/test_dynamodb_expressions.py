@@ -215,6 +215,8 @@ def test_no_item_at_all_is_an_item_without_attributes() -> None:
 
 def test_order_is_numeric_for_numbers_bytewise_for_strings_unsigned_for_binaries() -> None:
     assert holds("n < :v", v=N("10"))  # 5 < 10, though "5" > "10" as text
+    assert not holds("n < :v", v=N("5.0")) and holds("n <= :v", v=N("5.0"))
+    assert not holds("n > :v", v=N("5")) and holds("n >= :v", v=N("5")) and holds("n > :v", v=N("4.99"))
     assert holds("n >= :v", v=N("5.00"))
     assert holds("s < :v", v=S("help"))
     assert holds("u > :v", v=S("hz"))  # é (U+00E9) sorts after every ASCII letter
