@@ -814,6 +814,7 @@ class _UpdateCompiler:
         self.prefix = prefix
         self.names: set[str] = set()
         self.values: set[str] = set()
+        self.checks: list[Check] = []
 
     def path(self, node: Any) -> Callable[[Names], Path]:
         self.names.update(step[1] for step in node[1] if not isinstance(step, int) and step[0] == "#")
@@ -883,8 +884,19 @@ class _UpdateCompiler:
 
     def wrong_type(self, node: Any, operator: str) -> Callable[[Value], NoReturn]:
         """The error for an operand of the wrong type: a `:value` is the request's mistake, named with
-        its type; a value read from the item is "an operand ... has an incorrect data type"."""
+        its type (and refused before the item is read); a value read from the item is "an operand
+        ... has an incorrect data type"."""
         prefix = self.prefix
+        if node[0] == "value":
+            placeholder, wanted = node[1], "L" if operator == "list_append" else "N"
+
+            def check(values: Values) -> None:
+                if wanted not in values[placeholder]:
+                    raise ExpressionError(
+                        prefix + OPERAND_TYPE.format(operator, type_of(values[placeholder]))
+                    )
+
+            self.checks.append(check)
 
         def from_request(value: Value) -> NoReturn:
             raise ExpressionError(prefix + OPERAND_TYPE.format(operator, type_of(value)))
@@ -898,9 +910,16 @@ class _UpdateCompiler:
 class Update:
     """An UpdateExpression, compiled."""
 
-    def __init__(self, actions: list[_Action], names: frozenset[str], values: frozenset[str], prefix: str):
+    def __init__(
+        self,
+        actions: list[_Action],
+        names: frozenset[str],
+        values: frozenset[str],
+        prefix: str,
+        checks: list[Check] | None = None,
+    ):
         self.names, self.values = names, values
-        self._actions, self._prefix = actions, prefix
+        self._actions, self._prefix, self._checks = actions, prefix, tuple(checks or ())
 
     def paths(self, names: Names) -> list[Path]:
         if self.names:
@@ -918,6 +937,8 @@ class Update:
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
         self._refuse_overlaps(self.paths(names))
+        for check in self._checks:
+            check(values)
         for action in self._actions:
             if action.clause in ("ADD", "DELETE"):
                 self._operand_type(action.clause, values[action.placeholder])
@@ -939,6 +960,8 @@ class Update:
             _require(self._prefix, self.names, names, _undefined_name)
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
+        for check in self._checks:
+            check(values)
         new = dict(old)
         nested: list[tuple[Path, Any]] = []
         removals: list[Path] = []
@@ -1095,7 +1118,9 @@ def update(text: str) -> Update:
         else:
             compiler.values.add(source[1])
             actions.append(_Action(clause, resolve, None, source[1]))
-    return Update(actions, frozenset(compiler.names), frozenset(compiler.values), parser.prefix)
+    return Update(
+        actions, frozenset(compiler.names), frozenset(compiler.values), parser.prefix, compiler.checks
+    )
 
 
 # ------------------------------------------------------------------------------------- projection

@@ -815,3 +815,11 @@ def test_every_shape_pynamodb_serializes_parses_and_checks() -> None:
         placeholders = {placeholder: name for name, placeholder in names.items()}
         compiled.check(placeholders, given)
         assert compiled.names == set(placeholders) and compiled.values == set(given), text
+
+
+def test_a_value_of_the_wrong_type_is_refused_before_the_item_is_read() -> None:
+    # `gone` is missing, but the :value's type is wrong whatever the item holds: that error comes first
+    with pytest.raises(ExpressionError, match="operator or function: \\+, operand type: S"):
+        updated("SET n = gone + :v", v=S("1"))
+    with pytest.raises(ExpressionError, match="operator or function: list_append, operand type: N"):
+        update("SET l = list_append (gone, :v)").check({}, {":v": N("1")})
