@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import boto3
@@ -42,7 +42,8 @@ INDEXES: dict[str | None, tuple[str, str]] = {
     "gs1": ("g1pk", "g1sk"),
     "gs2": ("g2pk", "g2sk"),
 }
-# numbers as a client may write them; DynamoDB stores and returns them canonical
+# numbers as a client may write them; DynamoDB stores and returns them canonical (and "1E+2" in a
+# map: moto's ADD reads the number it adds to with int() and fails on it)
 NUMBERS = (
     "0",
     "1",
@@ -51,7 +52,6 @@ NUMBERS = (
     "1.50",
     "01",
     "-0",
-    "1E+2",
     "10",
     "0.10",
     "12345678901234567890123456789012345678",
@@ -95,9 +95,12 @@ class Error:
     message: str = field(compare=False, default="")
 
 
+_EXACT = Context(prec=60)  # numbers have up to 38 significant digits: normalize() must not round
+
+
 def canonical_number(text: str) -> str:
     number = Decimal(text)
-    return "0" if number == 0 else format(number.normalize(), "f")
+    return "0" if number == 0 else format(number.normalize(_EXACT), "f")
 
 
 def normalized(value: Any, canonical: bool) -> Any:
@@ -138,6 +141,10 @@ def answer_of(call: Callable[[], Any], canonical: bool) -> Any:
         )
     answer.pop("ResponseMetadata", None)
     answer.pop("ConsumedCapacity", None)
+    if answer.get("ItemCollectionMetrics") == {}:
+        # moto answers a BatchWriteItem with an empty `ItemCollectionMetrics`; DynamoDB returns it
+        # only when asked (ReturnItemCollectionMetrics=SIZE, which the project never sends)
+        del answer["ItemCollectionMetrics"]
     if "Responses" in answer and isinstance(answer["Responses"], dict):  # BatchGetItem: in any order
         answer["Responses"] = {
             table: sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
@@ -180,7 +187,11 @@ extras = st.fixed_dictionaries(
             lambda members: {"NS": members}
         ),
         "m": st.sampled_from(
-            ({"M": {}}, {"M": {"a": n("1")}}, {"M": {"a": n("2.50"), "b": {"M": {"c": s("x")}}}})
+            (
+                {"M": {}},
+                {"M": {"a": n("1")}},
+                {"M": {"a": n("2.50"), "b": {"M": {"c": s("x"), "e": n("1E+2")}}}},
+            )
         ),
         "l": st.sampled_from(({"L": []}, {"L": [n("1")]}, {"L": [n("1"), s("x"), {"L": [n("01")]}]})),
         "flag": st.booleans().map(lambda b: {"BOOL": b}),
@@ -281,7 +292,11 @@ UPDATES: tuple[Expression, ...] = (
     ("SET w = :ten SET cnt = :one", {":ten": n("10"), ":one": n("1")}, {}),
     ("ADD cnt :s", {":s": s("x")}, {}),
 )
-RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+# UPDATED_OLD and UPDATED_NEW: moto works them out by comparing the item before and after (an item
+# the update creates returns its keys, an attribute set to its own value is left out), DynamoDB
+# returns the attributes the expression updates; the project never asks for them (pynamodb asks
+# for ALL_NEW): test_updated_attributes_are_the_expressions holds the engine to DynamoDB's
+RETURN_VALUES = ("NONE", "ALL_OLD", "ALL_NEW")
 PROJECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
     ("pk, sk, v", {}),
     ("#s, tags, m.a, l[0]", {"#s": "s"}),
@@ -585,7 +600,6 @@ INVALID: tuple[Request, ...] = (
     ("put_item", {"TableName": "no-such-table", "Item": KEY}),
     ("get_item", {"TableName": TABLE, "Key": {"pk": s("a")}}),  # half a key
     ("get_item", {"TableName": TABLE, "Key": {**KEY, "v": n("1")}}),  # more than the key
-    ("get_item", {"TableName": TABLE, "Key": {"pk": s("a"), "sk": n("1")}}),  # a key of the wrong type
     (
         "update_item",
         {
@@ -603,15 +617,6 @@ INVALID: tuple[Request, ...] = (
         "query",
         {"TableName": TABLE, "KeyConditionExpression": "v = :x", "ExpressionAttributeValues": {":x": n("1")}},
     ),  # not a key
-    (
-        "query",
-        {
-            "TableName": TABLE,
-            "IndexName": "nope",
-            "KeyConditionExpression": "pk = :x",
-            "ExpressionAttributeValues": {":x": s("a")},
-        },
-    ),
     (
         "transact_write_items",
         {
@@ -634,6 +639,21 @@ DYNAMODB_REFUSES: tuple[tuple[str, Request], ...] = (
     (
         "index key of the wrong type",
         ("put_item", {"TableName": TABLE, "Item": {**KEY, "g1pk": n("1"), "g1sk": s("m")}}),
+    ),
+    # moto answers no item; DynamoDB: "The provided key element does not match the schema"
+    ("a key of the wrong type", ("get_item", {"TableName": TABLE, "Key": {"pk": s("a"), "sk": n("1")}})),
+    # moto: ResourceNotFoundException; DynamoDB: "The table does not have the specified index: nope"
+    (
+        "an unknown index",
+        (
+            "query",
+            {
+                "TableName": TABLE,
+                "IndexName": "nope",
+                "KeyConditionExpression": "pk = :x",
+                "ExpressionAttributeValues": {":x": s("a")},
+            },
+        ),
     ),
     # moto stores it; DynamoDB: "Input collection [a, a] contains duplicates"
     (
