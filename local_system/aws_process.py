@@ -1,28 +1,30 @@
-"""moto in a process of its own: the local system's AWS stand-in, beside the functions' process.
+"""The local system's AWS stand-in in a process of its own, beside the functions' process.
 
-With moto and the functions in one interpreter, one core did all the work: half of each event's CPU
-is moto's (its request layer and its DynamoDB backend), and the other half, the functions', waited
-for it under the same interpreter lock. Here moto has its own interpreter, so the two halves run on
-two cores: while moto commits one event's transaction, the API can take the next event.
+With the stand-in and the functions in one interpreter, one core did all the work. Here the stand-in
+has its own interpreter, so the two halves run on two cores: while it commits one event's
+transaction, the API can take the next event.
 
-- **This process** (`python -m local_system.aws_process`, started by `AwsProcess`) holds every moto
-  backend, with the local system's patches (`moto_atomic.make_moto_dynamodb_atomic`: atomic
-  transactions, queries in key order, moto's repeated work taken out). It serves them twice: moto's
-  own server on `--aws-port` for everything outside (fraudctl, the AWS CLI, the tests), and a Unix
+- **This process** (`python -m local_system.aws_process`, started by `AwsProcess`) answers
+  DynamoDB from the local engine (`local_system.dynamodb`: DynamoDB's API in memory, queries in key
+  order, each expression compiled once; docs/design.md "A DynamoDB engine of our own") and every
+  other service from moto's backends (with `moto_atomic.make_moto_dynamodb_atomic`'s SQS patches).
+  It serves them twice: moto's own server on `--aws-port` for everything outside (fraudctl, the AWS
+  CLI, the tests), its DynamoDB calls (by their `X-Amz-Target`) given to the engine, and a Unix
   socket for the functions' process.
 - **The socket** carries serialized AWS requests, one answer per request: botocore in the functions'
   process validates and serializes a call as it would for AWS, a `before-call` handler
-  (`route_calls_to`) sends the request (method, the service's AWS URL, headers, body), moto's own
-  dispatch for that URL answers it here (`moto_direct.moto_answers`, as its stubber would), and
-  botocore parses the answer with the operation's shapes (`moto_direct.parsed_answer`). No signing,
-  no HTTP, no URL search per call. JSON-protocol services only (DynamoDB, SQS, EventBridge, KMS);
-  any other call goes to moto's server over HTTP (`AWS_ENDPOINT_URL`), never to AWS.
+  (`route_calls_to`) sends the request (method, the service's AWS URL, headers, body); here a
+  DynamoDB request goes to the engine and any other to moto's own dispatch for that URL
+  (`moto_direct.moto_answers`, as its stubber would), and botocore parses the answer with the
+  operation's shapes (`moto_direct.parsed_answer`). No signing, no HTTP, no URL search per call.
+  JSON-protocol services only (DynamoDB, SQS, EventBridge, KMS); any other call goes to moto's server
+  over HTTP (`AWS_ENDPOINT_URL`), never to AWS.
 - **Who may connect:** the socket lives in a directory only this user can open, and each connection
   proves it holds a random key given to the two processes at start (the `multiprocessing`
   connection handshake, an HMAC challenge), so another local user cannot reach the backends that
   way; moto's server on loopback is as open as it always was.
-- Each connection (one per thread of the functions' process) is served by a thread here; moto's
-  answers and the transactions' atomicity are those of one process, as before.
+- Each connection (one per thread of the functions' process) is served by a thread here; the engine
+  takes one request at a time (its lock), so each request, a transaction included, is atomic.
 """
 
 from __future__ import annotations
@@ -161,7 +163,11 @@ def route_calls_from_environment() -> None:
 
 
 # --- the stand-in's side ------------------------------------------------------------------------
-def _serve(connection: Any) -> None:
+_DYNAMODB_URL = "https://dynamodb."
+_DYNAMODB_TARGET = "DynamoDB_20120810."
+
+
+def _serve(connection: Any, dynamodb: Any) -> None:
     from local_system.moto_direct import moto_answers
 
     with connection:
@@ -171,10 +177,56 @@ def _serve(connection: Any) -> None:
             except (EOFError, OSError):
                 return
             try:
-                answer = moto_answers(method, url, headers, body)
+                if url.startswith(_DYNAMODB_URL):
+                    answer = dynamodb.answer(headers.get("X-Amz-Target", ""), body)
+                else:
+                    answer = moto_answers(method, url, headers, body)
             except Exception as error:  # an answer moto could not give: a 500, as its server would
                 answer = (500, {"Content-Type": "text/plain"}, f"{type(error).__name__}: {error}".encode())
             connection.send(answer)
+
+
+class _DynamoDBFirst:
+    """moto's server application with DynamoDB's calls (by their `X-Amz-Target`) answered by the
+    local engine: fraudctl, the AWS CLI and the tests reach the same tables as the functions."""
+
+    def __init__(self, moto_app: Any, dynamodb: Any) -> None:
+        self.moto_app = moto_app
+        self.dynamodb = dynamodb
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(_DYNAMODB_TARGET):
+            return self.moto_app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        status, headers, answer = self.dynamodb.answer(target, body)
+        reason = "OK" if status == 200 else "Bad Request" if status == 400 else "Error"
+        start_response(f"{status} {reason}", [*headers.items(), ("Content-Length", str(len(answer)))])
+        return [answer]
+
+
+class _Server:
+    """moto's threaded server (as `ThreadedMotoServer` runs it), its application `_DynamoDBFirst`."""
+
+    def __init__(self, port: int, dynamodb: Any) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _DynamoDBFirst(DomainDispatcherApplication(create_backend_app), dynamodb)
+        self.server = make_server("127.0.0.1", port, app, True, request_handler=MotoRequestHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,16 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     from moto import mock_aws
-    from moto.server import ThreadedMotoServer
 
+    from local_system.dynamodb import Engine
     from local_system.moto_atomic import make_moto_dynamodb_atomic
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log drowns the console
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # calls wait for the lock while a transaction holds it
-    make_moto_dynamodb_atomic()
+    make_moto_dynamodb_atomic()  # for its SQS patches (moto's DynamoDB is not used here)
     mock = mock_aws()
     mock.start()  # first: it starts from empty backends, which the server then shares
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.aws_port, verbose=False)
+    dynamodb = Engine()
+    server = _Server(args.aws_port, dynamodb)
     server.start()
     from multiprocessing.connection import Listener
 
@@ -220,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                 break  # closed by stop()
             except Exception:  # noqa: S112 (a client that failed the handshake: refuse it, go on)
                 continue
-            threading.Thread(target=_serve, args=(connection,), daemon=True).start()
+            threading.Thread(target=_serve, args=(connection, dynamodb), daemon=True).start()
     finally:
         server.stop()
         mock.stop()

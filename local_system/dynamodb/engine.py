@@ -120,8 +120,8 @@ class Engine:
         except DynamoError as error:
             return error.status, dict(_HEADERS), json.dumps(error.body()).encode()
         except SerializationError as error:
-            body = DynamoError("SerializationException", str(error)).body()
-            return 400, dict(_HEADERS), json.dumps(body).encode()
+            refused = DynamoError("SerializationException", str(error)).body()
+            return 400, dict(_HEADERS), json.dumps(refused).encode()
         except (InvalidValue, expressions.ExpressionError) as error:
             return 400, dict(_HEADERS), json.dumps(validation(str(error)).body()).encode()
 
@@ -157,17 +157,23 @@ class Engine:
                 index_partition, index_sort = _key_schema(definition.get("KeySchema"), types, index_name)
                 if local and index_partition != partition:
                     raise validation("Local secondary indexes must have the table's partition key")
-                projection = (definition.get("Projection") or {}).get("ProjectionType", "ALL")
-                if projection != "ALL":
-                    raise validation(
-                        f"The local DynamoDB engine projects every attribute only (ALL), not {projection}"
-                    )
-                indexes[index_name] = Index(index_name, index_partition, index_sort, local, definition)
+                projection = definition.get("Projection") or {}
+                kind_of_projection = projection.get("ProjectionType")
+                kept: frozenset[str] | None = None
+                if kind_of_projection == "KEYS_ONLY":
+                    kept = frozenset()
+                elif kind_of_projection == "INCLUDE":
+                    kept = frozenset(projection.get("NonKeyAttributes") or ())
+                    if not kept:
+                        raise validation("NonKeyAttributes must be given for an INCLUDE projection")
+                elif kind_of_projection != "ALL":
+                    raise validation(f"Unknown ProjectionType: {kind_of_projection}")
+                indexes[index_name] = Index(index_name, index_partition, index_sort, local, definition, kept)
                 described.setdefault(kind, []).append(
                     {
                         "IndexName": index_name,
                         "KeySchema": definition["KeySchema"],
-                        "Projection": {"ProjectionType": "ALL"},
+                        "Projection": projection,
                         **({} if local else {"IndexStatus": "ACTIVE"}),
                         "IndexArn": f"{self._arn(name)}/index/{index_name}",
                     }
@@ -544,12 +550,25 @@ class Engine:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise validation("Limit must be at least 1")
         select = request.get("Select") or (
-            "SPECIFIC_ATTRIBUTES" if request.get("ProjectionExpression") else "ALL_ATTRIBUTES"
+            "SPECIFIC_ATTRIBUTES"
+            if request.get("ProjectionExpression")
+            else "ALL_ATTRIBUTES"
+            if index is None
+            else "ALL_PROJECTED_ATTRIBUTES"
         )
         if select not in ("ALL_ATTRIBUTES", "COUNT", "SPECIFIC_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"):
             raise validation(f"Invalid Select: {select}")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when querying an index")
+        if select == "ALL_ATTRIBUTES" and index is not None and index.kept is not None and not index.local:
+            raise validation(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+                f"supported for global secondary index {index.name} because its projection type is not ALL"
+            )
+        table_keys = table.key_names()
+        projects = (
+            index is not None and index.kept is not None and not (index.local and select == "ALL_ATTRIBUTES")
+        )
         filter_text = request.get("FilterExpression")
         matches = None if not filter_text else expressions.condition(filter_text)
         projection = request.get("ProjectionExpression")
@@ -563,6 +582,8 @@ class Engine:
                 stopped = True
                 break
             item = table.items[key]
+            if projects:  # a local index fetches the rest from the table when asked for all
+                item = index.projected(item, table_keys)  # type: ignore[union-attr]
             scanned += 1
             read += table.sizes[key]
             last = item
@@ -651,12 +672,12 @@ class Engine:
                 "Member must have length greater than or equal to 1]"
             )
         units: dict[str, float] = {}
-        for table, key, item, size in writes:
+        for table, key, written, size in writes:
             units[table.name] = units.get(table.name, 0.0) + _write_units(table.size(key), size)
-            if item is None:
+            if written is None:
                 table.delete(key)
             else:
-                table.put(key, item, size)
+                table.put(key, written, size)
         answer: dict[str, Any] = {"UnprocessedItems": {}}
         if request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             answer["ConsumedCapacity"] = [_capacity(name, n, request) for name, n in units.items()]
@@ -740,12 +761,12 @@ class Engine:
                 f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
                 CancellationReasons=reasons,
             )
-        for table, key, new, size in results:
+        for table, key, result, size in results:
             units[table.name] = units.get(table.name, 0.0) + 2 * _write_units(table.size(key), size)
-            if new is None:
+            if result is None:
                 table.delete(key)
             else:
-                table.put(key, new, size)
+                table.put(key, result, size)
         answer: dict[str, Any] = {}
         if request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             answer["ConsumedCapacity"] = [_capacity(name, n, request) for name, n in units.items()]

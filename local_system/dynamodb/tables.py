@@ -27,26 +27,39 @@ TableKey = tuple[Any, Any]  # (partition order value, sort order value or None)
 
 @dataclass
 class Index:
-    """A global (or local) secondary index, projecting every attribute (the only projection here)."""
+    """A global (or local) secondary index. `kept`: the attributes its projection keeps besides the
+    keys (None: every attribute, `ALL`)."""
 
     name: str
     partition: str
     sort: str | None
     local: bool
     definition: dict[str, Any]
+    kept: frozenset[str] | None = None
     entries: dict[Any, list[tuple[Any, TableKey]]] = field(default_factory=dict)
 
-    def position(self, item: Item) -> tuple[Any, tuple[Any, TableKey]] | None:
-        """(partition order value, entry) of an item in this index, or None if it lacks a key."""
+    def projected(self, item: Item, table_keys: tuple[str, ...]) -> Item:
+        """The item as this index holds it."""
+        if self.kept is None:
+            return item
+        return {
+            name: value
+            for name, value in item.items()
+            if name in self.kept or name in table_keys or name == self.partition or name == self.sort
+        }
+
+    def position(self, item: Item) -> tuple[Any, Any] | None:
+        """(partition order value, sort order value or None) of an item in this index, or None if
+        it lacks a key of the index (a sparse index leaves it out)."""
         partition = item.get(self.partition)
         if partition is None:
             return None
         if self.sort is None:
-            return key_of(partition), (None, None)  # completed by the caller with the table key
+            return key_of(partition), None
         sort = item.get(self.sort)
         if sort is None:
             return None
-        return key_of(partition), (key_of(sort), None)
+        return key_of(partition), key_of(sort)
 
 
 @dataclass
@@ -157,7 +170,7 @@ class Table:
             found = index.position(item)
             if found is None:
                 continue
-            partition, (sort, _) = found
+            partition, sort = found
             bisect.insort(index.entries.setdefault(partition, []), (sort, key))
 
     def _unindex(self, key: TableKey, item: Item) -> None:
@@ -165,7 +178,7 @@ class Table:
             found = index.position(item)
             if found is None:
                 continue
-            partition, (sort, _) = found
+            partition, sort = found
             entries = index.entries[partition]
             at = bisect.bisect_left(entries, (sort, key))
             del entries[at]

@@ -55,11 +55,17 @@ _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}\Z")
 
 # Arithmetic (UpdateExpression's + and -, ADD) is exact within 38 digits; a result that would need
 # rounding or leave the range is refused, as DynamoDB refuses it.
-ARITHMETIC = Context(prec=MAX_DIGITS, Emax=MAX_EXPONENT, Emin=MIN_EXPONENT, traps=[Inexact, Overflow, Underflow])
+ARITHMETIC = Context(
+    prec=MAX_DIGITS, Emax=MAX_EXPONENT, Emin=MIN_EXPONENT, traps=[Inexact, Overflow, Underflow]
+)
 
 NOT_A_NUMBER = "The parameter cannot be converted to a numeric value: {}"
 TOO_PRECISE = "Attempting to store more than 38 significant digits in a Number"
 OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
+EXACTLY_ONE = "must contain exactly one of the supported datatypes"
+NO_TYPE = "Supplied AttributeValue is empty, " + EXACTLY_ONE
+TWO_TYPES = "Supplied AttributeValue has more than one datatypes set, " + EXACTLY_ONE
+INVALID = "One or more parameter values were invalid: "
 UNDERFLOW = "Number underflow. Attempting to store a number with magnitude smaller than supported range"
 
 
@@ -153,11 +159,9 @@ def check_value(value: Any) -> None:
     """One value (recursively): exactly one known type key, a payload of the right JSON shape,
     valid numbers, non-empty sets without duplicates, NULL true."""
     if not isinstance(value, dict) or not value:
-        raise InvalidValue("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+        raise InvalidValue(NO_TYPE)
     if len(value) != 1:
-        raise InvalidValue(
-            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
-        )
+        raise InvalidValue(TWO_TYPES)
     ((kind, payload),) = value.items()
     if kind == "S":
         _string(payload)
@@ -170,7 +174,7 @@ def check_value(value: Any) -> None:
             raise SerializationError("Unexpected value type in payload")
     elif kind == "NULL":
         if payload is not True:
-            raise InvalidValue("One or more parameter values were invalid: Null attribute value types must have the value of true")
+            raise InvalidValue(INVALID + "Null attribute value types must have the value of true")
     elif kind in SET_TYPES:
         _check_set(kind, payload)
     elif kind == "L":
@@ -185,7 +189,7 @@ def check_value(value: Any) -> None:
             check_value(element)
     else:
         # An unknown member is skipped by DynamoDB's reader, which then finds no type at all.
-        raise InvalidValue("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+        raise InvalidValue(NO_TYPE)
 
 
 def _string(payload: Any) -> str:
@@ -202,7 +206,9 @@ def _binary(payload: Any) -> bytes:
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise SerializationError("Base64 encoded length is expected a multiple of 4 bytes but found: " + str(len(payload))) from None
+        raise SerializationError(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: " + str(len(payload))
+        ) from None
 
 
 _EMPTY_SET = {
@@ -225,9 +231,7 @@ def _check_set(kind: str, payload: Any) -> None:
     else:
         keys = [_binary(element) for element in payload]
     if len(set(keys)) != len(keys):
-        raise InvalidValue(
-            f"One or more parameter values were invalid: Input collection [{', '.join(payload)}] contains duplicates."
-        )
+        raise InvalidValue(f"{INVALID}Input collection [{', '.join(payload)}] contains duplicates.")
 
 
 # -------------------------------------------------------------------------------------- canonical
@@ -262,7 +266,7 @@ def canonical_value(value: Value) -> Value:
 def type_of(value: Value) -> str:
     for kind in value:
         return kind
-    raise InvalidValue("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+    raise InvalidValue(NO_TYPE)
 
 
 def key_of(value: Value) -> Any:

@@ -1,8 +1,9 @@
-"""moto in a process of its own (`local_system.aws_process`), as `make run` runs it: the functions'
-calls carried over its socket get exactly the answers moto gives them in process (the same histories
-of writes and queries, errors in full, the same items; SQS and EventBridge too); nothing goes over
-HTTP; only a holder of the key can connect; the stand-in going away is an unreachable endpoint, not a
-hang; and the stand-in never outlives the process that started it."""
+"""The AWS stand-in in a process of its own (`local_system.aws_process`), as `make run` runs it: the
+functions' calls carried over its socket get exactly the answers they get in process (DynamoDB's from
+the local engine: the same histories of writes and queries, errors in full, the same items; SQS and
+EventBridge from moto); outside tools reach the same tables over HTTP; nothing goes over HTTP from the
+functions; only a holder of the key can connect; the stand-in going away is an unreachable endpoint,
+not a hang; and the stand-in never outlives the process that started it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from local_system.aws_process import AwsProcess, Channel
+from local_system.dynamodb import Engine
+from local_system.dynamodb.in_process import route_dynamodb_to
 from local_system.moto_direct import answer_in_process
 from tests.integration.moto_histories import (
     TABLE,
@@ -59,6 +62,7 @@ class Session:
         self.sent = 0
         self.remote = stand_in is not None
         if stand_in is None:
+            self.session.events.register("before-call", route_dynamodb_to(Engine()))
             self.session.events.register("before-call", answer_in_process)
         else:
             self.session.events.register("before-call", Channel(stand_in.address, stand_in.authkey).answer)
@@ -91,9 +95,11 @@ def _histories(session: Session, history: list[tuple[str, dict[str, Any]]]) -> t
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(history=st.lists(writes, min_size=1, max_size=20))
-def test_dynamodb_answers_over_the_socket_what_moto_answers_in_process(stand_in, fake_credentials, history):
-    # Given the same writes and queries, When the stand-in's process answers them and moto in this
-    # process answers them, Then every answer (errors in full) and every item are the same, and
+def test_dynamodb_answers_over_the_socket_what_the_engine_answers_in_process(
+    stand_in, fake_credentials, history
+):
+    # Given the same writes and queries, When the stand-in's process answers them and an engine in
+    # this process answers them, Then every answer (errors in full) and every item are the same, and
     # nothing went over HTTP
     remote = Session(stand_in)
     remote_answers, remote_items = _histories(remote, history)
@@ -124,6 +130,35 @@ def test_queue_and_bus_answer_over_the_socket_what_moto_answers_in_process(stand
     assert remote.sent == 0
     assert remote_answers[3] == ["one", "two"]
     assert remote_answers[5][1] == "QueueDoesNotExist"
+
+
+def test_outside_tools_reach_the_tables_the_socket_wrote(stand_in, fake_credentials):
+    # fraudctl and the AWS CLI call moto's server over HTTP: DynamoDB's calls there reach the engine
+    inside = Session(stand_in).client("dynamodb")
+    inside.create_table(
+        TableName="seen-outside",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    try:
+        inside.put_item(TableName="seen-outside", Item={"pk": {"S": "written inside"}})
+        outside = boto3.client(
+            "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{stand_in.aws_port}"
+        )
+        assert outside.get_item(TableName="seen-outside", Key={"pk": {"S": "written inside"}})["Item"] == {
+            "pk": {"S": "written inside"}
+        }
+        outside.put_item(TableName="seen-outside", Item={"pk": {"S": "written outside"}})
+        with pytest.raises(outside.exceptions.ConditionalCheckFailedException):
+            outside.put_item(
+                TableName="seen-outside",
+                Item={"pk": {"S": "written outside"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        assert "Item" in inside.get_item(TableName="seen-outside", Key={"pk": {"S": "written outside"}})
+    finally:
+        inside.delete_table(TableName="seen-outside")
 
 
 def test_outside_tools_see_what_the_socket_wrote(stand_in, fake_credentials):
