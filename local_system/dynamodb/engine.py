@@ -574,6 +574,7 @@ class Engine:
         projection = request.get("ProjectionExpression")
         items: list[Item] = []
         scanned = 0
+        matched = 0
         read = 0
         last: Item | None = None
         stopped = False
@@ -589,9 +590,10 @@ class Engine:
             last = item
             if matches is not None and not matches.evaluate(item, names, values):
                 continue
+            matched += 1  # counted whether or not returned: Select=COUNT returns none
             if select != "COUNT":
                 items.append(item if not projection else _projected(item, projection, names))
-        answer: dict[str, Any] = {"Count": len(items), "ScannedCount": scanned}
+        answer: dict[str, Any] = {"Count": matched, "ScannedCount": scanned}
         if select != "COUNT":
             answer["Items"] = items
         if stopped and last is not None:
