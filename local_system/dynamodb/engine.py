@@ -593,6 +593,11 @@ class Engine:
             matched += 1  # counted whether or not returned: Select=COUNT returns none
             if select != "COUNT":
                 items.append(item if not projection else _projected(item, projection, names))
+        if limit is not None and scanned >= limit:
+            # a page that reached its Limit names its last key even when nothing follows (DynamoDB's
+            # Query and Scan documentation: it "stops the operation and returns ... a key in
+            # LastEvaluatedKey"); the next page is then empty
+            stopped = True
         answer: dict[str, Any] = {"Count": matched, "ScannedCount": scanned}
         if select != "COUNT":
             answer["Items"] = items
