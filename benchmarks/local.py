@@ -9,8 +9,9 @@ the table). Both windows replay the same `BENCH_LOCAL_EVENTS` (1,000) events, th
 of the evaluation's traffic under programs of their own: the mix of a round's start (half of it
 sign-ups, the costliest events; a whole round has a quarter) would otherwise differ from one window
 to the other with where the fill stopped. Also the CPU time the local system spent per event (its
-three processes: the API's, the workers' and moto's), which the other processes of a shared machine
-do not inflate as they do wall time.
+three processes: the API's, the workers' and the AWS stand-in's, `aws`: the DynamoDB engine and
+moto's other services), which the other processes of a shared machine do not inflate as they do
+wall time.
 
 Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
 
@@ -33,9 +34,10 @@ MORE_LANES = 4  # a second window at the small size: more load offered at once
 FILL_POSTERS = 4  # the fill goes faster with a few callers at once; the windows use one, as fraudctl
 MAX_BACKLOG = 100  # messages waiting for scoring before the fill's callers pause
 SEED = 7
-# How often the window asks moto's server whether the scoring queue has drained: each ask costs moto
-# (the local system's busier process) about a millisecond, so asking every 20 ms took 5 to 8 % of its
-# time from the system measured; every 50 ms the end is known within 50 ms of a window of seconds.
+# How often the window asks the stand-in's server whether the scoring queue has drained: each ask
+# costs the stand-in (once the local system's busier process) about a millisecond, so asking every
+# 20 ms took 5 to 8 % of its time from the system measured; every 50 ms the end is known within 50 ms
+# of a window of seconds.
 DRAIN_CHECK_SECONDS = 0.05
 
 
@@ -109,13 +111,13 @@ class Bench:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time the local system has used (user and system), per process: the API's (the main
-        one), the workers' (queue consumers and schedules) and moto's. A figure the other processes
-        of a shared machine cannot inflate, unlike its wall time."""
+        one), the workers' (queue consumers and schedules) and the AWS stand-in's. A figure the other
+        processes of a shared machine cannot inflate, unlike its wall time."""
         main = self.system.process.pid
-        seconds = {"api": _cpu_of(main), "workers": 0.0, "moto": 0.0}
+        seconds = {"api": _cpu_of(main), "workers": 0.0, "aws": 0.0}
         for child in open(f"/proc/{main}/task/{main}/children").read().split():  # noqa: SIM115
             command = open(f"/proc/{child}/cmdline", "rb").read()  # noqa: SIM115
-            seconds["moto" if b"aws_process" in command else "workers"] += _cpu_of(int(child))
+            seconds["aws" if b"aws_process" in command else "workers"] += _cpu_of(int(child))
         return seconds
 
     def post(self, session: Any, program: str, body: dict[str, Any]) -> tuple[int, float]:

@@ -80,7 +80,7 @@ _TOKEN = re.compile(
     r"""(?P<space>\s+)
       | (?P<name>\#[A-Za-z0-9_]+)
       | (?P<value>:[A-Za-z0-9_]+)
-      | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
       | (?P<int>\d+)
       | (?P<op><>|<=|>=|[=<>(),.\[\]+\-])""",
     re.VERBOSE,
@@ -115,7 +115,8 @@ def _tokens(text: str, prefix: str) -> list[_Token]:
 # Operands: ("path", steps) where a step is ("#", placeholder) | ("", plain name) | index (int);
 # ("value", ":placeholder"); ("call", function name, [operands]).
 # Conditions: ("or", a, b), ("and", a, b), ("not", a), ("compare", op, a, b),
-# ("between", a, low, high), ("in", a, [operands]), ("call", function name, [operands]).
+# ("between", a, low, high), ("in", a, [operands]), ("call", function name, [operands]),
+# ("paren", condition).
 
 _COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _CONDITION_FUNCTIONS = frozenset(
@@ -263,7 +264,10 @@ class _Parser:
             self.at += 1
             inner = self.condition()
             self.expect_op(")")
-            return inner
+            if inner[0] == "paren":
+                # DynamoDB refuses parentheses that only wrap other parentheses: "((a = :v))".
+                self.fail("The expression has redundant parentheses;")
+            return ("paren", inner)
         token = self.token
         if token.kind == "ident" and token.text in _CONDITION_FUNCTIONS and self.peek().text == "(":
             node = self.call(_CONDITION_FUNCTIONS, _SIZE)
@@ -500,6 +504,8 @@ class _ConditionCompiler:
 
     def test(self, node: Any) -> Test:
         kind = node[0]
+        if kind == "paren":
+            return self.test(node[1])
         if kind == "and":
             left, right = self.test(node[1]), self.test(node[2])
             return lambda item, names, values: left(item, names, values) and right(item, names, values)
@@ -720,13 +726,16 @@ class _UpdateParser(_Parser):
             return ("arithmetic", operator, left, right)
         return left
 
-    def check_update_call(self, node: Any) -> None:
+    def check_update_call(self, node: Any, inside: str = "") -> None:
         if node[0] != "call":
             return
+        if node[1] == "list_append" and inside == "list_append":
+            # DynamoDB refuses list_append (list_append (...), ...), though it takes if_not_exists in it.
+            self.fail(NOT_ALLOWED.format("list_append"))
         if node[1] == "if_not_exists" and node[2][0][0] != "path":
             self.fail("Operator or function requires a document path; operator or function: if_not_exists")
         for argument in node[2]:
-            self.check_update_call(argument)
+            self.check_update_call(argument, node[1])
 
 
 class _UpdateCompiler:
@@ -758,12 +767,16 @@ class _UpdateCompiler:
             return existing
         if kind == "arithmetic":
             left, right = self.operand(node[2]), self.operand(node[3])
-            subtract = node[1] == "-"
+            operator, subtract = node[1], node[1] == "-"
+            wrong_left = self.wrong_type(node[2], operator)
+            wrong_right = self.wrong_type(node[3], operator)
 
             def calculate(item: dict[str, Value], names: Names, values: Values) -> Value:
                 a, b = left(item, names, values), right(item, names, values)
-                if "N" not in a or "N" not in b:
-                    raise ExpressionError(WRONG_TYPE)
+                if "N" not in a:
+                    wrong_left(a)
+                if "N" not in b:
+                    wrong_right(b)
                 try:
                     return {"N": arithmetic(a["N"], b["N"], subtract)}
                 except InvalidValue as error:
@@ -784,14 +797,31 @@ class _UpdateCompiler:
 
             return if_not_exists
         first, second = self.operand(arguments[0]), self.operand(arguments[1])
+        wrong_first = self.wrong_type(arguments[0], "list_append")
+        wrong_second = self.wrong_type(arguments[1], "list_append")
 
         def list_append(item: dict[str, Value], names: Names, values: Values) -> Value:
             a, b = first(item, names, values), second(item, names, values)
-            if "L" not in a or "L" not in b:
-                raise ExpressionError(WRONG_TYPE)
+            if "L" not in a:
+                wrong_first(a)
+            if "L" not in b:
+                wrong_second(b)
             return {"L": a["L"] + b["L"]}
 
         return list_append
+
+    def wrong_type(self, node: Any, operator: str) -> Callable[[Value], NoReturn]:
+        """The error for an operand of the wrong type: a `:value` is the request's mistake, named with
+        its type; a value read from the item is "an operand ... has an incorrect data type"."""
+        prefix = self.prefix
+
+        def from_request(value: Value) -> NoReturn:
+            raise ExpressionError(prefix + OPERAND_TYPE.format(operator, type_of(value)))
+
+        def from_item(value: Value) -> NoReturn:
+            raise ExpressionError(WRONG_TYPE)
+
+        return from_request if node[0] == "value" else from_item
 
 
 class Update:
@@ -854,8 +884,14 @@ class Update:
             else:
                 nested.append((path, value))
         fresh: set[int] = set()
+        # Elements set past a list's end are appended in the order of their indexes (DynamoDB's
+        # documentation: "the elements are sorted in order by element number").
+        nested.sort(key=lambda write: write[0][-1] if isinstance(write[0][-1], int) else -1)
         for path, value in nested:
             _write(new, path, value, fresh)
+        if item is None:
+            # DynamoDB ignores REMOVE of any path, even one whose parent is missing, when there is no item.
+            return new
         # A list's elements go highest index first, so each index still names the element it named.
         removals.sort(key=lambda path: -path[-1] if isinstance(path[-1], int) else 0)
         for path in removals:
@@ -895,6 +931,8 @@ class Update:
             )
         current = get(item, path)
         if current is None:
+            if item and len(path) > 1 and not _parent_exists(item, path):
+                raise ExpressionError(INVALID_PATH)
             return None
         if kind not in current:
             raise ExpressionError(WRONG_TYPE)
@@ -924,6 +962,11 @@ class Update:
                 raise ExpressionError(self._prefix + PATHS_CONFLICT.format(describe(one), describe(two)))
             return
         raise ExpressionError(self._prefix + PATHS_OVERLAP.format(describe(one), describe(two)))
+
+
+def _parent_exists(item: dict[str, Value], path: Path) -> bool:
+    parent = get(item, path[:-1])
+    return parent is not None and ("L" if isinstance(path[-1], int) else "M") in parent
 
 
 def _write(root: dict[str, Value], path: Path, value: Any, fresh: set[int]) -> None:
@@ -1128,6 +1171,9 @@ def key_condition(text: str) -> KeyCondition:
 
     def collect(node: Any) -> None:
         kind = node[0]
+        if kind == "paren":
+            collect(node[1])
+            return
         if kind == "and":
             collect(node[1])
             collect(node[2])

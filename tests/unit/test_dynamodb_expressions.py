@@ -418,12 +418,12 @@ def test_set_arithmetic_on_numbers_only() -> None:
     assert updated("SET n = n + :v", v=N("0.5"))["n"] == N("5.5")
     assert updated("SET n = :v - n", v=N("1"))["n"] == N("-4")
     assert updated("SET n = n - n")["n"] == N("0")
+    with pytest.raises(ExpressionError, match="operator or function: \\+, operand type: S$"):
+        updated("SET n = n + :v", v=S("1"))  # a :value of the wrong type is named
     with pytest.raises(
         ExpressionError, match="^An operand in the update expression has an incorrect data type$"
     ):
-        updated("SET n = n + :v", v=S("1"))
-    with pytest.raises(ExpressionError, match="incorrect data type"):
-        updated("SET n = s + :v", v=N("1"))
+        updated("SET n = s - :v", v=N("1"))  # an item's value of the wrong type is not
     with pytest.raises(ExpressionError, match="refers to an attribute that does not exist in the item"):
         updated("SET n = gone + :v", v=N("1"))
     with pytest.raises(ExpressionError, match="Number overflow"):
@@ -438,8 +438,18 @@ def test_if_not_exists_and_list_append() -> None:
     assert updated("SET l = list_append (if_not_exists (gone, :e), :v)", e={"L": []}, v={"L": [S("x")]})[
         "l"
     ] == {"L": [S("x")]}
-    with pytest.raises(ExpressionError, match="incorrect data type"):
+    with pytest.raises(ExpressionError, match="operator or function: list_append, operand type: S"):
         updated("SET l = list_append (l, :v)", v=S("x"))
+    with pytest.raises(
+        ExpressionError, match="^An operand in the update expression has an incorrect data type$"
+    ):
+        updated("SET l = list_append (:v, m)", v={"L": []})
+    with pytest.raises(ExpressionError, match="not allowed to be used this way.*list_append"):
+        update("SET l = list_append (list_append (:a, :b), :c)")
+    with pytest.raises(ExpressionError, match="Syntax error"):
+        update("SET n = if_not_exists (n, :a + :b)")
+    with pytest.raises(ExpressionError, match="Invalid function name; function: LIST_APPEND"):
+        update("SET l = LIST_APPEND (l, :v)")
     with pytest.raises(
         ExpressionError, match="requires a document path; operator or function: if_not_exists"
     ):
@@ -467,6 +477,32 @@ def test_a_nested_set_needs_its_parent(path: str) -> None:
         ExpressionError, match="^The document path provided in the update expression is invalid for update$"
     ):
         updated(f"SET {path} = :v", v=N("1"))
+
+
+def test_elements_set_past_the_end_are_appended_in_index_order() -> None:
+    after = updated(
+        "SET l[84] = :a, l[37] = :b, l[17] = :c, l[50] = :d", a=S("a"), b=S("b"), c=S("c"), d=S("d")
+    )
+    assert after["l"]["L"][3:] == [S("c"), S("b"), S("d"), S("a")]
+
+
+def test_list_indexes_name_the_elements_of_the_list_as_it_was() -> None:
+    item = {"a": {"L": [N(str(n)) for n in (2, 3, 4, 5, 6, 7)]}}
+    for text in ("REMOVE a[1] SET a[3] = :v", "SET a[3] = :v REMOVE a[1]"):
+        assert updated(text, item=item, v=N("17"))["a"]["L"] == [N("2"), N("4"), N("17"), N("6"), N("7")]
+
+
+@pytest.mark.parametrize(
+    "text", ["REMOVE gone.x", "REMOVE s.x", "REMOVE n[0]", "DELETE gone.x :v", "DELETE s[0] :v"]
+)
+def test_removing_below_a_missing_parent_is_invalid(text: str) -> None:
+    given = {"v": {"SS": ["a"]}} if ":v" in text else {}
+    with pytest.raises(ExpressionError, match="invalid for update"):
+        updated(text, **given)
+
+
+def test_removing_from_no_item_at_all_is_ignored() -> None:
+    assert updated("REMOVE x.y, z[0]", item=None) == {}
 
 
 def test_remove_missing_attributes_and_list_elements() -> None:
@@ -536,6 +572,11 @@ def test_different_elements_of_one_list_do_not_overlap() -> None:
         ("SET a = :v,", "Syntax error"),
         ("REMOVE :v", "Syntax error"),
         ("SET name = :v", "reserved keyword; reserved keyword: name"),
+        ("SET _abc = :v", 'Syntax error; token: "_"'),
+        ("SET 1a = :v", "Syntax error"),
+        ("SET a[:i] = :v", "Syntax error"),
+        ("SET a[#i] = :v", "Syntax error"),
+        ("SET :a = :v", "Syntax error"),
     ],
 )
 def test_update_syntax_errors(text: str, message: str) -> None:
