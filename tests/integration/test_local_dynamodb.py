@@ -637,6 +637,66 @@ INVALID: tuple[Request, ...] = (
         {"RequestItems": {TABLE: {"Keys": [{"pk": s("a"), "sk": s(str(i))} for i in range(101)]}}},
     ),  # over 100 keys
     ("batch_get_item", {"RequestItems": {TABLE: {"Keys": [KEY, KEY]}}}),  # a key twice
+    ("put_item", {"TableName": TABLE, "Item": {"pk": s("x" * 2049), "sk": s("1")}}),  # partition key > 2048 B
+    ("put_item", {"TableName": TABLE, "Item": {"pk": s("x"), "sk": s("é" * 513)}}),  # sort key > 1024 B
+    (
+        "update_item",
+        {
+            "TableName": TABLE,
+            "Key": {"pk": s("x" * 2049), "sk": s("1")},
+            "UpdateExpression": "SET v = :one",
+            "ExpressionAttributeValues": {":one": n("1")},
+        },
+    ),  # an update that would create an item with a partition key > 2048 B
+    ("put_item", {"TableName": TABLE, "Item": {"pk": s("x" * 2048), "sk": s("y" * 1024)}}),  # at the limits
+    (
+        "put_item",
+        {
+            "TableName": TABLE,
+            "Item": KEY,
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {},
+        },
+    ),  # an empty map of values
+    (
+        "query",
+        {
+            "TableName": TABLE,
+            "IndexName": "gs1",
+            "ConsistentRead": True,
+            "KeyConditionExpression": "g1pk = :x",
+            "ExpressionAttributeValues": {":x": s("x")},
+        },
+    ),  # a consistent read of a global index
+    ("scan", {"TableName": TABLE, "IndexName": "gs1", "ConsistentRead": True}),
+    (
+        "query",
+        {
+            "TableName": TABLE,
+            "KeyConditionExpression": "pk = :x",
+            "Select": "COUNT",
+            "ProjectionExpression": "v",
+            "ExpressionAttributeValues": {":x": s("a")},
+        },
+    ),  # a count and a projection
+    (
+        "put_item",
+        {"TableName": TABLE, "Item": {**KEY, "v": n("9.9999999999999999999999999999999999999E+125")}},
+    ),
+    ("put_item", {"TableName": TABLE, "Item": {**KEY, "v": n("1E-130")}}),  # the smallest positive
+    (
+        "transact_write_items",
+        {"TransactItems": [{"Put": {"TableName": TABLE, "Item": {**KEY, "pad": s("z" * 410_000)}}}]},
+    ),
+    (
+        "update_item",
+        {
+            "TableName": TABLE,
+            "Key": KEY,
+            "UpdateExpression": "SET pad = :p",
+            "ExpressionAttributeValues": {":p": s("z" * 410_000)},
+        },
+    ),  # an update that makes the item too large
 )
 # What DynamoDB refuses (ValidationException) and moto accepts or fails on with an exception of its
 # own (a 500 from its server): the engine alone is held to DynamoDB's documented answer here.
@@ -671,6 +731,21 @@ DYNAMODB_REFUSES: tuple[tuple[str, Request], ...] = (
                 "Key": {"pk": s("b"), "sk": s("1")},
                 "UpdateExpression": "ADD cnt :s",
                 "ExpressionAttributeValues": {":s": s("x")},
+            },
+        ),
+    ),
+    # moto stores it; DynamoDB: "Number overflow. Attempting to store a number with magnitude larger
+    # than supported range" (at most 9.9999999999999999999999999999999999999E+125)
+    ("a number too large", ("put_item", {"TableName": TABLE, "Item": {**KEY, "v": n("1E+126")}})),
+    # moto writes them all; DynamoDB: a BatchWriteItem has at most 25 requests
+    (
+        "26 writes in a batch",
+        (
+            "batch_write_item",
+            {
+                "RequestItems": {
+                    TABLE: [{"PutRequest": {"Item": {"pk": s("z"), "sk": s(str(i))}}} for i in range(26)]
+                }
             },
         ),
     ),
