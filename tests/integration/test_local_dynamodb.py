@@ -15,6 +15,7 @@ transaction's reasons, and the item a refused condition returns), not by message
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
@@ -27,6 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from local_system.dynamodb import in_process
 from local_system.dynamodb.in_process import Answers, answer_dynamodb_from
 from local_system.moto_direct import answer_in_process, moto_answers
 
@@ -1144,6 +1146,95 @@ def test_updated_attributes_of_a_nested_path_are_its_fragment(fake_credentials):
             "m": {"M": {"a": n("2")}}
         }
         assert _updated(client, "REMOVE m.b", "UPDATED_NEW") is None
+
+
+def test_pynamodb_and_boto3_reach_one_engine_beside_moto(fake_credentials):
+    # Given engines beside moto's accounts, When a pynamodb model and a boto3 client write under
+    # moto's mock, Then both reach the engine (moto's DynamoDB holds no table), SQS is still moto's,
+    # and a new mock starts from an empty engine
+    from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+    from pynamodb.models import Model
+
+    class Thing(Model):
+        class Meta:
+            table_name = TABLE
+            region = "us-east-1"
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        v = NumberAttribute(null=True)
+
+    before = in_process._engine_factory
+    in_process.engines_beside_moto()
+    try:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(**table_definition())
+            Thing("a", "1", v=2).save(condition=Thing.pk.does_not_exist())
+            assert client.get_item(TableName=TABLE, Key=KEY)["Item"] == {**KEY, "v": n("2")}
+            client.update_item(
+                TableName=TABLE,
+                Key=KEY,
+                UpdateExpression="ADD v :one",
+                ExpressionAttributeValues={":one": n("1")},
+            )
+            assert Thing.get("a", "1").v == 3
+            from moto.core import DEFAULT_ACCOUNT_ID
+            from moto.dynamodb.models import dynamodb_backends
+
+            assert dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables == {}
+            engine = in_process.engine_beside_moto()
+            assert json.loads(engine.answer("DynamoDB_20120810.ListTables", b"{}")[2])["TableNames"] == [
+                TABLE
+            ]
+            queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="q")["QueueUrl"]
+            assert queue.endswith("/q")
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            assert client.list_tables()["TableNames"] == []
+    finally:
+        if before is None:
+            in_process.stop_engines_beside_moto()
+        else:
+            in_process.engines_beside_moto(before)
+
+
+def test_concurrent_conditional_writes_are_atomic(fake_credentials):
+    # Given one item, When 8 threads each add 1 to it 25 times on condition it is what they read,
+    # Then the total is the number of writes that succeeded, and the refused ones were refused
+    import threading
+
+    with mock_aws():
+        client = _engine_client()
+        client.put_item(TableName=TABLE, Item={**KEY, "v": n("0")})
+        done: list[int] = []
+
+        def work() -> None:
+            succeeded = 0
+            for _ in range(25):
+                seen = client.get_item(TableName=TABLE, Key=KEY, ConsistentRead=True)["Item"]["v"]
+                try:
+                    client.update_item(
+                        TableName=TABLE,
+                        Key=KEY,
+                        UpdateExpression="SET v = v + :one",
+                        ConditionExpression="v = :seen",
+                        ExpressionAttributeValues={":one": n("1"), ":seen": seen},
+                    )
+                    succeeded += 1
+                except ClientError as error:
+                    assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            done.append(succeeded)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        final = client.get_item(TableName=TABLE, Key=KEY)["Item"]["v"]
+    assert len(done) == 8
+    assert final == n(str(sum(done)))
+    assert sum(done) >= 25
 
 
 def test_the_harness_compares_what_differs(fake_credentials):
