@@ -946,7 +946,26 @@ def replay(client: Any, history: list[Any], canonical: bool) -> tuple[list[Any],
         if isinstance(operation, Pages) and operation.operation == "scan":
             answer = scan_sorted(answer)
         answers.append(answer)
+    answers.append(described(client))
     return answers, every_item(client, canonical)
+
+
+def described(client: Any) -> dict[str, Any]:
+    """What DescribeTable and DescribeTimeToLive say of the table that both may be held to (not its
+    item count or size, which DynamoDB refreshes about every six hours, nor times and ARNs)."""
+    table = client.describe_table(TableName=TABLE)["Table"]
+    return {
+        "name": table["TableName"],
+        "status": table["TableStatus"],
+        "keys": table["KeySchema"],
+        "attributes": sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+        "billing": table.get("BillingModeSummary", {}).get("BillingMode"),
+        "indexes": sorted(
+            (index["IndexName"], index["KeySchema"], index["Projection"], index.get("IndexStatus"))
+            for index in table.get("GlobalSecondaryIndexes", [])
+        ),
+        "ttl": client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"],
+    }
 
 
 class MotoInAnotherRegion:
@@ -985,7 +1004,9 @@ def differences(history: list[Any]) -> list[tuple[Any, Any, Any]]:
     (moto_answers_, moto_items), (engine_answers, engine_items) = both_answers(history)
     found = [
         (operation, expected, got)
-        for operation, expected, got in zip(history, moto_answers_, engine_answers, strict=True)
+        for operation, expected, got in zip(
+            [*history, "describe table"], moto_answers_, engine_answers, strict=True
+        )
         if expected != got
     ]
     if moto_items != engine_items:
@@ -1113,6 +1134,31 @@ def _updated(client: Any, expression: str, returns: str, values: dict[str, Any] 
     if values:
         request["ExpressionAttributeValues"] = values
     return client.update_item(**request).get("Attributes")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["size(w) < :two", "size(w) >= :two", "NOT size(w) < :two", "size(l) = size(w)"],
+)
+def test_size_of_a_missing_attribute_does_not_meet_a_condition(fake_credentials, condition):
+    # Given an item without `w`, When a write is conditioned on its size, Then the condition is
+    # not met (a comparison with a missing operand is false; NOT of it true), where moto raises
+    with mock_aws():
+        client = _engine_client()
+        client.put_item(TableName=TABLE, Item={**KEY, "l": {"L": []}})
+        values = {":two": n("2")} if ":two" in condition else None
+        request: dict[str, Any] = {
+            "TableName": TABLE,
+            "Key": KEY,
+            "UpdateExpression": "SET v = :one",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {":one": n("1"), **(values or {})},
+        }
+        answer = answer_of(lambda: client.update_item(**request), canonical=False)
+        met = condition.startswith("NOT")
+        assert (answer == {}) is met, answer
+        if not met:
+            assert isinstance(answer, Error) and answer.code == "ConditionalCheckFailedException"
 
 
 def test_updated_attributes_are_the_expressions(fake_credentials):
