@@ -42,6 +42,15 @@ def _share_botocore_models() -> None:
 
 _share_botocore_models()
 
+# Opt-in: LOCAL_DYNAMODB=engine answers every DynamoDB call made under moto's mock from the local
+# system's own engine (local_system.dynamodb), a fresh one for each moto account (moto's reset, at
+# each mock_aws start, drops it with the account); SQS, EventBridge and KMS stay moto's. Set before
+# any botocore session exists, so every session (boto3's, pynamodb's) gets the handler.
+if os.environ.get("LOCAL_DYNAMODB") == "engine":
+    from local_system.dynamodb.in_process import engines_beside_moto  # noqa: E402
+
+    engines_beside_moto()
+
 
 @pytest.fixture(autouse=True)
 def _moto_accounts_end_with_their_test() -> Iterator[None]:

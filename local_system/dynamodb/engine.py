@@ -290,6 +290,7 @@ class Engine:
     def _check_stored(self, table: Table, item: Item) -> int:
         """What any item written (put or updated) must be: index keys of their types, ≤ 400 KB.
         Its size."""
+        _check_key_sizes(table, item)
         for index in table.indexes.values():
             for name in (index.partition, index.sort):
                 if name is not None and name in item:
@@ -558,6 +559,10 @@ class Engine:
         )
         if select not in ("ALL_ATTRIBUTES", "COUNT", "SPECIFIC_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"):
             raise validation(f"Invalid Select: {select}")
+        if select == "COUNT" and request.get("ProjectionExpression"):
+            raise validation("Cannot specify the ProjectionExpression when choosing to get only the Count")
+        if index is not None and not index.local and request.get("ConsistentRead"):
+            raise validation("Consistent reads are not supported on global secondary indexes")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when querying an index")
         if select == "ALL_ATTRIBUTES" and index is not None and index.kept is not None and not index.local:
@@ -574,6 +579,7 @@ class Engine:
         projection = request.get("ProjectionExpression")
         items: list[Item] = []
         scanned = 0
+        matched = 0
         read = 0
         last: Item | None = None
         stopped = False
@@ -589,9 +595,15 @@ class Engine:
             last = item
             if matches is not None and not matches.evaluate(item, names, values):
                 continue
+            matched += 1  # counted whether or not returned: Select=COUNT returns none
             if select != "COUNT":
                 items.append(item if not projection else _projected(item, projection, names))
-        answer: dict[str, Any] = {"Count": len(items), "ScannedCount": scanned}
+        if limit is not None and scanned >= limit:
+            # a page that reached its Limit names its last key even when nothing follows (DynamoDB's
+            # Query and Scan documentation: it "stops the operation and returns ... a key in
+            # LastEvaluatedKey"); the next page is then empty
+            stopped = True
+        answer: dict[str, Any] = {"Count": matched, "ScannedCount": scanned}
         if select != "COUNT":
             answer["Items"] = items
         if stopped and last is not None:
@@ -849,6 +861,18 @@ def _check_key_value(value: Any, kind: str, name: str, index: str | None) -> Non
         check_item({name: value})
 
 
+def _check_key_sizes(table: Table, item: Item) -> None:
+    """A table key's values: the partition key's at most 2048 bytes, the sort key's at most 1024
+    (DynamoDB's limits on key values; a string counts its UTF-8 bytes, a binary its bytes)."""
+    for name, limit, message in (
+        (table.partition, 2048, "Size of hashkey has exceeded the maximum size limit of 2048 bytes"),
+        (table.sort, 1024, "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"),
+    ):
+        value = item.get(name) if name is not None else None
+        if value is not None and "N" not in value and len(key_of(value)) > limit:
+            raise validation(f"One or more parameter values were invalid: {message}")
+
+
 def _no_legacy(request: dict[str, Any], *parameters: str) -> None:
     for parameter in parameters:
         if request.get(parameter):
@@ -867,6 +891,9 @@ def _placeholders(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The request's expression attribute names and values, each used by one of its expressions and
     every one used defined (DynamoDB's check, before anything is read)."""
+    for parameter in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+        if request.get(parameter) == {}:
+            raise validation(f"{parameter} must not be empty")
     names = request.get("ExpressionAttributeNames") or {}
     values = request.get("ExpressionAttributeValues") or {}
     if not isinstance(names, dict) or not isinstance(values, dict):
