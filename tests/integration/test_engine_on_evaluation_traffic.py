@@ -1,0 +1,37 @@
+"""The local DynamoDB engine answers the functions' own requests as moto does: the DynamoDB requests
+of a small replay of the evaluation's traffic (sign-ups, purchases, account changes, rewards, flags,
+holds, removals; conditional failures and cancelled transactions among them), recorded on moto,
+answered again by a fresh moto and a fresh engine side by side (`benchmarks.local_dynamodb`, which
+also times them), then all again (where conditional writes and transactions are refused): every
+answer is the same."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from benchmarks.local_dynamodb import answered_twice
+from evaluation.generator import Scale
+from functions.shared import runtime
+
+SMALL = Scale(programs=2, partners=4, households=1, travellers=1, fraud=1)
+
+
+@pytest.fixture
+def own_environment() -> Iterator[None]:
+    """The replay sets the functions' environment as a Lambda's would be; put ours back after."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    runtime.forget_dependencies()
+
+
+def test_the_engine_answers_the_functions_requests_as_moto_does(own_environment):
+    requests, spent, differing = answered_twice(SMALL, passes=2)  # the second pass: refusals
+    operations = {target.rpartition(".")[2] for target, _ in requests}
+    assert {"TransactWriteItems", "BatchGetItem", "PutItem", "GetItem"} <= operations
+    assert len(requests) >= 200
+    assert differing == []
