@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
@@ -1414,14 +1415,20 @@ def test_concurrent_conditional_writes_are_atomic(fake_credentials):
             done.append(succeeded)
 
         threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # threads switch every few bytecodes: reads and writes interleave
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
         final = client.get_item(TableName=TABLE, Key=KEY)["Item"]["v"]
     assert len(done) == 8
     assert final == n(str(sum(done)))
-    assert sum(done) >= 25
+    assert sum(done) >= 25  # each refusal is another thread's success: at least 200 / 8
+    print(f"{sum(done)} of 200 conditional increments succeeded")
 
 
 def test_the_harness_compares_what_differs(fake_credentials):
