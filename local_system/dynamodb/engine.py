@@ -378,6 +378,8 @@ class Engine:
                     f"One or more parameter values were invalid: Cannot update attribute {name}. "
                     "This attribute is part of the key"
                 )
+        # a missing item is updated as its key alone (a REMOVE below a missing attribute is refused,
+        # as moto refuses it; DynamoDB's documentation does not say otherwise)
         new = update.apply(base, names, values)
         return new, changed, self._check_stored(table, new)
 
@@ -432,14 +434,16 @@ class Engine:
         names, values = _placeholders(
             request,
             key=text,
-            condition=request.get("FilterExpression"),
+            filter=request.get("FilterExpression"),
             projection=request.get("ProjectionExpression"),
         )
         index = _index(table, request.get("IndexName"))
         partition_name, sort_name = (
             (table.partition, table.sort) if index is None else (index.partition, index.sort)
         )
-        name, value, sort_condition = expressions.key_condition(text).resolve(names, values)
+        name, value, sort_condition = expressions.key_condition(text).resolve(
+            names, values, partition=partition_name
+        )
         if name != partition_name:
             raise validation("Query condition missed key schema element: " + partition_name)
         _check_key_value(value, table.attribute_types[name], name, None)
@@ -485,7 +489,7 @@ class Engine:
         table = self._table(request.get("TableName"))
         _no_legacy(request, "ScanFilter", "AttributesToGet")
         names, values = _placeholders(
-            request, condition=request.get("FilterExpression"), projection=request.get("ProjectionExpression")
+            request, filter=request.get("FilterExpression"), projection=request.get("ProjectionExpression")
         )
         index = _index(table, request.get("IndexName"))
         segments = request.get("TotalSegments")
@@ -575,7 +579,7 @@ class Engine:
             index is not None and index.kept is not None and not (index.local and select == "ALL_ATTRIBUTES")
         )
         filter_text = request.get("FilterExpression")
-        matches = None if not filter_text else expressions.condition(filter_text)
+        matches = None if not filter_text else expressions.condition(filter_text, "FilterExpression")
         projection = request.get("ProjectionExpression")
         items: list[Item] = []
         scanned = 0
@@ -885,12 +889,15 @@ def _placeholders(
     request: dict[str, Any],
     *,
     condition: Any = None,
+    filter: Any = None,
     update: Any = None,
     projection: Any = None,
     key: Any = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The request's expression attribute names and values, each used by one of its expressions and
-    every one used defined (DynamoDB's check, before anything is read)."""
+    every one used defined, and what its expressions refuse whatever the items hold (a value of a
+    type an operator refuses, overlapping update paths): DynamoDB's checks, before anything is read,
+    so also when a query reads no item."""
     for parameter in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
         if request.get(parameter) == {}:
             raise validation(f"{parameter} must not be empty")
@@ -900,10 +907,12 @@ def _placeholders(
         raise validation("ExpressionAttributeNames and ExpressionAttributeValues must be maps")
     used_names: set[str] = set()
     used_values: set[str] = set()
-    for text, compile_ in (
-        (condition, expressions.condition),
-        (update, expressions.update),
-        (key, expressions.key_condition),
+    checked: list[Any] = []
+    for text, compile_, checks in (
+        (condition, expressions.condition, True),
+        (filter, _filter, True),
+        (update, expressions.update, True),
+        (key, expressions.key_condition, False),  # its `resolve` checks it
     ):
         if text:
             if not isinstance(text, str):
@@ -911,10 +920,13 @@ def _placeholders(
             compiled = compile_(text)
             used_names |= compiled.names
             used_values |= compiled.values
+            if checks:
+                checked.append(compiled)
     if projection:
         if not isinstance(projection, str):
             raise validation("ProjectionExpression must be a string")
-        used_names |= expressions.projection(projection).names
+        compiled_projection = expressions.projection(projection)
+        used_names |= compiled_projection.names
     for name in sorted(used_names):
         if name not in names:
             raise validation(
@@ -942,7 +954,15 @@ def _placeholders(
         )
     if values:
         check_item(values)
+    for compiled in checked:
+        compiled.check(names, values)
+    if projection:
+        compiled_projection.check(names)
     return names, values
+
+
+def _filter(text: str) -> Any:
+    return expressions.condition(text, "FilterExpression")
 
 
 def _holds(text: Any, old: Item | None, names: dict[str, str], values: dict[str, Any]) -> None:

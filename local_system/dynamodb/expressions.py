@@ -19,7 +19,14 @@ expressions", "Expression attribute names", "Reserved words in DynamoDB". In sho
   operands are read from the item as it was before the update; two actions may not touch
   overlapping paths;
 - a document path is names (plain, not a reserved word, or `#placeholders`) with `.name` and `[n]`.
-Error messages are DynamoDB's words where they are known.
+Error messages are DynamoDB's words where they are known. Where moto and DynamoDB's documentation
+disagree, this follows DynamoDB (tests/integration/test_dynamodb_expressions_vs_moto.py names each
+difference).
+
+How the engine uses it: validate the request's ExpressionAttributeValues with values.check_item
+first (expressions assume valid values); compare the `names`/`values` sets of a request's
+expressions with the request's to refuse unused ones; pass None as the item when there is none.
+Every error is an ExpressionError carrying a ValidationException's message.
 """
 
 from __future__ import annotations
@@ -48,6 +55,11 @@ Step = str | int
 Path = tuple[Step, ...]
 
 MAX_IN_OPERANDS = 100
+MAX_LENGTH = 4096  # "The maximum length of any expression string is 4 KB" (DynamoDB's limits page)
+MAX_OPERATORS = 300  # "The maximum number of operators or functions allowed in an expression is 300"
+# How deep NOT and parentheses may nest. DynamoDB documents no such bound (its 300 operators and 4 KB
+# bound it); this one keeps the recursive parser well inside Python's stack on any 4 KB input.
+MAX_NESTING = 100
 _EMPTY: dict[str, Value] = {}
 
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
@@ -143,8 +155,27 @@ class _Parser:
         self.prefix = f"Invalid {what}: "
         if not text.strip():
             raise ExpressionError(f"{self.prefix}The expression can not be empty;")
+        if len(text) > MAX_LENGTH:
+            size = len(text)
+            self.fail(f"Expression size has exceeded the maximum allowed size; expression size: {size}")
         self.tokens = _tokens(text, self.prefix)
         self.at = 0
+        self.operators = 0
+        self.nesting = 0
+
+    def operator(self) -> None:
+        """Counts one operator or function against DynamoDB's 300."""
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            self.fail(
+                f"The expression contains too many operators or functions; count: {self.operators}, "
+                f"maximum: {MAX_OPERATORS}"
+            )
+
+    def deeper(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self.fail(f"The expression nests too deeply; maximum depth: {MAX_NESTING}")
 
     # -- helpers
     @property
@@ -226,6 +257,7 @@ class _Parser:
         if name not in functions:
             self.fail(NOT_ALLOWED.format(name))
         self.at += 2  # the name and "("
+        self.operator()
         arguments = [self.operand(inside)]
         while self.op(","):
             self.at += 1
@@ -243,6 +275,7 @@ class _Parser:
         left = self.conjunction()
         while self.keyword("OR"):
             self.at += 1
+            self.operator()
             left = ("or", left, self.conjunction())
         return left
 
@@ -250,19 +283,26 @@ class _Parser:
         left = self.negation()
         while self.keyword("AND"):
             self.at += 1
+            self.operator()
             left = ("and", left, self.negation())
         return left
 
     def negation(self) -> Any:
         if self.keyword("NOT"):
             self.at += 1
-            return ("not", self.negation())
+            self.operator()
+            self.deeper()
+            inner = self.negation()
+            self.nesting -= 1
+            return ("not", inner)
         return self.primary()
 
     def primary(self) -> Any:
         if self.op("("):
             self.at += 1
+            self.deeper()
             inner = self.condition()
+            self.nesting -= 1
             self.expect_op(")")
             if inner[0] == "paren":
                 # DynamoDB refuses parentheses that only wrap other parentheses: "((a = :v))".
@@ -279,9 +319,11 @@ class _Parser:
         if self.token.kind == "op" and self.token.text in _COMPARATORS:
             operator = self.token.text
             self.at += 1
+            self.operator()
             return ("compare", operator, left, self.operand(_SIZE))
         if self.keyword("BETWEEN"):
             self.at += 1
+            self.operator()
             low = self.operand(_SIZE)
             if not self.keyword("AND"):
                 self.syntax_error()
@@ -289,6 +331,7 @@ class _Parser:
             return ("between", left, low, self.operand(_SIZE))
         if self.keyword("IN"):
             self.at += 1
+            self.operator()
             self.expect_op("(")
             choices = [self.operand(_SIZE)]
             while self.op(","):
@@ -419,9 +462,10 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _size(value: Value | None) -> Value | None:
-    """size(): characters... no: DynamoDB's size of a string is its length in bytes (the PartiQL
-    size function's page says "an attribute's size in bytes"); of a binary its bytes; of a set, list
-    or map its number of elements. Other types have no size, and compare false."""
+    """size(): of a string its length in UTF-8 bytes (the guide's PartiQL size page: "an attribute's
+    size in bytes"; its condition-expression page does not say, and moto counts characters: the two
+    agree on ASCII), of a binary its bytes, of a set, list or map its number of elements. Other
+    types (N, BOOL, NULL) have no size: the comparison is false, not an error."""
     if value is None:
         return None
     kind = type_of(value)
@@ -506,12 +550,8 @@ class _ConditionCompiler:
         kind = node[0]
         if kind == "paren":
             return self.test(node[1])
-        if kind == "and":
-            left, right = self.test(node[1]), self.test(node[2])
-            return lambda item, names, values: left(item, names, values) and right(item, names, values)
-        if kind == "or":
-            left, right = self.test(node[1]), self.test(node[2])
-            return lambda item, names, values: left(item, names, values) or right(item, names, values)
+        if kind in ("and", "or"):
+            return self.junction(node)
         if kind == "not":
             inner = self.test(node[1])
             return lambda item, names, values: not inner(item, names, values)
@@ -521,11 +561,35 @@ class _ConditionCompiler:
             return self.between(node[1], node[2], node[3])
         if kind == "in":
             subject = self.operand(node[1])
-            choices = [self.operand(choice) for choice in node[2]]
-            return lambda item, names, values: any(
-                _equal(subject(item, names, values), choice(item, names, values)) for choice in choices
-            )
+            choices = tuple(self.operand(choice) for choice in node[2])
+
+            def member(item: dict[str, Value], names: Names, values: Values) -> bool:
+                value = subject(item, names, values)
+                return value is not None and any(
+                    _equal(value, choice(item, names, values)) for choice in choices
+                )
+
+            return member
         return self.function(node[1], node[2])
+
+    def junction(self, node: Any) -> Test:
+        """A chain of ANDs (or of ORs) as one flat test, evaluated left to right, stopping early."""
+        kind, parts, pending = node[0], [], [node]
+        while pending:
+            part = pending.pop()
+            if part[0] == kind:
+                pending += [part[2], part[1]]
+            else:
+                parts.append(self.test(part))
+        if len(parts) == 2:
+            left, right = parts
+            if kind == "and":
+                return lambda item, names, values: left(item, names, values) and right(item, names, values)
+            return lambda item, names, values: left(item, names, values) or right(item, names, values)
+        tests = tuple(parts)
+        if kind == "and":
+            return lambda item, names, values: all(test(item, names, values) for test in tests)
+        return lambda item, names, values: any(test(item, names, values) for test in tests)
 
     def compare(self, operator: str, left_node: Any, right_node: Any) -> Test:
         left, right = self.operand(left_node), self.operand(right_node)
@@ -641,15 +705,20 @@ class Condition:
         self.names, self.values = names, values
         self._test, self._checks, self._prefix = test, tuple(checks), prefix
 
-    def evaluate(self, item: dict[str, Value] | None, names: Names, values: Values) -> bool:
-        """Whether the item (None: there is none) satisfies the condition. Raises ExpressionError
-        for a placeholder the request does not define or a `:value` of a type the operator refuses."""
+    def check(self, names: Names, values: Values) -> None:
+        """What DynamoDB refuses before it reads any item (so also when a Query or Scan reads none):
+        a placeholder the request does not define, a `:value` of a type the operator refuses."""
         if self.names:
             _require(self._prefix, self.names, names, _undefined_name)
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
         for check in self._checks:
             check(values)
+
+    def evaluate(self, item: dict[str, Value] | None, names: Names, values: Values) -> bool:
+        """Whether the item (None: there is none) satisfies the condition (checking first, as
+        `check` does). Raises ExpressionError."""
+        self.check(names, values)
         return self._test(_EMPTY if item is None else item, names, values)
 
 
@@ -703,6 +772,7 @@ class _UpdateParser(_Parser):
         return actions
 
     def action(self, clause: str) -> tuple[str, Any, Any]:
+        self.operator()
         target = self.path()
         if clause == "REMOVE":
             return (clause, target, None)
@@ -721,6 +791,7 @@ class _UpdateParser(_Parser):
         if self.op("+") or self.op("-"):
             operator = self.token.text
             self.at += 1
+            self.operator()
             right = self.operand(_UPDATE_FUNCTIONS)
             self.check_update_call(right)
             return ("arithmetic", operator, left, right)
@@ -743,6 +814,7 @@ class _UpdateCompiler:
         self.prefix = prefix
         self.names: set[str] = set()
         self.values: set[str] = set()
+        self.checks: list[Check] = []
 
     def path(self, node: Any) -> Callable[[Names], Path]:
         self.names.update(step[1] for step in node[1] if not isinstance(step, int) and step[0] == "#")
@@ -812,8 +884,19 @@ class _UpdateCompiler:
 
     def wrong_type(self, node: Any, operator: str) -> Callable[[Value], NoReturn]:
         """The error for an operand of the wrong type: a `:value` is the request's mistake, named with
-        its type; a value read from the item is "an operand ... has an incorrect data type"."""
+        its type (and refused before the item is read); a value read from the item is "an operand
+        ... has an incorrect data type"."""
         prefix = self.prefix
+        if node[0] == "value":
+            placeholder, wanted = node[1], "L" if operator == "list_append" else "N"
+
+            def check(values: Values) -> None:
+                if wanted not in values[placeholder]:
+                    raise ExpressionError(
+                        prefix + OPERAND_TYPE.format(operator, type_of(values[placeholder]))
+                    )
+
+            self.checks.append(check)
 
         def from_request(value: Value) -> NoReturn:
             raise ExpressionError(prefix + OPERAND_TYPE.format(operator, type_of(value)))
@@ -827,9 +910,16 @@ class _UpdateCompiler:
 class Update:
     """An UpdateExpression, compiled."""
 
-    def __init__(self, actions: list[_Action], names: frozenset[str], values: frozenset[str], prefix: str):
+    def __init__(
+        self,
+        actions: list[_Action],
+        names: frozenset[str],
+        values: frozenset[str],
+        prefix: str,
+        checks: list[Check] | None = None,
+    ):
         self.names, self.values = names, values
-        self._actions, self._prefix = actions, prefix
+        self._actions, self._prefix, self._checks = actions, prefix, tuple(checks or ())
 
     def paths(self, names: Names) -> list[Path]:
         if self.names:
@@ -840,6 +930,28 @@ class Update:
         """The top-level attributes the update sets or removes (the engine refuses key changes)."""
         return {str(path[0]) for path in self.paths(names)}
 
+    def check(self, names: Names, values: Values) -> None:
+        """What DynamoDB refuses whatever the item holds: undefined placeholders, overlapping or
+        conflicting paths, an ADD of neither a number nor a set, a DELETE of no set. `apply` checks
+        the same; this lets the engine refuse a request before it looks at the item."""
+        if self.values:
+            _require(self._prefix, self.values, values, _undefined_value)
+        self._refuse_overlaps(self.paths(names))
+        for check in self._checks:
+            check(values)
+        for action in self._actions:
+            if action.clause in ("ADD", "DELETE"):
+                self._operand_type(action.clause, values[action.placeholder])
+
+    def _operand_type(self, clause: str, given: Value) -> str:
+        kind = type_of(given)
+        if kind not in SET_TYPES and (clause == "DELETE" or kind != "N"):
+            raise ExpressionError(
+                f"{self._prefix}Incorrect operand type for operator or function; operator: {clause}, "
+                f"operand type: {TYPE_NAMES.get(kind, kind)}"
+            )
+        return kind
+
     def apply(self, item: dict[str, Value] | None, names: Names, values: Values) -> dict[str, Value]:
         """The item after the update, as a new dict (the input is left untouched); numbers canonical.
         Raises ExpressionError (DynamoDB's ValidationException) and changes nothing on any error."""
@@ -848,6 +960,8 @@ class Update:
             _require(self._prefix, self.names, names, _undefined_name)
         if self.values:
             _require(self._prefix, self.values, values, _undefined_value)
+        for check in self._checks:
+            check(values)
         new = dict(old)
         nested: list[tuple[Path, Any]] = []
         removals: list[Path] = []
@@ -899,12 +1013,7 @@ class Update:
         return new
 
     def _add(self, path: Path, item: dict[str, Value], given: Value) -> Value:
-        kind = type_of(given)
-        if kind != "N" and kind not in SET_TYPES:
-            raise ExpressionError(
-                f"{self._prefix}Incorrect operand type for operator or function; operator: ADD, "
-                f"operand type: {TYPE_NAMES.get(kind, kind)}"
-            )
+        kind = self._operand_type("ADD", given)
         current = get(item, path)
         if current is None:
             return canonical_value(given)
@@ -923,12 +1032,7 @@ class Update:
         return {kind: elements}
 
     def _delete(self, path: Path, item: dict[str, Value], given: Value) -> Any:
-        kind = type_of(given)
-        if kind not in SET_TYPES:
-            raise ExpressionError(
-                f"{self._prefix}Incorrect operand type for operator or function; operator: DELETE, "
-                f"operand type: {TYPE_NAMES.get(kind, kind)}"
-            )
+        kind = self._operand_type("DELETE", given)
         current = get(item, path)
         if current is None:
             if item and len(path) > 1 and not _parent_exists(item, path):
@@ -1014,7 +1118,9 @@ def update(text: str) -> Update:
         else:
             compiler.values.add(source[1])
             actions.append(_Action(clause, resolve, None, source[1]))
-    return Update(actions, frozenset(compiler.names), frozenset(compiler.values), parser.prefix)
+    return Update(
+        actions, frozenset(compiler.names), frozenset(compiler.values), parser.prefix, compiler.checks
+    )
 
 
 # ------------------------------------------------------------------------------------- projection
@@ -1028,7 +1134,13 @@ class Projection:
         self.names = names
         self._resolvers, self._prefix = resolvers, prefix
 
+    def check(self, names: Names) -> None:
+        """What DynamoDB refuses before it reads any item: undefined names, overlapping or
+        conflicting paths (`apply` checks the same, for each item)."""
+        self.tree(names)
+
     def tree(self, names: Names) -> dict[Step, Any]:
+        """The projected paths, names substituted, as a tree of steps."""
         if self.names:
             _require(self._prefix, self.names, names, _undefined_name)
         root: dict[Step, Any] = {}
@@ -1100,6 +1212,7 @@ def projection(text: str) -> Projection:
 # -------------------------------------------------------------------------------- key conditions
 
 SortCondition = tuple[str, str, Value, Value | None]
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 class KeyCondition:
@@ -1131,9 +1244,14 @@ class KeyCondition:
             attribute = str(resolve(names)[0])
             operands = [values[placeholder] for placeholder in placeholders]
             conditions.append((attribute, operator, operands))
-        if len(conditions) == 2 and conditions[0][0] == conditions[1][0]:
+        if len({condition[0] for condition in conditions}) != len(conditions):
             raise ExpressionError(
                 f"{self._prefix}KeyConditionExpressions must only contain one condition per key"
+            )
+        if len(conditions) > 2:
+            raise ExpressionError(
+                f"{self._prefix}KeyConditionExpressions must only contain one condition per key "
+                f"(a partition key and a sort key: {len(conditions)} conditions given)"
             )
         if partition is not None:
             hash_part = next((c for c in conditions if c[0] == partition), None)
@@ -1186,6 +1304,9 @@ def key_condition(text: str) -> KeyCondition:
             operator, subject, operands = node[1], node[2], [node[3]]
             if operator == "<>":
                 parser.fail("Invalid operator used in KeyConditionExpression: <>")
+            if subject[0] == "value" and operands[0][0] == "path":
+                # `:v < sk` is `sk > :v`: the key may stand on either side.
+                subject, operands, operator = operands[0], [subject], _FLIPPED.get(operator, operator)
         elif kind == "between":
             operator, subject, operands = "BETWEEN", node[1], [node[2], node[3]]
         else:
@@ -1204,8 +1325,6 @@ def key_condition(text: str) -> KeyCondition:
         parts.append((_resolver(subject[1], parser.prefix), operator, placeholders))
 
     collect(tree)
-    if len(parts) > 2:
-        parser.fail("The expression has redundant parentheses or more than two key conditions")
     return KeyCondition(parts, frozenset(names), frozenset(values), parser.prefix)
 
 

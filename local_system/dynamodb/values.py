@@ -155,9 +155,12 @@ def check_item(item: dict[str, Any]) -> None:
         check_value(value)
 
 
-def check_value(value: Any) -> None:
+MAX_NESTING = 32  # "DynamoDB supports nested attributes up to 32 levels deep"
+
+
+def check_value(value: Any, depth: int = 0) -> None:
     """One value (recursively): exactly one known type key, a payload of the right JSON shape,
-    valid numbers, non-empty sets without duplicates, NULL true."""
+    valid numbers, non-empty sets without duplicates, NULL true, documents at most 32 levels deep."""
     if not isinstance(value, dict) or not value:
         raise InvalidValue(NO_TYPE)
     if len(value) != 1:
@@ -177,16 +180,15 @@ def check_value(value: Any) -> None:
             raise InvalidValue(INVALID + "Null attribute value types must have the value of true")
     elif kind in SET_TYPES:
         _check_set(kind, payload)
-    elif kind == "L":
-        if not isinstance(payload, list):
+    elif kind in ("L", "M"):
+        if depth >= MAX_NESTING:
+            raise InvalidValue(INVALID + "Nesting Levels have exceeded supported limits")
+        if kind == "L" and not isinstance(payload, list):
             raise SerializationError("Start of list found where not expected")
-        for element in payload:
-            check_value(element)
-    elif kind == "M":
-        if not isinstance(payload, dict):
+        if kind == "M" and not isinstance(payload, dict):
             raise SerializationError("Start of structure or map found where not expected")
-        for element in payload.values():
-            check_value(element)
+        for element in payload if kind == "L" else payload.values():
+            check_value(element, depth + 1)
     else:
         # An unknown member is skipped by DynamoDB's reader, which then finds no type at all.
         raise InvalidValue(NO_TYPE)
@@ -281,8 +283,14 @@ def key_of(value: Value) -> Any:
     raise InvalidValue(f"Only S, N and B values have an order; got {type_of(value)}")
 
 
-@lru_cache(maxsize=4096)
 def decoded(text: str) -> bytes:
+    """A binary's bytes; short ones (the usual keys and flags) are remembered, long ones are not, so
+    the cache never holds more than a few megabytes."""
+    return _decoded_short(text) if len(text) <= 1024 else base64.b64decode(text)
+
+
+@lru_cache(maxsize=4096)
+def _decoded_short(text: str) -> bytes:
     return base64.b64decode(text)
 
 

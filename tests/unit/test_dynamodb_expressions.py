@@ -215,6 +215,8 @@ def test_no_item_at_all_is_an_item_without_attributes() -> None:
 
 def test_order_is_numeric_for_numbers_bytewise_for_strings_unsigned_for_binaries() -> None:
     assert holds("n < :v", v=N("10"))  # 5 < 10, though "5" > "10" as text
+    assert not holds("n < :v", v=N("5.0")) and holds("n <= :v", v=N("5.0"))
+    assert not holds("n > :v", v=N("5")) and holds("n >= :v", v=N("5")) and holds("n > :v", v=N("4.99"))
     assert holds("n >= :v", v=N("5.00"))
     assert holds("s < :v", v=S("help"))
     assert holds("u > :v", v=S("hz"))  # é (U+00E9) sorts after every ASCII letter
@@ -675,7 +677,8 @@ def test_key_conditions_resolve_to_partition_and_sort_conditions() -> None:
         ("pk IN (:p)", "Invalid operator used in KeyConditionExpression: IN"),
         ("pk = :p AND contains (sk, :a)", "Invalid operator used in KeyConditionExpression: contains"),
         ("pk = :p AND pk = :a", "only contain one condition per key"),
-        ("pk = :p AND sk = :a AND x = :a", "more than two key conditions"),
+        ("pk = :p AND sk = :a AND x = :a", "one condition per key \\(a partition key and a sort key"),
+        ("pk = :p AND sk >= :a AND sk <= :b", "only contain one condition per key"),
         ("pk.x = :p", "nested attributes"),
         ("pk = sk", "compared with a value"),
         ("pk < :p", "Query key condition not supported"),
@@ -688,6 +691,20 @@ def test_key_condition_errors(text: str, message: str) -> None:
         key_condition(text).resolve({}, {":p": S("P"), ":a": S("a"), ":b": S("b"), ":n": N("1")})
 
 
+def test_the_key_may_stand_on_either_side_of_the_comparison() -> None:
+    assert key_condition(":p = pk AND :a < sk").resolve({}, {":p": S("P"), ":a": N("5")}) == (
+        "pk",
+        S("P"),
+        ("sk", ">", N("5"), None),
+    )
+    # one pair of redundant parentheses per level is fine; a second is not (as in DynamoDB)
+    assert (
+        key_condition("((sk = :a) AND (pk = :p))").resolve({}, {":p": S("P"), ":a": N("5")}, "pk")[0] == "pk"
+    )
+    with pytest.raises(ExpressionError, match="redundant parentheses"):
+        key_condition("((sk = :a) AND ((pk = :p)))")
+
+
 def test_a_key_condition_without_the_partition_key_is_refused() -> None:
     with pytest.raises(ExpressionError, match="Query condition missed key schema element: pk"):
         key_condition("sk = :a").resolve({}, {":a": S("a")}, partition="pk")
@@ -697,3 +714,112 @@ def test_reserved_words_are_dynamodbs_list() -> None:
     assert len(expressions.RESERVED_WORDS) == 573
     assert {"STATUS", "NAME", "SIZE", "TTL", "DATA"} <= expressions.RESERVED_WORDS
     assert Decimal(values.canonical_number("1e2")) == 100
+
+
+# ------------------------------------------------------------------------------ hostile inputs
+
+
+def test_documents_nest_at_most_32_levels() -> None:
+    value: dict[str, Any] = N("1")
+    for _ in range(32):
+        value = {"L": [value]}
+    values.check_item({"a": value})
+    with pytest.raises(InvalidValue, match="Nesting Levels have exceeded supported limits"):
+        values.check_item({"a": {"M": {"deeper": value}}})
+
+
+def test_expressions_longer_than_4_kb_are_refused() -> None:
+    text = " OR ".join(["n = :v"] * 500)
+    with pytest.raises(ExpressionError, match="Expression size has exceeded the maximum allowed size"):
+        condition(text)
+
+
+def test_more_than_300_operators_are_refused() -> None:
+    with pytest.raises(ExpressionError, match="too many operators or functions; count: 301"):
+        condition(" OR ".join(["n=:v"] * 151))
+    with pytest.raises(ExpressionError, match="too many operators or functions"):
+        update("SET " + ", ".join(f"a{i} = :v" for i in range(301)))
+
+
+@pytest.mark.parametrize("text", ["(" * 2000 + "n = :v" + ")" * 2000, "NOT " * 1000 + "n = :v"])
+def test_deep_nesting_is_an_error_not_a_crash(text: str) -> None:
+    with pytest.raises(ExpressionError, match="nests too deeply"):
+        condition(text)
+
+
+def test_long_chains_of_and_or_evaluate_flat() -> None:
+    chain = " AND ".join(["n = :v"] * 70) + " OR " + " OR ".join(["s = :v"] * 70)
+    assert holds(chain, v=N("5"))
+    assert not holds(chain, v=N("6"))
+
+
+def test_each_expression_can_be_checked_before_any_item_is_read() -> None:
+    # Given a request whose expressions are wrong whatever the item holds (a Query that matches no
+    # item, an update of an item not read yet), then the check alone refuses it
+    with pytest.raises(ExpressionError, match="operand type: L"):
+        condition("n < :v").check({}, {":v": {"L": []}})
+    with pytest.raises(ExpressionError, match="attribute name: #a"):
+        condition("#a = :v").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="overlap"):
+        update("SET a = :v REMOVE a.b").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="operator: ADD, operand type: STRING"):
+        update("ADD a :v").check({}, {":v": S("x")})
+    with pytest.raises(ExpressionError, match="operator: DELETE, operand type: NUMBER"):
+        update("DELETE a :v").check({}, {":v": N("1")})
+    with pytest.raises(ExpressionError, match="Invalid ProjectionExpression: Two document paths overlap"):
+        projection("a.b, a.b[2]").check({})
+    with pytest.raises(ExpressionError, match="Invalid ProjectionExpression: Two document paths conflict"):
+        projection("a.b, a[1]").check({})
+    # and what is right passes
+    condition("n < :v").check({}, {":v": N("1")})
+    update("SET a = :v REMOVE b.c").check({}, {":v": N("1")})
+    projection("a.b, a.c[2], a.b2").check({})
+
+
+def _pynamodb_conditions() -> list[Any]:
+    from pynamodb.expressions.condition import size
+    from pynamodb.expressions.operand import Path
+
+    a, b, ss = Path("a"), Path("b"), Path("ss")
+    return [
+        *(a == 1, a != 1, a < 1, a <= 1, a > 1, a >= 1, a.between(1, 2), a.is_in(1, 2, 3)),
+        *(a.exists(), a.does_not_exist(), a.is_type("S"), a.startswith("x"), ss.contains("x")),
+        *(Path("m.x") == 1, Path("l")[0] == 1, ~(a == 1), (a == 1) | (b == 2) & ~(a < 3)),
+        *(size(a) > 2, (size(a) == 3) | a.does_not_exist()),
+    ]
+
+
+def _pynamodb_updates() -> list[Any]:
+    from pynamodb.expressions.operand import Path
+    from pynamodb.expressions.update import Update
+
+    a, lst, ss = Path("a"), Path("l"), Path("ss")
+    actions = [
+        [a.set(1)], [a.set(a + 1)], [a.set(a - 1)], [a.set(a | 5)], [a.set((a | 0) + 1)],
+        [lst.set(lst.append([1]))], [lst.set(lst.prepend([1]))], [a.remove(), lst[0].remove()],
+        [a.add(1), ss.delete({"x"})], [Path("m.x").set(2), ss.add({"x"})],
+    ]  # fmt: skip
+    return [Update(*each) for each in actions]
+
+
+def test_every_shape_pynamodb_serializes_parses_and_checks() -> None:
+    # Given each condition and update pynamodb can build, serialized as pynamodb sends it
+    for built, compile_ in [(c, condition) for c in _pynamodb_conditions()] + [
+        (u, update) for u in _pynamodb_updates()
+    ]:
+        names: dict[str, str] = {}
+        given: dict[str, Any] = {}
+        text = built.serialize(names, given)
+        # then the engine's compiler reads it, and the placeholders it finds are pynamodb's
+        compiled = compile_(text)
+        placeholders = {placeholder: name for name, placeholder in names.items()}
+        compiled.check(placeholders, given)
+        assert compiled.names == set(placeholders) and compiled.values == set(given), text
+
+
+def test_a_value_of_the_wrong_type_is_refused_before_the_item_is_read() -> None:
+    # `gone` is missing, but the :value's type is wrong whatever the item holds: that error comes first
+    with pytest.raises(ExpressionError, match="operator or function: \\+, operand type: S"):
+        updated("SET n = gone + :v", v=S("1"))
+    with pytest.raises(ExpressionError, match="operator or function: list_append, operand type: N"):
+        update("SET l = list_append (gone, :v)").check({}, {":v": N("1")})
