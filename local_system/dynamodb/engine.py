@@ -345,11 +345,11 @@ class Engine:
         table.put(key, new, size)
         answer: dict[str, Any] = {}
         if returns in ("ALL_OLD", "UPDATED_OLD") and old is not None:
-            answer["Attributes"] = old if returns == "ALL_OLD" else _only(old, changed)
+            answer["Attributes"] = old if returns == "ALL_OLD" else _fragment(text, old, names)
         elif returns == "ALL_NEW":
             answer["Attributes"] = new
         elif returns == "UPDATED_NEW":
-            answer["Attributes"] = _only(new, changed)
+            answer["Attributes"] = _fragment(text, new, names)
         if "Attributes" in answer and not answer["Attributes"]:
             del answer["Attributes"]
         return self._with_capacity(answer, request, table, units)
@@ -977,8 +977,9 @@ def _returns(request: dict[str, Any], allowed: set[str]) -> str:
     return str(returns)
 
 
-def _only(item: Item, names: set[str]) -> Item:
-    return {name: item[name] for name in names if name in item}
+def _fragment(text: Any, item: Item, names: dict[str, str]) -> Item:
+    """What of the item lies at the paths an update names (nothing when it has no expression)."""
+    return expressions.update(text).updated(item, names) if text else {}
 
 
 def _projected(item: Item, text: Any, names: dict[str, str]) -> Item:

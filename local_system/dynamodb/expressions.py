@@ -338,10 +338,10 @@ class _Parser:
                 self.at += 1
                 choices.append(self.operand(_SIZE))
             self.expect_op(")")
-            if len(choices) + 1 > MAX_IN_OPERANDS:
+            if len(choices) > MAX_IN_OPERANDS:  # the values in the list: "up to 100 values"
                 self.fail(
                     "The IN operator is provided with too many operands; "
-                    f"number of operands: {len(choices) + 1}, maximum: {MAX_IN_OPERANDS}"
+                    f"number of operands: {len(choices)}, maximum: {MAX_IN_OPERANDS}"
                 )
             return ("in", left, choices)
         if left[0] == "call":
@@ -929,6 +929,22 @@ class Update:
     def attributes(self, names: Names) -> set[str]:
         """The top-level attributes the update sets or removes (the engine refuses key changes)."""
         return {str(path[0]) for path in self.paths(names)}
+
+    def updated(self, item: dict[str, Value], names: Names) -> dict[str, Value]:
+        """What of the item lies at the paths the update names (ReturnValues UPDATED_OLD of the old
+        item, UPDATED_NEW of the new): a nested action's fragment, not its whole attribute."""
+        tree: dict[Step, Any] = {}
+        for path in self.paths(names):
+            node = tree
+            for step in path:
+                node = node.setdefault(step, {})
+        out: dict[str, Value] = {}
+        for name, below in tree.items():
+            value = item.get(name)  # type: ignore[arg-type]
+            picked = None if value is None else _pick(value, below)
+            if picked is not None:
+                out[str(name)] = picked
+        return out
 
     def check(self, names: Names, values: Values) -> None:
         """What DynamoDB refuses whatever the item holds: undefined placeholders, overlapping or

@@ -1319,10 +1319,6 @@ def test_size_of_a_missing_attribute_does_not_meet_a_condition(fake_credentials,
             assert isinstance(answer, Error) and answer.code == "ConditionalCheckFailedException"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expressions.py counts IN's left operand with its list: 100 values are refused as 101 operands",
-)
 def test_in_takes_up_to_100_values(fake_credentials):
     # DynamoDB's comparison reference: "a IN (b, c, d) ... The list can contain up to 100 values"
     with mock_aws():
@@ -1354,11 +1350,6 @@ def test_updated_attributes_are_the_expressions(fake_credentials):
         assert _updated(client, "ADD v :one", "UPDATED_OLD", {":one": n("1")}) == {"v": n("1.5")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: UPDATED_NEW of a nested SET returns the whole top-level map, DynamoDB only the "
-    "updated fragment; a REMOVE-only update with UPDATED_NEW returns no Attributes in DynamoDB",
-)
 def test_updated_attributes_of_a_nested_path_are_its_fragment(fake_credentials):
     with mock_aws():
         client = _engine_client()

@@ -251,9 +251,9 @@ def test_in_matches_any_listed_value_of_any_type() -> None:
     assert holds("n IN (:a, :b)", a=S("dog"), b=N("5"))
     assert not holds("n IN (:a)", a=N("6"))
     assert not holds("gone IN (:a)", a=N("6"))
-    listed = {f"v{i}": N(str(i)) for i in range(99)}
+    listed = {f"v{i}": N(str(i)) for i in range(100)}  # "The list can contain up to 100 values"
     assert holds("n IN (" + ", ".join(f":{key}" for key in listed) + ")", **listed)
-    listed["v99"] = N("99")
+    listed["v100"] = N("100")
     with pytest.raises(ExpressionError, match="too many operands"):
         holds("n IN (" + ", ".join(f":{key}" for key in listed) + ")", **listed)
     with pytest.raises(ExpressionError, match="Syntax error"):
