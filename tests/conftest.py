@@ -77,6 +77,17 @@ class Aws:
 
 
 @pytest.fixture
+def own_environment() -> Iterator[None]:
+    """For a test that replays traffic as the evaluation does: the replay sets the functions'
+    environment as a Lambda's would be; put ours back after."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    runtime.forget_dependencies()
+
+
+@pytest.fixture
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Credentials moto accepts (never real ones), and AWS's own endpoints, which moto's mock answers
     in process: for the tests of the moto stand-in's patches."""

@@ -7,26 +7,10 @@ answer is the same."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
 from benchmarks.local_dynamodb import answered_twice
 from evaluation.generator import Scale
-from functions.shared import runtime
 
 SMALL = Scale(programs=2, partners=4, households=1, travellers=1, fraud=1)
-
-
-@pytest.fixture
-def own_environment() -> Iterator[None]:
-    """The replay sets the functions' environment as a Lambda's would be; put ours back after."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-    runtime.forget_dependencies()
 
 
 def test_the_engine_answers_the_functions_requests_as_moto_does(own_environment):

@@ -4,16 +4,12 @@ notices when they do not, and the in-memory replay it measures with decides as D
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 
 from evaluation.generator import FRAUD_PATTERNS, ORDINARY_PATTERNS, EventStep, Scale, generate
 from evaluation.replay import replay
 from evaluation.report import FALSE_FLAG_TARGET, RECALL_TARGET, summarize
 from functions.score import weights
-from functions.shared import runtime
 
 SEED = 11
 TINY = Scale(programs=2, partners=3, households=1, travellers=1, fraud=1)
@@ -27,16 +23,6 @@ ON_DYNAMODB = Scale(
     fraud=1,
     patterns=("duplicate_signup", "self_referral", "ring", "network_removed", "blocked_reapply"),
 )
-
-
-@pytest.fixture
-def own_environment() -> Iterator[None]:
-    """The replay sets the functions' environment as a Lambda's would be; put ours back after."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-    runtime.forget_dependencies()
 
 
 @pytest.fixture(scope="module")
