@@ -188,16 +188,28 @@ def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
 @click.option(
     "--view", type=click.Choice(["active", "resolved", "removed"]), default="active", show_default=True
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=100,
+    show_default=True,
+    help="At most this many cases: the newest, read from the view's index (not the whole view).",
+)
 @json_option
-def list_cases(program_id: str, view: str, as_json: bool) -> None:
-    """Lists a program's cases, newest flag first."""
+def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
+    """Lists a program's cases, newest flag first (removed: newest removal first)."""
+    from itertools import islice
+
     from functions.shared.views import case_view
 
     repository = _repository()
     repository.get_program(program_id)
-    cases = [case_view(c).model_dump(mode="json") for c in repository.list_cases(program_id, view)]
+    newest = list(islice(repository.cases_in_view(program_id, view, newest_first=True), limit + 1))
+    more = len(newest) > limit
+    cases = [case_view(c).model_dump(mode="json") for c in newest[:limit]]
     if as_json:
-        click.echo(json.dumps({"program_id": program_id, "view": view, "cases": cases}, default=str))
+        listed = {"program_id": program_id, "view": view, "cases": cases, "more": more}
+        click.echo(json.dumps(listed, default=str))
         return
     from rich.console import Console
     from rich.table import Table
@@ -215,7 +227,10 @@ def list_cases(program_id: str, view: str, as_json: bool) -> None:
             f"{case['held_rewards']} ({held['amount']} {held['currency'] or ''})",
             ", ".join(r["code"] for r in case["reasons"]),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if more:
+        console.print(f"the newest {limit} shown; more with --limit")
 
 
 def main() -> None:

@@ -1,0 +1,72 @@
+"""`fraudctl cases` through its real entry point (click's runner, against the table of this
+environment): the newest cases of a view, at most `--limit` of them, read from the view's index a
+page at a time, not the whole view."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from fraudctl.cli import cli
+from functions.shared import tenancy
+from functions.shared.clock import FixedClock
+from functions.shared.domain.model import Case, Reason
+from functions.shared.domain.writes import PutCase, Step
+from tests.integration.test_loyalty_support import DynamoCalls
+
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def _cases(program: str, count: int, status: str) -> list[Case]:
+    return [
+        Case(
+            program,
+            f"case-{status}-{n:04d}",
+            "partner",
+            f"p-{n}",
+            f"Partner {n}",
+            [Reason("velocity", "x", 1, "a")],
+            status,
+            T0 + timedelta(minutes=n),
+            f"e-{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def _listed(*args: str) -> dict:
+    ran = CliRunner().invoke(cli, ["cases", *args, "--json"])
+    assert ran.exit_code == 0, ran.output
+    return json.loads(ran.output)
+
+
+def test_cases_lists_the_newest_of_a_view_up_to_the_limit_reading_a_page(aws, monkeypatch):
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
+    store = aws.repository
+    program = tenancy.create_program(store, FixedClock(T0), "Listed").program_id
+    active = _cases(program, 300, "open")
+    store.apply(Step([PutCase(c) for c in active[:100]]))
+    store.apply(Step([PutCase(c) for c in active[100:200]]))
+    store.apply(Step([PutCase(c) for c in active[200:]]))
+    store.apply(Step([PutCase(c) for c in _cases(program, 5, "approved")]))
+    newest_first = [c.case_id for c in reversed(active)]
+
+    with DynamoCalls() as calls:
+        first = _listed("--program", program, "--limit", "10")
+    assert [c["id"] for c in first["cases"]] == newest_first[:10]
+    assert first["more"] is True
+    read = sum(n for name, _, n, _ in calls.calls if name == "Query")
+    assert read <= 60, read  # about a page of the index, not the 300 cases of the view
+
+    every = _listed("--program", program, "--limit", "1000")
+    assert [c["id"] for c in every["cases"]] == newest_first
+    assert every["more"] is False
+    resolved = _listed("--program", program, "--view", "resolved")
+    assert sorted(c["id"] for c in resolved["cases"]) == [f"case-approved-{n:04d}" for n in range(5)]
+
+    refused = CliRunner().invoke(cli, ["cases", "--program", program, "--limit", "0"])
+    assert refused.exit_code == 2 and "--limit" in refused.output
+    unknown = CliRunner().invoke(cli, ["cases", "--program", "prg-nope"])
+    assert unknown.exit_code == 1 and "not found" in unknown.output
