@@ -110,7 +110,7 @@ class Engine:
                 raise DynamoError("UnknownOperationException", f"Unknown operation: {target}")
             try:
                 request = json.loads(body or b"{}")
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:  # RecursionError: nested past the parser
                 raise DynamoError("SerializationException", f"Invalid JSON: {error}") from error
             if not isinstance(request, dict):
                 raise DynamoError("SerializationException", "The request body is not a JSON object")
