@@ -217,3 +217,35 @@ def test_a_page_reads_a_page_of_two_hundred_removed_partners(aws, capsys):
     assert next_read <= 26 and next_queries == 1
     newest = sorted(removals, key=lambda n: (removals[n], n), reverse=True)
     assert [i.case_id for i in first.items + second.items] == [f"c{n:04}" for n in newest[:50]]
+
+
+def test_a_throttled_page_is_503_to_retry_and_the_retry_gets_the_same_page(aws, monkeypatch):
+    """DynamoDB refusing the page's index query (throttled): a 503 problem with Retry-After, the
+    listing untouched; the client's retry, once DynamoDB answers, gets the page it asked for."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    tenant = make_tenant(aws.repository, "Program T")
+    open_and_remove(aws.repository, tenant.program_id, REMOVALS)
+    key = tenant.keys["fraud"]
+    cursor = removed(key, limit="2").body["next_cursor"]
+    original = botocore.client.BaseClient._make_api_call
+    refused: list[str] = []
+
+    def throttled(client, operation, params):
+        if operation == "Query" and params.get("IndexName") == "cases_by_view":
+            refused.append(operation)
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}
+            raise ClientError({"Error": error}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", throttled)
+    answer = removed(key, limit="2", cursor=cursor)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+
+    assert refused, "the page was not read from the index"
+    assert answer.status == 503, answer
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert int(answer.headers["retry-after"]) > 0
+    again = removed(key, limit="2", cursor=cursor)
+    assert [i["case_id"] for i in again.body["items"]] == NEWEST_FIRST[2:4]
