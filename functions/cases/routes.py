@@ -119,6 +119,16 @@ def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> views.R
     )
 
 
-@router.get("/v1/removed-partners", summary="Partners removed from the program, with who removed them")
-def get_removed_partners() -> views.RemovedPage:
-    return service.removed_partners(api.deps_of(router), api.program_of(router))
+@router.get(
+    "/v1/removed-partners",
+    summary="Partners removed from the program, with who removed them",
+    description="Newest removal first, read from an index page by page. Page with `next_cursor` "
+    "(null on the last page): a cursor belongs to the program and listing that gave it.",
+)
+def get_removed_partners(
+    limit: Limit = 25,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
+    ] = None,
+) -> views.RemovedPage:
+    return service.removed_partners(api.deps_of(router), api.program_of(router), limit, cursor)

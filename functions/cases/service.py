@@ -240,8 +240,28 @@ def remove_partner(
     return views.removed_partner(retrying(attempt, f"removing the partner of case {case_id}"))
 
 
-def removed_partners(deps: Dependencies, program_id: str) -> views.RemovedPage:
+def removed_partners(
+    deps: Dependencies, program_id: str, limit: int, cursor: str | None
+) -> views.RemovedPage:
+    """Newest removal first, read from the removed view's partition of `cases_by_view` past the
+    cursor's (removed_at, case_id) position: a page reads about a page, whatever the program has
+    removed. The cursor is bound to the program too, so another program's is refused, not misread."""
     store: CasesPort = deps.repository
+    query = {"view": "removed", "program_id": program_id}
+    after = _position(decode_cursor(cursor, query)) if cursor else None
+    cases = store.cases_in_view(program_id, "removed", True, after, by="removed_at")
+    found = list(itertools.islice(cases, limit + 1))
+    page = found[:limit]
+    last = page[-1] if page else None
     return views.RemovedPage(
-        items=[views.removed_partner(c) for c in store.list_cases(program_id, "removed")]
+        items=[views.removed_partner(c) for c in page],
+        next_cursor=encode_cursor((_removal_time(last).isoformat(), last.case_id), query)
+        if len(found) > limit and last
+        else None,
     )
+
+
+def _removal_time(case: Case) -> datetime:
+    if case.removed_at is None:  # never in the removed view: its index key is the removal time
+        raise ValueError(f"case {case.case_id} is listed as removed without a removal time")
+    return case.removed_at

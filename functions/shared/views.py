@@ -136,6 +136,7 @@ class RemovedPartner(BaseModel):
 
 class RemovedPage(BaseModel):
     items: list[RemovedPartner]
+    next_cursor: str | None = None  # null on the last page
 
 
 class DisputeView(CaseView):

@@ -463,4 +463,7 @@ def test_another_programs_cases_are_neither_listed_nor_found(world):
         assert names(world, world.b.keys["fraud"], view=view) == []
     answer = api("GET", f"/v1/cases/{world.cases['Alice Cooper']}", world.b.keys["fraud"])
     assert answer.status == 404 and answer.headers["content-type"] == "application/problem+json"
-    assert api("GET", "/v1/removed-partners", world.b.keys["fraud"]).body == {"items": []}
+    assert api("GET", "/v1/removed-partners", world.b.keys["fraud"]).body == {
+        "items": [],
+        "next_cursor": None,
+    }

@@ -63,3 +63,25 @@ def test_path_ids_are_documented_as_identifiers(document):
 
     assert parameter["schema"]["pattern"] == IDENTIFIER_PATTERN
     assert parameter["schema"]["maxLength"] == 128
+
+
+def test_removed_partners_pages_as_the_cases_do(document):
+    removed = document["paths"]["/v1/removed-partners"]["get"]
+    cases = document["paths"]["/v1/cases"]["get"]
+
+    def paging(operation):
+        found = {p["name"]: dict(p["schema"]) for p in operation["parameters"]}
+        found["cursor"].pop("description", None)
+        return found["limit"], found["cursor"]
+
+    assert paging(removed) == paging(cases)  # the same limit bounds and default, the same cursor
+    assert paging(removed)[0] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 25,
+        "title": "Limit",
+    }
+    page = document["components"]["schemas"]["RemovedPage"]["properties"]
+    assert set(page) == {"items", "next_cursor"}
+    assert {"type": "null"} in page["next_cursor"]["anyOf"]

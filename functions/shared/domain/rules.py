@@ -81,6 +81,12 @@ def view_of(status: str) -> str:
     return next(view for view, statuses in CASE_VIEWS.items() if status in statuses)
 
 
+def view_time(view: str) -> str:
+    """The case time a view is kept in order of (the `cases_by_view` index's sort key): the removed
+    view by removal, every other view by flag."""
+    return "removed_at" if view == "removed" else "flagged_at"
+
+
 def in_hold_order(status: str) -> bool:
     """Only the active view's cases are in the hold-amount order (`hold_order`): a case leaves it
     when it leaves the view (resolved or removed), for good."""

@@ -31,7 +31,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import CASE_VIEWS, in_hold_order, merge_reasons
+from functions.shared.domain.rules import CASE_VIEWS, in_hold_order, merge_reasons, view_time
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
@@ -129,7 +129,7 @@ class PartnersMemory:
             return [entries[k] for k in sorted(entries, key=lambda k: (entries[k].at, k))]
 
     def list_cases(self, program_id: str, view: str) -> list[Case]:
-        order = "removed_at" if view == "removed" else "flagged_at"  # as the index's sort key
+        order = view_time(view)  # as the index's sort key
         with self._lock:
             found = [
                 _case_copy(c)
@@ -176,7 +176,7 @@ class PartnersMemory:
                 return in_hold_order(c.status)
 
         else:
-            order = "resolved_at" if by == "resolved_at" and view == "resolved" else "flagged_at"
+            order = "resolved_at" if by == "resolved_at" and view == "resolved" else view_time(view)
 
             def position(c: Case) -> Any:
                 return getattr(c, order)

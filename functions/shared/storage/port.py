@@ -213,7 +213,8 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
         after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
-        """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), or the resolved
+        """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), the removed view
+        in removal order whatever `by` asks ((removed_at, case_id): `rules.view_time`), or the resolved
         view in resolution order (`by="resolved_at"`: (resolved_at, case_id)), strictly past the
         position `after`, read lazily from an index page by page: a caller that stops after a page
         has read about a page, whatever the view holds. The active view also in hold-amount order

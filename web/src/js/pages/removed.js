@@ -1,7 +1,12 @@
-// Removed partners (GET /v1/removed-partners): every column of the seed's tab.
+// Removed partners (GET /v1/removed-partners): every column of the seed's tab, newest removal first,
+// paged with the API's cursor as the case lists are ("#/removed?limit=50&cursor=...").
 
 import { api } from "../api.js";
 import { empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
+import { href, navigate } from "../router.js";
+
+const PAGE_SIZES = [10, 25, 50, 100];
+const DEFAULT_PAGE_SIZE = 25;
 
 // The names are the API's (RemovedPartner in GET /v1/openapi.json).
 function reasonText(item) {
@@ -15,15 +20,45 @@ function archivedText(item) {
   return `${plural(archived.count, "reward", "rewards")}, ${moneyList(archived.amounts)}`;
 }
 
-export function mountRemoved(container) {
+export function mountRemoved(container, route) {
+  const limit = Number(route.params.get("limit"));
+  const state = {
+    limit: limit > 0 ? Math.min(Math.floor(limit), 100) : "",
+    cursor: route.params.get("cursor") || "",
+  };
+  const url = (changes = {}) => href("removed", { ...state, ...changes });
   const results = h("div", { class: "results" }, loading("removed partners"));
   replace(container, pageHeading("Removed partners"), results);
+
+  function pageSize() {
+    const current = state.limit || DEFAULT_PAGE_SIZE;
+    const sizes = PAGE_SIZES.includes(current) ? PAGE_SIZES : [...PAGE_SIZES, current].sort((a, b) => a - b);
+    const choice = h(
+      "select",
+      { id: "page-size", onchange: () => navigate(url({ limit: choice.value, cursor: "" })) },
+      sizes.map((n) => h("option", { value: String(n), selected: n === current }, String(n))),
+    );
+    return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
+  }
+
+  function pager(items, next) {
+    return h(
+      "nav",
+      { class: "pager", "aria-label": "Pages" },
+      h("span", { class: "muted" }, `${plural(items.length, "partner", "partners")} on this page`),
+      pageSize(),
+      state.cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
+      next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
+    );
+  }
+
   api
-    .get("/v1/removed-partners")
+    .get("/v1/removed-partners", { limit: state.limit || DEFAULT_PAGE_SIZE, cursor: state.cursor })
     .then((answer) => {
       const items = answer.items;
+      const next = answer.next_cursor;
       if (!items.length) {
-        replace(results, empty("No partner has been removed from this program."));
+        replace(results, empty("No partner has been removed from this program."), state.cursor ? pager(items, null) : null);
         return;
       }
       const columns = ["Partner", "Partner team", "Original flag reason", "Date of flag", "Archived rewards", "Date of removal", "Removed by", "Blocked from reapplying"];
@@ -56,6 +91,7 @@ export function mountRemoved(container) {
             ),
           ),
         ),
+        pager(items, next),
       );
     })
     .catch((error) => replace(results, problem(error)));

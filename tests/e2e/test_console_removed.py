@@ -1,0 +1,97 @@
+"""The Removed partners tab in a real Chromium (SPEC 10 over `GET /v1/removed-partners`): newest
+removal first, paged with the API's cursor the way the case lists page, every removed partner shown
+once across the pages."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend
+from tests.e2e.console.steps import screenshot, sign_in_as
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
+
+TABLE = "Partners removed from the program"
+
+
+@pytest.fixture
+def backend(console: LocalSystem) -> Backend:
+    return Backend(console)
+
+
+def every_removed(backend: Backend) -> list[str]:
+    """The program's removed partners' names, newest removal first, through the API's pages."""
+    names: list[str] = []
+    params = {"limit": "100"}
+    while True:
+        answer = backend.fraud.get(backend.url("/v1/removed-partners"), params=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        names += [item["partner"]["name"] for item in answer.json()["items"]]
+        if not answer.json()["next_cursor"]:
+            return names
+        params = {"limit": "100", "cursor": answer.json()["next_cursor"]}
+
+
+def names_on_page(page: Page) -> list[str]:
+    table = page.get_by_role("table", name=TABLE)
+    expect(table).to_be_visible()
+    return table.locator("tbody tr td:first-child").all_inner_texts()
+
+
+def test_removed_partners_page_newest_first_and_every_one_is_shown_once(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given three partners removed one after the other (more than a page of two)
+    word = "R" + uuid.uuid4().hex[:6]
+    names = [f"Gone {word} {n}" for n in (1, 2, 3)]
+    for name in names:
+        partner = backend.flagged_partner(name, rewards=())
+        answer = backend.fraud.post(
+            backend.url(f"/v1/cases/{partner.case['id']}/remove"), json={"block_reapply": False}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+    everyone = every_removed(backend)
+    assert everyone[:3] == names[::-1]
+
+    # When a teammate opens Removed partners two per page
+    sign_in_as(page, console, "fraud", "removed?limit=2")
+    expect(page.get_by_role("heading", level=1, name="Removed partners")).to_be_visible()
+
+    # Then the newest two removals come first, with a way to the next page and no "First page"
+    assert names_on_page(page) == names[::-1][:2]
+    pages = page.get_by_role("navigation", name="Pages")
+    expect(pages).to_contain_text("2 partners on this page")
+    expect(pages.get_by_role("link", name="First page")).to_have_count(0)
+    screenshot(page, "15-removed-partners-first-page")
+
+    # And following "Next page" to the end shows every removed partner once, in removal order
+    shown = names_on_page(page)
+    while pages.get_by_role("link", name="Next page").count():
+        pages.get_by_role("link", name="Next page").click()
+        expect(page).to_have_url(re.compile(r"#/removed\?limit=2&cursor="))
+        expect(pages.get_by_role("link", name="First page")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^Loading "))).to_have_count(0)
+        on_page = names_on_page(page)
+        assert 0 < len(on_page) <= 2
+        shown += on_page
+    assert shown == everyone
+    screenshot(page, "16-removed-partners-last-page")
+
+    # And "First page" goes back to the newest
+    pages.get_by_role("link", name="First page").click()
+    expect(pages.get_by_role("link", name="First page")).to_have_count(0)
+    assert names_on_page(page) == names[::-1][:2]
+
+    # And with a page as large as the list, everything is on one page and there is no next one
+    page.get_by_label("Per page").select_option("100")
+    expect(page).to_have_url(re.compile(r"#/removed\?limit=100$"))
+    expect(page.get_by_role("table", name=TABLE).locator("tbody tr")).to_have_count(min(len(everyone), 100))
+    if len(everyone) <= 100:
+        assert names_on_page(page) == everyone
+        expect(pages.get_by_role("link", name="Next page")).to_have_count(0)
