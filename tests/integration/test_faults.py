@@ -167,7 +167,7 @@ def _count(deps, tenant, events, accepted, bus) -> dict[str, Any]:
     statuses = Counter(repo.get_event(tenant.program_id, e).status for e in accepted)
     cases = {}
     for view in ("active", "resolved", "removed"):
-        for case in repo.list_cases(tenant.program_id, view):
+        for case in repo.cases_in_view(tenant.program_id, view, True):
             cases[case.case_id] = case
     doubled_state = 0
     subjects = Counter((c.subject_type, c.subject_id) for c in cases.values())

@@ -202,8 +202,8 @@ def test_case_views_follow_status_changes(store):
         Step([UpdateCase(P, "c2", changes={"status": "removed", "removed_at": T0, "removed_by": "me"})])
     )
 
-    assert [c.case_id for c in store.list_cases(P, "active")] == ["c1"]
-    assert [c.case_id for c in store.list_cases(P, "removed")] == ["c2"]
+    assert [c.case_id for c in store.cases_in_view(P, "active", True)] == ["c1"]
+    assert [c.case_id for c in store.cases_in_view(P, "removed", True)] == ["c2"]
 
 
 def test_marks_add_and_remove_members_of_a_link(store):

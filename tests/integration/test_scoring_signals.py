@@ -339,7 +339,7 @@ def test_concurrent_flagged_events_on_one_subject_leave_one_active_case(aws, ten
             )
         )
 
-    active = aws.repository.list_cases(tenant.program_id, "active")
+    active = list(aws.repository.cases_in_view(tenant.program_id, "active", True))
     assert len(active) == 1
     assert {status(tenant, e["id"])["case_id"] for e in events} == {active[0].case_id}
     reasons = active[0].reasons

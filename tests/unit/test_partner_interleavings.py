@@ -74,7 +74,7 @@ class World:
     def case_ids(self) -> list[str]:
         found = []
         for view in ("active", "resolved", "removed"):
-            found += [c.case_id for c in self.deps.repository.list_cases(P, view)]
+            found += [c.case_id for c in self.deps.repository.cases_in_view(P, view, True)]
         return found
 
     def do(self, operation: str) -> None:

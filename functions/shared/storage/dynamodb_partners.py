@@ -325,15 +325,6 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading the audit trail of {case_id} failed") from exc
 
-    def list_cases(self, program_id: str, view: str) -> list[Case]:
-        try:
-            items = self._m.indexes["cases_by_view"].query(
-                keys.case_view_pk(program_id, view), scan_index_forward=False
-            )
-            return [_case(i) for i in items]
-        except PynamoDBException as exc:
-            raise domain_error(exc, f"listing {view} cases failed") from exc
-
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         item = self._get(self._m.reward, keys.reward_pk(program_id, reward_id), keys.REWARD_SK)
         if item is None:

@@ -128,16 +128,6 @@ class PartnersMemory:
             entries = self._audit.get((program_id, case_id), {})
             return [entries[k] for k in sorted(entries, key=lambda k: (entries[k].at, k))]
 
-    def list_cases(self, program_id: str, view: str) -> list[Case]:
-        order = view_time(view)  # as the index's sort key
-        with self._lock:
-            found = [
-                _case_copy(c)
-                for (p, _), c in self._cases.items()
-                if p == program_id and c.status in CASE_VIEWS.get(view, ())
-            ]
-            return sorted(found, key=lambda c: (getattr(c, order), c.case_id), reverse=True)
-
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         with self._lock:
             if (program_id, reward_id) not in self._rewards:

@@ -189,11 +189,6 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
     def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]: ...
 
     @abc.abstractmethod
-    def list_cases(self, program_id: str, view: str) -> list[Case]:
-        """Every case of a view (`active`, `resolved`, `removed`), newest flag first (`removed`:
-        newest removal first)."""
-
-    @abc.abstractmethod
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         """Raises NotFound."""
 
