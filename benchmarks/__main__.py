@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "sync_decision")
+SUITES = ("ingest", "scoring", "hold_sweep", "loyalty", "local", "local_dynamodb", "sync_decision")
 
 
 @dataclass(frozen=True)
