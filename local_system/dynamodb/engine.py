@@ -510,9 +510,7 @@ class Engine:
             at = 0 if after is None else _after(ordered, after)
             keys = iter(ordered[at:])
         else:
-            entries = sorted(
-                (partition, entry) for partition, listed in index.entries.items() for entry in listed
-            )
+            entries = index.all_entries()
             at = 0 if after is None else _after(entries, after)
             keys = (entry[1][1] for entry in entries[at:])
         if segments is not None:

@@ -37,6 +37,16 @@ class Index:
     definition: dict[str, Any]
     kept: frozenset[str] | None = None
     entries: dict[Any, list[tuple[Any, TableKey]]] = field(default_factory=dict)
+    _all_entries: list[tuple[Any, tuple[Any, TableKey]]] | None = None
+
+    def all_entries(self) -> list[tuple[Any, tuple[Any, TableKey]]]:
+        """Every entry in order, `(partition, (sort, table key))` (for a `Scan` of the index), kept
+        until the index changes."""
+        if self._all_entries is None:
+            self._all_entries = [
+                (partition, entry) for partition in sorted(self.entries) for entry in self.entries[partition]
+            ]
+        return self._all_entries
 
     def projected(self, item: Item, table_keys: tuple[str, ...]) -> Item:
         """The item as this index holds it."""
@@ -172,6 +182,7 @@ class Table:
                 continue
             partition, sort = found
             bisect.insort(index.entries.setdefault(partition, []), (sort, key))
+            index._all_entries = None
 
     def _unindex(self, key: TableKey, item: Item) -> None:
         for index in self.indexes.values():
@@ -179,6 +190,7 @@ class Table:
             if found is None:
                 continue
             partition, sort = found
+            index._all_entries = None
             entries = index.entries[partition]
             at = bisect.bisect_left(entries, (sort, key))
             del entries[at]

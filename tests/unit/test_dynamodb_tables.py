@@ -65,6 +65,7 @@ def test_a_partition_walk_is_the_sorted_keys_that_meet_the_condition(
         else:
             table.put(key, item, 10)
             model[(partition, sort)] = item
+        table.all_keys(), table.indexes["by_n"].all_entries()  # kept orders: each write must renew them
     low_key, high_key = sorted([key_of({"S": low}), key_of({"S": high})])
     partition = key_of({"S": "p"})
     for condition in [
@@ -89,4 +90,9 @@ def test_a_partition_walk_is_the_sorted_keys_that_meet_the_condition(
         by_number = list(table.index_keys(index, key_of({"S": "G"}), (">=", bound), None, forward))
         assert by_number == [k for n, k in (entries if forward else entries[::-1]) if n >= bound]
     assert table.all_keys() == sorted(table.items)
+    assert index.all_entries() == sorted(
+        (key_of(item["g"]), (key_of(item["n"]), table.table_key(item)))
+        for item in model.values()
+        if "n" in item
+    )
     assert len(table.items) == len(model)
