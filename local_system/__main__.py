@@ -1,8 +1,9 @@
 """`make run`: the whole system on this machine.
 
-moto stands in for DynamoDB, SQS and EventBridge, in a process of its own (`aws_process`): the
-functions, which run in this process, reach its backends over a private socket, and its server on
-loopback serves the same backends to everything outside (fraudctl, the AWS CLI, the tests); the
+The AWS stand-in runs in a process of its own (`aws_process`): DynamoDB from the local engine
+(`local_system.dynamodb`), SQS, EventBridge and KMS from moto. The functions, which run in this
+process, reach it over a private socket, and its server on loopback serves the same tables and
+backends to everything outside (fraudctl, the AWS CLI, the tests); the
 tables, queue and bus are created from the code's own definitions; a demo program gets one key per
 role; the API serves the real Lambda handlers on http://127.0.0.1:8080; a poller feeds the score
 function and a scheduler runs the scheduled functions. Ctrl-C stops it all.
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         default=_positive_int(os.environ.get("LOCAL_SCORE_CONSUMERS", "1")),
         help="how many batches of the scoring queue are scored at once, as the deployed mapping runs "
         "several environments (default 1: in arrival order, so a replay decides the same every time; "
-        "more exercise concurrent scoring, but do not score faster here: moto's process is the limit)",
+        "more exercise concurrent scoring, but do not score faster on two cores: the CPU is the limit)",
     )
     parser.add_argument(
         "--rate-limit-per-key",
@@ -127,11 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     from local_system.provision import provision
     from local_system.workers import Workers, WorkerSettings
 
-    # moto, with every AWS backend, runs in a process of its own (local_system/aws_process.py): its
-    # half of each event's work runs on another core than the functions' half. It serves the
-    # functions' calls over a private socket, and everything outside over its server on --aws-port.
+    # the AWS stand-in (the DynamoDB engine, moto for the rest) runs in a process of its own
+    # (local_system/aws_process.py): its half of each event's work runs on another core than the
+    # functions' half. It serves the functions' calls over a private socket, and everything outside
+    # over its server on --aws-port.
     aws = AwsProcess(args.aws_port)
-    atexit.register(aws.close)  # however this process ends short of being killed, moto's ends too
+    atexit.register(aws.close)  # however this process ends short of being killed, the stand-in's ends too
     aws.route_calls()  # before any client: it applies to the sessions created after it
     aws_url = f"http://127.0.0.1:{args.aws_port}"
     os.environ["AWS_ENDPOINT_URL"] = aws_url  # what the socket does not carry goes to moto's server, not AWS
