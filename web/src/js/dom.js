@@ -86,6 +86,23 @@ export function statusMarker(status) {
   }
 }
 
+/** The page sizes a paged list offers, and the one it shows first (the API's default limit). */
+export const PAGE_SIZES = [10, 25, 50, 100];
+export const DEFAULT_PAGE_SIZE = 25;
+
+/** A paged list's "Per page" choice: `current` is the size asked for ("" for the default; a size
+ * not offered is added in order), `choose(size)` runs when another is chosen. */
+export function pageSizeChoice(current, choose) {
+  const size = current || DEFAULT_PAGE_SIZE;
+  const sizes = PAGE_SIZES.includes(size) ? PAGE_SIZES : [...PAGE_SIZES, size].sort((a, b) => a - b);
+  const choice = h(
+    "select",
+    { id: "page-size", onchange: () => choose(choice.value) },
+    sizes.map((n) => h("option", { value: String(n), selected: n === size }, String(n))),
+  );
+  return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
+}
+
 export function loading(what) {
   return h("p", { class: "state", role: "status" }, `Loading ${what}…`);
 }

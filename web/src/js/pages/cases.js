@@ -3,12 +3,14 @@
 
 import { api } from "../api.js";
 import {
+  DEFAULT_PAGE_SIZE,
   empty,
   h,
   loading,
   money,
   moneyList,
   pageHeading,
+  pageSizeChoice,
   plural,
   problem,
   replace,
@@ -41,8 +43,6 @@ const STATUS_FILTER = [
   ["declined", "Declined"],
 ];
 
-const PAGE_SIZES = [10, 25, 50, 100];
-const DEFAULT_PAGE_SIZE = 25;
 
 function listParams(params, view) {
   const spec = VIEWS[view];
@@ -200,14 +200,7 @@ export function mountCases(view) {
     }
 
     function pageSize() {
-      const current = state.limit || DEFAULT_PAGE_SIZE;
-      const sizes = PAGE_SIZES.includes(current) ? PAGE_SIZES : [...PAGE_SIZES, current].sort((a, b) => a - b);
-      const choice = h(
-        "select",
-        { id: "page-size", onchange: () => navigate(listUrl({ limit: choice.value, cursor: "" })) },
-        sizes.map((n) => h("option", { value: String(n), selected: n === current }, String(n))),
-      );
-      return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
+      return pageSizeChoice(state.limit, (limit) => navigate(listUrl({ limit, cursor: "" })));
     }
 
     function pager(items, next) {

@@ -2,11 +2,23 @@
 // paged with the API's cursor as the case lists are ("#/removed?limit=50&cursor=...").
 
 import { api } from "../api.js";
-import { empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  empty,
+  h,
+  loading,
+  moneyList,
+  pageHeading,
+  pageSizeChoice,
+  plural,
+  problem,
+  replace,
+  scrollingTable,
+  reason,
+  timeElement,
+} from "../dom.js";
 import { href, navigate } from "../router.js";
 
-const PAGE_SIZES = [10, 25, 50, 100];
-const DEFAULT_PAGE_SIZE = 25;
 
 // The names are the API's (RemovedPartner in GET /v1/openapi.json).
 function reasonText(item) {
@@ -31,14 +43,7 @@ export function mountRemoved(container, route) {
   replace(container, pageHeading("Removed partners"), results);
 
   function pageSize() {
-    const current = state.limit || DEFAULT_PAGE_SIZE;
-    const sizes = PAGE_SIZES.includes(current) ? PAGE_SIZES : [...PAGE_SIZES, current].sort((a, b) => a - b);
-    const choice = h(
-      "select",
-      { id: "page-size", onchange: () => navigate(url({ limit: choice.value, cursor: "" })) },
-      sizes.map((n) => h("option", { value: String(n), selected: n === current }, String(n))),
-    );
-    return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
+    return pageSizeChoice(state.limit, (limit) => navigate(url({ limit, cursor: "" })));
   }
 
   function pager(items, next) {
