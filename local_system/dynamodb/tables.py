@@ -145,7 +145,6 @@ class Table:
         """Store an item (canonical, validated, of that size) under its key, replacing any other."""
         old = self.items.get(key)
         if old is not None:
-            self._unindex(key, old)
             self.bytes -= self.sizes[key]
         else:
             sorts = self.partitions.get(key[0])
@@ -157,13 +156,13 @@ class Table:
         self.items[key] = item
         self.sizes[key] = size
         self.bytes += size
-        self._index(key, item)
+        self._reindex(key, old, item)
 
     def delete(self, key: TableKey) -> Item | None:
         old = self.items.pop(key, None)
         if old is None:
             return None
-        self._unindex(key, old)
+        self._reindex(key, old, None)
         self.bytes -= self.sizes.pop(key)
         sorts = self.partitions[key[0]]
         if self.sort is None:
@@ -175,27 +174,25 @@ class Table:
         self._all_keys = None
         return old
 
-    def _index(self, key: TableKey, item: Item) -> None:
+    def _reindex(self, key: TableKey, old: Item | None, new: Item | None) -> None:
+        """Moves the item's entry in each index from where its old version had it to where its new
+        version has it (None: no version, or not in that index). An index whose keys the write left
+        alone, as most writes do, is not touched."""
         for index in self.indexes.values():
-            found = index.position(item)
-            if found is None:
+            before = None if old is None else index.position(old)
+            after = None if new is None else index.position(new)
+            if before == after:
                 continue
-            partition, sort = found
-            bisect.insort(index.entries.setdefault(partition, []), (sort, key))
             index._all_entries = None
-
-    def _unindex(self, key: TableKey, item: Item) -> None:
-        for index in self.indexes.values():
-            found = index.position(item)
-            if found is None:
-                continue
-            partition, sort = found
-            index._all_entries = None
-            entries = index.entries[partition]
-            at = bisect.bisect_left(entries, (sort, key))
-            del entries[at]
-            if not entries:
-                del index.entries[partition]
+            if before is not None:
+                partition, sort = before
+                entries = index.entries[partition]
+                del entries[bisect.bisect_left(entries, (sort, key))]
+                if not entries:
+                    del index.entries[partition]
+            if after is not None:
+                partition, sort = after
+                bisect.insort(index.entries.setdefault(partition, []), (sort, key))
 
     def index_count(self, index: Index) -> int:
         return sum(len(entries) for entries in index.entries.values())
