@@ -26,6 +26,7 @@ transactions); index writes are not counted.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import threading
@@ -65,13 +66,6 @@ class DynamoError(Exception):
 
 def validation(message: str) -> DynamoError:
     return DynamoError("ValidationException", message)
-
-
-class _ConditionFailed(Exception):
-    """A condition of one write was false (the old item, for ReturnValuesOnConditionCheckFailure)."""
-
-    def __init__(self, old: Item | None) -> None:
-        self.old = old
 
 
 class Engine:
@@ -340,7 +334,7 @@ class Engine:
         returns = _returns(request, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
         old = table.get(key)
         self._check(request.get("ConditionExpression"), old, names, values, request)
-        new, changed, size = self._updated(table, old, key_item, text, names, values)
+        new, size = self._updated(table, old, key_item, text, names, values)
         units = _write_units(table.size(key), size)
         table.put(key, new, size)
         answer: dict[str, Any] = {}
@@ -362,12 +356,12 @@ class Engine:
         text: Any,
         names: dict[str, str],
         values: dict[str, Any],
-    ) -> tuple[Item, set[str], int]:
+    ) -> tuple[Item, int]:
         """The item an update expression makes of the old one (or of the key alone), checked, and
         its size."""
         base = old if old is not None else key_item
         if not text:
-            return dict(base), set(), self._check_stored(table, base)
+            return dict(base), self._check_stored(table, base)
         if not isinstance(text, str):
             raise validation("UpdateExpression must be a string")
         update = expressions.update(text)
@@ -381,7 +375,7 @@ class Engine:
         # a missing item is updated as its key alone (a REMOVE below a missing attribute is refused,
         # as moto refuses it; DynamoDB's documentation does not say otherwise)
         new = update.apply(base, names, values)
-        return new, changed, self._check_stored(table, new)
+        return new, self._check_stored(table, new)
 
     def get_item(self, request: dict[str, Any]) -> dict[str, Any]:
         table = self._table(request.get("TableName"))
@@ -404,15 +398,11 @@ class Engine:
         request: dict[str, Any],
     ) -> None:
         """Raise ConditionalCheckFailedException unless the condition holds on the old item."""
-        try:
-            _holds(text, old, names, values)
-        except _ConditionFailed:
+        if not _holds(text, old, names, values):
             fields: dict[str, Any] = {}
             if request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
                 fields["Item"] = old
-            raise DynamoError(
-                "ConditionalCheckFailedException", "The conditional request failed", **fields
-            ) from None
+            raise DynamoError("ConditionalCheckFailedException", "The conditional request failed", **fields)
 
     def _with_capacity(
         self, answer: dict[str, Any], request: dict[str, Any], table: Table, units: float
@@ -507,12 +497,12 @@ class Engine:
         keys: Iterator[TableKey]
         if index is None:
             ordered = table.all_keys()
-            at = 0 if after is None else _after(ordered, after)
-            keys = iter(ordered[at:])
+            at = 0 if after is None else bisect.bisect_right(ordered, after)
+            keys = (ordered[i] for i in range(at, len(ordered)))
         else:
             entries = index.all_entries()
-            at = 0 if after is None else _after(entries, after)
-            keys = (entry[1][1] for entry in entries[at:])
+            at = 0 if after is None else bisect.bisect_right(entries, after)
+            keys = (entries[i][1][1] for i in range(at, len(entries)))
         if segments is not None:
             keys = (k for k in keys if _segment(k[0], segments) == segment)
         return self._page(table, index, keys, request, names, values)
@@ -744,9 +734,7 @@ class Engine:
         failed = False
         for table, key, kind, detail, item, size, names, values in planned:
             old = table.get(key)
-            try:
-                _holds(detail.get("ConditionExpression"), old, names, values)
-            except _ConditionFailed:
+            if not _holds(detail.get("ConditionExpression"), old, names, values):
                 reason: dict[str, Any] = {
                     "Code": "ConditionalCheckFailed",
                     "Message": "The conditional request failed",
@@ -763,11 +751,10 @@ class Engine:
                 results.append((table, key, None, 0))
             elif kind == "Update":
                 assert item is not None  # the key item
-                new, _, size = self._updated(table, old, item, detail["UpdateExpression"], names, values)
+                new, size = self._updated(table, old, item, detail["UpdateExpression"], names, values)
                 results.append((table, key, new, size))
-            else:
-                units_read = _write_units(table.size(key), 0)
-                units[table.name] = units.get(table.name, 0.0) + 2 * units_read
+            else:  # a condition check: capacity as a write of the item it reads
+                units[table.name] = units.get(table.name, 0.0) + 2 * _write_units(table.size(key), 0)
         if failed:
             codes = ", ".join(reason["Code"] for reason in reasons)
             raise DynamoError(
@@ -963,9 +950,9 @@ def _filter(text: str) -> Any:
     return expressions.condition(text, "FilterExpression")
 
 
-def _holds(text: Any, old: Item | None, names: dict[str, str], values: dict[str, Any]) -> None:
-    if text and not expressions.condition(text).evaluate(old, names, values):
-        raise _ConditionFailed(old)
+def _holds(text: Any, old: Item | None, names: dict[str, str], values: dict[str, Any]) -> bool:
+    """Whether a write's condition (none: it holds) holds on the item it would replace."""
+    return not text or expressions.condition(text).evaluate(old, names, values)
 
 
 def _returns(request: dict[str, Any], allowed: set[str]) -> str:
@@ -1000,12 +987,6 @@ def _last_key(table: Table, index: Index | None, item: Item) -> Item:
         if index.sort is not None:
             key[index.sort] = item[index.sort]
     return key
-
-
-def _after(ordered: list[Any], after: Any) -> int:
-    import bisect
-
-    return bisect.bisect_right(ordered, after)
 
 
 def _segment(partition: Any, segments: int) -> int:
