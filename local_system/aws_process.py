@@ -163,8 +163,7 @@ def route_calls_from_environment() -> None:
 
 
 # --- the stand-in's side ------------------------------------------------------------------------
-_DYNAMODB_URL = "https://dynamodb."
-_DYNAMODB_TARGET = "DynamoDB_20120810."
+_DYNAMODB_TARGET = "DynamoDB_20120810."  # DynamoDB's operations (not DynamoDB Streams': "DynamoDBStreams_")
 
 
 def _serve(connection: Any, dynamodb: Any) -> None:
@@ -177,8 +176,9 @@ def _serve(connection: Any, dynamodb: Any) -> None:
             except (EOFError, OSError):
                 return
             try:
-                if url.startswith(_DYNAMODB_URL):
-                    answer = dynamodb.answer(headers.get("X-Amz-Target", ""), body)
+                target = headers.get("X-Amz-Target", "")
+                if target.startswith(_DYNAMODB_TARGET):
+                    answer = dynamodb.answer(target, body)
                 else:
                     answer = moto_answers(method, url, headers, body)
             except Exception as error:  # an answer moto could not give: a 500, as its server would
