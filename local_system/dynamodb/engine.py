@@ -585,7 +585,7 @@ class Engine:
             scanned += 1
             read += table.sizes[key]
             last = item
-            if matches is not None and not matches.evaluate(item, names, values):
+            if matches is not None and not matches.holds(item, names, values):  # checked by _placeholders
                 continue
             matched += 1  # counted whether or not returned: Select=COUNT returns none
             if select != "COUNT":
@@ -951,8 +951,9 @@ def _filter(text: str) -> Any:
 
 
 def _holds(text: Any, old: Item | None, names: dict[str, str], values: dict[str, Any]) -> bool:
-    """Whether a write's condition (none: it holds) holds on the item it would replace."""
-    return not text or expressions.condition(text).evaluate(old, names, values)
+    """Whether a write's condition (none: it holds) holds on the item it would replace (the request's
+    placeholders already checked by `_placeholders`)."""
+    return not text or expressions.condition(text).holds(old, names, values)
 
 
 def _returns(request: dict[str, Any], allowed: set[str]) -> str:

@@ -719,6 +719,11 @@ class Condition:
         """Whether the item (None: there is none) satisfies the condition (checking first, as
         `check` does). Raises ExpressionError."""
         self.check(names, values)
+        return self.holds(item, names, values)
+
+    def holds(self, item: dict[str, Value] | None, names: Names, values: Values) -> bool:
+        """`evaluate` without the checks, for a caller that made them once for the request (`check`):
+        the engine, before a filter meets each item of a page."""
         return self._test(_EMPTY if item is None else item, names, values)
 
 
