@@ -90,9 +90,24 @@ export function statusMarker(status) {
 export const PAGE_SIZES = [10, 25, 50, 100];
 export const DEFAULT_PAGE_SIZE = 25;
 
-/** A paged list's "Per page" choice: `current` is the size asked for ("" for the default; a size
- * not offered is added in order), `choose(size)` runs when another is chosen. */
-export function pageSizeChoice(current, choose) {
+/** A paged list's navigation: `summary` (what this page holds, in words, if given; `live` announces
+ * it as a status where the page has no other), the "Per page" choice of `limit` (if `choose(size)`
+ * is given, run when another size is chosen), and links to the first page (when past it) and to the
+ * `next` cursor's. `url(changes)` is the list's address with some of its parameters changed. */
+export function pager(summary, { limit, cursor, next, url, choose, live = false }) {
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
+    summary ? h("span", { class: "muted", role: live ? "status" : null }, summary) : null,
+    choose ? pageSizeChoice(limit, choose) : null,
+    cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
+    next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
+  );
+}
+
+/** The "Per page" choice: `current` is the size asked for ("" for the default; a size not offered
+ * is added in order). */
+function pageSizeChoice(current, choose) {
   const size = current || DEFAULT_PAGE_SIZE;
   const sizes = PAGE_SIZES.includes(size) ? PAGE_SIZES : [...PAGE_SIZES, size].sort((a, b) => a - b);
   const choice = h(

@@ -10,7 +10,7 @@ import {
   money,
   moneyList,
   pageHeading,
-  pageSizeChoice,
+  pager,
   plural,
   problem,
   replace,
@@ -199,20 +199,15 @@ export function mountCases(view) {
       );
     }
 
-    function pageSize() {
-      return pageSizeChoice(state.limit, (limit) => navigate(listUrl({ limit, cursor: "" })));
-    }
-
-    function pager(items, next) {
-      const links = [pageSize()];
-      if (state.cursor) links.push(h("a", { href: listUrl({ cursor: "" }) }, "First page"));
-      if (next) links.push(h("a", { href: listUrl({ cursor: next }), rel: "next" }, "Next page"));
-      return h(
-        "nav",
-        { class: "pager", "aria-label": "Pages" },
-        h("span", { class: "muted", role: "status" }, `${plural(items.length, "case", "cases")} on this page`),
-        links,
-      );
+    function pageLinks(items, next) {
+      return pager(`${plural(items.length, "case", "cases")} on this page`, {
+        limit: state.limit,
+        cursor: state.cursor,
+        next,
+        url: listUrl,
+        choose: (limit) => navigate(listUrl({ limit, cursor: "" })),
+        live: true,
+      });
     }
 
     async function load() {
@@ -232,9 +227,9 @@ export function mountCases(view) {
         const next = answer.next_cursor;
         if (!items.length) {
           const text = state.q || state.status ? "No cases match this search." : spec.empty;
-          replace(results, empty(text), state.cursor ? pager(items, null) : null);
+          replace(results, empty(text), state.cursor ? pageLinks(items, null) : null);
         } else {
-          replace(results, table(items), pager(items, next));
+          replace(results, table(items), pageLinks(items, next));
         }
       } catch (error) {
         replace(results, problem(error));

@@ -9,7 +9,7 @@ import {
   loading,
   moneyList,
   pageHeading,
-  pageSizeChoice,
+  pager,
   plural,
   problem,
   replace,
@@ -42,19 +42,14 @@ export function mountRemoved(container, route) {
   const results = h("div", { class: "results" }, loading("removed partners"));
   replace(container, pageHeading("Removed partners"), results);
 
-  function pageSize() {
-    return pageSizeChoice(state.limit, (limit) => navigate(url({ limit, cursor: "" })));
-  }
-
-  function pager(items, next) {
-    return h(
-      "nav",
-      { class: "pager", "aria-label": "Pages" },
-      h("span", { class: "muted" }, `${plural(items.length, "partner", "partners")} on this page`),
-      pageSize(),
-      state.cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
-      next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
-    );
+  function pageLinks(items, next) {
+    return pager(`${plural(items.length, "partner", "partners")} on this page`, {
+      limit: state.limit,
+      cursor: state.cursor,
+      next,
+      url,
+      choose: (limit) => navigate(url({ limit, cursor: "" })),
+    });
   }
 
   api
@@ -63,7 +58,7 @@ export function mountRemoved(container, route) {
       const items = answer.items;
       const next = answer.next_cursor;
       if (!items.length) {
-        replace(results, empty("No partner has been removed from this program."), state.cursor ? pager(items, null) : null);
+        replace(results, empty("No partner has been removed from this program."), state.cursor ? pageLinks(items, null) : null);
         return;
       }
       const columns = ["Partner", "Partner team", "Original flag reason", "Date of flag", "Archived rewards", "Date of removal", "Removed by", "Blocked from reapplying"];
@@ -96,7 +91,7 @@ export function mountRemoved(container, route) {
             ),
           ),
         ),
-        pager(items, next),
+        pageLinks(items, next),
       );
     })
     .catch((error) => replace(results, problem(error)));

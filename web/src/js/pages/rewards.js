@@ -2,7 +2,7 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { empty, h, loading, money, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -100,12 +100,7 @@ export function mountRewards(container, route) {
             ),
           ),
         ),
-        h(
-          "nav",
-          { class: "pager", "aria-label": "Pages" },
-          state.cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
-          next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
-        ),
+        pager(null, { cursor: state.cursor, next, url }),
       );
     } catch (error) {
       replace(results, problem(error));
