@@ -336,7 +336,8 @@ class Engine:
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
         token = rules.program_token(program_id, self.pepper)
-        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, token, flag)
+        mark = rules.network_mark(program_id, profile, self.pepper) if flag else None
+        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, token, flag, mark)
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
             program_id=program_id,

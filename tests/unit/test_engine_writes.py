@@ -69,24 +69,58 @@ def test_a_repeat_of_known_identifiers_writes_no_link_again() -> None:
     assert engine.repository.get_event("prg", "evt-account-2").status == "scored"
 
 
-def test_a_flag_still_marks_every_identifier_it_names() -> None:
-    engine = _engine()
+def _twins(engine: Engine) -> dict[str, Any]:
+    """A partner, then a second with the same e-mail address and device: flagged at sign-up."""
     _score(engine, sample("partnership.created"))
-    # Given a second partner with the same e-mail address and device, already linked by its sign-up
     twin = sample("partnership.created", id="evt-twin")
     twin["partner"] = {**twin["partner"], "id": "p_twin", "email": "ada.lovelace@example.com"}
     _score(engine, twin)
+    assert engine.repository.get_event("prg", "evt-twin").decision["action"] == "flag"
+    return twin
+
+
+def _flagged_on(engine: Engine, keys: list[Any], subject: str) -> set[Any]:
+    read = engine.repository.scoring_snapshot("prg", ("partner", "p_twin"), None, keys, [], [])
+    return {key for key, state in read.links.items() if subject in state.flagged}
+
+
+def test_a_flag_marks_every_identifier_it_names() -> None:
+    engine = _engine()
+    twin = _twins(engine)
+    # Then each link its sign-up named carries the flag's mark
+    named = [("email", "ada.lovelace@example.com"), ("device", twin["session"]["device_fingerprint"])]
+    named.append(("ip", twin["session"]["ip"]))
+    assert _flagged_on(engine, named, "partner:p_twin") == set(named)
+
+
+def test_a_flagged_subject_flagged_again_writes_no_mark_it_has() -> None:
+    engine = _engine()
+    twin = _twins(engine)
     twin_again = sample("partnership.created", id="evt-twin-again")
     twin_again["partner"] = twin["partner"]
 
     # When its same identifiers come again and the event flags
     writes = _score(engine, twin_again)
-    decision = engine.repository.get_event("prg", "evt-twin-again").decision
 
-    # Then each link it names is written, with the flag
-    assert decision["action"] == "flag"
-    marks = [w for w in writes if isinstance(w, MarkLink) and "flagged" in w.add]
-    assert {w.key[0] for w in marks} >= {"email", "device", "ip"}
+    # Then the case takes the flag, and no link or network item is written again
+    assert engine.repository.get_event("prg", "evt-twin-again").decision["action"] == "flag"
+    assert [w.key for w in writes if isinstance(w, MarkLink | MarkNetwork)] == []
+
+
+def test_a_flagged_subjects_new_identifier_is_marked_even_by_an_event_that_does_not_flag() -> None:
+    engine = _engine()
+    _twins(engine)
+    # When the flagged partner updates its payout account in an event that does not flag
+    update = sample("account.updated", id="evt-twin-payout", occurred_at="2026-11-01T12:00:00Z")
+    update["partner"] = {"id": "p_twin", "payout_account": "GB33BUKB20201555555555"}
+    update["activity"] = "profile_update"
+    update["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-twin-laptop"}
+    _score(engine, update)
+    assert engine.repository.get_event("prg", "evt-twin-payout").decision["action"] == "allow"
+
+    # Then its new identifiers carry its flag's mark at once (no later flag needed to mark them)
+    new = [("payout", "GB33BUKB20201555555555"), ("device", "fp-twin-laptop")]
+    assert _flagged_on(engine, new, "partner:p_twin") == set(new)
 
 
 def test_a_flag_marks_the_subjects_older_identifiers_in_its_one_step() -> None:

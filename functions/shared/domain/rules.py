@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -213,7 +213,12 @@ def program_token(program_id: str, pepper: bytes) -> str:
 
 def network_mark(program_id: str, subject: Subject, pepper: bytes) -> str:
     """One subject's mark on a network item: its program's token and an opaque subject token."""
-    person = hmac.new(pepper, f"subject:{program_id}/{subject.key}".encode(), hashlib.sha256).hexdigest()[:16]
+    return _network_mark(program_id, subject.key, pepper)
+
+
+@lru_cache(maxsize=65536)  # a flagged subject's every event asks
+def _network_mark(program_id: str, subject_key: str, pepper: bytes) -> str:
+    person = hmac.new(pepper, f"subject:{program_id}/{subject_key}".encode(), hashlib.sha256).hexdigest()[:16]
     return f"{program_token(program_id, pepper)}.{person}"
 
 
@@ -221,18 +226,31 @@ def mark_program(mark: str) -> str:
     return mark.partition(".")[0]
 
 
-def flag_marks(subject: Subject, pepper: bytes) -> list[Write]:
-    """Marks a flagged subject on its identifiers, so later look-ups see the flag."""
+def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()) -> list[Write]:
+    """Marks a flagged subject on its identifiers, so later look-ups see the flag; none on the
+    identifiers in `skip` (marked already, or by another write of the same step)."""
     mark = network_mark(subject.program_id, subject, pepper)
     identifiers = identifiers_of(subject)
+    flagged = {"flagged": frozenset({subject.key})}
     writes: list[Write] = [
-        MarkLink(subject.program_id, key, add={"flagged": frozenset({subject.key})}) for key in identifiers
+        MarkLink(subject.program_id, key, add=flagged) for key in identifiers if key not in skip
     ]
     writes += [
         MarkNetwork(key, add={"flagged": frozenset({mark})})
         for key in network_identifiers(subject, pepper, identifiers)
+        if key not in skip
     ]
     return writes
+
+
+def marked_already(subject: Subject | None, pepper: bytes) -> set[LinkKey]:
+    """The identifiers that carry a subject's flag mark for certain: all of a flagged subject's
+    whose marks are all written (a flag marks every identifier the subject used, and while it stays
+    flagged every event marks those it adds), none otherwise."""
+    if subject is None or subject.status != "flagged" or subject.marks_pending:
+        return set()
+    identifiers = identifiers_of(subject)
+    return {*identifiers, *network_identifiers(subject, pepper, identifiers)}
 
 
 def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
@@ -804,11 +822,14 @@ def scoring_plan(
         if given.flag
         else []
     )
-    # the marks on identifiers this event does not name (the subject's older ones)
+    # A flagged subject's identifiers carry its mark: a flag marks those this event does not name
+    # (the subject's older ones, but those marked already), and while it stays flagged every event
+    # marks those it adds (a subject whose marks are still pending has them all marked by the sweep).
+    marking = profile.status == "flagged"
     later_marks: list[Write] = []
-    if given.flag:
-        named = set(given.links) | set(given.network)
-        later_marks = [w for w in flag_marks(profile, pepper) if _mark_key(w) not in named]
+    if marking and (given.flag or not profile.marks_pending):
+        named = {*given.links, *given.network}
+        later_marks = flag_marks(profile, pepper, skip=named | marked_already(before, pepper))
     profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
 
     core = Step()
@@ -831,12 +852,12 @@ def scoring_plan(
     )
     flagged_me = frozenset({profile.key})
     # one `add` for every link (and one for every network item) of the event: writes never change them
-    joined = {"members": flagged_me, "flagged": flagged_me} if given.flag else {"members": flagged_me}
+    joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
     for key in given.links:
         core.add(MarkLink(program_id, key, joined, _NOTHING))
     if given.network:
         ours = {"programs": frozenset({token})}
-        if given.flag:
+        if marking:
             ours["flagged"] = frozenset({network_mark(program_id, profile, pepper)})
         for key in given.network:
             core.add(MarkNetwork(key, ours, _NOTHING))
@@ -992,15 +1013,15 @@ def scoring_plan(
         held += rest
         if lists is not None:  # before the marks: the holds' list writes take room first
             _list_holdables(core, profile, reward, first, rest, subject_rewards, lists)
-        if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
-            # marks in one step (issue 15): the older identifiers' marks ride in the first step
-            # when they fit, and the profile (written in it) is noted as fully marked
-            core.add(*later_marks)
-            profile.marks_pending = False  # the subject of the core's WriteProfile
-        elif later_marks:
-            steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
     elif lists is not None:
         _list_holdables(core, profile, reward, [], [], subject_rewards, lists)
+    if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
+        # marks in one step (issue 15): the older identifiers' marks ride in the first step when
+        # they fit, and the profile (written in it) is noted as fully marked
+        core.add(*later_marks)
+        profile.marks_pending = False  # the subject of the core's WriteProfile
+    elif later_marks:
+        steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
     return ScoringPlan(steps, case_id if given.flag else profile.active_case_id, opened, held, reward, notes)
 
 
@@ -1105,10 +1126,6 @@ def pending_marks_plan(subject: Subject, pepper: bytes) -> list[Step]:
     return marks_plan(subject, flag_marks(subject, pepper))
 
 
-def _mark_key(write: Write) -> LinkKey | None:
-    return write.key if isinstance(write, MarkLink | MarkNetwork) else None
-
-
 # --- crowded links (issue 14) -------------------------------------------------------------------
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
     """The link items that stopped being evidence and being written: crowded past their kind's limit."""
@@ -1125,13 +1142,16 @@ def links_to_join(
 ) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and none that names the
     subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
-    the event flags and the write carries the flag's mark. Near-duplicate `email_near` keys are many:
-    their marks go in the later marks steps, never in a rewrite of a key that names the subject."""
+    the event flags and the write carries the flag's mark the item lacks (a mark is taken away only
+    with a new version of the subject, which the write expects). Near-duplicate `email_near` keys
+    are many: their marks go in the later marks steps, never in a rewrite of a key that names the
+    subject."""
     skip = crowded_links(states) if crowds is None else crowds
     return [
         key
         for key, state in states.items()
-        if key not in skip and (me not in state.members or (flag and key[0] != "email_near"))
+        if key not in skip
+        and (me not in state.members or (flag and key[0] != "email_near" and me not in state.flagged))
     ]
 
 
@@ -1142,10 +1162,15 @@ def network_to_join(
     states: dict[LinkKey, NetworkState],
     token: str,
     flag: bool = False,
+    mark: str | None = None,
 ) -> list[LinkKey]:
     """The network items an event writes: not those whose identifier is crowded in the program
     (a value many people share is no one's, and would be one hot item for the whole platform), and
-    not those that name the program already, unless the event flags and the write carries the mark
-    (programs only ever grow on an item)."""
+    not those that name the program already (programs only ever grow on an item), unless the event
+    flags and the write carries the subject's `mark` the item lacks."""
     keys = dict.fromkeys(key for role, key in network.items() if local.get(role) not in skip)
-    return [key for key in keys if flag or token not in states[key].programs]
+    return [
+        key
+        for key in keys
+        if token not in states[key].programs or (flag and (mark is None or mark not in states[key].flagged))
+    ]
