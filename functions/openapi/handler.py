@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.shared import api, problems
@@ -26,7 +25,10 @@ def openapi_document() -> str:
 
     Each function's own resolver is asked for its part: including their routers in a new resolver
     would re-bind those routers to it (Powertools delegates a router's request state to the last
-    resolver that included it)."""
+    resolver that included it). Powertools' OpenAPI models load here, with every function's
+    routes: the document is built by the first request that asks for it, not by each cold start."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     document: dict[str, Any] = {}
     for function in FUNCTIONS_WITH_ROUTES:
         if function == "openapi":
