@@ -6,15 +6,16 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.cases import service
 from functions.shared import api, views
+from functions.shared.inputs import Model
 
 router = APIGatewayRouter()
 
 
-class Me(BaseModel):
+class Me(Model):
     key_id: str  # the key's public part: the console marks it in the API keys list
     actor: str
     role: str
@@ -22,13 +23,13 @@ class Me(BaseModel):
     program_name: str | None
 
 
-class Override(BaseModel):
+class Override(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["approved"]
 
 
-class RemoveRequest(BaseModel):
+class RemoveRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     block_reapply: bool = False

@@ -6,21 +6,22 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from functions.disputes import service
 from functions.shared import api, views
+from functions.shared.inputs import Model
 
 router = APIGatewayRouter()
 
 
-class DisputeRequest(BaseModel):
+class DisputeRequest(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # a blank reason is none
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class VerdictRequest(BaseModel):
+class VerdictRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Literal["approve", "decline"]

@@ -6,27 +6,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from functions.shared.inputs import Model
 
 # The roles an admin may give a key of their program. `security` is the platform's, never a program's.
 ProgramRole = Literal["integration", "viewer", "fraud", "admin"]
 
 
-class CreateKey(BaseModel):
+class CreateKey(Model):
     model_config = ConfigDict(extra="forbid")
 
     role: ProgramRole
     actor: Annotated[str, Field(min_length=1, max_length=200)]  # shown in audit trails
 
 
-class KeyCreated(BaseModel):
+class KeyCreated(Model):
     key_id: str
     key: str  # shown this once; only its hash is stored
     role: str
     actor: str
 
 
-class KeyView(BaseModel):
+class KeyView(Model):
     key_id: str
     actor: str
     role: str
@@ -34,5 +36,5 @@ class KeyView(BaseModel):
     last_used_at: datetime | None  # to the minute; null until first used
 
 
-class KeyPage(BaseModel):
+class KeyPage(Model):
     items: list[KeyView]

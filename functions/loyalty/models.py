@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,6 +23,7 @@ from functions.shared.inputs import (
     NON_BLANK_PATTERN,
     EventTime,
     Identifier,
+    Model,
     Time,
     json_integer,
     matching,
@@ -67,7 +67,7 @@ HistoryAction = Literal["suspended", "unsuspended", "blocked", "unblocked", "com
 ACTION_TYPES = frozenset({"communication", "suspend", "block"})
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -93,7 +93,7 @@ EarnRequest = Annotated[PurchaseEarn | BonusEarn, Field(discriminator="kind")]
 EARN_KINDS = frozenset({"purchase", "other", "campaign_bonus"})
 
 
-class EarnAnswer(BaseModel):
+class EarnAnswer(Model):
     granted: int
     requested: int
     balance: int
@@ -107,7 +107,7 @@ class SpendRequest(Strict):
     occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
 
 
-class SpendAnswer(BaseModel):
+class SpendAnswer(Model):
     balance: int
 
 
@@ -116,7 +116,7 @@ class StatusNote(Strict):
     note: Note | None = None
 
 
-class RangeFigures(BaseModel):
+class RangeFigures(Model):
     today: int
     week_to_date: int
     month_to_date: int
@@ -126,13 +126,13 @@ class RangeFigures(BaseModel):
     lifetime: int
 
 
-class Aggregates(BaseModel):
+class Aggregates(Model):
     earned: RangeFigures
     bonus: RangeFigures
     spent: RangeFigures
 
 
-class HistoryItem(BaseModel):
+class HistoryItem(Model):
     """One status change or communication; `note` when one was given, `event` and `payload` for a
     communication (absent otherwise)."""
 
@@ -148,12 +148,12 @@ class HistoryItem(BaseModel):
         return {key: value for key, value in handler(self).items() if value is not None}
 
 
-class HistoryPage(BaseModel):
+class HistoryPage(Model):
     items: list[HistoryItem]  # newest first
     next_cursor: str | None
 
 
-class CustomerView(BaseModel):
+class CustomerView(Model):
     customer_id: str
     status: Status
     balance: int
@@ -170,7 +170,7 @@ class CampaignSettings(Strict):
     ends_at: Time | None = None
 
 
-class CampaignView(BaseModel):
+class CampaignView(Model):
     id: str
     total_cap: int
     per_customer_cap: int
@@ -219,7 +219,7 @@ class WorkflowSettings(Strict):
     enabled: StrictBool
 
 
-class WorkflowView(BaseModel):
+class WorkflowView(Model):
     id: str
     trigger: dict[str, Any]
     filter: AggregatedFilter
@@ -228,5 +228,5 @@ class WorkflowView(BaseModel):
     updated_at: datetime
 
 
-class WorkflowList(BaseModel):
+class WorkflowList(Model):
     workflows: list[WorkflowView]

@@ -25,7 +25,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictStr, ValidationInfo, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from functions.shared.errors import InvalidInput
 
@@ -52,6 +61,14 @@ TIME_PATTERN = (
     r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"
+
+
+class Model(BaseModel):
+    """The base of the API's bodies and answers: each builds its validator and serializer when
+    first used, not when its module is imported (a request uses one or two of its function's many
+    models; issue 15's cold starts)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:

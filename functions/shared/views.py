@@ -7,32 +7,31 @@ from datetime import date as date_type
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from functions.shared.domain import hold_order
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
 from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
+from functions.shared.inputs import Model
 from functions.shared.money import amount_text, to_micros
 
 
-class Money(BaseModel):
+class Money(Model):
     amount: str
     currency: str | None
 
 
-class ReasonView(BaseModel):
+class ReasonView(Model):
     code: str
     detail: str
     count: int = 1
 
 
-class SubjectRef(BaseModel):
+class SubjectRef(Model):
     type: str
     id: str
     name: str
 
 
-class CaseView(BaseModel):
+class CaseView(Model):
     id: str
     subject: SubjectRef
     reasons: list[ReasonView]
@@ -46,7 +45,7 @@ class CaseView(BaseModel):
     dispute_reason: str | None
 
 
-class RewardView(BaseModel):
+class RewardView(Model):
     id: str
     partner_id: str
     customer_id: str | None
@@ -60,7 +59,7 @@ class RewardView(BaseModel):
     case_id: str | None
 
 
-class PartyView(BaseModel):
+class PartyView(Model):
     id: str
     name: str
     email: str | None
@@ -75,7 +74,7 @@ class PartyView(BaseModel):
     status: str
 
 
-class AuditView(BaseModel):
+class AuditView(Model):
     at: datetime
     action: str
     actor: str
@@ -89,40 +88,40 @@ class CaseDetail(CaseView):
     audit: list[AuditView]
 
 
-class CasePage(BaseModel):
+class CasePage(Model):
     items: list[CaseView]
     next_cursor: str | None
 
 
-class RewardPage(BaseModel):
+class RewardPage(Model):
     items: list[RewardView]
     next_cursor: str | None
 
 
-class HeldRewards(BaseModel):
+class HeldRewards(Model):
     count: int
     amounts: list[Money]
 
 
-class FlagsOnDay(BaseModel):
+class FlagsOnDay(Model):
     date: date_type
     count: int  # cases opened that day
     by_reason: dict[str, int]  # reason code -> cases opened with it (a case may carry several)
 
 
-class Summary(BaseModel):
+class Summary(Model):
     open_cases: int
     disputed_cases: int
     held_rewards: HeldRewards
     flags_per_day: list[FlagsOnDay]  # the last 30 days, oldest first, days without flags included
 
 
-class PartnerRef(BaseModel):
+class PartnerRef(Model):
     id: str
     name: str
 
 
-class RemovedPartner(BaseModel):
+class RemovedPartner(Model):
     case_id: str
     partner: PartnerRef
     team: str | None
@@ -134,7 +133,7 @@ class RemovedPartner(BaseModel):
     block_reapply: bool
 
 
-class RemovedPage(BaseModel):
+class RemovedPage(Model):
     items: list[RemovedPartner]
     next_cursor: str | None = None  # null on the last page
 
@@ -146,7 +145,7 @@ class DisputeView(CaseView):
     verdict_note: str | None
 
 
-class DisputePage(BaseModel):
+class DisputePage(Model):
     items: list[DisputeView]
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from functions.shared.inputs import Model
 
 NotificationName = Literal[
     "PartnerFlagged",
@@ -21,7 +23,7 @@ NotificationName = Literal[
 ]
 
 
-class PutWebhook(BaseModel):
+class PutWebhook(Model):
     model_config = ConfigDict(extra="forbid")
 
     url: Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public address")]
@@ -29,7 +31,7 @@ class PutWebhook(BaseModel):
     enabled: bool = True
 
 
-class WebhookView(BaseModel):
+class WebhookView(Model):
     id: str
     url: str
     events: list[str]
@@ -42,24 +44,24 @@ class WebhookView(BaseModel):
     )
 
 
-class WebhookPage(BaseModel):
+class WebhookPage(Model):
     items: list[WebhookView]
 
 
-class SecretRotated(BaseModel):
+class SecretRotated(Model):
     id: str
     secret: str = Field(description="the new secret, shown this once")
     previous_secret_valid_until: datetime = Field(description="the old secret keeps signing until then")
 
 
-class AttemptView(BaseModel):
+class AttemptView(Model):
     number: int
     at: datetime
     answer_code: int | None
     outcome: Literal["delivered", "retry", "failed", "gone"]
 
 
-class DeliveryView(BaseModel):
+class DeliveryView(Model):
     id: str
     notification_id: str
     type: str
@@ -69,5 +71,5 @@ class DeliveryView(BaseModel):
     attempts: list[AttemptView]
 
 
-class DeliveryPage(BaseModel):
+class DeliveryPage(Model):
     items: list[DeliveryView]
