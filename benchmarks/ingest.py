@@ -1,7 +1,10 @@
 """The walking skeleton's figures.
 
 cold start  each handler module's import (CPU time) in a fresh interpreter, as a ratio to a bare
-            `import boto3` plus one DynamoDB client (the floor of any Python Lambda using AWS)
+            `import boto3` plus one DynamoDB client (the floor of any Python Lambda using AWS); with
+            BENCH_INSTRUCTIONS=1 and valgrind installed, also the same ratio in instructions
+            (callgrind counts them, the same whatever else the machine does: the figure to compare
+            two trees by; about 3 minutes more), the interpreter's own start taken out of both
 ingest      POST /v1/events through the real ingest handler against moto, in process
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +64,38 @@ def cold_start() -> dict[str, dict[str, float]]:
     return results
 
 
+def _instructions(statement: str) -> int:
+    """Instructions of `python -c statement` under callgrind (deterministic for one tree)."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-c",
+        statement,
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # noqa: S603
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    assert found, out.stderr[-500:]
+    return int(found.group(1))
+
+
+def cold_start_instructions() -> dict[str, float]:
+    """Each handler's import in instructions, as a ratio to the baseline's (the bare interpreter's
+    start taken out of both); empty unless asked for (BENCH_INSTRUCTIONS=1) and valgrind is here."""
+    if os.environ.get("BENCH_INSTRUCTIONS") != "1" or shutil.which("valgrind") is None:
+        return {}
+    start = _instructions("pass")
+    baseline = _instructions(BASELINE) - start
+    return {h: (_instructions(f"import functions.{h}") - start) / baseline for h in HANDLERS}
+
+
 def ingest_throughput(count: int = 400) -> dict[str, float]:
     moto_environment()
 
@@ -92,8 +129,10 @@ def ingest_throughput(count: int = 400) -> dict[str, float]:
 def run() -> dict[str, float]:
     print("cold start (import of the handler module; median of", REPEATS, "fresh interpreters)")
     starts = cold_start()
+    counted = cold_start_instructions()
     for name, figures in starts.items():
-        print(f"  {name:<28} {figures['median_ms']:8.1f} ms   x{figures['ratio']:.2f}")
+        instructions = f"   instructions x{counted[name]:.2f}" if name in counted else ""
+        print(f"  {name:<28} {figures['median_ms']:8.1f} ms   x{figures['ratio']:.2f}{instructions}")
     figures = ingest_throughput()
     print("ingest through the handler against moto (one process, one core)")
     print("  " + json.dumps({k: round(v, 2) for k, v in figures.items()}))
