@@ -97,6 +97,22 @@ def test_profile_writes_are_conditional_on_the_version_read(store):
     assert (subject.team, subject.version) == ("B", 2)
 
 
+def test_a_profile_update_can_expect_the_version_read(store):
+    store.apply(Step([profile(0, status="flagged", active_case_id="c1")]))
+    store.apply(Step([profile(1, status="flagged", active_case_id="c1", team="B")]))  # an event meanwhile
+    unflag = {"status": "active", "active_case_id": None}
+
+    with pytest.raises(StepRefused):  # an approval that read version 1
+        store.apply(Step([UpdateProfile(P, "partner", "p1", unflag, expect={"version": 1})]))
+    assert store.get_subject(P, "partner", "p1").status == "flagged"
+    store.apply(
+        Step([UpdateProfile(P, "partner", "p1", unflag, expect={"active_case_id": "c1", "version": 2})])
+    )
+
+    subject = store.get_subject(P, "partner", "p1")
+    assert (subject.status, subject.version) == ("active", 3)
+
+
 def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):
     store.apply(Step([profile(0, status="flagged", flag_case_id="c1")]))
     arrival = PartnerArrival(

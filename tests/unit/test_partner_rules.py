@@ -1,4 +1,5 @@
-"""The partner-program rules (functions/shared/domain/rules.py), pure: no store, no network."""
+"""The partner-program rules (functions/shared/domain/rules.py): pure, and applied by the plain
+in-memory store where a race between a plan and a write is the point."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ import pytest
 
 from functions.shared.domain import rules
 from functions.shared.domain.holdables import EVERYTHING_UNLISTED
-from functions.shared.domain.model import Case, Reason, Reward, Subject
+from functions.shared.domain.model import Case, Reason, Reward, Subject, evolve
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     ListRewards,
     MarkLink,
     MoveReward,
+    PutCase,
+    Step,
+    StepRefused,
     UpdateCase,
     UpdateProfile,
+    WriteProfile,
 )
 from functions.shared.errors import Conflict
+from functions.shared.storage.memory import InMemoryRepository
 
 P = "prg-rules"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -175,3 +181,55 @@ def test_an_approval_puts_rewards_back_to_pending_and_marks_each_ones_subjects_t
     # holdable again, listed nowhere: each reward's partner and customer must ask the index next time
     assert marked == {("partner", "p1")} | {("customer", f"cust-{n}") for n in range(100)}
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)  # with room for the summary
+
+
+def _stored(subject: Subject) -> tuple[InMemoryRepository, Subject]:
+    """A plain store holding the flagged subject and its disputed case (with an approval)."""
+    store = InMemoryRepository()
+    store.apply(Step([WriteProfile(subject, expect_version=0), PutCase(case("disputed"))]))
+    return store, store.get_subject(P, subject.type, subject.id)
+
+
+def _a_flagged_event_adds(store: InMemoryRepository, read: Subject, device: str) -> None:
+    """What an event of the flagged subject writes for a device it adds: the profile, the mark."""
+    newer = evolve(read, devices=read.devices | {device})
+    mark = MarkLink(
+        P, ("device", device), add={"members": frozenset({read.key}), "flagged": frozenset({read.key})}
+    )
+    store.apply(Step([WriteProfile(newer, expect_version=read.version), mark]))
+
+
+def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subject) -> bool:
+    links = store.scoring_snapshot(P, (subject.type, subject.id), None, [key], [], []).links
+    return subject.key in links[key].flagged
+
+
+@pytest.mark.parametrize("action", ["approval", "removal"])
+def test_a_plan_read_before_the_subject_added_an_identifier_stops_and_the_next_one_marks_it(action):
+    store, read = _stored(many(devices=2, ips=1))
+
+    def plan(subject: Subject) -> list[Step]:
+        if action == "approval":
+            return rules.resolution_plan(case("disputed"), subject, [], PEPPER, T0).steps
+        return rules.removal_plan(case("disputed"), subject, [], PEPPER, False, "admin", T0).steps
+
+    stale = plan(read)
+    # When the flagged partner adds a device (marked flagged) after the plan was read
+    _a_flagged_event_adds(store, read, "fp-new")
+
+    # Then the plan's last step is refused (its identifiers are not all the subject's any more)
+    with pytest.raises(StepRefused):
+        for step in stale:
+            store.apply(step)
+    assert store.get_subject(P, "partner", "p1").status == "flagged"
+
+    # And the plan from a new read reaches the new device too
+    for step in plan(store.get_subject(P, "partner", "p1")):
+        store.apply(step)
+    key = ("device", "fp-new")
+    subject = store.get_subject(P, "partner", "p1")
+    if action == "approval":
+        assert subject.status == "active" and not _flagged_on(store, key, read)
+    else:
+        links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
+        assert subject.status == "removed" and read.key in links[key].removed

@@ -593,11 +593,12 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         changes: dict[str, Any] = {"active_case_id": None}
         if approve:
             changes.update(status="active", flag_case_id=None, marks_pending=False)
-        final.add(
-            UpdateProfile(
-                case.program_id, subject.type, subject.id, changes, expect={"active_case_id": case.case_id}
-            )
-        )
+        # the identifiers read are those unmarked: one the subject added since (an event of a
+        # flagged subject marks what it adds) refuses this step, and the cycle plans again
+        expect: dict[str, Any] = {"active_case_id": case.case_id}
+        if approve:
+            expect["version"] = subject.version
+        final.add(UpdateProfile(case.program_id, subject.type, subject.id, changes, expect=expect))
     plan.steps.append(final)
     return plan
 
@@ -654,7 +655,9 @@ def removal_plan(
                     "flag_case_id": case.case_id,  # later rewards are archived under this case
                     "marks_pending": False,
                 },
-                expect={"reward_seq": subject.reward_seq},
+                # no reward arrived meanwhile (it would not be archived), and no identifier was
+                # added (it would not be marked removed): either refuses, and the removal plans again
+                expect={"reward_seq": subject.reward_seq, "version": subject.version},
             ),
             audit(
                 case,

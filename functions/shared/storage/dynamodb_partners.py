@@ -800,7 +800,10 @@ class PartnersDynamo(DynamoBase):
             actions.append(m.subject.version.add(1))
         condition = m.base.pk.exists()
         for name, value in write.expect.items():
-            attribute = getattr(m.subject, "reward_seq" if name == "reward_seq" else _PROFILE_FIELDS[name])
+            # the counters a step may expect (`bump` counts versions), or a profile field
+            attribute = getattr(
+                m.subject, name if name in ("reward_seq", "version") else _PROFILE_FIELDS[name]
+            )
             if name == "reward_seq":
                 condition &= (
                     (attribute == value) if value else (attribute.does_not_exist() | (attribute == 0))
