@@ -113,6 +113,17 @@ def test_a_profile_update_can_expect_the_version_read(store):
     assert (subject.status, subject.version) == ("active", 3)
 
 
+def test_a_removal_keeps_on_the_partner_whether_it_blocks_re_applying(store):
+    store.apply(Step([profile(0, status="flagged", active_case_id="c1")]))
+    removed = {"status": "removed", "active_case_id": None, "block_reapply": True}
+    store.apply(Step([UpdateProfile(P, "partner", "p1", removed, expect={"version": 1})]))
+
+    subject = store.get_subject(P, "partner", "p1")
+    assert (subject.status, subject.block_reapply) == ("removed", True)
+    store.apply(Step([profile(2, status="removed", block_reapply=True, team="later")]))  # a later event
+    assert store.get_subject(P, "partner", "p1").block_reapply is True
+
+
 def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):
     store.apply(Step([profile(0, status="flagged", flag_case_id="c1")]))
     arrival = PartnerArrival(

@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.domain import rules
 from functions.shared.domain.holdables import candidates, listed_id
 from functions.shared.domain.identity import LOCAL_PEPPER
 from functions.shared.domain.model import StoredEvent
@@ -161,3 +162,35 @@ def test_a_reward_through_the_api_for_a_customer_is_listed_on_the_customer_not_m
     assert [listed_id(e) for e in read.holdables.entries] == ["r_7002"]
     assert read.holdables.unlisted == frozenset()  # the customer's flag needs no index for it
     assert candidates(read.holdables, "prg", None) is not None
+
+
+def test_a_removed_partners_new_device_carries_the_removal_and_blocks_whoever_signs_up_with_it() -> None:
+    engine = _engine()
+    _twins(engine)
+    repository = engine.repository
+    assert isinstance(repository, RecordingRepository)
+    # Given the flagged partner removed, re-applying blocked
+    twin = repository.get_subject("prg", "partner", "p_twin")
+    case = repository.get_case("prg", twin.active_case_id or "")
+    removal = rules.removal_plan(case, twin, [], LOCAL_PEPPER.encode(), True, "admin", datetime.now(UTC))
+    for step in removal.steps:
+        repository.apply(step)
+
+    # When its next event comes from a device it never used before
+    update = sample("account.updated", id="evt-removed-later", occurred_at="2026-11-02T12:00:00Z")
+    update["partner"] = {"id": "p_twin"}
+    update["activity"] = "profile_update"
+    update["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-after-removal"}
+    _score(engine, update)
+
+    # Then the device carries the removal's marks, here and across the network
+    key = ("device", "fp-after-removal")
+    read = repository.scoring_snapshot("prg", ("partner", "p_twin"), None, [key], [], [])
+    assert "partner:p_twin" in read.links[key].removed & read.links[key].blocked
+    # And a newcomer signing up from it is known as the removed partner re-applying
+    newcomer = sample("partnership.created", id="evt-newcomer", occurred_at="2026-11-03T09:00:00Z")
+    newcomer["partner"] = {**newcomer["partner"], "id": "p_new", "email": "someone.else@example.org"}
+    newcomer["session"] = {"ip": "81.2.70.200", "device_fingerprint": "fp-after-removal"}
+    _score(engine, newcomer)
+    reasons = repository.get_event("prg", "evt-newcomer").decision["reasons"]
+    assert "blocked_reapply" in {r["code"] for r in reasons}

@@ -104,6 +104,7 @@ class Subject:
     active_case_id: str | None = None  # the open or disputed case; none once it is resolved
     flag_case_id: str | None = None  # the case a flagged (or removed) subject's new rewards go under
     marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
+    block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal checks none came meanwhile)

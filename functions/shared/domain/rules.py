@@ -244,10 +244,11 @@ def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()
 
 
 def marked_already(subject: Subject | None, pepper: bytes) -> set[LinkKey]:
-    """The identifiers that carry a subject's flag mark for certain: all of a flagged subject's
-    whose marks are all written (a flag marks every identifier the subject used, and while it stays
-    flagged every event marks those it adds), none otherwise."""
-    if subject is None or subject.status != "flagged" or subject.marks_pending:
+    """The identifiers that carry a subject's flag (or removal) mark for certain: all of a flagged
+    subject's whose marks are all written (a flag marks every identifier the subject used, and while
+    it stays flagged every event marks those it adds), all of a removed subject's (a removal marks
+    them all before it writes the status, and later events mark what they add), none otherwise."""
+    if subject is None or subject.status not in ("flagged", "removed") or subject.marks_pending:
         return set()
     identifiers = identifiers_of(subject)
     return {*identifiers, *network_identifiers(subject, pepper, identifiers)}
@@ -267,19 +268,30 @@ def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     return writes
 
 
-def removal_marks(subject: Subject, pepper: bytes, block_reapply: bool) -> list[Write]:
+def removal_marks(
+    subject: Subject, pepper: bytes, block_reapply: bool, skip: Set[LinkKey] = frozenset()
+) -> list[Write]:
+    """Marks a removed subject on its identifiers (and blocks re-applying with its e-mail
+    addresses and devices); none on those in `skip`."""
     mark = network_mark(subject.program_id, subject, pepper)
-    me = frozenset({subject.key})
-    writes: list[Write] = []
-    for key in identifiers_of(subject):
-        add = {"removed": me}
-        if block_reapply and key[0] in BLOCK_COVERS:
-            add["blocked"] = me
-        writes.append(MarkLink(subject.program_id, key, add=add))
+    identifiers = identifiers_of(subject)
+    writes: list[Write] = [
+        MarkLink(subject.program_id, key, add=removed_marks(subject, key, block_reapply))
+        for key in identifiers
+        if key not in skip
+    ]
     writes += [
-        MarkNetwork(key, add={"removed": frozenset({mark})}) for key in network_identifiers(subject, pepper)
+        MarkNetwork(key, add={"removed": frozenset({mark})})
+        for key in network_identifiers(subject, pepper, identifiers)
+        if key not in skip
     ]
     return writes
+
+
+def removed_marks(subject: Subject, key: LinkKey, block_reapply: bool) -> dict[str, frozenset[str]]:
+    """What a removed subject's mark on one link is: removed, and blocked where it covers re-applying."""
+    me = frozenset({subject.key})
+    return {"removed": me, "blocked": me} if block_reapply and key[0] in BLOCK_COVERS else {"removed": me}
 
 
 # --- reasons ----------------------------------------------------------------------------------
@@ -654,6 +666,7 @@ def removal_plan(
                     "active_case_id": None,
                     "flag_case_id": case.case_id,  # later rewards are archived under this case
                     "marks_pending": False,
+                    "block_reapply": block_reapply,  # its later identifiers are blocked too
                 },
                 # no reward arrived meanwhile (it would not be archived), and no identifier was
                 # added (it would not be marked removed): either refuses, and the removal plans again
@@ -828,11 +841,16 @@ def scoring_plan(
     # A flagged subject's identifiers carry its mark: a flag marks those this event does not name
     # (the subject's older ones, but those marked already), and while it stays flagged every event
     # marks those it adds (a subject whose marks are still pending has them all marked by the sweep).
-    marking = profile.status == "flagged"
+    # A removed subject's identifiers carry the removal's marks the same way.
+    marking, removed = profile.status == "flagged", profile.status == "removed"
     later_marks: list[Write] = []
     if marking and (given.flag or not profile.marks_pending):
         named = {*given.links, *given.network}
         later_marks = flag_marks(profile, pepper, skip=named | marked_already(before, pepper))
+    elif removed:
+        named = {*given.links, *given.network}
+        skip = named | marked_already(before, pepper)
+        later_marks = removal_marks(profile, pepper, profile.block_reapply, skip)
     profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
 
     core = Step()
@@ -857,11 +875,14 @@ def scoring_plan(
     # one `add` for every link (and one for every network item) of the event: writes never change them
     joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
     for key in given.links:
-        core.add(MarkLink(program_id, key, joined, _NOTHING))
+        marks = {**joined, **removed_marks(profile, key, profile.block_reapply)} if removed else joined
+        core.add(MarkLink(program_id, key, marks, _NOTHING))
     if given.network:
         ours = {"programs": frozenset({token})}
         if marking:
             ours["flagged"] = frozenset({network_mark(program_id, profile, pepper)})
+        if removed:
+            ours["removed"] = frozenset({network_mark(program_id, profile, pepper)})
         for key in given.network:
             core.add(MarkNetwork(key, ours, _NOTHING))
     for name, expires in given.counters:

@@ -108,6 +108,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         active_case_id = UnicodeAttribute(null=True)
         flag_case_id = UnicodeAttribute(null=True)
         marks_pending = BooleanAttribute(null=True)
+        block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
         reward_seq = NumberAttribute(null=True)
@@ -227,6 +228,7 @@ _PROFILE_FIELDS = {
     "active_case_id": "active_case_id",
     "flag_case_id": "flag_case_id",
     "marks_pending": "marks_pending",
+    "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
 }
 _PROFILE_SETS = ("emails", "devices", "ips", "payouts")
@@ -1039,6 +1041,7 @@ def _subject(item: Any) -> Subject:
         active_case_id=item.active_case_id,
         flag_case_id=item.flag_case_id,
         marks_pending=bool(item.marks_pending),
+        block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
         reward_seq=int(item.reward_seq or 0),
