@@ -24,6 +24,7 @@ from functions.shared.domain.model import (
     StoredEvent,
     Subject,
 )
+from functions.shared.domain.rules import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures, counted
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
@@ -122,6 +123,21 @@ def test_a_removal_keeps_on_the_partner_whether_it_blocks_re_applying(store):
     assert (subject.status, subject.block_reapply) == ("removed", True)
     store.apply(Step([profile(2, status="removed", block_reapply=True, team="later")]))  # a later event
     assert store.get_subject(P, "partner", "p1").block_reapply is True
+
+
+def test_profile_writes_count_those_that_add_identifiers(store):
+    store.apply(Step([profile(0)]))  # fp-1
+    read = store.get_subject(P, "partner", "p1")
+    store.apply(Step([replace(profile(1, team="B"), before=read)]))  # the same identifiers
+    read = store.get_subject(P, "partner", "p1")
+    assert read.identifier_seq == 1
+    store.apply(Step([replace(profile(2, ips=frozenset({"81.2.69.160"})), before=read)]))
+    unflag = {"status": "active"}
+
+    with pytest.raises(StepRefused):  # an approval that read the identifiers before that IP
+        store.apply(Step([UpdateProfile(P, "partner", "p1", unflag, expect={"identifier_seq": 1})]))
+    store.apply(Step([UpdateProfile(P, "partner", "p1", unflag, expect={"identifier_seq": 2})]))
+    assert store.get_subject(P, "partner", "p1").status == "active"
 
 
 def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):
@@ -429,7 +445,9 @@ def test_a_profile_written_as_its_difference_from_the_one_read_is_the_profile_de
     store.apply(Step([WriteProfile(decided, expect_version=before.version, before=before)]))
 
     after = store.get_subject(P, "partner", subject_id)
-    assert replace(after, revenue_micros={}, version=0) == replace(decided, version=0)
+    counted = {"version": 0, "identifier_seq": 0}  # what the store counts, checked below
+    assert replace(after, revenue_micros={}, **counted) == replace(decided, **counted)
     assert after.version == before.version + 1
+    assert after.identifier_seq == before.identifier_seq + adds_identifiers(before, decided)
     listed = {s.id for shard in range(store.flagged_shards()) for s in store.flagged_subjects(shard)}
     assert (subject_id in listed) == (decided.status == "flagged")  # the sweep's work list follows

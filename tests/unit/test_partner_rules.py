@@ -196,7 +196,7 @@ def _a_flagged_event_adds(store: InMemoryRepository, read: Subject, device: str)
     mark = MarkLink(
         P, ("device", device), add={"members": frozenset({read.key}), "flagged": frozenset({read.key})}
     )
-    store.apply(Step([WriteProfile(newer, expect_version=read.version), mark]))
+    store.apply(Step([WriteProfile(newer, expect_version=read.version, before=read), mark]))
 
 
 def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subject) -> bool:
@@ -233,3 +233,19 @@ def test_a_plan_read_before_the_subject_added_an_identifier_stops_and_the_next_o
     else:
         links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
         assert subject.status == "removed" and read.key in links[key].removed
+
+
+@pytest.mark.parametrize("action", ["approval", "removal"])
+def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(action):
+    # a busy partner (an event every moment) cannot hold its removal off with events alone
+    store, read = _stored(many(devices=2, ips=1))
+    if action == "approval":
+        plan = rules.resolution_plan(case("disputed"), read, [], PEPPER, T0).steps
+    else:
+        plan = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
+    store.apply(Step([WriteProfile(evolve(read, team="later"), expect_version=read.version, before=read)]))
+
+    for step in plan:
+        store.apply(step)
+
+    assert store.get_subject(P, "partner", "p1").status == ("active" if action == "approval" else "removed")

@@ -108,6 +108,7 @@ class Subject:
     last_payout_change_at: datetime | None = None
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal checks none came meanwhile)
+    identifier_seq: int = 0  # writes that added identifiers (an approval or removal checks none did)
     version: int = 0  # 0: never stored
 
     @property

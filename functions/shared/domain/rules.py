@@ -243,6 +243,18 @@ def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()
     return writes
 
 
+IDENTIFIER_SETS = ("emails", "devices", "ips", "payouts")  # what `identifiers_of` is made of
+
+
+def adds_identifiers(read: Subject | None, written: Subject) -> int:
+    """1 when a profile write may add identifiers, else 0: both stores count it in
+    `identifier_seq`, which an approval and a removal expect unchanged. `read`: the profile the
+    write was decided from (the version it expects); without one, any identifier counts."""
+    if read is None:
+        return int(any(getattr(written, name) for name in IDENTIFIER_SETS))
+    return int(any(getattr(written, name) != getattr(read, name) for name in IDENTIFIER_SETS))
+
+
 def marked_already(subject: Subject | None, pepper: bytes) -> set[LinkKey]:
     """The identifiers that carry a subject's flag (or removal) mark for certain: all of a flagged
     subject's whose marks are all written (a flag marks every identifier the subject used, and while
@@ -609,7 +621,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         # flagged subject marks what it adds) refuses this step, and the cycle plans again
         expect: dict[str, Any] = {"active_case_id": case.case_id}
         if approve:
-            expect["version"] = subject.version
+            expect["identifier_seq"] = subject.identifier_seq
         final.add(UpdateProfile(case.program_id, subject.type, subject.id, changes, expect=expect))
     plan.steps.append(final)
     return plan
@@ -670,7 +682,7 @@ def removal_plan(
                 },
                 # no reward arrived meanwhile (it would not be archived), and no identifier was
                 # added (it would not be marked removed): either refuses, and the removal plans again
-                expect={"reward_seq": subject.reward_seq, "version": subject.version},
+                expect={"reward_seq": subject.reward_seq, "identifier_seq": subject.identifier_seq},
             ),
             audit(
                 case,

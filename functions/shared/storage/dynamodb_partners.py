@@ -41,7 +41,7 @@ from functions.shared.domain.model import (
     Snapshot,
     Subject,
 )
-from functions.shared.domain.rules import in_hold_order, view_of
+from functions.shared.domain.rules import IDENTIFIER_SETS, adds_identifiers, in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     Audit,
@@ -112,6 +112,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         last_payout_change_at = UTCDateTimeAttribute(null=True)
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
         reward_seq = NumberAttribute(null=True)
+        identifier_seq = NumberAttribute(null=True)
         version = NumberAttribute(null=True)
 
     class LinkItem(base, discriminator="link"):  # type: ignore[valid-type,misc,call-arg]
@@ -231,7 +232,8 @@ _PROFILE_FIELDS = {
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
 }
-_PROFILE_SETS = ("emails", "devices", "ips", "payouts")
+_PROFILE_SETS = IDENTIFIER_SETS
+_COUNTERS = ("reward_seq", "identifier_seq", "version")  # what a step may expect besides the fields
 _PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys"}
 
 
@@ -778,6 +780,8 @@ class PartnersDynamo(DynamoBase):
                 )
         if write.arrivals:
             actions.append(m.subject.reward_seq.add(write.arrivals))
+        if adds_identifiers(before, s):
+            actions.append(m.subject.identifier_seq.add(1))
         actions += _list_actions(write.listed)
         if changed("status"):
             actions += self._flagged_index(s.program_id, s.type, s.id, s.status)
@@ -803,10 +807,8 @@ class PartnersDynamo(DynamoBase):
         condition = m.base.pk.exists()
         for name, value in write.expect.items():
             # the counters a step may expect (`bump` counts versions), or a profile field
-            attribute = getattr(
-                m.subject, name if name in ("reward_seq", "version") else _PROFILE_FIELDS[name]
-            )
-            if name == "reward_seq":
+            attribute = getattr(m.subject, name if name in _COUNTERS else _PROFILE_FIELDS[name])
+            if name in ("reward_seq", "identifier_seq"):  # counted from 0: absent until counted
                 condition &= (
                     (attribute == value) if value else (attribute.does_not_exist() | (attribute == 0))
                 )
@@ -1045,6 +1047,7 @@ def _subject(item: Any) -> Subject:
         last_payout_change_at=item.last_payout_change_at,
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
         reward_seq=int(item.reward_seq or 0),
+        identifier_seq=int(item.identifier_seq or 0),
         version=int(item.version or 0),
     )
 

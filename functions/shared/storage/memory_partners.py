@@ -31,7 +31,13 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import CASE_VIEWS, in_hold_order, merge_reasons, view_time
+from functions.shared.domain.rules import (
+    CASE_VIEWS,
+    adds_identifiers,
+    in_hold_order,
+    merge_reasons,
+    view_time,
+)
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
@@ -323,6 +329,7 @@ class PartnersMemory:
                 version=write.expect_version + 1,
                 revenue_micros=dict(current.revenue_micros) if current else {},
                 reward_seq=(current.reward_seq if current else 0) + write.arrivals,
+                identifier_seq=(current.identifier_seq if current else 0) + adds_identifiers(write.before, s),
             )
             self._list((s.program_id, s.type, s.id), write.listed)
         elif isinstance(write, UpdateProfile):
