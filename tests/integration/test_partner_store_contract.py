@@ -138,6 +138,11 @@ def test_profile_writes_count_those_that_add_identifiers(store):
         store.apply(Step([UpdateProfile(P, "partner", "p1", unflag, expect={"identifier_seq": 1})]))
     store.apply(Step([UpdateProfile(P, "partner", "p1", unflag, expect={"identifier_seq": 2})]))
     assert store.get_subject(P, "partner", "p1").status == "active"
+    # a payout account whose link is crowded is kept in `payout` only, in no set: still counted
+    read = store.get_subject(P, "partner", "p1")
+    crowded = replace(read, payout="GB00CROWDED0000000000", version=read.version)
+    store.apply(Step([WriteProfile(crowded, expect_version=read.version, before=read)]))
+    assert store.get_subject(P, "partner", "p1").identifier_seq == 3
 
 
 def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):

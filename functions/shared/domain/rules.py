@@ -243,7 +243,8 @@ def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()
     return writes
 
 
-IDENTIFIER_SETS = ("emails", "devices", "ips", "payouts")  # what `identifiers_of` is made of
+# every field `identifiers_of` reads (a crowded payout account is the `payout` field, in no set)
+_IDENTIFYING = ("emails", "email", "email_normalized", "devices", "ips", "payouts", "payout")
 
 
 def adds_identifiers(read: Subject | None, written: Subject) -> int:
@@ -251,8 +252,8 @@ def adds_identifiers(read: Subject | None, written: Subject) -> int:
     `identifier_seq`, which an approval and a removal expect unchanged. `read`: the profile the
     write was decided from (the version it expects); without one, any identifier counts."""
     if read is None:
-        return int(any(getattr(written, name) for name in IDENTIFIER_SETS))
-    return int(any(getattr(written, name) != getattr(read, name) for name in IDENTIFIER_SETS))
+        return int(any(getattr(written, name) for name in _IDENTIFYING))
+    return int(any(getattr(written, name) != getattr(read, name) for name in _IDENTIFYING))
 
 
 def marked_already(subject: Subject | None, pepper: bytes) -> set[LinkKey]:

@@ -41,7 +41,7 @@ from functions.shared.domain.model import (
     Snapshot,
     Subject,
 )
-from functions.shared.domain.rules import IDENTIFIER_SETS, adds_identifiers, in_hold_order, view_of
+from functions.shared.domain.rules import adds_identifiers, in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     Audit,
@@ -232,7 +232,7 @@ _PROFILE_FIELDS = {
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
 }
-_PROFILE_SETS = IDENTIFIER_SETS
+_PROFILE_SETS = ("emails", "devices", "ips", "payouts")
 _COUNTERS = ("reward_seq", "identifier_seq", "version")  # what a step may expect besides the fields
 _PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys"}
 
