@@ -249,3 +249,21 @@ def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(act
         store.apply(step)
 
     assert store.get_subject(P, "partner", "p1").status == ("active" if action == "approval" else "removed")
+
+
+def test_marks_not_named_are_those_a_subject_with_the_same_status_does_not_carry_yet():
+    marked = many(devices=2, ips=1)  # flagged, its marks all written
+    added = evolve(marked, devices=marked.devices | {"fp-new"})
+    named = {("device", "fp-1")}
+
+    assert rules.marks_not_named(marked, marked, named, PEPPER) == []  # adds nothing: nothing to mark
+    keys = {w.key for w in rules.marks_not_named(marked, added, named, PEPPER)}
+    assert ("device", "fp-new") in keys and ("device", "fp-0") not in keys
+    # marks still pending, or another status's marks (a removed partner flagged again): all of them
+    pending = evolve(marked, marks_pending=True)
+    removed = evolve(marked, status="removed")
+    every = set(rules.identifiers_of(added)) - named
+    for before in (pending, removed, None):
+        found = rules.marks_not_named(before, added, named, PEPPER)
+        assert {w.key for w in found if isinstance(w, MarkLink)} == every
+        assert all(w.add.keys() == {"flagged"} for w in found)

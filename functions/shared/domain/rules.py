@@ -256,15 +256,24 @@ def adds_identifiers(read: Subject | None, written: Subject) -> int:
     return int(any(getattr(written, name) != getattr(read, name) for name in _IDENTIFYING))
 
 
-def marked_already(subject: Subject | None, pepper: bytes) -> set[LinkKey]:
-    """The identifiers that carry a subject's flag (or removal) mark for certain: all of a flagged
-    subject's whose marks are all written (a flag marks every identifier the subject used, and while
-    it stays flagged every event marks those it adds), all of a removed subject's (a removal marks
-    them all before it writes the status, and later events mark what they add), none otherwise."""
-    if subject is None or subject.status not in ("flagged", "removed") or subject.marks_pending:
-        return set()
-    identifiers = identifiers_of(subject)
-    return {*identifiers, *network_identifiers(subject, pepper, identifiers)}
+def marks_not_named(
+    before: Subject | None, profile: Subject, named: Set[LinkKey], pepper: bytes
+) -> list[Write]:
+    """The marks of a flagged (or removed) subject on its identifiers that a scored event's own
+    writes (`named`) do not carry: all of them, but those a `before` with the same status carries
+    for certain. A flag marks every identifier the subject used and a removal too (before it writes
+    the status), and while the status stays every event marks those it adds: so once the marks are
+    all written (`marks_pending` false), only the identifiers this event adds are left, and none
+    when it adds none."""
+    skip = set(named)
+    if before is not None and before.status == profile.status and not before.marks_pending:
+        if not adds_identifiers(before, profile):
+            return []
+        identifiers = identifiers_of(before)
+        skip.update(identifiers, network_identifiers(before, pepper, identifiers))
+    if profile.status == "removed":
+        return removal_marks(profile, pepper, profile.block_reapply, skip)
+    return flag_marks(profile, pepper, skip)
 
 
 def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
@@ -857,13 +866,8 @@ def scoring_plan(
     # A removed subject's identifiers carry the removal's marks the same way.
     marking, removed = profile.status == "flagged", profile.status == "removed"
     later_marks: list[Write] = []
-    if marking and (given.flag or not profile.marks_pending):
-        named = {*given.links, *given.network}
-        later_marks = flag_marks(profile, pepper, skip=named | marked_already(before, pepper))
-    elif removed:
-        named = {*given.links, *given.network}
-        skip = named | marked_already(before, pepper)
-        later_marks = removal_marks(profile, pepper, profile.block_reapply, skip)
+    if (marking and (given.flag or not profile.marks_pending)) or removed:
+        later_marks = marks_not_named(before, profile, {*given.links, *given.network}, pepper)
     profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
 
     core = Step()
