@@ -37,6 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
 
 
+def _environment() -> dict[str, str]:
+    """A fresh interpreter's environment: this one's, credentials boto3 accepts, no tracing."""
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
 def _compiled() -> None:
     """Bytecode for every module of `functions`, as the Lambda bundle ships it (`infra/bundle.py`):
     a cold start there compiles nothing, and a shell with PYTHONDONTWRITEBYTECODE set (or a fresh
@@ -47,14 +57,8 @@ def _compiled() -> None:
 def _timed_import(statement: str) -> float:
     # CPU time of the interpreter: what a Lambda core spends; the shared machine's other load does not count
     code = f"import time; t=time.process_time(); {statement}; print(time.process_time()-t)"
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
     command = [sys.executable, "-c", code]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # noqa: S603
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=_environment())  # noqa: S603
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -76,12 +80,6 @@ def cold_start() -> dict[str, dict[str, float]]:
 
 def _instructions(statement: str) -> int:
     """Instructions of `python -c statement` under callgrind (deterministic for one tree)."""
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -90,7 +88,7 @@ def _instructions(statement: str) -> int:
         "-c",
         statement,
     ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # noqa: S603
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=_environment())  # noqa: S603
     found = re.search(r"Collected : (\d+)", out.stderr)
     assert found, out.stderr[-500:]
     return int(found.group(1))

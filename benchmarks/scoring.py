@@ -4,7 +4,7 @@ throughput  partner events scored per second on one core through the engine (`En
             in-memory store: the evaluation's traffic (all four event types, with the flags, cases
             and holds it causes), p50 and p99 per event; the thread's CPU time, so the other work
             of a shared machine counts less (it still slows a core it shares caches with): the
-            median of three passes
+            median of BENCH_SCORING_PASSES passes (3)
 dynamodb    DynamoDB round trips and read and write capacity units per scored event of each type,
             through the score function's own path (`service.read_batch`, then `service.take_message`:
             read the snapshot, write the outcome and what a flag holds) against moto in process, on a
