@@ -11,7 +11,7 @@ status's, so a write that could start from several would be a guess, and is refu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from functions.shared.domain.writes import CountSummary, PutCase, Step, UpdateCase
@@ -49,57 +49,78 @@ def first_day_shown(today: date) -> date:
 def counted(step: Step) -> Step:
     """The step with the summary figures its case writes imply (one `CountSummary` per program
     whose figures change); unchanged when none do."""
-    deltas: dict[str, CountSummary] = {}
+    deltas: dict[str, _Delta] = {}
     for write in step.writes:
-        if isinstance(write, PutCase):
+        if type(write) is PutCase:  # final classes: a type's identity, not isinstance's walk
             case = write.case
-            delta = deltas.setdefault(case.program_id, CountSummary(case.program_id))
+            delta = deltas.setdefault(case.program_id, _Delta())
             day = flag_day_of(case.flagged_at)
             if delta.flag_day not in (None, day):
                 raise ValueError("a step opening cases on two days: the figures take one day per step")
-            reasons = dict(delta.flag_reasons)
             for code in {r.code for r in case.reasons}:
-                reasons[code] = reasons.get(code, 0) + 1
-            deltas[case.program_id] = replace(
-                delta,
-                cases=_plus(delta.cases, {case.status: 1}),
-                held=delta.held + case.held_count,
-                held_micros=_plus(delta.held_micros, case.hold_micros),
-                flag_day=day,
-                flags=delta.flags + 1,
-                flag_reasons=reasons,
-                flag_expires_at=int((case.flagged_at + FLAG_DAY_KEPT).timestamp()),
-            )
-        elif isinstance(write, UpdateCase):
+                delta.flag_reasons[code] = delta.flag_reasons.get(code, 0) + 1
+            _add(delta.cases, {case.status: 1})
+            delta.held += case.held_count
+            _add(delta.held_micros, case.hold_micros)
+            delta.flag_day = day
+            delta.flags += 1
+            delta.flag_expires_at = int((case.flagged_at + FLAG_DAY_KEPT).timestamp())
+        elif type(write) is UpdateCase:
+            update = write
             moved: dict[str, int] = {}
-            status = write.changes.get("status")
+            status = update.changes.get("status")
             if status:
-                if len(write.expect) != 1:
+                if len(update.expect) != 1:
                     raise ValueError(
-                        f"case {write.case_id} changes status from one of {write.expect}: "
+                        f"case {update.case_id} changes status from one of {update.expect}: "
                         "the summary needs the one status it leaves"
                     )
-                moved = _plus({write.expect[0]: -1}, {status: 1})
-            if not (moved or write.held or any(write.hold_micros.values())):
+                moved = _plus({update.expect[0]: -1}, {status: 1})
+            if not (moved or update.held or any(update.hold_micros.values())):
                 continue
-            delta = deltas.setdefault(write.program_id, CountSummary(write.program_id))
-            deltas[write.program_id] = replace(
-                delta,
-                cases=_plus(delta.cases, moved),
-                held=delta.held + write.held,
-                held_micros=_plus(delta.held_micros, write.hold_micros),
-            )
-    kept = [
-        replace(d, cases={k: n for k, n in d.cases.items() if k in COUNTED_STATUSES}) for d in deltas.values()
+            delta = deltas.setdefault(update.program_id, _Delta())
+            _add(delta.cases, moved)
+            delta.held += update.held
+            _add(delta.held_micros, update.hold_micros)
+    writes = [
+        CountSummary(
+            program_id,
+            cases={k: n for k, n in d.cases.items() if n and k in COUNTED_STATUSES},
+            held=d.held,
+            held_micros={k: n for k, n in d.held_micros.items() if n},
+            flag_day=d.flag_day,
+            flags=d.flags,
+            flag_reasons=d.flag_reasons,
+            flag_expires_at=d.flag_expires_at,
+        )
+        for program_id, d in deltas.items()
     ]
-    writes = [d for d in kept if _changes(d)]
+    writes = [w for w in writes if _changes(w)]
     if not writes:
         return step
     return Step([*step.writes, *writes])
 
 
+@dataclass
+class _Delta:
+    """One program's figures as `counted` adds them up."""
+
+    cases: dict[str, int] = field(default_factory=dict)
+    held: int = 0
+    held_micros: dict[str, int] = field(default_factory=dict)
+    flag_day: str | None = None
+    flags: int = 0
+    flag_reasons: dict[str, int] = field(default_factory=dict)
+    flag_expires_at: int = 0
+
+
 def _changes(delta: CountSummary) -> bool:
     return bool(delta.cases or delta.held or any(delta.held_micros.values()) or delta.flags)
+
+
+def _add(figures: dict[str, int], more: dict[str, int]) -> None:
+    for key, n in more.items():
+        figures[key] = figures.get(key, 0) + n
 
 
 def _plus(figures: dict[str, int], more: dict[str, int]) -> dict[str, int]:

@@ -58,7 +58,6 @@ from functions.shared.domain.writes import (
     StepRefused,
     UpdateCase,
     UpdateProfile,
-    Write,
     WriteProfile,
 )
 from functions.shared.errors import NotFound
@@ -255,135 +254,142 @@ class PartnersMemory:
     # --- writes -------------------------------------------------------------------------------
     def apply(self, step: Step) -> None:
         """Checks every condition first, then writes everything: all or nothing, as a
-        DynamoDB transaction (whose limits it keeps: 100 writes, one write per item)."""
+        DynamoDB transaction (whose limits it keeps: 100 writes, one write per item). Each kind of
+        write has its condition (`_CONDITIONS`, none for marks, counters and the like) and its
+        application (`_APPLIERS`), the pair below for each kind."""
         writes = step.writes
-        kinds = [_kind_of(type(w)) for w in writes]  # each write's class among those below
-        size = len(writes) + (SUMMARY_ITEMS - 1) * kinds.count(CountSummary)
+        try:
+            items = {_ITEM_OF[type(w)](w) for w in writes}
+        except KeyError as unknown:
+            raise TypeError(f"unknown write {unknown}") from None
+        size = len(writes) + (SUMMARY_ITEMS - 1) * sum(type(w) is CountSummary for w in writes)
         if size > TRANSACT_LIMIT:
             raise ValueError(f"a step of {size} items: DynamoDB takes {TRANSACT_LIMIT}")
-        items = {_ITEM_OF[kind](w) for kind, w in zip(kinds, writes, strict=True)}
         if len(items) != len(writes):
             raise ValueError("two writes on one item in a step: DynamoDB refuses that")
         with self._lock:
-            for kind, write in zip(kinds, writes, strict=True):
-                if kind not in _UNCONDITIONAL and not self._holds(write):
+            for write in writes:
+                holds = _CONDITIONS.get(type(write))
+                if holds is not None and not holds(self, write):
                     raise StepRefused(f"{type(write).__name__} no longer holds", write)
             for write in writes:
-                if isinstance(write, MarkLink):  # most of a step's writes (the event's identifiers)
-                    self._mark_link(write)
-                else:
-                    self._write(write)
+                _APPLIERS[type(write)](self, write)
 
-    def _holds(self, write: Write) -> bool:
-        if isinstance(write, ScoreEvent):
-            event = self._events.get((write.program_id, write.event_id))
-            return event is not None and event.status != "scored"
-        if isinstance(write, WriteProfile):
-            s = write.subject
-            current = self._subjects.get((s.program_id, s.type, s.id))
-            return (current.version if current else 0) == write.expect_version
-        if isinstance(write, UpdateProfile):
-            current = self._subjects.get((write.program_id, write.subject_type, write.subject_id))
-            return current is not None and all(getattr(current, k) == v for k, v in write.expect.items())
-        if isinstance(write, PartnerArrival):
-            partner = self._subjects.get((write.program_id, "partner", write.partner_id))
-            if write.expect_status is None:
-                return partner is None
-            return (
-                partner is not None
-                and partner.status == write.expect_status
-                and partner.flag_case_id == write.expect_flag_case
-            )
-        if isinstance(write, PutReward):
-            return (write.reward.program_id, write.reward.reward_id) not in self._rewards
-        if isinstance(write, MoveReward):
-            reward = self._rewards.get((write.program_id, write.reward_id))
-            return (
-                reward is not None
-                and reward.status == write.expect
-                and not (write.never_overridden and reward.overridden)
-            )
-        if isinstance(write, PutCase):
-            return (write.case.program_id, write.case.case_id) not in self._cases
-        if isinstance(write, UpdateCase):
-            case = self._cases.get((write.program_id, write.case_id))
-            return case is not None and (not write.expect or case.status in write.expect)
-        return True  # marks, counters, audit entries, notifications: unconditional
+    def _event_unscored(self, write: ScoreEvent) -> bool:
+        event = self._events.get((write.program_id, write.event_id))
+        return event is not None and event.status != "scored"
 
-    def _write(self, write: Write) -> None:
-        if isinstance(write, ScoreEvent):
-            slot = (write.program_id, write.event_id)
-            self._events[slot] = evolve(
-                self._events[slot],
-                status="scored",
-                decision=_plain_copy(write.decision),
-                case_id=write.case_id,
-                notes=write.notes,
-            )
-            self._outbox.discard(slot)
-        elif isinstance(write, WriteProfile):
-            s = write.subject
-            current = self._subjects.get((s.program_id, s.type, s.id))
-            self._subjects[(s.program_id, s.type, s.id)] = evolve(
-                s,
-                version=write.expect_version + 1,
-                revenue_micros=dict(current.revenue_micros) if current else {},
-                reward_seq=(current.reward_seq if current else 0) + write.arrivals,
-                identifier_seq=(current.identifier_seq if current else 0) + adds_identifiers(write.before, s),
-            )
-            self._list((s.program_id, s.type, s.id), write.listed)
-        elif isinstance(write, UpdateProfile):
-            current = self._subjects[(write.program_id, write.subject_type, write.subject_id)]
-            for name, value in write.changes.items():
-                setattr(current, name, value)
-            if write.bump:
-                current.version += 1
-        elif isinstance(write, PartnerArrival):
-            self._list((write.program_id, "partner", write.partner_id), write.listed)
-            partner = self._subjects.get((write.program_id, "partner", write.partner_id))
-            if partner is not None:
-                partner.reward_seq += 1 if write.reward else 0
-                if write.currency and write.micros:
-                    partner.revenue_micros[write.currency] = (
-                        partner.revenue_micros.get(write.currency, 0) + write.micros
-                    )
-        elif isinstance(write, MarkLink):
-            self._mark_link(write)
-        elif isinstance(write, MarkNetwork):
-            self._network[write.key] = _marked(
-                self._network.get(write.key, NO_NETWORK), write.add, write.remove
-            )
-        elif isinstance(write, CountUp):
-            slot = (write.program_id, write.name)
-            self._counters[slot] = self._counters.get(slot, 0) + 1
-        elif isinstance(write, PutReward):
-            r = write.reward
-            self._rewards[(r.program_id, r.reward_id)] = evolve(r)
-            self._by_subject.setdefault((r.program_id, "partner", r.partner_id), []).append(r.reward_id)
-            if r.customer_id:
-                self._by_subject.setdefault((r.program_id, "customer", r.customer_id), []).append(r.reward_id)
-        elif isinstance(write, MoveReward):
-            reward = self._rewards[(write.program_id, write.reward_id)]
-            reward.status = write.status
-            if write.case_id is not None:
-                reward.case_id = write.case_id
-            if write.overridden is not None:
-                reward.overridden = write.overridden
-        elif isinstance(write, PutCase):
-            self._cases[(write.case.program_id, write.case.case_id)] = _case_copy(write.case)
-        elif isinstance(write, UpdateCase):
-            self._update_case(write)
-        elif isinstance(write, Audit):
-            self._audit.setdefault((write.program_id, write.case_id), {})[write.entry_id] = write.entry
-        elif isinstance(write, Notify):
-            n = write.notification
-            self._notifications[(n.program_id, n.notification_id)] = n
-        elif isinstance(write, CountSummary):
-            self._count_summary(write)
-        elif isinstance(write, ListRewards):
-            self._list((write.program_id, write.subject_type, write.subject_id), write.change)
-        else:
-            raise TypeError(f"unknown write {write!r}")
+    def _score_event(self, write: ScoreEvent) -> None:
+        slot = (write.program_id, write.event_id)
+        self._events[slot] = evolve(
+            self._events[slot],
+            status="scored",
+            decision=_plain_copy(write.decision),
+            case_id=write.case_id,
+            notes=write.notes,
+        )
+        self._outbox.discard(slot)
+
+    def _profile_version_holds(self, write: WriteProfile) -> bool:
+        s = write.subject
+        current = self._subjects.get((s.program_id, s.type, s.id))
+        return (current.version if current else 0) == write.expect_version
+
+    def _write_profile(self, write: WriteProfile) -> None:
+        s = write.subject
+        current = self._subjects.get((s.program_id, s.type, s.id))
+        self._subjects[(s.program_id, s.type, s.id)] = evolve(
+            s,
+            version=write.expect_version + 1,
+            revenue_micros=dict(current.revenue_micros) if current else {},
+            reward_seq=(current.reward_seq if current else 0) + write.arrivals,
+            identifier_seq=(current.identifier_seq if current else 0) + adds_identifiers(write.before, s),
+        )
+        self._list((s.program_id, s.type, s.id), write.listed)
+
+    def _profile_fields_hold(self, write: UpdateProfile) -> bool:
+        current = self._subjects.get((write.program_id, write.subject_type, write.subject_id))
+        return current is not None and all(getattr(current, k) == v for k, v in write.expect.items())
+
+    def _update_profile(self, write: UpdateProfile) -> None:
+        current = self._subjects[(write.program_id, write.subject_type, write.subject_id)]
+        for name, value in write.changes.items():
+            setattr(current, name, value)
+        if write.bump:
+            current.version += 1
+
+    def _partner_unchanged(self, write: PartnerArrival) -> bool:
+        partner = self._subjects.get((write.program_id, "partner", write.partner_id))
+        if write.expect_status is None:
+            return partner is None
+        return (
+            partner is not None
+            and partner.status == write.expect_status
+            and partner.flag_case_id == write.expect_flag_case
+        )
+
+    def _partner_arrival(self, write: PartnerArrival) -> None:
+        self._list((write.program_id, "partner", write.partner_id), write.listed)
+        partner = self._subjects.get((write.program_id, "partner", write.partner_id))
+        if partner is not None:
+            partner.reward_seq += 1 if write.reward else 0
+            if write.currency and write.micros:
+                partner.revenue_micros[write.currency] = (
+                    partner.revenue_micros.get(write.currency, 0) + write.micros
+                )
+
+    def _mark_network(self, write: MarkNetwork) -> None:
+        self._network[write.key] = _marked(self._network.get(write.key, NO_NETWORK), write.add, write.remove)
+
+    def _count_up(self, write: CountUp) -> None:
+        slot = (write.program_id, write.name)
+        self._counters[slot] = self._counters.get(slot, 0) + 1
+
+    def _reward_free(self, write: PutReward) -> bool:
+        return (write.reward.program_id, write.reward.reward_id) not in self._rewards
+
+    def _put_reward(self, write: PutReward) -> None:
+        r = write.reward
+        self._rewards[(r.program_id, r.reward_id)] = evolve(r)
+        self._by_subject.setdefault((r.program_id, "partner", r.partner_id), []).append(r.reward_id)
+        if r.customer_id:
+            self._by_subject.setdefault((r.program_id, "customer", r.customer_id), []).append(r.reward_id)
+
+    def _reward_status_holds(self, write: MoveReward) -> bool:
+        reward = self._rewards.get((write.program_id, write.reward_id))
+        return (
+            reward is not None
+            and reward.status == write.expect
+            and not (write.never_overridden and reward.overridden)
+        )
+
+    def _move_reward(self, write: MoveReward) -> None:
+        reward = self._rewards[(write.program_id, write.reward_id)]
+        reward.status = write.status
+        if write.case_id is not None:
+            reward.case_id = write.case_id
+        if write.overridden is not None:
+            reward.overridden = write.overridden
+
+    def _case_free(self, write: PutCase) -> bool:
+        return (write.case.program_id, write.case.case_id) not in self._cases
+
+    def _put_case(self, write: PutCase) -> None:
+        self._cases[(write.case.program_id, write.case.case_id)] = _case_copy(write.case)
+
+    def _case_status_holds(self, write: UpdateCase) -> bool:
+        case = self._cases.get((write.program_id, write.case_id))
+        return case is not None and (not write.expect or case.status in write.expect)
+
+    def _audit_entry(self, write: Audit) -> None:
+        self._audit.setdefault((write.program_id, write.case_id), {})[write.entry_id] = write.entry
+
+    def _notify(self, write: Notify) -> None:
+        n = write.notification
+        self._notifications[(n.program_id, n.notification_id)] = n
+
+    def _list_rewards(self, write: ListRewards) -> None:
+        self._list((write.program_id, write.subject_type, write.subject_id), write.change)
 
     def _mark_link(self, write: MarkLink) -> None:
         link = (write.program_id, *write.key)
@@ -493,12 +499,33 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
     ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
 }
-# Writes without a condition: marks, counters, audit entries, notifications, summary figures.
-_UNCONDITIONAL = frozenset({MarkLink, MarkNetwork, CountUp, Audit, Notify, CountSummary, ListRewards})
-
-
-def _kind_of(cls: type) -> type:
-    """A write's class, when it is one of the kinds above (the writes are final classes)."""
-    if cls not in _ITEM_OF:
-        raise TypeError(f"unknown write {cls.__name__}")
-    return cls
+# Each kind's condition (kinds without one: marks, counters, audit entries, notifications, summary
+# figures, lists, written whatever the item holds) and its application.
+_CONDITIONS: dict[type, Callable[[PartnersMemory, Any], bool]] = {
+    ScoreEvent: PartnersMemory._event_unscored,
+    WriteProfile: PartnersMemory._profile_version_holds,
+    UpdateProfile: PartnersMemory._profile_fields_hold,
+    PartnerArrival: PartnersMemory._partner_unchanged,
+    PutReward: PartnersMemory._reward_free,
+    MoveReward: PartnersMemory._reward_status_holds,
+    PutCase: PartnersMemory._case_free,
+    UpdateCase: PartnersMemory._case_status_holds,
+}
+_APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
+    ScoreEvent: PartnersMemory._score_event,
+    WriteProfile: PartnersMemory._write_profile,
+    UpdateProfile: PartnersMemory._update_profile,
+    PartnerArrival: PartnersMemory._partner_arrival,
+    MarkLink: PartnersMemory._mark_link,
+    MarkNetwork: PartnersMemory._mark_network,
+    CountUp: PartnersMemory._count_up,
+    PutReward: PartnersMemory._put_reward,
+    MoveReward: PartnersMemory._move_reward,
+    PutCase: PartnersMemory._put_case,
+    UpdateCase: PartnersMemory._update_case,
+    Audit: PartnersMemory._audit_entry,
+    Notify: PartnersMemory._notify,
+    CountSummary: PartnersMemory._count_summary,
+    ListRewards: PartnersMemory._list_rewards,
+}
+assert _CONDITIONS.keys() <= _APPLIERS.keys() == _ITEM_OF.keys()
