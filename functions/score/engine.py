@@ -136,7 +136,8 @@ class Engine:
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
-            given = self.build_input(stored, event, plan, snapshot, decision, action == "flag", crowds)
+            flags = rules.flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
+            given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
             before = snapshot.subject
             rewards: list[Reward] = []
             lists = rules.ListsRead(

@@ -194,6 +194,35 @@ def test_every_later_reward_of_a_removed_partner_is_archived_as_it_arrives(env):
     assert removed["archived_rewards"] == {"count": 2, "amounts": [{"currency": "USD", "amount": "50.00"}]}
 
 
+def test_a_removed_partner_flagged_again_stays_removed_and_its_later_rewards_are_archived(env):
+    send(env.tenant, signup("p-again", ip="81.2.72.3"))
+    drain(env.aws)
+    removal_case = flag_by_email(env, "p-again", "twin.again@example.com")
+    assert (
+        api(env, "cases", "POST", f"/v1/cases/{removal_case}/remove", {"block_reapply": False}).status == 200
+    )
+
+    # its next event would flag it on its own: its address changed to another partner's
+    send(env.tenant, signup("p-again-other", email="other.again@example.com", ip="81.2.72.4"))
+    drain(env.aws)
+    update = sample(
+        "account.updated", id="upd-again-late", occurred_at="2026-11-16T09:00:00Z", activity="email_change"
+    )
+    update["partner"] = {"id": "p-again", "email": "other.again@example.com"}
+    send(env.tenant, update)
+    send(env.tenant, reward_event("p-again", "r-again-late", "2026-11-16T10:00:00Z"))
+    drain(env.aws)
+
+    answer = status(env.tenant, "upd-again-late")
+    assert (answer["decision"]["action"], answer["case_id"]) == ("flag", removal_case)
+    active = api(env, "cases", "GET", "/v1/cases", view="active").body["items"]
+    assert "p-again" not in {c["subject"]["id"] for c in active}
+    rewards = api(env, "cases", "GET", "/v1/rewards", partner_id="p-again").body["items"]
+    assert [r["status"] for r in rewards] == ["archived"]
+    removed = api(env, "cases", "GET", "/v1/removed-partners").body["items"]
+    assert [r["case_id"] for r in removed if r["case_id"] == removal_case] == [removal_case]
+
+
 # --- declined cases ---------------------------------------------------------------------------
 def test_after_a_declined_dispute_later_rewards_are_held_and_the_partner_can_still_be_removed(env):
     send(env.tenant, signup("p-dec", ip="81.2.72.2"))

@@ -13,7 +13,7 @@ from functions.shared.domain import rules
 from functions.shared.domain.holdables import candidates, listed_id
 from functions.shared.domain.identity import LOCAL_PEPPER
 from functions.shared.domain.model import StoredEvent
-from functions.shared.domain.writes import MarkLink, MarkNetwork, Step
+from functions.shared.domain.writes import MarkLink, MarkNetwork, PutCase, Step
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.storage.memory import InMemoryRepository
 from tests.support import sample
@@ -194,3 +194,47 @@ def test_a_removed_partners_new_device_carries_the_removal_and_blocks_whoever_si
     _score(engine, newcomer)
     reasons = repository.get_event("prg", "evt-newcomer").decision["reasons"]
     assert "blocked_reapply" in {r["code"] for r in reasons}
+
+
+def test_a_removed_partner_flagged_again_stays_removed_and_is_never_paid() -> None:
+    engine = _engine()
+    _twins(engine)
+    repository = engine.repository
+    assert isinstance(repository, RecordingRepository)
+    # Given the flagged partner removed
+    twin = repository.get_subject("prg", "partner", "p_twin")
+    removed_under = twin.active_case_id or ""
+    case = repository.get_case("prg", removed_under)
+    for step in rules.removal_plan(
+        case, twin, [], LOCAL_PEPPER.encode(), False, "admin", datetime.now(UTC)
+    ).steps:
+        repository.apply(step)
+
+    # When its payout details change and a large reward follows (a flag on its own)
+    update = sample("account.updated", id="evt-removed-payout", occurred_at="2026-11-02T12:00:00Z")
+    update["partner"] = {"id": "p_twin", "payout_account": "GB29NWBK60161331926800"}
+    _score(engine, update)
+    big = sample("reward.created", id="evt-removed-big", occurred_at="2026-11-02T13:00:00Z")
+    big["reward"] = {"id": "r_big", "partner_id": "p_twin", "amount": "900.00", "currency": "EUR"}
+    writes = _score(engine, big)
+
+    # Then the decision flags and names the case that removed the partner, but no case is opened
+    event = repository.get_event("prg", "evt-removed-big")
+    assert event.decision["action"] == "flag"
+    assert event.case_id == removed_under
+    assert not [w for w in writes if isinstance(w, PutCase)]
+    assert "p_twin" not in {c.subject_id for c in repository.cases_in_view("prg", "active", True)}
+    # And the partner stays removed, its rewards archived under that case, now and later
+    partner = repository.get_subject("prg", "partner", "p_twin")
+    assert (partner.status, partner.active_case_id, partner.flag_case_id) == ("removed", None, removed_under)
+    assert repository.get_reward("prg", "r_big").status == "archived"
+    later = sample("reward.created", id="evt-removed-later", occurred_at="2026-11-02T14:00:00Z")
+    later["reward"] = {"id": "r_later", "partner_id": "p_twin", "amount": "10.00", "currency": "EUR"}
+    _score(engine, later)
+    assert (
+        repository.get_reward("prg", "r_later").status,
+        repository.get_reward("prg", "r_later").case_id,
+    ) == (
+        "archived",
+        removed_under,
+    )

@@ -808,6 +808,15 @@ class ScoringPlan:
     notes: tuple[str, ...] = ()
 
 
+def flags_subject(before: Subject | None, flag: bool) -> bool:
+    """Whether a decision to flag flags its subject: not a removed partner, which stays removed
+    (SPEC 3.2: never paid again). Flagged again, it would get a new case to hold its rewards under,
+    and that case approved would make it active and paid; so no case is opened, nothing is held,
+    its rewards are archived as they arrive, and its identifiers keep the removal's marks. The
+    decision still says flag, and names the case that removed it."""
+    return flag and not (before is not None and before.status == "removed")
+
+
 def scoring_plan(
     given: ScoringInput,
     before: Subject | None,
@@ -829,6 +838,10 @@ def scoring_plan(
     if reward is not None and given.reward_taken:
         notes = (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None
+    removal_case = None  # a removed partner's event that would flag it: the case that removed it
+    if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
+        removal_case = profile.flag_case_id
+        notes += (f"partner removed (case {removal_case}): no case opened, its rewards archived",)
     case_id = before.active_case_id if before else None
     opened = False
     reasons: tuple[Reason, ...] = ()
@@ -876,7 +889,7 @@ def scoring_plan(
             program_id,
             given.event_id,
             given.decision,
-            case_id if given.flag else profile.active_case_id,
+            case_id if given.flag else removal_case or profile.active_case_id,
             notes,
         )
     )
@@ -1063,7 +1076,8 @@ def scoring_plan(
         profile.marks_pending = False  # the subject of the core's WriteProfile
     elif later_marks:
         steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
-    return ScoringPlan(steps, case_id if given.flag else profile.active_case_id, opened, held, reward, notes)
+    event_case = case_id if given.flag else removal_case or profile.active_case_id
+    return ScoringPlan(steps, event_case, opened, held, reward, notes)
 
 
 @dataclass(frozen=True)
