@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from functions.score import service
 from functions.shared import runtime
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
@@ -40,6 +42,25 @@ class TestEmail:
         assert second["action"] == "flag"
         detail = next(r["detail"] for r in second["reasons"] if r["code"] == "email_duplicate")
         assert "partner p1" in detail
+
+    @pytest.mark.parametrize(
+        "lookalike",
+        [
+            "\u0430da.lovelace@example.com",  # a Cyrillic a
+            "\uff21\uff24\uff21.lovelace@example.com",  # fullwidth letters
+            "ada.love\u200blace@example.com",  # a zero-width space
+            "ada.lovelace@\u0435x\u0430mple.com",  # Cyrillic letters in the domain
+        ],
+    )
+    def test_an_address_that_only_looks_like_another_is_that_address(self, aws, tenant, lookalike):
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="ada.lovelace@example.com"),
+            signup("p2", email=lookalike, device="fp-other", ip="81.2.70.77"),
+        )
+        assert "email_duplicate" in reason_codes(second)
+        assert second["action"] == "flag"
 
     def test_dots_count_where_the_provider_does_not_ignore_them(self, aws, tenant):
         _, second = decide(

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.score import weights
 from functions.score.engine import Engine
@@ -24,6 +26,8 @@ from functions.shared.domain.identity import (
     MAX_LINK_MEMBERS,
     SIMILAR_EMAIL_DISTANCE,
     edit_distance,
+    email_domain,
+    email_keys,
     near_keys,
     network_key,
     usable_device,
@@ -102,6 +106,51 @@ def test_no_pair_sharing_a_near_key_is_further_apart_than_the_distance():
                 shared += 1
                 assert edit_distance(a, b) <= SIMILAR_EMAIL_DISTANCE, (a, b)
     assert shared > len(words)  # the alphabet is small: many pairs do share one
+
+
+def test_an_address_is_keyed_as_it_reads_whatever_characters_imitate_it():
+    plain = email_keys("ada.lovelace@example.com")
+    for lookalike in (
+        "\u0430da.lovelace@example.com",  # Cyrillic a
+        "ad\u0430.l\u043ev\u0435lace@example.com",  # Cyrillic a, o, e
+        "ADA.LOVELACE@EXAMPLE.COM",
+        "\uff41\uff44\uff41.lovelace@example.com",  # fullwidth
+        "ada.love\u200blace@example.com",  # zero-width space
+        "ada.love\u00adlace@example.com",  # soft hyphen
+        "ada.lovelace@ex\u0430mple.com",  # in the domain
+        "ada.lovelace@example\uff0ecom",  # a fullwidth full stop (IDNA)
+    ):
+        assert email_keys(lookalike) == plain, lookalike
+    assert near_keys("\u0430da.lovelace@example.com") == near_keys("ada.lovelace@example.com")
+    assert email_domain("info@m\u0430ilinator.com") == "mailinator.com"  # a disposable domain still
+
+
+def test_letters_without_a_latin_lookalike_stay_themselves():
+    assert email_keys("jos\u00e9@example.com").normalized == "jos\u00e9@example.com"
+    assert email_keys("\u0436\u0435\u043d\u044f@example.com").normalized == "\u0436e\u043d\u044f@example.com"
+    assert email_keys("Stra\u00dfe@example.de").normalized == "strasse@example.de"  # case folded
+
+
+@settings(max_examples=300)
+@given(
+    st.from_regex(r"\A[a-z0-9][a-z0-9._+\-]{0,20}@[a-z0-9\-]{1,20}\.[a-z]{2,6}\Z"),
+    st.lists(st.sampled_from(["same", "fullwidth", "upper", "zero-width before"]), min_size=60, max_size=60),
+)
+def test_an_address_written_in_lookalike_forms_has_the_keys_of_the_address(address, forms):
+    """Fullwidth forms, capitals and invisible characters, anywhere: the same keys, near keys and domain."""
+    written = ""
+    for character, form in zip(address, forms, strict=False):
+        if form == "fullwidth":
+            written += chr(ord(character) + 0xFEE0)
+        elif form == "upper":
+            written += character.upper()
+        elif form == "zero-width before":
+            written += "\u200b" + character
+        else:
+            written += character
+    assert email_keys(written) == email_keys(address)
+    assert near_keys(written) == near_keys(address)
+    assert email_domain(written) == email_domain(address)
 
 
 def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():

@@ -42,13 +42,41 @@ class EmailKeys:
 
 
 def normalize_email(address: str) -> str:
-    local, _, domain = address.strip().lower().rpartition("@")
+    local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
     domain = _DOMAIN_ALIASES.get(domain, domain)
     if domain in _PLUS_TAGS:
         local = local.split("+", 1)[0]
     if domain in _DOTS_IGNORED:
         local = local.replace(".", "")
     return f"{local}@{domain}"
+
+
+# IDNA's full stops (RFC 3490): a domain written with them is the domain written with "."
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+@lru_cache(maxsize=4096)
+def _as_read(address: str) -> str:
+    """An address with characters beyond ASCII as a person reads it, so that a look-alike of an
+    address is that address: compatibility forms folded (fullwidth `ａ`, ligatures: NFKC) and IDNA's
+    full stops taken for dots, invisible format characters dropped (zero-width spaces and joiners,
+    soft hyphens: category Cf), case folded, and each letter that only looks Latin (a Cyrillic `а`,
+    a Greek `ο`) taken for the Latin letter it imitates (Unicode's confusables, UTS #39). A letter
+    with no Latin look-alike (`é`, `ж`) stays itself."""
+    text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").casefold()
+    return "".join(c if c.isascii() else _latin_lookalike(c) for c in text)
+
+
+@lru_cache(maxsize=2048)
+def _latin_lookalike(character: str) -> str:
+    from confusable_homoglyphs import confusables  # its table (0.9 MB) loads with the first such letter
+
+    found = confusables.is_confusable(character, preferred_aliases=["latin"])
+    for lookalike in found[0]["homoglyphs"] if found else ():
+        if lookalike["c"].isascii() and lookalike["c"].isalnum():
+            return str(lookalike["c"]).lower()
+    return character
 
 
 @lru_cache(maxsize=65536)  # an address comes back with its subject's every event; the keys are frozen
