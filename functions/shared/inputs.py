@@ -182,9 +182,13 @@ def _ip(value: str) -> str:
     except (OSError, ValueError):
         pass
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError("not an IPv4 or IPv6 address") from None
+    # a dual-stack server reports its IPv4 clients as IPv4-mapped IPv6 (`::ffff:81.2.69.160`): the
+    # same client, linked, located and judged as the IPv4 address it is
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)
 
 
 _Ip = Annotated[

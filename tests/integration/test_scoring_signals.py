@@ -138,6 +138,24 @@ class TestNetworkAndPlace:
             r["detail"] for r in third["reasons"] if r["code"] == "ip_suspicious"
         )
 
+    def test_an_ipv4_client_reported_by_a_dual_stack_server_is_that_ipv4_address(self, aws, tenant):
+        decide(
+            aws,
+            tenant,
+            signup("p1", email="y@example.com", ip="81.2.69.171"),
+            signup("p2", email="y@example.com", ip="81.2.69.171"),
+        )
+        tor, shared = decide(
+            aws,
+            tenant,
+            signup("p3", ip=f"::ffff:{TOR_IP}", country="DE"),
+            signup("p4", ip="::ffff:81.2.69.171"),
+        )
+        assert "tor" in next(r["detail"] for r in tor["reasons"] if r["code"] == "ip_suspicious")
+        assert "partner p2 (flagged)" in next(
+            r["detail"] for r in shared["reasons"] if r["code"] == "ip_suspicious"
+        )
+
     def test_a_traveller_with_an_ip_abroad_and_far_from_home_is_not_flagged(self, aws, tenant):
         (traveller,) = decide(
             aws,

@@ -61,6 +61,9 @@ def test_operator_domains_name_a_domain_and_its_subdomains(tmp_path) -> None:  #
 def test_an_ip_field_reads_back_in_its_canonical_form() -> None:
     assert _ip("81.2.69.160") == "81.2.69.160"
     assert _ip("2001:DB8::0:1") == "2001:db8::1"
+    # an IPv4 client as a dual-stack server reports it is that IPv4 address (linked, located, judged)
+    assert _ip("::ffff:81.2.69.160") == _ip("::FFFF:5102:45A0") == "81.2.69.160"
+    assert _ip("64:ff9b::5102:45a0") == "64:ff9b::5102:45a0"  # NAT64 is another network's address
     for bad in ("01.2.3.4", "1.2.3", " 1.2.3.4", "1.2.3.4\x00", "256.1.1.1"):
         try:
             _ip(bad)
