@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
+from functions.shared.domain.identity import payout_key
 from functions.shared.inputs import (
     Amount,
     ChangedLabels,
@@ -31,6 +32,13 @@ from functions.shared.inputs import (
     check_amount,
 )
 
+
+def _payout(account: str | None) -> str | None:
+    return (payout_key(account) or None) if account else None
+
+
+PayoutAccount = Annotated[OptionalText, AfterValidator(_payout)]
+"""A payout account, keyed as written in any format (`identity.payout_key`): null or blank is none."""
 Fingerprint = Annotated[Annotated[StrictStr, Field(max_length=512)] | None, AfterValidator(blank_to_none)]
 UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 
@@ -72,7 +80,7 @@ class NewPartner(Strict):
     tags: Labels = []
     segments: Labels = []
     keys: Labels = Field(default=[], description="the partner's referral keys")
-    payout_account: OptionalText = None
+    payout_account: PayoutAccount = None
 
 
 class ChangedPartner(Strict):
@@ -88,7 +96,7 @@ class ChangedPartner(Strict):
     tags: ChangedLabels = None
     segments: ChangedLabels = None
     keys: ChangedLabels = None
-    payout_account: OptionalText = None
+    payout_account: PayoutAccount = None
 
 
 class Money(Strict):

@@ -220,6 +220,20 @@ class TestDevicesAndClusters:
         (ring,) = decide(aws, tenant, signup("p4", device="fp-b", ip="81.2.69.173", payout="IBAN-1"))
         assert "cluster" in reason_codes(ring)
 
+    def test_one_payout_account_written_three_ways_pays_a_ring(self, aws, tenant):
+        decide(
+            aws,
+            tenant,
+            signup("p1", device="fp-r1", ip="81.2.69.181", payout="GB29NWBK60161331926819"),
+            signup("p2", device="fp-r2", ip="81.2.69.182", payout="gb29 nwbk 6016 1331 9268 19"),
+        )
+        (ring,) = decide(
+            aws, tenant, signup("p3", device="fp-r3", ip="81.2.69.183", payout="GB29-NWBK-6016-1331-9268-19")
+        )
+        detail = next(r["detail"] for r in ring["reasons"] if r["code"] == "cluster")
+        assert detail.startswith("payout account also used by") and "p1" in detail and "p2" in detail
+        assert ring["action"] == "flag"
+
     def test_one_shared_identifier_is_no_cluster(self, aws, tenant):
         _, second = decide(aws, tenant, signup("p1", device="fp-a"), signup("p2", device="fp-a"))
         assert "cluster" not in reason_codes(second)

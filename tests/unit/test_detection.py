@@ -30,6 +30,7 @@ from functions.shared.domain.identity import (
     email_keys,
     near_keys,
     network_key,
+    payout_key,
     usable_device,
 )
 from functions.shared.domain.model import LinkState, NetworkState, StoredEvent
@@ -151,6 +152,20 @@ def test_an_address_written_in_lookalike_forms_has_the_keys_of_the_address(addre
     assert email_keys(written) == email_keys(address)
     assert near_keys(written) == near_keys(address)
     assert email_domain(written) == email_domain(address)
+
+
+def test_a_payout_account_is_one_key_however_it_is_written():
+    written = [
+        "GB29NWBK60161331926819",
+        "gb29 nwbk 6016 1331 9268 19",
+        "GB29-NWBK-6016-1331-9268-19",
+        "GB29.NWBK.6016.1331.9268.19",
+        "\uff27\uff2229NWBK60161331926819",
+        "GB29\u200bNWBK60161331926819",
+    ]
+    assert {payout_key(w) for w in written} == {"GB29NWBK60161331926819"}
+    assert payout_key("Ada.Lovelace+pay@gmail.com") == email_keys("adalovelace@gmail.com").normalized
+    assert payout_key("GB29NWBK60161331926819") != payout_key("GB29NWBK60161331926818")
 
 
 def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():

@@ -91,6 +91,20 @@ def _bare(local: str) -> str:
     return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
 
 
+def payout_key(account: str) -> str:
+    """A payout account as one key however it is written: an e-mail address (a PayPal account) as
+    addresses are keyed; anything else (an IBAN, an account number, a wallet) without its
+    formatting: compatibility forms folded (NFKC), blanks, dashes, dots and invisible characters
+    dropped, in capitals (`gb29 nwbk-6016...` is `GB29NWBK6016...`). A ring paid into one account
+    must not escape `cluster_shared_payout` by spacing it differently in each sign-up."""
+    if "@" in account:
+        return normalize_email(account)
+    text = unicodedata.normalize("NFKC", account)
+    return "".join(
+        c for c in text if c not in "-." and not c.isspace() and unicodedata.category(c) != "Cf"
+    ).upper()
+
+
 @lru_cache(maxsize=65536)
 def email_domain(address: str) -> str:
     return normalize_email(address).rpartition("@")[2]
