@@ -15,7 +15,7 @@ from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.domain import holdables, rules
-from functions.shared.domain.identity import email_keys, near_keys, network_key, usable_device
+from functions.shared.domain.identity import email_keys, ip_key, near_keys, network_key, usable_device
 from functions.shared.domain.model import (
     NO_LINK,
     LinkKey,
@@ -193,9 +193,8 @@ class Engine:
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
             if not self.shared_egress(str(event.session.ip)):
-                plan.counters["IP " + str(event.session.ip)] = hour_buckets(
-                    f"signup:ip:{event.session.ip}", event.occurred_at
-                )
+                ip = ip_key(str(event.session.ip))
+                plan.counters["IP " + ip] = hour_buckets(f"signup:ip:{ip}", event.occurred_at)
             if device := usable_device(event.session.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"signup:device:{device}", event.occurred_at)
         elif isinstance(event, AccountUpdated):
@@ -210,9 +209,8 @@ class Engine:
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
             if customer.ip and not self.shared_egress(str(customer.ip)):
-                plan.counters["IP " + str(customer.ip)] = hour_buckets(
-                    f"txn:ip:{customer.ip}", event.occurred_at
-                )
+                ip = ip_key(str(customer.ip))
+                plan.counters["IP " + ip] = hour_buckets(f"txn:ip:{ip}", event.occurred_at)
             if device := usable_device(customer.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
         else:
@@ -234,7 +232,7 @@ class Engine:
             plan.links["device"] = ("device", device)
             plan.network["device"] = ("device", network_key("device", device, self.pepper))
         if ip and not self.shared_egress(ip):
-            plan.links["ip"] = ("ip", ip)
+            plan.links["ip"] = ("ip", ip_key(ip))
 
     def shared_egress(self, ip: str) -> bool:
         """An exit many unrelated people share by design (a privacy relay): it links no one."""
@@ -416,7 +414,7 @@ class Engine:
                 profile,
                 email=p.email,
                 device=usable_device(session.device_fingerprint),
-                ip=str(session.ip) if session.ip else None,
+                ip=ip_key(str(session.ip)) if session.ip else None,
                 payout=p.payout_account,
                 crowds=crowds,
             )
@@ -439,7 +437,7 @@ class Engine:
                 profile,
                 email=event.partner.email or None,
                 device=usable_device(session.device_fingerprint),
-                ip=str(session.ip) if session.ip else None,
+                ip=ip_key(str(session.ip)) if session.ip else None,
                 payout=event.partner.payout_account or None,
                 crowds=crowds,
             )
@@ -462,7 +460,7 @@ class Engine:
                 profile,
                 email=c.email or None,
                 device=usable_device(c.device_fingerprint),
-                ip=str(c.ip) if c.ip else None,
+                ip=ip_key(str(c.ip)) if c.ip else None,
                 payout=None,
                 crowds=crowds,
             )

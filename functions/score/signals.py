@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.score import weights
 from functions.score.reference import ReferenceData, distance_km
-from functions.shared.domain.identity import EmailKeys, email_domain, normalize_name
+from functions.shared.domain.identity import EmailKeys, email_domain, ip_key, normalize_name
 from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
 
@@ -152,7 +152,8 @@ def ip_signals(
     evidence = []
     variant = None
     if flagged | removed:
-        evidence.append(f"used by {_listing(flagged | removed, flagged, removed)}")
+        line = "" if ip_key(ip) == ip else f" (its network {ip_key(ip)})"  # IPv6: the /64 is linked
+        evidence.append(f"used{line} by {_listing(flagged | removed, flagged, removed)}")
         variant = "ip_suspicious_linked"
     if facts.listed:
         evidence.append("in a listed suspicious range")
@@ -288,7 +289,7 @@ def self_referral(
         evidence.append("e-mail address")
     if customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices:
         evidence.append("device")
-    if by_ip and str(customer.ip) in partner.ips:
+    if by_ip and customer.ip and ip_key(str(customer.ip)) in partner.ips:
         evidence.append("IP address")
     if customer.name and partner.name and normalize_name(customer.name) == normalize_name(partner.name):
         evidence.append("name")

@@ -249,6 +249,21 @@ class TestVelocityAndActivity:
         assert "velocity" not in reason_codes(decisions[2])
         assert "velocity" in reason_codes(decisions[3])
 
+    def test_a_burst_from_one_ipv6_line_is_velocity_whatever_address_each_sign_up_takes(self, aws, tenant):
+        line, elsewhere = "2a02:c7f:1234:5600", "2a02:c7f:1234:5601"
+        decisions = decide(
+            aws,
+            tenant,
+            signup("q0", ip=f"{elsewhere}::1", at="2026-11-02T09:09:00Z"),
+            *[
+                signup(f"q{n}", ip=f"{line}:{n:x}:aaaa:bbbb:{n + 1:x}", at=f"2026-11-02T09:{10 + n}:00Z")
+                for n in range(1, 5)
+            ],
+        )
+        assert "velocity" not in reason_codes(decisions[3])  # the other /64 is another line
+        assert "velocity" in reason_codes(decisions[4])
+        assert decisions[4]["action"] == "flag"  # the same line is a shared IP and a cluster too
+
     def test_sign_ups_hours_apart_are_not_a_burst(self, aws, tenant):
         decisions = decide(
             aws,

@@ -28,6 +28,7 @@ from functions.shared.domain.identity import (
     edit_distance,
     email_domain,
     email_keys,
+    ip_key,
     near_keys,
     network_key,
     payout_key,
@@ -166,6 +167,16 @@ def test_a_payout_account_is_one_key_however_it_is_written():
     assert {payout_key(w) for w in written} == {"GB29NWBK60161331926819"}
     assert payout_key("Ada.Lovelace+pay@gmail.com") == email_keys("adalovelace@gmail.com").normalized
     assert payout_key("GB29NWBK60161331926819") != payout_key("GB29NWBK60161331926818")
+
+
+def test_an_ipv4_address_is_its_own_key_and_an_ipv6_address_is_its_line():
+    assert ip_key("81.2.69.160") == "81.2.69.160"
+    assert (
+        ip_key("2a02:c7f:1234:5600:1:aaaa:bbbb:2")
+        == ip_key("2a02:c7f:1234:5600::9")
+        == "2a02:c7f:1234:5600::/64"
+    )
+    assert ip_key("2a02:c7f:1234:5601::9") != ip_key("2a02:c7f:1234:5600::9")
 
 
 def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():

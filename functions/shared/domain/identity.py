@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -89,6 +90,21 @@ def email_keys(address: str) -> EmailKeys:
 def _bare(local: str) -> str:
     """The local part without separators and trailing digits (`jane.doe+x`, `jane_doe42`: `janedoe`)."""
     return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
+
+
+IPV6_LINKED_PREFIX = 64
+
+
+@lru_cache(maxsize=65536)
+def ip_key(ip: str) -> str:
+    """The key an IP address is linked and counted under (links, velocity, self-referral): an IPv4
+    address itself, which a household or an office shares behind its router; an IPv6 address its
+    /64 network, what one subscriber line or host is given, inside which a device takes a new
+    address whenever it likes (privacy extensions, RFC 8981). Keyed by the whole address, a burst
+    of sign-ups from one line was a new IP each time: no velocity, no shared IP, no cluster."""
+    if ":" not in ip:
+        return ip
+    return str(ipaddress.IPv6Network((ip, IPV6_LINKED_PREFIX), strict=False))
 
 
 def payout_key(account: str) -> str:
