@@ -291,7 +291,8 @@ def self_referral(
         evidence.append("device")
     if by_ip and customer.ip and ip_key(str(customer.ip)) in partner.ips:
         evidence.append("IP address")
-    if customer.name and partner.name and normalize_name(customer.name) == normalize_name(partner.name):
+    name = normalize_name(customer.name) if customer.name else ""
+    if name and partner.name and name == normalize_name(partner.name):  # an empty name names no one
         evidence.append("name")
     if not evidence:
         return []

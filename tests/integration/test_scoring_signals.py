@@ -307,6 +307,20 @@ class TestCustomers:
         (sale,) = decide(aws, tenant, purchase("c1", "p1"))
         assert sale == {"score": 0, "action": "allow", "reasons": []}
 
+    @pytest.mark.parametrize(
+        ("partner", "customer"),
+        [("王伟", "李娜"), ("Иван Петров", "Мария Иванова"), ("محمد علي", "فاطمة حسن"), ("---", "...")],
+    )
+    def test_different_names_beyond_latin_are_different_people(self, aws, tenant, partner, customer):
+        decide(aws, tenant, signup("p1", email="p1@example.com", name=partner))
+        (sale,) = decide(aws, tenant, purchase("c1", "p1", name=customer))
+        assert sale == {"score": 0, "action": "allow", "reasons": []}
+
+    def test_the_same_name_beyond_latin_is_a_self_referral(self, aws, tenant):
+        decide(aws, tenant, signup("p1", email="p1@example.com", name="Иван Петров"))
+        (sale,) = decide(aws, tenant, purchase("c1", "p1", name="иван  ПЕТРОВ"))
+        assert "self_referral" in reason_codes(sale) and sale["action"] == "flag"
+
     def test_customer_side_signals(self, aws, tenant):
         decide(aws, tenant, signup("p1"))
         disposable, hosting = decide(

@@ -31,6 +31,7 @@ from functions.shared.domain.identity import (
     ip_key,
     near_keys,
     network_key,
+    normalize_name,
     payout_key,
     usable_device,
 )
@@ -177,6 +178,14 @@ def test_an_ipv4_address_is_its_own_key_and_an_ipv6_address_is_its_line():
         == "2a02:c7f:1234:5600::/64"
     )
     assert ip_key("2a02:c7f:1234:5601::9") != ip_key("2a02:c7f:1234:5600::9")
+
+
+def test_a_name_keeps_its_letters_in_every_script_and_drops_accents_case_and_punctuation():
+    assert normalize_name("  José  NÚÑEZ-García ") == "jose nunez garcia"
+    assert normalize_name("Иван Петров") == normalize_name("иван  ПЕТРОВ") == "иван петров"
+    assert normalize_name("王伟") != normalize_name("李娜")
+    assert normalize_name("राम") != normalize_name("रीम")  # a vowel sign is part of the name
+    assert normalize_name("---") == ""
 
 
 def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():

@@ -127,8 +127,18 @@ def email_domain(address: str) -> str:
 
 
 def normalize_name(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", folded).split())
+    """A person's name as names are compared: compatibility forms folded and accents dropped (`José
+    Núñez` is `jose nunez`), case folded, anything but letters, digits and the marks that spell a
+    script's vowels a blank, blanks collapsed. Letters of every script are kept: `Иван Петров` is
+    `иван петров`, `王伟` is `王伟` (before, both were the empty name, equal to every other
+    name written in a script beyond Latin). Empty for a name of punctuation alone, which names
+    no one."""
+    kept = []
+    for character in unicodedata.normalize("NFKD", name):
+        if unicodedata.combining(character):
+            continue  # an accent, a cedilla: `é` is `e`
+        kept.append(character if character.isalnum() or unicodedata.category(character)[0] == "M" else " ")
+    return " ".join("".join(kept).casefold().split())
 
 
 def normalize_device(fingerprint: str) -> str:
