@@ -15,7 +15,14 @@ from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.domain import holdables, rules
-from functions.shared.domain.identity import email_keys, ip_key, near_keys, network_key, usable_device
+from functions.shared.domain.identity import (
+    email_keys,
+    ip_key,
+    near_keys,
+    network_key,
+    public_ip,
+    usable_device,
+)
 from functions.shared.domain.model import (
     NO_LINK,
     LinkKey,
@@ -192,8 +199,7 @@ class Engine:
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
-            if not self.shared_egress(str(event.session.ip)):
-                ip = ip_key(str(event.session.ip))
+            if ip := self.linked_ip(str(event.session.ip)):
                 plan.counters["IP " + ip] = hour_buckets(f"signup:ip:{ip}", event.occurred_at)
             if device := usable_device(event.session.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"signup:device:{device}", event.occurred_at)
@@ -208,8 +214,7 @@ class Engine:
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
-            if customer.ip and not self.shared_egress(str(customer.ip)):
-                ip = ip_key(str(customer.ip))
+            if ip := self.linked_ip(customer.ip):
                 plan.counters["IP " + ip] = hour_buckets(f"txn:ip:{ip}", event.occurred_at)
             if device := usable_device(customer.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
@@ -231,12 +236,18 @@ class Engine:
         if device := usable_device(device):  # a placeholder (`unknown`, `00000000`) names no device
             plan.links["device"] = ("device", device)
             plan.network["device"] = ("device", network_key("device", device, self.pepper))
-        if ip and not self.shared_egress(ip):
-            plan.links["ip"] = ("ip", ip_key(ip))
+        if linked := self.linked_ip(ip):
+            plan.links["ip"] = ("ip", linked)
 
-    def shared_egress(self, ip: str) -> bool:
-        """An exit many unrelated people share by design (a privacy relay): it links no one."""
-        return self.reference.ip(ip).provider in signals.CONSUMER_RELAYS
+    def linked_ip(self, ip: str | None) -> str | None:
+        """The key an event's IP links and counts under (`identity.ip_key`), or None when it names
+        no client: an exit many unrelated people share by design (a privacy relay), or an address
+        that is not a client's public one (private, loopback, link-local, carrier-grade NAT: a
+        proxy's own address, sent by an integration that did not read the forwarded one, would make
+        every session one IP, every sign-up after the third a burst)."""
+        if not ip or not public_ip(ip) or self.reference.ip(ip).provider in signals.CONSUMER_RELAYS:
+            return None
+        return ip_key(ip)
 
     # --- the signals ---------------------------------------------------------------------------
     def evaluate(
@@ -280,7 +291,7 @@ class Engine:
                 customer,
                 snapshot.partner,
                 keys.normalized if keys else None,
-                by_ip=bool(customer.ip) and not self.shared_egress(str(customer.ip)),
+                by_ip=self.linked_ip(customer.ip),
             )
             if customer.email and keys:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
@@ -414,7 +425,7 @@ class Engine:
                 profile,
                 email=p.email,
                 device=usable_device(session.device_fingerprint),
-                ip=ip_key(str(session.ip)) if session.ip else None,
+                ip=self.linked_ip(str(session.ip)),
                 payout=p.payout_account,
                 crowds=crowds,
             )
@@ -437,7 +448,7 @@ class Engine:
                 profile,
                 email=event.partner.email or None,
                 device=usable_device(session.device_fingerprint),
-                ip=ip_key(str(session.ip)) if session.ip else None,
+                ip=self.linked_ip(str(session.ip)),
                 payout=event.partner.payout_account or None,
                 crowds=crowds,
             )
@@ -460,7 +471,7 @@ class Engine:
                 profile,
                 email=c.email or None,
                 device=usable_device(c.device_fingerprint),
-                ip=ip_key(str(c.ip)) if c.ip else None,
+                ip=self.linked_ip(c.ip),
                 payout=None,
                 crowds=crowds,
             )

@@ -280,8 +280,9 @@ def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
 
 
 def self_referral(
-    customer: Any, partner: Subject | None, customer_email: str | None, by_ip: bool = True
+    customer: Any, partner: Subject | None, customer_email: str | None, by_ip: str | None = None
 ) -> list[Reason]:
+    """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one."""
     if partner is None:
         return []
     evidence = []
@@ -289,7 +290,7 @@ def self_referral(
         evidence.append("e-mail address")
     if customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices:
         evidence.append("device")
-    if by_ip and customer.ip and ip_key(str(customer.ip)) in partner.ips:
+    if by_ip and by_ip in partner.ips:
         evidence.append("IP address")
     name = normalize_name(customer.name) if customer.name else ""
     if name and partner.name and name == normalize_name(partner.name):  # an empty name names no one

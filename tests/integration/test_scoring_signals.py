@@ -264,6 +264,17 @@ class TestVelocityAndActivity:
         assert "velocity" in reason_codes(decisions[4])
         assert decisions[4]["action"] == "flag"  # the same line is a shared IP and a cluster too
 
+    @pytest.mark.parametrize("proxy", ["10.0.0.5", "192.168.1.20", "100.64.3.7", "127.0.0.1", "fd00::5"])
+    def test_an_address_that_is_no_clients_links_and_counts_no_one(self, aws, tenant, proxy):
+        """An integration behind a proxy that sends the proxy's own address for every session."""
+        decisions = decide(
+            aws,
+            tenant,
+            *[signup(f"x{n}", ip=proxy, at=f"2026-11-02T09:{10 + n}:00Z") for n in range(6)],
+        )
+        assert [d["action"] for d in decisions] == ["allow"] * 6
+        assert not {"velocity", "cluster", "ip_suspicious"} & set().union(*map(reason_codes, decisions))
+
     def test_sign_ups_hours_apart_are_not_a_burst(self, aws, tenant):
         decisions = decide(
             aws,

@@ -33,6 +33,7 @@ from functions.shared.domain.identity import (
     network_key,
     normalize_name,
     payout_key,
+    public_ip,
     usable_device,
 )
 from functions.shared.domain.model import LinkState, NetworkState, StoredEvent
@@ -186,6 +187,24 @@ def test_a_name_keeps_its_letters_in_every_script_and_drops_accents_case_and_pun
     assert normalize_name("王伟") != normalize_name("李娜")
     assert normalize_name("राम") != normalize_name("रीम")  # a vowel sign is part of the name
     assert normalize_name("---") == ""
+
+
+def test_only_an_address_the_internet_sees_is_a_clients():
+    for public in ("81.2.69.160", "8.8.8.8", "2a02:c7f:1234:5600::9"):
+        assert public_ip(public), public
+    for internal in (
+        "10.0.0.5",
+        "172.16.0.1",
+        "192.168.1.20",
+        "100.64.3.7",
+        "127.0.0.1",
+        "169.254.1.1",
+        "192.0.2.10",
+        "fd00::5",
+        "fe80::1",
+        "::1",
+    ):
+        assert not public_ip(internal), internal
 
 
 def test_near_keys_keep_the_domain_and_skip_short_and_long_local_parts():

@@ -92,6 +92,13 @@ def _bare(local: str) -> str:
     return _TRAILING_DIGITS.sub("", _SEPARATORS.sub("", local.split("+", 1)[0])) or local
 
 
+@lru_cache(maxsize=65536)
+def public_ip(ip: str) -> bool:
+    """Whether an address can be a client's as the internet sees it: not private, loopback,
+    link-local, carrier-grade NAT (100.64.0.0/10), documentation or otherwise reserved."""
+    return ipaddress.ip_address(ip).is_global
+
+
 IPV6_LINKED_PREFIX = 64
 
 
