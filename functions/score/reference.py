@@ -191,7 +191,15 @@ class EmbeddedReferenceData:
         return _gazetteer().get((country.upper(), fold_place(city)))
 
     def disposable(self, domain: str) -> bool:
-        return domain in _disposable_domains() or domain in self._extra_disposable
+        """The domain or any domain it is under (`x.mailinator.com`: a disposable service takes mail
+        for its every subdomain, and a listed name's subdomain is as throwaway as the name)."""
+        listed, extra = _disposable_domains(), self._extra_disposable
+        rest = domain
+        while "." in rest:
+            if rest in listed or rest in extra:
+                return True
+            rest = rest.partition(".")[2]
+        return False
 
     def suspicious_domain(self, domain: str) -> bool:
         if domain in self._suspicious_names:

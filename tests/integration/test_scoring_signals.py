@@ -102,6 +102,15 @@ class TestEmail:
         assert {"email_disposable_domain", "ip_suspicious"} <= reason_codes(decision)
         assert decision["action"] == "flag"
 
+    @pytest.mark.parametrize(
+        "address", ["someone@inbox.mailinator.com", "someone@a.b.mailinator.com", "someone@mailinator.com."]
+    )
+    def test_a_disposable_domain_written_under_a_subdomain_or_fully_qualified_is_disposable(
+        self, aws, tenant, address
+    ):
+        (decision,) = decide(aws, tenant, signup("p1", email=address))
+        assert "email_disposable_domain" in reason_codes(decision)
+
     def test_a_suspicious_domain_fires_and_an_ordinary_one_does_not(self, aws, tenant):
         suspicious, ordinary = decide(
             aws, tenant, signup("p1", email="deals@cheap-offers.xyz"), signup("p2", email="deals@example.com")

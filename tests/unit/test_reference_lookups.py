@@ -86,3 +86,10 @@ def test_the_datasets_are_left_out_of_the_collectors_walks() -> None:
     walked = {id(o) for o in gc.get_objects()}  # every generation the collector walks
     assert gc.get_freeze_count() > 0
     assert not [d for d in datasets if id(d) in walked]
+
+
+def test_a_disposable_domain_is_disposable_under_any_subdomain_and_nothing_above_it_is() -> None:
+    reference = EmbeddedReferenceData()
+    assert reference.disposable("mailinator.com") and reference.disposable("x.y.mailinator.com")
+    assert not reference.disposable("com") and not reference.disposable("mailinator.com.example.org")
+    assert not reference.disposable("gmail.com") and not reference.disposable("mail.gmail.com")

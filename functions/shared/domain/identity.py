@@ -44,6 +44,7 @@ class EmailKeys:
 
 def normalize_email(address: str) -> str:
     local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
+    domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
     if domain in _PLUS_TAGS:
         local = local.split("+", 1)[0]
