@@ -129,6 +129,25 @@ def test_an_address_is_keyed_as_it_reads_whatever_characters_imitate_it():
     assert email_domain("info@m\u0430ilinator.com") == "mailinator.com"  # a disposable domain still
 
 
+@pytest.mark.parametrize(
+    ("one", "same_mailbox"),
+    [
+        ("ada@icloud.com", "Ada+promo@me.com"),
+        ("ada@icloud.com", "ada@mac.com"),
+        ("ada@proton.me", "ada+x@protonmail.com"),
+        ("ada@proton.me", "ada@pm.me"),
+        ("ada@yandex.ru", "ada+shop@ya.ru"),
+        ("ada@gmail.com", "a.d.a@googlemail.com"),
+    ],
+)
+def test_one_mailbox_under_its_providers_other_domains_is_one_address(one, same_mailbox):
+    assert email_keys(same_mailbox).normalized == email_keys(one).normalized
+
+
+def test_different_providers_stay_different_addresses():
+    assert email_keys("ada@outlook.com").normalized != email_keys("ada@hotmail.com").normalized
+
+
 def test_letters_without_a_latin_lookalike_stay_themselves():
     assert email_keys("jos\u00e9@example.com").normalized == "jos\u00e9@example.com"
     assert email_keys("\u0436\u0435\u043d\u044f@example.com").normalized == "\u0436e\u043d\u044f@example.com"

@@ -28,9 +28,24 @@ _PLUS_TAGS = frozenset(
         "protonmail.com",
         "yahoo.com",
         "zoho.com",
+        "yandex.ru",
     }
 )
-_DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+# Domains that deliver to one mailbox under one name: the same account at each (Google's googlemail,
+# Apple's me.com and mac.com for iCloud, Proton's pm.me and older names, Yandex's national domains).
+_DOMAIN_ALIASES = {
+    "googlemail.com": "gmail.com",
+    "me.com": "icloud.com",
+    "mac.com": "icloud.com",
+    "pm.me": "proton.me",
+    "protonmail.com": "proton.me",
+    "protonmail.ch": "proton.me",
+    "ya.ru": "yandex.ru",
+    "yandex.com": "yandex.ru",
+    "yandex.by": "yandex.ru",
+    "yandex.kz": "yandex.ru",
+    "yandex.ua": "yandex.ru",
+}
 _SEPARATORS = re.compile(r"[._\-+]")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 
