@@ -31,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
+
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
 DEFAULT_SUSPICIOUS_SUFFIXES = (
     ".xyz",
@@ -53,10 +55,6 @@ DEFAULT_SUSPICIOUS_SUFFIXES = (
 )
 # Documentation and benchmarking ranges never belong to a real user session.
 DEFAULT_SUSPICIOUS_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
-# The first octets of every IPv4 network Python's `is_global` excludes (private, shared, loopback,
-# link-local, documentation, benchmarking, reserved, broadcast): outside them an address is global
-# without asking `ipaddress` (which tests it against each network in turn).
-_SPECIAL_V4_FIRST_OCTETS = frozenset({0, 10, 100, 127, 169, 172, 192, 198, 203, *range(224, 256)})
 IP_FACTS_CACHED = 65_536  # distinct addresses remembered per process (a few MB)
 
 
@@ -129,7 +127,7 @@ class EmbeddedReferenceData:
             return self.ip_by_objects(address)
         # an IPv4 address: one conversion to an integer, then binary searches in the datasets
         listed = any(start <= value <= end for start, end in self._ranges_v4)
-        if (value >> 24) in _SPECIAL_V4_FIRST_OCTETS and not ipaddress.IPv4Address(value).is_global:
+        if (value >> 24) in SPECIAL_V4_FIRST_OCTETS and not ipaddress.IPv4Address(value).is_global:
             kind, provider = "reserved", ""  # what iporigin answers for a non-global address
         else:
             found = _iporigin_dataset().find(value, 4)
