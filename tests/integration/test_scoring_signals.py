@@ -134,13 +134,13 @@ class TestNetworkAndPlace:
         assert "listed" in next(r["detail"] for r in listed["reasons"] if r["code"] == "ip_suspicious")
         assert "ip_suspicious" not in reason_codes(home)
 
+    @staticmethod
+    def flagged_on(aws, tenant, ip: str, email: str) -> None:
+        """p2 flagged (p1's address) on `ip`, p1's too."""
+        decide(aws, tenant, signup("p1", email=email, ip=ip), signup("p2", email=email, ip=ip))
+
     def test_an_ip_used_by_a_flagged_partner_is_suspicious(self, aws, tenant):
-        decide(
-            aws,
-            tenant,
-            signup("p1", email="x@example.com", ip="81.2.69.170"),
-            signup("p2", email="x@example.com", ip="81.2.69.170"),
-        )
+        self.flagged_on(aws, tenant, "81.2.69.170", "x@example.com")
         (third,) = decide(aws, tenant, signup("p3", ip="81.2.69.170"))
         assert "ip_suspicious" in reason_codes(third)
         assert "partner p2 (flagged)" in next(
@@ -148,12 +148,7 @@ class TestNetworkAndPlace:
         )
 
     def test_an_ipv4_client_reported_by_a_dual_stack_server_is_that_ipv4_address(self, aws, tenant):
-        decide(
-            aws,
-            tenant,
-            signup("p1", email="y@example.com", ip="81.2.69.171"),
-            signup("p2", email="y@example.com", ip="81.2.69.171"),
-        )
+        self.flagged_on(aws, tenant, "81.2.69.171", "y@example.com")
         tor, shared = decide(
             aws,
             tenant,

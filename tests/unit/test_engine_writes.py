@@ -164,17 +164,25 @@ def test_a_reward_through_the_api_for_a_customer_is_listed_on_the_customer_not_m
     assert candidates(read.holdables, "prg", None) is not None
 
 
-def test_a_removed_partners_new_device_carries_the_removal_and_blocks_whoever_signs_up_with_it() -> None:
-    engine = _engine()
+def _removed_twin(engine: Engine, block_reapply: bool) -> str:
+    """The twins' flagged partner, removed from its case (whose id this returns)."""
     _twins(engine)
     repository = engine.repository
-    assert isinstance(repository, RecordingRepository)
-    # Given the flagged partner removed, re-applying blocked
     twin = repository.get_subject("prg", "partner", "p_twin")
     case = repository.get_case("prg", twin.active_case_id or "")
-    removal = rules.removal_plan(case, twin, [], LOCAL_PEPPER.encode(), True, "admin", datetime.now(UTC))
+    removal = rules.removal_plan(
+        case, twin, [], LOCAL_PEPPER.encode(), block_reapply, "admin", datetime.now(UTC)
+    )
     for step in removal.steps:
         repository.apply(step)
+    return case.case_id
+
+
+def test_a_removed_partners_new_device_carries_the_removal_and_blocks_whoever_signs_up_with_it() -> None:
+    engine = _engine()
+    repository = engine.repository
+    # Given the flagged partner removed, re-applying blocked
+    _removed_twin(engine, block_reapply=True)
 
     # When its next event comes from a device it never used before
     update = sample("account.updated", id="evt-removed-later", occurred_at="2026-11-02T12:00:00Z")
@@ -198,17 +206,9 @@ def test_a_removed_partners_new_device_carries_the_removal_and_blocks_whoever_si
 
 def test_a_removed_partner_flagged_again_stays_removed_and_is_never_paid() -> None:
     engine = _engine()
-    _twins(engine)
     repository = engine.repository
-    assert isinstance(repository, RecordingRepository)
     # Given the flagged partner removed
-    twin = repository.get_subject("prg", "partner", "p_twin")
-    removed_under = twin.active_case_id or ""
-    case = repository.get_case("prg", removed_under)
-    for step in rules.removal_plan(
-        case, twin, [], LOCAL_PEPPER.encode(), False, "admin", datetime.now(UTC)
-    ).steps:
-        repository.apply(step)
+    removed_under = _removed_twin(engine, block_reapply=False)
 
     # When its payout details change and a large reward follows (a flag on its own)
     update = sample("account.updated", id="evt-removed-payout", occurred_at="2026-11-02T12:00:00Z")
