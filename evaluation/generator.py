@@ -30,6 +30,7 @@ from __future__ import annotations
 import random
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,6 +43,7 @@ from evaluation.world import (
     COUNTRIES,
     COUNTRY_WEIGHTS,
     DISPOSABLE,
+    NAMES_BEYOND_LATIN,
     PRIVACY_RELAYS,
     ROLE_LOCALS,
     USER_AGENTS,
@@ -51,7 +53,7 @@ from evaluation.world import (
     weighted,
 )
 
-ORDINARY_PATTERNS = ("ordinary", "household", "traveller")
+ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied")
 FRAUD_PATTERNS = (
     "duplicate_signup",
     "disposable_email",
@@ -64,8 +66,20 @@ FRAUD_PATTERNS = (
     "similar_email",
     "payout_takeover",
     "borrowed_identity",
+    "lookalike_signup",
+    "line_burst",
 )
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
+# Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
+CYRILLIC_LOOKALIKES = {
+    "a": "\u0430",
+    "e": "\u0435",
+    "o": "\u043e",
+    "c": "\u0441",
+    "p": "\u0440",
+    "x": "\u0445",
+}
+OTHER_DOMAINS = {"icloud.com": "me.com", "gmail.com": "googlemail.com"}
 START = datetime(2026, 9, 1, tzinfo=UTC)
 # how names are given: a middle initial (share of people), two surnames (share of people)
 MIDDLE_INITIALS = {"US": 0.3, "CA": 0.15, "GB": 0.1, "AU": 0.1}
@@ -121,13 +135,17 @@ class Scale:
     travellers: int = 20  # per program: sign-ups abroad, logins abroad, purchases abroad
     fraud: int = 12  # instances of each fraud pattern per program
     patterns: tuple[str, ...] = FRAUD_PATTERNS  # the fraud patterns to generate
+    scripts: int = 15  # per program: partners whose names, and their customers', are written beyond Latin
+    proxied: int = 2  # per program: sign-up runs whose sessions carry the integration proxy's address
 
     @classmethod
     def named(cls, name: str) -> Scale:
         return {
             "full": cls(),
-            "medium": cls(programs=3, partners=120, households=8, travellers=10, fraud=6),
-            "small": cls(programs=2, partners=30, households=3, travellers=4, fraud=3),
+            "medium": cls(
+                programs=3, partners=120, households=8, travellers=10, fraud=6, scripts=8, proxied=1
+            ),
+            "small": cls(programs=2, partners=30, households=3, travellers=4, fraud=3, scripts=3, proxied=1),
         }[name]
 
 
@@ -226,6 +244,10 @@ class Generator:
                 self.household_customers(program, self.when())
             for _ in range(s.travellers):
                 self.traveller(program, self.when())
+            for _ in range(s.scripts):
+                self.beyond_latin(program, self.when())
+            for _ in range(s.proxied):
+                self.proxied(program, self.when())
             for _ in range(s.fraud):
                 for pattern in s.patterns:
                     self.fraud(pattern, program)
@@ -624,6 +646,41 @@ class Generator:
                 label,
             )
 
+    def name_beyond_latin(self) -> str:
+        script = self.rng.choice(sorted(NAMES_BEYOND_LATIN))
+        given, family = NAMES_BEYOND_LATIN[script]
+        first, last = self.rng.choice(given), self.rng.choice(family)
+        return f"{last}{first}" if script == "chinese" else f"{first} {last}"
+
+    def beyond_latin(self, program: str, at: datetime) -> None:
+        """A partner whose name is written beyond Latin script, and customers of theirs whose names
+        are too: other people, not the partner buying through its own link."""
+        label = Label("beyond_latin", False)
+        person = self.person()
+        name = self.name_beyond_latin()
+        partner_id, _ = self.signup(program, at, person, self.home(person), label, name=name)
+        for n in range(self.rng.randint(2, 4)):
+            customer = self.person(person.country if self.rng.random() < 0.6 else None)
+            customer_name = self.name_beyond_latin()
+            if customer_name == name:
+                continue  # the same name is the self-referral sign by design
+            when = at + timedelta(days=1 + n * self.rng.uniform(0.5, 5))
+            session = self.home(customer)
+            self.purchase(
+                program, when, partner_id, self.new_id("cus"), customer, session, label, name=customer_name
+            )
+
+    def proxied(self, program: str, at: datetime) -> None:
+        """Ordinary partners signing up within the hour through an integration behind a proxy that
+        sends the proxy's own private address as each session's IP."""
+        label = Label("proxied", False)
+        proxy = f"10.{self.rng.randint(0, 255)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
+        when = at
+        for _ in range(self.rng.randint(5, 8)):
+            person = self.person()
+            self.signup(program, when, person, Session(proxy, person.device, None, self.agent()), label)
+            when += timedelta(minutes=self.rng.uniform(2, 12))
+
     def multi_program_partner(self, at: datetime) -> None:
         """A legitimate partner promoting several programs: same address and device in each."""
         person = self.person()
@@ -663,7 +720,9 @@ class Generator:
     def duplicate_signup(
         self, program: str, at: datetime, pattern: str = "duplicate_signup"
     ) -> dict[str, Any]:
-        """A partner signs up again under another spelling of the same mailbox. Returns the act."""
+        """A partner signs up again under another spelling of the same mailbox (`lookalike_signup`:
+        the same address written in look-alike characters). Returns the act."""
+        spelling = self.lookalike if pattern == "lookalike_signup" else self.alias
         person = self.fraud_person()
         self.signup(program, at, person, self.home(person), Label(pattern, True, counted=False))
         later = at + timedelta(days=self.rng.uniform(0.05, 20))
@@ -683,11 +742,33 @@ class Generator:
             later,
             person,
             session,
-            Label("duplicate_signup", True),
-            email=self.alias(person.email),
+            Label(pattern, True),
+            email=spelling(person.email),
             name=name,
         )
         return act
+
+    def lookalike_signup(self, program: str, at: datetime) -> None:
+        self.duplicate_signup(program, at, "lookalike_signup")
+
+    def lookalike(self, address: str) -> str:
+        """The same mailbox written to look the same and read differently: a Cyrillic letter for a
+        Latin one, fullwidth letters, an invisible character, the provider's other domain, or the
+        domain fully qualified (a trailing dot)."""
+        local, _, domain = address.rpartition("@")
+        cut = self.rng.randint(1, max(1, len(local) - 1))
+        options = [
+            "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in local) + "@" + domain,
+            f"{local[:cut]}\u200b{local[cut:]}@{domain}",
+            f"{local}@{domain}.",
+        ]
+        swappable = [i for i, ch in enumerate(local) if ch in CYRILLIC_LOOKALIKES]
+        if swappable:
+            i = self.rng.choice(swappable)
+            options.append(f"{local[:i]}{CYRILLIC_LOOKALIKES[local[i]]}{local[i + 1 :]}@{domain}")
+        if domain in OTHER_DOMAINS:
+            options.append(f"{local}@{OTHER_DOMAINS[domain]}")
+        return self.rng.choice(options)
 
     def disposable_email(self, program: str, at: datetime) -> None:
         label = Label("disposable_email", True)
@@ -837,6 +918,19 @@ class Generator:
         """A script signs up five to twelve accounts from one address within the hour or so."""
         country = weighted(self.rng, COUNTRY_WEIGHTS)
         ip = self.ips.take(self.ips.hosting) if self.rng.random() < 0.4 else self.ips.residential(country)
+        self.signup_run(program, at, country, "burst", lambda: ip)
+
+    def line_burst(self, program: str, at: datetime) -> None:
+        """The same from one IPv6 line, each sign-up from a new address of its /64 (what privacy
+        extensions give a device, or a script at will)."""
+        line = self.ips.line()
+        self.signup_run(
+            program, at, weighted(self.rng, COUNTRY_WEIGHTS), "line_burst", lambda: self.ips.on_line(line)
+        )
+
+    def signup_run(
+        self, program: str, at: datetime, country: str, pattern: str, address: Callable[[], str]
+    ) -> None:
         one_device = self.fingerprint() if self.rng.random() < 0.3 else None
         when = at
         for n in range(self.rng.randint(5, 12)):
@@ -852,8 +946,8 @@ class Generator:
             email = self.unique(
                 local, self.rng.choice(["gmail.com", "outlook.com", "yahoo.com", "hotmail.com"])
             )
-            session = Session(ip, one_device or self.fingerprint(), None, self.agent())
-            self.signup(program, when, person, session, Label("burst", True, counted=n >= 3), email=email)
+            session = Session(address(), one_device or self.fingerprint(), None, self.agent())
+            self.signup(program, when, person, session, Label(pattern, True, counted=n >= 3), email=email)
             when += timedelta(minutes=self.rng.uniform(1, 12))
 
     def flagged_elsewhere(self, program: str, at: datetime) -> tuple[dict[str, Any], Person, datetime]:

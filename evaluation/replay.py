@@ -65,6 +65,14 @@ class Outcome:
         return bool(self.decision) and self.decision.get("action") == "flag"
 
     @property
+    def caught(self) -> bool:
+        """What recall counts: the event flags, or it is a reward whose partner is under a case
+        already, which holds it (a taken-over account's second bonus, a day after the first flagged
+        it: stopped, though nothing new in it flags)."""
+        held = self.step.body.get("type") == "reward.created" and self.case_id is not None
+        return self.flagged or held
+
+    @property
     def codes(self) -> list[str]:
         return [r["code"] for r in (self.decision or {}).get("reasons", [])]
 

@@ -29,6 +29,8 @@ SIGNATURE = {
     "similar_email": "email_similar",
     "payout_takeover": "unusual_activity",
     "borrowed_identity": "location_far_from_address",
+    "lookalike_signup": "email_duplicate",
+    "line_burst": "velocity",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01
@@ -86,7 +88,7 @@ def summarize(replay: Replay) -> Summary:
         mine = [o for o in counted if o.step.label.pattern == pattern]
         signed = [o for o in outcomes if o.flagged and SIGNATURE[pattern] in o.codes]
         precision = sum(o.step.label.fraud for o in signed) / len(signed) if signed else None
-        rows.append(Row(pattern, True, len(mine), sum(o.flagged for o in mine), precision))
+        rows.append(Row(pattern, True, len(mine), sum(o.caught for o in mine), precision))
     for pattern in ORDINARY_PATTERNS:
         mine = [o for o in counted if o.step.label.pattern == pattern]
         rows.append(Row(pattern, False, len(mine), sum(o.flagged for o in mine)))
@@ -101,14 +103,14 @@ def summarize(replay: Replay) -> Summary:
     return Summary(
         rows=rows,
         setup=setup,
-        recall=sum(o.flagged for o in fraud) / len(fraud) if fraud else 0.0,
+        recall=sum(o.caught for o in fraud) / len(fraud) if fraud else 0.0,
         precision=sum(o.step.label.fraud for o in flags) / len(flags) if flags else 1.0,
         false_flag_rate=sum(o.flagged for o in ordinary) / len(ordinary) if ordinary else 0.0,
         ordinary_events=len(ordinary),
         ordinary_flagged=sum(o.flagged for o in ordinary),
         unscored=sum(o.status != "scored" for o in outcomes),
         false_flags=Counter(_combo(o) for o in ordinary if o.flagged),
-        misses=Counter(f"{o.step.label.pattern}: {_combo(o)}" for o in fraud if not o.flagged),
+        misses=Counter(f"{o.step.label.pattern}: {_combo(o)}" for o in fraud if not o.caught),
     )
 
 

@@ -418,6 +418,23 @@ COUNTRIES: dict[str, Country] = {
     ),
 }
 # where partners and customers come from, and how often
+# People whose names are written beyond Latin script (given names, family names), living in any of
+# the countries above: written for this evaluation; the Chinese names family name first, unspaced.
+NAMES_BEYOND_LATIN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cyrillic": (
+        _names("Иван, Мария, Алексей, Ольга, Дмитрий, Анна, Сергей, Елена, Николай, Татьяна, Павел, Ирина"),
+        _names("Петров, Смирнов, Кузнецов, Попов, Соколов, Лебедев, Козлов, Новиков, Морозов, Волков"),
+    ),
+    "chinese": (
+        _names("伟, 芳, 娜, 敏, 静, 磊, 洋, 艳, 勇, 军, 杰, 娟"),
+        _names("王, 李, 张, 刘, 陈, 杨, 黄, 赵, 吴, 周"),
+    ),
+    "arabic": (
+        _names("محمد, أحمد, فاطمة, علي, مريم, يوسف, خديجة, عمر, ليلى, حسن"),
+        _names("حسن, إبراهيم, عبدالله, سالم, الخطيب, النجار, الحداد, منصور"),
+    ),
+}
+
 COUNTRY_WEIGHTS = {
     "US": 30,
     "GB": 14,
@@ -592,6 +609,19 @@ class IpPools:
                 self.used.add(address)
                 return address
         raise RuntimeError(f"no residential address found in {country}")
+
+    def line(self) -> str:
+        """An IPv6 subscriber line: the first four groups of a /64 in 2a00::/12 (RIPE's), unused."""
+        while True:
+            groups = [f"2a0{self.rng.randint(0, 9)}", *(f"{self.rng.getrandbits(16):x}" for _ in range(3))]
+            line = ":".join(groups)
+            if line not in self.used:
+                self.used.add(line)
+                return line
+
+    def on_line(self, line: str) -> str:
+        """A new address on an IPv6 line (an interface identifier drawn at random)."""
+        return line + "".join(f":{self.rng.getrandbits(16) | 1:x}" for _ in range(4))
 
     def take(self, pool: list[str]) -> str:
         free = [a for a in pool if a not in self.used]
