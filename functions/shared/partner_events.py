@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
-from functions.shared.domain.identity import payout_key
 from functions.shared.inputs import (
     Amount,
     ChangedLabels,
@@ -34,6 +33,8 @@ from functions.shared.inputs import (
 
 
 def _payout(account: str | None) -> str | None:
+    from functions.shared.domain.identity import payout_key  # not at the ingest function's cold start
+
     return (payout_key(account) or None) if account else None
 
 
