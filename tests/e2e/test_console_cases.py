@@ -106,6 +106,31 @@ def test_a_search_with_no_match_shows_the_empty_state(page: Page, console: Local
     expect(page.get_by_text("No cases match this search.")).to_be_visible()
 
 
+def test_a_name_with_markup_and_any_script_is_shown_as_written_and_never_runs(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a flagged partner whose name an attacker wrote as markup, in Cyrillic and Chinese letters
+    word = tag()
+    name = f'<img src=x onerror="window.pwned=1">{word} Иван 王伟 <b>bold</b>'
+    backend.flagged_partner(name)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    # When a teammate finds it and opens its case
+    sign_in_as(page, console, "fraud", "active")
+    search(page, word.lower())
+    expect(data_rows(page)).to_have_count(1)
+    page.get_by_role("link", name=name, exact=True).click()
+
+    # Then the name reads exactly as written, in the list and in the drawer, and nothing of it ran
+    drawer = page.get_by_role("dialog", name=name)
+    expect(drawer.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    expect(page.locator("main b, [role=dialog] b").filter(has_text="bold")).to_have_count(0)
+    assert page.evaluate("window.pwned") is None and dialogs == []
+    screenshot(page, "11c-drawer-name-as-written")
+
+
 def test_the_drawer_shows_the_case_moves_focus_in_and_out_and_has_its_own_url(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
