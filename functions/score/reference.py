@@ -26,6 +26,7 @@ import os
 import socket
 import string
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -192,22 +193,11 @@ class EmbeddedReferenceData:
         """The domain or any domain it is under (`x.mailinator.com`: a disposable service takes mail
         for its every subdomain, and a listed name's subdomain is as throwaway as the name)."""
         listed, extra = _disposable_domains(), self._extra_disposable
-        rest = domain
-        while "." in rest:
-            if rest in listed or rest in extra:
-                return True
-            rest = rest.partition(".")[2]
-        return False
+        return any(d in listed or d in extra for d in (domain, *_parents(domain)) if "." in d)
 
     def suspicious_domain(self, domain: str) -> bool:
-        if domain in self._suspicious_names:
-            return True
-        rest = domain
-        while "." in rest:  # each proper suffix on a label boundary: `b.example.xyz` -> `example.xyz`, `xyz`
-            rest = rest.partition(".")[2]
-            if rest in self._suspicious_names or rest in self._suspicious_suffixes:
-                return True
-        return False
+        names, suffixes = self._suspicious_names, self._suspicious_suffixes
+        return domain in names or any(d in names or d in suffixes for d in _parents(domain))
 
     def suspicious_domain_by_scan(self, domain: str) -> bool:
         """The same answer by testing every entry (the reference the sets are tested against)."""
@@ -215,6 +205,13 @@ class EmbeddedReferenceData:
             domain == entry or domain.endswith(entry if entry.startswith(".") else f".{entry}")
             for entry in self._suspicious
         )
+
+
+def _parents(domain: str) -> Iterator[str]:
+    """Each domain a domain is under, on label boundaries: `b.example.xyz` -> `example.xyz`, `xyz`."""
+    while "." in domain:
+        domain = domain.partition(".")[2]
+        yield domain
 
 
 def _ipv4_int(address: str) -> int | None:

@@ -883,16 +883,10 @@ def scoring_plan(
         later_marks = marks_not_named(before, profile, {*given.links, *given.network}, pepper)
     profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
 
+    # the case the event's decision names: its flag's, the one that removed it, or its active one
+    event_case = case_id if given.flag else removal_case or profile.active_case_id
     core = Step()
-    core.add(
-        ScoreEvent(
-            program_id,
-            given.event_id,
-            given.decision,
-            case_id if given.flag else removal_case or profile.active_case_id,
-            notes,
-        )
-    )
+    core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
     core.add(
         WriteProfile(
             profile,
@@ -1076,7 +1070,6 @@ def scoring_plan(
         profile.marks_pending = False  # the subject of the core's WriteProfile
     elif later_marks:
         steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
-    event_case = case_id if given.flag else removal_case or profile.active_case_id
     return ScoringPlan(steps, event_case, opened, held, reward, notes)
 
 

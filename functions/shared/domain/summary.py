@@ -66,22 +66,21 @@ def counted(step: Step) -> Step:
             delta.flags += 1
             delta.flag_expires_at = int((case.flagged_at + FLAG_DAY_KEPT).timestamp())
         elif type(write) is UpdateCase:
-            update = write
             moved: dict[str, int] = {}
-            status = update.changes.get("status")
+            status = write.changes.get("status")
             if status:
-                if len(update.expect) != 1:
+                if len(write.expect) != 1:
                     raise ValueError(
-                        f"case {update.case_id} changes status from one of {update.expect}: "
+                        f"case {write.case_id} changes status from one of {write.expect}: "
                         "the summary needs the one status it leaves"
                     )
-                moved = _plus({update.expect[0]: -1}, {status: 1})
-            if not (moved or update.held or any(update.hold_micros.values())):
+                moved = _plus({write.expect[0]: -1}, {status: 1})
+            if not (moved or write.held or any(write.hold_micros.values())):
                 continue
-            delta = deltas.setdefault(update.program_id, _Delta())
+            delta = deltas.setdefault(write.program_id, _Delta())
             _add(delta.cases, moved)
-            delta.held += update.held
-            _add(delta.held_micros, update.hold_micros)
+            delta.held += write.held
+            _add(delta.held_micros, write.hold_micros)
     writes = [
         CountSummary(
             program_id,
