@@ -18,7 +18,7 @@ from functions.shared.domain import holdables, rules
 from functions.shared.domain.identity import (
     email_keys,
     ip_key,
-    near_keys,
+    near_probes,
     network_key,
     public_ip,
     usable_device,
@@ -60,6 +60,8 @@ class Plan:
     partner_id: str | None = None
     customer_id: str | None = None  # a reward through the API for a customer: its list is read too
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
+    probes: dict[str, LinkKey] = field(default_factory=dict)  # read, never written: near-duplicate keys
+    spans: dict[LinkKey, str] = field(default_factory=dict)  # a written `email_near` key's masked block
     network: dict[str, LinkKey] = field(default_factory=dict)
     counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
 
@@ -131,7 +133,7 @@ class Engine:
                 stored.program_id,
                 plan.subject,
                 plan.partner_id,
-                list(dict.fromkeys(plan.links.values())),
+                list(dict.fromkeys([*plan.links.values(), *plan.probes.values()])),
                 list(dict.fromkeys(plan.network.values())),
                 plan.counter_names(),
                 reward_id,
@@ -231,8 +233,13 @@ class Engine:
             plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
             if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
-                for n, near in enumerate(near_keys(email)):
-                    plan.links[f"email_near#{n}"] = ("email_near", near)
+                for n, probe in enumerate(near_probes(email)):
+                    key = ("email_near", probe.key)
+                    if probe.written:
+                        plan.links[f"email_near#{n}"] = key
+                        plan.spans[key] = probe.middle
+                    else:
+                        plan.probes[f"email_near#{n}"] = key
         if device := usable_device(device):  # a placeholder (`unknown`, `00000000`) names no device
             plan.links["device"] = ("device", device)
             plan.network["device"] = ("device", network_key("device", device, self.pepper))
@@ -255,7 +262,11 @@ class Engine:
     ) -> list[signals.Reason]:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one."""
         me = subject_key(*plan.subject)
-        links = {role: NO_LINK if key in crowds else snapshot.links[key] for role, key in plan.links.items()}
+        links = {
+            role: NO_LINK if key in crowds else snapshot.links[key]
+            for roles in (plan.links, plan.probes)
+            for role, key in roles.items()
+        }
         network = {
             role: snapshot.network[key]
             for role, key in plan.network.items()
@@ -344,7 +355,9 @@ class Engine:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
         profile = self._profile(program_id, event, plan, snapshot, crowds)
-        links = rules.links_to_join(subject_key(*plan.subject), states, crowds, flag)
+        me = subject_key(*plan.subject)
+        spans = {key: f"{me} {span}" for key, span in plan.spans.items()}
+        links = rules.links_to_join(me, states, crowds, flag, spans)
         token = rules.program_token(program_id, self.pepper)
         mark = rules.network_mark(program_id, profile, self.pepper) if flag else None
         network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, token, flag, mark)
@@ -356,6 +369,7 @@ class Engine:
             decision=decision,
             profile=profile,
             links=links,
+            spans={key: spans[key] for key in links if key in spans},
             network=network,
             counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
             flag=flag,

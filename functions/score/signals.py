@@ -11,12 +11,20 @@ from typing import Any
 
 from functions.score import weights
 from functions.score.reference import ReferenceData, distance_km
-from functions.shared.domain.identity import EmailKeys, email_domain, ip_key, normalize_name
+from functions.shared.domain.identity import (
+    SIMILAR_EMAIL_DISTANCE,
+    EmailKeys,
+    NearProbe,
+    email_domain,
+    ip_key,
+    near_probes,
+    normalize_name,
+)
 from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
-ONE_EDIT_ROLE = "email_near#"  # roles of the deletion-neighbourhood keys: email_near#0, email_near#1, ...
+ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
 
@@ -92,13 +100,17 @@ def email_signals(
         )
     similar: set[str] = set()
     similar_flagged: set[str] = set()
-    one_edit: set[str] = set()  # found only through the deletion neighbourhood: a typo or two away
+    one_edit: set[str] = set()  # found only through the near-duplicate keys: a typo or two away
+    probes = None
     for role, state in links.items():
         if role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
             continue
         if not state.members:
             continue  # no one else (most near-duplicate keys of an address)
         near = _others(state, me)
+        if role.startswith(ONE_EDIT_ROLE):
+            probes = probes or near_probes(email)
+            near = _within_reach(near, state.spans, probes[int(role[len(ONE_EDIT_ROLE) :])])
         if len(near) > weights.SIMILAR_EMAIL_CROWD:
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
         found = near - others
@@ -227,6 +239,18 @@ def velocity_signal(what: str, counts: dict[str, int], limit: int) -> list[Reaso
         if count >= limit:
             return [Reason("velocity", f"{count} {what} from {label} in the last two hours", "velocity")]
     return []
+
+
+def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> set[str]:
+    """The members of an `email_near` key whose address is at most SIMILAR_EMAIL_DISTANCE edits
+    from the probing one: the key says the two are equal outside one block, their spans what
+    stands in it."""
+    found = set()
+    for entry in spans:
+        member, _, span = entry.partition(" ")
+        if member in near and probe.distance(span) <= SIMILAR_EMAIL_DISTANCE:
+            found.add(member)
+    return found
 
 
 def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> list[Reason]:

@@ -81,6 +81,35 @@ class TestEmail:
         assert "email_similar" in reason_codes(second)
         assert second["action"] == "allow"
 
+    @pytest.mark.parametrize(
+        "typo",
+        [
+            "margaret.hamiltom@gmail.com",  # a letter changed
+            "margaret.hamillton@gmail.com",  # one added: a longer address finds the shorter one
+            "margaret.hamlton@gmail.com",  # one dropped
+            "margaret.hmailton@gmail.com",  # two swapped
+        ],
+    )
+    def test_one_edit_from_a_partner_is_found_through_the_stored_blocks(self, aws, tenant, typo):
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="margaret.hamilton@gmail.com"),
+            signup("p2", email=typo, device="fp-other", ip="81.2.70.77"),
+        )
+        detail = next(r["detail"] for r in second["reasons"] if r["code"] == "email_similar")
+        assert detail == "e-mail address a letter or two from that of partner p1"
+
+    def test_an_address_equal_but_for_one_block_is_not_similar(self, aws, tenant):
+        # margarethamilton is marga|retha|milton: the middle block replaced whole shares a key
+        _, second = decide(
+            aws,
+            tenant,
+            signup("p1", email="margaret.hamilton@gmail.com"),
+            signup("p2", email="marga.xxxxxmilton@gmail.com", device="fp-other", ip="81.2.70.77"),
+        )
+        assert "email_similar" not in reason_codes(second)
+
     def test_different_people_are_not_similar(self, aws, tenant):
         _, second = decide(
             aws,

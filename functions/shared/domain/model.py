@@ -124,6 +124,7 @@ class LinkState:
     flagged: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
+    spans: frozenset[str] = frozenset()  # `email_near` only: `<member> <its masked block>` (identity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,7 +182,7 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
         found[("email", keys.normalized)] = None
         found[("email_skeleton", keys.skeleton)] = None
         found[("email_local", keys.local)] = None
-        for near in near_keys(address) if subject.type == "partner" else ():
+        for near, _span in near_keys(address) if subject.type == "partner" else ():
             found[("email_near", near)] = None
     if subject.email_normalized:
         found[("email", subject.email_normalized)] = None
@@ -789,6 +789,7 @@ class ScoringInput:
     decision: dict[str, Any]
     profile: Subject  # the subject after the event (its version: the one read)
     links: list[LinkKey]  # this event's identifiers to link the subject under
+    spans: dict[LinkKey, str]  # of those, each `email_near` key's span entry (`<member> <block>`)
     network: list[LinkKey]  # this event's network identifiers
     counters: list[tuple[str, int]]  # velocity counters to count up, with their expiry
     reward: Reward | None = None
@@ -900,6 +901,8 @@ def scoring_plan(
     joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
     for key in given.links:
         marks = {**joined, **removed_marks(profile, key, profile.block_reapply)} if removed else joined
+        if span := given.spans.get(key):
+            marks = {**marks, "spans": frozenset({span})}
         core.add(MarkLink(program_id, key, marks, _NOTHING))
     if given.network:
         ours = {"programs": frozenset({token})}
@@ -1186,20 +1189,30 @@ def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
 
 
 def links_to_join(
-    me: str, states: dict[LinkKey, LinkState], crowds: set[LinkKey] | None = None, flag: bool = False
+    me: str,
+    states: dict[LinkKey, LinkState],
+    crowds: set[LinkKey] | None = None,
+    flag: bool = False,
+    spans: dict[LinkKey, str] | None = None,
 ) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and none that names the
     subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
     the event flags and the write carries the flag's mark the item lacks (a mark is taken away only
-    with a new version of the subject, which the write expects). Near-duplicate `email_near` keys
-    are many: their marks go in the later marks steps, never in a rewrite of a key that names the
-    subject."""
+    with a new version of the subject, which the write expects), or the item lacks the event's
+    span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
+    under the same key). Near-duplicate `email_near` marks go in the later marks steps, never in a
+    rewrite of a key that names the subject."""
     skip = crowded_links(states) if crowds is None else crowds
+    spans = spans or {}
     return [
         key
         for key, state in states.items()
         if key not in skip
-        and (me not in state.members or (flag and key[0] != "email_near" and me not in state.flagged))
+        and (
+            me not in state.members
+            or (flag and key[0] != "email_near" and me not in state.flagged)
+            or (key in spans and spans[key] not in state.spans)
+        )
     ]
 
 

@@ -120,6 +120,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flagged = UnicodeSetAttribute(null=True)
         removed = UnicodeSetAttribute(null=True)
         blocked = UnicodeSetAttribute(null=True)
+        spans = UnicodeSetAttribute(null=True)
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         programs = UnicodeSetAttribute(null=True)
@@ -1055,7 +1056,9 @@ def _subject(item: Any) -> Subject:
 def _link(item: Any) -> LinkState:
     if item is None:
         return LinkState()
-    return LinkState(_set(item.members), _set(item.flagged), _set(item.removed), _set(item.blocked))
+    return LinkState(
+        _set(item.members), _set(item.flagged), _set(item.removed), _set(item.blocked), _set(item.spans)
+    )
 
 
 def _network(item: Any) -> NetworkState:
