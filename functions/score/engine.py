@@ -230,7 +230,6 @@ class Engine:
             keys = email_keys(email)
             plan.links["email"] = ("email", keys.normalized)
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
-            plan.links["email_local"] = ("email_local", keys.local)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
             if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
                 for n, probe in enumerate(near_probes(email)):

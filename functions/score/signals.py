@@ -23,7 +23,7 @@ from functions.shared.domain.identity import (
 from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
 
-NEAR_DUPLICATE_KEYS = ("email_skeleton", "email_local")  # similar addresses, not shared ones
+NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})

@@ -308,6 +308,27 @@ def test_one_edit_from_home_is_similar_and_allowed():
     assert decision["action"] == "allow"
 
 
+def test_the_same_local_part_at_another_provider_is_similar_until_its_name_is_common():
+    """SPEC 5.1: the same local part on another domain. A shared local part is a shared skeleton
+    (the one key both are found under); with more than five others of the same bare name it is a
+    common name and stops being evidence for anyone."""
+    engine = make_engine()
+
+    def join(partner: str, email: str, n: int) -> dict[str, Any]:
+        ip = f"81.2.69.{10 + n}"  # each from a home of its own
+        return score(engine, signup(partner, email=email, ip=ip, at=f"2026-11-0{2 + n // 5}T09:{n:02d}:00Z"))
+
+    join("p1", "katherine.johnson@gmail.com", 0)
+    decision = join("p2", "katherine.johnson@yahoo.com", 1)
+    assert reasons(decision)["email_similar"] == "e-mail address close to that of partner p1"
+    assert decision["action"] == "allow"  # similar alone is weak
+    forms = ["katherine_johnson", "katherinejohnson7", "katherine-johnson", "katherinejohnson"]
+    for n, form in enumerate(forms, 2):
+        join(f"q{n}", f"{form}@outlook.com", n)
+    later = join("p3", "katherine.johnson@icloud.com", 7)
+    assert "email_similar" not in reasons(later)  # six others: a common name
+
+
 def test_a_different_person_on_another_provider_is_not_one_edit_away():
     engine = make_engine()
     score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))

@@ -53,8 +53,10 @@ _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]")
 @dataclass(frozen=True)
 class EmailKeys:
     normalized: str  # the address as the provider delivers it: email_duplicate
-    skeleton: str  # local part without separators and trailing digits, plus domain: near duplicates
-    local: str  # the normalized local part alone: the same name at another provider
+    # local part without separators and trailing digits, any domain: near duplicates, and the same
+    # local part at another provider (a shared local part is a shared skeleton; issue 15's seventh
+    # round dropped the `email_local` key, which named a subset of the skeleton's members)
+    skeleton: str
 
 
 def normalize_email(address: str) -> str:
@@ -99,8 +101,8 @@ def _latin_lookalike(character: str) -> str:
 @lru_cache(maxsize=65536)  # an address comes back with its subject's every event; the keys are frozen
 def email_keys(address: str) -> EmailKeys:
     normalized = normalize_email(address)
-    local, _, domain = normalized.rpartition("@")
-    return EmailKeys(normalized, f"{_bare(local)}@*", local)
+    local = normalized.rpartition("@")[0]
+    return EmailKeys(normalized, f"{_bare(local)}@*")
 
 
 def _bare(local: str) -> str:
@@ -240,7 +242,7 @@ _FILLER = frozenset("-_:. ")
 # a common first name or a role address (emily123@…, info@…) is many people, not one.
 MAX_LINK_MEMBERS = 200
 SIMILAR_EMAIL_CROWD = 5  # more others than this on one near-duplicate key: not evidence
-NEAR_DUPLICATE_KINDS = frozenset({"email_skeleton", "email_local", "email_near"})
+NEAR_DUPLICATE_KINDS = frozenset({"email_skeleton", "email_near"})
 # email_near: an address's bare local part (its skeleton's) cut in three blocks, each key the part
 # with one block masked, per domain; the item keeps each member's masked block (its `spans`). Two
 # addresses one edit apart differ inside one block of the stored one, so the later one finds it by

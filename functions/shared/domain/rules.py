@@ -181,7 +181,6 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
         keys = email_keys(address)
         found[("email", keys.normalized)] = None
         found[("email_skeleton", keys.skeleton)] = None
-        found[("email_local", keys.local)] = None
         for near, _span in near_keys(address) if subject.type == "partner" else ():
             found[("email_near", near)] = None
     if subject.email_normalized:
