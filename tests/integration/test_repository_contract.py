@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
 from functions.shared.domain.model import ApiKey, Program, StoredEvent
 from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage import keys
 from functions.shared.storage.memory import InMemoryRepository
 from functions.shared.storage.port import KeyRecord
 
@@ -203,3 +206,44 @@ def test_the_outbox_lists_unsent_events_oldest_first_until_cleared(repository):
     assert [e.event_id for e in repository.outbox("prg-a", T0 + timedelta(hours=1), limit=2)] == ["e0", "e2"]
     with pytest.raises(NotFound):
         repository.get_event("prg-a", "never-recorded")
+
+
+# --- the DynamoDB adapter's event items (issue 15) ------------------------------------------------
+def test_a_sign_up_is_stored_deflated_under_one_kilobyte_and_reads_back_whole(aws):
+    from benchmarks.scoring import item_size
+    from tests.support import sample
+
+    body = sample("partnership.created")
+    body["partner"]["name"] = "Ada Augusta King, Countess of Lovelace"  # a long one
+    stored = StoredEvent("prg-a", body["id"], body["type"], body, "h" * 64, T0, T0)
+    aws.repository.record_event(stored)
+    raw = boto3.client("dynamodb", region_name="us-east-1")
+    key = {"pk": {"S": keys.event_pk("prg-a", body["id"])}, "sk": {"S": keys.EVENT_SK}}
+    item = raw.get_item(TableName=aws.resources.table_name, Key=key)["Item"]
+    assert "body" not in item and "packed_body" in item
+    plain = len(json.dumps(body, sort_keys=True).encode())
+    assert len(item["packed_body"]["B"]) < 0.75 * plain  # deflated: a unit of write capacity less
+    assert item_size(item) < 1024
+    assert aws.repository.get_event("prg-a", body["id"]).body == body
+
+
+def test_an_event_written_before_bodies_were_packed_still_reads(aws):
+    body = {"id": "e-old", "type": "partnership.created", "note": "ünïcode"}
+    raw = boto3.client("dynamodb", region_name="us-east-1")
+    raw.put_item(
+        TableName=aws.resources.table_name,
+        Item={
+            "pk": {"S": keys.event_pk("prg-a", "e-old")},
+            "sk": {"S": keys.EVENT_SK},
+            "kind": {"S": "event"},
+            "program_id": {"S": "prg-a"},
+            "event_id": {"S": "e-old"},
+            "type": {"S": "partnership.created"},
+            "body": {"S": json.dumps(body)},
+            "body_hash": {"S": "h" * 64},
+            "occurred_at": {"S": "2026-11-02T09:00:00.000000+0000"},
+            "received_at": {"S": "2026-11-02T09:00:00.000000+0000"},
+            "status": {"S": "received"},
+        },
+    )
+    assert aws.repository.get_event("prg-a", "e-old").body == body

@@ -8,11 +8,12 @@ and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BinaryAttribute, ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
@@ -58,7 +59,8 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         program_id = UnicodeAttribute()
         event_id = UnicodeAttribute()
         type = UnicodeAttribute()
-        body = UnicodeAttribute()
+        body = UnicodeAttribute(null=True)  # items written before bodies were packed
+        packed_body = BinaryAttribute(null=True, legacy_encoding=False)  # `pack_body`
         body_hash = UnicodeAttribute()
         occurred_at = UTCDateTimeAttribute()
         received_at = UTCDateTimeAttribute()
@@ -210,7 +212,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             program_id=event.program_id,
             event_id=event.event_id,
             type=event.type,
-            body=json.dumps(event.body, sort_keys=True, default=str),
+            packed_body=pack_body(event.body),
             body_hash=event.body_hash,
             occurred_at=event.occurred_at,
             received_at=event.received_at,
@@ -323,12 +325,19 @@ def _key_record(item: Any) -> KeyRecord:
     return KeyRecord(_api_key(item), item.last_used_at)
 
 
+def pack_body(body: dict[str, Any]) -> bytes:
+    """An event's body as stored: its JSON deflated. A sign-up's body is about 620 bytes of JSON
+    and 420 deflated, which keeps its item under 1 KB: each write of it (recorded, then scored in
+    the scoring transaction at 2 WCU per KB) costs one unit less (issue 15)."""
+    return zlib.compress(json.dumps(body, sort_keys=True, default=str).encode(), 6)
+
+
 def _event(item: Any) -> StoredEvent:
     return StoredEvent(
         program_id=item.program_id,
         event_id=item.event_id,
         type=item.type,
-        body=json.loads(item.body),
+        body=json.loads(zlib.decompress(item.packed_body) if item.packed_body else item.body),
         body_hash=item.body_hash,
         occurred_at=item.occurred_at,
         received_at=item.received_at,
