@@ -227,7 +227,7 @@ def test_a_sign_up_is_stored_deflated_under_one_kilobyte_and_reads_back_whole(aw
     assert aws.repository.get_event("prg-a", body["id"]).body == body
 
 
-def test_an_event_written_before_bodies_were_packed_still_reads(aws):
+def test_an_event_written_before_bodies_and_decisions_were_packed_still_reads(aws):
     body = {"id": "e-old", "type": "partnership.created", "note": "ünïcode"}
     raw = boto3.client("dynamodb", region_name="us-east-1")
     raw.put_item(
@@ -243,7 +243,9 @@ def test_an_event_written_before_bodies_were_packed_still_reads(aws):
             "body_hash": {"S": "h" * 64},
             "occurred_at": {"S": "2026-11-02T09:00:00.000000+0000"},
             "received_at": {"S": "2026-11-02T09:00:00.000000+0000"},
-            "status": {"S": "received"},
+            "status": {"S": "scored"},
+            "decision": {"S": json.dumps({"score": 0, "action": "allow", "reasons": []})},
         },
     )
-    assert aws.repository.get_event("prg-a", "e-old").body == body
+    old = aws.repository.get_event("prg-a", "e-old")
+    assert old.body == body and old.decision == {"score": 0, "action": "allow", "reasons": []}
