@@ -62,6 +62,7 @@ class Plan:
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
     probes: dict[str, LinkKey] = field(default_factory=dict)  # read, never written: near-duplicate keys
     spans: dict[LinkKey, str] = field(default_factory=dict)  # a written `email_near` key's masked block
+    ip: str | None = None  # the key the event's IP links and counts under (`Engine.linked_ip`), once
     network: dict[str, LinkKey] = field(default_factory=dict)
     counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
 
@@ -201,7 +202,7 @@ class Engine:
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
-            if ip := self.linked_ip(str(event.session.ip)):
+            if ip := plan.ip:
                 plan.counters["IP " + ip] = hour_buckets(f"signup:ip:{ip}", event.occurred_at)
             if device := usable_device(event.session.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"signup:device:{device}", event.occurred_at)
@@ -216,7 +217,7 @@ class Engine:
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
-            if ip := self.linked_ip(customer.ip):
+            if ip := plan.ip:
                 plan.counters["IP " + ip] = hour_buckets(f"txn:ip:{ip}", event.occurred_at)
             if device := usable_device(customer.device_fingerprint):
                 plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
@@ -244,6 +245,7 @@ class Engine:
             plan.network["device"] = ("device", network_key("device", device, self.pepper))
         if linked := self.linked_ip(ip):
             plan.links["ip"] = ("ip", linked)
+            plan.ip = linked
 
     def linked_ip(self, ip: str | None) -> str | None:
         """The key an event's IP links and counts under (`identity.ip_key`), or None when it names
@@ -301,7 +303,7 @@ class Engine:
                 customer,
                 snapshot.partner,
                 keys.normalized if keys else None,
-                by_ip=self.linked_ip(customer.ip),
+                by_ip=plan.ip,
             )
             if customer.email and keys:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
@@ -438,7 +440,7 @@ class Engine:
                 profile,
                 email=p.email,
                 device=usable_device(session.device_fingerprint),
-                ip=self.linked_ip(str(session.ip)),
+                ip=plan.ip,
                 payout=p.payout_account,
                 crowds=crowds,
             )
@@ -461,7 +463,7 @@ class Engine:
                 profile,
                 email=event.partner.email or None,
                 device=usable_device(session.device_fingerprint),
-                ip=self.linked_ip(str(session.ip)),
+                ip=plan.ip,
                 payout=event.partner.payout_account or None,
                 crowds=crowds,
             )
@@ -484,7 +486,7 @@ class Engine:
                 profile,
                 email=c.email or None,
                 device=usable_device(c.device_fingerprint),
-                ip=self.linked_ip(c.ip),
+                ip=plan.ip,
                 payout=None,
                 crowds=crowds,
             )
