@@ -25,6 +25,7 @@ from functions.shared.domain.identity import (
     LOCAL_PEPPER,
     MAX_LINK_MEMBERS,
     NEAR_BLOCKS,
+    NEAR_SPANS_LIMIT,
     SIMILAR_EMAIL_DISTANCE,
     edit_distance,
     email_domain,
@@ -368,6 +369,24 @@ def test_a_known_address_does_not_rewrite_its_near_keys():
     score(engine, event)
     near_writes = [w for w in written if getattr(w, "key", ("",))[0] == "email_near"]
     assert before and not near_writes
+
+
+def test_an_address_changed_over_and_over_does_not_grow_a_near_key_without_end():
+    """Each new address under one key adds a span to it; a partner changing its address hundreds of
+    times (the middle block each time another) stops at the limit: the key is crowded, no longer
+    written, and no longer evidence."""
+    engine = make_engine()
+    score(engine, signup("p1", email="margaret.hamilton@gmail.com", at="2026-11-02T09:00:00Z"))
+    for n in range(40):
+        event = sample("account.updated", id=f"upd-{n}", occurred_at=f"2026-11-02T10:{n:02d}:00Z")
+        event["partner"] = {"id": "p1", "email": f"marga.{n:05d}milton@gmail.com"}  # marga|0000n|milton
+        event["session"] = {"ip": HOME_IP, "device_fingerprint": "fp-p1"}
+        event["activity"] = "email_change"
+        score(engine, event)
+    key = next(k for k in engine.repository._links if k[1] == "email_near" and k[2].startswith("16.1:"))
+    state = engine.repository._links[key]
+    assert len(state.spans) == NEAR_SPANS_LIMIT
+    assert key[1:] in rules.crowded_links({key[1:]: state})
 
 
 def test_customers_have_no_near_keys():

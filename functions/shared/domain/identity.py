@@ -254,6 +254,9 @@ NEAR_DUPLICATE_KINDS = frozenset({"email_skeleton", "email_near"})
 # too many keys.
 SIMILAR_EMAIL_DISTANCE = 2  # edit distance between bare local parts that still counts as similar
 NEAR_BLOCKS = 3
+# spans an `email_near` item keeps at most: one per member and address, so a member changing its
+# address again and again under one key would grow the item without end; at this many it is crowded
+NEAR_SPANS_LIMIT = 2 * (SIMILAR_EMAIL_CROWD + 1)
 NEAR_MIN_LENGTH = 5
 NEAR_MAX_LENGTH = 24
 

@@ -25,6 +25,7 @@ from functions.shared.domain.hold_order import ORDERED_VIEW
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.identity import (
     NEAR_DUPLICATE_KINDS,
+    NEAR_SPANS_LIMIT,
     crowd_limit,
     email_keys,
     near_keys,
@@ -1184,6 +1185,7 @@ def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
         key
         for key, state in states.items()
         if len(state.members) >= (near if key[0] in NEAR_DUPLICATE_KINDS else most)
+        or len(state.spans) >= NEAR_SPANS_LIMIT  # one member's address changed over and over
     }
 
 
