@@ -25,6 +25,14 @@ def decide(aws, tenant, *events):
     return [status(tenant, e["id"])["decision"] for e in events]
 
 
+def after_another(aws, tenant, first, second):
+    """The decision on a sign-up with address `second` after partner p1's with `first`, from a
+    device and IP of its own (nothing shared but what the addresses share)."""
+    return decide(
+        aws, tenant, signup("p1", email=first), signup("p2", email=second, device="fp-other", ip="81.2.70.77")
+    )[1]
+
+
 def reason_codes(decision):
     return {r["code"] for r in decision["reasons"]}
 
@@ -53,12 +61,7 @@ class TestEmail:
         ],
     )
     def test_an_address_that_only_looks_like_another_is_that_address(self, aws, tenant, lookalike):
-        _, second = decide(
-            aws,
-            tenant,
-            signup("p1", email="ada.lovelace@example.com"),
-            signup("p2", email=lookalike, device="fp-other", ip="81.2.70.77"),
-        )
+        second = after_another(aws, tenant, "ada.lovelace@example.com", lookalike)
         assert "email_duplicate" in reason_codes(second)
         assert second["action"] == "flag"
 
@@ -91,23 +94,13 @@ class TestEmail:
         ],
     )
     def test_one_edit_from_a_partner_is_found_through_the_stored_blocks(self, aws, tenant, typo):
-        _, second = decide(
-            aws,
-            tenant,
-            signup("p1", email="margaret.hamilton@gmail.com"),
-            signup("p2", email=typo, device="fp-other", ip="81.2.70.77"),
-        )
+        second = after_another(aws, tenant, "margaret.hamilton@gmail.com", typo)
         detail = next(r["detail"] for r in second["reasons"] if r["code"] == "email_similar")
         assert detail == "e-mail address a letter or two from that of partner p1"
 
     def test_an_address_equal_but_for_one_block_is_not_similar(self, aws, tenant):
         # margarethamilton is marga|retha|milton: the middle block replaced whole shares a key
-        _, second = decide(
-            aws,
-            tenant,
-            signup("p1", email="margaret.hamilton@gmail.com"),
-            signup("p2", email="marga.xxxxxmilton@gmail.com", device="fp-other", ip="81.2.70.77"),
-        )
+        second = after_another(aws, tenant, "margaret.hamilton@gmail.com", "marga.xxxxxmilton@gmail.com")
         assert "email_similar" not in reason_codes(second)
 
     def test_different_people_are_not_similar(self, aws, tenant):
