@@ -265,8 +265,8 @@ NEAR_MAX_LENGTH = 24
 class NearProbe:
     """One `email_near` key an address looks up: a stored address under it that has `span` in its
     masked block is `edits` + edit_distance(span, middle) from this one (at most: a swap probe's
-    `edits` are the swap's two). `written`: the key is
-    also one of the address's own (its own length, nothing swapped), written with `middle` as span."""
+    `edits` are the swap's two). `written`: the key is also one of the address's own (its own
+    length, nothing swapped), written with `middle` as its span."""
 
     key: str
     middle: str
