@@ -86,6 +86,7 @@ def status_of(event: StoredEvent) -> dict[str, Any]:
         "decision": event.decision,
         "case_id": event.case_id,
         "failure": event.failure,
+        "notes": list(event.notes),
     }
 
 

@@ -200,3 +200,8 @@ class EventStatus(BaseModel):
     decision: Decision | None = None
     case_id: str | None = None
     failure: str | None = None
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what scoring did other than the decision says: a reward refused because its id "
+        "is already used, a removed partner's event that flags opening no case",
+    )

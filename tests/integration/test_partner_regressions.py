@@ -332,6 +332,8 @@ def test_a_reused_reward_id_is_refused_and_the_event_still_scored(env):
 
     answer = status(env.tenant, second["id"])
     assert answer["status"] == "scored"
+    assert answer["notes"] == [f"reward {first['reward']['id']} refused: that reward id is already used"]
+    assert status(env.tenant, first["id"])["notes"] == []
     reward = env.deps.repository.get_reward(env.tenant.program_id, first["reward"]["id"])
     assert (reward.customer_id, reward.amount) == ("c-rr1", Decimal("10.00"))
     stored = env.deps.repository.get_event(env.tenant.program_id, second["id"])
