@@ -215,6 +215,7 @@ def test_a_removed_partner_flagged_again_stays_removed_and_its_later_rewards_are
 
     answer = status(env.tenant, "upd-again-late")
     assert (answer["decision"]["action"], answer["case_id"]) == ("flag", removal_case)
+    assert answer["notes"] == [f"partner removed (case {removal_case}): no case opened, its rewards archived"]
     active = api(env, "cases", "GET", "/v1/cases", view="active").body["items"]
     assert "p-again" not in {c["subject"]["id"] for c in active}
     rewards = api(env, "cases", "GET", "/v1/rewards", partner_id="p-again").body["items"]
