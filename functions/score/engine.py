@@ -359,9 +359,11 @@ class Engine:
         me = subject_key(*plan.subject)
         spans = {key: f"{me} {span}" for key, span in plan.spans.items()}
         links = rules.links_to_join(me, states, crowds, flag, spans)
-        token = rules.program_token(program_id, self.pepper)
-        mark = rules.network_mark(program_id, profile, self.pepper) if flag else None
-        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, token, flag, mark)
+        status = "flagged" if flag else profile.status  # after the event: its network marks
+        marks = (
+            {status: rules.network_mark(program_id, profile, self.pepper)} if status in rules.MARKED else {}
+        )
+        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
             program_id=program_id,

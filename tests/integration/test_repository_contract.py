@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from functions.shared.domain.model import ApiKey, Program, StoredEvent
+from functions.shared.domain.model import ApiKey, NetworkState, Program, StoredEvent
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys
 from functions.shared.storage.memory import InMemoryRepository
@@ -235,7 +235,7 @@ def test_an_event_written_before_bodies_and_decisions_were_packed_still_reads(aw
         Item={
             "pk": {"S": keys.event_pk("prg-a", "e-old")},
             "sk": {"S": keys.EVENT_SK},
-            "kind": {"S": "event"},
+            "item_type": {"S": "event"},
             "program_id": {"S": "prg-a"},
             "event_id": {"S": "e-old"},
             "type": {"S": "partnership.created"},
@@ -249,3 +249,19 @@ def test_an_event_written_before_bodies_and_decisions_were_packed_still_reads(aw
     )
     old = aws.repository.get_event("prg-a", "e-old")
     assert old.body == body and old.decision == {"score": 0, "action": "allow", "reasons": []}
+
+
+def test_a_network_item_written_before_programs_were_dropped_still_reads(aws):
+    raw = boto3.client("dynamodb", region_name="us-east-1")
+    raw.put_item(
+        TableName=aws.resources.table_name,
+        Item={
+            "pk": {"S": keys.network_pk("device", "h-old")},
+            "sk": {"S": keys.LINK_SK},
+            "item_type": {"S": "network_link"},
+            "programs": {"SS": ["t1", "t2"]},
+            "flagged": {"SS": ["t2.s9"]},
+        },
+    )
+    read = aws.repository.scoring_snapshot("prg-a", ("partner", "p1"), None, [], [("device", "h-old")], [])
+    assert read.network[("device", "h-old")] == NetworkState(flagged=frozenset({"t2.s9"}))

@@ -447,7 +447,8 @@ def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
     late = repository._subjects[(PROGRAM, "partner", f"p{MAX_LINK_MEMBERS + 2}")]
     assert shared not in late.devices  # so no flag or removal of theirs ever writes to it
     network = repository._network[("device", network_key("device", shared, LOCAL_PEPPER.encode()))]
-    assert len(network.programs) == 1
+    assert late.status == "flagged"  # a burst from one device: its mark would go on the network item
+    assert rules.network_mark(PROGRAM, late, LOCAL_PEPPER.encode()) not in network.flagged
 
 
 def test_the_rules_choose_links_and_network_items():
@@ -476,10 +477,14 @@ def test_the_rules_choose_links_and_network_items():
     network = {"device": ("device", "h1"), "ip": ("ip", "h2")}
     local = {"device": ("device", "fp-1"), "ip": ("ip", "10.0.0.1")}
     nowhere = {("device", "h1"): NetworkState(), ("ip", "h2"): NetworkState()}
-    assert rules.network_to_join(network, local, crowds, nowhere, "t1") == [("device", "h1")]
-    joined = {**nowhere, ("device", "h1"): NetworkState(programs=frozenset({"t1"}))}
-    assert rules.network_to_join(network, local, crowds, joined, "t1") == []  # names the program already
-    assert rules.network_to_join(network, local, crowds, joined, "t1", flag=True) == [("device", "h1")]
+    assert rules.network_to_join(network, local, crowds, nowhere, {}) == []  # an unmarked subject: none
+    flag = {"flagged": "t1.s1"}
+    assert rules.network_to_join(network, local, crowds, nowhere, flag) == [
+        ("device", "h1")
+    ]  # not the crowded IP
+    marked = {**nowhere, ("device", "h1"): NetworkState(flagged=frozenset({"t1.s1"}))}
+    assert rules.network_to_join(network, local, crowds, marked, flag) == []  # carries the mark already
+    assert rules.network_to_join(network, local, crowds, marked, {"removed": "t1.s1"}) == [("device", "h1")]
 
 
 # --- payout details changed just before a large reward (unusual_activity) ------------------------

@@ -129,11 +129,11 @@ class LinkState:
 
 @dataclass(frozen=True, slots=True)
 class NetworkState:
-    """One identifier across the network: opaque tokens only. `programs` holds program tokens;
-    `flagged` and `removed` hold marks `<program token>.<subject token>`, one per subject, so that
-    withdrawing one subject's mark leaves another's of the same program in place."""
+    """One identifier across the network: opaque tokens only. `flagged` and `removed` hold marks
+    `<program token>.<subject token>`, one per subject, so that withdrawing one subject's mark
+    leaves another's of the same program in place. (Items written before issue 15's seventh round
+    also hold `programs`, the program tokens that used it: no signal read them.)"""
 
-    programs: frozenset[str] = frozenset()
     flagged: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
 

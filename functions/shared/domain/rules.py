@@ -70,6 +70,7 @@ HOLDABLE = ("new", "pending")
 ARCHIVABLE = ("new", "pending", "approved", "on_hold")  # all but paid, declined, archived
 ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reasons to it
 TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
+MARKED = ("flagged", "removed")  # subject statuses whose identifiers carry their mark (network marks too)
 REMOVABLE = ("open", "disputed", "declined")
 RESOLVED = ("approved", "declined")
 BLOCK_COVERS = ("email", "device")  # a blocked person reapplying is known by these
@@ -833,7 +834,6 @@ def scoring_plan(
     subject's (and partner's) lists of holdable rewards follow what the step does to rewards."""
     program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
     me = (profile.type, profile.id)
-    token = program_token(program_id, pepper)
     notes: tuple[str, ...] = ()
     reward = evolve(given.reward) if given.reward else None
     if reward is not None and given.reward_taken:
@@ -904,12 +904,8 @@ def scoring_plan(
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
         core.add(MarkLink(program_id, key, marks, _NOTHING))
-    if given.network:
-        ours = {"programs": frozenset({token})}
-        if marking:
-            ours["flagged"] = frozenset({network_mark(program_id, profile, pepper)})
-        if removed:
-            ours["removed"] = frozenset({network_mark(program_id, profile, pepper)})
+    if given.network and (marking or removed):  # an unmarked subject's event writes none
+        ours = {"flagged" if marking else "removed": frozenset({network_mark(program_id, profile, pepper)})}
         for key in given.network:
             core.add(MarkNetwork(key, ours, _NOTHING))
     for name, expires in given.counters:
@@ -1222,17 +1218,14 @@ def network_to_join(
     local: dict[str, LinkKey],
     skip: set[LinkKey],
     states: dict[LinkKey, NetworkState],
-    token: str,
-    flag: bool = False,
-    mark: str | None = None,
+    marks: dict[str, str],
 ) -> list[LinkKey]:
-    """The network items an event writes: not those whose identifier is crowded in the program
-    (a value many people share is no one's, and would be one hot item for the whole platform), and
-    not those that name the program already (programs only ever grow on an item), unless the event
-    flags and the write carries the subject's `mark` the item lacks."""
+    """The network items an event writes: those that lack one of the subject's `marks` (its flag or
+    removal mark while it is flagged or removed: `{"flagged": mark}`), never those whose identifier
+    is crowded in the program (a value many people share is no one's, and would be one hot item for
+    the whole platform). An unmarked subject's event writes none: the network signal reads marks
+    only, so an identifier's use alone is not worth a write (issue 15: two items per sign-up)."""
     keys = dict.fromkeys(key for role, key in network.items() if local.get(role) not in skip)
     return [
-        key
-        for key in keys
-        if token not in states[key].programs or (flag and (mark is None or mark not in states[key].flagged))
+        key for key in keys if any(mark not in getattr(states[key], name) for name, mark in marks.items())
     ]

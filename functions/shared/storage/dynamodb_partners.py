@@ -124,7 +124,6 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         spans = UnicodeSetAttribute(null=True)
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
-        programs = UnicodeSetAttribute(null=True)
         flagged = UnicodeSetAttribute(null=True)
         removed = UnicodeSetAttribute(null=True)
 
@@ -1065,7 +1064,7 @@ def _link(item: Any) -> LinkState:
 def _network(item: Any) -> NetworkState:
     if item is None:
         return NetworkState()
-    return NetworkState(_set(item.programs), _set(item.flagged), _set(item.removed))
+    return NetworkState(_set(item.flagged), _set(item.removed))
 
 
 def _reward(item: Any) -> Reward:
