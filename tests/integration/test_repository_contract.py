@@ -227,12 +227,16 @@ def test_a_sign_up_is_stored_deflated_under_one_kilobyte_and_reads_back_whole(aw
     assert aws.repository.get_event("prg-a", body["id"]).body == body
 
 
+def put_as_written_before(aws, item):
+    """An item as an earlier version of the adapter wrote it, straight into the table."""
+    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=aws.resources.table_name, Item=item)
+
+
 def test_an_event_written_before_bodies_and_decisions_were_packed_still_reads(aws):
     body = {"id": "e-old", "type": "partnership.created", "note": "ünïcode"}
-    raw = boto3.client("dynamodb", region_name="us-east-1")
-    raw.put_item(
-        TableName=aws.resources.table_name,
-        Item={
+    put_as_written_before(
+        aws,
+        {
             "pk": {"S": keys.event_pk("prg-a", "e-old")},
             "sk": {"S": keys.EVENT_SK},
             "item_type": {"S": "event"},
@@ -252,10 +256,9 @@ def test_an_event_written_before_bodies_and_decisions_were_packed_still_reads(aw
 
 
 def test_a_network_item_written_before_programs_were_dropped_still_reads(aws):
-    raw = boto3.client("dynamodb", region_name="us-east-1")
-    raw.put_item(
-        TableName=aws.resources.table_name,
-        Item={
+    put_as_written_before(
+        aws,
+        {
             "pk": {"S": keys.network_pk("device", "h-old")},
             "sk": {"S": keys.LINK_SK},
             "item_type": {"S": "network_link"},
