@@ -359,10 +359,7 @@ class Engine:
         me = subject_key(*plan.subject)
         spans = {key: f"{me} {span}" for key, span in plan.spans.items()}
         links = rules.links_to_join(me, states, crowds, flag, spans)
-        status = "flagged" if flag else profile.status  # after the event: its network marks
-        marks = (
-            {status: rules.network_mark(program_id, profile, self.pepper)} if status in rules.MARKED else {}
-        )
+        marks = rules.network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(

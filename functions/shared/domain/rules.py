@@ -212,6 +212,12 @@ def program_token(program_id: str, pepper: bytes) -> str:
     return hmac.new(pepper, f"program:{program_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def network_marks(subject: Subject, status: str, pepper: bytes) -> dict[str, str]:
+    """The marks a subject's network items carry while it has `status`: its mark in `flagged` or in
+    `removed` (`MARKED`), none otherwise."""
+    return {status: network_mark(subject.program_id, subject, pepper)} if status in MARKED else {}
+
+
 def network_mark(program_id: str, subject: Subject, pepper: bytes) -> str:
     """One subject's mark on a network item: its program's token and an opaque subject token."""
     return _network_mark(program_id, subject.key, pepper)
@@ -904,8 +910,10 @@ def scoring_plan(
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
         core.add(MarkLink(program_id, key, marks, _NOTHING))
-    if given.network and (marking or removed):  # an unmarked subject's event writes none
-        ours = {"flagged" if marking else "removed": frozenset({network_mark(program_id, profile, pepper)})}
+    if given.network:  # only a flagged or removed subject's event has network items to write
+        ours = {
+            name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
+        }
         for key in given.network:
             core.add(MarkNetwork(key, ours, _NOTHING))
     for name, expires in given.counters:
