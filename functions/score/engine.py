@@ -21,6 +21,7 @@ from functions.shared.domain.identity import (
     near_probes,
     network_key,
     public_ip,
+    span_entry,
     usable_device,
 )
 from functions.shared.domain.model import (
@@ -357,7 +358,7 @@ class Engine:
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         me = subject_key(*plan.subject)
-        spans = {key: f"{me} {span}" for key, span in plan.spans.items()}
+        spans = {key: span_entry(me, span) for key, span in plan.spans.items()}
         links = rules.links_to_join(me, states, crowds, flag, spans)
         marks = rules.network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)

@@ -19,6 +19,7 @@ from functions.shared.domain.identity import (
     ip_key,
     near_probes,
     normalize_name,
+    span_of,
 )
 from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
 from functions.shared.domain.rules import mark_program
@@ -247,7 +248,7 @@ def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> se
     stands in it."""
     found = set()
     for entry in spans:
-        member, _, span = entry.partition(" ")
+        member, span = span_of(entry)
         if member in near and probe.distance(span) <= SIMILAR_EMAIL_DISTANCE:
             found.add(member)
     return found

@@ -307,6 +307,18 @@ def near_keys(address: str) -> tuple[tuple[str, str], ...]:
     return tuple((p.key, p.middle) for p in near_probes(address) if p.written)
 
 
+def span_entry(member: str, span: str) -> str:
+    """How an `email_near` item keeps a member's masked block: `<member> <block>` (a member key
+    never holds a blank)."""
+    return f"{member} {span}"
+
+
+def span_of(entry: str) -> tuple[str, str]:
+    """A span entry read back: (member, block)."""
+    member, _, span = entry.partition(" ")
+    return member, span
+
+
 def _cuts(length: int) -> list[int]:
     return [length * block // NEAR_BLOCKS for block in range(NEAR_BLOCKS + 1)]
 
