@@ -24,8 +24,8 @@ from functions.shared.storage.dynamodb_base import (
     Models,
     condition_failed,
     domain_error,
-    pack_body,
-    unpacked,
+    pack_json,
+    unpacked_json,
 )
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
@@ -60,13 +60,13 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         event_id = UnicodeAttribute()
         type = UnicodeAttribute()
         body = UnicodeAttribute(null=True)  # items written before bodies were packed
-        packed_body = BinaryAttribute(null=True, legacy_encoding=False)  # `pack_body`
+        packed_body = BinaryAttribute(null=True, legacy_encoding=False)  # `pack_json`
         body_hash = UnicodeAttribute()
         occurred_at = UTCDateTimeAttribute()
         received_at = UTCDateTimeAttribute()
         status = UnicodeAttribute()
         decision = UnicodeAttribute(null=True)  # items scored before decisions were packed
-        packed_decision = BinaryAttribute(null=True, legacy_encoding=False)  # `pack_body`
+        packed_decision = BinaryAttribute(null=True, legacy_encoding=False)  # `pack_json`
         case_id = UnicodeAttribute(null=True)
         failure = UnicodeAttribute(null=True)
         notes = ListAttribute(of=UnicodeAttribute, null=True)
@@ -213,7 +213,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             program_id=event.program_id,
             event_id=event.event_id,
             type=event.type,
-            packed_body=pack_body(event.body),
+            packed_body=pack_json(event.body),
             body_hash=event.body_hash,
             occurred_at=event.occurred_at,
             received_at=event.received_at,
@@ -331,12 +331,12 @@ def _event(item: Any) -> StoredEvent:
         program_id=item.program_id,
         event_id=item.event_id,
         type=item.type,
-        body=unpacked(item.packed_body, item.body),
+        body=unpacked_json(item.packed_body, item.body),
         body_hash=item.body_hash,
         occurred_at=item.occurred_at,
         received_at=item.received_at,
         status=item.status,
-        decision=unpacked(item.packed_decision, item.decision),
+        decision=unpacked_json(item.packed_decision, item.decision),
         case_id=item.case_id,
         failure=item.failure,
         notes=tuple(item.notes or ()),

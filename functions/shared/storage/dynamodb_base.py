@@ -183,15 +183,15 @@ class DynamoBase:
 
 
 # --- packed attributes -------------------------------------------------------------------------
-def pack_body(body: dict[str, Any]) -> bytes:
-    """An event's body (and its decision) as stored: JSON deflated. A sign-up's body is about 620
+def pack_json(value: dict[str, Any]) -> bytes:
+    """An event's body and its decision as stored: JSON deflated. A sign-up's body is about 620
     bytes of JSON and 420 deflated, a flag's decision with its reasons' details a few hundred and
     half that: the item stays under 1 KB, so each write of it (recorded, then scored in the scoring
     transaction at 2 WCU per KB) costs one unit less (issue 15)."""
-    return zlib.compress(json.dumps(body, sort_keys=True, default=str).encode(), 6)
+    return zlib.compress(json.dumps(value, sort_keys=True, default=str).encode(), 6)
 
 
-def unpacked(packed: bytes | None, plain: str | None) -> Any:
+def unpacked_json(packed: bytes | None, plain: str | None) -> Any:
     """A packed attribute, or the plain JSON one of an item written before packing, or None."""
     if packed:
         return json.loads(zlib.decompress(packed))

@@ -70,7 +70,7 @@ from functions.shared.storage.dynamodb_base import (
     DynamoBase,
     condition_failed,
     domain_error,
-    pack_body,
+    pack_json,
     transaction_error,
 )
 
@@ -598,7 +598,7 @@ class PartnersDynamo(DynamoBase):
                 m.event(keys.event_pk(write.program_id, write.event_id), keys.EVENT_SK),
                 actions=[
                     m.event.status.set("scored"),
-                    m.event.packed_decision.set(pack_body(write.decision)),
+                    m.event.packed_decision.set(pack_json(write.decision)),
                     m.event.case_id.set(write.case_id),
                     m.event.notes.set(list(write.notes) or None),
                     m.base.outbox_pk.remove(),
