@@ -2,7 +2,9 @@
 domains, listed IP ranges.
 
 Embedded datasets by default (geoip2fast, iporigin, disposable-email-domains: each ships its data,
-so nothing is fetched at run time). The operator replaces or extends any of them without a code
+so nothing is fetched at run time). Countries come from geoip2fast's file of IPv4 and IPv6
+networks (`GEOIP_DATA`): its default file has IPv4 only, and a client on IPv6 would never be
+checked against its reported country. The operator replaces or extends any of them without a code
 change, through environment variables naming files (one entry per line, `#` comments):
 
   MAXMIND_COUNTRY_DB        a MaxMind GeoIP2/GeoLite2 Country or City .mmdb: used instead of geoip2fast
@@ -241,11 +243,16 @@ def _iporigin_dataset() -> Any:
     return _kept(dataset())
 
 
+GEOIP_DATA = "geoip2fast-ipv6.dat.gz"  # shipped in the package: IPv4 and IPv6 networks' countries
+
+
 @lru_cache(maxsize=1)
 def _geoip():  # noqa: ANN202
+    """One instance per process: geoip2fast keeps the loaded file in module globals, so a second
+    instance with another file would change the first's answers."""
     from geoip2fast import GeoIP2Fast
 
-    return _kept(GeoIP2Fast(verbose=False))
+    return _kept(GeoIP2Fast(verbose=False, geoip2fast_data_file=GEOIP_DATA))
 
 
 @lru_cache(maxsize=2)

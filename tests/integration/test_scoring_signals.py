@@ -205,6 +205,17 @@ class TestNetworkAndPlace:
         assert {"ip_country_mismatch", "location_far_from_address"} <= reason_codes(traveller)
         assert traveller["action"] == "allow"
 
+    def test_an_ipv6_session_is_checked_against_the_reported_country_as_an_ipv4_one_is(self, aws, tenant):
+        abroad, home = decide(
+            aws,
+            tenant,
+            signup("p1", country="US", ip="2a02:c7f:1234:5600::9"),  # a British line
+            signup("p2", country="GB", ip="2a02:c7f:9999:1::9"),
+        )
+        mismatch = next(r["detail"] for r in abroad["reasons"] if r["code"] == "ip_country_mismatch")
+        assert "is in GB" in mismatch and "reported country is US" in mismatch
+        assert "ip_country_mismatch" not in reason_codes(home)
+
     def test_an_ip_of_the_reported_country_and_near_the_address_raises_nothing(self, aws, tenant):
         (local,) = decide(
             aws,

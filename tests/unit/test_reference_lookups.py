@@ -37,6 +37,24 @@ def test_ipv6_and_listed_ranges_keep_their_answers() -> None:
     assert not reference.ip("81.2.69.160").listed
 
 
+def test_ipv6_clients_have_their_countries() -> None:
+    """A client on IPv6 is placed as one on IPv4 is (the country checks of SPEC 5.1 apply to it);
+    documentation, loopback and link-local addresses are in no country."""
+    reference = EmbeddedReferenceData()
+    placed = {
+        "2a00:1450:4009:81f::200e": "GB",  # Google, London
+        "2a01:e0a:1::1": "FR",  # Free, France
+        "240e:1::1": "CN",  # China Telecom
+        "2001:4860:4860::8888": "US",  # Google Public DNS
+    }
+    for address, country in placed.items():
+        assert reference.ip(address).country == country, address
+    for nowhere in ("2001:db8::1", "::1", "fe80::1"):
+        assert reference.ip(nowhere).country is None, nowhere
+    # the IPv4 answers are those of the IPv4-only file (sampled: `_addresses`, both paths agree above)
+    assert reference.ip("81.2.69.160").country == "GB" and reference.ip("1.1.1.1").country is not None
+
+
 def test_suspicious_domains_by_label_are_those_of_the_list() -> None:
     reference = EmbeddedReferenceData()
     rng = random.Random(3)
