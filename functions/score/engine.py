@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -34,6 +33,7 @@ from functions.shared.domain.model import (
     Subject,
     subject_key,
 )
+from functions.shared.domain.velocity import Velocity, tally, velocity
 from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
@@ -50,7 +50,6 @@ from functions.shared.partner_events import (
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
-COUNTER_LIFETIME = timedelta(hours=3)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
 
@@ -65,10 +64,10 @@ class Plan:
     spans: dict[LinkKey, str] = field(default_factory=dict)  # a written `email_near` key's masked block
     ip: str | None = None  # the key the event's IP links and counts under (`Engine.linked_ip`), once
     network: dict[str, LinkKey] = field(default_factory=dict)
-    counters: dict[str, list[str]] = field(default_factory=dict)  # label -> [this hour's, the hour before's]
+    counts: dict[str, Velocity] = field(default_factory=dict)  # label -> the velocity count read and added to
 
     def counter_names(self) -> list[str]:
-        return [name for names in self.counters.values() for name in names]
+        return [name for counted in self.counts.values() for name in counted.names]
 
 
 @dataclass
@@ -79,25 +78,6 @@ class Scored:
     opened: bool = False
     held: list[Reward] = field(default_factory=list)
     already_scored: bool = False
-
-
-def hour_buckets(prefix: str, at: datetime) -> list[str]:
-    """The counter of the event's hour and of the hour before: a two-hour sliding view."""
-    this_hour, hour_before = _hour_labels(at.year, at.month, at.day, at.hour)
-    return [f"{prefix}:{this_hour}", f"{prefix}:{hour_before}"]
-
-
-@lru_cache(maxsize=4096)
-def _hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
-    """The labels of an hour and of the hour before, on the event's own clock (an aware time
-    minus an hour is the wall-clock hour before, as on a naive one)."""
-    start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
-    return _hour_label(start), _hour_label(start - timedelta(hours=1))
-
-
-def _hour_label(hour: datetime) -> str:
-    """`%Y%m%dT%H` without strftime (a hot path: two per counter of every event)."""
-    return f"{hour.year:04d}{hour.month:02d}{hour.day:02d}T{hour.hour:02d}"
 
 
 def case_id_for(program_id: str, event_id: str) -> str:
@@ -203,25 +183,19 @@ class Engine:
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
-            if ip := plan.ip:
-                plan.counters["IP " + ip] = hour_buckets(f"signup:ip:{ip}", event.occurred_at)
-            if device := usable_device(event.session.device_fingerprint):
-                plan.counters["this device"] = hour_buckets(f"signup:device:{device}", event.occurred_at)
+            self._counts(plan, "signup", event.occurred_at)
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             if event.partner.payout_account:
                 plan.links["payout"] = ("payout", event.partner.payout_account)
             if event.activity in SENSITIVE_ACTIVITIES:
-                plan.counters["account"] = hour_buckets(f"account:{event.partner.id}", event.occurred_at)
+                plan.counts["account"] = velocity("account", event.partner.id, event.occurred_at)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
-            if ip := plan.ip:
-                plan.counters["IP " + ip] = hour_buckets(f"txn:ip:{ip}", event.occurred_at)
-            if device := usable_device(customer.device_fingerprint):
-                plan.counters["this device"] = hour_buckets(f"txn:device:{device}", event.occurred_at)
+            self._counts(plan, "txn", event.occurred_at)
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -247,6 +221,15 @@ class Engine:
         if linked := self.linked_ip(ip):
             plan.links["ip"] = ("ip", linked)
             plan.ip = linked
+
+    @staticmethod
+    def _counts(plan: Plan, kind: str, at: datetime) -> None:
+        """The event's IP and device velocity counts, each on its identifier's link when the event
+        joins it (`velocity`)."""
+        if plan.ip:
+            plan.counts["IP " + plan.ip] = velocity(kind, "ip:" + plan.ip, at, plan.links["ip"])
+        if device := plan.links.get("device"):
+            plan.counts["this device"] = velocity(kind, "device:" + device[1], at, device)
 
     def linked_ip(self, ip: str | None) -> str | None:
         """The key an event's IP links and counts under (`identity.ip_key`), or None when it names
@@ -274,7 +257,7 @@ class Engine:
             for role, key in plan.network.items()
             if plan.links.get(role) not in crowds
         }
-        counts = {label: sum(snapshot.counters[n] for n in names) for label, names in plan.counters.items()}
+        counts = {label: c.count(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
         reasons: list[signals.Reason] = []
         if isinstance(event, RewardCreated):
             return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
@@ -362,7 +345,6 @@ class Engine:
         links = rules.links_to_join(me, states, crowds, flag, spans)
         marks = rules.network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
-        counters_expire = int((event.occurred_at + COUNTER_LIFETIME).timestamp())
         given = rules.ScoringInput(
             program_id=program_id,
             event_id=stored.event_id,
@@ -372,7 +354,10 @@ class Engine:
             links=links,
             spans={key: spans[key] for key in links if key in spans},
             network=network,
-            counters=[(names[0], counters_expire) for names in plan.counters.values()],  # this hour's
+            counts=[
+                tally(c, event.occurred_at, snapshot.links.get(c.link) if c.link else None)
+                for c in plan.counts.values()
+            ],
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
 
 from functions.score import service
 from functions.shared import runtime
+from functions.shared.storage import keys
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
 
@@ -31,6 +33,14 @@ def after_another(aws, tenant, first, second):
     return decide(
         aws, tenant, signup("p1", email=first), signup("p2", email=second, device="fp-other", ip="81.2.70.77")
     )[1]
+
+
+def raw_item(aws, pk):
+    """An item as DynamoDB holds it (its sort key: the kind's one; links and counters)."""
+    sort = keys.LINK_SK if "#LINK#" in pk else keys.COUNTER_SK
+    table = aws.settings.table_name
+    found = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sort}})
+    return found["Item"]
 
 
 def reason_codes(decision):
@@ -300,6 +310,37 @@ class TestVelocityAndActivity:
         assert "velocity" not in reason_codes(decisions[3])  # the other /64 is another line
         assert "velocity" in reason_codes(decisions[4])
         assert decisions[4]["action"] == "flag"  # the same line is a shared IP and a cluster too
+
+    def test_purchases_count_whether_their_customer_joins_the_ip_or_used_it_before(self, aws, tenant):
+        """A new customer's purchase counts on the IP's link (written anyway: it joins it), a
+        returning one's on the hour's counter item: the velocity count is both together."""
+        customers = ["c1", "c2", "c3", "c1", "c2", "c3"]
+        decisions = decide(
+            aws,
+            tenant,
+            *[
+                purchase(c, "p9", ip="81.2.69.190", at=f"2026-11-04T14:{10 + n}:00Z")
+                for n, c in enumerate(customers)
+            ],
+        )
+        assert ["velocity" in reason_codes(d) for d in decisions] == [False] * 5 + [True]
+        assert "5 transactions from IP 81.2.69.190" in next(  # the earlier ones
+            r["detail"] for r in decisions[5]["reasons"] if r["code"] == "velocity"
+        )
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "ip", "81.2.69.190"))
+        # the three who joined it, and the sixth, which flags: its write puts its flag mark there
+        assert link["c_txn:20261104T14"] == {"N": "4"}
+        counter = raw_item(aws, keys.counter_pk(tenant.program_id, "txn:ip:81.2.69.190:20261104T14"))
+        assert counter["count"] == {"N": "2"}  # the two who came back and wrote nothing else
+
+    def test_a_links_old_hours_are_taken_away_by_the_next_count_on_it(self, aws, tenant):
+        decide(aws, tenant, signup("p1", ip="81.2.69.191", at="2026-11-02T09:10:00Z"))
+        decide(aws, tenant, signup("p2", ip="81.2.69.191", at="2026-11-02T10:10:00Z"))
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "ip", "81.2.69.191"))
+        assert {n for n in link if n.startswith("c_")} == {"c_signup:20261102T09", "c_signup:20261102T10"}
+        decide(aws, tenant, signup("p3", ip="81.2.69.191", at="2026-11-02T12:10:00Z"))  # 09 is 3 hours before
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "ip", "81.2.69.191"))
+        assert {n for n in link if n.startswith("c_")} == {"c_signup:20261102T10", "c_signup:20261102T12"}
 
     @pytest.mark.parametrize("proxy", ["10.0.0.5", "192.168.1.20", "100.64.3.7", "127.0.0.1", "fd00::5"])
     def test_an_address_that_is_no_clients_links_and_counts_no_one(self, aws, tenant, proxy):

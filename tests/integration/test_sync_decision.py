@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from functions.ingest.service import accept_event
-from functions.score.engine import Engine, hour_buckets
+from functions.score.engine import Engine
 from functions.score.service import reference_data
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.velocity import velocity
 from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
@@ -180,9 +181,14 @@ def both_read(real: Any) -> Any:
     return scoring_snapshot
 
 
-def counter(repository: Any, program_id: str, subject: tuple[str, str], name: str) -> int:
-    snapshot = repository.scoring_snapshot(program_id, subject, None, [], [], [name])
-    return snapshot.counters[name]
+def device_signups(repository: Any, program_id: str, device: str, at: datetime) -> int:
+    """The device's sign-up count of `at`'s two hours, as scoring reads it (its counter items and
+    its link's slots)."""
+    counted = velocity("signup", f"device:{device}", at, ("device", device))
+    snapshot = repository.scoring_snapshot(
+        program_id, ("partner", "-"), None, [("device", device)], [], list(counted.names)
+    )
+    return counted.count(snapshot.counters, snapshot.links)
 
 
 def test_a_synchronous_decision_racing_the_queue_scores_once(aws, tenant, bus, monkeypatch):
@@ -212,8 +218,7 @@ def test_a_synchronous_decision_racing_the_queue_scores_once(aws, tenant, bus, m
     case = aws.repository.get_case(tenant.program_id, answer.body["case_id"])
     assert case.status == "open"
     assert len(aws.repository.case_audit(tenant.program_id, case.case_id)) == 1
-    name = hour_buckets("signup:device:fp-twin", status_time(second))[0]
-    assert counter(aws.repository, tenant.program_id, ("partner", "tw2"), name) == 2  # tw1, tw2: once each
+    assert device_signups(aws.repository, tenant.program_id, "fp-twin", status_time(second)) == 2  # once each
 
 
 def status_time(event: dict[str, Any]) -> datetime:
@@ -245,8 +250,7 @@ def test_the_memory_store_scores_a_raced_event_once(monkeypatch):
     event = repository.get_event(tenant.program_id, second["id"])
     assert event.status == "scored" and event.decision["action"] == "flag"
     assert [name for name, _ in publisher.published].count("PartnerFlagged") == 1
-    name = hour_buckets("signup:device:fp-twin", status_time(second))[0]
-    assert counter(repository, tenant.program_id, ("partner", "tw2"), name) == 2
+    assert device_signups(repository, tenant.program_id, "fp-twin", status_time(second)) == 2
 
 
 def test_the_openapi_document_describes_the_wait_and_the_200():

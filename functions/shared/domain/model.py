@@ -7,6 +7,7 @@ carry out a decision is in `writes.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -125,6 +126,7 @@ class LinkState:
     removed: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
     spans: frozenset[str] = frozenset()  # `email_near` only: `<member> <its masked block>` (identity)
+    counts: Mapping[str, int] = field(default_factory=dict)  # velocity slots `<kind>:<hour>` (`velocity`)
 
 
 @dataclass(frozen=True, slots=True)

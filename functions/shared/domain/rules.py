@@ -44,6 +44,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
+from functions.shared.domain.velocity import Tally
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     Audit,
@@ -798,7 +799,7 @@ class ScoringInput:
     links: list[LinkKey]  # this event's identifiers to link the subject under
     spans: dict[LinkKey, str]  # of those, each `email_near` key's span entry (`<member> <block>`)
     network: list[LinkKey]  # this event's network identifiers
-    counters: list[tuple[str, int]]  # velocity counters to count up, with their expiry
+    counts: list[Tally]  # velocity counts to add one to (`velocity`)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     flag: bool = False
@@ -905,19 +906,24 @@ def scoring_plan(
     flagged_me = frozenset({profile.key})
     # one `add` for every link (and one for every network item) of the event: writes never change them
     joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
+    riding = {t.link: t for t in given.counts if t.link is not None and t.link in given.links}
     for key in given.links:
         marks = {**joined, **removed_marks(profile, key, profile.block_reapply)} if removed else joined
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
-        core.add(MarkLink(program_id, key, marks, _NOTHING))
+        if counted := riding.get(key):  # the count rides on the link's write (`velocity`)
+            core.add(MarkLink(program_id, key, marks, _NOTHING, frozenset({counted.slot}), counted.stale))
+        else:
+            core.add(MarkLink(program_id, key, marks, _NOTHING))
     if given.network:  # only a flagged or removed subject's event has network items to write
         ours = {
             name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
         }
         for key in given.network:
             core.add(MarkNetwork(key, ours, _NOTHING))
-    for name, expires in given.counters:
-        core.add(CountUp(program_id, name, expires))
+    for counted in given.counts:
+        if counted.link not in riding:
+            core.add(CountUp(program_id, counted.name, counted.expires_at))
     held_now: list[Reward] = []
     case_hold = (
         [reward]

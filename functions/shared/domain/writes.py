@@ -92,12 +92,16 @@ class PartnerArrival:
 
 @dataclass(frozen=True, slots=True)
 class MarkLink:
-    """Adds members to (and takes them from) the sets of one identifier's link item."""
+    """Adds members to (and takes them from) the sets of one identifier's link item; with
+    `count_up`, adds one to each of those velocity slots and takes the `stale` slots away
+    (`velocity`)."""
 
     program_id: str
     key: LinkKey
     add: dict[str, frozenset[str]] = field(default_factory=dict)  # members | flagged | removed | blocked
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
+    count_up: frozenset[str] = frozenset()
+    stale: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,8 +284,9 @@ class PartnersDynamo(DynamoBase):
             subject=_subject(subject_item) if _stored(subject_item) else None,
             partner=_subject(partner_item) if _stored(partner_item) else None,
             links={
-                (kind, value): _link(found.get(keys.link_pk(program_id, kind, value)))
+                (kind, value): _link(found.get(pk), raw.get(pk))
                 for kind, value in links
+                if (pk := keys.link_pk(program_id, kind, value))
             },
             network={
                 (kind, value): _network(found.get(keys.network_pk(kind, value))) for kind, value in network
@@ -647,6 +648,9 @@ class PartnersDynamo(DynamoBase):
             actions += [
                 getattr(model, name).delete(set(values)) for name, values in write.remove.items() if values
             ]
+            if isinstance(write, MarkLink):  # velocity slots: one attribute each (`velocity`)
+                actions += [Path([COUNT_PREFIX + slot]).add(1) for slot in sorted(write.count_up)]
+                actions += [Path([COUNT_PREFIX + slot]).remove() for slot in sorted(write.stale)]
             tx.update(model(pk, keys.LINK_SK), actions=actions)
             return "update"
         if isinstance(write, ListRewards):
@@ -1053,12 +1057,25 @@ def _subject(item: Any) -> Subject:
     )
 
 
-def _link(item: Any) -> LinkState:
+def _link(item: Any, raw: dict[str, Any] | None = None) -> LinkState:
     if item is None:
         return LinkState()
+    counts = {
+        name[len(COUNT_PREFIX) :]: int(value["N"])
+        for name, value in (raw or {}).items()
+        if name.startswith(COUNT_PREFIX) and "N" in value
+    }
     return LinkState(
-        _set(item.members), _set(item.flagged), _set(item.removed), _set(item.blocked), _set(item.spans)
+        _set(item.members),
+        _set(item.flagged),
+        _set(item.removed),
+        _set(item.blocked),
+        _set(item.spans),
+        counts,
     )
+
+
+COUNT_PREFIX = "c_"  # a link item's velocity slot: `c_<kind>:<hour>`, a number
 
 
 def _network(item: Any) -> NetworkState:

@@ -393,7 +393,13 @@ class PartnersMemory:
 
     def _mark_link(self, write: MarkLink) -> None:
         link = (write.program_id, *write.key)
-        self._links[link] = _marked(self._links.get(link, NO_LINK), write.add, write.remove)
+        state = _marked(self._links.get(link, NO_LINK), write.add, write.remove)
+        if write.count_up or write.stale:
+            counts = {slot: n for slot, n in state.counts.items() if slot not in write.stale}
+            for slot in write.count_up:
+                counts[slot] = counts.get(slot, 0) + 1
+            state = evolve(state, counts=counts)
+        self._links[link] = state
 
     def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
         if change:

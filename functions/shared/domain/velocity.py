@@ -1,0 +1,94 @@
+"""Velocity counts (SPEC 5.1 `velocity` and `unusual_activity`): how many events of one kind came
+from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before.
+
+A count is kept where the event writes anyway (issue 15: every item written is capacity paid):
+- on the identifier's link item, as a slot per hour (`<kind>:<hour>`), when the event joins that
+  link (a new member, a new mark): the count rides on a write the event makes already;
+- else on a counter item of its own for that hour, with an expiry (`CountUp`).
+Reading sums both places, so it does not matter which one each event chose, and concurrent events
+never conflict: each adds one to a number (DynamoDB's `ADD`), nothing is compared. The write that
+adds a slot to a link takes away the slots older than `KEPT_HOURS` before the event's hour, so a
+link keeps a handful; a slot left behind by a link no one joins again is never read (its hour is
+past) and costs a few bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from functions.shared.domain.model import LinkKey, LinkState
+
+COUNTER_LIFETIME = timedelta(hours=3)  # a counter item's expiry after its event
+KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
+
+
+@dataclass(frozen=True, slots=True)
+class Velocity:
+    """One count an event reads and adds to: the counter items of its hour and the hour before
+    (`names`), and the slots of the same hours on the identifier's link (`link`, None: the count
+    has no link, such as a partner's account changes)."""
+
+    names: tuple[str, str]
+    link: LinkKey | None = None
+    slots: tuple[str, str] = ("", "")
+
+    def count(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
+        """Events of the two hours, from both places."""
+        total = counters.get(self.names[0], 0) + counters.get(self.names[1], 0)
+        if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
+            total += state.counts.get(self.slots[0], 0) + state.counts.get(self.slots[1], 0)
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What an event adds: one on `name` (a counter item expiring at `expires_at`), or, when the
+    event writes `link` anyway, one on its `slot` there, taking the link's `stale` slots away."""
+
+    name: str
+    expires_at: int  # epoch seconds
+    link: LinkKey | None = None
+    slot: str = ""
+    stale: frozenset[str] = frozenset()
+
+
+def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = None) -> Velocity:
+    """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`."""
+    this_hour, hour_before = hour_labels(at.year, at.month, at.day, at.hour)
+    names = (f"{kind}:{identifier}:{this_hour}", f"{kind}:{identifier}:{hour_before}")
+    if link is None:
+        return Velocity(names)
+    return Velocity(names, link, (f"{kind}:{this_hour}", f"{kind}:{hour_before}"))
+
+
+def tally(counted: Velocity, at: datetime, state: LinkState | None) -> Tally:
+    """The event's one added to `counted` (this hour's), with the link's stale slots named."""
+    expires = int((at + COUNTER_LIFETIME).timestamp())
+    if counted.link is None:
+        return Tally(counted.names[0], expires)
+    return Tally(counted.names[0], expires, counted.link, counted.slots[0], stale_slots(state, at))
+
+
+def stale_slots(state: LinkState | None, at: datetime) -> frozenset[str]:
+    """The link's slots of hours `KEPT_HOURS` or more before the event's (slots end in their hour,
+    `%Y%m%dT%H`, which sorts as time does)."""
+    if state is None or not state.counts:
+        return frozenset()
+    oldest_kept = hour_label(datetime(at.year, at.month, at.day, at.hour) - timedelta(hours=KEPT_HOURS - 1))  # noqa: DTZ001
+    return frozenset(slot for slot in state.counts if slot.rpartition(":")[2] < oldest_kept)
+
+
+@lru_cache(maxsize=4096)
+def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
+    """The labels of an hour and of the hour before, on the event's own clock (an aware time
+    minus an hour is the wall-clock hour before, as on a naive one)."""
+    start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
+    return hour_label(start), hour_label(start - timedelta(hours=1))
+
+
+def hour_label(hour: datetime) -> str:
+    """`%Y%m%dT%H` without strftime (a hot path: two per count of every event)."""
+    return f"{hour.year:04d}{hour.month:02d}{hour.day:02d}T{hour.hour:02d}"

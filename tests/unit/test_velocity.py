@@ -1,0 +1,58 @@
+"""Velocity counts (`functions.shared.domain.velocity`): read from both places, slots aged out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from functions.shared.domain.model import LinkState
+from functions.shared.domain.velocity import KEPT_HOURS, stale_slots, tally, velocity
+
+AT = datetime(2026, 11, 3, 0, 20, tzinfo=UTC)  # just after midnight: the hour before is yesterday's
+IP = ("ip", "81.2.69.160")
+
+
+def test_the_two_hours_are_the_events_own_and_the_one_before_across_a_day() -> None:
+    counted = velocity("signup", "ip:81.2.69.160", AT, IP)
+    assert counted.names == ("signup:ip:81.2.69.160:20261103T00", "signup:ip:81.2.69.160:20261102T23")
+    assert counted.slots == ("signup:20261103T00", "signup:20261102T23")
+    # the hour on the event's own clock: 01:20+02:00 is the same instant, another wall-clock hour
+    local = velocity("signup", "ip:81.2.69.160", AT.astimezone(timezone(timedelta(hours=2))), IP)
+    assert local.slots == ("signup:20261103T02", "signup:20261103T01")
+
+
+def test_a_count_is_the_counter_items_and_the_links_slots_of_both_hours_and_nothing_else() -> None:
+    counted = velocity("signup", "ip:81.2.69.160", AT, IP)
+    counters = {counted.names[0]: 2, counted.names[1]: 1, "signup:ip:81.2.69.160:20261102T22": 7}
+    state = LinkState(
+        members=frozenset({"partner:a"}),
+        counts={
+            "signup:20261103T00": 4,
+            "signup:20261102T23": 8,
+            "txn:20261103T00": 16,
+            "signup:20261102T22": 32,
+        },
+    )
+    assert counted.count(counters, {IP: state}) == 2 + 1 + 4 + 8
+    assert counted.count(counters, {}) == 3  # the link not read (or never written)
+    account = velocity("account", "p1", AT)  # no link: counter items only
+    assert account.link is None and account.count({account.names[0]: 5}, {IP: state}) == 5
+
+
+def test_a_tally_drops_the_links_slots_of_kept_hours_before_and_older_of_every_kind() -> None:
+    hours = {
+        f"{kind}:{(AT - timedelta(hours=h)):%Y%m%dT%H}": 1 for kind in ("signup", "txn") for h in range(6)
+    }
+    state = LinkState(counts=hours)
+    dropped = stale_slots(state, AT)
+    assert dropped == {slot for slot in hours if int(slot[-2:]) in (19, 20, 21)}  # 3, 4, 5 hours before
+    assert len(hours) - len(dropped) == 2 * KEPT_HOURS
+    counted = velocity("txn", "ip:81.2.69.160", AT, IP)
+    added = tally(counted, AT, state)
+    assert (added.name, added.link, added.slot, added.stale) == (
+        counted.names[0],
+        IP,
+        "txn:20261103T00",
+        dropped,
+    )
+    assert added.expires_at == int((AT + timedelta(hours=3)).timestamp())
+    assert stale_slots(LinkState(), AT) == frozenset() and stale_slots(None, AT) == frozenset()
