@@ -452,7 +452,8 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
             changes[name] = current - values
     if not changes:
         return state
-    # a link or network state: every field a frozen set given to __init__ (nothing else runs there)
+    # a link or network state: every field given to __init__ (nothing else runs there); a link's
+    # velocity slots (`counts`) pass through as they are
     names = _STATE_FIELDS[type(state)]
     return type(state)(*[changes[n] if n in changes else getattr(state, n) for n in names])
 
