@@ -33,7 +33,7 @@ from functions.shared.domain.model import (
     Subject,
     subject_key,
 )
-from functions.shared.domain.velocity import Velocity, tally, velocity
+from functions.shared.domain.velocity import Velocity, tallies, velocity
 from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
@@ -257,7 +257,7 @@ class Engine:
             for role, key in plan.network.items()
             if plan.links.get(role) not in crowds
         }
-        counts = {label: c.count(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
+        counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
         reasons: list[signals.Reason] = []
         if isinstance(event, RewardCreated):
             return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
@@ -354,10 +354,7 @@ class Engine:
             links=links,
             spans={key: spans[key] for key in links if key in spans},
             network=network,
-            counts=[
-                tally(c, event.occurred_at, snapshot.links.get(c.link) if c.link else None)
-                for c in plan.counts.values()
-            ],
+            counts=tallies(plan.counts.values(), event.occurred_at, snapshot.links),
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,

@@ -188,7 +188,7 @@ def device_signups(repository: Any, program_id: str, device: str, at: datetime) 
     snapshot = repository.scoring_snapshot(
         program_id, ("partner", "-"), None, [("device", device)], [], list(counted.names)
     )
-    return counted.count(snapshot.counters, snapshot.links)
+    return counted.total(snapshot.counters, snapshot.links)
 
 
 def test_a_synchronous_decision_racing_the_queue_scores_once(aws, tenant, bus, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from functions.shared.domain.model import LinkState
-from functions.shared.domain.velocity import KEPT_HOURS, stale_slots, tally, velocity
+from functions.shared.domain.velocity import KEPT_HOURS, stale_slots, tallies, velocity
 
 AT = datetime(2026, 11, 3, 0, 20, tzinfo=UTC)  # just after midnight: the hour before is yesterday's
 IP = ("ip", "81.2.69.160")
@@ -32,10 +32,10 @@ def test_a_count_is_the_counter_items_and_the_links_slots_of_both_hours_and_noth
             "signup:20261102T22": 32,
         },
     )
-    assert counted.count(counters, {IP: state}) == 2 + 1 + 4 + 8
-    assert counted.count(counters, {}) == 3  # the link not read (or never written)
+    assert counted.total(counters, {IP: state}) == 2 + 1 + 4 + 8
+    assert counted.total(counters, {}) == 3  # the link not read (or never written)
     account = velocity("account", "p1", AT)  # no link: counter items only
-    assert account.link is None and account.count({account.names[0]: 5}, {IP: state}) == 5
+    assert account.link is None and account.total({account.names[0]: 5}, {IP: state}) == 5
 
 
 def test_a_tally_drops_the_links_slots_of_kept_hours_before_and_older_of_every_kind() -> None:
@@ -47,12 +47,15 @@ def test_a_tally_drops_the_links_slots_of_kept_hours_before_and_older_of_every_k
     assert dropped == {slot for slot in hours if int(slot[-2:]) in (19, 20, 21)}  # 3, 4, 5 hours before
     assert len(hours) - len(dropped) == 2 * KEPT_HOURS
     counted = velocity("txn", "ip:81.2.69.160", AT, IP)
-    added = tally(counted, AT, state)
+    account = velocity("account", "p1", AT)
+    added, alone = tallies([counted, account], AT, {IP: state})
     assert (added.name, added.link, added.slot, added.stale) == (
         counted.names[0],
         IP,
         "txn:20261103T00",
         dropped,
     )
-    assert added.expires_at == int((AT + timedelta(hours=3)).timestamp())
+    assert added.expires_at == alone.expires_at == int((AT + timedelta(hours=3)).timestamp())
+    assert (alone.name, alone.link, alone.stale) == (account.names[0], None, frozenset())
+    assert tallies([counted], AT, {})[0].stale == frozenset()  # a link not read: nothing to drop
     assert stale_slots(LinkState(), AT) == frozenset() and stale_slots(None, AT) == frozenset()

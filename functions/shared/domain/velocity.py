@@ -14,10 +14,10 @@ past) and costs a few bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from functions.shared.domain.model import LinkKey, LinkState
 
@@ -25,8 +25,7 @@ COUNTER_LIFETIME = timedelta(hours=3)  # a counter item's expiry after its event
 KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
 
 
-@dataclass(frozen=True, slots=True)
-class Velocity:
+class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclass's init is slow
     """One count an event reads and adds to: the counter items of its hour and the hour before
     (`names`), and the slots of the same hours on the identifier's link (`link`, None: the count
     has no link, such as a partner's account changes)."""
@@ -35,7 +34,7 @@ class Velocity:
     link: LinkKey | None = None
     slots: tuple[str, str] = ("", "")
 
-    def count(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
+    def total(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Events of the two hours, from both places."""
         total = counters.get(self.names[0], 0) + counters.get(self.names[1], 0)
         if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
@@ -43,8 +42,7 @@ class Velocity:
         return total
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
+class Tally(NamedTuple):
     """What an event adds: one on `name` (a counter item expiring at `expires_at`), or, when the
     event writes `link` anyway, one on its `slot` there, taking the link's `stale` slots away."""
 
@@ -64,12 +62,19 @@ def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = No
     return Velocity(names, link, (f"{kind}:{this_hour}", f"{kind}:{hour_before}"))
 
 
-def tally(counted: Velocity, at: datetime, state: LinkState | None) -> Tally:
-    """The event's one added to `counted` (this hour's), with the link's stale slots named."""
+def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
+    """The event's one added to each of its `counts` (this hour's), with the stale slots of each
+    count's link (`links`: the states read) named."""
     expires = int((at + COUNTER_LIFETIME).timestamp())
-    if counted.link is None:
-        return Tally(counted.names[0], expires)
-    return Tally(counted.names[0], expires, counted.link, counted.slots[0], stale_slots(state, at))
+    found: list[Tally] = []
+    for counted in counts:
+        if counted.link is None:
+            found.append(Tally(counted.names[0], expires))
+            continue
+        state = links.get(counted.link)
+        stale = stale_slots(state, at) if state is not None and state.counts else frozenset()
+        found.append(Tally(counted.names[0], expires, counted.link, counted.slots[0], stale))
+    return found
 
 
 def stale_slots(state: LinkState | None, at: datetime) -> frozenset[str]:
@@ -77,8 +82,14 @@ def stale_slots(state: LinkState | None, at: datetime) -> frozenset[str]:
     `%Y%m%dT%H`, which sorts as time does)."""
     if state is None or not state.counts:
         return frozenset()
-    oldest_kept = hour_label(datetime(at.year, at.month, at.day, at.hour) - timedelta(hours=KEPT_HOURS - 1))  # noqa: DTZ001
+    oldest_kept = _oldest_kept(at.year, at.month, at.day, at.hour)
     return frozenset(slot for slot in state.counts if slot.rpartition(":")[2] < oldest_kept)
+
+
+@lru_cache(maxsize=4096)
+def _oldest_kept(year: int, month: int, day: int, hour: int) -> str:
+    start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
+    return hour_label(start - timedelta(hours=KEPT_HOURS - 1))
 
 
 @lru_cache(maxsize=4096)

@@ -393,13 +393,13 @@ class PartnersMemory:
 
     def _mark_link(self, write: MarkLink) -> None:
         link = (write.program_id, *write.key)
-        state = _marked(self._links.get(link, NO_LINK), write.add, write.remove)
+        state = self._links.get(link, NO_LINK)
+        counts = None
         if write.count_up or write.stale:
             counts = {slot: n for slot, n in state.counts.items() if slot not in write.stale}
             for slot in write.count_up:
                 counts[slot] = counts.get(slot, 0) + 1
-            state = evolve(state, counts=counts)
-        self._links[link] = state
+        self._links[link] = _marked(state, write.add, write.remove, counts)
 
     def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
         if change:
@@ -440,10 +440,16 @@ def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:
             figures[currency] = figures.get(currency, 0) + micros
 
 
-def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozenset[str]]) -> Any:
-    """The state with the marks added and removed; the same (frozen) state when none changes it:
-    a set union copies the whole set, and a crowded link's members are many."""
-    changes = {}
+def _marked(
+    state: Any,
+    add: dict[str, frozenset[str]],
+    remove: dict[str, frozenset[str]],
+    counts: dict[str, int] | None = None,
+) -> Any:
+    """The state with the marks added and removed (and a link's velocity slots replaced by
+    `counts`); the same (frozen) state when none changes it: a set union copies the whole set, and
+    a crowded link's members are many."""
+    changes: dict[str, Any] = {} if counts is None else {"counts": counts}
     for name, values in add.items():
         if not values <= (current := getattr(state, name)):
             changes[name] = current | values
@@ -452,8 +458,7 @@ def _marked(state: Any, add: dict[str, frozenset[str]], remove: dict[str, frozen
             changes[name] = current - values
     if not changes:
         return state
-    # a link or network state: every field given to __init__ (nothing else runs there); a link's
-    # velocity slots (`counts`) pass through as they are
+    # a link or network state: every field given to __init__ (nothing else runs there)
     names = _STATE_FIELDS[type(state)]
     return type(state)(*[changes[n] if n in changes else getattr(state, n) for n in names])
 
