@@ -78,9 +78,13 @@ class NewPartner(Strict):
     address: Address | None = None
     group: OptionalText = None
     team: OptionalText = None
-    tags: Labels = []
-    segments: Labels = []
-    keys: Labels = Field(default=[], description="the partner's referral keys")
+    # a factory, not `[]`: a mutable default is deep-copied on every validation (scoring validates
+    # each stored event again); the schema still says the default is empty
+    tags: Labels = Field(default_factory=list, json_schema_extra={"default": []})
+    segments: Labels = Field(default_factory=list, json_schema_extra={"default": []})
+    keys: Labels = Field(
+        default_factory=list, json_schema_extra={"default": []}, description="the partner's referral keys"
+    )
     payout_account: PayoutAccount = None
 
 

@@ -1130,7 +1130,7 @@ def _list_holdables(
     written = {(profile.type, profile.id)}
     for n, write in enumerate(core.writes):
         if isinstance(write, WriteProfile) and own:
-            core.writes[n] = replace(write, listed=own)
+            core.writes[n] = evolve(write, listed=own)
         elif isinstance(write, PartnerArrival):
             written.add(("partner", write.partner_id))
             change = holdables.change(
@@ -1141,7 +1141,7 @@ def _list_holdables(
                 leaving=[r for r in held if r.partner_id == write.partner_id],
             )
             if change:
-                core.writes[n] = replace(write, listed=change)
+                core.writes[n] = evolve(write, listed=change)
     if profile.type == "partner":
         for r in arriving:
             if r.customer_id:  # a reward through the API for a customer: listed, or marked unread

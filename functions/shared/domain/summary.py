@@ -49,6 +49,8 @@ def first_day_shown(today: date) -> date:
 def counted(step: Step) -> Step:
     """The step with the summary figures its case writes imply (one `CountSummary` per program
     whose figures change); unchanged when none do."""
+    if _CASE_WRITES.isdisjoint(map(type, step.writes)):
+        return step  # most steps: no case written, no figure moves
     deltas: dict[str, _Delta] = {}
     for write in step.writes:
         if type(write) is PutCase:  # final classes: a type's identity, not isinstance's walk
@@ -98,6 +100,9 @@ def counted(step: Step) -> Step:
     if not writes:
         return step
     return Step([*step.writes, *writes])
+
+
+_CASE_WRITES = frozenset({PutCase, UpdateCase})
 
 
 @dataclass
