@@ -228,6 +228,9 @@ class Holdables:
     unlisted: frozenset[int] = frozenset()
 
 
+NO_HOLDABLES = Holdables()  # frozen: one empty list serves every subject without one
+
+
 @dataclass
 class Snapshot:
     """Everything scoring reads for one event, in one round trip."""
@@ -238,9 +241,9 @@ class Snapshot:
     network: dict[LinkKey, NetworkState]
     counters: dict[str, int]
     reward_taken: bool = False  # the event's reward id already names a stored reward
-    holdables: Holdables = field(default_factory=lambda: Holdables())  # the subject's, stored or not
-    partner_holdables: Holdables = field(default_factory=lambda: Holdables())  # the referring partner's
-    customer_holdables: Holdables = field(default_factory=lambda: Holdables())  # an API reward's customer's
+    holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
+    partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
+    customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's
 
 
 _T = TypeVar("_T")

@@ -29,6 +29,7 @@ from pynamodb.transactions import TransactWrite
 from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
+    NO_HOLDABLES,
     AuditEntry,
     Case,
     Holdables,
@@ -988,7 +989,7 @@ def _list_actions(change: ListChange | None) -> list[Any]:
 
 def _holdables(raw: dict[str, Any] | None) -> Holdables:
     if not raw:
-        return Holdables()
+        return NO_HOLDABLES
     return Holdables(
         frozenset(value["S"] for name, value in raw.items() if name.startswith("h_") and "S" in value),
         frozenset(int(name[2:]) for name in raw if name.startswith("u_") and name[2:].isdigit()),

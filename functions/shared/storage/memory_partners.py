@@ -15,6 +15,7 @@ from functions.shared.domain import holdables
 from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
+    NO_HOLDABLES,
     NO_LINK,
     NO_NETWORK,
     AuditEntry,
@@ -108,10 +109,12 @@ class PartnersMemory:
                 network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
-                holdables=self._holdables.get((program_id, *subject), Holdables()),
-                partner_holdables=self._holdables.get((program_id, "partner", partner_id or ""), Holdables()),
+                holdables=self._holdables.get((program_id, *subject), NO_HOLDABLES),
+                partner_holdables=self._holdables.get(
+                    (program_id, "partner", partner_id or ""), NO_HOLDABLES
+                ),
                 customer_holdables=self._holdables.get(
-                    (program_id, "customer", customer_id or ""), Holdables()
+                    (program_id, "customer", customer_id or ""), NO_HOLDABLES
                 ),
             )
 
@@ -403,7 +406,7 @@ class PartnersMemory:
 
     def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
         if change:
-            self._holdables[slot] = holdables.applied(self._holdables.get(slot, Holdables()), change)
+            self._holdables[slot] = holdables.applied(self._holdables.get(slot, NO_HOLDABLES), change)
 
     def _update_case(self, write: UpdateCase) -> None:
         case = self._cases[(write.program_id, write.case_id)]
