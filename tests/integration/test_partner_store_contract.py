@@ -276,6 +276,21 @@ def test_marks_add_and_remove_members_of_a_link(store):
     assert (state.members, state.flagged) == (frozenset({"partner:a", "partner:b"}), frozenset({"partner:b"}))
 
 
+def test_a_links_velocity_slots_add_up_and_the_stale_ones_go_with_a_count(store):
+    key = ("ip", "81.2.69.160")
+    hour = {"members": frozenset({"partner:a"})}
+    for slot in ("signup:20261102T06", "signup:20261102T07", "txn:20261102T07", "signup:20261102T07"):
+        store.apply(Step([MarkLink(P, key, hour, count_up=frozenset({slot}))]))
+    read = store.scoring_snapshot(P, ("partner", "x"), None, [key], [], []).links[key]
+    assert dict(read.counts) == {"signup:20261102T06": 1, "signup:20261102T07": 2, "txn:20261102T07": 1}
+
+    stale = frozenset({"signup:20261102T06", "txn:20261102T04"})  # one held, one never written
+    store.apply(Step([MarkLink(P, key, count_up=frozenset({"signup:20261102T09"}), stale=stale)]))
+    state = store.scoring_snapshot(P, ("partner", "x"), None, [key], [], []).links[key]
+    assert dict(state.counts) == {"signup:20261102T07": 2, "txn:20261102T07": 1, "signup:20261102T09": 1}
+    assert state.members == frozenset({"partner:a"})  # the members untouched by a count alone
+
+
 def test_an_event_is_scored_once_and_its_notes_kept(store):
     store.record_event(StoredEvent(P, "e1", "test", {"id": "e1"}, "h", T0, T0))
     store.apply(Step([ScoreEvent(P, "e1", {"score": 1}, None, ("reward r1 refused",))]))
