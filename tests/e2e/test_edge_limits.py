@@ -4,6 +4,7 @@ an unknown key never reaches a function."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,11 +25,20 @@ def limited() -> Iterator[LocalSystem]:
 def test_a_key_over_its_rate_gets_429_with_retry_after(limited: LocalSystem):
     fraud, admin = limited.session("fraud"), limited.session("admin")
 
-    answers = [fraud.get(f"{limited.api_url}/v1/me", timeout=10) for _ in range(PER_MINUTE + 1)]
+    # The windows are whole minutes, as WAF's are: the requests may straddle two (a loaded machine
+    # took over a second for one), so the refusal comes after the key's rate, and at the latest
+    # after twice it.
+    started = time.monotonic()  # the clock the local edge keeps its windows on (one per machine)
+    answers = [fraud.get(f"{limited.api_url}/v1/me", timeout=10) for _ in range(2 * PER_MINUTE + 1)]
+    ended = time.monotonic()
 
-    assert [a.status_code for a in answers[:PER_MINUTE]] == [200] * PER_MINUTE
-    refused = answers[-1]
-    assert refused.status_code == 429
+    codes = [a.status_code for a in answers]
+    assert 429 in codes, codes
+    first = codes.index(429)
+    assert PER_MINUTE <= first <= 2 * PER_MINUTE and set(codes[:first]) == {200}, codes
+    if started // 60 == ended // 60:  # all in one window: exactly the request past the rate
+        assert first == PER_MINUTE, codes
+    refused = answers[first]
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert refused.json()["status"] == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
