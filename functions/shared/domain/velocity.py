@@ -71,8 +71,7 @@ def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, Li
         if counted.link is None:
             found.append(Tally(counted.names[0], expires))
             continue
-        state = links.get(counted.link)
-        stale = stale_slots(state, at) if state is not None and state.counts else frozenset()
+        stale = stale_slots(links.get(counted.link), at)
         found.append(Tally(counted.names[0], expires, counted.link, counted.slots[0], stale))
     return found
 

@@ -285,9 +285,8 @@ class PartnersDynamo(DynamoBase):
             subject=_subject(subject_item) if _stored(subject_item) else None,
             partner=_subject(partner_item) if _stored(partner_item) else None,
             links={
-                (kind, value): _link(found.get(pk), raw.get(pk))
+                (kind, value): _link(found.get(pk := keys.link_pk(program_id, kind, value)), raw.get(pk))
                 for kind, value in links
-                if (pk := keys.link_pk(program_id, kind, value))
             },
             network={
                 (kind, value): _network(found.get(keys.network_pk(kind, value))) for kind, value in network
@@ -1058,7 +1057,7 @@ def _subject(item: Any) -> Subject:
     )
 
 
-def _link(item: Any, raw: dict[str, Any] | None = None) -> LinkState:
+def _link(item: Any, raw: dict[str, Any] | None) -> LinkState:
     if item is None:
         return LinkState()
     counts = {
