@@ -296,6 +296,18 @@ class TestVelocityAndActivity:
         assert "velocity" not in reason_codes(decisions[2])
         assert "velocity" in reason_codes(decisions[3])
 
+    def test_a_burst_sent_with_a_different_offset_each_time_is_velocity_all_the_same(self, aws, tenant):
+        """Times keep the offset they were sent with; the hours counted are UTC's, so a burst whose
+        times are written in time zones two hours apart (each a wall-clock hour of its own) still
+        fills one hour."""
+        sent = ["09:10:00Z", "11:11:00+02:00", "13:12:00+04:00", "05:43:00-03:30"]
+        decisions = decide(
+            aws,
+            tenant,
+            *[signup(f"z{n}", ip="81.2.69.185", at=f"2026-11-02T{t}") for n, t in enumerate(sent)],
+        )
+        assert ["velocity" in reason_codes(d) for d in decisions] == [False, False, False, True]
+
     def test_a_burst_from_one_ipv6_line_is_velocity_whatever_address_each_sign_up_takes(self, aws, tenant):
         line, elsewhere = "2a02:c7f:1234:5600", "2a02:c7f:1234:5601"
         decisions = decide(

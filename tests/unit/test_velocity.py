@@ -15,9 +15,10 @@ def test_the_two_hours_are_the_events_own_and_the_one_before_across_a_day() -> N
     counted = velocity("signup", "ip:81.2.69.160", AT, IP)
     assert counted.names == ("signup:ip:81.2.69.160:20261103T00", "signup:ip:81.2.69.160:20261102T23")
     assert counted.slots == ("signup:20261103T00", "signup:20261102T23")
-    # the hour on the event's own clock: 01:20+02:00 is the same instant, another wall-clock hour
-    local = velocity("signup", "ip:81.2.69.160", AT.astimezone(timezone(timedelta(hours=2))), IP)
-    assert local.slots == ("signup:20261103T02", "signup:20261103T01")
+    # hours of UTC: 02:20+02:00 and 18:50-05:30 (the day before) are the same instant, the same hours
+    for offset in (timedelta(hours=2), timedelta(hours=-5, minutes=-30), timedelta(hours=14)):
+        local = velocity("signup", "ip:81.2.69.160", AT.astimezone(timezone(offset)), IP)
+        assert local == counted
 
 
 def test_a_count_is_the_counter_items_and_the_links_slots_of_both_hours_and_nothing_else() -> None:
@@ -46,6 +47,7 @@ def test_a_tally_drops_the_links_slots_of_kept_hours_before_and_older_of_every_k
     dropped = stale_slots(state, AT)
     assert dropped == {slot for slot in hours if int(slot[-2:]) in (19, 20, 21)}  # 3, 4, 5 hours before
     assert len(hours) - len(dropped) == 2 * KEPT_HOURS
+    assert stale_slots(state, AT.astimezone(timezone(timedelta(hours=-7)))) == dropped  # UTC's hours
     counted = velocity("txn", "ip:81.2.69.160", AT, IP)
     account = velocity("account", "p1", AT)
     added, alone = tallies([counted, account], AT, {IP: state})

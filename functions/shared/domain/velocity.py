@@ -1,5 +1,6 @@
 """Velocity counts (SPEC 5.1 `velocity` and `unusual_activity`): how many events of one kind came
-from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before.
+from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before,
+hours of UTC whatever offset the event's time was sent with.
 
 A count is kept where the event writes anyway (issue 15: every item written is capacity paid):
 - on the identifier's link item, as a slot per hour (`<kind>:<hour>`), when the event joins that
@@ -15,7 +16,7 @@ past) and costs a few bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -55,6 +56,7 @@ class Tally(NamedTuple):
 
 def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = None) -> Velocity:
     """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`."""
+    at = _utc(at)
     this_hour, hour_before = hour_labels(at.year, at.month, at.day, at.hour)
     names = (f"{kind}:{identifier}:{this_hour}", f"{kind}:{identifier}:{hour_before}")
     if link is None:
@@ -81,8 +83,16 @@ def stale_slots(state: LinkState | None, at: datetime) -> frozenset[str]:
     `%Y%m%dT%H`, which sorts as time does)."""
     if state is None or not state.counts:
         return frozenset()
+    at = _utc(at)
     oldest_kept = _oldest_kept(at.year, at.month, at.day, at.hour)
     return frozenset(slot for slot in state.counts if slot.rpartition(":")[2] < oldest_kept)
+
+
+def _utc(at: datetime) -> datetime:
+    """The hours are UTC's: an event's `occurred_at` keeps the offset it was sent with, and
+    counting on its own wall clock would put one instant in as many hours as there are offsets
+    (a burst sent with a different offset per event would never fill one)."""
+    return at.astimezone(UTC) if at.utcoffset() else at
 
 
 @lru_cache(maxsize=4096)
@@ -93,8 +103,7 @@ def _oldest_kept(year: int, month: int, day: int, hour: int) -> str:
 
 @lru_cache(maxsize=4096)
 def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
-    """The labels of an hour and of the hour before, on the event's own clock (an aware time
-    minus an hour is the wall-clock hour before, as on a naive one)."""
+    """The labels of a UTC hour and of the hour before."""
     start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
     return hour_label(start), hour_label(start - timedelta(hours=1))
 
