@@ -169,8 +169,8 @@ def list_rewards(
     rewards.sort(key=lambda r: (r.created_at, r.reward_id))
     query = {"partner_id": partner_id or "", "customer_id": customer_id or "", "status": status or ""}
     if cursor:
-        after = tuple(decode_cursor(cursor, query))
-        rewards = [r for r in rewards if (r.created_at.isoformat(), r.reward_id) > after]
+        after = _position(decode_cursor(cursor, query))  # instants: times keep their offsets
+        rewards = [r for r in rewards if (r.created_at, r.reward_id) > after]
     page = rewards[:limit]
     more = len(rewards) > limit
     last = page[-1] if page else None

@@ -3,7 +3,7 @@ in-memory store where a race between a plan and a write is the point."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -149,6 +149,16 @@ def test_reasons_merge_once_per_code_with_the_latest_detail_and_a_count():
         ("cluster", "x", 1),
         ("ip_suspicious", "vpn", 1),
     ]
+
+
+def test_a_cases_reasons_keep_the_order_they_first_fired_in_whatever_offset_each_event_was_sent_with():
+    earlier = datetime(2026, 11, 2, 11, 0, tzinfo=timezone(timedelta(hours=5)))  # 06:00 UTC
+    later = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    opened = rules.case_reasons([{"code": "velocity", "detail": "5 sign-ups"}], earlier)
+
+    merged = rules.merge_reasons(list(opened), rules.case_reasons([{"code": "cluster", "detail": "x"}], later))
+
+    assert [r.code for r in merged] == ["velocity", "cluster"]
 
 
 def test_an_older_event_does_not_undo_a_newer_profile_change():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -124,6 +124,33 @@ def test_a_forged_cursor_is_refused_not_followed():
             service.list_rewards(deps, P, None, None, None, 10, forged)
     with pytest.raises(InvalidInput):  # the cursor of another filter
         service.list_rewards(deps, P, None, None, "on_hold", 10, good)
+
+
+def test_a_partners_rewards_page_through_once_each_whatever_offset_their_times_were_sent_with(world):
+    """Times keep the offset their event was sent with (the plain store keeps them as given): the
+    cursor's position is an instant, not the text, or `11:00+05:00` would sort after `07:00Z`."""
+    zones = [timezone(timedelta(hours=h)) for h in (0, 5, -7, 14)]
+    rewards = [
+        Reward(
+            P,
+            f"r{n:02}",
+            "p1",
+            Decimal(1),
+            "USD",
+            "new",
+            (T0 + timedelta(minutes=n)).astimezone(zones[n % 4]),
+            "api",
+        )
+        for n in range(10)
+    ]
+    world.repository.apply(Step([PutReward(r) for r in rewards]))
+    seen, cursor = [], None
+    while True:
+        page = service.list_rewards(world, P, "p1", None, None, 3, cursor)
+        seen += [r.id for r in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    assert seen == [r.reward_id for r in rewards]
 
 
 def test_the_programs_rewards_page_reads_about_a_page(world):

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -326,12 +326,13 @@ def removed_marks(subject: Subject, key: LinkKey, block_reapply: bool) -> dict[s
 
 # --- reasons ----------------------------------------------------------------------------------
 def case_reasons(reasons: list[dict[str, str]], at: datetime) -> tuple[Reason, ...]:
-    """A decision's reasons as case reasons: one per code (SPEC 4), in the decision's order."""
+    """A decision's reasons as case reasons: one per code (SPEC 4), in the decision's order; each
+    one's `first` sorts by instant (UTC: an event's time keeps the offset it was sent with, and
+    `11:00+05:00` written as text sorts after `07:00Z`, which came later)."""
     seen: dict[str, Reason] = {}
+    first = at.astimezone(UTC).isoformat() if at.utcoffset() else at.isoformat()
     for n, reason in enumerate(reasons):
-        seen.setdefault(
-            reason["code"], Reason(reason["code"], reason["detail"], 1, f"{at.isoformat()}#{n:02d}")
-        )
+        seen.setdefault(reason["code"], Reason(reason["code"], reason["detail"], 1, f"{first}#{n:02d}"))
     return tuple(seen.values())
 
 
