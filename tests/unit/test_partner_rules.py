@@ -156,7 +156,9 @@ def test_a_cases_reasons_keep_the_order_they_first_fired_in_whatever_offset_each
     later = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
     opened = rules.case_reasons([{"code": "velocity", "detail": "5 sign-ups"}], earlier)
 
-    merged = rules.merge_reasons(list(opened), rules.case_reasons([{"code": "cluster", "detail": "x"}], later))
+    merged = rules.merge_reasons(
+        list(opened), rules.case_reasons([{"code": "cluster", "detail": "x"}], later)
+    )
 
     assert [r.code for r in merged] == ["velocity", "cluster"]
 
