@@ -109,6 +109,17 @@ def test_a_retry_by_hand_reopens_with_a_new_horizon():
         ("::ffff:192.168.0.1", False),
         ("::ffff:93.184.215.14", True),
         ("fd12::1", False),
+        # IPv6 forms that carry an IPv4 address a gateway takes them to: judged as that address
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 to the metadata service
+        ("64:ff9b::10.0.0.1", False),
+        ("64:ff9b::808:808", True),  # NAT64 to a public address
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:1::1", False),  # 6to4 of 192.168.0.1
+        ("2002:5db8:d70e::1", True),  # 6to4 of a public address
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated): never
+        ("::93.184.215.14", False),
+        ("64:ff9b:1::808:808", False),  # NAT64 local-use prefix: never
         ("not-an-ip", False),
     ],
 )

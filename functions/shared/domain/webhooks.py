@@ -231,12 +231,35 @@ def check_url(url: str, resolve: Resolver, *, allow_loopback_http: bool = False)
 
 def is_public(address: str) -> bool:
     """A globally routable unicast address: never private, loopback, link-local (the metadata
-    service), shared, reserved, multicast or unspecified; an IPv4-mapped IPv6 address is judged as
-    the IPv4 address it maps."""
+    service), shared, reserved, multicast or unspecified. An IPv6 address that carries an IPv4 one
+    (mapped, translated, NAT64's well-known prefix, 6to4) is judged as that IPv4 address, since a
+    NAT64 gateway (an AWS NAT gateway in an IPv6 subnet, for one) or a 6to4 relay takes it there;
+    the deprecated IPv4-compatible form and NAT64's local-use prefix are never public."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NEVER_PUBLIC_V6):
+            return False
+        carried = _carried_ipv4(ip)
+        ip = carried if carried is not None else ip
     return ip.is_global and not ip.is_multicast
+
+
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway delivers to: NAT64's well-known
+# prefix (RFC 6052) and the IPv4-translated form (RFC 2765); ::ffff:0:0/96, mapped, is Python's own
+_CARRYING_V6 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+# IPv4-compatible addresses (deprecated by RFC 4291, `::a.b.c.d`, with `::` and `::1`) and NAT64's
+# local-use prefix (RFC 8215): no public service answers there
+_NEVER_PUBLIC_V6 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in _CARRYING_V6):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
