@@ -338,11 +338,11 @@ def case_reasons(reasons: list[dict[str, str]], at: datetime) -> tuple[Reason, .
 
 def merge_reasons(current: list[Reason], new: Iterable[Reason]) -> list[Reason]:
     """Each code once: its most recent detail, how often it fired, where it first appeared."""
-    merged = {r.code: replace(r) for r in current}
+    merged = {r.code: evolve(r) for r in current}
     for reason in new:
         kept = merged.get(reason.code)
         if kept is None:
-            merged[reason.code] = replace(reason)
+            merged[reason.code] = evolve(reason)
         else:
             kept.detail, kept.count = reason.detail, kept.count + reason.count
     return sorted(merged.values(), key=lambda r: (r.first, r.code))

@@ -423,7 +423,7 @@ class PartnersMemory:
         cases, held_micros = dict(kept.cases), dict(kept.held_micros)
         _add_figures(cases, write.cases)
         _add_figures(held_micros, write.held_micros)
-        self._summaries[write.program_id] = replace(
+        self._summaries[write.program_id] = evolve(
             kept,
             cases={k: n for k, n in cases.items() if n},  # as DynamoDB's reader leaves zeros out
             held=kept.held + write.held,
@@ -434,7 +434,7 @@ class PartnersMemory:
             day = self._flag_days.get(slot, FlagDay(date.fromisoformat(write.flag_day)))
             by_reason = dict(day.by_reason)
             _add_figures(by_reason, write.flag_reasons)
-            self._flag_days[slot] = replace(day, count=day.count + write.flags, by_reason=by_reason)
+            self._flag_days[slot] = evolve(day, count=day.count + write.flags, by_reason=by_reason)
 
 
 def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:
@@ -488,7 +488,7 @@ def _subject_copy(subject: Subject | None) -> Subject | None:
 
 
 def _case_copy(case: Case) -> Case:
-    return replace(
+    return evolve(
         case,
         reasons=[Reason(r.code, r.detail, r.count, r.first) for r in case.reasons],
         hold_micros=dict(case.hold_micros),
