@@ -270,19 +270,29 @@ def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> l
     linked.discard(me)  # others only (taken out once, not from each identifier's sets)
     bad.discard(me)
     linked_bad = linked & bad
-    payees = _others(links["payout"], me) if "payout" in links else set()
-    if len(payees) >= weights.CLUSTER_SIZE:
-        detail = f"payout account also used by {_listing(payees, bad & payees)}"
+    payout = links.get("payout")
+    payees = _others(payout, me) if payout is not None else set()
+    flagged_payees, removed_payees = _bad(payout, me) if payees and payout is not None else (set(), set())
+    if len(payees) >= weights.CLUSTER_SIZE or flagged_payees or removed_payees:
+        # a ring paid into one account, or an account that paid a flagged or removed subject: the
+        # money would go where theirs went (a removed partner re-applying under new details but its
+        # own bank account is never paid again, SPEC 3.2)
+        detail = f"payout account also used by {_listing(payees, flagged_payees, removed_payees)}"
         if len(linked) > len(payees):
-            detail += f"; linked through shared identifiers to {len(linked)} accounts"
-        return [Reason("cluster", detail, "cluster_shared_payout")]
+            detail += f"; linked through shared identifiers to {_accounts(len(linked))}"
+        variant = "cluster_payout_of_flagged" if flagged_payees or removed_payees else "cluster_shared_payout"
+        return [Reason("cluster", detail, variant)]
     if len(linked) >= weights.CLUSTER_SIZE or (linked_bad - already):
         variant = "cluster_with_flagged" if linked_bad else "cluster"
-        detail = f"linked through shared identifiers to {len(linked)} accounts"
+        detail = f"linked through shared identifiers to {_accounts(len(linked))}"
         if linked_bad:
             detail += f", {len(linked_bad)} of them flagged or removed"
         return [Reason("cluster", detail, variant)]
     return []
+
+
+def _accounts(count: int) -> str:
+    return f"{count} account{'s' if count != 1 else ''}"
 
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:

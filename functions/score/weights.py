@@ -6,7 +6,8 @@ flagged at FLAG_THRESHOLD. The labelled evaluation (`python -m evaluation`, docs
 "Evaluation") measures what these choices catch and what they cost on ordinary traffic.
 - Strong evidence (SPEC 5.2) weighs at least the threshold, so it flags alone: a blocked person
   reapplying, a self-referral, a person flagged or removed elsewhere in the network, a device or
-  e-mail shared with a flagged or removed subject, the same e-mail address as another account, and
+  e-mail shared with a flagged or removed subject, a payout account shared with one (the money would
+  go where theirs went), the same e-mail address as another account, and
   three accounts on one device or paid into one payout account (one person's accounts or a ring;
   a household is two).
 - A single weak signal stays well below it: travellers (IP country, distance from the address),
@@ -36,6 +37,7 @@ STRONG = {
     "email_duplicate": 65,
     "device_shared_with_several": 60,
     "cluster_shared_payout": 60,
+    "cluster_payout_of_flagged": 85,  # paid into the account of a flagged or removed subject
     "payout_changed_before_large_reward": 60,
 }
 MEDIUM = {

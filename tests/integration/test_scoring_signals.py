@@ -470,9 +470,9 @@ class TestNetwork:
 
 
 class TestRemovals:
-    def _flag_and_remove(self, aws, tenant, block):
+    def _flag_and_remove(self, aws, tenant, block, payout=None):
         decide(aws, tenant, signup("p1", email="eve@example.com"))
-        second = send(tenant, signup("p2", email="eve@example.com", device="fp-eve"))
+        second = send(tenant, signup("p2", email="eve@example.com", device="fp-eve", payout=payout))
         drain(aws)
         case_id = status(tenant, second["id"])["case_id"]
         removed = call(
@@ -493,6 +493,42 @@ class TestRemovals:
         self._flag_and_remove(aws, tenant, block=True)
         (again,) = decide(aws, tenant, signup("p2", email="eve@example.com", device="fp-eve-2"))
         assert "blocked_reapply" in reason_codes(again)
+
+    def test_a_removed_partner_back_under_new_details_but_its_own_payout_account_is_flagged(
+        self, aws, tenant
+    ):
+        """New address, device and IP; the bank account the removed partner was paid into, written
+        another way: the money would go where theirs went."""
+        self._flag_and_remove(aws, tenant, block=True, payout="GB29NWBK60161331926819")
+        (again,) = decide(
+            aws,
+            tenant,
+            signup(
+                "p9",
+                email="zed@elsewhere.org",
+                device="fp-zed",
+                ip="81.2.70.99",
+                payout="gb29 nwbk 6016 1331 9268 19",
+            ),
+        )
+        assert again["action"] == "flag"
+        assert again["reasons"] == [
+            {"code": "cluster", "detail": "payout account also used by partner p2 (removed)"}
+        ]
+
+    def test_a_partner_that_points_its_payout_at_a_removed_partners_account_is_flagged(self, aws, tenant):
+        self._flag_and_remove(aws, tenant, block=False, payout="GB29NWBK60161331926819")
+        (joined,) = decide(
+            aws, tenant, signup("p9", email="zed@elsewhere.org", device="fp-zed", ip="81.2.70.99")
+        )
+        change = sample(
+            "account.updated", id="upd-payout", occurred_at="2026-11-03T09:00:00Z", activity="payout_update"
+        )
+        change["partner"] = {"id": "p9", "payout_account": "GB29NWBK60161331926819"}
+        change["session"] = {"ip": "81.2.70.99", "device_fingerprint": "fp-zed"}
+        (changed,) = decide(aws, tenant, change)
+        assert joined["action"] == "allow"
+        assert changed["action"] == "flag" and "partner p2 (removed)" in changed["reasons"][0]["detail"]
 
     def test_a_removed_partner_not_blocked_is_not_blocked_reapply(self, aws, tenant):
         self._flag_and_remove(aws, tenant, block=False)
