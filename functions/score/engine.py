@@ -181,14 +181,12 @@ class Engine:
         if isinstance(event, PartnershipCreated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
-            if event.partner.payout_account:
-                plan.links["payout"] = ("payout", event.partner.payout_account)
+            self._payout(plan, event.partner.payout_account)
             self._counts(plan, "signup", event.occurred_at)
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
-            if event.partner.payout_account:
-                plan.links["payout"] = ("payout", event.partner.payout_account)
+            self._payout(plan, event.partner.payout_account)
             if event.activity in SENSITIVE_ACTIVITIES:
                 plan.counts["account"] = velocity("account", event.partner.id, event.occurred_at)
         elif isinstance(event, TransactionCreated):
@@ -221,6 +219,13 @@ class Engine:
         if linked := self.linked_ip(ip):
             plan.links["ip"] = ("ip", linked)
             plan.ip = linked
+
+    def _payout(self, plan: Plan, account: str | None) -> None:
+        """A partner's payout account: linked in its program, and a network identifier (a bank
+        account names its holder across programs better than an address)."""
+        if account:
+            plan.links["payout"] = ("payout", account)
+            plan.network["payout"] = ("payout", network_key("payout", account, self.pepper))
 
     @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime) -> None:

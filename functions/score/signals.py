@@ -295,13 +295,16 @@ def _accounts(count: int) -> str:
     return f"{count} account{'s' if count != 1 else ''}"
 
 
+_NETWORK_IDENTIFIERS = {"email": "e-mail address", "device": "device", "payout": "payout account"}
+
+
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
     for kind, state in states.items():
         if not state.flagged and not state.removed:
             continue
         elsewhere = {mark_program(m) for m in state.flagged | state.removed} - {mine}
         if elsewhere:
-            what = "e-mail address" if kind == "email" else "device"
+            what = _NETWORK_IDENTIFIERS[kind]
             count = len(elsewhere)
             return [
                 Reason(

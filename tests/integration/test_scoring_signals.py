@@ -462,6 +462,33 @@ class TestNetwork:
         detail = next(r["detail"] for r in decision["reasons"] if r["code"] == "network_flagged")
         assert tenant.program_id not in detail and "Program A" not in detail
 
+    def test_a_payout_account_flagged_in_one_program_is_flagged_in_another(self, aws, tenant, other_tenant):
+        """Everything else new in the other program: the bank account names its holder."""
+        decide(
+            aws,
+            tenant,
+            signup("a1", email="mallory@example.com"),
+            signup("a2", email="mallory@example.com", device="fp-m", payout="DE89370400440532013000"),
+        )
+        (elsewhere,) = decide(
+            aws,
+            other_tenant,
+            signup(
+                "b1",
+                email="m.other@example.org",
+                device="fp-b1",
+                ip="81.2.70.50",
+                payout="DE89 3704 0044 0532 0130 00",
+            ),
+        )
+        assert elsewhere["action"] == "flag"
+        assert elsewhere["reasons"] == [
+            {
+                "code": "network_flagged",
+                "detail": "the same payout account is flagged or removed in 1 other program of the network",
+            }
+        ]
+
     def test_a_person_allowed_elsewhere_raises_no_network_signal(self, aws, tenant, other_tenant):
         decide(aws, tenant, signup("a1", email="bob@example.com"))
         event = send(other_tenant, signup("b1", email="bob@example.com"))

@@ -199,13 +199,16 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
 def network_identifiers(
     subject: Subject, pepper: bytes, identifiers: list[LinkKey] | None = None
 ) -> list[LinkKey]:
-    """The subject's identifiers across the network: each e-mail and device, as keyed hashes
-    (`identifiers`: the subject's `identifiers_of`, when known already)."""
+    """The subject's identifiers across the network: each e-mail, device and payout account, as
+    keyed hashes (`identifiers`: the subject's `identifiers_of`, when known already)."""
     found = identifiers_of(subject) if identifiers is None else identifiers
-    emails = {k for kind, k in found if kind == "email"}
-    return [("email", network_key("email", e, pepper)) for e in sorted(emails)] + [
-        ("device", network_key("device", d, pepper)) for d in sorted(subject.devices)
-    ]
+    emails = sorted(k for kind, k in found if kind == "email")
+    payouts = sorted(k for kind, k in found if kind == "payout")
+    return (
+        [("email", network_key("email", e, pepper)) for e in emails]
+        + [("device", network_key("device", d, pepper)) for d in sorted(subject.devices)]
+        + [("payout", network_key("payout", p, pepper)) for p in payouts]
+    )
 
 
 @lru_cache(maxsize=1024)  # a few programs per process; every scored event asks several times
