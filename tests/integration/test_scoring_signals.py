@@ -68,6 +68,7 @@ class TestEmail:
             "\uff21\uff24\uff21.lovelace@example.com",  # fullwidth letters
             "ada.love\u200blace@example.com",  # a zero-width space
             "ada.lovelace@\u0435x\u0430mple.com",  # Cyrillic letters in the domain
+            "ada.lovelace@xn--xmple-4ve7a.com",  # the same domain as a browser's e-mail field sends it
         ],
     )
     def test_an_address_that_only_looks_like_another_is_that_address(self, aws, tenant, lookalike):

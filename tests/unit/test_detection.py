@@ -144,6 +144,17 @@ def test_an_address_is_keyed_as_it_reads_whatever_characters_imitate_it():
     assert email_domain("info@m\u0430ilinator.com") == "mailinator.com"  # a disposable domain still
 
 
+def test_a_domain_in_idnas_ascii_form_is_the_domain_it_spells():
+    """What a browser's e-mail field sends for a domain beyond ASCII: its `xn--` form. A look-alike
+    written that way is the address it imitates; a real international domain is one address in
+    both forms; an `xn--` label that is not valid IDNA stays as written."""
+    assert email_keys("jane@xn--gmil-63d.com") == email_keys("jane@gmail.com")  # gm\u0430il.com
+    assert email_keys("Jane@XN--GMIL-63D.COM") == email_keys("jane@gmail.com")
+    assert email_keys("jane@xn--bcher-kva.de") == email_keys("jane@b\u00fccher.de")
+    assert email_keys("jane@xn--bcher-kva.de").normalized == "jane@b\u00fccher.de"
+    assert email_keys("jane@xn--zz.com").normalized == "jane@xn--zz.com"
+
+
 @pytest.mark.parametrize(
     ("one", "same_mailbox"),
     [

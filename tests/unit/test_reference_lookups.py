@@ -6,6 +6,7 @@ import ipaddress
 import random
 
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.domain.identity import email_domain
 from functions.shared.inputs import _ip
 
 
@@ -111,3 +112,12 @@ def test_a_disposable_domain_is_disposable_under_any_subdomain_and_nothing_above
     assert reference.disposable("mailinator.com") and reference.disposable("x.y.mailinator.com")
     assert not reference.disposable("com") and not reference.disposable("mailinator.com.example.org")
     assert not reference.disposable("gmail.com") and not reference.disposable("mail.gmail.com")
+
+
+def test_a_disposable_domain_listed_in_idnas_ascii_form_is_found_as_it_reads() -> None:
+    """Lists name international domains as `xn--`; addresses are keyed as they read (`灵.cc`)."""
+    reference = EmbeddedReferenceData()
+    assert reference.disposable("xn--5nx.cc")  # listed so
+    assert reference.disposable("\u7075.cc") and reference.disposable("x.\u7075.cc")
+    assert reference.disposable(email_domain("ab@xn--5nx.cc"))
+    assert not reference.disposable("\u4f60\u597d.cc")

@@ -60,6 +60,8 @@ class EmailKeys:
 
 
 def normalize_email(address: str) -> str:
+    if address.isascii() and "xn--" in address.lower():
+        address = _punycode_read(address)
     local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
@@ -85,6 +87,19 @@ def _as_read(address: str) -> str:
     text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf").casefold()
     return "".join(c if c.isascii() else _latin_lookalike(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _punycode_read(address: str) -> str:
+    """An address whose domain is written in IDNA's ASCII form (`xn--gmil-63d.com`, what a browser's
+    e-mail field sends) with that domain as it is read (`gmаil.com`, a Cyrillic `а`), so that both
+    forms of a domain, and a look-alike written either way, are one address. A domain that is not
+    valid IDNA stays as written."""
+    local, at, domain = address.strip().rpartition("@")
+    try:
+        return local + at + domain.lower().encode("ascii").decode("idna")
+    except UnicodeError:
+        return address
 
 
 @lru_cache(maxsize=2048)
