@@ -360,6 +360,7 @@ class Engine:
             spans={key: spans[key] for key in links if key in spans},
             network=network,
             counts=tallies(plan.counts.values(), event.occurred_at, snapshot.links),
+            seen=rules.guarded_joins(me, states, links),
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,

@@ -291,6 +291,22 @@ def test_a_links_velocity_slots_add_up_and_the_stale_ones_go_with_a_count(store)
     assert state.members == frozenset({"partner:a"})  # the members untouched by a count alone
 
 
+def test_a_guarded_join_stands_only_while_the_link_names_the_members_it_read(store):
+    key = ("email", "twin@example.com")
+    joins = {"members": frozenset({"partner:b"})}
+    store.apply(Step([MarkLink(P, key, {"members": frozenset({"partner:a"})}, expect_members=0)]))
+
+    with pytest.raises(StepRefused) as refused:  # read before a joined: it saw no one
+        store.apply(Step([MarkLink(P, key, joins, expect_members=0)]))
+    assert isinstance(refused.value.write, MarkLink)
+    with pytest.raises(StepRefused):
+        store.apply(Step([MarkLink(P, key, joins, expect_members=2)]))
+    store.apply(Step([MarkLink(P, key, joins, expect_members=1)]))  # read after a joined
+    state = store.scoring_snapshot(P, ("partner", "x"), None, [key], [], []).links[key]
+    assert state.members == frozenset({"partner:a", "partner:b"})
+    store.apply(Step([MarkLink(P, key, {"flagged": frozenset({"partner:b"})})]))  # unguarded: a mark
+
+
 def test_an_event_is_scored_once_and_its_notes_kept(store):
     store.record_event(StoredEvent(P, "e1", "test", {"id": "e1"}, "h", T0, T0))
     store.apply(Step([ScoreEvent(P, "e1", {"score": 1}, None, ("reward r1 refused",))]))

@@ -3,7 +3,10 @@ household, the traveller) not firing. Events go through the real ingest and scor
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -592,6 +595,66 @@ def test_concurrent_flagged_events_on_one_subject_leave_one_active_case(aws, ten
     reasons = active[0].reasons
     assert len({r.code for r in reasons}) == len(reasons)  # each code once (SPEC 4)
     assert max(r.count for r in reasons) >= 6  # counted, one per flagged event
+
+
+class TogetherRepository:
+    """The repository, each thread's first write held until every thread has read: events scored
+    at the same moment, each reading before any writes."""
+
+    def __init__(self, inner, parties):
+        self.inner, self.local = inner, threading.local()
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def apply(self, step):
+        if not getattr(self.local, "waited", False):
+            self.local.waited = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.barrier.wait()
+        return self.inner.apply(step)
+
+
+@pytest.mark.parametrize(
+    ("shared", "code", "before"),
+    [
+        ({"email": "twin@example.com"}, "email_duplicate", 0),
+        ({"device": "fp-twin"}, "device_shared", 0),
+        ({"payout": "GB29NWBK60161331926819"}, "cluster", 1),  # a third payee: a ring
+    ],
+)
+def test_two_accounts_on_one_identifier_scored_at_the_same_moment_do_not_miss_each_other(
+    aws, tenant, shared, code, before
+):
+    """Each reads the other's absence; the later write is refused (the link names a member it did
+    not read), reads again and sees the first. Unguarded, both were allowed and neither named the
+    other: a script opening accounts in parallel was never a duplicate."""
+    decide(
+        aws,
+        tenant,
+        *[signup(f"p0{n}", ip="81.2.70.9", **({"device": f"fp-0{n}"} | shared)) for n in range(before)],
+    )
+    events = [
+        send(tenant, signup("p1", ip="81.2.70.1", **({"device": "fp-1"} | shared))),
+        send(tenant, signup("p2", ip="81.2.70.2", **({"device": "fp-2"} | shared))),
+    ]
+    repository = runtime.dependencies().repository
+    deps = replace(runtime.dependencies(), repository=TogetherRepository(repository, 2))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(
+            pool.map(
+                lambda e: service.take_message(
+                    deps, f'{{"program_id": "{tenant.program_id}", "event_id": "{e["id"]}"}}'
+                ),
+                events,
+            )
+        )
+    decisions = [status(tenant, e["id"])["decision"] for e in events]
+    named = [d for d in decisions if code in reason_codes(d)]
+    assert len(named) == 1 and {d["action"] for d in decisions} >= {"allow"}
+    if code != "device_shared":  # one shared device alone is a household (SPEC 5.2): weak
+        assert named[0]["action"] == "flag"
 
 
 class TestDetectionOnDynamoDB:

@@ -10,7 +10,7 @@ import pytest
 
 from functions.shared.domain import rules
 from functions.shared.domain.holdables import EVERYTHING_UNLISTED
-from functions.shared.domain.model import Case, Reason, Reward, Subject, evolve
+from functions.shared.domain.model import Case, LinkState, Reason, Reward, Subject, evolve
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     ListRewards,
@@ -279,3 +279,21 @@ def test_marks_not_named_are_those_a_subject_with_the_same_status_does_not_carry
         found = rules.marks_not_named(before, added, named, PEPPER)
         assert {w.key for w in found if isinstance(w, MarkLink)} == every
         assert all(w.add.keys() == {"flagged"} for w in found)
+
+
+def test_a_join_is_guarded_where_sharing_is_strong_evidence_and_the_subject_is_new_to_the_link():
+    one, two = frozenset({"partner:a"}), frozenset({"partner:a", "partner:b"})
+    states = {
+        ("email", "x@example.com"): LinkState(members=one),
+        ("device", "fp-1"): LinkState(),
+        ("payout", "GB29NWBK60161331926819"): LinkState(members=two),
+        ("device", "fp-mine"): LinkState(members=frozenset({"partner:me"})),  # joined before
+        ("ip", "81.2.69.160"): LinkState(members=one),  # busy and weak: never guarded
+        ("email_skeleton", "x@*"): LinkState(members=one),
+    }
+    guarded = rules.guarded_joins("partner:me", states, list(states))
+    assert guarded == {
+        ("email", "x@example.com"): 1,
+        ("device", "fp-1"): 0,
+        ("payout", "GB29NWBK60161331926819"): 2,
+    }

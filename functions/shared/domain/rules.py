@@ -804,6 +804,7 @@ class ScoringInput:
     spans: dict[LinkKey, str]  # of those, each `email_near` key's span entry (`<member> <block>`)
     network: list[LinkKey]  # this event's network identifiers
     counts: list[Tally]  # velocity counts to add one to (`velocity`)
+    seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     flag: bool = False
@@ -915,10 +916,12 @@ def scoring_plan(
         marks = {**joined, **removed_marks(profile, key, profile.block_reapply)} if removed else joined
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
+        seen = given.seen.get(key)
         if counted := riding.get(key):  # the count rides on the link's write (`velocity`)
-            core.add(MarkLink(program_id, key, marks, _NOTHING, frozenset({counted.slot}), counted.stale))
+            slots = frozenset({counted.slot})
+            core.add(MarkLink(program_id, key, marks, _NOTHING, slots, counted.stale, seen))
         else:
-            core.add(MarkLink(program_id, key, marks, _NOTHING))
+            core.add(MarkLink(program_id, key, marks, _NOTHING, expect_members=seen))
     if given.network:  # only a flagged or removed subject's event has network items to write
         ours = {
             name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
@@ -1229,6 +1232,25 @@ def links_to_join(
             or (key in spans and spans[key] not in state.spans)
         )
     ]
+
+
+# Identifiers whose sharing is strong evidence on its own (SPEC 5.2: the same e-mail address, a
+# device, a payout account): an event joining one expects the members it read.
+GUARDED_JOINS = frozenset({"email", "device", "payout"})
+
+
+def guarded_joins(me: str, states: dict[LinkKey, LinkState], links: list[LinkKey]) -> dict[LinkKey, int]:
+    """Of the links an event joins, those whose sharing is strong evidence, each with the count of
+    members the event read: its write stands only if no one joined meanwhile. Two sign-ups with one
+    address scored at the same moment each read the other's absence; unguarded, both were allowed
+    and neither ever named the other. Guarded, the later write is refused, its event reads again and
+    sees the first. Members only ever join, so an unchanged count is an unchanged set. Busy kinds
+    (an IP, a look-alike key) are left unguarded: their signals are weak and concurrent joins common."""
+    return {
+        key: len(states[key].members)
+        for key in links
+        if key[0] in GUARDED_JOINS and me not in states[key].members
+    }
 
 
 def network_to_join(

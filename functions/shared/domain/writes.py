@@ -94,7 +94,8 @@ class PartnerArrival:
 class MarkLink:
     """Adds members to (and takes them from) the sets of one identifier's link item; with
     `count_up`, adds one to each of those velocity slots and takes the `stale` slots away
-    (`velocity`)."""
+    (`velocity`); with `expect_members`, only while the item names that many members (no one
+    joined since they were read: `rules.guarded_joins`)."""
 
     program_id: str
     key: LinkKey
@@ -102,6 +103,7 @@ class MarkLink:
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
     count_up: frozenset[str] = frozenset()
     stale: frozenset[str] = frozenset()
+    expect_members: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

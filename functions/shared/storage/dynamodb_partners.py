@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import size
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -648,10 +649,18 @@ class PartnersDynamo(DynamoBase):
             actions += [
                 getattr(model, name).delete(set(values)) for name, values in write.remove.items() if values
             ]
+            condition = None
             if isinstance(write, MarkLink):  # velocity slots: one attribute each (`velocity`)
                 actions += [Path([COUNT_PREFIX + slot]).add(1) for slot in sorted(write.count_up)]
                 actions += [Path([COUNT_PREFIX + slot]).remove() for slot in sorted(write.stale)]
-            tx.update(model(pk, keys.LINK_SK), actions=actions)
+                if write.expect_members is not None:  # no one joined since it was read
+                    members = model.members
+                    condition = (
+                        members.does_not_exist()
+                        if write.expect_members == 0
+                        else size(members) == write.expect_members
+                    )
+            tx.update(model(pk, keys.LINK_SK), actions=actions, condition=condition)
             return "update"
         if isinstance(write, ListRewards):
             tx.update(

@@ -404,6 +404,11 @@ class PartnersMemory:
                 counts[slot] = counts.get(slot, 0) + 1
         self._links[link] = _marked(state, write.add, write.remove, counts)
 
+    def _members_unchanged(self, write: MarkLink) -> bool:
+        if write.expect_members is None:
+            return True
+        return len(self._links.get((write.program_id, *write.key), NO_LINK).members) == write.expect_members
+
     def _list(self, slot: tuple[str, str, str], change: ListChange | None) -> None:
         if change:
             self._holdables[slot] = holdables.applied(self._holdables.get(slot, NO_HOLDABLES), change)
@@ -521,6 +526,7 @@ _CONDITIONS: dict[type, Callable[[PartnersMemory, Any], bool]] = {
     WriteProfile: PartnersMemory._profile_version_holds,
     UpdateProfile: PartnersMemory._profile_fields_hold,
     PartnerArrival: PartnersMemory._partner_unchanged,
+    MarkLink: PartnersMemory._members_unchanged,
     PutReward: PartnersMemory._reward_free,
     MoveReward: PartnersMemory._reward_status_holds,
     PutCase: PartnersMemory._case_free,
