@@ -657,6 +657,28 @@ def test_two_accounts_on_one_identifier_scored_at_the_same_moment_do_not_miss_ea
         assert named[0]["action"] == "flag"
 
 
+def test_six_accounts_opened_at_once_on_one_address_leave_one_unflagged(aws, tenant):
+    """A script opening six accounts with one address in parallel: every event is scored (the
+    refused ones read and write again), and only the one written first reads no one."""
+    events = [
+        send(tenant, signup(f"p{n}", email="burst@example.com", ip=f"81.2.70.{n + 1}")) for n in range(6)
+    ]
+    repository = runtime.dependencies().repository
+    deps = replace(runtime.dependencies(), repository=TogetherRepository(repository, 6))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(
+            pool.map(
+                lambda e: service.take_message(
+                    deps, f'{{"program_id": "{tenant.program_id}", "event_id": "{e["id"]}"}}'
+                ),
+                events,
+            )
+        )
+    decisions = [status(tenant, e["id"])["decision"] for e in events]
+    assert sorted(d["action"] for d in decisions) == ["allow"] + ["flag"] * 5
+    assert sum("email_duplicate" in reason_codes(d) for d in decisions) == 5
+
+
 class TestDetectionOnDynamoDB:
     """Issue 16's detection and issue 14's placeholders, through the handlers on moto: the link items
     the DynamoDB store writes are the ones the engine reads back."""
