@@ -122,6 +122,10 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             parsed = json.loads(body)
         except ValueError as exc:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
+        except RecursionError:  # the parser's own limit, far deeper than ours
+            raise _Rejected(400, _TOO_DEEP) from None
+        if _nested_over(parsed, MAX_BODY_DEPTH):
+            raise _Rejected(400, _TOO_DEEP)
         if not _is_unicode(parsed):
             raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
         if parsed is not None and not isinstance(parsed, dict):
@@ -130,6 +134,27 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
                 422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
             )
     return principal
+
+
+MAX_BODY_DEPTH = 32  # DynamoDB's own limit for nested attributes; no body of this API needs 6
+_TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
+
+
+def _nested_over(value: Any, limit: int) -> bool:
+    """Whether a parsed document nests objects and arrays more than `limit` deep (walked without
+    recursion: a 60 KiB body can nest 30,000 deep, and the handler's own stack is not that deep)."""
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        children = (
+            current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def _is_unicode(value: Any) -> bool:
@@ -156,7 +181,7 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
     if "{" in route.path:
         answers[404] = "Not found (or another program's)"
     if body:
-        answers[400] = "The body is not JSON"
+        answers[400] = f"The body is not JSON, or is nested more than {MAX_BODY_DEPTH} levels deep"
         answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
         answers[415] = "The body is not application/json"
     if body or query:
@@ -190,6 +215,9 @@ def serve(
         )
     except DomainError as error:
         return problems.answer_for(error)
+    except Exception:  # as below: a problem document, never the platform's bare 502
+        logger.exception("unhandled error before routing")
+        return problems.proxy_response(500, problems.problem(500, "an unexpected error occurred"))
     app.append_context(principal=principal, deps=deps)
     try:
         return app.resolve(event, context)

@@ -130,6 +130,20 @@ def test_retries_through_the_handler_interleaved_with_a_conflicting_body(aws, te
     assert len(aws.queued()) == 1
 
 
+@pytest.mark.parametrize("depth", [33, 995, 5000])
+def test_a_body_nested_past_32_levels_is_400_and_records_nothing(aws, tenant, depth):
+    """5,000 levels are 30 KB, under the size limit: the parser's recursion used to escape the
+    handler as a bare 502. No body of this API nests more than a few levels (DynamoDB keeps 32)."""
+    event = sample("partnership.created", id=f"deep-{depth}")
+    text = json.dumps(event)[:-1] + ', "extra": ' + '{"a":' * depth + "1" + "}" * depth + "}"
+
+    answer = post(text, tenant.keys["integration"])
+
+    assert answer.status == 400, answer
+    assert answer.body["detail"] == "the body is nested more than 32 levels deep"
+    assert aws.queued() == []
+
+
 def test_malformed_json_is_400(aws, tenant):
     answer = post('{"id": "x", ', tenant.keys["integration"])
 
