@@ -54,7 +54,7 @@ def subject_of(body: bytes) -> str:
     JSON object, or no id) the body itself, which then goes to a lane of its own choosing."""
     try:
         event = json.loads(body)
-    except ValueError:  # not JSON, or not UTF-8: the API answers 400, in whatever lane
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the parser: the API answers 400
         event = None
     if isinstance(event, dict):
         kind = event.get("type")
