@@ -39,7 +39,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -459,6 +459,70 @@ def _fallback(accept: Any, deps: Any, meter: Meter) -> dict[str, float]:
     }
 
 
+ROTATING_LOGINS = int(os.environ.get("BENCH_SCORING_ROTATING", "2000"))
+
+
+def rotating_partner() -> list[tuple[int, int, float, float]]:
+    """A partner logging in from a new device every time (an anti-detect browser): after 100, 1,000
+    and `ROTATING_LOGINS` devices, (devices, the profile item's bytes, that login's WCU and RCU).
+    The profile keeps `PROFILE_KEEPS` of a kind; the rest are items of their own."""
+    from types import SimpleNamespace
+
+    import boto3
+
+    from functions.score import service
+    from functions.shared import runtime, tenancy
+    from functions.shared.clock import SystemClock
+    from functions.shared.config import Settings
+    from functions.shared.messaging import scoring_message
+    from functions.shared.storage import keys, schema
+
+    moto_environment()
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    found = []
+    with moto_system() as resources, contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        repository = runtime.build_repository(Settings.from_env())
+        program = tenancy.create_program(repository, SystemClock(), "Rotating", program_id="rotating")
+        deps = runtime.Dependencies(repository, _Silent(), SystemClock(), None)
+        meter = Meter(resources.table_name, {i.name: (i.partition_key, i.sort_key) for i in schema.INDEXES})
+        profile_key = {
+            "pk": {"S": keys.subject_pk("rotating", "partner", "p1")},
+            "sk": {"S": keys.PROFILE_SK},
+        }
+
+        def score(body: dict[str, Any]) -> None:
+            at = datetime.fromisoformat(body["occurred_at"])
+            stored = _stored(program.program_id, SimpleNamespace(body=body, at=at))
+            repository.record_event(stored)
+            service.take_message(deps, scoring_message(program.program_id, stored.event_id))
+
+        partner = {"id": "p1", "name": "Rotor", "email": "rotor@example.com", "country": "GB"}
+        session = {"ip": "81.2.69.160", "device_fingerprint": "fp-first"}
+        signup = {"id": "signup", "type": "partnership.created", "occurred_at": start.isoformat()}
+        score(signup | {"partner": partner, "session": session})
+        for n in range(1, ROTATING_LOGINS + 1):
+            body = {
+                "id": f"login-{n}",
+                "type": "account.updated",
+                "occurred_at": (start + timedelta(minutes=n)).isoformat(),
+                "activity": "login",
+                "partner": {"id": "p1"},
+                "session": {"ip": "81.2.69.160", "device_fingerprint": f"fp-rotating-{n:05d}"},
+            }
+            if n not in (100, 1000, ROTATING_LOGINS):
+                score(body)
+                continue
+            with meter.installed():
+                meter.take()
+                score(body)
+                cost = meter.take()
+            item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+                TableName=resources.table_name, Key=profile_key
+            )["Item"]
+            found.append((n, item_size(item), cost.wcu, cost.rcu))
+    return found
+
+
 def _order(kind: str) -> tuple[int, str]:
     base = kind.split(" ")[0]
     return (EVENT_TYPES.index(base) if base in EVENT_TYPES else len(EVENT_TYPES), kind)
@@ -538,6 +602,11 @@ def run() -> dict[str, float]:
         f"cannot tell ({fallback['held']:.0f} holdable rewards, more than the list keeps) asks the index: "
         f"{fallback['round_trips']:.2f} round trips, {fallback['queries']:.0f} Query"
     )
+    print("rotating partner: one partner, a new device at every login (account.updated), against moto")
+    for devices, size, wcu, rcu in rotating_partner():
+        print(
+            f"  after {devices:>5} devices: profile {size:>6} bytes, that login {wcu:5.1f} WCU {rcu:5.1f} RCU"
+        )
     signups = [
         by_type["partnership.created"]["wcu"]
         for by_type in costs.values()

@@ -105,7 +105,13 @@ ACCESS: dict[str, Access] = {
     # the pepper), never the queue's consumption.
     "ingest": Access(
         table=_actions(
-            *_AUTHENTICATE, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
+            *_AUTHENTICATE,
+            BATCH_GET_ITEM,
+            QUERY,
+            PUT_ITEM,
+            UPDATE_ITEM,
+            CONDITION_CHECK_ITEM,
+            BATCH_WRITE_ITEM,
         ),
         api_keys=_KEY_USE,
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
@@ -151,12 +157,13 @@ ACCESS: dict[str, Access] = {
     # The scoring snapshot (BatchGetItem), the event (GetItem), the scoring transaction (PutItem and
     # UpdateItem items), clearing the outbox marker and marking failures (UpdateItem), holds at flag
     # time (the subject's rewards through the reward indexes), domain events to the bus. Links
-    # identities across programs through network keys (the pepper).
+    # identities across programs through network keys (the pepper). A flag or removal whose subject
+    # kept identifiers outside its profile reads them (Query on the subject's partition).
     "score": Access(
         # ConditionCheckItem: a reward for a partner never seen checks it is still unknown;
         # BatchWriteItem: delivered notifications leave the outbox
         table=_actions(
-            GET_ITEM, BATCH_GET_ITEM, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
+            GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
         ),
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
@@ -176,9 +183,10 @@ ACCESS: dict[str, Access] = {
     # transaction (UpdateItem of rewards and case, PutItem of the audit entry; GetItem to re-read a
     # reward that changed meanwhile), a RewardsHeld event per hold.
     # It also finishes a flag whose marks were not all written (the subject's identifiers, network
-    # keys: the pepper); BatchWriteItem: delivered notifications leave the outbox.
+    # keys: the pepper, and those kept outside its profile: Query on its partition); BatchWriteItem:
+    # delivered notifications leave the outbox.
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -224,9 +232,10 @@ ACCESS: dict[str, Access] = {
     # Disputes with a verdict (disputes index), the subject (GetItem) and its rewards (reward
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
     # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
-    # the subject's network links (their keys and the program's token: the pepper).
+    # the subject's network links (their keys and the program's token: the pepper), those kept
+    # outside its profile too (Query on the subject's partition).
     "dispute_cycle": Access(
-        table=_actions(GET_ITEM, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,

@@ -31,6 +31,7 @@ from functions.shared.domain.model import (
     Snapshot,
     StoredEvent,
     Subject,
+    evolve,
     subject_key,
 )
 from functions.shared.domain.velocity import Velocity, tallies, velocity
@@ -155,6 +156,14 @@ class Engine:
                     )
                 else:
                     rewards = listed
+            if (
+                before is not None
+                and before.spill_count
+                and rules.marks_every_identifier(before, "flagged" if given.flag else given.profile.status)
+            ):  # its marks reach identifiers kept outside its profile: read them
+                spilled = self.repository.spilled_identifiers(stored.program_id, *plan.subject)
+                before = evolve(before, spilled=before.spilled | spilled)
+                given.profile = evolve(given.profile, spilled=given.profile.spilled | spilled)
             scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
@@ -404,6 +413,8 @@ class Engine:
         kind, identifier = plan.subject
         current = snapshot.subject or Subject(program_id, kind, identifier)
         at = event.occurred_at
+        me = subject_key(kind, identifier)
+        known = {key for key in plan.links.values() if me in snapshot.links[key].members}  # linked already
         if isinstance(event, PartnershipCreated):
             p = event.partner
             profile = rules.profile_changes(
@@ -431,6 +442,7 @@ class Engine:
                 ip=plan.ip,
                 payout=p.payout_account,
                 crowds=crowds,
+                known=known,
             )
         if isinstance(event, AccountUpdated):
             changes = event.partner.model_dump(
@@ -454,6 +466,7 @@ class Engine:
                 ip=plan.ip,
                 payout=event.partner.payout_account or None,
                 crowds=crowds,
+                known=known,
             )
         if isinstance(event, TransactionCreated):
             c = event.customer
@@ -477,6 +490,7 @@ class Engine:
                 ip=plan.ip,
                 payout=None,
                 crowds=crowds,
+                known=known,
             )
         return current  # a reward created through the API changes no profile field
 

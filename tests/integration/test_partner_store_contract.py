@@ -38,6 +38,7 @@ from functions.shared.domain.writes import (
     PutCase,
     PutReward,
     ScoreEvent,
+    SpillIdentifier,
     Step,
     StepRefused,
     UpdateCase,
@@ -305,6 +306,19 @@ def test_a_guarded_join_stands_only_while_the_link_names_the_members_it_read(sto
     state = store.scoring_snapshot(P, ("partner", "x"), None, [key], [], []).links[key]
     assert state.members == frozenset({"partner:a", "partner:b"})
     store.apply(Step([MarkLink(P, key, {"flagged": frozenset({"partner:b"})})]))  # unguarded: a mark
+
+
+def test_identifiers_spilled_out_of_a_profile_are_kept_once_and_read_with_the_subject(store):
+    profile = Subject(P, "partner", "p1", devices=frozenset({"fp-kept"}))
+    store.apply(Step([WriteProfile(profile, expect_version=0)]))
+    spills = [SpillIdentifier(P, "partner", "p1", "devices", f"fp-{n}") for n in range(3)]
+    store.apply(Step([UpdateProfile(P, "partner", "p1", {"spill_count": 3}), *spills]))
+    store.apply(Step([spills[0]]))  # written again (a retry): still one
+
+    assert store.spilled_identifiers(P, "partner", "p1") == {("devices", f"fp-{n}") for n in range(3)}
+    read = store.get_subject(P, "partner", "p1")
+    assert read.spilled == {("devices", f"fp-{n}") for n in range(3)} and read.devices == {"fp-kept"}
+    assert store.spilled_identifiers(P, "partner", "p2") == frozenset()
 
 
 def test_an_event_is_scored_once_and_its_notes_kept(store):

@@ -4,6 +4,7 @@ household, the traveller) not firing. Events go through the real ingest and scor
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 
 from functions.score import service
 from functions.shared import runtime
+from functions.shared.domain.rules import PROFILE_KEEPS
 from functions.shared.storage import keys
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
@@ -595,6 +597,73 @@ def test_concurrent_flagged_events_on_one_subject_leave_one_active_case(aws, ten
     reasons = active[0].reasons
     assert len({r.code for r in reasons}) == len(reasons)  # each code once (SPEC 4)
     assert max(r.count for r in reasons) >= 6  # counted, one per flagged event
+
+
+class TestManyIdentifiers:
+    """A partner whose devices rotate with every login (an anti-detect browser): its profile keeps
+    `PROFILE_KEEPS` of a kind and the rest in items of their own, so its events cost the same
+    whatever it used before, and a flag or removal still reaches every device."""
+
+    def _logins(self, aws, tenant, count):
+        for n in range(count):
+            event = sample(
+                "account.updated",
+                id=f"login-{n}",
+                occurred_at=f"2026-11-0{2 + n // 60}T0{n % 6}:{n % 60:02d}:00Z",
+                activity="login",
+            )
+            event["partner"] = {"id": "p1"}
+            event["session"] = {"ip": "81.2.69.160", "device_fingerprint": f"fp-rotating-{n:03d}"}
+            send(tenant, event)
+        drain(aws)
+
+    def test_the_profile_keeps_fifty_devices_and_every_other_one_in_an_item_of_its_own(self, aws, tenant):
+        decide(aws, tenant, signup("p1", email="rotor@example.com", device="fp-rotating-000"))
+        self._logins(aws, tenant, 80)
+        profile = raw_profile(aws, keys.subject_pk(tenant.program_id, "partner", "p1"))
+        assert len(profile["devices"]["SS"]) == PROFILE_KEEPS and int(profile["spill_count"]["N"]) == 30
+        assert len(json.dumps(profile)) < 3000  # 80 devices or 80,000: the same profile
+        spilled = aws.repository.spilled_identifiers(tenant.program_id, "partner", "p1")
+        assert {value for _, value in spilled} == {f"fp-rotating-{n:03d}" for n in range(80)} - set(
+            profile["devices"]["SS"]
+        )
+
+    def test_a_flag_and_a_removal_reach_the_devices_kept_outside_the_profile(self, aws, tenant):
+        decide(aws, tenant, signup("p0", email="taken@example.com"), signup("p1", email="rotor@example.com"))
+        self._logins(aws, tenant, 80)
+        spilled = sorted(v for _, v in aws.repository.spilled_identifiers(tenant.program_id, "partner", "p1"))
+        change = sample(
+            "account.updated", id="takes-address", occurred_at="2026-11-04T09:00:00Z", activity="email_change"
+        )
+        change["partner"] = {"id": "p1", "email": "taken@example.com"}
+        change["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-rotating-000"}
+        (flagging,) = decide(aws, tenant, change)
+        assert flagging["action"] == "flag"
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "device", spilled[-1]))
+        assert link["flagged"]["SS"] == ["partner:p1"]
+        (elsewhere,) = decide(
+            aws, tenant, signup("p8", device=spilled[-1], ip="81.2.70.8", at="2026-11-04T10:00:00Z")
+        )
+        assert "device_shared" in reason_codes(elsewhere) and elsewhere["action"] == "flag"
+
+        case_id = status(tenant, change["id"])["case_id"]
+        removed = call(
+            "cases",
+            proxy_event("POST", f"/v1/cases/{case_id}/remove", {"block_reapply": True}, tenant.keys["admin"]),
+        )
+        assert removed.status == 200, removed
+        (back,) = decide(
+            aws, tenant, signup("p9", device=spilled[0], ip="81.2.70.9", at="2026-11-05T10:00:00Z")
+        )
+        assert "blocked_reapply" in reason_codes(back)
+
+
+def raw_profile(aws, pk):
+    table = aws.settings.table_name
+    found = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": pk}, "sk": {"S": keys.PROFILE_SK}}
+    )
+    return found["Item"]
 
 
 class TogetherRepository:

@@ -297,3 +297,29 @@ def test_a_join_is_guarded_where_sharing_is_strong_evidence_and_the_subject_is_n
         ("device", "fp-1"): 0,
         ("payout", "GB29NWBK60161331926819"): 2,
     }
+
+
+def test_a_profile_keeps_fifty_of_a_kind_and_spills_the_rest_once():
+    full = Subject(P, "partner", "p1", devices=frozenset(f"fp-{n}" for n in range(rules.PROFILE_KEEPS)))
+
+    added = rules.with_identifiers(full, email=None, device="fp-new", ip="81.2.69.160", payout=None)
+    assert added.devices == full.devices and added.ips == {"81.2.69.160"}  # another kind still fits
+    assert (added.spilled, added.spill_count) == ({("devices", "fp-new")}, 1)
+    linked = rules.with_identifiers(
+        full, email=None, device="fp-new", ip=None, payout=None, known={("device", "fp-new")}
+    )
+    assert (linked.spilled, linked.spill_count) == (frozenset(), 0)  # its link names it: spilled before
+    again = rules.with_identifiers(added, email=None, device="fp-new", ip=None, payout=None)
+    assert again.spill_count == 1  # known to this object already
+    assert ("device", "fp-new") in rules.identifiers_of(added)
+    assert rules.adds_identifiers(full, added) == 1  # an approval or removal reads again
+
+
+def test_marking_reaches_every_identifier_on_a_new_status_or_pending_marks_only():
+    flagged = Subject(P, "partner", "p1", status="flagged")
+    assert rules.marks_every_identifier(None, "flagged")
+    assert rules.marks_every_identifier(Subject(P, "partner", "p1"), "flagged")
+    assert rules.marks_every_identifier(flagged, "removed")
+    assert rules.marks_every_identifier(evolve(flagged, marks_pending=True), "flagged")
+    assert not rules.marks_every_identifier(flagged, "flagged")
+    assert not rules.marks_every_identifier(Subject(P, "partner", "p1"), "active")

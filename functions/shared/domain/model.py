@@ -111,6 +111,11 @@ class Subject:
     reward_seq: int = 0  # rewards that arrived for this partner (a removal checks none came meanwhile)
     identifier_seq: int = 0  # writes that added identifiers (an approval or removal checks none did)
     version: int = 0  # 0: never stored
+    # identifiers kept outside the profile, past `rules.PROFILE_KEEPS` of a kind: how many were
+    # spilled (stored), and those this object knows, as (field, value): read for marking, or this
+    # event's own (`rules.with_identifiers`); never written through the profile
+    spill_count: int = 0
+    spilled: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def key(self) -> str:

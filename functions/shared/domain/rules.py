@@ -58,6 +58,7 @@ from functions.shared.domain.writes import (
     PutCase,
     PutReward,
     ScoreEvent,
+    SpillIdentifier,
     Step,
     UpdateCase,
     UpdateProfile,
@@ -177,9 +178,13 @@ def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
 def identifiers_of(subject: Subject) -> list[LinkKey]:
     """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
     forms it is linked under: a partner's `email_near` keys too), each device, IP and payout
-    account, however many."""
+    account, however many (those spilled out of the profile too, when read: `spilled`)."""
     found: dict[LinkKey, None] = {}
+    spilled: dict[str, set[str]] = {}
+    for name, value in subject.spilled:
+        spilled.setdefault(name, set()).add(value)
     addresses = set(subject.emails) | ({subject.email} if subject.email else set())
+    addresses |= spilled.get("emails", set())
     for address in sorted(addresses):
         keys = email_keys(address)
         found[("email", keys.normalized)] = None
@@ -189,9 +194,11 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     if subject.email_normalized:
         found[("email", subject.email_normalized)] = None
     for kind, values in (("device", subject.devices), ("ip", subject.ips)):
-        for value in sorted(values):
+        for value in sorted(values | spilled.get(f"{kind}s", set())):
             found[(kind, value)] = None
-    for payout in sorted(subject.payouts | ({subject.payout} if subject.payout else set())):
+    payouts = subject.payouts | ({subject.payout} if subject.payout else set())
+    payouts |= spilled.get("payouts", set())
+    for payout in sorted(payouts):
         found[("payout", payout)] = None
     return list(found)
 
@@ -206,7 +213,7 @@ def network_identifiers(
     payouts = sorted(k for kind, k in found if kind == "payout")
     return (
         [("email", network_key("email", e, pepper)) for e in emails]
-        + [("device", network_key("device", d, pepper)) for d in sorted(subject.devices)]
+        + [("device", network_key("device", d, pepper)) for kind, d in found if kind == "device"]
         + [("payout", network_key("payout", p, pepper)) for p in payouts]
     )
 
@@ -255,7 +262,7 @@ def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()
 
 
 # every field `identifiers_of` reads (a crowded payout account is the `payout` field, in no set)
-_IDENTIFYING = ("emails", "email", "email_normalized", "devices", "ips", "payouts", "payout")
+_IDENTIFYING = ("emails", "email", "email_normalized", "devices", "ips", "payouts", "payout", "spill_count")
 
 
 def adds_identifiers(read: Subject | None, written: Subject) -> int:
@@ -285,6 +292,15 @@ def marks_not_named(
     if profile.status == "removed":
         return removal_marks(profile, pepper, profile.block_reapply, skip)
     return flag_marks(profile, pepper, skip)
+
+
+def marks_every_identifier(before: Subject | None, status: str) -> bool:
+    """Whether marking a subject that will have `status` reaches every identifier it ever used
+    (`marks_not_named`), so those spilled out of its profile must be read first: a new flag or
+    removal, or marks still pending; not while a status stays and its marks are all written."""
+    if status not in MARKED:
+        return False
+    return before is None or before.status != status or before.marks_pending
 
 
 def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
@@ -760,6 +776,9 @@ def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> 
     return evolve(current, **changes, changed_at=at)
 
 
+PROFILE_KEEPS = 50  # identifiers of one kind a profile keeps; more are spilled, one item each
+
+
 def with_identifiers(
     profile: Subject,
     *,
@@ -768,26 +787,40 @@ def with_identifiers(
     ip: str | None,
     payout: str | None,
     crowds: Iterable[LinkKey] = (),
+    known: Set[LinkKey] = frozenset(),
 ) -> Subject:
     """The profile with this event's identifiers added to those it ever used, except a device, IP
     or payout account whose link is crowded (`crowds`): it names no one, so no flag, removal or
-    approval ever writes to it (issue 14)."""
+    approval ever writes to it (issue 14). A profile keeps `PROFILE_KEEPS` of each kind; a new one
+    past them is spilled (`spilled`, `spill_count`: an item of its own, `SpillIdentifier`), unless
+    its link names the subject already (`known`: spilled before). Kept whole, the profile of a
+    partner rotating devices or IPs grew with every login: each event wrote it whole (a transaction
+    pays every kilobyte twice), and past DynamoDB's 400 KB item its events could not be scored."""
     skip = set(crowds)
     device = None if ("device", device or "") in skip else device
     ip = None if ("ip", ip or "") in skip else ip
     payout = None if ("payout", payout or "") in skip else payout
-    return evolve(
-        profile,
-        emails=_with(profile.emails, email),
-        devices=_with(profile.devices, device),
-        ips=_with(profile.ips, ip),
-        payouts=_with(profile.payouts, payout),
-    )
+    changes: dict[str, Any] = {}
+    spills: set[tuple[str, str]] = set()
+    for name, value in (("emails", email), ("devices", device), ("ips", ip), ("payouts", payout)):
+        kept: frozenset[str] = getattr(profile, name)
+        if not value or value in kept or (name, value) in profile.spilled:
+            continue
+        if len(kept) < PROFILE_KEEPS:
+            changes[name] = kept | {value}  # a union copies the set: only when it adds
+        elif _link_of(name, value) not in known:
+            spills.add((name, value))
+    if spills:
+        changes["spilled"] = profile.spilled | spills
+        changes["spill_count"] = profile.spill_count + len(spills)
+    return evolve(profile, **changes) if changes else evolve(profile)
 
 
-def _with(values: frozenset[str], value: str | None) -> frozenset[str]:
-    """The set with the value added; the same set when it has it (a union copies the whole set)."""
-    return values if not value or value in values else values | {value}
+def _link_of(name: str, value: str) -> LinkKey:
+    """The link item an identifier of a profile field is linked under."""
+    if name == "emails":
+        return ("email", email_keys(value).normalized)
+    return (name[:-1], value)  # devices, ips, payouts
 
 
 # --- scoring (SPEC 4, 5) ------------------------------------------------------------------------
@@ -908,6 +941,8 @@ def scoring_plan(
             before=before,
         )
     )
+    for name, value in sorted(profile.spilled - (before.spilled if before else frozenset())):
+        core.add(SpillIdentifier(program_id, profile.type, profile.id, name, value))  # this event's
     flagged_me = frozenset({profile.key})
     # one `add` for every link (and one for every network item) of the event: writes never change them
     joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}

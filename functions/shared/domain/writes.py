@@ -107,6 +107,18 @@ class MarkLink:
 
 
 @dataclass(frozen=True, slots=True)
+class SpillIdentifier:
+    """Keeps one identifier of a subject outside its profile (`rules.PROFILE_KEEPS`): an item of
+    its own, written once whatever the retries (idempotent)."""
+
+    program_id: str
+    subject_type: str
+    subject_id: str
+    field: str  # emails | devices | ips | payouts
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class MarkNetwork:
     """The same for one identifier's platform-level network item (tokens only)."""
 
@@ -218,6 +230,7 @@ Write = (
     | PartnerArrival
     | MarkLink
     | MarkNetwork
+    | SpillIdentifier
     | CountUp
     | PutReward
     | MoveReward

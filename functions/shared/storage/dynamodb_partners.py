@@ -42,6 +42,7 @@ from functions.shared.domain.model import (
     Reward,
     Snapshot,
     Subject,
+    evolve,
 )
 from functions.shared.domain.rules import adds_identifiers, in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures
@@ -58,6 +59,7 @@ from functions.shared.domain.writes import (
     PutCase,
     PutReward,
     ScoreEvent,
+    SpillIdentifier,
     Step,
     StepRefused,
     UpdateCase,
@@ -117,6 +119,11 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         reward_seq = NumberAttribute(null=True)
         identifier_seq = NumberAttribute(null=True)
         version = NumberAttribute(null=True)
+        spill_count = NumberAttribute(null=True)
+
+    class SpillItem(base, discriminator="spill"):  # type: ignore[valid-type,misc,call-arg]
+        field = UnicodeAttribute()  # emails | devices | ips | payouts
+        value = UnicodeAttribute()
 
     class LinkItem(base, discriminator="link"):  # type: ignore[valid-type,misc,call-arg]
         members = UnicodeSetAttribute(null=True)
@@ -196,6 +203,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
 
     return {
         "subject": SubjectItem,
+        "spill": SpillItem,
         "link": LinkItem,
         "network_link": NetworkLinkItem,
         "counter": CounterItem,
@@ -234,6 +242,7 @@ _PROFILE_FIELDS = {
     "marks_pending": "marks_pending",
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
+    "spill_count": "spill_count",
 }
 _PROFILE_SETS = ("emails", "devices", "ips", "payouts")
 _COUNTERS = ("reward_seq", "identifier_seq", "version")  # what a step may expect besides the fields
@@ -316,7 +325,21 @@ class PartnersDynamo(DynamoBase):
         )
         if not _stored(item):  # none, or only the list of a subject not stored yet
             raise NotFound(f"{subject_type} {subject_id} not found")
-        return _subject(item)
+        subject = _subject(item)
+        if subject.spill_count:
+            return evolve(subject, spilled=self.spilled_identifiers(program_id, subject_type, subject_id))
+        return subject
+
+    def spilled_identifiers(
+        self, program_id: str, subject_type: str, subject_id: str
+    ) -> frozenset[tuple[str, str]]:
+        m = self._m
+        pk = keys.subject_pk(program_id, subject_type, subject_id)
+        try:
+            items = m.spill.query(pk, m.base.sk.startswith(keys.SPILL_SK_PREFIX), consistent_read=True)
+            return frozenset((i.field, i.value) for i in items)
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading the identifiers of {subject_type} {subject_id} failed") from exc
 
     def get_case(self, program_id: str, case_id: str) -> Case:
         item = self._get(self._m.case, keys.case_pk(program_id, case_id), keys.CASE_SK)
@@ -662,6 +685,11 @@ class PartnersDynamo(DynamoBase):
                     )
             tx.update(model(pk, keys.LINK_SK), actions=actions, condition=condition)
             return "update"
+        if isinstance(write, SpillIdentifier):  # the same item whatever the retries: no condition
+            pk = keys.subject_pk(write.program_id, write.subject_type, write.subject_id)
+            sk = keys.spill_sk(write.field, write.value)
+            tx.save(m.spill(pk, sk, field=write.field, value=write.value))
+            return "put"
         if isinstance(write, ListRewards):
             tx.update(
                 m.subject(
@@ -1063,6 +1091,7 @@ def _subject(item: Any) -> Subject:
         reward_seq=int(item.reward_seq or 0),
         identifier_seq=int(item.identifier_seq or 0),
         version=int(item.version or 0),
+        spill_count=int(item.spill_count or 0),
     )
 
 

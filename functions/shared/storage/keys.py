@@ -63,6 +63,13 @@ def timestamp(at: datetime) -> str:
 
 # --- partner programs -------------------------------------------------------------------
 PROFILE_SK = "PROFILE"
+SPILL_SK_PREFIX = "SPILL#"  # a subject's identifiers kept outside its profile, one item each
+
+
+def spill_sk(field: str, value: str) -> str:
+    return f"{SPILL_SK_PREFIX}{field}#{value}"
+
+
 LINK_SK = "LINK"
 COUNTER_SK = "COUNTER"
 REWARD_SK = "REWARD"

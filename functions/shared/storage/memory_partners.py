@@ -55,6 +55,7 @@ from functions.shared.domain.writes import (
     PutCase,
     PutReward,
     ScoreEvent,
+    SpillIdentifier,
     Step,
     StepRefused,
     UpdateCase,
@@ -86,6 +87,8 @@ class PartnersMemory:
         self._flag_days: dict[tuple[str, str], FlagDay] = {}  # (program, YYYY-MM-DD)
         # subjects' lists of holdable rewards (`holdables`), stored subjects or not
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
+        # identifiers kept outside profiles (`SpillIdentifier`), per subject
+        self._spilled: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -123,7 +126,14 @@ class PartnersMemory:
             found = self._subjects.get((program_id, subject_type, subject_id))
             if found is None:
                 raise NotFound(f"{subject_type} {subject_id} not found")
-            return replace(found, revenue_micros=dict(found.revenue_micros))
+            spilled = frozenset(self._spilled.get((program_id, subject_type, subject_id), ()))
+            return replace(found, revenue_micros=dict(found.revenue_micros), spilled=spilled)
+
+    def spilled_identifiers(
+        self, program_id: str, subject_type: str, subject_id: str
+    ) -> frozenset[tuple[str, str]]:
+        with self._lock:
+            return frozenset(self._spilled.get((program_id, subject_type, subject_id), ()))
 
     def get_case(self, program_id: str, case_id: str) -> Case:
         with self._lock:
@@ -303,6 +313,7 @@ class PartnersMemory:
         current = self._subjects.get((s.program_id, s.type, s.id))
         self._subjects[(s.program_id, s.type, s.id)] = evolve(
             s,
+            spilled=frozenset(),  # kept in items of their own (`SpillIdentifier`), as DynamoDB keeps them
             version=write.expect_version + 1,
             revenue_micros=dict(current.revenue_micros) if current else {},
             reward_seq=(current.reward_seq if current else 0) + write.arrivals,
@@ -343,6 +354,10 @@ class PartnersMemory:
 
     def _mark_network(self, write: MarkNetwork) -> None:
         self._network[write.key] = _marked(self._network.get(write.key, NO_NETWORK), write.add, write.remove)
+
+    def _spill(self, write: SpillIdentifier) -> None:
+        slot = (write.program_id, write.subject_type, write.subject_id)
+        self._spilled.setdefault(slot, set()).add((write.field, write.value))
 
     def _count_up(self, write: CountUp) -> None:
         slot = (write.program_id, write.name)
@@ -509,6 +524,7 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     PartnerArrival: lambda w: ("subject", w.program_id, "partner", w.partner_id),
     MarkLink: lambda w: ("link", w.program_id, *w.key),
     MarkNetwork: lambda w: ("network", *w.key),
+    SpillIdentifier: lambda w: ("spill", w.program_id, w.subject_type, w.subject_id, w.field, w.value),
     CountUp: lambda w: ("counter", w.program_id, w.name),
     PutReward: lambda w: ("reward", w.reward.program_id, w.reward.reward_id),
     MoveReward: lambda w: ("reward", w.program_id, w.reward_id),
@@ -539,6 +555,7 @@ _APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
     PartnerArrival: PartnersMemory._partner_arrival,
     MarkLink: PartnersMemory._mark_link,
     MarkNetwork: PartnersMemory._mark_network,
+    SpillIdentifier: PartnersMemory._spill,
     CountUp: PartnersMemory._count_up,
     PutReward: PartnersMemory._put_reward,
     MoveReward: PartnersMemory._move_reward,

@@ -153,7 +153,13 @@ class StepsPort(NotificationsPort, abc.ABC):
 class SubjectsPort(abc.ABC):
     @abc.abstractmethod
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
-        """Raises NotFound."""
+        """Raises NotFound. With the identifiers spilled out of its profile (`Subject.spilled`)."""
+
+    @abc.abstractmethod
+    def spilled_identifiers(
+        self, program_id: str, subject_type: str, subject_id: str
+    ) -> frozenset[tuple[str, str]]:
+        """The subject's identifiers kept outside its profile (`SpillIdentifier`), however many."""
 
     @abc.abstractmethod
     def subject_rewards(
