@@ -195,16 +195,16 @@ class EmbeddedReferenceData:
         """The domain or any domain it is under (`x.mailinator.com`: a disposable service takes mail
         for its every subdomain, and a listed name's subdomain is as throwaway as the name)."""
         listed, extra = _disposable_domains(), self._extra_disposable
-        return any(
-            d in listed or d in extra for form in _forms(domain) for d in (form, *_parents(form)) if "." in d
-        )
+        if any(d in listed or d in extra for d in (domain, *_parents(domain)) if "." in d):
+            return True
+        # a domain beyond ASCII as lists mostly write it (`xn--`)
+        return not domain.isascii() and any(self.disposable(form) for form in _forms(domain))
 
     def suspicious_domain(self, domain: str) -> bool:
         names, suffixes = self._suspicious_names, self._suspicious_suffixes
-        return any(
-            form in names or any(d in names or d in suffixes for d in _parents(form))
-            for form in _forms(domain)
-        )
+        if domain in names or any(d in names or d in suffixes for d in _parents(domain)):
+            return True
+        return not domain.isascii() and any(self.suspicious_domain(form) for form in _forms(domain))
 
     def suspicious_domain_by_scan(self, domain: str) -> bool:
         """The same answer by testing every entry (the reference the sets are tested against)."""
@@ -215,14 +215,13 @@ class EmbeddedReferenceData:
 
 
 def _forms(domain: str) -> tuple[str, ...]:
-    """A domain as lists write it: as given, and a domain beyond ASCII (addresses are keyed as read:
-    `identity.normalize_email`) in IDNA's ASCII form too (`xn--...`), in which lists name them."""
-    if domain.isascii():
-        return (domain,)
+    """The ASCII forms of a domain beyond ASCII (addresses are keyed as read:
+    `identity.normalize_email`): IDNA's (`xn--...`), in which lists name such domains; none when
+    it has none (a domain as read is in no list of ASCII names)."""
     try:
-        return (domain, domain.encode("idna").decode("ascii"))
+        return (domain.encode("idna").decode("ascii"),)
     except UnicodeError:
-        return (domain,)
+        return ()
 
 
 def _parents(domain: str) -> Iterator[str]:
