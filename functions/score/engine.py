@@ -262,7 +262,9 @@ class Engine:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one."""
         me = subject_key(*plan.subject)
         links = {
-            role: NO_LINK if key in crowds else snapshot.links[key]
+            role: NO_LINK
+            if key in crowds and not rules.farmed(key, snapshot.links[key])
+            else snapshot.links[key]
             for roles in (plan.links, plan.probes)
             for role, key in roles.items()
         }

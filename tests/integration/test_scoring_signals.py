@@ -685,6 +685,18 @@ class TogetherRepository:
         return self.inner.apply(step)
 
 
+def score_at_once(tenant, events):
+    """Scores the events in threads, each reading before any writes; their decisions."""
+    repository = runtime.dependencies().repository
+    deps = replace(runtime.dependencies(), repository=TogetherRepository(repository, len(events)))
+    message = '{{"program_id": "{}", "event_id": "{}"}}'
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        list(
+            pool.map(lambda e: service.take_message(deps, message.format(tenant.program_id, e["id"])), events)
+        )
+    return [status(tenant, e["id"])["decision"] for e in events]
+
+
 @pytest.mark.parametrize(
     ("shared", "code", "before"),
     [
@@ -708,18 +720,7 @@ def test_two_accounts_on_one_identifier_scored_at_the_same_moment_do_not_miss_ea
         send(tenant, signup("p1", ip="81.2.70.1", **({"device": "fp-1"} | shared))),
         send(tenant, signup("p2", ip="81.2.70.2", **({"device": "fp-2"} | shared))),
     ]
-    repository = runtime.dependencies().repository
-    deps = replace(runtime.dependencies(), repository=TogetherRepository(repository, 2))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(
-            pool.map(
-                lambda e: service.take_message(
-                    deps, f'{{"program_id": "{tenant.program_id}", "event_id": "{e["id"]}"}}'
-                ),
-                events,
-            )
-        )
-    decisions = [status(tenant, e["id"])["decision"] for e in events]
+    decisions = score_at_once(tenant, events)
     named = [d for d in decisions if code in reason_codes(d)]
     assert len(named) == 1 and {d["action"] for d in decisions} >= {"allow"}
     if code != "device_shared":  # one shared device alone is a household (SPEC 5.2): weak
@@ -732,18 +733,7 @@ def test_six_accounts_opened_at_once_on_one_address_leave_one_unflagged(aws, ten
     events = [
         send(tenant, signup(f"p{n}", email="burst@example.com", ip=f"81.2.70.{n + 1}")) for n in range(6)
     ]
-    repository = runtime.dependencies().repository
-    deps = replace(runtime.dependencies(), repository=TogetherRepository(repository, 6))
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        list(
-            pool.map(
-                lambda e: service.take_message(
-                    deps, f'{{"program_id": "{tenant.program_id}", "event_id": "{e["id"]}"}}'
-                ),
-                events,
-            )
-        )
-    decisions = [status(tenant, e["id"])["decision"] for e in events]
+    decisions = score_at_once(tenant, events)
     assert sorted(d["action"] for d in decisions) == ["allow"] + ["flag"] * 5
     assert sum("email_duplicate" in reason_codes(d) for d in decisions) == 5
 

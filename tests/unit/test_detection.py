@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.cases import service as cases_service
 from functions.score import weights
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
+from functions.shared.clock import FixedClock
 from functions.shared.domain import rules
 from functions.shared.domain.identity import (
     LOCAL_PEPPER,
@@ -39,8 +41,9 @@ from functions.shared.domain.identity import (
     public_ip,
     usable_device,
 )
-from functions.shared.domain.model import LinkState, NetworkState, StoredEvent
+from functions.shared.domain.model import LinkState, NetworkState, StoredEvent, evolve
 from functions.shared.messaging import InMemoryPublisher
+from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
 from tests.integration.scoring_support import purchase, signup
 from tests.support import sample
@@ -460,6 +463,32 @@ def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
     network = repository._network[("device", network_key("device", shared, LOCAL_PEPPER.encode()))]
     assert late.status == "flagged"  # a burst from one device: its mark would go on the network item
     assert rules.network_mark(PROGRAM, late, LOCAL_PEPPER.encode()) not in network.flagged
+
+
+def test_a_crowded_device_whose_accounts_the_program_removed_still_stops_the_next_one():
+    """A farm gives up its first two hundred accounts on one device (each flagged, most removed with
+    a block): the device is crowded, never written again, and yet not a crowd's. The next account
+    on it is blocked from re-applying, as on a device of one removed partner."""
+    engine = make_engine()
+    farm = "fp-farm-device"
+    for n in range(MAX_LINK_MEMBERS):
+        hour, minute = divmod(n, 60)
+        at = f"2026-11-{2 + hour // 24:02d}T{hour % 24:02d}:{minute:02d}:00Z"
+        score(engine, signup(f"f{n}", device=farm, ip=f"81.2.{n // 250}.{n % 250 + 1}", at=at))
+    repository = engine.repository
+    deps = Dependencies(repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 12, tzinfo=UTC)))
+    flagged = [s for s in repository._subjects.values() if s.flag_case_id]
+    for subject in flagged[: MAX_LINK_MEMBERS // 2 + 1]:
+        cases_service.remove_partner(deps, PROGRAM, subject.flag_case_id or "", True, "Ann")
+    assert (PROGRAM, "device", farm) in repository._links  # crowded: written no more
+    after = signup("f-next", device=farm, ip="81.2.9.9", at="2026-11-12T09:00:00Z")
+
+    decision = score(engine, after)
+
+    assert decision["action"] == "flag" and "blocked_reapply" in reasons(decision)
+    crowd = LinkState(members=frozenset(f"partner:x{n}" for n in range(MAX_LINK_MEMBERS)))
+    assert not rules.farmed(("device", "fp-sdk-default"), crowd)  # flags alone: an SDK's default
+    assert not rules.farmed(("ip", "81.2.9.9"), evolve(crowd, removed=crowd.members))  # a NAT: never
 
 
 def test_the_rules_choose_links_and_network_items():

@@ -1241,6 +1241,17 @@ def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
     }
 
 
+def farmed(key: LinkKey, state: LinkState) -> bool:
+    """A crowded link still evidence when read: an identifier whose sharing is strong evidence
+    (`GUARDED_JOINS`: an address, a device, a payout account) most of whose members the program
+    removed is a farm's, not a crowd's. Without it, a farm that gave up its first two hundred
+    accounts on one device had every later one pass with no device signal, and a removal's block
+    on the device stopped no one. Flags alone do not make a farm: a fingerprint an SDK sends for
+    every browser flags its first accounts too (three on one device), and their approvals withdraw
+    those marks. Still not written: no more members."""
+    return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
+
+
 def links_to_join(
     me: str,
     states: dict[LinkKey, LinkState],
