@@ -304,6 +304,7 @@ class Engine:
                 snapshot.partner,
                 keys.normalized if keys else None,
                 by_ip=plan.ip,
+                links=links,
             )
             if customer.email and keys:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)

@@ -318,17 +318,27 @@ def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
 
 
 def self_referral(
-    customer: Any, partner: Subject | None, customer_email: str | None, by_ip: str | None = None
+    customer: Any,
+    partner: Subject | None,
+    customer_email: str | None,
+    by_ip: str | None = None,
+    links: dict[str, LinkState] | None = None,
 ) -> list[Reason]:
-    """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one."""
+    """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one;
+    `links`: the customer's device and IP links as read, which name the partner when it used them
+    (the partner's profile keeps only `rules.PROFILE_KEEPS` of each kind)."""
     if partner is None:
         return []
+    links = links or {}
     evidence = []
     if partner.email_normalized and partner.email_normalized == customer_email:
         evidence.append("e-mail address")
-    if customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices:
+    used = partner.key in links.get("device", NO_LINK).members
+    if used or (
+        customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices
+    ):
         evidence.append("device")
-    if by_ip and by_ip in partner.ips:
+    if by_ip and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members):
         evidence.append("IP address")
     name = normalize_name(customer.name) if customer.name else ""
     if name and partner.name and name == normalize_name(partner.name):  # an empty name names no one

@@ -491,6 +491,26 @@ def test_a_crowded_device_whose_accounts_the_program_removed_still_stops_the_nex
     assert not rules.farmed(("ip", "81.2.9.9"), evolve(crowd, removed=crowd.members))  # a NAT: never
 
 
+def test_a_partner_referring_itself_from_a_device_its_profile_no_longer_keeps_is_a_self_referral():
+    """Past `PROFILE_KEEPS` devices, a partner's profile keeps no more: the device's link still
+    names the partner, and the customer on it is the partner."""
+    engine = make_engine()
+    score(engine, signup("p1", device="fp-rotating-000", ip="81.2.69.160"))
+    for n in range(1, rules.PROFILE_KEEPS + 10):
+        login = sample(
+            "account.updated", id=f"login-{n}", occurred_at="2026-11-02T10:00:00Z", activity="login"
+        )
+        login["partner"] = {"id": "p1"}
+        login["session"] = {"ip": "81.2.69.160", "device_fingerprint": f"fp-rotating-{n:03d}"}
+        score(engine, login)
+    last = f"fp-rotating-{rules.PROFILE_KEEPS + 9:03d}"
+    assert last not in engine.repository._subjects[(PROGRAM, "partner", "p1")].devices
+
+    decision = score(engine, purchase("c1", "p1", device=last, ip="81.2.70.1"))
+
+    assert reasons(decision)["self_referral"] == "customer c1 shares the device of partner p1"
+
+
 def test_the_rules_choose_links_and_network_items():
     me = "partner:p1"
     states = {
