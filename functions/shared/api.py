@@ -33,6 +33,8 @@ from functions.shared.routes import ANY_ROLE, Route, allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_DEPTH = 32  # DynamoDB's own limit for nested attributes; no body of this API needs 6
+_TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
@@ -134,10 +136,6 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
                 422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
             )
     return principal
-
-
-MAX_BODY_DEPTH = 32  # DynamoDB's own limit for nested attributes; no body of this API needs 6
-_TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
 
 
 def _nested_over(value: Any, limit: int) -> bool:
