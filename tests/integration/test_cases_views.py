@@ -5,6 +5,7 @@ module through the real ingest, score, disputes and cycle handlers."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ RESOLVED = {
 def flag_partner(world, tenant, name: str, day: int) -> tuple[str, str]:
     """Two sign-ups share an e-mail address: the second, `name`, is flagged on 2026-11-<day>."""
     partner_id = "p-" + name.split()[0].lower()
-    email = f"{partner_id}.{tenant.program_id}@example.com"
+    email = known_address(partner_id, tenant.program_id)
     first = signup(
         f"{partner_id}-first", email=email, ip=f"81.2.69.{next(_ips)}", at=f"2026-11-{day - 1:02}T09:00:00Z"
     )
@@ -60,6 +61,13 @@ def flag_partner(world, tenant, name: str, day: int) -> tuple[str, str]:
     answer = status(tenant, second["id"])
     assert answer["decision"]["action"] == "flag", answer
     return partner_id, answer["case_id"]
+
+
+def known_address(partner_id: str, program_id: str) -> str:
+    """An address no other known partner's is near: `p-fay.<program>` and `p-ivy.<program>` were two
+    edits apart, `email_similar` on the ids whose blocks put both names in one (2% of runs)."""
+    digest = hashlib.sha256(partner_id.encode()).hexdigest()[:12]
+    return f"{partner_id}.{digest}@{program_id}.example.com"
 
 
 def hold(world, tenant, partner_id: str, day: int, amount: str, currency: str) -> None:
@@ -390,7 +398,7 @@ def test_the_drawer_shows_the_partner_the_reasons_the_held_rewards_and_the_audit
     assert drawer["partner"] == {
         "id": "p-bob",
         "name": "Bob Cooperman",
-        "email": f"p-bob.{world.a.program_id}@example.com",
+        "email": known_address("p-bob", world.a.program_id),
         "country": "GB",
         "group": "Affiliates",
         "team": "Growth",
