@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -249,6 +249,13 @@ class Snapshot:
     holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's
+
+
+def as_utc(at: datetime) -> datetime:
+    """An event's time in UTC: `occurred_at` keeps the offset it was sent with, so whatever is
+    counted or ordered by its wall-clock fields or its text (an hour's count, a reason's first
+    time) is so in UTC, one instant being one hour and one text whatever the offset."""
+    return at.astimezone(UTC) if at.utcoffset() else at
 
 
 _T = TypeVar("_T")

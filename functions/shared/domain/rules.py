@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +42,7 @@ from functions.shared.domain.model import (
     Reason,
     Reward,
     Subject,
+    as_utc,
     evolve,
 )
 from functions.shared.domain.velocity import Tally
@@ -349,7 +350,7 @@ def case_reasons(reasons: list[dict[str, str]], at: datetime) -> tuple[Reason, .
     one's `first` sorts by instant (UTC: an event's time keeps the offset it was sent with, and
     `11:00+05:00` written as text sorts after `07:00Z`, which came later)."""
     seen: dict[str, Reason] = {}
-    first = at.astimezone(UTC).isoformat() if at.utcoffset() else at.isoformat()
+    first = as_utc(at).isoformat()
     for n, reason in enumerate(reasons):
         seen.setdefault(reason["code"], Reason(reason["code"], reason["detail"], 1, f"{first}#{n:02d}"))
     return tuple(seen.values())
@@ -813,7 +814,7 @@ def with_identifiers(
     if spills:
         changes["spilled"] = profile.spilled | spills
         changes["spill_count"] = profile.spill_count + len(spills)
-    return evolve(profile, **changes) if changes else evolve(profile)
+    return evolve(profile, **changes)
 
 
 def _link_of(name: str, value: str) -> LinkKey:

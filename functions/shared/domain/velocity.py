@@ -16,11 +16,11 @@ past) and costs a few bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from functions.shared.domain.model import LinkKey, LinkState
+from functions.shared.domain.model import LinkKey, LinkState, as_utc
 
 COUNTER_LIFETIME = timedelta(hours=3)  # a counter item's expiry after its event
 KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
@@ -56,7 +56,7 @@ class Tally(NamedTuple):
 
 def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = None) -> Velocity:
     """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`."""
-    at = _utc(at)
+    at = as_utc(at)  # a burst sent with a different offset per event still fills one hour
     this_hour, hour_before = hour_labels(at.year, at.month, at.day, at.hour)
     names = (f"{kind}:{identifier}:{this_hour}", f"{kind}:{identifier}:{hour_before}")
     if link is None:
@@ -83,16 +83,9 @@ def stale_slots(state: LinkState | None, at: datetime) -> frozenset[str]:
     `%Y%m%dT%H`, which sorts as time does)."""
     if state is None or not state.counts:
         return frozenset()
-    at = _utc(at)
+    at = as_utc(at)
     oldest_kept = _oldest_kept(at.year, at.month, at.day, at.hour)
     return frozenset(slot for slot in state.counts if slot.rpartition(":")[2] < oldest_kept)
-
-
-def _utc(at: datetime) -> datetime:
-    """The hours are UTC's: an event's `occurred_at` keeps the offset it was sent with, and
-    counting on its own wall clock would put one instant in as many hours as there are offsets
-    (a burst sent with a different offset per event would never fill one)."""
-    return at.astimezone(UTC) if at.utcoffset() else at
 
 
 @lru_cache(maxsize=4096)
