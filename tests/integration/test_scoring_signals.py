@@ -40,9 +40,9 @@ def after_another(aws, tenant, first, second):
     )[1]
 
 
-def raw_item(aws, pk):
-    """An item as DynamoDB holds it (its sort key: the kind's one; links and counters)."""
-    sort = keys.LINK_SK if "#LINK#" in pk else keys.COUNTER_SK
+def raw_item(aws, pk, sort=None):
+    """An item as DynamoDB holds it (its sort key: `sort`, else the kind's one: links and counters)."""
+    sort = sort or (keys.LINK_SK if "#LINK#" in pk else keys.COUNTER_SK)
     table = aws.settings.table_name
     found = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sort}})
     return found["Item"]
@@ -620,7 +620,7 @@ class TestManyIdentifiers:
     def test_the_profile_keeps_fifty_devices_and_every_other_one_in_an_item_of_its_own(self, aws, tenant):
         decide(aws, tenant, signup("p1", email="rotor@example.com", device="fp-rotating-000"))
         self._logins(aws, tenant, 80)
-        profile = raw_profile(aws, keys.subject_pk(tenant.program_id, "partner", "p1"))
+        profile = raw_item(aws, keys.subject_pk(tenant.program_id, "partner", "p1"), keys.PROFILE_SK)
         assert len(profile["devices"]["SS"]) == PROFILE_KEEPS and int(profile["spill_count"]["N"]) == 30
         assert len(json.dumps(profile)) < 3000  # 80 devices or 80,000: the same profile
         spilled = aws.repository.spilled_identifiers(tenant.program_id, "partner", "p1")
@@ -656,14 +656,6 @@ class TestManyIdentifiers:
             aws, tenant, signup("p9", device=spilled[0], ip="81.2.70.9", at="2026-11-05T10:00:00Z")
         )
         assert "blocked_reapply" in reason_codes(back)
-
-
-def raw_profile(aws, pk):
-    table = aws.settings.table_name
-    found = boto3.client("dynamodb").get_item(
-        TableName=table, Key={"pk": {"S": pk}, "sk": {"S": keys.PROFILE_SK}}
-    )
-    return found["Item"]
 
 
 class TogetherRepository:

@@ -126,14 +126,17 @@ class PartnersMemory:
             found = self._subjects.get((program_id, subject_type, subject_id))
             if found is None:
                 raise NotFound(f"{subject_type} {subject_id} not found")
-            spilled = frozenset(self._spilled.get((program_id, subject_type, subject_id), ()))
+            spilled = self._spilled_of(program_id, subject_type, subject_id)
             return replace(found, revenue_micros=dict(found.revenue_micros), spilled=spilled)
 
     def spilled_identifiers(
         self, program_id: str, subject_type: str, subject_id: str
     ) -> frozenset[tuple[str, str]]:
         with self._lock:
-            return frozenset(self._spilled.get((program_id, subject_type, subject_id), ()))
+            return self._spilled_of(program_id, subject_type, subject_id)
+
+    def _spilled_of(self, program_id: str, subject_type: str, subject_id: str) -> frozenset[tuple[str, str]]:
+        return frozenset(self._spilled.get((program_id, subject_type, subject_id), ()))
 
     def get_case(self, program_id: str, case_id: str) -> Case:
         with self._lock:
