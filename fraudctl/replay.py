@@ -10,6 +10,7 @@ them. Events of different subjects may arrive in another order than the file's."
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import threading
@@ -194,6 +195,30 @@ def send_events(
     }
 
 
+# Byte order marks and the encodings they name, the longest first (UTF-32 LE's begins with UTF-16 LE's).
+_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """A file's bytes as UTF-8, what the API takes: a file that starts with a byte order mark is read
+    in the encoding it names, without the mark (Windows tools write one: Notepad's UTF-8, PowerShell
+    5's `>` and `Out-File` UTF-16), which is no part of the first event. Anything else is sent as it
+    is (a line that is not UTF-8 gets the API's 400)."""
+    for mark, encoding in _MARKS:
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding).encode("utf-8")
+            except UnicodeDecodeError:
+                return data
+    return data
+
+
 def replay_file(
     api_url: str,
     file: Path,
@@ -206,7 +231,7 @@ def replay_file(
     API's 400, reported like any failure); errors name the file's line numbers."""
     lines = [
         (number, line.strip())
-        for number, line in enumerate(file.read_bytes().splitlines(), start=1)
+        for number, line in enumerate(_as_utf8(file.read_bytes()).splitlines(), start=1)
         if line.strip()
     ]
     report = send_events(

@@ -9,6 +9,7 @@ and a rejected request reaches no domain code.
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import re
 from typing import Any
@@ -120,8 +121,14 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     if body.strip():
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")
+        if body.startswith(codecs.BOM_UTF8):
+            raise _Rejected(400, "the body starts with a byte order mark: send JSON as UTF-8 without one")
         try:
-            parsed = json.loads(body)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Rejected(400, "the body is not UTF-8 text (JSON is sent as UTF-8: RFC 8259)") from None
+        try:
+            parsed = json.loads(text)
         except ValueError as exc:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
         except RecursionError:  # the parser's own limit, far deeper than ours

@@ -1,6 +1,7 @@
 """Faults a cloud has (issue 13), injected at the boto3 client (botocore's `_make_api_call`, under the
 code under test): the bus failing all or a fifth of its calls, SQS sends failing all or a fifth,
-DynamoDB throttling a fifth of every call, and a scoring run that dies right after its commit.
+DynamoDB throttling a fifth of every call, DynamoDB writes whose answer is lost after they took
+effect, and a scoring run that dies right after its commit.
 
 Each run sends the same partner-program traffic through the real handlers on moto (sign-ups that
 flag, transactions whose rewards are held, a dispute decided by the cycle), retrying a 503 as a client
@@ -31,39 +32,46 @@ from tests.integration.scoring_support import purchase, signup
 from tests.support import call, proxy_event
 
 DYNAMODB = "dynamodb"
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
 class Faults:
     """Which calls fail, and how often (a seeded draw: every run of a test fails the same calls)."""
 
     def __init__(self) -> None:
-        self.rules: list[tuple[str, set[str] | None, float, str]] = []
+        self.rules: list[tuple[str, set[str] | None, float, str, bool]] = []
         self.random = random.Random(7)
         self.injected = Counter()
 
-    def fail(self, service: str, operations: set[str] | None, rate: float, code: str) -> None:
-        self.rules.append((service, operations, rate, code))
+    def fail(
+        self, service: str, operations: set[str] | None, rate: float, code: str, after: bool = False
+    ) -> None:
+        """`after`: the call is made and takes effect, then its answer is lost (a timeout, a
+        connection reset after the commit): the caller sees the error of a call that happened."""
+        self.rules.append((service, operations, rate, code, after))
 
     def clear(self) -> None:
         self.rules = []
 
-    def check(self, client: Any, operation: str) -> None:
+    def check(self, client: Any, operation: str, after: bool = False) -> None:
         service = client.meta.service_model.service_name
-        for wanted, operations, rate, code in self.rules:
+        for wanted, operations, rate, code, when_after in self.rules:
             matches = service == wanted and (operations is None or operation in operations)
-            if matches and self.random.random() < rate:
+            if matches and when_after == after and self.random.random() < rate:
                 self.injected[f"{service}:{operation}"] += 1
                 raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, operation)
 
 
-@pytest.fixture
-def faults(monkeypatch):
+@pytest.fixture(name="faults")
+def faults_fixture(monkeypatch):
     real = botocore.client.BaseClient._make_api_call
     injected = Faults()
 
     def call_with_faults(self, operation, params):
         injected.check(self, operation)
-        return real(self, operation, params)
+        answer = real(self, operation, params)
+        injected.check(self, operation, after=True)
+        return answer
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call_with_faults)
     return injected
@@ -230,6 +238,9 @@ SCENARIOS = {
     "sqs send 100%": lambda f: f.fail("sqs", {"SendMessage", "SendMessageBatch"}, 1.0, "ServiceUnavailable"),
     "sqs send 20%": lambda f: f.fail("sqs", {"SendMessage", "SendMessageBatch"}, 0.2, "ServiceUnavailable"),
     "dynamodb throttling 20%": lambda f: f.fail(DYNAMODB, None, 0.2, "ThrottlingException"),
+    "dynamodb write answers lost 30%": lambda f: f.fail(
+        DYNAMODB, WRITES, 0.3, "InternalServerError", after=True
+    ),
 }
 
 

@@ -5,6 +5,7 @@ events in the file's order, failures are reported with their line numbers."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import socket
@@ -362,6 +363,27 @@ def test_a_line_of_json_with_a_line_separator_inside_a_string_is_sent_whole(
 
     assert (code, report["statuses"]) == (0, {"202": 1})
     assert json.loads(recorder.arrivals[0].body) == body
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_a_file_with_a_byte_order_mark_is_read_in_the_encoding_it_names(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path, encoding: str
+):
+    """Windows writes one: Notepad's UTF-8 and PowerShell 5's `>` (UTF-16). Sent as bytes, the first
+    line carried the mark and every line of a UTF-16 file was split mid-character: all refused."""
+    bodies = [_body("partnership.created", f"p{i}", f"bom{i}") for i in range(3)]
+    bodies[1]["partner"]["name"] = "Zoë Brontë 王伟"
+    text = "\r\n".join(json.dumps(b, ensure_ascii=False) for b in bodies) + "\r\n"
+    file = tmp_path / "windows.jsonl"
+    mark = codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b""
+    file.write_bytes(mark + text.encode(encoding))
+    recorder.clear()
+
+    code, report, _ = replay(file)
+
+    assert (code, report["statuses"]) == (0, {"202": 3})
+    assert [json.loads(a.body) for a in recorder.arrivals] == bodies
+    assert all(a.body.decode("utf-8").startswith("{") for a in recorder.arrivals)
 
 
 def test_no_answer_at_all_is_reported_per_line_without_stopping_the_replay(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -142,6 +143,50 @@ def test_a_body_nested_past_32_levels_is_400_and_records_nothing(aws, tenant, de
     assert answer.status == 400, answer
     assert answer.body["detail"] == "the body is nested more than 32 levels deep"
     assert aws.queued() == []
+
+
+ENCODINGS = {
+    "utf-16": (lambda text: text.encode("utf-16"), "not UTF-8"),
+    "utf-16-le": (lambda text: text.encode("utf-16-le"), "not UTF-8"),
+    "utf-32": (lambda text: text.encode("utf-32"), "not UTF-8"),
+    "latin-1": (lambda text: text.encode("latin-1"), "not UTF-8"),
+    "utf-8-bom": (lambda text: text.encode("utf-8-sig"), "byte order mark"),
+}
+
+
+def _encoded(path: str, body: dict, encoding: str, key: str) -> dict:
+    event = proxy_event("POST", path, "", key)
+    text = json.dumps(body, ensure_ascii=False)
+    event["body"] = base64.b64encode(ENCODINGS[encoding][0](text)).decode()
+    event["isBase64Encoded"] = True  # as API Gateway hands a body that is not UTF-8 text
+    return event
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_a_body_not_in_utf8_is_400_naming_the_encoding_and_records_nothing(aws, tenant, encoding):
+    """JSON travels as UTF-8 (RFC 8259). Python's parser guesses UTF-16 and -32 and skips a byte
+    order mark, so the gate let such a body through to the route, whose parser did not: a
+    UTF-16 body was a 500 and a UTF-8 one with a byte order mark a 422 naming field "0"."""
+    body = sample("partnership.created", id=f"enc-{encoding}")
+    body["partner"]["name"] = "Zoë Brontë"
+
+    answer = call("ingest", _encoded("/v1/events", body, encoding, tenant.keys["integration"]))
+
+    assert answer.status == 400, answer
+    assert ENCODINGS[encoding][1] in answer.body["detail"]
+    assert aws.queued() == []
+    assert get(f"enc-{encoding}", tenant.keys["integration"]).status == 404
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-bom"])
+def test_every_route_reads_its_body_as_utf8(aws, tenant, encoding):
+    body = {"id": "enc-earn", "customer_id": "enc-member", "points": 10, "kind": "purchase"}
+
+    answer = call("loyalty", _encoded("/v1/loyalty/earn", body, encoding, tenant.keys["integration"]))
+
+    assert answer.status == 400, answer
+    customer = proxy_event("GET", "/v1/loyalty/customers/enc-member", None, tenant.keys["fraud"])
+    assert call("loyalty", customer).status == 404
 
 
 def test_malformed_json_is_400(aws, tenant):
