@@ -186,7 +186,10 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
     if "{" in route.path:
         answers[404] = "Not found (or another program's)"
     if body:
-        answers[400] = f"The body is not JSON, or is nested more than {MAX_BODY_DEPTH} levels deep"
+        answers[400] = (
+            "The body is not JSON in UTF-8 (another encoding, a byte order mark), or is nested more than "
+            f"{MAX_BODY_DEPTH} levels deep"
+        )
         answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
         answers[415] = "The body is not application/json"
     if body or query:
