@@ -61,14 +61,16 @@ def _disputed(store: DisputesPort, case_id: str) -> Case:
 
 
 def run_cycle(deps: Dependencies) -> dict[str, Any]:
-    """Resolves every disputed case that has a verdict; the others wait for the next cycle. Safe to
-    run twice, or again after stopping half way: each step is conditional on the state it changes.
-    A case that fails is reported and left for the next run; the cycle goes on with the others."""
+    """Resolves every disputed case that has a verdict; the others wait for the next cycle. An
+    approval that new evidence outdated (`rules.evidence_since_verdict`) is withdrawn instead, and
+    its case waits for a verdict on what it is now. Safe to run twice, or again after stopping half
+    way: each step is conditional on the state it changes. A case that fails is reported and left
+    for the next run; the cycle goes on with the others."""
     store: DisputesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
     report: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"approved": 0, "declined": 0, "waiting": 0, "failed": 0}
+        lambda: {"approved": 0, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 0}
     )
     for listed in store.disputes():
         if listed.verdict not in rules.VERDICTS:
@@ -79,6 +81,9 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             case = store.get_case(listed.program_id, listed.case_id)
             if case.status != "disputed" or case.verdict not in rules.VERDICTS:
                 return None  # resolved or removed meanwhile
+            if rules.evidence_since_verdict(case):
+                carry_out(store, [rules.verdict_withdrawal_step(case, now)], deps.publisher)
+                return "withdrawn"
             subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             plan = rules.resolution_plan(case, subject, rewards, pepper, now)
@@ -98,6 +103,7 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             continue
         if outcome:
             report[listed.program_id][outcome] += 1
-    totals = {k: sum(p[k] for p in report.values()) for k in ("approved", "declined", "waiting", "failed")}
+    outcomes = ("approved", "declined", "withdrawn", "waiting", "failed")
+    totals = {k: sum(p[k] for p in report.values()) for k in outcomes}
     logger.info("dispute cycle done", extra=totals)
     return {"totals": totals, "programs": dict(report)}

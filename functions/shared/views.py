@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.shared.domain import hold_order
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
+from functions.shared.domain.rules import evidence_since_verdict
 from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
 from functions.shared.inputs import Model
 from functions.shared.money import amount_text, to_micros
@@ -143,6 +144,9 @@ class DisputeView(CaseView):
     program_name: str | None
     verdict: str | None
     verdict_note: str | None
+    # an approval's case has fired again since (code: how many times more): the cycle withdraws
+    # that verdict rather than apply it; recording a verdict again decides on the case as it is now
+    evidence_since_verdict: dict[str, int]
 
 
 class DisputePage(Model):
@@ -186,6 +190,7 @@ def dispute_view(case: Case, program_name: str | None) -> DisputeView:
         program_name=program_name,
         verdict=case.verdict,
         verdict_note=case.verdict_note,
+        evidence_since_verdict=evidence_since_verdict(case),
     )
 
 

@@ -294,6 +294,44 @@ def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(
     assert backend.reward_status(dropped.partner_id, dropped.reward_ids[0]) == "declined"
 
 
+def test_an_approval_the_case_outgrew_is_flagged_on_the_card_and_withdrawn_by_the_cycle(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    partner = backend.flagged_partner(f"Turned {tag()} Ltd", rewards=("60.00",))
+    assert backend.fraud.post(
+        backend.url(f"/v1/cases/{partner.case['id']}/dispute"),
+        json={"reason": "A known reseller."},
+        timeout=10,
+    ).ok
+
+    # Given the security team approves the dispute
+    sign_in_as(page, console, "security", "disputes")
+    card = page.get_by_role("article", name=partner.name)
+    card.get_by_label("Note").fill("Looked fine.")
+    card.get_by_role("button", name="Approve dispute").click()
+    expect(page.get_by_text(f"Verdict recorded for {partner.name}", exact=False)).to_be_visible()
+    card = page.get_by_role("article", name=partner.name)
+    expect(card).to_contain_text("Approved, applied at the next dispute cycle")
+
+    # When the partner's case fires again before the cycle
+    backend.account_update(partner.partner_id, partner.email, minutes=-1)
+    page.reload()
+
+    # Then the card says the approval will not be applied, and what fired since
+    card = page.get_by_role("article", name=partner.name)
+    expect(card).to_contain_text("the dispute cycle will not apply this verdict")
+    expect(card).to_contain_text("Duplicate email ×1")
+    screenshot(page, "12b-dispute-outdated-approval")
+
+    # And the cycle withdraws it: the dispute waits for a verdict, its reward still held
+    backend.run_dispute_cycle()
+    page.reload()
+    card = page.get_by_role("article", name=partner.name)
+    expect(card.get_by_role("button", name="Approve dispute")).to_be_visible()
+    expect(card).not_to_contain_text("Approved")
+    assert backend.reward_status(partner.partner_id, partner.reward_ids[0]) == "on_hold"
+
+
 def test_a_removal_with_blocking_appears_in_removed_partners(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:

@@ -178,7 +178,7 @@ def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_cas
     report = run_scheduled_cycle(env)
 
     assert report["programs"] == {
-        env.tenant.program_id: {"approved": 1, "declined": 0, "waiting": 0, "failed": 0}
+        env.tenant.program_id: {"approved": 1, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 0}
     }
     assert rewards_of(env.tenant, partner_id="p-ok") == {early: "pending", late: "pending", new: "pending"}
     assert case_id not in view(env.tenant, "active")
@@ -230,7 +230,7 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
 
     report = run_scheduled_cycle(env)
 
-    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 0, "failed": 0}
+    assert report["totals"] == {"approved": 0, "declined": 1, "withdrawn": 0, "waiting": 0, "failed": 0}
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined"}
     resolved = view(env.tenant, "resolved")[case_id]
     assert (resolved["status"], resolved["resolved_at"]) == ("declined", "2026-12-01T00:00:00Z")
@@ -244,6 +244,86 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
     drain(env.aws)
     sweep(env.deps)
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined", later: "on_hold"}
+
+
+def _suspicious_again(env, partner_id: str, at: datetime) -> str:
+    """The partner signs in with its twin's address again: `email_duplicate` fires on its case."""
+    event_id = f"evt-again-{partner_id}-{at:%d%H}"
+    update = sample("account.updated", id=event_id, occurred_at=at.isoformat(), activity="email_change")
+    update["partner"] = {"id": partner_id, "email": f"{partner_id}.owner@example.com"}
+    set_clock(env.clock, at)  # received when it occurs (SPEC 3.1)
+    send(env.tenant, update)
+    drain(env.aws)
+    return event_id
+
+
+def test_an_approval_that_new_fraud_outdated_is_withdrawn_by_the_cycle_not_applied(env):
+    """An approval is decided on the case as it is: a partner that commits fraud once its dispute
+    is approved, while the case waits for the monthly cycle, had that fraud merged into the same
+    case and its rewards released with the rest."""
+    case_id = flag_partner(env, "p-turn")
+    held = buy(env, "c-turn-1", "p-turn", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, case_id, "approve", "looked fine").status == 200
+    [listed] = api("disputes", "GET", "/v1/disputes", env.security).body["items"]
+    assert (listed["verdict"], listed["evidence_since_verdict"]) == ("approve", {})
+
+    # the partner turns after the verdict: the same duplicate address again, and a large sale
+    again = _suspicious_again(env, "p-turn", datetime(2026, 11, 27, 9, tzinfo=UTC))
+    assert status(env.tenant, again)["case_id"] == case_id  # merged into the disputed case
+    set_clock(env.clock, datetime(2026, 11, 27, 10, tzinfo=UTC))
+    late = buy(env, "c-turn-2", "p-turn", "2026-11-27T10:00:00Z", "900.00")
+    drain(env.aws)
+    [listed] = api("disputes", "GET", "/v1/disputes", env.security).body["items"]
+    assert (listed["verdict"], listed["evidence_since_verdict"]) == ("approve", {"email_duplicate": 1})
+
+    report = run_scheduled_cycle(env)
+
+    assert report["totals"] == {"approved": 0, "declined": 0, "withdrawn": 1, "waiting": 0, "failed": 0}
+    assert rewards_of(env.tenant, partner_id="p-turn") == {held: "on_hold", late: "on_hold"}
+    assert view(env.tenant, "active")[case_id]["status"] == "disputed"
+    [listed] = api("disputes", "GET", "/v1/disputes", env.security).body["items"]
+    assert (listed["id"], listed["verdict"], listed["evidence_since_verdict"]) == (case_id, None, {})
+    drawer = case_of(env.tenant, case_id)
+    assert drawer["partner"]["status"] == "flagged"
+    assert [(a["action"], a["actor"], a["detail"]) for a in drawer["audit"]][-1] == (
+        "verdict_withdrawn",
+        "dispute-cycle",
+        {"reasons": ["email_duplicate"], "verdict_note": "looked fine"},
+    )
+    assert published(env, "DisputeResolved") == []
+    assert run_scheduled_cycle(env)["totals"]["withdrawn"] == 0  # a second run: nothing twice
+
+    # a verdict recorded on the case as it is now is applied by the next cycle
+    set_clock(env.clock, datetime(2026, 12, 10, tzinfo=UTC))
+    assert verdict(env, case_id, "decline", "turned").status == 200
+    report = run_scheduled_cycle(env, datetime(2027, 1, 1, tzinfo=UTC))
+    assert report["totals"]["declined"] == 1
+    assert rewards_of(env.tenant, partner_id="p-turn") == {held: "declined", late: "declined"}
+
+
+@pytest.mark.parametrize("outcome", ["decline", "approve-again"])
+def test_a_decline_or_an_approval_recorded_after_the_new_evidence_is_applied_as_it_was(env, outcome):
+    case_id = flag_partner(env, "p-firm")
+    held = buy(env, "c-firm-1", "p-firm", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    first = "decline" if outcome == "decline" else "approve"
+    assert verdict(env, case_id, first).status == 200
+    _suspicious_again(env, "p-firm", datetime(2026, 11, 27, 9, tzinfo=UTC))
+    if outcome == "approve-again":  # the security team looked again, knowing the new evidence
+        assert verdict(env, case_id, "approve", "still fine").status == 200
+
+    report = run_scheduled_cycle(env)
+
+    expected = "declined" if outcome == "decline" else "approved"
+    assert report["totals"][expected] == 1 and report["totals"]["withdrawn"] == 0
+    assert rewards_of(env.tenant, partner_id="p-firm") == {
+        held: "declined" if outcome == "decline" else "pending"
+    }
 
 
 # --- the seed's flagged-object table ----------------------------------------------------------
@@ -263,7 +343,13 @@ def test_flagged_partner_row(env):
 
     # no action: the holds stay, whatever runs
     sweep(env.deps)
-    assert run_scheduled_cycle(env)["totals"] == {"approved": 0, "declined": 0, "waiting": 0, "failed": 0}
+    assert run_scheduled_cycle(env)["totals"] == {
+        "approved": 0,
+        "declined": 0,
+        "withdrawn": 0,
+        "waiting": 0,
+        "failed": 0,
+    }
     for partner_id, row in rows.items():
         assert rewards_of(env.tenant, partner_id=partner_id) == {
             row["before"]: "pending",
@@ -401,10 +487,10 @@ def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a
     report = run_scheduled_cycle(env)
 
     assert report == {
-        "totals": {"approved": 1, "declined": 2, "waiting": 1, "failed": 0},
+        "totals": {"approved": 1, "declined": 2, "withdrawn": 0, "waiting": 1, "failed": 0},
         "programs": {
-            a: {"approved": 1, "declined": 1, "waiting": 1, "failed": 0},
-            b: {"approved": 0, "declined": 1, "waiting": 0, "failed": 0},
+            a: {"approved": 1, "declined": 1, "withdrawn": 0, "waiting": 1, "failed": 0},
+            b: {"approved": 0, "declined": 1, "withdrawn": 0, "waiting": 0, "failed": 0},
         },
     }
     waiting = view(env.tenant, "active")[cases["waiting"]]
@@ -420,6 +506,7 @@ def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a
     assert run_scheduled_cycle(env, datetime(2027, 1, 1, tzinfo=UTC))["totals"] == {
         "approved": 0,
         "declined": 0,
+        "withdrawn": 0,
         "waiting": 1,
         "failed": 0,
     }
@@ -428,7 +515,7 @@ def test_the_cycle_reports_per_outcome_and_program_and_leaves_disputes_without_a
     # the verdict recorded later is applied by the next cycle
     assert verdict(env, cases["waiting"], "approve").status == 200
     assert run_scheduled_cycle(env, datetime(2027, 2, 1, tzinfo=UTC))["programs"] == {
-        a: {"approved": 1, "declined": 0, "waiting": 0, "failed": 0}
+        a: {"approved": 1, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 0}
     }
     assert view(env.tenant, "resolved")[cases["waiting"]]["resolved_at"] == "2027-02-01T00:00:00Z"
 
@@ -469,7 +556,7 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
     first = run_cycle(env.deps)
     monkeypatch.setattr(type(repository), "apply", real)
     # reported, and the cycle went on with the others
-    assert first["totals"] == {"approved": 1, "declined": 1, "waiting": 1, "failed": 1}
+    assert first["totals"] == {"approved": 1, "declined": 1, "withdrawn": 0, "waiting": 1, "failed": 1}
     assert len(published(env, "DisputeResolved")) == 2
     # half way: the second case's reward is declined, the case itself is still disputed
     assert rewards_of(env.tenant, partner_id="p-a2") == {env.held["decline"]: "declined"}
@@ -478,8 +565,8 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
     report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
     again = run_scheduled_cycle(env, CYCLE_AT.replace(hour=2))
 
-    assert report["totals"] == {"approved": 0, "declined": 1, "waiting": 1, "failed": 0}
-    assert again["totals"] == {"approved": 0, "declined": 0, "waiting": 1, "failed": 0}
+    assert report["totals"] == {"approved": 0, "declined": 1, "withdrawn": 0, "waiting": 1, "failed": 0}
+    assert again["totals"] == {"approved": 0, "declined": 0, "withdrawn": 0, "waiting": 1, "failed": 0}
     resolved = {d["case_id"]: d for d in published(env, "DisputeResolved")}
     assert len(published(env, "DisputeResolved")) == 3
     assert {c: d["outcome"] for c, d in resolved.items()} == {

@@ -173,6 +173,7 @@ def test_a_removed_partner_is_listed_with_every_column_of_the_removed_partners_t
     assert invoke("functions.disputes.cycle.lambda_handler", scheduled_event("dispute-cycle"))["totals"] == {
         "approved": 0,
         "declined": 0,
+        "withdrawn": 0,
         "waiting": 0,
         "failed": 0,
     }

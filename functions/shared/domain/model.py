@@ -197,6 +197,9 @@ class Case:
     resolved_at: datetime | None = None
     verdict: str | None = None
     verdict_note: str | None = None
+    # how often each reason had fired when the verdict was recorded (None: no verdict, or one
+    # recorded before verdicts kept it): what the verdict was decided on
+    verdict_evidence: dict[str, int] | None = None
     removed_at: datetime | None = None
     removed_by: str | None = None
     block_reapply: bool = False

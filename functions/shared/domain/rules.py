@@ -534,9 +534,52 @@ def verdict_step(case: Case, verdict: str, note: str, actor: str, at: datetime) 
                 case.program_id,
                 case.case_id,
                 expect=("disputed",),
-                changes={"verdict": verdict, "verdict_note": note},
+                changes={"verdict": verdict, "verdict_note": note, "verdict_evidence": evidence_of(case)},
             ),
             audit(case, f"verdict_{verdict}", actor, at, {"note": note}),
+        ]
+    )
+
+
+def evidence_of(case: Case) -> dict[str, int]:
+    """How often each of a case's reasons has fired: what a verdict on it is decided on."""
+    return {r.code: r.count for r in case.reasons}
+
+
+def evidence_since_verdict(case: Case) -> dict[str, int]:
+    """The reasons that fired on a disputed case since the security team approved the dispute (code:
+    how many times more). An approval was decided on the case as it was then: fraud its subject
+    commits afterwards, while the case waits for the cycle, merges into the same case, and applied
+    blindly the approval would release the rewards of that fraud too. A decline stands whatever
+    follows, and a verdict recorded before verdicts kept their evidence is applied as it was."""
+    if case.verdict != "approve" or case.verdict_evidence is None:
+        return {}
+    then = case.verdict_evidence
+    return {r.code: r.count - then.get(r.code, 0) for r in case.reasons if r.count > then.get(r.code, 0)}
+
+
+def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
+    """The dispute cycle's step for an approval that new evidence outdated: the verdict is taken
+    back, the case stays disputed with its rewards on hold, and it waits in the security team's
+    open disputes for a verdict on the case as it is now."""
+    since = evidence_since_verdict(case)
+    if case.status != "disputed" or not since:
+        raise Conflict(f"case {case.case_id} has no approval that new evidence outdated")
+    return Step(
+        [
+            UpdateCase(
+                case.program_id,
+                case.case_id,
+                expect=("disputed",),
+                changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
+            ),
+            audit(
+                case,
+                "verdict_withdrawn",
+                "dispute-cycle",
+                at,
+                {"reasons": sorted(since), "verdict_note": case.verdict_note},
+            ),
         ]
     )
 

@@ -174,6 +174,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         resolved_at = UTCDateTimeAttribute(null=True)
         verdict = UnicodeAttribute(null=True)
         verdict_note = UnicodeAttribute(null=True)
+        verdict_evidence: MapAttribute[str, Any] = MapAttribute(null=True)  # code -> count at the verdict
         removed_at = UTCDateTimeAttribute(null=True)
         removed_by = UnicodeAttribute(null=True)
         block_reapply = BooleanAttribute(default=False)
@@ -911,8 +912,9 @@ class PartnersDynamo(DynamoBase):
                 ]
             else:
                 actions += [m.base.dispute_pk.remove(), m.base.dispute_sk.remove()]
-        elif write.changes.get("verdict"):
-            actions.append(m.base.dispute_pk.set(keys.DISPUTES_VERDICT))
+        elif "verdict" in write.changes:  # recorded, or taken back (`rules.verdict_withdrawal_step`)
+            verdict_pk = keys.DISPUTES_VERDICT if write.changes["verdict"] else keys.DISPUTES_OPEN
+            actions.append(m.base.dispute_pk.set(verdict_pk))
         if write.held:
             actions.append(m.case.held_count.add(write.held))
         actions += _added(m.case.hold_micros, write.hold_micros)
@@ -1182,6 +1184,11 @@ def _case(item: Any) -> Case:
         resolved_at=item.resolved_at,
         verdict=item.verdict,
         verdict_note=item.verdict_note,
+        verdict_evidence=(
+            {k: int(v) for k, v in _map(item.verdict_evidence).items()}
+            if item.verdict_evidence is not None
+            else None
+        ),
         removed_at=item.removed_at,
         removed_by=item.removed_by,
         block_reapply=bool(item.block_reapply),

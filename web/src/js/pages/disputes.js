@@ -1,6 +1,7 @@
 // Disputes (security team): open disputes across programs (GET /v1/disputes?status=open), each
 // with a note and `Approve dispute` / `Decline dispute` (POST /v1/disputes/{case_id}/verdict).
-// A verdict takes effect at the next monthly dispute cycle.
+// A verdict takes effect at the next monthly dispute cycle; an approval whose case fired again since
+// (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
 import { empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
@@ -34,6 +35,10 @@ export function mountDisputes(container) {
       }
     };
     const reasons = item.reasons;
+    const since = Object.entries(item.evidence_since_verdict || {});
+    const verdictText = since.length
+      ? "Approved, but the case has fired again since: the dispute cycle will not apply this verdict. Record a verdict on the case as it is now."
+      : `${item.verdict === "approve" ? "Approved" : item.verdict === "decline" ? "Declined" : words(item.verdict)}, applied at the next dispute cycle`;
     return h(
       "li",
       {},
@@ -56,12 +61,15 @@ export function mountDisputes(container) {
                 "div",
                 {},
                 h("dt", {}, "Verdict"),
-                h(
-                  "dd",
-                  { class: "verdict" },
-                  `${item.verdict === "approve" ? "Approved" : item.verdict === "decline" ? "Declined" : words(item.verdict)}, applied at the next dispute cycle`,
-                  item.verdict_note ? ` (${item.verdict_note})` : "",
-                ),
+                h("dd", { class: since.length ? "verdict warning" : "verdict" }, verdictText, item.verdict_note ? ` (${item.verdict_note})` : ""),
+              )
+            : null,
+          since.length
+            ? h(
+                "div",
+                {},
+                h("dt", {}, "Since the verdict"),
+                h("dd", { class: "warning" }, since.map(([code, n]) => `${reason(code)} ×${n}`).join(", ")),
               )
             : null,
         ),
