@@ -21,7 +21,8 @@ capacity units (what a partition's limits of 1,000 WCU and 3,000 RCU per second 
   versions, twice in a transaction) and of every index partition key it carries before or after
   the write (DynamoDB writes the index entries of both; indexes project the whole item);
 - a condition check in a transaction is a transactional read of its item.
-The last line is in capacity units; the line before it gives the same hottest keys in items.
+The last line is in capacity units, with the item the most transactions write (per second); the line
+before it gives the same hottest keys in items.
 
 Simulated time: the sample (`BENCH_PARTITIONS_EVENTS`, default 3,000 events) is spread evenly over
 one minute on the functions' clock, so time-based behaviour (caches, "at most once a minute") runs
@@ -74,6 +75,10 @@ class PartitionCounter:
         self.requests: Counter[str] = Counter()
         self.read_units: defaultdict[str, float] = defaultdict(float)  # what a partition's limits count
         self.write_units: defaultdict[str, float] = defaultdict(float)
+        # items by the transactions that write them: DynamoDB cancels all but one of the
+        # transactions that touch an item at the same moment, so an item every flag writes caps
+        # how fast a program flags, whatever its partition's capacity
+        self.transacted: Counter[str] = Counter()
         self._indexes = {i.name: i.partition_key for i in schema.INDEXES}
         self._pk = schema.PARTITION_KEY
 
@@ -156,6 +161,8 @@ class PartitionCounter:
             self.read_units[partition] += 2 * _units(old[1] if old else 0, 4 * KB)
             return
         factor = 2 if operation == "TransactWriteItems" else 1
+        if operation == "TransactWriteItems":
+            self.transacted[f"{partition} {key['sk']['S']}"] += 1
         size = max(old[1] if old else 0, new[1] if new else 0)
         self.writes[partition] += 1
         self.write_units[partition] += factor * _units(size, KB)
@@ -402,9 +409,13 @@ def run() -> None:
         f"hottest_item_writes_per_s={_top(counter.writes, sample):.0f} "
         f"hottest_item_reads_per_s={_top(counter.reads, sample):.0f}"
     )
+    print("items most written by transactions per second (one at a time: more at once conflict)")
+    for key, per_second in _hottest(counter.transacted, sample):
+        print(f"  {per_second:9,.0f}/s  {key}")
     print(
         f"hottest_writes_per_s={_top(counter.write_units, sample):.0f} "
-        f"hottest_reads_per_s={_top(counter.read_units, sample):.0f}"
+        f"hottest_reads_per_s={_top(counter.read_units, sample):.0f} "
+        f"hottest_transacted_item_per_s={_top(counter.transacted, sample):.0f}"
     )
 
 

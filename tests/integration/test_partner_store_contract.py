@@ -432,6 +432,43 @@ def test_a_step_with_its_summary_figures_is_written_whole_or_not_at_all(store):
     assert store.summary_figures(P, date(2026, 11, 1)).flag_days[0].count == 1
 
 
+def test_a_wave_of_flags_spreads_over_the_summary_shards_and_the_box_adds_them_up(aws):
+    """Every case opened, held or resolved adds to the summary in its own transaction; DynamoDB
+    cancels all but one of the transactions that touch an item at the same moment, so with one
+    totals item a fraud wave's flags were scored one after another, and one partition took every
+    flag's and hold's writes. The figures a program had before the shards still count."""
+    import boto3
+
+    from functions.shared.storage import keys
+
+    store, name, raw = aws.repository, aws.resources.table_name, boto3.client("dynamodb")
+    before = {
+        "TOTALS": {"cases_open": {"N": "2"}, "rewards_held": {"N": "1"}, "held_USD": {"N": "1000000"}},
+        "FLAGS#2026-11-01": {"count": {"N": "2"}, "reason_velocity": {"N": "2"}},
+    }
+    for sort_key, figures in before.items():  # as the one summary partition held them
+        item = {"pk": {"S": f"P#{P}#SUMMARY"}, "sk": {"S": sort_key}, **figures}
+        raw.put_item(TableName=name, Item=item)
+    for n in range(40):
+        store.apply(counted(Step([PutCase(case(f"wave-{n}"))])))
+    disputed = {"status": "disputed", "disputed_at": T0}
+    store.apply(counted(Step([UpdateCase(P, "wave-0", expect=("open",), changes=disputed)])))
+
+    figures = store.summary_figures(P, date(2026, 11, 1))
+
+    def totals(shard: int) -> dict | None:
+        key = {"pk": {"S": keys.summary_pk(P, shard)}, "sk": {"S": "TOTALS"}}
+        return raw.get_item(TableName=name, Key=key).get("Item")
+
+    assert all(totals(shard) for shard in range(keys.SUMMARY_SHARDS))  # 40 cases: every shard used
+    assert figures.cases == {"open": 2 + 39, "disputed": 1}
+    assert (figures.held, figures.held_micros) == (1, {"USD": 1_000_000})
+    assert figures.flag_days == (
+        FlagDay(date(2026, 11, 1), 2, {"velocity": 2}),
+        FlagDay(T0.date(), 40, {"velocity": 40}),
+    )
+
+
 # --- a profile written as the difference from the one read --------------------------------------
 _texts = st.one_of(st.none(), st.sampled_from(["a", "b", "ab@example.com"]))
 _times = st.one_of(st.none(), st.sampled_from([T0, T0 + timedelta(hours=1)]))

@@ -516,34 +516,43 @@ class PartnersDynamo(DynamoBase):
 
     def summary_figures(self, program_id: str, since: date) -> SummaryFigures:
         m = self._m
+        items: list[dict[str, Any]] = []
         try:
-            # the low-level query answers raw items: the figures' names are data (`_figures`)
-            answer = m.summary._get_connection().query(
-                keys.summary_pk(program_id),
-                range_key_condition=m.base.sk.between(keys.flag_day_sk(since.isoformat()), keys.SUMMARY_SK),
-                consistent_read=True,  # the box right after an action shows it (31 small items at most)
-            )
+            for shard in range(keys.SUMMARY_SHARDS):  # each a query of 31 small items at most
+                # the low-level query answers raw items: the figures' names are data (`_figures`)
+                items += m.summary._get_connection().query(
+                    keys.summary_pk(program_id, shard),
+                    range_key_condition=m.base.sk.between(
+                        keys.flag_day_sk(since.isoformat()), keys.SUMMARY_SK
+                    ),
+                    consistent_read=True,  # the box right after an action shows it
+                )["Items"]
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the summary failed") from exc
-        figures = SummaryFigures()
-        days = []
-        for raw in answer.get("Items", []):
+        cases: dict[str, int] = {}
+        held_micros: dict[str, int] = {}
+        held = 0
+        days: dict[str, tuple[int, dict[str, int]]] = {}
+        for raw in items:  # the shards' figures, added up
             sk = raw["sk"]["S"]
             if sk == keys.SUMMARY_SK:
-                figures = SummaryFigures(
-                    cases=_figures(raw, "cases_"),
-                    held=int(raw.get("rewards_held", {}).get("N", 0)),
-                    held_micros=_figures(raw, "held_"),
-                )
+                _add_up(cases, _figures(raw, "cases_"))
+                _add_up(held_micros, _figures(raw, "held_"))
+                held += int(raw.get("rewards_held", {}).get("N", 0))
             else:
-                days.append(
-                    FlagDay(
-                        date.fromisoformat(sk.removeprefix(keys.flag_day_sk(""))),
-                        int(raw.get("count", {}).get("N", 0)),
-                        _figures(raw, "reason_"),
-                    )
-                )
-        return SummaryFigures(figures.cases, figures.held, figures.held_micros, tuple(days))
+                day = sk.removeprefix(keys.flag_day_sk(""))
+                count, by_reason = days.get(day, (0, {}))
+                _add_up(by_reason, _figures(raw, "reason_"))
+                days[day] = (count + int(raw.get("count", {}).get("N", 0)), by_reason)
+        return SummaryFigures(
+            {k: n for k, n in cases.items() if n},
+            held,
+            {k: n for k, n in held_micros.items() if n},
+            tuple(
+                FlagDay(date.fromisoformat(day), count, {k: n for k, n in by_reason.items() if n})
+                for day, (count, by_reason) in sorted(days.items())
+            ),
+        )
 
     def flagged_shards(self) -> int:
         return keys.FLAGGED_SHARDS
@@ -600,7 +609,7 @@ class PartnersDynamo(DynamoBase):
         order: dict[str, list[Write]] = {"check": [], "put": [], "update": []}
         for write in step.writes:
             if isinstance(write, CountSummary):
-                order["update"] += [write] * self._count_summary(tx, write)
+                order["update"] += [write] * self._count_summary(tx, write, _summary_shard(step))
                 continue
             order[self._add(tx, write)].append(write)
         written = order["check"] + order["put"] + order["update"]  # the order pynamodb sends them in
@@ -762,16 +771,18 @@ class PartnersDynamo(DynamoBase):
             return "put"
         raise TypeError(f"unknown write {write!r}")
 
-    def _count_summary(self, tx: TransactWrite, write: CountSummary) -> int:
-        """Adds the figures to the program's totals item and, for cases opened, to the day's
-        flags item (which expires after the days shown): unconditional ADDs, items made as needed."""
+    def _count_summary(self, tx: TransactWrite, write: CountSummary, shard: int) -> int:
+        """Adds the figures to the totals item of one of the program's summary shards and, for cases
+        opened, to that shard's item of the day's flags (which expires after the days shown):
+        unconditional ADDs, items made as needed."""
         m = self._m
         actions: list[Any] = [_typed(m.summary)]
         actions += [Path(f"cases_{status}").add(n) for status, n in write.cases.items() if n]
         if write.held:
             actions.append(Path("rewards_held").add(write.held))
         actions += [Path(f"held_{currency}").add(n) for currency, n in write.held_micros.items() if n]
-        tx.update(m.summary(keys.summary_pk(write.program_id), keys.SUMMARY_SK), actions=actions)
+        partition = keys.summary_pk(write.program_id, shard)
+        tx.update(m.summary(partition, keys.SUMMARY_SK), actions=actions)
         if not (write.flag_day and write.flags):
             return 1
         day = [
@@ -780,7 +791,7 @@ class PartnersDynamo(DynamoBase):
             m.base.expires_at.set(write.flag_expires_at),
         ]
         day += [Path(f"reason_{code}").add(n) for code, n in write.flag_reasons.items() if n]
-        tx.update(m.summary(keys.summary_pk(write.program_id), keys.flag_day_sk(write.flag_day)), actions=day)
+        tx.update(m.summary(partition, keys.flag_day_sk(write.flag_day)), actions=day)
         return 2
 
     def _write_profile(self, tx: TransactWrite, write: WriteProfile) -> str:
@@ -1139,6 +1150,21 @@ def _reward(item: Any) -> Reward:
         overridden=bool(item.overridden),
         case_id=item.case_id,
     )
+
+
+def _summary_shard(step: Step) -> int:
+    """The summary shard a step adds to: its first case's (a wave's flags, each a case of its own,
+    spread over the shards; a step that writes no case has figures only when a test makes one)."""
+    for write in step.writes:
+        case_id = write.case.case_id if isinstance(write, PutCase) else getattr(write, "case_id", None)
+        if isinstance(case_id, str):
+            return keys.summary_shard(case_id)
+    return 0
+
+
+def _add_up(figures: dict[str, int], more: dict[str, int]) -> None:
+    for key, n in more.items():
+        figures[key] = figures.get(key, 0) + n
 
 
 def _figures(raw: dict[str, Any], prefix: str) -> dict[str, int]:

@@ -7,6 +7,7 @@ item of another.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from datetime import UTC, datetime
 
 from functions.shared.domain.hold_order import HOLD_DIGITS, orderable
@@ -154,15 +155,26 @@ def reward_status_pk(program_id: str, status: str, shard: int) -> str:
 
 
 # --- the summary figures (SPEC 3.2 GET /v1/summary), kept as cases change ---------------------
-SUMMARY_SK = "TOTALS"  # sorts after every FLAGS# day: one query reads the days and the totals
+# Each step adds its figures to one of SUMMARY_SHARDS partitions (a totals item and the day's
+# flags item), chosen by the case it writes: a wave of fraud flags hundreds of cases a second, each
+# adding in its own transaction, and DynamoDB cancels all but one of the transactions that touch an
+# item at the same moment; with one totals item a program flagged only as fast as one transaction
+# after another, and its partition took every flag's and hold's writes. A read adds the shards up.
+# Shard 0 is the partition programs had before the shards: their figures need no move.
+SUMMARY_SHARDS = 8
+SUMMARY_SK = "TOTALS"  # sorts after every FLAGS# day: one query reads a shard's days and totals
 
 
-def summary_pk(program_id: str) -> str:
-    return f"P#{program_id}#SUMMARY"
+def summary_pk(program_id: str, shard: int = 0) -> str:
+    return f"P#{program_id}#SUMMARY" if shard == 0 else f"P#{program_id}#SUMMARY#{shard}"
 
 
 def flag_day_sk(day: str) -> str:
     return f"FLAGS#{day}"
+
+
+def summary_shard(case_id: str) -> int:
+    return zlib.crc32(case_id.encode()) % SUMMARY_SHARDS
 
 
 def resolved_cases_pk(program_id: str) -> str:
