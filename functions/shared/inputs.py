@@ -159,11 +159,24 @@ def _upper(value: str) -> str:
     return value.upper()
 
 
+# Codes integrations send for a country that ISO 3166 names otherwise: `UK`, reserved at the United
+# Kingdom's request and what its own domain says, is GB. Taken as sent, a British partner's every
+# session was `ip_country_mismatch` ("IP ... is in GB, the reported country is UK").
+COUNTRY_ALIASES = {"UK": "GB"}
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    return COUNTRY_ALIASES.get(code, code)
+
+
 _Country = Annotated[
     StrictStr,
-    Field(json_schema_extra={"pattern": COUNTRY_PATTERN, "description": "ISO 3166 alpha-2"}),
+    Field(
+        json_schema_extra={"pattern": COUNTRY_PATTERN, "description": "ISO 3166 alpha-2 (UK is taken as GB)"}
+    ),
     matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
-    AfterValidator(_upper),
+    AfterValidator(_country),
 ]
 Country = _Country
 OptionalCountry = Annotated[_Country | _Blank | None, AfterValidator(_none_if_blank)]

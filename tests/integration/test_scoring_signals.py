@@ -232,6 +232,25 @@ class TestNetworkAndPlace:
         assert "is in GB" in mismatch and "reported country is US" in mismatch
         assert "ip_country_mismatch" not in reason_codes(home)
 
+    def test_uk_is_the_united_kingdom_and_a_code_of_no_country_is_compared_with_nothing(self, aws, tenant):
+        """`UK` is what many integrations send for the United Kingdom (ISO 3166 reserves it for it;
+        its code is GB): taken as sent, every British partner's session was a country mismatch."""
+        british, lower, placeholder, abroad = decide(
+            aws,
+            tenant,
+            signup("p1", country="UK", ip="81.2.69.160"),
+            signup("p2", country="uk", ip="81.2.69.161"),
+            signup("p3", country="ZZ", ip="81.2.69.162"),  # an integration's placeholder
+            signup("p4", country="FR", ip="81.2.69.163"),
+        )
+
+        assert not {"ip_country_mismatch"} & (
+            reason_codes(british) | reason_codes(lower) | reason_codes(placeholder)
+        )
+        assert "ip_country_mismatch" in reason_codes(abroad)
+        stored = aws.repository.get_subject(tenant.program_id, "partner", "p1")
+        assert stored.country == "GB"
+
     def test_an_ip_of_the_reported_country_and_near_the_address_raises_nothing(self, aws, tenant):
         (local,) = decide(
             aws,
