@@ -54,7 +54,8 @@ BLANK_CHARACTERS = (
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
 NON_BLANK_PATTERN = f"[^{BLANKS}]"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
-EMAIL_PATTERN = f"^[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+$"
+# blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
+EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 TIME_PATTERN = (
@@ -150,6 +151,7 @@ _Email = Annotated[
     StrictStr,
     Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
     matching(EMAIL_PATTERN, "not an e-mail address"),
+    AfterValidator(trim),
 ]
 Email = _Email
 OptionalEmail = Annotated[_Email | _Blank | None, AfterValidator(_none_if_blank)]

@@ -81,6 +81,15 @@ class TestEmail:
         assert "email_duplicate" in reason_codes(second)
         assert second["action"] == "flag"
 
+    @pytest.mark.parametrize("typed", ["ada.lovelace@example.com ", " ada.lovelace@example.com\u00a0\t"])
+    def test_blanks_around_an_address_are_trimmed_not_refused(self, aws, tenant, typed):
+        """A phone keyboard's autocomplete leaves a blank after the address: the sign-up was refused
+        (422, "not an e-mail address") and never scored."""
+        second = after_another(aws, tenant, "ada.lovelace@example.com", typed)
+
+        assert "email_duplicate" in reason_codes(second)
+        assert aws.repository.get_subject(tenant.program_id, "partner", "p2").email == typed.strip()
+
     def test_dots_count_where_the_provider_does_not_ignore_them(self, aws, tenant):
         _, second = decide(
             aws,
