@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -112,17 +113,35 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
+# What pydantic names the members of a union that is not tagged (an optional field's: the value, a
+# blank, null) in an error's location: `function-after[check(), constrained-str]`, `none`. No field
+# of this API is named so (names are snake_case words; list positions are numbers).
+_UNION_MEMBER = re.compile(r"^(none|str|int|float|bool|[a-z]+(-[a-z]+)+)(\[.*\])?$|\[")
+# The messages of an optional field's other members: a value that is not blank or null is refused
+# for what the value's own member says.
+_OTHER_MEMBERS = ("Value error, blank", "Input should be None")
+
+
 def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozenset()) -> list[dict[str, str]]:
-    """Pydantic errors as `{field, message}`, with the body prefix and union tags dropped."""
-    errors = []
+    """Pydantic errors as `{field, message}`, with the body prefix and union tags dropped, and one
+    error per field of an optional value (pydantic gives one per member of its union)."""
+    found: dict[str, list[str]] = {}
     for error in raw:
-        location = [str(part) for part in error.get("loc", ()) if str(part) not in tags]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if str(part) not in tags and not _UNION_MEMBER.search(str(part))
+        ]
         if location and location[0] == "body":
             location = location[1:]
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             # a wrong or missing `type` / `kind`: name the discriminator, not the body
             location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
-        errors.append({"field": ".".join(location) or "(body)", "message": str(error.get("msg", ""))})
+        found.setdefault(".".join(location) or "(body)", []).append(str(error.get("msg", "")))
+    errors = []
+    for field, messages in found.items():
+        own = [m for m in messages if m not in _OTHER_MEMBERS] or messages
+        errors.append({"field": field, "message": own[0]})
     return errors
 
 

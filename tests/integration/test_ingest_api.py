@@ -290,6 +290,24 @@ def test_schema_violations_are_422_naming_the_field(aws, tenant, change, field):
     assert aws.queued() == []
 
 
+def test_a_bad_optional_value_is_named_once_by_its_field_and_what_it_should_be(aws, tenant):
+    """An optional field is a value, a blank or null: pydantic reports each, under names of its
+    own (`customer.email.function-after[check(), constrained-str]: Value error, blank`)."""
+    event = sample("transaction.created")
+    event["customer"].update(email="n/a", ip="unknown", country="N/A")
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert answer.body["errors"] == [
+        {"field": "customer.email", "message": "Value error, not an e-mail address"},
+        {"field": "customer.country", "message": "Value error, an ISO 3166 alpha-2 code, e.g. GB"},
+        {"field": "customer.ip", "message": "Value error, not an IPv4 or IPv6 address"},
+    ]
+    assert answer.body["detail"].startswith("customer.email: Value error, not an e-mail address; ")
+    assert aws.queued() == []
+
+
 def test_unknown_event_type_is_422(aws, tenant):
     answer = post(sample("reward.created", type="refund.created"), tenant.keys["integration"])
 
