@@ -137,7 +137,11 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             # a wrong or missing `type` / `kind`: name the discriminator, not the body
             location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
-        found.setdefault(".".join(location) or "(body)", []).append(str(error.get("msg", "")))
+        message = str(error.get("msg", ""))
+        if location[:1] == ["query"] and isinstance(error.get("input"), list):
+            # every parameter takes one value: `?limit=5&limit=6` is not "not a valid integer"
+            message = "given more than once: send one value"
+        found.setdefault(".".join(location) or "(body)", []).append(message)
     errors = []
     for field, messages in found.items():
         own = [m for m in messages if m not in _OTHER_MEMBERS] or messages

@@ -308,6 +308,21 @@ def test_a_bad_optional_value_is_named_once_by_its_field_and_what_it_should_be(a
     assert aws.queued() == []
 
 
+def test_a_query_parameter_given_twice_is_named_as_given_twice(aws, tenant):
+    query = proxy_event(
+        "GET", "/v1/cases", None, tenant.keys["fraud"], query={"view": "active", "limit": "5"}
+    )
+    query["multiValueQueryStringParameters"] = {"view": ["active", "resolved"], "limit": ["5", "6"]}
+
+    answer = call("cases", query)
+
+    assert answer.status == 422, answer
+    assert answer.body["errors"] == [  # was "Input should be a valid integer" for `limit=5&limit=6`
+        {"field": "query.view", "message": "given more than once: send one value"},
+        {"field": "query.limit", "message": "given more than once: send one value"},
+    ]
+
+
 def test_unknown_event_type_is_422(aws, tenant):
     answer = post(sample("reward.created", type="refund.created"), tenant.keys["integration"])
 
