@@ -78,13 +78,16 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             continue
 
         def attempt(listed: Case = listed) -> str | None:
+            # the subject before its case: an event of the subject that lands after this read (new
+            # evidence on the case, a reward held under it) changes what the approval's last step
+            # expects of the subject, and the case is read again (`rules.resolution_plan`)
+            subject = store.get_subject(listed.program_id, listed.subject_type, listed.subject_id)
             case = store.get_case(listed.program_id, listed.case_id)
             if case.status != "disputed" or case.verdict not in rules.VERDICTS:
                 return None  # resolved or removed meanwhile
             if rules.evidence_since_verdict(case):
                 carry_out(store, [rules.verdict_withdrawal_step(case, now)], deps.publisher)
                 return "withdrawn"
-            subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             plan = rules.resolution_plan(case, subject, rewards, pepper, now)
             carry_out(store, plan.steps, deps.publisher)

@@ -246,11 +246,17 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined", later: "on_hold"}
 
 
-def _suspicious_again(env, partner_id: str, at: datetime) -> str:
-    """The partner signs in with its twin's address again: `email_duplicate` fires on its case."""
-    event_id = f"evt-again-{partner_id}-{at:%d%H}"
+def _suspicious_again(env, partner_id: str, at: datetime, same_identifiers: bool = False) -> str:
+    """The partner signs in with its twin's address again: `email_duplicate` fires on its case.
+    `same_identifiers`: from its own device and IP, with its address as it signed up with it (no
+    identifier new to it)."""
+    event_id = f"evt-again-{partner_id}-{at:%d%H%M%S}"
     update = sample("account.updated", id=event_id, occurred_at=at.isoformat(), activity="email_change")
     update["partner"] = {"id": partner_id, "email": f"{partner_id}.owner@example.com"}
+    if same_identifiers:
+        known = env.deps.repository.get_subject(env.tenant.program_id, "partner", partner_id)
+        update["partner"]["email"] = known.email
+        update["session"] = {"ip": min(known.ips), "device_fingerprint": min(known.devices)}
     set_clock(env.clock, at)  # received when it occurs (SPEC 3.1)
     send(env.tenant, update)
     drain(env.aws)
@@ -302,6 +308,59 @@ def test_an_approval_that_new_fraud_outdated_is_withdrawn_by_the_cycle_not_appli
     report = run_scheduled_cycle(env, datetime(2027, 1, 1, tzinfo=UTC))
     assert report["totals"]["declined"] == 1
     assert rewards_of(env.tenant, partner_id="p-turn") == {held: "declined", late: "declined"}
+
+
+@pytest.mark.parametrize("with_evidence", [True, False], ids=["evidence-and-a-reward", "a-reward"])
+def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, with_evidence):
+    """The partner's events land while the cycle is half way through the approval (its first
+    reward moved, the case not yet approved): their evidence was approved with the case, and the
+    reward they brought, held under the case, stayed held under an approved case, where no sweep
+    looks again. A reward alone is approved with the rest; with evidence, the approval is withdrawn
+    and what its first step released is held again by the sweep."""
+    case_id = flag_partner(env, "p-race")
+    first = buy(env, "c-race-1", "p-race", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, case_id, "approve").status == 200
+    store = env.deps.repository
+    real_apply = store.apply
+    landed: list[str] = []
+
+    def apply(step):
+        real_apply(step)
+        if not landed and any(type(w).__name__ == "MoveReward" for w in step.writes):
+            landed.append("now")  # once: right after the approval's first step
+            at = env.clock.now()
+            if with_evidence:
+                evidence = _suspicious_again(env, "p-race", at, same_identifiers=True)
+                assert "email_duplicate" in {
+                    r["code"] for r in status(env.tenant, evidence)["decision"]["reasons"]
+                }
+                set_clock(env.clock, at)
+            landed.append(buy(env, "c-race-2", "p-race", at.isoformat(), "500.00"))
+            drain(env.aws)
+            set_clock(env.clock, CYCLE_AT)
+
+    monkeypatch.setattr(store, "apply", apply)
+    set_clock(env.clock, CYCLE_AT)
+
+    report = run_cycle(env.deps)  # in this thread: the events' scoring runs inside it
+
+    monkeypatch.setattr(store, "apply", real_apply)
+    late = landed[1]
+    sweep(env.deps)
+    if with_evidence:
+        assert (report["totals"]["withdrawn"], report["totals"]["approved"]) == (1, 0)
+        assert view(env.tenant, "active")[case_id]["status"] == "disputed"
+        assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
+        # what the approval's first step released, held again by the sweep: the partner is flagged
+        assert rewards_of(env.tenant, partner_id="p-race") == {first: "on_hold", late: "on_hold"}
+        assert view(env.tenant, "active")[case_id]["held_rewards"] == 2
+    else:
+        assert (report["totals"]["withdrawn"], report["totals"]["approved"]) == (0, 1)
+        assert view(env.tenant, "resolved")[case_id]["held_rewards"] == 0
+        assert rewards_of(env.tenant, partner_id="p-race") == {first: "pending", late: "pending"}
 
 
 @pytest.mark.parametrize("outcome", ["decline", "approve-again"])

@@ -645,7 +645,10 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     to `pending`, the subject no longer flagged and its marks withdrawn on every identifier;
     declined, its held rewards `declined`, the subject still flagged (later rewards go on hold
     under this case). Rewards first, marks next, the case last: a cycle stopped half way finds the
-    case still disputed and does the rest."""
+    case still disputed and does the rest. `subject` is read before `case`: an approval's last step
+    expects the subject as read, so that whatever happened to it since is planned again (an approval
+    that new evidence outdated is then withdrawn, `evidence_since_verdict`; what its earlier steps
+    released, the hold sweep holds again, the subject being still flagged)."""
     if case.status != "disputed" or case.verdict not in VERDICTS:
         raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
     approve = case.verdict == "approve"
@@ -700,10 +703,15 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         if approve:
             changes.update(status="active", flag_case_id=None, marks_pending=False)
         # the identifiers read are those unmarked: one the subject added since (an event of a
-        # flagged subject marks what it adds) refuses this step, and the cycle plans again
+        # flagged subject marks what it adds) refuses this step, and the cycle plans again; so
+        # does any event of the subject since (`version`: new evidence on the case outdates the
+        # approval) and any reward that arrived for it (`reward_seq`: held under this case, it
+        # would stay held under an approved one)
         expect: dict[str, Any] = {"active_case_id": case.case_id}
         if approve:
-            expect["identifier_seq"] = subject.identifier_seq
+            expect.update(
+                identifier_seq=subject.identifier_seq, version=subject.version, reward_seq=subject.reward_seq
+            )
         final.add(UpdateProfile(case.program_id, subject.type, subject.id, changes, expect=expect))
     plan.steps.append(final)
     return plan
