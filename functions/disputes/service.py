@@ -13,6 +13,7 @@ from functions.shared.domain import rules
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case
 from functions.shared.errors import Conflict, DomainError, NotFound
+from functions.shared.holds import hold_due
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
@@ -87,6 +88,11 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
                 return None  # resolved or removed meanwhile
             if rules.evidence_since_verdict(case):
                 carry_out(store, [rules.verdict_withdrawal_step(case, now)], deps.publisher)
+                # what an approval under way released before the evidence stopped it, held again
+                key = (case.program_id, case.subject_type, case.subject_id)
+                hold_due(
+                    store, deps.publisher, key, pepper, now, "dispute-cycle", f"withdrawn/{now.isoformat()}"
+                )
                 return "withdrawn"
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             plan = rules.resolution_plan(case, subject, rewards, pepper, now)

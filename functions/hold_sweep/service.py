@@ -13,14 +13,12 @@ goes on with the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from functions.shared.changes import carry_out, retrying
+from functions.shared.changes import retrying
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Subject
-from functions.shared.domain.rules import hold_steps, pending_marks_plan, sweep_holds
 from functions.shared.errors import DomainError
-from functions.shared.messaging import EventPublisher
+from functions.shared.holds import hold_due
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
@@ -46,7 +44,10 @@ def sweep(deps: Dependencies) -> SweepReport:
             report.subjects += 1
 
             def attempt(subject: Subject = subject) -> int:
-                return _sweep_one(store, deps.publisher, subject, pepper, now)
+                key = (subject.program_id, subject.type, subject.id)
+                return hold_due(
+                    store, deps.publisher, key, pepper, now, "hold-sweep", f"sweep/{now.isoformat()}"
+                )
 
             try:
                 held = retrying(attempt, f"sweeping {subject.key}")
@@ -67,24 +68,3 @@ def sweep(deps: Dependencies) -> SweepReport:
         extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},
     )
     return report
-
-
-def _sweep_one(
-    store: CasesPort, publisher: EventPublisher, listed: Subject, pepper: bytes, now: datetime
-) -> int:
-    subject = store.get_subject(listed.program_id, listed.type, listed.id)  # the index lags: read it
-    steps = pending_marks_plan(subject, pepper)
-    since = subject.flagged_at if subject.type == "partner" else None
-    rewards = store.subject_rewards(subject.program_id, subject.type, subject.id, since)
-    candidates = sweep_holds(subject, rewards)
-    if candidates and subject.flag_case_id:
-        steps += hold_steps(
-            (subject.program_id, subject.flag_case_id),
-            (subject.type, subject.id),
-            candidates,
-            "hold-sweep",
-            now,
-            f"sweep/{now.isoformat()}",
-        )
-    carry_out(store, steps, publisher)
-    return len(candidates)

@@ -312,11 +312,11 @@ def test_an_approval_that_new_fraud_outdated_is_withdrawn_by_the_cycle_not_appli
 
 @pytest.mark.parametrize("with_evidence", [True, False], ids=["evidence-and-a-reward", "a-reward"])
 def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, with_evidence):
-    """The partner's events land while the cycle is half way through the approval (its first
-    reward moved, the case not yet approved): their evidence was approved with the case, and the
+    """The partner's events land while the cycle is approving (after it read the case, before its
+    first step moved a reward): their evidence was approved with the case, and the
     reward they brought, held under the case, stayed held under an approved case, where no sweep
     looks again. A reward alone is approved with the rest; with evidence, the approval is withdrawn
-    and what its first step released is held again by the sweep."""
+    and what its first step released is held again at once."""
     case_id = flag_partner(env, "p-race")
     first = buy(env, "c-race-1", "p-race", "2026-11-04T09:00:00Z", "30.00")
     drain(env.aws)
@@ -328,9 +328,8 @@ def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, 
     landed: list[str] = []
 
     def apply(step):
-        real_apply(step)
         if not landed and any(type(w).__name__ == "MoveReward" for w in step.writes):
-            landed.append("now")  # once: right after the approval's first step
+            landed.append("now")  # once: after the cycle read the case, before its first step
             at = env.clock.now()
             if with_evidence:
                 evidence = _suspicious_again(env, "p-race", at, same_identifiers=True)
@@ -341,6 +340,7 @@ def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, 
             landed.append(buy(env, "c-race-2", "p-race", at.isoformat(), "500.00"))
             drain(env.aws)
             set_clock(env.clock, CYCLE_AT)
+        real_apply(step)
 
     monkeypatch.setattr(store, "apply", apply)
     set_clock(env.clock, CYCLE_AT)
@@ -349,14 +349,14 @@ def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, 
 
     monkeypatch.setattr(store, "apply", real_apply)
     late = landed[1]
-    sweep(env.deps)
     if with_evidence:
         assert (report["totals"]["withdrawn"], report["totals"]["approved"]) == (1, 0)
         assert view(env.tenant, "active")[case_id]["status"] == "disputed"
         assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
-        # what the approval's first step released, held again by the sweep: the partner is flagged
+        # what the approval's first step released after the evidence, held again by the cycle itself
         assert rewards_of(env.tenant, partner_id="p-race") == {first: "on_hold", late: "on_hold"}
         assert view(env.tenant, "active")[case_id]["held_rewards"] == 2
+        assert sweep(env.deps).held == 0  # nothing left for the sweep
     else:
         assert (report["totals"]["withdrawn"], report["totals"]["approved"]) == (0, 1)
         assert view(env.tenant, "resolved")[case_id]["held_rewards"] == 0

@@ -186,7 +186,11 @@ class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
         through the API for a customer), that customer's list of holdable rewards too."""
 
 
-class CasesPort(StepsPort, SubjectsPort, abc.ABC):
+class HoldsPort(StepsPort, SubjectsPort, abc.ABC):
+    """What holding a subject's due rewards needs (`functions.shared.holds`)."""
+
+
+class CasesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def get_case(self, program_id: str, case_id: str) -> Case:
         """Raises NotFound."""
@@ -244,7 +248,7 @@ class CasesPort(StepsPort, SubjectsPort, abc.ABC):
     def flagged_shards(self) -> int: ...
 
 
-class DisputesPort(StepsPort, SubjectsPort, abc.ABC):
+class DisputesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def get_case(self, program_id: str, case_id: str) -> Case:
         """Raises NotFound."""
