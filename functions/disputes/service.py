@@ -79,9 +79,8 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             continue
 
         def attempt(listed: Case = listed) -> str | None:
-            # the subject before its case: an event of the subject that lands after this read (new
-            # evidence on the case, a reward held under it) changes what the approval's last step
-            # expects of the subject, and the case is read again (`rules.resolution_plan`)
+            # the subject before its case and its rewards: a reward that arrives after this read
+            # changes what the approval's last step expects of it (`rules.resolution_plan`)
             subject = store.get_subject(listed.program_id, listed.subject_type, listed.subject_id)
             case = store.get_case(listed.program_id, listed.case_id)
             if case.status != "disputed" or case.verdict not in rules.VERDICTS:

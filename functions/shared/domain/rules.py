@@ -645,10 +645,10 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     to `pending`, the subject no longer flagged and its marks withdrawn on every identifier;
     declined, its held rewards `declined`, the subject still flagged (later rewards go on hold
     under this case). Rewards first, marks next, the case last: a cycle stopped half way finds the
-    case still disputed and does the rest. `subject` is read before `case`: an approval's last step
-    expects the subject as read, so that whatever happened to it since is planned again (an approval
-    that new evidence outdated is then withdrawn, `evidence_since_verdict`; what its earlier steps
-    released, the hold sweep holds again, the subject being still flagged)."""
+    case still disputed and does the rest. An approval's last step expects the case's evidence and
+    the subject's rewards and identifiers as read: evidence or a reward that lands while it is under
+    way is planned again (the approval then withdrawn, `evidence_since_verdict`, or the reward
+    approved with the rest)."""
     if case.status != "disputed" or case.verdict not in VERDICTS:
         raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
     approve = case.verdict == "approve"
@@ -672,6 +672,8 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 case.case_id,
                 expect=("disputed",),
                 changes={"status": outcome, "resolved_at": at},
+                # evidence since the case was read outdates an approval: planned again, withdrawn
+                expect_evidence=evidence_of(case) if approve else None,
             ),
             audit(
                 case,
@@ -704,14 +706,11 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
             changes.update(status="active", flag_case_id=None, marks_pending=False)
         # the identifiers read are those unmarked: one the subject added since (an event of a
         # flagged subject marks what it adds) refuses this step, and the cycle plans again; so
-        # does any event of the subject since (`version`: new evidence on the case outdates the
-        # approval) and any reward that arrived for it (`reward_seq`: held under this case, it
-        # would stay held under an approved one)
+        # does a reward that arrived for it (`reward_seq`: held under this case, it would stay held
+        # under an approved one). Other events of a busy subject do not hold the approval off.
         expect: dict[str, Any] = {"active_case_id": case.case_id}
         if approve:
-            expect.update(
-                identifier_seq=subject.identifier_seq, version=subject.version, reward_seq=subject.reward_seq
-            )
+            expect.update(identifier_seq=subject.identifier_seq, reward_seq=subject.reward_seq)
         final.add(UpdateProfile(case.program_id, subject.type, subject.id, changes, expect=expect))
     plan.steps.append(final)
     return plan

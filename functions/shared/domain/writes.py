@@ -165,8 +165,9 @@ class PutCase:
 @dataclass(frozen=True, slots=True)
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
-    case must exist). Figures are added (negative to take away); `reasons` are merged per code:
-    the detail replaced, the count raised, the first time kept."""
+    case must exist) and, with `expect_evidence`, that its reasons have fired exactly that often
+    (code: count). Figures are added (negative to take away); `reasons` are merged per code: the
+    detail replaced, the count raised, the first time kept."""
 
     program_id: str
     case_id: str
@@ -177,6 +178,7 @@ class UpdateCase:
     archived: int = 0
     archived_micros: dict[str, int] = field(default_factory=dict)
     reasons: tuple[Reason, ...] = ()
+    expect_evidence: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -890,6 +890,8 @@ class PartnersDynamo(DynamoBase):
         m = self._m
         item_keys = (keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
+        if write.expect_evidence is not None:  # the map as a whole: no reason fired since it was read
+            condition &= m.case.reason_counts == write.expect_evidence
         actions: list[Any] = []
         status = write.changes.get("status")
         if any(write.hold_micros.values()):

@@ -35,6 +35,7 @@ from functions.shared.domain.model import (
 from functions.shared.domain.rules import (
     CASE_VIEWS,
     adds_identifiers,
+    evidence_of,
     in_hold_order,
     merge_reasons,
     view_time,
@@ -400,7 +401,11 @@ class PartnersMemory:
 
     def _case_status_holds(self, write: UpdateCase) -> bool:
         case = self._cases.get((write.program_id, write.case_id))
-        return case is not None and (not write.expect or case.status in write.expect)
+        return (
+            case is not None
+            and (not write.expect or case.status in write.expect)
+            and (write.expect_evidence is None or evidence_of(case) == write.expect_evidence)
+        )
 
     def _audit_entry(self, write: Audit) -> None:
         self._audit.setdefault((write.program_id, write.case_id), {})[write.entry_id] = write.entry
