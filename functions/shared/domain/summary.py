@@ -61,9 +61,9 @@ def counted(step: Step) -> Step:
                 raise ValueError("a step opening cases on two days: the figures take one day per step")
             for code in {r.code for r in case.reasons}:
                 delta.flag_reasons[code] = delta.flag_reasons.get(code, 0) + 1
-            _add(delta.cases, {case.status: 1})
+            add_figures(delta.cases, {case.status: 1})
             delta.held += case.held_count
-            _add(delta.held_micros, case.hold_micros)
+            add_figures(delta.held_micros, case.hold_micros)
             delta.flag_day = day
             delta.flags += 1
             delta.flag_expires_at = int((case.flagged_at + FLAG_DAY_KEPT).timestamp())
@@ -80,9 +80,9 @@ def counted(step: Step) -> Step:
             if not (moved or write.held or any(write.hold_micros.values())):
                 continue
             delta = deltas.setdefault(write.program_id, _Delta())
-            _add(delta.cases, moved)
+            add_figures(delta.cases, moved)
             delta.held += write.held
-            _add(delta.held_micros, write.hold_micros)
+            add_figures(delta.held_micros, write.hold_micros)
     writes = [
         CountSummary(
             program_id,
@@ -122,7 +122,8 @@ def _changes(delta: CountSummary) -> bool:
     return bool(delta.cases or delta.held or any(delta.held_micros.values()) or delta.flags)
 
 
-def _add(figures: dict[str, int], more: dict[str, int]) -> None:
+def add_figures(figures: dict[str, int], more: dict[str, int]) -> None:
+    """Adds `more` into `figures`, key by key (a step's deltas; a store's shards read back)."""
     for key, n in more.items():
         figures[key] = figures.get(key, 0) + n
 

@@ -45,7 +45,7 @@ from functions.shared.domain.model import (
     evolve,
 )
 from functions.shared.domain.rules import adds_identifiers, in_hold_order, view_of
-from functions.shared.domain.summary import FlagDay, SummaryFigures
+from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
     CountSummary,
@@ -536,13 +536,13 @@ class PartnersDynamo(DynamoBase):
         for raw in items:  # the shards' figures, added up
             sk = raw["sk"]["S"]
             if sk == keys.SUMMARY_SK:
-                _add_up(cases, _figures(raw, "cases_"))
-                _add_up(held_micros, _figures(raw, "held_"))
+                add_figures(cases, _figures(raw, "cases_"))
+                add_figures(held_micros, _figures(raw, "held_"))
                 held += int(raw.get("rewards_held", {}).get("N", 0))
             else:
                 day = sk.removeprefix(keys.flag_day_sk(""))
                 count, by_reason = days.get(day, (0, {}))
-                _add_up(by_reason, _figures(raw, "reason_"))
+                add_figures(by_reason, _figures(raw, "reason_"))
                 days[day] = (count + int(raw.get("count", {}).get("N", 0)), by_reason)
         return SummaryFigures(
             {k: n for k, n in cases.items() if n},
@@ -1162,11 +1162,6 @@ def _summary_shard(step: Step) -> int:
         if isinstance(case_id, str):
             return keys.summary_shard(case_id)
     return 0
-
-
-def _add_up(figures: dict[str, int], more: dict[str, int]) -> None:
-    for key, n in more.items():
-        figures[key] = figures.get(key, 0) + n
 
 
 def _figures(raw: dict[str, Any], prefix: str) -> dict[str, int]:
