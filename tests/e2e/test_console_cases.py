@@ -294,6 +294,53 @@ def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(
     assert backend.reward_status(dropped.partner_id, dropped.reward_ids[0]) == "declined"
 
 
+_LEFT_OF = """([paragraph, first, second]) => {
+    // where two words of the paragraph's sentence are drawn: is the first left of the second?
+    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+    const place = (word) => {
+        for (let node = walker.currentNode; node; node = walker.nextNode()) {
+            const at = (node.textContent || "").indexOf(word);
+            if (at >= 0 && node.nodeType === Node.TEXT_NODE) {
+                const range = document.createRange();
+                range.setStart(node, at);
+                range.setEnd(node, at + word.length);
+                return range.getBoundingClientRect().left;
+            }
+        }
+        throw new Error("not found: " + word);
+    };
+    const a = place(first);
+    walker.currentNode = paragraph;
+    const b = place(second);
+    return a < b;
+}"""
+
+
+def test_a_name_with_direction_marks_does_not_turn_the_verdict_sentence_around(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner whose name begins with a right-to-left override (U+202E) and is never closed
+    partner = backend.flagged_partner(f"\u202e{tag()} Ltd", rewards=("30.00",))
+    assert backend.fraud.post(
+        backend.url(f"/v1/cases/{partner.case['id']}/dispute"), json={"reason": "Ours."}, timeout=10
+    ).ok
+
+    # When the security team approves its dispute with a note that has one too
+    sign_in_as(page, console, "security", "disputes")
+    card = page.get_by_role("article", name=partner.name)
+    card.get_by_label("Note").fill("\u202eseen before")
+    card.get_by_role("button", name="Approve dispute").click()
+
+    # Then the sentence after the name reads left to right, the name and the note kept apart
+    sentence = page.get_by_role("status").filter(has_text="Verdict recorded for")
+    expect(sentence.locator("bdi")).to_have_text(partner.name)
+    assert page.evaluate(_LEFT_OF, [sentence.element_handle(), "next", "dispute"])
+    verdict = page.get_by_role("article", name=partner.name).locator("dd.verdict")
+    expect(verdict.locator("bdi")).to_have_text("\u202eseen before")
+    assert page.evaluate(_LEFT_OF, [verdict.element_handle(), "applied", "next"])
+    screenshot(page, "12c-dispute-name-with-direction-marks")
+
+
 def test_an_approval_the_case_outgrew_is_flagged_on_the_card_and_withdrawn_by_the_cycle(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:

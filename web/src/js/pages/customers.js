@@ -72,7 +72,7 @@ function historyTable(history, firstPage) {
               {},
               entry.event ? h("code", {}, entry.event) : null,
               entry.payload !== undefined && entry.payload !== null ? h("code", { class: "payload" }, ` ${JSON.stringify(entry.payload)}`) : null,
-              entry.note ? ` ${entry.note}` : null,
+              entry.note ? [" ", h("bdi", {}, entry.note)] : null,
             ),
           ),
         ),

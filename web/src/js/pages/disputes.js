@@ -25,7 +25,9 @@ export function mountDisputes(container) {
           h(
             "p",
             { role: "status", class: "success", tabindex: "-1" },
-            `Verdict recorded for ${name}: ${value === "approve" ? "approved" : "declined"}. It takes effect at the next dispute cycle.`,
+            "Verdict recorded for ",
+            h("bdi", {}, name), // a name's direction marks stay inside it, not turning the sentence around
+            `: ${value === "approve" ? "approved" : "declined"}. It takes effect at the next dispute cycle.`,
           ),
         );
         await load();
@@ -61,7 +63,7 @@ export function mountDisputes(container) {
                 "div",
                 {},
                 h("dt", {}, "Verdict"),
-                h("dd", { class: since.length ? "verdict warning" : "verdict" }, verdictText, item.verdict_note ? ` (${item.verdict_note})` : ""),
+                h("dd", { class: since.length ? "verdict warning" : "verdict" }, verdictText, item.verdict_note ? [" (", h("bdi", {}, item.verdict_note), ")"] : ""),
               )
             : null,
           since.length
