@@ -5,6 +5,9 @@ cold start  each handler module's import (CPU time) in a fresh interpreter, as a
             BENCH_INSTRUCTIONS=1 and valgrind installed, also the same ratio in instructions
             (callgrind counts them, the same whatever else the machine does: the figure to compare
             two trees by; about 3 minutes more), the interpreter's own start taken out of both
+first       a Lambda's first requests after its cold start, in a fresh interpreter against moto in
+            process: CPU time of the ingest function's first POST /v1/events and of the score
+            function's first batch (each building its clients then), beside each one's second
 ingest      POST /v1/events through the real ingest handler against moto, in process
 """
 
@@ -105,6 +108,59 @@ def cold_start_instructions() -> dict[str, float]:
     return {h: (_instructions(f"import functions.{h}") - start) / baseline for h in HANDLERS}
 
 
+def first_requests() -> dict[str, float]:
+    """The medians of REPEATS fresh interpreters (`_first_requests_child`), in milliseconds."""
+    runs = []
+    for _ in range(REPEATS):
+        code = "from benchmarks.ingest import _first_requests_child; _first_requests_child()"
+        out = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=_environment(),
+            cwd=ROOT,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+
+
+def _first_requests_child() -> None:
+    """In a fresh interpreter: everything imported and the program set up, then each function's
+    dependencies dropped (a Lambda's own process builds them on its first request); prints the CPU
+    time of each function's first and second request as JSON."""
+    from functions.shared import runtime, tenancy
+    from functions.shared.clock import SystemClock
+    from local_system.poller import poll_once
+    from tests.support import call, proxy_event, sample
+
+    with moto_system() as resources, open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        repository = runtime.dependencies().repository
+        program = tenancy.create_program(repository, SystemClock(), "Bench")
+        _, key = tenancy.create_key(repository, SystemClock(), program.program_id, "integration", "bench")
+        sqs = runtime.boto3_client("sqs", runtime.Settings.from_env())
+        arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]
+        figures: dict[str, float] = {}
+        for n, name in ((1, "first"), (2, "second")):
+            if n == 1:
+                runtime.forget_dependencies()
+            t = time.process_time()
+            answer = call(
+                "ingest",
+                proxy_event("POST", "/v1/events", sample("partnership.created", id=f"first-{n}"), key),
+            )
+            figures[f"ingest_{name}_ms"] = (time.process_time() - t) * 1000
+            assert answer.status == 202, answer
+            if n == 1:
+                runtime.forget_dependencies()
+            t = time.process_time()
+            assert poll_once(sqs, resources.queue_url, arn["QueueArn"], wait_seconds=0) == 1
+            figures[f"score_{name}_ms"] = (time.process_time() - t) * 1000
+    print(json.dumps(figures))
+
+
 def ingest_throughput(count: int = 400) -> dict[str, float]:
     moto_environment()
 
@@ -142,6 +198,13 @@ def run() -> dict[str, float]:
     for name, figures in starts.items():
         instructions = f"   instructions x{counted[name]:.2f}" if name in counted else ""
         print(f"  {name:<28} {figures['median_ms']:8.1f} ms   x{figures['ratio']:.2f}{instructions}")
+    first = first_requests()
+    print("first requests after a cold start (CPU; median of", REPEATS, "fresh interpreters)")
+    for function in ("ingest", "score"):
+        print(
+            f"  {function:<8} first {first[f'{function}_first_ms']:6.1f} ms   "
+            f"second {first[f'{function}_second_ms']:6.1f} ms"
+        )
     figures = ingest_throughput()
     print("ingest through the handler against moto (one process, one core)")
     print("  " + json.dumps({k: round(v, 2) for k, v in figures.items()}))

@@ -89,7 +89,7 @@ def build_models(
         sort_attribute = UnicodeAttribute if definition.sort_key_type == "S" else NumberAttribute
         index_attributes.setdefault(definition.sort_key, sort_attribute(null=True))
 
-    base = type(
+    base: type[Model] = type(
         "Item",
         (Model,),
         {
@@ -107,7 +107,13 @@ def build_models(
         items.update(builder(base))
     # pynamodb binds a copy of each index to the model class: query through those copies
     bound = {name: getattr(base, name) for name in index_objects}
-    return Models(base, items, bound, region, host)
+    # pynamodb gives each class a connection of its own, each a botocore session and client made
+    # on its class's first request (tens of milliseconds each, a dozen classes on a Lambda's first
+    # requests); one table, one key schema: every class and the transactions share one
+    shared = base._get_connection()
+    for model in items.values():
+        model._connection = shared
+    return Models(base, items, bound, region, host, [shared.connection])
 
 
 _RETRYABLE = {
