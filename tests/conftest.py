@@ -42,6 +42,42 @@ def _share_botocore_models() -> None:
 
 _share_botocore_models()
 
+
+def _share_botocore_hook_checks() -> None:
+    """Each client registers about ninety event handlers, and botocore asks `inspect` for every
+    handler's signature (does it take **kwargs?) and works out every event name's aliases in a
+    cache of that client's own: a test builds a dozen clients, and this was a sixth of the
+    integration tests' time. Both answers depend only on the handler's function and the event's
+    name: asked once for the whole run."""
+    import functools
+
+    from botocore import hooks
+    from botocore.utils import EVENT_ALIASES
+
+    asked = functools.lru_cache(maxsize=4096)(hooks.accepts_kwargs)
+
+    def accepts_kwargs(func: Any) -> Any:
+        function = getattr(func, "__func__", func)  # a bound method: its function's signature
+        try:
+            return asked(function)
+        except TypeError:  # an unhashable callable
+            return asked.__wrapped__(func)
+
+    hooks.accepts_kwargs = accepts_kwargs  # type: ignore[attr-defined]
+
+    aliased: dict[str, str] = {}
+    initialize = hooks.EventAliaser.__init__
+
+    def __init__(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        initialize(self, event_emitter, event_aliases)
+        if event_aliases is None or event_aliases == EVENT_ALIASES:
+            self._alias_name_cache = aliased  # the same aliases: the same names
+
+    hooks.EventAliaser.__init__ = __init__  # type: ignore[method-assign]
+
+
+_share_botocore_hook_checks()
+
 # Opt-in: LOCAL_DYNAMODB=engine answers every DynamoDB call made under moto's mock from the local
 # system's own engine (local_system.dynamodb), a fresh one for each moto account (moto's reset, at
 # each mock_aws start, drops it with the account); SQS, EventBridge and KMS stay moto's. Set before
