@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ def summary(figures: dict[str, float]) -> list[str]:
 
 
 def main(names: list[str]) -> None:
+    # set before any suite imports the functions: their loggers take the level when made, and
+    # the score function's line per event (thousands) buried the figures
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     figures: dict[str, float] = {}
     for name in names or SUITES:
         if importlib.util.find_spec(f"benchmarks.{name}") is None:
