@@ -105,14 +105,22 @@ def post_override(reward_id: str, body: Annotated[Override, Body()]) -> views.Re
 @router.get(
     "/v1/summary",
     summary="The Security Monitoring box: case counts, held rewards, flags per day",
-    description="Figures kept as cases change (never counted at read time): one query, whatever the "
-    "number of cases. `flags_per_day`: the last 30 days (UTC), oldest first, days without flags included.",
+    description="Figures kept as cases change (never counted at read time): one small query per "
+    "summary shard (8), whatever the number of cases. `flags_per_day`: the last 30 days (UTC), "
+    "oldest first, days without flags included.",
 )
 def get_summary() -> views.Summary:
     return service.summary(api.deps_of(router), api.program_of(router))
 
 
-@router.post("/v1/cases/<case_id>/remove", summary="Remove the case's partner from the program")
+@router.post(
+    "/v1/cases/<case_id>/remove",
+    summary="Remove the case's partner from the program",
+    description="Archives every reward of the partner not yet approved or paid, and every reward that "
+    "arrives for them later: a removed partner is never paid again. A reward already approved (by hand "
+    "too) stays approved. Allowed on an open, disputed (the dispute is withdrawn) or declined case; "
+    "409 on an approved or removed one.",
+)
 def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> views.RemovedPartner:
     principal = api.principal_of(router)
     return service.remove_partner(

@@ -212,7 +212,8 @@ def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: 
 
 
 def summary(deps: Dependencies, program_id: str) -> views.Summary:
-    """The figures kept as cases change (`domain/summary.py`): one query, whatever the history."""
+    """The figures kept as cases change (`domain/summary.py`): a small query per summary shard,
+    whatever the history."""
     store: CasesPort = deps.repository
     today = deps.clock.now().astimezone(UTC).date()
     return views.summary(store.summary_figures(program_id, first_day_shown(today)), today)

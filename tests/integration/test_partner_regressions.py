@@ -194,6 +194,32 @@ def test_every_later_reward_of_a_removed_partner_is_archived_as_it_arrives(env):
     assert removed["archived_rewards"] == {"count": 2, "amounts": [{"currency": "USD", "amount": "50.00"}]}
 
 
+def test_a_removal_archives_what_is_not_yet_approved_and_leaves_an_approved_reward(env):
+    """SPEC 3.2: a removal archives "every reward of theirs not yet paid or approved": a held reward
+    the team approved by hand (to pay the partner while the case was open) stays approved."""
+    send(env.tenant, signup("p-kept", ip="81.2.72.5"))
+    drain(env.aws)
+    case_id = flag_by_email(env, "p-kept", "twin.kept@example.com")
+    for reward_id, at, amount in (
+        ("r-kept-a", "2026-11-11T09:00:00Z", "20.00"),
+        ("r-kept-b", "2026-11-11T10:00:00Z", "7.50"),
+    ):
+        send(env.tenant, reward_event("p-kept", reward_id, at, amount))
+    drain(env.aws)
+    overridden = api(env, "cases", "POST", "/v1/rewards/r-kept-a/override", {"status": "approved"})
+    assert overridden.status == 200, overridden
+
+    removed = api(env, "cases", "POST", f"/v1/cases/{case_id}/remove", {"block_reapply": False})
+
+    assert removed.status == 200, removed
+    rewards = api(env, "cases", "GET", "/v1/rewards", partner_id="p-kept").body["items"]
+    assert {r["id"]: r["status"] for r in rewards} == {"r-kept-a": "approved", "r-kept-b": "archived"}
+    [listed] = [
+        r for r in api(env, "cases", "GET", "/v1/removed-partners").body["items"] if r["case_id"] == case_id
+    ]
+    assert listed["archived_rewards"] == {"count": 1, "amounts": [{"currency": "USD", "amount": "7.50"}]}
+
+
 def test_a_removed_partner_flagged_again_stays_removed_and_its_later_rewards_are_archived(env):
     send(env.tenant, signup("p-again", ip="81.2.72.3"))
     drain(env.aws)

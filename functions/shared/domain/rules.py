@@ -70,7 +70,7 @@ from functions.shared.errors import Conflict
 from functions.shared.money import amount_text, to_micros
 
 HOLDABLE = ("new", "pending")
-ARCHIVABLE = ("new", "pending", "approved", "on_hold")  # all but paid, declined, archived
+ARCHIVABLE = ("new", "pending", "on_hold")  # what a removal archives: not yet approved or paid (SPEC 3.2)
 ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reasons to it
 TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
 MARKED = ("flagged", "removed")  # subject statuses whose identifiers carry their mark (network marks too)

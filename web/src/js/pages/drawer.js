@@ -195,7 +195,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
           );
         },
       },
-      h("p", {}, "The partner is removed from the program and their rewards are archived."),
+      h("p", {}, "The partner is removed from the program. Their rewards not yet approved or paid are archived, and so is every reward that arrives for them later."),
       h("div", { class: "check" }, block, h("label", { for: "block-reapply" }, "Block this partner from reapplying")),
       h("div", { class: "buttons" }, h("button", { type: "submit", class: "danger" }, "Confirm removal")),
     );
