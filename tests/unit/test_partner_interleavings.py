@@ -47,6 +47,7 @@ class World:
     def __init__(self) -> None:
         self.deps = Dependencies(InMemoryRepository(), InMemoryPublisher(), FixedClock(START))
         self.n = itertools.count(1)
+        self.late_strays: set[str] = set()  # put in the store after the removal, past its conditions
         self.at = START
         self.score(self.signup("p-twin", "twin@example.com"))
         self.score(self.signup("p", "p@example.com"))
@@ -99,6 +100,8 @@ class World:
             elif operation == "stray":  # a reward that raced a flag and escaped the hold at arrival
                 reward = Reward(P, f"st-{next(self.n)}", "p", Decimal("3.25"), "EUR", "new", self.at, "api")
                 repo.apply(Step([PutReward(reward)]))
+                if subject.status == "removed":
+                    self.late_strays.add(reward.reward_id)
             elif operation == "sweep":
                 sweep(deps)
             elif operation == "override":
@@ -129,6 +132,9 @@ class World:
             for r in held:
                 figures[r.currency] = figures.get(r.currency, 0) + to_micros(r.amount)
             assert {c: m for c, m in case.hold_micros.items() if m} == figures
+        if repo.get_subject(P, "partner", "p").status == "removed":  # never paid again (SPEC 3.2)
+            payable = [r for r in rewards if r.status in ("new", "pending", "on_hold")]
+            assert {r.reward_id for r in payable} <= self.late_strays, payable
         self.check_summary()
 
     def check_summary(self) -> None:
