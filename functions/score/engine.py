@@ -107,7 +107,8 @@ class Engine:
         subject (or partner) changed what was read. The event's first step carries its decision:
         once it is written the event is scored, and the steps after it (more holds, more marks)
         are finished by the hold sweep if this run stops."""
-        event = _events.validate_python(stored.body, context=STORED)
+        ignored: list[str] = []  # the optional values detection does without (SPEC 3.1)
+        event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
         plan = self.plan(stored.program_id, event)
         reward_id = _reward_id(event)
         ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
@@ -130,6 +131,7 @@ class Engine:
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
             flags = rules.flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
             given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
+            given.notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
             before = snapshot.subject
             rewards: list[Reward] = []
             lists = rules.ListsRead(

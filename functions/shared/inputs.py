@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -31,10 +32,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StrictStr,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
 )
+from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.errors import InvalidInput
 
@@ -213,6 +218,38 @@ _Ip = Annotated[
 ]
 IpAddress = _Ip
 OptionalIpAddress = Annotated[_Ip | _Blank | None, AfterValidator(_none_if_blank)]
+
+
+# --- what detection can do without ---------------------------------------------------------
+@dataclass(frozen=True)
+class IgnoredWhenInvalid:
+    """`Annotated[<an optional type>, IgnoredWhenInvalid(field, expected)]`: an optional field that
+    detection can do without (SPEC 3.1: "an event is never refused for what detection can do
+    without"). A value the type does not take is taken as absent (`absent`) and named in the
+    validation context's `ignored` list, which scoring keeps as the event's notes. Its schema says
+    what is expected and that anything else is ignored."""
+
+    field: str
+    expected: str
+    absent: Any = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_wrap_validator_function(self._validate, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        ignored = "any other value is ignored as if absent (the event's notes say so)"
+        return {"description": f"{self.expected}; {ignored}"}
+
+    def _validate(self, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            ignored = (info.context or {}).get("ignored")
+            if ignored is not None:
+                ignored.append(f"{self.field} ignored: not {self.expected}")
+            return list(self.absent) if isinstance(self.absent, list) else self.absent
 
 
 # --- numbers -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from functions.shared.inputs import (
     Email,
     EventTime,
     Identifier,
+    IgnoredWhenInvalid,
     IpAddress,
     Labels,
     Latitude,
@@ -43,6 +44,15 @@ PayoutAccount = Annotated[OptionalText, AfterValidator(_payout)]
 Fingerprint = Annotated[Annotated[StrictStr, Field(max_length=512)] | None, AfterValidator(blank_to_none)]
 UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 
+# Optional fields detection can do without: a value that is not one is ignored, never the event
+# (SPEC 3.1); scoring's notes on the event name it. Identifiers stay strict: a key sent wrong would
+# attach a reward to no one.
+_TEXT = "a text of at most 200 characters"
+_LABELS = "a list of at most 50 texts of at most 200 characters"
+_EMAIL = "an e-mail address"
+_COUNTRY = "an ISO 3166 alpha-2 code"
+_FINGERPRINT = "a text of at most 512 characters"
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -54,20 +64,42 @@ class Coordinates(Strict):
 
 
 class Address(Strict):
+    """Its country or nothing (the whole address is then ignored); each other part on its own."""
+
     country: Country
-    line1: OptionalText = None
-    city: OptionalText = None
-    region: OptionalText = None
-    postal_code: OptionalText = None
-    lat: Latitude | None = None
-    lon: Longitude | None = None
+    line1: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.line1", _TEXT)] = None
+    city: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.city", _TEXT)] = None
+    region: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.region", _TEXT)] = None
+    postal_code: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.postal_code", _TEXT)] = None
+    lat: Annotated[Latitude | None, IgnoredWhenInvalid("partner.address.lat", "a latitude in degrees")] = None
+    lon: Annotated[Longitude | None, IgnoredWhenInvalid("partner.address.lon", "a longitude in degrees")] = (
+        None
+    )
 
 
 class Session(Strict):
     ip: IpAddress
-    device_fingerprint: Fingerprint = None
-    user_agent: UserAgent = None
-    ip_location: Coordinates | None = None
+    device_fingerprint: Annotated[
+        Fingerprint, IgnoredWhenInvalid("session.device_fingerprint", _FINGERPRINT)
+    ] = None
+    user_agent: Annotated[
+        UserAgent, IgnoredWhenInvalid("session.user_agent", "a text of at most 1024 characters")
+    ] = None
+    ip_location: Annotated[
+        Coordinates | None, IgnoredWhenInvalid("session.ip_location", "coordinates {lat, lon} in degrees")
+    ] = None
+
+
+_Address = Annotated[
+    Address | None, IgnoredWhenInvalid("partner.address", "an address with an ISO 3166 alpha-2 country")
+]
+_Group = Annotated[OptionalText, IgnoredWhenInvalid("partner.group", _TEXT)]
+_Team = Annotated[OptionalText, IgnoredWhenInvalid("partner.team", _TEXT)]
+_Payout = Annotated[PayoutAccount, IgnoredWhenInvalid("partner.payout_account", _TEXT)]
+
+
+def _labels(field: str) -> IgnoredWhenInvalid:
+    return IgnoredWhenInvalid(f"partner.{field}", _LABELS, [])
 
 
 class NewPartner(Strict):
@@ -75,33 +107,35 @@ class NewPartner(Strict):
     name: Text
     email: Email
     country: Country
-    address: Address | None = None
-    group: OptionalText = None
-    team: OptionalText = None
+    address: _Address = None
+    group: _Group = None
+    team: _Team = None
     # a factory, not `[]`: a mutable default is deep-copied on every validation (scoring validates
     # each stored event again); the schema still says the default is empty
-    tags: Labels = Field(default_factory=list, json_schema_extra={"default": []})
-    segments: Labels = Field(default_factory=list, json_schema_extra={"default": []})
-    keys: Labels = Field(
+    tags: Annotated[Labels, _labels("tags")] = Field(default_factory=list, json_schema_extra={"default": []})
+    segments: Annotated[Labels, _labels("segments")] = Field(
+        default_factory=list, json_schema_extra={"default": []}
+    )
+    keys: Annotated[Labels, _labels("keys")] = Field(
         default_factory=list, json_schema_extra={"default": []}, description="the partner's referral keys"
     )
-    payout_account: PayoutAccount = None
+    payout_account: _Payout = None
 
 
 class ChangedPartner(Strict):
     """A partner's id and only the fields that changed (null or blank: unchanged)."""
 
     id: Identifier
-    name: OptionalText = None
-    email: OptionalEmail = None
-    country: OptionalCountry = None
-    address: Address | None = None
-    group: OptionalText = None
-    team: OptionalText = None
-    tags: ChangedLabels = None
-    segments: ChangedLabels = None
-    keys: ChangedLabels = None
-    payout_account: PayoutAccount = None
+    name: Annotated[OptionalText, IgnoredWhenInvalid("partner.name", _TEXT)] = None
+    email: Annotated[OptionalEmail, IgnoredWhenInvalid("partner.email", _EMAIL)] = None
+    country: Annotated[OptionalCountry, IgnoredWhenInvalid("partner.country", _COUNTRY)] = None
+    address: _Address = None
+    group: _Group = None
+    team: _Team = None
+    tags: Annotated[ChangedLabels, IgnoredWhenInvalid("partner.tags", _LABELS)] = None
+    segments: Annotated[ChangedLabels, IgnoredWhenInvalid("partner.segments", _LABELS)] = None
+    keys: Annotated[ChangedLabels, IgnoredWhenInvalid("partner.keys", _LABELS)] = None
+    payout_account: _Payout = None
 
 
 class Money(Strict):
@@ -122,11 +156,13 @@ class Transaction(Money):
 
 class Customer(Strict):
     id: Identifier
-    email: OptionalEmail = None
-    name: OptionalText = None
-    country: OptionalCountry = None
-    ip: OptionalIpAddress = None
-    device_fingerprint: Fingerprint = None
+    email: Annotated[OptionalEmail, IgnoredWhenInvalid("customer.email", _EMAIL)] = None
+    name: Annotated[OptionalText, IgnoredWhenInvalid("customer.name", _TEXT)] = None
+    country: Annotated[OptionalCountry, IgnoredWhenInvalid("customer.country", _COUNTRY)] = None
+    ip: Annotated[OptionalIpAddress, IgnoredWhenInvalid("customer.ip", "an IPv4 or IPv6 address")] = None
+    device_fingerprint: Annotated[
+        Fingerprint, IgnoredWhenInvalid("customer.device_fingerprint", _FINGERPRINT)
+    ] = None
 
 
 class Commission(Money):
@@ -206,6 +242,7 @@ class EventStatus(BaseModel):
     failure: str | None = None
     notes: list[str] = Field(
         default_factory=list,
-        description="what scoring did other than the decision says: a reward refused because its id "
-        "is already used, a removed partner's event that flags opening no case",
+        description="what scoring did other than the decision says: an optional value it ignored as "
+        "invalid (`customer.email ignored: not an e-mail address`), a reward refused because its id is "
+        "already used, a removed partner's event that flags opening no case",
     )

@@ -290,21 +290,44 @@ def test_schema_violations_are_422_naming_the_field(aws, tenant, change, field):
     assert aws.queued() == []
 
 
-def test_a_bad_optional_value_is_named_once_by_its_field_and_what_it_should_be(aws, tenant):
-    """An optional field is a value, a blank or null: pydantic reports each, under names of its
-    own (`customer.email.function-after[check(), constrained-str]: Value error, blank`)."""
+def test_a_bad_optional_value_is_ignored_the_event_scored_and_its_notes_name_it(aws, tenant):
+    """SPEC 3.1: "an event is never refused for what detection can do without". An integration that
+    sends placeholders where it has no customer address, IP or country was refused whole (422), the
+    partner's commission with it."""
+    from tests.integration.scoring_support import drain, status
+
     event = sample("transaction.created")
     event["customer"].update(email="n/a", ip="unknown", country="N/A")
 
     answer = post(event, tenant.keys["integration"])
+    drain(aws)
+
+    assert answer.status == 202, answer
+    scored = status(tenant, event["id"])
+    assert scored["status"] == "scored"
+    assert scored["notes"] == [
+        "customer.email ignored: not an e-mail address",
+        "customer.country ignored: not an ISO 3166 alpha-2 code",
+        "customer.ip ignored: not an IPv4 or IPv6 address",
+    ]
+    rewards = call(
+        "cases",
+        proxy_event(
+            "GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": event["partner_id"]}
+        ),
+    )
+    assert [r["id"] for r in rewards.body["items"]] == [event["reward"]["id"]]
+
+
+def test_a_required_value_sent_wrong_is_still_refused_naming_the_field(aws, tenant):
+    event = sample("transaction.created")
+    event["customer"]["id"] = "c#1"
+    event["transaction"]["currency"] = "euro"
+
+    answer = post(event, tenant.keys["integration"])
 
     assert answer.status == 422, answer
-    assert answer.body["errors"] == [
-        {"field": "customer.email", "message": "Value error, not an e-mail address"},
-        {"field": "customer.country", "message": "Value error, an ISO 3166 alpha-2 code, e.g. GB"},
-        {"field": "customer.ip", "message": "Value error, not an IPv4 or IPv6 address"},
-    ]
-    assert answer.body["detail"].startswith("customer.email: Value error, not an e-mail address; ")
+    assert [e["field"] for e in answer.body["errors"]] == ["transaction.currency", "customer.id"]
     assert aws.queued() == []
 
 

@@ -894,6 +894,7 @@ class ScoringInput:
     flag: bool = False
     new_case_id: str = ""
     reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
+    notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
 
 
 @dataclass
@@ -930,7 +931,7 @@ def scoring_plan(
     subject's (and partner's) lists of holdable rewards follow what the step does to rewards."""
     program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
     me = (profile.type, profile.id)
-    notes: tuple[str, ...] = ()
+    notes = given.notes
     reward = evolve(given.reward) if given.reward else None
     if reward is not None and given.reward_taken:
         notes = (f"reward {reward.reward_id} refused: that reward id is already used",)
