@@ -388,6 +388,8 @@ def test_a_removal_with_blocking_appears_in_removed_partners(
     drawer = open_case(page, partner.name)
     drawer.get_by_role("button", name="Remove partner").click()
     drawer.get_by_label("Block this partner from reapplying").check()
+    expect(drawer).to_contain_text("Their rewards not yet approved or paid are archived")  # SPEC 3.2
+    screenshot(page, "11d-drawer-removal", full_page=False)
     drawer.get_by_role("button", name="Confirm removal").click()
     expect(drawer.get_by_text("Partner removed and blocked from reapplying.")).to_be_visible()
     expect(drawer.get_by_role("heading", name=partner.name)).to_be_focused()  # focus stays in the drawer
