@@ -352,6 +352,7 @@ def test_a_reused_reward_id_is_refused_and_the_event_still_scored(env):
     first = purchase("c-rr1", "p-rr", reward="10.00")
     second = purchase("c-rr2", "p-rr", reward="99.00")
     second["reward"]["id"] = first["reward"]["id"]
+    second["customer"]["email"] = "n/a"  # and a value it ignores: both said
     send(env.tenant, first)
     drain(env.aws)
     send(env.tenant, second)
@@ -359,12 +360,15 @@ def test_a_reused_reward_id_is_refused_and_the_event_still_scored(env):
 
     answer = status(env.tenant, second["id"])
     assert answer["status"] == "scored"
-    assert answer["notes"] == [f"reward {first['reward']['id']} refused: that reward id is already used"]
+    assert answer["notes"] == [
+        "customer.email ignored: not an e-mail address",
+        f"reward {first['reward']['id']} refused: that reward id is already used",
+    ]
     assert status(env.tenant, first["id"])["notes"] == []
     reward = env.deps.repository.get_reward(env.tenant.program_id, first["reward"]["id"])
     assert (reward.customer_id, reward.amount) == ("c-rr1", Decimal("10.00"))
     stored = env.deps.repository.get_event(env.tenant.program_id, second["id"])
-    assert stored.notes and "already used" in stored.notes[0]
+    assert stored.notes and "already used" in stored.notes[-1]
 
 
 # --- errors mean what they say ----------------------------------------------------------------

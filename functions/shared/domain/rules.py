@@ -934,7 +934,7 @@ def scoring_plan(
     notes = given.notes
     reward = evolve(given.reward) if given.reward else None
     if reward is not None and given.reward_taken:
-        notes = (f"reward {reward.reward_id} refused: that reward id is already used",)
+        notes += (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None
     removal_case = None  # a removed partner's event that would flag it: the case that removed it
     if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
