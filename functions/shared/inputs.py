@@ -35,7 +35,6 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StrictStr,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
 )
@@ -234,7 +233,10 @@ class IgnoredWhenInvalid:
     absent: Any = None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.with_info_wrap_validator_function(self._validate, handler(source))
+        # the type first, any other value second: a valid value never leaves pydantic's core (a
+        # wrapping validator would call Python for every field of every event scored)
+        ignored = core_schema.with_info_plain_validator_function(self._ignore)
+        return core_schema.union_schema([handler(source), ignored], mode="left_to_right")
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
@@ -242,14 +244,11 @@ class IgnoredWhenInvalid:
         ignored = "any other value is ignored as if absent (the event's notes say so)"
         return {"description": f"{self.expected}; {ignored}"}
 
-    def _validate(self, value: Any, handler: Any, info: ValidationInfo) -> Any:
-        try:
-            return handler(value)
-        except ValidationError:
-            ignored = (info.context or {}).get("ignored")
-            if ignored is not None:
-                ignored.append(f"{self.field} ignored: not {self.expected}")
-            return list(self.absent) if isinstance(self.absent, list) else self.absent
+    def _ignore(self, value: Any, info: ValidationInfo) -> Any:
+        ignored = (info.context or {}).get("ignored")
+        if ignored is not None:
+            ignored.append(f"{self.field} ignored: not {self.expected}")
+        return list(self.absent) if isinstance(self.absent, list) else self.absent
 
 
 # --- numbers -------------------------------------------------------------------------------
