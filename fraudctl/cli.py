@@ -121,6 +121,20 @@ def _flush_edge_cache(target: Target) -> str:
     return "the edge refuses it from now on (authorizer cache flushed)"
 
 
+def _refusals(report: dict[str, Any]) -> list[str]:
+    """Each line that was not accepted, by its number, with what the API said (the report keeps the
+    first ones); an operator sees what to mend without asking for --json."""
+    lines = [
+        f"  line {error['line']}: {error['status'] or 'no answer'} {error['detail']}"
+        for error in report["errors"]
+    ]
+    if report["failed"] > len(lines):
+        lines.append(
+            f"  and {report['failed'] - len(lines)} more lines not accepted (the first {len(lines)} shown)"
+        )
+    return lines
+
+
 @cli.command("replay")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", required=True, envvar="FRAUD_API_KEY", help="An integration key of the program.")
@@ -143,7 +157,7 @@ def replay(
 
     report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json, lanes=lanes)
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
-    _emit(as_json, report, f"replayed {report['sent']} events: {text}")
+    _emit(as_json, report, "\n".join([f"replayed {report['sent']} events: {text}", *_refusals(report)]))
     if report["failed"]:
         sys.exit(1)
 

@@ -460,6 +460,7 @@ def test_the_installed_fraudctl_replays_through_lanes(
 
     assert ran.returncode == 1, ran.stderr
     assert "replayed 21 events: 20 202, 1 422" in ran.stdout
+    assert "line 21: 422 refused i20-refused" in ran.stdout  # which line, and what the API said
     assert _arrivals_by_subject(lines, recorder.ids()) == _arrivals_by_subject(
         lines, [_id_of(line.text.encode()) for line in lines]
     )
@@ -476,3 +477,20 @@ def test_a_key_that_cannot_be_a_header_is_reported_without_quoting_it(recorder: 
     assert report["errors"][0]["line"] == 1 and "InvalidHeader" in report["errors"][0]["detail"]
     assert "fmk_secret" not in json.dumps(report)
     assert recorder.arrivals == []
+
+
+def test_the_refused_lines_are_listed_in_words_and_past_the_first_fifty_counted(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    lines = [
+        Line(json.dumps(_body("reward.created", "p", f"z{n}-refused")), "partner:p", 422) for n in range(52)
+    ]
+    lines.insert(1, Line(json.dumps(_body("reward.created", "p", "ok")), "partner:p", 202))
+
+    result = CliRunner().invoke(cli, ["replay", str(_write(tmp_path, lines)), "--key", "fmk_test"])
+
+    assert result.exit_code == 1
+    shown = [line for line in result.output.splitlines() if line.startswith("  line ")]
+    assert shown[:2] == ["  line 1: 422 refused z0-refused", "  line 3: 422 refused z1-refused"]
+    assert len(shown) == 50
+    assert result.output.rstrip().endswith("and 2 more lines not accepted (the first 50 shown)")
