@@ -229,16 +229,21 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title=f"{view} cases of {program_id}")
-    for column in ("case", "subject", "status", "flagged", "held", "reasons"):
-        table.add_column(column)
+    # the id whole, to copy into the console or the API (a narrow terminal wraps the other columns)
+    table.add_column("case", no_wrap=True, min_width=max((len(c["id"]) for c in cases), default=4))
+    table.add_column("subject", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("flagged (UTC)", no_wrap=True, min_width=16)
+    table.add_column("held")
+    table.add_column("reasons", overflow="fold")
     for case in cases:
         held = case["hold_amount"]
         table.add_row(
             case["id"],
             f"{case['subject']['type']} {case['subject']['name']}",
             case["status"],
-            str(case["flagged_at"])[:19],
-            f"{case['held_rewards']} ({held['amount']} {held['currency'] or ''})",
+            str(case["flagged_at"])[:16].replace("T", " "),
+            f"{case['held_rewards']} ({held['amount']} {held['currency']})" if held["currency"] else "0",
             ", ".join(r["code"] for r in case["reasons"]),
         )
     console = Console()

@@ -66,6 +66,13 @@ def test_cases_lists_the_newest_of_a_view_up_to_the_limit_reading_a_page(aws, mo
     resolved = _listed("--program", program, "--view", "resolved")
     assert sorted(c["id"] for c in resolved["cases"]) == [f"case-approved-{n:04d}" for n in range(5)]
 
+    table = CliRunner().invoke(cli, ["cases", "--program", program, "--limit", "3"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.output
+    for case in newest_first[:3]:  # whole in an 80-column terminal, to be copied
+        assert case in table.output, table.output
+    assert "2026-11-02 13:59" in table.output  # the newest case's flag, to the minute
+    assert "the newest 3 shown; more with --limit" in table.output
+
     refused = CliRunner().invoke(cli, ["cases", "--program", program, "--limit", "0"])
     assert refused.exit_code == 2 and "--limit" in refused.output
     unknown = CliRunner().invoke(cli, ["cases", "--program", "prg-nope"])
