@@ -4,6 +4,7 @@ Unknown fields are refused (a typo must not silently drop data); amounts are exa
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -41,7 +42,24 @@ def _payout(account: str | None) -> str | None:
 
 PayoutAccount = Annotated[OptionalText, AfterValidator(_payout)]
 """A payout account, keyed as written in any format (`identity.payout_key`): null or blank is none."""
-Fingerprint = Annotated[Annotated[StrictStr, Field(max_length=512)] | None, AfterValidator(blank_to_none)]
+FINGERPRINT_KEPT = 512
+
+
+def _fingerprint(value: str | None) -> str | None:
+    """Blank is none; one longer than `FINGERPRINT_KEPT` characters is kept as the SHA-256 of its
+    normalized form (`identity.normalize_device`): the same device still links, a profile keeps a
+    short value, and padding a fingerprint (the fraudster's own browser reports it) hides nothing."""
+    value = blank_to_none(value)
+    if value is not None and len(value) > FINGERPRINT_KEPT:
+        return "sha256:" + hashlib.sha256(value.lower().encode()).hexdigest()
+    return value
+
+
+Fingerprint = Annotated[
+    StrictStr | None,
+    AfterValidator(_fingerprint),
+    Field(description=f"longer than {FINGERPRINT_KEPT} characters, kept as its SHA-256"),
+]
 UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 
 # Optional fields detection can do without: a value that is not one is ignored, never the event
@@ -51,7 +69,7 @@ _TEXT = "a text of at most 200 characters"
 _LABELS = "a list of at most 50 texts of at most 200 characters"
 _EMAIL = "an e-mail address"
 _COUNTRY = "an ISO 3166 alpha-2 code"
-_FINGERPRINT = "a text of at most 512 characters"
+_FINGERPRINT = "a text"
 
 
 class Strict(BaseModel):

@@ -286,6 +286,23 @@ class TestDevicesAndClusters:
         assert "device_shared" in reason_codes(third)
         assert third["action"] == "flag"
 
+    def test_a_padded_fingerprint_still_names_its_device(self, aws, tenant):
+        """A fingerprint is what the fraudster's own browser reports: one padded past 512 characters
+        was refused (the event never scored), and ignored would hide the device."""
+        padded = "fp-padded-" + "x" * 4000
+        decide(
+            aws,
+            tenant,
+            signup("p1", email="dup.pad@example.com"),
+            signup("p2", email="dup.pad@example.com", device=padded),
+        )
+
+        (third,) = decide(aws, tenant, signup("p3", device=padded.upper()))
+
+        assert "device_shared" in reason_codes(third) and third["action"] == "flag"
+        profile = aws.repository.get_subject(tenant.program_id, "partner", "p3")
+        assert all(len(device) < 100 for device in profile.devices), profile.devices
+
     def test_a_device_with_no_other_user_raises_nothing(self, aws, tenant):
         (only,) = decide(aws, tenant, signup("p1", device="fp-unique"))
         assert "device_shared" not in reason_codes(only)

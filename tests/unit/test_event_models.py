@@ -124,9 +124,9 @@ def test_coordinates_out_of_range_are_ignored_and_named():
         ),
         (
             "partnership.created",
-            lambda e: e["session"].update(device_fingerprint="f" * 513),
+            lambda e: e["session"].update(device_fingerprint=12345),
             lambda e: e.session.device_fingerprint,
-            "session.device_fingerprint ignored: not a text of at most 512 characters",
+            "session.device_fingerprint ignored: not a text",
         ),
         (
             "partnership.created",
@@ -149,7 +149,7 @@ def test_coordinates_out_of_range_are_ignored_and_named():
         "long-line",
         "address-country",
         "text-latitude",
-        "long-fingerprint",
+        "number-fingerprint",
         "tag-number",
         "changed-email",
     ],
@@ -319,3 +319,15 @@ def test_amounts_have_at_most_the_currencys_decimal_places_up_to_10_to_the_12(am
         assert _valid(raw).reward.amount == Decimal(str(amount))
     else:
         assert _errors(raw) == {"reward.amount"}
+
+
+def test_a_fingerprint_past_512_characters_is_kept_as_its_hash_whatever_its_case():
+    def fingerprint(value: str) -> str | None:
+        raw = sample("partnership.created")
+        raw["session"]["device_fingerprint"] = value
+        return _valid(raw).session.device_fingerprint
+
+    assert fingerprint("f" * 512) == "f" * 512
+    hashed = fingerprint("fp-" + "x" * 600)
+    assert hashed.startswith("sha256:") and len(hashed) == 71
+    assert fingerprint("FP-" + "X" * 600) == hashed
