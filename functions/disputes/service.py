@@ -54,11 +54,22 @@ def record_verdict(
 
 
 def _disputed(store: DisputesPort, case_id: str) -> Case:
-    """A disputed case of any program, by id (the security team works across programs)."""
-    case = next((c for c in store.disputes() if c.case_id == case_id), None)
-    if case is None:
+    """A disputed case of any program, by id (the security team works across programs): its
+    program from the locator its dispute wrote, one read, however many disputes are open; a
+    dispute opened before locators, from the list of open disputes."""
+    program_id = store.case_program(case_id)
+    if program_id is None:
+        listed = next((c for c in store.disputes() if c.case_id == case_id), None)
+        if listed is None:
+            raise NotFound(f"no disputed case {case_id}")
+        program_id = listed.program_id
+    try:
+        case = store.get_case(program_id, case_id)  # the index lags: the case itself
+    except NotFound:
+        case = None
+    if case is None or case.status != "disputed":  # resolved since: no longer the security team's
         raise NotFound(f"no disputed case {case_id}")
-    return store.get_case(case.program_id, case_id)  # the index lags: the case itself
+    return case
 
 
 def run_cycle(deps: Dependencies) -> dict[str, Any]:

@@ -729,3 +729,25 @@ def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, 
         assert refused[name][0].body["errors"][0]["field"] == refused[name][2]
     assert {c: case_of(env.tenant, c) for c in before} == before
     assert env.bus.published == events_before
+
+
+def test_a_verdict_finds_its_case_by_its_locator_not_by_reading_every_open_dispute(env):
+    """The verdict names the case alone (the security team works across programs): it read the
+    whole list of open disputes to learn the case's program, a read that grew with every dispute
+    of the platform. The dispute step writes where the case is; a dispute opened before that is
+    still found through the list."""
+    from functions.shared.storage import keys
+    from tests.integration.test_loyalty_support import DynamoCalls
+
+    cases = [flag_partner(env, f"p-loc-{n}") for n in range(4)]
+    for case_id in cases:
+        assert dispute(env, case_id).status == 200
+
+    with DynamoCalls() as calls:
+        assert verdict(env, cases[2], "approve").status == 200
+    assert "Query" not in [name for name, *_ in calls.calls], calls.calls
+
+    # a dispute opened before locators were written: found through the list of open disputes
+    env.aws.repository._m.case_locator(keys.case_locator_pk(cases[3]), keys.CASE_LOCATOR_SK).delete()
+    assert verdict(env, cases[3], "decline").status == 200
+    assert verdict(env, "case_nowhere", "approve").status == 404

@@ -51,6 +51,7 @@ from functions.shared.domain.writes import (
     Audit,
     CountUp,
     ListRewards,
+    LocateCase,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -504,6 +505,7 @@ def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
                 changes={"status": "disputed", "disputed_at": at, "dispute_reason": reason},
             ),
             audit(case, "disputed", actor, at, {"reason": reason}),
+            LocateCase(case.case_id, case.program_id),  # a verdict finds it by its id alone
             notify(
                 case.program_id,
                 "DisputeOpened",

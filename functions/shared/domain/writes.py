@@ -190,6 +190,15 @@ class Audit:
 
 
 @dataclass(frozen=True, slots=True)
+class LocateCase:
+    """Which program a case id belongs to, for the routes that name a case by its id alone (the
+    security team's verdicts): written when the case is disputed, the same every time."""
+
+    case_id: str
+    program_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Notify:
     """A notification, kept in the outbox until the bus has it."""
 
@@ -239,6 +248,7 @@ Write = (
     | PutCase
     | UpdateCase
     | Audit
+    | LocateCase
     | Notify
     | CountSummary
     | ListRewards

@@ -51,6 +51,7 @@ from functions.shared.domain.writes import (
     CountSummary,
     CountUp,
     ListRewards,
+    LocateCase,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -189,6 +190,9 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         actor = UnicodeAttribute()
         detail = UnicodeAttribute(default="{}")
 
+    class CaseLocatorItem(base, discriminator="case_locator"):  # type: ignore[valid-type,misc,call-arg]
+        program_id = UnicodeAttribute()
+
     class NotificationItem(base, discriminator="notification"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         notification_id = UnicodeAttribute()
@@ -211,6 +215,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         "reward": RewardItem,
         "case": CaseItem,
         "audit": AuditItem,
+        "case_locator": CaseLocatorItem,
         "notification": NotificationItem,
         "summary": SummaryItem,
     }
@@ -563,6 +568,10 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing flagged subjects of shard {shard} failed") from exc
 
+    def case_program(self, case_id: str) -> str | None:
+        found = self._get(self._m.case_locator, keys.case_locator_pk(case_id), keys.CASE_LOCATOR_SK)
+        return found.program_id if found is not None else None
+
     def disputes(self) -> list[Case]:
         index = self._m.indexes["disputes"]
         try:
@@ -752,6 +761,10 @@ class PartnersDynamo(DynamoBase):
                     detail=json.dumps(write.entry.detail, default=str),
                 )
             )
+            return "put"
+        if isinstance(write, LocateCase):
+            pk, sk = keys.case_locator_pk(write.case_id), keys.CASE_LOCATOR_SK
+            tx.save(m.case_locator(pk, sk, program_id=write.program_id))
             return "put"
         if isinstance(write, Notify):
             n = write.notification

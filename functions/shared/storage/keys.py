@@ -191,6 +191,14 @@ def dispute_sk(disputed_at: datetime, program_id: str, case_id: str) -> str:
     return f"{timestamp(disputed_at)}#{program_id}#{case_id}"
 
 
+# a disputed case's program by its id alone (`LocateCase`): the security team's verdict names the case
+CASE_LOCATOR_SK = "LOCATOR"
+
+
+def case_locator_pk(case_id: str) -> str:
+    return f"LOCATE#CASE#{case_id}"
+
+
 # --- notifications (SPEC 6): kept until the bus has them, on the outbox index ---------------
 NOTIFICATION_SK = "NOTIFICATION"
 NOTIFICATION_SK_PREFIX = "N#"  # sorts after every event's outbox key (a time): the two never mix

@@ -48,6 +48,7 @@ from functions.shared.domain.writes import (
     CountSummary,
     CountUp,
     ListRewards,
+    LocateCase,
     MarkLink,
     MarkNetwork,
     MoveReward,
@@ -82,6 +83,7 @@ class PartnersMemory:
         self._rewards: dict[tuple[str, str], Reward] = {}
         self._cases: dict[tuple[str, str], Case] = {}
         self._audit: dict[tuple[str, str], dict[str, AuditEntry]] = {}
+        self._case_programs: dict[str, str] = {}
         self._notifications: dict[tuple[str, str], Notification] = {}
         self._by_subject: dict[tuple[str, str, str], list[str]] = {}  # a subject's reward ids
         self._summaries: dict[str, SummaryFigures] = {}
@@ -407,6 +409,13 @@ class PartnersMemory:
             and (write.expect_evidence is None or evidence_of(case) == write.expect_evidence)
         )
 
+    def _locate_case(self, write: LocateCase) -> None:
+        self._case_programs[write.case_id] = write.program_id
+
+    def case_program(self, case_id: str) -> str | None:
+        with self._lock:
+            return self._case_programs.get(case_id)
+
     def _audit_entry(self, write: Audit) -> None:
         self._audit.setdefault((write.program_id, write.case_id), {})[write.entry_id] = write.entry
 
@@ -539,6 +548,7 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     PutCase: lambda w: ("case", w.case.program_id, w.case.case_id),
     UpdateCase: lambda w: ("case", w.program_id, w.case_id),
     Audit: lambda w: ("audit", w.program_id, w.case_id, w.entry_id),
+    LocateCase: lambda w: ("case_locator", w.case_id),
     CountSummary: lambda w: ("summary", w.program_id),
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
     ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
@@ -570,6 +580,7 @@ _APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
     PutCase: PartnersMemory._put_case,
     UpdateCase: PartnersMemory._update_case,
     Audit: PartnersMemory._audit_entry,
+    LocateCase: PartnersMemory._locate_case,
     Notify: PartnersMemory._notify,
     CountSummary: PartnersMemory._count_summary,
     ListRewards: PartnersMemory._list_rewards,

@@ -258,6 +258,10 @@ class DisputesPort(HoldsPort, abc.ABC):
         """Disputed cases of every program, with or without a verdict, oldest dispute first."""
 
     @abc.abstractmethod
+    def case_program(self, case_id: str) -> str | None:
+        """The program of a case that was ever disputed (`LocateCase`), or None."""
+
+    @abc.abstractmethod
     def list_programs(self) -> list[Program]: ...
 
 
