@@ -51,7 +51,9 @@ def _fingerprint(value: str | None) -> str | None:
     short value, and padding a fingerprint (the fraudster's own browser reports it) hides nothing."""
     value = blank_to_none(value)
     if value is not None and len(value) > FINGERPRINT_KEPT:
-        return "sha256:" + hashlib.sha256(value.lower().encode()).hexdigest()
+        from functions.shared.domain.identity import normalize_device  # as `_payout`: not at import
+
+        return "sha256:" + hashlib.sha256(normalize_device(value).encode()).hexdigest()
     return value
 
 
