@@ -109,6 +109,7 @@ class Engine:
         are finished by the hold sweep if this run stops."""
         ignored: list[str] = []  # the optional values detection does without (SPEC 3.1)
         event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
+        notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
         plan = self.plan(stored.program_id, event)
         reward_id = _reward_id(event)
         ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
@@ -131,7 +132,7 @@ class Engine:
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
             flags = rules.flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
             given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
-            given.notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
+            given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
             lists = rules.ListsRead(
