@@ -47,9 +47,7 @@ class Models:
     base: Any
     items: dict[str, Any]
     indexes: dict[str, GlobalSecondaryIndex]
-    region: str
-    host: str | None = None
-    _connection: list[Connection] = field(default_factory=list, repr=False)
+    shared: Connection = field(repr=False)  # every class's, and the transactions' (`build_models`)
 
     def __getattr__(self, name: str) -> Any:
         """An item class by name (`models.case`): built by the factory, so typed as Any here;
@@ -60,10 +58,8 @@ class Models:
             raise AttributeError(name) from None
 
     def connection(self) -> Connection:
-        """A low-level connection for transactions (`TransactWrite`), made once."""
-        if not self._connection:
-            self._connection.append(Connection(region=self.region, host=self.host))
-        return self._connection[0]
+        """The low-level connection for transactions (`TransactWrite`)."""
+        return self.shared
 
 
 def build_models(
@@ -113,7 +109,7 @@ def build_models(
     shared = base._get_connection()
     for model in items.values():
         model._connection = shared
-    return Models(base, items, bound, region, host, [shared.connection])
+    return Models(base, items, bound, shared.connection)
 
 
 _RETRYABLE = {
