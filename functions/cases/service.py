@@ -16,7 +16,7 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
-from functions.shared.paging import encode_cursor
+from functions.shared.paging import cursor_time, encode_cursor
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
@@ -112,15 +112,7 @@ def _case_page_from_index(
 
 def _position(after: tuple[Any, str]) -> tuple[datetime, str]:
     """A cursor's (time, id) position; a time that does not parse is a cursor this API never gave."""
-    at: datetime | None
-    try:
-        parsed = datetime.fromisoformat(after[0])
-        at = parsed.astimezone(UTC) if parsed.tzinfo else None  # out of range fails here, not later
-    except (TypeError, ValueError, OverflowError):
-        at = None
-    if at is None:
-        raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
-    return at, after[1]
+    return cursor_time(after[0]), after[1]
 
 
 def _hold_position(after: tuple[Any, str]) -> tuple[int, str]:

@@ -36,9 +36,20 @@ def post_dispute(case_id: str, body: Annotated[DisputeRequest, Body()]) -> views
     )
 
 
-@router.get("/v1/disputes", summary="Disputed cases across programs (security team)")
-def get_disputes(status: Annotated[Literal["open"], Query()] = "open") -> views.DisputePage:
-    return service.open_disputes(api.deps_of(router))
+@router.get(
+    "/v1/disputes",
+    summary="Disputed cases across programs (security team)",
+    description="Oldest dispute first, with or without a verdict, read from an index page by page. Page "
+    "with `next_cursor` (null on the last page); a verdict recorded between pages does not move its case.",
+)
+def get_disputes(
+    status: Annotated[Literal["open"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
+    ] = None,
+) -> views.DisputePage:
+    return service.open_disputes(api.deps_of(router), limit, cursor)
 
 
 @router.post("/v1/disputes/<case_id>/verdict", summary="Record a verdict; the next dispute cycle applies it")

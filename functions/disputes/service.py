@@ -4,6 +4,7 @@ verdict does to rewards and to the subject) are in `functions.shared.domain.rule
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from typing import Any
 
@@ -15,6 +16,7 @@ from functions.shared.domain.model import Case
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger
+from functions.shared.paging import cursor_time, decode_cursor, encode_cursor
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
 
@@ -31,11 +33,25 @@ def dispute(deps: Dependencies, program_id: str, case_id: str, reason: str, acto
     return views.case_view(retrying(attempt, f"disputing case {case_id}"))
 
 
-def open_disputes(deps: Dependencies) -> views.DisputePage:
+def open_disputes(deps: Dependencies, limit: int, cursor: str | None) -> views.DisputePage:
+    """Oldest dispute first across programs, a page past the cursor's position: a page reads about
+    a page, however many disputes are open. A verdict does not move a case in this order, so
+    recording one between pages neither repeats nor skips a dispute."""
     store: DisputesPort = deps.repository
-    programs = {p.program_id: p.name for p in store.list_programs()}
+    query = {"listing": "disputes", "status": "open"}
+    after = None
+    if cursor:
+        at, program_id, case_id = decode_cursor(cursor, query, (str, str, str))
+        after = (cursor_time(at), program_id, case_id)
+    found = list(itertools.islice(store.disputes(after), limit + 1))
+    page = found[:limit]
+    programs = {p.program_id: p.name for p in store.list_programs()} if page else {}
+    next_cursor = None
+    if len(found) > limit:
+        at, program_id, case_id = rules.dispute_position(page[-1])
+        next_cursor = encode_cursor((at.isoformat(), program_id, case_id), query)
     return views.DisputePage(
-        items=[views.dispute_view(c, programs.get(c.program_id)) for c in store.disputes()]
+        items=[views.dispute_view(c, programs.get(c.program_id)) for c in page], next_cursor=next_cursor
     )
 
 
@@ -84,7 +100,7 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
     report: dict[str, dict[str, int]] = defaultdict(
         lambda: {"approved": 0, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 0}
     )
-    for listed in store.disputes():
+    for listed in list(store.disputes()):  # read first: the cycle moves cases between the partitions
         if listed.verdict not in rules.VERDICTS:
             report[listed.program_id]["waiting"] += 1
             continue

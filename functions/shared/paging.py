@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from functions.shared.errors import InvalidInput
@@ -34,12 +35,28 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
         if any(type(value) is not kind for value, kind in zip(after, kinds, strict=True)):
             raise ValueError("not a position")
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidInput(
-            "the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}]
-        ) from None
+        raise _not_given() from None
     if made_for != query:
         raise InvalidInput(
             "the cursor belongs to another query: keep the same filters and order when paging",
             [{"field": "cursor", "message": "belongs to another query"}],
         )
     return tuple(after)
+
+
+def cursor_time(text: Any) -> datetime:
+    """A position's instant (ISO 8601 with its offset, as `encode_cursor` was given it); one that
+    does not parse, or has no offset, is a cursor this API never gave: InvalidInput (422)."""
+    at: datetime | None
+    try:
+        parsed = datetime.fromisoformat(text)
+        at = parsed.astimezone(UTC) if parsed.tzinfo else None  # out of range fails here, not later
+    except (TypeError, ValueError, OverflowError):
+        at = None
+    if at is None:
+        raise _not_given()
+    return at
+
+
+def _not_given() -> InvalidInput:
+    return InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])

@@ -151,6 +151,7 @@ class DisputeView(CaseView):
 
 class DisputePage(Model):
     items: list[DisputeView]
+    next_cursor: str | None = None  # null on the last page
 
 
 def money(figures: dict[str, int]) -> list[Money]:

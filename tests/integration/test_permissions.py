@@ -410,7 +410,7 @@ def test_permission_matrix(world, route: Route, role: str, scope: str):
     ask = asks(world, role, scope)[(route.method, route.path)]
     admitted = SPEC_ROLES[(route.method, route.path)]
     key = None if not admitted else key_of(world, role)
-    before = world.deps.repository.disputes() if route.method != "GET" else None
+    before = list(world.deps.repository.disputes()) if route.method != "GET" else None
 
     answer = call(route.function, proxy_event(route.method, ask.path, ask.body, key, query=ask.query))
 
@@ -420,7 +420,7 @@ def test_permission_matrix(world, route: Route, role: str, scope: str):
         assert answer.status == 403, answer
         assert answer.body["title"] == "Forbidden" and role in answer.body["detail"]
         if before is not None:  # refused: nothing changed
-            assert world.deps.repository.disputes() == before
+            assert list(world.deps.repository.disputes()) == before
     else:
         allowed = ask.allowed if isinstance(ask.allowed, tuple) else (ask.allowed,)
         assert answer.status in allowed, answer

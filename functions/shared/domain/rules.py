@@ -93,6 +93,13 @@ def view_time(view: str) -> str:
     return "removed_at" if view == "removed" else "flagged_at"
 
 
+def dispute_position(case: Case) -> tuple[datetime, str, str]:
+    """Where a disputed case stands in the security team's list (`GET /v1/disputes`, oldest dispute
+    first, across programs): its dispute time, then program and case ids (the `disputes` index's
+    sort key). A verdict does not move it."""
+    return (case.disputed_at or case.flagged_at, case.program_id, case.case_id)
+
+
 def in_hold_order(status: str) -> bool:
     """Only the active view's cases are in the hold-amount order (`hold_order`): a case leaves it
     when it leaves the view (resolved or removed), for good."""

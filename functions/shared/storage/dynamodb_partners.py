@@ -44,7 +44,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import adds_identifiers, in_hold_order, view_of
+from functions.shared.domain.rules import adds_identifiers, dispute_position, in_hold_order, view_of
 from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
@@ -572,13 +572,19 @@ class PartnersDynamo(DynamoBase):
         found = self._get(self._m.case_locator, keys.case_locator_pk(case_id), keys.CASE_LOCATOR_SK)
         return found.program_id if found is not None else None
 
-    def disputes(self) -> list[Case]:
-        index = self._m.indexes["disputes"]
+    def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
+        """The two partitions of the `disputes` index (awaiting a verdict, with one), each read
+        lazily past `after` in its sort key's order, merged: the order of `rules.dispute_position`."""
+        index, sort_key = self._m.indexes["disputes"], self._m.base.dispute_sk
+        condition = sort_key > keys.dispute_sk(*after) if after is not None else None
+        partitions = (
+            (_case(i) for i in index.query(pk, condition, page_size=PAGE_READ))
+            for pk in (keys.DISPUTES_OPEN, keys.DISPUTES_VERDICT)
+        )
         try:
-            found = [_case(i) for pk in (keys.DISPUTES_OPEN, keys.DISPUTES_VERDICT) for i in index.query(pk)]
+            yield from heapq.merge(*partitions, key=dispute_position)
         except PynamoDBException as exc:
             raise domain_error(exc, "listing disputes failed") from exc
-        return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
 
     def pending_notifications(self, program_id: str, limit: int) -> list[Notification]:
         index = self._m.indexes["outbox"]

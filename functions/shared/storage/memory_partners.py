@@ -35,6 +35,7 @@ from functions.shared.domain.model import (
 from functions.shared.domain.rules import (
     CASE_VIEWS,
     adds_identifiers,
+    dispute_position,
     evidence_of,
     in_hold_order,
     merge_reasons,
@@ -248,10 +249,14 @@ class PartnersMemory:
                 if s.status == "flagged"
             ]
 
-    def disputes(self) -> list[Case]:
+    def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
         with self._lock:
-            found = [_case_copy(c) for c in self._cases.values() if c.status == "disputed"]
-        return sorted(found, key=lambda c: (c.disputed_at or c.flagged_at, c.case_id))
+            found = [
+                _case_copy(c)
+                for c in self._cases.values()
+                if c.status == "disputed" and (after is None or dispute_position(c) > after)
+            ]
+        return iter(sorted(found, key=dispute_position))
 
     def pending_notifications(self, program_id: str, limit: int) -> list[Notification]:
         with self._lock:

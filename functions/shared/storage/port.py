@@ -254,8 +254,10 @@ class DisputesPort(HoldsPort, abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
-    def disputes(self) -> list[Case]:
-        """Disputed cases of every program, with or without a verdict, oldest dispute first."""
+    def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
+        """Disputed cases of every program, with or without a verdict, oldest dispute first
+        (`rules.dispute_position`), strictly past the position `after`, read lazily from an index
+        page by page: a caller that stops after a page has read about a page."""
 
     @abc.abstractmethod
     def case_program(self, case_id: str) -> str | None:

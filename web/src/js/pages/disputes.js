@@ -1,14 +1,46 @@
-// Disputes (security team): open disputes across programs (GET /v1/disputes?status=open), each
+// Disputes (security team): open disputes across programs (GET /v1/disputes?status=open), oldest
+// first, paged with the API's cursor as the other lists are ("#/disputes?limit=50&cursor=..."), each
 // with a note and `Approve dispute` / `Decline dispute` (POST /v1/disputes/{case_id}/verdict).
 // A verdict takes effect at the next monthly dispute cycle; an approval whose case fired again since
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  empty,
+  h,
+  loading,
+  money,
+  pageHeading,
+  pager,
+  plural,
+  problem,
+  replace,
+  reason,
+  timeElement,
+  words,
+} from "../dom.js";
+import { href, navigate } from "../router.js";
 
-export function mountDisputes(container) {
+export function mountDisputes(container, route) {
+  const limit = Number(route.params.get("limit"));
+  const state = {
+    limit: limit > 0 ? Math.min(Math.floor(limit), 100) : "",
+    cursor: route.params.get("cursor") || "",
+  };
+  const url = (changes = {}) => href("disputes", { ...state, ...changes });
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const results = h("div", { class: "results" });
+
+  function pageLinks(items, next) {
+    return pager(`${plural(items.length, "dispute", "disputes")} on this page`, {
+      limit: state.limit,
+      cursor: state.cursor,
+      next,
+      url,
+      choose: (limit) => navigate(url({ limit, cursor: "" })),
+    });
+  }
 
   function disputeCard(item, index) {
     const caseId = item.id;
@@ -91,12 +123,18 @@ export function mountDisputes(container) {
   async function load() {
     replace(results, loading("disputes"));
     try {
-      const { items } = await api.get("/v1/disputes", { status: "open" });
+      const answer = await api.get("/v1/disputes", {
+        status: "open",
+        limit: state.limit || DEFAULT_PAGE_SIZE,
+        cursor: state.cursor,
+      });
+      const items = answer.items;
       if (!items.length) {
-        replace(results, empty("No open disputes."));
+        // past the first page, the disputes it listed were resolved since: the way back to the first
+        replace(results, empty(state.cursor ? "No open disputes on this page." : "No open disputes."), state.cursor ? pageLinks(items, null) : null);
         return;
       }
-      replace(results, h("ul", { class: "cards" }, items.map(disputeCard)));
+      replace(results, h("ul", { class: "cards" }, items.map(disputeCard)), pageLinks(items, answer.next_cursor));
     } catch (error) {
       replace(results, problem(error));
     }

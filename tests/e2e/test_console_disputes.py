@@ -1,0 +1,101 @@
+"""The security team's Disputes page in a real Chromium (SPEC 3.3 over `GET /v1/disputes`): oldest
+dispute first, paged with the API's cursor the way the other lists page, every open dispute shown
+once across the pages, and a verdict recorded on a later page keeps the team on that page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend
+from tests.e2e.console.steps import screenshot, sign_in_as
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
+
+
+@pytest.fixture
+def backend(console: LocalSystem) -> Backend:
+    return Backend(console)
+
+
+def every_dispute(backend: Backend) -> list[str]:
+    """The open disputes' partner names, oldest dispute first, through the API's pages."""
+    names: list[str] = []
+    params = {"status": "open", "limit": "100"}
+    while True:
+        answer = backend.security.get(backend.url("/v1/disputes"), params=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        names += [item["subject"]["name"] for item in answer.json()["items"]]
+        if not answer.json()["next_cursor"]:
+            return names
+        params = {**params, "cursor": answer.json()["next_cursor"]}
+
+
+def names_on_page(page: Page) -> list[str]:
+    expect(page.get_by_text(re.compile(r"^Loading "))).to_have_count(0)
+    return page.locator("ul.cards article h2").all_inner_texts()
+
+
+def test_disputes_page_by_page_oldest_first_each_shown_once(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given three partners' cases disputed one after the other (more than a page of two)
+    word = "D" + uuid.uuid4().hex[:6]
+    names = [f"Disputed {word} {n}" for n in (1, 2, 3)]
+    for name in names:
+        partner = backend.flagged_partner(name, rewards=("15.00",))
+        answer = backend.fraud.post(
+            backend.url(f"/v1/cases/{partner.case['id']}/dispute"),
+            json={"reason": f"Ours ({name})."},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+    everyone = every_dispute(backend)
+    assert [n for n in everyone if word in n] == names  # the newest disputes last
+
+    # When the security team opens Disputes two per page
+    sign_in_as(page, console, "security", "disputes?limit=2")
+    expect(page.get_by_role("heading", level=1, name="Disputes")).to_be_visible()
+
+    # Then the oldest two disputes come first, with a way to the next page and no "First page"
+    assert names_on_page(page) == everyone[:2]
+    pages = page.get_by_role("navigation", name="Pages")
+    expect(pages).to_contain_text("2 disputes on this page")
+    expect(pages.get_by_role("link", name="First page")).to_have_count(0)
+
+    # And following "Next page" to the end shows every open dispute once, in dispute order
+    shown = names_on_page(page)
+    while pages.get_by_role("link", name="Next page").count():
+        pages.get_by_role("link", name="Next page").click()
+        expect(page).to_have_url(re.compile(r"#/disputes\?limit=2&cursor="))
+        expect(pages.get_by_role("link", name="First page")).to_be_visible()
+        on_page = names_on_page(page)
+        assert 0 < len(on_page) <= 2
+        shown += on_page
+    assert shown == everyone
+    screenshot(page, "12d-disputes-last-page")
+
+    # And a verdict on this last page is recorded there: the page is drawn again, not the first one
+    last = page.get_by_role("article", name=names[-1])
+    last.get_by_label("Note").fill("Checked the reseller's contract.")
+    last.get_by_role("button", name="Decline dispute").click()
+    expect(page.get_by_text(f"Verdict recorded for {names[-1]}", exact=False)).to_be_visible()
+    expect(page.get_by_role("article", name=names[-1])).to_contain_text(
+        "Declined, applied at the next dispute cycle"
+    )
+    expect(page).to_have_url(re.compile(r"#/disputes\?limit=2&cursor="))
+
+    # And "First page" goes back to the oldest; a page as large as the list shows them all
+    pages.get_by_role("link", name="First page").click()
+    expect(pages.get_by_role("link", name="First page")).to_have_count(0)
+    assert names_on_page(page) == everyone[:2]
+    page.get_by_label("Per page").select_option("100")
+    expect(page).to_have_url(re.compile(r"#/disputes\?limit=100$"))
+    if len(everyone) <= 100:
+        assert names_on_page(page) == everyone
+        expect(pages.get_by_role("link", name="Next page")).to_have_count(0)
