@@ -72,12 +72,30 @@ def get_case(case_id: str) -> views.CaseDetail:
 
 
 @router.get(
+    "/v1/cases/<case_id>/audit",
+    summary="A case's audit trail, newest first, page by page",
+    description="The drawer (GET /v1/cases/{id}) carries the newest entries and `audit_next_cursor`; "
+    "each page gives the `next_cursor` of the one after (null on the last). A cursor belongs to the "
+    "case and program that gave it.",
+)
+def get_case_audit(
+    case_id: str,
+    limit: Limit = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` (or `audit_next_cursor`), unchanged")
+    ] = None,
+) -> views.AuditPage:
+    return service.case_audit(api.deps_of(router), api.program_of(router), case_id, limit, cursor)
+
+
+@router.get(
     "/v1/rewards",
-    summary="Rewards: the program's newest first, or a partner's or customer's in creation order",
+    summary="Rewards, newest first: the program's, or one partner's or customer's",
     description="Every filter is optional. Without `partner_id` and `customer_id` the program's "
-    "rewards are listed newest first (with `status`, only those in it), read from an index page by "
-    "page; with one, that partner's or customer's rewards in creation order. Page with `next_cursor`: "
-    "a cursor belongs to the query that gave it.",
+    "rewards (with `status`, only those in it) are read from an index page by page; with one, that "
+    "partner's or customer's, from its own index, a filtered page reading at most 500 rewards (a page "
+    "cut short by it still carries a cursor). Page with `next_cursor`: a cursor belongs to the query "
+    "that gave it.",
 )
 def get_rewards(
     partner_id: Annotated[str | None, Query(max_length=128)] = None,

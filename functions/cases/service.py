@@ -16,12 +16,11 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
-from functions.shared.paging import cursor_time, encode_cursor
+from functions.shared.paging import cursor_time, encode_cursor, filtered_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
 VIEW_STATUSES = {"active": ("open", "disputed"), "resolved": ("approved", "declined")}
-SCAN_BUDGET = 500  # cases a searched or filtered page may read before it answers with what it found
 VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at", "resolved_at")}
 
 
@@ -82,28 +81,18 @@ def _case_page_from_index(
     """Flag order is the `cases_by_view` index's own order, resolution order (the resolved view) the
     order of the resolved cases' entries on the `disputes` index, hold-amount order (the active
     view) the `cases_by_hold` index's: the page is read from the index past the cursor's position,
-    and a search or filter reads at most `SCAN_BUDGET` cases per request (a page cut short by it
+    and a search or filter reads at most `paging.SCAN_BUDGET` cases per request (a page cut short by it
     still carries a cursor: the listing goes on from where it stopped)."""
     after: tuple[Any, str] | None = None
     if cursor:
         found = decode_cursor(cursor, query)
         after = _hold_position(found) if sort == "hold_amount" else _position(found)
     needle = q.casefold() if q else None
-    page: list[Case] = []
-    last: Case | None = None
-    more = False
-    cases = store.cases_in_view(program_id, view, order == "desc", after, by=sort)
-    for read, case in enumerate(cases, start=1):
-        if len(page) == limit:
-            more = True
-            break
-        last = case
-        if (needle is None or needle in case.subject_name.casefold()) and status in (None, case.status):
-            page.append(case)
-        if read >= SCAN_BUDGET and len(page) < limit:
-            more = True
-            break
-    stop = page[-1] if page and len(page) == limit else last
+    page, stop, more = filtered_page(
+        store.cases_in_view(program_id, view, order == "desc", after, by=sort),
+        lambda c: (needle is None or needle in c.subject_name.casefold()) and status in (None, c.status),
+        limit,
+    )
     return views.CasePage(
         items=[views.case_view(c) for c in page],
         next_cursor=encode_cursor(_sort_key(stop, sort), query) if more and stop else None,
@@ -124,13 +113,50 @@ def _hold_position(after: tuple[Any, str]) -> tuple[int, str]:
 
 
 # --- the drawer -----------------------------------------------------------------------------
+HELD_SHOWN = 50  # held rewards the drawer lists, newest first
+AUDIT_SHOWN = 50  # audit entries the drawer lists, newest first
+
+
 def case_detail(deps: Dependencies, program_id: str, case_id: str) -> views.CaseDetail:
+    """The drawer: the case, its subject, the newest `HELD_SHOWN` of the rewards it holds (the case
+    counts them all: `held_rewards`; `GET /v1/rewards` lists every one) and the newest `AUDIT_SHOWN`
+    entries of its trail (older ones: `GET /v1/cases/{id}/audit` from `audit_next_cursor`). A case
+    holding tens of thousands of rewards answers about as much as one holding a few."""
     store: CasesPort = deps.repository
     case = store.get_case(program_id, case_id)
     subject = store.get_subject(program_id, case.subject_type, case.subject_id)
-    rewards = store.subject_rewards(program_id, case.subject_type, case.subject_id)
-    held = [r for r in rewards if r.status == "on_hold" and r.case_id == case_id]
-    return views.case_detail(case, subject, held, store.case_audit(program_id, case_id))
+    held: list[Reward] = []
+    if case.held_count > 0:  # the case's own count: the read stops once it has found them
+        rewards = store.subject_rewards_newest_first(program_id, case.subject_type, case.subject_id)
+        holds = (r for r in rewards if r.status == "on_hold" and r.case_id == case_id)
+        held = list(itertools.islice(holds, min(case.held_count, HELD_SHOWN)))
+    audit = audit_page(store, program_id, case_id, AUDIT_SHOWN, None)
+    return views.case_detail(case, subject, held, audit)
+
+
+def case_audit(
+    deps: Dependencies, program_id: str, case_id: str, limit: int, cursor: str | None
+) -> views.AuditPage:
+    store: CasesPort = deps.repository
+    store.get_case(program_id, case_id)  # NotFound: no such case in this program
+    return audit_page(store, program_id, case_id, limit, cursor)
+
+
+def audit_page(
+    store: CasesPort, program_id: str, case_id: str, limit: int, cursor: str | None
+) -> views.AuditPage:
+    """A case's audit trail newest first, a page past the cursor's position (its time and entry)."""
+    query = {"audit": case_id, "program_id": program_id}
+    before = _position(decode_cursor(cursor, query)) if cursor else None
+    found = list(itertools.islice(store.case_audit(program_id, case_id, before), limit + 1))
+    page = found[:limit]
+    last = page[-1][0] if page else None
+    return views.AuditPage(
+        items=[views.audit_view(entry) for _, entry in page],
+        next_cursor=encode_cursor((last[0].isoformat(), last[1]), query)
+        if len(found) > limit and last
+        else None,
+    )
 
 
 # --- rewards ------------------------------------------------------------------------------
@@ -147,46 +173,25 @@ def list_rewards(
         raise InvalidInput(
             f"unknown status '{status}'", [{"field": "status", "message": "unknown reward status"}]
         )
-    repository = deps.repository
-    if partner_id:
-        rewards = repository.subject_rewards(program_id, "partner", partner_id)
-        if customer_id:
-            rewards = [r for r in rewards if r.customer_id == customer_id]
-    elif customer_id:
-        rewards = repository.subject_rewards(program_id, "customer", customer_id)
-    else:
-        return _program_rewards(repository, program_id, status, limit, cursor)
-    if status:
-        rewards = [r for r in rewards if r.status == status]
-    rewards.sort(key=lambda r: (r.created_at, r.reward_id))
     query = {"partner_id": partner_id or "", "customer_id": customer_id or "", "status": status or ""}
-    if cursor:
-        after = _position(decode_cursor(cursor, query))  # instants: times keep their offsets
-        rewards = [r for r in rewards if (r.created_at, r.reward_id) > after]
-    page = rewards[:limit]
-    more = len(rewards) > limit
-    last = page[-1] if page else None
+    before = _position(decode_cursor(cursor, query)) if cursor else None  # instants keep their offsets
+    store: CasesPort = deps.repository
+    if partner_id or customer_id:
+        # newest first, as the program's listing: one subject's index, a filtered page within a budget
+        kind, subject_id = ("partner", partner_id) if partner_id else ("customer", customer_id or "")
+        page, stop, more = filtered_page(
+            store.subject_rewards_newest_first(program_id, kind, subject_id, before),
+            lambda r: status in (None, r.status) and customer_id in (None, "", r.customer_id),
+            limit,
+        )
+    else:
+        found = list(itertools.islice(store.program_rewards(program_id, status, before), limit + 1))
+        page, more = found[:limit], len(found) > limit
+        stop = page[-1] if page else None
     return views.RewardPage(
         items=[views.reward_view(r) for r in page],
-        next_cursor=encode_cursor((last.created_at.isoformat(), last.reward_id), query)
-        if more and last
-        else None,
-    )
-
-
-def _program_rewards(
-    store: CasesPort, program_id: str, status: str | None, limit: int, cursor: str | None
-) -> views.RewardPage:
-    """No subject: the program's rewards (in one status, with `status`), newest first, read from
-    the sharded reward indexes past the cursor's position (SPEC 3.2)."""
-    query = {"partner_id": "", "customer_id": "", "status": status or ""}
-    before = _position(decode_cursor(cursor, query)) if cursor else None
-    found = list(itertools.islice(store.program_rewards(program_id, status, before), limit + 1))
-    page = found[:limit]
-    return views.RewardPage(
-        items=[views.reward_view(r) for r in page],
-        next_cursor=encode_cursor((page[-1].created_at.isoformat(), page[-1].reward_id), query)
-        if len(found) > limit
+        next_cursor=encode_cursor((stop.created_at.isoformat(), stop.reward_id), query)
+        if more and stop
         else None,
     )
 

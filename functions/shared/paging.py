@@ -13,10 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from functions.shared.errors import InvalidInput
+
+T = TypeVar("T")
+
+SCAN_BUDGET = 500  # items a searched or filtered page may read before it answers with what it found
 
 
 def encode_cursor(position: tuple[Any, ...], query: dict[str, Any]) -> str:
@@ -60,3 +65,28 @@ def cursor_time(text: Any) -> datetime:
 
 def _not_given() -> InvalidInput:
     return InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+
+
+def filtered_page(
+    read: Iterable[T], keep: Callable[[T], bool], limit: int, budget: int = SCAN_BUDGET
+) -> tuple[list[T], T | None, bool]:
+    """Up to `limit` of the items `read` (in listing order) that `keep`, reading at most `budget`:
+    (the page, the item the next page starts after, whether there is more). A full page looks
+    ahead for one more match, so the last page does not promise another that would be empty; a page
+    cut short by the budget is answered with what it found and goes on from the last item read, so
+    a filter that matches little costs each request a bounded read, never the whole listing."""
+    page: list[T] = []
+    last: T | None = None
+    more = False
+    for count, item in enumerate(read, start=1):
+        if keep(item):
+            if len(page) == limit:
+                more = True
+                break
+            page.append(item)
+        if len(page) < limit:
+            last = item
+        if count >= budget:
+            more = True  # perhaps: the next page goes on from where this one stopped
+            break
+    return page, (page[-1] if page and len(page) == limit else last), more

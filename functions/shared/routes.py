@@ -63,6 +63,7 @@ CASES_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/me", "cases", ANY_ROLE),
     Route("GET", "/v1/cases", "cases", PROGRAM_TEAM),
     Route("GET", "/v1/cases/{case_id}", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/cases/{case_id}/audit", "cases", PROGRAM_TEAM),
     Route("GET", "/v1/rewards", "cases", PROGRAM_TEAM),
     Route("POST", "/v1/rewards/{reward_id}/override", "cases", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/summary", "cases", PROGRAM_TEAM),

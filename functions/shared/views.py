@@ -7,6 +7,8 @@ from datetime import date as date_type
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from functions.shared.domain import hold_order
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
 from functions.shared.domain.rules import evidence_since_verdict
@@ -82,11 +84,24 @@ class AuditView(Model):
     detail: dict[str, Any]
 
 
+class AuditPage(Model):
+    items: list[AuditView]
+    next_cursor: str | None = None  # null on the last page
+
+
 class CaseDetail(CaseView):
     partner: PartyView | None = None
     customer: PartyView | None = None
-    held_reward_list: list[RewardView]
-    audit: list[AuditView]
+    held_reward_list: list[RewardView] = Field(
+        description="The newest 50 rewards the case holds, newest first (`held_rewards` counts them all; "
+        "GET /v1/rewards?partner_id=…&status=on_hold lists every one)"
+    )
+    audit: list[AuditView] = Field(
+        description="The newest 50 entries of the case's audit trail, newest first"
+    )
+    audit_next_cursor: str | None = Field(
+        None, description="Older entries: GET /v1/cases/{id}/audit?cursor=…; null when `audit` is all of it"
+    )
 
 
 class CasePage(Model):
@@ -228,15 +243,20 @@ def party_view(subject: Subject) -> PartyView:
     )
 
 
-def case_detail(case: Case, subject: Subject, held: list[Reward], audit: list[AuditEntry]) -> CaseDetail:
+def case_detail(case: Case, subject: Subject, held: list[Reward], audit: AuditPage) -> CaseDetail:
     party = party_view(subject)
     return CaseDetail(
         **_case_fields(case),
         partner=party if case.subject_type == "partner" else None,
         customer=party if case.subject_type == "customer" else None,
         held_reward_list=[reward_view(r) for r in held],
-        audit=[AuditView(at=e.at, action=e.action, actor=e.actor, detail=e.detail) for e in audit],
+        audit=audit.items,
+        audit_next_cursor=audit.next_cursor,
     )
+
+
+def audit_view(entry: AuditEntry) -> AuditView:
+    return AuditView(at=entry.at, action=entry.action, actor=entry.actor, detail=entry.detail)
 
 
 def removed_partner(case: Case) -> RemovedPartner:

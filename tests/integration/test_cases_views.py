@@ -413,24 +413,25 @@ def test_the_drawer_shows_the_partner_the_reasons_the_held_rewards_and_the_audit
     assert [(r["amount"], r["currency"], r["status"]) for r in drawer["held_reward_list"]] == [
         ("5.00", "USD", "on_hold")
     ]
-    assert [(e["action"], e["actor"]) for e in drawer["audit"]] == [
-        ("flagged", "system"),
-        ("rewards_held", "system"),
+    assert [(e["action"], e["actor"]) for e in drawer["audit"]] == [  # newest first
         ("disputed", "Program A fraud"),
+        ("rewards_held", "system"),
+        ("flagged", "system"),
     ]
-    assert drawer["audit"][0]["at"] == "2026-11-05T09:00:00Z"
-    assert drawer["audit"][2]["at"] == "2026-11-20T10:00:00Z"
-    assert drawer["audit"][2]["detail"] == {"reason": "Bob Cooperman is known to us"}
+    assert drawer["audit"][2]["at"] == "2026-11-05T09:00:00Z"
+    assert drawer["audit"][0]["at"] == "2026-11-20T10:00:00Z"
+    assert drawer["audit"][0]["detail"] == {"reason": "Bob Cooperman is known to us"}
+    assert drawer["audit_next_cursor"] is None  # the whole trail
 
 
 def test_the_drawer_of_a_resolved_case_keeps_its_whole_trail(world):
     drawer = api("GET", f"/v1/cases/{world.cases['Fay Cooper']}", world.a.keys["fraud"]).body
 
     assert [e["action"] for e in drawer["audit"]] == [
-        "flagged",
-        "disputed",
-        "verdict_approve",
         "dispute_approved",
+        "verdict_approve",
+        "disputed",
+        "flagged",
     ]
     assert drawer["partner"]["status"] == "active"
     assert drawer["held_reward_list"] == []

@@ -199,10 +199,10 @@ def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_cas
     assert sorted(event["rewards"]) == sorted([late, new])
     drawer = case_of(env.tenant, case_id)
     assert drawer["partner"]["status"] == "active"
-    assert [(a["action"], a["actor"]) for a in drawer["audit"]][-3:] == [
-        ("disputed", "Program A fraud"),
-        ("verdict_approve", "Platform security"),
+    assert [(a["action"], a["actor"]) for a in drawer["audit"]][:3] == [  # newest first
         ("dispute_approved", "dispute-cycle"),
+        ("verdict_approve", "Platform security"),
+        ("disputed", "Program A fraud"),
     ]
     assert api("disputes", "GET", "/v1/disputes", env.security).body["items"] == []
 
@@ -294,7 +294,7 @@ def test_an_approval_that_new_fraud_outdated_is_withdrawn_by_the_cycle_not_appli
     assert (listed["id"], listed["verdict"], listed["evidence_since_verdict"]) == (case_id, None, {})
     drawer = case_of(env.tenant, case_id)
     assert drawer["partner"]["status"] == "flagged"
-    assert [(a["action"], a["actor"], a["detail"]) for a in drawer["audit"]][-1] == (
+    assert [(a["action"], a["actor"], a["detail"]) for a in drawer["audit"]][0] == (
         "verdict_withdrawn",
         "dispute-cycle",
         {"reasons": ["email_duplicate"], "verdict_note": "looked fine"},

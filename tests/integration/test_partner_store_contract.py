@@ -340,7 +340,7 @@ def test_notifications_wait_in_the_outbox_until_delivered_and_audit_entries_are_
     assert store.pending_notifications(P, 10) == [note]
     store.notifications_delivered([note])
     assert store.pending_notifications(P, 10) == []
-    assert len(store.case_audit(P, "c1")) == 1
+    assert len(list(store.case_audit(P, "c1"))) == 1
 
 
 # --- read side: lazy listings from the indexes, the kept summary (both stores agree) -------------

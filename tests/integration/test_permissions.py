@@ -43,6 +43,7 @@ SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/me"): set(ROLES),
     ("GET", "/v1/cases"): PROGRAM_TEAM,
     ("GET", "/v1/cases/{case_id}"): PROGRAM_TEAM,
+    ("GET", "/v1/cases/{case_id}/audit"): PROGRAM_TEAM,
     ("GET", "/v1/rewards"): PROGRAM_TEAM,
     ("POST", "/v1/rewards/{reward_id}/override"): PROGRAM_TEAM,
     ("GET", "/v1/summary"): PROGRAM_TEAM,
@@ -246,6 +247,7 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ("GET", "/v1/me"): Ask("/v1/me", check=lambda answer: _me(answer, world, role)),
         ("GET", "/v1/cases"): Ask("/v1/cases", check=theirs),
         ("GET", "/v1/cases/{case_id}"): Ask(f"/v1/cases/{case}", allowed=missing),
+        ("GET", "/v1/cases/{case_id}/audit"): Ask(f"/v1/cases/{case}/audit", allowed=missing),
         ("GET", "/v1/rewards"): Ask(
             "/v1/rewards", query={"partner_id": items.partner}, check=_empty if scope == "other" else None
         ),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from functions.cases import service
-from functions.shared import runtime
+from functions.shared import paging, runtime
 from functions.shared.domain.model import Case, Reason, Reward
 from functions.shared.domain.summary import counted
 from functions.shared.domain.writes import MAX_STEP_ITEMS, MoveReward, PutCase, PutReward, Step, UpdateCase
@@ -140,7 +140,7 @@ def test_a_hold_amount_page_reads_a_page_of_a_thousand_active_cases(aws, capsys)
         print(f"\n1,000 active cases, by hold amount: (items read, requests) {figures}")
 
     assert figures["first page"] == (26, 2) and figures["next page"] == (26, 2)  # + no stale case
-    assert figures["search 'partner 1'"][0] <= service.SCAN_BUDGET
+    assert figures["search 'partner 1'"][0] <= paging.SCAN_BUDGET
     held = [
         int(c.hold_amount.amount.removesuffix(".00")) for c in first.items + page(first.next_cursor).items
     ]

@@ -150,7 +150,7 @@ def test_a_removed_partner_is_listed_with_every_column_of_the_removed_partners_t
         "removed",
         0,
     )
-    assert (drawer["audit"][-1]["action"], drawer["audit"][-1]["actor"]) == (
+    assert (drawer["audit"][0]["action"], drawer["audit"][0]["actor"]) == (  # the newest
         "partner_removed",
         "Program A admin",
     )

@@ -147,7 +147,7 @@ class TestSeedFaq:
         assert reward_status(aws, tenant, "r1") == "approved"
         case = aws.repository.get_case(tenant.program_id, case_id)
         assert (case.held_count, case.hold_micros.get("USD", 0)) == (0, 0)
-        trail = aws.repository.case_audit(tenant.program_id, case_id)
+        trail = [entry for _, entry in aws.repository.case_audit(tenant.program_id, case_id)]
         assert [(e.action, e.actor) for e in trail if e.action == "reward_overridden"] == [
             ("reward_overridden", "Program A fraud")
         ]
@@ -306,7 +306,8 @@ class TestRewardsApi:
         third = rewards_api(tenant, partner_id="p1", limit="2", cursor=second["next_cursor"]).body
 
         assert [r["id"] for r in first["items"] + second["items"] + third["items"]] == [
-            f"r{n}" for n in range(5)
+            f"r{n}"
+            for n in reversed(range(5))  # newest first, as the program's listing
         ]
         assert third["next_cursor"] is None
         assert rewards_api(tenant, partner_id="p1", status="on_hold").body["items"] == []

@@ -217,7 +217,7 @@ def test_a_synchronous_decision_racing_the_queue_scores_once(aws, tenant, bus, m
     assert bus.published.count("PartnerFlagged") - flagged_before == 1
     case = aws.repository.get_case(tenant.program_id, answer.body["case_id"])
     assert case.status == "open"
-    assert len(aws.repository.case_audit(tenant.program_id, case.case_id)) == 1
+    assert len(list(aws.repository.case_audit(tenant.program_id, case.case_id))) == 1
     assert device_signups(aws.repository, tenant.program_id, "fp-twin", status_time(second)) == 2  # once each
 
 

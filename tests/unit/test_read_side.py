@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from functions.cases import service
+from functions.shared import paging
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Case, Reason, Reward
 from functions.shared.domain.summary import counted
@@ -84,7 +85,7 @@ def test_a_search_reads_at_most_its_budget_and_goes_on_from_where_it_stopped(wor
         store.read = 0
         page = service.list_cases(world, P, "active", "needle", None, "flagged_at", "asc", 25, cursor)
         requests += 1
-        assert store.read <= service.SCAN_BUDGET + 1
+        assert store.read <= paging.SCAN_BUDGET + 1
         found += [c.subject.name for c in page.items]
         cursor = page.next_cursor
         if cursor is None:
@@ -150,7 +151,7 @@ def test_a_partners_rewards_page_through_once_each_whatever_offset_their_times_w
         seen += [r.id for r in page.items]
         if not (cursor := page.next_cursor):
             break
-    assert seen == [r.reward_id for r in rewards]
+    assert seen == [r.reward_id for r in reversed(rewards)]  # newest first, as every listing
 
 
 def test_the_programs_rewards_page_reads_about_a_page(world):

@@ -353,11 +353,20 @@ class PartnersDynamo(DynamoBase):
             raise NotFound(f"case {case_id} not found")
         return _case(item)
 
-    def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]:
+    def case_audit(
+        self, program_id: str, case_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[tuple[tuple[datetime, str], AuditEntry]]:
         m = self._m
+        # one condition on the sort key: up to the position inclusive, the position itself skipped
+        bound = keys.audit_sk(*before) if before else None
+        condition = m.base.sk.between("AUDIT#", bound) if bound else m.base.sk.startswith("AUDIT#")
         try:
-            items = m.audit.query(keys.case_pk(program_id, case_id), m.base.sk.startswith("AUDIT#"))
-            return [AuditEntry(i.at, i.action, i.actor, json.loads(i.detail)) for i in items]
+            for i in m.audit.query(
+                keys.case_pk(program_id, case_id), condition, scan_index_forward=False, page_size=PAGE_READ
+            ):
+                if i.sk != bound:
+                    position = (i.at, i.sk.split("#", 2)[2])
+                    yield position, AuditEntry(i.at, i.action, i.actor, json.loads(i.detail))
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading the audit trail of {case_id} failed") from exc
 
@@ -376,6 +385,23 @@ class PartnersDynamo(DynamoBase):
         try:
             items = index.query(keys.subject_pk(program_id, subject_type, subject_id), condition)
             return [_reward(i) for i in items]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
+
+    def subject_rewards_newest_first(
+        self, program_id: str, subject_type: str, subject_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        m = self._m
+        index = m.indexes["partner_rewards" if subject_type == "partner" else "customer_rewards"]
+        condition = m.base.created_sk < keys.created_sk(*before) if before else None
+        try:
+            for item in index.query(
+                keys.subject_pk(program_id, subject_type, subject_id),
+                condition,
+                scan_index_forward=False,
+                page_size=PAGE_READ,
+            ):
+                yield _reward(item)
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
 

@@ -148,10 +148,13 @@ class PartnersMemory:
                 raise NotFound(f"case {case_id} not found")
             return _case_copy(self._cases[(program_id, case_id)])
 
-    def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]:
+    def case_audit(
+        self, program_id: str, case_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[tuple[tuple[datetime, str], AuditEntry]]:
         with self._lock:
-            entries = self._audit.get((program_id, case_id), {})
-            return [entries[k] for k in sorted(entries, key=lambda k: (entries[k].at, k))]
+            entries = [((e.at, k), e) for k, e in self._audit.get((program_id, case_id), {}).items()]
+        newest = sorted(entries, key=lambda pair: pair[0], reverse=True)
+        return iter([(at, e) for at, e in newest if before is None or at < before])
 
     def get_reward(self, program_id: str, reward_id: str) -> Reward:
         with self._lock:
@@ -170,6 +173,12 @@ class PartnersMemory:
                 if since is None or r.created_at >= since
             ]
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
+
+    def subject_rewards_newest_first(
+        self, program_id: str, subject_type: str, subject_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        newest = reversed(self.subject_rewards(program_id, subject_type, subject_id))
+        return iter([r for r in newest if before is None or (r.created_at, r.reward_id) < before])
 
     def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
         return 0, 0  # ordered from each case's holds when read: nothing is ever without a place

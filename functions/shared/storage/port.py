@@ -167,6 +167,14 @@ class SubjectsPort(abc.ABC):
     ) -> list[Reward]:
         """A partner's or customer's rewards in creation order, from `since` on."""
 
+    @abc.abstractmethod
+    def subject_rewards_newest_first(
+        self, program_id: str, subject_type: str, subject_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[Reward]:
+        """A partner's or customer's rewards newest first by (created_at, reward_id), strictly before
+        the position `before`, read lazily from its index page by page: a caller that stops early
+        has read about what it took, however many rewards the subject has."""
+
 
 class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
     @abc.abstractmethod
@@ -196,7 +204,11 @@ class CasesPort(HoldsPort, abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
-    def case_audit(self, program_id: str, case_id: str) -> list[AuditEntry]: ...
+    def case_audit(
+        self, program_id: str, case_id: str, before: tuple[datetime, str] | None = None
+    ) -> Iterator[tuple[tuple[datetime, str], AuditEntry]]:
+        """A case's audit trail newest first, each entry with its position (its time and id),
+        strictly before the position `before`, read lazily page by page."""
 
     @abc.abstractmethod
     def get_reward(self, program_id: str, reward_id: str) -> Reward:

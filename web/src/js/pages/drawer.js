@@ -4,6 +4,7 @@
 
 import { api, segment } from "../api.js";
 import { h, loading, money, moneyList, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { href } from "../router.js";
 
 const STATUS_WORDS = {
   open: "New",
@@ -139,24 +140,65 @@ export function openDrawer({ caseId, onClose, onChanged }) {
     );
   }
 
-  function auditList(entries) {
-    if (!entries.length) return h("p", { class: "state empty" }, "Nothing recorded yet.");
+  function auditEntry(e) {
     return h(
-      "ol",
-      { class: "audit" },
-      entries.map((e) =>
-        h(
-          "li",
-          {},
-          timeElement(e.at),
-          " — ",
-          h("strong", {}, e.actor || "system"),
-          ": ",
-          words(e.action),
-          detailText(e.detail) ? h("span", { class: "muted" }, ` (${detailText(e.detail)})`) : null,
-        ),
-      ),
+      "li",
+      {},
+      timeElement(e.at),
+      " — ",
+      h("strong", {}, e.actor || "system"),
+      ": ",
+      words(e.action),
+      detailText(e.detail) ? h("span", { class: "muted" }, ` (${detailText(e.detail)})`) : null,
     );
+  }
+
+  /** The trail newest first; older entries a page at a time (GET /v1/cases/{id}/audit). */
+  function auditList(detail) {
+    if (!detail.audit.length) return h("p", { class: "state empty" }, "Nothing recorded yet.");
+    const list = h("ol", { class: "audit" }, detail.audit.map(auditEntry));
+    const status = h("div", { class: "form-message" });
+    let cursor = detail.audit_next_cursor;
+    const more = h(
+      "button",
+      {
+        type: "button",
+        hidden: !cursor,
+        onclick: async () => {
+          more.disabled = true;
+          replace(status);
+          try {
+            const page = await api.get(`/v1/cases/${segment(detail.id)}/audit`, { cursor, limit: 50 });
+            list.append(...page.items.map(auditEntry));
+            cursor = page.next_cursor;
+            more.hidden = !cursor;
+          } catch (error) {
+            replace(status, problem(error));
+          } finally {
+            more.disabled = false;
+          }
+        },
+      },
+      "Show older entries",
+    );
+    return [list, h("div", { class: "buttons" }, more), status];
+  }
+
+  /** The newest held rewards the drawer carries, and the way to every one when there are more. */
+  function heldSection(detail) {
+    const shown = heldRewardsOf(detail);
+    const total = detail.held_rewards;
+    const filter = { [detail.subject.type === "partner" ? "partner_id" : "customer_id"]: detail.subject.id };
+    const all =
+      total > shown.length && shown.length
+        ? h(
+            "p",
+            { class: "muted" },
+            `The newest ${shown.length} of ${total} held rewards. `,
+            h("a", { href: href("rewards", { status: "on_hold", ...filter }) }, "Review all of them"),
+          )
+        : null;
+    return [all, rewardsTable(shown)]; // the count first: the table is long
   }
 
   function disputeForm(detail) {
@@ -257,8 +299,8 @@ export function openDrawer({ caseId, onClose, onChanged }) {
           ? h("ul", { class: "reasons-detail" }, reasons.map(reasonItem))
           : h("p", { class: "state empty" }, "No reasons recorded.")),
         h("section", {}, h("h3", {}, "Details"), detailsList(detail)),
-        h("section", {}, h("h3", {}, "Held rewards"), rewardsTable(heldRewardsOf(detail))),
-        h("section", {}, h("h3", {}, "Audit trail"), auditList(detail.audit)),
+        h("section", {}, h("h3", {}, "Held rewards"), heldSection(detail)),
+        h("section", {}, h("h3", {}, "Audit trail"), auditList(detail)),
       );
     } catch (error) {
       replace(title, "Case not available");

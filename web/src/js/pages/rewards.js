@@ -11,6 +11,7 @@ export function mountRewards(container, route) {
   const state = {
     status: route.params.has("status") ? route.params.get("status") : "on_hold",
     partner_id: route.params.get("partner_id") || "",
+    customer_id: route.params.get("customer_id") || "", // from a customer's case: no field of its own
     cursor: route.params.get("cursor") || "",
   };
   const url = (changes) => href("rewards", { ...state, ...changes, status: (changes.status ?? state.status) || "all" });
@@ -58,13 +59,16 @@ export function mountRewards(container, route) {
       const answer = await api.get("/v1/rewards", {
         status: state.status === "all" ? "" : state.status,
         partner_id: state.partner_id,
+        customer_id: state.customer_id,
         cursor: state.cursor,
         limit: 50,
       });
       const items = answer.items;
       const next = answer.next_cursor;
       if (!items.length) {
-        replace(results, empty(state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters."));
+        // a partner's page reads a bounded number of rewards: none matched in them, more may follow
+        const none = next ? "No matching rewards among these; older ones follow." : state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters.";
+        replace(results, empty(none), next || state.cursor ? pager(null, { cursor: state.cursor, next, url }) : null);
         return;
       }
       const columns = ["Reward", "Partner", "Customer", "Amount", "Created", "Status"];
