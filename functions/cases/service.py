@@ -13,7 +13,7 @@ from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import hold_order, rules
 from functions.shared.domain.identity import network_pepper
-from functions.shared.domain.model import REWARD_STATUSES, Case, Reward
+from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page
@@ -221,21 +221,36 @@ def remove_partner(
     deps: Dependencies, program_id: str, case_id: str, block_reapply: bool, actor: str
 ) -> views.RemovedPartner:
     """SPEC 3.2: the partner's rewards archived, their identifiers marked removed (and blocked),
-    however many; a removal stopped half way is finished by the client's retry."""
+    however many, then what arrived meanwhile (`rules.removal_mop_up`): a partner who keeps sending
+    rewards is removed all the same. A removal stopped half way is finished by the client's retry."""
     store: CasesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
 
-    def attempt() -> Case:
+    def attempt() -> tuple[Case, Subject | None]:
         case = store.get_case(program_id, case_id)
+        if case.status == "removed" and case.subject_type == "partner":
+            subject = store.get_subject(program_id, "partner", case.subject_id)
+            if rules.removal_unfinished(case, subject):
+                return case, None  # removed, its mop-up not done: this retry does it, whole
         rules.check_removable(case)
         subject = store.get_subject(program_id, "partner", case.subject_id)
         rewards = store.subject_rewards(program_id, "partner", subject.id)
         plan = rules.removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)
         carry_out(store, plan.steps, deps.publisher)
+        return case, subject
+
+    case, read = retrying(attempt, f"removing the partner of case {case_id}")
+
+    def mop_up() -> Case:
+        subject = store.get_subject(program_id, "partner", case.subject_id)
+        arrived = read is None or subject.reward_seq != read.reward_seq
+        rewards = store.subject_rewards(program_id, "partner", subject.id) if arrived else []
+        removed = replace(case, status="removed")
+        carry_out(store, rules.removal_mop_up(removed, read, subject, rewards, pepper, now), deps.publisher)
         return store.get_case(program_id, case_id)
 
-    return views.removed_partner(retrying(attempt, f"removing the partner of case {case_id}"))
+    return views.removed_partner(retrying(mop_up, f"archiving what arrived during the removal of {case_id}"))
 
 
 def removed_partners(

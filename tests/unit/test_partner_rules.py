@@ -216,14 +216,11 @@ def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subjec
     return subject.key in links[key].flagged
 
 
-@pytest.mark.parametrize("action", ["approval", "removal"])
-def test_a_plan_read_before_the_subject_added_an_identifier_stops_and_the_next_one_marks_it(action):
+def test_an_approval_read_before_the_subject_added_an_identifier_stops_and_the_next_one_unmarks_it():
     store, read = _stored(many(devices=2, ips=1))
 
     def plan(subject: Subject) -> list[Step]:
-        if action == "approval":
-            return rules.resolution_plan(case("disputed"), subject, [], PEPPER, T0).steps
-        return rules.removal_plan(case("disputed"), subject, [], PEPPER, False, "admin", T0).steps
+        return rules.resolution_plan(case("disputed"), subject, [], PEPPER, T0).steps
 
     stale = plan(read)
     # When the flagged partner adds a device (marked flagged) after the plan was read
@@ -238,13 +235,33 @@ def test_a_plan_read_before_the_subject_added_an_identifier_stops_and_the_next_o
     # And the plan from a new read reaches the new device too
     for step in plan(store.get_subject(P, "partner", "p1")):
         store.apply(step)
-    key = ("device", "fp-new")
     subject = store.get_subject(P, "partner", "p1")
-    if action == "approval":
-        assert subject.status == "active" and not _flagged_on(store, key, read)
-    else:
-        links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
-        assert subject.status == "removed" and read.key in links[key].removed
+    assert subject.status == "active" and not _flagged_on(store, ("device", "fp-new"), read)
+
+
+def test_a_removal_read_before_the_subject_added_an_identifier_completes_and_its_mop_up_marks_it():
+    # a partner adding a device every moment would hold off a removal that waited for a quiet one
+    store, read = _stored(many(devices=2, ips=1))
+    stale = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
+    # When the flagged partner adds a device (marked flagged) after the removal was read
+    _a_flagged_event_adds(store, read, "fp-new")
+
+    # Then the removal's steps all apply: the partner is removed, the mop-up noted as pending
+    for step in stale:
+        store.apply(step)
+    removed = store.get_subject(P, "partner", "p1")
+    assert removed.status == "removed" and removed.marks_pending
+    key = ("device", "fp-new")
+    links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
+    assert read.key not in links[key].removed  # not yet
+
+    # And the mop-up, from a read after the last step, marks the device added meanwhile
+    gone = store.get_case(P, case("disputed").case_id)
+    for step in rules.removal_mop_up(gone, read, removed, [], PEPPER, T0):
+        store.apply(step)
+    links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
+    assert read.key in links[key].removed
+    assert not store.get_subject(P, "partner", "p1").marks_pending
 
 
 @pytest.mark.parametrize("action", ["approval", "removal"])

@@ -737,8 +737,10 @@ def removal_plan(
     """Removes the case's partner (SPEC 3.2): every reward of theirs not yet paid or approved is
     archived (held ones leave the hold figures of whichever case held them), their identifiers are
     marked removed (and blocked) here and across the network, however many, then the case is
-    `removed` and the partner too, on condition that no reward arrived meanwhile (one that did is
-    archived by the next try; one that arrives later is archived as it arrives)."""
+    `removed` and the partner too. From that last step on, a reward of theirs is archived as it
+    arrives and an identifier marked as it is added; what arrived between the read and that step is
+    `removal_mop_up`'s (noted by `marks_pending`). The last step does not wait for a moment
+    without arrivals: a partner sending rewards faster than a removal takes would never see one."""
     if case.subject_type != "partner":
         raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
     if case.status not in REMOVABLE:
@@ -775,12 +777,9 @@ def removal_plan(
                     "status": "removed",
                     "active_case_id": None,
                     "flag_case_id": case.case_id,  # later rewards are archived under this case
-                    "marks_pending": False,
+                    "marks_pending": True,  # until `removal_mop_up` has seen what arrived meanwhile
                     "block_reapply": block_reapply,  # its later identifiers are blocked too
                 },
-                # no reward arrived meanwhile (it would not be archived), and no identifier was
-                # added (it would not be marked removed): either refuses, and the removal plans again
-                expect={"reward_seq": subject.reward_seq, "identifier_seq": subject.identifier_seq},
             ),
             audit(
                 case,
@@ -809,6 +808,44 @@ def removal_plan(
     )
     plan.steps.append(final)
     return plan
+
+
+def removal_unfinished(case: Case, subject: Subject) -> bool:
+    """A removal whose last step is written but not its mop-up (it stopped between them): a retry
+    of the removal finishes it instead of answering that the case is removed already."""
+    return case.status == "removed" and subject.flag_case_id == case.case_id and subject.marks_pending
+
+
+def removal_mop_up(
+    case: Case, read: Subject | None, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime
+) -> list[Step]:
+    """After a removal's last step (`removal_plan`), what arrived between its read (`read`; None
+    when a retry finishes a removal that stopped, and then everything is done again) and that step:
+    the partner's `rewards` still archivable are archived, and their identifiers marked again when
+    one was added (set additions: nothing is marked twice); then `marks_pending` is cleared. Nothing
+    can arrive unseen after the last step, so one mop-up is enough (an event of the partner may
+    have cleared `marks_pending` first, marking their identifiers: the rewards are still this one's).
+    None when the partner is not removed by this case."""
+    if subject.status != "removed" or subject.flag_case_id != case.case_id:
+        return []
+    removed = ("removed",)
+    archivable = [r for r in rewards if r.status in ARCHIVABLE]
+    steps = _reward_chunks(case, archivable, "archived", removed, archive=True)
+    if archivable:
+        detail = {"rewards": [r.reward_id for r in archivable[:100]], "count": len(archivable)}
+        steps.append(Step([audit(case, "rewards_archived", "system", at, detail, "mop-up", at.isoformat())]))
+    if read is None or subject.identifier_seq != read.identifier_seq:
+        marks = removal_marks(subject, pepper, subject.block_reapply)
+        steps += _chunked(marks, guard=UpdateCase(case.program_id, case.case_id, expect=removed))
+    done = UpdateProfile(
+        case.program_id,
+        "partner",
+        subject.id,
+        {"marks_pending": False},
+        expect={"status": "removed", "flag_case_id": case.case_id},
+        bump=False,
+    )
+    return [*steps, Step([done])]
 
 
 def check_removable(case: Case) -> None:
