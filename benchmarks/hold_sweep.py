@@ -1,6 +1,11 @@
 """The hold sweep's cost: DynamoDB items read and written and wall time with 10 flagged subjects,
 10 new rewards each, and 10,000 then 100,000 other rewards in the table. The items read must stay
-flat (the sweep reads the flagged subjects' rewards, never the table)."""
+flat (the sweep reads the flagged subjects' rewards, never the table).
+
+Then its wall time over BENCH_SWEEP_IDLE flagged subjects with nothing to hold (what most are on
+most runs), every DynamoDB call given BENCH_SWEEP_RTT_MS of waiting as a region's round trip would
+(moto in process answers in its own CPU time only): the shards one after the other
+(`SHARD_WORKERS` = 1, as before) and side by side, the median of three runs each, alternated."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from benchmarks import moto_environment, moto_system
 FLAGGED = 10
 REWARDS_EACH = 10
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "10000,100000").split(","))
+IDLE = int(os.environ.get("BENCH_SWEEP_IDLE", "800"))
+RTT_MS = float(os.environ.get("BENCH_SWEEP_RTT_MS", "8"))
 
 
 class DynamoCounter:
@@ -124,7 +131,10 @@ def measure(size: int) -> dict[str, float]:
 
         counter = DynamoCounter()
         models = deps.repository._m  # type: ignore[attr-defined]
-        for client in (models.base._get_connection().connection.client, models.connection().client):
+        clients = {
+            id(c): c for c in (models.base._get_connection().connection.client, models.connection().client)
+        }
+        for client in clients.values():  # one since every item class shares the connection
             client.meta.events.register("after-call.dynamodb", counter.after_call)
             # pynamodb calls the client's _make_api_call: its API parameters are seen at this event
             client.meta.events.register("before-parameter-build.dynamodb", counter.before_call)
@@ -141,6 +151,50 @@ def measure(size: int) -> dict[str, float]:
         }
 
 
+def idle_sweeps() -> dict[str, float]:
+    """Seconds per run over IDLE idle flagged subjects: shards in turn, then side by side."""
+    import statistics
+
+    from functions.hold_sweep import service
+    from functions.shared import runtime
+    from functions.shared.domain.model import Subject
+    from functions.shared.domain.writes import Step, WriteProfile
+
+    with moto_system():
+        deps = runtime.dependencies()
+        flagged = datetime(2026, 11, 2, tzinfo=UTC)
+        writes = [
+            WriteProfile(
+                Subject(
+                    "prg-idle",
+                    "partner",
+                    f"p{n}",
+                    f"P {n}",
+                    status="flagged",
+                    flagged_at=flagged,
+                    flag_case_id=f"c{n}",
+                ),
+                expect_version=0,
+            )
+            for n in range(IDLE)
+        ]
+        for start in range(0, IDLE, 50):
+            deps.repository.apply(Step(writes[start : start + 50]))
+        client = deps.repository._m.connection().client  # type: ignore[attr-defined]
+        client.meta.events.register("before-call.dynamodb", lambda **_: time.sleep(RTT_MS / 1000))
+        times: dict[int, list[float]] = {1: [], service.SHARD_WORKERS: []}
+        side_by_side = service.SHARD_WORKERS
+        for _ in range(3):
+            for workers in (1, side_by_side):
+                service.SHARD_WORKERS = workers
+                started = time.perf_counter()
+                report = service.sweep(deps)
+                times[workers].append(time.perf_counter() - started)
+                assert report.subjects == IDLE and report.held == 0, report
+        service.SHARD_WORKERS = side_by_side
+    return {"in_turn": statistics.median(times[1]), "side_by_side": statistics.median(times[side_by_side])}
+
+
 def run() -> None:
     moto_environment()
     results = []
@@ -152,3 +206,13 @@ def run() -> None:
     if len(results) > 1:
         ratio = results[1]["items_read"] / results[0]["items_read"]
         print(f"  items read ratio {SIZES[1]:,} / {SIZES[0]:,}: {ratio:.3f}")
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        idle = idle_sweeps()
+    each = {name: seconds / IDLE * 1000 for name, seconds in idle.items()}
+    print(
+        f"  {IDLE} idle flagged subjects, {RTT_MS:g} ms a call: shards in turn {idle['in_turn']:.2f} s "
+        f"({each['in_turn']:.1f} ms each), side by side {idle['side_by_side']:.2f} s "
+        f"({each['side_by_side']:.1f} ms each): x{idle['in_turn'] / idle['side_by_side']:.1f}; "
+        f"in a 300 s run less a {20:g} s margin, about {int(280 / each['in_turn'] * 1000):,} subjects in "
+        f"turn, {int(280 / each['side_by_side'] * 1000):,} side by side"
+    )

@@ -19,4 +19,4 @@ from functions.shared.runtime import dependencies
 @metrics.log_metrics
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    return asdict(sweep(dependencies()))
+    return asdict(sweep(dependencies(), lambda: context.get_remaining_time_in_millis() / 1000))

@@ -8,20 +8,35 @@ flag on (an index by subject and creation time). Every hold is conditional on th
 case still taking holds, so a sweep that stops half way, or two sweeps at once, hold nothing twice
 and skip nothing: the next run finishes. A subject that fails is reported and skipped; the sweep
 goes on with the others.
+
+The shards are swept side by side (`SHARD_WORKERS` threads: the work is waiting on DynamoDB), and
+a run stops taking subjects when less than `TIME_MARGIN_SECONDS` of its invocation is left, saying
+how many it left: a platform with more flagged subjects than one run can reach still has each of
+them swept, as every run starts each shard at another place (`_rotated`), never the same tail left
+behind every time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.changes import retrying
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Subject
 from functions.shared.errors import DomainError
 from functions.shared.holds import hold_due
-from functions.shared.observability import logger
+from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
+
+SHARD_WORKERS = 16  # one per shard of the `flagged` index (keys.FLAGGED_SHARDS)
+TIME_MARGIN_SECONDS = 20.0  # left to the invocation when a run stops taking subjects
+SWEEP_PERIOD_SECONDS = 15 * 60  # the schedule's (SPEC 4): each run starts each shard elsewhere
 
 
 @dataclass
@@ -30,41 +45,80 @@ class SweepReport:
     held: int = 0
     per_program: dict[str, int] = field(default_factory=dict)
     failed: list[dict[str, str]] = field(default_factory=list)  # left for the next run
+    left: int = 0  # flagged subjects this run had no time for (the next run starts elsewhere)
+
+    def add(self, other: SweepReport) -> None:
+        self.subjects += other.subjects
+        self.held += other.held
+        for program_id, held in other.per_program.items():
+            self.per_program[program_id] = self.per_program.get(program_id, 0) + held
+        self.failed += other.failed
+        self.left += other.left
 
 
-def sweep(deps: Dependencies) -> SweepReport:
+def sweep(deps: Dependencies, time_left: Callable[[], float] | None = None) -> SweepReport:
+    """`time_left`: the seconds the invocation has left (none: no limit)."""
     store: CasesPort = deps.repository
-    report = SweepReport()
     now = deps.clock.now()
     pepper = network_pepper()
-    for shard in range(store.flagged_shards()):
-        for subject in store.flagged_subjects(shard):
-            if not subject.flag_case_id or subject.flagged_at is None:
-                continue
-            report.subjects += 1
+    # the work lists read first, here: the threads then share a client already made
+    shards = [_rotated(store.flagged_subjects(shard), now) for shard in range(store.flagged_shards())]
 
-            def attempt(subject: Subject = subject) -> int:
-                key = (subject.program_id, subject.type, subject.id)
-                return hold_due(
-                    store, deps.publisher, key, pepper, now, "hold-sweep", f"sweep/{now.isoformat()}"
-                )
+    def sweep_shard(subjects: list[Subject]) -> SweepReport:
+        part = SweepReport()
+        for n, subject in enumerate(subjects):
+            if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
+                part.left += len(subjects) - n
+                break
+            _sweep_subject(deps, store, subject, now, pepper, part)
+        return part
 
-            try:
-                held = retrying(attempt, f"sweeping {subject.key}")
-            except DomainError as error:
-                logger.warning(
-                    "hold sweep skipped a subject; the next run tries again",
-                    extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
-                )
-                report.failed.append(
-                    {"program_id": subject.program_id, "subject": subject.key, "error": error.detail}
-                )
-                continue
-            if held:
-                report.held += held
-                report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + held
+    report = SweepReport()
+    with ThreadPoolExecutor(max_workers=max(1, min(SHARD_WORKERS, len(shards)))) as pool:
+        for part in pool.map(sweep_shard, shards):
+            report.add(part)
+    if report.left:
+        logger.warning(
+            "hold sweep ran out of time; the next run starts elsewhere", extra={"left": report.left}
+        )
+        metrics.add_metric(name="HoldSweepSubjectsLeft", unit=MetricUnit.Count, value=report.left)
     logger.info(
         "hold sweep done",
         extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},
     )
     return report
+
+
+def _rotated(subjects: list[Subject], now: datetime) -> list[Subject]:
+    """The shard's subjects from a place that moves on with every scheduled run."""
+    if not subjects:
+        return subjects
+    start = int(now.timestamp() // SWEEP_PERIOD_SECONDS) % len(subjects)
+    return subjects[start:] + subjects[:start]
+
+
+def _sweep_subject(
+    deps: Dependencies, store: CasesPort, subject: Subject, now: datetime, pepper: bytes, report: SweepReport
+) -> None:
+    if not subject.flag_case_id or subject.flagged_at is None:
+        return
+    report.subjects += 1
+
+    def attempt() -> int:
+        key = (subject.program_id, subject.type, subject.id)
+        return hold_due(store, deps.publisher, key, pepper, now, "hold-sweep", f"sweep/{now.isoformat()}")
+
+    try:
+        held = retrying(attempt, f"sweeping {subject.key}")
+    except DomainError as error:
+        logger.warning(
+            "hold sweep skipped a subject; the next run tries again",
+            extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
+        )
+        report.failed.append(
+            {"program_id": subject.program_id, "subject": subject.key, "error": error.detail}
+        )
+        return
+    if held:
+        report.held += held
+        report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + held
