@@ -65,3 +65,14 @@ def test_a_busy_cases_drawer_lists_the_newest_and_leads_to_the_rest(
     expect(table.locator("tbody tr")).to_have_count(REWARDS - 50)
     expect(table.locator("tbody tr").last).to_contain_text(reward_ids[0])
     expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+
+    # And the Customer ID filter narrows the list to one customer's reward (each bought once)
+    listed = backend.fraud.get(
+        backend.url("/v1/rewards"), params={"partner_id": partner.partner_id, "limit": "100"}, timeout=10
+    ).json()["items"]
+    first = next(r for r in listed if r["id"] == reward_ids[0])
+    page.get_by_label("Customer ID").fill(first["customer_id"])
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"customer_id="))
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr")).to_contain_text(reward_ids[0])

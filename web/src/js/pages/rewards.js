@@ -11,7 +11,7 @@ export function mountRewards(container, route) {
   const state = {
     status: route.params.has("status") ? route.params.get("status") : "on_hold",
     partner_id: route.params.get("partner_id") || "",
-    customer_id: route.params.get("customer_id") || "", // from a customer's case: no field of its own
+    customer_id: route.params.get("customer_id") || "",
     cursor: route.params.get("cursor") || "",
   };
   const url = (changes) => href("rewards", { ...state, ...changes, status: (changes.status ?? state.status) || "all" });
@@ -25,6 +25,7 @@ export function mountRewards(container, route) {
     STATUSES.map((s) => h("option", { value: s, selected: s === state.status }, words(s))),
   );
   const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off" });
+  const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off" });
   const filters = h(
     "form",
     {
@@ -32,11 +33,12 @@ export function mountRewards(container, route) {
       "aria-label": "Filter rewards",
       onsubmit: (event) => {
         event.preventDefault();
-        navigate(url({ status: statusSelect.value, partner_id: partner.value.trim(), cursor: "" }));
+        navigate(url({ status: statusSelect.value, partner_id: partner.value.trim(), customer_id: customer.value.trim(), cursor: "" }));
       },
     },
     h("div", { class: "field" }, h("label", { for: "reward-status" }, "Status"), statusSelect),
     h("div", { class: "field" }, h("label", { for: "reward-partner" }, "Partner ID"), partner),
+    h("div", { class: "field" }, h("label", { for: "reward-customer" }, "Customer ID"), customer),
     h("button", { type: "submit" }, "Filter"),
   );
 
