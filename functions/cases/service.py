@@ -128,8 +128,11 @@ def case_detail(deps: Dependencies, program_id: str, case_id: str) -> views.Case
     held: list[Reward] = []
     if case.held_count > 0:  # the case's own count: the read stops once it has found them
         rewards = store.subject_rewards_newest_first(program_id, case.subject_type, case.subject_id)
-        holds = (r for r in rewards if r.status == "on_hold" and r.case_id == case_id)
-        held = list(itertools.islice(holds, min(case.held_count, HELD_SHOWN)))
+        held, _, _ = filtered_page(  # and reads at most a budget, however the history runs
+            rewards,
+            lambda r: r.status == "on_hold" and r.case_id == case_id,
+            min(case.held_count, HELD_SHOWN),
+        )
     audit = audit_page(store, program_id, case_id, AUDIT_SHOWN, None)
     return views.case_detail(case, subject, held, audit)
 

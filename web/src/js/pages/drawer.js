@@ -189,16 +189,12 @@ export function openDrawer({ caseId, onClose, onChanged }) {
     const shown = heldRewardsOf(detail);
     const total = detail.held_rewards;
     const filter = { [detail.subject.type === "partner" ? "partner_id" : "customer_id"]: detail.subject.id };
+    const listed = shown.length ? `The newest ${shown.length} of ${total} held rewards. ` : `${total} held rewards. `;
     const all =
-      total > shown.length && shown.length
-        ? h(
-            "p",
-            { class: "muted" },
-            `The newest ${shown.length} of ${total} held rewards. `,
-            h("a", { href: href("rewards", { status: "on_hold", ...filter }) }, "Review all of them"),
-          )
+      total > shown.length
+        ? h("p", { class: "muted" }, listed, h("a", { href: href("rewards", { status: "on_hold", ...filter }) }, "Review all of them"))
         : null;
-    return [all, rewardsTable(shown)]; // the count first: the table is long
+    return [all, shown.length || !total ? rewardsTable(shown) : null]; // the count first: the table is long
   }
 
   function disputeForm(detail) {
