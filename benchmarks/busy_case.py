@@ -11,8 +11,6 @@ import json
 import os
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from benchmarks import moto_system
@@ -20,56 +18,6 @@ from benchmarks import moto_system
 HELD = int(os.environ.get("BENCH_BUSY_HELD", "2000"))
 BEFORE = int(os.environ.get("BENCH_BUSY_BEFORE", "200"))
 REQUESTS = 5
-FLAGGED = datetime(2026, 11, 2, 9, tzinfo=UTC)
-
-
-def _busy(store: Any, program_id: str) -> None:
-    from functions.shared.domain import rules
-    from functions.shared.domain.model import Case, Reason, Reward, Subject
-    from functions.shared.domain.writes import (
-        MAX_STEP_ITEMS,
-        PutCase,
-        PutReward,
-        Step,
-        UpdateCase,
-        WriteProfile,
-    )
-
-    case = Case(
-        program_id, "c1", "partner", "p1", "Busy Ltd", [Reason("velocity", "x")], "open", FLAGGED, "e0"
-    )
-    partner = Subject(
-        program_id, "partner", "p1", "Busy Ltd", status="flagged", flagged_at=FLAGGED, flag_case_id="c1"
-    )
-
-    def reward(n: int, status: str, at: datetime, case_id: str | None) -> Reward:
-        return Reward(
-            program_id, f"r{n:06}", "p1", Decimal("2.50"), "USD", status, at, "api", case_id=case_id
-        )
-
-    writes: list[Any] = [
-        PutReward(reward(n, "approved", FLAGGED - timedelta(hours=BEFORE - n), None)) for n in range(BEFORE)
-    ]
-    writes += [
-        PutReward(reward(BEFORE + n, "on_hold", FLAGGED + timedelta(minutes=n + 1), "c1"))
-        for n in range(HELD)
-    ]
-    writes += [rules.audit(case, "flagged", "system", FLAGGED, {}, "e0")]
-    writes += [
-        rules.audit(
-            case,
-            "rewards_held",
-            "system",
-            FLAGGED + timedelta(minutes=n + 1),
-            {"rewards": [f"r{n:06}"]},
-            f"e{n}",
-        )
-        for n in range(HELD)
-    ]
-    store.apply(Step([PutCase(case), WriteProfile(partner, expect_version=0)]))
-    for start in range(0, len(writes), MAX_STEP_ITEMS):
-        store.apply(Step(writes[start : start + MAX_STEP_ITEMS]))
-    store.apply(Step([UpdateCase(program_id, "c1", held=HELD, hold_micros={"USD": HELD * 2_500_000})]))
 
 
 def _measure(ask: Any) -> tuple[int, int, float]:
@@ -103,13 +51,14 @@ def _measure(ask: Any) -> tuple[int, int, float]:
 def run() -> None:
     from functions.shared import runtime, tenancy
     from functions.shared.clock import SystemClock
+    from tests.integration.test_prolific_case import prolific  # the tests' busy case, at this size
     from tests.support import call, proxy_event
 
     with moto_system():
         deps = runtime.dependencies()
         program = tenancy.create_program(deps.repository, SystemClock(), "Busy")
         _, key = tenancy.create_key(deps.repository, SystemClock(), program.program_id, "fraud", "bench")
-        _busy(deps.repository, program.program_id)
+        prolific(deps.repository, program.program_id, HELD, BEFORE)
         drawer = _measure(lambda: call("cases", proxy_event("GET", "/v1/cases/c1", None, key)))
         query = {"partner_id": "p1", "limit": "50"}
         page = _measure(lambda: call("cases", proxy_event("GET", "/v1/rewards", None, key, query=query)))

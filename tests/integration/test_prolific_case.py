@@ -41,19 +41,20 @@ def in_steps(store, writes: list[Any]) -> None:
         store.apply(Step(writes[start : start + MAX_STEP_ITEMS]))
 
 
-def prolific(store, program_id: str) -> None:
-    """Partner p1: BEFORE approved rewards, then flagged (case c1), then HELD rewards held under c1,
-    each with its `rewards_held` audit entry; a `flagged` entry first."""
+def prolific(store, program_id: str, held_count: int = HELD, before: int = BEFORE) -> None:
+    """Partner p1: `before` approved rewards, then flagged (case c1), then `held_count` rewards held
+    under c1, each with its `rewards_held` audit entry; a `flagged` entry first (also the busy case
+    of `make bench SUITES=busy_case`)."""
     case = Case(
         program_id, "c1", "partner", "p1", "Prolific Ltd", [Reason("velocity", "x")], "open", FLAGGED, "e0"
     )
     old = [
-        PutReward(reward(program_id, n, "approved", FLAGGED - timedelta(hours=BEFORE - n)))
-        for n in range(BEFORE)
+        PutReward(reward(program_id, n, "approved", FLAGGED - timedelta(hours=before - n)))
+        for n in range(before)
     ]
     held = [
-        PutReward(reward(program_id, BEFORE + n, "on_hold", FLAGGED + timedelta(minutes=n + 1), "c1"))
-        for n in range(HELD)
+        PutReward(reward(program_id, before + n, "on_hold", FLAGGED + timedelta(minutes=n + 1), "c1"))
+        for n in range(held_count)
     ]
     trail = [rules.audit(case, "flagged", "system", FLAGGED, {}, "e0")]
     trail += [
@@ -62,15 +63,17 @@ def prolific(store, program_id: str) -> None:
             "rewards_held",
             "system",
             FLAGGED + timedelta(minutes=n + 1),
-            {"rewards": [f"r{BEFORE + n:05}"]},
+            {"rewards": [f"r{before + n:05}"]},
             f"e{n}",
         )
-        for n in range(HELD)
+        for n in range(held_count)
     ]
     partner = Subject(program_id, "partner", "p1", "Prolific Ltd", status="flagged", flagged_at=FLAGGED)
     store.apply(Step([PutCase(case), WriteProfile(partner, expect_version=0)]))
     in_steps(store, old + held + trail)
-    store.apply(Step([UpdateCase(program_id, "c1", held=HELD, hold_micros={"USD": HELD * 2_500_000})]))
+    store.apply(
+        Step([UpdateCase(program_id, "c1", held=held_count, hold_micros={"USD": held_count * 2_500_000})])
+    )
 
 
 @pytest.fixture(params=["dynamodb", "memory"])

@@ -5,42 +5,13 @@
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
-import {
-  DEFAULT_PAGE_SIZE,
-  empty,
-  h,
-  loading,
-  money,
-  pageHeading,
-  pager,
-  plural,
-  problem,
-  replace,
-  reason,
-  timeElement,
-  words,
-} from "../dom.js";
-import { href, navigate } from "../router.js";
+import { DEFAULT_PAGE_SIZE, empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import { pagedList } from "../paging.js";
 
 export function mountDisputes(container, route) {
-  const limit = Number(route.params.get("limit"));
-  const state = {
-    limit: limit > 0 ? Math.min(Math.floor(limit), 100) : "",
-    cursor: route.params.get("cursor") || "",
-  };
-  const url = (changes = {}) => href("disputes", { ...state, ...changes });
+  const { state, links: pageLinks } = pagedList(route, "disputes", "dispute", "disputes");
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const results = h("div", { class: "results" });
-
-  function pageLinks(items, next) {
-    return pager(`${plural(items.length, "dispute", "disputes")} on this page`, {
-      limit: state.limit,
-      cursor: state.cursor,
-      next,
-      url,
-      choose: (limit) => navigate(url({ limit, cursor: "" })),
-    });
-  }
 
   function disputeCard(item, index) {
     const caseId = item.id;

@@ -2,22 +2,8 @@
 // paged with the API's cursor as the case lists are ("#/removed?limit=50&cursor=...").
 
 import { api } from "../api.js";
-import {
-  DEFAULT_PAGE_SIZE,
-  empty,
-  h,
-  loading,
-  moneyList,
-  pageHeading,
-  pager,
-  plural,
-  problem,
-  replace,
-  scrollingTable,
-  reason,
-  timeElement,
-} from "../dom.js";
-import { href, navigate } from "../router.js";
+import { DEFAULT_PAGE_SIZE, empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
+import { pagedList } from "../paging.js";
 
 
 // The names are the API's (RemovedPartner in GET /v1/openapi.json).
@@ -33,24 +19,9 @@ function archivedText(item) {
 }
 
 export function mountRemoved(container, route) {
-  const limit = Number(route.params.get("limit"));
-  const state = {
-    limit: limit > 0 ? Math.min(Math.floor(limit), 100) : "",
-    cursor: route.params.get("cursor") || "",
-  };
-  const url = (changes = {}) => href("removed", { ...state, ...changes });
+  const { state, links: pageLinks } = pagedList(route, "removed", "partner", "partners");
   const results = h("div", { class: "results" }, loading("removed partners"));
   replace(container, pageHeading("Removed partners"), results);
-
-  function pageLinks(items, next) {
-    return pager(`${plural(items.length, "partner", "partners")} on this page`, {
-      limit: state.limit,
-      cursor: state.cursor,
-      next,
-      url,
-      choose: (limit) => navigate(url({ limit, cursor: "" })),
-    });
-  }
 
   api
     .get("/v1/removed-partners", { limit: state.limit || DEFAULT_PAGE_SIZE, cursor: state.cursor })
