@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
     resources = provision(client, visibility_timeout=args.visibility_timeout)
     os.environ.update(resources.environment())
+    # one moto server does every function's work on this machine: the sweep's threads would only
+    # queue there, and take the cores from everything else (functions/hold_sweep/settings.py)
+    os.environ.setdefault("HOLD_SWEEP_WORKERS", "2")
     from local_system.webhooks import local_retry_seconds, provision_webhooks
 
     webhooks_env = provision_webhooks(client, resources.event_bus_name, retry_seconds=local_retry_seconds())

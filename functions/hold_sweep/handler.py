@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.hold_sweep.service import sweep
+from functions.hold_sweep.settings import SweepSettings
 from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
@@ -19,4 +20,9 @@ from functions.shared.runtime import dependencies
 @metrics.log_metrics
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    return asdict(sweep(dependencies(), lambda: context.get_remaining_time_in_millis() / 1000))
+    settings = SweepSettings.from_env()
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    return asdict(sweep(dependencies(), time_left, settings.workers))

@@ -56,8 +56,11 @@ class SweepReport:
         self.left += other.left
 
 
-def sweep(deps: Dependencies, time_left: Callable[[], float] | None = None) -> SweepReport:
-    """`time_left`: the seconds the invocation has left (none: no limit)."""
+def sweep(
+    deps: Dependencies, time_left: Callable[[], float] | None = None, workers: int | None = None
+) -> SweepReport:
+    """`time_left`: the seconds the invocation has left (none: no limit); `workers`: shards swept
+    side by side (`SHARD_WORKERS` when not given)."""
     store: CasesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
@@ -74,7 +77,7 @@ def sweep(deps: Dependencies, time_left: Callable[[], float] | None = None) -> S
         return part
 
     report = SweepReport()
-    with ThreadPoolExecutor(max_workers=max(1, min(SHARD_WORKERS, len(shards)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(workers or SHARD_WORKERS, len(shards)))) as pool:
         for part in pool.map(sweep_shard, shards):
             report.add(part)
     if report.left:

@@ -11,9 +11,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from functions.hold_sweep.service import SWEEP_PERIOD_SECONDS, TIME_MARGIN_SECONDS, sweep
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
+from functions.shared.config import ConfigurationError
 from functions.shared.domain.model import Case, Reason, Reward, Subject
 from functions.shared.domain.writes import PutCase, PutReward, Step, WriteProfile
 from functions.shared.storage.dynamodb_partners import flagged_shard
@@ -34,8 +37,8 @@ def flagged_with_a_stray(store, n: int) -> None:
     store.apply(Step([WriteProfile(partner, expect_version=0), PutCase(case), PutReward(stray)]))
 
 
-def held(store) -> set[int]:
-    return {n for n in range(SUBJECTS) if store.get_reward(P, f"r{n}").status == "on_hold"}
+def held(store, subjects: int = SUBJECTS) -> set[int]:
+    return {n for n in range(subjects) if store.get_reward(P, f"r{n}").status == "on_hold"}
 
 
 class Budget:
@@ -103,3 +106,23 @@ def test_runs_that_each_reach_one_subject_a_shard_reach_every_one_in_turn(aws):
 
     # every run starts each shard a place further on: the tails are reached too, and all are held
     assert held(store) == set(range(SUBJECTS)), reached
+
+
+def test_the_handler_sweeps_with_the_workers_configured_and_refuses_a_wrong_number(aws, monkeypatch):
+    from local_system.lambda_runtime import invoke
+    from local_system.scheduler import scheduled_event
+
+    store = aws.repository
+    for n in range(6):
+        flagged_with_a_stray(store, n)
+    handler = "functions.hold_sweep.handler.lambda_handler"
+    for wrong in ("0", "17", "many"):
+        monkeypatch.setenv("HOLD_SWEEP_WORKERS", wrong)
+        with pytest.raises(ConfigurationError, match="HOLD_SWEEP_WORKERS"):
+            invoke(handler, scheduled_event("hold-sweep"))
+    assert held(store, 6) == set()  # nothing swept on a wrong configuration
+
+    monkeypatch.setenv("HOLD_SWEEP_WORKERS", "1")
+    report = invoke(handler, scheduled_event("hold-sweep"), timeout_seconds=300)
+
+    assert (report["held"], report["left"]) == (6, 0) and held(store, 6) == set(range(6))
