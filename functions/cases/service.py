@@ -4,7 +4,6 @@ and has their decisions written."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
-from functions.shared.paging import cursor_time, encode_cursor, filtered_page
+from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
@@ -151,14 +150,11 @@ def audit_page(
     """A case's audit trail newest first, a page past the cursor's position (its time and entry)."""
     query = {"audit": case_id, "program_id": program_id}
     before = _position(decode_cursor(cursor, query)) if cursor else None
-    found = list(itertools.islice(store.case_audit(program_id, case_id, before), limit + 1))
-    page = found[:limit]
+    page, more = read_page(store.case_audit(program_id, case_id, before), limit)
     last = page[-1][0] if page else None
     return views.AuditPage(
         items=[views.audit_view(entry) for _, entry in page],
-        next_cursor=encode_cursor((last[0].isoformat(), last[1]), query)
-        if len(found) > limit and last
-        else None,
+        next_cursor=encode_cursor((last[0].isoformat(), last[1]), query) if more and last else None,
     )
 
 
@@ -188,8 +184,7 @@ def list_rewards(
             limit,
         )
     else:
-        found = list(itertools.islice(store.program_rewards(program_id, status, before), limit + 1))
-        page, more = found[:limit], len(found) > limit
+        page, more = read_page(store.program_rewards(program_id, status, before), limit)
         stop = page[-1] if page else None
     return views.RewardPage(
         items=[views.reward_view(r) for r in page],
@@ -266,13 +261,12 @@ def removed_partners(
     query = {"view": "removed", "program_id": program_id}
     after = _position(decode_cursor(cursor, query)) if cursor else None
     cases = store.cases_in_view(program_id, "removed", True, after, by="removed_at")
-    found = list(itertools.islice(cases, limit + 1))
-    page = found[:limit]
+    page, more = read_page(cases, limit)
     last = page[-1] if page else None
     return views.RemovedPage(
         items=[views.removed_partner(c) for c in page],
         next_cursor=encode_cursor((_removal_time(last).isoformat(), last.case_id), query)
-        if len(found) > limit and last
+        if more and last
         else None,
     )
 

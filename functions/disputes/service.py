@@ -4,7 +4,6 @@ verdict does to rewards and to the subject) are in `functions.shared.domain.rule
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from typing import Any
 
@@ -16,7 +15,7 @@ from functions.shared.domain.model import Case
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger
-from functions.shared.paging import cursor_time, decode_cursor, encode_cursor
+from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, read_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
 
@@ -43,11 +42,10 @@ def open_disputes(deps: Dependencies, limit: int, cursor: str | None) -> views.D
     if cursor:
         at, program_id, case_id = decode_cursor(cursor, query, (str, str, str))
         after = (cursor_time(at), program_id, case_id)
-    found = list(itertools.islice(store.disputes(after), limit + 1))
-    page = found[:limit]
+    page, more = read_page(store.disputes(after), limit)
     programs = {p.program_id: p.name for p in store.list_programs()} if page else {}
     next_cursor = None
-    if len(found) > limit:
+    if more:
         at, program_id, case_id = rules.dispute_position(page[-1])
         next_cursor = encode_cursor((at.isoformat(), program_id, case_id), query)
     return views.DisputePage(

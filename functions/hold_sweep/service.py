@@ -32,9 +32,10 @@ from functions.shared.errors import DomainError
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
+from functions.shared.storage.keys import FLAGGED_SHARDS
 from functions.shared.storage.port import CasesPort
 
-SHARD_WORKERS = 16  # one per shard of the `flagged` index (keys.FLAGGED_SHARDS)
+SHARD_WORKERS = FLAGGED_SHARDS  # one per shard of the `flagged` index
 TIME_MARGIN_SECONDS = 20.0  # left to the invocation when a run stops taking subjects
 SWEEP_PERIOD_SECONDS = 15 * 60  # the schedule's (SPEC 4): each run starts each shard elsewhere
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -65,6 +66,13 @@ def cursor_time(text: Any) -> datetime:
 
 def _not_given() -> InvalidInput:
     return InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+
+
+def read_page(read: Iterable[T], limit: int) -> tuple[list[T], bool]:
+    """The first `limit` items of `read` (in listing order) and whether another follows: reads one
+    more than the page, never the rest."""
+    found = list(itertools.islice(read, limit + 1))
+    return found[:limit], len(found) > limit
 
 
 def filtered_page(
