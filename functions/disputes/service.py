@@ -104,9 +104,6 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             continue
 
         def attempt(listed: Case = listed) -> str | None:
-            # the subject before its case and its rewards: a reward that arrives after this read
-            # changes what the approval's last step expects of it (`rules.resolution_plan`)
-            subject = store.get_subject(listed.program_id, listed.subject_type, listed.subject_id)
             case = store.get_case(listed.program_id, listed.case_id)
             if case.status != "disputed" or case.verdict not in rules.VERDICTS:
                 return None  # resolved or removed meanwhile
@@ -118,6 +115,11 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
                     store, deps.publisher, key, pepper, now, "dispute-cycle", f"withdrawn/{now.isoformat()}"
                 )
                 return "withdrawn"
+            subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
+            if unflag := rules.approval_unflag_step(case, subject):
+                # from here nothing of it is held or marked under the case: what is read next is all
+                carry_out(store, [unflag], deps.publisher)
+                subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             plan = rules.resolution_plan(case, subject, rewards, pepper, now)
             carry_out(store, plan.steps, deps.publisher)

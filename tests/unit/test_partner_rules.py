@@ -117,17 +117,34 @@ def test_a_declined_case_can_still_be_removed_and_a_customer_never():
         rules.removal_plan(case(subject_type="customer"), many(), [], PEPPER, False, "me", T0)
 
 
-def test_an_approval_withdraws_the_subjects_marks_and_unflags_it_last():
+def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it_stays_unflagged():
     disputed = case("disputed")
+    with pytest.raises(ValueError):  # planned on a subject still flagged under the case: refused
+        rules.resolution_plan(disputed, many(), [], PEPPER, T0)
 
-    plan = rules.resolution_plan(disputed, many(), [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
+    first = rules.approval_unflag_step(disputed, many())
+    assert first is not None
+    unflag = [w for w in first.writes if isinstance(w, UpdateProfile)]
+    assert unflag[0].changes["status"] == "active" and unflag[0].expect == {"active_case_id": "c1"}
+    guard = [w for w in first.writes if isinstance(w, UpdateCase)]
+    assert guard[0].expect == ("disputed",) and guard[0].expect_evidence == rules.evidence_of(disputed)
+    unflagged = evolve(many(), status="active", active_case_id=None, flag_case_id=None)
+    assert rules.approval_unflag_step(disputed, unflagged) is None  # done already: nothing again
+
+    plan = rules.resolution_plan(disputed, unflagged, [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
 
     unmarks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
     assert {w.key for w in unmarks} == set(rules.identifiers_of(many()))
     assert all(w.remove == {"flagged": frozenset({"partner:p1"})} for w in unmarks)
-    last = plan.steps[-1].writes
-    assert any(isinstance(w, UpdateProfile) and w.changes["status"] == "active" for w in last)
+    for step in plan.steps:  # each unmarking step only while no case flags the subject again
+        if any(isinstance(w, MarkLink) for w in step.writes):
+            guards = [w for w in step.writes if isinstance(w, UpdateProfile)]
+            assert [g.expect for g in guards] == [{"status": "active", "active_case_id": None}]
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
+    # flagged again by another case meanwhile: its marks are that flag's, none withdrawn
+    again = evolve(many(), active_case_id="c9", flag_case_id="c9")
+    plan = rules.resolution_plan(disputed, again, [], PEPPER, T0)
+    assert not [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
 
 
 def test_only_an_open_case_is_disputed_and_only_a_disputed_one_takes_a_verdict():
@@ -186,7 +203,8 @@ def test_an_approval_puts_rewards_back_to_pending_and_marks_each_ones_subjects_t
         for n in range(100)
     ]
 
-    plan = rules.resolution_plan(disputed, many(devices=1, ips=1), held, PEPPER, T0)
+    unflagged = evolve(many(devices=1, ips=1), status="active", active_case_id=None, flag_case_id=None)
+    plan = rules.resolution_plan(disputed, unflagged, held, PEPPER, T0)
 
     listed = [w for step in plan.steps for w in step.writes if isinstance(w, ListRewards)]
     marked = {(w.subject_type, w.subject_id) for w in listed if w.change == EVERYTHING_UNLISTED}
@@ -216,27 +234,45 @@ def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subjec
     return subject.key in links[key].flagged
 
 
-def test_an_approval_read_before_the_subject_added_an_identifier_stops_and_the_next_one_unmarks_it():
+def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_unmarks_that_too():
+    # a partner adding a device every moment would hold off an approval that waited for a quiet one
     store, read = _stored(many(devices=2, ips=1))
-
-    def plan(subject: Subject) -> list[Step]:
-        return rules.resolution_plan(case("disputed"), subject, [], PEPPER, T0).steps
-
-    stale = plan(read)
-    # When the flagged partner adds a device (marked flagged) after the plan was read
+    unflag = rules.approval_unflag_step(case("disputed"), read)
+    assert unflag is not None
+    # When the flagged partner adds a device (marked flagged) after the approval read it
     _a_flagged_event_adds(store, read, "fp-new")
 
-    # Then the plan's last step is refused (its identifiers are not all the subject's any more)
+    # Then the approval's first step applies all the same: the partner is no longer flagged
+    store.apply(unflag)
+    unflagged = store.get_subject(P, "partner", "p1")
+    assert unflagged.status == "active" and unflagged.active_case_id is None
+    # and an event of the partner read before it (flagged) is refused by the profile's version
     with pytest.raises(StepRefused):
-        for step in stale:
-            store.apply(step)
-    assert store.get_subject(P, "partner", "p1").status == "flagged"
+        _a_flagged_event_adds(store, read, "fp-later")
 
-    # And the plan from a new read reaches the new device too
-    for step in plan(store.get_subject(P, "partner", "p1")):
+    # And the plan read after it withdraws the marks of the device added meanwhile too
+    for step in rules.resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps:
         store.apply(step)
-    subject = store.get_subject(P, "partner", "p1")
-    assert subject.status == "active" and not _flagged_on(store, ("device", "fp-new"), read)
+    assert not _flagged_on(store, ("device", "fp-new"), read)
+    assert not _flagged_on(store, ("device", "fp-0"), read)
+    assert store.get_case(P, "c1").status == "approved"
+
+
+def test_an_approvals_unmarking_step_is_refused_once_a_new_flag_marks_the_subject_again():
+    store, read = _stored(many(devices=2, ips=1))
+    store.apply(rules.approval_unflag_step(case("disputed"), read))
+    unflagged = store.get_subject(P, "partner", "p1")
+    plan = rules.resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps
+    # When the partner is flagged again (a new case) before the approval withdrew its marks
+    again = evolve(unflagged, status="flagged", active_case_id="c2", flag_case_id="c2")
+    mark = MarkLink(P, ("device", "fp-0"), add={"flagged": frozenset({read.key})})
+    store.apply(Step([WriteProfile(again, expect_version=unflagged.version, before=unflagged), mark]))
+
+    # Then the withdrawal is refused: the new flag keeps the marks
+    with pytest.raises(StepRefused):
+        for step in plan:
+            store.apply(step)
+    assert _flagged_on(store, ("device", "fp-0"), read)
 
 
 def test_a_removal_read_before_the_subject_added_an_identifier_completes_and_its_mop_up_marks_it():
@@ -269,7 +305,8 @@ def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(act
     # a busy partner (an event every moment) cannot hold its removal off with events alone
     store, read = _stored(many(devices=2, ips=1))
     if action == "approval":
-        plan = rules.resolution_plan(case("disputed"), read, [], PEPPER, T0).steps
+        unflag = rules.approval_unflag_step(case("disputed"), read)
+        plan = [unflag] if unflag else []
     else:
         plan = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
     store.apply(Step([WriteProfile(evolve(read, team="later"), expect_version=read.version, before=read)]))
@@ -340,3 +377,18 @@ def test_marking_reaches_every_identifier_on_a_new_status_or_pending_marks_only(
     assert rules.marks_every_identifier(evolve(flagged, marks_pending=True), "flagged")
     assert not rules.marks_every_identifier(flagged, "flagged")
     assert not rules.marks_every_identifier(Subject(P, "partner", "p1"), "active")
+
+
+def test_marks_a_sweep_planned_before_an_approval_unflagged_the_subject_are_not_written_after_it():
+    # a flag's marks still pending: the sweep plans them all, then the approval's first step lands
+    store, read = _stored(evolve(many(devices=150, ips=1), marks_pending=True))
+    planned = rules.pending_marks_plan(read, PEPPER)
+    assert len(planned) > 1  # more marks than one step takes
+    store.apply(planned[0])
+    store.apply(rules.approval_unflag_step(case("disputed"), store.get_subject(P, "partner", "p1")))
+
+    # Then the sweep's next steps are refused: nothing marks the unflagged subject again
+    with pytest.raises(StepRefused):
+        store.apply(planned[1])
+    later = [w.key for w in planned[1].writes if isinstance(w, MarkLink)]
+    assert later and not any(_flagged_on(store, key, read) for key in later)

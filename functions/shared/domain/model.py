@@ -108,8 +108,8 @@ class Subject:
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
     revenue_micros: dict[str, int] = field(default_factory=dict)
-    reward_seq: int = 0  # rewards that arrived for this partner (a removal checks none came meanwhile)
-    identifier_seq: int = 0  # writes that added identifiers (an approval or removal checks none did)
+    reward_seq: int = 0  # rewards that arrived for this partner (a removal's mop-up checks whether any did)
+    identifier_seq: int = 0  # writes that added identifiers (a removal's mop-up checks whether any did)
     version: int = 0  # 0: never stored
     # identifiers kept outside the profile, past `rules.PROFILE_KEEPS` of a kind: how many were
     # spilled (stored), and those this object knows, as (field, value): read for marking, or this

@@ -276,7 +276,7 @@ _IDENTIFYING = ("emails", "email", "email_normalized", "devices", "ips", "payout
 
 def adds_identifiers(read: Subject | None, written: Subject) -> int:
     """1 when a profile write may add identifiers, else 0: both stores count it in
-    `identifier_seq`, which an approval and a removal expect unchanged. `read`: the profile the
+    `identifier_seq`, by which a removal's mop-up knows to mark again. `read`: the profile the
     write was decided from (the version it expects); without one, any identifier counts."""
     if read is None:
         return int(any(getattr(written, name) for name in _IDENTIFYING))
@@ -649,18 +649,47 @@ def _reward_chunks(
     return steps
 
 
+def approval_unflag_step(case: Case, subject: Subject) -> Step | None:
+    """An approval's first step (SPEC 7): its subject no longer flagged under the case, on condition
+    that the case is still disputed on the evidence approved. From this step on nothing of the
+    subject is held under the case or marked as flagged (an event or a sweep that read it flagged
+    is refused by its version and reads it again), so what `resolution_plan` then reads is all
+    there is to release and unmark: the approval never waits for a moment without new rewards or
+    identifiers, which a busy partner (its customers buying every second) would never give it.
+    None when the subject is not flagged under this case (a run that stopped after this step)."""
+    _check_resolvable(case)
+    if case.verdict != "approve" or subject.active_case_id != case.case_id:
+        return None
+    return Step(
+        [
+            UpdateCase(
+                case.program_id, case.case_id, expect=("disputed",), expect_evidence=evidence_of(case)
+            ),
+            UpdateProfile(
+                case.program_id,
+                subject.type,
+                subject.id,
+                {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False},
+                expect={"active_case_id": case.case_id},
+            ),
+        ]
+    )
+
+
 def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime) -> Plan:
-    """The dispute cycle's step for one case with a verdict (SPEC 7): approved, its held rewards back
-    to `pending`, the subject no longer flagged and its marks withdrawn on every identifier;
-    declined, its held rewards `declined`, the subject still flagged (later rewards go on hold
-    under this case). Rewards first, marks next, the case last: a cycle stopped half way finds the
-    case still disputed and does the rest. An approval's last step expects the case's evidence and
-    the subject's rewards and identifiers as read: evidence or a reward that lands while it is under
-    way is planned again (the approval then withdrawn, `evidence_since_verdict`, or the reward
-    approved with the rest)."""
-    if case.status != "disputed" or case.verdict not in VERDICTS:
-        raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
+    """The dispute cycle's steps for one case with a verdict (SPEC 7): approved, its held rewards
+    back to `pending` and the subject's marks withdrawn on every identifier; declined, its held
+    rewards `declined`, the subject still flagged (later rewards go on hold under this case).
+    Rewards first, then marks, the case last: a cycle stopped half way finds the case still
+    disputed and does the rest. An approval is planned on the subject and rewards read after its
+    `approval_unflag_step`; its marks are withdrawn only while the subject is flagged by no case
+    (a new flag meanwhile marks it again, and keeps its marks). Evidence that lands while an
+    approval is under way refuses its first step or its last (`expect_evidence`): the cycle plans
+    again, and withdraws the approval (`evidence_since_verdict`)."""
+    _check_resolvable(case)
     approve = case.verdict == "approve"
+    if approve and subject.active_case_id == case.case_id:
+        raise ValueError(f"case {case.case_id}: its subject is flagged under it; unflag it first")
     target = "pending" if approve else "declined"
     held = [r for r in rewards if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden]
     # what a run that stopped half way moved already: reported with the rest
@@ -671,8 +700,16 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         _reward_chunks(case, held, target, ("disputed",), archive=False),
         [replace(r, status=target) for r in held],
     )
-    if approve:
-        plan.steps += _chunked(unflag_marks(subject, pepper))
+    if approve and subject.status == "active" and subject.active_case_id is None:
+        unflagged = UpdateProfile(
+            case.program_id,
+            subject.type,
+            subject.id,
+            {"marks_pending": False},  # what it is already: the step's condition is the point
+            expect={"status": "active", "active_case_id": None},
+            bump=False,
+        )
+        plan.steps += _chunked(unflag_marks(subject, pepper), guard=unflagged)
     outcome = "approved" if approve else "declined"
     final = Step(
         [
@@ -709,20 +746,24 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
             ),
         ]
     )
-    if subject.active_case_id == case.case_id:
-        changes: dict[str, Any] = {"active_case_id": None}
-        if approve:
-            changes.update(status="active", flag_case_id=None, marks_pending=False)
-        # the identifiers read are those unmarked: one the subject added since (an event of a
-        # flagged subject marks what it adds) refuses this step, and the cycle plans again; so
-        # does a reward that arrived for it (`reward_seq`: held under this case, it would stay held
-        # under an approved one). Other events of a busy subject do not hold the approval off.
-        expect: dict[str, Any] = {"active_case_id": case.case_id}
-        if approve:
-            expect.update(identifier_seq=subject.identifier_seq, reward_seq=subject.reward_seq)
-        final.add(UpdateProfile(case.program_id, subject.type, subject.id, changes, expect=expect))
+    if not approve and subject.active_case_id == case.case_id:
+        # declined: the subject stays flagged under this case (`flag_case_id`) with no active case
+        final.add(
+            UpdateProfile(
+                case.program_id,
+                subject.type,
+                subject.id,
+                {"active_case_id": None},
+                expect={"active_case_id": case.case_id},
+            )
+        )
     plan.steps.append(final)
     return plan
+
+
+def _check_resolvable(case: Case) -> None:
+    if case.status != "disputed" or case.verdict not in VERDICTS:
+        raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
 
 
 def removal_plan(
@@ -1302,21 +1343,17 @@ def _list_holdables(
 
 
 def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
-    """Flag marks in as many steps as they take, then the profile noted as fully marked."""
-    done = UpdateProfile(
-        subject.program_id,
-        subject.type,
-        subject.id,
-        {"marks_pending": False},
-        expect={"flag_case_id": subject.flag_case_id},
-        bump=False,
-    )
-    steps = _chunked(marks)
-    if steps and len(steps[-1]) < MAX_STEP_ITEMS:
-        steps[-1].add(done)  # the last marks and the note that they are all written, together
-    else:
-        steps.append(Step([done]))
-    return steps
+    """Flag marks in as many steps as they take, then the profile noted as fully marked. Each step
+    is conditional on the subject being still what these marks mark (an approval that unflagged
+    it meanwhile has withdrawn its marks: a step after that would put them back)."""
+    still = {"flag_case_id": subject.flag_case_id, "status": subject.status}
+    program_id, kind, subject_id = subject.program_id, subject.type, subject.id
+    done = UpdateProfile(program_id, kind, subject_id, {"marks_pending": False}, expect=still, bump=False)
+    pending = UpdateProfile(program_id, kind, subject_id, {"marks_pending": True}, expect=still, bump=False)
+    steps = _chunked(marks, guard=pending)
+    if steps:  # the last marks and the note that they are all written, together
+        steps[-1] = Step([*steps[-1].writes[:-1], done])
+    return steps or [Step([done])]
 
 
 def pending_marks_plan(subject: Subject, pepper: bytes) -> list[Step]:
