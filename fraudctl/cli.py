@@ -21,6 +21,18 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(payload, default=str) if as_json else text)
 
 
+# Control characters (C0 but tab and newline, DEL, C1) and the marks that reorder or hide text
+# (bidirectional overrides and isolates, zero-width ones): what a sender could put in a name to
+# move the cursor, clear the screen, retitle the window or disguise the text an operator reads.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text that integrations or senders wrote, made safe to print on an operator's terminal: each
+    control or reordering character shown as its code point (`<U+1B>`), nothing else changed."""
+    return _UNPRINTABLE.sub(lambda found: f"<U+{ord(found.group()):02X}>", text)
+
+
 def _repository():  # noqa: ANN202
     from functions.shared.config import Settings
     from functions.shared.runtime import build_repository
@@ -35,18 +47,36 @@ def _clock():  # noqa: ANN202
 
 
 class _Cli(click.Group):
+    """What goes wrong is said in one line on stderr, exit 1: a refusal, a table that does not
+    answer, a configuration (the table's name, AWS's region or credentials) that cannot work."""
+
     def invoke(self, ctx: click.Context) -> Any:
+        from functions.shared.config import ConfigurationError
+
         try:
             return super().invoke(ctx)
         except DomainError as error:
-            click.echo(f"error: {error.detail}", err=True)
-            sys.exit(1)
+            _fail(error.detail)
+        except ConfigurationError as error:
+            _fail(f"configuration: {error}")
+        except Exception as error:
+            if not type(error).__module__.startswith("botocore."):
+                raise
+            _fail(f"AWS: {error}")  # no region, no credentials, an endpoint that does not answer
+
+
+def _fail(detail: str) -> None:
+    click.echo(f"error: {terminal_safe(detail)}", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=_Cli, help=__doc__)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    ctx.obj = Target.from_env()
+    try:
+        ctx.obj = Target.from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -125,7 +155,7 @@ def _refusals(report: dict[str, Any]) -> list[str]:
     """Each line that was not accepted, by its number, with what the API said (the report keeps the
     first ones); an operator sees what to mend without asking for --json."""
     lines = [
-        f"  line {error['line']}: {error['status'] or 'no answer'} {error['detail']}"
+        f"  line {error['line']}: {error['status'] or 'no answer'} {terminal_safe(str(error['detail']))}"
         for error in report["errors"]
     ]
     if report["failed"] > len(lines):
@@ -227,8 +257,12 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{view} cases of {program_id}")
+    def cell(value: str) -> Text:  # a Text is printed as it is: a name's `[bold]` is not markup
+        return Text(terminal_safe(value))
+
+    table = Table(title=Text(f"{view} cases of {program_id}"))
     # the id whole, to copy into the console or the API (a narrow terminal wraps the other columns)
     table.add_column("case", no_wrap=True, min_width=max((len(c["id"]) for c in cases), default=4))
     table.add_column("subject", overflow="fold")
@@ -239,12 +273,14 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
     for case in cases:
         held = case["hold_amount"]
         table.add_row(
-            case["id"],
-            f"{case['subject']['type']} {case['subject']['name']}",
-            case["status"],
-            str(case["flagged_at"])[:16].replace("T", " "),
-            f"{case['held_rewards']} ({held['amount']} {held['currency']})" if held["currency"] else "0",
-            ", ".join(r["code"] for r in case["reasons"]),
+            cell(case["id"]),
+            cell(f"{case['subject']['type']} {case['subject']['name']}"),
+            cell(case["status"]),
+            cell(str(case["flagged_at"])[:16].replace("T", " ")),
+            cell(
+                f"{case['held_rewards']} ({held['amount']} {held['currency']})" if held["currency"] else "0"
+            ),
+            cell(", ".join(r["code"] for r in case["reasons"])),
         )
     console = Console()
     console.print(table)

@@ -11,10 +11,12 @@ Environment (the lines `make run` prints set the local ones):
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 LOCAL_AWS = "http://127.0.0.1:4566"
 LOCAL_API = "http://127.0.0.1:8080"
+_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,14 @@ class Target:
 
     @classmethod
     def from_env(cls) -> Target:
-        local = os.environ.get("FRAUDCTL_TARGET", "local").lower() != "aws"
+        """ValueError, naming the variable, for a target or an address that cannot work."""
+        target = os.environ.get("FRAUDCTL_TARGET", "local").strip().lower() or "local"
+        if target not in ("local", "aws"):
+            raise ValueError(f"FRAUDCTL_TARGET is `local` or `aws`, not {target!r}")
+        for name in ("AWS_ENDPOINT_URL", "FRAUD_API_URL"):
+            if (address := os.environ.get(name)) and not _URL.match(address):
+                raise ValueError(f"{name} is an http(s) address (http://host:port), not {address!r}")
+        local = target == "local"
         if local:
             os.environ.setdefault("AWS_ENDPOINT_URL", LOCAL_AWS)
             for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

@@ -5,6 +5,7 @@ page at a time, not the whole view."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
@@ -77,3 +78,31 @@ def test_cases_lists_the_newest_of_a_view_up_to_the_limit_reading_a_page(aws, mo
     assert refused.exit_code == 2 and "--limit" in refused.output
     unknown = CliRunner().invoke(cli, ["cases", "--program", "prg-nope"])
     assert unknown.exit_code == 1 and "not found" in unknown.output
+
+
+def test_a_name_a_sender_chose_is_printed_as_text_never_as_markup_or_terminal_control(aws, monkeypatch):
+    # a fraudster's sign-up names the partner; the operator's listing must neither break nor obey it
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    store = aws.repository
+    program = tenancy.create_program(store, FixedClock(T0), "Named").program_id
+    names = {
+        "case-markup-close": "[/]",
+        "case-markup-link": "[bold red]EVIL[/bold red] [link=https://evil.example]click here[/link]",
+        "case-escape": "Retitled\x1b]0;PWNED\x07 \x1b[2J\u202egpj.exe",
+    }
+    store.apply(
+        Step(
+            [
+                PutCase(replace(_cases(program, 1, "open")[0], case_id=case_id, subject_name=name))
+                for case_id, name in names.items()
+            ]
+        )
+    )
+
+    table = CliRunner().invoke(cli, ["cases", "--program", program], env={"COLUMNS": "200"})
+
+    assert table.exit_code == 0, table.output
+    assert "[/]" in table.output  # printed as written, not taken as a closing tag
+    assert "[bold red]EVIL[/bold red]" in table.output and "[link=https://evil.example]" in table.output
+    assert "\x1b" not in table.output and "\x07" not in table.output and "\u202e" not in table.output
+    assert "Retitled<U+1B>]0;PWNED<U+07> <U+1B>[2J<U+202E>gpj.exe" in table.output

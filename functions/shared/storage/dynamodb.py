@@ -101,7 +101,9 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
-            raise domain_error(exc, f"program {program.program_id} exists") from exc
+            raise domain_error(
+                exc, f"creating program {program.program_id}", f"program {program.program_id} exists"
+            ) from exc
 
     def get_program(self, program_id: str) -> Program:
         item = self._get(self._m.program, keys.program_item_pk(program_id), keys.PROGRAM_SK)
@@ -138,7 +140,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
-            raise domain_error(exc, f"key {key.key_id} exists") from exc
+            raise domain_error(exc, f"creating key {key.key_id}", f"key {key.key_id} exists") from exc
 
     def get_api_key(self, key_id: str) -> ApiKey:
         item = self._get(self._m.api_key, keys.api_key_pk(key_id), keys.API_KEY_SK)

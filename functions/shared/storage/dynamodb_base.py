@@ -133,13 +133,15 @@ class StorageBug(RuntimeError):
     """DynamoDB refused a request as malformed: a bug in this code, never the caller's fault."""
 
 
-def domain_error(exc: PynamoDBException, detail: str) -> Exception:
+def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = None) -> Exception:
     """The one place where a DynamoDB error becomes a domain error: a failed condition is a
-    conflict (final); throttling, a service error or a network fault is unavailability (retry);
-    a validation error is a bug (logged as one)."""
+    conflict (final; `conflict` says what it means, when not `detail`); throttling, a service
+    error or a network fault is unavailability (retry); a validation error is a bug (logged as
+    one). `detail` says what was being done: "creating program p", not "program p exists", which
+    a table that did not answer would then claim."""
     code = getattr(exc, "cause_response_code", None)
     if code == "ConditionalCheckFailedException":
-        return Conflict(detail)
+        return Conflict(conflict or detail)
     if code == "TransactionCanceledException":
         codes = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
         return transaction_error(exc, codes, detail)

@@ -129,7 +129,9 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
         try:
             self._webhook_item(webhook).save(condition=self._m.base.pk.does_not_exist())
         except PynamoDBException as exc:
-            raise domain_error(exc, f"webhook {webhook.webhook_id} exists") from exc
+            raise domain_error(
+                exc, f"creating webhook {webhook.webhook_id}", f"webhook {webhook.webhook_id} exists"
+            ) from exc
 
     def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
         try:
@@ -212,7 +214,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 tx.save(self._delivery_item(delivery), condition=self._m.base.pk.does_not_exist())
                 tx.save(listing)
         except PynamoDBException as exc:
-            error = domain_error(exc, f"delivery {delivery.delivery_id} exists")
+            error = domain_error(exc, f"recording delivery {delivery.delivery_id}")
             if not isinstance(error, Conflict):
                 raise error from exc
             return self.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id), False

@@ -1,0 +1,86 @@
+"""The installed `fraudctl` when its configuration cannot work: one line on stderr saying what is
+wrong, a usage error (2) for a setting it can check itself, 1 for what AWS refused, and never a
+traceback or a claim about the data it could not read (a table that did not answer is not a
+program that exists)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FRAUDCTL = str(Path(sys.executable).with_name("fraudctl"))
+BASE = {
+    "PATH": "/usr/bin:/bin",
+    "FRAUDCTL_TARGET": "local",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:1",  # nothing listens there: refused at once
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_REGION": "us-east-1",
+    "AWS_MAX_ATTEMPTS": "1",
+    "TABLE_NAME": "fraud-management",
+}
+
+
+def _fraudctl(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
+    merged = {k: v for k, v in {**BASE, **env}.items() if v is not None}
+    return subprocess.run(
+        [FRAUDCTL, *args], env=merged, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"FRAUDCTL_TARGET": "bogus"}, "FRAUDCTL_TARGET is `local` or `aws`, not 'bogus'"),
+        ({"AWS_ENDPOINT_URL": "notaurl"}, "AWS_ENDPOINT_URL is an http(s) address"),
+        ({"FRAUD_API_URL": "127.0.0.1:8080"}, "FRAUD_API_URL is an http(s) address"),
+    ],
+    ids=["target", "endpoint", "api-url"],
+)
+def test_a_setting_fraudctl_can_check_is_a_usage_error_naming_it(env: dict[str, str], says: str):
+    ran = _fraudctl("create-program", "--name", "z", **env)
+
+    assert ran.returncode == 2, ran
+    assert says in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_table_that_does_not_answer_is_said_so_not_taken_for_a_program_that_exists():
+    ran = _fraudctl("create-program", "--name", "z")
+
+    assert ran.returncode == 1, ran
+    assert "error: creating program prg-" in ran.stderr and "the table did not answer" in ran.stderr
+    assert "exists" not in ran.stderr and "Traceback" not in ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (
+            ("create-program", "--name", "z"),
+            {"TABLE_NAME": ""},
+            "error: configuration: invalid function configuration: table_name",
+        ),
+        (
+            ("run", "hold-sweep"),
+            {
+                "FRAUDCTL_TARGET": "aws",
+                "AWS_REGION": None,
+                "AWS_DEFAULT_REGION": None,
+                "HOME": "/nonexistent",
+            },
+            "error: AWS: You must specify a region",
+        ),
+    ],
+    ids=["no-table-name", "no-region"],
+)
+def test_a_configuration_aws_cannot_work_with_is_one_line_not_a_traceback(
+    args: tuple[str, ...], env: dict[str, str | None], says: str
+):
+    ran = _fraudctl(*args, **env)
+
+    assert ran.returncode == 1, ran
+    assert says in ran.stderr and "Traceback" not in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
