@@ -12,6 +12,7 @@ import base64
 import codecs
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -42,7 +43,9 @@ _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestResolver:
     """A function's resolver. `union_tags`: the discriminator values of its bodies (event types,
     action types), which pydantic puts in error paths and the answer leaves out."""
-    app = APIGatewayRestResolver(enable_validation=True, serializer=problems.to_json)
+    app = APIGatewayRestResolver(
+        enable_validation=True, serializer=problems.to_json, json_body_deserializer=_json_body
+    )
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
@@ -84,6 +87,24 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _as_application_json(event: dict[str, Any]) -> None:
+    """A JSON body's media type as Powertools' validation reads it: it takes only a type written
+    `application/json...` in lower case, while media types are case-insensitive (RFC 9110) and
+    `application/problem+json` or `application/vnd.api+json` are JSON as well (`_is_json`)."""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [name for name in headers if name.lower() == "content-type"]:
+            del headers[name]
+        if field in event and event[field] is not None:
+            headers["Content-Type"] = "application/json" if field == "headers" else ["application/json"]
+
+
+def _json_body(text: str) -> Any:
+    """A JSON body as route code reads it: a number with a fraction or an exponent as a Decimal, its
+    digits as sent (`5.000000000000000000001` is not the float 5.0, nor `1e400` infinity)."""
+    return json.loads(text, parse_float=Decimal)
+
+
 def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     """Every check a request passes before route code. Raises a `_Rejected` with its answer."""
     method, path = event.get("httpMethod", ""), event.get("path", "")
@@ -121,6 +142,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     if body.strip():
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")
+        _as_application_json(event)
         if body.startswith(codecs.BOM_UTF8):
             raise _Rejected(400, "the body starts with a byte order mark: send JSON as UTF-8 without one")
         try:

@@ -19,6 +19,7 @@ to generate data too), and lengths count characters before anything is trimmed.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import socket
 from dataclasses import dataclass
@@ -263,11 +264,14 @@ def _json_number(value: Any, info: ValidationInfo) -> Any:
 
 
 def _json_integer(value: Any) -> Any:
-    """A JSON integer: `10` or `10.0` (the same number in JSON), never `10.5`, `"10"` or `true`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A JSON integer: `10` or `10.0` (the same number in JSON), never `10.5`, `"10"` or `true`;
+    a body read with its numbers' digits (`Decimal`) is judged on them: `5.000000000000000000001`
+    is not a whole number, though the nearest float is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("a JSON integer")
-    if isinstance(value, float):
-        if not value.is_integer():
+    if isinstance(value, float | Decimal):
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        if not finite or value != int(value):
             raise ValueError("a whole number")
         return int(value)
     return value
@@ -329,7 +333,9 @@ def decimal_places(currency: str) -> int:
 
 
 def _amount(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    # a JSON number is an int, a float, or a Decimal where the body was read with `parse_float`
+    # (ingest keeps a number's digits so): the synchronous decision scores that body as read
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError('a JSON number or a decimal string, e.g. "12.50"')
     if isinstance(value, str) and not _AMOUNT.match(value):
         raise ValueError('a decimal string of digits, e.g. "12.50"')

@@ -266,6 +266,25 @@ def test_body_that_is_not_json_is_415(aws, tenant):
 
 
 @pytest.mark.parametrize(
+    "media_type",
+    [
+        "APPLICATION/JSON",
+        "Application/Json; charset=UTF-8",
+        "application/problem+json",
+        "application/vnd.api+json",
+    ],
+)
+def test_a_json_media_type_in_any_case_or_with_a_json_suffix_is_accepted(aws, tenant, media_type):
+    # media types are case-insensitive (RFC 9110); validation took only `application/json...`
+    event = sample("reward.created", id=f"evt-media-{abs(hash(media_type))}")
+
+    answer = post(json.dumps(event), tenant.keys["integration"], {"Content-Type": media_type})
+
+    assert answer.status == 202, answer
+    assert get(event["id"], tenant.keys["integration"]).status == 200
+
+
+@pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda e: e["reward"].update(amount="-5"), "reward.amount"),

@@ -320,3 +320,18 @@ def test_points_are_json_integers_and_a_status_change_body_is_an_object(loyalty)
 
     assert earned.status == 200 and earned.body["granted"] == 10, earned
     assert listed.status == 422, listed
+
+
+@pytest.mark.parametrize(
+    "points", ["5.000000000000000000001", "1e400", "10.5e0"], ids=["past-a-floats-digits", "huge", "exp"]
+)
+def test_points_are_judged_on_the_digits_sent_not_on_the_nearest_float(loyalty, points):
+    # 5.000000000000000000001 is 5.0 as a float, 1e400 infinity: neither is a whole number of points
+    text = f'{{"id": "earn-digits", "customer_id": "m1", "points": {points}, "kind": "purchase"}}'
+
+    answer = loyalty.request("POST", "/v1/loyalty/earn", text, role="integration")
+
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "points", answer
+    assert loyalty.customer("m1").status == 404  # nothing written
+    whole = text.replace(points, "5.000")  # the same number as 5 in other digits: accepted
+    assert loyalty.request("POST", "/v1/loyalty/earn", whole, role="integration").body["granted"] == 5

@@ -266,3 +266,19 @@ def test_the_openapi_document_describes_the_wait_and_the_200():
     assert ok == {"$ref": "#/components/schemas/EventStatus"}
     queued = operation["responses"]["202"]["content"]["application/json"]["schema"]
     assert queued == {"$ref": "#/components/schemas/Accepted"}
+
+
+@pytest.mark.parametrize("amount", [12.5, 0.1, 7, "12.50"], ids=["decimals", "a-tenth", "whole", "text"])
+def test_an_amount_sent_as_a_json_number_is_scored_on_the_requests_path(aws, tenant, amount):
+    # SPEC 3.1: an amount is a decimal string or a JSON number; either is decided synchronously
+    event = {
+        "id": f"evt-amount-{amount}",
+        "type": "reward.created",
+        "occurred_at": "2026-11-02T10:00:00Z",
+        "reward": {"id": f"r-amount-{amount}", "partner_id": "p-amount", "amount": amount, "currency": "EUR"},
+    }
+
+    answer = post(tenant, event)
+
+    assert answer.status == 200, answer
+    assert answer.body["status"] == "scored"
