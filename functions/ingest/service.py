@@ -12,7 +12,6 @@ other finds it scored: the request then answers with the stored decision.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from decimal import Decimal
@@ -20,17 +19,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
-
-
-def body_hash(raw: dict[str, Any]) -> str:
-    """The same JSON document gives the same hash, whatever its key order or spacing."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_body(raw_body: str) -> dict[str, Any]:
@@ -46,13 +40,13 @@ def accept_event(
         event_id=event_id,
         type=event_type,
         body=raw,
-        body_hash=body_hash(raw),
+        body_hash=document_hash(raw),
         occurred_at=occurred_at,
         received_at=deps.clock.now(),
     )
     outcome = deps.repository.record_event(candidate)
     if not outcome.created:
-        if outcome.event.body_hash != candidate.body_hash:
+        if not same_document(outcome.event.body_hash, raw):
             raise Conflict(f"event id '{event_id}' was already used with a different body")
         return outcome.event
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=1)

@@ -8,7 +8,6 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +21,7 @@ from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
 from functions.shared.auth import Principal
+from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import check_event_time
@@ -50,18 +50,12 @@ MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cac
 PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then 503 (retryable)
 
 
-def body_hash(kind: str, raw: Any) -> str:
-    """The same JSON document gives the same hash, whatever its key order or spacing."""
-    canonical = json.dumps({"kind": kind, "body": raw}, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def parse_body(raw_body: str | None) -> Any:
     return json.loads(raw_body or "null", parse_float=Decimal)
 
 
-def _replay(action: LoyaltyAction, kind: str, digest: str) -> dict[str, Any]:
-    if action.kind != kind or action.body_hash != digest:
+def _replay(action: LoyaltyAction, kind: str, raw: Any) -> dict[str, Any]:
+    if action.kind != kind or not same_document(action.body_hash, raw, kind):
         raise Conflict(f"id '{action.action_id}' was already used with a different body")
     return action.answer
 
@@ -89,7 +83,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     occurred_at = _occurred_at(request.occurred_at, now)
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
     today_periods = periods_of(periods.local_day(now, program.timezone))
-    digest = body_hash("earn", raw)
+    digest = document_hash(raw, "earn")
     matched = any(
         workflows.matches(w, request.kind) for w in workflow_cache.program_workflows(deps, program.program_id)
     )
@@ -111,7 +105,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             campaign_shards=shards,
         )
         if state.action is not None:
-            return _replay(state.action, "earn", digest)
+            return _replay(state.action, "earn", raw)
         customer = state.customer or _new_customer(program, request.customer_id, now)
         if customer.status == "blocked":
             raise Conflict(
@@ -220,13 +214,13 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
     now = deps.clock.now()
     occurred_at = _occurred_at(request.occurred_at, now)
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
-    digest = body_hash("spend", raw)
+    digest = document_hash(raw, "spend")
     for attempt in range(MAX_ATTEMPTS):
         state = deps.repository.read_loyalty_state(
             program.program_id, request.customer_id, action_id=request.id, periods=action_periods
         )
         if state.action is not None:
-            return _replay(state.action, "spend", digest)
+            return _replay(state.action, "spend", raw)
         customer = state.customer
         if customer is None:
             raise NotFound(f"customer {request.customer_id} not found")

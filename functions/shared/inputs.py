@@ -263,15 +263,26 @@ def _json_number(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+_HUGE_DIGITS = 18
+
+
 def _json_integer(value: Any) -> Any:
     """A JSON integer: `10` or `10.0` (the same number in JSON), never `10.5`, `"10"` or `true`;
     a body read with its numbers' digits (`Decimal`) is judged on them: `5.000000000000000000001`
     is not a whole number, though the nearest float is."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("a JSON integer")
-    if isinstance(value, float | Decimal):
-        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
-        if not finite or value != int(value):
+    if isinstance(value, Decimal):  # judged on its digits: no arithmetic past Decimal's limits
+        if not value.is_finite():
+            raise ValueError("a whole number")
+        _, digits, exponent = value.as_tuple()
+        if int(exponent) < 0 and any(digits[int(exponent) :]):
+            raise ValueError("a whole number")
+        if value and value.adjusted() >= _HUGE_DIGITS:  # `1e999999999`: whole, a billion digits
+            raise ValueError(f"a whole number under 10^{_HUGE_DIGITS}")
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
             raise ValueError("a whole number")
         return int(value)
     return value

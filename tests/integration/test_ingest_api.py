@@ -77,6 +77,46 @@ def test_retry_with_same_body_answers_the_same_and_records_once(aws, tenant):
     assert len(aws.queued()) == 1
 
 
+def test_a_retry_that_writes_a_number_otherwise_or_sends_null_for_an_absent_field_is_the_same_body(
+    aws, tenant
+):
+    # SPEC 3.1: a retry is the same document; another serializer writes 100 as 100.0 or 1e2, and
+    # an optional field it has no value for as null
+    event = sample("transaction.created", id="evt-reserialized")
+    event["transaction"]["amount"] = 100
+    event["customer"].pop("country", None)
+    first = post(json.dumps(event), tenant.keys["integration"])
+    assert first.status == 202, first
+    for amount in ("100.0", "1e2", "100.000"):
+        text = json.dumps({**event, "customer": {**event["customer"], "country": None}})
+        retried = post(text.replace('"amount": 100,', f'"amount": {amount},'), tenant.keys["integration"])
+        assert retried.status == 202, (amount, retried)
+        assert retried.body == first.body
+    assert len(aws.queued()) == 1
+    # a text is not a number: another body
+    text = json.dumps(event).replace('"amount": 100,', '"amount": "100",')
+    assert post(text, tenant.keys["integration"]).status == 409
+
+
+def test_a_retry_of_an_event_stored_under_the_former_hash_is_still_the_same_body(aws, tenant):
+    # stored before bodies were compared as documents: the hash of its text in sorted keys
+    from dataclasses import replace
+
+    from functions.shared.documents import legacy_hash
+    from functions.shared.domain.model import StoredEvent
+
+    event = sample("reward.created", id="evt-stored-before")
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    stored = StoredEvent(tenant.program_id, event["id"], event["type"], event, legacy_hash(event), at, at)
+    aws.repository.record_event(replace(stored))
+
+    again = post(event, tenant.keys["integration"])
+
+    assert again.status == 202, again
+    changed = {**event, "reward": {**event["reward"], "amount": "1.00"}}
+    assert post(changed, tenant.keys["integration"]).status == 409
+
+
 def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):
     event = sample("reward.created")
     post(event, tenant.keys["integration"])
@@ -658,4 +698,36 @@ def test_a_body_that_is_not_an_object_is_422_not_its_first_item(aws, tenant):
 
     assert answer.status == 422, answer
     assert [e["field"] for e in answer.body["errors"]] == ["(body)"]
+    assert aws.queued() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "number"),
+    [
+        ("reward.amount", "1e999999999"),
+        ("reward.amount", "1e-999999999"),
+        ("reward.amount", "-1e999999999"),
+        ("transaction.amount", "1e999999999"),
+    ],
+)
+def test_a_number_past_what_decimal_computes_with_is_422_at_once(aws, tenant, path, number):
+    # bodies keep their numbers' digits (Decimal): 11 characters must not become a billion digits
+    kinds = {
+        "reward": "reward.created",
+        "transaction": "transaction.created",
+        "session": "partnership.created",
+    }
+    kind = kinds[path.split(".")[0]]
+    event = sample(kind, id=f"evt-extreme-{abs(hash((path, number)))}")
+    *parents, name = path.split(".")
+    holder = event
+    for part in parents:
+        holder = holder[part]
+    holder[name] = "__NUMBER__"
+    text = json.dumps(event).replace('"__NUMBER__"', number)
+
+    answer = post(text, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert path in {e["field"] for e in answer.body["errors"]}, answer.body
     assert aws.queued() == []

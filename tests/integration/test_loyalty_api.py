@@ -78,6 +78,22 @@ def test_a_retry_answers_the_same_and_changes_nothing(loyalty):
     assert loyalty.customer("member-42").body["balance"] == 100
 
 
+def test_a_retry_writing_its_number_otherwise_or_an_absent_field_as_null_is_the_same_body(loyalty):
+    sent = '{"id": "e-1", "customer_id": "m1", "points": 100, "kind": "purchase"}'
+    first = loyalty.request("POST", "/v1/loyalty/earn", sent, role="integration")
+
+    for retry in (
+        sent.replace("100", "100.0"),
+        sent.replace("100", "1e2"),
+        sent.replace('"kind"', '"occurred_at": null, "campaign_id": null, "kind"'),
+    ):
+        again = loyalty.request("POST", "/v1/loyalty/earn", retry, role="integration")
+        assert again.status == 200 and again.body == first.body, (retry, again)
+    assert loyalty.customer("m1").body["balance"] == 100
+    other = loyalty.request("POST", "/v1/loyalty/earn", sent.replace("100", "100.5e0"), role="integration")
+    assert other.status == 422  # not a whole number: refused before any comparison
+
+
 def test_another_body_under_a_used_id_is_409_and_changes_nothing(loyalty):
     loyalty.earn("m1", 10, id="a-1")
 
@@ -323,7 +339,9 @@ def test_points_are_json_integers_and_a_status_change_body_is_an_object(loyalty)
 
 
 @pytest.mark.parametrize(
-    "points", ["5.000000000000000000001", "1e400", "10.5e0"], ids=["past-a-floats-digits", "huge", "exp"]
+    "points",
+    ["5.000000000000000000001", "1e400", "10.5e0", "1e999999999", "-1e999999999"],
+    ids=["past-a-floats-digits", "huge", "exp", "past-decimals-limits", "negative"],
 )
 def test_points_are_judged_on_the_digits_sent_not_on_the_nearest_float(loyalty, points):
     # 5.000000000000000000001 is 5.0 as a float, 1e400 infinity: neither is a whole number of points

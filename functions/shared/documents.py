@@ -1,0 +1,64 @@
+"""When a retried request is "the same body" (SPEC 3.1: an id used again with the same body is a
+retry, answered as before; with another body, a 409).
+
+Two bodies are the same document when they differ only in what JSON and the contract say carries
+no meaning: key order and spacing, how a number is written (`100`, `100.0` and `1e2` are one
+number; a body is read with its numbers' digits, so `5.000000000000000000001` is not `5`), and an
+optional field sent as `null` or left out (SPEC 3.1: the same). A text stays a text: `"5"` is not
+`5`, and two spellings of one instant are two texts.
+
+`document_hash` is what is stored. Hashes stored before it (`legacy_hash`: key order and spacing
+only) still match their own bodies, so a retry across the deploy is not a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def document_hash(body: Any, kind: str | None = None) -> str:
+    """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend)."""
+    text = _canonical({"kind": kind, "body": body} if kind is not None else body)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_hash(body: Any, kind: str | None = None) -> str:
+    document = {"kind": kind, "body": body} if kind is not None else body
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def same_document(stored_hash: str, body: Any, kind: str | None = None) -> bool:
+    return stored_hash in (document_hash(body, kind), legacy_hash(body, kind))
+
+
+def _canonical(value: Any) -> str:
+    """One text per document: objects by sorted key without their null members, numbers in their
+    shortest exact form, texts as JSON writes them."""
+    if isinstance(value, dict):
+        members = sorted((str(k), v) for k, v in value.items() if v is not None)
+        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v)}" for k, v in members) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float | Decimal):
+        return _number(value)
+    return json.dumps(str(value))
+
+
+def _number(value: int | float | Decimal) -> str:
+    """Its significant digits and exponent (`1E2`, `55E-1`): one text per value, read off its digits
+    (no arithmetic: `1e999999999` is past what Decimal computes with, and a billion digits long)."""
+    number = Decimal(value) if not isinstance(value, float) else Decimal(repr(value))
+    if not number.is_finite():
+        return json.dumps(str(number))  # not JSON; never in a body read by `json.loads`
+    sign, digits, exponent = number.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return "0"
+    exponent = int(exponent) + len(digits) - len(significant)
+    return f"{'-' if sign else ''}{significant}E{exponent}"
