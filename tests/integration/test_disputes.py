@@ -245,6 +245,15 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
     sweep(env.deps)
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "declined", later: "on_hold"}
 
+    # SPEC 3.2: removed from the declined case, every reward not yet paid or approved is archived,
+    # the declined one too (it was never paid; a removal leaves nothing of theirs payable)
+    removed = api(
+        "cases", "POST", f"/v1/cases/{case_id}/remove", env.tenant.keys["fraud"], {"block_reapply": False}
+    )
+    assert removed.status == 200, removed
+    assert rewards_of(env.tenant, partner_id="p-bad") == {held: "archived", later: "archived"}
+    assert removed.body["archived_rewards"]["count"] == 2, removed.body
+
 
 def _suspicious_again(env, partner_id: str, at: datetime, same_identifiers: bool = False) -> str:
     """The partner signs in with its twin's address again: `email_duplicate` fires on its case.

@@ -71,7 +71,12 @@ from functions.shared.errors import Conflict
 from functions.shared.money import amount_text, to_micros
 
 HOLDABLE = ("new", "pending")
-ARCHIVABLE = ("new", "pending", "on_hold")  # what a removal archives: not yet approved or paid (SPEC 3.2)
+ARCHIVABLE = (
+    "new",
+    "pending",
+    "on_hold",
+    "declined",
+)  # what a removal archives: not yet approved or paid (SPEC 3.2)
 ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reasons to it
 TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
 MARKED = ("flagged", "removed")  # subject statuses whose identifiers carry their mark (network marks too)
