@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,3 +63,16 @@ def _number(value: int | float | Decimal) -> str:
         return "0"
     exponent = int(exponent) + len(digits) - len(significant)
     return f"{'-' if sign else ''}{significant}E{exponent}"
+
+
+def json_default(value: Any) -> Any:
+    """How what JSON has no type for is written in what this system sends and keeps (notifications
+    on the bus and to webhooks, audit details): a time in RFC 3339, UTC (`2026-12-03T20:09:06.752746Z`,
+    the form of every other time it sends; `str` gave `2026-12-03 20:09:06.752746+00:00`, which
+    strict parsers refuse), a day as `2026-12-03`, anything else as its text (a Decimal's digits)."""
+    if isinstance(value, datetime):
+        at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.shared.documents import json_default
 from functions.shared.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class EventBridgePublisher:
         entry = {
             "Source": self.SOURCE,
             "DetailType": detail_type,
-            "Detail": json.dumps(detail, default=str),
+            "Detail": json.dumps(detail, default=json_default),
             "EventBusName": self._bus,
         }
         try:

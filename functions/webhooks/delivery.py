@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
     Delivery,
     UrlRefused,
@@ -80,7 +81,7 @@ def _deliver_to(
         },
         separators=(",", ":"),
         sort_keys=True,
-        default=str,
+        default=json_default,
     )
     delivery = Delivery(
         webhook.program_id, webhook.webhook_id, dlv, notification_id, name, now, payload, next_attempt_at=now
@@ -103,6 +104,12 @@ def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
         return None  # the webhook was deleted: nothing to send
     if delivery.status != "pending":
         return None
+    if delivery.created_at < webhook.created_at:
+        # made for a webhook deleted since, whose id a new one took: never the new one's to send
+        # (its receiver did not subscribe to what happened before it existed, nor has it the secret)
+        stopped = replace(delivery, status="failed", next_attempt_at=None)
+        _save(deps, stopped, delivery)
+        return stopped
     if delivery.tries == tries + 1:
         # this try was recorded, and scheduling the next may have failed: schedule it (again)
         _schedule_next(deps, delivery)

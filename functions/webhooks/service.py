@@ -130,9 +130,18 @@ def list_deliveries(deps: WebhookDeps, program_id: str, webhook_id: str, limit: 
 
 
 def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery_id: str) -> DeliveryView:
-    """Sends the delivery once again, now, with the same id and body (signed afresh)."""
-    deps.store.get_webhook(program_id, webhook_id)
+    """Sends the delivery once again, now, with the same id and body (signed afresh). Not for a
+    disabled webhook (409: it would send nothing), nor a delivery of a webhook deleted since whose
+    id this one took (404, as its listing does not show it)."""
+    webhook = deps.store.get_webhook(program_id, webhook_id)
     delivery = deps.store.get_delivery(program_id, webhook_id, delivery_id)
+    if delivery.created_at < webhook.created_at:
+        raise NotFound(f"delivery {delivery_id} not found")
+    if not webhook.enabled:
+        why = f" ({webhook.disabled_reason})" if webhook.disabled_reason else ""
+        raise Conflict(
+            f"webhook {webhook_id} is disabled{why}: enable it (PUT with enabled true), then send again"
+        )
     reopened = retried_by_hand(delivery, deps.clock.now(), deps.schedule)
     try:
         deps.store.save_delivery(reopened, delivery)

@@ -176,22 +176,13 @@ def resources_of(world, tenant, tag: str) -> SimpleNamespace:
             admin, "PUT", f"/v1/webhooks/{webhook}", {"url": PUBLIC_URL, "events": ["PartnerFlagged"]}
         )
         assert saved.status == 200, saved
-    found.delivery = (
-        wiring.webhook_deps()
-        .store.create_delivery(
-            Delivery(
-                tenant.program_id,
-                found.webhook,
-                f"dlv_{tag}",
-                f"n-{tag}",
-                "PartnerFlagged",
-                T0,
-                "{}",
-                "failed",
-            )
-        )[0]
-        .delivery_id
-    )
+    store = wiring.webhook_deps().store
+    made = store.get_webhook(tenant.program_id, found.webhook).created_at  # a delivery is its webhook's
+    found.delivery = store.create_delivery(
+        Delivery(
+            tenant.program_id, found.webhook, f"dlv_{tag}", f"n-{tag}", "PartnerFlagged", made, "{}", "failed"
+        )
+    )[0].delivery_id
     return found
 
 

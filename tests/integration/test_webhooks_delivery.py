@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -274,3 +274,68 @@ def test_a_delivery_is_sent_again_by_hand_with_the_same_id(
     [after] = deliveries(tenant)
     assert [a["outcome"] for a in after["attempts"]] == ["delivered", "delivered"]
     assert api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/deliveries/dlv_nope/retry").status == 404
+
+
+@pytest.mark.parametrize("receiver", [[410]], indirect=True)
+def test_a_disabled_webhooks_delivery_is_not_sent_again_by_hand_and_says_why(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+
+    # it answered 202 and sent nothing: a disabled webhook sends nothing
+    assert again.status == 409, again
+    assert "disabled" in again.body["detail"] and "410" in again.body["detail"]
+    assert deliveries(tenant)[0]["status"] == "failed" and len(receiver.got) == 1
+
+
+@pytest.mark.parametrize("hooks", [(2, 2, 60)], indirect=True)
+@pytest.mark.parametrize("receiver", [[500]], indirect=True)
+def test_a_deleted_webhooks_retries_never_reach_the_webhook_made_again_under_its_id(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    # Given a delivery waiting for its next try (its receiver answered 500)
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+    old = deliveries(tenant)[0]["id"]
+    # When the webhook is deleted and another made under the same id, with another receiver
+    assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 204
+    newcomer = Receiver([200]).start()
+    try:
+        subscribe(tenant, newcomer)
+        store = wiring.webhook_deps().store
+        ended = lambda: store.get_delivery(tenant.program_id, "wh-1", old).status != "pending"  # noqa: E731
+        pump(hooks, ended, seconds=20)
+    finally:
+        newcomer.stop()
+
+    # Then the old delivery ends unsent: the new receiver never gets what it did not subscribe to
+    assert newcomer.got == [] and len(receiver.got) == 1
+    assert store.get_delivery(tenant.program_id, "wh-1", old).status == "failed"
+    refused = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{old}/retry")
+    assert refused.status == 404, refused
+
+
+def test_times_in_a_notification_reach_the_receiver_in_rfc_3339(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    # `str` wrote `2026-12-03 20:09:06.752746+00:00`, which strict RFC 3339 parsers (Go's) refuse
+    subscribe(tenant, receiver, events=["CustomerSuspended"])
+    publisher = EventBridgePublisher(
+        boto3.client("events", region_name="us-east-1"), aws.resources.event_bus_name
+    )
+    at = datetime(2026, 12, 3, 21, 9, 6, 752746, tzinfo=timezone(timedelta(hours=1)))
+    publisher.publish(
+        "CustomerSuspended",
+        {"program_id": tenant.program_id, "customer_id": "m1", "at": at, "notification_id": "n-time"},
+    )
+    pump(hooks, lambda: len(receiver.got) == 1)
+
+    body = json.loads(receiver.got[0].body)
+    assert body["data"]["at"] == "2026-12-03T20:09:06.752746Z"
+    assert body["created_at"].endswith("Z") and "T" in body["created_at"]

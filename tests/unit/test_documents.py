@@ -75,3 +75,15 @@ def test_a_hash_stored_before_documents_still_matches_its_own_body():
 
     assert same_document(stored, body, "earn")
     assert not same_document(stored, {**body, "amount": Decimal("13")}, "earn")
+
+
+def test_what_json_has_no_type_for_is_written_as_rfc_3339_or_its_text():
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from functions.shared.documents import json_default
+
+    paris = datetime(2026, 12, 3, 21, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert json_default(paris) == "2026-12-03T20:00:00.000000Z"
+    assert json_default(datetime(2026, 12, 3, 20, 0, 0, 5, tzinfo=UTC)) == "2026-12-03T20:00:00.000005Z"
+    assert json_default(date(2026, 12, 3)) == "2026-12-03"
+    assert json_default(Decimal("12.50")) == "12.50"

@@ -156,3 +156,24 @@ def test_plain_http_only_to_127_0_0_1_and_only_when_allowed():
     for url in ("http://127.0.0.1:8081/h", "http://localhost/h", "http://93.184.215.14/h"):
         with pytest.raises(UrlRefused):
             check_url(url, never, allow_loopback_http=url.endswith("localhost/h"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://1.1.1.1/\r\nX-Injected: 1",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\tin",
+        "https://hooks.example.com/caf\u00e9",
+        "https://b\u00fccher.example/",
+        "https://hooks.example.com/\x00",
+        "https://1.1.1.1:0/",
+    ],
+    ids=["line-break", "blank", "tab", "non-ascii-path", "non-ascii-host", "nul", "port-0"],
+)
+def test_a_url_no_request_could_be_sent_to_is_refused_when_saved(url):
+    # accepted, each try failed without an answer code for 24 hours; now the save says why
+    public = lambda host, port: ["93.184.215.14"]  # noqa: E731
+    with pytest.raises(UrlRefused):
+        check_url(url, public)
+    assert check_url("https://hooks.example.com/caf%C3%A9?q=a%20b", public).path == "/caf%C3%A9?q=a%20b"

@@ -199,11 +199,17 @@ def check_url(url: str, resolve: Resolver, *, allow_loopback_http: bool = False)
     Raises UrlRefused."""
     if len(url) > 2048:
         raise UrlRefused("the URL is longer than 2048 characters")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or ord(c) > 0x7E for c in url):
+        # what no request line can carry: a blank, a line break (a header smuggled in), a control
+        # or a non-ASCII character (percent-encode it, and write a host in its xn-- form)
+        raise UrlRefused("the URL has a blank, control or non-ASCII character: percent-encode it")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise UrlRefused(f"not a URL: {exc}") from None
+    if port == 0:
+        raise UrlRefused("port 0 is not a port a server listens on")
     host = parts.hostname or ""
     if parts.username is not None or parts.password is not None:
         raise UrlRefused("a URL with credentials in it is not allowed")

@@ -27,6 +27,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.shared.documents import json_default
 from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
@@ -790,7 +791,7 @@ class PartnersDynamo(DynamoBase):
                     at=write.entry.at,
                     action=write.entry.action,
                     actor=write.entry.actor,
-                    detail=json.dumps(write.entry.detail, default=str),
+                    detail=json.dumps(write.entry.detail, default=json_default),
                 )
             )
             return "put"
@@ -807,7 +808,7 @@ class PartnersDynamo(DynamoBase):
                     program_id=n.program_id,
                     notification_id=n.notification_id,
                     name=n.name,
-                    detail=json.dumps(n.detail, default=str),
+                    detail=json.dumps(n.detail, default=json_default),
                     created_at=n.created_at,
                     outbox_pk=keys.outbox_pk(n.program_id, outbox_shard(n.notification_id)),
                     outbox_sk=keys.notification_outbox_sk(n.created_at, n.notification_id),
