@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
 from functions.cases import service
 from functions.shared import api, views
@@ -32,7 +32,7 @@ class Override(Model):
 class RemoveRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
-    block_reapply: bool = False
+    block_reapply: StrictBool = False  # `"yes"` or `1` is not a choice: 422
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]

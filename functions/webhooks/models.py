@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from functions.shared.inputs import Model
 
@@ -28,7 +28,7 @@ class PutWebhook(Model):
 
     url: Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public address")]
     events: Annotated[list[NotificationName], Field(min_length=1, max_length=len(NotificationName.__args__))]
-    enabled: bool = True
+    enabled: StrictBool = True  # `"false"` is not false: 422
 
 
 class WebhookView(Model):

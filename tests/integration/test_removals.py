@@ -277,6 +277,11 @@ def test_removals_and_overrides_that_are_not_allowed_are_refused_and_change_noth
             422,
             "status",
         ),
+        "a choice that is not a boolean": (
+            api("cases", "POST", f"/v1/cases/{open_case}/remove", fraud, {"block_reapply": "yes"}),
+            422,
+            "block_reapply",
+        ),
         "unknown field": (
             # (not "block": a loyalty action's name, which the shared edge drops from field paths
             # when the loyalty handler is loaded in the same process)

@@ -163,6 +163,13 @@ def test_bad_bodies_are_refused_naming_the_field(aws: Aws, hooks: dict[str, str]
         admin, "PUT", "/v1/webhooks/wh-1", {"url": PUBLIC_URL, "events": ["PartnerFlagged"], "secret": "x"}
     )
     assert extra.status == 422, extra
+    loose = api(
+        admin,
+        "PUT",
+        "/v1/webhooks/wh-1",
+        {"url": PUBLIC_URL, "events": ["PartnerFlagged"], "enabled": "false"},
+    )
+    assert loose.status == 422 and loose.body["errors"][0]["field"] == "enabled", loose  # a text is not false
     assert api(admin, "GET", "/v1/webhooks").body["items"] == []
 
 
