@@ -283,7 +283,8 @@ class Engine:
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
-            reasons += signals.blocked_reapply(me, links) if isinstance(event, PartnershipCreated) else []
+            if isinstance(event, PartnershipCreated):
+                reasons += signals.blocked_reapply(me, links, snapshot.subject)
             if partner.email:
                 reasons += signals.email_signals(
                     me, partner.email, email_keys(partner.email), links, self.reference

@@ -67,7 +67,19 @@ def _listing(members: set[str], flagged: set[str] = frozenset(), removed: set[st
     return shown + (f" and {len(ordered) - 3} more" if len(ordered) > 3 else "")
 
 
-def blocked_reapply(me: str, links: dict[str, LinkState]) -> list[Reason]:
+def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | None = None) -> list[Reason]:
+    """A sign-up of someone removed and blocked from re-applying: by the same e-mail address or
+    device (SPEC 3.2), or under the very partner id that was removed (`subject`, as stored): the
+    program's own name for them, whatever address or device they come back with."""
+    if subject is not None and subject.status == "removed" and subject.block_reapply:
+        case = f" (case {subject.flag_case_id})" if subject.flag_case_id else ""
+        return [
+            Reason(
+                "blocked_reapply",
+                f"partner {subject.id} was removed{case} and blocked from reapplying",
+                "blocked_reapply",
+            )
+        ]
     for kind in ("email", "device"):
         state = links.get(kind)
         blocked = set(state.blocked) if state else set()  # the blocked person themselves included

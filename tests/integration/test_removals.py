@@ -203,6 +203,20 @@ def test_with_block_reapply_the_same_person_applying_again_is_flagged_at_once(en
         assert case["status"] == "open" and "blocked_reapply" in [r["code"] for r in case["reasons"]]
 
 
+def test_with_block_reapply_a_sign_up_under_the_removed_partners_own_id_is_flagged_whatever_it_brings(env):
+    # a new address, device and IP: nothing links them, but the program's own id names them
+    case_id = flag_partner(env, "p-back", "back@example.com", name="Back Again")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-back", email="brand.new@example.org", device="fp-never-seen")
+
+    assert "blocked_reapply" in again["codes"], again
+    assert again["decision"]["action"] == "flag"
+    assert again["case_id"] == case_id  # the case that removed them: no new case for a removed partner
+    drawer = api("cases", "GET", f"/v1/cases/{case_id}", env.tenant.keys["fraud"]).body
+    assert drawer["status"] == "removed" and drawer["partner"]["status"] == "removed"
+
+
 def test_without_block_reapply_the_same_person_is_not_blocked(env):
     case_id = flag_partner(env, "p-kim", "kim@example.com", name="Kim Kale")
     assert remove(env, case_id, block=False).status == 200
