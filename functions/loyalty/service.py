@@ -410,7 +410,11 @@ def put_workflow(
         enabled=settings.enabled,
         updated_at=deps.clock.now(),
     )
-    stored = deps.repository.put_workflow(workflow, MAX_WORKFLOWS)
+    try:
+        previous: Workflow | None = deps.repository.get_workflow(program_id, workflow_id)
+    except NotFound:
+        previous = None
+    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), MAX_WORKFLOWS)
     workflow_cache.forget(program_id)
     return workflow_json(stored)
 

@@ -48,10 +48,20 @@ from functions.shared.storage.port_loyalty import (
 FIRE_ATTEMPTS = 20
 
 
+def revised(previous: Workflow | None, workflow: Workflow) -> Workflow:
+    """A workflow saved over `previous` (None: made now, or made again after its deletion): the
+    same markers while its actions are the same (a new threshold or range does not run the same
+    actions again for whoever had them), a new revision when they change or it is made anew."""
+    if previous is not None and previous.actions == workflow.actions:
+        return replace(workflow, revision=previous.revision)
+    return replace(workflow, revision=workflow.updated_at.strftime("%Y%m%dT%H%M%S%f"))
+
+
 @dataclass(frozen=True)
 class Marker:
     """That a workflow ran for a customer: on a period item (calendar ranges) or on the customer
-    (`LIFETIME`: lifetime and rolling windows, whose value is the last day seen above)."""
+    (`LIFETIME`: lifetime and rolling windows, whose value is the last day seen above). Kept under
+    the workflow's `marker` key (its id, and its revision once its actions changed)."""
 
     workflow_id: str
     period: str
@@ -157,7 +167,7 @@ def audience(deps: Dependencies, program: Program, workflow: Workflow, today: da
             workflow.aggregation,
             periods.calendar_period(workflow.date_range, today),
             workflow.threshold,
-            without_marker=workflow.workflow_id,
+            without_marker=workflow.marker,
         )
     # A sum over n days above T has a day above T // n: those days' customers are the candidates.
     first, last = periods.window(workflow.date_range, today)
@@ -181,7 +191,7 @@ def evaluate(
     if workflow.date_range not in periods.ROLLING_DAYS:
         # a calendar range or lifetime: `fire` checks the filter in the snapshot it reads anyway
         marker: Marker | None = Marker(
-            workflow.workflow_id, periods.calendar_period(workflow.date_range, today), today.isoformat()
+            workflow.marker, periods.calendar_period(workflow.date_range, today), today.isoformat()
         )
     else:
         marker = _rolling_marker(deps, program, workflow, customer_id, today)
@@ -195,7 +205,7 @@ def _rolling_marker(
     customer = deps.repository.read_loyalty_state(program.program_id, customer_id).customer
     if customer is None:
         return None
-    return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.workflow_id))
+    return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.marker))
 
 
 def _rolling_due(
@@ -212,7 +222,7 @@ def _rolling_due(
     aggregation, threshold = workflow.aggregation, workflow.threshold
     if periods.rolling_sum(days, first, today, aggregation) <= threshold:
         return None
-    marker = Marker(workflow.workflow_id, LIFETIME, today.isoformat(), expected=seen)
+    marker = Marker(workflow.marker, LIFETIME, today.isoformat(), expected=seen)
     if through is None:
         return marker
     for day in periods.days_between(through + timedelta(days=1), today):
@@ -222,7 +232,7 @@ def _rolling_due(
         if at_start <= threshold:
             return marker  # it dipped to the threshold or below since: re-armed
     # above ever since it was last seen: remember how far, so that the next look starts there
-    advanced = replace(customer, markers={**customer.markers, workflow.workflow_id: today.isoformat()})
+    advanced = replace(customer, markers={**customer.markers, workflow.marker: today.isoformat()})
     deps.repository.change_loyalty_customer(CustomerChange(customer.version, advanced))
     return None
 

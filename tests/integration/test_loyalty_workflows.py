@@ -183,3 +183,50 @@ def test_workflows_of_a_program_see_only_its_customers(loyalty, other_tenant, cl
     assert other.customer("m1").body["history"] == []
     clock.advance(days=1)
     assert NOW + timedelta(days=1) == clock.now()
+
+
+@pytest.mark.parametrize("date_range", ["lifetime", "month_to_date", "last_7_days"])
+def test_a_workflow_given_new_actions_runs_them_for_whoever_had_only_the_old_ones(
+    loyalty, clock, bus, date_range
+):
+    # SPEC 8: the actions run for a customer above the threshold who has not had them yet; the
+    # markers were kept by workflow id, so new actions never ran for whoever had had the old ones
+    warn = [{"type": "communication", "event": "warning", "payload": {"template": "terms"}}]
+    assert (
+        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1000, actions=warn)).status
+        == 200
+    )
+    loyalty.earn("m1", 2000)
+    assert len(bus.events("LoyaltyCommunication")) == 1
+
+    # the same actions, a new threshold: whoever had them does not get them again
+    assert (
+        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1500, actions=warn)).status
+        == 200
+    )
+    clock.advance(seconds=1)
+    loyalty.earn("m1", 10)
+    assert len(bus.events("LoyaltyCommunication")) == 1
+
+    # other actions: they run
+    suspend = [{"type": "suspend"}]
+    assert (
+        loyalty.workflow(
+            "wf", workflow_settings(date_range=date_range, threshold=1500, actions=suspend)
+        ).status
+        == 200
+    )
+    clock.advance(seconds=1)
+    loyalty.earn("m1", 10)
+    assert loyalty.customer("m1").body["status"] == "suspended"
+    assert len(bus.events("CustomerSuspended")) == 1
+
+    # deleted, and made again with the first actions: a new workflow, run for whoever is above
+    assert loyalty.request("DELETE", "/v1/loyalty/workflows/wf").status == 204
+    assert (
+        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1000, actions=warn)).status
+        == 200
+    )
+    clock.advance(seconds=1)
+    loyalty.earn("m1", 10)
+    assert len(bus.events("LoyaltyCommunication")) == 2

@@ -804,6 +804,7 @@ def _workflow_json(workflow: Workflow) -> dict[str, Any]:
         "actions": [{"type": a.type, "event": a.event, "payload": a.payload} for a in workflow.actions],
         "enabled": workflow.enabled,
         "updated_at": workflow.updated_at.isoformat(),
+        **({"revision": workflow.revision} if workflow.revision else {}),
     }
 
 
@@ -823,6 +824,7 @@ def _workflows(item: Any, program_id: str) -> list[Workflow]:
             actions=tuple(WorkflowAction(a["type"], a.get("event"), a.get("payload")) for a in d["actions"]),
             enabled=bool(d["enabled"]),
             updated_at=datetime.fromisoformat(d["updated_at"]),
+            revision=d.get("revision"),  # none before revisions: markers under the id, as written
         )
         for workflow_id, d in sorted(definitions.items())
     ]

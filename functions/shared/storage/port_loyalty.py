@@ -148,6 +148,14 @@ class Workflow:
     actions: tuple[WorkflowAction, ...]
     enabled: bool
     updated_at: datetime
+    # what its markers are kept under: its id while it keeps the actions it was made with, and a
+    # new key each time its actions change (`workflows.revised`), so that a customer who had the
+    # old actions has not had the new ones (SPEC 8: they run for whoever has not had them yet)
+    revision: str | None = None
+
+    @property
+    def marker(self) -> str:
+        return f"{self.workflow_id}#{self.revision}" if self.revision else self.workflow_id
 
 
 @dataclass(frozen=True)
