@@ -17,7 +17,7 @@ from functions.shared.messaging import InMemoryPublisher
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
 from tests.integration.scoring_support import drain, purchase, send, signup, status
-from tests.support import call, proxy_event
+from tests.support import call, proxy_event, sample
 
 REMOVED_AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
 _ips = itertools.count(120)
@@ -312,3 +312,28 @@ def test_removals_and_overrides_that_are_not_allowed_are_refused_and_change_noth
     assert {c: api("cases", "GET", f"/v1/cases/{c}", fraud).body for c in cases} == before
     assert api("cases", "GET", "/v1/rewards", fraud, partner_id="p-open").body == rewards_before
     assert env.bus.published == events_before
+
+
+def test_a_partner_renamed_while_its_case_is_open_is_found_and_removed_by_its_new_name(env):
+    # SPEC 3.2: active cases are searchable by partner name; the case kept the name at the flag
+    case_id = flag_partner(env, "p-renamed", "renamed@example.com", name="Zebediah Old")
+    update = sample(
+        "account.updated", id="evt-rename", occurred_at="2026-11-04T09:00:00Z", activity="profile_update"
+    )
+    update["partner"] = {"id": "p-renamed", "name": "Zebediah Renamed"}
+    update["session"] = {"ip": f"81.2.69.{next(_ips)}"}
+    env.clock.advance(seconds=(datetime(2026, 11, 4, 9, tzinfo=UTC) - env.clock.now()).total_seconds())
+    send(env.tenant, update)
+    drain(env.aws)
+    fraud = env.tenant.keys["fraud"]
+
+    drawer = api("cases", "GET", f"/v1/cases/{case_id}", fraud).body
+    assert drawer["subject"]["name"] == drawer["partner"]["name"] == "Zebediah Renamed"
+    assert [
+        c["id"] for c in api("cases", "GET", "/v1/cases", fraud, view="active", q="renamed").body["items"]
+    ] == [case_id]
+    assert api("cases", "GET", "/v1/cases", fraud, view="active", q="zebediah old").body["items"] == []
+
+    assert remove(env, case_id, block=False).status == 200
+    [listed] = api("cases", "GET", "/v1/removed-partners", fraud).body["items"]
+    assert listed["partner"]["name"] == "Zebediah Renamed"

@@ -808,6 +808,7 @@ def removal_plan(
         "removed_by": actor,
         "block_reapply": block_reapply,
         "subject_team": subject.team,
+        "subject_name": subject.name or case.subject_name,  # as the partner is called now
     }
     if case.status == "disputed":
         changes["verdict"] = None
@@ -1186,6 +1187,12 @@ def scoring_plan(
                 reward=False,
             )
         )
+    # a subject renamed while a case is open on it: the case carries the name it is searched by
+    renamed = (
+        {"subject_name": profile.name} if before and profile.name and profile.name != before.name else {}
+    )
+    if renamed and not given.flag and profile.active_case_id:
+        core.add(UpdateCase(program_id, profile.active_case_id, changes=renamed))
     steps = [core]
     held: list[Reward] = list(held_now)
     if given.flag:
@@ -1222,6 +1229,7 @@ def scoring_plan(
                     program_id,
                     case_id,
                     expect=ACTIVE,
+                    changes=renamed,
                     held=len(in_case),
                     hold_micros=figures,
                     reasons=reasons,
