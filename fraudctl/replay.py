@@ -69,6 +69,22 @@ def subject_of(body: bytes) -> str:
     return "body:" + body.decode("utf-8", "replace")
 
 
+EVENTS_PATH = "/v1/events"
+
+
+def path_of(body: bytes) -> str:
+    """Where a line goes: a loyalty body (no `type`, a `customer_id`) to the earn route when it
+    names its `kind` (an earn always does) and to the spend route when not (a spend never does);
+    anything else to `/v1/events`, which answers what it is not."""
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError):
+        return EVENTS_PATH
+    if isinstance(event, dict) and "type" not in event and "customer_id" in event:
+        return "/v1/loyalty/earn" if "kind" in event else "/v1/loyalty/spend"
+    return EVENTS_PATH
+
+
 def lane_of(subject: str, lanes: int) -> int:
     """The subject's lane: the same in every run and process (Python's hash() of a str is salted
     per process)."""
@@ -81,6 +97,7 @@ class _Outgoing:
     position: int  # from 1, in the order given
     key: str
     body: bytes
+    path: str = EVENTS_PATH
 
 
 @dataclass
@@ -132,20 +149,19 @@ def send_events(
     session_factory: Callable[[], requests.Session] = requests.Session,
     show_progress: bool = False,
 ) -> dict[str, Any]:
-    """POSTs each (API key, body) to /v1/events through `lanes` senders, each subject's events in
+    """POSTs each (API key, body) to its route (`path_of`) through `lanes` senders, each subject's events in
     their order. The report: how many were sent, the count per status, how many failed, and the
     first failures by position (`line`, from 1)."""
     if lanes < 1:
         raise ValueError("lanes: at least 1")
+    encoded = [(key, body if isinstance(body, bytes) else json.dumps(body).encode()) for key, body in events]
     outgoing = [
-        _Outgoing(position, key, body if isinstance(body, bytes) else json.dumps(body).encode())
-        for position, (key, body) in enumerate(events, start=1)
+        _Outgoing(position, key, body, path_of(body)) for position, (key, body) in enumerate(encoded, start=1)
     ]
     routed: list[list[_Outgoing]] = [[] for _ in range(lanes)]
     for event in outgoing:
         routed[lane_of(subject_of(event.body), lanes)].append(event)
     busy = [_Lane(events, Counter(), []) for events in routed if events]
-    url = f"{api_url}/v1/events"
     stop = threading.Event()
     crashes: list[BaseException] = []
 
@@ -158,7 +174,7 @@ def send_events(
                     for event in lane.events:
                         if stop.is_set():
                             return
-                        status, error = _post(session, url, event, signing_secret)
+                        status, error = _post(session, api_url + event.path, event, signing_secret)
                         lane.statuses[status] += 1
                         if error is not None:
                             lane.errors.append(error)

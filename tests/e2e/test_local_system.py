@@ -150,6 +150,30 @@ def test_fraudctl_replays_partners_events_through_lanes(local_system, tmp_path):
         assert read.status_code == 200 and read.json()["type"] == event["type"]
 
 
+def test_fraudctl_replays_loyalty_earns_and_spends_to_their_routes(local_system, tmp_path):
+    # a loyalty line went to /v1/events, where it is no event: 422, and no way to replay points
+    customer = f"replay-member-{time.time_ns()}"
+    lines = [
+        {"id": f"{customer}-e1", "customer_id": customer, "points": 50, "kind": "purchase"},
+        {"id": f"{customer}-s1", "customer_id": customer, "points": 20},
+        {"id": f"{customer}-e2", "customer_id": customer, "points": 5, "kind": "other"},
+        {"id": f"{customer}-s2", "customer_id": customer, "points": 500},  # more than the balance
+    ]
+    file = tmp_path / "points.jsonl"
+    file.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+
+    replayed = fraudctl(
+        local_system, "replay", str(file), "--key", local_system.keys["integration"], "--json"
+    )
+
+    report = json.loads(replayed.stdout)
+    assert report["statuses"] == {"200": 3, "409": 1}, report
+    assert [e["line"] for e in report["errors"]] == [4]
+    fraud = local_system.session("fraud")
+    read = fraud.get(f"{local_system.api_url}/v1/loyalty/customers/{customer}", timeout=10)
+    assert read.status_code == 200 and read.json()["balance"] == 35
+
+
 def test_fraudctl_is_installed_where_the_readme_says():
     assert shutil.which(FRAUDCTL) or Path(FRAUDCTL).exists()
 
