@@ -42,6 +42,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.errors import InvalidInput
+from functions.shared.money import decimal_places
 
 NAME_MAX = 200
 IDENTIFIER_MAX = 128
@@ -330,19 +331,6 @@ def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_
 
 
 # --- amounts -------------------------------------------------------------------------------
-# ISO 4217 currencies whose minor unit is not 2 decimal places; every other code has 2.
-_ZERO_PLACES = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_MINOR_UNITS = {
-    **dict.fromkeys(_ZERO_PLACES.split(), 0),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-    **dict.fromkeys(["CLF", "UYW"], 4),
-}
-
-
-def decimal_places(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
-
-
 def _amount(value: Any) -> Decimal:
     # a JSON number is an int, a float, or a Decimal where the body was read with `parse_float`
     # (ingest keeps a number's digits so): the synchronous decision scores that body as read

@@ -207,7 +207,18 @@ class PartnershipCreated(EventBase):
     session: Session
 
 
-Activity = Literal["login", "logout", "profile_update", "payout_update", "email_change", "password_change"]
+KNOWN_ACTIVITIES = ("login", "logout", "profile_update", "payout_update", "email_change", "password_change")
+Activity = Annotated[
+    Identifier,
+    Field(
+        max_length=64,
+        description="what the partner did: one of "
+        + ", ".join(f"`{a}`" for a in KNOWN_ACTIVITIES)
+        + ", or another of the integration's own names (SPEC 3.1 lists examples), scored as a change "
+        "that is not sensitive",
+        examples=list(KNOWN_ACTIVITIES),
+    ),
+]
 
 
 class AccountUpdated(EventBase):

@@ -170,7 +170,7 @@ class DisputePage(Model):
 
 
 def money(figures: dict[str, int]) -> list[Money]:
-    return [Money(amount=amount_text(m), currency=c) for c, m in sorted(figures.items()) if m]
+    return [Money(amount=amount_text(m, c), currency=c) for c, m in sorted(figures.items()) if m]
 
 
 def primary_hold(case: Case) -> tuple[str | None, int]:
@@ -184,7 +184,7 @@ def _case_fields(case: Case) -> dict[str, Any]:
         "id": case.case_id,
         "subject": SubjectRef(type=case.subject_type, id=case.subject_id, name=case.subject_name),
         "reasons": [ReasonView(code=r.code, detail=r.detail, count=r.count) for r in case.reasons],
-        "hold_amount": Money(amount=amount_text(micros), currency=currency),
+        "hold_amount": Money(amount=amount_text(micros, currency), currency=currency),
         "hold_amounts": money(case.hold_micros),
         "held_rewards": case.held_count,
         "flagged_at": case.flagged_at,
@@ -216,7 +216,7 @@ def reward_view(reward: Reward) -> RewardView:
         partner_id=reward.partner_id,
         customer_id=reward.customer_id,
         transaction_id=reward.transaction_id,
-        amount=amount_text(to_micros(reward.amount)),
+        amount=amount_text(to_micros(reward.amount), reward.currency),
         currency=reward.currency,
         status=reward.status,
         created_at=reward.created_at,

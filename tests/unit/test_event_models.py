@@ -48,11 +48,16 @@ def test_account_updated_needs_only_the_partner_id_and_what_changed():
     assert events.validate_python(raw).partner.email is None
 
 
-def test_unknown_activity_and_fields_are_refused():
-    raw = sample("account.updated", activity="hacking")
+def test_an_activity_of_the_integrations_own_is_accepted_and_unknown_fields_are_refused():
+    # SPEC 3.1 lists activities as examples (`e.g.`): another name is an account change all the same
+    assert events.validate_python(sample("account.updated", activity="two_factor_enabled")).activity == (
+        "two_factor_enabled"
+    )
+    raw = sample("account.updated", activity="hack ing")  # not a name: a blank in it
     raw["partner"]["shoe_size"] = 44
 
     assert _errors(raw) == {"activity", "partner.shoe_size"}
+    assert _errors(sample("account.updated", activity="")) == {"activity"}
 
 
 def _ignored(raw):

@@ -185,7 +185,7 @@ def negated(figures: dict[str, int]) -> dict[str, int]:
 
 
 def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
-    return [{"currency": c, "amount": amount_text(m)} for c, m in sorted(figures.items()) if m]
+    return [{"currency": c, "amount": amount_text(m, c)} for c, m in sorted(figures.items()) if m]
 
 
 # --- identifiers and marks --------------------------------------------------------------------
@@ -496,7 +496,7 @@ def override_step(reward: Reward, actor: str, at: datetime) -> Step:
                 at,
                 {
                     "reward_id": reward.reward_id,
-                    "amount": amount_text(to_micros(reward.amount)),
+                    "amount": amount_text(to_micros(reward.amount), reward.currency),
                     "currency": reward.currency,
                 },
             ),
