@@ -173,6 +173,16 @@ def test_one_mailbox_under_its_providers_other_domains_is_one_address(one, same_
     assert email_keys(same_mailbox).normalized == email_keys(one).normalized
 
 
+@pytest.mark.parametrize(
+    "quoted", ['"ada"@example.com', '"a\\da"@example.com', '"Ada"@Example.com', '"a.d.a+x"@gmail.com']
+)
+def test_a_quoted_local_part_is_the_mailbox_its_characters_name(quoted):
+    # RFC 5321: `"ada"@` is `ada@`; quoting is a way to send the same address as another text
+    plain = "ada@gmail.com" if quoted.endswith("gmail.com") else "ada@example.com"
+    assert email_keys(quoted) == email_keys(plain)
+    assert email_keys('"ada lovelace"@example.com') != email_keys("adalovelace@example.com")
+
+
 def test_different_providers_stay_different_addresses():
     assert email_keys("ada@outlook.com").normalized != email_keys("ada@hotmail.com").normalized
 

@@ -63,6 +63,10 @@ def normalize_email(address: str) -> str:
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
     local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
+    if len(local) >= 2 and local[0] == local[-1] == '"':
+        # a quoted local part names the mailbox its characters name (RFC 5321 4.1.2): `"john"` is
+        # `john`, and `"j\ohn"` too; a form few send except to be another address
+        local = re.sub(r"\\(.)", r"\1", local[1:-1])
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
     if domain in _PLUS_TAGS:
