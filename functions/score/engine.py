@@ -123,6 +123,7 @@ class Engine:
                 plan.counter_names(),
                 reward_id,
                 plan.customer_id,
+                event.transaction.id if isinstance(event, TransactionCreated) else None,
             )
             crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
@@ -396,6 +397,7 @@ class Engine:
                     transaction_id=event.transaction.id,
                 )
             given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
+            given.transaction = (event.transaction.id, snapshot.transaction_event)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(

@@ -371,6 +371,66 @@ def test_a_reused_reward_id_is_refused_and_the_event_still_scored(env):
     assert stored.notes and "already used" in stored.notes[-1]
 
 
+# --- a transaction sent twice -----------------------------------------------------------------
+def _revenue(env, partner_id: str) -> dict[str, int]:
+    return env.deps.repository.get_subject(env.tenant.program_id, "partner", partner_id).revenue_micros
+
+
+def test_a_transaction_sent_again_under_another_event_id_counts_once_and_pays_once(env):
+    # a sloppy retry made a new event id for the same purchase: revenue doubled, commission twice
+    send(env.tenant, signup("p-tx", ip="81.2.72.7"))
+    send(env.tenant, signup("p-tx-other", ip="81.2.72.8"))
+    first = purchase("c-tx1", "p-tx", reward="10.00")
+    again = purchase("c-tx1", "p-tx", reward="10.00")
+    again["transaction"]["id"] = first["transaction"]["id"]
+    elsewhere = purchase("c-tx9", "p-tx-other", reward="5.00")  # and credited to another partner
+    elsewhere["transaction"]["id"] = first["transaction"]["id"]
+    for event in (first, again, elsewhere):
+        send(env.tenant, event)
+        drain(env.aws)
+
+    transaction_id = first["transaction"]["id"]
+    assert status(env.tenant, first["id"])["notes"] == []
+    for event in (again, elsewhere):
+        answer = status(env.tenant, event["id"])
+        assert answer["status"] == "scored"
+        assert answer["notes"] == [
+            f"transaction {transaction_id} already recorded by event {first['id']}: "
+            f"its revenue not counted again, reward {event['reward']['id']} refused"
+        ], answer
+    repository = env.deps.repository
+    assert [r.reward_id for r in repository.subject_rewards(env.tenant.program_id, "partner", "p-tx")] == [
+        first["reward"]["id"]
+    ]
+    assert repository.subject_rewards(env.tenant.program_id, "partner", "p-tx-other") == []
+    amount = Decimal(str(first["transaction"]["amount"]))
+    assert _revenue(env, "p-tx") == {first["transaction"]["currency"]: int(amount * 1_000_000)}
+    assert not any(_revenue(env, "p-tx-other").values())
+
+
+def test_two_events_of_one_transaction_scored_at_once_record_it_once(env, monkeypatch):
+    from functions.score.service import engine_for
+    from functions.shared.storage.dynamodb import DynamoRepository
+    from tests.integration.test_sync_decision import both_read
+
+    send(env.tenant, signup("p-txr", ip="81.2.72.9"))
+    drain(env.aws)
+    one, two = purchase("c-txr1", "p-txr", reward="10.00"), purchase("c-txr2", "p-txr", reward="10.00")
+    two["transaction"]["id"] = one["transaction"]["id"]
+    for event in (one, two):
+        send(env.tenant, event)
+    stored = [env.deps.repository.get_event(env.tenant.program_id, e["id"]) for e in (one, two)]
+    monkeypatch.setattr(DynamoRepository, "scoring_snapshot", both_read(DynamoRepository.scoring_snapshot))
+
+    with ThreadPoolExecutor(2) as pool:  # both read the transaction free, both try to record it
+        list(pool.map(lambda event: engine_for(env.deps).score(event), stored))
+
+    notes = [status(env.tenant, e["id"])["notes"] for e in (one, two)]
+    assert sorted(len(n) for n in notes) == [0, 1], notes
+    rewards = env.deps.repository.subject_rewards(env.tenant.program_id, "partner", "p-txr")
+    assert len(rewards) == 1
+
+
 # --- errors mean what they say ----------------------------------------------------------------
 @pytest.fixture
 def throttle(monkeypatch):

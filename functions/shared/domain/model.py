@@ -249,6 +249,7 @@ class Snapshot:
     network: dict[LinkKey, NetworkState]
     counters: dict[str, int]
     reward_taken: bool = False  # the event's reward id already names a stored reward
+    transaction_event: str | None = None  # the event that recorded the event's transaction id
     holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's

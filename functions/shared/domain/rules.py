@@ -49,6 +49,7 @@ from functions.shared.domain.velocity import Tally
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     Audit,
+    ClaimTransaction,
     CountUp,
     ListRewards,
     LocateCase,
@@ -987,6 +988,8 @@ class ScoringInput:
     flag: bool = False
     new_case_id: str = ""
     reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
+    # a transaction's id, and the event that recorded it already (None: none did)
+    transaction: tuple[str, str | None] | None = None
     notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
 
 
@@ -1026,6 +1029,21 @@ def scoring_plan(
     me = (profile.type, profile.id)
     notes = given.notes
     reward = evolve(given.reward) if given.reward else None
+    revenue = given.revenue
+    claim = None
+    if given.transaction is not None:
+        transaction_id, recorded_by = given.transaction
+        if recorded_by not in (None, given.event_id):
+            # the same transaction sent again under another event id (a retry that made a new one):
+            # counted once, its commission once (SPEC 3.1: ids name what they name)
+            refused = f", reward {reward.reward_id} refused" if reward is not None else ""
+            notes += (
+                f"transaction {transaction_id} already recorded by event {recorded_by}: "
+                f"its revenue not counted again{refused}",
+            )
+            reward, revenue = None, None
+        else:
+            claim = ClaimTransaction(program_id, transaction_id, given.event_id)
     if reward is not None and given.reward_taken:
         notes += (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None
@@ -1078,6 +1096,8 @@ def scoring_plan(
     event_case = case_id if given.flag else removal_case or profile.active_case_id
     core = Step()
     core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
+    if claim is not None:
+        core.add(claim)
     core.add(
         WriteProfile(
             profile,
@@ -1130,8 +1150,8 @@ def scoring_plan(
                     reward.partner_id,
                     expect_status=partner.status if partner else None,
                     expect_flag_case=partner.flag_case_id if partner else None,
-                    currency=given.revenue[0] if given.revenue else None,
-                    micros=given.revenue[1] if given.revenue else 0,
+                    currency=revenue[0] if revenue else None,
+                    micros=revenue[1] if revenue else 0,
                 )
             )
         if placement and placement.case_id and not case_hold:
@@ -1175,15 +1195,15 @@ def scoring_plan(
                     ),
                 )
                 held_now.append(reward)
-    elif given.revenue and profile.type == "customer" and partner is not None:
+    elif revenue and profile.type == "customer" and partner is not None:
         core.add(
             PartnerArrival(
                 program_id,
                 partner.id,
                 expect_status=partner.status,
                 expect_flag_case=partner.flag_case_id,
-                currency=given.revenue[0],
-                micros=given.revenue[1],
+                currency=revenue[0],
+                micros=revenue[1],
                 reward=False,
             )
         )

@@ -234,6 +234,16 @@ class ListRewards:
     change: ListChange
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimTransaction:
+    """A transaction's id, taken by the event that recorded it: only if free, or taken by this very
+    event (a retry of its scoring). A second event of one transaction counts it once."""
+
+    program_id: str
+    transaction_id: str
+    event_id: str
+
+
 Write = (
     ScoreEvent
     | WriteProfile
@@ -252,6 +262,7 @@ Write = (
     | Notify
     | CountSummary
     | ListRewards
+    | ClaimTransaction
 )
 
 

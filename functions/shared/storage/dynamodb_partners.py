@@ -49,6 +49,7 @@ from functions.shared.domain.rules import adds_identifiers, dispute_position, in
 from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
+    ClaimTransaction,
     CountSummary,
     CountUp,
     ListRewards,
@@ -194,6 +195,9 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
     class CaseLocatorItem(base, discriminator="case_locator"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
 
+    class TransactionItem(base, discriminator="transaction"):  # type: ignore[valid-type,misc,call-arg]
+        event_id = UnicodeAttribute()  # the event that recorded the transaction (`ClaimTransaction`)
+
     class NotificationItem(base, discriminator="notification"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         notification_id = UnicodeAttribute()
@@ -217,6 +221,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         "case": CaseItem,
         "audit": AuditItem,
         "case_locator": CaseLocatorItem,
+        "transaction": TransactionItem,
         "notification": NotificationItem,
         "summary": SummaryItem,
     }
@@ -270,6 +275,7 @@ class PartnersDynamo(DynamoBase):
         counters: list[str],
         reward_id: str | None = None,
         customer_id: str | None = None,
+        transaction_id: str | None = None,
     ) -> Snapshot:
         m = self._m
         wanted: list[tuple[str, str]] = [(keys.subject_pk(program_id, *subject), keys.PROFILE_SK)]
@@ -280,6 +286,9 @@ class PartnersDynamo(DynamoBase):
         wanted += [(keys.counter_pk(program_id, name), keys.COUNTER_SK) for name in counters]
         if reward_id:
             wanted.append((keys.reward_pk(program_id, reward_id), keys.REWARD_SK))
+        transaction_pk = keys.transaction_pk(program_id, transaction_id) if transaction_id else ""
+        if transaction_id:
+            wanted.append((transaction_pk, keys.TRANSACTION_SK))
         customer_pk = keys.subject_pk(program_id, "customer", customer_id) if customer_id else ""
         if customer_id:
             wanted.append((customer_pk, keys.PROFILE_SK))
@@ -313,6 +322,9 @@ class PartnersDynamo(DynamoBase):
                 for name in counters
             },
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
+            transaction_event=getattr(found.get(transaction_pk), "event_id", None)
+            if transaction_id
+            else None,
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
@@ -758,6 +770,14 @@ class PartnersDynamo(DynamoBase):
             return "update"
         if isinstance(write, PutReward):
             tx.save(self._reward_item(write.reward), condition=m.base.pk.does_not_exist())
+            return "put"
+        if isinstance(write, ClaimTransaction):
+            item = m.transaction(
+                keys.transaction_pk(write.program_id, write.transaction_id),
+                keys.TRANSACTION_SK,
+                event_id=write.event_id,
+            )
+            tx.save(item, condition=m.base.pk.does_not_exist() | (m.transaction.event_id == write.event_id))
             return "put"
         if isinstance(write, MoveReward):
             actions = [m.reward.status.set(write.status)]

@@ -99,6 +99,13 @@ def reward_pk(program_id: str, reward_id: str) -> str:
     return f"P#{program_id}#REWARD#{reward_id}"
 
 
+TRANSACTION_SK = "TRANSACTION"
+
+
+def transaction_pk(program_id: str, transaction_id: str) -> str:
+    return f"P#{program_id}#TXN#{transaction_id}"
+
+
 def created_sk(created_at: datetime, item_id: str) -> str:
     return f"{timestamp(created_at)}#{item_id}"
 

@@ -46,6 +46,7 @@ from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
     TRANSACT_LIMIT,
     Audit,
+    ClaimTransaction,
     CountSummary,
     CountUp,
     ListRewards,
@@ -93,6 +94,7 @@ class PartnersMemory:
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
         # identifiers kept outside profiles (`SpillIdentifier`), per subject
         self._spilled: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
+        self._transactions: dict[tuple[str, str], str] = {}  # (program, transaction id): event id
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -105,6 +107,7 @@ class PartnersMemory:
         counters: list[str],
         reward_id: str | None = None,
         customer_id: str | None = None,
+        transaction_id: str | None = None,
     ) -> Snapshot:
         with self._lock:
             found = self._subjects.get((program_id, *subject))
@@ -116,6 +119,7 @@ class PartnersMemory:
                 network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
+                transaction_event=self._transactions.get((program_id, transaction_id or "")),
                 holdables=self._holdables.get((program_id, *subject), NO_HOLDABLES),
                 partner_holdables=self._holdables.get(
                     (program_id, "partner", partner_id or ""), NO_HOLDABLES
@@ -383,6 +387,14 @@ class PartnersMemory:
         slot = (write.program_id, write.name)
         self._counters[slot] = self._counters.get(slot, 0) + 1
 
+    def _transaction_free(self, write: ClaimTransaction) -> bool:
+        return (
+            self._transactions.get((write.program_id, write.transaction_id), write.event_id) == write.event_id
+        )
+
+    def _claim_transaction(self, write: ClaimTransaction) -> None:
+        self._transactions[(write.program_id, write.transaction_id)] = write.event_id
+
     def _reward_free(self, write: PutReward) -> bool:
         return (write.reward.program_id, write.reward.reward_id) not in self._rewards
 
@@ -566,6 +578,7 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     CountSummary: lambda w: ("summary", w.program_id),
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
     ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
+    ClaimTransaction: lambda w: ("transaction", w.program_id, w.transaction_id),
 }
 # Each kind's condition (kinds without one: marks, counters, audit entries, notifications, summary
 # figures, lists, written whatever the item holds) and its application.
@@ -576,6 +589,7 @@ _CONDITIONS: dict[type, Callable[[PartnersMemory, Any], bool]] = {
     PartnerArrival: PartnersMemory._partner_unchanged,
     MarkLink: PartnersMemory._members_unchanged,
     PutReward: PartnersMemory._reward_free,
+    ClaimTransaction: PartnersMemory._transaction_free,
     MoveReward: PartnersMemory._reward_status_holds,
     PutCase: PartnersMemory._case_free,
     UpdateCase: PartnersMemory._case_status_holds,
@@ -590,6 +604,7 @@ _APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
     SpillIdentifier: PartnersMemory._spill,
     CountUp: PartnersMemory._count_up,
     PutReward: PartnersMemory._put_reward,
+    ClaimTransaction: PartnersMemory._claim_transaction,
     MoveReward: PartnersMemory._move_reward,
     PutCase: PartnersMemory._put_case,
     UpdateCase: PartnersMemory._update_case,

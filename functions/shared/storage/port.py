@@ -188,10 +188,12 @@ class ScoringPort(EventsPort, StepsPort, SubjectsPort, abc.ABC):
         counters: list[str],
         reward_id: str | None = None,
         customer_id: str | None = None,
+        transaction_id: str | None = None,
     ) -> Snapshot:
         """The subject, the referring partner (for transactions), the link, network and counter
         items, and whether the reward id is taken, read together; with `customer_id` (a reward
-        through the API for a customer), that customer's list of holdable rewards too."""
+        through the API for a customer), that customer's list of holdable rewards too; with
+        `transaction_id`, the event that recorded that transaction, if one did."""
 
 
 class HoldsPort(StepsPort, SubjectsPort, abc.ABC):
