@@ -12,14 +12,12 @@ other finds it scored: the request then answers with the stored decision.
 
 from __future__ import annotations
 
-import json
 import time
-from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.shared.documents import document_hash, same_document
+from functions.shared.documents import document_hash, read_json, same_document
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
 from functions.shared.inputs import check_event_time
@@ -28,7 +26,7 @@ from functions.shared.runtime import Dependencies
 
 
 def parse_body(raw_body: str) -> dict[str, Any]:
-    return json.loads(raw_body, parse_float=Decimal)
+    return read_json(raw_body)  # type: ignore[no-any-return]
 
 
 def accept_event(

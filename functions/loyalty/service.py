@@ -8,10 +8,8 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,7 +19,7 @@ from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
 from functions.shared.auth import Principal
-from functions.shared.documents import document_hash, same_document
+from functions.shared.documents import document_hash, read_json, same_document
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import check_event_time
@@ -51,7 +49,7 @@ PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then
 
 
 def parse_body(raw_body: str | None) -> Any:
-    return json.loads(raw_body or "null", parse_float=Decimal)
+    return read_json(raw_body or "null")
 
 
 def _replay(action: LoyaltyAction, kind: str, raw: Any) -> dict[str, Any]:

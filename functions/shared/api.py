@@ -12,7 +12,6 @@ import base64
 import codecs
 import json
 import re
-from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -28,6 +27,7 @@ from functions.shared.auth import (
     verify_signature,
     with_program,
 )
+from functions.shared.documents import read_json
 from functions.shared.errors import DomainError, Forbidden
 from functions.shared.inputs import IDENTIFIER_PATTERN
 from functions.shared.observability import logger
@@ -44,7 +44,7 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
     """A function's resolver. `union_tags`: the discriminator values of its bodies (event types,
     action types), which pydantic puts in error paths and the answer leaves out."""
     app = APIGatewayRestResolver(
-        enable_validation=True, serializer=problems.to_json, json_body_deserializer=_json_body
+        enable_validation=True, serializer=problems.to_json, json_body_deserializer=read_json
     )
 
     @app.exception_handler(DomainError)
@@ -99,12 +99,6 @@ def _as_application_json(event: dict[str, Any]) -> None:
             headers["Content-Type"] = "application/json" if field == "headers" else ["application/json"]
 
 
-def _json_body(text: str) -> Any:
-    """A JSON body as route code reads it: a number with a fraction or an exponent as a Decimal, its
-    digits as sent (`5.000000000000000000001` is not the float 5.0, nor `1e400` infinity)."""
-    return json.loads(text, parse_float=Decimal)
-
-
 def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     """Every check a request passes before route code. Raises a `_Rejected` with its answer."""
     method, path = event.get("httpMethod", ""), event.get("path", "")
@@ -150,7 +144,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         except UnicodeDecodeError:
             raise _Rejected(400, "the body is not UTF-8 text (JSON is sent as UTF-8: RFC 8259)") from None
         try:
-            parsed = json.loads(text)
+            parsed = read_json(text)
         except ValueError as exc:
             raise _Rejected(400, f"the body is not valid JSON: {exc}") from None
         except RecursionError:  # the parser's own limit, far deeper than ours
@@ -187,7 +181,7 @@ def _nested_over(value: Any, limit: int) -> bool:
 def _is_unicode(value: Any) -> bool:
     """Whether every text in a parsed document can be stored (JSON may escape lone surrogates)."""
     try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")  # numbers: Decimal
     except UnicodeEncodeError:
         return False
     return True

@@ -19,6 +19,21 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+_INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
+
+
+def _json_int(text: str) -> int | Decimal:
+    """An integer of more digits than Python reads as an int is valid JSON all the same: a Decimal,
+    which validation then refuses by its range (422), not a body refused as malformed (400)."""
+    return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
+
+
+def read_json(text: str | bytes) -> Any:
+    """A body as this system reads it: a number with a fraction or an exponent as a Decimal, its
+    digits as sent (`5.000000000000000000001` is not the float 5.0, nor `1e400` infinity), and an
+    integer of any length. ValueError for what is not JSON."""
+    return json.loads(text, parse_float=Decimal, parse_int=_json_int)
+
 
 def document_hash(body: Any, kind: str | None = None) -> str:
     """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend)."""

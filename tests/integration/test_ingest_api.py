@@ -731,3 +731,25 @@ def test_a_number_past_what_decimal_computes_with_is_422_at_once(aws, tenant, pa
     assert answer.status == 422, answer
     assert path in {e["field"] for e in answer.body["errors"]}, answer.body
     assert aws.queued() == []
+
+
+@pytest.mark.parametrize("where", ["reward.amount", "session.ip_location.lat"])
+def test_an_integer_longer_than_python_reads_is_valid_json_refused_or_ignored_by_its_range(
+    aws, tenant, where
+):
+    # 5,001 digits: valid JSON, which was a 400 "not valid JSON" (Python's 4,300-digit limit)
+    kind = "reward.created" if where.startswith("reward") else "partnership.created"
+    event = sample(kind, id=f"evt-long-int-{kind}")
+    *parents, name = where.split(".")
+    holder = event
+    for part in parents:
+        holder = holder.setdefault(part, {"lat": 1.0, "lon": 1.0} if part == "ip_location" else {})
+    holder[name] = "__N__"
+    text = json.dumps(event).replace('"__N__"', "9" * 5001)
+
+    answer = post(text, tenant.keys["integration"])
+
+    if where == "reward.amount":  # a required amount past 10^12: refused, naming it
+        assert answer.status == 422 and where in {e["field"] for e in answer.body["errors"]}, answer
+    else:  # an optional coordinate out of range: ignored, the event accepted
+        assert answer.status == 202, answer
