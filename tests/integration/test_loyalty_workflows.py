@@ -192,41 +192,26 @@ def test_a_workflow_given_new_actions_runs_them_for_whoever_had_only_the_old_one
     # SPEC 8: the actions run for a customer above the threshold who has not had them yet; the
     # markers were kept by workflow id, so new actions never ran for whoever had had the old ones
     warn = [{"type": "communication", "event": "warning", "payload": {"template": "terms"}}]
-    assert (
-        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1000, actions=warn)).status
-        == 200
-    )
+
+    def save_then_earn(threshold: int, actions: list[dict]) -> None:
+        saved = loyalty.workflow(
+            "wf", workflow_settings(date_range=date_range, threshold=threshold, actions=actions)
+        )
+        assert saved.status == 200, saved
+        clock.advance(seconds=1)
+        loyalty.earn("m1", 10)
+
+    save_then_earn(1000, warn)
     loyalty.earn("m1", 2000)
     assert len(bus.events("LoyaltyCommunication")) == 1
-
     # the same actions, a new threshold: whoever had them does not get them again
-    assert (
-        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1500, actions=warn)).status
-        == 200
-    )
-    clock.advance(seconds=1)
-    loyalty.earn("m1", 10)
+    save_then_earn(1500, warn)
     assert len(bus.events("LoyaltyCommunication")) == 1
-
     # other actions: they run
-    suspend = [{"type": "suspend"}]
-    assert (
-        loyalty.workflow(
-            "wf", workflow_settings(date_range=date_range, threshold=1500, actions=suspend)
-        ).status
-        == 200
-    )
-    clock.advance(seconds=1)
-    loyalty.earn("m1", 10)
+    save_then_earn(1500, [{"type": "suspend"}])
     assert loyalty.customer("m1").body["status"] == "suspended"
     assert len(bus.events("CustomerSuspended")) == 1
-
     # deleted, and made again with the first actions: a new workflow, run for whoever is above
     assert loyalty.request("DELETE", "/v1/loyalty/workflows/wf").status == 204
-    assert (
-        loyalty.workflow("wf", workflow_settings(date_range=date_range, threshold=1000, actions=warn)).status
-        == 200
-    )
-    clock.advance(seconds=1)
-    loyalty.earn("m1", 10)
+    save_then_earn(1000, warn)
     assert len(bus.events("LoyaltyCommunication")) == 2
