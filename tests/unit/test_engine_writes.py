@@ -239,3 +239,33 @@ def test_a_removed_partner_flagged_again_stays_removed_and_is_never_paid() -> No
         "archived",
         removed_under,
     )
+
+
+def test_a_flagged_customer_renamed_in_a_purchase_held_under_its_case_writes_the_case_once() -> None:
+    # the case's new name and the held reward's figures are one write of the case: two writes of
+    # one item in a step is a transaction DynamoDB refuses (found by the scoring benchmark)
+    engine = _engine()
+    _score(engine, sample("partnership.created", id="e-partner"))
+    partner = sample("partnership.created")["partner"]
+    flagging = sample("transaction.created", id="e-self", occurred_at="2026-11-05T08:00:00+00:00")
+    flagging["partner_id"] = partner["id"]
+    flagging["customer"].update(id="c-self", email=partner["email"], name="Linda Cook")  # self-referral
+    flagging["transaction"]["id"], flagging["reward"]["id"] = "t-self", "r-self"
+    _score(engine, flagging)
+    case_id = engine.repository.get_subject("prg", "customer", "c-self").active_case_id
+    assert case_id is not None
+
+    renamed = {**flagging, "id": "e-renamed", "occurred_at": "2026-11-05T09:00:00+00:00"}
+    # not a self-referral this time (its own address): an event that does not flag, its reward held
+    renamed["customer"] = {**flagging["customer"], "name": "Linda J. Cook", "email": "linda@example.org"}
+    renamed["transaction"] = {**flagging["transaction"], "id": "t-renamed"}
+    renamed["reward"] = {**flagging["reward"], "id": "r-renamed"}
+    writes = _score(engine, renamed)
+
+    case_writes = [
+        w for w in writes if getattr(w, "case_id", None) == case_id and type(w).__name__ == "UpdateCase"
+    ]
+    assert len(case_writes) == 1 and case_writes[0].changes == {"subject_name": "Linda J. Cook"}
+    assert case_writes[0].held == 1  # the held reward's figures, in the same write
+    assert engine.repository.get_event("prg", "e-renamed").decision["action"] == "allow"  # no flag
+    assert engine.repository.get_case("prg", case_id).subject_name == "Linda J. Cook"

@@ -1212,7 +1212,7 @@ def scoring_plan(
         {"subject_name": profile.name} if before and profile.name and profile.name != before.name else {}
     )
     if renamed and not given.flag and profile.active_case_id:
-        core.add(UpdateCase(program_id, profile.active_case_id, changes=renamed))
+        _change_case(core, program_id, profile.active_case_id, renamed)
     steps = [core]
     held: list[Reward] = list(held_now)
     if given.flag:
@@ -1298,6 +1298,16 @@ def scoring_plan(
     elif later_marks:
         steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
     return ScoringPlan(steps, event_case, opened, held, reward, notes)
+
+
+def _change_case(step: Step, program_id: str, case_id: str, changes: dict[str, Any]) -> None:
+    """`changes` on a case in `step`: with the step's write of that case when it has one (a reward
+    held under it, say; one write per item in a step), else in a write of its own."""
+    for n, write in enumerate(step.writes):
+        if isinstance(write, UpdateCase) and (write.program_id, write.case_id) == (program_id, case_id):
+            step.writes[n] = replace(write, changes={**write.changes, **changes})
+            return
+    step.add(UpdateCase(program_id, case_id, changes=changes))
 
 
 @dataclass(frozen=True)
