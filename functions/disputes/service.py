@@ -11,7 +11,7 @@ from functions.shared import views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import rules
 from functions.shared.domain.identity import network_pepper
-from functions.shared.domain.model import Case
+from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger
@@ -61,7 +61,11 @@ def record_verdict(
 
     def attempt() -> Case:
         case = _disputed(store, case_id)
-        carry_out(store, [rules.verdict_step(case, verdict, note, actor, now)], deps.publisher)
+        try:
+            subject: Subject | None = store.get_subject(case.program_id, case.subject_type, case.subject_id)
+        except NotFound:  # a case whose subject is not stored: the verdict on the case alone
+            subject = None
+        carry_out(store, [rules.verdict_step(case, verdict, note, actor, now, subject)], deps.publisher)
         return store.get_case(case.program_id, case_id)
 
     return views.dispute_view(retrying(attempt, f"recording the verdict on {case_id}"), None)

@@ -538,12 +538,30 @@ def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
     )
 
 
-def verdict_step(case: Case, verdict: str, note: str, actor: str, at: datetime) -> Step:
+def approval_under_way(case: Case, subject: Subject) -> bool:
+    """A disputed case whose approval the cycle has begun: its subject unflagged by the approval's
+    first step (`approval_unflag_step`), its rewards and marks not all released yet. The next run
+    of the cycle finishes it."""
+    return case.status == "disputed" and case.verdict == "approve" and subject.active_case_id != case.case_id
+
+
+def verdict_step(
+    case: Case, verdict: str, note: str, actor: str, at: datetime, subject: Subject | None = None
+) -> Step:
+    """The security team's verdict on a disputed case. With the case's `subject` as read: a decline
+    of an approval the cycle has begun is refused (the subject is no longer flagged; declining now
+    would leave it so), and the verdict holds only while the subject is still flagged under the
+    case, so the cycle beginning the approval meanwhile refuses it too."""
     if verdict not in VERDICTS:
         raise Conflict(f"unknown verdict {verdict!r}")
     if case.status != "disputed":
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
-    return Step(
+    if subject is not None and verdict != "approve" and approval_under_way(case, subject):
+        raise Conflict(
+            f"case {case.case_id} is being approved by the dispute cycle (its subject is no longer "
+            "flagged); its next run finishes the approval"
+        )
+    step = Step(
         [
             UpdateCase(
                 case.program_id,
@@ -554,6 +572,10 @@ def verdict_step(case: Case, verdict: str, note: str, actor: str, at: datetime) 
             audit(case, f"verdict_{verdict}", actor, at, {"note": note}),
         ]
     )
+    if subject is not None and subject.active_case_id == case.case_id:
+        still = {"active_case_id": case.case_id}  # written as it is: the condition is the point
+        step.add(UpdateProfile(case.program_id, subject.type, subject.id, still, expect=still, bump=False))
+    return step
 
 
 def evidence_of(case: Case) -> dict[str, int]:
