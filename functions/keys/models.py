@@ -4,11 +4,11 @@ hash: the key text exists once, in the answer that created it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from functions.shared.inputs import Model
+from functions.shared.inputs import ActorName, Model
 
 # The roles an admin may give a key of their program. `security` is the platform's, never a program's.
 ProgramRole = Literal["integration", "viewer", "fraud", "admin"]
@@ -18,7 +18,7 @@ class CreateKey(Model):
     model_config = ConfigDict(extra="forbid")
 
     role: ProgramRole
-    actor: Annotated[str, Field(min_length=1, max_length=200)]  # shown in audit trails
+    actor: ActorName  # shown in audit trails
 
 
 class KeyCreated(Model):

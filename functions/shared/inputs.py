@@ -59,6 +59,10 @@ BLANK_CHARACTERS = (
 )
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
 NON_BLANK_PATTERN = f"[^{BLANKS}]"
+# A name shown to people as the one who did something (a key's actor in audit trails): printable,
+# no control character (a line break, an escape sequence) and no mark that reorders or hides text
+UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
+ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}][^{UNPRINTABLE}]*$"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
@@ -127,6 +131,13 @@ OptionalText = Annotated[
     Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
 ]
 """Optional text: absent, null or blank is None; otherwise trimmed."""
+ActorName = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=NAME_MAX, json_schema_extra={"pattern": ACTOR_PATTERN}),
+    matching(ACTOR_PATTERN, "printable text: no control characters, no marks that reorder text, not blank"),
+    AfterValidator(trim),
+]
+"""Who did something, as audit trails show it: not blank, no control or reordering character."""
 Identifier = Annotated[
     StrictStr,
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),

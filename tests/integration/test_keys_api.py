@@ -228,6 +228,9 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
         ({"role": "superuser", "actor": "Root"}, "role"),
         ({"role": "fraud", "actor": "Elsewhere", "program_id": "prg-other"}, "program_id"),
         ({"role": "fraud", "actor": ""}, "actor"),
+        ({"role": "fraud", "actor": "   "}, "actor"),
+        ({"role": "fraud", "actor": "\u0000\u202e evil"}, "actor"),  # shown in every audit trail
+        ({"role": "fraud", "actor": "Ops\nadmin"}, "actor"),
         ({"actor": "No role"}, "role"),
     ],
 )
@@ -258,3 +261,16 @@ def test_keys_created_by_fraudctl_s_helper_are_listed_too(aws: Aws, tenant: Tena
     record, _ = tenancy.create_key(aws.repository, clock, tenant.program_id, "integration", "From fraudctl")
 
     assert record.key_id in {i["key_id"] for i in listed(tenant.keys["admin"])}
+
+
+@pytest.mark.parametrize("actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " "])
+def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws, tenant: Tenant, actor: str):
+    from functions.shared.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        tenancy.create_key(aws.repository, FixedClock(T0), tenant.program_id, "integration", actor)
+    assert refused.value.errors[0]["field"] == "actor"
+    record, _ = tenancy.create_key(
+        aws.repository, FixedClock(T0), tenant.program_id, "integration", " Zoë Ω "
+    )
+    assert record.actor == "Zoë Ω"
