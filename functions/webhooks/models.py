@@ -73,3 +73,4 @@ class DeliveryView(Model):
 
 class DeliveryPage(Model):
     items: list[DeliveryView]
+    next_cursor: str | None = None  # null on the last page

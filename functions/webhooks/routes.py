@@ -63,8 +63,12 @@ def rotate_secret(webhook_id: str) -> Response[SecretRotated]:
 @router.get(
     "/v1/webhooks/<webhook_id>/deliveries", summary="A webhook's deliveries and their tries, newest first"
 )
-def get_deliveries(webhook_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 50) -> DeliveryPage:
-    return service.list_deliveries(webhook_deps(), api.program_of(router), webhook_id, limit)
+def get_deliveries(
+    webhook_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000, description="the last page's `next_cursor`")] = None,
+) -> DeliveryPage:
+    return service.list_deliveries(webhook_deps(), api.program_of(router), webhook_id, limit, cursor)
 
 
 @router.post(

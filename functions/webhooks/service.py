@@ -9,6 +9,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 
+from functions.shared import paging
 from functions.shared.domain.webhooks import (
     ROTATION_OVERLAP,
     SECRET_PREFIX,
@@ -122,11 +123,29 @@ def rotate_secret(deps: WebhookDeps, program_id: str, webhook_id: str) -> Secret
     raise Conflict(f"webhook {webhook_id} kept changing; try again")
 
 
-def list_deliveries(deps: WebhookDeps, program_id: str, webhook_id: str, limit: int) -> DeliveryPage:
+def list_deliveries(
+    deps: WebhookDeps, program_id: str, webhook_id: str, limit: int, cursor: str | None = None
+) -> DeliveryPage:
+    """Newest first, a page at a time past the cursor's (created_at, delivery_id) position; a
+    cursor is bound to the program and webhook that gave it."""
     webhook = deps.store.get_webhook(program_id, webhook_id)  # NotFound for another program's
-    deliveries = deps.store.list_deliveries(program_id, webhook_id, limit)
-    # a webhook deleted and made again under the same id does not show the old one's deliveries
-    return DeliveryPage(items=[delivery_view(d) for d in deliveries if d.created_at >= webhook.created_at])
+    query = {"program_id": program_id, "webhook_id": webhook_id}
+    before = None
+    if cursor:
+        at, delivery_id = paging.decode_cursor(cursor, query, (str, str))
+        before = (paging.cursor_time(at), delivery_id)
+    found = deps.store.list_deliveries(program_id, webhook_id, limit + 1, before)
+    # a webhook deleted and made again under the same id does not show the old one's deliveries:
+    # they are older than it, all at the end of the listing
+    mine = [d for d in found if d.created_at >= webhook.created_at]
+    page, more = mine[:limit], len(mine) > limit
+    last = page[-1] if page else None
+    return DeliveryPage(
+        items=[delivery_view(d) for d in page],
+        next_cursor=paging.encode_cursor((last.created_at.isoformat(), last.delivery_id), query)
+        if more and last
+        else None,
+    )
 
 
 def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery_id: str) -> DeliveryView:

@@ -227,3 +227,40 @@ def test_deleting_a_webhook(aws: Aws, hooks: dict[str, str], tenant: Tenant):
     assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 204
     assert api(tenant.keys["admin"], "GET", "/v1/webhooks/wh-1").status == 404
     assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 404
+
+
+def test_a_webhooks_deliveries_page_newest_first_to_the_oldest_and_a_cursor_is_the_webhooks_own(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, other_tenant: Tenant
+):
+    # at most 100 were listed, and `cursor` was ignored: older deliveries could not be reached
+    from functions.shared.domain.webhooks import Delivery
+
+    admin = tenant.keys["admin"]
+    create(tenant)
+    create(tenant, "wh-2")
+    store = wiring.webhook_deps().store
+    made = store.get_webhook(tenant.program_id, "wh-1").created_at
+    for n in range(7):
+        at = made + timedelta(seconds=n // 2)  # two by two at one time: the id orders them
+        store.create_delivery(
+            Delivery(tenant.program_id, "wh-1", f"dlv_{n}", f"n-{n}", "PartnerFlagged", at, "{}")
+        )
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(4):
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = api(admin, "GET", "/v1/webhooks/wh-1/deliveries", query=query)
+        assert page.status == 200, page
+        seen += [d["id"] for d in page.body["items"]]
+        cursor = page.body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["dlv_6", "dlv_5", "dlv_4", "dlv_3", "dlv_2", "dlv_1", "dlv_0"]
+
+    first = api(admin, "GET", "/v1/webhooks/wh-1/deliveries", query={"limit": "3"}).body["next_cursor"]
+    deliveries = "/v1/webhooks/{}/deliveries"
+    assert api(admin, "GET", deliveries.format("wh-2"), query={"cursor": first}).status == 422  # another's
+    assert api(admin, "GET", deliveries.format("wh-1"), query={"cursor": "zzz"}).status == 422
+    other = other_tenant.keys["admin"]
+    assert api(other, "GET", deliveries.format("wh-1"), query={"cursor": first}).status == 404

@@ -240,16 +240,26 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
         except PynamoDBException as exc:
             raise domain_error(exc, f"delivery {delivery.delivery_id} changed meanwhile") from exc
 
-    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
+    def list_deliveries(
+        self, program_id: str, webhook_id: str, limit: int, before: tuple[datetime, str] | None = None
+    ) -> list[Delivery]:
         pk = keys.deliveries_pk(program_id, webhook_id)
+        sk = self._m.base.sk
+        # past the position: its own listing entry is the first the range gives back (inclusive)
+        listed = (
+            sk.between(keys.DELIVERY_LIST_SK_PREFIX, keys.delivery_list_sk(*before))
+            if before is not None
+            else sk.startswith(keys.DELIVERY_LIST_SK_PREFIX)
+        )
         try:
             listing = self._m.delivery_listing.query(
                 pk,
-                self._m.base.sk.startswith(keys.DELIVERY_LIST_SK_PREFIX),
+                listed,
                 scan_index_forward=False,
-                limit=limit,
+                limit=limit + (1 if before is not None else 0),
             )
-            ids = [item.delivery_id for item in listing]
+            ids = [item.delivery_id for item in listing if before is None or item.delivery_id != before[1]]
+            ids = ids[:limit]
             if not ids:
                 return []
             found = {

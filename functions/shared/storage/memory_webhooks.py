@@ -85,8 +85,12 @@ class InMemoryWebhooks(WebhooksPort):
                 raise Conflict(f"delivery {delivery.delivery_id} changed meanwhile")
             self._deliveries[(delivery.program_id, delivery.webhook_id, delivery.delivery_id)] = delivery
 
-    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
+    def list_deliveries(
+        self, program_id: str, webhook_id: str, limit: int, before: tuple[datetime, str] | None = None
+    ) -> list[Delivery]:
         with self._lock:
             found = [d for (p, w, _), d in self._deliveries.items() if (p, w) == (program_id, webhook_id)]
         found.sort(key=lambda d: (d.created_at, d.delivery_id), reverse=True)
+        if before is not None:
+            found = [d for d in found if (d.created_at, d.delivery_id) < before]
         return found[:limit]

@@ -54,5 +54,8 @@ class WebhooksPort(abc.ABC):
         otherwise (another copy of the message got there first)."""
 
     @abc.abstractmethod
-    def list_deliveries(self, program_id: str, webhook_id: str, limit: int) -> list[Delivery]:
-        """A webhook's deliveries, newest first, at most `limit`."""
+    def list_deliveries(
+        self, program_id: str, webhook_id: str, limit: int, before: tuple[datetime, str] | None = None
+    ) -> list[Delivery]:
+        """A webhook's deliveries, newest first, at most `limit`; with `before`, those listed after
+        that (created_at, delivery_id) position."""
