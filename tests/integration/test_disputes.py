@@ -120,6 +120,19 @@ def buy(env, customer_id: str, partner_id: str, at: str, amount: str, **changes:
     return event["reward"]["id"]
 
 
+def approved_with_a_held_reward(env, partner_id: str) -> tuple[str, str]:
+    """A flagged partner with a commission held under its case, disputed, the dispute approved:
+    the case and the reward."""
+    case_id = flag_partner(env, partner_id)
+    held = buy(env, f"c-{partner_id}", partner_id, "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert rewards_of(env.tenant, partner_id=partner_id) == {held: "on_hold"}
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, case_id, "approve").status == 200
+    return case_id, held
+
+
 def api_reward(env, reward_id: str, partner_id: str, at: str, amount: str = "12.50") -> str:
     event = sample("reward.created", id=f"evt-{reward_id}", occurred_at=at)
     event["reward"].update(id=reward_id, partner_id=partner_id, customer_id=None, amount=amount)
@@ -325,12 +338,7 @@ def test_what_lands_while_the_cycle_approves_is_planned_again(env, monkeypatch, 
     first step): their evidence was approved with the case, and the reward they brought, held
     under the case, stayed held under an approved case, where no sweep looks again. A reward alone
     is approved with the rest; with evidence, the approval is withdrawn before anything moved."""
-    case_id = flag_partner(env, "p-race")
-    first = buy(env, "c-race-1", "p-race", "2026-11-04T09:00:00Z", "30.00")
-    drain(env.aws)
-    assert dispute(env, case_id).status == 200
-    set_clock(env.clock, VERDICT_AT)
-    assert verdict(env, case_id, "approve").status == 200
+    case_id, first = approved_with_a_held_reward(env, "p-race")
     store = env.deps.repository
     real_apply = store.apply
     landed: list[str] = []
@@ -380,13 +388,7 @@ def test_a_partner_whose_customers_buy_throughout_the_approval_is_approved_and_n
     four tries, then left for the next month. A purchase lands (scored for real) at every read of
     the partner by the cycle."""
     # Given a flagged partner with a held commission, disputed, the dispute approved
-    case_id = flag_partner(env, "p-busy")
-    before = buy(env, "c-busy-0", "p-busy", "2026-11-04T09:00:00Z", "30.00")
-    drain(env.aws)
-    assert rewards_of(env.tenant, partner_id="p-busy") == {before: "on_hold"}
-    assert dispute(env, case_id).status == 200
-    set_clock(env.clock, VERDICT_AT)
-    assert verdict(env, case_id, "approve").status == 200
+    case_id, before = approved_with_a_held_reward(env, "p-busy")
     set_clock(env.clock, CYCLE_AT)
     store = env.deps.repository
     read_subject, read_rewards = store.get_subject, store.subject_rewards
@@ -435,12 +437,7 @@ def test_an_approval_the_cycle_has_begun_cannot_be_turned_into_a_decline_and_the
     env, monkeypatch
 ):
     # Given an approval whose cycle stopped right after unflagging the partner (DynamoDB down)
-    case_id = flag_partner(env, "p-begun")
-    held = buy(env, "c-begun", "p-begun", "2026-11-04T09:00:00Z", "30.00")
-    drain(env.aws)
-    assert dispute(env, case_id).status == 200
-    set_clock(env.clock, VERDICT_AT)
-    assert verdict(env, case_id, "approve").status == 200
+    case_id, held = approved_with_a_held_reward(env, "p-begun")
     store, real_apply, steps = env.deps.repository, env.deps.repository.apply, []
 
     def down_after_the_first_step(step):
