@@ -72,12 +72,8 @@ from functions.shared.errors import Conflict
 from functions.shared.money import amount_text, to_micros
 
 HOLDABLE = ("new", "pending")
-ARCHIVABLE = (
-    "new",
-    "pending",
-    "on_hold",
-    "declined",
-)  # what a removal archives: not yet approved or paid (SPEC 3.2)
+# what a removal archives: every reward of the partner not yet approved or paid (SPEC 3.2)
+ARCHIVABLE = ("new", "pending", "on_hold", "declined")
 ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reasons to it
 TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
 MARKED = ("flagged", "removed")  # subject statuses whose identifiers carry their mark (network marks too)
