@@ -47,7 +47,7 @@ def post_event(
     timeout_ms: TimeoutMs = service.DEFAULT_WAIT_MS,
 ) -> Response[Accepted | EventStatus]:
     deps = api.deps_of(router)
-    raw = service.parse_body(router.current_event.body or "{}")
+    raw = router.current_event.json_body  # as validation read it (`documents.read_json`), once
     stored = service.accept_event(deps, api.program_of(router), event.id, event.type, event.occurred_at, raw)
     if wait == "decision":
         left_ms = router.lambda_context.get_remaining_time_in_millis() - _LAMBDA_MARGIN_MS

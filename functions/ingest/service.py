@@ -17,16 +17,12 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.shared.documents import document_hash, read_json, same_document
+from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
-
-
-def parse_body(raw_body: str) -> dict[str, Any]:
-    return read_json(raw_body)  # type: ignore[no-any-return]
 
 
 def accept_event(

@@ -37,7 +37,8 @@ def _program() -> Program:
 
 
 def _raw() -> object:
-    return service.parse_body(router.current_event.body)
+    """The body as validation read it (`documents.read_json`, kept by the event): not read again."""
+    return router.current_event.json_body
 
 
 # --- earn and spend ------------------------------------------------------------------------

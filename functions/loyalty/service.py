@@ -19,7 +19,7 @@ from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
 from functions.shared.auth import Principal
-from functions.shared.documents import document_hash, read_json, same_document
+from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import check_event_time
@@ -46,10 +46,6 @@ from functions.shared.storage.port_loyalty import (
 
 MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
 PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then 503 (retryable)
-
-
-def parse_body(raw_body: str | None) -> Any:
-    return read_json(raw_body or "null")
 
 
 def _replay(action: LoyaltyAction, kind: str, raw: Any) -> dict[str, Any]:
