@@ -569,8 +569,7 @@ def verdict_step(
         ]
     )
     if subject is not None and subject.active_case_id == case.case_id:
-        still = {"active_case_id": case.case_id}  # written as it is: the condition is the point
-        step.add(UpdateProfile(case.program_id, subject.type, subject.id, still, expect=still, bump=False))
+        step.add(UpdateProfile.guard(case.program_id, subject.type, subject.id, active_case_id=case.case_id))
     return step
 
 
@@ -725,13 +724,8 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         [replace(r, status=target) for r in held],
     )
     if approve and subject.status == "active" and subject.active_case_id is None:
-        unflagged = UpdateProfile(
-            case.program_id,
-            subject.type,
-            subject.id,
-            {"marks_pending": False},  # what it is already: the step's condition is the point
-            expect={"status": "active", "active_case_id": None},
-            bump=False,
+        unflagged = UpdateProfile.guard(
+            case.program_id, subject.type, subject.id, status="active", active_case_id=None
         )
         plan.steps += _chunked(unflag_marks(subject, pepper), guard=unflagged)
     outcome = "approved" if approve else "declined"
@@ -1410,8 +1404,7 @@ def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
     still = {"flag_case_id": subject.flag_case_id, "status": subject.status}
     program_id, kind, subject_id = subject.program_id, subject.type, subject.id
     done = UpdateProfile(program_id, kind, subject_id, {"marks_pending": False}, expect=still, bump=False)
-    pending = UpdateProfile(program_id, kind, subject_id, {"marks_pending": True}, expect=still, bump=False)
-    steps = _chunked(marks, guard=pending)
+    steps = _chunked(marks, guard=UpdateProfile.guard(program_id, kind, subject_id, **still))
     if steps:  # the last marks and the note that they are all written, together
         steps[-1] = Step([*steps[-1].writes[:-1], done])
     return steps or [Step([done])]

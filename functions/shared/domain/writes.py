@@ -63,7 +63,8 @@ class WriteProfile:
 @dataclass(frozen=True, slots=True)
 class UpdateProfile:
     """Sets the given fields of a stored profile (and, with `bump`, counts a new version), on
-    condition that each field in `expect` still has the value given."""
+    condition that each field in `expect` still has the value given. Without changes or a new
+    version (`guard`), only the condition: a step that holds only while the profile does."""
 
     program_id: str
     subject_type: str
@@ -71,6 +72,10 @@ class UpdateProfile:
     changes: dict[str, Any]
     expect: dict[str, Any] = field(default_factory=dict)
     bump: bool = True
+
+    @classmethod
+    def guard(cls, program_id: str, subject_type: str, subject_id: str, **expect: Any) -> UpdateProfile:
+        return cls(program_id, subject_type, subject_id, {}, expect=expect, bump=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -934,13 +934,11 @@ class PartnersDynamo(DynamoBase):
                 )
             else:
                 condition &= _equals(attribute, value)
-        tx.update(
-            m.subject(
-                keys.subject_pk(write.program_id, write.subject_type, write.subject_id), keys.PROFILE_SK
-            ),
-            actions=actions,
-            condition=condition,
-        )
+        item_keys = (keys.subject_pk(write.program_id, write.subject_type, write.subject_id), keys.PROFILE_SK)
+        if not actions:  # a condition on the profile, nothing written (`UpdateProfile.guard`)
+            tx.condition_check(m.subject, *item_keys, condition=condition)
+            return "check"
+        tx.update(m.subject(*item_keys), actions=actions, condition=condition)
         return "update"
 
     def _flagged_index(self, program_id: str, subject_type: str, subject_id: str, status: str) -> list[Any]:
