@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from functions.shared.storage.keys import timestamp
+
 _INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
 
 
@@ -85,9 +87,8 @@ def json_default(value: Any) -> Any:
     on the bus and to webhooks, audit details): a time in RFC 3339, UTC (`2026-12-03T20:09:06.752746Z`,
     the form of every other time it sends; `str` gave `2026-12-03 20:09:06.752746+00:00`, which
     strict parsers refuse), a day as `2026-12-03`, anything else as its text (a Decimal's digits)."""
-    if isinstance(value, datetime):
-        at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, datetime):  # the form of the keys' times (`keys.timestamp`), read as UTC
+        return timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

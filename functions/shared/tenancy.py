@@ -6,15 +6,17 @@ import re
 import secrets
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import TypeAdapter, ValidationError
+
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
 from functions.shared.domain.model import ApiKey, Program
 from functions.shared.errors import InvalidInput
-from functions.shared.inputs import ACTOR_PATTERN, NAME_MAX, compile_pattern, trim
+from functions.shared.inputs import NAME_MAX, ActorName
 from functions.shared.storage.port import ProgramsPort
 
 _PROGRAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
-_ACTOR = compile_pattern(ACTOR_PATTERN)
+_ACTOR: TypeAdapter[str] = TypeAdapter(ActorName)
 
 
 def create_program(
@@ -51,10 +53,11 @@ def create_key(
 ) -> tuple[ApiKey, str]:
     """A new key for a program (or the platform, without one). Returns the record and the key text.
     `actor` names who uses it in audit trails: printable, at most 200 characters (`ActorName`)."""
-    if len(actor) > NAME_MAX or not _ACTOR.search(actor):
+    try:
+        actor = _ACTOR.validate_python(actor)  # as the API's body takes it
+    except ValidationError:
         message = f"printable text of at most {NAME_MAX} characters: no control or reordering character"
-        raise InvalidInput(f"actor: {message}", [{"field": "actor", "message": message}])
-    actor = trim(actor)
+        raise InvalidInput(f"actor: {message}", [{"field": "actor", "message": message}]) from None
     if program_id is not None:
         repository.get_program(program_id)  # NotFound for an unknown program
     record, text = issue_key(program_id, role, actor, clock.now())
