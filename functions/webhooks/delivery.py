@@ -104,12 +104,8 @@ def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
         return None  # the webhook was deleted: nothing to send
     if delivery.status != "pending":
         return None
-    if delivery.created_at < webhook.created_at:
-        # made for a webhook deleted since, whose id a new one took: never the new one's to send
-        # (its receiver did not subscribe to what happened before it existed, nor has it the secret)
-        stopped = replace(delivery, status="failed", next_attempt_at=None)
-        _save(deps, stopped, delivery)
-        return stopped
+    if not webhook.made(delivery):
+        return _stopped(deps, delivery)
     if delivery.tries == tries + 1:
         # this try was recorded, and scheduling the next may have failed: schedule it (again)
         _schedule_next(deps, delivery)
@@ -126,9 +122,7 @@ def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
 
 def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
     if not webhook.enabled:
-        stopped = replace(delivery, status="failed", next_attempt_at=None)
-        _save(deps, stopped, delivery)
-        return stopped
+        return _stopped(deps, delivery)
     answer_code = _post(deps, webhook, delivery)
     after = after_attempt(delivery, answer_code, deps.clock.now(), deps.schedule)
     if not _save(deps, after, delivery):
@@ -148,6 +142,13 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
         },
     )
     return after
+
+
+def _stopped(deps: WebhookDeps, delivery: Delivery) -> Delivery:
+    """The delivery failed without a try: no more are made."""
+    stopped = replace(delivery, status="failed", next_attempt_at=None)
+    _save(deps, stopped, delivery)
+    return stopped
 
 
 def _post(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> int | None:

@@ -137,8 +137,7 @@ def list_deliveries(
     found = deps.store.list_deliveries(program_id, webhook_id, limit + 1, before)
     # a webhook deleted and made again under the same id does not show the old one's deliveries:
     # they are older than it, all at the end of the listing
-    mine = [d for d in found if d.created_at >= webhook.created_at]
-    page, more = mine[:limit], len(mine) > limit
+    page, more = paging.read_page((d for d in found if webhook.made(d)), limit)
     last = page[-1] if page else None
     return DeliveryPage(
         items=[delivery_view(d) for d in page],
@@ -154,7 +153,7 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
     id this one took (404, as its listing does not show it)."""
     webhook = deps.store.get_webhook(program_id, webhook_id)
     delivery = deps.store.get_delivery(program_id, webhook_id, delivery_id)
-    if delivery.created_at < webhook.created_at:
+    if not webhook.made(delivery):
         raise NotFound(f"delivery {delivery_id} not found")
     if not webhook.enabled:
         why = f" ({webhook.disabled_reason})" if webhook.disabled_reason else ""

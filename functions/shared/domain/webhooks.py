@@ -68,6 +68,12 @@ class Webhook:
     def wants(self, notification_name: str) -> bool:
         return self.enabled and notification_name in self.events
 
+    def made(self, delivery: Delivery) -> bool:
+        """Whether `delivery` is this webhook's: made after it was. An older one was made for a
+        webhook deleted since, whose id this one took: never sent, listed or retried by it (its
+        receiver did not subscribe to what happened before it existed, nor has it the secret)."""
+        return delivery.created_at >= self.created_at
+
 
 @dataclass(frozen=True)
 class Attempt:
