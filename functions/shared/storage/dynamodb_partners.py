@@ -322,9 +322,7 @@ class PartnersDynamo(DynamoBase):
                 for name in counters
             },
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
-            transaction_event=getattr(found.get(transaction_pk), "event_id", None)
-            if transaction_id
-            else None,
+            transaction_event=getattr(found.get(transaction_pk), "event_id", None),  # "": none asked
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
