@@ -11,7 +11,6 @@ from datetime import datetime
 
 from functions.shared import paging
 from functions.shared.domain.webhooks import (
-    ROTATION_OVERLAP,
     SECRET_PREFIX,
     Delivery,
     UrlRefused,
@@ -100,25 +99,17 @@ def delete_webhook(deps: WebhookDeps, program_id: str, webhook_id: str) -> None:
 
 
 def rotate_secret(deps: WebhookDeps, program_id: str, webhook_id: str) -> SecretRotated:
-    """A new secret; the old one keeps signing for 24 hours (receivers switch over in that time).
-    A second rotation within the 24 hours drops the oldest secret."""
+    """A new secret; the old one keeps signing for 24 hours, as those retired before it do until
+    their own 24 hours end (`Webhook.rotated`: receivers switch over in that time)."""
     for _ in range(ATTEMPTS):
         current = deps.store.get_webhook(program_id, webhook_id)
-        now = max(deps.clock.now(), _later(current.updated_at))
-        rotated = replace(
-            current,
-            secret=new_secret(),
-            previous_secret=current.secret,
-            previous_secret_until=now + ROTATION_OVERLAP,
-            updated_at=now,
-        )
+        rotated = current.rotated(new_secret(), max(deps.clock.now(), _later(current.updated_at)))
         try:
             deps.store.replace_webhook(rotated, current.updated_at)
         except Conflict:
             continue
-        assert rotated.previous_secret_until is not None
         return SecretRotated(
-            id=webhook_id, secret=rotated.secret, previous_secret_valid_until=rotated.previous_secret_until
+            id=webhook_id, secret=rotated.secret, previous_secret_valid_until=rotated.retired[0].until
         )
     raise Conflict(f"webhook {webhook_id} kept changing; try again")
 

@@ -222,6 +222,24 @@ def test_rotating_gives_a_new_secret_and_keeps_the_old_one_for_24_hours(
     assert api(tenant.keys["admin"], "GET", "/v1/webhooks/wh-1").body["secret"] is None
 
 
+def test_a_second_rotation_keeps_the_first_retired_secret_signing_and_a_tenth_is_refused(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant
+):
+    from functions.shared.domain.webhooks import RETIRED_SECRETS_SIGNING
+
+    secrets = [create(tenant).body["secret"]]
+    for _ in range(RETIRED_SECRETS_SIGNING):
+        rotated = api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/rotate-secret")
+        assert rotated.status == 200, rotated
+        secrets.insert(0, rotated.body["secret"])
+    stored = wiring.webhook_deps().store.get_webhook(tenant.program_id, "wh-1")
+    assert stored.secrets_at(datetime.now(UTC)) == secrets  # every one still within its 24 hours
+    refused = api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/rotate-secret")
+    assert refused.status == 409, refused
+    assert "next rotation is possible from" in refused.body["detail"]
+    assert wiring.webhook_deps().store.get_webhook(tenant.program_id, "wh-1").secret == secrets[0]
+
+
 def test_deleting_a_webhook(aws: Aws, hooks: dict[str, str], tenant: Tenant):
     create(tenant)
     assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 204

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from functions.shared.domain.webhooks import Delivery, RetrySchedule, Webhook, after_attempt
+from functions.shared.domain.webhooks import Delivery, RetiredSecret, RetrySchedule, Webhook, after_attempt
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks, build_models
 from functions.shared.storage.memory_webhooks import InMemoryWebhooks
@@ -46,9 +46,15 @@ def delivery(delivery_id: str = "dlv_1", at: datetime = T0, webhook_id: str = "w
 
 
 def test_webhooks_are_kept_per_program_with_their_secrets(store: WebhooksPort):
-    store.create_webhook(webhook(previous_secret="whsec_old", previous_secret_until=T0 + timedelta(days=1)))
+    retired = (
+        RetiredSecret("whsec_old", T0 + timedelta(days=1)),
+        RetiredSecret("whsec_older", T0 + timedelta(hours=1)),
+    )
+    store.create_webhook(webhook(retired=retired))
     store.create_webhook(webhook("q"))
-    assert store.get_webhook("p", "wh").secrets_at(T0) == ["whsec_a", "whsec_old"]
+    assert store.get_webhook("p", "wh").secrets_at(T0) == ["whsec_a", "whsec_old", "whsec_older"]
+    assert store.get_webhook("p", "wh").retired == retired
+    assert store.get_webhook("q", "wh").secrets_at(T0) == ["whsec_a"]
     assert [w.program_id for w in store.list_webhooks("p")] == ["p"]
     with pytest.raises(NotFound):
         store.get_webhook("p", "other")
@@ -106,3 +112,35 @@ def test_deliveries_are_listed_newest_first_per_webhook(store: WebhooksPort):
     assert [d.delivery_id for d in store.list_deliveries("p", "wh", 3)] == ["dlv_4", "dlv_3", "dlv_2"]
     assert [d.delivery_id for d in store.list_deliveries("p", "wh-2", 10)] == ["dlv_elsewhere"]
     assert store.list_deliveries("q", "wh", 10) == []
+
+
+def test_a_webhook_saved_with_one_previous_secret_before_there_could_be_several_is_read_with_it(aws: Aws):
+    """Items written before `sealed_retired` carry `sealed_previous_secret` and its end."""
+    kms = boto3.client("kms", region_name="us-east-1")
+    sealer = KmsSealer(kms, kms.create_key()["KeyMetadata"]["KeyId"])
+    models = build_models(aws.settings.table_name)
+    store = DynamoWebhooks(models, sealer)
+    store.create_webhook(webhook())
+    context = {"program_id": "p", "webhook_id": "wh"}
+    item = models.webhook.get(*_keys())
+    item.update(
+        actions=[
+            models.webhook.sealed_previous_secret.set(sealer.seal("whsec_old", context)),
+            models.webhook.previous_secret_until.set(T0 + timedelta(hours=3)),
+        ]
+    )
+    read = store.get_webhook("p", "wh")
+    assert read.secrets_at(T0) == ["whsec_a", "whsec_old"]
+    assert read.secrets_at(T0 + timedelta(hours=3)) == ["whsec_a"]
+    store.replace_webhook(read.rotated("whsec_b", T0 + timedelta(hours=1)), T0)  # kept on its next write
+    assert store.get_webhook("p", "wh").secrets_at(T0 + timedelta(hours=2)) == [
+        "whsec_b",
+        "whsec_a",
+        "whsec_old",
+    ]
+
+
+def _keys() -> tuple[str, str]:
+    from functions.shared.storage import keys_webhooks
+
+    return keys_webhooks.webhooks_pk("p"), keys_webhooks.webhook_sk("wh")

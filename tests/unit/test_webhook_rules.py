@@ -46,11 +46,38 @@ def test_the_signature_is_the_inbound_scheme_with_one_v1_per_secret():
 
 
 def test_the_old_secret_signs_for_24_hours_after_a_rotation():
-    hook = Webhook(
-        "p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "new", "old", T0 + timedelta(hours=24)
-    )
+    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "old").rotated("new", T0)
     assert hook.secrets_at(T0 + timedelta(hours=23, minutes=59)) == ["new", "old"]
     assert hook.secrets_at(T0 + timedelta(hours=24)) == ["new"]
+
+
+def test_every_secret_retired_in_the_last_24_hours_keeps_signing_until_its_own_end():
+    # a second rotation within the 24 hours used to end the first secret at once, though the
+    # first rotation's answer had promised it 24 hours
+    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    hook = hook.rotated("s1", T0).rotated("s2", T0 + timedelta(hours=1))
+    assert hook.secrets_at(T0 + timedelta(hours=23)) == ["s2", "s1", "s0"]
+    assert hook.secrets_at(T0 + timedelta(hours=24)) == ["s2", "s1"]
+    assert hook.secrets_at(T0 + timedelta(hours=25)) == ["s2"]
+    later = hook.rotated("s3", T0 + timedelta(hours=24))  # the ended one is forgotten
+    assert [r.secret for r in later.retired] == ["s2", "s1"]
+
+
+def test_a_rotation_beyond_the_retired_secrets_that_may_sign_is_refused_and_says_when():
+    from functions.shared.domain.webhooks import RETIRED_SECRETS_SIGNING
+    from functions.shared.errors import Conflict
+
+    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    for n in range(1, RETIRED_SECRETS_SIGNING + 1):
+        hook = hook.rotated(f"s{n}", T0 + timedelta(minutes=n))
+    with pytest.raises(Conflict, match="possible from 2026-12-02T12:01:00Z"):
+        hook.rotated("one too many", T0 + timedelta(hours=2))
+    assert len(hook.secrets_at(T0 + timedelta(hours=2))) == RETIRED_SECRETS_SIGNING + 1
+    again = hook.rotated("next", T0 + timedelta(hours=24, minutes=1))  # once the oldest ended
+    assert again.secrets_at(T0 + timedelta(hours=24, minutes=1))[:2] == [
+        "next",
+        f"s{RETIRED_SECRETS_SIGNING}",
+    ]
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped():

@@ -3,8 +3,8 @@ once and applied by the stores and the delivery function.
 
 - one delivery per (webhook, notification): its id is derived from both, so a notification that
   reaches the webhooks queue twice makes one delivery, and the id stays the same across retries;
-- the signature: `t=<unix seconds>,v1=<hex>` with one `v1=` per valid secret (the old secret keeps
-  signing for 24 hours after a rotation);
+- the signature: `t=<unix seconds>,v1=<hex>` with one `v1=` per valid secret (a retired secret keeps
+  signing for 24 hours after the rotation that retired it, however many rotations follow);
 - the retry schedule: exponential backoff with jitter until the horizon (24 hours), then `failed`;
   an answer 410 disables the webhook;
 - which URLs may be called (SSRF): `https://` to public addresses only, checked when saved and again
@@ -20,9 +20,11 @@ import ipaddress
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
+
+from functions.shared.errors import Conflict
 
 # The notifications a webhook may subscribe to (SPEC 6).
 NOTIFICATION_NAMES: tuple[str, ...] = (
@@ -37,11 +39,20 @@ NOTIFICATION_NAMES: tuple[str, ...] = (
     "LoyaltyCommunication",
 )
 ROTATION_OVERLAP = timedelta(hours=24)  # the old secret keeps signing this long after a rotation
+RETIRED_SECRETS_SIGNING = 9  # at most this many retired secrets sign beside the current one
 SEND_TIMEOUT_SECONDS = 10.0
 ANSWER_BYTES_KEPT = 4096  # of a receiver's answer body: read at most this much, keep none of it
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+@dataclass(frozen=True)
+class RetiredSecret:
+    """A secret replaced by a rotation: it signs beside the current one until `until`."""
+
+    secret: str
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -54,16 +65,28 @@ class Webhook:
     created_at: datetime
     updated_at: datetime
     secret: str  # clear text here; the stores keep it encrypted
-    previous_secret: str | None = None
-    previous_secret_until: datetime | None = None
+    retired: tuple[RetiredSecret, ...] = ()  # newest first; the stores keep them encrypted
     disabled_reason: str | None = None
 
     def secrets_at(self, at: datetime) -> list[str]:
-        """The secrets that sign at `at`: the current one, and the previous for 24 hours."""
-        valid = [self.secret]
-        if self.previous_secret and self.previous_secret_until and at < self.previous_secret_until:
-            valid.append(self.previous_secret)
-        return valid
+        """The secrets that sign at `at`: the current one, then each retired one until its end."""
+        return [self.secret, *(r.secret for r in self.retired if at < r.until)]
+
+    def rotated(self, secret: str, now: datetime) -> Webhook:
+        """`secret` signs from `now`; the current one is retired and keeps signing for 24 hours, as
+        every secret retired in the 24 hours before does (a receiver that has not switched over
+        yet keeps verifying). Retired secrets past their 24 hours are forgotten. More than
+        RETIRED_SECRETS_SIGNING still signing would make every signature that much longer: a
+        rotation beyond that is refused (Conflict) and says when the next one is possible."""
+        signing = tuple(r for r in self.retired if now < r.until)
+        if len(signing) >= RETIRED_SECRETS_SIGNING:
+            raise Conflict(
+                f"webhook {self.webhook_id} was rotated {len(signing)} times in the last 24 hours and "
+                f"{len(signing) + 1} secrets still sign its deliveries; the next rotation is possible "
+                f"from {min(r.until for r in signing).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            )
+        retiring = RetiredSecret(self.secret, now + ROTATION_OVERLAP)
+        return replace(self, secret=secret, retired=(retiring, *signing), updated_at=now)
 
     def wants(self, notification_name: str) -> bool:
         return self.enabled and notification_name in self.events

@@ -21,7 +21,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.shared.domain.webhooks import Attempt, Delivery, Webhook
+from functions.shared.domain.webhooks import Attempt, Delivery, RetiredSecret, Webhook
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys_webhooks as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, Models, condition_failed, domain_error
@@ -47,6 +47,9 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         created_at = UTCDateTimeAttribute()
         updated_at = UTCDateTimeAttribute()
         sealed_secret = UnicodeAttribute()
+        # the retired secrets still signing, sealed together (one KMS call): JSON [[secret, until]]
+        sealed_retired = UnicodeAttribute(null=True)
+        # written before there could be several: the one retired secret (read, no longer written)
         sealed_previous_secret = UnicodeAttribute(null=True)
         previous_secret_until = UTCDateTimeAttribute(null=True)
         disabled_reason = UnicodeAttribute(null=True)
@@ -75,6 +78,10 @@ def build_models(table_name: str, host: str | None = None, region: str = "us-eas
     return build_base_models(table_name, (webhook_items,), host, region)
 
 
+def _retired_text(retired: tuple[RetiredSecret, ...]) -> str:
+    return json.dumps([[r.secret, r.until.isoformat()] for r in retired])
+
+
 def _context(program_id: str, webhook_id: str) -> dict[str, str]:
     return {"program_id": program_id, "webhook_id": webhook_id}
 
@@ -98,10 +105,9 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
             sealed_secret=self._sealer.seal(webhook.secret, context),
-            sealed_previous_secret=(
-                self._sealer.seal(webhook.previous_secret, context) if webhook.previous_secret else None
-            ),
-            previous_secret_until=webhook.previous_secret_until,
+            sealed_retired=self._sealer.seal(_retired_text(webhook.retired), context)
+            if webhook.retired
+            else None,
             disabled_reason=webhook.disabled_reason,
         )
 
@@ -116,14 +122,23 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             created_at=item.created_at,
             updated_at=item.updated_at,
             secret=self._sealer.open(item.sealed_secret, context),
-            previous_secret=(
-                self._sealer.open(item.sealed_previous_secret, context)
-                if item.sealed_previous_secret
-                else None
-            ),
-            previous_secret_until=item.previous_secret_until,
+            retired=self._retired(item, context),
             disabled_reason=item.disabled_reason,
         )
+
+    def _retired(self, item: Any, context: dict[str, str]) -> tuple[RetiredSecret, ...]:
+        if item.sealed_retired:
+            return tuple(
+                RetiredSecret(secret, datetime.fromisoformat(until))
+                for secret, until in json.loads(self._sealer.open(item.sealed_retired, context))
+            )
+        if item.sealed_previous_secret and item.previous_secret_until:
+            return (
+                RetiredSecret(
+                    self._sealer.open(item.sealed_previous_secret, context), item.previous_secret_until
+                ),
+            )
+        return ()
 
     def create_webhook(self, webhook: Webhook) -> None:
         try:
