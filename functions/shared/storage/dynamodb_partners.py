@@ -9,6 +9,7 @@ import hashlib
 import heapq
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -558,17 +559,25 @@ class PartnersDynamo(DynamoBase):
 
     def summary_figures(self, program_id: str, since: date) -> SummaryFigures:
         m = self._m
-        items: list[dict[str, Any]] = []
-        try:
-            for shard in range(keys.SUMMARY_SHARDS):  # each a query of 31 small items at most
-                # the low-level query answers raw items: the figures' names are data (`_figures`)
-                items += m.summary._get_connection().query(
+        connection = m.summary._get_connection()
+
+        def shard_items(shard: int) -> list[dict[str, Any]]:  # a query of 31 small items at most
+            # the low-level query answers raw items: the figures' names are data (`_figures`)
+            return list(
+                connection.query(
                     keys.summary_pk(program_id, shard),
                     range_key_condition=m.base.sk.between(
                         keys.flag_day_sk(since.isoformat()), keys.SUMMARY_SK
                     ),
                     consistent_read=True,  # the box right after an action shows it
                 )["Items"]
+            )
+
+        try:
+            items = shard_items(0)  # on this thread first: the others then share the client it made
+            with ThreadPoolExecutor(max_workers=keys.SUMMARY_SHARDS - 1) as pool:  # side by side
+                for found in pool.map(shard_items, range(1, keys.SUMMARY_SHARDS)):
+                    items += found
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the summary failed") from exc
         cases: dict[str, int] = {}
