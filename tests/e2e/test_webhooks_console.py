@@ -1,7 +1,7 @@
 """The Webhooks page in a real Chromium (SPEC 10 style over SPEC 6): admins only; `Save webhook`
 shows the signing secret once; a private URL is refused in words naming `url`; a flag's delivery is
 listed under `Deliveries` and `Send again` sends it again, to a real receiver on 127.0.0.1;
-`Rotate secret` shows the new secret once."""
+`Rotate secret` shows the new secret once; the deliveries are paged."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.e2e.test_webhooks import flag_a_partner, flags_of, wait_for
 from tests.integration.webhook_support import Receiver, receiving, verifies
 
 pytestmark = pytest.mark.e2e
+DEFAULT_PAGE_SIZE = 25  # the console's page of deliveries (web/src/js/dom.js)
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
@@ -109,3 +110,50 @@ def test_an_admin_adds_a_webhook_sees_its_deliveries_and_sends_one_again(
 def _delete(console: LocalSystem, webhook_id: str) -> Any:
     time.sleep(0)  # nothing to wait for: the webhook may be gone already
     return console.session("admin").delete(f"{console.api_url}/v1/webhooks/{webhook_id}", timeout=10)
+
+
+def test_a_webhooks_deliveries_are_paged_older_and_back_to_the_newest(
+    page: Page, console: LocalSystem, receiver: Receiver
+) -> None:
+    """The console showed the newest 50 deliveries and no way to the older ones."""
+    webhook_id = f"console-{uuid.uuid4().hex[:8]}"
+    admin = console.session("admin")
+    answer = admin.put(
+        f"{console.api_url}/v1/webhooks/{webhook_id}",
+        json={"url": receiver.url, "events": ["PartnerFlagged"], "enabled": True},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    try:
+
+        def listing() -> list[dict[str, Any]]:
+            url = f"{console.api_url}/v1/webhooks/{webhook_id}/deliveries"
+            return admin.get(url, params={"limit": 100}, timeout=10).json()["items"]
+
+        while len(listing()) <= DEFAULT_PAGE_SIZE:  # a page and more (a pair may flag both)
+            partner_id = flag_a_partner(console)[0]
+            wait_for(lambda partner_id=partner_id: flags_of(receiver, partner_id))
+        every = listing()
+        assert DEFAULT_PAGE_SIZE < len(every) <= 2 * DEFAULT_PAGE_SIZE
+        oldest = every[-1]["id"]
+
+        sign_in_as(page, console, "admin", "webhooks")
+        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook_id))
+        row.get_by_role("button", name="Deliveries").click()
+        deliveries = page.get_by_role("table", name=f"Deliveries of {webhook_id}")
+        expect(deliveries.get_by_role("rowheader")).to_have_count(DEFAULT_PAGE_SIZE)
+        expect(deliveries.get_by_role("rowheader", name=oldest)).to_have_count(0)
+        expect(page.get_by_role("button", name="Newest deliveries")).to_have_count(0)
+
+        page.get_by_role("button", name="Older deliveries").click()
+        expect(deliveries.get_by_role("rowheader")).to_have_count(len(every) - DEFAULT_PAGE_SIZE)
+        expect(deliveries.get_by_role("rowheader", name=oldest)).to_be_visible()
+        expect(page.get_by_role("button", name="Older deliveries")).to_have_count(0)
+        expect(page.get_by_role("heading", name=f"Deliveries of {webhook_id}")).to_be_focused()
+        screenshot(page, "webhooks-older-deliveries")
+
+        page.get_by_role("button", name="Newest deliveries").click()
+        expect(deliveries.get_by_role("rowheader")).to_have_count(DEFAULT_PAGE_SIZE)
+        expect(deliveries.get_by_role("rowheader", name=every[0]["id"])).to_be_visible()
+    finally:
+        _delete(console, webhook_id)

@@ -1,13 +1,13 @@
 // Webhooks (admins only, SPEC 10 style over SPEC 6 `/v1/webhooks`): the program's webhooks (URL,
 // notifications, enabled), `Save webhook` (a new webhook's signing secret shown once, with a copy
 // button), `Rotate secret` (the new one shown once; the old one keeps signing for 24 hours),
-// `Delete`, and each webhook's `Deliveries` with `Send again`.
+// `Delete`, and each webhook's `Deliveries` with `Send again`, newest first, a page at a time.
 //
 // A secret lives in this page's DOM alone, until the page is left or another is shown: never in
 // storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
 const NOTIFICATIONS = [
@@ -189,19 +189,28 @@ export function mountWebhooks(container) {
   }
 
   // ---- a webhook's deliveries ---------------------------------------------------------------------
-  async function loadDeliveries(id) {
+  // a page at a time, newest first: `cursor` is the API's `next_cursor` of the page before
+  // ("" for the newest); `Older deliveries` goes on, `Newest deliveries` back to the start
+  async function loadDeliveries(id, cursor = "") {
     const heading = h("h2", { id: "deliveries-heading", tabindex: "-1" }, `Deliveries of ${id}`);
     replace(deliveries, heading, loading("deliveries"));
     try {
-      const { items } = await api.get(`/v1/webhooks/${segment(id)}/deliveries`);
-      replace(deliveries, heading, items.length ? deliveryTable(id, items) : empty("No deliveries yet."));
+      const { items, next_cursor: next } = await api.get(`/v1/webhooks/${segment(id)}/deliveries`, { limit: DEFAULT_PAGE_SIZE, cursor });
+      const older = next ? h("button", { type: "button", onclick: () => loadDeliveries(id, next) }, "Older deliveries") : null;
+      const newest = cursor ? h("button", { type: "button", onclick: () => loadDeliveries(id) }, "Newest deliveries") : null;
+      replace(
+        deliveries,
+        heading,
+        items.length ? deliveryTable(id, items, cursor) : empty(cursor ? "No older deliveries." : "No deliveries yet."),
+        older || newest ? h("nav", { class: "pager", "aria-label": `Pages of the deliveries of ${id}` }, newest, older) : null,
+      );
     } catch (error) {
       replace(deliveries, heading, problem(error));
     }
     heading.focus();
   }
 
-  function deliveryTable(id, items) {
+  function deliveryTable(id, items, cursor) {
     return scrollingTable(
       `Deliveries of ${id}`,
       h(
@@ -229,7 +238,7 @@ export function mountWebhooks(container) {
               try {
                 await api.post(`/v1/webhooks/${segment(id)}/deliveries/${segment(d.id)}/retry`);
                 replace(message, h("p", { role: "status", class: "success" }, `Delivery ${d.id} is being sent again.`));
-                await loadDeliveries(id);
+                await loadDeliveries(id, cursor);
               } catch (error) {
                 again.disabled = false;
                 replace(message, problem(error));
