@@ -57,7 +57,9 @@ BLANK_CHARACTERS = (
     "".join(chr(c) for c in (*range(9, 14), 32, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F))
     + "\u205f\u3000\ufeff"
 )
-IDENTIFIER_PATTERN = r"^[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
+# `.` and `..` alone are path segments a URL resolves away (RFC 3986 5.2.4: browsers send
+# /v1/loyalty/customers/.. as /v1/loyalty/), so no id read back by its URL can be one of them
+IDENTIFIER_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
 NON_BLANK_PATTERN = f"[^{BLANKS}]"
 # A name shown to people as the one who did something (a key's actor in audit trails): printable,
 # no control character (a line break, an escape sequence) and no mark that reorders or hides text
@@ -143,7 +145,8 @@ Identifier = Annotated[
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
     matching(
         IDENTIFIER_PATTERN,
-        "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%')",
+        "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%'), "
+        "and not '.' or '..' alone",
     ),
 ]
 OptionalIdentifier = Annotated[Identifier | _Blank | None, AfterValidator(_none_if_blank)]

@@ -321,22 +321,23 @@ def test_a_name_with_direction_marks_does_not_turn_the_verdict_sentence_around(
 ) -> None:
     # Given a partner whose name begins with a right-to-left override (U+202E) and is never closed
     partner = backend.flagged_partner(f"\u202e{tag()} Ltd", rewards=("30.00",))
+    shown = partner.name.replace("\u202e", "<U+202E>")  # the mark shown, not obeyed
     assert backend.fraud.post(
         backend.url(f"/v1/cases/{partner.case['id']}/dispute"), json={"reason": "Ours."}, timeout=10
     ).ok
 
     # When the security team approves its dispute with a note that has one too
     sign_in_as(page, console, "security", "disputes")
-    card = page.get_by_role("article", name=partner.name)
+    card = page.get_by_role("article", name=shown)
     card.get_by_label("Note").fill("\u202eseen before")
     card.get_by_role("button", name="Approve dispute").click()
 
     # Then the sentence after the name reads left to right, the name and the note kept apart
     sentence = page.get_by_role("status").filter(has_text="Verdict recorded for")
-    expect(sentence.locator("bdi")).to_have_text(partner.name)
+    expect(sentence.locator("bdi")).to_have_text(shown)
     assert page.evaluate(_LEFT_OF, [sentence.element_handle(), "next", "dispute"])
-    verdict = page.get_by_role("article", name=partner.name).locator("dd.verdict")
-    expect(verdict.locator("bdi")).to_have_text("\u202eseen before")
+    verdict = page.get_by_role("article", name=shown).locator("dd.verdict")
+    expect(verdict.locator("bdi")).to_have_text("<U+202E>seen before")
     assert page.evaluate(_LEFT_OF, [verdict.element_handle(), "applied", "next"])
     screenshot(page, "12c-dispute-name-with-direction-marks")
 

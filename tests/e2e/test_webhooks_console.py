@@ -100,7 +100,9 @@ def test_an_admin_adds_a_webhook_sees_its_deliveries_and_sends_one_again(
         assert verifies(new_secret, got.headers["x-signature"], got.body)
 
         # Delete: gone from the list
-        row.get_by_role("button", name="Delete").click()
+        row.get_by_role("button", name=f"Delete {webhook_id}").click()  # asks first
+        expect(table.get_by_role("rowheader", name=webhook_id)).to_have_count(1)
+        row.get_by_role("button", name="Confirm delete").click()
         expect(page.get_by_text(f"Webhook {webhook_id} deleted.")).to_be_visible()
         expect(table.get_by_role("rowheader", name=webhook_id)).to_have_count(0)
     finally:

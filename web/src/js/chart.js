@@ -30,7 +30,8 @@ export function seriesClasses(keys) {
 }
 
 /**
- * A stacked bar per column: columns [{label, total, parts: {key: n}}]. `name` is the accessible
+ * A stacked bar per column: columns [{label, total, parts: {key: n}}], each bar `total` high, its
+ * parts sharing it in proportion. `name` is the accessible
  * name (role img); `describe(column)` the tooltip of a bar. Returns the SVG.
  */
 export function stackedBars(columns, { name, describe, colours, axisEvery = 7 }) {
@@ -56,11 +57,15 @@ export function stackedBars(columns, { name, describe, colours, axisEvery = 7 })
   );
   const bars = columns.map((column, n) => {
     const x = left + n * step + (step - bar) / 2;
+    // a bar is as high as its total; its parts may add up to more (a flag has several reasons):
+    // then each takes its share of the bar, and the tooltip and the table give the numbers
+    const sum = Object.values(column.parts).reduce((a, b) => a + b, 0);
+    const scale = sum > column.total ? column.total / sum : 1;
     let base = 0;
     const pieces = Object.keys(column.parts)
       .sort()
       .map((key) => {
-        const value = column.parts[key];
+        const value = column.parts[key] * scale;
         const rect = svg("rect", {
           x: x.toFixed(1),
           width: bar.toFixed(1),

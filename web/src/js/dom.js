@@ -3,6 +3,16 @@
 
 const SVG = "http://www.w3.org/2000/svg"; // a namespace name, not something fetched
 
+// Characters a sender can put in a name to disguise what an operator reads: controls, bidirectional
+// overrides and isolates ("Bob <U+202E>gnp.exe" shows as "Bob exe.png"), zero-width ones
+// ("Ada<U+200B>Lovelace" shows as "AdaLovelace"). The same class as fraudctl's `terminal_safe`.
+const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** Text as stored, each hidden character shown as its code point (`<U+202E>`), nothing else changed. */
+export function shownText(text) {
+  return text.replace(HIDDEN, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase().padStart(2, "0")}>`);
+}
+
 function append(parent, child) {
   if (child === null || child === undefined || child === false) return;
   if (Array.isArray(child)) {
@@ -10,7 +20,7 @@ function append(parent, child) {
   } else if (child instanceof Node) {
     parent.append(child);
   } else {
-    parent.append(document.createTextNode(String(child)));
+    parent.append(document.createTextNode(shownText(String(child)))); // every text the page draws
   }
 }
 
@@ -118,6 +128,47 @@ function pageSizeChoice(current, choose) {
   return h("span", { class: "page-size" }, h("label", { for: "page-size" }, "Per page "), choice);
 }
 
+/** An action a click or a submit starts, one at a time: while it runs, the buttons of `scope` (an
+ * element, or a function giving it) are disabled and a second start is ignored, so a double click
+ * sends one request (a removal's second POST answered 409 after the first had succeeded). A
+ * drawer's `Close` stays usable; buttons disabled before stay so. */
+export function oneAtATime(scope, work) {
+  let running = false;
+  return async (...args) => {
+    if (running) return undefined;
+    running = true;
+    const root = typeof scope === "function" ? scope() : scope;
+    const buttons = [...root.querySelectorAll("button")].filter((b) => !b.disabled && !b.classList.contains("close"));
+    for (const b of buttons) b.disabled = true;
+    try {
+      return await work(...args);
+    } finally {
+      running = false;
+      for (const b of buttons) b.disabled = false;
+    }
+  };
+}
+
+/** A button that asks first: `ask` turns into "<question> [yesLabel] [Keep]", and `work` runs
+ * once per confirmation (`oneAtATime`). The elements to put where `ask` goes. */
+export function askFirst(ask, question, yesLabel, work) {
+  const yes = h("button", { type: "button", class: "danger" }, yesLabel);
+  const no = h("button", { type: "button" }, "Keep");
+  const confirm = h("span", { class: "confirm", hidden: true }, question, yes, " ", no);
+  ask.addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    yes.focus();
+  });
+  no.addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  });
+  yes.addEventListener("click", oneAtATime(confirm, work));
+  return [ask, confirm];
+}
+
 export function loading(what) {
   return h("p", { class: "state", role: "status" }, `Loading ${what}…`);
 }
@@ -169,7 +220,7 @@ export function money(value) {
   if (typeof value !== "object") return String(value);
   const { amount, currency } = value;
   if (amount === undefined || amount === null) return "—";
-  if (!currency) return String(amount);
+  if (!currency) return Number(amount) === 0 ? "None" : String(amount); // nothing held: no currency either
   try {
     return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(Number(amount));
   } catch {

@@ -19,6 +19,7 @@ const PROGRAM_TEAM = ["fraud", "admin"];
 const SECURITY = ["security"];
 const ADMIN = ["admin"];
 export const NO_ACCESS = "You do not have access to Fraud Management";
+const ROLE_NAMES = { [PROGRAM_TEAM.join()]: "the program's fraud team and admins", [SECURITY.join()]: "the platform security team", [ADMIN.join()]: "admins" };
 
 // Each tab: its path, its name (the link text and the page's heading), who may see it, its page.
 const TABS = [
@@ -77,14 +78,21 @@ function showSignIn(error, notice) {
       class: "sign-in card",
       onsubmit: async (event) => {
         event.preventDefault();
-        const key = field.value.trim();
+        // a key copied from a chat or a document may bring invisible characters along: dropped
+        const key = field.value.replace(/[\s\u200b-\u200f\u2060\ufeff]/g, "");
         if (!key) return;
+        if (/[^\x21-\x7e]/.test(key)) {
+          // the browser would refuse to send it, and the console would say the API is unreachable
+          replace(message, problem({ message: "This is not an API key: a key has only letters, digits and punctuation. Copy it again." }));
+          field.focus();
+          return;
+        }
         button.disabled = true;
         replace(message, h("p", { role: "status" }, "Signing in…"));
         try {
           me = await call("GET", "/v1/me", { key });
           rememberKey(key);
-          firstRender = true;
+          firstRender = false; // focus on the page's heading: the form that had it is gone
           render();
         } catch (failure) {
           replace(message, problem(failure));
@@ -163,12 +171,12 @@ function render() {
     // another role's tab, or an address that never existed: say so rather than guess
     renderTabs(null);
     mounted = null;
-    const known = TABS.some((t) => t.path === name);
+    const known = TABS.find((t) => t.path === name);
     document.title = "Not found — Fraud Management";
     replace(
       main,
       pageHeading(known ? "Not available" : "Page not found"),
-      h("p", {}, known ? NO_ACCESS : "There is no page at this address."),
+      h("p", {}, known ? `${known.name} is for ${ROLE_NAMES[known.roles.join()]}; this key's role is ${me.role}.` : "There is no page at this address."),
       h("p", {}, h("a", { href: href(homeOf(me.role)) }, "Go to the start page")),
     );
     return;
@@ -178,19 +186,39 @@ function render() {
   const context = { me, tab, route, signOut };
   if (mounted && mounted.tab === tab && mounted.page.update && mounted.page.update(route)) return;
   if (mounted?.page?.unmount) mounted.page.unmount();
+  // a choice that changes the list as it changes (`Per page`, a status filter, a sort header) keeps
+  // the focus on the new page: a keyboard user steps through a select's options with the arrows
+  const from = document.activeElement;
+  const kept = from?.id && (from.tagName === "SELECT" || from.classList.contains("sort")) ? from.id : null;
   const container = h("div", { class: "page" });
   replace(main, container);
   mounted = { tab, page: tab.mount(container, route, context) || {} };
   if (!firstRender) {
     const heading = document.getElementById("page-heading");
-    if (heading) heading.focus({ preventScroll: false });
+    const again = kept && document.getElementById(kept);
+    (again || heading)?.focus({ preventScroll: false });
+    if (kept && !again && heading) refocusWhenDrawn(container, kept, heading);
   }
   firstRender = false;
+}
+
+/** A list drawn once its answer is in (its sort headers, its `Per page`): the control with `id` takes
+ * the focus back when it appears, unless the user has moved on from `heading` meanwhile. */
+function refocusWhenDrawn(container, id, heading) {
+  const observer = new MutationObserver(() => {
+    const control = document.getElementById(id);
+    if (!control) return;
+    observer.disconnect();
+    if (document.activeElement === heading) control.focus();
+  });
+  observer.observe(container, { childList: true, subtree: true });
+  setTimeout(() => observer.disconnect(), 10000);
 }
 
 async function boot() {
   whenUnauthorized((error) => {
     forgetKey();
+    if (mounted?.page?.unmount) mounted.page.unmount(); // a drawer open over the page closes with it
     showSignIn(error);
   });
   document.querySelector(".skip-link").addEventListener("click", (event) => {

@@ -3,7 +3,7 @@
 // by its ID, or created.
 
 import { api, segment } from "../api.js";
-import { h, loading, pageHeading, problem, replace, timeElement, words } from "../dom.js";
+import { h, loading, oneAtATime, pageHeading, problem, replace, timeElement, words } from "../dom.js";
 import { field, fromLocalInput, select, toLocalInput } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -50,30 +50,34 @@ function campaignForm(id, existing, onSaved) {
   const starts = h("input", { id: "starts-at", name: "starts_at", type: "datetime-local", value: toLocalInput(existing?.starts_at) });
   const ends = h("input", { id: "ends-at", name: "ends_at", type: "datetime-local", value: toLocalInput(existing?.ends_at) });
   const message = h("div", { class: "form-message", "aria-live": "polite" });
+  // one save at a time: a double click sends one request
+  const save = oneAtATime(() => message.parentElement, async () => {
+    const campaignId = isNew ? idInput.value.trim() : id;
+    const body = {
+      total_cap: Number(total.value),
+      per_customer_cap: Number(perCustomer.value),
+      limit_behavior: behavior.value,
+    };
+    const startsAt = fromLocalInput(starts.value);
+    const endsAt = fromLocalInput(ends.value);
+    if (startsAt) body.starts_at = startsAt;
+    if (endsAt) body.ends_at = endsAt;
+    replace(message, h("p", { role: "status" }, "Saving…"));
+    try {
+      await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
+      onSaved(campaignId);
+    } catch (error) {
+      replace(message, problem(error));
+    }
+  });
   const form = h(
     "form",
     {
       class: "card stacked",
       "aria-labelledby": "campaign-form-heading",
-      onsubmit: async (event) => {
+      onsubmit: (event) => {
         event.preventDefault();
-        const campaignId = isNew ? idInput.value.trim() : id;
-        const body = {
-          total_cap: Number(total.value),
-          per_customer_cap: Number(perCustomer.value),
-          limit_behavior: behavior.value,
-        };
-        const startsAt = fromLocalInput(starts.value);
-        const endsAt = fromLocalInput(ends.value);
-        if (startsAt) body.starts_at = startsAt;
-        if (endsAt) body.ends_at = endsAt;
-        replace(message, h("p", { role: "status" }, "Saving…"));
-        try {
-          await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
-          onSaved(campaignId);
-        } catch (error) {
-          replace(message, problem(error));
-        }
+        save();
       },
     },
     h("h2", { id: "campaign-form-heading" }, existing ? "Edit campaign" : "New campaign"),

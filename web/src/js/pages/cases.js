@@ -115,6 +115,7 @@ export function mountCases(view) {
         h(
           "button",
           {
+            id: `sort-${field}`,
             type: "button",
             class: "sort",
             onclick: () => navigate(listUrl({ sort: field, order: nextOrder, cursor: "" })),

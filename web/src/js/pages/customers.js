@@ -5,7 +5,7 @@
 
 import { api, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -131,7 +131,7 @@ export function mountCustomers(container, route) {
 
   const note = h("input", { id: "status-note", name: "note", autocomplete: "off" });
 
-  async function change(path, word) {
+  const change = oneAtATime(() => result, async (path, word) => {
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
       const body = note.value.trim() ? { note: note.value.trim() } : {};
@@ -143,7 +143,7 @@ export function mountCustomers(container, route) {
     } catch (error) {
       replace(message, problem(error));
     }
-  }
+  });
 
   async function load() {
     replace(result, loading("the customer"));

@@ -5,7 +5,7 @@
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, empty, h, loading, money, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, empty, h, loading, money, oneAtATime, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
 import { pagedList } from "../paging.js";
 
 export function mountDisputes(container, route) {
@@ -19,7 +19,7 @@ export function mountDisputes(container, route) {
     const noteId = `note-${index}`;
     const note = h("textarea", { id: noteId, name: "note", rows: "2" });
     const local = h("div", { class: "form-message" });
-    const verdict = async (value) => {
+    const verdict = oneAtATime(() => local.parentElement, async (value) => {
       replace(local, h("p", { role: "status" }, "Working…"));
       try {
         await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim() });
@@ -38,7 +38,7 @@ export function mountDisputes(container, route) {
       } catch (error) {
         replace(local, problem(error));
       }
-    };
+    });
     const reasons = item.reasons;
     const since = Object.entries(item.evidence_since_verdict || {});
     const verdictText = since.length
@@ -56,6 +56,7 @@ export function mountDisputes(container, route) {
           { class: "details" },
           h("div", {}, h("dt", {}, "Program"), h("dd", {}, item.program_name ?? item.program_id)),
           h("div", {}, h("dt", {}, "Case"), h("dd", {}, caseId)),
+          h("div", {}, h("dt", {}, item.subject.type === "customer" ? "Customer ID" : "Partner ID"), h("dd", {}, item.subject.id)),
           h("div", {}, h("dt", {}, "Flag reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
           h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
           h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, money(item.hold_amount))),

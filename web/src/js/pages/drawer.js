@@ -3,7 +3,7 @@
 // names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
-import { h, loading, money, moneyList, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { h, loading, money, moneyList, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
 import { href } from "../router.js";
 
 const STATUS_WORDS = {
@@ -24,6 +24,8 @@ function detailsList(detail) {
   const rows = [
     ["Status", [statusMarker(detail.status), " ", STATUS_WORDS[detail.status] || words(detail.status)]],
     ["Subject", detail.subject.type === "customer" ? "Referred customer" : "Partner"],
+    // the id tells apart subjects whose names look alike (a Cyrillic "А" for a Latin "A")
+    [detail.subject.type === "customer" ? "Customer ID" : "Partner ID", detail.subject.id],
     ["Group", party?.group || "—"],
     ["Team", party?.team || "—"],
     ["Keys", listText(party?.keys)],
@@ -75,7 +77,8 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   dialog.showModal();
   title.focus();
 
-  async function act(work, done) {
+  // one action at a time: a double click on `Confirm removal` sends one removal
+  const act = oneAtATime(body, async (work, done) => {
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
       await work();
@@ -85,8 +88,14 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       onChanged();
     } catch (error) {
       replace(message, problem(error));
+      if (error.status === 409) {
+        // the case changed meanwhile (another tab, a teammate): show it as it is now, with the
+        // actions it takes now, under the refusal
+        await load();
+        onChanged();
+      }
     }
-  }
+  });
 
   function approveButton(reward) {
     const id = reward.id;
@@ -265,7 +274,8 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   function actions(detail) {
     const pairs = [];
     const canDispute = detail.status === "open";
-    const canRemove = (detail.status === "open" || detail.status === "disputed") && detail.subject.type !== "customer";
+    // SPEC 3.2: an open, disputed (withdrawn) or declined case's partner can be removed
+    const canRemove = ["open", "disputed", "declined"].includes(detail.status) && detail.subject.type !== "customer";
     if (canDispute) {
       const form = disputeForm(detail);
       pairs.push([toggle("Dispute", form, () => pairs), form]);

@@ -6,7 +6,7 @@
 // in with signs you out.
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { askFirst, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
 const ROLES = ["integration", "viewer", "fraud", "admin"]; // a program's roles; `security` is the platform's
@@ -110,21 +110,7 @@ export function mountKeys(container, route, context) {
     const question = mine
       ? "This is the key you are signed in with: revoking it signs you out. "
       : `Revoke the key of ${key.actor}? It stops working at once. `;
-    const yes = h("button", { type: "button", class: "danger" }, "Confirm revoke");
-    const no = h("button", { type: "button" }, "Keep");
-    const confirm = h("span", { class: "confirm", hidden: true }, question, yes, " ", no);
-    ask.addEventListener("click", () => {
-      ask.hidden = true;
-      confirm.hidden = false;
-      yes.focus();
-    });
-    no.addEventListener("click", () => {
-      confirm.hidden = true;
-      ask.hidden = false;
-      ask.focus();
-    });
-    yes.addEventListener("click", async () => {
-      yes.disabled = true;
+    const controls = askFirst(ask, question, "Confirm revoke", async () => {
       try {
         await api.delete(`/v1/keys/${segment(key.key_id)}`);
         if (mine) {
@@ -135,11 +121,10 @@ export function mountKeys(container, route, context) {
         await load();
         message.firstChild.focus(); // its row is gone
       } catch (error) {
-        yes.disabled = false;
         replace(message, problem(error));
       }
     });
-    return replace(cell, ask, confirm);
+    return replace(cell, ...controls);
   }
 
   function table(keys) {

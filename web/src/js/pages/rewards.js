@@ -2,7 +2,7 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { empty, h, loading, money, oneAtATime, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -42,7 +42,7 @@ export function mountRewards(container, route) {
     h("button", { type: "submit" }, "Filter"),
   );
 
-  async function approve(reward) {
+  const approve = oneAtATime(() => results, async (reward) => {
     const id = reward.id;
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
@@ -53,7 +53,7 @@ export function mountRewards(container, route) {
     } catch (error) {
       replace(message, problem(error));
     }
-  }
+  });
 
   async function load() {
     replace(results, loading("rewards"));

@@ -7,7 +7,7 @@
 // storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, askFirst, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
 const NOTIFICATIONS = [
@@ -125,20 +125,19 @@ export function mountWebhooks(container) {
     });
     const show = h("button", { type: "button" }, "Deliveries");
     show.addEventListener("click", () => loadDeliveries(hook.id));
-    const remove = h("button", { type: "button", class: "danger" }, "Delete");
-    remove.addEventListener("click", async () => {
-      remove.disabled = true;
+    const remove = h("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.id}` }, "Delete");
+    // its notifications stop at once: asked first, as revoking a key is
+    const controls = askFirst(remove, `Delete ${hook.id}? Its notifications stop at once. `, "Confirm delete", async () => {
       try {
         await api.delete(`/v1/webhooks/${segment(hook.id)}`);
         replace(message, h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`));
         replace(deliveries);
         await load();
       } catch (error) {
-        remove.disabled = false;
         replace(message, problem(error));
       }
     });
-    return h("td", { class: "row-actions" }, rotate, " ", show, " ", remove);
+    return h("td", { class: "row-actions" }, rotate, " ", show, " ", ...controls);
   }
 
   function table(hooks) {

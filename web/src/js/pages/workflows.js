@@ -3,7 +3,7 @@
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, pageHeading, problem, replace, scrollingTable } from "../dom.js";
+import { askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { field, select, uniqueId } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -87,40 +87,45 @@ function workflowForm(id, existing) {
   }
   const message = h("div", { class: "form-message", "aria-live": "polite" });
 
+  // one save at a time: a double click sends one request
+  const save = oneAtATime(() => message.parentElement, async () => {
+    const workflowId = isNew ? idInput.value.trim() : id;
+    let body;
+    try {
+      const chosen = [...actions.children].map((row) => row.read());
+      if (!chosen.length) throw new Error("Add at least one action.");
+      body = {
+        trigger: kind.value ? { event: event.value, kind: kind.value } : { event: event.value },
+        filter: {
+          aggregation: aggregation.value,
+          date_range: range.value,
+          customer: audience.value,
+          threshold: Number(threshold.value),
+        },
+        actions: chosen,
+        enabled: enabled.checked,
+      };
+    } catch (error) {
+      replace(message, problem(error));
+      return;
+    }
+    replace(message, h("p", { role: "status" }, "Saving…"));
+    try {
+      await api.put(`/v1/loyalty/workflows/${segment(workflowId)}`, body);
+      navigate(href("workflows", { saved: workflowId }));
+    } catch (error) {
+      replace(message, problem(error));
+    }
+  });
+
   return h(
     "form",
     {
       class: "card stacked",
       "aria-labelledby": "workflow-form-heading",
-      onsubmit: async (submitted) => {
+      onsubmit: (submitted) => {
         submitted.preventDefault();
-        const workflowId = isNew ? idInput.value.trim() : id;
-        let body;
-        try {
-          const chosen = [...actions.children].map((row) => row.read());
-          if (!chosen.length) throw new Error("Add at least one action.");
-          body = {
-            trigger: kind.value ? { event: event.value, kind: kind.value } : { event: event.value },
-            filter: {
-              aggregation: aggregation.value,
-              date_range: range.value,
-              customer: audience.value,
-              threshold: Number(threshold.value),
-            },
-            actions: chosen,
-            enabled: enabled.checked,
-          };
-        } catch (error) {
-          replace(message, problem(error));
-          return;
-        }
-        replace(message, h("p", { role: "status" }, "Saving…"));
-        try {
-          await api.put(`/v1/loyalty/workflows/${segment(workflowId)}`, body);
-          navigate(href("workflows", { saved: workflowId }));
-        } catch (error) {
-          replace(message, problem(error));
-        }
+        save();
       },
     },
     h("h2", { id: "workflow-form-heading" }, isNew ? "New workflow" : `Edit workflow ${id}`),
@@ -173,21 +178,7 @@ function listPage(container, route) {
     const id = idOf(workflow);
     const cell = h("td", { class: "row-actions" });
     const ask = h("button", { type: "button", class: "danger", "aria-label": `Delete ${id}` }, "Delete");
-    const confirm = h("span", { class: "confirm", hidden: true }, `Delete ${id}? `);
-    const yes = h("button", { type: "button", class: "danger" }, "Confirm delete");
-    const no = h("button", { type: "button" }, "Keep");
-    confirm.append(yes, " ", no);
-    ask.addEventListener("click", () => {
-      ask.hidden = true;
-      confirm.hidden = false;
-      yes.focus();
-    });
-    no.addEventListener("click", () => {
-      confirm.hidden = true;
-      ask.hidden = false;
-      ask.focus();
-    });
-    yes.addEventListener("click", async () => {
+    const controls = askFirst(ask, `Delete ${id}? `, "Confirm delete", async () => {
       try {
         await api.delete(`/v1/loyalty/workflows/${segment(id)}`);
         replace(message, h("p", { role: "status", class: "success" }, `Workflow ${id} deleted.`));
@@ -197,7 +188,7 @@ function listPage(container, route) {
         replace(message, problem(error));
       }
     });
-    replace(cell, h("a", { href: href(["workflows", id]), "aria-label": `Edit ${id}` }, "Edit"), " ", ask, confirm);
+    replace(cell, h("a", { href: href(["workflows", id]), "aria-label": `Edit ${id}` }, "Edit"), " ", ...controls);
     return cell;
   }
 
