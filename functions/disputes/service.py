@@ -120,9 +120,10 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
                 )
                 return "withdrawn"
             subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
-            if unflag := rules.approval_unflag_step(case, subject):
-                # from here nothing of it is held or marked under the case: what is read next is all
-                carry_out(store, [unflag], deps.publisher)
+            if begin := rules.resolution_begin_step(case, subject):
+                # from here nothing of it is held or marked under the case, and the verdict stays:
+                # what is read next is all there is to move
+                carry_out(store, [begin], deps.publisher)
                 subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             plan = rules.resolution_plan(case, subject, rewards, pepper, now)

@@ -463,6 +463,119 @@ def test_an_approval_the_cycle_has_begun_cannot_be_turned_into_a_decline_and_the
     assert rewards_of(env.tenant, partner_id="p-begun") == {held: "pending"}
 
 
+def _stopped_after_its_first_step(env, monkeypatch) -> None:
+    """The cycle run once, DynamoDB down after its first step (the verdict begun, nothing moved)."""
+    store, real_apply, steps = env.deps.repository, env.deps.repository.apply, []
+
+    def down_after_the_first_step(step):
+        steps.append(step)
+        if len(steps) > 1:
+            raise StorageUnavailable("injected: the table stopped answering")
+        real_apply(step)
+
+    monkeypatch.setattr(store, "apply", down_after_the_first_step)
+    assert run_scheduled_cycle(env)["totals"]["failed"] == 1
+    monkeypatch.setattr(store, "apply", real_apply)
+
+
+def remove(env, case_id: str, block_reapply: bool = True):
+    body = {"block_reapply": block_reapply}
+    return api("cases", "POST", f"/v1/cases/{case_id}/remove", env.tenant.keys["fraud"], body)
+
+
+def test_a_removal_while_the_cycle_applies_an_approval_is_refused_and_archives_nothing(env, monkeypatch):
+    """A removal sent while the cycle was approving archived the rewards the approval released,
+    blocked the approved partner's identifiers, and answered 409 at its last step."""
+    case_id, held = approved_with_a_held_reward(env, "p-won")
+    _stopped_after_its_first_step(env, monkeypatch)  # the partner unflagged, its reward still held
+
+    refused = remove(env, case_id)
+
+    assert refused.status == 409 and "being approved" in refused.body["detail"], refused
+    assert rewards_of(env.tenant, partner_id="p-won") == {held: "on_hold"}  # nothing archived
+    report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
+    assert report["totals"]["approved"] == 1, report
+    assert rewards_of(env.tenant, partner_id="p-won") == {held: "pending"}
+    # and no removal mark: the partner's address signs up again unflagged by blocked_reapply
+    again = send(env.tenant, signup("p-won-2", email="p-won.owner@example.com", ip="81.2.69.250"))
+    drain(env.aws)
+    assert "blocked_reapply" not in {
+        r["code"] for r in status(env.tenant, again["id"])["decision"]["reasons"]
+    }
+
+
+def test_a_cycle_that_reads_a_case_while_its_partner_is_removed_leaves_it_to_the_removal(env, monkeypatch):
+    """The cycle reading an approved dispute while a removal is half way: it approved the case the
+    removal had begun archiving, and the removal stopped at 409 with the rewards split."""
+    case_id, held = approved_with_a_held_reward(env, "p-gone")
+    store, real_apply = env.deps.repository, env.deps.repository.apply
+    set_clock(env.clock, CYCLE_AT)
+    removal_steps: list[Any] = []
+    reports: list[dict[str, Any]] = []
+
+    def the_cycle_runs_half_way_through(step):
+        removal_steps.append(step)
+        if len(removal_steps) == 2 and not reports:  # the removal's first step is written
+            monkeypatch.setattr(store, "apply", real_apply)
+            reports.append(run_cycle(env.deps))
+            monkeypatch.setattr(store, "apply", the_cycle_runs_half_way_through)
+        real_apply(step)
+
+    monkeypatch.setattr(store, "apply", the_cycle_runs_half_way_through)
+    removed = remove(env, case_id)
+    monkeypatch.setattr(store, "apply", real_apply)
+
+    assert removed.status == 200, removed
+    assert reports and reports[0]["totals"]["approved"] == 0, reports  # the removal took the dispute
+    assert case_of(env.tenant, case_id)["status"] == "removed"
+    assert rewards_of(env.tenant, partner_id="p-gone") == {held: "archived"}
+
+
+def test_a_decline_the_cycle_has_begun_cannot_be_turned_into_an_approval_and_the_next_run_finishes_it(
+    env, monkeypatch
+):
+    """A verdict recorded while the cycle declined was accepted (200) and never applied."""
+    case_id = flag_partner(env, "p-no")
+    held = buy(env, "c-no", "p-no", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    assert verdict(env, case_id, "decline", "a ring of fake customers").status == 200
+    _stopped_after_its_first_step(env, monkeypatch)
+
+    turned = verdict(env, case_id, "approve", "evidence checked: legit")
+
+    assert turned.status == 409 and "being declined" in turned.body["detail"], turned
+    assert verdict(env, case_id, "decline", "still a ring").status == 200  # the same verdict again
+    report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
+    assert report["totals"]["declined"] == 1, report
+    assert rewards_of(env.tenant, partner_id="p-no") == {held: "declined"}
+    assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
+
+
+def test_a_verdict_recorded_after_the_cycle_read_the_case_is_the_one_applied(env, monkeypatch):
+    """The cycle read a decline; the security team turned it into an approval before the cycle's
+    first step: the decline was applied and the approval, answered 200, lost."""
+    from functions.disputes.service import record_verdict
+
+    case_id, held = approved_with_a_held_reward(env, "p-turn")
+    assert verdict(env, case_id, "decline", "first look").status == 200
+    store, real_apply, turned = env.deps.repository, env.deps.repository.apply, []
+
+    def approved_before_the_first_step(step):
+        if not turned:
+            turned.append("now")  # once (the verdict's own step comes through here too)
+            record_verdict(env.deps, case_id, "approve", "evidence checked: legit", "sec")
+        real_apply(step)
+
+    monkeypatch.setattr(store, "apply", approved_before_the_first_step)
+    report = run_scheduled_cycle(env)
+    monkeypatch.setattr(store, "apply", real_apply)
+
+    assert turned and report["totals"]["approved"] == 1 and report["totals"]["declined"] == 0, report
+    assert rewards_of(env.tenant, partner_id="p-turn") == {held: "pending"}
+    assert case_of(env.tenant, case_id)["status"] == "approved"
+
+
 @pytest.mark.parametrize("outcome", ["decline", "approve-again"])
 def test_a_decline_or_an_approval_recorded_after_the_new_evidence_is_applied_as_it_was(env, outcome):
     case_id = flag_partner(env, "p-firm")
@@ -705,8 +818,9 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
 
     def failing_on_the_declined_cases_last_step(self, step):
         # the approved case is four steps (its subject unflagged, its rewards, its marks, the case),
-        # a declined case two (its rewards, the case): the sixth is the declined case's own step
-        if next(calls) == 6:
+        # a declined case three (its subject left without an active case, its rewards, the case):
+        # the seventh is the declined case's own step
+        if next(calls) == 7:
             raise StorageUnavailable("the store stopped answering")
         return real(self, step)
 

@@ -122,14 +122,14 @@ def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it
     with pytest.raises(ValueError):  # planned on a subject still flagged under the case: refused
         rules.resolution_plan(disputed, many(), [], PEPPER, T0)
 
-    first = rules.approval_unflag_step(disputed, many())
+    first = rules.resolution_begin_step(disputed, many())
     assert first is not None
     unflag = [w for w in first.writes if isinstance(w, UpdateProfile)]
     assert unflag[0].changes["status"] == "active" and unflag[0].expect == {"active_case_id": "c1"}
     guard = [w for w in first.writes if isinstance(w, UpdateCase)]
     assert guard[0].expect == ("disputed",) and guard[0].expect_evidence == rules.evidence_of(disputed)
     unflagged = evolve(many(), status="active", active_case_id=None, flag_case_id=None)
-    assert rules.approval_unflag_step(disputed, unflagged) is None  # done already: nothing again
+    assert rules.resolution_begin_step(disputed, unflagged) is None  # done already: nothing again
 
     plan = rules.resolution_plan(disputed, unflagged, [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
 
@@ -237,7 +237,7 @@ def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subjec
 def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_unmarks_that_too():
     # a partner adding a device every moment would hold off an approval that waited for a quiet one
     store, read = _stored(many(devices=2, ips=1))
-    unflag = rules.approval_unflag_step(case("disputed"), read)
+    unflag = rules.resolution_begin_step(case("disputed"), read)
     assert unflag is not None
     # When the flagged partner adds a device (marked flagged) after the approval read it
     _a_flagged_event_adds(store, read, "fp-new")
@@ -260,7 +260,7 @@ def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_
 
 def test_an_approvals_unmarking_step_is_refused_once_a_new_flag_marks_the_subject_again():
     store, read = _stored(many(devices=2, ips=1))
-    store.apply(rules.approval_unflag_step(case("disputed"), read))
+    store.apply(rules.resolution_begin_step(case("disputed"), read))
     unflagged = store.get_subject(P, "partner", "p1")
     plan = rules.resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps
     # When the partner is flagged again (a new case) before the approval withdrew its marks
@@ -305,7 +305,7 @@ def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(act
     # a busy partner (an event every moment) cannot hold its removal off with events alone
     store, read = _stored(many(devices=2, ips=1))
     if action == "approval":
-        unflag = rules.approval_unflag_step(case("disputed"), read)
+        unflag = rules.resolution_begin_step(case("disputed"), read)
         plan = [unflag] if unflag else []
     else:
         plan = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
@@ -385,7 +385,7 @@ def test_marks_a_sweep_planned_before_an_approval_unflagged_the_subject_are_not_
     planned = rules.pending_marks_plan(read, PEPPER)
     assert len(planned) > 1  # more marks than one step takes
     store.apply(planned[0])
-    store.apply(rules.approval_unflag_step(case("disputed"), store.get_subject(P, "partner", "p1")))
+    store.apply(rules.resolution_begin_step(case("disputed"), store.get_subject(P, "partner", "p1")))
 
     # Then the sweep's next steps are refused: nothing marks the unflagged subject again
     with pytest.raises(StepRefused):

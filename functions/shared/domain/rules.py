@@ -534,29 +534,35 @@ def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
     )
 
 
-def approval_under_way(case: Case, subject: Subject) -> bool:
-    """A disputed case whose approval the cycle has begun: its subject unflagged by the approval's
-    first step (`approval_unflag_step`), its rewards and marks not all released yet. The next run
-    of the cycle finishes it."""
-    return case.status == "disputed" and case.verdict == "approve" and subject.active_case_id != case.case_id
+def resolution_under_way(case: Case, subject: Subject) -> bool:
+    """A disputed case whose verdict the cycle has begun to apply: its subject no longer under it
+    (`resolution_begin_step`: unflagged by an approval, left without an active case by a decline),
+    its rewards not all moved yet. The next run of the cycle finishes it."""
+    return case.status == "disputed" and case.verdict in VERDICTS and subject.active_case_id != case.case_id
+
+
+def _under_way(case: Case) -> str:
+    doing = "approved" if case.verdict == "approve" else "declined"
+    detail = (
+        "its subject is no longer flagged" if case.verdict == "approve" else "its rewards are being declined"
+    )
+    return f"case {case.case_id} is being {doing} by the dispute cycle ({detail}); its next run finishes it"
 
 
 def verdict_step(
     case: Case, verdict: str, note: str, actor: str, at: datetime, subject: Subject | None = None
 ) -> Step:
-    """The security team's verdict on a disputed case. With the case's `subject` as read: a decline
-    of an approval the cycle has begun is refused (the subject is no longer flagged; declining now
-    would leave it so), and the verdict holds only while the subject is still flagged under the
-    case, so the cycle beginning the approval meanwhile refuses it too."""
+    """The security team's verdict on a disputed case. With the case's `subject` as read: another
+    verdict than the one the cycle has begun to apply is refused (an approval half applied would
+    leave the subject unflagged, a decline half applied some rewards declined; the verdict would
+    be recorded and never applied), and the verdict holds only while the subject is still under
+    the case, so the cycle beginning meanwhile refuses it too."""
     if verdict not in VERDICTS:
         raise Conflict(f"unknown verdict {verdict!r}")
     if case.status != "disputed":
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
-    if subject is not None and verdict != "approve" and approval_under_way(case, subject):
-        raise Conflict(
-            f"case {case.case_id} is being approved by the dispute cycle (its subject is no longer "
-            "flagged); its next run finishes the approval"
-        )
+    if subject is not None and verdict != case.verdict and resolution_under_way(case, subject):
+        raise Conflict(_under_way(case))
     step = Step(
         [
             UpdateCase(
@@ -604,6 +610,7 @@ def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
                 case.case_id,
                 expect=("disputed",),
                 changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
+                expect_verdict="approve",
             ),
             audit(
                 case,
@@ -631,12 +638,15 @@ def _reward_chunks(
     guard: tuple[str, ...],
     *,
     archive: bool,
+    verdict: str | None = None,
+    also: Write | None = None,
 ) -> list[Step]:
-    """Moves rewards in steps, each also conditional on the case's status (`guard`): a case changed
+    """Moves rewards in steps, each also conditional on the case's status (`guard`), its `verdict`
+    (the one a cycle applies) and `also` (a removal's condition on its partner): a case changed
     meanwhile (a removal racing a dispute cycle) stops the plan, and nothing more moves. Held
     rewards leave the hold figures of whichever case holds them."""
     holdable_again = to_status in HOLDABLE  # an approval: each reward's subjects list it (marked)
-    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1
+    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1 - (1 if also else 0)
     steps = []
     for start in range(0, len(rewards), room):
         chunk = rewards[start : start + room]
@@ -664,36 +674,49 @@ def _reward_chunks(
             hold_micros=negated(totals(own)),
             archived=len(chunk) if archive else 0,
             archived_micros=totals(chunk) if archive else {},
+            expect_verdict=verdict,
         )
         step.add(own_update)
+        if also is not None:
+            step.add(also)
         for holder, held in sorted(holders.items()):
             step.add(UpdateCase(case.program_id, holder, held=-len(held), hold_micros=negated(totals(held))))
         steps.append(step)
     return steps
 
 
-def approval_unflag_step(case: Case, subject: Subject) -> Step | None:
-    """An approval's first step (SPEC 7): its subject no longer flagged under the case, on condition
-    that the case is still disputed on the evidence approved. From this step on nothing of the
-    subject is held under the case or marked as flagged (an event or a sweep that read it flagged
-    is refused by its version and reads it again), so what `resolution_plan` then reads is all
-    there is to release and unmark: the approval never waits for a moment without new rewards or
-    identifiers, which a busy partner (its customers buying every second) would never give it.
-    None when the subject is not flagged under this case (a run that stopped after this step)."""
+def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
+    """The first step of a verdict's application (SPEC 7), on condition that the case is still
+    disputed with that verdict (and, approved, on the evidence approved): its subject is no longer
+    under the case. Approved, the subject is unflagged; from this step on nothing of it is held
+    under the case or marked as flagged (an event or a sweep that read it flagged is refused by its
+    version and reads it again), so what `resolution_plan` then reads is all there is to release
+    and unmark: the approval never waits for a moment without new rewards or identifiers, which a
+    busy partner (its customers buying every second) would never give it. Declined, the subject
+    stays flagged under the case with no active case (what the decline leaves). Either way a verdict
+    recorded from here on is another case's business (`resolution_under_way`): none can change the
+    verdict half applied, and a removal waits for the cycle. None when the subject is not under
+    this case (a run that stopped after this step)."""
     _check_resolvable(case)
-    if case.verdict != "approve" or subject.active_case_id != case.case_id:
+    if subject.active_case_id != case.case_id:
         return None
+    approve = case.verdict == "approve"
+    changes: dict[str, Any] = (
+        {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False}
+        if approve
+        else {"active_case_id": None}
+    )
     return Step(
         [
             UpdateCase(
-                case.program_id, case.case_id, expect=("disputed",), expect_evidence=evidence_of(case)
+                case.program_id,
+                case.case_id,
+                expect=("disputed",),
+                expect_evidence=evidence_of(case) if approve else None,
+                expect_verdict=case.verdict,
             ),
             UpdateProfile(
-                case.program_id,
-                subject.type,
-                subject.id,
-                {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False},
-                expect={"active_case_id": case.case_id},
+                case.program_id, subject.type, subject.id, changes, expect={"active_case_id": case.case_id}
             ),
         ]
     )
@@ -705,14 +728,14 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     rewards `declined`, the subject still flagged (later rewards go on hold under this case).
     Rewards first, then marks, the case last: a cycle stopped half way finds the case still
     disputed and does the rest. An approval is planned on the subject and rewards read after its
-    `approval_unflag_step`; its marks are withdrawn only while the subject is flagged by no case
+    `resolution_begin_step`; its marks are withdrawn only while the subject is flagged by no case
     (a new flag meanwhile marks it again, and keeps its marks). Evidence that lands while an
     approval is under way refuses its first step or its last (`expect_evidence`): the cycle plans
     again, and withdraws the approval (`evidence_since_verdict`)."""
     _check_resolvable(case)
     approve = case.verdict == "approve"
-    if approve and subject.active_case_id == case.case_id:
-        raise ValueError(f"case {case.case_id}: its subject is flagged under it; unflag it first")
+    if subject.active_case_id == case.case_id:
+        raise ValueError(f"case {case.case_id}: its subject is under it; begin with resolution_begin_step")
     target = "pending" if approve else "declined"
     held = [r for r in rewards if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden]
     # what a run that stopped half way moved already: reported with the rest
@@ -720,14 +743,14 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         r for r in rewards if r.status == target and r.case_id == case.case_id and not r.overridden
     ]
     plan = Plan(
-        _reward_chunks(case, held, target, ("disputed",), archive=False),
+        _reward_chunks(case, held, target, ("disputed",), archive=False, verdict=case.verdict),
         [replace(r, status=target) for r in held],
     )
     if approve and subject.status == "active" and subject.active_case_id is None:
         unflagged = UpdateProfile.guard(
             case.program_id, subject.type, subject.id, status="active", active_case_id=None
         )
-        plan.steps += _chunked(unflag_marks(subject, pepper), guard=unflagged)
+        plan.steps += _chunked(unflag_marks(subject, pepper), unflagged)
     outcome = "approved" if approve else "declined"
     final = Step(
         [
@@ -738,6 +761,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 changes={"status": outcome, "resolved_at": at},
                 # evidence since the case was read outdates an approval: planned again, withdrawn
                 expect_evidence=evidence_of(case) if approve else None,
+                expect_verdict=case.verdict,
             ),
             audit(
                 case,
@@ -764,17 +788,6 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
             ),
         ]
     )
-    if not approve and subject.active_case_id == case.case_id:
-        # declined: the subject stays flagged under this case (`flag_case_id`) with no active case
-        final.add(
-            UpdateProfile(
-                case.program_id,
-                subject.type,
-                subject.id,
-                {"active_case_id": None},
-                expect={"active_case_id": case.case_id},
-            )
-        )
     plan.steps.append(final)
     return plan
 
@@ -799,21 +812,45 @@ def removal_plan(
     `removed` and the partner too. From that last step on, a reward of theirs is archived as it
     arrives and an identifier marked as it is added; what arrived between the read and that step is
     `removal_mop_up`'s (noted by `marks_pending`). The last step does not wait for a moment
-    without arrivals: a partner sending rewards faster than a removal takes would never see one."""
+    without arrivals: a partner sending rewards faster than a removal takes would never see one.
+
+    Against the dispute cycle: a disputed case's verdict is taken back first (the removal withdraws
+    the dispute), so a cycle that read it refuses to begin applying it; a verdict the cycle has begun
+    to apply refuses the removal (409: its rewards would be archived as the cycle releases them);
+    and every step holds only while the partner is under the case as read, so the cycle beginning
+    between the read and a step stops the removal rather than racing it."""
     if case.subject_type != "partner":
         raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
     if case.status not in REMOVABLE:
         raise Conflict(
             f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
         )
+    if resolution_under_way(case, subject):
+        raise Conflict(_under_way(case) + "; remove the partner after it, if it is still to be removed")
+    still = UpdateProfile.guard(case.program_id, "partner", subject.id, active_case_id=subject.active_case_id)
+    plan = Plan()
+    if case.status == "disputed" and case.verdict is not None:
+        plan.steps.append(
+            Step(
+                [
+                    UpdateCase(
+                        case.program_id,
+                        case.case_id,
+                        expect=("disputed",),
+                        expect_verdict=case.verdict,
+                        changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
+                    ),
+                    still,
+                ]
+            )
+        )
     archivable = [r for r in rewards if r.status in ARCHIVABLE]
-    plan = Plan(
-        _reward_chunks(case, archivable, "archived", REMOVABLE, archive=True),
-        [replace(r, status="archived") for r in archivable],
-    )
+    plan.steps += _reward_chunks(case, archivable, "archived", REMOVABLE, archive=True, also=still)
+    plan.moved = [replace(r, status="archived") for r in archivable]
     plan.steps += _chunked(
         removal_marks(subject, pepper, block_reapply),
-        guard=UpdateCase(case.program_id, case.case_id, expect=REMOVABLE),
+        UpdateCase(case.program_id, case.case_id, expect=REMOVABLE),
+        still,
     )
     changes = {
         "status": "removed",
@@ -896,7 +933,7 @@ def removal_mop_up(
         steps.append(Step([audit(case, "rewards_archived", "system", at, detail, "mop-up", at.isoformat())]))
     if read is None or subject.identifier_seq != read.identifier_seq:
         marks = removal_marks(subject, pepper, subject.block_reapply)
-        steps += _chunked(marks, guard=UpdateCase(case.program_id, case.case_id, expect=removed))
+        steps += _chunked(marks, UpdateCase(case.program_id, case.case_id, expect=removed))
     done = UpdateProfile(
         case.program_id,
         "partner",
@@ -917,11 +954,10 @@ def check_removable(case: Case) -> None:
         )
 
 
-def _chunked(writes: list[Write], guard: Write | None = None) -> list[Step]:
-    room = MAX_STEP_ITEMS - (1 if guard else 0)
-    return [
-        Step(list(writes[i : i + room]) + ([guard] if guard else [])) for i in range(0, len(writes), room)
-    ]
+def _chunked(writes: list[Write], *guards: Write) -> list[Step]:
+    """`writes` in steps that fit a transaction, each with every one of `guards` (conditions)."""
+    room = MAX_STEP_ITEMS - len(guards)
+    return [Step([*writes[i : i + room], *guards]) for i in range(0, len(writes), room)]
 
 
 # --- profiles -----------------------------------------------------------------------------------
@@ -1404,7 +1440,7 @@ def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
     still = {"flag_case_id": subject.flag_case_id, "status": subject.status}
     program_id, kind, subject_id = subject.program_id, subject.type, subject.id
     done = UpdateProfile(program_id, kind, subject_id, {"marks_pending": False}, expect=still, bump=False)
-    steps = _chunked(marks, guard=UpdateProfile.guard(program_id, kind, subject_id, **still))
+    steps = _chunked(marks, UpdateProfile.guard(program_id, kind, subject_id, **still))
     if steps:  # the last marks and the note that they are all written, together
         steps[-1] = Step([*steps[-1].writes[:-1], done])
     return steps or [Step([done])]

@@ -170,8 +170,9 @@ class PutCase:
 @dataclass(frozen=True, slots=True)
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
-    case must exist) and, with `expect_evidence`, that its reasons have fired exactly that often
-    (code: count). Figures are added (negative to take away); `reasons` are merged per code: the
+    case must exist), with `expect_evidence`, that its reasons have fired exactly that often
+    (code: count), and with `expect_verdict`, that the security team's verdict is that one.
+    Figures are added (negative to take away); `reasons` are merged per code: the
     detail replaced, the count raised, the first time kept."""
 
     program_id: str
@@ -184,6 +185,7 @@ class UpdateCase:
     archived_micros: dict[str, int] = field(default_factory=dict)
     reasons: tuple[Reason, ...] = ()
     expect_evidence: dict[str, int] | None = None
+    expect_verdict: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -963,6 +963,8 @@ class PartnersDynamo(DynamoBase):
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
         if write.expect_evidence is not None:  # the map as a whole: no reason fired since it was read
             condition &= m.case.reason_counts == write.expect_evidence
+        if write.expect_verdict is not None:  # the verdict the plan applies, not one recorded since
+            condition &= m.case.verdict == write.expect_verdict
         actions: list[Any] = []
         status = write.changes.get("status")
         if any(write.hold_micros.values()):
