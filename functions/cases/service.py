@@ -11,7 +11,7 @@ from typing import Any
 from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import hold_order, rules
-from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.identity import network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
@@ -86,10 +86,12 @@ def _case_page_from_index(
     if cursor:
         found = decode_cursor(cursor, query)
         after = _hold_position(found) if sort == "hold_amount" else _position(found)
-    needle = q.casefold() if q else None
+    needle = searchable_name(q) if q else None
     page, stop, more = filtered_page(
         store.cases_in_view(program_id, view, order == "desc", after, by=sort),
-        lambda c: (needle is None or needle in c.subject_name.casefold()) and status in (None, c.status),
+        lambda c: (
+            (needle is None or needle in searchable_name(c.subject_name)) and status in (None, c.status)
+        ),
         limit,
     )
     return views.CasePage(

@@ -215,6 +215,8 @@ def test_active_cases_sort_both_ways_and_page_with_the_cursor(world, sort, order
         ("COOPER", ["Bob Cooperman", "Alice Cooper"]),
         ("ice c", ["Alice Cooper"]),
         ("eriksen", ["Dan Eriksen"]),
+        ("ERİKSÉN", ["Dan Eriksen"]),  # as read: accents and dotted capitals folded
+        ("Al\u200bice", ["Alice Cooper"]),  # a zero-width space pasted with the name
         ("Fay", []),  # resolved, not active
         ("Ivy", []),  # removed
         ("zz", []),

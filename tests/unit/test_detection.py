@@ -247,6 +247,17 @@ def test_a_name_keeps_its_letters_in_every_script_and_drops_accents_case_and_pun
     assert normalize_name("---") == ""
 
 
+def test_a_name_is_searched_as_it_reads_whichever_way_its_letters_were_typed():
+    from functions.shared.domain.identity import searchable_name
+
+    decomposed, precomposed = "E\u0301cole Durand", "\u00c9cole Durand"
+    assert searchable_name(decomposed) == searchable_name(precomposed) == "ecole durand"
+    assert "istanbul" in searchable_name("İstanbul Trade")
+    assert searchable_name("Ada\u200bLove\u2060lace") == "adalovelace"  # invisible: dropped
+    assert searchable_name("Bob \u202egnp.exe\u202c") == "bob gnp exe"
+    assert searchable_name("...") == "..."  # punctuation alone is searched as typed
+
+
 def test_only_an_address_the_internet_sees_is_a_clients():
     for public in ("81.2.69.160", "8.8.8.8", "2a02:c7f:1234:5600::9"):
         assert public_ip(public), public

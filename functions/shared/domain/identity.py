@@ -197,6 +197,16 @@ def normalize_name(name: str) -> str:
     return " ".join("".join(kept).casefold().split())
 
 
+def searchable_name(text: str) -> str:
+    """A name as the case search compares it: as a person reads it (`normalize_name`:
+    accents, case and compatibility forms folded, `é` typed as one character or as `e` and an
+    accent, `İstanbul` as `istanbul`), invisible format characters dropped first (a zero-width
+    space inside a name does not hide it from a search for the name); punctuation alone is kept
+    as typed, case folded."""
+    shown = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return normalize_name(shown) or shown.casefold()
+
+
 def normalize_device(fingerprint: str) -> str:
     return fingerprint.strip().lower()
 
