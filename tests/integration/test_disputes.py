@@ -433,36 +433,6 @@ def test_a_partner_whose_customers_buy_throughout_the_approval_is_approved_and_n
     assert sweep(env.deps).held == 0  # nothing of an approved partner's is held again
 
 
-def test_an_approval_the_cycle_has_begun_cannot_be_turned_into_a_decline_and_the_next_run_finishes_it(
-    env, monkeypatch
-):
-    # Given an approval whose cycle stopped right after unflagging the partner (DynamoDB down)
-    case_id, held = approved_with_a_held_reward(env, "p-begun")
-    store, real_apply, steps = env.deps.repository, env.deps.repository.apply, []
-
-    def down_after_the_first_step(step):
-        steps.append(step)
-        if len(steps) > 1:
-            raise StorageUnavailable("injected: the table stopped answering")
-        real_apply(step)
-
-    monkeypatch.setattr(store, "apply", down_after_the_first_step)
-    assert run_scheduled_cycle(env)["totals"]["failed"] == 1
-    monkeypatch.setattr(store, "apply", real_apply)
-    assert case_of(env.tenant, case_id)["partner"]["status"] == "active"  # unflagged, not yet approved
-
-    # When the security team turns it into a decline: refused, saying why (the partner would stay
-    # unflagged under a declined case); the approval again is taken
-    turned = verdict(env, case_id, "decline", "changed our mind")
-    assert turned.status == 409 and "being approved" in turned.body["detail"], turned
-    assert verdict(env, case_id, "approve", "still fine").status == 200
-
-    # Then the next run finishes the approval
-    report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
-    assert report["totals"]["approved"] == 1, report
-    assert rewards_of(env.tenant, partner_id="p-begun") == {held: "pending"}
-
-
 def _stopped_after_its_first_step(env, monkeypatch) -> None:
     """The cycle run once, DynamoDB down after its first step (the verdict begun, nothing moved)."""
     store, real_apply, steps = env.deps.repository, env.deps.repository.apply, []
@@ -476,6 +446,26 @@ def _stopped_after_its_first_step(env, monkeypatch) -> None:
     monkeypatch.setattr(store, "apply", down_after_the_first_step)
     assert run_scheduled_cycle(env)["totals"]["failed"] == 1
     monkeypatch.setattr(store, "apply", real_apply)
+
+
+def test_an_approval_the_cycle_has_begun_cannot_be_turned_into_a_decline_and_the_next_run_finishes_it(
+    env, monkeypatch
+):
+    # Given an approval whose cycle stopped right after unflagging the partner (DynamoDB down)
+    case_id, held = approved_with_a_held_reward(env, "p-begun")
+    _stopped_after_its_first_step(env, monkeypatch)
+    assert case_of(env.tenant, case_id)["partner"]["status"] == "active"  # unflagged, not yet approved
+
+    # When the security team turns it into a decline: refused, saying why (the partner would stay
+    # unflagged under a declined case); the approval again is taken
+    turned = verdict(env, case_id, "decline", "changed our mind")
+    assert turned.status == 409 and "being approved" in turned.body["detail"], turned
+    assert verdict(env, case_id, "approve", "still fine").status == 200
+
+    # Then the next run finishes the approval
+    report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
+    assert report["totals"]["approved"] == 1, report
+    assert rewards_of(env.tenant, partner_id="p-begun") == {held: "pending"}
 
 
 def remove(env, case_id: str, block_reapply: bool = True):
