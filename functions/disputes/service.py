@@ -126,7 +126,8 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
                 carry_out(store, [begin], deps.publisher)
                 subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
-            plan = rules.resolution_plan(case, subject, rewards, pepper, now)
+            # stamped when applied: a verdict recorded as the cycle ran is older than its resolution
+            plan = rules.resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
             carry_out(store, plan.steps, deps.publisher)
             return "approved" if case.verdict == "approve" else "declined"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -519,6 +519,8 @@ def test_a_cycle_that_reads_a_case_while_its_partner_is_removed_leaves_it_to_the
     assert reports and reports[0]["totals"]["approved"] == 0, reports  # the removal took the dispute
     assert case_of(env.tenant, case_id)["status"] == "removed"
     assert rewards_of(env.tenant, partner_id="p-gone") == {held: "archived"}
+    trail = {e["action"]: e for e in case_of(env.tenant, case_id)["audit"]}
+    assert trail["dispute_withdrawn"]["detail"] == {"by": "removal", "verdict": "approve"}
 
 
 def test_a_decline_the_cycle_has_begun_cannot_be_turned_into_an_approval_and_the_next_run_finishes_it(
@@ -554,6 +556,7 @@ def test_a_verdict_recorded_after_the_cycle_read_the_case_is_the_one_applied(env
     def approved_before_the_first_step(step):
         if not turned:
             turned.append("now")  # once (the verdict's own step comes through here too)
+            set_clock(env.clock, CYCLE_AT + timedelta(seconds=1))  # the cycle has run a second
             record_verdict(env.deps, case_id, "approve", "evidence checked: legit", "sec")
         real_apply(step)
 
@@ -563,7 +566,12 @@ def test_a_verdict_recorded_after_the_cycle_read_the_case_is_the_one_applied(env
 
     assert turned and report["totals"]["approved"] == 1 and report["totals"]["declined"] == 0, report
     assert rewards_of(env.tenant, partner_id="p-turn") == {held: "pending"}
-    assert case_of(env.tenant, case_id)["status"] == "approved"
+    drawer = case_of(env.tenant, case_id)
+    assert drawer["status"] == "approved"
+    # the trail in the order things happened: the verdict, then the resolution that applied it
+    latest = max(e["at"] for e in drawer["audit"] if e["action"].startswith("verdict_"))
+    resolved = next(e["at"] for e in drawer["audit"] if e["action"] == "dispute_approved")
+    assert latest <= resolved, drawer["audit"]
 
 
 @pytest.mark.parametrize("outcome", ["decline", "approve-again"])

@@ -73,6 +73,11 @@ def test_a_rotation_beyond_the_retired_secrets_that_may_sign_is_refused_and_says
     with pytest.raises(Conflict, match="possible from 2026-12-02T12:01:00Z"):
         hook.rotated("one too many", T0 + timedelta(hours=2))
     assert len(hook.secrets_at(T0 + timedelta(hours=2))) == RETIRED_SECRETS_SIGNING + 1
+    late = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    for n in range(1, RETIRED_SECRETS_SIGNING + 1):
+        late = late.rotated(f"s{n}", T0 + timedelta(minutes=n, microseconds=35))
+    with pytest.raises(Conflict, match="possible from 2026-12-02T12:01:01Z"):  # rounded up, not down
+        late.rotated("one too many", T0 + timedelta(hours=2))
     again = hook.rotated("next", T0 + timedelta(hours=24, minutes=1))  # once the oldest ended
     assert again.secrets_at(T0 + timedelta(hours=24, minutes=1))[:2] == [
         "next",

@@ -829,6 +829,11 @@ def removal_plan(
         raise Conflict(_under_way(case) + "; remove the partner after it, if it is still to be removed")
     still = UpdateProfile.guard(case.program_id, "partner", subject.id, active_case_id=subject.active_case_id)
     plan = Plan()
+    withdrawn = (
+        audit(case, "dispute_withdrawn", actor, at, {"by": "removal", "verdict": case.verdict}, "removed")
+        if case.status == "disputed"
+        else None
+    )
     if case.status == "disputed" and case.verdict is not None:
         plan.steps.append(
             Step(
@@ -841,9 +846,11 @@ def removal_plan(
                         changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
                     ),
                     still,
+                    *([withdrawn] if withdrawn else []),
                 ]
             )
         )
+        withdrawn = None  # recorded with the verdict taken back
     archivable = [r for r in rewards if r.status in ARCHIVABLE]
     plan.steps += _reward_chunks(case, archivable, "archived", REMOVABLE, archive=True, also=still)
     plan.moved = [replace(r, status="archived") for r in archivable]
@@ -903,6 +910,8 @@ def removal_plan(
             ),
         ]
     )
+    if withdrawn is not None:  # a dispute without a verdict: withdrawn with the removal
+        final.add(withdrawn)
     plan.steps.append(final)
     return plan
 

@@ -47,6 +47,12 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
+def _next_second(at: datetime) -> datetime:
+    """`at` in UTC, rounded up to a whole second (a time said to the second is not before it)."""
+    whole = at.astimezone(UTC).replace(microsecond=0)
+    return whole if whole == at else whole + timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class RetiredSecret:
     """A secret replaced by a rotation: it signs beside the current one until `until`."""
@@ -83,7 +89,7 @@ class Webhook:
             raise Conflict(
                 f"webhook {self.webhook_id} was rotated {len(signing)} times in the last 24 hours and "
                 f"{len(signing) + 1} secrets still sign its deliveries; the next rotation is possible "
-                f"from {min(r.until for r in signing).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+                f"from {_next_second(min(r.until for r in signing)):%Y-%m-%dT%H:%M:%SZ}"
             )
         retiring = RetiredSecret(self.secret, now + ROTATION_OVERLAP)
         return replace(self, secret=secret, retired=(retiring, *signing), updated_at=now)
