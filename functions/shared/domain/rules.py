@@ -542,9 +542,10 @@ def resolution_under_way(case: Case, subject: Subject) -> bool:
 
 
 def _under_way(case: Case) -> str:
-    doing = "approved" if case.verdict == "approve" else "declined"
-    detail = (
-        "its subject is no longer flagged" if case.verdict == "approve" else "its rewards are being declined"
+    doing, detail = (
+        ("approved", "its subject is no longer flagged")
+        if case.verdict == "approve"
+        else ("declined", "its rewards are being declined")
     )
     return f"case {case.case_id} is being {doing} by the dispute cycle ({detail}); its next run finishes it"
 
@@ -693,9 +694,9 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     version and reads it again), so what `resolution_plan` then reads is all there is to release
     and unmark: the approval never waits for a moment without new rewards or identifiers, which a
     busy partner (its customers buying every second) would never give it. Declined, the subject
-    stays flagged under the case with no active case (what the decline leaves). Either way a verdict
-    recorded from here on is another case's business (`resolution_under_way`): none can change the
-    verdict half applied, and a removal waits for the cycle. None when the subject is not under
+    stays flagged under the case with no active case (what the decline leaves). Either way, from
+    here on the verdict is under way (`resolution_under_way`): another verdict cannot change it
+    half applied, and a removal waits for the cycle. None when the subject is not under
     this case (a run that stopped after this step)."""
     _check_resolvable(case)
     if subject.active_case_id != case.case_id:
@@ -829,12 +830,7 @@ def removal_plan(
         raise Conflict(_under_way(case) + "; remove the partner after it, if it is still to be removed")
     still = UpdateProfile.guard(case.program_id, "partner", subject.id, active_case_id=subject.active_case_id)
     plan = Plan()
-    withdrawn = (
-        audit(case, "dispute_withdrawn", actor, at, {"by": "removal", "verdict": case.verdict}, "removed")
-        if case.status == "disputed"
-        else None
-    )
-    if case.status == "disputed" and case.verdict is not None:
+    if case.status == "disputed":  # withdrawn first: its verdict, if it has one, taken back
         plan.steps.append(
             Step(
                 [
@@ -846,11 +842,17 @@ def removal_plan(
                         changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
                     ),
                     still,
-                    *([withdrawn] if withdrawn else []),
+                    audit(
+                        case,
+                        "dispute_withdrawn",
+                        actor,
+                        at,
+                        {"by": "removal", "verdict": case.verdict},
+                        "removed",
+                    ),
                 ]
             )
         )
-        withdrawn = None  # recorded with the verdict taken back
     archivable = [r for r in rewards if r.status in ARCHIVABLE]
     plan.steps += _reward_chunks(case, archivable, "archived", REMOVABLE, archive=True, also=still)
     plan.moved = [replace(r, status="archived") for r in archivable]
@@ -910,8 +912,6 @@ def removal_plan(
             ),
         ]
     )
-    if withdrawn is not None:  # a dispute without a verdict: withdrawn with the removal
-        final.add(withdrawn)
     plan.steps.append(final)
     return plan
 
