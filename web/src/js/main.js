@@ -19,7 +19,12 @@ const PROGRAM_TEAM = ["fraud", "admin"];
 const SECURITY = ["security"];
 const ADMIN = ["admin"];
 export const NO_ACCESS = "You do not have access to Fraud Management";
-const ROLE_NAMES = { [PROGRAM_TEAM.join()]: "the program's fraud team and admins", [SECURITY.join()]: "the platform security team", [ADMIN.join()]: "admins" };
+// who each tab's roles are, in words (a tab names one of the lists above)
+const ROLE_NAMES = new Map([
+  [PROGRAM_TEAM, "the program's fraud team and admins"],
+  [SECURITY, "the platform security team"],
+  [ADMIN, "admins"],
+]);
 
 // Each tab: its path, its name (the link text and the page's heading), who may see it, its page.
 const TABS = [
@@ -176,7 +181,7 @@ function render() {
     replace(
       main,
       pageHeading(known ? "Not available" : "Page not found"),
-      h("p", {}, known ? `${known.name} is for ${ROLE_NAMES[known.roles.join()]}; this key's role is ${me.role}.` : "There is no page at this address."),
+      h("p", {}, known ? `${known.name} is for ${ROLE_NAMES.get(known.roles)}; this key's role is ${me.role}.` : "There is no page at this address."),
       h("p", {}, h("a", { href: href(homeOf(me.role)) }, "Go to the start page")),
     );
     return;

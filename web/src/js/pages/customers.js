@@ -131,7 +131,7 @@ export function mountCustomers(container, route) {
 
   const note = h("input", { id: "status-note", name: "note", autocomplete: "off" });
 
-  const change = oneAtATime(() => result, async (path, word) => {
+  const change = oneAtATime(result, async (path, word) => {
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
       const body = note.value.trim() ? { note: note.value.trim() } : {};

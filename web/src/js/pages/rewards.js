@@ -42,7 +42,7 @@ export function mountRewards(container, route) {
     h("button", { type: "submit" }, "Filter"),
   );
 
-  const approve = oneAtATime(() => results, async (reward) => {
+  const approve = oneAtATime(results, async (reward) => {
     const id = reward.id;
     replace(message, h("p", { role: "status" }, "Working…"));
     try {
