@@ -17,11 +17,6 @@ pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def tag() -> str:
     return "Z" + uuid.uuid4().hex[:6]
 

@@ -20,11 +20,6 @@ pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 REWARDS = 56  # more than the drawer lists (50); with the flag, 57 audit entries (more than 50 too)
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def test_a_busy_cases_drawer_lists_the_newest_and_leads_to_the_rest(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:

@@ -28,11 +28,6 @@ pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def tag() -> str:
     """A word no other test's partner names contain, to search by."""
     return "Q" + uuid.uuid4().hex[:6]

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def every_dispute(backend: Backend) -> list[str]:
     """The open disputes' partner names, oldest dispute first, through the API's pages."""
     names: list[str] = []

@@ -32,11 +32,6 @@ AUDIENCES = ["current", "all"]
 ACTION_TYPES = ["communication", "suspend", "block"]
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def option_values(page: Page, label: str) -> list[str]:
     return (
         page.get_by_label(label, exact=True)

@@ -20,11 +20,6 @@ pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 TABLE = "Partners removed from the program"
 
 
-@pytest.fixture
-def backend(console: LocalSystem) -> Backend:
-    return Backend(console)
-
-
 def every_removed(backend: Backend) -> list[str]:
     """The program's removed partners' names, newest removal first, through the API's pages."""
     names: list[str] = []

@@ -1,6 +1,6 @@
 """Fixtures of the console tests (the module their `pytest_plugins` names): one Debian Chromium per
-session driven by Playwright, a fresh context (so a fresh sessionStorage) per test, and the local
-system serving the console.
+session driven by Playwright, a fresh context (so a fresh sessionStorage) per test, the local
+system serving the console, and the `backend` the tests arrange and check through the API with.
 
 Playwright's own browser download cannot work on these machines, so the tests launch Debian's
 `chromium` (`make test` installs it when missing) with the flags this machine's closed network needs.
@@ -20,6 +20,7 @@ import requests
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend
 from tests.e2e.console.steps import LAPTOP
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -76,3 +77,9 @@ def page(browser: Browser) -> Iterator[Page]:
     yield opened
     context.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def backend(console: LocalSystem) -> Backend:
+    """What the tests arrange and check through the API (`console/backend.py`), beside the browser."""
+    return Backend(console)
