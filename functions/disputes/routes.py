@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from functions.disputes import service
 from functions.shared import api, views
-from functions.shared.inputs import Model
+from functions.shared.inputs import Model, Note, WrittenText
 
 router = APIGatewayRouter()
 
@@ -18,14 +18,14 @@ router = APIGatewayRouter()
 class DisputeRequest(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # a blank reason is none
 
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: WrittenText
 
 
 class VerdictRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Literal["approve", "decline"]
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Note = ""
 
 
 @router.post("/v1/cases/<case_id>/dispute", summary="Dispute a case (open -> disputed)")

@@ -68,7 +68,12 @@ def record_verdict(
         carry_out(store, [rules.verdict_step(case, verdict, note, actor, now, subject)], deps.publisher)
         return store.get_case(case.program_id, case_id)
 
-    return views.dispute_view(retrying(attempt, f"recording the verdict on {case_id}"), None)
+    recorded = retrying(attempt, f"recording the verdict on {case_id}")
+    try:
+        program_name: str | None = store.get_program(recorded.program_id).name
+    except NotFound:  # a case whose program is not stored (as in the list: no name)
+        program_name = None
+    return views.dispute_view(recorded, program_name)
 
 
 def _disputed(store: DisputesPort, case_id: str) -> Case:

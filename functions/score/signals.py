@@ -113,6 +113,7 @@ def email_signals(
         )
     similar: set[str] = set()
     similar_flagged: set[str] = set()
+    similar_removed: set[str] = set()
     one_edit: set[str] = set()  # found only through the near-duplicate keys: a typo or two away
     probes = None
     for role, state in links.items():
@@ -128,13 +129,14 @@ def email_signals(
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
         found = near - others
         similar |= found
-        similar_flagged |= found & (set(state.flagged) | set(state.removed))
+        similar_flagged |= found & set(state.flagged)
+        similar_removed |= found & set(state.removed)
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
     for kind in NEAR_DUPLICATE_KEYS:
         one_edit -= _others(links.get(kind, NO_LINK), me)  # the same bare name: digits, dots
     if similar:
-        if similar_flagged:
+        if similar_flagged or similar_removed:
             variant = "email_similar_to_flagged"
         elif one_edit:
             variant = "email_one_edit"
@@ -144,7 +146,7 @@ def email_signals(
         reasons.append(
             Reason(
                 "email_similar",
-                f"e-mail address {how} that of {_listing(similar, similar_flagged)}",
+                f"e-mail address {how} that of {_listing(similar, similar_flagged, similar_removed)}",
                 variant,
             )
         )

@@ -66,6 +66,15 @@ NON_BLANK_PATTERN = f"[^{BLANKS}]"
 UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
 ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}][^{UNPRINTABLE}]*$"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
+# Text people write for other people (a dispute's reason, a verdict's note), shown to the security
+# team, in audit trails and in webhooks: line breaks and tabs allowed, no other control character
+# and no mark that reorders text; written text has something visible (not only blanks, zero-width
+# characters or direction marks)
+TEXT_UNPRINTABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
+INVISIBLE = "\\u200b-\\u200f\\u2060\\ufeff"
+NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
+WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
+_TEXT_RULE = "text: no control characters but line breaks and tabs, no marks that reorder text"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
@@ -140,6 +149,21 @@ ActorName = Annotated[
     AfterValidator(trim),
 ]
 """Who did something, as audit trails show it: not blank, no control or reordering character."""
+TEXT_MAX = 2000
+Note = Annotated[
+    StrictStr,
+    Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
+    matching(NOTE_PATTERN, _TEXT_RULE),
+    AfterValidator(trim),
+]
+"""An optional note to other people (blank: none)."""
+WrittenText = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": WRITTEN_PATTERN}),
+    matching(WRITTEN_PATTERN, _TEXT_RULE + ", not blank"),
+    AfterValidator(trim),
+]
+"""Text to other people that must say something (a dispute's reason)."""
 Identifier = Annotated[
     StrictStr,
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),

@@ -138,6 +138,12 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
             # a wrong or missing `type` / `kind`: name the discriminator, not the body
             location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
         message = str(error.get("msg", ""))
+        given, bounds = error.get("input"), error.get("ctx") or {}
+        if error.get("type") in ("too_long", "too_short") and isinstance(given, str):
+            # a length checked after a validator of ours is pydantic's generic one: "items"
+            most = error["type"] == "too_long"
+            limit = bounds.get("max_length" if most else "min_length")
+            message = f"at {'most' if most else 'least'} {limit} characters, not {len(given)}"
         if location[:1] == ["query"] and isinstance(error.get("input"), list):
             # every parameter takes one value: `?limit=5&limit=6` is not "not a valid integer"
             message = "given more than once: send one value"

@@ -20,7 +20,7 @@ from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
-from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
 
 CYCLE = "functions.disputes.cycle.lambda_handler"
@@ -184,6 +184,7 @@ def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_cas
     recorded = verdict(env, case_id, "approve", "customer list verified")
     assert recorded.status == 200, recorded
     assert (recorded.body["status"], recorded.body["verdict"]) == ("disputed", "approve")
+    assert recorded.body["program_name"] == "Program A"  # as the list names it
     assert rewards_of(env.tenant, partner_id="p-ok")[late] == "on_hold"
     assert view(env.tenant, "active")[case_id]["status"] == "disputed"
 
@@ -930,6 +931,12 @@ def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, 
         "verdict on a removed case": (verdict(env, removed, "approve"), 404, removed),
         "no reason": (dispute(env, untouched, ""), 422, "reason"),
         "a blank reason": (dispute(env, untouched, " \n\t "), 422, "reason"),
+        # shown to the security team, in the audit trail and in webhooks: text a person can read
+        "an invisible reason": (dispute(env, untouched, "\u200b\u200e \u2060"), 422, "reason"),
+        "a reason with a NUL": (dispute(env, untouched, "ok\u0000"), 422, "reason"),
+        "a reason that reorders text": (dispute(env, untouched, "refund \u202eevil"), 422, "reason"),
+        "a note with an escape sequence": (verdict(env, disputed, "approve", "\u001b[2J"), 422, "note"),
+        "a note that reorders text": (verdict(env, disputed, "decline", "\u2067x"), 422, "note"),
         "unknown verdict": (verdict(env, disputed, "maybe"), 422, "verdict"),
     }
 
@@ -937,10 +944,14 @@ def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, 
         assert answer.status == expected, (name, answer)
         assert answer.headers["content-type"] == "application/problem+json", name
         assert answer.body["status"] == expected and words in answer.body["detail"], (name, answer.body)
-    for name in ("no reason", "a blank reason", "unknown verdict"):
-        assert refused[name][0].body["errors"][0]["field"] == refused[name][2]
+    for name, (answer, expected, words) in refused.items():
+        if expected == 422:
+            assert answer.body["errors"][0]["field"] == words, (name, answer.body)
     assert {c: case_of(env.tenant, c) for c in before} == before
     assert env.bus.published == events_before
+    # written text keeps its line breaks, tabs and the marks right-to-left scripts use
+    written = "Checked by phone:\n\tthe reseller's contract, \u200fמאושר\u200f"
+    assert dispute(env, untouched, written).body["dispute_reason"] == written
 
 
 def test_a_verdict_finds_its_case_by_its_locator_not_by_reading_every_open_dispute(env):
@@ -963,3 +974,79 @@ def test_a_verdict_finds_its_case_by_its_locator_not_by_reading_every_open_dispu
     env.aws.repository._m.case_locator(keys.case_locator_pk(cases[3]), keys.CASE_LOCATOR_SK).delete()
     assert verdict(env, cases[3], "decline").status == 200
     assert verdict(env, "case_nowhere", "approve").status == 404
+
+
+def _declined_then_flagged_again(env, partner_id: str) -> tuple[str, str]:
+    """A partner whose first case is declined by the cycle, then flagged again (its twin's address)
+    on 2026-12-02: the second case opened while the declined one keeps it flagged."""
+    declined = flag_partner(env, partner_id)
+    assert dispute(env, declined).status == 200
+    assert verdict(env, declined, "decline", "a ring of fake customers").status == 200
+    assert run_scheduled_cycle(env)["totals"]["declined"] == 1
+    again = status(env.tenant, _suspicious_again(env, partner_id, datetime(2026, 12, 2, 9, tzinfo=UTC)))
+    assert again["decision"]["action"] == "flag" and again["case_id"] not in (None, declined), again
+    return declined, again["case_id"]
+
+
+def test_an_approval_of_a_later_case_leaves_the_partner_flagged_under_its_declined_case(env):
+    """SPEC 4: after a declined dispute the subject stays flagged, with no whitelisting. A later
+    case's approval said that case's signals were wrong, not the declined one's; it made the
+    partner active, unmarked its identifiers and released what the later case held."""
+    declined, later = _declined_then_flagged_again(env, "p-twice")
+    set_clock(env.clock, datetime(2026, 12, 2, 10, tzinfo=UTC))
+    held = buy(env, "c-held", "p-twice", "2026-12-02T10:00:00Z", "12.00")
+    drain(env.aws)
+    assert rewards_of(env.tenant, partner_id="p-twice") == {held: "on_hold"}
+    assert dispute(env, later).status == 200
+    assert verdict(env, later, "approve", "this sign-in was the partner's own").status == 200
+
+    report = run_scheduled_cycle(env, datetime(2027, 1, 1, tzinfo=UTC))
+
+    assert report["totals"]["approved"] == 1
+    assert view(env.tenant, "resolved")[later]["status"] == "approved"
+    drawer = case_of(env.tenant, declined)
+    assert drawer["partner"]["status"] == "flagged"
+    # what the approved case held stays held, under the declined case
+    (kept,) = api("cases", "GET", "/v1/rewards", env.tenant.keys["fraud"], partner_id="p-twice").body["items"]
+    assert (kept["id"], kept["status"], kept["case_id"]) == (held, "on_hold", declined)
+    assert view(env.tenant, "resolved")[declined]["held_rewards"] == 1
+    assert view(env.tenant, "resolved")[later]["held_rewards"] == 0
+    (event,) = [e for e in published(env, "DisputeResolved") if e["case_id"] == later]
+    assert (event["outcome"], event["rewards"], event["rewards_now"], event["held_under"]) == (
+        "approved",
+        [held],
+        "on_hold",
+        declined,
+    )
+    # its next reward is held under the declined case as it arrives
+    set_clock(env.clock, datetime(2027, 1, 2, 9, tzinfo=UTC))
+    bought = purchase("c-next", "p-twice", at="2027-01-02T09:00:00Z", reward="5.00", ip="81.2.69.250")
+    send(env.tenant, bought)
+    drain(env.aws)
+    assert rewards_of(env.tenant, partner_id="p-twice")[bought["reward"]["id"]] == "on_hold"
+    assert status(env.tenant, bought["id"])["case_id"] == declined  # the event names its hold's case
+    # and its identifiers keep their marks: a newcomer from its IP signs up from a flagged address
+    partner = env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-twice")
+    set_clock(env.clock, datetime(2027, 1, 2, 10, tzinfo=UTC))
+    newcomer = send(env.tenant, signup("p-newcomer", ip=min(partner.ips), at="2027-01-02T10:00:00Z"))
+    drain(env.aws)
+    assert "ip_suspicious" in codes(env.tenant, newcomer["id"])
+
+
+def test_a_partner_under_a_later_case_is_removed_from_that_case_and_only_once(env):
+    """A removal from the declined case left the partner's later case open (in the Active tab and
+    the security team's list) and let the partner be removed a second time from it."""
+    declined, later = _declined_then_flagged_again(env, "p-again")
+
+    refused = remove(env, declined)
+
+    assert refused.status == 409, refused
+    assert later in refused.body["detail"], refused.body
+    assert case_of(env.tenant, declined)["status"] == "declined"
+    assert case_of(env.tenant, declined)["partner"]["status"] == "flagged"
+    assert remove(env, later).status == 200
+    again = remove(env, declined)
+    assert again.status == 409 and "removed already" in again.body["detail"], again.body
+    listed = api("cases", "GET", "/v1/removed-partners", env.tenant.keys["fraud"]).body["items"]
+    assert [r["case_id"] for r in listed] == [later]
+    assert list(view(env.tenant, "active")) == []

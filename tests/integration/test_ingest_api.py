@@ -390,6 +390,17 @@ def test_a_required_value_sent_wrong_is_still_refused_naming_the_field(aws, tena
     assert aws.queued() == []
 
 
+def test_a_text_too_long_is_named_in_characters(aws, tenant):
+    """A length checked after one of our validators came out as pydantic's generic "items"."""
+    event = sample("account.updated")
+    event["activity"] = "x" * 65
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert answer.body["errors"] == [{"field": "activity", "message": "at most 64 characters, not 65"}]
+
+
 def test_a_query_parameter_given_twice_is_named_as_given_twice(aws, tenant):
     query = proxy_event(
         "GET", "/v1/cases", None, tenant.keys["fraud"], query={"view": "active", "limit": "5"}

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from functions.cases import service as cases_service
 from functions.score import weights
 from functions.score.engine import Engine
+from functions.score.signals import email_signals
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain import rules
@@ -382,6 +383,23 @@ def test_one_edit_from_a_flagged_partner_names_the_flag():
     assert flagged["action"] == "flag"  # the same mailbox
     decision = score(engine, signup("p3", email="grace.hoppre@gmail.com", at="2026-11-03T09:00:00Z"))
     assert "(flagged)" in reasons(decision)["email_similar"]
+
+
+def test_a_similar_address_of_a_removed_partner_is_named_removed_not_flagged():
+    email = "yuri.kuznetsov@yahoo.com"
+    skeleton = LinkState(
+        members=frozenset({"partner:p-gone", "partner:p-watched"}),
+        removed=frozenset({"partner:p-gone"}),
+        flagged=frozenset({"partner:p-watched"}),
+    )
+    (similar,) = email_signals(
+        "partner:p-new", email, email_keys(email), {"email_skeleton": skeleton}, EmbeddedReferenceData({})
+    )
+    assert (
+        similar.detail
+        == "e-mail address close to that of partner p-gone (removed), partner p-watched (flagged)"
+    )
+    assert similar.variant == "email_similar_to_flagged"
 
 
 def test_a_known_address_does_not_rewrite_its_near_keys():

@@ -15,6 +15,7 @@ from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     ListRewards,
     MarkLink,
+    MarkNetwork,
     MoveReward,
     PutCase,
     Step,
@@ -211,6 +212,45 @@ def test_an_approval_puts_rewards_back_to_pending_and_marks_each_ones_subjects_t
     # holdable again, listed nowhere: each reward's partner and customer must ask the index next time
     assert marked == {("partner", "p1")} | {("customer", f"cust-{n}") for n in range(100)}
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)  # with room for the summary
+
+
+def test_an_approval_of_a_later_case_keeps_the_subject_flagged_under_its_declined_case():
+    """SPEC 4: a declined dispute keeps its subject flagged; a later case approved withdraws only
+    its own flag: the subject goes back under the declined case, marks kept, holds kept there."""
+    later = case("disputed")
+    read = evolve(many(devices=3, ips=2), declined_case_id="c0")
+    begin = rules.resolution_begin_step(later, read)
+    (profile,) = [w for w in begin.writes if isinstance(w, UpdateProfile)]
+    assert profile.changes == {"active_case_id": None, "flag_case_id": "c0"}
+
+    under_c0 = evolve(read, active_case_id=None, flag_case_id="c0")
+    held = [reward(1, "on_hold", case_id="c1"), reward(2, "on_hold", case_id="c1")]
+    plan = rules.resolution_plan(later, under_c0, held, PEPPER, T0)
+
+    moves = [w for step in plan.steps for w in step.writes if isinstance(w, MoveReward)]
+    assert {(w.reward_id, w.status, w.case_id) for w in moves} == {
+        ("r1", "on_hold", "c0"),
+        ("r2", "on_hold", "c0"),
+    }
+    figures = {
+        w.case_id: (w.held, w.hold_micros)
+        for step in plan.steps[:-1]
+        for w in step.writes
+        if isinstance(w, UpdateCase)
+    }
+    assert figures == {"c1": (-2, {"USD": -3_000_000}), "c0": (2, {"USD": 3_000_000})}
+    assert not [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink | MarkNetwork)]
+    # declined: the case is the one that keeps it flagged from then on
+    declining = evolve(later, verdict="decline")
+    (profile,) = [
+        w for w in rules.resolution_begin_step(declining, read).writes if isinstance(w, UpdateProfile)
+    ]
+    assert profile.changes == {"active_case_id": None, "declined_case_id": "c1"}
+    # with no declined case before, an approval makes it active as ever
+    (profile,) = [
+        w for w in rules.resolution_begin_step(later, many()).writes if isinstance(w, UpdateProfile)
+    ]
+    assert profile.changes["status"] == "active"
 
 
 def _stored(subject: Subject) -> tuple[InMemoryRepository, Subject]:

@@ -104,6 +104,9 @@ class Subject:
     flagged_at: datetime | None = None
     active_case_id: str | None = None  # the open or disputed case; none once it is resolved
     flag_case_id: str | None = None  # the case a flagged (or removed) subject's new rewards go under
+    # the last case whose dispute was declined: it keeps the subject flagged whatever a later case
+    # decides (SPEC 4: an approval of a later case puts the subject back under it, still flagged)
+    declined_case_id: str | None = None
     marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None

@@ -170,6 +170,10 @@ def _holds(subject: Subject) -> bool:
     return subject.status == "flagged" and bool(subject.flag_case_id)
 
 
+def _flag_case(subject: Subject) -> str | None:
+    return subject.flag_case_id if _holds(subject) else None
+
+
 def totals(rewards: Iterable[Reward]) -> dict[str, int]:
     found: dict[str, int] = {}
     for reward in rewards:
@@ -641,17 +645,26 @@ def _reward_chunks(
     archive: bool,
     verdict: str | None = None,
     also: Write | None = None,
+    under: str | None = None,
 ) -> list[Step]:
     """Moves rewards in steps, each also conditional on the case's status (`guard`), its `verdict`
     (the one a cycle applies) and `also` (a removal's condition on its partner): a case changed
     meanwhile (a removal racing a dispute cycle) stops the plan, and nothing more moves. Held
-    rewards leave the hold figures of whichever case holds them."""
+    rewards leave the hold figures of whichever case holds them; moved `on_hold` `under` another
+    case, they join that case's."""
     holdable_again = to_status in HOLDABLE  # an approval: each reward's subjects list it (marked)
-    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1 - (1 if also else 0)
+    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1 - (1 if also else 0) - (1 if under else 0)
     steps = []
     for start in range(0, len(rewards), room):
         chunk = rewards[start : start + room]
-        step = Step([MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status) for r in chunk])
+        step = Step(
+            [
+                MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status, case_id=under)
+                for r in chunk
+            ]
+        )
+        if under is not None:
+            step.add(UpdateCase(case.program_id, under, held=len(chunk), hold_micros=totals(chunk)))
         if holdable_again:
             subjects = {("partner", r.partner_id) for r in chunk} | {
                 ("customer", r.customer_id) for r in chunk if r.customer_id
@@ -702,11 +715,13 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     if subject.active_case_id != case.case_id:
         return None
     approve = case.verdict == "approve"
-    changes: dict[str, Any] = (
-        {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False}
-        if approve
-        else {"active_case_id": None}
-    )
+    changes: dict[str, Any]
+    if not approve:
+        changes = {"active_case_id": None, "declined_case_id": case.case_id}
+    elif (standing := declined_before(case, subject)) is not None:
+        changes = {"active_case_id": None, "flag_case_id": standing}  # still flagged, marks kept
+    else:
+        changes = {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False}
     return Step(
         [
             UpdateCase(
@@ -723,6 +738,15 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     )
 
 
+def declined_before(case: Case, subject: Subject) -> str | None:
+    """The earlier case whose declined dispute keeps `case`'s subject flagged (SPEC 4: after a
+    declined dispute the subject stays flagged; no whitelisting): approving a later case withdraws
+    that case's flag only. Its subject goes back under the declined case, its marks kept, and what
+    the later case held stays held under the declined one. None when the subject has no such case."""
+    standing = subject.declined_case_id
+    return standing if standing and standing != case.case_id and subject.status == "flagged" else None
+
+
 def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime) -> Plan:
     """The dispute cycle's steps for one case with a verdict (SPEC 7): approved, its held rewards
     back to `pending` and the subject's marks withdrawn on every identifier; declined, its held
@@ -737,15 +761,20 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     approve = case.verdict == "approve"
     if subject.active_case_id == case.case_id:
         raise ValueError(f"case {case.case_id}: its subject is under it; begin with resolution_begin_step")
-    target = "pending" if approve else "declined"
+    # approved while an earlier declined case keeps its subject flagged: what it held stays held,
+    # under the case the subject's rewards now go under
+    keeper = subject.flag_case_id if approve and declined_before(case, subject) else None
+    target = "on_hold" if keeper else "pending" if approve else "declined"
     held = [r for r in rewards if r.status == "on_hold" and r.case_id == case.case_id and not r.overridden]
     # what a run that stopped half way moved already: reported with the rest
-    moved_before = [
-        r for r in rewards if r.status == target and r.case_id == case.case_id and not r.overridden
-    ]
+    moved_before = (
+        []  # under the keeper, they are not told apart from its own
+        if keeper
+        else [r for r in rewards if r.status == target and r.case_id == case.case_id and not r.overridden]
+    )
     plan = Plan(
-        _reward_chunks(case, held, target, ("disputed",), archive=False, verdict=case.verdict),
-        [replace(r, status=target) for r in held],
+        _reward_chunks(case, held, target, ("disputed",), archive=False, verdict=case.verdict, under=keeper),
+        [replace(r, status=target, case_id=keeper or r.case_id) for r in held],
     )
     if approve and subject.status == "active" and subject.active_case_id is None:
         unflagged = UpdateProfile.guard(
@@ -769,7 +798,8 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 f"dispute_{outcome}",
                 "dispute-cycle",
                 at,
-                {"rewards": len(held), "note": case.verdict_note},
+                {"rewards": len(held), "note": case.verdict_note}
+                | ({"still_flagged_under": keeper} if keeper else {}),
                 "resolved",
             ),
             notify(
@@ -782,7 +812,8 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                     "outcome": outcome,
                     "rewards": sorted(r.reward_id for r in held + moved_before),
                     "rewards_now": target,
-                },
+                }
+                | ({"held_under": keeper} if keeper else {}),
                 at,
                 case.case_id,
                 "resolved",
@@ -825,6 +856,12 @@ def removal_plan(
     if case.status not in REMOVABLE:
         raise Conflict(
             f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
+        )
+    if subject.status == "removed":
+        raise Conflict(f"partner {subject.id} is removed already (case {subject.flag_case_id})")
+    if subject.active_case_id not in (None, case.case_id):  # its case now: the one to remove it from
+        raise Conflict(
+            f"partner {subject.id} is under case {subject.active_case_id} now; remove the partner from that case"
         )
     if resolution_under_way(case, subject):
         raise Conflict(_under_way(case) + "; remove the partner after it, if it is still to be removed")
@@ -1150,7 +1187,16 @@ def scoring_plan(
     profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
 
     # the case the event's decision names: its flag's, the one that removed it, or its active one
-    event_case = case_id if given.flag else removal_case or profile.active_case_id
+    # (a flagged subject with no active case: the declined case it is flagged under; or the case
+    # that holds the event's reward)
+    event_case = (
+        case_id
+        if given.flag
+        else removal_case
+        or profile.active_case_id
+        or _flag_case(profile)
+        or (placement.case_id if placement is not None and placement.status == "on_hold" else None)
+    )
     core = Step()
     core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
     if claim is not None:

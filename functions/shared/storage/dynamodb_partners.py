@@ -116,6 +116,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flagged_at = UTCDateTimeAttribute(null=True)
         active_case_id = UnicodeAttribute(null=True)
         flag_case_id = UnicodeAttribute(null=True)
+        declined_case_id = UnicodeAttribute(null=True)
         marks_pending = BooleanAttribute(null=True)
         block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
@@ -252,6 +253,7 @@ _PROFILE_FIELDS = {
     "flagged_at": "flagged_at",
     "active_case_id": "active_case_id",
     "flag_case_id": "flag_case_id",
+    "declined_case_id": "declined_case_id",
     "marks_pending": "marks_pending",
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
@@ -1172,6 +1174,7 @@ def _subject(item: Any) -> Subject:
         flagged_at=item.flagged_at,
         active_case_id=item.active_case_id,
         flag_case_id=item.flag_case_id,
+        declined_case_id=item.declined_case_id,
         marks_pending=bool(item.marks_pending),
         block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,

@@ -280,6 +280,10 @@ class DisputesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def list_programs(self) -> list[Program]: ...
 
+    @abc.abstractmethod
+    def get_program(self, program_id: str) -> Program:
+        """Raises NotFound."""
+
 
 class Repository(ProgramsPort, ScoringPort, CasesPort, DisputesPort, LoyaltyPort, abc.ABC):
     """Every port: what a store implements."""
