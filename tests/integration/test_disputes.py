@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from functions.disputes.service import run_cycle
+from functions.disputes.service import record_verdict, run_cycle
 from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
-from functions.shared.errors import StorageUnavailable
+from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
@@ -522,6 +522,44 @@ def test_a_cycle_that_reads_a_case_while_its_partner_is_removed_leaves_it_to_the
     assert rewards_of(env.tenant, partner_id="p-gone") == {held: "archived"}
     trail = {e["action"]: e for e in case_of(env.tenant, case_id)["audit"]}
     assert trail["dispute_withdrawn"]["detail"] == {"by": "removal", "verdict": "approve"}
+
+
+def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_the_removal_whole(
+    env, monkeypatch
+):
+    """A verdict recorded after a removal's first step took the dispute back, and the cycle then
+    beginning to apply it, stopped the removal half way with some rewards archived: the case was
+    still `disputed`. The first step now leaves it open: no verdict can be recorded on it."""
+    case_id, held = approved_with_a_held_reward(env, "p-raced")
+    store, real_apply = env.deps.repository, env.deps.repository.apply
+    set_clock(env.clock, CYCLE_AT)
+    removal_steps: list[Any] = []
+    meanwhile: list[Any] = []
+
+    def security_and_cycle_act_after_the_first_step(step):
+        removal_steps.append(step)
+        if len(removal_steps) == 2 and not meanwhile:  # the removal's first step is written
+            monkeypatch.setattr(store, "apply", real_apply)
+            try:  # the service, not the handler: one function's invocation does not nest another's
+                record_verdict(env.deps, case_id, "approve", "sent as the partner was removed", "Security")
+            except NotFound as refused:
+                meanwhile.append(refused)
+            else:
+                meanwhile.append(None)
+            meanwhile.append(run_cycle(env.deps))
+            monkeypatch.setattr(store, "apply", security_and_cycle_act_after_the_first_step)
+        real_apply(step)
+
+    monkeypatch.setattr(store, "apply", security_and_cycle_act_after_the_first_step)
+    removed = remove(env, case_id)
+    monkeypatch.setattr(store, "apply", real_apply)
+
+    refused, report = meanwhile
+    assert isinstance(refused, NotFound) and case_id in str(refused), refused  # not a dispute now
+    assert report["totals"]["approved"] == 0, report
+    assert removed.status == 200, removed
+    assert case_of(env.tenant, case_id)["status"] == "removed"
+    assert rewards_of(env.tenant, partner_id="p-raced") == {held: "archived"}
 
 
 def test_a_decline_the_cycle_has_begun_cannot_be_turned_into_an_approval_and_the_next_run_finishes_it(

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from functions.cases import service as cases_service
 from functions.score import weights
 from functions.score.engine import Engine
-from functions.score.signals import email_signals
 from functions.score.reference import EmbeddedReferenceData
+from functions.score.signals import email_signals
 from functions.shared.clock import FixedClock
 from functions.shared.domain import rules
 from functions.shared.domain.identity import (

@@ -846,8 +846,9 @@ def removal_plan(
     `removal_mop_up`'s (noted by `marks_pending`). The last step does not wait for a moment
     without arrivals: a partner sending rewards faster than a removal takes would never see one.
 
-    Against the dispute cycle: a disputed case's verdict is taken back first (the removal withdraws
-    the dispute), so a cycle that read it refuses to begin applying it; a verdict the cycle has begun
+    Against the dispute cycle: a disputed case's dispute is withdrawn first, its verdict taken back
+    and the case open again, so a cycle that read it refuses to begin applying it and no verdict can
+    be recorded while the removal goes on; a verdict the cycle has begun
     to apply refuses the removal (409: its rewards would be archived as the cycle releases them);
     and every step holds only while the partner is under the case as read, so the cycle beginning
     between the read and a step stops the removal rather than racing it."""
@@ -861,13 +862,16 @@ def removal_plan(
         raise Conflict(f"partner {subject.id} is removed already (case {subject.flag_case_id})")
     if subject.active_case_id not in (None, case.case_id):  # its case now: the one to remove it from
         raise Conflict(
-            f"partner {subject.id} is under case {subject.active_case_id} now; remove the partner from that case"
+            f"partner {subject.id} is under case {subject.active_case_id} now; "
+            "remove the partner from that case"
         )
     if resolution_under_way(case, subject):
         raise Conflict(_under_way(case) + "; remove the partner after it, if it is still to be removed")
     still = UpdateProfile.guard(case.program_id, "partner", subject.id, active_case_id=subject.active_case_id)
     plan = Plan()
-    if case.status == "disputed":  # withdrawn first: its verdict, if it has one, taken back
+    if case.status == "disputed":
+        # withdrawn first, its verdict (if any) taken back: the case is open again, out of the
+        # security team's list, so no verdict can be recorded while the removal goes on
         plan.steps.append(
             Step(
                 [
@@ -876,7 +880,12 @@ def removal_plan(
                         case.case_id,
                         expect=("disputed",),
                         expect_verdict=case.verdict,
-                        changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
+                        changes={
+                            "status": "open",
+                            "verdict": None,
+                            "verdict_note": None,
+                            "verdict_evidence": None,
+                        },
                     ),
                     still,
                     audit(
@@ -906,12 +915,10 @@ def removal_plan(
         "subject_team": subject.team,
         "subject_name": subject.name or case.subject_name,  # as the partner is called now
     }
-    if case.status == "disputed":
-        changes["verdict"] = None
     final = Step(
         [
-            # the status read, not any removable one: the summary takes its count away
-            UpdateCase(case.program_id, case.case_id, expect=(case.status,), changes=changes),
+            # the status it has then, not any removable one: the summary takes its count away
+            UpdateCase(case.program_id, case.case_id, expect=(_withdrawn(case.status),), changes=changes),
             UpdateProfile(
                 case.program_id,
                 "partner",
@@ -951,6 +958,11 @@ def removal_plan(
     )
     plan.steps.append(final)
     return plan
+
+
+def _withdrawn(status: str) -> str:
+    """A removal's case status after its first step: a dispute withdrawn leaves the case open."""
+    return "open" if status == "disputed" else status
 
 
 def removal_unfinished(case: Case, subject: Subject) -> bool:
