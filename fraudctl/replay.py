@@ -75,13 +75,14 @@ EVENTS_PATH = "/v1/events"
 def path_of(body: bytes) -> str:
     """Where a line goes: a loyalty body (no `type`, a `customer_id`) to the earn route when it
     names its `kind` (an earn always does) and to the spend route when not (a spend never does);
-    anything else to `/v1/events`, which answers what it is not."""
+    anything else to `/v1/events`, which answers what it is not. A field sent as null is absent
+    (SPEC 3.1), as `subject_of` reads it: `"kind": null` is a spend's."""
     try:
         event = json.loads(body)
     except (ValueError, RecursionError):
         return EVENTS_PATH
-    if isinstance(event, dict) and "type" not in event and "customer_id" in event:
-        return "/v1/loyalty/earn" if "kind" in event else "/v1/loyalty/spend"
+    if isinstance(event, dict) and event.get("type") is None and "customer_id" in event:
+        return "/v1/loyalty/earn" if event.get("kind") is not None else "/v1/loyalty/spend"
     return EVENTS_PATH
 
 

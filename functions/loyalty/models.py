@@ -1,32 +1,47 @@
 """The loyalty API's bodies and answers (SPEC 3.4). Unknown fields are refused; points are exact
-integers (`10` or `10.0`, the same JSON number; never `10.5`, `"10"` or `true`)."""
+integers (`10` or `10.0`, the same JSON number; never `10.5`, `"10"` or `true`). An optional field
+may be absent, null or blank (SPEC 3.1): blank is absent."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     SerializerFunctionWrapHandler,
     StrictBool,
-    StrictInt,
     StrictStr,
     StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
     model_serializer,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from functions.shared.inputs import (
-    NON_BLANK_PATTERN,
+    BLANK_PATTERN,
+    NOTE_PATTERN,
+    TEXT_RULE,
+    Blank,
     EventTime,
     Identifier,
     Model,
+    OptionalIdentifier,
     Time,
+    blank_to_none,
     json_integer,
     matching,
+    none_if_blank,
     trim,
 )
 
@@ -35,11 +50,15 @@ Points = Annotated[int, Field(gt=0, le=MAX_POINTS), BeforeValidator(json_integer
 Cap = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
 Threshold = Annotated[int, Field(ge=0, le=10**15), BeforeValidator(json_integer)]
 Note = Annotated[
-    StrictStr,
-    Field(max_length=1000, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
-    matching(NON_BLANK_PATTERN, "must not be blank"),
-    AfterValidator(trim),
+    Annotated[
+        StrictStr,
+        Field(max_length=1000, json_schema_extra={"pattern": NOTE_PATTERN}),
+        matching(NOTE_PATTERN, TEXT_RULE),
+    ]
+    | None,
+    AfterValidator(blank_to_none),
 ]
+"""Optional text as `inputs.OptionalText`, up to 1000 characters: null or blank is none, else trimmed."""
 EVENT_NAME_PATTERN = r"^[A-Za-z0-9._:/-]{1,128}$"
 EventName = Annotated[
     StrictStr,
@@ -47,14 +66,45 @@ EventName = Annotated[
     matching(EVENT_NAME_PATTERN, "letters, digits and ._:/- only"),
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-# 20 entries of at most 256 characters: 50 workflows stay well inside one 400 KB item
-PayloadValue = (
-    Annotated[str, StringConstraints(max_length=256)]
-    | StrictInt
-    | Annotated[float, Field(allow_inf_nan=False)]
-    | StrictBool
-    | None
-)
+PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows stay inside one 400 KB item
+_EXACT = "a number of at most 15 significant digits (a payload keeps a number as a 64-bit float)"
+
+
+def _payload_value(value: Any) -> Any:
+    """A text, a number, a boolean or null, kept as sent. A number with a fraction or an exponent
+    (read as a Decimal, its digits as sent) is kept as the float that writes it back as the same
+    number (`12.50` as 12.5); one a float cannot hold (`12345678901234567.5`, `1e400`) is refused,
+    never stored rounded. An integer is kept whole, of any length."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        if len(value) > PAYLOAD_TEXT_MAX:
+            raise ValueError(f"a text of at most {PAYLOAD_TEXT_MAX} characters")
+        return value
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        exact = isinstance(value, float) or Decimal(repr(number)) == value
+        if not math.isfinite(number) or not exact:
+            raise ValueError(_EXACT)
+        return number
+    raise ValueError("a text, a number, true, false or null")
+
+
+PayloadValue = Annotated[
+    Any,
+    PlainValidator(_payload_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": PAYLOAD_TEXT_MAX},
+                {"type": "integer"},
+                {"type": "number", "description": _EXACT},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 
 EarnKind = Literal["purchase", "campaign_bonus", "other"]
 Aggregation = Literal["earned", "bonus", "spent"]
@@ -64,11 +114,67 @@ DateRange = Literal[
 LimitBehavior = Literal["soft", "dynamic", "hard"]
 Status = Literal["active", "suspended", "blocked"]
 HistoryAction = Literal["suspended", "unsuspended", "blocked", "unblocked", "communication"]
-ACTION_TYPES = frozenset({"communication", "suspend", "block"})
 
 
 class Strict(Model):
     model_config = ConfigDict(extra="forbid")
+
+
+# --- optional fields: absent, null or blank (SPEC 3.1) ---------------------------------------
+if TYPE_CHECKING:  # what the fields hold once read: a blank is None
+    OptionalEventTime = datetime | None
+    OptionalTime = datetime | None
+    OptionalEarnKind = EarnKind | None
+else:  # and what they take, as the schema says: the value, a blank or null
+    OptionalEventTime = Annotated[EventTime | Blank | None, AfterValidator(none_if_blank)]
+    OptionalTime = Annotated[Time | Blank | None, AfterValidator(none_if_blank)]
+    OptionalEarnKind = Annotated[EarnKind | Blank | None, AfterValidator(none_if_blank)]
+
+
+def _no_campaign(value: Any) -> None:
+    if value is None or (isinstance(value, str) and not trim(value)):
+        return None
+    raise ValueError("only with kind campaign_bonus")
+
+
+NoCampaign = Annotated[
+    None,
+    PlainValidator(_no_campaign),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": BLANK_PATTERN}, {"type": "null"}]}),
+]
+"""A `campaign_id` where none belongs: absent, null or blank."""
+
+
+# --- tagged unions -------------------------------------------------------------------------
+def _tagged_by(tag: str, tags: tuple[str, ...], rest: type[BaseModel]) -> WrapValidator:
+    """For `Annotated[<a union tagged by `tag`>, _tagged_by(...)]`: a value whose tag is missing,
+    null or not one of `tags` is refused for that, in words that list the tags, and for whatever
+    `rest` (the fields every member may have, each optional) finds wrong in its other fields, so
+    one answer names every bad field (pydantic alone reports the tag and nothing else)."""
+    allowed = ", ".join(tags)
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if not isinstance(value, dict) or value.get(tag) in tags:
+            return handler(value)
+        message = f"required, one of {allowed}" if value.get(tag) is None else f"one of {allowed}"
+        errors = [
+            InitErrorDetails(type=PydanticCustomError("tag", message), loc=(tag,), input=value.get(tag))
+        ]
+        try:
+            rest.model_validate({key: item for key, item in value.items() if key != tag})
+        except ValidationError as error:
+            errors += [
+                InitErrorDetails(
+                    # the message as written: a template would read the `{}` some messages quote
+                    type=PydanticCustomError(e["type"], "{message}", {"message": e["msg"]}),
+                    loc=e["loc"],
+                    input=e["input"],
+                )
+                for e in error.errors()
+            ]
+        raise ValidationError.from_exception_data(rest.__name__, errors)
+
+    return WrapValidator(validate)
 
 
 # --- earn and spend ------------------------------------------------------------------------
@@ -76,12 +182,12 @@ class _Earn(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
+    occurred_at: OptionalEventTime = Field(default=None, description="the time received when absent")
 
 
 class PurchaseEarn(_Earn):
     kind: Literal["purchase", "other"]
-    campaign_id: None = Field(default=None, description="only with kind campaign_bonus")
+    campaign_id: NoCampaign = Field(default=None, description="only with kind campaign_bonus")
 
 
 class BonusEarn(_Earn):
@@ -89,8 +195,18 @@ class BonusEarn(_Earn):
     campaign_id: Identifier = Field(description="an existing campaign of the program")
 
 
-EarnRequest = Annotated[PurchaseEarn | BonusEarn, Field(discriminator="kind")]
-EARN_KINDS = frozenset({"purchase", "other", "campaign_bonus"})
+class _AnyEarn(_Earn):
+    """What an earn of a kind not given is checked for besides its kind."""
+
+    campaign_id: OptionalIdentifier = None
+
+
+EARN_KIND_NAMES = ("purchase", "campaign_bonus", "other")
+EarnRequest = Annotated[
+    Annotated[PurchaseEarn | BonusEarn, Field(discriminator="kind")],
+    _tagged_by("kind", EARN_KIND_NAMES, _AnyEarn),
+]
+EARN_KINDS = frozenset(EARN_KIND_NAMES)
 
 
 class EarnAnswer(Model):
@@ -104,7 +220,7 @@ class SpendRequest(Strict):
     id: Identifier
     customer_id: Identifier
     points: Points
-    occurred_at: EventTime | None = Field(default=None, description="the time received when absent")
+    occurred_at: OptionalEventTime = Field(default=None, description="the time received when absent")
 
 
 class SpendAnswer(Model):
@@ -113,7 +229,7 @@ class SpendAnswer(Model):
 
 # --- customers -----------------------------------------------------------------------------
 class StatusNote(Strict):
-    note: Note | None = None
+    note: Note = None
 
 
 class RangeFigures(Model):
@@ -166,8 +282,8 @@ class CampaignSettings(Strict):
     total_cap: Cap
     per_customer_cap: Cap
     limit_behavior: LimitBehavior
-    starts_at: Time | None = None
-    ends_at: Time | None = None
+    starts_at: OptionalTime = None
+    ends_at: OptionalTime = None
 
 
 class CampaignView(Model):
@@ -185,7 +301,7 @@ class CampaignView(Model):
 # --- workflows -----------------------------------------------------------------------------
 class Trigger(Strict):
     event: Literal["points.earned"]
-    kind: EarnKind | None = Field(default=None, description="absent: any earn")
+    kind: OptionalEarnKind = Field(default=None, description="absent: any earn")
 
 
 class AggregatedFilter(Strict):
@@ -195,10 +311,13 @@ class AggregatedFilter(Strict):
     threshold: Threshold = Field(description="the actions run when the aggregation is strictly above it")
 
 
+Payload = Annotated[dict[PayloadKey, PayloadValue], Field(max_length=20)]
+
+
 class Communication(Strict):
     type: Literal["communication"]
     event: EventName
-    payload: Annotated[dict[PayloadKey, PayloadValue], Field(max_length=20)] = {}
+    payload: Payload = {}
 
 
 class Suspend(Strict):
@@ -209,7 +328,19 @@ class Block(Strict):
     type: Literal["block"]
 
 
-WorkflowStep = Annotated[Communication | Suspend | Block, Field(discriminator="type")]
+class _AnyStep(Strict):
+    """What an action of a type not given is checked for besides its type."""
+
+    event: EventName | None = None
+    payload: Payload | None = None
+
+
+ACTION_TYPE_NAMES = ("communication", "suspend", "block")
+WorkflowStep = Annotated[
+    Annotated[Communication | Suspend | Block, Field(discriminator="type")],
+    _tagged_by("type", ACTION_TYPE_NAMES, _AnyStep),
+]
+ACTION_TYPES = frozenset(ACTION_TYPE_NAMES)
 
 
 class WorkflowSettings(Strict):

@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import caps, periods, workflow_cache, workflows
+from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
@@ -315,21 +315,24 @@ def change_status(
         at = deps.clock.now()
         entry = HistoryEntry(at=at, action=action, by=principal.actor, note=note)
         changed = replace(customer, status=status)
+        events: list[tuple[str, dict[str, Any]]] = []
+        if bus_event is not None:
+            detail = {
+                "program_id": program.program_id,
+                "customer_id": customer_id,
+                "by": principal.actor,
+                "at": at,
+            }
+            events.append((bus_event, {**detail, "note": note} if note else detail))
+        recorded = notifications.recorded(program.program_id, customer_id, customer.version + 1, at, events)
         if deps.repository.change_loyalty_customer(
-            CustomerChange(customer.version, changed, history=(entry,))
+            CustomerChange(customer.version, changed, history=(entry,), notifications=recorded)
         ):
             break
         backoff(attempt)
     else:
         raise StorageUnavailable(f"customer {customer_id} is changing too fast; retry")
-    if bus_event is not None:
-        detail = {
-            "program_id": program.program_id,
-            "customer_id": customer_id,
-            "by": principal.actor,
-            "at": at,
-        }
-        workflows.publish(deps, bus_event, {**detail, "note": note} if note else detail)
+    notifications.deliver(deps, recorded)  # after the commit; what the bus misses, the relay sends
     return customer_view(deps, program, customer_id)
 
 

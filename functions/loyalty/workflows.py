@@ -28,7 +28,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import periods, workflow_cache
+from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
 from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError, StorageUnavailable
@@ -244,8 +244,8 @@ def fire(
     customer_id: str,
     marker: Marker,
 ) -> bool:
-    """Writes the marker, the history and the status change at once, then publishes. False when
-    another evaluation got there first."""
+    """Writes the marker, the history, the status change and their notifications (into the
+    outbox) at once, then publishes them. False when another evaluation got there first."""
     repository = deps.repository
     for attempt in range(FIRE_ATTEMPTS):
         state = repository.read_loyalty_state(
@@ -258,13 +258,14 @@ def fire(
         if marked is None:
             return False  # not due in this state (or another evaluation ran the actions)
         customer, changed_periods = marked
-        changed, entries, events = _actions(deps, program, workflow, customer)
+        at = deps.clock.now()
+        changed, entries, events = _actions(program, workflow, customer, at)
+        recorded = notifications.recorded(program.program_id, customer_id, customer.version + 1, at, events)
         if repository.change_loyalty_customer(
-            CustomerChange(customer.version, changed, changed_periods, tuple(entries))
+            CustomerChange(customer.version, changed, changed_periods, tuple(entries), recorded)
         ):
             metrics.add_metric(name="LoyaltyWorkflowRuns", unit=MetricUnit.Count, value=1)
-            for detail_type, detail in events:
-                publish(deps, detail_type, detail)
+            notifications.deliver(deps, recorded)  # what the bus misses stays for the relay
             return True
         backoff(attempt)
     logger.warning("workflow gave up on a busy customer", extra={"customer_id": customer_id})
@@ -290,11 +291,11 @@ def _with_marker(
 
 
 def _actions(
-    deps: Dependencies, program: Program, workflow: Workflow, customer: LoyaltyCustomer
+    program: Program, workflow: Workflow, customer: LoyaltyCustomer, at: datetime
 ) -> tuple[LoyaltyCustomer, list[HistoryEntry], list[tuple[str, dict[str, Any]]]]:
-    """The customer after the workflow's actions, their history entries and bus events. A workflow
-    never unsuspends or unblocks: suspending a blocked customer changes nothing."""
-    at, by = deps.clock.now(), f"workflow:{workflow.workflow_id}"
+    """The customer after the workflow's actions, their history entries and notifications (name,
+    detail). A workflow never unsuspends or unblocks: suspending a blocked customer changes nothing."""
+    by = f"workflow:{workflow.workflow_id}"
     about = {
         "program_id": program.program_id,
         "customer_id": customer.customer_id,
@@ -319,12 +320,3 @@ def _actions(
             entries.append(HistoryEntry(at, "blocked", by))
             events.append(("CustomerBlocked", {**about, "by": by, "at": at}))
     return replace(customer, status=status), entries, events
-
-
-def publish(deps: Dependencies, detail_type: str, detail: dict[str, Any]) -> None:
-    """After the commit: a bus that does not answer loses the notification, never the change."""
-    try:
-        deps.publisher.publish(detail_type, detail)
-    except DomainError as error:
-        logger.warning("publishing failed", extra={"detail_type": detail_type, "error": error.detail})
-        metrics.add_metric(name="LoyaltyPublishFailures", unit=MetricUnit.Count, value=1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -30,11 +31,33 @@ def _json_int(text: str) -> int | Decimal:
     return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
 
 
+def _not_json(constant: str) -> Any:
+    """`NaN`, `Infinity` and `-Infinity`, which Python's parser takes and RFC 8259 does not."""
+    raise ValueError(f"{constant} is not a JSON value (RFC 8259 has no NaN or infinity)")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose every key is named once: with a key twice, what it means depends on the
+    parser (the first value, the last, an error), so it means nothing here."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        twice = Counter(key for key, _ in pairs).most_common(1)[0][0]
+        raise ValueError(f"the key {json.dumps(twice)[:100]} appears more than once in one object")
+    return document
+
+
 def read_json(text: str | bytes) -> Any:
     """A body as this system reads it: a number with a fraction or an exponent as a Decimal, its
     digits as sent (`5.000000000000000000001` is not the float 5.0, nor `1e400` infinity), and an
-    integer of any length. ValueError for what is not JSON."""
-    return json.loads(text, parse_float=Decimal, parse_int=_json_int)
+    integer of any length. ValueError for what is not JSON (RFC 8259): also `NaN` and `Infinity`,
+    which Python's parser takes, and an object with a key twice, whose meaning is the parser's."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_int=_json_int,
+        parse_constant=_not_json,
+        object_pairs_hook=_object,
+    )
 
 
 def document_hash(body: Any, kind: str | None = None) -> str:
@@ -73,7 +96,7 @@ def _number(value: int | float | Decimal) -> str:
     (no arithmetic: `1e999999999` is past what Decimal computes with, and a billion digits long)."""
     number = Decimal(value) if not isinstance(value, float) else Decimal(repr(value))
     if not number.is_finite():
-        return json.dumps(str(number))  # not JSON; never in a body read by `json.loads`
+        return json.dumps(str(number))  # not JSON; never in a body read by `read_json`
     sign, digits, exponent = number.as_tuple()
     significant = "".join(map(str, digits)).rstrip("0")
     if not significant:

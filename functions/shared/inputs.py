@@ -25,7 +25,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -74,7 +74,7 @@ TEXT_UNPRINTABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\
 INVISIBLE = "\\u200b-\\u200f\\u2060\\ufeff"
 NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
 WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
-_TEXT_RULE = "text: no control characters but line breaks and tabs, no marks that reorder text"
+TEXT_RULE = "text: no control characters but line breaks and tabs, no marks that reorder text"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
@@ -118,7 +118,7 @@ def blank_to_none(value: str | None) -> str | None:
     return (trim(value) or None) if value is not None else None
 
 
-_Blank = Annotated[
+Blank = Annotated[
     StrictStr,
     Field(max_length=NAME_MAX, json_schema_extra={"pattern": BLANK_PATTERN}),
     matching(BLANK_PATTERN, "blank"),
@@ -126,8 +126,12 @@ _Blank = Annotated[
 """What an optional field may be instead of a value (then it is None)."""
 
 
-def _none_if_blank(value: str | None) -> str | None:
-    return value if value and trim(value) else None
+T = TypeVar("T")
+
+
+def none_if_blank(value: T) -> T | None:
+    """An optional field's value once read: a blank is none (SPEC 3.1)."""
+    return None if isinstance(value, str) and not trim(value) else value
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -153,14 +157,14 @@ TEXT_MAX = 2000
 Note = Annotated[
     StrictStr,
     Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
-    matching(NOTE_PATTERN, _TEXT_RULE),
+    matching(NOTE_PATTERN, TEXT_RULE),
     AfterValidator(trim),
 ]
 """An optional note to other people (blank: none)."""
 WrittenText = Annotated[
     StrictStr,
     Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": WRITTEN_PATTERN}),
-    matching(WRITTEN_PATTERN, _TEXT_RULE + ", not blank"),
+    matching(WRITTEN_PATTERN, TEXT_RULE + ", not blank"),
     AfterValidator(trim),
 ]
 """Text to other people that must say something (a dispute's reason)."""
@@ -173,7 +177,7 @@ Identifier = Annotated[
         "and not '.' or '..' alone",
     ),
 ]
-OptionalIdentifier = Annotated[Identifier | _Blank | None, AfterValidator(_none_if_blank)]
+OptionalIdentifier = Annotated[Identifier | Blank | None, AfterValidator(none_if_blank)]
 
 
 def _labels(value: list[str]) -> list[str]:
@@ -198,7 +202,7 @@ _Email = Annotated[
     AfterValidator(trim),
 ]
 Email = _Email
-OptionalEmail = Annotated[_Email | _Blank | None, AfterValidator(_none_if_blank)]
+OptionalEmail = Annotated[_Email | Blank | None, AfterValidator(none_if_blank)]
 
 
 def _upper(value: str) -> str:
@@ -225,7 +229,7 @@ _Country = Annotated[
     AfterValidator(_country),
 ]
 Country = _Country
-OptionalCountry = Annotated[_Country | _Blank | None, AfterValidator(_none_if_blank)]
+OptionalCountry = Annotated[_Country | Blank | None, AfterValidator(none_if_blank)]
 Currency = Annotated[
     StrictStr,
     Field(json_schema_extra={"pattern": CURRENCY_PATTERN, "description": "ISO 4217"}),
@@ -256,7 +260,7 @@ _Ip = Annotated[
     WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
 ]
 IpAddress = _Ip
-OptionalIpAddress = Annotated[_Ip | _Blank | None, AfterValidator(_none_if_blank)]
+OptionalIpAddress = Annotated[_Ip | Blank | None, AfterValidator(none_if_blank)]
 
 
 # --- what detection can do without ---------------------------------------------------------

@@ -119,7 +119,8 @@ def to_json(value: Any) -> str:
 _UNION_MEMBER = re.compile(r"^(none|str|int|float|bool|[a-z]+(-[a-z]+)+)(\[.*\])?$|\[")
 # The messages of an optional field's other members: a value that is not blank or null is refused
 # for what the value's own member says.
-_OTHER_MEMBERS = ("Value error, blank", "Input should be None")
+_OTHER_MEMBERS = ("blank", "Input should be None")
+_RAISED = "Value error, "  # what pydantic puts before the message of a ValueError our validators raise
 
 
 def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozenset()) -> list[dict[str, str]]:
@@ -137,13 +138,17 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
         if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             # a wrong or missing `type` / `kind`: name the discriminator, not the body
             location.append(str((error.get("ctx") or {}).get("discriminator", "")).strip("'\""))
-        message = str(error.get("msg", ""))
+        message = str(error.get("msg", "")).removeprefix(_RAISED)
         given, bounds = error.get("input"), error.get("ctx") or {}
         if error.get("type") in ("too_long", "too_short") and isinstance(given, str):
             # a length checked after a validator of ours is pydantic's generic one: "items"
             most = error["type"] == "too_long"
             limit = bounds.get("max_length" if most else "min_length")
             message = f"at {'most' if most else 'least'} {limit} characters, not {len(given)}"
+        elif error.get("type") == "union_tag_not_found":
+            message = "required"
+        elif error.get("type") == "union_tag_invalid":
+            message = f"one of {bounds.get('expected_tags', '')}".replace("'", "").rstrip()
         if location[:1] == ["query"] and isinstance(error.get("input"), list):
             # every parameter takes one value: `?limit=5&limit=6` is not "not a valid integer"
             message = "given more than once: send one value"

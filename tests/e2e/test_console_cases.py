@@ -321,10 +321,14 @@ def test_a_name_with_direction_marks_does_not_turn_the_verdict_sentence_around(
         backend.url(f"/v1/cases/{partner.case['id']}/dispute"), json={"reason": "Ours."}, timeout=10
     ).ok
 
-    # When the security team approves its dispute with a note that has one too
+    # When the security team approves its dispute: a note with an override too is refused, saying
+    # why; one that begins in a right-to-left script is taken
     sign_in_as(page, console, "security", "disputes")
     card = page.get_by_role("article", name=shown)
     card.get_by_label("Note").fill("\u202eseen before")
+    card.get_by_role("button", name="Approve dispute").click()
+    expect(card.get_by_role("alert")).to_contain_text("note: text: no control characters")
+    card.get_by_label("Note").fill("נבדק before")
     card.get_by_role("button", name="Approve dispute").click()
 
     # Then the sentence after the name reads left to right, the name and the note kept apart
@@ -332,7 +336,7 @@ def test_a_name_with_direction_marks_does_not_turn_the_verdict_sentence_around(
     expect(sentence.locator("bdi")).to_have_text(shown)
     assert page.evaluate(_LEFT_OF, [sentence.element_handle(), "next", "dispute"])
     verdict = page.get_by_role("article", name=shown).locator("dd.verdict")
-    expect(verdict.locator("bdi")).to_have_text("<U+202E>seen before")
+    expect(verdict.locator("bdi")).to_have_text("נבדק before")
     assert page.evaluate(_LEFT_OF, [verdict.element_handle(), "applied", "next"])
     screenshot(page, "12c-dispute-name-with-direction-marks")
 

@@ -421,6 +421,12 @@ def test_unknown_event_type_is_422(aws, tenant):
 
     assert answer.status == 422
     assert [e["field"] for e in answer.body["errors"]] == ["type"]
+    assert answer.body["errors"][0]["message"].startswith("one of "), answer.body  # in words
+    assert "reward.created" in answer.body["errors"][0]["message"]
+    missing = sample("reward.created")
+    del missing["type"]
+    answer = post(missing, tenant.keys["integration"])
+    assert answer.body["errors"] == [{"field": "type", "message": "required"}], answer.body
 
 
 def test_bad_ip_address_in_session_is_422(aws, tenant):

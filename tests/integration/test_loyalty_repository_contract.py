@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.loyalty import caps
+from functions.loyalty import caps, notifications
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory import InMemoryRepository
 from functions.shared.storage.port_loyalty import (
@@ -328,6 +328,34 @@ def test_status_changes_bump_the_version_and_append_history_in_order(repository)
     assert not repository.change_loyalty_customer(CustomerChange(1, ghost))
     with pytest.raises(NotFound):
         repository.get_loyalty_customer(P, "nobody")
+
+
+def test_a_change_records_its_notifications_in_the_outbox_with_it(repository):
+    # Given a customer, and a suspension whose notification is decided with it (SPEC 6)
+    earn(repository, "a1")
+    current = repository.get_loyalty_customer(P, "c1")
+    detail = {"program_id": P, "customer_id": "c1", "by": "Dana", "at": T0.isoformat()}
+    recorded = notifications.recorded(P, "c1", current.version + 1, T0, [("CustomerSuspended", detail)])
+    suspended = replace(current, status="suspended")
+    entry = (HistoryEntry(T0, "suspended", "Dana"),)
+
+    # When a stale copy of the change is refused, and the change itself commits
+    assert not repository.change_loyalty_customer(
+        CustomerChange(current.version - 1, suspended, history=entry, notifications=recorded)
+    )
+    assert repository.pending_notifications(P, 10) == []  # a refused change records nothing
+    assert repository.change_loyalty_customer(
+        CustomerChange(current.version, suspended, history=entry, notifications=recorded)
+    )
+
+    # Then the notification waits in the outbox the relay reads, until the bus has it
+    pending = repository.pending_notifications(P, 10)
+    assert [(n.notification_id, n.name, n.program_id, n.created_at) for n in pending] == [
+        (recorded[0].notification_id, "CustomerSuspended", P, T0)
+    ]
+    assert pending[0].detail == detail
+    repository.notifications_delivered(pending)
+    assert repository.pending_notifications(P, 10) == []
 
 
 def test_markers_are_kept_on_the_customer_and_on_period_items(repository):

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from functions.loyalty import service, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.shared.auth import Principal
+from functions.shared.changes import relay_notifications
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Program
 from functions.shared.errors import StorageUnavailable
@@ -445,3 +446,54 @@ def test_a_bus_that_does_not_answer_never_fails_the_earn_or_undoes_the_actions()
 
     assert answer["balance"] == 150
     assert loyalty.view("m1")["status"] == "suspended"
+
+
+def test_notifications_the_bus_did_not_take_wait_in_the_outbox_and_the_relay_sends_each_once():
+    loyalty = Loyalty()
+    bus = loyalty.bus
+
+    class DownBus(InMemoryPublisher):
+        def publish(self, detail_type, detail):
+            raise StorageUnavailable("event bus unavailable (test)")
+
+    loyalty.workflow(
+        "daily", threshold=100, actions=[{"type": "communication", "event": "hi", "payload": {}}]
+    )
+    loyalty.earn("m1", 10)
+    loyalty.earn("m2", 10)
+
+    # Given a bus that does not answer: a suspension, a block and a workflow's communication
+    loyalty.deps.publisher = DownBus()
+    service.change_status(loyalty.deps, loyalty.fraud, "m1", "suspend", "chargebacks")
+    service.change_status(loyalty.deps, loyalty.fraud, "m2", "block", None)
+    loyalty.earn("m3", 150)
+    assert bus.published == []
+    assert loyalty.view("m1")["status"] == "suspended"  # the changes stand
+
+    # When the bus is back and the outbox relay runs (twice: the second finds nothing left)
+    loyalty.deps.publisher = bus
+    program = loyalty.program.program_id
+    assert relay_notifications(loyalty.deps.repository, bus, program) == 3
+    assert relay_notifications(loyalty.deps.repository, bus, program) == 0
+
+    # Then each notification was published once, with its id
+    assert sorted((t, d["customer_id"]) for t, d in bus.published) == [
+        ("CustomerBlocked", "m2"),
+        ("CustomerSuspended", "m1"),
+        ("LoyaltyCommunication", "m3"),
+    ]
+    assert len({d["notification_id"] for _, d in bus.published}) == 3
+    suspended = next(d for t, d in bus.published if t == "CustomerSuspended")
+    assert (suspended["by"], suspended["note"]) == ("Dana (fraud)", "chargebacks")
+    assert loyalty.deps.repository.pending_notifications(program, 10) == []
+
+
+def test_a_notification_the_bus_took_leaves_the_outbox_at_once():
+    loyalty = Loyalty()
+    loyalty.earn("m1", 10)
+
+    service.change_status(loyalty.deps, loyalty.fraud, "m1", "suspend", None)
+    service.change_status(loyalty.deps, loyalty.fraud, "m1", "unsuspend", None)  # no notification
+
+    assert [t for t, _ in loyalty.bus.published] == ["CustomerSuspended"]
+    assert loyalty.deps.repository.pending_notifications(loyalty.program.program_id, 10) == []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from functions.loyalty.caps import QuotaChange
+from functions.shared.domain.model import Notification
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
@@ -39,9 +40,11 @@ class _State:
 
 
 class LoyaltyMemory:
-    """Loyalty storage in memory; uses the fake's `_lock` for atomicity."""
+    """Loyalty storage in memory; uses the fake's `_lock` for atomicity, and its notification
+    outbox (`PartnersMemory`: what `pending_notifications` lists and the relay delivers)."""
 
     _lock: threading.RLock
+    _notifications: dict[tuple[str, str], Notification]
 
     def _loyalty(self) -> _State:
         with self._lock:
@@ -182,6 +185,8 @@ class LoyaltyMemory:
                 return False
             self._store(p, c, change.expected_version, change.customer, change.periods)
             self._loyalty().history.setdefault((p, c), []).extend(copy.deepcopy(change.history))
+            for n in change.notifications:  # in the outbox with the change, as `Notify` puts them
+                self._notifications[(n.program_id, n.notification_id)] = copy.deepcopy(n)
             return True
 
     def customers_above(

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from functions.loyalty.caps import QuotaChange, Shard, ShardGrant
+from functions.shared.domain.model import Notification
 
 AGGREGATIONS = ("earned", "bonus", "spent")
 STATUSES = ("active", "suspended", "blocked")
@@ -212,12 +213,14 @@ class WorkflowRun:
 @dataclass(frozen=True)
 class CustomerChange:
     """A status change, history entries and workflow markers, written at once: the customer and
-    the periods whose markers changed, in their new state."""
+    the periods whose markers changed, in their new state, and the notifications the change causes
+    (SPEC 6), recorded in the notification outbox in the same write (`notifications.recorded`)."""
 
     expected_version: int
     customer: LoyaltyCustomer  # stored at version expected_version + 1
     periods: tuple[PeriodTotals, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
+    notifications: tuple[Notification, ...] = ()
 
 
 class LoyaltyPort(abc.ABC):
@@ -273,7 +276,8 @@ class LoyaltyPort(abc.ABC):
 
     @abc.abstractmethod
     def change_loyalty_customer(self, change: CustomerChange) -> bool:
-        """False, writing nothing, when the customer is no longer at `expected_version` (or no
+        """Writes the change, its notifications into the outbox (`NotificationsPort`) with it.
+        False, writing nothing, when the customer is no longer at `expected_version` (or no
         longer exists)."""
 
     @abc.abstractmethod

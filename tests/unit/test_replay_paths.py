@@ -1,0 +1,35 @@
+"""`fraudctl replay`'s route for each line (`path_of`): a loyalty body goes to earn when it names its
+kind, to spend when not; a field sent as null is absent (SPEC 3.1), as `subject_of` reads it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fraudctl.replay import EVENTS_PATH, path_of, subject_of
+
+
+def _path(body: dict) -> str:
+    return path_of(json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"id": "e1", "customer_id": "m1", "points": 5, "kind": "purchase"}, "/v1/loyalty/earn"),
+        ({"id": "s1", "customer_id": "m1", "points": 5}, "/v1/loyalty/spend"),
+        ({"id": "s1", "customer_id": "m1", "points": 5, "kind": None}, "/v1/loyalty/spend"),
+        ({"id": "s1", "type": None, "customer_id": "m1", "points": 5}, "/v1/loyalty/spend"),
+        ({"id": "e1", "type": "reward.created", "customer_id": "m1"}, EVENTS_PATH),
+    ],
+)
+def test_a_loyalty_line_goes_to_earn_only_when_it_names_its_kind(body, path):
+    assert _path(body) == path
+
+
+def test_a_null_kind_or_type_is_the_customers_as_its_subject_says():
+    body = json.dumps({"id": "s1", "type": None, "customer_id": "m1", "kind": None}).encode()
+
+    assert subject_of(body) == "customer:m1"
+    assert path_of(body) == "/v1/loyalty/spend"
