@@ -24,12 +24,13 @@ from functions.shared.storage.dynamodb_base import (
     Models,
     condition_failed,
     domain_error,
+    outbox_shard,
     pack_json,
     unpacked_json,
 )
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
-from functions.shared.storage.dynamodb_partners import PartnersDynamo, outbox_shard, partner_items
+from functions.shared.storage.dynamodb_partners import PartnersDynamo, partner_items
 from functions.shared.storage.port import KeyRecord, Repository
 
 EVENT_RETENTION = timedelta(days=400)

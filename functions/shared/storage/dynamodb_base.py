@@ -9,6 +9,7 @@ item classes through a builder in `ITEM_BUILDERS` (see `dynamodb.py`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from collections.abc import Callable
@@ -20,9 +21,12 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
+from functions.shared.documents import json_default
+from functions.shared.domain.model import Notification
 from functions.shared.errors import Conflict, StorageUnavailable
-from functions.shared.storage import schema
+from functions.shared.storage import keys, schema
 
 ItemBuilder = Callable[[type[Model]], dict[str, type[Model]]]
 
@@ -177,6 +181,23 @@ class DynamoBase:
     def __init__(self, models: Models) -> None:
         self._m = models
 
+    def _record_notification(self, tx: TransactWrite, n: Notification) -> None:
+        """A notification into the outbox, in the transaction of the change that causes it (SPEC 6):
+        the relay publishes what the function's own publish after the commit did not."""
+        tx.save(
+            self._m.notification(
+                keys.notification_pk(n.program_id, n.notification_id),
+                keys.NOTIFICATION_SK,
+                program_id=n.program_id,
+                notification_id=n.notification_id,
+                name=n.name,
+                detail=json.dumps(n.detail, default=json_default),
+                created_at=n.created_at,
+                outbox_pk=keys.outbox_pk(n.program_id, outbox_shard(n.notification_id)),
+                outbox_sk=keys.notification_outbox_sk(n.created_at, n.notification_id),
+            )
+        )
+
     def _get(self, model: type[Model], pk: str, sk: str) -> Any:
         try:
             return model.get(pk, sk, consistent_read=True)
@@ -184,6 +205,10 @@ class DynamoBase:
             return None
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading {pk} failed") from exc
+
+
+def outbox_shard(item_id: str) -> int:
+    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % keys.OUTBOX_SHARDS
 
 
 # --- packed attributes -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
@@ -19,7 +19,6 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from functions.loyalty import caps
-from functions.shared.domain.writes import Notify, Write
 from functions.shared.errors import Conflict, NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
@@ -152,14 +151,6 @@ def _stale(exc: PynamoDBException) -> bool:
 
 class LoyaltyDynamo(DynamoBase):
     """Loyalty storage on DynamoDB."""
-
-    if TYPE_CHECKING:
-
-        def _add(self, tx: TransactWrite, write: Write) -> str:
-            """The partner adapter's (`PartnersDynamo`, beside this one in `DynamoRepository`):
-            adds a decided write to a transaction. Loyalty uses it for `Notify`, so a loyalty
-            notification is the very outbox item a partner one is."""
-            raise NotImplementedError
 
     # --- earn and spend ----------------------------------------------------------------
     def read_loyalty_state(
@@ -451,7 +442,7 @@ class LoyaltyDynamo(DynamoBase):
                         condition=self._m.base.pk.does_not_exist(),
                     )
                 for notification in change.notifications:  # into the outbox, with the change
-                    self._add(write, Notify(notification))
+                    self._record_notification(write, notification)
             return True
         except PynamoDBException as exc:
             if _stale(exc):

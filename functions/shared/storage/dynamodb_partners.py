@@ -234,10 +234,6 @@ def flagged_shard(program_id: str, subject_type: str, subject_id: str) -> int:
     return int(digest[:8], 16) % keys.FLAGGED_SHARDS
 
 
-def outbox_shard(item_id: str) -> int:
-    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % keys.OUTBOX_SHARDS
-
-
 # the profile fields a whole-profile write sets (revenue and reward_seq are added by others)
 _PROFILE_FIELDS = {
     "name": "name",
@@ -829,20 +825,7 @@ class PartnersDynamo(DynamoBase):
             tx.save(m.case_locator(pk, sk, program_id=write.program_id))
             return "put"
         if isinstance(write, Notify):
-            n = write.notification
-            tx.save(
-                m.notification(
-                    keys.notification_pk(n.program_id, n.notification_id),
-                    keys.NOTIFICATION_SK,
-                    program_id=n.program_id,
-                    notification_id=n.notification_id,
-                    name=n.name,
-                    detail=json.dumps(n.detail, default=json_default),
-                    created_at=n.created_at,
-                    outbox_pk=keys.outbox_pk(n.program_id, outbox_shard(n.notification_id)),
-                    outbox_sk=keys.notification_outbox_sk(n.created_at, n.notification_id),
-                )
-            )
+            self._record_notification(tx, write.notification)
             return "put"
         raise TypeError(f"unknown write {write!r}")
 
