@@ -22,6 +22,8 @@ from functions.shared.runtime import Dependencies
 RELAY_AFTER = timedelta(minutes=2)  # younger events may still be on their way to the queue
 PAGE = 500
 BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
+NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
+NOTIFICATION_PAGE = 1000
 
 
 def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> int:
@@ -42,12 +44,21 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
     return sent
 
 
-def relay_all_notifications(deps: Dependencies) -> int:
-    """Notifications of every program still in the outbox (the bus was down when they were made)."""
+def relay_all_notifications(
+    deps: Dependencies, budget_seconds: float = NOTIFICATION_BUDGET_SECONDS, page: int = NOTIFICATION_PAGE
+) -> int:
+    """Notifications of every program still in the outbox (the bus was down when they were made),
+    page after page while the bus takes them all, until the run's time budget: an outage during a
+    workflow that suspends thousands of customers drains in a run or two, not 1,000 per run."""
+    deadline = time.monotonic() + budget_seconds
     delivered = 0
     for program in deps.repository.list_programs():
         try:
-            delivered += relay_notifications(deps.repository, deps.publisher, program.program_id)
+            while time.monotonic() < deadline:
+                sent = relay_notifications(deps.repository, deps.publisher, program.program_id, page)
+                delivered += sent
+                if sent < page:  # the outbox emptied, or the bus refused some: the next run goes on
+                    break
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
     if delivered:
