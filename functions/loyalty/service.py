@@ -430,7 +430,7 @@ def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> No
 
 
 def workflow_json(workflow: Workflow) -> dict[str, Any]:
-    """The workflow as it was PUT (a GET's answer can be PUT back unchanged)."""
+    """The workflow as it was PUT, with its `id` and `updated_at` (a PUT takes the settings alone)."""
     trigger: dict[str, Any] = {"event": "points.earned"}
     if workflow.trigger_kind is not None:
         trigger["kind"] = workflow.trigger_kind
