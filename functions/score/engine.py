@@ -320,8 +320,10 @@ class Engine:
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
-        named: set[str] = set()  # flagged members the e-mail and device reasons already name
-        for role in ("email", "device"):
+        # flagged members the e-mail, device and IP reasons already name: one identifier shared with
+        # one flagged subject is one signal, not two (an IP's alone is weak: a household, SPEC 5.2)
+        named: set[str] = set()
+        for role in ("email", "device", "ip"):
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
         reasons += signals.cluster_signal(me, links, named)

