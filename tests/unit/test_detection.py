@@ -735,3 +735,29 @@ def test_a_home_ip_shared_with_one_flagged_partner_is_one_weak_signal_not_a_flag
     assert "ip_suspicious" in reasons(neighbour)
     assert "cluster" not in reasons(neighbour)
     assert neighbour["action"] == "allow", neighbour
+
+
+def test_a_flag_that_arrives_late_with_an_earlier_time_holds_the_rewards_from_its_own_time():
+    """SPEC 4: a subject was flagged when the flagged event occurred, whatever order events arrive
+    in. A second flagging event, earlier than the case's first but received after it, joined the
+    case and held nothing from its own time: a reward between the two stayed payable."""
+    engine = make_engine()
+    twin = "lena.marsh@example.com"
+    score(engine, signup("p-twin", email=twin, ip="81.2.69.5", at="2026-11-02T06:00:00Z"))
+    score(engine, signup("p-late", ip="81.2.69.6", at="2026-11-02T07:00:00Z"))
+    score(engine, reward("p-late", "40.00", "2026-11-02T09:00:00Z"))  # between the two flags
+
+    def twin_address(at: str) -> dict[str, Any]:
+        event = sample("account.updated", id=f"upd-{at}", occurred_at=at, activity="email_change")
+        event["partner"] = {"id": "p-late", "email": twin}
+        event["session"] = {"ip": "81.2.69.6", "device_fingerprint": "fp-p-late"}
+        return event
+
+    assert score(engine, twin_address("2026-11-02T11:00:00Z"))["action"] == "flag"  # received first
+    assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T09:00:00Z-40.00").status == "new"
+
+    assert score(engine, twin_address("2026-11-02T08:00:00Z"))["action"] == "flag"  # occurred first
+
+    assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T09:00:00Z-40.00").status == "on_hold"
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p-late")
+    assert partner.flagged_at == datetime(2026, 11, 2, 8, tzinfo=UTC)  # what the sweep holds from

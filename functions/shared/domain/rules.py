@@ -1165,8 +1165,8 @@ def scoring_plan(
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)
         profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
-        if opened:
-            profile.flagged_at = at
+        if opened or (profile.flagged_at is not None and at < profile.flagged_at):
+            profile.flagged_at = at  # flagged when the earliest flagged event occurred (late or not)
     assert not given.flag or case_id is not None
     # where the event's own reward goes
     placement = None
