@@ -340,13 +340,15 @@ def self_referral(
     links: dict[str, LinkState] | None = None,
 ) -> list[Reason]:
     """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one;
-    `links`: the customer's device and IP links as read, which name the partner when it used them
+    `links`: the customer's e-mail, device and IP links as read, which name the partner when it used them
     (the partner's profile keeps only `rules.PROFILE_KEEPS` of each kind)."""
     if partner is None:
         return []
     links = links or {}
     evidence = []
-    if partner.email_normalized and partner.email_normalized == customer_email:
+    if (partner.email_normalized and partner.email_normalized == customer_email) or (
+        customer_email and partner.key in links.get("email", NO_LINK).members  # an address it used before
+    ):
         evidence.append("e-mail address")
     used = partner.key in links.get("device", NO_LINK).members
     if used or (

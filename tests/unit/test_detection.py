@@ -224,10 +224,14 @@ def test_a_payout_account_is_one_key_however_it_is_written():
         "GB29.NWBK.6016.1331.9268.19",
         "\uff27\uff2229NWBK60161331926819",
         "GB29\u200bNWBK60161331926819",
+        "IBAN GB29 NWBK 6016 1331 9268 19",  # its printed form, with its label
+        "IBAN:GB29NWBK60161331926819",
+        "GB29/NWBK_6016/1331/9268/19",
     ]
     assert {payout_key(w) for w in written} == {"GB29NWBK60161331926819"}
     assert payout_key("Ada.Lovelace+pay@gmail.com") == email_keys("adalovelace@gmail.com").normalized
     assert payout_key("GB29NWBK60161331926819") != payout_key("GB29NWBK60161331926818")
+    assert payout_key("IBANK-0042") == "IBANK0042"  # a label only before an IBAN's own form
 
 
 def test_an_ipv4_address_is_its_own_key_and_an_ipv6_address_is_its_line():
@@ -761,3 +765,24 @@ def test_a_flag_that_arrives_late_with_an_earlier_time_holds_the_rewards_from_it
     assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T09:00:00Z-40.00").status == "on_hold"
     partner = engine.repository.get_subject(PROGRAM, "partner", "p-late")
     assert partner.flagged_at == datetime(2026, 11, 2, 8, tzinfo=UTC)  # what the sweep holds from
+
+
+def test_a_customer_with_the_partners_former_address_is_a_self_referral():
+    """The partner changed its address, then bought through its own link with the old one: that was
+    `email_duplicate` (a shared address) rather than the partner referring itself."""
+    engine = make_engine()
+    score(engine, signup("p-moved", email="old.box@example.com", at="2026-11-02T09:00:00Z"))
+    moved = sample(
+        "account.updated", id="upd-moved", occurred_at="2026-11-03T09:00:00Z", activity="email_change"
+    )
+    moved["partner"] = {"id": "p-moved", "email": "new.box@example.com"}
+    score(engine, moved)
+
+    bought = score(
+        engine,
+        purchase(
+            "c-self", "p-moved", email="Old.Box@example.com", ip="81.2.69.200", at="2026-11-04T09:00:00Z"
+        ),
+    )
+
+    assert reasons(bought)["self_referral"] == "customer c-self shares the e-mail address of partner p-moved"

@@ -162,16 +162,21 @@ def ip_key(ip: str) -> str:
 
 def payout_key(account: str) -> str:
     """A payout account as one key however it is written: an e-mail address (a PayPal account) as
-    addresses are keyed; anything else (an IBAN, an account number, a wallet) without its
-    formatting: compatibility forms folded (NFKC), blanks, dashes, dots and invisible characters
-    dropped, in capitals (`gb29 nwbk-6016...` is `GB29NWBK6016...`). A ring paid into one account
-    must not escape `cluster_shared_payout` by spacing it differently in each sign-up."""
+    addresses are keyed; anything else (an IBAN, an account number, a wallet) by its letters and
+    digits alone: compatibility forms folded (NFKC), blanks, punctuation, symbols and invisible
+    characters dropped, in capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are
+    `GB29NWBK6016...`), and an IBAN without the label its printed form carries (`IBAN GB29 ...`).
+    A ring paid into one account must not escape `cluster_shared_payout` by writing it differently
+    in each sign-up."""
     if "@" in account:
         return normalize_email(account)
-    text = unicodedata.normalize("NFKC", account)
-    return "".join(
-        c for c in text if c not in "-." and not c.isspace() and unicodedata.category(c) != "Cf"
-    ).upper()
+    text = "".join(c for c in unicodedata.normalize("NFKC", account) if c.isalnum()).upper()
+    if text.startswith("IBAN") and _IBAN.match(text, 4):
+        return text[4:]
+    return text
+
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
 
 
 @lru_cache(maxsize=65536)
