@@ -18,7 +18,9 @@ from functions.shared.errors import DomainError
 
 
 def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
-    click.echo(json.dumps(payload, default=str) if as_json else text)
+    from functions.shared.documents import json_default  # times as RFC 3339 UTC, as the API writes them
+
+    click.echo(json.dumps(payload, default=json_default) if as_json else text)
 
 
 # Control characters (C0 but tab and newline, DEL, C1) and the marks that reorder or hide text
@@ -92,6 +94,39 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
 
     program = tenancy.create_program(_repository(), _clock(), name, signing_secret, timezone)
     _emit(as_json, {"program_id": program.program_id}, f"created program {program.program_id}")
+
+
+@cli.command("set-signing-secret")
+@click.option("--program", "program_id", required=True, help="The program.")
+@click.option("--secret", default=None, help="The new secret (16 characters or more); made here when absent.")
+@click.option(
+    "--overlap-hours",
+    type=click.FloatRange(0, 720),
+    default=24,
+    show_default=True,
+    help="How long the secret it replaces is still accepted (0: refused at once, after a leak).",
+)
+@json_option
+def set_signing_secret(program_id: str, secret: str | None, overlap_hours: float, as_json: bool) -> None:
+    """Rotate a program's X-Signature secret; the new one is printed once."""
+    from datetime import timedelta
+
+    from functions.shared import tenancy
+
+    program, secret = tenancy.set_signing_secret(
+        _repository(), _clock(), program_id, secret, timedelta(hours=overlap_hours)
+    )
+    until = program.previous_signing_secret_until
+    _emit(
+        as_json,
+        {
+            "program_id": program.program_id,
+            "signing_secret": secret,
+            "previous_accepted_until": until,
+        },
+        f"signing secret of {program.program_id}: {secret}"
+        + (f" (the previous one is accepted until {until:%Y-%m-%d %H:%M} UTC)" if until else ""),
+    )
 
 
 @cli.command("create-key")

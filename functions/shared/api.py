@@ -126,13 +126,9 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             note_use(deps.repository, principal, deps.clock.now())
         principal.require(*route.roles)
         principal = with_program(principal, deps.programs, deps.repository, deps.clock.now())
-        if route.signed and principal.program and principal.program.signing_secret:
-            verify_signature(
-                principal.program.signing_secret,
-                header(event, "X-Signature"),
-                body,
-                deps.clock.now(),
-            )
+        accepted = principal.program.accepted_secrets(deps.clock.now()) if principal.program else ()
+        if route.signed and accepted:
+            verify_signature(accepted, header(event, "X-Signature"), body, deps.clock.now())
     if body.strip():
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")

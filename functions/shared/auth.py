@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -206,21 +206,36 @@ def note_use(repository: ProgramsPort, principal: Principal, now: datetime) -> N
         )
 
 
+_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: more is not a time (and a float cannot hold it)
+
+
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
     """The X-Signature header value for a body, as integrations compute it."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def verify_signature(secret: str, header: str | None, raw_body: bytes, now: datetime) -> None:
+def verify_signature(
+    accepted: str | Sequence[str], header: str | None, raw_body: bytes, now: datetime
+) -> None:
+    """`X-Signature: t=<unix seconds>,v1=<hex>`: the HMAC-SHA256 of `<t>.<body>` (t as sent) under a
+    secret the program accepts now (`accepted`: the current one, and the one it replaced while its
+    overlap lasts). A header may carry a `v1=` per secret (a sender in the middle of a rotation, as
+    webhooks are signed): one that matches is enough, whatever the order."""
     if not header:
         raise Unauthorized("this program requires a signed request: X-Signature is missing")
-    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
-    timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not (timestamp + given).isascii() or not timestamp.isdigit() or not given:
+    pairs = [part.strip().split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [value for name, value in pairs if name == "t"]
+    given = [value.lower() for name, value in pairs if name == "v1" and value]
+    timestamp = timestamps[0] if len(timestamps) == 1 else ""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS) or not given:
         raise Unauthorized("malformed X-Signature: expected 't=<unix seconds>,v1=<hex>'")
     if abs(now.timestamp() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         raise Unauthorized("X-Signature timestamp is outside the 300-second tolerance")
-    expected = sign(secret, int(timestamp), raw_body).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given.lower()):
+    signed = f"{timestamp}.".encode() + raw_body
+    expected = [
+        hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        for secret in ((accepted,) if isinstance(accepted, str) else accepted)
+    ]
+    if not any(hmac.compare_digest(e, g) for e in expected for g in given if g.isascii()):
         raise Unauthorized("X-Signature does not match the body")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
@@ -27,25 +29,66 @@ def create_program(
     timezone: str = "UTC",
     program_id: str | None = None,
 ) -> Program:
-    if not name.strip():
-        raise InvalidInput("a program needs a name", [{"field": "name", "message": "empty"}])
+    try:
+        name = _ACTOR.validate_python(name)  # shown to people as who did something is: printable
+    except ValidationError:
+        message = f"printable text of at most {NAME_MAX} characters: no control or reordering character"
+        raise InvalidInput(f"name: {message}", [{"field": "name", "message": message}]) from None
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
             f"unknown time zone '{timezone}'", [{"field": "timezone", "message": "not an IANA time zone"}]
         ) from None
-    if signing_secret is not None and len(signing_secret) < 16:
-        raise InvalidInput(
-            "a signing secret needs at least 16 characters",
-            [{"field": "signing_secret", "message": "too short"}],
-        )
+    if signing_secret is not None:
+        _check_secret(signing_secret)
     program_id = program_id or f"prg-{secrets.token_hex(6)}"
     if not _PROGRAM_ID.match(program_id):
         raise InvalidInput(f"bad program id '{program_id}'", [{"field": "program_id", "message": "bad form"}])
     program = Program(program_id, name.strip(), clock.now(), timezone, signing_secret)
     repository.create_program(program)
     return program
+
+
+SECRET_OVERLAP = timedelta(hours=24)  # as a webhook's rotated secret keeps signing (SPEC 6)
+
+
+def set_signing_secret(
+    repository: ProgramsPort,
+    clock: Clock,
+    program_id: str,
+    signing_secret: str | None = None,
+    overlap: timedelta = SECRET_OVERLAP,
+) -> tuple[Program, str]:
+    """A program's new signing secret (given, or made here): from now on `X-Signature` is checked
+    with it, and with the secret it replaces until `overlap` has passed, so senders move to the new
+    one without a refused request (a header may carry a `v1=` for each). Every function sees the
+    change within its 60 seconds of program settings. Returns the program and the secret."""
+    if overlap < timedelta(0) or overlap > timedelta(days=30):
+        raise InvalidInput(
+            "the overlap is from 0 to 30 days", [{"field": "overlap", "message": "from 0 to 30 days"}]
+        )
+    secret = signing_secret if signing_secret is not None else f"whsec_{secrets.token_urlsafe(32)}"
+    _check_secret(secret)
+    program = repository.get_program(program_id)
+    now = clock.now()
+    previous = program.signing_secret if overlap and program.signing_secret != secret else None
+    changed = replace(
+        program,
+        signing_secret=secret,
+        previous_signing_secret=previous,
+        previous_signing_secret_until=now + overlap if previous else None,
+    )
+    repository.save_signing_secrets(changed)
+    return changed, secret
+
+
+def _check_secret(secret: str) -> None:
+    if len(secret) < 16 or not secret.isascii() or not secret.isprintable() or secret != secret.strip():
+        raise InvalidInput(
+            "a signing secret is at least 16 printable ASCII characters, without blanks around it",
+            [{"field": "signing_secret", "message": "at least 16 printable ASCII characters"}],
+        )
 
 
 def create_key(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -44,6 +45,21 @@ def test_programs_round_trip_and_list(repository):
 
     assert repository.get_program("prg-b") == program("prg-b", signing_secret="s" * 20)
     assert [p.program_id for p in repository.list_programs()] == ["prg-a", "prg-b"]
+
+
+def test_a_programs_signing_secrets_are_saved_and_read_back(repository):
+    repository.create_program(program("prg-b", signing_secret="s" * 20))
+    until = T0 + timedelta(hours=24)
+    rotated = program("prg-b", signing_secret="n" * 20, previous_signing_secret="s" * 20)
+    rotated = replace(rotated, previous_signing_secret_until=until)
+
+    repository.save_signing_secrets(rotated)
+
+    assert repository.get_program("prg-b") == rotated
+    assert rotated.accepted_secrets(until - timedelta(seconds=1)) == ("n" * 20, "s" * 20)
+    assert rotated.accepted_secrets(until) == ("n" * 20,)
+    with pytest.raises(NotFound):
+        repository.save_signing_secrets(program("prg-nope", signing_secret="n" * 20))
 
 
 def test_a_program_id_is_created_once(repository):

@@ -211,3 +211,32 @@ class TestSignature:
             verify_signature(self.SECRET, header, self.BODY + b" ", NOW)
         with pytest.raises(Unauthorized, match="does not match"):
             verify_signature("another_secret_value", header, self.BODY, NOW - timedelta(seconds=1))
+
+    @pytest.mark.parametrize("digits", [13, 309, 5000])
+    def test_a_timestamp_no_clock_can_read_is_malformed_not_an_error(self, digits):
+        """`t=` of 309 nines overflowed the float comparison, 5,000 digits `int()`: both were 500."""
+        with pytest.raises(Unauthorized, match="malformed"):
+            verify_signature(self.SECRET, f"t={'9' * digits},v1=00", self.BODY, NOW)
+
+    def test_one_matching_v1_is_enough_whatever_its_place(self):
+        """Only the last `v1=` was checked: the same header passed or failed by its order."""
+        good = sign(self.SECRET, int(NOW.timestamp()), self.BODY)
+        t, v1 = good.split(",")
+        for header in (f"{t},{v1},v1={'0' * 64}", f"{t},v1={'0' * 64},{v1}"):
+            verify_signature(self.SECRET, header, self.BODY, NOW)
+        with pytest.raises(Unauthorized, match="malformed"):  # two times: which one was signed?
+            verify_signature(self.SECRET, f"{t},t=1,{v1}", self.BODY, NOW)
+
+    def test_a_timestamp_is_signed_as_sent(self):
+        import hashlib
+        import hmac
+
+        sent = "0" + str(int(NOW.timestamp()))
+        digest = hmac.new(self.SECRET.encode(), f"{sent}.".encode() + self.BODY, hashlib.sha256).hexdigest()
+        verify_signature(self.SECRET, f"t={sent},v1={digest}", self.BODY, NOW)
+
+    def test_the_secret_it_replaced_verifies_too_while_it_is_accepted(self):
+        header = sign("the_old_secret_value", int(NOW.timestamp()), self.BODY)
+        verify_signature((self.SECRET, "the_old_secret_value"), header, self.BODY, NOW)
+        with pytest.raises(Unauthorized, match="does not match"):
+            verify_signature((self.SECRET,), header, self.BODY, NOW)

@@ -29,6 +29,18 @@ class Program:
     created_at: datetime
     timezone: str = "UTC"
     signing_secret: str | None = None
+    # the secret a rotation replaced, still accepted until then (senders move over meanwhile)
+    previous_signing_secret: str | None = None
+    previous_signing_secret_until: datetime | None = None
+
+    def accepted_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets an `X-Signature` may be made with now: none when the program signs nothing."""
+        if self.signing_secret is None:
+            return ()
+        previous = self.previous_signing_secret
+        until = self.previous_signing_secret_until
+        keeps = previous is not None and until is not None and now < until
+        return (self.signing_secret, previous) if keeps and previous else (self.signing_secret,)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         name = UnicodeAttribute()
         timezone = UnicodeAttribute()
         signing_secret = UnicodeAttribute(null=True)
+        previous_signing_secret = UnicodeAttribute(null=True)
+        previous_signing_secret_until = UTCDateTimeAttribute(null=True)
         created_at = UTCDateTimeAttribute()
 
     class ApiKeyItem(base, discriminator="api_key"):  # type: ignore[valid-type,misc,call-arg]
@@ -107,12 +109,31 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             ) from exc
 
     def get_program(self, program_id: str) -> Program:
+        return _program(self._program_item(program_id))
+
+    def _program_item(self, program_id: str) -> Any:
         item = self._get(self._m.program, keys.program_item_pk(program_id), keys.PROGRAM_SK)
         if item is None:  # a program made before each had its own partition
             item = self._get(self._m.program, keys.program_pk(), keys.program_sk(program_id))
         if item is None:
             raise NotFound(f"program {program_id} not found")
-        return _program(item)
+        return item
+
+    def save_signing_secrets(self, program: Program) -> None:
+        item, m = self._program_item(program.program_id), self._m.program
+        try:
+            item.update(
+                actions=[
+                    m.signing_secret.set(program.signing_secret),
+                    m.previous_signing_secret.set(program.previous_signing_secret),
+                    m.previous_signing_secret_until.set(program.previous_signing_secret_until),
+                ],
+                condition=self._m.base.pk.exists(),
+            )
+        except PynamoDBException as exc:
+            raise domain_error(
+                exc, f"changing program {program.program_id}", f"program {program.program_id} not found"
+            ) from exc
 
     def list_programs(self) -> list[Program]:
         index = self._m.indexes["programs"]
@@ -310,6 +331,8 @@ def _program(item: Any) -> Program:
         created_at=item.created_at,
         timezone=item.timezone,
         signing_secret=item.signing_secret,
+        previous_signing_secret=item.previous_signing_secret,
+        previous_signing_secret_until=item.previous_signing_secret_until,
     )
 
 

@@ -33,6 +33,16 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 raise Conflict(f"program {program.program_id} exists")
             self._programs[program.program_id] = program
 
+    def save_signing_secrets(self, program: Program) -> None:
+        with self._lock:
+            stored = self.get_program(program.program_id)
+            self._programs[program.program_id] = replace(
+                stored,
+                signing_secret=program.signing_secret,
+                previous_signing_secret=program.previous_signing_secret,
+                previous_signing_secret_until=program.previous_signing_secret_until,
+            )
+
     def get_program(self, program_id: str) -> Program:
         with self._lock:
             if program_id not in self._programs:

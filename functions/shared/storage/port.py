@@ -64,6 +64,11 @@ class ProgramsPort(abc.ABC):
     def list_programs(self) -> list[Program]: ...
 
     @abc.abstractmethod
+    def save_signing_secrets(self, program: Program) -> None:
+        """Stores the program's signing secret and the one it replaced (with its end); NotFound
+        when the program is not stored."""
+
+    @abc.abstractmethod
     def create_api_key(self, key: ApiKey) -> None: ...
 
     @abc.abstractmethod

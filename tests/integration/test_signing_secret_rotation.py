@@ -1,0 +1,100 @@
+"""A program's X-Signature secret rotated with `fraudctl set-signing-secret` (its real entry point,
+on this environment's table): README promised a changed secret applies within a minute, but nothing
+could change one, so a leaked secret could not be replaced. The secret it replaces is accepted for
+the overlap (24 hours unless told), then refused; with no overlap, at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from fraudctl.cli import cli
+from functions.shared import runtime
+from functions.shared.auth import sign
+from functions.shared.clock import FixedClock
+from tests.conftest import make_tenant
+from tests.support import call, proxy_event, sample
+
+OLD = "whsec_the_old_secret_0123"
+
+
+@pytest.fixture
+def signed(aws, monkeypatch):
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
+    clock = FixedClock(datetime.now(UTC))
+    monkeypatch.setattr(runtime.dependencies(), "clock", clock)
+    return make_tenant(aws.repository, "Signed program", signing_secret=OLD), clock
+
+
+def _post(tenant, clock, *secrets: str) -> int:
+    raw = json.dumps(sample("reward.created")).encode()
+    at = int(clock.now().timestamp())
+    header = ",".join([f"t={at}", *(sign(s, at, raw).split(",")[1] for s in secrets)])
+    return call(
+        "ingest",
+        proxy_event("POST", "/v1/events", raw.decode(), tenant.keys["integration"], {"X-Signature": header}),
+    ).status
+
+
+def _rotate(program_id: str, *options: str) -> dict:
+    ran = CliRunner().invoke(cli, ["set-signing-secret", "--program", program_id, *options, "--json"])
+    assert ran.exit_code == 0, ran.output
+    return json.loads(ran.output)
+
+
+def test_a_rotated_secret_applies_within_a_minute_and_the_old_one_until_its_overlap_ends(signed):
+    tenant, clock = signed
+    assert _post(tenant, clock, OLD) == 202  # the program's settings are now kept for a minute
+
+    rotated = _rotate(tenant.program_id)
+    new = rotated["signing_secret"]
+    assert new != OLD and len(new) >= 16
+    until = datetime.fromisoformat(rotated["previous_accepted_until"])
+    assert timedelta(hours=23, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=24)
+
+    clock.advance(seconds=61)
+    assert _post(tenant, clock, new) == 202
+    assert _post(tenant, clock, OLD) == 202  # senders move over meanwhile
+    assert _post(tenant, clock, OLD, new) == 202  # a sender mid-rotation signs with both
+    clock.advance(seconds=(until - clock.now()).total_seconds() + 1)
+    assert _post(tenant, clock, OLD) == 401
+    assert _post(tenant, clock, new) == 202
+
+
+def test_a_leaked_secret_is_refused_at_once_with_no_overlap(signed):
+    tenant, clock = signed
+    chosen = "whsec_chosen_by_the_operator_42"
+
+    rotated = _rotate(tenant.program_id, "--secret", chosen, "--overlap-hours", "0")
+
+    assert (rotated["signing_secret"], rotated["previous_accepted_until"]) == (chosen, None)
+    clock.advance(seconds=61)
+    assert _post(tenant, clock, OLD) == 401
+    assert _post(tenant, clock, chosen) == 202
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--secret", "short"], "at least 16 printable ASCII characters"),
+        (["--secret", " whsec_padded_with_blanks "], "without blanks around it"),
+        (["--overlap-hours", "721"], "721"),
+    ],
+)
+def test_a_secret_or_overlap_that_cannot_work_is_refused_and_changes_nothing(signed, options, says):
+    tenant, clock = signed
+
+    ran = CliRunner().invoke(cli, ["set-signing-secret", "--program", tenant.program_id, *options])
+
+    assert ran.exit_code != 0 and says in ran.output, ran.output
+    clock.advance(seconds=61)
+    assert _post(tenant, clock, OLD) == 202
+
+
+def test_an_unknown_program_is_said_so(signed):
+    ran = CliRunner().invoke(cli, ["set-signing-secret", "--program", "prg-nope"])
+
+    assert ran.exit_code == 1 and "prg-nope" in ran.output, ran.output
