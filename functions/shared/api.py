@@ -237,13 +237,13 @@ def serve(
         return problems.answer_for(error)
     except Exception:  # as below: a problem document, never the platform's bare 502
         logger.exception("unhandled error before routing")
-        return problems.proxy_response(500, problems.problem(500, "an unexpected error occurred"))
+        return problems.proxy_response(500, problems.problem(500, problems.UNEXPECTED_DETAIL))
     app.append_context(principal=principal, deps=deps)
     try:
         return app.resolve(event, context)
     except Exception:  # the caller gets a problem document, the log gets the trace
         logger.exception("unhandled error")
-        return problems.proxy_response(500, problems.problem(500, "an unexpected error occurred"))
+        return problems.proxy_response(500, problems.problem(500, problems.UNEXPECTED_DETAIL))
     finally:
         app.clear_context()
 

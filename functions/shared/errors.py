@@ -38,3 +38,9 @@ class InvalidInput(DomainError):
 
 class StorageUnavailable(DomainError):
     """The store did not answer (throttling, network). Retryable."""
+
+
+class StorageRefused(DomainError):
+    """The store refused a request no retry will pass: a table that does not exist, permissions that
+    do not allow it, credentials it does not know. The deployment's configuration, not the caller's:
+    an API answers 500 and logs the detail; an operator's command says it."""

@@ -13,6 +13,7 @@ from functions.shared.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    StorageRefused,
     StorageUnavailable,
     Unauthorized,
 )
@@ -43,7 +44,9 @@ _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (Conflict, 409),
     (InvalidInput, 422),
     (StorageUnavailable, 503),
+    (StorageRefused, 500),
 )
+UNEXPECTED_DETAIL = "an unexpected error occurred"
 
 
 def status_of(error: DomainError) -> int:
@@ -75,6 +78,8 @@ def problem_for(error: DomainError) -> dict[str, Any]:
     status = status_of(error)
     if status == 503:
         return problem(503, UNAVAILABLE_DETAIL)
+    if status == 500:
+        return problem(500, UNEXPECTED_DETAIL)
     errors = error.errors if isinstance(error, InvalidInput) else None
     return problem(status, error.detail, errors)
 
@@ -86,6 +91,10 @@ def answer_for(error: DomainError) -> dict[str, Any]:
     if status == 503:
         logger.warning("dependency unavailable", extra={"detail": error.detail})
         headers = {"Retry-After": "1"}
+    elif status == 500:
+        logger.error(
+            "the store refused a request: the deployment's configuration", extra={"detail": error.detail}
+        )
     return proxy_response(status, problem_for(error), headers)
 
 

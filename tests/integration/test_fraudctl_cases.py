@@ -106,3 +106,14 @@ def test_a_name_a_sender_chose_is_printed_as_text_never_as_markup_or_terminal_co
     assert "[bold red]EVIL[/bold red]" in table.output and "[link=https://evil.example]" in table.output
     assert "\x1b" not in table.output and "\x07" not in table.output and "\u202e" not in table.output
     assert "Retitled<U+1B>]0;PWNED<U+07> <U+1B>[2J<U+202E>gpj.exe" in table.output
+
+
+def test_a_table_that_does_not_exist_is_said_so_not_taken_for_an_outage(aws, monkeypatch):
+    """A wrong TABLE_NAME (or region, or permissions) read as "the table did not answer", an outage."""
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+
+    ran = CliRunner().invoke(cli, ["cases", "--program", "prg-any"])
+
+    assert ran.exit_code == 1, ran.output
+    assert "the table does not exist (check TABLE_NAME and the region)" in ran.output, ran.output

@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.shared.documents import json_default
 from functions.shared.domain.model import Notification
-from functions.shared.errors import Conflict, StorageUnavailable
+from functions.shared.errors import Conflict, StorageRefused, StorageUnavailable
 from functions.shared.storage import keys, schema
 
 ItemBuilder = Callable[[type[Model]], dict[str, type[Model]]]
@@ -151,7 +151,19 @@ def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = Non
         return transaction_error(exc, codes, detail)
     if code == "ValidationException":
         return _bug(exc, detail)
+    if code in _REFUSED:
+        return StorageRefused(f"{detail}: {_REFUSED[code]}")
     return StorageUnavailable(f"{detail}: the table did not answer")
+
+
+# what no retry passes: the deployment's configuration (TABLE_NAME, the region, IAM, credentials)
+_REFUSED = {
+    "ResourceNotFoundException": "the table does not exist (check TABLE_NAME and the region)",
+    "AccessDeniedException": "access to the table is denied (check the credentials' permissions)",
+    "UnrecognizedClientException": "AWS does not recognise the credentials",
+    "InvalidSignatureException": "AWS refused the credentials' signature (check the secret key)",
+    "ExpiredTokenException": "the credentials have expired",
+}
 
 
 def transaction_error(exc: PynamoDBException, codes: list[str | None], detail: str) -> Exception:
