@@ -26,6 +26,7 @@ class _Entry:
 
 
 _entries: dict[str, _Entry] = {}
+_changes: dict[str, int] = {}  # `forget`s per program: a read that one overtook is not kept
 
 
 def program_workflows(deps: Dependencies, program_id: str) -> tuple[Workflow, ...]:
@@ -37,11 +38,15 @@ def program_workflows(deps: Dependencies, program_id: str) -> tuple[Workflow, ..
         and timedelta(0) <= now - entry.read_at < timedelta(seconds=CACHE_SECONDS)
     ):
         return entry.workflows
+    changes = _changes.get(program_id, 0)
     workflows = tuple(deps.repository.list_workflows(program_id))
-    _entries[program_id] = _Entry(deps.repository, now, workflows)
+    if _changes.get(program_id, 0) == changes:  # else a change landed while it read: maybe not in it
+        _entries[program_id] = _Entry(deps.repository, now, workflows)
     return workflows
 
 
 def forget(program_id: str) -> None:
-    """After a change of the program's workflows in this environment: the next earn reads them."""
+    """After a change of the program's workflows in this environment: the next earn reads them,
+    and a read begun before the change (a concurrent earn's) is not kept for the seconds after it."""
+    _changes[program_id] = _changes.get(program_id, 0) + 1
     _entries.pop(program_id, None)

@@ -1,0 +1,45 @@
+"""The workflows kept for a few seconds per environment (`loyalty.workflow_cache`): a change made in
+this environment applies to its next earn, even when a concurrent earn's read overtook the change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.loyalty import workflow_cache
+from functions.shared.clock import FixedClock
+from functions.shared.messaging import InMemoryPublisher
+from functions.shared.runtime import Dependencies
+from functions.shared.storage.memory import InMemoryRepository
+
+
+class _Store(InMemoryRepository):
+    """A store whose list of workflows answers what it held before a change landed mid-read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.versions = [("old",)]
+        self.during_read = None
+
+    def list_workflows(self, program_id):
+        answer = self.versions[-1]
+        if self.during_read:
+            self.during_read()  # the change commits, and its environment forgets, after this read
+            self.during_read = None
+        return list(answer)
+
+
+def test_a_read_overtaken_by_a_change_is_not_kept():
+    store = _Store()
+    deps = Dependencies(store, InMemoryPublisher(), FixedClock(datetime(2026, 12, 4, 9, tzinfo=UTC)))
+    workflow_cache.forget("prg-cache")
+
+    def change():
+        store.versions.append(("old", "new"))
+        workflow_cache.forget("prg-cache")
+
+    store.during_read = change
+    assert workflow_cache.program_workflows(deps, "prg-cache") == ("old",)  # the concurrent earn's read
+
+    assert workflow_cache.program_workflows(deps, "prg-cache") == ("old", "new")  # not the stale one kept
+    store.versions.append(("newest",))
+    assert workflow_cache.program_workflows(deps, "prg-cache") == ("old", "new")  # kept for seconds as ever
