@@ -31,7 +31,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from functions.shared.inputs import (
     BLANK_PATTERN,
     NOTE_PATTERN,
-    TEXT_RULE,
     Blank,
     EventTime,
     Identifier,
@@ -42,6 +41,7 @@ from functions.shared.inputs import (
     json_integer,
     matching,
     none_if_blank,
+    readable,
     trim,
 )
 
@@ -53,7 +53,7 @@ Note = Annotated[
     Annotated[
         StrictStr,
         Field(max_length=1000, json_schema_extra={"pattern": NOTE_PATTERN}),
-        matching(NOTE_PATTERN, TEXT_RULE),
+        AfterValidator(readable),
     ]
     | None,
     AfterValidator(blank_to_none),

@@ -154,17 +154,42 @@ ActorName = Annotated[
 ]
 """Who did something, as audit trails show it: not blank, no control or reordering character."""
 TEXT_MAX = 2000
+_UNREADABLE = compile_pattern(f"[{TEXT_UNPRINTABLE}]")
+_VISIBLE = compile_pattern(f"[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}]")
+
+
+def readable(value: str) -> str:
+    """Text a person can read as written (`TEXT_RULE`), its first offending character named: the
+    person who typed it cannot see it (a right-to-left override even turns what they see around)."""
+    found = _UNREADABLE.search(value)
+    if found:
+        character = found.group()
+        kind = (
+            "a mark that reverses the text around it"
+            if 0x202A <= ord(character) <= 0x2069
+            else "a control character"
+        )
+        raise ValueError(f"contains U+{ord(character):04X}, {kind}, which is not shown: remove it")
+    return value
+
+
+def written(value: str) -> str:
+    if not _VISIBLE.search(readable(value)):
+        raise ValueError("must say something: it is blank, or only characters that are not shown")
+    return value
+
+
 Note = Annotated[
     StrictStr,
     Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
-    matching(NOTE_PATTERN, TEXT_RULE),
+    AfterValidator(readable),
     AfterValidator(trim),
 ]
 """An optional note to other people (blank: none)."""
 WrittenText = Annotated[
     StrictStr,
-    Field(min_length=1, max_length=TEXT_MAX, json_schema_extra={"pattern": WRITTEN_PATTERN}),
-    matching(WRITTEN_PATTERN, TEXT_RULE + ", not blank"),
+    Field(max_length=TEXT_MAX, json_schema_extra={"pattern": WRITTEN_PATTERN, "minLength": 1}),
+    AfterValidator(written),
     AfterValidator(trim),
 ]
 """Text to other people that must say something (a dispute's reason)."""

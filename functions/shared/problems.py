@@ -154,6 +154,8 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
             most = error["type"] == "too_long"
             limit = bounds.get("max_length" if most else "min_length")
             message = f"at {'most' if most else 'least'} {limit} characters, not {len(given)}"
+        elif error.get("type") == "string_too_short" and bounds.get("min_length") == 1:
+            message = "must not be blank"
         elif error.get("type") == "union_tag_not_found":
             message = "required"
         elif error.get("type") == "union_tag_invalid":

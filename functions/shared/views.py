@@ -75,6 +75,9 @@ class PartyView(Model):
     tags: list[str]
     signup_at: datetime | None
     status: str
+    active_case_id: str | None = Field(
+        None, description="Its open or disputed case, if it has one (a newer case than a resolved one shown)"
+    )
 
 
 class AuditView(Model):
@@ -240,6 +243,7 @@ def party_view(subject: Subject) -> PartyView:
         tags=list(subject.tags),
         signup_at=subject.signup_at,
         status=subject.status,
+        active_case_id=subject.active_case_id,
     )
 
 

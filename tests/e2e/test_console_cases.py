@@ -327,7 +327,8 @@ def test_a_name_with_direction_marks_does_not_turn_the_verdict_sentence_around(
     card = page.get_by_role("article", name=shown)
     card.get_by_label("Note").fill("\u202eseen before")
     card.get_by_role("button", name="Approve dispute").click()
-    expect(card.get_by_role("alert")).to_contain_text("note: text: no control characters")
+    expect(card.get_by_role("alert")).to_contain_text("note: contains U+202E, a mark that reverses the text")
+    expect(card.get_by_role("button", name="Approve dispute")).to_be_focused()  # not dropped to the page
     card.get_by_label("Note").fill("נבדק before")
     card.get_by_role("button", name="Approve dispute").click()
 

@@ -410,6 +410,7 @@ def test_the_drawer_shows_the_partner_the_reasons_the_held_rewards_and_the_audit
         "tags": ["newsletter"],
         "signup_at": "2026-11-05T09:00:00Z",
         "status": "flagged",
+        "active_case_id": world.cases["Bob Cooperman"],  # this case: under it now
     }
     assert [r["code"] for r in drawer["reasons"]] == ["email_duplicate"]
     assert [(r["amount"], r["currency"], r["status"]) for r in drawer["held_reward_list"]] == [

@@ -1076,6 +1076,8 @@ def test_a_partner_under_a_later_case_is_removed_from_that_case_and_only_once(en
     the security team's list) and let the partner be removed a second time from it."""
     declined, later = _declined_then_flagged_again(env, "p-again")
 
+    # the declined case's drawer names the newer one (the console links it instead of offering removal)
+    assert case_of(env.tenant, declined)["partner"]["active_case_id"] == later
     refused = remove(env, declined)
 
     assert refused.status == 409, refused

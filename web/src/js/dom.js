@@ -139,12 +139,15 @@ export function oneAtATime(scope, work) {
     running = true;
     const root = typeof scope === "function" ? scope() : scope;
     const buttons = [...root.querySelectorAll("button")].filter((b) => !b.disabled && !b.classList.contains("close"));
+    const focused = document.activeElement; // a disabled button drops the focus to the page
     for (const b of buttons) b.disabled = true;
     try {
       return await work(...args);
     } finally {
       running = false;
       for (const b of buttons) b.disabled = false;
+      const lost = !document.activeElement || document.activeElement === document.body;
+      if (lost && focused instanceof HTMLElement && focused.isConnected && !focused.hidden) focused.focus();
     }
   };
 }

@@ -100,7 +100,7 @@ function showSignIn(error, notice) {
           firstRender = false; // focus on the page's heading: the form that had it is gone
           render();
         } catch (failure) {
-          replace(message, problem(failure));
+          replace(message, failure.status === 401 ? problem({ message: NOT_A_KEY }) : problem(failure));
           button.disabled = false;
           field.focus();
         }
@@ -118,6 +118,12 @@ function showSignIn(error, notice) {
   else if (notice) replace(message, h("p", { role: "status" }, notice));
   field.focus();
 }
+
+// what a 401 means to a person (the API's detail is about the Authorization header)
+const NOT_A_KEY = "This key is not valid: it was revoked, or mistyped. Ask an admin of your program for a new one.";
+const SIGNED_OUT =
+  "You were signed out: your key was revoked or is no longer valid, and what you were doing was not saved. " +
+  "Sign in with a valid key (an admin of your program can make you one).";
 
 function signOut(notice) {
   forgetKey();
@@ -224,7 +230,7 @@ async function boot() {
   whenUnauthorized((error) => {
     forgetKey();
     if (mounted?.page?.unmount) mounted.page.unmount(); // a drawer open over the page closes with it
-    showSignIn(error);
+    showSignIn(error.status === 401 ? { message: SIGNED_OUT } : error);
   });
   document.querySelector(".skip-link").addEventListener("click", (event) => {
     event.preventDefault(); // "#main" would be read as a route

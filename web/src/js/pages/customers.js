@@ -101,6 +101,10 @@ async function historySection(customerId, cursor) {
 
 const HISTORY_PAGE = 10;
 
+// the API's identifiers (`inputs.IDENTIFIER_PATTERN`): what a customer ID can be
+const CUSTOMER_ID = /^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>[\]{}|^]{1,128}$/;
+const ID_RULE = "A customer ID is 1 to 128 letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%').";
+
 export function mountCustomers(container, route) {
   const customerId = route.parts[1] || "";
   const cursor = route.params.get("cursor") || "";
@@ -114,7 +118,13 @@ export function mountCustomers(container, route) {
       onsubmit: (event) => {
         event.preventDefault();
         const id = input.value.trim();
-        if (id) navigate(href(["customers", id]));
+        if (!id) return;
+        if (!CUSTOMER_ID.test(id)) {
+          replace(message, h("p", { class: "problem", role: "alert" }, ID_RULE));
+          input.focus();
+          return;
+        }
+        navigate(href(["customers", id]));
       },
     },
     h("div", { class: "field" }, h("label", { for: "customer-id" }, "Customer ID"), input),
@@ -142,6 +152,12 @@ export function mountCustomers(container, route) {
       document.getElementById("customer-heading")?.focus(); // the pressed button was replaced
     } catch (error) {
       replace(message, problem(error));
+      if (error.status === 409) {
+        // the customer changed meanwhile (another tab, a workflow): shown as it is now, with the
+        // actions that apply now, under the refusal
+        await load();
+        document.getElementById("customer-heading")?.focus();
+      }
     }
   });
 
@@ -186,7 +202,7 @@ export function mountCustomers(container, route) {
         history,
       );
     } catch (error) {
-      replace(result, problem(error));
+      replace(result, error.status === 404 ? h("p", { class: "state empty" }, `No customer with the ID ${customerId} in this program.`) : problem(error));
     }
   }
 

@@ -36,7 +36,21 @@ export function mountDisputes(container, route) {
         await load();
         message.firstChild.focus(); // the card was drawn again
       } catch (error) {
-        replace(local, problem(error));
+        if (error.status !== 404 && error.status !== 409) {
+          replace(local, problem(error));
+          return;
+        }
+        // withdrawn (its partner removed), resolved or being applied meanwhile: the list as it is now
+        replace(
+          message,
+          h(
+            "div",
+            { class: "problem", role: "alert", tabindex: "-1" },
+            h("p", {}, "The dispute of ", h("bdi", {}, name), " changed meanwhile, so no verdict was recorded: ", error.message, ". The list below is as it is now."),
+          ),
+        );
+        await load();
+        message.firstChild.focus();
       }
     });
     const reasons = item.reasons;

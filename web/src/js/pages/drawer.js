@@ -103,6 +103,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       "button",
       {
         type: "button",
+        "aria-label": `Approve reward ${id}`, // one of many: each says which
         onclick: () =>
           act(
             () => api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" }),
@@ -274,8 +275,14 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   function actions(detail) {
     const pairs = [];
     const canDispute = detail.status === "open";
-    // SPEC 3.2: an open, disputed (withdrawn) or declined case's partner can be removed
-    const canRemove = ["open", "disputed", "declined"].includes(detail.status) && detail.subject.type !== "customer";
+    // SPEC 3.2: an open, disputed (withdrawn) or declined case's partner can be removed, from the
+    // case it is under now: a declined case's partner with a newer case is removed from that one
+    const newer = detail.partner?.active_case_id && detail.partner.active_case_id !== detail.id ? detail.partner.active_case_id : null;
+    const canRemove = ["open", "disputed", "declined"].includes(detail.status) && detail.subject.type !== "customer" && !newer;
+    const elsewhere =
+      newer && detail.subject.type !== "customer"
+        ? h("p", { class: "muted" }, "This partner has a newer case; to remove the partner, ", h("a", { href: href(["active", newer]) }, "open that case"), ".")
+        : null;
     if (canDispute) {
       const form = disputeForm(detail);
       pairs.push([toggle("Dispute", form, () => pairs), form]);
@@ -284,11 +291,12 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       const form = removeForm(detail);
       pairs.push([toggle("Remove partner", form, () => pairs), form]);
     }
-    if (!pairs.length) return null;
+    if (!pairs.length && !elsewhere) return null;
     return h(
       "section",
       { class: "drawer-actions", "aria-label": "Actions" },
-      h("div", { class: "buttons" }, pairs.map(([b]) => b)),
+      elsewhere,
+      pairs.length ? h("div", { class: "buttons" }, pairs.map(([b]) => b)) : null,
       pairs.map(([, f]) => f),
     );
   }

@@ -106,7 +106,7 @@ export function mountKeys(container, route, context) {
   function revokeCell(key) {
     const mine = key.key_id === ownKey;
     const cell = h("td", { class: "row-actions" });
-    const ask = h("button", { type: "button", class: "danger" }, "Revoke");
+    const ask = h("button", { type: "button", class: "danger", "aria-label": `Revoke the key of ${key.actor}` }, "Revoke");
     const question = mine
       ? "This is the key you are signed in with: revoking it signs you out. "
       : `Revoke the key of ${key.actor}? It stops working at once. `;

@@ -100,7 +100,7 @@ export function mountRewards(container, route) {
                   h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
                   h("td", {}, timeElement(r.created_at)),
                   h("td", {}, words(r.status)),
-                  h("td", {}, r.status === "on_hold" ? h("button", { type: "button", onclick: () => approve(r) }, "Approve") : null),
+                  h("td", {}, r.status === "on_hold" ? h("button", { type: "button", "aria-label": `Approve reward ${r.id}`, onclick: () => approve(r) }, "Approve") : null),
                 ),
               ),
             ),
