@@ -29,13 +29,17 @@ _entries: dict[str, _Entry] = {}
 _changes: dict[str, int] = {}  # `forget`s per program: a read that one overtook is not kept
 
 
-def program_workflows(deps: Dependencies, program_id: str) -> tuple[Workflow, ...]:
+def program_workflows(
+    deps: Dependencies, program_id: str, read_since: datetime | None = None
+) -> tuple[Workflow, ...]:
+    """`read_since`: a list read before then is not good enough (read again)."""
     now = deps.clock.now()
     entry = _entries.get(program_id)
     if (
         entry is not None
         and entry.store is deps.repository
         and timedelta(0) <= now - entry.read_at < timedelta(seconds=CACHE_SECONDS)
+        and (read_since is None or entry.read_at >= read_since)
     ):
         return entry.workflows
     changes = _changes.get(program_id, 0)

@@ -93,6 +93,11 @@ def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: in
     copy changes nothing. A storage outage raises (the message comes back); other failures are
     logged and counted per workflow. `received`: the `receipt()` taken when the run was received."""
     matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, run.kind)]
+    if not matching:
+        # the earn matched one, in its environment: a list this one kept from before the earn may
+        # predate the workflow (made in the seconds before it), so the list as it is now decides
+        fresh = workflow_cache.program_workflows(deps, program.program_id, read_since=run.at)
+        matching = [w for w in fresh if matches(w, run.kind)]
     if matching:
         today = periods.local_day(run.at, program.timezone)
         _run(deps, program, run.customer_id, matching, today, received)

@@ -43,3 +43,26 @@ def test_a_read_overtaken_by_a_change_is_not_kept():
     assert workflow_cache.program_workflows(deps, "prg-cache") == ("old", "new")  # not the stale one kept
     store.versions.append(("newest",))
     assert workflow_cache.program_workflows(deps, "prg-cache") == ("old", "new")  # kept for seconds as ever
+
+
+def test_a_run_whose_workflow_this_environment_has_not_seen_yet_reads_the_list_again():
+    """The earn's environment matched a workflow made seconds before; the runner's environment kept
+    the list from before it was made, found nothing to run and took the run out: the action was
+    lost (the end-to-end workflow test failed once in CI on it)."""
+    from functions.loyalty import workflows
+    from functions.shared.storage.port_loyalty import WorkflowRun
+    from tests.unit.test_loyalty_rules import Loyalty
+
+    loyalty = Loyalty()
+    program_id = loyalty.program.program_id
+    loyalty.earn("m1", 150)  # no workflow yet
+    loyalty.workflow("big-earner", threshold=100, actions=[{"type": "suspend"}])
+    # the runner's environment read the list just before the workflow was made
+    before = loyalty.clock.now()
+    workflow_cache._entries[program_id] = workflow_cache._Entry(loyalty.deps.repository, before, ())  # noqa: SLF001
+    loyalty.clock.advance(seconds=1)
+    run = WorkflowRun(program_id, "earn-after", "m1", "purchase", loyalty.clock.now())
+
+    workflows.run_due(loyalty.deps, loyalty.program, run, workflows.receipt())
+
+    assert loyalty.view("m1")["status"] == "suspended"
