@@ -112,21 +112,21 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     page.get_by_label("Limit behaviour").select_option("dynamic")
     page.get_by_role("button", name="Save campaign").click()
     expect(page.get_by_text("Campaign saved.")).to_be_visible()
-    expect(page.get_by_text("0 of 1000 points")).to_be_visible()
+    expect(page.get_by_text("0 of 1,000 points")).to_be_visible()
 
     # When customers receive bonuses through the API, the counters follow
     backend.earn(unique("member"), 250, kind="campaign_bonus", campaign_id=campaign)
     granted = backend.earn(unique("member"), 400, kind="campaign_bonus", campaign_id=campaign)
     assert granted["granted"] == 300 and granted["limited_by"] == "customer"
     page.reload()
-    expect(page.get_by_text("550 of 1000 points")).to_be_visible()
+    expect(page.get_by_text("550 of 1,000 points")).to_be_visible()
     expect(page.locator(".figures > div").filter(has_text="Customers")).to_contain_text("2")
     screenshot(page, "21-campaign")
 
     # And an edit through the form is a PUT of the new caps
     page.get_by_label("Total cap", exact=True).fill("2000")
     page.get_by_role("button", name="Save campaign").click()
-    expect(page.get_by_text("550 of 2000 points")).to_be_visible()
+    expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
 
 
 def test_workflows_are_created_edited_switched_off_and_deleted(page: Page, console: LocalSystem) -> None:

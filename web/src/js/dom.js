@@ -204,6 +204,13 @@ export function pageHeading(text) {
 
 // ---- formatting ----------------------------------------------------------------------------
 
+const wholeNumber = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+
+/** A count or points as people read them: grouped (20,000), "—" when unknown. */
+export function count(value) {
+  return value === null || value === undefined ? "—" : wholeNumber.format(Number(value));
+}
+
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export function when(iso) {

@@ -3,7 +3,7 @@
 // by its ID, or created.
 
 import { api, segment } from "../api.js";
-import { h, loading, oneAtATime, pageHeading, problem, replace, timeElement, words } from "../dom.js";
+import { count, h, loading, oneAtATime, pageHeading, problem, replace, timeElement, words } from "../dom.js";
 import { field, fromLocalInput, select, toLocalInput } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -19,9 +19,9 @@ function counters(campaign) {
     h(
       "dl",
       { class: "figures" },
-      h("div", {}, h("dt", {}, "Granted"), h("dd", {}, `${granted} of ${total} points`)),
-      h("div", {}, h("dt", {}, "Customers"), h("dd", {}, String(campaign.customers ?? 0))),
-      h("div", {}, h("dt", {}, "Per-customer cap"), h("dd", {}, `${campaign.per_customer_cap ?? "—"} points`)),
+      h("div", {}, h("dt", {}, "Granted"), h("dd", {}, `${count(granted)} of ${count(total)} points`)),
+      h("div", {}, h("dt", {}, "Customers"), h("dd", {}, count(campaign.customers ?? 0))),
+      h("div", {}, h("dt", {}, "Per-customer cap"), h("dd", {}, `${count(campaign.per_customer_cap)} points`)),
       h("div", {}, h("dt", {}, "Limit behaviour"), h("dd", {}, words(campaign.limit_behavior))),
     ),
     h(

@@ -5,7 +5,7 @@
 
 import { api, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -39,7 +39,7 @@ function aggregatesTable(aggregates) {
             h("th", { scope: "row" }, label(r)),
             AGGREGATIONS.map((a) => {
               const value = aggregates?.[a]?.[r];
-              return h("td", { class: "num" }, String(value ?? "—"), value === undefined ? null : meter(value, largest[a]));
+              return h("td", { class: "num" }, count(value), value === undefined ? null : meter(value, largest[a]));
             }),
           ),
         ),
@@ -179,7 +179,7 @@ export function mountCustomers(container, route) {
             "dl",
             { class: "figures" },
             h("div", {}, h("dt", {}, "Status"), h("dd", { class: `status-${status}` }, words(status))),
-            h("div", {}, h("dt", {}, "Balance"), h("dd", {}, `${customer.balance ?? 0} points`)),
+            h("div", {}, h("dt", {}, "Balance"), h("dd", {}, `${count(customer.balance ?? 0)} points`)),
           ),
           h(
             "div",
