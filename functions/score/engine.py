@@ -140,12 +140,12 @@ class Engine:
                 snapshot.holdables, snapshot.partner_holdables, customer=snapshot.customer_holdables
             )
             if given.flag:
-                # a customer's rewards all; a partner's from the flag on: the existing case's flag, or
-                # this event's when it occurred earlier (it arrived late: SPEC 4, the events' own times)
-                extending = before is not None and before.active_case_id and given.profile.flagged_at
-                since = min(given.profile.flagged_at, event.occurred_at) if extending else event.occurred_at
-                if given.profile.type == "customer":
-                    since = None
+                # a customer's rewards all; a partner's from the time the flag leaves it flagged from
+                since = (
+                    None
+                    if given.profile.type == "customer"
+                    else rules.flagged_since(given.profile, event.occurred_at)
+                )
                 # known from the subject's item (issue 15); the index only when the list cannot tell
                 listed = (
                     None if ask_index else holdables.candidates(snapshot.holdables, stored.program_id, since)

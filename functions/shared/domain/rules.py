@@ -166,6 +166,15 @@ def place_reward(
     return Placement(reward.status)
 
 
+def flagged_since(subject: Subject, at: datetime) -> datetime:
+    """When a flag at `at` leaves its subject flagged from (what it holds from): this flag's time,
+    or, under an active case already, the earlier of that case's flag and this one (SPEC 4: events
+    arrive late, and a subject was flagged when the flagged event occurred)."""
+    if subject.active_case_id and subject.flagged_at:
+        return min(subject.flagged_at, at)
+    return at
+
+
 def _holds(subject: Subject) -> bool:
     return subject.status == "flagged" and bool(subject.flag_case_id)
 
@@ -1161,12 +1170,11 @@ def scoring_plan(
     opened = False
     reasons: tuple[Reason, ...] = ()
     if given.flag:
+        profile.flagged_at = flagged_since(profile, at)
         opened = case_id is None
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)
         profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
-        if opened or (profile.flagged_at is not None and at < profile.flagged_at):
-            profile.flagged_at = at  # flagged when the earliest flagged event occurred (late or not)
     assert not given.flag or case_id is not None
     # where the event's own reward goes
     placement = None
