@@ -211,8 +211,12 @@ _TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: more is not a time 
 
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
     """The X-Signature header value for a body, as integrations compute it."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+    return f"t={timestamp},v1={_digest(secret, str(timestamp), raw_body)}"
+
+
+def _digest(secret: str, timestamp: str, raw_body: bytes) -> str:
+    """HMAC-SHA256 of `<t>.<body>`, the timestamp as written."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
 
 
 def verify_signature(
@@ -232,10 +236,7 @@ def verify_signature(
         raise Unauthorized("malformed X-Signature: expected 't=<unix seconds>,v1=<hex>'")
     if abs(now.timestamp() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         raise Unauthorized("X-Signature timestamp is outside the 300-second tolerance")
-    signed = f"{timestamp}.".encode() + raw_body
-    expected = [
-        hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        for secret in ((accepted,) if isinstance(accepted, str) else accepted)
-    ]
+    secrets_now = (accepted,) if isinstance(accepted, str) else accepted
+    expected = [_digest(secret, timestamp, raw_body) for secret in secrets_now]
     if not any(hmac.compare_digest(e, g) for e in expected for g in given if g.isascii()):
         raise Unauthorized("X-Signature does not match the body")
