@@ -29,11 +29,7 @@ def create_program(
     timezone: str = "UTC",
     program_id: str | None = None,
 ) -> Program:
-    try:
-        name = _ACTOR.validate_python(name)  # shown to people as who did something is: printable
-    except ValidationError:
-        message = f"printable text of at most {NAME_MAX} characters: no control or reordering character"
-        raise InvalidInput(f"name: {message}", [{"field": "name", "message": message}]) from None
+    name = _printable("name", name)  # shown to people as an actor's is: printable
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -83,6 +79,16 @@ def set_signing_secret(
     return changed, secret
 
 
+def _printable(field: str, text: str) -> str:
+    """A name people read (a program's, a key's actor), as the API's `ActorName` takes it: printable,
+    at most `NAME_MAX` characters, trimmed."""
+    try:
+        return _ACTOR.validate_python(text)
+    except ValidationError:
+        message = f"printable text of at most {NAME_MAX} characters: no control or reordering character"
+        raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}]) from None
+
+
 def _check_secret(secret: str) -> None:
     if len(secret) < 16 or not secret.isascii() or not secret.isprintable() or secret != secret.strip():
         raise InvalidInput(
@@ -96,11 +102,7 @@ def create_key(
 ) -> tuple[ApiKey, str]:
     """A new key for a program (or the platform, without one). Returns the record and the key text.
     `actor` names who uses it in audit trails: printable, at most 200 characters (`ActorName`)."""
-    try:
-        actor = _ACTOR.validate_python(actor)  # as the API's body takes it
-    except ValidationError:
-        message = f"printable text of at most {NAME_MAX} characters: no control or reordering character"
-        raise InvalidInput(f"actor: {message}", [{"field": "actor", "message": message}]) from None
+    actor = _printable("actor", actor)  # as the API's body takes it
     if program_id is not None:
         repository.get_program(program_id)  # NotFound for an unknown program
     record, text = issue_key(program_id, role, actor, clock.now())
