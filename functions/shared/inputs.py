@@ -74,7 +74,6 @@ TEXT_UNPRINTABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\
 INVISIBLE = "\\u200b-\\u200f\\u2060\\ufeff"
 NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
 WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
-TEXT_RULE = "text: no control characters but line breaks and tabs, no marks that reorder text"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
@@ -159,8 +158,9 @@ _VISIBLE = compile_pattern(f"[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}]")
 
 
 def readable(value: str) -> str:
-    """Text a person can read as written (`TEXT_RULE`), its first offending character named: the
-    person who typed it cannot see it (a right-to-left override even turns what they see around)."""
+    """Text a person can read as written (no control character but line breaks and tabs, no mark
+    that reorders text), its first offending character named: the person who typed it cannot see
+    it (a right-to-left override even turns what they see around)."""
     found = _UNREADABLE.search(value)
     if found:
         character = found.group()

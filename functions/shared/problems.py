@@ -91,10 +91,8 @@ def answer_for(error: DomainError) -> dict[str, Any]:
     if status == 503:
         logger.warning("dependency unavailable", extra={"detail": error.detail})
         headers = {"Retry-After": "1"}
-    elif status == 500:
-        logger.error(
-            "the store refused a request: the deployment's configuration", extra={"detail": error.detail}
-        )
+    elif status == 500:  # no retry or caller fixes it (StorageRefused: the deployment's configuration)
+        logger.error("request failed", extra={"error": type(error).__name__, "detail": error.detail})
     return proxy_response(status, problem_for(error), headers)
 
 

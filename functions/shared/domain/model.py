@@ -37,10 +37,10 @@ class Program:
         """The secrets an `X-Signature` may be made with now: none when the program signs nothing."""
         if self.signing_secret is None:
             return ()
-        previous = self.previous_signing_secret
-        until = self.previous_signing_secret_until
-        keeps = previous is not None and until is not None and now < until
-        return (self.signing_secret, previous) if keeps and previous else (self.signing_secret,)
+        previous, until = self.previous_signing_secret, self.previous_signing_secret_until
+        if previous and until is not None and now < until:
+            return (self.signing_secret, previous)
+        return (self.signing_secret,)
 
 
 @dataclass(frozen=True)

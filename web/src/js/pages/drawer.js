@@ -277,12 +277,13 @@ export function openDrawer({ caseId, onClose, onChanged }) {
     const canDispute = detail.status === "open";
     // SPEC 3.2: an open, disputed (withdrawn) or declined case's partner can be removed, from the
     // case it is under now: a declined case's partner with a newer case is removed from that one
-    const newer = detail.partner?.active_case_id && detail.partner.active_case_id !== detail.id ? detail.partner.active_case_id : null;
-    const canRemove = ["open", "disputed", "declined"].includes(detail.status) && detail.subject.type !== "customer" && !newer;
-    const elsewhere =
-      newer && detail.subject.type !== "customer"
-        ? h("p", { class: "muted" }, "This partner has a newer case; to remove the partner, ", h("a", { href: href(["active", newer]) }, "open that case"), ".")
-        : null;
+    const partnerCase = detail.subject.type !== "customer";
+    const active = detail.partner?.active_case_id;
+    const newer = partnerCase && active && active !== detail.id ? active : null;
+    const canRemove = ["open", "disputed", "declined"].includes(detail.status) && partnerCase && !newer;
+    const elsewhere = newer
+      ? h("p", { class: "muted" }, "This partner has a newer case; to remove the partner, ", h("a", { href: href(["active", newer]) }, "open that case"), ".")
+      : null;
     if (canDispute) {
       const form = disputeForm(detail);
       pairs.push([toggle("Dispute", form, () => pairs), form]);
