@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -495,26 +496,35 @@ def test_a_removal_while_the_cycle_applies_an_approval_is_refused_and_archives_n
     }
 
 
+def _removal_with(env, monkeypatch, case_id: str, meanwhile: Callable[[], None]) -> Any:
+    """The partner of `case_id` removed through the API, `meanwhile` run once right after the
+    removal's first step is written (the store as it is then, unhooked while it runs)."""
+    store, real_apply = env.deps.repository, env.deps.repository.apply
+    removal_steps: list[Any] = []
+
+    def act_after_the_first_step(step):
+        removal_steps.append(step)
+        if len(removal_steps) == 2:  # the removal's first step is written
+            monkeypatch.setattr(store, "apply", real_apply)
+            meanwhile()
+            monkeypatch.setattr(store, "apply", act_after_the_first_step)
+        real_apply(step)
+
+    monkeypatch.setattr(store, "apply", act_after_the_first_step)
+    try:
+        return remove(env, case_id)
+    finally:
+        monkeypatch.setattr(store, "apply", real_apply)
+
+
 def test_a_cycle_that_reads_a_case_while_its_partner_is_removed_leaves_it_to_the_removal(env, monkeypatch):
     """The cycle reading an approved dispute while a removal is half way: it approved the case the
     removal had begun archiving, and the removal stopped at 409 with the rewards split."""
     case_id, held = approved_with_a_held_reward(env, "p-gone")
-    store, real_apply = env.deps.repository, env.deps.repository.apply
     set_clock(env.clock, CYCLE_AT)
-    removal_steps: list[Any] = []
     reports: list[dict[str, Any]] = []
 
-    def the_cycle_runs_half_way_through(step):
-        removal_steps.append(step)
-        if len(removal_steps) == 2 and not reports:  # the removal's first step is written
-            monkeypatch.setattr(store, "apply", real_apply)
-            reports.append(run_cycle(env.deps))
-            monkeypatch.setattr(store, "apply", the_cycle_runs_half_way_through)
-        real_apply(step)
-
-    monkeypatch.setattr(store, "apply", the_cycle_runs_half_way_through)
-    removed = remove(env, case_id)
-    monkeypatch.setattr(store, "apply", real_apply)
+    removed = _removal_with(env, monkeypatch, case_id, lambda: reports.append(run_cycle(env.deps)))
 
     assert removed.status == 200, removed
     assert reports and reports[0]["totals"]["approved"] == 0, reports  # the removal took the dispute
@@ -531,28 +541,19 @@ def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_
     beginning to apply it, stopped the removal half way with some rewards archived: the case was
     still `disputed`. The first step now leaves it open: no verdict can be recorded on it."""
     case_id, held = approved_with_a_held_reward(env, "p-raced")
-    store, real_apply = env.deps.repository, env.deps.repository.apply
     set_clock(env.clock, CYCLE_AT)
-    removal_steps: list[Any] = []
     meanwhile: list[Any] = []
 
-    def security_and_cycle_act_after_the_first_step(step):
-        removal_steps.append(step)
-        if len(removal_steps) == 2 and not meanwhile:  # the removal's first step is written
-            monkeypatch.setattr(store, "apply", real_apply)
-            try:  # the service, not the handler: one function's invocation does not nest another's
-                record_verdict(env.deps, case_id, "approve", "sent as the partner was removed", "Security")
-            except NotFound as refused:
-                meanwhile.append(refused)
-            else:
-                meanwhile.append(None)
-            meanwhile.append(run_cycle(env.deps))
-            monkeypatch.setattr(store, "apply", security_and_cycle_act_after_the_first_step)
-        real_apply(step)
+    def security_and_cycle_act():
+        try:  # the service, not the handler: one function's invocation does not nest another's
+            record_verdict(env.deps, case_id, "approve", "sent as the partner was removed", "Security")
+        except NotFound as refused:
+            meanwhile.append(refused)
+        else:
+            meanwhile.append(None)
+        meanwhile.append(run_cycle(env.deps))
 
-    monkeypatch.setattr(store, "apply", security_and_cycle_act_after_the_first_step)
-    removed = remove(env, case_id)
-    monkeypatch.setattr(store, "apply", real_apply)
+    removed = _removal_with(env, monkeypatch, case_id, security_and_cycle_act)
 
     refused, report = meanwhile
     assert isinstance(refused, NotFound) and case_id in str(refused), refused  # not a dispute now
