@@ -5,6 +5,10 @@ throughput  partner events scored per second on one core through the engine (`En
             and holds it causes), p50 and p99 per event; the thread's CPU time, so the other work
             of a shared machine counts less (it still slows a core it shares caches with): the
             median of BENCH_SCORING_PASSES passes (3)
+function    the score function's own CPU per event against moto in process (`service.read_batch`,
+            `service.take_message`, the outbox's batch write): botocore's work on each call,
+            pynamodb, the adapter and the engine, moto's time answering taken out; beside the
+            engine's figure above, to show what share of a function's CPU the engine is
 dynamodb    DynamoDB round trips and read and write capacity units per scored event of each type,
             through the score function's own path (`service.read_batch`, then `service.take_message`:
             read the snapshot, write the outcome and what a flag holds) against moto in process, on a
@@ -50,6 +54,7 @@ SMALL_TABLE = int(os.environ.get("BENCH_SCORING_SMALL", "100"))  # prior events 
 LARGER_TABLE = int(os.environ.get("BENCH_SCORING_LARGER", "5000"))  # prior events' worth of items
 SCORED_FOR_REAL = int(os.environ.get("BENCH_SCORING_REAL", "1000"))  # of those, scored in the program
 MEASURED = int(os.environ.get("BENCH_SCORING_MEASURED", "200"))  # events measured on each table
+FUNCTION_MEASURED = int(os.environ.get("BENCH_SCORING_FUNCTION", "500"))  # events timed through the function
 PASSES = int(os.environ.get("BENCH_SCORING_PASSES", "3"))  # throughput passes; the median is quoted
 SQS_BATCH = 25  # the score function's batch size (infra/constants.py SCORING_BATCH_SIZE)
 KB = 1024
@@ -294,6 +299,62 @@ class Meter:
             elif was is not None:
                 units += 1  # the entry deleted
         return units
+
+
+def function_cpu() -> dict[str, float]:
+    """The score function's own CPU per event against moto: what it spends on its side of each call
+    (botocore's serializing, signing and parsing, pynamodb, the adapter) and in the engine, with the
+    time moto spends answering taken out (in a Lambda that is DynamoDB's, not the function's).
+    Events go in SQS batches as the function takes them; the median batch's figure per event."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from evaluation.generator import Scale
+    from functions.score import service
+    from functions.shared import runtime, tenancy
+    from functions.shared.changes import take_out
+    from functions.shared.clock import SystemClock
+    from functions.shared.config import Settings
+    from functions.shared.messaging import scoring_message
+
+    events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8))
+    events = events[: SMALL_TABLE + FUNCTION_MEASURED]
+    answering = BotocoreStubber.__call__
+    in_moto = [0.0]
+
+    def timed(stubber: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return answering(stubber, *args, **kwargs)
+        finally:
+            in_moto[0] += time.thread_time() - started
+
+    per_event: list[float] = []
+    with moto_system(), contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        repository = runtime.build_repository(Settings.from_env())
+        program = tenancy.create_program(repository, SystemClock(), "Bench", program_id="bench")
+        deps = runtime.Dependencies(repository, _Silent(), SystemClock(), None)
+        messages = []
+        for step in events:
+            stored = _stored(program.program_id, step)
+            repository.record_event(stored)
+            messages.append(scoring_message(program.program_id, stored.event_id))
+        for message in messages[:SMALL_TABLE]:
+            service.take_message(deps, message)
+        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+        try:
+            for start in range(SMALL_TABLE, len(messages), SQS_BATCH):
+                batch = messages[start : start + SQS_BATCH]
+                delivered: list[Any] = []
+                in_moto[0] = 0.0
+                started = time.thread_time()
+                read = service.read_batch(deps, batch)
+                for message in batch:
+                    service.take_message(deps, message, 1, delivered, read)
+                take_out(repository, delivered)
+                per_event.append((time.thread_time() - started - in_moto[0]) / len(batch))
+        finally:
+            BotocoreStubber.__call__ = answering  # type: ignore[method-assign]
+    return {"events": float(len(messages) - SMALL_TABLE), "ms": statistics.median(per_event) * 1000}
 
 
 def _index_entry(item: dict[str, Any] | None, partition: str, sort: str) -> tuple[str, str] | None:
@@ -581,6 +642,16 @@ def run() -> dict[str, float]:
     print(f"  {rate:,.0f} events/s   p50 {p50:.2f} ms   p99 {p99:.2f} ms")
     for kind, (count, p50, p99) in figures["types"].items():
         print(f"  {kind:<22} {count:>5} events   p50 {p50:.2f} ms   p99 {p99:.2f} ms")
+    function = function_cpu()
+    engine_ms = 1000 / rate
+    print(
+        f"score function: its own CPU per event against moto ({function['events']:.0f} events in SQS "
+        f"batches of {SQS_BATCH}; botocore, pynamodb, the adapter and the engine; moto's answering taken out)"
+    )
+    print(
+        f"  {function['ms']:.2f} ms an event (the median batch); the engine alone, above: {engine_ms:.2f} ms "
+        f"({engine_ms / function['ms']:.0%} of it)"
+    )
     costs = dynamodb_costs()
     table = costs.pop("_table")
     fallback = costs.pop("_fallback")["flag"]
