@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
+from functions.shared.domain.identity import as_read
 from functions.shared.domain.model import ApiKey, Program
 from functions.shared.errors import InvalidInput
 from functions.shared.inputs import NAME_MAX, ActorName
@@ -89,6 +90,22 @@ def _printable(field: str, text: str) -> str:
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}]) from None
 
 
+# The names the system signs its own entries with: `system` in case audit trails (the hold sweep,
+# a flag's holds), `workflow:<id>` in a loyalty customer's history. A key acting under one of them
+# would pass its person's actions off as the system's ("unsuspended by workflow:weekly", which no
+# workflow does), so no key is named so, in any spelling that reads the same.
+RESERVED_ACTOR = "system"
+RESERVED_ACTOR_PREFIX = "workflow:"
+
+
+def _not_reserved(actor: str) -> str:
+    read = as_read(actor)
+    if read == RESERVED_ACTOR or read.startswith(RESERVED_ACTOR_PREFIX):
+        message = f"`{RESERVED_ACTOR}` and names beginning `{RESERVED_ACTOR_PREFIX}` are the system's own"
+        raise InvalidInput(f"actor: {message}", [{"field": "actor", "message": message}])
+    return actor
+
+
 def _check_secret(secret: str) -> None:
     if len(secret) < 16 or not secret.isascii() or not secret.isprintable() or secret != secret.strip():
         raise InvalidInput(
@@ -102,7 +119,7 @@ def create_key(
 ) -> tuple[ApiKey, str]:
     """A new key for a program (or the platform, without one). Returns the record and the key text.
     `actor` names who uses it in audit trails: printable, at most 200 characters (`ActorName`)."""
-    actor = _printable("actor", actor)  # as the API's body takes it
+    actor = _not_reserved(_printable("actor", actor))  # as the API's body takes it
     if program_id is not None:
         repository.get_program(program_id)  # NotFound for an unknown program
     record, text = issue_key(program_id, role, actor, clock.now())

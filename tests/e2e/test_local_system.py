@@ -178,6 +178,16 @@ def test_fraudctl_is_installed_where_the_readme_says():
     assert shutil.which(FRAUDCTL) or Path(FRAUDCTL).exists()
 
 
+def test_fraudctl_runs_as_a_module_too():
+    # `python -m fraudctl`, the form a shell without the venv's bin on its PATH reaches for
+    answer = subprocess.run(
+        [sys.executable, "-m", "fraudctl", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert answer.returncode == 0, answer.stderr
+    assert "create-program" in answer.stdout
+
+
 def _wait_for(predicate, timeout=60.0):  # a loaded machine scores slowly; the state decides
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

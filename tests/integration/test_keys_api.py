@@ -231,6 +231,10 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
         ({"role": "fraud", "actor": "   "}, "actor"),
         ({"role": "fraud", "actor": "\u0000\u202e evil"}, "actor"),  # shown in every audit trail
         ({"role": "fraud", "actor": "Ops\nadmin"}, "actor"),
+        # the names the system signs its own entries with: a person's action passed off as a workflow's
+        ({"role": "fraud", "actor": "workflow:weekly-warning"}, "actor"),
+        ({"role": "fraud", "actor": "System"}, "actor"),
+        ({"role": "fraud", "actor": "\u0455\u0443\u0455tem"}, "actor"),  # Cyrillic letters that read `system`
         ({"actor": "No role"}, "role"),
     ],
 )
@@ -263,7 +267,7 @@ def test_keys_created_by_fraudctl_s_helper_are_listed_too(aws: Aws, tenant: Tena
     assert record.key_id in {i["key_id"] for i in listed(tenant.keys["admin"])}
 
 
-@pytest.mark.parametrize("actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " "])
+@pytest.mark.parametrize("actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " ", " SYSTEM ", "Workflow:x"])
 def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws, tenant: Tenant, actor: str):
     from functions.shared.errors import InvalidInput
 
@@ -274,3 +278,11 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
         aws.repository, FixedClock(T0), tenant.program_id, "integration", " Zoë Ω "
     )
     assert record.actor == "Zoë Ω"
+
+
+@pytest.mark.parametrize("actor", ["System Administrator", "Workflows team", "system-bot", "Ops: workflow:x"])
+def test_names_near_the_systems_own_are_anyones(aws: Aws, tenant: Tenant, clock: FixedClock, actor: str):
+    answer = keys_api(tenant.keys["admin"], "POST", body={"role": "fraud", "actor": actor})
+
+    assert answer.status == 201, answer
+    assert answer.body["actor"] == actor

@@ -93,6 +93,11 @@ def _as_read(address: str) -> str:
     return "".join(c if c.isascii() else _latin_lookalike(c) for c in text)
 
 
+def as_read(text: str) -> str:
+    """Any text as a person reads it (`_as_read`): `Ѕуѕtem`, `SYSTEM` and `system` are one name."""
+    return text.casefold() if text.isascii() else _as_read(text)
+
+
 @lru_cache(maxsize=4096)
 def _punycode_read(address: str) -> str:
     """An address whose domain is written in IDNA's ASCII form (`xn--gmil-63d.com`, what a browser's
