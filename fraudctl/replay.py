@@ -86,6 +86,22 @@ def path_of(body: bytes) -> str:
     return EVENTS_PATH
 
 
+def route_of(body: bytes) -> tuple[str, bytes]:
+    """Where a line goes (`path_of`) and what is sent there: a loyalty line without the fields it
+    sent as null to tell its route (`"kind": null`, `"type": null`: absent, SPEC 3.1), which the
+    earn and spend routes do not take (an unknown field is 422); any other line as it is."""
+    path = path_of(body)
+    if path == EVENTS_PATH:
+        return path, body
+    event = json.loads(body)
+    if any(event.get(name, "") is None for name in ("kind", "type")):
+        kept = {
+            name: value for name, value in event.items() if not (name in ("kind", "type") and value is None)
+        }
+        return path, json.dumps(kept).encode()
+    return path, body
+
+
 def lane_of(subject: str, lanes: int) -> int:
     """The subject's lane: the same in every run and process (Python's hash() of a str is salted
     per process)."""
@@ -156,9 +172,10 @@ def send_events(
     if lanes < 1:
         raise ValueError("lanes: at least 1")
     encoded = [(key, body if isinstance(body, bytes) else json.dumps(body).encode()) for key, body in events]
-    outgoing = [
-        _Outgoing(position, key, body, path_of(body)) for position, (key, body) in enumerate(encoded, start=1)
-    ]
+    outgoing = []
+    for position, (key, body) in enumerate(encoded, start=1):
+        path, sent = route_of(body)
+        outgoing.append(_Outgoing(position, key, sent, path))
     routed: list[list[_Outgoing]] = [[] for _ in range(lanes)]
     for event in outgoing:
         routed[lane_of(subject_of(event.body), lanes)].append(event)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from functions.shared import paging, views
@@ -59,7 +60,14 @@ def list_cases(
         )
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
-    query = {"view": view, "q": q or "", "status": status or "", "sort": sort, "order": order}
+    query = {
+        "program_id": program_id,
+        "view": view,
+        "q": q or "",
+        "status": status or "",
+        "sort": sort,
+        "order": order,
+    }
     return _case_page_from_index(
         deps.repository, program_id, view, q, status, sort, order, limit, cursor, query
     )
@@ -127,13 +135,8 @@ def case_detail(deps: Dependencies, program_id: str, case_id: str) -> views.Case
     case = store.get_case(program_id, case_id)
     subject = store.get_subject(program_id, case.subject_type, case.subject_id)
     held: list[Reward] = []
-    if case.held_count > 0:  # the case's own count: the read stops once it has found them
-        rewards = store.subject_rewards_newest_first(program_id, case.subject_type, case.subject_id)
-        held, _, _ = filtered_page(  # and reads at most a budget, however the history runs
-            rewards,
-            lambda r: r.status == "on_hold" and r.case_id == case_id,
-            min(case.held_count, HELD_SHOWN),
-        )
+    if case.held_count > 0:  # the case's own index: what it holds, whatever else its subject has
+        held = list(islice(store.case_held_rewards(program_id, case_id), HELD_SHOWN))
     audit = audit_page(store, program_id, case_id, AUDIT_SHOWN, None)
     return views.case_detail(case, subject, held, audit)
 
@@ -174,7 +177,12 @@ def list_rewards(
         raise InvalidInput(
             f"unknown status '{status}'", [{"field": "status", "message": "unknown reward status"}]
         )
-    query = {"partner_id": partner_id or "", "customer_id": customer_id or "", "status": status or ""}
+    query = {
+        "program_id": program_id,
+        "partner_id": partner_id or "",
+        "customer_id": customer_id or "",
+        "status": status or "",
+    }
     before = _position(decode_cursor(cursor, query)) if cursor else None  # instants keep their offsets
     store: CasesPort = deps.repository
     if partner_id or customer_id:

@@ -272,7 +272,7 @@ def history_page(
     """The customer's history newest first, a page at a time (one query past the cursor)."""
     repository = deps.repository
     repository.get_loyalty_customer(program.program_id, customer_id)  # 404 for one never seen
-    query = {"customer_id": customer_id}
+    query = {"program_id": program.program_id, "customer_id": customer_id}
     before = paging.decode_cursor(cursor, query, (int, int)) if cursor else None
     found = repository.loyalty_history_page(program.program_id, customer_id, before, limit + 1)
     page = found[:limit]

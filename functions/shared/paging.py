@@ -5,7 +5,11 @@ Opaque to clients, and tamper-safe without a secret: every position is checked f
 types, a cursor of another query is refused, and the position is only ever used as a key bound
 inside the caller's own partitions (the program comes from the API key, never from the cursor),
 so an edited cursor can move a listing within the caller's data and nowhere else. A position is a
-key, not an offset: items inserted meanwhile neither repeat nor skip items of the next page.
+key, not an offset: items inserted meanwhile neither repeat nor skip items of the next page. A
+cursor names its program with its query, so one program's cursor is refused by another's listing.
+(An item whose own sort value changes between two pages, a case's hold amount, is placed where
+its new value puts it: it may come again or not at all in that walk, as in any listing by a value
+that moves.)
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -295,11 +295,15 @@ def test_a_resolved_row_has_every_column_of_the_seed(world):
 
 
 # --- bad queries ---------------------------------------------------------------------------------
-def _cursor(after: Any, sort: str) -> str:
-    """A cursor as the API encodes one (base64 JSON), with any position in it."""
-    query = {"view": "active", "q": "", "status": "", "sort": sort, "order": "desc"}
-    raw = json.dumps({"after": after, "query": query}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _cursor(after: Any, sort: str) -> Callable[[str], str]:
+    """A cursor as the API encodes one (base64 JSON) for a program, with any position in it."""
+
+    def of(program_id: str) -> str:
+        query = {"program_id": program_id, "view": "active", "q": "", "status": "", "sort": sort}
+        raw = json.dumps({"after": after, "query": {**query, "order": "desc"}}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    return of
 
 
 @pytest.mark.parametrize(
@@ -326,6 +330,7 @@ def _cursor(after: Any, sort: str) -> str:
     ],
 )
 def test_a_bad_query_is_422_naming_the_field(world, query, field):
+    query = {name: value(world.a.program_id) if callable(value) else value for name, value in query.items()}
     answer = api("GET", "/v1/cases", world.a.keys["fraud"], **query)
 
     assert answer.status == 422, answer

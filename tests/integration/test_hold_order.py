@@ -357,7 +357,7 @@ def test_the_service_pages_alike_on_both_stores(aws, query, expected):
 def test_a_hold_amount_cursor_is_the_amount_and_case_id_and_a_forged_one_is_refused(store):
     store.apply(Step([PutCase(c) for c in CASES]))
     deps = deps_with(store)
-    query = {"view": "active", "q": "", "status": "", "sort": "hold_amount", "order": "asc"}
+    query = {"program_id": P, "view": "active", "q": "", "status": "", "sort": "hold_amount", "order": "asc"}
 
     first = service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, None)
     assert first.next_cursor == encode_cursor((5 * M, "a"), query)

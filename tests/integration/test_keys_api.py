@@ -267,7 +267,9 @@ def test_keys_created_by_fraudctl_s_helper_are_listed_too(aws: Aws, tenant: Tena
     assert record.key_id in {i["key_id"] for i in listed(tenant.keys["admin"])}
 
 
-@pytest.mark.parametrize("actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " ", " SYSTEM ", "Workflow:x"])
+@pytest.mark.parametrize(
+    "actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " ", " SYSTEM ", "Workflow:x"]
+)
 def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws, tenant: Tenant, actor: str):
     from functions.shared.errors import InvalidInput
 

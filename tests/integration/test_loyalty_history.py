@@ -59,6 +59,21 @@ def test_a_customer_with_no_history_has_an_empty_page_and_an_unknown_one_is_404(
     assert history(Loyalty(other_tenant.keys), "m2").status == 404  # another program's customer
 
 
+def test_a_cursor_of_the_same_customer_id_in_another_program_is_422(loyalty, other_tenant):
+    theirs = Loyalty(other_tenant.keys)
+    for program in (loyalty, theirs):
+        program.earn("m1", 10)
+        program.status("m1", "suspend", {"note": "a"})
+        program.status("m1", "unsuspend", {"note": "b"})
+    cursor = history(theirs, "m1", limit="1").body["next_cursor"]
+    assert cursor
+
+    answer = history(loyalty, "m1", limit="1", cursor=cursor)
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+
+
 def test_a_forged_or_borrowed_cursor_and_a_bad_limit_are_422(loyalty):
     loyalty.earn("m1", 10)
     loyalty.earn("m3", 10)

@@ -20,7 +20,15 @@ import pytest
 from functions.shared import paging, runtime
 from functions.shared.domain import rules
 from functions.shared.domain.model import Case, Reason, Reward, Subject
-from functions.shared.domain.writes import MAX_STEP_ITEMS, PutCase, PutReward, Step, UpdateCase, WriteProfile
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    MoveReward,
+    PutCase,
+    PutReward,
+    Step,
+    UpdateCase,
+    WriteProfile,
+)
 from functions.shared.paging import encode_cursor
 from functions.shared.storage.memory import InMemoryRepository
 from tests.conftest import make_tenant
@@ -111,7 +119,7 @@ def test_the_drawer_carries_the_newest_held_rewards_and_entries_and_counts_them_
     assert len(json.dumps(drawer)) < 40_000  # whatever the case holds
     if world.on == "dynamodb":  # about a page of each, not the partner's history and the whole trail
         queries = [(p.get("IndexName"), n) for op, p, n, _ in calls.calls if op == "Query"]
-        assert queries == [("partner_rewards", 26), ("partner_rewards", 26), (None, 26), (None, 26)]
+        assert queries == [("case_held", 26), ("case_held", 26), (None, 26), (None, 26)]
 
 
 def test_the_trail_pages_from_the_drawer_to_its_first_entry_each_entry_once(world):
@@ -198,6 +206,40 @@ def test_a_filter_matching_old_rewards_reads_a_budget_per_request_and_still_find
     assert sizes[0] == 0 and sum(sizes) == BEFORE
 
 
+def test_the_drawer_shows_what_the_case_holds_under_any_number_of_newer_rewards_it_does_not(world):
+    # 520 newer rewards approved one by one (an auto-approving script): the drawer read the partner's
+    # rewards newest first within a budget and stopped before it reached a held one
+    newer = FLAGGED + timedelta(days=1)
+    in_steps(
+        world.store,
+        [
+            PutReward(reward(world.a.program_id, 10_000 + n, "approved", newer + timedelta(minutes=n), "c1"))
+            for n in range(520)
+        ],
+    )
+
+    drawer = get(world.key, "/v1/cases/c1").body
+
+    assert drawer["held_rewards"] == HELD
+    assert [r["id"] for r in drawer["held_reward_list"]] == held_ids(0, 50)
+
+
+def test_a_reward_leaves_the_drawer_when_it_leaves_the_hold_and_joins_the_case_it_moves_under(world):
+    first, second = held_ids(0, 2)
+    world.store.apply(
+        Step([MoveReward(world.a.program_id, first, expect="on_hold", status="approved", overridden=True)])
+    )
+    other = Case(world.a.program_id, "c2", "partner", "p1", "Prolific Ltd", [], "declined", FLAGGED, "e9")
+    world.store.apply(Step([PutCase(other)]))
+    world.store.apply(Step([MoveReward(world.a.program_id, second, "on_hold", "on_hold", case_id="c2")]))
+
+    listed = [r["id"] for r in get(world.key, "/v1/cases/c1").body["held_reward_list"]]
+
+    assert first not in listed and second not in listed
+    assert listed == held_ids(2, 50)
+    assert [r.reward_id for r in world.store.case_held_rewards(world.a.program_id, "c2")] == [second]
+
+
 def test_the_drawer_of_a_case_that_holds_nothing_reads_no_rewards(world):
     world.store.apply(
         Step([UpdateCase(world.a.program_id, "c1", held=-HELD, hold_micros={"USD": -HELD * 2_500_000})])
@@ -207,4 +249,4 @@ def test_the_drawer_of_a_case_that_holds_nothing_reads_no_rewards(world):
         drawer = get(world.key, "/v1/cases/c1").body
 
     assert drawer["held_reward_list"] == [] and drawer["held_rewards"] == 0
-    assert not [p for _, p, _, _ in calls.calls if p.get("IndexName") == "partner_rewards"]
+    assert not [p for _, p, _, _ in calls.calls if p.get("IndexName") in ("case_held", "partner_rewards")]

@@ -622,6 +622,63 @@ def test_a_large_reward_just_after_new_payout_details_flags():
     assert decision["action"] == "flag"
 
 
+def login(partner_id: str, at: str) -> dict[str, Any]:
+    event = sample("account.updated", id=f"login-{partner_id}-{at}", occurred_at=at, activity="login")
+    event["partner"] = {"id": partner_id}
+    event["session"] = {"ip": HOME_IP, "device_fingerprint": f"fp-{partner_id}"}
+    return event
+
+
+def test_a_payout_change_received_after_a_later_login_still_precedes_the_large_reward():
+    """SPEC 4: events arrive late and out of order, and times are their own. A login dated a minute
+    after the payout change, received before it, made the payout change `older than the profile's
+    last change`, dropped whole: the large reward after it was allowed."""
+    engine = make_engine()
+    score(engine, signup("p1", at="2026-10-01T09:00:00Z"))
+    score(engine, login("p1", "2026-11-02T09:01:00Z"))  # received first
+    score(engine, payout_update("p1", "2026-11-02T09:00:00Z"))
+
+    decision = score(engine, reward("p1", "750.00", "2026-11-02T12:00:00Z"))
+
+    assert decision["action"] == "flag", decision
+    assert "unusual_activity" in reasons(decision)
+
+
+def test_a_sign_up_received_after_the_partners_login_still_names_it_and_dates_it():
+    engine = make_engine()
+    score(engine, login("p2", "2026-11-02T09:30:00Z"))  # received first
+    score(engine, signup("p2", name="Ines Varga", email="ines.varga@example.com", at="2026-11-02T09:00:00Z"))
+
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p2")
+    assert (partner.name, partner.email, partner.country) == ("Ines Varga", "ines.varga@example.com", "GB")
+    assert partner.signup_at == datetime(2026, 11, 2, 9, tzinfo=UTC)
+    assert partner.changed_at == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # the login's stays the last
+
+    decision = score(engine, payout_update("p2", "2026-11-02T09:40:00Z"))  # 40 minutes after signing up
+    assert reasons(decision)["unusual_activity"] == "payout details changed within an hour of sign-up"
+
+
+def test_an_older_event_does_not_undo_what_a_newer_one_set():
+    engine = make_engine()
+    score(engine, signup("p3", name="Old Name", at="2026-11-02T09:00:00Z"))
+    renamed = sample(
+        "account.updated", id="rename-new", occurred_at="2026-11-03T09:00:00Z", activity="profile_update"
+    )
+    renamed["partner"] = {"id": "p3", "name": "New Name"}
+    renamed["session"] = {"ip": HOME_IP, "device_fingerprint": "fp-p3"}
+    score(engine, renamed)
+    stale = dict(
+        renamed, id="rename-old", occurred_at="2026-11-02T12:00:00Z", partner={"id": "p3", "name": "Middle"}
+    )
+    score(engine, stale)
+    score(engine, payout_update("p3", "2026-11-04T09:00:00Z"))
+    score(engine, payout_update("p3", "2026-11-03T10:00:00Z"))  # late, older
+
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p3")
+    assert partner.name == "New Name"
+    assert partner.last_payout_change_at == datetime(2026, 11, 4, 9, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("amount", "at", "currency"),
     [
@@ -765,6 +822,43 @@ def test_a_flag_that_arrives_late_with_an_earlier_time_holds_the_rewards_from_it
     assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T09:00:00Z-40.00").status == "on_hold"
     partner = engine.repository.get_subject(PROGRAM, "partner", "p-late")
     assert partner.flagged_at == datetime(2026, 11, 2, 8, tzinfo=UTC)  # what the sweep holds from
+
+
+def test_a_new_flag_after_a_declined_dispute_keeps_holding_from_the_declined_flag():
+    """SPEC 4: a declined dispute keeps its subject flagged, and what arrives later is held. A new
+    flag (a new case) then set the flag time to its own: a late reward dated between the declined
+    flag and the new one stayed `new`, payable, and no sweep held it."""
+    from functions.disputes import service as disputes
+
+    engine = make_engine()
+    twin = "noor.haddad@example.com"
+    score(engine, signup("p-twin", email=twin, ip="81.2.69.5", at="2026-11-02T05:00:00Z"))
+    first = score(engine, signup("p-kept", email=twin, ip="81.2.69.6", at="2026-11-02T06:00:00Z"))
+    assert first["action"] == "flag"
+    case_id = engine.repository.get_subject(PROGRAM, "partner", "p-kept").flag_case_id
+    deps = Dependencies(engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
+    disputes.dispute(deps, PROGRAM, case_id, "a real shop", "Program team")
+    disputes.record_verdict(deps, case_id, "decline", "same person", "Security")
+    disputes.run_cycle(deps)
+    assert engine.repository.get_case(PROGRAM, case_id).status == "declined"
+
+    score(engine, reward("p-kept", "30.00", "2026-11-02T07:00:00Z"))  # held under the declined case
+    other = "ravi.menon@example.com"
+    score(engine, signup("p-other", email=other, ip="81.2.69.7", at="2026-11-02T05:30:00Z"))
+    again = sample(
+        "account.updated", id="upd-again", occurred_at="2026-11-02T09:00:00Z", activity="email_change"
+    )
+    again["partner"] = {"id": "p-kept", "email": other}  # a new signal: a new case
+    again["session"] = {"ip": "81.2.69.6", "device_fingerprint": "fp-p-kept"}
+    assert score(engine, again)["action"] == "flag"
+    assert engine.repository.get_subject(PROGRAM, "partner", "p-kept").active_case_id not in (None, case_id)
+
+    score(engine, reward("p-kept", "45.00", "2026-11-02T08:00:00Z"))  # between the two flags, late
+
+    assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T07:00:00Z-30.00").status == "on_hold"
+    assert engine.repository.get_reward(PROGRAM, "r-2026-11-02T08:00:00Z-45.00").status == "on_hold"
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p-kept")
+    assert partner.flagged_at == datetime(2026, 11, 2, 6, tzinfo=UTC)  # what the sweep holds from
 
 
 def test_a_customer_with_the_partners_former_address_is_a_self_referral():

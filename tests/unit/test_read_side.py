@@ -101,30 +101,26 @@ def test_a_new_case_does_not_shift_the_pages_being_read(world):
     assert second.items[0].id == "c1190"
 
 
+REWARDS_QUERY = {"program_id": P, "partner_id": "", "customer_id": "", "status": ""}
+
+
 def test_a_forged_cursor_is_refused_not_followed():
     store = InMemoryRepository()
     deps = Dependencies(store, InMemoryPublisher(), FixedClock(T0))
-    good = service.encode_cursor(
-        ("2026-11-02T09:00:00+00:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
-    )
+    good = service.encode_cursor(("2026-11-02T09:00:00+00:00", "c1"), REWARDS_QUERY)
     for forged in (
-        service.encode_cursor(("yesterday", "c1"), {"partner_id": "", "customer_id": "", "status": ""}),
-        service.encode_cursor(
-            ("2026-11-02T09:00:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
-        ),
+        service.encode_cursor(("yesterday", "c1"), REWARDS_QUERY),
+        service.encode_cursor(("2026-11-02T09:00:00", "c1"), REWARDS_QUERY),
         good[:-3],
-        service.encode_cursor(
-            ("0001-01-01T00:00:00+01:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
-        ),
-        service.encode_cursor(
-            ("9999-12-31T23:59:59-05:00", "c1"), {"partner_id": "", "customer_id": "", "status": ""}
-        ),
-        service.encode_cursor((20261102, "c1"), {"partner_id": "", "customer_id": "", "status": ""}),
+        service.encode_cursor(("0001-01-01T00:00:00+01:00", "c1"), REWARDS_QUERY),
+        service.encode_cursor(("9999-12-31T23:59:59-05:00", "c1"), REWARDS_QUERY),
+        service.encode_cursor((20261102, "c1"), REWARDS_QUERY),
     ):
         with pytest.raises(InvalidInput):
             service.list_rewards(deps, P, None, None, None, 10, forged)
     with pytest.raises(InvalidInput):  # the cursor of another filter
         service.list_rewards(deps, P, None, None, "on_hold", 10, good)
+    assert service.list_rewards(deps, P, None, None, None, 10, good).items == []  # it pages its own query
 
 
 def test_a_partners_rewards_page_through_once_each_whatever_offset_their_times_were_sent_with(world):

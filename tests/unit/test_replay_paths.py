@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from fraudctl.replay import EVENTS_PATH, path_of, subject_of
+from fraudctl.replay import EVENTS_PATH, path_of, route_of, subject_of
 
 
 def _path(body: dict) -> str:
@@ -33,3 +33,34 @@ def test_a_null_kind_or_type_is_the_customers_as_its_subject_says():
 
     assert subject_of(body) == "customer:m1"
     assert path_of(body) == "/v1/loyalty/spend"
+
+
+@pytest.mark.parametrize(
+    ("body", "sent"),
+    [
+        (
+            {"id": "s1", "customer_id": "m1", "points": 5, "kind": None},
+            {"id": "s1", "customer_id": "m1", "points": 5},
+        ),
+        (
+            {"id": "s1", "type": None, "customer_id": "m1", "points": 5},
+            {"id": "s1", "customer_id": "m1", "points": 5},
+        ),
+        (
+            {"id": "e1", "type": None, "customer_id": "m1", "points": 5, "kind": "purchase"},
+            {"id": "e1", "customer_id": "m1", "points": 5, "kind": "purchase"},
+        ),
+    ],
+)
+def test_the_null_fields_that_told_a_loyalty_lines_route_are_not_sent_to_it(body, sent):
+    # the earn and spend routes refuse a field they do not take (422): `"kind": null` was refused
+    path, text = route_of(json.dumps(body).encode())
+
+    assert path != EVENTS_PATH
+    assert json.loads(text) == sent
+
+
+def test_any_other_line_is_sent_byte_for_byte():
+    line = b'{"id": "e1", "type": "reward.created",  "kind": null}'
+
+    assert route_of(line) == (EVENTS_PATH, line)

@@ -168,9 +168,11 @@ def place_reward(
 
 def flagged_since(subject: Subject, at: datetime) -> datetime:
     """When a flag at `at` leaves its subject flagged from (what it holds from): this flag's time,
-    or, under an active case already, the earlier of that case's flag and this one (SPEC 4: events
-    arrive late, and a subject was flagged when the flagged event occurred)."""
-    if subject.active_case_id and subject.flagged_at:
+    or, when the subject is flagged already (under an active case, or under a declined one: SPEC 4
+    keeps it flagged), the earlier of that flag and this one (events arrive late, and a subject
+    was flagged when the flagged event occurred). A new case after a declined dispute does not
+    make what arrives dated between the two payable."""
+    if subject.status == "flagged" and subject.flagged_at:
         return min(subject.flagged_at, at)
     return at
 
@@ -1028,12 +1030,33 @@ def _chunked(writes: list[Write], *guards: Write) -> list[Step]:
 
 
 # --- profiles -----------------------------------------------------------------------------------
+# Fields that keep a time of their own, whatever order events arrive in: the earliest sign-up and
+# the latest payout change (what `payout_soon_after_signup` and `unusual_activity` measure from)
+EARLIEST_FIELDS = frozenset({"signup_at"})
+LATEST_FIELDS = frozenset({"last_payout_change_at"})
+
+
 def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
     """An event's field changes on a profile. An event older than the profile's last change does
-    not undo it (events arrive late and out of order); identifiers are added either way."""
-    if current.changed_at is not None and at < current.changed_at:
-        return current
-    return evolve(current, **changes, changed_at=at)
+    not undo what that change set (events arrive late and out of order), but it still gives what
+    no event has given yet (a sign-up received after a login: the name, e-mail, country) and its
+    own times (`EARLIEST_FIELDS`, `LATEST_FIELDS`): it used to be dropped whole, and a payout change
+    received after a later login was never seen by the reward it preceded. Identifiers are added
+    either way (`with_identifiers`)."""
+    if current.changed_at is None or at >= current.changed_at:
+        return evolve(current, **changes, changed_at=at)
+    given: dict[str, Any] = {}
+    for name, value in changes.items():
+        held = getattr(current, name)
+        if name in LATEST_FIELDS:
+            take = held is None or value > held
+        elif name in EARLIEST_FIELDS:
+            take = held is None or value < held
+        else:
+            take = held is None or held == "" or held == ()
+        if take:
+            given[name] = value
+    return evolve(current, **given) if given else current
 
 
 PROFILE_KEEPS = 50  # identifiers of one kind a profile keeps; more are spilled, one item each

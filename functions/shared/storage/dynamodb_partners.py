@@ -415,6 +415,16 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing the rewards of {subject_type} {subject_id} failed") from exc
 
+    def case_held_rewards(self, program_id: str, case_id: str) -> Iterator[Reward]:
+        index = self._m.indexes["case_held"]
+        try:
+            for item in index.query(
+                keys.case_held_pk(program_id, case_id), scan_index_forward=False, page_size=PAGE_READ
+            ):
+                yield _reward(item)
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"listing the rewards case {case_id} holds failed") from exc
+
     def cases_in_view(
         self,
         program_id: str,
@@ -792,6 +802,10 @@ class PartnersDynamo(DynamoBase):
             )
             if write.case_id is not None:
                 actions.append(m.reward.case_id.set(write.case_id))
+            if write.status != "on_hold":  # the case's held rewards (`case_held`) follow the status
+                actions.append(m.base.case_held_pk.remove())
+            elif write.case_id is not None:
+                actions.append(m.base.case_held_pk.set(keys.case_held_pk(write.program_id, write.case_id)))
             if write.overridden is not None:
                 actions.append(m.reward.overridden.set(write.overridden))
             condition = m.reward.status == write.expect
@@ -1057,6 +1071,8 @@ class PartnersDynamo(DynamoBase):
         shard = keys.reward_shard(reward.reward_id)
         item.program_rewards_pk = keys.program_rewards_pk(reward.program_id, shard)
         item.reward_status_pk = keys.reward_status_pk(reward.program_id, reward.status, shard)
+        if reward.status == "on_hold" and reward.case_id:
+            item.case_held_pk = keys.case_held_pk(reward.program_id, reward.case_id)
         return item
 
     def mark_event_failed(self, program_id: str, event_id: str, reason: str) -> None:

@@ -161,6 +161,11 @@ def reward_status_pk(program_id: str, status: str, shard: int) -> str:
     return f"P#{program_id}#REWARDS#{status}#{shard}"
 
 
+def case_held_pk(program_id: str, case_id: str) -> str:
+    """A case's rewards on hold (`case_held`): set while a reward is `on_hold` under the case."""
+    return f"P#{program_id}#CASE#{case_id}#HELD"
+
+
 # --- the summary figures (SPEC 3.2 GET /v1/summary), kept as cases change ---------------------
 # Each step adds its figures to one of SUMMARY_SHARDS partitions (a totals item and the day's
 # flags item), chosen by the case it writes: a wave of fraud flags hundreds of cases a second, each

@@ -184,6 +184,14 @@ class PartnersMemory:
         newest = reversed(self.subject_rewards(program_id, subject_type, subject_id))
         return iter([r for r in newest if before is None or (r.created_at, r.reward_id) < before])
 
+    def case_held_rewards(self, program_id: str, case_id: str) -> Iterator[Reward]:
+        held = [
+            replace(r)
+            for (p, _), r in self._rewards.items()
+            if p == program_id and r.status == "on_hold" and r.case_id == case_id
+        ]
+        return iter(sorted(held, key=lambda r: (r.created_at, r.reward_id), reverse=True))
+
     def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
         return 0, 0  # ordered from each case's holds when read: nothing is ever without a place
 

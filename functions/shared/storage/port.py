@@ -211,6 +211,11 @@ class CasesPort(HoldsPort, abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
+    def case_held_rewards(self, program_id: str, case_id: str) -> Iterator[Reward]:
+        """The rewards on hold under the case, newest first by (created_at, reward_id), read lazily
+        (`case_held`): however many rewards its subject has in other states."""
+
+    @abc.abstractmethod
     def case_audit(
         self, program_id: str, case_id: str, before: tuple[datetime, str] | None = None
     ) -> Iterator[tuple[tuple[datetime, str], AuditEntry]]:

@@ -94,6 +94,14 @@ INDEXES: tuple[IndexDefinition, ...] = (
         "per program and status",
     ),
     IndexDefinition(
+        "case_held",
+        "case_held_pk",
+        "created_sk",
+        "S",
+        "a case's rewards on hold newest first (the drawer's held rewards); sparse: a reward is in it "
+        "while it is on hold",
+    ),
+    IndexDefinition(
         "loyalty_earned",
         "agg_pk",
         "agg_earned",
