@@ -279,6 +279,7 @@ class Engine:
             if plan.links.get(role) not in crowds
         }
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
+        later = {label: c.later(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
         reasons: list[signals.Reason] = []
         if isinstance(event, RewardCreated):
             return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
@@ -298,7 +299,7 @@ class Engine:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
             reasons += self.location(str(event.session.ip), event.session.ip_location, partner.address)
             if isinstance(event, PartnershipCreated):
-                reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP)
+                reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
@@ -320,7 +321,7 @@ class Engine:
                 )
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
-            reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS)
+            reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS, later)
         # flagged members the e-mail, device and IP reasons already name: one identifier shared with
         # one flagged subject is one signal, not two (an IP's alone is weak: a household, SPEC 5.2)
         named: set[str] = set()

@@ -861,6 +861,32 @@ def test_a_new_flag_after_a_declined_dispute_keeps_holding_from_the_declined_fla
     assert partner.flagged_at == datetime(2026, 11, 2, 6, tzinfo=UTC)  # what the sweep holds from
 
 
+@pytest.mark.parametrize("order", ["oldest first", "newest first"])
+def test_a_burst_across_an_hour_is_velocity_whichever_order_it_arrives_in(order):
+    """SPEC 4: times are the events' own. Five sign-ups from one IP around 10:00, sent newest first
+    (a backfill), fired nothing: each counted only the events of its hour and the hour before that
+    had arrived, and the later-dated ones had all arrived first."""
+    engine = make_engine()
+    times = ["09:57", "09:59", "10:01", "10:03", "10:05"]
+    sent = times if order == "oldest first" else times[::-1]
+
+    decisions = {
+        at: score(
+            engine,
+            signup(f"p-{at}", ip="81.2.69.99", device=f"fp-{at}", at=f"2026-11-02T{at}:00Z"),
+        )
+        for at in sent
+    }
+
+    fired = [at for at in sent if "velocity" in reasons(decisions[at])]
+    assert fired == sent[3:]  # the fourth and fifth received: three others within two hours
+    last = reasons(decisions[sent[-1]])["velocity"]
+    if order == "newest first":
+        assert last == "4 sign-ups from IP 81.2.69.99 within two hours, 3 dated after this one"
+    else:
+        assert last == "4 sign-ups from IP 81.2.69.99 in the last two hours"
+
+
 def test_a_customer_with_the_partners_former_address_is_a_self_referral():
     """The partner changed its address, then bought through its own link with the old one: that was
     `email_duplicate` (a shared address) rather than the partner referring itself."""

@@ -11,30 +11,43 @@ AT = datetime(2026, 11, 3, 0, 20, tzinfo=UTC)  # just after midnight: the hour b
 IP = ("ip", "81.2.69.160")
 
 
-def test_the_two_hours_are_the_events_own_and_the_one_before_across_a_day() -> None:
+def test_the_hours_are_the_events_own_the_one_before_across_a_day_and_the_one_after() -> None:
     counted = velocity("signup", "ip:81.2.69.160", AT, IP)
-    assert counted.names == ("signup:ip:81.2.69.160:20261103T00", "signup:ip:81.2.69.160:20261102T23")
-    assert counted.slots == ("signup:20261103T00", "signup:20261102T23")
+    assert counted.names == (
+        "signup:ip:81.2.69.160:20261103T00",
+        "signup:ip:81.2.69.160:20261102T23",
+        "signup:ip:81.2.69.160:20261103T01",
+    )
+    assert counted.slots == ("signup:20261103T00", "signup:20261102T23", "signup:20261103T01")
     # hours of UTC: 02:20+02:00 and 18:50-05:30 (the day before) are the same instant, the same hours
     for offset in (timedelta(hours=2), timedelta(hours=-5, minutes=-30), timedelta(hours=14)):
         local = velocity("signup", "ip:81.2.69.160", AT.astimezone(timezone(offset)), IP)
         assert local == counted
 
 
-def test_a_count_is_the_counter_items_and_the_links_slots_of_both_hours_and_nothing_else() -> None:
+def test_a_count_is_the_counter_items_and_the_links_slots_of_its_hours_and_nothing_else() -> None:
     counted = velocity("signup", "ip:81.2.69.160", AT, IP)
-    counters = {counted.names[0]: 2, counted.names[1]: 1, "signup:ip:81.2.69.160:20261102T22": 7}
+    counters = {
+        counted.names[0]: 2,
+        counted.names[1]: 1,
+        counted.names[2]: 64,
+        "signup:ip:81.2.69.160:20261102T22": 7,
+        "signup:ip:81.2.69.160:20261103T02": 7,
+    }
     state = LinkState(
         members=frozenset({"partner:a"}),
         counts={
             "signup:20261103T00": 4,
             "signup:20261102T23": 8,
+            "signup:20261103T01": 128,
             "txn:20261103T00": 16,
             "signup:20261102T22": 32,
+            "signup:20261103T02": 32,
         },
     )
-    assert counted.total(counters, {IP: state}) == 2 + 1 + 4 + 8
-    assert counted.total(counters, {}) == 3  # the link not read (or never written)
+    assert counted.total(counters, {IP: state}) == 2 + 1 + 64 + 4 + 8 + 128
+    assert counted.later(counters, {IP: state}) == 64 + 128  # dated after it, received before
+    assert counted.total(counters, {}) == 67  # the link not read (or never written)
     account = velocity("account", "p1", AT)  # no link: counter items only
     assert account.link is None and account.total({account.names[0]: 5}, {IP: state}) == 5
 

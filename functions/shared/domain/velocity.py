@@ -1,6 +1,10 @@
 """Velocity counts (SPEC 5.1 `velocity` and `unusual_activity`): how many events of one kind came
-from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before,
-hours of UTC whatever offset the event's time was sent with.
+from one identifier (an IP, a device, a partner's account) in the event's hour, the hour before and
+the hour after, hours of UTC whatever offset the event's time was sent with. The hour after holds
+nothing when events arrive in order; an event received late finds there the ones dated after it
+and received before (SPEC 4: times are the events' own), so a burst sent newest first is seen by
+its last-received event as one sent in order is by its last (counting only the hours before, it
+was seen by none).
 
 A count is kept where the event writes anyway (issue 15: every item written is capacity paid):
 - on the identifier's link item, as a slot per hour (`<kind>:<hour>`), when the event joins that
@@ -27,20 +31,27 @@ KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and old
 
 
 class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclass's init is slow
-    """One count an event reads and adds to: the counter items of its hour and the hour before
-    (`names`), and the slots of the same hours on the identifier's link (`link`, None: the count
-    has no link, such as a partner's account changes)."""
+    """One count an event reads and adds to: the counter items of its hour, the hour before and the
+    hour after (`names`, in that order), and the slots of the same hours on the identifier's link
+    (`link`, None: the count has no link, such as a partner's account changes)."""
 
-    names: tuple[str, str]
+    names: tuple[str, str, str]
     link: LinkKey | None = None
-    slots: tuple[str, str] = ("", "")
+    slots: tuple[str, str, str] = ("", "", "")
 
     def total(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
-        """Events of the two hours, from both places."""
-        total = counters.get(self.names[0], 0) + counters.get(self.names[1], 0)
+        """Events of the three hours, from both places."""
+        return sum(self._of_hour(n, counters, links) for n in range(3))
+
+    def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
+        """Of those, the events of the hour after (dated after this one, received before it)."""
+        return self._of_hour(2, counters, links)
+
+    def _of_hour(self, n: int, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
+        count = counters.get(self.names[n], 0)
         if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
-            total += state.counts.get(self.slots[0], 0) + state.counts.get(self.slots[1], 0)
-        return total
+            count += state.counts.get(self.slots[n], 0)
+        return count
 
 
 class Tally(NamedTuple):
@@ -57,11 +68,15 @@ class Tally(NamedTuple):
 def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = None) -> Velocity:
     """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`."""
     at = as_utc(at)  # a burst sent with a different offset per event still fills one hour
-    this_hour, hour_before = hour_labels(at.year, at.month, at.day, at.hour)
-    names = (f"{kind}:{identifier}:{this_hour}", f"{kind}:{identifier}:{hour_before}")
+    hours = hour_labels(at.year, at.month, at.day, at.hour)
+    names = (
+        f"{kind}:{identifier}:{hours[0]}",
+        f"{kind}:{identifier}:{hours[1]}",
+        f"{kind}:{identifier}:{hours[2]}",
+    )
     if link is None:
         return Velocity(names)
-    return Velocity(names, link, (f"{kind}:{this_hour}", f"{kind}:{hour_before}"))
+    return Velocity(names, link, (f"{kind}:{hours[0]}", f"{kind}:{hours[1]}", f"{kind}:{hours[2]}"))
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
@@ -95,10 +110,11 @@ def _oldest_kept(year: int, month: int, day: int, hour: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str]:
-    """The labels of a UTC hour and of the hour before."""
+def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str, str]:
+    """The labels of a UTC hour, of the hour before and of the hour after."""
     start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
-    return hour_label(start), hour_label(start - timedelta(hours=1))
+    hour_ = timedelta(hours=1)
+    return hour_label(start), hour_label(start - hour_), hour_label(start + hour_)
 
 
 def hour_label(hour: datetime) -> str:
