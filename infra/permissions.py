@@ -135,6 +135,8 @@ ACCESS: dict[str, Access] = {
                 "cases_by_view",
                 "cases_by_hold",
                 "cases_hold_stale",
+                "case_held",  # the drawer's held rewards
+                "disputes",  # the resolved view by resolution time
                 "partner_rewards",
                 "customer_rewards",
                 "program_rewards",
@@ -149,7 +151,8 @@ ACCESS: dict[str, Access] = {
     # programs' names (the programs index, and the PROGRAMS partition of programs made before it).
     # Publishes DisputeOpened.
     "disputes": Access(
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, BATCH_WRITE_ITEM),
+        # ConditionCheckItem: a verdict holds only while the subject is as the case left it
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
         api_keys=_KEY_USE,
         indexes=frozenset({"disputes", "programs"}),
         publish_events=True,
@@ -197,7 +200,11 @@ ACCESS: dict[str, Access] = {
     # partition). Campaigns and workflows: GetItem, UpdateItem, conditional PutItem. An earn that
     # matches workflows sends its run to the workflow queue. Publishes status changes.
     "loyalty": Access(
-        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        # BatchWriteItem: delivered notifications leave the outbox; DeleteItem: a campaign stored
+        # before its caps were sharded becomes its shards (the old item deleted in that transaction)
+        table=_actions(
+            *_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, BATCH_WRITE_ITEM
+        ),
         api_keys=_KEY_USE,
         publish_events=True,
         send_to_workflows=True,
@@ -207,16 +214,18 @@ ACCESS: dict[str, Access] = {
     # with history and status (PutItem; UpdateItem takes the run out of the due ones); audiences
     # from the aggregate indexes. Publishes workflow communications and status changes.
     "loyalty_workflows": Access(
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        # BatchWriteItem: delivered notifications leave the outbox
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         consume_workflows=True,
         publish_events=True,
     ),
-    # Lists programs (Query on the PROGRAMS partition), reads each program's due workflow runs
-    # (outbox index) and sends them to the workflow queue again.
+    # Lists programs (the programs index, and the PROGRAMS partition of programs made before it),
+    # reads each program's due workflow runs (outbox index) and sends them to the workflow queue
+    # again.
     "loyalty_workflow_relay": Access(
         table=_actions(QUERY),
-        indexes=frozenset({"outbox"}),
+        indexes=frozenset({"outbox", "programs"}),  # programs: the programs index lists them
         send_to_workflows=True,
     ),
     # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
@@ -235,7 +244,9 @@ ACCESS: dict[str, Access] = {
     # the subject's network links (their keys and the program's token: the pepper), those kept
     # outside its profile too (Query on the subject's partition).
     "dispute_cycle": Access(
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
+        # ConditionCheckItem: a verdict's first step (the case as the verdict found it) and an
+        # approval's checks on its subject are conditions only
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,

@@ -23,6 +23,7 @@ from functions.shared.config import Settings  # noqa: E402
 from functions.shared.storage.port import Repository  # noqa: E402
 from local_system.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from local_system.provision import Resources, provision  # noqa: E402
+from tests import iam_check  # noqa: E402
 
 make_moto_dynamodb_atomic()
 
@@ -86,6 +87,21 @@ if os.environ.get("LOCAL_DYNAMODB") == "engine":
     from local_system.dynamodb.in_process import engines_beside_moto  # noqa: E402
 
     engines_beside_moto()
+
+
+iam_check.install()
+
+
+@pytest.fixture(autouse=True)
+def _handlers_call_only_what_their_role_allows() -> Iterator[None]:
+    """`tests.iam_check`: an AWS call a handler made that its role (infra/permissions.py) does not
+    allow fails the test that made it."""
+    iam_check.violations.clear()
+    yield
+    found = sorted(set(iam_check.violations))
+    iam_check.violations.clear()
+    if found:
+        pytest.fail("AccessDenied in AWS:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from functions.ingest.service import accept_event
 from functions.shared import runtime
 from functions.shared.errors import StorageUnavailable
+from tests import iam_check
 from tests.integration.scoring_support import drain, send
 from tests.integration.test_rewards_and_sweep import api_reward, flag_partner
 from tests.support import call, proxy_event
@@ -36,8 +37,9 @@ def test_a_partner_sending_rewards_throughout_the_removal_is_still_removed_and_n
             event = api_reward(arrived[-1], "p2", at=f"2026-11-02T13:{len(arrived):02}:00Z")
             # recorded as the ingest route records it (its handler would wait for this one's turn)
             at = datetime.fromisoformat(event["occurred_at"])
-            accept_event(runtime.dependencies(), tenant.program_id, event["id"], event["type"], at, event)
-            drain(aws)
+            with iam_check.elsewhere():  # the ingest and score functions' work, not the removal's
+                accept_event(runtime.dependencies(), tenant.program_id, event["id"], event["type"], at, event)
+                drain(aws)
         return found
 
     monkeypatch.setattr(store, "subject_rewards", reward_arrives_meanwhile)
@@ -72,8 +74,9 @@ def test_a_removal_stopped_before_its_mop_up_is_finished_by_the_retry_then_refus
         if reads["rewards"] == 1:
             event = api_reward("r-during", "p2", at="2026-11-02T13:00:00Z")
             at = datetime.fromisoformat(event["occurred_at"])
-            accept_event(runtime.dependencies(), tenant.program_id, event["id"], event["type"], at, event)
-            drain(aws)
+            with iam_check.elsewhere():  # the ingest and score functions' work, not the removal's
+                accept_event(runtime.dependencies(), tenant.program_id, event["id"], event["type"], at, event)
+                drain(aws)
         return found
 
     def down_after_the_last_step(program_id, subject_type, subject_id):

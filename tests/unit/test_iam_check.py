@@ -1,0 +1,44 @@
+"""`tests.iam_check` reads a botocore call as IAM does: each item of a transaction by its own action,
+a query on an index by that index, API-key items by the grant on them alone."""
+
+from __future__ import annotations
+
+from infra.permissions import ACCESS, CONDITION_CHECK_ITEM, Access
+from tests.iam_check import refused
+
+KEY = {"pk": {"S": "APIKEY#0123456789abcdef"}, "sk": {"S": "KEY"}}
+CASE = {"pk": {"S": "P#prg-1#CASE#c1"}, "sk": {"S": "CASE"}}
+
+
+def test_a_transaction_is_allowed_item_by_item():
+    step = {
+        "TransactItems": [
+            {"Update": {"Key": CASE, "TableName": "t"}},
+            {"ConditionCheck": {"Key": CASE, "TableName": "t"}},
+        ]
+    }
+    without = Access(table=frozenset({"dynamodb:UpdateItem"}))
+
+    assert refused(without, "dynamodb", "TransactWriteItems", step) == [f"{CONDITION_CHECK_ITEM} on table"]
+    assert (
+        refused(Access(table=without.table | {CONDITION_CHECK_ITEM}), "dynamodb", "TransactWriteItems", step)
+        == []
+    )
+
+
+def test_a_query_on_an_index_needs_that_index_and_a_scan_is_never_granted():
+    cases = ACCESS["cases"]
+
+    assert refused(cases, "dynamodb", "Query", {"IndexName": "cases_by_view"}) == []
+    assert refused(cases, "dynamodb", "Query", {"IndexName": "flagged"}) == [
+        "dynamodb:Query on index/flagged"
+    ]
+    assert refused(cases, "dynamodb", "Scan", {}) == ["dynamodb:Scan on table"]
+
+
+def test_the_authorizer_reaches_api_key_items_and_nothing_else():
+    authorizer = ACCESS["authorizer"]
+
+    assert refused(authorizer, "dynamodb", "GetItem", {"Key": KEY}) == []
+    assert refused(authorizer, "dynamodb", "GetItem", {"Key": CASE}) == ["dynamodb:GetItem on table"]
+    assert refused(authorizer, "events", "PutEvents", {}) == ["events:PutEvents"]
