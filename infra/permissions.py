@@ -12,9 +12,10 @@ DeleteItem for `tx.delete`, ConditionCheckItem for `tx.condition_check`; a `Tran
 GetItem. TransactWriteItems and TransactGetItems are no IAM actions of their own.
 
 `api_keys` grants actions on API-key items alone: on the table's ARN, with the condition that the
-item's partition key is an API key's (`dynamodb:LeadingKeys` like `APIKEY#*`). Every function that
-authenticates a caller writes that caller's key record, its last use, at most once a minute
-(`functions.shared.auth.note_use`), and nothing else through it.
+item's partition key is an API key's (`dynamodb:LeadingKeys` like `APIKEY#*`); `table` grants its
+actions on every item but those (`other_items_condition`). Every function that authenticates a
+caller reads the caller's key when invoked without the edge authorizer, and writes its last use at
+most once a minute (`functions.shared.auth.note_use`), and nothing else through it.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _actions(*actions: str) -> frozenset[str]:
 # invocation, without the authorizer's context, reads the key and its program (two consistent
 # GetItems) and the key's last use when over a minute old (a conditional UpdateItem of the key).
 _AUTHENTICATE = (GET_ITEM,)
-_KEY_USE = frozenset({UPDATE_ITEM})
+_KEY_USE = frozenset({GET_ITEM, UPDATE_ITEM})
 
 ACCESS: dict[str, Access] = {
     # GET /v1/openapi.json: pure code, no credentials, no storage.
@@ -281,6 +282,14 @@ ACCESS: dict[str, Access] = {
 def api_key_items_condition() -> dict[str, dict[str, list[str]]]:
     """The IAM condition of `Access.api_keys`: every item the request names is an API key's."""
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [API_KEY_ITEMS]}}
+
+
+def other_items_condition() -> dict[str, dict[str, list[str]]]:
+    """The IAM condition of `Access.table`: no item the request names is an API key's. A function
+    that writes events, cases or loyalty items (PutItem, UpdateItem on the table) could otherwise
+    write a key item too: mint a key of any role, a platform `security` one included. Key items
+    are reached through `Access.api_keys` alone."""
+    return {"ForAllValues:StringNotLike": {"dynamodb:LeadingKeys": [API_KEY_ITEMS]}}
 
 
 def access_of(function: str) -> Access:

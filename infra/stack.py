@@ -93,6 +93,8 @@ class FraudManagementStack(Stack):
                 "loyalty_workflows": messaging.workflow_dead_letter_queue,
             },
             scoring_queue=messaging.scoring_queue,
+            api=api.rest_api,
+            table=data.table,
             topic=topic,
         )
 

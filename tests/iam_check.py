@@ -86,12 +86,16 @@ def refused(access: Access, service: str, operation: str, params: dict[str, Any]
     """What of one call the function's access does not allow, in words (empty: all of it)."""
     if service == "dynamodb":
         found = []
+        if operation.startswith("Batch"):  # one request: its every key under one statement's condition
+            kinds = {p.startswith("APIKEY#") for _, _, p in dynamodb_needs(operation, params)}
+            if len(kinds) > 1:
+                found.append(f"dynamodb:{operation} naming API-key items with others")
         for action, resource, partition in dynamodb_needs(operation, params):
             if resource.startswith("index/"):
                 allowed = resource.removeprefix("index/") in access.indexes
-            else:
+            else:  # `table` reaches every item but the API keys', `api_keys` those alone
                 on_keys = partition.startswith(permissions.API_KEY_ITEMS.rstrip("*"))
-                allowed = action in access.table or (on_keys and action in access.api_keys)
+                allowed = action in (access.api_keys if on_keys else access.table)
             if not allowed:
                 found.append(
                     f"{action} on {resource}"

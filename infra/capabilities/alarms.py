@@ -1,13 +1,20 @@
 """CloudWatch alarms: a message in a dead-letter queue, a function error, a throttled invocation,
-a scoring backlog. With an SNS topic (context `alarmTopicArn`), each alarm notifies it."""
+a scoring backlog, the API answering 5xx, the table throttling. With an SNS topic (context
+`alarmTopicArn`), each alarm notifies it.
+
+An API function answers an unexpected error with a 500 problem document rather than failing its
+invocation (SPEC 3: errors are problem documents), so Lambda's Errors metric never sees it: the
+API's own 5XXError count does, 503s (a dependency unavailable) included."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -26,6 +33,8 @@ class Alarms(Construct):
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         scoring_queue: sqs.IQueue,
+        api: apigw.RestApi,
+        table: dynamodb.ITable,
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -48,6 +57,17 @@ class Alarms(Construct):
                 f"{pascal_case(name)}DeadLetters",
                 queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
                 f"{name}: messages in the dead-letter queue (look, fix, then redrive)",
+            )
+        self._at_least_once(
+            "ApiServerErrors",
+            api.metric_server_error(period=period, statistic="Sum"),
+            "the API answered 5xx: a function failed (500) or a dependency was unavailable (503)",
+        )
+        for throttled in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            self._at_least_once(
+                f"Table{throttled.removesuffix('Events')}s",
+                table.metric(throttled, period=period, statistic="Sum"),
+                f"the table throttled requests ({throttled}): retried, then 503 or a redelivery",
             )
         self._add(
             "ScoringBacklog",

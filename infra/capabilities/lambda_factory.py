@@ -60,8 +60,14 @@ def pascal_case(name: str) -> str:
 def policy_statements(access: permissions.Access, resources: SharedResources) -> list[iam.PolicyStatement]:
     table_arn = resources.table.table_arn
     statements = []
-    if access.table:
-        statements.append(iam.PolicyStatement(actions=sorted(access.table), resources=[table_arn]))
+    if access.table:  # every item but the API keys' (`api_keys` below)
+        statements.append(
+            iam.PolicyStatement(
+                actions=sorted(access.table),
+                resources=[table_arn],
+                conditions=permissions.other_items_condition(),
+            )
+        )
     if access.api_keys:
         # the same table, but only the items whose partition key is an API key's
         statements.append(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk import App, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -96,16 +98,37 @@ def test_with_a_topic_every_alarm_notifies_it() -> None:
     stack = Stack(App(), "AlarmsOnly")
     topic_arn = "arn:aws:sns:eu-west-1:123456789012:operations"
     queue = sqs.Queue.from_queue_arn(stack, "Queue", "arn:aws:sqs:eu-west-1:123456789012:scoring")
+    api = apigw.RestApi(stack, "Api", cloud_watch_role=False)
+    api.root.add_method("GET")  # an API with no method does not synthesize
     Alarms(
         stack,
         "Alarms",
         functions={"score": lambda_.Function.from_function_name(stack, "Score", "score")},
         dead_letter_queues={"scoring": queue},
         scoring_queue=queue,
+        api=api,
+        table=dynamodb.Table.from_table_name(stack, "Table", "fraud"),
         topic=sns.Topic.from_topic_arn(stack, "Topic", topic_arn),
     )
     resources = Template.from_stack(stack).to_json()["Resources"]
-    actions = [r["Properties"].get("AlarmActions") for r in resources.values()]
+    actions = [
+        r["Properties"].get("AlarmActions")
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
 
-    assert len(actions) >= 4  # errors, throttles, dead letters, backlog
+    assert len(actions) >= 7  # errors, throttles, dead letters, API 5xx, table throttles, backlog
     assert all(a == [topic_arn] for a in actions)
+
+
+def test_the_api_alarms_on_its_5xx_answers_and_the_table_on_its_throttling(template: cfn.Template) -> None:
+    # an API function answers an unexpected error with a 500 document: Lambda's Errors stays at 0
+    (api_id,) = template.of_type("AWS::ApiGateway::RestApi")
+    (table_id,) = template.of_type("AWS::DynamoDB::Table")
+    server_errors = [
+        a for a in _alarms(template) if a["Namespace"] == "AWS/ApiGateway" and a["MetricName"] == "5XXError"
+    ]
+    assert server_errors and server_errors[0]["Threshold"] == 1
+    assert {d["Name"] for d in server_errors[0]["Dimensions"]} == {"ApiName"}
+    for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+        assert _alarmed(template, "AWS/DynamoDB", metric, "TableName") == {table_id}

@@ -54,7 +54,8 @@ class Ids:
 
 def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
     table = f"<{ids.table}.Arn>"
-    grants = {cfn.Grant(action, table) for action in access.table}
+    not_keys = cfn.condition_text(permissions.other_items_condition())
+    grants = {cfn.Grant(action, table, not_keys) for action in access.table}
     only_keys = cfn.condition_text(permissions.api_key_items_condition())
     grants |= {cfn.Grant(action, table, only_keys) for action in access.api_keys}
     grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
@@ -133,12 +134,17 @@ def test_no_function_reaches_a_table_action_it_does_not_use(
     access = permissions.access_of(spec.name)
 
     table_grants = {g for g in template.grants(role) if g.action.startswith("dynamodb:")}
-    anywhere = {g for g in table_grants if not g.condition}
-    only_keys = table_grants - anywhere
+    indexes = {g for g in table_grants if "/index/" in g.resource}
+    only_keys = {
+        g for g in table_grants if g.condition == cfn.condition_text(permissions.api_key_items_condition())
+    }
+    other_items = table_grants - indexes - only_keys
 
-    assert {g.action for g in anywhere} <= access.table | ({permissions.QUERY} if access.indexes else set())
+    assert {g.action for g in indexes} <= {permissions.QUERY} and not any(g.condition for g in indexes)
+    assert {g.action for g in other_items} <= access.table
+    # no grant on the table's items reaches API-key items but those made for them
+    assert {g.condition for g in other_items} <= {cfn.condition_text(permissions.other_items_condition())}
     assert {g.action for g in only_keys} <= access.api_keys
-    assert {g.condition for g in only_keys} <= {cfn.condition_text(permissions.api_key_items_condition())}
     assert all(g.resource != "*" and "*" not in g.action for g in table_grants)
 
 
