@@ -49,6 +49,9 @@ ITEM_ACTIONS = frozenset(
 )
 # The partition keys of API-key items, as an IAM pattern (`dynamodb:LeadingKeys`).
 API_KEY_ITEMS = keys.api_key_pk("*")
+# The partition keys of notification items (`P#<program>#NOTIFICATION#<id>`): no program id and no
+# identifier holds a `#`, so no other item's key has that shape.
+NOTIFICATION_ITEMS = keys.notification_pk("*", "*")
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,14 @@ class Access:
     consume_webhooks: bool = False  # the SQS event source reads the webhooks queue
     webhook_secrets: frozenset[str] = frozenset()  # KMS actions on the key sealing webhook secrets
     send_to_workflows: bool = False  # sqs:SendMessage on the loyalty workflow queue
+    # BatchWriteItem on notification items alone: delivered notifications leave the outbox, 25 a
+    # call (a batch write deletes or puts any item: on the whole table it could delete anything)
+    clears_outbox: bool = False
     consume_workflows: bool = False  # the SQS event source reads the loyalty workflow queue
 
     def __post_init__(self) -> None:
+        if BATCH_WRITE_ITEM in self.table | self.api_keys:
+            raise ValueError("BatchWriteItem is granted on notification items alone: clears_outbox")
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
         if unknown_actions:
             raise ValueError(f"not a DynamoDB item action: {sorted(unknown_actions)}")
@@ -112,8 +120,8 @@ ACCESS: dict[str, Access] = {
             PUT_ITEM,
             UPDATE_ITEM,
             CONDITION_CHECK_ITEM,
-            BATCH_WRITE_ITEM,
         ),
+        clears_outbox=True,
         api_keys=_KEY_USE,
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         send_to_scoring=True,
@@ -129,7 +137,8 @@ ACCESS: dict[str, Access] = {
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
+        clears_outbox=True,
         api_keys=_KEY_USE,
         indexes=frozenset(
             {
@@ -153,7 +162,8 @@ ACCESS: dict[str, Access] = {
     # Publishes DisputeOpened.
     "disputes": Access(
         # ConditionCheckItem: a verdict holds only while the subject is as the case left it
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
+        clears_outbox=True,
         api_keys=_KEY_USE,
         indexes=frozenset({"disputes", "programs"}),
         publish_events=True,
@@ -166,9 +176,8 @@ ACCESS: dict[str, Access] = {
     "score": Access(
         # ConditionCheckItem: a reward for a partner never seen checks it is still unknown;
         # BatchWriteItem: delivered notifications leave the outbox
-        table=_actions(
-            GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM
-        ),
+        table=_actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        clears_outbox=True,
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
         publish_events=True,
@@ -178,7 +187,8 @@ ACCESS: dict[str, Access] = {
     # reads each program's outbox shards.
     # Notifications the bus did not take: the same index, published, then deleted (BatchWriteItem).
     "outbox_relay": Access(
-        table=_actions(QUERY, BATCH_WRITE_ITEM),
+        table=_actions(QUERY),
+        clears_outbox=True,
         indexes=frozenset({"outbox", "programs"}),
         send_to_scoring=True,
         publish_events=True,
@@ -190,7 +200,8 @@ ACCESS: dict[str, Access] = {
     # keys: the pepper, and those kept outside its profile: Query on its partition); BatchWriteItem:
     # delivered notifications leave the outbox.
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        clears_outbox=True,
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -203,9 +214,8 @@ ACCESS: dict[str, Access] = {
     "loyalty": Access(
         # BatchWriteItem: delivered notifications leave the outbox; DeleteItem: a campaign stored
         # before its caps were sharded becomes its shards (the old item deleted in that transaction)
-        table=_actions(
-            *_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM, BATCH_WRITE_ITEM
-        ),
+        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
+        clears_outbox=True,
         api_keys=_KEY_USE,
         publish_events=True,
         send_to_workflows=True,
@@ -216,7 +226,8 @@ ACCESS: dict[str, Access] = {
     # from the aggregate indexes. Publishes workflow communications and status changes.
     "loyalty_workflows": Access(
         # BatchWriteItem: delivered notifications leave the outbox
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        clears_outbox=True,
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         consume_workflows=True,
         publish_events=True,
@@ -247,7 +258,8 @@ ACCESS: dict[str, Access] = {
     "dispute_cycle": Access(
         # ConditionCheckItem: a verdict's first step (the case as the verdict found it) and an
         # approval's checks on its subject are conditions only
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM, BATCH_WRITE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        clears_outbox=True,
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
@@ -282,6 +294,11 @@ ACCESS: dict[str, Access] = {
 def api_key_items_condition() -> dict[str, dict[str, list[str]]]:
     """The IAM condition of `Access.api_keys`: every item the request names is an API key's."""
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [API_KEY_ITEMS]}}
+
+
+def notification_items_condition() -> dict[str, dict[str, list[str]]]:
+    """The IAM condition of `Access.clears_outbox`: every item the batch names is a notification."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [NOTIFICATION_ITEMS]}}
 
 
 def other_items_condition() -> dict[str, dict[str, list[str]]]:

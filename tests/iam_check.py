@@ -12,6 +12,7 @@ itself makes (setting up, reading back) are not a function's and are not checked
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -73,6 +74,11 @@ def dynamodb_needs(operation: str, params: dict[str, Any]) -> Iterator[tuple[str
         yield f"dynamodb:{operation}", "table", ""
 
 
+def _is(partition: str, pattern: str) -> bool:
+    """IAM's StringLike: `*` is any run of characters."""
+    return fnmatch.fnmatchcase(partition, pattern)
+
+
 def _queue_allowed(access: Access, url: str) -> bool:
     sends = {
         os.environ.get("SCORING_QUEUE_URL"): access.send_to_scoring,
@@ -93,6 +99,8 @@ def refused(access: Access, service: str, operation: str, params: dict[str, Any]
         for action, resource, partition in dynamodb_needs(operation, params):
             if resource.startswith("index/"):
                 allowed = resource.removeprefix("index/") in access.indexes
+            elif action == permissions.BATCH_WRITE_ITEM:  # notification items alone
+                allowed = access.clears_outbox and _is(partition, permissions.NOTIFICATION_ITEMS)
             else:  # `table` reaches every item but the API keys', `api_keys` those alone
                 on_keys = partition.startswith(permissions.API_KEY_ITEMS.rstrip("*"))
                 allowed = action in (access.api_keys if on_keys else access.table)

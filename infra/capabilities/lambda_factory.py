@@ -77,6 +77,14 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
                 conditions=permissions.api_key_items_condition(),
             )
         )
+    if access.clears_outbox:  # a batch write on notification items alone
+        statements.append(
+            iam.PolicyStatement(
+                actions=[permissions.BATCH_WRITE_ITEM],
+                resources=[table_arn],
+                conditions=permissions.notification_items_condition(),
+            )
+        )
     if access.indexes:
         statements.append(
             iam.PolicyStatement(

@@ -58,6 +58,9 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
     grants = {cfn.Grant(action, table, not_keys) for action in access.table}
     only_keys = cfn.condition_text(permissions.api_key_items_condition())
     grants |= {cfn.Grant(action, table, only_keys) for action in access.api_keys}
+    if access.clears_outbox:
+        only_notifications = cfn.condition_text(permissions.notification_items_condition())
+        grants.add(cfn.Grant(permissions.BATCH_WRITE_ITEM, table, only_notifications))
     grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
     queue = f"<{ids.scoring_queue}.Arn>"
     if access.send_to_scoring:
@@ -138,7 +141,12 @@ def test_no_function_reaches_a_table_action_it_does_not_use(
     only_keys = {
         g for g in table_grants if g.condition == cfn.condition_text(permissions.api_key_items_condition())
     }
-    other_items = table_grants - indexes - only_keys
+    notifications = cfn.condition_text(permissions.notification_items_condition())
+    outbox = {g for g in table_grants if g.condition == notifications}
+    other_items = table_grants - indexes - only_keys - outbox
+
+    # a batch write (it puts or deletes any item it names) reaches notification items alone
+    assert {g.action for g in outbox} == ({permissions.BATCH_WRITE_ITEM} if access.clears_outbox else set())
 
     assert {g.action for g in indexes} <= {permissions.QUERY} and not any(g.condition for g in indexes)
     assert {g.action for g in other_items} <= access.table

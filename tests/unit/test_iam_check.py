@@ -42,3 +42,17 @@ def test_the_authorizer_reaches_api_key_items_and_nothing_else():
     assert refused(authorizer, "dynamodb", "GetItem", {"Key": KEY}) == []
     assert refused(authorizer, "dynamodb", "GetItem", {"Key": CASE}) == ["dynamodb:GetItem on table"]
     assert refused(authorizer, "events", "PutEvents", {}) == ["events:PutEvents"]
+
+
+def test_a_batch_write_reaches_notification_items_alone():
+    notification = {"pk": {"S": "P#prg-1#NOTIFICATION#n1"}, "sk": {"S": "NOTIFICATION"}}
+    clear = {"RequestItems": {"t": [{"DeleteRequest": {"Key": notification}}]}}
+    anything = {"RequestItems": {"t": [{"DeleteRequest": {"Key": CASE}}]}}
+
+    assert refused(ACCESS["score"], "dynamodb", "BatchWriteItem", clear) == []
+    assert refused(ACCESS["score"], "dynamodb", "BatchWriteItem", anything) == [
+        "dynamodb:BatchWriteItem on table"
+    ]
+    assert refused(ACCESS["keys"], "dynamodb", "BatchWriteItem", clear) == [
+        "dynamodb:BatchWriteItem on table"
+    ]
