@@ -20,7 +20,7 @@ from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.shared import paging
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
-from functions.shared.domain.model import Program
+from functions.shared.domain.model import Program, as_utc
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import metrics
@@ -357,8 +357,9 @@ def put_campaign(
             total_cap=settings.total_cap,
             per_customer_cap=settings.per_customer_cap,
             limit_behavior=settings.limit_behavior,
-            starts_at=settings.starts_at,
-            ends_at=settings.ends_at,
+            # kept and answered in UTC, as every time the API gives (sent with any offset)
+            starts_at=as_utc(settings.starts_at) if settings.starts_at else None,
+            ends_at=as_utc(settings.ends_at) if settings.ends_at else None,
             updated_at=deps.clock.now(),
             revision=revision + 1,
             shards=current.shards if current else caps.initial_shards(settings.total_cap),

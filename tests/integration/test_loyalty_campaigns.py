@@ -108,6 +108,20 @@ def test_get_campaign_shows_settings_and_counters(loyalty, other_tenant):
     assert Loyalty(other_tenant.keys).campaign("double-points-november").status == 404
 
 
+def test_a_campaign_sent_with_offsets_is_answered_in_utc_by_its_put_as_by_its_get(loyalty):
+    settings = {
+        **loyalty_sample("campaign"),
+        "starts_at": "2026-12-01T05:45:00.123456+05:45",
+        "ends_at": "2026-12-31T12:00:00-12:00",
+    }
+
+    put = loyalty.campaign("offsets", settings).body
+    got = loyalty.campaign("offsets").body
+
+    assert (put["starts_at"], put["ends_at"]) == ("2026-12-01T00:00:00.123456Z", "2027-01-01T00:00:00Z")
+    assert (got["starts_at"], got["ends_at"]) == (put["starts_at"], put["ends_at"])
+
+
 BAD_CAMPAIGNS = {
     "negative-cap": (lambda c: c.update(total_cap=-1), "total_cap"),
     "fraction-cap": (lambda c: c.update(per_customer_cap=2.5), "per_customer_cap"),
