@@ -110,7 +110,7 @@ class Engine:
         ignored: list[str] = []  # the optional values detection does without (SPEC 3.1)
         event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
         notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
-        plan = self.plan(stored.program_id, event)
+        plan = self.plan(stored.program_id, event, stored.received_at)
         reward_id = _reward_id(event)
         ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
         for attempt in range(ATTEMPTS):
@@ -191,23 +191,25 @@ class Engine:
         raise StorageUnavailable(f"scoring {stored.event_id}: concurrent events kept changing its subject")
 
     # --- what to read --------------------------------------------------------------------------
-    def plan(self, program_id: str, event: Any) -> Plan:
+    def plan(self, program_id: str, event: Any, received: datetime | None = None) -> Plan:
         if isinstance(event, PartnershipCreated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             self._payout(plan, event.partner.payout_account)
-            self._counts(plan, "signup", event.occurred_at)
+            self._counts(plan, "signup", event.occurred_at, received)
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             self._payout(plan, event.partner.payout_account)
             if event.activity in SENSITIVE_ACTIVITIES:
-                plan.counts["account"] = velocity("account", event.partner.id, event.occurred_at)
+                plan.counts["account"] = velocity(
+                    "account", event.partner.id, event.occurred_at, None, received
+                )
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
-            self._counts(plan, "txn", event.occurred_at)
+            self._counts(plan, "txn", event.occurred_at, received)
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -242,13 +244,13 @@ class Engine:
             plan.network["payout"] = ("payout", network_key("payout", account, self.pepper))
 
     @staticmethod
-    def _counts(plan: Plan, kind: str, at: datetime) -> None:
+    def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:
         """The event's IP and device velocity counts, each on its identifier's link when the event
         joins it (`velocity`)."""
         if plan.ip:
-            plan.counts["IP " + plan.ip] = velocity(kind, "ip:" + plan.ip, at, plan.links["ip"])
+            plan.counts["IP " + plan.ip] = velocity(kind, "ip:" + plan.ip, at, plan.links["ip"], received)
         if device := plan.links.get("device"):
-            plan.counts["this device"] = velocity(kind, "device:" + device[1], at, device)
+            plan.counts["this device"] = velocity(kind, "device:" + device[1], at, device, received)
 
     def linked_ip(self, ip: str | None) -> str | None:
         """The key an event's IP links and counts under (`identity.ip_key`), or None when it names

@@ -11,8 +11,12 @@ AT = datetime(2026, 11, 3, 0, 20, tzinfo=UTC)  # just after midnight: the hour b
 IP = ("ip", "81.2.69.160")
 
 
-def test_the_hours_are_the_events_own_the_one_before_across_a_day_and_the_one_after() -> None:
-    counted = velocity("signup", "ip:81.2.69.160", AT, IP)
+def test_the_hours_are_the_events_own_the_one_before_across_a_day_and_read_late_the_one_after() -> None:
+    in_time = velocity("signup", "ip:81.2.69.160", AT, IP, received=AT + timedelta(minutes=30))
+    assert in_time.names == ("signup:ip:81.2.69.160:20261103T00", "signup:ip:81.2.69.160:20261102T23")
+    assert in_time.slots == ("signup:20261103T00", "signup:20261102T23")
+    assert velocity("signup", "ip:81.2.69.160", AT, IP) == in_time  # no time received: as in time
+    counted = velocity("signup", "ip:81.2.69.160", AT, IP, received=AT + timedelta(minutes=40))  # 01:00
     assert counted.names == (
         "signup:ip:81.2.69.160:20261103T00",
         "signup:ip:81.2.69.160:20261102T23",
@@ -21,12 +25,14 @@ def test_the_hours_are_the_events_own_the_one_before_across_a_day_and_the_one_af
     assert counted.slots == ("signup:20261103T00", "signup:20261102T23", "signup:20261103T01")
     # hours of UTC: 02:20+02:00 and 18:50-05:30 (the day before) are the same instant, the same hours
     for offset in (timedelta(hours=2), timedelta(hours=-5, minutes=-30), timedelta(hours=14)):
-        local = velocity("signup", "ip:81.2.69.160", AT.astimezone(timezone(offset)), IP)
+        local = velocity(
+            "signup", "ip:81.2.69.160", AT.astimezone(timezone(offset)), IP, AT + timedelta(hours=2)
+        )
         assert local == counted
 
 
 def test_a_count_is_the_counter_items_and_the_links_slots_of_its_hours_and_nothing_else() -> None:
-    counted = velocity("signup", "ip:81.2.69.160", AT, IP)
+    counted = velocity("signup", "ip:81.2.69.160", AT, IP, received=AT + timedelta(days=1))
     counters = {
         counted.names[0]: 2,
         counted.names[1]: 1,
@@ -48,6 +54,8 @@ def test_a_count_is_the_counter_items_and_the_links_slots_of_its_hours_and_nothi
     assert counted.total(counters, {IP: state}) == 2 + 1 + 64 + 4 + 8 + 128
     assert counted.later(counters, {IP: state}) == 64 + 128  # dated after it, received before
     assert counted.total(counters, {}) == 67  # the link not read (or never written)
+    in_time = velocity("signup", "ip:81.2.69.160", AT, IP, received=AT)
+    assert in_time.total(counters, {IP: state}) == 2 + 1 + 4 + 8 and in_time.later(counters, {IP: state}) == 0
     account = velocity("account", "p1", AT)  # no link: counter items only
     assert account.link is None and account.total({account.names[0]: 5}, {IP: state}) == 5
 

@@ -1,10 +1,11 @@
 """Velocity counts (SPEC 5.1 `velocity` and `unusual_activity`): how many events of one kind came
-from one identifier (an IP, a device, a partner's account) in the event's hour, the hour before and
-the hour after, hours of UTC whatever offset the event's time was sent with. The hour after holds
-nothing when events arrive in order; an event received late finds there the ones dated after it
-and received before (SPEC 4: times are the events' own), so a burst sent newest first is seen by
-its last-received event as one sent in order is by its last (counting only the hours before, it
-was seen by none).
+from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before,
+hours of UTC whatever offset the event's time was sent with; and, for an event received after its
+hour was over, the hour after too: there it finds the ones dated after it and received before
+(SPEC 4: times are the events' own), so a burst sent newest first is seen by its last-received
+event as one sent in order is by its last (counting only the hours before, it was seen by none).
+An event received within its own hour has nothing there to find (but what came with a clock
+minutes fast) and does not read it: a key less per count.
 
 A count is kept where the event writes anyway (issue 15: every item written is capacity paid):
 - on the identifier's link item, as a slot per hour (`<kind>:<hour>`), when the event joins that
@@ -27,29 +28,35 @@ from typing import NamedTuple
 from functions.shared.domain.model import LinkKey, LinkState, as_utc
 
 COUNTER_LIFETIME = timedelta(hours=3)  # a counter item's expiry after its event
+HOUR = timedelta(hours=1)
 KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
 
 
 class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclass's init is slow
-    """One count an event reads and adds to: the counter items of its hour, the hour before and the
-    hour after (`names`, in that order), and the slots of the same hours on the identifier's link
-    (`link`, None: the count has no link, such as a partner's account changes)."""
+    """One count an event reads and adds to: the counter items of its hour, the hour before and,
+    read late, the hour after (`names`, in that order), and the slots of the same hours on the
+    identifier's link (`link`, None: the count has no link, such as a partner's account changes)."""
 
-    names: tuple[str, str, str]
+    names: tuple[str, ...]
     link: LinkKey | None = None
-    slots: tuple[str, str, str] = ("", "", "")
+    slots: tuple[str, ...] = ()
 
     def total(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
-        """Events of the three hours, from both places."""
-        return sum(self._of_hour(n, counters, links) for n in range(3))
+        """Events of its hours, from both places."""
+        return sum(self._of_hour(n, counters, links) for n in range(len(self.names)))
 
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
-        return self._of_hour(2, counters, links)
+        return self._of_hour(2, counters, links) if len(self.names) > 2 else 0
 
     def _of_hour(self, n: int, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         count = counters.get(self.names[n], 0)
-        if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
+        if (
+            self.link is not None
+            and self.slots
+            and (state := links.get(self.link)) is not None
+            and state.counts
+        ):
             count += state.counts.get(self.slots[n], 0)
         return count
 
@@ -65,18 +72,19 @@ class Tally(NamedTuple):
     stale: frozenset[str] = frozenset()
 
 
-def velocity(kind: str, identifier: str, at: datetime, link: LinkKey | None = None) -> Velocity:
-    """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`."""
+def velocity(
+    kind: str, identifier: str, at: datetime, link: LinkKey | None = None, received: datetime | None = None
+) -> Velocity:
+    """The count of `kind` events (`signup`, `txn`, `account`) from `identifier` around `at`, an
+    event received at `received` (the hour after is read when that is past the event's hour)."""
     at = as_utc(at)  # a burst sent with a different offset per event still fills one hour
-    hours = hour_labels(at.year, at.month, at.day, at.hour)
-    names = (
-        f"{kind}:{identifier}:{hours[0]}",
-        f"{kind}:{identifier}:{hours[1]}",
-        f"{kind}:{identifier}:{hours[2]}",
-    )
+    labels = hour_labels(at.year, at.month, at.day, at.hour)
+    late = received is not None and received >= at.replace(minute=0, second=0, microsecond=0) + HOUR
+    hours: tuple[str, ...] = labels if late else labels[:2]
+    names = tuple([f"{kind}:{identifier}:{hour}" for hour in hours])
     if link is None:
         return Velocity(names)
-    return Velocity(names, link, (f"{kind}:{hours[0]}", f"{kind}:{hours[1]}", f"{kind}:{hours[2]}"))
+    return Velocity(names, link, tuple([f"{kind}:{hour}" for hour in hours]))
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
