@@ -281,7 +281,10 @@ class Engine:
             if plan.links.get(role) not in crowds
         }
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
-        later = {label: c.later(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
+
+        def later(label: str) -> int:  # asked of a count that fires only
+            return plan.counts[label].later(snapshot.counters, snapshot.links)
+
         reasons: list[signals.Reason] = []
         if isinstance(event, RewardCreated):
             return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)

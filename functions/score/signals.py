@@ -5,7 +5,7 @@ Each reason carries its fixed code, a readable detail naming the evidence, and t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -252,13 +252,13 @@ def location_signal(
 
 
 def velocity_signal(
-    what: str, counts: dict[str, int], limit: int, later: Mapping[str, int] | None = None
+    what: str, counts: dict[str, int], limit: int, later: Callable[[str], int] | None = None
 ) -> list[Reason]:
-    """`counts`: the other events of the identifier's hours (`velocity`); `later`: how many of them
-    are dated after this event (received before it: late arrivals, SPEC 4)."""
+    """`counts`: the other events of the identifier's hours (`velocity`); `later`: how many of a
+    count's are dated after this event (received before it: late arrivals, SPEC 4)."""
     for label, count in counts.items():
         if count >= limit:
-            after = (later or {}).get(label, 0)
+            after = later(label) if later else 0
             when = f"within two hours, {after} dated after this one" if after else "in the last two hours"
             return [Reason("velocity", f"{count} {what} from {label} {when}", "velocity")]
     return []

@@ -42,8 +42,14 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
     slots: tuple[str, ...] = ()
 
     def total(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
-        """Events of its hours, from both places."""
-        return sum(self._of_hour(n, counters, links) for n in range(len(self.names)))
+        """Events of its hours, from both places (a hot path: every count of every event)."""
+        total = 0
+        for name in self.names:
+            total += counters.get(name, 0)
+        if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
+            for slot in self.slots:
+                total += state.counts.get(slot, 0)
+        return total
 
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
