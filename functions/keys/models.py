@@ -4,9 +4,9 @@ hash: the key text exists once, in the answer that created it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from functions.shared.inputs import ActorName, Model
 
@@ -18,7 +18,14 @@ class CreateKey(Model):
     model_config = ConfigDict(extra="forbid")
 
     role: ProgramRole
-    actor: ActorName  # shown in audit trails
+    actor: Annotated[
+        ActorName,
+        Field(
+            description="Who uses the key, shown in audit trails. Not `system` nor a name beginning "
+            "`workflow:` (in any case or look-alike letters): the names the system signs its own "
+            "entries with (422)."
+        ),
+    ]
 
 
 class KeyCreated(Model):
