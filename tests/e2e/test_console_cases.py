@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend
+from tests.e2e.console.backend import Backend, mailbox
 from tests.e2e.console.steps import (
     PHONE,
     case_row,
@@ -510,7 +510,9 @@ def test_review_rewards_lists_every_reward_newest_first_and_filters_by_status(
 ) -> None:
     held = backend.flagged_partner(f"Listing {tag()} AG", rewards=("12.00",))
     plain_id = f"p-plain-{tag()}"
-    backend.scored(backend.partnership(plain_id, f"Plain {tag()}", f"{tag()}@example.net", minutes=-5))
+    backend.scored(
+        backend.partnership(plain_id, f"Plain {tag()}", f"{mailbox('plain')}@example.net", minutes=-5)
+    )
     newest = backend.transaction(plain_id, "3.00", minutes=1)  # the newest reward of the program
 
     sign_in_as(page, console, "fraud", "rewards")
