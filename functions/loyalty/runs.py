@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -52,6 +53,9 @@ class WorkflowRunMessage(BaseModel):
     kind: EarnKind
     at: AwareDatetime
     sent_at: AwareDatetime
+    workflows: tuple[Annotated[str, Field(min_length=1, max_length=128)], ...] = Field(
+        default=(), max_length=100
+    )
 
 
 def take_message(deps: Dependencies, body: str, receive_count: int, received: int | None = None) -> None:
@@ -59,7 +63,14 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
     its last delivery goes to the dead-letter queue (and leaves the due runs). `received`: the
     batch's `workflows.receipt()` (audience sweeps run once per batch)."""
     message = WorkflowRunMessage.model_validate_json(body)  # a malformed body fails to the DLQ
-    run = WorkflowRun(message.program_id, message.action_id, message.customer_id, message.kind, message.at)
+    run = WorkflowRun(
+        message.program_id,
+        message.action_id,
+        message.customer_id,
+        message.kind,
+        message.at,
+        message.workflows,
+    )
     try:
         program = _program(deps, message.program_id)
         workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)

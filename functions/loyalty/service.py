@@ -78,11 +78,13 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
     today_periods = periods_of(periods.local_day(now, program.timezone))
     digest = document_hash(raw, "earn")
-    matched = any(
-        workflows.matches(w, request.kind) for w in workflow_cache.program_workflows(deps, program.program_id)
+    matched = tuple(
+        w.workflow_id
+        for w in workflow_cache.program_workflows(deps, program.program_id)
+        if workflows.matches(w, request.kind)
     )
     due = (
-        WorkflowRun(program.program_id, request.id, request.customer_id, request.kind, now)
+        WorkflowRun(program.program_id, request.id, request.customer_id, request.kind, now, matched)
         if matched
         else None
     )

@@ -93,9 +93,10 @@ def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: in
     copy changes nothing. A storage outage raises (the message comes back); other failures are
     logged and counted per workflow. `received`: the `receipt()` taken when the run was received."""
     matching = [w for w in workflow_cache.program_workflows(deps, program.program_id) if matches(w, run.kind)]
-    if not matching:
-        # the earn matched one, in its environment: a list this one kept from before the earn may
-        # predate the workflow (made in the seconds before it), so the list as it is now decides
+    if not matching or set(run.workflow_ids) - {w.workflow_id for w in matching}:
+        # the earn matched workflows in its environment (named on the run, or any for a relayed
+        # one): a list this one kept from before the earn may lack one made in the seconds before
+        # it, beside others it knows, so the list as it is now decides
         fresh = workflow_cache.program_workflows(deps, program.program_id, read_since=run.at)
         matching = [w for w in fresh if matches(w, run.kind)]
     if matching:

@@ -121,8 +121,8 @@ class WorkflowQueue(Protocol):
 
 
 def workflow_message(run: WorkflowRun, sent_at: datetime) -> str:
-    """References only, as on the scoring queue: which earn, of whom, of what kind, when, and when
-    it was sent (after the earn's commit)."""
+    """References only, as on the scoring queue: which earn, of whom, of what kind, when, when it
+    was sent (after the earn's commit), and which workflows it matched."""
     return json.dumps(
         {
             "program_id": run.program_id,
@@ -131,6 +131,7 @@ def workflow_message(run: WorkflowRun, sent_at: datetime) -> str:
             "kind": run.kind,
             "at": run.at.isoformat(),
             "sent_at": sent_at.isoformat(),
+            "workflows": list(run.workflow_ids),
         }
     )
 

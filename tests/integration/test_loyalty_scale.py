@@ -61,10 +61,11 @@ def test_the_earn_answers_before_its_workflows_run_and_the_queue_runs_them(loyal
     assert answer.status == 200 and answer.body["balance"] == 150
     assert loyalty.customer("m1").body["status"] == "active"  # not yet: behind the queue
     (message,) = queued_runs()
-    assert {k: message[k] for k in ("program_id", "customer_id", "kind")} == {
+    assert {k: message[k] for k in ("program_id", "customer_id", "kind", "workflows")} == {
         "program_id": tenant.program_id,
         "customer_id": "m1",
         "kind": "purchase",
+        "workflows": ["big"],  # what the earn matched: a runner whose kept list lacks it reads it again
     }
     assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10)  # recorded
 

@@ -66,3 +66,30 @@ def test_a_run_whose_workflow_this_environment_has_not_seen_yet_reads_the_list_a
     workflows.run_due(loyalty.deps, loyalty.program, run, workflows.receipt())
 
     assert loyalty.view("m1")["status"] == "suspended"
+
+
+def test_a_run_naming_a_workflow_its_runner_has_not_seen_reads_the_list_again_beside_one_it_knows():
+    """A runner whose kept list held another matching workflow ran that one alone: the workflow
+    made seconds before the earn was missed and the run taken out (the end-to-end workflow test
+    failed in CI on it, its kept list holding another test's workflow). The run now names the
+    workflows its earn matched, and a list lacking one is read again."""
+    from functions.loyalty import workflows
+    from functions.shared.storage.port_loyalty import WorkflowRun
+    from tests.unit.test_loyalty_rules import Loyalty
+
+    loyalty = Loyalty()
+    program_id = loyalty.program.program_id
+    loyalty.workflow("old-warning", threshold=1000)  # matches every earn, never fires here
+    kept = workflow_cache.program_workflows(loyalty.deps, program_id)  # what the runner read
+    before = loyalty.clock.now()
+    loyalty.earn("m1", 150)
+    loyalty.workflow("big-earner", threshold=100, actions=[{"type": "suspend"}])
+    workflow_cache._entries[program_id] = workflow_cache._Entry(loyalty.deps.repository, before, kept)  # noqa: SLF001
+    loyalty.clock.advance(seconds=1)
+    run = WorkflowRun(
+        program_id, "earn-after", "m1", "purchase", loyalty.clock.now(), ("old-warning", "big-earner")
+    )
+
+    workflows.run_due(loyalty.deps, loyalty.program, run, workflows.receipt())
+
+    assert loyalty.view("m1")["status"] == "suspended"

@@ -208,6 +208,9 @@ class WorkflowRun:
     customer_id: str
     kind: str  # the earn's kind, which the workflows' triggers match
     at: datetime  # when the earn was committed
+    # the workflows the earn matched, in its environment (on the queue's message; a relayed run,
+    # from the due-run item, names none): a runner whose kept list lacks one reads it again
+    workflow_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
