@@ -77,23 +77,21 @@ def path_of(body: bytes) -> str:
     names its `kind` (an earn always does) and to the spend route when not (a spend never does);
     anything else to `/v1/events`, which answers what it is not. A field sent as null is absent
     (SPEC 3.1), as `subject_of` reads it: `"kind": null` is a spend's."""
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):
-        return EVENTS_PATH
-    if isinstance(event, dict) and event.get("type") is None and "customer_id" in event:
-        return "/v1/loyalty/earn" if event.get("kind") is not None else "/v1/loyalty/spend"
-    return EVENTS_PATH
+    return route_of(body)[0]
 
 
 def route_of(body: bytes) -> tuple[str, bytes]:
     """Where a line goes (`path_of`) and what is sent there: a loyalty line without the fields it
     sent as null to tell its route (`"kind": null`, `"type": null`: absent, SPEC 3.1), which the
-    earn and spend routes do not take (an unknown field is 422); any other line as it is."""
-    path = path_of(body)
-    if path == EVENTS_PATH:
-        return path, body
-    event = json.loads(body)
+    earn and spend routes do not take (an unknown field is 422); any other line as it is. The line
+    is parsed once."""
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError):
+        return EVENTS_PATH, body
+    if not (isinstance(event, dict) and event.get("type") is None and "customer_id" in event):
+        return EVENTS_PATH, body
+    path = "/v1/loyalty/earn" if event.get("kind") is not None else "/v1/loyalty/spend"
     if any(event.get(name, "") is None for name in ("kind", "type")):
         kept = {
             name: value for name, value in event.items() if not (name in ("kind", "type") and value is None)

@@ -126,8 +126,11 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             note_use(deps.repository, principal, deps.clock.now())
         principal.require(*route.roles)
         principal = with_program(principal, deps.programs, deps.repository, deps.clock.now())
-        accepted = principal.program.accepted_secrets(deps.clock.now()) if principal.program else ()
-        if route.signed and accepted:
+        if (
+            route.signed
+            and principal.program
+            and (accepted := principal.program.accepted_secrets(deps.clock.now()))
+        ):
             verify_signature(accepted, header(event, "X-Signature"), body, deps.clock.now())
     if body.strip():
         if not _is_json(header(event, "Content-Type")):

@@ -57,12 +57,7 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
 
     def _of_hour(self, n: int, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         count = counters.get(self.names[n], 0)
-        if (
-            self.link is not None
-            and self.slots
-            and (state := links.get(self.link)) is not None
-            and state.counts
-        ):
+        if self.link is not None and (state := links.get(self.link)) is not None and state.counts:
             count += state.counts.get(self.slots[n], 0)
         return count
 
@@ -127,8 +122,7 @@ def _oldest_kept(year: int, month: int, day: int, hour: int) -> str:
 def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str, str]:
     """The labels of a UTC hour, of the hour before and of the hour after."""
     start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
-    hour_ = timedelta(hours=1)
-    return hour_label(start), hour_label(start - hour_), hour_label(start + hour_)
+    return hour_label(start), hour_label(start - HOUR), hour_label(start + HOUR)
 
 
 def hour_label(hour: datetime) -> str:
