@@ -23,7 +23,6 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
-from pynamodb.expressions.condition import size
 from pynamodb.expressions.operand import Path
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -81,6 +80,7 @@ from functions.shared.storage.dynamodb_base import (
     pack_json,
     transaction_error,
 )
+from functions.shared.storage.item_update import ItemUpdate, StepTransaction
 
 BATCH_GET_LIMIT = 100
 PAGE_READ = 26  # items per query page of a lazy listing: a default page (25) and the one after
@@ -674,7 +674,7 @@ class PartnersDynamo(DynamoBase):
         failed (nothing written), StorageUnavailable when DynamoDB throttles or is down."""
         if not step.writes:
             return
-        tx = TransactWrite(connection=self._m.connection())
+        tx = StepTransaction(connection=self._m.connection())
         order: dict[str, list[Write]] = {"check": [], "put": [], "update": []}
         for write in step.writes:
             if isinstance(write, CountSummary):
@@ -695,50 +695,44 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, "writing a step failed") from exc
 
-    def _add(self, tx: TransactWrite, write: Write) -> str:
+    def _add(self, tx: StepTransaction, write: Write) -> str:
         m = self._m
         if isinstance(write, ScoreEvent):
-            tx.update(
-                m.event(keys.event_pk(write.program_id, write.event_id), keys.EVENT_SK),
-                actions=[
-                    m.event.status.set("scored"),
-                    m.event.packed_decision.set(pack_json(write.decision)),
-                    m.event.case_id.set(write.case_id),
-                    m.event.notes.set(list(write.notes) or None),
-                    m.base.outbox_pk.remove(),
-                    m.base.outbox_sk.remove(),
-                ],
-                condition=m.base.pk.exists() & (m.event.status != "scored"),
-            )
+            event = m.event
+            scored = ItemUpdate(event, keys.event_pk(write.program_id, write.event_id), keys.EVENT_SK)
+            scored.set(event.status, "scored").set(event.packed_decision, pack_json(write.decision))
+            scored.set(event.case_id, write.case_id).set(event.notes, list(write.notes) or None)
+            scored.remove(m.base.outbox_pk.attr_name).remove(m.base.outbox_sk.attr_name)
+            tx.update_item(scored.requires_item().requires_not(event.status, "scored"))
             return "update"
         if isinstance(write, WriteProfile):
             return self._write_profile(tx, write)
         if isinstance(write, UpdateProfile):
             return self._update_profile(tx, write)
         if isinstance(write, PartnerArrival):
-            item_keys = (keys.subject_pk(write.program_id, "partner", write.partner_id), keys.PROFILE_SK)
+            subject, pk = m.subject, keys.subject_pk(write.program_id, "partner", write.partner_id)
+            arrival = ItemUpdate(subject, pk, keys.PROFILE_SK)
             if write.expect_status is None:  # not stored: only its list of holdable rewards is kept
+                arrival.requires_absent(subject.version.attr_name)
                 if write.listed:
-                    listed = [_typed(m.subject), *_list_actions(write.listed)]
-                    tx.update(
-                        m.subject(*item_keys), actions=listed, condition=m.subject.version.does_not_exist()
-                    )
+                    tx.update_item(_list_changed(arrival.typed(subject), write.listed))
                     return "update"
-                tx.condition_check(m.subject, *item_keys, condition=m.subject.version.does_not_exist())
+                tx.condition_check(subject, pk, keys.PROFILE_SK, condition=subject.version.does_not_exist())
                 return "check"
-            actions: list[Any] = [m.subject.reward_seq.add(1)] if write.reward else []
-            actions += _list_actions(write.listed)
-            if write.currency and write.micros:
-                path = m.subject.revenue[write.currency]  # the map exists: every profile write makes it
-                actions.append(path.set((path | 0) + write.micros))
-            condition = (m.subject.status == write.expect_status) & _equals(
-                m.subject.flag_case_id, write.expect_flag_case
+            if write.reward:
+                arrival.add_number(subject.reward_seq.attr_name, 1)
+            _list_changed(arrival, write.listed)
+            if write.currency and write.micros:  # the map exists: every profile write makes it
+                arrival.add_to_entry(subject.revenue, write.currency, write.micros)
+            if arrival.clauses_given():
+                arrival.requires(subject.status, write.expect_status)
+                tx.update_item(arrival.requires(subject.flag_case_id, write.expect_flag_case))
+                return "update"
+            condition = (subject.status == write.expect_status) & _equals(
+                subject.flag_case_id, write.expect_flag_case
             )
-            if not actions:
-                tx.condition_check(m.subject, *item_keys, condition=condition)
-                return "check"
-            tx.update(m.subject(*item_keys), actions=actions, condition=condition)
-            return "update"
+            tx.condition_check(subject, pk, keys.PROFILE_SK, condition=condition)
+            return "check"
         if isinstance(write, MarkLink | MarkNetwork):
             model = m.link if isinstance(write, MarkLink) else m.network_link
             pk = (
@@ -746,23 +740,21 @@ class PartnersDynamo(DynamoBase):
                 if isinstance(write, MarkLink)
                 else keys.network_pk(*write.key)
             )
-            actions = [_typed(model)]
-            actions += [getattr(model, name).add(set(values)) for name, values in write.add.items() if values]
-            actions += [
-                getattr(model, name).delete(set(values)) for name, values in write.remove.items() if values
-            ]
-            condition = None
+            link = ItemUpdate(model, pk, keys.LINK_SK).typed(model)
+            for name, values in write.add.items():
+                link.add_members(getattr(model, name), values)
+            for name, values in write.remove.items():
+                link.delete_members(getattr(model, name), values)
             if isinstance(write, MarkLink):  # velocity slots: one attribute each (`velocity`)
-                actions += [Path([COUNT_PREFIX + slot]).add(1) for slot in sorted(write.count_up)]
-                actions += [Path([COUNT_PREFIX + slot]).remove() for slot in sorted(write.stale)]
-                if write.expect_members is not None:  # no one joined since it was read
-                    members = model.members
-                    condition = (
-                        members.does_not_exist()
-                        if write.expect_members == 0
-                        else size(members) == write.expect_members
-                    )
-            tx.update(model(pk, keys.LINK_SK), actions=actions, condition=condition)
+                for slot in sorted(write.count_up):
+                    link.add_number(COUNT_PREFIX + slot, 1)
+                for slot in sorted(write.stale):
+                    link.remove(COUNT_PREFIX + slot)
+                if write.expect_members == 0:  # no one joined since it was read
+                    link.requires_absent(model.members.attr_name)
+                elif write.expect_members is not None:
+                    link.requires_size(model.members.attr_name, write.expect_members)
+            tx.update_item(link)
             return "update"
         if isinstance(write, SpillIdentifier):  # the same item whatever the retries: no condition
             pk = keys.subject_pk(write.program_id, write.subject_type, write.subject_id)
@@ -770,18 +762,15 @@ class PartnersDynamo(DynamoBase):
             tx.save(m.spill(pk, sk, field=write.field, value=write.value))
             return "put"
         if isinstance(write, ListRewards):
-            tx.update(
-                m.subject(
-                    keys.subject_pk(write.program_id, write.subject_type, write.subject_id), keys.PROFILE_SK
-                ),
-                actions=[_typed(m.subject), *_list_actions(write.change)],
+            pk = keys.subject_pk(write.program_id, write.subject_type, write.subject_id)
+            tx.update_item(
+                _list_changed(ItemUpdate(m.subject, pk, keys.PROFILE_SK).typed(m.subject), write.change)
             )
             return "update"
         if isinstance(write, CountUp):
-            tx.update(
-                m.counter(keys.counter_pk(write.program_id, write.name), keys.COUNTER_SK),
-                actions=[_typed(m.counter), m.counter.count.add(1), m.base.expires_at.set(write.expires_at)],
-            )
+            counter = ItemUpdate(m.counter, keys.counter_pk(write.program_id, write.name), keys.COUNTER_SK)
+            counter.typed(m.counter).add_number(m.counter.count.attr_name, 1)
+            tx.update_item(counter.set(m.base.expires_at, write.expires_at))
             return "update"
         if isinstance(write, PutReward):
             tx.save(self._reward_item(write.reward), condition=m.base.pk.does_not_exist())
@@ -866,10 +855,10 @@ class PartnersDynamo(DynamoBase):
         tx.update(m.summary(partition, keys.flag_day_sk(write.flag_day)), actions=day)
         return 2
 
-    def _write_profile(self, tx: TransactWrite, write: WriteProfile) -> str:
+    def _write_profile(self, tx: StepTransaction, write: WriteProfile) -> str:
         """The profile whole when it was never stored; else only what differs from the profile as
         read (`WriteProfile.before`), which the version condition makes the stored one."""
-        m = self._m
+        subject = self._m.subject
         s, before = write.subject, write.before
         stored = before is not None and write.expect_version > 0
 
@@ -880,43 +869,30 @@ class PartnersDynamo(DynamoBase):
                 or getattr(before, field_name) != getattr(s, field_name)
             )
 
-        item = m.subject(keys.subject_pk(s.program_id, s.type, s.id), keys.PROFILE_SK)
-        actions: list[Any] = (
-            [m.subject.version.set(write.expect_version + 1)]
-            if stored
-            else [
-                _typed(m.subject),
-                m.subject.program_id.set(s.program_id),
-                m.subject.subject_type.set(s.type),
-                m.subject.subject_id.set(s.id),
-                m.subject.revenue.set(m.subject.revenue | {}),
-                m.subject.version.set(write.expect_version + 1),
-            ]
-        )
+        profile = ItemUpdate(subject, keys.subject_pk(s.program_id, s.type, s.id), keys.PROFILE_SK)
+        if not stored:
+            profile.typed(subject).set(subject.program_id, s.program_id).set(subject.subject_type, s.type)
+            profile.set(subject.subject_id, s.id).set_if_absent(subject.revenue, {})
+        profile.set(subject.version, write.expect_version + 1)
         for field_name, attribute in _PROFILE_FIELDS.items():
             if changed(field_name):
-                actions.append(_set_or_remove(getattr(m.subject, attribute), getattr(s, field_name)))
+                profile.set(getattr(subject, attribute), getattr(s, field_name))
         for name in _PROFILE_SETS:
             if changed(name):
-                actions.append(_set_or_remove(getattr(m.subject, name), set(getattr(s, name)) or None))
+                profile.set(getattr(subject, name), set(getattr(s, name)) or None)
         for field_name, attribute in _PROFILE_LISTS.items():
             if changed(field_name):
-                actions.append(
-                    _set_or_remove(getattr(m.subject, attribute), list(getattr(s, field_name)) or None)
-                )
+                profile.set(getattr(subject, attribute), list(getattr(s, field_name)) or None)
         if write.arrivals:
-            actions.append(m.subject.reward_seq.add(write.arrivals))
+            profile.add_number(subject.reward_seq.attr_name, write.arrivals)
         if adds_identifiers(before, s):
-            actions.append(m.subject.identifier_seq.add(1))
-        actions += _list_actions(write.listed)
+            profile.add_number(subject.identifier_seq.attr_name, 1)
+        _list_changed(profile, write.listed)
         if changed("status"):
-            actions += self._flagged_index(s.program_id, s.type, s.id, s.status)
-        condition = (
-            m.subject.version.does_not_exist()  # never stored (its list may wait on the item)
-            if write.expect_version == 0
-            else m.subject.version == write.expect_version
-        )
-        tx.update(item, actions=actions, condition=condition)
+            for attribute, value in self._flagged_index(s.program_id, s.type, s.id, s.status):
+                profile.set(attribute, value)
+        # never stored (its list may wait on the item), or the version read
+        tx.update_item(profile.requires(subject.version, write.expect_version or None))
         return "update"
 
     def _update_profile(self, tx: TransactWrite, write: UpdateProfile) -> str:
@@ -925,9 +901,10 @@ class PartnersDynamo(DynamoBase):
         for name, value in write.changes.items():
             actions.append(_set_or_remove(getattr(m.subject, _PROFILE_FIELDS[name]), value))
         if "status" in write.changes:
-            actions += self._flagged_index(
+            flagged = self._flagged_index(
                 write.program_id, write.subject_type, write.subject_id, write.changes["status"]
             )
+            actions += [_set_or_remove(attribute, value) for attribute, value in flagged]
         if write.bump:
             actions.append(m.subject.version.add(1))
         condition = m.base.pk.exists()
@@ -947,14 +924,17 @@ class PartnersDynamo(DynamoBase):
         tx.update(m.subject(*item_keys), actions=actions, condition=condition)
         return "update"
 
-    def _flagged_index(self, program_id: str, subject_type: str, subject_id: str, status: str) -> list[Any]:
+    def _flagged_index(
+        self, program_id: str, subject_type: str, subject_id: str, status: str
+    ) -> list[tuple[Any, str | None]]:
+        """The `flagged` index's keys of a subject in that status (None: out of the index)."""
         m = self._m
         if status == "flagged":
             return [
-                m.base.flagged_pk.set(keys.flagged_pk(flagged_shard(program_id, subject_type, subject_id))),
-                m.base.flagged_sk.set(keys.flagged_sk(program_id, subject_type, subject_id)),
+                (m.base.flagged_pk, keys.flagged_pk(flagged_shard(program_id, subject_type, subject_id))),
+                (m.base.flagged_sk, keys.flagged_sk(program_id, subject_type, subject_id)),
             ]
-        return [m.base.flagged_pk.remove(), m.base.flagged_sk.remove()]
+        return [(m.base.flagged_pk, None), (m.base.flagged_sk, None)]
 
     def _update_case(self, tx: TransactWrite, write: UpdateCase) -> str:
         m = self._m
@@ -1101,15 +1081,18 @@ def _entry_name(reward_id: str) -> str:
     return "h_" + hashlib.sha256(reward_id.encode()).hexdigest()[:16]
 
 
-def _list_actions(change: ListChange | None) -> list[Any]:
+def _list_changed(update: ItemUpdate, change: ListChange | None) -> ItemUpdate:
     """A list change as one attribute per entry and per mark: concurrent changes never overlap."""
-    if not change:
-        return []
-    actions: list[Any] = [Path([_entry_name(listed_id(text))]).set(text) for text in sorted(change.add)]
-    actions += [Path([_entry_name(reward_id)]).remove() for reward_id in sorted(change.remove)]
-    actions += [Path([f"u_{mark}"]).set(1) for mark in sorted(change.unlisted_add)]
-    actions += [Path([f"u_{mark}"]).remove() for mark in sorted(change.unlisted_remove)]
-    return actions
+    if change:
+        for text in sorted(change.add):
+            update.set_value(_entry_name(listed_id(text)), {"S": text})
+        for reward_id in sorted(change.remove):
+            update.remove(_entry_name(reward_id))
+        for mark in sorted(change.unlisted_add):
+            update.set_value(f"u_{mark}", {"N": "1"})
+        for mark in sorted(change.unlisted_remove):
+            update.remove(f"u_{mark}")
+    return update
 
 
 def _holdables(raw: dict[str, Any] | None) -> Holdables:
