@@ -47,9 +47,21 @@ def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], S
         return {}
     try:
         return deps.repository.get_events(refs)
-    except DomainError as error:
-        logger.warning("reading the batch's events failed; each reads its own", extra={"error": error.detail})
+    except Exception as error:  # any failure: each message still reads its own
+        detail = error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+        logger.warning("reading the batch's events failed; each reads its own", extra={"error": detail})
         return {}
+
+
+def failure_detail(error: Exception) -> str:
+    """What a failed event's status says: the refusal, or for a fault of this code only that (the
+    log has the rest: an internal error's text is not the program's to read)."""
+    if isinstance(error, DomainError):
+        return error.detail
+    if isinstance(error, ValueError | OverflowError):
+        return str(error)
+    logger.exception("scoring failed at its last delivery", extra={"error": type(error).__name__})
+    return "scoring failed: an internal error (reported to the operators)"
 
 
 def take_message(
@@ -73,10 +85,11 @@ def take_message(
         return
     try:
         scored = engine_for(deps, delivered).score(event)
-    except (DomainError, ValueError, OverflowError) as error:
-        detail = error.detail if isinstance(error, DomainError) else str(error)
+    except Exception as error:
+        # at its last delivery the event leaves the outbox as failed, whatever failed: else the
+        # relay would send it to the queue again, and it would fail again, for ever
         if receive_count >= MAX_RECEIVES and not isinstance(error, NotFound):
-            deps.repository.mark_event_failed(event.program_id, event.event_id, detail)
+            deps.repository.mark_event_failed(event.program_id, event.event_id, failure_detail(error))
         raise
     if scored.already_scored:
         return

@@ -1,0 +1,82 @@
+"""An event whose scoring fails with something other than a refusal (a fault of this code, or
+DynamoDB calling a request malformed) still leaves the outbox at its last delivery: marked failed,
+with a detail that names no internals, and the relay does not send it again. A batch whose first read
+fails that way still scores each of its events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import botocore.client
+from botocore.exceptions import ClientError
+
+from functions.outbox_relay.service import relay_outbox
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from local_system.poller import poll_once
+from tests.conftest import Aws, Tenant
+from tests.integration.scoring_support import send, signup
+
+REAL = botocore.client.BaseClient._make_api_call
+
+
+def _drain(aws: Aws) -> None:
+    aws.sqs.set_queue_attributes(QueueUrl=aws.resources.queue_url, Attributes={"VisibilityTimeout": "0"})
+    arn = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    for _ in range(50):  # until the queue is empty: scored, or dead-lettered after its last delivery
+        counts = aws.sqs.get_queue_attributes(QueueUrl=aws.resources.queue_url, AttributeNames=["All"])
+        waiting = counts["Attributes"]
+        if (
+            int(waiting["ApproximateNumberOfMessages"])
+            + int(waiting["ApproximateNumberOfMessagesNotVisible"])
+            == 0
+        ):
+            return
+        poll_once(aws.sqs, aws.resources.queue_url, arn, wait_seconds=0)
+
+
+def _malformed(which: str) -> Any:
+    """DynamoDB answering ValidationException to one kind of read: the adapter's `StorageBug`."""
+
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb" and operation == "BatchGetItem":
+            snapshot = "LINK" in str(params)  # a scoring snapshot; else the batch's events
+            if (which == "snapshot") == snapshot:
+                raise ClientError(
+                    {"Error": {"Code": "ValidationException", "Message": "injected"}}, operation
+                )
+        return REAL(client, operation, params)
+
+    return call
+
+
+def test_an_event_failing_with_a_storage_bug_leaves_the_outbox_at_its_last_delivery(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    event = send(tenant, signup("p-poison"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _malformed("snapshot"))
+    _drain(aws)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+    dead = aws.sqs.receive_message(QueueUrl=aws.resources.dead_letter_queue_url, MaxNumberOfMessages=10)
+    assert len(dead.get("Messages", [])) == 1  # dead-lettered after its last delivery, as designed
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    assert stored.status == "failed"
+    assert stored.failure == "scoring failed: an internal error (reported to the operators)"
+    assert "Validation" not in (stored.failure or "") and "injected" not in (stored.failure or "")
+    deps = runtime.dependencies()
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=10))
+    assert relay_outbox(deps) == 0  # not sent to the queue again
+
+
+def test_a_batch_whose_first_read_fails_scores_each_event_alone(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    events = [send(tenant, signup(f"p-batch-{n}")) for n in range(3)]
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _malformed("events"))
+    _drain(aws)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+    assert {aws.repository.get_event(tenant.program_id, e["id"]).status for e in events} == {"scored"}
