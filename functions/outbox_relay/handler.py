@@ -18,5 +18,17 @@ from functions.shared.runtime import dependencies
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Both halves run whatever the other met: the scoring queue down must not keep notifications
+    from a bus that is up, nor the reverse. A half that failed fails the run after (its alarm)."""
     deps = dependencies()
-    return {"relayed": relay_outbox(deps), "notifications": relay_all_notifications(deps)}
+    done: dict[str, Any] = {}
+    failed: list[Exception] = []
+    for name, relay in (("relayed", relay_outbox), ("notifications", relay_all_notifications)):
+        try:
+            done[name] = relay(deps)
+        except Exception as error:
+            logger.exception("a relay failed; the other still ran", extra={"relay": name})
+            failed.append(error)
+    if failed:
+        raise failed[0]
+    return done

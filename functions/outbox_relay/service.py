@@ -33,12 +33,15 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
     deadline = time.monotonic() + budget_seconds
     sent = 0
     for program in deps.repository.list_programs():
-        for page in deps.repository.outbox_pages(program.program_id, cutoff, PAGE):
-            deps.queue.send_many([(e.program_id, e.event_id) for e in page])
-            sent += len(page)
-            if time.monotonic() > deadline:
-                logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
-                return sent
+        try:
+            for page in deps.repository.outbox_pages(program.program_id, cutoff, PAGE):
+                deps.queue.send_many([(e.program_id, e.event_id) for e in page])
+                sent += len(page)
+                if time.monotonic() > deadline:
+                    logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
+                    return sent
+        except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
+            logger.warning("outbox relay skipped a program", extra={"error": error.detail})
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
     return sent
