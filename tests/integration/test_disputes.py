@@ -893,6 +893,11 @@ def test_a_cycle_that_stopped_half_way_finishes_when_run_again_and_changes_nothi
     assert state["decline"][:4] == ("declined", "2026-12-01T01:00:00Z", 0, [])
     assert state["approve"][4].count("dispute_approved") == 1
     assert state["decline"][4].count("dispute_declined") == 1
+    # and its history counts it too, as the notification does
+    entry = next(
+        a for a in case_of(env.tenant, cases["decline"])["audit"] if a["action"] == "dispute_declined"
+    )
+    assert entry["detail"]["rewards"] == 1
     assert set(state["approve"][5].values()) == {"pending"}
     assert set(state["decline"][5].values()) == {"declined"}
     assert state["waiting"][0] == "disputed" and set(state["waiting"][5].values()) == {"on_hold"}

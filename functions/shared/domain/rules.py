@@ -809,7 +809,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 f"dispute_{outcome}",
                 "dispute-cycle",
                 at,
-                {"rewards": len(held), "note": case.verdict_note}
+                {"rewards": len(held) + len(moved_before), "note": case.verdict_note}
                 | ({"still_flagged_under": keeper} if keeper else {}),
                 "resolved",
             ),
