@@ -9,7 +9,7 @@ from typing import Any
 
 from functions.shared import views
 from functions.shared.changes import carry_out, retrying
-from functions.shared.domain import rules
+from functions.shared.domain import actors, rules
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound
@@ -121,7 +121,13 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
                 # what an approval under way released before the evidence stopped it, held again
                 key = (case.program_id, case.subject_type, case.subject_id)
                 hold_due(
-                    store, deps.publisher, key, pepper, now, "dispute-cycle", f"withdrawn/{now.isoformat()}"
+                    store,
+                    deps.publisher,
+                    key,
+                    pepper,
+                    now,
+                    actors.DISPUTE_CYCLE,
+                    f"withdrawn/{now.isoformat()}",
                 )
                 return "withdrawn"
             subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)

@@ -26,6 +26,7 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.changes import retrying
+from functions.shared.domain import actors
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Subject
 from functions.shared.errors import DomainError
@@ -110,7 +111,9 @@ def _sweep_subject(
 
     def attempt() -> int:
         key = (subject.program_id, subject.type, subject.id)
-        return hold_due(store, deps.publisher, key, pepper, now, "hold-sweep", f"sweep/{now.isoformat()}")
+        return hold_due(
+            store, deps.publisher, key, pepper, now, actors.HOLD_SWEEP, f"sweep/{now.isoformat()}"
+        )
 
     try:
         held = retrying(attempt, f"sweeping {subject.key}")

@@ -21,9 +21,9 @@ class CreateKey(Model):
     actor: Annotated[
         ActorName,
         Field(
-            description="Who uses the key, shown in audit trails. Not `system` nor a name beginning "
-            "`workflow:` (in any case or look-alike letters): the names the system signs its own "
-            "entries with (422)."
+            description="Who uses the key, shown in audit trails. Not `system`, `dispute-cycle`, "
+            "`hold-sweep` (however spaced or written) nor a name beginning `workflow:` (in any case "
+            "or look-alike letters): the names the system signs its own entries with (422)."
         ),
     ]
 

@@ -30,6 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
+from functions.shared.domain import actors
 from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.observability import logger, metrics
@@ -301,7 +302,7 @@ def _actions(
 ) -> tuple[LoyaltyCustomer, list[HistoryEntry], list[tuple[str, dict[str, Any]]]]:
     """The customer after the workflow's actions, their history entries and notifications (name,
     detail). A workflow never unsuspends or unblocks: suspending a blocked customer changes nothing."""
-    by = f"workflow:{workflow.workflow_id}"
+    by = actors.workflow(workflow.workflow_id)
     about = {
         "program_id": program.program_id,
         "customer_id": customer.customer_id,

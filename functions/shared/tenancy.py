@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
-from functions.shared.domain.identity import as_read
+from functions.shared.domain import actors
 from functions.shared.domain.model import ApiKey, Program
 from functions.shared.errors import InvalidInput
 from functions.shared.inputs import NAME_MAX, ActorName
@@ -90,18 +90,9 @@ def _printable(field: str, text: str) -> str:
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}]) from None
 
 
-# The names the system signs its own entries with: `system` in case audit trails (the hold sweep,
-# a flag's holds), `workflow:<id>` in a loyalty customer's history. A key acting under one of them
-# would pass its person's actions off as the system's ("unsuspended by workflow:weekly", which no
-# workflow does), so no key is named so, in any spelling that reads the same.
-RESERVED_ACTOR = "system"
-RESERVED_ACTOR_PREFIX = "workflow:"
-
-
 def _not_reserved(actor: str) -> str:
-    read = as_read(actor)
-    if read == RESERVED_ACTOR or read.startswith(RESERVED_ACTOR_PREFIX):
-        message = f"`{RESERVED_ACTOR}` and names beginning `{RESERVED_ACTOR_PREFIX}` are the system's own"
+    if actors.is_systems(actor):
+        message = f"{actors.described()} are the system's own"
         raise InvalidInput(f"actor: {message}", [{"field": "actor", "message": message}])
     return actor
 

@@ -235,6 +235,10 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
         ({"role": "fraud", "actor": "workflow:weekly-warning"}, "actor"),
         ({"role": "fraud", "actor": "System"}, "actor"),
         ({"role": "fraud", "actor": "\u0455\u0443\u0455tem"}, "actor"),  # Cyrillic letters that read `system`
+        # the cycle's and the sweep's, however written: a removal passed off as the scheduler's
+        ({"role": "fraud", "actor": "dispute-cycle"}, "actor"),
+        ({"role": "fraud", "actor": "Dispute Cycle"}, "actor"),
+        ({"role": "fraud", "actor": "hold_sweep"}, "actor"),
         ({"actor": "No role"}, "role"),
     ],
 )
@@ -282,7 +286,9 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
     assert record.actor == "Zoë Ω"
 
 
-@pytest.mark.parametrize("actor", ["System Administrator", "Workflows team", "system-bot", "Ops: workflow:x"])
+@pytest.mark.parametrize(
+    "actor", ["System Administrator", "Workflows team", "system-bot", "Ops: workflow:x", "Dispute cycle team"]
+)
 def test_names_near_the_systems_own_are_anyones(aws: Aws, tenant: Tenant, clock: FixedClock, actor: str):
     answer = keys_api(tenant.keys["admin"], "POST", body={"role": "fraud", "actor": actor})
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from functions.shared.domain import holdables
+from functions.shared.domain import actors, holdables
 from functions.shared.domain.hold_order import ORDERED_VIEW
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.identity import (
@@ -631,7 +631,7 @@ def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
             audit(
                 case,
                 "verdict_withdrawn",
-                "dispute-cycle",
+                actors.DISPUTE_CYCLE,
                 at,
                 {"reasons": sorted(since), "verdict_note": case.verdict_note},
             ),
@@ -807,7 +807,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
             audit(
                 case,
                 f"dispute_{outcome}",
-                "dispute-cycle",
+                actors.DISPUTE_CYCLE,
                 at,
                 {"rewards": len(held) + len(moved_before), "note": case.verdict_note}
                 | ({"still_flagged_under": keeper} if keeper else {}),
@@ -999,7 +999,9 @@ def removal_mop_up(
     steps = _reward_chunks(case, archivable, "archived", removed, archive=True)
     if archivable:
         detail = {"rewards": [r.reward_id for r in archivable[:100]], "count": len(archivable)}
-        steps.append(Step([audit(case, "rewards_archived", "system", at, detail, "mop-up", at.isoformat())]))
+        steps.append(
+            Step([audit(case, "rewards_archived", actors.SYSTEM, at, detail, "mop-up", at.isoformat())])
+        )
     if read is None or subject.identifier_seq != read.identifier_seq:
         marks = removal_marks(subject, pepper, subject.block_reapply)
         steps += _chunked(marks, UpdateCase(case.program_id, case.case_id, expect=removed))
@@ -1334,7 +1336,7 @@ def scoring_plan(
                     audit(
                         (program_id, placement.case_id),
                         "rewards_held",
-                        "system",
+                        actors.SYSTEM,
                         at,
                         {"rewards": [reward.reward_id]},
                         given.event_id,
@@ -1405,7 +1407,7 @@ def scoring_plan(
             audit(
                 (program_id, case_id),
                 "flagged" if opened else "reasons_added",
-                "system",
+                actors.SYSTEM,
                 at,
                 {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)},
                 given.event_id,
@@ -1430,7 +1432,7 @@ def scoring_plan(
         if in_case:
             core.add(held_notice(program_id, case_id, me, in_case, at, given.event_id))
         held += in_case
-        steps += hold_steps((program_id, case_id), me, rest, "system", at, given.event_id)
+        steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id)
         held += rest
         if lists is not None:  # before the marks: the holds' list writes take room first
             _list_holdables(core, profile, reward, first, rest, subject_rewards, lists)

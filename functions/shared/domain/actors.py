@@ -1,0 +1,36 @@
+"""The names the system signs its own entries with: case audit trails (a flag's holds and a
+removal's mop-up as `system`, the monthly cycle as `dispute-cycle`, the sweep as `hold-sweep`) and a
+loyalty customer's history (`workflow:<id>`). A key acting under one of them would pass its
+person's actions off as the system's, so no key is named so, in any spelling that reads the same
+(`tenancy.create_key`)."""
+
+from __future__ import annotations
+
+from functions.shared.domain.identity import as_read
+
+SYSTEM = "system"
+DISPUTE_CYCLE = "dispute-cycle"
+HOLD_SWEEP = "hold-sweep"
+WORKFLOW_PREFIX = "workflow:"
+_SYSTEMS = (SYSTEM, DISPUTE_CYCLE, HOLD_SWEEP)
+
+
+def workflow(workflow_id: str) -> str:
+    return WORKFLOW_PREFIX + workflow_id
+
+
+def _letters(text: str) -> str:
+    """A name without its separators: `Dispute Cycle`, `dispute_cycle` and `dispute-cycle` alike."""
+    return "".join(ch for ch in as_read(text) if ch.isalnum())
+
+
+_RESERVED = frozenset(_letters(name) for name in _SYSTEMS)
+
+
+def is_systems(actor: str) -> bool:
+    """Whether a person's name would read as one of the system's."""
+    return _letters(actor) in _RESERVED or as_read(actor).lstrip().startswith(WORKFLOW_PREFIX)
+
+
+def described() -> str:
+    return ", ".join(f"`{name}`" for name in _SYSTEMS) + f" and names beginning `{WORKFLOW_PREFIX}`"
