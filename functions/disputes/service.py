@@ -140,6 +140,19 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             # stamped when applied: a verdict recorded as the cycle ran is older than its resolution
             plan = rules.resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
             carry_out(store, plan.steps, deps.publisher)
+            for other in rules.other_holders(case, plan.moved):  # released: still a flagged other's?
+                try:
+                    hold_due(
+                        store,
+                        deps.publisher,
+                        other,
+                        pepper,
+                        now,
+                        actors.DISPUTE_CYCLE,
+                        f"released/{now.isoformat()}",
+                    )
+                except NotFound:
+                    continue  # a customer with no profile holds nothing
             return "approved" if case.verdict == "approve" else "declined"
 
         try:

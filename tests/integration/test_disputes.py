@@ -1096,3 +1096,25 @@ def test_a_partner_under_a_later_case_is_removed_from_that_case_and_only_once(en
     listed = api("cases", "GET", "/v1/removed-partners", env.tenant.keys["fraud"]).body["items"]
     assert [r["case_id"] for r in listed] == [later]
     assert list(view(env.tenant, "active")) == []
+
+
+def test_an_approved_customer_case_leaves_a_flagged_partners_reward_on_hold(env):
+    """A purchase that referred the partner to itself flags the customer and holds the commission
+    under the customer's case. Approving that case frees the customer, not the partner: the partner
+    is still flagged, and a reward of theirs from their flag on stays held (SPEC 4), now under the
+    partner's case, not `pending` until the next sweep (a payout later)."""
+    partner_case = flag_partner(env, "p-self")
+    reward = buy(env, "c-self", "p-self", "2026-11-04T09:00:00Z", "30.00", email="p-self.owner@example.com")
+    drain(env.aws)
+    active = view(env.tenant, "active")
+    customer_case = next(c for c, found in active.items() if found["subject"]["type"] == "customer")
+    assert rewards_of(env.tenant, partner_id="p-self") == {reward: "on_hold"}
+    assert dispute(env, customer_case).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, customer_case, "approve").status == 200
+
+    run_scheduled_cycle(env)
+
+    assert case_of(env.tenant, customer_case)["status"] == "approved"
+    assert rewards_of(env.tenant, partner_id="p-self") == {reward: "on_hold"}
+    assert [r["id"] for r in case_of(env.tenant, partner_case)["held_reward_list"]] == [reward]

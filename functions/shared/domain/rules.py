@@ -835,6 +835,20 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     return plan
 
 
+def other_holders(case: Case, moved: list[Reward]) -> list[tuple[str, str, str]]:
+    """Who else may hold the rewards an approval put back to `pending`: each one's other side (a
+    customer case's rewards' partners, a partner case's rewards' customers). A reward released from
+    a customer's case is still a flagged partner's to hold (SPEC 4: a flagged partner's rewards from
+    its flag on go on hold), and the reverse: the cycle holds what they are due at once, not at the
+    next sweep (which could be a payout later)."""
+    released = [r for r in moved if r.status == "pending"]
+    if case.subject_type == "customer":
+        others = {r.partner_id for r in released}
+        return [(case.program_id, "partner", partner_id) for partner_id in sorted(others)]
+    others = {r.customer_id for r in released if r.customer_id}
+    return [(case.program_id, "customer", customer_id) for customer_id in sorted(others)]
+
+
 def _check_resolvable(case: Case) -> None:
     if case.status != "disputed" or case.verdict not in VERDICTS:
         raise Conflict(f"case {case.case_id} is not a disputed case with a verdict")
