@@ -132,6 +132,8 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             and (accepted := principal.program.accepted_secrets(deps.clock.now()))
         ):
             verify_signature(accepted, header(event, "X-Signature"), body, deps.clock.now())
+    if body and not body.strip() and method in ("POST", "PUT", "PATCH"):  # no JSON: Powertools's error
+        raise _Rejected(400, "the body is blank: send a JSON object")
     if body.strip():
         if not _is_json(header(event, "Content-Type")):
             raise _Rejected(415, "send the body as application/json")

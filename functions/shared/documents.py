@@ -31,6 +31,15 @@ def _json_int(text: str) -> int | Decimal:
     return int(text) if len(text) <= _INT_DIGITS else Decimal(text)
 
 
+def _json_number(text: str) -> Decimal:
+    """A number with a fraction or an exponent, digits as sent. One whose exponent is past what a
+    Decimal holds (`1e99999999999999999999`) is no number any field takes: refused as the body."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise ValueError(f"the number {text[:40]} has an exponent out of any range this API reads") from None
+
+
 def _not_json(constant: str) -> Any:
     """`NaN`, `Infinity` and `-Infinity`, which Python's parser takes and RFC 8259 does not."""
     raise ValueError(f"{constant} is not a JSON value (RFC 8259 has no NaN or infinity)")
@@ -53,7 +62,7 @@ def read_json(text: str | bytes) -> Any:
     which Python's parser takes, and an object with a key twice, whose meaning is the parser's."""
     return json.loads(
         text,
-        parse_float=Decimal,
+        parse_float=_json_number,
         parse_int=_json_int,
         parse_constant=_not_json,
         object_pairs_hook=_object,

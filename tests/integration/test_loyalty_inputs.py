@@ -152,6 +152,10 @@ NOT_JSON = {
     "minus-infinity": '{"id": "x-1", "customer_id": "m1", "points": -Infinity}',
     "key-twice": '{"id": "x-1", "customer_id": "m1", "points": 5, "points": 500000}',
     "nested-key-twice": '{"id": "x-1", "customer_id": "m1", "points": 5, "x": {"a": 1, "a": 1}}',
+    # an exponent past what a Decimal holds (it was a 500 on every route)
+    "huge-exponent": '{"id": "x-1", "customer_id": "m1", "points": 1e99999999999999999999}',
+    "tiny-exponent": '{"id": "x-1", "customer_id": "m1", "points": 1E-100000000000000000000}',
+    "blank": "   \n",  # no JSON at all (it was a 422 naming a field "4")
 }
 ROUTES = [
     ("loyalty", "POST", "/v1/loyalty/earn", "integration"),
@@ -178,6 +182,10 @@ def test_a_body_that_is_not_json_is_400_on_every_route(loyalty, tenant: Tenant, 
     if "twice" in case:
         assert "appears more than once" in answer.body["detail"]
         assert '"points"' in answer.body["detail"] or '"a"' in answer.body["detail"]
+    elif "exponent" in case:
+        assert "exponent out of any range" in answer.body["detail"]
+    elif case == "blank":
+        assert "blank" in answer.body["detail"]
     else:
         assert "Infinity" in answer.body["detail"] or "NaN" in answer.body["detail"]
     assert loyalty.customer("m1").body["balance"] == 1000

@@ -5,8 +5,10 @@ once and applied by the stores and the delivery function.
   reaches the webhooks queue twice makes one delivery, and the id stays the same across retries;
 - the signature: `t=<unix seconds>,v1=<hex>` with one `v1=` per valid secret (a retired secret keeps
   signing for 24 hours after the rotation that retired it, however many rotations follow);
+- how many webhooks a program may have (WEBHOOKS_PER_PROGRAM: each notification fans out to every
+  subscribed webhook, each delivery retried for 24 hours);
 - the retry schedule: exponential backoff with jitter until the horizon (24 hours), then `failed`;
-  an answer 410 disables the webhook;
+  an answer 410 disables the webhook, unless it changed since the try read it;
 - which URLs may be called (SSRF): `https://` to public addresses only, checked when saved and again
   when sent.
 
@@ -21,6 +23,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -43,6 +46,10 @@ RETIRED_SECRETS_SIGNING = 9  # at most this many retired secrets sign beside the
 SEND_TIMEOUT_SECONDS = 10.0
 ANSWER_BYTES_KEPT = 4096  # of a receiver's answer body: read at most this much, keep none of it
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
+# A program's webhooks at most: one notification makes a delivery per subscribed webhook, each
+# retried for 24 hours, so the count bounds what one flag costs (and what a receiver is sent)
+WEBHOOKS_PER_PROGRAM = 20
+GONE_REASON = "the receiver answered 410 Gone"
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
@@ -62,6 +69,34 @@ class RetiredSecret:
 
 
 @dataclass(frozen=True)
+class OpenSecrets:
+    """A webhook's secrets in clear: the current one, and those retired (newest first)."""
+
+    current: str
+    retired: tuple[RetiredSecret, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Secrets:
+    """A webhook's secrets as a store hands them over, opened on first use: opening costs the store
+    a call to its key service, so a webhook read to be listed, shown, changed or disabled never
+    opens them; signing a delivery and rotating do, once per read. `sealed` is the store's own
+    sealed form, written back as it is while the secrets stay unchanged (no key service call)."""
+
+    opener: Callable[[], OpenSecrets]
+    sealed: object = None
+
+    @staticmethod
+    def clear(current: str, retired: tuple[RetiredSecret, ...] = ()) -> Secrets:
+        opened = OpenSecrets(current, retired)
+        return Secrets(lambda: opened)
+
+    @cached_property
+    def opened(self) -> OpenSecrets:
+        return self.opener()
+
+
+@dataclass(frozen=True)
 class Webhook:
     program_id: str
     webhook_id: str
@@ -70,9 +105,17 @@ class Webhook:
     enabled: bool
     created_at: datetime
     updated_at: datetime
-    secret: str  # clear text here; the stores keep it encrypted
-    retired: tuple[RetiredSecret, ...] = ()  # newest first; the stores keep them encrypted
+    secrets: Secrets  # the stores keep them encrypted
     disabled_reason: str | None = None
+
+    @property
+    def secret(self) -> str:
+        return self.secrets.opened.current
+
+    @property
+    def retired(self) -> tuple[RetiredSecret, ...]:
+        """Newest first."""
+        return self.secrets.opened.retired
 
     def secrets_at(self, at: datetime) -> list[str]:
         """The secrets that sign at `at`: the current one, then each retired one until its end."""
@@ -92,7 +135,7 @@ class Webhook:
                 f"from {_next_second(min(r.until for r in signing)):%Y-%m-%dT%H:%M:%SZ}"
             )
         retiring = RetiredSecret(self.secret, now + ROTATION_OVERLAP)
-        return replace(self, secret=secret, retired=(retiring, *signing), updated_at=now)
+        return replace(self, secrets=Secrets.clear(secret, (retiring, *signing)), updated_at=now)
 
     def wants(self, notification_name: str) -> bool:
         return self.enabled and notification_name in self.events
@@ -102,6 +145,67 @@ class Webhook:
         webhook deleted since, whose id this one took: never sent, listed or retried by it (its
         receiver did not subscribe to what happened before it existed, nor has it the secret)."""
         return delivery.created_at >= self.created_at
+
+    def gone(self, now: datetime) -> Disabling:
+        """Its receiver answered 410 Gone to a try made with this webhook as read: it is disabled
+        (`Disabling`), its version stamp moved on past the one read."""
+        at = max(now, self.updated_at + timedelta(microseconds=1))
+        return Disabling(self.program_id, self.webhook_id, self.created_at, self.updated_at, GONE_REASON, at)
+
+
+@dataclass(frozen=True)
+class Disabling:
+    """A webhook disabled because a try's receiver answered 410, decided on the webhook as that try
+    read it. It applies only while the webhook is still that one, unchanged (same creation, same
+    `updated_at`) and enabled: a 410 from the old receiver of a webhook re-pointed (PUT), enabled
+    again, rotated, or deleted and made again since says nothing about the webhook now, and
+    changes nothing (a later try, if its receiver is gone too, disables it)."""
+
+    program_id: str
+    webhook_id: str
+    created_at: datetime  # of the webhook the try read
+    updated_at: datetime  # its version when read
+    reason: str
+    at: datetime  # the webhook's new `updated_at`
+
+    def applies_to(self, current: Webhook) -> bool:
+        return current.enabled and (current.created_at, current.updated_at) == (
+            self.created_at,
+            self.updated_at,
+        )
+
+    def applied_to(self, current: Webhook) -> Webhook:
+        return replace(current, enabled=False, disabled_reason=self.reason, updated_at=self.at)
+
+
+@dataclass(frozen=True)
+class Creation:
+    """A new webhook, decided on the program's webhooks as read (`ProgramWebhooks.create`): written
+    only while the program has made no other since (`made_before`)."""
+
+    webhook: Webhook
+    made_before: int
+
+
+@dataclass(frozen=True)
+class ProgramWebhooks:
+    """A program's webhooks as read to decide a creation, and `made`: how many it ever made. A store
+    writes a creation only while `made` is unchanged, so two creations decided on one reading
+    cannot both pass the cap; a deletion leaves `made` alone (it only makes room)."""
+
+    program_id: str
+    webhooks: tuple[Webhook, ...]
+    made: int
+
+    def create(self, webhook: Webhook) -> Creation:
+        """Raises Conflict when the program has WEBHOOKS_PER_PROGRAM webhooks already."""
+        if len(self.webhooks) >= WEBHOOKS_PER_PROGRAM:
+            raise Conflict(
+                f"the program has {len(self.webhooks)} webhooks, the most a program may have is "
+                f"{WEBHOOKS_PER_PROGRAM}: delete one, or subscribe an existing one to more events, "
+                f"before creating webhook {webhook.webhook_id}"
+            )
+        return Creation(webhook, self.made)
 
 
 @dataclass(frozen=True)
@@ -261,13 +365,20 @@ def check_url(url: str, resolve: Resolver, *, allow_loopback_http: bool = False)
     try:
         addresses = resolve(host, port)
     except OSError:
-        raise UrlRefused(f"the host {host} does not resolve") from None
-    if not addresses:
-        raise UrlRefused(f"the host {host} does not resolve")
-    for address in addresses:
-        if not is_public(address):
-            raise UrlRefused(f"the host {host} resolves to {address}, which is not a public address")
+        addresses = []
+    if not addresses or not all(is_public(address) for address in addresses):
+        raise UrlRefused(_not_public(host))
     return Target("https", host, port, path, tuple(addresses))
+
+
+def _not_public(host: str) -> str:
+    """Why a host is refused, never naming what it resolves to, nor whether it resolves at all: an
+    admin could otherwise map the deployment's private names (a DNS oracle)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"the host {host} does not resolve to public addresses (every address it resolves to must be)"
+    return f"{host} is not a public address"  # what the URL itself says
 
 
 def is_public(address: str) -> bool:
