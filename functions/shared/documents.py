@@ -69,9 +69,12 @@ def read_json(text: str | bytes) -> Any:
     )
 
 
-def document_hash(body: Any, kind: str | None = None) -> str:
-    """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend)."""
-    text = _canonical({"kind": kind, "body": body} if kind is not None else body)
+def document_hash(body: Any, kind: str | None = None, *, blanks_absent: bool = True) -> str:
+    """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend).
+    A member that is null or blank text is as if absent (an optional value sent blank is not sent:
+    SPEC 3.1), so a retry that sends `""` where the first attempt left the field out is the same
+    document. `blanks_absent=False`: the form hashes had before that (`same_document`)."""
+    text = _canonical({"kind": kind, "body": body} if kind is not None else body, blanks_absent)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -82,17 +85,26 @@ def legacy_hash(body: Any, kind: str | None = None) -> str:
 
 
 def same_document(stored_hash: str, body: Any, kind: str | None = None) -> bool:
-    return stored_hash in (document_hash(body, kind), legacy_hash(body, kind))
+    """Whether a body is the one stored under the hash, in any form hashes were made in."""
+    return stored_hash in (
+        document_hash(body, kind),
+        document_hash(body, kind, blanks_absent=False),
+        legacy_hash(body, kind),
+    )
 
 
-def _canonical(value: Any) -> str:
-    """One text per document: objects by sorted key without their null members, numbers in their
-    shortest exact form, texts as JSON writes them."""
+def _canonical(value: Any, blanks_absent: bool = True) -> str:
+    """One text per document: objects by sorted key without their null (and blank text) members,
+    numbers in their shortest exact form, texts as JSON writes them."""
     if isinstance(value, dict):
-        members = sorted((str(k), v) for k, v in value.items() if v is not None)
-        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v)}" for k, v in members) + "}"
+        members = sorted(
+            (str(k), v)
+            for k, v in value.items()
+            if v is not None and not (blanks_absent and isinstance(v, str) and not v.strip())
+        )
+        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, blanks_absent)}" for k, v in members) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_canonical(v) for v in value) + "]"
+        return "[" + ",".join(_canonical(v, blanks_absent) for v in value) + "]"
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int | float | Decimal):

@@ -139,6 +139,17 @@ def test_blank_optional_fields_of_a_campaign_and_a_workflow_are_absent(loyalty):
     assert workflow.body["trigger"] == {"event": "points.earned"}  # any earn
 
 
+@pytest.mark.parametrize("first", [{}, {"occurred_at": None}, {"occurred_at": ""}, {"campaign_id": "  "}])
+@pytest.mark.parametrize("retry", [{}, {"occurred_at": ""}, {"campaign_id": ""}, {"occurred_at": None}])
+def test_a_retry_sending_blank_what_the_first_left_out_is_the_same_earn(loyalty, first, retry):
+    earned = loyalty.request("POST", "/v1/loyalty/earn", _earn(kind="purchase", **first), "integration")
+    again = loyalty.request("POST", "/v1/loyalty/earn", _earn(kind="purchase", **retry), "integration")
+
+    assert earned.status == 200, earned
+    assert again.status == 200 and again.body == earned.body, again  # a retry (it was a 409)
+    assert loyalty.customer("m1").body["balance"] == earned.body["balance"]
+
+
 def test_a_blank_required_field_is_still_refused(loyalty):
     errors = _errors(loyalty.bonus("m1", 5, ""))
 
