@@ -97,6 +97,12 @@ class LocalApiGateway:
 
     def dispatch(self, request: Request) -> Response:
         if request.path.split("/")[1] not in self.prefixes:
+            if request.method not in ("GET", "HEAD"):  # as the console's distribution allows: a
+                # mistyped API address (`/V1/loyalty/spend`) must not answer 200 with the console's page
+                detail = f"no route {request.method} {request.path}: the console serves GET and HEAD only"
+                answer = to_response(problems.proxy_response(405, problems.problem(405, detail)))
+                answer.headers["Allow"] = "GET, HEAD"
+                return answer
             return self.static(request.path)
         length = request.content_length or 0
         if length > MAX_REQUEST_BYTES:

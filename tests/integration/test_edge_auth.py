@@ -313,3 +313,19 @@ def test_every_route_and_role_answers_the_same_through_the_edge_as_called_direct
     assert differences == []
     assert {200, 403, 404, 422} <= seen and 401 not in seen  # every key admitted, then judged
     assert edge.authorizer.invocations == len(keys)  # one per key, every route after from the cache
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_a_mistyped_api_address_is_no_console_page_but_405(tmp_path: Any, method: str):
+    """Off the API's prefixes only the console is served, and only to GET and HEAD (as its
+    distribution allows): a `POST /V1/loyalty/spend` answered 200 with the console's page, so an
+    integration with a typo in its base URL saw its spends succeed."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>console</title>")
+    client = Client(LocalApiGateway(tmp_path))
+
+    answer = client.open("/V1/loyalty/spend", method=method, json={"points": 5})
+
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "GET, HEAD"
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert client.get("/V1/loyalty/spend").status_code == 200  # the console's router takes the path
