@@ -51,8 +51,11 @@ FIRE_ATTEMPTS = 20
 
 def revised(previous: Workflow | None, workflow: Workflow) -> Workflow:
     """A workflow saved over `previous` (None: made now, or made again after its deletion): the
-    same markers while its actions are the same (a new threshold or range does not run the same
-    actions again for whoever had them), a new revision when they change or it is made anew."""
+    same markers while its actions are the same (a new threshold does not run the same actions
+    again for whoever had them in the period), a new revision when they change or it is made anew.
+    A new range counts in its own periods: a customer who had the actions today under `today` has
+    no marker in this month's period, so `month_to_date` may run them once more this month (markers
+    are per period, and a period of one range says nothing of another's)."""
     if previous is not None and previous.actions == workflow.actions:
         return replace(workflow, revision=previous.revision)
     return replace(workflow, revision=workflow.updated_at.strftime("%Y%m%dT%H%M%S%f"))
