@@ -1118,3 +1118,23 @@ def test_an_approved_customer_case_leaves_a_flagged_partners_reward_on_hold(env)
     assert case_of(env.tenant, customer_case)["status"] == "approved"
     assert rewards_of(env.tenant, partner_id="p-self") == {reward: "on_hold"}
     assert [r["id"] for r in case_of(env.tenant, partner_case)["held_reward_list"]] == [reward]
+
+
+def test_the_same_verdict_sent_again_is_recorded_once(env):
+    """A retry of a verdict (same verdict, note and evidence) is answered as the first and adds no
+    second entry to the case's history; another note, or the same verdict on new evidence, does."""
+    case_id = flag_partner(env, "p-again")
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    first = verdict(env, case_id, "approve", "checked by phone")
+    set_clock(env.clock, VERDICT_AT + timedelta(minutes=1))  # a retry a minute later
+    again = verdict(env, case_id, "approve", "checked by phone")
+    assert first.status == again.status == 200, again
+    assert again.body == first.body
+    entries = [a["action"] for a in case_of(env.tenant, case_id)["audit"]]
+    assert entries.count("verdict_approve") == 1
+
+    set_clock(env.clock, VERDICT_AT + timedelta(minutes=5))
+    assert verdict(env, case_id, "approve", "checked twice").status == 200
+    entries = [a["action"] for a in case_of(env.tenant, case_id)["audit"]]
+    assert entries.count("verdict_approve") == 2

@@ -579,6 +579,8 @@ def verdict_step(
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
     if subject is not None and verdict != case.verdict and resolution_under_way(case, subject):
         raise Conflict(_under_way(case))
+    if (verdict, note, evidence_of(case)) == (case.verdict, case.verdict_note, case.verdict_evidence):
+        return Step([])  # the same verdict on the same evidence again (a retry): nothing to record
     step = Step(
         [
             UpdateCase(
