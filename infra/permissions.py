@@ -268,8 +268,9 @@ ACCESS: dict[str, Access] = {
     # API-key items alone; never a program, an event or any other item.
     "authorizer": Access(api_keys=frozenset({GET_ITEM, UPDATE_ITEM})),
     # SPEC 6, admins' webhooks: the program's webhooks (Query on its WEBHOOKS partition), a webhook
-    # (GetItem), a new or changed one (conditional PutItem, its secret sealed: kms:Encrypt; a read
-    # opens it: kms:Decrypt), a deletion (DeleteItem); deliveries: the listing (Query) and the
+    # (GetItem), a new or changed one (conditional PutItem, with the program's count of webhooks made
+    # in one transaction; a new secret sealed: kms:Encrypt; a rotation opens the secrets it keeps:
+    # kms:Decrypt, a listing or a read none), a deletion (DeleteItem); deliveries: the listing (Query) and the
     # deliveries it names (BatchGetItem), a retry by hand (GetItem, conditional PutItem) scheduled
     # on the webhooks queue.
     "webhooks": Access(

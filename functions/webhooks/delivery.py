@@ -192,8 +192,8 @@ def _schedule_next(deps: WebhookDeps, delivery: Delivery) -> None:
 
 def _disable(deps: WebhookDeps, webhook: Webhook) -> None:
     """A receiver that answers 410 Gone wants nothing more: the webhook is disabled (an admin may
-    enable it again with PUT). One update of the flag: the secrets are not rewritten."""
-    at = max(deps.clock.now(), webhook.updated_at + timedelta(microseconds=1))
-    reason = "the receiver answered 410 Gone"
-    if deps.store.disable_webhook(webhook.program_id, webhook.webhook_id, reason, at):
+    enable it again with PUT), if it is still the one this try read (`Webhook.gone`): not once
+    re-pointed, or deleted and made again, meanwhile. One update of the flag: the secrets are not
+    rewritten."""
+    if deps.store.disable_webhook(webhook.gone(deps.clock.now())):
         logger.info("webhook disabled: its receiver answered 410", extra={"webhook_id": webhook.webhook_id})

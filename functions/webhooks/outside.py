@@ -125,7 +125,7 @@ class PinnedHttpSender:
             try:
                 connection = _connection_over(sock, target, self._tls, self._timeout)
                 connection.request(
-                    "POST", target.path, body=body, headers={**headers, "Host": _host_header(target)}
+                    "POST", target.path, body=body, headers={**headers, "Host": host_header(target)}
                 )
                 response = connection.getresponse()
                 response.read(ANSWER_BYTES_KEPT)  # a receiver's long answer is not read on
@@ -144,9 +144,12 @@ def _cut(sock: socket.socket, expired: threading.Event) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _host_header(target: Target) -> str:
+def host_header(target: Target) -> str:
+    """`Host` as RFC 9110 writes it: an IPv6 address in brackets (`[::1]:9141`), the port only when
+    it is not the scheme's own."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
     default = 443 if target.scheme == "https" else 80
-    return target.host if target.port == default else f"{target.host}:{target.port}"
+    return host if target.port == default else f"{host}:{target.port}"
 
 
 def _connection_over(

@@ -13,6 +13,7 @@ from functions.shared import paging
 from functions.shared.domain.webhooks import (
     SECRET_PREFIX,
     Delivery,
+    Secrets,
     UrlRefused,
     Webhook,
     check_url,
@@ -46,8 +47,9 @@ def checked_url(deps: WebhookDeps, url: str) -> None:
 
 
 def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWebhook) -> WebhookView:
-    """Creates the webhook (its secret in this answer alone) or changes its URL, events and
-    `enabled` (enabling a webhook a receiver's 410 disabled turns it back on)."""
+    """Creates the webhook (its secret in this answer alone), unless the program has as many as it
+    may (`ProgramWebhooks.create`: 409), or changes its URL, events and `enabled` (enabling a
+    webhook a receiver's 410 disabled turns it back on). Neither opens a secret."""
     checked_url(deps, body.url)
     events = tuple(dict.fromkeys(body.events))
     for _ in range(ATTEMPTS):
@@ -55,11 +57,14 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
         try:
             current = deps.store.get_webhook(program_id, webhook_id)
         except NotFound:
-            created = Webhook(program_id, webhook_id, body.url, events, body.enabled, now, now, new_secret())
+            created = Webhook(
+                program_id, webhook_id, body.url, events, body.enabled, now, now, Secrets.clear(new_secret())
+            )
+            creation = deps.store.program_webhooks(program_id).create(created)
             try:
-                deps.store.create_webhook(created)
+                deps.store.create_webhook(creation)
             except Conflict:
-                continue  # a concurrent create won: change that one
+                continue  # a concurrent create won: change that one, or decide on the count again
             return view(created, show_secret=True)
         changed = replace(
             current,

@@ -11,7 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
+from functions.shared.domain.webhooks import WEBHOOKS_PER_PROGRAM
 from functions.webhooks import wiring
+from functions.webhooks.outside import KmsSealer
 from local_system.webhooks import provision_webhooks
 from tests.conftest import Aws, Tenant
 from tests.support import Answer, call, proxy_event
@@ -138,7 +140,10 @@ def test_a_host_name_that_resolves_to_a_private_address_is_refused(
     answer = create(tenant, url="https://localhost/hook")
     assert answer.status == 422, answer
     assert answer.body["errors"][0]["field"] == "url"
-    assert "not a public address" in answer.body["errors"][0]["message"]
+    message = answer.body["errors"][0]["message"]
+    assert "the host localhost does not resolve to public addresses" in message
+    # never what it resolves to: the answer would map the deployment's private names
+    assert "127.0.0.1" not in repr(answer.body) and "::1" not in repr(answer.body)
 
 
 def test_a_loopback_http_receiver_is_allowed_only_where_the_local_system_allows_it(
@@ -238,6 +243,54 @@ def test_a_second_rotation_keeps_the_first_retired_secret_signing_and_a_tenth_is
     assert refused.status == 409, refused
     assert "next rotation is possible from" in refused.body["detail"]
     assert wiring.webhook_deps().store.get_webhook(tenant.program_id, "wh-1").secret == secrets[0]
+
+
+def test_a_program_has_at_most_the_webhooks_the_cap_allows_and_changing_one_stays_allowed(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant
+):
+    # Given a program with as many webhooks as it may have (all to one URL)
+    for n in range(WEBHOOKS_PER_PROGRAM):
+        assert create(tenant, f"wh-{n}").status == 200
+    # When one more is made, it is refused, naming the limit, and not saved
+    refused = create(tenant, "one-too-many")
+    assert refused.status == 409, refused
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert f"the most a program may have is {WEBHOOKS_PER_PROGRAM}" in refused.body["detail"]
+    assert api(tenant.keys["admin"], "GET", "/v1/webhooks/one-too-many").status == 404
+    assert len(api(tenant.keys["admin"], "GET", "/v1/webhooks").body["items"]) == WEBHOOKS_PER_PROGRAM
+    # Then changing an existing one is still allowed, and deleting one makes room
+    changed = create(tenant, "wh-0", url=PUBLIC_URL + "/v2", events=["RewardsHeld"])
+    assert changed.status == 200 and changed.body["url"] == PUBLIC_URL + "/v2", changed
+    assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 204
+    assert create(tenant, "one-more").status == 200
+    assert create(tenant, "and-another").status == 409
+
+
+def test_listing_reading_and_changing_webhooks_opens_no_secret(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    """Each read opened every secret of every webhook (a KMS Decrypt each, two with retired ones),
+    though none is shown: only signing and rotating need them."""
+    for n in range(3):
+        create(tenant, f"wh-{n}")
+    assert api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-0/rotate-secret").status == 200
+    calls: list[str] = []
+    seal, open_ = KmsSealer.seal, KmsSealer.open
+    monkeypatch.setattr(KmsSealer, "seal", lambda self, *a: calls.append("encrypt") or seal(self, *a))
+    monkeypatch.setattr(KmsSealer, "open", lambda self, *a: calls.append("decrypt") or open_(self, *a))
+    admin = tenant.keys["admin"]
+
+    assert len(api(admin, "GET", "/v1/webhooks").body["items"]) == 3
+    assert api(admin, "GET", "/v1/webhooks/wh-0").status == 200
+    assert create(tenant, "wh-0", url=PUBLIC_URL + "/v2").status == 200  # its secrets written back sealed
+    assert api(admin, "GET", "/v1/webhooks/wh-0/deliveries").status == 200
+    assert calls == []
+
+    # a rotation opens them (once each) and seals the new ones, which still verify as before
+    assert api(admin, "POST", "/v1/webhooks/wh-0/rotate-secret").status == 200
+    assert calls.count("decrypt") == 2 and calls.count("encrypt") == 2
+    stored = wiring.webhook_deps().store.get_webhook(tenant.program_id, "wh-0")
+    assert len(stored.secrets_at(datetime.now(UTC))) == 3
 
 
 def test_deleting_a_webhook(aws: Aws, hooks: dict[str, str], tenant: Tenant):

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from functions.shared.domain.webhooks import Delivery, RetiredSecret, RetrySchedule, Webhook, after_attempt
+from functions.shared.domain.webhooks import (
+    WEBHOOKS_PER_PROGRAM,
+    Delivery,
+    RetiredSecret,
+    RetrySchedule,
+    Secrets,
+    Webhook,
+    after_attempt,
+)
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks, build_models
 from functions.shared.storage.memory_webhooks import InMemoryWebhooks
@@ -32,11 +40,16 @@ def store(request: pytest.FixtureRequest) -> WebhooksPort:
     return DynamoWebhooks(build_models(aws.settings.table_name), KmsSealer(kms, key))
 
 
-def webhook(program: str = "p", webhook_id: str = "wh", **changes) -> Webhook:
-    hook = Webhook(
-        program, webhook_id, "https://93.184.215.14/h", ("PartnerFlagged",), True, T0, T0, "whsec_a"
-    )
+def webhook(
+    program: str = "p", webhook_id: str = "wh", retired: tuple[RetiredSecret, ...] = (), **changes
+) -> Webhook:
+    secrets = Secrets.clear("whsec_a", retired)
+    hook = Webhook(program, webhook_id, "https://93.184.215.14/h", ("PartnerFlagged",), True, T0, T0, secrets)
     return replace(hook, **changes)
+
+
+def add(store: WebhooksPort, hook: Webhook) -> None:
+    store.create_webhook(store.program_webhooks(hook.program_id).create(hook))
 
 
 def delivery(delivery_id: str = "dlv_1", at: datetime = T0, webhook_id: str = "wh") -> Delivery:
@@ -50,8 +63,8 @@ def test_webhooks_are_kept_per_program_with_their_secrets(store: WebhooksPort):
         RetiredSecret("whsec_old", T0 + timedelta(days=1)),
         RetiredSecret("whsec_older", T0 + timedelta(hours=1)),
     )
-    store.create_webhook(webhook(retired=retired))
-    store.create_webhook(webhook("q"))
+    add(store, webhook(retired=retired))
+    add(store, webhook("q"))
     assert store.get_webhook("p", "wh").secrets_at(T0) == ["whsec_a", "whsec_old", "whsec_older"]
     assert store.get_webhook("p", "wh").retired == retired
     assert store.get_webhook("q", "wh").secrets_at(T0) == ["whsec_a"]
@@ -59,12 +72,12 @@ def test_webhooks_are_kept_per_program_with_their_secrets(store: WebhooksPort):
     with pytest.raises(NotFound):
         store.get_webhook("p", "other")
     with pytest.raises(Conflict):
-        store.create_webhook(webhook(url="https://93.184.215.14/second"))
+        add(store, webhook(url="https://93.184.215.14/second"))
     assert store.get_webhook("p", "wh").url == "https://93.184.215.14/h"
 
 
 def test_a_webhook_is_replaced_only_as_it_was_read(store: WebhooksPort):
-    store.create_webhook(webhook())
+    add(store, webhook())
     later = T0 + timedelta(seconds=1)
     store.replace_webhook(webhook(url="https://93.184.215.14/v2", updated_at=later), T0)
     with pytest.raises(Conflict):  # written meanwhile: the read it was decided on is stale
@@ -75,15 +88,71 @@ def test_a_webhook_is_replaced_only_as_it_was_read(store: WebhooksPort):
 
 
 def test_disabling_and_deleting(store: WebhooksPort):
-    store.create_webhook(webhook())
-    assert store.disable_webhook("p", "wh", "gone", T0 + timedelta(seconds=1)) is True
-    assert store.disable_webhook("p", "wh", "gone", T0 + timedelta(seconds=2)) is False
+    add(store, webhook())
+    gone = store.get_webhook("p", "wh").gone(T0)
+    assert store.disable_webhook(gone) is True
+    assert store.disable_webhook(gone) is False
     disabled = store.get_webhook("p", "wh")
-    assert (disabled.enabled, disabled.disabled_reason, disabled.secret) == (False, "gone", "whsec_a")
+    assert (disabled.enabled, disabled.disabled_reason, disabled.secret) == (False, gone.reason, "whsec_a")
+    assert disabled.updated_at == gone.at
     store.delete_webhook("p", "wh")
     with pytest.raises(NotFound):
         store.delete_webhook("p", "wh")
-    assert store.disable_webhook("p", "wh", "gone", T0) is False
+    assert store.disable_webhook(gone) is False
+
+
+def test_a_stale_410_leaves_a_webhook_re_pointed_or_made_again_enabled(store: WebhooksPort):
+    # Given a try that read the webhook, then got 410 from its receiver
+    add(store, webhook())
+    read = store.get_webhook("p", "wh")
+    later = T0 + timedelta(seconds=1)
+    # When an admin re-points it before the try disables it
+    store.replace_webhook(replace(read, url="https://93.184.215.14/new", updated_at=later), T0)
+    # Then the disabling changes nothing
+    assert store.disable_webhook(read.gone(later)) is False
+    assert store.get_webhook("p", "wh").enabled is True
+    # nor when it was deleted and made again under its id
+    store.delete_webhook("p", "wh")
+    add(store, webhook(url="https://93.184.215.14/new", created_at=later, updated_at=later))
+    assert store.disable_webhook(read.gone(later)) is False
+    assert store.get_webhook("p", "wh").enabled is True
+    # the try that reads it now disables it
+    assert store.disable_webhook(store.get_webhook("p", "wh").gone(later)) is True
+
+
+def test_two_creations_decided_on_one_reading_are_not_both_written(store: WebhooksPort):
+    """Each creation is decided on the program's webhooks as read (the cap): a second one decided
+    on the same reading would pass the cap unseen, so it is refused and decided again."""
+    seen = store.program_webhooks("p")
+    assert (seen.webhooks, seen.made) == ((), 0)
+    store.create_webhook(seen.create(webhook(webhook_id="a")))
+    with pytest.raises(Conflict):
+        store.create_webhook(seen.create(webhook(webhook_id="b")))
+    add(store, webhook(webhook_id="b"))  # decided again, on a fresh reading
+    store.delete_webhook("p", "a")  # a deletion only makes room: a reading before it still holds
+    seen = store.program_webhooks("p")
+    assert ([w.webhook_id for w in seen.webhooks], seen.made) == (["b"], 2)
+    assert store.program_webhooks("q").made == 0  # per program
+
+
+def test_a_program_never_holds_more_webhooks_than_the_cap_however_many_are_made_at_once(
+    store: WebhooksPort,
+):
+    def make(n: int) -> bool:
+        for _ in range(WEBHOOKS_PER_PROGRAM + 10):  # decided again after each lost race
+            try:
+                add(store, webhook(webhook_id=f"wh-{n}"))
+            except Conflict as refused:
+                if "the most a program may have" in refused.detail:
+                    return False
+                continue
+            return True
+        raise AssertionError("never decided")
+
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(make, range(WEBHOOKS_PER_PROGRAM + 6)))
+    assert sum(made) == WEBHOOKS_PER_PROGRAM
+    assert len(store.list_webhooks("p")) == WEBHOOKS_PER_PROGRAM
 
 
 def test_one_delivery_per_id_even_when_made_at_once(store: WebhooksPort):
@@ -120,7 +189,7 @@ def test_a_webhook_saved_with_one_previous_secret_before_there_could_be_several_
     sealer = KmsSealer(kms, kms.create_key()["KeyMetadata"]["KeyId"])
     models = build_models(aws.settings.table_name)
     store = DynamoWebhooks(models, sealer)
-    store.create_webhook(webhook())
+    add(store, webhook())
     context = {"program_id": "p", "webhook_id": "wh"}
     item = models.webhook.get(*_keys())
     item.update(

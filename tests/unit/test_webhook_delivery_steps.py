@@ -4,6 +4,7 @@ finished by the message's redelivery, a wait longer than SQS can delay takes ano
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 
 from functions.shared.clock import FixedClock
-from functions.shared.domain.webhooks import RetrySchedule, Target, Webhook
+from functions.shared.domain.webhooks import RetrySchedule, Secrets, Target, Webhook
 from functions.shared.errors import StorageUnavailable
 from functions.shared.storage.memory_webhooks import InMemoryWebhooks
+from functions.shared.storage.port_webhooks import WebhooksPort
 from functions.webhooks.delivery import fan_out, run_try
 from functions.webhooks.outside import Answer, SqsTryQueue
 from functions.webhooks.wiring import WebhookDeps
@@ -46,9 +48,10 @@ class Sender:
 @pytest.fixture
 def deps() -> WebhookDeps:
     store = InMemoryWebhooks()
-    store.create_webhook(
-        Webhook("p", "wh", "https://hooks.example.com/in", ("PartnerFlagged",), True, T0, T0, "whsec_x")
+    hook = Webhook(
+        "p", "wh", "https://hooks.example.com/in", ("PartnerFlagged",), True, T0, T0, Secrets.clear("whsec_x")
     )
+    store.create_webhook(store.program_webhooks("p").create(hook))
     return WebhookDeps(
         store=store,
         queue=Queue(),
@@ -132,6 +135,56 @@ def test_a_try_arriving_before_its_time_waits_the_rest(deps: WebhookDeps):
     assert run_try(deps, message) is None and deps.sender.sent == []  # type: ignore[attr-defined]
     [(hop, delay)] = deps.queue.scheduled  # type: ignore[attr-defined]
     assert hop == message and delay == pytest.approx(0.5)
+
+
+class ChangingSender(Sender):
+    """A receiver answering 410 while an admin changes the webhook (`change`) during the try."""
+
+    def __init__(self, change: Callable[[], None]) -> None:
+        super().__init__(410)
+        self.change = change
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+        self.change()
+        return super().post(target, body, headers)
+
+
+def re_point(store: WebhooksPort) -> None:
+    current = store.get_webhook("p", "wh")
+    moved = replace(current, url="https://new.example.com/in", updated_at=T0 + timedelta(seconds=1))
+    store.replace_webhook(moved, current.updated_at)
+
+
+def make_again(store: WebhooksPort) -> None:
+    store.delete_webhook("p", "wh")
+    later = T0 + timedelta(seconds=1)
+    hook = Webhook(
+        "p", "wh", "https://new.example.com/in", ("PartnerFlagged",), True, later, later, Secrets.clear("y")
+    )
+    store.create_webhook(store.program_webhooks("p").create(hook))
+
+
+@pytest.mark.parametrize("change", [re_point, make_again], ids=["re-pointed", "deleted-and-made-again"])
+def test_a_410_from_the_old_receiver_leaves_the_webhook_changed_during_the_try_enabled(
+    deps: WebhookDeps, change: Callable[[WebhooksPort], None]
+):
+    # Given a try in flight to the old URL, and the webhook changed by an admin meanwhile
+    deps.sender = ChangingSender(lambda: change(deps.store))
+    fan_out(deps, notification())
+    # When the old receiver answers 410 Gone
+    after = run_try(deps, deps.queue.scheduled.pop()[0])  # type: ignore[attr-defined]
+    # Then the delivery ends as gone, but the webhook now in place stays enabled
+    assert after is not None and (after.status, after.attempts[-1].outcome) == ("failed", "gone")
+    hook = deps.store.get_webhook("p", "wh")
+    assert (hook.url, hook.enabled, hook.disabled_reason) == ("https://new.example.com/in", True, None)
+
+
+def test_a_410_disables_the_webhook_the_try_was_made_for(deps: WebhookDeps):
+    deps.sender = Sender(410)
+    fan_out(deps, notification())
+    run_try(deps, deps.queue.scheduled.pop()[0])  # type: ignore[attr-defined]
+    hook = deps.store.get_webhook("p", "wh")
+    assert (hook.enabled, hook.disabled_reason) == (False, "the receiver answered 410 Gone")
 
 
 class RecordingSqs:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from functions.shared.domain.webhooks import (
+    WEBHOOKS_PER_PROGRAM,
     Delivery,
+    OpenSecrets,
+    ProgramWebhooks,
     RetrySchedule,
+    Secrets,
     UrlRefused,
     Webhook,
     after_attempt,
@@ -21,9 +26,14 @@ from functions.shared.domain.webhooks import (
     retried_by_hand,
     signature_header,
 )
+from functions.shared.errors import Conflict
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY = RetrySchedule(base_seconds=30, max_seconds=3 * 3600, horizon_seconds=24 * 3600)
+
+
+def hook_with(secret: str, webhook_id: str = "wh") -> Webhook:
+    return Webhook("p", webhook_id, "https://x", ("PartnerFlagged",), True, T0, T0, Secrets.clear(secret))
 
 
 def delivery() -> Delivery:
@@ -46,7 +56,7 @@ def test_the_signature_is_the_inbound_scheme_with_one_v1_per_secret():
 
 
 def test_the_old_secret_signs_for_24_hours_after_a_rotation():
-    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "old").rotated("new", T0)
+    hook = hook_with("old").rotated("new", T0)
     assert hook.secrets_at(T0 + timedelta(hours=23, minutes=59)) == ["new", "old"]
     assert hook.secrets_at(T0 + timedelta(hours=24)) == ["new"]
 
@@ -54,7 +64,7 @@ def test_the_old_secret_signs_for_24_hours_after_a_rotation():
 def test_every_secret_retired_in_the_last_24_hours_keeps_signing_until_its_own_end():
     # a second rotation within the 24 hours used to end the first secret at once, though the
     # first rotation's answer had promised it 24 hours
-    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    hook = hook_with("s0")
     hook = hook.rotated("s1", T0).rotated("s2", T0 + timedelta(hours=1))
     assert hook.secrets_at(T0 + timedelta(hours=23)) == ["s2", "s1", "s0"]
     assert hook.secrets_at(T0 + timedelta(hours=24)) == ["s2", "s1"]
@@ -65,15 +75,14 @@ def test_every_secret_retired_in_the_last_24_hours_keeps_signing_until_its_own_e
 
 def test_a_rotation_beyond_the_retired_secrets_that_may_sign_is_refused_and_says_when():
     from functions.shared.domain.webhooks import RETIRED_SECRETS_SIGNING
-    from functions.shared.errors import Conflict
 
-    hook = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    hook = hook_with("s0")
     for n in range(1, RETIRED_SECRETS_SIGNING + 1):
         hook = hook.rotated(f"s{n}", T0 + timedelta(minutes=n))
     with pytest.raises(Conflict, match="possible from 2026-12-02T12:01:00Z"):
         hook.rotated("one too many", T0 + timedelta(hours=2))
     assert len(hook.secrets_at(T0 + timedelta(hours=2))) == RETIRED_SECRETS_SIGNING + 1
-    late = Webhook("p", "wh", "https://x", ("PartnerFlagged",), True, T0, T0, "s0")
+    late = hook_with("s0")
     for n in range(1, RETIRED_SECRETS_SIGNING + 1):
         late = late.rotated(f"s{n}", T0 + timedelta(minutes=n, microseconds=35))
     with pytest.raises(Conflict, match="possible from 2026-12-02T12:01:01Z"):  # rounded up, not down
@@ -170,7 +179,7 @@ def test_every_resolved_address_must_be_public():
         "/in?x=1",
         ("93.184.215.14",),
     )
-    with pytest.raises(UrlRefused, match="not a public address"):
+    with pytest.raises(UrlRefused, match="does not resolve to public addresses"):
         check_url("https://hooks.example.com/", resolver(["93.184.215.14", "10.0.0.1"]))
     with pytest.raises(UrlRefused, match="does not resolve"):
         check_url("https://hooks.example.com/", resolver([]))
@@ -180,6 +189,27 @@ def test_every_resolved_address_must_be_public():
 
     with pytest.raises(UrlRefused, match="does not resolve"):
         check_url("https://nowhere.example/", failing)
+
+
+def test_a_refusal_never_says_what_a_host_resolves_to_nor_whether_it_resolves():
+    """The 422 answered an admin's question about the deployment's DNS: `db.internal` resolves to
+    10.1.2.3. A private answer, a mixed one and none at all now read the same."""
+
+    def refusal(resolve) -> str:
+        with pytest.raises(UrlRefused) as refused:
+            check_url("https://db.internal/hook", resolve)
+        return str(refused.value)
+
+    def nowhere(host: str, port: int) -> list[str]:
+        raise OSError("no such host")
+
+    private = refusal(lambda host, port: ["10.1.2.3"])
+    assert "10.1.2.3" not in private and "db.internal" in private
+    assert refusal(lambda host, port: ["93.184.215.14", "10.1.2.3"]) == private
+    assert refusal(lambda host, port: []) == refusal(nowhere) == private
+    # an address in the URL itself is named: it tells the caller nothing it did not write
+    with pytest.raises(UrlRefused, match="10.0.0.7 is not a public address"):
+        check_url("https://10.0.0.7/hook", lambda host, port: ["10.0.0.7"])
 
 
 def test_plain_http_only_to_127_0_0_1_and_only_when_allowed():
@@ -209,3 +239,42 @@ def test_a_url_no_request_could_be_sent_to_is_refused_when_saved(url):
     with pytest.raises(UrlRefused):
         check_url(url, public)
     assert check_url("https://hooks.example.com/caf%C3%A9?q=a%20b", public).path == "/caf%C3%A9?q=a%20b"
+
+
+def test_a_program_may_have_a_bounded_number_of_webhooks():
+    """150 webhooks to one URL made one flag 300 deliveries, each retried for a day."""
+    hooks = tuple(hook_with("s", f"wh-{n}") for n in range(WEBHOOKS_PER_PROGRAM - 1))
+    creation = ProgramWebhooks("p", hooks, made=40).create(hook_with("s", "last"))
+    assert (creation.webhook.webhook_id, creation.made_before) == ("last", 40)
+    full = ProgramWebhooks("p", (*hooks, creation.webhook), made=41)
+    with pytest.raises(Conflict, match=f"the most a program may have is {WEBHOOKS_PER_PROGRAM}"):
+        full.create(hook_with("s", "one-too-many"))
+
+
+def test_a_410_disables_only_the_webhook_the_try_read():
+    read = hook_with("s")
+    disabling = read.gone(T0)
+    assert disabling.applies_to(read)
+    disabled = disabling.applied_to(read)
+    assert (disabled.enabled, disabled.disabled_reason) == (False, "the receiver answered 410 Gone")
+    assert disabled.updated_at > read.updated_at  # its version moves on, even within one clock tick
+    later = T0 + timedelta(seconds=1)
+    re_pointed = replace(read, url="https://new.example/in", updated_at=later)
+    made_again = replace(read, created_at=later, updated_at=later)
+    for changed in (re_pointed, made_again, disabled, replace(read, enabled=False)):
+        assert not disabling.applies_to(changed)
+
+
+def test_a_webhooks_secrets_are_opened_only_to_sign_or_rotate():
+    opened: list[int] = []
+
+    def opener() -> OpenSecrets:
+        opened.append(1)
+        return OpenSecrets("whsec_now")
+
+    hook = replace(hook_with("unused"), secrets=Secrets(opener))
+    changed = replace(hook, url="https://new.example/in", enabled=False)
+    assert (changed.wants("PartnerFlagged"), hook.gone(T0).applies_to(hook)) == (False, True)
+    assert opened == []
+    assert hook.secrets_at(T0) == ["whsec_now"] and hook.secrets_at(T0) == ["whsec_now"]
+    assert len(opened) == 1  # once per read, however often it signs

@@ -1,6 +1,6 @@
 """The HTTP client of deliveries against real sockets on 127.0.0.1: the answer code, no redirect
 followed, the whole exchange cut at the timeout (a receiver dripping its answer too), at most a few
-KiB of the answer read, a refused connection is no answer."""
+KiB of the answer read, a refused connection is no answer, the Host header of an IPv6 address."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from functions.shared.domain.webhooks import Target
-from functions.webhooks.outside import PinnedHttpSender
+from functions.webhooks.outside import PinnedHttpSender, host_header
 
 
 def serve(reply: Callable[[socket.socket], None]) -> Iterator[int]:
@@ -91,3 +91,39 @@ def test_no_listener_is_no_answer():
         port = s.getsockname()[1]
     answer = PinnedHttpSender(timeout=1).post(target(port), b"{}", {})
     assert (answer.status, answer.error) == (None, "ConnectionRefusedError")
+
+
+def test_the_host_header_brackets_an_ipv6_address_and_names_a_port_only_when_not_the_schemes():
+    def host(scheme: str, name: str, port: int) -> str:
+        return host_header(Target(scheme, name, port, "/", ("2606:4700::1111",)))
+
+    assert host("https", "2606:4700::1111", 9141) == "[2606:4700::1111]:9141"  # was `2606:4700::1111:9141`
+    assert host("https", "2606:4700::1111", 443) == "[2606:4700::1111]"
+    assert host("http", "::1", 80) == "[::1]"
+    assert host("https", "hooks.example.com", 443) == "hooks.example.com"
+    assert host("https", "hooks.example.com", 8443) == "hooks.example.com:8443"
+    assert host("https", "93.184.215.14", 8443) == "93.184.215.14:8443"
+
+
+def test_a_receiver_at_an_ipv6_address_gets_a_host_header_it_can_parse():
+    got: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def run() -> None:
+        conn, _ = server.accept()
+        with conn:
+            got.append(conn.recv(65536))
+            conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        # the URL's host is an IPv6 address; the connection goes where the check pinned it
+        ipv6 = Target("http", "::1", port, "/hook", ("127.0.0.1",))
+        assert PinnedHttpSender(timeout=2).post(ipv6, b"{}", {}).status == 204
+    finally:
+        server.close()
+    [request] = got
+    assert f"\r\nHost: [::1]:{port}\r\n".encode() in request, request

@@ -377,7 +377,7 @@ def _not_public(host: str) -> str:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return f"the host {host} does not resolve to public addresses (every address it resolves to must be)"
+        return f"the host {host} does not resolve to public addresses only"
     return f"{host} is not a public address"  # what the URL itself says
 
 

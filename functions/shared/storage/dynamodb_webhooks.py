@@ -2,11 +2,14 @@
 
 Webhook secrets are sealed before they are written (`SecretSealer`: KMS in AWS, moto's KMS
 locally), with the program and webhook as encryption context, so a sealed secret copied onto
-another webhook does not open. AWS errors become domain errors in `dynamodb_base.domain_error`."""
+another webhook does not open. They are opened only when used (`Secrets`: signing, rotating), and
+written back sealed as read while unchanged, so listing, reading, changing or disabling a webhook
+calls no key service. AWS errors become domain errors in `dynamodb_base.domain_error`."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +24,17 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.shared.domain.webhooks import Attempt, Delivery, RetiredSecret, Webhook
+from functions.shared.domain.webhooks import (
+    Attempt,
+    Creation,
+    Delivery,
+    Disabling,
+    OpenSecrets,
+    ProgramWebhooks,
+    RetiredSecret,
+    Secrets,
+    Webhook,
+)
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys_webhooks as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, Models, condition_failed, domain_error
@@ -54,6 +67,9 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         previous_secret_until = UTCDateTimeAttribute(null=True)
         disabled_reason = UnicodeAttribute(null=True)
 
+    class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
+        made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
+
     class DeliveryItem(base, discriminator="webhook_delivery"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         webhook_id = UnicodeAttribute()
@@ -71,7 +87,12 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
     class DeliveryListingItem(base, discriminator="webhook_delivery_listing"):  # type: ignore[valid-type,misc,call-arg]
         delivery_id = UnicodeAttribute()
 
-    return {"webhook": WebhookItem, "delivery": DeliveryItem, "delivery_listing": DeliveryListingItem}
+    return {
+        "webhook": WebhookItem,
+        "webhooks_made": WebhooksMadeItem,
+        "delivery": DeliveryItem,
+        "delivery_listing": DeliveryListingItem,
+    }
 
 
 def build_models(table_name: str, host: str | None = None, region: str = "us-east-1") -> Models:
@@ -86,6 +107,17 @@ def _context(program_id: str, webhook_id: str) -> dict[str, str]:
     return {"program_id": program_id, "webhook_id": webhook_id}
 
 
+@dataclass(frozen=True)
+class _Sealed:
+    """A webhook item's secrets as stored (`Secrets.sealed`), bound to their webhook."""
+
+    context: tuple[str, str]  # (program, webhook): what they were sealed for
+    secret: str
+    retired: str | None = None  # the retired secrets still signing, sealed together
+    previous: str | None = None  # an item's one retired secret, from before there could be several
+    previous_until: datetime | None = None
+
+
 class DynamoWebhooks(DynamoBase, WebhooksPort):
     def __init__(self, models: Models, sealer: SecretSealer) -> None:
         super().__init__(models)
@@ -93,7 +125,9 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
 
     # --- webhooks ------------------------------------------------------------------------------
     def _webhook_item(self, webhook: Webhook) -> Any:
-        context = _context(webhook.program_id, webhook.webhook_id)
+        sealed = webhook.secrets.sealed
+        if not isinstance(sealed, _Sealed) or sealed.context != (webhook.program_id, webhook.webhook_id):
+            sealed = self._seal(webhook.secrets.opened, webhook.program_id, webhook.webhook_id)
         return self._m.webhook(
             keys.webhooks_pk(webhook.program_id),
             keys.webhook_sk(webhook.webhook_id),
@@ -104,15 +138,29 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             enabled=webhook.enabled,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
-            sealed_secret=self._sealer.seal(webhook.secret, context),
-            sealed_retired=self._sealer.seal(_retired_text(webhook.retired), context)
-            if webhook.retired
-            else None,
+            sealed_secret=sealed.secret,
+            sealed_retired=sealed.retired,
+            sealed_previous_secret=sealed.previous,
+            previous_secret_until=sealed.previous_until,
             disabled_reason=webhook.disabled_reason,
         )
 
+    def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
+        context = _context(program_id, webhook_id)
+        return _Sealed(
+            (program_id, webhook_id),
+            self._sealer.seal(secrets.current, context),
+            self._sealer.seal(_retired_text(secrets.retired), context) if secrets.retired else None,
+        )
+
     def _webhook(self, item: Any) -> Webhook:
-        context = _context(item.program_id, item.webhook_id)
+        sealed = _Sealed(
+            (item.program_id, item.webhook_id),
+            item.sealed_secret,
+            item.sealed_retired,
+            item.sealed_previous_secret,
+            item.previous_secret_until,
+        )
         return Webhook(
             program_id=item.program_id,
             webhook_id=item.webhook_id,
@@ -121,31 +169,45 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             enabled=bool(item.enabled),
             created_at=item.created_at,
             updated_at=item.updated_at,
-            secret=self._sealer.open(item.sealed_secret, context),
-            retired=self._retired(item, context),
+            secrets=Secrets(lambda: self._open(sealed), sealed),
             disabled_reason=item.disabled_reason,
         )
 
-    def _retired(self, item: Any, context: dict[str, str]) -> tuple[RetiredSecret, ...]:
-        if item.sealed_retired:
-            return tuple(
+    def _open(self, sealed: _Sealed) -> OpenSecrets:
+        """A call to the key service per sealed value (the retired secrets are sealed together)."""
+        context = _context(*sealed.context)
+        retired: tuple[RetiredSecret, ...] = ()
+        if sealed.retired:
+            retired = tuple(
                 RetiredSecret(secret, datetime.fromisoformat(until))
-                for secret, until in json.loads(self._sealer.open(item.sealed_retired, context))
+                for secret, until in json.loads(self._sealer.open(sealed.retired, context))
             )
-        if item.sealed_previous_secret and item.previous_secret_until:
-            return (
-                RetiredSecret(
-                    self._sealer.open(item.sealed_previous_secret, context), item.previous_secret_until
-                ),
-            )
-        return ()
+        elif sealed.previous and sealed.previous_until:
+            retired = (RetiredSecret(self._sealer.open(sealed.previous, context), sealed.previous_until),)
+        return OpenSecrets(self._sealer.open(sealed.secret, context), retired)
 
-    def create_webhook(self, webhook: Webhook) -> None:
+    def program_webhooks(self, program_id: str) -> ProgramWebhooks:
+        # the count first: a creation this reading misses (not in the listing) has moved it on
+        made = self._get(self._m.webhooks_made, keys.webhooks_pk(program_id), keys.WEBHOOKS_MADE_SK)
+        webhooks = tuple(self.list_webhooks(program_id))
+        return ProgramWebhooks(program_id, webhooks, int(made.made) if made is not None else 0)
+
+    def create_webhook(self, creation: Creation) -> None:
+        webhook = creation.webhook
+        made = self._m.webhooks_made
+        counted = made(
+            keys.webhooks_pk(webhook.program_id), keys.WEBHOOKS_MADE_SK, made=creation.made_before + 1
+        )
+        unchanged = (
+            made.made == creation.made_before if creation.made_before else self._m.base.pk.does_not_exist()
+        )
         try:
-            self._webhook_item(webhook).save(condition=self._m.base.pk.does_not_exist())
+            with TransactWrite(connection=self._m.connection()) as tx:
+                tx.save(self._webhook_item(webhook), condition=self._m.base.pk.does_not_exist())
+                tx.save(counted, condition=unchanged)
         except PynamoDBException as exc:
             raise domain_error(
-                exc, f"creating webhook {webhook.webhook_id}", f"webhook {webhook.webhook_id} exists"
+                exc, f"creating webhook {webhook.webhook_id}: it exists, or another was made meanwhile"
             ) from exc
 
     def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
@@ -183,18 +245,29 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 raise NotFound(f"webhook {webhook_id} not found") from exc
             raise domain_error(exc, f"deleting webhook {webhook_id} failed") from exc
 
-    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+    def disable_webhook(self, disabling: Disabling) -> bool:
         hook = self._m.webhook
-        item = hook(keys.webhooks_pk(program_id), keys.webhook_sk(webhook_id))
+        item = hook(keys.webhooks_pk(disabling.program_id), keys.webhook_sk(disabling.webhook_id))
+        # `Disabling.applies_to` as a condition: the webhook the try read, unchanged and enabled
+        applies = (
+            self._m.base.pk.exists()
+            & (hook.enabled == True)  # noqa: E712 (a condition)
+            & (hook.created_at == disabling.created_at)
+            & (hook.updated_at == disabling.updated_at)
+        )
         try:
             item.update(
-                actions=[hook.enabled.set(False), hook.disabled_reason.set(reason), hook.updated_at.set(at)],
-                condition=self._m.base.pk.exists() & (hook.enabled == True),  # noqa: E712 (a condition)
+                actions=[
+                    hook.enabled.set(False),
+                    hook.disabled_reason.set(disabling.reason),
+                    hook.updated_at.set(disabling.at),
+                ],
+                condition=applies,
             )
         except PynamoDBException as exc:
             if condition_failed(exc):
                 return False
-            raise domain_error(exc, f"disabling webhook {webhook_id} failed") from exc
+            raise domain_error(exc, f"disabling webhook {disabling.webhook_id} failed") from exc
         return True
 
     # --- deliveries ----------------------------------------------------------------------------

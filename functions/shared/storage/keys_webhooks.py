@@ -1,6 +1,7 @@
 """Key layout of webhooks and their deliveries (SPEC 6), under the program's `P#<program>#` prefix.
 
-A program's webhooks share one partition (a program has a few; listing is one query). Each
+A program's webhooks share one partition (a program has a few; listing is one query), with the
+count of webhooks it ever made (`MADE`, outside the `WH#` range), which each creation moves on. Each
 webhook's deliveries share another: the delivery (`D#<id>`, read by id) and its listing entry
 (`T#<created>#<id>`, newest first), written together. One webhook's partition takes its deliveries'
 writes (about three per try): hundreds of notifications a second per webhook, far above the rate
@@ -13,6 +14,7 @@ from datetime import datetime
 from functions.shared.storage.keys import timestamp
 
 WEBHOOK_SK_PREFIX = "WH#"
+WEBHOOKS_MADE_SK = "MADE"
 DELIVERY_SK_PREFIX = "D#"
 DELIVERY_LIST_SK_PREFIX = "T#"
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Delivery, Webhook
+from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Webhook
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_webhooks import WebhooksPort
 
@@ -15,13 +14,24 @@ class InMemoryWebhooks(WebhooksPort):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._webhooks: dict[tuple[str, str], Webhook] = {}
+        self._made: dict[str, int] = {}  # per program: how many webhooks it ever made
         self._deliveries: dict[tuple[str, str, str], Delivery] = {}
 
-    def create_webhook(self, webhook: Webhook) -> None:
+    def program_webhooks(self, program_id: str) -> ProgramWebhooks:
+        with self._lock:
+            return ProgramWebhooks(
+                program_id, tuple(self.list_webhooks(program_id)), self._made.get(program_id, 0)
+            )
+
+    def create_webhook(self, creation: Creation) -> None:
+        webhook = creation.webhook
         with self._lock:
             slot = (webhook.program_id, webhook.webhook_id)
             if slot in self._webhooks:
                 raise Conflict(f"webhook {webhook.webhook_id} exists")
+            if self._made.get(webhook.program_id, 0) != creation.made_before:
+                raise Conflict(f"creating webhook {webhook.webhook_id}: another was made meanwhile")
+            self._made[webhook.program_id] = creation.made_before + 1
             self._webhooks[slot] = webhook
 
     def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
@@ -49,14 +59,13 @@ class InMemoryWebhooks(WebhooksPort):
             if self._webhooks.pop((program_id, webhook_id), None) is None:
                 raise NotFound(f"webhook {webhook_id} not found")
 
-    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
+    def disable_webhook(self, disabling: Disabling) -> bool:
+        slot = (disabling.program_id, disabling.webhook_id)
         with self._lock:
-            current = self._webhooks.get((program_id, webhook_id))
-            if current is None or not current.enabled:
+            current = self._webhooks.get(slot)
+            if current is None or not disabling.applies_to(current):
                 return False
-            self._webhooks[(program_id, webhook_id)] = replace(
-                current, enabled=False, disabled_reason=reason, updated_at=at
-            )
+            self._webhooks[slot] = disabling.applied_to(current)
             return True
 
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:

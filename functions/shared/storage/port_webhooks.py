@@ -9,13 +9,18 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Delivery, Webhook
+from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Webhook
 
 
 class WebhooksPort(abc.ABC):
     @abc.abstractmethod
-    def create_webhook(self, webhook: Webhook) -> None:
-        """Raises Conflict when the id is taken (a concurrent create won)."""
+    def program_webhooks(self, program_id: str) -> ProgramWebhooks:
+        """The program's webhooks and how many it ever made, to decide a creation on."""
+
+    @abc.abstractmethod
+    def create_webhook(self, creation: Creation) -> None:
+        """Writes the new webhook while the program has made no other since the creation was decided
+        on; Conflict when its id is taken or another was made meanwhile (a concurrent create won)."""
 
     @abc.abstractmethod
     def replace_webhook(self, webhook: Webhook, expected_updated_at: datetime) -> None:
@@ -24,7 +29,7 @@ class WebhooksPort(abc.ABC):
 
     @abc.abstractmethod
     def get_webhook(self, program_id: str, webhook_id: str) -> Webhook:
-        """Raises NotFound."""
+        """Raises NotFound. Its secrets stay sealed until used (`Secrets`)."""
 
     @abc.abstractmethod
     def list_webhooks(self, program_id: str) -> list[Webhook]:
@@ -35,9 +40,10 @@ class WebhooksPort(abc.ABC):
         """Raises NotFound."""
 
     @abc.abstractmethod
-    def disable_webhook(self, program_id: str, webhook_id: str, reason: str, at: datetime) -> bool:
-        """Disables the webhook (its secrets untouched) unless it is disabled already or gone;
-        whether this call did it."""
+    def disable_webhook(self, disabling: Disabling) -> bool:
+        """Disables the webhook (its secrets untouched) while the disabling applies to it
+        (`Disabling.applies_to`: the webhook the try read, unchanged and enabled); whether this call
+        did it. A webhook changed, disabled, deleted or made again since is left as it is."""
 
     @abc.abstractmethod
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
