@@ -1,6 +1,7 @@
 """What each function may do, declared once: the DynamoDB actions it calls on the table, the indexes
-it queries, whether it sends to or consumes the scoring queue or publishes to the bus, and whether it
-reads the network pepper secret (it calls `functions.shared.domain.identity.network_pepper()`).
+it queries, whether it sends to or consumes the scoring queue or publishes to the bus, whether it
+reads the network pepper secret (it calls `functions.shared.domain.identity.network_pepper()`), and
+what it may do with the KMS keys that seal webhooks' and programs' signing secrets.
 
 The Lambda factory turns an entry into the function's IAM policy and its environment (a function
 is told the name of a resource only when it may use it); the infra tests check the synthesized
@@ -16,12 +17,18 @@ item's partition key is an API key's (`dynamodb:LeadingKeys` like `APIKEY#*`); `
 actions on every item but those (`other_items_condition`). Every function that authenticates a
 caller reads the caller's key when invoked without the edge authorizer, and writes its last use at
 most once a minute (`functions.shared.auth.note_use`), and nothing else through it.
+
+`program_secrets` grants its KMS actions on the key sealing programs' request-signing secrets (SPEC
+2) with the condition that the call's encryption context names their purpose
+(`functions.shared.sealing.program_context`); nothing in the app seals them: fraudctl does, with the
+operator's own credentials.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functions.shared.sealing import PROGRAM_SECRET_PURPOSE
 from functions.shared.storage import keys, schema
 
 GET_ITEM = "dynamodb:GetItem"
@@ -33,7 +40,8 @@ BATCH_WRITE_ITEM = "dynamodb:BatchWriteItem"  # delivered notifications leave th
 CONDITION_CHECK_ITEM = "dynamodb:ConditionCheckItem"
 QUERY = "dynamodb:Query"
 KMS_ENCRYPT = "kms:Encrypt"  # sealing a webhook secret
-KMS_DECRYPT = "kms:Decrypt"  # opening one to sign a delivery
+KMS_DECRYPT = "kms:Decrypt"  # opening one to sign a delivery, or a program's to check a signature
+KMS_ACTIONS = frozenset({KMS_ENCRYPT, KMS_DECRYPT})
 
 ITEM_ACTIONS = frozenset(
     {
@@ -70,6 +78,8 @@ class Access:
     send_to_webhooks: bool = False  # sqs:SendMessage on the webhooks queue (scheduling tries)
     consume_webhooks: bool = False  # the SQS event source reads the webhooks queue
     webhook_secrets: frozenset[str] = frozenset()  # KMS actions on the key sealing webhook secrets
+    # KMS actions on the key sealing programs' signing secrets, for their purpose alone
+    program_secrets: frozenset[str] = frozenset()
     send_to_workflows: bool = False  # sqs:SendMessage on the loyalty workflow queue
     # BatchWriteItem on notification items alone: delivered notifications leave the outbox, 25 a
     # call (a batch write deletes or puts any item: on the whole table it could delete anything)
@@ -85,8 +95,10 @@ class Access:
         known_indexes = {index.name for index in schema.INDEXES}
         if self.indexes - known_indexes:
             raise ValueError(f"no such index in schema.INDEXES: {sorted(self.indexes - known_indexes)}")
-        if self.webhook_secrets - {KMS_ENCRYPT, KMS_DECRYPT}:
+        if self.webhook_secrets - KMS_ACTIONS:
             raise ValueError(f"not a KMS action the code calls: {sorted(self.webhook_secrets)}")
+        if self.program_secrets - KMS_ACTIONS:
+            raise ValueError(f"not a KMS action the code calls: {sorted(self.program_secrets - KMS_ACTIONS)}")
 
     @property
     def uses_table(self) -> bool:
@@ -112,6 +124,8 @@ ACCESS: dict[str, Access] = {
     # `?wait=decision` then scores the event on the request's path with the scoring engine: what
     # "score" is granted below for it (snapshot, transaction, holds at flag time, notifications,
     # the pepper), never the queue's consumption.
+    # A signed POST (SPEC 2, `X-Signature`) opens its program's signing secrets to check the signature
+    # (kms:Decrypt on their key, for their purpose alone); it never seals one (fraudctl does).
     "ingest": Access(
         table=_actions(
             *_AUTHENTICATE,
@@ -127,6 +141,7 @@ ACCESS: dict[str, Access] = {
         send_to_scoring=True,
         publish_events=True,
         read_network_pepper=True,
+        program_secrets=frozenset({KMS_DECRYPT}),
     ),
     # GET /v1/me, cases, the drawer, rewards, summary, removed partners: cases by view and by hold
     # amount (indexes; before a page by hold amount, the cases whose holds changed since are found
@@ -300,6 +315,13 @@ def api_key_items_condition() -> dict[str, dict[str, list[str]]]:
 def notification_items_condition() -> dict[str, dict[str, list[str]]]:
     """The IAM condition of `Access.clears_outbox`: every item the batch names is a notification."""
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [NOTIFICATION_ITEMS]}}
+
+
+def program_secrets_condition() -> dict[str, dict[str, str]]:
+    """The IAM condition of `Access.program_secrets`: the call's encryption context names the purpose
+    programs' signing secrets are sealed for. The key seals nothing else today; the condition keeps a
+    grant on it from opening whatever it may seal tomorrow."""
+    return {"StringEquals": {"kms:EncryptionContext:purpose": PROGRAM_SECRET_PURPOSE}}
 
 
 def other_items_condition() -> dict[str, dict[str, list[str]]]:

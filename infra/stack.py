@@ -19,6 +19,7 @@ from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pa
 from infra.capabilities.loyalty_workflows import LoyaltyWorkflows
 from infra.capabilities.messaging import Messaging
 from infra.capabilities.network import NetworkPepper
+from infra.capabilities.program_secrets import ProgramSecrets
 from infra.capabilities.rate_limit import RateLimit
 from infra.capabilities.schedules import Schedules
 from infra.capabilities.scoring import Scoring
@@ -42,6 +43,7 @@ class FraudManagementStack(Stack):
         messaging = Messaging(self, "Messaging")
         pepper = NetworkPepper(self, "NetworkPepper")
         webhooks = WebhookResources(self, "Webhooks", bus=messaging.bus)
+        program_secrets = ProgramSecrets(self, "ProgramSecrets")
         factory = LambdaFactory(
             code=lambda_.Code.from_asset(str(lambda_asset)),
             resources=SharedResources(
@@ -52,6 +54,7 @@ class FraudManagementStack(Stack):
                 webhooks_queue=webhooks.queue,
                 webhook_key=webhooks.key,
                 workflow_queue=messaging.workflow_queue,
+                program_secrets_key=program_secrets.key,
             ),
         )
         api = Api(self, "Api", factory=factory)
@@ -121,6 +124,12 @@ class FraudManagementStack(Stack):
             "NetworkPepperSecretArn",
             value=pepper.secret.secret_arn,
             description="The network pepper (never rotate it: it keys every network link)",
+        )
+        CfnOutput(
+            self,
+            "ProgramSecretsKeyArn",
+            value=program_secrets.key.key_arn,
+            description="PROGRAM_SECRETS_KMS_KEY_ID for fraudctl, which seals programs' signing secrets",
         )
         for name, function in self.functions.items():
             CfnOutput(self, f"{pascal_case(name)}FunctionName", value=function.function_name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.shared.config import MAX_RECEIVES  # deliveries before the dead-letter queue
+from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS
 from functions.shared.storage import schema
 
 TABLE_NAME = "fraud-management"
@@ -92,6 +93,10 @@ def provision(
         },
     )["QueueUrl"]
     client("events").create_event_bus(Name=EVENT_BUS_NAME)
+    # the key programs' signing secrets are sealed with, by the alias the code names it with
+    kms = client("kms")
+    key_id = kms.create_key(Description="programs' request-signing secrets (local)")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=PROGRAM_SECRETS_KEY_ALIAS, TargetKeyId=key_id)
     workflow_dlq_url, workflow_queue_url = _queue_with_dead_letters(
         sqs, WORKFLOW_QUEUE_NAME, WORKFLOW_DEAD_LETTER_QUEUE_NAME, visibility_timeout
     )

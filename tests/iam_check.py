@@ -5,9 +5,10 @@ passed every test and failed only in AWS (a verdict's condition check, the drawe
 
 While a handler runs (`local_system.lambda_runtime.invoke`, which the tests and the local system
 call), each botocore call is turned into the IAM actions it needs, on what (the table, one of its
-indexes, API-key items only, a queue, the bus, the pepper, the webhook key), and checked against
-the function's `Access`; what is not allowed is kept and fails the test at its end. Calls the test
-itself makes (setting up, reading back) are not a function's and are not checked."""
+indexes, API-key items only, a queue, the bus, the pepper, the webhook key, the program secrets'
+key), and checked against the function's `Access`; what is not allowed is kept and fails the test at
+its end. Calls the test itself makes (setting up, reading back) are not a function's and are not
+checked."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from functions.shared.sealing import PROGRAM_SECRET_PURPOSE
 from infra import constants, permissions
 from infra.permissions import Access
 
@@ -88,6 +90,19 @@ def _queue_allowed(access: Access, url: str) -> bool:
     return bool(sends.get(url))
 
 
+def _kms_refused(access: Access, operation: str, params: dict[str, Any]) -> list[str]:
+    """A KMS call by the key it needs: one whose encryption context names a purpose is on the program
+    secrets' key, whose grant holds for programs' signing secrets alone (`StringEquals` on
+    `kms:EncryptionContext:purpose`); any other on the webhook secrets' key."""
+    action = f"kms:{operation}"
+    purpose = (params.get("EncryptionContext") or {}).get("purpose")
+    if purpose is None:
+        return [] if action in access.webhook_secrets else [action]
+    if purpose != PROGRAM_SECRET_PURPOSE:
+        return [f"{action} for purpose {purpose!r}: the grant names {PROGRAM_SECRET_PURPOSE!r} alone"]
+    return [] if action in access.program_secrets else [f"{action} on a program's signing secrets"]
+
+
 def refused(access: Access, service: str, operation: str, params: dict[str, Any]) -> list[str]:
     """What of one call the function's access does not allow, in words (empty: all of it)."""
     if service == "dynamodb":
@@ -116,11 +131,11 @@ def refused(access: Access, service: str, operation: str, params: dict[str, Any]
             if _queue_allowed(access, params.get("QueueUrl", ""))
             else [f"sqs:{operation} to {params.get('QueueUrl')}"]
         )
+    if service == "kms" and operation in ("Encrypt", "Decrypt"):
+        return _kms_refused(access, operation, params)
     allowed = {
         ("events", "PutEvents"): access.publish_events,
         ("secretsmanager", "GetSecretValue"): access.read_network_pepper,
-        ("kms", "Encrypt"): permissions.KMS_ENCRYPT in access.webhook_secrets,
-        ("kms", "Decrypt"): permissions.KMS_DECRYPT in access.webhook_secrets,
         ("apigateway", "FlushStageAuthorizersCache"): access.flush_authorizer_cache,
     }.get((service, operation), False)
     return [] if allowed else [f"{service}:{operation}"]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS
+
 # Deliveries of one scoring message before the queue moves it to its dead-letter queue: the queue is
 # made with it (infra/constants.py, local_system/provision.py) and the score function marks an event
 # failed on its last delivery (functions/score/service.py). One definition, so the three agree.
@@ -32,6 +34,8 @@ class Settings(BaseModel):
     rest_api_id: str | None = None
     api_stage: str = Field(default="prod", min_length=1)
     workflow_queue_url: str | None = None  # loyalty workflows run behind it (SPEC 8)
+    # the KMS key sealing programs' signing secrets (`functions.shared.sealing`): its alias unless given
+    program_secrets_key_id: str = Field(default=PROGRAM_SECRETS_KEY_ALIAS, min_length=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +50,7 @@ class Settings(BaseModel):
                 rest_api_id=env.get("REST_API_ID") or None,
                 api_stage=env.get("API_STAGE_NAME") or "prod",
                 workflow_queue_url=env.get("LOYALTY_WORKFLOW_QUEUE_URL") or None,
+                program_secrets_key_id=env.get("PROGRAM_SECRETS_KMS_KEY_ID") or PROGRAM_SECRETS_KEY_ALIAS,
             )
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())

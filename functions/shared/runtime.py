@@ -66,9 +66,15 @@ class _ClientOnFirstUse:
 
 
 def build_repository(settings: Settings) -> Repository:
+    """The DynamoDB store; programs' signing secrets sealed with the settings' key (its KMS client
+    made on first use: a function that never seals nor opens one never makes it)."""
+    from functions.shared.sealing import KmsSealer
     from functions.shared.storage.dynamodb import DynamoRepository, build_models
 
-    return DynamoRepository(build_models(settings.table_name, settings.endpoint_url, settings.region))
+    models = build_models(settings.table_name, settings.endpoint_url, settings.region)
+    return DynamoRepository(
+        models, KmsSealer(_ClientOnFirstUse("kms", settings), settings.program_secrets_key_id)
+    )
 
 
 def dependencies(settings: Settings | None = None) -> Dependencies:

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
 from functions.shared.domain import actors
-from functions.shared.domain.model import ApiKey, Program
+from functions.shared.domain.model import ApiKey, Program, SigningSecrets
 from functions.shared.errors import InvalidInput
 from functions.shared.inputs import NAME_MAX, ActorName
 from functions.shared.storage.port import ProgramsPort
@@ -42,7 +42,8 @@ def create_program(
     program_id = program_id or f"prg-{secrets.token_hex(6)}"
     if not _PROGRAM_ID.match(program_id):
         raise InvalidInput(f"bad program id '{program_id}'", [{"field": "program_id", "message": "bad form"}])
-    program = Program(program_id, name.strip(), clock.now(), timezone, signing_secret)
+    signing = SigningSecrets.clear(signing_secret) if signing_secret is not None else None
+    program = Program(program_id, name.strip(), clock.now(), timezone, signing)
     repository.create_program(program)
     return program
 
@@ -69,11 +70,11 @@ def set_signing_secret(
     _check_secret(secret)
     program = repository.get_program(program_id)
     now = clock.now()
-    previous = program.signing_secret if overlap and program.signing_secret != secret else None
+    current = program.signing_secret  # opened (fraudctl, with the operator's own key access)
+    previous = current if overlap and current != secret else None
     changed = replace(
         program,
-        signing_secret=secret,
-        previous_signing_secret=previous,
+        signing=SigningSecrets.clear(secret, previous),
         previous_signing_secret_until=now + overlap if previous else None,
     )
     repository.save_signing_secrets(changed)

@@ -4,7 +4,6 @@ resolution, and the HTTP client that calls a receiver. AWS errors become `Storag
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import json
@@ -17,37 +16,9 @@ from typing import Any, Protocol
 
 from functions.shared.domain.webhooks import ANSWER_BYTES_KEPT, SEND_TIMEOUT_SECONDS, Target
 from functions.shared.errors import StorageUnavailable
+from functions.shared.sealing import KmsSealer as KmsSealer  # the webhooks' sealer (re-exported)
 
 SQS_MAX_DELAY_SECONDS = 900
-
-
-class KmsSealer:
-    """Secrets encrypted with a KMS key, bound to their webhook by the encryption context."""
-
-    def __init__(self, client: Any, key_id: str) -> None:
-        self._client, self._key_id = client, key_id
-
-    def seal(self, secret: str, context: dict[str, str]) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            answer = self._client.encrypt(
-                KeyId=self._key_id, Plaintext=secret.encode(), EncryptionContext=context
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
-        return base64.b64encode(answer["CiphertextBlob"]).decode()
-
-    def open(self, sealed: str, context: dict[str, str]) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            answer = self._client.decrypt(
-                KeyId=self._key_id, CiphertextBlob=base64.b64decode(sealed), EncryptionContext=context
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
-        return bytes(answer["Plaintext"]).decode()
 
 
 class TryQueue(Protocol):

@@ -32,7 +32,8 @@ _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archit
 
 @dataclass(frozen=True)
 class SharedResources:
-    """What functions may be granted: the table, the scoring queue, the bus, the network pepper."""
+    """What functions may be granted: the table, the scoring queue, the bus, the network pepper, the
+    webhooks' queue and key, the key of programs' signing secrets, the workflow queue."""
 
     table: dynamodb.ITable
     scoring_queue: sqs.IQueue
@@ -41,6 +42,7 @@ class SharedResources:
     webhooks_queue: sqs.IQueue | None = None  # SPEC 6: notifications in, tries scheduled
     webhook_key: kms.IKey | None = None  # seals webhook secrets
     workflow_queue: sqs.IQueue | None = None  # loyalty workflow runs
+    program_secrets_key: kms.IKey | None = None  # seals programs' request-signing secrets (SPEC 2)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,16 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
         assert resources.webhook_key is not None, "the webhook secrets' key is not in this stack"
         key_arn = resources.webhook_key.key_arn
         statements.append(iam.PolicyStatement(actions=sorted(access.webhook_secrets), resources=[key_arn]))
+    if access.program_secrets:
+        assert resources.program_secrets_key is not None, "the program secrets' key is not in this stack"
+        # only calls whose encryption context names the programs' signing secrets
+        statements.append(
+            iam.PolicyStatement(
+                actions=sorted(access.program_secrets),
+                resources=[resources.program_secrets_key.key_arn],
+                conditions=permissions.program_secrets_condition(),
+            )
+        )
     return statements
 
 
@@ -142,6 +154,8 @@ def environment(access: permissions.Access, resources: SharedResources) -> dict[
         env["WEBHOOKS_QUEUE_URL"] = resources.webhooks_queue.queue_url
     if access.webhook_secrets and resources.webhook_key is not None:
         env["WEBHOOKS_KMS_KEY_ID"] = resources.webhook_key.key_arn
+    if access.program_secrets and resources.program_secrets_key is not None:
+        env["PROGRAM_SECRETS_KMS_KEY_ID"] = resources.program_secrets_key.key_arn
     return env
 
 

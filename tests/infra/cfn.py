@@ -55,6 +55,11 @@ def condition_text(condition: dict[str, Any] | None) -> str:
     return json.dumps(condition, sort_keys=True) if condition else ""
 
 
+# The two KMS keys, by what they seal (their descriptions)
+WEBHOOK_SECRETS_KEY = {"Description": "Seals webhook signing secrets (SPEC 6)"}
+PROGRAM_SECRETS_KEY = {"Description": "Seals programs' request-signing secrets (SPEC 2)"}
+
+
 class Template:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
@@ -63,9 +68,15 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
 
-    def only(self, resource_type: str) -> tuple[str, dict[str, Any]]:
-        found = self.of_type(resource_type)
-        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    def only(self, resource_type: str, **properties: Any) -> tuple[str, dict[str, Any]]:
+        """The one resource of that type, among those whose properties have these values when given
+        (the two KMS keys by their descriptions)."""
+        found = {
+            k: r
+            for k, r in self.of_type(resource_type).items()
+            if all(r.get("Properties", {}).get(name) == value for name, value in properties.items())
+        }
+        assert len(found) == 1, f"expected one {resource_type} with {properties}, found {sorted(found)}"
         return next(iter(found.items()))
 
     def props(self, logical_id: str) -> dict[str, Any]:

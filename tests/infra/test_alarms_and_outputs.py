@@ -82,6 +82,8 @@ def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None
     assert outputs["ConsoleBucketName"] == f"<{bucket}>"  # retained by `cdk destroy`: the README deletes it
     assert outputs["AccessLogBucketName"] == f"<{template.log_bucket()}>"  # retained too
     assert outputs["NetworkPepperSecretArn"] == f"<{secret}>"
+    program_secrets_key, _ = template.only("AWS::KMS::Key", **cfn.PROGRAM_SECRETS_KEY)
+    assert outputs["ProgramSecretsKeyArn"] == f"<{program_secrets_key}.Arn>"  # fraudctl seals with it
     assert outputs["TableName"] == f"<{table}>"
     assert outputs["EventBusName"] == f"<{bus}>"
     assert outputs["ScoringQueueUrl"] == f"<{queue}>"

@@ -49,7 +49,8 @@ class Ids:
         }
         _, webhooks = template.event_source_mapping(constants.WEBHOOK_DELIVERY.handler)
         self.webhooks_queue = cfn.referenced_id(webhooks["Properties"]["EventSourceArn"])
-        self.webhook_key, _ = template.only("AWS::KMS::Key")
+        self.webhook_key, _ = template.only("AWS::KMS::Key", **cfn.WEBHOOK_SECRETS_KEY)
+        self.program_secrets_key, _ = template.only("AWS::KMS::Key", **cfn.PROGRAM_SECRETS_KEY)
 
 
 def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
@@ -87,6 +88,11 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
     if access.consume_webhooks:
         grants |= {cfn.Grant(action, webhooks) for action in SQS_CONSUME}
     grants |= {cfn.Grant(action, f"<{ids.webhook_key}.Arn>") for action in access.webhook_secrets}
+    for_programs = cfn.condition_text(permissions.program_secrets_condition())
+    grants |= {
+        cfn.Grant(action, f"<{ids.program_secrets_key}.Arn>", for_programs)
+        for action in access.program_secrets
+    }
     return grants
 
 
@@ -227,6 +233,9 @@ def test_environment_names_only_what_the_function_may_use(template: cfn.Template
         assert cfn.referenced_id(variables["WEBHOOKS_QUEUE_URL"]) == ids.webhooks_queue
     if access.webhook_secrets:
         assert cfn.referenced_id(variables["WEBHOOKS_KMS_KEY_ID"]) == ids.webhook_key
+    assert ("PROGRAM_SECRETS_KMS_KEY_ID" in variables) == bool(access.program_secrets)
+    if access.program_secrets:  # the key's ARN: Decrypt is granted on it, not on the code's default alias
+        assert cfn.render(variables["PROGRAM_SECRETS_KMS_KEY_ID"]) == f"<{ids.program_secrets_key}.Arn>"
     assert not any(name.startswith("WEBHOOK_RETRY") for name in variables)  # deployed: the 24-hour schedule
     assert "WEBHOOKS_ALLOW_LOOPBACK_HTTP" not in variables  # never in AWS
 

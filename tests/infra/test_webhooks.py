@@ -60,12 +60,14 @@ def test_the_delivery_function_reads_batches_that_fit_its_timeout(template: cfn.
 
 
 def test_secrets_are_sealed_by_a_rotating_retained_key(template: cfn.Template) -> None:
-    _, key = template.only("AWS::KMS::Key")
+    key_id, key = template.only("AWS::KMS::Key", **cfn.WEBHOOK_SECRETS_KEY)
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     users = {
         spec.name: {
-            g.action for g in template.grants(template.function_role(fid)) if g.action.startswith("kms:")
+            g.action
+            for g in template.grants(template.function_role(fid))
+            if g.action.startswith("kms:") and g.resource == f"<{key_id}.Arn>"
         }
         for spec in constants.ALL_FUNCTIONS
         for handler, fid in template.functions_by_handler().items()

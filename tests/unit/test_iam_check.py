@@ -56,3 +56,31 @@ def test_a_batch_write_reaches_notification_items_alone():
     assert refused(ACCESS["keys"], "dynamodb", "BatchWriteItem", clear) == [
         "dynamodb:BatchWriteItem on table"
     ]
+
+
+def test_a_kms_call_for_a_programs_signing_secrets_needs_the_program_secrets_grant():
+    # Given the context the code seals programs' signing secrets with, and a webhook's (no purpose)
+    program = {"EncryptionContext": {"purpose": "program-signing-secret", "program_id": "prg-1"}}
+    webhook = {"EncryptionContext": {"program_id": "prg-1", "webhook_id": "wh-1"}}
+
+    # ingest opens a program's secrets, and nothing else; it seals none
+    assert refused(ACCESS["ingest"], "kms", "Decrypt", program) == []
+    assert refused(ACCESS["ingest"], "kms", "Encrypt", program) == [
+        "kms:Encrypt on a program's signing secrets"
+    ]
+    assert refused(ACCESS["ingest"], "kms", "Decrypt", webhook) == ["kms:Decrypt"]
+    # the webhook functions' grants are on the webhook secrets' key alone
+    assert refused(ACCESS["webhook_delivery"], "kms", "Decrypt", webhook) == []
+    assert refused(ACCESS["webhooks"], "kms", "Encrypt", webhook) == []
+    assert refused(ACCESS["webhooks"], "kms", "Decrypt", program) == [
+        "kms:Decrypt on a program's signing secrets"
+    ]
+
+
+def test_a_kms_call_for_another_purpose_is_refused_even_to_the_program_secrets_grant():
+    # the grant's condition is StringEquals on the purpose: a near miss does not open
+    wrong = {"EncryptionContext": {"purpose": "program-signing-secrets", "program_id": "prg-1"}}
+
+    assert refused(ACCESS["ingest"], "kms", "Decrypt", wrong) == [
+        "kms:Decrypt for purpose 'program-signing-secrets': the grant names 'program-signing-secret' alone"
+    ]

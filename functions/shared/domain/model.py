@@ -7,10 +7,11 @@ carry out a decision is in `writes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, TypeVar
 
 ROLES = ("integration", "viewer", "fraud", "admin", "security")
@@ -22,25 +23,52 @@ REWARD_STATUSES = ("new", "pending", "approved", "on_hold", "declined", "paid", 
 CASE_STATUSES = ("open", "disputed", "approved", "declined", "removed")
 
 
+@dataclass(frozen=True, eq=False)
+class SigningSecrets:
+    """A program's request-signing secrets: the current one, and the one a rotation replaced (still
+    accepted until `Program.previous_signing_secret_until`). Opened on first use: the DynamoDB store
+    keeps them sealed and opens them with a call to KMS, so a program read for anything but
+    checking a signature (every request reads its program) never opens them."""
+
+    opener: Callable[[], tuple[str, str | None]]
+
+    @staticmethod
+    def clear(current: str, previous: str | None = None) -> SigningSecrets:
+        opened = (current, previous)
+        return SigningSecrets(lambda: opened)
+
+    @cached_property
+    def opened(self) -> tuple[str, str | None]:
+        return self.opener()
+
+
 @dataclass(frozen=True)
 class Program:
     program_id: str
     name: str
     created_at: datetime
     timezone: str = "UTC"
-    signing_secret: str | None = None
-    # the secret a rotation replaced, still accepted until then (senders move over meanwhile)
-    previous_signing_secret: str | None = None
+    signing: SigningSecrets | None = None  # None: the program signs nothing
+    # until then the secret a rotation replaced is still accepted (senders move over meanwhile)
     previous_signing_secret_until: datetime | None = None
+
+    @property
+    def signing_secret(self) -> str | None:
+        return self.signing.opened[0] if self.signing else None
+
+    @property
+    def previous_signing_secret(self) -> str | None:
+        return self.signing.opened[1] if self.signing else None
 
     def accepted_secrets(self, now: datetime) -> tuple[str, ...]:
         """The secrets an `X-Signature` may be made with now: none when the program signs nothing."""
-        if self.signing_secret is None:
+        if self.signing is None:
             return ()
-        previous, until = self.previous_signing_secret, self.previous_signing_secret_until
+        current, previous = self.signing.opened
+        until = self.previous_signing_secret_until
         if previous and until is not None and now < until:
-            return (self.signing_secret, previous)
-        return (self.signing_secret,)
+            return (current, previous)
+        return (current,)
 
 
 @dataclass(frozen=True)

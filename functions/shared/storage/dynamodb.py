@@ -7,6 +7,7 @@ and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from pynamodb.attributes import BinaryAttribute, ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
-from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
+from functions.shared.config import ConfigurationError
+from functions.shared.domain.model import ApiKey, Program, RecordOutcome, SigningSecrets, StoredEvent
 from functions.shared.errors import NotFound
+from functions.shared.sealing import SecretSealer, program_context
 from functions.shared.storage import keys
 from functions.shared.storage.dynamodb_base import (
     DynamoBase,
@@ -43,7 +46,9 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         program_id = UnicodeAttribute()
         name = UnicodeAttribute()
         timezone = UnicodeAttribute()
-        signing_secret = UnicodeAttribute(null=True)
+        # the current and previous signing secrets, sealed together (`sealing.program_context`)
+        sealed_signing_secrets = UnicodeAttribute(null=True)
+        signing_secret = UnicodeAttribute(null=True)  # in clear: programs written before sealing
         previous_signing_secret = UnicodeAttribute(null=True)
         previous_signing_secret_until = UTCDateTimeAttribute(null=True)
         created_at = UTCDateTimeAttribute()
@@ -85,9 +90,49 @@ def build_models(table_name: str, host: str | None = None, region: str = "us-eas
 
 
 class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
-    """The storage port on DynamoDB."""
+    """The storage port on DynamoDB. A program's signing secrets are sealed with `sealer` before
+    they are written (never in clear in the table) and opened only when a signature is checked."""
+
+    def __init__(self, models: Models, sealer: SecretSealer | None = None) -> None:
+        super().__init__(models)
+        self._sealer = sealer
 
     # --- programs and keys -------------------------------------------------------------
+    def _sealed(self, program: Program) -> str | None:
+        if program.signing is None:
+            return None
+        if self._sealer is None:
+            raise ConfigurationError(
+                "a program's signing secret is sealed before it is stored: no key to seal it with"
+            )
+        text = json.dumps(list(program.signing.opened))
+        return self._sealer.seal(text, program_context(program.program_id))
+
+    def _program(self, item: Any) -> Program:
+        signing = None
+        if item.sealed_signing_secrets:
+            sealed, program_id, sealer = item.sealed_signing_secrets, item.program_id, self._sealer
+
+            def opened() -> tuple[str, str | None]:
+                if sealer is None:
+                    raise ConfigurationError(
+                        f"program {program_id}'s signing secrets: no key to open them with"
+                    )
+                current, previous = json.loads(sealer.open(sealed, program_context(program_id)))
+                return current, previous
+
+            signing = SigningSecrets(opened)
+        elif item.signing_secret:  # written in clear before sealing: read as it is, sealed when next saved
+            signing = SigningSecrets.clear(item.signing_secret, item.previous_signing_secret)
+        return Program(
+            program_id=item.program_id,
+            name=item.name,
+            created_at=item.created_at,
+            timezone=item.timezone,
+            signing=signing,
+            previous_signing_secret_until=item.previous_signing_secret_until,
+        )
+
     def create_program(self, program: Program) -> None:
         item = self._m.program(
             keys.program_item_pk(program.program_id),
@@ -95,7 +140,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             program_id=program.program_id,
             name=program.name,
             timezone=program.timezone,
-            signing_secret=program.signing_secret,
+            sealed_signing_secrets=self._sealed(program),
             created_at=program.created_at,
             # listed on the sparse `programs` index
             programs_pk=keys.PROGRAMS_INDEX_PK,
@@ -109,7 +154,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             ) from exc
 
     def get_program(self, program_id: str) -> Program:
-        return _program(self._program_item(program_id))
+        return self._program(self._program_item(program_id))
 
     def _program_item(self, program_id: str) -> Any:
         item = self._get(self._m.program, keys.program_item_pk(program_id), keys.PROGRAM_SK)
@@ -124,8 +169,9 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         try:
             item.update(
                 actions=[
-                    m.signing_secret.set(program.signing_secret),
-                    m.previous_signing_secret.set(program.previous_signing_secret),
+                    m.sealed_signing_secrets.set(self._sealed(program)),
+                    m.signing_secret.remove(),  # a program written before sealing: no longer in clear
+                    m.previous_signing_secret.remove(),
                     m.previous_signing_secret_until.set(program.previous_signing_secret_until),
                 ],
                 condition=self._m.base.pk.exists(),
@@ -138,9 +184,9 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
     def list_programs(self) -> list[Program]:
         index = self._m.indexes["programs"]
         try:
-            found = {item.program_id: _program(item) for item in index.query(keys.PROGRAMS_INDEX_PK)}
+            found = {item.program_id: self._program(item) for item in index.query(keys.PROGRAMS_INDEX_PK)}
             for item in self._m.program.query(keys.program_pk()):  # made before the index
-                found.setdefault(item.program_id, _program(item))
+                found.setdefault(item.program_id, self._program(item))
         except PynamoDBException as exc:
             raise domain_error(exc, "listing programs failed") from exc
         return [found[program_id] for program_id in sorted(found)]
@@ -322,18 +368,6 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             if condition_failed(exc):
                 return
             raise domain_error(exc, f"clearing event {event_id} from the outbox failed") from exc
-
-
-def _program(item: Any) -> Program:
-    return Program(
-        program_id=item.program_id,
-        name=item.name,
-        created_at=item.created_at,
-        timezone=item.timezone,
-        signing_secret=item.signing_secret,
-        previous_signing_secret=item.previous_signing_secret,
-        previous_signing_secret_until=item.previous_signing_secret_until,
-    )
 
 
 def _api_key(item: Any) -> ApiKey:

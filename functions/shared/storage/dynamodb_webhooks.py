@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -36,18 +36,13 @@ from functions.shared.domain.webhooks import (
     Webhook,
 )
 from functions.shared.errors import Conflict, NotFound
+from functions.shared.sealing import SecretSealer
 from functions.shared.storage import keys_webhooks as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, Models, condition_failed, domain_error
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.port_webhooks import WebhooksPort
 
 DELIVERY_RETENTION = timedelta(days=30)  # deliveries (and their listing) expire by TTL
-
-
-class SecretSealer(Protocol):
-    def seal(self, secret: str, context: dict[str, str]) -> str: ...
-
-    def open(self, sealed: str, context: dict[str, str]) -> str: ...
 
 
 def webhook_items(base: type[Model]) -> dict[str, type[Model]]:

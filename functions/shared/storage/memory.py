@@ -38,8 +38,7 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
             stored = self.get_program(program.program_id)
             self._programs[program.program_id] = replace(
                 stored,
-                signing_secret=program.signing_secret,
-                previous_signing_secret=program.previous_signing_secret,
+                signing=program.signing,
                 previous_signing_secret_until=program.previous_signing_secret_until,
             )
 
