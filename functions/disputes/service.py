@@ -139,20 +139,17 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             # stamped when applied: a verdict recorded as the cycle ran is older than its resolution
             plan = rules.resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
-            carry_out(store, plan.steps, deps.publisher)
-            for other in rules.other_holders(case, plan.moved):  # released: still a flagged other's?
+            *steps, last = plan.steps
+            carry_out(store, steps, deps.publisher)
+            # what it released that is still a flagged other side's to hold, held before the case's
+            # last step: a run stopped before that step finds the case disputed and holds them again
+            for other in rules.other_holders(case, plan.moved):
                 try:
-                    hold_due(
-                        store,
-                        deps.publisher,
-                        other,
-                        pepper,
-                        now,
-                        actors.DISPUTE_CYCLE,
-                        f"released/{now.isoformat()}",
-                    )
+                    batch = f"released/{now.isoformat()}"
+                    hold_due(store, deps.publisher, other, pepper, now, actors.DISPUTE_CYCLE, batch)
                 except NotFound:
                     continue  # a customer with no profile holds nothing
+            carry_out(store, [last], deps.publisher)
             return "approved" if case.verdict == "approve" else "declined"
 
         try:

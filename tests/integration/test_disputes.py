@@ -1138,3 +1138,38 @@ def test_the_same_verdict_sent_again_is_recorded_once(env):
     assert verdict(env, case_id, "approve", "checked twice").status == 200
     entries = [a["action"] for a in case_of(env.tenant, case_id)["audit"]]
     assert entries.count("verdict_approve") == 2
+
+
+def test_a_cycle_stopped_after_releasing_a_reward_holds_it_for_the_flagged_partner_when_run_again(
+    env, monkeypatch
+):
+    """The approval above, stopped once the reward is `pending` again (the store stopped answering
+    before the other side was held): the case is still disputed, and the next run holds what the
+    first released, not leaving it payable until the sweep."""
+    flag_partner(env, "p-stop")
+    reward = buy(env, "c-stop", "p-stop", "2026-11-04T09:00:00Z", "30.00", email="p-stop.owner@example.com")
+    drain(env.aws)
+    active = view(env.tenant, "active")
+    customer_case = next(c for c, found in active.items() if found["subject"]["type"] == "customer")
+    assert dispute(env, customer_case).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, customer_case, "approve").status == 200
+    store, real = env.deps.repository, env.deps.repository.apply
+    applied: list[Any] = []
+
+    def stopping_after_two_steps(step):
+        applied.append(step)
+        if len(applied) > 2:
+            raise StorageUnavailable("the store stopped answering")
+        real(step)
+
+    monkeypatch.setattr(store, "apply", stopping_after_two_steps)
+    run_scheduled_cycle(env)
+    monkeypatch.setattr(store, "apply", real)
+    assert rewards_of(env.tenant, partner_id="p-stop") == {reward: "pending"}  # released, then stopped
+    assert case_of(env.tenant, customer_case)["status"] == "disputed"
+
+    run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
+
+    assert case_of(env.tenant, customer_case)["status"] == "approved"
+    assert rewards_of(env.tenant, partner_id="p-stop") == {reward: "on_hold"}

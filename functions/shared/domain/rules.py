@@ -787,7 +787,8 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     )
     plan = Plan(
         _reward_chunks(case, held, target, ("disputed",), archive=False, verdict=case.verdict, under=keeper),
-        [replace(r, status=target, case_id=keeper or r.case_id) for r in held],
+        # what it moves, and what a run that stopped half way moved already (`other_holders`)
+        [replace(r, status=target, case_id=keeper or r.case_id) for r in held] + moved_before,
     )
     if approve and subject.status == "active" and subject.active_case_id is None:
         unflagged = UpdateProfile.guard(
