@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from functions.shared.changes import relay_notifications
-from functions.shared.errors import DomainError
+from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 
@@ -32,6 +32,7 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
     cutoff = deps.clock.now() - RELAY_AFTER
     deadline = time.monotonic() + budget_seconds
     sent = 0
+    failed: list[str] = []
     for program in deps.repository.list_programs():
         try:
             for page in deps.repository.outbox_pages(program.program_id, cutoff, PAGE):
@@ -42,9 +43,20 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
                     return sent
         except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
             logger.warning("outbox relay skipped a program", extra={"error": error.detail})
+            failed.append(f"{program.program_id}: {error.detail}")
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
+    _failed_after_all("events", failed)
     return sent
+
+
+def _failed_after_all(what: str, failed: list[str]) -> None:
+    """Every program tried, the run fails if one could not be relayed: its error is the alarm that
+    says accepted events (or notifications) wait unsent."""
+    if failed:
+        raise StorageUnavailable(
+            f"outbox relay: {what} of {len(failed)} program(s) not relayed ({failed[0]})"
+        )
 
 
 def relay_all_notifications(
@@ -55,6 +67,7 @@ def relay_all_notifications(
     workflow that suspends thousands of customers drains in a run or two, not 1,000 per run."""
     deadline = time.monotonic() + budget_seconds
     delivered = 0
+    failed: list[str] = []
     for program in deps.repository.list_programs():
         try:
             while time.monotonic() < deadline:
@@ -64,6 +77,8 @@ def relay_all_notifications(
                     break
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
+            failed.append(f"{program.program_id}: {error.detail}")
     if delivered:
         logger.info("notifications relayed", extra={"delivered": delivered})
+    _failed_after_all("notifications", failed)
     return delivered

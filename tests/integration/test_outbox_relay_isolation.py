@@ -1,6 +1,7 @@
 """The outbox relay's two halves, and its programs, fail apart: the scoring queue refusing sends does
 not keep a notification from a bus that is up (SPEC 6: delivered at least once), and one program's
-refused send does not keep another program's accepted events off the queue."""
+refused send does not keep another program's accepted events off the queue. The run still fails
+once all were tried (its alarm says what waits unsent)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
+from functions.shared.errors import StorageUnavailable
 from tests.conftest import Aws, Tenant
 from tests.integration.scoring_support import drain, send, signup
 from tests.support import invoke_raw
@@ -49,8 +51,9 @@ def test_the_queue_down_keeps_no_notification_from_the_bus(
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _refusing("sqs"))
     send(tenant, signup("pa3", ip="81.2.73.12"))  # accepted; its send refused: in the event outbox
     _later()
-    invoke_raw("outbox_relay", SCHEDULED)
-    assert repository.pending_notifications(tenant.program_id, 100) == []
+    with pytest.raises(StorageUnavailable, match="events of 1 program"):  # the run fails: its alarm
+        invoke_raw("outbox_relay", SCHEDULED)
+    assert repository.pending_notifications(tenant.program_id, 100) == []  # delivered all the same
 
 
 def test_one_programs_refused_send_keeps_no_other_program_waiting(
@@ -65,7 +68,8 @@ def test_one_programs_refused_send_keeps_no_other_program_waiting(
     only_first = _refusing("sqs", lambda params: first.program_id in str(params))
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", only_first)
     _later()
-    invoke_raw("outbox_relay", SCHEDULED)
+    with pytest.raises(StorageUnavailable, match=first.program_id):
+        invoke_raw("outbox_relay", SCHEDULED)
     taken = [m["Body"] for m in aws.queued()]
     assert any(second.program_id in body for body in taken)
     assert not any(first.program_id in body for body in taken)
