@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Protocol
 
-from functions.shared.errors import StorageUnavailable
+from functions.shared.errors import DomainError, StorageRefused, StorageUnavailable
 
 # The key that seals programs' request-signing secrets, by its alias: the stack makes it
 # (`ProgramSecretsKey`), `make run` and the tests make it on moto; fraudctl seals with it, the
@@ -42,7 +42,7 @@ class KmsSealer:
                 KeyId=self._key_id, Plaintext=secret.encode(), EncryptionContext=context
             )
         except (BotoCoreError, ClientError) as exc:
-            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
+            raise _key_error(exc) from exc
         return base64.b64encode(answer["CiphertextBlob"]).decode()
 
     def open(self, sealed: str, context: dict[str, str]) -> str:
@@ -53,5 +53,25 @@ class KmsSealer:
                 KeyId=self._key_id, CiphertextBlob=base64.b64decode(sealed), EncryptionContext=context
             )
         except (BotoCoreError, ClientError) as exc:
-            raise StorageUnavailable(f"the key service did not answer: {type(exc).__name__}") from exc
+            raise _key_error(exc) from exc
         return bytes(answer["Plaintext"]).decode()
+
+
+# What a retry may get past: the key service busy or down. Anything else it answers (no grant, no
+# such key, a key disabled, a sealed text that does not open with this key and context) no retry
+# passes: the deployment's, not the caller's (an API answers 500 and logs it; 503 would have every
+# sender retry for ever).
+_PASSING = {
+    "ThrottlingException",
+    "LimitExceededException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "KeyUnavailableException",
+}
+
+
+def _key_error(exc: Exception) -> DomainError:
+    code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+    if code is None or code in _PASSING:  # a network failure (BotoCoreError) or the service busy
+        return StorageUnavailable(f"the key service did not answer: {code or type(exc).__name__}")
+    return StorageRefused(f"the key service refused: {code}")

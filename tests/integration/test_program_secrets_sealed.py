@@ -11,10 +11,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from functions.shared import tenancy
 from functions.shared.clock import FixedClock
-from functions.shared.errors import StorageUnavailable
+from functions.shared.errors import StorageRefused, StorageUnavailable
 from functions.shared.sealing import KmsSealer
 from functions.shared.storage import keys
 from tests.conftest import Aws, Tenant, make_tenant
@@ -64,7 +65,7 @@ def test_a_sealed_secret_moved_to_another_program_does_not_open(aws: Aws) -> Non
         UpdateExpression="SET sealed_signing_secrets = :s",
         ExpressionAttributeValues={":s": sealed},
     )
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(StorageRefused, match="InvalidCiphertextException"):  # no retry passes: not a 503
         aws.repository.get_program(other.program_id).accepted_secrets(CLOCK.now())
 
 
@@ -101,3 +102,24 @@ def test_a_program_written_in_clear_is_read_and_sealed_when_next_saved(aws: Aws)
     assert SECRET not in stored and "signing_secret" not in json.loads(stored)
     read = aws.repository.get_program(program.program_id)
     assert read.accepted_secrets(CLOCK.now()) == ("a-newer-random-signing-secret", SECRET)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("ThrottlingException", StorageUnavailable),  # busy: a retry passes (503)
+        ("KMSInternalException", StorageUnavailable),
+        ("AccessDeniedException", StorageRefused),  # no grant: no retry passes (500, logged)
+        ("IncorrectKeyException", StorageRefused),
+        ("DisabledException", StorageRefused),
+    ],
+)
+def test_what_the_key_service_answers_is_retryable_only_when_a_retry_can_pass(
+    code: str, expected: type[Exception]
+) -> None:
+    class Refusing:
+        def decrypt(self, **_: Any) -> Any:
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, "Decrypt")
+
+    with pytest.raises(expected, match=code):
+        KmsSealer(Refusing(), "alias/any").open("c2VhbGVk", {"purpose": "x"})
