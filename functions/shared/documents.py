@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from functions.shared.inputs import BLANK_CHARACTERS
 from functions.shared.storage.keys import timestamp
 
 _INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
@@ -100,7 +101,7 @@ def _canonical(value: Any, blanks_absent: bool = True) -> str:
         members = sorted(
             (str(k), v)
             for k, v in value.items()
-            if v is not None and not (blanks_absent and isinstance(v, str) and not v.strip())
+            if v is not None and not (blanks_absent and isinstance(v, str) and not v.strip(BLANK_CHARACTERS))
         )
         return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, blanks_absent)}" for k, v in members) + "}"
     if isinstance(value, list | tuple):

@@ -140,7 +140,10 @@ def test_blank_optional_fields_of_a_campaign_and_a_workflow_are_absent(loyalty):
 
 
 @pytest.mark.parametrize("first", [{}, {"occurred_at": None}, {"occurred_at": ""}, {"campaign_id": "  "}])
-@pytest.mark.parametrize("retry", [{}, {"occurred_at": ""}, {"campaign_id": ""}, {"occurred_at": None}])
+@pytest.mark.parametrize(
+    "retry",
+    [{}, {"occurred_at": ""}, {"campaign_id": ""}, {"occurred_at": None}, {"campaign_id": "\ufeff\u3000"}],
+)
 def test_a_retry_sending_blank_what_the_first_left_out_is_the_same_earn(loyalty, first, retry):
     earned = loyalty.request("POST", "/v1/loyalty/earn", _earn(kind="purchase", **first), "integration")
     again = loyalty.request("POST", "/v1/loyalty/earn", _earn(kind="purchase", **retry), "integration")
