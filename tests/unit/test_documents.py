@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from functions.shared.documents import document_hash, legacy_hash, same_document
+from functions.shared.inputs import BLANK_CHARACTERS
 
 numbers = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
@@ -39,9 +40,14 @@ def _respelled(value):
 
 def _meaning(value):
     """What a document says, compared by Python's own equality (numbers by value, each JSON
-    type apart: `True` is not `1`), without its null members."""
+    type apart: `True` is not `1`), without its null members nor its blank texts (an optional value
+    sent blank is not sent: SPEC 3.1)."""
     if isinstance(value, dict):
-        return {k: _meaning(v) for k, v in value.items() if v is not None}
+        return {
+            k: _meaning(v)
+            for k, v in value.items()
+            if v is not None and not (isinstance(v, str) and not v.strip(BLANK_CHARACTERS))
+        }
     if isinstance(value, list):
         return tuple(_meaning(v) for v in value)
     if isinstance(value, bool) or value is None:
@@ -57,6 +63,9 @@ def test_a_document_respelled_is_the_same_document(document):
 
 
 @given(documents, documents)
+@example({}, {"k": ""})  # a blank text is no value
+@example({"k": "\ufeff"}, {"k": None})
+@example({"k": " a"}, {"k": "a"})  # a text with something in it is as sent
 def test_two_documents_hash_alike_exactly_when_they_say_the_same(first, second):
     assert (document_hash(first) == document_hash(second)) == (_meaning(first) == _meaning(second))
 
