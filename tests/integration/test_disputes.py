@@ -435,13 +435,14 @@ def test_a_partner_whose_customers_buy_throughout_the_approval_is_approved_and_n
     assert sweep(env.deps).held == 0  # nothing of an approved partner's is held again
 
 
-def _stopped_after_its_first_step(env, monkeypatch) -> None:
-    """The cycle run once, DynamoDB down after its first step (the verdict begun, nothing moved)."""
+def _stopped_after_its_first_step(env, monkeypatch, steps_applied: int = 1) -> None:
+    """The cycle run once, DynamoDB down after its first step (the verdict begun, nothing moved),
+    or after as many as said."""
     store, real_apply, steps = env.deps.repository, env.deps.repository.apply, []
 
     def down_after_the_first_step(step):
         steps.append(step)
-        if len(steps) > 1:
+        if len(steps) > steps_applied:
             raise StorageUnavailable("injected: the table stopped answering")
         real_apply(step)
 
@@ -1154,18 +1155,7 @@ def test_a_cycle_stopped_after_releasing_a_reward_holds_it_for_the_flagged_partn
     assert dispute(env, customer_case).status == 200
     set_clock(env.clock, VERDICT_AT)
     assert verdict(env, customer_case, "approve").status == 200
-    store, real = env.deps.repository, env.deps.repository.apply
-    applied: list[Any] = []
-
-    def stopping_after_two_steps(step):
-        applied.append(step)
-        if len(applied) > 2:
-            raise StorageUnavailable("the store stopped answering")
-        real(step)
-
-    monkeypatch.setattr(store, "apply", stopping_after_two_steps)
-    run_scheduled_cycle(env)
-    monkeypatch.setattr(store, "apply", real)
+    _stopped_after_its_first_step(env, monkeypatch, steps_applied=2)  # the verdict begun, the reward released
     assert rewards_of(env.tenant, partner_id="p-stop") == {reward: "pending"}  # released, then stopped
     assert case_of(env.tenant, customer_case)["status"] == "disputed"
 
