@@ -32,7 +32,7 @@ from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
 from functions.shared.domain import actors
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError, StorageUnavailable
+from functions.shared.errors import DomainError, StorageRefused, StorageUnavailable
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
@@ -154,8 +154,11 @@ def _run(
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
                         evaluate(deps, program, workflow, other, today)
-        except StorageUnavailable:
-            raise  # the run stays due and comes back: markers make running it again harmless
+        except (StorageUnavailable, StorageRefused):
+            # the store did not answer, or refused what no retry of the caller's passes but an
+            # operator's fix does (credentials expired, a grant being rolled out): the run stays due
+            # and comes back, then goes to the dead-letter queue; markers make running it again harmless
+            raise
         except DomainError as error:
             logger.warning(
                 "workflow evaluation failed",
