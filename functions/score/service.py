@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
@@ -58,6 +58,9 @@ def failure_detail(error: Exception) -> str:
     log has the rest: an internal error's text is not the program's to read)."""
     if isinstance(error, DomainError):
         return error.detail
+    if isinstance(error, ValidationError):  # the stored body: each field and why, no library's text
+        found = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
+        return f"the event as stored does not validate: {found}"
     if isinstance(error, ValueError | OverflowError):
         return str(error)
     logger.exception("scoring failed at its last delivery", extra={"error": type(error).__name__})

@@ -7,6 +7,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from pydantic import TypeAdapter
@@ -770,3 +771,27 @@ def test_an_integer_longer_than_python_reads_is_valid_json_refused_or_ignored_by
         assert answer.status == 422 and where in {e["field"] for e in answer.body["errors"]}, answer
     else:  # an optional coordinate out of range: ignored, the event accepted
         assert answer.status == 202, answer
+
+
+@pytest.mark.parametrize("written", ["1e2", "1E12", "5E1", "2.50E1"])
+def test_an_amount_written_with_an_exponent_is_scored_from_the_queue_as_on_the_request(
+    aws, tenant, written: str
+):
+    """`1e2` is a number like `100` (README): an event whose amount was written so was accepted,
+    then failed on the queue (its stored text `1E+2` was no decimal string an amount takes back)."""
+    from tests.integration.scoring_support import drain, send, signup
+
+    send(tenant, signup("p-exp"))
+    event = sample("reward.created")
+    event["reward"].update(partner_id="p-exp", id=f"rw-{written}", amount="__AMOUNT__")
+    text = json.dumps(event).replace('"__AMOUNT__"', written)
+    answer = call("ingest", proxy_event("POST", "/v1/events", text, tenant.keys["integration"]))
+    assert answer.status == 202, answer
+    drain(aws)
+
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    assert stored.status == "scored", stored.failure
+    rewards = call(
+        "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p-exp"})
+    )
+    assert [r["amount"] for r in rewards.body["items"]] == [str(Decimal(written).quantize(Decimal("0.01")))]

@@ -80,3 +80,19 @@ def test_a_batch_whose_first_read_fails_scores_each_event_alone(
     _drain(aws)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
     assert {aws.repository.get_event(tenant.program_id, e["id"]).status for e in events} == {"scored"}
+
+
+def test_a_stored_body_that_no_longer_validates_says_which_field_without_the_librarys_text() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from functions.score.service import failure_detail
+
+    class Amounts(BaseModel):
+        amount: int
+
+    try:
+        Amounts.model_validate({"amount": "1E+2"})
+    except ValidationError as error:
+        detail = failure_detail(error)
+    assert detail.startswith("the event as stored does not validate: amount: ")
+    assert "pydantic" not in detail and "errors.pydantic.dev" not in detail
