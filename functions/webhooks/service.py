@@ -5,6 +5,7 @@ program's webhook is not found, as if it did not exist. The rules are in
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +20,7 @@ from functions.shared.domain.webhooks import (
     check_url,
     retried_by_hand,
 )
-from functions.shared.errors import Conflict, InvalidInput, NotFound
+from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from functions.webhooks.models import (
     AttemptView,
     DeliveryPage,
@@ -161,7 +162,14 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         deps.store.save_delivery(reopened, delivery)
     except Conflict:
         raise Conflict(f"delivery {delivery_id} is being sent right now; try again") from None
-    deps.queue.schedule(try_message(program_id, webhook_id, delivery_id, reopened.tries), 0)
+    try:
+        deps.queue.schedule(try_message(program_id, webhook_id, delivery_id, reopened.tries), 0)
+    except DomainError:
+        # nothing will send it: put it back as it was, so the 503 is true (nothing changed) and it
+        # does not say `pending` for ever with no try on its way
+        with contextlib.suppress(DomainError):
+            deps.store.save_delivery(delivery, reopened)
+        raise
     return delivery_view(reopened)
 
 

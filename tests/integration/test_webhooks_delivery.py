@@ -326,3 +326,34 @@ def test_times_in_a_notification_reach_the_receiver_in_rfc_3339(
     body = json.loads(receiver.got[0].body)
     assert body["data"]["at"] == "2026-12-03T20:09:06.752746Z"
     assert body["created_at"].endswith("Z") and "T" in body["created_at"]
+
+
+def test_a_send_by_hand_the_queue_refused_changes_nothing(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    """The webhooks queue refusing the try a send by hand schedules: 503, and the delivery is as it
+    was (it said `pending` for ever, with no try on its way); sent again, it goes."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    real = botocore.client.BaseClient._make_api_call
+
+    def queue_down(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "sqs" and operation == "SendMessage":
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
+        return real(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", queue_down)
+    refused = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+
+    assert refused.status == 503, refused
+    assert deliveries(tenant) == [delivery]  # as it was: delivered, one attempt
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    assert again.status == 202, again
+    pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
+    assert [a["outcome"] for a in deliveries(tenant)[0]["attempts"]] == ["delivered", "delivered"]
