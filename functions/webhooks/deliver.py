@@ -24,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     deps = webhook_deps()
 
     def record_handler(record: SQSRecord) -> None:
-        take_message(deps, record.body)
+        take_message(deps, record.body, int(record.attributes.get("ApproximateReceiveCount") or 1))
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

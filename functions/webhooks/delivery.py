@@ -38,10 +38,12 @@ USER_AGENT = "fraud-management-webhooks/1"
 EARLY = timedelta(milliseconds=100)  # delays are rounded up; this covers only clock differences
 
 
-def take_message(deps: WebhookDeps, body: str) -> None:
+def take_message(deps: WebhookDeps, body: str, receive_count: int = 1) -> None:
+    """`receive_count`: SQS's count of this message's deliveries (more than 1: a run took it before
+    and did not finish)."""
     message = json.loads(body)
     if message.get("kind") == "webhook_try":
-        run_try(deps, message)
+        run_try(deps, message, receive_count)
     elif "detail-type" in message:
         fan_out(deps, message)
     else:
@@ -94,7 +96,7 @@ def _deliver_to(
     return stored
 
 
-def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
+def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) -> Delivery | None:
     program_id, webhook_id = str(message["program_id"]), str(message["webhook_id"])
     dlv, tries = str(message["delivery_id"]), int(message["tries"])
     try:
@@ -107,8 +109,12 @@ def run_try(deps: WebhookDeps, message: dict[str, Any]) -> Delivery | None:
     if not webhook.made(delivery):
         return _stopped(deps, delivery)
     if delivery.tries == tries + 1:
-        # this try was recorded, and scheduling the next may have failed: schedule it (again)
-        _schedule_next(deps, delivery)
+        # this try was recorded. A message delivered again (its run stopped after recording it,
+        # maybe before scheduling the next): schedule the next (again). A first delivery is a
+        # second copy of the try (a notification that came twice): the run that recorded it
+        # scheduled the next, and a copy scheduling it too would double every try after
+        if receive_count > 1:
+            _schedule_next(deps, delivery)
         return None
     if delivery.tries != tries:
         return None  # a stale copy: the delivery has moved on

@@ -76,6 +76,9 @@ def test_the_first_try_is_scheduled_once_however_often_the_notification_arrives(
     run_try(deps, first[0])
     run_try(deps, again[0])
     assert len(deps.sender.sent) == 1  # type: ignore[attr-defined]
+    # and the copy does not schedule the next try a second time: one message per try from here
+    # (each try after would otherwise travel twice, for the delivery's 24 hours)
+    assert [m["tries"] for m, _ in deps.queue.scheduled[2:]] == [1]  # type: ignore[attr-defined]
 
 
 def test_not_subscribed_or_another_programs_notification_makes_nothing(deps: WebhookDeps):
@@ -96,7 +99,7 @@ def test_a_try_recorded_whose_next_schedule_failed_is_finished_by_the_redelivery
     assert stored.tries == 1 and stored.status == "pending"
     assert deps.queue.scheduled == []  # type: ignore[attr-defined]
 
-    run_try(deps, message)  # the redelivery
+    run_try(deps, message, receive_count=2)  # the redelivery
 
     assert len(deps.sender.sent) == 1  # type: ignore[attr-defined]  # not sent twice
     [(following, delay)] = deps.queue.scheduled  # type: ignore[attr-defined]
