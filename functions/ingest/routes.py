@@ -51,9 +51,10 @@ def post_event(
     stored = service.accept_event(deps, api.program_of(router), event.id, event.type, event.occurred_at, raw)
     if wait == "decision":
         left_ms = router.lambda_context.get_remaining_time_in_millis() - _LAMBDA_MARGIN_MS
-        scored = service.decide_within(deps, stored, min(timeout_ms, left_ms) / 1000)
-        if scored is not None:
-            return Response(200, "application/json", EventStatus.model_validate(service.status_of(scored)))
+        stored = service.decide_within(deps, stored, min(timeout_ms, left_ms) / 1000)
+        if stored.status == "scored":
+            return Response(200, "application/json", EventStatus.model_validate(service.status_of(stored)))
+    # the event's status now: as recorded, or as the wait last read it
     body = Accepted.model_validate({"event_id": stored.event_id, "status": stored.status})
     return Response(202, "application/json", body)
 

@@ -84,26 +84,28 @@ _FIRST_LOOK_S = 0.05  # between reads of an event another scorer has; doubles up
 _LAST_LOOK_S = 0.5
 
 
-def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> StoredEvent | None:
-    """The event, scored, if it is scored within `wait_s` seconds (by this request or by the
-    queue); None when it is not (the caller answers 202 and the queue goes on with it).
+def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> StoredEvent:
+    """The event as last read: scored, if it is scored within `wait_s` seconds (by this request or
+    by the queue); else as it is when the wait is over (the caller answers 202 with that status,
+    and the queue goes on with it).
 
     Scoring here is the same engine the queue runs; its decision write holds only while the event
     is not scored, so a race with the queue scores it once. A pass that has started is finished
     even if it ends after the wait: stopping it would undo nothing, and its decision is the answer.
     Any failure here is left to the queue, which retries and dead-letters as it always does."""
     if stored.status != "queued" or wait_s <= 0:
-        return stored if stored.status == "scored" else None
+        return stored
     deadline = time.monotonic() + wait_s
     try:
         from functions.score.service import engine_for  # scoring's dependencies, only when asked
 
         engine_for(deps).score(stored)
-    except (DomainError, ValueError, OverflowError) as error:
-        detail = error.detail if isinstance(error, DomainError) else str(error)
+    except Exception as error:  # any failure: the event is recorded and queued, never a 500 for it
+        detail = error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
         logger.warning(
             "synchronous scoring failed; the queue scores it",
             extra={"event_id": stored.event_id, "error": detail},
+            exc_info=not isinstance(error, DomainError),
         )
     pause = _FIRST_LOOK_S
     while True:
@@ -120,6 +122,6 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
         left = deadline - time.monotonic()
         if event.status == "failed" or left <= 0:
             metrics.add_metric(name="SynchronousDecisionsTimedOut", unit=MetricUnit.Count, value=1)
-            return None
+            return event
         time.sleep(min(pause, left))
         pause = min(pause * 2, _LAST_LOOK_S)

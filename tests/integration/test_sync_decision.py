@@ -144,15 +144,21 @@ def test_a_bad_wait_is_422_and_records_nothing(aws, tenant, query):
     assert aws.queued() == []
 
 
-def test_a_failing_scorer_leaves_the_event_to_the_queue(aws, tenant, monkeypatch):
+@pytest.mark.parametrize(
+    "fault",
+    [StorageUnavailable("throttled"), KeyError("a fault of this code"), RuntimeError("DynamoDB: malformed")],
+    ids=["throttled", "a-bug", "storage-bug"],
+)
+def test_a_failing_scorer_leaves_the_event_to_the_queue(aws, tenant, monkeypatch, fault):
     """The bus and the table are fine but scoring throws on the request's path (a throttled read,
-    say): the answer is the usual 202 once the wait is over, and the queue scores the event."""
+    say, or a fault of this code: the event is recorded and queued either way, so never a 500):
+    the answer is the usual 202 once the wait is over, and the queue scores the event."""
 
     first, _ = twins()
     real = DynamoRepository.scoring_snapshot
 
     def throttled(self, *args, **kwargs):
-        raise StorageUnavailable("throttled")
+        raise fault
 
     monkeypatch.setattr(DynamoRepository, "scoring_snapshot", throttled)
     answer = post(tenant, first, query={"wait": "decision", "timeout_ms": "200"})
