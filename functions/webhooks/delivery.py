@@ -26,6 +26,7 @@ from functions.shared.domain.webhooks import (
     after_attempt,
     check_url,
     delivery_id,
+    gone_again,
     signature_header,
 )
 from functions.shared.errors import Conflict, NotFound
@@ -105,6 +106,10 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
     except NotFound:
         return None  # the webhook was deleted: nothing to send
     if delivery.status != "pending":
+        if receive_count > 1 and delivery.tries == tries + 1:  # this try's run stopped after recording
+            disabling = gone_again(webhook, delivery, deps.clock.now())  # it: a 410 left undone
+            if disabling is not None and deps.store.disable_webhook(disabling):
+                logger.info("webhook disabled: its receiver answered 410", extra={"webhook_id": webhook_id})
         return None
     if not webhook.made(delivery):
         return _stopped(deps, delivery)
@@ -130,7 +135,9 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
     if not webhook.enabled:
         return _stopped(deps, delivery)
     answer_code = _post(deps, webhook, delivery)
-    after = after_attempt(delivery, answer_code, deps.clock.now(), deps.schedule)
+    after = after_attempt(
+        delivery, answer_code, deps.clock.now(), deps.schedule, made_with=webhook.updated_at
+    )
     if not _save(deps, after, delivery):
         return deps.store.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
     if answer_code == 410:

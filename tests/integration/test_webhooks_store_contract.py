@@ -174,6 +174,14 @@ def test_a_try_is_recorded_once(store: WebhooksPort):
     assert (stored.status, stored.next_attempt_at) == ("pending", first.next_attempt_at)
 
 
+def test_a_410_keeps_the_version_of_the_webhook_its_try_was_made_with(store: WebhooksPort):
+    made, _ = store.create_delivery(delivery())
+    gone = after_attempt(made, 410, T0, SCHEDULE, made_with=T0 - timedelta(minutes=3))
+    store.save_delivery(gone, made)
+    [attempt] = store.get_delivery("p", "wh", "dlv_1").attempts
+    assert (attempt.outcome, attempt.webhook_version) == ("gone", T0 - timedelta(minutes=3))
+
+
 def test_deliveries_are_listed_newest_first_per_webhook(store: WebhooksPort):
     for n in range(5):
         store.create_delivery(delivery(f"dlv_{n}", T0 + timedelta(minutes=n)))

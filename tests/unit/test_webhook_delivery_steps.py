@@ -204,3 +204,47 @@ def test_sqs_delays_are_whole_seconds_rounded_up_never_early():
     for wait in (0.0, 0.01, 0.49, 0.5, 1.0, 1.2, 899.5, 5000):
         queue.schedule({"kind": "webhook_try"}, wait)
     assert sqs.delays == [0, 1, 1, 1, 1, 2, 900, 900]
+
+
+def _gone_and_stopped(deps: WebhookDeps, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A try whose receiver answered 410, its run stopped after recording it (the save's answer
+    lost, say) and before disabling the webhook; returns the try's message, which SQS delivers again."""
+    deps.sender = Sender(410)
+    fan_out(deps, notification())
+    message = deps.queue.scheduled.pop()[0]  # type: ignore[attr-defined]
+
+    def stopped(*_: Any) -> bool:
+        raise StorageUnavailable("the run stopped (test)")
+
+    monkeypatch.setattr(deps.store, "disable_webhook", stopped)
+    with pytest.raises(StorageUnavailable):
+        run_try(deps, message)
+    monkeypatch.undo()
+    assert deps.store.get_webhook("p", "wh").enabled  # not disabled yet; the 410 recorded
+    return message
+
+
+def test_a_410_recorded_by_a_run_that_stopped_disables_the_webhook_on_the_redelivery(
+    deps: WebhookDeps, monkeypatch: pytest.MonkeyPatch
+):
+    message = _gone_and_stopped(deps, monkeypatch)
+
+    run_try(deps, message, receive_count=2)
+
+    webhook = deps.store.get_webhook("p", "wh")
+    assert not webhook.enabled and webhook.disabled_reason == "the receiver answered 410 Gone"
+    assert len(deps.sender.sent) == 1  # type: ignore[attr-defined]  # not posted again
+
+
+def test_a_410_left_undone_leaves_a_webhook_changed_since_enabled(
+    deps: WebhookDeps, monkeypatch: pytest.MonkeyPatch
+):
+    message = _gone_and_stopped(deps, monkeypatch)
+    current = deps.store.get_webhook("p", "wh")
+    deps.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    repointed = replace(current, url="https://new.example.com/in", updated_at=deps.clock.now())
+    deps.store.replace_webhook(repointed, current.updated_at)
+
+    run_try(deps, message, receive_count=2)
+
+    assert deps.store.get_webhook("p", "wh").enabled

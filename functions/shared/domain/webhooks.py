@@ -178,6 +178,20 @@ class Disabling:
         return replace(current, enabled=False, disabled_reason=self.reason, updated_at=self.at)
 
 
+def gone_again(webhook: Webhook, delivery: Delivery, now: datetime) -> Disabling | None:
+    """The disabling a try whose receiver answered 410 should have made, when its run stopped after
+    recording the 410 (the save's answer lost) and SQS delivers its message again: for the webhook
+    the try was made with (its version kept on the attempt), so a webhook changed since stays as it
+    is. None when the last attempt was no 410, or kept no version (recorded before versions)."""
+    last = delivery.attempts[-1] if delivery.attempts else None
+    if last is None or last.outcome != "gone" or last.webhook_version is None:
+        return None
+    at = max(now, last.webhook_version + timedelta(microseconds=1))
+    return Disabling(
+        webhook.program_id, webhook.webhook_id, webhook.created_at, last.webhook_version, GONE_REASON, at
+    )
+
+
 @dataclass(frozen=True)
 class Creation:
     """A new webhook, decided on the program's webhooks as read (`ProgramWebhooks.create`): written
@@ -214,6 +228,9 @@ class Attempt:
     at: datetime
     answer_code: int | None  # None: no answer (timeout, refused, address not allowed)
     outcome: str  # delivered | retry | failed | gone
+    # gone: the `updated_at` of the webhook the try was made with, what its disabling applies to
+    # (`gone_again`: a run that stopped between recording the 410 and disabling the webhook)
+    webhook_version: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +287,8 @@ def after_attempt(
     at: datetime,
     schedule: RetrySchedule,
     rng: Callable[[float, float], float] = random.uniform,
+    *,
+    made_with: datetime | None = None,
 ) -> Delivery:
     """The delivery once a try got `answer_code` (None: no answer): delivered on 2xx; failed on
     410 (the webhook is disabled: `gone`) or when the next try would fall past the horizon;
@@ -282,7 +301,7 @@ def after_attempt(
             delivery, status="delivered", attempts=(*delivery.attempts, attempt), next_attempt_at=None
         )
     if answer_code == 410:
-        attempt = Attempt(number, at, answer_code, "gone")
+        attempt = Attempt(number, at, answer_code, "gone", made_with)
         return replace(
             delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
         )

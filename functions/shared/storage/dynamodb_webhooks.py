@@ -355,17 +355,26 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
 
 
 def _attempt_json(attempt: Attempt) -> dict[str, Any]:
-    return {
+    found: dict[str, Any] = {
         "number": attempt.number,
         "at": attempt.at.isoformat(),
         "answer_code": attempt.answer_code,
         "outcome": attempt.outcome,
     }
+    if attempt.webhook_version is not None:
+        found["webhook_version"] = attempt.webhook_version.isoformat()
+    return found
 
 
 def _delivery(item: Any) -> Delivery:
     attempts = tuple(
-        Attempt(a["number"], datetime.fromisoformat(a["at"]), a["answer_code"], a["outcome"])
+        Attempt(
+            a["number"],
+            datetime.fromisoformat(a["at"]),
+            a["answer_code"],
+            a["outcome"],
+            datetime.fromisoformat(a["webhook_version"]) if a.get("webhook_version") else None,
+        )
         for a in json.loads(item.attempts or "[]")
     )
     return Delivery(
