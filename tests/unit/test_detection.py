@@ -246,7 +246,13 @@ def test_an_ipv4_address_is_its_own_key_and_an_ipv6_address_is_its_line():
 
 def test_a_name_keeps_its_letters_in_every_script_and_drops_accents_case_and_punctuation():
     assert normalize_name("  José  NÚÑEZ-García ") == "jose nunez garcia"
-    assert normalize_name("Иван Петров") == normalize_name("иван  ПЕТРОВ") == "иван петров"
+    assert normalize_name("Иван Петров") == normalize_name("иван  ПЕТРОВ") != ""
+    assert normalize_name("Иван Петров") != normalize_name("Иван Сидоров")
+    # a letter that only looks Latin is the Latin one (a self-referral named with a Cyrillic `а`)
+    assert normalize_name("M\u0430ri\u0430 Jose Nunez G\u0430rcia") == normalize_name(
+        "María José Núñez García"
+    )
+    assert normalize_name("Ma\u200dria") == "maria"  # an invisible joiner: no letter
     assert normalize_name("王伟") != normalize_name("李娜")
     assert normalize_name("राम") != normalize_name("रीम")  # a vowel sign is part of the name
     assert normalize_name("---") == ""
@@ -906,3 +912,21 @@ def test_a_customer_with_the_partners_former_address_is_a_self_referral():
     )
 
     assert reasons(bought)["self_referral"] == "customer c-self shares the e-mail address of partner p-moved"
+
+
+def test_a_device_is_one_key_however_its_fingerprint_is_dressed():
+    from functions.shared.domain.identity import normalize_device
+
+    plain = normalize_device("fpA615717c0ffee42")
+    assert normalize_device(" FPA615717C0FFEE42\t") == plain
+    assert normalize_device("fpA\u200b615717c0ffee42") == plain  # a zero-width space in it
+    assert normalize_device("\uff46\uff50A615717c0ffee42") == plain  # fullwidth `ｆｐ`
+    assert normalize_device("fpA615717c0ffee43") != plain
+
+
+def test_an_account_of_digits_is_one_key_however_it_is_padded():
+    from functions.shared.domain.identity import payout_key
+
+    assert payout_key("0035042736") == payout_key("35042736") == payout_key("35 04 27 36") == "35042736"
+    assert payout_key("GB29 NWBK 6016 1314 2019 44") == "GB29NWBK60161314201944"  # an IBAN as it is
+    assert payout_key("0000") == "0"

@@ -170,7 +170,8 @@ def payout_key(account: str) -> str:
     addresses are keyed; anything else (an IBAN, an account number, a wallet) by its letters and
     digits alone: compatibility forms folded (NFKC), blanks, punctuation, symbols and invisible
     characters dropped, in capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are
-    `GB29NWBK6016...`), and an IBAN without the label its printed form carries (`IBAN GB29 ...`).
+    `GB29NWBK6016...`), an IBAN without the label its printed form carries (`IBAN GB29 ...`), and
+    an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`).
     A ring paid into one account must not escape `cluster_shared_payout` by writing it differently
     in each sign-up."""
     if "@" in account:
@@ -178,6 +179,8 @@ def payout_key(account: str) -> str:
     text = "".join(c for c in unicodedata.normalize("NFKC", account) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
+    if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
+        return text.lstrip("0") or "0"
     return text
 
 
@@ -193,8 +196,9 @@ def email_domain(address: str) -> str:
 def normalize_name(name: str) -> str:
     """A person's name as names are compared: compatibility forms folded and accents dropped (`José
     Núñez` is `jose nunez`), case folded, anything but letters, digits and the marks that spell a
-    script's vowels a blank, blanks collapsed. Letters of every script are kept: `Иван Петров` is
-    `иван петров`, `王伟` is `王伟` (before, both were the empty name, equal to every other
+    script's vowels a blank, blanks collapsed, look-alike letters taken for the Latin ones they
+    imitate. Letters of every script are kept: `Иван Петров` and `иван петров` are one name,
+    `王伟` is `王伟` (before, both were the empty name, equal to every other
     name written in a script beyond Latin). Empty for a name of punctuation alone, which names
     no one."""
     if name.isascii():  # the same answer, without a step per character
@@ -203,8 +207,13 @@ def normalize_name(name: str) -> str:
     for character in unicodedata.normalize("NFKD", name):
         if unicodedata.combining(character):
             continue  # an accent, a cedilla: `é` is `e`
+        if unicodedata.category(character) == "Cf":
+            continue  # invisible (a zero-width joiner): no letter
         kept.append(character if character.isalnum() or unicodedata.category(character)[0] == "M" else " ")
-    return " ".join("".join(kept).casefold().split())
+    # a letter that only looks Latin (a Cyrillic `а` in `Mаria`) is the Latin one it imitates, as in
+    # e-mail addresses: names of one script still compare letter by letter, look-alike for look-alike
+    folded = "".join(c if c.isascii() else _latin_lookalike(c) for c in "".join(kept).casefold())
+    return " ".join(folded.split())
 
 
 def searchable_name(text: str) -> str:
@@ -218,7 +227,11 @@ def searchable_name(text: str) -> str:
 
 
 def normalize_device(fingerprint: str) -> str:
-    return fingerprint.strip().lower()
+    """A device fingerprint as one key however it is sent: blanks around it dropped, case folded,
+    and one beyond ASCII as a person reads it (`as_read`: compatibility forms folded, invisible
+    characters such as a zero-width space dropped, look-alike letters taken for the Latin ones): a
+    removed partner's device with a zero-width space in it is still that device."""
+    return (fingerprint if fingerprint.isascii() else as_read(fingerprint)).strip().lower()
 
 
 @lru_cache(maxsize=65536)  # an HMAC per identifier of every event otherwise
