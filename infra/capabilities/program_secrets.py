@@ -5,24 +5,16 @@ key: no grant on one reaches the other's secrets."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS
+from infra.capabilities.sealing import sealing_key
 
 
 class ProgramSecrets(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        # Retained with the table: the sealed secrets in it open only with this key.
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Seals programs' request-signing secrets (SPEC 2)",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.key = sealing_key(self, "Key", "Seals programs' request-signing secrets (SPEC 2)")
         # the name the code seals with by default (`functions.shared.sealing`): fraudctl needs no
         # setting of its own to seal a program's secret with the operator's credentials
         self.alias = self.key.add_alias(PROGRAM_SECRETS_KEY_ALIAS)

@@ -9,10 +9,9 @@ webhooks API function is built with the API) and the delivery function needs the
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
@@ -24,19 +23,13 @@ from infra import constants
 from infra.capabilities.lambda_factory import LambdaFactory
 from infra.capabilities.messaging import encrypted_queue
 from infra.capabilities.nag import acknowledge
+from infra.capabilities.sealing import sealing_key
 
 
 class WebhookResources(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, bus: events.IEventBus) -> None:
         super().__init__(scope, construct_id)
-        # Retained with the table: the sealed secrets in it open only with this key.
-        self.key = kms.Key(
-            self,
-            "SecretsKey",
-            description="Seals webhook signing secrets (SPEC 6)",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.key = sealing_key(self, "SecretsKey", "Seals webhook signing secrets (SPEC 6)")
         # Only references travel on the tries; a notification carries what the bus carries (ids,
         # reasons, amounts), as the receivers will.
         self.dead_letter_queue = encrypted_queue(
