@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
-from functions.shared.errors import Conflict, DomainError
+from functions.shared.errors import Conflict, DomainError, described
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
@@ -101,10 +101,9 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
 
         engine_for(deps).score(stored)
     except Exception as error:  # any failure: the event is recorded and queued, never a 500 for it
-        detail = error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
         logger.warning(
             "synchronous scoring failed; the queue scores it",
-            extra={"event_id": stored.event_id, "error": detail},
+            extra={"event_id": stored.event_id, "error": described(error)},
             exc_info=not isinstance(error, DomainError),
         )
     pause = _FIRST_LOOK_S

@@ -11,7 +11,7 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Notification, StoredEvent
-from functions.shared.errors import DomainError, NotFound
+from functions.shared.errors import DomainError, NotFound, described
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 
@@ -48,8 +48,9 @@ def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], S
     try:
         return deps.repository.get_events(refs)
     except Exception as error:  # any failure: each message still reads its own
-        detail = error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
-        logger.warning("reading the batch's events failed; each reads its own", extra={"error": detail})
+        logger.warning(
+            "reading the batch's events failed; each reads its own", extra={"error": described(error)}
+        )
         return {}
 
 

@@ -44,3 +44,8 @@ class StorageRefused(DomainError):
     """The store refused a request no retry will pass: a table that does not exist, permissions that
     do not allow it, credentials it does not know. The deployment's configuration, not the caller's:
     an API answers 500 and logs the detail; an operator's command says it."""
+
+
+def described(error: Exception) -> str:
+    """An error for a log line: a domain error's detail, anything else by its type and text."""
+    return error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
