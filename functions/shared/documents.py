@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from functions.shared.inputs import BLANK_CHARACTERS
+from functions.shared.inputs import trim
 from functions.shared.storage.keys import timestamp
 
 _INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
@@ -101,7 +101,7 @@ def _canonical(value: Any, blanks_absent: bool = True) -> str:
         members = sorted(
             (str(k), v)
             for k, v in value.items()
-            if v is not None and not (blanks_absent and isinstance(v, str) and not v.strip(BLANK_CHARACTERS))
+            if v is not None and not (blanks_absent and isinstance(v, str) and not trim(v))
         )
         return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, blanks_absent)}" for k, v in members) + "}"
     if isinstance(value, list | tuple):
@@ -131,9 +131,13 @@ def json_default(value: Any) -> Any:
     """How what JSON has no type for is written in what this system sends and keeps (notifications
     on the bus and to webhooks, audit details): a time in RFC 3339, UTC (`2026-12-03T20:09:06.752746Z`,
     the form of every other time it sends; `str` gave `2026-12-03 20:09:06.752746+00:00`, which
-    strict parsers refuse), a day as `2026-12-03`, anything else as its text (a Decimal's digits)."""
+    strict parsers refuse), a day as `2026-12-03`, a number read with its digits (`Decimal`) in plain
+    notation (`1e2` as `100`, never `1E+2`: no amount's decimal string, so a stored body read back
+    with its numbers as text, `inputs.STORED`, would refuse it), anything else as its text."""
     if isinstance(value, datetime):  # the form of the keys' times (`keys.timestamp`), read as UTC
         return timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite() and -40 < int(value.as_tuple().exponent) < 40:
+        return format(value, "f")  # within bounds: `1e999999999` would be a billion digits
     return str(value)

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from functions.shared.documents import document_hash, legacy_hash, same_document
-from functions.shared.inputs import BLANK_CHARACTERS
+from functions.shared.inputs import trim
 
 numbers = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
@@ -46,7 +46,7 @@ def _meaning(value):
         return {
             k: _meaning(v)
             for k, v in value.items()
-            if v is not None and not (isinstance(v, str) and not v.strip(BLANK_CHARACTERS))
+            if v is not None and not (isinstance(v, str) and not trim(v))
         }
     if isinstance(value, list):
         return tuple(_meaning(v) for v in value)

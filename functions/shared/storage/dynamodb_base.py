@@ -14,7 +14,6 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
@@ -229,17 +228,9 @@ def pack_json(value: dict[str, Any]) -> bytes:
     """An event's body and its decision as stored: JSON deflated. A sign-up's body is about 620
     bytes of JSON and 420 deflated, a flag's decision with its reasons' details a few hundred and
     half that: the item stays under 1 KB, so each write of it (recorded, then scored in the scoring
-    transaction at 2 WCU per KB) costs one unit less (issue 15)."""
-    return zlib.compress(json.dumps(value, sort_keys=True, default=_as_text).encode(), 6)
-
-
-def _as_text(value: Any) -> str:
-    """What JSON has no type for, as text: a number read with its digits (`Decimal`) in plain
-    notation (`1e2` as `100`, never `1E+2`, which is no decimal string an amount takes back), a
-    time by `str`. A stored body is read back with its numbers as text (`inputs.STORED`)."""
-    if isinstance(value, Decimal) and value.is_finite() and -40 < value.as_tuple().exponent < 40:  # type: ignore[operator]
-        return format(value, "f")
-    return str(value)
+    transaction at 2 WCU per KB) costs one unit less (issue 15). What JSON has no type for (a number
+    read with its digits) is written as `documents.json_default` writes it."""
+    return zlib.compress(json.dumps(value, sort_keys=True, default=json_default).encode(), 6)
 
 
 def unpacked_json(packed: bytes | None, plain: str | None) -> Any:
