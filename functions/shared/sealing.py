@@ -1,7 +1,8 @@
 """Secrets sealed with a KMS key before they are stored: webhooks' signing secrets (bound to their
 webhook) and programs' request-signing secrets (bound to their program), each by its encryption
-context, so a sealed secret copied onto another item does not open there. AWS errors become
-`StorageUnavailable` here."""
+context, so a sealed secret copied onto another item does not open there. The key service's errors
+become domain errors here (`_key_error`: `StorageUnavailable` when a retry may pass, else
+`StorageRefused`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What the webhooks function reaches outside itself, each behind a small interface with its AWS
-(or network) implementation: KMS sealing secrets, the webhooks queue scheduling tries, name
-resolution, and the HTTP client that calls a receiver. AWS errors become `StorageUnavailable` here."""
+(or network) implementation: the webhooks queue scheduling tries, name resolution, and the HTTP
+client that calls a receiver (the KMS sealer of secrets is `functions.shared.sealing`). AWS errors
+become `StorageUnavailable` here."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from typing import Any, Protocol
 
 from functions.shared.domain.webhooks import ANSWER_BYTES_KEPT, SEND_TIMEOUT_SECONDS, Target
 from functions.shared.errors import StorageUnavailable
-from functions.shared.sealing import KmsSealer as KmsSealer  # the webhooks' sealer (re-exported)
 
 SQS_MAX_DELAY_SECONDS = 900
 

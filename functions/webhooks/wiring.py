@@ -32,8 +32,8 @@ _built: dict[tuple[Settings, WebhookSettings], WebhookDeps] = {}
 def webhook_deps() -> WebhookDeps:
     settings, hooks = Settings.from_env(), WebhookSettings.from_env()
     if (settings, hooks) not in _built:
+        from functions.shared.sealing import KmsSealer
         from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks, build_models
-        from functions.webhooks.outside import KmsSealer
 
         store = DynamoWebhooks(
             build_models(settings.table_name, settings.endpoint_url, settings.region),

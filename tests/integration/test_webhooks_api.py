@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from functions.shared.domain.webhooks import WEBHOOKS_PER_PROGRAM
+from functions.shared.sealing import KmsSealer
 from functions.webhooks import wiring
-from functions.webhooks.outside import KmsSealer
 from local_system.webhooks import provision_webhooks
 from tests.conftest import Aws, Tenant
 from tests.support import Answer, call, proxy_event

@@ -20,10 +20,10 @@ from functions.shared.domain.webhooks import (
     after_attempt,
 )
 from functions.shared.errors import Conflict, NotFound
+from functions.shared.sealing import KmsSealer
 from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks, build_models
 from functions.shared.storage.memory_webhooks import InMemoryWebhooks
 from functions.shared.storage.port_webhooks import WebhooksPort
-from functions.webhooks.outside import KmsSealer
 from tests.conftest import Aws
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
