@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 ROLES = ("integration", "viewer", "fraud", "admin", "security")
 PLATFORM = None  # program_id of platform-level keys (the security team)
@@ -23,23 +23,34 @@ REWARD_STATUSES = ("new", "pending", "approved", "on_hold", "declined", "paid", 
 CASE_STATUSES = ("open", "disputed", "approved", "declined", "removed")
 
 
-@dataclass(frozen=True, eq=False)
-class SigningSecrets:
-    """A program's request-signing secrets: the current one, and the one a rotation replaced (still
-    accepted until `Program.previous_signing_secret_until`). Opened on first use: the DynamoDB store
-    keeps them sealed and opens them with a call to KMS, so a program read for anything but
-    checking a signature (every request reads its program) never opens them."""
+_Opened = TypeVar("_Opened")
 
-    opener: Callable[[], tuple[str, str | None]]
+
+@dataclass(frozen=True, eq=False)
+class OpenedOnUse(Generic[_Opened]):
+    """Secrets as a store hands them over, opened on first use: opening costs the store a call to
+    its key service, so whoever reads them without using them never pays it, and whoever uses them
+    pays it once per read. `sealed`: the store's own sealed form, which it may write back as it is
+    while the secrets stay unchanged (no key service call either)."""
+
+    opener: Callable[[], _Opened]
+    sealed: object = None
+
+    @cached_property
+    def opened(self) -> _Opened:
+        return self.opener()
+
+
+class SigningSecrets(OpenedOnUse[tuple[str, str | None]]):
+    """A program's request-signing secrets: the current one, and the one a rotation replaced (still
+    accepted until `Program.previous_signing_secret_until`). The DynamoDB store keeps them sealed,
+    so a program read for anything but checking a signature (every request reads its program)
+    never opens them."""
 
     @staticmethod
     def clear(current: str, previous: str | None = None) -> SigningSecrets:
         opened = (current, previous)
         return SigningSecrets(lambda: opened)
-
-    @cached_property
-    def opened(self) -> tuple[str, str | None]:
-        return self.opener()
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Literal
 from urllib.parse import urlsplit
 
+from functions.shared.domain.model import OpenedOnUse
 from functions.shared.errors import Conflict
 
 # The notifications a webhook may subscribe to (SPEC 6).
@@ -76,24 +76,14 @@ class OpenSecrets:
     retired: tuple[RetiredSecret, ...] = ()
 
 
-@dataclass(frozen=True, eq=False)
-class Secrets:
-    """A webhook's secrets as a store hands them over, opened on first use: opening costs the store
-    a call to its key service, so a webhook read to be listed, shown, changed or disabled never
-    opens them; signing a delivery and rotating do, once per read. `sealed` is the store's own
-    sealed form, written back as it is while the secrets stay unchanged (no key service call)."""
-
-    opener: Callable[[], OpenSecrets]
-    sealed: object = None
+class Secrets(OpenedOnUse[OpenSecrets]):
+    """A webhook's secrets as a store hands them over: a webhook read to be listed, shown, changed
+    or disabled never opens them; signing a delivery and rotating do (`OpenedOnUse`)."""
 
     @staticmethod
     def clear(current: str, retired: tuple[RetiredSecret, ...] = ()) -> Secrets:
         opened = OpenSecrets(current, retired)
         return Secrets(lambda: opened)
-
-    @cached_property
-    def opened(self) -> OpenSecrets:
-        return self.opener()
 
 
 @dataclass(frozen=True)
@@ -149,8 +139,7 @@ class Webhook:
     def gone(self, now: datetime) -> Disabling:
         """Its receiver answered 410 Gone to a try made with this webhook as read: it is disabled
         (`Disabling`), its version stamp moved on past the one read."""
-        at = max(now, self.updated_at + timedelta(microseconds=1))
-        return Disabling(self.program_id, self.webhook_id, self.created_at, self.updated_at, GONE_REASON, at)
+        return Disabling.gone(self, self.updated_at, now)
 
 
 @dataclass(frozen=True)
@@ -167,6 +156,13 @@ class Disabling:
     updated_at: datetime  # its version when read
     reason: str
     at: datetime  # the webhook's new `updated_at`
+
+    @staticmethod
+    def gone(webhook: Webhook, version: datetime, now: datetime) -> Disabling:
+        """A 410 to a try made with `webhook` at `version` (its `updated_at` then): the version
+        stamp moves on past that one."""
+        at = max(now, version + timedelta(microseconds=1))
+        return Disabling(webhook.program_id, webhook.webhook_id, webhook.created_at, version, GONE_REASON, at)
 
     def applies_to(self, current: Webhook) -> bool:
         return current.enabled and (current.created_at, current.updated_at) == (
@@ -186,10 +182,7 @@ def gone_again(webhook: Webhook, delivery: Delivery, now: datetime) -> Disabling
     last = delivery.attempts[-1] if delivery.attempts else None
     if last is None or last.outcome != "gone" or last.webhook_version is None:
         return None
-    at = max(now, last.webhook_version + timedelta(microseconds=1))
-    return Disabling(
-        webhook.program_id, webhook.webhook_id, webhook.created_at, last.webhook_version, GONE_REASON, at
-    )
+    return Disabling.gone(webhook, last.webhook_version, now)
 
 
 @dataclass(frozen=True)
