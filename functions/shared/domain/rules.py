@@ -785,10 +785,12 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
         if keeper
         else [r for r in rewards if r.status == target and r.case_id == case.case_id and not r.overridden]
     )
+    # what it moves, and what a run that stopped half way moved already: reported, counted and
+    # held for their other side (`other_holders`) alike
+    moved = [replace(r, status=target, case_id=keeper or r.case_id) for r in held] + moved_before
     plan = Plan(
         _reward_chunks(case, held, target, ("disputed",), archive=False, verdict=case.verdict, under=keeper),
-        # what it moves, and what a run that stopped half way moved already (`other_holders`)
-        [replace(r, status=target, case_id=keeper or r.case_id) for r in held] + moved_before,
+        moved,
     )
     if approve and subject.status == "active" and subject.active_case_id is None:
         unflagged = UpdateProfile.guard(
@@ -812,7 +814,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 f"dispute_{outcome}",
                 actors.DISPUTE_CYCLE,
                 at,
-                {"rewards": len(held) + len(moved_before), "note": case.verdict_note}
+                {"rewards": len(moved), "note": case.verdict_note}
                 | ({"still_flagged_under": keeper} if keeper else {}),
                 "resolved",
             ),
@@ -824,7 +826,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                     "case_id": case.case_id,
                     "subject": {"type": case.subject_type, "id": case.subject_id},
                     "outcome": outcome,
-                    "rewards": sorted(r.reward_id for r in held + moved_before),
+                    "rewards": sorted(r.reward_id for r in moved),
                     "rewards_now": target,
                 }
                 | ({"held_under": keeper} if keeper else {}),
