@@ -5,7 +5,10 @@ Environment (the lines `make run` prints set the local ones):
   AWS_ENDPOINT_URL  the AWS stand-in for `local` (default http://127.0.0.1:4566)
   TABLE_NAME        the table (default fraud-management; a deployed stack prints its own)
   FRAUD_API_URL     the HTTP API (default http://127.0.0.1:8080)
-  FRAUD_FUNCTION_PREFIX  for `aws`: the deployed functions' name prefix, for `fraudctl run`
+  FRAUD_STACK_NAME  for `aws`: the deployed stack's name, when not fraud-management (`-c stackName`):
+                    its functions' name prefix (`fraudctl run`) and its signing key's alias
+                    (`set-signing-secret`) follow from it
+  FRAUD_FUNCTION_PREFIX, PROGRAM_SECRETS_KMS_KEY_ID  either one given outright
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import os
 import re
 from dataclasses import dataclass
 
+from functions.shared.sealing import program_secrets_key_alias
+
 LOCAL_AWS = "http://127.0.0.1:4566"
 LOCAL_API = "http://127.0.0.1:8080"
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
+_STACK = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # CloudFormation's rule (infra.synth.stack_name)
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,20 @@ class Target:
         for name in ("AWS_ENDPOINT_URL", "FRAUD_API_URL"):
             if (address := os.environ.get(name)) and not _URL.match(address):
                 raise ValueError(f"{name} is an http(s) address (http://host:port), not {address!r}")
+        stack = os.environ.get("FRAUD_STACK_NAME", "").strip() or "fraud-management"
+        if not _STACK.fullmatch(stack):
+            raise ValueError(f"FRAUD_STACK_NAME is a stack's name (letters, digits, hyphens), not {stack!r}")
         local = target == "local"
         if local:
             os.environ.setdefault("AWS_ENDPOINT_URL", LOCAL_AWS)
             for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
                 os.environ.setdefault(name, "local")
             os.environ.setdefault("AWS_REGION", "us-east-1")
+        else:
+            os.environ.setdefault("PROGRAM_SECRETS_KMS_KEY_ID", program_secrets_key_alias(stack))
         os.environ.setdefault("TABLE_NAME", "fraud-management")
         return cls(
             local=local,
             api_url=os.environ.get("FRAUD_API_URL", LOCAL_API).rstrip("/"),
-            function_prefix=os.environ.get("FRAUD_FUNCTION_PREFIX", "fraud-management-"),
+            function_prefix=os.environ.get("FRAUD_FUNCTION_PREFIX", f"{stack}-"),
         )

@@ -14,7 +14,8 @@ from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
 from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES as WEBHOOKS_MAX_RECEIVES  # the code's
 
 # The CloudFormation stack's name, and the prefix of every function's name: `fraud-management-score`,
-# `fraud-management-hold-sweep` (the names `fraudctl run <job>` invokes by default).
+# `fraud-management-hold-sweep` (the names `fraudctl run <job>` invokes by default). Another name
+# (`-c stackName=...`) deploys a second system beside it in the same account and region.
 STACK_NAME = "fraud-management"
 
 # --- Lambda runtime ------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ with the `functions` source alone as the code asset (the template is the same bu
 hash) and the web console staged in web/dist, writes the cloud assembly to infra/cdk.out, and fails
 on any cdk-nag finding left unacknowledged (Checkov then scans the template: infra/checkov_scan.py).
 
-The deploy options are context (`cdk deploy -c name=value`, README "Deploy to AWS"): `alarmTopicArn`,
-`rateLimitPerKey`, `domainName` with `certificateArn`, `lambdaAsset` (app.py)."""
+The deploy options are context (`cdk deploy -c name=value`, README "Deploy to AWS"): `stackName`,
+`alarmTopicArn`, `rateLimitPerKey`, `domainName` with `certificateArn`, `lambdaAsset` (app.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,33 @@ def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None
     return App(outdir=str(outdir) if outdir else None, context={**feature_flags(), **(context or {})})
 
 
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # CloudFormation's rule for a stack's name
+_FUNCTION_NAME_MAX = 64  # Lambda's
+
+
+def stack_name(app: App) -> str:
+    """`-c stackName=NAME`: the stack's name (constants.STACK_NAME), which prefixes its functions'
+    names and its signing key's alias, so stacks of other names (staging beside production, a new
+    stack beside an old one) deploy side by side in one account and region."""
+    value = app.node.try_get_context("stackName")
+    if value is None:
+        return constants.STACK_NAME
+    name = str(value)
+    if not _STACK_NAME.fullmatch(name):
+        raise SystemExit(
+            f"stackName must start with a letter and hold only letters, digits and hyphens, not {name!r}"
+        )
+    longest = max(constants.ALL_FUNCTIONS, key=lambda spec: len(spec.function_name(name)))
+    if len(longest.function_name(name)) > _FUNCTION_NAME_MAX:
+        most = _FUNCTION_NAME_MAX - len(longest.function_name(""))
+        raise SystemExit(
+            f"stackName must be at most {most} characters (it prefixes function names such as "
+            f"{longest.function_name('<stackName>')}, which Lambda limits to {_FUNCTION_NAME_MAX}), "
+            f"not {name!r}"
+        )
+    return name
+
+
 def rate_limit_per_key(app: App) -> int:
     """`-c rateLimitPerKey=N`: requests per second one API key may send (constants.RATE_LIMIT_PER_KEY)."""
     value = app.node.try_get_context("rateLimitPerKey")
@@ -97,7 +125,7 @@ def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudMan
     synthesis."""
     stack = FraudManagementStack(
         app,
-        constants.STACK_NAME,
+        stack_name(app),
         lambda_asset=lambda_asset,
         console_assets=console_assets,
         alarm_topic_arn=app.node.try_get_context("alarmTopicArn"),
@@ -117,9 +145,11 @@ def main() -> None:
     parser.add_argument("--asset", type=Path, default=bundle.ROOT / "build" / "synth-asset")
     args = parser.parse_args()
     app = new_app(outdir=args.outdir.resolve())
-    add_stack(app, lambda_asset=bundle.stage_source(args.asset.resolve()), console_assets=stage_console())
+    stack = add_stack(
+        app, lambda_asset=bundle.stage_source(args.asset.resolve()), console_assets=stage_console()
+    )
     assembly = app.synth()
-    print(f"synthesized: {assembly.get_stack_by_name(constants.STACK_NAME).template_full_path}")
+    print(f"synthesized: {assembly.get_stack_by_name(stack.stack_name).template_full_path}")
 
 
 if __name__ == "__main__":

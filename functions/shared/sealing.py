@@ -11,10 +11,17 @@ from typing import Any, Protocol
 
 from functions.shared.errors import DomainError, StorageRefused, StorageUnavailable
 
-# The key that seals programs' request-signing secrets, by its alias: the stack makes it
-# (`ProgramSecretsKey`), `make run` and the tests make it on moto; fraudctl seals with it, the
-# ingest function opens with it.
-PROGRAM_SECRETS_KEY_ALIAS = "alias/fraud-management/program-secrets"
+
+def program_secrets_key_alias(stack_name: str) -> str:
+    """The alias of the key that seals programs' request-signing secrets in the stack of that name
+    (`ProgramSecretsKey`): fraudctl seals with it (`FRAUD_STACK_NAME`), the ingest function opens
+    with the key's ARN."""
+    return f"alias/{stack_name}/program-secrets"
+
+
+# The default stack's alias: `make run` and the tests make that key on moto, fraudctl seals with it
+# unless told another stack (`FRAUD_STACK_NAME`) or key (`PROGRAM_SECRETS_KMS_KEY_ID`).
+PROGRAM_SECRETS_KEY_ALIAS = program_secrets_key_alias("fraud-management")
 PROGRAM_SECRET_PURPOSE = "program-signing-secret"  # noqa: S105 (a name, no secret)
 
 

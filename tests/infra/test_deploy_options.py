@@ -1,6 +1,6 @@
 """The deploy options given as context (`cdk deploy -c name=value`, README "Deploy to AWS"):
-`rateLimitPerKey`, and a custom domain (`domainName` with `certificateArn`), which brings TLS 1.2 at
-least. One more synthesis of the whole app, with every option set, shared by this file's tests."""
+`stackName`, `rateLimitPerKey`, and a custom domain (`domainName` with `certificateArn`), which brings
+TLS 1.2 at least. One more synthesis of the whole app, with every option set, shared by this file's tests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from tests.infra.test_rate_limit import per_key_rule
 RATE_LIMIT = 25  # requests per second per key
 DOMAIN = "fraud.example.com"
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0b2a1f5e-6d5c-4e1b-9f0a-3c4d5e6f7a8b"
-OPTIONS = {"rateLimitPerKey": str(RATE_LIMIT), "domainName": DOMAIN, "certificateArn": CERTIFICATE}
+STACK = "fraud-staging"
+OPTIONS = {
+    "stackName": STACK,
+    "rateLimitPerKey": str(RATE_LIMIT),
+    "domainName": DOMAIN,
+    "certificateArn": CERTIFICATE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +36,7 @@ def with_options(tmp_path_factory: pytest.TempPathFactory) -> Path:
         app, lambda_asset=bundle.stage_source(root / "asset"), console_assets=synth.stage_console()
     )
     app.synth()  # cdk-nag passes with the options too, or this raises
-    return root / "cdk.out" / f"{constants.STACK_NAME}.template.json"
+    return root / "cdk.out" / f"{STACK}.template.json"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,27 @@ def options_template(with_options: Path) -> cfn.Template:
 def test_the_rate_limit_per_key_comes_from_the_context(options_template: cfn.Template) -> None:
     statement = per_key_rule(options_template)["Statement"]["RateBasedStatement"]
     assert statement["Limit"] == RATE_LIMIT * constants.RATE_LIMIT_WINDOW_SECONDS
+
+
+def test_a_stack_of_another_name_names_what_the_account_holds_once_after_itself(
+    options_template: cfn.Template, template: cfn.Template
+) -> None:
+    # a second system beside the default one (staging beside production, a new stack beside an old
+    # one): what an account and region name once (functions, the key's alias) carries its stack's name
+    def named(t: cfn.Template) -> set[str]:
+        kinds = {"AWS::Lambda::Function": "FunctionName", "AWS::KMS::Alias": "AliasName"}
+        return {
+            resource["Properties"][kinds[resource["Type"]]]
+            for resource in t.resources.values()
+            if kinds.get(resource["Type"]) in resource.get("Properties", {})  # not the CDK's own helpers
+        }
+
+    staged, default = named(options_template), named(template)
+    assert len(staged) == len(default) == len(constants.ALL_FUNCTIONS) + 1
+    assert not staged & default
+    assert {n.replace(STACK, constants.STACK_NAME, 1) for n in staged} == default
+    assert "alias/fraud-staging/program-secrets" in staged
+    assert all(n.startswith(f"{STACK}-") for n in staged if not n.startswith("alias/"))
 
 
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
@@ -104,16 +131,23 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ),
         ({"domainName": DOMAIN, "certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "ACM"),
         ({"domainName": "https://fraud.example.com/", "certificateArn": CERTIFICATE}, "host name"),
+        ({"stackName": "2fraud"}, "start with a letter"),
+        ({"stackName": "fraud_staging"}, "hyphens"),
+        ({"stackName": ""}, "start with a letter"),
+        ({"stackName": "f" * 42}, "at most 41 characters"),
     ],
 )
 def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
     app = App(context=context)
     with pytest.raises(SystemExit, match=complaint):
+        synth.stack_name(app)
         synth.rate_limit_per_key(app)
         synth.custom_domain(app)
 
 
 def test_without_options_the_defaults_apply() -> None:
     app = App()
+    assert synth.stack_name(app) == constants.STACK_NAME
+    assert synth.stack_name(App(context={"stackName": "f" * 41})) == "f" * 41  # the longest that fits
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
     assert synth.custom_domain(app) is None

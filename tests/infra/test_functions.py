@@ -325,6 +325,7 @@ def test_fraudctl_runs_each_scheduled_job_by_its_deployed_name(
     monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
     monkeypatch.setenv("TABLE_NAME", "unused")
     monkeypatch.delenv("FRAUD_FUNCTION_PREFIX", raising=False)
+    monkeypatch.delenv("FRAUD_STACK_NAME", raising=False)
     prefix = Target.from_env().function_prefix
     functions = [template.props(f) for f in template.functions_by_handler().values()]
     handlers = {props["FunctionName"]: props["Handler"] for props in functions}

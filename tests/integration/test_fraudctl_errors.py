@@ -37,8 +37,9 @@ def _fraudctl(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]
         ({"FRAUDCTL_TARGET": "bogus"}, "FRAUDCTL_TARGET is `local` or `aws`, not 'bogus'"),
         ({"AWS_ENDPOINT_URL": "notaurl"}, "AWS_ENDPOINT_URL is an http(s) address"),
         ({"FRAUD_API_URL": "127.0.0.1:8080"}, "FRAUD_API_URL is an http(s) address"),
+        ({"FRAUD_STACK_NAME": "fraud staging"}, "FRAUD_STACK_NAME is a stack's name"),
     ],
-    ids=["target", "endpoint", "api-url"],
+    ids=["target", "endpoint", "api-url", "stack-name"],
 )
 def test_a_setting_fraudctl_can_check_is_a_usage_error_naming_it(env: dict[str, str], says: str):
     ran = _fraudctl("create-program", "--name", "z", **env)

@@ -5,9 +5,11 @@ the overlap (24 hours unless told), then refused; with no overlap, at once."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +17,8 @@ from fraudctl.cli import cli
 from functions.shared import runtime
 from functions.shared.auth import sign
 from functions.shared.clock import FixedClock
+from functions.shared.sealing import program_context
+from functions.shared.storage import keys
 from tests.conftest import make_tenant
 from tests.support import call, proxy_event, sample
 
@@ -98,3 +102,28 @@ def test_an_unknown_program_is_said_so(signed):
     ran = CliRunner().invoke(cli, ["set-signing-secret", "--program", "prg-nope"])
 
     assert ran.exit_code == 1 and "prg-nope" in ran.output, ran.output
+
+
+def test_a_stack_of_another_name_has_its_secrets_sealed_with_its_own_key(aws, monkeypatch):
+    # `cdk deploy -c stackName=fraud-staging` aliases its key `alias/fraud-staging/program-secrets`;
+    # fraudctl told that stack seals with that key, never the default stack's
+    kms = boto3.client("kms", region_name="us-east-1")
+    staging = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/fraud-staging/program-secrets", TargetKeyId=staging["KeyId"])
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    monkeypatch.setenv("FRAUD_STACK_NAME", "fraud-staging")
+    monkeypatch.setenv("PROGRAM_SECRETS_KMS_KEY_ID", "set by fraudctl")  # restored after the test
+    monkeypatch.delenv("PROGRAM_SECRETS_KMS_KEY_ID")
+
+    ran = CliRunner().invoke(cli, ["create-program", "--name", "Staged", "--signing-secret", OLD, "--json"])
+    assert ran.exit_code == 0, ran.output
+    program_id = json.loads(ran.output)["program_id"]
+    _rotate(program_id)  # opens with the same key, seals the new pair with it
+
+    key = {"pk": {"S": keys.program_item_pk(program_id)}, "sk": {"S": keys.PROGRAM_SK}}
+    raw = boto3.client("dynamodb", region_name="us-east-1")
+    sealed = raw.get_item(TableName=aws.settings.table_name, Key=key)["Item"]["sealed_signing_secrets"]["S"]
+    opened = kms.decrypt(
+        CiphertextBlob=base64.b64decode(sealed), EncryptionContext=program_context(program_id)
+    )
+    assert opened["KeyId"] == staging["Arn"]
