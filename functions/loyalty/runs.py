@@ -20,7 +20,7 @@ from functions.loyalty import workflows
 from functions.loyalty.models import EarnKind
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError
+from functions.shared.errors import DomainError, retried_later
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import WorkflowRun
@@ -74,8 +74,8 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
     try:
         program = _program(deps, message.program_id)
         workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)
-    except DomainError:
-        if receive_count >= MAX_RECEIVES:
+    except DomainError as error:
+        if receive_count >= MAX_RECEIVES and not retried_later(error, run.at, deps.clock.now()):
             metrics.add_metric(name="LoyaltyWorkflowRunsFailed", unit=MetricUnit.Count, value=1)
             deps.repository.workflow_run_done(run)  # kept in the dead-letter queue, not relayed again
         raise

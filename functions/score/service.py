@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -11,7 +12,7 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Notification, StoredEvent
-from functions.shared.errors import DomainError, NotFound, described
+from functions.shared.errors import DomainError, NotFound, described, retried_later
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 
@@ -54,6 +55,13 @@ def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], S
         return {}
 
 
+def gives_up(error: Exception, received_at: datetime, now: datetime) -> bool:
+    """Whether an event's last delivery, failing with `error`, marks it failed and takes it out of the
+    outbox: not for an event that is not there (nothing to mark), nor while a store that did not
+    answer may still answer (`retried_later`: the relay sends it again)."""
+    return not isinstance(error, NotFound) and not retried_later(error, received_at, now)
+
+
 def failure_detail(error: Exception) -> str:
     """What a failed event's status says: the refusal, or for a fault of this code only that (the
     log has the rest: an internal error's text is not the program's to read)."""
@@ -90,9 +98,7 @@ def take_message(
     try:
         scored = engine_for(deps, delivered).score(event)
     except Exception as error:
-        # at its last delivery the event leaves the outbox as failed, whatever failed: else the
-        # relay would send it to the queue again, and it would fail again, for ever
-        if receive_count >= MAX_RECEIVES and not isinstance(error, NotFound):
+        if receive_count >= MAX_RECEIVES and gives_up(error, event.received_at, deps.clock.now()):
             deps.repository.mark_event_failed(event.program_id, event.event_id, failure_detail(error))
         raise
     if scored.already_scored:

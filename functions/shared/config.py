@@ -15,7 +15,7 @@ from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS
 # Deliveries of one scoring message before the queue moves it to its dead-letter queue: the queue is
 # made with it (infra/constants.py, local_system/provision.py) and the score function marks an event
 # failed on its last delivery (functions/score/service.py). One definition, so the three agree.
-MAX_RECEIVES = 3
+MAX_RECEIVES = 5  # AWS's advice for a Lambda event source: a throttled function's receives count too
 
 
 class ConfigurationError(RuntimeError):

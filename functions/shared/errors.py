@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -49,3 +51,17 @@ class StorageRefused(DomainError):
 def described(error: Exception) -> str:
     """An error for a log line: a domain error's detail, anything else by its type and text."""
     return error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+
+
+# How long queued work that keeps meeting a store that does not answer (throttling on a hot key, an
+# outage) is tried again: each time its deliveries run out it goes to the dead-letter queue and stays
+# due, and its relay sends it again; past this, its last delivery gives it up.
+RETRYABLE_FOR = timedelta(hours=24)
+
+
+def retried_later(error: Exception, since: datetime, now: datetime) -> bool:
+    """Whether queued work whose last delivery failed with `error` stays due for its relay: only when
+    the store did not answer (the next time it may), and for `RETRYABLE_FOR` from `since`. Accepted
+    work is never lost to a passing throttle; a refusal or a fault of the code, which would fail
+    again every time, is given up at once (else it would be sent for ever)."""
+    return isinstance(error, StorageUnavailable) and now - since < RETRYABLE_FOR

@@ -14,7 +14,8 @@ import pytest
 
 from functions.loyalty import caps, runs, workflow_cache
 from functions.shared import runtime
-from functions.shared.errors import StorageUnavailable
+from functions.shared.config import MAX_RECEIVES
+from functions.shared.errors import StorageRefused, StorageUnavailable
 from functions.shared.storage import keys_loyalty
 from functions.shared.storage.port_loyalty import Workflow, WorkflowAction
 from local_system.lambda_runtime import invoke
@@ -126,8 +127,21 @@ def test_a_redelivered_or_relayed_run_runs_the_actions_once(loyalty, tenant, aws
     assert len(bus.events("LoyaltyCommunication")) == 1
 
 
-def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery(
-    loyalty, tenant, aws, clock, monkeypatch
+@pytest.mark.parametrize(
+    ("error", "days_later", "kept"),
+    [
+        (
+            StorageUnavailable("throttled (test)"),
+            0,
+            True,
+        ),  # the relay sends it again: never lost to a throttle
+        (StorageUnavailable("throttled (test)"), 1, False),  # tried for a day: given up
+        (StorageRefused("the table does not exist (test)"), 0, False),  # would fail every time
+    ],
+    ids=["throttled", "throttled-for-a-day", "refused"],
+)
+def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery_unless_a_retry_can_pass(
+    loyalty, tenant, aws, clock, monkeypatch, error, days_later, kept
 ):
     loyalty.workflow("warn", workflow_settings(threshold=100))
     earn_only(loyalty, "m1", 150)
@@ -136,15 +150,16 @@ def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery(
     far = runs_far_ahead(aws)
 
     def failing(*_args, **_kwargs):
-        raise StorageUnavailable("throttled (test)")
+        raise error
 
     monkeypatch.setattr(runs.workflows, "run_due", failing)
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(type(error)):
         runs.take_message(deps, json.dumps(message), receive_count=1)
     assert deps.repository.workflow_runs_due(tenant.program_id, far, 10)  # still due: it comes back
-    with pytest.raises(StorageUnavailable):  # its last delivery: on to the dead-letter queue
-        runs.take_message(deps, json.dumps(message), receive_count=3)
-    assert deps.repository.workflow_runs_due(tenant.program_id, far, 10) == []  # never relayed again
+    clock.advance(days=days_later)
+    with pytest.raises(type(error)):  # its last delivery: on to the dead-letter queue
+        runs.take_message(deps, json.dumps(message), receive_count=MAX_RECEIVES)
+    assert bool(deps.repository.workflow_runs_due(tenant.program_id, far, 10)) is kept
 
 
 def test_a_malformed_run_message_runs_nothing(loyalty, tenant, aws, clock):

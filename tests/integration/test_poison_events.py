@@ -96,3 +96,46 @@ def test_a_stored_body_that_no_longer_validates_says_which_field_without_the_lib
         detail = failure_detail(error)
     assert detail.startswith("the event as stored does not validate: amount: ")
     assert "pydantic" not in detail and "errors.pydantic.dev" not in detail
+
+
+def _throttled(client: Any, operation: str, params: dict[str, Any]) -> Any:
+    """DynamoDB throttling every scoring write (a hot key), whatever its retries."""
+    if client.meta.service_model.service_name == "dynamodb" and operation == "TransactWriteItems":
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}}, operation
+        )
+    return REAL(client, operation, params)
+
+
+def test_an_event_the_store_throttles_past_its_deliveries_is_kept_and_scored_when_the_relay_sends_it_again(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    event = send(tenant, signup("p-throttled"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _throttled)
+    _drain(aws)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+    dead = aws.sqs.receive_message(QueueUrl=aws.resources.dead_letter_queue_url, MaxNumberOfMessages=10)
+    assert len(dead.get("Messages", [])) == 1  # its deliveries ran out, the alarm's message
+    assert aws.repository.get_event(tenant.program_id, event["id"]).status == "queued"  # not lost
+    deps = runtime.dependencies()
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=10))
+    assert relay_outbox(deps) == 1  # still in the outbox: sent again
+    _drain(aws)
+    assert aws.repository.get_event(tenant.program_id, event["id"]).status == "scored"
+
+
+def test_an_event_throttled_for_a_day_is_marked_failed_at_its_last_delivery(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    event = send(tenant, signup("p-throttled-for-ever"))
+    deps = runtime.dependencies()
+    monkeypatch.setattr(deps, "clock", FixedClock(deps.clock.now() + timedelta(hours=24, seconds=1)))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _throttled)
+    _drain(aws)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    assert stored.status == "failed"
+    assert "injected" not in (stored.failure or "")
+    assert relay_outbox(deps) == 0  # out of the outbox
