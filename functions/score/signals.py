@@ -18,8 +18,8 @@ from functions.shared.domain.identity import (
     NearProbe,
     email_domain,
     ip_key,
+    name_key,
     near_probes,
-    normalize_name,
     span_of,
 )
 from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
@@ -364,8 +364,8 @@ def self_referral(
         evidence.append("device")
     if by_ip and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members):
         evidence.append("IP address")
-    name = normalize_name(customer.name) if customer.name else ""
-    if name and partner.name and name == normalize_name(partner.name):  # an empty name names no one
+    name = name_key(customer.name) if customer.name else ""
+    if name and partner.name and name == name_key(partner.name):  # an empty name names no one
         evidence.append("name")
     if not evidence:
         return []

@@ -930,3 +930,22 @@ def test_an_account_of_digits_is_one_key_however_it_is_padded():
     assert payout_key("0035042736") == payout_key("35042736") == payout_key("35 04 27 36") == "35042736"
     assert payout_key("GB29 NWBK 6016 1314 2019 44") == "GB29NWBK60161314201944"  # an IBAN as it is
     assert payout_key("0000") == "0"
+
+
+def test_a_customer_named_as_its_partner_with_the_names_in_another_order_is_a_self_referral():
+    """Forms and integrations put the family name first or last: `Smith, Jane` buying through Jane
+    Smith's link is Jane Smith, as `Jane Smith` is; a different name, or a name's words alone, are not."""
+    from functions.shared.domain.identity import name_key
+
+    assert name_key("Jane Smith") == name_key("SMITH, Jane") == name_key(" smith   jane ")
+    assert name_key("Jane Smith") != name_key("Jane Smithson")
+    assert name_key("Jane Smith") != name_key("Jane")
+    assert name_key("---") == ""
+
+    engine = make_engine()
+    score(engine, signup("p-jane", name="Jane Smith"))
+    reordered = score(engine, purchase("c-jane", "p-jane", name="SMITH, Jane", ip="81.2.70.9"))
+    other = score(engine, purchase("c-john", "p-jane", name="John Smith", ip="81.2.70.10"))
+
+    assert reasons(reordered)["self_referral"] == "customer c-jane shares the name of partner p-jane"
+    assert "self_referral" not in reasons(other)

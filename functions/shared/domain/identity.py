@@ -216,6 +216,15 @@ def normalize_name(name: str) -> str:
     return " ".join(folded.split())
 
 
+@lru_cache(maxsize=8192)
+def name_key(name: str) -> str:
+    """A person's name as two names of one person compare: `normalize_name`'s words in order of their
+    own, so the order they were given in does not tell them apart (`Smith John`, `SMITH, John` and
+    `John Smith` are one name: forms and integrations put the family name first or last). Empty for
+    a name that names no one."""
+    return " ".join(sorted(normalize_name(name).split()))
+
+
 def searchable_name(text: str) -> str:
     """A name as the case search compares it: as a person reads it (`normalize_name`:
     accents, case and compatibility forms folded, `é` typed as one character or as `e` and an
