@@ -60,7 +60,12 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response:
-        errors = problems.validation_errors(list(error.errors()), union_tags)
+        raw = list(error.errors())
+        if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in raw):
+            # no body at all where one is taken: no JSON, as a blank body is (the gate's 400)
+            detail = "the body is empty: send a JSON object"
+            return Response(400, problems.PROBLEM_JSON, problems.to_json(problems.problem(400, detail)))
+        errors = problems.validation_errors(raw, union_tags)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         body = problems.problem(422, detail, errors)
         return Response(422, problems.PROBLEM_JSON, problems.to_json(body))

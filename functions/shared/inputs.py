@@ -374,9 +374,12 @@ def _event_time(value: Any) -> datetime:
     if not isinstance(value, str) or not _TIME.match(value):
         raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
     try:
-        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("not a valid date and time") from None
+    if at < EARLIEST:  # `2000-01-01T00:00:00+05:00` is 1999 in UTC: the moment, not the year as written
+        raise ValueError("before 2000-01-01T00:00:00Z")
+    return at
 
 
 def _time_type(description: str) -> Any:
@@ -392,7 +395,7 @@ def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_
     """The bounds of SPEC 3.1: not before 2000-01-01, not more than 5 minutes in the future."""
     if at is None:
         return
-    if at.year < EARLIEST.year or at > now + FUTURE_TOLERANCE:  # the year as written, like the schema
+    if at < EARLIEST or at > now + FUTURE_TOLERANCE:
         message = "must be from 2000-01-01 to 5 minutes after now"
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}])
 

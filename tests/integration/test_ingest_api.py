@@ -640,9 +640,10 @@ def _iso(at):
         lambda now: _iso(now + timedelta(minutes=6)),
         lambda now: "9999-12-31T23:59:59Z",
         lambda now: "1999-12-31T23:59:59Z",
+        lambda now: "2000-01-01T00:00:00+05:00",  # 1999-12-31T19:00:00Z: the moment counts
         lambda now: "0001-01-01T00:00:00Z",
     ],
-    ids=["6-minutes-ahead", "year-9999", "before-2000", "year-1"],
+    ids=["6-minutes-ahead", "year-9999", "before-2000", "before-2000-in-utc", "year-1"],
 )
 def test_occurred_at_outside_2000_to_5_minutes_ahead_is_422(aws, tenant, event_type, occurred_at):
     event = sample(event_type, occurred_at=occurred_at(datetime.now(UTC)))
@@ -652,6 +653,12 @@ def test_occurred_at_outside_2000_to_5_minutes_ahead_is_422(aws, tenant, event_t
     assert answer.status == 422, answer
     assert [e["field"] for e in answer.body["errors"]] == ["occurred_at"]
     assert aws.queued() == []
+
+
+def test_occurred_at_from_2000_in_utc_is_accepted(aws, tenant):
+    event = sample("reward.created", occurred_at="2000-01-01T00:00:00-01:00")
+
+    assert post(event, tenant.keys["integration"]).status == 202
 
 
 def test_occurred_at_a_little_ahead_of_the_servers_clock_is_accepted(aws, tenant):

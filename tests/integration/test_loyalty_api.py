@@ -247,7 +247,13 @@ def test_spend_for_an_unknown_customer_is_404_and_a_bad_spend_is_422(loyalty):
 
 
 @pytest.mark.parametrize(
-    "occurred_at", ["0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"]
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T00:30:00+01:00",  # 1999 in UTC
+        "9999-12-31T23:59:59Z",
+    ],
 )
 def test_a_spend_outside_2000_to_5_minutes_ahead_is_422(loyalty, occurred_at):
     loyalty.earn("m1", 50)

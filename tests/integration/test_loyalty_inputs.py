@@ -170,6 +170,7 @@ NOT_JSON = {
     "huge-exponent": '{"id": "x-1", "customer_id": "m1", "points": 1e99999999999999999999}',
     "tiny-exponent": '{"id": "x-1", "customer_id": "m1", "points": 1E-100000000000000000000}',
     "blank": "   \n",  # no JSON at all (it was a 422 naming a field "4")
+    "empty": "",  # no body at all (it was a 422 naming the field "(body)")
 }
 ROUTES = [
     ("loyalty", "POST", "/v1/loyalty/earn", "integration"),
@@ -178,7 +179,7 @@ ROUTES = [
     ("loyalty", "PUT", "/v1/loyalty/workflows/w1", "fraud"),
     ("loyalty", "PUT", "/v1/loyalty/campaigns/c1", "fraud"),
     ("ingest", "POST", "/v1/events", "integration"),
-    ("cases", "POST", "/v1/cases/case_1/dispute", "fraud"),
+    ("disputes", "POST", "/v1/cases/case_1/dispute", "fraud"),
     ("keys", "POST", "/v1/keys", "admin"),
 ]
 
@@ -191,6 +192,9 @@ def test_a_body_that_is_not_json_is_400_on_every_route(loyalty, tenant: Tenant, 
 
     answer = call(function, proxy_event(method, path, NOT_JSON[case], tenant.keys[role]))
 
+    if case == "empty" and path.endswith("/suspend"):  # its body (a note) is optional: none is fine
+        assert answer.status == 200, answer
+        return
     assert answer.status == 400, answer
     assert answer.headers["content-type"] == "application/problem+json"
     if "twice" in case:
@@ -198,8 +202,8 @@ def test_a_body_that_is_not_json_is_400_on_every_route(loyalty, tenant: Tenant, 
         assert '"points"' in answer.body["detail"] or '"a"' in answer.body["detail"]
     elif "exponent" in case:
         assert "exponent out of any range" in answer.body["detail"]
-    elif case == "blank":
-        assert "blank" in answer.body["detail"]
+    elif case in ("blank", "empty"):
+        assert f"the body is {case}: send a JSON object" == answer.body["detail"]
     else:
         assert "Infinity" in answer.body["detail"] or "NaN" in answer.body["detail"]
     assert loyalty.customer("m1").body["balance"] == 1000
