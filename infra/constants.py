@@ -177,6 +177,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         "cron(0 0 1 * ? *)",
         "00:00 UTC on the 1st of each month: apply dispute verdicts",
         delivery_retries=10,
+        # also for a run's continuation (functions/disputes/continuation.py), an asynchronous
+        # invocation of the function by itself: a failed one is run again from where it started
         run_retries=2,
         max_event_age_seconds=6 * 60 * 60,  # a missed monthly cycle is costly: keep trying for hours
     ),

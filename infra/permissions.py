@@ -85,6 +85,8 @@ class Access:
     # call (a batch write deletes or puts any item: on the whole table it could delete anything)
     clears_outbox: bool = False
     consume_workflows: bool = False  # the SQS event source reads the loyalty workflow queue
+    # lambda:InvokeFunction on the function's own ARN, nothing else: a run handing its rest on
+    invoke_self: bool = False
 
     def __post_init__(self) -> None:
         if BATCH_WRITE_ITEM in self.table | self.api_keys:
@@ -269,7 +271,8 @@ ACCESS: dict[str, Access] = {
     # indexes), the resolving transaction (UpdateItem of case, rewards, links; PutItem of the audit
     # entry), a DisputeResolved event per case; an approved dispute withdraws the program's flag from
     # the subject's network links (their keys and the program's token: the pepper), those kept
-    # outside its profile too (Query on the subject's partition).
+    # outside its profile too (Query on the subject's partition). A run that its time does not let
+    # finish invokes its own function again, asynchronously (`functions.disputes.continuation`).
     "dispute_cycle": Access(
         # ConditionCheckItem: a verdict's first step (the case as the verdict found it) and an
         # approval's checks on its subject are conditions only
@@ -278,6 +281,7 @@ ACCESS: dict[str, Access] = {
         indexes=frozenset({"disputes", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
+        invoke_self=True,
     ),
     # The edge authorizer: the caller's API-key item (GetItem) and its last use (UpdateItem), on
     # API-key items alone; never a program, an event or any other item.

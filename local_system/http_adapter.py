@@ -22,6 +22,7 @@ from local_system.edge import LocalAuthorizer, RateLimiter, rate_limited
 from local_system.lambda_runtime import invoke
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+API_GATEWAY_TIMEOUT_SECONDS = 29  # what an API function has before API Gateway gives up on it
 
 
 def proxy_event(request: Request, body: bytes) -> dict[str, Any]:
@@ -115,7 +116,7 @@ class LocalApiGateway:
         event = proxy_event(request, body)
         answer = self.edge(event, found[0].public if found else True)
         if answer is None:
-            answer = invoke(function, event)
+            answer = invoke(function, event, timeout_seconds=API_GATEWAY_TIMEOUT_SECONDS)
         response = to_response(answer)
         response.headers["X-Local-Latency-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
         return response

@@ -66,9 +66,47 @@ def _environment(handler_path: str) -> threading.Lock:
         return _environments.setdefault(key, threading.Lock())
 
 
-def invoke(handler_path: str, event: dict[str, Any], timeout_seconds: float = 30) -> Any:
+# A handler's time when its caller names none: Lambda's longest. Nothing here stops a handler at its
+# deadline; it tells a handler that watches its time (the hold sweep, the dispute cycle) when to stop,
+# and given less than its margin such a handler would stop before doing anything.
+DEFAULT_TIMEOUT_SECONDS = 900.0
+
+
+def invoke(handler_path: str, event: dict[str, Any], timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Any:
     name = handler_path.split(".")[1]
     handler = load_handler(handler_path)
     with _environment(handler_path):
         context = LocalContext(function_name=name, deadline=time.monotonic() + timeout_seconds)
         return handler(event, context)
+
+
+def invoke_later(
+    handler_path: str, event: dict[str, Any], timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+) -> threading.Thread:
+    """Lambda's asynchronous invocation (`InvocationType='Event'`): the caller does not wait. The
+    event runs in a thread of its own once the function's environment is free (a function that
+    invokes itself: when its invocation has returned). The thread is not a daemon: a process that
+    started one (`fraudctl run dispute-cycle` locally) ends when the work handed on is done. A
+    failure is logged: no retries, no dead-letter queue here."""
+
+    def run() -> None:
+        from functions.shared.observability import logger
+
+        try:
+            invoke(handler_path, event, timeout_seconds)
+        except Exception:
+            logger.exception("asynchronous invocation failed", extra={"handler": handler_path})
+
+    thread = threading.Thread(target=run, name=f"invoke-later:{handler_path}")
+    thread.start()
+    return thread
+
+
+def _offer_asynchronous_invocations() -> None:
+    """Functions run here invoke asynchronously through `invoke_later`, as deployed through Lambda."""
+    from functions.shared import runtime
+
+    runtime.use_local_invocations(invoke_later)
+
+
+_offer_asynchronous_invocations()

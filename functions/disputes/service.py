@@ -5,8 +5,14 @@ verdict does to rewards and to the subject) are in `functions.shared.domain.rule
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.disputes.continuation import TIME_MARGIN_SECONDS, Continuation, CycleRun, next_run
 from functions.shared import views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import actors, rules
@@ -14,7 +20,7 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.holds import hold_due
-from functions.shared.observability import logger
+from functions.shared.observability import logger, metrics
 from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, read_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
@@ -101,16 +107,64 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
     its case waits for a verdict on what it is now. Safe to run twice, or again after stopping half
     way: each step is conditional on the state it changes. A case that fails is reported and left
     for the next run; the cycle goes on with the others."""
+    return _cycle_pass(deps, None, None).report
+
+
+def run_cycle_invocation(
+    deps: Dependencies, run: CycleRun, time_left: Callable[[], float], continuation: Continuation
+) -> dict[str, Any]:
+    """One invocation of the cycle (`run_cycle`), within its time: the scheduled run, or a
+    continuation of it (`continuation`). It stops taking cases when less than
+    `TIME_MARGIN_SECONDS` is left and, last, hands the rest on (`next_run`): the continuation
+    starts when this run has stopped taking cases, so the two never work on one case. A run that
+    stopped reports how many cases with a verdict it `left`, and the number of the
+    `continuation` that takes them."""
+    logger.append_keys(dispute_cycle_run=run.run_id, continuation=run.continuation)
+    done = _cycle_pass(deps, time_left, run.after)
+    if done.left:
+        metrics.add_metric(name="DisputeCasesLeft", unit=MetricUnit.Count, value=done.left)
+    following = next_run(run, applied=done.applied, left=done.left, last_taken=done.last_taken)
+    if following is None:
+        return done.report
+    logger.warning(
+        "dispute cycle ran short of time; a fresh invocation goes on",
+        extra={"left": done.left, "next_continuation": following.continuation},
+    )
+    continuation.hand_on(following, deps.clock.now())
+    return {**done.report, "left": done.left, "continuation": following.continuation}
+
+
+@dataclass
+class _Pass:
+    report: dict[str, Any]
+    applied: int = 0  # verdicts approved, declined or withdrawn
+    left: int = 0  # cases with a verdict not taken, for want of time
+    last_taken: tuple[datetime, str, str] | None = None  # `rules.dispute_position` of the last case taken
+
+
+def _cycle_pass(
+    deps: Dependencies, time_left: Callable[[], float] | None, after: tuple[datetime, str, str] | None
+) -> _Pass:
+    """The disputes past `after`, until `time_left` (the seconds the invocation has left; none: no
+    limit) is under `TIME_MARGIN_SECONDS`."""
     store: DisputesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
     report: dict[str, dict[str, int]] = defaultdict(
         lambda: {"approved": 0, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 0}
     )
-    for listed in list(store.disputes()):  # read first: the cycle moves cases between the partitions
+    done = _Pass({})
+    listed_cases = list(store.disputes(after))  # read first: the cycle moves cases between the partitions
+    to_take = sum(c.verdict in rules.VERDICTS for c in listed_cases)
+    for listed in listed_cases:
         if listed.verdict not in rules.VERDICTS:
             report[listed.program_id]["waiting"] += 1
             continue
+        if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
+            done.left = to_take
+            break
+        to_take -= 1
+        done.last_taken = rules.dispute_position(listed)
 
         def attempt(listed: Case = listed) -> str | None:
             case = store.get_case(listed.program_id, listed.case_id)
@@ -165,7 +219,9 @@ def run_cycle(deps: Dependencies) -> dict[str, Any]:
             continue
         if outcome:
             report[listed.program_id][outcome] += 1
+            done.applied += 1
     outcomes = ("approved", "declined", "withdrawn", "waiting", "failed")
     totals = {k: sum(p[k] for p in report.values()) for k in outcomes}
-    logger.info("dispute cycle done", extra=totals)
-    return {"totals": totals, "programs": dict(report)}
+    logger.info("dispute cycle done", extra={**totals, "left": done.left})
+    done.report = {"totals": totals, "programs": dict(report)}
+    return done

@@ -122,6 +122,21 @@ def use_local_authorizer_cache(flush: Callable[[], None] | None) -> None:
     _built.clear()
 
 
+_local_invoke: Callable[[str, dict[str, Any]], object] | None = None
+
+
+def use_local_invocations(invoke_later: Callable[[str, dict[str, Any]], object] | None) -> None:
+    """The local system runs functions in its own process (`local_system.lambda_runtime`), where
+    no Lambda service takes an asynchronous invocation: a function invoking one (the dispute cycle
+    handing itself on) calls `invoke_later(handler path, event)` instead. None: Lambda's."""
+    global _local_invoke
+    _local_invoke = invoke_later
+
+
+def local_invocations() -> Callable[[str, dict[str, Any]], object] | None:
+    return _local_invoke
+
+
 def forget_dependencies() -> None:
     """Drops the built clients (tests that start a fresh AWS stand-in call this)."""
     _built.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -59,7 +59,11 @@ def pascal_case(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def policy_statements(access: permissions.Access, resources: SharedResources) -> list[iam.PolicyStatement]:
+def policy_statements(
+    access: permissions.Access, resources: SharedResources, *, function_arn: str | None = None
+) -> list[iam.PolicyStatement]:
+    """`function_arn`: the function's own, built from its name (`own_arn`), never read from the
+    function construct: the function depends on its role's policy, which would then depend on it."""
     table_arn = resources.table.table_arn
     statements = []
     if access.table:  # every item but the API keys' (`api_keys` below)
@@ -133,7 +137,21 @@ def policy_statements(access: permissions.Access, resources: SharedResources) ->
                 conditions=permissions.program_secrets_condition(),
             )
         )
+    if access.invoke_self:
+        assert function_arn is not None, "a function that invokes itself: name its ARN"
+        statements.append(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function_arn]))
     return statements
+
+
+def own_arn(scope: Construct, function_name: str) -> str:
+    """The ARN of the function named `function_name` in the scope's stack (unqualified: the one
+    invoked by its name)."""
+    return Stack.of(scope).format_arn(
+        service="lambda",
+        resource="function",
+        resource_name=function_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def environment(access: permissions.Access, resources: SharedResources) -> dict[str, str]:
@@ -184,12 +202,15 @@ class LambdaFactory:
             description=f"{spec.name}: only what infra/permissions.py grants it",
         )
         log_group.grant_write(role)
-        for statement in policy_statements(access, self._resources):
+        function_name = spec.function_name(Stack.of(scope).stack_name)
+        for statement in policy_statements(
+            access, self._resources, function_arn=own_arn(scope, function_name)
+        ):
             role.add_to_policy(statement)
         function = lambda_.Function(
             scope,
             name,
-            function_name=spec.function_name(Stack.of(scope).stack_name),
+            function_name=function_name,
             description=spec.description,
             runtime=_RUNTIMES[constants.PYTHON_VERSION],
             architecture=_ARCHITECTURES[constants.ARCHITECTURE],

@@ -4,6 +4,9 @@ EventBridge rules rather than EventBridge Scheduler: a rule hands the function t
 Event" document the local scheduler builds (`local_system/scheduler.py`), so a handler parses one
 shape everywhere. Every rule target retries delivery and each function retries a failed run (see
 `constants.ScheduleSpec`); what still fails lands in one dead-letter queue, which an alarm watches.
+The dispute cycle's continuations, the function invoking itself when a run's time is short
+(`functions/disputes/continuation.py`), are asynchronous invocations too: the same retries, the same
+queue.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class Ids:
         self.program_secrets_key, _ = template.only("AWS::KMS::Key", **cfn.PROGRAM_SECRETS_KEY)
 
 
-def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
+def expected_grants(access: permissions.Access, ids: Ids, function_name: str = "") -> set[cfn.Grant]:
     table = f"<{ids.table}.Arn>"
     not_keys = cfn.condition_text(permissions.other_items_condition())
     grants = {cfn.Grant(action, table, not_keys) for action in access.table}
@@ -93,6 +93,9 @@ def expected_grants(access: permissions.Access, ids: Ids) -> set[cfn.Grant]:
         cfn.Grant(action, f"<{ids.program_secrets_key}.Arn>", for_programs)
         for action in access.program_secrets
     }
+    if access.invoke_self:  # its own function, unqualified, by name (never a reference: a cycle)
+        own = f"arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:{function_name}"
+        grants.add(cfn.Grant("lambda:InvokeFunction", own))
     return grants
 
 
@@ -129,7 +132,8 @@ def test_role_grants_exactly_what_the_function_uses(template: cfn.Template, spec
     role = template.function_role(function_id)
 
     granted = template.grants(role)
-    expected = expected_grants(permissions.access_of(spec.name), ids)
+    name = template.props(function_id)["FunctionName"]
+    expected = expected_grants(permissions.access_of(spec.name), ids, name)
 
     assert granted - platform_grants(template, function_id, spec, ids) == expected
     assert not template.props(role).get("ManagedPolicyArns"), "no AWS managed policy on a function role"
