@@ -84,20 +84,21 @@ def record_verdict(
 
 def _disputed(store: DisputesPort, case_id: str) -> Case:
     """A disputed case of any program, by id (the security team works across programs): its
-    program from the locator its dispute wrote, one read, however many disputes are open; a
-    dispute opened before locators, from the list of open disputes."""
+    program from the locator its dispute wrote, one read, however many disputes are open. A case
+    never disputed is not the security team's to know of: 404; one disputed and since resolved or
+    removed is theirs to be told so: 409, with its status."""
     program_id = store.case_program(case_id)
     if program_id is None:
-        listed = next((c for c in store.disputes() if c.case_id == case_id), None)
-        if listed is None:
-            raise NotFound(f"no disputed case {case_id}")
-        program_id = listed.program_id
+        raise NotFound(f"no disputed case {case_id}")
     try:
         case = store.get_case(program_id, case_id)  # the index lags: the case itself
     except NotFound:
-        case = None
-    if case is None or case.status != "disputed":  # resolved since: no longer the security team's
-        raise NotFound(f"no disputed case {case_id}")
+        raise NotFound(f"no disputed case {case_id}") from None
+    if case.status != "disputed":
+        raise Conflict(
+            f"case {case_id} is {case.status}: a verdict is recorded on a disputed case, "
+            "before the dispute cycle resolves it"
+        )
     return case
 
 

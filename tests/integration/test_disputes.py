@@ -17,7 +17,7 @@ from functions.disputes.service import record_verdict, run_cycle
 from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
-from functions.shared.errors import NotFound, StorageUnavailable
+from functions.shared.errors import Conflict, StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
@@ -548,7 +548,7 @@ def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_
     def security_and_cycle_act():
         try:  # the service, not the handler: one function's invocation does not nest another's
             record_verdict(env.deps, case_id, "approve", "sent as the partner was removed", "Security")
-        except NotFound as refused:
+        except Conflict as refused:
             meanwhile.append(refused)
         else:
             meanwhile.append(None)
@@ -557,7 +557,9 @@ def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_
     removed = _removal_with(env, monkeypatch, case_id, security_and_cycle_act)
 
     refused, report = meanwhile
-    assert isinstance(refused, NotFound) and case_id in str(refused), refused  # not a dispute now
+    assert isinstance(refused, Conflict) and f"case {case_id} is open" in str(refused), (
+        refused
+    )  # not a dispute now
     assert report["totals"]["approved"] == 0, report
     assert removed.status == 200, removed
     assert case_of(env.tenant, case_id)["status"] == "removed"
@@ -970,9 +972,10 @@ def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, 
             untouched,
         ),
         "unknown case": (dispute(env, "case_0000000000000000"), 404, "case_0000000000000000"),
-        # the security team sees disputes only: a case that is not disputed is not one of them
+        # the security team sees disputes only: a case never disputed is not one of them; one
+        # disputed and resolved since is, and the verdict is told why it comes too late
         "verdict on an open case": (verdict(env, untouched, "approve"), 404, untouched),
-        "verdict on a resolved case": (verdict(env, resolved, "decline"), 404, resolved),
+        "verdict on a resolved case": (verdict(env, resolved, "decline"), 409, "is approved"),
         "verdict on a removed case": (verdict(env, removed, "approve"), 404, removed),
         "no reason": (dispute(env, untouched, ""), 422, "reason"),
         "a blank reason": (dispute(env, untouched, " \n\t "), 422, "reason"),
@@ -1002,9 +1005,8 @@ def test_state_changes_that_are_not_allowed_are_refused_and_change_nothing(env, 
 def test_a_verdict_finds_its_case_by_its_locator_not_by_reading_every_open_dispute(env):
     """The verdict names the case alone (the security team works across programs): it read the
     whole list of open disputes to learn the case's program, a read that grew with every dispute
-    of the platform. The dispute step writes where the case is; a dispute opened before that is
-    still found through the list."""
-    from functions.shared.storage import keys
+    of the platform. The dispute step writes where the case is (stacks deployed before it are not
+    upgraded: README)."""
     from tests.integration.test_loyalty_support import DynamoCalls
 
     cases = [flag_partner(env, f"p-loc-{n}") for n in range(4)]
@@ -1015,10 +1017,12 @@ def test_a_verdict_finds_its_case_by_its_locator_not_by_reading_every_open_dispu
         assert verdict(env, cases[2], "approve").status == 200
     assert "Query" not in [name for name, *_ in calls.calls], calls.calls
 
-    # a dispute opened before locators were written: found through the list of open disputes
-    env.aws.repository._m.case_locator(keys.case_locator_pk(cases[3]), keys.CASE_LOCATOR_SK).delete()
-    assert verdict(env, cases[3], "decline").status == 200
-    assert verdict(env, "case_nowhere", "approve").status == 404
+    # nor does a verdict on a case that was never disputed (it read the list, to find nothing)
+    never = flag_partner(env, "p-loc-never")
+    with DynamoCalls() as calls:
+        assert verdict(env, "case_nowhere", "approve").status == 404
+        assert verdict(env, never, "approve").status == 404
+    assert "Query" not in [name for name, *_ in calls.calls], calls.calls
 
 
 def _declined_then_flagged_again(env, partner_id: str) -> tuple[str, str]:
