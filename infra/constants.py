@@ -30,10 +30,8 @@ LOG_RETENTION = "ONE_MONTH"  # aws_logs.RetentionDays: 30 days
 
 # Powertools settings shared by every function. Events and responses carry personal data (e-mails,
 # IPs, device fingerprints): they are never logged and never attached to traces.
-SERVICE_NAME = "fraud-management"  # = functions.shared.observability.SERVICE
 METRICS_NAMESPACE = "FraudManagement"  # = functions.shared.observability.NAMESPACE
 POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_LOGGER_LOG_EVENT": "false",

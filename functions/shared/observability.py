@@ -19,8 +19,11 @@ from typing import Any
 from aws_lambda_powertools.logging.logger import Logger
 from aws_lambda_powertools.metrics import Metrics
 
-SERVICE = "fraud-management"
+SERVICE = "fraud-management"  # the default stack's; a stack of another name sets its own (below)
 NAMESPACE = "FraudManagement"
+# The service the logs' `service` key and the metrics' `service` dimension name: the stack's name, so
+# two stacks of one account (`-c stackName`) keep apart in CloudWatch (Powertools' own variable)
+_SERVICE_NAME = os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _KEY = re.compile(r"fmk_[a-f0-9]{16}_[A-Za-z0-9_-]{43}")
@@ -42,7 +45,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-logger = Logger(service=SERVICE)
+logger = Logger(service=_SERVICE_NAME)
 logger.addFilter(RedactingFilter())
 
 
@@ -86,5 +89,5 @@ class LazyTracer:
         return run
 
 
-tracer = LazyTracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = LazyTracer(service=_SERVICE_NAME)
+metrics = Metrics(namespace=NAMESPACE, service=_SERVICE_NAME)

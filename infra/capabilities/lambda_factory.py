@@ -221,7 +221,11 @@ class LambdaFactory:
             tracing=lambda_.Tracing.ACTIVE,
             role=role,
             log_group=log_group,
-            environment=environment(access, self._resources),
+            # the stack's name as the service its logs and metrics name (`-c stackName`)
+            environment={
+                **environment(access, self._resources),
+                "POWERTOOLS_SERVICE_NAME": Stack.of(scope).stack_name,
+            },
             retry_attempts=on_failure.retries if on_failure else None,
             max_event_age=on_failure.max_event_age if on_failure else None,
             on_failure=destinations.SqsDestination(on_failure.dead_letter_queue) if on_failure else None,

@@ -68,6 +68,13 @@ def test_a_stack_of_another_name_names_what_the_account_holds_once_after_itself(
     assert {n.replace(STACK, constants.STACK_NAME, 1) for n in staged} == default
     assert "alias/fraud-staging/program-secrets" in staged
     assert all(n.startswith(f"{STACK}-") for n in staged if not n.startswith("alias/"))
+    # and its logs and metrics are its own (the service Powertools names them by)
+    services = {
+        f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for f in options_template.of_type("AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+    assert services == {STACK}
 
 
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:

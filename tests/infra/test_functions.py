@@ -315,7 +315,7 @@ def test_runtime_and_architecture_match_the_bundle(template: cfn.Template) -> No
 def test_powertools_names_are_the_code_s() -> None:
     from functions.shared import observability
 
-    assert constants.SERVICE_NAME == observability.SERVICE
+    assert constants.STACK_NAME == observability.SERVICE  # the service is the stack's name
     assert constants.METRICS_NAMESPACE == observability.NAMESPACE
 
 
