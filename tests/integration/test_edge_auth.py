@@ -66,9 +66,9 @@ def edge(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Edge]:
     built = Edge(gateway, clock)
     real_invoke = http_adapter.invoke
 
-    def counted(function: str, event: dict[str, Any]) -> Any:
+    def counted(function: str, event: dict[str, Any], **options: Any) -> Any:
         built.functions_invoked.append(function.split(".")[1])
-        return real_invoke(function, event)
+        return real_invoke(function, event, **options)
 
     monkeypatch.setattr(http_adapter, "invoke", counted)
     runtime.use_local_authorizer_cache(gateway.authorizer.flush)
