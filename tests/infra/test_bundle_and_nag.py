@@ -142,3 +142,23 @@ def test_acknowledgments_sit_on_the_resource_they_concern_with_a_reason(template
     allowed = ACKNOWLEDGED | {(CONSOLE_BUCKET_OBJECTS.format(bucket=bucket), "AWS::IAM::Policy")}
     assert {(rule, kind) for rule, kind, _ in found} <= allowed
     assert all(len(reason) > 60 for reason in found.values())
+
+
+def test_cdk_synth_works_offline_and_a_deploy_never_takes_the_source_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SPEC 9: `cdk synth` works offline. With no bundle and no AWS account the app synthesizes with
+    # the source alone; with an account (every deploy has one) it refuses, as with a named asset
+    from aws_cdk import App
+
+    from infra import app as cdk_app
+
+    monkeypatch.setattr(bundle, "DEFAULT_OUT", tmp_path / "lambda")  # never built
+    monkeypatch.setattr(cdk_app, "OFFLINE_ASSET", tmp_path / "synth-asset")
+
+    offline = cdk_app.code_asset(App(), environ={})
+    assert offline == tmp_path / "synth-asset" and (offline / "functions" / "score").is_dir()
+    with pytest.raises(SystemExit, match="make bundle"):
+        cdk_app.code_asset(App(), environ={"CDK_DEFAULT_ACCOUNT": "123456789012"})
+    with pytest.raises(SystemExit, match="make bundle"):
+        cdk_app.code_asset(App(context={"lambdaAsset": str(tmp_path / "elsewhere")}), environ={})
