@@ -239,11 +239,15 @@ JOBS = {
 @json_option
 @click.pass_obj
 def run_job(target: Target, job: str, as_json: bool) -> None:
-    """Runs a scheduled job now: the hold sweep, the dispute cycle or the outbox relay."""
-    from fraudctl.jobs import run
+    """Runs a scheduled job now: the hold sweep, the dispute cycle or the outbox relay. Exits 1 when
+    its report says something failed (left for its next run)."""
+    from fraudctl.jobs import failures, run
 
     report = run(target, job, JOBS[job])
     _emit(as_json, report, f"{job}: {json.dumps(report, default=str)}")
+    if failed := failures(report):  # a script or a cron job sees it in the exit status
+        click.echo(f"error: {job}: {failed} left failed for its next run (the report lists them)", err=True)
+        raise SystemExit(1)
 
 
 @cli.command("backfill-hold-order")

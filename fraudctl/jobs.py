@@ -13,6 +13,20 @@ from typing import Any
 from fraudctl.config import Target
 
 
+LAMBDA_MAX_SECONDS = 900  # the longest any job may run (the dispute cycle's timeout)
+
+
+def failures(report: dict[str, Any]) -> int:
+    """What a job's report says failed and was left for its next run: the hold sweep's `failed`
+    list, the dispute cycle's `totals.failed`."""
+    failed = report.get("failed")
+    count = len(failed) if isinstance(failed, list) else 0
+    totals = report.get("totals")
+    if isinstance(totals, dict) and isinstance(totals.get("failed"), int):
+        count += totals["failed"]
+    return count
+
+
 def scheduled_event(job: str) -> dict[str, Any]:
     from local_system.scheduler import scheduled_event as event
 
@@ -34,8 +48,15 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
         with contextlib.redirect_stdout(sys.stderr):
             return invoke(handler, scheduled_event(job), timeout_seconds=900)
     import boto3
+    from botocore.config import Config
 
-    answer = boto3.client("lambda").invoke(
+    from functions.shared.config import Settings
+
+    # the job's own time and more before giving up on its answer, and never sent twice: botocore's
+    # 60-second read timeout and retries started a long run again, twice, then reported it failed
+    once = Config(read_timeout=LAMBDA_MAX_SECONDS + 60, retries={"total_max_attempts": 1})
+    client = boto3.client("lambda", region_name=Settings.from_env().region, config=once)
+    answer = client.invoke(
         FunctionName=f"{target.function_prefix}{job}", Payload=json.dumps(scheduled_event(job)).encode()
     )
     payload = json.loads(answer["Payload"].read() or b"{}")

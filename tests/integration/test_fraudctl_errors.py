@@ -85,3 +85,46 @@ def test_a_configuration_aws_cannot_work_with_is_one_line_not_a_traceback(
     assert ran.returncode == 1, ran
     assert says in ran.stderr and "Traceback" not in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+
+
+def test_run_against_a_stack_invokes_its_job_once_in_the_region_given():
+    """`fraudctl run` with the environment README gives for a deployed stack (AWS_REGION, not
+    AWS_DEFAULT_REGION) reached no region; and botocore's retries invoked a job again when Lambda
+    answered slowly or failed, so one `run` started the dispute cycle three times."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    paths: list[str] = []
+
+    class FailingLambda(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            paths.append(self.path)
+            body = b'{"Type": "Service", "message": "the service failed (test)"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("x-amzn-ErrorType", "ServiceException")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FailingLambda)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ran = _fraudctl(
+            "run",
+            "dispute-cycle",
+            FRAUDCTL_TARGET="aws",
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{server.server_port}",
+            AWS_REGION="eu-west-1",
+            AWS_MAX_ATTEMPTS=None,  # botocore's own retries, as an operator's shell has them
+        )
+    finally:
+        server.shutdown()
+
+    assert ran.returncode == 1, ran
+    assert "region" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+    assert paths == ["/2015-03-31/functions/fraud-management-dispute-cycle/invocations"]  # once
