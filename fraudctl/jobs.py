@@ -12,7 +12,6 @@ from typing import Any
 
 from fraudctl.config import Target
 
-
 LAMBDA_MAX_SECONDS = 900  # the longest any job may run (the dispute cycle's timeout)
 
 
