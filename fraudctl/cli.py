@@ -6,6 +6,7 @@ never creates tenants); events are replayed through the HTTP API like any integr
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -108,15 +109,19 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
 )
 @json_option
 def set_signing_secret(program_id: str, secret: str | None, overlap_hours: float, as_json: bool) -> None:
-    """Rotate a program's X-Signature secret; the new one is printed once."""
+    """Rotate a program's X-Signature secret (or give it its first); the new one is printed once."""
     from datetime import timedelta
 
     from functions.shared import tenancy
 
+    if not math.isfinite(overlap_hours):
+        raise click.BadParameter("a number of hours from 0 to 720", param_hint="--overlap-hours")
+    clock = _clock()
     program, secret = tenancy.set_signing_secret(
-        _repository(), _clock(), program_id, secret, timedelta(hours=overlap_hours)
+        _repository(), clock, program_id, secret, timedelta(hours=overlap_hours)
     )
     until = program.previous_signing_secret_until
+    replaced = "unsigned requests are" if program.accepts_unsigned(clock.now()) else "the previous one is"
     _emit(
         as_json,
         {
@@ -125,7 +130,7 @@ def set_signing_secret(program_id: str, secret: str | None, overlap_hours: float
             "previous_accepted_until": until,
         },
         f"signing secret of {program.program_id}: {secret}"
-        + (f" (the previous one is accepted until {until:%Y-%m-%d %H:%M} UTC)" if until else ""),
+        + (f" ({replaced} accepted until {until:%Y-%m-%d %H:%M} UTC)" if until else ""),
     )
 
 

@@ -14,7 +14,7 @@ from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
 from functions.shared.domain import actors
 from functions.shared.domain.model import ApiKey, Program, SigningSecrets
-from functions.shared.errors import InvalidInput
+from functions.shared.errors import Conflict, InvalidInput
 from functions.shared.inputs import NAME_MAX, ActorName
 from functions.shared.storage.port import ProgramsPort
 
@@ -60,8 +60,12 @@ def set_signing_secret(
 ) -> tuple[Program, str]:
     """A program's new signing secret (given, or made here): from now on `X-Signature` is checked
     with it, and with the secret it replaces until `overlap` has passed, so senders move to the new
-    one without a refused request (a header may carry a `v1=` for each). Every function sees the
-    change within its 60 seconds of program settings. Returns the program and the secret."""
+    one without a refused request (a header may carry a `v1=` for each); a program's first secret
+    leaves unsigned requests accepted for the overlap, since its senders signed nothing. Every
+    function sees the change within its 60 seconds of program settings. A rotation while the last
+    one's overlap lasts is refused (it would cut that overlap short, refusing senders who were told
+    they had until its end) unless its overlap is 0, the answer to a leak; the same secret sent again
+    changes nothing. Returns the program and the secret."""
     if overlap < timedelta(0) or overlap > timedelta(days=30):
         raise InvalidInput(
             "the overlap is from 0 to 30 days", [{"field": "overlap", "message": "from 0 to 30 days"}]
@@ -71,11 +75,26 @@ def set_signing_secret(
     program = repository.get_program(program_id)
     now = clock.now()
     current = program.signing_secret  # opened (fraudctl, with the operator's own key access)
-    previous = current if overlap and current != secret else None
+    if secret == current:
+        return program, secret  # sent again: nothing changes, the overlap under way included
+    if overlap and program.in_overlap(now):
+        assert program.previous_signing_secret_until is not None
+        replaced = (
+            "unsigned requests are"
+            if program.accepts_unsigned(now)
+            else "the secret the last rotation replaced is"
+        )
+        until = program.previous_signing_secret_until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise Conflict(
+            f"{replaced} accepted until {until}: rotating again now would refuse it at once. Rotate "
+            "after then, or with an overlap of 0 to refuse every earlier secret now (after a leak)"
+        )
+    # with an overlap, the secret replaced is still accepted; for a first secret, unsigned requests
+    previous = current if overlap else None
     changed = replace(
         program,
         signing=SigningSecrets.clear(secret, previous),
-        previous_signing_secret_until=now + overlap if previous else None,
+        previous_signing_secret_until=now + overlap if overlap else None,
     )
     repository.save_signing_secrets(changed)
     return changed, secret
@@ -98,11 +117,15 @@ def _not_reserved(actor: str) -> str:
     return actor
 
 
+SECRET_MAX = 256  # characters: far beyond any secret's strength, and under KMS's 4 KiB to seal two
+
+
 def _check_secret(secret: str) -> None:
-    if len(secret) < 16 or not secret.isascii() or not secret.isprintable() or secret != secret.strip():
+    readable = secret.isascii() and secret.isprintable() and secret == secret.strip()
+    if not 16 <= len(secret) <= SECRET_MAX or not readable:
         raise InvalidInput(
-            "a signing secret is at least 16 printable ASCII characters, without blanks around it",
-            [{"field": "signing_secret", "message": "at least 16 printable ASCII characters"}],
+            f"a signing secret is 16 to {SECRET_MAX} printable ASCII characters, without blanks around it",
+            [{"field": "signing_secret", "message": f"16 to {SECRET_MAX} printable ASCII characters"}],
         )
 
 

@@ -37,9 +37,9 @@ def _post(tenant, clock, *secrets: str) -> int:
     raw = json.dumps(sample("reward.created")).encode()
     at = int(clock.now().timestamp())
     header = ",".join([f"t={at}", *(sign(s, at, raw).split(",")[1] for s in secrets)])
+    headers = {"X-Signature": header} if secrets else {}  # none: an unsigned request
     return call(
-        "ingest",
-        proxy_event("POST", "/v1/events", raw.decode(), tenant.keys["integration"], {"X-Signature": header}),
+        "ingest", proxy_event("POST", "/v1/events", raw.decode(), tenant.keys["integration"], headers)
     ).status
 
 
@@ -83,9 +83,11 @@ def test_a_leaked_secret_is_refused_at_once_with_no_overlap(signed):
 @pytest.mark.parametrize(
     ("options", "says"),
     [
-        (["--secret", "short"], "at least 16 printable ASCII characters"),
+        (["--secret", "short"], "16 to 256 printable ASCII characters"),
+        (["--secret", "x" * 5000], "16 to 256 printable ASCII characters"),  # was KMS's 4 KiB refusal
         (["--secret", " whsec_padded_with_blanks "], "without blanks around it"),
         (["--overlap-hours", "721"], "721"),
+        (["--overlap-hours", "nan"], "from 0 to 720"),  # was a traceback
     ],
 )
 def test_a_secret_or_overlap_that_cannot_work_is_refused_and_changes_nothing(signed, options, says):
@@ -94,8 +96,61 @@ def test_a_secret_or_overlap_that_cannot_work_is_refused_and_changes_nothing(sig
     ran = CliRunner().invoke(cli, ["set-signing-secret", "--program", tenant.program_id, *options])
 
     assert ran.exit_code != 0 and says in ran.output, ran.output
+    assert ran.exception is None or isinstance(ran.exception, SystemExit), ran.exception  # no traceback
     clock.advance(seconds=61)
     assert _post(tenant, clock, OLD) == 202
+
+
+def test_a_second_rotation_would_cut_the_first_ones_overlap_short_and_is_refused_unless_after_a_leak(
+    signed,
+):
+    """Only one earlier secret is kept: a second rotation while the first one's overlap lasted
+    refused, at once, the secret senders had been told was accepted until the overlap's end."""
+    tenant, clock = signed
+    first = _rotate(tenant.program_id)["signing_secret"]
+    again = _rotate(tenant.program_id, "--secret", first)  # the same secret sent again: nothing changes
+    assert again["previous_accepted_until"] is not None
+
+    refused = CliRunner().invoke(cli, ["set-signing-secret", "--program", tenant.program_id])
+    assert refused.exit_code == 1 and "accepted until" in refused.output, refused.output
+    clock.advance(seconds=61)
+    assert _post(tenant, clock, OLD) == 202  # the overlap it was promised
+    assert _post(tenant, clock, first) == 202
+
+    leaked = _rotate(tenant.program_id, "--overlap-hours", "0")["signing_secret"]  # after a leak: allowed
+    clock.advance(seconds=61)
+    assert [_post(tenant, clock, s) for s in (OLD, first, leaked)] == [401, 401, 202]
+
+
+def test_a_programs_first_secret_leaves_unsigned_requests_accepted_for_its_overlap(aws, monkeypatch):
+    """Giving an unsigned program a secret refused its senders, who signed nothing yet, at once."""
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    clock = FixedClock(datetime.now(UTC))
+    monkeypatch.setattr(runtime.dependencies(), "clock", clock)
+    tenant = make_tenant(aws.repository, "Unsigned program")
+    assert _post(tenant, clock) == 202
+
+    rotated = _rotate(tenant.program_id, "--overlap-hours", "2")
+    clock.advance(seconds=61)
+    secret = rotated["signing_secret"]
+    assert _post(tenant, clock) == 202  # unsigned, for the overlap
+    assert _post(tenant, clock, secret) == 202
+    assert _post(tenant, clock, "whsec_not_the_programs_secret") == 401  # a signature is still checked
+    clock.advance(hours=2)
+    assert _post(tenant, clock) == 401
+    assert _post(tenant, clock, secret) == 202
+
+
+def test_a_first_secret_with_no_overlap_requires_signatures_at_once(aws, monkeypatch):
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    clock = FixedClock(datetime.now(UTC))
+    monkeypatch.setattr(runtime.dependencies(), "clock", clock)
+    tenant = make_tenant(aws.repository, "Unsigned program")
+
+    secret = _rotate(tenant.program_id, "--overlap-hours", "0")["signing_secret"]
+    clock.advance(seconds=61)
+    assert _post(tenant, clock) == 401
+    assert _post(tenant, clock, secret) == 202
 
 
 def test_an_unknown_program_is_said_so(signed):

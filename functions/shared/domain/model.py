@@ -60,7 +60,8 @@ class Program:
     created_at: datetime
     timezone: str = "UTC"
     signing: SigningSecrets | None = None  # None: the program signs nothing
-    # until then the secret a rotation replaced is still accepted (senders move over meanwhile)
+    # until then the secret a rotation replaced is still accepted (senders move over meanwhile); with
+    # no previous secret, requests signed with none (the program's first secret)
     previous_signing_secret_until: datetime | None = None
 
     @property
@@ -80,6 +81,17 @@ class Program:
         if previous and until is not None and now < until:
             return (current, previous)
         return (current,)
+
+    def in_overlap(self, now: datetime) -> bool:
+        """Whether what the last rotation replaced is still accepted: the secret before, or, for a
+        program given its first secret, requests signed with none (`accepts_unsigned`)."""
+        until = self.previous_signing_secret_until
+        return self.signing is not None and until is not None and now < until
+
+    def accepts_unsigned(self, now: datetime) -> bool:
+        """A program given its first secret with an overlap still takes unsigned requests until the
+        overlap ends: its senders had signed nothing, and move over meanwhile."""
+        return self.in_overlap(now) and self.previous_signing_secret is None
 
 
 @dataclass(frozen=True)
