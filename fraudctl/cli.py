@@ -195,7 +195,7 @@ def _refusals(report: dict[str, Any]) -> list[str]:
     """Each line that was not accepted, by its number, with what the API said (the report keeps the
     first ones); an operator sees what to mend without asking for --json."""
     lines = [
-        f"  line {error['line']}: {error['status'] or 'no answer'} {terminal_safe(str(error['detail']))}"
+        f"  line {error['line']}: {error['status'] or 'no answer:'} {terminal_safe(str(error['detail']))}"
         for error in report["errors"]
     ]
     if report["failed"] > len(lines):
@@ -222,12 +222,26 @@ def _refusals(report: dict[str, Any]) -> list[str]:
 def replay(
     target: Target, file: Path, key: str, signing_secret: str | None, lanes: int, as_json: bool
 ) -> None:
-    """Sends each line of a JSON-lines FILE to POST /v1/events, through --lanes senders at once."""
+    """Sends each line of a JSON-lines FILE to POST /v1/events (an earn or a spend to its loyalty
+    route), through --lanes senders at once. A 429 or 503 is sent again after its Retry-After; a
+    refused key, or an API that answers nothing, stops the replay at once."""
     from fraudctl.replay import replay_file
 
     report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json, lanes=lanes)
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
-    _emit(as_json, report, "\n".join([f"replayed {report['sent']} events: {text}", *_refusals(report)]))
+    sent = f"{report['sent']} of {report['lines']}" if report["sent"] < report["lines"] else report["sent"]
+    _emit(as_json, report, "\n".join([f"replayed {sent} events: {text}", *_refusals(report)]))
+    again = (
+        "running the file again is safe: each event keeps its id, and what was accepted is not applied twice"
+    )
+    if report["interrupted"]:
+        click.echo(f"interrupted after {report['sent']} of {report['lines']} lines; {again}", err=True)
+        sys.exit(130)
+    if report["stopped"]:
+        click.echo(
+            f"error: stopped after {report['sent']} of {report['lines']} lines: {report['stopped']}", err=True
+        )
+        sys.exit(1)
     if report["failed"]:
         sys.exit(1)
 

@@ -30,6 +30,13 @@ DEFAULT_LANES = 1  # the file's order: the same decisions every run (with one sc
 TIMEOUT_SECONDS = 30
 ERRORS_SHOWN = 50
 NO_ANSWER = "no answer"  # the status counted when a request got no HTTP answer at all
+# README: 429 and 503 are safe to send again with the same body: each line is, after the answer's
+# Retry-After (at most a minute), up to RETRIES times before it counts as not accepted
+RETRYABLE = frozenset({429, 503})
+RETRIES = 8
+RETRY_AFTER_MOST_SECONDS = 60.0
+# answers that every other line would get too (one key sends them all): the replay stops at the first
+FUTILE = {401: "the API key was refused", 403: "the API key's role may not send these events"}
 
 # Where each event type of SPEC 3.1 names its subject: the partner. Loyalty bodies (an earn or a
 # spend: no type, a `customer_id`) are the customer's.
@@ -132,21 +139,38 @@ def _detail(answer: requests.Response) -> Any:
     return document.get("detail") if isinstance(document, dict) else answer.reason
 
 
+def _retry_after(answer: requests.Response, attempt: int) -> float:
+    given = answer.headers.get("Retry-After", "")
+    seconds = float(given) if given.isdigit() else 2.0**attempt
+    return min(seconds, RETRY_AFTER_MOST_SECONDS)
+
+
 def _post(
-    session: requests.Session, url: str, event: _Outgoing, signing_secret: str | None
+    session: requests.Session,
+    url: str,
+    event: _Outgoing,
+    signing_secret: str | None,
+    stop: threading.Event | None = None,
 ) -> tuple[str, dict[str, Any] | None]:
     headers = {"Authorization": f"Bearer {event.key}", "Content-Type": "application/json"}
-    if signing_secret:
-        headers["X-Signature"] = sign(signing_secret, int(time.time()), event.body)
-    try:
-        answer = session.post(url, data=event.body, headers=headers, timeout=TIMEOUT_SECONDS)
-    except requests.RequestException as failure:
-        # maybe accepted before the answer was lost: replaying the event again is safe (same id,
-        # same body, same answer)
-        detail = f"{NO_ANSWER} ({type(failure).__name__})"
-        if isinstance(failure, (requests.ConnectionError, requests.Timeout)):  # others may quote the key
-            detail += f": {str(failure)[:200]}"
-        return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
+    for attempt in range(RETRIES + 1):
+        if signing_secret:
+            headers["X-Signature"] = sign(signing_secret, int(time.time()), event.body)
+        try:
+            answer = session.post(url, data=event.body, headers=headers, timeout=TIMEOUT_SECONDS)
+        except requests.RequestException as failure:
+            # maybe accepted before the answer was lost: replaying the event again is safe (same id,
+            # same body, same answer)
+            detail = type(failure).__name__
+            if isinstance(failure, (requests.ConnectionError, requests.Timeout)):  # others may quote the key
+                detail += f": {str(failure)[:200]}"
+            return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
+        if answer.status_code not in RETRYABLE or attempt == RETRIES:
+            break
+        if stop is not None and stop.wait(_retry_after(answer, attempt)):
+            break  # interrupted while waiting: the line counts with the answer it had
+        if stop is None:
+            time.sleep(_retry_after(answer, attempt))
     if answer.status_code >= 400:
         return str(answer.status_code), {
             "line": event.position,
@@ -180,37 +204,50 @@ def send_events(
     busy = [_Lane(events, Counter(), []) for events in routed if events]
     stop = threading.Event()
     crashes: list[BaseException] = []
+    stopped: list[str] = []  # why the replay stopped before the end: an answer every line would get
+    answered = threading.Event()  # some request got an HTTP answer: the API is there
+    interrupted = False
 
     with Progress(disable=not show_progress, transient=False) as progress:
         task = progress.add_task("replaying", total=len(outgoing))
 
-        def send(lane: _Lane) -> None:
+        def send(lane: _Lane, finished: threading.Event) -> None:
             try:
                 with session_factory() as session:
                     for event in lane.events:
                         if stop.is_set():
                             return
-                        status, error = _post(session, api_url + event.path, event, signing_secret)
+                        status, error = _post(session, api_url + event.path, event, signing_secret, stop)
                         lane.statuses[status] += 1
                         if error is not None:
                             lane.errors.append(error)
                         progress.advance(task)
+                        if status != NO_ANSWER:
+                            answered.set()
+                        if reason := _futile(status, error, answered.is_set(), api_url):
+                            stopped.append(reason)
+                            stop.set()
+                            return
             except BaseException as crash:  # reraised by the caller's thread, after the others stop
                 crashes.append(crash)
                 stop.set()
+            finally:
+                finished.set()
 
-        threads = [threading.Thread(target=send, args=(lane,), daemon=True) for lane in busy]
-        for thread in threads:
-            thread.start()
+        # each lane says when it is done: a join that Ctrl-C interrupts may not wait again (CPython
+        # loses the thread's state lock), and the report must count the request each had in flight
+        done = [threading.Event() for _ in busy]
+        for lane, finished in zip(busy, done, strict=True):
+            threading.Thread(target=send, args=(lane, finished), daemon=True).start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)  # a short wait, so Ctrl-C reaches this thread
+            for finished in done:
+                while not finished.wait(0.2):  # a short wait, so Ctrl-C reaches this thread
+                    pass
         except KeyboardInterrupt:
             stop.set()  # each lane ends after its request in flight
-            for thread in threads:
-                thread.join()
-            raise
+            for finished in done:
+                finished.wait()
+            interrupted = True
     if crashes:
         raise crashes[0]
     statuses: Counter[str] = Counter()
@@ -220,11 +257,24 @@ def send_events(
         errors.extend(lane.errors)
     errors.sort(key=lambda error: error["line"])
     return {
-        "sent": len(outgoing),
+        "lines": len(outgoing),
+        "sent": sum(statuses.values()),
         "statuses": dict(statuses),
         "failed": len(errors),
         "errors": errors[:ERRORS_SHOWN],
+        "stopped": stopped[0] if stopped else None,
+        "interrupted": interrupted,
     }
+
+
+def _futile(status: str, error: dict[str, Any] | None, answered: bool, api_url: str) -> str | None:
+    """Why the rest of the file cannot be accepted either, if this answer says so: the key refused
+    (every line is sent with it), or an API that gave no answer to anything yet."""
+    if status.isdigit() and int(status) in FUTILE:
+        return f"{FUTILE[int(status)]} ({status}: {error['detail'] if error else ''})"
+    if status == NO_ANSWER and not answered:
+        return f"FRAUD_API_URL {api_url} does not answer ({error['detail'] if error else ''})"
+    return None
 
 
 # Byte order marks and the encodings they name, the longest first (UTF-32 LE's begins with UTF-16 LE's).

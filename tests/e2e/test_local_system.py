@@ -143,7 +143,15 @@ def test_fraudctl_replays_partners_events_through_lanes(local_system, tmp_path):
 
     # Then every one is accepted once and can be read back
     assert replayed.returncode == 0, replayed.stderr
-    assert json.loads(replayed.stdout) == {"sent": 15, "statuses": {"202": 15}, "failed": 0, "errors": []}
+    assert json.loads(replayed.stdout) == {
+        "lines": 15,
+        "sent": 15,
+        "statuses": {"202": 15},
+        "failed": 0,
+        "errors": [],
+        "stopped": None,
+        "interrupted": False,
+    }
     integration = local_system.session("integration")
     for event in events:
         read = integration.get(f"{local_system.api_url}/v1/events/{event['id']}", timeout=10)

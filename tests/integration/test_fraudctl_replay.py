@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import json
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +44,8 @@ class Arrival:
 class Recorder:
     """POST /v1/events: keeps each body in the order of arrival, waits up to `max_delay` seconds,
     then answers like the API: 400 to a body that is not JSON, 422 to an event whose id ends in
-    `-refused`, a 502 HTML page to one ending in `-gateway`, else 202."""
+    `-refused`, a 502 HTML page to one ending in `-gateway`, 401 to one ending in `-revoked` (its
+    key), 429 with `Retry-After: 0` to the first two tries of one ending in `-busy`, else 202."""
 
     max_delay: float = 0.0
     arrivals: list[Arrival] = field(default_factory=list)
@@ -79,6 +81,14 @@ class Recorder:
             return 422, "application/problem+json", json.dumps({"status": 422, "detail": detail}).encode()
         if event["id"].endswith("-gateway"):
             return 502, "text/html", b"<html><body>Bad gateway</body></html>"
+        if event["id"].endswith("-revoked"):
+            return 401, "application/problem+json", json.dumps({"status": 401, "detail": "revoked"}).encode()
+        if event["id"].endswith("-busy") and self.ids().count(event["id"]) <= 2:
+            return (
+                429,
+                "application/problem+json",
+                json.dumps({"status": 429, "detail": "slow down"}).encode(),
+            )
         return 202, "application/json", json.dumps({"event_id": event["id"], "status": "queued"}).encode()
 
     def start(self) -> Recorder:
@@ -99,6 +109,8 @@ class Recorder:
                 with recorder.lock:
                     recorder.in_flight -= 1
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
@@ -158,7 +170,7 @@ def replay(file: Path, *options: str) -> tuple[int, dict[str, Any], str]:
     result = CliRunner().invoke(cli, ["replay", str(file), "--key", "fmk_test", *options, "--json"])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
-    report = json.loads(result.output) if result.exit_code in (0, 1) else {}
+    report = json.loads(result.stdout) if result.exit_code in (0, 1, 130) else {}
     return result.exit_code, report, result.output
 
 
@@ -386,23 +398,74 @@ def test_a_file_with_a_byte_order_mark_is_read_in_the_encoding_it_names(
     assert all(a.body.decode("utf-8").startswith("{") for a in recorder.arrivals)
 
 
-def test_no_answer_at_all_is_reported_per_line_without_stopping_the_replay(
+def test_an_api_that_answers_nothing_stops_the_replay_at_once_with_one_error(
     fraudctl_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    # it sent every line, to report each one's "no answer" (4,000 lines of them for a wrong address)
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     monkeypatch.setenv("FRAUD_API_URL", f"http://127.0.0.1:{port}")
     lines = [
-        Line(json.dumps(_body("reward.created", f"p{i}", f"n{i}")), f"partner:p{i}", 0) for i in range(5)
+        Line(json.dumps(_body("reward.created", f"p{i}", f"n{i}")), f"partner:p{i}", 0) for i in range(50)
     ]
 
-    code, report, _ = replay(_write(tmp_path, lines), "--lanes", "2")
+    code, report, output = replay(_write(tmp_path, lines), "--lanes", "2")
 
     assert code == 1
-    assert report["statuses"] == {"no answer": 5} and report["failed"] == 5
-    assert [e["line"] for e in report["errors"]] == [1, 2, 3, 4, 5]
+    assert report["lines"] == 50 and 1 <= report["sent"] <= 2  # a lane's first try each, at most
+    assert f"FRAUD_API_URL http://127.0.0.1:{port} does not answer" in report["stopped"]
     assert all(e["status"] is None and "ConnectionError" in e["detail"] for e in report["errors"])
+    assert f"error: stopped after {report['sent']} of 50 lines" in output
+
+
+def test_a_refused_key_stops_the_replay_and_a_busy_api_is_waited_for(
+    fraudctl_env: dict[str, str], recorder: Recorder, tmp_path: Path
+):
+    # every line goes with the one key: its refusal is every line's; a 429 is sent again after its
+    # Retry-After (README: safe to retry with the same body), where it used to count as not accepted
+    busy = [Line(json.dumps(_body("reward.created", "p1", f"b{i}-busy")), "partner:p1", 0) for i in range(2)]
+    recorder.clear()
+    code, report, _ = replay(_write(tmp_path, busy))
+    assert (code, report["statuses"], report["failed"]) == (0, {"202": 2}, 0)
+    assert Counter(recorder.ids()) == {"b0-busy": 3, "b1-busy": 3}
+
+    recorder.clear()
+    names = ["ok-1", "k-revoked", "ok-2", "ok-3"]
+    refused = [Line(json.dumps(_body("reward.created", "p1", n)), "partner:p1", 0) for n in names]
+    code, report, output = replay(_write(tmp_path, refused))
+    assert code == 1 and recorder.ids() == ["ok-1", "k-revoked"]
+    assert report["sent"] == 2 and "the API key was refused" in report["stopped"]
+
+
+def test_an_interrupted_replay_says_how_far_it_went_and_that_running_it_again_is_safe(
+    fraudctl_env: dict[str, str], recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Ctrl-C printed "Aborted!" and nothing of what had been sent (the real entry point, interrupted)
+    lines = [Line(json.dumps(_body("reward.created", "p1", f"i-{n}")), "partner:p1", 0) for n in range(200)]
+    monkeypatch.setattr(recorder, "max_delay", 0.02)
+    recorder.clear()
+
+    running = subprocess.Popen(
+        [FRAUDCTL, "replay", str(_write(tmp_path, lines)), "--key", "fmk_test", "--json"],
+        env={**fraudctl_env, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(recorder.ids()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=60)
+
+    report = json.loads(out)
+    assert running.returncode == 130, err
+    assert report["interrupted"] is True and report["lines"] == 200
+    assert 5 <= report["sent"] < 200 and report["sent"] == len(recorder.ids())  # its request in flight too
+    assert (
+        f"interrupted after {report['sent']} of 200 lines" in err and "running the file again is safe" in err
+    )
 
 
 def test_send_events_sends_each_event_with_its_own_key(recorder: Recorder):
