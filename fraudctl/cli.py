@@ -156,7 +156,12 @@ def create_key(program_id: str | None, role: str, actor: str, as_json: bool) -> 
 @click.argument("key_id")
 @json_option
 def revoke_key(key_id: str, as_json: bool) -> None:
+    """Revokes a key, named by its id or by the whole key (`fmk_<id>_<secret>`, as a leak shows it)."""
     from functions.shared import tenancy
+    from functions.shared.auth import KEY_PREFIX
+
+    if key_id.startswith(f"{KEY_PREFIX}_"):
+        key_id = key_id.split("_", 2)[1]  # the id alone: the secret is never echoed
 
     record = tenancy.revoke_key(_repository(), _clock(), key_id)
     edge = _flush_edge_cache(click.get_current_context().obj)

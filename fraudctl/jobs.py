@@ -49,12 +49,13 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    from functions.shared.config import Settings
-
     # the job's own time and more before giving up on its answer, and never sent twice: botocore's
     # 60-second read timeout and retries started a long run again, twice, then reported it failed
     once = Config(read_timeout=LAMBDA_MAX_SECONDS + 60, retries={"total_max_attempts": 1})
-    client = boto3.client("lambda", region_name=Settings.from_env().region, config=once)
+    # AWS_REGION as README exports it (boto3 reads only AWS_DEFAULT_REGION); neither: the profile's,
+    # else botocore says a region is wanted, never a silent default
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    client = boto3.client("lambda", region_name=region, config=once)
     answer = client.invoke(
         FunctionName=f"{target.function_prefix}{job}", Payload=json.dumps(scheduled_event(job)).encode()
     )

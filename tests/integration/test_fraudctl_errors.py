@@ -128,3 +128,21 @@ def test_run_against_a_stack_invokes_its_job_once_in_the_region_given():
     assert ran.returncode == 1, ran
     assert "region" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
     assert paths == ["/2015-03-31/functions/fraud-management-dispute-cycle/invocations"]  # once
+
+
+def test_no_credentials_are_said_so_not_taken_for_a_table_that_did_not_answer():
+    ran = _fraudctl(
+        "create-program",
+        "--name",
+        "z",
+        FRAUDCTL_TARGET="aws",
+        AWS_ENDPOINT_URL=None,
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+
+    assert ran.returncode == 1, ran
+    assert "no AWS credentials found" in ran.stderr and "did not answer" not in ran.stderr, ran.stderr

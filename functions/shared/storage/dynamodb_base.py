@@ -143,7 +143,11 @@ def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = Non
     error or a network fault is unavailability (retry); a validation error is a bug (logged as
     one). `detail` says what was being done: "creating program p", not "program p exists", which
     a table that did not answer would then claim."""
+    from botocore.exceptions import NoCredentialsError
+
     code = getattr(exc, "cause_response_code", None)
+    if isinstance(getattr(exc, "cause", None), NoCredentialsError):  # never sent: nothing to sign with
+        return StorageRefused(f"{detail}: no AWS credentials found (AWS_PROFILE, or the usual variables)")
     if code == "ConditionalCheckFailedException":
         return Conflict(conflict or detail)
     if code == "TransactionCanceledException":
