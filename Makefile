@@ -55,11 +55,12 @@ bundle: $(STAMP)  ## the Lambda code asset, build/lambda: runtime dependencies a
 
 # W3005: CDK writes a DependsOn next to the GetAtt that already orders a function after its role.
 # Checkov runs offline from its own environment, .venv/checkov (infra/checkov_scan.py installs it).
+# CONTEXT: deploy options to synthesize with, as `cdk -c` takes them: CONTEXT="stackName=fm-staging rateLimitPerKey=500"
 synth: $(STAMP) web  ## synthesize the CDK stack offline into infra/cdk.out (cdk-nag checked), then cfn-lint and Checkov it
 	rm -rf infra/cdk.out
-	$(BIN)/python -m infra.synth --outdir infra/cdk.out
-	$(BIN)/cfn-lint --ignore-checks W3005 -- infra/cdk.out/fraud-management.template.json
-	$(BIN)/python -m infra.checkov_scan infra/cdk.out/fraud-management.template.json
+	$(BIN)/python -m infra.synth --outdir infra/cdk.out $(foreach option,$(CONTEXT),--context $(option))
+	$(BIN)/cfn-lint --ignore-checks W3005 -- infra/cdk.out/*.template.json
+	$(BIN)/python -m infra.checkov_scan infra/cdk.out/*.template.json
 
 # The labelled evaluation of detection (issue 3): the full traffic through the API on the in-memory
 # storage, then a small traffic through the local system over HTTP, checked decision by decision

@@ -143,8 +143,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Synthesize the stack offline (make synth).")
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
     parser.add_argument("--asset", type=Path, default=bundle.ROOT / "build" / "synth-asset")
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a deploy option, as `cdk -c NAME=VALUE` takes it (README: stackName, rateLimitPerKey, ...)",
+    )
     args = parser.parse_args()
-    app = new_app(outdir=args.outdir.resolve())
+    options = dict(option.partition("=")[::2] for option in args.context)
+    if any(not name for name in options) or any("=" not in option for option in args.context):
+        parser.error("--context takes NAME=VALUE")
+    app = new_app(outdir=args.outdir.resolve(), context=options)
     stack = add_stack(
         app, lambda_asset=bundle.stage_source(args.asset.resolve()), console_assets=stage_console()
     )

@@ -107,7 +107,7 @@ def test_make_synth_runs_checkov_on_the_template_after_cfn_lint() -> None:
     makefile = (bundle.ROOT / "Makefile").read_text()
     recipe = makefile.split("\nsynth:", 1)[1].split("\n\n", 1)[0]
     lint = recipe.index("cfn-lint")
-    scan = recipe.index(f"-m infra.checkov_scan infra/cdk.out/{constants.STACK_NAME}.template.json")
+    scan = recipe.index("-m infra.checkov_scan infra/cdk.out/*.template.json")  # whatever its stackName
     assert lint < scan
 
 
