@@ -182,9 +182,11 @@ def _flush_edge_cache(target: Target) -> str:
     from functions.shared.auth import AUTHORIZER_CACHE_SECONDS
 
     later = f"the edge refuses it within {AUTHORIZER_CACHE_SECONDS} s (its cached answers expire)"
-    found = None if target.local else _EXECUTE_API.match(target.api_url)
-    if found is None:
+    if target.local:
         return later
+    found = _EXECUTE_API.match(target.api_url)
+    if found is None:
+        return f"{later}: not flushed, FRAUD_API_URL is not the stack's ApiUrl (execute-api)"
     api_id, region, stage = found.groups()
     try:
         import boto3
@@ -192,7 +194,8 @@ def _flush_edge_cache(target: Target) -> str:
         client = boto3.client("apigateway", region_name=region)
         client.flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
     except Exception as failure:  # the revocation holds; only the at-once part is lost
-        return f"{later}: flushing the authorizer cache failed ({type(failure).__name__})"
+        code = getattr(failure, "response", {}).get("Error", {}).get("Code") or type(failure).__name__
+        return f"{later}: flushing the authorizer cache failed ({code})"
     return "the edge refuses it from now on (authorizer cache flushed)"
 
 
