@@ -1,7 +1,17 @@
 """fraudctl: the operator's command-line tool (SPEC section 9).
 
 Programs and keys are written straight to the table with the operator's AWS credentials (the API
-never creates tenants); events are replayed through the HTTP API like any integration."""
+never creates tenants); events are replayed through the HTTP API like any integration.
+
+\b
+Environment (`make run` prints the local ones):
+  FRAUDCTL_TARGET    local (default) or aws
+  TABLE_NAME         the table (a deployed stack's TableName output)
+  FRAUD_API_URL      the API (a deployed stack's ApiUrl output)
+  FRAUD_API_KEY      the key `replay` sends with, when --key is not given
+  FRAUD_STACK_NAME   a stack deployed with -c stackName: its functions and signing key
+  AWS_ENDPOINT_URL   the AWS stand-in, for local (default http://127.0.0.1:4566)
+  AWS_REGION, AWS_PROFILE and the usual credentials, for aws"""
 
 from __future__ import annotations
 
@@ -91,6 +101,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone for loyalty periods.")
 @json_option
 def create_program(name: str, signing_secret: str | None, timezone: str, as_json: bool) -> None:
+    """Creates a program (a tenant); prints its id."""
     from functions.shared import tenancy
 
     program = tenancy.create_program(_repository(), _clock(), name, signing_secret, timezone)
@@ -142,6 +153,8 @@ def set_signing_secret(program_id: str, secret: str | None, overlap_hours: float
 @click.option("--actor", required=True, help="Name shown in audit trails.")
 @json_option
 def create_key(program_id: str | None, role: str, actor: str, as_json: bool) -> None:
+    """Creates an API key for a program (or, with --role security and no --program, the platform);
+    prints it once."""
     from functions.shared import tenancy
 
     record, key = tenancy.create_key(_repository(), _clock(), program_id, role, actor)
@@ -283,6 +296,10 @@ def run_job(target: Target, job: str, as_json: bool) -> None:
 def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
     """Places the active cases stored before the hold-amount order was kept (the Active tab's
     `sort=hold_amount`): once after deploying over existing data; safe to run again."""
+    if program_id is not None and not program_id.strip():
+        raise click.BadParameter(
+            "a program's id (leave --program out for every program)", param_hint="--program"
+        )
     repository = _repository()
     programs = [repository.get_program(program_id)] if program_id else repository.list_programs()
     report = {}
