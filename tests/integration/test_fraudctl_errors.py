@@ -54,6 +54,8 @@ def test_a_table_that_does_not_answer_is_said_so_not_taken_for_a_program_that_ex
     assert ran.returncode == 1, ran
     assert "error: creating program prg-" in ran.stderr and "the table did not answer" in ran.stderr
     assert "exists" not in ran.stderr and "Traceback" not in ran.stderr
+    read = _fraudctl("cases", "--program", "demo")  # an item named as a person names it, not by its key
+    assert "error: reading program demo failed: the table did not answer" in read.stderr, read.stderr
 
 
 @pytest.mark.parametrize(

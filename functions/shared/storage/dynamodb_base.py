@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -220,7 +221,14 @@ class DynamoBase:
         except model.DoesNotExist:
             return None
         except PynamoDBException as exc:
-            raise domain_error(exc, f"reading {pk} failed") from exc
+            raise domain_error(exc, f"reading {_readable(model, pk)} failed") from exc
+
+
+def _readable(model: type[Model], pk: str) -> str:
+    """An item as a person names it in an error (`program demo`), not by its table key
+    (`PROGRAM#demo`, which an operator's message used to show)."""
+    kind = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__.removesuffix("Item")).lower() or "item"
+    return f"{kind} {pk.rsplit('#', 1)[-1]}"
 
 
 def outbox_shard(item_id: str) -> int:
