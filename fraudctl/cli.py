@@ -110,7 +110,7 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
 
 @cli.command("set-signing-secret")
 @click.option("--program", "program_id", required=True, help="The program.")
-@click.option("--secret", default=None, help="The new secret (16 characters or more); made here when absent.")
+@click.option("--secret", default=None, help="The new secret (16 to 256 characters); made here when absent.")
 @click.option(
     "--overlap-hours",
     type=click.FloatRange(0, 720),
@@ -118,30 +118,49 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
     show_default=True,
     help="How long the secret it replaces is still accepted (0: refused at once, after a leak).",
 )
+@click.option(
+    "--accept-unsigned-hours",
+    type=click.FloatRange(0, 720),
+    default=0,
+    show_default=True,
+    help="A program's first secret only: how long unsigned requests still pass, while its senders "
+    "start signing (0: every request must be signed within the minute).",
+)
 @json_option
-def set_signing_secret(program_id: str, secret: str | None, overlap_hours: float, as_json: bool) -> None:
+def set_signing_secret(
+    program_id: str, secret: str | None, overlap_hours: float, accept_unsigned_hours: float, as_json: bool
+) -> None:
     """Rotate a program's X-Signature secret (or give it its first); the new one is printed once."""
     from datetime import timedelta
 
     from functions.shared import tenancy
 
-    if not math.isfinite(overlap_hours):
-        raise click.BadParameter("a number of hours from 0 to 720", param_hint="--overlap-hours")
-    clock = _clock()
+    for name, hours in (
+        ("--overlap-hours", overlap_hours),
+        ("--accept-unsigned-hours", accept_unsigned_hours),
+    ):
+        if not math.isfinite(hours):
+            raise click.BadParameter("a number of hours from 0 to 720", param_hint=name)
     program, secret = tenancy.set_signing_secret(
-        _repository(), clock, program_id, secret, timedelta(hours=overlap_hours)
+        _repository(),
+        _clock(),
+        program_id,
+        secret,
+        timedelta(hours=overlap_hours),
+        timedelta(hours=accept_unsigned_hours),
     )
-    until = program.previous_signing_secret_until
-    replaced = "unsigned requests are" if program.accepts_unsigned(clock.now()) else "the previous one is"
+    until, unsigned = program.previous_signing_secret_until, program.unsigned_accepted_until
     _emit(
         as_json,
         {
             "program_id": program.program_id,
             "signing_secret": secret,
             "previous_accepted_until": until,
+            "unsigned_accepted_until": unsigned,
         },
         f"signing secret of {program.program_id}: {secret}"
-        + (f" ({replaced} accepted until {until:%Y-%m-%d %H:%M} UTC)" if until else ""),
+        + (f" (the previous one is accepted until {until:%Y-%m-%d %H:%M} UTC)" if until else "")
+        + (f" (unsigned requests are accepted until {unsigned:%Y-%m-%d %H:%M} UTC)" if unsigned else ""),
     )
 
 

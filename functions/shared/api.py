@@ -132,13 +132,8 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         principal.require(*route.roles)
         principal = with_program(principal, deps.programs, deps.repository, deps.clock.now())
         program, signature, now = principal.program, header(event, "X-Signature"), deps.clock.now()
-        if (
-            route.signed
-            and program
-            and (accepted := program.accepted_secrets(now))
-            and (signature or not program.accepts_unsigned(now))  # a first secret's overlap
-        ):
-            verify_signature(accepted, signature, body, now)
+        if route.signed and program and (secrets := program.secrets_to_check(now, signature is not None)):
+            verify_signature(secrets, signature, body, now)
     if body and not body.strip() and method in ("POST", "PUT", "PATCH"):  # no JSON: Powertools's error
         raise _Rejected(400, "the body is blank: send a JSON object")
     if body.strip():

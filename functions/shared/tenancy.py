@@ -57,44 +57,54 @@ def set_signing_secret(
     program_id: str,
     signing_secret: str | None = None,
     overlap: timedelta = SECRET_OVERLAP,
+    accept_unsigned: timedelta = timedelta(0),
 ) -> tuple[Program, str]:
     """A program's new signing secret (given, or made here): from now on `X-Signature` is checked
     with it, and with the secret it replaces until `overlap` has passed, so senders move to the new
-    one without a refused request (a header may carry a `v1=` for each); a program's first secret
-    leaves unsigned requests accepted for the overlap, since its senders signed nothing. Every
-    function sees the change within its 60 seconds of program settings. A rotation while the last
-    one's overlap lasts is refused (it would cut that overlap short, refusing senders who were told
-    they had until its end) unless its overlap is 0, the answer to a leak; the same secret sent again
-    changes nothing. Returns the program and the secret."""
-    if overlap < timedelta(0) or overlap > timedelta(days=30):
-        raise InvalidInput(
-            "the overlap is from 0 to 30 days", [{"field": "overlap", "message": "from 0 to 30 days"}]
-        )
+    one without a refused request (a header may carry a `v1=` for each). Every function sees the
+    change within its 60 seconds of program settings.
+    - A rotation while the last one's overlap lasts is refused: it would cut that overlap short,
+      refusing senders who were told they had until its end. An overlap of 0, the answer to a leak,
+      always goes through and refuses every earlier secret, and any unsigned window, at once.
+    - The same secret sent again changes nothing (with an overlap of 0: ends what the last rotation
+      left accepted).
+    - `accept_unsigned`, for a program's first secret only and asked for explicitly (SPEC 2 wants
+      every request signed once a secret is set): how long requests without `X-Signature` still
+      pass, so its senders, who signed nothing, start signing meanwhile.
+    Returns the program and the secret."""
+    for name, span in (("overlap", overlap), ("accept_unsigned", accept_unsigned)):
+        if span < timedelta(0) or span > timedelta(days=30):
+            raise InvalidInput(
+                f"the {name} is from 0 to 30 days", [{"field": name, "message": "from 0 to 30 days"}]
+            )
     secret = signing_secret if signing_secret is not None else f"whsec_{secrets.token_urlsafe(32)}"
     _check_secret(secret)
     program = repository.get_program(program_id)
     now = clock.now()
     current = program.signing_secret  # opened (fraudctl, with the operator's own key access)
-    if secret == current:
+    if accept_unsigned and current is not None:
+        message = "only a program's first secret may leave unsigned requests accepted"
+        raise InvalidInput(message, [{"field": "accept_unsigned", "message": message}])
+    if secret == current and overlap:
         return program, secret  # sent again: nothing changes, the overlap under way included
-    if overlap and program.in_overlap(now):
-        assert program.previous_signing_secret_until is not None
-        replaced = (
-            "unsigned requests are"
+    if overlap and (program.in_overlap(now) or program.accepts_unsigned(now)):
+        what, until = (
+            ("unsigned requests are", program.unsigned_accepted_until)
             if program.accepts_unsigned(now)
-            else "the secret the last rotation replaced is"
+            else ("the secret the last rotation replaced is", program.previous_signing_secret_until)
         )
-        until = program.previous_signing_secret_until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        assert until is not None
         raise Conflict(
-            f"{replaced} accepted until {until}: rotating again now would refuse it at once. Rotate "
-            "after then, or with an overlap of 0 to refuse every earlier secret now (after a leak)"
+            f"{what} accepted until {until:%Y-%m-%d %H:%M:%S} UTC: rotating again now would refuse "
+            "it at once. Rotate after then, or with an overlap of 0 to refuse every earlier secret "
+            "now (after a leak)"
         )
-    # with an overlap, the secret replaced is still accepted; for a first secret, unsigned requests
-    previous = current if overlap else None
+    previous = current if overlap and current != secret else None
     changed = replace(
         program,
         signing=SigningSecrets.clear(secret, previous),
-        previous_signing_secret_until=now + overlap if overlap else None,
+        previous_signing_secret_until=now + overlap if previous else None,
+        unsigned_accepted_until=now + accept_unsigned if accept_unsigned else None,
     )
     repository.save_signing_secrets(changed)
     return changed, secret

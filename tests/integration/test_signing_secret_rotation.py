@@ -122,35 +122,56 @@ def test_a_second_rotation_would_cut_the_first_ones_overlap_short_and_is_refused
     assert [_post(tenant, clock, s) for s in (OLD, first, leaked)] == [401, 401, 202]
 
 
-def test_a_programs_first_secret_leaves_unsigned_requests_accepted_for_its_overlap(aws, monkeypatch):
-    """Giving an unsigned program a secret refused its senders, who signed nothing yet, at once."""
+def test_a_programs_first_secret_may_leave_unsigned_requests_accepted_when_asked(aws, monkeypatch):
+    """Giving an unsigned program a secret refused its senders, who signed nothing yet, at once;
+    a window for them is asked for explicitly (SPEC 2: once a secret is set, requests are signed)."""
     monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
     clock = FixedClock(datetime.now(UTC))
     monkeypatch.setattr(runtime.dependencies(), "clock", clock)
     tenant = make_tenant(aws.repository, "Unsigned program")
     assert _post(tenant, clock) == 202
 
-    rotated = _rotate(tenant.program_id, "--overlap-hours", "2")
+    rotated = _rotate(tenant.program_id, "--accept-unsigned-hours", "2")
+    assert rotated["unsigned_accepted_until"] is not None and rotated["previous_accepted_until"] is None
     clock.advance(seconds=61)
     secret = rotated["signing_secret"]
-    assert _post(tenant, clock) == 202  # unsigned, for the overlap
+    assert _post(tenant, clock) == 202  # unsigned, for the window
     assert _post(tenant, clock, secret) == 202
     assert _post(tenant, clock, "whsec_not_the_programs_secret") == 401  # a signature is still checked
+    refused = CliRunner().invoke(cli, ["set-signing-secret", "--program", tenant.program_id])
+    assert refused.exit_code == 1 and "unsigned requests are accepted until" in refused.output
     clock.advance(hours=2)
     assert _post(tenant, clock) == 401
     assert _post(tenant, clock, secret) == 202
 
 
-def test_a_first_secret_with_no_overlap_requires_signatures_at_once(aws, monkeypatch):
+def test_a_first_secret_requires_signatures_at_once_unless_a_window_is_asked_for(aws, monkeypatch):
     monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
     clock = FixedClock(datetime.now(UTC))
     monkeypatch.setattr(runtime.dependencies(), "clock", clock)
     tenant = make_tenant(aws.repository, "Unsigned program")
 
-    secret = _rotate(tenant.program_id, "--overlap-hours", "0")["signing_secret"]
+    secret = _rotate(tenant.program_id)["signing_secret"]  # the default overlap opens no window
     clock.advance(seconds=61)
     assert _post(tenant, clock) == 401
     assert _post(tenant, clock, secret) == 202
+    # a window is for a first secret alone
+    late = CliRunner().invoke(
+        cli, ["set-signing-secret", "--program", tenant.program_id, "--accept-unsigned-hours", "1"]
+    )
+    assert late.exit_code == 1 and "only a program's first secret" in late.output, late.output
+
+
+def test_the_same_secret_with_no_overlap_ends_what_the_last_rotation_left_accepted(signed):
+    # the leak answer named by the refusal's own message did nothing when given the current secret
+    tenant, clock = signed
+    current = _rotate(tenant.program_id)["signing_secret"]
+
+    again = _rotate(tenant.program_id, "--secret", current, "--overlap-hours", "0")
+
+    assert again["previous_accepted_until"] is None
+    clock.advance(seconds=61)
+    assert [_post(tenant, clock, s) for s in (OLD, current)] == [401, 202]
 
 
 def test_an_unknown_program_is_said_so(signed):

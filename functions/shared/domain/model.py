@@ -60,9 +60,11 @@ class Program:
     created_at: datetime
     timezone: str = "UTC"
     signing: SigningSecrets | None = None  # None: the program signs nothing
-    # until then the secret a rotation replaced is still accepted (senders move over meanwhile); with
-    # no previous secret, requests signed with none (the program's first secret)
+    # until then the secret a rotation replaced is still accepted (senders move over meanwhile)
     previous_signing_secret_until: datetime | None = None
+    # until then a request without X-Signature still passes: a program given its first secret with
+    # a window for its senders to start signing (`fraudctl set-signing-secret --accept-unsigned-hours`)
+    unsigned_accepted_until: datetime | None = None
 
     @property
     def signing_secret(self) -> str | None:
@@ -83,15 +85,20 @@ class Program:
         return (current,)
 
     def in_overlap(self, now: datetime) -> bool:
-        """Whether what the last rotation replaced is still accepted: the secret before, or, for a
-        program given its first secret, requests signed with none (`accepts_unsigned`)."""
-        until = self.previous_signing_secret_until
-        return self.signing is not None and until is not None and now < until
+        """Whether the secret the last rotation replaced is still accepted."""
+        return len(self.accepted_secrets(now)) > 1
 
     def accepts_unsigned(self, now: datetime) -> bool:
-        """A program given its first secret with an overlap still takes unsigned requests until the
-        overlap ends: its senders had signed nothing, and move over meanwhile."""
-        return self.in_overlap(now) and self.previous_signing_secret is None
+        until = self.unsigned_accepted_until
+        return self.signing is not None and until is not None and now < until
+
+    def secrets_to_check(self, now: datetime, signed: bool) -> tuple[str, ...]:
+        """What a request's `X-Signature` is checked against (SPEC 2): none for a program that signs
+        nothing, nor for an unsigned request in a first secret's window (`accepts_unsigned`); else
+        the secrets accepted now, against which a missing header fails."""
+        if not signed and self.accepts_unsigned(now):
+            return ()
+        return self.accepted_secrets(now)
 
 
 @dataclass(frozen=True)

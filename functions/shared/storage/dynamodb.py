@@ -51,6 +51,7 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         signing_secret = UnicodeAttribute(null=True)  # in clear: programs written before sealing
         previous_signing_secret = UnicodeAttribute(null=True)
         previous_signing_secret_until = UTCDateTimeAttribute(null=True)
+        unsigned_accepted_until = UTCDateTimeAttribute(null=True)
         created_at = UTCDateTimeAttribute()
 
     class ApiKeyItem(base, discriminator="api_key"):  # type: ignore[valid-type,misc,call-arg]
@@ -131,6 +132,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             timezone=item.timezone,
             signing=signing,
             previous_signing_secret_until=item.previous_signing_secret_until,
+            unsigned_accepted_until=item.unsigned_accepted_until,
         )
 
     def create_program(self, program: Program) -> None:
@@ -173,6 +175,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
                     m.signing_secret.remove(),  # a program written before sealing: no longer in clear
                     m.previous_signing_secret.remove(),
                     m.previous_signing_secret_until.set(program.previous_signing_secret_until),
+                    m.unsigned_accepted_until.set(program.unsigned_accepted_until),
                 ],
                 condition=self._m.base.pk.exists(),
             )

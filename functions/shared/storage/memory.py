@@ -40,6 +40,7 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 stored,
                 signing=program.signing,
                 previous_signing_secret_until=program.previous_signing_secret_until,
+                unsigned_accepted_until=program.unsigned_accepted_until,
             )
 
     def get_program(self, program_id: str) -> Program:
