@@ -185,15 +185,15 @@ def create_key(program_id: str | None, role: str, actor: str, as_json: bool) -> 
 
 
 @cli.command("revoke-key")
-@click.argument("key_id")
+@click.argument("key")
 @json_option
-def revoke_key(key_id: str, as_json: bool) -> None:
+def revoke_key(key: str, as_json: bool) -> None:
     """Revokes a key, named by its id or by the whole key (`fmk_<id>_<secret>`, as a leak shows it)."""
     from functions.shared import tenancy
     from functions.shared.auth import KEY_PREFIX
 
-    if key_id.startswith(f"{KEY_PREFIX}_"):
-        key_id = key_id.split("_", 2)[1]  # the id alone: the secret is never echoed
+    # the id alone: the secret is never echoed
+    key_id = key.split("_", 2)[1] if key.startswith(f"{KEY_PREFIX}_") else key
 
     record = tenancy.revoke_key(_repository(), _clock(), key_id)
     edge = _flush_edge_cache(click.get_current_context().obj)
@@ -226,7 +226,9 @@ def _flush_edge_cache(target: Target) -> str:
         client = boto3.client("apigateway", region_name=region)
         client.flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
     except Exception as failure:  # the revocation holds; only the at-once part is lost
-        code = getattr(failure, "response", {}).get("Error", {}).get("Code") or type(failure).__name__
+        code = (getattr(failure, "response", None) or {}).get("Error", {}).get("Code") or type(
+            failure
+        ).__name__
         return f"{later}: flushing the authorizer cache failed ({code})"
     return "the edge refuses it from now on (authorizer cache flushed)"
 

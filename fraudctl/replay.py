@@ -35,8 +35,8 @@ NO_ANSWER = "no answer"  # the status counted when a request got no HTTP answer 
 RETRYABLE = frozenset({429, 503})
 RETRIES = 8
 RETRY_AFTER_MOST_SECONDS = 60.0
-# answers that every other line would get too (one key sends them all): the replay stops at the first
-FUTILE = {401: "the API key was refused", 403: "the API key's role may not send these events"}
+# answers every other line would get too when one key sends them all (`replay_file`): it stops there
+REFUSED_KEY = frozenset({401, 403})
 
 # Where each event type of SPEC 3.1 names its subject: the partner. Loyalty bodies (an earn or a
 # spend: no type, a `customer_id`) are the customer's.
@@ -187,6 +187,7 @@ def send_events(
     signing_secret: str | None = None,
     session_factory: Callable[[], requests.Session] = requests.Session,
     show_progress: bool = False,
+    one_key: bool = False,
 ) -> dict[str, Any]:
     """POSTs each (API key, body) to its route (`path_of`) through `lanes` senders, each subject's events in
     their order. The report: how many were sent, the count per status, how many failed, and the
@@ -224,7 +225,7 @@ def send_events(
                         progress.advance(task)
                         if status != NO_ANSWER:
                             answered.set()
-                        if reason := _futile(status, error, answered.is_set(), api_url):
+                        if reason := _futile(status, error, answered.is_set(), api_url, one_key):
                             stopped.append(reason)
                             stop.set()
                             return
@@ -267,13 +268,17 @@ def send_events(
     }
 
 
-def _futile(status: str, error: dict[str, Any] | None, answered: bool, api_url: str) -> str | None:
-    """Why the rest of the file cannot be accepted either, if this answer says so: the key refused
-    (every line is sent with it), or an API that gave no answer to anything yet."""
-    if status.isdigit() and int(status) in FUTILE:
-        return f"{FUTILE[int(status)]} ({status}: {error['detail'] if error else ''})"
+def _futile(
+    status: str, error: dict[str, Any] | None, answered: bool, api_url: str, one_key: bool
+) -> str | None:
+    """Why the rest cannot be accepted either, if this answer says so: the key refused, when one
+    key sends every line (the API's own words: a missing signature is a 401 too), or an API that
+    answered nothing yet."""
+    detail = error["detail"] if error else ""
+    if one_key and status.isdigit() and int(status) in REFUSED_KEY:
+        return f"{status} {detail} (every line is sent with the same key)"
     if status == NO_ANSWER and not answered:
-        return f"FRAUD_API_URL {api_url} does not answer ({error['detail'] if error else ''})"
+        return f"FRAUD_API_URL {api_url} does not answer ({detail})"
     return None
 
 
@@ -322,6 +327,7 @@ def replay_file(
         lanes,
         signing_secret,
         show_progress=show_progress,
+        one_key=True,
     )
     for error in report["errors"]:
         error["line"] = lines[error["line"] - 1][0]

@@ -73,6 +73,12 @@ DEFAULT_TIMEOUT_SECONDS = 900.0
 
 
 def invoke(handler_path: str, event: dict[str, Any], timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Any:
+    """Runs a handler as Lambda would; a function run here that invokes one asynchronously (the
+    dispute cycle handing itself on) does so through `invoke_later`, as deployed through Lambda."""
+    from functions.shared import runtime
+
+    if runtime.local_invocations() is None:  # unless one is given (a test's)
+        runtime.use_local_invocations(invoke_later)
     name = handler_path.split(".")[1]
     handler = load_handler(handler_path)
     with _environment(handler_path):
@@ -101,12 +107,3 @@ def invoke_later(
     thread.start()
     return thread
 
-
-def _offer_asynchronous_invocations() -> None:
-    """Functions run here invoke asynchronously through `invoke_later`, as deployed through Lambda."""
-    from functions.shared import runtime
-
-    runtime.use_local_invocations(invoke_later)
-
-
-_offer_asynchronous_invocations()

@@ -435,7 +435,7 @@ def test_a_refused_key_stops_the_replay_and_a_busy_api_is_waited_for(
     refused = [Line(json.dumps(_body("reward.created", "p1", n)), "partner:p1", 0) for n in names]
     code, report, output = replay(_write(tmp_path, refused))
     assert code == 1 and recorder.ids() == ["ok-1", "k-revoked"]
-    assert report["sent"] == 2 and "the API key was refused" in report["stopped"]
+    assert report["sent"] == 2 and report["stopped"] == "401 revoked (every line is sent with the same key)"
 
 
 def test_an_interrupted_replay_says_how_far_it_went_and_that_running_it_again_is_safe(
@@ -557,3 +557,16 @@ def test_the_refused_lines_are_listed_in_words_and_past_the_first_fifty_counted(
     assert shown[:2] == ["  line 1: 422 refused z0-refused", "  line 3: 422 refused z1-refused"]
     assert len(shown) == 50
     assert result.output.rstrip().endswith("and 2 more lines not accepted (the first 50 shown)")
+
+
+def test_events_sent_with_their_own_keys_go_on_past_one_keys_refusal(recorder: Recorder):
+    # one program's revoked key stops no other program's events (a replay of one file, one key, does)
+    events = [
+        ("fmk_a", _body("reward.created", "p1", "a-revoked")),
+        ("fmk_b", _body("reward.created", "p2", "b-1")),
+    ]
+    recorder.clear()
+
+    report = send_events(recorder.url, events, lanes=1)
+
+    assert report["stopped"] is None and report["statuses"] == {"401": 1, "202": 1}

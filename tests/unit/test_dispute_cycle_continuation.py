@@ -170,8 +170,19 @@ def test_locally_it_invokes_the_handler_through_the_local_system_and_deployed_th
     assert CycleEvent.model_validate(event).run() == RUN
 
 
+def _sees(event: dict[str, Any], context: Any) -> Any:
+    """A handler that answers the asynchronous invocation it was given."""
+    return runtime.local_invocations()
+
+
 def test_every_function_the_local_system_runs_is_given_its_asynchronous_invocation() -> None:
-    assert runtime.local_invocations() is lambda_runtime.invoke_later
+    runtime.use_local_invocations(None)  # as in a process that only imported the local runtime
+    try:
+        seen = lambda_runtime.invoke(f"{__name__}._sees", {})
+    finally:
+        runtime.use_local_invocations(lambda_runtime.invoke_later)
+
+    assert seen is lambda_runtime.invoke_later
 
 
 def test_locally_the_cycle_invokes_the_handler_it_is_deployed_with() -> None:

@@ -218,8 +218,8 @@ def normalize_name(name: str) -> str:
 
 @lru_cache(maxsize=8192)
 def name_key(name: str) -> str:
-    """A person's name as two names of one person compare: `normalize_name`'s words in order of their
-    own, so the order they were given in does not tell them apart (`Smith John`, `SMITH, John` and
+    """A person's name as two names of one person compare: `normalize_name`'s words, sorted, so the
+    order they were given in does not tell them apart (`Smith John`, `SMITH, John` and
     `John Smith` are one name: forms and integrations put the family name first or last). Empty for
     a name that names no one."""
     return " ".join(sorted(normalize_name(name).split()))
