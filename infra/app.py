@@ -6,7 +6,9 @@ functions without their dependencies. One exception keeps `cdk synth` working of
 no bundle at build/lambda and no AWS account for the CLI to name (`CDK_DEFAULT_ACCOUNT`, which it
 sets whenever credentials answer, as every deploy needs), there is nothing to deploy to, and the app
 synthesizes with the `functions` source alone, as `make synth` does, saying the assembly is not
-deployable. The `functions` source in a bundle is refreshed at every synth, and the web console is
+deployable; and it is not: its template asks for a parameter without a default that no deploy is
+told (`cdk deploy --app cdk.out` of it stops at CloudFormation before any change). The `functions`
+source in a bundle is refreshed at every synth, and the web console is
 staged from web/src (as `make web` does) when web/dist is missing or stale.
 """
 
@@ -16,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from aws_cdk import App
+from aws_cdk import App, CfnParameter, Stack
 
 from infra import bundle
 from infra.synth import add_stack, new_app, stage_console
@@ -43,9 +45,24 @@ def code_asset(app: App, environ: dict[str, str] | None = None) -> Path:
     return asset
 
 
+def not_deployable(stack: Stack) -> None:
+    """An assembly synthesized without the bundle: CloudFormation refuses to deploy it, since it
+    asks for a value nobody gives (a parameter without a default)."""
+    CfnParameter(
+        stack,
+        "SynthesizedWithoutBundle",
+        type="String",
+        allowed_values=["run make bundle, then cdk deploy"],
+        description="This template was synthesized offline with the functions' source alone: not deployable",
+    )
+
+
 def main() -> None:
     app = new_app()
-    add_stack(app, lambda_asset=code_asset(app), console_assets=stage_console())
+    asset = code_asset(app)
+    stack = add_stack(app, lambda_asset=asset, console_assets=stage_console())
+    if asset == OFFLINE_ASSET:
+        not_deployable(stack)
     app.synth()
 
 

@@ -162,3 +162,18 @@ def test_cdk_synth_works_offline_and_a_deploy_never_takes_the_source_alone(
         cdk_app.code_asset(App(), environ={"CDK_DEFAULT_ACCOUNT": "123456789012"})
     with pytest.raises(SystemExit, match="make bundle"):
         cdk_app.code_asset(App(context={"lambdaAsset": str(tmp_path / "elsewhere")}), environ={})
+
+
+def test_an_assembly_synthesized_without_the_bundle_cannot_be_deployed() -> None:
+    # `cdk deploy --app cdk.out` of an offline synth: CloudFormation wants a value for a parameter
+    # without a default, which no deploy gives, and stops before any change
+    from aws_cdk import App, Stack
+    from aws_cdk.assertions import Template
+
+    from infra import app as cdk_app
+
+    stack = Stack(App(), "offline")
+    cdk_app.not_deployable(stack)
+
+    (parameter,) = Template.from_stack(stack).find_parameters("SynthesizedWithoutBundle").values()
+    assert "Default" not in parameter and parameter["AllowedValues"] == ["run make bundle, then cdk deploy"]
