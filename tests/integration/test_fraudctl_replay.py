@@ -452,6 +452,9 @@ def test_an_interrupted_replay_says_how_far_it_went_and_that_running_it_again_is
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as a terminal's Ctrl-C finds it: a shell's background job (CI's, say) starts with SIGINT
+        # ignored, and Python then never turns it into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     deadline = time.monotonic() + 60
     while len(recorder.ids()) < 5 and time.monotonic() < deadline:
