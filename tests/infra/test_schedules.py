@@ -82,3 +82,16 @@ def test_the_monthly_dispute_cycle_retries_most(template: cfn.Template) -> None:
 
     assert config["MaximumRetryAttempts"] == 2
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600
+
+
+def test_the_outbox_relay_sends_an_event_again_only_once_a_copy_has_left_the_queue() -> None:
+    # `relay_due` counts on the schedule's rate and on how long a copy can stay in the scoring queue
+    from datetime import timedelta
+
+    from functions.outbox_relay import service
+    from infra import constants
+
+    (relay,) = [s for s in constants.SCHEDULES if s.name == "outbox-relay"]
+    assert relay.expression == f"rate({int(service.RUN_EVERY.total_seconds() // 60)} minutes)"
+    in_queue = timedelta(seconds=constants.SCORING_VISIBILITY_TIMEOUT_SECONDS * constants.MAX_RECEIVES)
+    assert service.COPY_LIFETIME >= in_queue

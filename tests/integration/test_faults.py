@@ -160,7 +160,7 @@ def run_scenario(aws, tenant, security_key, faults: Faults, setup=None) -> dict[
             pass
     # recovery: the faults pass; the schedules run as they would
     faults.clear()
-    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=10))
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=5))  # the relay's first run past them
     for _ in range(2):
         relay_outbox(deps)
         _drain(aws)

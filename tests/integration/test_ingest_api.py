@@ -563,7 +563,7 @@ def test_the_relay_drains_a_backlog_past_one_page_and_never_resends_a_failed_eve
             StoredEvent(tenant.program_id, f"backlog-{n}", "reward.created", body, "h", at, at)
         )
     deps.repository.mark_event_failed(tenant.program_id, "backlog-120", "poison")
-    monkeypatch.setattr(deps, "clock", FixedClock(at + timedelta(minutes=10)))
+    monkeypatch.setattr(deps, "clock", FixedClock(at + timedelta(minutes=5)))
 
     sent = service.relay_outbox(deps)
 

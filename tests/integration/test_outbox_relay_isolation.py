@@ -33,7 +33,7 @@ def _refusing(service: str, refused: Any = lambda params: True) -> Any:
     return call
 
 
-def _later(minutes: int = 10) -> None:
+def _later(minutes: int = 5) -> None:  # the relay's first run past what waits
     deps = runtime.dependencies()
     deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=minutes))
 

@@ -119,7 +119,7 @@ def test_an_event_the_store_throttles_past_its_deliveries_is_kept_and_scored_whe
     assert len(dead.get("Messages", [])) == 1  # its deliveries ran out, the alarm's message
     assert aws.repository.get_event(tenant.program_id, event["id"]).status == "queued"  # not lost
     deps = runtime.dependencies()
-    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=10))
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=5))
     assert relay_outbox(deps) == 1  # still in the outbox: sent again
     _drain(aws)
     assert aws.repository.get_event(tenant.program_id, event["id"]).status == "scored"
@@ -139,3 +139,22 @@ def test_an_event_throttled_for_a_day_is_marked_failed_at_its_last_delivery(
     assert stored.status == "failed"
     assert "injected" not in (stored.failure or "")
     assert relay_outbox(deps) == 0  # out of the outbox
+
+
+def test_an_event_kept_for_a_throttled_store_is_relayed_once_per_copys_life_in_the_queue(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    # every run of the relay sent one more copy while the ones before were still queued: on a
+    # throttled hot key, kept for a day, that piled copy on copy on the key that was throttled
+    send(tenant, signup("p-throttled-long"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _throttled)
+    _drain(aws)
+    deps = runtime.dependencies()
+    start = deps.clock.now()
+    sent = []
+    for minutes in range(5, 50, 5):  # the relay's runs over 45 minutes, every 5
+        deps.clock = FixedClock(start + timedelta(minutes=minutes))
+        sent.append(relay_outbox(deps))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+    assert sum(sent) == 3, sent  # once per 15 minutes (5 deliveries x 180 s), not at every run
