@@ -106,4 +106,3 @@ def invoke_later(
     thread = threading.Thread(target=run, name=f"invoke-later:{handler_path}")
     thread.start()
     return thread
-

@@ -35,6 +35,8 @@ def relay_due(received_at: datetime, now: datetime) -> bool:
     waiting event once per copy lifetime, as stateless as the outbox index: no write per event sent."""
     waited = now - received_at - RELAY_AFTER
     return waited >= timedelta(0) and waited % COPY_LIFETIME < RUN_EVERY
+
+
 PAGE = 500
 BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
 NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
