@@ -22,10 +22,16 @@ from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError, retried_later
 from functions.shared.observability import logger, metrics
+from functions.shared.relays import RelaySchedule
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import WorkflowRun
 
-RELAY_AFTER = timedelta(minutes=1)  # younger runs may still be on their way through the queue
+# every minute (infra/constants.py SCHEDULES) after one; a copy stays in the workflow queue at most
+# its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them together
+WORKFLOW_RELAY = RelaySchedule(
+    after=timedelta(minutes=1), every=timedelta(minutes=1), copy_lifetime=timedelta(minutes=15)
+)
+RELAY_AFTER = WORKFLOW_RELAY.after
 PAGE = 2_000  # per program and run: the oldest first in each shard
 BUDGET_SECONDS = 50.0  # the relay runs every minute with a 60-second timeout
 # Programs are items of one partition (`PROGRAMS`): a read per run would put every run of every
@@ -89,6 +95,8 @@ def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -
     sent = 0
     for program in deps.repository.list_programs():
         for run in deps.repository.workflow_runs_due(program.program_id, now - RELAY_AFTER, PAGE):
+            if not WORKFLOW_RELAY.due(run.at, now):  # a copy sent may still be queued
+                continue
             deps.workflow_queue.send(run, now)
             sent += 1
             if time.monotonic() > deadline:

@@ -3,11 +3,9 @@
 - Events: every accepted event that scoring has not taken, recorded over two minutes ago (its queue
   send failed, or the function stopped after the commit), is sent to the scoring queue again, in
   batches, oldest shard pages first, until the run's time budget: a minute of queue outage at 3,000
-  events/s (180,000 events) drains in one or two runs. Once per copy's life in the queue
-  (`relay_due`): a copy sent is scored, or dead-lettered after its deliveries, before the next is
-  sent, so an event a throttled store keeps failing (kept for a day: `errors.retried_later`) is not
-  piled up in the queue, copy on copy, on the key that is already throttled. An event that failed for
-  good has left the outbox (`mark_event_failed`), so no poison is sent forever.
+  events/s (180,000 events) drains in one or two runs. Each once per copy's life in the queue
+  (`relays.RelaySchedule`). An event that failed for good has left the outbox
+  (`mark_event_failed`), so no poison is sent forever.
 - Notifications: every notification the bus did not take when its change was made is published
   (at least once) and then taken out of the outbox.
 """
@@ -15,28 +13,20 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from functions.shared.changes import relay_notifications
 from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.observability import logger
+from functions.shared.relays import RelaySchedule
 from functions.shared.runtime import Dependencies
 
-RELAY_AFTER = timedelta(minutes=2)  # younger events may still be on their way to the queue
-RUN_EVERY = timedelta(minutes=5)  # the schedule's rate (infra/constants.py SCHEDULES)
-# the longest a copy stays in the scoring queue: its deliveries (MAX_RECEIVES, 5) times the queue's
-# visibility timeout (180 s); infra tests hold the two together
-COPY_LIFETIME = timedelta(minutes=15)
-
-
-def relay_due(received_at: datetime, now: datetime) -> bool:
-    """Whether a run at `now` sends an event still in the outbox: in the first run interval past
-    `RELAY_AFTER`, and once in each `COPY_LIFETIME` after that. Runs `RUN_EVERY` apart send each
-    waiting event once per copy lifetime, as stateless as the outbox index: no write per event sent."""
-    waited = now - received_at - RELAY_AFTER
-    return waited >= timedelta(0) and waited % COPY_LIFETIME < RUN_EVERY
-
-
+# every 5 minutes (infra/constants.py SCHEDULES) after 2; a copy stays in the scoring queue at most
+# its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them together
+SCORING_RELAY = RelaySchedule(
+    after=timedelta(minutes=2), every=timedelta(minutes=5), copy_lifetime=timedelta(minutes=15)
+)
+RELAY_AFTER = SCORING_RELAY.after
 PAGE = 500
 BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
 NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
@@ -54,7 +44,7 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
     for program in deps.repository.list_programs():
         try:
             for page in deps.repository.outbox_pages(program.program_id, cutoff, PAGE):
-                due = [(e.program_id, e.event_id) for e in page if relay_due(e.received_at, now)]
+                due = [(e.program_id, e.event_id) for e in page if SCORING_RELAY.due(e.received_at, now)]
                 if due:
                     deps.queue.send_many(due)
                 sent += len(due)

@@ -84,14 +84,24 @@ def test_the_monthly_dispute_cycle_retries_most(template: cfn.Template) -> None:
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600
 
 
-def test_the_outbox_relay_sends_an_event_again_only_once_a_copy_has_left_the_queue() -> None:
-    # `relay_due` counts on the schedule's rate and on how long a copy can stay in the scoring queue
+@pytest.mark.parametrize(
+    ("name", "visibility"),
+    [
+        ("outbox-relay", "SCORING_VISIBILITY_TIMEOUT_SECONDS"),
+        ("loyalty-workflow-relay", "WORKFLOW_VISIBILITY_TIMEOUT_SECONDS"),
+    ],
+)
+def test_a_relay_sends_work_again_only_once_a_copy_has_left_its_queue(name: str, visibility: str) -> None:
+    # `RelaySchedule.due` counts on the schedule's rate and on how long a copy can stay in its queue
     from datetime import timedelta
 
-    from functions.outbox_relay import service
+    from functions.loyalty.runs import WORKFLOW_RELAY
+    from functions.outbox_relay.service import SCORING_RELAY
     from infra import constants
 
-    (relay,) = [s for s in constants.SCHEDULES if s.name == "outbox-relay"]
-    assert relay.expression == f"rate({int(service.RUN_EVERY.total_seconds() // 60)} minutes)"
-    in_queue = timedelta(seconds=constants.SCORING_VISIBILITY_TIMEOUT_SECONDS * constants.MAX_RECEIVES)
-    assert in_queue <= service.COPY_LIFETIME
+    relay = {"outbox-relay": SCORING_RELAY, "loyalty-workflow-relay": WORKFLOW_RELAY}[name]
+    (spec,) = [s for s in constants.SCHEDULES if s.name == name]
+    minutes = int(relay.every.total_seconds() // 60)
+    assert spec.expression == f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+    in_queue = timedelta(seconds=getattr(constants, visibility) * constants.MAX_RECEIVES)
+    assert in_queue <= relay.copy_lifetime

@@ -286,3 +286,26 @@ def test_an_audience_is_swept_once_for_a_whole_batch_of_runs(loyalty, tenant, aw
     assert len(sweeps) == 8  # one sweep (a query per shard) for the five runs, not five
     assert loyalty.customer("big").body["status"] == "suspended"
     assert {loyalty.customer(f"small-{n}").body["status"] for n in range(5)} == {"active"}
+
+
+def test_a_run_still_due_is_relayed_once_per_copys_life_in_the_queue(
+    loyalty, tenant, aws, clock, monkeypatch
+):
+    # the relay (every minute) sent a due run at every run while the copies before were still queued:
+    # fifteen at once for a run a throttled store kept failing, kept now for a day
+    loyalty.workflow("warn", workflow_settings(threshold=100))
+    earn_only(loyalty, "m1", 150)
+    deps = runtime.dependencies()
+
+    class CountingQueue:
+        sent = 0
+
+        def send(self, run, sent_at):
+            CountingQueue.sent += 1
+
+    monkeypatch.setattr(deps, "workflow_queue", CountingQueue())
+    for _ in range(45):  # the relay's runs over 45 minutes, with the run never done
+        clock.advance(minutes=1)
+        runs.relay_due_runs(deps)
+
+    assert CountingQueue.sent == 3  # once per 15 minutes (5 deliveries x 180 s), not 45 times

@@ -1,31 +1,44 @@
-"""The outbox relay sends a waiting event once per copy's life in the queue (`relay_due`): runs of
-the schedule, whatever their phase, send it in its first run past `RELAY_AFTER` and then once in each
-`COPY_LIFETIME`; it sent one more copy at every run while the ones before were still queued."""
+"""A relay sends waiting work once per copy's life in its queue (`relays.RelaySchedule`): runs of the
+schedule, whatever their phase, send it in its first run past `after` and then once in each
+`copy_lifetime`; the relays sent one more copy at every run while the ones before were still queued."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from functions.outbox_relay.service import COPY_LIFETIME, RELAY_AFTER, RUN_EVERY, relay_due
+from functions.loyalty.runs import WORKFLOW_RELAY
+from functions.outbox_relay.service import SCORING_RELAY
+from functions.shared.relays import RelaySchedule
 
-RECEIVED = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+SINCE = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 
-@given(phase=st.integers(0, int(RUN_EVERY.total_seconds()) - 1), windows=st.integers(1, 100))
-def test_runs_of_the_schedule_send_each_waiting_event_once_per_copy_lifetime(phase: int, windows: int):
-    first = RECEIVED + timedelta(seconds=phase)
-    runs = [first + n * RUN_EVERY for n in range(int(windows * COPY_LIFETIME / RUN_EVERY) + 2)]
-    sent = [run for run in runs if relay_due(RECEIVED, run)]
+@pytest.mark.parametrize("schedule", [SCORING_RELAY, WORKFLOW_RELAY], ids=["events", "workflow runs"])
+@given(phase=st.floats(0, 1, exclude_max=True), windows=st.integers(1, 60))
+def test_runs_of_the_schedule_send_waiting_work_once_per_copy_lifetime(
+    schedule: RelaySchedule, phase: float, windows: int
+):
+    first = SINCE + phase * schedule.every
+    runs = [
+        first + n * schedule.every for n in range(int(windows * schedule.copy_lifetime / schedule.every) + 2)
+    ]
+    sent = [run for run in runs if schedule.due(SINCE, run)]
 
-    assert all(run - RECEIVED >= RELAY_AFTER for run in sent)
-    assert sent and sent[0] - RECEIVED < RELAY_AFTER + RUN_EVERY  # its first run past the wait
-    assert all(later - earlier == COPY_LIFETIME for earlier, later in zip(sent, sent[1:]))
+    assert all(run - SINCE > schedule.after for run in sent)
+    assert sent and sent[0] - SINCE <= schedule.after + schedule.every  # its first run past the wait
+    assert all(later - earlier == schedule.copy_lifetime for earlier, later in zip(sent, sent[1:]))
     assert len(sent) >= windows
 
 
-def test_an_event_younger_than_the_wait_is_not_sent():
-    assert not relay_due(RECEIVED, RECEIVED + RELAY_AFTER - timedelta(seconds=1))
-    assert relay_due(RECEIVED, RECEIVED + RELAY_AFTER)
+def test_work_is_sent_in_the_first_run_past_the_wait_even_a_run_exactly_a_schedule_apart():
+    # the outbox reads work waiting strictly longer than `after`: a run at `after` exactly finds
+    # nothing, and the next, `every` later, must send it (it missed the first window)
+    relay = WORKFLOW_RELAY
+    assert not relay.due(SINCE, SINCE + relay.after)
+    assert relay.due(SINCE, SINCE + relay.after + relay.every)
+    assert not relay.due(SINCE, SINCE + relay.after + relay.copy_lifetime)
+    assert relay.due(SINCE, SINCE + relay.after + relay.copy_lifetime + relay.every)
