@@ -140,7 +140,9 @@ class _Pass:
     report: dict[str, Any]
     applied: int = 0  # verdicts approved, declined or withdrawn
     left: int = 0  # cases with a verdict not taken, for want of time
-    last_taken: tuple[datetime, str, str] | None = None  # `rules.dispute_position` of the last case taken
+    # `rules.dispute_position` of the last case passed (taken, or counted as waiting): where a
+    # continuation starts, so no case is taken or counted twice
+    last_taken: tuple[datetime, str, str] | None = None
 
 
 def _cycle_pass(
@@ -160,6 +162,7 @@ def _cycle_pass(
     for listed in listed_cases:
         if listed.verdict not in rules.VERDICTS:
             report[listed.program_id]["waiting"] += 1
+            done.last_taken = rules.dispute_position(listed)  # counted: a continuation starts past it
             continue
         if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
             done.left = to_take

@@ -269,3 +269,26 @@ def test_the_chain_stops_at_its_bound(env, disputes, handed_on):
     with pytest.raises(ValidationError):
         run(beyond, ContextRunningShort(cases=None))
     assert len(resolutions(env)) == 1 and handed_on == []
+
+
+def test_a_dispute_without_a_verdict_is_counted_waiting_once_across_continuations(env, handed_on):
+    # a run that stopped counted the disputes without a verdict it had passed, and its continuation,
+    # starting past the last case taken, counted them again
+    plan = ("approve", "decline", None, "approve", "decline", None)
+    partners = [f"q-{n}" for n in range(len(plan))]
+    cases = [flag_partner(env, partner, day=3 + n) for n, partner in enumerate(partners)]
+    for case_id in cases:
+        assert dispute(env, case_id).status == 200
+        env.clock.advance(minutes=1)
+    set_clock(env.clock, VERDICT_AT)
+    for case_id, given in zip(cases, plan, strict=True):
+        if given:
+            assert verdict(env, case_id, given).status == 200
+    set_clock(env.clock, CYCLE_AT)
+
+    first = run(scheduled_event("dispute-cycle"), ContextRunningShort(cases=2))
+    ((_, continuation),) = handed_on
+    rest = run(continuation, ContextRunningShort(cases=None))
+
+    assert first["totals"]["waiting"] + rest["totals"]["waiting"] == plan.count(None)
+    assert sum(r["totals"][k] for r in (first, rest) for k in ("approved", "declined")) == 4
