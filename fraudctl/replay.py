@@ -246,8 +246,11 @@ def send_events(
                     pass
         except KeyboardInterrupt:
             stop.set()  # each lane ends after its request in flight
-            for finished in done:
-                finished.wait()
+            try:
+                for finished in done:
+                    finished.wait()
+            except KeyboardInterrupt:  # pressed again: no wait for those requests (not counted)
+                pass
             interrupted = True
     if crashes:
         raise crashes[0]

@@ -106,7 +106,7 @@ def set_signing_secret(
         previous_signing_secret_until=now + overlap if previous else None,
         unsigned_accepted_until=now + accept_unsigned if accept_unsigned else None,
     )
-    repository.save_signing_secrets(changed)
+    repository.save_signing_secrets(changed, program)  # refused if another rotation was saved meanwhile
     return changed, secret
 
 

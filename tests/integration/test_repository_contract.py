@@ -66,13 +66,30 @@ def test_a_programs_signing_secrets_are_saved_and_read_back(repository):
     rotated = program("prg-b", signing_secret="n" * 20, previous_signing_secret="s" * 20)
     rotated = replace(rotated, previous_signing_secret_until=until)
 
-    repository.save_signing_secrets(rotated)
+    repository.save_signing_secrets(rotated, repository.get_program("prg-b"))
 
     assert seen(repository.get_program("prg-b")) == seen(rotated)
     assert rotated.accepted_secrets(until - timedelta(seconds=1)) == ("n" * 20, "s" * 20)
     assert rotated.accepted_secrets(until) == ("n" * 20,)
     with pytest.raises(NotFound):
-        repository.save_signing_secrets(program("prg-nope", signing_secret="n" * 20))
+        nope = program("prg-nope", signing_secret="n" * 20)
+        repository.save_signing_secrets(nope, nope)
+
+
+def test_two_rotations_from_one_read_save_once(repository):
+    # two operators at once: both were told their secret was the program's, and one never was
+    repository.create_program(program("prg-b", signing_secret="s" * 20))
+    read = repository.get_program("prg-b")
+    repository.save_signing_secrets(program("prg-b", signing_secret="b" * 20), read)
+
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        repository.save_signing_secrets(program("prg-b", signing_secret="c" * 20), read)
+    assert repository.get_program("prg-b").signing_secret == "b" * 20
+    unsigned = program("prg-u")
+    repository.create_program(unsigned)
+    repository.save_signing_secrets(program("prg-u", signing_secret="u" * 20), unsigned)
+    with pytest.raises(Conflict):
+        repository.save_signing_secrets(program("prg-u", signing_secret="v" * 20), unsigned)
 
 
 def test_a_program_id_is_created_once(repository):

@@ -122,7 +122,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
                 current, previous = json.loads(sealer.open(sealed, program_context(program_id)))
                 return current, previous
 
-            signing = SigningSecrets(opened)
+            signing = SigningSecrets(opened, sealed)
         elif item.signing_secret:  # written in clear before sealing: read as it is, sealed when next saved
             signing = SigningSecrets.clear(item.signing_secret, item.previous_signing_secret)
         return Program(
@@ -166,8 +166,15 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise NotFound(f"program {program_id} not found")
         return item
 
-    def save_signing_secrets(self, program: Program) -> None:
+    def save_signing_secrets(self, program: Program, read: Program) -> None:
         item, m = self._program_item(program.program_id), self._m.program
+        # as read: every save seals anew (a fresh ciphertext, even for the same secret)
+        sealed = read.signing.sealed if read.signing is not None else None
+        unchanged = (
+            m.sealed_signing_secrets == sealed
+            if isinstance(sealed, str)
+            else m.sealed_signing_secrets.does_not_exist()  # none yet, or in clear (before sealing)
+        )
         try:
             item.update(
                 actions=[
@@ -177,12 +184,11 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
                     m.previous_signing_secret_until.set(program.previous_signing_secret_until),
                     m.unsigned_accepted_until.set(program.unsigned_accepted_until),
                 ],
-                condition=self._m.base.pk.exists(),
+                condition=self._m.base.pk.exists() & unchanged,
             )
         except PynamoDBException as exc:
-            raise domain_error(
-                exc, f"changing program {program.program_id}", f"program {program.program_id} not found"
-            ) from exc
+            meanwhile = f"program {program.program_id}'s signing secrets changed meanwhile"
+            raise domain_error(exc, f"changing program {program.program_id}", meanwhile) from exc
 
     def list_programs(self) -> list[Program]:
         index = self._m.indexes["programs"]

@@ -33,9 +33,11 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 raise Conflict(f"program {program.program_id} exists")
             self._programs[program.program_id] = program
 
-    def save_signing_secrets(self, program: Program) -> None:
+    def save_signing_secrets(self, program: Program, read: Program) -> None:
         with self._lock:
             stored = self.get_program(program.program_id)
+            if stored.signing is not read.signing:  # each save stores a new one
+                raise Conflict(f"program {program.program_id}'s signing secrets changed meanwhile")
             self._programs[program.program_id] = replace(
                 stored,
                 signing=program.signing,

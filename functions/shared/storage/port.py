@@ -64,9 +64,11 @@ class ProgramsPort(abc.ABC):
     def list_programs(self) -> list[Program]: ...
 
     @abc.abstractmethod
-    def save_signing_secrets(self, program: Program) -> None:
-        """Stores the program's signing secret and the one it replaced (with its end); NotFound
-        when the program is not stored."""
+    def save_signing_secrets(self, program: Program, read: Program) -> None:
+        """Stores the program's signing secret and the one it replaced (with its end), if its
+        secrets are still as `read` found them: Conflict when another rotation was saved meanwhile
+        (the two would each print a secret, and one would never be accepted); NotFound when the
+        program is not stored."""
 
     @abc.abstractmethod
     def create_api_key(self, key: ApiKey) -> None: ...
