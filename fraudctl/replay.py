@@ -37,6 +37,9 @@ RETRIES = 8
 RETRY_AFTER_MOST_SECONDS = 60.0
 # answers every other line would get too when one key sends them all (`replay_file`): it stops there
 REFUSED_KEY = frozenset({401, 403})
+# requests in a row with no answer at all after which the API is taken to have gone away: the
+# replay stops rather than report every line left as `no answer`
+SILENCE_LIMIT = 10
 
 # Where each event type of SPEC 3.1 names its subject: the partner. Loyalty bodies (an earn or a
 # spend: no type, a `customer_id`) are the customer's.
@@ -207,6 +210,8 @@ def send_events(
     crashes: list[BaseException] = []
     stopped: list[str] = []  # why the replay stopped before the end: an answer every line would get
     answered = threading.Event()  # some request got an HTTP answer: the API is there
+    silence = [0]  # requests in a row that got no answer (any lane's answer ends the run of them)
+    silence_lock = threading.Lock()
     interrupted = False
 
     with Progress(disable=not show_progress, transient=False) as progress:
@@ -223,9 +228,12 @@ def send_events(
                         if error is not None:
                             lane.errors.append(error)
                         progress.advance(task)
+                        with silence_lock:
+                            silence[0] = silence[0] + 1 if status == NO_ANSWER else 0
+                            silent = silence[0]
                         if status != NO_ANSWER:
                             answered.set()
-                        if reason := _futile(status, error, answered.is_set(), api_url, one_key):
+                        if reason := _futile(status, error, answered.is_set(), silent, api_url, one_key):
                             stopped.append(reason)
                             stop.set()
                             return
@@ -272,16 +280,18 @@ def send_events(
 
 
 def _futile(
-    status: str, error: dict[str, Any] | None, answered: bool, api_url: str, one_key: bool
+    status: str, error: dict[str, Any] | None, answered: bool, silent: int, api_url: str, one_key: bool
 ) -> str | None:
     """Why the rest cannot be accepted either, if this answer says so: the key refused, when one
-    key sends every line (the API's own words: a missing signature is a 401 too), or an API that
-    answered nothing yet."""
+    key sends every line (the API's own words: a missing signature is a 401 too), an API that
+    answered nothing yet, or one that stopped answering (`SILENCE_LIMIT` requests in a row)."""
     detail = error["detail"] if error else ""
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
         return f"{status} {detail} (every line is sent with the same key)"
     if status == NO_ANSWER and not answered:
         return f"FRAUD_API_URL {api_url} does not answer ({detail})"
+    if status == NO_ANSWER and silent >= SILENCE_LIMIT:
+        return f"FRAUD_API_URL {api_url} stopped answering ({silent} requests in a row: {detail})"
     return None
 
 

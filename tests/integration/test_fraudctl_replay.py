@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -585,3 +586,27 @@ def test_events_sent_with_their_own_keys_go_on_past_one_keys_refusal(recorder: R
     report = send_events(recorder.url, events, lanes=1)
 
     assert report["stopped"] is None and report["statuses"] == {"401": 1, "202": 1}
+
+
+def test_an_api_that_goes_away_midway_stops_the_replay_not_every_line_reported(tmp_path: Path):
+    # it went on through every line left, each reported `no answer` (1,920 of them in one run)
+    from fraudctl.replay import SILENCE_LIMIT
+
+    going = Recorder(max_delay=0.002).start()
+
+    def stop_after_five() -> None:
+        while len(going.ids()) < 5:
+            time.sleep(0.005)
+        going.stop()
+
+    def one_request_a_connection() -> requests.Session:  # a kept-alive connection outlives the server
+        session = requests.Session()
+        session.headers["Connection"] = "close"
+        return session
+
+    threading.Thread(target=stop_after_five, daemon=True).start()
+    events = [("fmk_a", _body("reward.created", "p1", f"g-{n}")) for n in range(500)]
+    report = send_events(going.url, events, lanes=1, session_factory=one_request_a_connection)
+
+    assert report["statuses"]["202"] >= 5 and report["statuses"]["no answer"] == SILENCE_LIMIT, report
+    assert report["sent"] < 500 and "stopped answering" in report["stopped"]
