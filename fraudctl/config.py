@@ -17,12 +17,11 @@ import os
 import re
 from dataclasses import dataclass
 
-from functions.shared.sealing import program_secrets_key_alias
+from functions.shared.sealing import STACK_NAME, program_secrets_key_alias
 
 LOCAL_AWS = "http://127.0.0.1:4566"
 LOCAL_API = "http://127.0.0.1:8080"
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
-_STACK = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # CloudFormation's rule (infra.synth.stack_name)
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Target:
             if (address := os.environ.get(name)) and not _URL.match(address):
                 raise ValueError(f"{name} is an http(s) address (http://host:port), not {address!r}")
         stack = os.environ.get("FRAUD_STACK_NAME", "").strip() or "fraud-management"
-        if not _STACK.fullmatch(stack):
+        if not STACK_NAME.fullmatch(stack):
             raise ValueError(f"FRAUD_STACK_NAME is a stack's name (letters, digits, hyphens), not {stack!r}")
         local = target == "local"
         if local:

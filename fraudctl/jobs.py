@@ -45,7 +45,7 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
 
         # the function logs to stdout, as in Lambda; fraudctl's stdout is for its answer
         with contextlib.redirect_stdout(sys.stderr):
-            return invoke(handler, scheduled_event(job), timeout_seconds=900)
+            return invoke(handler, scheduled_event(job), timeout_seconds=LAMBDA_MAX_SECONDS)
     import boto3
     from botocore.config import Config
 

@@ -23,7 +23,7 @@ from aws_cdk import App, CfnParameter, Stack
 from infra import bundle
 from infra.synth import add_stack, new_app, stage_console
 
-OFFLINE_ASSET = bundle.ROOT / "build" / "synth-asset"  # the source alone, as `make synth` stages it
+OFFLINE_ASSET = bundle.SOURCE_ONLY_OUT  # the source alone, as `make synth` stages it
 
 
 def code_asset(app: App, environ: dict[str, str] | None = None) -> Path:

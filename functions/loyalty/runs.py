@@ -1,10 +1,10 @@
 """Loyalty workflow runs behind the queue (SPEC 8: asynchronously, within seconds).
 
 `take_message` is what the workflow queue's consumer does with one message; `relay_due_runs` is
-what the relay schedule does: every earn whose workflows were recorded due over `RELAY_AFTER` ago
-and have not run (the send after the commit failed, or the function stopped right after it) is sent
-to the queue again. A run that keeps failing goes to the dead-letter queue on its last delivery and
-leaves the due runs, so the relay never sends poison forever.
+what the relay schedule does: every earn whose workflows were recorded due over a minute ago
+(`WORKFLOW_RELAY`) and have not run (the send after the commit failed, or the function stopped
+right after it) is sent to the queue again. A run that keeps failing goes to the dead-letter queue
+on its last delivery and leaves the due runs, so the relay never sends poison forever.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from functions.shared.storage.port_loyalty import WorkflowRun
 WORKFLOW_RELAY = RelaySchedule(
     after=timedelta(minutes=1), every=timedelta(minutes=1), copy_lifetime=timedelta(minutes=15)
 )
-RELAY_AFTER = WORKFLOW_RELAY.after
 PAGE = 2_000  # per program and run: the oldest first in each shard
 BUDGET_SECONDS = 50.0  # the relay runs every minute with a 60-second timeout
 # Programs are items of one partition (`PROGRAMS`): a read per run would put every run of every
@@ -94,7 +93,7 @@ def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -
     deadline = time.monotonic() + budget_seconds
     sent = 0
     for program in deps.repository.list_programs():
-        for run in deps.repository.workflow_runs_due(program.program_id, now - RELAY_AFTER, PAGE):
+        for run in deps.repository.workflow_runs_due(program.program_id, now - WORKFLOW_RELAY.after, PAGE):
             if not WORKFLOW_RELAY.due(run.at, now):  # a copy sent may still be queued
                 continue
             deps.workflow_queue.send(run, now)

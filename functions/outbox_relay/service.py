@@ -26,7 +26,6 @@ from functions.shared.runtime import Dependencies
 SCORING_RELAY = RelaySchedule(
     after=timedelta(minutes=2), every=timedelta(minutes=5), copy_lifetime=timedelta(minutes=15)
 )
-RELAY_AFTER = SCORING_RELAY.after
 PAGE = 500
 BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
 NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
@@ -37,7 +36,7 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
     if deps.queue is None:
         return 0
     now = deps.clock.now()
-    cutoff = now - RELAY_AFTER
+    cutoff = now - SCORING_RELAY.after
     deadline = time.monotonic() + budget_seconds
     sent = 0
     failed: list[str] = []

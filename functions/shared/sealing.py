@@ -7,9 +7,12 @@ become domain errors here (`_key_error`: `StorageUnavailable` when a retry may p
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any, Protocol
 
 from functions.shared.errors import DomainError, StorageRefused, StorageUnavailable
+
+STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")  # CloudFormation's rule for a stack's name
 
 
 def program_secrets_key_alias(stack_name: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,16 +15,14 @@ from pydantic import ValidationError
 
 from functions.disputes.continuation import MAX_CONTINUATIONS, TIME_MARGIN_SECONDS, CycleStalled
 from functions.shared import runtime
-from functions.shared.clock import FixedClock
 from functions.shared.errors import StorageUnavailable
-from functions.shared.messaging import InMemoryPublisher
 from local_system import lambda_runtime
 from local_system.scheduler import scheduled_event
+from tests.integration import test_disputes as dispute_tests
 from tests.integration.scoring_support import drain
 from tests.integration.test_disputes import (
     CYCLE,
     CYCLE_AT,
-    DISPUTED_AT,
     VERDICT_AT,
     api,
     buy,
@@ -68,15 +65,7 @@ class ContextRunningShort:
         return int((TIME_MARGIN_SECONDS - 1) * 1000)
 
 
-@pytest.fixture
-def env(aws, tenant, security_key, monkeypatch):
-    deps = runtime.dependencies()
-    publisher, clock = InMemoryPublisher(), FixedClock(DISPUTED_AT)
-    monkeypatch.setattr(deps, "publisher", publisher)
-    monkeypatch.setattr(deps, "clock", clock)
-    return SimpleNamespace(
-        aws=aws, tenant=tenant, security=security_key, deps=deps, bus=publisher, clock=clock
-    )
+env = dispute_tests.env  # the dispute tests' fixture: their collaborators, clock and bus
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def test_a_queue_that_refuses_the_send_loses_no_workflow_run(loyalty, tenant, aw
     assert answer.status == 200  # the earn's answer does not depend on its workflows
     assert queued_runs() == []
     assert runs.relay_due_runs(deps) == 0  # too young: it may still be on its way
-    clock.advance(seconds=runs.RELAY_AFTER.total_seconds() + 1)
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
     relay = "functions.loyalty.workflow_relay.lambda_handler"  # the scheduled function, every minute
     assert invoke(relay, scheduled_event("loyalty-workflow-relay")) == {"relayed": 1}
     run_queued_workflows()
