@@ -153,7 +153,7 @@ def _post(
     url: str,
     event: _Outgoing,
     signing_secret: str | None,
-    stop: threading.Event | None = None,
+    stop: threading.Event,
 ) -> tuple[str, dict[str, Any] | None]:
     headers = {"Authorization": f"Bearer {event.key}", "Content-Type": "application/json"}
     for attempt in range(RETRIES + 1):
@@ -170,10 +170,8 @@ def _post(
             return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
         if answer.status_code not in RETRYABLE or attempt == RETRIES:
             break
-        if stop is not None and stop.wait(_retry_after(answer, attempt)):
+        if stop.wait(_retry_after(answer, attempt)):
             break  # interrupted while waiting: the line counts with the answer it had
-        if stop is None:
-            time.sleep(_retry_after(answer, attempt))
     if answer.status_code >= 400:
         return str(answer.status_code), {
             "line": event.position,

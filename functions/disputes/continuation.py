@@ -77,14 +77,15 @@ class CycleEvent(EventBridgeModel):
         return self.detail if self.detail.run_id else self.detail.model_copy(update={"run_id": self.id})
 
 
-def next_run(run: CycleRun, *, applied: int, left: int, last_taken: Position | None) -> CycleRun | None:
-    """What follows a run that took cases up to `last_taken`, applied `applied` verdicts (approved,
-    declined or withdrawn) and stopped at its time budget with `left` cases with a verdict not
-    taken: nothing when it left none; else a continuation past `last_taken`, unless the run made no
-    progress or the chain is at its bound (`CycleStalled`)."""
+def next_run(run: CycleRun, *, applied: int, left: int, last_passed: Position | None) -> CycleRun | None:
+    """What follows a run that passed cases (took them, or counted them waiting) up to
+    `last_passed`, applied `applied` verdicts (approved, declined or withdrawn) and stopped at its
+    time budget with `left` cases with a verdict not taken: nothing when it left none; else a
+    continuation past `last_passed`, unless the run made no progress or the chain is at its bound
+    (`CycleStalled`)."""
     if left == 0:
         return None
-    if applied == 0 or last_taken is None:
+    if applied == 0 or last_passed is None:
         raise CycleStalled(
             f"dispute cycle {run.run_id} ran out of time having applied no verdict "
             f"({left} cases with a verdict left; continuation {run.continuation}): not handed on"
@@ -94,7 +95,7 @@ def next_run(run: CycleRun, *, applied: int, left: int, last_taken: Position | N
             f"dispute cycle {run.run_id} was handed on {run.continuation} times, its bound, "
             f"and still has {left} cases with a verdict left: not handed on"
         )
-    return CycleRun(run_id=run.run_id, continuation=run.continuation + 1, after=last_taken)
+    return CycleRun(run_id=run.run_id, continuation=run.continuation + 1, after=last_passed)
 
 
 def continuation_event(run: CycleRun, function_arn: str, at: datetime) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def run_cycle_invocation(
     done = _cycle_pass(deps, time_left, run.after)
     if done.left:
         metrics.add_metric(name="DisputeCasesLeft", unit=MetricUnit.Count, value=done.left)
-    following = next_run(run, applied=done.applied, left=done.left, last_taken=done.last_taken)
+    following = next_run(run, applied=done.applied, left=done.left, last_passed=done.last_passed)
     if following is None:
         return done.report
     logger.warning(
@@ -142,7 +142,7 @@ class _Pass:
     left: int = 0  # cases with a verdict not taken, for want of time
     # `rules.dispute_position` of the last case passed (taken, or counted as waiting): where a
     # continuation starts, so no case is taken or counted twice
-    last_taken: tuple[datetime, str, str] | None = None
+    last_passed: tuple[datetime, str, str] | None = None
 
 
 def _cycle_pass(
@@ -162,13 +162,13 @@ def _cycle_pass(
     for listed in listed_cases:
         if listed.verdict not in rules.VERDICTS:
             report[listed.program_id]["waiting"] += 1
-            done.last_taken = rules.dispute_position(listed)  # counted: a continuation starts past it
+            done.last_passed = rules.dispute_position(listed)  # counted: a continuation starts past it
             continue
         if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
             done.left = to_take
             break
         to_take -= 1
-        done.last_taken = rules.dispute_position(listed)
+        done.last_passed = rules.dispute_position(listed)
 
         def attempt(listed: Case = listed) -> str | None:
             case = store.get_case(listed.program_id, listed.case_id)

@@ -99,7 +99,7 @@ def set_signing_secret(
             "it at once. Rotate after then, or with an overlap of 0 to refuse every earlier secret "
             "now (after a leak)"
         )
-    previous = current if overlap and current != secret else None
+    previous = current if overlap else None
     changed = replace(
         program,
         signing=SigningSecrets.clear(secret, previous),

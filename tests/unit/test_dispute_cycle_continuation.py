@@ -39,29 +39,29 @@ RUN = CycleRun(run_id="run-1")
 
 # --- the rule -----------------------------------------------------------------------------------
 def test_a_run_that_left_nothing_ends_the_cycle() -> None:
-    assert next_run(RUN, applied=0, left=0, last_taken=None) is None
-    assert next_run(RUN, applied=12, left=0, last_taken=TAKEN) is None
+    assert next_run(RUN, applied=0, left=0, last_passed=None) is None
+    assert next_run(RUN, applied=12, left=0, last_passed=TAKEN) is None
 
 
 def test_a_run_that_made_progress_hands_on_past_the_last_case_it_took() -> None:
-    following = next_run(CycleRun(run_id="run-1", continuation=3), applied=1, left=40, last_taken=TAKEN)
+    following = next_run(CycleRun(run_id="run-1", continuation=3), applied=1, left=40, last_passed=TAKEN)
 
     assert following == CycleRun(run_id="run-1", continuation=4, after=TAKEN)
 
 
-@pytest.mark.parametrize("last_taken", [None, TAKEN], ids=["took-nothing", "took-only-failures"])
-def test_a_run_that_applied_no_verdict_does_not_hand_on(last_taken) -> None:
+@pytest.mark.parametrize("last_passed", [None, TAKEN], ids=["took-nothing", "took-only-failures"])
+def test_a_run_that_applied_no_verdict_does_not_hand_on(last_passed) -> None:
     with pytest.raises(CycleStalled, match="applied no verdict"):
-        next_run(RUN, applied=0, left=5, last_taken=last_taken)
+        next_run(RUN, applied=0, left=5, last_passed=last_passed)
 
 
 def test_the_chain_ends_at_its_bound() -> None:
     assert next_run(
-        CycleRun(run_id="run-1", continuation=MAX_CONTINUATIONS - 1), applied=9, left=1, last_taken=TAKEN
+        CycleRun(run_id="run-1", continuation=MAX_CONTINUATIONS - 1), applied=9, left=1, last_passed=TAKEN
     ) == CycleRun(run_id="run-1", continuation=MAX_CONTINUATIONS, after=TAKEN)
     with pytest.raises(CycleStalled, match="its bound"):
         next_run(
-            CycleRun(run_id="run-1", continuation=MAX_CONTINUATIONS), applied=9, left=1, last_taken=TAKEN
+            CycleRun(run_id="run-1", continuation=MAX_CONTINUATIONS), applied=9, left=1, last_passed=TAKEN
         )
 
 
