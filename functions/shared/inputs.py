@@ -42,7 +42,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.errors import InvalidInput
-from functions.shared.money import decimal_places
+from functions.shared.money import currencies, decimal_places
 
 NAME_MAX = 200
 IDENTIFIER_MAX = 128
@@ -77,7 +77,6 @@ WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBL
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
-CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 TIME_PATTERN = (
     r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
@@ -230,10 +229,6 @@ Email = _Email
 OptionalEmail = Annotated[_Email | Blank | None, AfterValidator(none_if_blank)]
 
 
-def _upper(value: str) -> str:
-    return value.upper()
-
-
 # Codes integrations send for a country that ISO 3166 names otherwise: `UK`, reserved at the United
 # Kingdom's request and what its own domain says, is GB. Taken as sent, a British partner's every
 # session was `ip_country_mismatch` ("IP ... is in GB, the reported country is UK").
@@ -255,11 +250,26 @@ _Country = Annotated[
 ]
 Country = _Country
 OptionalCountry = Annotated[_Country | Blank | None, AfterValidator(none_if_blank)]
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    if value not in (code, code.lower()) or code not in currencies():
+        raise ValueError("an ISO 4217 currency code, in upper or lower case, e.g. EUR")
+    return code
+
+
+def _currency_schema(schema: dict[str, Any]) -> None:
+    """The codes themselves (upper or lower case), listed when the document is built: the table is
+    read then, not when a function starts."""
+    codes = sorted(currencies())
+    schema["enum"] = codes + [code.lower() for code in codes]
+
+
 Currency = Annotated[
     StrictStr,
-    Field(json_schema_extra={"pattern": CURRENCY_PATTERN, "description": "ISO 4217"}),
-    matching(CURRENCY_PATTERN, "an ISO 4217 code, e.g. EUR"),
-    AfterValidator(_upper),
+    Field(json_schema_extra=_currency_schema, description="ISO 4217, upper or lower case"),
+    AfterValidator(_currency),
 ]
 
 

@@ -7,6 +7,7 @@ update expressions."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 MICROS = Decimal(1_000_000)
 
@@ -22,17 +23,21 @@ def from_micros(micros: int) -> Decimal:
     return (Decimal(micros) / MICROS).normalize() if micros else Decimal("0")
 
 
-# ISO 4217 currencies whose minor unit is not 2 decimal places; every other code has 2.
-_ZERO_PLACES = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_MINOR_UNITS = {
-    **dict.fromkeys(_ZERO_PLACES.split(), 0),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-    **dict.fromkeys(["CLF", "UYW"], 4),
-}
+@lru_cache(maxsize=1)
+def currencies() -> dict[str, int]:
+    """Every ISO 4217 code of money and its decimal places (its minor unit), from the `iso4217`
+    package's copy of the standard's table, read on the first amount checked. Codes the standard
+    gives no minor unit (gold, special drawing rights, `XXX`: no program pays in them) are left out."""
+    import iso4217
+
+    units = {code: str(entry.get("CcyMnrUnts") or "") for code, entry in iso4217.raw_table.items() if code}
+    return {code: int(places) for code, places in units.items() if places.isdigit()}
 
 
 def decimal_places(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
+    """A currency's decimal places (2 for a code the table does not have: only what was stored before
+    currencies were checked)."""
+    return currencies().get(currency.upper(), 2)
 
 
 def amount_text(micros: int, currency: str | None = None) -> str:

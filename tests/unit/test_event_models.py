@@ -330,6 +330,57 @@ def test_amounts_have_at_most_the_currencys_decimal_places_up_to_10_to_the_12(am
         assert _errors(raw) == {"reward.amount"}
 
 
+@pytest.mark.parametrize(
+    ("currency", "amount", "stored"),
+    [
+        ("EUR", "1.5", "EUR"),
+        ("eur", "1.5", "EUR"),
+        ("CLF", "1.2345", "CLF"),
+        ("XOF", "500", "XOF"),
+        ("uyw", "0.0001", "UYW"),
+    ],
+)
+def test_every_case_of_an_iso_4217_code_of_money_is_taken_in_upper_or_lower_case(currency, amount, stored):
+    raw = sample("reward.created")
+    raw["reward"].update(amount=amount, currency=currency)
+
+    assert _valid(raw).reward.currency == stored
+
+
+@pytest.mark.parametrize(
+    "currency",
+    [
+        "ZZZ",  # no such code
+        "Eur",  # neither case: a typo more likely than a code
+        "XXX",  # "no currency"
+        "XAU",  # gold: a unit of no program's payouts, and without decimal places to check
+        "XTS",  # reserved for tests
+        "EURO",
+        "€",
+    ],
+)
+def test_a_currency_that_is_not_an_iso_4217_code_of_money_is_refused(currency):
+    raw = sample("transaction.created")
+    raw["transaction"]["currency"] = currency
+
+    assert _errors(raw) == {"transaction.currency"}
+
+
+def test_the_codes_taken_are_the_standards_with_their_own_decimal_places():
+    import iso4217
+
+    from functions.shared.money import currencies, decimal_places
+
+    listed = {code for code, entry in iso4217.raw_table.items() if str(entry["CcyMnrUnts"]).isdigit()}
+    assert set(currencies()) == listed and len(listed) > 150
+    assert (decimal_places("JPY"), decimal_places("BHD"), decimal_places("CLF"), decimal_places("usd")) == (
+        0,
+        3,
+        4,
+        2,
+    )
+
+
 def test_a_fingerprint_past_512_characters_is_kept_as_its_hash_whatever_its_case():
     def fingerprint(value: str) -> str | None:
         raw = sample("partnership.created")
