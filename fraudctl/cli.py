@@ -164,6 +164,23 @@ def set_signing_secret(
     )
 
 
+@cli.command("remove-signing-secret")
+@click.option("--program", "program_id", required=True, help="The program.")
+@json_option
+def remove_signing_secret(program_id: str, as_json: bool) -> None:
+    """Stop checking a program's X-Signature: its secrets are forgotten (within a minute)."""
+    from functions.shared import tenancy
+
+    program, had = tenancy.remove_signing_secret(_repository(), program_id)
+    _emit(
+        as_json,
+        {"program_id": program.program_id, "removed": had},
+        f"{program.program_id} no longer checks X-Signature on POST /v1/events (within a minute)"
+        if had
+        else f"{program.program_id} had no signing secret: nothing changed",
+    )
+
+
 @cli.command("create-key")
 @click.option("--program", "program_id", default=None, help="The program; without it, a platform key.")
 @click.option(

@@ -110,6 +110,19 @@ def set_signing_secret(
     return changed, secret
 
 
+def remove_signing_secret(repository: ProgramsPort, program_id: str) -> tuple[Program, bool]:
+    """Takes a program's signing secrets away, the current one and any the last rotation left
+    accepted: its `POST /v1/events` are no longer signed (SPEC 2: a program *may* have a secret),
+    for an integration that cannot sign after all. Every function sees it within its 60 seconds of
+    program settings. Returns the program and whether it had a secret (none: nothing changes)."""
+    program = repository.get_program(program_id)
+    if program.signing is None and program.unsigned_accepted_until is None:
+        return program, False
+    changed = replace(program, signing=None, previous_signing_secret_until=None, unsigned_accepted_until=None)
+    repository.save_signing_secrets(changed, program)  # refused if a rotation was saved meanwhile
+    return changed, True
+
+
 def _printable(field: str, text: str) -> str:
     """A name people read (a program's, a key's actor), as the API's `ActorName` takes it: printable,
     at most `NAME_MAX` characters, trimmed."""

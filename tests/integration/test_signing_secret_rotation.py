@@ -203,3 +203,54 @@ def test_a_stack_of_another_name_has_its_secrets_sealed_with_its_own_key(aws, mo
         CiphertextBlob=base64.b64decode(sealed), EncryptionContext=program_context(program_id)
     )
     assert opened["KeyId"] == staging["Arn"]
+
+
+def _remove(program_id: str) -> dict:
+    ran = CliRunner().invoke(cli, ["remove-signing-secret", "--program", program_id, "--json"])
+    assert ran.exit_code == 0, ran.output
+    return json.loads(ran.output)
+
+
+def test_a_secret_removed_stops_the_checks_within_a_minute_and_leaves_no_secret_stored(signed, aws):
+    # a program may sign (SPEC 2); one whose integration cannot sign after all had no way back
+    tenant, clock = signed
+    _rotate(tenant.program_id)  # the old secret in its overlap too
+    assert _post(tenant, clock, OLD) == 202
+
+    assert _remove(tenant.program_id) == {"program_id": tenant.program_id, "removed": True}
+
+    clock.advance(seconds=61)  # the functions' program settings are kept for a minute
+    assert [_post(tenant, clock), _post(tenant, clock, OLD)] == [202, 202]
+    key = {"pk": {"S": keys.program_item_pk(tenant.program_id)}, "sk": {"S": keys.PROGRAM_SK}}
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=aws.settings.table_name, Key=key
+    )["Item"]
+    assert not {"sealed_signing_secrets", "signing_secret", "previous_signing_secret_until"} & set(item)
+    assert item["name"]["S"] == "Signed program"  # the program itself stays
+
+
+def test_a_program_without_a_secret_is_told_so_and_a_new_secret_is_a_first_one_again(signed):
+    tenant, clock = signed
+    _remove(tenant.program_id)
+
+    again = CliRunner().invoke(cli, ["remove-signing-secret", "--program", tenant.program_id])
+    assert again.exit_code == 0 and "had no signing secret: nothing changed" in again.output, again.output
+
+    first = _rotate(tenant.program_id, "--accept-unsigned-hours", "1")  # a first secret's window, asked for
+    clock.advance(seconds=61)
+    assert first["previous_accepted_until"] is None
+    assert [
+        _post(tenant, clock),
+        _post(tenant, clock, OLD),
+        _post(tenant, clock, first["signing_secret"]),
+    ] == [
+        202,
+        401,
+        202,
+    ]
+
+
+def test_removing_the_secret_of_an_unknown_program_is_said_so(signed):
+    ran = CliRunner().invoke(cli, ["remove-signing-secret", "--program", "prg-nope"])
+
+    assert ran.exit_code == 1 and "prg-nope" in ran.output, ran.output

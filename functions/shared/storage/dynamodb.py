@@ -175,14 +175,21 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             if isinstance(sealed, str)
             else m.sealed_signing_secrets.does_not_exist()  # none yet, or in clear (before sealing)
         )
+        values = (
+            (m.sealed_signing_secrets, self._sealed(program)),
+            (m.previous_signing_secret_until, program.previous_signing_secret_until),
+            (m.unsigned_accepted_until, program.unsigned_accepted_until),
+        )
         try:
             item.update(
                 actions=[
-                    m.sealed_signing_secrets.set(self._sealed(program)),
+                    # none is no attribute (pynamodb would store NULL, which `unchanged` reads as a secret)
+                    *(
+                        attribute.remove() if value is None else attribute.set(value)
+                        for attribute, value in values
+                    ),
                     m.signing_secret.remove(),  # a program written before sealing: no longer in clear
                     m.previous_signing_secret.remove(),
-                    m.previous_signing_secret_until.set(program.previous_signing_secret_until),
-                    m.unsigned_accepted_until.set(program.unsigned_accepted_until),
                 ],
                 condition=self._m.base.pk.exists() & unchanged,
             )
