@@ -134,6 +134,8 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         program, signature, now = principal.program, header(event, "X-Signature"), deps.clock.now()
         if route.signed and program and (secrets := program.secrets_to_check(now, signature is not None)):
             verify_signature(secrets, signature, body, now)
+    if not body:  # no body names no media type (Powertools would parse a multipart one, or answer 415)
+        _as_application_json(event)
     if body and not body.strip() and method in ("POST", "PUT", "PATCH"):  # no JSON: Powertools's error
         raise _Rejected(400, "the body is blank: send a JSON object")
     if body.strip():

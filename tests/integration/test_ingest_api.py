@@ -307,6 +307,19 @@ def test_body_that_is_not_json_is_415(aws, tenant):
 
 
 @pytest.mark.parametrize(
+    "media_type", ["multipart/form-data", "multipart/mixed", "text/plain", "application/octet-stream"]
+)
+def test_no_body_is_no_json_whatever_media_type_it_names(aws, tenant, media_type):
+    # a multipart type without a body was a 500 (and an operator's alarm); another type a 415 of
+    # Powertools' own shape, not a problem document
+    answer = post("", tenant.keys["integration"], {"Content-Type": media_type})
+
+    assert (answer.status, answer.headers["content-type"]) == (400, "application/problem+json"), answer
+    assert answer.body["detail"] == "the body is empty: send a JSON object"
+    assert aws.queued() == []
+
+
+@pytest.mark.parametrize(
     "media_type",
     [
         "APPLICATION/JSON",

@@ -105,6 +105,19 @@ def test_another_body_under_a_used_id_is_409_and_changes_nothing(loyalty):
     assert loyalty.customer("m1").body["balance"] == 10
 
 
+@pytest.mark.parametrize("media_type", ["text/plain", "multipart/form-data"])
+def test_a_suspension_without_a_body_is_taken_whatever_media_type_the_request_names(loyalty, media_type):
+    # its body is optional: an empty one named text/plain was a 415, named multipart a 500
+    loyalty.earn("m1", 500)
+    path = "/v1/loyalty/customers/m1/suspend"
+
+    answer = call(
+        "loyalty", proxy_event("POST", path, "", loyalty.keys["fraud"], {"Content-Type": media_type})
+    )
+
+    assert (answer.status, answer.body["status"]) == (200, "suspended"), answer
+
+
 def test_a_suspended_customer_earns_but_cannot_spend_until_unsuspended(loyalty, bus):
     loyalty.earn("m1", 500)
 
