@@ -119,6 +119,17 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         raise _Rejected(404, f"nothing at {path!r}")
     if not _is_unicode(event.get("queryStringParameters")):
         raise _Rejected(400, "the query string is not valid UTF-8 text")
+    given = {
+        **(event.get("queryStringParameters") or {}),
+        **(event.get("multiValueQueryStringParameters") or {}),
+    }
+    if unknown := sorted(set(given) - set(route.query)):
+        takes = f"it takes {', '.join(route.query)}" if route.query else "it takes none"
+        raise _Rejected(
+            422,
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} ({takes})",
+            [{"field": f"query.{name}", "message": "not a parameter of this route"} for name in unknown],
+        )
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise _Rejected(413, f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
@@ -213,9 +224,12 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
         )
         answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
         answers[415] = "The body is not application/json"
-    if body or query:
-        answers.setdefault(400, "The query string is not UTF-8 text")
-        answers[422] = "A field breaks the contract: `errors` names each one"
+    answers.setdefault(400, "The query string is not UTF-8 text")
+    answers[422] = (
+        "A field breaks the contract: `errors` names each one"
+        if body or query
+        else "A query parameter the operation does not take: `errors` names each one"
+    )
     return answers
 
 

@@ -14,6 +14,7 @@ INTEGRATION = ("integration", "admin")
 SECURITY = ("security",)
 ADMIN = ("admin",)
 ANY_ROLE = ("integration", "viewer", "fraud", "admin", "security")
+PAGE = ("limit", "cursor")  # a paged list's parameters
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Route:
     # what the route's own logic may answer besides its success and what the edge and validation
     # answer for every route (401, 403, 404 for a path, 400/413/415/422 for a body: see the gate)
     answers: tuple[int, ...] = ()
+    # the query parameters it takes (its resolver's, which the OpenAPI document lists: a test holds
+    # them alike); any other is refused, so a misspelt filter never answers as if there were none
+    query: tuple[str, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -55,25 +59,27 @@ def _pattern(path: str) -> re.Pattern[str]:
 DOCS_ROUTES: tuple[Route, ...] = (Route("GET", "/v1/openapi.json", "openapi"),)
 
 INGEST_ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/events", "ingest", INTEGRATION, signed=True, answers=(409,)),
+    Route(
+        "POST", "/v1/events", "ingest", INTEGRATION, signed=True, answers=(409,), query=("wait", "timeout_ms")
+    ),
     Route("GET", "/v1/events/{event_id}", "ingest", INTEGRATION),
 )
 
 CASES_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/me", "cases", ANY_ROLE),
-    Route("GET", "/v1/cases", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/cases", "cases", PROGRAM_TEAM, query=("view", "q", "status", "sort", "order", *PAGE)),
     Route("GET", "/v1/cases/{case_id}", "cases", PROGRAM_TEAM),
-    Route("GET", "/v1/cases/{case_id}/audit", "cases", PROGRAM_TEAM),
-    Route("GET", "/v1/rewards", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/cases/{case_id}/audit", "cases", PROGRAM_TEAM, query=PAGE),
+    Route("GET", "/v1/rewards", "cases", PROGRAM_TEAM, query=("partner_id", "customer_id", "status", *PAGE)),
     Route("POST", "/v1/rewards/{reward_id}/override", "cases", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/summary", "cases", PROGRAM_TEAM),
     Route("POST", "/v1/cases/{case_id}/remove", "cases", PROGRAM_TEAM, answers=(409,)),
-    Route("GET", "/v1/removed-partners", "cases", PROGRAM_TEAM),
+    Route("GET", "/v1/removed-partners", "cases", PROGRAM_TEAM, query=PAGE),
 )
 
 DISPUTES_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/cases/{case_id}/dispute", "disputes", PROGRAM_TEAM, answers=(409,)),
-    Route("GET", "/v1/disputes", "disputes", SECURITY),
+    Route("GET", "/v1/disputes", "disputes", SECURITY, query=("status", *PAGE)),
     Route("POST", "/v1/disputes/{case_id}/verdict", "disputes", SECURITY, answers=(409,)),
 )
 
@@ -81,7 +87,7 @@ LOYALTY_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION, answers=(409,)),
     Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, answers=(404, 409)),
     Route("GET", "/v1/loyalty/customers/{customer_id}", "loyalty", PROGRAM_TEAM),
-    Route("GET", "/v1/loyalty/customers/{customer_id}/history", "loyalty", PROGRAM_TEAM),
+    Route("GET", "/v1/loyalty/customers/{customer_id}/history", "loyalty", PROGRAM_TEAM, query=PAGE),
     Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("POST", "/v1/loyalty/customers/{customer_id}/unsuspend", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("POST", "/v1/loyalty/customers/{customer_id}/block", "loyalty", PROGRAM_TEAM, answers=(409,)),
@@ -112,7 +118,7 @@ WEBHOOKS_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
     Route("DELETE", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
     Route("POST", "/v1/webhooks/{webhook_id}/rotate-secret", "webhooks", ADMIN, answers=(409,)),
-    Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks", ADMIN),
+    Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks", ADMIN, query=PAGE),
     Route(
         "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "webhooks", ADMIN, answers=(409,)
     ),

@@ -28,12 +28,10 @@ def _operation(document, route):
 def test_each_operation_documents_every_error_it_can_answer_as_a_problem(document, route):
     operation = _operation(document, route)
     has_body = "requestBody" in operation
-    has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
-    expected = {401, 429, 503}  # 429: the key's rate limit at the edge (WAF, the local gateway)
+    expected = {400, 401, 422, 429, 503}  # 429: the key's rate limit at the edge (WAF, the local gateway)
     expected |= {403} if set(route.roles) != set(ANY_ROLE) else set()
     expected |= {404} if "{" in route.path else set()
     expected |= {400, 413, 415, 422} if has_body else set()
-    expected |= {400, 422} if has_query else set()
     expected |= set(route.answers)
 
     errors = {int(code) for code in operation["responses"] if int(code) >= 400}
@@ -85,3 +83,11 @@ def test_removed_partners_pages_as_the_cases_do(document):
     page = document["components"]["schemas"]["RemovedPage"]["properties"]
     assert set(page) == {"items", "next_cursor"}
     assert {"type": "null"} in page["next_cursor"]["anyOf"]
+
+
+@pytest.mark.parametrize("route", OPERATIONS, ids=lambda r: f"{r.method} {r.path}")
+def test_the_route_table_names_the_query_parameters_each_operation_takes(document, route):
+    # the gate refuses any other by the table's list: it must be the resolver's own
+    parameters = _operation(document, route).get("parameters", [])
+
+    assert [p["name"] for p in parameters if p["in"] == "query"] == list(route.query)

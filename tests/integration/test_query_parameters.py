@@ -1,0 +1,50 @@
+"""A query parameter an operation does not take is refused (422, naming it), through the real
+handlers: `GET /v1/rewards?partnerId=p1` answered every reward of the program, as if no filter had
+been asked for, so a misspelt filter read as an empty one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support import call, proxy_event, sample
+
+
+@pytest.mark.parametrize(
+    ("function", "method", "path", "query", "unknown"),
+    [
+        ("cases", "GET", "/v1/rewards", {"partnerId": "p1"}, ["partnerId"]),
+        (
+            "cases",
+            "GET",
+            "/v1/rewards",
+            {"partner_id": "p1", "state": "on_hold", "Limit": "5"},
+            ["Limit", "state"],
+        ),
+        ("cases", "GET", "/v1/me", {"_": "1700000000"}, ["_"]),  # one that takes none
+        ("ingest", "POST", "/v1/events", {"wait": "decision", "timeout": "900"}, ["timeout"]),
+    ],
+)
+def test_a_query_parameter_the_operation_does_not_take_is_refused_by_name(
+    aws, tenant, function, method, path, query, unknown
+):
+    key = tenant.keys["integration" if function == "ingest" else "fraud"]
+    body = json.dumps(sample("reward.created")) if method == "POST" else None
+
+    answer = call(function, proxy_event(method, path, body, key, query=query))
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == [f"query.{name}" for name in unknown]
+    assert all(name in answer.body["detail"] for name in unknown)
+    assert aws.queued() == []  # an event refused so is not taken
+
+
+def test_the_parameters_an_operation_takes_still_filter(aws, tenant):
+    key = tenant.keys["fraud"]
+
+    answer = call(
+        "cases", proxy_event("GET", "/v1/rewards", None, key, query={"partner_id": "p1", "limit": "5"})
+    )
+
+    assert (answer.status, answer.body["items"]) == (200, [])
