@@ -60,10 +60,12 @@ BLANK_CHARACTERS = (
 # `.` and `..` alone are path segments a URL resolves away (RFC 3986 5.2.4: browsers send
 # /v1/loyalty/customers/.. as /v1/loyalty/), so no id read back by its URL can be one of them
 IDENTIFIER_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
-NON_BLANK_PATTERN = f"[^{BLANKS}]"
+# required text has a character a person sees: not only blanks, zero-width marks or control characters
+NON_BLANK_PATTERN = f"[^{BLANKS}\\u200b-\\u200f\\u2060\\ufeff\\u0000-\\u001f\\u007f-\\u009f]"
 # A name shown to people as the one who did something (a key's actor in audit trails): printable,
 # no control character (a line break, an escape sequence) and no mark that reorders or hides text
-UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
+# (the joiners U+200C and U+200D are not such marks: Persian, Indic scripts and emoji are written with them)
+UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
 ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}][^{UNPRINTABLE}]*$"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
 # Text people write for other people (a dispute's reason, a verdict's note), shown to the security
@@ -136,10 +138,12 @@ def none_if_blank(value: T) -> T | None:
 Text = Annotated[
     StrictStr,
     Field(max_length=NAME_MAX, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
-    matching(NON_BLANK_PATTERN, "must not be blank"),
+    matching(
+        NON_BLANK_PATTERN, "must not be blank (a character that shows, not only blanks or zero-width marks)"
+    ),
     AfterValidator(trim),
 ]
-"""Required text: at least one non-blank character, trimmed."""
+"""Required text: at least one character that shows, trimmed."""
 OptionalText = Annotated[
     Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
 ]

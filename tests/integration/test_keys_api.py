@@ -287,7 +287,16 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
 
 
 @pytest.mark.parametrize(
-    "actor", ["System Administrator", "Workflows team", "system-bot", "Ops: workflow:x", "Dispute cycle team"]
+    "actor",
+    [
+        "System Administrator",
+        "Workflows team",
+        "system-bot",
+        "Ops: workflow:x",
+        "Dispute cycle team",
+        "علی‌اکبر (fraud desk)",  # Persian, written with a zero-width non-joiner
+        "👩‍💻 on call",  # an emoji of two joined
+    ],
 )
 def test_names_near_the_systems_own_are_anyones(aws: Aws, tenant: Tenant, clock: FixedClock, actor: str):
     answer = keys_api(tenant.keys["admin"], "POST", body={"role": "fraud", "actor": actor})

@@ -301,6 +301,30 @@ def test_limits_are_generous_and_text_is_any_unicode():
     assert len(event.partner.name) == 200 and len(event.partner.id) == 128
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d\u2060", "\x00", " \ufeff\x1b "])
+def test_a_required_name_with_nothing_that_shows_is_blank(name):
+    # a partner named only by zero-width or control characters was taken, and listed as no name
+    raw = sample("partnership.created")
+    raw["partner"]["name"] = name
+
+    assert _errors(raw) == {"partner.name"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0639\u0644\u06cc\u200c\u0627\u06a9\u0628\u0631 Mahdi",
+        "\U0001f469\u200d\U0001f4bb Dev Deals",
+        "Ada\u0000 Lovelace",
+    ],
+)
+def test_a_required_name_with_something_that_shows_is_taken_as_written(name):
+    raw = sample("partnership.created")
+    raw["partner"]["name"] = name
+
+    assert _valid(raw).partner.name == name
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "valid"),
     [
