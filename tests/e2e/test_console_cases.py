@@ -159,7 +159,9 @@ def test_the_drawer_shows_the_case_moves_focus_in_and_out_and_has_its_own_url(
         "button", name="Approve"
     ).click()
     expect(drawer.get_by_text(f"Reward {partner.reward_ids[0]} approved.")).to_be_visible()
-    expect(held.get_by_role("row").filter(has_text=partner.reward_ids[0])).to_have_count(0)
+    approved = held.get_by_role("row").filter(has_text=partner.reward_ids[0])  # kept in place, saying so
+    expect(approved).to_contain_text("Approved")
+    expect(approved.get_by_role("button", name="Approve")).to_have_count(0)
     assert backend.reward_status(partner.partner_id, partner.reward_ids[0]) == "approved"
     audit = drawer.get_by_role("list").filter(has_text="Demo fraud")  # the override, with its actor
     expect(audit).to_be_visible()

@@ -124,14 +124,14 @@ class Backend:
         )
         self.scored(event_id)
 
-    def transaction(self, partner_id: str, amount: str, minutes: int) -> str:
+    def transaction(self, partner_id: str, amount: str, minutes: int, currency: str = "USD") -> str:
         event_id, reward_id = unique("evt-tx"), unique("rwd")
         self.send(
             {
                 "id": event_id,
                 "type": "transaction.created",
                 "occurred_at": at(minutes),
-                "transaction": {"id": unique("tx"), "amount": str(Decimal(amount) * 10), "currency": "USD"},
+                "transaction": {"id": unique("tx"), "amount": str(Decimal(amount) * 10), "currency": currency},
                 "partner_id": partner_id,
                 "customer": {
                     "id": unique("cust"),
@@ -140,7 +140,7 @@ class Backend:
                     "ip": ip(),
                     "device_fingerprint": unique("fp"),
                 },
-                "reward": {"id": reward_id, "amount": amount, "currency": "USD"},
+                "reward": {"id": reward_id, "amount": amount, "currency": currency},
             }
         )
         self.scored(event_id)

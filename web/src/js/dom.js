@@ -5,8 +5,9 @@ const SVG = "http://www.w3.org/2000/svg"; // a namespace name, not something fet
 
 // Characters a sender can put in a name to disguise what an operator reads: controls, bidirectional
 // overrides and isolates ("Bob <U+202E>gnp.exe" shows as "Bob exe.png"), zero-width ones
-// ("Ada<U+200B>Lovelace" shows as "AdaLovelace"). The same class as fraudctl's `terminal_safe`.
-const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// ("Ada<U+200B>Lovelace" shows as "AdaLovelace"). Not the joiners (U+200C, U+200D): they are part of
+// how Persian, Indic scripts and emoji are written. The same class as fraudctl's `terminal_safe`.
+const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Text as stored, each hidden character shown as its code point (`<U+202E>`), nothing else changed. */
 export function shownText(text) {
@@ -247,6 +248,14 @@ export function moneyList(values) {
       ? [values]
       : Object.entries(values).map(([currency, amount]) => ({ currency, amount }));
   return list.length ? list.map(money).join(", ") : "—";
+}
+
+/** Several amounts as the page shows them: each kept whole (never "CHF 3,900. / 65"), lines broken
+ * between amounts only; a single one (or none) as `money` shows it. */
+export function amounts(values) {
+  const list = Array.isArray(values) ? values.filter((v) => v && Number(v.amount) !== 0) : [];
+  if (list.length < 1) return moneyList(values);
+  return h("span", { class: "amounts" }, list.map((v, i) => [i ? ", " : null, h("span", { class: "amount" }, money(v))]));
 }
 
 export function plural(count, one, many) {

@@ -129,6 +129,8 @@ function signOut(notice) {
   forgetKey();
   me = null;
   if (mounted?.page?.unmount) mounted.page.unmount();
+  // the next person to sign in starts at their own start page, not at this one's case or tab
+  history.replaceState(null, "", location.pathname + location.search);
   showSignIn(null, notice);
 }
 

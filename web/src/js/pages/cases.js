@@ -8,7 +8,7 @@ import {
   h,
   loading,
   money,
-  moneyList,
+  amounts,
   pageHeading,
   pager,
   plural,
@@ -145,7 +145,7 @@ export function mountCases(view) {
 
     function holdText(item) {
       const count = item.held_rewards;
-      const amount = item.hold_amounts.length > 1 ? moneyList(item.hold_amounts) : money(item.hold_amount);
+      const amount = item.hold_amounts.length > 1 ? amounts(item.hold_amounts) : money(item.hold_amount);
       return [amount, h("br"), h("span", { class: "muted" }, plural(count, "held reward", "held rewards"))];
     }
 

@@ -3,7 +3,7 @@
 // names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
-import { h, loading, money, moneyList, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { amounts, h, loading, money, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
 import { href } from "../router.js";
 
 const STATUS_WORDS = {
@@ -29,12 +29,12 @@ function detailsList(detail) {
     ["Group", party?.group || "—"],
     ["Team", party?.team || "—"],
     ["Keys", listText(party?.keys)],
-    ["Revenue", moneyList(party?.revenue)],
+    ["Revenue", amounts(party?.revenue)],
     ["Segments", listText(party?.segments)],
     ["Tags", listText(party?.tags)],
     ["Sign-up date", timeElement(party?.signup_at)],
     ["Flagged date", timeElement(detail.flagged_at)],
-    ["Hold amount", detail.hold_amounts.length ? moneyList(detail.hold_amounts) : money(detail.hold_amount)],
+    ["Hold amount", detail.hold_amounts.length ? amounts(detail.hold_amounts) : money(detail.hold_amount)],
     ["Disputed date", timeElement(detail.disputed_at)],
     ["Dispute reason", detail.dispute_reason || "—"],
     ["Resolved date", timeElement(detail.resolved_at)],
@@ -56,17 +56,26 @@ function heldRewardsOf(detail) {
   return detail.held_reward_list.filter((r) => r.status === "on_hold");
 }
 
+/** The held rewards with those approved in this drawer back in their rows (newest first, as listed):
+ * a row approved stays, saying so, so the next reward's `Approve` never moves under the pointer. */
+function withApproved(held, approvedHere) {
+  const listed = new Set(held.map((r) => r.id));
+  const kept = [...approvedHere.values()].filter((r) => !listed.has(r.id));
+  return [...held, ...kept].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+}
+
 export function openDrawer({ caseId, onClose, onChanged }) {
   let silent = false;
+  const approvedHere = new Map(); // reward id -> the reward, approved in this drawer (`withApproved`)
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const body = h("div", { class: "drawer-body" }, loading("the case"));
   const title = h("h2", { id: "drawer-title", tabindex: "-1" }, "Case");
   const closeButton = h("button", { type: "button", class: "close", onclick: () => dialog.close() }, "Close");
+  // the message is pinned under the title: an action's outcome is seen wherever the button was
   const dialog = h(
     "dialog",
     { class: "drawer", "aria-labelledby": "drawer-title" },
-    h("div", { class: "drawer-head" }, title, closeButton),
-    message,
+    h("div", { class: "drawer-top" }, h("div", { class: "drawer-head" }, title, closeButton), message),
     body,
   );
   dialog.addEventListener("close", () => {
@@ -105,10 +114,10 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         type: "button",
         "aria-label": `Approve reward ${id}`, // one of many: each says which
         onclick: () =>
-          act(
-            () => api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" }),
-            `Reward ${id} approved.`,
-          ),
+          act(async () => {
+            await api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" });
+            approvedHere.set(id, { ...reward, status: "approved" });
+          }, `Reward ${id} approved.`),
       },
       "Approve",
     );
@@ -142,7 +151,8 @@ export function openDrawer({ caseId, onClose, onChanged }) {
               h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
               h("td", {}, timeElement(r.created_at)),
               h("td", {}, words(r.status)),
-              h("td", {}, r.status === "on_hold" ? approveButton(r) : null),
+              // a row approved here keeps a button's height: the rows under it stay where they were
+              h("td", {}, r.status === "on_hold" ? approveButton(r) : h("span", { class: "row-done" }, "Done")),
             ),
           ),
         ),
@@ -197,6 +207,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
   /** The newest held rewards the drawer carries, and the way to every one when there are more. */
   function heldSection(detail) {
     const shown = heldRewardsOf(detail);
+    const rows = withApproved(shown, approvedHere);
     const total = detail.held_rewards;
     const filter = { [detail.subject.type === "partner" ? "partner_id" : "customer_id"]: detail.subject.id };
     const listed = shown.length ? `The newest ${shown.length} of ${total} held rewards. ` : `${total} held rewards. `;
@@ -204,7 +215,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       total > shown.length
         ? h("p", { class: "muted" }, listed, h("a", { href: href("rewards", { status: "on_hold", ...filter }) }, "Review all of them"))
         : null;
-    return [all, shown.length || !total ? rewardsTable(shown) : null]; // the count first: the table is long
+    return [all, rows.length || !total ? rewardsTable(rows) : null]; // the count first: the table is long
   }
 
   function disputeForm(detail) {

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { legend, seriesClasses, stackedBars } from "../chart.js";
-import { h, loading, moneyList, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
+import { amounts, h, loading, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
 import { href } from "../router.js";
 
 /** The box's figures, by the names of GET /v1/summary (Summary in the OpenAPI document). */
@@ -80,7 +80,7 @@ export function mountHome(container) {
           h("div", {}, h("dt", {}, "New cases"), h("dd", {}, String(f.open))),
           h("div", {}, h("dt", {}, "Disputed cases"), h("dd", {}, String(f.disputed))),
           h("div", {}, h("dt", {}, "Held rewards"), h("dd", {}, String(f.heldCount))),
-          h("div", {}, h("dt", {}, "Held amount"), h("dd", {}, moneyList(f.heldAmounts))),
+          h("div", {}, h("dt", {}, "Held amount"), h("dd", {}, amounts(f.heldAmounts))),
         ),
         f.open + f.disputed === 0 ? h("p", { class: "muted" }, "Nothing is waiting for review.") : null,
         flagsPerDay(f.flagsPerDay),
