@@ -30,9 +30,8 @@ def test_a_dispute_card_shows_every_currency_the_case_holds(
     partner = backend.flagged_partner(f"Two currencies {tag()} Ltd", rewards=("25.00",))
     backend.transaction(partner.partner_id, "12000", minutes=-20, currency="JPY")
     backend.wait_for_case(partner.name, held=2)
-    disputed = backend.fraud.post(
-        backend.url(f"/v1/cases/{partner.case['id']}/dispute"), json={"reason": "A known reseller."}, timeout=10
-    )
+    dispute = backend.url(f"/v1/cases/{partner.case['id']}/dispute")
+    disputed = backend.fraud.post(dispute, json={"reason": "A known reseller."}, timeout=10)
     assert disputed.ok, disputed.text
 
     # When the security team reads its card
@@ -81,7 +80,9 @@ def test_approving_a_held_reward_says_so_in_view_and_keeps_its_row_in_place(
     assert backend.reward_status(partner.partner_id, first_id) == "approved"
 
 
-def test_a_name_written_with_joiners_is_shown_as_written(page: Page, console: LocalSystem, backend: Backend) -> None:
+def test_a_name_written_with_joiners_is_shown_as_written(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
     word = tag()
     name = f"\u0639\u0644\u06cc\u200c\u0627\u06a9\u0628\u0631 {word} \U0001f469\u200d\U0001f4bb"
     backend.flagged_partner(name)

@@ -131,7 +131,11 @@ class Backend:
                 "id": event_id,
                 "type": "transaction.created",
                 "occurred_at": at(minutes),
-                "transaction": {"id": unique("tx"), "amount": str(Decimal(amount) * 10), "currency": currency},
+                "transaction": {
+                    "id": unique("tx"),
+                    "amount": str(Decimal(amount) * 10),
+                    "currency": currency,
+                },
                 "partner_id": partner_id,
                 "customer": {
                     "id": unique("cust"),
