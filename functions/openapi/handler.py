@@ -74,6 +74,14 @@ PROBLEM_SCHEMA = {
         },
     },
 }
+SIGNATURE_HEADER = {
+    "name": "X-Signature",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Required when the program has a signing secret (SPEC 2): `t=<unix seconds>,v1=<hex "
+    'HMAC-SHA256(secret, "<t>.<raw body>")>`, within 300 seconds; one `v1=` per secret a sender holds',
+}
 DOMAIN_ANSWERS = {
     404: "Not found (or another program's)",
     409: "Conflicts with the current state (an id reused with another body, a change not allowed now)",
@@ -107,7 +115,11 @@ def describe_answers(document: dict[str, Any]) -> None:
                 }
                 if code in (429, 503):
                     response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+                if code == 401:
+                    response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
                 responses[str(code)] = response
+            if route.signed:
+                operation["parameters"] = parameters = [*parameters, SIGNATURE_HEADER]
             for parameter in parameters:
                 if parameter["in"] == "path":
                     parameter["schema"].update(

@@ -96,13 +96,26 @@ def answer_for(error: DomainError) -> dict[str, Any]:
     return proxy_response(status, problem_for(error), headers)
 
 
+# RFC 9110 11.6.1: a 401 names how to authenticate (the scheme of RFC 6750 that keys are sent with)
+AUTH_CHALLENGE = "Bearer"
+
+
+def answer_headers(status: int, retry_after: int | None = None) -> dict[str, str]:
+    """What an error answer carries besides its type, wherever it is given (a function, the local
+    gateway, API Gateway's own answers): how to authenticate for a 401, when to come back."""
+    headers = {"WWW-Authenticate": AUTH_CHALLENGE} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return headers
+
+
 def proxy_response(
     status: int, document: dict[str, Any], headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """An API Gateway proxy answer carrying a problem document (used before routing)."""
     return {
         "statusCode": status,
-        "headers": {"Content-Type": PROBLEM_JSON, **(headers or {})},
+        "headers": {"Content-Type": PROBLEM_JSON, **answer_headers(status), **(headers or {})},
         "body": to_json(document),
         "isBase64Encoded": False,
     }
@@ -190,5 +203,4 @@ EDGE_ANSWERS: dict[str, tuple[int, str, int | None]] = {
 def edge_answer(response_type: str) -> dict[str, Any]:
     """The proxy answer the edge gives for one of its response types (the local gateway's)."""
     status, detail, retry_after = EDGE_ANSWERS[response_type]
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return proxy_response(status, problem(status, detail), headers)
+    return proxy_response(status, problem(status, detail), answer_headers(status, retry_after))

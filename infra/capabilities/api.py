@@ -134,10 +134,14 @@ class Api(Construct):
                 method_options=public,
             ),
         )
+
+        def static(headers: dict[str, str]) -> dict[str, str]:  # API Gateway's quoting of a fixed value
+            return {name: f"'{value}'" for name, value in headers.items()}
+
         for response_type, status, detail, retry_after in GATEWAY_PROBLEMS:
-            headers = {"Content-Type": f"'{problems.PROBLEM_JSON}'"}
-            if retry_after is not None:
-                headers["Retry-After"] = f"'{retry_after}'"
+            headers = static(
+                {"Content-Type": problems.PROBLEM_JSON, **problems.answer_headers(status, retry_after)}
+            )
             self.rest_api.add_gateway_response(
                 f"Problem{status}",
                 type=response_type,
@@ -146,9 +150,9 @@ class Api(Construct):
                 templates={"application/json": gateway_problem(status, detail)},
             )
         for response_type, (status, detail, retry_after) in problems.EDGE_ANSWERS.items():
-            headers = {"Content-Type": f"'{problems.PROBLEM_JSON}'"}
-            if retry_after is not None:
-                headers["Retry-After"] = f"'{retry_after}'"
+            headers = static(
+                {"Content-Type": problems.PROBLEM_JSON, **problems.answer_headers(status, retry_after)}
+            )
             self.rest_api.add_gateway_response(
                 f"Edge{pascal(response_type)}",
                 type=apigw.ResponseType.of(response_type),

@@ -56,4 +56,5 @@ def test_an_unknown_key_is_refused_at_the_edge_over_http(limited: LocalSystem):
 
     assert answer.status_code == 401
     assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert answer.json()["detail"].startswith("malformed, unknown or revoked API key")

@@ -41,6 +41,7 @@ def test_errors_are_problem_documents_over_http(local_system):
 
     assert answer.status_code == 401
     assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["WWW-Authenticate"] == "Bearer"  # how to authenticate (RFC 9110 11.6.1)
     assert answer.json()["status"] == 401
 
 

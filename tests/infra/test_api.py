@@ -130,6 +130,9 @@ def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> Non
         if retry_after is not None:
             assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == f"'{retry_after}'"
     assert responses["UNAUTHORIZED"]["StatusCode"] == responses["ACCESS_DENIED"]["StatusCode"] == "401"
+    for refused in ("UNAUTHORIZED", "ACCESS_DENIED"):  # RFC 9110: a 401 names how to authenticate
+        parameters = responses[refused]["ResponseParameters"]
+        assert parameters["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'"
     # anything else API Gateway answers by itself keeps its status, in a problem document
     for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
         response = responses[response_type]

@@ -248,6 +248,7 @@ def test_missing_or_malformed_credentials_are_401(aws, tenant, headers):
 
     assert answer.status == 401
     assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["www-authenticate"] == "Bearer"  # RFC 9110 11.6.1: how to authenticate
 
 
 def test_a_wrong_secret_for_a_real_key_id_is_401(aws, tenant):

@@ -40,6 +40,7 @@ def test_each_operation_documents_every_error_it_can_answer_as_a_problem(documen
     for code in errors:
         content = operation["responses"][str(code)]["content"]
         assert content == {"application/problem+json": {"schema": PROBLEM}}, code
+    assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
     assert "Retry-After" in operation["responses"]["503"]["headers"]
     assert "Retry-After" in operation["responses"]["429"]["headers"]
 
@@ -91,3 +92,16 @@ def test_the_route_table_names_the_query_parameters_each_operation_takes(documen
     parameters = _operation(document, route).get("parameters", [])
 
     assert [p["name"] for p in parameters if p["in"] == "query"] == list(route.query)
+
+
+def test_a_signed_operation_documents_its_signature_header(document):
+    # an integrator read of X-Signature only in a 401's description
+    signed = {(r.method, r.path) for r in OPERATIONS if r.signed}
+    for route in OPERATIONS:
+        headers = [p for p in _operation(document, route).get("parameters", []) if p["in"] == "header"]
+        if (route.method, route.path) in signed:
+            assert [(p["name"], p["required"]) for p in headers] == [("X-Signature", False)]
+            assert "HMAC-SHA256" in headers[0]["description"]
+        else:
+            assert headers == []
+    assert signed == {("POST", "/v1/events")}
