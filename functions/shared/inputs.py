@@ -421,7 +421,7 @@ def _amount(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError('a JSON number or a decimal string, e.g. "12.50"')
     if isinstance(value, str) and not _AMOUNT.match(value):
-        raise ValueError('a decimal string of digits, e.g. "12.50"')
+        raise ValueError(_amount_text_refused(value))
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
@@ -429,6 +429,22 @@ def _amount(value: Any) -> Decimal:
     if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
         raise ValueError("must be more than 0 and at most 10^12")
     return amount
+
+
+def _amount_text_refused(text: str) -> str:
+    """Why a decimal string is not an amount, as precisely as its form tells ("-5" is a number, but
+    not more than 0)."""
+    plain = re.fullmatch(r"([+-]?)([0-9]+)(?:\.([0-9]+))?", text)
+    if plain is None:
+        return 'a decimal string of digits, e.g. "12.50"'
+    sign, whole, places = plain.groups()
+    if sign == "-" or not (int(whole) or int(places or "0")):
+        return "must be more than 0 and at most 10^12"
+    if sign == "+":
+        return 'digits without a sign, e.g. "12.50"'
+    if places and len(places) > 6:
+        return f"at most 6 decimal places, not {len(places)} (and at most the currency's)"
+    return "must be more than 0 and at most 10^12"
 
 
 Amount = Annotated[

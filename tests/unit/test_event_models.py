@@ -415,3 +415,25 @@ def test_a_fingerprint_past_512_characters_is_kept_as_its_hash_whatever_its_case
     hashed = fingerprint("fp-" + "x" * 600)
     assert hashed.startswith("sha256:") and len(hashed) == 71
     assert fingerprint("FP-" + "X" * 600) == hashed
+
+
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("-5", "must be more than 0"),
+        ("10.0000000", "at most 6 decimal places, not 7"),
+        ("+5", "digits without a sign"),
+        ("99999999999999", "at most 10^12"),
+        ("12,50", "a decimal string of digits"),
+    ],
+)
+def test_an_amount_written_wrong_is_told_what_is_wrong_with_it(amount, says):
+    # "-5" and "10.0000000" were "a decimal string of digits", which both are
+    from pydantic import ValidationError
+
+    from functions.shared.partner_events import Money
+
+    with pytest.raises(ValidationError) as refused:
+        Money.model_validate({"currency": "EUR", "amount": amount})
+
+    assert says in refused.value.errors()[0]["msg"]
