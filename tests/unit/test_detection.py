@@ -142,10 +142,14 @@ def test_an_address_is_keyed_as_it_reads_whatever_characters_imitate_it():
         "ada.love\u00adlace@example.com",  # soft hyphen
         "ada.lovelace@ex\u0430mple.com",  # in the domain
         "ada.lovelace@example\uff0ecom",  # a fullwidth full stop (IDNA)
+        "ada.lovelace@example.com\x00",  # control characters, which defeated every key and list
+        "ada.lo\x01velace@example.com\x7f",
+        "\u0430da.lovelace@example.com\x9b",  # and beyond ASCII, a C1 one
     ):
         assert email_keys(lookalike) == plain, lookalike
     assert near_keys("\u0430da.lovelace@example.com") == near_keys("ada.lovelace@example.com")
     assert email_domain("info@m\u0430ilinator.com") == "mailinator.com"  # a disposable domain still
+    assert email_domain("zed@mailinator.com\x00") == "mailinator.com"
 
 
 def test_a_domain_in_idnas_ascii_form_is_the_domain_it_spells():
@@ -920,6 +924,7 @@ def test_a_device_is_one_key_however_its_fingerprint_is_dressed():
     plain = normalize_device("fpA615717c0ffee42")
     assert normalize_device(" FPA615717C0FFEE42\t") == plain
     assert normalize_device("fpA\u200b615717c0ffee42") == plain  # a zero-width space in it
+    assert normalize_device("fpA615717\x01c0ffee42\x00") == plain  # control characters
     assert normalize_device("\uff46\uff50A615717c0ffee42") == plain  # fullwidth `ｆｐ`
     assert normalize_device("fpA615717c0ffee43") != plain
 

@@ -59,7 +59,14 @@ class EmailKeys:
     skeleton: str
 
 
+# control characters (C0, DEL, C1): no mailbox is named with one, and none shows; an address sent
+# with one (`mal@gmail.com\x00`) is the address without it, as format characters are (`_as_read`)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def normalize_email(address: str) -> str:
+    if _CONTROLS.search(address):
+        address = _CONTROLS.sub("", address)
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
     local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
@@ -240,6 +247,8 @@ def normalize_device(fingerprint: str) -> str:
     and one beyond ASCII as a person reads it (`as_read`: compatibility forms folded, invisible
     characters such as a zero-width space dropped, look-alike letters taken for the Latin ones): a
     removed partner's device with a zero-width space in it is still that device."""
+    if _CONTROLS.search(fingerprint):  # none shows, as none does in an address
+        fingerprint = _CONTROLS.sub("", fingerprint)
     return (fingerprint if fingerprint.isascii() else as_read(fingerprint)).strip().lower()
 
 
