@@ -191,6 +191,26 @@ def main(argv: list[str] | None = None) -> int:
     # before the banner: whoever reads "Ctrl-C stops it" may send it at once
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    failed: list[str] = []
+
+    def watch() -> None:
+        """A child that dies stops the whole system, loudly: an API that accepts events nothing
+        will score (the workers gone) or keep (the stand-in gone) must not look as if it runs."""
+        while not stopped.wait(1.0):
+            for name, child in (("AWS stand-in", aws.child), ("workers", workers)):
+                status = child.process.poll()
+                if status is not None:
+                    failed.append(name)
+                    print(
+                        f"local system: the {name} process stopped unexpectedly (exit {status}); stopping "
+                        "everything. Start it again: it starts empty (its data is kept in memory)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    stop()
+                    return
+
+    threading.Thread(target=watch, daemon=True).start()
 
     print(f"Fraud management, local system: API on http://127.0.0.1:{args.port}", flush=True)
     if web_root.is_dir():
@@ -212,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         workers.close()
         aws.close()
         print("Stopped.", flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

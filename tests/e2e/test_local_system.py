@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import AUTHORIZER_CACHE_SECONDS_E2E
+from tests.e2e.conftest import AUTHORIZER_CACHE_SECONDS_E2E, started_local_system
 from tests.support import sample
 
 pytestmark = pytest.mark.e2e
@@ -345,3 +347,37 @@ def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(coun
     assert started.returncode == 2
     assert "--score-consumers" in started.stderr
     assert "Ctrl-C" not in started.stdout  # nothing was started
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_child_process_that_dies_stops_the_whole_system_and_says_which():
+    # the workers killed, the API went on answering 202 to events nothing would ever score
+    with started_local_system() as system:
+        workers = [
+            child
+            for child in _children(system.pid)
+            if "local_system.workers" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+        ]
+        assert len(workers) == 1, workers
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and Path(f"/proc/{system.pid}").exists():
+            status = Path(f"/proc/{system.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if status == "Z":  # exited, not yet reaped by the fixture
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the local system kept running without its workers")
+        said = "".join(system.output)
+    assert "the workers process stopped unexpectedly" in said, said[-2000:]
