@@ -6,21 +6,16 @@ out of sight while the next reward's button slid under the pointer, names writte
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import new_page, open_case, screenshot, sign_in, sign_in_as
+from tests.e2e.console.steps import new_page, open_case, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
-
-
-def tag() -> str:
-    return "Q" + uuid.uuid4().hex[:6]
 
 
 def test_a_dispute_card_shows_every_currency_the_case_holds(

@@ -4,21 +4,20 @@ case changed while its drawer is open, a declined case's partner removed, and th
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
 from tests.e2e.console.steps import PHONE, case_row, new_page, open_case, screenshot, sign_in, sign_in_as
+from tests.e2e.console.steps import tag as steps_tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
 def tag() -> str:
-    return "Z" + uuid.uuid4().hex[:6]
+    return steps_tag("Z")
 
 
 def slow_network(page: Page, latency_ms: int) -> None:

@@ -5,7 +5,6 @@ cycle, removal with blocking, and overrides from Review rewards."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
@@ -22,15 +21,11 @@ from tests.e2e.console.steps import (
     screenshot,
     search,
     sign_in_as,
+    tag,
 )
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
-
-
-def tag() -> str:
-    """A word no other test's partner names contain, to search by."""
-    return "Q" + uuid.uuid4().hex[:6]
 
 
 def test_a_flagged_partner_is_listed_found_by_search_and_sorted_both_ways(

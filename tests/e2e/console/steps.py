@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -11,6 +12,11 @@ from tests.e2e.conftest import LocalSystem
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts" / "screenshots"
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+
+def tag(prefix: str = "Q") -> str:
+    """A word no other test's partner names contain, to search by."""
+    return prefix + uuid.uuid4().hex[:6]
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
