@@ -132,8 +132,7 @@ class Engine:
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
             flags = rules.flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
-            borrowed = self.borrowed(event, plan, snapshot)
-            given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds | borrowed)
+            given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
             given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
@@ -338,39 +337,6 @@ class Engine:
         reasons += signals.network_signal(rules.program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
 
-    @staticmethod
-    def borrowed(event: Any, plan: Plan, snapshot: Snapshot) -> set[LinkKey]:
-        """A customer's identifiers that its referring partner uses: the self-referral evidence,
-        judged on this purchase. They stay the partner's: the customer neither joins their links nor
-        marks them, here or across the network, when it is flagged. Otherwise anyone who typed a
-        partner's address at checkout (or bought from the partner's shared office IP) made the
-        partner's own next event `email_duplicate` of a flagged customer, and flagged the partner in
-        every program (a framing that removing the framer made permanent)."""
-        if not isinstance(event, TransactionCreated):
-            return set()
-        partner, mine = snapshot.partner, subject_key("partner", event.partner_id)
-        addresses: set[str] = set()
-        if partner is not None:
-            addresses = {email_keys(e).normalized for e in partner.emails}
-            addresses |= {partner.email_normalized} if partner.email_normalized else set()
-        found: set[LinkKey] = set()
-        for role, key in plan.links.items():
-            if role == "email_skeleton":
-                continue  # goes with its address (below)
-            used = mine in snapshot.links[key].members
-            if partner is not None and not used:
-                kind, value = key
-                used = (
-                    (kind == "email" and value in addresses)
-                    or (kind == "device" and value in partner.devices)
-                    or (kind == "ip" and value in partner.ips)
-                )
-            if used:
-                found.add(key)
-        if plan.links.get("email") in found and "email_skeleton" in plan.links:
-            found.add(plan.links["email_skeleton"])
-        return found
-
     def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
         """location_far_from_address with what is known: coordinates the event carries first, else
         the IP's city (a city database, when configured) and the address's city (the gazetteer).
@@ -400,7 +366,7 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
-        crowds: set[LinkKey],  # links it neither joins nor marks: crowded (`rules.crowded_links`), borrowed
+        crowds: set[LinkKey],  # the snapshot's crowded links (`rules.crowded_links`)
     ) -> rules.ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
@@ -522,15 +488,14 @@ class Engine:
             )
         if isinstance(event, TransactionCreated):
             c = event.customer
-            address = email_keys(c.email).normalized if c.email else None
-            if ("email", address) in crowds:  # the referring partner's (`borrowed`): shown, never its own
-                address = None
             profile = rules.profile_changes(
                 current,
                 {
                     "name": c.name or current.name or c.id,
                     "email": c.email or current.email,
-                    "email_normalized": address or current.email_normalized,
+                    "email_normalized": email_keys(c.email).normalized
+                    if c.email
+                    else current.email_normalized,
                     "country": c.country or current.country,
                     "signup_at": current.signup_at or at,
                 },
@@ -538,7 +503,7 @@ class Engine:
             )
             return rules.with_identifiers(
                 profile,
-                email=c.email if address else None,
+                email=c.email or None,
                 device=usable_device(c.device_fingerprint),
                 ip=plan.ip,
                 payout=None,

@@ -209,9 +209,7 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     spilled: dict[str, set[str]] = {}
     for name, value in subject.spilled:
         spilled.setdefault(name, set()).add(value)
-    # the addresses it used (`emails`), not the one it shows (`email`): a customer shows the address
-    # typed at checkout even when that is its referring partner's, which stays the partner's (`borrowed`)
-    addresses = set(subject.emails)
+    addresses = set(subject.emails) | ({subject.email} if subject.email else set())
     addresses |= spilled.get("emails", set())
     for address in sorted(addresses):
         keys = email_keys(address)
