@@ -195,20 +195,28 @@ def main(argv: list[str] | None = None) -> int:
 
     def watch() -> None:
         """A child that dies stops the whole system, loudly: an API that accepts events nothing
-        will score (the workers gone) or keep (the stand-in gone) must not look as if it runs."""
+        will score (the workers gone) or keep (the stand-in gone) must not look as if it runs. A
+        stop asked for meanwhile (a signal to the whole group ends the children too) is no failure."""
+        children = (("AWS stand-in", aws.child), ("workers", workers))
         while not stopped.wait(1.0):
-            for name, child in (("AWS stand-in", aws.child), ("workers", workers)):
-                status = child.process.poll()
-                if status is not None:
-                    failed.append(name)
-                    print(
-                        f"local system: the {name} process stopped unexpectedly (exit {status}); stopping "
-                        "everything. Start it again: it starts empty (its data is kept in memory)",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    stop()
-                    return
+            if all(child.process.poll() is None for _, child in children):
+                continue
+            if stopped.wait(0.5):
+                return
+            dead = [
+                f"{name} (exit {child.process.poll()})"
+                for name, child in children
+                if child.process.poll() is not None
+            ]
+            failed.extend(dead)
+            print(
+                f"local system: stopped unexpectedly: {', '.join(dead)}; stopping everything. Start it "
+                "again: it starts empty (its data is kept in memory)",
+                file=sys.stderr,
+                flush=True,
+            )
+            stop()
+            return
 
     threading.Thread(target=watch, daemon=True).start()
 

@@ -380,4 +380,4 @@ def test_a_child_process_that_dies_stops_the_whole_system_and_says_which():
         else:
             raise AssertionError("the local system kept running without its workers")
         said = "".join(system.output)
-    assert "the workers process stopped unexpectedly" in said, said[-2000:]
+    assert "local system: stopped unexpectedly: " in said and "workers (exit -9)" in said, said[-2000:]
