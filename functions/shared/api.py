@@ -119,17 +119,6 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         raise _Rejected(404, f"nothing at {path!r}")
     if not _is_unicode(event.get("queryStringParameters")):
         raise _Rejected(400, "the query string is not valid UTF-8 text")
-    given = {
-        **(event.get("queryStringParameters") or {}),
-        **(event.get("multiValueQueryStringParameters") or {}),
-    }
-    if unknown := sorted(set(given) - set(route.query)):
-        takes = f"it takes {', '.join(route.query)}" if route.query else "it takes none"
-        raise _Rejected(
-            422,
-            f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} ({takes})",
-            [{"field": f"query.{name}", "message": "not a parameter of this route"} for name in unknown],
-        )
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise _Rejected(413, f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
@@ -145,6 +134,18 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         program, signature, now = principal.program, header(event, "X-Signature"), deps.clock.now()
         if route.signed and program and (secrets := program.secrets_to_check(now, signature is not None)):
             verify_signature(secrets, signature, body, now)
+    # after the key, its role and the signature: a caller refused learns nothing of the route
+    given = {
+        **(event.get("queryStringParameters") or {}),
+        **(event.get("multiValueQueryStringParameters") or {}),
+    }
+    if unknown := sorted(set(given) - set(route.query)):
+        takes = f"it takes {', '.join(route.query)}" if route.query else "it takes none"
+        raise _Rejected(
+            422,
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} ({takes})",
+            [{"field": f"query.{name}", "message": "not a parameter of this route"} for name in unknown],
+        )
     if not body:  # no body names no media type (Powertools would parse a multipart one, or answer 415)
         _as_application_json(event)
     if body and not body.strip() and method in ("POST", "PUT", "PATCH"):  # no JSON: Powertools's error

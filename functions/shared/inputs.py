@@ -60,20 +60,27 @@ BLANK_CHARACTERS = (
 # `.` and `..` alone are path segments a URL resolves away (RFC 3986 5.2.4: browsers send
 # /v1/loyalty/customers/.. as /v1/loyalty/), so no id read back by its URL can be one of them
 IDENTIFIER_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
-# required text has a character a person sees: not only blanks, zero-width marks or control characters
-NON_BLANK_PATTERN = f"[^{BLANKS}\\u200b-\\u200f\\u2060\\ufeff\\u0000-\\u001f\\u007f-\\u009f]"
+# What shows nothing, beyond blanks: control characters, Unicode's default-ignorable characters of
+# the basic plane (zero-width spaces and joiners, direction marks and overrides, the soft hyphen,
+# variation selectors) and the letters drawn as blanks (Hangul fillers, the braille blank). Text
+# people must see (a required name, an actor, a written reason) has a character outside it and
+# the blanks: one definition for every such rule.
+INVISIBLE = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f"
+    "\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0"
+)
+NON_BLANK_PATTERN = f"[^{BLANKS}{INVISIBLE}]"
 # A name shown to people as the one who did something (a key's actor in audit trails): printable,
 # no control character (a line break, an escape sequence) and no mark that reorders or hides text
 # (the joiners U+200C and U+200D are not such marks: Persian, Indic scripts and emoji are written with them)
 UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
-ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}][^{UNPRINTABLE}]*$"
+ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}{INVISIBLE}][^{UNPRINTABLE}]*$"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
 # Text people write for other people (a dispute's reason, a verdict's note), shown to the security
 # team, in audit trails and in webhooks: line breaks and tabs allowed, no other control character
 # and no mark that reorders text; written text has something visible (not only blanks, zero-width
 # characters or direction marks)
 TEXT_UNPRINTABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
-INVISIBLE = "\\u200b-\\u200f\\u2060\\ufeff"
 NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
 WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
@@ -135,12 +142,22 @@ def none_if_blank(value: T) -> T | None:
 
 
 # --- text ----------------------------------------------------------------------------------
+_SHOWS = compile_pattern(NON_BLANK_PATTERN)
+_NOT_BLANK_BEFORE = compile_pattern(f"[^{BLANKS}]")  # the rule until the twentieth session
+
+
+def _shows(value: str, info: ValidationInfo) -> str:
+    """Something a person sees; a stored body is held to the rule it was accepted under (it is
+    validated again when scored: an event accepted then is never refused now)."""
+    if _SHOWS.search(value) or (_stored(info) and _NOT_BLANK_BEFORE.search(value)):
+        return value
+    raise ValueError("must not be blank (a character that shows, not only blanks or zero-width marks)")
+
+
 Text = Annotated[
     StrictStr,
     Field(max_length=NAME_MAX, json_schema_extra={"pattern": NON_BLANK_PATTERN}),
-    matching(
-        NON_BLANK_PATTERN, "must not be blank (a character that shows, not only blanks or zero-width marks)"
-    ),
+    AfterValidator(_shows),
     AfterValidator(trim),
 ]
 """Required text: at least one character that shows, trimmed."""
@@ -256,8 +273,10 @@ Country = _Country
 OptionalCountry = Annotated[_Country | Blank | None, AfterValidator(none_if_blank)]
 
 
-def _currency(value: str) -> str:
+def _currency(value: str, info: ValidationInfo) -> str:
     code = value.upper()
+    if _stored(info) and len(code) == 3 and code.isascii() and code.isalpha():
+        return code  # accepted by its form until the twentieth session: scored as it was accepted
     if value not in (code, code.lower()) or code not in currencies():
         raise ValueError("an ISO 4217 currency code, in upper or lower case, e.g. EUR")
     return code
@@ -336,11 +355,16 @@ class IgnoredWhenInvalid:
 
 # --- numbers -------------------------------------------------------------------------------
 STORED = {"stored": True}
-"""Validation context for a body the API accepted and stored: its numbers may come back as text."""
+"""Validation context for a body the API accepted and stored: its numbers may come back as text,
+and a rule made stricter since it was accepted does not refuse it now (`_stored`)."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("stored"))
 
 
 def _json_number(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, bool) or (isinstance(value, str) and not (info.context or {}).get("stored")):
+    if isinstance(value, bool) or (isinstance(value, str) and not _stored(info)):
         raise ValueError("a JSON number")
     return value
 

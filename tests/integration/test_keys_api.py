@@ -272,7 +272,8 @@ def test_keys_created_by_fraudctl_s_helper_are_listed_too(aws: Aws, tenant: Tena
 
 
 @pytest.mark.parametrize(
-    "actor", ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " ", " SYSTEM ", "Workflow:x"]
+    "actor",
+    ["\u0000\u202e evil", "Ops\x1b[2J", "x" * 201, " ", " SYSTEM ", "Workflow:x", "\u200d\u200c", "\u3164"],
 )
 def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws, tenant: Tenant, actor: str):
     from functions.shared.errors import InvalidInput

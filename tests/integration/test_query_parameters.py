@@ -48,3 +48,13 @@ def test_the_parameters_an_operation_takes_still_filter(aws, tenant):
     )
 
     assert (answer.status, answer.body["items"]) == (200, [])
+
+
+def test_a_caller_refused_is_told_so_before_anything_about_the_query(aws, tenant):
+    # the query was judged before the key and its role: a 422 taught an unknown caller the route
+    wrong_role = call(
+        "cases", proxy_event("GET", "/v1/cases", None, tenant.keys["integration"], query={"x": "1"})
+    )
+    no_key = call("cases", proxy_event("GET", "/v1/cases", None, None, query={"x": "1"}))
+
+    assert (wrong_role.status, no_key.status) == (403, 401)
