@@ -36,9 +36,13 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 
 # Control characters (C0 but tab and newline, DEL, C1) and the marks that reorder or hide text
 # (bidirectional overrides and isolates, zero-width ones): what a sender could put in a name to
-# move the cursor, clear the screen, retitle the window or disguise the text an operator reads
-# (not the joiners U+200C and U+200D: Persian, Indic scripts and emoji are written with them).
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# move the cursor, clear the screen, retitle the window or disguise the text an operator reads; the
+# joiners U+200C and U+200D only beside ASCII (`Ada` + U+200D + `Lovelace`): between the letters of
+# Persian, Indic scripts or emoji they are how those are written.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+    "|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])"
+)
 
 
 def terminal_safe(text: str) -> str:

@@ -86,6 +86,7 @@ def test_a_name_written_with_joiners_is_shown_as_written(
 
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("<U+200C>")
+    expect(page.locator("main")).not_to_contain_text("<U+200D>")
     drawer = open_case(page, name)
     expect(drawer.get_by_role("heading", name=name)).to_be_visible()
     screenshot(page, "42-joined-name", full_page=False)
@@ -108,3 +109,14 @@ def test_after_signing_out_the_next_person_starts_at_their_own_start_page(
     sign_in(page, console.keys["security"])
 
     expect(page.get_by_role("heading", level=1, name="Disputes")).to_be_visible()
+
+
+def test_a_joiner_between_latin_letters_is_shown_for_what_it_hides(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    word = tag()
+    backend.flagged_partner(f"Ada\u200dLovelace {word}")
+
+    sign_in_as(page, console, "fraud", f"active?q={word}")
+
+    expect(page.get_by_role("link", name=f"Ada<U+200D>Lovelace {word}", exact=True)).to_be_visible()

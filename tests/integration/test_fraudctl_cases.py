@@ -91,6 +91,7 @@ def test_a_name_a_sender_chose_is_printed_as_text_never_as_markup_or_terminal_co
         "case-escape": "Retitled\x1b]0;PWNED\x07 \x1b[2J\u202egpj.exe",
         # joiners are how these are written: shown as they are
         "case-joined": "\u0639\u0644\u06cc\u200c\u0627\u06a9\u0628\u0631 \U0001f469\u200d\U0001f4bb",
+        "case-latin-joined": "Ada\u200dLovelace",  # beside ASCII a joiner only hides
     }
     store.apply(
         Step(
@@ -108,7 +109,8 @@ def test_a_name_a_sender_chose_is_printed_as_text_never_as_markup_or_terminal_co
     assert "[bold red]EVIL[/bold red]" in table.output and "[link=https://evil.example]" in table.output
     assert "\x1b" not in table.output and "\x07" not in table.output and "\u202e" not in table.output
     assert "Retitled<U+1B>]0;PWNED<U+07> <U+1B>[2J<U+202E>gpj.exe" in table.output
-    assert "<U+200C>" not in table.output and "<U+200D>" not in table.output
+    assert "<U+200C>" not in table.output and "Ada<U+200D>Lovelace" in table.output
+    assert table.output.count("<U+200D>") == 1  # the emoji's joiner is how it is written
 
 
 def test_a_table_that_does_not_exist_is_said_so_not_taken_for_an_outage(aws, monkeypatch):

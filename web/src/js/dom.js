@@ -5,9 +5,11 @@ const SVG = "http://www.w3.org/2000/svg"; // a namespace name, not something fet
 
 // Characters a sender can put in a name to disguise what an operator reads: controls, bidirectional
 // overrides and isolates ("Bob <U+202E>gnp.exe" shows as "Bob exe.png"), zero-width ones
-// ("Ada<U+200B>Lovelace" shows as "AdaLovelace"). Not the joiners (U+200C, U+200D): they are part of
-// how Persian, Indic scripts and emoji are written. The same class as fraudctl's `terminal_safe`.
-const HIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// ("Ada<U+200B>Lovelace" shows as "AdaLovelace"). The joiners (U+200C, U+200D) only beside ASCII
+// ("Ada<U+200D>Lovelace"): between the letters of Persian, Indic scripts or emoji they are how those
+// are written. The same class as fraudctl's `terminal_safe`.
+const HIDDEN =
+  /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])/g;
 
 /** Text as stored, each hidden character shown as its code point (`<U+202E>`), nothing else changed. */
 export function shownText(text) {
