@@ -360,4 +360,4 @@ class WorkflowView(Model):
 
 
 class WorkflowList(Model):
-    workflows: list[WorkflowView]
+    items: list[WorkflowView]  # `items`, as every list of the API answers (all of a program's: few)

@@ -424,7 +424,7 @@ def get_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> dict[
 
 
 def list_workflows(deps: Dependencies, program_id: str) -> dict[str, Any]:
-    return {"workflows": [workflow_json(w) for w in deps.repository.list_workflows(program_id)]}
+    return {"items": [workflow_json(w) for w in deps.repository.list_workflows(program_id)]}
 
 
 def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> None:

@@ -334,7 +334,7 @@ def test_another_programs_customer_campaign_and_workflow_are_404(loyalty, other)
     assert other.bonus("m1", 10, "c1").status == 422  # an unknown campaign, for that program
     assert other.workflow("w1").status == 404
     assert other.request("DELETE", "/v1/loyalty/workflows/w1").status == 404
-    assert other.request("GET", "/v1/loyalty/workflows").body == {"workflows": []}
+    assert other.request("GET", "/v1/loyalty/workflows").body == {"items": []}
     # the same ids are theirs to use, and stay apart
     assert other.earn("m1", 7).body["balance"] == 7
     assert loyalty.customer("m1").body["balance"] == 50

@@ -129,7 +129,7 @@ def test_workflows_are_put_read_listed_and_deleted(loyalty, other_tenant):
         **settings,
     }
     assert again.body["enabled"] is False
-    listed = loyalty.request("GET", "/v1/loyalty/workflows").body["workflows"]
+    listed = loyalty.request("GET", "/v1/loyalty/workflows").body["items"]
     assert [(w["id"], w["enabled"]) for w in listed] == [("w0", True), ("w1", False)]
     assert listed[0]["trigger"] == {"event": "points.earned", "kind": "campaign_bonus"}
     assert listed[0]["actions"] == [{"type": "block"}]
@@ -139,7 +139,7 @@ def test_workflows_are_put_read_listed_and_deleted(loyalty, other_tenant):
     assert loyalty.request("DELETE", "/v1/loyalty/workflows/w1").status == 204
     assert loyalty.workflow("w1").status == 404
     assert loyalty.request("DELETE", "/v1/loyalty/workflows/w1").status == 404
-    assert Loyalty(other_tenant.keys).request("GET", "/v1/loyalty/workflows").body == {"workflows": []}
+    assert Loyalty(other_tenant.keys).request("GET", "/v1/loyalty/workflows").body == {"items": []}
 
 
 BAD_WORKFLOWS = {

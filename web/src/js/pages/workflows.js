@@ -195,7 +195,7 @@ function listPage(container, route) {
   async function load() {
     replace(results, loading("workflows"));
     try {
-      const items = (await api.get("/v1/loyalty/workflows")).workflows;
+      const items = (await api.get("/v1/loyalty/workflows")).items;
       if (!items.length) {
         replace(results, empty("No workflows yet."));
         return;
