@@ -468,6 +468,8 @@ def _amount_text_refused(text: str) -> str:
         return 'digits without a sign, e.g. "12.50"'
     if places and len(places) > 6:
         return f"at most 6 decimal places, not {len(places)} (and at most the currency's)"
+    if len(whole) > 13 and int(whole) <= 10**12:  # leading zeros: the value is fine, its writing is not
+        return f"at most 13 digits before the point, not {len(whole)}"
     return "must be more than 0 and at most 10^12"
 
 

@@ -428,6 +428,7 @@ def test_a_fingerprint_past_512_characters_is_kept_as_its_hash_whatever_its_case
         ("+5", "digits without a sign"),
         ("99999999999999", "at most 10^12"),
         ("12,50", "a decimal string of digits"),
+        ("00000000000000000000001", "at most 13 digits before the point, not 23"),
     ],
 )
 def test_an_amount_written_wrong_is_told_what_is_wrong_with_it(amount, says):
