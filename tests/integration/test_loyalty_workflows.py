@@ -98,6 +98,25 @@ def test_todays_campaign_bonus_over_3000_suspends_every_such_customer(loyalty, c
     assert len(bus.events("CustomerSuspended")) == 2
 
 
+@pytest.mark.parametrize("workflow_id", ["[g!095EjQMSCVw(KNs", "bonus.farming", "farm]ing[0]"])
+def test_an_audience_workflow_runs_whatever_characters_its_id_holds(loyalty, clock, bus, workflow_id):
+    # an id with `[`, `]` or `.` (identifiers allow them) could not be named in the audience query's
+    # filter: every run of that workflow failed, and with it every workflow of the same earn (CI met
+    # one a contract test had made, and a plain workflow of another test never ran)
+    loyalty.campaign("c", campaign_settings("soft", total=10**6, per_customer=10**6))
+    loyalty.bonus("early-farmer", 3200, "c")
+    assert loyalty.workflow(workflow_id, loyalty_sample("workflow_bonus_audience")).status == 200
+
+    loyalty.bonus("late-farmer", 3001, "c")
+
+    assert sorted(e["customer_id"] for e in bus.events("CustomerSuspended")) == [
+        "early-farmer",
+        "late-farmer",
+    ]
+    loyalty.bonus("late-farmer", 10, "c")  # run again: each had it once
+    assert len(bus.events("CustomerSuspended")) == 2
+
+
 def test_an_audience_workflow_is_read_through_the_index_not_a_scan(loyalty, aws, clock):
     """The audience query reads only customers above the threshold: count what DynamoDB reads."""
     loyalty.campaign("c", campaign_settings("soft", total=10**6, per_customer=10**6))
