@@ -147,6 +147,7 @@ def _run(
     today: date,
     received: int,
 ) -> None:
+    failed: Exception | None = None
     for workflow in matching:
         try:
             evaluate(deps, program, workflow, customer_id, today)
@@ -154,11 +155,12 @@ def _run(
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
                         evaluate(deps, program, workflow, other, today)
-        except (StorageUnavailable, StorageRefused):
+        except (StorageUnavailable, StorageRefused) as error:
             # the store did not answer, or refused what no retry of the caller's passes but an
             # operator's fix does (credentials expired, a grant being rolled out): the run stays due
-            # and comes back, then goes to the dead-letter queue; markers make running it again harmless
-            raise
+            # and comes back, then goes to the dead-letter queue; markers make running it again
+            # harmless, so the other workflows run first (one failing held back every other's actions)
+            failed = failed or error
         except DomainError as error:
             logger.warning(
                 "workflow evaluation failed",
@@ -169,6 +171,11 @@ def _run(
                 },
             )
             metrics.add_metric(name="LoyaltyWorkflowFailures", unit=MetricUnit.Count, value=1)
+        except Exception as error:  # a fault of this code with one workflow: the others still run
+            logger.exception("workflow run failed", extra={"workflow_id": workflow.workflow_id})
+            failed = failed or error
+    if failed is not None:
+        raise failed
 
 
 def audience(deps: Dependencies, program: Program, workflow: Workflow, today: date) -> list[str]:

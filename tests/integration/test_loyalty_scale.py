@@ -162,6 +162,35 @@ def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery_unles
     assert bool(deps.repository.workflow_runs_due(tenant.program_id, far, 10)) is kept
 
 
+@pytest.mark.parametrize(
+    "error", [StorageUnavailable("throttled"), ValueError("a fault of one workflow's run")]
+)
+def test_a_workflow_that_fails_does_not_hold_back_the_others_of_its_run(
+    loyalty, tenant, aws, clock, monkeypatch, error
+):
+    # one workflow whose every run failed (CI met one whose id its query could not spell) held
+    # back the actions of every other workflow of the same earn, for as long as it failed
+    loyalty.workflow("a-broken", SUSPEND_OVER_100)
+    loyalty.workflow("b-sound", SUSPEND_OVER_100)
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    deps = runtime.dependencies()
+    evaluate = runs.workflows.evaluate
+
+    def broken_first(deps_, program, workflow, customer_id, today):
+        if workflow.workflow_id == "a-broken":
+            raise error
+        return evaluate(deps_, program, workflow, customer_id, today)
+
+    monkeypatch.setattr(runs.workflows, "evaluate", broken_first)
+    with pytest.raises(type(error)):  # the run still fails, and comes back for the broken one
+        runs.take_message(deps, json.dumps(message), receive_count=1)
+
+    customer = loyalty.customer("m1").body
+    assert customer["status"] == "suspended"
+    assert [h["by"] for h in customer["history"]] == ["workflow:b-sound"]
+
+
 def test_a_malformed_run_message_runs_nothing(loyalty, tenant, aws, clock):
     loyalty.workflow("big", SUSPEND_OVER_100)
     earn_only(loyalty, "m1", 150)
