@@ -260,6 +260,11 @@ export function amounts(values) {
   return h("span", { class: "amounts" }, list.map((v, i) => [i ? ", " : null, h("span", { class: "amount" }, money(v))]));
 }
 
+/** A case's hold amount (a CaseView's): every currency it holds, or its one `hold_amount` ("None"). */
+export function holdAmount(item) {
+  return item.hold_amounts.length ? amounts(item.hold_amounts) : money(item.hold_amount);
+}
+
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -6,9 +6,8 @@ import {
   DEFAULT_PAGE_SIZE,
   empty,
   h,
+  holdAmount,
   loading,
-  money,
-  amounts,
   pageHeading,
   pager,
   plural,
@@ -145,7 +144,7 @@ export function mountCases(view) {
 
     function holdText(item) {
       const count = item.held_rewards;
-      const amount = item.hold_amounts.length > 1 ? amounts(item.hold_amounts) : money(item.hold_amount);
+      const amount = holdAmount(item);
       return [amount, h("br"), h("span", { class: "muted" }, plural(count, "held reward", "held rewards"))];
     }
 

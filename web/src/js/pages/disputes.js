@@ -5,7 +5,7 @@
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
-import { amounts, DEFAULT_PAGE_SIZE, empty, h, loading, money, oneAtATime, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
 import { pagedList } from "../paging.js";
 
 export function mountDisputes(container, route) {
@@ -73,7 +73,7 @@ export function mountDisputes(container, route) {
           h("div", {}, h("dt", {}, item.subject.type === "customer" ? "Customer ID" : "Partner ID"), h("dd", {}, item.subject.id)),
           h("div", {}, h("dt", {}, "Flag reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
           h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
-          h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, item.hold_amounts.length > 1 ? amounts(item.hold_amounts) : money(item.hold_amount))),
+          h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, holdAmount(item))),
           h("div", {}, h("dt", {}, "Flagged date"), h("dd", {}, timeElement(item.flagged_at))),
           h("div", {}, h("dt", {}, "Disputed date"), h("dd", {}, timeElement(item.disputed_at))),
           item.verdict

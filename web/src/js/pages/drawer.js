@@ -3,7 +3,7 @@
 // names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
-import { amounts, h, loading, money, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { amounts, h, holdAmount, loading, money, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
 import { href } from "../router.js";
 
 const STATUS_WORDS = {
@@ -34,7 +34,7 @@ function detailsList(detail) {
     ["Tags", listText(party?.tags)],
     ["Sign-up date", timeElement(party?.signup_at)],
     ["Flagged date", timeElement(detail.flagged_at)],
-    ["Hold amount", detail.hold_amounts.length ? amounts(detail.hold_amounts) : money(detail.hold_amount)],
+    ["Hold amount", holdAmount(detail)],
     ["Disputed date", timeElement(detail.disputed_at)],
     ["Dispute reason", detail.dispute_reason || "—"],
     ["Resolved date", timeElement(detail.resolved_at)],
