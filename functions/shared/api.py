@@ -135,11 +135,10 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         if route.signed and program and (secrets := program.secrets_to_check(now, signature is not None)):
             verify_signature(secrets, signature, body, now)
     # after the key, its role and the signature: a caller refused learns nothing of the route
-    given = {
-        **(event.get("queryStringParameters") or {}),
-        **(event.get("multiValueQueryStringParameters") or {}),
-    }
-    if unknown := sorted(set(given) - set(route.query)):
+    given = set(event.get("queryStringParameters") or ()) | set(
+        event.get("multiValueQueryStringParameters") or ()
+    )
+    if unknown := sorted(given - set(route.query)):
         takes = f"it takes {', '.join(route.query)}" if route.query else "it takes none"
         raise _Rejected(
             422,

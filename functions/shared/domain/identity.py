@@ -65,8 +65,7 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_email(address: str) -> str:
-    if _CONTROLS.search(address):
-        address = _CONTROLS.sub("", address)
+    address = _CONTROLS.sub("", address)
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
     local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
@@ -247,8 +246,7 @@ def normalize_device(fingerprint: str) -> str:
     and one beyond ASCII as a person reads it (`as_read`: compatibility forms folded, invisible
     characters such as a zero-width space dropped, look-alike letters taken for the Latin ones): a
     removed partner's device with a zero-width space in it is still that device."""
-    if _CONTROLS.search(fingerprint):  # none shows, as none does in an address
-        fingerprint = _CONTROLS.sub("", fingerprint)
+    fingerprint = _CONTROLS.sub("", fingerprint)  # none shows, as none does in an address
     return (fingerprint if fingerprint.isascii() else as_read(fingerprint)).strip().lower()
 
 
