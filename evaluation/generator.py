@@ -53,7 +53,7 @@ from evaluation.world import (
     weighted,
 )
 
-ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied")
+ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied", "framed")
 FRAUD_PATTERNS = (
     "duplicate_signup",
     "disposable_email",
@@ -68,7 +68,9 @@ FRAUD_PATTERNS = (
     "borrowed_identity",
     "lookalike_signup",
     "line_burst",
+    "framing",
 )
+LATER_PATTERNS = ("framing",)  # generated after the others (`Generator.traffic`)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
 CYRILLIC_LOOKALIKES = {
@@ -222,6 +224,7 @@ class Generator:
     ips: IpPools = field(init=False)
     steps: list[Step] = field(default_factory=list)
     mailboxes: set[str] = field(default_factory=set)
+    afterwards: list[Callable[[], None]] = field(default_factory=list)  # drawn after the rest
     ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -250,9 +253,19 @@ class Generator:
                 self.proxied(program, self.when())
             for _ in range(s.fraud):
                 for pattern in s.patterns:
-                    self.fraud(pattern, program)
+                    if pattern not in LATER_PATTERNS:
+                        self.fraud(pattern, program)
         for _ in range(max(1, s.partners // 20)):  # partners of several programs, all ordinary
             self.multi_program_partner(self.when())
+        # what was added after the figures were first taken is drawn after the rest, so the rest
+        # stays as it was (and its figures comparable)
+        for program in self.programs:
+            for _ in range(s.fraud):
+                for pattern in LATER_PATTERNS:
+                    if pattern in s.patterns:
+                        getattr(self, pattern)(program, self.when())
+        for step in self.afterwards:
+            step()
         order = {id(step): n for n, step in enumerate(self.steps)}
         self.steps.sort(key=lambda step: (step.at, order[id(step)]))
         return Traffic(self.seed, self.programs, self.currencies, self.steps)
@@ -867,6 +880,66 @@ class Generator:
                 Label("self_referral", True),
                 email=email,
                 name=name,
+            )
+        self.afterwards.append(lambda: self.self_referrer_later(program, at, partner_id, person))
+
+    def self_referrer_later(self, program: str, at: datetime, partner_id: str, person: Person) -> None:
+        """Then the partner signs in from home, its integration sending the whole partner each time:
+        shown apart (not counted), since SPEC 5.1 judges the purchase, not what follows."""
+        for n in range(self.rng.randint(1, 2)):
+            self.account(
+                program,
+                at + timedelta(days=12, hours=n * self.rng.randint(24, 120)),
+                partner_id,
+                "login",
+                self.home(person),
+                Label("self_referrer_later", True, counted=False),
+                email=person.email,
+                name=person.name,
+            )
+
+    def framing(self, program: str, at: datetime) -> None:
+        """Someone frames an honest partner: buys through the partner's link, or another partner's,
+        typing the partner's e-mail address at checkout from their own computer. The purchases are
+        fraud (a self-referral; another account's address). The partner is not: its later sign-ins
+        (its integration sends the whole partner each time) and its sign-up to another program are
+        ordinary traffic (`framed`), and must pass."""
+        victim = self.person()
+        label = Label("framed", False)
+        partner_id, _ = self.signup(program, at, victim, self.home(victim), label)
+        other_id, _ = self.ordinary_partner(program, at - timedelta(days=self.rng.uniform(1, 5)))
+        fraudster = self.person()
+        when = at + timedelta(days=self.rng.uniform(0.5, 3))
+        for n in range(self.rng.randint(1, 2)):
+            self.purchase(
+                program,
+                when + timedelta(hours=n * self.rng.uniform(1, 30)),
+                partner_id if n == 0 and self.rng.random() < 0.6 else other_id,
+                self.new_id("cus"),
+                fraudster,
+                self.home(fraudster),
+                Label("framing", True),
+                email=victim.email,
+            )
+        later = when + timedelta(days=3)
+        for n in range(self.rng.randint(1, 3)):
+            session = self.home(victim) if self.rng.random() < 0.7 else self.mobile(victim)
+            activity = self.rng.choice(["login", "login", "profile_update"])
+            self.account(
+                program,
+                later + timedelta(days=n * self.rng.uniform(0.5, 4)),
+                partner_id,
+                activity,
+                session,
+                label,
+                email=victim.email,
+                name=victim.name,
+                country=victim.country,
+            )
+        elsewhere = self.other_program(program)
+        if elsewhere != program:
+            self.signup(
+                elsewhere, later + timedelta(days=self.rng.uniform(1, 6)), victim, self.home(victim), label
             )
 
     def ring(self, program: str, at: datetime) -> None:

@@ -31,6 +31,7 @@ SIGNATURE = {
     "borrowed_identity": "location_far_from_address",
     "lookalike_signup": "email_duplicate",
     "line_burst": "velocity",
+    "framing": "email_duplicate",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01
@@ -92,11 +93,10 @@ def summarize(replay: Replay) -> Summary:
     for pattern in ORDINARY_PATTERNS:
         mine = [o for o in counted if o.step.label.pattern == pattern]
         rows.append(Row(pattern, False, len(mine), sum(o.flagged for o in mine)))
-    setup = []
-    for pattern in FRAUD_PATTERNS:
+    setup = []  # steps of fraud not counted: a pattern's setup, or what follows it
+    for pattern in dict.fromkeys(o.step.label.pattern for o in outcomes if not o.step.label.counted):
         mine = [o for o in outcomes if not o.step.label.counted and o.step.label.pattern == pattern]
-        if mine:
-            setup.append(Row(pattern, True, len(mine), sum(o.flagged for o in mine)))
+        setup.append(Row(pattern, True, len(mine), sum(o.flagged for o in mine)))
     fraud = [o for o in counted if o.step.label.fraud]
     ordinary = [o for o in outcomes if not o.step.label.fraud]
     flags = [o for o in outcomes if o.flagged]
@@ -153,7 +153,7 @@ def render(summary: Summary, replay: Replay, details: int = 8) -> str:
     lines.append(_line(("all ordinary", "ordinary", *ordinary)))
     if summary.setup:
         shown = ", ".join(f"{r.pattern} {r.flagged}/{r.events}" for r in summary.setup)
-        lines.append(f"setup steps (before any evidence; flagged/events): {shown}")
+        lines.append(f"fraud steps not counted (a setup, or what follows; flagged/events): {shown}")
     removed = sum(outcome == "removed" for _, outcome in replay.removals)
     lines.append(
         f"removals: {removed}/{len(replay.removals)} done; events not scored: {summary.unscored}; "

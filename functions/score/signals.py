@@ -22,8 +22,8 @@ from functions.shared.domain.identity import (
     near_probes,
     span_of,
 )
-from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject
-from functions.shared.domain.rules import mark_program
+from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject, evolve
+from functions.shared.domain.rules import customers_mark, mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
@@ -66,6 +66,42 @@ def _listing(members: set[str], flagged: set[str] = frozenset(), removed: set[st
     ordered = sorted(members, key=lambda m: (m not in removed, m not in flagged, m))
     shown = ", ".join(_status_words(m, flagged, removed) for m in ordered[:3])
     return shown + (f" and {len(ordered) - 3} more" if len(ordered) > 3 else "")
+
+
+def as_a_partner_sees(
+    links: dict[str, LinkState], network: dict[str, NetworkState], registered: bool
+) -> tuple[dict[str, LinkState], dict[str, NetworkState]]:
+    """A partner's identifiers without what customers typed into its e-mail address: a checkout's
+    address is verified by no one, so anyone can type a partner's (framing it: the purchase is a
+    self-referral, flagged, and the flagged customer would then stand beside the partner for good).
+    Customers' marks on the address across the network never count against a partner; customers on
+    its address in the program do not once the partner has registered it (`registered`): they came
+    after, and were judged by their own purchases. At a sign-up, or a change to an address customers
+    used before, they count. A device or an IP is not typed, and counts whoever used it."""
+    state = network.get("email")
+    if state is not None and (state.flagged or state.removed):
+        network = {
+            **network,
+            "email": NetworkState(
+                frozenset(m for m in state.flagged if not customers_mark(m)),
+                frozenset(m for m in state.removed if not customers_mark(m)),
+            ),
+        }
+    address = links.get("email")
+    if registered and address is not None:
+        customers = frozenset(m for m in address.members if m.startswith("customer:"))
+        if customers:
+            links = {
+                **links,
+                "email": evolve(
+                    address,
+                    members=address.members - customers,
+                    flagged=address.flagged - customers,
+                    removed=address.removed - customers,
+                    blocked=address.blocked - customers,
+                ),
+            }
+    return links, network
 
 
 def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | None = None) -> list[Reason]:

@@ -61,10 +61,10 @@ def make_engine(env: dict[str, str] | None = None) -> Engine:
     )
 
 
-def score(engine: Engine, body: dict[str, Any]) -> dict[str, Any]:
+def score(engine: Engine, body: dict[str, Any], program: str = PROGRAM) -> dict[str, Any]:
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     stored = StoredEvent(
-        program_id=PROGRAM,
+        program_id=program,
         event_id=body["id"],
         type=body["type"],
         body=body,
@@ -954,3 +954,124 @@ def test_a_customer_named_as_its_partner_with_the_names_in_another_order_is_a_se
 
     assert reasons(reordered)["self_referral"] == "customer c-jane shares the name of partner p-jane"
     assert "self_referral" not in reasons(other)
+
+
+def _signs_in(partner_id: str, email: str, at: str, ip: str = "81.2.69.160") -> dict[str, Any]:
+    """A sign-in whose integration sends the whole partner, its address included."""
+    login = sample("account.updated", id=f"login-{partner_id}-{at}", occurred_at=at, activity="login")
+    login["partner"] = {"id": partner_id, "email": email, "name": f"Partner {partner_id}"}
+    login["session"] = {"ip": ip, "device_fingerprint": f"fp-{partner_id}"}
+    return login
+
+
+@pytest.mark.parametrize("through", ["the partner's own link", "another partner's link"])
+def test_a_customer_typing_a_partners_address_flags_the_purchase_not_the_partner(through):
+    """Framing: someone buys from their own computer typing an honest partner's address. The
+    purchase is flagged (a self-referral, or another account's address) and its reward held; the
+    partner, whose address anyone can type, stays as it was here and in every other program."""
+    engine = make_engine()
+    address = "ines.moreau@example.com"
+    score(engine, signup("p-honest", email=address, ip="81.2.69.10", at="2026-11-01T09:00:00Z"))
+    score(engine, signup("p-other", ip="81.2.69.20", at="2026-11-01T10:00:00Z"))
+    via = "p-honest" if through == "the partner's own link" else "p-other"
+
+    framing = score(
+        engine, purchase("c-framer", via, email=address, ip="81.2.69.99", at="2026-11-02T09:00:00Z")
+    )
+
+    assert framing["action"] == "flag"
+    assert ("self_referral" if via == "p-honest" else "email_duplicate") in reasons(framing)
+    later = score(engine, _signs_in("p-honest", address, "2026-11-05T09:00:00Z", ip="81.2.69.10"))
+    assert later["action"] == "allow", later
+    assert not {"email_duplicate", "cluster"} & reasons(later).keys()
+    elsewhere = score(
+        engine, signup("p-honest-b", email=address, ip="81.2.69.10", at="2026-11-06T09:00:00Z"), "prg-other"
+    )
+    assert elsewhere["action"] == "allow", elsewhere
+    assert engine.repository.get_subject(PROGRAM, "partner", "p-honest").status == "active"
+
+
+def test_a_partner_buying_through_its_own_link_from_its_own_computer_is_flagged_at_its_next_sign_in():
+    """What the framing rule leaves standing: a device is not typed. The self-referrer's purchase
+    shares its computer, and the partner's next sign-in is the flagged customer's device."""
+    engine = make_engine()
+    address = "tomas.berg@example.com"
+    score(engine, signup("p-self", email=address, ip="81.2.69.11", at="2026-11-01T09:00:00Z"))
+    bought = score(
+        engine,
+        purchase(
+            "c-self", "p-self", email=address, device="fp-p-self", ip="81.2.69.12", at="2026-11-02T09:00:00Z"
+        ),
+    )
+    assert bought["action"] == "flag"
+
+    later = score(engine, _signs_in("p-self", address, "2026-11-05T09:00:00Z", ip="81.2.69.11"))
+
+    assert later["action"] == "flag"
+    assert "device_shared" in reasons(later)
+
+
+def test_customers_on_an_address_count_when_a_partner_signs_up_or_moves_to_it():
+    """Customers came before the partner chose the address: a flagged customer who signs up as a
+    partner with its address, or a partner who moves to it, stands beside them."""
+    engine = make_engine()
+    address = "kai.lund@example.com"
+    score(engine, signup("p-known", email="kai.known@example.com", at="2026-11-01T08:00:00Z"))
+    flagged = score(
+        engine, purchase("c-1", "p-known", email=address, ip="185.220.101.1", device="fp-p-known")
+    )
+    assert flagged["action"] == "flag"
+
+    joined = score(engine, signup("p-new", email=address, ip="81.2.69.30", at="2026-11-05T09:00:00Z"))
+    assert joined["action"] == "flag"
+    assert "flagged" in reasons(joined)["email_duplicate"]
+    bought = "kai.box@example.com"  # a customer's only
+    score(engine, purchase("c-2", "p-known", email=bought, ip="81.2.69.32", at="2026-11-04T09:00:00Z"))
+    score(
+        engine, signup("p-mover", email="kai.mover@example.com", ip="81.2.69.31", at="2026-11-01T09:00:00Z")
+    )
+    moved = sample(
+        "account.updated", id="upd-move", occurred_at="2026-11-05T10:00:00Z", activity="email_change"
+    )
+    moved["partner"] = {"id": "p-mover", "email": bought}
+    moved["session"] = {"ip": "81.2.69.31", "device_fingerprint": "fp-p-mover"}
+    assert reasons(score(engine, moved))["email_duplicate"] == "e-mail address also used by customer c-2"
+
+
+def test_a_partner_flagged_in_one_program_is_still_network_flagged_in_another():
+    engine = make_engine()
+    address = "lena.vogt@example.com"
+    score(engine, signup("p-twin", email=address, ip="81.2.69.40", at="2026-11-01T08:00:00Z"))
+    assert (
+        score(engine, signup("p-dup", email=address, ip="81.2.69.41", at="2026-11-01T09:00:00Z"))["action"]
+        == "flag"
+    )
+
+    elsewhere = score(
+        engine, signup("p-b", email=address, ip="81.2.69.42", at="2026-11-03T09:00:00Z"), "prg-other"
+    )
+
+    assert "network_flagged" in reasons(elsewhere)
+
+
+def test_a_customers_mark_is_its_own_and_its_approval_withdraws_marks_of_either_form():
+    """Customers' network marks end in `CUSTOMER_MARK`; those written before the suffix have none,
+    and an approval withdraws both forms."""
+    pepper = LOCAL_PEPPER.encode()
+    customer = rules.Subject(
+        PROGRAM, "customer", "c-1", email="a@example.com", email_normalized="a@example.com"
+    )
+    partner = rules.Subject(
+        PROGRAM, "partner", "p-1", email="a@example.com", email_normalized="a@example.com"
+    )
+    mark = rules.network_mark(PROGRAM, customer, pepper)
+    assert rules.customers_mark(mark) and not rules.customers_mark(
+        rules.network_mark(PROGRAM, partner, pepper)
+    )
+    assert rules.mark_program(mark) == rules.mark_program(rules.network_mark(PROGRAM, partner, pepper))
+
+    withdrawn = [w for w in rules.unflag_marks(customer, pepper) if isinstance(w, rules.MarkNetwork)]
+
+    assert withdrawn and all(
+        w.remove["flagged"] == {mark, mark.removesuffix(rules.CUSTOMER_MARK)} for w in withdrawn
+    )

@@ -260,14 +260,25 @@ def network_mark(program_id: str, subject: Subject, pepper: bytes) -> str:
     return _network_mark(program_id, subject.key, pepper)
 
 
+# ends a customer's mark: what a customer identifies itself by is typed at checkout, verified by
+# no one, so partners do not read it as theirs (`signals.as_a_partner_sees`). Customers' marks made
+# before the suffix have none: read as an account's, and withdrawn in both forms.
+CUSTOMER_MARK = ".c"
+
+
 @lru_cache(maxsize=65536)  # a flagged subject's every event asks
 def _network_mark(program_id: str, subject_key: str, pepper: bytes) -> str:
     person = hmac.new(pepper, f"subject:{program_id}/{subject_key}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{program_token(program_id, pepper)}.{person}"
+    mark = f"{program_token(program_id, pepper)}.{person}"
+    return mark + CUSTOMER_MARK if subject_key.startswith("customer:") else mark
 
 
 def mark_program(mark: str) -> str:
     return mark.partition(".")[0]
+
+
+def customers_mark(mark: str) -> bool:
+    return mark.endswith(CUSTOMER_MARK)
 
 
 def flag_marks(subject: Subject, pepper: bytes, skip: Set[LinkKey] = frozenset()) -> list[Write]:
@@ -332,14 +343,12 @@ def marks_every_identifier(before: Subject | None, status: str) -> bool:
 def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     """Withdraws this subject's flag marks only (SPEC 5.3): others sharing them keep theirs."""
     mark = network_mark(subject.program_id, subject, pepper)
+    marks = frozenset({mark, mark.removesuffix(CUSTOMER_MARK)})  # a customer's older marks too
     writes: list[Write] = [
         MarkLink(subject.program_id, key, remove={"flagged": frozenset({subject.key})})
         for key in identifiers_of(subject)
     ]
-    writes += [
-        MarkNetwork(key, remove={"flagged": frozenset({mark})})
-        for key in network_identifiers(subject, pepper)
-    ]
+    writes += [MarkNetwork(key, remove={"flagged": marks}) for key in network_identifiers(subject, pepper)]
     return writes
 
 
