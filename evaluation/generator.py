@@ -900,46 +900,55 @@ class Generator:
 
     def framing(self, program: str, at: datetime) -> None:
         """Someone frames an honest partner: buys through the partner's link, or another partner's,
-        typing the partner's e-mail address at checkout from their own computer. The purchases are
-        fraud (a self-referral; another account's address). The partner is not: its later sign-ins
-        (its integration sends the whole partner each time) and its sign-up to another program are
-        ordinary traffic (`framed`), and must pass."""
+        typing the partner's e-mail address at checkout from their own computer; now and then in
+        another program, before the partner joins it. The purchases are fraud (a self-referral;
+        another account's address). The partner is not: its later sign-ins (its integration sends
+        the whole partner each time; from home, its phone, or abroad) and its sign-up to the other
+        program are ordinary traffic (`framed`), and must pass."""
         victim = self.person()
         label = Label("framed", False)
         partner_id, _ = self.signup(program, at, victim, self.home(victim), label)
-        other_id, _ = self.ordinary_partner(program, at - timedelta(days=self.rng.uniform(1, 5)))
+        elsewhere = self.other_program(program)
+        first = elsewhere if elsewhere != program and self.rng.random() < 0.3 else program
+        other_id, _ = self.ordinary_partner(first, at - timedelta(days=self.rng.randint(1, 5)))
         fraudster = self.person()
-        when = at + timedelta(days=self.rng.uniform(0.5, 3))
+        when = at + timedelta(hours=self.rng.randint(12, 72))
         for n in range(self.rng.randint(1, 2)):
+            via = partner_id if first == program and n == 0 and self.rng.random() < 0.6 else other_id
             self.purchase(
-                program,
-                when + timedelta(hours=n * self.rng.uniform(1, 30)),
-                partner_id if n == 0 and self.rng.random() < 0.6 else other_id,
+                first,
+                when + timedelta(hours=n * self.rng.randint(1, 30)),
+                via,
                 self.new_id("cus"),
                 fraudster,
                 self.home(fraudster),
-                Label("framing", True),
+                Label("framing", True, counted=first == program),  # elsewhere: no one's address yet
                 email=victim.email,
             )
         later = when + timedelta(days=3)
         for n in range(self.rng.randint(1, 3)):
-            session = self.home(victim) if self.rng.random() < 0.7 else self.mobile(victim)
-            activity = self.rng.choice(["login", "login", "profile_update"])
+            roll = self.rng.random()
+            session = (
+                self.home(victim)
+                if roll < 0.6
+                else self.mobile(victim)
+                if roll < 0.85
+                else self.abroad(victim)
+            )
             self.account(
                 program,
-                later + timedelta(days=n * self.rng.uniform(0.5, 4)),
+                later + timedelta(hours=n * self.rng.randint(12, 96)),
                 partner_id,
-                activity,
+                self.rng.choice(["login", "login", "profile_update"]),
                 session,
                 label,
                 email=victim.email,
                 name=victim.name,
                 country=victim.country,
             )
-        elsewhere = self.other_program(program)
         if elsewhere != program:
             self.signup(
-                elsewhere, later + timedelta(days=self.rng.uniform(1, 6)), victim, self.home(victim), label
+                elsewhere, later + timedelta(days=self.rng.randint(1, 6)), victim, self.home(victim), label
             )
 
     def ring(self, program: str, at: datetime) -> None:

@@ -281,10 +281,7 @@ class Engine:
             if plan.links.get(role) not in crowds
         }
         if plan.subject[0] == "partner":
-            registered = "email" in plan.links and (
-                snapshot.subject is not None and snapshot.subject.email_normalized == plan.links["email"][1]
-            )
-            links, network = signals.as_a_partner_sees(links, network, registered)
+            links, network = signals.as_a_partner_sees(links, network)
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only

@@ -69,15 +69,15 @@ def _listing(members: set[str], flagged: set[str] = frozenset(), removed: set[st
 
 
 def as_a_partner_sees(
-    links: dict[str, LinkState], network: dict[str, NetworkState], registered: bool
+    links: dict[str, LinkState], network: dict[str, NetworkState]
 ) -> tuple[dict[str, LinkState], dict[str, NetworkState]]:
-    """A partner's identifiers without what customers typed into its e-mail address: a checkout's
-    address is verified by no one, so anyone can type a partner's (framing it: the purchase is a
-    self-referral, flagged, and the flagged customer would then stand beside the partner for good).
-    Customers' marks on the address across the network never count against a partner; customers on
-    its address in the program do not once the partner has registered it (`registered`): they came
-    after, and were judged by their own purchases. At a sign-up, or a change to an address customers
-    used before, they count. A device or an IP is not typed, and counts whoever used it."""
+    """A partner's identifiers without what customers typed: an address given at checkout is
+    verified by no one, so anyone can type a partner's, or one like it (framing the partner: the
+    purchase is a self-referral or another account's address, flagged, and the flagged customer
+    would stand beside the partner for good, here and across the network). So customers on the
+    partner's address, or on one similar to it, are no evidence about the partner, in its program
+    or on the network (customers' marks end in `rules.CUSTOMER_MARK`). A device or an IP is not
+    typed: whoever used it counts, customers too."""
     state = network.get("email")
     if state is not None and (state.flagged or state.removed):
         network = {
@@ -87,21 +87,24 @@ def as_a_partner_sees(
                 frozenset(m for m in state.removed if not customers_mark(m)),
             ),
         }
-    address = links.get("email")
-    if registered and address is not None:
-        customers = frozenset(m for m in address.members if m.startswith("customer:"))
+    typed = {}
+    for role, link in links.items():
+        if role != "email" and role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
+            continue
+        customers = frozenset(m for m in link.members if m.startswith(CUSTOMER))
         if customers:
-            links = {
-                **links,
-                "email": evolve(
-                    address,
-                    members=address.members - customers,
-                    flagged=address.flagged - customers,
-                    removed=address.removed - customers,
-                    blocked=address.blocked - customers,
-                ),
-            }
-    return links, network
+            typed[role] = evolve(
+                link,
+                members=link.members - customers,
+                flagged=link.flagged - customers,
+                removed=link.removed - customers,
+                blocked=link.blocked - customers,
+                spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER)),
+            )
+    return ({**links, **typed} if typed else links), network
+
+
+CUSTOMER = "customer:"  # how a customer's subject key begins (`Subject.key`)
 
 
 def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | None = None) -> list[Reason]:

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.shared.changes import carry_out
-from functions.shared.domain.rules import hold_steps, pending_marks_plan, sweep_holds
+from functions.shared.domain.rules import (
+    customer_marks_rewritten,
+    hold_steps,
+    pending_marks_plan,
+    sweep_holds,
+)
 from functions.shared.messaging import EventPublisher
 from functions.shared.storage.port import HoldsPort
 
@@ -27,7 +32,7 @@ def hold_due(
     it records derive from it: a retry records the same). How many rewards it put on hold."""
     program_id, subject_type, subject_id = subject_key
     subject = store.get_subject(program_id, subject_type, subject_id)  # an index lags: read it
-    steps = pending_marks_plan(subject, pepper)
+    steps = pending_marks_plan(subject, pepper) + customer_marks_rewritten(subject, pepper)
     since = subject.flagged_at if subject.type == "partner" else None
     rewards = store.subject_rewards(subject.program_id, subject.type, subject.id, since)
     candidates = sweep_holds(subject, rewards)

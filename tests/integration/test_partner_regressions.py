@@ -21,8 +21,8 @@ from functions.shared.changes import carry_out
 from functions.shared.clock import FixedClock
 from functions.shared.domain import rules
 from functions.shared.domain.identity import email_keys, network_key, network_pepper
-from functions.shared.domain.model import Subject
-from functions.shared.domain.writes import Step, StepRefused, WriteProfile
+from functions.shared.domain.model import Subject, evolve
+from functions.shared.domain.writes import MarkNetwork, Step, StepRefused, UpdateProfile, WriteProfile
 from functions.shared.messaging import InMemoryPublisher
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
@@ -501,3 +501,63 @@ def test_a_bus_outage_never_stops_a_sweep_and_its_notifications_are_relayed_late
     assert relay_all_notifications(env.deps) == 2  # RewardsHeld and DisputeOpened, from the outbox
     assert sorted(name for name, _ in bus.published) == ["DisputeOpened", "RewardsHeld"]
     assert relay_all_notifications(env.deps) == 0  # delivered once
+
+
+# --- framing through a typed address: customers' marks written before they said so -------------
+def test_a_customer_flagged_before_its_marks_said_so_has_them_rewritten_by_the_sweep_once(
+    env, other_tenant, monkeypatch
+):
+    """Customers' network marks end in `rules.CUSTOMER_MARK`, so that a partner whose address a
+    customer typed is not flagged across the network by it. A customer flagged before they did
+    (simulated: its marks put back in the old form, its profile without the note) would keep such a
+    partner framed: the next sweep rewrites its marks, once."""
+    repo, program = env.deps.repository, env.tenant.program_id
+    address = "mara.quist@example.com"
+    send(env.tenant, signup("p-victim", email=address, ip="81.2.73.1"))
+    send(env.tenant, purchase("c-framer", "p-victim", email=address, ip="81.2.73.9"))
+    drain(env.aws)
+    customer = repo.get_subject(program, "customer", "c-framer")
+    assert (customer.status, customer.customer_marks) == ("flagged", True)  # a new flag: the new form
+    pepper = network_pepper()
+    mark = rules.network_mark(program, customer, pepper)
+    old = mark.removesuffix(rules.CUSTOMER_MARK)
+    identifiers = rules.network_identifiers(customer, pepper)
+    repo.apply(Step([MarkNetwork(key, add={"flagged": frozenset({old})}) for key in identifiers]))
+    repo.apply(Step([MarkNetwork(key, remove={"flagged": frozenset({mark})}) for key in identifiers]))
+    repo.apply(Step([UpdateProfile(program, "customer", "c-framer", {"customer_marks": False}, bump=False)]))
+    address_key = ("email", network_key("email", email_keys(address).normalized, pepper))
+    assert network(env, [address_key])[address_key].flagged == {old}  # an account's, as read
+
+    report = sweep(env.deps)
+
+    assert not report.failed
+    assert {k: s.flagged for k, s in network(env, identifiers).items()} == {k: {mark} for k in identifiers}
+    assert repo.get_subject(program, "customer", "c-framer").customer_marks
+    joined = send(other_tenant, signup("p-victim-b", email=address, ip="81.2.73.1"))
+    drain(env.aws)
+    assert status(other_tenant, joined["id"])["decision"]["reasons"] == []
+    written: list[Step] = []
+    applying = type(repo).apply
+    monkeypatch.setattr(
+        type(repo), "apply", lambda self, step: (written.append(step), applying(self, step))[1]
+    )
+    sweep(env.deps)
+    assert not [w for step in written for w in step.writes if isinstance(w, MarkNetwork)]  # once
+
+
+def test_a_rewrite_planned_before_an_approval_is_not_written_after_it(env):
+    """The rewrite holds only while the customer is flagged under the case it read: an approval
+    withdrew both forms, and a step after it would put a mark back."""
+    repo, program = env.deps.repository, env.tenant.program_id
+    send(env.tenant, signup("p-two", email="ida.berg@example.com", ip="81.2.73.20"))
+    send(env.tenant, purchase("c-two", "p-two", email="ida.berg@example.com", ip="81.2.73.21"))
+    drain(env.aws)
+    read = evolve(repo.get_subject(program, "customer", "c-two"), customer_marks=False)  # as if before
+    steps = rules.customer_marks_rewritten(read, network_pepper())
+    case_id = read.flag_case_id
+    assert steps and case_id
+
+    dispute_and_decide(env, case_id, "approve")
+
+    with pytest.raises(StepRefused):
+        repo.apply(steps[0])

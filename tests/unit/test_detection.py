@@ -965,30 +965,63 @@ def _signs_in(partner_id: str, email: str, at: str, ip: str = "81.2.69.160") -> 
 
 
 @pytest.mark.parametrize("through", ["the partner's own link", "another partner's link"])
-def test_a_customer_typing_a_partners_address_flags_the_purchase_not_the_partner(through):
+@pytest.mark.parametrize("from_ip", [HOME_IP, TOR_IP])
+def test_a_customer_typing_a_partners_address_flags_the_purchase_not_the_partner(through, from_ip):
     """Framing: someone buys from their own computer typing an honest partner's address. The
     purchase is flagged (a self-referral, or another account's address) and its reward held; the
-    partner, whose address anyone can type, stays as it was here and in every other program."""
+    partner, whose address anyone can type, scores as a partner no one framed, at home or on Tor,
+    here and in every other program."""
     engine = make_engine()
     address = "ines.moreau@example.com"
     score(engine, signup("p-honest", email=address, ip="81.2.69.10", at="2026-11-01T09:00:00Z"))
+    score(engine, signup("p-control", ip="81.2.69.11", at="2026-11-01T09:30:00Z"))
     score(engine, signup("p-other", ip="81.2.69.20", at="2026-11-01T10:00:00Z"))
     via = "p-honest" if through == "the partner's own link" else "p-other"
+    bought = purchase("c-framer", via, email=address, ip="81.2.69.99", at="2026-11-02T09:00:00Z")
 
-    framing = score(
-        engine, purchase("c-framer", via, email=address, ip="81.2.69.99", at="2026-11-02T09:00:00Z")
-    )
+    framing = score(engine, bought)
 
     assert framing["action"] == "flag"
     assert ("self_referral" if via == "p-honest" else "email_duplicate") in reasons(framing)
-    later = score(engine, _signs_in("p-honest", address, "2026-11-05T09:00:00Z", ip="81.2.69.10"))
-    assert later["action"] == "allow", later
-    assert not {"email_duplicate", "cluster"} & reasons(later).keys()
+    assert engine.repository.get_reward(PROGRAM, bought["reward"]["id"]).status == "on_hold"
+    later = score(engine, _signs_in("p-honest", address, "2026-11-05T09:00:00Z", ip=from_ip))
+    control = score(engine, _signs_in("p-control", "noa.ek@example.com", "2026-11-05T09:00:00Z", ip=from_ip))
+    assert (later["score"], reasons(later).keys()) == (control["score"], reasons(control).keys()), later
+    assert later["action"] == "allow"
     elsewhere = score(
         engine, signup("p-honest-b", email=address, ip="81.2.69.10", at="2026-11-06T09:00:00Z"), "prg-other"
     )
-    assert elsewhere["action"] == "allow", elsewhere
+    assert elsewhere["reasons"] == [], elsewhere
     assert engine.repository.get_subject(PROGRAM, "partner", "p-honest").status == "active"
+
+
+def test_a_partner_framed_before_it_joins_a_program_joins_it_unflagged():
+    """The address typed in a program the partner has not joined yet: the customer is there first,
+    and the partner's sign-up there, and its events elsewhere, owe it nothing."""
+    engine = make_engine()
+    address = "ines.moreau@example.com"
+    score(engine, signup("p-honest", email=address, ip="81.2.69.10", at="2026-11-01T09:00:00Z"))
+    score(engine, signup("p-b-other", ip="81.2.69.20", at="2026-11-01T10:00:00Z"), "prg-b")
+    for n in range(2):  # the second one flagged: a second purchase under one address
+        score(
+            engine,
+            purchase(
+                f"c-f{n}",
+                "p-b-other",
+                email=address,
+                ip=f"81.2.69.{90 + n}",
+                at=f"2026-11-02T0{n + 1}:00:00Z",
+            ),
+            "prg-b",
+        )
+
+    joined = score(
+        engine, signup("p-honest-b", email=address, ip="81.2.69.10", at="2026-11-03T09:00:00Z"), "prg-b"
+    )
+    back_home = score(engine, _signs_in("p-honest", address, "2026-11-04T09:00:00Z", ip="81.2.69.10"))
+
+    assert joined["reasons"] == [], joined
+    assert back_home["reasons"] == [], back_home
 
 
 def test_a_partner_buying_through_its_own_link_from_its_own_computer_is_flagged_at_its_next_sign_in():
@@ -1011,9 +1044,10 @@ def test_a_partner_buying_through_its_own_link_from_its_own_computer_is_flagged_
     assert "device_shared" in reasons(later)
 
 
-def test_customers_on_an_address_count_when_a_partner_signs_up_or_moves_to_it():
-    """Customers came before the partner chose the address: a flagged customer who signs up as a
-    partner with its address, or a partner who moves to it, stands beside them."""
+def test_a_customers_address_is_no_evidence_about_a_partner_but_its_device_is():
+    """What the framing rule gives up, and what it keeps: a flagged customer who then signs up as a
+    partner with its address, or a partner who moves to a customer's address, is not judged by the
+    address (anyone could have typed it); a customer's device is not typed, and names the partner."""
     engine = make_engine()
     address = "kai.lund@example.com"
     score(engine, signup("p-known", email="kai.known@example.com", at="2026-11-01T08:00:00Z"))
@@ -1022,20 +1056,31 @@ def test_customers_on_an_address_count_when_a_partner_signs_up_or_moves_to_it():
     )
     assert flagged["action"] == "flag"
 
-    joined = score(engine, signup("p-new", email=address, ip="81.2.69.30", at="2026-11-05T09:00:00Z"))
-    assert joined["action"] == "flag"
-    assert "flagged" in reasons(joined)["email_duplicate"]
-    bought = "kai.box@example.com"  # a customer's only
-    score(engine, purchase("c-2", "p-known", email=bought, ip="81.2.69.32", at="2026-11-04T09:00:00Z"))
     score(
-        engine, signup("p-mover", email="kai.mover@example.com", ip="81.2.69.31", at="2026-11-01T09:00:00Z")
+        engine,
+        purchase("c-2", "p-known", email="kai.box@example.com", ip="81.2.69.32", at="2026-11-04T09:00:00Z"),
     )
+    joined = score(engine, signup("p-new", email=address, ip="81.2.69.30", at="2026-11-05T09:00:00Z"))
     moved = sample(
         "account.updated", id="upd-move", occurred_at="2026-11-05T10:00:00Z", activity="email_change"
     )
-    moved["partner"] = {"id": "p-mover", "email": bought}
+    moved["partner"] = {"id": "p-known", "email": "kai.box@example.com"}  # a customer's only
     moved["session"] = {"ip": "81.2.69.31", "device_fingerprint": "fp-p-mover"}
-    assert reasons(score(engine, moved))["email_duplicate"] == "e-mail address also used by customer c-2"
+    on_its_device = score(
+        engine,
+        signup(
+            "p-dev",
+            email="kai.dev@example.com",
+            device="fp-p-known",
+            ip="81.2.69.33",
+            at="2026-11-05T11:00:00Z",
+        ),
+    )
+
+    assert not {"email_duplicate", "email_similar"} & reasons(joined).keys(), joined
+    assert not {"email_duplicate", "email_similar"} & reasons(score(engine, moved)).keys()
+    assert on_its_device["action"] == "flag"
+    assert "customer c-1 (flagged)" in reasons(on_its_device)["device_shared"]
 
 
 def test_a_partner_flagged_in_one_program_is_still_network_flagged_in_another():

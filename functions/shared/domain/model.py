@@ -178,6 +178,9 @@ class Subject:
     # decides (SPEC 4: an approval of a later case puts the subject back under it, still flagged)
     declined_case_id: str | None = None
     marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
+    # a flagged customer whose network marks all end in `rules.CUSTOMER_MARK`: one flagged before
+    # they did has them rewritten by the hold sweep (`rules.customer_marks_rewritten`)
+    customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
     revenue_micros: dict[str, int] = field(default_factory=dict)

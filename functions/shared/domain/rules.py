@@ -352,6 +352,37 @@ def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     return writes
 
 
+def customer_marks_rewritten(subject: Subject, pepper: bytes) -> list[Step]:
+    """A flagged customer's network marks as written before `CUSTOMER_MARK`, in its form: the
+    suffixed mark added on each of its network identifiers, then the old one withdrawn (added first,
+    so the customer is never unmarked meanwhile; one attribute cannot be added to and taken from in
+    one DynamoDB update). Each step holds only while the customer is still flagged under the same
+    case: an approval meanwhile withdrew both forms, and a step after it would put one back. Set
+    additions and removals: running it again changes nothing."""
+    if subject.type != "customer" or subject.status != "flagged" or subject.customer_marks:
+        return []
+    mark = network_mark(subject.program_id, subject, pepper)
+    old = mark.removesuffix(CUSTOMER_MARK)
+    identifiers = network_identifiers(subject, pepper)
+    still = UpdateProfile.guard(
+        subject.program_id, subject.type, subject.id, status="flagged", flag_case_id=subject.flag_case_id
+    )
+    added: list[Write] = [MarkNetwork(key, add={"flagged": frozenset({mark})}) for key in identifiers]
+    withdrawn: list[Write] = [MarkNetwork(key, remove={"flagged": frozenset({old})}) for key in identifiers]
+    steps = _chunked(added, still) + _chunked(withdrawn, still)
+    done = UpdateProfile(
+        subject.program_id,
+        subject.type,
+        subject.id,
+        {"customer_marks": True},
+        expect={"status": "flagged", "flag_case_id": subject.flag_case_id},
+        bump=False,
+    )
+    if steps:  # the last marks and the note that they are all rewritten, together
+        steps[-1] = Step([*steps[-1].writes[:-1], done])
+    return steps or [Step([done])]
+
+
 def removal_marks(
     subject: Subject, pepper: bytes, block_reapply: bool, skip: Set[LinkKey] = frozenset()
 ) -> list[Write]:
@@ -1228,6 +1259,8 @@ def scoring_plan(
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)
         profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
+        if profile.type == "customer" and (before is None or before.status != "flagged"):
+            profile.customer_marks = True  # a new flag marks every identifier, in the customer's form
     assert not given.flag or case_id is not None
     # where the event's own reward goes
     placement = None

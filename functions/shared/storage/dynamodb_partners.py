@@ -118,6 +118,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flag_case_id = UnicodeAttribute(null=True)
         declined_case_id = UnicodeAttribute(null=True)
         marks_pending = BooleanAttribute(null=True)
+        customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
@@ -251,6 +252,7 @@ _PROFILE_FIELDS = {
     "flag_case_id": "flag_case_id",
     "declined_case_id": "declined_case_id",
     "marks_pending": "marks_pending",
+    "customer_marks": "customer_marks",
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
     "spill_count": "spill_count",
@@ -1158,6 +1160,7 @@ def _subject(item: Any) -> Subject:
         flag_case_id=item.flag_case_id,
         declined_case_id=item.declined_case_id,
         marks_pending=bool(item.marks_pending),
+        customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
