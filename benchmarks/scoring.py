@@ -159,6 +159,13 @@ def _number_size(text: str) -> int:
     return (len(digits) + 1) // 2 + 1
 
 
+def item_kind(key: dict[str, Any]) -> str:
+    """What an item is, from its key: the sort key's first part (`LINK`, `PROFILE`, `EVENT`, ...),
+    or `NET` for a network item."""
+    partition, sort = (next(iter(key[name].values())) for name in ("pk", "sk"))
+    return "NET" if partition.startswith("NET") else sort.split("#", 1)[0]
+
+
 def _units(size: int, unit: int) -> int:
     return max(1, math.ceil(size / unit))
 
@@ -169,6 +176,7 @@ class Cost:
     rcu: float = 0.0
     wcu: float = 0.0
     operations: list[str] = field(default_factory=list)
+    wcu_by_item: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # `item_kind`
 
 
 class Meter:
@@ -284,9 +292,11 @@ class Meter:
         for kind, key, old in before:
             new = self._get(key) if answer is not None else old
             sizes = [item_size(i) for i in (old, new) if i]
-            cost.wcu += factor * _units(max(sizes, default=0), KB)
+            units = factor * _units(max(sizes, default=0), KB)
             if kind != "ConditionCheck":
-                cost.wcu += self._index_writes(old, new)
+                units += self._index_writes(old, new)
+            cost.wcu += units
+            cost.wcu_by_item[item_kind(key)] += units
 
     def _index_writes(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> float:
         units = 0.0
@@ -428,6 +438,8 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
                         cost.round_trips += shared.round_trips / len(scored)
                         cost.rcu += shared.rcu / len(scored)
                         cost.wcu += shared.wcu / len(scored)
+                        for kind, units in shared.wcu_by_item.items():
+                            cost.wcu_by_item[kind] += units / len(scored)
                         cost.operations += [f"{op}/{len(scored)}" for op in shared.operations]
                         costs[step.body["type"]].append(cost)
                         if os.environ.get("BENCH_SCORING_TRACE"):
@@ -443,6 +455,10 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
                     "round_trips_max": max(c.round_trips for c in found),
                     "rcu": statistics.mean(c.rcu for c in found),
                     "wcu": statistics.mean(c.wcu for c in found),
+                    "wcu_by_item": {
+                        kind: sum(c.wcu_by_item.get(kind, 0.0) for c in found) / len(found)
+                        for kind in sorted({k for c in found for k in c.wcu_by_item})
+                    },
                 }
                 for kind, found in sorted(costs.items(), key=lambda kv: _order(kv[0]))
             }
@@ -666,6 +682,13 @@ def run() -> dict[str, float]:
                 f"  {label:<18} {kind:<32} {c['events']:>6.0f} {c['round_trips']:>11.2f} "
                 f"{c['round_trips_max']:>5.2f} {c['rcu']:>6.1f} {c['wcu']:>6.1f}"
             )
+    print("  WCU by item written (a transaction's writes count twice; index entries once):")
+    for label, by_type in costs.items():
+        for kind in ("partnership.created", "transaction.created"):
+            if kind in by_type:
+                parts = sorted(by_type[kind]["wcu_by_item"].items(), key=lambda kv: -kv[1])
+                shown = ", ".join(f"{item} {units:.1f}" for item, units in parts if units >= 0.05)
+                print(f"  {label:<18} {kind:<32} {shown}")
     print(
         f"  larger table: {SCORED_FOR_REAL} events scored for real in the program, its items copied into "
         f"further programs to {LARGER_TABLE} events' worth ({table['items']['after']:.0f} items)"
