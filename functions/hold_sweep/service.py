@@ -1,7 +1,9 @@
 """The hold sweep (SPEC 4): every 15 minutes, any reward of a flagged subject created at or after
 its flag and still `new` or `pending` goes `on_hold` (this catches rewards created through the API
 after the flag). Overridden rewards are never touched. It also finishes a flag whose marks on the
-subject's older identifiers were not all written (a scoring run that stopped after its first step).
+subject's older identifiers were not all written (a scoring run that stopped after its first step),
+and, once, a flagged customer's network marks written before they said they were a customer's
+(`holds.rewrite_customer_marks`, after its holds: a refused rewrite never holds back a hold).
 
 It reads only what it may change: the flagged subjects (a sparse index) and their rewards from the
 flag on (an index by subject and creation time). Every hold is conditional on the reward and on the
@@ -30,7 +32,7 @@ from functions.shared.domain import actors
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Subject
 from functions.shared.errors import DomainError
-from functions.shared.holds import hold_due
+from functions.shared.holds import hold_due, rewrite_customer_marks
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.keys import FLAGGED_SHARDS
@@ -118,14 +120,22 @@ def _sweep_subject(
     try:
         held = retrying(attempt, f"sweeping {subject.key}")
     except DomainError as error:
-        logger.warning(
-            "hold sweep skipped a subject; the next run tries again",
-            extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
-        )
-        report.failed.append(
-            {"program_id": subject.program_id, "subject": subject.key, "error": error.detail}
-        )
+        _skipped(report, subject, error)
         return
     if held:
         report.held += held
         report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + held
+    if subject.type == "customer" and not subject.customer_marks:  # housekeeping, once, after the holds
+        key = (subject.program_id, subject.type, subject.id)
+        try:
+            retrying(lambda: rewrite_customer_marks(store, key, pepper), f"rewriting {subject.key}'s marks")
+        except DomainError as error:
+            _skipped(report, subject, error)
+
+
+def _skipped(report: SweepReport, subject: Subject, error: DomainError) -> None:
+    logger.warning(
+        "hold sweep skipped a subject; the next run tries again",
+        extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
+    )
+    report.failed.append({"program_id": subject.program_id, "subject": subject.key, "error": error.detail})

@@ -268,20 +268,18 @@ class Engine:
     ) -> list[signals.Reason]:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one."""
         me = subject_key(*plan.subject)
-        links = {
-            role: NO_LINK
-            if key in crowds and not rules.farmed(key, snapshot.links[key])
-            else snapshot.links[key]
-            for roles in (plan.links, plan.probes)
-            for role, key in roles.items()
-        }
-        network = {
-            role: snapshot.network[key]
-            for role, key in plan.network.items()
-            if plan.links.get(role) not in crowds
-        }
+        key_of = {**plan.links, **plan.probes}
+        read = {role: snapshot.links[key] for role, key in key_of.items()}
+        network = {role: snapshot.network[key] for role, key in plan.network.items()}
         if plan.subject[0] == "partner":
-            links, network = signals.as_a_partner_sees(links, network)
+            # what customers typed is no evidence about a partner, nor does it crowd its address out
+            read, network = signals.as_a_partner_sees(read, network)
+            crowds = rules.crowded_links({key_of[role]: state for role, state in read.items()})
+        links = {
+            role: NO_LINK if key_of[role] in crowds and not rules.farmed(key_of[role], state) else state
+            for role, state in read.items()
+        }
+        network = {role: state for role, state in network.items() if plan.links.get(role) not in crowds}
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
@@ -335,7 +333,8 @@ class Engine:
         for role in ("email", "device", "ip"):
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
-        reasons += signals.cluster_signal(me, links, named)
+        group = signals.a_partners_group(links) if plan.subject[0] == "partner" else links
+        reasons += signals.cluster_signal(me, group, named)
         reasons += signals.network_signal(rules.program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
 

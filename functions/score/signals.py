@@ -87,21 +87,34 @@ def as_a_partner_sees(
                 frozenset(m for m in state.removed if not customers_mark(m)),
             ),
         }
-    typed = {}
-    for role, link in links.items():
-        if role != "email" and role not in NEAR_DUPLICATE_KEYS and not role.startswith(ONE_EDIT_ROLE):
-            continue
-        customers = frozenset(m for m in link.members if m.startswith(CUSTOMER))
-        if customers:
-            typed[role] = evolve(
-                link,
-                members=link.members - customers,
-                flagged=link.flagged - customers,
-                removed=link.removed - customers,
-                blocked=link.blocked - customers,
-                spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER)),
-            )
-    return ({**links, **typed} if typed else links), network
+    typed = {
+        role: _without_customers(link)
+        for role, link in links.items()
+        if role == "email" or role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
+    }
+    return {**links, **typed}, network
+
+
+def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
+    """The accounts a partner's `cluster` counts: not the customers known only by its connection.
+    A household, an office or a carrier's NAT shares one, and anyone there can buy through the
+    partner's link: two such purchases, each a self-referral by IP, made the partner a group with
+    flagged members (80). A flagged one there is still named by `ip_suspicious` (weak, SPEC 5.2)."""
+    return {**links, "ip": _without_customers(links["ip"])} if "ip" in links else links
+
+
+def _without_customers(link: LinkState) -> LinkState:
+    customers = frozenset(m for m in link.members if m.startswith(CUSTOMER))
+    if not customers:
+        return link
+    return evolve(
+        link,
+        members=link.members - customers,
+        flagged=link.flagged - customers,
+        removed=link.removed - customers,
+        blocked=link.blocked - customers,
+        spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER)),
+    )
 
 
 CUSTOMER = "customer:"  # how a customer's subject key begins (`Subject.key`)

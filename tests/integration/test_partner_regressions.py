@@ -21,8 +21,15 @@ from functions.shared.changes import carry_out
 from functions.shared.clock import FixedClock
 from functions.shared.domain import rules
 from functions.shared.domain.identity import email_keys, network_key, network_pepper
-from functions.shared.domain.model import Subject, evolve
-from functions.shared.domain.writes import MarkNetwork, Step, StepRefused, UpdateProfile, WriteProfile
+from functions.shared.domain.model import Reward, Subject, evolve
+from functions.shared.domain.writes import (
+    MarkNetwork,
+    PutReward,
+    Step,
+    StepRefused,
+    UpdateProfile,
+    WriteProfile,
+)
 from functions.shared.messaging import InMemoryPublisher
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample
@@ -561,3 +568,33 @@ def test_a_rewrite_planned_before_an_approval_is_not_written_after_it(env):
 
     with pytest.raises(StepRefused):
         repo.apply(steps[0])
+
+
+def test_a_rewrite_refused_again_and_again_never_holds_back_a_hold(env, monkeypatch):
+    """The rewrite is housekeeping after the holds: network items other writers keep touching
+    refuse it (reported, tried again next run), and the customer's late reward is held all the same."""
+    monkeypatch.setattr("functions.shared.changes.backoff", lambda n: None)
+    repo, program = env.deps.repository, env.tenant.program_id
+    send(env.tenant, signup("p-held", email="oda.lind@example.com", ip="81.2.73.30"))
+    send(env.tenant, purchase("c-held", "p-held", email="oda.lind@example.com", ip="81.2.73.31"))
+    drain(env.aws)
+    repo.apply(Step([UpdateProfile(program, "customer", "c-held", {"customer_marks": False}, bump=False)]))
+    late = Reward(
+        program, "r-late", "p-held", Decimal("5"), "USD", "pending", datetime(2026, 11, 19, tzinfo=UTC),
+        "api", customer_id="c-held",
+    )  # fmt: skip
+    repo.apply(Step([PutReward(late)]))
+    applying = type(repo).apply
+
+    def contended(self, step):
+        if any(isinstance(w, MarkNetwork) for w in step.writes):
+            raise StepRefused("a concurrent transaction touched the same items")
+        return applying(self, step)
+
+    monkeypatch.setattr(type(repo), "apply", contended)
+    report = sweep(env.deps)
+
+    assert repo.get_reward(program, "r-late").status == "on_hold"
+    assert report.held == 1
+    assert [f["subject"] for f in report.failed] == ["customer:c-held"]
+    assert not repo.get_subject(program, "customer", "c-held").customer_marks  # the next run tries again

@@ -1120,3 +1120,49 @@ def test_a_customers_mark_is_its_own_and_its_approval_withdraws_marks_of_either_
     assert withdrawn and all(
         w.remove["flagged"] == {mark, mark.removesuffix(rules.CUSTOMER_MARK)} for w in withdrawn
     )
+
+
+def test_customers_typing_an_address_cannot_crowd_it_out_of_a_partners_evidence():
+    """A link crowded past its limit is evidence about no one (a shared NAT, an SDK's default
+    fingerprint). Customers' typed addresses counted toward that limit: two hundred purchases
+    typing a flagged partner's address made it a crowd, and the next sign-up with it passed."""
+    engine = make_engine()
+    address = "mallory.fraud@example.com"
+    score(engine, signup("p-orig", email=address, ip="81.2.69.10", at="2026-11-01T09:00:00Z"))
+    assert (
+        score(engine, signup("p-dup", email=address, ip="81.2.69.11", at="2026-11-01T09:10:00Z"))["action"]
+        == "flag"
+    )
+    for n in range(rules.crowd_limit("email")):
+        h, m = divmod(n, 60)
+        at = f"2026-11-{3 + h // 24:02d}T{h % 24:02d}:{m:02d}:00Z"
+        ip = f"81.2.{71 + n // 250}.{n % 250 + 1}"
+        score(
+            engine, purchase(f"c{n}", "p-orig", email=address, device=f"fp-c{n}", ip=ip, reward=None, at=at)
+        )
+
+    again = score(engine, signup("p-again", email=address, ip="81.2.80.1", at="2026-11-20T09:00:00Z"))
+
+    assert again["action"] == "flag"
+    assert "partner p-dup (flagged)" in reasons(again)["email_duplicate"]
+
+
+def test_purchases_from_a_partners_connection_do_not_make_it_a_group():
+    """Anyone on the partner's connection (its household, its office's NAT) can buy through its
+    link: each purchase a self-referral by IP, flagged. Two of them made the partner a group with
+    flagged members (`cluster`) on top of the flagged IP, and its next sign-in there was flagged."""
+    engine = make_engine()
+    office = "81.2.69.10"
+    score(engine, signup("p-office", email="ines.moreau@example.com", ip=office, at="2026-11-01T09:00:00Z"))
+    for n in range(2):
+        bought = score(
+            engine,
+            purchase(f"c-desk{n}", "p-office", email=f"desk{n}@example.net", device=f"fp-desk{n}", ip=office,
+                     at=f"2026-11-02T0{n + 1}:00:00Z"),
+        )  # fmt: skip
+        assert bought["action"] == "flag" and "self_referral" in reasons(bought)
+
+    later = score(engine, _signs_in("p-office", "ines.moreau@example.com", "2026-11-05T09:00:00Z", ip=office))
+
+    assert later["action"] == "allow", later
+    assert set(reasons(later)) == {"ip_suspicious"}  # the flagged customers there, weak (SPEC 5.2)

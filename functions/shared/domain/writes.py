@@ -50,8 +50,9 @@ class WriteProfile:
 
     With `before` (the profile as read, whose version is `expect_version`), a store may write only
     the fields that differ from it: the version condition holds only while the stored profile is
-    that one, but for `marks_pending`, which the marks' last step changes without a new version, so
-    it is always written."""
+    that one, but for two fields changed without a new version: `marks_pending` (the marks' last
+    step), always written, and `customer_marks` (the sweep's rewrite of a customer's marks), written
+    only when the event changed it, so that a rewrite meanwhile stays noted."""
 
     subject: Subject
     expect_version: int

@@ -343,8 +343,14 @@ class PartnersMemory:
     def _write_profile(self, write: WriteProfile) -> None:
         s = write.subject
         current = self._subjects.get((s.program_id, s.type, s.id))
+        # written only when the event changed it, as DynamoDB writes a stored profile (its difference
+        # from the one read): the sweep's rewrite notes it without a new version
+        noted, before = s.customer_marks, write.before
+        if current is not None and before is not None and write.expect_version > 0:
+            noted = current.customer_marks if s.customer_marks == before.customer_marks else noted
         self._subjects[(s.program_id, s.type, s.id)] = evolve(
             s,
+            customer_marks=noted,
             spilled=frozenset(),  # kept in items of their own (`SpillIdentifier`), as DynamoDB keeps them
             version=write.expect_version + 1,
             revenue_micros=dict(current.revenue_micros) if current else {},
