@@ -1083,14 +1083,17 @@ def test_a_customers_address_is_no_evidence_about_a_partner_but_its_device_is():
     assert "customer c-1 (flagged)" in reasons(on_its_device)["device_shared"]
 
 
+def _flag_a_duplicate(engine: Engine, first: str, address: str) -> None:
+    """`first` signs up with `address`, then `p-dup` with it too: flagged (`email_duplicate`)."""
+    score(engine, signup(first, email=address, ip="81.2.69.40", at="2026-11-01T08:00:00Z"))
+    duplicate = score(engine, signup("p-dup", email=address, ip="81.2.69.41", at="2026-11-01T09:00:00Z"))
+    assert duplicate["action"] == "flag"
+
+
 def test_a_partner_flagged_in_one_program_is_still_network_flagged_in_another():
     engine = make_engine()
     address = "lena.vogt@example.com"
-    score(engine, signup("p-twin", email=address, ip="81.2.69.40", at="2026-11-01T08:00:00Z"))
-    assert (
-        score(engine, signup("p-dup", email=address, ip="81.2.69.41", at="2026-11-01T09:00:00Z"))["action"]
-        == "flag"
-    )
+    _flag_a_duplicate(engine, "p-twin", address)
 
     elsewhere = score(
         engine, signup("p-b", email=address, ip="81.2.69.42", at="2026-11-03T09:00:00Z"), "prg-other"
@@ -1128,11 +1131,7 @@ def test_customers_typing_an_address_cannot_crowd_it_out_of_a_partners_evidence(
     typing a flagged partner's address made it a crowd, and the next sign-up with it passed."""
     engine = make_engine()
     address = "mallory.fraud@example.com"
-    score(engine, signup("p-orig", email=address, ip="81.2.69.10", at="2026-11-01T09:00:00Z"))
-    assert (
-        score(engine, signup("p-dup", email=address, ip="81.2.69.11", at="2026-11-01T09:10:00Z"))["action"]
-        == "flag"
-    )
+    _flag_a_duplicate(engine, "p-orig", address)
     for n in range(rules.crowd_limit("email")):
         h, m = divmod(n, 60)
         at = f"2026-11-{3 + h // 24:02d}T{h % 24:02d}:{m:02d}:00Z"
