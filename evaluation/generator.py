@@ -69,8 +69,9 @@ FRAUD_PATTERNS = (
     "lookalike_signup",
     "line_burst",
     "framing",
+    "removed_returns",
 )
-LATER_PATTERNS = ("framing",)  # generated after the others (`Generator.traffic`)
+LATER_PATTERNS = ("framing", "removed_returns")  # generated after the others (`Generator.traffic`)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
 CYRILLIC_LOOKALIKES = {
@@ -950,6 +951,30 @@ class Generator:
             self.signup(
                 elsewhere, later + timedelta(days=self.rng.randint(1, 6)), victim, self.home(victim), label
             )
+
+    def removed_returns(self, program: str, at: datetime) -> None:
+        """A partner signs up from home with a throwaway inbox, claiming another country: flagged,
+        then removed (blocked or not). It comes back from home under its own name, with a real
+        address and a new computer: only its connection and its name are the same."""
+        person = self.fraud_person()
+        claimed = self.rng.choice([c for c in ("US", "GB", "CA", "AU", "DE") if c != person.country])
+        setup = Label("removed_returns", True, counted=False)
+        _, act = self.signup(
+            program, at, person, self.home(person), setup, email=self.throwaway(person), country=claimed
+        )
+        removed_at = at + timedelta(days=self.rng.randint(1, 4))
+        self.steps.append(
+            RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "removed_returns")
+        )
+        back = Session(person.home_ip, self.fingerprint(), None, self.agent())
+        self.signup(
+            program,
+            removed_at + timedelta(days=self.rng.randint(1, 6)),
+            person,
+            back,
+            Label("removed_returns", True),
+            email=self.email(person.first, person.last, person.country),
+        )
 
     def ring(self, program: str, at: datetime) -> None:
         """Three to six accounts run together: they share one or two computers, one or two

@@ -32,6 +32,7 @@ SIGNATURE = {
     "lookalike_signup": "email_duplicate",
     "line_burst": "velocity",
     "framing": "email_duplicate",
+    "removed_returns": "ip_suspicious",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01

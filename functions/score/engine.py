@@ -293,6 +293,9 @@ class Engine:
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
+                reasons += signals.removed_namesake(
+                    me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK)
+                )
             if partner.email:
                 reasons += signals.email_signals(
                     me, partner.email, email_keys(partner.email), links, self.reference

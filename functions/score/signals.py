@@ -259,6 +259,20 @@ def ip_signals(
     return reasons
 
 
+def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState) -> list[Reason]:
+    """A sign-up from the connection of a partner the program removed, under that partner's name
+    (`rules.removed_marks` keeps the names on the IP): the removed partner back with a new address
+    and a new computer. A name alone is common, and so is an IP (a household, an office): together,
+    and the partner removed, they name the person."""
+    key = name_key(name)
+    removed = set(ip_link.removed) - {me}
+    if not key or not removed or key not in ip_link.names:
+        return []
+    line = "" if ip_key(ip) == ip else f" (its network {ip_key(ip)})"
+    detail = f"IP {ip}{line} is that of {_listing(removed, set(), removed)}, under the same name"
+    return [Reason("ip_suspicious", detail, "ip_suspicious_removed_namesake")]
+
+
 def device_signals(me: str, device: str, device_link: LinkState) -> list[Reason]:
     others = _others(device_link, me)
     if not others:

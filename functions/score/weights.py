@@ -39,6 +39,8 @@ STRONG = {
     "cluster_shared_payout": 60,
     "cluster_payout_of_flagged": 85,  # paid into the account of a flagged or removed subject
     "payout_changed_before_large_reward": 60,
+    # a sign-up from a removed partner's connection under its name (`signals.removed_namesake`)
+    "ip_suspicious_removed_namesake": 70,
 }
 MEDIUM = {
     "velocity": 40,

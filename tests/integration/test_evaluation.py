@@ -21,7 +21,15 @@ ON_DYNAMODB = Scale(
     households=1,
     travellers=1,
     fraud=1,
-    patterns=("duplicate_signup", "self_referral", "ring", "network_removed", "blocked_reapply", "framing"),
+    patterns=(
+        "duplicate_signup",
+        "self_referral",
+        "ring",
+        "network_removed",
+        "blocked_reapply",
+        "framing",
+        "removed_returns",
+    ),
 )
 
 

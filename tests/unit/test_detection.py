@@ -1165,3 +1165,48 @@ def test_purchases_from_a_partners_connection_do_not_make_it_a_group():
 
     assert later["action"] == "allow", later
     assert set(reasons(later)) == {"ip_suspicious"}  # the flagged customers there, weak (SPEC 5.2)
+
+
+@pytest.mark.parametrize("blocked", [True, False])
+def test_a_removed_partner_back_from_its_connection_under_its_name_is_named(blocked):
+    """Removed, the partner comes back with a new address and a new computer, from home, under its
+    own name written another way: only the IP and the name are the same. Each alone is common (a
+    household; a namesake elsewhere); together, with the partner removed, they name the person."""
+    engine = make_engine()
+    home = "81.2.69.50"
+    first = signup("p-gone", email="kai.throw@mailinator.com", ip=home, name="Kai Brandt", country="US")
+    assert score(engine, first)["action"] == "flag"
+    repository = engine.repository
+    deps = Dependencies(repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
+    gone = repository.get_subject(PROGRAM, "partner", "p-gone")
+    cases_service.remove_partner(deps, PROGRAM, gone.flag_case_id or "", blocked, "Ann")
+
+    housemate = score(
+        engine,
+        signup(
+            "p-mate", email="lea.brandt@example.org", ip=home, name="Lea Brandt", at="2026-11-06T08:00:00Z"
+        ),
+    )
+    back = score(
+        engine,
+        signup(
+            "p-back", email="k.brandt@example.org", ip=home, name="BRANDT, Kai", at="2026-11-06T09:00:00Z"
+        ),
+    )
+    namesake = score(
+        engine,
+        signup(
+            "p-name", email="kai.b@example.net", ip="81.2.69.51", name="Kai Brandt", at="2026-11-06T11:00:00Z"
+        ),
+    )
+
+    assert back["action"] == "flag", back
+    assert (
+        reasons(back)["ip_suspicious"]
+        == f"IP {home} is that of partner p-gone (removed), under the same name"
+    )
+    assert (housemate["action"], reasons(housemate)["ip_suspicious"]) == (
+        "allow",
+        f"IP {home} is used by partner p-gone (removed)",
+    )
+    assert namesake["reasons"] == [], namesake

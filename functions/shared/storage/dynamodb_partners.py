@@ -137,6 +137,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         removed = UnicodeSetAttribute(null=True)
         blocked = UnicodeSetAttribute(null=True)
         spans = UnicodeSetAttribute(null=True)
+        names = UnicodeSetAttribute(null=True)  # an IP's removed partners' names (`removed_marks`)
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
@@ -1185,6 +1186,7 @@ def _link(item: Any, raw: dict[str, Any] | None) -> LinkState:
         _set(item.removed),
         _set(item.blocked),
         _set(item.spans),
+        _set(item.names),
         counts,
     )
 
