@@ -53,7 +53,7 @@ from evaluation.world import (
     weighted,
 )
 
-ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied", "framed")
+ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied", "framed", "housemate")
 FRAUD_PATTERNS = (
     "duplicate_signup",
     "disposable_email",
@@ -966,6 +966,11 @@ class Generator:
         self.steps.append(
             RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "removed_returns")
         )
+        if self.rng.random() < 0.5:  # someone else of the home joins too, on its own computer: not fraud
+            mate = self.person(person.country, last=person.last)
+            mate.home_ip, mate.city, mate.address = person.home_ip, person.city, person.address
+            joins = removed_at + timedelta(hours=self.rng.randint(1, 20))
+            self.signup(program, joins, mate, self.home(mate), Label("housemate", False))
         back = Session(person.home_ip, self.fingerprint(), None, self.agent())
         self.signup(
             program,

@@ -19,6 +19,7 @@ from functions.shared.domain.identity import (
     email_domain,
     ip_key,
     name_key,
+    namesake,
     near_probes,
     span_of,
 )
@@ -261,15 +262,22 @@ def ip_signals(
 
 def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState) -> list[Reason]:
     """A sign-up from the connection of a partner the program removed, under that partner's name
-    (`rules.removed_marks` keeps the names on the IP): the removed partner back with a new address
-    and a new computer. A name alone is common, and so is an IP (a household, an office): together,
-    and the partner removed, they name the person."""
-    key = name_key(name)
-    removed = set(ip_link.removed) - {me}
-    if not key or not removed or key not in ip_link.names:
+    (`rules.removed_marks` keeps `<partner> <name digest>` on the IP): the removed partner back
+    with a new address and a new computer. A name alone is common, and so is an IP (a household, an
+    office): together, and the partner removed, they name the person. A name too common to tell
+    anyone by (`identity.namesake`) names no one."""
+    digest = namesake(name)
+    if digest is None or not ip_link.names:
+        return []
+    found = {
+        member
+        for member, _, remembered in (entry.rpartition(" ") for entry in ip_link.names)
+        if remembered == digest and member in ip_link.removed and member != me
+    }
+    if not found:
         return []
     line = "" if ip_key(ip) == ip else f" (its network {ip_key(ip)})"
-    detail = f"IP {ip}{line} is that of {_listing(removed, set(), removed)}, under the same name"
+    detail = f"IP {ip}{line} is that of {_listing(found, set(), found)}, under the same name"
     return [Reason("ip_suspicious", detail, "ip_suspicious_removed_namesake")]
 
 

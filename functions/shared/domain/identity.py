@@ -231,6 +231,18 @@ def name_key(name: str) -> str:
     return " ".join(sorted(normalize_name(name).split()))
 
 
+def namesake(name: str) -> str | None:
+    """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a short
+    digest of its `name_key`, fixed in size whatever the name (an IP's item holds one per removed
+    partner). None for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's
+    name), or digits; one word in a script written without spaces (`王伟`) counts from two
+    characters."""
+    words = [word for word in name_key(name).split() if not word.isdigit()]
+    if len(words) < 2 and not (words and not words[0].isascii() and len(words[0]) >= 2):
+        return None
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:16]
+
+
 def searchable_name(text: str) -> str:
     """A name as the case search compares it: as a person reads it (`normalize_name`:
     accents, case and compatibility forms folded, `é` typed as one character or as `e` and an

@@ -207,7 +207,7 @@ class LinkState:
     removed: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
     spans: frozenset[str] = frozenset()  # `email_near` only: `<member> <its masked block>` (identity)
-    names: frozenset[str] = frozenset()  # `ip` only: the names (`name_key`) of partners removed there
+    names: frozenset[str] = frozenset()  # `ip` only: `<partner> <name digest>` of partners removed there
     counts: Mapping[str, int] = field(default_factory=dict)  # velocity slots `<kind>:<hour>` (`velocity`)
 
 

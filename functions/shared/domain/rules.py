@@ -28,7 +28,7 @@ from functions.shared.domain.identity import (
     NEAR_SPANS_LIMIT,
     crowd_limit,
     email_keys,
-    name_key,
+    namesake,
     near_keys,
     network_key,
 )
@@ -406,12 +406,13 @@ def removal_marks(
 
 def removed_marks(subject: Subject, key: LinkKey, block_reapply: bool) -> dict[str, frozenset[str]]:
     """What a removed subject's mark on one link is: removed, and blocked where it covers re-applying;
-    on an IP, its name too (`name_key`): a removed partner back from its connection under its own
-    name, with a new address and a new computer, is named by them (`signals.removed_namesake`)."""
+    on an IP, `<subject key> <its name's digest>` too (`identity.namesake`): a removed partner back
+    from its connection under its own name, with a new address and a new computer, is named by them
+    (`signals.removed_namesake`)."""
     me = frozenset({subject.key})
     marks = {"removed": me, "blocked": me} if block_reapply and key[0] in BLOCK_COVERS else {"removed": me}
-    if key[0] == "ip" and (name := name_key(subject.name)):
-        marks["names"] = frozenset({name})
+    if key[0] == "ip" and (digest := namesake(subject.name)):
+        marks["names"] = frozenset({f"{subject.key} {digest}"})
     return marks
 
 

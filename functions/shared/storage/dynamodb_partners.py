@@ -137,7 +137,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         removed = UnicodeSetAttribute(null=True)
         blocked = UnicodeSetAttribute(null=True)
         spans = UnicodeSetAttribute(null=True)
-        names = UnicodeSetAttribute(null=True)  # an IP's removed partners' names (`removed_marks`)
+        names = UnicodeSetAttribute(null=True)  # an IP's removed partners' name digests (`removed_marks`)
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
