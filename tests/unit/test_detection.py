@@ -1204,40 +1204,19 @@ def test_an_ip_and_a_name_name_no_one_apart_or_when_the_name_is_too_common():
     elsewhere, a namesake of a partner there who was not removed, a one-word name (`Shop`)."""
     engine = make_engine()
     home, office = "81.2.69.50", "81.2.69.60"
+
+    def joins(partner_id: str, email: str, ip: str, name: str, at: str) -> dict[str, Any]:
+        return score(engine, signup(partner_id, email=email, ip=ip, name=name, at=at))
+
     _removed_at(engine, "p-gone", "Kai Brandt", home)
-    score(
-        engine,
-        signup(
-            "p-stays", email="kai.stays@example.org", ip=office, name="Kai Brandt", at="2026-11-01T09:00:00Z"
-        ),
-    )
+    joins("p-stays", "kai.stays@example.org", office, "Kai Brandt", "2026-11-01T09:00:00Z")
     _removed_at(engine, "p-other", "Ola Nordmann", office)
     _removed_at(engine, "p-shop", "Shop", "81.2.69.70")
 
-    housemate = score(
-        engine,
-        signup(
-            "p-mate", email="lea.brandt@example.org", ip=home, name="Lea Brandt", at="2026-11-06T08:00:00Z"
-        ),
-    )
-    elsewhere = score(
-        engine,
-        signup(
-            "p-name", email="kai.b@example.net", ip="81.2.69.51", name="Kai Brandt", at="2026-11-06T11:00:00Z"
-        ),
-    )
-    at_office = score(
-        engine,
-        signup(
-            "p-kai2", email="kai.two@example.net", ip=office, name="Kai Brandt", at="2026-11-06T12:00:00Z"
-        ),
-    )
-    shop = score(
-        engine,
-        signup(
-            "p-shop2", email="hello@shop.example", ip="81.2.69.70", name="SHOP", at="2026-11-06T13:00:00Z"
-        ),
-    )
+    housemate = joins("p-mate", "lea.brandt@example.org", home, "Lea Brandt", "2026-11-06T08:00:00Z")
+    elsewhere = joins("p-name", "kai.b@example.net", "81.2.69.51", "Kai Brandt", "2026-11-06T11:00:00Z")
+    at_office = joins("p-kai2", "kai.two@example.net", office, "Kai Brandt", "2026-11-06T12:00:00Z")
+    shop = joins("p-shop2", "hello@shop.example", "81.2.69.70", "SHOP", "2026-11-06T13:00:00Z")
 
     assert (housemate["score"], reasons(housemate)) == (
         35,
