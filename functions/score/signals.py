@@ -23,7 +23,7 @@ from functions.shared.domain.identity import (
     near_probes,
     span_of,
 )
-from functions.shared.domain.model import NO_LINK, LinkState, NetworkState, Subject, evolve
+from functions.shared.domain.model import CUSTOMER_KEY, NO_LINK, LinkState, NetworkState, Subject, evolve
 from functions.shared.domain.rules import customers_mark, mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -105,7 +105,7 @@ def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
 
 
 def _without_customers(link: LinkState) -> LinkState:
-    customers = frozenset(m for m in link.members if m.startswith(CUSTOMER))
+    customers = frozenset(m for m in link.members if m.startswith(CUSTOMER_KEY))
     if not customers:
         return link
     return evolve(
@@ -114,11 +114,8 @@ def _without_customers(link: LinkState) -> LinkState:
         flagged=link.flagged - customers,
         removed=link.removed - customers,
         blocked=link.blocked - customers,
-        spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER)),
+        spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER_KEY)),
     )
-
-
-CUSTOMER = "customer:"  # how a customer's subject key begins (`Subject.key`)
 
 
 def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | None = None) -> list[Reason]:

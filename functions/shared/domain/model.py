@@ -144,6 +144,9 @@ def subject_key(subject_type: str, subject_id: str) -> str:
     return f"{subject_type}:{subject_id}"
 
 
+CUSTOMER_KEY = subject_key("customer", "")  # how every customer's subject key begins
+
+
 @dataclass
 class Subject:
     """A partner or a referred customer of one program, as scoring knows it.

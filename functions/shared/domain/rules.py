@@ -33,6 +33,7 @@ from functions.shared.domain.identity import (
     network_key,
 )
 from functions.shared.domain.model import (
+    CUSTOMER_KEY,
     AuditEntry,
     Case,
     Holdables,
@@ -271,7 +272,7 @@ CUSTOMER_MARK = ".c"
 def _network_mark(program_id: str, subject_key: str, pepper: bytes) -> str:
     person = hmac.new(pepper, f"subject:{program_id}/{subject_key}".encode(), hashlib.sha256).hexdigest()[:16]
     mark = f"{program_token(program_id, pepper)}.{person}"
-    return mark + CUSTOMER_MARK if subject_key.startswith("customer:") else mark
+    return mark + CUSTOMER_MARK if subject_key.startswith(CUSTOMER_KEY) else mark
 
 
 def mark_program(mark: str) -> str:
