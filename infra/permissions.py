@@ -215,9 +215,12 @@ ACCESS: dict[str, Access] = {
     # reward that changed meanwhile), a RewardsHeld event per hold.
     # It also finishes a flag whose marks were not all written (the subject's identifiers, network
     # keys: the pepper, and those kept outside its profile: Query on its partition); BatchWriteItem:
-    # delivered notifications leave the outbox.
+    # delivered notifications leave the outbox. Once per flagged customer whose network marks are of
+    # the form before customers' (`rules.customer_marks_rewritten`), it rewrites them (UpdateItem of
+    # network items and the profile), each step but the last guarded by a ConditionCheck on the
+    # profile; a flag's marks in more than one step are guarded so too.
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
         clears_outbox=True,
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,

@@ -7,8 +7,8 @@ While a handler runs (`local_system.lambda_runtime.invoke`, which the tests and 
 call), each botocore call is turned into the IAM actions it needs, on what (the table, one of its
 indexes, API-key items only, a queue, the bus, the pepper, the webhook key, the program secrets'
 key), and checked against the function's `Access`; what is not allowed is kept and fails the test at
-its end. Calls the test itself makes (setting up, reading back) are not a function's and are not
-checked."""
+its end; so is each call of work the handler hands to its threads. Calls the test itself makes
+(setting up, reading back) are not a function's and are not checked."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import fnmatch
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from functions.shared.sealing import PROGRAM_SECRET_PURPOSE
@@ -189,6 +190,23 @@ def install() -> None:
                 violations.append(f"{function} calls {what}, which infra/permissions.py does not grant it")
         return original(client, operation, params)
 
+    submit = ThreadPoolExecutor.submit
+
+    def carried(pool: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Work a handler hands to its threads (the hold sweep's shards) is still the handler's."""
+        function = getattr(_running, "function", None)
+
+        def run(*inner: Any, **named: Any) -> Any:
+            outer = getattr(_running, "function", None)
+            _running.function = function
+            try:
+                return fn(*inner, **named)
+            finally:
+                _running.function = outer
+
+        return submit(pool, run, *args, **kwargs)
+
     checked_load.checked = True  # type: ignore[attr-defined]
     lambda_runtime.load_handler = checked_load  # type: ignore[assignment]
     BaseClient._make_api_call = call  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = carried  # type: ignore[assignment,method-assign]

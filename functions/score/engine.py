@@ -266,7 +266,8 @@ class Engine:
     def evaluate(
         self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
     ) -> list[signals.Reason]:
-        """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one."""
+        """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one (for a
+        partner, counted again without customers: `signals.as_a_partner_sees`)."""
         me = subject_key(*plan.subject)
         key_of = {**plan.links, **plan.probes}
         read = {role: snapshot.links[key] for role, key in key_of.items()}
@@ -294,7 +295,7 @@ class Engine:
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
                 reasons += signals.removed_namesake(
-                    me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK)
+                    me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK), self.pepper
                 )
             if partner.email:
                 reasons += signals.email_signals(

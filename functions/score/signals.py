@@ -20,6 +20,7 @@ from functions.shared.domain.identity import (
     ip_key,
     name_key,
     namesake,
+    namesake_of,
     near_probes,
     span_of,
 )
@@ -257,18 +258,17 @@ def ip_signals(
     return reasons
 
 
-def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState) -> list[Reason]:
+def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState, pepper: bytes) -> list[Reason]:
     """A sign-up from the connection of a partner the program removed, under that partner's name
     (`rules.removed_marks` keeps `<partner> <name digest>` on the IP): the removed partner back
     with a new address and a new computer. A name alone is common, and so is an IP (a household, an
     office): together, and the partner removed, they name the person. A name too common to tell
     anyone by (`identity.namesake`) names no one."""
-    digest = namesake(name)
-    if digest is None or not ip_link.names:
+    if not ip_link.names or (digest := namesake(name, pepper)) is None:
         return []
     found = {
         member
-        for member, _, remembered in (entry.rpartition(" ") for entry in ip_link.names)
+        for member, remembered in map(namesake_of, ip_link.names)
         if remembered == digest and member in ip_link.removed and member != me
     }
     if not found:

@@ -1,7 +1,6 @@
 """Holding what is due for one flagged subject (SPEC 4): any reward of it created at or after its flag
 and still `new` or `pending` goes `on_hold` under its flag's case (never an overridden one), and a flag
-whose marks on the subject's older identifiers were not all written is finished (and, by the sweep
-alone, a flagged customer's marks of an older form rewritten: `rewrite_customer_marks`). The hold sweep does
+whose marks on the subject's older identifiers were not all written is finished. The hold sweep does
 it for every flagged subject every 15 minutes; the dispute cycle does it at once for a subject whose
 approval it withdrew half way (what the approval's first steps released)."""
 
@@ -10,12 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.shared.changes import carry_out
-from functions.shared.domain.rules import (
-    customer_marks_rewritten,
-    hold_steps,
-    pending_marks_plan,
-    sweep_holds,
-)
+from functions.shared.domain.rules import hold_steps, pending_marks_plan, sweep_holds
 from functions.shared.messaging import EventPublisher
 from functions.shared.storage.port import HoldsPort
 
@@ -48,14 +42,3 @@ def hold_due(
         )
     carry_out(store, steps, publisher)
     return len(candidates)
-
-
-def rewrite_customer_marks(store: HoldsPort, subject_key: tuple[str, str, str], pepper: bytes) -> bool:
-    """A flagged customer's network marks written before they ended in `CUSTOMER_MARK`, rewritten
-    (`rules.customer_marks_rewritten`); whether there was anything to rewrite. The subject is read
-    again, with the identifiers spilled out of its profile."""
-    subject = store.get_subject(*subject_key)
-    steps = customer_marks_rewritten(subject, pepper)
-    for step in steps:
-        store.apply(step)
-    return bool(steps)

@@ -1225,3 +1225,19 @@ def test_an_ip_and_a_name_name_no_one_apart_or_when_the_name_is_too_common():
     assert elsewhere["reasons"] == [], elsewhere
     assert "under the same name" not in reasons(at_office).get("ip_suspicious", "")
     assert "under the same name" not in reasons(shop).get("ip_suspicious", "")
+
+
+def test_a_name_is_remembered_on_an_ip_only_when_it_can_tell_someone_and_only_as_a_keyed_digest():
+    from functions.shared.domain.identity import namesake
+
+    pepper = LOCAL_PEPPER.encode()
+    assert (
+        namesake("BRANDT, Kai", pepper) == namesake("Kai Brandt", pepper) != namesake("Kai Brandt", b"other")
+    )
+    assert len(namesake("\ufdfa" * 200 + " Brandt", pepper) or "") == 16  # whatever the name's length
+    assert "brandt" not in (namesake("Kai Brandt", pepper) or "")
+    for common in ("Shop", "Admin", "Łukasz", "Мария", "123", "12 34", "---", ""):
+        assert namesake(common, pepper) is None, common
+    for unspaced in ("王伟", "김민준", "さとう"):  # scripts written without spaces between names
+        assert namesake(unspaced, pepper) is not None, unspaced
+    assert namesake("王", pepper) is None

@@ -231,16 +231,36 @@ def name_key(name: str) -> str:
     return " ".join(sorted(normalize_name(name).split()))
 
 
-def namesake(name: str) -> str | None:
-    """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a short
-    digest of its `name_key`, fixed in size whatever the name (an IP's item holds one per removed
-    partner). None for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's
-    name), or digits; one word in a script written without spaces (`王伟`) counts from two
-    characters."""
+def namesake(name: str, pepper: bytes) -> str | None:
+    """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a keyed
+    digest of its `name_key` (the platform's pepper, as network keys are), short and fixed in size
+    whatever the name (an IP's item holds one per removed partner), and no name on the item. None
+    for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's name, `Łukasz`), or
+    digits; one word of a script written without spaces between words (`王伟`, `김민준`) counts
+    from two characters."""
     words = [word for word in name_key(name).split() if not word.isdigit()]
-    if len(words) < 2 and not (words and not words[0].isascii() and len(words[0]) >= 2):
+    if len(words) < 2 and not (len(words) == 1 and len(words[0]) >= 2 and _unspaced(words[0])):
         return None
-    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:16]
+    return hmac.new(pepper, f"name:{' '.join(words)}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+# scripts written without spaces between a person's names (Unicode character names begin so)
+_UNSPACED_SCRIPTS = ("CJK ", "HIRAGANA ", "KATAKANA ", "HANGUL ", "THAI ", "LAO ", "KHMER ", "MYANMAR ")
+
+
+def _unspaced(word: str) -> bool:
+    return all(unicodedata.name(character, "").startswith(_UNSPACED_SCRIPTS) for character in word)
+
+
+def namesake_entry(member: str, digest: str) -> str:
+    """How an IP's item keeps a removed partner's name: `<member> <digest>` (a member key never
+    holds a blank)."""
+    return f"{member} {digest}"
+
+
+def namesake_of(entry: str) -> tuple[str, str]:
+    member, _, digest = entry.rpartition(" ")
+    return member, digest
 
 
 def searchable_name(text: str) -> str:

@@ -29,6 +29,7 @@ from functions.shared.domain.identity import (
     crowd_limit,
     email_keys,
     namesake,
+    namesake_entry,
     near_keys,
     network_key,
 )
@@ -354,6 +355,12 @@ def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     return writes
 
 
+def marks_to_rewrite(subject: Subject) -> bool:
+    """Whether a subject is a flagged customer whose network marks may be of the form before
+    `CUSTOMER_MARK` (`customer_marks_rewritten`)."""
+    return subject.type == "customer" and subject.status == "flagged" and not subject.customer_marks
+
+
 def customer_marks_rewritten(subject: Subject, pepper: bytes) -> list[Step]:
     """A flagged customer's network marks as written before `CUSTOMER_MARK`, in its form: the
     suffixed mark added on each of its network identifiers, then the old one withdrawn (added first,
@@ -361,7 +368,7 @@ def customer_marks_rewritten(subject: Subject, pepper: bytes) -> list[Step]:
     one DynamoDB update). Each step holds only while the customer is still flagged under the same
     case: an approval meanwhile withdrew both forms, and a step after it would put one back. Set
     additions and removals: running it again changes nothing."""
-    if subject.type != "customer" or subject.status != "flagged" or subject.customer_marks:
+    if not marks_to_rewrite(subject):
         return []
     mark = network_mark(subject.program_id, subject, pepper)
     old = mark.removesuffix(CUSTOMER_MARK)
@@ -393,7 +400,7 @@ def removal_marks(
     mark = network_mark(subject.program_id, subject, pepper)
     identifiers = identifiers_of(subject)
     writes: list[Write] = [
-        MarkLink(subject.program_id, key, add=removed_marks(subject, key, block_reapply))
+        MarkLink(subject.program_id, key, add=removed_marks(subject, key, block_reapply, pepper))
         for key in identifiers
         if key not in skip
     ]
@@ -405,15 +412,17 @@ def removal_marks(
     return writes
 
 
-def removed_marks(subject: Subject, key: LinkKey, block_reapply: bool) -> dict[str, frozenset[str]]:
+def removed_marks(
+    subject: Subject, key: LinkKey, block_reapply: bool, pepper: bytes
+) -> dict[str, frozenset[str]]:
     """What a removed subject's mark on one link is: removed, and blocked where it covers re-applying;
     on an IP, `<subject key> <its name's digest>` too (`identity.namesake`): a removed partner back
     from its connection under its own name, with a new address and a new computer, is named by them
     (`signals.removed_namesake`)."""
     me = frozenset({subject.key})
     marks = {"removed": me, "blocked": me} if block_reapply and key[0] in BLOCK_COVERS else {"removed": me}
-    if key[0] == "ip" and (digest := namesake(subject.name)):
-        marks["names"] = frozenset({f"{subject.key} {digest}"})
+    if key[0] == "ip" and (digest := namesake(subject.name, pepper)):
+        marks["names"] = frozenset({namesake_entry(subject.key, digest)})
     return marks
 
 
@@ -1330,7 +1339,9 @@ def scoring_plan(
     joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
     riding = {t.link: t for t in given.counts if t.link is not None and t.link in given.links}
     for key in given.links:
-        marks = {**joined, **removed_marks(profile, key, profile.block_reapply)} if removed else joined
+        marks = (
+            {**joined, **removed_marks(profile, key, profile.block_reapply, pepper)} if removed else joined
+        )
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
         seen = given.seen.get(key)
