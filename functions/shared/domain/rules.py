@@ -373,23 +373,9 @@ def customer_marks_rewritten(subject: Subject, pepper: bytes) -> list[Step]:
     mark = network_mark(subject.program_id, subject, pepper)
     old = mark.removesuffix(CUSTOMER_MARK)
     identifiers = network_identifiers(subject, pepper)
-    still = UpdateProfile.guard(
-        subject.program_id, subject.type, subject.id, status="flagged", flag_case_id=subject.flag_case_id
-    )
     added: list[Write] = [MarkNetwork(key, add={"flagged": frozenset({mark})}) for key in identifiers]
     withdrawn: list[Write] = [MarkNetwork(key, remove={"flagged": frozenset({old})}) for key in identifiers]
-    steps = _chunked(added, still) + _chunked(withdrawn, still)
-    done = UpdateProfile(
-        subject.program_id,
-        subject.type,
-        subject.id,
-        {"customer_marks": True},
-        expect={"status": "flagged", "flag_case_id": subject.flag_case_id},
-        bump=False,
-    )
-    if steps:  # the last marks and the note that they are all rewritten, together
-        steps[-1] = Step([*steps[-1].writes[:-1], done])
-    return steps or [Step([done])]
+    return _marks_then_noted(subject, [added, withdrawn], {"customer_marks": True})
 
 
 def removal_marks(
@@ -1614,13 +1600,20 @@ def _list_holdables(
 
 
 def marks_plan(subject: Subject, marks: list[Write]) -> list[Step]:
-    """Flag marks in as many steps as they take, then the profile noted as fully marked. Each step
-    is conditional on the subject being still what these marks mark (an approval that unflagged
-    it meanwhile has withdrawn its marks: a step after that would put them back)."""
+    """Flag marks in as many steps as they take, then the profile noted as fully marked."""
+    return _marks_then_noted(subject, [marks], {"marks_pending": False})
+
+
+def _marks_then_noted(subject: Subject, groups: list[list[Write]], note: dict[str, Any]) -> list[Step]:
+    """Marks in as many steps as they take (each group in steps of its own: a group may write an
+    item another group writes too), the profile noted (`note`, no new version) with the last. Each
+    step is conditional on the subject being still what these marks mark (an approval that
+    unflagged it meanwhile has withdrawn its marks: a step after that would put them back)."""
     still = {"flag_case_id": subject.flag_case_id, "status": subject.status}
     program_id, kind, subject_id = subject.program_id, subject.type, subject.id
-    done = UpdateProfile(program_id, kind, subject_id, {"marks_pending": False}, expect=still, bump=False)
-    steps = _chunked(marks, UpdateProfile.guard(program_id, kind, subject_id, **still))
+    done = UpdateProfile(program_id, kind, subject_id, note, expect=still, bump=False)
+    guard = UpdateProfile.guard(program_id, kind, subject_id, **still)
+    steps = [step for group in groups for step in _chunked(group, guard)]
     if steps:  # the last marks and the note that they are all written, together
         steps[-1] = Step([*steps[-1].writes[:-1], done])
     return steps or [Step([done])]
