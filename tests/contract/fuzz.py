@@ -51,7 +51,8 @@ def command(
         "30",
     ]
     if seed is not None:
-        args += ["--seed", str(seed)]
+        # a seeded run is the same run each time: examples saved by earlier runs are not replayed
+        args += ["--seed", str(seed), "--generation-database", "none"]
     if phases:
         args += ["--phases", phases]
     if report is not None:

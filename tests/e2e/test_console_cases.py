@@ -55,6 +55,8 @@ def test_a_flagged_partner_is_listed_found_by_search_and_sorted_both_ways(
     # And Hold amount sorts largest first, then smallest first
     page.get_by_role("button", name="Hold amount").click()
     expect(page).to_have_url(re.compile(r"sort=hold_amount&order=desc"))
+    # the list is drawn again when the address's change is handled, a moment after the click
+    expect(page.get_by_role("columnheader", name="Hold amount")).to_have_attribute("aria-sort", "descending")
     expect(rows.first).to_contain_text(large.name)
     page.get_by_role("button", name="Hold amount").click()
     expect(page).to_have_url(re.compile(r"sort=hold_amount&order=asc"))

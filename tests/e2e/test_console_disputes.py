@@ -8,11 +8,11 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import screenshot, sign_in_as
+from tests.e2e.console.steps import next_page, screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -31,9 +31,13 @@ def every_dispute(backend: Backend) -> list[str]:
         params = {**params, "cursor": answer.json()["next_cursor"]}
 
 
+def name_headings(page: Page) -> Locator:
+    return page.locator("ul.cards article h2")
+
+
 def names_on_page(page: Page) -> list[str]:
     expect(page.get_by_text(re.compile(r"^Loading "))).to_have_count(0)
-    return page.locator("ul.cards article h2").all_inner_texts()
+    return name_headings(page).all_inner_texts()
 
 
 def test_disputes_page_by_page_oldest_first_each_shown_once(
@@ -66,7 +70,7 @@ def test_disputes_page_by_page_oldest_first_each_shown_once(
     # And following "Next page" to the end shows every open dispute once, in dispute order
     shown = names_on_page(page)
     while pages.get_by_role("link", name="Next page").count():
-        pages.get_by_role("link", name="Next page").click()
+        next_page(page, name_headings(page))
         expect(page).to_have_url(re.compile(r"#/disputes\?limit=2&cursor="))
         expect(pages.get_by_role("link", name="First page")).to_be_visible()
         on_page = names_on_page(page)
@@ -91,6 +95,7 @@ def test_disputes_page_by_page_oldest_first_each_shown_once(
     assert names_on_page(page) == everyone[:2]
     page.get_by_label("Per page").select_option("100")
     expect(page).to_have_url(re.compile(r"#/disputes\?limit=100$"))
+    expect(name_headings(page)).to_have_count(min(len(everyone), 100))
     if len(everyone) <= 100:
         assert names_on_page(page) == everyone
         expect(pages.get_by_role("link", name="Next page")).to_have_count(0)

@@ -138,6 +138,7 @@ def test_workflows_are_created_edited_switched_off_and_deleted(page: Page, conso
     sign_in_as(page, console, "fraud", "workflows")
     expect(page.get_by_role("heading", level=1, name="Workflows")).to_be_visible()
     page.get_by_role("link", name="New workflow").click()
+    expect(page.get_by_label("Workflow ID")).to_be_visible()
 
     # The form offers exactly SPEC 3.4's choices
     assert option_values(page, "Event") == TRIGGER_EVENTS

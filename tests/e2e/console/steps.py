@@ -63,6 +63,16 @@ def search(page: Page, text: str) -> None:
     page.get_by_role("button", name="Search").click()
 
 
+def next_page(page: Page, names: Locator) -> None:
+    """Follow the "Next page" link and wait until the page shown is no longer the one before it.
+
+    The address changes on the click, but the list is drawn again only when the browser's
+    hashchange event runs, a moment later: reading `names` before then reads the page just left."""
+    before = names.all_inner_texts()
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Next page").click()
+    expect(names).not_to_have_text(before)
+
+
 def data_rows(page: Page) -> Locator:
     """The rows of the page's table that name a case (a link to its drawer)."""
     return page.get_by_role("row").filter(has=page.get_by_role("link"))
