@@ -20,7 +20,7 @@ from functions.loyalty import workflows
 from functions.loyalty.models import EarnKind
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError, retried_later
+from functions.shared.errors import retried_later
 from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule
 from functions.shared.runtime import Dependencies
@@ -79,7 +79,7 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
     try:
         program = _program(deps, message.program_id)
         workflows.run_due(deps, program, run, workflows.receipt() if received is None else received)
-    except DomainError as error:
+    except Exception as error:  # a fault of this code too: else its run would be relayed for ever
         if receive_count >= MAX_RECEIVES and not retried_later(error, run.at, deps.clock.now()):
             metrics.add_metric(name="LoyaltyWorkflowRunsFailed", unit=MetricUnit.Count, value=1)
             deps.repository.workflow_run_done(run)  # kept in the dead-letter queue, not relayed again

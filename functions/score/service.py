@@ -58,7 +58,7 @@ def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], S
 def gives_up(error: Exception, received_at: datetime, now: datetime) -> bool:
     """Whether an event's last delivery, failing with `error`, marks it failed and takes it out of the
     outbox: not for an event that is not there (nothing to mark), nor while a store that did not
-    answer may still answer (`retried_later`: the relay sends it again)."""
+    answer, or refused the call, may still take it (`retried_later`: the relay sends it again)."""
     return not isinstance(error, NotFound) and not retried_later(error, received_at, now)
 
 

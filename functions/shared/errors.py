@@ -54,14 +54,17 @@ def described(error: Exception) -> str:
 
 
 # How long queued work that keeps meeting a store that does not answer (throttling on a hot key, an
-# outage) is tried again: each time its deliveries run out it goes to the dead-letter queue and stays
-# due, and its relay sends it again; past this, its last delivery gives it up.
+# outage) or refuses it (a grant not yet rolled out, credentials expired) is tried again: each time
+# its deliveries run out it goes to the dead-letter queue and stays due, and its relay sends it again;
+# past this, its last delivery gives it up.
 RETRYABLE_FOR = timedelta(hours=24)
 
 
 def retried_later(error: Exception, since: datetime, now: datetime) -> bool:
-    """Whether queued work whose last delivery failed with `error` stays due for its relay: only when
-    the store did not answer (the next time it may), and for `RETRYABLE_FOR` from `since`. Accepted
-    work is never lost to a passing throttle; a refusal or a fault of the code, which would fail
-    again every time, is given up at once (else it would be sent for ever)."""
-    return isinstance(error, StorageUnavailable) and now - since < RETRYABLE_FOR
+    """Whether queued work whose last delivery failed with `error` stays due for its relay: when the
+    store did not answer (the next time it may) or refused the call (the deployment's configuration,
+    which an operator mends: a permission granted late must not lose what was accepted before it),
+    for `RETRYABLE_FOR` from `since`. Accepted work is never lost to a passing throttle or a
+    misconfiguration mended within the day; a fault of the code, which would fail again every time,
+    is given up at once (else it would be sent for ever)."""
+    return isinstance(error, StorageUnavailable | StorageRefused) and now - since < RETRYABLE_FOR

@@ -136,9 +136,12 @@ def test_a_redelivered_or_relayed_run_runs_the_actions_once(loyalty, tenant, aws
             True,
         ),  # the relay sends it again: never lost to a throttle
         (StorageUnavailable("throttled (test)"), 1, False),  # tried for a day: given up
-        (StorageRefused("the table does not exist (test)"), 0, False),  # would fail every time
+        # the deployment's configuration (a grant rolled out late): kept until an operator mends it
+        (StorageRefused("access to the table is denied (test)"), 0, True),
+        (StorageRefused("access to the table is denied (test)"), 1, False),  # not mended in a day
+        (ValueError("a fault of this code (test)"), 0, False),  # would fail every time
     ],
-    ids=["throttled", "throttled-for-a-day", "refused"],
+    ids=["throttled", "throttled-for-a-day", "refused", "refused-for-a-day", "fault"],
 )
 def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery_unless_a_retry_can_pass(
     loyalty, tenant, aws, clock, monkeypatch, error, days_later, kept

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import botocore.client
+import pytest
 from botocore.exceptions import ClientError
 
 from functions.outbox_relay.service import relay_outbox
@@ -98,20 +99,37 @@ def test_a_stored_body_that_no_longer_validates_says_which_field_without_the_lib
     assert "pydantic" not in detail and "errors.pydantic.dev" not in detail
 
 
-def _throttled(client: Any, operation: str, params: dict[str, Any]) -> Any:
-    """DynamoDB throttling every scoring write (a hot key), whatever its retries."""
-    if client.meta.service_model.service_name == "dynamodb" and operation == "TransactWriteItems":
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}}, operation
-        )
-    return REAL(client, operation, params)
+def _failing(code: str) -> Any:
+    """DynamoDB failing every scoring write with `code`, whatever its retries: throttling (a hot
+    key), or a refusal (the role's grant not rolled out yet, credentials expired)."""
+
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb" and operation == "TransactWriteItems":
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+        return REAL(client, operation, params)
+
+    return call
 
 
-def test_an_event_the_store_throttles_past_its_deliveries_is_kept_and_scored_when_the_relay_sends_it_again(
-    aws: Aws, tenant: Tenant, monkeypatch: Any
+_throttled = _failing("ProvisionedThroughputExceededException")
+STORE_FAULTS = pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "AccessDeniedException", "ExpiredTokenException"]
+)
+
+
+FAILURES = {
+    "ProvisionedThroughputExceededException": "the table did not answer",
+    "AccessDeniedException": "access to the table is denied (check the credentials' permissions)",
+    "ExpiredTokenException": "the credentials have expired",
+}
+
+
+@STORE_FAULTS
+def test_an_event_the_store_throttles_or_refuses_past_its_deliveries_is_kept_and_scored_when_sent_again(
+    aws: Aws, tenant: Tenant, monkeypatch: Any, code: str
 ) -> None:
-    event = send(tenant, signup("p-throttled"))
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _throttled)
+    event = send(tenant, signup(f"p-{code}"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _failing(code))
     _drain(aws)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
 
@@ -125,19 +143,21 @@ def test_an_event_the_store_throttles_past_its_deliveries_is_kept_and_scored_whe
     assert aws.repository.get_event(tenant.program_id, event["id"]).status == "scored"
 
 
-def test_an_event_throttled_for_a_day_is_marked_failed_at_its_last_delivery(
-    aws: Aws, tenant: Tenant, monkeypatch: Any
+@STORE_FAULTS
+def test_an_event_throttled_or_refused_for_a_day_is_marked_failed_at_its_last_delivery(
+    aws: Aws, tenant: Tenant, monkeypatch: Any, code: str
 ) -> None:
-    event = send(tenant, signup("p-throttled-for-ever"))
+    event = send(tenant, signup(f"p-{code}-for-ever"))
     deps = runtime.dependencies()
     monkeypatch.setattr(deps, "clock", FixedClock(deps.clock.now() + timedelta(hours=24, seconds=1)))
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _throttled)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _failing(code))
     _drain(aws)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
 
     stored = aws.repository.get_event(tenant.program_id, event["id"])
     assert stored.status == "failed"
     assert "injected" not in (stored.failure or "")
+    assert stored.failure == "writing a step failed: " + FAILURES[code]  # what an operator must mend
     assert relay_outbox(deps) == 0  # out of the outbox
 
 

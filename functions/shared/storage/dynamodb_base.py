@@ -153,7 +153,7 @@ def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = Non
         return Conflict(conflict or detail)
     if code == "TransactionCanceledException":
         codes = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
-        return transaction_error(exc, codes, detail)
+        return _transaction_error(exc, codes, detail)
     if code == "ValidationException":
         return _bug(exc, detail)
     if code in _REFUSED:
@@ -171,7 +171,7 @@ _REFUSED = {
 }
 
 
-def transaction_error(exc: PynamoDBException, codes: list[str | None], detail: str) -> Exception:
+def _transaction_error(exc: PynamoDBException, codes: list[str | None], detail: str) -> Exception:
     if any(c == "ValidationError" for c in codes):
         return _bug(exc, detail)
     if "ConditionalCheckFailed" in codes and not any(c in _RETRYABLE_REASONS for c in codes):

@@ -78,7 +78,6 @@ from functions.shared.storage.dynamodb_base import (
     condition_failed,
     domain_error,
     pack_json,
-    transaction_error,
 )
 from functions.shared.storage.item_update import ItemUpdate, StepTransaction
 
@@ -674,7 +673,8 @@ class PartnersDynamo(DynamoBase):
     # --- writes -------------------------------------------------------------------------------
     def apply(self, step: Step) -> None:
         """Writes the step as one transaction. Raises StepRefused naming the write whose condition
-        failed (nothing written), StorageUnavailable when DynamoDB throttles or is down."""
+        failed (nothing written), StorageUnavailable when DynamoDB throttles or is down, StorageRefused
+        when it refuses the call itself (permissions, credentials: `domain_error`)."""
         if not step.writes:
             return
         tx = StepTransaction(connection=self._m.connection())
@@ -694,7 +694,7 @@ class PartnersDynamo(DynamoBase):
                 raise StepRefused(f"{type(write).__name__} no longer holds", write) from exc
             if "TransactionConflict" in codes:
                 raise StepRefused("a concurrent transaction touched the same items") from exc
-            raise transaction_error(exc, codes, "writing a step failed") from exc
+            raise domain_error(exc, "writing a step failed") from exc
         except PynamoDBException as exc:
             raise domain_error(exc, "writing a step failed") from exc
 
