@@ -53,7 +53,16 @@ from evaluation.world import (
     weighted,
 )
 
-ORDINARY_PATTERNS = ("ordinary", "household", "traveller", "beyond_latin", "proxied", "framed", "housemate")
+ORDINARY_PATTERNS = (
+    "ordinary",
+    "household",
+    "traveller",
+    "beyond_latin",
+    "proxied",
+    "framed",
+    "housemate",
+    "moved_abroad",
+)
 FRAUD_PATTERNS = (
     "duplicate_signup",
     "disposable_email",
@@ -70,8 +79,13 @@ FRAUD_PATTERNS = (
     "line_burst",
     "framing",
     "removed_returns",
+    "quiet_takeover",
 )
-LATER_PATTERNS = ("framing", "removed_returns")  # generated after the others (`Generator.traffic`)
+LATER_PATTERNS = (
+    "framing",
+    "removed_returns",
+    "quiet_takeover",
+)  # generated after the others (`Generator.traffic`)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
 CYRILLIC_LOOKALIKES = {
@@ -1149,6 +1163,60 @@ class Generator:
             self.emit(
                 program, when, {"type": "reward.created", "reward": reward}, Label("payout_takeover", True)
             )
+
+    def quiet_takeover(self, program: str, at: datetime) -> None:
+        """An established partner's account taken over for its ordinary commissions: a login on a
+        computer the partner never used, through a hosting network or from abroad, new payout
+        details minutes later, then the partner's usual small rewards, none large enough to be
+        judged by size. The payout change is the step to act on: every reward after it is paid to
+        the new details (those rewards are shown apart). Beside it, an honest partner who moved
+        abroad changes its own payout details there on a new computer (`moved_abroad`, ordinary):
+        the same shape in everything the events carry, and the price of catching this one."""
+        partner_id, victim = self.ordinary_partner(program, at)
+        when = at + timedelta(days=self.rng.uniform(3, 12))
+        setup = Label("quiet_takeover", True, counted=False)
+        session = (
+            self.hosted(self.fingerprint())
+            if self.rng.random() < 0.5
+            else self.abroad(victim, self.fingerprint())
+        )
+        self.account(program, when, partner_id, "login", session, setup)
+        when += timedelta(minutes=self.rng.uniform(2, 40))
+        payout = self.payout(self.rng.choice(list(COUNTRY_WEIGHTS)))
+        self.account(
+            program,
+            when,
+            partner_id,
+            "payout_update",
+            session,
+            Label("quiet_takeover", True),
+            payout_account=payout,
+        )
+        for _ in range(self.rng.randint(2, 5)):
+            when += timedelta(hours=self.rng.uniform(2, 48))
+            reward = {
+                "id": self.new_id("rwd"),
+                "partner_id": partner_id,
+                "amount": f"{self.rng.choice([15, 25, 40, 60, 90])}.00",
+                "currency": self.currencies[program],
+            }
+            self.emit(program, when, {"type": "reward.created", "reward": reward}, setup)
+
+        joined = self.when()
+        honest, person = self.ordinary_partner(program, joined)
+        moved = Label("moved_abroad", False)
+        when = joined + timedelta(days=self.rng.uniform(3, 12))
+        there = self.abroad(person, self.fingerprint())
+        self.account(program, when, honest, "login", there, moved)
+        self.account(
+            program,
+            when + timedelta(minutes=self.rng.uniform(2, 40)),
+            honest,
+            "payout_update",
+            there,
+            moved,
+            payout_account=self.payout(self.rng.choice(list(COUNTRY_WEIGHTS))),
+        )
 
     def borrowed_identity(self, program: str, at: datetime) -> None:
         """Another partner's name and address (given by city only, as integrations often do) claimed

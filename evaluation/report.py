@@ -33,6 +33,7 @@ SIGNATURE = {
     "line_burst": "velocity",
     "framing": "email_duplicate",
     "removed_returns": "ip_suspicious",
+    "quiet_takeover": "unusual_activity",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01

@@ -312,6 +312,15 @@ class Engine:
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
+                elsewhere = rules.on_unfamiliar_session(
+                    snapshot.subject,
+                    plan.links["device"][1] if "device" in plan.links else None,
+                    plan.ip,
+                    links.get("device", NO_LINK),
+                    links.get("ip", NO_LINK),
+                    event.occurred_at,
+                )
+                reasons += signals.payout_from_a_new_session(event.activity, elsewhere, reasons)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             keys = email_keys(customer.email) if customer.email else None
@@ -480,6 +489,11 @@ class Engine:
                     changes[name] = tuple(changes[name] or ())
             if event.activity == "payout_update":
                 changes["last_payout_change_at"] = at
+            device = plan.links["device"][1] if "device" in plan.links else None
+            device_link = snapshot.links.get(("device", device or ""), NO_LINK)
+            ip_link = snapshot.links.get(("ip", plan.ip or ""), NO_LINK)
+            if rules.unfamiliar_session(current, device, plan.ip, device_link, ip_link):
+                changes["unfamiliar_device"], changes["unfamiliar_at"] = device, at
             profile = rules.profile_changes(current, changes, at)
             session = event.session
             return rules.with_identifiers(

@@ -477,6 +477,33 @@ def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) 
     return []
 
 
+# where a session is from when it is not where the partner is: abroad, or a hosting or anonymizing
+# network (a privacy relay is not: it is the partner's own phone, wherever it is)
+ELSEWHERE = frozenset({"ip_country_mismatch", "ip_suspicious_network"})
+
+
+def payout_from_a_new_session(activity: str, unfamiliar: bool, fired: list[Reason]) -> list[Reason]:
+    """New payout details set in a session where the partner never was (`unfamiliar`:
+    `rules.on_unfamiliar_session`: a device and a connection both new to it, or the device of such
+    a session first seen hours before), from abroad or through a hosting or anonymizing network
+    (`fired` holds the IP's reasons): the pattern of an account taken over to be paid, whose every
+    reward then goes to the new details, however small. A partner that moved abroad and bought a
+    computer there looks the same, and is reviewed (its rewards held)."""
+    if activity != "payout_update" or not unfamiliar:
+        return []
+    away = {reason.variant for reason in fired} & ELSEWHERE
+    if not away:
+        return []
+    where = "through a hosting or anonymizing network" if "ip_suspicious_network" in away else "from abroad"
+    return [
+        Reason(
+            "unusual_activity",
+            f"payout details changed on a device and a connection the partner had not used before, {where}",
+            "payout_changed_from_new_session",
+        )
+    ]
+
+
 def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetime) -> list[Reason]:
     """A large reward within PAYOUT_CHANGE_WINDOW_HOURS of the partner changing its payout details
     (`last_payout_change_at`): the money is about to go to details set moments ago, the pattern of

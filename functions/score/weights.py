@@ -48,6 +48,9 @@ MEDIUM = {
     "cluster": 40,
     "cluster_with_flagged": 45,
     "unusual_activity": 35,
+    # payout details set on a device and a connection the partner never used, from elsewhere
+    # (`signals.payout_from_a_new_session`): with where the session is from, a review
+    "payout_changed_from_new_session": 40,
     "ip_suspicious_network": 30,
     "ip_suspicious_linked": 35,
     "email_similar_to_flagged": 35,

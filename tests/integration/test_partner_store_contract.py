@@ -492,6 +492,8 @@ _profiles = st.fixed_dictionaries(
         "marks_pending": st.booleans(),
         "customer_marks": st.booleans(),
         "last_payout_change_at": _times,
+        "unfamiliar_device": _texts,
+        "unfamiliar_at": _times,
         "emails": _members,
         "devices": _members,
         "ips": _members,

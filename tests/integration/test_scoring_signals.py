@@ -438,6 +438,37 @@ class TestVelocityAndActivity:
         assert "unusual_activity" not in reason_codes(decisions[2])
         assert "unusual_activity" in reason_codes(decisions[3])
 
+    def test_new_payout_details_set_where_the_partner_never_was_flag_and_hold_its_next_rewards(
+        self, aws, tenant
+    ):
+        # an account taken over: a login abroad on a computer the partner never used, new payout
+        # details minutes later, then a small commission (too small to be judged by its size)
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+
+        def session(event, ip, device):
+            event["session"] = {"ip": ip, "device_fingerprint": device}
+            return event
+
+        login = session(self._update(0, "login", "2026-11-02T03:10:00Z"), "73.162.1.1", "fp-stranger")
+        payout = session(
+            self._update(1, "payout_update", "2026-11-02T03:25:00Z"), "73.162.1.1", "fp-stranger"
+        )
+        payout["partner"]["payout_account"] = "US64SVBKUS6S3300958879"
+        reward = sample("reward.created", id="small-commission", occurred_at="2026-11-02T12:00:00Z")
+        reward["reward"] = {"id": "r-small", "partner_id": "p1", "amount": "25.00", "currency": "USD"}
+        allowed, flagged, _ = decide(aws, tenant, login, payout, reward)
+
+        assert allowed["action"] == "allow"
+        assert flagged["action"] == "flag"
+        assert "unusual_activity" in reason_codes(flagged)
+        held = aws.repository.get_subject(tenant.program_id, "partner", "p1")
+        assert (held.status, held.unfamiliar_device) == ("flagged", "fp-stranger")  # as DynamoDB keeps it
+        answer = call(
+            "cases",
+            proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"}),
+        )
+        assert [(r["id"], r["status"]) for r in answer.body["items"]] == [("r-small", "on_hold")]
+
     def test_logins_are_not_account_changes(self, aws, tenant):
         decide(aws, tenant, signup("p1", at="2026-11-01T08:00:00Z"))
         decisions = decide(

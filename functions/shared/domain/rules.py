@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -1098,6 +1098,60 @@ def _chunked(writes: list[Write], *guards: Write) -> list[Step]:
 # the latest payout change (what `payout_soon_after_signup` and `unusual_activity` measure from)
 EARLIEST_FIELDS = frozenset({"signup_at"})
 LATEST_FIELDS = frozenset({"last_payout_change_at"})
+
+
+# how long after a session on a device and a connection both new to a partner a change made on that
+# device is still one made where the partner never was (a login there first makes them known): an
+# account taken over is paid out within hours, before its owner notices; three days leave no room
+# to wait the rule out that the owner would not notice first
+UNFAMILIAR_FOR = timedelta(hours=72)
+
+
+def familiar(subject: Subject, kind: str, value: str | None, link: LinkState) -> bool:
+    """Whether a partner used this device or IP (`kind`) before: on its profile, spilled out of it,
+    or a member of the identifier's link."""
+    if value is None:
+        return False
+    kept = subject.devices if kind == "device" else subject.ips
+    return value in kept or (f"{kind}s", value) in subject.spilled or subject.key in link.members
+
+
+def unfamiliar_session(
+    subject: Subject | None, device: str | None, ip: str | None, device_link: LinkState, ip_link: LinkState
+) -> bool:
+    """A session on a device and a connection both new to a partner that has used a device before
+    (one whose integration sends none is not judged): where the partner, as far as anyone knows,
+    never was."""
+    return (
+        subject is not None
+        and device is not None
+        and bool(subject.devices)
+        and not familiar(subject, "device", device, device_link)
+        and not familiar(subject, "ip", ip, ip_link)
+    )
+
+
+def on_unfamiliar_session(
+    subject: Subject | None,
+    device: str | None,
+    ip: str | None,
+    device_link: LinkState,
+    ip_link: LinkState,
+    at: datetime,
+) -> bool:
+    """Whether an event's session is one where the partner never was: unfamiliar now, or on the
+    device of the latest unfamiliar session, first seen within `UNFAMILIAR_FOR` before (a login
+    there minutes before made the device and the connection known)."""
+    if subject is None or device is None:
+        return False
+    if unfamiliar_session(subject, device, ip, device_link, ip_link):
+        return True
+    since = subject.unfamiliar_at
+    return (
+        subject.unfamiliar_device == device
+        and since is not None
+        and timedelta(0) <= at - since <= UNFAMILIAR_FOR
+    )
 
 
 def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
