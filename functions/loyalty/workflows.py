@@ -147,7 +147,7 @@ def _run(
     today: date,
     received: int,
 ) -> None:
-    failed: Exception | None = None
+    failed: Exception | None = None  # what the run raises: a store's failure before a fault
     for workflow in matching:
         try:
             evaluate(deps, program, workflow, customer_id, today)
@@ -159,8 +159,9 @@ def _run(
             # the store did not answer, or refused what no retry of the caller's passes but an
             # operator's fix does (credentials expired, a grant being rolled out): the run stays due
             # and comes back, then goes to the dead-letter queue; markers make running it again
-            # harmless, so the other workflows run first (one failing held back every other's actions)
-            failed = failed or error
+            # harmless, so the other workflows run first (one failing held back every other's actions);
+            # it outranks a fault of another workflow's, which would give the whole run up at once
+            failed = failed if isinstance(failed, StorageUnavailable | StorageRefused) else error
         except DomainError as error:
             logger.warning(
                 "workflow evaluation failed",

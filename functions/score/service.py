@@ -12,7 +12,7 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Notification, StoredEvent
-from functions.shared.errors import DomainError, NotFound, described, retried_later
+from functions.shared.errors import DomainError, NotFound, StorageRefused, described, retried_later
 from functions.shared.observability import logger
 from functions.shared.runtime import Dependencies
 
@@ -64,7 +64,11 @@ def gives_up(error: Exception, received_at: datetime, now: datetime) -> bool:
 
 def failure_detail(error: Exception) -> str:
     """What a failed event's status says: the refusal, or for a fault of this code only that (the
-    log has the rest: an internal error's text is not the program's to read)."""
+    log has the rest: an internal error's text is not the program's to read; nor is how the
+    platform's storage is set up, when it refused)."""
+    if isinstance(error, StorageRefused):
+        logger.error("scoring refused by the storage at its last delivery", extra={"error": error.detail})
+        return "scoring failed: the platform's storage refused it (reported to the operators)"
     if isinstance(error, DomainError):
         return error.detail
     if isinstance(error, ValidationError):  # the stored body: each field and why, no library's text

@@ -43,9 +43,10 @@ class StorageUnavailable(DomainError):
 
 
 class StorageRefused(DomainError):
-    """The store refused a request no retry will pass: a table that does not exist, permissions that
-    do not allow it, credentials it does not know. The deployment's configuration, not the caller's:
-    an API answers 500 and logs the detail; an operator's command says it."""
+    """The store refused a request no retry of the caller's passes: a table that does not exist,
+    permissions that do not allow it, credentials it does not know or that expired. The deployment's
+    configuration, not the caller's: an API answers 500 and logs the detail; an operator's command
+    says it; queued work stays due until an operator mends it (`retried_later`)."""
 
 
 def described(error: Exception) -> str:

@@ -1,8 +1,8 @@
 """When a relay sends again what waits in an outbox (accepted events for scoring, loyalty workflow
 runs): once per copy's life in its queue, so a copy sent is scored (or run), or dead-lettered after
-its deliveries, before the next one is sent. Work a throttled store keeps failing is kept for a day
-(`errors.retried_later`): sent at every run instead, it piled copy on copy on the key that was
-already throttled. Stateless: the runs' times say which run sends, no write per item sent."""
+its deliveries, before the next one is sent. Work a throttled or refusing store keeps failing is
+kept for a day (`errors.retried_later`): sent at every run instead, it piled copy on copy on the key
+that was already throttled. Stateless: the runs' times say which run sends, no write per item sent."""
 
 from __future__ import annotations
 

@@ -69,9 +69,9 @@ class KmsSealer:
 
 
 # What a retry may get past: the key service busy or down. Anything else it answers (no grant, no
-# such key, a key disabled, a sealed text that does not open with this key and context) no retry
-# passes: the deployment's, not the caller's (an API answers 500 and logs it; 503 would have every
-# sender retry for ever).
+# such key, a key disabled, a sealed text that does not open with this key and context) no retry of
+# the caller's passes: the deployment's, not the caller's (an API answers 500 and logs it; 503 would
+# have every sender retry for ever).
 _PASSING = {
     "ThrottlingException",
     "LimitExceededException",

@@ -194,6 +194,28 @@ def test_a_workflow_that_fails_does_not_hold_back_the_others_of_its_run(
     assert [h["by"] for h in customer["history"]] == ["workflow:b-sound"]
 
 
+@pytest.mark.parametrize("stored", [StorageUnavailable("throttled (test)"), StorageRefused("denied (test)")])
+def test_a_fault_of_one_workflow_does_not_give_up_a_run_another_must_retry(
+    loyalty, tenant, aws, clock, monkeypatch, stored
+):
+    # the run raised its first failure: a fault of the first workflow gave the whole run up at its
+    # last delivery, and the second, only throttled, never ran its actions for that earn
+    loyalty.workflow("a-broken", SUSPEND_OVER_100)
+    loyalty.workflow("b-throttled", SUSPEND_OVER_100)
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    deps = runtime.dependencies()
+    far = runs_far_ahead(aws)
+
+    def failing(deps_, program, workflow, customer_id, today):
+        raise ValueError("a fault (test)") if workflow.workflow_id == "a-broken" else stored
+
+    monkeypatch.setattr(runs.workflows, "evaluate", failing)
+    with pytest.raises(type(stored)):
+        runs.take_message(deps, json.dumps(message), receive_count=MAX_RECEIVES)
+    assert deps.repository.workflow_runs_due(tenant.program_id, far, 10)  # still due: it comes back
+
+
 def test_a_malformed_run_message_runs_nothing(loyalty, tenant, aws, clock):
     loyalty.workflow("big", SUSPEND_OVER_100)
     earn_only(loyalty, "m1", 150)

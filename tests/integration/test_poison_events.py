@@ -73,6 +73,22 @@ def test_an_event_failing_with_a_storage_bug_leaves_the_outbox_at_its_last_deliv
     assert relay_outbox(deps) == 0  # not sent to the queue again
 
 
+def test_a_transaction_dynamodb_calls_malformed_is_a_bug_given_up_at_its_last_delivery(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    # it was "the table did not answer": kept and sent again for a day, failing each time
+    event = send(tenant, signup("p-malformed-step"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _failing("ValidationException"))
+    _drain(aws)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+    stored = aws.repository.get_event(tenant.program_id, event["id"])
+    assert (stored.status, stored.failure) == (
+        "failed",
+        "scoring failed: an internal error (reported to the operators)",
+    )
+
+
 def test_a_batch_whose_first_read_fails_scores_each_event_alone(
     aws: Aws, tenant: Tenant, monkeypatch: Any
 ) -> None:
@@ -117,10 +133,11 @@ STORE_FAULTS = pytest.mark.parametrize(
 )
 
 
+REFUSED = "scoring failed: the platform's storage refused it (reported to the operators)"
 FAILURES = {
-    "ProvisionedThroughputExceededException": "the table did not answer",
-    "AccessDeniedException": "access to the table is denied (check the credentials' permissions)",
-    "ExpiredTokenException": "the credentials have expired",
+    "ProvisionedThroughputExceededException": "writing a step failed: the table did not answer",
+    "AccessDeniedException": REFUSED,
+    "ExpiredTokenException": REFUSED,
 }
 
 
@@ -157,7 +174,7 @@ def test_an_event_throttled_or_refused_for_a_day_is_marked_failed_at_its_last_de
     stored = aws.repository.get_event(tenant.program_id, event["id"])
     assert stored.status == "failed"
     assert "injected" not in (stored.failure or "")
-    assert stored.failure == "writing a step failed: " + FAILURES[code]  # what an operator must mend
+    assert stored.failure == FAILURES[code]  # the program's to read: nothing of the deployment's set-up
     assert relay_outbox(deps) == 0  # out of the outbox
 
 

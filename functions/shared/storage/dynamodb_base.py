@@ -161,7 +161,8 @@ def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = Non
     return StorageUnavailable(f"{detail}: the table did not answer")
 
 
-# what no retry passes: the deployment's configuration (TABLE_NAME, the region, IAM, credentials)
+# what no retry of the caller's passes: the deployment's configuration (TABLE_NAME, the region, IAM,
+# credentials), which an operator mends (queued work stays due meanwhile: `errors.retried_later`)
 _REFUSED = {
     "ResourceNotFoundException": "the table does not exist (check TABLE_NAME and the region)",
     "AccessDeniedException": "access to the table is denied (check the credentials' permissions)",
