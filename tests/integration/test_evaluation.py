@@ -29,6 +29,7 @@ ON_DYNAMODB = Scale(
         "blocked_reapply",
         "framing",
         "removed_returns",
+        "quiet_takeover",
     ),
 )
 
@@ -109,3 +110,7 @@ def test_decisions_on_dynamodb_are_those_of_the_in_memory_replay(own_environment
     assert different == []
     assert [r[1] for r in on_dynamodb.removals] == [r[1] for r in in_memory.removals]
     assert any(o.flagged for o in on_dynamodb.outcomes)
+    # the profile's note of an unfamiliar session, kept by each store its own way, decided alike
+    assert any(
+        "a connection the partner had not used before" in str(o.decision) for o in on_dynamodb.outcomes
+    )
