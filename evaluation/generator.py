@@ -62,6 +62,7 @@ ORDINARY_PATTERNS = (
     "framed",
     "housemate",
     "moved_abroad",
+    "always_on_vpn",
 )
 FRAUD_PATTERNS = (
     "duplicate_signup",
@@ -81,11 +82,10 @@ FRAUD_PATTERNS = (
     "removed_returns",
     "quiet_takeover",
 )
-LATER_PATTERNS = (
-    "framing",
-    "removed_returns",
-    "quiet_takeover",
-)  # generated after the others (`Generator.traffic`)
+# generated after the others, round by round (`Generator.traffic`): what a round adds leaves the
+# traffic of the rounds before it as it was
+LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",))
+LATER_PATTERNS = tuple(pattern for patterns in LATER_ROUNDS for pattern in patterns)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
 CYRILLIC_LOOKALIKES = {
@@ -274,11 +274,12 @@ class Generator:
             self.multi_program_partner(self.when())
         # what was added after the figures were first taken is drawn after the rest, so the rest
         # stays as it was (and its figures comparable)
-        for program in self.programs:
-            for _ in range(s.fraud):
-                for pattern in LATER_PATTERNS:
-                    if pattern in s.patterns:
-                        getattr(self, pattern)(program, self.when())
+        for patterns in LATER_ROUNDS:
+            for program in self.programs:
+                for _ in range(s.fraud):
+                    for pattern in patterns:
+                        if pattern in s.patterns:
+                            getattr(self, pattern)(program, self.when())
         for step in self.afterwards:
             step()
         order = {id(step): n for n, step in enumerate(self.steps)}
@@ -1166,31 +1167,31 @@ class Generator:
 
     def quiet_takeover(self, program: str, at: datetime) -> None:
         """An established partner's account taken over for its ordinary commissions: a login on a
-        computer the partner never used, through a hosting network or from abroad, new payout
-        details minutes later, then the partner's usual small rewards, none large enough to be
+        computer the partner never used, through a hosting network or from abroad, sometimes a
+        decoy sign-in on another, new payout details minutes later (named `payout_update`, or sent
+        as a `profile_update`), then the partner's usual small rewards, none large enough to be
         judged by size. The payout change is the step to act on: every reward after it is paid to
-        the new details (those rewards are shown apart). Beside it, an honest partner who moved
-        abroad changes its own payout details there on a new computer (`moved_abroad`, ordinary):
-        the same shape in everything the events carry, and the price of catching this one."""
+        the new details (those rewards are shown apart). Beside it, two honest partners of the same
+        shape: one moved abroad changes its own payout details there on a new computer
+        (`moved_abroad`: nothing the events carry tells it apart, the price of catching this one);
+        one always on its VPN does so after its browser changed its fingerprint (`always_on_vpn`)."""
         partner_id, victim = self.ordinary_partner(program, at)
         when = at + timedelta(days=self.rng.uniform(3, 12))
         setup = Label("quiet_takeover", True, counted=False)
-        session = (
-            self.hosted(self.fingerprint())
-            if self.rng.random() < 0.5
-            else self.abroad(victim, self.fingerprint())
-        )
+
+        def stranger() -> Session:
+            device = self.fingerprint()
+            return self.hosted(device) if self.rng.random() < 0.5 else self.abroad(victim, device)
+
+        session = stranger()
         self.account(program, when, partner_id, "login", session, setup)
+        if self.rng.random() < 0.3:
+            self.account(program, when + timedelta(minutes=1), partner_id, "login", stranger(), setup)
         when += timedelta(minutes=self.rng.uniform(2, 40))
         payout = self.payout(self.rng.choice(list(COUNTRY_WEIGHTS)))
+        activity = "payout_update" if self.rng.random() < 0.7 else "profile_update"
         self.account(
-            program,
-            when,
-            partner_id,
-            "payout_update",
-            session,
-            Label("quiet_takeover", True),
-            payout_account=payout,
+            program, when, partner_id, activity, session, Label("quiet_takeover", True), payout_account=payout
         )
         for _ in range(self.rng.randint(2, 5)):
             when += timedelta(hours=self.rng.uniform(2, 48))
@@ -1216,6 +1217,24 @@ class Generator:
             there,
             moved,
             payout_account=self.payout(self.rng.choice(list(COUNTRY_WEIGHTS))),
+        )
+
+        vpn = Label("always_on_vpn", False)
+        person, joined = self.person(), self.when()
+        device = self.fingerprint()
+        partner_id, _ = self.signup(program, joined, person, self.hosted(device), vpn)
+        for n in range(self.rng.randint(1, 3)):
+            self.account(
+                program, joined + timedelta(days=1 + n), partner_id, "login", self.hosted(device), vpn
+            )
+        self.account(
+            program,
+            joined + timedelta(days=self.rng.uniform(5, 12)),
+            partner_id,
+            "payout_update",
+            self.hosted(self.fingerprint()),  # a browser update: a new fingerprint, a new exit
+            vpn,
+            payout_account=person.payout,
         )
 
     def borrowed_identity(self, program: str, at: datetime) -> None:

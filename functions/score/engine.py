@@ -67,6 +67,12 @@ class Plan:
     network: dict[str, LinkKey] = field(default_factory=dict)
     counts: dict[str, Velocity] = field(default_factory=dict)  # label -> the velocity count read and added to
 
+    @property
+    def device(self) -> str | None:
+        """The key of the event's device, when it names one."""
+        linked = self.links.get("device")
+        return linked[1] if linked else None
+
     def counter_names(self) -> list[str]:
         return [name for counted in self.counts.values() for name in counted.names]
 
@@ -269,6 +275,7 @@ class Engine:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one (for a
         partner, counted again without customers: `signals.as_a_partner_sees`)."""
         me = subject_key(*plan.subject)
+        crowded_by_anyone = crowds  # what the profile's note of unfamiliar sessions goes by
         key_of = {**plan.links, **plan.probes}
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         network = {role: snapshot.network[key] for role, key in plan.network.items()}
@@ -312,15 +319,15 @@ class Engine:
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
-                elsewhere = rules.on_unfamiliar_session(
-                    snapshot.subject,
-                    plan.links["device"][1] if "device" in plan.links else None,
-                    plan.ip,
-                    links.get("device", NO_LINK),
-                    links.get("ip", NO_LINK),
-                    event.occurred_at,
-                )
-                reasons += signals.payout_from_a_new_session(event.activity, elsewhere, reasons)
+                if rules.payout_changed(snapshot.subject, event.activity, partner.payout_account):
+                    at = event.occurred_at
+                    now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowded_by_anyone)
+                    since, where = (
+                        (at, now)
+                        if now
+                        else rules.unfamiliar_seen(snapshot.subject, plan.device, at) or (None, None)
+                    )
+                    reasons += signals.payout_from_a_new_session(since, where, at)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
             keys = email_keys(customer.email) if customer.email else None
@@ -437,6 +444,19 @@ class Engine:
             )
         return given
 
+    def unfamiliar(
+        self, subject: Subject | None, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+    ) -> str | None:
+        """Where an account change's session is (`signals.elsewhere`'s word), when it is one where the
+        partner never was (`rules.unfamiliar_session`: a crowded connection names no one) somewhere
+        it never connected from; else None."""
+        device, ip = plan.device, plan.ip if plan.ip and ("ip", plan.ip) not in crowds else None
+        device_link = snapshot.links.get(("device", device), NO_LINK) if device else NO_LINK
+        ip_link = snapshot.links.get(("ip", ip), NO_LINK) if ip else NO_LINK
+        if subject is None or not rules.unfamiliar_session(subject, device, ip, device_link, ip_link):
+            return None
+        return signals.elsewhere(subject, str(event.session.ip), self.reference)
+
     def _profile(
         self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
     ) -> Subject:
@@ -487,13 +507,10 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if event.activity == "payout_update":
+            if rules.payout_changed(snapshot.subject, event.activity, event.partner.payout_account):
                 changes["last_payout_change_at"] = at
-            device = plan.links["device"][1] if "device" in plan.links else None
-            device_link = snapshot.links.get(("device", device or ""), NO_LINK)
-            ip_link = snapshot.links.get(("ip", plan.ip or ""), NO_LINK)
-            if rules.unfamiliar_session(current, device, plan.ip, device_link, ip_link):
-                changes["unfamiliar_device"], changes["unfamiliar_at"] = device, at
+            if plan.device and (where := self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)):
+                changes["unfamiliar"] = rules.unfamiliar_noted(current, plan.device, where, at)
             profile = rules.profile_changes(current, changes, at)
             session = event.session
             return rules.with_identifiers(

@@ -477,31 +477,50 @@ def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) 
     return []
 
 
-# where a session is from when it is not where the partner is: abroad, or a hosting or anonymizing
-# network (a privacy relay is not: it is the partner's own phone, wherever it is)
-ELSEWHERE = frozenset({"ip_country_mismatch", "ip_suspicious_network"})
-
-
-def payout_from_a_new_session(activity: str, unfamiliar: bool, fired: list[Reason]) -> list[Reason]:
-    """New payout details set in a session where the partner never was (`unfamiliar`:
-    `rules.on_unfamiliar_session`: a device and a connection both new to it, or the device of such
-    a session first seen hours before), from abroad or through a hosting or anonymizing network
-    (`fired` holds the IP's reasons): the pattern of an account taken over to be paid, whose every
-    reward then goes to the new details, however small. A partner that moved abroad and bought a
-    computer there looks the same, and is reviewed (its rewards held)."""
-    if activity != "payout_update" or not unfamiliar:
+def payout_from_a_new_session(since: datetime | None, where: str | None, at: datetime) -> list[Reason]:
+    """New payout details set in a session where the partner never was, somewhere it never
+    connected from (`since`, `where`: when it was first seen there and `elsewhere`'s word for the
+    place, `Engine.unfamiliar`; None for a familiar session): the pattern of an account taken over
+    to be paid, whose every reward then goes to the new details, however small. Flags alone. A
+    partner that moved abroad and bought a computer there looks the same, and is reviewed (its
+    rewards held)."""
+    if since is None or where is None:
         return []
-    away = {reason.variant for reason in fired} & ELSEWHERE
-    if not away:
-        return []
-    where = "through a hosting or anonymizing network" if "ip_suspicious_network" in away else "from abroad"
+    if since >= at:
+        how = "on a device and a connection the partner had not used before"
+    else:
+        minutes = (at - since).total_seconds() / 60
+        ago = f"{minutes / 60:.0f} hours" if minutes >= 90 else f"{minutes:.0f} minutes"
+        how = f"on a device first seen {ago} before, on a connection new to the partner"
+    place = (
+        f"from {where}, where none of the partner's connections was"
+        if where.isupper()
+        else ("from a listed suspicious range" if where == "listed" else f"through a {where} network")
+    )
     return [
         Reason(
-            "unusual_activity",
-            f"payout details changed on a device and a connection the partner had not used before, {where}",
-            "payout_changed_from_new_session",
+            "unusual_activity", f"payout details changed {how}, {place}", "payout_changed_from_new_session"
         )
     ]
+
+
+def elsewhere(subject: Subject, ip: str, reference: ReferenceData) -> str | None:
+    """Where a session is, in a word, when it is somewhere the partner never connected from (judged
+    by the IPs on its profile and the country it gave before this event, which the event cannot
+    change): a hosting or anonymizing network's kind (`hosting`, `vpn`, `tor`, ...; `listed`), for a
+    partner never seen on one (for a partner on its VPN before, where an exit is says nothing); or
+    a country none of its connections was in (its code). None when it is somewhere the partner has
+    been."""
+    facts = reference.ip(ip)
+    seen = [reference.ip(key.partition("/")[0]) for key in sorted(subject.ips)]  # an IPv6 key: its /64
+    if facts.provider not in CONSUMER_RELAYS and (facts.hosting or facts.anonymizing or facts.listed):
+        if any(f.hosting or f.anonymizing or f.listed for f in seen):
+            return None  # a partner on its VPN before: where its exit is says nothing of where it is
+        return "listed" if facts.listed else facts.network_kind
+    countries = {f.country for f in seen if f.country} | ({subject.country} if subject.country else set())
+    if facts.country and countries and facts.country not in countries:
+        return facts.country
+    return None
 
 
 def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetime) -> list[Reason]:

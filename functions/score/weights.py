@@ -39,6 +39,9 @@ STRONG = {
     "cluster_shared_payout": 60,
     "cluster_payout_of_flagged": 85,  # paid into the account of a flagged or removed subject
     "payout_changed_before_large_reward": 60,
+    # payout details set in a session where the partner never was, from somewhere it never connected
+    # from (`signals.payout_from_a_new_session`): an account taken over to be paid
+    "payout_changed_from_new_session": 60,
     # a sign-up from a removed partner's connection under its name (`signals.removed_namesake`)
     "ip_suspicious_removed_namesake": 70,
 }
@@ -48,9 +51,6 @@ MEDIUM = {
     "cluster": 40,
     "cluster_with_flagged": 45,
     "unusual_activity": 35,
-    # payout details set on a device and a connection the partner never used, from elsewhere
-    # (`signals.payout_from_a_new_session`): with where the session is from, a review
-    "payout_changed_from_new_session": 40,
     "ip_suspicious_network": 30,
     "ip_suspicious_linked": 35,
     "email_similar_to_flagged": 35,

@@ -111,6 +111,4 @@ def test_decisions_on_dynamodb_are_those_of_the_in_memory_replay(own_environment
     assert [r[1] for r in on_dynamodb.removals] == [r[1] for r in in_memory.removals]
     assert any(o.flagged for o in on_dynamodb.outcomes)
     # the profile's note of an unfamiliar session, kept by each store its own way, decided alike
-    assert any(
-        "a connection the partner had not used before" in str(o.decision) for o in on_dynamodb.outcomes
-    )
+    assert any("payout details changed on a device" in str(o.decision) for o in on_dynamodb.outcomes)

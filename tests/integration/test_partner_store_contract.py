@@ -492,8 +492,11 @@ _profiles = st.fixed_dictionaries(
         "marks_pending": st.booleans(),
         "customer_marks": st.booleans(),
         "last_payout_change_at": _times,
-        "unfamiliar_device": _texts,
-        "unfamiliar_at": _times,
+        "unfamiliar": st.lists(
+            st.sampled_from(["2026-11-02T03:10:00+00:00 fp-x", "2026-11-02T04:00:00+00:00 fp y"]),
+            max_size=2,
+            unique=True,
+        ).map(tuple),
         "emails": _members,
         "devices": _members,
         "ips": _members,

@@ -462,7 +462,7 @@ class TestVelocityAndActivity:
         assert flagged["action"] == "flag"
         assert "unusual_activity" in reason_codes(flagged)
         held = aws.repository.get_subject(tenant.program_id, "partner", "p1")
-        assert (held.status, held.unfamiliar_device) == ("flagged", "fp-stranger")  # as DynamoDB keeps it
+        assert (held.status, held.unfamiliar) == ("flagged", ("2026-11-02T03:10:00+00:00 US fp-stranger",))
         answer = call(
             "cases",
             proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"}),

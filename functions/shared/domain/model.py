@@ -186,11 +186,10 @@ class Subject:
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
-    # the device of the latest session on a device and a connection both new to the partner, and
-    # when it was first seen (`rules.unfamiliar_session`): a payout change on it soon after is one
-    # made where the partner never was (`signals.payout_from_a_new_session`)
-    unfamiliar_device: str | None = None
-    unfamiliar_at: datetime | None = None
+    # sessions on a device and a connection both new to the partner, as `<first seen> <device>`, the
+    # newest few (`rules.unfamiliar_noted`): a payout change on such a device soon after is one made
+    # where the partner never was (`signals.payout_from_a_new_session`)
+    unfamiliar: tuple[str, ...] = ()
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal's mop-up checks whether any did)
     identifier_seq: int = 0  # writes that added identifiers (a removal's mop-up checks whether any did)

@@ -1102,55 +1102,69 @@ LATEST_FIELDS = frozenset({"last_payout_change_at"})
 
 # how long after a session on a device and a connection both new to a partner a change made on that
 # device is still one made where the partner never was (a login there first makes them known): an
-# account taken over is paid out within hours, before its owner notices; three days leave no room
-# to wait the rule out that the owner would not notice first
+# account taken over is paid out within hours, before its owner notices
 UNFAMILIAR_FOR = timedelta(hours=72)
+UNFAMILIAR_KEPT = 8  # such sessions a profile notes: the newest (a decoy or two does not push one out)
 
 
-def familiar(subject: Subject, kind: str, value: str | None, link: LinkState) -> bool:
-    """Whether a partner used this device or IP (`kind`) before: on its profile, spilled out of it,
-    or a member of the identifier's link."""
-    if value is None:
-        return False
+def familiar(subject: Subject, kind: str, value: str, link: LinkState) -> bool:
+    """Whether a partner used this device or IP (`kind`) before: on its profile, or a member of the
+    identifier's link (one spilled out of a full profile stays on its link)."""
     kept = subject.devices if kind == "device" else subject.ips
-    return value in kept or (f"{kind}s", value) in subject.spilled or subject.key in link.members
+    return value in kept or subject.key in link.members
 
 
 def unfamiliar_session(
     subject: Subject | None, device: str | None, ip: str | None, device_link: LinkState, ip_link: LinkState
 ) -> bool:
-    """A session on a device and a connection both new to a partner that has used a device before
-    (one whose integration sends none is not judged): where the partner, as far as anyone knows,
-    never was."""
-    return (
-        subject is not None
-        and device is not None
-        and bool(subject.devices)
-        and not familiar(subject, "device", device, device_link)
-        and not familiar(subject, "ip", ip, ip_link)
-    )
-
-
-def on_unfamiliar_session(
-    subject: Subject | None,
-    device: str | None,
-    ip: str | None,
-    device_link: LinkState,
-    ip_link: LinkState,
-    at: datetime,
-) -> bool:
-    """Whether an event's session is one where the partner never was: unfamiliar now, or on the
-    device of the latest unfamiliar session, first seen within `UNFAMILIAR_FOR` before (a login
-    there minutes before made the device and the connection known)."""
-    if subject is None or device is None:
+    """A session where the partner, as far as anyone knows, never was: a connection new to a partner
+    that has used a device before, on a device new to it too, or on none (a fingerprint hidden where
+    the partner always sent one). `ip` None, a connection that names no one (a privacy relay, a
+    proxy's own address, a crowded link), is not judged; nor is a partner whose integration never
+    sent a device."""
+    if subject is None or ip is None or not subject.devices or familiar(subject, "ip", ip, ip_link):
         return False
-    if unfamiliar_session(subject, device, ip, device_link, ip_link):
-        return True
-    since = subject.unfamiliar_at
-    return (
-        subject.unfamiliar_device == device
-        and since is not None
-        and timedelta(0) <= at - since <= UNFAMILIAR_FOR
+    return device is None or not familiar(subject, "device", device, device_link)
+
+
+def unfamiliar_noted(subject: Subject, device: str, where: str, at: datetime) -> tuple[str, ...]:
+    """A partner's note of unfamiliar sessions with this one added, `<first seen> <where> <device>`
+    (`where`: `signals.elsewhere`'s word for it, without a blank): the newest `UNFAMILIAR_KEPT`,
+    none older than `UNFAMILIAR_FOR` before the newest. A device noted already keeps its first."""
+    entries = {device: (at, where)}
+    for seen, place, other in map(_unfamiliar_entry, subject.unfamiliar):
+        if other not in entries or seen < entries[other][0]:
+            entries[other] = (seen, place)
+    newest = max(t for t, _ in entries.values())
+    kept = sorted(((t, w, d) for d, (t, w) in entries.items() if newest - t <= UNFAMILIAR_FOR), reverse=True)
+    return tuple(f"{t.isoformat()} {w} {d}" for t, w, d in kept[:UNFAMILIAR_KEPT])
+
+
+def _unfamiliar_entry(entry: str) -> tuple[datetime, str, str]:
+    seen, _, rest = entry.partition(" ")  # a time and a place have no blank; a device may
+    where, _, device = rest.partition(" ")
+    return datetime.fromisoformat(seen), where, device
+
+
+def unfamiliar_seen(subject: Subject | None, device: str | None, at: datetime) -> tuple[datetime, str] | None:
+    """When and where a noted unfamiliar session first showed this device, if within `UNFAMILIAR_FOR`
+    before `at` (a login there minutes before made the device and the connection known; one dated
+    after this event, received first, counts too)."""
+    if subject is None or device is None:
+        return None
+    seen = [
+        (t, w)
+        for t, w, d in map(_unfamiliar_entry, subject.unfamiliar)
+        if d == device and at - t <= UNFAMILIAR_FOR
+    ]
+    return min(seen) if seen else None
+
+
+def payout_changed(subject: Subject | None, activity: str, payout: str | None) -> bool:
+    """Whether an account change sets new payout details: named so, or carrying an account other than
+    the partner's (an integration may send a settings form as one `profile_update`)."""
+    return activity == "payout_update" or (
+        payout is not None and (subject is None or payout != subject.payout)
     )
 
 

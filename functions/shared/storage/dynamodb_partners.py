@@ -120,8 +120,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
-        unfamiliar_device = UnicodeAttribute(null=True, attr_name="ufd")  # short: on many profiles
-        unfamiliar_at = UTCDateTimeAttribute(null=True, attr_name="ufa")
+        unfamiliar = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ufs")  # short: on many profiles
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
         reward_seq = NumberAttribute(null=True)
         identifier_seq = NumberAttribute(null=True)
@@ -257,13 +256,11 @@ _PROFILE_FIELDS = {
     "customer_marks": "customer_marks",
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
-    "unfamiliar_device": "unfamiliar_device",
-    "unfamiliar_at": "unfamiliar_at",
     "spill_count": "spill_count",
 }
 _PROFILE_SETS = ("emails", "devices", "ips", "payouts")
 _COUNTERS = ("reward_seq", "identifier_seq", "version")  # what a step may expect besides the fields
-_PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys"}
+_PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys", "unfamiliar": "unfamiliar"}
 
 
 class PartnersDynamo(DynamoBase):
@@ -1168,8 +1165,7 @@ def _subject(item: Any) -> Subject:
         customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,
-        unfamiliar_device=item.unfamiliar_device,
-        unfamiliar_at=item.unfamiliar_at,
+        unfamiliar=tuple(item.unfamiliar or ()),
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
         reward_seq=int(item.reward_seq or 0),
         identifier_seq=int(item.identifier_seq or 0),
