@@ -1155,15 +1155,17 @@ class Generator:
         self.account(program, when, partner_id, "payout_update", session, setup, payout_account=payout)
         for _ in range(self.rng.randint(1, 2)):
             when += timedelta(hours=self.rng.uniform(0.5, 30))
-            reward = {
-                "id": self.new_id("rwd"),
-                "partner_id": partner_id,
-                "amount": f"{self.rng.choice([250, 400, 600, 900, 1500])}.00",
-                "currency": self.currencies[program],
-            }
-            self.emit(
-                program, when, {"type": "reward.created", "reward": reward}, Label("payout_takeover", True)
-            )
+            self.reward(program, when, partner_id, [250, 400, 600, 900, 1500], Label("payout_takeover", True))
+
+    def reward(self, program: str, at: datetime, partner_id: str, amounts: list[int], label: Label) -> None:
+        """A bonus of one of `amounts` (whole units of the program's currency) for a partner."""
+        reward = {
+            "id": self.new_id("rwd"),
+            "partner_id": partner_id,
+            "amount": f"{self.rng.choice(amounts)}.00",
+            "currency": self.currencies[program],
+        }
+        self.emit(program, at, {"type": "reward.created", "reward": reward}, label)
 
     def quiet_takeover(self, program: str, at: datetime) -> None:
         """An established partner's account taken over for its ordinary commissions: a login on a
@@ -1195,13 +1197,7 @@ class Generator:
         )
         for _ in range(self.rng.randint(2, 5)):
             when += timedelta(hours=self.rng.uniform(2, 48))
-            reward = {
-                "id": self.new_id("rwd"),
-                "partner_id": partner_id,
-                "amount": f"{self.rng.choice([15, 25, 40, 60, 90])}.00",
-                "currency": self.currencies[program],
-            }
-            self.emit(program, when, {"type": "reward.created", "reward": reward}, setup)
+            self.reward(program, when, partner_id, [15, 25, 40, 60, 90], setup)
 
         joined = self.when()
         honest, person = self.ordinary_partner(program, joined)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -165,6 +166,15 @@ def test_a_run_that_keeps_failing_leaves_the_due_runs_on_its_last_delivery_unles
     assert bool(deps.repository.workflow_runs_due(tenant.program_id, far, 10)) is kept
 
 
+def one_run_of_two_workflows(loyalty: Any, first: str, second: str) -> dict[str, Any]:
+    """Two workflows over 100 points, and the one queued run an earn over it leaves."""
+    loyalty.workflow(first, SUSPEND_OVER_100)
+    loyalty.workflow(second, SUSPEND_OVER_100)
+    earn_only(loyalty, "m1", 150)
+    (message,) = queued_runs()
+    return message
+
+
 @pytest.mark.parametrize(
     "error", [StorageUnavailable("throttled"), ValueError("a fault of one workflow's run")]
 )
@@ -173,10 +183,7 @@ def test_a_workflow_that_fails_does_not_hold_back_the_others_of_its_run(
 ):
     # one workflow whose every run failed (CI met one whose id its query could not spell) held
     # back the actions of every other workflow of the same earn, for as long as it failed
-    loyalty.workflow("a-broken", SUSPEND_OVER_100)
-    loyalty.workflow("b-sound", SUSPEND_OVER_100)
-    earn_only(loyalty, "m1", 150)
-    (message,) = queued_runs()
+    message = one_run_of_two_workflows(loyalty, "a-broken", "b-sound")
     deps = runtime.dependencies()
     evaluate = runs.workflows.evaluate
 
@@ -200,10 +207,7 @@ def test_a_fault_of_one_workflow_does_not_give_up_a_run_another_must_retry(
 ):
     # the run raised its first failure: a fault of the first workflow gave the whole run up at its
     # last delivery, and the second, only throttled, never ran its actions for that earn
-    loyalty.workflow("a-broken", SUSPEND_OVER_100)
-    loyalty.workflow("b-throttled", SUSPEND_OVER_100)
-    earn_only(loyalty, "m1", 150)
-    (message,) = queued_runs()
+    message = one_run_of_two_workflows(loyalty, "a-broken", "b-throttled")
     deps = runtime.dependencies()
     far = runs_far_ahead(aws)
 

@@ -54,11 +54,29 @@ def _malformed(which: str) -> Any:
     return call
 
 
+def _failing(code: str) -> Any:
+    """DynamoDB failing every scoring write with `code`, whatever its retries: throttling (a hot
+    key), or a refusal (the role's grant not rolled out yet, credentials expired)."""
+
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb" and operation == "TransactWriteItems":
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+        return REAL(client, operation, params)
+
+    return call
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    # a transaction called malformed was "the table did not answer": kept, sent again for a day
+    [_malformed("snapshot"), _failing("ValidationException")],
+    ids=["a-read", "the-step's-transaction"],
+)
 def test_an_event_failing_with_a_storage_bug_leaves_the_outbox_at_its_last_delivery(
-    aws: Aws, tenant: Tenant, monkeypatch: Any
+    aws: Aws, tenant: Tenant, monkeypatch: Any, malformed: Any
 ) -> None:
     event = send(tenant, signup("p-poison"))
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _malformed("snapshot"))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", malformed)
     _drain(aws)
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
 
@@ -71,22 +89,6 @@ def test_an_event_failing_with_a_storage_bug_leaves_the_outbox_at_its_last_deliv
     deps = runtime.dependencies()
     deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=10))
     assert relay_outbox(deps) == 0  # not sent to the queue again
-
-
-def test_a_transaction_dynamodb_calls_malformed_is_a_bug_given_up_at_its_last_delivery(
-    aws: Aws, tenant: Tenant, monkeypatch: Any
-) -> None:
-    # it was "the table did not answer": kept and sent again for a day, failing each time
-    event = send(tenant, signup("p-malformed-step"))
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _failing("ValidationException"))
-    _drain(aws)
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
-
-    stored = aws.repository.get_event(tenant.program_id, event["id"])
-    assert (stored.status, stored.failure) == (
-        "failed",
-        "scoring failed: an internal error (reported to the operators)",
-    )
 
 
 def test_a_batch_whose_first_read_fails_scores_each_event_alone(
@@ -113,18 +115,6 @@ def test_a_stored_body_that_no_longer_validates_says_which_field_without_the_lib
         detail = failure_detail(error)
     assert detail.startswith("the event as stored does not validate: amount: ")
     assert "pydantic" not in detail and "errors.pydantic.dev" not in detail
-
-
-def _failing(code: str) -> Any:
-    """DynamoDB failing every scoring write with `code`, whatever its retries: throttling (a hot
-    key), or a refusal (the role's grant not rolled out yet, credentials expired)."""
-
-    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if client.meta.service_model.service_name == "dynamodb" and operation == "TransactWriteItems":
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
-        return REAL(client, operation, params)
-
-    return call
 
 
 _throttled = _failing("ProvisionedThroughputExceededException")
