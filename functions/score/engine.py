@@ -318,14 +318,15 @@ class Engine:
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
-                reasons += signals.payout_before_rewards(event.activity, snapshot.subject, event.occurred_at)
-                if rules.payout_changed(snapshot.subject, event.activity, partner.payout_account):
-                    at = event.occurred_at
-                    now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowded_by_anyone)
+                at = event.occurred_at
+                changed = rules.payout_changed(snapshot.subject, event.activity, partner.payout_account, at)
+                reasons += signals.payout_before_rewards(changed, snapshot.subject, at)
+                if changed:
+                    ip, now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowded_by_anyone)
                     since, where = (
                         (at, now)
                         if now
-                        else rules.unfamiliar_seen(snapshot.subject, plan.device, at) or (None, None)
+                        else rules.unfamiliar_seen(snapshot.subject, plan.device, ip, at) or (None, None)
                     )
                     reasons += signals.payout_from_a_new_session(since, where, at)
         elif isinstance(event, TransactionCreated):
@@ -446,16 +447,18 @@ class Engine:
 
     def unfamiliar(
         self, subject: Subject | None, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
-    ) -> str | None:
-        """Where an account change's session is (`signals.elsewhere`'s word), when it is one where the
-        partner never was (`rules.unfamiliar_session`: a crowded connection names no one) somewhere
-        it never connected from; else None."""
+    ) -> tuple[str | None, str | None]:
+        """An account change's connection (its link key; None for one that names no one: a privacy
+        relay, a proxy's own address, a crowded link), and where it is (`signals.elsewhere`'s word)
+        when the session is one where the partner never was (`rules.unfamiliar_session`) somewhere it
+        never connected from; else None."""
         device, ip = plan.device, plan.ip if plan.ip and ("ip", plan.ip) not in crowds else None
         device_link = snapshot.links.get(("device", device), NO_LINK) if device else NO_LINK
         ip_link = snapshot.links.get(("ip", ip), NO_LINK) if ip else NO_LINK
         if subject is None or not rules.unfamiliar_session(subject, device, ip, device_link, ip_link):
-            return None
-        return signals.elsewhere(subject, str(event.session.ip), self.reference)
+            return ip, None
+        noted = rules.noted_ips(subject, event.occurred_at)
+        return ip, signals.elsewhere(subject, str(event.session.ip), self.reference, noted)
 
     def _profile(
         self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
@@ -507,10 +510,11 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if rules.payout_changed(snapshot.subject, event.activity, event.partner.payout_account):
+            if rules.payout_changed(snapshot.subject, event.activity, event.partner.payout_account, at):
                 changes["last_payout_change_at"] = at
-            if plan.device and (where := self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)):
-                changes["unfamiliar"] = rules.unfamiliar_noted(current, plan.device, where, at)
+            ip, where = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
+            if ip and where:
+                changes["unfamiliar"] = rules.unfamiliar_noted(current, plan.device, ip, where, at)
             profile = rules.profile_changes(current, changes, at)
             session = event.session
             return rules.with_identifiers(

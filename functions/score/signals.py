@@ -462,9 +462,10 @@ def account_burst(activity: str, changes: int) -> list[Reason]:
     ]
 
 
-def payout_before_rewards(activity: str, subject: Subject | None, at: datetime) -> list[Reason]:
-    """Payout details changed within an hour of sign-up: the pattern of accounts opened to cash out."""
-    if activity != "payout_update" or subject is None or subject.signup_at is None:
+def payout_before_rewards(changed: bool, subject: Subject | None, at: datetime) -> list[Reason]:
+    """Payout details changed (`changed`: `rules.payout_changed`) within an hour of sign-up: the
+    pattern of accounts opened to cash out."""
+    if not changed or subject is None or subject.signup_at is None:
         return []
     if timedelta(0) <= at - subject.signup_at <= timedelta(hours=1):
         return [
@@ -495,7 +496,9 @@ def payout_from_a_new_session(since: datetime | None, where: str | None, at: dat
     place = (
         f"from {where}, where none of the partner's connections was"
         if where.isupper()
-        else ("from a listed suspicious range" if where == "listed" else f"through a {where} network")
+        else "from a listed suspicious range"
+        if where == "listed"
+        else f"through {NETWORK_WORDS.get(where, f'a {where} network')}"
     )
     return [
         Reason(
@@ -504,15 +507,16 @@ def payout_from_a_new_session(since: datetime | None, where: str | None, at: dat
     ]
 
 
-def elsewhere(subject: Subject, ip: str, reference: ReferenceData) -> str | None:
+def elsewhere(subject: Subject, ip: str, reference: ReferenceData, noted: frozenset[str]) -> str | None:
     """Where a session is, in a word, when it is somewhere the partner never connected from (judged
-    by the IPs on its profile and the country it gave before this event, which the event cannot
-    change): a hosting or anonymizing network's kind (`hosting`, `vpn`, `tor`, ...; `listed`), for a
-    partner never seen on one (for a partner on its VPN before, where an exit is says nothing); or
-    a country none of its connections was in (its code). None when it is somewhere the partner has
-    been."""
+    by the IPs on its profile, but for those of unfamiliar sessions noted lately (`noted`: a taker's
+    first sign-in must not make the next place familiar), and by the country it gave before this
+    event, which the event cannot change): a hosting or anonymizing network's kind (`hosting`,
+    `vpn`, `tor`, ...; `listed`), for a partner never seen on one (for a partner on its VPN before,
+    where an exit is says nothing); or a country none of its connections was in (its code). None
+    when it is somewhere the partner has been."""
     facts = reference.ip(ip)
-    seen = [reference.ip(key.partition("/")[0]) for key in sorted(subject.ips)]  # an IPv6 key: its /64
+    seen = [reference.ip(key.partition("/")[0]) for key in subject.ips if key not in noted]  # IPv6: /64
     if facts.provider not in CONSUMER_RELAYS and (facts.hosting or facts.anonymizing or facts.listed):
         if any(f.hosting or f.anonymizing or f.listed for f in seen):
             return None  # a partner on its VPN before: where its exit is says nothing of where it is
@@ -521,6 +525,16 @@ def elsewhere(subject: Subject, ip: str, reference: ReferenceData) -> str | None
     if facts.country and countries and facts.country not in countries:
         return facts.country
     return None
+
+
+# what the reason's detail calls a network kind (`reference.IpFacts.network_kind`)
+NETWORK_WORDS = {
+    "hosting": "a hosting network",
+    "vpn": "a VPN",
+    "tor": "Tor",
+    "cdn": "a CDN",
+    "bot": "a bot network",
+}
 
 
 def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetime) -> list[Reason]:

@@ -493,7 +493,12 @@ _profiles = st.fixed_dictionaries(
         "customer_marks": st.booleans(),
         "last_payout_change_at": _times,
         "unfamiliar": st.lists(
-            st.sampled_from(["2026-11-02T03:10:00+00:00 fp-x", "2026-11-02T04:00:00+00:00 fp y"]),
+            st.sampled_from(
+                [
+                    "2026-11-02T03:10:00+00:00 US 81.2.69.160 fp-x",
+                    "2026-11-02T04:00:00+00:00 hosting 8.8.8.8 fp y",
+                ]
+            ),
             max_size=2,
             unique=True,
         ).map(tuple),

@@ -462,7 +462,10 @@ class TestVelocityAndActivity:
         assert flagged["action"] == "flag"
         assert "unusual_activity" in reason_codes(flagged)
         held = aws.repository.get_subject(tenant.program_id, "partner", "p1")
-        assert (held.status, held.unfamiliar) == ("flagged", ("2026-11-02T03:10:00+00:00 US fp-stranger",))
+        assert (held.status, held.unfamiliar) == (
+            "flagged",
+            ("2026-11-02T03:10:00+00:00 US 73.162.1.1 fp-stranger",),
+        )
         answer = call(
             "cases",
             proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"}),

@@ -69,7 +69,7 @@ def test_a_login_abroad_on_a_new_computer_then_new_payout_details_flags_at_the_p
     assert weights.WEIGHTS["payout_changed_from_new_session"] >= weights.FLAG_THRESHOLD  # alone
     partner = engine.repository.get_subject(PROGRAM, "partner", "p-victim")
     assert partner.status == "flagged"  # its rewards from now on are held, whatever their size
-    assert partner.unfamiliar == ("2026-11-02T03:10:00+00:00 US fp-stranger",)
+    assert partner.unfamiliar == ("2026-11-02T03:10:00+00:00 US 73.162.1.1 fp-stranger",)
 
 
 def test_through_a_hosting_network_it_flags_and_says_so():
@@ -126,7 +126,7 @@ def test_a_familiar_session_leaves_the_note_as_it_was():
     score(engine, account("p-note", "login", "2026-11-02T03:10:00Z", US_HOME, "fp-stranger"))
     score(engine, account("p-note", "login", "2026-11-02T09:00:00Z", HOME_IP, "fp-home"))
     partner = engine.repository.get_subject(PROGRAM, "partner", "p-note")
-    assert partner.unfamiliar == ("2026-11-02T03:10:00+00:00 US fp-stranger",)
+    assert partner.unfamiliar == ("2026-11-02T03:10:00+00:00 US 73.162.1.1 fp-stranger",)
     assert rules.UNFAMILIAR_FOR.total_seconds() == 72 * 3600
 
 
@@ -212,3 +212,80 @@ def test_a_partner_run_from_another_country_than_its_own_passes_on_a_new_laptop_
     score(engine, signup("p-abroad", at="2026-10-01T09:00:00Z", ip=US_HOME, device="fp-a1", country="GB"))
     decision = payout_from(engine, "p-abroad", "99.48.2.1", "fp-a2")
     assert "payout_changed_from_new_session" not in str(decision), decision
+
+
+# --- a second review: the first sign-in made the next place familiar; late events; regressions ----
+@pytest.mark.parametrize(
+    ("ip", "device", "what"),
+    [
+        (US_HOME, "fp-y", "the same connection, another computer"),
+        (US_HOME, None, "the same connection, the fingerprint withheld"),
+        (US_OTHER, "fp-y", "another connection and computer in the country of the first sign-in"),
+    ],
+)
+def test_after_a_sign_in_abroad_the_change_from_anywhere_near_it_still_flags(ip, device, what):
+    engine = make_engine()
+    established(engine, "p-seeded")
+    score(engine, account("p-seeded", "login", "2026-11-02T03:10:00Z", US_HOME, "fp-x"))
+    decision = payout_from(engine, "p-seeded", ip, device)
+    assert decision["action"] == "flag", (what, decision)
+
+
+def test_a_sign_in_through_a_hosting_network_does_not_make_the_next_hosting_address_familiar():
+    engine = make_engine()
+    established(engine, "p-vps")
+    assert score(engine, account("p-vps", "login", "2026-11-02T03:10:00Z", AWS, "fp-x"))["action"] == "allow"
+    decision = payout_from(engine, "p-vps", "52.95.110.7", "fp-y")
+    assert decision["action"] == "flag", decision
+
+
+def test_a_sign_in_without_a_fingerprint_is_noted_by_its_connection():
+    engine = make_engine()
+    established(engine, "p-nofp")
+    score(engine, account("p-nofp", "login", "2026-11-02T03:10:00Z", US_HOME, None))
+    assert payout_from(engine, "p-nofp", US_HOME, "fp-x")["action"] == "flag"
+
+
+def test_the_note_is_kept_whatever_order_events_arrive_in():
+    engine = make_engine()
+    established(engine, "p-late")
+    score(engine, account("p-late", "login", "2026-10-25T10:00:00Z", "24.48.0.1", "fp-old"))  # to Canada
+    score(engine, account("p-late", "login", "2026-11-02T09:00:00Z", HOME_IP, "fp-home"))  # received first
+    score(
+        engine, account("p-late", "login", "2026-11-02T03:10:00Z", US_HOME, "fp-x")
+    )  # older, received later
+    assert payout_from(engine, "p-late", US_HOME, "fp-x")["action"] == "flag"
+
+
+def test_a_change_days_before_a_noted_session_is_not_matched_to_it():
+    engine = make_engine()
+    established(engine, "p-before")
+    score(engine, account("p-before", "login", "2026-11-06T03:10:00Z", US_HOME, "fp-x"))
+    decision = payout_from(engine, "p-before", US_HOME, "fp-x", "2026-11-01T03:25:00Z")  # 5 days before
+    assert "payout_changed_from_new_session" not in str(decision), decision
+
+
+def test_a_computer_bought_abroad_then_used_at_home_is_the_partners_own():
+    engine = make_engine()
+    established(engine, "p-laptop")
+    score(engine, account("p-laptop", "login", "2026-11-02T03:10:00Z", US_HOME, "fp-new"))
+    decision = payout_from(engine, "p-laptop", HOME_IP, "fp-new", "2026-11-03T12:00:00Z")
+    assert decision["action"] == "allow", decision
+
+
+def test_payout_details_on_a_login_before_the_partner_is_on_file_are_no_payout_change():
+    engine = make_engine()
+    early = account("p-early", "login", "2026-11-02T10:00:00Z", HOME_IP, "fp-home", "GB33BUKB20201555555555")
+    score(engine, early)  # received before the sign-up it follows
+    score(engine, signup("p-early", at="2026-11-02T09:00:00Z", payout="GB33BUKB20201555555555"))
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p-early")
+    assert partner.last_payout_change_at is None
+
+
+def test_a_late_login_carrying_the_payout_details_of_its_day_is_no_payout_change():
+    engine = make_engine()  # an integration that sends the whole partner on every change
+    established(engine, "p-whole")
+    score(engine, account("p-whole", "payout_update", "2026-11-02T09:00:00Z", HOME_IP, "fp-home", "GB-A"))
+    score(engine, account("p-whole", "payout_update", "2026-11-04T09:00:00Z", HOME_IP, "fp-home", "GB-B"))
+    late = score(engine, account("p-whole", "login", "2026-11-03T09:00:00Z", US_HOME, "fp-travel", "GB-A"))
+    assert "payout_changed_from_new_session" not in str(late), late

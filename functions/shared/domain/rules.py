@@ -1127,45 +1127,102 @@ def unfamiliar_session(
     return device is None or not familiar(subject, "device", device, device_link)
 
 
-def unfamiliar_noted(subject: Subject, device: str, where: str, at: datetime) -> tuple[str, ...]:
-    """A partner's note of unfamiliar sessions with this one added, `<first seen> <where> <device>`
-    (`where`: `signals.elsewhere`'s word for it, without a blank): the newest `UNFAMILIAR_KEPT`,
-    none older than `UNFAMILIAR_FOR` before the newest. A device noted already keeps its first."""
-    entries = {device: (at, where)}
-    for seen, place, other in map(_unfamiliar_entry, subject.unfamiliar):
-        if other not in entries or seen < entries[other][0]:
-            entries[other] = (seen, place)
-    newest = max(t for t, _ in entries.values())
-    kept = sorted(((t, w, d) for d, (t, w) in entries.items() if newest - t <= UNFAMILIAR_FOR), reverse=True)
-    return tuple(f"{t.isoformat()} {w} {d}" for t, w, d in kept[:UNFAMILIAR_KEPT])
+@dataclass(frozen=True)
+class Unfamiliar:
+    """One noted session where the partner never was: first seen `seen`, `where` (`signals.elsewhere`'s
+    word for the place), on connection `ip` (its link key) and device `device` ("" for none sent)."""
+
+    seen: datetime
+    where: str
+    ip: str
+    device: str
+
+    def entry(self) -> str:
+        where = "-".join(self.where.split()) or "-"  # one word: the entry is read back by blanks
+        return f"{self.seen.isoformat()} {where} {self.ip} {self.device}"
 
 
-def _unfamiliar_entry(entry: str) -> tuple[datetime, str, str]:
-    seen, _, rest = entry.partition(" ")  # a time and a place have no blank; a device may
-    where, _, device = rest.partition(" ")
-    return datetime.fromisoformat(seen), where, device
+def unfamiliar_entries(subject: Subject) -> list[Unfamiliar]:
+    """A profile's note of unfamiliar sessions, read (`<seen> <where> <ip> <device>`; an entry that
+    does not read is skipped)."""
+    found = []
+    for entry in subject.unfamiliar:
+        seen, _, rest = entry.partition(" ")
+        where, _, rest = rest.partition(" ")
+        ip, _, device = rest.partition(" ")  # a device may hold blanks: the rest
+        try:
+            found.append(Unfamiliar(datetime.fromisoformat(seen), where, ip, device))
+        except ValueError:
+            continue
+    return found
 
 
-def unfamiliar_seen(subject: Subject | None, device: str | None, at: datetime) -> tuple[datetime, str] | None:
-    """When and where a noted unfamiliar session first showed this device, if within `UNFAMILIAR_FOR`
-    before `at` (a login there minutes before made the device and the connection known; one dated
-    after this event, received first, counts too)."""
-    if subject is None or device is None:
-        return None
-    seen = [
-        (t, w)
-        for t, w, d in map(_unfamiliar_entry, subject.unfamiliar)
-        if d == device and at - t <= UNFAMILIAR_FOR
-    ]
-    return min(seen) if seen else None
-
-
-def payout_changed(subject: Subject | None, activity: str, payout: str | None) -> bool:
-    """Whether an account change sets new payout details: named so, or carrying an account other than
-    the partner's (an integration may send a settings form as one `profile_update`)."""
-    return activity == "payout_update" or (
-        payout is not None and (subject is None or payout != subject.payout)
+def unfamiliar_noted(
+    subject: Subject, device: str | None, ip: str, where: str, at: datetime
+) -> tuple[str, ...]:
+    """A partner's note of unfamiliar sessions with this one added: the newest `UNFAMILIAR_KEPT`, none
+    older than `UNFAMILIAR_FOR` before the newest; one connection and device noted already keeps its
+    first time. Events arrive out of order: the note merges whatever order they come in."""
+    first: dict[tuple[str, str], Unfamiliar] = {}
+    for noted in [Unfamiliar(at, where, ip, device or ""), *unfamiliar_entries(subject)]:
+        kept = first.get((noted.ip, noted.device))
+        if kept is None or noted.seen < kept.seen:
+            first[(noted.ip, noted.device)] = noted
+    newest = max(noted.seen for noted in first.values())
+    recent = sorted(
+        (noted for noted in first.values() if newest - noted.seen <= UNFAMILIAR_FOR),
+        key=lambda noted: noted.seen,
+        reverse=True,
     )
+    return tuple(noted.entry() for noted in recent[:UNFAMILIAR_KEPT])
+
+
+def _near(at: datetime, noted: Unfamiliar) -> bool:
+    """Within `UNFAMILIAR_FOR` of `at`, before or after it (events arrive out of order)."""
+    return abs(at - noted.seen) <= UNFAMILIAR_FOR
+
+
+def noted_ips(subject: Subject | None, at: datetime) -> frozenset[str]:
+    """The connections of the unfamiliar sessions noted near `at`: on the profile since, but no
+    evidence of where the partner has been (`signals.elsewhere` leaves them out)."""
+    if subject is None or not subject.unfamiliar:
+        return frozenset()
+    return frozenset(noted.ip for noted in unfamiliar_entries(subject) if _near(at, noted))
+
+
+def unfamiliar_seen(
+    subject: Subject | None, device: str | None, ip: str | None, at: datetime
+) -> tuple[datetime, str] | None:
+    """When and where a noted unfamiliar session first showed this event's device or connection, near
+    `at` (a login there minutes before made them known), while the event is not on a connection the
+    partner used before it (a computer bought abroad, then used at home, is the partner's own). None
+    for none."""
+    if subject is None or not subject.unfamiliar:
+        return None
+    near = [noted for noted in unfamiliar_entries(subject) if _near(at, noted)]
+    if ip is not None and ip in subject.ips and ip not in {noted.ip for noted in near}:
+        return None
+    same = [noted for noted in near if (device and noted.device == device) or (ip and noted.ip == ip)]
+    if not same:
+        return None
+    earliest = min(same, key=lambda noted: noted.seen)
+    return earliest.seen, earliest.where
+
+
+def payout_changed(subject: Subject | None, activity: str, payout: str | None, at: datetime) -> bool:
+    """Whether an account change sets new payout details: named so, or carrying an account other than
+    the partner's on file (an integration may send a settings form as one `profile_update`), unless
+    the partner is not on file yet or the event is older than its profile's last change (a late
+    login carrying the details of then)."""
+    if activity == "payout_update":
+        return True
+    if payout is None or subject is None or payout == subject.payout:
+        return False
+    return subject.changed_at is None or at >= subject.changed_at
+
+
+# Fields whose new value is merged with what the profile holds whatever order events arrive in
+MERGED_FIELDS = frozenset({"unfamiliar"})
 
 
 def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
@@ -1184,6 +1241,8 @@ def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> 
             take = held is None or value > held
         elif name in EARLIEST_FIELDS:
             take = held is None or value < held
+        elif name in MERGED_FIELDS:
+            take = True
         else:
             take = held is None or held == "" or held == ()
         if take:
