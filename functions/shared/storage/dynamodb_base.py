@@ -144,11 +144,21 @@ def domain_error(exc: PynamoDBException, detail: str, conflict: str | None = Non
     error or a network fault is unavailability (retry); a validation error is a bug (logged as
     one). `detail` says what was being done: "creating program p", not "program p exists", which
     a table that did not answer would then claim."""
-    from botocore.exceptions import NoCredentialsError
+    from botocore.exceptions import (
+        CredentialRetrievalError,
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+    )
 
     code = getattr(exc, "cause_response_code", None)
-    if isinstance(getattr(exc, "cause", None), NoCredentialsError):  # never sent: nothing to sign with
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, NoCredentialsError):  # never sent: nothing to sign with
         return StorageRefused(f"{detail}: no AWS credentials found (AWS_PROFILE, or the usual variables)")
+    if isinstance(cause, PartialCredentialsError | CredentialRetrievalError):
+        return StorageRefused(f"{detail}: the AWS credentials are incomplete or could not be read")
+    if isinstance(cause, ParamValidationError):  # botocore refused to send it: a bug, as DynamoDB's
+        return _bug(exc, detail)
     if code == "ConditionalCheckFailedException":
         return Conflict(conflict or detail)
     if code == "TransactionCanceledException":
