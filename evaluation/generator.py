@@ -81,10 +81,11 @@ FRAUD_PATTERNS = (
     "framing",
     "removed_returns",
     "quiet_takeover",
+    "renamed_returns",
 )
 # generated after the others, round by round (`Generator.traffic`): what a round adds leaves the
 # traffic of the rounds before it as it was
-LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",))
+LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",), ("renamed_returns",))
 LATER_PATTERNS = tuple(pattern for patterns in LATER_ROUNDS for pattern in patterns)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
@@ -994,6 +995,43 @@ class Generator:
             back,
             Label("removed_returns", True),
             email=self.email(person.first, person.last, person.country),
+        )
+
+    def renamed_returns(self, program: str, at: datetime) -> None:
+        """`removed_returns`, but the name given back is written with a middle initial or a title
+        added, or one dropped: the same person, as forms and integrations write names."""
+        person = self.fraud_person()
+        claimed = self.rng.choice([c for c in ("US", "GB", "CA", "AU", "DE") if c != person.country])
+        setup = Label("renamed_returns", True, counted=False)
+        initial = f"{self.rng.choice(string.ascii_uppercase)}."
+        plain, marked = (
+            f"{person.first} {person.last}",
+            self.rng.choice([f"{person.first} {initial} {person.last}", f"Dr {person.first} {person.last}"]),
+        )
+        first, then = (plain, marked) if self.rng.random() < 0.5 else (marked, plain)
+        _, act = self.signup(
+            program,
+            at,
+            person,
+            self.home(person),
+            setup,
+            email=self.throwaway(person),
+            country=claimed,
+            name=first,
+        )
+        removed_at = at + timedelta(days=self.rng.randint(1, 4))
+        self.steps.append(
+            RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "renamed_returns")
+        )
+        back = Session(person.home_ip, self.fingerprint(), None, self.agent())
+        self.signup(
+            program,
+            removed_at + timedelta(days=self.rng.randint(1, 6)),
+            person,
+            back,
+            Label("renamed_returns", True),
+            email=self.email(person.first, person.last, person.country),
+            name=then,
         )
 
     def ring(self, program: str, at: datetime) -> None:

@@ -34,6 +34,7 @@ SIGNATURE = {
     "framing": "email_duplicate",
     "removed_returns": "ip_suspicious",
     "quiet_takeover": "unusual_activity",
+    "renamed_returns": "ip_suspicious",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01

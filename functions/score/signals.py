@@ -19,8 +19,8 @@ from functions.shared.domain.identity import (
     email_domain,
     ip_key,
     name_key,
-    namesake,
     namesake_of,
+    namesakes,
     near_probes,
     span_of,
 )
@@ -263,13 +263,13 @@ def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState, pepper: by
     (`rules.removed_marks` keeps `<partner> <name digest>` on the IP): the removed partner back
     with a new address and a new computer. A name alone is common, and so is an IP (a household, an
     office): together, and the partner removed, they name the person. A name too common to tell
-    anyone by (`identity.namesake`) names no one."""
-    if not ip_link.names or (digest := namesake(name, pepper)) is None:
+    anyone by (`identity.namesake`) names no one; initials and titles are no part of it."""
+    if not ip_link.names or not (digests := namesakes(name, pepper)):
         return []
     found = {
         member
         for member, remembered in map(namesake_of, ip_link.names)
-        if remembered == digest and member in ip_link.removed and member != me
+        if remembered in digests and member in ip_link.removed and member != me
     }
     if not found:
         return []

@@ -1241,3 +1241,41 @@ def test_a_name_is_remembered_on_an_ip_only_when_it_can_tell_someone_and_only_as
     for unspaced in ("王伟", "김민준", "さとう"):  # scripts written without spaces between names
         assert namesake(unspaced, pepper) is not None, unspaced
     assert namesake("王", pepper) is None
+
+
+@pytest.mark.parametrize("returned", ["Kai J. Brandt", "Dr Kai Brandt", "BRANDT, Kai J", "Mr. K. Kai Brandt"])
+def test_a_removed_partner_back_under_its_name_with_an_initial_or_a_title_is_named(returned):
+    engine = make_engine()
+    home = "81.2.69.50"
+    _removed_at(engine, "p-gone", "Kai Brandt", home)
+    back = score(
+        engine, signup("p-back", email="kb@example.org", ip=home, name=returned, at="2026-11-06T09:00:00Z")
+    )
+    assert "under the same name" in reasons(back).get("ip_suspicious", ""), back
+
+
+def test_a_name_remembered_before_initials_were_left_out_is_still_found_under_the_very_same_name():
+    from functions.score.signals import removed_namesake
+    from functions.shared.domain import identity
+    from functions.shared.domain.model import LinkState
+
+    pepper = LOCAL_PEPPER.encode()
+    written_before = identity._name_digest(["a", "brandt", "kai"], pepper)  # `Kai A. Brandt`, words whole
+    assert written_before is not None and written_before != identity.namesake("Kai A. Brandt", pepper)
+    ip = LinkState(
+        members=frozenset({"partner:p-gone"}),
+        removed=frozenset({"partner:p-gone"}),
+        names=frozenset({identity.namesake_entry("partner:p-gone", written_before)}),
+    )
+    assert removed_namesake("partner:p-back", "81.2.69.50", "Kai A. Brandt", ip, pepper)
+    assert not removed_namesake("partner:p-back", "81.2.69.50", "Lea A. Brandt", ip, pepper)
+
+
+def test_initials_and_titles_alone_name_no_one():
+    from functions.shared.domain.identity import namesake
+
+    pepper = LOCAL_PEPPER.encode()
+    for common in ("J Smith", "Dr. Smith", "Mr J. Smith", "A B"):
+        assert namesake(common, pepper) is None, common
+    assert namesake("John Smith Jr", pepper) != namesake("John Smith", pepper)  # a father and his son
+    assert namesake("王 伟", pepper) is not None  # one character a name, in a script beyond Latin

@@ -231,14 +231,36 @@ def name_key(name: str) -> str:
     return " ".join(sorted(normalize_name(name).split()))
 
 
+# words of a Latin name that are no part of who the person is: titles (an initial, a single letter,
+# is dropped too). Not `Jr`, `Sr`, `II`: a father and his son in one home are two people
+_NOT_A_NAME = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"})
+
+
 def namesake(name: str, pepper: bytes) -> str | None:
     """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a keyed
     digest of its `name_key` (the platform's pepper, as network keys are), short and fixed in size
-    whatever the name (an IP's item holds one per removed partner), and no name on the item. None
+    whatever the name (an IP's item holds one per removed partner), and no name on the item. Initials
+    and titles are left out: `John A. Smith`, `Dr John Smith` and `SMITH, John` are one name. None
     for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's name, `Łukasz`), or
     digits; one word of a script written without spaces between words (`王伟`, `김민준`) counts
     from two characters."""
-    words = [word for word in name_key(name).split() if not word.isdigit()]
+    words = [
+        word
+        for word in name_key(name).split()
+        if not word.isdigit() and not (word.isascii() and (len(word) == 1 or word in _NOT_A_NAME))
+    ]
+    return _name_digest(words, pepper)
+
+
+def namesakes(name: str, pepper: bytes) -> frozenset[str]:
+    """Every digest a name is found by on an IP: `namesake`'s, and the one removals wrote before
+    initials and titles were left out (the name's words whole), which a return under the very same
+    name still matches."""
+    whole = [word for word in name_key(name).split() if not word.isdigit()]
+    return frozenset(d for d in (namesake(name, pepper), _name_digest(whole, pepper)) if d is not None)
+
+
+def _name_digest(words: list[str], pepper: bytes) -> str | None:
     if len(words) < 2 and not (len(words) == 1 and len(words[0]) >= 2 and _unspaced(words[0])):
         return None
     return hmac.new(pepper, f"name:{' '.join(words)}".encode(), hashlib.sha256).hexdigest()[:16]
