@@ -19,8 +19,9 @@ from functions.shared.domain.identity import (
     email_domain,
     ip_key,
     name_key,
+    names_the_same,
+    namesake,
     namesake_of,
-    namesakes,
     near_probes,
     span_of,
 )
@@ -264,12 +265,12 @@ def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState, pepper: by
     with a new address and a new computer. A name alone is common, and so is an IP (a household, an
     office): together, and the partner removed, they name the person. A name too common to tell
     anyone by (`identity.namesake`) names no one; initials and titles are no part of it."""
-    if not ip_link.names or not (digests := namesakes(name, pepper)):
+    if not ip_link.names or namesake(name, pepper) is None:
         return []
     found = {
         member
         for member, remembered in map(namesake_of, ip_link.names)
-        if remembered in digests and member in ip_link.removed and member != me
+        if member in ip_link.removed and member != me and names_the_same(remembered, name, pepper)
     }
     if not found:
         return []

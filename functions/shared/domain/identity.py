@@ -231,33 +231,28 @@ def name_key(name: str) -> str:
     return " ".join(sorted(normalize_name(name).split()))
 
 
-# words of a Latin name that are no part of who the person is: titles (an initial, a single letter,
-# is dropped too). Not `Jr`, `Sr`, `II`: a father and his son in one home are two people
+# words of a name that are no part of who the person is: titles (an initial, a single letter, is left
+# out too). Not `Jr`, `Sr`, `II`: a father and his son in one home are two people
 _NOT_A_NAME = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir"})
+BARE = "~"  # marks an IP entry's digest of a name without its initials and titles
 
 
 def namesake(name: str, pepper: bytes) -> str | None:
     """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a keyed
     digest of its `name_key` (the platform's pepper, as network keys are), short and fixed in size
-    whatever the name (an IP's item holds one per removed partner), and no name on the item. Initials
-    and titles are left out: `John A. Smith`, `Dr John Smith` and `SMITH, John` are one name. None
+    whatever the name (an IP's item holds one per removed partner), and no name on the item. None
     for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's name, `Łukasz`), or
     digits; one word of a script written without spaces between words (`王伟`, `김민준`) counts
     from two characters."""
-    words = [
-        word
-        for word in name_key(name).split()
-        if not word.isdigit() and not (word.isascii() and (len(word) == 1 or word in _NOT_A_NAME))
-    ]
-    return _name_digest(words, pepper)
+    return _name_digest([word for word in name_key(name).split() if not word.isdigit()], pepper)
 
 
-def namesakes(name: str, pepper: bytes) -> frozenset[str]:
-    """Every digest a name is found by on an IP: `namesake`'s, and the one removals wrote before
-    initials and titles were left out (the name's words whole), which a return under the very same
-    name still matches."""
+def bare_namesake(name: str, pepper: bytes) -> str | None:
+    """`namesake` of the name without its initials and titles (`Dr Kai J. Brandt` is `Kai Brandt`),
+    when that differs from the name whole and still tells someone."""
     whole = [word for word in name_key(name).split() if not word.isdigit()]
-    return frozenset(d for d in (namesake(name, pepper), _name_digest(whole, pepper)) if d is not None)
+    bare = [word for word in whole if not (word in _NOT_A_NAME or (len(word) == 1 and not _unspaced(word)))]
+    return _name_digest(bare, pepper) if bare != whole else None
 
 
 def _name_digest(words: list[str], pepper: bytes) -> str | None:
@@ -283,6 +278,24 @@ def namesake_entry(member: str, digest: str) -> str:
 def namesake_of(entry: str) -> tuple[str, str]:
     member, _, digest = entry.rpartition(" ")
     return member, digest
+
+
+def namesake_entries(member: str, name: str, pepper: bytes) -> frozenset[str]:
+    """An IP's entries for a removed partner's name: its `namesake`, and `~` and its `bare_namesake`
+    when the name has initials or titles."""
+    bare = bare_namesake(name, pepper)
+    digests = (namesake(name, pepper), BARE + bare if bare else None)
+    return frozenset(namesake_entry(member, digest) for digest in digests if digest)
+
+
+def names_the_same(entry_digest: str, name: str, pepper: bytes) -> bool:
+    """Whether an IP entry's digest and a sign-up's name are one name: the name whole either way, or
+    an initial or a title on one side only (`Kai Brandt` and `Kai J. Brandt`, `Dr Kai Brandt`). Two
+    different initials (`John A. Smith`, `John B. Smith`) or titles (`Mr`, `Mrs`) are two names."""
+    whole = namesake(name, pepper)
+    if entry_digest.startswith(BARE):  # the removed partner's name had initials or titles
+        return whole is not None and entry_digest[len(BARE) :] == whole
+    return entry_digest in {digest for digest in (whole, bare_namesake(name, pepper)) if digest}
 
 
 def searchable_name(text: str) -> str:

@@ -28,8 +28,7 @@ from functions.shared.domain.identity import (
     NEAR_SPANS_LIMIT,
     crowd_limit,
     email_keys,
-    namesake,
-    namesake_entry,
+    namesake_entries,
     near_keys,
     network_key,
 )
@@ -407,8 +406,8 @@ def removed_marks(
     (`signals.removed_namesake`)."""
     me = frozenset({subject.key})
     marks = {"removed": me, "blocked": me} if block_reapply and key[0] in BLOCK_COVERS else {"removed": me}
-    if key[0] == "ip" and (digest := namesake(subject.name, pepper)):
-        marks["names"] = frozenset({namesake_entry(subject.key, digest)})
+    if key[0] == "ip" and (names := namesake_entries(subject.key, subject.name, pepper)):
+        marks["names"] = names
     return marks
 
 
