@@ -972,43 +972,30 @@ class Generator:
         """A partner signs up from home with a throwaway inbox, claiming another country: flagged,
         then removed (blocked or not). It comes back from home under its own name, with a real
         address and a new computer: only its connection and its name are the same."""
-        person = self.fraud_person()
-        claimed = self.rng.choice([c for c in ("US", "GB", "CA", "AU", "DE") if c != person.country])
-        setup = Label("removed_returns", True, counted=False)
-        _, act = self.signup(
-            program, at, person, self.home(person), setup, email=self.throwaway(person), country=claimed
-        )
-        removed_at = at + timedelta(days=self.rng.randint(1, 4))
-        self.steps.append(
-            RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "removed_returns")
-        )
-        if self.rng.random() < 0.5:  # someone else of the home joins too, on its own computer: not fraud
-            mate = self.person(person.country, last=person.last)
-            mate.home_ip, mate.city, mate.address = person.home_ip, person.city, person.address
-            joins = removed_at + timedelta(hours=self.rng.randint(1, 20))
-            self.signup(program, joins, mate, self.home(mate), Label("housemate", False))
-        back = Session(person.home_ip, self.fingerprint(), None, self.agent())
-        self.signup(
-            program,
-            removed_at + timedelta(days=self.rng.randint(1, 6)),
-            person,
-            back,
-            Label("removed_returns", True),
-            email=self.email(person.first, person.last, person.country),
-        )
+        self._removed_then_back(program, at, "removed_returns", None)
 
     def renamed_returns(self, program: str, at: datetime) -> None:
         """`removed_returns`, but the name given back is written with a middle initial or a title
         added, or one dropped: the same person, as forms and integrations write names."""
-        person = self.fraud_person()
-        claimed = self.rng.choice([c for c in ("US", "GB", "CA", "AU", "DE") if c != person.country])
-        setup = Label("renamed_returns", True, counted=False)
+        self._removed_then_back(program, at, "renamed_returns", self._written_two_ways)
+
+    def _written_two_ways(self, person: Person) -> tuple[str, str]:
+        """A person's name as given first and as given back: one of them with a middle initial or a
+        title."""
         initial = f"{self.rng.choice(string.ascii_uppercase)}."
         plain, marked = (
             f"{person.first} {person.last}",
             self.rng.choice([f"{person.first} {initial} {person.last}", f"Dr {person.first} {person.last}"]),
         )
-        first, then = (plain, marked) if self.rng.random() < 0.5 else (marked, plain)
+        return (plain, marked) if self.rng.random() < 0.5 else (marked, plain)
+
+    def _removed_then_back(
+        self, program: str, at: datetime, pattern: str, names: Callable[[Person], tuple[str, str]] | None
+    ) -> None:
+        person = self.fraud_person()
+        claimed = self.rng.choice([c for c in ("US", "GB", "CA", "AU", "DE") if c != person.country])
+        first, then = names(person) if names else (None, None)
+        setup = Label(pattern, True, counted=False)
         _, act = self.signup(
             program,
             at,
@@ -1020,16 +1007,19 @@ class Generator:
             name=first,
         )
         removed_at = at + timedelta(days=self.rng.randint(1, 4))
-        self.steps.append(
-            RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "renamed_returns")
-        )
+        self.steps.append(RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, pattern))
+        if names is None and self.rng.random() < 0.5:  # someone else of the home joins on its own computer
+            mate = self.person(person.country, last=person.last)
+            mate.home_ip, mate.city, mate.address = person.home_ip, person.city, person.address
+            joins = removed_at + timedelta(hours=self.rng.randint(1, 20))
+            self.signup(program, joins, mate, self.home(mate), Label("housemate", False))
         back = Session(person.home_ip, self.fingerprint(), None, self.agent())
         self.signup(
             program,
             removed_at + timedelta(days=self.rng.randint(1, 6)),
             person,
             back,
-            Label("renamed_returns", True),
+            Label(pattern, True),
             email=self.email(person.first, person.last, person.country),
             name=then,
         )
