@@ -1099,9 +1099,9 @@ EARLIEST_FIELDS = frozenset({"signup_at"})
 LATEST_FIELDS = frozenset({"last_payout_change_at"})
 
 
-# how long after a session on a device and a connection both new to a partner a change made on that
-# device is still one made where the partner never was (a login there first makes them known): an
-# account taken over is paid out within hours, before its owner notices
+# how long before or after a session where a partner never was a change made on its device or its
+# connection is still one made there (a login there first makes them known): an account taken over
+# is paid out within hours, before its owner notices
 UNFAMILIAR_FOR = timedelta(hours=72)
 UNFAMILIAR_KEPT = 8  # such sessions a profile notes: the newest (a decoy or two does not push one out)
 
