@@ -559,3 +559,14 @@ def test_a_profile_written_as_its_difference_from_the_one_read_is_the_profile_de
     assert after.identifier_seq == before.identifier_seq + adds_identifiers(before, decided)
     listed = {s.id for shard in range(store.flagged_shards()) for s in store.flagged_subjects(shard)}
     assert (subject_id in listed) == (decided.status == "flagged")  # the sweep's work list follows
+
+
+@pytest.mark.parametrize("note", [(), ("2026-11-02T03:10:00+00:00 US 81.2.69.160 fp x",)])
+def test_a_profile_update_sets_or_clears_a_list_field_alike(store, note):
+    # an approval clears the note of unfamiliar sessions through an UpdateProfile (a list field)
+    noted = ("2026-11-01T03:10:00+00:00 hosting 8.8.8.8 fp-y",)
+    store.apply(
+        Step([WriteProfile(Subject(P, "partner", f"upd-{len(note)}", unfamiliar=noted), expect_version=0)])
+    )
+    store.apply(Step([UpdateProfile(P, "partner", f"upd-{len(note)}", {"unfamiliar": note}, bump=False)]))
+    assert store.get_subject(P, "partner", f"upd-{len(note)}").unfamiliar == note

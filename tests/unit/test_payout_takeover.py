@@ -289,3 +289,28 @@ def test_a_late_login_carrying_the_payout_details_of_its_day_is_no_payout_change
     score(engine, account("p-whole", "payout_update", "2026-11-04T09:00:00Z", HOME_IP, "fp-home", "GB-B"))
     late = score(engine, account("p-whole", "login", "2026-11-03T09:00:00Z", US_HOME, "fp-travel", "GB-A"))
     assert "payout_changed_from_new_session" not in str(late), late
+
+
+def test_an_approved_partner_changing_its_details_again_where_it_was_reviewed_passes():
+    from datetime import UTC, datetime
+
+    from functions.disputes import service as disputes
+    from functions.shared.clock import FixedClock
+    from functions.shared.messaging import InMemoryPublisher
+    from functions.shared.runtime import Dependencies
+
+    engine = make_engine()  # an honest partner who moved abroad: flagged, reviewed, approved
+    established(engine, "p-mover")
+    score(engine, account("p-mover", "login", "2026-11-02T03:10:00Z", US_HOME, "fp-there"))
+    assert payout_from(engine, "p-mover", US_HOME, "fp-there")["action"] == "flag"
+    case_id = engine.repository.get_subject(PROGRAM, "partner", "p-mover").flag_case_id
+    deps = Dependencies(engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
+    disputes.dispute(deps, PROGRAM, case_id, "moved to Boston", "Program team")
+    disputes.record_verdict(deps, case_id, "approve", "checked with the partner", "Security")
+    disputes.run_cycle(deps)
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p-mover")
+    assert (partner.status, partner.unfamiliar) == ("active", ())
+
+    again = payout_from(engine, "p-mover", US_HOME, "fp-there", "2026-11-03T10:00:00Z")  # a typo mended
+
+    assert again["action"] == "allow", again

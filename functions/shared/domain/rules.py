@@ -776,7 +776,14 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     elif (standing := declined_before(case, subject)) is not None:
         changes = {"active_case_id": None, "flag_case_id": standing}  # still flagged, marks kept
     else:
-        changes = {"status": "active", "active_case_id": None, "flag_case_id": None, "marks_pending": False}
+        # its unfamiliar sessions were the review's to judge: approved, they are the partner's own
+        changes = {
+            "status": "active",
+            "active_case_id": None,
+            "flag_case_id": None,
+            "marks_pending": False,
+            "unfamiliar": (),
+        }
     return Step(
         [
             UpdateCase(

@@ -903,7 +903,10 @@ class PartnersDynamo(DynamoBase):
         m = self._m
         actions: list[Any] = []
         for name, value in write.changes.items():
-            actions.append(_set_or_remove(getattr(m.subject, _PROFILE_FIELDS[name]), value))
+            if name in _PROFILE_LISTS:
+                actions.append(_set_or_remove(getattr(m.subject, _PROFILE_LISTS[name]), list(value) or None))
+            else:
+                actions.append(_set_or_remove(getattr(m.subject, _PROFILE_FIELDS[name]), value))
         if "status" in write.changes:
             flagged = self._flagged_index(
                 write.program_id, write.subject_type, write.subject_id, write.changes["status"]
