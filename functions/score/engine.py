@@ -275,19 +275,24 @@ class Engine:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one (for a
         partner, counted again without customers: `signals.as_a_partner_sees`)."""
         me = subject_key(*plan.subject)
-        crowded_by_anyone = crowds  # what the profile's note of unfamiliar sessions goes by
         key_of = {**plan.links, **plan.probes}
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         network = {role: snapshot.network[key] for role, key in plan.network.items()}
         if plan.subject[0] == "partner":
             # what customers typed is no evidence about a partner, nor does it crowd its address out
             read, network = signals.as_a_partner_sees(read, network)
-            crowds = rules.crowded_links({key_of[role]: state for role, state in read.items()})
+        # the crowds as evidence goes (a partner's counted without customers); the unfamiliar-session
+        # rules go by `crowds`, as the profile's note does
+        seen_crowded = (
+            rules.crowded_links({key_of[role]: state for role, state in read.items()})
+            if plan.subject[0] == "partner"
+            else crowds
+        )
         links = {
-            role: NO_LINK if key_of[role] in crowds and not rules.farmed(key_of[role], state) else state
+            role: NO_LINK if key_of[role] in seen_crowded and not rules.farmed(key_of[role], state) else state
             for role, state in read.items()
         }
-        network = {role: state for role, state in network.items() if plan.links.get(role) not in crowds}
+        network = {role: state for role, state in network.items() if plan.links.get(role) not in seen_crowded}
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
@@ -322,7 +327,7 @@ class Engine:
                 changed = rules.payout_changed(snapshot.subject, event.activity, partner.payout_account, at)
                 reasons += signals.payout_before_rewards(changed, snapshot.subject, at)
                 if changed:
-                    ip, now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowded_by_anyone)
+                    ip, now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
                     since, where = (
                         (at, now)
                         if now

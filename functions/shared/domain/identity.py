@@ -244,15 +244,20 @@ def namesake(name: str, pepper: bytes) -> str | None:
     for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's name, `Łukasz`), or
     digits; one word of a script written without spaces between words (`王伟`, `김민준`) counts
     from two characters."""
-    return _name_digest([word for word in name_key(name).split() if not word.isdigit()], pepper)
+    return _name_digest(_name_words(name), pepper)
 
 
 def bare_namesake(name: str, pepper: bytes) -> str | None:
     """`namesake` of the name without its initials and titles (`Dr Kai J. Brandt` is `Kai Brandt`),
     when that differs from the name whole and still tells someone."""
-    whole = [word for word in name_key(name).split() if not word.isdigit()]
+    whole = _name_words(name)
     bare = [word for word in whole if not (word in _NOT_A_NAME or (len(word) == 1 and not _unspaced(word)))]
     return _name_digest(bare, pepper) if bare != whole else None
+
+
+def _name_words(name: str) -> list[str]:
+    """A name's words as its digests take them: `name_key`'s, but for numbers."""
+    return [word for word in name_key(name).split() if not word.isdigit()]
 
 
 def _name_digest(words: list[str], pepper: bytes) -> str | None:

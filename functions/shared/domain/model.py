@@ -186,9 +186,9 @@ class Subject:
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
-    # sessions on a device and a connection both new to the partner, as `<first seen> <device>`, the
-    # newest few (`rules.unfamiliar_noted`): a payout change on such a device soon after is one made
-    # where the partner never was (`signals.payout_from_a_new_session`)
+    # sessions where the partner never was, somewhere it never connected from, as `<first seen>
+    # <where> <ip> <device>`, the newest few (`rules.unfamiliar_noted`): a payout change on such a
+    # device or connection soon after is one made there (`signals.payout_from_a_new_session`)
     unfamiliar: tuple[str, ...] = ()
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal's mop-up checks whether any did)
