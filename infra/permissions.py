@@ -216,7 +216,7 @@ ACCESS: dict[str, Access] = {
     # It also finishes a flag whose marks were not all written (the subject's identifiers, network
     # keys: the pepper, and those kept outside its profile: Query on its partition); BatchWriteItem:
     # delivered notifications leave the outbox. Once per flagged customer whose network marks are of
-    # the form before customers' (`rules.customer_marks_rewritten`), it rewrites them (UpdateItem of
+    # the form before customers' (`marks.customer_marks_rewritten`), it rewrites them (UpdateItem of
     # network items and the profile), each step but the last guarded by a ConditionCheck on the
     # profile; a flag's marks in more than one step are guarded so too.
     "hold_sweep": Access(

@@ -1,6 +1,6 @@
 """What program teams read and do: case views, the drawer, rewards, overrides, the summary,
-removals. The rules are in `functions.shared.domain.rules`; this module reads, asks the rules,
-and has their decisions written."""
+removals. The rules are in `functions.shared.domain` (`rewards`, `removal`); this module reads,
+asks the rules, and has their decisions written."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 
 from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
-from functions.shared.domain import hold_order, rules
+from functions.shared.domain import hold_order
 from functions.shared.domain.identity import network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
+from functions.shared.domain.removal import check_removable, removal_mop_up, removal_plan, removal_unfinished
+from functions.shared.domain.rewards import override_step
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import InvalidInput
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
@@ -210,7 +212,7 @@ def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: 
 
     def attempt() -> Reward:
         reward = store.get_reward(program_id, reward_id)
-        carry_out(store, [rules.override_step(reward, actor, now)], deps.publisher)
+        carry_out(store, [override_step(reward, actor, now)], deps.publisher)
         return replace(reward, status="approved", overridden=True)
 
     return views.reward_view(retrying(attempt, f"overriding reward {reward_id}"))
@@ -229,7 +231,7 @@ def remove_partner(
     deps: Dependencies, program_id: str, case_id: str, block_reapply: bool, actor: str
 ) -> views.RemovedPartner:
     """SPEC 3.2: the partner's rewards archived, their identifiers marked removed (and blocked),
-    however many, then what arrived meanwhile (`rules.removal_mop_up`): a partner who keeps sending
+    however many, then what arrived meanwhile (`removal_mop_up`): a partner who keeps sending
     rewards is removed all the same. A removal stopped half way is finished by the client's retry."""
     store: CasesPort = deps.repository
     now = deps.clock.now()
@@ -239,12 +241,12 @@ def remove_partner(
         case = store.get_case(program_id, case_id)
         if case.status == "removed" and case.subject_type == "partner":
             subject = store.get_subject(program_id, "partner", case.subject_id)
-            if rules.removal_unfinished(case, subject):
+            if removal_unfinished(case, subject):
                 return case, None  # removed, its mop-up not done: this retry does it, whole
-        rules.check_removable(case)
+        check_removable(case)
         subject = store.get_subject(program_id, "partner", case.subject_id)
         rewards = store.subject_rewards(program_id, "partner", subject.id)
-        plan = rules.removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)
+        plan = removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)
         carry_out(store, plan.steps, deps.publisher)
         return case, subject
 
@@ -255,7 +257,7 @@ def remove_partner(
         arrived = read is None or subject.reward_seq != read.reward_seq
         rewards = store.subject_rewards(program_id, "partner", subject.id) if arrived else []
         removed = replace(case, status="removed")
-        carry_out(store, rules.removal_mop_up(removed, read, subject, rewards, pepper, now), deps.publisher)
+        carry_out(store, removal_mop_up(removed, read, subject, rewards, pepper, now), deps.publisher)
         return store.get_case(program_id, case_id)
 
     return views.removed_partner(retrying(mop_up, f"archiving what arrived during the removal of {case_id}"))

@@ -43,7 +43,7 @@ MAX_CONTINUATIONS = 20
 CONTINUATION_SOURCE = "fraud-management.dispute-cycle"
 CONTINUATION_DETAIL_TYPE = "Dispute Cycle Continuation"
 
-Position = tuple[datetime, str, str]  # `rules.dispute_position`: dispute time, program, case
+Position = tuple[datetime, str, str]  # `cases.dispute_position`: dispute time, program, case
 
 
 class CycleStalled(RuntimeError):

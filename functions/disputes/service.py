@@ -1,6 +1,6 @@
 """Disputes (SPEC 3.3, 7): program teams dispute a case; the platform security team records a
 verdict; the monthly dispute cycle applies the verdicts. The rules (which transitions, what a
-verdict does to rewards and to the subject) are in `functions.shared.domain.rules`."""
+verdict does to rewards and to the subject) are in `functions.shared.domain.disputes`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.disputes.continuation import TIME_MARGIN_SECONDS, Continuation, CycleRun, next_run
 from functions.shared import views
 from functions.shared.changes import carry_out, retrying
-from functions.shared.domain import actors, rules
+from functions.shared.domain import actors
+from functions.shared.domain.cases import dispute_position
+from functions.shared.domain.disputes import (
+    VERDICTS,
+    dispute_step,
+    evidence_since_verdict,
+    other_holders,
+    resolution_begin_step,
+    resolution_plan,
+    verdict_step,
+    verdict_withdrawal_step,
+)
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound
@@ -32,7 +43,7 @@ def dispute(deps: Dependencies, program_id: str, case_id: str, reason: str, acto
 
     def attempt() -> Case:
         case = store.get_case(program_id, case_id)
-        carry_out(store, [rules.dispute_step(case, reason, actor, now)], deps.publisher)
+        carry_out(store, [dispute_step(case, reason, actor, now)], deps.publisher)
         return store.get_case(program_id, case_id)
 
     return views.case_view(retrying(attempt, f"disputing case {case_id}"))
@@ -52,7 +63,7 @@ def open_disputes(deps: Dependencies, limit: int, cursor: str | None) -> views.D
     programs = {p.program_id: p.name for p in store.list_programs()} if page else {}
     next_cursor = None
     if more:
-        at, program_id, case_id = rules.dispute_position(page[-1])
+        at, program_id, case_id = dispute_position(page[-1])
         next_cursor = encode_cursor((at.isoformat(), program_id, case_id), query)
     return views.DisputePage(
         items=[views.dispute_view(c, programs.get(c.program_id)) for c in page], next_cursor=next_cursor
@@ -71,7 +82,7 @@ def record_verdict(
             subject: Subject | None = store.get_subject(case.program_id, case.subject_type, case.subject_id)
         except NotFound:  # a case whose subject is not stored: the verdict on the case alone
             subject = None
-        carry_out(store, [rules.verdict_step(case, verdict, note, actor, now, subject)], deps.publisher)
+        carry_out(store, [verdict_step(case, verdict, note, actor, now, subject)], deps.publisher)
         return store.get_case(case.program_id, case_id)
 
     recorded = retrying(attempt, f"recording the verdict on {case_id}")
@@ -104,7 +115,7 @@ def _disputed(store: DisputesPort, case_id: str) -> Case:
 
 def run_cycle(deps: Dependencies) -> dict[str, Any]:
     """Resolves every disputed case that has a verdict; the others wait for the next cycle. An
-    approval that new evidence outdated (`rules.evidence_since_verdict`) is withdrawn instead, and
+    approval that new evidence outdated (`evidence_since_verdict`) is withdrawn instead, and
     its case waits for a verdict on what it is now. Safe to run twice, or again after stopping half
     way: each step is conditional on the state it changes. A case that fails is reported and left
     for the next run; the cycle goes on with the others."""
@@ -140,7 +151,7 @@ class _Pass:
     report: dict[str, Any]
     applied: int = 0  # verdicts approved, declined or withdrawn
     left: int = 0  # cases with a verdict not taken, for want of time
-    # `rules.dispute_position` of the last case passed (taken, or counted as waiting): where a
+    # `dispute_position` of the last case passed (taken, or counted as waiting): where a
     # continuation starts, so no case is taken or counted twice
     last_passed: tuple[datetime, str, str] | None = None
 
@@ -158,24 +169,24 @@ def _cycle_pass(
     )
     done = _Pass({})
     listed_cases = list(store.disputes(after))  # read first: the cycle moves cases between the partitions
-    to_take = sum(c.verdict in rules.VERDICTS for c in listed_cases)
+    to_take = sum(c.verdict in VERDICTS for c in listed_cases)
     for listed in listed_cases:
-        if listed.verdict not in rules.VERDICTS:
+        if listed.verdict not in VERDICTS:
             report[listed.program_id]["waiting"] += 1
-            done.last_passed = rules.dispute_position(listed)  # counted: a continuation starts past it
+            done.last_passed = dispute_position(listed)  # counted: a continuation starts past it
             continue
         if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
             done.left = to_take
             break
         to_take -= 1
-        done.last_passed = rules.dispute_position(listed)
+        done.last_passed = dispute_position(listed)
 
         def attempt(listed: Case = listed) -> str | None:
             case = store.get_case(listed.program_id, listed.case_id)
-            if case.status != "disputed" or case.verdict not in rules.VERDICTS:
+            if case.status != "disputed" or case.verdict not in VERDICTS:
                 return None  # resolved or removed meanwhile
-            if rules.evidence_since_verdict(case):
-                carry_out(store, [rules.verdict_withdrawal_step(case, now)], deps.publisher)
+            if evidence_since_verdict(case):
+                carry_out(store, [verdict_withdrawal_step(case, now)], deps.publisher)
                 # what an approval under way released before the evidence stopped it, held again
                 key = (case.program_id, case.subject_type, case.subject_id)
                 hold_due(
@@ -189,19 +200,19 @@ def _cycle_pass(
                 )
                 return "withdrawn"
             subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
-            if begin := rules.resolution_begin_step(case, subject):
+            if begin := resolution_begin_step(case, subject):
                 # from here nothing of it is held or marked under the case, and the verdict stays:
                 # what is read next is all there is to move
                 carry_out(store, [begin], deps.publisher)
                 subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             # stamped when applied: a verdict recorded as the cycle ran is older than its resolution
-            plan = rules.resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
+            plan = resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
             *steps, last = plan.steps
             carry_out(store, steps, deps.publisher)
             # what it released that is still a flagged other side's to hold, held before the case's
             # last step: a run stopped before that step finds the case disputed and holds them again
-            for other in rules.other_holders(case, plan.moved):
+            for other in other_holders(case, plan.moved):
                 try:
                     batch = f"released/{now.isoformat()}"
                     hold_due(store, deps.publisher, other, pepper, now, actors.DISPUTE_CYCLE, batch)

@@ -3,7 +3,7 @@ its flag and still `new` or `pending` goes `on_hold` (this catches rewards creat
 after the flag). Overridden rewards are never touched. It also finishes a flag whose marks on the
 subject's older identifiers were not all written (a scoring run that stopped after its first step),
 and, once, a flagged customer's network marks written before they said they were a customer's
-(`rules.customer_marks_rewritten`, after its holds: a refused rewrite never holds back a hold).
+(`customer_marks_rewritten`, after its holds: a refused rewrite never holds back a hold).
 
 It reads only what it may change: the flagged subjects (a sparse index) and their rewards from the
 flag on (an index by subject and creation time). Every hold is conditional on the reward and on the
@@ -28,8 +28,9 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.changes import retrying
-from functions.shared.domain import actors, rules
+from functions.shared.domain import actors
 from functions.shared.domain.identity import network_pepper
+from functions.shared.domain.marks import customer_marks_rewritten, marks_to_rewrite
 from functions.shared.domain.model import Subject
 from functions.shared.errors import DomainError
 from functions.shared.holds import hold_due
@@ -125,7 +126,7 @@ def _sweep_subject(
     if held:
         report.held += held
         report.per_program[subject.program_id] = report.per_program.get(subject.program_id, 0) + held
-    if rules.marks_to_rewrite(subject):  # housekeeping, once, after the holds
+    if marks_to_rewrite(subject):  # housekeeping, once, after the holds
         key = (subject.program_id, subject.type, subject.id)
         try:
             retrying(lambda: _rewrite_customer_marks(store, key, pepper), f"rewriting {subject.key}'s marks")
@@ -134,9 +135,9 @@ def _sweep_subject(
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:
-    """A flagged customer's network marks of the form before customers' (`rules.CUSTOMER_MARK`),
+    """A flagged customer's network marks of the form before customers' (`CUSTOMER_MARK`),
     rewritten: the subject read again, with the identifiers spilled out of its profile."""
-    for step in rules.customer_marks_rewritten(store.get_subject(*key), pepper):
+    for step in customer_marks_rewritten(store.get_subject(*key), pepper):
         store.apply(step)
 
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared import changes
 from functions.shared.domain.model import Notification
-from functions.shared.domain.rules import derived_id
+from functions.shared.domain.plans import derived_id
 from functions.shared.observability import metrics
 from functions.shared.runtime import Dependencies
 

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
-from functions.shared.domain import holdables, rules
+from functions.shared.domain import holdables
 from functions.shared.domain.identity import (
     email_keys,
     ip_key,
@@ -23,6 +23,8 @@ from functions.shared.domain.identity import (
     span_entry,
     usable_device,
 )
+from functions.shared.domain.links import crowded_links, farmed, guarded_joins, links_to_join, network_to_join
+from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
 from functions.shared.domain.model import (
     NO_LINK,
     LinkKey,
@@ -33,6 +35,15 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
     subject_key,
+)
+from functions.shared.domain.profiles import payout_changed, profile_changes, with_identifiers
+from functions.shared.domain.rewards import flagged_since
+from functions.shared.domain.scoring_plan import ListsRead, ScoringInput, flags_subject, scoring_plan
+from functions.shared.domain.unfamiliar_sessions import (
+    noted_ips,
+    unfamiliar_noted,
+    unfamiliar_seen,
+    unfamiliar_session,
 )
 from functions.shared.domain.velocity import Velocity, tallies, velocity
 from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
@@ -131,18 +142,18 @@ class Engine:
                 plan.customer_id,
                 event.transaction.id if isinstance(event, TransactionCreated) else None,
             )
-            crowds = rules.crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+            crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
-            flags = rules.flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
+            flags = flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
             given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
             given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
-            lists = rules.ListsRead(
+            lists = ListsRead(
                 snapshot.holdables, snapshot.partner_holdables, customer=snapshot.customer_holdables
             )
             if given.flag:
@@ -150,7 +161,7 @@ class Engine:
                 since = (
                     None
                     if given.profile.type == "customer"
-                    else rules.flagged_since(given.profile, event.occurred_at)
+                    else flagged_since(given.profile, event.occurred_at)
                 )
                 # known from the subject's item (issue 15); the index only when the list cannot tell
                 listed = (
@@ -158,7 +169,7 @@ class Engine:
                 )
                 if listed is None:
                     rewards = self.repository.subject_rewards(stored.program_id, *plan.subject, since)
-                    lists = rules.ListsRead(
+                    lists = ListsRead(
                         snapshot.holdables,
                         snapshot.partner_holdables,
                         True,
@@ -170,12 +181,12 @@ class Engine:
             if (
                 before is not None
                 and before.spill_count
-                and rules.marks_every_identifier(before, "flagged" if given.flag else given.profile.status)
+                and marks_every_identifier(before, "flagged" if given.flag else given.profile.status)
             ):  # its marks reach identifiers kept outside its profile: read them
                 spilled = self.repository.spilled_identifiers(stored.program_id, *plan.subject)
                 before = evolve(before, spilled=before.spilled | spilled)
                 given.profile = evolve(given.profile, spilled=given.profile.spilled | spilled)
-            scoring = rules.scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
+            scoring = scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
                 carry_out(self.repository, [first], self.publisher, self.delivered)
@@ -284,12 +295,12 @@ class Engine:
         # the crowds as evidence goes (a partner's counted without customers); the unfamiliar-session
         # rules go by `crowds`, as the profile's note does
         seen_crowded = (
-            rules.crowded_links({key_of[role]: state for role, state in read.items()})
+            crowded_links({key_of[role]: state for role, state in read.items()})
             if plan.subject[0] == "partner"
             else crowds
         )
         links = {
-            role: NO_LINK if key_of[role] in seen_crowded and not rules.farmed(key_of[role], state) else state
+            role: NO_LINK if key_of[role] in seen_crowded and not farmed(key_of[role], state) else state
             for role, state in read.items()
         }
         network = {role: state for role, state in network.items() if plan.links.get(role) not in seen_crowded}
@@ -324,14 +335,14 @@ class Engine:
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 at = event.occurred_at
-                changed = rules.payout_changed(snapshot.subject, event.activity, partner.payout_account, at)
+                changed = payout_changed(snapshot.subject, event.activity, partner.payout_account, at)
                 reasons += signals.payout_before_rewards(changed, snapshot.subject, at)
                 if changed:
                     ip, now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
                     since, where = (
                         (at, now)
                         if now
-                        else rules.unfamiliar_seen(snapshot.subject, plan.device, ip, at) or (None, None)
+                        else unfamiliar_seen(snapshot.subject, plan.device, ip, at) or (None, None)
                     )
                     reasons += signals.payout_from_a_new_session(since, where, at)
         elif isinstance(event, TransactionCreated):
@@ -361,7 +372,7 @@ class Engine:
                 named |= set(links[role].flagged) | set(links[role].removed)
         group = signals.a_partners_group(links) if plan.subject[0] == "partner" else links
         reasons += signals.cluster_signal(me, group, named)
-        reasons += signals.network_signal(rules.program_token(program_id, self.pepper), network)
+        reasons += signals.network_signal(program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
 
     def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
@@ -393,17 +404,17 @@ class Engine:
         snapshot: Snapshot,
         decision: dict[str, Any],
         flag: bool,
-        crowds: set[LinkKey],  # the snapshot's crowded links (`rules.crowded_links`)
-    ) -> rules.ScoringInput:
+        crowds: set[LinkKey],  # the snapshot's crowded links (`crowded_links`)
+    ) -> ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
         profile = self._profile(program_id, event, plan, snapshot, crowds)
         me = subject_key(*plan.subject)
         spans = {key: span_entry(me, span) for key, span in plan.spans.items()}
-        links = rules.links_to_join(me, states, crowds, flag, spans)
-        marks = rules.network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
-        network = rules.network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
-        given = rules.ScoringInput(
+        links = links_to_join(me, states, crowds, flag, spans)
+        marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
+        network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
+        given = ScoringInput(
             program_id=program_id,
             event_id=stored.event_id,
             occurred_at=event.occurred_at,
@@ -413,7 +424,7 @@ class Engine:
             spans={key: spans[key] for key in links if key in spans},
             network=network,
             counts=tallies(plan.counts.values(), event.occurred_at, snapshot.links),
-            seen=rules.guarded_joins(me, states, links),
+            seen=guarded_joins(me, states, links),
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,
@@ -455,14 +466,14 @@ class Engine:
     ) -> tuple[str | None, str | None]:
         """An account change's connection (its link key; None for one that names no one: a privacy
         relay, a proxy's own address, a crowded link), and where it is (`signals.elsewhere`'s word)
-        when the session is one where the partner never was (`rules.unfamiliar_session`) somewhere it
+        when the session is one where the partner never was (`unfamiliar_session`) somewhere it
         never connected from; else None."""
         device, ip = plan.device, plan.ip if plan.ip and ("ip", plan.ip) not in crowds else None
         device_link = snapshot.links.get(("device", device), NO_LINK) if device else NO_LINK
         ip_link = snapshot.links.get(("ip", ip), NO_LINK) if ip else NO_LINK
-        if subject is None or not rules.unfamiliar_session(subject, device, ip, device_link, ip_link):
+        if subject is None or not unfamiliar_session(subject, device, ip, device_link, ip_link):
             return ip, None
-        noted = rules.noted_ips(subject, event.occurred_at)
+        noted = noted_ips(subject, event.occurred_at)
         return ip, signals.elsewhere(subject, str(event.session.ip), self.reference, noted)
 
     def _profile(
@@ -477,7 +488,7 @@ class Engine:
         known = {key for key in plan.links.values() if me in snapshot.links[key].members}  # linked already
         if isinstance(event, PartnershipCreated):
             p = event.partner
-            profile = rules.profile_changes(
+            profile = profile_changes(
                 current,
                 {
                     "name": p.name,
@@ -495,7 +506,7 @@ class Engine:
                 at,
             )
             session = event.session
-            return rules.with_identifiers(
+            return with_identifiers(
                 profile,
                 email=p.email,
                 device=usable_device(session.device_fingerprint),
@@ -515,14 +526,14 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if rules.payout_changed(snapshot.subject, event.activity, event.partner.payout_account, at):
+            if payout_changed(snapshot.subject, event.activity, event.partner.payout_account, at):
                 changes["last_payout_change_at"] = at
             ip, where = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
             if ip and where:
-                changes["unfamiliar"] = rules.unfamiliar_noted(current, plan.device, ip, where, at)
-            profile = rules.profile_changes(current, changes, at)
+                changes["unfamiliar"] = unfamiliar_noted(current, plan.device, ip, where, at)
+            profile = profile_changes(current, changes, at)
             session = event.session
-            return rules.with_identifiers(
+            return with_identifiers(
                 profile,
                 email=event.partner.email or None,
                 device=usable_device(session.device_fingerprint),
@@ -533,7 +544,7 @@ class Engine:
             )
         if isinstance(event, TransactionCreated):
             c = event.customer
-            profile = rules.profile_changes(
+            profile = profile_changes(
                 current,
                 {
                     "name": c.name or current.name or c.id,
@@ -546,7 +557,7 @@ class Engine:
                 },
                 at,
             )
-            return rules.with_identifiers(
+            return with_identifiers(
                 profile,
                 email=c.email or None,
                 device=usable_device(c.device_fingerprint),

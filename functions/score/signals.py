@@ -25,8 +25,8 @@ from functions.shared.domain.identity import (
     near_probes,
     span_of,
 )
+from functions.shared.domain.marks import customers_mark, mark_program
 from functions.shared.domain.model import CUSTOMER_KEY, NO_LINK, LinkState, NetworkState, Subject, evolve
-from functions.shared.domain.rules import customers_mark, mark_program
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
@@ -79,7 +79,7 @@ def as_a_partner_sees(
     purchase is a self-referral or another account's address, flagged, and the flagged customer
     would stand beside the partner for good, here and across the network). So customers on the
     partner's address, or on one similar to it, are no evidence about the partner, in its program
-    or on the network (customers' marks end in `rules.CUSTOMER_MARK`). A device or an IP is not
+    or on the network (customers' marks end in `marks.CUSTOMER_MARK`). A device or an IP is not
     typed: whoever used it counts, customers too."""
     state = network.get("email")
     if state is not None and (state.flagged or state.removed):
@@ -261,7 +261,7 @@ def ip_signals(
 
 def removed_namesake(me: str, ip: str, name: str, ip_link: LinkState, pepper: bytes) -> list[Reason]:
     """A sign-up from the connection of a partner the program removed, under that partner's name
-    (`rules.removed_marks` keeps `<partner> <name digest>` on the IP): the removed partner back
+    (`marks.removed_marks` keeps `<partner> <name digest>` on the IP): the removed partner back
     with a new address and a new computer. A name alone is common, and so is an IP (a household, an
     office): together, and the partner removed, they name the person. A name too common to tell
     anyone by (`identity.namesake`) names no one; initials and titles are no part of it."""
@@ -420,7 +420,7 @@ def self_referral(
 ) -> list[Reason]:
     """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one;
     `links`: the customer's e-mail, device and IP links as read, which name the partner when it used them
-    (the partner's profile keeps only `rules.PROFILE_KEEPS` of each kind)."""
+    (the partner's profile keeps only `profiles.PROFILE_KEEPS` of each kind)."""
     if partner is None:
         return []
     links = links or {}
@@ -464,7 +464,7 @@ def account_burst(activity: str, changes: int) -> list[Reason]:
 
 
 def payout_before_rewards(changed: bool, subject: Subject | None, at: datetime) -> list[Reason]:
-    """Payout details changed (`changed`: `rules.payout_changed`) within an hour of sign-up: the
+    """Payout details changed (`changed`: `profiles.payout_changed`) within an hour of sign-up: the
     pattern of accounts opened to cash out."""
     if not changed or subject is None or subject.signup_at is None:
         return []

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.shared.changes import carry_out
-from functions.shared.domain.rules import hold_steps, pending_marks_plan, sweep_holds
+from functions.shared.domain.marks import pending_marks_plan
+from functions.shared.domain.rewards import hold_steps, sweep_holds
 from functions.shared.messaging import EventPublisher
 from functions.shared.storage.port import HoldsPort
 

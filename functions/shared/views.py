@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import Field
 
 from functions.shared.domain import hold_order
+from functions.shared.domain.disputes import evidence_since_verdict
 from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
-from functions.shared.domain.rules import evidence_since_verdict
 from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
 from functions.shared.inputs import Model
 from functions.shared.money import amount_text, to_micros

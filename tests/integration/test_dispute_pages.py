@@ -18,7 +18,7 @@ import pytest
 from functions.disputes import service
 from functions.shared import runtime, tenancy
 from functions.shared.clock import FixedClock
-from functions.shared.domain import rules
+from functions.shared.domain.disputes import dispute_step, verdict_step
 from functions.shared.domain.model import Case, Reason
 from functions.shared.domain.writes import PutCase, Step
 from functions.shared.paging import encode_cursor
@@ -54,7 +54,7 @@ def open_and_dispute(
         store.apply(Step([PutCase(a_case(program_id, n, prefix))]))
     for n, at in disputed.items():
         case = store.get_case(program_id, f"{prefix}{n:04}")
-        store.apply(rules.dispute_step(case, f"reason {n}", "fraud team", at))
+        store.apply(dispute_step(case, f"reason {n}", "fraud team", at))
 
 
 # dispute order is not flag order; in each program a0000/a0005 are disputed at one instant, and so
@@ -151,7 +151,7 @@ def test_a_verdict_or_a_new_dispute_between_pages_neither_repeats_nor_skips(disp
         assert verdict.status == 200 and verdict.body["program_id"] == program, verdict
     newest = DISPUTED + timedelta(days=1)
     case = disputes.store.get_case(disputes.a.program_id, "a0007")  # one of A's open cases
-    disputes.store.apply(rules.dispute_step(case, "late", "fraud team", newest))
+    disputes.store.apply(dispute_step(case, "late", "fraud team", newest))
 
     rest, _ = every_page(key, limit="5", cursor=first.body["next_cursor"])
 
@@ -225,7 +225,7 @@ def test_a_page_reads_a_page_of_three_hundred_disputes(aws, capsys):
         open_and_dispute(aws.repository, program, prefix, times)
         for n in range(0, 150, 3):
             case = aws.repository.get_case(program, f"{prefix}{n:04}")
-            aws.repository.apply(rules.verdict_step(case, "decline", "", "security", DISPUTED))
+            aws.repository.apply(verdict_step(case, "decline", "", "security", DISPUTED))
 
     def reads(cursor: str | None) -> tuple[int, int, Any]:
         with DynamoCalls() as calls:

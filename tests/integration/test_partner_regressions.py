@@ -19,9 +19,16 @@ from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.changes import carry_out
 from functions.shared.clock import FixedClock
-from functions.shared.domain import rules
 from functions.shared.domain.identity import email_keys, network_key, network_pepper
+from functions.shared.domain.marks import (
+    CUSTOMER_MARK,
+    customer_marks_rewritten,
+    network_identifiers,
+    network_mark,
+)
 from functions.shared.domain.model import Reward, Subject, evolve
+from functions.shared.domain.profiles import identifiers_of
+from functions.shared.domain.rewards import hold_steps
 from functions.shared.domain.writes import (
     MarkNetwork,
     PutReward,
@@ -130,9 +137,7 @@ def test_a_partner_with_hundreds_of_devices_is_flagged_marked_everywhere_and_rem
     )
     case_id = flag_by_email(env, "p-many", "twin.many@example.com")
 
-    identifiers = rules.identifiers_of(
-        env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-many")
-    )
+    identifiers = identifiers_of(env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-many"))
     assert len(identifiers) > 190  # every device, IP and address, not the first 20
     assert all("partner:p-many" in state.flagged for state in links(env, identifiers).values())
     assert env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-many").marks_pending is False
@@ -153,9 +158,7 @@ def test_a_partner_with_hundreds_of_devices_is_flagged_marked_everywhere_and_rem
 def test_approval_withdraws_the_flag_on_every_identifier_the_subject_ever_used(env):
     seed_partner(env, "p-old", devices=120, ips=30, emails=["first.address@example.com"])
     case_id = flag_by_email(env, "p-old", "twin.old@example.com")
-    identifiers = rules.identifiers_of(
-        env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-old")
-    )
+    identifiers = identifiers_of(env.deps.repository.get_subject(env.tenant.program_id, "partner", "p-old"))
     assert ("email", "first.address@example.com") in identifiers  # an address it no longer uses
 
     report = dispute_and_decide(env, case_id, "approve")
@@ -292,7 +295,7 @@ def test_a_sweep_holding_from_a_stale_read_cannot_attach_holds_to_an_approved_ca
     fresh = env.deps.repository.subject_rewards(env.tenant.program_id, "partner", "p-ok")
     assert [r.status for r in fresh] == ["new"]
 
-    steps = rules.hold_steps(
+    steps = hold_steps(
         (env.tenant.program_id, stale_subject.flag_case_id), ("partner", "p-ok"), fresh, "sweep", NOW, "stale"
     )
     with pytest.raises(StepRefused):
@@ -515,7 +518,7 @@ def test_a_bus_outage_never_stops_a_sweep_and_its_notifications_are_relayed_late
 def test_a_customer_flagged_before_its_marks_said_so_has_them_rewritten_by_the_sweep_once(
     env, other_tenant, monkeypatch
 ):
-    """Customers' network marks end in `rules.CUSTOMER_MARK`, so that a partner whose address a
+    """Customers' network marks end in `CUSTOMER_MARK`, so that a partner whose address a
     customer typed is not flagged across the network by it. A customer flagged before they did
     (simulated: its marks put back in the old form, its profile without the note) would keep such a
     partner framed: the next sweep rewrites its marks, once."""
@@ -527,9 +530,9 @@ def test_a_customer_flagged_before_its_marks_said_so_has_them_rewritten_by_the_s
     customer = repo.get_subject(program, "customer", "c-framer")
     assert (customer.status, customer.customer_marks) == ("flagged", True)  # a new flag: the new form
     pepper = network_pepper()
-    mark = rules.network_mark(program, customer, pepper)
-    old = mark.removesuffix(rules.CUSTOMER_MARK)
-    identifiers = rules.network_identifiers(customer, pepper)
+    mark = network_mark(program, customer, pepper)
+    old = mark.removesuffix(CUSTOMER_MARK)
+    identifiers = network_identifiers(customer, pepper)
     repo.apply(Step([MarkNetwork(key, add={"flagged": frozenset({old})}) for key in identifiers]))
     repo.apply(Step([MarkNetwork(key, remove={"flagged": frozenset({mark})}) for key in identifiers]))
     repo.apply(Step([UpdateProfile(program, "customer", "c-framer", {"customer_marks": False}, bump=False)]))
@@ -561,7 +564,7 @@ def test_a_rewrite_planned_before_an_approval_is_not_written_after_it(env):
     send(env.tenant, purchase("c-two", "p-two", email="ida.berg@example.com", ip="81.2.73.21"))
     drain(env.aws)
     read = evolve(repo.get_subject(program, "customer", "c-two"), customer_marks=False)  # as if before
-    steps = rules.customer_marks_rewritten(read, network_pepper())
+    steps = customer_marks_rewritten(read, network_pepper())
     case_id = read.flag_case_id
     assert steps and case_id
 

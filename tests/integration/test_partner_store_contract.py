@@ -24,7 +24,7 @@ from functions.shared.domain.model import (
     StoredEvent,
     Subject,
 )
-from functions.shared.domain.rules import adds_identifiers
+from functions.shared.domain.profiles import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures, counted
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from functions.shared import paging, runtime
-from functions.shared.domain import rules
 from functions.shared.domain.model import Case, Reason, Reward, Subject
+from functions.shared.domain.plans import audit
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     MoveReward,
@@ -64,9 +64,9 @@ def prolific(store, program_id: str, held_count: int = HELD, before: int = BEFOR
         PutReward(reward(program_id, before + n, "on_hold", FLAGGED + timedelta(minutes=n + 1), "c1"))
         for n in range(held_count)
     ]
-    trail = [rules.audit(case, "flagged", "system", FLAGGED, {}, "e0")]
+    trail = [audit(case, "flagged", "system", FLAGGED, {}, "e0")]
     trail += [
-        rules.audit(
+        audit(
             case,
             "rewards_held",
             "system",
@@ -150,7 +150,7 @@ def test_a_trail_cursor_of_another_case_or_altered_is_422_and_an_unknown_case_40
     other = Case(
         world.a.program_id, "c2", "partner", "p2", "Other", [Reason("velocity", "x")], "open", FLAGGED, "e9"
     )
-    world.store.apply(Step([PutCase(other), rules.audit(other, "flagged", "system", FLAGGED, {}, "e9")]))
+    world.store.apply(Step([PutCase(other), audit(other, "flagged", "system", FLAGGED, {}, "e9")]))
     cursor = get(world.key, "/v1/cases/c1").body["audit_next_cursor"]
     at = "2026-11-02T09:00:00+00:00"
 

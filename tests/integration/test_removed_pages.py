@@ -43,7 +43,7 @@ def a_case(program_id: str, n: int) -> Case:
 
 
 def removal(program_id: str, n: int, at: datetime) -> UpdateCase:
-    """As `rules.removal_plan` writes it: the case's status, time and remover."""
+    """As `removal.removal_plan` writes it: the case's status, time and remover."""
     changes = {"status": "removed", "removed_at": at, "removed_by": f"user {n}", "block_reapply": False}
     return UpdateCase(program_id, f"c{n:04}", expect=("open",), changes=changes)
 

@@ -10,8 +10,9 @@ import pytest
 from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.changes import carry_out
-from functions.shared.domain import rules
+from functions.shared.domain import rewards
 from functions.shared.domain.model import Reward
+from functions.shared.domain.rewards import hold_steps
 from functions.shared.domain.writes import PutReward, Step, StepRefused
 from functions.shared.messaging import InMemoryPublisher
 from local_system.scheduler import scheduled_event
@@ -185,7 +186,7 @@ class TestSweepSafety:
     def test_a_sweep_interrupted_half_way_is_finished_by_the_next(self, aws, tenant, monkeypatch):
         case_id = self._setup(aws, tenant)
         deps = runtime.dependencies()
-        monkeypatch.setattr(rules, "HOLD_STEP_ROOM", 2)  # three steps of two holds
+        monkeypatch.setattr(rewards, "HOLD_STEP_ROOM", 2)  # three steps of two holds
         real = type(deps.repository).apply
         calls = []
 
@@ -236,7 +237,7 @@ class TestSweepSafety:
         with pytest.raises(StepRefused):
             carry_out(
                 deps.repository,
-                rules.hold_steps(
+                hold_steps(
                     (tenant.program_id, case_id), ("partner", "p2"), late, "sweep", deps.clock.now(), "x"
                 ),
                 deps.publisher,

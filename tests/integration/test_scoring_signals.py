@@ -14,7 +14,7 @@ import pytest
 
 from functions.score import service
 from functions.shared import runtime
-from functions.shared.domain.rules import PROFILE_KEEPS
+from functions.shared.domain.profiles import PROFILE_KEEPS
 from functions.shared.storage import keys
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.support import call, proxy_event, sample

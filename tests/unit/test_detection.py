@@ -23,13 +23,13 @@ from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
 from functions.score.signals import email_signals
 from functions.shared.clock import FixedClock
-from functions.shared.domain import rules
 from functions.shared.domain.identity import (
     LOCAL_PEPPER,
     MAX_LINK_MEMBERS,
     NEAR_BLOCKS,
     NEAR_SPANS_LIMIT,
     SIMILAR_EMAIL_DISTANCE,
+    crowd_limit,
     edit_distance,
     email_domain,
     email_keys,
@@ -42,7 +42,17 @@ from functions.shared.domain.identity import (
     public_ip,
     usable_device,
 )
-from functions.shared.domain.model import LinkState, NetworkState, StoredEvent, evolve
+from functions.shared.domain.links import crowded_links, farmed, links_to_join, network_to_join
+from functions.shared.domain.marks import (
+    CUSTOMER_MARK,
+    customers_mark,
+    mark_program,
+    network_mark,
+    unflag_marks,
+)
+from functions.shared.domain.model import LinkState, NetworkState, StoredEvent, Subject, evolve
+from functions.shared.domain.profiles import PROFILE_KEEPS
+from functions.shared.domain.writes import MarkNetwork
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
@@ -453,7 +463,7 @@ def test_an_address_changed_over_and_over_does_not_grow_a_near_key_without_end()
     key = next(k for k in engine.repository._links if k[1] == "email_near" and k[2].startswith("16.1:"))
     state = engine.repository._links[key]
     assert len(state.spans) == NEAR_SPANS_LIMIT
-    assert key[1:] in rules.crowded_links({key[1:]: state})
+    assert key[1:] in crowded_links({key[1:]: state})
 
 
 def test_customers_have_no_near_keys():
@@ -515,7 +525,7 @@ def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
     assert shared not in late.devices  # so no flag or removal of theirs ever writes to it
     network = repository._network[("device", network_key("device", shared, LOCAL_PEPPER.encode()))]
     assert late.status == "flagged"  # a burst from one device: its mark would go on the network item
-    assert rules.network_mark(PROGRAM, late, LOCAL_PEPPER.encode()) not in network.flagged
+    assert network_mark(PROGRAM, late, LOCAL_PEPPER.encode()) not in network.flagged
 
 
 def test_a_crowded_device_whose_accounts_the_program_removed_still_stops_the_next_one():
@@ -540,8 +550,8 @@ def test_a_crowded_device_whose_accounts_the_program_removed_still_stops_the_nex
 
     assert decision["action"] == "flag" and "blocked_reapply" in reasons(decision)
     crowd = LinkState(members=frozenset(f"partner:x{n}" for n in range(MAX_LINK_MEMBERS)))
-    assert not rules.farmed(("device", "fp-sdk-default"), crowd)  # flags alone: an SDK's default
-    assert not rules.farmed(("ip", "81.2.9.9"), evolve(crowd, removed=crowd.members))  # a NAT: never
+    assert not farmed(("device", "fp-sdk-default"), crowd)  # flags alone: an SDK's default
+    assert not farmed(("ip", "81.2.9.9"), evolve(crowd, removed=crowd.members))  # a NAT: never
 
 
 def test_a_partner_referring_itself_from_a_device_its_profile_no_longer_keeps_is_a_self_referral():
@@ -549,14 +559,14 @@ def test_a_partner_referring_itself_from_a_device_its_profile_no_longer_keeps_is
     names the partner, and the customer on it is the partner."""
     engine = make_engine()
     score(engine, signup("p1", device="fp-rotating-000", ip="81.2.69.160"))
-    for n in range(1, rules.PROFILE_KEEPS + 10):
+    for n in range(1, PROFILE_KEEPS + 10):
         login = sample(
             "account.updated", id=f"login-{n}", occurred_at="2026-11-02T10:00:00Z", activity="login"
         )
         login["partner"] = {"id": "p1"}
         login["session"] = {"ip": "81.2.69.160", "device_fingerprint": f"fp-rotating-{n:03d}"}
         score(engine, login)
-    last = f"fp-rotating-{rules.PROFILE_KEEPS + 9:03d}"
+    last = f"fp-rotating-{PROFILE_KEEPS + 9:03d}"
     assert last not in engine.repository._subjects[(PROGRAM, "partner", "p1")].devices
 
     decision = score(engine, purchase("c1", "p1", device=last, ip="81.2.70.1"))
@@ -575,29 +585,27 @@ def test_the_rules_choose_links_and_network_items():
     }
     # a key that names the subject under another address's span: the new span is joined
     span = {("email_near", "janedoe@gmail.com"): f"{me} xyz"}
-    spanned = rules.links_to_join(me, states, spans=span)
+    spanned = links_to_join(me, states, spans=span)
     assert spanned == [
         ("device", "fp-1"),
         ("email_near", "janedoe@gmail.com"),
         ("email_near", "jandoe@gmail.com"),
     ]
-    assert rules.links_to_join(me, states) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
+    assert links_to_join(me, states) == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
     known = {**states, ("device", "fp-1"): LinkState(members=frozenset({me}))}
-    assert rules.links_to_join(me, known) == [("email_near", "jandoe@gmail.com")]  # named already
-    flagged = rules.links_to_join(me, known, flag=True)  # the flag's mark rides on the write
+    assert links_to_join(me, known) == [("email_near", "jandoe@gmail.com")]  # named already
+    flagged = links_to_join(me, known, flag=True)  # the flag's mark rides on the write
     assert flagged == [("device", "fp-1"), ("email_near", "jandoe@gmail.com")]
-    crowds = rules.crowded_links(states)
+    crowds = crowded_links(states)
     network = {"device": ("device", "h1"), "ip": ("ip", "h2")}
     local = {"device": ("device", "fp-1"), "ip": ("ip", "10.0.0.1")}
     nowhere = {("device", "h1"): NetworkState(), ("ip", "h2"): NetworkState()}
-    assert rules.network_to_join(network, local, crowds, nowhere, {}) == []  # an unmarked subject: none
+    assert network_to_join(network, local, crowds, nowhere, {}) == []  # an unmarked subject: none
     flag = {"flagged": "t1.s1"}
-    assert rules.network_to_join(network, local, crowds, nowhere, flag) == [
-        ("device", "h1")
-    ]  # not the crowded IP
+    assert network_to_join(network, local, crowds, nowhere, flag) == [("device", "h1")]  # not the crowded IP
     marked = {**nowhere, ("device", "h1"): NetworkState(flagged=frozenset({"t1.s1"}))}
-    assert rules.network_to_join(network, local, crowds, marked, flag) == []  # carries the mark already
-    assert rules.network_to_join(network, local, crowds, marked, {"removed": "t1.s1"}) == [("device", "h1")]
+    assert network_to_join(network, local, crowds, marked, flag) == []  # carries the mark already
+    assert network_to_join(network, local, crowds, marked, {"removed": "t1.s1"}) == [("device", "h1")]
 
 
 # --- payout details changed just before a large reward (unusual_activity) ------------------------
@@ -1106,22 +1114,16 @@ def test_a_customers_mark_is_its_own_and_its_approval_withdraws_marks_of_either_
     """Customers' network marks end in `CUSTOMER_MARK`; those written before the suffix have none,
     and an approval withdraws both forms."""
     pepper = LOCAL_PEPPER.encode()
-    customer = rules.Subject(
-        PROGRAM, "customer", "c-1", email="a@example.com", email_normalized="a@example.com"
-    )
-    partner = rules.Subject(
-        PROGRAM, "partner", "p-1", email="a@example.com", email_normalized="a@example.com"
-    )
-    mark = rules.network_mark(PROGRAM, customer, pepper)
-    assert rules.customers_mark(mark) and not rules.customers_mark(
-        rules.network_mark(PROGRAM, partner, pepper)
-    )
-    assert rules.mark_program(mark) == rules.mark_program(rules.network_mark(PROGRAM, partner, pepper))
+    customer = Subject(PROGRAM, "customer", "c-1", email="a@example.com", email_normalized="a@example.com")
+    partner = Subject(PROGRAM, "partner", "p-1", email="a@example.com", email_normalized="a@example.com")
+    mark = network_mark(PROGRAM, customer, pepper)
+    assert customers_mark(mark) and not customers_mark(network_mark(PROGRAM, partner, pepper))
+    assert mark_program(mark) == mark_program(network_mark(PROGRAM, partner, pepper))
 
-    withdrawn = [w for w in rules.unflag_marks(customer, pepper) if isinstance(w, rules.MarkNetwork)]
+    withdrawn = [w for w in unflag_marks(customer, pepper) if isinstance(w, MarkNetwork)]
 
     assert withdrawn and all(
-        w.remove["flagged"] == {mark, mark.removesuffix(rules.CUSTOMER_MARK)} for w in withdrawn
+        w.remove["flagged"] == {mark, mark.removesuffix(CUSTOMER_MARK)} for w in withdrawn
     )
 
 
@@ -1132,7 +1134,7 @@ def test_customers_typing_an_address_cannot_crowd_it_out_of_a_partners_evidence(
     engine = make_engine()
     address = "mallory.fraud@example.com"
     _flag_a_duplicate(engine, "p-orig", address)
-    for n in range(rules.crowd_limit("email")):
+    for n in range(crowd_limit("email")):
         h, m = divmod(n, 60)
         at = f"2026-11-{3 + h // 24:02d}T{h % 24:02d}:{m:02d}:00Z"
         ip = f"81.2.{71 + n // 250}.{n % 250 + 1}"

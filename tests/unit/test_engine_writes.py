@@ -9,10 +9,10 @@ from typing import Any
 
 from functions.score.engine import Engine
 from functions.score.reference import EmbeddedReferenceData
-from functions.shared.domain import rules
 from functions.shared.domain.holdables import candidates, listed_id
 from functions.shared.domain.identity import LOCAL_PEPPER, near_keys
 from functions.shared.domain.model import StoredEvent
+from functions.shared.domain.removal import removal_plan
 from functions.shared.domain.writes import MarkLink, MarkNetwork, PutCase, Step
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.storage.memory import InMemoryRepository
@@ -171,9 +171,7 @@ def _removed_twin(engine: Engine, block_reapply: bool) -> str:
     repository = engine.repository
     twin = repository.get_subject("prg", "partner", "p_twin")
     case = repository.get_case("prg", twin.active_case_id or "")
-    removal = rules.removal_plan(
-        case, twin, [], LOCAL_PEPPER.encode(), block_reapply, "admin", datetime.now(UTC)
-    )
+    removal = removal_plan(case, twin, [], LOCAL_PEPPER.encode(), block_reapply, "admin", datetime.now(UTC))
     for step in removal.steps:
         repository.apply(step)
     return case.case_id

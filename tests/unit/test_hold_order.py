@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions.shared.domain.cases import in_hold_order
 from functions.shared.domain.hold_order import orderable, primary_hold
-from functions.shared.domain.rules import in_hold_order
 from functions.shared.storage import keys
 
 LIMIT = 10**38

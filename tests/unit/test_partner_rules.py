@@ -1,4 +1,4 @@
-"""The partner-program rules (functions/shared/domain/rules.py): pure, and applied by the plain
+"""The partner-program rules (functions/shared/domain/): pure, and applied by the plain
 in-memory store where a race between a plan and a write is the point."""
 
 from __future__ import annotations
@@ -8,9 +8,33 @@ from decimal import Decimal
 
 import pytest
 
-from functions.shared.domain import rules
+from functions.shared.domain.cases import case_reasons, evidence_of, merge_reasons
+from functions.shared.domain.disputes import (
+    dispute_step,
+    resolution_begin_step,
+    resolution_plan,
+    verdict_step,
+)
 from functions.shared.domain.holdables import EVERYTHING_UNLISTED
+from functions.shared.domain.links import guarded_joins
+from functions.shared.domain.marks import (
+    mark_program,
+    marks_every_identifier,
+    marks_not_named,
+    network_mark,
+    pending_marks_plan,
+    program_token,
+)
 from functions.shared.domain.model import Case, LinkState, Reason, Reward, Subject, evolve
+from functions.shared.domain.profiles import (
+    PROFILE_KEEPS,
+    adds_identifiers,
+    identifiers_of,
+    profile_changes,
+    with_identifiers,
+)
+from functions.shared.domain.removal import REMOVABLE, removal_mop_up, removal_plan
+from functions.shared.domain.rewards import Placement, flag_holds, place_reward
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     ListRewards,
@@ -60,8 +84,8 @@ def test_a_flagged_partner_holds_rewards_from_the_flag_on_a_customer_all_of_them
     overridden = reward(3, at=T0)
     overridden.overridden = True
 
-    assert rules.flag_holds("partner", T0, [before, after, overridden]) == [after]
-    assert rules.flag_holds("customer", T0, [before, after]) == [before, after]
+    assert flag_holds("partner", T0, [before, after, overridden]) == [after]
+    assert flag_holds("customer", T0, [before, after]) == [before, after]
 
 
 def test_where_an_arriving_reward_goes():
@@ -69,17 +93,17 @@ def test_where_an_arriving_reward_goes():
     flagged = Subject(P, "partner", "p1", status="flagged", flag_case_id="c1", flagged_at=T0)
     active = Subject(P, "partner", "p1")
 
-    assert rules.place_reward(reward(1), partner=removed, customer=None, flag=None) == rules.Placement(
+    assert place_reward(reward(1), partner=removed, customer=None, flag=None) == Placement(
         "archived", "c-removed", archived=True
     )
-    assert rules.place_reward(reward(1), partner=flagged, customer=None, flag=None).status == "on_hold"
+    assert place_reward(reward(1), partner=flagged, customer=None, flag=None).status == "on_hold"
     early = reward(1, at=T0 - timedelta(minutes=1))
-    assert rules.place_reward(early, partner=flagged, customer=None, flag=None).status == "new"
-    assert rules.place_reward(reward(1), partner=active, customer=None, flag=None).status == "new"
+    assert place_reward(early, partner=flagged, customer=None, flag=None).status == "new"
+    assert place_reward(reward(1), partner=active, customer=None, flag=None).status == "new"
 
 
 def test_every_identifier_names_the_subject_however_many():
-    identifiers = rules.identifiers_of(many())
+    identifiers = identifiers_of(many())
 
     assert len([k for k in identifiers if k[0] == "device"]) == 300
     assert len([k for k in identifiers if k[0] == "ip"]) == 80
@@ -89,16 +113,15 @@ def test_every_identifier_names_the_subject_however_many():
 def test_a_removal_of_a_subject_with_hundreds_of_identifiers_fits_every_step_in_a_transaction():
     rewards = [reward(n, status="on_hold", case_id="c1") for n in range(130)]
 
-    plan = rules.removal_plan(case(), many(), rewards, PEPPER, True, "me", T0)
+    plan = removal_plan(case(), many(), rewards, PEPPER, True, "me", T0)
 
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
     marks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
-    assert len(marks) == len(rules.identifiers_of(many()))
+    assert len(marks) == len(identifiers_of(many()))
     # every step holds only while the case is still removable; the last one (which counts the case
     # out of the summary) only while it is still in the very status it was read in
     assert all(
-        any(isinstance(w, UpdateCase) and w.expect == rules.REMOVABLE for w in s.writes)
-        for s in plan.steps[:-1]
+        any(isinstance(w, UpdateCase) and w.expect == REMOVABLE for w in s.writes) for s in plan.steps[:-1]
     )
     last = [w for w in plan.steps[-1].writes if isinstance(w, UpdateCase)]
     assert [w.expect for w in last] == [(case().status,)] and last[0].changes["status"] == "removed"
@@ -109,33 +132,33 @@ def test_a_removal_of_a_subject_with_hundreds_of_identifiers_fits_every_step_in_
 @pytest.mark.parametrize("status", ["approved", "removed"])
 def test_a_resolved_or_removed_case_cannot_be_removed(status):
     with pytest.raises(Conflict):
-        rules.removal_plan(case(status), many(), [], PEPPER, False, "me", T0)
+        removal_plan(case(status), many(), [], PEPPER, False, "me", T0)
 
 
 def test_a_declined_case_can_still_be_removed_and_a_customer_never():
-    assert rules.removal_plan(case("declined"), many(), [], PEPPER, False, "me", T0).steps
+    assert removal_plan(case("declined"), many(), [], PEPPER, False, "me", T0).steps
     with pytest.raises(Conflict):
-        rules.removal_plan(case(subject_type="customer"), many(), [], PEPPER, False, "me", T0)
+        removal_plan(case(subject_type="customer"), many(), [], PEPPER, False, "me", T0)
 
 
 def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it_stays_unflagged():
     disputed = case("disputed")
     with pytest.raises(ValueError):  # planned on a subject still flagged under the case: refused
-        rules.resolution_plan(disputed, many(), [], PEPPER, T0)
+        resolution_plan(disputed, many(), [], PEPPER, T0)
 
-    first = rules.resolution_begin_step(disputed, many())
+    first = resolution_begin_step(disputed, many())
     assert first is not None
     unflag = [w for w in first.writes if isinstance(w, UpdateProfile)]
     assert unflag[0].changes["status"] == "active" and unflag[0].expect == {"active_case_id": "c1"}
     guard = [w for w in first.writes if isinstance(w, UpdateCase)]
-    assert guard[0].expect == ("disputed",) and guard[0].expect_evidence == rules.evidence_of(disputed)
+    assert guard[0].expect == ("disputed",) and guard[0].expect_evidence == evidence_of(disputed)
     unflagged = evolve(many(), status="active", active_case_id=None, flag_case_id=None)
-    assert rules.resolution_begin_step(disputed, unflagged) is None  # done already: nothing again
+    assert resolution_begin_step(disputed, unflagged) is None  # done already: nothing again
 
-    plan = rules.resolution_plan(disputed, unflagged, [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
+    plan = resolution_plan(disputed, unflagged, [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
 
     unmarks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
-    assert {w.key for w in unmarks} == set(rules.identifiers_of(many()))
+    assert {w.key for w in unmarks} == set(identifiers_of(many()))
     assert all(w.remove == {"flagged": frozenset({"partner:p1"})} for w in unmarks)
     for step in plan.steps:  # each unmarking step only while no case flags the subject again
         if any(isinstance(w, MarkLink) for w in step.writes):
@@ -144,21 +167,21 @@ def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
     # flagged again by another case meanwhile: its marks are that flag's, none withdrawn
     again = evolve(many(), active_case_id="c9", flag_case_id="c9")
-    plan = rules.resolution_plan(disputed, again, [], PEPPER, T0)
+    plan = resolution_plan(disputed, again, [], PEPPER, T0)
     assert not [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
 
 
 def test_only_an_open_case_is_disputed_and_only_a_disputed_one_takes_a_verdict():
     with pytest.raises(Conflict):
-        rules.dispute_step(case("disputed"), "r", "me", T0)
+        dispute_step(case("disputed"), "r", "me", T0)
     with pytest.raises(Conflict):
-        rules.verdict_step(case("open"), "approve", "", "me", T0)
+        verdict_step(case("open"), "approve", "", "me", T0)
 
 
 def test_reasons_merge_once_per_code_with_the_latest_detail_and_a_count():
     first = [Reason("velocity", "3 sign-ups", 1, "a"), Reason("cluster", "x", 1, "b")]
 
-    merged = rules.merge_reasons(
+    merged = merge_reasons(
         first, [Reason("velocity", "9 sign-ups", 1, "z"), Reason("ip_suspicious", "vpn", 1, "z")]
     )
 
@@ -172,11 +195,9 @@ def test_reasons_merge_once_per_code_with_the_latest_detail_and_a_count():
 def test_a_cases_reasons_keep_the_order_they_first_fired_in_whatever_offset_each_event_was_sent_with():
     earlier = datetime(2026, 11, 2, 11, 0, tzinfo=timezone(timedelta(hours=5)))  # 06:00 UTC
     later = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
-    opened = rules.case_reasons([{"code": "velocity", "detail": "5 sign-ups"}], earlier)
+    opened = case_reasons([{"code": "velocity", "detail": "5 sign-ups"}], earlier)
 
-    merged = rules.merge_reasons(
-        list(opened), rules.case_reasons([{"code": "cluster", "detail": "x"}], later)
-    )
+    merged = merge_reasons(list(opened), case_reasons([{"code": "cluster", "detail": "x"}], later))
 
     assert [r.code for r in merged] == ["velocity", "cluster"]
 
@@ -184,14 +205,14 @@ def test_a_cases_reasons_keep_the_order_they_first_fired_in_whatever_offset_each
 def test_an_older_event_does_not_undo_a_newer_profile_change():
     current = Subject(P, "partner", "p1", team="New", changed_at=T0)
 
-    assert rules.profile_changes(current, {"team": "Old"}, T0 - timedelta(hours=1)).team == "New"
-    assert rules.profile_changes(current, {"team": "Newer"}, T0 + timedelta(hours=1)).team == "Newer"
+    assert profile_changes(current, {"team": "Old"}, T0 - timedelta(hours=1)).team == "New"
+    assert profile_changes(current, {"team": "Newer"}, T0 + timedelta(hours=1)).team == "Newer"
 
 
 def test_network_marks_name_the_program_without_naming_it():
-    mark = rules.network_mark(P, many(), PEPPER)
+    mark = network_mark(P, many(), PEPPER)
 
-    assert rules.mark_program(mark) == rules.program_token(P, PEPPER)
+    assert mark_program(mark) == program_token(P, PEPPER)
     assert P not in mark and "p1" not in mark
 
 
@@ -205,7 +226,7 @@ def test_an_approval_puts_rewards_back_to_pending_and_marks_each_ones_subjects_t
     ]
 
     unflagged = evolve(many(devices=1, ips=1), status="active", active_case_id=None, flag_case_id=None)
-    plan = rules.resolution_plan(disputed, unflagged, held, PEPPER, T0)
+    plan = resolution_plan(disputed, unflagged, held, PEPPER, T0)
 
     listed = [w for step in plan.steps for w in step.writes if isinstance(w, ListRewards)]
     marked = {(w.subject_type, w.subject_id) for w in listed if w.change == EVERYTHING_UNLISTED}
@@ -219,13 +240,13 @@ def test_an_approval_of_a_later_case_keeps_the_subject_flagged_under_its_decline
     its own flag: the subject goes back under the declined case, marks kept, holds kept there."""
     later = case("disputed")
     read = evolve(many(devices=3, ips=2), declined_case_id="c0")
-    begin = rules.resolution_begin_step(later, read)
+    begin = resolution_begin_step(later, read)
     (profile,) = [w for w in begin.writes if isinstance(w, UpdateProfile)]
     assert profile.changes == {"active_case_id": None, "flag_case_id": "c0"}
 
     under_c0 = evolve(read, active_case_id=None, flag_case_id="c0")
     held = [reward(1, "on_hold", case_id="c1"), reward(2, "on_hold", case_id="c1")]
-    plan = rules.resolution_plan(later, under_c0, held, PEPPER, T0)
+    plan = resolution_plan(later, under_c0, held, PEPPER, T0)
 
     moves = [w for step in plan.steps for w in step.writes if isinstance(w, MoveReward)]
     assert {(w.reward_id, w.status, w.case_id) for w in moves} == {
@@ -242,14 +263,10 @@ def test_an_approval_of_a_later_case_keeps_the_subject_flagged_under_its_decline
     assert not [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink | MarkNetwork)]
     # declined: the case is the one that keeps it flagged from then on
     declining = evolve(later, verdict="decline")
-    (profile,) = [
-        w for w in rules.resolution_begin_step(declining, read).writes if isinstance(w, UpdateProfile)
-    ]
+    (profile,) = [w for w in resolution_begin_step(declining, read).writes if isinstance(w, UpdateProfile)]
     assert profile.changes == {"active_case_id": None, "declined_case_id": "c1"}
     # with no declined case before, an approval makes it active as ever
-    (profile,) = [
-        w for w in rules.resolution_begin_step(later, many()).writes if isinstance(w, UpdateProfile)
-    ]
+    (profile,) = [w for w in resolution_begin_step(later, many()).writes if isinstance(w, UpdateProfile)]
     assert profile.changes["status"] == "active"
 
 
@@ -277,7 +294,7 @@ def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subjec
 def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_unmarks_that_too():
     # a partner adding a device every moment would hold off an approval that waited for a quiet one
     store, read = _stored(many(devices=2, ips=1))
-    unflag = rules.resolution_begin_step(case("disputed"), read)
+    unflag = resolution_begin_step(case("disputed"), read)
     assert unflag is not None
     # When the flagged partner adds a device (marked flagged) after the approval read it
     _a_flagged_event_adds(store, read, "fp-new")
@@ -291,7 +308,7 @@ def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_
         _a_flagged_event_adds(store, read, "fp-later")
 
     # And the plan read after it withdraws the marks of the device added meanwhile too
-    for step in rules.resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps:
+    for step in resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps:
         store.apply(step)
     assert not _flagged_on(store, ("device", "fp-new"), read)
     assert not _flagged_on(store, ("device", "fp-0"), read)
@@ -300,9 +317,9 @@ def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_
 
 def test_an_approvals_unmarking_step_is_refused_once_a_new_flag_marks_the_subject_again():
     store, read = _stored(many(devices=2, ips=1))
-    store.apply(rules.resolution_begin_step(case("disputed"), read))
+    store.apply(resolution_begin_step(case("disputed"), read))
     unflagged = store.get_subject(P, "partner", "p1")
-    plan = rules.resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps
+    plan = resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps
     # When the partner is flagged again (a new case) before the approval withdrew its marks
     again = evolve(unflagged, status="flagged", active_case_id="c2", flag_case_id="c2")
     mark = MarkLink(P, ("device", "fp-0"), add={"flagged": frozenset({read.key})})
@@ -318,7 +335,7 @@ def test_an_approvals_unmarking_step_is_refused_once_a_new_flag_marks_the_subjec
 def test_a_removal_read_before_the_subject_added_an_identifier_completes_and_its_mop_up_marks_it():
     # a partner adding a device every moment would hold off a removal that waited for a quiet one
     store, read = _stored(many(devices=2, ips=1))
-    stale = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
+    stale = removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
     # When the flagged partner adds a device (marked flagged) after the removal was read
     _a_flagged_event_adds(store, read, "fp-new")
 
@@ -333,7 +350,7 @@ def test_a_removal_read_before_the_subject_added_an_identifier_completes_and_its
 
     # And the mop-up, from a read after the last step, marks the device added meanwhile
     gone = store.get_case(P, case("disputed").case_id)
-    for step in rules.removal_mop_up(gone, read, removed, [], PEPPER, T0):
+    for step in removal_mop_up(gone, read, removed, [], PEPPER, T0):
         store.apply(step)
     links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
     assert read.key in links[key].removed
@@ -345,10 +362,10 @@ def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(act
     # a busy partner (an event every moment) cannot hold its removal off with events alone
     store, read = _stored(many(devices=2, ips=1))
     if action == "approval":
-        unflag = rules.resolution_begin_step(case("disputed"), read)
+        unflag = resolution_begin_step(case("disputed"), read)
         plan = [unflag] if unflag else []
     else:
-        plan = rules.removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
+        plan = removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
     store.apply(Step([WriteProfile(evolve(read, team="later"), expect_version=read.version, before=read)]))
 
     for step in plan:
@@ -362,15 +379,15 @@ def test_marks_not_named_are_those_a_subject_with_the_same_status_does_not_carry
     added = evolve(marked, devices=marked.devices | {"fp-new"})
     named = {("device", "fp-1")}
 
-    assert rules.marks_not_named(marked, marked, named, PEPPER) == []  # adds nothing: nothing to mark
-    keys = {w.key for w in rules.marks_not_named(marked, added, named, PEPPER)}
+    assert marks_not_named(marked, marked, named, PEPPER) == []  # adds nothing: nothing to mark
+    keys = {w.key for w in marks_not_named(marked, added, named, PEPPER)}
     assert ("device", "fp-new") in keys and ("device", "fp-0") not in keys
     # marks still pending, or another status's marks (a removed partner flagged again): all of them
     pending = evolve(marked, marks_pending=True)
     removed = evolve(marked, status="removed")
-    every = set(rules.identifiers_of(added)) - named
+    every = set(identifiers_of(added)) - named
     for before in (pending, removed, None):
-        found = rules.marks_not_named(before, added, named, PEPPER)
+        found = marks_not_named(before, added, named, PEPPER)
         assert {w.key for w in found if isinstance(w, MarkLink)} == every
         assert all(w.add.keys() == {"flagged"} for w in found)
 
@@ -385,7 +402,7 @@ def test_a_join_is_guarded_where_sharing_is_strong_evidence_and_the_subject_is_n
         ("ip", "81.2.69.160"): LinkState(members=one),  # busy and weak: never guarded
         ("email_skeleton", "x@*"): LinkState(members=one),
     }
-    guarded = rules.guarded_joins("partner:me", states, list(states))
+    guarded = guarded_joins("partner:me", states, list(states))
     assert guarded == {
         ("email", "x@example.com"): 1,
         ("device", "fp-1"): 0,
@@ -394,38 +411,38 @@ def test_a_join_is_guarded_where_sharing_is_strong_evidence_and_the_subject_is_n
 
 
 def test_a_profile_keeps_fifty_of_a_kind_and_spills_the_rest_once():
-    full = Subject(P, "partner", "p1", devices=frozenset(f"fp-{n}" for n in range(rules.PROFILE_KEEPS)))
+    full = Subject(P, "partner", "p1", devices=frozenset(f"fp-{n}" for n in range(PROFILE_KEEPS)))
 
-    added = rules.with_identifiers(full, email=None, device="fp-new", ip="81.2.69.160", payout=None)
+    added = with_identifiers(full, email=None, device="fp-new", ip="81.2.69.160", payout=None)
     assert added.devices == full.devices and added.ips == {"81.2.69.160"}  # another kind still fits
     assert (added.spilled, added.spill_count) == ({("devices", "fp-new")}, 1)
-    linked = rules.with_identifiers(
+    linked = with_identifiers(
         full, email=None, device="fp-new", ip=None, payout=None, known={("device", "fp-new")}
     )
     assert (linked.spilled, linked.spill_count) == (frozenset(), 0)  # its link names it: spilled before
-    again = rules.with_identifiers(added, email=None, device="fp-new", ip=None, payout=None)
+    again = with_identifiers(added, email=None, device="fp-new", ip=None, payout=None)
     assert again.spill_count == 1  # known to this object already
-    assert ("device", "fp-new") in rules.identifiers_of(added)
-    assert rules.adds_identifiers(full, added) == 1  # an approval or removal reads again
+    assert ("device", "fp-new") in identifiers_of(added)
+    assert adds_identifiers(full, added) == 1  # an approval or removal reads again
 
 
 def test_marking_reaches_every_identifier_on_a_new_status_or_pending_marks_only():
     flagged = Subject(P, "partner", "p1", status="flagged")
-    assert rules.marks_every_identifier(None, "flagged")
-    assert rules.marks_every_identifier(Subject(P, "partner", "p1"), "flagged")
-    assert rules.marks_every_identifier(flagged, "removed")
-    assert rules.marks_every_identifier(evolve(flagged, marks_pending=True), "flagged")
-    assert not rules.marks_every_identifier(flagged, "flagged")
-    assert not rules.marks_every_identifier(Subject(P, "partner", "p1"), "active")
+    assert marks_every_identifier(None, "flagged")
+    assert marks_every_identifier(Subject(P, "partner", "p1"), "flagged")
+    assert marks_every_identifier(flagged, "removed")
+    assert marks_every_identifier(evolve(flagged, marks_pending=True), "flagged")
+    assert not marks_every_identifier(flagged, "flagged")
+    assert not marks_every_identifier(Subject(P, "partner", "p1"), "active")
 
 
 def test_marks_a_sweep_planned_before_an_approval_unflagged_the_subject_are_not_written_after_it():
     # a flag's marks still pending: the sweep plans them all, then the approval's first step lands
     store, read = _stored(evolve(many(devices=150, ips=1), marks_pending=True))
-    planned = rules.pending_marks_plan(read, PEPPER)
+    planned = pending_marks_plan(read, PEPPER)
     assert len(planned) > 1  # more marks than one step takes
     store.apply(planned[0])
-    store.apply(rules.resolution_begin_step(case("disputed"), store.get_subject(P, "partner", "p1")))
+    store.apply(resolution_begin_step(case("disputed"), store.get_subject(P, "partner", "p1")))
 
     # Then the sweep's next steps are refused: nothing marks the unflagged subject again
     with pytest.raises(StepRefused):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from functions.score import weights
-from functions.shared.domain import rules
+from functions.shared.domain.unfamiliar_sessions import UNFAMILIAR_FOR
 from tests.integration.scoring_support import signup
 from tests.support import sample
 from tests.unit.test_detection import HOME_IP, make_engine, reasons, score
@@ -127,7 +127,7 @@ def test_a_familiar_session_leaves_the_note_as_it_was():
     score(engine, account("p-note", "login", "2026-11-02T09:00:00Z", HOME_IP, "fp-home"))
     partner = engine.repository.get_subject(PROGRAM, "partner", "p-note")
     assert partner.unfamiliar == ("2026-11-02T03:10:00+00:00 US 73.162.1.1 fp-stranger",)
-    assert rules.UNFAMILIAR_FOR.total_seconds() == 72 * 3600
+    assert UNFAMILIAR_FOR.total_seconds() == 72 * 3600
 
 
 # --- what an attacker holding the account would try (a review of the first version) ---------------

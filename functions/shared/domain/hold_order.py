@@ -1,6 +1,6 @@
 """The Active tab's hold-amount order (SPEC 3.2 `sort=hold_amount`), once: which currency is a
 case's hold amount, which amounts the order can place (which cases are in it:
-`rules.in_hold_order`). The stores keep the order in an index (`cases_by_hold`)
+`cases.in_hold_order`). The stores keep the order in an index (`cases_by_hold`)
 from these; they decide nothing of it. Imports nothing: the table's keys read it."""
 
 from __future__ import annotations

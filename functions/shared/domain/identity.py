@@ -238,7 +238,7 @@ BARE = "~"  # marks an IP entry's digest of a name without its initials and titl
 
 
 def namesake(name: str, pepper: bytes) -> str | None:
-    """What a removed partner's name is remembered by on its IPs (`rules.removed_marks`): a keyed
+    """What a removed partner's name is remembered by on its IPs (`marks.removed_marks`): a keyed
     digest of its `name_key` (the platform's pepper, as network keys are), short and fixed in size
     whatever the name (an IP's item holds one per removed partner), and no name on the item. None
     for a name too common to tell anyone by: one word (`Admin`, `Test`, a shop's name, `Łukasz`), or
@@ -431,7 +431,7 @@ def usable_device(fingerprint: str | None) -> str | None:
 
 def crowd_limit(kind: str) -> int:
     """How many members a link of this kind may have: one at its limit stopped being evidence and
-    being written (`rules.crowded_links`)."""
+    being written (`links.crowded_links`)."""
     return SIMILAR_EMAIL_CROWD + 1 if kind in NEAR_DUPLICATE_KINDS else MAX_LINK_MEMBERS
 
 

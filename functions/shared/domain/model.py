@@ -1,7 +1,7 @@
 """The partner-program domain's things (SPEC 3, 4, 5): programs, keys, events, subjects (partners
 and referred customers), identity links, rewards, cases and their audit trail.
 
-Plain data: no storage, no AWS. The rules over them are in `rules.py`; what storage must write to
+Plain data: no storage, no AWS. The rules over them are in the modules beside it; what storage must write to
 carry out a decision is in `writes.py`.
 """
 
@@ -181,22 +181,23 @@ class Subject:
     # decides (SPEC 4: an approval of a later case puts the subject back under it, still flagged)
     declined_case_id: str | None = None
     marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
-    # a flagged customer whose network marks all end in `rules.CUSTOMER_MARK`: one flagged before
-    # they did has them rewritten by the hold sweep (`rules.customer_marks_rewritten`)
+    # a flagged customer whose network marks all end in `marks.CUSTOMER_MARK`: one flagged before
+    # they did has them rewritten by the hold sweep (`marks.customer_marks_rewritten`)
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
     # sessions where the partner never was, somewhere it never connected from, as `<first seen>
-    # <where> <ip> <device>`, the newest few (`rules.unfamiliar_noted`): a payout change on such a
-    # device or connection soon after is one made there (`signals.payout_from_a_new_session`)
+    # <where> <ip> <device>`, the newest few (`unfamiliar_sessions.unfamiliar_noted`): a payout
+    # change on such a device or connection soon after is one made there
+    # (`signals.payout_from_a_new_session`)
     unfamiliar: tuple[str, ...] = ()
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal's mop-up checks whether any did)
     identifier_seq: int = 0  # writes that added identifiers (a removal's mop-up checks whether any did)
     version: int = 0  # 0: never stored
-    # identifiers kept outside the profile, past `rules.PROFILE_KEEPS` of a kind: how many were
+    # identifiers kept outside the profile, past `profiles.PROFILE_KEEPS` of a kind: how many were
     # spilled (stored), and those this object knows, as (field, value): read for marking, or this
-    # event's own (`rules.with_identifiers`); never written through the profile
+    # event's own (`profiles.with_identifiers`); never written through the profile
     spill_count: int = 0
     spilled: frozenset[tuple[str, str]] = frozenset()
 

@@ -1,12 +1,12 @@
 """What the domain asks storage to write: the decided changes, item by item, each with the
 condition under which the decision still holds.
 
-The rules (`rules.py`) decide; a store only applies. A `Step` is written entirely or not at all
-(a DynamoDB transaction, at most `MAX_STEP_ITEMS` items; the in-memory store under its lock). When a
-condition no longer holds, the store writes nothing and raises `StepRefused` naming the write that
-failed; the caller reads again and decides again. A change too big for one step is a list of steps,
-each safe to apply again (set additions, conditional moves), so a run that stops half way is
-finished by the next one.
+The rules (the modules beside this one) decide; a store only applies. A `Step` is written
+entirely or not at all (a DynamoDB transaction, at most `MAX_STEP_ITEMS` items; the in-memory
+store under its lock). When a condition no longer holds, the store writes nothing and raises
+`StepRefused` naming the write that failed; the caller reads again and decides again. A change
+too big for one step is a list of steps, each safe to apply again (set additions, conditional
+moves), so a run that stops half way is finished by the next one.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class MarkLink:
     """Adds members to (and takes them from) the sets of one identifier's link item; with
     `count_up`, adds one to each of those velocity slots and takes the `stale` slots away
     (`velocity`); with `expect_members`, only while the item names that many members (no one
-    joined since they were read: `rules.guarded_joins`)."""
+    joined since they were read: `links.guarded_joins`)."""
 
     program_id: str
     key: LinkKey
@@ -114,7 +114,7 @@ class MarkLink:
 
 @dataclass(frozen=True, slots=True)
 class SpillIdentifier:
-    """Keeps one identifier of a subject outside its profile (`rules.PROFILE_KEEPS`): an item of
+    """Keeps one identifier of a subject outside its profile (`profiles.PROFILE_KEEPS`): an item of
     its own, written once whatever the retries (idempotent)."""
 
     program_id: str

@@ -1,6 +1,6 @@
 """The partner-program part of the DynamoDB adapter: reads, and `apply`, which writes a decided
 `Step` as one transaction, each write with its condition. No rule lives here: the rules are in
-`functions.shared.domain.rules`; this module only knows the items, their keys and their indexes.
+`functions.shared.domain`; this module only knows the items, their keys and their indexes.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.shared.documents import json_default
+from functions.shared.domain.cases import dispute_position, in_hold_order, view_of
 from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
@@ -45,7 +46,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import adds_identifiers, dispute_position, in_hold_order, view_of
+from functions.shared.domain.profiles import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
@@ -631,7 +632,7 @@ class PartnersDynamo(DynamoBase):
 
     def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
         """The two partitions of the `disputes` index (awaiting a verdict, with one), each read
-        lazily past `after` in its sort key's order, merged: the order of `rules.dispute_position`."""
+        lazily past `after` in its sort key's order, merged: the order of `cases.dispute_position`."""
         index, sort_key = self._m.indexes["disputes"], self._m.base.dispute_sk
         condition = sort_key > keys.dispute_sk(*after) if after is not None else None
         partitions = (
@@ -984,7 +985,7 @@ class PartnersDynamo(DynamoBase):
                 ]
             else:
                 actions += [m.base.dispute_pk.remove(), m.base.dispute_sk.remove()]
-        elif "verdict" in write.changes:  # recorded, or taken back (`rules.verdict_withdrawal_step`)
+        elif "verdict" in write.changes:  # recorded, or taken back (`disputes.verdict_withdrawal_step`)
             verdict_pk = keys.DISPUTES_VERDICT if write.changes["verdict"] else keys.DISPUTES_OPEN
             actions.append(m.base.dispute_pk.set(verdict_pk))
         if write.held:

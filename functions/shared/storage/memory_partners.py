@@ -1,6 +1,6 @@
 """The partner-program part of the in-memory store: a plain store with the same contract as
 `PartnersDynamo`. It keeps items and applies decided steps, each write with its condition; it holds
-no rule of its own (the rules are in `functions.shared.domain.rules`)."""
+no rule of its own (the rules are in `functions.shared.domain`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ from datetime import date, datetime
 from typing import Any
 
 from functions.shared.domain import holdables
+from functions.shared.domain.cases import (
+    CASE_VIEWS,
+    dispute_position,
+    evidence_of,
+    in_hold_order,
+    merge_reasons,
+    view_time,
+)
 from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
@@ -32,15 +40,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.rules import (
-    CASE_VIEWS,
-    adds_identifiers,
-    dispute_position,
-    evidence_of,
-    in_hold_order,
-    merge_reasons,
-    view_time,
-)
+from functions.shared.domain.profiles import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,

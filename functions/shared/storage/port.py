@@ -13,7 +13,7 @@
 
 Two stores implement them all (`Repository`): `DynamoRepository` (pynamodb) and
 `InMemoryRepository` (plain dictionaries). Neither holds a rule: the rules decide
-(`functions.shared.domain.rules`) and the stores apply (`apply`). The contract tests run the same
+(`functions.shared.domain`) and the stores apply (`apply`). The contract tests run the same
 tests against both. Nothing above this module imports pynamodb or boto3.
 """
 
@@ -245,7 +245,7 @@ class CasesPort(HoldsPort, abc.ABC):
         by: str = "flagged_at",
     ) -> Iterator[Case]:
         """A view's cases (`active`, `resolved`) in flag order, (flagged_at, case_id), the removed view
-        in removal order whatever `by` asks ((removed_at, case_id): `rules.view_time`), or the resolved
+        in removal order whatever `by` asks ((removed_at, case_id): `cases.view_time`), or the resolved
         view in resolution order (`by="resolved_at"`: (resolved_at, case_id)), strictly past the
         position `after`, read lazily from an index page by page: a caller that stops after a page
         has read about a page, whatever the view holds. The active view also in hold-amount order
@@ -282,7 +282,7 @@ class DisputesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
         """Disputed cases of every program, with or without a verdict, oldest dispute first
-        (`rules.dispute_position`), strictly past the position `after`, read lazily from an index
+        (`cases.dispute_position`), strictly past the position `after`, read lazily from an index
         page by page: a caller that stops after a page has read about a page."""
 
     @abc.abstractmethod

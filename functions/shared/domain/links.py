@@ -1,0 +1,94 @@
+"""Links between subjects through shared identifiers: which links an event joins, the crowded ones
+that are evidence about no one, and the network items it joins."""
+
+from __future__ import annotations
+
+from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
+from functions.shared.domain.model import LinkKey, LinkState, NetworkState
+
+
+def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
+    """The link items that stopped being evidence and being written: crowded past their kind's limit."""
+    near, most = crowd_limit("email_near"), crowd_limit("device")
+    return {
+        key
+        for key, state in states.items()
+        if len(state.members) >= (near if key[0] in NEAR_DUPLICATE_KINDS else most)
+        or len(state.spans) >= NEAR_SPANS_LIMIT  # one member's address changed over and over
+    }
+
+
+def farmed(key: LinkKey, state: LinkState) -> bool:
+    """A crowded link still evidence when read: an identifier whose sharing is strong evidence
+    (`GUARDED_JOINS`: an address, a device, a payout account) most of whose members the program
+    removed is a farm's, not a crowd's. Without it, a farm that gave up its first two hundred
+    accounts on one device had every later one pass with no device signal, and a removal's block
+    on the device stopped no one. Flags alone do not make a farm: a fingerprint an SDK sends for
+    every browser flags its first accounts too (three on one device), and their approvals withdraw
+    those marks. Still not written: no more members."""
+    return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
+
+
+def links_to_join(
+    me: str,
+    states: dict[LinkKey, LinkState],
+    crowds: set[LinkKey] | None = None,
+    flag: bool = False,
+    spans: dict[LinkKey, str] | None = None,
+) -> list[LinkKey]:
+    """The link items an event adds its subject to: none that is crowded, and none that names the
+    subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
+    the event flags and the write carries the flag's mark the item lacks (a mark is taken away only
+    with a new version of the subject, which the write expects), or the item lacks the event's
+    span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
+    under the same key). Near-duplicate `email_near` marks go in the later marks steps, never in a
+    rewrite of a key that names the subject."""
+    skip = crowded_links(states) if crowds is None else crowds
+    spans = spans or {}
+    return [
+        key
+        for key, state in states.items()
+        if key not in skip
+        and (
+            me not in state.members
+            or (flag and key[0] != "email_near" and me not in state.flagged)
+            or (key in spans and spans[key] not in state.spans)
+        )
+    ]
+
+
+# Identifiers whose sharing is strong evidence on its own (SPEC 5.2: the same e-mail address, a
+# device, a payout account): an event joining one expects the members it read.
+GUARDED_JOINS = frozenset({"email", "device", "payout"})
+
+
+def guarded_joins(me: str, states: dict[LinkKey, LinkState], links: list[LinkKey]) -> dict[LinkKey, int]:
+    """Of the links an event joins, those whose sharing is strong evidence, each with the count of
+    members the event read: its write stands only if no one joined meanwhile. Two sign-ups with one
+    address scored at the same moment each read the other's absence; unguarded, both were allowed
+    and neither ever named the other. Guarded, the later write is refused, its event reads again and
+    sees the first. Members only ever join, so an unchanged count is an unchanged set. Busy kinds
+    (an IP, a look-alike key) are left unguarded: their signals are weak and concurrent joins common."""
+    return {
+        key: len(states[key].members)
+        for key in links
+        if key[0] in GUARDED_JOINS and me not in states[key].members
+    }
+
+
+def network_to_join(
+    network: dict[str, LinkKey],
+    local: dict[str, LinkKey],
+    skip: set[LinkKey],
+    states: dict[LinkKey, NetworkState],
+    marks: dict[str, str],
+) -> list[LinkKey]:
+    """The network items an event writes: those that lack one of the subject's `marks` (its flag or
+    removal mark while it is flagged or removed: `{"flagged": mark}`), never those whose identifier
+    is crowded in the program (a value many people share is no one's, and would be one hot item for
+    the whole platform). An unmarked subject's event writes none: the network signal reads marks
+    only, so an identifier's use alone is not worth a write (issue 15: two items per sign-up)."""
+    keys = dict.fromkeys(key for role, key in network.items() if local.get(role) not in skip)
+    return [
+        key for key in keys if any(mark not in getattr(states[key], name) for name, mark in marks.items())
+    ]

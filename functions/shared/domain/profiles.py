@@ -1,0 +1,146 @@
+"""A subject's profile: the fields an event changes, which of them merge and which the latest event
+sets, and every identifier that names the subject (SPEC 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+from datetime import datetime
+from typing import Any
+
+from functions.shared.domain.identity import email_keys, near_keys
+from functions.shared.domain.model import LinkKey, Subject, evolve
+
+
+def identifiers_of(subject: Subject) -> list[LinkKey]:
+    """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
+    forms it is linked under: a partner's `email_near` keys too), each device, IP and payout
+    account, however many (those spilled out of the profile too, when read: `spilled`)."""
+    found: dict[LinkKey, None] = {}
+    spilled: dict[str, set[str]] = {}
+    for name, value in subject.spilled:
+        spilled.setdefault(name, set()).add(value)
+    addresses = set(subject.emails) | ({subject.email} if subject.email else set())
+    addresses |= spilled.get("emails", set())
+    for address in sorted(addresses):
+        keys = email_keys(address)
+        found[("email", keys.normalized)] = None
+        found[("email_skeleton", keys.skeleton)] = None
+        for near, _span in near_keys(address) if subject.type == "partner" else ():
+            found[("email_near", near)] = None
+    if subject.email_normalized:
+        found[("email", subject.email_normalized)] = None
+    for kind, values in (("device", subject.devices), ("ip", subject.ips)):
+        for value in sorted(values | spilled.get(f"{kind}s", set())):
+            found[(kind, value)] = None
+    payouts = subject.payouts | ({subject.payout} if subject.payout else set())
+    payouts |= spilled.get("payouts", set())
+    for payout in sorted(payouts):
+        found[("payout", payout)] = None
+    return list(found)
+
+
+# every field `identifiers_of` reads (a crowded payout account is the `payout` field, in no set)
+_IDENTIFYING = ("emails", "email", "email_normalized", "devices", "ips", "payouts", "payout", "spill_count")
+
+
+def adds_identifiers(read: Subject | None, written: Subject) -> int:
+    """1 when a profile write may add identifiers, else 0: both stores count it in
+    `identifier_seq`, by which a removal's mop-up knows to mark again. `read`: the profile the
+    write was decided from (the version it expects); without one, any identifier counts."""
+    if read is None:
+        return int(any(getattr(written, name) for name in _IDENTIFYING))
+    return int(any(getattr(written, name) != getattr(read, name) for name in _IDENTIFYING))
+
+
+# Fields that keep a time of their own, whatever order events arrive in: the earliest sign-up and
+# the latest payout change (what `payout_soon_after_signup` and `unusual_activity` measure from)
+EARLIEST_FIELDS = frozenset({"signup_at"})
+LATEST_FIELDS = frozenset({"last_payout_change_at"})
+
+
+def payout_changed(subject: Subject | None, activity: str, payout: str | None, at: datetime) -> bool:
+    """Whether an account change sets new payout details: named so, or carrying an account other than
+    the partner's on file (an integration may send a settings form as one `profile_update`), unless
+    the partner is not on file yet or the event is older than its profile's last change (a late
+    login carrying the details of then)."""
+    if activity == "payout_update":
+        return True
+    if payout is None or subject is None or payout == subject.payout:
+        return False
+    return subject.changed_at is None or at >= subject.changed_at
+
+
+# Fields whose new value is merged with what the profile holds whatever order events arrive in
+MERGED_FIELDS = frozenset({"unfamiliar"})
+
+
+def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
+    """An event's field changes on a profile. An event older than the profile's last change does
+    not undo what that change set (events arrive late and out of order), but it still gives what
+    no event has given yet (a sign-up received after a login: the name, e-mail, country) and its
+    own times (`EARLIEST_FIELDS`, `LATEST_FIELDS`): it used to be dropped whole, and a payout change
+    received after a later login was never seen by the reward it preceded. Identifiers are added
+    either way (`with_identifiers`)."""
+    if current.changed_at is None or at >= current.changed_at:
+        return evolve(current, **changes, changed_at=at)
+    given: dict[str, Any] = {}
+    for name, value in changes.items():
+        held = getattr(current, name)
+        if name in LATEST_FIELDS:
+            take = held is None or value > held
+        elif name in EARLIEST_FIELDS:
+            take = held is None or value < held
+        elif name in MERGED_FIELDS:
+            take = True
+        else:
+            take = held is None or held == "" or held == ()
+        if take:
+            given[name] = value
+    return evolve(current, **given) if given else current
+
+
+PROFILE_KEEPS = 50  # identifiers of one kind a profile keeps; more are spilled, one item each
+
+
+def with_identifiers(
+    profile: Subject,
+    *,
+    email: str | None,
+    device: str | None,
+    ip: str | None,
+    payout: str | None,
+    crowds: Iterable[LinkKey] = (),
+    known: Set[LinkKey] = frozenset(),
+) -> Subject:
+    """The profile with this event's identifiers added to those it ever used, except a device, IP
+    or payout account whose link is crowded (`crowds`): it names no one, so no flag, removal or
+    approval ever writes to it (issue 14). A profile keeps `PROFILE_KEEPS` of each kind; a new one
+    past them is spilled (`spilled`, `spill_count`: an item of its own, `SpillIdentifier`), unless
+    its link names the subject already (`known`: spilled before). Kept whole, the profile of a
+    partner rotating devices or IPs grew with every login: each event wrote it whole (a transaction
+    pays every kilobyte twice), and past DynamoDB's 400 KB item its events could not be scored."""
+    skip = set(crowds)
+    device = None if ("device", device or "") in skip else device
+    ip = None if ("ip", ip or "") in skip else ip
+    payout = None if ("payout", payout or "") in skip else payout
+    changes: dict[str, Any] = {}
+    spills: set[tuple[str, str]] = set()
+    for name, value in (("emails", email), ("devices", device), ("ips", ip), ("payouts", payout)):
+        kept: frozenset[str] = getattr(profile, name)
+        if not value or value in kept or (name, value) in profile.spilled:
+            continue
+        if len(kept) < PROFILE_KEEPS:
+            changes[name] = kept | {value}  # a union copies the set: only when it adds
+        elif _link_of(name, value) not in known:
+            spills.add((name, value))
+    if spills:
+        changes["spilled"] = profile.spilled | spills
+        changes["spill_count"] = profile.spill_count + len(spills)
+    return evolve(profile, **changes)
+
+
+def _link_of(name: str, value: str) -> LinkKey:
+    """The link item an identifier of a profile field is linked under."""
+    if name == "emails":
+        return ("email", email_keys(value).normalized)
+    return (name[:-1], value)  # devices, ips, payouts

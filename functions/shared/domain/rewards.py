@@ -1,0 +1,278 @@
+"""Rewards: which ones a flag holds, where a newly arrived reward goes (held, archived or left), the
+hold sweep's holdability, the holds' steps and notices, and an override (SPEC 3.2, 4, 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from functions.shared.domain import holdables
+from functions.shared.domain.cases import TAKES_HOLDS
+from functions.shared.domain.model import Case, Reward, Subject
+from functions.shared.domain.plans import audit, notify
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    ListRewards,
+    MoveReward,
+    Notify,
+    Step,
+    UpdateCase,
+    Write,
+)
+from functions.shared.errors import Conflict
+from functions.shared.money import amount_text, to_micros
+
+HOLDABLE = ("new", "pending")
+
+
+def holdable(reward: Reward) -> bool:
+    return reward.status in HOLDABLE and not reward.overridden
+
+
+def held_by_flag(subject_type: str, flagged_at: datetime, reward: Reward) -> bool:
+    """A flagged partner's rewards from the flag on; a flagged customer's rewards, all of them."""
+    return subject_type == "customer" or reward.created_at >= flagged_at
+
+
+def flag_holds(subject_type: str, flagged_at: datetime, rewards: Iterable[Reward]) -> list[Reward]:
+    """What a flag puts on hold at once, and what the sweep puts on hold later."""
+    return [r for r in rewards if holdable(r) and held_by_flag(subject_type, flagged_at, r)]
+
+
+def sweep_holds(subject: Subject, rewards: Iterable[Reward]) -> list[Reward]:
+    if subject.status != "flagged" or subject.flagged_at is None or not subject.flag_case_id:
+        return []
+    return flag_holds(subject.type, subject.flagged_at, rewards)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a newly arrived reward goes: its status, and the case it is counted under."""
+
+    status: str
+    case_id: str | None = None
+    archived: bool = False
+
+
+def place_reward(
+    reward: Reward,
+    *,
+    partner: Subject | None,
+    customer: Subject | None,
+    flag: tuple[str, str, datetime] | None,
+) -> Placement:
+    """`flag`: (subject type, case id, flag time) when the reward's own event flags its subject."""
+    if partner is not None and partner.status == "removed":
+        return Placement("archived", partner.flag_case_id, archived=True)  # never paid again
+    if reward.status not in HOLDABLE:
+        return Placement(reward.status)
+    if flag is not None:
+        subject_type, case_id, at = flag
+        if held_by_flag(subject_type, at, reward):
+            return Placement("on_hold", case_id)
+    if customer is not None and reward.customer_id == customer.id and holds_rewards(customer):
+        return Placement("on_hold", customer.flag_case_id)
+    if (
+        partner is not None
+        and holds_rewards(partner)
+        and partner.flagged_at
+        and reward.created_at >= partner.flagged_at
+    ):
+        return Placement("on_hold", partner.flag_case_id)
+    return Placement(reward.status)
+
+
+def flagged_since(subject: Subject, at: datetime) -> datetime:
+    """When a flag at `at` leaves its subject flagged from (what it holds from): this flag's time,
+    or, when the subject is flagged already (under an active case, or under a declined one: SPEC 4
+    keeps it flagged), the earlier of that flag and this one (events arrive late, and a subject
+    was flagged when the flagged event occurred). A new case after a declined dispute does not
+    make what arrives dated between the two payable."""
+    if subject.status == "flagged" and subject.flagged_at:
+        return min(subject.flagged_at, at)
+    return at
+
+
+def holds_rewards(subject: Subject) -> bool:
+    return subject.status == "flagged" and bool(subject.flag_case_id)
+
+
+def flag_case_of(subject: Subject) -> str | None:
+    return subject.flag_case_id if holds_rewards(subject) else None
+
+
+def totals(rewards: Iterable[Reward]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for reward in rewards:
+        found[reward.currency] = found.get(reward.currency, 0) + to_micros(reward.amount)
+    return found
+
+
+def negated(figures: dict[str, int]) -> dict[str, int]:
+    return {currency: -micros for currency, micros in figures.items()}
+
+
+def amounts(figures: dict[str, int]) -> list[dict[str, str]]:
+    return [{"currency": c, "amount": amount_text(m, c)} for c, m in sorted(figures.items()) if m]
+
+
+def held_notice(
+    program_id: str, case_id: str, subject: tuple[str, str], held: list[Reward], at: datetime, origin: str
+) -> Notify:
+    return notify(
+        program_id,
+        "RewardsHeld",
+        {
+            "program_id": program_id,
+            "case_id": case_id,
+            "subject": {"type": subject[0], "id": subject[1]},
+            "count": len(held),
+            "amounts": amounts(totals(held)),
+            "reward_ids": [r.reward_id for r in held],
+        },
+        at,
+        origin,
+        *sorted(r.reward_id for r in held),
+    )
+
+
+HOLD_STEP_ROOM = MAX_STEP_ITEMS - 3  # the case, the audit entry, the notification
+
+
+def hold_steps(
+    case: tuple[str, str],
+    subject: tuple[str, str],
+    rewards: list[Reward],
+    actor: str,
+    at: datetime,
+    origin: str,
+) -> list[Step]:
+    """Puts rewards on hold under a case that still takes holds, in steps of at most 100 writes;
+    each reward only if it is still what was read."""
+    program_id, case_id = case
+    steps = []
+    for start in range(0, len(rewards), HOLD_STEP_ROOM):
+        chunk = rewards[start : start + HOLD_STEP_ROOM]
+        step = Step([hold_write(r, case_id) for r in chunk])
+        figures = totals(chunk)
+        step.add(
+            UpdateCase(program_id, case_id, expect=TAKES_HOLDS, held=len(chunk), hold_micros=figures),
+            audit(
+                case,
+                "rewards_held",
+                actor,
+                at,
+                {"rewards": [r.reward_id for r in chunk]},
+                origin,
+                chunk[0].reward_id,
+            ),
+            held_notice(program_id, case_id, subject, chunk, at, origin),
+        )
+        steps.append(step)
+    return steps
+
+
+def hold_write(reward: Reward, case_id: str) -> MoveReward:
+    return MoveReward(
+        reward.program_id,
+        reward.reward_id,
+        expect=reward.status,
+        status="on_hold",
+        case_id=case_id,
+        never_overridden=True,
+    )
+
+
+def override_step(reward: Reward, actor: str, at: datetime) -> Step:
+    """on_hold -> approved, for good: no sweep or verdict holds it again (SPEC 3.2)."""
+    if reward.status != "on_hold":
+        raise Conflict(
+            f"reward {reward.reward_id} is {reward.status}; only a reward on hold can be overridden"
+        )
+    step = Step(
+        [
+            MoveReward(
+                reward.program_id, reward.reward_id, expect="on_hold", status="approved", overridden=True
+            )
+        ]
+    )
+    if reward.case_id:
+        step.add(
+            UpdateCase(reward.program_id, reward.case_id, held=-1, hold_micros=negated(totals([reward]))),
+            audit(
+                (reward.program_id, reward.case_id),
+                "reward_overridden",
+                actor,
+                at,
+                {
+                    "reward_id": reward.reward_id,
+                    "amount": amount_text(to_micros(reward.amount), reward.currency),
+                    "currency": reward.currency,
+                },
+            ),
+        )
+    return step
+
+
+def reward_chunks(
+    case: Case,
+    rewards: list[Reward],
+    to_status: str,
+    guard: tuple[str, ...],
+    *,
+    archive: bool,
+    verdict: str | None = None,
+    also: Write | None = None,
+    under: str | None = None,
+) -> list[Step]:
+    """Moves rewards in steps, each also conditional on the case's status (`guard`), its `verdict`
+    (the one a cycle applies) and `also` (a removal's condition on its partner): a case changed
+    meanwhile (a removal racing a dispute cycle) stops the plan, and nothing more moves. Held
+    rewards leave the hold figures of whichever case holds them; moved `on_hold` `under` another
+    case, they join that case's."""
+    holdable_again = to_status in HOLDABLE  # an approval: each reward's subjects list it (marked)
+    room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1 - (1 if also else 0) - (1 if under else 0)
+    steps = []
+    for start in range(0, len(rewards), room):
+        chunk = rewards[start : start + room]
+        step = Step(
+            [
+                MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status, case_id=under)
+                for r in chunk
+            ]
+        )
+        if under is not None:
+            step.add(UpdateCase(case.program_id, under, held=len(chunk), hold_micros=totals(chunk)))
+        if holdable_again:
+            subjects = {("partner", r.partner_id) for r in chunk} | {
+                ("customer", r.customer_id) for r in chunk if r.customer_id
+            }
+            step.add(
+                *(
+                    ListRewards(case.program_id, kind, subject_id, holdables.EVERYTHING_UNLISTED)
+                    for kind, subject_id in sorted(subjects)
+                )
+            )
+        holders: dict[str, list[Reward]] = {}
+        for reward in chunk:
+            if reward.status == "on_hold" and reward.case_id:
+                holders.setdefault(reward.case_id, []).append(reward)
+        own = holders.pop(case.case_id, [])
+        own_update = UpdateCase(
+            case.program_id,
+            case.case_id,
+            expect=guard,
+            held=-len(own),
+            hold_micros=negated(totals(own)),
+            archived=len(chunk) if archive else 0,
+            archived_micros=totals(chunk) if archive else {},
+            expect_verdict=verdict,
+        )
+        step.add(own_update)
+        if also is not None:
+            step.add(also)
+        for holder, held in sorted(holders.items()):
+            step.add(UpdateCase(case.program_id, holder, held=-len(held), hold_micros=negated(totals(held))))
+        steps.append(step)
+    return steps

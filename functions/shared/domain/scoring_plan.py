@@ -1,0 +1,473 @@
+"""The writes of one scored event (SPEC 4, 5): the decision, the profile, links and counts, the reward
+where it belongs, and when it flags the case, the holds and the marks; the subject's lists of
+holdable rewards kept with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from functions.shared.domain import actors, holdables
+from functions.shared.domain.cases import ACTIVE, TAKES_HOLDS, case_reasons
+from functions.shared.domain.holdables import ListChange
+from functions.shared.domain.marks import NOTHING, marks_not_named, marks_plan, network_marks, removed_marks
+from functions.shared.domain.model import Case, Holdables, LinkKey, Reason, Reward, Subject, evolve
+from functions.shared.domain.plans import audit, notify
+from functions.shared.domain.rewards import (
+    HOLDABLE,
+    flag_case_of,
+    flag_holds,
+    flagged_since,
+    held_notice,
+    hold_steps,
+    hold_write,
+    place_reward,
+    totals,
+)
+from functions.shared.domain.velocity import Tally
+from functions.shared.domain.writes import (
+    MAX_STEP_ITEMS,
+    ClaimTransaction,
+    CountUp,
+    ListRewards,
+    MarkLink,
+    MarkNetwork,
+    PartnerArrival,
+    PutCase,
+    PutReward,
+    ScoreEvent,
+    SpillIdentifier,
+    Step,
+    UpdateCase,
+    Write,
+    WriteProfile,
+)
+
+
+@dataclass
+class ScoringInput:
+    """What the engine decided about one event, before it is written."""
+
+    program_id: str
+    event_id: str
+    occurred_at: datetime
+    decision: dict[str, Any]
+    profile: Subject  # the subject after the event (its version: the one read)
+    links: list[LinkKey]  # this event's identifiers to link the subject under
+    spans: dict[LinkKey, str]  # of those, each `email_near` key's span entry (`<member> <block>`)
+    network: list[LinkKey]  # this event's network identifiers
+    counts: list[Tally]  # velocity counts to add one to (`velocity`)
+    seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
+    reward: Reward | None = None
+    revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
+    flag: bool = False
+    new_case_id: str = ""
+    reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
+    # a transaction's id, and the event that recorded it already (None: none did)
+    transaction: tuple[str, str | None] | None = None
+    notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
+
+
+@dataclass
+class ScoringPlan:
+    steps: list[Step]
+    case_id: str | None
+    opened: bool
+    held: list[Reward]
+    reward: Reward | None
+    notes: tuple[str, ...] = ()
+
+
+def flags_subject(before: Subject | None, flag: bool) -> bool:
+    """Whether a decision to flag flags its subject: not a removed partner, which stays removed
+    (SPEC 3.2: never paid again). Flagged again, it would get a new case to hold its rewards under,
+    and that case approved would make it active and paid; so no case is opened, nothing is held,
+    its rewards are archived as they arrive, and its identifiers keep the removal's marks. The
+    decision still says flag, and names the case that removed it."""
+    return flag and not (before is not None and before.status == "removed")
+
+
+def scoring_plan(
+    given: ScoringInput,
+    before: Subject | None,
+    partner: Subject | None,
+    subject_rewards: list[Reward],
+    pepper: bytes,
+    lists: ListsRead | None = None,
+) -> ScoringPlan:
+    """The writes of one scored event: the decision, the profile, links, counters, the reward
+    where it belongs, and, when it flags, the case (opened, or its reasons merged) with the holds
+    and the marks on every identifier the subject ever used. The first step holds everything but
+    what does not fit (more holds, more marks), which follows in further steps. With `lists`, the
+    subject's (and partner's) lists of holdable rewards follow what the step does to rewards."""
+    program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
+    me = (profile.type, profile.id)
+    notes = given.notes
+    reward = evolve(given.reward) if given.reward else None
+    revenue = given.revenue
+    claim = None
+    if given.transaction is not None:
+        transaction_id, recorded_by = given.transaction
+        if recorded_by not in (None, given.event_id):
+            # the same transaction sent again under another event id (a retry that made a new one):
+            # counted once, its commission once (SPEC 3.1: ids name what they name)
+            refused = f", reward {reward.reward_id} refused" if reward is not None else ""
+            notes += (
+                f"transaction {transaction_id} already recorded by event {recorded_by}: "
+                f"its revenue not counted again{refused}",
+            )
+            reward, revenue = None, None
+        else:
+            claim = ClaimTransaction(program_id, transaction_id, given.event_id)
+    if reward is not None and given.reward_taken:
+        notes += (f"reward {reward.reward_id} refused: that reward id is already used",)
+        reward = None
+    removal_case = None  # a removed partner's event that would flag it: the case that removed it
+    if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
+        removal_case = profile.flag_case_id
+        notes += (f"partner removed (case {removal_case}): no case opened, its rewards archived",)
+    case_id = before.active_case_id if before else None
+    opened = False
+    reasons: tuple[Reason, ...] = ()
+    if given.flag:
+        profile.flagged_at = flagged_since(profile, at)
+        opened = case_id is None
+        case_id = given.new_case_id if opened else case_id
+        reasons = case_reasons(given.decision["reasons"], at)
+        profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
+        if profile.type == "customer" and (before is None or before.status != "flagged"):
+            profile.customer_marks = True  # a new flag marks every identifier, in the customer's form
+    assert not given.flag or case_id is not None
+    # where the event's own reward goes
+    placement = None
+    if reward is not None:
+        as_partner = partner if profile.type == "customer" else before
+        placement = place_reward(
+            reward,
+            partner=as_partner,
+            customer=before if profile.type == "customer" else None,
+            flag=(profile.type, case_id, at) if given.flag and case_id else None,
+        )
+        reward.status, reward.case_id = placement.status, placement.case_id or reward.case_id
+    to_hold = (
+        [
+            r
+            for r in flag_holds(profile.type, profile.flagged_at or at, subject_rewards)
+            if not reward or r.reward_id != reward.reward_id
+        ]
+        if given.flag
+        else []
+    )
+    # A flagged subject's identifiers carry its mark: a flag marks those this event does not name
+    # (the subject's older ones, but those marked already), and while it stays flagged every event
+    # marks those it adds (a subject whose marks are still pending has them all marked by the sweep).
+    # A removed subject's identifiers carry the removal's marks the same way.
+    marking, removed = profile.status == "flagged", profile.status == "removed"
+    later_marks: list[Write] = []
+    if (marking and (given.flag or not profile.marks_pending)) or removed:
+        later_marks = marks_not_named(before, profile, {*given.links, *given.network}, pepper)
+    profile.marks_pending = bool(later_marks) or (profile.marks_pending and not given.flag)
+
+    # the case the event's decision names: its flag's, the one that removed it, or its active one
+    # (a flagged subject with no active case: the declined case it is flagged under; or the case
+    # that holds the event's reward)
+    event_case = (
+        case_id
+        if given.flag
+        else removal_case
+        or profile.active_case_id
+        or flag_case_of(profile)
+        or (placement.case_id if placement is not None and placement.status == "on_hold" else None)
+    )
+    core = Step()
+    core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
+    if claim is not None:
+        core.add(claim)
+    core.add(
+        WriteProfile(
+            profile,
+            expect_version=before.version if before else 0,
+            arrivals=1 if reward is not None and profile.type == "partner" else 0,
+            before=before,
+        )
+    )
+    for name, value in sorted(profile.spilled - (before.spilled if before else frozenset())):
+        core.add(SpillIdentifier(program_id, profile.type, profile.id, name, value))  # this event's
+    flagged_me = frozenset({profile.key})
+    # one `add` for every link (and one for every network item) of the event: writes never change them
+    joined = {"members": flagged_me, "flagged": flagged_me} if marking else {"members": flagged_me}
+    riding = {t.link: t for t in given.counts if t.link is not None and t.link in given.links}
+    for key in given.links:
+        marks = (
+            {**joined, **removed_marks(profile, key, profile.block_reapply, pepper)} if removed else joined
+        )
+        if span := given.spans.get(key):
+            marks = {**marks, "spans": frozenset({span})}
+        seen = given.seen.get(key)
+        if counted := riding.get(key):  # the count rides on the link's write (`velocity`)
+            slots = frozenset({counted.slot})
+            core.add(MarkLink(program_id, key, marks, NOTHING, slots, counted.stale, seen))
+        else:
+            core.add(MarkLink(program_id, key, marks, NOTHING, expect_members=seen))
+    if given.network:  # only a flagged or removed subject's event has network items to write
+        ours = {
+            name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
+        }
+        for key in given.network:
+            core.add(MarkNetwork(key, ours, NOTHING))
+    for counted in given.counts:
+        if counted.link not in riding:
+            core.add(CountUp(program_id, counted.name, counted.expires_at))
+    held_now: list[Reward] = []
+    case_hold = (
+        [reward]
+        if reward is not None
+        and placement
+        and placement.case_id == case_id
+        and placement.status == "on_hold"
+        and given.flag
+        else []
+    )
+    if reward is not None:
+        core.add(PutReward(reward))
+        if profile.type == "customer":
+            core.add(
+                PartnerArrival(
+                    program_id,
+                    reward.partner_id,
+                    expect_status=partner.status if partner else None,
+                    expect_flag_case=partner.flag_case_id if partner else None,
+                    currency=revenue[0] if revenue else None,
+                    micros=revenue[1] if revenue else 0,
+                )
+            )
+        if placement and placement.case_id and not case_hold:
+            if placement.archived:
+                core.add(
+                    UpdateCase(
+                        program_id,
+                        placement.case_id,
+                        expect=("removed",),
+                        archived=1,
+                        archived_micros=totals([reward]),
+                    )
+                )
+            elif placement.status == "on_hold":
+                core.add(
+                    UpdateCase(
+                        program_id,
+                        placement.case_id,
+                        expect=TAKES_HOLDS,
+                        held=1,
+                        hold_micros=totals([reward]),
+                    )
+                )
+                holder = (
+                    "partner"
+                    if placement.case_id == (partner.flag_case_id if partner else None)
+                    else profile.type
+                )
+                holder_id = reward.partner_id if holder == "partner" else profile.id
+                core.add(
+                    held_notice(
+                        program_id, placement.case_id, (holder, holder_id), [reward], at, given.event_id
+                    ),
+                    audit(
+                        (program_id, placement.case_id),
+                        "rewards_held",
+                        actors.SYSTEM,
+                        at,
+                        {"rewards": [reward.reward_id]},
+                        given.event_id,
+                    ),
+                )
+                held_now.append(reward)
+    elif revenue and profile.type == "customer" and partner is not None:
+        core.add(
+            PartnerArrival(
+                program_id,
+                partner.id,
+                expect_status=partner.status,
+                expect_flag_case=partner.flag_case_id,
+                currency=revenue[0],
+                micros=revenue[1],
+                reward=False,
+            )
+        )
+    # a subject renamed while a case is open on it: the case carries the name it is searched by
+    renamed = (
+        {"subject_name": profile.name} if before and profile.name and profile.name != before.name else {}
+    )
+    if renamed and not given.flag and profile.active_case_id:
+        _change_case(core, program_id, profile.active_case_id, renamed)
+    steps = [core]
+    held: list[Reward] = list(held_now)
+    if given.flag:
+        assert case_id is not None
+        room = (
+            MAX_STEP_ITEMS - len(core) - 5
+        )  # the case, its audit entry, two notifications, the marks' guard
+        first, rest = to_hold[: max(room, 0)], to_hold[max(room, 0) :]
+        for r in first:
+            core.add(hold_write(r, case_id))
+        in_case = first + case_hold
+        figures = totals(in_case)
+        if opened:
+            core.add(
+                PutCase(
+                    Case(
+                        program_id=program_id,
+                        case_id=case_id,
+                        subject_type=profile.type,
+                        subject_id=profile.id,
+                        subject_name=profile.name or profile.id,
+                        reasons=list(reasons),
+                        status="open",
+                        flagged_at=at,
+                        flag_event_id=given.event_id,
+                        hold_micros=figures,
+                        held_count=len(in_case),
+                    )
+                )
+            )
+        else:
+            core.add(
+                UpdateCase(
+                    program_id,
+                    case_id,
+                    expect=ACTIVE,
+                    changes=renamed,
+                    held=len(in_case),
+                    hold_micros=figures,
+                    reasons=reasons,
+                )
+            )
+        core.add(
+            audit(
+                (program_id, case_id),
+                "flagged" if opened else "reasons_added",
+                actors.SYSTEM,
+                at,
+                {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)},
+                given.event_id,
+            )
+        )
+        if opened:
+            core.add(
+                notify(
+                    program_id,
+                    "PartnerFlagged" if profile.type == "partner" else "CustomerFlagged",
+                    {
+                        "program_id": program_id,
+                        "case_id": case_id,
+                        "subject": {"type": profile.type, "id": profile.id},
+                        "score": given.decision["score"],
+                        "reasons": given.decision["reasons"],
+                    },
+                    at,
+                    given.event_id,
+                )
+            )
+        if in_case:
+            core.add(held_notice(program_id, case_id, me, in_case, at, given.event_id))
+        held += in_case
+        steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id)
+        held += rest
+        if lists is not None:  # before the marks: the holds' list writes take room first
+            _list_holdables(core, profile, reward, first, rest, subject_rewards, lists)
+    elif lists is not None:
+        _list_holdables(core, profile, reward, [], [], subject_rewards, lists)
+    if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
+        # marks in one step (issue 15): the older identifiers' marks ride in the first step when
+        # they fit, and the profile (written in it) is noted as fully marked
+        core.add(*later_marks)
+        profile.marks_pending = False  # the subject of the core's WriteProfile
+    elif later_marks:
+        steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
+    return ScoringPlan(steps, event_case, opened, held, reward, notes)
+
+
+def _change_case(step: Step, program_id: str, case_id: str, changes: dict[str, Any]) -> None:
+    """`changes` on a case in `step`: with the step's write of that case when it has one (a reward
+    held under it, say; one write per item in a step), else in a write of its own."""
+    for n, write in enumerate(step.writes):
+        if isinstance(write, UpdateCase) and (write.program_id, write.case_id) == (program_id, case_id):
+            step.writes[n] = replace(write, changes={**write.changes, **changes})
+            return
+    step.add(UpdateCase(program_id, case_id, changes=changes))
+
+
+@dataclass(frozen=True)
+class ListsRead:
+    """The lists of holdable rewards scoring read (`holdables`): the subject's and the referring
+    partner's; `found`: the subject's rewards came from the index (from `found_since` on), not
+    from its list, so its list is written anew from them."""
+
+    subject: Holdables
+    partner: Holdables = Holdables()
+    found: bool = False
+    found_since: datetime | None = None
+    customer: Holdables | None = None  # a reward through the API for a customer: that customer's
+
+
+def _list_holdables(
+    core: Step,
+    profile: Subject,
+    reward: Reward | None,
+    held: list[Reward],
+    held_later: list[Reward],
+    subject_rewards: list[Reward],
+    lists: ListsRead,
+) -> None:
+    """Keeps the lists of holdable rewards with the step (issue 15): the event's reward listed
+    where it landed holdable, the rewards held taken out, on the subject (its profile write), on
+    the referring partner (its arrival), and on others when the step has room (else their stale
+    entries are found out by the next flag, which then asks the index)."""
+    arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
+    if not (arriving or held or held_later or lists.found):
+        return  # nothing becomes holdable or leaves: no list changes (most events)
+    mine = [
+        r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
+    ]
+    own = holdables.change(
+        lists.subject,
+        arriving=mine,
+        leaving=held + held_later,
+        unknown=held_later,  # held by the steps after this one: should they stop, the mark says so
+        found=subject_rewards if lists.found else None,
+        found_since=lists.found_since,
+    )
+    others: dict[tuple[str, str], ListChange] = {}
+    written = {(profile.type, profile.id)}
+    for n, write in enumerate(core.writes):
+        if isinstance(write, WriteProfile) and own:
+            core.writes[n] = evolve(write, listed=own)
+        elif isinstance(write, PartnerArrival):
+            written.add(("partner", write.partner_id))
+            change = holdables.change(
+                lists.partner,
+                arriving=[r for r in arriving if r.partner_id == write.partner_id]
+                if profile.type == "customer"
+                else [],
+                leaving=[r for r in held if r.partner_id == write.partner_id],
+            )
+            if change:
+                core.writes[n] = evolve(write, listed=change)
+    if profile.type == "partner":
+        for r in arriving:
+            if r.customer_id:  # a reward through the API for a customer: listed, or marked unread
+                others[("customer", r.customer_id)] = (
+                    holdables.change(lists.customer, arriving=[r])
+                    if lists.customer is not None
+                    else holdables.EVERYTHING_UNLISTED
+                )
+    for r in held:  # the other side of each reward held: its entry taken out there too
+        other = ("customer", r.customer_id or "") if profile.type == "partner" else ("partner", r.partner_id)
+        if other[1] and other not in written:
+            gone = others.get(other, ListChange())
+            others[other] = replace(gone, remove=gone.remove | {r.reward_id})
+    for (kind, subject_id), change in sorted(others.items()):
+        must = bool(change.unlisted_add or change.add)  # a holdable arrival: never left out
+        if must or len(core) < MAX_STEP_ITEMS:
+            core.add(ListRewards(profile.program_id, kind, subject_id, change))
