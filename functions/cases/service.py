@@ -12,6 +12,7 @@ from typing import Any
 from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import hold_order
+from functions.shared.domain.cases import CASE_VIEWS
 from functions.shared.domain.identity import network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_mop_up, removal_plan, removal_unfinished
@@ -22,7 +23,6 @@ from functions.shared.paging import cursor_time, encode_cursor, filtered_page, r
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
-VIEW_STATUSES = {"active": ("open", "disputed"), "resolved": ("approved", "declined")}
 VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at", "resolved_at")}
 
 
@@ -56,9 +56,9 @@ def list_cases(
         errors.append(
             {"field": "sort", "message": f"one of {', '.join(VIEW_SORTS[view])} for the {view} view"}
         )
-    if status is not None and status not in VIEW_STATUSES[view]:
+    if status is not None and status not in CASE_VIEWS[view]:
         errors.append(
-            {"field": "status", "message": f"one of {', '.join(VIEW_STATUSES[view])} for the {view} view"}
+            {"field": "status", "message": f"one of {', '.join(CASE_VIEWS[view])} for the {view} view"}
         )
     if errors:
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)

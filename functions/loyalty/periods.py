@@ -30,7 +30,6 @@ CALENDAR = {
 }
 ROLLING_DAYS = {"last_7_days": 7, "last_30_days": 30}
 DATE_RANGES = (*CALENDAR, *ROLLING_DAYS, "lifetime")
-LONGEST_WINDOW = max(ROLLING_DAYS.values())
 
 
 def local_day(at: datetime, timezone: str) -> date:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
+from functions.loyalty.statuses import TRANSITIONS
 from functions.shared import paging
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
@@ -44,7 +45,6 @@ from functions.shared.storage.port_loyalty import (
     year_period,
 )
 
-MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
 PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then 503 (retryable)
 
 
@@ -294,15 +294,6 @@ def _history_json(entry: HistoryEntry) -> dict[str, Any]:
     return shown
 
 
-# change -> (statuses it applies to, the status after, the history action, the bus event)
-TRANSITIONS: dict[str, tuple[frozenset[str], str, str, str | None]] = {
-    "suspend": (frozenset({"active"}), "suspended", "suspended", "CustomerSuspended"),
-    "unsuspend": (frozenset({"suspended"}), "active", "unsuspended", None),
-    "block": (frozenset({"active", "suspended"}), "blocked", "blocked", "CustomerBlocked"),
-    "unblock": (frozenset({"blocked"}), "active", "unblocked", None),
-}
-
-
 def change_status(
     deps: Dependencies, principal: Principal, customer_id: str, change: str, note: str | None
 ) -> dict[str, Any]:
@@ -414,7 +405,7 @@ def put_workflow(
         previous: Workflow | None = deps.repository.get_workflow(program_id, workflow_id)
     except NotFound:
         previous = None
-    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), MAX_WORKFLOWS)
+    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), workflows.admit(workflow_id))
     workflow_cache.forget(program_id)
     return workflow_json(stored)
 

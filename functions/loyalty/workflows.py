@@ -22,6 +22,7 @@ run out; the relay sends again what is still due a while later. Nothing here is 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,9 +31,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
+from functions.loyalty.statuses import TRANSITIONS
 from functions.shared.domain import actors
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError, StorageRefused, StorageUnavailable
+from functions.shared.errors import Conflict, DomainError, StorageRefused, StorageUnavailable
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
@@ -47,6 +49,21 @@ from functions.shared.storage.port_loyalty import (
 )
 
 FIRE_ATTEMPTS = 20
+
+
+MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
+
+
+def admit(workflow_id: str, limit: int = MAX_WORKFLOWS) -> Callable[[Collection[str]], None]:
+    """The check a store makes, given the ids of the program's workflows as it writes (atomically
+    with the write), before saving workflow `workflow_id`: a program has at most `limit`; a
+    replacement is no new one."""
+
+    def check(existing: Collection[str]) -> None:
+        if workflow_id not in existing and len(existing) >= limit:
+            raise Conflict(f"a program has at most {limit} workflows")
+
+    return check
 
 
 def revised(previous: Workflow | None, workflow: Workflow) -> Workflow:
@@ -332,12 +349,10 @@ def _actions(
             events.append(
                 ("LoyaltyCommunication", {**about, "event": action.event, "payload": payload, "at": at})
             )
-        elif action.type == "suspend" and status == "active":
-            status = "suspended"
-            entries.append(HistoryEntry(at, "suspended", by))
-            events.append(("CustomerSuspended", {**about, "by": by, "at": at}))
-        elif action.type == "block" and status != "blocked":
-            status = "blocked"
-            entries.append(HistoryEntry(at, "blocked", by))
-            events.append(("CustomerBlocked", {**about, "by": by, "at": at}))
+        elif action.type in ("suspend", "block") and status in TRANSITIONS[action.type].applies_to:
+            change = TRANSITIONS[action.type]
+            status = change.status
+            entries.append(HistoryEntry(at, change.action, by))
+            if change.bus_event:
+                events.append((change.bus_event, {**about, "by": by, "at": at}))
     return replace(customer, status=status), entries, events

@@ -25,7 +25,7 @@ from functions.shared.domain.identity import (
     near_probes,
     span_of,
 )
-from functions.shared.domain.marks import customers_mark, mark_program
+from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import CUSTOMER_KEY, NO_LINK, LinkState, NetworkState, Subject, evolve
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -133,7 +133,7 @@ def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | Non
                 "blocked_reapply",
             )
         ]
-    for kind in ("email", "device"):
+    for kind in BLOCK_COVERS:
         state = links.get(kind)
         blocked = set(state.blocked) if state else set()  # the blocked person themselves included
         if blocked:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from functions.shared import signatures
 from functions.shared.domain.model import ROLES, ApiKey, Program
 from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from functions.shared.storage.port import KeyRecord, ProgramsPort
@@ -210,13 +211,8 @@ _TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658: more is not a time 
 
 
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:
-    """The X-Signature header value for a body, as integrations compute it."""
-    return f"t={timestamp},v1={_digest(secret, str(timestamp), raw_body)}"
-
-
-def _digest(secret: str, timestamp: str, raw_body: bytes) -> str:
-    """HMAC-SHA256 of `<t>.<body>`, the timestamp as written."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
+    """The X-Signature header value for a body, as integrations compute it (`signatures`)."""
+    return signatures.header(timestamp, [secret], raw_body)
 
 
 def verify_signature(
@@ -237,6 +233,6 @@ def verify_signature(
     if abs(now.timestamp() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
         raise Unauthorized("X-Signature timestamp is outside the 300-second tolerance")
     secrets_now = (accepted,) if isinstance(accepted, str) else accepted
-    expected = [_digest(secret, timestamp, raw_body) for secret in secrets_now]
+    expected = [signatures.digest(secret, timestamp, raw_body) for secret in secrets_now]
     if not any(hmac.compare_digest(e, g) for e in expected for g in given if g.isascii()):
         raise Unauthorized("X-Signature does not match the body")

@@ -16,6 +16,7 @@ from functions.shared.domain import actors
 from functions.shared.domain.model import ApiKey, Program, SigningSecrets
 from functions.shared.errors import Conflict, InvalidInput
 from functions.shared.inputs import NAME_MAX, ActorName
+from functions.shared.signatures import SECRET_OVERLAP
 from functions.shared.storage.port import ProgramsPort
 
 _PROGRAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
@@ -46,9 +47,6 @@ def create_program(
     program = Program(program_id, name.strip(), clock.now(), timezone, signing)
     repository.create_program(program)
     return program
-
-
-SECRET_OVERLAP = timedelta(hours=24)  # as a webhook's rotated secret keeps signing (SPEC 6)
 
 
 def set_signing_secret(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from functions.loyalty import caps, notifications
+from functions.loyalty import caps, notifications, workflows
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.memory import InMemoryRepository
 from functions.shared.storage.port_loyalty import (
@@ -162,7 +162,7 @@ def change_settings(repository, **changes):
 
 def test_the_snapshot_reads_everything_an_earn_decides_on(repository):
     create(repository)
-    repository.put_workflow(workflow(), limit=50)
+    repository.put_workflow(workflow(), workflows.admit("wf"))
     earn(repository, "a1", points=5)
 
     state = repository.read_loyalty_state(
@@ -401,14 +401,14 @@ def test_days_are_read_by_range(repository):
 
 
 def test_workflows_are_kept_per_program_with_a_limit(repository):
-    repository.put_workflow(workflow("wf2"), limit=2)
-    repository.put_workflow(workflow("wf1"), limit=2)
-    repository.put_workflow(workflow("wf1", threshold=5), limit=2)  # a replacement is no new one
+    repository.put_workflow(workflow("wf2"), workflows.admit("wf2", limit=2))
+    repository.put_workflow(workflow("wf1"), workflows.admit("wf1", limit=2))
+    repository.put_workflow(workflow("wf1", threshold=5), workflows.admit("wf1", limit=2))  # no new one
 
     assert [w.workflow_id for w in repository.list_workflows(P)] == ["wf1", "wf2"]
     assert repository.get_workflow(P, "wf1") == workflow("wf1", threshold=5)
     with pytest.raises(Conflict):
-        repository.put_workflow(workflow("wf3"), limit=2)
+        repository.put_workflow(workflow("wf3"), workflows.admit("wf3", limit=2))
     repository.delete_workflow(P, "wf2")
     assert [w.workflow_id for w in repository.list_workflows(P)] == ["wf1"]
     with pytest.raises(NotFound):

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.loyalty import caps, runs, workflow_cache
+from functions.loyalty import caps, runs, workflow_cache, workflows
 from functions.shared import runtime
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.errors import StorageRefused, StorageUnavailable
@@ -275,7 +275,7 @@ def test_a_workflow_changed_in_another_environment_applies_within_the_cache_wind
             True,
             clock.now(),
         ),
-        50,
+        workflows.admit("w"),
     )
 
     earn_only(loyalty, "m1", 200, id="within")

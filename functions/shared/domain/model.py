@@ -15,12 +15,10 @@ from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 ROLES = ("integration", "viewer", "fraud", "admin", "security")
-PLATFORM = None  # program_id of platform-level keys (the security team)
 
 LinkKey = tuple[str, str]  # (kind, value): ("device", "fp-1"), ("email", "ada@example.com"), ...
 
 REWARD_STATUSES = ("new", "pending", "approved", "on_hold", "declined", "paid", "archived")
-CASE_STATUSES = ("open", "disputed", "approved", "declined", "removed")
 
 
 _Opened = TypeVar("_Opened")

@@ -43,12 +43,7 @@ def removal_plan(
     to apply refuses the removal (409: its rewards would be archived as the cycle releases them);
     and every step holds only while the partner is under the case as read, so the cycle beginning
     between the read and a step stops the removal rather than racing it."""
-    if case.subject_type != "partner":
-        raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
-    if case.status not in REMOVABLE:
-        raise Conflict(
-            f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
-        )
+    check_removable(case)
     if subject.status == "removed":
         raise Conflict(f"partner {subject.id} is removed already (case {subject.flag_case_id})")
     if subject.active_case_id not in (None, case.case_id):  # its case now: the one to remove it from
@@ -197,6 +192,7 @@ def removal_mop_up(
 
 
 def check_removable(case: Case) -> None:
+    """A case whose partner may be removed: a partner's, neither approved nor removed already."""
     if case.subject_type != "partner":
         raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
     if case.status not in REMOVABLE:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from functions.shared.domain import holdables
 from functions.shared.domain.cases import TAKES_HOLDS
+from functions.shared.domain.holdables import HOLDABLE
 from functions.shared.domain.model import Case, Reward, Subject
 from functions.shared.domain.plans import audit, notify
 from functions.shared.domain.writes import (
@@ -22,8 +23,6 @@ from functions.shared.domain.writes import (
 )
 from functions.shared.errors import Conflict
 from functions.shared.money import amount_text, to_micros
-
-HOLDABLE = ("new", "pending")
 
 
 def holdable(reward: Reward) -> bool:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from functions.shared.domain.cases import ACTIVE
 from functions.shared.domain.writes import CountSummary, PutCase, Step, UpdateCase
 
 FLAG_DAYS = 30  # the chart's span (SPEC 10)
 FLAG_DAY_KEPT = timedelta(days=40)  # a day's figures outlive the 30 days shown, then expire
-COUNTED_STATUSES = ("open", "disputed")
+COUNTED_STATUSES = ACTIVE  # a subject's active cases: what the summary counts
 
 
 @dataclass(frozen=True)

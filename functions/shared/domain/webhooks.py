@@ -17,7 +17,6 @@ Pure: no boto3, no sockets (name resolution is handed in)."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import random
 from collections.abc import Callable, Sequence
@@ -26,8 +25,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
+from functions.shared import signatures
 from functions.shared.domain.model import OpenedOnUse
 from functions.shared.errors import Conflict
+from functions.shared.signatures import SECRET_OVERLAP
 
 # The notifications a webhook may subscribe to (SPEC 6).
 NOTIFICATION_NAMES: tuple[str, ...] = (
@@ -41,7 +42,6 @@ NOTIFICATION_NAMES: tuple[str, ...] = (
     "CustomerBlocked",
     "LoyaltyCommunication",
 )
-ROTATION_OVERLAP = timedelta(hours=24)  # the old secret keeps signing this long after a rotation
 RETIRED_SECRETS_SIGNING = 9  # at most this many retired secrets sign beside the current one
 SEND_TIMEOUT_SECONDS = 10.0
 ANSWER_BYTES_KEPT = 4096  # of a receiver's answer body: read at most this much, keep none of it
@@ -124,7 +124,7 @@ class Webhook:
                 f"{len(signing) + 1} secrets still sign its deliveries; the next rotation is possible "
                 f"from {_next_second(min(r.until for r in signing)):%Y-%m-%dT%H:%M:%SZ}"
             )
-        retiring = RetiredSecret(self.secret, now + ROTATION_OVERLAP)
+        retiring = RetiredSecret(self.secret, now + SECRET_OVERLAP)
         return replace(self, secrets=Secrets.clear(secret, (retiring, *signing)), updated_at=now)
 
     def wants(self, notification_name: str) -> bool:
@@ -253,10 +253,7 @@ def delivery_id(webhook_id: str, notification_id: str) -> str:
 def signature_header(secrets: Sequence[str], body: bytes, at: datetime) -> str:
     """`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, one `v1=` per secret:
     the scheme inbound events use (SPEC 2), so a receiver verifies with the same code."""
-    t = int(at.timestamp())
-    signed = f"{t}.".encode() + body
-    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
-    return ",".join(parts)
+    return signatures.header(int(at.timestamp()), secrets, body)
 
 
 # --- the retry schedule -------------------------------------------------------------------------

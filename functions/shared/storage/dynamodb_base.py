@@ -117,15 +117,6 @@ def build_models(
     return Models(base, items, bound, shared.connection)
 
 
-_RETRYABLE = {
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-    "TransactionConflictException",
-}
 _RETRYABLE_REASONS = {
     "ThrottlingError",
     "ProvisionedThroughputExceeded",

@@ -10,6 +10,7 @@ their ceilings. Period items carry the audience index keys (`agg_pk`, `agg_earne
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from functions.loyalty import caps
-from functions.shared.errors import Conflict, NotFound, StorageUnavailable
+from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
 from functions.shared.storage.keys import timestamp
@@ -631,12 +632,11 @@ class LoyaltyDynamo(DynamoBase):
                 return False
             raise domain_error(exc, f"saving the workflows of {program_id} failed") from exc
 
-    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
-        while True:
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
+        while True:  # admitted against the item it replaces, on condition of its version
             current = self._workflows_item(workflow.program_id)
             definitions = json.loads(current.workflows) if current is not None else {}
-            if workflow.workflow_id not in definitions and len(definitions) >= limit:
-                raise Conflict(f"a program has at most {limit} workflows")
+            admit(definitions.keys())
             definitions[workflow.workflow_id] = _workflow_json(workflow)
             if self._save_workflows(workflow.program_id, current, definitions):
                 return workflow

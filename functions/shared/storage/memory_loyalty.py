@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from functions.loyalty.caps import QuotaChange
 from functions.shared.domain.model import Notification
-from functions.shared.errors import Conflict, NotFound
+from functions.shared.errors import NotFound
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
     BalanceChange,
@@ -249,11 +250,10 @@ class LoyaltyMemory:
             return campaign
 
     # --- workflows -----------------------------------------------------------------------
-    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
         with self._lock:
             workflows = self._loyalty().workflows.setdefault(workflow.program_id, {})
-            if workflow.workflow_id not in workflows and len(workflows) >= limit:
-                raise Conflict(f"a program has at most {limit} workflows")
+            admit(workflows.keys())
             workflows[workflow.workflow_id] = copy.deepcopy(workflow)
             return workflow
 

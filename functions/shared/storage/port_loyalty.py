@@ -15,6 +15,7 @@ Periods are named by ids: `D2026-11-02` (a day), `W2026-11-02` (the week startin
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +24,6 @@ from functions.loyalty.caps import QuotaChange, Shard, ShardGrant
 from functions.shared.domain.model import Notification
 
 AGGREGATIONS = ("earned", "bonus", "spent")
-STATUSES = ("active", "suspended", "blocked")
 LIFETIME = "L"
 
 
@@ -313,8 +313,9 @@ class LoyaltyPort(abc.ABC):
 
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
-    def put_workflow(self, workflow: Workflow, limit: int) -> Workflow:
-        """Creates or replaces one. Raises Conflict when the program would have over `limit`."""
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
+        """Creates or replaces one, once `admit`, given the ids of the program's workflows as they
+        are when it is written, lets it (`workflows.admit`: it raises Conflict to refuse)."""
 
     @abc.abstractmethod
     def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:
