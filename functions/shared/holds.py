@@ -2,7 +2,9 @@
 and still `new` or `pending` goes `on_hold` under its flag's case (never an overridden one), and a flag
 whose marks on the subject's older identifiers were not all written is finished. The hold sweep does
 it for every flagged subject every 15 minutes; the dispute cycle does it at once for a subject whose
-approval it withdrew half way (what the approval's first steps released)."""
+approval it withdrew half way (what the approval's first steps released), and for each flagged
+other side of a reward a resolution released (`disputes.other_holders`: the customer of a partner's
+reward, say)."""
 
 from __future__ import annotations
 

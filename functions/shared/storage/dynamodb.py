@@ -2,7 +2,9 @@
 
 `DynamoRepository` is the port on DynamoDB; each domain adds its part as a mixin over `DynamoBase`
 and its item classes through `ITEM_BUILDERS`. AWS errors become domain errors in
-`dynamodb_base.domain_error`, nowhere else.
+`dynamodb_base.domain_error`; the one exception is a transaction cancelled because one of its own
+conditions no longer held, which the writer of that transaction tells apart first (the partners'
+`apply` names the refused write in `StepRefused`; the loyalty writes read again and decide anew).
 """
 
 from __future__ import annotations
