@@ -31,6 +31,7 @@ LOG_RETENTION = "ONE_MONTH"  # aws_logs.RetentionDays: 30 days
 # Powertools settings shared by every function. Events and responses carry personal data (e-mails,
 # IPs, device fingerprints): they are never logged and never attached to traces.
 METRICS_NAMESPACE = "FraudManagement"  # = functions.shared.observability.NAMESPACE
+DISPUTE_CASES_FAILED_METRIC = "DisputeCasesFailed"  # = functions.disputes.service.CASES_FAILED_METRIC
 POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -36,6 +36,8 @@ from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, r
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
 
+CASES_FAILED_METRIC = "DisputeCasesFailed"  # cases with a verdict a run could not apply (alarmed)
+
 
 def dispute(deps: Dependencies, program_id: str, case_id: str, reason: str, actor: str) -> views.CaseView:
     store: DisputesPort = deps.repository
@@ -133,6 +135,8 @@ def run_cycle_invocation(
     `continuation` that takes them."""
     logger.append_keys(dispute_cycle_run=run.run_id, continuation=run.continuation)
     done = _cycle_pass(deps, time_left, run.after)
+    if failed := done.report["totals"]["failed"]:  # alarmed: a verdict left unapplied waits a month
+        metrics.add_metric(name=CASES_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
     if done.left:
         metrics.add_metric(name="DisputeCasesLeft", unit=MetricUnit.Count, value=done.left)
     following = next_run(run, applied=done.applied, left=done.left, last_passed=done.last_passed)
@@ -223,11 +227,18 @@ def _cycle_pass(
 
         try:
             outcome = retrying(attempt, f"resolving case {listed.case_id}")
-        except (Conflict, NotFound):
+        except Conflict:  # resolved, removed or changed meanwhile: nothing of the verdict to apply
+            continue
+        except NotFound as error:  # a decided case, or its subject, no longer readable: told, not hidden
+            logger.error(
+                "dispute cycle could not read a decided case; its rewards stay as they are",
+                extra={"case_id": listed.case_id, "error": error.detail},
+            )
+            report[listed.program_id]["failed"] += 1
             continue
         except DomainError as error:
             logger.warning(
-                "dispute cycle skipped a case; the next run finishes it",
+                "dispute cycle skipped a case; a run by hand or next month's finishes it",
                 extra={"case_id": listed.case_id, "error": error.detail},
             )
             report[listed.program_id]["failed"] += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -69,6 +69,18 @@ class Alarms(Construct):
                 table.metric(throttled, period=period, statistic="Sum"),
                 f"the table throttled requests ({throttled}): retried, then 503 or a redelivery",
             )
+        self._at_least_once(
+            "DisputeCasesFailed",
+            cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name=constants.DISPUTE_CASES_FAILED_METRIC,
+                dimensions_map={"service": Stack.of(self).stack_name},  # the functions' service name
+                period=period,
+                statistic="Sum",
+            ),
+            "the dispute cycle could not apply a verdict: look at its log, mend, then run it by hand "
+            "(fraudctl run dispute-cycle); else it waits for next month's run",
+        )
         self._add(
             "ScoringBacklog",
             scoring_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),

@@ -134,3 +134,18 @@ def test_the_api_alarms_on_its_5xx_answers_and_the_table_on_its_throttling(templ
     assert {d["Name"] for d in server_errors[0]["Dimensions"]} == {"ApiName"}
     for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
         assert _alarmed(template, "AWS/DynamoDB", metric, "TableName") == {table_id}
+
+
+def test_a_verdict_the_dispute_cycle_could_not_apply_alarms(template: cfn.Template) -> None:
+    from functions.disputes.service import CASES_FAILED_METRIC
+    from functions.shared.observability import NAMESPACE
+
+    # the cycle reports such a case and goes on (its function does not fail): the metric it emits,
+    # under the service name its function gives Powertools, alarms from the first case
+    (cycle,) = [f for h, f in template.functions_by_handler().items() if h == constants.DISPUTE_CYCLE.handler]
+    variables = template.of_type("AWS::Lambda::Function")[cycle]["Properties"]["Environment"]["Variables"]
+    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == CASES_FAILED_METRIC]
+    assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"

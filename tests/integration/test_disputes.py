@@ -5,20 +5,24 @@ resolved by the monthly dispute cycle run from its EventBridge entry point."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 
-from functions.disputes.service import record_verdict, run_cycle
+from functions.disputes.service import CASES_FAILED_METRIC, record_verdict, run_cycle
 from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.errors import Conflict, StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
+from functions.shared.storage import keys
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
@@ -268,6 +272,30 @@ def test_a_declined_dispute_declines_the_rewards_and_the_partner_stays_flagged(e
     assert removed.status == 200, removed
     assert rewards_of(env.tenant, partner_id="p-bad") == {held: "archived", later: "archived"}
     assert removed.body["archived_rewards"]["count"] == 2, removed.body
+
+
+def test_a_decided_case_whose_partner_cannot_be_read_is_reported_failed_not_skipped(env, caplog, capsys):
+    # Given a declined dispute, and the partner's profile item gone from the table (deleted by hand)
+    case_id = flag_partner(env, "p-gone")
+    held = buy(env, "c-1", "p-gone", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    assert verdict(env, case_id, "decline", "a ring of fake customers").status == 200
+    profile = {
+        "pk": {"S": keys.subject_pk(env.tenant.program_id, "partner", "p-gone")},
+        "sk": {"S": keys.PROFILE_SK},
+    }
+    boto3.client("dynamodb").delete_item(TableName=os.environ["TABLE_NAME"], Key=profile)
+
+    # When the monthly cycle runs
+    report = run_scheduled_cycle(env)
+
+    # Then the operators read a failure (and an error in the log), not a quiet month
+    assert report["totals"] == {"approved": 0, "declined": 0, "withdrawn": 0, "waiting": 0, "failed": 1}
+    assert "could not read a decided case" in caplog.text
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m[CASES_FAILED_METRIC] for m in emitted if CASES_FAILED_METRIC in m] == [[1.0]]  # alarmed
+    assert rewards_of(env.tenant, partner_id="p-gone") == {held: "on_hold"}  # nothing moved
 
 
 def _suspicious_again(env, partner_id: str, at: datetime, same_identifiers: bool = False) -> str:
