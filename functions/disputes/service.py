@@ -231,7 +231,7 @@ def _cycle_pass(
             continue
         except NotFound as error:  # a decided case, or its subject, no longer readable: told, not hidden
             logger.error(
-                "dispute cycle could not read a decided case; its rewards stay as they are",
+                "dispute cycle could not read a decided case, or its subject: look before running it again",
                 extra={"case_id": listed.case_id, "error": error.detail},
             )
             report[listed.program_id]["failed"] += 1

@@ -54,14 +54,16 @@ FIRE_ATTEMPTS = 20
 MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
 
 
-def admit(workflow_id: str, limit: int = MAX_WORKFLOWS) -> Callable[[Collection[str]], None]:
+def admit(workflow_id: str, limit: int | None = None) -> Callable[[Collection[str]], None]:
     """The check a store makes, given the ids of the program's workflows as it writes (atomically
     with the write), before saving workflow `workflow_id`: a program has at most `limit`; a
     replacement is no new one."""
 
+    most = MAX_WORKFLOWS if limit is None else limit
+
     def check(existing: Collection[str]) -> None:
-        if workflow_id not in existing and len(existing) >= limit:
-            raise Conflict(f"a program has at most {limit} workflows")
+        if workflow_id not in existing and len(existing) >= most:
+            raise Conflict(f"a program has at most {most} workflows")
 
     return check
 

@@ -1,6 +1,7 @@
 """The signature scheme of SPEC 2, one for both directions: events a program sends are verified
-with it (`auth.verify_signature`), webhook deliveries are signed with it (`webhooks.deliver`), so
-a receiver verifies a delivery with the code it signs its events with.
+with it (`auth.verify_signature`), webhook deliveries are signed with it
+(`domain.webhooks.signature_header`), so a receiver verifies a delivery with the code it signs its
+events with.
 
 `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, one `v1=` per
 secret that signs (a rotated secret keeps signing for `SECRET_OVERLAP`)."""
