@@ -47,7 +47,13 @@ def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
     return EarnAnswer.model_validate(service.earn(api.deps_of(router), _program(), request, _raw()))
 
 
-@router.post("/v1/loyalty/spend", summary="Spend points (idempotent by id)")
+@router.post(
+    "/v1/loyalty/spend",
+    summary="Spend points (idempotent by id)",
+    description="409 when the customer is suspended or blocked, the balance is too low, or a recent "
+    "earn matched a workflow that suspends or blocks and its run (seconds; at most 5 minutes) has "
+    "not run yet: spend again shortly.",
+)
 def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
     return SpendAnswer.model_validate(service.spend(api.deps_of(router), _program(), request, _raw()))
 

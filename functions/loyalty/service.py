@@ -78,16 +78,18 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
     today_periods = periods_of(periods.local_day(now, program.timezone))
     digest = document_hash(raw, "earn")
-    matched = tuple(
-        w.workflow_id
+    matching = [
+        w
         for w in workflow_cache.program_workflows(deps, program.program_id)
         if workflows.matches(w, request.kind)
-    )
+    ]
+    matched = tuple(w.workflow_id for w in matching)
     due = (
         WorkflowRun(program.program_id, request.id, request.customer_id, request.kind, now, matched)
         if matched
         else None
     )
+    spends_wait = any(workflows.suspends(w) for w in matching)  # for its run (`workflows.SPEND_WAIT`)
     own_shard = caps.shard_of(request.customer_id)
     shards: tuple[int, ...] | None = (own_shard,)  # the campaign's counter shards to read
     attempt = 0
@@ -139,7 +141,14 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                 program.program_id, request.id, "earn", request.customer_id, digest, answer, now
             ),
             expected_version=customer.version,
-            customer=replace(customer, balance=balance, lifetime=customer.lifetime.plus(delta)),
+            customer=replace(
+                customer,
+                balance=balance,
+                lifetime=customer.lifetime.plus(delta),
+                runs_due=workflows.runs_noted(customer.runs_due, request.id, now)
+                if spends_wait
+                else customer.runs_due,
+            ),
             periods=_counted(state.periods, action_periods, delta) if granted else (),
             grant=grant,
             workflows_due=due,
@@ -224,6 +233,11 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
             raise Conflict(
                 f"customer {request.customer_id} is {customer.status}: "
                 f"a {customer.status} customer cannot spend points"
+            )
+        if waited := workflows.spend_waits_for(customer, now):
+            raise Conflict(
+                f"customer {request.customer_id} earned points a workflow that may suspend them is "
+                f"still deciding on (earn {waited}): spend again in a few seconds"
             )
         if customer.balance < request.points:
             raise Conflict(

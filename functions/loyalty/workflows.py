@@ -68,6 +68,31 @@ def admit(workflow_id: str, limit: int | None = None) -> Callable[[Collection[st
     return check
 
 
+# An earn that matched a workflow that suspends or blocks notes its run on the customer until it ran:
+# the customer's spends wait for it, so points earned are not spent in the second before the
+# workflow that suspends for them runs (SPEC 8 lets it run asynchronously). A run that did not
+# run within SPEND_WAIT (its queue down, its dead-letter queue alarmed) holds no spend longer.
+SPEND_WAIT = timedelta(minutes=5)
+RUNS_NOTED = 20  # the newest kept; an earn beyond them still waits behind those
+
+
+def suspends(workflow: Workflow) -> bool:
+    return any(action.type in ("suspend", "block") for action in workflow.actions)
+
+
+def runs_noted(runs_due: dict[str, datetime], action_id: str, at: datetime) -> dict[str, datetime]:
+    """The customer's due runs with this earn's, those older than `SPEND_WAIT` dropped."""
+    kept = {a: t for a, t in runs_due.items() if at - t < SPEND_WAIT}
+    newest = sorted(kept.items(), key=lambda entry: entry[1])[-(RUNS_NOTED - 1) :]
+    return {**dict(newest), action_id: at}
+
+
+def spend_waits_for(customer: LoyaltyCustomer, now: datetime) -> str | None:
+    """The earn whose run a spend now waits for (the newest), or None."""
+    waiting = [(t, a) for a, t in customer.runs_due.items() if now - t < SPEND_WAIT]
+    return max(waiting)[1] if waiting else None
+
+
 def revised(previous: Workflow | None, workflow: Workflow) -> Workflow:
     """A workflow saved over `previous` (None: made now, or made again after its deletion): the
     same markers while its actions are the same (a new threshold does not run the same actions

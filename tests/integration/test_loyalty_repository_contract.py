@@ -457,3 +457,42 @@ def test_workflow_runs_are_due_from_their_earn_until_done(repository):
     left = repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 10)
     assert sorted(r.action_id for r in left) == ["a0", "a2"]
     assert repository.read_loyalty_state(P, "c1", action_id="a1").action is not None  # the action stays
+
+
+def test_a_customers_note_of_runs_due_is_kept_with_it_and_cleared_as_each_run_is_done(repository):
+    # Given an earn that notes its run on the customer (it matched a workflow that suspends)
+    run = WorkflowRun(P, "a1", "c1", "purchase", T0)
+    assert earn(repository, "a0", "c1")
+    current = repository.get_loyalty_customer(P, "c1")
+    noted = {"a1": T0, "a.odd[0] id": T0 + timedelta(microseconds=7)}  # any action id, any instant
+    assert repository.record_loyalty_action(
+        BalanceChange(
+            action=LoyaltyAction(P, "a1", "earn", "c1", "h-a1", {"granted": 1}, T0),
+            expected_version=current.version,
+            customer=replace(current, balance=current.balance + 1, runs_due=noted),
+            periods=(),
+            workflows_due=run,
+        )
+    )
+    written = repository.get_loyalty_customer(P, "c1")
+    assert written.runs_due == noted  # read back as written, to the microsecond
+
+    # When its run is done
+    repository.workflow_run_done(run)
+
+    # Then the note is gone (the other stays), and the customer's version moved: an earn or a spend
+    # that read it before the run was done reads it again
+    after = repository.get_loyalty_customer(P, "c1")
+    assert after.runs_due == {"a.odd[0] id": T0 + timedelta(microseconds=7)}
+    assert after.version == written.version + 1
+    stale = BalanceChange(
+        action=LoyaltyAction(P, "a2", "earn", "c1", "h-a2", {"granted": 1}, T0),
+        expected_version=written.version,  # read before the run was done
+        customer=replace(written, balance=written.balance + 1),
+        periods=(),
+    )
+    assert not repository.record_loyalty_action(stale)  # refused: it would bring the note back
+    # done again, or done for a customer it never noted: nothing changes
+    repository.workflow_run_done(run)
+    repository.workflow_run_done(WorkflowRun(P, "a9", "c1", "purchase", T0))
+    assert repository.get_loyalty_customer(P, "c1").runs_due == after.runs_due

@@ -367,3 +367,51 @@ def test_a_run_still_due_is_relayed_once_per_copys_life_in_the_queue(
         runs.relay_due_runs(deps)
 
     assert CountingQueue.sent == 3  # once per 15 minutes (5 deliveries x 180 s), not 45 times
+
+
+# --- spends wait for the run of an earn that may suspend (SPEC 8: workflows run asynchronously) --
+def test_points_earned_past_a_suspending_workflow_are_not_spent_before_it_runs(loyalty, tenant, aws):
+    # Given a workflow that suspends past 100 points a day, and an earn past it whose run is queued
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+    assert earn_only(loyalty, "m1", 150).status == 200
+
+    # When the customer spends at once, before the workflow queue is consumed
+    spent = loyalty.spend("m1", 150)
+
+    # Then the spend waits (409, nothing spent), and once the run has suspended them it is refused
+    assert spent.status == 409, spent
+    assert "still deciding" in spent.body["detail"]
+    assert loyalty.customer("m1").body["balance"] == 150
+    assert run_queued_workflows() == 1
+    assert loyalty.customer("m1").body["status"] == "suspended"
+    refused = loyalty.spend("m1", 150)
+    assert refused.status == 409 and "suspended" in refused.body["detail"]
+
+
+def test_a_run_that_suspends_no_one_lets_the_spends_go_on_once_it_ran(loyalty, tenant, aws):
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+    assert earn_only(loyalty, "m1", 60).status == 200  # below the threshold: the run changes nothing
+
+    assert loyalty.spend("m1", 10).status == 409  # it cannot be known before the run
+    assert run_queued_workflows() == 1
+    spent = loyalty.spend("m1", 10)
+    assert spent.status == 200 and spent.body["balance"] == 50
+
+
+def test_an_earn_matching_only_workflows_that_do_not_suspend_holds_no_spend(loyalty, tenant, aws):
+    tell = workflow_settings(threshold=10, actions=[{"type": "communication", "event": "big_spender"}])
+    assert loyalty.workflow("tell", tell).status == 200
+    assert earn_only(loyalty, "m1", 60).status == 200
+
+    assert loyalty.spend("m1", 10).status == 200  # its run still queued
+
+
+def test_a_run_that_never_comes_holds_the_spends_for_a_few_minutes_only(loyalty, tenant, aws, clock):
+    # the workflow queue down, the run in its dead-letter queue (alarmed): the customer is not
+    # refused spending for good
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+    assert earn_only(loyalty, "m1", 60).status == 200
+    clock.advance(seconds=workflows.SPEND_WAIT.total_seconds() - 1)
+    assert loyalty.spend("m1", 10).status == 409
+    clock.advance(seconds=2)
+    assert loyalty.spend("m1", 10).status == 200

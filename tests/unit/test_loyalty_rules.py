@@ -497,3 +497,22 @@ def test_a_notification_the_bus_took_leaves_the_outbox_at_once():
 
     assert [t for t, _ in loyalty.bus.published] == ["CustomerSuspended"]
     assert loyalty.deps.repository.pending_notifications(loyalty.program.program_id, 10) == []
+
+
+# --- spends waiting for a run that may suspend (workflows.runs_noted, spend_waits_for) ------------
+def test_a_customers_note_of_due_runs_keeps_the_recent_ones_and_at_most_twenty():
+    from functions.shared.storage.port_loyalty import LoyaltyCustomer, Totals
+
+    t0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    old = {"stale": t0 - workflows.SPEND_WAIT, "recent": t0 - workflows.SPEND_WAIT + timedelta(seconds=1)}
+    assert workflows.runs_noted(old, "new", t0) == {"recent": old["recent"], "new": t0}
+
+    many: dict[str, datetime] = {}
+    for n in range(30):
+        many = workflows.runs_noted(many, f"e{n}", t0 + timedelta(milliseconds=n))
+    assert len(many) == workflows.RUNS_NOTED and set(many) == {f"e{n}" for n in range(10, 30)}
+
+    customer = LoyaltyCustomer("p", "c", "active", 0, 1, Totals(), t0, runs_due=many)
+    assert workflows.spend_waits_for(customer, t0 + timedelta(seconds=1)) == "e29"  # the newest
+    later = t0 + timedelta(milliseconds=29) + workflows.SPEND_WAIT
+    assert workflows.spend_waits_for(customer, later) is None  # none waits longer than SPEND_WAIT

@@ -23,7 +23,7 @@ from functions.loyalty import caps
 from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
-from functions.shared.storage.keys import timestamp
+from functions.shared.storage.keys import from_timestamp, timestamp
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
     BalanceChange,
@@ -59,6 +59,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         version = NumberAttribute()
         created_at = UTCDateTimeAttribute()
         markers: MapAttribute[str, Any] = MapAttribute(null=True)
+        runs_due: MapAttribute[str, Any] = MapAttribute(null=True)  # action id -> the earn's time
 
     class LoyaltyPeriodItem(base, discriminator="loyalty_period"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -304,6 +305,7 @@ class LoyaltyDynamo(DynamoBase):
                 version=expected_version + 1,
                 created_at=customer.created_at,
                 markers=customer.markers,
+                runs_due={a: timestamp(t) for a, t in customer.runs_due.items()} or None,
                 agg_pk=keys.audience_pk(p, LIFETIME, shard),
                 agg_earned=customer.lifetime.earned,
                 agg_bonus=customer.lifetime.bonus,
@@ -669,7 +671,17 @@ class LoyaltyDynamo(DynamoBase):
         return runs
 
     def workflow_run_done(self, run: WorkflowRun) -> None:
-        item, base = self._m.items["loyalty_action"], self._m.base
+        items, base = self._m.items, self._m.base
+        item, customer = items["loyalty_action"], items["loyalty_customer"]
+        noted = customer.runs_due[run.action_id]
+        try:
+            # the customer's note first: a run stopped between the two is done again (both idempotent)
+            customer(keys.customer_pk(run.program_id, run.customer_id), keys.PROFILE_SK).update(
+                actions=[noted.remove(), customer.version.add(1)], condition=noted.exists()
+            )
+        except PynamoDBException as exc:
+            if not condition_failed(exc):  # not noted there (its earn matched no suspending workflow)
+                raise domain_error(exc, f"marking the workflows of {run.action_id} done failed") from exc
         try:
             item(keys.action_pk(run.program_id, run.action_id), keys.ACTION_SK).update(
                 actions=[base.outbox_pk.remove(), base.outbox_sk.remove(), item.workflow_kind.remove()],
@@ -710,7 +722,11 @@ def _totals(item: Any) -> Totals:
 
 
 def _markers(item: Any) -> dict[str, str]:
-    return dict(item.markers.as_dict()) if item.markers is not None else {}
+    return _map(item.markers)
+
+
+def _map(attribute: Any) -> dict[str, Any]:
+    return dict(attribute.as_dict()) if attribute is not None else {}
 
 
 def _customer(item: Any) -> LoyaltyCustomer | None:
@@ -725,6 +741,7 @@ def _customer(item: Any) -> LoyaltyCustomer | None:
         lifetime=_totals(item),
         created_at=item.created_at,
         markers=_markers(item),
+        runs_due={a: from_timestamp(t) for a, t in _map(item.runs_due).items()},
     )
 
 

@@ -62,6 +62,11 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def from_timestamp(text: str) -> datetime:
+    """The time a `timestamp` was made of."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 # --- partner programs -------------------------------------------------------------------
 PROFILE_SK = "PROFILE"
 SPILL_SK_PREFIX = "SPILL#"  # a subject's identifiers kept outside its profile, one item each

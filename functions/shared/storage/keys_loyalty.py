@@ -9,9 +9,9 @@ over shards so that no index partition takes every earn of a program.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 
-from functions.shared.storage.keys import timestamp
+from functions.shared.storage.keys import from_timestamp, timestamp
 
 LOYALTY_SHARDS = 8  # 3,000 earns/s per program over 8 shards stays under ~400 writes/s each
 PROFILE_SK = "PROFILE"
@@ -79,4 +79,4 @@ def workflow_run_sk(at: datetime, action_id: str) -> str:
 
 def workflow_run_at(sort_key: str) -> datetime:
     """The time a `workflow_run_sk` was made with."""
-    return datetime.strptime(sort_key.split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return from_timestamp(sort_key.split("#", 1)[0])

@@ -284,4 +284,10 @@ class LoyaltyMemory:
 
     def workflow_run_done(self, run: WorkflowRun) -> None:
         with self._lock:
-            self._loyalty().workflow_runs.pop((run.program_id, run.action_id), None)
+            state = self._loyalty()
+            state.workflow_runs.pop((run.program_id, run.action_id), None)
+            slot = (run.program_id, run.customer_id)
+            customer = state.customers.get(slot)
+            if customer is not None and run.action_id in customer.runs_due:
+                runs_due = {a: t for a, t in customer.runs_due.items() if a != run.action_id}
+                state.customers[slot] = replace(customer, runs_due=runs_due, version=customer.version + 1)

@@ -81,6 +81,9 @@ class LoyaltyCustomer:
     lifetime: Totals
     created_at: datetime
     markers: dict[str, str] = field(default_factory=dict)  # lifetime and rolling-window workflows
+    # runs still due of the customer's earns that matched a workflow that suspends or blocks: action
+    # id -> the earn's time; its spends wait for them (`workflows.spend_waits_for`)
+    runs_due: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -337,4 +340,6 @@ class LoyaltyPort(abc.ABC):
 
     @abc.abstractmethod
     def workflow_run_done(self, run: WorkflowRun) -> None:
-        """The earn's workflows ran: it leaves the due runs (idempotent)."""
+        """The earn's workflows ran: it leaves the due runs, and its customer's `runs_due` where it
+        is there (a change of the customer: its version moves, so an earn or a spend that read it
+        before reads again). Idempotent."""
