@@ -51,8 +51,8 @@ def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
     "/v1/loyalty/spend",
     summary="Spend points (idempotent by id)",
     description="409 when the customer is suspended or blocked, the balance is too low, or a recent "
-    "earn matched a workflow that suspends or blocks and its run (seconds; at most 5 minutes) has "
-    "not run yet: spend again shortly.",
+    "earn left them above the threshold of a workflow that suspends or blocks and that workflow has "
+    "not run yet (seconds; 20 minutes at most): spend again shortly.",
 )
 def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
     return SpendAnswer.model_validate(service.spend(api.deps_of(router), _program(), request, _raw()))

@@ -76,7 +76,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         )
     occurred_at = _occurred_at(request.occurred_at, now)
     action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
-    today_periods = periods_of(periods.local_day(now, program.timezone))
+    today = periods.local_day(now, program.timezone)  # the day the earn's run goes by
+    today_periods = periods_of(today)
     digest = document_hash(raw, "earn")
     matching = [
         w
@@ -89,7 +90,6 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         if matched
         else None
     )
-    spends_wait = any(workflows.suspends(w) for w in matching)  # for its run (`workflows.SPEND_WAIT`)
     own_shard = caps.shard_of(request.customer_id)
     shards: tuple[int, ...] | None = (own_shard,)  # the campaign's counter shards to read
     attempt = 0
@@ -130,6 +130,13 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                 )
         delta = Totals(earned=granted, bonus=granted if request.kind == "campaign_bonus" else 0)
         balance = customer.balance + granted
+        lifetime = customer.lifetime.plus(delta)
+        counted = _counted(state.periods, action_periods, delta) if granted else ()
+        after = {**state.periods, **{p.period: p for p in counted}}
+        # its run may suspend them: their spends wait for it (`workflows.SPEND_WAIT`)
+        spends_wait = any(
+            workflows.may_suspend(w, replace(customer, lifetime=lifetime), after, today) for w in matching
+        )
         answer = {
             "granted": granted,
             "requested": request.points,
@@ -144,12 +151,12 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             customer=replace(
                 customer,
                 balance=balance,
-                lifetime=customer.lifetime.plus(delta),
+                lifetime=lifetime,
                 runs_due=workflows.runs_noted(customer.runs_due, request.id, now)
                 if spends_wait
                 else customer.runs_due,
             ),
-            periods=_counted(state.periods, action_periods, delta) if granted else (),
+            periods=counted,
             grant=grant,
             workflows_due=due,
         )

@@ -70,25 +70,45 @@ def admit(workflow_id: str, limit: int | None = None) -> Callable[[Collection[st
 
 # An earn that matched a workflow that suspends or blocks notes its run on the customer until it ran:
 # the customer's spends wait for it, so points earned are not spent in the second before the
-# workflow that suspends for them runs (SPEC 8 lets it run asynchronously). A run that did not
-# run within SPEND_WAIT (its queue down, its dead-letter queue alarmed) holds no spend longer.
-SPEND_WAIT = timedelta(minutes=5)
-RUNS_NOTED = 20  # the newest kept; an earn beyond them still waits behind those
+# workflow that suspends for them runs (SPEC 8 lets it run asynchronously). A run that has not run
+# within SPEND_WAIT holds no spend longer: longer than a run is redelivered for (five receives, three
+# minutes apart, then the dead-letter queue, alarmed), so a throttled run still holds them.
+SPEND_WAIT = timedelta(minutes=20)
+RUNS_NOTED = 20  # notes kept; past them one more (`MORE_RUNS`) holds the spends by time alone
+MORE_RUNS = "more runs"  # no action id holds a blank (`inputs.IDENTIFIER_PATTERN`): no run clears it
 
 
-def suspends(workflow: Workflow) -> bool:
-    return any(action.type in ("suspend", "block") for action in workflow.actions)
+def may_suspend(
+    workflow: Workflow, customer: LoyaltyCustomer, found: dict[str, PeriodTotals], today: date
+) -> bool:
+    """Whether the run of an earn that left the customer (and its periods, `found`) so may suspend
+    or block them: the workflow does, and the customer's value is above its threshold. A rolling
+    window is not read by an earn: its value is at most the lifetime's, which stands for it (more
+    customers wait, none that may be suspended is missed)."""
+    if not any(action.type in ("suspend", "block") for action in workflow.actions):
+        return False
+    if workflow.date_range in periods.CALENDAR:
+        period = found.get(periods.calendar_period(workflow.date_range, today))
+        value = period.totals.of(workflow.aggregation) if period else 0
+    else:  # lifetime, or a rolling window bounded by it
+        value = customer.lifetime.of(workflow.aggregation)
+    return value > workflow.threshold
 
 
 def runs_noted(runs_due: dict[str, datetime], action_id: str, at: datetime) -> dict[str, datetime]:
-    """The customer's due runs with this earn's, those older than `SPEND_WAIT` dropped."""
+    """The customer's due runs with this earn's, those older than `SPEND_WAIT` dropped. Past
+    `RUNS_NOTED`, no note is dropped for the new one (its run would then hold nothing once the
+    others ran): `MORE_RUNS` is set to the earn's time instead, and holds the spends until
+    `SPEND_WAIT` after it, whatever runs are done meanwhile."""
     kept = {a: t for a, t in runs_due.items() if at - t < SPEND_WAIT}
-    newest = sorted(kept.items(), key=lambda entry: entry[1])[-(RUNS_NOTED - 1) :]
-    return {**dict(newest), action_id: at}
+    if len(kept) >= RUNS_NOTED:
+        return {**kept, MORE_RUNS: max(at, kept.get(MORE_RUNS, at))}
+    return {**kept, action_id: at}
 
 
 def spend_waits_for(customer: LoyaltyCustomer, now: datetime) -> str | None:
-    """The earn whose run a spend now waits for (the newest), or None."""
+    """The earn whose run a spend now waits for (the newest noted; `MORE_RUNS` for several), or
+    None."""
     waiting = [(t, a) for a, t in customer.runs_due.items() if now - t < SPEND_WAIT]
     return max(waiting)[1] if waiting else None
 
@@ -333,8 +353,11 @@ def fire(
             notifications.deliver(deps, recorded)  # what the bus misses stays for the relay
             return True
         backoff(attempt)
-    logger.warning("workflow gave up on a busy customer", extra={"customer_id": customer_id})
-    return False
+    # the run stays due and comes back (its message, or the relay): given up here, its actions
+    # would be lost, and a spend that waited for them let through
+    raise StorageUnavailable(
+        f"customer {customer_id} kept changing while workflow {workflow.workflow_id} ran"
+    )
 
 
 def _with_marker(

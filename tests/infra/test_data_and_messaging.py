@@ -125,3 +125,16 @@ def test_a_bus_receives_the_domain_events(template: cfn.Template) -> None:
         for f in template.functions_by_handler().values()
     ]
     assert any(publishers)
+
+
+def test_a_spend_waits_for_a_suspending_run_as_long_as_the_workflow_queue_delivers_it(
+    template: cfn.Template,
+) -> None:
+    # an earn's run that may suspend holds the customer's spends while it is redelivered (throttled,
+    # say): the hold outlasts every delivery before the dead-letter queue
+    from functions.loyalty.workflows import SPEND_WAIT
+
+    _, mapping = template.event_source_mapping(constants.LOYALTY_WORKFLOWS.handler)
+    queue = template.props(cfn.referenced_id(mapping["Properties"]["EventSourceArn"]))
+    deliveries = queue["RedrivePolicy"]["maxReceiveCount"] * queue["VisibilityTimeout"]
+    assert SPEND_WAIT.total_seconds() > deliveries

@@ -496,3 +496,35 @@ def test_a_customers_note_of_runs_due_is_kept_with_it_and_cleared_as_each_run_is
     repository.workflow_run_done(run)
     repository.workflow_run_done(WorkflowRun(P, "a9", "c1", "purchase", T0))
     assert repository.get_loyalty_customer(P, "c1").runs_due == after.runs_due
+
+
+def test_a_run_is_done_through_a_transaction_in_flight_on_its_customer(aws, monkeypatch):
+    # DynamoDB refuses a write to an item a transaction is writing (TransactionConflictException;
+    # moto never does): the note comes off at the next try, and the run is done
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import UpdateError
+
+    repository = aws.repository
+    run = WorkflowRun(P, "a1", "c1", "purchase", T0)
+    assert earn(repository, "a0", "c1")
+    current = repository.get_loyalty_customer(P, "c1")
+    noted = replace(current, runs_due={"a1": T0})
+    action = LoyaltyAction(P, "a1", "earn", "c1", "h-a1", {"granted": 0}, T0)
+    assert repository.record_loyalty_action(
+        BalanceChange(action, current.version, noted, (), workflows_due=run)
+    )
+    item = repository._m.items["loyalty_customer"]  # the adapter's customer item class
+    real, refused = item.update, []
+
+    def in_flight(self, *args, **kwargs):
+        if not refused:
+            refused.append(1)
+            error = {"Error": {"Code": "TransactionConflictException", "Message": "in flight"}}
+            raise UpdateError("update failed", cause=ClientError(error, "UpdateItem"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(item, "update", in_flight)
+    repository.workflow_run_done(run)
+
+    assert refused and repository.get_loyalty_customer(P, "c1").runs_due == {}
+    assert repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 10) == []

@@ -18,7 +18,7 @@ from functions.shared import runtime
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.errors import StorageRefused, StorageUnavailable
 from functions.shared.storage import keys_loyalty
-from functions.shared.storage.port_loyalty import Workflow, WorkflowAction
+from functions.shared.storage.port_loyalty import CustomerChange, Workflow, WorkflowAction
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
 from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
@@ -388,14 +388,30 @@ def test_points_earned_past_a_suspending_workflow_are_not_spent_before_it_runs(l
     assert refused.status == 409 and "suspended" in refused.body["detail"]
 
 
-def test_a_run_that_suspends_no_one_lets_the_spends_go_on_once_it_ran(loyalty, tenant, aws):
+def test_an_earn_that_leaves_the_customer_below_every_suspending_threshold_holds_no_spend(
+    loyalty, tenant, aws
+):
+    # an honest customer at checkout: SPEC 3.4's 409s are for the suspended, the blocked and a low
+    # balance; a customer their earn's run cannot suspend spends at once
     assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
-    assert earn_only(loyalty, "m1", 60).status == 200  # below the threshold: the run changes nothing
+    assert earn_only(loyalty, "m1", 60).status == 200  # today's 60: at most 100
 
-    assert loyalty.spend("m1", 10).status == 409  # it cannot be known before the run
-    assert run_queued_workflows() == 1
-    spent = loyalty.spend("m1", 10)
+    spent = loyalty.spend("m1", 10)  # its run still queued
+
     assert spent.status == 200 and spent.body["balance"] == 50
+    assert earn_only(loyalty, "m1", 50, id="e-m1-second").status == 200  # 110 today: past it
+    assert loyalty.spend("m1", 10).status == 409
+
+
+def test_a_lifetime_or_rolling_window_is_judged_by_the_lifetime_the_earn_knows(loyalty, tenant, aws):
+    week = workflow_settings(threshold=100, date_range="last_7_days", actions=[{"type": "block"}])
+    assert loyalty.workflow("weekly", week).status == 200
+    assert earn_only(loyalty, "m1", 60).status == 200
+    assert loyalty.spend("m1", 10).status == 200  # 60 in all: the window holds no more
+    assert earn_only(loyalty, "m1", 60, id="e-m1-second").status == 200
+    assert loyalty.spend("m1", 10).status == 409  # 120 in all: the window may hold more than 100
+    assert run_queued_workflows() == 2
+    assert loyalty.customer("m1").body["status"] == "blocked"
 
 
 def test_an_earn_matching_only_workflows_that_do_not_suspend_holds_no_spend(loyalty, tenant, aws):
@@ -406,12 +422,44 @@ def test_an_earn_matching_only_workflows_that_do_not_suspend_holds_no_spend(loya
     assert loyalty.spend("m1", 10).status == 200  # its run still queued
 
 
-def test_a_run_that_never_comes_holds_the_spends_for_a_few_minutes_only(loyalty, tenant, aws, clock):
+def test_a_run_that_never_comes_holds_the_spends_for_spend_wait_only(loyalty, tenant, aws, clock):
     # the workflow queue down, the run in its dead-letter queue (alarmed): the customer is not
     # refused spending for good
     assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
-    assert earn_only(loyalty, "m1", 60).status == 200
+    assert earn_only(loyalty, "m1", 150).status == 200
     clock.advance(seconds=workflows.SPEND_WAIT.total_seconds() - 1)
     assert loyalty.spend("m1", 10).status == 409
     clock.advance(seconds=2)
     assert loyalty.spend("m1", 10).status == 200
+
+
+def test_a_run_that_finds_its_customer_too_busy_comes_back_rather_than_giving_up(
+    loyalty, tenant, aws, clock, monkeypatch
+):
+    # Given an earn past a suspending workflow, and each write of its run finding the customer
+    # changed by someone else meanwhile (an earn, a spend, a change by hand)
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+    assert earn_only(loyalty, "m1", 150).status == 200
+    repository = runtime.dependencies().repository
+    write = repository.change_loyalty_customer
+    monkeypatch.setattr(workflows, "backoff", lambda attempt: None)
+
+    def changed_first(change):  # another writer's change of the customer lands first, every time
+        current = repository.get_loyalty_customer(tenant.program_id, "m1")
+        assert write(CustomerChange(current.version, current))
+        return write(change)
+
+    monkeypatch.setattr(repository, "change_loyalty_customer", changed_first)
+    assert run_queued_workflows() == 0  # the run failed: its message comes back
+
+    # Then it is still due (it was given up and taken off before), the spend still waits, and the
+    # next try suspends the customer (here the relay's copy: the message waits out its visibility)
+    assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10)
+    assert loyalty.spend("m1", 150).status == 409
+    monkeypatch.setattr(repository, "change_loyalty_customer", write)
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+    assert invoke(
+        "functions.loyalty.workflow_relay.lambda_handler", scheduled_event("loyalty-workflow-relay")
+    )
+    run_queued_workflows()
+    assert loyalty.customer("m1").body["status"] == "suspended"

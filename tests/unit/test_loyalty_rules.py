@@ -500,7 +500,7 @@ def test_a_notification_the_bus_took_leaves_the_outbox_at_once():
 
 
 # --- spends waiting for a run that may suspend (workflows.runs_noted, spend_waits_for) ------------
-def test_a_customers_note_of_due_runs_keeps_the_recent_ones_and_at_most_twenty():
+def test_a_customers_note_of_due_runs_keeps_the_recent_ones_and_past_twenty_holds_by_time():
     from functions.shared.storage.port_loyalty import LoyaltyCustomer, Totals
 
     t0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -510,9 +510,15 @@ def test_a_customers_note_of_due_runs_keeps_the_recent_ones_and_at_most_twenty()
     many: dict[str, datetime] = {}
     for n in range(30):
         many = workflows.runs_noted(many, f"e{n}", t0 + timedelta(milliseconds=n))
-    assert len(many) == workflows.RUNS_NOTED and set(many) == {f"e{n}" for n in range(10, 30)}
+    # no note is dropped for a newer one (its run would hold nothing once the others ran): past
+    # twenty, one entry no run clears holds the spends from the newest earn's time
+    last = t0 + timedelta(milliseconds=29)
+    assert many == {**{f"e{n}": t0 + timedelta(milliseconds=n) for n in range(20)}, workflows.MORE_RUNS: last}
 
     customer = LoyaltyCustomer("p", "c", "active", 0, 1, Totals(), t0, runs_due=many)
-    assert workflows.spend_waits_for(customer, t0 + timedelta(seconds=1)) == "e29"  # the newest
-    later = t0 + timedelta(milliseconds=29) + workflows.SPEND_WAIT
-    assert workflows.spend_waits_for(customer, later) is None  # none waits longer than SPEND_WAIT
+    assert workflows.spend_waits_for(customer, t0 + timedelta(seconds=1)) == workflows.MORE_RUNS
+    done = {a: t for a, t in many.items() if not a.startswith("e")}  # every noted run done
+    assert workflows.spend_waits_for(
+        LoyaltyCustomer("p", "c", "active", 0, 2, Totals(), t0, runs_due=done), last
+    )
+    assert workflows.spend_waits_for(customer, last + workflows.SPEND_WAIT) is None  # none waits longer

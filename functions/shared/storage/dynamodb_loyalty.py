@@ -20,6 +20,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from functions.loyalty import caps
+from functions.loyalty.retry import backoff
 from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
@@ -45,6 +46,7 @@ ACTION_RETENTION = timedelta(days=400)  # how long an action id answers retries
 DAY_RETENTION = timedelta(days=400)  # day totals outlive every rolling window by far
 _STALE_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 _SNAPSHOT_ATTEMPTS = 5
+_DONE_ATTEMPTS = 4  # a run's note taken off its customer, against transactions in flight on it
 
 
 def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
@@ -674,14 +676,21 @@ class LoyaltyDynamo(DynamoBase):
         items, base = self._m.items, self._m.base
         item, customer = items["loyalty_action"], items["loyalty_customer"]
         noted = customer.runs_due[run.action_id]
-        try:
-            # the customer's note first: a run stopped between the two is done again (both idempotent)
-            customer(keys.customer_pk(run.program_id, run.customer_id), keys.PROFILE_SK).update(
-                actions=[noted.remove(), customer.version.add(1)], condition=noted.exists()
-            )
-        except PynamoDBException as exc:
-            if not condition_failed(exc):  # not noted there (its earn matched no suspending workflow)
-                raise domain_error(exc, f"marking the workflows of {run.action_id} done failed") from exc
+        # the customer's note first: a run stopped between the two is done again (both idempotent)
+        for attempt in range(_DONE_ATTEMPTS):
+            try:
+                customer(keys.customer_pk(run.program_id, run.customer_id), keys.PROFILE_SK).update(
+                    actions=[noted.remove(), customer.version.add(1)], condition=noted.exists()
+                )
+                break
+            except PynamoDBException as exc:
+                if condition_failed(exc):  # not noted there (its earn matched no suspending workflow)
+                    break
+                # an earn's or a spend's transaction on the customer in flight: that refusal passes
+                conflict = getattr(exc, "cause_response_code", None) == "TransactionConflictException"
+                if not conflict or attempt == _DONE_ATTEMPTS - 1:
+                    raise domain_error(exc, f"marking the workflows of {run.action_id} done failed") from exc
+                backoff(attempt)
         try:
             item(keys.action_pk(run.program_id, run.action_id), keys.ACTION_SK).update(
                 actions=[base.outbox_pk.remove(), base.outbox_sk.remove(), item.workflow_kind.remove()],
