@@ -88,6 +88,18 @@ class Plan:
         return [name for counted in self.counts.values() for name in counted.names]
 
 
+@dataclass(frozen=True)
+class AccountChange:
+    """What an account change's reasons and its profile both go by, worked out once per read."""
+
+    payout_changed: bool  # `payout_changed`
+    ip: str | None  # the change's connection (`Engine.unfamiliar`)
+    where: str | None  # where it is, when the partner never was in that session (`Engine.unfamiliar`)
+
+
+NO_ACCOUNT_CHANGE = AccountChange(False, None, None)  # any other event's
+
+
 @dataclass
 class Scored:
     decision: dict[str, Any]
@@ -143,13 +155,14 @@ class Engine:
                 event.transaction.id if isinstance(event, TransactionCreated) else None,
             )
             crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
-            reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds)
+            account = self.account_change(event, plan, snapshot, crowds)
+            reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds, account)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
             decision = {"score": total, "action": action, "reasons": [r.public() for r in reasons]}
             flags = flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
-            given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds)
+            given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds, account)
             given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
@@ -281,7 +294,13 @@ class Engine:
 
     # --- the signals ---------------------------------------------------------------------------
     def evaluate(
-        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+        self,
+        program_id: str,
+        event: Any,
+        plan: Plan,
+        snapshot: Snapshot,
+        crowds: set[LinkKey],
+        account: AccountChange,  # `account_change`
     ) -> list[signals.Reason]:
         """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one (for a
         partner, counted again without customers: `signals.as_a_partner_sees`)."""
@@ -335,14 +354,12 @@ class Engine:
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 at = event.occurred_at
-                changed = payout_changed(snapshot.subject, event.activity, partner.payout_account, at)
-                reasons += signals.payout_before_rewards(changed, snapshot.subject, at)
-                if changed:
-                    ip, now = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
+                reasons += signals.payout_before_rewards(account.payout_changed, snapshot.subject, at)
+                if account.payout_changed:
                     since, where = (
-                        (at, now)
-                        if now
-                        else unfamiliar_seen(snapshot.subject, plan.device, ip, at) or (None, None)
+                        (at, account.where)
+                        if account.where
+                        else unfamiliar_seen(snapshot.subject, plan.device, account.ip, at) or (None, None)
                     )
                     reasons += signals.payout_from_a_new_session(since, where, at)
         elif isinstance(event, TransactionCreated):
@@ -405,10 +422,11 @@ class Engine:
         decision: dict[str, Any],
         flag: bool,
         crowds: set[LinkKey],  # the snapshot's crowded links (`crowded_links`)
+        account: AccountChange,  # `account_change`
     ) -> ScoringInput:
         program_id = stored.program_id
         states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
-        profile = self._profile(program_id, event, plan, snapshot, crowds)
+        profile = self._profile(program_id, event, plan, snapshot, crowds, account)
         me = subject_key(*plan.subject)
         spans = {key: span_entry(me, span) for key, span in plan.spans.items()}
         links = links_to_join(me, states, crowds, flag, spans)
@@ -461,6 +479,16 @@ class Engine:
             )
         return given
 
+    def account_change(
+        self, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+    ) -> AccountChange:
+        """An account change's facts, for its reasons and its profile alike."""
+        if not isinstance(event, AccountUpdated):
+            return NO_ACCOUNT_CHANGE
+        subject, at = snapshot.subject, event.occurred_at
+        changed = payout_changed(subject, event.activity, event.partner.payout_account, at)
+        return AccountChange(changed, *self.unfamiliar(subject, event, plan, snapshot, crowds))
+
     def unfamiliar(
         self, subject: Subject | None, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
     ) -> tuple[str | None, str | None]:
@@ -477,7 +505,13 @@ class Engine:
         return ip, signals.elsewhere(subject, str(event.session.ip), self.reference, noted)
 
     def _profile(
-        self, program_id: str, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
+        self,
+        program_id: str,
+        event: Any,
+        plan: Plan,
+        snapshot: Snapshot,
+        crowds: set[LinkKey],
+        account: AccountChange,  # `account_change`
     ) -> Subject:
         """The subject's profile after the event: the fields it changes (unless a later change was
         applied already), and every identifier it used added to those before."""
@@ -526,11 +560,10 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if payout_changed(snapshot.subject, event.activity, event.partner.payout_account, at):
+            if account.payout_changed:
                 changes["last_payout_change_at"] = at
-            ip, where = self.unfamiliar(snapshot.subject, event, plan, snapshot, crowds)
-            if ip and where:
-                changes["unfamiliar"] = unfamiliar_noted(current, plan.device, ip, where, at)
+            if account.ip and account.where:
+                changes["unfamiliar"] = unfamiliar_noted(current, plan.device, account.ip, account.where, at)
             profile = profile_changes(current, changes, at)
             session = event.session
             return with_identifiers(
