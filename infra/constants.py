@@ -32,6 +32,8 @@ LOG_RETENTION = "ONE_MONTH"  # aws_logs.RetentionDays: 30 days
 # IPs, device fingerprints): they are never logged and never attached to traces.
 METRICS_NAMESPACE = "FraudManagement"  # = functions.shared.observability.NAMESPACE
 DISPUTE_CASES_FAILED_METRIC = "DisputeCasesFailed"  # = functions.disputes.service.CASES_FAILED_METRIC
+HOLD_SWEEP_FAILED_METRIC = "HoldSweepSubjectsFailed"  # = functions.hold_sweep.service.SUBJECTS_FAILED_METRIC
+HOLD_SWEEP_PERIOD_MINUTES = 15  # SPEC 4 (= functions.hold_sweep.service.SWEEP_PERIOD_SECONDS / 60)
 POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -164,7 +166,7 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(
         "hold-sweep",
         HOLD_SWEEP,
-        "rate(15 minutes)",
+        f"rate({HOLD_SWEEP_PERIOD_MINUTES} minutes)",
         "Every 15 minutes: hold new rewards of flagged subjects",
         delivery_retries=3,
         run_retries=1,

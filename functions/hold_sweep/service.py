@@ -42,6 +42,8 @@ from functions.shared.storage.port import CasesPort
 SHARD_WORKERS = FLAGGED_SHARDS  # one per shard of the `flagged` index
 TIME_MARGIN_SECONDS = 20.0  # left to the invocation when a run stops taking subjects
 SWEEP_PERIOD_SECONDS = 15 * 60  # the schedule's (SPEC 4): each run starts each shard elsewhere
+# flagged subjects a run could not sweep (alarmed when two runs in a row have some: a lasting cause)
+SUBJECTS_FAILED_METRIC = "HoldSweepSubjectsFailed"
 
 
 @dataclass
@@ -90,6 +92,8 @@ def sweep(
             "hold sweep ran out of time; the next run starts elsewhere", extra={"left": report.left}
         )
         metrics.add_metric(name="HoldSweepSubjectsLeft", unit=MetricUnit.Count, value=report.left)
+    if report.failed:
+        metrics.add_metric(name=SUBJECTS_FAILED_METRIC, unit=MetricUnit.Count, value=len(report.failed))
     logger.info(
         "hold sweep done",
         extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},

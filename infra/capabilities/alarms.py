@@ -81,6 +81,23 @@ class Alarms(Construct):
             "the dispute cycle could not apply a verdict: look at its log, mend, then run it by hand "
             "(fraudctl run dispute-cycle); else it waits for next month's run",
         )
+        # a subject a sweep could not hold for is tried again 15 minutes later: failures in two
+        # runs in a row (two periods of the schedule's length) are a lasting cause, not a throttle
+        sweep_period = Duration.minutes(constants.HOLD_SWEEP_PERIOD_MINUTES)
+        self._add(
+            "HoldSweepSubjectsFailed",
+            cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name=constants.HOLD_SWEEP_FAILED_METRIC,
+                dimensions_map={"service": Stack.of(self).stack_name},
+                period=sweep_period,
+                statistic="Sum",
+            ),
+            1,
+            "the hold sweep could not hold a flagged subject's rewards in two runs in a row: look at "
+            "its log ('hold sweep skipped a subject'), mend; the next run holds them",
+            runs=2,
+        )
         self._add(
             "ScoringBacklog",
             scoring_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
@@ -91,13 +108,17 @@ class Alarms(Construct):
     def _at_least_once(self, alarm_id: str, metric: cloudwatch.IMetric, description: str) -> None:
         self._add(alarm_id, metric, 1, description)
 
-    def _add(self, alarm_id: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+    def _add(
+        self, alarm_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, runs: int = 1
+    ) -> None:
+        """`runs`: the periods in a row that must each breach."""
         alarm = cloudwatch.Alarm(
             self,
             alarm_id,
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
+            evaluation_periods=runs,
+            datapoints_to_alarm=runs,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,

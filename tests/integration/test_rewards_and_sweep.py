@@ -361,3 +361,32 @@ def test_summary_figures_against_a_hand_computed_fixture(aws, tenant):
         },
     }
     assert status(tenant, first["id"])["case_id"] != disputed
+
+
+def test_a_subject_the_sweep_cannot_hold_for_is_reported_and_alarmed(aws, tenant, capsys, caplog):
+    """A flagged partner whose case item is gone (deleted by hand): its strays cannot be held under
+    it. The sweep goes on with the others, and says so in its report, its log and the metric an
+    alarm watches (a subject failing every run would otherwise wait unseen)."""
+    import json
+    import os
+
+    import boto3
+
+    from functions.hold_sweep.service import SUBJECTS_FAILED_METRIC
+    from functions.shared.storage import keys
+    from local_system.lambda_runtime import invoke
+
+    case_id = flag_partner(aws, tenant)
+    stray_rewards(aws, tenant, "p2", 2)
+    boto3.client("dynamodb").delete_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": keys.case_pk(tenant.program_id, case_id)}, "sk": {"S": keys.CASE_SK}},
+    )
+
+    report = invoke("functions.hold_sweep.handler.lambda_handler", scheduled_event("hold-sweep"))
+
+    assert (report["held"], [f["subject"] for f in report["failed"]]) == (0, ["partner:p2"])
+    assert "hold sweep skipped a subject" in caplog.text
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m[SUBJECTS_FAILED_METRIC] for m in emitted if SUBJECTS_FAILED_METRIC in m] == [[1.0]]
+    assert {reward_status(aws, tenant, f"r{n}") for n in range(2)} == {"new"}
