@@ -29,7 +29,7 @@ from functions.shared.domain.disputes import (
 )
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
-from functions.shared.errors import Conflict, DomainError, NotFound
+from functions.shared.errors import Conflict, DomainError, NotFound, described
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger, metrics
 from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, read_page
@@ -240,6 +240,14 @@ def _cycle_pass(
             logger.warning(
                 "dispute cycle skipped a case; a run by hand or next month's finishes it",
                 extra={"case_id": listed.case_id, "error": error.detail},
+            )
+            report[listed.program_id]["failed"] += 1
+            continue
+        except Exception as error:  # noqa: BLE001 (one case's fault: a write refused as malformed, a bug)
+            # never the cycle's end: the cases after it are resolved, this one reported and alarmed
+            logger.exception(
+                "dispute cycle failed on a case; the others went on: look before running it again",
+                extra={"case_id": listed.case_id, "error": described(error)},
             )
             report[listed.program_id]["failed"] += 1
             continue

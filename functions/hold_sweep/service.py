@@ -32,7 +32,7 @@ from functions.shared.domain import actors
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.marks import customer_marks_rewritten, marks_to_rewrite
 from functions.shared.domain.model import Subject
-from functions.shared.errors import DomainError
+from functions.shared.errors import DomainError, described
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
@@ -71,8 +71,16 @@ def sweep(
     store: CasesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
+    report = SweepReport()
     # the work lists read first, here: the threads then share a client already made
-    shards = [_rotated(store.flagged_subjects(shard), now) for shard in range(store.flagged_shards())]
+    shards: list[list[Subject]] = []
+    for shard in range(store.flagged_shards()):
+        try:
+            shards.append(_rotated(store.flagged_subjects(shard), now))
+        except Exception as error:  # one shard unread: the others are swept all the same
+            if shard == store.flagged_shards() - 1 and not shards:
+                raise  # none could be read: the run fails (its function's error alarm)
+            _failed(report, "", f"flagged shard {shard}", error)
 
     def sweep_shard(subjects: list[Subject]) -> SweepReport:
         part = SweepReport()
@@ -83,7 +91,6 @@ def sweep(
             _sweep_subject(deps, store, subject, now, pepper, part)
         return part
 
-    report = SweepReport()
     with ThreadPoolExecutor(max_workers=max(1, min(workers or SHARD_WORKERS, len(shards)))) as pool:
         for part in pool.map(sweep_shard, shards):
             report.add(part)
@@ -124,8 +131,8 @@ def _sweep_subject(
 
     try:
         held = retrying(attempt, f"sweeping {subject.key}")
-    except DomainError as error:
-        _skipped(report, subject, error)
+    except Exception as error:  # noqa: BLE001 (one subject's fault never stops its shard)
+        _failed(report, subject.program_id, subject.key, error)
         return
     if held:
         report.held += held
@@ -134,8 +141,8 @@ def _sweep_subject(
         key = (subject.program_id, subject.type, subject.id)
         try:
             retrying(lambda: _rewrite_customer_marks(store, key, pepper), f"rewriting {subject.key}'s marks")
-        except DomainError as error:
-            _skipped(report, subject, error)
+        except Exception as error:  # noqa: BLE001
+            _failed(report, subject.program_id, subject.key, error)
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:
@@ -145,9 +152,12 @@ def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper:
         store.apply(step)
 
 
-def _skipped(report: SweepReport, subject: Subject, error: DomainError) -> None:
-    logger.warning(
-        "hold sweep skipped a subject; the next run tries again",
-        extra={"program_id": subject.program_id, "subject": subject.key, "error": error.detail},
-    )
-    report.failed.append({"program_id": subject.program_id, "subject": subject.key, "error": error.detail})
+def _failed(report: SweepReport, program_id: str, what: str, error: Exception) -> None:
+    """A subject (or a shard's list) the run could not sweep: reported, logged, and left for the
+    next run; a fault of the code or a write refused as malformed is logged with its trace."""
+    extra = {"program_id": program_id, "subject": what, "error": described(error)}
+    if isinstance(error, DomainError):
+        logger.warning("hold sweep skipped a subject; the next run tries again", extra=extra)
+    else:
+        logger.exception("hold sweep skipped a subject; the next run tries again", extra=extra)
+    report.failed.append({"program_id": program_id, "subject": what, "error": described(error)})

@@ -20,9 +20,9 @@ from functions.loyalty import workflows
 from functions.loyalty.models import EarnKind
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
-from functions.shared.errors import retried_later
+from functions.shared.errors import DomainError, retried_later
 from functions.shared.observability import logger, metrics
-from functions.shared.relays import RelaySchedule
+from functions.shared.relays import RelaySchedule, failed_after_all
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import WorkflowRun
 
@@ -92,15 +92,23 @@ def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -
     now = deps.clock.now()
     deadline = time.monotonic() + budget_seconds
     sent = 0
+    failed: list[str] = []
     for program in deps.repository.list_programs():
-        for run in deps.repository.workflow_runs_due(program.program_id, now - WORKFLOW_RELAY.after, PAGE):
-            if not WORKFLOW_RELAY.due(run.at, now):  # a copy sent may still be queued
-                continue
-            deps.workflow_queue.send(run, now)
-            sent += 1
-            if time.monotonic() > deadline:
-                logger.info("workflow relay stopped at its time budget", extra={"sent": sent})
-                return sent
+        try:
+            for run in deps.repository.workflow_runs_due(
+                program.program_id, now - WORKFLOW_RELAY.after, PAGE
+            ):
+                if not WORKFLOW_RELAY.due(run.at, now):  # a copy sent may still be queued
+                    continue
+                deps.workflow_queue.send(run, now)
+                sent += 1
+                if time.monotonic() > deadline:
+                    logger.info("workflow relay stopped at its time budget", extra={"sent": sent})
+                    return sent
+        except DomainError as error:  # the queue refused, or the runs unreadable: the others go on
+            logger.warning("workflow relay skipped a program", extra={"error": error.detail})
+            failed.append(f"{program.program_id}: {error.detail}")
     if sent:
         logger.info("workflow runs relayed", extra={"sent": sent})
+    failed_after_all("workflow relay", "due runs", failed)
     return sent

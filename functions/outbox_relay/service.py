@@ -7,7 +7,8 @@
   (`relays.RelaySchedule`). An event that failed for good has left the outbox
   (`mark_event_failed`), so no poison is sent forever.
 - Notifications: every notification the bus did not take when its change was made is published
-  (at least once) and then taken out of the outbox.
+  (at least once) and then taken out of the outbox. One the bus refuses again stays there, and the
+  run fails once every program was tried (its error alarm): a bus down for days is not silent.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from functions.shared.changes import relay_notifications
-from functions.shared.errors import DomainError, StorageUnavailable
+from functions.shared.changes import deliver
+from functions.shared.errors import DomainError
 from functions.shared.observability import logger
-from functions.shared.relays import RelaySchedule
+from functions.shared.relays import RelaySchedule, failed_after_all
 from functions.shared.runtime import Dependencies
 
 # every 5 minutes (infra/constants.py SCHEDULES) after 2; a copy stays in the scoring queue at most
@@ -55,17 +56,8 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
             failed.append(f"{program.program_id}: {error.detail}")
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
-    _failed_after_all("events", failed)
+    failed_after_all("outbox relay", "events", failed)
     return sent
-
-
-def _failed_after_all(what: str, failed: list[str]) -> None:
-    """Every program tried, the run fails if one could not be relayed: its error is the alarm that
-    says accepted events (or notifications) wait unsent."""
-    if failed:
-        raise StorageUnavailable(
-            f"outbox relay: {what} of {len(failed)} program(s) not relayed ({failed[0]})"
-        )
 
 
 def relay_all_notifications(
@@ -80,14 +72,20 @@ def relay_all_notifications(
     for program in deps.repository.list_programs():
         try:
             while time.monotonic() < deadline:
-                sent = relay_notifications(deps.repository, deps.publisher, program.program_id, page)
+                waiting = deps.repository.pending_notifications(program.program_id, page)
+                sent = deliver(deps.repository, deps.publisher, waiting)
                 delivered += sent
-                if sent < page:  # the outbox emptied, or the bus refused some: the next run goes on
+                if sent < len(waiting):  # the bus refused some: they wait, and the run fails at the end
+                    failed.append(
+                        f"{program.program_id}: the bus took {sent} of {len(waiting)} notifications"
+                    )
+                    break
+                if sent < page:  # the outbox emptied
                     break
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
     if delivered:
         logger.info("notifications relayed", extra={"delivered": delivered})
-    _failed_after_all("notifications", failed)
+    failed_after_all("outbox relay", "notifications", failed)
     return delivered

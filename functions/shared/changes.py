@@ -78,13 +78,6 @@ def take_out(store: NotificationsPort, delivered: list[Notification]) -> None:
             logger.warning("delivered notifications left in the outbox", extra={"error": error.detail})
 
 
-def relay_notifications(
-    store: NotificationsPort, publisher: EventPublisher, program_id: str, limit: int = 1000
-) -> int:
-    """Delivers what the bus did not take when the change was made."""
-    return deliver(store, publisher, store.pending_notifications(program_id, limit))
-
-
 def backoff(attempt: int) -> None:
     """A short random wait before reading again, so writers racing on one item spread out."""
     time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 (jitter, not secrecy)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from functions.shared.errors import StorageUnavailable
+
 
 @dataclass(frozen=True)
 class RelaySchedule:
@@ -26,3 +28,11 @@ class RelaySchedule:
 
 
 _TICK = timedelta(microseconds=1)  # the finest a time here is
+
+
+def failed_after_all(relay: str, what: str, failed: list[str]) -> None:
+    """Every program tried, a relay run fails if one program's work could not be handed on: its
+    error is the alarm that says accepted work waits unsent. One program's failure never keeps the
+    others' work waiting (each goes on to the next program and fails here, at the end)."""
+    if failed:
+        raise StorageUnavailable(f"{relay}: {what} of {len(failed)} program(s) not relayed ({failed[0]})")

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from functions.shared import runtime
-from functions.shared.changes import relay_notifications
+from functions.shared.changes import deliver
 from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from local_system.poller import poll_once, sqs_event
@@ -149,7 +149,9 @@ def test_when_the_outbox_cannot_be_cleared_the_batch_succeeds_and_the_relay_send
     assert len(left) >= 2  # published, still in the outbox: the relay sends them again
     dynamodb_calls.fail = None
     publisher = InMemoryPublisher()
-    assert relay_notifications(aws.repository, publisher, tenant.program_id) == len(left)
+    assert deliver(
+        aws.repository, publisher, aws.repository.pending_notifications(tenant.program_id, 1000)
+    ) == len(left)
     assert sorted(d["notification_id"] for _, d in publisher.published) == sorted(
         n.notification_id for n in left
     )  # the same ids: a consumer drops what it already had

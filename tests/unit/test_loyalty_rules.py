@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from functions.loyalty import service, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.shared.auth import Principal
-from functions.shared.changes import relay_notifications
+from functions.shared.changes import deliver
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Program
 from functions.shared.errors import StorageUnavailable
@@ -473,8 +473,14 @@ def test_notifications_the_bus_did_not_take_wait_in_the_outbox_and_the_relay_sen
     # When the bus is back and the outbox relay runs (twice: the second finds nothing left)
     loyalty.deps.publisher = bus
     program = loyalty.program.program_id
-    assert relay_notifications(loyalty.deps.repository, bus, program) == 3
-    assert relay_notifications(loyalty.deps.repository, bus, program) == 0
+    assert (
+        deliver(loyalty.deps.repository, bus, loyalty.deps.repository.pending_notifications(program, 1000))
+        == 3
+    )
+    assert (
+        deliver(loyalty.deps.repository, bus, loyalty.deps.repository.pending_notifications(program, 1000))
+        == 0
+    )
 
     # Then each notification was published once, with its id
     assert sorted((t, d["customer_id"]) for t, d in bus.published) == [

@@ -18,6 +18,9 @@ from functions.shared.domain.writes import LocateCase, Step, UpdateCase, UpdateP
 from functions.shared.errors import Conflict
 
 VERDICTS = ("approve", "decline")
+# reward ids a `DisputeResolved` names, the first by id (each id up to 128 characters: some 26 KB);
+# `reward_count` says how many moved, and the rewards API lists them all by subject
+NOTICE_REWARD_IDS = 200
 
 
 def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
@@ -260,7 +263,10 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                     "case_id": case.case_id,
                     "subject": {"type": case.subject_type, "id": case.subject_id},
                     "outcome": outcome,
-                    "rewards": sorted(r.reward_id for r in moved),
+                    # bounded: a prolific partner's thousands of ids would pass the bus's 256 KB (and
+                    # the outbox item's 400 KB) and the case would never resolve; the count is whole
+                    "rewards": sorted(r.reward_id for r in moved)[:NOTICE_REWARD_IDS],
+                    "reward_count": len(moved),
                     "rewards_now": target,
                 }
                 | ({"held_under": keeper} if keeper else {}),

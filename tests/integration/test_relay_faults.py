@@ -1,0 +1,115 @@
+"""The relays when what they hand on to refuses (SPEC 6: notifications at least once, even when the
+bus is down; SPEC 8: workflows run behind their queue), through their handlers on moto, the fault
+injected at botocore: a relay run that could not hand work on fails, so its function's error alarm
+says so; one program's refusal never keeps another program's work waiting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.loyalty import runs
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from functions.shared.errors import StorageUnavailable
+from local_system.lambda_runtime import invoke
+from local_system.scheduler import scheduled_event
+from tests.conftest import Aws, Tenant
+from tests.integration.scoring_support import drain, send, signup
+from tests.integration.test_loyalty_scale import SUSPEND_OVER_100, earn_only, queued_runs
+from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
+    Loyalty,
+    bus_fixture,
+    clock_fixture,
+)
+from tests.support import invoke_raw
+
+REAL = botocore.client.BaseClient._make_api_call
+SCHEDULED = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+
+
+@pytest.fixture(autouse=True)
+def _real_calls(monkeypatch: Any) -> None:
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+
+
+def _bus_down(how: str) -> Any:
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "events" and operation == "PutEvents":
+            if how == "error":
+                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
+            return {  # the call answers, every entry refused (PutEvents' partial failure)
+                "FailedEntryCount": len(params["Entries"]),
+                "Entries": [
+                    {"ErrorCode": "InternalFailure", "ErrorMessage": "injected"} for _ in params["Entries"]
+                ],
+            }
+        return REAL(client, operation, params)
+
+    return call
+
+
+@pytest.mark.parametrize("how", ["error", "failed_entries"])
+def test_a_relay_run_the_bus_refuses_fails_and_the_next_after_it_delivers(
+    aws: Aws, tenant: Tenant, monkeypatch: Any, how: str
+) -> None:
+    # Given a flag's notifications kept in the outbox, the bus down
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _bus_down(how))
+    send(tenant, signup("pa1", email="same@example.com", ip="81.2.73.10", at="2026-11-02T09:00:00Z"))
+    send(tenant, signup("pa2", email="same@example.com", ip="81.2.73.11", at="2026-11-02T10:00:00Z"))
+    drain(aws)
+    deps = runtime.dependencies()
+    waiting = deps.repository.pending_notifications(tenant.program_id, 100)
+    assert waiting
+
+    # When the relay runs with the bus still down, then again once it is back
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=5))
+    with pytest.raises(StorageUnavailable, match="the bus took 0 of"):
+        invoke_raw("outbox_relay", SCHEDULED)  # the function's error alarm
+    assert len(deps.repository.pending_notifications(tenant.program_id, 100)) == len(waiting)  # kept
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+    done = invoke_raw("outbox_relay", SCHEDULED)
+
+    # Then nothing was lost: the run after delivers them all
+    assert done["notifications"] == len(waiting)
+    assert deps.repository.pending_notifications(tenant.program_id, 100) == []
+
+
+def test_one_programs_refused_send_keeps_no_other_programs_runs_waiting(
+    tenant, other_tenant, aws, clock, monkeypatch
+):
+    # Given two programs' due workflow runs, their sends at earn time lost
+    class DownQueue:
+        def send(self, run, sent_at):
+            raise StorageUnavailable("workflow queue unavailable (test)")
+
+    deps = runtime.dependencies()
+    working = deps.workflow_queue
+    order = [p.program_id for p in deps.repository.list_programs()]
+    first, second = sorted((tenant, other_tenant), key=lambda t: order.index(t.program_id))
+    for t in (first, second):
+        Loyalty(t.keys).workflow("big", SUSPEND_OVER_100)
+    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    assert earn_only(Loyalty(first.keys), "m1", 150).status == 200
+    assert earn_only(Loyalty(second.keys), "m2", 150).status == 200
+    monkeypatch.setattr(deps, "workflow_queue", working)
+    assert queued_runs() == []
+
+    def refusing(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "SendMessage" and first.program_id in str(params.get("MessageBody", "")):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
+        return REAL(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing)
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+
+    # When the workflow relay runs, the queue refusing the first program's sends
+    with pytest.raises(StorageUnavailable, match="due runs of 1 program"):
+        invoke("functions.loyalty.workflow_relay.lambda_handler", scheduled_event("loyalty-workflow-relay"))
+
+    # Then the second program's run was relayed all the same, and the run failed after (its alarm)
+    assert [m["program_id"] for m in queued_runs()] == [second.program_id]
