@@ -464,7 +464,8 @@ def test_a_customers_note_of_runs_due_is_kept_with_it_and_cleared_as_each_run_is
     run = WorkflowRun(P, "a1", "c1", "purchase", T0)
     assert earn(repository, "a0", "c1")
     current = repository.get_loyalty_customer(P, "c1")
-    noted = {"a1": T0, "a.odd[0] id": T0 + timedelta(microseconds=7)}  # any action id, any instant
+    odd = T0 + timedelta(microseconds=7)
+    noted = {"a1": T0, "a.odd[0] id": odd, "b]1[%5B": odd}  # any action id, any instant
     assert repository.record_loyalty_action(
         BalanceChange(
             action=LoyaltyAction(P, "a1", "earn", "c1", "h-a1", {"granted": 1}, T0),
@@ -483,7 +484,7 @@ def test_a_customers_note_of_runs_due_is_kept_with_it_and_cleared_as_each_run_is
     # Then the note is gone (the other stays), and the customer's version moved: an earn or a spend
     # that read it before the run was done reads it again
     after = repository.get_loyalty_customer(P, "c1")
-    assert after.runs_due == {"a.odd[0] id": T0 + timedelta(microseconds=7)}
+    assert after.runs_due == {"a.odd[0] id": odd, "b]1[%5B": odd}
     assert after.version == written.version + 1
     stale = BalanceChange(
         action=LoyaltyAction(P, "a2", "earn", "c1", "h-a2", {"granted": 1}, T0),
@@ -496,6 +497,10 @@ def test_a_customers_note_of_runs_due_is_kept_with_it_and_cleared_as_each_run_is
     repository.workflow_run_done(run)
     repository.workflow_run_done(WorkflowRun(P, "a9", "c1", "purchase", T0))
     assert repository.get_loyalty_customer(P, "c1").runs_due == after.runs_due
+    # an earn id with brackets (identifiers may hold them) names its own note, not a list's element
+    for odd_id in ("a.odd[0] id", "b]1[%5B"):
+        repository.workflow_run_done(WorkflowRun(P, odd_id, "c1", "purchase", T0))
+    assert repository.get_loyalty_customer(P, "c1").runs_due == {}
 
 
 def test_a_run_is_done_through_a_transaction_in_flight_on_its_customer(aws, monkeypatch):

@@ -463,3 +463,23 @@ def test_a_run_that_finds_its_customer_too_busy_comes_back_rather_than_giving_up
     )
     run_queued_workflows()
     assert loyalty.customer("m1").body["status"] == "suspended"
+
+
+@pytest.mark.parametrize("earn_id", ["order[1]", "order]1", "[1]"])
+def test_an_earn_id_with_brackets_has_its_run_done_and_its_spend_wait_lifted(
+    loyalty, clock, aws, tenant, earn_id
+):
+    # Given an earn whose id holds brackets (SPEC 3.1 allows them) past a suspending workflow
+    assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
+    assert earn_only(loyalty, "m1", 150, id=earn_id).status == 200
+
+    # When its run suspends the customer, and the fraud team lifts the suspension after review
+    run_queued_workflows()
+    assert loyalty.customer("m1").body["status"] == "suspended"
+    assert loyalty.status("m1", "unsuspend", {"note": "reviewed, genuine"}).status == 200
+    clock.advance(seconds=30)
+
+    # Then the run is done (out of the due runs), and the customer spends: no wait is left over
+    assert aws.repository.workflow_runs_due(tenant.program_id, clock.now() + timedelta(days=1), 10) == []
+    spent = loyalty.spend("m1", 10)
+    assert spent.status == 200, spent.body

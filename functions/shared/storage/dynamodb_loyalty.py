@@ -307,7 +307,7 @@ class LoyaltyDynamo(DynamoBase):
                 version=expected_version + 1,
                 created_at=customer.created_at,
                 markers=customer.markers,
-                runs_due={a: timestamp(t) for a, t in customer.runs_due.items()} or None,
+                runs_due={_note_key(a): timestamp(t) for a, t in customer.runs_due.items()} or None,
                 agg_pk=keys.audience_pk(p, LIFETIME, shard),
                 agg_earned=customer.lifetime.earned,
                 agg_bonus=customer.lifetime.bonus,
@@ -675,7 +675,7 @@ class LoyaltyDynamo(DynamoBase):
     def workflow_run_done(self, run: WorkflowRun) -> None:
         items, base = self._m.items, self._m.base
         item, customer = items["loyalty_action"], items["loyalty_customer"]
-        noted = customer.runs_due[run.action_id]
+        noted = customer.runs_due[_note_key(run.action_id)]
         # the customer's note first: a run stopped between the two is done again (both idempotent)
         for attempt in range(_DONE_ATTEMPTS):
             try:
@@ -750,8 +750,23 @@ def _customer(item: Any) -> LoyaltyCustomer | None:
         lifetime=_totals(item),
         created_at=item.created_at,
         markers=_markers(item),
-        runs_due={a: from_timestamp(t) for a, t in _map(item.runs_due).items()},
+        runs_due={_action_of_note(a): from_timestamp(t) for a, t in _map(item.runs_due).items()},
     )
+
+
+# An earn's id keys its note in `runs_due`, and a document path names the note to take it off; a
+# path reads `[` and `]` as a list's index (`order[1]`: element 1 of `order`), and identifiers may
+# hold them (SPEC 3.1). So they are written escaped, as `%` is not an identifier's (nor is it
+# ever decoded from one written before: a key without `%` reads as it is).
+_NOTE_ESCAPES = str.maketrans({"%": "%25", "[": "%5B", "]": "%5D"})
+
+
+def _note_key(action_id: str) -> str:
+    return action_id.translate(_NOTE_ESCAPES)
+
+
+def _action_of_note(key: str) -> str:
+    return key.replace("%5B", "[").replace("%5D", "]").replace("%25", "%") if "%" in key else key
 
 
 def _period(item: Any) -> PeriodTotals:
