@@ -241,7 +241,7 @@ def remove_partner(
         case = store.get_case(program_id, case_id)
         if case.status == "removed" and case.subject_type == "partner":
             subject = store.get_subject(program_id, "partner", case.subject_id)
-            if removal_unfinished(case, subject):
+            if removal_unfinished(case, subject, block_reapply, actor):
                 return case, None  # removed, its mop-up not done: this retry does it, whole
         check_removable(case)
         subject = store.get_subject(program_id, "partner", case.subject_id)

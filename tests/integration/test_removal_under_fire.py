@@ -109,3 +109,39 @@ def test_a_removal_stopped_before_its_mop_up_is_finished_by_the_retry_then_refus
 
     # And a removal done whole is refused as before
     assert call("cases", remove).status == 409
+
+
+def test_a_removal_unfinished_is_finished_only_by_its_own_retry_not_by_another_ask(aws, tenant, monkeypatch):
+    # Given a removal without a block that stopped between its last step and its mop-up
+    case_id = flag_partner(aws, tenant)
+    store = runtime.dependencies().repository
+    read_subject = store.get_subject
+    reads = {"subject": 0}
+
+    def down_after_the_last_step(program_id, subject_type, subject_id):
+        reads["subject"] += 1
+        if reads["subject"] == 2:  # the mop-up's read
+            raise StorageUnavailable("injected: the table is unavailable")
+        return read_subject(program_id, subject_type, subject_id)
+
+    monkeypatch.setattr(store, "get_subject", down_after_the_last_step)
+
+    def remove(role: str, block_reapply: bool):
+        body = {"block_reapply": block_reapply}
+        return call("cases", proxy_event("POST", f"/v1/cases/{case_id}/remove", body, tenant.keys[role]))
+
+    assert remove("fraud", False).status == 503
+    monkeypatch.setattr(store, "get_subject", read_subject)
+
+    # When another analyst asks for a removal with a block, and the first analyst asks with one
+    other = remove("admin", True)
+    changed_mind = remove("fraud", True)
+
+    # Then neither is a 200 that did not do what it asked: the case is removed already (SPEC 3.2)
+    assert (other.status, changed_mind.status) == (409, 409), (other, changed_mind)
+    assert "removed" in other.body["detail"]
+    assert store.get_case(tenant.program_id, case_id).block_reapply is False
+    # and the first analyst's own retry still finishes the removal as it was asked
+    done = remove("fraud", False)
+    assert done.status == 200 and done.body["block_reapply"] is False, done
+    assert not store.get_subject(tenant.program_id, "partner", "p2").marks_pending

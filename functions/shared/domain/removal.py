@@ -151,10 +151,19 @@ def _withdrawn(status: str) -> str:
     return "open" if status == "disputed" else status
 
 
-def removal_unfinished(case: Case, subject: Subject) -> bool:
-    """A removal whose last step is written but not its mop-up (it stopped between them): a retry
-    of the removal finishes it instead of answering that the case is removed already."""
-    return case.status == "removed" and subject.flag_case_id == case.case_id and subject.marks_pending
+def removal_unfinished(case: Case, subject: Subject, block_reapply: bool, actor: str) -> bool:
+    """A removal whose last step is written but not its mop-up (it stopped between them, or is
+    still under way), asked again as it was asked (the same analyst, the same `block_reapply`): a
+    retry, which finishes it instead of answering that the case is removed already. Anyone else's
+    removal of it, or another choice of blocking, is a removal of a removed case (409): its 200
+    would say that what was asked was done."""
+    return (
+        case.status == "removed"
+        and subject.flag_case_id == case.case_id
+        and subject.marks_pending
+        and case.removed_by == actor
+        and case.block_reapply == block_reapply
+    )
 
 
 def removal_mop_up(
