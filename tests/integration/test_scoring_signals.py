@@ -241,22 +241,28 @@ class TestNetworkAndPlace:
         assert "is in GB" in mismatch and "reported country is US" in mismatch
         assert "ip_country_mismatch" not in reason_codes(home)
 
-    def test_uk_is_the_united_kingdom_and_a_code_of_no_country_is_compared_with_nothing(self, aws, tenant):
+    def test_uk_is_the_united_kingdom_and_a_code_of_no_country_is_refused(self, aws, tenant):
         """`UK` is what many integrations send for the United Kingdom (ISO 3166 reserves it for it;
-        its code is GB): taken as sent, every British partner's session was a country mismatch."""
-        british, lower, placeholder, abroad = decide(
+        its code is GB): taken as sent, every British partner's session was a country mismatch. A
+        code of no country (`ZZ`) was compared with nothing, so a partner sending it hid its
+        session's country: it is refused (422, naming the field), and nothing is stored."""
+        british, lower, abroad = decide(
             aws,
             tenant,
             signup("p1", country="UK", ip="81.2.69.160"),
             signup("p2", country="uk", ip="81.2.69.161"),
-            signup("p3", country="ZZ", ip="81.2.69.162"),  # an integration's placeholder
             signup("p4", country="FR", ip="81.2.69.163"),
         )
+        placeholder = signup("p3", country="ZZ", ip="81.2.69.162")  # an integration's placeholder
+        made_up = call("ingest", proxy_event("POST", "/v1/events", placeholder, tenant.keys["integration"]))
 
-        assert not {"ip_country_mismatch"} & (
-            reason_codes(british) | reason_codes(lower) | reason_codes(placeholder)
-        )
+        assert not {"ip_country_mismatch"} & (reason_codes(british) | reason_codes(lower))
         assert "ip_country_mismatch" in reason_codes(abroad)
+        assert made_up.status == 422 and [e["field"] for e in made_up.body["errors"]] == ["partner.country"]
+        read = call(
+            "ingest", proxy_event("GET", f"/v1/events/{placeholder['id']}", None, tenant.keys["integration"])
+        )
+        assert read.status == 404  # nothing stored
         stored = aws.repository.get_subject(tenant.program_id, "partner", "p1")
         assert stored.country == "GB"
 

@@ -259,6 +259,8 @@ def test_a_customer_needs_only_its_id():
         (lambda e: e.update(occurred_at="0001-01-01T00:00:00Z"), "occurred_at"),
         (lambda e: e.update(occurred_at=1762000000), "occurred_at"),
         (lambda e: e.update(occurred_at="2026-11-02 09:15"), "occurred_at"),
+        (lambda e: e["partner"].update(country="ZZ"), "partner.country"),
+        (lambda e: e["partner"].update(country="xx"), "partner.country"),
     ],
     ids=[
         "blank-name",
@@ -281,6 +283,8 @@ def test_a_customer_needs_only_its_id():
         "year-1",
         "unix-time",
         "not-rfc3339",
+        "country-of-no-country",  # a made-up country would hide where a partner is from detection
+        "lower-case-country-of-no-country",
     ],
 )
 def test_what_spec_3_1_refuses_is_refused_naming_the_field(change, field):
@@ -449,6 +453,7 @@ def test_an_amount_written_wrong_is_told_what_is_wrong_with_it(amount, says):
         ("transaction.created", lambda e: e["transaction"].update(currency="ZZZ")),
         ("transaction.created", lambda e: e["transaction"].update(currency="Eur")),
         ("partnership.created", lambda e: e["partner"].update(name="\u200b")),
+        ("partnership.created", lambda e: e["partner"].update(country="ZZ")),
     ],
 )
 def test_a_body_stored_under_an_earlier_rule_is_scored_as_it_was_accepted(kind, change):
@@ -461,3 +466,33 @@ def test_a_body_stored_under_an_earlier_rule_is_scored_as_it_was_accepted(kind, 
 
     assert _errors(raw)  # refused at ingest now
     assert events.validate_python(raw, context=STORED).type == kind
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"), [("GB", "GB"), ("gb", "GB"), ("UK", "GB"), ("uk", "GB"), ("XK", "XK")]
+)
+def test_a_country_is_an_iso_3166_code_in_either_case_and_uk_is_the_united_kingdom(sent, read):
+    raw = sample("partnership.created")
+    raw["partner"]["country"] = sent
+
+    assert events.validate_python(raw).partner.country == read
+
+
+def test_a_customers_country_of_no_country_is_ignored_naming_the_field():
+    raw = sample("transaction.created")
+    raw["customer"]["country"] = "ZZ"
+
+    event, ignored = _ignored(raw)
+
+    assert event.customer.country is None
+    assert ignored == ["customer.country ignored: not an ISO 3166 alpha-2 code"]
+
+
+def test_an_address_in_a_country_of_no_country_is_ignored_naming_the_field():
+    raw = sample("partnership.created")
+    raw["partner"]["address"]["country"] = "QQ"
+
+    event, ignored = _ignored(raw)
+
+    assert event.partner.address is None
+    assert ignored == ["partner.address ignored: not an address with an ISO 3166 alpha-2 country"]
