@@ -61,6 +61,7 @@ class WorkflowRunMessage(BaseModel):
     workflows: tuple[Annotated[str, Field(min_length=1, max_length=128)], ...] = Field(
         default=(), max_length=100
     )
+    occurred_at: AwareDatetime | None = None  # the earn's own time (absent from a run sent before)
 
 
 def take_message(deps: Dependencies, body: str, receive_count: int, received: int | None = None) -> None:
@@ -75,6 +76,7 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
         message.kind,
         message.at,
         message.workflows,
+        message.occurred_at,
     )
     try:
         program = _program(deps, message.program_id)

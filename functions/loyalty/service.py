@@ -75,8 +75,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             f"campaign_id is only for campaign bonuses, not kind '{request.kind}'",
         )
     occurred_at = _occurred_at(request.occurred_at, now)
-    action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
-    today = periods.local_day(now, program.timezone)  # the day the earn's run goes by
+    action_day = periods.local_day(occurred_at, program.timezone)  # the periods the earn counts in
+    action_periods = periods_of(action_day)
+    today = periods.local_day(now, program.timezone)  # and the day it is received: its run judges both
     today_periods = periods_of(today)
     digest = document_hash(raw, "earn")
     matching = [
@@ -86,7 +87,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     ]
     matched = tuple(w.workflow_id for w in matching)
     due = (
-        WorkflowRun(program.program_id, request.id, request.customer_id, request.kind, now, matched)
+        WorkflowRun(
+            program.program_id, request.id, request.customer_id, request.kind, now, matched, occurred_at
+        )
         if matched
         else None
     )
@@ -135,7 +138,9 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         after = {**state.periods, **{p.period: p for p in counted}}
         # its run may suspend them: their spends wait for it (`workflows.SPEND_WAIT`)
         spends_wait = any(
-            workflows.may_suspend(w, replace(customer, lifetime=lifetime), after, today) for w in matching
+            workflows.may_suspend(w, replace(customer, lifetime=lifetime), after, day)
+            for w in matching
+            for day in dict.fromkeys((today, action_day))
         )
         answer = {
             "granted": granted,

@@ -168,9 +168,19 @@ def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: in
         fresh = workflow_cache.program_workflows(deps, program.program_id, read_since=run.at)
         matching = [w for w in fresh if matches(w, run.kind)]
     if matching:
-        today = periods.local_day(run.at, program.timezone)
-        _run(deps, program, run.customer_id, matching, today, received)
+        for day in run_days(run, program):
+            _run(deps, program, run.customer_id, matching, day, received)
     deps.repository.workflow_run_done(run)
+
+
+def run_days(run: WorkflowRun, program: Program) -> tuple[date, ...]:
+    """The days whose periods an earn's run judges: the day it was received in and its own (SPEC 8
+    counts points by `occurred_at`): an earn dated a few minutes ahead across midnight, or back to
+    yesterday, counts in its own day's periods, and judged by the receipt's day alone it took the
+    customer above a threshold where no run looked (points cashed out before any suspension)."""
+    received = periods.local_day(run.at, program.timezone)
+    own = periods.local_day(run.occurred_at, program.timezone) if run.occurred_at else received
+    return tuple(dict.fromkeys((received, own)))
 
 
 def run_for_earn(deps: Dependencies, program: Program, customer_id: str, kind: str, at: datetime) -> None:
@@ -182,8 +192,8 @@ def run_for_earn(deps: Dependencies, program: Program, customer_id: str, kind: s
 
 # Order of events in this Lambda environment: receipts of runs and starts of audience sweeps.
 _order = itertools.count()
-# when (in that order) each audience sweep last started, per store, program and workflow
-_sweeps: dict[tuple[int, str, str], int] = {}
+# when (in that order) each audience sweep last started, per store, program, workflow and day judged
+_sweeps: dict[tuple[int, str, str, date], int] = {}
 
 
 def receipt() -> int:
@@ -192,10 +202,11 @@ def receipt() -> int:
     return next(_order)
 
 
-def _sweep_due(deps: Dependencies, workflow: Workflow, received: int) -> bool:
-    """An audience sweep is due unless one started in this environment after the run was received:
-    that sweep saw everything the run's earn changed. One sweep per workflow and batch, then."""
-    key = (id(deps.repository), workflow.program_id, workflow.workflow_id)
+def _sweep_due(deps: Dependencies, workflow: Workflow, day: date, received: int) -> bool:
+    """An audience sweep is due unless one of the same day's periods started in this environment
+    after the run was received: that sweep saw everything the run's earn changed. One sweep per
+    workflow, day and batch, then (a batch with runs of two days sweeps each day's periods)."""
+    key = (id(deps.repository), workflow.program_id, workflow.workflow_id, day)
     started = _sweeps.get(key)
     if started is not None and started > received:
         return False
@@ -215,7 +226,7 @@ def _run(
     for workflow in matching:
         try:
             evaluate(deps, program, workflow, customer_id, today)
-            if workflow.audience == "all" and _sweep_due(deps, workflow, received):
+            if workflow.audience == "all" and _sweep_due(deps, workflow, today, received):
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
                         evaluate(deps, program, workflow, other, today)

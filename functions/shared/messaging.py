@@ -133,6 +133,7 @@ def workflow_message(run: WorkflowRun, sent_at: datetime) -> str:
             "sent_at": sent_at.isoformat(),
             "workflows": list(run.workflow_ids),
         }
+        | ({"occurred_at": run.occurred_at.isoformat()} if run.occurred_at else {})
     )
 
 

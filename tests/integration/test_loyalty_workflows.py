@@ -3,7 +3,7 @@ reaches the notification bus (SPEC 8, seed 001); and the workflow resource itsel
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,8 +15,10 @@ from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
     campaign_settings,
     clock_fixture,
     loyalty_sample,
+    run_queued_workflows,
     workflow_settings,
 )
+from tests.support import call, proxy_event
 
 
 @pytest.fixture
@@ -234,3 +236,62 @@ def test_a_workflow_given_new_actions_runs_them_for_whoever_had_only_the_old_one
     assert loyalty.request("DELETE", "/v1/loyalty/workflows/wf").status == 204
     save_then_earn(1000, warn)
     assert len(bus.events("LoyaltyCommunication")) == 2
+
+
+@pytest.mark.parametrize(
+    ("date_range", "now", "dated"),
+    [
+        ("today", datetime(2026, 11, 4, 23, 57, tzinfo=UTC), "2026-11-05T00:01:00Z"),
+        ("month_to_date", datetime(2026, 11, 30, 23, 57, tzinfo=UTC), "2026-12-01T00:01:00Z"),
+        ("last_7_days", datetime(2026, 11, 4, 23, 57, tzinfo=UTC), "2026-11-05T00:01:00Z"),
+        ("today", datetime(2026, 11, 5, 0, 2, tzinfo=UTC), "2026-11-04T23:58:00Z"),  # back-dated
+    ],
+)
+def test_an_earn_is_judged_in_the_periods_it_counts_in_not_only_the_day_it_arrives(
+    loyalty, clock, date_range, now, dated
+):
+    # Given a workflow that suspends past 3,000 points, and an earn of 5,000 dated across a period's
+    # end from its arrival (SPEC 3.1 takes up to 5 minutes ahead; SPEC 8 counts by occurred_at)
+    settings = workflow_settings(threshold=3000, date_range=date_range, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("farming", settings).status == 200
+    clock.advance(seconds=(now - clock.now()).total_seconds())
+
+    # When it is earned and spent at once
+    assert loyalty.earn("fraudster", 5000, occurred_at=dated).status == 200
+    cashed = loyalty.spend("fraudster", 5000)
+
+    # Then the spend is refused: the run judged the earn's own periods, and suspended the customer
+    assert cashed.status == 409, cashed.body
+    assert loyalty.customer("fraudster").body["status"] == "suspended"
+    assert loyalty.customer("fraudster").body["balance"] == 5000
+
+
+@pytest.mark.parametrize("one_batch", [True, False])  # False: a batch each, as before
+def test_runs_of_two_days_in_one_batch_each_sweep_their_own_days_audience(loyalty, clock, one_batch):
+    # Given a workflow suspending every customer whose points earned today pass 3,000, on any bonus
+    settings = workflow_settings(
+        threshold=3000, customer="all", kind="campaign_bonus", actions=[{"type": "suspend"}]
+    )
+    assert loyalty.workflow("farming", settings).status == 200
+    assert loyalty.campaign("c", campaign_settings("soft", total=10**9, per_customer=10**9)).status == 200
+    clock.advance(hours=11, minutes=59, seconds=50)  # Wednesday 23:59:50
+
+    def earn_only(body: dict) -> None:
+        answer = call("loyalty", proxy_event("POST", "/v1/loyalty/earn", body, loyalty.keys["integration"]))
+        assert answer.status == 200, answer.body
+
+    # When Y passes 3,000 on Wednesday and A's bonus matches; X passes on Thursday and B's matches,
+    # the two matching runs reaching the runner in one batch
+    earn_only({"id": "y", "customer_id": "Y", "points": 5000, "kind": "purchase"})
+    earn_only({"id": "a", "customer_id": "A", "points": 10, "kind": "campaign_bonus", "campaign_id": "c"})
+    if not one_batch:
+        assert run_queued_workflows() == 1
+    clock.advance(seconds=20)  # Thursday 00:00:10
+    earn_only({"id": "x", "customer_id": "X", "points": 5000, "kind": "purchase"})
+    earn_only({"id": "b", "customer_id": "B", "points": 10, "kind": "campaign_bonus", "campaign_id": "c"})
+    assert run_queued_workflows() == (2 if one_batch else 1)
+
+    # Then each run swept its own day: both are suspended, neither spends
+    statuses = {c: loyalty.customer(c).body["status"] for c in ("X", "Y")}
+    assert statuses == {"X": "suspended", "Y": "suspended"}, statuses
+    assert {c: loyalty.spend(c, 5000).status for c in ("X", "Y")} == {"X": 409, "Y": 409}

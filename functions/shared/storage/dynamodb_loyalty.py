@@ -86,6 +86,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         answer = UnicodeAttribute()  # JSON
         at = UTCDateTimeAttribute()
         workflow_kind = UnicodeAttribute(null=True)  # the earn's kind, while its workflows are due
+        workflow_occurred = UTCDateTimeAttribute(null=True)  # and its own time (`WorkflowRun.occurred_at`)
 
     class CampaignItem(base, discriminator="loyalty_campaign"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -249,6 +250,7 @@ class LoyaltyDynamo(DynamoBase):
                 "outbox_pk": keys.workflow_run_pk(p, keys.shard_of(action.action_id)),
                 "outbox_sk": keys.workflow_run_sk(due.at, action.action_id),
                 "workflow_kind": due.kind,
+                "workflow_occurred": due.occurred_at,
             }
             if due is not None
             else {}
@@ -693,7 +695,12 @@ class LoyaltyDynamo(DynamoBase):
                 backoff(attempt)
         try:
             item(keys.action_pk(run.program_id, run.action_id), keys.ACTION_SK).update(
-                actions=[base.outbox_pk.remove(), base.outbox_sk.remove(), item.workflow_kind.remove()],
+                actions=[
+                    base.outbox_pk.remove(),
+                    base.outbox_sk.remove(),
+                    item.workflow_kind.remove(),
+                    item.workflow_occurred.remove(),
+                ],
                 condition=base.pk.exists(),
             )
         except PynamoDBException as exc:
@@ -714,7 +721,9 @@ class LoyaltyDynamo(DynamoBase):
 
 def _run(item: Any) -> WorkflowRun:
     at = keys.workflow_run_at(item.outbox_sk)
-    return WorkflowRun(item.program_id, item.action_id, item.customer_id, item.workflow_kind, at)
+    return WorkflowRun(
+        item.program_id, item.action_id, item.customer_id, item.workflow_kind, at, (), item.workflow_occurred
+    )
 
 
 def _resolved(future: Any) -> Any:

@@ -214,6 +214,9 @@ class WorkflowRun:
     # the workflows the earn matched, in its environment (on the queue's message; a relayed run,
     # from the due-run item, names none): a runner whose kept list lacks one reads it again
     workflow_ids: tuple[str, ...] = ()
+    # the earn's `occurred_at`, whose day's periods it counted in (None: the day of `at`, as for a
+    # run recorded before it was kept): its run judges them as well as the day it was received in
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
