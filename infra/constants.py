@@ -33,6 +33,10 @@ LOG_RETENTION = "ONE_MONTH"  # aws_logs.RetentionDays: 30 days
 METRICS_NAMESPACE = "FraudManagement"  # = functions.shared.observability.NAMESPACE
 DISPUTE_CASES_FAILED_METRIC = "DisputeCasesFailed"  # = functions.disputes.service.CASES_FAILED_METRIC
 HOLD_SWEEP_FAILED_METRIC = "HoldSweepSubjectsFailed"  # = functions.hold_sweep.service.SUBJECTS_FAILED_METRIC
+NOTIFICATIONS_WAITING_METRIC = (
+    "NotificationsWaitingSeconds"  # = functions.outbox_relay.service.WAITING_METRIC
+)
+NOTIFICATIONS_WAITING_ALARM_SECONDS = 30 * 60  # the bus down half an hour, or a notification it refuses
 HOLD_SWEEP_PERIOD_MINUTES = 15  # SPEC 4 (= functions.hold_sweep.service.SWEEP_PERIOD_SECONDS / 60)
 POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

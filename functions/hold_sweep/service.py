@@ -46,6 +46,10 @@ SWEEP_PERIOD_SECONDS = 15 * 60  # the schedule's (SPEC 4): each run starts each 
 SUBJECTS_FAILED_METRIC = "HoldSweepSubjectsFailed"
 
 
+class SweepFailed(RuntimeError):
+    """A run in which every flagged subject failed: its function fails (its error alarm)."""
+
+
 @dataclass
 class SweepReport:
     subjects: int = 0
@@ -101,6 +105,14 @@ def sweep(
         metrics.add_metric(name="HoldSweepSubjectsLeft", unit=MetricUnit.Count, value=report.left)
     if report.failed:
         metrics.add_metric(name=SUBJECTS_FAILED_METRIC, unit=MetricUnit.Count, value=len(report.failed))
+    failed_subjects = [f for f in report.failed if f["program_id"]]  # not a shard's list
+    if report.subjects >= 2 and len(failed_subjects) == report.subjects:
+        # every subject failed: the deployment's fault (a bug, a write refused as malformed), not
+        # one subject's; the run fails, as one that reads no shard does (its error alarm, a retry)
+        raise SweepFailed(
+            f"hold sweep: every one of {report.subjects} flagged subjects failed "
+            f"(first: {failed_subjects[0]['error']})"
+        )
     logger.info(
         "hold sweep done",
         extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},

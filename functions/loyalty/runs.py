@@ -105,11 +105,13 @@ def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -
                 deps.workflow_queue.send(run, now)
                 sent += 1
                 if time.monotonic() > deadline:
-                    logger.info("workflow relay stopped at its time budget", extra={"sent": sent})
-                    return sent
+                    break
         except DomainError as error:  # the queue refused, or the runs unreadable: the others go on
             logger.warning("workflow relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
+        if time.monotonic() > deadline:  # the next run goes on; what failed before fails this one
+            logger.info("workflow relay stopped at its time budget", extra={"sent": sent})
+            break
     if sent:
         logger.info("workflow runs relayed", extra={"sent": sent})
     failed_after_all("workflow relay", "due runs", failed)

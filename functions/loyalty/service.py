@@ -140,7 +140,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         spends_wait = any(
             workflows.may_suspend(w, replace(customer, lifetime=lifetime), after, day)
             for w in matching
-            for day in dict.fromkeys((today, action_day))
+            for day in workflows.judged_days(now, occurred_at, program)
         )
         answer = {
             "granted": granted,

@@ -168,19 +168,26 @@ def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: in
         fresh = workflow_cache.program_workflows(deps, program.program_id, read_since=run.at)
         matching = [w for w in fresh if matches(w, run.kind)]
     if matching:
-        for day in run_days(run, program):
+        for day in judged_days(run.at, run.occurred_at, program):
             _run(deps, program, run.customer_id, matching, day, received)
     deps.repository.workflow_run_done(run)
 
 
-def run_days(run: WorkflowRun, program: Program) -> tuple[date, ...]:
-    """The days whose periods an earn's run judges: the day it was received in and its own (SPEC 8
-    counts points by `occurred_at`): an earn dated a few minutes ahead across midnight, or back to
-    yesterday, counts in its own day's periods, and judged by the receipt's day alone it took the
-    customer above a threshold where no run looked (points cashed out before any suspension)."""
-    received = periods.local_day(run.at, program.timezone)
-    own = periods.local_day(run.occurred_at, program.timezone) if run.occurred_at else received
-    return tuple(dict.fromkeys((received, own)))
+# How far before its arrival an earn's own day is still judged: a delivery's lag across midnight. An
+# earn dated further back counts in a period that closed (SPEC 8 judges aggregations as of now):
+# judged there, one late import would run a month-old period's actions on its whole audience.
+OWN_DAY_LAG = timedelta(hours=1)
+
+
+def judged_days(arrived: datetime, occurred_at: datetime | None, program: Program) -> tuple[date, ...]:
+    """The days whose periods an earn's run judges (and its earn, for the spend wait): the day it
+    arrived in and, SPEC 8 counting points by `occurred_at`, its own day when it is ahead (SPEC 3.1
+    takes up to five minutes) or at most `OWN_DAY_LAG` behind. Judged by the arrival's day alone, an
+    earn dated across midnight took the customer above a threshold where no run looked."""
+    received = periods.local_day(arrived, program.timezone)
+    if occurred_at is None or arrived - occurred_at > OWN_DAY_LAG:
+        return (received,)
+    return tuple(dict.fromkeys((received, periods.local_day(occurred_at, program.timezone))))
 
 
 def run_for_earn(deps: Dependencies, program: Program, customer_id: str, kind: str, at: datetime) -> None:

@@ -7,18 +7,21 @@
   (`relays.RelaySchedule`). An event that failed for good has left the outbox
   (`mark_event_failed`), so no poison is sent forever.
 - Notifications: every notification the bus did not take when its change was made is published
-  (at least once) and then taken out of the outbox. One the bus refuses again stays there, and the
-  run fails once every program was tried (its error alarm): a bus down for days is not silent.
+  (at least once) and then taken out of the outbox. One the bus refuses again stays there, and
+  how long the oldest such has waited is a metric with an alarm: a bus down for days is not silent.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from functions.shared.changes import deliver
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.shared.changes import publish, take_out
+from functions.shared.domain.model import Notification
 from functions.shared.errors import DomainError
-from functions.shared.observability import logger
+from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule, failed_after_all
 from functions.shared.runtime import Dependencies
 
@@ -31,6 +34,8 @@ PAGE = 500
 BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
 NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
 NOTIFICATION_PAGE = 1000
+# how long the oldest notification the bus refused has waited (alarmed past half an hour)
+WAITING_METRIC = "NotificationsWaitingSeconds"
 
 
 def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> int:
@@ -49,11 +54,13 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
                     deps.queue.send_many(due)
                 sent += len(due)
                 if time.monotonic() > deadline:
-                    logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
-                    return sent
+                    break
         except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
             logger.warning("outbox relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
+        if time.monotonic() > deadline:  # the next run goes on; what failed before fails this one
+            logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
+            break
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
     failed_after_all("outbox relay", "events", failed)
@@ -69,23 +76,45 @@ def relay_all_notifications(
     deadline = time.monotonic() + budget_seconds
     delivered = 0
     failed: list[str] = []
+    refused: list[Notification] = []  # by the bus: they wait in the outbox for the next run
     for program in deps.repository.list_programs():
         try:
             while time.monotonic() < deadline:
                 waiting = deps.repository.pending_notifications(program.program_id, page)
-                sent = deliver(deps.repository, deps.publisher, waiting)
-                delivered += sent
-                if sent < len(waiting):  # the bus refused some: they wait, and the run fails at the end
-                    failed.append(
-                        f"{program.program_id}: the bus took {sent} of {len(waiting)} notifications"
-                    )
+                taken = publish(deps.publisher, waiting)
+                take_out(deps.repository, taken)
+                delivered += len(taken)
+                if len(taken) < len(waiting):  # the bus refused some: the next run tries again
+                    ids = {n.notification_id for n in taken}
+                    refused += [n for n in waiting if n.notification_id not in ids]
                     break
-                if sent < page:  # the outbox emptied
+                if len(taken) < page:  # the outbox emptied
                     break
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
     if delivered:
         logger.info("notifications relayed", extra={"delivered": delivered})
+    if refused:
+        _waiting(refused, deps.clock.now())
     failed_after_all("outbox relay", "notifications", failed)
     return delivered
+
+
+def _waiting(refused: list[Notification], now: datetime) -> None:
+    """Notifications the bus refused again: counted, and the oldest one's wait measured, which an
+    alarm watches (`WAITING_METRIC`): the bus down for half an hour, or one notification it refuses
+    for good, says so, while the run itself ends well (failing every five minutes, it would keep its
+    error alarm raised for good and fill the schedules' dead-letter queue over one bad item)."""
+    oldest = min(n.created_at for n in refused)
+    logger.warning(
+        "the bus refused notifications; they wait in the outbox",
+        extra={
+            "refused": len(refused),
+            "oldest": oldest.isoformat(),
+            "notification": refused[0].notification_id,
+        },
+    )
+    metrics.add_metric(name="NotificationsRefused", unit=MetricUnit.Count, value=len(refused))
+    waited = max(0.0, (now - oldest).total_seconds())
+    metrics.add_metric(name=WAITING_METRIC, unit=MetricUnit.Seconds, value=waited)

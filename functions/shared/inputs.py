@@ -259,7 +259,11 @@ COUNTRY_ALIASES = {"UK": "GB"}
 
 def _country(value: str, info: ValidationInfo) -> str:
     code = COUNTRY_ALIASES.get(value.upper(), value.upper())
-    if code not in country_codes() and not _stored(info):  # `ZZ` would hide where a partner is
+    if _stored(info):
+        return code  # accepted by its form until the twenty-fourth session: scored as it was accepted
+    if value not in (value.upper(), value.lower()):
+        raise ValueError("an ISO 3166 alpha-2 code, in upper or lower case, e.g. GB")
+    if code not in country_codes():  # `ZZ` would hide where a partner is
         raise ValueError(f"an ISO 3166 alpha-2 code of a country, e.g. GB ({value} names none)")
     return code
 

@@ -81,8 +81,22 @@ class Alarms(Construct):
             "the dispute cycle could not apply a verdict: look at its log, mend, then run it by hand "
             "(fraudctl run dispute-cycle); else it waits for next month's run",
         )
-        # a subject a sweep could not hold for is tried again 15 minutes later: failures in two
-        # runs in a row (two periods of the schedule's length) are a lasting cause, not a throttle
+        self._add(
+            "NotificationsWaiting",
+            cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name=constants.NOTIFICATIONS_WAITING_METRIC,
+                dimensions_map={"service": Stack.of(self).stack_name},
+                period=period,
+                statistic="Maximum",
+            ),
+            constants.NOTIFICATIONS_WAITING_ALARM_SECONDS,
+            "notifications the bus refused wait in the outbox (the bus down, or one it refuses for good): "
+            "the outbox relay's log says which ('the bus refused notifications')",
+        )
+        # a subject a sweep could not hold for is tried again 15 minutes later: failures in two of
+        # three periods of the schedule's length (runs drift across periods' edges) are a lasting
+        # cause, not a throttle the next run outlived
         sweep_period = Duration.minutes(constants.HOLD_SWEEP_PERIOD_MINUTES)
         self._add(
             "HoldSweepSubjectsFailed",
@@ -94,9 +108,10 @@ class Alarms(Construct):
                 statistic="Sum",
             ),
             1,
-            "the hold sweep could not hold a flagged subject's rewards in two runs in a row: look at "
-            "its log ('hold sweep skipped a subject'), mend; the next run holds them",
+            "the hold sweep could not hold a flagged subject's rewards in two of its last three runs: "
+            "look at its log ('hold sweep skipped a subject'), mend; the next run holds them",
             runs=2,
+            of=3,
         )
         self._add(
             "ScoringBacklog",
@@ -109,15 +124,21 @@ class Alarms(Construct):
         self._add(alarm_id, metric, 1, description)
 
     def _add(
-        self, alarm_id: str, metric: cloudwatch.IMetric, threshold: float, description: str, runs: int = 1
+        self,
+        alarm_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        runs: int = 1,
+        of: int | None = None,
     ) -> None:
-        """`runs`: the periods in a row that must each breach."""
+        """`runs` of the last `of` periods (`runs` when not given) must each breach."""
         alarm = cloudwatch.Alarm(
             self,
             alarm_id,
             metric=metric,
             threshold=threshold,
-            evaluation_periods=runs,
+            evaluation_periods=of or runs,
             datapoints_to_alarm=runs,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -151,17 +151,32 @@ def test_a_verdict_the_dispute_cycle_could_not_apply_alarms(template: cfn.Templa
     assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_a_subject_the_hold_sweep_fails_in_two_runs_in_a_row_alarms(template: cfn.Template) -> None:
+def test_a_subject_the_hold_sweep_fails_in_two_of_three_runs_alarms(template: cfn.Template) -> None:
     from functions.hold_sweep.service import SUBJECTS_FAILED_METRIC, SWEEP_PERIOD_SECONDS
     from functions.shared.observability import NAMESPACE
 
     # a failed subject is tried again by the next run: one failure may be a throttle the next run
-    # outlives, failures in two schedule periods in a row are not; under the sweep's service name
+    # outlives, failures in two of three schedule periods are not; under the sweep's service name
     (sweeper,) = [f for h, f in template.functions_by_handler().items() if h == constants.HOLD_SWEEP.handler]
     variables = template.of_type("AWS::Lambda::Function")[sweeper]["Properties"]["Environment"]["Variables"]
     (alarm,) = [a for a in _alarms(template) if a["MetricName"] == SUBJECTS_FAILED_METRIC]
     assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
     assert alarm["Period"] == SWEEP_PERIOD_SECONDS  # the schedule's (tests/infra/test_schedules.py)
-    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["Threshold"]) == (2, 2, 1)
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["Threshold"]) == (3, 2, 1)
     assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_notifications_the_bus_refuses_for_half_an_hour_alarm(template: cfn.Template) -> None:
+    from functions.outbox_relay.service import WAITING_METRIC
+    from functions.shared.observability import NAMESPACE
+
+    # the relay's run ends well when the bus refuses (one notification refused for good would keep
+    # a failing run's alarm up for ever): the oldest one's wait, under the relay's service name, does
+    (relay,) = [f for h, f in template.functions_by_handler().items() if h == constants.OUTBOX_RELAY.handler]
+    variables = template.of_type("AWS::Lambda::Function")[relay]["Properties"]["Environment"]["Variables"]
+    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == WAITING_METRIC]
+    assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    assert (alarm["Threshold"], alarm["Statistic"]) == (30 * 60, "Maximum")
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

@@ -295,3 +295,20 @@ def test_runs_of_two_days_in_one_batch_each_sweep_their_own_days_audience(loyalt
     statuses = {c: loyalty.customer(c).body["status"] for c in ("X", "Y")}
     assert statuses == {"X": "suspended", "Y": "suspended"}, statuses
     assert {c: loyalty.spend(c, 5000).status for c in ("X", "Y")} == {"X": 409, "Y": 409}
+
+
+def test_a_back_dated_earn_does_not_suspend_customers_for_a_closed_period(loyalty, clock):
+    # Given Z, who earned 5,000 points in June (a late import, before any workflow existed) and
+    # nothing since; now (November) a workflow suspends whoever passes 3,000 this month
+    assert loyalty.earn("Z", 5000, occurred_at="2026-06-10T10:00:00Z").status == 200
+    settings = workflow_settings(
+        threshold=3000, date_range="month_to_date", customer="all", actions=[{"type": "suspend"}]
+    )
+    assert loyalty.workflow("farming", settings).status == 200
+
+    # When another customer's earn of 10 points, back-dated to June, arrives
+    assert loyalty.earn("Y", 10, occurred_at="2026-06-20T10:00:00Z").status == 200
+
+    # Then no one is above 3,000 this month: June's audience is not swept (SPEC 8: as of now)
+    assert loyalty.customer("Z").body["status"] == "active"
+    assert loyalty.spend("Z", 5000).status == 200  # and nothing holds Z's spends

@@ -1,10 +1,12 @@
 """The relays when what they hand on to refuses (SPEC 6: notifications at least once, even when the
 bus is down; SPEC 8: workflows run behind their queue), through their handlers on moto, the fault
-injected at botocore: a relay run that could not hand work on fails, so its function's error alarm
-says so; one program's refusal never keeps another program's work waiting."""
+injected at botocore: a workflow relay run that could not hand work on fails (its function's error
+alarm), notifications the bus refuses wait measured (an alarm on their wait); one program's refusal
+never keeps another program's work waiting."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from functions.loyalty import runs
+from functions.outbox_relay.service import WAITING_METRIC
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.errors import StorageUnavailable
@@ -54,8 +57,8 @@ def _bus_down(how: str) -> Any:
 
 
 @pytest.mark.parametrize("how", ["error", "failed_entries"])
-def test_a_relay_run_the_bus_refuses_fails_and_the_next_after_it_delivers(
-    aws: Aws, tenant: Tenant, monkeypatch: Any, how: str
+def test_notifications_the_bus_refuses_wait_measured_for_an_alarm_and_the_next_run_delivers_them(
+    aws: Aws, tenant: Tenant, monkeypatch: Any, capsys: Any, how: str
 ) -> None:
     # Given a flag's notifications kept in the outbox, the bus down
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _bus_down(how))
@@ -66,15 +69,20 @@ def test_a_relay_run_the_bus_refuses_fails_and_the_next_after_it_delivers(
     waiting = deps.repository.pending_notifications(tenant.program_id, 100)
     assert waiting
 
-    # When the relay runs with the bus still down, then again once it is back
-    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=5))
-    with pytest.raises(StorageUnavailable, match="the bus took 0 of"):
-        invoke_raw("outbox_relay", SCHEDULED)  # the function's error alarm
-    assert len(deps.repository.pending_notifications(tenant.program_id, 100)) == len(waiting)  # kept
+    # When the relay runs with the bus still down, 40 minutes on, then again once it is back
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=40))
+    capsys.readouterr()
+    assert invoke_raw("outbox_relay", SCHEDULED)["notifications"] == 0  # the run ends well
+
+    # Then they are kept, and how long the oldest has waited is what the alarm watches
+    assert len(deps.repository.pending_notifications(tenant.program_id, 100)) == len(waiting)
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (waited,) = [m[WAITING_METRIC] for m in emitted if WAITING_METRIC in m]
+    assert waited[0] >= 40 * 60
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
     done = invoke_raw("outbox_relay", SCHEDULED)
 
-    # Then nothing was lost: the run after delivers them all
+    # And nothing was lost: the run after delivers them all
     assert done["notifications"] == len(waiting)
     assert deps.repository.pending_notifications(tenant.program_id, 100) == []
 
@@ -113,3 +121,36 @@ def test_one_programs_refused_send_keeps_no_other_programs_runs_waiting(
 
     # Then the second program's run was relayed all the same, and the run failed after (its alarm)
     assert [m["program_id"] for m in queued_runs()] == [second.program_id]
+
+
+def test_a_refused_program_still_fails_the_workflow_relay_when_the_budget_ends_it(
+    tenant, other_tenant, aws, clock, monkeypatch
+):
+    # Given two programs' due workflow runs, their sends at earn time lost
+    class DownQueue:
+        def send(self, run, sent_at):
+            raise StorageUnavailable("workflow queue unavailable (test)")
+
+    deps = runtime.dependencies()
+    working = deps.workflow_queue
+    order = [p.program_id for p in deps.repository.list_programs()]
+    first, second = sorted((tenant, other_tenant), key=lambda t: order.index(t.program_id))
+    for t in (first, second):
+        Loyalty(t.keys).workflow("big", SUSPEND_OVER_100)
+    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    assert earn_only(Loyalty(first.keys), "m1", 150).status == 200
+    assert earn_only(Loyalty(second.keys), "m2", 150).status == 200
+
+    class RefusingFirst:
+        def send(self, run, sent_at):
+            if run.program_id == first.program_id:
+                raise StorageUnavailable("workflow queue unavailable (test)")
+            working.send(run, sent_at)
+
+    monkeypatch.setattr(deps, "workflow_queue", RefusingFirst())
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+
+    # When the relay runs out of its time with the second's send, the first's refused before
+    # Then the run fails all the same: the first program's suspension waits unsent
+    with pytest.raises(StorageUnavailable, match="due runs of 1 program"):
+        runs.relay_due_runs(deps, budget_seconds=0.0)

@@ -12,6 +12,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
+from functions.hold_sweep.service import SweepFailed
 from functions.shared.domain.model import Reward
 from functions.shared.domain.writes import PutReward, Step
 from functions.shared.storage import keys
@@ -101,4 +102,19 @@ def test_a_run_that_can_read_no_shard_fails(env, monkeypatch):
 
     with pytest.raises(Exception, match="access to the table is denied"):
         invoke(SWEEP, scheduled_event("hold-sweep"))  # the deployment's fault: the function fails
+    assert set(_statuses(env).values()) == {"pending"}
+
+
+def test_a_fault_refusing_every_subject_fails_the_run(env, monkeypatch):
+    _flagged_with_a_reward_to_hold(env)
+
+    def refusing(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "TransactWriteItems" and "r-sw" in str(params):  # a deploy's malformed writes
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "injected"}}, operation)
+        return REAL(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing)
+
+    with pytest.raises(SweepFailed, match=f"every one of {len(PARTNERS)} flagged subjects failed"):
+        invoke(SWEEP, scheduled_event("hold-sweep"))  # the function fails: its error alarm, a retry
     assert set(_statuses(env).values()) == {"pending"}

@@ -261,6 +261,8 @@ def test_a_customer_needs_only_its_id():
         (lambda e: e.update(occurred_at="2026-11-02 09:15"), "occurred_at"),
         (lambda e: e["partner"].update(country="ZZ"), "partner.country"),
         (lambda e: e["partner"].update(country="xx"), "partner.country"),
+        (lambda e: e["partner"].update(country="Gb"), "partner.country"),
+        (lambda e: e["partner"].update(country="AN"), "partner.country"),
     ],
     ids=[
         "blank-name",
@@ -285,6 +287,8 @@ def test_a_customer_needs_only_its_id():
         "not-rfc3339",
         "country-of-no-country",  # a made-up country would hide where a partner is from detection
         "lower-case-country-of-no-country",
+        "mixed-case-country",  # the OpenAPI document lists each code in upper and lower case only
+        "withdrawn-country",  # the Netherlands Antilles, dissolved in 2010
     ],
 )
 def test_what_spec_3_1_refuses_is_refused_naming_the_field(change, field):
@@ -496,3 +500,33 @@ def test_an_address_in_a_country_of_no_country_is_ignored_naming_the_field():
 
     assert event.partner.address is None
     assert ignored == ["partner.address ignored: not an address with an ISO 3166 alpha-2 country"]
+
+
+def test_every_country_the_schema_lists_is_taken_and_only_those():
+    from pydantic import TypeAdapter
+
+    from functions.shared.inputs import Country
+
+    schema = events.json_schema()
+    listed = _country_enum(schema)
+    adapter = TypeAdapter(Country)
+
+    assert "GB" in listed and "gb" in listed and "UK" in listed and "ZZ" not in listed and "Gb" not in listed
+    assert all(adapter.validate_python(code) for code in listed)
+
+
+def _country_enum(schema: dict) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "GB" in node.get("enum", ()):
+                found.update(node["enum"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from functions.outbox_relay.service import relay_all_notifications
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Notification, Program
@@ -51,9 +49,8 @@ def test_a_run_stops_where_the_bus_stops_taking_them_and_the_next_goes_on():
             bus.publish(detail_type, detail)
 
     deps.publisher = FailingAfter()
-    with pytest.raises(StorageUnavailable, match="the bus took 2 of 10"):  # the run fails: its alarm
-        relay_all_notifications(deps, page=10)  # not a loop on the pages left
-    assert len(deps.repository.pending_notifications("prg-relay", 100)) == 13  # 12 delivered
+    assert relay_all_notifications(deps, page=10) == 12  # not a loop on the pages left
+    assert len(deps.repository.pending_notifications("prg-relay", 100)) == 13
     deps.publisher = bus
     bus.published.clear()
     assert relay_all_notifications(deps, page=10) == 13
