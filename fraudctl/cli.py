@@ -291,6 +291,8 @@ def replay(
     refused key, or an API that answers nothing, stops the replay at once."""
     from fraudctl.replay import replay_file
 
+    # a key pasted with a blank or a line break around it (the API takes the header as written)
+    key = key.strip()
     report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json, lanes=lanes)
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
     sent = f"{report['sent']} of {report['lines']}" if report["sent"] < report["lines"] else report["sent"]

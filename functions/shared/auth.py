@@ -79,10 +79,15 @@ def _parse(authorization: str | None) -> tuple[str, str]:
     """The key id and secret of a bearer key; Unauthorized for anything else."""
     if not authorization:
         raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <api key>'")
-    scheme, _, token = authorization.strip().partition(" ")
-    match = _KEY_PATTERN.match(token.strip()) if scheme.lower() == "bearer" else None
+    # as written, nothing around it: the edge's rate limit counts a key by its header lowercased,
+    # blanks compressed (WAF's own transformations), so a key taken with blanks or Unicode spaces
+    # around it would be counted apart, each spelling a fresh budget
+    scheme, _, token = authorization.partition(" ")
+    match = _KEY_PATTERN.fullmatch(token) if scheme.lower() == "bearer" else None
     if not match:
-        raise Unauthorized("malformed credentials: send 'Authorization: Bearer <api key>'")
+        raise Unauthorized(
+            "malformed credentials: send 'Authorization: Bearer <api key>' (one space, nothing around it)"
+        )
     key_id, secret = match.groups()
     return key_id, secret
 

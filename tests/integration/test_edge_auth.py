@@ -235,6 +235,24 @@ def test_over_its_rate_a_key_gets_429_with_retry_after_and_others_do_not(edge: E
     assert edge.request("GET", "/v1/me", key=fraud).status_code == 200
 
 
+def test_blanks_around_a_key_buy_it_no_second_rate_budget(edge: Edge, tenant: Tenant):
+    """The edge counts a key by its header lowercased, blanks compressed (WAF's transformations):
+    a key taken with blanks or Unicode spaces around it was counted apart, a fresh budget each."""
+    edge.gateway.rate_limiter = RateLimiter(per_second=0.05, window_seconds=60, clock=edge.clock)
+    key = tenant.keys["fraud"]
+    spellings = [f"Bearer {key}", f"Bearer {key} ", f"Bearer {key}\x85", f" Bearer {key}", f"Bearer  {key}"]
+
+    statuses = [
+        edge.client.open("/v1/me", method="GET", headers={"Authorization": spelling}).status_code
+        for spelling in spellings
+        for _ in range(3)
+    ]
+
+    # one key, 15 requests in a minute with a limit of 3: three pass, the other spellings are refused
+    assert statuses.count(200) == 3 and set(statuses[3:]) <= {401, 429}, statuses
+    assert edge.request("GET", "/v1/me", key=key).status_code == 429  # its budget is spent
+
+
 def test_the_authorizer_handler_denies_a_bad_key_and_allows_a_good_one(aws: Aws, tenant: Tenant):
     # a Deny, which API Gateway answers with ACCESS_DENIED (401 here): no error of the function
     event = {

@@ -161,6 +161,16 @@ def test_a_retry_by_hand_reopens_with_a_new_horizon():
         ("::127.0.0.1", False),  # IPv4-compatible (deprecated): never
         ("::93.184.215.14", False),
         ("64:ff9b:1::808:808", False),  # NAT64 local-use prefix: never
+        # what Python's `is_global` takes for global but no web server is (a tester's SSRF finds)
+        ("fec0::1", False),  # IPv6 site-local (deprecated private use)
+        ("fec0:0:0:ffff::1", False),
+        ("5f00::1", False),  # outside 2000::/3, IPv6's global unicast: reserved by the IETF
+        ("100:0:0:1::1", False),
+        ("4000::1", False),
+        ("c000::1", False),
+        ("192.0.0.8", False),  # IETF protocol assignments (Python before 3.11.10 says global)
+        ("192.0.0.100", False),
+        ("240.0.0.1", False),  # reserved
         ("not-an-ip", False),
     ],
 )
@@ -189,6 +199,14 @@ def test_every_resolved_address_must_be_public():
 
     with pytest.raises(UrlRefused, match="does not resolve"):
         check_url("https://nowhere.example/", failing)
+
+
+@pytest.mark.parametrize("host", ["a..example.com", ".example.com", "x" * 64 + ".example.com"])
+def test_a_host_no_dns_label_can_be_is_refused_not_a_fault(host: str):
+    from functions.webhooks.outside import resolve  # the real resolver: idna refuses the name
+
+    with pytest.raises(UrlRefused, match="does not resolve"):
+        check_url(f"https://{host}/hook", resolve)
 
 
 def test_a_refusal_never_says_what_a_host_resolves_to_nor_whether_it_resolves():

@@ -373,7 +373,7 @@ def check_url(url: str, resolve: Resolver, *, allow_loopback_http: bool = False)
     port = port or 443
     try:
         addresses = resolve(host, port)
-    except OSError:
+    except (OSError, UnicodeError):  # no answer, or a name no DNS label can be (`a..b`, 64 letters)
         addresses = []
     if not addresses or not all(is_public(address) for address in addresses):
         raise UrlRefused(_not_public(host))
@@ -404,8 +404,17 @@ def is_public(address: str) -> bool:
         if any(ip in network for network in _NEVER_PUBLIC_V6):
             return False
         carried = _carried_ipv4(ip)
-        ip = carried if carried is not None else ip
-    return ip.is_global and not ip.is_multicast
+        if carried is None:  # IPv6 itself: global unicast is 2000::/3, whatever else is `is_global`
+            return ip in _GLOBAL_UNICAST_V6 and ip.is_global and not ip.is_site_local
+        ip = carried
+    # `is_global` of Python before 3.11.10 (CVE-2024-4032) takes 192.0.0.0/24 for global
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved and ip not in _PROTOCOL_V4
+
+
+# IPv6's global unicast space (RFC 4291): the rest is reserved by the IETF, or site- or link-local
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+# IETF protocol assignments (RFC 6890): never a web server
+_PROTOCOL_V4 = ipaddress.IPv4Network("192.0.0.0/24")
 
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address a gateway delivers to: NAT64's well-known
