@@ -258,9 +258,17 @@ COUNTRY_ALIASES = {"UK": "GB"}
 
 
 def _country(value: str, info: ValidationInfo) -> str:
-    code = COUNTRY_ALIASES.get(value.upper(), value.upper())
+    """A required country: one stored before codes were checked is scored as it was accepted."""
     if _stored(info):
-        return code  # accepted by its form until the twenty-fourth session: scored as it was accepted
+        return COUNTRY_ALIASES.get(value.upper(), value.upper())  # its form only, until the 24th session
+    return _known_country(value)
+
+
+def _known_country(value: str) -> str:
+    """A country that names one, always: where it is optional (a customer's, an address's), one of
+    no country is ignored (`IgnoredWhenInvalid`) in scoring as at ingest, never kept to stand for
+    the subject's country."""
+    code = COUNTRY_ALIASES.get(value.upper(), value.upper())
     if value not in (value.upper(), value.lower()):
         raise ValueError("an ISO 3166 alpha-2 code, in upper or lower case, e.g. GB")
     if code not in country_codes():  # `ZZ` would hide where a partner is
@@ -274,17 +282,13 @@ def _country_schema(schema: dict[str, Any]) -> None:
     schema["enum"] = codes + [code.lower() for code in codes]
 
 
-_Country = Annotated[
-    StrictStr,
-    Field(
-        json_schema_extra=_country_schema,
-        description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB)",
-    ),
-    matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB"),
-    AfterValidator(_country),
-]
-Country = _Country
-OptionalCountry = Annotated[_Country | Blank | None, AfterValidator(none_if_blank)]
+_COUNTRY_FIELD = Field(
+    json_schema_extra=_country_schema, description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB)"
+)
+_COUNTRY_FORM = matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB")
+Country = Annotated[StrictStr, _COUNTRY_FIELD, _COUNTRY_FORM, AfterValidator(_country)]
+KnownCountry = Annotated[StrictStr, _COUNTRY_FIELD, _COUNTRY_FORM, AfterValidator(_known_country)]
+OptionalCountry = Annotated[KnownCountry | Blank | None, AfterValidator(none_if_blank)]
 
 
 def _currency(value: str, info: ValidationInfo) -> str:

@@ -20,6 +20,7 @@ from functions.shared.inputs import (
     Identifier,
     IgnoredWhenInvalid,
     IpAddress,
+    KnownCountry,
     Labels,
     Latitude,
     Longitude,
@@ -86,7 +87,7 @@ class Coordinates(Strict):
 class Address(Strict):
     """Its country or nothing (the whole address is then ignored); each other part on its own."""
 
-    country: Country
+    country: KnownCountry
     line1: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.line1", _TEXT)] = None
     city: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.city", _TEXT)] = None
     region: Annotated[OptionalText, IgnoredWhenInvalid("partner.address.region", _TEXT)] = None

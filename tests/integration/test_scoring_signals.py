@@ -266,6 +266,27 @@ class TestNetworkAndPlace:
         stored = aws.repository.get_subject(tenant.program_id, "partner", "p1")
         assert stored.country == "GB"
 
+    def test_an_account_update_sending_a_country_of_no_country_leaves_the_partners_country(self, aws, tenant):
+        """Ignored at ingest, the placeholder was kept when scored (the stored body validated again),
+        and stood for the partner's country from then on: its sessions abroad compared with nothing."""
+        decide(aws, tenant, signup("p1", country="GB", ip="81.2.69.160", at="2026-11-01T08:00:00Z"))
+        update = sample(
+            "account.updated", id="upd-zz", occurred_at="2026-11-02T09:00:00Z", activity="profile_update"
+        )
+        update["partner"] = {"id": "p1", "country": "ZZ"}
+        update["session"]["ip"] = "81.2.69.161"
+        abroad = sample(
+            "account.updated", id="upd-fr", occurred_at="2026-11-02T10:00:00Z", activity="profile_update"
+        )
+        abroad["partner"] = {"id": "p1"}
+        abroad["session"]["ip"] = "2.15.0.1"  # a French line
+
+        ignored, later = decide(aws, tenant, update, abroad)
+
+        assert status(tenant, "upd-zz")["notes"] == ["partner.country ignored: not an ISO 3166 alpha-2 code"]
+        assert aws.repository.get_subject(tenant.program_id, "partner", "p1").country == "GB"
+        assert "ip_country_mismatch" in reason_codes(later)
+
     def test_an_ip_of_the_reported_country_and_near_the_address_raises_nothing(self, aws, tenant):
         (local,) = decide(
             aws,
