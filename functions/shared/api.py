@@ -155,6 +155,10 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         _as_application_json(event)
         if body.startswith(codecs.BOM_UTF8):
             raise _Rejected(400, "the body starts with a byte order mark: send JSON as UTF-8 without one")
+        if wide := _wide_encoding(body):
+            raise _Rejected(
+                400, f"the body is {wide}: send JSON as UTF-8 (RFC 8259), without a byte order mark"
+            )
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -175,6 +179,28 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
                 422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
             )
     return principal
+
+
+def _wide_encoding(body: bytes) -> str | None:
+    """UTF-16 or UTF-32 (PowerShell's and .NET's default text), by its byte order mark or, without
+    one, by where the zero bytes of JSON's first ASCII characters fall (RFC 4627's detection)."""
+    marked = [
+        (codecs.BOM_UTF32_LE, "UTF-32 with a byte order mark"),
+        (codecs.BOM_UTF32_BE, "UTF-32 with a byte order mark"),
+        (codecs.BOM_UTF16_LE, "UTF-16 with a byte order mark"),
+        (codecs.BOM_UTF16_BE, "UTF-16 with a byte order mark"),
+    ]
+    for mark, name in marked:  # UTF-32's little-endian mark begins as UTF-16's: longest first
+        if body.startswith(mark):
+            return name
+    head = body[:4]
+    if len(head) == 4 and head[0] == 0 and head[1] == 0:
+        return "UTF-32"
+    if len(head) == 4 and head[1] == 0 and head[2] == 0 and head[3] == 0:
+        return "UTF-32"
+    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        return "UTF-16"
+    return None
 
 
 def _nested_over(value: Any, limit: int) -> bool:

@@ -118,6 +118,19 @@ def test_a_retry_of_an_event_stored_under_the_former_hash_is_still_the_same_body
     assert post(changed, tenant.keys["integration"]).status == 409
 
 
+def test_a_retry_sending_an_optional_list_as_its_default_is_the_same_body(aws, tenant):
+    # `tags` left out, then sent as `[]`, its documented default (and the reverse): a retry, not a 409
+    event = sample("partnership.created", id="evt-tags")
+    event["partner"].pop("tags", None)
+    assert post(event, tenant.keys["integration"]).status == 202
+
+    again = post({**event, "partner": {**event["partner"], "tags": []}}, tenant.keys["integration"])
+
+    assert again.status == 202, again
+    tagged = {**event, "partner": {**event["partner"], "tags": ["vip"]}}
+    assert post(tagged, tenant.keys["integration"]).status == 409  # a list with something in it counts
+
+
 def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):
     event = sample("reward.created")
     post(event, tenant.keys["integration"])
@@ -186,10 +199,12 @@ def test_a_body_nested_past_32_levels_is_400_and_records_nothing(aws, tenant, de
     assert aws.queued() == []
 
 
-ENCODINGS = {
-    "utf-16": (lambda text: text.encode("utf-16"), "not UTF-8"),
-    "utf-16-le": (lambda text: text.encode("utf-16-le"), "not UTF-8"),
-    "utf-32": (lambda text: text.encode("utf-32"), "not UTF-8"),
+ENCODINGS = {  # named as README says: which encoding, and the mark
+    "utf-16": (lambda text: text.encode("utf-16"), "is UTF-16 with a byte order mark"),
+    "utf-16-le": (lambda text: text.encode("utf-16-le"), "is UTF-16:"),
+    "utf-16-be": (lambda text: text.encode("utf-16-be"), "is UTF-16:"),
+    "utf-32": (lambda text: text.encode("utf-32"), "is UTF-32 with a byte order mark"),
+    "utf-32-be": (lambda text: text.encode("utf-32-be"), "is UTF-32:"),
     "latin-1": (lambda text: text.encode("latin-1"), "not UTF-8"),
     "utf-8-bom": (lambda text: text.encode("utf-8-sig"), "byte order mark"),
 }
