@@ -271,7 +271,13 @@ def _refusals(report: dict[str, Any]) -> list[str]:
 
 @cli.command("replay")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", required=True, envvar="FRAUD_API_KEY", help="An integration key of the program.")
+@click.option(
+    "--key",
+    required=True,
+    envvar="FRAUD_API_KEY",
+    show_envvar=True,
+    help="An integration key of the program.",
+)
 @click.option("--signing-secret", default=None, help="Sign each request, for programs that require it.")
 @click.option(
     "--lanes",

@@ -285,7 +285,12 @@ def _futile(
     answered nothing yet, or one that stopped answering (`SILENCE_LIMIT` requests in a row)."""
     detail = error["detail"] if error else ""
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
-        return f"{status} {detail} (every line is sent with the same key)"
+        hint = (
+            " (send --signing-secret: the program requires signed requests)"
+            if "signature" in detail.lower()
+            else ""
+        )
+        return f"{status} {detail} (every line is sent with the same key){hint}"
     if status == NO_ANSWER and not answered:
         return f"FRAUD_API_URL {api_url} does not answer ({detail})"
     if status == NO_ANSWER and silent >= SILENCE_LIMIT:

@@ -206,5 +206,5 @@ def check_removable(case: Case) -> None:
         raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
     if case.status not in REMOVABLE:
         raise Conflict(
-            f"case {case.case_id} is {case.status}; a {case.status} case's partner cannot be removed"
+            f"case {case.case_id} is {case.status}: the partner of a case {case.status} cannot be removed"
         )
