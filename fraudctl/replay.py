@@ -287,7 +287,7 @@ def _futile(
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
         hint = (
             " (send --signing-secret: the program requires signed requests)"
-            if "signature" in detail.lower()
+            if "requires a signed request" in detail
             else ""
         )
         return f"{status} {detail} (every line is sent with the same key){hint}"
