@@ -63,7 +63,8 @@ def test_a_suspend_from_the_page_blocks_a_spend_through_the_api(
     expect(history.get_by_role("row").filter(has_text="Demo fraud")).to_contain_text("Suspended")
     screenshot(page, "20-loyalty-customer")
 
-    # Then a spend through the API is refused, and allowed again after Unsuspend
+    # Then a spend through the API is refused, and allowed again after Unsuspend (further down: an ID
+    # that cannot be one takes this customer's actions away with its panel)
     refused = backend.spend(customer, 100)
     assert refused.status_code == 409, refused.text
     page.get_by_role("button", name="Unsuspend").click()
@@ -77,6 +78,14 @@ def test_a_suspend_from_the_page_blocks_a_spend_through_the_api(
     page.get_by_role("button", name="Unblock").click()
     expect(page.get_by_role("definition").filter(has_text="Active")).to_be_visible()
     expect(history.get_by_role("row")).to_have_count(5)  # header + four changes
+
+    # And an ID that cannot be one, typed over this customer, leaves none of its actions to press
+    page.get_by_label("Customer ID").fill("a/b")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
+    expect(page.get_by_role("button", name="Block", exact=True)).to_have_count(0)
+    expect(page.get_by_role("heading", name=f"Customer {customer}")).to_have_count(0)
+    screenshot(page, "21-loyalty-customer-id-refused")
 
 
 def test_an_unknown_customer_is_said_so_and_an_id_that_cannot_be_one_is_explained(

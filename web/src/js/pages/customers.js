@@ -121,6 +121,9 @@ export function mountCustomers(container, route) {
         if (!id) return;
         if (!CUSTOMER_ID.test(id)) {
           replace(message, h("p", { class: "problem", role: "alert" }, ID_RULE));
+          // the customer shown before goes, its actions with it: under this ID, a Suspend would
+          // read as this ID's and act on the other customer's
+          replace(result, h("p", { class: "state" }, "Enter a customer ID to see their status, balance, aggregates and history."));
           input.focus();
           return;
         }
