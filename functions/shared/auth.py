@@ -23,7 +23,9 @@ from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthori
 from functions.shared.storage.port import KeyRecord, ProgramsPort
 
 KEY_PREFIX = "fmk"
-_KEY_PATTERN = re.compile(r"^fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
+# the scheme in any case, spaces or tabs (what WAF's rate key compresses to one), the key; nothing
+# around it, which WAF's key keeps (a key with a blank after it would be counted apart)
+_BEARER = re.compile(r"(?i:bearer)[ \t]+fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})")
 SIGNATURE_TOLERANCE_SECONDS = 300
 # A key's last use is written at most this often: a listing shows it to the minute, and a key sending
 # thousands of requests a second costs one write a minute, not one per request.
@@ -82,11 +84,10 @@ def _parse(authorization: str | None) -> tuple[str, str]:
     # as written, nothing around it: the edge's rate limit counts a key by its header lowercased,
     # blanks compressed (WAF's own transformations), so a key taken with blanks or Unicode spaces
     # around it would be counted apart, each spelling a fresh budget
-    scheme, _, token = authorization.partition(" ")
-    match = _KEY_PATTERN.fullmatch(token) if scheme.lower() == "bearer" else None
+    match = _BEARER.fullmatch(authorization)
     if not match:
         raise Unauthorized(
-            "malformed credentials: send 'Authorization: Bearer <api key>' (one space, nothing around it)"
+            "malformed credentials: send 'Authorization: Bearer <api key>' (nothing around it)"
         )
     key_id, secret = match.groups()
     return key_id, secret

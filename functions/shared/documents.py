@@ -4,8 +4,8 @@ retry, answered as before; with another body, a 409).
 Two bodies are the same document when they differ only in what JSON and the contract say carries
 no meaning: key order and spacing, how a number is written (`100`, `100.0` and `1e2` are one
 number; a body is read with its numbers' digits, so `5.000000000000000000001` is not `5`), and an
-optional field sent as `null`, blank, an empty list or left out (SPEC 3.1: the same). A text
-stays a text: `"5"` is not `5`, and two spellings of one instant are two texts.
+optional field sent as `null` or left out (SPEC 3.1: the same). A text stays a text: `"5"` is not
+`5`, and two spellings of one instant are two texts.
 
 `document_hash` is what is stored. Hashes stored before it (`legacy_hash`: key order and spacing
 only) still match their own bodies, so a retry across the deploy is not a conflict.
@@ -70,16 +70,12 @@ def read_json(text: str | bytes) -> Any:
     )
 
 
-def document_hash(
-    body: Any, kind: str | None = None, *, blanks_absent: bool = True, empty_lists_absent: bool = True
-) -> str:
+def document_hash(body: Any, kind: str | None = None, *, blanks_absent: bool = True) -> str:
     """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend).
-    A member that is null, blank text or an empty list is as if absent (an optional value sent
-    blank is not sent: SPEC 3.1; an optional list's default is empty), so a retry that sends `""`
-    or `[]` where the first attempt left the field out is the same document. The flags off: the
-    forms hashes had before each (`same_document`)."""
-    document = {"kind": kind, "body": body} if kind is not None else body
-    text = _canonical(document, blanks_absent, empty_lists_absent and blanks_absent)
+    A member that is null or blank text is as if absent (an optional value sent blank is not sent:
+    SPEC 3.1), so a retry that sends `""` where the first attempt left the field out is the same
+    document. `blanks_absent=False`: the form hashes had before that (`same_document`)."""
+    text = _canonical({"kind": kind, "body": body} if kind is not None else body, blanks_absent)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -93,32 +89,23 @@ def same_document(stored_hash: str, body: Any, kind: str | None = None) -> bool:
     """Whether a body is the one stored under the hash, in any form hashes were made in."""
     return stored_hash in (
         document_hash(body, kind),
-        document_hash(body, kind, empty_lists_absent=False),  # stored before 2026-12-05
         document_hash(body, kind, blanks_absent=False),
         legacy_hash(body, kind),
     )
 
 
-def _canonical(value: Any, blanks_absent: bool = True, empty_lists_absent: bool = True) -> str:
-    """One text per document: objects by sorted key without their null (and blank text, and empty
-    list) members, numbers in their shortest exact form, texts as JSON writes them."""
+def _canonical(value: Any, blanks_absent: bool = True) -> str:
+    """One text per document: objects by sorted key without their null (and blank text) members,
+    numbers in their shortest exact form, texts as JSON writes them."""
     if isinstance(value, dict):
         members = sorted(
             (str(k), v)
             for k, v in value.items()
-            if v is not None
-            and not (blanks_absent and isinstance(v, str) and not trim(v))
-            and not (empty_lists_absent and isinstance(v, list | tuple) and not v)
+            if v is not None and not (blanks_absent and isinstance(v, str) and not trim(v))
         )
-        return (
-            "{"
-            + ",".join(
-                f"{json.dumps(k)}:{_canonical(v, blanks_absent, empty_lists_absent)}" for k, v in members
-            )
-            + "}"
-        )
+        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, blanks_absent)}" for k, v in members) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_canonical(v, blanks_absent, empty_lists_absent) for v in value) + "]"
+        return "[" + ",".join(_canonical(v, blanks_absent) for v in value) + "]"
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int | float | Decimal):

@@ -71,25 +71,13 @@ class Alarms(Construct):
             )
         self._at_least_once(
             "DisputeCasesFailed",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name=constants.DISPUTE_CASES_FAILED_METRIC,
-                dimensions_map={"service": Stack.of(self).stack_name},  # the functions' service name
-                period=period,
-                statistic="Sum",
-            ),
+            self._ours(constants.DISPUTE_CASES_FAILED_METRIC, period, "Sum"),
             "the dispute cycle could not apply a verdict: look at its log, mend, then run it by hand "
             "(fraudctl run dispute-cycle); else it waits for next month's run",
         )
         self._add(
             "NotificationsWaiting",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name=constants.NOTIFICATIONS_WAITING_METRIC,
-                dimensions_map={"service": Stack.of(self).stack_name},
-                period=period,
-                statistic="Maximum",
-            ),
+            self._ours(constants.NOTIFICATIONS_WAITING_METRIC, period, "Maximum"),
             constants.NOTIFICATIONS_WAITING_ALARM_SECONDS,
             "notifications the bus refused wait in the outbox (the bus down, or one it refuses for good): "
             "the outbox relay's log says which ('the bus refused notifications')",
@@ -100,13 +88,7 @@ class Alarms(Construct):
         sweep_period = Duration.minutes(constants.HOLD_SWEEP_PERIOD_MINUTES)
         self._add(
             "HoldSweepSubjectsFailed",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name=constants.HOLD_SWEEP_FAILED_METRIC,
-                dimensions_map={"service": Stack.of(self).stack_name},
-                period=sweep_period,
-                statistic="Sum",
-            ),
+            self._ours(constants.HOLD_SWEEP_FAILED_METRIC, sweep_period, "Sum"),
             1,
             "the hold sweep could not hold a flagged subject's rewards in two of its last three runs: "
             "look at its log ('hold sweep skipped a subject'), mend; the next run holds them",
@@ -118,6 +100,17 @@ class Alarms(Construct):
             scoring_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
             constants.SCORING_BACKLOG_AGE_SECONDS,
             "scoring falls behind: the oldest queued event has waited too long",
+        )
+
+    def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
+        """A metric the functions emit through Powertools: its namespace, and its `service`
+        dimension, the service name every function is given (the stack's name)."""
+        return cloudwatch.Metric(
+            namespace=constants.METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"service": Stack.of(self).stack_name},
+            period=period,
+            statistic=statistic,
         )
 
     def _at_least_once(self, alarm_id: str, metric: cloudwatch.IMetric, description: str) -> None:

@@ -107,6 +107,33 @@ def test_an_unknown_customer_is_said_so_and_an_id_that_cannot_be_one_is_explaine
     expect(page.get_by_label("Customer ID")).to_be_focused()
 
 
+def test_a_refused_id_typed_while_a_customer_loads_leaves_no_actions_when_it_arrives(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    customer = unique("member")
+    backend.earn(customer, 300)
+    sign_in_as(page, console, "fraud", "customers")
+    released = []
+
+    def slowly(route) -> None:  # a slow API: the look-up answers after the next ID is refused
+        page.wait_for_timeout(1500)
+        released.append(route.request.url)
+        route.continue_()
+
+    page.route(f"**/v1/loyalty/customers/{customer}", slowly)
+    page.get_by_label("Customer ID").fill(customer)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_text("Loading the customer")).to_be_visible()
+    page.get_by_label("Customer ID").fill("a/b")
+    page.get_by_role("button", name="Look up").click()
+
+    page.wait_for_timeout(2500)  # the look-up's answer has come
+    assert released
+    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
+    expect(page.get_by_role("button", name="Suspend", exact=True)).to_have_count(0)
+    expect(page.get_by_role("heading", name=f"Customer {customer}")).to_have_count(0)
+
+
 def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:

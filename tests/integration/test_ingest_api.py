@@ -118,17 +118,16 @@ def test_a_retry_of_an_event_stored_under_the_former_hash_is_still_the_same_body
     assert post(changed, tenant.keys["integration"]).status == 409
 
 
-def test_a_retry_sending_an_optional_list_as_its_default_is_the_same_body(aws, tenant):
-    # `tags` left out, then sent as `[]`, its documented default (and the reverse): a retry, not a 409
-    event = sample("partnership.created", id="evt-tags")
-    event["partner"].pop("tags", None)
+def test_an_empty_list_is_part_of_the_body_where_it_clears_a_list(aws, tenant):
+    # an account update's `keys: []` clears the partner's referral keys, `keys` left out changes
+    # nothing: the same id with the one and then the other is another body, not a retry
+    event = sample("account.updated", id="upd-keys", activity="profile_update")
+    event["partner"] = {"id": "p-keys"}
     assert post(event, tenant.keys["integration"]).status == 202
 
-    again = post({**event, "partner": {**event["partner"], "tags": []}}, tenant.keys["integration"])
+    cleared = {**event, "partner": {"id": "p-keys", "keys": []}}
 
-    assert again.status == 202, again
-    tagged = {**event, "partner": {**event["partner"], "tags": ["vip"]}}
-    assert post(tagged, tenant.keys["integration"]).status == 409  # a list with something in it counts
+    assert post(cleared, tenant.keys["integration"]).status == 409
 
 
 def test_same_id_with_another_body_is_409_and_changes_nothing(aws, tenant):

@@ -87,10 +87,11 @@ def test_notifications_the_bus_refuses_wait_measured_for_an_alarm_and_the_next_r
     assert deps.repository.pending_notifications(tenant.program_id, 100) == []
 
 
-def test_one_programs_refused_send_keeps_no_other_programs_runs_waiting(
-    tenant, other_tenant, aws, clock, monkeypatch
-):
-    # Given two programs' due workflow runs, their sends at earn time lost
+def _two_programs_runs_unsent(tenant: Tenant, other_tenant: Tenant, monkeypatch: Any) -> tuple:
+    """Two programs with a suspending workflow, and an earn of each past it whose run's send was
+    lost (recorded due, for the relay): the dependencies, the working queue, the programs in the
+    order the relay takes them."""
+
     class DownQueue:
         def send(self, run, sent_at):
             raise StorageUnavailable("workflow queue unavailable (test)")
@@ -104,6 +105,14 @@ def test_one_programs_refused_send_keeps_no_other_programs_runs_waiting(
     monkeypatch.setattr(deps, "workflow_queue", DownQueue())
     assert earn_only(Loyalty(first.keys), "m1", 150).status == 200
     assert earn_only(Loyalty(second.keys), "m2", 150).status == 200
+    return deps, working, first, second
+
+
+def test_one_programs_refused_send_keeps_no_other_programs_runs_waiting(
+    tenant, other_tenant, aws, clock, monkeypatch
+):
+    # Given two programs' due workflow runs, their sends at earn time lost
+    deps, working, first, second = _two_programs_runs_unsent(tenant, other_tenant, monkeypatch)
     monkeypatch.setattr(deps, "workflow_queue", working)
     assert queued_runs() == []
 
@@ -127,19 +136,7 @@ def test_a_refused_program_still_fails_the_workflow_relay_when_the_budget_ends_i
     tenant, other_tenant, aws, clock, monkeypatch
 ):
     # Given two programs' due workflow runs, their sends at earn time lost
-    class DownQueue:
-        def send(self, run, sent_at):
-            raise StorageUnavailable("workflow queue unavailable (test)")
-
-    deps = runtime.dependencies()
-    working = deps.workflow_queue
-    order = [p.program_id for p in deps.repository.list_programs()]
-    first, second = sorted((tenant, other_tenant), key=lambda t: order.index(t.program_id))
-    for t in (first, second):
-        Loyalty(t.keys).workflow("big", SUSPEND_OVER_100)
-    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
-    assert earn_only(Loyalty(first.keys), "m1", 150).status == 200
-    assert earn_only(Loyalty(second.keys), "m2", 150).status == 200
+    deps, working, first, second = _two_programs_runs_unsent(tenant, other_tenant, monkeypatch)
 
     class RefusingFirst:
         def send(self, run, sent_at):

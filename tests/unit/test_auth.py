@@ -240,3 +240,33 @@ class TestSignature:
         verify_signature((self.SECRET, "the_old_secret_value"), header, self.BODY, NOW)
         with pytest.raises(Unauthorized, match="does not match"):
             verify_signature((self.SECRET,), header, self.BODY, NOW)
+
+
+_KEY_ID, _SECRET = "0123456789abcdef", "A" * 43
+_KEY = f"fmk_{_KEY_ID}_{_SECRET}"
+
+
+@pytest.mark.parametrize(
+    "header", [f"Bearer  {_KEY}", f"Bearer\t{_KEY}", f"bearer   {_KEY}", f"BEARER {_KEY}"]
+)
+def test_rfc_6750_separators_the_rate_limit_counts_as_one_are_taken(header):
+    from functions.shared.auth import _parse
+    from local_system.edge import RateLimiter
+
+    # `"Bearer" 1*SP token`: WAF's rate key (lowercased, blanks compressed) counts them as one key
+    limiter = RateLimiter(per_second=1 / 60, window_seconds=60, clock=lambda: 0.0)
+    assert limiter.retry_after(f"Bearer {_KEY}") is None
+    assert limiter.retry_after(header) is not None  # the same budget: no second one to buy
+    assert _parse(header) == (_KEY_ID, _SECRET)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [f"Bearer {_KEY} ", f" Bearer {_KEY}", f"Bearer {_KEY}\x85", f"Bearer {_KEY}\n", f"\u3000Bearer {_KEY}"],
+)
+def test_blanks_around_the_credentials_are_refused(header):
+    # WAF's rate key keeps them: taken, each spelling would be a budget of its own
+    from functions.shared.auth import _parse
+
+    with pytest.raises(Unauthorized, match="nothing around it"):
+        _parse(header)

@@ -171,6 +171,8 @@ def test_a_retry_by_hand_reopens_with_a_new_horizon():
         ("192.0.0.8", False),  # IETF protocol assignments (Python before 3.11.10 says global)
         ("192.0.0.100", False),
         ("240.0.0.1", False),  # reserved
+        ("3fff:0:1::1", False),  # documentation (RFC 9637)
+        ("2001:db8::1", False),  # documentation (RFC 3849)
         ("not-an-ip", False),
     ],
 )

@@ -420,9 +420,14 @@ _PROTOCOL_V4 = ipaddress.IPv4Network("192.0.0.0/24")
 # IPv6 prefixes whose last 32 bits are an IPv4 address a gateway delivers to: NAT64's well-known
 # prefix (RFC 6052) and the IPv4-translated form (RFC 2765); ::ffff:0:0/96, mapped, is Python's own
 _CARRYING_V6 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
-# IPv4-compatible addresses (deprecated by RFC 4291, `::a.b.c.d`, with `::` and `::1`) and NAT64's
-# local-use prefix (RFC 8215): no public service answers there
-_NEVER_PUBLIC_V6 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+# IPv4-compatible addresses (deprecated by RFC 4291, `::a.b.c.d`, with `::` and `::1`), NAT64's
+# local-use prefix (RFC 8215) and the documentation prefix of RFC 9637 (newer than Python 3.11's
+# table): no public service answers there
+_NEVER_PUBLIC_V6 = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("3fff::/20"),
+)
 
 
 def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -122,7 +122,8 @@ export function mountCustomers(container, route) {
         if (!CUSTOMER_ID.test(id)) {
           replace(message, h("p", { class: "problem", role: "alert" }, ID_RULE));
           // the customer shown before goes, its actions with it: under this ID, a Suspend would
-          // read as this ID's and act on the other customer's
+          // read as this ID's and act on the other customer's (a look-up still under way too)
+          shown += 1;
           replace(result, h("p", { class: "state" }, "Enter a customer ID to see their status, balance, aggregates and history."));
           input.focus();
           return;
@@ -134,6 +135,7 @@ export function mountCustomers(container, route) {
     h("button", { type: "submit" }, "Look up"),
   );
   const message = h("div", { class: "form-message", "aria-live": "polite" });
+  let shown = 0; // each load's turn: an answer that comes after another turn began is not shown
   const result = h("div", { class: "results" });
   replace(container, pageHeading("Loyalty customers"), form, message, result);
 
@@ -165,12 +167,14 @@ export function mountCustomers(container, route) {
   });
 
   async function load() {
+    const turn = ++shown;
     replace(result, loading("the customer"));
     try {
       const [customer, history] = await Promise.all([
         api.get(`/v1/loyalty/customers/${segment(customerId)}`),
         historySection(customerId, cursor),
       ]);
+      if (turn !== shown) return;
       const status = customer.status || "active";
       replace(
         result,
@@ -205,6 +209,7 @@ export function mountCustomers(container, route) {
         history,
       );
     } catch (error) {
+      if (turn !== shown) return;
       replace(result, error.status === 404 ? h("p", { class: "state empty" }, `No customer with the ID ${customerId} in this program.`) : problem(error));
     }
   }
