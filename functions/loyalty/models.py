@@ -298,6 +298,23 @@ class CampaignView(Model):
     updated_at: datetime
 
 
+class CampaignListItem(Model):
+    """A campaign as its program's list shows it: its settings (its figures: `GET` the campaign)."""
+
+    id: str
+    total_cap: int
+    per_customer_cap: int
+    limit_behavior: LimitBehavior
+    starts_at: datetime | None
+    ends_at: datetime | None
+    updated_at: datetime
+
+
+class CampaignPage(Model):
+    items: list[CampaignListItem]  # by id
+    next_cursor: str | None
+
+
 # --- workflows -----------------------------------------------------------------------------
 class Trigger(Strict):
     event: Literal["points.earned"]

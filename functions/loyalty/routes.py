@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.loyalty import service
 from functions.loyalty.models import (
+    CampaignPage,
     CampaignSettings,
     CampaignView,
     CustomerView,
@@ -117,6 +118,22 @@ def unblock(customer_id: str, body: Annotated[StatusNote | None, Body()] = None)
 def put_campaign(campaign_id: str, settings: Annotated[CampaignSettings, Body()]) -> CampaignView:
     view = service.put_campaign(api.deps_of(router), _program().program_id, campaign_id, settings)
     return CampaignView.model_validate(view)
+
+
+@router.get(
+    "/v1/loyalty/campaigns",
+    summary="The program's campaigns, by id, a page at a time",
+    description="Each campaign's settings as last saved; its figures (`granted_total`, `customers`) "
+    "are `GET /v1/loyalty/campaigns/{id}`'s. Page with `next_cursor`.",
+)
+def list_campaigns(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
+    ] = None,
+) -> CampaignPage:
+    page = service.campaigns_page(api.deps_of(router), _program().program_id, limit, cursor)
+    return CampaignPage.model_validate(page)
 
 
 @router.get("/v1/loyalty/campaigns/<campaign_id>", summary="A campaign's caps and counters")

@@ -394,6 +394,23 @@ def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[
     return campaign_json(deps.repository.get_campaign(program_id, campaign_id))
 
 
+def campaigns_page(deps: Dependencies, program_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The program's campaigns by id, a page at a time (one query past the cursor's id)."""
+    query = {"campaigns": program_id}
+    after = paging.decode_cursor(cursor, query, (str,))[0] if cursor else None
+    found = deps.repository.campaigns_page(program_id, after, limit + 1)
+    page = found[:limit]
+    return {
+        "items": [_settings_json(campaign) for campaign in page],
+        "next_cursor": paging.encode_cursor((page[-1].campaign_id,), query) if len(found) > limit else None,
+    }
+
+
+def _settings_json(campaign: Campaign) -> dict[str, Any]:
+    figures = ("granted_total", "customers")
+    return {name: value for name, value in campaign_json(campaign).items() if name not in figures}
+
+
 def campaign_json(campaign: Campaign) -> dict[str, Any]:
     return {
         "id": campaign.campaign_id,

@@ -85,7 +85,7 @@ def test_a_suspend_from_the_page_blocks_a_spend_through_the_api(
     expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
     expect(page.get_by_role("button", name="Block", exact=True)).to_have_count(0)
     expect(page.get_by_role("heading", name=f"Customer {customer}")).to_have_count(0)
-    screenshot(page, "21-loyalty-customer-id-refused")
+    screenshot(page, "20b-loyalty-customer-id-refused")
 
 
 def test_an_unknown_customer_is_said_so_and_an_id_that_cannot_be_one_is_explained(
@@ -162,6 +162,15 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     # And an edit through the form is a PUT of the new caps
     page.get_by_label("Total cap", exact=True).fill("2000")
     page.get_by_role("button", name="Save campaign").click()
+    expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
+
+    # And the Campaigns tab lists it with its caps as saved, and opens it from there
+    go_to_tab(page, "Campaigns")
+    listed = page.get_by_role("region", name="Campaign list").get_by_role("row").filter(has_text=campaign)
+    expect(listed).to_contain_text("2,000")
+    expect(listed).to_contain_text("Dynamic")
+    screenshot(page, "21b-campaign-list")
+    listed.get_by_role("link", name=campaign).click()
     expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
 
 
@@ -241,8 +250,9 @@ def test_the_loyalty_tabs_show_their_empty_and_start_states(page: Page, console:
     sign_in_as(page, console, "fraud")
     go_to_tab(page, "Loyalty customers")
     expect(page.get_by_text("Enter a customer ID", exact=False)).to_be_visible()
-    go_to_tab(page, "Campaigns")
-    expect(page.get_by_text("Open a campaign by its ID", exact=False)).to_be_visible()
+    go_to_tab(page, "Campaigns")  # the program's campaigns, or none yet (the console is shared)
+    listed = page.get_by_role("heading", name="The program's campaigns")
+    expect(listed.or_(page.get_by_text("No campaign yet. Create one with New campaign."))).to_be_visible()
 
 
 def test_a_validation_error_from_the_api_is_shown_with_its_fields(page: Page, console: LocalSystem) -> None:

@@ -17,6 +17,7 @@ from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
     clock_fixture,
     loyalty_sample,
 )
+from tests.support import call, proxy_event
 
 
 @pytest.fixture
@@ -252,3 +253,28 @@ def test_a_soft_pass_closes_every_shard_and_so_does_a_cap_lowered_below_what_was
     assert {granted(loyalty.bonus(f"late-{n}", 1, "lowered")) for n in range(12)} == {(0, "campaign")}
     assert loyalty.campaign("lowered", campaign_settings("hard", total=310)).status == 200  # 10 again
     assert sum(granted(loyalty.bonus(f"again-{n}", 3, "lowered"))[0] for n in range(6)) == 9
+
+
+def test_the_programs_campaigns_are_listed_by_id_a_page_at_a_time(loyalty, tenant, other_tenant):
+    settings = loyalty_sample("campaign")
+    for campaign_id in ("c-3", "c-1", "c-2"):
+        assert loyalty.campaign(campaign_id, settings).status == 200
+    loyalty.bonus("m1", 20, "c-1")
+    assert Loyalty(other_tenant.keys).campaign("theirs", settings).status == 200
+
+    def listed(key: str, **query: str):
+        return call("loyalty", proxy_event("GET", "/v1/loyalty/campaigns", None, key, query=query))
+
+    first = listed(tenant.keys["fraud"], limit="2")
+    assert first.status == 200, first
+    cursor = first.body["next_cursor"]
+    second = listed(tenant.keys["fraud"], limit="2", cursor=cursor)
+
+    assert first.status == 200 and [c["id"] for c in first.body["items"]] == ["c-1", "c-2"]
+    assert {k: first.body["items"][0][k] for k in settings} == settings
+    assert "granted_total" not in first.body["items"][0]  # figures are the campaign's own GET
+    assert [c["id"] for c in second.body["items"]] == ["c-3"] and second.body["next_cursor"] is None
+    # another program's cursor is refused, and its campaigns are its own
+    assert listed(other_tenant.keys["fraud"], cursor=cursor).status == 422
+    assert [c["id"] for c in listed(other_tenant.keys["fraud"]).body["items"]] == ["theirs"]
+    assert listed(tenant.keys["integration"]).status == 403

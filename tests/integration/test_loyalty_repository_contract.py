@@ -279,6 +279,27 @@ def test_put_campaign_keeps_counters_and_moves_the_revision(repository):
         repository.get_campaign("prg-b", "summer")
 
 
+def test_campaigns_are_listed_by_id_with_their_settings_as_last_saved(repository):
+    for campaign_id in ("summer", "autumn", "winter[1]"):
+        create(repository, campaign_id=campaign_id)
+    assert change_settings(repository, total_cap=500, limit_behavior="soft")  # summer's, saved again
+    create(repository, campaign_id="summer-b")
+    assert not repository.put_campaign(  # refused (an older revision): the list keeps what was saved
+        replace(repository.get_campaign(P, "autumn"), total_cap=1), 0
+    )
+
+    listed = repository.campaigns_page(P, None, 10)
+
+    assert [c.campaign_id for c in listed] == ["autumn", "summer", "summer-b", "winter[1]"]
+    summer = listed[1]
+    assert (summer.total_cap, summer.limit_behavior, summer.revision) == (500, "soft", 2)
+    assert listed[0].total_cap == repository.get_campaign(P, "autumn").total_cap
+    assert all(c.shards == () for c in listed)  # settings only: figures are a campaign's own read
+    assert [c.campaign_id for c in repository.campaigns_page(P, "summer", 2)] == ["summer-b", "winter[1]"]
+    assert repository.campaigns_page(P, "winter[1]", 10) == []
+    assert repository.campaigns_page("prg-b", None, 10) == []
+
+
 def test_a_cap_lowered_to_what_was_granted_or_below_closes_every_shard(repository):
     create(repository, total_cap=100, per_customer_cap=100)
     for n in range(4):

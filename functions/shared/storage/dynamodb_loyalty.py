@@ -117,6 +117,18 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         quota = NumberAttribute()
         customers = NumberAttribute()
 
+    class CampaignEntryItem(base, discriminator="loyalty_campaign_entry"):  # type: ignore[valid-type,misc,call-arg]
+        # the campaign in its program's list, its settings as last saved (no counters)
+        program_id = UnicodeAttribute()
+        campaign_id = UnicodeAttribute()
+        total_cap = NumberAttribute()
+        per_customer_cap = NumberAttribute()
+        limit_behavior = UnicodeAttribute()
+        starts_at = UTCDateTimeAttribute(null=True)
+        ends_at = UTCDateTimeAttribute(null=True)
+        updated_at = UTCDateTimeAttribute()
+        revision = NumberAttribute()
+
     class CampaignCustomerItem(base, discriminator="loyalty_campaign_customer"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
         campaign_id = UnicodeAttribute()
@@ -136,6 +148,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         "loyalty_action": LoyaltyActionItem,
         "loyalty_campaign": CampaignItem,
         "loyalty_campaign_shard": CampaignShardItem,
+        "loyalty_campaign_entry": CampaignEntryItem,
         "loyalty_campaign_customer": CampaignCustomerItem,
         "loyalty_workflows": WorkflowsItem,
     }
@@ -503,8 +516,22 @@ class LoyaltyDynamo(DynamoBase):
     ) -> bool:
         item = self._m.items["loyalty_campaign_shard"]
         p, k = campaign.program_id, campaign.campaign_id
+        entry = self._m.items["loyalty_campaign_entry"](
+            keys.campaigns_pk(p),
+            keys.campaign_entry_sk(k),
+            program_id=p,
+            campaign_id=k,
+            total_cap=campaign.total_cap,
+            per_customer_cap=campaign.per_customer_cap,
+            limit_behavior=campaign.limit_behavior,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            updated_at=campaign.updated_at,
+            revision=campaign.revision,
+        )
         try:
             with TransactWrite(connection=self._m.connection()) as write:
+                write.save(entry)  # the shards' conditions hold the whole write
                 if expected_revision == 0:
                     for shard in campaign.shards:
                         write.save(
@@ -580,6 +607,29 @@ class LoyaltyDynamo(DynamoBase):
             if not self._migrated(program_id, campaign_id):
                 break
         raise NotFound(f"campaign {campaign_id} not found")
+
+    def campaigns_page(self, program_id: str, after: str | None, limit: int) -> list[Campaign]:
+        item = self._m.items["loyalty_campaign_entry"]
+        sk = self._m.base.sk
+        condition = sk > keys.campaign_entry_sk(after) if after is not None else sk.startswith("CAMPAIGN#")
+        try:
+            found = item.query(keys.campaigns_pk(program_id), range_key_condition=condition, limit=limit)
+            return [
+                Campaign(
+                    program_id=entry.program_id,
+                    campaign_id=entry.campaign_id,
+                    total_cap=int(entry.total_cap),
+                    per_customer_cap=int(entry.per_customer_cap),
+                    limit_behavior=entry.limit_behavior,
+                    starts_at=entry.starts_at,
+                    ends_at=entry.ends_at,
+                    updated_at=entry.updated_at,
+                    revision=int(entry.revision),
+                )
+                for entry in found
+            ]
+        except PynamoDBException as exc:
+            raise domain_error(exc, "listing the campaigns failed") from exc
 
     def _migrated(self, program_id: str, campaign_id: str) -> bool:
         """A campaign kept in one item (before its total was split) becomes its shards, shard 0

@@ -55,6 +55,15 @@ def campaign_counter_sk(campaign_id: str) -> str:
     return f"CAMPAIGN#{campaign_id}"
 
 
+def campaigns_pk(program_id: str) -> str:
+    """The program's list of campaigns, one entry each by id (`GET /v1/loyalty/campaigns`)."""
+    return f"P#{program_id}#CAMPAIGNS"
+
+
+def campaign_entry_sk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
 def workflows_pk(program_id: str) -> str:
     return f"P#{program_id}#WORKFLOWS"
 

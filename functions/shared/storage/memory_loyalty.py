@@ -249,6 +249,15 @@ class LoyaltyMemory:
                 raise NotFound(f"campaign {campaign_id} not found")
             return campaign
 
+    def campaigns_page(self, program_id: str, after: str | None, limit: int) -> list[Campaign]:
+        with self._lock:
+            found = sorted(
+                (campaign_id, campaign)
+                for (program, campaign_id), campaign in self._loyalty().campaigns.items()
+                if program == program_id and (after is None or campaign_id > after)
+            )
+            return [replace(campaign, shards=()) for _, campaign in found[:limit]]
+
     # --- workflows -----------------------------------------------------------------------
     def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
         with self._lock:

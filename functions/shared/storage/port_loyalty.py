@@ -317,6 +317,11 @@ class LoyaltyPort(abc.ABC):
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
         """The settings and every counter shard. Raises NotFound."""
 
+    @abc.abstractmethod
+    def campaigns_page(self, program_id: str, after: str | None, limit: int) -> list[Campaign]:
+        """The program's campaigns by id, strictly after the id `after`, at most `limit`: their
+        settings as last saved, without counter shards (a campaign's figures are its own read)."""
+
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
     def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:

@@ -1,9 +1,10 @@
-// Campaigns: a campaign's caps and behaviour (PUT /v1/loyalty/campaigns/{id}) and its counters
-// against those caps (GET the same path). The API has no list of campaigns: a campaign is opened
-// by its ID, or created.
+// Campaigns: the program's campaigns by ID, a page at a time (GET /v1/loyalty/campaigns,
+// "#/campaigns?cursor=..."), a campaign's caps and behaviour (PUT /v1/loyalty/campaigns/{id}) and
+// its counters against those caps (GET the same path). A campaign is opened from the list or by its
+// ID, or created.
 
 import { api, segment } from "../api.js";
-import { count, h, loading, oneAtATime, pageHeading, problem, replace, timeElement, words } from "../dom.js";
+import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field, fromLocalInput, select, toLocalInput } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -37,6 +38,59 @@ function counters(campaign) {
       campaign.starts_at ? ["from ", timeElement(campaign.starts_at), " "] : "",
       campaign.ends_at ? ["until ", timeElement(campaign.ends_at)] : campaign.starts_at ? "" : "without date limits",
       ".",
+    ),
+  );
+}
+
+const CAMPAIGN_PAGE = 25;
+
+/** One page of the program's campaigns, by ID, each linking to its counters and settings. */
+async function campaignList(cursor) {
+  const answer = await api.get("/v1/loyalty/campaigns", { limit: CAMPAIGN_PAGE, cursor });
+  const items = answer.items || [];
+  const next = answer.next_cursor;
+  if (!items.length) {
+    return h("p", { class: "state empty" }, cursor ? "No more campaigns." : "No campaign yet. Create one with New campaign.");
+  }
+  return h(
+    "section",
+    { "aria-labelledby": "campaign-list-heading" },
+    h("h2", { id: "campaign-list-heading" }, "The program's campaigns"),
+    scrollingTable(
+      "Campaign list",
+      h(
+        "table",
+        { class: "data compact" },
+        h("caption", { class: "visually-hidden" }, "Campaigns by ID, with their caps"),
+        h("thead", {}, h("tr", {}, ["Campaign", "Total cap", "Per-customer cap", "Limit behaviour", "Runs", "Changed"].map((c) => h("th", { scope: "col" }, c)))),
+        h(
+          "tbody",
+          {},
+          items.map((c) =>
+            h(
+              "tr",
+              {},
+              h("th", { scope: "row" }, h("a", { href: href(["campaigns", c.id]) }, c.id)),
+              h("td", { class: "num" }, count(c.total_cap)),
+              h("td", { class: "num" }, count(c.per_customer_cap)),
+              h("td", {}, words(c.limit_behavior)),
+              h(
+                "td",
+                {},
+                c.starts_at ? ["from ", timeElement(c.starts_at), " "] : "",
+                c.ends_at ? ["until ", timeElement(c.ends_at)] : c.starts_at ? "" : "without date limits",
+              ),
+              h("td", {}, timeElement(c.updated_at)),
+            ),
+          ),
+        ),
+      ),
+    ),
+    h(
+      "nav",
+      { class: "pager", "aria-label": "Campaign pages" },
+      cursor ? h("a", { href: href("campaigns") }, "First campaigns") : null,
+      next ? h("a", { href: href("campaigns", { cursor: next }), rel: "next" }, "More campaigns") : null,
     ),
   );
 }
@@ -152,7 +206,10 @@ export function mountCampaigns(container, route) {
   }
 
   if (!target) {
-    replace(result, h("p", { class: "state" }, "Open a campaign by its ID to see its counters against its caps, or create a new one."));
+    replace(result, loading("the campaigns"));
+    campaignList(route.params.get("cursor") || "")
+      .then((list) => replace(result, list))
+      .catch((error) => replace(result, problem(error)));
   } else if (target === "new") {
     replace(result, campaignForm(null, null, saved));
   } else {
