@@ -8,6 +8,7 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program, as_utc
 from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from functions.shared.inputs import check_event_time
+from functions.shared.inputs import IDENTIFIER_PATTERN, check_event_time
 from functions.shared.observability import metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
@@ -394,10 +395,15 @@ def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[
     return campaign_json(deps.repository.get_campaign(program_id, campaign_id))
 
 
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+
 def campaigns_page(deps: Dependencies, program_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The program's campaigns by id, a page at a time (one query past the cursor's id)."""
     query = {"campaigns": program_id}
     after = paging.decode_cursor(cursor, query, (str,))[0] if cursor else None
+    if after is not None and not _IDENTIFIER.fullmatch(after):  # an edited cursor: no campaign id
+        raise paging.not_given()
     found = deps.repository.campaigns_page(program_id, after, limit + 1)
     page = found[:limit]
     return {

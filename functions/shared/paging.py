@@ -45,7 +45,7 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
         if any(type(value) is not kind for value, kind in zip(after, kinds, strict=True)):
             raise ValueError("not a position")
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise _not_given() from None
+        raise not_given() from None
     if made_for != query:
         raise InvalidInput(
             "the cursor belongs to another query: keep the same filters and order when paging",
@@ -64,11 +64,11 @@ def cursor_time(text: Any) -> datetime:
     except (TypeError, ValueError, OverflowError):
         at = None
     if at is None:
-        raise _not_given()
+        raise not_given()
     return at
 
 
-def _not_given() -> InvalidInput:
+def not_given() -> InvalidInput:
     return InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
 
 

@@ -173,6 +173,16 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     listed.get_by_role("link", name=campaign).click()
     expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
 
+    # And a new campaign under its ID changes nothing of it: the form says it exists, and links it
+    go_to_tab(page, "Campaigns")
+    page.get_by_role("link", name="New campaign").click()
+    page.get_by_label("Campaign ID").fill(campaign)
+    page.get_by_label("Total cap", exact=True).fill("5")
+    page.get_by_label("Per-customer cap").fill("5")
+    page.get_by_role("button", name="Save campaign").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"A campaign {campaign} exists already")
+    assert backend.campaign(campaign)["total_cap"] == 2000
+
 
 def test_workflows_are_created_edited_switched_off_and_deleted(page: Page, console: LocalSystem) -> None:
     workflow = unique("weekly-warning")

@@ -278,3 +278,76 @@ def test_the_programs_campaigns_are_listed_by_id_a_page_at_a_time(loyalty, tenan
     assert listed(other_tenant.keys["fraud"], cursor=cursor).status == 422
     assert [c["id"] for c in listed(other_tenant.keys["fraud"]).body["items"]] == ["theirs"]
     assert listed(tenant.keys["integration"]).status == 403
+
+
+def _listed(tenant) -> list[str]:
+    answer = call("loyalty", proxy_event("GET", "/v1/loyalty/campaigns", None, tenant.keys["fraud"]))
+    assert answer.status == 200, answer
+    return [c["id"] for c in answer.body["items"]]
+
+
+def test_a_campaign_kept_in_one_item_is_listed_once_moved_to_its_shards(loyalty, tenant, aws):
+    from datetime import UTC, datetime
+
+    from functions.shared.storage import keys_loyalty
+
+    aws.repository._m.items["loyalty_campaign"](
+        keys_loyalty.campaign_pk(tenant.program_id, "legacy"),
+        keys_loyalty.CAMPAIGN_SK,
+        program_id=tenant.program_id,
+        campaign_id="legacy",
+        total_cap=100,
+        per_customer_cap=50,
+        limit_behavior="hard",
+        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        granted_total=90,
+        customers=3,
+        revision=4,
+    ).save()
+    assert loyalty.campaign("legacy").status == 200  # its first read moves it to its shards
+
+    assert _listed(tenant) == ["legacy"]
+
+
+def test_the_campaign_list_reads_strongly(aws, monkeypatch):
+    # right after a PUT the list shows it, as saved (moto is always consistent: the request is read)
+    from dataclasses import replace
+
+    from pynamodb.connection.base import Connection
+
+    from functions.loyalty import caps
+    from tests.integration.test_loyalty_repository_contract import P, campaign
+
+    new = campaign()
+    assert aws.repository.put_campaign(replace(new, revision=1, shards=caps.initial_shards(new.total_cap)), 0)
+    seen: list[bool] = []
+    original = Connection.query
+
+    def spy(self, *args, **kwargs):
+        seen.append(bool(kwargs.get("consistent_read")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "query", spy)
+
+    assert [c.campaign_id for c in aws.repository.campaigns_page(P, None, 10)] == ["summer"]
+    assert seen and all(seen), seen
+
+
+@pytest.mark.parametrize("after", ["x" * 1100, "\ud800", "a\x00", "a#b"])
+def test_a_cursor_whose_position_is_no_campaign_id_is_422(loyalty, tenant, after):
+    # every id the list gives is an identifier: an edited cursor never reaches the query (a sort key
+    # past 1,024 bytes, or not UTF-8, is DynamoDB's ValidationException: a 500)
+    import base64
+    import json
+
+    assert loyalty.campaign("a", loyalty_sample("campaign")).status == 200
+    raw = json.dumps({"after": [after], "query": {"campaigns": tenant.program_id}}, separators=(",", ":"))
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    answer = call(
+        "loyalty",
+        proxy_event("GET", "/v1/loyalty/campaigns", None, tenant.keys["fraud"], query={"cursor": cursor}),
+    )
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == ["cursor"]

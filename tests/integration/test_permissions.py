@@ -62,6 +62,7 @@ SPEC_ROLES: dict[tuple[str, str], set[str]] = {
     },
     ("PUT", "/v1/loyalty/campaigns/{campaign_id}"): PROGRAM_TEAM,
     ("GET", "/v1/loyalty/campaigns/{campaign_id}"): PROGRAM_TEAM,
+    ("GET", "/v1/loyalty/campaigns"): PROGRAM_TEAM,  # beyond SPEC 3.4: the Campaigns tab's list
     ("GET", "/v1/loyalty/workflows"): PROGRAM_TEAM,
     ("PUT", "/v1/loyalty/workflows/{workflow_id}"): PROGRAM_TEAM,
     ("GET", "/v1/loyalty/workflows/{workflow_id}"): PROGRAM_TEAM,
@@ -291,6 +292,9 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ("GET", "/v1/loyalty/campaigns/{campaign_id}"): Ask(
             f"/v1/loyalty/campaigns/{items.campaign}", allowed=missing
         ),
+        ("GET", "/v1/loyalty/campaigns"): Ask(
+            "/v1/loyalty/campaigns", check=lambda answer: _own_campaigns_only(answer, world)
+        ),
         ("GET", "/v1/loyalty/workflows"): Ask("/v1/loyalty/workflows"),
         ("PUT", "/v1/loyalty/workflows/{workflow_id}"): Ask(
             f"/v1/loyalty/workflows/{world.own.workflow}", WORKFLOW
@@ -342,6 +346,12 @@ def _ids_in(answer: Answer) -> set[str]:
 
 def _none_of(answer: Answer, other) -> None:
     assert not _ids_in(answer) & set(other.cases.values()), answer.body
+
+
+def _own_campaigns_only(answer: Answer, world) -> None:
+    # the caller's program's campaigns, whatever is asked: never another program's
+    listed = {item["id"] for item in answer.body["items"]}
+    assert world.own.campaign in listed and world.other.campaign not in listed, answer.body
 
 
 def _no_keys_of(answer: Answer, other) -> None:

@@ -516,22 +516,9 @@ class LoyaltyDynamo(DynamoBase):
     ) -> bool:
         item = self._m.items["loyalty_campaign_shard"]
         p, k = campaign.program_id, campaign.campaign_id
-        entry = self._m.items["loyalty_campaign_entry"](
-            keys.campaigns_pk(p),
-            keys.campaign_entry_sk(k),
-            program_id=p,
-            campaign_id=k,
-            total_cap=campaign.total_cap,
-            per_customer_cap=campaign.per_customer_cap,
-            limit_behavior=campaign.limit_behavior,
-            starts_at=campaign.starts_at,
-            ends_at=campaign.ends_at,
-            updated_at=campaign.updated_at,
-            revision=campaign.revision,
-        )
         try:
             with TransactWrite(connection=self._m.connection()) as write:
-                write.save(entry)  # the shards' conditions hold the whole write
+                write.save(self._entry(campaign))  # the shards' conditions hold the whole write
                 if expected_revision == 0:
                     for shard in campaign.shards:
                         write.save(
@@ -565,6 +552,22 @@ class LoyaltyDynamo(DynamoBase):
             if _stale(exc):
                 return False
             raise domain_error(exc, f"saving campaign {k} failed") from exc
+
+    def _entry(self, campaign: Campaign) -> Model:
+        """The campaign in its program's list (`campaigns_page`): its settings, no counters."""
+        return self._m.items["loyalty_campaign_entry"](
+            keys.campaigns_pk(campaign.program_id),
+            keys.campaign_entry_sk(campaign.campaign_id),
+            program_id=campaign.program_id,
+            campaign_id=campaign.campaign_id,
+            total_cap=campaign.total_cap,
+            per_customer_cap=campaign.per_customer_cap,
+            limit_behavior=campaign.limit_behavior,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            updated_at=campaign.updated_at,
+            revision=campaign.revision,
+        )
 
     def _shard_item(self, campaign: Campaign, index: int, used: int, quota: int, customers: int) -> Model:
         return self._m.items["loyalty_campaign_shard"](
@@ -613,7 +616,12 @@ class LoyaltyDynamo(DynamoBase):
         sk = self._m.base.sk
         condition = sk > keys.campaign_entry_sk(after) if after is not None else sk.startswith("CAMPAIGN#")
         try:
-            found = item.query(keys.campaigns_pk(program_id), range_key_condition=condition, limit=limit)
+            found = item.query(
+                keys.campaigns_pk(program_id),
+                range_key_condition=condition,
+                limit=limit,
+                consistent_read=True,
+            )
             return [
                 Campaign(
                     program_id=entry.program_id,
@@ -645,6 +653,7 @@ class LoyaltyDynamo(DynamoBase):
         item = self._m.items["loyalty_campaign"]
         try:
             with TransactWrite(connection=self._m.connection()) as write:
+                write.save(self._entry(old))  # listed from now on, as a campaign saved since is
                 for shard in caps.initial_shards(old.total_cap, granted, customers):
                     write.save(
                         self._shard_item(old, shard.index, shard.used, shard.quota, shard.customers),

@@ -232,6 +232,11 @@ class Backend:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        answer = self.fraud.get(self.url(f"/v1/loyalty/campaigns/{campaign_id}"), timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
     def spend(self, customer_id: str, points: int) -> requests.Response:
         body = {"id": unique("spend"), "customer_id": customer_id, "points": points}
         return self.integration.post(self.url("/v1/loyalty/spend"), json=body, timeout=10)

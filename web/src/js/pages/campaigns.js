@@ -49,9 +49,10 @@ async function campaignList(cursor) {
   const answer = await api.get("/v1/loyalty/campaigns", { limit: CAMPAIGN_PAGE, cursor });
   const items = answer.items || [];
   const next = answer.next_cursor;
-  if (!items.length) {
-    return h("p", { class: "state empty" }, cursor ? "No more campaigns." : "No campaign yet. Create one with New campaign.");
+  if (!items.length && cursor) {
+    return h("p", { class: "state empty" }, "No more campaigns. ", h("a", { href: href("campaigns") }, "First campaigns"));
   }
+  if (!items.length) return h("p", { class: "state empty" }, "No campaign yet. Create one with New campaign.");
   return h(
     "section",
     { "aria-labelledby": "campaign-list-heading" },
@@ -95,6 +96,16 @@ async function campaignList(cursor) {
   );
 }
 
+async function exists(campaignId) {
+  try {
+    await api.get(`/v1/loyalty/campaigns/${segment(campaignId)}`);
+    return true;
+  } catch (error) {
+    if (error.status === 404) return false;
+    throw error;
+  }
+}
+
 function campaignForm(id, existing, onSaved) {
   const isNew = !id;
   const idInput = h("input", { id: "campaign-id", name: "id", required: true, autocomplete: "off", value: id || "" });
@@ -118,6 +129,14 @@ function campaignForm(id, existing, onSaved) {
     if (endsAt) body.ends_at = endsAt;
     replace(message, h("p", { role: "status" }, "Saving…"));
     try {
+      if (isNew && (await exists(campaignId))) {
+        // a PUT is a create or a change: a new campaign under a taken ID would change that one's caps
+        replace(
+          message,
+          h("p", { class: "problem", role: "alert" }, `A campaign ${campaignId} exists already: `, h("a", { href: href(["campaigns", campaignId]) }, "open it"), " to change its caps."),
+        );
+        return;
+      }
       await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
       onSaved(campaignId);
     } catch (error) {
@@ -207,9 +226,10 @@ export function mountCampaigns(container, route) {
 
   if (!target) {
     replace(result, loading("the campaigns"));
-    campaignList(route.params.get("cursor") || "")
+    const cursor = route.params.get("cursor") || "";
+    campaignList(cursor)
       .then((list) => replace(result, list))
-      .catch((error) => replace(result, problem(error)));
+      .catch((error) => replace(result, problem(error), cursor ? h("p", {}, h("a", { href: href("campaigns") }, "First campaigns")) : null));
   } else if (target === "new") {
     replace(result, campaignForm(null, null, saved));
   } else {
