@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from functions.disputes import service
 from functions.shared import api, views
+from functions.shared.domain.disputes import UNSEEN
 from functions.shared.inputs import Model, Note, WrittenText
 
 router = APIGatewayRouter()
@@ -26,6 +27,11 @@ class VerdictRequest(Model):
 
     verdict: Literal["approve", "decline"]
     note: Note = ""
+    replaces: Literal["approve", "decline"] | None = Field(
+        default=None,
+        description="The verdict the caller saw on the case (null: none yet). Sent, a verdict recorded "
+        "since by someone else is not replaced: 409. Left out, any verdict is replaced.",
+    )
 
 
 @router.post("/v1/cases/<case_id>/dispute", summary="Dispute a case (open -> disputed)")
@@ -55,4 +61,7 @@ def get_disputes(
 @router.post("/v1/disputes/<case_id>/verdict", summary="Record a verdict; the next dispute cycle applies it")
 def post_verdict(case_id: str, body: Annotated[VerdictRequest, Body()]) -> views.DisputeView:
     principal = api.principal_of(router)
-    return service.record_verdict(api.deps_of(router), case_id, body.verdict, body.note, principal.actor)
+    seen = body.replaces if "replaces" in body.model_fields_set else UNSEEN
+    return service.record_verdict(
+        api.deps_of(router), case_id, body.verdict, body.note, principal.actor, seen
+    )

@@ -18,6 +18,7 @@ from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import actors
 from functions.shared.domain.cases import dispute_position
 from functions.shared.domain.disputes import (
+    UNSEEN,
     VERDICTS,
     dispute_step,
     evidence_since_verdict,
@@ -73,8 +74,9 @@ def open_disputes(deps: Dependencies, limit: int, cursor: str | None) -> views.D
 
 
 def record_verdict(
-    deps: Dependencies, case_id: str, verdict: str, note: str, actor: str
+    deps: Dependencies, case_id: str, verdict: str, note: str, actor: str, seen: str | None | object = UNSEEN
 ) -> views.DisputeView:
+    """`seen`: the verdict the caller saw on the case (`disputes.verdict_step`)."""
     store: DisputesPort = deps.repository
     now = deps.clock.now()
 
@@ -84,7 +86,7 @@ def record_verdict(
             subject: Subject | None = store.get_subject(case.program_id, case.subject_type, case.subject_id)
         except NotFound:  # a case whose subject is not stored: the verdict on the case alone
             subject = None
-        carry_out(store, [verdict_step(case, verdict, note, actor, now, subject)], deps.publisher)
+        carry_out(store, [verdict_step(case, verdict, note, actor, now, subject, seen=seen)], deps.publisher)
         return store.get_case(case.program_id, case_id)
 
     recorded = retrying(attempt, f"recording the verdict on {case_id}")

@@ -92,6 +92,29 @@ def test_active_cases_page_through_the_api_cursor(page: Page, console: LocalSyst
     expect(rows).to_have_count(2)
 
 
+def test_the_same_search_again_after_an_error_reads_the_list_again(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    word = tag()
+    partner = backend.flagged_partner(f"Retry {word} Ltd", rewards=("12.00",))
+    sign_in_as(page, console, "fraud", "active")
+
+    def unavailable(route: Route) -> None:
+        body = '{"title": "Service Unavailable", "status": 503, "detail": "try again in a second"}'
+        route.fulfill(
+            status=503, headers={"Content-Type": "application/problem+json", "Retry-After": "1"}, body=body
+        )
+
+    page.route("**/v1/cases?*", unavailable)
+    search(page, word.lower())
+    expect(page.get_by_text("try again in a second")).to_be_visible()
+    page.unroute("**/v1/cases?*")
+
+    # the person does what the message says: the same Search again (the address does not change)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
+
+
 def test_a_search_with_no_match_shows_the_empty_state(page: Page, console: LocalSystem) -> None:
     sign_in_as(page, console, "fraud", "active")
     search(page, "no partner is called this " + tag())
@@ -451,6 +474,10 @@ def test_the_case_pages_are_readable_at_phone_width(
     drawer = open_case(page, partner.name)
     expect(drawer.get_by_role("button", name="Remove partner")).to_be_in_viewport()
     screenshot(page, "17-drawer-phone", full_page=False)
+    # a button keeps its word on one line: a cell let shrink to one letter drew "Approve" as a column
+    approve = drawer.get_by_role("button", name=f"Approve reward {partner.reward_ids[0]}")
+    box = approve.bounding_box()
+    assert box is not None and box["height"] < 60 and box["width"] > box["height"], f"Approve drawn as {box}"
 
 
 def test_home_shows_the_security_monitoring_figures_of_the_summary(
@@ -534,3 +561,30 @@ def test_review_rewards_lists_every_reward_newest_first_and_filters_by_status(
     expect(rows.locator("td:nth-child(6)").filter(has_not_text="On hold")).to_have_count(0)
     statuses = rows.locator("td:nth-child(6)").all_text_contents()
     assert statuses and set(statuses) == {"On hold"}
+
+
+def test_focus_stays_in_the_drawer_when_a_teammate_changed_the_case(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    word = tag()
+    partner = backend.flagged_partner(f"Conflict {word} Ltd", rewards=("10.00",))
+    sign_in_as(page, console, "fraud", "active")
+    search(page, word.lower())
+    drawer = open_case(page, partner.name)
+    drawer.get_by_role("button", name="Dispute").click()
+    drawer.get_by_label("Reason for the dispute").fill("legitimate, verified")
+    # meanwhile a teammate removes the partner
+    removed = backend.fraud.post(
+        backend.url(f"/v1/cases/{partner.case['id']}/remove"), json={"block_reapply": False}, timeout=10
+    )
+    assert removed.status_code == 200, removed.text
+
+    drawer.get_by_role("button", name="Submit dispute").focus()
+    page.keyboard.press("Enter")
+
+    # the refusal, the case as it is now, and the keyboard still inside the drawer (at its title)
+    expect(drawer.get_by_text("only an open case can be disputed")).to_be_visible()
+    expect(drawer).to_contain_text("Removed")
+    assert page.evaluate("() => !!document.activeElement.closest('dialog[open]')"), page.evaluate(
+        "() => document.activeElement.tagName"
+    )

@@ -8,11 +8,11 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import next_page, screenshot, sign_in_as
+from tests.e2e.console.steps import new_page, next_page, screenshot, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -99,3 +99,35 @@ def test_disputes_page_by_page_oldest_first_each_shown_once(
     if len(everyone) <= 100:
         assert names_on_page(page) == everyone
         expect(pages.get_by_role("link", name="Next page")).to_have_count(0)
+
+
+def test_a_verdict_from_a_card_a_teammate_decided_since_replaces_nothing(
+    page: Page, browser: Browser, console: LocalSystem, backend: Backend
+) -> None:
+    partner = backend.flagged_partner(f"Stale {tag()} Ltd", rewards=("20.00",))
+    disputed = backend.fraud.post(
+        backend.url(f"/v1/cases/{partner.case['id']}/dispute"), json={"reason": "ours"}, timeout=10
+    )
+    assert disputed.status_code == 200, disputed.text
+    sign_in_as(page, console, "security", "disputes")
+    card = page.locator("article.dispute").filter(has_text=partner.name)
+    expect(card).not_to_contain_text("Verdict")
+
+    # a teammate approves it in another browser, this card still showing no verdict
+    other = new_page(browser)
+    try:
+        sign_in_as(other, console, "security", "disputes")
+        theirs = other.locator("article.dispute").filter(has_text=partner.name)
+        theirs.get_by_role("button", name="Approve dispute").click()
+        expect(theirs).to_contain_text("Approved, applied at the next dispute cycle")
+    finally:
+        other.context.close()
+    card.get_by_role("button", name="Decline dispute").click()
+
+    # the decline is refused, said so, and the card shows the teammate's approval
+    expect(page.get_by_role("alert")).to_contain_text("recorded since you read it")
+    expect(card).to_contain_text("Approved, applied at the next dispute cycle")
+    listed = backend.security.get(
+        backend.url("/v1/disputes"), params={"status": "open", "limit": "100"}, timeout=10
+    ).json()["items"]
+    assert next(d for d in listed if d["id"] == partner.case["id"])["verdict"] == "approve"

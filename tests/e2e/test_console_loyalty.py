@@ -71,8 +71,11 @@ def test_a_suspend_from_the_page_blocks_a_spend_through_the_api(
     expect(page.get_by_role("definition").filter(has_text="Active")).to_be_visible()
     assert backend.spend(customer, 100).status_code == 200
 
-    # And Block / Unblock work the same way
+    # And Block, asked first (a click alone blocks no one), and Unblock work the same way
     page.get_by_role("button", name="Block", exact=True).click()
+    expect(page.get_by_text(f"Block {customer}? They can neither earn nor spend")).to_be_visible()
+    assert backend.spend(customer, 10).status_code == 200  # not blocked yet
+    page.get_by_role("button", name="Confirm block").click()
     expect(page.get_by_role("definition").filter(has_text="Blocked")).to_be_visible()
     assert backend.spend(customer, 10).status_code == 409
     page.get_by_role("button", name="Unblock").click()

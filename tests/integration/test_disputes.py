@@ -1197,3 +1197,27 @@ def test_a_cycle_stopped_after_releasing_a_reward_holds_it_for_the_flagged_partn
 
     assert case_of(env.tenant, customer_case)["status"] == "approved"
     assert rewards_of(env.tenant, partner_id="p-stop") == {reward: "on_hold"}
+
+
+def test_a_verdict_sent_with_the_one_it_saw_does_not_replace_a_teammates_recorded_since(env):
+    # Given a disputed case, and a teammate's approval recorded after this caller read no verdict
+    case_id = flag_partner(env, "p-stale")
+    assert dispute(env, case_id).status == 200
+    assert verdict(env, case_id, "approve", "theirs").status == 200
+    path = f"/v1/disputes/{case_id}/verdict"
+
+    # When this caller declines, saying it saw none
+    stale = api(
+        "disputes", "POST", path, env.security, {"verdict": "decline", "note": "mine", "replaces": None}
+    )
+
+    # Then it is refused, and the approval stands; sent with the verdict it saw, it replaces it
+    assert stale.status == 409 and "recorded since you read it" in stale.body["detail"], stale
+    assert env.deps.repository.get_case(env.tenant.program_id, case_id).verdict == "approve"
+    seen = api(
+        "disputes", "POST", path, env.security, {"verdict": "decline", "note": "mine", "replaces": "approve"}
+    )
+    assert seen.status == 200
+    assert env.deps.repository.get_case(env.tenant.program_id, case_id).verdict == "decline"
+    # and one sent without saying what it saw replaces any, as before
+    assert verdict(env, case_id, "approve").status == 200

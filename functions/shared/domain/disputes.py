@@ -18,6 +18,7 @@ from functions.shared.domain.writes import LocateCase, Step, UpdateCase, UpdateP
 from functions.shared.errors import Conflict
 
 VERDICTS = ("approve", "decline")
+UNSEEN = object()  # a verdict recorded without saying which one the caller saw (`verdict_step`)
 # reward ids a `DisputeResolved` names, the first by id (each id up to 128 characters: some 26 KB);
 # `reward_count` says how many moved, and the rewards API lists them all by subject
 NOTICE_REWARD_IDS = 200
@@ -72,17 +73,31 @@ def under_way(case: Case) -> str:
 
 
 def verdict_step(
-    case: Case, verdict: str, note: str, actor: str, at: datetime, subject: Subject | None = None
+    case: Case,
+    verdict: str,
+    note: str,
+    actor: str,
+    at: datetime,
+    subject: Subject | None = None,
+    *,
+    seen: str | None | object = UNSEEN,
 ) -> Step:
     """The security team's verdict on a disputed case. With the case's `subject` as read: another
     verdict than the one the cycle has begun to apply is refused (an approval half applied would
     leave the subject unflagged, a decline half applied some rewards declined; the verdict would
     be recorded and never applied), and the verdict holds only while the subject is still under
-    the case, so the cycle beginning meanwhile refuses it too."""
+    the case, so the cycle beginning meanwhile refuses it too. With `seen`, the verdict the caller
+    saw (None: none): one recorded since by a teammate is not replaced unseen (409), and the write
+    holds only while the verdict it replaces is still there."""
     if verdict not in VERDICTS:
         raise Conflict(f"unknown verdict {verdict!r}")
     if case.status != "disputed":
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
+    if seen is not UNSEEN and seen != case.verdict:
+        raise Conflict(
+            f"case {case.case_id} has a verdict recorded since you read it ({case.verdict or 'none'}, "
+            f"not {seen or 'none'}): read it again before replacing it"
+        )
     if subject is not None and verdict != case.verdict and resolution_under_way(case, subject):
         raise Conflict(under_way(case))
     if (verdict, note, evidence_of(case)) == (case.verdict, case.verdict_note, case.verdict_evidence):
@@ -94,6 +109,9 @@ def verdict_step(
                 case.case_id,
                 expect=("disputed",),
                 changes={"verdict": verdict, "verdict_note": note, "verdict_evidence": evidence_of(case)},
+                # the verdict it replaces, still there (None: no condition; a first verdict's race
+                # with another first one is the read's to see)
+                expect_verdict=case.verdict if seen is not UNSEEN else None,
             ),
             audit(case, f"verdict_{verdict}", actor, at, {"note": note}),
         ]

@@ -97,7 +97,11 @@ export function mountCases(view) {
           "aria-label": `Search ${spec.title.toLowerCase()}`,
           onsubmit: (event) => {
             event.preventDefault();
-            navigate(listUrl({ q: input.value.trim(), status: statusSelect ? statusSelect.value : "", cursor: "" }));
+            const next = listUrl({ q: input.value.trim(), status: statusSelect ? statusSelect.value : "", cursor: "" });
+            // the same search again (after an error the message says to retry, or for new cases):
+            // the address does not change, so the list is read again here
+            if (window.location.hash === next) load();
+            else navigate(next);
           },
         },
         parts,

@@ -5,7 +5,7 @@
 
 import { api, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -195,13 +195,14 @@ export function mountCustomers(container, route) {
             h(
               "div",
               { class: "buttons" },
-              ACTIONS.map(([text, path, applies]) =>
-                h(
-                  "button",
-                  { type: "button", class: path === "block" ? "danger" : "", disabled: !applies(status), onclick: () => change(path, text) },
-                  text,
-                ),
-              ),
+              ACTIONS.map(([text, path, applies]) => {
+                if (path !== "block") {
+                  return h("button", { type: "button", disabled: !applies(status), onclick: () => change(path, text) }, text);
+                }
+                // the one that stops earning and spending alike: asked first, as a removal is
+                const ask = h("button", { type: "button", class: "danger", disabled: !applies(status) }, text);
+                return askFirst(ask, `Block ${customerId}? They can neither earn nor spend until unblocked. `, "Confirm block", () => change(path, text));
+              }),
             ),
           ),
         ),

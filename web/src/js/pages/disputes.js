@@ -22,7 +22,8 @@ export function mountDisputes(container, route) {
     const verdict = oneAtATime(() => local.parentElement, async (value) => {
       replace(local, h("p", { role: "status" }, "Working…"));
       try {
-        await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim() });
+        // the verdict this card shows: one a teammate recorded since is not replaced unseen (409)
+        await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim(), replaces: item.verdict ?? null });
         replace(
           message,
           h(

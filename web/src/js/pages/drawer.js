@@ -99,8 +99,9 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       replace(message, problem(error));
       if (error.status === 409) {
         // the case changed meanwhile (another tab, a teammate): show it as it is now, with the
-        // actions it takes now, under the refusal
+        // actions it takes now, under the refusal; the form that had focus is gone, as on success
         await load();
+        title.focus();
         onChanged();
       }
     }
