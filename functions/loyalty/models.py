@@ -286,18 +286,6 @@ class CampaignSettings(Strict):
     ends_at: OptionalTime = None
 
 
-class CampaignView(Model):
-    id: str
-    total_cap: int
-    per_customer_cap: int
-    limit_behavior: LimitBehavior
-    starts_at: datetime | None
-    ends_at: datetime | None
-    granted_total: int
-    customers: int
-    updated_at: datetime
-
-
 class CampaignListItem(Model):
     """A campaign as its program's list shows it: its settings (its figures: `GET` the campaign)."""
 
@@ -308,6 +296,13 @@ class CampaignListItem(Model):
     starts_at: datetime | None
     ends_at: datetime | None
     updated_at: datetime
+
+
+class CampaignView(CampaignListItem):
+    """A campaign: its settings and its figures."""
+
+    granted_total: int
+    customers: int
 
 
 class CampaignPage(Model):
