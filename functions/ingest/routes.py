@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.ingest import service
 from functions.shared import api
-from functions.shared.errors import InvalidInput
 from functions.shared.partner_events import Accepted, EventStatus, PartnerEvent
 
 router = APIGatewayRouter()
@@ -48,12 +47,6 @@ def post_event(
     timeout_ms: TimeoutMs = service.DEFAULT_WAIT_MS,
 ) -> Response[Accepted | EventStatus]:
     deps = api.deps_of(router)
-    if wait != "decision" and "timeout_ms" in (router.current_event.query_string_parameters or {}):
-        # a wait asked for without asking to wait: told, not ignored, and nothing recorded
-        raise InvalidInput(
-            "timeout_ms is how long wait=decision waits: send both, or neither",
-            [{"field": "query.timeout_ms", "message": "only with wait=decision"}],
-        )
     raw = router.current_event.json_body  # as validation read it (`documents.read_json`), once
     stored = service.accept_event(deps, api.program_of(router), event.id, event.type, event.occurred_at, raw)
     if wait == "decision":
