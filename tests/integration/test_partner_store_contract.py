@@ -28,6 +28,7 @@ from functions.shared.domain.profiles import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures, counted
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
+    NO_VERDICT,
     Audit,
     CountSummary,
     ListRewards,
@@ -243,6 +244,23 @@ def test_case_updates_add_figures_merge_reasons_and_respect_the_expected_status(
         ("velocity", "5 sign-ups", 2),
         ("cluster", "linked", 1),
     ]
+
+
+def test_a_case_update_may_expect_the_verdict_there_or_none(store):
+    # a verdict that replaces the one its caller saw, or a first one, holds only while that is so
+    store.apply(Step([PutCase(case(status="disputed"))]))
+    first = UpdateCase(
+        P, "c1", expect=("disputed",), changes={"verdict": "approve"}, expect_verdict=NO_VERDICT
+    )
+    store.apply(Step([first]))
+
+    with pytest.raises(StepRefused):  # a second "first" verdict: one is there now
+        store.apply(Step([replace(first, changes={"verdict": "decline"})]))
+    with pytest.raises(StepRefused):  # replacing a verdict that is not the one there
+        store.apply(Step([replace(first, changes={"verdict": "decline"}, expect_verdict="decline")]))
+    assert store.get_case(P, "c1").verdict == "approve"
+    store.apply(Step([replace(first, changes={"verdict": "decline"}, expect_verdict="approve")]))
+    assert store.get_case(P, "c1").verdict == "decline"
 
 
 def test_case_views_follow_status_changes(store):

@@ -14,7 +14,7 @@ from functions.shared.domain.marks import unflag_marks
 from functions.shared.domain.model import Case, Reward, Subject
 from functions.shared.domain.plans import Plan, audit, chunked, notify
 from functions.shared.domain.rewards import reward_chunks
-from functions.shared.domain.writes import LocateCase, Step, UpdateCase, UpdateProfile
+from functions.shared.domain.writes import NO_VERDICT, LocateCase, Step, UpdateCase, UpdateProfile
 from functions.shared.errors import Conflict
 
 VERDICTS = ("approve", "decline")
@@ -109,9 +109,8 @@ def verdict_step(
                 case.case_id,
                 expect=("disputed",),
                 changes={"verdict": verdict, "verdict_note": note, "verdict_evidence": evidence_of(case)},
-                # the verdict it replaces, still there (None: no condition; a first verdict's race
-                # with another first one is the read's to see)
-                expect_verdict=case.verdict if seen is not UNSEEN else None,
+                # the verdict it replaces, still there (a first one: still none); unasked, any
+                expect_verdict=(case.verdict or NO_VERDICT) if seen is not UNSEEN else None,
             ),
             audit(case, f"verdict_{verdict}", actor, at, {"note": note}),
         ]

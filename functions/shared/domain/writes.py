@@ -168,11 +168,15 @@ class PutCase:
     case: Case
 
 
+NO_VERDICT = ""  # `UpdateCase.expect_verdict`: no verdict recorded (no verdict is an empty text)
+
+
 @dataclass(frozen=True, slots=True)
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
     case must exist), with `expect_evidence`, that its reasons have fired exactly that often
-    (code: count), and with `expect_verdict`, that the security team's verdict is that one.
+    (code: count), and with `expect_verdict`, that the security team's verdict is that one
+    (`NO_VERDICT`: that there is none yet).
     Figures are added (negative to take away); `reasons` are merged per code: the
     detail replaced, the count raised, the first time kept."""
 

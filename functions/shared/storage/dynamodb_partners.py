@@ -951,7 +951,7 @@ class PartnersDynamo(DynamoBase):
         if write.expect_evidence is not None:  # the map as a whole: no reason fired since it was read
             condition &= m.case.reason_counts == write.expect_evidence
         if write.expect_verdict is not None:  # the verdict the plan applies, not one recorded since
-            condition &= m.case.verdict == write.expect_verdict
+            condition &= _equals(m.case.verdict, write.expect_verdict or None)  # NO_VERDICT: none
         actions: list[Any] = []
         status = write.changes.get("status")
         if any(write.hold_micros.values()):

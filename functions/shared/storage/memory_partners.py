@@ -447,7 +447,7 @@ class PartnersMemory:
             case is not None
             and (not write.expect or case.status in write.expect)
             and (write.expect_evidence is None or evidence_of(case) == write.expect_evidence)
-            and (write.expect_verdict is None or case.verdict == write.expect_verdict)
+            and (write.expect_verdict is None or case.verdict == (write.expect_verdict or None))
         )
 
     def _locate_case(self, write: LocateCase) -> None:
