@@ -78,13 +78,15 @@ def sweep(
     report = SweepReport()
     # the work lists read first, here: the threads then share a client already made
     shards: list[list[Subject]] = []
+    unread: Exception | None = None
     for shard in range(store.flagged_shards()):
         try:
             shards.append(_rotated(store.flagged_subjects(shard), now))
         except Exception as error:  # one shard unread: the others are swept all the same
-            if shard == store.flagged_shards() - 1 and not shards:
-                raise  # none could be read: the run fails (its function's error alarm)
+            unread = error
             _failed(report, "", f"flagged shard {shard}", error)
+    if unread is not None and not shards:
+        raise unread  # none could be read: the run fails (its function's error alarm)
 
     def sweep_shard(subjects: list[Subject]) -> SweepReport:
         part = SweepReport()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -614,7 +615,11 @@ class LoyaltyDynamo(DynamoBase):
     def campaigns_page(self, program_id: str, after: str | None, limit: int) -> list[Campaign]:
         item = self._m.items["loyalty_campaign_entry"]
         sk = self._m.base.sk
-        condition = sk > keys.campaign_entry_sk(after) if after is not None else sk.startswith("CAMPAIGN#")
+        condition = (
+            sk > keys.campaign_entry_sk(after)
+            if after is not None
+            else sk.startswith(keys.campaign_entry_sk(""))
+        )
         try:
             found = item.query(
                 keys.campaigns_pk(program_id),
@@ -622,20 +627,7 @@ class LoyaltyDynamo(DynamoBase):
                 limit=limit,
                 consistent_read=True,
             )
-            return [
-                Campaign(
-                    program_id=entry.program_id,
-                    campaign_id=entry.campaign_id,
-                    total_cap=int(entry.total_cap),
-                    per_customer_cap=int(entry.per_customer_cap),
-                    limit_behavior=entry.limit_behavior,
-                    starts_at=entry.starts_at,
-                    ends_at=entry.ends_at,
-                    updated_at=entry.updated_at,
-                    revision=int(entry.revision),
-                )
-                for entry in found
-            ]
+            return [_campaign_settings(entry) for entry in found]
         except PynamoDBException as exc:
             raise domain_error(exc, "listing the campaigns failed") from exc
 
@@ -876,18 +868,9 @@ def _campaign(shards: list[Any]) -> Campaign | None:
     found = [item for item in shards if item is not None]
     if not found:
         return None
-    first = found[0]
-    return Campaign(
-        program_id=first.program_id,
-        campaign_id=first.campaign_id,
-        total_cap=int(first.total_cap),
-        per_customer_cap=int(first.per_customer_cap),
-        limit_behavior=first.limit_behavior,
-        starts_at=first.starts_at,
-        ends_at=first.ends_at,
-        updated_at=first.updated_at,
-        revision=int(first.revision),
-        shards=tuple(
+    return _campaign_settings(
+        found[0],
+        tuple(
             caps.Shard(int(item.shard), int(item.used), int(item.quota), int(item.customers))
             for item in found
         ),
@@ -896,6 +879,13 @@ def _campaign(shards: list[Any]) -> Campaign | None:
 
 def _legacy_campaign(item: Any) -> Campaign:
     """The settings of a campaign kept in one item; its shards start at the next revision."""
+    settings = _campaign_settings(item)
+    return replace(settings, revision=settings.revision + 1)
+
+
+def _campaign_settings(item: Any, shards: tuple[caps.Shard, ...] = ()) -> Campaign:
+    """A campaign's settings as an item keeps them: a shard, its entry in the program's list, or
+    the one item of a campaign from before shards."""
     return Campaign(
         program_id=item.program_id,
         campaign_id=item.campaign_id,
@@ -905,7 +895,8 @@ def _legacy_campaign(item: Any) -> Campaign:
         starts_at=item.starts_at,
         ends_at=item.ends_at,
         updated_at=item.updated_at,
-        revision=int(item.revision) + 1,
+        revision=int(item.revision),
+        shards=shards,
     )
 
 
