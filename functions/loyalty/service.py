@@ -80,6 +80,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     action_periods = periods_of(action_day)
     today = periods.local_day(now, program.timezone)  # and the day it is received: its run judges both
     today_periods = periods_of(today)
+    judged = workflows.judged_days(now, occurred_at, program)  # as its run will (the spend wait)
     digest = document_hash(raw, "earn")
     matching = [
         w
@@ -138,11 +139,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         counted = _counted(state.periods, action_periods, delta) if granted else ()
         after = {**state.periods, **{p.period: p for p in counted}}
         # its run may suspend them: their spends wait for it (`workflows.SPEND_WAIT`)
-        spends_wait = any(
-            workflows.may_suspend(w, replace(customer, lifetime=lifetime), after, day)
-            for w in matching
-            for day in workflows.judged_days(now, occurred_at, program)
-        )
+        earned = replace(customer, lifetime=lifetime)
+        spends_wait = any(workflows.may_suspend(w, earned, after, day) for w in matching for day in judged)
         answer = {
             "granted": granted,
             "requested": request.points,
