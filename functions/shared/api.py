@@ -37,6 +37,9 @@ from functions.shared.runtime import Dependencies
 MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_DEPTH = 32  # DynamoDB's own limit for nested attributes; no body of this API needs 6
 _TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
+# every body of this API is an object (Powertools would take a list's first item, and `null` for none)
+NOT_AN_OBJECT = "the body must be a JSON object"
+NOT_AN_OBJECT_ERROR = {"field": "(body)", "message": "not an object"}
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
@@ -62,6 +65,8 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
     def invalid(error: RequestValidationError) -> Response:
         raw = list(error.errors())
         if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in raw):
+            if (app.current_event.body or "").strip():  # JSON `null`: JSON, and not an object
+                return _not_an_object()
             # no body at all where one is taken: no JSON, as a blank body is (the gate's 400)
             detail = "the body is empty: send a JSON object"
             return Response(400, problems.PROBLEM_JSON, problems.to_json(problems.problem(400, detail)))
@@ -71,6 +76,11 @@ def build_resolver(union_tags: frozenset[str] = frozenset()) -> APIGatewayRestRe
         return Response(422, problems.PROBLEM_JSON, problems.to_json(body))
 
     return app
+
+
+def _not_an_object() -> Response:
+    body = problems.problem(422, NOT_AN_OBJECT, [NOT_AN_OBJECT_ERROR])
+    return Response(422, problems.PROBLEM_JSON, problems.to_json(body))
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -174,10 +184,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         if not _is_unicode(parsed):
             raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
         if parsed is not None and not isinstance(parsed, dict):
-            # every body of this API is an object (Powertools would take a list's first item)
-            raise _Rejected(
-                422, "the body must be a JSON object", [{"field": "(body)", "message": "not an object"}]
-            )
+            raise _Rejected(422, NOT_AN_OBJECT, [NOT_AN_OBJECT_ERROR])
     return principal
 
 

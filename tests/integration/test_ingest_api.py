@@ -754,6 +754,17 @@ def test_a_body_that_is_not_an_object_is_422_not_its_first_item(aws, tenant):
     assert aws.queued() == []
 
 
+@pytest.mark.parametrize("text", ["null", " null ", "5", '"reward.created"', "true"])
+def test_json_that_is_not_an_object_is_named_so(aws, tenant, text):
+    # `null` read "the body is empty" (a 400), though a body was sent: JSON, not an object
+    answer = post(text, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert answer.body["detail"] == "the body must be a JSON object"
+    assert [e["field"] for e in answer.body["errors"]] == ["(body)"]
+    assert aws.queued() == []
+
+
 @pytest.mark.parametrize(
     ("path", "number"),
     [
