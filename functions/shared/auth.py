@@ -203,8 +203,8 @@ def note_use(repository: ProgramsPort, principal: Principal, now: datetime) -> N
     since = now - LAST_USED_RESOLUTION
     if principal.last_used_at is not None and principal.last_used_at >= since:
         return
-    try:
-        repository.note_key_used(principal.key_id, now, since)
+    try:  # in whole seconds: a time kept to the minute shows no microseconds
+        repository.note_key_used(principal.key_id, now.replace(microsecond=0), since)
     except Exception:  # throttled, unavailable, denied: the request goes on without it
         from functions.shared.observability import logger
 

@@ -304,3 +304,14 @@ def test_names_near_the_systems_own_are_anyones(aws: Aws, tenant: Tenant, clock:
 
     assert answer.status == 201, answer
     assert answer.body["actor"] == actor
+
+
+def test_last_used_at_is_shown_in_whole_seconds(aws: Aws, tenant: Tenant, clock: FixedClock):
+    # it showed the request's microseconds, for a time kept only to the minute
+    clock.advance(seconds=7.654321)
+    assert me(tenant.keys["fraud"]).status == 200
+
+    fraud = key_id_of(tenant.keys["fraud"])
+    shown = next(i["last_used_at"] for i in listed(tenant.keys["admin"]) if i["key_id"] == fraud)
+    assert datetime.fromisoformat(shown) == clock.now().replace(microsecond=0), shown
+    assert "." not in shown
