@@ -18,7 +18,7 @@ from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_mop_up, removal_plan, removal_unfinished
 from functions.shared.domain.rewards import override_step
 from functions.shared.domain.summary import first_day_shown
-from functions.shared.errors import InvalidInput
+from functions.shared.errors import invalid_query
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
@@ -51,17 +51,13 @@ def list_cases(
     limit: int,
     cursor: str | None,
 ) -> views.CasePage:
-    errors = []
+    refused = {}
     if sort not in VIEW_SORTS[view]:
-        errors.append(
-            {"field": "sort", "message": f"one of {', '.join(VIEW_SORTS[view])} for the {view} view"}
-        )
+        refused["sort"] = f"one of {', '.join(VIEW_SORTS[view])} for the {view} view"
     if status is not None and status not in CASE_VIEWS[view]:
-        errors.append(
-            {"field": "status", "message": f"one of {', '.join(CASE_VIEWS[view])} for the {view} view"}
-        )
-    if errors:
-        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+        refused["status"] = f"one of {', '.join(CASE_VIEWS[view])} for the {view} view"
+    if refused:
+        raise invalid_query(refused)
     query = {
         "program_id": program_id,
         "view": view,
@@ -119,7 +115,7 @@ def _hold_position(after: tuple[Any, str]) -> tuple[int, str]:
     """A cursor's (micro-units, id) position; an amount no key can hold is a cursor this API never
     gave."""
     if not hold_order.orderable(after[0]):
-        raise InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+        raise paging.not_given()
     return after[0], after[1]
 
 
@@ -176,9 +172,7 @@ def list_rewards(
     cursor: str | None,
 ) -> views.RewardPage:
     if status is not None and status not in REWARD_STATUSES:
-        raise InvalidInput(
-            f"unknown status '{status}'", [{"field": "status", "message": "unknown reward status"}]
-        )
+        raise invalid_query({"status": "unknown reward status"}, f"unknown status '{status}'")
     query = {
         "program_id": program_id,
         "partner_id": partner_id or "",

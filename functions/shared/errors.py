@@ -38,6 +38,13 @@ class InvalidInput(DomainError):
         self.errors = errors or []
 
 
+def invalid_query(refused: dict[str, str], detail: str | None = None) -> InvalidInput:
+    """Query parameters refused by a rule of the route's own (parameter -> what is wrong), named
+    `query.<parameter>` as the route's declared validation names them."""
+    errors = [{"field": f"query.{name}", "message": message} for name, message in refused.items()]
+    return InvalidInput(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+
+
 class StorageUnavailable(DomainError):
     """The store did not answer (throttling, network). Retryable."""
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from functions.shared.errors import InvalidInput
+from functions.shared.errors import InvalidInput, invalid_query
 
 T = TypeVar("T")
 
@@ -47,9 +47,9 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise not_given() from None
     if made_for != query:
-        raise InvalidInput(
+        raise invalid_query(
+            {"cursor": "belongs to another query"},
             "the cursor belongs to another query: keep the same filters and order when paging",
-            [{"field": "cursor", "message": "belongs to another query"}],
         )
     return tuple(after)
 
@@ -69,7 +69,7 @@ def cursor_time(text: Any) -> datetime:
 
 
 def not_given() -> InvalidInput:
-    return InvalidInput("the cursor is not one this API gave", [{"field": "cursor", "message": "invalid"}])
+    return invalid_query({"cursor": "invalid"}, "the cursor is not one this API gave")
 
 
 def read_page(read: Iterable[T], limit: int) -> tuple[list[T], bool]:

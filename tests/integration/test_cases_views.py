@@ -349,7 +349,7 @@ def test_a_cursor_only_pages_the_query_it_was_made_for(world):
     ):
         answer = api("GET", "/v1/cases", world.a.keys["fraud"], limit="2", cursor=cursor, **other)
         assert answer.status == 422, (other, answer)
-        assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+        assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
     same = api("GET", "/v1/cases", world.a.keys["fraud"], limit="2", sort="hold_amount", cursor=cursor)
     assert [c["subject"]["name"] for c in same.body["items"]] == BY_HOLD[2:4]
 

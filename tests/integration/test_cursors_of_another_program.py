@@ -46,7 +46,7 @@ def test_a_cursor_of_the_same_listing_in_another_program_is_422(
         answer = listing(tenant.keys["fraud"], path, limit="1", cursor=theirs, **query)
 
         assert answer.status == 422, (path, query, answer)
-        assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+        assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
         # and the program's own cursor still pages it
         assert (
             listing(tenant.keys["fraud"], path, limit="1", cursor=ours.body["next_cursor"], **query).status

@@ -190,7 +190,7 @@ def test_a_cursor_altered_or_of_another_listing_is_422_and_changes_nothing(dispu
         answer = listed(key, limit="2", cursor=bad)
         assert answer.status == 422, (bad, answer)
         assert answer.headers["content-type"] == "application/problem+json"
-        assert [e["field"] for e in answer.body["errors"]] == ["cursor"], answer.body
+        assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"], answer.body
     # the good cursor still pages its own listing, and nothing changed
     page = listed(key, limit="2", cursor=cursor).body["items"]
     assert [(i["program_id"], i["id"]) for i in page] == disputes.order[2:4]

@@ -350,4 +350,4 @@ def test_a_cursor_whose_position_is_no_campaign_id_is_422(loyalty, tenant, after
     )
 
     assert answer.status == 422, answer
-    assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+    assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]

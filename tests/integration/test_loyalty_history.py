@@ -71,7 +71,7 @@ def test_a_cursor_of_the_same_customer_id_in_another_program_is_422(loyalty, oth
     answer = history(loyalty, "m1", limit="1", cursor=cursor)
 
     assert answer.status == 422, answer
-    assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+    assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
 
 
 def test_a_forged_or_borrowed_cursor_and_a_bad_limit_are_422(loyalty):

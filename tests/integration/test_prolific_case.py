@@ -163,7 +163,7 @@ def test_a_trail_cursor_of_another_case_or_altered_is_422_and_an_unknown_case_40
     ):
         answer = get(world.key, "/v1/cases/c1/audit", cursor=bad)
         assert answer.status == 422, (bad, answer)
-        assert [e["field"] for e in answer.body["errors"]] == ["cursor"]
+        assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
     assert get(world.key, "/v1/cases/c2/audit", cursor=cursor).status == 422  # c1's cursor on c2
     assert get(world.key, "/v1/cases/nope/audit").status == 404
     assert get(world.b.keys["fraud"], "/v1/cases/c1/audit").status == 404  # another program's case

@@ -58,3 +58,22 @@ def test_a_caller_refused_is_told_so_before_anything_about_the_query(aws, tenant
     no_key = call("cases", proxy_event("GET", "/v1/cases", None, None, query={"x": "1"}))
 
     assert (wrong_role.status, no_key.status) == (403, 401)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "named"),
+    [
+        ("/v1/cases", {"view": "everything"}, ["query.view"]),  # refused by the route's declaration
+        ("/v1/cases", {"view": "active", "status": "removed"}, ["query.status"]),  # by the view's rule
+        ("/v1/cases", {"view": "resolved", "sort": "hold_amount"}, ["query.sort"]),
+        ("/v1/cases", {"cursor": "not-a-cursor"}, ["query.cursor"]),
+        ("/v1/rewards", {"status": "lost"}, ["query.status"]),
+        ("/v1/rewards", {"limit": "0"}, ["query.limit"]),
+    ],
+)
+def test_every_refused_query_parameter_is_named_alike(aws, tenant, path, query, named):
+    # a route's own rules named `status`, `sort` and `cursor` bare; its declared ones `query.view`
+    answer = call("cases", proxy_event("GET", path, None, tenant.keys["fraud"], query=query))
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == named

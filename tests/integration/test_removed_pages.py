@@ -172,7 +172,7 @@ def test_a_cursor_altered_or_of_another_listing_or_program_is_422_and_changes_no
         answer = removed(key, limit="2", cursor=bad)
         assert answer.status == 422, (bad, answer)
         assert answer.headers["content-type"] == "application/problem+json"
-        assert [e["field"] for e in answer.body["errors"]] == ["cursor"], answer.body
+        assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"], answer.body
     # the good cursor still pages its own listing, and nothing changed
     assert [i["case_id"] for i in removed(key, limit="2", cursor=cursor).body["items"]] == NEWEST_FIRST[2:4]
     assert every_page(key, limit="2") == before
