@@ -19,6 +19,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -347,6 +348,29 @@ def run_job(target: Target, job: str, as_json: bool) -> None:
 def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
     """Places the active cases stored before the hold-amount order was kept (the Active tab's
     `sort=hold_amount`): once after deploying over existing data; safe to run again."""
+    _backfill(program_id, as_json, lambda store, p: store.place_in_hold_order(p), "without a place", "placed")
+
+
+@cli.command("backfill-campaign-list")
+@click.option("--program", "program_id", default=None, help="One program (default: every program).")
+@json_option
+def backfill_campaign_list(program_id: str | None, as_json: bool) -> None:
+    """Lists the loyalty campaigns saved before the list was kept (`GET /v1/loyalty/campaigns`, the
+    console's Campaigns tab): once after deploying over existing data; safe to run again. It reads
+    the whole table once per program."""
+    _backfill(
+        program_id, as_json, lambda store, p: store.list_every_campaign(p), "outside the list", "listed"
+    )
+
+
+def _backfill(
+    program_id: str | None,
+    as_json: bool,
+    step: Callable[[Any, str], tuple[int, int]],
+    found_as: str,
+    done_as: str,
+) -> None:
+    """A one-off backfill, per program: `step(store, program id)` answers (found, done)."""
     if program_id is not None and not program_id.strip():
         raise click.BadParameter(
             "a program's id (leave --program out for every program)", param_hint="--program"
@@ -355,9 +379,9 @@ def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
     programs = [repository.get_program(program_id)] if program_id else repository.list_programs()
     report = {}
     for program in programs:
-        found, placed = repository.place_in_hold_order(program.program_id)
-        report[program.program_id] = {"found": found, "placed": placed}
-    text = "\n".join(f"{p}: {r['found']} without a place, {r['placed']} placed" for p, r in report.items())
+        found, done = step(repository, program.program_id)
+        report[program.program_id] = {"found": found, done_as: done}
+    text = "\n".join(f"{p}: {r['found']} {found_as}, {r[done_as]} {done_as}" for p, r in report.items())
     _emit(as_json, {"programs": report}, text or "no program")
 
 

@@ -351,3 +351,64 @@ def test_a_cursor_whose_position_is_no_campaign_id_is_422(loyalty, tenant, after
 
     assert answer.status == 422, answer
     assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
+
+
+def test_the_backfill_lists_the_campaigns_saved_before_the_list_and_is_safe_to_run_again(
+    loyalty, tenant, other_tenant, aws, monkeypatch
+):
+    # campaigns saved before 2026-12-05 have no entry in the list: the Campaigns tab did not show
+    # them until each was saved again
+    import json
+
+    from click.testing import CliRunner
+
+    from fraudctl.cli import cli
+
+    settings = loyalty_sample("campaign")
+    for campaign_id in ("old-b", "old-a", "new"):
+        assert loyalty.campaign(campaign_id, settings).status == 200
+    assert Loyalty(other_tenant.keys).campaign("theirs", settings).status == 200
+    loyalty.bonus("m1", 20, "old-a")
+    entry = aws.repository._m.items["loyalty_campaign_entry"]
+    for campaign_id in ("old-b", "old-a"):  # as a version before the list wrote them
+        entry(keys_loyalty.campaigns_pk(tenant.program_id), keys_loyalty.campaign_entry_sk(campaign_id)).delete()
+    aws.repository._m.items["loyalty_campaign"](  # and one from before shards, never read since
+        keys_loyalty.campaign_pk(tenant.program_id, "older"),
+        keys_loyalty.CAMPAIGN_SK,
+        program_id=tenant.program_id,
+        campaign_id="older",
+        total_cap=100,
+        per_customer_cap=50,
+        limit_behavior="hard",
+        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+        granted_total=90,
+        customers=3,
+        revision=4,
+    ).save()
+    assert _listed(tenant) == ["new"]
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
+
+    ran = CliRunner().invoke(cli, ["backfill-campaign-list", "--program", tenant.program_id, "--json"])
+
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output) == {"programs": {tenant.program_id: {"found": 3, "listed": 3}}}
+    assert _listed(tenant) == ["new", "old-a", "old-b", "older"]
+    listed = call("loyalty", proxy_event("GET", "/v1/loyalty/campaigns", None, tenant.keys["fraud"]))
+    old_a = next(c for c in listed.body["items"] if c["id"] == "old-a")
+    assert {k: old_a[k] for k in settings} == settings  # its settings, as saved
+    assert loyalty.campaign("older").body["granted_total"] == 90  # moved to its shards, nothing lost
+    assert loyalty.campaign("old-a").body["granted_total"] == 20
+    again = CliRunner().invoke(cli, ["backfill-campaign-list", "--json"])  # every program, once more
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["programs"] == {
+        tenant.program_id: {"found": 0, "listed": 0},
+        other_tenant.program_id: {"found": 0, "listed": 0},
+    }
+    assert _listed(tenant) == ["new", "old-a", "old-b", "older"]
+    assert _listed(other_tenant) == ["theirs"]
+
+
+def test_the_plain_store_has_no_campaign_to_backfill():
+    from functions.shared.storage.memory import InMemoryRepository
+
+    assert InMemoryRepository().list_every_campaign("prg-any") == (0, 0)

@@ -10,7 +10,7 @@ their ceilings. Period items carry the audience index keys (`agg_pk`, `agg_earne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -630,6 +630,44 @@ class LoyaltyDynamo(DynamoBase):
             return [_campaign_settings(entry) for entry in found]
         except PynamoDBException as exc:
             raise domain_error(exc, "listing the campaigns failed") from exc
+
+    def list_every_campaign(self, program_id: str) -> tuple[int, int]:
+        """Reads the whole table once (nothing but the list finds a program's campaigns; a one-off):
+        each campaign's first shard, or its one item from before shards, whose entry is missing is
+        listed on condition there is still none (a save meanwhile writes the newer settings)."""
+        shard, legacy = self._m.items["loyalty_campaign_shard"], self._m.items["loyalty_campaign"]
+        prefix = keys.campaign_pk(program_id, "")
+        try:
+            listed = {item.campaign_id for item in self._entries(program_id)}
+            found = [
+                item
+                for model in (shard, legacy)
+                for item in model.scan(self._m.base.pk.startswith(prefix))
+                if item.program_id == program_id
+                and item.campaign_id not in listed
+                and (model is legacy or int(item.shard) == 0)
+            ]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"finding the campaigns of {program_id} failed") from exc
+        placed = 0
+        for item in found:
+            if isinstance(item, legacy):  # moved to its shards, and listed, as a read of it does
+                placed += self._migrated(program_id, item.campaign_id)
+                continue
+            try:
+                self._entry(_campaign_settings(item)).save(condition=self._m.base.pk.does_not_exist())
+                placed += 1
+            except PynamoDBException as exc:
+                if not condition_failed(exc):
+                    raise domain_error(exc, f"listing campaign {item.campaign_id} failed") from exc
+        return len(found), placed
+
+    def _entries(self, program_id: str) -> Iterator[Any]:
+        return self._m.items["loyalty_campaign_entry"].query(
+            keys.campaigns_pk(program_id),
+            range_key_condition=self._m.base.sk.startswith(keys.campaign_entry_sk("")),
+            consistent_read=True,
+        )
 
     def _migrated(self, program_id: str, campaign_id: str) -> bool:
         """A campaign kept in one item (before its total was split) becomes its shards, shard 0

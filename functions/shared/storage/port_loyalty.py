@@ -322,6 +322,13 @@ class LoyaltyPort(abc.ABC):
         """The program's campaigns by id, strictly after the id `after`, at most `limit`: their
         settings as last saved, without counter shards (a campaign's figures are its own read)."""
 
+    @abc.abstractmethod
+    def list_every_campaign(self, program_id: str) -> tuple[int, int]:
+        """The one-off backfill of the program's list of campaigns (`fraudctl
+        backfill-campaign-list`): every campaign saved before the list was kept joins it, with its
+        settings. Returns (campaigns found outside the list, campaigns listed). Safe to run again,
+        and while the system runs. A store whose list is its campaigns has none to list: (0, 0)."""
+
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
     def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
