@@ -1,7 +1,9 @@
-"""The lazy Tracer: no X-Ray SDK at import or invocation unless subsegments are asked for."""
+"""Observability: the lazy Tracer (no X-Ray SDK at import or invocation unless subsegments are asked
+for), and metrics switched off that stay off."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -90,3 +92,25 @@ def test_powertools_disabled_tracing_wins_over_subsegments() -> None:
     )
 
     assert out == "ran False"
+
+
+def test_metrics_switched_off_print_nothing_however_many(monkeypatch, capsys):
+    # off (the local system), Powertools kept every value and printed the set at a metric's 100th:
+    # `make run` printed a line of metrics every hundred events
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from functions.shared.observability import metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for _ in range(250):
+        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+
+    assert capsys.readouterr().out == ""
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # on, as deployed: every value is sent
+    for _ in range(150):
+        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sum(len(line["EventsAccepted"]) for line in lines) == 150
