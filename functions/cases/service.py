@@ -13,7 +13,7 @@ from functions.shared import paging, views
 from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import hold_order
 from functions.shared.domain.cases import CASE_VIEWS
-from functions.shared.domain.identity import network_pepper, searchable_name
+from functions.shared.domain.identity import name_searched, network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_mop_up, removal_plan, removal_unfinished
 from functions.shared.domain.rewards import override_step
@@ -95,9 +95,7 @@ def _case_page_from_index(
     needle = searchable_name(q) if q else None
     page, stop, more = filtered_page(
         store.cases_in_view(program_id, view, order == "desc", after, by=sort),
-        lambda c: (
-            (needle is None or needle in searchable_name(c.subject_name)) and status in (None, c.status)
-        ),
+        lambda c: (needle is None or name_searched(needle, c.subject_name)) and status in (None, c.status),
         limit,
     )
     return views.CasePage(

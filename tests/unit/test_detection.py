@@ -283,6 +283,24 @@ def test_a_name_is_searched_as_it_reads_whichever_way_its_letters_were_typed():
     assert searchable_name("...") == "..."  # punctuation alone is searched as typed
 
 
+@pytest.mark.parametrize(
+    ("typed", "name", "found"),
+    [
+        ("🙂", "Sunny Shop 🙂", True),  # what reading drops is found as the name shows it
+        ("...", "Bob... Trading", True),
+        ("!!", "Bob Trading", False),
+        ("ecole", "\u00c9cole Durand", True),
+        ("shop 🙂", "Sunny Shop 🙂", True),
+        ("🙂", "Sunny Shop", False),
+    ],
+)
+def test_a_search_finds_what_reading_drops_as_the_name_shows_it(typed, name, found):
+    # a search for an emoji or for punctuation found nothing, even in a name showing it
+    from functions.shared.domain.identity import name_searched, searchable_name
+
+    assert name_searched(searchable_name(typed), name) is found
+
+
 def test_only_an_address_the_internet_sees_is_a_clients():
     for public in ("81.2.69.160", "8.8.8.8", "2a02:c7f:1234:5600::9"):
         assert public_ip(public), public

@@ -309,8 +309,18 @@ def searchable_name(text: str) -> str:
     accent, `İstanbul` as `istanbul`), invisible format characters dropped first (a zero-width
     space inside a name does not hide it from a search for the name); punctuation alone is kept
     as typed, case folded."""
-    shown = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    shown = _shown(text)
     return normalize_name(shown) or shown.casefold()
+
+
+def name_searched(needle: str, name: str) -> bool:
+    """Whether a search (`searchable_name` of what was typed) finds a name: read as a person reads
+    it, or, for what reading drops (a search for `🙂` or `...`), as the name shows it, case folded."""
+    return needle in searchable_name(name) or needle in _shown(name).casefold()
+
+
+def _shown(text: str) -> str:
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 def normalize_device(fingerprint: str) -> str:
