@@ -12,8 +12,11 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Providers that ignore dots in the local part, and those that ignore a +tag.
-_DOTS_IGNORED = frozenset({"gmail.com"})
+# Providers that ignore characters of the local part (Google its dots; Proton its dots, underscores
+# and hyphens: `jane.doe`, `jane_doe` and `janedoe` are one Proton account), and those that ignore a
+# +tag (and every national domain of Microsoft's consumer mail: `_MICROSOFT`).
+_IGNORED_IN_LOCAL = {"gmail.com": re.compile(r"\."), "proton.me": re.compile(r"[._-]")}
+_MICROSOFT = re.compile(r"(?:hotmail|outlook|live)\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})|msn\.com")
 _PLUS_TAGS = frozenset(
     {
         "gmail.com",
@@ -75,10 +78,10 @@ def normalize_email(address: str) -> str:
         local = re.sub(r"\\(.)", r"\1", local[1:-1])
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
-    if domain in _PLUS_TAGS:
+    if domain in _PLUS_TAGS or _MICROSOFT.fullmatch(domain):
         local = local.split("+", 1)[0]
-    if domain in _DOTS_IGNORED:
-        local = local.replace(".", "")
+    if ignored := _IGNORED_IN_LOCAL.get(domain):
+        local = ignored.sub("", local) or local
     return f"{local}@{domain}"
 
 
@@ -178,10 +181,11 @@ def payout_key(account: str) -> str:
     characters dropped, in capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are
     `GB29NWBK6016...`), an IBAN without the label its printed form carries (`IBAN GB29 ...`), and
     an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`).
-    A ring paid into one account must not escape `cluster_shared_payout` by writing it differently
-    in each sign-up."""
+    An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
+    paid into one account, or a removed partner paid again into its own, must not escape
+    `cluster_shared_payout` by writing it differently in each sign-up."""
     if "@" in account:
-        return normalize_email(account)
+        return normalize_email(_PAYOUT_LABEL.sub("", account))
     text = "".join(c for c in unicodedata.normalize("NFKC", account) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
@@ -191,6 +195,7 @@ def payout_key(account: str) -> str:
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
+_PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
 
 
 @lru_cache(maxsize=65536)
@@ -261,9 +266,19 @@ def _name_words(name: str) -> list[str]:
 
 
 def _name_digest(words: list[str], pepper: bytes) -> str | None:
-    if len(words) < 2 and not (len(words) == 1 and len(words[0]) >= 2 and _unspaced(words[0])):
+    if not _tells_someone(words):
         return None
     return hmac.new(pepper, f"name:{' '.join(words)}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def names_someone(name: str) -> bool:
+    """Whether a name can tell a person by (`namesake`'s rule): two words at least, or one word of
+    two characters or more in a script written without spaces; not one word (`Lena`, `Admin`)."""
+    return _tells_someone(_name_words(name))
+
+
+def _tells_someone(words: list[str]) -> bool:
+    return len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 2 and _unspaced(words[0]))
 
 
 # scripts written without spaces between a person's names (Unicode character names begin so)
