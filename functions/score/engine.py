@@ -318,10 +318,12 @@ class Engine:
             if plan.subject[0] == "partner"
             else crowds
         )
-        links = {
-            role: NO_LINK if key_of[role] in seen_crowded and not farmed(key_of[role], state) else state
+        crowded = {
+            role
             for role, state in read.items()
+            if key_of[role] in seen_crowded and not farmed(key_of[role], state)
         }
+        links = {role: NO_LINK if role in crowded else state for role, state in read.items()}
         network = {role: state for role, state in network.items() if plan.links.get(role) not in seen_crowded}
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
@@ -371,6 +373,7 @@ class Engine:
                 keys.normalized if keys else None,
                 by_ip=plan.ip,
                 links=links,
+                crowded=crowded,
             )
             if customer.email and keys:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)

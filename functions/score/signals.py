@@ -5,7 +5,7 @@ Each reason carries its fixed code, a readable detail naming the evidence, and t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from functions.shared.domain.identity import (
     email_domain,
     ip_key,
     name_key,
+    names_someone,
     names_the_same,
     namesake,
     namesake_of,
@@ -417,10 +418,14 @@ def self_referral(
     customer_email: str | None,
     by_ip: str | None = None,
     links: dict[str, LinkState] | None = None,
+    crowded: Collection[str] = (),
 ) -> list[Reason]:
     """`by_ip`: the customer's IP as profiles keep it (`Engine.linked_ip`), None when it names no one;
     `links`: the customer's e-mail, device and IP links as read, which name the partner when it used them
-    (the partner's profile keeps only `profiles.PROFILE_KEEPS` of each kind)."""
+    (the partner's profile keeps only `profiles.PROFILE_KEEPS` of each kind); `crowded`: the roles
+    of those that are crowds (a carrier's address, an SDK's one fingerprint), evidence about no one
+    whichever way they are compared. A name is evidence only when it can tell a person by
+    (`identity.names_someone`: not `Lena`)."""
     if partner is None:
         return []
     links = links or {}
@@ -430,14 +435,19 @@ def self_referral(
     ):
         evidence.append("e-mail address")
     used = partner.key in links.get("device", NO_LINK).members
-    if used or (
-        customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices
+    if "device" not in crowded and (
+        used
+        or (customer.device_fingerprint and customer.device_fingerprint.strip().lower() in partner.devices)
     ):
         evidence.append("device")
-    if by_ip and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members):
+    if (
+        by_ip
+        and "ip" not in crowded
+        and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members)
+    ):
         evidence.append("IP address")
-    name = name_key(customer.name) if customer.name else ""
-    if name and partner.name and name == name_key(partner.name):  # an empty name names no one
+    name = name_key(customer.name) if customer.name and names_someone(customer.name) else ""
+    if name and partner.name and name == name_key(partner.name):
         evidence.append("name")
     if not evidence:
         return []
