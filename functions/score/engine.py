@@ -338,8 +338,10 @@ class Engine:
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
+                # the name of a partner removed there is evidence on a crowded IP too: name and IP together
+                # name the person, and a removed partner could otherwise crowd its own home IP out
                 reasons += signals.removed_namesake(
-                    me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK), self.pepper
+                    me, str(event.session.ip), partner.name or "", read.get("ip", NO_LINK), self.pepper
                 )
             if partner.email:
                 reasons += signals.email_signals(

@@ -25,8 +25,14 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
     accounts on one device had every later one pass with no device signal, and a removal's block
     on the device stopped no one. Flags alone do not make a farm: a fingerprint an SDK sends for
     every browser flags its first accounts too (three on one device), and their approvals withdraw
-    those marks. Still not written: no more members."""
-    return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
+    those marks. Flags do once a member was removed and blocked from reapplying there: a blocked
+    partner who signed up throwaway accounts on its device until it was a crowd (each flagged as
+    its reapplying, none removed) made its block read as no one's. Still not written: no more
+    members."""
+    if key[0] not in GUARDED_JOINS:
+        return False
+    marked = state.removed | state.flagged if state.blocked else state.removed
+    return 2 * len(marked) > len(state.members)
 
 
 def links_to_join(
