@@ -332,7 +332,7 @@ def velocity_signal(
     for label, count in counts.items():
         if count >= limit:
             after = later(label) if later else 0
-            when = f"within two hours, {after} dated after this one" if after else "in the last two hours"
+            when = f"within three hours, {after} dated after this one" if after else "in the last three hours"
             return [Reason("velocity", f"{count} {what} from {label} {when}", "velocity")]
     return []
 
@@ -467,7 +467,7 @@ def account_burst(activity: str, changes: int) -> list[Reason]:
         Reason(
             "unusual_activity",
             f"{changes + 1} sensitive account changes (latest: {activity.replace('_', ' ')}) "
-            "within two hours",
+            "within three hours",
             "unusual_activity",
         )
     ]

@@ -188,7 +188,7 @@ def both_read(real: Any) -> Any:
 
 
 def device_signups(repository: Any, program_id: str, device: str, at: datetime) -> int:
-    """The device's sign-up count of `at`'s two hours, as scoring reads it (its counter items and
+    """The device's sign-up count of `at`'s three hours, as scoring reads it (its counter items and
     its link's slots)."""
     counted = velocity("signup", f"device:{device}", at, ("device", device))
     snapshot = repository.scoring_snapshot(

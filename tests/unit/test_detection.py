@@ -915,12 +915,12 @@ def test_a_burst_across_an_hour_is_velocity_whichever_order_it_arrives_in(order)
     }
 
     fired = [at for at in sent if "velocity" in reasons(decisions[at])]
-    assert fired == sent[3:]  # the fourth and fifth received: three others within two hours
+    assert fired == sent[3:]  # the fourth and fifth received: three others within three hours
     last = reasons(decisions[sent[-1]])["velocity"]
     if order == "newest first":
-        assert last == "4 sign-ups from IP 81.2.69.99 within two hours, 3 dated after this one"
+        assert last == "4 sign-ups from IP 81.2.69.99 within three hours, 3 dated after this one"
     else:
-        assert last == "4 sign-ups from IP 81.2.69.99 in the last two hours"
+        assert last == "4 sign-ups from IP 81.2.69.99 in the last three hours"
 
 
 def test_a_customer_with_the_partners_former_address_is_a_self_referral():

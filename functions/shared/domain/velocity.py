@@ -1,6 +1,9 @@
 """Velocity counts (SPEC 5.1 `velocity` and `unusual_activity`): how many events of one kind came
-from one identifier (an IP, a device, a partner's account) in the event's hour and the hour before,
-hours of UTC whatever offset the event's time was sent with; and, for an event received after its
+from one identifier (an IP, a device, a partner's account) in the event's hour and the two hours
+before, hours of UTC whatever offset the event's time was sent with, so every event of the two
+hours before it is counted, wherever the clock's hours fall (the event's hour and one before
+counted as few as 60 minutes back: a burst split around an empty hour, three at 00:58 and three at
+02:00, was seen by none of its events); and, for an event received after its
 hour was over, the hour after too: there it finds the ones dated after it and received before
 (SPEC 4: times are the events' own), so a burst sent newest first is seen by its last-received
 event as one sent in order is by its last (counting only the hours before, it was seen by none).
@@ -27,14 +30,15 @@ from typing import NamedTuple
 
 from functions.shared.domain.model import LinkKey, LinkState, as_utc
 
-COUNTER_LIFETIME = timedelta(hours=3)  # a counter item's expiry after its event
+COUNTER_LIFETIME = timedelta(hours=4)  # a counter item's expiry after its event (read 3 hours at most)
 HOUR = timedelta(hours=1)
 KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
+AFTER = 3  # a count's hours: its own, the one and the two before, then (read late) the one after
 
 
 class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclass's init is slow
-    """One count an event reads and adds to: the counter items of its hour, the hour before and,
-    read late, the hour after (`names`, in that order), and the slots of the same hours on the
+    """One count an event reads and adds to: the counter items of its hour, the two hours before
+    and, read late, the hour after (`names`, in that order), and the slots of the same hours on the
     identifier's link (`link`, None: the count has no link, such as a partner's account changes)."""
 
     names: tuple[str, ...]
@@ -53,7 +57,7 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
 
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
-        return self._of_hour(2, counters, links) if len(self.names) > 2 else 0
+        return self._of_hour(AFTER, counters, links) if len(self.names) > AFTER else 0
 
     def _of_hour(self, n: int, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         count = counters.get(self.names[n], 0)
@@ -81,7 +85,7 @@ def velocity(
     at = as_utc(at)  # a burst sent with a different offset per event still fills one hour
     labels = hour_labels(at.year, at.month, at.day, at.hour)
     late = received is not None and received >= at.replace(minute=0, second=0, microsecond=0) + HOUR
-    hours: tuple[str, ...] = labels if late else labels[:2]
+    hours: tuple[str, ...] = labels if late else labels[:AFTER]
     names = tuple([f"{kind}:{identifier}:{hour}" for hour in hours])
     if link is None:
         return Velocity(names)
@@ -119,10 +123,10 @@ def _oldest_kept(year: int, month: int, day: int, hour: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str, str]:
-    """The labels of a UTC hour, of the hour before and of the hour after."""
+def hour_labels(year: int, month: int, day: int, hour: int) -> tuple[str, str, str, str]:
+    """The labels of a UTC hour, of the two hours before and of the hour after."""
     start = datetime(year, month, day, hour)  # noqa: DTZ001 (wall-clock fields only)
-    return hour_label(start), hour_label(start - HOUR), hour_label(start + HOUR)
+    return hour_label(start), hour_label(start - HOUR), hour_label(start - 2 * HOUR), hour_label(start + HOUR)
 
 
 def hour_label(hour: datetime) -> str:
