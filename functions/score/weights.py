@@ -68,21 +68,28 @@ WEAK = {
 # unusual_activity: payout details changed shortly before a large reward (an account taken over, or
 # opened to cash out, points the money at new details just before it is paid). Within the window,
 # a reward at least this large (major units of its currency, about 200 US dollars) flags alone: the
-# reward is held for review, which costs an honest partner a review, not the money. Currencies not
-# listed are not judged by size.
+# reward is held for review, which costs an honest partner a review, not the money. The amounts are
+# rounded and err low (a currency that loses value makes its line stricter, never laxer); currencies
+# not listed (those whose value moves too fast to keep a line: ARS, VES, ...) are not judged by size.
 PAYOUT_CHANGE_WINDOW_HOURS = 48
 LARGE_REWARD = {
     "USD": 200, "EUR": 200, "GBP": 160, "CHF": 180, "CAD": 270, "AUD": 300, "NZD": 330,
     "JPY": 30000, "CNY": 1400, "HKD": 1550, "SGD": 270, "INR": 16000, "KRW": 270000,
     "BRL": 1000, "MXN": 3500, "ZAR": 3600, "SEK": 2100, "NOK": 2100, "DKK": 1400, "PLN": 800,
+    "CZK": 4500, "HUF": 70000, "RON": 900, "BGN": 350, "ISK": 25000, "UAH": 8000, "RSD": 20000,
+    "TRY": 6000, "ILS": 700, "AED": 700, "SAR": 700, "QAR": 700, "KWD": 60, "BHD": 75, "OMR": 75,
+    "EGP": 9000, "MAD": 1800, "NGN": 280000, "KES": 25000, "GHS": 2500,
+    "THB": 6500, "IDR": 3000000, "MYR": 850, "PHP": 11000, "VND": 5000000, "TWD": 6000,
+    "PKR": 55000, "BDT": 24000, "LKR": 58000,
+    "CLP": 180000, "COP": 780000, "PEN": 720,
 }  # fmt: skip
 WEIGHTS = {**STRONG, **MEDIUM, **WEAK}
 
 # thresholds of the signals themselves
 FAR_FROM_ADDRESS_KM = 500
-VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the last two hours
-VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last two hours
-ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last two hours
+VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the last three hours
+VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last three hours
+ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last three hours
 CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of three
 # the crowd limits and the edit distance are identity rules: functions/shared/domain/identity.py
 SIMILAR_EMAIL_DISTANCE = identity.SIMILAR_EMAIL_DISTANCE  # edit distance between bare local parts
