@@ -369,9 +369,12 @@ def test_the_backfill_lists_the_campaigns_saved_before_the_list_and_is_safe_to_r
         assert loyalty.campaign(campaign_id, settings).status == 200
     assert Loyalty(other_tenant.keys).campaign("theirs", settings).status == 200
     loyalty.bonus("m1", 20, "old-a")
-    entry = aws.repository._m.items["loyalty_campaign_entry"]
+    entry, listed_in = (
+        aws.repository._m.items["loyalty_campaign_entry"],
+        keys_loyalty.campaigns_pk(tenant.program_id),
+    )
     for campaign_id in ("old-b", "old-a"):  # as a version before the list wrote them
-        entry(keys_loyalty.campaigns_pk(tenant.program_id), keys_loyalty.campaign_entry_sk(campaign_id)).delete()
+        entry(listed_in, keys_loyalty.campaign_entry_sk(campaign_id)).delete()
     aws.repository._m.items["loyalty_campaign"](  # and one from before shards, never read since
         keys_loyalty.campaign_pk(tenant.program_id, "older"),
         keys_loyalty.CAMPAIGN_SK,
