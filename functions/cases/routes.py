@@ -98,8 +98,8 @@ def get_case_audit(
     "that gave it.",
 )
 def get_rewards(
-    partner_id: Annotated[str | None, Query(max_length=128)] = None,
-    customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    partner_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     status: Annotated[
         str | None,
         Query(description="new, pending, on_hold, approved, declined, paid or archived"),

@@ -28,8 +28,9 @@ VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at"
 
 # --- paging -------------------------------------------------------------------------------
 def _sort_key(case: Case, sort: str) -> tuple[Any, str]:
-    if sort == "hold_amount":
-        return (views.primary_hold(case)[1], case.case_id)
+    if sort == "hold_amount":  # where the order placed it as read (its key may lag its holds)
+        place = case.hold_place if case.hold_place is not None else views.primary_hold(case)[1]
+        return (place, case.case_id)
     value = getattr(case, sort)
     return ((value.isoformat() if isinstance(value, datetime) else ""), case.case_id)
 
@@ -93,6 +94,8 @@ def _case_page_from_index(
         found = decode_cursor(cursor, query)
         after = _hold_position(found) if sort == "hold_amount" else _position(found)
     needle = searchable_name(q) if q else None
+    if needle is not None and not needle.strip():  # blanks or invisible characters alone: no search
+        needle = None
     page, stop, more = filtered_page(
         store.cases_in_view(program_id, view, order == "desc", after, by=sort),
         lambda c: (needle is None or name_searched(needle, c.subject_name)) and status in (None, c.status),

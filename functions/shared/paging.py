@@ -27,10 +27,14 @@ from functions.shared.errors import InvalidInput, invalid_query
 T = TypeVar("T")
 
 SCAN_BUDGET = 500  # items a searched or filtered page may read before it answers with what it found
+# a position's text (an id, an instant) is this long at most: DynamoDB refuses a key past 1,024 bytes
+# (a 500), and no id of this API (128 characters) nor instant comes near it
+POSITION_TEXT_MOST = 256
 
 
 def encode_cursor(position: tuple[Any, ...], query: dict[str, Any]) -> str:
-    raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"))
+    # text as UTF-8, not escaped: a search of 200 emoji made a cursor longer than a cursor may be
+    raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -44,7 +48,9 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
             raise ValueError("not a position")
         if any(type(value) is not kind for value, kind in zip(after, kinds, strict=True)):
             raise ValueError("not a position")
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        if any(isinstance(value, str) and not _key_text(value) for value in after):
+            raise ValueError("no key")
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):  # `[[[...` 1,500 deep
         raise not_given() from None
     if made_for != query:
         raise invalid_query(
@@ -52,6 +58,17 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
             "the cursor belongs to another query: keep the same filters and order when paging",
         )
     return tuple(after)
+
+
+def _key_text(text: str) -> bool:
+    """Text a key can hold: short enough, and UTF-8 (an unpaired surrogate is not)."""
+    if len(text) > POSITION_TEXT_MOST:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cursor_time(text: Any) -> datetime:

@@ -289,6 +289,10 @@ class Case:
     archived_count: int = 0
     archived_micros: dict[str, int] = field(default_factory=dict)
     subject_team: str | None = None
+    # where the hold-amount order placed the case as it was read from it (micro-units: its key there,
+    # which lags its holds until a read re-keys it); None when read otherwise. A page's cursor goes
+    # on from where its last case was placed, not from where its holds would place it now
+    hold_place: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,8 @@ _PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys
 class PartnersDynamo(DynamoBase):
     """Partner-program storage on DynamoDB."""
 
+    _rekey_turn = 0  # the hold order's stale cases are re-keyed from either end by turns
+
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
         self,
@@ -461,19 +463,27 @@ class PartnersDynamo(DynamoBase):
                 scan_index_forward=not newest_first,
                 page_size=PAGE_READ,
             ):
-                yield _case(item)
+                case = _case(item)
+                if by_hold:
+                    case.hold_place = keys.hold_place(item.case_hold_sk)
+                yield case
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing {view} cases failed") from exc
 
     def _rekey_stale_holds(self, program_id: str) -> int:
         """Sets the hold-order key of the program's cases whose holds changed since it was set (the
         sparse `cases_hold_stale` index: usually empty, one cheap query), so the page about to be
-        read from `cases_by_hold` places each by its holds. At most `REKEY_BUDGET` cases per read;
-        returns how many were re-keyed."""
+        read from `cases_by_hold` places each by its holds. At most `REKEY_BUDGET` cases per read,
+        from the oldest flag and the newest by turns: oldest first alone, a newer case whose holds
+        changed waited for ever while the hundred oldest kept taking holds. Returns how many were
+        re-keyed."""
         rekeyed = 0
+        self._rekey_turn += 1
         try:
             stale = self._m.indexes["cases_hold_stale"].query(
-                keys.hold_stale_pk(program_id), page_size=REKEY_BUDGET
+                keys.hold_stale_pk(program_id),
+                scan_index_forward=self._rekey_turn % 2 == 1,
+                page_size=REKEY_BUDGET,
             )
             for tried, item in enumerate(stale, start=1):
                 rekeyed += self._rekey(item)

@@ -58,8 +58,10 @@ def outbox_sk(received_at: datetime, event_id: str) -> str:
 
 
 def timestamp(at: datetime) -> str:
-    """Sortable UTC text form of a time, microseconds included."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Sortable UTC text form of a time, microseconds included; the year in four digits (`%Y` writes
+    the year 999 as `999`, which sorts after every later year)."""
+    at = at.astimezone(UTC)
+    return f"{at.year:04d}" + at.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def from_timestamp(text: str) -> datetime:
@@ -131,6 +133,12 @@ def case_hold_sk(micros: int, case_id: str) -> str:
         raise ValueError(f"a hold of {micros} micro-units has more than {HOLD_DIGITS} digits")
     sign, digits = ("1", micros) if micros >= 0 else ("0", 10**HOLD_DIGITS + micros)
     return f"{sign}{digits:0{HOLD_DIGITS}d}#{case_id}"
+
+
+def hold_place(sk: str) -> int:
+    """The micro-units a `case_hold_sk` places its case at."""
+    sign, digits = sk[0], int(sk[1 : 1 + HOLD_DIGITS])
+    return digits if sign == "1" else digits - 10**HOLD_DIGITS
 
 
 def hold_stale_pk(program_id: str) -> str:
