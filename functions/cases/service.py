@@ -249,7 +249,8 @@ def remove_partner(
 
     def mop_up() -> Case:
         subject = store.get_subject(program_id, "partner", case.subject_id)
-        arrived = read is None or subject.reward_seq != read.reward_seq
+        still_held = store.get_case(program_id, case_id).held_count  # one the index did not show yet
+        arrived = read is None or subject.reward_seq != read.reward_seq or still_held > 0
         rewards = store.subject_rewards(program_id, "partner", subject.id) if arrived else []
         removed = replace(case, status="removed")
         carry_out(store, removal_mop_up(removed, read, subject, rewards, pepper, now), deps.publisher)

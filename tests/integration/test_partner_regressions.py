@@ -16,9 +16,7 @@ from botocore.exceptions import ClientError
 
 from functions.disputes.service import run_cycle
 from functions.hold_sweep.service import sweep
-from functions.shared import runtime
 from functions.shared.changes import carry_out
-from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import email_keys, network_key, network_pepper
 from functions.shared.domain.marks import (
     CUSTOMER_MARK,
@@ -37,25 +35,12 @@ from functions.shared.domain.writes import (
     UpdateProfile,
     WriteProfile,
 )
-from functions.shared.messaging import InMemoryPublisher
 from local_system.scheduler import scheduled_event
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.support import call, invoke_raw, proxy_event, sample
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _n = itertools.count(1)
-
-
-@pytest.fixture
-def env(aws, tenant, security_key, monkeypatch):
-    deps = runtime.dependencies()
-    publisher = InMemoryPublisher()
-    monkeypatch.setattr(deps, "publisher", publisher)
-    clock = FixedClock(NOW)
-    monkeypatch.setattr(deps, "clock", clock)
-    return SimpleNamespace(
-        aws=aws, tenant=tenant, security=security_key, deps=deps, bus=publisher, clock=clock
-    )
 
 
 def api(env, function: str, method: str, path: str, body: Any = None, key: str | None = None, **query: str):

@@ -262,6 +262,9 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 # evidence since the case was read outdates an approval: planned again, withdrawn
                 expect_evidence=evidence_of(case) if approve else None,
                 expect_verdict=case.verdict,
+                # an approved case holds none (nothing is held under it once begun: the subject is
+                # under no case): one the index had not shown yet refuses this, and the cycle reads again
+                expect_held=0 if approve else None,
             ),
             audit(
                 case,

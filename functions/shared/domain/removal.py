@@ -170,7 +170,8 @@ def removal_mop_up(
     case: Case, read: Subject | None, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime
 ) -> list[Step]:
     """After a removal's last step (`removal_plan`), what arrived between its read (`read`; None
-    when a retry finishes a removal that stopped, and then everything is done again) and that step:
+    when a retry finishes a removal that stopped, and then everything is done again) and that step,
+    or was held before it but missing from the rewards it read (an index a moment behind):
     the partner's `rewards` still archivable are archived, and their identifiers marked again when
     one was added (set additions: nothing is marked twice); then `marks_pending` is cleared. Nothing
     can arrive unseen after the last step, so one mop-up is enough (an event of the partner may
@@ -197,7 +198,10 @@ def removal_mop_up(
         expect={"status": "removed", "flag_case_id": case.case_id},
         bump=False,
     )
-    return [*steps, Step([done])]
+    # done when the case holds none: from the last step on a reward is archived as it arrives, so
+    # one still held is one the rewards' index had not shown yet (read a moment behind): read again
+    empty = UpdateCase(case.program_id, case.case_id, expect=removed, expect_held=0)
+    return [*steps, Step([done, empty])]
 
 
 def check_removable(case: Case) -> None:

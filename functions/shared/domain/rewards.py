@@ -192,7 +192,12 @@ def override_step(reward: Reward, actor: str, at: datetime) -> Step:
     step = Step(
         [
             MoveReward(
-                reward.program_id, reward.reward_id, expect="on_hold", status="approved", overridden=True
+                reward.program_id,
+                reward.reward_id,
+                expect="on_hold",
+                status="approved",
+                overridden=True,
+                expect_case=reward.case_id,  # whose figures it leaves (the cycle may move it meanwhile)
             )
         ]
     )
@@ -237,7 +242,15 @@ def reward_chunks(
         chunk = rewards[start : start + room]
         step = Step(
             [
-                MoveReward(r.program_id, r.reward_id, expect=r.status, status=to_status, case_id=under)
+                MoveReward(
+                    r.program_id,
+                    r.reward_id,
+                    expect=r.status,
+                    status=to_status,
+                    case_id=under,
+                    # a held one leaves the figures of the case it was read under: only if still there
+                    expect_case=r.case_id if r.status == "on_hold" else None,
+                )
                 for r in chunk
             ]
         )

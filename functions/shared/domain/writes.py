@@ -149,8 +149,10 @@ class PutReward:
 
 @dataclass(frozen=True, slots=True)
 class MoveReward:
-    """One reward from `expect` to `status`; only if it is still `expect` (and, with
-    `never_overridden`, was never overridden). `case_id` is written when given."""
+    """One reward from `expect` to `status`; only if it is still `expect` (with `never_overridden`,
+    was never overridden; with `expect_case`, is still under that case: a held reward the dispute
+    cycle moved under another case of its subject leaves that case's figures, not the one read).
+    `case_id` is written when given."""
 
     program_id: str
     reward_id: str
@@ -159,6 +161,7 @@ class MoveReward:
     case_id: str | None = None
     overridden: bool | None = None
     never_overridden: bool = False
+    expect_case: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +178,10 @@ NO_VERDICT = ""  # `UpdateCase.expect_verdict`: no verdict recorded (no verdict 
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
     case must exist), with `expect_evidence`, that its reasons have fired exactly that often
-    (code: count), and with `expect_verdict`, that the security team's verdict is that one
-    (`NO_VERDICT`: that there is none yet).
+    (code: count), with `expect_verdict`, that the security team's verdict is that one
+    (`NO_VERDICT`: that there is none yet), and with `expect_held`, that it holds that many rewards
+    (a plan that moved every held reward it read ends only if no other is held: an index read a
+    moment behind a hold does not leave that reward held under a case that is done).
     Figures are added (negative to take away); `reasons` are merged per code: the
     detail replaced, the count raised, the first time kept."""
 
@@ -191,6 +196,7 @@ class UpdateCase:
     reasons: tuple[Reason, ...] = ()
     expect_evidence: dict[str, int] | None = None
     expect_verdict: str | None = None
+    expect_held: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +237,7 @@ class CountSummary:
     held_micros: dict[str, int] = field(default_factory=dict)
     flag_day: str | None = None  # YYYY-MM-DD (UTC) of the cases opened in the step
     flags: int = 0  # cases opened that day
-    flag_reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases carrying it
+    flag_reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases opened with it
     flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
 
 

@@ -815,6 +815,8 @@ class PartnersDynamo(DynamoBase):
             condition = m.reward.status == write.expect
             if write.never_overridden:
                 condition &= m.reward.overridden == False  # noqa: E712
+            if write.expect_case is not None:
+                condition &= m.reward.case_id == write.expect_case
             tx.update(
                 m.reward(keys.reward_pk(write.program_id, write.reward_id), keys.REWARD_SK),
                 actions=actions,
@@ -962,6 +964,11 @@ class PartnersDynamo(DynamoBase):
             condition &= m.case.reason_counts == write.expect_evidence
         if write.expect_verdict is not None:  # the verdict the plan applies, not one recorded since
             condition &= _equals(m.case.verdict, write.expect_verdict or None)  # NO_VERDICT: none
+        if write.expect_held is not None:
+            held = m.case.held_count == write.expect_held
+            if write.expect_held == 0:  # a case that never held one has no count at all
+                held |= m.case.held_count.does_not_exist()
+            condition &= held
         actions: list[Any] = []
         status = write.changes.get("status")
         if any(write.hold_micros.values()):

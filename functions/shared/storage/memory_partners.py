@@ -425,6 +425,7 @@ class PartnersMemory:
             reward is not None
             and reward.status == write.expect
             and not (write.never_overridden and reward.overridden)
+            and write.expect_case in (None, reward.case_id)
         )
 
     def _move_reward(self, write: MoveReward) -> None:
@@ -448,6 +449,7 @@ class PartnersMemory:
             and (not write.expect or case.status in write.expect)
             and (write.expect_evidence is None or evidence_of(case) == write.expect_evidence)
             and (write.expect_verdict is None or case.verdict == (write.expect_verdict or None))
+            and (write.expect_held is None or case.held_count == write.expect_held)
         )
 
     def _locate_case(self, write: LocateCase) -> None:
