@@ -71,7 +71,10 @@ def make_engine(env: dict[str, str] | None = None) -> Engine:
     )
 
 
-def score(engine: Engine, body: dict[str, Any], program: str = PROGRAM) -> dict[str, Any]:
+def score(
+    engine: Engine, body: dict[str, Any], program: str = PROGRAM, received: datetime | None = None
+) -> dict[str, Any]:
+    """The decision on `body`, received at `received` (now, when not given)."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     stored = StoredEvent(
         program_id=program,
@@ -80,7 +83,7 @@ def score(engine: Engine, body: dict[str, Any], program: str = PROGRAM) -> dict[
         body=body,
         body_hash=hashlib.sha256(text.encode()).hexdigest(),
         occurred_at=datetime.fromisoformat(body["occurred_at"]),
-        received_at=datetime.now(UTC),
+        received_at=received or datetime.now(UTC),
     )
     engine.repository.record_event(stored)
     return engine.score(stored).decision

@@ -33,51 +33,42 @@ def fresh() -> World:
     return World(Dependencies(InMemoryRepository(), InMemoryPublisher(), FixedClock(START)), "prg-f")
 
 
-@settings(
+EXAMPLES = settings(
     max_examples=int(os.environ.get("FIGURES_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-@given(st.lists(OPS, min_size=1, max_size=30))
-def test_kept_figures_match_a_recount(ops):
+
+
+def recounted_after_each(ops) -> None:
     world = fresh()
     for i, op in enumerate(ops):
         world.do(op)
         problems = world.problems()
         assert not problems, (ops[: i + 1], problems)
+
+
+@EXAMPLES
+@given(st.lists(OPS, min_size=1, max_size=30))
+def test_kept_figures_match_a_recount(ops):
+    recounted_after_each(ops)
 
 
 NAMES2 = (*NAMES, "days")
 OPS2 = st.tuples(st.sampled_from(NAMES2), st.integers(0, 11), st.integers(0, 11))
 
 
-@settings(
-    max_examples=int(os.environ.get("FIGURES_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@EXAMPLES
 @given(st.lists(OPS2, min_size=1, max_size=40))
 def test_kept_figures_match_a_recount_over_days(ops):
-    world = fresh()
-    for i, op in enumerate(ops):
-        world.do(op)
-        problems = world.problems()
-        assert not problems, (ops[: i + 1], problems)
+    recounted_after_each(ops)
 
 
 NAMES3 = (*NAMES, "between", "between", "between")
 OPS3 = st.tuples(st.sampled_from(NAMES3), st.integers(0, 11), st.integers(0, 15))
 
 
-@settings(
-    max_examples=int(os.environ.get("FIGURES_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@EXAMPLES
 @given(st.lists(OPS3, min_size=1, max_size=40))
 def test_kept_figures_match_a_recount_with_operations_between_steps(ops):
-    world = fresh()
-    for i, op in enumerate(ops):
-        world.do(op)
-        problems = world.problems()
-        assert not problems, (ops[: i + 1], problems)
+    recounted_after_each(ops)
