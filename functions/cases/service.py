@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from functions.shared import paging, views
-from functions.shared.changes import carry_out, retrying
+from functions.shared.changes import carry_out, ending_empty, retrying
 from functions.shared.domain import hold_order
 from functions.shared.domain.cases import CASE_VIEWS
 from functions.shared.domain.identity import name_searched, network_pepper, searchable_name
@@ -247,16 +247,18 @@ def remove_partner(
 
     case, read = retrying(attempt, f"removing the partner of case {case_id}")
 
-    def mop_up() -> Case:
+    def mop_up(until_empty: bool) -> Case:
         subject = store.get_subject(program_id, "partner", case.subject_id)
         still_held = store.get_case(program_id, case_id).held_count  # one the index did not show yet
         arrived = read is None or subject.reward_seq != read.reward_seq or still_held > 0
         rewards = store.subject_rewards(program_id, "partner", subject.id) if arrived else []
         removed = replace(case, status="removed")
-        carry_out(store, removal_mop_up(removed, read, subject, rewards, pepper, now), deps.publisher)
+        steps = removal_mop_up(removed, read, subject, rewards, pepper, now, until_empty)
+        carry_out(store, steps, deps.publisher)
         return store.get_case(program_id, case_id)
 
-    return views.removed_partner(retrying(mop_up, f"archiving what arrived during the removal of {case_id}"))
+    what = f"archiving what arrived during the removal of {case_id}"
+    return views.removed_partner(ending_empty(mop_up, what, case_id))
 
 
 def removed_partners(

@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.disputes.continuation import TIME_MARGIN_SECONDS, Continuation, CycleRun, next_run
 from functions.shared import views
-from functions.shared.changes import carry_out, retrying
+from functions.shared.changes import carry_out, ending_empty, retrying
 from functions.shared.domain import actors
 from functions.shared.domain.cases import dispute_position
 from functions.shared.domain.disputes import (
@@ -187,7 +187,7 @@ def _cycle_pass(
         to_take -= 1
         done.last_passed = dispute_position(listed)
 
-        def attempt(listed: Case = listed) -> str | None:
+        def attempt(until_empty: bool, listed: Case = listed) -> str | None:
             case = store.get_case(listed.program_id, listed.case_id)
             if case.status != "disputed" or case.verdict not in VERDICTS:
                 return None  # resolved or removed meanwhile
@@ -213,7 +213,7 @@ def _cycle_pass(
                 subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
             rewards = store.subject_rewards(case.program_id, case.subject_type, case.subject_id)
             # stamped when applied: a verdict recorded as the cycle ran is older than its resolution
-            plan = resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()))
+            plan = resolution_plan(case, subject, rewards, pepper, max(now, deps.clock.now()), until_empty)
             *steps, last = plan.steps
             carry_out(store, steps, deps.publisher)
             # what it released that is still a flagged other side's to hold, held before the case's
@@ -228,7 +228,7 @@ def _cycle_pass(
             return "approved" if case.verdict == "approve" else "declined"
 
         try:
-            outcome = retrying(attempt, f"resolving case {listed.case_id}")
+            outcome = ending_empty(attempt, f"resolving case {listed.case_id}", listed.case_id)
         except Conflict:  # resolved, removed or changed meanwhile: nothing of the verdict to apply
             continue
         except NotFound as error:  # a decided case, or its subject, no longer readable: told, not hidden

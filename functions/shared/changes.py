@@ -83,6 +83,11 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 (jitter, not secrecy)
 
 
+# the waits before reading an index again when what it answered is behind what the table says
+# (DynamoDB's indexes are read eventually consistent: usually within a second)
+INDEX_WAITS = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+
 def retrying(attempt: Callable[[], T], what: str) -> T:
     """Runs read-decide-apply again while concurrent changes refuse its steps; the next reads see
     them, and the rules decide anew (a change no longer allowed is then a Conflict)."""
@@ -94,3 +99,21 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
                 break
             backoff(n)
     raise StorageUnavailable(f"{what}: concurrent changes kept refusing it; try again")
+
+
+def ending_empty(attempt: Callable[[bool], T], what: str, case_id: str) -> T:
+    """`attempt(True)`, a plan that ends only when its case holds nothing more, while the index it
+    read waits last (`INDEX_WAITS`: a reward held a moment before may not be in it yet); then
+    `attempt(False)`, the case's count left as it is (one no read bears out: a figure an older
+    version kept wrong), said in the log. Without the second, such a case could never end."""
+    for pause in (*INDEX_WAITS, None):
+        try:
+            return attempt(True)
+        except StepRefused:  # the index behind, or a concurrent change: read again after a pause
+            if pause is None:
+                break
+            time.sleep(pause)
+    logger.warning(
+        "a case counts held rewards no read shows; its count is left as it is", extra={"case_id": case_id}
+    )
+    return retrying(lambda: attempt(False), what)

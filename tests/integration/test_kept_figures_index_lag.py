@@ -10,6 +10,8 @@ read again."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.scoring_support import drain, send, signup
 from tests.integration.test_kept_figures_keeper_races import figures
 from tests.integration.test_partner_regressions import (
@@ -84,3 +86,31 @@ def test_a_reward_held_just_before_the_cycle_the_index_did_not_show_yet_is_relea
     # SPEC 7: approved -> its held rewards go back to pending; SPEC 4: never held under an approved case
     assert after["on_hold"] == [], after
     assert after[x][:2] == ("approved", 0), after
+
+
+@pytest.mark.parametrize("by", ["approval", "removal"])
+def test_a_case_counting_a_hold_no_read_shows_still_ends(env, monkeypatch, caplog, by):
+    # a count an older version kept wrong (a held reward that is not): waiting on the index cannot
+    # bring it, so after the waits the case ends with its count left as it is, and the log says so
+    from functions.disputes.service import run_cycle
+    from functions.shared import changes
+    from functions.shared.storage import keys
+
+    monkeypatch.setattr(changes, "INDEX_WAITS", (0.0, 0.0))
+    partner = f"p-drift-{by}"
+    send(env.tenant, signup(partner, ip="81.2.72.13" if by == "approval" else "81.2.72.14"))
+    drain(env.aws)
+    x = flag_by_email(env, partner, f"twin.{by}@example.com")
+    case_item = env.deps.repository._m.case(keys.case_pk(env.tenant.program_id, x), keys.CASE_SK)
+    case_item.update(actions=[env.deps.repository._m.case.held_count.set(1)])  # as if drifted
+    if by == "approval":
+        assert api(env, "disputes", "POST", f"/v1/cases/{x}/dispute", {"reason": "mistake"}).status == 200
+        verdict = {"verdict": "approve", "note": "ok"}
+        assert api(env, "disputes", "POST", f"/v1/disputes/{x}/verdict", verdict, env.security).status == 200
+
+        assert run_cycle(env.deps)["totals"]["approved"] == 1
+    else:
+        assert api(env, "cases", "POST", f"/v1/cases/{x}/remove", {"block_reapply": False}).status == 200
+
+    assert figures(env, x)[x][0] == ("approved" if by == "approval" else "removed")
+    assert "a case counts held rewards no read shows" in caplog.text

@@ -214,7 +214,9 @@ def declined_before(case: Case, subject: Subject) -> str | None:
     return standing if standing and standing != case.case_id and subject.status == "flagged" else None
 
 
-def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime) -> Plan:
+def resolution_plan(
+    case: Case, subject: Subject, rewards: list[Reward], pepper: bytes, at: datetime, until_empty: bool = True
+) -> Plan:
     """The dispute cycle's steps for one case with a verdict (SPEC 7): approved, its held rewards
     back to `pending` and the subject's marks withdrawn on every identifier; declined, its held
     rewards `declined`, the subject still flagged (later rewards go on hold under this case).
@@ -223,7 +225,9 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
     `resolution_begin_step`; its marks are withdrawn only while the subject is flagged by no case
     (a new flag meanwhile marks it again, and keeps its marks). Evidence that lands while an
     approval is under way refuses its first step or its last (`expect_evidence`): the cycle plans
-    again, and withdraws the approval (`evidence_since_verdict`)."""
+    again, and withdraws the approval (`evidence_since_verdict`). An approval ends only when its
+    case holds nothing more (`until_empty`: a reward the index had not shown yet refuses its last
+    step, and the cycle reads again; without it, a figure no read bears out is left as counted)."""
     _check_resolvable(case)
     approve = case.verdict == "approve"
     if subject.active_case_id == case.case_id:
@@ -264,7 +268,7 @@ def resolution_plan(case: Case, subject: Subject, rewards: list[Reward], pepper:
                 expect_verdict=case.verdict,
                 # an approved case holds none (nothing is held under it once begun: the subject is
                 # under no case): one the index had not shown yet refuses this, and the cycle reads again
-                expect_held=0 if approve else None,
+                expect_held=0 if approve and until_empty else None,
             ),
             audit(
                 case,
