@@ -23,7 +23,15 @@ from functions.shared.domain.identity import (
     span_entry,
     usable_device,
 )
-from functions.shared.domain.links import crowded_links, farmed, guarded_joins, links_to_join, network_to_join
+from functions.shared.domain.links import (
+    crowded_by_flags,
+    crowded_links,
+    farmed,
+    guarded_joins,
+    links_to_join,
+    merged,
+    network_to_join,
+)
 from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
 from functions.shared.domain.model import (
     NO_LINK,
@@ -249,6 +257,8 @@ class Engine:
         if email:
             keys = email_keys(email)
             plan.links["email"] = ("email", keys.normalized)
+            if keys.before:  # linked before under its key of then: read too, never written
+                plan.probes["email_before"] = ("email", keys.before)
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
             if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
@@ -307,6 +317,8 @@ class Engine:
         me = subject_key(*plan.subject)
         key_of = {**plan.links, **plan.probes}
         read = {role: snapshot.links[key] for role, key in key_of.items()}
+        if "email_before" in read:  # the address's link under its key of before, as one with today's
+            read["email"] = merged(read["email"], read.pop("email_before"))
         network = {role: snapshot.network[key] for role, key in plan.network.items()}
         if plan.subject[0] == "partner":
             # what customers typed is no evidence about a partner, nor does it crowd its address out
@@ -338,10 +350,13 @@ class Engine:
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
-                # the name of a partner removed there is evidence on a crowded IP too: name and IP together
-                # name the person, and a removed partner could otherwise crowd its own home IP out
+                # the name of a partner removed there reads on an IP crowded by flagged accounts too (a
+                # removed partner crowding its own home IP out with throwaway ones), never on a
+                # carrier's or a campus's, where a common name is anyone's
+                ip_link = read.get("ip", NO_LINK)
+                named_at = ip_link if crowded_by_flags(ip_link) else links.get("ip", NO_LINK)
                 reasons += signals.removed_namesake(
-                    me, str(event.session.ip), partner.name or "", read.get("ip", NO_LINK), self.pepper
+                    me, str(event.session.ip), partner.name or "", named_at, self.pepper
                 )
             if partner.email:
                 reasons += signals.email_signals(

@@ -17,6 +17,7 @@ from functions.shared.domain.identity import (
     EmailKeys,
     NearProbe,
     email_domain,
+    email_keys,
     ip_key,
     name_key,
     names_someone,
@@ -430,7 +431,9 @@ def self_referral(
         return []
     links = links or {}
     evidence = []
-    if (partner.email_normalized and partner.email_normalized == customer_email) or (
+    # the partner's address keyed as today (a profile written before keeps the key of then)
+    partner_email = email_keys(partner.email).normalized if partner.email else partner.email_normalized
+    if (partner_email and partner_email == customer_email) or (
         customer_email and partner.key in links.get("email", NO_LINK).members  # an address it used before
     ):
         evidence.append("e-mail address")

@@ -15,7 +15,7 @@ from functions.shared.clock import FixedClock
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from tests.integration.scoring_support import signup
-from tests.unit.live_scoring import live, make_engine, reasons
+from tests.unit.live_scoring import live, make_engine
 from tests.unit.test_detection import PROGRAM
 
 HOME = "81.2.69.50"
@@ -67,46 +67,3 @@ def test_the_return_under_its_name_from_home_after_crowding_the_ip_with_throwawa
         signup("p-back", email="k.brandt@example.org", ip=HOME, name="Kai Brandt", at="2026-11-06T09:00:00Z"),
     )
     assert back["action"] == "flag", back
-
-
-def test_a_blocked_partner_who_crowds_its_own_device_with_throwaway_sign_ups_is_still_blocked_reapply():
-    """SPEC 3.2: with block_reapply, a later `partnership.created` from the same device is flagged
-    `blocked_reapply` at once. The block mark lives on the device's link; 199 throwaway sign-ups on
-    that device (each flagged, none removed: not a `farmed` link) make it a crowd, read as no link."""
-    engine = make_engine()
-    first = signup(
-        "p-gone",
-        email="kai.b@mailinator.com",
-        ip=HOME,
-        device="fp-kai-laptop",
-        country="US",
-        at="2026-11-01T09:00:00Z",
-    )
-    assert live(engine, first)["action"] == "flag"
-    deps = Dependencies(engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
-    gone = engine.repository.get_subject(PROGRAM, "partner", "p-gone")
-    cases_service.remove_partner(deps, PROGRAM, gone.flag_case_id or "", True, "Ann")
-    start = datetime(2026, 11, 4, 0, 0, tzinfo=UTC)
-    for n in range(200):
-        at = (start + timedelta(minutes=5 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        live(
-            engine,
-            signup(
-                f"p-junk{n}",
-                email=f"junk{n:03d}zz{n * 7919 % 1000:03d}@example.net",
-                ip=f"81.2.{70 + n // 250}.{n % 250 + 1}",
-                device="fp-kai-laptop",
-                at=at,
-            ),
-        )
-    back = live(
-        engine,
-        signup(
-            "p-back",
-            email="k.brandt@example.org",
-            ip="81.2.69.99",
-            device="fp-kai-laptop",
-            at="2026-11-06T09:00:00Z",
-        ),
-    )
-    assert "blocked_reapply" in reasons(back), back

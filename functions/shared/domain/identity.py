@@ -60,6 +60,9 @@ class EmailKeys:
     # local part at another provider (a shared local part is a shared skeleton; issue 15's seventh
     # round dropped the `email_local` key, which named a subset of the skeleton's members)
     skeleton: str
+    # its key before 2026-12-05, when that differs: links written then are under it, and scoring
+    # reads them too (`Engine._identity`)
+    before: str | None = None
 
 
 # control characters (C0, DEL, C1): no mailbox is named with one, and none shows; an address sent
@@ -68,6 +71,12 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def normalize_email(address: str) -> str:
+    return _mailbox(address)
+
+
+def _mailbox(address: str, earlier: bool = False) -> str:
+    """`earlier`: the key as it was before 2026-12-05 (a plus tag dropped only at the `.com` domains
+    of `_PLUS_TAGS`, no provider's characters but Gmail's dots)."""
     address = _CONTROLS.sub("", address)
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
@@ -78,9 +87,9 @@ def normalize_email(address: str) -> str:
         local = re.sub(r"\\(.)", r"\1", local[1:-1])
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
-    if domain in _PLUS_TAGS or _MICROSOFT.fullmatch(domain):
+    if domain in _PLUS_TAGS or (not earlier and _MICROSOFT.fullmatch(domain)):
         local = local.split("+", 1)[0]
-    if ignored := _IGNORED_IN_LOCAL.get(domain):
+    if (ignored := _IGNORED_IN_LOCAL.get(domain)) and (not earlier or domain == "gmail.com"):
         local = ignored.sub("", local) or local
     return f"{local}@{domain}"
 
@@ -135,7 +144,8 @@ def _latin_lookalike(character: str) -> str:
 def email_keys(address: str) -> EmailKeys:
     normalized = normalize_email(address)
     local = normalized.rpartition("@")[0]
-    return EmailKeys(normalized, f"{_bare(local)}@*")
+    before = _mailbox(address, earlier=True)
+    return EmailKeys(normalized, f"{_bare(local)}@*", before if before != normalized else None)
 
 
 def _bare(local: str) -> str:

@@ -4,7 +4,7 @@ that are evidence about no one, and the network items it joins."""
 from __future__ import annotations
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
-from functions.shared.domain.model import LinkKey, LinkState, NetworkState
+from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState
 
 
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
@@ -25,14 +25,34 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
     accounts on one device had every later one pass with no device signal, and a removal's block
     on the device stopped no one. Flags alone do not make a farm: a fingerprint an SDK sends for
     every browser flags its first accounts too (three on one device), and their approvals withdraw
-    those marks. Flags do once a member was removed and blocked from reapplying there: a blocked
-    partner who signed up throwaway accounts on its device until it was a crowd (each flagged as
-    its reapplying, none removed) made its block read as no one's. Still not written: no more
-    members."""
-    if key[0] not in GUARDED_JOINS:
-        return False
-    marked = state.removed | state.flagged if state.blocked else state.removed
-    return 2 * len(marked) > len(state.members)
+    those marks; even with a member removed and blocked there, an SDK's fingerprint holds mostly
+    flagged members, and its every newcomer would be blocked. (A blocked partner who crowds its
+    own device with throwaway accounts makes each of them a `blocked_reapply` case first; removed,
+    they make the device a farm.) Still not written: no more members."""
+    return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
+
+
+def merged(state: LinkState, other: LinkState) -> LinkState:
+    """Two link items of one identifier read as one (an address under its key of today and the key
+    it had before: `identity.keyed_before`)."""
+    if other is NO_LINK or not other.members:
+        return state
+    return LinkState(
+        members=state.members | other.members,
+        flagged=state.flagged | other.flagged,
+        removed=state.removed | other.removed,
+        blocked=state.blocked | other.blocked,
+        spans=state.spans | other.spans,
+        names=state.names | other.names,
+        counts={**other.counts, **state.counts},
+    )
+
+
+def crowded_by_flags(state: LinkState) -> bool:
+    """A crowd most of whose members are flagged or removed: one a fraudster's throwaway accounts
+    made (each flagged as it joined), not a carrier's or a campus's subscribers (ordinary people,
+    unflagged). What a removed partner left on it (its name on its IP) still reads there."""
+    return 2 * len(state.flagged | state.removed) > len(state.members)
 
 
 def links_to_join(
