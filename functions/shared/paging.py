@@ -27,8 +27,8 @@ from functions.shared.errors import InvalidInput, invalid_query
 T = TypeVar("T")
 
 SCAN_BUDGET = 500  # items a searched or filtered page may read before it answers with what it found
-# a position's text (an id, an instant) is this long at most: DynamoDB refuses a key past 1,024 bytes
-# (a 500), and no id of this API (128 characters) nor instant comes near it
+# a position's text (an id, an instant) is this many UTF-8 bytes at most: DynamoDB refuses a key past
+# 1,024 bytes (a 500), and no id of this API (128 characters) nor instant comes near it
 POSITION_TEXT_MOST = 256
 
 
@@ -61,14 +61,12 @@ def decode_cursor(cursor: str, query: dict[str, Any], kinds: tuple[type, ...]) -
 
 
 def _key_text(text: str) -> bool:
-    """Text a key can hold: short enough, and UTF-8 (an unpaired surrogate is not)."""
-    if len(text) > POSITION_TEXT_MOST:
-        return False
+    """Text a key can hold: UTF-8 (an unpaired surrogate is not), and short enough in its bytes (256
+    emoji are 1,024)."""
     try:
-        text.encode()
+        return len(text.encode()) <= POSITION_TEXT_MOST
     except UnicodeEncodeError:
         return False
-    return True
 
 
 def cursor_time(text: Any) -> datetime:

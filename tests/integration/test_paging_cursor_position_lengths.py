@@ -153,3 +153,33 @@ def test_a_cursor_whose_position_names_no_id_is_a_422_before_any_query(aws, tena
 
     assert answer.status == 422, answer
     assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
+
+
+# A position's bound is in UTF-8 bytes: 256 emoji are 256 characters and 1,024 bytes, past
+# DynamoDB's key limit once the key adds its instant (a character bound let them through: a 500).
+WIDE = "\U0001f600" * 256  # 256 characters, 1,024 bytes
+
+
+def utf8_cursor(after: list, query: dict) -> str:
+    raw = json.dumps({"after": after, "query": query}, separators=(",", ":"), ensure_ascii=False)
+    text = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    assert len(text) <= 2000
+    return text
+
+
+def test_a_cursor_position_of_256_emoji_is_a_422_not_a_500(aws, tenant, dynamodb_key_sizes):
+    aws.repository.apply(Step([PutCase(a_case(tenant.program_id, 0))]))
+    forged = utf8_cursor([AT, WIDE], cases_query(tenant.program_id))
+    answer = call(
+        "cases", proxy_event("GET", "/v1/cases", None, tenant.keys["fraud"], query={"cursor": forged})
+    )
+    assert answer.status == 422, answer
+
+
+def test_a_rewards_cursor_position_of_256_emoji_is_a_422_not_a_500(aws, tenant, dynamodb_key_sizes):
+    query = {"program_id": tenant.program_id, "partner_id": "", "customer_id": "", "status": ""}
+    forged = utf8_cursor([AT, WIDE], query)
+    answer = call(
+        "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"cursor": forged})
+    )
+    assert answer.status == 422, answer
