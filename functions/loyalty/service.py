@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
-from functions.loyalty.statuses import TRANSITIONS
+from functions.loyalty.statuses import TRANSITIONS, after
 from functions.shared import paging
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
@@ -274,16 +274,27 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
 
 
 # --- customers -----------------------------------------------------------------------------
+VIEW_READS = 4  # a customer changing faster than its view is read: the last read is shown
+
+
 def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dict[str, Any]:
+    """The customer as of one moment: its profile, periods, days and history are separate reads, so
+    they are read again while the profile's version moved between the first read and the last (an
+    earn landing between them showed today's earned above the lifetime's)."""
     repository = deps.repository
     today = periods.local_day(deps.clock.now(), program.timezone)
-    customer = repository.get_loyalty_customer(program.program_id, customer_id)
-    found = repository.loyalty_periods(
-        program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
-    )
     first, _ = periods.window("last_30_days", today)
-    days = repository.loyalty_days(program.program_id, customer_id, first, today)
-    history = repository.loyalty_history(program.program_id, customer_id)
+    customer = repository.get_loyalty_customer(program.program_id, customer_id)
+    for _read in range(VIEW_READS):
+        found = repository.loyalty_periods(
+            program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
+        )
+        days = repository.loyalty_days(program.program_id, customer_id, first, today)
+        history = repository.loyalty_history(program.program_id, customer_id)
+        again = repository.get_loyalty_customer(program.program_id, customer_id)
+        if again.version == customer.version:
+            break
+        customer = again
     return {
         "customer_id": customer.customer_id,
         "status": customer.status,
@@ -325,14 +336,15 @@ def change_status(
     """A status change by hand (SPEC 3.4): written to the history with the actor's name."""
     program = principal.program
     assert program is not None
-    applies_to, status, action, bus_event = TRANSITIONS[change]
+    applies_to, _, action, bus_event = TRANSITIONS[change]
     for attempt in range(MAX_ATTEMPTS):
         customer = deps.repository.get_loyalty_customer(program.program_id, customer_id)
         if customer.status not in applies_to:
             raise Conflict(f"customer {customer_id} is {customer.status}: cannot {change}")
         at = deps.clock.now()
         entry = HistoryEntry(at=at, action=action, by=principal.actor, note=note)
-        changed = replace(customer, status=status)
+        new_status, blocked_from = after(change, customer.status, customer.blocked_from)
+        changed = replace(customer, status=new_status, blocked_from=blocked_from)
         events: list[tuple[str, dict[str, Any]]] = []
         if bus_event is not None:
             detail = {

@@ -20,3 +20,15 @@ TRANSITIONS: dict[str, Transition] = {
     "block": Transition(frozenset({"active", "suspended"}), "blocked", "blocked", "CustomerBlocked"),
     "unblock": Transition(frozenset({"blocked"}), "active", "unblocked", None),
 }
+
+
+def after(change: str, status: str, blocked_from: str | None) -> tuple[str, str | None]:
+    """The status a change leaves, and what a block was made from: an unblock goes back there (a
+    customer suspended, then blocked, then unblocked is suspended again: the unblock lifted the
+    block, not the suspension a workflow or a teammate set, which a workflow does not set twice in
+    one period)."""
+    if change == "block":
+        return "blocked", status
+    if change == "unblock":
+        return blocked_from or TRANSITIONS[change].status, None
+    return TRANSITIONS[change].status, None

@@ -31,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
-from functions.loyalty.statuses import TRANSITIONS
+from functions.loyalty.statuses import TRANSITIONS, after
 from functions.shared.domain import actors
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, DomainError, StorageRefused, StorageUnavailable
@@ -407,7 +407,7 @@ def _actions(
         "customer_id": customer.customer_id,
         "workflow_id": workflow.workflow_id,
     }
-    status = customer.status
+    status, blocked_from = customer.status, customer.blocked_from
     entries: list[HistoryEntry] = []
     events: list[tuple[str, dict[str, Any]]] = []
     for action in workflow.actions:
@@ -419,8 +419,8 @@ def _actions(
             )
         elif action.type in ("suspend", "block") and status in TRANSITIONS[action.type].applies_to:
             change = TRANSITIONS[action.type]
-            status = change.status
+            status, blocked_from = after(action.type, status, blocked_from)
             entries.append(HistoryEntry(at, change.action, by))
             if change.bus_event:
                 events.append((change.bus_event, {**about, "by": by, "at": at}))
-    return replace(customer, status=status), entries, events
+    return replace(customer, status=status, blocked_from=blocked_from), entries, events

@@ -184,16 +184,20 @@ def test_a_status_change_that_does_not_apply_is_409_and_changes_nothing(loyalty)
         assert len(seen["history"]) == (0 if customer == "active" else 1)
 
 
-def test_a_suspended_customer_can_be_blocked_and_unblocking_makes_it_active(loyalty):
+def test_a_suspended_customer_can_be_blocked_and_unblocking_leaves_it_suspended(loyalty):
+    # unblocking lifts the block, not the suspension under it (it made the customer active, with
+    # no `unsuspended` in its history, and a workflow does not suspend twice in one period)
     loyalty.earn("m1", 5)
     loyalty.status("m1", "suspend")
 
     assert loyalty.status("m1", "block").body["status"] == "blocked"
-    assert loyalty.status("m1", "unblock").body["status"] == "active"
+    assert loyalty.status("m1", "unblock").body["status"] == "suspended"
+    assert loyalty.status("m1", "unsuspend").body["status"] == "active"
     assert [h["action"] for h in loyalty.customer("m1").body["history"]] == [
         "suspended",
         "blocked",
         "unblocked",
+        "unsuspended",
     ]
 
 

@@ -63,6 +63,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         created_at = UTCDateTimeAttribute()
         markers: MapAttribute[str, Any] = MapAttribute(null=True)
         runs_due: MapAttribute[str, Any] = MapAttribute(null=True)  # action id -> the earn's time
+        blocked_from = UnicodeAttribute(null=True)  # while blocked: the status it was blocked from
 
     class LoyaltyPeriodItem(base, discriminator="loyalty_period"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -324,6 +325,7 @@ class LoyaltyDynamo(DynamoBase):
                 created_at=customer.created_at,
                 markers=customer.markers,
                 runs_due={_note_key(a): timestamp(t) for a, t in customer.runs_due.items()} or None,
+                blocked_from=customer.blocked_from,
                 agg_pk=keys.audience_pk(p, LIFETIME, shard),
                 agg_earned=customer.lifetime.earned,
                 agg_bonus=customer.lifetime.bonus,
@@ -849,6 +851,7 @@ def _customer(item: Any) -> LoyaltyCustomer | None:
         created_at=item.created_at,
         markers=_markers(item),
         runs_due={_action_of_note(a): from_timestamp(t) for a, t in _map(item.runs_due).items()},
+        blocked_from=item.blocked_from,
     )
 
 
