@@ -24,7 +24,6 @@ from functions.shared.domain.identity import (
     usable_device,
 )
 from functions.shared.domain.links import (
-    crowded_by_flags,
     crowded_links,
     farmed,
     guarded_joins,
@@ -350,13 +349,8 @@ class Engine:
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
-                # the name of a partner removed there reads on an IP crowded by flagged accounts too (a
-                # removed partner crowding its own home IP out with throwaway ones), never on a
-                # carrier's or a campus's, where a common name is anyone's
-                ip_link = read.get("ip", NO_LINK)
-                named_at = ip_link if crowded_by_flags(ip_link) else links.get("ip", NO_LINK)
                 reasons += signals.removed_namesake(
-                    me, str(event.session.ip), partner.name or "", named_at, self.pepper
+                    me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK), self.pepper
                 )
             if partner.email:
                 reasons += signals.email_signals(

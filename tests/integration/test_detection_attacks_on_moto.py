@@ -93,39 +93,6 @@ def test_a_removed_partner_back_paid_into_its_paypal_written_with_its_label(aws,
     assert back["action"] == "flag", back
 
 
-def test_a_removed_partner_back_under_its_name_from_a_home_ip_it_crowded(aws, tenant):
-    home = "81.2.69.50"
-    first = signup(
-        "p-gone",
-        email="kai.b@mailinator.com",
-        ip=home,
-        name="Kai Brandt",
-        country="US",
-        at="2026-11-01T09:00:00Z",
-    )
-    [d] = decide(aws, tenant, first)
-    assert d["action"] == "flag"
-    _remove(tenant, first, True)
-    for n in range(200):
-        send(
-            tenant,
-            signup(
-                f"p-junk{n}",
-                email=f"junk{n:03d}zz{n * 7919 % 1000:03d}@example.net",
-                ip=home,
-                device=f"fp-junk-{n}",
-                at=f"2026-11-04T{n // 60:02d}:{n % 60:02d}:00Z",
-            ),
-        )
-    drain(aws)
-    [back] = decide(
-        aws,
-        tenant,
-        signup("p-back", email="k.brandt@example.org", ip=home, name="Kai Brandt", at="2026-11-06T09:00:00Z"),
-    )
-    assert back["action"] == "flag", back
-
-
 def test_a_customer_on_a_carrier_address_its_partner_once_used_is_not_a_self_referral(aws, tenant):
     from tests.integration.scoring_support import purchase
 

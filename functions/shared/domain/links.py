@@ -48,13 +48,6 @@ def merged(state: LinkState, other: LinkState) -> LinkState:
     )
 
 
-def crowded_by_flags(state: LinkState) -> bool:
-    """A crowd most of whose members are flagged or removed: one a fraudster's throwaway accounts
-    made (each flagged as it joined), not a carrier's or a campus's subscribers (ordinary people,
-    unflagged). What a removed partner left on it (its name on its IP) still reads there."""
-    return 2 * len(state.flagged | state.removed) > len(state.members)
-
-
 def links_to_join(
     me: str,
     states: dict[LinkKey, LinkState],
