@@ -24,6 +24,8 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     for address in sorted(addresses):
         keys = email_keys(address)
         found[("email", keys.normalized)] = None
+        if keys.before:  # its key before 2026-12-05: a flag of then is withdrawn there too
+            found[("email", keys.before)] = None
         found[("email_skeleton", keys.skeleton)] = None
         for near, _span in near_keys(address) if subject.type == "partner" else ():
             found[("email_near", near)] = None
