@@ -295,6 +295,8 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         if again.version == customer.version:
             break
         customer = again
+    else:  # never one moment: figures of two moments are refused, not shown
+        raise StorageUnavailable(f"customer {customer_id} is changing too fast to be shown; retry")
     return {
         "customer_id": customer.customer_id,
         "status": customer.status,

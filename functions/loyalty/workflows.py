@@ -423,4 +423,9 @@ def _actions(
             entries.append(HistoryEntry(at, change.action, by))
             if change.bus_event:
                 events.append((change.bus_event, {**about, "by": by, "at": at}))
+        elif action.type == "suspend" and status == "blocked" and blocked_from != "suspended":
+            # blocked by hand before this run: the suspension waits under the block, so an unblock
+            # leaves the customer suspended (a run does not suspend twice in its period)
+            blocked_from = "suspended"
+            entries.append(HistoryEntry(at, "suspended", by, note="under the block"))
     return replace(customer, status=status, blocked_from=blocked_from), entries, events

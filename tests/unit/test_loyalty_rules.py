@@ -314,7 +314,9 @@ def test_a_workflow_never_lifts_a_stronger_status():
     assert [(h["action"], h["by"]) for h in blocked["history"]] == [
         ("blocked", "Dana (fraud)"),
         ("communication", "workflow:audience"),
+        ("suspended", "workflow:audience"),  # under the block: an unblock leaves it suspended
     ]
+    assert blocked["history"][-1]["note"] == "under the block"
     assert loyalty.view("m1")["status"] == "suspended"
     assert loyalty.sent("CustomerSuspended") == ["m1"]
 
