@@ -114,6 +114,8 @@ def ending_empty(attempt: Callable[[bool], T], what: str, case_id: str) -> T:
                 break
             time.sleep(pause)
     logger.warning(
-        "a case counts held rewards no read shows; its count is left as it is", extra={"case_id": case_id}
+        "a case still counts held rewards no read shows after waiting on the index: ended, its count "
+        "left as it is (a count an older version kept wrong, or an index far behind: see its rewards)",
+        extra={"case_id": case_id},
     )
     return retrying(lambda: attempt(False), what)

@@ -113,4 +113,4 @@ def test_a_case_counting_a_hold_no_read_shows_still_ends(env, monkeypatch, caplo
         assert api(env, "cases", "POST", f"/v1/cases/{x}/remove", {"block_reapply": False}).status == 200
 
     assert figures(env, x)[x][0] == ("approved" if by == "approval" else "removed")
-    assert "a case counts held rewards no read shows" in caplog.text
+    assert "a case still counts held rewards no read shows" in caplog.text

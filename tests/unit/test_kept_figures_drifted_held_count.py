@@ -5,12 +5,20 @@ end."""
 
 from __future__ import annotations
 
+import pytest
+
 from functions.cases import service as cases
 from functions.disputes import service as disputes
+from functions.shared import changes
 from functions.shared.changes import carry_out
 from functions.shared.domain.writes import Step, UpdateCase
 from functions.shared.errors import StorageUnavailable
 from tests.unit.test_kept_figures_recounted import fresh
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    monkeypatch.setattr(changes, "INDEX_WAITS", (0.0, 0.0))  # the index here is never behind
 
 
 def _case_with_a_hold_that_no_longer_is(w):
