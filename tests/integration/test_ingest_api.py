@@ -841,3 +841,18 @@ def test_an_amount_written_with_an_exponent_is_scored_from_the_queue_as_on_the_r
         "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p-exp"})
     )
     assert [r["amount"] for r in rewards.body["items"]] == [str(Decimal(written).quantize(Decimal("0.01")))]
+
+
+def test_an_instant_of_2000_written_with_a_west_offset_on_the_last_day_of_1999_is_accepted(aws, tenant):
+    # 1999-12-31T23:30:00-01:00 is 2000-01-01T00:30:00Z, within SPEC 3.1's bounds: the pattern
+    # refused it for its written year; an instant of 1999 is still refused, naming the bound
+    accepted = post(
+        sample("reward.created", id="y2k-west", occurred_at="1999-12-31T23:30:00-01:00"),
+        tenant.keys["integration"],
+    )
+    refused = post(
+        sample("reward.created", id="y1999", occurred_at="1999-12-31T23:30:00Z"), tenant.keys["integration"]
+    )
+
+    assert accepted.status == 202, accepted
+    assert refused.status == 422 and "before 2000-01-01" in refused.body["detail"], refused
