@@ -19,13 +19,13 @@ from functions.shared.domain.identity import (
     email_domain,
     email_keys,
     ip_key,
-    name_key,
-    names_someone,
     names_the_same,
     namesake,
     namesake_of,
     near_probes,
+    one_name,
     span_of,
+    untagged,
 )
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import CUSTOMER_KEY, NO_LINK, LinkState, NetworkState, Subject, evolve
@@ -431,9 +431,13 @@ def self_referral(
         return []
     links = links or {}
     evidence = []
-    # the partner's address keyed as today (a profile written before keeps the key of then)
+    # the partner's address keyed as today (a profile written before keeps the key of then), with a
+    # tag or without at any domain, and the addresses it is paid at (a PayPal account)
     partner_email = email_keys(partner.email).normalized if partner.email else partner.email_normalized
-    if (partner_email and partner_email == customer_email) or (
+    partner_addresses = {
+        untagged(a) for a in (partner_email, partner.payout, *partner.payouts) if a and "@" in a
+    }
+    if (customer_email and untagged(customer_email) in partner_addresses) or (
         customer_email and partner.key in links.get("email", NO_LINK).members  # an address it used before
     ):
         evidence.append("e-mail address")
@@ -449,8 +453,7 @@ def self_referral(
         and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members)
     ):
         evidence.append("IP address")
-    name = name_key(customer.name) if customer.name and names_someone(customer.name) else ""
-    if name and partner.name and name == name_key(partner.name):
+    if customer.name and partner.name and one_name(customer.name, partner.name):  # `Lena` names no one
         evidence.append("name")
     if not evidence:
         return []

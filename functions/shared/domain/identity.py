@@ -266,7 +266,7 @@ def bare_namesake(name: str, pepper: bytes) -> str | None:
     """`namesake` of the name without its initials and titles (`Dr Kai J. Brandt` is `Kai Brandt`),
     when that differs from the name whole and still tells someone."""
     whole = _name_words(name)
-    bare = [word for word in whole if not (word in _NOT_A_NAME or (len(word) == 1 and not _unspaced(word)))]
+    bare = _bare_words(whole)
     return _name_digest(bare, pepper) if bare != whole else None
 
 
@@ -316,6 +316,32 @@ def namesake_entries(member: str, name: str, pepper: bytes) -> frozenset[str]:
     bare = bare_namesake(name, pepper)
     digests = (namesake(name, pepper), BARE + bare if bare else None)
     return frozenset(namesake_entry(member, digest) for digest in digests if digest)
+
+
+def one_name(a: str, b: str) -> bool:
+    """Whether two names that tell someone (`names_someone`) are one: the same words, or the same
+    but for initials or titles on one side only (`Kai Brandt`, `Kai J. Brandt`, `Dr Kai Brandt`), as
+    `names_the_same` compares a name with a digest."""
+    words_a, words_b = _name_words(a), _name_words(b)
+    if not (_tells_someone(words_a) and _tells_someone(words_b)):
+        return False
+    bare_a, bare_b = _bare_words(words_a), _bare_words(words_b)
+    return (
+        words_a == words_b
+        or (bare_a == words_b and _tells_someone(bare_a))
+        or (bare_b == words_a and _tells_someone(bare_b))
+    )
+
+
+def _bare_words(words: list[str]) -> list[str]:
+    return [word for word in words if not (word in _NOT_A_NAME or (len(word) == 1 and not _unspaced(word)))]
+
+
+def untagged(address: str) -> str:
+    """An address without a `+tag` in its local part, at any domain: a customer typing the
+    partner's own address with a tag (`kai+deal@brandtmedia.de`) is typing the partner's address."""
+    local, at, domain = address.rpartition("@")
+    return f"{local.split('+', 1)[0]}{at}{domain}" if local else address
 
 
 def names_the_same(entry_digest: str, name: str, pepper: bytes) -> bool:
