@@ -19,12 +19,25 @@ export function forgetKey() {
 
 /** An answer that is not 2xx, carrying its RFC 9457 problem document. */
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = 0) {
     super(problem.detail || problem.title || `The API answered ${status}.`);
     this.status = status;
     this.title = problem.title || "";
     this.detail = problem.detail || "";
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.retryAfter = retryAfter; // seconds a 503 or 429 asks to wait (Retry-After), 0 when none
+  }
+}
+
+/** `read()` again after the wait a 503 asks for (at most `times` more, at most 5 s each). */
+export async function readingAgain(read, times = 2) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 503 || attempt >= times) throw error;
+      await new Promise((done) => setTimeout(done, Math.min(5, error.retryAfter || 1) * 1000));
+    }
   }
 }
 
@@ -76,7 +89,8 @@ export async function call(method, path, { params, body, key } = {}) {
   }
   if (!response.ok) {
     const problem = await readProblem(response);
-    const error = new ApiError(response.status, problem);
+    const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+    const error = new ApiError(response.status, problem, Number.isFinite(wait) && wait > 0 ? wait : 0);
     if (response.status === 401 && key === undefined) onUnauthorized(error);
     throw error;
   }

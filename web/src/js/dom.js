@@ -185,12 +185,13 @@ export function empty(text) {
 
 /** An API error in words: its problem detail, and each field it names. */
 export function problem(error) {
-  const box = h("div", { class: "problem", role: "alert" });
+  const box = h("div", { class: "problem", role: "alert", tabindex: "-1" }); // focusable where it stands for what failed
   const title = error.title && error.title !== error.message ? `${error.title}: ` : "";
   append(box, h("p", {}, title, error.message || String(error)));
   // each field the API named, unless the detail already says exactly that
   const fields = (error.errors || [])
-    .map((e) => (e.field ? `${e.field}: ${e.message}` : e.message))
+    // a query parameter as the form's box says it, without the API's `query.` (`query.q`: q)
+    .map((e) => (e.field ? `${String(e.field).replace(/^query\./, "")}: ${e.message}` : e.message))
     .filter((text) => text && !(error.message || "").includes(text));
   if (fields.length) append(box, h("ul", {}, fields.map((text) => h("li", {}, text))));
   return box;

@@ -71,7 +71,7 @@ export function mountCases(view) {
     const results = h("div", { class: "results", "aria-busy": "false" });
 
     function searchForm() {
-      const input = h("input", { id: "case-search", type: "search", name: "q", value: state.q, autocomplete: "off" });
+      const input = h("input", { id: "case-search", type: "search", name: "q", value: state.q, autocomplete: "off", maxlength: "200" });
       const parts = [
         h("div", { class: "field" }, h("label", { for: "case-search" }, "Search partners"), input),
       ];

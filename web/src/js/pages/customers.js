@@ -3,7 +3,7 @@
 // newest first a page at a time (GET .../history, "#/customers/<id>?cursor=..."), and the four
 // status actions.
 
-import { api, segment } from "../api.js";
+import { api, readingAgain, segment } from "../api.js";
 import { meter } from "../chart.js";
 import { askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
@@ -154,24 +154,30 @@ export function mountCustomers(container, route) {
       replace(message, h("p", { role: "status", class: "success" }, `Customer ${customerId} ${word.toLowerCase()}ed.`));
       note.value = "";
       await load();
-      document.getElementById("customer-heading")?.focus(); // the pressed button was replaced
+      focusShown(); // the pressed button was replaced
     } catch (error) {
       replace(message, problem(error));
       if (error.status === 409) {
         // the customer changed meanwhile (another tab, a workflow): shown as it is now, with the
         // actions that apply now, under the refusal
         await load();
-        document.getElementById("customer-heading")?.focus();
+        focusShown();
       }
     }
   });
+
+  function focusShown() {
+    // the customer's heading, or what stands in its place (a refusal): never the page's start
+    (document.getElementById("customer-heading") || result.querySelector(".problem"))?.focus();
+  }
 
   async function load() {
     const turn = ++shown;
     replace(result, loading("the customer"));
     try {
       const [customer, history] = await Promise.all([
-        api.get(`/v1/loyalty/customers/${segment(customerId)}`),
+        // a customer changing faster than its view is read is a 503 with Retry-After: read again
+        readingAgain(() => api.get(`/v1/loyalty/customers/${segment(customerId)}`)),
         historySection(customerId, cursor),
       ]);
       if (turn !== shown) return;

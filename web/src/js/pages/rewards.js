@@ -24,8 +24,8 @@ export function mountRewards(container, route) {
     h("option", { value: "all", selected: state.status === "all" }, "All statuses"),
     STATUSES.map((s) => h("option", { value: s, selected: s === state.status }, words(s))),
   );
-  const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off" });
-  const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off" });
+  const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off", maxlength: "128" });
+  const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off", maxlength: "128" });
   const filters = h(
     "form",
     {
