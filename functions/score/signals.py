@@ -19,11 +19,12 @@ from functions.shared.domain.identity import (
     email_domain,
     email_keys,
     ip_key,
+    name_key,
+    names_someone,
     names_the_same,
     namesake,
     namesake_of,
     near_probes,
-    one_name,
     span_of,
     untagged,
 )
@@ -453,7 +454,11 @@ def self_referral(
         and (by_ip in partner.ips or partner.key in links.get("ip", NO_LINK).members)
     ):
         evidence.append("IP address")
-    if customer.name and partner.name and one_name(customer.name, partner.name):  # `Lena` names no one
+    # the same name, that tells someone (`Lena` names no one); an initial or a title more on one
+    # side is another person as often as not (the evaluation's `Andre I. Howard` buying through
+    # partner `Andre Howard`): a name alone flags, so it is compared whole
+    name = name_key(customer.name) if customer.name and names_someone(customer.name) else ""
+    if name and partner.name and name == name_key(partner.name):
         evidence.append("name")
     if not evidence:
         return []

@@ -318,21 +318,6 @@ def namesake_entries(member: str, name: str, pepper: bytes) -> frozenset[str]:
     return frozenset(namesake_entry(member, digest) for digest in digests if digest)
 
 
-def one_name(a: str, b: str) -> bool:
-    """Whether two names that tell someone (`names_someone`) are one: the same words, or the same
-    but for initials or titles on one side only (`Kai Brandt`, `Kai J. Brandt`, `Dr Kai Brandt`), as
-    `names_the_same` compares a name with a digest."""
-    words_a, words_b = _name_words(a), _name_words(b)
-    if not (_tells_someone(words_a) and _tells_someone(words_b)):
-        return False
-    bare_a, bare_b = _bare_words(words_a), _bare_words(words_b)
-    return (
-        words_a == words_b
-        or (bare_a == words_b and _tells_someone(bare_a))
-        or (bare_b == words_a and _tells_someone(bare_b))
-    )
-
-
 def _bare_words(words: list[str]) -> list[str]:
     return [word for word in words if not (word in _NOT_A_NAME or (len(word) == 1 and not _unspaced(word)))]
 
