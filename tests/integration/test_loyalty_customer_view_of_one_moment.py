@@ -16,6 +16,7 @@ from functions.loyalty import service
 from functions.loyalty.models import EarnRequest
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Program
+from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
@@ -50,7 +51,8 @@ def store(request):
     return request.getfixturevalue("aws").repository
 
 
-def test_the_customer_view_is_one_instant(store):
+def earning(store) -> tuple[Program, Any]:
+    """A program, and an earn of customer `c` in it (committed as another Lambda's would be)."""
     program = Program(f"prg-{uuid.uuid4().hex[:8]}", "Probe", NOW, "UTC")
     plain = Dependencies(store, InMemoryPublisher(), FixedClock(NOW))
 
@@ -58,6 +60,11 @@ def test_the_customer_view_is_one_instant(store):
         body = {"id": uuid.uuid4().hex, "customer_id": "c", "points": points, "kind": "purchase"}
         service.earn(plain, program, TypeAdapter(EarnRequest).validate_python(body), body)
 
+    return program, earn
+
+
+def test_the_customer_view_is_one_instant(store):
+    program, earn = earning(store)
     earn(100)
     wrapped = EarnDuringView(store, lambda: earn(50))
     deps = Dependencies(wrapped, InMemoryPublisher(), FixedClock(NOW))  # type: ignore[arg-type]
@@ -69,3 +76,35 @@ def test_the_customer_view_is_one_instant(store):
     assert earned["today"] <= earned["lifetime"], earned
     assert view["balance"] == earned["lifetime"] - view["aggregates"]["spent"]["lifetime"], view
     assert earned["today"] == earned["lifetime"], earned  # one customer, every point earned today
+
+
+class EarnBeforeEveryProfileRead:
+    """The store, with an earn committed just before every read of the profile: a customer whose
+    every moment brings an earn (a checkout crediting every second, a mule being looked at)."""
+
+    def __init__(self, repository, earn) -> None:
+        self.repository, self.earn, self.reads = repository, earn, 0
+
+    def __getattr__(self, name):
+        method = getattr(self.repository, name)
+        if name != "get_loyalty_customer":
+            return method
+
+        def earn_then_read(*args, **kwargs):
+            self.reads += 1
+            self.earn()
+            return method(*args, **kwargs)
+
+        return earn_then_read
+
+
+def test_a_view_that_never_reads_one_moment_is_refused_not_shown():
+    # it gave up after four passes and showed the last profile with the pass before's periods
+    store = InMemoryRepository()
+    program, earn = earning(store)
+    earn(100)
+    wrapped = EarnBeforeEveryProfileRead(store, lambda: earn(50))
+    deps = Dependencies(wrapped, InMemoryPublisher(), FixedClock(NOW))  # type: ignore[arg-type]
+
+    with pytest.raises(StorageUnavailable):  # a 503 to retry
+        service.customer_view(deps, program, "c")
