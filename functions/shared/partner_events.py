@@ -47,12 +47,13 @@ FINGERPRINT_KEPT = 512
 
 
 def _fingerprint(value: str | None) -> str | None:
-    """Blank is none; one longer than `FINGERPRINT_KEPT` characters or UTF-8 bytes (510 emoji are
-    2,040) is kept as the SHA-256 of its normalized form (`identity.normalize_device`): the same
-    device still links, a profile keeps a short value, and padding a fingerprint (the fraudster's
-    own browser reports it) hides nothing."""
+    """Blank is none; one longer than `FINGERPRINT_KEPT` characters is kept as the SHA-256 of its
+    normalized form (`identity.normalize_device`): the same device still links, a profile keeps a
+    short value, and padding a fingerprint (the fraudster's own browser reports it) hides nothing.
+    (One long in bytes is kept as sent, as it was before: the keys it goes in hold it whole, or as
+    a digest past DynamoDB's limits, `keys._fit`.)"""
     value = blank_to_none(value)
-    if value is not None and (len(value) > FINGERPRINT_KEPT or len(value.encode()) > FINGERPRINT_KEPT):
+    if value is not None and len(value) > FINGERPRINT_KEPT:
         from functions.shared.domain.identity import normalize_device  # as `_payout`: not at import
 
         return "sha256:" + hashlib.sha256(normalize_device(value).encode()).hexdigest()

@@ -74,23 +74,24 @@ PROFILE_SK = "PROFILE"
 SPILL_SK_PREFIX = "SPILL#"  # a subject's identifiers kept outside its profile, one item each
 
 
-# An identifier's text in a key at most this many UTF-8 bytes; a longer one is keyed by its digest.
-# DynamoDB refuses a partition key past 2,048 bytes and a sort key past 1,024 (the write is
+# DynamoDB refuses a partition key past 2,048 UTF-8 bytes and a sort key past 1,024 (the write is
 # malformed: the event could never be scored), and what senders write can be long in bytes: 510
 # emoji are 2,040, and normalizing some characters multiplies them (U+FDFA is 18 letters).
-KEY_TEXT_MOST = 400
+PARTITION_KEY_MOST, SORT_KEY_MOST = 2048, 1024
 
 
-def _fit(value: str) -> str:
-    """`value` as a key holds it: itself, or past `KEY_TEXT_MOST` bytes its SHA-256 (the same text
-    always the same key, so a long identifier still links)."""
-    if len(value) * 4 <= KEY_TEXT_MOST or len(value.encode()) <= KEY_TEXT_MOST:
-        return value
-    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+def _fit(prefix: str, value: str, most: int) -> str:
+    """`prefix` and `value` as a key: whole when DynamoDB takes it (so every key written before
+    stays what it was), else with `value` as its SHA-256 (the same text always the same key, so a
+    long identifier still links)."""
+    key = prefix + value
+    if len(key) * 4 <= most or len(key.encode()) <= most:
+        return key
+    return prefix + "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def spill_sk(field: str, value: str) -> str:
-    return f"{SPILL_SK_PREFIX}{field}#{_fit(value)}"
+    return _fit(f"{SPILL_SK_PREFIX}{field}#", value, SORT_KEY_MOST)
 
 
 LINK_SK = "LINK"
@@ -105,7 +106,7 @@ def subject_pk(program_id: str, subject_type: str, subject_id: str) -> str:
 
 
 def link_pk(program_id: str, kind: str, value: str) -> str:
-    return f"P#{program_id}#LINK#{kind}#{_fit(value)}"
+    return _fit(f"P#{program_id}#LINK#{kind}#", value, PARTITION_KEY_MOST)
 
 
 def network_pk(kind: str, hashed: str) -> str:
@@ -114,7 +115,7 @@ def network_pk(kind: str, hashed: str) -> str:
 
 
 def counter_pk(program_id: str, name: str) -> str:
-    return f"P#{program_id}#COUNTER#{_fit(name)}"
+    return _fit(f"P#{program_id}#COUNTER#", name, PARTITION_KEY_MOST)
 
 
 def reward_pk(program_id: str, reward_id: str) -> str:
