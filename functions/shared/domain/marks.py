@@ -125,7 +125,7 @@ def unflag_marks(subject: Subject, pepper: bytes) -> list[Write]:
     marks = frozenset({mark, mark.removesuffix(CUSTOMER_MARK)})  # a customer's older marks too
     writes: list[Write] = [
         MarkLink(subject.program_id, key, remove={"flagged": frozenset({subject.key})})
-        for key in identifiers_of(subject)
+        for key in identifiers_of(subject, keyed_before=True)  # a flag written before the upgrade too
     ]
     writes += [MarkNetwork(key, remove={"flagged": marks}) for key in network_identifiers(subject, pepper)]
     return writes

@@ -11,10 +11,12 @@ from functions.shared.domain.identity import email_keys, near_keys
 from functions.shared.domain.model import LinkKey, Subject, evolve
 
 
-def identifiers_of(subject: Subject) -> list[LinkKey]:
+def identifiers_of(subject: Subject, keyed_before: bool = False) -> list[LinkKey]:
     """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
     forms it is linked under: a partner's `email_near` keys too), each device, IP and payout
-    account, however many (those spilled out of the profile too, when read: `spilled`)."""
+    account, however many (those spilled out of the profile too, when read: `spilled`).
+    `keyed_before`: each address's key before 2026-12-05 too, where a flag written then is to be
+    withdrawn (never written: nothing else is kept there)."""
     found: dict[LinkKey, None] = {}
     spilled: dict[str, set[str]] = {}
     for name, value in subject.spilled:
@@ -24,7 +26,7 @@ def identifiers_of(subject: Subject) -> list[LinkKey]:
     for address in sorted(addresses):
         keys = email_keys(address)
         found[("email", keys.normalized)] = None
-        if keys.before:  # its key before 2026-12-05: a flag of then is withdrawn there too
+        if keyed_before and keys.before:
             found[("email", keys.before)] = None
         found[("email_skeleton", keys.skeleton)] = None
         for near, _span in near_keys(address) if subject.type == "partner" else ():
