@@ -425,7 +425,11 @@ def _actions(
                 events.append((change.bus_event, {**about, "by": by, "at": at}))
         elif action.type == "suspend" and status == "blocked" and blocked_from != "suspended":
             # blocked by hand before this run: the suspension waits under the block, so an unblock
-            # leaves the customer suspended (a run does not suspend twice in its period)
+            # leaves the customer suspended (a run does not suspend twice in its period); announced
+            # as any suspension is
             blocked_from = "suspended"
             entries.append(HistoryEntry(at, "suspended", by, note="under the block"))
+            suspended = TRANSITIONS["suspend"].bus_event
+            if suspended:
+                events.append((suspended, {**about, "by": by, "at": at}))
     return replace(customer, status=status, blocked_from=blocked_from), entries, events

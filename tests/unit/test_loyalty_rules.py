@@ -318,7 +318,7 @@ def test_a_workflow_never_lifts_a_stronger_status():
     ]
     assert blocked["history"][-1]["note"] == "under the block"
     assert loyalty.view("m1")["status"] == "suspended"
-    assert loyalty.sent("CustomerSuspended") == ["m1"]
+    assert loyalty.sent("CustomerSuspended") == ["m1", "blocked-one"]  # under its block: announced
 
 
 def test_a_spent_workflow_watches_spending():
