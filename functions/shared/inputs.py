@@ -88,8 +88,9 @@ WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBL
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
 COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 TIME_PATTERN = (
-    # 1999-12-31 too: with an offset west of UTC (`23:30:00-01:00`) it is an instant of 2000
-    r"^(2[0-9]{3}|1999)-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+    # 1999-12-31 too, with an offset west of UTC (`23:30:00-01:00` is an instant of 2000)
+    r"^(2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"|1999-12-31[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?-[0-9]{2}:[0-9]{2})$"
 )
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,6})?$"
 
