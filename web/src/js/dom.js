@@ -183,6 +183,16 @@ export function empty(text) {
   return h("p", { class: "state empty" }, text);
 }
 
+/**
+ * A box's text past what the API takes, said before anything is sent (an `maxlength` would cut a
+ * paste silently, and counts an emoji as two): an alert naming the box, or null when it fits.
+ */
+export function overLimit(input, label, most) {
+  const length = [...input.value.trim()].length;
+  if (length <= most) return null;
+  return h("p", { class: "problem", role: "alert", tabindex: "-1" }, `${label} takes at most ${most} characters; this is ${length}.`);
+}
+
 /** An API error in words: its problem detail, and each field it names. */
 export function problem(error) {
   const box = h("div", { class: "problem", role: "alert", tabindex: "-1" }); // focusable where it stands for what failed

@@ -8,6 +8,7 @@ import {
   h,
   holdAmount,
   loading,
+  overLimit,
   pageHeading,
   pager,
   plural,
@@ -35,6 +36,8 @@ const VIEWS = {
     empty: "No resolved cases yet.",
   },
 };
+
+const SEARCH_MOST = 200; // characters a search may be (the API's `q`)
 
 const STATUS_FILTER = [
   ["", "All statuses"],
@@ -71,7 +74,7 @@ export function mountCases(view) {
     const results = h("div", { class: "results", "aria-busy": "false" });
 
     function searchForm() {
-      const input = h("input", { id: "case-search", type: "search", name: "q", value: state.q, autocomplete: "off", maxlength: "200" });
+      const input = h("input", { id: "case-search", type: "search", name: "q", value: state.q, autocomplete: "off" });
       const parts = [
         h("div", { class: "field" }, h("label", { for: "case-search" }, "Search partners"), input),
       ];
@@ -97,6 +100,12 @@ export function mountCases(view) {
           "aria-label": `Search ${spec.title.toLowerCase()}`,
           onsubmit: (event) => {
             event.preventDefault();
+            const refused = overLimit(input, "Search partners", SEARCH_MOST);
+            if (refused) {
+              replace(results, refused);
+              refused.focus();
+              return;
+            }
             const next = listUrl({ q: input.value.trim(), status: statusSelect ? statusSelect.value : "", cursor: "" });
             // the same search again (after an error the message says to retry, or for new cases):
             // the address does not change, so the list is read again here

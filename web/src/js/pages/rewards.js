@@ -2,10 +2,11 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, oneAtATime, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
+const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
 
 export function mountRewards(container, route) {
   const state = {
@@ -24,8 +25,8 @@ export function mountRewards(container, route) {
     h("option", { value: "all", selected: state.status === "all" }, "All statuses"),
     STATUSES.map((s) => h("option", { value: s, selected: s === state.status }, words(s))),
   );
-  const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off", maxlength: "128" });
-  const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off", maxlength: "128" });
+  const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off" });
+  const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off" });
   const filters = h(
     "form",
     {
@@ -33,6 +34,12 @@ export function mountRewards(container, route) {
       "aria-label": "Filter rewards",
       onsubmit: (event) => {
         event.preventDefault();
+        const refused = overLimit(partner, "Partner ID", ID_MOST) || overLimit(customer, "Customer ID", ID_MOST);
+        if (refused) {
+          replace(results, refused);
+          refused.focus();
+          return;
+        }
         navigate(url({ status: statusSelect.value, partner_id: partner.value.trim(), customer_id: customer.value.trim(), cursor: "" }));
       },
     },
