@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
-from functions.loyalty.statuses import TRANSITIONS, after
+from functions.loyalty.statuses import TRANSITIONS, status_after
 from functions.shared import paging
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
@@ -274,7 +274,7 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
 
 
 # --- customers -----------------------------------------------------------------------------
-VIEW_READS = 4  # a customer changing faster than its view is read: the last read is shown
+VIEW_READS = 4  # passes at most: a customer changing faster than its view is read is a 503 to retry
 
 
 def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dict[str, Any]:
@@ -345,7 +345,7 @@ def change_status(
             raise Conflict(f"customer {customer_id} is {customer.status}: cannot {change}")
         at = deps.clock.now()
         entry = HistoryEntry(at=at, action=action, by=principal.actor, note=note)
-        new_status, blocked_from = after(change, customer.status, customer.blocked_from)
+        new_status, blocked_from = status_after(change, customer.status, customer.blocked_from)
         changed = replace(customer, status=new_status, blocked_from=blocked_from)
         events: list[tuple[str, dict[str, Any]]] = []
         if bus_event is not None:

@@ -22,7 +22,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def after(change: str, status: str, blocked_from: str | None) -> tuple[str, str | None]:
+def status_after(change: str, status: str, blocked_from: str | None) -> tuple[str, str | None]:
     """The status a change leaves, and what a block was made from: an unblock goes back there (a
     customer suspended, then blocked, then unblocked is suspended again: the unblock lifted the
     block, not the suspension a workflow or a teammate set, which a workflow does not set twice in

@@ -31,7 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
 from functions.loyalty.retry import backoff
-from functions.loyalty.statuses import TRANSITIONS, after
+from functions.loyalty.statuses import TRANSITIONS, status_after
 from functions.shared.domain import actors
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, DomainError, StorageRefused, StorageUnavailable
@@ -419,7 +419,7 @@ def _actions(
             )
         elif action.type in ("suspend", "block") and status in TRANSITIONS[action.type].applies_to:
             change = TRANSITIONS[action.type]
-            status, blocked_from = after(action.type, status, blocked_from)
+            status, blocked_from = status_after(action.type, status, blocked_from)
             entries.append(HistoryEntry(at, change.action, by))
             if change.bus_event:
                 events.append((change.bus_event, {**about, "by": by, "at": at}))

@@ -615,28 +615,16 @@ class LoyaltyDynamo(DynamoBase):
         raise NotFound(f"campaign {campaign_id} not found")
 
     def campaigns_page(self, program_id: str, after: str | None, limit: int) -> list[Campaign]:
-        item = self._m.items["loyalty_campaign_entry"]
-        sk = self._m.base.sk
-        condition = (
-            sk > keys.campaign_entry_sk(after)
-            if after is not None
-            else sk.startswith(keys.campaign_entry_sk(""))
-        )
         try:
-            found = item.query(
-                keys.campaigns_pk(program_id),
-                range_key_condition=condition,
-                limit=limit,
-                consistent_read=True,
-            )
-            return [_campaign_settings(entry) for entry in found]
+            return [_campaign_settings(entry) for entry in self._entries(program_id, after, limit)]
         except PynamoDBException as exc:
             raise domain_error(exc, "listing the campaigns failed") from exc
 
     def list_every_campaign(self, program_id: str) -> tuple[int, int]:
-        """Reads the whole table once (nothing but the list finds a program's campaigns; a one-off):
-        each campaign's first shard, or its one item from before shards, whose entry is missing is
-        listed on condition there is still none (a save meanwhile writes the newer settings)."""
+        """Reads the whole table twice, once per kind of campaign item (nothing but the list finds a
+        program's campaigns; a one-off): each campaign's first shard, or its one item from before
+        shards, whose entry is missing is listed on condition there is still none (a save meanwhile
+        writes the newer settings)."""
         shard, legacy = self._m.items["loyalty_campaign_shard"], self._m.items["loyalty_campaign"]
         prefix = keys.campaign_pk(program_id, "")
         try:
@@ -664,11 +652,16 @@ class LoyaltyDynamo(DynamoBase):
                     raise domain_error(exc, f"listing campaign {item.campaign_id} failed") from exc
         return len(found), placed
 
-    def _entries(self, program_id: str) -> Iterator[Any]:
+    def _entries(self, program_id: str, after: str | None = None, limit: int | None = None) -> Iterator[Any]:
+        """The program's list of campaigns by id, strictly after `after`, read strongly."""
+        sk = self._m.base.sk
+        condition = (
+            sk > keys.campaign_entry_sk(after)
+            if after is not None
+            else sk.startswith(keys.campaign_entry_sk(""))
+        )
         return self._m.items["loyalty_campaign_entry"].query(
-            keys.campaigns_pk(program_id),
-            range_key_condition=self._m.base.sk.startswith(keys.campaign_entry_sk("")),
-            consistent_read=True,
+            keys.campaigns_pk(program_id), range_key_condition=condition, limit=limit, consistent_read=True
         )
 
     def _migrated(self, program_id: str, campaign_id: str) -> bool:

@@ -84,7 +84,9 @@ class LoyaltyCustomer:
     # runs still due of the customer's earns that matched a workflow that suspends or blocks: action
     # id -> the earn's time; its spends wait for them (`workflows.spend_waits_for`)
     runs_due: dict[str, datetime] = field(default_factory=dict)
-    blocked_from: str | None = None  # while blocked: the status the block was made from (`statuses.after`)
+    blocked_from: str | None = (
+        None  # while blocked: the status the block was made from (`statuses.status_after`)
+    )
 
 
 @dataclass(frozen=True)
