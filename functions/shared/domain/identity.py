@@ -88,7 +88,7 @@ def _mailbox(address: str, earlier: bool = False) -> str:
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
     if domain in _PLUS_TAGS or (not earlier and _MICROSOFT.fullmatch(domain)):
-        local = local.split("+", 1)[0] or local  # nothing before the `+`: no tag
+        local = _without_tag(local)
     if (ignored := _IGNORED_IN_LOCAL.get(domain)) and (not earlier or domain == "gmail.com"):
         local = ignored.sub("", local) or local
     return f"{local}@{domain}"
@@ -326,8 +326,13 @@ def untagged(address: str) -> str:
     """An address without a `+tag` in its local part, at any domain: a customer typing the
     partner's own address with a tag (`kai+deal@brandtmedia.de`) is typing the partner's address."""
     local, at, domain = address.rpartition("@")
-    head = local.split("+", 1)[0]
-    return f"{head}{at}{domain}" if head else address  # `+4917...@gw.de`: a number, no tag
+    return f"{_without_tag(local)}{at}{domain}"
+
+
+def _without_tag(local: str) -> str:
+    """A local part without its `+tag`; one with nothing before the `+` has none (`+4917...`: a
+    phone number)."""
+    return local.split("+", 1)[0] or local
 
 
 def names_the_same(entry_digest: str, name: str, pepper: bytes) -> bool:
