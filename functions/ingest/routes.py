@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from functions.ingest import service
 from functions.shared import api
+from functions.shared.errors import invalid_query
 from functions.shared.partner_events import Accepted, EventStatus, PartnerEvent
 
 router = APIGatewayRouter()
@@ -25,7 +26,7 @@ TimeoutMs = Annotated[
     Query(
         ge=0,
         le=service.MAX_WAIT_MS,
-        description="With `wait=decision`: how long to wait for the decision, in milliseconds",
+        description="Only with `wait=decision`: how long to wait for the decision, in milliseconds",
     ),
 ]
 
@@ -46,6 +47,8 @@ def post_event(
     wait: Wait = None,
     timeout_ms: TimeoutMs = service.DEFAULT_WAIT_MS,
 ) -> Response[Accepted | EventStatus]:
+    if wait != "decision" and "timeout_ms" in (router.current_event.query_string_parameters or {}):
+        raise invalid_query({"timeout_ms": "only with wait=decision"})  # before anything is recorded
     deps = api.deps_of(router)
     raw = router.current_event.json_body  # as validation read it (`documents.read_json`), once
     stored = service.accept_event(deps, api.program_of(router), event.id, event.type, event.occurred_at, raw)

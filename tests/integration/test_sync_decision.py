@@ -126,6 +126,7 @@ def test_no_wait_left_answers_the_usual_202(aws, tenant):
         {"wait": "decision", "timeout_ms": "10001"},
         {"wait": "decision", "timeout_ms": "-1"},
         {"wait": "decision", "timeout_ms": "3s"},
+        {"timeout_ms": "500"},  # a wait asked for by half: said, not taken silently
     ],
 )
 def test_a_bad_wait_is_422_and_records_nothing(aws, tenant, query):
