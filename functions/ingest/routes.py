@@ -19,7 +19,10 @@ _LAMBDA_MARGIN_MS = 1500  # left to answer before the function's own timeout
 
 Wait = Annotated[
     Literal["decision"] | None,
-    Query(description="`decision`: answer 200 with the decision when the event is scored within the wait"),
+    Query(
+        description="`decision`: answer 200 with the decision when the event is scored within the wait",
+        examples=["decision"],
+    ),
 ]
 TimeoutMs = Annotated[
     int,

@@ -5,6 +5,7 @@ requests Schemathesis means to be valid (positive cases only; negative cases go 
 - An amount has at most its currency's decimal places.
 - A campaign bonus names a campaign that exists: the run creates `FUZZ_CAMPAIGN` first.
 - A campaign ends after it starts.
+- `timeout_ms` comes with `wait=decision` (parameters cannot depend on each other in OpenAPI 3).
 - A webhook's URL is one it may call (SPEC 6: resolved, public or the local receiver's loopback):
   the local system's closed discard port, so a fuzzed webhook costs a refused connection.
 """
@@ -62,9 +63,11 @@ def _campaign(body: dict[str, Any]) -> None:
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     meta = case.meta
+    route = (case.operation.method.upper(), case.operation.path)
+    if route == ("POST", "/v1/events") and case.query and "timeout_ms" in case.query:
+        case.query.setdefault("wait", "decision")  # every phase: the examples' default timeout_ms too
     if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case
-    route = (case.operation.method.upper(), case.operation.path)
     if route == ("POST", "/v1/events"):
         _event(case.body)
     elif route in (("POST", "/v1/loyalty/earn"), ("POST", "/v1/loyalty/spend")):
