@@ -32,6 +32,11 @@ ROLLING_DAYS = {"last_7_days": 7, "last_30_days": 30}
 DATE_RANGES = (*CALENDAR, *ROLLING_DAYS, "lifetime")
 
 
+def earned(points: int, kind: str) -> Totals:
+    """What an earn of `points` granted adds to its periods: earned, and bonus for a campaign's."""
+    return Totals(earned=points, bonus=points if kind == "campaign_bonus" else 0)
+
+
 def local_day(at: datetime, timezone: str) -> date:
     return at.astimezone(ZoneInfo(timezone)).date()
 

@@ -133,7 +133,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                     first_for_customer=state.campaign_granted is None,
                     shards=decision.shards,
                 )
-        delta = Totals(earned=granted, bonus=granted if request.kind == "campaign_bonus" else 0)
+        delta = periods.earned(granted, request.kind)
         balance = customer.balance + granted
         lifetime = customer.lifetime.plus(delta)
         counted = _counted(state.periods, action_periods, delta) if granted else ()
@@ -162,7 +162,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             ),
             periods=counted,
             grant=grant,
-            workflows_due=due,
+            workflows_due=None if due is None else replace(due, points=granted),
         )
         if deps.repository.record_loyalty_action(change):
             break
@@ -171,8 +171,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
-    if due is not None:
-        workflows.dispatch(deps, program, due)
+    if change.workflows_due is not None:
+        workflows.dispatch(deps, program, change.workflows_due)
     return answer
 
 

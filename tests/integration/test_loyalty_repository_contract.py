@@ -461,6 +461,7 @@ def test_the_history_pages_newest_first_from_a_position(repository):
 def test_workflow_runs_are_due_from_their_earn_until_done(repository):
     runs = [WorkflowRun(P, f"a{n}", f"c{n}", "purchase", T0 + timedelta(seconds=n)) for n in range(3)]
     runs[2] = replace(runs[2], occurred_at=T0 + timedelta(minutes=4, microseconds=3))  # dated ahead
+    runs[1] = replace(runs[1], points=10**15 + 7)  # what it granted, exactly
     for run in runs:
         assert earn(repository, run.action_id, run.customer_id, due=run)
     assert earn(repository, "no-workflows", "c9")  # matched none: never due

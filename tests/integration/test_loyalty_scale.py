@@ -187,10 +187,10 @@ def test_a_workflow_that_fails_does_not_hold_back_the_others_of_its_run(
     deps = runtime.dependencies()
     evaluate = runs.workflows.evaluate
 
-    def broken_first(deps_, program, workflow, customer_id, today):
+    def broken_first(deps_, program, workflow, customer_id, today, run=None):
         if workflow.workflow_id == "a-broken":
             raise error
-        return evaluate(deps_, program, workflow, customer_id, today)
+        return evaluate(deps_, program, workflow, customer_id, today, run)
 
     monkeypatch.setattr(runs.workflows, "evaluate", broken_first)
     with pytest.raises(type(error)):  # the run still fails, and comes back for the broken one
@@ -211,7 +211,7 @@ def test_a_fault_of_one_workflow_does_not_give_up_a_run_another_must_retry(
     deps = runtime.dependencies()
     far = runs_far_ahead(aws)
 
-    def failing(deps_, program, workflow, customer_id, today):
+    def failing(deps_, program, workflow, customer_id, today, run=None):
         raise ValueError("a fault (test)") if workflow.workflow_id == "a-broken" else stored
 
     monkeypatch.setattr(runs.workflows, "evaluate", failing)
@@ -483,3 +483,44 @@ def test_an_earn_id_with_brackets_has_its_run_done_and_its_spend_wait_lifted(
     assert aws.repository.workflow_runs_due(tenant.program_id, clock.now() + timedelta(days=1), 10) == []
     spent = loyalty.spend("m1", 10)
     assert spent.status == 200, spent.body
+
+
+@pytest.mark.parametrize("path", ["queue", "relay"])
+def test_an_earn_dated_back_into_a_rolling_window_it_crosses_again_runs_its_actions(
+    loyalty, tenant, aws, clock, monkeypatch, path
+):
+    # Given a customer who crossed a 7-day window, was suspended and let go by the fraud team, and
+    # whose window is empty twelve days later
+    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("rolling", rolling).status == 200
+    assert loyalty.earn("m1", 1001).status == 200
+    assert loyalty.status("m1", "unsuspend").status == 200
+    clock.advance(days=12)
+    assert loyalty.customer("m1").body["aggregates"]["earned"]["last_7_days"] == 0
+
+    # When 5,000 points dated six days back arrive (a late import, or a fraudster's choice), their
+    # run coming from the queue's message, or from the due run the relay reads when the send failed
+    dated = (clock.now() - timedelta(days=6)).isoformat()
+    deps = runtime.dependencies()
+    if path == "relay":
+
+        class DownQueue:
+            def send(self, run, sent_at):
+                raise StorageUnavailable("workflow queue unavailable (test)")
+
+        working = deps.workflow_queue
+        monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+        assert earn_only(loyalty, "m1", 5000, occurred_at=dated).status == 200
+        monkeypatch.setattr(deps, "workflow_queue", working)
+        clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+        relay = "functions.loyalty.workflow_relay.lambda_handler"
+        assert invoke(relay, scheduled_event("loyalty-workflow-relay")) == {"relayed": 1}
+    else:
+        assert earn_only(loyalty, "m1", 5000, occurred_at=dated).status == 200
+    run_queued_workflows()
+
+    # Then the window crossed again from 0: suspended, and the points are not spent
+    customer = loyalty.customer("m1").body
+    assert customer["aggregates"]["earned"]["last_7_days"] == 5000
+    assert customer["status"] == "suspended", customer["history"]
+    assert loyalty.spend("m1", 5000).status == 409

@@ -255,6 +255,35 @@ def test_a_rolling_window_that_stays_above_does_not_rearm():
     assert loyalty.sent() == ["m1"]
 
 
+def test_a_rolling_window_rearms_for_an_earn_dated_back_into_it():
+    # Given a customer who crossed a 7-day window on day 0, was suspended and let go, and whose
+    # window has been empty since day 7
+    loyalty = Loyalty()
+    loyalty.workflow("seven", date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
+    loyalty.earn("m1", 1001)
+    service.change_status(loyalty.deps, loyalty.fraud, "m1", "unsuspend", "reviewed")
+    loyalty.at(WEDNESDAY + timedelta(days=12))
+    assert loyalty.figures("m1")["last_7_days"] == 0
+
+    # When an earn dated day 6, inside today's window, takes it above again
+    loyalty.earn("m1", 5000, occurred_at=WEDNESDAY + timedelta(days=6))
+
+    # Then the window crossed again from 0 (its dip is not hidden by the earn's own date): suspended
+    assert loyalty.view("m1")["status"] == "suspended"
+    assert loyalty.sent("CustomerSuspended") == ["m1", "m1"]
+
+
+def test_an_earn_dated_back_into_a_window_above_all_along_does_not_run_it_again():
+    loyalty = Loyalty()
+    loyalty.workflow("seven", date_range="last_7_days", threshold=100)
+    for day in range(10):  # 60 a day: above from day 1 on, every day
+        loyalty.at(WEDNESDAY + timedelta(days=day)).earn("m1", 60)
+
+    loyalty.earn("m1", 5, occurred_at=WEDNESDAY + timedelta(days=6))  # on day 9, dated day 6
+
+    assert loyalty.sent() == ["m1"]
+
+
 def test_a_lifetime_workflow_runs_once_ever():
     loyalty = Loyalty()
     loyalty.workflow("life", date_range="lifetime", threshold=100, actions=[{"type": "block"}])

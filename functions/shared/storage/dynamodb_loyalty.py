@@ -89,6 +89,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         at = UTCDateTimeAttribute()
         workflow_kind = UnicodeAttribute(null=True)  # the earn's kind, while its workflows are due
         workflow_occurred = UTCDateTimeAttribute(null=True)  # and its own time (`WorkflowRun.occurred_at`)
+        workflow_points = NumberAttribute(null=True)  # and the points it granted (`WorkflowRun.points`)
 
     class CampaignItem(base, discriminator="loyalty_campaign"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -266,6 +267,7 @@ class LoyaltyDynamo(DynamoBase):
                 "outbox_sk": keys.workflow_run_sk(due.at, action.action_id),
                 "workflow_kind": due.kind,
                 "workflow_occurred": due.occurred_at,
+                "workflow_points": due.points,
             }
             if due is not None
             else {}
@@ -784,6 +786,7 @@ class LoyaltyDynamo(DynamoBase):
                     base.outbox_sk.remove(),
                     item.workflow_kind.remove(),
                     item.workflow_occurred.remove(),
+                    item.workflow_points.remove(),
                 ],
                 condition=base.pk.exists(),
             )
@@ -805,8 +808,16 @@ class LoyaltyDynamo(DynamoBase):
 
 def _run(item: Any) -> WorkflowRun:
     at = keys.workflow_run_at(item.outbox_sk)
+    points = None if item.workflow_points is None else int(item.workflow_points)
     return WorkflowRun(
-        item.program_id, item.action_id, item.customer_id, item.workflow_kind, at, (), item.workflow_occurred
+        item.program_id,
+        item.action_id,
+        item.customer_id,
+        item.workflow_kind,
+        at,
+        (),
+        item.workflow_occurred,
+        points,
     )
 
 

@@ -220,6 +220,9 @@ class WorkflowRun:
     # the earn's `occurred_at`, whose day's periods it counted in (None: the day of `at`, as for a
     # run recorded before it was kept): its run judges them as well as the day it was received in
     occurred_at: datetime | None = None
+    # the points the earn granted (None: a run recorded before they were kept): a rolling window's
+    # run sets them apart when it asks whether the window dipped before they came
+    points: int | None = None
 
 
 @dataclass(frozen=True)
