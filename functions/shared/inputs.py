@@ -459,12 +459,21 @@ def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_
 
 
 # --- amounts -------------------------------------------------------------------------------
-def _amount(value: Any) -> Decimal:
+_STORED_NUMBER = re.compile(r"[0-9]+\.[0-9]+")  # a JSON number's digits as a stored body keeps them
+
+
+def _amount(value: Any, info: ValidationInfo) -> Decimal:
     # a JSON number is an int, a float, or a Decimal where the body was read with `parse_float`
-    # (ingest keeps a number's digits so): the synchronous decision scores that body as read
+    # (ingest keeps a number's digits so): the synchronous decision scores that body as read; the
+    # queue reads it back from the stored body as text, where `10.0000000` keeps its seven places
+    # (its value, not its writing, decides: the currency's places below)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError('a JSON number or a decimal string, e.g. "12.50"')
-    if isinstance(value, str) and not _AMOUNT.match(value):
+    if (
+        isinstance(value, str)
+        and not _AMOUNT.match(value)
+        and not (_stored(info) and _STORED_NUMBER.fullmatch(value))
+    ):
         raise ValueError(_amount_text_refused(value))
     try:
         amount = Decimal(str(value))

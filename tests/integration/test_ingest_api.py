@@ -819,12 +819,15 @@ def test_an_integer_longer_than_python_reads_is_valid_json_refused_or_ignored_by
         assert answer.status == 202, answer
 
 
-@pytest.mark.parametrize("written", ["1e2", "1E12", "5E1", "2.50E1"])
+@pytest.mark.parametrize(
+    "written", ["1e2", "1E12", "5E1", "2.50E1", "10.0000000", "2.5000000000", "1.00000000e1"]
+)
 def test_an_amount_written_with_an_exponent_is_scored_from_the_queue_as_on_the_request(
     aws, tenant, written: str
 ):
     """`1e2` is a number like `100` (README): an event whose amount was written so was accepted,
-    then failed on the queue (its stored text `1E+2` was no decimal string an amount takes back)."""
+    then failed on the queue (its stored text `1E+2` was no decimal string an amount takes back);
+    so did `10.0000000`, zeros past the sixth place (kept as `10.0000000`, past the strings' six)."""
     from tests.integration.scoring_support import drain, send, signup
 
     send(tenant, signup("p-exp"))
