@@ -5,6 +5,7 @@ Unknown fields are refused (a typo must not silently drop data); amounts are exa
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -211,13 +212,25 @@ class PartnershipCreated(EventBase):
 
 
 KNOWN_ACTIVITIES = ("login", "logout", "profile_update", "payout_update", "email_change", "password_change")
+_FOLDED_ACTIVITIES = {activity.replace("_", ""): activity for activity in KNOWN_ACTIVITIES}
+
+
+def _known_activity(value: str) -> str:
+    """A known activity written in another case or with other separators (`PAYOUT_UPDATE`,
+    `payout-update`, `payoutUpdate`) is that activity: compared as written, it was scored as a name
+    of the integration's own, and a payout change before a large reward went unseen."""
+    return _FOLDED_ACTIVITIES.get(re.sub(r"[-_.:]", "", value.lower()), value)
+
+
 Activity = Annotated[
     Identifier,
+    AfterValidator(_known_activity),
     Field(
         max_length=64,
         description="what the partner did: one of "
         + ", ".join(f"`{a}`" for a in KNOWN_ACTIVITIES)
-        + ", or another of the integration's own names (SPEC 3.1 lists examples), scored as a change "
+        + " (in any case, with `_`, `-`, `.` or no separator: `PAYOUT_UPDATE`, `payoutUpdate`), or "
+        "another of the integration's own names (SPEC 3.1 lists examples), scored as a change "
         "that is not sensitive",
         examples=list(KNOWN_ACTIVITIES),
     ),

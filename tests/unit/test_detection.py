@@ -661,6 +661,22 @@ def test_a_large_reward_just_after_new_payout_details_flags():
     assert decision["action"] == "flag"
 
 
+@pytest.mark.parametrize("written", ["PAYOUT_UPDATE", "Payout_Update", "payout-update", "payoutUpdate"])
+def test_a_payout_change_written_another_way_before_a_large_reward_flags(written):
+    """An integration writing its activities in capitals or camel case had every payout change
+    scored as a name of its own: a large reward just after it was paid."""
+    engine = make_engine()
+    score(engine, signup("p1", at="2026-10-01T09:00:00Z"))
+    change = payout_update("p1", "2026-11-02T09:00:00Z")
+    change["partner"] = {"id": "p1"}  # the new details themselves not sent: the activity says it
+    change["activity"] = written
+    score(engine, change)
+
+    decision = score(engine, reward("p1", "750.00", "2026-11-02T12:00:00Z"))
+
+    assert "unusual_activity" in reasons(decision), decision
+
+
 def login(partner_id: str, at: str) -> dict[str, Any]:
     event = sample("account.updated", id=f"login-{partner_id}-{at}", occurred_at=at, activity="login")
     event["partner"] = {"id": partner_id}
