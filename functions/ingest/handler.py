@@ -21,4 +21,5 @@ app.include_router(router)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return api.serve(app, event, context, dependencies())
+    # without its queue an event would be accepted and wait for a relay that has none either
+    return api.serve(app, event, context, dependencies(needs=("queue_url",)))

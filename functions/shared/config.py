@@ -22,12 +22,35 @@ class ConfigurationError(RuntimeError):
     """The function's environment is missing or wrong: an operator problem, not a caller's."""
 
 
+# the variable each setting is read from, to name it when it is missing or wrong
+VARIABLES = {
+    "table_name": "TABLE_NAME",
+    "queue_url": "SCORING_QUEUE_URL",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "region": "AWS_REGION",
+    "endpoint_url": "AWS_ENDPOINT_URL",
+    "rest_api_id": "REST_API_ID",
+    "api_stage": "API_STAGE_NAME",
+    "workflow_queue_url": "LOYALTY_WORKFLOW_QUEUE_URL",
+    "program_secrets_key_id": "PROGRAM_SECRETS_KMS_KEY_ID",
+}
+
+
+def deployed(env: Mapping[str, str] | None = None) -> bool:
+    """In a Lambda execution environment (its runtime names the function), not on the local system
+    or in a test: there a setting a function needs is never guessed."""
+    env = os.environ if env is None else env
+    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     table_name: str = Field(min_length=3, max_length=255)
     queue_url: str | None = None
-    event_bus_name: str = Field(default="default", min_length=1)
+    # the stack's bus; None: not set, so a publish is refused (`messaging.EventBridgePublisher`): the
+    # account's default bus, which no rule of the stack watches, would take every notification
+    event_bus_name: str | None = Field(default=None, min_length=1)
     region: str = Field(default="us-east-1", min_length=1)
     endpoint_url: str | None = None  # moto's server locally; unset in AWS
     # The REST API and stage whose authorizer cache the keys function flushes on a revocation
@@ -44,7 +67,7 @@ class Settings(BaseModel):
             return cls(
                 table_name=env.get("TABLE_NAME", ""),
                 queue_url=env.get("SCORING_QUEUE_URL") or None,
-                event_bus_name=env.get("EVENT_BUS_NAME") or "default",
+                event_bus_name=env.get("EVENT_BUS_NAME") or None,
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
                 endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
                 rest_api_id=env.get("REST_API_ID") or None,
@@ -53,5 +76,16 @@ class Settings(BaseModel):
                 program_secrets_key_id=env.get("PROGRAM_SECRETS_KMS_KEY_ID") or PROGRAM_SECRETS_KEY_ALIAS,
             )
         except ValidationError as exc:
-            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            fields = ", ".join(_variable(".".join(map(str, e["loc"]))) for e in exc.errors())
             raise ConfigurationError(f"invalid function configuration: {fields}") from exc
+
+    def require(self, *settings: str) -> Settings:
+        """These settings, which the function cannot do without, are set (else ConfigurationError,
+        naming their variables): a function that would accept work it cannot pass on fails instead."""
+        if missing := [_variable(name) for name in settings if not getattr(self, name)]:
+            raise ConfigurationError(f"function configuration: {', '.join(missing)} not set")
+        return self
+
+
+def _variable(setting: str) -> str:
+    return f"{VARIABLES[setting]} ({setting})" if setting in VARIABLES else setting

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.shared.documents import json_default
-from functions.shared.errors import StorageUnavailable
+from functions.shared.errors import StorageRefused, StorageUnavailable
 
 if TYPE_CHECKING:
     from functions.shared.storage.port_loyalty import WorkflowRun
@@ -69,13 +69,15 @@ class SqsScoringQueue:
 class EventBridgePublisher:
     SOURCE = "fraud-management"
 
-    def __init__(self, client: Any, bus_name: str) -> None:
+    def __init__(self, client: Any, bus_name: str | None) -> None:
         self._client = client
         self._bus = bus_name
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if self._bus is None:  # the notification stays in the outbox until an operator sets it
+            raise StorageRefused("EVENT_BUS_NAME is not set: no notification is published")
         entry = {
             "Source": self.SOURCE,
             "DetailType": detail_type,

@@ -77,8 +77,9 @@ def build_repository(settings: Settings) -> Repository:
     )
 
 
-def dependencies(settings: Settings | None = None) -> Dependencies:
-    settings = settings or Settings.from_env()
+def dependencies(settings: Settings | None = None, needs: tuple[str, ...] = ()) -> Dependencies:
+    """`needs`: the settings the function cannot do without (`Settings.require`)."""
+    settings = (settings or Settings.from_env()).require(*needs)
     if settings not in _built:
         queue = (
             SqsScoringQueue(_ClientOnFirstUse("sqs", settings), settings.queue_url)

@@ -68,3 +68,14 @@ def test_an_unreadable_secret_raises_and_never_falls_back(secretsmanager, monkey
     arn = _secret(secretsmanager, "late-pepper")
     monkeypatch.setenv("NETWORK_PEPPER_SECRET_ARN", arn)
     assert identity.network_pepper() == b"late-pepper"
+
+
+def test_a_deployed_function_given_no_secret_refuses_rather_than_use_the_public_one(
+    secretsmanager, monkeypatch
+) -> None:
+    """A function of the stack that its environment gives neither NETWORK_PEPPER nor the secret's ARN
+    (a grant left out of a refactor): it hashed every network key with the public constant."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fraud-management-score")
+
+    with pytest.raises(ConfigurationError, match="NETWORK_PEPPER_SECRET_ARN"):
+        identity.network_pepper()

@@ -386,14 +386,19 @@ LOCAL_PEPPER = "local-network-pepper-not-secret"
 def network_pepper() -> bytes:
     """The platform's secret for network keys, in this order: NETWORK_PEPPER itself; else the Secrets
     Manager secret NETWORK_PEPPER_SECRET_ARN names (deployed), read once per process; else, on the
-    local system and in tests, a fixed public one. A secret that cannot be read raises: network keys
-    hashed with the public pepper would reveal identities and never match the deployed ones."""
+    local system and in tests, a fixed public one. A secret that cannot be read, or a deployed
+    function given neither, raises: network keys hashed with the public pepper would reveal
+    identities and never match the deployed ones."""
     import os
 
     if explicit := os.environ.get("NETWORK_PEPPER"):
         return explicit.encode()
     if secret_arn := os.environ.get("NETWORK_PEPPER_SECRET_ARN"):
         return _pepper_from_secret(secret_arn)
+    from functions.shared.config import ConfigurationError, deployed
+
+    if deployed():  # a function the stack did not give the secret: never the public pepper there
+        raise ConfigurationError("NETWORK_PEPPER_SECRET_ARN is not set: network keys need the secret")
     return LOCAL_PEPPER.encode()
 
 
