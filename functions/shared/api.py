@@ -40,6 +40,7 @@ _TOO_DEEP = f"the body is nested more than {MAX_BODY_DEPTH} levels deep"
 # every body of this API is an object (Powertools would take a list's first item, and `null` for none)
 NOT_AN_OBJECT = "the body must be a JSON object"
 NOT_AN_OBJECT_ERROR = {"field": "(body)", "message": "not an object"}
+NO_BODY = "this operation takes no body"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
@@ -157,7 +158,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         )
     if not body:  # no body names no media type (Powertools would parse a multipart one, or answer 415)
         _as_application_json(event)
-    if body and not body.strip() and method in ("POST", "PUT", "PATCH"):  # no JSON: Powertools's error
+    if body and not body.strip() and route.takes_body:  # no JSON: Powertools's error
         raise _Rejected(400, "the body is blank: send a JSON object")
     if body.strip():
         if not _is_json(header(event, "Content-Type")):
@@ -183,9 +184,24 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             raise _Rejected(400, _TOO_DEEP)
         if not _is_unicode(parsed):
             raise _Rejected(400, "the body has text that is not Unicode (an unpaired surrogate escape)")
+        if not route.takes_body and parsed not in (None, {}):
+            raise _no_body_taken(parsed)
         if parsed is not None and not isinstance(parsed, dict):
             raise _Rejected(422, NOT_AN_OBJECT, [NOT_AN_OBJECT_ERROR])
     return principal
+
+
+def _no_body_taken(parsed: Any) -> _Rejected:
+    """A body that says something, sent to an operation that reads none: its resolver would drop it
+    unread (`{"overlap_hours": 0}` to rotate-secret kept the old secret 24 hours). `{}` and `null`
+    say nothing, and pass (the console posts `{}`)."""
+    if not isinstance(parsed, dict):
+        return _Rejected(422, f"{NO_BODY}: send none", [{"field": "(body)", "message": NO_BODY}])
+    return _Rejected(
+        422,
+        f"{NO_BODY}: it would not read {', '.join(parsed)}",
+        [{"field": name, "message": f"not a field: {NO_BODY}"} for name in parsed],
+    )
 
 
 def _wide_encoding(body: bytes) -> str | None:
@@ -261,7 +277,7 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
     answers[422] = (
         "A field breaks the contract: `errors` names each one"
         if body or query
-        else "A query parameter the operation does not take: `errors` names each one"
+        else "A query parameter the operation does not take, or a body (it takes none): `errors` names each"
     )
     return answers
 

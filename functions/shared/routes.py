@@ -30,10 +30,18 @@ class Route:
     # the query parameters it takes (its resolver's, which the OpenAPI document lists: a test holds
     # them alike); any other is refused, so a misspelt filter never answers as if there were none
     query: tuple[str, ...] = ()
+    # whether it takes a body; None: as its method says (POST and PUT do, GET and DELETE do not). The
+    # resolver's, as the OpenAPI document's requestBody (a test holds them alike): one that takes none
+    # refuses a body that says anything, so a field sent to it is never dropped unread
+    body: bool | None = None
 
     @property
     def public(self) -> bool:
         return not self.roles
+
+    @property
+    def takes_body(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH") if self.body is None else self.body
 
     @property
     def handler(self) -> str:
@@ -118,10 +126,15 @@ WEBHOOKS_ROUTES: tuple[Route, ...] = (
     Route("PUT", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN, answers=(409,)),
     Route("GET", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
     Route("DELETE", "/v1/webhooks/{webhook_id}", "webhooks", ADMIN),
-    Route("POST", "/v1/webhooks/{webhook_id}/rotate-secret", "webhooks", ADMIN, answers=(409,)),
+    Route("POST", "/v1/webhooks/{webhook_id}/rotate-secret", "webhooks", ADMIN, answers=(409,), body=False),
     Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks", ADMIN, query=PAGE),
     Route(
-        "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "webhooks", ADMIN, answers=(409,)
+        "POST",
+        "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+        "webhooks",
+        ADMIN,
+        answers=(409,),
+        body=False,
     ),
 )
 ROUTES += WEBHOOKS_ROUTES

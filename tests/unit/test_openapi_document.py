@@ -94,6 +94,12 @@ def test_the_route_table_names_the_query_parameters_each_operation_takes(documen
     assert [p["name"] for p in parameters if p["in"] == "query"] == list(route.query)
 
 
+@pytest.mark.parametrize("route", OPERATIONS, ids=lambda r: f"{r.method} {r.path}")
+def test_the_route_table_says_which_operations_take_a_body(document, route):
+    # the gate refuses a body that says anything where the table says none is taken
+    assert route.takes_body == ("requestBody" in _operation(document, route))
+
+
 def test_a_signed_operation_documents_its_signature_header(document):
     # an integrator read of X-Signature only in a 401's description
     signed = {(r.method, r.path) for r in OPERATIONS if r.signed}
