@@ -1,7 +1,7 @@
 """The HTTP edge shared by every API function.
 
-`serve` runs the checks every request passes before any route code (route known, body size, media
-type, JSON, credentials, role, signature), then hands the request to the function's Powertools
+`serve` runs the checks every request passes before any route code (route known, body coding and
+size, media type, JSON, credentials, role, signature), then hands the request to the function's Powertools
 resolver. Running them first means an unauthenticated caller learns nothing from validation errors,
 and a rejected request reaches no domain code.
 """
@@ -131,6 +131,9 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     if not _is_unicode(event.get("queryStringParameters")):
         raise _Rejected(400, "the query string is not valid UTF-8 text")
     body = raw_body(event)
+    if body and (coding := _content_coding(header(event, "Content-Encoding"))):
+        # read as it came, a compressed body was "not UTF-8", and a plain one labelled gzip passed
+        raise _Rejected(415, f"Content-Encoding {coding} is not accepted: send the body uncompressed")
     if len(body) > MAX_BODY_BYTES:
         raise _Rejected(413, f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
     principal = None
@@ -204,6 +207,12 @@ def _no_body_taken(parsed: Any) -> _Rejected:
     )
 
 
+def _content_coding(value: str | None) -> str | None:
+    """The codings a Content-Encoding header names beyond `identity` (none: the body as sent)."""
+    codings = [c.strip() for c in (value or "").split(",") if c.strip().lower() not in ("", "identity")]
+    return ", ".join(codings) or None
+
+
 def _wide_encoding(body: bytes) -> str | None:
     """UTF-16 or UTF-32 (PowerShell's and .NET's default text), by its byte order mark or, without
     one, by where the zero bytes of JSON's first ASCII characters fall (RFC 4627's detection)."""
@@ -272,7 +281,7 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
             f"{MAX_BODY_DEPTH} levels deep"
         )
         answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
-        answers[415] = "The body is not application/json"
+        answers[415] = "The body is not application/json, or is sent compressed (a Content-Encoding)"
     answers.setdefault(400, "The query string is not UTF-8 text")
     answers[422] = (
         "A field breaks the contract: `errors` names each one"
