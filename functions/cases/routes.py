@@ -10,7 +10,7 @@ from pydantic import ConfigDict, StrictBool
 
 from functions.cases import service
 from functions.shared import api, views
-from functions.shared.inputs import Model
+from functions.shared.inputs import Identifier, Model
 
 router = APIGatewayRouter()
 
@@ -98,8 +98,8 @@ def get_case_audit(
     "that gave it.",
 )
 def get_rewards(
-    partner_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    customer_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    partner_id: Annotated[Identifier | None, Query()] = None,  # one that names no one is a 422, not []
+    customer_id: Annotated[Identifier | None, Query()] = None,
     status: Annotated[
         str | None,
         Query(description="new, pending, on_hold, approved, declined, paid or archived"),
