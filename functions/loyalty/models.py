@@ -67,7 +67,12 @@ EventName = Annotated[
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows stay inside one 400 KB item
-_EXACT = "a number of at most 15 significant digits (a payload keeps a number as a 64-bit float)"
+# what `_payload_value` holds: a number kept exactly (15 digits always are; 16 or 17 when the float
+# happens to write them back, which no simpler rule says), never one stored rounded
+_EXACT = (
+    "a number a 64-bit float holds as written (a payload keeps its numbers so): any of up to 15 "
+    "significant digits, a longer one only if the float writes it back the same"
+)
 
 
 def _payload_value(value: Any) -> Any:

@@ -249,8 +249,30 @@ def test_payload_numbers_a_float_cannot_hold_are_refused_not_rounded(loyalty, te
 
     errors = _errors(answer)
     assert set(errors) == {"actions.0.payload.order", "actions.0.payload.n"}
-    assert "15 significant digits" in errors["actions.0.payload.order"]
+    assert "a 64-bit float holds as written" in errors["actions.0.payload.order"]
     assert loyalty.workflow("w1").status == 404
+
+
+def test_a_payload_number_of_more_than_15_digits_a_float_holds_is_kept_and_the_refusal_says_so(
+    loyalty, tenant
+):
+    # the rule is "kept as sent, or refused": 16 and 17 digits a float writes back the same are
+    # kept; the 422 and README said "at most 15 significant digits", a rule the API never held
+    payload = '{"a": 123456789012345.6, "b": 1.2345678901234568e+16}'
+    fraud = tenant.keys["fraud"]
+
+    put = call("loyalty", proxy_event("PUT", "/v1/loyalty/workflows/w1", _communication(payload), fraud))
+    read = call("loyalty", proxy_event("GET", "/v1/loyalty/workflows/w1", None, fraud))
+    refused = call(
+        "loyalty",
+        proxy_event("PUT", "/v1/loyalty/workflows/w2", _communication('{"c": 12345678901234567.5}'), fraud),
+    )
+
+    assert put.status == 200, put
+    assert _exact(read.raw["body"])["actions"][0]["payload"] == _exact(payload)
+    message = _errors(refused)["actions.0.payload.c"]
+    assert "at most 15" not in message
+    assert message.startswith("a number a 64-bit float holds as written")
 
 
 def test_payload_numbers_are_stored_read_and_sent_as_they_were_sent(

@@ -92,7 +92,9 @@ def test_the_documented_payload_number_says_how_many_digits_are_kept(document):
     members = communication["properties"]["payload"]["additionalProperties"]["anyOf"]
 
     assert {m["type"] for m in members} == {"string", "integer", "number", "boolean", "null"}
-    assert "15 significant digits" in next(m for m in members if m["type"] == "number")["description"]
+    assert (
+        "a 64-bit float holds as written" in next(m for m in members if m["type"] == "number")["description"]
+    )
 
 
 # --- payload numbers through the service on the in-memory store ------------------------------
@@ -130,5 +132,5 @@ def test_payload_numbers_are_kept_as_sent_in_memory():
     "number", ["12345678901234567.5", "0.1000000000000000055511151231257827", "1e400", "1e-400"]
 )
 def test_a_payload_number_a_float_cannot_hold_is_refused(number):
-    with pytest.raises(ValidationError, match="15 significant digits"):
+    with pytest.raises(ValidationError, match="a 64-bit float holds as written"):
         WorkflowSettings.model_validate(_settings(f'{{"x": {number}}}'))
