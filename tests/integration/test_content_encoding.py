@@ -53,7 +53,7 @@ def test_a_body_as_sent_is_taken(aws, tenant, coding):
 
 
 def test_the_coding_is_refused_before_the_key_is_read(aws):
-    # nothing is read or recorded for such a body: not even the key (here none)
+    # invoked directly (no edge authorizer ran), the gate refuses such a body before it reads a key
     body = gzip.compress(json.dumps(sample("reward.created")).encode())
 
     answer = call("ingest", _event("", body, "gzip"))
