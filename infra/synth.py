@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,7 +103,28 @@ def rate_limit_per_key(app: App) -> int:
         ) from None
     if limit < 1:
         raise SystemExit(f"rateLimitPerKey must be at least 1 request per second, not {limit}")
+    if limit > constants.THROTTLE_RATE_PER_SECOND:  # the stage's own limit would stop a key first
+        raise SystemExit(
+            f"rateLimitPerKey must be at most the stage's {constants.THROTTLE_RATE_PER_SECOND} requests "
+            f"per second (all keys together), not {limit}"
+        )
     return limit
+
+
+_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+
+
+def alarm_topic_arn(app: App) -> str | None:
+    """`-c alarmTopicArn=ARN`: the SNS topic the alarms notify (none: the alarms notify no one)."""
+    value = app.node.try_get_context("alarmTopicArn")
+    if value is None:
+        return None
+    if not _SNS_TOPIC_ARN.fullmatch(str(value)):
+        raise SystemExit(
+            "alarmTopicArn must be an SNS topic's ARN (arn:aws:sns:REGION:ACCOUNT:NAME), "
+            f"not {str(value)!r}"
+        )
+    return str(value)
 
 
 def custom_domain(app: App) -> CustomDomain | None:
@@ -127,7 +149,7 @@ def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudMan
         stack_name(app),
         lambda_asset=lambda_asset,
         console_assets=console_assets,
-        alarm_topic_arn=app.node.try_get_context("alarmTopicArn"),
+        alarm_topic_arn=alarm_topic_arn(app),
         rate_limit_per_key=rate_limit_per_key(app),
         custom_domain=custom_domain(app),
     )

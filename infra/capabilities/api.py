@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -118,6 +118,9 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # its stack's: API Gateway's metrics (the 5xx alarm's) are per API name in the account and
+            # region, so two stacks' APIs of one name would raise each other's alarms
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
             description="Fraud management HTTP API (routes from functions/shared/routes.py)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # API Gateway writes logs through an account-wide role; a fresh account has none.

@@ -77,6 +77,27 @@ def test_a_stack_of_another_name_names_what_the_account_holds_once_after_itself(
     assert services == {STACK}
 
 
+def test_a_stack_of_another_name_has_an_api_of_its_own_name_and_alarms_on_its_own_errors(
+    options_template: cfn.Template, template: cfn.Template
+) -> None:
+    """API Gateway counts 5xx answers per API name in the account and region: staging's API, named
+    as production's (the CDK's default, `RestApi`), raised production's alarm and paged its topic."""
+
+    def api_and_alarmed(t: cfn.Template) -> tuple[str, set[str]]:
+        (api,) = t.of_type("AWS::ApiGateway::RestApi").values()
+        alarmed = {
+            d["Value"]
+            for alarm in t.of_type("AWS::CloudWatch::Alarm").values()
+            for d in alarm["Properties"].get("Dimensions", [])
+            if d["Name"] == "ApiName"
+        }
+        return api["Properties"]["Name"], alarmed
+
+    staged, default = api_and_alarmed(options_template), api_and_alarmed(template)
+    assert staged == (f"{STACK}-api", {f"{STACK}-api"})
+    assert default == (f"{constants.STACK_NAME}-api", {f"{constants.STACK_NAME}-api"})
+
+
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
     distribution_id, distribution = options_template.only("AWS::CloudFront::Distribution")
     config = distribution["Properties"]["DistributionConfig"]
@@ -142,6 +163,9 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ({"stackName": "fraud_staging"}, "hyphens"),
         ({"stackName": ""}, "start with a letter"),
         ({"stackName": "f" * 42}, "at most 41 characters"),
+        ({"rateLimitPerKey": str(constants.THROTTLE_RATE_PER_SECOND + 1)}, "at most the stage's"),
+        ({"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:alarms"}, "SNS topic's ARN"),
+        ({"alarmTopicArn": "alarms"}, "SNS topic's ARN"),
     ],
 )
 def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
@@ -150,10 +174,14 @@ def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str
         synth.stack_name(app)
         synth.rate_limit_per_key(app)
         synth.custom_domain(app)
+        synth.alarm_topic_arn(app)
 
 
 def test_without_options_the_defaults_apply() -> None:
     app = App()
+    assert synth.alarm_topic_arn(app) is None
+    topic = "arn:aws:sns:eu-west-1:123456789012:fraud-alarms"
+    assert synth.alarm_topic_arn(App(context={"alarmTopicArn": topic})) == topic
     assert synth.stack_name(app) == constants.STACK_NAME
     assert synth.stack_name(App(context={"stackName": "f" * 41})) == "f" * 41  # the longest that fits
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
