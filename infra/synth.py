@@ -121,8 +121,7 @@ def alarm_topic_arn(app: App) -> str | None:
         return None
     if not _SNS_TOPIC_ARN.fullmatch(str(value)):
         raise SystemExit(
-            "alarmTopicArn must be an SNS topic's ARN (arn:aws:sns:REGION:ACCOUNT:NAME), "
-            f"not {str(value)!r}"
+            f"alarmTopicArn must be an SNS topic's ARN (arn:aws:sns:REGION:ACCOUNT:NAME), not {str(value)!r}"
         )
     return str(value)
 
