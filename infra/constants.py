@@ -291,3 +291,7 @@ NETWORK_PEPPER_LENGTH = 64  # letters and digits: about 380 bits, far over HMAC-
 # --- Alarms --------------------------------------------------------------------------------------
 ALARM_PERIOD_SECONDS = 300
 SCORING_BACKLOG_AGE_SECONDS = 300  # the oldest queued event waited this long: scoring falls behind
+# a run a customer's spends may wait for (20 minutes at most) waited five: the workflows fall behind
+WORKFLOW_BACKLOG_AGE_SECONDS = 300
+# a try is sent with its delay (15 minutes at most) and then has its receives: half an hour is behind
+WEBHOOKS_BACKLOG_AGE_SECONDS = 1800

@@ -95,7 +95,12 @@ class FraudManagementStack(Stack):
                 "webhooks": webhooks.dead_letter_queue,
                 "loyalty_workflows": messaging.workflow_dead_letter_queue,
             },
-            scoring_queue=messaging.scoring_queue,
+            backlogs={
+                "scoring": (messaging.scoring_queue, constants.SCORING_BACKLOG_AGE_SECONDS),
+                "loyalty_workflows": (messaging.workflow_queue, constants.WORKFLOW_BACKLOG_AGE_SECONDS),
+                "webhooks": (webhooks.queue, constants.WEBHOOKS_BACKLOG_AGE_SECONDS),
+            },
+            schedules=constants.SCHEDULES,
             api=api.rest_api,
             table=data.table,
             topic=topic,

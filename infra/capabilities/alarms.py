@@ -1,6 +1,6 @@
 """CloudWatch alarms: a message in a dead-letter queue, a function error, a throttled invocation,
-a scoring backlog, the API answering 5xx, the table throttling. With an SNS topic (context
-`alarmTopicArn`), each alarm notifies it.
+a backlog on a work queue, a schedule that stopped running, the API answering 5xx, the table
+throttling. With an SNS topic (context `alarmTopicArn`), each alarm notifies it.
 
 An API function answers an unexpected error with a 500 problem document rather than failing its
 invocation (SPEC 3: errors are problem documents), so Lambda's Errors metric never sees it: the
@@ -8,7 +8,8 @@ API's own 5XXError count does, 503s (a dependency unavailable) included."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -22,6 +23,10 @@ from constructs import Construct
 
 from infra import constants
 from infra.capabilities.lambda_factory import pascal_case
+from infra.constants import ScheduleSpec
+
+# a schedule that runs every N minutes (EventBridge's `rate(...)`)
+_RATE = re.compile(r"rate\((\d+) minutes?\)")
 
 
 class Alarms(Construct):
@@ -32,11 +37,14 @@ class Alarms(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
-        scoring_queue: sqs.IQueue,
+        backlogs: Mapping[str, tuple[sqs.IQueue, int]],
         api: apigw.RestApi,
         table: dynamodb.ITable,
         topic: sns.ITopic | None = None,
+        schedules: Sequence[ScheduleSpec] = (),
     ) -> None:
+        """`backlogs`: work queues, each with the age (seconds) its oldest message may reach;
+        `schedules`: those whose function must be seen running (every one run by a rate)."""
         super().__init__(scope, construct_id)
         self._topic = topic
         period = Duration.seconds(constants.ALARM_PERIOD_SECONDS)
@@ -95,12 +103,29 @@ class Alarms(Construct):
             runs=2,
             of=3,
         )
-        self._add(
-            "ScoringBacklog",
-            scoring_queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
-            constants.SCORING_BACKLOG_AGE_SECONDS,
-            "scoring falls behind: the oldest queued event has waited too long",
-        )
+        for name, (queue, most) in backlogs.items():
+            self._add(
+                f"{pascal_case(name)}Backlog",
+                queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                most,
+                f"{name} falls behind: the oldest queued message has waited {most} s or more",
+            )
+        for spec in schedules:
+            if (rate := _RATE.fullmatch(spec.expression)) is None:
+                continue  # a monthly cron: absent a month, longer than an alarm can look back
+            every = Duration.minutes(max(int(rate.group(1)), constants.ALARM_PERIOD_SECONDS // 60))
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{pascal_case(spec.function.name)}NotRunning",
+                metric=functions[spec.function.name].metric_invocations(period=every, statistic="Sum"),
+                threshold=1,
+                evaluation_periods=3,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,  # no invocation, no data
+                alarm_description=f"{spec.name} has not run for three of its periods ({spec.expression}): "
+                "its rule disabled or deleted, or its function unable to start",
+            )
+            self._notify(alarm)
 
     def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
         """A metric the functions emit through Powertools: its namespace, and its `service`
@@ -137,6 +162,9 @@ class Alarms(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
+        self._notify(alarm)
+
+    def _notify(self, alarm: cloudwatch.Alarm) -> None:
         if self._topic is not None:
             alarm.add_alarm_action(actions.SnsAction(self._topic))
         self.alarms.append(alarm)

@@ -67,6 +67,45 @@ def test_a_scoring_backlog_alarms(template: cfn.Template) -> None:
     assert backlog and backlog[0]["Threshold"] <= 15 * 60
 
 
+def test_every_work_queue_alarms_on_its_backlog(template: cfn.Template) -> None:
+    """Not scoring's alone: a workflow backlog holds customers' spends (README), a webhooks one
+    delays every program's deliveries, and neither fails a function while it only waits."""
+    consumed = {
+        cfn.referenced_id(m["Properties"]["EventSourceArn"])
+        for m in template.of_type("AWS::Lambda::EventSourceMapping").values()
+    }
+    aged = {
+        cfn.referenced_id(d["Value"]): a["Threshold"]
+        for a in _alarms(template)
+        if a["MetricName"] == "ApproximateAgeOfOldestMessage"
+        for d in a["Dimensions"]
+    }
+    assert len(consumed) == 3  # scoring, the loyalty workflows, the webhooks' deliveries
+    assert consumed <= set(aged)
+    assert all(aged[queue] <= 30 * 60 for queue in consumed)
+
+
+def test_every_schedule_run_by_a_rate_alarms_when_its_function_stops_running(template: cfn.Template) -> None:
+    """A rule disabled or deleted fails nothing, so no error alarm sees it: the sweep stops holding
+    the rewards of flagged subjects, the relays stop relaying. No invocation for three periods is."""
+    functions = template.functions_by_handler()
+    expected = {
+        functions[s.function.handler] for s in constants.SCHEDULES if s.expression.startswith("rate(")
+    }
+    not_running = {
+        cfn.referenced_id(d["Value"])
+        for a in _alarms(template)
+        if a["Namespace"] == "AWS/Lambda"
+        and a["MetricName"] == "Invocations"
+        and a["ComparisonOperator"] == "LessThanThreshold"
+        and a["Threshold"] == 1
+        and a["TreatMissingData"] == "breaching"
+        for d in a["Dimensions"]
+    }
+    assert len(expected) == 3  # the outbox relay, the hold sweep, the workflow relay
+    assert not_running == expected
+
+
 def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None:
     outputs = {name: cfn.render(o["Value"]) for name, o in template.document["Outputs"].items()}
     table, _ = template.only("AWS::DynamoDB::Table")
@@ -107,7 +146,7 @@ def test_with_a_topic_every_alarm_notifies_it() -> None:
         "Alarms",
         functions={"score": lambda_.Function.from_function_name(stack, "Score", "score")},
         dead_letter_queues={"scoring": queue},
-        scoring_queue=queue,
+        backlogs={"scoring": (queue, constants.SCORING_BACKLOG_AGE_SECONDS)},
         api=api,
         table=dynamodb.Table.from_table_name(stack, "Table", "fraud"),
         topic=sns.Topic.from_topic_arn(stack, "Topic", topic_arn),
