@@ -128,7 +128,7 @@ const SIGNED_OUT =
 function signOut(notice) {
   forgetKey();
   me = null;
-  if (mounted?.page?.unmount) mounted.page.unmount();
+  unmountPage();
   // the next person to sign in starts at their own start page, not at this one's case or tab
   history.replaceState(null, "", location.pathname + location.search);
   showSignIn(null, notice);
@@ -166,6 +166,12 @@ function renderTabs(current) {
 
 // ---- routing --------------------------------------------------------------------------------
 
+/** The page on screen taken down (its drawer closed, its timers stopped) before another replaces it. */
+function unmountPage() {
+  if (mounted?.page?.unmount) mounted.page.unmount();
+  mounted = null;
+}
+
 function render() {
   if (!me) return showSignIn();
   renderSessionBar();
@@ -173,7 +179,7 @@ function render() {
   const allowed = tabsFor(me.role);
   if (allowed.length === 0) {
     renderTabs(null);
-    mounted = null;
+    unmountPage();
     document.title = "Fraud Management";
     replace(main, pageHeading("Fraud Management"), h("p", { class: "no-access" }, NO_ACCESS));
     return;
@@ -183,7 +189,7 @@ function render() {
   if (!tab) {
     // another role's tab, or an address that never existed: say so rather than guess
     renderTabs(null);
-    mounted = null;
+    unmountPage(); // a drawer open over the page left closes with it, as on any other page
     const known = TABS.find((t) => t.path === name);
     document.title = "Not found — Fraud Management";
     replace(
@@ -198,7 +204,7 @@ function render() {
   document.title = `${tab.path === "home" ? "Security Monitoring" : tab.name} — Fraud Management`;
   const context = { me, tab, route, signOut };
   if (mounted && mounted.tab === tab && mounted.page.update && mounted.page.update(route)) return;
-  if (mounted?.page?.unmount) mounted.page.unmount();
+  unmountPage();
   // a choice that changes the list as it changes (`Per page`, a status filter, a sort header) keeps
   // the focus on the new page: a keyboard user steps through a select's options with the arrows
   const from = document.activeElement;
@@ -231,7 +237,7 @@ function refocusWhenDrawn(container, id, heading) {
 async function boot() {
   whenUnauthorized((error) => {
     forgetKey();
-    if (mounted?.page?.unmount) mounted.page.unmount(); // a drawer open over the page closes with it
+    unmountPage(); // a drawer open over the page closes with it
     showSignIn(error.status === 401 ? { message: SIGNED_OUT } : error);
   });
   document.querySelector(".skip-link").addEventListener("click", (event) => {
