@@ -39,3 +39,92 @@ def test_a_drawer_closes_when_its_page_is_left_for_one_not_shown(
     expect(page.get_by_role("heading", level=1, name="Removed partners")).to_be_visible()
     expect(page.locator("dialog")).to_have_count(0)
     screenshot(page, f"26-no-drawer-after-{away}", full_page=False)
+
+
+def disputed(backend: Backend, name: str) -> str:
+    """A flagged partner's case, disputed by the fraud team: its id."""
+    case_id: str = backend.flagged_partner(name).case["id"]
+    answer = backend.fraud.post(
+        backend.url(f"/v1/cases/{case_id}/dispute"), json={"reason": "A known reseller."}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    return case_id
+
+
+def test_a_verdict_keeps_what_was_typed_in_the_other_cards(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given two open disputes, and a note typed in the second one's card
+    word = tag()
+    first, second = f"Note First {word}", f"Note Second {word}"
+    disputed(backend, first)
+    disputed(backend, second)
+    sign_in_as(page, console, "security", "disputes?limit=100")
+    card = {n: page.get_by_role("article", name=n, exact=True) for n in (first, second)}
+    typed = "Checked with KYC, call on 4 Dec: genuine sister's shop"
+    card[second].get_by_label("Note").fill(typed)
+
+    # When the first one's dispute is approved (the list is drawn again)
+    card[first].get_by_role("button", name="Approve dispute").click()
+    expect(page.get_by_text(f"Verdict recorded for {first}")).to_be_visible()
+
+    # Then the note typed in the second card is still there, and is recorded with its verdict
+    expect(card[second].get_by_label("Note")).to_have_value(typed)
+    card[second].get_by_role("button", name="Approve dispute").click()
+    expect(page.get_by_text(f"Verdict recorded for {second}")).to_be_visible()
+    listed = backend.security.get(
+        backend.url("/v1/disputes"), params={"status": "open", "limit": 100}, timeout=10
+    )
+    notes = {i["subject"]["name"]: i["verdict_note"] for i in listed.json()["items"]}
+    assert notes[second] == typed, notes
+    # and a card drawn again after its own verdict starts with an empty note
+    expect(card[second].get_by_label("Note")).to_have_value("")
+
+
+def test_a_verdict_refused_as_stale_keeps_its_note(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given an open dispute with a note typed in its card
+    name = f"Stale Note {tag()}"
+    case_id = disputed(backend, name)
+    sign_in_as(page, console, "security", "disputes?limit=100")
+    card = page.get_by_role("article", name=name, exact=True)
+    typed = "Sister's shop, seen the lease"
+    card.get_by_label("Note").fill(typed)
+
+    # When a teammate records a verdict meanwhile, and this one is sent on the card as it was
+    teammate = backend.security.post(
+        backend.url(f"/v1/disputes/{case_id}/verdict"),
+        json={"verdict": "approve", "note": "", "replaces": None},
+        timeout=10,
+    )
+    assert teammate.status_code == 200, teammate.text
+    card.get_by_role("button", name="Decline dispute").click()
+
+    # Then the page says it changed, shows the teammate's verdict, and the note is still in the card
+    expect(page.get_by_role("alert").filter(has_text="changed meanwhile")).to_be_focused()
+    expect(card).to_contain_text("Approved, applied at the next dispute cycle")
+    expect(card.get_by_label("Note")).to_have_value(typed)
+
+
+def test_a_verdict_on_a_dispute_gone_meanwhile_quotes_its_note(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given an open dispute with a note typed in its card
+    name = f"Gone Note {tag()}"
+    case_id = disputed(backend, name)
+    sign_in_as(page, console, "security", "disputes?limit=100")
+    card = page.get_by_role("article", name=name, exact=True)
+    typed = "Not the same person: different passport"
+    card.get_by_label("Note").fill(typed)
+
+    # When the fraud team removes the partner meanwhile (the dispute is withdrawn), and a verdict is sent
+    removed = backend.fraud.post(backend.url(f"/v1/cases/{case_id}/remove"), json={}, timeout=10)
+    assert removed.status_code == 200, removed.text
+    card.get_by_role("button", name="Approve dispute").click()
+
+    # Then the card is gone, and the message quotes the note that was not recorded
+    alert = page.get_by_role("alert").filter(has_text="changed meanwhile")
+    expect(alert).to_be_focused()
+    expect(card).to_have_count(0)
+    expect(alert).to_contain_text(f"Your note was not recorded: {typed}")

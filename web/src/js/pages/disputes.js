@@ -12,18 +12,28 @@ export function mountDisputes(container, route) {
   const { state, links: pageLinks } = pagedList(route, "disputes", "dispute", "disputes");
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const results = h("div", { class: "results" });
+  // what was typed in each card's Note (case id -> text): a verdict redraws every card, and what a
+  // person typed, in that card or any other, is drawn back; a note is dropped once it is recorded
+  const notes = new Map();
 
   function disputeCard(item, index) {
     const caseId = item.id;
     const name = item.subject.name;
     const noteId = `note-${index}`;
-    const note = h("textarea", { id: noteId, name: "note", rows: "2" });
+    const note = h("textarea", {
+      id: noteId,
+      name: "note",
+      rows: "2",
+      value: notes.get(caseId) ?? "",
+      oninput: () => (note.value ? notes.set(caseId, note.value) : notes.delete(caseId)),
+    });
     const local = h("div", { class: "form-message" });
     const verdict = oneAtATime(() => local.parentElement, async (value) => {
       replace(local, h("p", { role: "status" }, "Working…"));
       try {
         // the verdict this card shows: one a teammate recorded since is not replaced unseen (409)
         await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim(), replaces: item.verdict ?? null });
+        notes.delete(caseId); // recorded with the verdict
         replace(
           message,
           h(
@@ -41,16 +51,19 @@ export function mountDisputes(container, route) {
           replace(local, problem(error));
           return;
         }
-        // withdrawn (its partner removed), resolved or being applied meanwhile: the list as it is now
+        // withdrawn (its partner removed), resolved or being applied meanwhile: the list as it is now,
+        // the note kept in its card; a card no longer listed has its note quoted, not lost
+        await load();
+        const unsent = notes.has(caseId) && !results.querySelector(`[data-case-id="${CSS.escape(caseId)}"]`) ? notes.get(caseId) : null;
         replace(
           message,
           h(
             "div",
             { class: "problem", role: "alert", tabindex: "-1" },
             h("p", {}, "The dispute of ", h("bdi", {}, name), " changed meanwhile, so no verdict was recorded: ", error.message, ". The list below is as it is now."),
+            unsent ? h("p", {}, "Your note was not recorded: ", h("q", {}, h("bdi", {}, unsent))) : null,
           ),
         );
-        await load();
         message.firstChild.focus();
       }
     });
@@ -64,7 +77,7 @@ export function mountDisputes(container, route) {
       {},
       h(
         "article",
-        { class: "card dispute", "aria-labelledby": `dispute-${index}` },
+        { class: "card dispute", "aria-labelledby": `dispute-${index}`, "data-case-id": caseId },
         h("h2", { id: `dispute-${index}` }, name),
         h(
           "dl",
