@@ -128,3 +128,33 @@ def test_a_verdict_on_a_dispute_gone_meanwhile_quotes_its_note(
     expect(alert).to_be_focused()
     expect(card).to_have_count(0)
     expect(alert).to_contain_text(f"Your note was not recorded: {typed}")
+
+
+def test_a_reward_approved_meanwhile_is_said_in_view_and_the_list_read_again(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner's eight held rewards on Review rewards, on a short window: the last row far down
+    partner = backend.flagged_partner(f"Stale Reward {tag()} Ltd", rewards=("5.00",) * 8)
+    page.set_viewport_size({"width": 1280, "height": 500})
+    sign_in_as(page, console, "fraud", f"rewards?status=on_hold&partner_id={partner.partner_id}")
+    approve = page.get_by_role("button", name="Approve reward")
+    expect(approve).to_have_count(8)
+    last = approve.last
+    reward_id = (last.get_attribute("aria-label") or "").split()[-1]
+
+    # When a teammate approves that reward meanwhile, and it is approved here too
+    teammate = backend.fraud.post(
+        backend.url(f"/v1/rewards/{reward_id}/override"), json={"status": "approved"}, timeout=10
+    )
+    assert teammate.status_code == 200, teammate.text
+    last.scroll_into_view_if_needed()
+    last.click()
+
+    # Then the refusal is said where it is seen, with the focus on it
+    alert = page.get_by_role("alert").filter(has_text="changed meanwhile")
+    expect(alert).to_be_focused()
+    expect(alert).to_be_in_viewport()
+    # And the list is as it is now: that reward is no longer on hold, nor offered to approve
+    expect(page.get_by_role("button", name=f"Approve reward {reward_id}", exact=True)).to_have_count(0)
+    expect(approve).to_have_count(7)
+    screenshot(page, "26-reward-approved-meanwhile", full_page=False)

@@ -58,7 +58,22 @@ export function mountRewards(container, route) {
       await load();
       message.firstChild.focus(); // its row is gone from the held list
     } catch (error) {
-      replace(message, problem(error));
+      if (error.status !== 404 && error.status !== 409) {
+        replace(message, problem(error));
+        message.firstChild.focus(); // said where it is seen, however far down the row was
+        return;
+      }
+      // approved, declined or archived meanwhile (a teammate, the case's removal): the list as it is now
+      await load();
+      replace(
+        message,
+        h(
+          "div",
+          { class: "problem", role: "alert", tabindex: "-1" },
+          h("p", {}, `Reward ${id} changed meanwhile, so it was not approved: `, error.message, ". The list below is as it is now."),
+        ),
+      );
+      message.firstChild.focus();
     }
   });
 
