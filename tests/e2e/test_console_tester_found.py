@@ -6,8 +6,10 @@ link's status the list refused while its select showed another."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
@@ -158,3 +160,65 @@ def test_a_reward_approved_meanwhile_is_said_in_view_and_the_list_read_again(
     expect(page.get_by_role("button", name=f"Approve reward {reward_id}", exact=True)).to_have_count(0)
     expect(approve).to_have_count(7)
     screenshot(page, "26-reward-approved-meanwhile", full_page=False)
+
+
+def lose_the_first_answer(page: Page, *, sent: bool) -> None:
+    """The first dispute sent gets no answer: delivered and done (`sent`), or never delivered."""
+    lost = []
+
+    def handle(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.request.url)
+        if sent:
+            route.fetch()  # the API records it; its answer never comes back
+        route.abort("connectionreset")
+
+    page.route(re.compile(r".*/v1/cases/[^/]+/dispute$"), handle)
+
+
+def test_a_dispute_whose_answer_was_lost_shows_the_case_as_it_is_now(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a case's drawer, and a network that loses the answer to the dispute sent
+    partner = backend.flagged_partner(f"Lost Answer {tag()} Ltd")
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+    lose_the_first_answer(page, sent=True)
+
+    # When the dispute is submitted (the API records it, the browser hears nothing)
+    drawer.get_by_role("button", name="Dispute", exact=True).click()
+    drawer.get_by_label("Reason for the dispute").fill("Customer verified by phone")
+    drawer.get_by_role("button", name="Submit dispute").click()
+
+    # Then the drawer says the network failed, and shows the case as it is now: disputed, with no
+    # dispute to send again (a retry was refused as a conflict)
+    message = drawer.locator(".form-message").first
+    expect(message).to_contain_text("Network error")
+    expect(message).to_contain_text("The case has changed since it was shown")
+    expect(drawer.locator("dd").filter(has_text="Disputed").first).to_be_visible()
+    expect(drawer.get_by_role("button", name="Dispute", exact=True)).to_have_count(0)
+    expect(drawer.locator("dd", has_text="Customer verified by phone")).to_be_visible()  # recorded
+    screenshot(page, "26-dispute-answer-lost", full_page=False)
+
+
+def test_a_dispute_never_delivered_keeps_its_reason_to_send_again(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a case's drawer, and a network that drops the dispute before it reaches the API
+    partner = backend.flagged_partner(f"Never Sent {tag()} Ltd")
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+    lose_the_first_answer(page, sent=False)
+    drawer.get_by_role("button", name="Dispute", exact=True).click()
+    reason = drawer.get_by_label("Reason for the dispute")
+    reason.fill("Customer verified by phone")
+    drawer.get_by_role("button", name="Submit dispute").click()
+
+    # Then the case read again is unchanged, says so, and the reason typed is still there to send
+    message = drawer.locator(".form-message").first
+    expect(message).to_contain_text("The case is unchanged: nothing was recorded")
+    expect(reason).to_have_value("Customer verified by phone")
+    drawer.get_by_role("button", name="Submit dispute").click()
+    expect(message).to_contain_text("Dispute sent to the security team")

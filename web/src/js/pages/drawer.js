@@ -103,6 +103,17 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         await load();
         title.focus();
         onChanged();
+      } else if (error.status === 0) {
+        // no answer: the change may have been made all the same, its answer lost on the way back.
+        // The case read again says which; unchanged, or not readable, it stays as typed
+        const now = await load({ quiet: true });
+        if (now === "changed") {
+          message.append(h("p", {}, "The case has changed since it was shown: it is below as it is now. See whether what you sent was recorded before doing it again."));
+          title.focus();
+          onChanged();
+        } else if (now === "same") {
+          message.append(h("p", {}, "The case is unchanged: nothing was recorded. Try again."));
+        }
       }
     }
   });
@@ -314,9 +325,16 @@ export function openDrawer({ caseId, onClose, onChanged }) {
     );
   }
 
-  async function load() {
+  let drawn = null; // the case as last drawn (its JSON), to tell a re-read that found it changed
+
+  /** Read the case and draw it: "changed" (or first drawn), "same" (as drawn, left so), "failed".
+   * Quiet: a failed read leaves the drawer as it is (a form being filled in stays). */
+  async function load({ quiet = false } = {}) {
     try {
       const detail = await api.get(`/v1/cases/${segment(caseId)}`);
+      const text = JSON.stringify(detail);
+      if (quiet && text === drawn) return "same";
+      drawn = text;
       replace(title, detail.subject.name);
       const reasons = detail.reasons;
       replace(
@@ -329,9 +347,13 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         h("section", {}, h("h3", {}, "Held rewards"), heldSection(detail)),
         h("section", {}, h("h3", {}, "Audit trail"), auditList(detail)),
       );
+      return "changed";
     } catch (error) {
+      if (quiet) return "failed";
+      drawn = null;
       replace(title, "Case not available");
       replace(body, problem(error));
+      return "failed";
     }
   }
 
