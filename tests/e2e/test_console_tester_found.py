@@ -222,3 +222,32 @@ def test_a_dispute_never_delivered_keeps_its_reason_to_send_again(
     expect(reason).to_have_value("Customer verified by phone")
     drawer.get_by_role("button", name="Submit dispute").click()
     expect(message).to_contain_text("Dispute sent to the security team")
+
+
+def test_an_actor_of_emoji_the_api_takes_is_not_cut_and_one_past_it_is_said(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given an admin on API keys, and an actor's name of 200 characters, as many as the API takes
+    # (180 of them emoji: 380 UTF-16 units, what a `maxlength` counts)
+    sign_in_as(page, console, "admin", "keys")
+    name = f"Dana Scully {tag()} " + "🔎" * 180
+    assert len(name) == 200
+    page.get_by_label("Role").select_option("fraud")
+    page.get_by_label("Actor").fill(name)
+
+    # When the key is created
+    page.get_by_role("button", name="Create key").click()
+
+    # Then the key's actor is the name typed, whole
+    expect(page.get_by_label("New API key")).to_be_visible()
+    assert name in [k["actor"] for k in backend.listed_keys()], "the actor was cut"
+
+    # And a name past what the API takes is said on submit, naming the box, and nothing is created
+    before = len(backend.listed_keys())
+    page.get_by_label("Role").select_option("fraud")
+    page.get_by_label("Actor").fill(name + "🔎")
+    page.get_by_role("button", name="Create key").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Actor takes at most 200 characters; this is 201.")
+    expect(alert).to_be_focused()
+    assert len(backend.listed_keys()) == before

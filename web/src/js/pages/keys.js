@@ -6,10 +6,11 @@
 // in with signs you out.
 
 import { api, segment } from "../api.js";
-import { askFirst, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
 const ROLES = ["integration", "viewer", "fraud", "admin"]; // a program's roles; `security` is the platform's
+const ACTOR_MOST = 200; // characters an actor's name may be (the API's `ActorName`)
 const ROLE_HINTS = {
   integration: "sends events, earns and spends points",
   viewer: "no access to fraud data",
@@ -30,7 +31,7 @@ export function mountKeys(container, route, context) {
     h("option", { value: "", selected: true }, "Choose a role"),
     ROLES.map((r) => h("option", { value: r }, `${words(r)}: ${ROLE_HINTS[r]}`)),
   );
-  const actor = h("input", { id: "key-actor", name: "actor", required: true, maxlength: "200", autocomplete: "off" });
+  const actor = h("input", { id: "key-actor", name: "actor", required: true, autocomplete: "off" });
   const createButton = h("button", { type: "submit", class: "primary" }, "Create key");
   const form = h(
     "form",
@@ -39,6 +40,12 @@ export function mountKeys(container, route, context) {
       "aria-labelledby": "create-key-heading",
       onsubmit: async (event) => {
         event.preventDefault();
+        const refused = overLimit(actor, "Actor", ACTOR_MOST);
+        if (refused) {
+          replace(message, refused);
+          refused.focus();
+          return;
+        }
         createButton.disabled = true;
         replace(message, h("p", { role: "status" }, "Creating the key…"));
         try {
