@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import open_case, screenshot, sign_in_as, tag
+from tests.e2e.console.steps import LAPTOP, PHONE, open_case, screenshot, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -251,3 +251,38 @@ def test_an_actor_of_emoji_the_api_takes_is_not_cut_and_one_past_it_is_said(
     expect(alert).to_have_text("Actor takes at most 200 characters; this is 201.")
     expect(alert).to_be_focused()
     assert len(backend.listed_keys()) == before
+
+
+# each figure's tile, and how far its figure runs past the tile's inner edge, or the tile past the box's
+FIGURES_OVERFLOW = """() => [...document.querySelectorAll('.figures > div')].map((tile) => {
+  const figure = tile.querySelector('dd');
+  const box = tile.parentElement.getBoundingClientRect();
+  const edge = tile.getBoundingClientRect().right - parseFloat(getComputedStyle(tile).paddingRight);
+  const text = document.createRange();
+  text.selectNodeContents(figure);
+  const widest = text.getBoundingClientRect().right;
+  return [tile.querySelector('dt').textContent, Math.max(
+    widest - edge, figure.scrollWidth - figure.clientWidth, tile.getBoundingClientRect().right - box.right)];
+})"""
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_a_large_held_amount_stays_within_its_tile(
+    page: Page, console: LocalSystem, backend: Backend, viewport: dict[str, int]
+) -> None:
+    # Given a reward of a billion euros on hold
+    name = f"Billion Held {tag()} Ltd"
+    partner = backend.flagged_partner(name, rewards=())
+    backend.transaction(partner.partner_id, "1000000000.00", minutes=-30, currency="EUR")
+    backend.wait_for_case(name, held=1)
+
+    # When the program team opens Home
+    page.set_viewport_size(viewport)
+    sign_in_as(page, console, "fraud")
+    held = page.locator(".figures dt", has_text="Held amount").locator("xpath=following-sibling::dd")
+    expect(held).to_contain_text(re.compile(r"€\d,\d{3},\d{3},\d{3}"))  # a billion or more
+
+    # Then every figure stays within its tile, and every tile within the box
+    past = {label: over for label, over in page.evaluate(FIGURES_OVERFLOW) if over > 0.5}
+    screenshot(page, f"26-large-held-amount-{viewport['width']}", full_page=False)
+    assert not past, f"figures past their tile's edge, in pixels: {past}"
