@@ -286,3 +286,26 @@ def test_a_large_held_amount_stays_within_its_tile(
     past = {label: over for label, over in page.evaluate(FIGURES_OVERFLOW) if over > 0.5}
     screenshot(page, f"26-large-held-amount-{viewport['width']}", full_page=False)
     assert not past, f"figures past their tile's edge, in pixels: {past}"
+
+
+@pytest.mark.parametrize(
+    ("route", "select", "value"),
+    [("resolved?status=paid", "Status", "paid"), ("rewards?status=bogus", "Status", "bogus")],
+)
+def test_a_deep_link_status_none_of_the_choices_is_shown_as_asked_and_named_as_the_box(
+    page: Page, console: LocalSystem, route: str, select: str, value: str
+) -> None:
+    # When a link asks a list for a status that is none of its select's choices
+    sign_in_as(page, console, "fraud", route)
+
+    # Then the select shows what the address asked for, saying it is not one of its choices
+    box = page.get_by_label(select, exact=True)
+    expect(box).to_have_value(value)
+    expect(box.locator("option:checked")).to_have_text(f"{value} (not one of these)")
+    # And the API's refusal names the parameter as the console names it, without `query.`
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Validation failed")
+    expect(alert).not_to_contain_text("query.")
+    if value == "paid":
+        expect(alert).to_contain_text("status: one of approved, declined")
+    screenshot(page, f"26-deep-link-status-{value}", full_page=False)

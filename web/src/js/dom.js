@@ -193,16 +193,29 @@ export function overLimit(input, label, most) {
   return h("p", { class: "problem", role: "alert", tabindex: "-1" }, `${label} takes at most ${most} characters; this is ${length}.`);
 }
 
+/** A query parameter as the form's box says it, without the API's `query.` ("query.q: ..." as "q: ..."),
+ * in a field's name or where a detail names one (at its start, or after another's "; "). */
+function withoutQuery(text) {
+  return text.replace(/(^|[;,]\s*)query\.(\w+)/g, "$1$2");
+}
+
+/** The option of a select for a value the address asked for that is none of its choices: shown as
+ * chosen and said to be none of them (a select shows its first choice for a value it lacks). */
+export function unlistedChoice(value, choices) {
+  if (!value || choices.includes(value)) return null;
+  return h("option", { value, selected: true }, `${value} (not one of these)`);
+}
+
 /** An API error in words: its problem detail, and each field it names. */
 export function problem(error) {
   const box = h("div", { class: "problem", role: "alert", tabindex: "-1" }); // focusable where it stands for what failed
   const title = error.title && error.title !== error.message ? `${error.title}: ` : "";
-  append(box, h("p", {}, title, error.message || String(error)));
+  append(box, h("p", {}, title, withoutQuery(error.message || String(error))));
   // each field the API named, unless the detail already says exactly that
   const fields = (error.errors || [])
     // a query parameter as the form's box says it, without the API's `query.` (`query.q`: q)
-    .map((e) => (e.field ? `${String(e.field).replace(/^query\./, "")}: ${e.message}` : e.message))
-    .filter((text) => text && !(error.message || "").includes(text));
+    .map((e) => (e.field ? `${withoutQuery(String(e.field))}: ${e.message}` : e.message))
+    .filter((text) => text && !withoutQuery(error.message || "").includes(text));
   if (fields.length) append(box, h("ul", {}, fields.map((text) => h("li", {}, text))));
   return box;
 }

@@ -18,6 +18,7 @@ import {
   statusMarker,
   reason,
   timeElement,
+  unlistedChoice,
 } from "../dom.js";
 import { href, navigate } from "../router.js";
 import { openDrawer } from "./drawer.js";
@@ -88,6 +89,7 @@ export function mountCases(view) {
             onchange: () => navigate(listUrl({ status: statusSelect.value, cursor: "" })),
           },
           STATUS_FILTER.map(([value, label]) => h("option", { value, selected: value === state.status }, label)),
+          unlistedChoice(state.status, STATUS_FILTER.map(([value]) => value)),
         );
         parts.push(h("div", { class: "field" }, h("label", { for: "status-filter" }, "Status"), statusSelect));
       }

@@ -2,7 +2,7 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -24,6 +24,7 @@ export function mountRewards(container, route) {
     { id: "reward-status", name: "status" },
     h("option", { value: "all", selected: state.status === "all" }, "All statuses"),
     STATUSES.map((s) => h("option", { value: s, selected: s === state.status }, words(s))),
+    unlistedChoice(state.status, ["all", ...STATUSES]),
   );
   const partner = h("input", { id: "reward-partner", name: "partner_id", value: state.partner_id, autocomplete: "off" });
   const customer = h("input", { id: "reward-customer", name: "customer_id", value: state.customer_id, autocomplete: "off" });
