@@ -14,12 +14,14 @@ on the delivery id. A secret is never logged."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
+    SEND_TIMEOUT_SECONDS,
     Delivery,
     UrlRefused,
     Webhook,
@@ -165,7 +167,9 @@ def _stopped(deps: WebhookDeps, delivery: Delivery) -> Delivery:
 
 
 def _post(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> int | None:
-    """The receiver's answer code; None when there was none (or the URL may no longer be called)."""
+    """The receiver's answer code; None when there was none (or the URL may no longer be called).
+    The whole try, the name's resolution included, within SEND_TIMEOUT_SECONDS."""
+    started = time.monotonic()
     try:
         target = check_url(webhook.url, deps.resolve, allow_loopback_http=deps.allow_loopback_http)
     except UrlRefused as refused:
@@ -180,7 +184,7 @@ def _post(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> int | None
         "X-Signature": signature_header(webhook.secrets_at(deps.clock.now()), body, deps.clock.now()),
         "X-Webhook-Delivery": delivery.delivery_id,
     }
-    answer = deps.sender.post(target, body, headers)
+    answer = deps.sender.post(target, body, headers, SEND_TIMEOUT_SECONDS - (time.monotonic() - started))
     if answer.status is None:
         logger.info(
             "webhook receiver did not answer", extra={"webhook_id": webhook.webhook_id, "error": answer.error}

@@ -9,13 +9,20 @@ import contextlib
 import http.client
 import json
 import math
+import queue
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from functions.shared.domain.webhooks import ANSWER_BYTES_KEPT, SEND_TIMEOUT_SECONDS, Target
+from functions.shared.domain.webhooks import (
+    ANSWER_BYTES_KEPT,
+    RESOLVE_TIMEOUT_SECONDS,
+    SEND_TIMEOUT_SECONDS,
+    Target,
+)
 from functions.shared.errors import StorageUnavailable
 
 SQS_MAX_DELAY_SECONDS = 900
@@ -55,9 +62,24 @@ class SqsTryQueue:
             raise StorageUnavailable(f"the webhooks queue did not answer: {type(exc).__name__}") from exc
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address the host resolves to (IPv4 and IPv6)."""
-    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+def resolve(host: str, port: int, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> list[str]:
+    """Every address the host resolves to (IPv4 and IPv6), within `timeout` (OSError past it).
+    getaddrinfo has no timeout of its own: it runs on a thread of its own, left behind past it."""
+    answers: queue.Queue[Any] = queue.Queue(maxsize=1)
+
+    def look_up() -> None:
+        try:
+            answers.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as exc:  # handed to the caller, whatever it is
+            answers.put(exc)
+
+    threading.Thread(target=look_up, daemon=True).start()
+    try:
+        found = answers.get(timeout=timeout)
+    except queue.Empty:
+        raise OSError(f"no answer from the name's resolution within {timeout} s") from None
+    if isinstance(found, BaseException):
+        raise found
     return sorted({str(info[4][0]) for info in found})
 
 
@@ -68,33 +90,40 @@ class Answer:
 
 
 class Sender(Protocol):
-    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer: ...
+    def post(self, target: Target, body: bytes, headers: dict[str, str], within: float) -> Answer: ...
 
 
 class PinnedHttpSender:
     """POSTs to the addresses the URL check just approved (never resolving again), with TLS checked
-    against the URL's host name; no redirect is followed (http.client follows none); at most
-    SEND_TIMEOUT_SECONDS per connection and read; at most ANSWER_BYTES_KEPT of the answer is read."""
+    against the URL's host name; no redirect is followed (http.client follows none); the whole try
+    (every address's connection, then the exchange) within `within` seconds, so a batch of tries fits
+    the function's timeout whatever the receiver's name resolves to; at most ANSWER_BYTES_KEPT of
+    the answer is read."""
 
-    def __init__(self, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
-        self._timeout = timeout
+    def __init__(self) -> None:
         self._tls = ssl.create_default_context()
 
-    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+    def post(
+        self, target: Target, body: bytes, headers: dict[str, str], within: float = SEND_TIMEOUT_SECONDS
+    ) -> Answer:
+        ends = time.monotonic() + within
         last_error = "no address"
         for address in target.addresses:
+            if (left := ends - time.monotonic()) <= 0:
+                return Answer(None, "timeout")  # a host of many addresses that drop the connection
             try:
-                sock = socket.create_connection((address, target.port), timeout=self._timeout)
+                sock = socket.create_connection((address, target.port), timeout=left)
             except OSError as exc:
                 last_error = type(exc).__name__
                 continue
-            # the whole exchange within the timeout, not each read: a receiver dripping its answer a
-            # byte at a time is cut off when the time is up
+            # the whole exchange within what is left, not each read: a receiver dripping its answer
+            # a byte at a time is cut off when the time is up
+            left = max(0.001, ends - time.monotonic())
             expired = threading.Event()
-            deadline = threading.Timer(self._timeout, _cut, (sock, expired))
+            deadline = threading.Timer(left, _cut, (sock, expired))
             deadline.start()
             try:
-                connection = _connection_over(sock, target, self._tls, self._timeout)
+                connection = _connection_over(sock, target, self._tls, left)
                 connection.request(
                     "POST", target.path, body=body, headers={**headers, "Host": host_header(target)}
                 )

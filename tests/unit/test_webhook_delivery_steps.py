@@ -40,7 +40,7 @@ class Sender:
         self.codes = list(codes)
         self.sent: list[tuple[Target, bytes, dict[str, str]]] = []
 
-    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+    def post(self, target: Target, body: bytes, headers: dict[str, str], within: float) -> Answer:
         self.sent.append((target, body, headers))
         return Answer(self.codes.pop(0) if len(self.codes) > 1 else self.codes[0])
 
@@ -147,9 +147,9 @@ class ChangingSender(Sender):
         super().__init__(410)
         self.change = change
 
-    def post(self, target: Target, body: bytes, headers: dict[str, str]) -> Answer:
+    def post(self, target: Target, body: bytes, headers: dict[str, str], within: float) -> Answer:
         self.change()
-        return super().post(target, body, headers)
+        return super().post(target, body, headers, within)
 
 
 def re_point(store: WebhooksPort) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from functions.shared.domain.webhooks import Target
+from functions.webhooks import outside
 from functions.webhooks.outside import PinnedHttpSender, host_header
 
 
@@ -69,19 +70,19 @@ def huge() -> Iterator[int]:
 
 
 def test_a_redirect_is_an_answer_not_followed(redirecting: int):
-    assert PinnedHttpSender(timeout=2).post(target(redirecting), b"{}", {}).status == 302
+    assert PinnedHttpSender().post(target(redirecting), b"{}", {}, within=2).status == 302
 
 
 def test_the_whole_exchange_is_cut_at_the_timeout(dripping: int):
     started = time.monotonic()
-    answer = PinnedHttpSender(timeout=0.5).post(target(dripping), b"{}", {})
+    answer = PinnedHttpSender().post(target(dripping), b"{}", {}, within=0.5)
     assert answer.status is None
     assert time.monotonic() - started < 2  # not 0.5 s per header line
 
 
 def test_a_long_answer_is_not_read_on(huge: int):
     started = time.monotonic()
-    assert PinnedHttpSender(timeout=5).post(target(huge), b"{}", {}).status == 200
+    assert PinnedHttpSender().post(target(huge), b"{}", {}, within=5).status == 200
     assert time.monotonic() - started < 2
 
 
@@ -89,7 +90,7 @@ def test_no_listener_is_no_answer():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    answer = PinnedHttpSender(timeout=1).post(target(port), b"{}", {})
+    answer = PinnedHttpSender().post(target(port), b"{}", {}, within=1)
     assert (answer.status, answer.error) == (None, "ConnectionRefusedError")
 
 
@@ -122,8 +123,46 @@ def test_a_receiver_at_an_ipv6_address_gets_a_host_header_it_can_parse():
     try:
         # the URL's host is an IPv6 address; the connection goes where the check pinned it
         ipv6 = Target("http", "::1", port, "/hook", ("127.0.0.1",))
-        assert PinnedHttpSender(timeout=2).post(ipv6, b"{}", {}).status == 204
+        assert PinnedHttpSender().post(ipv6, b"{}", {}, within=2).status == 204
     finally:
         server.close()
     [request] = got
     assert f"\r\nHost: [::1]:{port}\r\n".encode() in request, request
+
+
+def test_a_try_to_a_host_of_many_stalled_addresses_ends_within_its_time(monkeypatch: pytest.MonkeyPatch):
+    """Each address had the whole timeout for its connection, then the exchange as much again: a
+    host of three addresses, two dropping the handshake and one never answering, held one try 30 s
+    (the function's timeout is sized for five 10-second tries)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts, never answers
+    connect = socket.create_connection
+
+    def stalled(address: tuple[str, int], timeout: float) -> socket.socket:
+        if address[0] != "127.0.0.1":
+            time.sleep(timeout)  # a handshake dropped: no answer until the timeout
+            raise TimeoutError("timed out")
+        return connect(address, timeout=timeout)
+
+    monkeypatch.setattr(socket, "create_connection", stalled)
+    many = Target(
+        "https", "hooks.example.com", silent.getsockname()[1], "/", ("192.0.2.1", "192.0.2.2", "127.0.0.1")
+    )
+    started = time.monotonic()
+    try:
+        answer = PinnedHttpSender().post(many, b"{}", {}, within=0.6)
+    finally:
+        silent.close()
+
+    assert answer.status is None
+    assert time.monotonic() - started < 1.0  # 0.6 s in all, not 0.6 s per address and exchange
+
+
+def test_a_name_whose_resolution_hangs_is_no_address_within_its_time(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *_, **__: time.sleep(5))
+    started = time.monotonic()
+
+    with pytest.raises(OSError, match="resolution"):
+        outside.resolve("slow.example.com", 443, timeout=0.2)
+    assert time.monotonic() - started < 1.0

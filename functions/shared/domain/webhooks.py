@@ -44,6 +44,8 @@ NOTIFICATION_NAMES: tuple[str, ...] = (
 )
 RETIRED_SECRETS_SIGNING = 9  # at most this many retired secrets sign beside the current one
 SEND_TIMEOUT_SECONDS = 10.0
+# a name's resolution at a try, within the try's SEND_TIMEOUT_SECONDS (getaddrinfo has no timeout)
+RESOLVE_TIMEOUT_SECONDS = 2.0
 ANSWER_BYTES_KEPT = 4096  # of a receiver's answer body: read at most this much, keep none of it
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, no secret)
 # A program's webhooks at most: one notification makes a delivery per subscribed webhook, each
