@@ -283,12 +283,20 @@ class CustomerView(Model):
 
 
 # --- campaigns -----------------------------------------------------------------------------
+REPLACES = (
+    "The `updated_at` of the {0} as you read it, or null for a {0} that must not exist yet: when it is "
+    "no longer so (a teammate changed it, or made one of this id meanwhile), 409 and nothing changes. "
+    "Left out, the PUT replaces whatever is there."
+)
+
+
 class CampaignSettings(Strict):
     total_cap: Cap
     per_customer_cap: Cap
     limit_behavior: LimitBehavior
     starts_at: OptionalTime = None
     ends_at: OptionalTime = None
+    replaces: OptionalTime = Field(default=None, description=REPLACES.format("campaign"))
 
 
 class CampaignListItem(Model):
@@ -365,6 +373,7 @@ class WorkflowSettings(Strict):
     filter: AggregatedFilter
     actions: Annotated[list[WorkflowStep], Field(min_length=1, max_length=10)]
     enabled: StrictBool
+    replaces: OptionalTime = Field(default=None, description=REPLACES.format("workflow"))
 
 
 class WorkflowView(Model):

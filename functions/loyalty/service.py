@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
+from functions.loyalty import caps, notifications, periods, replaces, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.loyalty.statuses import TRANSITIONS, status_after
@@ -377,11 +377,14 @@ def put_campaign(
     from them): under heavy bonus traffic near the cap it may take a few attempts, then 503."""
     if settings.starts_at and settings.ends_at and settings.ends_at <= settings.starts_at:
         raise _bad("ends_at", "not after starts_at", "a campaign must end after it starts")
+    seen = replaces.replaces_of(settings)
     for attempt in range(PUT_CAMPAIGN_ATTEMPTS):
         try:
             current: Campaign | None = deps.repository.get_campaign(program_id, campaign_id)
         except NotFound:
             current = None
+        # held by the write's condition on the revision read: a change between is read again here
+        replaces.check(f"campaign {campaign_id}", seen, current.updated_at if current else None)
         revision = current.revision if current else 0
         changed = Campaign(
             program_id=program_id,
@@ -466,7 +469,8 @@ def put_workflow(
         previous: Workflow | None = deps.repository.get_workflow(program_id, workflow_id)
     except NotFound:
         previous = None
-    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), workflows.admit(workflow_id))
+    admitted = workflows.admit(workflow_id, replaces=replaces.replaces_of(settings))
+    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), admitted)
     workflow_cache.forget(program_id)
     return workflow_json(stored)
 

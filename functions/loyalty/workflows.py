@@ -24,7 +24,7 @@ run out; the relay sends again what is still due a while later. Nothing here is 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,6 +32,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
+from functions.loyalty.replaces import ANYTHING, Replaces
+from functions.loyalty.replaces import check as check_replaces
 from functions.loyalty.retry import backoff
 from functions.loyalty.statuses import TRANSITIONS, status_after
 from functions.shared.domain import actors
@@ -56,14 +58,17 @@ FIRE_ATTEMPTS = 20
 MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
 
 
-def admit(workflow_id: str, limit: int | None = None) -> Callable[[Collection[str]], None]:
-    """The check a store makes, given the ids of the program's workflows as it writes (atomically
-    with the write), before saving workflow `workflow_id`: a program has at most `limit`; a
-    replacement is no new one."""
+def admit(
+    workflow_id: str, limit: int | None = None, replaces: Replaces = ANYTHING
+) -> Callable[[Mapping[str, datetime]], None]:
+    """The check a store makes, given the program's workflows as it writes (atomically with the
+    write: id -> `updated_at`), before saving workflow `workflow_id`: a program has at most `limit`,
+    a replacement is no new one; and the one there is what the PUT says it replaces (`replaces`)."""
 
     most = MAX_WORKFLOWS if limit is None else limit
 
-    def check(existing: Collection[str]) -> None:
+    def check(existing: Mapping[str, datetime]) -> None:
+        check_replaces(f"workflow {workflow_id}", replaces, existing.get(workflow_id))
         if workflow_id not in existing and len(existing) >= most:
             raise Conflict(f"a program has at most {most} workflows")
 

@@ -556,3 +556,26 @@ def test_a_run_is_done_through_a_transaction_in_flight_on_its_customer(aws, monk
 
     assert refused and repository.get_loyalty_customer(P, "c1").runs_due == {}
     assert repository.workflow_runs_due(P, T0 + timedelta(minutes=1), 10) == []
+
+
+def test_the_store_checks_what_a_workflow_replaces_as_it_writes(repository):
+    """The check runs inside the store's write, so two saves of one reading cannot both pass: the
+    second finds the first's `updated_at` (the console's stale page undid a teammate's change)."""
+    first = repository.put_workflow(
+        workflow(threshold=1, updated_at=T0), workflows.admit("wf1", replaces=None)
+    )
+    later = T0 + timedelta(seconds=1)
+    repository.put_workflow(
+        workflow(threshold=2, updated_at=later), workflows.admit("wf1", replaces=first.updated_at)
+    )
+
+    with pytest.raises(Conflict, match="changed since you read it"):
+        repository.put_workflow(
+            workflow(threshold=3, updated_at=later + timedelta(seconds=1)),
+            workflows.admit("wf1", replaces=first.updated_at),
+        )
+    with pytest.raises(Conflict, match="exists already"):
+        repository.put_workflow(
+            workflow(threshold=4, updated_at=later), workflows.admit("wf1", replaces=None)
+        )
+    assert repository.get_workflow(P, "wf1").threshold == 2

@@ -10,7 +10,7 @@ their ceilings. Period items carry the audience index keys (`agg_pk`, `agg_earne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -724,11 +724,11 @@ class LoyaltyDynamo(DynamoBase):
                 return False
             raise domain_error(exc, f"saving the workflows of {program_id} failed") from exc
 
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
         while True:  # admitted against the item it replaces, on condition of its version
             current = self._workflows_item(workflow.program_id)
             definitions = json.loads(current.workflows) if current is not None else {}
-            admit(definitions.keys())
+            admit({w.workflow_id: w.updated_at for w in _workflows(current, workflow.program_id)})
             definitions[workflow.workflow_id] = _workflow_json(workflow)
             if self._save_workflows(workflow.program_id, current, definitions):
                 return workflow

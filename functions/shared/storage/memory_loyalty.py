@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -262,10 +262,10 @@ class LoyaltyMemory:
         return 0, 0  # the list is read from the campaigns themselves: none is ever left out
 
     # --- workflows -----------------------------------------------------------------------
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
         with self._lock:
             workflows = self._loyalty().workflows.setdefault(workflow.program_id, {})
-            admit(workflows.keys())
+            admit({workflow_id: w.updated_at for workflow_id, w in workflows.items()})
             workflows[workflow.workflow_id] = copy.deepcopy(workflow)
             return workflow
 

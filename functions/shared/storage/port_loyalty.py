@@ -15,7 +15,7 @@ Periods are named by ids: `D2026-11-02` (a day), `W2026-11-02` (the week startin
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -337,9 +337,9 @@ class LoyaltyPort(abc.ABC):
 
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Collection[str]], None]) -> Workflow:
-        """Creates or replaces one, once `admit`, given the ids of the program's workflows as they
-        are when it is written, lets it (`workflows.admit`: it raises Conflict to refuse)."""
+    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
+        """Creates or replaces one, once `admit`, given the program's workflows as they are when it
+        is written (id -> `updated_at`), lets it (`workflows.admit`: it raises Conflict to refuse)."""
 
     @abc.abstractmethod
     def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:

@@ -1,0 +1,46 @@
+"""What a PUT of a campaign or a workflow says it replaces (`replaces`): the `updated_at` it read, or
+null for one that must not exist yet. When that is no longer so, nothing changes (409): a teammate's
+change made since is never undone unseen, and a new one never replaces one made meanwhile under the
+same id. Left out, a PUT replaces whatever is there (SPEC 3.4's PUT)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from functions.shared.domain.model import as_utc
+from functions.shared.errors import Conflict
+from functions.shared.storage.keys import timestamp
+
+
+class _Anything:
+    """`replaces` left out: whatever is there."""
+
+
+ANYTHING: Final = _Anything()
+Replaces = datetime | None | _Anything
+
+
+def replaces_of(settings: BaseModel) -> Replaces:
+    return getattr(settings, "replaces", None) if "replaces" in settings.model_fields_set else ANYTHING
+
+
+def check(what: str, replaces: Replaces, current: datetime | None) -> None:
+    """`current`: the stored one's `updated_at` (None: there is none)."""
+    if isinstance(replaces, _Anything) or (replaces is None and current is None):
+        return
+    if replaces is None:
+        raise Conflict(f"{what} exists already (updated_at {_shown(current)}): read it, then change it")
+    if current is None:
+        raise Conflict(f"{what} no longer exists: it was deleted since you read it")
+    if as_utc(replaces) != current:
+        raise Conflict(
+            f"{what} was changed since you read it (updated_at {_shown(current)}, not {_shown(replaces)}): "
+            "read it again"
+        )
+
+
+def _shown(at: Any) -> str:
+    return timestamp(at)
