@@ -428,8 +428,16 @@ _TIME = compile_pattern(TIME_PATTERN)
 _AMOUNT = compile_pattern(AMOUNT_PATTERN)
 
 
+_YEAR_WRITTEN = re.compile(r"([0-9]{4})-[0-9]{2}-[0-9]{2}[Tt]")
+
+
 def _event_time(value: Any) -> datetime:
     if not isinstance(value, str) or not _TIME.match(value):
+        if isinstance(value, str) and (year := _YEAR_WRITTEN.match(value)) and int(year[1]) >= 3000:
+            # `9999-12-31T23:59:59Z`, a "never" of other systems: its form is fine, its year is not
+            raise ValueError(
+                f"a time before the year 3000, not in {year[1]} (leave an optional end out for none)"
+            )
         raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
     try:
         at = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))

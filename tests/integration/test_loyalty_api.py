@@ -376,3 +376,20 @@ def test_points_are_judged_on_the_digits_sent_not_on_the_nearest_float(loyalty, 
     assert loyalty.customer("m1").status == 404  # nothing written
     whole = text.replace(points, "5.000")  # the same number as 5 in other digits: accepted
     assert loyalty.request("POST", "/v1/loyalty/earn", whole, role="integration").body["granted"] == 5
+
+
+def test_a_campaign_end_of_9999_is_refused_saying_its_year_is_the_matter(loyalty):
+    """`9999-12-31T23:59:59Z`, other systems' "never", was refused as "an RFC 3339 time with an
+    offset, from 2000-01-01", which it is: the year was the matter, and no end is the field left out."""
+    settings = {
+        "total_cap": 10,
+        "per_customer_cap": 5,
+        "limit_behavior": "soft",
+        "ends_at": "9999-12-31T23:59:59Z",
+    }
+
+    answer = loyalty.campaign("forever", settings)
+
+    assert answer.status == 422, answer
+    [error] = answer.body["errors"]
+    assert error["field"] == "ends_at" and "before the year 3000, not in 9999" in error["message"], error
