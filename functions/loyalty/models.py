@@ -195,9 +195,17 @@ class PurchaseEarn(_Earn):
     campaign_id: NoCampaign = Field(default=None, description="only with kind campaign_bonus")
 
 
+def _campaign_named(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not trim(value)):  # blank is absent (SPEC 3.1)
+        raise ValueError("required with kind campaign_bonus (blank or null is none)")
+    return value
+
+
 class BonusEarn(_Earn):
     kind: Literal["campaign_bonus"]
-    campaign_id: Identifier = Field(description="an existing campaign of the program")
+    campaign_id: Annotated[Identifier, BeforeValidator(_campaign_named)] = Field(
+        description="an existing campaign of the program"
+    )
 
 
 class _AnyEarn(_Earn):

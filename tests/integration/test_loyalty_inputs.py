@@ -300,3 +300,22 @@ def test_payload_numbers_are_stored_read_and_sent_as_they_were_sent(
     assert _exact(customer.raw["body"])["history"][0]["payload"] == expected
     assert [_exact(json.dumps(e["payload"])) for e in bus.events("LoyaltyCommunication")] == [expected]
     assert _exact(receiver.got[0].body)["data"]["payload"] == expected
+
+
+@pytest.mark.parametrize("campaign", ["", "   ", None])
+def test_a_campaign_bonus_naming_a_blank_campaign_says_one_is_required(loyalty, campaign):
+    """Blank is absent (SPEC 3.1): it was refused with the list of an identifier's characters, where
+    leaving it out said `Field required`."""
+    body = {
+        "id": "bonus-blank",
+        "customer_id": "m1",
+        "points": 5,
+        "kind": "campaign_bonus",
+        "campaign_id": campaign,
+    }
+
+    answer = loyalty.request("POST", "/v1/loyalty/earn", body, role="integration")
+
+    assert answer.status == 422, answer
+    [error] = answer.body["errors"]
+    assert error["field"] == "campaign_id" and "required with kind campaign_bonus" in error["message"], error
