@@ -61,10 +61,20 @@ class Alarms(Construct):
                 f"{name}: invocations were throttled (concurrency exhausted)",
             )
         for name, queue in dead_letter_queues.items():
+            visible = queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum")
             self._at_least_once(
                 f"{pascal_case(name)}DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+                visible,
                 f"{name}: messages in the dead-letter queue (look, fix, then redrive)",
+            )
+            # the alarm above stays raised while any message stays (14 days): a later failure
+            # would notify no one, so each rise of the count notifies again
+            self._at_least_once(
+                f"{pascal_case(name)}NewDeadLetters",
+                cloudwatch.MathExpression(
+                    expression="DIFF(visible)", using_metrics={"visible": visible}, period=period
+                ),
+                f"{name}: more messages arrived in the dead-letter queue (look, fix, then redrive)",
             )
         self._at_least_once(
             "ApiServerErrors",

@@ -23,7 +23,7 @@ def _alarmed(template: cfn.Template, namespace: str, metric: str, dimension: str
     """Logical ids of the resources an alarm on `metric` watches, firing from the first occurrence."""
     watched = set()
     for alarm in _alarms(template):
-        if alarm["Namespace"] == namespace and alarm["MetricName"] == metric:
+        if alarm.get("Namespace") == namespace and alarm.get("MetricName") == metric:
             assert alarm["Threshold"] <= 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
             assert alarm["TreatMissingData"] == "notBreaching"
             for d in alarm["Dimensions"]:
@@ -61,7 +61,7 @@ def test_a_scoring_backlog_alarms(template: cfn.Template) -> None:
     backlog = [
         a
         for a in _alarms(template)
-        if a["MetricName"] == "ApproximateAgeOfOldestMessage"
+        if a.get("MetricName") == "ApproximateAgeOfOldestMessage"
         and [cfn.referenced_id(d["Value"]) for d in a["Dimensions"]] == [queue]
     ]
     assert backlog and backlog[0]["Threshold"] <= 15 * 60
@@ -77,7 +77,7 @@ def test_every_work_queue_alarms_on_its_backlog(template: cfn.Template) -> None:
     aged = {
         cfn.referenced_id(d["Value"]): a["Threshold"]
         for a in _alarms(template)
-        if a["MetricName"] == "ApproximateAgeOfOldestMessage"
+        if a.get("MetricName") == "ApproximateAgeOfOldestMessage"
         for d in a["Dimensions"]
     }
     assert len(consumed) == 3  # scoring, the loyalty workflows, the webhooks' deliveries
@@ -95,8 +95,8 @@ def test_every_schedule_run_by_a_rate_alarms_when_its_function_stops_running(tem
     not_running = {
         cfn.referenced_id(d["Value"])
         for a in _alarms(template)
-        if a["Namespace"] == "AWS/Lambda"
-        and a["MetricName"] == "Invocations"
+        if a.get("Namespace") == "AWS/Lambda"
+        and a.get("MetricName") == "Invocations"
         and a["ComparisonOperator"] == "LessThanThreshold"
         and a["Threshold"] == 1
         and a["TreatMissingData"] == "breaching"
@@ -167,7 +167,9 @@ def test_the_api_alarms_on_its_5xx_answers_and_the_table_on_its_throttling(templ
     (api_id,) = template.of_type("AWS::ApiGateway::RestApi")
     (table_id,) = template.of_type("AWS::DynamoDB::Table")
     server_errors = [
-        a for a in _alarms(template) if a["Namespace"] == "AWS/ApiGateway" and a["MetricName"] == "5XXError"
+        a
+        for a in _alarms(template)
+        if a.get("Namespace") == "AWS/ApiGateway" and a.get("MetricName") == "5XXError"
     ]
     assert server_errors and server_errors[0]["Threshold"] == 1
     assert {d["Name"] for d in server_errors[0]["Dimensions"]} == {"ApiName"}
@@ -183,8 +185,8 @@ def test_a_verdict_the_dispute_cycle_could_not_apply_alarms(template: cfn.Templa
     # under the service name its function gives Powertools, alarms from the first case
     (cycle,) = [f for h, f in template.functions_by_handler().items() if h == constants.DISPUTE_CYCLE.handler]
     variables = template.of_type("AWS::Lambda::Function")[cycle]["Properties"]["Environment"]["Variables"]
-    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == CASES_FAILED_METRIC]
-    assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    (alarm,) = [a for a in _alarms(template) if a.get("MetricName") == CASES_FAILED_METRIC]
+    assert alarm.get("Namespace") == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"
@@ -198,8 +200,8 @@ def test_a_subject_the_hold_sweep_fails_in_two_of_three_runs_alarms(template: cf
     # outlives, failures in two of three schedule periods are not; under the sweep's service name
     (sweeper,) = [f for h, f in template.functions_by_handler().items() if h == constants.HOLD_SWEEP.handler]
     variables = template.of_type("AWS::Lambda::Function")[sweeper]["Properties"]["Environment"]["Variables"]
-    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == SUBJECTS_FAILED_METRIC]
-    assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    (alarm,) = [a for a in _alarms(template) if a.get("MetricName") == SUBJECTS_FAILED_METRIC]
+    assert alarm.get("Namespace") == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
     assert alarm["Period"] == SWEEP_PERIOD_SECONDS  # the schedule's (tests/infra/test_schedules.py)
     assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["Threshold"]) == (3, 2, 1)
@@ -214,8 +216,27 @@ def test_notifications_the_bus_refuses_for_half_an_hour_alarm(template: cfn.Temp
     # a failing run's alarm up for ever): the oldest one's wait, under the relay's service name, does
     (relay,) = [f for h, f in template.functions_by_handler().items() if h == constants.OUTBOX_RELAY.handler]
     variables = template.of_type("AWS::Lambda::Function")[relay]["Properties"]["Environment"]["Variables"]
-    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == WAITING_METRIC]
-    assert alarm["Namespace"] == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    (alarm,) = [a for a in _alarms(template) if a.get("MetricName") == WAITING_METRIC]
+    assert alarm.get("Namespace") == NAMESPACE == variables["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
     assert (alarm["Threshold"], alarm["Statistic"]) == (30 * 60, "Maximum")
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_every_dead_letter_queue_alarms_again_when_more_messages_arrive(template: cfn.Template) -> None:
+    """The first message's alarm stays raised while any message stays in the queue (14 days): next
+    month's failed dispute cycle, landing beside last week's message, would notify no one."""
+    rising: set[str] = set()
+    for alarm in _alarms(template):
+        for query in alarm.get("Metrics", []):
+            if query.get("Expression") == "DIFF(visible)":
+                assert (
+                    alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+                )
+                (visible,) = [m for m in alarm["Metrics"] if m["Id"] == "visible"]
+                stat = visible["MetricStat"]["Metric"]
+                assert stat["MetricName"] == "ApproximateNumberOfMessagesVisible"
+                rising |= {cfn.referenced_id(d["Value"]) for d in stat["Dimensions"]}
+    dead_letter_queues = _alarmed(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+
+    assert len(dead_letter_queues) == 4 and rising == dead_letter_queues

@@ -88,7 +88,7 @@ def test_the_webhooks_dead_letter_queue_alarms(template: cfn.Template) -> None:
     watched = {
         cfn.referenced_id(d["Value"])
         for a in template.of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
         for d in a["Properties"]["Dimensions"]
     }
     assert dead_letters in watched
