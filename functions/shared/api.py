@@ -29,7 +29,7 @@ from functions.shared.auth import (
 )
 from functions.shared.documents import read_json
 from functions.shared.errors import DomainError, Forbidden
-from functions.shared.inputs import IDENTIFIER_PATTERN
+from functions.shared.inputs import IDENTIFIER_MAX, IDENTIFIER_PATTERN, IDENTIFIER_RULE
 from functions.shared.observability import logger
 from functions.shared.routes import ANY_ROLE, Route, allowed_methods, find_route
 from functions.shared.runtime import Dependencies
@@ -125,9 +125,14 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             raise _Rejected(405, f"{method} is not allowed on {path}", headers=allow)
         raise _Rejected(404, f"no route {method} {path}")
     route, params = found
-    if not all(_IDENTIFIER.fullmatch(value) for value in params.values()):
-        # every id is an identifier (SPEC 3.1): anything else names nothing, and never reaches a key
-        raise _Rejected(404, f"nothing at {path!r}")
+    if refused := [name for name, value in params.items() if not _IDENTIFIER.fullmatch(value)]:
+        # every id is an identifier (SPEC 3.1): anything else names nothing, and never reaches a key;
+        # a PUT would make one under it, so it is told why it cannot (a 404 said nothing was there)
+        if method == "PUT":
+            rule = f"at most {IDENTIFIER_MAX} {IDENTIFIER_RULE}"
+            errors = [{"field": f"path.{name}", "message": rule} for name in refused]
+            raise _Rejected(422, "; ".join(f"{e['field']}: not an identifier" for e in errors), errors)
+        raise _Rejected(404, f"nothing at {path[:200]!r}" + (" (cut)" if len(path) > 200 else ""))
     if not _is_unicode(event.get("queryStringParameters")):
         raise _Rejected(400, "the query string is not valid UTF-8 text")
     body = raw_body(event)

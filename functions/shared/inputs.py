@@ -216,14 +216,14 @@ WrittenText = Annotated[
     AfterValidator(trim),
 ]
 """Text to other people that must say something (a dispute's reason)."""
+IDENTIFIER_RULE = (
+    "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%'), "
+    "and not '.' or '..' alone"
+)
 Identifier = Annotated[
     StrictStr,
     Field(min_length=1, max_length=IDENTIFIER_MAX, json_schema_extra={"pattern": IDENTIFIER_PATTERN}),
-    matching(
-        IDENTIFIER_PATTERN,
-        "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%'), "
-        "and not '.' or '..' alone",
-    ),
+    matching(IDENTIFIER_PATTERN, IDENTIFIER_RULE),
 ]
 OptionalIdentifier = Annotated[Identifier | Blank | None, AfterValidator(none_if_blank)]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 
@@ -58,3 +59,34 @@ def test_an_id_filter_that_is_an_identifier_still_filters(aws, tenant, reward):
     assert [r["id"] for r in by_partner.body["items"]] == ["r1"]
     assert [r["id"] for r in by_customer.body["items"]] == ["r1"]
     assert (none.status, none.body["items"]) == (200, [])
+
+
+@pytest.mark.parametrize(
+    ("function", "path", "body_of"),
+    [
+        ("loyalty", "/v1/loyalty/campaigns/{}", "campaign"),
+        ("loyalty", "/v1/loyalty/workflows/{}", "workflow"),
+        ("webhooks", "/v1/webhooks/{}", "webhook"),
+    ],
+)
+@pytest.mark.parametrize("written", ["a b", "é", "x" * 129, "a#b"])
+def test_a_put_under_an_id_that_is_no_identifier_says_why_and_makes_nothing(
+    aws, tenant, function, path, body_of, written
+):
+    """A PUT makes what it names: under an id that cannot be one it was a 404 "nothing at ...",
+    which told someone creating it nothing; a GET of such an id is still a 404 (there is nothing)."""
+    from tests.integration.test_loyalty_support import campaign_settings, workflow_settings
+
+    bodies = {
+        "campaign": campaign_settings("soft"),
+        "workflow": workflow_settings(),
+        "webhook": {"url": "http://127.0.0.1:9/hook", "events": ["PartnerFlagged"]},
+    }
+    at = path.format(quote(written, safe=""))
+
+    answer = call(function, proxy_event("PUT", at, bodies[body_of], tenant.keys["admin"]))
+
+    assert answer.status == 422, answer
+    [error] = answer.body["errors"]
+    assert error["field"].startswith("path.") and "letters, digits" in error["message"], error
+    assert call(function, proxy_event("GET", at, None, tenant.keys["admin"])).status == 404
