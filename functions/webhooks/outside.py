@@ -96,9 +96,9 @@ class Sender(Protocol):
 class PinnedHttpSender:
     """POSTs to the addresses the URL check just approved (never resolving again), with TLS checked
     against the URL's host name; no redirect is followed (http.client follows none); the whole try
-    (every address's connection, then the exchange) within `within` seconds, so a batch of tries fits
-    the function's timeout whatever the receiver's name resolves to; at most ANSWER_BYTES_KEPT of
-    the answer is read."""
+    (the addresses' connections, each given a share of the time left, then the exchange) within
+    `within` seconds, so a batch of tries fits the function's timeout whatever the receiver's name
+    resolves to; at most ANSWER_BYTES_KEPT of the answer is read."""
 
     def __init__(self) -> None:
         self._tls = ssl.create_default_context()
@@ -108,11 +108,14 @@ class PinnedHttpSender:
     ) -> Answer:
         ends = time.monotonic() + within
         last_error = "no address"
-        for address in target.addresses:
+        for n, address in enumerate(target.addresses):
             if (left := ends - time.monotonic()) <= 0:
                 return Answer(None, "timeout")  # a host of many addresses that drop the connection
+            # a share of what is left: an address that drops the handshake leaves time for the next
+            # ones (the same one comes first at every try) and for the exchange
+            share = left / (len(target.addresses) - n + 1)
             try:
-                sock = socket.create_connection((address, target.port), timeout=left)
+                sock = socket.create_connection((address, target.port), timeout=share)
             except OSError as exc:
                 last_error = type(exc).__name__
                 continue

@@ -166,3 +166,37 @@ def test_a_name_whose_resolution_hangs_is_no_address_within_its_time(monkeypatch
     with pytest.raises(OSError, match="resolution"):
         outside.resolve("slow.example.com", 443, timeout=0.2)
     assert time.monotonic() - started < 1.0
+
+
+def test_an_address_that_drops_the_handshake_leaves_time_for_the_next_one(monkeypatch: pytest.MonkeyPatch):
+    """The first address was given the whole try's time: a receiver whose first address (the same at
+    every try: they are sorted) drops the handshake was never reached at its live one, and every try
+    of its deliveries failed for 24 hours."""
+    live = socket.socket()
+    live.bind(("127.0.0.1", 0))
+    live.listen()
+    port = live.getsockname()[1]
+
+    def answer() -> None:
+        conn, _ = live.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    connect = socket.create_connection
+
+    def dropping_the_first(address: tuple[str, int], timeout: float) -> socket.socket:
+        if address[0] != "127.0.0.1":
+            time.sleep(timeout)
+            raise TimeoutError("timed out")
+        return connect(address, timeout=timeout)
+
+    monkeypatch.setattr(socket, "create_connection", dropping_the_first)
+    two = Target("http", "127.0.0.1", port, "/", ("10.0.0.1", "127.0.0.1"))
+    try:
+        reached = PinnedHttpSender().post(two, b"{}", {}, within=1.5)
+    finally:
+        live.close()
+
+    assert reached.status == 204, reached
