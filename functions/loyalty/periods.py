@@ -32,11 +32,6 @@ ROLLING_DAYS = {"last_7_days": 7, "last_30_days": 30}
 DATE_RANGES = (*CALENDAR, *ROLLING_DAYS, "lifetime")
 
 
-def earned(points: int, kind: str) -> Totals:
-    """What an earn of `points` granted adds to its periods: earned, and bonus for a campaign's."""
-    return Totals(earned=points, bonus=points if kind == "campaign_bonus" else 0)
-
-
 def local_day(at: datetime, timezone: str) -> date:
     return at.astimezone(ZoneInfo(timezone)).date()
 
@@ -59,6 +54,19 @@ def days_between(first: date, last: date) -> list[date]:
 
 def rolling_sum(days: Mapping[date, Totals], first: date, last: date, aggregation: str) -> int:
     return sum(totals.of(aggregation) for day, totals in days.items() if first <= day <= last)
+
+
+def at_start(days: Mapping[date, PeriodTotals], day: date, length: int, aggregation: str) -> int:
+    """A rolling window of `length` days as it stood when `day` began: the days before it, without
+    what arrived on `day` or later dated back into them (`PeriodTotals.late`). Counted from the days
+    as they are now, an earn dated a few days back hid the dip it crossed from."""
+    first = day - timedelta(days=length - 1)
+    value = 0
+    for dated, found in days.items():
+        if first <= dated < day:
+            later = sum(totals.of(aggregation) for arrived, totals in found.late.items() if arrived >= day)
+            value += found.totals.of(aggregation) - later
+    return value
 
 
 def figures(

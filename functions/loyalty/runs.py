@@ -62,7 +62,6 @@ class WorkflowRunMessage(BaseModel):
         default=(), max_length=100
     )
     occurred_at: AwareDatetime | None = None  # the earn's own time (absent from a run sent before)
-    points: int | None = Field(default=None, ge=0)  # the points it granted (absent: sent before)
 
 
 def take_message(deps: Dependencies, body: str, receive_count: int, received: int | None = None) -> None:
@@ -78,7 +77,6 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
         message.at,
         message.workflows,
         message.occurred_at,
-        message.points,
     )
     try:
         program = _program(deps, message.program_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -40,6 +40,7 @@ from functions.shared.storage.port_loyalty import (
     Workflow,
     WorkflowAction,
     WorkflowRun,
+    day_period,
     month_period,
     periods_of,
     week_period,
@@ -133,10 +134,10 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                     first_for_customer=state.campaign_granted is None,
                     shards=decision.shards,
                 )
-        delta = periods.earned(granted, request.kind)
+        delta = Totals(earned=granted, bonus=granted if request.kind == "campaign_bonus" else 0)
         balance = customer.balance + granted
         lifetime = customer.lifetime.plus(delta)
-        counted = _counted(state.periods, action_periods, delta) if granted else ()
+        counted = _counted(state.periods, action_day, delta, today) if granted else ()
         after = {**state.periods, **{p.period: p for p in counted}}
         # its run may suspend them: their spends wait for it (`workflows.SPEND_WAIT`)
         earned = replace(customer, lifetime=lifetime)
@@ -162,7 +163,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             ),
             periods=counted,
             grant=grant,
-            workflows_due=None if due is None else replace(due, points=granted),
+            workflows_due=due,
         )
         if deps.repository.record_loyalty_action(change):
             break
@@ -171,8 +172,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
-    if change.workflows_due is not None:
-        workflows.dispatch(deps, program, change.workflows_due)
+    if due is not None:
+        workflows.dispatch(deps, program, due)
     return answer
 
 
@@ -182,13 +183,17 @@ def _new_customer(program: Program, customer_id: str, now: datetime) -> LoyaltyC
 
 
 def _counted(
-    found: dict[str, PeriodTotals], action_periods: tuple[str, ...], delta: Totals
+    found: dict[str, PeriodTotals], action_day: date, delta: Totals, arrived: date
 ) -> tuple[PeriodTotals, ...]:
-    """The action's day, week, month and year with its points added."""
+    """The action's day, week, month and year with its points added; on its day, when it arrived on
+    a later one (dated back), noted as arrived then (`PeriodTotals.late`)."""
     counted = []
-    for period in action_periods:
+    for period in periods_of(action_day):
         current = found.get(period, PeriodTotals(period))
-        counted.append(replace(current, totals=current.totals.plus(delta)))
+        late = current.late
+        if period == day_period(action_day) and arrived > action_day:
+            late = {**late, arrived: late.get(arrived, Totals()).plus(delta)}
+        counted.append(replace(current, totals=current.totals.plus(delta), late=late))
     return tuple(counted)
 
 
@@ -229,7 +234,9 @@ def _campaign_decision(
 def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any) -> dict[str, Any]:
     now = deps.clock.now()
     occurred_at = _occurred_at(request.occurred_at, now)
-    action_periods = periods_of(periods.local_day(occurred_at, program.timezone))
+    action_day = periods.local_day(occurred_at, program.timezone)
+    action_periods = periods_of(action_day)
+    today = periods.local_day(now, program.timezone)  # a spend dated back is noted as late there
     digest = document_hash(raw, "spend")
     for attempt in range(MAX_ATTEMPTS):
         state = deps.repository.read_loyalty_state(
@@ -264,7 +271,7 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
             ),
             expected_version=customer.version,
             customer=replace(customer, balance=balance, lifetime=customer.lifetime.plus(delta)),
-            periods=_counted(state.periods, action_periods, delta),
+            periods=_counted(state.periods, action_day, delta, today),
         )
         if deps.repository.record_loyalty_action(change):
             metrics.add_metric(name="LoyaltySpends", unit=MetricUnit.Count, value=1)

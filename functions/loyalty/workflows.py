@@ -9,9 +9,8 @@ run them once. Where the marker lives decides when the workflow re-arms:
 - lifetime: on the customer; it never re-arms;
 - rolling windows: on the customer, holding the last local day the aggregation was seen above the
   threshold; it re-arms when, on some day since, the window's value at the start of that day (once
-  old points had left it) was at or below the threshold. The run's own earn, dated back into those
-  days, was not there when they began: it is set apart (`LateEarn`), else an earn dated a few days
-  back would hide the dip it crossed from.
+  old points had left it, and without what arrived later dated back into it: `periods.at_start`)
+  was at or below the threshold.
 `customer: all` also looks for everyone else above the threshold through the audience index, at
 once per workflow for all the runs a Lambda environment received before the sweep started (see
 `_sweep_due`).
@@ -176,7 +175,7 @@ def run_due(deps: Dependencies, program: Program, run: WorkflowRun, received: in
         matching = [w for w in fresh if matches(w, run.kind)]
     if matching:
         for day in judged_days(run.at, run.occurred_at, program):
-            _run(deps, program, run.customer_id, matching, day, received, run)
+            _run(deps, program, run.customer_id, matching, day, received)
     deps.repository.workflow_run_done(run)
 
 
@@ -235,12 +234,11 @@ def _run(
     matching: list[Workflow],
     today: date,
     received: int,
-    run: WorkflowRun | None = None,
 ) -> None:
     failed: Exception | None = None  # what the run raises: a store's failure before a fault
     for workflow in matching:
         try:
-            evaluate(deps, program, workflow, customer_id, today, run)
+            evaluate(deps, program, workflow, customer_id, today)
             if workflow.audience == "all" and _sweep_due(deps, workflow, today, received):
                 for other in audience(deps, program, workflow, today):
                     if other != customer_id:
@@ -297,62 +295,30 @@ def evaluate(
     workflow: Workflow,
     customer_id: str,
     today: date,
-    run: WorkflowRun | None = None,
 ) -> bool:
-    """Runs the workflow's actions for one customer if its filter says so. True when they ran.
-    `run`: the earn whose run this is, when `customer_id` is its customer."""
+    """Runs the workflow's actions for one customer if its filter says so. True when they ran."""
     if workflow.date_range not in periods.ROLLING_DAYS:
         # a calendar range or lifetime: `fire` checks the filter in the snapshot it reads anyway
         marker: Marker | None = Marker(
             workflow.marker, periods.calendar_period(workflow.date_range, today), today.isoformat()
         )
     else:
-        marker = _rolling_marker(deps, program, workflow, customer_id, today, run)
+        marker = _rolling_marker(deps, program, workflow, customer_id, today)
     return marker is not None and fire(deps, program, workflow, customer_id, marker)
 
 
-@dataclass(frozen=True)
-class LateEarn:
-    """An earn as a rolling window's look back sees it: counted on `day` (its own), there only
-    from the start of the day after `arrived` (it came during that day); `value`: what it added to
-    the workflow's aggregation."""
-
-    day: date
-    arrived: date
-    value: int
-
-
-def late_earn(run: WorkflowRun | None, workflow: Workflow, program: Program) -> LateEarn | None:
-    if run is None or run.points is None:
-        return None  # a run recorded before its points were kept: judged as before
-    day = periods.local_day(run.occurred_at or run.at, program.timezone)
-    value = periods.earned(run.points, run.kind).of(workflow.aggregation)
-    return LateEarn(day, periods.local_day(run.at, program.timezone), value)
-
-
 def _rolling_marker(
-    deps: Dependencies,
-    program: Program,
-    workflow: Workflow,
-    customer_id: str,
-    today: date,
-    run: WorkflowRun | None,
+    deps: Dependencies, program: Program, workflow: Workflow, customer_id: str, today: date
 ) -> Marker | None:
     """The marker to write if a rolling window's actions are due now, else None."""
     customer = deps.repository.read_loyalty_state(program.program_id, customer_id).customer
     if customer is None:
         return None
-    late = late_earn(run, workflow, program)
-    return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.marker), late)
+    return _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.marker))
 
 
 def _rolling_due(
-    deps: Dependencies,
-    workflow: Workflow,
-    customer: LoyaltyCustomer,
-    today: date,
-    seen: str | None,
-    late: LateEarn | None = None,
+    deps: Dependencies, workflow: Workflow, customer: LoyaltyCustomer, today: date, seen: str | None
 ) -> Marker | None:
     length = periods.ROLLING_DAYS[workflow.date_range]
     first, _ = periods.window(workflow.date_range, today)
@@ -361,19 +327,16 @@ def _rolling_due(
         return None  # already seen above today: the actions ran, or were not due again
     # enough days to know the window's value at the start of every day since `through`
     start = first if through is None else min(first, through - timedelta(days=length - 2))
-    days = deps.repository.loyalty_days(customer.program_id, customer.customer_id, start, today)
+    days = deps.repository.loyalty_day_items(customer.program_id, customer.customer_id, start, today)
     aggregation, threshold = workflow.aggregation, workflow.threshold
-    if periods.rolling_sum(days, first, today, aggregation) <= threshold:
+    now = {day: found.totals for day, found in days.items()}
+    if periods.rolling_sum(now, first, today, aggregation) <= threshold:
         return None
     marker = Marker(workflow.marker, LIFETIME, today.isoformat(), expected=seen)
     if through is None:
         return marker
     for day in periods.days_between(through + timedelta(days=1), today):
-        first_day = day - timedelta(days=length - 1)
-        at_start = periods.rolling_sum(days, first_day, day - timedelta(days=1), aggregation)
-        if late is not None and day <= late.arrived and first_day <= late.day < day:
-            at_start -= late.value  # dated in that window, but not there yet when that day began
-        if at_start <= threshold:
+        if periods.at_start(days, day, length, aggregation) <= threshold:
             return marker  # it dipped to the threshold or below since: re-armed
     # above ever since it was last seen: remember how far, so that the next look starts there
     advanced = replace(customer, markers={**customer.markers, workflow.marker: today.isoformat()})

@@ -136,7 +136,6 @@ def workflow_message(run: WorkflowRun, sent_at: datetime) -> str:
             "workflows": list(run.workflow_ids),
         }
         | ({"occurred_at": run.occurred_at.isoformat()} if run.occurred_at else {})
-        | ({"points": run.points} if run.points is not None else {})
     )
 
 

@@ -421,6 +421,40 @@ def test_days_are_read_by_range(repository):
     assert repository.loyalty_days(P, "c1", date(2020, 1, 1), date(2020, 1, 2)) == {}
 
 
+def test_what_arrived_later_on_a_day_is_kept_with_it_through_every_write(repository):
+    """`PeriodTotals.late` (what was dated back into a day, by the day it arrived), kept by the earn's
+    write and by a later change of the customer that writes the day again (a marker)."""
+    arrived = DAY + timedelta(days=3)
+    late = {arrived: Totals(earned=1001), DAY + timedelta(days=1): Totals(spent=7)}
+    assert earn(repository, "a1")
+    state = repository.read_loyalty_state(P, "c1", periods=periods_of(DAY))
+    current = state.customer
+    day = state.periods[periods_of(DAY)[0]]
+    assert repository.record_loyalty_action(
+        BalanceChange(
+            action=LoyaltyAction(P, "a2", "earn", "c1", "h-a2", {"granted": 1001}, T0),
+            expected_version=current.version,
+            customer=replace(current, balance=current.balance + 1001),
+            periods=(replace(day, totals=day.totals.plus(Totals(earned=1001)), late=late),),
+        )
+    )
+    assert change(
+        repository,
+        markers={"wf": "2026-11-05"},
+        periods=[
+            replace(
+                repository.read_loyalty_state(P, "c1", periods=periods_of(DAY)).periods[periods_of(DAY)[0]],
+                markers={"wf": "x"},
+            )
+        ],
+    )
+
+    (found,) = repository.loyalty_day_items(P, "c1", DAY, DAY).values()
+
+    assert found.late == late and found.totals.earned == 1011 and found.markers == {"wf": "x"}
+    assert repository.loyalty_days(P, "c1", DAY, DAY) == {DAY: found.totals}
+
+
 def test_workflows_are_kept_per_program_with_a_limit(repository):
     repository.put_workflow(workflow("wf2"), workflows.admit("wf2", limit=2))
     repository.put_workflow(workflow("wf1"), workflows.admit("wf1", limit=2))
@@ -461,7 +495,6 @@ def test_the_history_pages_newest_first_from_a_position(repository):
 def test_workflow_runs_are_due_from_their_earn_until_done(repository):
     runs = [WorkflowRun(P, f"a{n}", f"c{n}", "purchase", T0 + timedelta(seconds=n)) for n in range(3)]
     runs[2] = replace(runs[2], occurred_at=T0 + timedelta(minutes=4, microseconds=3))  # dated ahead
-    runs[1] = replace(runs[1], points=10**15 + 7)  # what it granted, exactly
     for run in runs:
         assert earn(repository, run.action_id, run.customer_id, due=run)
     assert earn(repository, "no-workflows", "c9")  # matched none: never due

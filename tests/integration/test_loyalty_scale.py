@@ -187,10 +187,10 @@ def test_a_workflow_that_fails_does_not_hold_back_the_others_of_its_run(
     deps = runtime.dependencies()
     evaluate = runs.workflows.evaluate
 
-    def broken_first(deps_, program, workflow, customer_id, today, run=None):
+    def broken_first(deps_, program, workflow, customer_id, today):
         if workflow.workflow_id == "a-broken":
             raise error
-        return evaluate(deps_, program, workflow, customer_id, today, run)
+        return evaluate(deps_, program, workflow, customer_id, today)
 
     monkeypatch.setattr(runs.workflows, "evaluate", broken_first)
     with pytest.raises(type(error)):  # the run still fails, and comes back for the broken one
@@ -211,7 +211,7 @@ def test_a_fault_of_one_workflow_does_not_give_up_a_run_another_must_retry(
     deps = runtime.dependencies()
     far = runs_far_ahead(aws)
 
-    def failing(deps_, program, workflow, customer_id, today, run=None):
+    def failing(deps_, program, workflow, customer_id, today):
         raise ValueError("a fault (test)") if workflow.workflow_id == "a-broken" else stored
 
     monkeypatch.setattr(runs.workflows, "evaluate", failing)
@@ -524,3 +524,45 @@ def test_an_earn_dated_back_into_a_rolling_window_it_crosses_again_runs_its_acti
     assert customer["aggregates"]["earned"]["last_7_days"] == 5000
     assert customer["status"] == "suspended", customer["history"]
     assert loyalty.spend("m1", 5000).status == 409
+
+
+@pytest.mark.parametrize("how_many", [2, 5])
+def test_earns_dated_back_together_before_their_runs_still_run_a_rolling_windows_actions(
+    loyalty, tenant, aws, clock, how_many
+):
+    """A nightly import of earns dated back, all recorded before their runs (the queue's way): each
+    run counted the others as if they had been there when the days began, found no dip, and the
+    customer spent them unsuspended (a reviewer's find)."""
+    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("rolling", rolling).status == 200
+    assert loyalty.earn("m1", 1001).status == 200
+    assert loyalty.status("m1", "unsuspend").status == 200
+    clock.advance(days=12)
+    assert loyalty.customer("m1").body["aggregates"]["earned"]["last_7_days"] == 0
+
+    for n in range(how_many):  # dated back into every window since the dip, each above it alone
+        dated = (clock.now() - timedelta(days=6, minutes=n)).isoformat()
+        assert earn_only(loyalty, "m1", 1001, id=f"import-{n}", occurred_at=dated).status == 200
+    run_queued_workflows()
+
+    customer = loyalty.customer("m1").body
+    assert customer["aggregates"]["earned"]["last_7_days"] == 1001 * how_many
+    assert customer["status"] == "suspended", customer["history"]
+    assert loyalty.spend("m1", 1001 * how_many).status == 409
+
+
+def test_an_earn_dated_back_into_a_window_above_all_along_runs_nothing_again(loyalty, tenant, aws, clock):
+    """The late points set apart are only those that truly came later: a window above every day
+    since its crossing, before and after an earn dated back, is not re-armed by it."""
+    warn = workflow_settings(date_range="last_7_days", threshold=100)
+    assert loyalty.workflow("warn", warn).status == 200
+    for _ in range(10):  # 60 a day: above from the second day on, every day
+        assert loyalty.earn("m1", 60).status == 200
+        clock.advance(days=1)
+    assert (
+        earn_only(loyalty, "m1", 5, occurred_at=(clock.now() - timedelta(days=3)).isoformat()).status == 200
+    )
+    run_queued_workflows()
+
+    history = loyalty.customer("m1").body["history"]
+    assert [h["action"] for h in history] == ["communication"], history

@@ -70,6 +70,9 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         customer_id = UnicodeAttribute()
         period = UnicodeAttribute()
         markers: MapAttribute[str, Any] = MapAttribute(null=True)
+        late = UnicodeAttribute(
+            null=True
+        )  # JSON: {arrival day: [earned, bonus, spent]} (`PeriodTotals.late`)
 
     class LoyaltyHistoryItem(base, discriminator="loyalty_history"):  # type: ignore[valid-type,misc,call-arg]
         at = UTCDateTimeAttribute()
@@ -89,7 +92,6 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         at = UTCDateTimeAttribute()
         workflow_kind = UnicodeAttribute(null=True)  # the earn's kind, while its workflows are due
         workflow_occurred = UTCDateTimeAttribute(null=True)  # and its own time (`WorkflowRun.occurred_at`)
-        workflow_points = NumberAttribute(null=True)  # and the points it granted (`WorkflowRun.points`)
 
     class CampaignItem(base, discriminator="loyalty_campaign"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -267,7 +269,6 @@ class LoyaltyDynamo(DynamoBase):
                 "outbox_sk": keys.workflow_run_sk(due.at, action.action_id),
                 "workflow_kind": due.kind,
                 "workflow_occurred": due.occurred_at,
-                "workflow_points": due.points,
             }
             if due is not None
             else {}
@@ -348,6 +349,7 @@ class LoyaltyDynamo(DynamoBase):
                     customer_id=c,
                     period=period.period,
                     markers=period.markers,
+                    late=_late_json(period.late),
                     agg_pk=keys.audience_pk(p, period.period, shard),
                     agg_earned=period.totals.earned,
                     agg_bonus=period.totals.bonus,
@@ -408,7 +410,9 @@ class LoyaltyDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading totals of customer {customer_id} failed") from exc
 
-    def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
+    def loyalty_day_items(
+        self, program_id: str, customer_id: str, first: date, last: date
+    ) -> dict[date, PeriodTotals]:
         item = self._m.items["loyalty_period"]
         try:
             query = item.query(
@@ -418,7 +422,7 @@ class LoyaltyDynamo(DynamoBase):
                 ),
                 consistent_read=True,
             )
-            return {date.fromisoformat(found.period[1:]): _period(found).totals for found in query}
+            return {date.fromisoformat(found.period[1:]): _period(found) for found in query}
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading days of customer {customer_id} failed") from exc
 
@@ -786,7 +790,6 @@ class LoyaltyDynamo(DynamoBase):
                     base.outbox_sk.remove(),
                     item.workflow_kind.remove(),
                     item.workflow_occurred.remove(),
-                    item.workflow_points.remove(),
                 ],
                 condition=base.pk.exists(),
             )
@@ -808,16 +811,8 @@ class LoyaltyDynamo(DynamoBase):
 
 def _run(item: Any) -> WorkflowRun:
     at = keys.workflow_run_at(item.outbox_sk)
-    points = None if item.workflow_points is None else int(item.workflow_points)
     return WorkflowRun(
-        item.program_id,
-        item.action_id,
-        item.customer_id,
-        item.workflow_kind,
-        at,
-        (),
-        item.workflow_occurred,
-        points,
+        item.program_id, item.action_id, item.customer_id, item.workflow_kind, at, (), item.workflow_occurred
     )
 
 
@@ -875,7 +870,14 @@ def _action_of_note(key: str) -> str:
 
 
 def _period(item: Any) -> PeriodTotals:
-    return PeriodTotals(item.period, _totals(item), _markers(item))
+    late = json.loads(item.late) if item.late else {}
+    arrived = {date.fromisoformat(day): Totals(*(int(n) for n in figures)) for day, figures in late.items()}
+    return PeriodTotals(item.period, _totals(item), _markers(item), arrived)
+
+
+def _late_json(late: dict[date, Totals]) -> str | None:
+    figures = {day.isoformat(): [t.earned, t.bonus, t.spent] for day, t in sorted(late.items())}
+    return json.dumps(figures) if figures else None
 
 
 def _action(item: Any) -> LoyaltyAction | None:

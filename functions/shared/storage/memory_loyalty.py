@@ -21,7 +21,6 @@ from functions.shared.storage.port_loyalty import (
     LoyaltyCustomer,
     LoyaltyState,
     PeriodTotals,
-    Totals,
     Workflow,
     WorkflowRun,
     day_period,
@@ -156,12 +155,14 @@ class LoyaltyMemory:
     ) -> dict[str, PeriodTotals]:
         return self.read_loyalty_state(program_id, customer_id, periods=periods).periods
 
-    def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
+    def loyalty_day_items(
+        self, program_id: str, customer_id: str, first: date, last: date
+    ) -> dict[date, PeriodTotals]:
         with self._lock:
             low, high = day_period(first), day_period(last)
             return {
-                date.fromisoformat(period[1:]): totals.totals
-                for (p, c, period), totals in self._loyalty().periods.items()
+                date.fromisoformat(period[1:]): copy.deepcopy(found)
+                for (p, c, period), found in self._loyalty().periods.items()
                 if p == program_id and c == customer_id and period[0] == "D" and low <= period <= high
             }
 

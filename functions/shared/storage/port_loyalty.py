@@ -69,6 +69,9 @@ class PeriodTotals:
     period: str
     totals: Totals = Totals()
     markers: dict[str, str] = field(default_factory=dict)
+    # a day's only: of its totals, what arrived on a later local day (an earn or a spend dated back),
+    # by the day it arrived: a rolling window's value at the start of a day between had none of it
+    late: dict[date, Totals] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,6 @@ class WorkflowRun:
     # the earn's `occurred_at`, whose day's periods it counted in (None: the day of `at`, as for a
     # run recorded before it was kept): its run judges them as well as the day it was received in
     occurred_at: datetime | None = None
-    # the points the earn granted (None: a run recorded before they were kept): a rolling window's
-    # run sets them apart when it asks whether the window dipped before they came
-    points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -275,8 +275,17 @@ class LoyaltyPort(abc.ABC):
         """The customer's totals in those periods (absent: nothing happened in it)."""
 
     @abc.abstractmethod
+    def loyalty_day_items(
+        self, program_id: str, customer_id: str, first: date, last: date
+    ) -> dict[date, PeriodTotals]:
+        """The customer's day periods from `first` to `last`, days with activity only."""
+
     def loyalty_days(self, program_id: str, customer_id: str, first: date, last: date) -> dict[date, Totals]:
         """The customer's totals per local day from `first` to `last`, days with activity only."""
+        return {
+            day: found.totals
+            for day, found in self.loyalty_day_items(program_id, customer_id, first, last).items()
+        }
 
     @abc.abstractmethod
     def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
