@@ -42,3 +42,19 @@ export function fromLocalInput(value) {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString().replace(".000Z", "Z");
 }
+
+/** The boxes of a form a person changed: `before` and `after` are [label, words] pairs of the same
+ * boxes (what the form showed when drawn, what it holds now); the pairs whose words differ. */
+export function changedSince(before, after) {
+  const shown = new Map(before);
+  return after.filter(([name, text]) => shown.get(name) !== text);
+}
+
+/** What a person typed that a refused save did not keep, said in words (null when nothing was). */
+export function unsaved(changes) {
+  if (!changes.length) return null;
+  return [
+    h("p", {}, "What you had changed, not saved (enter it again below if it still applies):"),
+    h("ul", { class: "unsaved" }, changes.map(([name, text]) => h("li", {}, `${name}: `, h("bdi", {}, text)))),
+  ];
+}

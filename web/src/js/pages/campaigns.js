@@ -4,8 +4,8 @@
 // ID, or created.
 
 import { api, segment } from "../api.js";
-import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
-import { field, fromLocalInput, select, toLocalInput } from "../forms.js";
+import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, when, words } from "../dom.js";
+import { changedSince, field, fromLocalInput, select, toLocalInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -96,17 +96,14 @@ async function campaignList(cursor) {
   );
 }
 
-async function exists(campaignId) {
-  try {
-    await api.get(`/v1/loyalty/campaigns/${segment(campaignId)}`);
-    return true;
-  } catch (error) {
-    if (error.status === 404) return false;
-    throw error;
-  }
-}
-
-function campaignForm(id, existing, onSaved) {
+/**
+ * A campaign's form: `existing` as the page read it (null: none of this `id` yet; no `id`: a new
+ * campaign, its ID typed). Its save says what it replaces (`replaces`: the `updated_at` shown, null
+ * for none), so a teammate's change made since is never undone unseen: refused (409), a new one
+ * under a taken ID says so and keeps the form as typed, otherwise `onConflict(changes, wasShown)`
+ * is given the boxes the person changed, to show the campaign as it is now and say them.
+ */
+function campaignForm(id, existing, onSaved, onConflict) {
   const isNew = !id;
   const idInput = h("input", { id: "campaign-id", name: "id", required: true, autocomplete: "off", value: id || "" });
   const total = h("input", { id: "total-cap", name: "total_cap", type: "number", min: "0", step: "1", required: true, value: existing?.total_cap ?? "" });
@@ -115,6 +112,17 @@ function campaignForm(id, existing, onSaved) {
   const starts = h("input", { id: "starts-at", name: "starts_at", type: "datetime-local", value: toLocalInput(existing?.starts_at) });
   const ends = h("input", { id: "ends-at", name: "ends_at", type: "datetime-local", value: toLocalInput(existing?.ends_at) });
   const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const points = (input) => (input.value === "" ? "none" : `${count(input.value)} points`);
+  const moment = (input) => (input.value ? when(fromLocalInput(input.value)) : "none");
+  // what the boxes say, in words: as drawn, and as typed when a save is refused
+  const typed = () => [
+    ["Total cap", points(total)],
+    ["Per-customer cap", points(perCustomer)],
+    ["Limit behaviour", words(behavior.value)],
+    ["Starts at", moment(starts)],
+    ["Ends at", moment(ends)],
+  ];
+  const shown = typed();
   // one save at a time: a double click sends one request
   const save = oneAtATime(() => message.parentElement, async () => {
     const campaignId = isNew ? idInput.value.trim() : id;
@@ -122,6 +130,8 @@ function campaignForm(id, existing, onSaved) {
       total_cap: Number(total.value),
       per_customer_cap: Number(perCustomer.value),
       limit_behavior: behavior.value,
+      // a create or a change of the campaign shown, never of one made or changed since
+      replaces: existing ? existing.updated_at : null,
     };
     const startsAt = fromLocalInput(starts.value);
     const endsAt = fromLocalInput(ends.value);
@@ -129,18 +139,26 @@ function campaignForm(id, existing, onSaved) {
     if (endsAt) body.ends_at = endsAt;
     replace(message, h("p", { role: "status" }, "Saving…"));
     try {
-      if (isNew && (await exists(campaignId))) {
-        // a PUT is a create or a change: a new campaign under a taken ID would change that one's caps
-        replace(
-          message,
-          h("p", { class: "problem", role: "alert" }, `A campaign ${campaignId} exists already: `, h("a", { href: href(["campaigns", campaignId]) }, "open it"), " to change its caps."),
-        );
-        return;
-      }
       await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
       onSaved(campaignId);
     } catch (error) {
-      replace(message, problem(error));
+      if (error.status !== 409) {
+        replace(message, problem(error));
+      } else if (isNew) {
+        // a new campaign under a taken ID: nothing changed; the form stays as typed, for another ID
+        const said = h(
+          "p",
+          { class: "problem", role: "alert", tabindex: "-1" },
+          `A campaign ${campaignId} exists already, so nothing was saved: `,
+          h("a", { href: href(["campaigns", campaignId]) }, "open it"),
+          " to change its caps, or choose another ID.",
+        );
+        replace(message, said);
+        said.focus();
+      } else {
+        replace(message);
+        await onConflict(changedSince(shown, typed()), Boolean(existing));
+      }
     }
   });
   const form = h(
@@ -193,14 +211,14 @@ export function mountCampaigns(container, route) {
 
   function showExisting() {
     replace(result, loading("the campaign"));
-    api
+    return api
       .get(`/v1/loyalty/campaigns/${segment(target)}`)
       .then((campaign) => {
         replace(
           result,
           h("h2", { class: "subject" }, `Campaign ${target}`),
           counters(campaign),
-          campaignForm(target, campaign, saved),
+          campaignForm(target, campaign, saved, changedMeanwhile),
         );
       })
       .catch((error) => {
@@ -209,9 +227,25 @@ export function mountCampaigns(container, route) {
           result,
           problem(error),
           notFound ? h("p", {}, `There is no campaign ${target} yet. Create it:`) : null,
-          notFound ? campaignForm(target, null, saved) : null,
+          notFound ? campaignForm(target, null, saved, changedMeanwhile) : null,
         );
       });
+  }
+
+  /** A save refused because the campaign was changed, or made, since it was shown: the campaign as
+   * it is now, under a message that says so and what the person had changed (the form shows the
+   * values now, so a second save cannot undo the teammate's change unseen). */
+  async function changedMeanwhile(changes, wasShown) {
+    const what = wasShown ? "was changed since you opened it" : "was made since you found none";
+    const said = h(
+      "div",
+      { class: "problem", role: "alert", tabindex: "-1" },
+      h("p", {}, `Campaign ${target} ${what} (by a teammate, or in another tab), so nothing was saved. It is shown below as it is now.`),
+      unsaved(changes),
+    );
+    replace(flash, said);
+    await showExisting();
+    said.focus();
   }
 
   function saved(id) {

@@ -4,7 +4,7 @@
 
 import { api, segment } from "../api.js";
 import { askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
-import { field, select, uniqueId } from "../forms.js";
+import { changedSince, field, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -55,6 +55,9 @@ function actionRow(action, onRemove) {
     communication,
     h("button", { type: "button", class: "link-button", onclick: () => onRemove(row) }, "Remove action"),
   );
+  // the action in words, as typed (its payload as written, on one line)
+  row.describe = () =>
+    type.value === "communication" ? `Communication "${event.value.trim()}", payload ${payload.value.replace(/\s+/g, " ").trim()}` : label(type.value);
   row.read = () => {
     if (type.value !== "communication") return { type: type.value };
     let parsed;
@@ -68,24 +71,44 @@ function actionRow(action, onRemove) {
   return row;
 }
 
-function workflowForm(id, existing) {
-  const isNew = !existing;
+/**
+ * A workflow's form: `shown` as the page read it (null: a new one, its ID typed, or one gone since),
+ * its boxes filled from `draft` (by default `shown`), `notice` above them. Its save says what it
+ * replaces (`replaces`: the `updated_at` shown, null for none), so a teammate's change made since is
+ * never undone unseen: refused (409), a new one under a taken ID says so, naming what that one does,
+ * and keeps the form as typed; an edit calls `onConflict(changes, typed)` with the boxes the person
+ * changed and the workflow as typed, to show the workflow as it is now and say them.
+ */
+function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = {}) {
+  const isNew = !shown;
   const idInput = h("input", { id: "workflow-id", name: "id", required: true, autocomplete: "off", value: id || "" });
-  const trigger = existing?.trigger || {};
-  const filter = existing?.filter || {};
+  const trigger = draft?.trigger || {};
+  const filter = draft?.filter || {};
   const event = select("trigger-event", TRIGGER_EVENTS, trigger.event || "points.earned");
   const kind = select("trigger-kind", EARN_KINDS, trigger.kind || "", { blank: "Any earn" });
   const aggregation = select("filter-aggregation", AGGREGATIONS, filter.aggregation || "earned");
   const range = select("filter-date-range", DATE_RANGES, filter.date_range || "week_to_date");
   const audience = select("filter-customer", AUDIENCES, filter.customer || "current");
   const threshold = h("input", { id: "filter-threshold", name: "threshold", type: "number", step: "1", min: "0", required: true, value: filter.threshold ?? "" });
-  const enabled = h("input", { id: "workflow-enabled", name: "enabled", type: "checkbox", checked: existing ? Boolean(existing.enabled) : true });
+  const enabled = h("input", { id: "workflow-enabled", name: "enabled", type: "checkbox", checked: draft ? Boolean(draft.enabled) : true });
   const actions = h("ol", { class: "actions-list" });
   const removeRow = (row) => row.remove();
-  for (const action of existing?.actions || [{ type: "communication", event: "", payload: {} }]) {
+  for (const action of draft?.actions || [{ type: "communication", event: "", payload: {} }]) {
     actions.append(actionRow(action, removeRow));
   }
   const message = h("div", { class: "form-message", "aria-live": "polite" });
+  // what the boxes say, in words: as drawn, and as typed when a save is refused
+  const typed = () => [
+    ["Event", label(event.value)],
+    ["Earn kind", kind.value ? label(kind.value) : "Any earn"],
+    ["Aggregation", label(aggregation.value)],
+    ["Date range", label(range.value)],
+    ["Customers", label(audience.value)],
+    ["Threshold", threshold.value || "none"],
+    ["Actions", [...actions.children].map((row) => row.describe()).join("; ") || "none"],
+    ["Enabled", enabled.checked ? "yes" : "no"],
+  ];
+  const before = typed();
 
   // one save at a time: a double click sends one request
   const save = oneAtATime(() => message.parentElement, async () => {
@@ -104,6 +127,8 @@ function workflowForm(id, existing) {
         },
         actions: chosen,
         enabled: enabled.checked,
+        // a create or a change of the workflow shown, never of one made or changed since
+        replaces: shown ? shown.updated_at : null,
       };
     } catch (error) {
       replace(message, problem(error));
@@ -114,9 +139,43 @@ function workflowForm(id, existing) {
       await api.put(`/v1/loyalty/workflows/${segment(workflowId)}`, body);
       navigate(href("workflows", { saved: workflowId }));
     } catch (error) {
-      replace(message, problem(error));
+      if (error.status !== 409) {
+        replace(message, problem(error));
+      } else if (isNew) {
+        await takenId(workflowId);
+      } else {
+        replace(message);
+        await onConflict(changedSince(before, typed()), body);
+      }
     }
   });
+
+  /** A new workflow under an ID in use: nothing changed; what that one does, a link to it, and the
+   * form as typed, for another ID. */
+  async function takenId(workflowId) {
+    let there = null;
+    try {
+      there = await api.get(`/v1/loyalty/workflows/${segment(workflowId)}`);
+    } catch {
+      // unreadable (or deleted in between): the link says where to look
+    }
+    const said = h(
+      "div",
+      { class: "problem", role: "alert", tabindex: "-1" },
+      h(
+        "p",
+        {},
+        `A workflow ${workflowId} exists already, so nothing was saved: `,
+        h("a", { href: href(["workflows", workflowId]) }, "open it"),
+        " to change it, or choose another ID. Your workflow is kept above as you typed it.",
+      ),
+      there
+        ? h("p", {}, `That one: ${describeFilter(there.filter)}; ${describeActions(there.actions)}; ${there.enabled ? "enabled" : "disabled"}.`)
+        : null,
+    );
+    replace(message, said);
+    said.focus();
+  }
 
   return h(
     "form",
@@ -129,6 +188,7 @@ function workflowForm(id, existing) {
       },
     },
     h("h2", { id: "workflow-form-heading" }, isNew ? "New workflow" : `Edit workflow ${id}`),
+    notice, // why the form is drawn again (a save refused), above what it now shows
     isNew ? field("Workflow ID", idInput) : null,
     h("fieldset", {}, h("legend", {}, "Trigger"), field("Event", event), field("Earn kind", kind)),
     h(
@@ -164,11 +224,13 @@ function listPage(container, route) {
     try {
       const id = idOf(workflow);
       const current = await api.get(`/v1/loyalty/workflows/${segment(id)}`);
-      await api.put(`/v1/loyalty/workflows/${segment(id)}`, { ...settingsOf(current), enabled: on });
+      // only `enabled` changes: of the workflow just read, not of one changed in between
+      await api.put(`/v1/loyalty/workflows/${segment(id)}`, { ...settingsOf(current), enabled: on, replaces: current.updated_at });
       replace(message, h("p", { role: "status", class: "success" }, `Workflow ${id} ${on ? "enabled" : "disabled"}.`));
     } catch (error) {
       box.checked = !on;
       replace(message, problem(error));
+      if (error.status === 409) await load(); // changed or deleted in between: the list as it is now
     } finally {
       box.disabled = false;
     }
@@ -254,13 +316,46 @@ export function mountWorkflows(container, route) {
   }
   const result = h("div", { class: "results" });
   replace(container, pageHeading("Workflows"), h("p", {}, h("a", { href: href("workflows") }, "All workflows")), result);
+
+  function show(shown, options = {}) {
+    replace(result, workflowForm(target, shown, { ...options, onConflict: changedMeanwhile }));
+    options.notice?.focus();
+  }
+
+  /** A save refused because the workflow was changed or deleted since it was shown: the workflow
+   * as it is now, under a message that says so and what the person had changed (the form shows the
+   * values now, so a second save cannot undo the teammate's change unseen); deleted, the form stays
+   * as typed, and saving it makes the workflow again. */
+  async function changedMeanwhile(changes, typed) {
+    const said = (text, ...more) => h("div", { class: "problem", role: "alert", tabindex: "-1" }, h("p", {}, text), ...more);
+    try {
+      const now = await api.get(`/v1/loyalty/workflows/${segment(target)}`);
+      show(now, {
+        notice: said(
+          `Workflow ${target} was changed since you opened it (by a teammate, or in another tab), so nothing was saved. It is shown below as it is now.`,
+          unsaved(changes),
+        ),
+      });
+    } catch (error) {
+      if (error.status !== 404) {
+        replace(result, said(`Workflow ${target} changed since you opened it, so nothing was saved, and it cannot be read now: ${error.message}`, unsaved(changes)));
+        result.firstChild.focus();
+        return;
+      }
+      show(null, {
+        draft: typed,
+        notice: said(`Workflow ${target} was deleted since you opened it (by a teammate, or in another tab), so nothing was saved. Your workflow is kept below as you typed it: Save workflow makes it again.`),
+      });
+    }
+  }
+
   if (target === "new") {
     replace(result, workflowForm(null, null));
   } else {
     replace(result, loading("the workflow"));
     api
       .get(`/v1/loyalty/workflows/${segment(target)}`)
-      .then((workflow) => replace(result, workflowForm(target, workflow)))
+      .then((workflow) => show(workflow))
       .catch((error) => replace(result, problem(error)));
   }
   return {};
