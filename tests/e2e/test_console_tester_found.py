@@ -309,3 +309,48 @@ def test_a_deep_link_status_none_of_the_choices_is_shown_as_asked_and_named_as_t
     if value == "paid":
         expect(alert).to_contain_text("status: one of approved, declined")
     screenshot(page, f"26-deep-link-status-{value}", full_page=False)
+
+
+def chart_labels(page: Page) -> list[dict[str, float]]:
+    """Each text of the Flags per day chart: its size on the screen (the font's CSS pixels times the
+    SVG's scale) and whether it lies within the chart."""
+    labels: list[dict[str, float]] = page.evaluate(
+        """() => [...document.querySelectorAll(".flags-per-day svg.chart text")].map((t) => {
+            const svg = t.ownerSVGElement;
+            const box = t.getBoundingClientRect(), frame = svg.getBoundingClientRect();
+            return {
+                px: parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a,
+                inside: box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5
+                    && box.top >= frame.top - 0.5 && box.bottom <= frame.bottom + 0.5,
+            };
+        })"""
+    )
+    return labels
+
+
+@pytest.mark.parametrize("resized", [False, True], ids=["opened-on-a-phone", "narrowed-to-a-phone"])
+def test_the_flags_per_day_labels_are_readable_on_a_phone(
+    page: Page, console: LocalSystem, backend: Backend, resized: bool
+) -> None:
+    # Given flags in the last 30 days, and Home at 390 pixels (opened so, or narrowed from a laptop)
+    backend.flagged_partner(f"Phone Chart {tag()} plc")
+    page.set_viewport_size(LAPTOP if resized else PHONE)
+    sign_in_as(page, console, "fraud")
+    chart = page.get_by_role("img", name=re.compile(r"^Flags per day"))
+    expect(chart).to_be_visible()
+    if resized:
+        page.set_viewport_size(PHONE)
+
+    # Then every axis label is drawn at least 11 pixels high (a viewBox scaled to the phone's
+    # width drew them at 6), and within the chart
+    chart.scroll_into_view_if_needed()
+    expect(page.locator(".flags-per-day svg.chart text").first).to_be_visible()
+    labels = chart_labels(page)
+    for _ in range(20):  # a chart drawn again for its new width: within a frame or two
+        if labels and min(label["px"] for label in labels) >= 11:
+            break
+        page.wait_for_timeout(100)
+        labels = chart_labels(page)
+    assert labels and min(label["px"] for label in labels) >= 11, labels
+    assert all(label["inside"] for label in labels), labels
+    screenshot(page, f"26-chart-390-{'narrowed' if resized else 'opened'}", full_page=False)

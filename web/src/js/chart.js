@@ -32,17 +32,18 @@ export function seriesClasses(keys) {
 /**
  * A stacked bar per column: columns [{label, total, parts: {key: n}}], each bar `total` high, its
  * parts sharing it in proportion. `name` is the accessible
- * name (role img); `describe(column)` the tooltip of a bar. Returns the SVG.
+ * name (role img); `describe(column)` the tooltip of a bar. Returns the SVG, `width` units wide:
+ * drawn at the width it is shown at (`fitted`), a unit is a pixel and its text the size console.css
+ * gives it.
  */
-export function stackedBars(columns, { name, describe, colours, axisEvery = 7 }) {
-  const width = 640;
-  const height = 180;
-  const left = 28;
+export function stackedBars(columns, { name, describe, colours, axisEvery = 7, width = 640 }) {
+  const height = Math.max(180, Math.round((width * 180) / 640)); // as high as ever on a laptop, never flatter than 180
+  const max = Math.max(1, ...columns.map((c) => c.total));
+  const left = Math.max(28, 8 + 8 * String(max).length); // room for the top value's label, at 12px
   const right = 22; // room for the last day's label, centred under its bar
   const bottom = 22;
   const top = 8;
   const plot = height - bottom - top;
-  const max = Math.max(1, ...columns.map((c) => c.total));
   const step = (width - left - right) / Math.max(1, columns.length);
   const bar = Math.max(2, step * 0.7);
   const y = (value) => top + plot - (value / max) * plot;
@@ -90,6 +91,24 @@ export function stackedBars(columns, { name, describe, colours, axisEvery = 7 })
     grid,
     bars,
   );
+}
+
+/**
+ * A chart drawn again at the width its box is shown at, whenever that changes: `draw(width)` gives
+ * the SVG. A chart drawn once at 640 units and scaled to a phone's 350 pixels drew its 11px labels
+ * 6 pixels high; drawn at its width, its text is as console.css says at any width.
+ */
+export function fitted(draw, width = 640) {
+  const box = h("div", { class: "chart-box" }, draw(width));
+  let drawn = width;
+  new ResizeObserver(([entry]) => {
+    const now = Math.round(entry.contentRect.width);
+    if (now > 0 && now !== drawn) {
+      drawn = now;
+      box.replaceChildren(draw(now));
+    }
+  }).observe(box);
+  return box;
 }
 
 /** The legend of a chart's colours: a list of swatches and names. */

@@ -1,7 +1,7 @@
 // Home: the seed's "Security Monitoring" box (GET /v1/summary) and its "suspicious cases" link.
 
 import { api } from "../api.js";
-import { legend, seriesClasses, stackedBars } from "../chart.js";
+import { fitted, legend, seriesClasses, stackedBars } from "../chart.js";
 import { amounts, h, loading, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
 import { href } from "../router.js";
 
@@ -32,11 +32,14 @@ export function flagsPerDay(days) {
   const total = days.reduce((sum, d) => sum + d.count, 0);
   const colours = seriesClasses(new Set(days.flatMap((d) => Object.keys(d.by_reason))));
   const columns = days.map((d) => ({ label: dayLabel(d.date), total: d.count, parts: d.by_reason, date: d.date }));
-  const chart = stackedBars(columns, {
-    name: `Flags per day, last 30 days: ${plural(total, "flag", "flags")} in all`,
-    describe: (c) => `${dayLabel(c.date)}: ${plural(c.total, "flag", "flags")}${c.total ? ` (${reasonsText(c.parts)})` : ""}`,
-    colours,
-  });
+  const chart = fitted((width) =>
+    stackedBars(columns, {
+      name: `Flags per day, last 30 days: ${plural(total, "flag", "flags")} in all`,
+      describe: (c) => `${dayLabel(c.date)}: ${plural(c.total, "flag", "flags")}${c.total ? ` (${reasonsText(c.parts)})` : ""}`,
+      colours,
+      width,
+    }),
+  );
   const table = h(
     "table",
     { class: "data" },
