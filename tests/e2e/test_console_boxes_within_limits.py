@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.steps import sign_in_as
+from tests.e2e.console.steps import screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]
@@ -44,3 +44,37 @@ def test_a_paste_past_the_limit_is_said_not_cut_silently(page: Page, console: Lo
     assert kept == 250 or any("200" in text for text in said), (
         f"250 characters pasted, {kept} searched, nothing said: {said}"
     )
+
+
+@pytest.mark.parametrize(
+    ("box", "most"),
+    [("Webhook ID", 128), ("URL", 2048)],
+)
+def test_a_webhook_box_past_the_limit_is_said_on_submit_naming_the_box(
+    page: Page, console: LocalSystem, box: str, most: int
+) -> None:
+    # Given an admin on Webhooks who pastes one character more than the API takes into a box
+    sign_in_as(page, console, "admin", "webhooks")
+    fits = {"Webhook ID": "hook-" + "x" * 20, "URL": "https://hooks.example.com/in"}
+    start = "hook-" if box == "Webhook ID" else "https://hooks.example.com/"
+    pasted = (start + "a" * most)[: most + 1]
+    for name, text in fits.items():
+        page.get_by_label(name, exact=True).fill(text)
+    field = page.get_by_label(box, exact=True)
+    field.fill("")
+    field.focus()
+    page.keyboard.insert_text(pasted)
+    sent: list[str] = []
+    page.on("request", lambda r: r.method == "PUT" and sent.append(r.url))
+
+    # Then the box keeps the whole paste (nothing cut silently)
+    assert field.evaluate("el => el.value.length") == most + 1
+
+    # And on Save, the page says which box is too long, by how much, focused, and sends nothing
+    page.get_by_role("button", name="Save webhook").click()
+    told = f"{box} takes at most {most} characters; this is {most + 1}."
+    said = page.get_by_role("alert").filter(has_text=told)
+    expect(said).to_be_focused()
+    page.wait_for_timeout(300)
+    assert not sent, sent
+    screenshot(page, f"26-webhook-{'id' if box == 'Webhook ID' else 'url'}-too-long", full_page=False)

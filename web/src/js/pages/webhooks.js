@@ -7,8 +7,11 @@
 // storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, askFirst, empty, h, loading, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
+
+const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
+const URL_MOST = 2048; // characters a webhook's URL may be (the API's `url`)
 
 const NOTIFICATIONS = [
   "PartnerFlagged",
@@ -29,8 +32,10 @@ export function mountWebhooks(container) {
   const deliveries = h("div", { class: "results" });
 
   // ---- Save webhook ---------------------------------------------------------------------------
-  const webhookId = h("input", { id: "webhook-id", name: "id", required: true, maxlength: "128", autocomplete: "off" });
-  const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, maxlength: "2048", autocomplete: "off" });
+  // no maxlength: it would cut a paste silently (and counts an emoji as two); past what the API
+  // takes is said on submit, naming the box
+  const webhookId = h("input", { id: "webhook-id", name: "id", required: true, autocomplete: "off" });
+  const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, autocomplete: "off" });
   const boxes = NOTIFICATIONS.map((name) => h("input", { type: "checkbox", id: `webhook-event-${name}`, value: name }));
   const enabled = h("input", { type: "checkbox", id: "webhook-enabled", checked: true });
   const saveButton = h("button", { type: "submit", class: "primary" }, "Save webhook");
@@ -41,6 +46,12 @@ export function mountWebhooks(container) {
       "aria-labelledby": "save-webhook-heading",
       onsubmit: async (event) => {
         event.preventDefault();
+        const refused = overLimit(webhookId, "Webhook ID", ID_MOST) || overLimit(url, "URL", URL_MOST);
+        if (refused) {
+          replace(message, refused);
+          refused.focus();
+          return;
+        }
         saveButton.disabled = true;
         replace(message, h("p", { role: "status" }, "Saving the webhook…"));
         const id = webhookId.value.trim();
