@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, unique
@@ -199,3 +199,38 @@ def test_a_workflow_deleted_while_open_is_said_and_kept_as_typed(
     page.get_by_role("button", name="Save workflow").click()
     expect(page.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
     assert workflow_of(backend, workflow)["filter"]["threshold"] == 60000
+
+
+def test_switching_a_workflow_off_keeps_a_teammates_change_made_as_it_was_read(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a workflow in the list, and a teammate who changes its threshold just after the switch
+    # reads it (the switch PUTs the workflow it read, with `enabled` changed)
+    workflow = unique("wf-switch")
+    sign_in_as(page, console, "fraud", "workflows/new")
+    new_workflow(page, workflow, 50000, "block")
+    row = page.get_by_role("row").filter(has_text=workflow)
+    expect(row).to_contain_text("more than 50000")
+
+    def read_then_teammate(route: Route) -> None:
+        read = route.fetch()
+        now = workflow_of(backend, workflow)
+        changed = {k: now[k] for k in ("trigger", "actions", "enabled")}
+        changed["filter"] = {**now["filter"], "threshold": 20000}
+        answer = backend.fraud.put(backend.url(f"/v1/loyalty/workflows/{workflow}"), json=changed, timeout=10)
+        assert answer.status_code == 200, answer.text
+        route.fulfill(response=read)
+
+    page.route(f"**/v1/loyalty/workflows/{workflow}", read_then_teammate, times=1)
+
+    # When the switch is turned off
+    row.get_by_role("switch").uncheck()
+
+    # Then the teammate's threshold stands, nothing is switched, and the list is shown as it is now
+    said = page.get_by_role("alert").filter(has_text=f"Workflow {workflow} changed meanwhile")
+    expect(said).to_be_focused()
+    expect(said).to_contain_text("so it was not disabled")
+    stored = workflow_of(backend, workflow)
+    assert stored["filter"]["threshold"] == 20000 and stored["enabled"] is True, stored
+    expect(row).to_contain_text("more than 20000")
+    expect(row.get_by_role("switch")).to_be_checked()

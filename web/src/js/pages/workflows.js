@@ -229,8 +229,19 @@ function listPage(container, route) {
       replace(message, h("p", { role: "status", class: "success" }, `Workflow ${id} ${on ? "enabled" : "disabled"}.`));
     } catch (error) {
       box.checked = !on;
-      replace(message, problem(error));
-      if (error.status === 409) await load(); // changed or deleted in between: the list as it is now
+      if (error.status !== 409) {
+        replace(message, problem(error));
+        return;
+      }
+      // changed or deleted in between: nothing switched, the list as it is now
+      const said = h(
+        "p",
+        { class: "problem", role: "alert", tabindex: "-1" },
+        `Workflow ${idOf(workflow)} changed meanwhile (by a teammate, or in another tab), so it was not ${on ? "enabled" : "disabled"}. The list below is as it is now.`,
+      );
+      replace(message, said);
+      await load();
+      said.focus();
     } finally {
       box.disabled = false;
     }
