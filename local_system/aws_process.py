@@ -92,6 +92,10 @@ class Channel:
     opens one) and gives it back. Not one per thread: the API's server starts a thread per request,
     and a connection's handshake costs more than the call."""
 
+    # what a deployed function's calls wait at most (API Gateway's 29 s): a stand-in that stopped
+    # answering (frozen, not dead) held every request for ever, where AWS's would time out
+    ANSWER_WITHIN_SECONDS = 30.0
+
     def __init__(self, address: str, authkey: bytes) -> None:
         self.address = address
         self.authkey = authkey
@@ -103,10 +107,10 @@ class Channel:
             connection = self.idle.pop() if self.idle else None
         try:
             if connection is None:
-                from multiprocessing.connection import Client
-
-                connection = Client(self.address, "AF_UNIX", authkey=self.authkey)
+                connection = self._connect()
             connection.send(request)
+            if not connection.poll(self.ANSWER_WITHIN_SECONDS):
+                raise TimeoutError(f"no answer within {self.ANSWER_WITHIN_SECONDS} s")
             answer = connection.recv()
         except (EOFError, OSError) as error:
             if connection is not None:
@@ -119,6 +123,30 @@ class Channel:
         with self.lock:
             self.idle.append(connection)
         return answer
+
+    def _connect(self) -> Any:
+        """A new connection, within the time a call waits: its handshake needs the stand-in's answer
+        too, and multiprocessing's Client has no timeout (a thread left waiting on a frozen stand-in
+        ends when it answers again or goes away)."""
+        from multiprocessing.connection import Client
+
+        made: list[Any] = []
+        failed: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                made.append(Client(self.address, "AF_UNIX", authkey=self.authkey))
+            except BaseException as error:  # handed to the caller
+                failed.append(error)
+
+        opening = threading.Thread(target=connect, daemon=True)
+        opening.start()
+        opening.join(self.ANSWER_WITHIN_SECONDS)
+        if failed:
+            raise failed[0]
+        if not made:
+            raise TimeoutError(f"no connection within {self.ANSWER_WITHIN_SECONDS} s")
+        return made[0]
 
     def answer(self, model: Any, params: dict[str, Any], context: Any = None, **_: Any) -> Any:
         """A `before-call` handler: the stand-in's answer to a JSON-protocol call, parsed as botocore

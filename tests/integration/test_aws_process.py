@@ -196,6 +196,34 @@ def test_a_stand_in_gone_is_an_unreachable_endpoint(fake_credentials):
     assert time.monotonic() - started < 5
 
 
+def test_a_stand_in_that_stops_answering_is_an_unreachable_endpoint_not_a_hang(fake_credentials):
+    """A stand-in frozen (not dead: its socket still takes the call) held every request of the local
+    API for ever, where a deployed function's call times out (a faults tester's find)."""
+    process = AwsProcess(_free_port())
+    channel = Channel(process.address, process.authkey)
+    channel.ANSWER_WITHIN_SECONDS = 0.5
+    call = {"method": "POST", "headers": {"X-Amz-Target": "DynamoDB_20120810.ListTables"}, "body": b"{}"}
+    assert channel.answer(_list_tables_model(), call) is not None  # a connection made, then idle
+    os.kill(process.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(EndpointConnectionError):  # on the idle connection: its answer never comes
+            channel.answer(_list_tables_model(), call)
+        with pytest.raises(EndpointConnectionError):  # on a new one: its handshake never ends
+            channel.answer(_list_tables_model(), call)
+    finally:
+        os.kill(process.process.pid, signal.SIGCONT)
+        process.close()
+    assert time.monotonic() - started < 4
+
+
+def _list_tables_model() -> Any:
+    client = boto3.session.Session(region_name="us-east-1").client(
+        "dynamodb", endpoint_url="http://127.0.0.1:9"
+    )
+    return client.meta.service_model.operation_model("ListTables")
+
+
 _PARENT = """
 import sys, time
 from local_system.aws_process import AwsProcess
