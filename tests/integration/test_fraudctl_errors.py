@@ -64,7 +64,7 @@ def test_a_table_that_does_not_answer_is_said_so_not_taken_for_a_program_that_ex
         (
             ("create-program", "--name", "z"),
             {"TABLE_NAME": ""},
-            "error: configuration: invalid function configuration: table_name",
+            "error: configuration: invalid function configuration: TABLE_NAME (table_name)",
         ),
         (
             ("run", "hold-sweep"),
