@@ -70,8 +70,9 @@ PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows sta
 # what `_payload_value` holds: a number kept exactly (15 digits always are; 16 or 17 when the float
 # happens to write them back, which no simpler rule says), never one stored rounded
 _EXACT = (
-    "a number a 64-bit float holds as written (a payload keeps its numbers so): any of up to 15 "
-    "significant digits, a longer one only if the float writes it back the same"
+    "a number a 64-bit float holds as written (a payload keeps its numbers so): within its range "
+    "(1e-307 to 1e308 in size), any of up to 15 significant digits, a longer one only if the float "
+    "writes it back the same"
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, unique
@@ -201,36 +201,50 @@ def test_a_workflow_deleted_while_open_is_said_and_kept_as_typed(
     assert workflow_of(backend, workflow)["filter"]["threshold"] == 60000
 
 
-def test_switching_a_workflow_off_keeps_a_teammates_change_made_as_it_was_read(
+def test_switching_a_workflow_on_refuses_one_a_teammate_changed_since_the_list_showed_it(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
-    # Given a workflow in the list, and a teammate who changes its threshold just after the switch
-    # reads it (the switch PUTs the workflow it read, with `enabled` changed)
+    # Given a disabled workflow in the list (more than 50000, a thank-you), which a teammate then
+    # turns, still disabled, into "block every customer above 0"
     workflow = unique("wf-switch")
     sign_in_as(page, console, "fraud", "workflows/new")
     new_workflow(page, workflow, 50000, "block")
     row = page.get_by_role("row").filter(has_text=workflow)
     expect(row).to_contain_text("more than 50000")
+    now = workflow_of(backend, workflow)
+    mild = {k: now[k] for k in ("trigger", "filter")} | {
+        "actions": [{"type": "communication", "event": "thanks", "payload": {}}],
+        "enabled": False,
+    }
+    assert (
+        backend.fraud.put(backend.url(f"/v1/loyalty/workflows/{workflow}"), json=mild, timeout=10).status_code
+        == 200
+    )
+    page.reload()
+    row = page.get_by_role("row").filter(has_text=workflow)
+    expect(row).to_contain_text("Communication")
+    harsh = {
+        **mild,
+        "filter": {**mild["filter"], "threshold": 0, "customer": "all"},
+        "actions": [{"type": "block"}],
+    }
+    assert (
+        backend.fraud.put(
+            backend.url(f"/v1/loyalty/workflows/{workflow}"), json=harsh, timeout=10
+        ).status_code
+        == 200
+    )
 
-    def read_then_teammate(route: Route) -> None:
-        read = route.fetch()
-        now = workflow_of(backend, workflow)
-        changed = {k: now[k] for k in ("trigger", "actions", "enabled")}
-        changed["filter"] = {**now["filter"], "threshold": 20000}
-        answer = backend.fraud.put(backend.url(f"/v1/loyalty/workflows/{workflow}"), json=changed, timeout=10)
-        assert answer.status_code == 200, answer.text
-        route.fulfill(response=read)
+    # When this person, reading the row as it was shown, switches it on
+    row.get_by_role("switch").check()
 
-    page.route(f"**/v1/loyalty/workflows/{workflow}", read_then_teammate, times=1)
-
-    # When the switch is turned off
-    row.get_by_role("switch").uncheck()
-
-    # Then the teammate's threshold stands, nothing is switched, and the list is shown as it is now
+    # Then nothing is switched on (the switch read it again at the click, and enabled the block
+    # rule the row never showed), and the list is shown as it is now
     said = page.get_by_role("alert").filter(has_text=f"Workflow {workflow} changed meanwhile")
     expect(said).to_be_focused()
-    expect(said).to_contain_text("so it was not disabled")
+    expect(said).to_contain_text("so it was not enabled")
     stored = workflow_of(backend, workflow)
-    assert stored["filter"]["threshold"] == 20000 and stored["enabled"] is True, stored
-    expect(row).to_contain_text("more than 20000")
-    expect(row.get_by_role("switch")).to_be_checked()
+    assert stored["enabled"] is False and stored["actions"] == [{"type": "block"}], stored
+    expect(row).to_contain_text("Block")
+    expect(row.get_by_role("switch")).not_to_be_checked()
+    screenshot(page, "26-workflow-switch-refused", full_page=False)

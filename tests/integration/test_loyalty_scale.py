@@ -566,3 +566,24 @@ def test_an_earn_dated_back_into_a_window_above_all_along_runs_nothing_again(loy
 
     history = loyalty.customer("m1").body["history"]
     assert [h["action"] for h in history] == ["communication"], history
+
+
+def test_a_dip_at_the_start_of_the_day_an_earn_dated_back_arrives_runs_the_actions_again(
+    loyalty, tenant, aws, clock
+):
+    """Day 0's points leave at the start of day 7, when an earn dated day 3 has not arrived yet: the
+    window dipped then, on the day it arrived itself (the boundary of `periods.at_start`, a
+    reviewer's case)."""
+    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("rolling", rolling).status == 200
+    assert loyalty.earn("m1", 1001).status == 200
+    assert loyalty.status("m1", "unsuspend").status == 200
+    clock.advance(days=7)
+
+    dated = (clock.now() - timedelta(days=4)).isoformat()
+    assert earn_only(loyalty, "m1", 1001, id="late", occurred_at=dated).status == 200
+    run_queued_workflows()
+
+    customer = loyalty.customer("m1").body
+    assert customer["aggregates"]["earned"]["last_7_days"] == 1001
+    assert customer["status"] == "suspended", customer["history"]

@@ -223,9 +223,10 @@ function listPage(container, route) {
     box.disabled = true;
     try {
       const id = idOf(workflow);
-      const current = await api.get(`/v1/loyalty/workflows/${segment(id)}`);
-      // only `enabled` changes: of the workflow just read, not of one changed in between
-      await api.put(`/v1/loyalty/workflows/${segment(id)}`, { ...settingsOf(current), enabled: on, replaces: current.updated_at });
+      // only `enabled` changes, of the workflow as its row shows it: one a teammate changed since
+      // (read again at the click, a new threshold or action would have been switched on unseen) is
+      // refused, and the list is read again
+      await api.put(`/v1/loyalty/workflows/${segment(id)}`, { ...settingsOf(workflow), enabled: on, replaces: workflow.updated_at });
       replace(message, h("p", { role: "status", class: "success" }, `Workflow ${id} ${on ? "enabled" : "disabled"}.`));
     } catch (error) {
       box.checked = !on;
