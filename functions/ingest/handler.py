@@ -22,4 +22,4 @@ app.include_router(router)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # without its queue an event would be accepted and wait for a relay that has none either
-    return api.serve(app, event, context, dependencies(needs=("queue_url",)))
+    return api.serve(app, event, context, dependencies(needs=("queue",)))

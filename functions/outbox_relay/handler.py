@@ -20,7 +20,7 @@ from functions.shared.runtime import dependencies
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Both halves run whatever the other met: the scoring queue down must not keep notifications
     from a bus that is up, nor the reverse. A half that failed fails the run after (its alarm)."""
-    deps = dependencies(needs=("queue_url",))
+    deps = dependencies(needs=("queue",))
     done: dict[str, Any] = {}
     failed: list[Exception] = []
     for name, relay in (("relayed", relay_outbox), ("notifications", relay_all_notifications)):

@@ -79,13 +79,6 @@ class Settings(BaseModel):
             fields = ", ".join(_variable(".".join(map(str, e["loc"]))) for e in exc.errors())
             raise ConfigurationError(f"invalid function configuration: {fields}") from exc
 
-    def require(self, *settings: str) -> Settings:
-        """These settings, which the function cannot do without, are set (else ConfigurationError,
-        naming their variables): a function that would accept work it cannot pass on fails instead."""
-        if missing := [_variable(name) for name in settings if not getattr(self, name)]:
-            raise ConfigurationError(f"function configuration: {', '.join(missing)} not set")
-        return self
-
 
 def _variable(setting: str) -> str:
     return f"{VARIABLES[setting]} ({setting})" if setting in VARIABLES else setting

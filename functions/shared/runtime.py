@@ -12,7 +12,7 @@ from typing import Any
 
 from functions.shared.auth import ProgramCache
 from functions.shared.clock import Clock, SystemClock
-from functions.shared.config import Settings
+from functions.shared.config import ConfigurationError, Settings
 from functions.shared.messaging import (
     EventBridgePublisher,
     EventPublisher,
@@ -77,9 +77,20 @@ def build_repository(settings: Settings) -> Repository:
     )
 
 
+# what a dependency a function may need is built from, to name it when it is missing
+_BUILT_FROM = {"queue": "SCORING_QUEUE_URL", "workflow_queue": "LOYALTY_WORKFLOW_QUEUE_URL"}
+
+
 def dependencies(settings: Settings | None = None, needs: tuple[str, ...] = ()) -> Dependencies:
-    """`needs`: the settings the function cannot do without (`Settings.require`)."""
-    settings = (settings or Settings.from_env()).require(*needs)
+    """`needs`: the dependencies the function cannot do without (`queue`, `workflow_queue`): one
+    missing fails the invocation naming its variable, rather than accept work it cannot pass on."""
+    deps = _dependencies(settings or Settings.from_env())
+    if missing := [_BUILT_FROM[name] for name in needs if getattr(deps, name) is None]:
+        raise ConfigurationError(f"function configuration: {', '.join(missing)} not set")
+    return deps
+
+
+def _dependencies(settings: Settings) -> Dependencies:
     if settings not in _built:
         queue = (
             SqsScoringQueue(_ClientOnFirstUse("sqs", settings), settings.queue_url)

@@ -485,17 +485,23 @@ def test_an_earn_id_with_brackets_has_its_run_done_and_its_spend_wait_lifted(
     assert spent.status == 200, spent.body
 
 
+def crossed_then_let_go(loyalty: Loyalty, clock: Any, days: int) -> None:
+    """m1 crossed a 7-day window over 1000 that suspends, was let go by the fraud team, and `days`
+    have passed since."""
+    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("rolling", rolling).status == 200
+    assert loyalty.earn("m1", 1001).status == 200
+    assert loyalty.status("m1", "unsuspend").status == 200
+    clock.advance(days=days)
+
+
 @pytest.mark.parametrize("path", ["queue", "relay"])
 def test_an_earn_dated_back_into_a_rolling_window_it_crosses_again_runs_its_actions(
     loyalty, tenant, aws, clock, monkeypatch, path
 ):
     # Given a customer who crossed a 7-day window, was suspended and let go by the fraud team, and
     # whose window is empty twelve days later
-    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
-    assert loyalty.workflow("rolling", rolling).status == 200
-    assert loyalty.earn("m1", 1001).status == 200
-    assert loyalty.status("m1", "unsuspend").status == 200
-    clock.advance(days=12)
+    crossed_then_let_go(loyalty, clock, days=12)
     assert loyalty.customer("m1").body["aggregates"]["earned"]["last_7_days"] == 0
 
     # When 5,000 points dated six days back arrive (a late import, or a fraudster's choice), their
@@ -533,11 +539,7 @@ def test_earns_dated_back_together_before_their_runs_still_run_a_rolling_windows
     """A nightly import of earns dated back, all recorded before their runs (the queue's way): each
     run counted the others as if they had been there when the days began, found no dip, and the
     customer spent them unsuspended (a reviewer's find)."""
-    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
-    assert loyalty.workflow("rolling", rolling).status == 200
-    assert loyalty.earn("m1", 1001).status == 200
-    assert loyalty.status("m1", "unsuspend").status == 200
-    clock.advance(days=12)
+    crossed_then_let_go(loyalty, clock, days=12)
     assert loyalty.customer("m1").body["aggregates"]["earned"]["last_7_days"] == 0
 
     for n in range(how_many):  # dated back into every window since the dip, each above it alone
@@ -574,11 +576,7 @@ def test_a_dip_at_the_start_of_the_day_an_earn_dated_back_arrives_runs_the_actio
     """Day 0's points leave at the start of day 7, when an earn dated day 3 has not arrived yet: the
     window dipped then, on the day it arrived itself (the boundary of `periods.at_start`, a
     reviewer's case)."""
-    rolling = workflow_settings(date_range="last_7_days", threshold=1000, actions=[{"type": "suspend"}])
-    assert loyalty.workflow("rolling", rolling).status == 200
-    assert loyalty.earn("m1", 1001).status == 200
-    assert loyalty.status("m1", "unsuspend").status == 200
-    clock.advance(days=7)
+    crossed_then_let_go(loyalty, clock, days=7)
 
     dated = (clock.now() - timedelta(days=4)).isoformat()
     assert earn_only(loyalty, "m1", 1001, id="late", occurred_at=dated).status == 200
