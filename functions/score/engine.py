@@ -121,6 +121,16 @@ def case_id_for(program_id: str, event_id: str) -> str:
     return "case_" + hashlib.sha256(f"{program_id}/{event_id}".encode()).hexdigest()[:16]
 
 
+def _transaction_read(event: Any) -> str | None:
+    """The transaction whose claim scoring reads: a purchase's own (counted once), or the one an API
+    reward names without naming its customer (whose customer the claim gives)."""
+    if isinstance(event, TransactionCreated):
+        return str(event.transaction.id)
+    if isinstance(event, RewardCreated) and event.reward.transaction_id and not event.reward.customer_id:
+        return str(event.reward.transaction_id)
+    return None
+
+
 class Engine:
     def __init__(
         self,
@@ -159,7 +169,7 @@ class Engine:
                 plan.counter_names(),
                 reward_id,
                 plan.customer_id,
-                event.transaction.id if isinstance(event, TransactionCreated) else None,
+                _transaction_read(event),
             )
             crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             account = self.account_change(event, plan, snapshot, crowds)
@@ -488,7 +498,9 @@ class Engine:
                 status="new",
                 created_at=event.occurred_at,
                 source="api",
-                customer_id=r.customer_id or None,
+                # naming only a transaction: that transaction's customer, as its claim says (SPEC 4: a
+                # flagged customer's transactions' rewards are held; untied, it stayed payable)
+                customer_id=r.customer_id or snapshot.transaction_customer or None,
                 transaction_id=r.transaction_id or None,
             )
         return given

@@ -587,3 +587,68 @@ def test_a_rewrite_refused_again_and_again_never_holds_back_a_hold(env, monkeypa
     assert report.held == 1
     assert [f["subject"] for f in report.failed] == ["customer:c-held"]
     assert not repo.get_subject(program, "customer", "c-held").customer_marks  # the next run tries again
+
+
+def test_signals_on_a_flagged_partner_that_would_not_flag_alone_are_added_to_its_case(env):
+    """SPEC 4: new signals on a flagged subject add reasons to its case. Only an event that flagged
+    on its own did: a flagged partner's login from a hosting network abroad answered `allow` with
+    two reasons and its case's id, while the case (the drawer, the disputes) showed neither."""
+    from tests.integration.test_disputes import case_of, flag_partner
+
+    case_id = flag_partner(env, "p-w")  # open: email_duplicate
+    login = sample("account.updated", id="u-w", occurred_at="2026-11-05T09:00:00Z", activity="login")
+    login["partner"] = {"id": "p-w"}
+    login["session"] = {"ip": "8.8.8.8", "device_fingerprint": "fp-p-w"}  # a hosting IP abroad
+    send(env.tenant, login)
+    drain(env.aws)
+
+    answer = status(env.tenant, "u-w")
+    fired = {r["code"] for r in answer["decision"]["reasons"]}
+    assert answer["decision"]["action"] == "allow" and fired and answer["case_id"] == case_id, answer
+    case = case_of(env.tenant, case_id)
+    assert fired <= {r["code"] for r in case["reasons"]}, case["reasons"]
+    assert "email_duplicate" in {r["code"] for r in case["reasons"]}
+
+
+def test_an_api_reward_naming_only_a_flagged_customers_transaction_is_held(env):
+    """SPEC 4: when a customer is flagged, the transactions' rewards tied to that customer go on
+    hold. An API reward naming the customer's transaction and not the customer was tied to no one:
+    before the flag or after it, and after the sweep, it stayed payable (an auditor's find). The
+    transaction's claim now keeps its customer, and such a reward is that customer's."""
+    from tests.integration.test_disputes import rewards_of, set_clock
+
+    def bonus(reward_id: str, at: str, transaction_id: str, customer_id: str | None = None) -> dict:
+        event = sample("reward.created", id=f"evt-{reward_id}", occurred_at=at)
+        event["reward"].update(
+            id=reward_id,
+            partner_id="p-h",
+            customer_id=customer_id,
+            transaction_id=transaction_id,
+            amount="2.00",
+        )
+        return event
+
+    send(env.tenant, signup("p-h", email="host.h@example.com", ip="81.2.69.220", at="2026-11-01T09:00:00Z"))
+    first = purchase("cz", "p-h", at="2026-11-02T10:00:00Z", reward="5.00", ip="81.2.69.222")
+    send(env.tenant, first)
+    drain(env.aws)
+    send(env.tenant, bonus("r-before", "2026-11-03T08:00:00Z", first["transaction"]["id"]))
+    drain(env.aws)
+    # the customer buys again with the partner's own address: a self-referral flags the customer
+    flagging = purchase(
+        "cz", "p-h", email="host.h@example.com", at="2026-11-04T10:00:00Z", reward="5.00", ip="81.2.69.221"
+    )
+    send(env.tenant, flagging)
+    drain(env.aws)
+    assert status(env.tenant, flagging["id"])["decision"]["action"] == "flag"
+    send(env.tenant, bonus("r-after", "2026-11-05T08:00:00Z", flagging["transaction"]["id"]))
+    send(env.tenant, bonus("r-control", "2026-11-05T08:00:00Z", flagging["transaction"]["id"], "cz"))
+    drain(env.aws)
+
+    set_clock(env.clock, datetime(2026, 11, 20, 10, 30, tzinfo=UTC))
+    sweep(env.deps)
+
+    got = rewards_of(env.tenant, partner_id="p-h")
+    assert got[first["reward"]["id"]] == got["r-control"] == "on_hold"
+    assert got["r-before"] == "on_hold", got  # tied by its transaction, held by the customer's flag
+    assert got["r-after"] == "on_hold", got  # arrived after it: held by the sweep

@@ -337,6 +337,7 @@ class Snapshot:
     counters: dict[str, int]
     reward_taken: bool = False  # the event's reward id already names a stored reward
     transaction_event: str | None = None  # the event that recorded the event's transaction id
+    transaction_customer: str | None = None  # and that transaction's customer (claims since 12-05)
     holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's

@@ -260,6 +260,8 @@ class ClaimTransaction:
     program_id: str
     transaction_id: str
     event_id: str
+    # the transaction's customer: an API reward naming only the transaction is tied to it (SPEC 4)
+    customer_id: str | None = None
 
 
 Write = (

@@ -202,6 +202,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
 
     class TransactionItem(base, discriminator="transaction"):  # type: ignore[valid-type,misc,call-arg]
         event_id = UnicodeAttribute()  # the event that recorded the transaction (`ClaimTransaction`)
+        customer_id = UnicodeAttribute(null=True)  # its customer (absent from claims before 12-05)
 
     class NotificationItem(base, discriminator="notification"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -328,6 +329,7 @@ class PartnersDynamo(DynamoBase):
             },
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
             transaction_event=getattr(found.get(transaction_pk), "event_id", None),  # "": none asked
+            transaction_customer=getattr(found.get(transaction_pk), "customer_id", None),
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
@@ -795,6 +797,7 @@ class PartnersDynamo(DynamoBase):
                 keys.transaction_pk(write.program_id, write.transaction_id),
                 keys.TRANSACTION_SK,
                 event_id=write.event_id,
+                customer_id=write.customer_id,
             )
             tx.save(item, condition=m.base.pk.does_not_exist() | (m.transaction.event_id == write.event_id))
             return "put"

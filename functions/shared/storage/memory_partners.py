@@ -94,7 +94,8 @@ class PartnersMemory:
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
         # identifiers kept outside profiles (`SpillIdentifier`), per subject
         self._spilled: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
-        self._transactions: dict[tuple[str, str], str] = {}  # (program, transaction id): event id
+        # (program, transaction id): the event that recorded it, and its customer
+        self._transactions: dict[tuple[str, str], tuple[str, str | None]] = {}
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -119,7 +120,10 @@ class PartnersMemory:
                 network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
-                transaction_event=self._transactions.get((program_id, transaction_id or "")),
+                transaction_event=self._transactions.get((program_id, transaction_id or ""), (None, None))[0],
+                transaction_customer=self._transactions.get((program_id, transaction_id or ""), (None, None))[
+                    1
+                ],
                 holdables=self._holdables.get((program_id, *subject), NO_HOLDABLES),
                 partner_holdables=self._holdables.get(
                     (program_id, "partner", partner_id or ""), NO_HOLDABLES
@@ -402,12 +406,11 @@ class PartnersMemory:
         self._counters[slot] = self._counters.get(slot, 0) + 1
 
     def _transaction_free(self, write: ClaimTransaction) -> bool:
-        return (
-            self._transactions.get((write.program_id, write.transaction_id), write.event_id) == write.event_id
-        )
+        recorded = self._transactions.get((write.program_id, write.transaction_id))
+        return recorded is None or recorded[0] == write.event_id
 
     def _claim_transaction(self, write: ClaimTransaction) -> None:
-        self._transactions[(write.program_id, write.transaction_id)] = write.event_id
+        self._transactions[(write.program_id, write.transaction_id)] = (write.event_id, write.customer_id)
 
     def _reward_free(self, write: PutReward) -> bool:
         return (write.reward.program_id, write.reward.reward_id) not in self._rewards
