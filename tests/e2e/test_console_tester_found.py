@@ -311,6 +311,21 @@ def test_a_deep_link_status_none_of_the_choices_is_shown_as_asked_and_named_as_t
     screenshot(page, f"26-deep-link-status-{value}", full_page=False)
 
 
+def test_a_status_picked_on_resolved_cases_searches_with_what_the_box_holds(
+    page: Page, console: LocalSystem
+) -> None:
+    """SPEC 10: Resolved cases has a search box and a status filter; picking a status searched with
+    the search last applied, and emptied what had been typed since (an auditor's find)."""
+    sign_in_as(page, console, "fraud", "resolved")
+    page.get_by_label("Search partners").fill("frank")
+
+    page.get_by_label("Status").select_option(label="Declined")
+
+    expect(page).to_have_url(re.compile(r"#/resolved\?.*q=frank"))
+    expect(page).to_have_url(re.compile(r"status=declined"))
+    expect(page.get_by_label("Search partners")).to_have_value("frank")
+
+
 def chart_labels(page: Page) -> list[dict[str, float]]:
     """Each text of the Flags per day chart: its size on the screen (the font's CSS pixels times the
     SVG's scale) and whether it lies within the chart."""
@@ -343,7 +358,7 @@ def test_the_flags_per_day_labels_are_readable_on_a_phone(
 
     # Then every axis label is drawn at least 11 pixels high (a viewBox scaled to the phone's
     # width drew them at 6), and within the chart
-    chart.scroll_into_view_if_needed()
+    # the chart is drawn again for its new width (a new element): measured once it is there
     expect(page.locator(".flags-per-day svg.chart text").first).to_be_visible()
     labels = chart_labels(page)
     for _ in range(20):  # a chart drawn again for its new width: within a frame or two
@@ -353,4 +368,5 @@ def test_the_flags_per_day_labels_are_readable_on_a_phone(
         labels = chart_labels(page)
     assert labels and min(label["px"] for label in labels) >= 11, labels
     assert all(label["inside"] for label in labels), labels
+    page.locator(".flags-per-day").scroll_into_view_if_needed()
     screenshot(page, f"26-chart-390-{'narrowed' if resized else 'opened'}", full_page=False)

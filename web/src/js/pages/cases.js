@@ -86,7 +86,9 @@ export function mountCases(view) {
           {
             id: "status-filter",
             name: "status",
-            onchange: () => navigate(listUrl({ status: statusSelect.value, cursor: "" })),
+            // a status picked searches with the box as it is now (it kept the search last applied,
+            // and what was typed since was emptied)
+            onchange: (event) => event.target.form.requestSubmit(),
           },
           STATUS_FILTER.map(([value, label]) => h("option", { value, selected: value === state.status }, label)),
           unlistedChoice(state.status, STATUS_FILTER.map(([value]) => value)),
