@@ -211,7 +211,10 @@ def _serve(connection: Any, dynamodb: Any) -> None:
                     answer = moto_answers(method, url, headers, body)
             except Exception as error:  # an answer moto could not give: a 500, as its server would
                 answer = (500, {"Content-Type": "text/plain"}, f"{type(error).__name__}: {error}".encode())
-            connection.send(answer)
+            try:
+                connection.send(answer)
+            except OSError:  # the caller gave up on it (a call waits 30 s at most): its connection went
+                return
 
 
 class _DynamoDBFirst:

@@ -183,9 +183,10 @@ class Engine:
             given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
-            lists = ListsRead(
-                snapshot.holdables, snapshot.partner_holdables, customer=snapshot.customer_holdables
-            )
+            # a reward's customer's list, when it was read (the reward named the customer); one known
+            # only from its transaction's claim was not: its list is marked unread, never written blind
+            customer_list = snapshot.customer_holdables if plan.customer_id else None
+            lists = ListsRead(snapshot.holdables, snapshot.partner_holdables, customer=customer_list)
             if given.flag:
                 # a customer's rewards all; a partner's from the time the flag leaves it flagged from
                 since = (
@@ -204,7 +205,7 @@ class Engine:
                         snapshot.partner_holdables,
                         True,
                         since,
-                        snapshot.customer_holdables,
+                        customer_list,
                     )
                 else:
                     rewards = listed

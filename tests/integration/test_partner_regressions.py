@@ -589,27 +589,6 @@ def test_a_rewrite_refused_again_and_again_never_holds_back_a_hold(env, monkeypa
     assert not repo.get_subject(program, "customer", "c-held").customer_marks  # the next run tries again
 
 
-def test_signals_on_a_flagged_partner_that_would_not_flag_alone_are_added_to_its_case(env):
-    """SPEC 4: new signals on a flagged subject add reasons to its case. Only an event that flagged
-    on its own did: a flagged partner's login from a hosting network abroad answered `allow` with
-    two reasons and its case's id, while the case (the drawer, the disputes) showed neither."""
-    from tests.integration.test_disputes import case_of, flag_partner
-
-    case_id = flag_partner(env, "p-w")  # open: email_duplicate
-    login = sample("account.updated", id="u-w", occurred_at="2026-11-05T09:00:00Z", activity="login")
-    login["partner"] = {"id": "p-w"}
-    login["session"] = {"ip": "8.8.8.8", "device_fingerprint": "fp-p-w"}  # a hosting IP abroad
-    send(env.tenant, login)
-    drain(env.aws)
-
-    answer = status(env.tenant, "u-w")
-    fired = {r["code"] for r in answer["decision"]["reasons"]}
-    assert answer["decision"]["action"] == "allow" and fired and answer["case_id"] == case_id, answer
-    case = case_of(env.tenant, case_id)
-    assert fired <= {r["code"] for r in case["reasons"]}, case["reasons"]
-    assert "email_duplicate" in {r["code"] for r in case["reasons"]}
-
-
 def test_an_api_reward_naming_only_a_flagged_customers_transaction_is_held(env):
     """SPEC 4: when a customer is flagged, the transactions' rewards tied to that customer go on
     hold. An API reward naming the customer's transaction and not the customer was tied to no one:
