@@ -179,6 +179,8 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     # And a new campaign under its ID changes nothing of it: the form says it exists, and links it
     go_to_tab(page, "Campaigns")
     page.get_by_role("link", name="New campaign").click()
+    # the new form drawn first: the list's own `Campaign ID` box (Open) has the same label
+    expect(page.get_by_role("heading", name="New campaign", level=2)).to_be_visible()
     page.get_by_label("Campaign ID").fill(campaign)
     page.get_by_label("Total cap", exact=True).fill("5")
     page.get_by_label("Per-customer cap").fill("5")
