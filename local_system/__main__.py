@@ -132,7 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     # (local_system/aws_process.py): its half of each event's work runs on another core than the
     # functions' half. It serves the functions' calls over a private socket, and everything outside
     # over its server on --aws-port.
-    aws = AwsProcess(args.aws_port)
+    try:
+        aws = AwsProcess(args.aws_port)
+    except RuntimeError as error:  # its own line says why (moto's: a port in use); no traceback
+        print(
+            f"local system: the AWS stand-in did not start ({error}). If port {args.aws_port} is in use, "
+            "stop what holds it or give another with --aws-port",
+            file=sys.stderr,
+        )
+        return 1
     atexit.register(aws.close)  # however this process ends short of being killed, the stand-in's ends too
     aws.route_calls()  # before any client: it applies to the sessions created after it
     aws_url = f"http://127.0.0.1:{args.aws_port}"

@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         mock.stop()
+        # its socket's directory, which the parent removes too unless it was killed outright
+        shutil.rmtree(Path(args.socket).parent, ignore_errors=True)
     return 0
 
 

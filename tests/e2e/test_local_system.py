@@ -307,6 +307,12 @@ def test_the_local_system_runs_as_three_processes_that_stop_together():
         children = _children(system.pid)
         commands = sorted(Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[2] for child in children)
         assert commands == [b"local_system.aws_process", b"local_system.workers"]
+        stand_in = next(
+            c for c in children if b"local_system.aws_process" in Path(f"/proc/{c}/cmdline").read_bytes()
+        )
+        arguments = Path(f"/proc/{stand_in}/cmdline").read_bytes().decode().split("\0")
+        socket_directory = Path(arguments[arguments.index("--socket") + 1]).parent
+        assert socket_directory.is_dir()
         integration = system.session("integration")
         event = sample("partnership.created", id=f"e2e-three-{time.time_ns()}")
         assert integration.post(f"{system.api_url}/v1/events", json=event, timeout=10).status_code == 202
@@ -319,8 +325,10 @@ def test_the_local_system_runs_as_three_processes_that_stop_together():
         assert status == "scored"
         # When its main process is killed without a chance to stop them
         os.kill(system.pid, signal.SIGKILL)
-        # Then moto's process and the workers' stop by themselves: no port or socket outlives it
+        # Then moto's process and the workers' stop by themselves: no port or socket outlives it,
+        # nor the socket's directory (each kill left one behind in /tmp)
         assert _gone_within(children, 15), [c for c in children if _running(c)]
+        assert not socket_directory.exists()
 
 
 def test_ctrl_c_stops_every_process_of_the_local_system():
@@ -381,3 +389,33 @@ def test_a_child_process_that_dies_stops_the_whole_system_and_says_which():
             raise AssertionError("the local system kept running without its workers")
         said = "".join(system.output)
     assert "local system: stopped unexpectedly: " in said and "workers (exit -9)" in said, said[-2000:]
+
+
+def test_an_aws_port_in_use_is_said_in_a_line_not_a_traceback():
+    import socket
+
+    with socket.socket() as taken, socket.socket() as free:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        free.bind(("127.0.0.1", 0))
+        api_port = free.getsockname()[1]
+        free.close()
+        started = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "local_system",
+                "--port",
+                str(api_port),
+                "--aws-port",
+                str(taken.getsockname()[1]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert started.returncode == 1, started
+    assert "Traceback" not in started.stderr + started.stdout, started.stderr
+    assert "--aws-port" in started.stderr
+    assert "Ctrl-C" not in started.stdout  # nothing was started
