@@ -123,7 +123,10 @@ class QueuePoller(threading.Thread):
                     timeout_seconds=self.timeout_seconds,
                 )
             except Exception:  # keep polling, as the event source mapping does
-                logger.exception("local poller round failed")
+                # named here: the shared logger still carries the keys of the last handler it ran
+                logger.exception(
+                    "local poller round failed", extra={"handler": self.handler, "queue_url": self.queue_url}
+                )
                 self.stopping.wait(1)
 
     def stop(self) -> None:
