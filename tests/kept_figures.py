@@ -15,9 +15,9 @@ from functions.score.service import engine_for
 from functions.shared.clock import FixedClock
 from functions.shared.domain.cases import TAKES_HOLDS
 from functions.shared.domain.model import StoredEvent
+from functions.shared.domain.rewards import totals
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import Conflict, NotFound
-from functions.shared.money import to_micros
 from tests.support import sample
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -242,9 +242,7 @@ class World:
                 found.append(f"reward {r.reward_id} on hold under a {c.status} case {r.case_id}")
         for cid, c in all_cases.items():
             mine = [r for r in held if r.case_id == cid]
-            micros: dict[str, int] = {}
-            for r in mine:
-                micros[r.currency] = micros.get(r.currency, 0) + to_micros(r.amount)
+            micros = totals(mine)
             if c.held_count != len(mine):
                 found.append(
                     f"case {cid} ({c.subject_type} {c.subject_id}, {c.status}) held_count "
@@ -254,9 +252,7 @@ class World:
                 found.append(f"case {cid} ({c.status}) hold_micros {c.hold_micros} != {micros}")
             if c.status == "removed":
                 archived = [r for r in rewards if r.status == "archived" and r.partner_id == c.subject_id]
-                amicros: dict[str, int] = {}
-                for r in archived:
-                    amicros[r.currency] = amicros.get(r.currency, 0) + to_micros(r.amount)
+                amicros = totals(archived)
                 if c.archived_count != len(archived):
                     found.append(
                         f"removed case {cid} archived_count {c.archived_count} != "
@@ -287,9 +283,7 @@ class World:
             found.append(f"summary cases {kept.cases} != recount {counts}")
         if kept.held != len(held):
             found.append(f"summary held {kept.held} != {len(held)} on_hold rewards")
-        micros = {}
-        for r in held:
-            micros[r.currency] = micros.get(r.currency, 0) + to_micros(r.amount)
+        micros = totals(held)
         if {k: v for k, v in kept.held_micros.items() if v} != micros:
             found.append(f"summary held_micros {kept.held_micros} != {micros}")
         days: dict[str, int] = {}
