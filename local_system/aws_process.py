@@ -130,23 +130,13 @@ class Channel:
         ends when it answers again or goes away)."""
         from multiprocessing.connection import Client
 
-        made: list[Any] = []
-        failed: list[BaseException] = []
+        from functions.shared.waiting import within
 
-        def connect() -> None:
-            try:
-                made.append(Client(self.address, "AF_UNIX", authkey=self.authkey))
-            except BaseException as error:  # handed to the caller
-                failed.append(error)
-
-        opening = threading.Thread(target=connect, daemon=True)
-        opening.start()
-        opening.join(self.ANSWER_WITHIN_SECONDS)
-        if failed:
-            raise failed[0]
-        if not made:
-            raise TimeoutError(f"no connection within {self.ANSWER_WITHIN_SECONDS} s")
-        return made[0]
+        return within(
+            self.ANSWER_WITHIN_SECONDS,
+            lambda: Client(self.address, "AF_UNIX", authkey=self.authkey),
+            "connection",
+        )
 
     def answer(self, model: Any, params: dict[str, Any], context: Any = None, **_: Any) -> Any:
         """A `before-call` handler: the stand-in's answer to a JSON-protocol call, parsed as botocore

@@ -9,7 +9,6 @@ import contextlib
 import http.client
 import json
 import math
-import queue
 import socket
 import ssl
 import threading
@@ -24,6 +23,7 @@ from functions.shared.domain.webhooks import (
     Target,
 )
 from functions.shared.errors import StorageUnavailable
+from functions.shared.waiting import within
 
 SQS_MAX_DELAY_SECONDS = 900
 
@@ -63,23 +63,13 @@ class SqsTryQueue:
 
 
 def resolve(host: str, port: int, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> list[str]:
-    """Every address the host resolves to (IPv4 and IPv6), within `timeout` (OSError past it).
-    getaddrinfo has no timeout of its own: it runs on a thread of its own, left behind past it."""
-    answers: queue.Queue[Any] = queue.Queue(maxsize=1)
-
-    def look_up() -> None:
-        try:
-            answers.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the caller, whatever it is
-            answers.put(exc)
-
-    threading.Thread(target=look_up, daemon=True).start()
-    try:
-        found = answers.get(timeout=timeout)
-    except queue.Empty:
-        raise OSError(f"no answer from the name's resolution within {timeout} s") from None
-    if isinstance(found, BaseException):
-        raise found
+    """Every address the host resolves to (IPv4 and IPv6), within `timeout` (OSError past it:
+    getaddrinfo has no timeout of its own)."""
+    found = within(
+        timeout,
+        lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM),
+        "answer from the name's resolution",
+    )
     return sorted({str(info[4][0]) for info in found})
 
 
