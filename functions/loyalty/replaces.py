@@ -6,7 +6,7 @@ same id. Left out, a PUT replaces whatever is there (SPEC 3.4's PUT)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from pydantic import BaseModel
 
@@ -29,18 +29,16 @@ def replaces_of(settings: BaseModel) -> Replaces:
 
 def check(what: str, replaces: Replaces, current: datetime | None) -> None:
     """`current`: the stored one's `updated_at` (None: there is none)."""
-    if isinstance(replaces, _Anything) or (replaces is None and current is None):
+    if isinstance(replaces, _Anything):
+        return
+    if current is None:
+        if replaces is not None:
+            raise Conflict(f"{what} no longer exists: it was deleted since you read it")
         return
     if replaces is None:
-        raise Conflict(f"{what} exists already (updated_at {_shown(current)}): read it, then change it")
-    if current is None:
-        raise Conflict(f"{what} no longer exists: it was deleted since you read it")
+        raise Conflict(f"{what} exists already (updated_at {timestamp(current)}): read it, then change it")
     if as_utc(replaces) != current:
         raise Conflict(
-            f"{what} was changed since you read it (updated_at {_shown(current)}, not {_shown(replaces)}): "
-            "read it again"
+            f"{what} was changed since you read it (updated_at {timestamp(current)}, "
+            f"not {timestamp(replaces)}): read it again"
         )
-
-
-def _shown(at: Any) -> str:
-    return timestamp(at)

@@ -70,9 +70,8 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         customer_id = UnicodeAttribute()
         period = UnicodeAttribute()
         markers: MapAttribute[str, Any] = MapAttribute(null=True)
-        late = UnicodeAttribute(
-            null=True
-        )  # JSON: {arrival day: [earned, bonus, spent]} (`PeriodTotals.late`)
+        # JSON: {arrival day: [earned, bonus, spent]} (`PeriodTotals.late`)
+        late = UnicodeAttribute(null=True)
 
     class LoyaltyHistoryItem(base, discriminator="loyalty_history"):  # type: ignore[valid-type,misc,call-arg]
         at = UTCDateTimeAttribute()
