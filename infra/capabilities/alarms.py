@@ -124,18 +124,15 @@ class Alarms(Construct):
             if (rate := _RATE.fullmatch(spec.expression)) is None:
                 continue  # a monthly cron: absent a month, longer than an alarm can look back
             every = Duration.minutes(max(int(rate.group(1)), constants.ALARM_PERIOD_SECONDS // 60))
-            alarm = cloudwatch.Alarm(
-                self,
+            self._add(
                 f"{pascal_case(spec.function.name)}NotRunning",
-                metric=functions[spec.function.name].metric_invocations(period=every, statistic="Sum"),
-                threshold=1,
-                evaluation_periods=3,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,  # no invocation, no data
-                alarm_description=f"{spec.name} has not run for three of its periods ({spec.expression}): "
+                functions[spec.function.name].metric_invocations(period=every, statistic="Sum"),
+                1,
+                f"{spec.name} has not run for three of its periods ({spec.expression}): "
                 "its rule disabled or deleted, or its function unable to start",
+                runs=3,
+                below=True,
             )
-            self._notify(alarm)
 
     def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
         """A metric the functions emit through Powertools: its namespace, and its `service`
@@ -159,8 +156,11 @@ class Alarms(Construct):
         description: str,
         runs: int = 1,
         of: int | None = None,
+        below: bool = False,
     ) -> None:
-        """`runs` of the last `of` periods (`runs` when not given) must each breach."""
+        """`runs` of the last `of` periods (`runs` when not given) must each breach: reach the
+        threshold, or with `below` stay under it, a period with no data counting as under (a
+        function not invoked has no Invocations data at all)."""
         alarm = cloudwatch.Alarm(
             self,
             alarm_id,
@@ -168,13 +168,14 @@ class Alarms(Construct):
             threshold=threshold,
             evaluation_periods=of or runs,
             datapoints_to_alarm=runs,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+            if below
+            else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING
+            if below
+            else cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        self._notify(alarm)
-
-    def _notify(self, alarm: cloudwatch.Alarm) -> None:
         if self._topic is not None:
             alarm.add_alarm_action(actions.SnsAction(self._topic))
         self.alarms.append(alarm)
