@@ -190,7 +190,7 @@ export function empty(text) {
 export function overLimit(input, label, most) {
   const length = [...input.value.trim()].length;
   if (length <= most) return null;
-  return h("p", { class: "problem", role: "alert", tabindex: "-1" }, `${label} takes at most ${most} characters; this is ${length}.`);
+  return alertBox("p", `${label} takes at most ${most} characters; this is ${length}.`);
 }
 
 /** A query parameter as the form's box says it, without the API's `query.` ("query.q: ..." as "q: ..."),
@@ -206,9 +206,14 @@ export function unlistedChoice(value, choices) {
   return h("option", { value, selected: true }, `${value} (not one of these)`);
 }
 
+/** Something refused or changed meanwhile, said where it stands: an alert the focus can be moved to. */
+export function alertBox(tag, ...children) {
+  return h(tag, { class: "problem", role: "alert", tabindex: "-1" }, ...children);
+}
+
 /** An API error in words: its problem detail, and each field it names. */
 export function problem(error) {
-  const box = h("div", { class: "problem", role: "alert", tabindex: "-1" }); // focusable where it stands for what failed
+  const box = alertBox("div"); // focusable where it stands for what failed
   const title = error.title && error.title !== error.message ? `${error.title}: ` : "";
   append(box, h("p", {}, title, withoutQuery(error.message || String(error))));
   // each field the API named, unless the detail already says exactly that

@@ -4,7 +4,7 @@
 // ID, or created.
 
 import { api, segment } from "../api.js";
-import { count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, when, words } from "../dom.js";
+import { alertBox, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, when, words } from "../dom.js";
 import { changedSince, field, fromLocalInput, select, toLocalInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -146,9 +146,8 @@ function campaignForm(id, existing, onSaved, onConflict) {
         replace(message, problem(error));
       } else if (isNew) {
         // a new campaign under a taken ID: nothing changed; the form stays as typed, for another ID
-        const said = h(
+        const said = alertBox(
           "p",
-          { class: "problem", role: "alert", tabindex: "-1" },
           `A campaign ${campaignId} exists already, so nothing was saved: `,
           h("a", { href: href(["campaigns", campaignId]) }, "open it"),
           " to change its caps, or choose another ID.",
@@ -237,9 +236,8 @@ export function mountCampaigns(container, route) {
    * values now, so a second save cannot undo the teammate's change unseen). */
   async function changedMeanwhile(changes, wasShown) {
     const what = wasShown ? "was changed since you opened it" : "was made since you found none";
-    const said = h(
+    const said = alertBox(
       "div",
-      { class: "problem", role: "alert", tabindex: "-1" },
       h("p", {}, `Campaign ${target} ${what} (by a teammate, or in another tab), so nothing was saved. It is shown below as it is now.`),
       unsaved(changes),
     );

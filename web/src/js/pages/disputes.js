@@ -5,7 +5,7 @@
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, replace, reason, timeElement, words } from "../dom.js";
+import { alertBox, DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, reason, replace, timeElement, words } from "../dom.js";
 import { pagedList } from "../paging.js";
 
 export function mountDisputes(container, route) {
@@ -57,9 +57,8 @@ export function mountDisputes(container, route) {
         const unsent = notes.has(caseId) && !results.querySelector(`[data-case-id="${CSS.escape(caseId)}"]`) ? notes.get(caseId) : null;
         replace(
           message,
-          h(
+          alertBox(
             "div",
-            { class: "problem", role: "alert", tabindex: "-1" },
             h("p", {}, "The dispute of ", h("bdi", {}, name), " changed meanwhile, so no verdict was recorded: ", error.message, ". The list below is as it is now."),
             unsent ? h("p", {}, "Your note was not recorded: ", h("q", {}, h("bdi", {}, unsent))) : null,
           ),

@@ -2,7 +2,7 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
+import { alertBox, empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -68,11 +68,7 @@ export function mountRewards(container, route) {
       await load();
       replace(
         message,
-        h(
-          "div",
-          { class: "problem", role: "alert", tabindex: "-1" },
-          h("p", {}, `Reward ${id} changed meanwhile, so it was not approved: `, error.message, ". The list below is as it is now."),
-        ),
+        alertBox("div", h("p", {}, `Reward ${id} changed meanwhile, so it was not approved: `, error.message, ". The list below is as it is now.")),
       );
       message.firstChild.focus();
     }

@@ -3,7 +3,7 @@
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
 import { api, segment } from "../api.js";
-import { askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
+import { alertBox, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, field, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -159,9 +159,8 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
     } catch {
       // unreadable (or deleted in between): the link says where to look
     }
-    const said = h(
+    const said = alertBox(
       "div",
-      { class: "problem", role: "alert", tabindex: "-1" },
       h(
         "p",
         {},
@@ -235,9 +234,8 @@ function listPage(container, route) {
         return;
       }
       // changed or deleted in between: nothing switched, the list as it is now
-      const said = h(
+      const said = alertBox(
         "p",
-        { class: "problem", role: "alert", tabindex: "-1" },
         `Workflow ${idOf(workflow)} changed meanwhile (by a teammate, or in another tab), so it was not ${on ? "enabled" : "disabled"}. The list below is as it is now.`,
       );
       replace(message, said);
@@ -339,7 +337,7 @@ export function mountWorkflows(container, route) {
    * values now, so a second save cannot undo the teammate's change unseen); deleted, the form stays
    * as typed, and saving it makes the workflow again. */
   async function changedMeanwhile(changes, typed) {
-    const said = (text, ...more) => h("div", { class: "problem", role: "alert", tabindex: "-1" }, h("p", {}, text), ...more);
+    const said = (text, ...more) => alertBox("div", h("p", {}, text), ...more);
     try {
       const now = await api.get(`/v1/loyalty/workflows/${segment(target)}`);
       show(now, {
