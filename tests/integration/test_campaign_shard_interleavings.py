@@ -9,7 +9,6 @@ Runs on the in-memory store and on the DynamoDB adapter against moto."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,35 +26,11 @@ from functions.shared.domain.model import Program
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
+from tests.integration.turnstile import Turnstile
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 CAMPAIGN = "weekend"
 GATED = {"read_loyalty_state", "record_loyalty_action", "get_campaign", "put_campaign"}
-
-
-class Turnstile:
-    """The store, each of its campaign calls made only when the scheduler lets its thread go."""
-
-    def __init__(self, repository: Any, on_commit: Callable[[Any, Callable[[], bool]], bool]) -> None:
-        self.repository = repository
-        self.on_commit = on_commit
-        self.parked = threading.Semaphore(0)
-        self.gates: dict[str, threading.Semaphore] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.repository, name)
-        gate = self.gates.get(threading.current_thread().name)
-        if name not in GATED or gate is None:  # the test's own set-up and checks
-            return method
-
-        def in_turn(*args: Any, **kwargs: Any) -> Any:
-            self.parked.release()
-            gate.acquire()
-            if name == "record_loyalty_action":
-                return self.on_commit(args[0], lambda: method(*args, **kwargs))
-            return method(*args, **kwargs)
-
-        return in_turn
 
 
 class World:
@@ -63,7 +38,12 @@ class World:
         self.store = repository
         self.program = Program(f"prg-{uuid.uuid4().hex[:8]}", "Interleavings", NOW, "UTC")
         self.behavior, self.per_customer = behavior, per_customer
-        self.turnstile = Turnstile(repository, self.checked_commit)
+        self.turnstile = Turnstile(
+            repository,
+            GATED,
+            ("record_loyalty_action",),
+            lambda _, args, commit: self.checked_commit(args[0], commit),
+        )
         self.deps = Dependencies(self.turnstile, InMemoryPublisher(), FixedClock(NOW))  # type: ignore[arg-type]
         self.answers: list[tuple[str, dict[str, Any]]] = []
         self.put(cap)
@@ -127,32 +107,7 @@ class World:
 
     # --- running them interleaved ----------------------------------------------------------
     def run(self, calls: list[Callable[[], Any]], pick: Callable[[int], int]) -> None:
-        failures: list[BaseException] = []
-        live: list[threading.Thread] = []
-        done: set[str] = set()
-
-        def body(call: Callable[[], Any]) -> None:
-            try:
-                call()
-            except BaseException as exc:  # noqa: BLE001 (reported by the scheduler)
-                failures.append(exc)
-            finally:
-                done.add(threading.current_thread().name)
-                self.turnstile.parked.release()
-
-        for n, call in enumerate(calls):
-            thread = threading.Thread(target=body, args=(call,), name=f"client-{n}", daemon=True)
-            self.turnstile.gates[thread.name] = threading.Semaphore(0)
-            thread.start()
-            self.turnstile.parked.acquire()  # at its first store call (or done)
-            live.append(thread)
-        while live := [t for t in live if t.name not in done]:
-            chosen = live[pick(len(live))]
-            self.turnstile.gates[chosen.name].release()
-            self.turnstile.parked.acquire()  # at its next store call, or done
-            assert not failures, failures
-            self.check_rooms()
-        assert not failures, failures
+        self.turnstile.run(calls, pick, after_each=self.check_rooms)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])

@@ -28,6 +28,7 @@ from functions.shared.errors import DomainError
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
+from tests.integration.turnstile import Turnstile
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 CAMPAIGN = "promo"
@@ -41,34 +42,13 @@ GATED = {
 }
 
 
-class Turnstile:
-    def __init__(self, repository: Any, on_commit: Callable[[str, Any, Callable[[], bool]], bool]) -> None:
-        self.repository = repository
-        self.on_commit = on_commit
-        self.parked = threading.Semaphore(0)
-        self.gates: dict[str, threading.Semaphore] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.repository, name)
-        gate = self.gates.get(threading.current_thread().name)
-        if name not in GATED or gate is None:
-            return method
-
-        def in_turn(*args: Any, **kwargs: Any) -> Any:
-            self.parked.release()
-            gate.acquire()
-            if name in ("record_loyalty_action", "put_campaign", "change_loyalty_customer"):
-                return self.on_commit(name, args, lambda: method(*args, **kwargs))
-            return method(*args, **kwargs)
-
-        return in_turn
-
-
 class World:
     def __init__(self, store: Any, settings0: dict[str, Any]) -> None:
         self.store = store
         self.program = Program(f"prg-{uuid.uuid4().hex[:8]}", "Probe", NOW, "UTC")
-        self.turnstile = Turnstile(store, self.checked)
+        self.turnstile = Turnstile(
+            store, GATED, ("record_loyalty_action", "put_campaign", "change_loyalty_customer"), self.checked
+        )
         self.deps = Dependencies(self.turnstile, InMemoryPublisher(), FixedClock(NOW))  # type: ignore[arg-type]
         self.fraud = Principal("k" * 16, self.program.program_id, "fraud", "Dana", self.program)
         self.answers: list[tuple[str, str, Any]] = []
@@ -151,33 +131,7 @@ class World:
             service.change_status(self.deps, self.fraud, who, change, None)
 
     def run(self, calls: list[Callable[[], Any]], pick: Callable[[int], int]) -> None:
-        failures: list[BaseException] = []
-        live: list[threading.Thread] = []
-        done: set[str] = set()
-
-        def body(call: Callable[[], Any]) -> None:
-            try:
-                call()
-            except BaseException as exc:  # noqa: BLE001
-                failures.append(exc)
-            finally:
-                done.add(threading.current_thread().name)
-                self.turnstile.parked.release()
-
-        for n, call in enumerate(calls):
-            thread = threading.Thread(
-                target=body, args=(call,), name=f"client-{uuid.uuid4().hex}", daemon=True
-            )
-            self.turnstile.gates[thread.name] = threading.Semaphore(0)
-            thread.start()
-            self.turnstile.parked.acquire()
-            live.append(thread)
-        while live := [t for t in live if t.name not in done]:
-            chosen = live[pick(len(live))]
-            self.turnstile.gates[chosen.name].release()
-            self.turnstile.parked.acquire()
-            assert not failures, failures
-        assert not failures, failures
+        self.turnstile.run(calls, pick)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
