@@ -162,8 +162,9 @@ class DisputeView(CaseView):
     program_name: str | None
     verdict: str | None
     verdict_note: str | None
-    # an approval's case has fired again since (code: how many times more): the cycle withdraws
-    # that verdict rather than apply it; recording a verdict again decides on the case as it is now
+    # an approval whose subject flagged again since: the reasons that fired since (code: how many
+    # times more), the cycle withdraws that verdict rather than apply it; recording a verdict again
+    # decides on the case as it is now. Empty while only signals that do not flag came (SPEC 4)
     evidence_since_verdict: dict[str, int]
 
 

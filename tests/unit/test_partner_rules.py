@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.shared.domain.cases import case_reasons, evidence_of, merge_reasons
+from functions.shared.domain.cases import case_reasons, merge_reasons
 from functions.shared.domain.disputes import (
     dispute_step,
     resolution_begin_step,
@@ -142,7 +142,7 @@ def test_a_declined_case_can_still_be_removed_and_a_customer_never():
 
 
 def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it_stays_unflagged():
-    disputed = case("disputed")
+    disputed = evolve(case("disputed"), flags=2)
     with pytest.raises(ValueError):  # planned on a subject still flagged under the case: refused
         resolution_plan(disputed, many(), [], PEPPER, T0)
 
@@ -151,7 +151,7 @@ def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it
     unflag = [w for w in first.writes if isinstance(w, UpdateProfile)]
     assert unflag[0].changes["status"] == "active" and unflag[0].expect == {"active_case_id": "c1"}
     guard = [w for w in first.writes if isinstance(w, UpdateCase)]
-    assert guard[0].expect == ("disputed",) and guard[0].expect_evidence == evidence_of(disputed)
+    assert guard[0].expect == ("disputed",) and guard[0].expect_flags == 2
     unflagged = evolve(many(), status="active", active_case_id=None, flag_case_id=None)
     assert resolution_begin_step(disputed, unflagged) is None  # done already: nothing again
 

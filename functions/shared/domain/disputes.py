@@ -108,7 +108,12 @@ def verdict_step(
                 case.program_id,
                 case.case_id,
                 expect=("disputed",),
-                changes={"verdict": verdict, "verdict_note": note, "verdict_evidence": evidence_of(case)},
+                changes={
+                    "verdict": verdict,
+                    "verdict_note": note,
+                    "verdict_evidence": evidence_of(case),
+                    "verdict_flags": case.flags,
+                },
                 # the verdict it replaces, still there (a first one: still none); unasked, any
                 expect_verdict=(case.verdict or NO_VERDICT) if seen is not UNSEEN else None,
             ),
@@ -122,11 +127,16 @@ def verdict_step(
 
 def evidence_since_verdict(case: Case) -> dict[str, int]:
     """The reasons that fired on a disputed case since the security team approved the dispute (code:
-    how many times more). An approval was decided on the case as it was then: fraud its subject
-    commits afterwards, while the case waits for the cycle, merges into the same case, and applied
-    blindly the approval would release the rewards of that fraud too. A decline stands whatever
-    follows, and a verdict recorded before verdicts kept their evidence is applied as it was."""
+    how many times more), when an event has flagged its subject again since. An approval was
+    decided on the case as it was then: fraud its subject commits afterwards, while the case waits
+    for the cycle, merges into the same case, and applied blindly the approval would release the
+    rewards of that fraud too. Signals that do not flag on their own join the case too (SPEC 4)
+    but outdate nothing: one login abroad does not undo a review. Empty when no flag came since;
+    a decline stands whatever follows, and a verdict recorded before verdicts kept their evidence
+    is applied as it was."""
     if case.verdict != "approve" or case.verdict_evidence is None:
+        return {}
+    if case.flags <= (case.verdict_flags or 0):  # none counted before 12-05: counted from 0
         return {}
     then = case.verdict_evidence
     return {r.code: r.count - then.get(r.code, 0) for r in case.reasons if r.count > then.get(r.code, 0)}
@@ -145,7 +155,12 @@ def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
                 case.program_id,
                 case.case_id,
                 expect=("disputed",),
-                changes={"verdict": None, "verdict_note": None, "verdict_evidence": None},
+                changes={
+                    "verdict": None,
+                    "verdict_note": None,
+                    "verdict_evidence": None,
+                    "verdict_flags": None,
+                },
                 expect_verdict="approve",
             ),
             audit(
@@ -195,7 +210,7 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
                 case.program_id,
                 case.case_id,
                 expect=("disputed",),
-                expect_evidence=evidence_of(case) if approve else None,
+                expect_flags=case.flags if approve else None,
                 expect_verdict=case.verdict,
             ),
             UpdateProfile(
@@ -224,7 +239,7 @@ def resolution_plan(
     disputed and does the rest. An approval is planned on the subject and rewards read after its
     `resolution_begin_step`; its marks are withdrawn only while the subject is flagged by no case
     (a new flag meanwhile marks it again, and keeps its marks). Evidence that lands while an
-    approval is under way refuses its first step or its last (`expect_evidence`): the cycle plans
+    approval is under way refuses its first step or its last (`expect_flags`): the cycle plans
     again, and withdraws the approval (`evidence_since_verdict`). An approval ends only when its
     case holds nothing more (`until_empty`: a reward the index had not shown yet refuses its last
     step, and the cycle reads again; without it, a figure no read bears out is left as counted)."""
@@ -264,7 +279,7 @@ def resolution_plan(
                 expect=("disputed",),
                 changes={"status": outcome, "resolved_at": at},
                 # evidence since the case was read outdates an approval: planned again, withdrawn
-                expect_evidence=evidence_of(case) if approve else None,
+                expect_flags=case.flags if approve else None,
                 expect_verdict=case.verdict,
                 # an approved case holds none (nothing is held under it once begun: the subject is
                 # under no case): one the index had not shown yet refuses this, and the cycle reads again

@@ -275,6 +275,11 @@ class Case:
     flag_event_id: str
     hold_micros: dict[str, int] = field(default_factory=dict)
     held_count: int = 0
+    # how many events flagged the subject under this case: the one that opened it and each flagging
+    # event merged since (counted from 12-05: 0 on a case stored before). Its `reasons` also count
+    # the signals of events that did not flag on their own (SPEC 4); a verdict is outdated only by
+    # another flag
+    flags: int = 0
     disputed_at: datetime | None = None
     dispute_reason: str | None = None
     resolved_at: datetime | None = None
@@ -283,6 +288,9 @@ class Case:
     # how often each reason had fired when the verdict was recorded (None: no verdict, or one
     # recorded before verdicts kept it): what the verdict was decided on
     verdict_evidence: dict[str, int] | None = None
+    # how many events had flagged the subject under the case then (`flags`; None: no verdict, or
+    # one recorded before 12-05): an approval stands until another one does (SPEC 7)
+    verdict_flags: int | None = None
     removed_at: datetime | None = None
     removed_by: str | None = None
     block_reapply: bool = False

@@ -71,6 +71,7 @@ def removal_plan(
                             "verdict": None,
                             "verdict_note": None,
                             "verdict_evidence": None,
+                            "verdict_flags": None,
                         },
                     ),
                     still,

@@ -300,6 +300,28 @@ def scoring_plan(
     )
     if renamed and not given.flag and profile.active_case_id:
         _change_case(core, program_id, profile.active_case_id, renamed)
+    if (
+        given.decision["reasons"]
+        and not given.flag
+        and profile.status == "flagged"
+        and profile.active_case_id
+    ):
+        # SPEC 4: new signals on a flagged subject add reasons to its case, whether or not they would
+        # flag on their own (the event names the case). They count in its reasons, not in its
+        # `flags`: a verdict stands until another event flags the subject (`evidence_since_verdict`)
+        _change_case(
+            core, program_id, profile.active_case_id, {}, case_reasons(given.decision["reasons"], at)
+        )
+        core.add(
+            audit(
+                (program_id, profile.active_case_id),
+                "reasons_added",
+                actors.SYSTEM,
+                at,
+                {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": 0},
+                given.event_id,
+            )
+        )
     steps = [core]
     held: list[Reward] = list(held_now)
     if given.flag:
@@ -327,6 +349,7 @@ def scoring_plan(
                         flag_event_id=given.event_id,
                         hold_micros=figures,
                         held_count=len(in_case),
+                        flags=1,
                     )
                 )
             )
@@ -340,6 +363,7 @@ def scoring_plan(
                     held=len(in_case),
                     hold_micros=figures,
                     reasons=reasons,
+                    flags=1,
                 )
             )
         core.add(
@@ -387,14 +411,21 @@ def scoring_plan(
     return ScoringPlan(steps, event_case, opened, held, reward, notes)
 
 
-def _change_case(step: Step, program_id: str, case_id: str, changes: dict[str, Any]) -> None:
-    """`changes` on a case in `step`: with the step's write of that case when it has one (a reward
-    held under it, say; one write per item in a step), else in a write of its own."""
+def _change_case(
+    step: Step, program_id: str, case_id: str, changes: dict[str, Any], reasons: tuple[Reason, ...] = ()
+) -> None:
+    """`changes` (and `reasons` to merge) on a case in `step`: with the step's write of that case
+    when it has one (a reward held under it, say; one write per item in a step), else in a write of
+    its own; reasons only while the case is active (a case resolved meanwhile takes none)."""
     for n, write in enumerate(step.writes):
         if isinstance(write, UpdateCase) and (write.program_id, write.case_id) == (program_id, case_id):
-            step.writes[n] = replace(write, changes={**write.changes, **changes})
+            step.writes[n] = replace(
+                write, changes={**write.changes, **changes}, reasons=write.reasons + reasons
+            )
             return
-    step.add(UpdateCase(program_id, case_id, changes=changes))
+    step.add(
+        UpdateCase(program_id, case_id, expect=ACTIVE if reasons else (), changes=changes, reasons=reasons)
+    )
 
 
 @dataclass(frozen=True)

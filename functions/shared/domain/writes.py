@@ -177,13 +177,13 @@ NO_VERDICT = ""  # `UpdateCase.expect_verdict`: no verdict recorded (no verdict 
 @dataclass(frozen=True, slots=True)
 class UpdateCase:
     """Changes one case, on condition that its status is one of `expect` (any, when empty; the
-    case must exist), with `expect_evidence`, that its reasons have fired exactly that often
-    (code: count), with `expect_verdict`, that the security team's verdict is that one
-    (`NO_VERDICT`: that there is none yet), and with `expect_held`, that it holds that many rewards
-    (a plan that moved every held reward it read ends only if no other is held: an index read a
-    moment behind a hold does not leave that reward held under a case that is done).
-    Figures are added (negative to take away); `reasons` are merged per code: the
-    detail replaced, the count raised, the first time kept."""
+    case must exist), with `expect_flags`, that exactly that many events have flagged its subject
+    under it (`Case.flags`: no flag merged since it was read), with `expect_verdict`, that the
+    security team's verdict is that one (`NO_VERDICT`: that there is none yet), and with
+    `expect_held`, that it holds that many rewards (a plan that moved every held reward it read
+    ends only if no other is held: an index read a moment behind a hold does not leave that reward
+    held under a case that is done). Figures are added (negative to take away), `flags` too;
+    `reasons` are merged per code: the detail replaced, the count raised, the first time kept."""
 
     program_id: str
     case_id: str
@@ -194,7 +194,8 @@ class UpdateCase:
     archived: int = 0
     archived_micros: dict[str, int] = field(default_factory=dict)
     reasons: tuple[Reason, ...] = ()
-    expect_evidence: dict[str, int] | None = None
+    flags: int = 0
+    expect_flags: int | None = None
     expect_verdict: str | None = None
     expect_held: int | None = None
 

@@ -177,12 +177,14 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flag_event_id = UnicodeAttribute()
         hold_micros: MapAttribute[str, Any] = MapAttribute(default=dict)
         held_count = NumberAttribute(default=0)
+        flags = NumberAttribute(null=True)  # events that flagged the subject under it (from 12-05)
         disputed_at = UTCDateTimeAttribute(null=True)
         dispute_reason = UnicodeAttribute(null=True)
         resolved_at = UTCDateTimeAttribute(null=True)
         verdict = UnicodeAttribute(null=True)
         verdict_note = UnicodeAttribute(null=True)
         verdict_evidence: MapAttribute[str, Any] = MapAttribute(null=True)  # code -> count at the verdict
+        verdict_flags = NumberAttribute(null=True)  # `flags` at the verdict
         removed_at = UTCDateTimeAttribute(null=True)
         removed_by = UnicodeAttribute(null=True)
         block_reapply = BooleanAttribute(default=False)
@@ -963,8 +965,11 @@ class PartnersDynamo(DynamoBase):
         m = self._m
         item_keys = (keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
-        if write.expect_evidence is not None:  # the map as a whole: no reason fired since it was read
-            condition &= m.case.reason_counts == write.expect_evidence
+        if write.expect_flags is not None:  # no event flagged its subject under it since it was read
+            flags = m.case.flags == write.expect_flags
+            if write.expect_flags == 0:  # a case stored before flags were counted has no count at all
+                flags |= m.case.flags.does_not_exist()
+            condition &= flags
         if write.expect_verdict is not None:  # the verdict the plan applies, not one recorded since
             condition &= _equals(m.case.verdict, write.expect_verdict or None)  # NO_VERDICT: none
         if write.expect_held is not None:
@@ -1010,6 +1015,8 @@ class PartnersDynamo(DynamoBase):
             actions.append(m.base.dispute_pk.set(verdict_pk))
         if write.held:
             actions.append(m.case.held_count.add(write.held))
+        if write.flags:
+            actions.append(m.case.flags.add(write.flags))
         actions += _added(m.case.hold_micros, write.hold_micros)
         if write.archived:
             actions.append(m.case.archived_count.add(write.archived))
@@ -1047,6 +1054,7 @@ class PartnersDynamo(DynamoBase):
             flag_event_id=case.flag_event_id,
             hold_micros=dict(case.hold_micros),
             held_count=case.held_count,
+            flags=case.flags or None,
             case_view_pk=keys.case_view_pk(case.program_id, view),
             case_view_sk=keys.created_sk(case.flagged_at, case.case_id),
             case_hold_sk=keys.case_hold_sk(primary_hold(case.hold_micros)[1], case.case_id)
@@ -1291,6 +1299,7 @@ def _case(item: Any) -> Case:
         flag_event_id=item.flag_event_id,
         hold_micros=_hold_micros(item),
         held_count=int(item.held_count or 0),
+        flags=int(item.flags or 0),
         disputed_at=item.disputed_at,
         dispute_reason=item.dispute_reason,
         resolved_at=item.resolved_at,
@@ -1301,6 +1310,7 @@ def _case(item: Any) -> Case:
             if item.verdict_evidence is not None
             else None
         ),
+        verdict_flags=int(item.verdict_flags) if item.verdict_flags is not None else None,
         removed_at=item.removed_at,
         removed_by=item.removed_by,
         block_reapply=bool(item.block_reapply),

@@ -15,7 +15,6 @@ from functions.shared.domain import holdables
 from functions.shared.domain.cases import (
     CASE_VIEWS,
     dispute_position,
-    evidence_of,
     in_hold_order,
     merge_reasons,
     view_time,
@@ -450,7 +449,7 @@ class PartnersMemory:
         return (
             case is not None
             and (not write.expect or case.status in write.expect)
-            and (write.expect_evidence is None or evidence_of(case) == write.expect_evidence)
+            and (write.expect_flags is None or case.flags == write.expect_flags)
             and (write.expect_verdict is None or case.verdict == (write.expect_verdict or None))
             and (write.expect_held is None or case.held_count == write.expect_held)
         )
@@ -496,6 +495,7 @@ class PartnersMemory:
         for name, value in write.changes.items():
             setattr(case, name, value)
         case.held_count += write.held
+        case.flags += write.flags
         case.archived_count += write.archived
         _add_figures(case.hold_micros, write.hold_micros)
         _add_figures(case.archived_micros, write.archived_micros)

@@ -1,7 +1,7 @@
 // Disputes (security team): open disputes across programs (GET /v1/disputes?status=open), oldest
 // first, paged with the API's cursor as the other lists are ("#/disputes?limit=50&cursor=..."), each
 // with a note and `Approve dispute` / `Decline dispute` (POST /v1/disputes/{case_id}/verdict).
-// A verdict takes effect at the next monthly dispute cycle; an approval whose case fired again since
+// A verdict takes effect at the next monthly dispute cycle; an approval whose subject flagged again since
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, segment } from "../api.js";

@@ -1,0 +1,116 @@
+"""SPEC 4: new signals on a flagged subject add reasons to its case, whether or not the event would
+flag on its own; SPEC 7: an approved dispute is withdrawn only when the subject flags again, not
+because one of its logins was from abroad. Through the real handlers on moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+
+from functions.shared.storage import keys
+from tests.integration import test_disputes
+from tests.integration.scoring_support import drain, send, status
+from tests.integration.test_disputes import (
+    VERDICT_AT,
+    _suspicious_again,
+    approved_with_a_held_reward,
+    case_of,
+    flag_partner,
+    rewards_of,
+    run_scheduled_cycle,
+    set_clock,
+)
+from tests.support import sample
+
+env = test_disputes.env
+
+
+def login_abroad(env, partner_id: str, event_id: str, at: str) -> dict:
+    """A flagged partner's login from a hosting network abroad: two weak signals, no flag."""
+    login = sample("account.updated", id=event_id, occurred_at=at, activity="login")
+    login["partner"] = {"id": partner_id}
+    login["session"] = {"ip": "8.8.8.8", "device_fingerprint": f"fp-{partner_id}"}
+    set_clock(env.clock, datetime.fromisoformat(at))
+    send(env.tenant, login)
+    drain(env.aws)
+    answer = status(env.tenant, event_id)
+    assert answer["decision"]["action"] == "allow" and answer["decision"]["reasons"], answer
+    return answer
+
+
+def reasons(drawer: dict) -> dict[str, int]:
+    return {r["code"]: r["count"] for r in drawer["reasons"]}
+
+
+def test_signals_that_would_not_flag_alone_join_the_flagged_partners_case(env):
+    """A flagged partner's login from a hosting network abroad answered `allow` with two reasons
+    and named the case, while the case (the drawer, the disputes) showed neither."""
+    case_id = flag_partner(env, "p-w")
+    before = reasons(case_of(env.tenant, case_id))
+
+    first = login_abroad(env, "p-w", "u-w1", "2026-11-05T09:00:00+00:00")
+    login_abroad(env, "p-w", "u-w2", "2026-11-06T09:00:00+00:00")
+
+    assert first["case_id"] == case_id
+    fired = {r["code"] for r in first["decision"]["reasons"]}
+    drawer = case_of(env.tenant, case_id)
+    after = reasons(drawer)
+    assert fired and not fired & before.keys(), (fired, before)  # new codes, each counted twice
+    assert after == {**before, **{code: 2 for code in fired}}, after
+    added = [a for a in drawer["audit"] if a["action"] == "reasons_added"]
+    assert [a["detail"]["event_id"] for a in added] == ["u-w2", "u-w1"], added
+    assert all(a["detail"]["held"] == 0 for a in added)
+    assert drawer["status"] == "open"
+
+
+def test_an_approval_stands_when_only_weak_signals_came_since_and_is_applied(env):
+    """The reviewer's case: one traveller's login abroad after the security team approved the
+    dispute withdrew the approval (the case's per-reason counts were the verdict's evidence)."""
+    case_id, held = approved_with_a_held_reward(env, "p-trip")
+    login_abroad(env, "p-trip", "u-trip", "2026-11-26T09:00:00+00:00")
+    drawer = case_of(env.tenant, case_id)
+    assert "ip_country_mismatch" in reasons(drawer), drawer["reasons"]
+
+    report = run_scheduled_cycle(env)
+
+    assert report["totals"]["approved"] == 1 and report["totals"]["withdrawn"] == 0, report
+    assert rewards_of(env.tenant, partner_id="p-trip") == {held: "pending"}
+
+
+def test_a_flag_after_the_approval_still_withdraws_it_after_weak_signals(env):
+    """Weak signals first, then the subject flags again: the approval is withdrawn (SPEC 7)."""
+    case_id, held = approved_with_a_held_reward(env, "p-turns")
+    login_abroad(env, "p-turns", "u-turns", "2026-11-26T09:00:00+00:00")
+    again = _suspicious_again(env, "p-turns", datetime(2026, 11, 27, 9, tzinfo=UTC))
+    assert status(env.tenant, again)["case_id"] == case_id
+
+    report = run_scheduled_cycle(env)
+
+    assert report["totals"]["withdrawn"] == 1 and report["totals"]["approved"] == 0, report
+    assert rewards_of(env.tenant, partner_id="p-turns") == {held: "on_hold"}
+
+
+def _as_stored_before_flags_were_counted(env, case_id: str) -> None:
+    """A case item written before 12-05: no `flags` attribute (and a verdict without its count)."""
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
+        TableName=env.aws.resources.table_name,
+        Key={"pk": {"S": keys.case_pk(env.tenant.program_id, case_id)}, "sk": {"S": keys.CASE_SK}},
+        UpdateExpression="REMOVE flags, verdict_flags",
+    )
+
+
+def test_a_case_stored_before_flags_were_counted_is_approved_and_a_new_flag_still_withdraws(env):
+    kept, kept_reward = approved_with_a_held_reward(env, "p-old-kept")
+    turned, turned_reward = approved_with_a_held_reward(env, "p-old-turned")
+    for case_id in (kept, turned):
+        _as_stored_before_flags_were_counted(env, case_id)
+    set_clock(env.clock, VERDICT_AT)
+    login_abroad(env, "p-old-kept", "u-old-kept", "2026-11-26T09:00:00+00:00")
+    _suspicious_again(env, "p-old-turned", datetime(2026, 11, 27, 9, tzinfo=UTC))
+
+    report = run_scheduled_cycle(env)
+
+    assert (report["totals"]["approved"], report["totals"]["withdrawn"]) == (1, 1), report
+    assert rewards_of(env.tenant, partner_id="p-old-kept") == {kept_reward: "pending"}
+    assert rewards_of(env.tenant, partner_id="p-old-turned") == {turned_reward: "on_hold"}
