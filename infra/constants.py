@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.shared.auth import AUTHORIZER_CACHE_SECONDS as AUTHORIZER_CACHE_SECONDS
+from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS as AUTHORIZER_TIMEOUT_SECONDS
 from functions.shared.config import MAX_RECEIVES as MAX_RECEIVES  # the code's own number, re-exported
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
 from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES as WEBHOOKS_MAX_RECEIVES  # the code's
@@ -204,7 +205,7 @@ AUTHORIZER = FunctionSpec(
     "authorizer",
     "functions.authorizer.handler.lambda_handler",
     1024,
-    5,
+    AUTHORIZER_TIMEOUT_SECONDS,  # the code's own number: a revocation flushes again after it
     "Edge authorizer: checks the API key before any function runs (API Gateway caches its answers)",
 )
 

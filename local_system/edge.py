@@ -71,7 +71,9 @@ class LocalAuthorizer:
     """The REQUEST authorizer with API Gateway's result cache: keyed on the identity source (the
     `Authorization` header, verbatim), its answer (Allow or Deny) reused for every method of the
     stage for `ttl_seconds`; a failure of the authorizer is not kept. A missing header is refused
-    without calling the authorizer, as API Gateway does."""
+    without calling the authorizer, as API Gateway does. An answer the authorizer began before a
+    flush is given to its request and not kept: it may have read a key revoked since (API Gateway
+    keeps it, which the deployed flush answers by flushing again: `runtime._stage_flush`)."""
 
     def __init__(
         self, ttl_seconds: float = AUTHORIZER_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
@@ -80,12 +82,14 @@ class LocalAuthorizer:
         self._clock = clock
         self._cache: dict[str, tuple[dict[str, Any], float]] = {}
         self._lock = threading.Lock()
+        self._flushes = 0  # answers begun before the last flush are not kept
         self.invocations = 0  # how often the authorizer function ran (the cache's effect, for tests)
 
     def flush(self) -> None:
         """FlushStageAuthorizersCache, locally."""
         with self._lock:
             self._cache.clear()
+            self._flushes += 1
 
     def authorize(self, event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(the authorizer's context to put in requestContext.authorizer, None) when admitted;
@@ -102,7 +106,7 @@ class LocalAuthorizer:
             f"{context['stage']}/{event['httpMethod']}{event['path']}"
         )
         with self._lock:
-            cached = self._cache.get(identity)
+            cached, flushes = self._cache.get(identity), self._flushes
         if cached is not None and cached[1] > now:
             return self._apply(cached[0], method_arn)
         request = {
@@ -124,7 +128,8 @@ class LocalAuthorizer:
                 return None, problems.edge_answer("UNAUTHORIZED")
             return None, problems.edge_answer("AUTHORIZER_FAILURE")  # not cached
         with self._lock:
-            self._cache[identity] = (answer, now + self.ttl)  # an Allow or a Deny, as API Gateway
+            if flushes == self._flushes:  # no flush while it ran: an Allow or a Deny, as API Gateway
+                self._cache[identity] = (answer, now + self.ttl)
         return self._apply(answer, request["methodArn"])
 
     @staticmethod

@@ -128,6 +128,9 @@ def authenticate_key(repository: ProgramsPort, authorization: str | None) -> Pri
 # every method of the stage (the local gateway does the same). A revoked key is refused at once when
 # the keys function's flush of the stage's authorizer cache succeeds, and within this time otherwise.
 AUTHORIZER_CACHE_SECONDS = 60
+# The edge authorizer's own timeout: an answer it began before a revocation comes back within it
+# (and API Gateway keeps it), so the revocation's flush is repeated once this has passed
+AUTHORIZER_TIMEOUT_SECONDS = 5
 # Functions keep each program (signing secret, time zone, name) in memory this long: a changed
 # signing secret applies within it. Not cached: a program not found.
 PROGRAM_CACHE_SECONDS = 60

@@ -6,11 +6,12 @@ clients and connections are kept, never state."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.shared.auth import ProgramCache
+from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS, ProgramCache
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.config import ConfigurationError, Settings
 from functions.shared.messaging import (
@@ -112,12 +113,17 @@ def _dependencies(settings: Settings) -> Dependencies:
     return _built[settings]
 
 
-def _stage_flush(settings: Settings) -> Callable[[], None]:
+def _stage_flush(settings: Settings, wait: Callable[[float], None] = time.sleep) -> Callable[[], None]:
     """API Gateway's FlushStageAuthorizersCache on this function's own stage (the only stage its
-    role may flush)."""
+    role may flush), twice: an authorizer run that read the key before the revocation may answer
+    after the first flush, and API Gateway keeps that answer for the cache's lifetime; once the
+    authorizer's timeout has passed, no such run is left, and the second flush empties what one
+    kept. The revocation's answer waits those seconds (a rare call, an admin's)."""
     client = boto3_client("apigateway", settings)
 
     def flush() -> None:
+        client.flush_stage_authorizers_cache(restApiId=settings.rest_api_id, stageName=settings.api_stage)
+        wait(AUTHORIZER_TIMEOUT_SECONDS + 1)
         client.flush_stage_authorizers_cache(restApiId=settings.rest_api_id, stageName=settings.api_stage)
 
     return flush

@@ -353,3 +353,16 @@ def test_only_the_keys_function_may_flush_the_authorizer_cache(template: cfn.Tem
         if any(g.action.startswith("apigateway:") for g in template.grants(_role(template, spec)))
     }
     assert flushers == {"keys"}
+
+
+def test_the_keys_function_outlasts_a_revocations_second_flush(template: cfn.Template) -> None:
+    """A revocation flushes the stage's authorizer cache, waits out the authorizer's timeout and
+    flushes again (`runtime._stage_flush`): the authorizer's deployed timeout is the one the code
+    waits on, and the keys function has time for both flushes and its own work."""
+    from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS
+
+    authorizer = template.props(_function(template, constants.AUTHORIZER))
+    [keys_spec] = [spec for spec in constants.ALL_FUNCTIONS if spec.name == "keys"]
+    keys_timeout = template.props(_function(template, keys_spec))["Timeout"]
+    assert authorizer["Timeout"] == AUTHORIZER_TIMEOUT_SECONDS
+    assert keys_timeout >= AUTHORIZER_TIMEOUT_SECONDS + 1 + 3  # the wait, two flushes, the write

@@ -16,6 +16,7 @@ from werkzeug.test import Client
 from functions.shared import runtime
 from functions.shared.auth import AUTHORIZER_CACHE_SECONDS, sign
 from functions.shared.errors import StorageUnavailable
+from local_system import edge as local_edge
 from local_system import http_adapter
 from local_system.edge import LocalAuthorizer, RateLimiter
 from local_system.http_adapter import LocalApiGateway
@@ -150,6 +151,32 @@ def test_a_revoked_key_stops_at_once_the_cache_is_flushed(edge: Edge, tenant: Te
 
     assert is_problem(edge.request("GET", "/v1/me", key=fraud), 401)
     assert edge.request("GET", "/v1/me", key=tenant.keys["admin"]).status_code == 200
+
+
+def test_a_key_revoked_while_the_authorizer_checks_it_is_not_admitted_afterwards(
+    edge: Edge, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+):
+    """A security tester's race: the key's first request and its revocation at the same moment. The
+    authorizer read the key still active, the revocation flushed the cache, then the authorizer's
+    Allow was kept, and the revoked key was admitted for the cache's lifetime."""
+    fraud, admin = tenant.keys["fraud"], tenant.keys["admin"]
+    assert edge.request("GET", "/v1/me", key=admin).status_code == 200  # the admin's answer is cached
+    real_invoke = local_edge.invoke
+    revoked: list[int] = []
+
+    def revoked_meanwhile(function: str, event: dict[str, Any], **options: Any) -> Any:
+        answer = real_invoke(function, event, **options)  # the key read while still active
+        if not revoked:
+            revoked.append(edge.request("DELETE", f"/v1/keys/{fraud.split('_')[1]}", key=admin).status_code)
+        return answer
+
+    monkeypatch.setattr(local_edge, "invoke", revoked_meanwhile)
+    assert edge.request("GET", "/v1/me", key=fraud).status_code == 200  # began before the revocation
+    monkeypatch.setattr(local_edge, "invoke", real_invoke)
+
+    assert revoked == [204]
+    assert is_problem(edge.request("GET", "/v1/me", key=fraud), 401)
+    assert is_problem(edge.request("GET", "/v1/cases", key=fraud), 401)
 
 
 def test_without_the_flush_a_revoked_key_stops_within_the_cache_lifetime(
