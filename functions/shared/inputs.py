@@ -43,6 +43,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.countries import country_codes
 from functions.shared.errors import InvalidInput
+from functions.shared.invisible import INVISIBLE
 from functions.shared.money import currencies, decimal_places
 
 NAME_MAX = 200
@@ -61,15 +62,11 @@ BLANK_CHARACTERS = (
 # `.` and `..` alone are path segments a URL resolves away (RFC 3986 5.2.4: browsers send
 # /v1/loyalty/customers/.. as /v1/loyalty/), so no id read back by its URL can be one of them
 IDENTIFIER_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$"
-# What shows nothing, beyond blanks: control characters, Unicode's default-ignorable characters of
-# the basic plane (zero-width spaces and joiners, direction marks and overrides, the soft hyphen,
-# variation selectors) and the letters drawn as blanks (Hangul fillers, the braille blank). Text
-# people must see (a required name, an actor, a written reason) has a character outside it and
-# the blanks: one definition for every such rule.
-INVISIBLE = (
-    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f"
-    "\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0"
-)
+# What shows nothing, beyond blanks (`invisible.NOT_SHOWN`: control characters, Unicode's
+# default-ignorable characters such as zero-width spaces and joiners, direction marks, the soft hyphen,
+# variation selectors and Hangul fillers, and the braille blank), in the basic plane. Text people must
+# see (a required name, an actor, a written reason) has a character outside it and the blanks: one
+# definition for every such rule, and for the identity keys, which read text without it.
 NON_BLANK_PATTERN = f"[^{BLANKS}{INVISIBLE}]"
 # A name shown to people as the one who did something (a key's actor in audit trails): printable,
 # no control character (a line break, an escape sequence) and no mark that reorders or hides text

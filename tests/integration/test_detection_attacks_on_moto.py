@@ -123,3 +123,27 @@ def test_a_customer_on_a_carrier_address_its_partner_once_used_is_not_a_self_ref
     )
     assert "self_referral" not in codes(stranger)
     assert "self_referral" not in codes(bought), bought
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "eve.fraudster@gmail.com",
+        "ev\u034fe.fraudster@gmail.com",  # COMBINING GRAPHEME JOINER
+        "eve.fr\u3164audster@gmail.com",  # HANGUL FILLER
+        "eve.fraudster\ufe0f@gmail.com",  # VARIATION SELECTOR-16
+        "eve.fraudster@\u0261mail.com",  # LATIN SMALL LETTER SCRIPT G
+    ],
+)
+def test_a_removed_blocked_partner_back_under_its_address_with_what_shows_nothing_or_a_latin_lookalike(
+    aws, tenant, written
+):
+    first, gone = (
+        signup("p-first", email="eve.fraudster@gmail.com", ip="81.2.69.60", at="2026-11-01T08:00:00Z"),
+        signup("p-gone", email="eve.fraudster@gmail.com", ip="81.2.69.61", at="2026-11-01T09:00:00Z"),
+    )
+    [_, flagged] = decide(aws, tenant, first, gone)
+    assert flagged["action"] == "flag", flagged
+    _remove(tenant, gone, True)
+    [back] = decide(aws, tenant, signup("p-back", email=written, ip="81.2.69.62", at="2026-11-06T09:00:00Z"))
+    assert back["action"] == "flag" and "blocked_reapply" in codes(back), back

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from functions.shared.invisible import unshown
+
 # Providers that ignore characters of the local part (Google its dots; Proton its dots, underscores
 # and hyphens: `jane.doe`, `jane_doe` and `janedoe` are one Proton account), and those that ignore a
 # +tag (and every national domain of Microsoft's consumer mail: `_MICROSOFT`).
@@ -60,13 +62,13 @@ class EmailKeys:
     # local part at another provider (a shared local part is a shared skeleton; issue 15's seventh
     # round dropped the `email_local` key, which named a subset of the skeleton's members)
     skeleton: str
-    # its key before 2026-12-05, when that differs: links written then are under it, and scoring
-    # reads them too (`Engine._identity`)
+    # its key before 2026-12-05, when that differs (`_mailbox`'s `earlier`): links written then
+    # are under it, and scoring reads them too (`Engine._identity`)
     before: str | None = None
 
 
-# control characters (C0, DEL, C1): no mailbox is named with one, and none shows; an address sent
-# with one (`mal@gmail.com\x00`) is the address without it, as format characters are (`_as_read`)
+# control characters (C0, DEL, C1): what an address was read without before 2026-12-05, besides
+# format characters (`_as_read`'s `earlier`); since, without anything that shows nothing (`unshown`)
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -75,12 +77,17 @@ def normalize_email(address: str) -> str:
 
 
 def _mailbox(address: str, earlier: bool = False) -> str:
-    """`earlier`: the key as it was before 2026-12-05 (a plus tag dropped only at the `.com` domains
-    of `_PLUS_TAGS`, no provider's characters but Gmail's dots)."""
-    address = _CONTROLS.sub("", address)
+    """An address as its mailbox: read without what shows nothing (`unshown`: no mailbox is named
+    with a control character, a zero-width space or a Hangul filler, and `mal@gmail.com\x00` is
+    `mal@gmail.com`), as a person reads it (`_as_read`), without what its provider ignores.
+    `earlier`: the key as it was before 2026-12-05 (a plus tag dropped only at the `.com` domains
+    of `_PLUS_TAGS`, no provider's characters but Gmail's dots; controls and format characters
+    alone dropped, a letter of Latin script as written)."""
+    address = _CONTROLS.sub("", address) if earlier else unshown(address)
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
-    local, _, domain = (address if address.isascii() else _as_read(address)).strip().lower().rpartition("@")
+    read = address if address.isascii() else _as_read(address, earlier)
+    local, _, domain = read.strip().lower().rpartition("@")
     if len(local) >= 2 and local[0] == local[-1] == '"':
         # a quoted local part names the mailbox its characters name (RFC 5321 4.1.2): `"john"` is
         # `john`, and `"j\ohn"` too; a form few send except to be another address
@@ -99,16 +106,22 @@ _FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
 @lru_cache(maxsize=4096)
-def _as_read(address: str) -> str:
+def _as_read(address: str, earlier: bool = False) -> str:
     """An address with characters beyond ASCII as a person reads it, so that a look-alike of an
-    address is that address: compatibility forms folded (fullwidth `ａ`, ligatures: NFKC) and IDNA's
-    full stops taken for dots, invisible format characters dropped (zero-width spaces and joiners,
-    soft hyphens: category Cf), case folded, and each letter that only looks Latin (a Cyrillic `а`,
-    a Greek `ο`) taken for the Latin letter it imitates (Unicode's confusables, UTS #39). A letter
-    with no Latin look-alike (`é`, `ж`) stays itself."""
-    text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf").casefold()
-    return "".join(c if c.isascii() else _latin_lookalike(c) for c in text)
+    address is that address: what shows nothing dropped (`unshown`: zero-width spaces and joiners,
+    soft hyphens, the combining grapheme joiner, variation selectors, Hangul fillers, every
+    default-ignorable code point), compatibility forms folded (fullwidth `ａ`, ligatures: NFKC) and
+    IDNA's full stops taken for dots, case folded, and each letter that only imitates an ASCII one
+    taken for it (`_latin_lookalike`: a Cyrillic `а`, a Greek `ο`, a script `ɡ`, a dotless `ı`, a
+    small capital `ᴏ`). A letter with no such look-alike (`é`, `ж`) stays itself.
+    `earlier`: as before 2026-12-05, format characters alone dropped (category Cf) and a letter of
+    Latin script as written."""
+    if earlier:
+        text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    else:  # dropped first: a mark between a letter and its accent kept them apart in NFKC
+        text = unicodedata.normalize("NFKC", unshown(address)).translate(_FULL_STOPS)
+    return "".join(c if c.isascii() else _latin_lookalike(c, not earlier) for c in text.casefold())
 
 
 def as_read(text: str) -> str:
@@ -130,13 +143,26 @@ def _punycode_read(address: str) -> str:
 
 
 @lru_cache(maxsize=2048)
-def _latin_lookalike(character: str) -> str:
-    from confusable_homoglyphs import confusables  # its table (0.9 MB) loads with the first such letter
+def _latin_lookalike(character: str, latin_script: bool = True) -> str:
+    """The ASCII letters a character imitates, when Unicode's confusables (UTS #39, the
+    `confusable-homoglyphs` table) give it a look-alike of Latin script: a Cyrillic `а` is `a`, and
+    so is a letter of Latin script beyond ASCII (a script `ɡ` is `g`, a dotless `ı` and a Latin iota
+    `ɩ` are `i`, a small capital `ᴏ` is `o`, a dental click `ǀ` is `l`); one that imitates a digit
+    alone (a Cyrillic `б`, `6`) or nothing of ASCII (`é`, `ȷ`) stays itself. Not `latin_script`
+    (an address's key before 2026-12-05; names, `normalize_name`): a letter of Latin script stays
+    itself too."""
+    from confusable_homoglyphs import (
+        categories,
+        confusables,
+    )  # its table (0.9 MB) loads with the first such letter
 
-    found = confusables.is_confusable(character, preferred_aliases=["latin"])
-    for lookalike in found[0]["homoglyphs"] if found else ():
-        if lookalike["c"].isascii() and lookalike["c"].isalnum():
-            return str(lookalike["c"]).lower()
+    if not latin_script and categories.alias(character) == "LATIN":
+        return character
+    homoglyphs = confusables.confusables_data.get(character, ())
+    if any(categories.alias(c) == "LATIN" for lookalike in homoglyphs for c in lookalike["c"]):
+        for lookalike in homoglyphs:
+            if lookalike["c"].isascii() and lookalike["c"].isalnum():
+                return str(lookalike["c"]).lower()
     return character
 
 
@@ -187,16 +213,18 @@ def ip_key(ip: str) -> str:
 def payout_key(account: str) -> str:
     """A payout account as one key however it is written: an e-mail address (a PayPal account) as
     addresses are keyed; anything else (an IBAN, an account number, a wallet) by its letters and
-    digits alone: compatibility forms folded (NFKC), blanks, punctuation, symbols and invisible
-    characters dropped, in capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are
-    `GB29NWBK6016...`), an IBAN without the label its printed form carries (`IBAN GB29 ...`), and
+    digits alone, as a person reads them (`as_read`: compatibility forms folded, what shows nothing
+    dropped, a Hangul filler or a combining grapheme joiner too, look-alike letters taken for the
+    Latin ones: `NL91 АBNA...` with a Cyrillic `А`), blanks, punctuation and symbols dropped, in
+    capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are `GB29NWBK6016...`), an IBAN without
+    the label its printed form carries (`IBAN GB29 ...`), and
     an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`).
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
-    text = "".join(c for c in unicodedata.normalize("NFKC", account) if c.isalnum()).upper()
+    text = "".join(c for c in as_read(account) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
@@ -218,22 +246,26 @@ def normalize_name(name: str) -> str:
     """A person's name as names are compared: compatibility forms folded and accents dropped (`José
     Núñez` is `jose nunez`), case folded, anything but letters, digits and the marks that spell a
     script's vowels a blank, blanks collapsed, look-alike letters taken for the Latin ones they
-    imitate. Letters of every script are kept: `Иван Петров` and `иван петров` are one name,
+    imitate (of another script: a letter of Latin script is kept, `ı` is not `i`, as the digests
+    of removed partners' names were made: `namesake`). What shows nothing is no part of a name
+    (`unshown`: `Ma\u034fria` is `Maria`; a blank among it, a tab, parts words). Letters of every
+    script are kept: `Иван Петров` and `иван петров` are one name,
     `王伟` is `王伟` (before, both were the empty name, equal to every other
     name written in a script beyond Latin). Empty for a name of punctuation alone, which names
     no one."""
+    name = _shown(name)
     if name.isascii():  # the same answer, without a step per character
         return " ".join(_NOT_ASCII_ALNUM.sub(" ", name.lower()).split())
     kept = []
     for character in unicodedata.normalize("NFKD", name):
         if unicodedata.combining(character):
             continue  # an accent, a cedilla: `é` is `e`
-        if unicodedata.category(character) == "Cf":
-            continue  # invisible (a zero-width joiner): no letter
         kept.append(character if character.isalnum() or unicodedata.category(character)[0] == "M" else " ")
     # a letter that only looks Latin (a Cyrillic `а` in `Mаria`) is the Latin one it imitates, as in
     # e-mail addresses: names of one script still compare letter by letter, look-alike for look-alike
-    folded = "".join(c if c.isascii() else _latin_lookalike(c) for c in "".join(kept).casefold())
+    folded = "".join(
+        c if c.isascii() else _latin_lookalike(c, latin_script=False) for c in "".join(kept).casefold()
+    )
     return " ".join(folded.split())
 
 
@@ -348,7 +380,7 @@ def names_the_same(entry_digest: str, name: str, pepper: bytes) -> bool:
 def searchable_name(text: str) -> str:
     """A name as the case search compares it: as a person reads it (`normalize_name`:
     accents, case and compatibility forms folded, `é` typed as one character or as `e` and an
-    accent, `İstanbul` as `istanbul`), invisible format characters dropped first (a zero-width
+    accent, `İstanbul` as `istanbul`), what shows nothing dropped first (`_shown`: a zero-width
     space inside a name does not hide it from a search for the name); punctuation alone is kept
     as typed, case folded."""
     shown = _shown(text)
@@ -362,15 +394,18 @@ def name_searched(needle: str, name: str) -> bool:
 
 
 def _shown(text: str) -> str:
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+    """Text as it shows: without what shows nothing (`unshown`), its blanks (a tab, a line break
+    among them) one space each."""
+    return unshown(" ".join(text.split()))
 
 
 def normalize_device(fingerprint: str) -> str:
     """A device fingerprint as one key however it is sent: blanks around it dropped, case folded,
-    and one beyond ASCII as a person reads it (`as_read`: compatibility forms folded, invisible
-    characters such as a zero-width space dropped, look-alike letters taken for the Latin ones): a
-    removed partner's device with a zero-width space in it is still that device."""
-    fingerprint = _CONTROLS.sub("", fingerprint)  # none shows, as none does in an address
+    what shows nothing dropped (`unshown`: a control character, a zero-width space, a combining
+    grapheme joiner), and one beyond ASCII as a person reads it (`as_read`: compatibility forms
+    folded, look-alike letters taken for the Latin ones): a removed partner's device with a
+    zero-width space or a Hangul filler in it is still that device."""
+    fingerprint = unshown(fingerprint)  # none shows, as none does in an address
     return (fingerprint if fingerprint.isascii() else as_read(fingerprint)).strip().lower()
 
 
