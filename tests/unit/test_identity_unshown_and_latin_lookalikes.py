@@ -255,6 +255,22 @@ def test_a_customer_named_as_its_partner_with_a_character_that_shows_nothing_is_
     assert "self_referral" in reasons(bought), bought
 
 
+@pytest.mark.parametrize("written", ["ev\u034fe.fraudster@gmail.com", "eve.fraudster@\u0261mail.com"])
+def test_a_partner_flagged_in_one_program_signing_up_in_another_so_written_is_network_flagged(written):
+    engine = make_engine()
+    score(
+        engine, signup("p-twin", email="eve.fraudster@gmail.com", ip="81.2.69.40", at="2026-11-01T08:00:00Z")
+    )
+    dup = score(
+        engine, signup("p-dup", email="eve.fraudster@gmail.com", ip="81.2.69.41", at="2026-11-01T09:00:00Z")
+    )
+    assert dup["action"] == "flag", dup
+    elsewhere = score(
+        engine, signup("p-b", email=written, ip="81.2.69.42", at="2026-11-03T09:00:00Z"), "prg-other"
+    )
+    assert "network_flagged" in reasons(elsewhere), elsewhere
+
+
 def test_a_partner_signed_up_under_a_lookalike_before_is_found_by_its_own_exact_address(monkeypatch):
     """Keyed before (`EmailKeys.before`): its link of then is read under today's key too."""
     engine = make_engine()
