@@ -139,7 +139,7 @@ class LocalApiGateway:
     def static(self, path: str) -> Response:
         if self.web_root is None:
             return to_response(problems.proxy_response(404, problems.problem(404, f"no route GET {path}")))
-        relative = path.lstrip("/") or "index.html"
+        relative = path.lstrip("/").replace("\x00", "") or "index.html"  # no file is named with a NUL
         target = (self.web_root / relative).resolve()
         if not str(target).startswith(str(self.web_root)) or not target.is_file():
             target = self.web_root / "index.html"  # the console's own router handles the path

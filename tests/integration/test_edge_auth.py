@@ -374,3 +374,14 @@ def test_a_mistyped_api_address_is_no_console_page_but_405(tmp_path: Any, method
     assert answer.headers["Allow"] == "GET, HEAD"
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert client.get("/V1/loyalty/spend").status_code == 200  # the console's router takes the path
+
+
+def test_a_console_path_with_a_nul_in_it_is_the_consoles_page_not_a_500(tmp_path: Any):
+    """`GET /index.html%00` answered Werkzeug's 500 page ("embedded null byte"), not the console."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>console</title>")
+    client = Client(LocalApiGateway(tmp_path))
+
+    for path in ("/index.html%00", "/%00", "/cases%00/x"):
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+        assert b"<title>console</title>" in answer.get_data()

@@ -233,6 +233,12 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
         ({"role": "fraud", "actor": "Ops\nadmin"}, "actor"),
         # the names the system signs its own entries with: a person's action passed off as a workflow's
         ({"role": "fraud", "actor": "workflow:weekly-warning"}, "actor"),
+        # with a character drawn as a colon (a security tester's find: the history's By cells were
+        # the same): ratio, modifier letter colon, raised colon, Hebrew sof pasuq, Armenian full stop
+        *(
+            ({"role": "fraud", "actor": f"workflow{colon}wf-guard"}, "actor")
+            for colon in ("\u2236", "\ua789", "\u02f8", "\u05c3", "\u0589", "\uff1a")
+        ),
         ({"role": "fraud", "actor": "System"}, "actor"),
         ({"role": "fraud", "actor": "\u0455\u0443\u0455tem"}, "actor"),  # Cyrillic letters that read `system`
         # the cycle's and the sweep's, however written: a removal passed off as the scheduler's

@@ -6,6 +6,8 @@ person's actions off as the system's, so no key is named so, in any spelling tha
 
 from __future__ import annotations
 
+from functools import cache
+
 from functions.shared.domain.identity import as_read
 
 SYSTEM = "system"
@@ -27,9 +29,24 @@ def _letters(text: str) -> str:
 _RESERVED = frozenset(_letters(name) for name in _SYSTEMS)
 
 
+@cache
+def _colons() -> frozenset[str]:
+    """A colon and what is drawn as one (`∶` ratio, `꞉` modifier letter colon, `։` Armenian full
+    stop: Unicode's confusables, UTS #39), which `as_read` leaves as written (it takes letters for
+    letters, not punctuation for punctuation)."""
+    from confusable_homoglyphs import confusables  # its table loads with the first key made
+
+    drawn = confusables.confusables_data.get(":", ())
+    return frozenset({":", *(lookalike["c"].strip("\u200e") for lookalike in drawn)})
+
+
 def is_systems(actor: str) -> bool:
-    """Whether a person's name would read as one of the system's."""
-    return _letters(actor) in _RESERVED or as_read(actor).lstrip().startswith(WORKFLOW_PREFIX)
+    """Whether a person's name would read as one of the system's: `workflow∶wf-1` with a ratio sign
+    reads as the workflow's own entries in a customer's history."""
+    if _letters(actor) in _RESERVED:
+        return True
+    text, word = as_read(actor).lstrip(), WORKFLOW_PREFIX[:-1]
+    return text.startswith(word) and text[len(word) : len(word) + 1] in _colons()
 
 
 def described() -> str:
