@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.shared import aws_calls
 from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS, ProgramCache
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.config import ConfigurationError, Settings
@@ -42,9 +43,16 @@ _built: dict[Settings, Dependencies] = {}
 
 
 def boto3_client(service: str, settings: Settings) -> Any:
+    """A client of `service` whose calls wait no longer than `aws_calls` says (never botocore's
+    minutes of defaults on a service that does not answer)."""
     import boto3
 
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+    return boto3.client(
+        service,
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=aws_calls.limits_of(service).botocore_config(),
+    )
 
 
 class _ClientOnFirstUse:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from functions.shared import aws_calls
 from functions.shared.routes import ROUTES
 from functions.shared.storage import keys
 from infra import constants, permissions
@@ -257,6 +258,18 @@ def test_function_defaults(template: cfn.Template, spec: FunctionSpec) -> None:
     assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"  # events carry personal data
     assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
     assert props["Timeout"] <= 900 and props["MemorySize"] >= 128
+
+
+def test_a_call_to_aws_that_never_answers_ends_inside_the_api_functions_timeout() -> None:
+    """Every client the functions build waits on AWS within `aws_calls`' limits (botocore's own: a
+    minute a read, retried, three minutes on one publish). A publish or a queue send after the
+    commit gives up well inside an API answer (the outbox keeps what it carried), and a store that
+    never answers fails the call before the function's timeout would."""
+    shortest_api = min(spec.timeout_seconds for spec in constants.API_FUNCTIONS)
+    assert aws_calls.HANDED_ON.longest_seconds() <= shortest_api / 2
+    assert aws_calls.STORE.longest_seconds() < shortest_api
+    assert aws_calls.limits_of("events") == aws_calls.limits_of("sqs") == aws_calls.HANDED_ON
+    assert aws_calls.limits_of("kms") == aws_calls.STORE
 
 
 def test_only_the_functions_that_hash_network_keys_read_the_pepper(template: cfn.Template) -> None:

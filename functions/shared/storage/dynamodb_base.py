@@ -24,6 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.shared import aws_calls
 from functions.shared.documents import json_default
 from functions.shared.domain.model import Notification
 from functions.shared.errors import Conflict, StorageRefused, StorageUnavailable
@@ -73,9 +74,7 @@ def build_models(
     meta_attributes: dict[str, Any] = {
         "table_name": table_name,
         "region": region,
-        "max_retry_attempts": 3,
-        "connect_timeout_seconds": 5,
-        "read_timeout_seconds": 10,
+        **aws_calls.STORE.pynamodb_meta(),
     }
     if host:
         meta_attributes["host"] = host
