@@ -21,11 +21,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Both halves run whatever the other met: the scoring queue down must not keep notifications
     from a bus that is up, nor the reverse. A half that failed fails the run after (its alarm)."""
     deps = dependencies(needs=("queue",))
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
     done: dict[str, Any] = {}
     failed: list[Exception] = []
     for name, relay in (("relayed", relay_outbox), ("notifications", relay_all_notifications)):
         try:
-            done[name] = relay(deps)
+            done[name] = relay(deps, time_left)
         except Exception as error:
             logger.exception("a relay failed; the other still ran", extra={"relay": name})
             failed.append(error)

@@ -2,8 +2,9 @@
 
 - Events: every accepted event that scoring has not taken, recorded over two minutes ago (its queue
   send failed, or the function stopped after the commit), is sent to the scoring queue again, in
-  batches, oldest shard pages first, until the run's time budget: a minute of queue outage at 3,000
-  events/s (180,000 events) drains in one or two runs. Each once per copy's life in the queue
+  batches, oldest shard pages first, while the invocation has more left than the notifications'
+  time (its Lambda context says, not a number of its own: the function has 120 s); a backlog
+  drains over the next runs, five minutes apart. Each once per copy's life in the queue
   (`relays.RelaySchedule`). An event that failed for good has left the outbox
   (`mark_event_failed`), so no poison is sent forever.
 - Notifications: every notification the bus did not take when its change was made is published
@@ -13,7 +14,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -31,19 +32,27 @@ SCORING_RELAY = RelaySchedule(
     after=timedelta(minutes=2), every=timedelta(minutes=5), copy_lifetime=timedelta(minutes=15)
 )
 PAGE = 500
-BUDGET_SECONDS = 240.0  # the function's timeout is 5 minutes: stop in time, the next run goes on
-NOTIFICATION_BUDGET_SECONDS = 40.0  # after the events' budget, within the 5 minutes
+# A run's time is its invocation's (`time_left`, from the Lambda context): the events half takes
+# pages while more than the notifications' time and the margin are left, the notifications half
+# while more than the margin is; the next run, five minutes later, goes on from there.
+NOTIFICATION_SECONDS = 30.0  # kept for the notifications half, however many events wait
+# left when a run stops: its last page's sends or publish (each call bounded: aws_calls.HANDED_ON)
+# and the outbox's clean-up
+MARGIN_SECONDS = 10.0
 NOTIFICATION_PAGE = 1000
 # how long the oldest notification the bus refused has waited (alarmed past half an hour)
 WAITING_METRIC = "NotificationsWaitingSeconds"
 
+TimeLeft = Callable[[], float]
 
-def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> int:
+
+def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
+    """`time_left`: the seconds the invocation has left (none: no limit)."""
     if deps.queue is None:
         return 0
     now = deps.clock.now()
     cutoff = now - SCORING_RELAY.after
-    deadline = time.monotonic() + budget_seconds
+    out_of_time = _out_of_time(time_left, NOTIFICATION_SECONDS + MARGIN_SECONDS)
     sent = 0
     failed: list[str] = []
     for program in deps.repository.list_programs():
@@ -53,12 +62,12 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
                 if due:
                     deps.queue.send_many(due)
                 sent += len(due)
-                if time.monotonic() > deadline:
+                if out_of_time():
                     break
         except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
             logger.warning("outbox relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
-        if time.monotonic() > deadline:  # the next run goes on; what failed before fails this one
+        if out_of_time():  # the next run goes on; what failed before fails this one
             logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
             break
     if sent:
@@ -68,20 +77,21 @@ def relay_outbox(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> 
 
 
 def relay_all_notifications(
-    deps: Dependencies, budget_seconds: float = NOTIFICATION_BUDGET_SECONDS, page: int = NOTIFICATION_PAGE
+    deps: Dependencies, time_left: TimeLeft | None = None, page: int = NOTIFICATION_PAGE
 ) -> int:
     """Notifications of every program still in the outbox (the bus was down when they were made),
-    page after page while the bus takes them all, until the run's time budget: an outage during a
-    workflow that suspends thousands of customers drains in a run or two, not 1,000 per run."""
-    deadline = time.monotonic() + budget_seconds
+    page after page while the bus takes them all, until `MARGIN_SECONDS` of the invocation are
+    left (`time_left`; none: no limit): an outage during a workflow that suspends thousands of
+    customers drains in a run or two, not 1,000 per run."""
+    out_of_time = _out_of_time(time_left, MARGIN_SECONDS)
     delivered = 0
     failed: list[str] = []
     refused: list[Notification] = []  # by the bus: they wait in the outbox for the next run
     for program in deps.repository.list_programs():
         try:
-            while time.monotonic() < deadline:
+            while not out_of_time():
                 waiting = deps.repository.pending_notifications(program.program_id, page)
-                taken = publish(deps.publisher, waiting)
+                taken = publish(deps.publisher, waiting, out_of_time)
                 take_out(deps.repository, taken)
                 delivered += len(taken)
                 if len(taken) < len(waiting):  # the bus refused some: the next run tries again
@@ -99,6 +109,11 @@ def relay_all_notifications(
         _waiting(refused, deps.clock.now())
     failed_after_all("outbox relay", "notifications", failed)
     return delivered
+
+
+def _out_of_time(time_left: TimeLeft | None, keep_seconds: float) -> Callable[[], bool]:
+    """Whether the run should stop taking work: less than `keep_seconds` of it left."""
+    return lambda: time_left is not None and time_left() < keep_seconds
 
 
 def _waiting(refused: list[Notification], now: datetime) -> None:

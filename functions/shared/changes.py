@@ -48,11 +48,19 @@ def deliver(store: NotificationsPort, publisher: EventPublisher, notifications: 
     return len(delivered)
 
 
-def publish(publisher: EventPublisher, notifications: list[Notification]) -> list[Notification]:
+def publish(
+    publisher: EventPublisher,
+    notifications: list[Notification],
+    out_of_time: Callable[[], bool] | None = None,
+) -> list[Notification]:
     """Hands each notification to the bus; returns those it took. One it did not take stays in the
-    outbox for the relay."""
+    outbox for the relay. `out_of_time`: once the bus has failed one and this says so, the rest are
+    left there untried (a bus that does not answer costs each one its wait)."""
     delivered = []
+    failed = False
     for notification in notifications:
+        if failed and out_of_time is not None and out_of_time():
+            break
         try:
             # its id travels with it: a consumer drops a second delivery of the same notification
             publisher.publish(
@@ -63,6 +71,7 @@ def publish(publisher: EventPublisher, notifications: list[Notification]) -> lis
                 "bus did not take a notification; the relay sends it later",
                 extra={"notification": notification.name, "error": error.detail},
             )
+            failed = True
             continue
         delivered.append(notification)
     return delivered

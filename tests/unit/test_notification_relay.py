@@ -60,5 +60,5 @@ def test_a_run_stops_where_the_bus_stops_taking_them_and_the_next_goes_on():
 def test_a_run_stops_at_its_time_budget():
     deps = _outbox_of(25)
 
-    assert relay_all_notifications(deps, budget_seconds=0, page=10) == 0
+    assert relay_all_notifications(deps, time_left=lambda: 0.0, page=10) == 0
     assert len(deps.repository.pending_notifications("prg-relay", 100)) == 25
