@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -112,6 +113,27 @@ def test_tries_go_on_for_24_hours_then_the_delivery_fails():
     assert d.status == "failed" and d.attempts[-1].outcome == "failed"
     assert d.attempts[-1].at <= T0 + timedelta(hours=24) < d.attempts[-1].at + timedelta(hours=3, seconds=1)
     assert 10 <= d.tries <= 20
+
+
+@pytest.mark.parametrize("waits", ["longest", "shortest", "seeded"])
+def test_with_the_deployed_schedule_the_last_try_is_24_hours_after_the_first_then_failed(waits: str):
+    # SPEC 6: retried for 24 hours, then failed; the backoff's next try past the horizon ended the
+    # delivery at once, its last try 21 to 23 hours after the first
+    from functions.webhooks.settings import WebhookSettings
+
+    deployed = WebhookSettings(queue_url="q", kms_key_id="k").schedule
+    rng = {"longest": lambda a, b: b, "shortest": lambda a, b: a, "seeded": random.Random(1).uniform}[waits]
+    d, at = delivery(), T0
+    while True:
+        d = after_attempt(d, 500, at, deployed, rng)
+        if d.status != "pending":
+            break
+        at = d.next_attempt_at
+    assert (d.status, d.attempts[-1].outcome) == ("failed", "failed")
+    assert d.attempts[-1].at == T0 + timedelta(hours=24)
+    assert d.attempts[-2].at < T0 + timedelta(hours=24)
+    late = after_attempt(delivery(), 500, T0, deployed)  # a try run late, past the horizon: failed
+    assert after_attempt(late, 500, T0 + timedelta(hours=24, seconds=5), deployed).status == "failed"
 
 
 def test_a_2xx_delivers_a_410_gives_up_no_answer_retries():

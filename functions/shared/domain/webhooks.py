@@ -262,7 +262,7 @@ def signature_header(secrets: Sequence[str], body: bytes, at: datetime) -> str:
 @dataclass(frozen=True)
 class RetrySchedule:
     """Exponential backoff with full jitter: the wait before try n+1 is random in
-    [base * 2^(n-1) / 2, base * 2^(n-1)], capped; no try after `horizon` from the first."""
+    [base * 2^(n-1) / 2, base * 2^(n-1)], capped; the last try at `horizon` from the first."""
 
     base_seconds: float = 30.0
     max_seconds: float = 3 * 3600.0
@@ -283,8 +283,8 @@ def after_attempt(
     made_with: datetime | None = None,
 ) -> Delivery:
     """The delivery once a try got `answer_code` (None: no answer): delivered on 2xx; failed on
-    410 (the webhook is disabled: `gone`) or when the next try would fall past the horizon;
-    otherwise pending, with the time of its next try."""
+    410 (the webhook is disabled: `gone`) or when it was made at the horizon or past it;
+    otherwise pending, with the time of its next try (the horizon when the backoff would pass it)."""
     number = delivery.tries + 1
     horizon = delivery.horizon or (at + timedelta(seconds=schedule.horizon_seconds))
     if answer_code is not None and 200 <= answer_code < 300:
@@ -297,8 +297,10 @@ def after_attempt(
         return replace(
             delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
         )
-    next_at = at + timedelta(seconds=schedule.wait_after(number, rng))
-    if next_at > horizon:
+    # the last try is at the horizon itself (SPEC 6: retried for 24 hours), not the last one the
+    # backoff happened to place before it
+    next_at = min(at + timedelta(seconds=schedule.wait_after(number, rng)), horizon)
+    if at >= horizon:
         attempt = Attempt(number, at, answer_code, "failed")
         return replace(
             delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
