@@ -185,10 +185,21 @@ def test_a_domain_in_idnas_ascii_form_is_the_domain_it_spells():
         ("ada@proton.me", "ada@pm.me"),
         ("ada@yandex.ru", "ada+shop@ya.ru"),
         ("ada@gmail.com", "a.d.a@googlemail.com"),
+        # Yandex takes a dot and a hyphen for one another in a login; Fastmail delivers any address
+        # at a user's own subdomain to that user (a fraud tester's finds)
+        ("ada.king@yandex.ru", "ada-king@ya.ru"),
+        ("ada@fastmail.com", "shop@ada.fastmail.com"),
+        ("ada@fastmail.com", "Promo+x@ADA.fastmail.fm"),
     ],
 )
 def test_one_mailbox_under_its_providers_other_domains_is_one_address(one, same_mailbox):
     assert email_keys(same_mailbox).normalized == email_keys(one).normalized
+
+
+def test_what_yandex_and_fastmail_keep_apart_stays_apart():
+    assert email_keys("adaking@yandex.ru").normalized != email_keys("ada.king@yandex.ru").normalized
+    assert email_keys("ada@mail.fastmail.com").normalized != email_keys("ada@fastmail.com").normalized
+    assert email_keys("ada@fastmail.example.com").normalized == "ada@fastmail.example.com"
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ _DOMAIN_ALIASES = {
     "yandex.kz": "yandex.ru",
     "yandex.ua": "yandex.ru",
 }
+_FASTMAIL_USER = re.compile(r"([a-z0-9][a-z0-9-]*)\.(?:fastmail\.com|fastmail\.fm)")
 _SEPARATORS = re.compile(r"[._\-+]")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]")
@@ -94,10 +95,15 @@ def _mailbox(address: str, earlier: bool = False) -> str:
         local = re.sub(r"\\(.)", r"\1", local[1:-1])
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
+    if not earlier and (user := _FASTMAIL_USER.fullmatch(domain)):
+        # Fastmail's subdomain addressing: `shop@john.fastmail.com` is delivered to `john@fastmail.com`
+        local, domain = user.group(1), "fastmail.com"
     if domain in _PLUS_TAGS or (not earlier and _MICROSOFT.fullmatch(domain)):
         local = _without_tag(local)
     if (ignored := _IGNORED_IN_LOCAL.get(domain)) and (not earlier or domain == "gmail.com"):
         local = ignored.sub("", local) or local
+    if domain == "yandex.ru" and not earlier:
+        local = local.replace(".", "-")  # one Yandex login: `john.smith` and `john-smith` alike
     return f"{local}@{domain}"
 
 
