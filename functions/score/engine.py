@@ -44,7 +44,7 @@ from functions.shared.domain.model import (
     subject_key,
 )
 from functions.shared.domain.profiles import payout_changed, profile_changes, with_identifiers
-from functions.shared.domain.rewards import flagged_since
+from functions.shared.domain.rewards import flagged_since, holds_since
 from functions.shared.domain.scoring_plan import ListsRead, ScoringInput, flags_subject, scoring_plan
 from functions.shared.domain.unfamiliar_sessions import (
     noted_ips,
@@ -188,12 +188,9 @@ class Engine:
             customer_list = snapshot.customer_holdables if plan.customer_id else None
             lists = ListsRead(snapshot.holdables, snapshot.partner_holdables, customer=customer_list)
             if given.flag:
-                # a customer's rewards all; a partner's from the time the flag leaves it flagged from
-                since = (
-                    None
-                    if given.profile.type == "customer"
-                    else flagged_since(given.profile, event.occurred_at)
-                )
+                # a customer's rewards all; a partner's from the time the flag leaves it flagged from,
+                # or all when that is not after its sign-up (`holds_since`)
+                since = holds_since(given.profile, flagged_since(given.profile, event.occurred_at))
                 # known from the subject's item (issue 15); the index only when the list cannot tell
                 listed = (
                     None if ask_index else holdables.candidates(snapshot.holdables, stored.program_id, since)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from functions.shared.changes import carry_out
 from functions.shared.domain.marks import pending_marks_plan
-from functions.shared.domain.rewards import hold_steps, sweep_holds
+from functions.shared.domain.rewards import hold_steps, holds_since, sweep_holds
 from functions.shared.messaging import EventPublisher
 from functions.shared.storage.port import HoldsPort
 
@@ -31,7 +31,7 @@ def hold_due(
     program_id, subject_type, subject_id = subject_key
     subject = store.get_subject(program_id, subject_type, subject_id)  # an index lags: read it
     steps = pending_marks_plan(subject, pepper)
-    since = subject.flagged_at if subject.type == "partner" else None
+    since = holds_since(subject, subject.flagged_at)  # a partner's sign-up may reach further back
     rewards = store.subject_rewards(subject.program_id, subject.type, subject.id, since)
     candidates = sweep_holds(subject, rewards)
     if candidates and subject.flag_case_id:

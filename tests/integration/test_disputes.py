@@ -100,20 +100,28 @@ def published(env, detail_type: str) -> list[dict[str, Any]]:
     return [detail for kind, detail in env.bus.published if kind == detail_type]
 
 
-def flag_partner(env, partner_id: str, *, day: int = 3, tenant=None) -> str:
-    """Two sign-ups share an e-mail address: scoring flags the second partner on 2026-11-<day>."""
+def flag_partner(env, partner_id: str, *, day: int = 3, tenant=None, joined: str | None = None) -> str:
+    """Two sign-ups share an e-mail address: scoring flags the second partner on 2026-11-<day>.
+    `joined`: the partner signed up then under an address of its own, and changes it to the
+    other's on 2026-11-<day> (a flag after its sign-up: what is dated between them stays payable)."""
     tenant = tenant or env.tenant
     email = f"{partner_id}.owner@example.com"
+    at = f"2026-11-0{day}T09:00:00Z"
     send(
         tenant,
         signup(
             f"{partner_id}-first", email=email, ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day - 1}T09:00:00Z"
         ),
     )
-    flagged = send(
-        tenant,
-        signup(partner_id, email=email.upper(), ip=f"81.2.69.{next(_ips)}", at=f"2026-11-0{day}T09:00:00Z"),
-    )
+    if joined is None:
+        flagged = send(tenant, signup(partner_id, email=email.upper(), ip=f"81.2.69.{next(_ips)}", at=at))
+    else:
+        own = f"{partner_id}.own@example.com"
+        send(tenant, signup(partner_id, email=own, ip=f"81.2.69.{next(_ips)}", at=joined))
+        drain(env.aws)
+        flagged = sample("account.updated", id=f"upd-{partner_id}", activity="email_change", occurred_at=at)
+        flagged["partner"] = {"id": partner_id, "email": email.upper()}
+        send(tenant, flagged)
     drain(env.aws)
     answer = status(tenant, flagged["id"])
     assert answer["decision"]["action"] == "flag", answer
@@ -149,9 +157,9 @@ def api_reward(env, reward_id: str, partner_id: str, at: str, amount: str = "12.
 
 # --- the seed's two outcomes -----------------------------------------------------------------
 def test_an_approved_dispute_releases_the_rewards_and_a_new_flag_opens_a_new_case(env):
-    # Given a partner flagged on 2026-11-03, a reward from before the flag, one after it and one
-    # created through the API after it (held by the 15-minute sweep)
-    case_id = flag_partner(env, "p-ok")
+    # Given a partner signed up on 2026-11-01 and flagged on 2026-11-03, a reward from before the
+    # flag, one after it and one created through the API after it (held by the 15-minute sweep)
+    case_id = flag_partner(env, "p-ok", joined="2026-11-01T09:00:00Z")
     early = buy(env, "c-early", "p-ok", "2026-11-02T12:00:00Z", "7.00")  # arrives late
     late = buy(env, "c-late", "p-ok", "2026-11-04T09:00:00Z", "30.00")
     new = api_reward(env, "r-api", "p-ok", "2026-11-05T08:00:00Z")
@@ -675,7 +683,7 @@ def test_flagged_partner_row(env):
     overridden; approved -> pending; rejected -> declined."""
     rows = {}
     for partner_id, day in (("p-approve", 3), ("p-reject", 5)):
-        case_id = flag_partner(env, partner_id, day=day)
+        case_id = flag_partner(env, partner_id, day=day, joined=f"2026-11-0{day - 2}T09:00:00Z")
         rows[partner_id] = {
             "case": case_id,
             "before": buy(env, f"{partner_id}-c0", partner_id, f"2026-11-0{day - 1}T23:59:00Z", "1.00"),

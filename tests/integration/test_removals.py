@@ -238,7 +238,7 @@ def test_removals_and_overrides_that_are_not_allowed_are_refused_and_change_noth
     resolved = flag_partner(env, "p-res", "res@example.com", name="Res Rita", day=4)
     removed = flag_partner(env, "p-rm", "rm@example.com", name="Rm Rob", day=5)
     held = buy(env, "c-held", "p-open", "2026-11-04T09:00:00Z", "9.00")
-    free = buy(env, "c-free", "p-open", "2026-11-02T09:00:00Z", "3.00")  # before the flag: pending
+    free = buy(env, "c-free", "p-open-first", "2026-11-02T09:00:00Z", "3.00")  # not flagged: pending
     # a customer case: a purchase with the partner's own e-mail address (self-referral)
     self_ref = purchase(
         "c-self", "p-open", email="open@example.com", ip="81.2.69.250", at="2026-11-06T09:00:00Z"

@@ -29,20 +29,47 @@ def holdable(reward: Reward) -> bool:
     return reward.status in HOLDABLE and not reward.overridden
 
 
-def held_by_flag(subject_type: str, flagged_at: datetime, reward: Reward) -> bool:
-    """A flagged partner's rewards from the flag on; a flagged customer's rewards, all of them."""
-    return subject_type == "customer" or reward.created_at >= flagged_at
+def created_for_holds(reward: Reward, signup_at: datetime | None) -> datetime:
+    """When a partner's reward counts as created for every hold decision: a reward cannot predate
+    the partner it is paid to, so one dated before the partner's sign-up counts as created at the
+    sign-up (a partner flagged by its sign-up holds it; one flagged later does not). A sign-up not
+    arrived yet (`signup_at` None) changes nothing; the reward's stored date stays as sent."""
+    if signup_at is not None and reward.created_at < signup_at:
+        return signup_at
+    return reward.created_at
 
 
-def flag_holds(subject_type: str, flagged_at: datetime, rewards: Iterable[Reward]) -> list[Reward]:
+def held_by_flag(
+    subject_type: str, flagged_at: datetime, reward: Reward, signup_at: datetime | None = None
+) -> bool:
+    """A flagged partner's rewards from the flag on (`created_for_holds`, `signup_at` the
+    partner's); a flagged customer's rewards, all of them."""
+    return subject_type == "customer" or created_for_holds(reward, signup_at) >= flagged_at
+
+
+def holds_since(subject: Subject, flagged_at: datetime | None) -> datetime | None:
+    """The earliest creation time, as stored, of a reward a flag of `subject` at `flagged_at` holds:
+    what its index (or its list) is read from. None (all of them) for a customer, and for a partner
+    flagged at or before its sign-up, whose rewards dated before the sign-up count as created at it;
+    else the flag's time: never more than the flag may hold (SPEC 4)."""
+    if subject.type == "customer" or flagged_at is None:
+        return None
+    if subject.signup_at is not None and flagged_at <= subject.signup_at:
+        return None
+    return flagged_at
+
+
+def flag_holds(
+    subject_type: str, flagged_at: datetime, rewards: Iterable[Reward], signup_at: datetime | None = None
+) -> list[Reward]:
     """What a flag puts on hold at once, and what the sweep puts on hold later."""
-    return [r for r in rewards if holdable(r) and held_by_flag(subject_type, flagged_at, r)]
+    return [r for r in rewards if holdable(r) and held_by_flag(subject_type, flagged_at, r, signup_at)]
 
 
 def sweep_holds(subject: Subject, rewards: Iterable[Reward]) -> list[Reward]:
     if subject.status != "flagged" or subject.flagged_at is None or not subject.flag_case_id:
         return []
-    return flag_holds(subject.type, subject.flagged_at, rewards)
+    return flag_holds(subject.type, subject.flagged_at, rewards, subject.signup_at)
 
 
 @dataclass(frozen=True)
@@ -61,14 +88,16 @@ def place_reward(
     customer: Subject | None,
     flag: tuple[str, str, datetime] | None,
 ) -> Placement:
-    """`flag`: (subject type, case id, flag time) when the reward's own event flags its subject."""
+    """`flag`: (subject type, case id, flag time) when the reward's own event flags its subject;
+    `partner`: the reward's partner as read before the event (its sign-up: `created_for_holds`)."""
     if partner is not None and partner.status == "removed":
         return Placement("archived", partner.flag_case_id, archived=True)  # never paid again
     if reward.status not in HOLDABLE:
         return Placement(reward.status)
+    signup_at = partner.signup_at if partner is not None else None
     if flag is not None:
         subject_type, case_id, at = flag
-        if held_by_flag(subject_type, at, reward):
+        if held_by_flag(subject_type, at, reward, signup_at):
             return Placement("on_hold", case_id)
     if customer is not None and reward.customer_id == customer.id and holds_rewards(customer):
         return Placement("on_hold", customer.flag_case_id)
@@ -76,7 +105,7 @@ def place_reward(
         partner is not None
         and holds_rewards(partner)
         and partner.flagged_at
-        and reward.created_at >= partner.flagged_at
+        and held_by_flag("partner", partner.flagged_at, reward, signup_at)
     ):
         return Placement("on_hold", partner.flag_case_id)
     return Placement(reward.status)

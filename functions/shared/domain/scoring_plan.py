@@ -152,7 +152,7 @@ def scoring_plan(
     to_hold = (
         [
             r
-            for r in flag_holds(profile.type, profile.flagged_at or at, subject_rewards)
+            for r in flag_holds(profile.type, profile.flagged_at or at, subject_rewards, profile.signup_at)
             if not reward or r.reward_id != reward.reward_id
         ]
         if given.flag
