@@ -77,7 +77,8 @@ ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it r
 class Plan:
     subject: tuple[str, str]
     partner_id: str | None = None
-    customer_id: str | None = None  # a reward through the API for a customer: its list is read too
+    # a reward through the API for a customer (named, or its transaction's): its profile and list read too
+    customer_id: str | None = None
     links: dict[str, LinkKey] = field(default_factory=dict)  # role -> (kind, value)
     probes: dict[str, LinkKey] = field(default_factory=dict)  # read, never written: near-duplicate keys
     spans: dict[LinkKey, str] = field(default_factory=dict)  # a written `email_near` key's masked block
@@ -160,17 +161,7 @@ class Engine:
         reward_id = _reward_id(event)
         ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
         for attempt in range(ATTEMPTS):
-            snapshot = self.repository.scoring_snapshot(
-                stored.program_id,
-                plan.subject,
-                plan.partner_id,
-                list(dict.fromkeys([*plan.links.values(), *plan.probes.values()])),
-                list(dict.fromkeys(plan.network.values())),
-                plan.counter_names(),
-                reward_id,
-                plan.customer_id,
-                _transaction_read(event),
-            )
+            snapshot = self.snapshot(stored.program_id, event, plan, reward_id)
             crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             account = self.account_change(event, plan, snapshot, crowds)
             reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds, account)
@@ -183,8 +174,8 @@ class Engine:
             given.notes = notes
             before = snapshot.subject
             rewards: list[Reward] = []
-            # a reward's customer's list, when it was read (the reward named the customer); one known
-            # only from its transaction's claim was not: its list is marked unread, never written blind
+            # a reward's customer's list, read with its profile (the reward named the customer, or its
+            # transaction's claim did: `snapshot`)
             customer_list = snapshot.customer_holdables if plan.customer_id else None
             lists = ListsRead(snapshot.holdables, snapshot.partner_holdables, customer=customer_list)
             if given.flag:
@@ -214,7 +205,9 @@ class Engine:
                 spilled = self.repository.spilled_identifiers(stored.program_id, *plan.subject)
                 before = evolve(before, spilled=before.spilled | spilled)
                 given.profile = evolve(given.profile, spilled=given.profile.spilled | spilled)
-            scoring = scoring_plan(given, before, snapshot.partner, rewards, self.pepper, lists)
+            scoring = scoring_plan(
+                given, before, snapshot.partner, rewards, self.pepper, lists, customer=snapshot.customer
+            )
             first, later = scoring.steps[0], scoring.steps[1:]
             try:
                 carry_out(self.repository, [first], self.publisher, self.delivered)
@@ -236,6 +229,28 @@ class Engine:
         raise StorageUnavailable(f"scoring {stored.event_id}: concurrent events kept changing its subject")
 
     # --- what to read --------------------------------------------------------------------------
+    def snapshot(self, program_id: str, event: Any, plan: Plan, reward_id: str | None) -> Snapshot:
+        """The event's snapshot, in one read. An API reward naming only its transaction is that
+        transaction's customer's, as its claim says: the customer's key is known only once the
+        claim is read, so it joins a second read (that reward kind alone, and once: the plan keeps
+        it for the attempts after), which a reward of a flagged customer needs to be held at once."""
+        while True:
+            snapshot = self.repository.scoring_snapshot(
+                program_id,
+                plan.subject,
+                plan.partner_id,
+                list(dict.fromkeys([*plan.links.values(), *plan.probes.values()])),
+                list(dict.fromkeys(plan.network.values())),
+                plan.counter_names(),
+                reward_id,
+                plan.customer_id,
+                _transaction_read(event),
+            )
+            claimed = snapshot.transaction_customer if isinstance(event, RewardCreated) else None
+            if plan.customer_id or not claimed:
+                return snapshot
+            plan.customer_id = claimed
+
     def plan(self, program_id: str, event: Any, received: datetime | None = None) -> Plan:
         if isinstance(event, PartnershipCreated):
             plan = Plan(("partner", event.partner.id))

@@ -4,13 +4,14 @@ stores, as a reviewer checked them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
-from functions.shared.domain.holdables import EVERYTHING, LISTED_MOST
+from functions.shared.domain.holdables import LISTED_MOST, listed_id, micros
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.storage.memory import InMemoryRepository
 from tests.conftest import make_tenant
@@ -34,7 +35,8 @@ def stores(request, aws, monkeypatch):
 def test_rewards_naming_only_a_transaction_keep_its_customers_list_within_its_bound(stores):
     """The customer's list of holdable rewards was not read (the reward did not name the customer),
     so it was written as if empty: twenty such rewards listed twenty-one entries, past the eight an
-    item keeps. It is marked unread instead, so the customer's flag asks the index."""
+    item keeps. It is read now, with the customer's profile (the claim's customer joins a second
+    read), so it keeps the newest eight and marks the older ones unlisted: the flag asks the index."""
     send(
         stores.tenant, signup("p-h", email="host.h@example.com", ip="81.2.69.220", at="2026-11-01T09:00:00Z")
     )
@@ -54,5 +56,6 @@ def test_rewards_naming_only_a_transaction_keep_its_customers_list_within_its_bo
     snapshot = stores.store.scoring_snapshot(
         stores.tenant.program_id, ("customer", "cz"), None, [], [], [], None, None, None
     )
-    assert len(snapshot.holdables.entries) <= LISTED_MOST, snapshot.holdables
-    assert EVERYTHING in snapshot.holdables.unlisted
+    assert len(snapshot.holdables.entries) == LISTED_MOST, snapshot.holdables
+    assert {listed_id(text) for text in snapshot.holdables.entries} == {f"r{n}" for n in range(12, 20)}
+    assert max(snapshot.holdables.unlisted) == micros(datetime(2026, 11, 3, 8, 11, tzinfo=UTC))

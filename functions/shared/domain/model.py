@@ -349,6 +349,7 @@ class Snapshot:
     holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's
+    customer: Subject | None = None  # an API reward's customer (named, or its transaction's), stored
 
 
 def as_utc(at: datetime) -> datetime:

@@ -94,12 +94,14 @@ def scoring_plan(
     subject_rewards: list[Reward],
     pepper: bytes,
     lists: ListsRead | None = None,
+    customer: Subject | None = None,
 ) -> ScoringPlan:
     """The writes of one scored event: the decision, the profile, links, counters, the reward
     where it belongs, and, when it flags, the case (opened, or its reasons merged) with the holds
     and the marks on every identifier the subject ever used. The first step holds everything but
     what does not fit (more holds, more marks), which follows in further steps. With `lists`, the
-    subject's (and partner's) lists of holdable rewards follow what the step does to rewards."""
+    subject's (and partner's) lists of holdable rewards follow what the step does to rewards.
+    `customer`: an API reward's customer as read (a flagged one holds the reward at arrival)."""
     program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
     me = (profile.type, profile.id)
     notes = given.notes
@@ -140,12 +142,12 @@ def scoring_plan(
     assert not given.flag or case_id is not None
     # where the event's own reward goes
     placement = None
+    as_partner = partner if profile.type == "customer" else before
     if reward is not None:
-        as_partner = partner if profile.type == "customer" else before
         placement = place_reward(
             reward,
             partner=as_partner,
-            customer=before if profile.type == "customer" else None,
+            customer=before if profile.type == "customer" else customer,
             flag=(profile.type, case_id, at) if given.flag and case_id else None,
         )
         reward.status, reward.case_id = placement.status, placement.case_id or reward.case_id
@@ -262,16 +264,15 @@ def scoring_plan(
                         hold_micros=totals([reward]),
                     )
                 )
+                # whose case holds it: the partner's, or else the customer's (the event's subject, or
+                # an API reward's customer)
                 holder = (
-                    "partner"
-                    if placement.case_id == (partner.flag_case_id if partner else None)
-                    else profile.type
+                    ("partner", reward.partner_id)
+                    if as_partner is not None and placement.case_id == as_partner.flag_case_id
+                    else ("customer", reward.customer_id or "")
                 )
-                holder_id = reward.partner_id if holder == "partner" else profile.id
                 core.add(
-                    held_notice(
-                        program_id, placement.case_id, (holder, holder_id), [reward], at, given.event_id
-                    ),
+                    held_notice(program_id, placement.case_id, holder, [reward], at, given.event_id),
                     audit(
                         (program_id, placement.case_id),
                         "rewards_held",

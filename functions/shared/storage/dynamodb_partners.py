@@ -315,6 +315,7 @@ class PartnersDynamo(DynamoBase):
         subject_pk = keys.subject_pk(program_id, *subject)
         partner_pk = keys.subject_pk(program_id, "partner", partner_id) if partner_id else ""
         subject_item, partner_item = found.get(subject_pk), found.get(partner_pk)
+        customer_item = found.get(customer_pk) if customer_id else None
         return Snapshot(
             subject=_subject(subject_item) if _stored(subject_item) else None,
             partner=_subject(partner_item) if _stored(partner_item) else None,
@@ -335,6 +336,7 @@ class PartnersDynamo(DynamoBase):
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
+            customer=_subject(customer_item) if _stored(customer_item) else None,
         )
 
     def _batch_get_raw(self, wanted: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:

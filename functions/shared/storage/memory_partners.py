@@ -130,6 +130,9 @@ class PartnersMemory:
                 customer_holdables=self._holdables.get(
                     (program_id, "customer", customer_id or ""), NO_HOLDABLES
                 ),
+                customer=_subject_copy(self._subjects.get((program_id, "customer", customer_id)))
+                if customer_id
+                else None,
             )
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
