@@ -40,6 +40,7 @@ NOTIFICATION_SECONDS = 30.0  # kept for the notifications half, however many eve
 # and the outbox's clean-up
 MARGIN_SECONDS = 10.0
 NOTIFICATION_PAGE = 1000
+TAKEN_OUT_TOGETHER = 25  # a batch write's most: published, then taken out of the outbox
 # how long the oldest notification the bus refused has waited (alarmed past half an hour)
 WAITING_METRIC = "NotificationsWaitingSeconds"
 
@@ -91,15 +92,11 @@ def relay_all_notifications(
         try:
             while not out_of_time():
                 waiting = deps.repository.pending_notifications(program.program_id, page)
-                taken = publish(deps.publisher, waiting, out_of_time)
-                take_out(deps.repository, taken)
-                delivered += len(taken)
-                if len(taken) < len(waiting):  # the bus refused some: the next run tries again
-                    ids = {n.notification_id for n in taken}
-                    refused += [n for n in waiting if n.notification_id not in ids]
-                    break
-                if len(taken) < page:  # the outbox emptied
-                    break
+                taken, left = _relay_page(deps, waiting, out_of_time)
+                delivered += taken
+                refused += left
+                if left or taken < page:  # the bus refused some (the next run tries again), the
+                    break  # outbox emptied, or the run is out of time
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
@@ -109,6 +106,27 @@ def relay_all_notifications(
         _waiting(refused, deps.clock.now())
     failed_after_all("outbox relay", "notifications", failed)
     return delivered
+
+
+def _relay_page(
+    deps: Dependencies, waiting: list[Notification], out_of_time: Callable[[], bool]
+) -> tuple[int, list[Notification]]:
+    """One page of the outbox to the bus, `TAKEN_OUT_TOGETHER` at a time, each batch taken out of
+    the outbox as soon as the bus took it and the time checked before the next: a bus that takes
+    each one in 50 ms still keeps a page of 1,000 from fitting the time left, and a run stopped in
+    the middle of a page sent it all again at the next run, taken out never. One the bus refuses
+    does not keep the rest of the page from it. (how many the bus took, those it refused)"""
+    taken, refused = 0, list[Notification]()
+    for start in range(0, len(waiting), TAKEN_OUT_TOGETHER):
+        if out_of_time():
+            break
+        batch = waiting[start : start + TAKEN_OUT_TOGETHER]
+        published = publish(deps.publisher, batch, out_of_time)
+        take_out(deps.repository, published)
+        taken += len(published)
+        ids = {n.notification_id for n in published}
+        refused += [n for n in batch if n.notification_id not in ids]
+    return taken, refused
 
 
 def _out_of_time(time_left: TimeLeft | None, keep_seconds: float) -> Callable[[], bool]:

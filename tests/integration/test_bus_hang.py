@@ -81,3 +81,27 @@ def test_a_bus_that_never_answers_leaves_the_answer_and_the_relay_delivers_later
     assert relay_all_notifications(deps) == 1
     assert [d["customer_id"] for d in bus.events("CustomerSuspended")] == ["m1"]
     assert aws.repository.pending_notifications(tenant.program_id, 10) == []
+
+
+def test_a_secrets_manager_that_never_answers_fails_the_pepper_read_inside_an_api_functions_timeout(
+    silent_endpoint: str, monkeypatch: pytest.MonkeyPatch
+):
+    """A reviewer's find: the network pepper's client kept a Config of its own (4 tries of 3 s), so a
+    cold start of the cases function (an API function, 10 s) outlasted its timeout when Secrets
+    Manager accepted connections and never answered; it fails with a ConfigurationError first."""
+    from functions.shared.config import ConfigurationError
+    from functions.shared.domain import identity
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", silent_endpoint)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    identity._pepper_from_secret.cache_clear()
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError):
+        identity._pepper_from_secret("arn:aws:secretsmanager:us-east-1:000000000000:secret:pepper-AbCdEf")
+    waited = time.monotonic() - started
+    assert waited <= aws_calls.STORE.longest_seconds() + 0.5 and waited < API_TIMEOUT_SECONDS, waited

@@ -447,16 +447,13 @@ def network_pepper() -> bytes:
 def _pepper_from_secret(secret_arn: str) -> bytes:
     """One read per process (a failed read is not cached: the next call tries again)."""
     import boto3  # only deployed functions get here: no boto3 import on the local path
-    from botocore.config import Config
 
+    from functions.shared import aws_calls
     from functions.shared.config import ConfigurationError
 
-    # Short timeouts: a stuck read fails the invocation with this error, well before the function's own
-    # timeout would (10 s for an API function).
-    client = boto3.client(
-        "secretsmanager",
-        config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}),
-    )
+    # bounded as every client the functions build (`aws_calls`): a stuck read fails the invocation
+    # with this error within an API function's timeout, not at it
+    client = boto3.client("secretsmanager", config=aws_calls.limits_of("secretsmanager").botocore_config())
     try:
         value = client.get_secret_value(SecretId=secret_arn).get("SecretString")
     except Exception as exc:  # any failure: never fall back to the public pepper
