@@ -49,7 +49,7 @@ def test_a_flagged_partner_is_listed_found_by_search_and_sorted_both_ways(
     expect(row).to_contain_text("Duplicate email")
     expect(row).to_contain_text("$250.00")
     expect(row).to_contain_text("2 held rewards")
-    for header in ("Partner", "Flag reasons", "Hold amount", "Flagged date", "Disputed date"):
+    for header in ("Partner", "Reasons", "Hold amount", "Flagged date", "Disputed date"):
         expect(page.get_by_role("columnheader", name=header)).to_be_visible()
 
     # And Hold amount sorts largest first, then smallest first
@@ -162,7 +162,7 @@ def test_the_drawer_shows_the_case_moves_focus_in_and_out_and_has_its_own_url(
     expect(page).to_have_url(re.compile(re.escape(partner.case["id"])))
 
     # Then it shows the reasons, the partner's details, the held rewards and the audit trail
-    expect(drawer.get_by_role("heading", name="Flag reasons")).to_be_visible()
+    expect(drawer.get_by_role("heading", name="Reasons")).to_be_visible()
     expect(drawer).to_contain_text("Duplicate email")
     expect(drawer).to_contain_text("Resellers")  # team
     expect(drawer).to_contain_text("EMEA")  # group
@@ -220,7 +220,7 @@ def test_the_drawer_counts_a_reason_that_fired_again_and_shows_the_partners_refe
     drawer = open_case(page, partner.name)
 
     # Then the reason is listed once, with how often it fired
-    reasons = drawer.get_by_role("region", name="Flag reasons").get_by_role("listitem")
+    reasons = drawer.get_by_role("region", name="Reasons").get_by_role("listitem")
     expect(reasons).to_have_count(1)
     expect(reasons).to_contain_text("Duplicate email ×3")
     # and the partner's referral keys: none sent, none shown
@@ -240,7 +240,7 @@ def test_the_drawer_counts_a_reason_that_fired_again_and_shows_the_partners_refe
 
     # Then the drawer lists them
     expect(_detail(drawer, "Keys")).to_have_text("ref-again-1, ref-again-2")
-    expect(drawer.get_by_role("region", name="Flag reasons")).to_contain_text("Duplicate email ×3")
+    expect(drawer.get_by_role("region", name="Reasons")).to_contain_text("Duplicate email ×3")
     screenshot(page, "11c-drawer-reason-count-and-keys")
 
 

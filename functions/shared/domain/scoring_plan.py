@@ -306,22 +306,18 @@ def scoring_plan(
         and not given.flag
         and profile.status == "flagged"
         and profile.active_case_id
+        and profile.flagged_at is not None
+        and at >= profile.flagged_at
     ):
         # SPEC 4: new signals on a flagged subject add reasons to its case, whether or not they would
-        # flag on their own (the event names the case). They count in its reasons, not in its
-        # `flags`: a verdict stands until another event flags the subject (`evidence_since_verdict`)
+        # flag on their own (the event names the case); an event that occurred before the flag, sent
+        # late, adds none. They count in its reasons, not in its `flags`: a verdict stands until
+        # another event flags the subject (`evidence_since_verdict`). No audit entry: they are
+        # nobody's action, and a traveller's logins would bury the trail's. No condition on the
+        # case's status: the profile's version guards it (a resolution or a removal changes the
+        # profile first), and a case a profile was left naming must not stop its events
         _change_case(
             core, program_id, profile.active_case_id, {}, case_reasons(given.decision["reasons"], at)
-        )
-        core.add(
-            audit(
-                (program_id, profile.active_case_id),
-                "reasons_added",
-                actors.SYSTEM,
-                at,
-                {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": 0},
-                given.event_id,
-            )
         )
     steps = [core]
     held: list[Reward] = list(held_now)
@@ -417,16 +413,14 @@ def _change_case(
 ) -> None:
     """`changes` (and `reasons` to merge) on a case in `step`: with the step's write of that case
     when it has one (a reward held under it, say; one write per item in a step), else in a write of
-    its own; reasons only while the case is active (a case resolved meanwhile takes none)."""
+    its own."""
     for n, write in enumerate(step.writes):
         if isinstance(write, UpdateCase) and (write.program_id, write.case_id) == (program_id, case_id):
             step.writes[n] = replace(
                 write, changes={**write.changes, **changes}, reasons=write.reasons + reasons
             )
             return
-    step.add(
-        UpdateCase(program_id, case_id, expect=ACTIVE if reasons else (), changes=changes, reasons=reasons)
-    )
+    step.add(UpdateCase(program_id, case_id, changes=changes, reasons=reasons))
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ export function mountCases(view) {
       if (view === "active") {
         head = [
           h("th", { scope: "col" }, "Partner"),
-          h("th", { scope: "col" }, "Flag reasons"),
+          h("th", { scope: "col" }, "Reasons"),
           sortHeader("hold_amount"),
           sortHeader("flagged_at"),
           h("th", { scope: "col" }, "Disputed date"),

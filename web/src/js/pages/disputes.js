@@ -84,7 +84,7 @@ export function mountDisputes(container, route) {
           h("div", {}, h("dt", {}, "Program"), h("dd", {}, item.program_name ?? item.program_id)),
           h("div", {}, h("dt", {}, "Case"), h("dd", {}, caseId)),
           h("div", {}, h("dt", {}, item.subject.type === "customer" ? "Customer ID" : "Partner ID"), h("dd", {}, item.subject.id)),
-          h("div", {}, h("dt", {}, "Flag reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
+          h("div", {}, h("dt", {}, "Reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
           h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
           h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, holdAmount(item))),
           h("div", {}, h("dt", {}, "Flagged date"), h("dd", {}, timeElement(item.flagged_at))),

@@ -340,7 +340,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       replace(
         body,
         actions(detail),
-        h("section", { "aria-labelledby": "flag-reasons-heading" }, h("h3", { id: "flag-reasons-heading" }, "Flag reasons"), reasons.length
+        h("section", { "aria-labelledby": "flag-reasons-heading" }, h("h3", { id: "flag-reasons-heading" }, "Reasons"), reasons.length
           ? h("ul", { class: "reasons-detail" }, reasons.map(reasonItem))
           : h("p", { class: "state empty" }, "No reasons recorded.")),
         h("section", {}, h("h3", {}, "Details"), detailsList(detail)),
