@@ -347,8 +347,11 @@ def run_job(target: Target, job: str, as_json: bool) -> None:
 @json_option
 def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
     """Places the active cases stored before the hold-amount order was kept (the Active tab's
-    `sort=hold_amount`): once after deploying over existing data; safe to run again."""
-    _backfill(program_id, as_json, lambda store, p: store.place_in_hold_order(p), "without a place", "placed")
+    `sort=hold_amount`), or keyed otherwise (at face value by an earlier version, or at the reference
+    rates of before): once after deploying over existing data; safe to run again."""
+    _backfill(
+        program_id, as_json, lambda store, p: store.place_in_hold_order(p), "without their place", "placed"
+    )
 
 
 @cli.command("backfill-campaign-list")

@@ -51,7 +51,18 @@ def get_me() -> Me:
     )
 
 
-@router.get("/v1/cases", summary="Active or resolved cases: search, filter, sort, page")
+@router.get(
+    "/v1/cases",
+    summary="Active or resolved cases: search, filter, sort, page",
+    description="`sort=hold_amount` (the active view) orders cases by the worth of everything they "
+    "hold, every currency added up in euros at the European Central Bank's reference rates of one "
+    "day (shipped with the API), then by case id; a case's `hold_amount` is its currency worth the "
+    "most in euros (`hold_amounts` lists every one). A currency the ECB publishes no rate for has no "
+    "known worth: a case holding only such currencies ranks below every case holding a currency with "
+    "a rate and above a case holding nothing (with `order=desc`: after the first, before the "
+    "second), among its kind by the largest amount it holds; a case holding both kinds is placed by "
+    "the worth of those with a rate.",
+)
 def get_cases(
     view: Annotated[Literal["active", "resolved"], Query()] = "active",
     q: Annotated[str | None, Query(max_length=200)] = None,

@@ -29,7 +29,9 @@ VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at"
 # --- paging -------------------------------------------------------------------------------
 def _sort_key(case: Case, sort: str) -> tuple[Any, str]:
     if sort == "hold_amount":  # where the order placed it as read (its key may lag its holds)
-        place = case.hold_place if case.hold_place is not None else views.primary_hold(case)[1]
+        place = case.hold_place
+        if place is None:
+            place = hold_order.order_place(case.hold_micros)
         return (place, case.case_id)
     value = getattr(case, sort)
     return ((value.isoformat() if isinstance(value, datetime) else ""), case.case_id)

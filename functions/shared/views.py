@@ -38,7 +38,7 @@ class CaseView(Model):
     id: str
     subject: SubjectRef
     reasons: list[ReasonView]
-    hold_amount: Money  # the currency holding the most
+    hold_amount: Money  # the currency worth the most in euros (`hold_order.primary_hold`)
     hold_amounts: list[Money]  # every currency held
     held_rewards: int
     flagged_at: datetime
@@ -178,7 +178,7 @@ def money(figures: dict[str, int]) -> list[Money]:
 
 
 def primary_hold(case: Case) -> tuple[str | None, int]:
-    """The currency holding the most, for the case's one `hold_amount` (all are in `hold_amounts`)."""
+    """The currency worth the most, for the case's one `hold_amount` (all are in `hold_amounts`)."""
     return hold_order.primary_hold(case.hold_micros)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from functions.cases import service
 from functions.shared.clock import FixedClock
+from functions.shared.domain.hold_order import order_place
 from functions.shared.domain.model import Case, Reason
 from functions.shared.domain.writes import PutCase, Step, StepRefused, UpdateCase
 from functions.shared.errors import InvalidInput
@@ -26,6 +27,7 @@ from tests.integration.test_loyalty_support import DynamoCalls
 P = "prg-holds"
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 M = 1_000_000  # micro-units of one unit
+USD5 = order_place({"USD": 5 * M})  # the place of a and b: 5 dollars' worth in euros
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
@@ -50,9 +52,10 @@ def a_case(case_id: str, holds: dict[str, int], status: str = "open", name: str 
     )
 
 
-# d holds nothing; a, b and g hold 5 (g in GBP, tied with its USD: GBP is its primary); c holds
-# more euros than dollars; e is disputed and holds 20; h holds a billion (a wider number); f and i
-# are resolved, k removed: not in the order
+# in euros at the reference rates (USD 1.1172, GBP 0.8338 to the euro): d holds nothing; a and b
+# 5 dollars (4.48); c 9 euros and a dollar (9.90); g 5 pounds and 5 dollars (10.47: GBP, worth
+# more than its 5 dollars, is its primary); e is disputed and holds 20 dollars (17.90); h a billion
+# dollars (a wider number); f and i are resolved, k removed: not in the order
 CASES = [
     a_case("a", {"USD": 5 * M}, name="Anna"),
     a_case("b", {"USD": 5 * M}, name="Bob"),
@@ -65,7 +68,7 @@ CASES = [
     a_case("i", {"USD": 50 * M}, status="declined", name="Ivo"),
     a_case("k", {"USD": 70 * M}, status="removed", name="Kim"),
 ]
-ASCENDING = ["d", "a", "b", "g", "c", "e", "h"]
+ASCENDING = ["d", "a", "b", "c", "g", "e", "h"]
 
 
 def by_hold(store, newest_first: bool, after=None) -> list[str]:
@@ -77,9 +80,9 @@ def test_active_cases_by_hold_amount_then_case_id_both_ways_and_past_a_position(
 
     assert by_hold(store, False) == ASCENDING
     assert by_hold(store, True) == ASCENDING[::-1]
-    assert by_hold(store, False, (5 * M, "a")) == ["b", "g", "c", "e", "h"]  # past a tie
-    assert by_hold(store, True, (5 * M, "g")) == ["b", "a", "d"]
-    assert by_hold(store, False, (5 * M, "zz")) == ["c", "e", "h"]
+    assert by_hold(store, False, (USD5, "a")) == ["b", "c", "g", "e", "h"]  # past a tie
+    assert by_hold(store, True, (USD5, "b")) == ["a", "d"]
+    assert by_hold(store, False, (USD5, "zz")) == ["c", "g", "e", "h"]
     assert by_hold(store, True, (0, "d")) == []
     # the other orders are unchanged: flag order still lists every active case
     assert sorted(c.case_id for c in store.cases_in_view(P, "active", True)) == sorted(ASCENDING)
@@ -89,15 +92,15 @@ def test_a_case_moves_as_its_holds_change_and_leaves_the_order_with_the_view(sto
     store.apply(Step([PutCase(c) for c in CASES]))
 
     store.apply(Step([UpdateCase(P, "d", expect=("open",), held=1, hold_micros={"USD": 7 * M})]))
-    assert by_hold(store, False) == ["a", "b", "g", "d", "c", "e", "h"]  # a reward held: 0 -> 7
+    assert by_hold(store, False) == ["a", "b", "d", "c", "g", "e", "h"]  # a reward held: 0 -> 7 USD
     store.apply(Step([UpdateCase(P, "h", held=-1, hold_micros={"USD": -(10**9) * M})]))
-    assert by_hold(store, False) == ["h", "a", "b", "g", "d", "c", "e"]  # released (overridden)
+    assert by_hold(store, False) == ["h", "a", "b", "d", "c", "g", "e"]  # released (overridden)
     store.apply(Step([UpdateCase(P, "c", hold_micros={"EUR": -8 * M})]))
-    assert by_hold(store, False)[:3] == ["h", "c", "a"]  # its dollars (1) are its primary hold now
+    assert by_hold(store, False)[:3] == ["h", "c", "a"]  # a euro and a dollar (1.90) now
     store.apply(
         Step([UpdateCase(P, "a", expect=("open",), changes={"status": "disputed", "disputed_at": T0})])
     )
-    assert by_hold(store, False) == ["h", "c", "a", "b", "g", "d", "e"]  # still active, same place
+    assert by_hold(store, False) == ["h", "c", "a", "b", "d", "g", "e"]  # still active, same place
     store.apply(
         Step(
             [
@@ -173,8 +176,8 @@ def test_a_hold_change_reads_nothing_and_marks_the_case_for_the_next_read(aws):
     list(store.cases_in_view(P, "active", True))  # flag order: no re-key
     assert stale(store) == ["a"]
 
-    assert by_hold(store, False) == ["d", "b", "g", "c", "a", "e", "h"]  # 15: between 9 and 20
-    assert stale(store) == [] and hold_key(store, "a") == keys.case_hold_sk(15 * M, "a")
+    assert by_hold(store, False) == ["d", "b", "c", "g", "a", "e", "h"]  # 15 USD (13.43): past g
+    assert stale(store) == [] and hold_key(store, "a") == keys.case_hold_sk(order_place({"USD": 15 * M}), "a")
 
 
 def test_two_concurrent_hold_changes_both_land_and_the_next_page_places_the_case_by_their_sum(aws):
@@ -190,8 +193,9 @@ def test_two_concurrent_hold_changes_both_land_and_the_next_page_places_the_case
         list(pool.map(store.apply, steps))  # raises if either was refused
 
     assert store.get_case(P, "a").hold_micros == {"USD": 31 * M, "EUR": 15 * M}
-    assert by_hold(store, False)[-3:] == ["e", "a", "h"]  # 31 dollars: between 20 and a billion
-    assert by_hold(store, True, (31 * M, "a")) == ["e", "c", "g", "b", "d"]
+    assert by_hold(store, False)[-3:] == ["e", "a", "h"]  # 15 euros and 31 dollars (42.75): both
+    a_place = order_place({"USD": 31 * M, "EUR": 15 * M})
+    assert by_hold(store, True, (a_place, "a")) == ["e", "g", "c", "b", "d"]
 
 
 def racing_index(store, monkeypatch, racer) -> list[str]:
@@ -214,7 +218,7 @@ def racing_index(store, monkeypatch, racer) -> list[str]:
 def test_a_hold_change_between_a_rekeys_read_and_write_makes_it_read_again(aws, monkeypatch):
     store = aws.repository
     store.apply(Step([PutCase(c) for c in CASES]))
-    store.apply(Step([UpdateCase(P, "b", held=1, hold_micros={"USD": 4 * M})]))  # 9: ties with c
+    store.apply(Step([UpdateCase(P, "b", held=1, hold_micros={"USD": 4 * M})]))  # 9 USD: below c
 
     def racer(case_id):
         store.apply(Step([UpdateCase(P, case_id, held=1, hold_micros={"USD": 12 * M})]))
@@ -224,11 +228,11 @@ def test_a_hold_change_between_a_rekeys_read_and_write_makes_it_read_again(aws, 
         order = by_hold(store, False)
     monkeypatch.undo()
     assert raced == ["b"]
-    # the racer's transaction; the key from the index's copy (9) refused (a refused call raises:
-    # the recorder lists answered calls only); the case read again (21) and re-keyed; the page
+    # the racer's transaction; the key from the index's copy (9 USD) refused (a refused call raises:
+    # the recorder lists answered calls only); the case read again (21 USD) and re-keyed; the page
     assert calls.operations == ["Query", "TransactWriteItems", "GetItem", "UpdateItem", "Query"]
-    assert order == ["d", "a", "g", "c", "e", "b", "h"]
-    assert stale(store) == [] and hold_key(store, "b") == keys.case_hold_sk(21 * M, "b")
+    assert order == ["d", "a", "c", "g", "e", "b", "h"]
+    assert stale(store) == [] and hold_key(store, "b") == keys.case_hold_sk(order_place({"USD": 21 * M}), "b")
 
 
 def test_a_case_whose_holds_keep_changing_is_served_at_its_last_place_and_rekeyed_next_time(aws, monkeypatch):
@@ -253,7 +257,7 @@ def test_a_case_whose_holds_keep_changing_is_served_at_its_last_place_and_rekeye
     assert served == ASCENDING  # h still last: the key it was stored with (a billion)
     assert store.get_case(P, "h").hold_micros == {"USD": REKEY_TRIES * M}  # one hold per try
     assert stale(store) == ["h"]
-    assert by_hold(store, False) == ["d", "h", "a", "b", "g", "c", "e"]  # 3 dollars
+    assert by_hold(store, False) == ["d", "h", "a", "b", "c", "g", "e"]  # 3 dollars
     assert stale(store) == []
 
 
@@ -264,9 +268,9 @@ def test_a_read_rekeys_at_most_its_budget_and_the_next_read_the_rest(aws, monkey
         store.apply(Step([UpdateCase(P, case_id, held=1, hold_micros={"USD": 30 * M})]))
     monkeypatch.setattr(dynamodb_partners, "REKEY_BUDGET", 2)
 
-    assert by_hold(store, False) == ["d", "g", "c", "e", "a", "b", "h"]  # c at its 9 euros still
+    assert by_hold(store, False) == ["d", "c", "g", "e", "a", "b", "h"]  # c at its 9.90 euros still
     assert stale(store) == ["c"]
-    assert by_hold(store, False) == ["d", "g", "e", "c", "a", "b", "h"]  # 31 dollars; a, b 35
+    assert by_hold(store, False) == ["d", "g", "e", "a", "b", "c", "h"]  # 9 EUR + 31 USD; a, b 35 USD
     assert stale(store) == []
 
 
@@ -281,7 +285,7 @@ def test_a_case_leaving_the_view_loses_its_key_and_mark_and_a_declined_case_is_o
         Step([UpdateCase(P, "a", changes={"status": "removed", "removed_at": T0, "removed_by": "me"})])
     )
     assert stale(store) == ["i"] and hold_key(store, "a") is None
-    assert by_hold(store, False) == ["d", "b", "g", "c", "e", "h"]
+    assert by_hold(store, False) == ["d", "b", "c", "g", "e", "h"]
     assert stale(store) == [] and hold_key(store, "i") is None  # declined: out of the order
 
 
@@ -294,7 +298,7 @@ def test_a_case_stored_before_the_index_joins_the_order_at_its_next_hold_change(
     assert "b" not in by_hold(store, False)
 
     store.apply(Step([UpdateCase(P, "b", expect=("open",), held=1, hold_micros={"USD": 1})]))
-    assert by_hold(store, False) == ["d", "a", "g", "b", "c", "e", "h"]  # 5.000001
+    assert by_hold(store, False) == ["d", "a", "b", "c", "g", "e", "h"]  # 5.000001 USD
 
     # the backfill for the others: only the mark, on a case that never counted a hold change
     m.case(keys.case_pk(P, "c"), keys.CASE_SK).update(actions=[m.base.case_hold_sk.remove()])
@@ -302,7 +306,7 @@ def test_a_case_stored_before_the_index_joins_the_order_at_its_next_hold_change(
     m.case(keys.case_pk(P, "c"), keys.CASE_SK).update(
         actions=[m.base.hold_stale_pk.set(keys.hold_stale_pk(P))]
     )
-    assert by_hold(store, False) == ["d", "a", "g", "b", "c", "e", "h"]
+    assert by_hold(store, False) == ["d", "a", "b", "c", "g", "e", "h"]
     assert stale(store) == []
 
 
@@ -340,7 +344,7 @@ def every_page(deps, limit: int, **query) -> tuple[list[str], int]:
         ({"q": "anna", "order": "desc"}, ["h", "a", "d"]),  # Hanna, Anna, Anna-Lena
         ({"q": "anna", "order": "asc"}, ["d", "a", "h"]),
         ({"status": "disputed"}, ["e"]),
-        ({"status": "open", "order": "asc"}, ["d", "a", "b", "g", "c", "h"]),
+        ({"status": "open", "order": "asc"}, ["d", "a", "b", "c", "g", "h"]),
     ],
 )
 def test_the_service_pages_alike_on_both_stores(aws, query, expected):
@@ -354,16 +358,16 @@ def test_the_service_pages_alike_on_both_stores(aws, query, expected):
         assert on_dynamo[0] == expected
 
 
-def test_a_hold_amount_cursor_is_the_amount_and_case_id_and_a_forged_one_is_refused(store):
+def test_a_hold_amount_cursor_is_the_place_and_case_id_and_a_forged_one_is_refused(store):
     store.apply(Step([PutCase(c) for c in CASES]))
     deps = deps_with(store)
     query = {"program_id": P, "view": "active", "q": "", "status": "", "sort": "hold_amount", "order": "asc"}
 
     first = service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, None)
-    assert first.next_cursor == encode_cursor((5 * M, "a"), query)
-    edited = encode_cursor((5 * M, "b"), query)  # moves the listing within the program's own cases
+    assert first.next_cursor == encode_cursor((USD5, "a"), query)
+    edited = encode_cursor((USD5, "b"), query)  # moves the listing within the program's own cases
     page = service.list_cases(deps, P, "active", None, None, "hold_amount", "asc", 2, edited)
-    assert [c.id for c in page.items] == ["g", "c"]
+    assert [c.id for c in page.items] == ["c", "g"]
     for forged in (
         encode_cursor((10**38, "a"), query),  # no key holds it
         encode_cursor((-(10**40), "a"), query),
@@ -411,14 +415,80 @@ def test_the_backfill_places_every_case_stored_before_the_index_and_is_safe_to_r
     ran = CliRunner().invoke(cli, ["backfill-hold-order", "--program", program, "--json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.output) == {"programs": {program: {"found": len(active), "placed": len(active)}}}
-    assert hold_sorted() == ["d", "a", "b", "g", "c", "e", "h"]  # as if kept from the start
+    assert hold_sorted() == ASCENDING  # as if kept from the start
 
     again = CliRunner().invoke(cli, ["backfill-hold-order", "--json"])  # every program, once more
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["programs"][program] == {"found": 0, "placed": 0}
-    assert hold_sorted() == ["d", "a", "b", "g", "c", "e", "h"]
+    assert hold_sorted() == ASCENDING
     unknown = CliRunner().invoke(cli, ["backfill-hold-order", "--program", "prg-nope"])
     assert unknown.exit_code == 1 and "not found" in unknown.output
+
+
+def test_a_case_holding_only_currencies_without_a_rate_comes_after_every_case_with_one(store):
+    """AED and XOF have no ECB reference rate: their worth is unknown, so such a case is placed
+    below every case holding a currency with a rate (after them, descending), among its kind by
+    the largest amount it holds, and above a case holding nothing. A case holding both
+    kinds is placed by the worth of what has a rate."""
+    store.apply(
+        Step(
+            [PutCase(c) for c in CASES]
+            + [
+                PutCase(a_case("x", {"AED": 10**6 * M})),
+                PutCase(a_case("y", {"XOF": 3 * M, "AED": 2 * M})),  # 3 XOF: its largest
+                PutCase(a_case("z", {"AED": 10**9 * M, "EUR": 1})),  # a micro-euro: the rated side
+            ]
+        )
+    )
+    assert by_hold(store, False) == ["d", "y", "x", "z", "a", "b", "c", "g", "e", "h"]
+    assert by_hold(store, True) == ["h", "e", "g", "c", "b", "a", "z", "x", "y", "d"]
+    assert [
+        service.list_cases(deps_with(store), P, "active", q, None, "hold_amount", "desc", 1, None)
+        .items[0]
+        .hold_amount.model_dump()
+        for q in ("Partner x", "Partner y", "Partner z")
+    ] == [
+        {"amount": "1000000.00", "currency": "AED"},
+        {"amount": "3", "currency": "XOF"},  # XOF has no decimal places
+        {"amount": "0.000001", "currency": "EUR"},  # the currency with a rate is the case's amount
+    ]
+
+
+def test_a_key_stored_at_face_value_is_rekeyed_by_the_backfill(aws, monkeypatch):
+    """Keys set by the version that compared currencies at face value (the primary currency's own
+    micro-units) put c (9 euros and a dollar) and g (5 pounds and 5 dollars) among the cases of
+    unknown worth, first of all: the backfill re-keys every active case whose key is not the one
+    its holds give it now, once."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fraudctl.cli import cli
+    from functions.shared import tenancy
+
+    store = aws.repository
+    program = tenancy.create_program(store, FixedClock(T0), "Keyed at face value").program_id
+    store.apply(Step([PutCase(replace(c, program_id=program)) for c in CASES]))
+    m = store._m
+    for case_id, micros in (("c", 9 * M), ("g", 5 * M)):  # as the version before keyed them
+        m.case(keys.case_pk(program, case_id), keys.CASE_SK).update(
+            actions=[m.base.case_hold_sk.set(keys.case_hold_sk(micros, case_id))]
+        )
+
+    def hold_sorted() -> list[str]:
+        return [c.case_id for c in store.cases_in_view(program, "active", False, by="hold_amount")]
+
+    assert hold_sorted() == ["d", "g", "c", "a", "b", "e", "h"]  # mis-ordered, for ever without it
+
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    ran = CliRunner().invoke(cli, ["backfill-hold-order", "--program", program, "--json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output) == {"programs": {program: {"found": 2, "placed": 2}}}
+    assert hold_sorted() == ASCENDING
+    key = store._get(m.case, keys.case_pk(program, "c"), keys.CASE_SK).case_hold_sk
+    assert key == keys.case_hold_sk(order_place({"EUR": 9 * M, "USD": M}), "c")
+    again = CliRunner().invoke(cli, ["backfill-hold-order", "--program", program, "--json"])
+    assert json.loads(again.output) == {"programs": {program: {"found": 0, "placed": 0}}}
 
 
 def test_the_plain_store_has_nothing_to_backfill():

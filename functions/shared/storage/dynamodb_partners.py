@@ -29,7 +29,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.shared.documents import json_default
 from functions.shared.domain.cases import dispute_position, in_hold_order, view_of
-from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
+from functions.shared.domain.hold_order import ORDERED_VIEW, order_place
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
     NO_HOLDABLES,
@@ -500,18 +500,24 @@ class PartnersDynamo(DynamoBase):
         return rekeyed
 
     def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
-        """Marks every active case without a hold-order key as stale (on condition it still has
-        none and is still active), then re-keys the program's stale cases a budget at a time until a
-        round places none."""
+        """Marks every active case whose hold-order key is not the one its holds give it now as
+        stale (no key: stored before the index; another: keyed at face value, or at the reference
+        rates of before), on condition it still has the key read and is still active, then re-keys
+        the program's stale cases a budget at a time until a round places none."""
         m = self._m
         active = keys.case_view_pk(program_id, ORDERED_VIEW)
         found = 0
         try:
             for item in m.indexes["cases_by_view"].query(active, page_size=PAGE_READ):
-                if item.case_hold_sk is not None or item.hold_stale_pk is not None:
+                if item.hold_stale_pk is not None or item.case_hold_sk == _hold_sk(item):
                     continue
                 found += 1
-                condition = m.base.case_hold_sk.does_not_exist() & (m.base.case_view_pk == active)
+                kept = (
+                    m.base.case_hold_sk.does_not_exist()
+                    if item.case_hold_sk is None
+                    else m.base.case_hold_sk == item.case_hold_sk
+                )
+                condition = kept & (m.base.case_view_pk == active)
                 try:
                     m.case(item.pk, item.sk).update(
                         actions=[m.base.hold_stale_pk.set(keys.hold_stale_pk(program_id))],
@@ -531,7 +537,7 @@ class PartnersDynamo(DynamoBase):
         return found, placed
 
     def _rekey(self, item: Any) -> bool:
-        """One case's key from its holds (`hold_order.primary_hold`, `keys.case_hold_sk`), its stale
+        """One case's key from its holds (`hold_order.order_place`, `keys.case_hold_sk`), its stale
         mark removed, on condition that its status and `hold_seq` (every hold change adds 1) are the
         ones read: the holds the key was computed from are still the case's. A case out of the order
         only loses the mark. The first try uses the index's copy of the case (the condition catches
@@ -549,8 +555,7 @@ class PartnersDynamo(DynamoBase):
             )
             actions: list[Any] = [m.base.hold_stale_pk.remove()]
             if in_hold_order(item.status):
-                micros = primary_hold(_hold_micros(item))[1]
-                actions.append(m.base.case_hold_sk.set(keys.case_hold_sk(micros, item.case_id)))
+                actions.append(m.base.case_hold_sk.set(_hold_sk(item)))
             try:
                 m.case(item.pk, item.sk).update(actions=actions, condition=condition)
                 return True
@@ -1059,7 +1064,7 @@ class PartnersDynamo(DynamoBase):
             flags=case.flags or None,
             case_view_pk=keys.case_view_pk(case.program_id, view),
             case_view_sk=keys.created_sk(case.flagged_at, case.case_id),
-            case_hold_sk=keys.case_hold_sk(primary_hold(case.hold_micros)[1], case.case_id)
+            case_hold_sk=keys.case_hold_sk(order_place(case.hold_micros), case.case_id)
             if in_hold_order(case.status)
             else None,
         )
@@ -1280,6 +1285,11 @@ def _map(attribute: Any) -> dict[str, Any]:
 def _hold_micros(item: Any) -> dict[str, int]:
     """A case item's holds, per currency, in micro-units."""
     return {k: int(v) for k, v in _map(item.hold_micros).items()}
+
+
+def _hold_sk(item: Any) -> str:
+    """The hold-order key a case item's holds give it now (`hold_order.order_place`)."""
+    return keys.case_hold_sk(order_place(_hold_micros(item)), item.case_id)
 
 
 def _case(item: Any) -> Case:

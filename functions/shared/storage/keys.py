@@ -142,7 +142,8 @@ def case_view_pk(program_id: str, view: str) -> str:
 
 
 def case_hold_sk(micros: int, case_id: str) -> str:
-    """The active view's hold-amount order (`cases_by_hold`): sorts as (micros, case_id) sort. A
+    """The active view's hold-amount order (`cases_by_hold`): sorts as (place, case_id) sort, the
+    place `hold_order.order_place` (a hold's euro worth past `RATED_FROM`, or its own amount). A
     sign digit (negatives, which no hold should reach, before the rest), then the amount in a fixed
     width (a negative one as its distance from -10^38), then the id."""
     if not orderable(micros):
@@ -152,7 +153,7 @@ def case_hold_sk(micros: int, case_id: str) -> str:
 
 
 def hold_place(sk: str) -> int:
-    """The micro-units a `case_hold_sk` places its case at."""
+    """The place (`hold_order.order_place`) a `case_hold_sk` puts its case at."""
     sign, digits = sk[0], int(sk[1 : 1 + HOLD_DIGITS])
     return digits if sign == "1" else digits - 10**HOLD_DIGITS
 

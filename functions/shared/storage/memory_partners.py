@@ -19,7 +19,7 @@ from functions.shared.domain.cases import (
     merge_reasons,
     view_time,
 )
-from functions.shared.domain.hold_order import ORDERED_VIEW, primary_hold
+from functions.shared.domain.hold_order import ORDERED_VIEW, order_place
 from functions.shared.domain.holdables import ListChange
 from functions.shared.domain.model import (
     NO_HOLDABLES,
@@ -209,10 +209,10 @@ class PartnersMemory:
         after: tuple[Any, str] | None = None,
         by: str = "flagged_at",
     ) -> Iterator[Case]:
-        if by == "hold_amount" and view == ORDERED_VIEW:  # as `cases_by_hold`: (primary hold, id)
+        if by == "hold_amount" and view == ORDERED_VIEW:  # as `cases_by_hold`: (whole hold, id)
 
             def position(c: Case) -> Any:
-                return primary_hold(c.hold_micros)[1]
+                return order_place(c.hold_micros)
 
             def listed(c: Case) -> bool:
                 return in_hold_order(c.status)

@@ -231,9 +231,11 @@ class CasesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def place_in_hold_order(self, program_id: str) -> tuple[int, int]:
         """The one-off backfill of the hold-amount order (`fraudctl backfill-hold-order`): every
-        active case that has no place in it (stored before the order was kept) is placed by its
-        holds. Returns (cases found without a place, cases placed). Safe to run again, and while the
-        system runs. A store that orders from the holds directly has nothing to place: (0, 0)."""
+        active case that has no place in it (stored before the order was kept), or another place
+        than its holds give it now (keyed at face value before currencies were compared in euros,
+        or at the reference rates of before), is placed by its holds. Returns (cases found without
+        their place, cases placed). Safe to run again, and while the system runs. A store that
+        orders from the holds directly has nothing to place: (0, 0)."""
 
     @abc.abstractmethod
     def cases_in_view(
@@ -249,7 +251,7 @@ class CasesPort(HoldsPort, abc.ABC):
         view in resolution order (`by="resolved_at"`: (resolved_at, case_id)), strictly past the
         position `after`, read lazily from an index page by page: a caller that stops after a page
         has read about a page, whatever the view holds. The active view also in hold-amount order
-        (`by="hold_amount"`: (micro-units of `hold_order.primary_hold`, case_id), `after` an
+        (`by="hold_amount"`: (`hold_order.order_place` of its holds, case_id), `after` an
         (int, str) position; "newest first" is then largest first): each case placed by its holds
         when the read starts (a store that keeps the order as keys sets those its hold changes left
         stale first: docs/design.md, "The Active tab by hold amount")."""
