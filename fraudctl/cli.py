@@ -232,9 +232,11 @@ _EXECUTE_API = re.compile(r"^https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.ama
 
 def _flush_edge_cache(target: Target) -> str:
     """The edge authorizer may still hold an answer admitting the key: against a deployed API
-    (FRAUD_API_URL its execute-api URL) its stage's cache is flushed; otherwise, and when the flush
-    fails, the key stops when that answer expires."""
-    from functions.shared.auth import AUTHORIZER_CACHE_SECONDS
+    (FRAUD_API_URL its execute-api URL) its stage's cache is flushed as the keys function flushes it
+    (`runtime.flush_stage_authorizers`: once, then again once the authorizer's timeout has passed);
+    otherwise, and when a flush fails, the key stops when that answer expires."""
+    from functions.shared.auth import AUTHORIZER_CACHE_SECONDS, AUTHORIZER_TIMEOUT_SECONDS
+    from functions.shared.runtime import flush_stage_authorizers
 
     later = f"the edge refuses it within {AUTHORIZER_CACHE_SECONDS} s (its cached answers expire)"
     if target.local:
@@ -243,17 +245,22 @@ def _flush_edge_cache(target: Target) -> str:
     if found is None:
         return f"{later}: not flushed, FRAUD_API_URL is not the stack's ApiUrl (execute-api)"
     api_id, region, stage = found.groups()
+    again = AUTHORIZER_TIMEOUT_SECONDS + 1
+    click.echo(f"flushing the edge's authorizer cache, then again in {again} s ...", err=True)
     try:
         import boto3
 
         client = boto3.client("apigateway", region_name=region)
-        client.flush_stage_authorizers_cache(restApiId=api_id, stageName=stage)
+        flush_stage_authorizers(client, api_id, stage)
     except Exception as failure:  # the revocation holds; only the at-once part is lost
         code = (getattr(failure, "response", None) or {}).get("Error", {}).get("Code") or type(
             failure
         ).__name__
         return f"{later}: flushing the authorizer cache failed ({code})"
-    return "the edge refuses it from now on (authorizer cache flushed)"
+    return (
+        f"the edge refuses it from now on (authorizer cache flushed, and again {again} s later: "
+        "no check begun before the revocation can still admit it)"
+    )
 
 
 def _refusals(report: dict[str, Any]) -> list[str]:

@@ -121,18 +121,26 @@ def _dependencies(settings: Settings) -> Dependencies:
     return _built[settings]
 
 
+def flush_stage_authorizers(
+    client: Any, rest_api_id: str, stage: str, wait: Callable[[float], None] = time.sleep
+) -> None:
+    """API Gateway's FlushStageAuthorizersCache on a stage, twice: an authorizer run that read the
+    key before its revocation may answer after the first flush, and API Gateway keeps that answer
+    for the cache's lifetime; once the authorizer's timeout has passed, no such run is left, and
+    the second flush empties what one kept. The one way a revocation empties the edge's cache:
+    the keys function's (`DELETE /v1/keys/{id}`) and fraudctl's (`revoke-key`)."""
+    client.flush_stage_authorizers_cache(restApiId=rest_api_id, stageName=stage)
+    wait(AUTHORIZER_TIMEOUT_SECONDS + 1)
+    client.flush_stage_authorizers_cache(restApiId=rest_api_id, stageName=stage)
+
+
 def _stage_flush(settings: Settings, wait: Callable[[float], None] = time.sleep) -> Callable[[], None]:
-    """API Gateway's FlushStageAuthorizersCache on this function's own stage (the only stage its
-    role may flush), twice: an authorizer run that read the key before the revocation may answer
-    after the first flush, and API Gateway keeps that answer for the cache's lifetime; once the
-    authorizer's timeout has passed, no such run is left, and the second flush empties what one
-    kept. The revocation's answer waits those seconds (a rare call, an admin's)."""
+    """`flush_stage_authorizers` on this function's own stage (the only stage its role may flush).
+    The revocation's answer waits those seconds (a rare call, an admin's)."""
     client = boto3_client("apigateway", settings)
 
     def flush() -> None:
-        client.flush_stage_authorizers_cache(restApiId=settings.rest_api_id, stageName=settings.api_stage)
-        wait(AUTHORIZER_TIMEOUT_SECONDS + 1)
-        client.flush_stage_authorizers_cache(restApiId=settings.rest_api_id, stageName=settings.api_stage)
+        flush_stage_authorizers(client, settings.rest_api_id, settings.api_stage, wait)
 
     return flush
 

@@ -33,3 +33,45 @@ def test_a_revocation_says_when_the_edge_cache_was_not_flushed_and_why(monkeypat
     api = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
     failed = _flush_edge_cache(Target(local=False, api_url=api, function_prefix="x-"))
     assert "flushing the authorizer cache failed (EndpointConnectionError)" in failed
+
+
+def test_a_deployed_revocation_flushes_the_stage_again_once_no_check_begun_before_it_can_answer(
+    aws, monkeypatch
+):
+    """An authorizer check that read the key before `fraudctl revoke-key` may answer after its first
+    flush, and API Gateway keeps that answer for 60 s: fraudctl flushes again once the authorizer's
+    timeout has passed, as `DELETE /v1/keys/{id}` does (one definition, `runtime`), and says so."""
+    import time
+    from datetime import UTC, datetime
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from click.testing import CliRunner
+
+    from fraudctl.cli import cli
+    from functions.shared import tenancy
+    from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS
+    from functions.shared.clock import FixedClock
+
+    record, _ = tenancy.create_key(
+        aws.repository, FixedClock(datetime(2026, 11, 1, tzinfo=UTC)), None, "security", "Leaked"
+    )
+    flushed: list[tuple[float, str]] = []
+
+    def api_gateway_answers(params: dict[str, str], **_: object) -> tuple[AWSResponse, dict[str, str]]:
+        flushed.append((time.monotonic(), f"{params['method']} {params['url_path']}"))  # sent, when
+        return AWSResponse("https://apigateway", 202, {}, None), {}
+
+    session = boto3.session.Session()
+    session.events.register("before-call.api-gateway.FlushStageAuthorizersCache", api_gateway_answers)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    monkeypatch.setenv("FRAUD_API_URL", "https://abc123.execute-api.us-east-1.amazonaws.com/prod/")
+
+    ran = CliRunner().invoke(cli, ["revoke-key", record.key_id])
+
+    assert ran.exit_code == 0, ran.output
+    stage = "DELETE /restapis/abc123/stages/prod/cache/authorizers"
+    assert [request for _, request in flushed] == [stage, stage]
+    assert flushed[1][0] - flushed[0][0] > AUTHORIZER_TIMEOUT_SECONDS
+    assert f"and again {AUTHORIZER_TIMEOUT_SECONDS + 1} s later" in ran.output
