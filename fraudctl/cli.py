@@ -330,6 +330,7 @@ JOBS = {
     "hold-sweep": "functions.hold_sweep.handler.lambda_handler",
     "dispute-cycle": "functions.disputes.cycle.lambda_handler",
     "outbox-relay": "functions.outbox_relay.handler.lambda_handler",
+    "loyalty-workflow-relay": "functions.loyalty.workflow_relay.lambda_handler",
 }
 
 
@@ -338,8 +339,9 @@ JOBS = {
 @json_option
 @click.pass_obj
 def run_job(target: Target, job: str, as_json: bool) -> None:
-    """Runs a scheduled job now: the hold sweep, the dispute cycle or the outbox relay. Exits 1 when
-    its report says something failed (left for its next run)."""
+    """Runs a scheduled job now: the hold sweep, the dispute cycle, the outbox relay or the loyalty
+    workflow relay (what to do when its scheduled runs failed). Exits 1 when its report says
+    something failed (left for its next run)."""
     from fraudctl.jobs import failures, run
 
     report = run(target, job, JOBS[job])

@@ -39,8 +39,13 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        if "SCORING_QUEUE_URL" not in os.environ and job == "outbox-relay":
-            os.environ["SCORING_QUEUE_URL"] = f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/fraud-scoring"
+        from local_system.provision import QUEUE_NAME, WORKFLOW_QUEUE_NAME
+
+        queues = {"outbox-relay": ("SCORING_QUEUE_URL", QUEUE_NAME)}
+        queues["loyalty-workflow-relay"] = ("LOYALTY_WORKFLOW_QUEUE_URL", WORKFLOW_QUEUE_NAME)
+        if job in queues:  # the queue the job sends to, as the local system made it
+            variable, name = queues[job]
+            os.environ.setdefault(variable, f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/{name}")
         from local_system.lambda_runtime import invoke
 
         # the function logs to stdout, as in Lambda; fraudctl's stdout is for its answer

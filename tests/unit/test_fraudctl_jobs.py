@@ -75,3 +75,19 @@ def test_a_deployed_revocation_flushes_the_stage_again_once_no_check_begun_befor
     assert [request for _, request in flushed] == [stage, stage]
     assert flushed[1][0] - flushed[0][0] > AUTHORIZER_TIMEOUT_SECONDS
     assert f"and again {AUTHORIZER_TIMEOUT_SECONDS + 1} s later" in ran.output
+
+
+def test_every_scheduled_job_can_be_run_now_by_its_schedules_name():
+    """README: a scheduled run that failed (the schedules' dead-letter queue) is done again with
+    `fraudctl run <job>`: every schedule of the stack is a job, running its function's handler, and
+    invoked deployed by its function's name (`<stackName>-<job>`)."""
+    from click.testing import CliRunner
+
+    from fraudctl.cli import JOBS, cli
+    from infra.constants import SCHEDULES, STACK_NAME
+
+    assert {spec.name: spec.function.handler for spec in SCHEDULES} == JOBS
+    for spec in SCHEDULES:
+        assert spec.function.function_name(STACK_NAME) == f"{STACK_NAME}-{spec.name}"
+    refused = CliRunner().invoke(cli, ["run", "no-such-job"])  # the usage error lists the jobs it takes
+    assert all(spec.name in refused.output.replace("\n", "").replace(" ", "") for spec in SCHEDULES)
