@@ -369,7 +369,7 @@ def backfill_hold_order(program_id: str | None, as_json: bool) -> None:
 def backfill_campaign_list(program_id: str | None, as_json: bool) -> None:
     """Lists the loyalty campaigns saved before the list was kept (`GET /v1/loyalty/campaigns`, the
     console's Campaigns tab): once after deploying over existing data; safe to run again. It reads
-    the whole table once per program."""
+    the whole table twice per program."""
     _backfill(
         program_id, as_json, lambda store, p: store.list_every_campaign(p), "outside the list", "listed"
     )

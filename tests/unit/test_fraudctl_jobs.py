@@ -91,3 +91,28 @@ def test_every_scheduled_job_can_be_run_now_by_its_schedules_name():
         assert spec.function.function_name(STACK_NAME) == f"{STACK_NAME}-{spec.name}"
     refused = CliRunner().invoke(cli, ["run", "no-such-job"])  # the usage error lists the jobs it takes
     assert all(spec.name in refused.output.replace("\n", "").replace(" ", "") for spec in SCHEDULES)
+
+
+def test_the_campaign_backfill_says_how_many_times_it_reads_the_whole_table(aws, tenant, monkeypatch):
+    """`--help` tells an operator the cost of `backfill-campaign-list` before running it on a
+    deployed table: as many passes over the table (scans begun from its start) as it makes."""
+    from botocore.client import BaseClient
+    from click.testing import CliRunner
+
+    from fraudctl.cli import cli
+
+    passes: list[str] = []
+    sent = BaseClient._make_api_call
+
+    def counted(client: BaseClient, operation: str, params: dict) -> dict:
+        if operation == "Scan" and "ExclusiveStartKey" not in params:
+            passes.append(params["TableName"])
+        return sent(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
+    ran = CliRunner().invoke(cli, ["backfill-campaign-list", "--program", tenant.program_id])
+    assert ran.exit_code == 0, ran.output
+    said = " ".join(CliRunner().invoke(cli, ["backfill-campaign-list", "--help"]).output.split())
+
+    assert f"reads the whole table {({1: 'once', 2: 'twice'})[len(passes)]} per program" in said
