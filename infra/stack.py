@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from functions.shared.storage import schema
 from infra import constants
 from infra.capabilities.access_logs import AccessLogs
 from infra.capabilities.alarms import Alarms
@@ -103,6 +104,7 @@ class FraudManagementStack(Stack):
             schedules=constants.SCHEDULES,
             api=api.rest_api,
             table=data.table,
+            table_indexes=[index.name for index in schema.INDEXES],
             topic=topic,
         )
 

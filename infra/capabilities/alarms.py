@@ -8,6 +8,7 @@ API's own 5XXError count does, 503s (a dependency unavailable) included."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -27,6 +28,7 @@ from infra.constants import ScheduleSpec
 
 # a schedule that runs every N minutes (EventBridge's `rate(...)`)
 _RATE = re.compile(r"rate\((\d+) minutes?\)")
+_METRICS_PER_ALARM = 10  # the most metrics CloudWatch's metric math takes in one alarm
 
 
 class Alarms(Construct):
@@ -40,11 +42,14 @@ class Alarms(Construct):
         backlogs: Mapping[str, tuple[sqs.IQueue, int]],
         api: apigw.RestApi,
         table: dynamodb.ITable,
+        table_indexes: Sequence[str] = (),
         topic: sns.ITopic | None = None,
         schedules: Sequence[ScheduleSpec] = (),
     ) -> None:
         """`backlogs`: work queues, each with the age (seconds) its oldest message may reach;
-        `schedules`: those whose function must be seen running (every one run by a rate)."""
+        `table_indexes`: the table's global secondary indexes, whose throttles the table's own
+        metric does not count; `schedules`: those whose function must be seen running (every one
+        run by a rate)."""
         super().__init__(scope, construct_id)
         self._topic = topic
         period = Duration.seconds(constants.ALARM_PERIOD_SECONDS)
@@ -87,6 +92,7 @@ class Alarms(Construct):
                 table.metric(throttled, period=period, statistic="Sum"),
                 f"the table throttled requests ({throttled}): retried, then 503 or a redelivery",
             )
+            self._index_throttles(table, table_indexes, throttled, period)
         self._at_least_once(
             "DisputeCasesFailed",
             self._ours(constants.DISPUTE_CASES_FAILED_METRIC, period, "Sum"),
@@ -132,6 +138,39 @@ class Alarms(Construct):
                 "its rule disabled or deleted, or its function unable to start",
                 runs=3,
                 below=True,
+            )
+
+    def _index_throttles(
+        self, table: dynamodb.ITable, indexes: Sequence[str], throttled: str, period: Duration
+    ) -> None:
+        """The table's metric counts the table alone (AWS's DynamoDB metrics: an index's throttles
+        have the index's own dimension). Every index is alarmed, in as few alarms as CloudWatch
+        allows (a metric math alarm takes at most 10 metrics): each alarm sums its indexes' counts,
+        each filled with 0 where it has no data, and names them. 16 indexes: 2 alarms per metric
+        rather than 16, each $0.10 a month; which index throttled is its metric, in CloudWatch."""
+        groups = math.ceil(len(indexes) / _METRICS_PER_ALARM)
+        for number in range(groups):
+            group = indexes[number::groups]  # balanced: 16 are two of 8
+            metrics = {
+                f"i{n}": table.metric(
+                    throttled,
+                    dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
+                    period=period,
+                    statistic="Sum",
+                )
+                for n, index in enumerate(group)
+            }
+            self._at_least_once(
+                f"Index{throttled.removesuffix('Events')}s{number + 1}",
+                cloudwatch.MathExpression(
+                    expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
+                    using_metrics=metrics,
+                    period=period,
+                    label=f"{throttled} of {len(group)} indexes",
+                ),
+                f"the table's indexes {', '.join(group)} throttled requests ({throttled}; which one: "
+                "the metric with its GlobalSecondaryIndexName in CloudWatch): retried, then 503 or a "
+                "redelivery",
             )
 
     def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:

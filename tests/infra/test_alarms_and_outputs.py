@@ -240,3 +240,34 @@ def test_every_dead_letter_queue_alarms_again_when_more_messages_arrive(template
     dead_letter_queues = _alarmed(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
 
     assert len(dead_letter_queues) == 4 and rising == dead_letter_queues
+
+
+def test_a_throttled_read_or_write_of_any_index_of_the_table_alarms(template: cfn.Template) -> None:
+    """The table's ReadThrottleEvents and WriteThrottleEvents (dimension TableName alone) do not
+    count its global secondary indexes' (AWS's DynamoDB metrics): each index's own are alarmed too,
+    from the first one, each alarm summing at most the 10 metrics CloudWatch takes in one."""
+    import re
+
+    from functions.shared.storage.schema import INDEXES
+
+    (table_id,) = template.of_type("AWS::DynamoDB::Table")
+    for throttled in ("ReadThrottleEvents", "WriteThrottleEvents"):
+        covered: list[str] = []
+        for alarm in _alarms(template):
+            queries = alarm.get("Metrics", [])
+            (returned,) = [q for q in queries if q.get("ReturnData", True)] or [None]
+            if returned is None or "Expression" not in returned:
+                continue
+            summed = set(re.findall(r"FILL\((\w+), 0\)", returned["Expression"]))
+            for query in queries:
+                metric = query.get("MetricStat", {}).get("Metric", {})
+                if metric.get("MetricName") != throttled or metric.get("Namespace") != "AWS/DynamoDB":
+                    continue
+                dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+                assert cfn.referenced_id(dimensions["TableName"]) == table_id
+                assert query["Id"] in summed and query["MetricStat"]["Stat"] == "Sum"
+                covered.append(dimensions["GlobalSecondaryIndexName"])
+            if summed:
+                assert len(queries) - 1 <= 10 and alarm["Threshold"] == 1
+                assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert sorted(covered) == sorted(index.name for index in INDEXES), throttled
