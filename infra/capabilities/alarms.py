@@ -28,6 +28,33 @@ from infra.constants import ScheduleSpec
 
 # a schedule that runs every N minutes (EventBridge's `rate(...)`)
 _RATE = re.compile(r"rate\((\d+) minutes?\)")
+# What to do first, by README ("Operating it"), for each dead-letter queue and each work queue's backlog
+_REDRIVE = (
+    "read a message and the consumer's log to see why, mend, then redrive them to their queue (the "
+    "SQS console, or StartMessageMoveTask)"
+)
+_DEAD_LETTERS_FIRST_STEP = {
+    "scoring": _REDRIVE,
+    "loyalty_workflows": _REDRIVE,
+    "schedules": "scheduled runs failed every retry: read the messages to see which job and when, mend, "
+    "then run the job now (fraudctl run <job>; SQS cannot redrive this queue)",
+    "webhooks": "webhook tries or notifications failed every delivery: read the messages to see which "
+    "webhook, mend (its receiver, its URL), then send each delivery again "
+    "(POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry)",
+}
+_BACKLOG_FIRST_STEP = {
+    "scoring": "look at the score function's Errors and Throttles alarms and its log (a consumer "
+    "failing or throttled), else its concurrency ceiling is too low for the load",
+    "loyalty_workflows": "look at the loyalty_workflows function's Errors and Throttles alarms and its "
+    "log (a consumer failing or throttled), else its concurrency ceiling is too low for the load",
+    "webhooks": "receivers answer slowly or not at all: GET /v1/webhooks/{id}/deliveries shows whose "
+    "and their answers; the webhook_delivery function's Errors and Throttles alarms",
+}
+_THROTTLED_FIRST_STEP = (
+    "retried, then answered 503 or redelivered; if it lasts, see whether one key is hot (CloudWatch "
+    "Contributor Insights on the table) or the account's on-demand throughput quota is reached "
+    "(Service Quotas, DynamoDB)"
+)
 _METRICS_PER_ALARM = 10  # the most metrics CloudWatch's metric math takes in one alarm
 
 
@@ -54,23 +81,33 @@ class Alarms(Construct):
         self._topic = topic
         period = Duration.seconds(constants.ALARM_PERIOD_SECONDS)
         self.alarms: list[cloudwatch.Alarm] = []
+        jobs = {spec.function.name: spec.name for spec in schedules}
         for name, function in functions.items():
+            again = (
+                f"; a run in the schedules' dead-letter queue (it failed every retry): run it now "
+                f"(fraudctl run {jobs[name]})"
+                if name in jobs
+                else ""
+            )
             self._at_least_once(
                 f"{pascal_case(name)}Errors",
                 function.metric_errors(period=period, statistic="Sum"),
-                f"{name}: the function failed (an error or a timeout)",
+                f"{name}: the function failed (an error or a timeout): read its log group's ERROR "
+                f"lines (the error, where, and what it was doing), mend the cause{again}",
             )
             self._at_least_once(
                 f"{pascal_case(name)}Throttles",
                 function.metric_throttles(period=period, statistic="Sum"),
-                f"{name}: invocations were throttled (concurrency exhausted)",
+                f"{name}: invocations were throttled (no concurrency left): compare the account's "
+                "ConcurrentExecutions with its quota (Service Quotas, Lambda) and ask for more if the "
+                "load is real; queued work and scheduled runs are retried, the API answers 5xx",
             )
         for name, queue in dead_letter_queues.items():
             visible = queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum")
             self._at_least_once(
                 f"{pascal_case(name)}DeadLetters",
                 visible,
-                f"{name}: messages in the dead-letter queue (look, fix, then redrive)",
+                f"{name}: messages in the dead-letter queue: {_DEAD_LETTERS_FIRST_STEP[name]}",
             )
             # the alarm above stays raised while any message stays (14 days): a later failure
             # would notify no one, so each rise of the count notifies again
@@ -79,7 +116,7 @@ class Alarms(Construct):
                 cloudwatch.MathExpression(
                     expression="DIFF(visible)", using_metrics={"visible": visible}, period=period
                 ),
-                f"{name}: more messages arrived in the dead-letter queue (look, fix, then redrive)",
+                f"{name}: more messages arrived in the dead-letter queue: {_DEAD_LETTERS_FIRST_STEP[name]}",
             )
         self._at_least_once(
             "ApiServerErrors",
@@ -90,7 +127,7 @@ class Alarms(Construct):
             self._at_least_once(
                 f"Table{throttled.removesuffix('Events')}s",
                 table.metric(throttled, period=period, statistic="Sum"),
-                f"the table throttled requests ({throttled}): retried, then 503 or a redelivery",
+                f"the table throttled requests ({throttled}): {_THROTTLED_FIRST_STEP}",
             )
             self._index_throttles(table, table_indexes, throttled, period)
         self._at_least_once(
@@ -124,7 +161,8 @@ class Alarms(Construct):
                 f"{pascal_case(name)}Backlog",
                 queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
                 most,
-                f"{name} falls behind: the oldest queued message has waited {most} s or more",
+                f"{name} falls behind: the oldest queued message has waited {most} s or more: "
+                f"{_BACKLOG_FIRST_STEP[name]}",
             )
         for spec in schedules:
             if (rate := _RATE.fullmatch(spec.expression)) is None:
@@ -134,8 +172,10 @@ class Alarms(Construct):
                 f"{pascal_case(spec.function.name)}NotRunning",
                 functions[spec.function.name].metric_invocations(period=every, statistic="Sum"),
                 1,
-                f"{spec.name} has not run for three of its periods ({spec.expression}): "
-                "its rule disabled or deleted, or its function unable to start",
+                f"{spec.name} has not run for {3 * int(every.to_minutes())} minutes (its schedule: "
+                f"{spec.expression}): its rule disabled or deleted, or its function unable to start: "
+                f"look at its EventBridge rule and its function's Errors and Throttles alarms, mend, "
+                f"then run it now (fraudctl run {spec.name})",
                 runs=3,
                 below=True,
             )
@@ -169,8 +209,7 @@ class Alarms(Construct):
                     label=f"{throttled} of {len(group)} indexes",
                 ),
                 f"the table's indexes {', '.join(group)} throttled requests ({throttled}; which one: "
-                "the metric with its GlobalSecondaryIndexName in CloudWatch): retried, then 503 or a "
-                "redelivery",
+                f"the metric with its GlobalSecondaryIndexName in CloudWatch): {_THROTTLED_FIRST_STEP}",
             )
 
     def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:

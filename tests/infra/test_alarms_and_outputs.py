@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from aws_cdk import App, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
@@ -246,8 +249,6 @@ def test_a_throttled_read_or_write_of_any_index_of_the_table_alarms(template: cf
     """The table's ReadThrottleEvents and WriteThrottleEvents (dimension TableName alone) do not
     count its global secondary indexes' (AWS's DynamoDB metrics): each index's own are alarmed too,
     from the first one, each alarm summing at most the 10 metrics CloudWatch takes in one."""
-    import re
-
     from functions.shared.storage.schema import INDEXES
 
     (table_id,) = template.of_type("AWS::DynamoDB::Table")
@@ -271,3 +272,48 @@ def test_a_throttled_read_or_write_of_any_index_of_the_table_alarms(template: cf
                 assert len(queries) - 1 <= 10 and alarm["Threshold"] == 1
                 assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert sorted(covered) == sorted(index.name for index in INDEXES), throttled
+
+
+def _dead_letter_descriptions(template: cfn.Template, output: str) -> list[str]:
+    """The descriptions of the alarms on the dead-letter queue the stack's `output` names."""
+    queue = cfn.referenced_id(template.document["Outputs"][output]["Value"])
+    return [
+        alarm["AlarmDescription"]
+        for alarm in _alarms(template)
+        for stat in [alarm.get("Dimensions")]
+        + [q.get("MetricStat", {}).get("Metric", {}).get("Dimensions") for q in alarm.get("Metrics", [])]
+        if stat
+        and any(d["Name"] == "QueueName" and cfn.referenced_id(d["Value"]) == queue for d in stat)
+        and "ApproximateNumberOfMessagesVisible" in json.dumps(alarm)
+    ]
+
+
+def test_each_alarm_says_what_broke_and_the_first_thing_to_do_as_readme_does(template: cfn.Template) -> None:
+    """README ("Operating it"): the schedules' dead letters cannot be redriven (the job is run
+    again), a webhook delivery is sent again by its retry route, a failed scheduled run is run
+    again with `fraudctl run <job>`; a schedule not running fires after three alarm periods."""
+    schedules = _dead_letter_descriptions(template, "SchedulesDeadLetterQueueUrl")
+    webhooks = _dead_letter_descriptions(template, "WebhooksDeadLetterQueueUrl")
+    scoring = _dead_letter_descriptions(template, "ScoringDeadLetterQueueUrl")
+    assert len(schedules) == len(webhooks) == len(scoring) == 2  # the first message, and each rise
+    assert all("fraudctl run <job>" in d and "then redrive" not in d for d in schedules)
+    assert all("/v1/webhooks/{id}/deliveries/{delivery_id}/retry" in d for d in webhooks)
+    assert all("redrive them to their queue" in d for d in scoring)
+
+    functions = template.functions_by_handler()
+    for spec in constants.SCHEDULES:
+        (errors,) = [
+            a
+            for a in _alarms(template)
+            if a.get("MetricName") == "Errors"
+            and [cfn.referenced_id(d["Value"]) for d in a["Dimensions"]] == [functions[spec.function.handler]]
+        ]
+        assert f"fraudctl run {spec.name}" in errors["AlarmDescription"]
+    not_running = [a for a in _alarms(template) if a.get("ComparisonOperator") == "LessThanThreshold"]
+    assert not_running
+    for alarm in not_running:
+        minutes = alarm["Period"] * alarm["EvaluationPeriods"] // 60
+        assert f"has not run for {minutes} minutes" in alarm["AlarmDescription"]
+    for alarm in _alarms(template):  # every backlog and throttle alarm names where to look first
+        if alarm.get("MetricName") in ("ApproximateAgeOfOldestMessage", "Throttles"):
+            assert re.search(r": (look|receivers|compare)", alarm["AlarmDescription"]), alarm
