@@ -11,6 +11,7 @@ The deploy options are context (`cdk deploy -c name=value`, README "Deploy to AW
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import subprocess
@@ -62,6 +63,27 @@ def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None
     """An app with the CDK's feature flags and the given options (`rateLimitPerKey`, ...); context
     given on the CLI (`-c`) takes precedence."""
     return App(outdir=str(outdir) if outdir else None, context={**feature_flags(), **(context or {})})
+
+
+# The deploy options (README "Deploy to AWS"); `lambdaAsset` is read by app.py
+OPTIONS = ("stackName", "alarmTopicArn", "rateLimitPerKey", "domainName", "certificateArn", "lambdaAsset")
+
+
+def misspelt_options(app: App) -> None:
+    """A context key that is no option but nearly one (`alarmTopicARN`, `ratelimitPerKey`,
+    `stackNmae`) stops the synth naming the option: the CDK would ignore it, and the stack deploys
+    without what the operator meant to give. Left alone: the CDK's own keys (feature flags
+    `@aws-cdk/...`, `aws:cdk:...`, lookups cached as `name:account=...`), cdk.json's, and any other
+    key that resembles no option."""
+    given = app.node.get_all_context()
+    ours = set(feature_flags())
+    by_folded = {option.lower(): option for option in OPTIONS}
+    for key in sorted(str(k) for k in given):
+        if key in OPTIONS or key in ours or key.startswith("@") or ":" in key:
+            continue
+        close = difflib.get_close_matches(key.lower(), by_folded, n=1, cutoff=0.8)
+        if close:
+            raise SystemExit(f"no deploy option {key!r}: did you mean {by_folded[close[0]]}?")
 
 
 _FUNCTION_NAME_MAX = 64  # Lambda's
@@ -143,6 +165,7 @@ def custom_domain(app: App) -> CustomDomain | None:
 def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudManagementStack:
     """The stack, with the options given as context, checked by cdk-nag's AWS Solutions rules at
     synthesis."""
+    misspelt_options(app)
     stack = FraudManagementStack(
         app,
         stack_name(app),

@@ -186,3 +186,39 @@ def test_without_options_the_defaults_apply() -> None:
     assert synth.stack_name(App(context={"stackName": "f" * 41})) == "f" * 41  # the longest that fits
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
     assert synth.custom_domain(app) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("alarmTopicARN", "alarmTopicArn"),
+        ("ratelimitPerKey", "rateLimitPerKey"),
+        ("stackname", "stackName"),
+        ("stackNmae", "stackName"),
+        ("certificateARN", "certificateArn"),
+        ("domainNames", "domainName"),
+        ("lambdaAssets", "lambdaAsset"),
+    ],
+)
+def test_a_misspelt_option_stops_the_synth_naming_the_option(key: str, meant: str) -> None:
+    # the CDK ignores a context key it does not know: the stack deployed without the topic, the limit
+    app = synth.new_app(context={key: "500"})
+    with pytest.raises(SystemExit, match=f"no deploy option '{key}': did you mean {meant}\\?"):
+        synth.add_stack(app, lambda_asset=Path("/nonexistent"), console_assets=Path("/nonexistent"))
+
+
+def test_the_cdks_own_context_and_other_keys_are_no_misspelt_option() -> None:
+    app = synth.new_app(
+        context={  # cdk.json's feature flags come with new_app
+            **OPTIONS,
+            "alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:ops",
+            "lambdaAsset": "/tmp/bundle",
+            "aws:cdk:enable-path-metadata": True,
+            "aws:cdk:version-reporting": False,
+            "@aws-cdk/core:newStyleStackSynthesis": True,
+            "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+            "team": "fraud",
+        }
+    )
+    synth.misspelt_options(app)  # nothing raised
+    assert set(synth.OPTIONS) <= set(app.node.get_all_context())
