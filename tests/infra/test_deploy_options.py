@@ -166,6 +166,9 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ({"rateLimitPerKey": str(constants.THROTTLE_RATE_PER_SECOND + 1)}, "at most the stage's"),
         ({"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:alarms"}, "SNS topic's ARN"),
         ({"alarmTopicArn": "alarms"}, "SNS topic's ARN"),
+        # the KMS alias alias/<stackName>/program-secrets: AWS keeps alias/aws/ (a jsii traceback before)
+        ({"stackName": "aws"}, "must not start with `aws`"),
+        ({"stackName": "AWS-staging"}, "must not start with `aws`"),
     ],
 )
 def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
