@@ -119,12 +119,9 @@ def rate_limit_per_key(app: App) -> int:
     value = app.node.try_get_context("rateLimitPerKey")
     if value is None:
         return constants.RATE_LIMIT_PER_KEY
-    try:
-        limit = int(str(value))
-    except ValueError:
-        raise SystemExit(
-            f"rateLimitPerKey must be a whole number of requests per second, not {value!r}"
-        ) from None
+    if not re.fullmatch(r"[0-9]+", str(value)):  # int() also takes `٥٠٠`, ` 500`, `5_00`, `+500`
+        raise SystemExit(f"rateLimitPerKey must be a whole number of requests per second, not {value!r}")
+    limit = int(str(value))
     if limit < 1:
         raise SystemExit(f"rateLimitPerKey must be at least 1 request per second, not {limit}")
     if limit > constants.THROTTLE_RATE_PER_SECOND:  # the stage's own limit would stop a key first
@@ -135,7 +132,10 @@ def rate_limit_per_key(app: App) -> int:
     return limit
 
 
-_SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+# arn:PARTITION:sns:REGION:ACCOUNT:NAME, each part as AWS writes it (ASCII only)
+_SNS_TOPIC_ARN = re.compile(
+    rf"arn:{constants.ARN_PARTITION}:sns:{constants.ARN_REGION}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?"
+)
 
 
 def alarm_topic_arn(app: App) -> str | None:

@@ -15,6 +15,7 @@ CloudFront origin, so the console calls `/v1/...` on its own host (no CORS at al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from constructs import Construct
 from infra import constants
 from infra.capabilities.nag import acknowledge
 
+_CERTIFICATE_ARN = re.compile(
+    rf"arn:{constants.ARN_PARTITION}:acm:{constants.ARN_REGION}:[0-9]{{12}}:certificate/"
+    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # its id: a UUID, as ACM makes it
+)
+
 
 @dataclass(frozen=True)
 class CustomDomain:
@@ -45,15 +51,14 @@ class CustomDomain:
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or ":" in self.name:
             raise ValueError(f"domainName must be a host name such as fraud.example.com, not {self.name!r}")
-        # arn:<partition>:acm:<region>:<account>:certificate/<id>
+        # arn:<partition>:acm:<region>:<account>:certificate/<id>, each part as AWS writes it
+        if not _CERTIFICATE_ARN.fullmatch(self.certificate_arn):
+            raise ValueError(
+                "certificateArn must be an ACM certificate's ARN "
+                "(arn:aws:acm:us-east-1:<12-digit account>:certificate/<id>), "
+                f"not {self.certificate_arn!r}"
+            )
         parts = self.certificate_arn.split(":", 5)
-        if (
-            len(parts) != 6
-            or parts[0] != "arn"
-            or parts[2] != "acm"
-            or not parts[5].startswith("certificate/")
-        ):
-            raise ValueError(f"certificateArn must be an ACM certificate's ARN, not {self.certificate_arn!r}")
         if parts[3] != constants.CERTIFICATE_REGION:
             raise ValueError(
                 f"CloudFront takes certificates from {constants.CERTIFICATE_REGION} only; "

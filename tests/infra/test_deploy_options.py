@@ -169,6 +169,19 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         # the KMS alias alias/<stackName>/program-secrets: AWS keeps alias/aws/ (a jsii traceback before)
         ({"stackName": "aws"}, "must not start with `aws`"),
         ({"stackName": "AWS-staging"}, "must not start with `aws`"),
+        # each part of an ARN as AWS writes it, and digits as ASCII ones
+        ({"domainName": DOMAIN, "certificateArn": "arn:aws:acm:us-east-1::certificate/"}, "ACM"),
+        (
+            {"domainName": DOMAIN, "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
+            "ACM",
+        ),
+        ({"domainName": DOMAIN, "certificateArn": CERTIFICATE.replace("aws", "awsxyz", 1)}, "ACM"),
+        ({"alarmTopicArn": "arn:awsxyz:sns:eu-west-1:123456789012:ops"}, "SNS topic's ARN"),
+        ({"alarmTopicArn": "arn:aws:sns:eu-west-1:١٢٣٤٥٦٧٨٩٠١٢:ops"}, "SNS topic's ARN"),
+        ({"alarmTopicArn": "arn:aws:sns:west:123456789012:ops"}, "SNS topic's ARN"),
+        ({"rateLimitPerKey": "٥٠٠"}, "whole number"),
+        ({"rateLimitPerKey": " 500"}, "whole number"),
+        ({"rateLimitPerKey": "5_00"}, "whole number"),
     ],
 )
 def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
