@@ -137,10 +137,10 @@ def flush_stage_authorizers(
 def _stage_flush(settings: Settings, wait: Callable[[float], None] = time.sleep) -> Callable[[], None]:
     """`flush_stage_authorizers` on this function's own stage (the only stage its role may flush).
     The revocation's answer waits those seconds (a rare call, an admin's)."""
-    client = boto3_client("apigateway", settings)
+    client, rest_api_id = boto3_client("apigateway", settings), settings.rest_api_id or ""
 
     def flush() -> None:
-        flush_stage_authorizers(client, settings.rest_api_id, settings.api_stage, wait)
+        flush_stage_authorizers(client, rest_api_id, settings.api_stage, wait)
 
     return flush
 
