@@ -227,7 +227,9 @@ def revoke_key(key: str, as_json: bool) -> None:
     )
 
 
-_EXECUTE_API = re.compile(r"^https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/([A-Za-z0-9_-]+)")
+# the stack's ApiUrl: https://{api}.execute-api.{region}.{AWS::URLSuffix}/{stage}/, the suffix the
+# partition's (amazonaws.com, amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, ...)
+_EXECUTE_API = re.compile(r"^https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.[a-z0-9.-]+/([A-Za-z0-9_-]+)")
 
 
 def _flush_edge_cache(target: Target) -> str:

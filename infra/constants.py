@@ -281,7 +281,7 @@ CERTIFICATE_REGION = "us-east-1"  # the only region CloudFront takes certificate
 # The parts of an ARN an option names (`alarmTopicArn`, `certificateArn`), as regular expressions:
 # AWS's partitions, and a region's form (`eu-west-1`, `us-gov-west-1`, `cn-north-1`)
 ARN_PARTITION = "(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]|aws-eusc)"
-ARN_REGION = "[a-z]{2}(?:-[a-z]+)+-[0-9]"
+ARN_REGION = "[a-z]{2,}(?:-[a-z]+)+-[0-9]+"  # us-east-1, cn-north-1, eusc-de-east-1, us-isob-east-1
 
 # --- Access logs (CloudFront's standard logs and the console bucket's server access logs) ---------
 # They hold viewers' addresses: kept for a quarter, long enough to look into an incident noticed

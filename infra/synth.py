@@ -101,8 +101,8 @@ def stack_name(app: App) -> str:
         raise SystemExit(
             f"stackName must start with a letter and hold only letters, digits and hyphens, not {name!r}"
         )
-    if name.lower().startswith("aws"):  # its key's alias, alias/<stackName>/..., is AWS's own from alias/aws/
-        raise SystemExit(f"stackName must not start with `aws` (in any case; AWS reserves it), not {name!r}")
+    if name.lower() == "aws":  # its key's alias, alias/<stackName>/..., would be in AWS's own alias/aws/
+        raise SystemExit(f"stackName must not be `aws` (AWS keeps alias/aws/ for its own keys), not {name!r}")
     longest = max(constants.ALL_FUNCTIONS, key=lambda spec: len(spec.function_name(name)))
     if len(longest.function_name(name)) > _FUNCTION_NAME_MAX:
         most = _FUNCTION_NAME_MAX - len(longest.function_name(""))

@@ -167,8 +167,8 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ({"alarmTopicArn": "arn:aws:sqs:eu-west-1:123456789012:alarms"}, "SNS topic's ARN"),
         ({"alarmTopicArn": "alarms"}, "SNS topic's ARN"),
         # the KMS alias alias/<stackName>/program-secrets: AWS keeps alias/aws/ (a jsii traceback before)
-        ({"stackName": "aws"}, "must not start with `aws`"),
-        ({"stackName": "AWS-staging"}, "must not start with `aws`"),
+        ({"stackName": "aws"}, "must not be `aws`"),
+        ({"stackName": "AWS"}, "must not be `aws`"),
         # each part of an ARN as AWS writes it, and digits as ASCII ones
         ({"domainName": DOMAIN, "certificateArn": "arn:aws:acm:us-east-1::certificate/"}, "ACM"),
         (
@@ -200,6 +200,16 @@ def test_without_options_the_defaults_apply() -> None:
     assert synth.alarm_topic_arn(App(context={"alarmTopicArn": topic})) == topic
     assert synth.stack_name(app) == constants.STACK_NAME
     assert synth.stack_name(App(context={"stackName": "f" * 41})) == "f" * 41  # the longest that fits
+    # names and ARNs of every partition and region form are taken (a reviewer's finds: aws-staging and
+    # an SNS topic in the European Sovereign Cloud were refused)
+    for name in ("aws-staging", "AWSFraud", "awsome-fraud"):
+        assert synth.stack_name(App(context={"stackName": name})) == name
+    for topic in (
+        "arn:aws-eusc:sns:eusc-de-east-1:123456789012:ops",
+        "arn:aws-cn:sns:cn-north-1:123456789012:ops",
+        "arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops",
+    ):
+        assert synth.alarm_topic_arn(App(context={"alarmTopicArn": topic})) == topic
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
     assert synth.custom_domain(app) is None
 
