@@ -132,6 +132,11 @@ def _transaction_read(event: Any) -> str | None:
     return None
 
 
+def _waiting(program_id: str, snapshot: Snapshot) -> tuple[Reward, ...]:
+    """The API rewards waiting on the transaction read (`AwaitTransaction`), as they arrived."""
+    return tuple(holdables.reward_of(program_id, text) for text in sorted(snapshot.transaction_waiting))
+
+
 class Engine:
     def __init__(
         self,
@@ -500,6 +505,7 @@ class Engine:
                 )
             given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
             given.transaction = (event.transaction.id, snapshot.transaction_event)
+            given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(
@@ -516,6 +522,9 @@ class Engine:
                 customer_id=r.customer_id or snapshot.transaction_customer or None,
                 transaction_id=r.transaction_id or None,
             )
+            if r.transaction_id and not r.customer_id and snapshot.transaction_event is None:
+                # its transaction not recorded yet (events arrive out of order): it waits for it
+                given.awaits, given.waiting = r.transaction_id, _waiting(program_id, snapshot)
         return given
 
     def account_change(

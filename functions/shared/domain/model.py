@@ -346,6 +346,7 @@ class Snapshot:
     reward_taken: bool = False  # the event's reward id already names a stored reward
     transaction_event: str | None = None  # the event that recorded the event's transaction id
     transaction_customer: str | None = None  # and that transaction's customer (claims since 12-05)
+    transaction_waiting: frozenset[str] = frozenset()  # API rewards waiting on it (`AwaitTransaction`)
     holdables: Holdables = NO_HOLDABLES  # the subject's, stored or not
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's

@@ -21,12 +21,14 @@ from functions.shared.domain.rewards import (
     held_notice,
     hold_steps,
     hold_write,
+    holdable,
     place_reward,
     totals,
 )
 from functions.shared.domain.velocity import Tally
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
+    AwaitTransaction,
     ClaimTransaction,
     CountUp,
     ListRewards,
@@ -38,10 +40,13 @@ from functions.shared.domain.writes import (
     ScoreEvent,
     SpillIdentifier,
     Step,
+    TieReward,
     UpdateCase,
     Write,
     WriteProfile,
 )
+
+WAITING_MOST = 8  # API rewards waiting on one transaction; more are tied to no customer by it
 
 
 @dataclass
@@ -65,6 +70,10 @@ class ScoringInput:
     reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
     # a transaction's id, and the event that recorded it already (None: none did)
     transaction: tuple[str, str | None] | None = None
+    # an API reward naming only a transaction no event recorded yet: that transaction's id (`awaits`)
+    awaits: str | None = None
+    # the API rewards waiting on the event's transaction (or on the one its reward `awaits`), as left
+    waiting: tuple[Reward, ...] = ()
     notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
 
 
@@ -120,7 +129,12 @@ def scoring_plan(
             )
             reward, revenue = None, None
         else:
-            claim = ClaimTransaction(program_id, transaction_id, given.event_id, customer_id=profile.id)
+            claim = ClaimTransaction(
+                program_id, transaction_id, given.event_id, customer_id=profile.id, waiting=len(given.waiting)
+            )
+    # SPEC 4: the API rewards that named the transaction before it arrived are its customer's: the
+    # claim ties them (whatever their status), and a flagged customer's case holds the holdable ones
+    tied = [evolve(r, customer_id=profile.id) for r in given.waiting] if claim is not None else []
     if reward is not None and given.reward_taken:
         notes += (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None
@@ -184,7 +198,7 @@ def scoring_plan(
     core = Step()
     core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
     if claim is not None:
-        core.add(claim)
+        core.add(claim, *(TieReward(program_id, r.reward_id, profile.id) for r in tied))
     core.add(
         WriteProfile(
             profile,
@@ -232,6 +246,8 @@ def scoring_plan(
     )
     if reward is not None:
         core.add(PutReward(reward))
+        if given.awaits and len(given.waiting) < WAITING_MOST:  # tied by the transaction's claim
+            core.add(AwaitTransaction(program_id, given.awaits, holdables.entry(reward)))
         if profile.type == "customer":
             core.add(
                 PartnerArrival(
@@ -321,12 +337,15 @@ def scoring_plan(
         )
     steps = [core]
     held: list[Reward] = list(held_now)
+    tie_case = case_id if given.flag else flag_case_of(profile)
+    tied_holds = [r for r in tied if holdable(r)] if tie_case else []
+    tied_listed = [r for r in tied if holdable(r) and r not in tied_holds]
     if given.flag:
         assert case_id is not None
         room = (
             MAX_STEP_ITEMS - len(core) - 5
         )  # the case, its audit entry, two notifications, the marks' guard
-        first, rest = to_hold[: max(room, 0)], to_hold[max(room, 0) :]
+        first, rest = to_hold[: max(room, 0)], to_hold[max(room, 0) :] + tied_holds  # tied: in steps after
         for r in first:
             core.add(hold_write(r, case_id))
         in_case = first + case_hold
@@ -395,9 +414,14 @@ def scoring_plan(
         steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id)
         held += rest
         if lists is not None:  # before the marks: the holds' list writes take room first
-            _list_holdables(core, profile, reward, first, rest, subject_rewards, lists)
-    elif lists is not None:
-        _list_holdables(core, profile, reward, [], [], subject_rewards, lists)
+            _list_holdables(core, profile, reward, first, rest, subject_rewards, lists, tied_listed)
+    else:
+        if tied_holds:  # a flagged customer's: held under its case as a flag's holds are
+            assert tie_case is not None
+            steps += hold_steps((program_id, tie_case), me, tied_holds, actors.SYSTEM, at, given.event_id)
+            held += tied_holds
+        if lists is not None:
+            _list_holdables(core, profile, reward, [], tied_holds, subject_rewards, lists, tied_listed)
     if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
         # marks in one step (issue 15): the older identifiers' marks ride in the first step when
         # they fit, and the profile (written in it) is noted as fully marked
@@ -444,17 +468,19 @@ def _list_holdables(
     held_later: list[Reward],
     subject_rewards: list[Reward],
     lists: ListsRead,
+    tied: tuple[Reward, ...] | list[Reward] = (),
 ) -> None:
     """Keeps the lists of holdable rewards with the step (issue 15): the event's reward listed
-    where it landed holdable, the rewards held taken out, on the subject (its profile write), on
+    where it landed holdable (and the holdable rewards its transaction ties to the subject, a
+    customer), the rewards held taken out, on the subject (its profile write), on
     the referring partner (its arrival), and on others when the step has room (else their stale
     entries are found out by the next flag, which then asks the index)."""
     arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
-    if not (arriving or held or held_later or lists.found):
+    if not (arriving or held or held_later or lists.found or tied):
         return  # nothing becomes holdable or leaves: no list changes (most events)
     mine = [
         r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
-    ]
+    ] + list(tied)
     own = holdables.change(
         lists.subject,
         arriving=mine,

@@ -263,6 +263,31 @@ class ClaimTransaction:
     event_id: str
     # the transaction's customer: an API reward naming only the transaction is tied to it (SPEC 4)
     customer_id: str | None = None
+    # the rewards waiting on it (`AwaitTransaction`) as read: all are released (tied by the same
+    # step), and the claim holds only while no other came meanwhile
+    waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitTransaction:
+    """An API reward naming only a transaction that no event recorded yet (events arrive out of
+    order, SPEC 4) leaves its entry (`holdables.entry`) waiting on the transaction's claim, to be
+    tied to the transaction's customer by the event that claims it. Added to a set: concurrent
+    rewards never undo each other's; only while no event recorded the transaction."""
+
+    program_id: str
+    transaction_id: str
+    entry: str
+
+
+@dataclass(frozen=True, slots=True)
+class TieReward:
+    """A reward becomes a customer's (its customer, and the customer's index of rewards), whatever
+    its status; only a reward that exists."""
+
+    program_id: str
+    reward_id: str
+    customer_id: str
 
 
 Write = (
@@ -284,6 +309,8 @@ Write = (
     | CountSummary
     | ListRewards
     | ClaimTransaction
+    | AwaitTransaction
+    | TieReward
 )
 
 

@@ -50,6 +50,7 @@ from functions.shared.domain.profiles import adds_identifiers
 from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
+    AwaitTransaction,
     ClaimTransaction,
     CountSummary,
     CountUp,
@@ -66,6 +67,7 @@ from functions.shared.domain.writes import (
     SpillIdentifier,
     Step,
     StepRefused,
+    TieReward,
     UpdateCase,
     UpdateProfile,
     Write,
@@ -203,8 +205,10 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         program_id = UnicodeAttribute()
 
     class TransactionItem(base, discriminator="transaction"):  # type: ignore[valid-type,misc,call-arg]
-        event_id = UnicodeAttribute()  # the event that recorded the transaction (`ClaimTransaction`)
+        # the event that recorded the transaction (`ClaimTransaction`); absent while only rewards wait
+        event_id = UnicodeAttribute(null=True)
         customer_id = UnicodeAttribute(null=True)  # its customer (absent from claims before 12-05)
+        waiting = UnicodeSetAttribute(null=True)  # API rewards waiting for it (`AwaitTransaction`)
 
     class NotificationItem(base, discriminator="notification"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -333,6 +337,7 @@ class PartnersDynamo(DynamoBase):
             reward_taken=bool(reward_id) and keys.reward_pk(program_id, reward_id or "") in found,
             transaction_event=getattr(found.get(transaction_pk), "event_id", None),  # "": none asked
             transaction_customer=getattr(found.get(transaction_pk), "customer_id", None),
+            transaction_waiting=frozenset(getattr(found.get(transaction_pk), "waiting", None) or ()),
             holdables=_holdables(raw.get(subject_pk)),
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
@@ -802,14 +807,33 @@ class PartnersDynamo(DynamoBase):
             tx.save(self._reward_item(write.reward), condition=m.base.pk.does_not_exist())
             return "put"
         if isinstance(write, ClaimTransaction):
-            item = m.transaction(
-                keys.transaction_pk(write.program_id, write.transaction_id),
-                keys.TRANSACTION_SK,
-                event_id=write.event_id,
-                customer_id=write.customer_id,
+            # an update, not a put: the item may hold the rewards waiting for the transaction, which
+            # this step ties and so releases (only those read: none came meanwhile)
+            t = m.transaction
+            pk = keys.transaction_pk(write.program_id, write.transaction_id)
+            claim = ItemUpdate(t, pk, keys.TRANSACTION_SK).typed(t)
+            claim.set(t.event_id, write.event_id).set(t.customer_id, write.customer_id)
+            claim.remove(t.waiting.attr_name).requires_absent_or(t.event_id, write.event_id)
+            if write.waiting:
+                claim.requires_size(t.waiting.attr_name, write.waiting)
+            else:
+                claim.requires_absent(t.waiting.attr_name)
+            tx.update_item(claim)
+            return "update"
+        if isinstance(write, AwaitTransaction):
+            pk = keys.transaction_pk(write.program_id, write.transaction_id)
+            waits = ItemUpdate(m.transaction, pk, keys.TRANSACTION_SK).typed(m.transaction)
+            waits.add_members(m.transaction.waiting, [write.entry])
+            waits.requires_absent(m.transaction.event_id.attr_name)
+            tx.update_item(waits)
+            return "update"
+        if isinstance(write, TieReward):  # its customer, and the customer's index of rewards
+            tie = ItemUpdate(m.reward, keys.reward_pk(write.program_id, write.reward_id), keys.REWARD_SK)
+            tie.set(m.reward.customer_id, write.customer_id).set(
+                m.base.customer_rewards_pk, keys.subject_pk(write.program_id, "customer", write.customer_id)
             )
-            tx.save(item, condition=m.base.pk.does_not_exist() | (m.transaction.event_id == write.event_id))
-            return "put"
+            tx.update_item(tie.requires_item())
+            return "update"
         if isinstance(write, MoveReward):
             actions = [m.reward.status.set(write.status)]
             shard = keys.reward_shard(write.reward_id)  # the status index follows the status

@@ -117,6 +117,12 @@ class ItemUpdate:
         self.conditions.append(f"attribute_not_exists ({self._name(name)})")
         return self
 
+    def requires_absent_or(self, attribute: Attribute[Any], value: Any) -> ItemUpdate:
+        """The item lacks the attribute, or it equals the value."""
+        name, placeholder = self._name(attribute.attr_name), self._value(self._wire(attribute, value))
+        self.conditions.append(f"attribute_not_exists ({name}) OR {name} = {placeholder}")
+        return self
+
     def requires_not(self, attribute: Attribute[Any], value: Any) -> ItemUpdate:
         """The attribute differs from the value (an absent attribute differs from every value)."""
         name, placeholder = self._name(attribute.attr_name), self._value(self._wire(attribute, value))

@@ -45,6 +45,7 @@ from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
     TRANSACT_LIMIT,
     Audit,
+    AwaitTransaction,
     ClaimTransaction,
     CountSummary,
     CountUp,
@@ -61,6 +62,7 @@ from functions.shared.domain.writes import (
     SpillIdentifier,
     Step,
     StepRefused,
+    TieReward,
     UpdateCase,
     UpdateProfile,
     WriteProfile,
@@ -93,8 +95,9 @@ class PartnersMemory:
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
         # identifiers kept outside profiles (`SpillIdentifier`), per subject
         self._spilled: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
-        # (program, transaction id): the event that recorded it, and its customer
-        self._transactions: dict[tuple[str, str], tuple[str, str | None]] = {}
+        # (program, transaction id): the event that recorded it (None: none yet), its customer, and
+        # the API rewards waiting for it (`AwaitTransaction`)
+        self._transactions: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}
 
     # --- reads ------------------------------------------------------------------------------
     def scoring_snapshot(
@@ -119,10 +122,9 @@ class PartnersMemory:
                 network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
-                transaction_event=self._transactions.get((program_id, transaction_id or ""), (None, None))[0],
-                transaction_customer=self._transactions.get((program_id, transaction_id or ""), (None, None))[
-                    1
-                ],
+                transaction_event=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[0],
+                transaction_customer=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[1],
+                transaction_waiting=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[2],
                 holdables=self._holdables.get((program_id, *subject), NO_HOLDABLES),
                 partner_holdables=self._holdables.get(
                     (program_id, "partner", partner_id or ""), NO_HOLDABLES
@@ -408,11 +410,30 @@ class PartnersMemory:
         self._counters[slot] = self._counters.get(slot, 0) + 1
 
     def _transaction_free(self, write: ClaimTransaction) -> bool:
-        recorded = self._transactions.get((write.program_id, write.transaction_id))
-        return recorded is None or recorded[0] == write.event_id
+        event_id, _, waiting = self._transactions.get((write.program_id, write.transaction_id), _NO_CLAIM)
+        return event_id in (None, write.event_id) and len(waiting) == write.waiting
 
     def _claim_transaction(self, write: ClaimTransaction) -> None:
-        self._transactions[(write.program_id, write.transaction_id)] = (write.event_id, write.customer_id)
+        slot = (write.program_id, write.transaction_id)
+        self._transactions[slot] = (write.event_id, write.customer_id, frozenset())  # the waiting tied
+
+    def _transaction_unrecorded(self, write: AwaitTransaction) -> bool:
+        return self._transactions.get((write.program_id, write.transaction_id), _NO_CLAIM)[0] is None
+
+    def _await_transaction(self, write: AwaitTransaction) -> None:
+        slot = (write.program_id, write.transaction_id)
+        event_id, customer_id, waiting = self._transactions.get(slot, _NO_CLAIM)
+        self._transactions[slot] = (event_id, customer_id, waiting | {write.entry})
+
+    def _reward_exists(self, write: TieReward) -> bool:
+        return (write.program_id, write.reward_id) in self._rewards
+
+    def _tie_reward(self, write: TieReward) -> None:
+        reward = self._rewards[(write.program_id, write.reward_id)]
+        if reward.customer_id != write.customer_id:
+            reward.customer_id = write.customer_id
+            slot = (write.program_id, "customer", write.customer_id)
+            self._by_subject.setdefault(slot, []).append(write.reward_id)
 
     def _reward_free(self, write: PutReward) -> bool:
         return (write.reward.program_id, write.reward.reward_id) not in self._rewards
@@ -552,6 +573,7 @@ def _marked(
     return type(state)(*[changes[n] if n in changes else getattr(state, n) for n in names])
 
 
+_NO_CLAIM: tuple[str | None, str | None, frozenset[str]] = (None, None, frozenset())
 _STATE_FIELDS = {kind: tuple(kind.__dataclass_fields__) for kind in (LinkState, NetworkState)}
 
 
@@ -602,6 +624,8 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
     ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
     ClaimTransaction: lambda w: ("transaction", w.program_id, w.transaction_id),
+    AwaitTransaction: lambda w: ("transaction", w.program_id, w.transaction_id),
+    TieReward: lambda w: ("reward", w.program_id, w.reward_id),
 }
 # Each kind's condition (kinds without one: marks, counters, audit entries, notifications, summary
 # figures, lists, written whatever the item holds) and its application.
@@ -613,6 +637,8 @@ _CONDITIONS: dict[type, Callable[[PartnersMemory, Any], bool]] = {
     MarkLink: PartnersMemory._members_unchanged,
     PutReward: PartnersMemory._reward_free,
     ClaimTransaction: PartnersMemory._transaction_free,
+    AwaitTransaction: PartnersMemory._transaction_unrecorded,
+    TieReward: PartnersMemory._reward_exists,
     MoveReward: PartnersMemory._reward_status_holds,
     PutCase: PartnersMemory._case_free,
     UpdateCase: PartnersMemory._case_status_holds,
@@ -628,6 +654,8 @@ _APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
     CountUp: PartnersMemory._count_up,
     PutReward: PartnersMemory._put_reward,
     ClaimTransaction: PartnersMemory._claim_transaction,
+    AwaitTransaction: PartnersMemory._await_transaction,
+    TieReward: PartnersMemory._tie_reward,
     MoveReward: PartnersMemory._move_reward,
     PutCase: PartnersMemory._put_case,
     UpdateCase: PartnersMemory._update_case,
