@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ from botocore.client import BaseClient
 from click.testing import CliRunner
 
 from fraudctl.cli import cli
-from functions.shared.storage import keys_loyalty
 from tests.iam_check import dynamodb_needs
+from tests.integration.test_loyalty_campaigns import legacy_campaign
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE = "arn:aws:dynamodb:<region>:<account>:table/<TableName>"
@@ -77,19 +76,7 @@ def test_readmes_policy_for_fraudctl_grants_what_its_commands_call(aws, monkeypa
     fraudctl("cases", "--program", program_id)
     fraudctl("backfill-hold-order")
     before = set(called)
-    aws.repository._m.items["loyalty_campaign"](  # a campaign saved before the list: one to list
-        keys_loyalty.campaign_pk(program_id, "older"),
-        keys_loyalty.CAMPAIGN_SK,
-        program_id=program_id,
-        campaign_id="older",
-        total_cap=100,
-        per_customer_cap=50,
-        limit_behavior="hard",
-        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
-        granted_total=90,
-        customers=3,
-        revision=4,
-    ).save()
+    legacy_campaign(aws, program_id, "older")  # a campaign saved before the list: one to list
     called.clear()  # the campaign's own write is this test's, not fraudctl's
     fraudctl("backfill-campaign-list")
     assert ("dynamodb:DeleteItem", "table") in called  # the entry's transaction, so written

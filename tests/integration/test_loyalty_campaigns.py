@@ -166,13 +166,13 @@ def test_a_program_east_of_utc_counts_its_own_days_and_weeks(aws, clock):
     assert (figures["today"], figures["week_to_date"], figures["last_7_days"]) == (5, 12, 23)
 
 
-def legacy_campaign(aws, tenant, campaign_id: str, behavior: str) -> None:
+def legacy_campaign(aws, program_id: str, campaign_id: str, behavior: str = "hard") -> None:
     """A campaign as it was kept before its total was split: one item, 90 of 100 granted to 3."""
     item = aws.repository._m.items["loyalty_campaign"]
     item(
-        keys_loyalty.campaign_pk(tenant.program_id, campaign_id),
+        keys_loyalty.campaign_pk(program_id, campaign_id),
         keys_loyalty.CAMPAIGN_SK,
-        program_id=tenant.program_id,
+        program_id=program_id,
         campaign_id=campaign_id,
         total_cap=100,
         per_customer_cap=50,
@@ -185,8 +185,8 @@ def legacy_campaign(aws, tenant, campaign_id: str, behavior: str) -> None:
 
 
 def test_a_campaign_kept_in_one_item_moves_to_shards_with_its_counters(loyalty, tenant, aws):
-    legacy_campaign(aws, tenant, "read-first", "hard")
-    legacy_campaign(aws, tenant, "earned-first", "dynamic")
+    legacy_campaign(aws, tenant.program_id, "read-first", "hard")
+    legacy_campaign(aws, tenant.program_id, "earned-first", "dynamic")
 
     got = loyalty.campaign("read-first").body
     assert (got["granted_total"], got["customers"], got["total_cap"]) == (90, 3, 100)
@@ -207,7 +207,7 @@ def test_a_campaign_whose_move_to_shards_keeps_being_cancelled_answers_503_and_c
     import botocore.client
     from botocore.exceptions import ClientError
 
-    legacy_campaign(aws, tenant, "contended", "hard")
+    legacy_campaign(aws, tenant.program_id, "contended", "hard")
     real = botocore.client.BaseClient._make_api_call
     cancelled = []
 
@@ -287,23 +287,7 @@ def _listed(tenant) -> list[str]:
 
 
 def test_a_campaign_kept_in_one_item_is_listed_once_moved_to_its_shards(loyalty, tenant, aws):
-    from datetime import UTC, datetime
-
-    from functions.shared.storage import keys_loyalty
-
-    aws.repository._m.items["loyalty_campaign"](
-        keys_loyalty.campaign_pk(tenant.program_id, "legacy"),
-        keys_loyalty.CAMPAIGN_SK,
-        program_id=tenant.program_id,
-        campaign_id="legacy",
-        total_cap=100,
-        per_customer_cap=50,
-        limit_behavior="hard",
-        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
-        granted_total=90,
-        customers=3,
-        revision=4,
-    ).save()
+    legacy_campaign(aws, tenant.program_id, "legacy")
     assert loyalty.campaign("legacy").status == 200  # its first read moves it to its shards
 
     assert _listed(tenant) == ["legacy"]
@@ -375,19 +359,7 @@ def test_the_backfill_lists_the_campaigns_saved_before_the_list_and_is_safe_to_r
     )
     for campaign_id in ("old-b", "old-a"):  # as a version before the list wrote them
         entry(listed_in, keys_loyalty.campaign_entry_sk(campaign_id)).delete()
-    aws.repository._m.items["loyalty_campaign"](  # and one from before shards, never read since
-        keys_loyalty.campaign_pk(tenant.program_id, "older"),
-        keys_loyalty.CAMPAIGN_SK,
-        program_id=tenant.program_id,
-        campaign_id="older",
-        total_cap=100,
-        per_customer_cap=50,
-        limit_behavior="hard",
-        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
-        granted_total=90,
-        customers=3,
-        revision=4,
-    ).save()
+    legacy_campaign(aws, tenant.program_id, "older")  # and one from before shards, never read since
     assert _listed(tenant) == ["new"]
     monkeypatch.setenv("FRAUDCTL_TARGET", "aws")  # the table of this environment (moto, in process)
 
