@@ -224,3 +224,42 @@ def test_a_transaction_delivered_again_ties_and_holds_its_waiting_reward_once(en
     assert case_of(env.tenant, case_id)["held_rewards"] == held_before + 2  # the purchase's own, r-early
     ids = [r.reward_id for r in env.deps.repository.subject_rewards(env.tenant.program_id, "customer", "c1")]
     assert ids.count("r-early") == 1
+
+
+def test_a_waiting_reward_released_by_its_partners_approved_dispute_is_held_by_its_customers_flag(env):
+    """A reviewer's find: a reward held under its partner's case while it waited (no customer named
+    yet) was released by that case's approval; its transaction then tied it to an unflagged customer
+    whose list of holdable rewards, read as complete, left it out, and that customer's flag did not
+    hold it (the sweep did, up to 15 minutes later)."""
+    from tests.integration.test_disputes import (
+        VERDICT_AT,
+        dispute,
+        flag_partner,
+        run_scheduled_cycle,
+        set_clock,
+        verdict,
+    )
+
+    tenant = env.tenant
+    partner_case = flag_partner(env, "px")  # flagged on 11-03
+    _partners(tenant)
+    drain(env.aws)
+    bought = purchase("c1", "p2", email="c1@example.org", at="2026-11-04T09:00:00Z")
+    _early_reward(tenant, "r-x", bought["transaction"]["id"], partner_id="px")
+    drain(env.aws)
+    assert rewards_of(tenant, partner_id="px")["r-x"] == "on_hold"  # under px's case, waiting
+    assert dispute(env, partner_case).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, partner_case, "approve").status == 200
+    run_scheduled_cycle(env)
+    assert rewards_of(tenant, partner_id="px")["r-x"] == "pending"  # released, still waiting
+
+    send(tenant, bought)  # ties r-x to c1, not flagged
+    drain(env.aws)
+    flagged = send(tenant, purchase("c1", "p1", email="ada@example.com", at="2026-11-05T10:00:00Z"))
+    drain(env.aws)
+
+    answer = status(tenant, flagged["id"])
+    assert answer["decision"]["action"] == "flag", answer
+    reward = env.deps.repository.get_reward(tenant.program_id, "r-x")
+    assert (reward.status, reward.case_id, reward.customer_id) == ("on_hold", answer["case_id"], "c1")

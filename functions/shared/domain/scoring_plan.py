@@ -340,6 +340,9 @@ def scoring_plan(
     tie_case = case_id if given.flag else flag_case_of(profile)
     tied_holds = [r for r in tied if holdable(r)] if tie_case else []
     tied_listed = [r for r in tied if holdable(r) and r not in tied_holds]
+    # one that was not holdable when it arrived may be by now (a dispute's approval released it while
+    # it waited, naming no customer yet): the customer's list is marked, and a flag asks the index
+    tied_unsure = [r for r in tied if not holdable(r)]
     if given.flag:
         assert case_id is not None
         room = (
@@ -414,14 +417,18 @@ def scoring_plan(
         steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id)
         held += rest
         if lists is not None:  # before the marks: the holds' list writes take room first
-            _list_holdables(core, profile, reward, first, rest, subject_rewards, lists, tied_listed)
+            _list_holdables(
+                core, profile, reward, first, rest, subject_rewards, lists, tied_listed, tied_unsure
+            )
     else:
         if tied_holds:  # a flagged customer's: held under its case as a flag's holds are
             assert tie_case is not None
             steps += hold_steps((program_id, tie_case), me, tied_holds, actors.SYSTEM, at, given.event_id)
             held += tied_holds
         if lists is not None:
-            _list_holdables(core, profile, reward, [], tied_holds, subject_rewards, lists, tied_listed)
+            _list_holdables(
+                core, profile, reward, [], tied_holds, subject_rewards, lists, tied_listed, tied_unsure
+            )
     if later_marks and len(core) + len(later_marks) <= MAX_STEP_ITEMS:
         # marks in one step (issue 15): the older identifiers' marks ride in the first step when
         # they fit, and the profile (written in it) is noted as fully marked
@@ -469,14 +476,16 @@ def _list_holdables(
     subject_rewards: list[Reward],
     lists: ListsRead,
     tied: tuple[Reward, ...] | list[Reward] = (),
+    unsure: tuple[Reward, ...] | list[Reward] = (),
 ) -> None:
     """Keeps the lists of holdable rewards with the step (issue 15): the event's reward listed
     where it landed holdable (and the holdable rewards its transaction ties to the subject, a
-    customer), the rewards held taken out, on the subject (its profile write), on
+    customer; those it ties that may have become holdable since they arrived, `unsure`, marked),
+    the rewards held taken out, on the subject (its profile write), on
     the referring partner (its arrival), and on others when the step has room (else their stale
     entries are found out by the next flag, which then asks the index)."""
     arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
-    if not (arriving or held or held_later or lists.found or tied):
+    if not (arriving or held or held_later or lists.found or tied or unsure):
         return  # nothing becomes holdable or leaves: no list changes (most events)
     mine = [
         r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
@@ -485,7 +494,8 @@ def _list_holdables(
         lists.subject,
         arriving=mine,
         leaving=held + held_later,
-        unknown=held_later,  # held by the steps after this one: should they stop, the mark says so
+        # held by the steps after this one (should they stop, the mark says so), and tied ones unsure
+        unknown=[*held_later, *unsure],
         found=subject_rewards if lists.found else None,
         found_since=lists.found_since,
     )
