@@ -115,6 +115,9 @@ class PartnersMemory:
         with self._lock:
             found = self._subjects.get((program_id, *subject))
             partner = self._subjects.get((program_id, "partner", partner_id)) if partner_id else None
+            recorded_by, its_customer, waiting = self._transactions.get(
+                (program_id, transaction_id or ""), _NO_CLAIM
+            )
             return Snapshot(
                 subject=_subject_copy(found),
                 partner=_subject_copy(partner),
@@ -122,9 +125,9 @@ class PartnersMemory:
                 network={k: self._network.get(k, NO_NETWORK) for k in network},
                 counters={name: self._counters.get((program_id, name), 0) for name in counters},
                 reward_taken=bool(reward_id) and (program_id, reward_id or "") in self._rewards,
-                transaction_event=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[0],
-                transaction_customer=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[1],
-                transaction_waiting=self._transactions.get((program_id, transaction_id or ""), _NO_CLAIM)[2],
+                transaction_event=recorded_by,
+                transaction_customer=its_customer,
+                transaction_waiting=waiting,
                 holdables=self._holdables.get((program_id, *subject), NO_HOLDABLES),
                 partner_holdables=self._holdables.get(
                     (program_id, "partner", partner_id or ""), NO_HOLDABLES
