@@ -968,9 +968,7 @@ class PartnersDynamo(DynamoBase):
             # the counters a step may expect (`bump` counts versions), or a profile field
             attribute = getattr(m.subject, name if name in _COUNTERS else _PROFILE_FIELDS[name])
             if name in ("reward_seq", "identifier_seq"):  # counted from 0: absent until counted
-                condition &= (
-                    (attribute == value) if value else (attribute.does_not_exist() | (attribute == 0))
-                )
+                condition &= _counted(attribute, value)
             else:
                 condition &= _equals(attribute, value)
         item_keys = (keys.subject_pk(write.program_id, write.subject_type, write.subject_id), keys.PROFILE_SK)
@@ -997,17 +995,11 @@ class PartnersDynamo(DynamoBase):
         item_keys = (keys.case_pk(write.program_id, write.case_id), keys.CASE_SK)
         condition = m.case.status.is_in(*write.expect) if write.expect else m.base.pk.exists()
         if write.expect_flags is not None:  # no event flagged its subject under it since it was read
-            flags = m.case.flags == write.expect_flags
-            if write.expect_flags == 0:  # a case stored before flags were counted has no count at all
-                flags |= m.case.flags.does_not_exist()
-            condition &= flags
+            condition &= _counted(m.case.flags, write.expect_flags)  # none on a case stored before 12-05
         if write.expect_verdict is not None:  # the verdict the plan applies, not one recorded since
             condition &= _equals(m.case.verdict, write.expect_verdict or None)  # NO_VERDICT: none
-        if write.expect_held is not None:
-            held = m.case.held_count == write.expect_held
-            if write.expect_held == 0:  # a case that never held one has no count at all
-                held |= m.case.held_count.does_not_exist()
-            condition &= held
+        if write.expect_held is not None:  # a case that never held one has no count at all
+            condition &= _counted(m.case.held_count, write.expect_held)
         actions: list[Any] = []
         status = write.changes.get("status")
         if any(write.hold_micros.values()):
@@ -1188,6 +1180,11 @@ def _typed(model: type[Model]) -> Any:
 
 def _set_or_remove(attribute: Any, value: Any) -> Any:
     return attribute.remove() if value is None else attribute.set(value)
+
+
+def _counted(attribute: Any, count: int) -> Any:
+    """A count is `count`, an item that never counted (no attribute) counting 0."""
+    return (attribute == count) if count else (attribute.does_not_exist() | (attribute == 0))
 
 
 def _equals(attribute: Any, value: Any) -> Any:
