@@ -338,8 +338,9 @@ def scoring_plan(
     steps = [core]
     held: list[Reward] = list(held_now)
     tie_case = case_id if given.flag else flag_case_of(profile)
-    tied_holds = [r for r in tied if holdable(r)] if tie_case else []
-    tied_listed = [r for r in tied if holdable(r) and r not in tied_holds]
+    tied_holdable = [r for r in tied if holdable(r)]
+    # held under a flagged customer's case, else listed as the customer's
+    tied_holds, tied_listed = (tied_holdable, []) if tie_case else ([], tied_holdable)
     # one that was not holdable when it arrived may be by now (a dispute's approval released it while
     # it waited, naming no customer yet): the customer's list is marked, and a flag asks the index
     tied_unsure = [r for r in tied if not holdable(r)]
