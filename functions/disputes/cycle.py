@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.disputes.continuation import CycleEvent, continuation_of
 from functions.disputes.service import run_cycle_invocation
 from functions.shared.observability import logger, metrics, tracer
-from functions.shared.runtime import dependencies
+from functions.shared.runtime import dependencies, time_left
 
 HANDLER = f"{__name__}.lambda_handler"  # as the local system invokes it
 
@@ -22,7 +22,6 @@ HANDLER = f"{__name__}.lambda_handler"  # as the local system invokes it
 @metrics.log_metrics
 @event_parser(model=CycleEvent)
 def lambda_handler(event: CycleEvent, context: LambdaContext) -> dict[str, Any]:
-    def time_left() -> float:
-        return context.get_remaining_time_in_millis() / 1000
-
-    return run_cycle_invocation(dependencies(), event.run(), time_left, continuation_of(context, HANDLER))
+    return run_cycle_invocation(
+        dependencies(), event.run(), time_left(context), continuation_of(context, HANDLER)
+    )

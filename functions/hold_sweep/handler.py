@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.hold_sweep.service import sweep
 from functions.hold_sweep.settings import SweepSettings
 from functions.shared.observability import logger, metrics, tracer
-from functions.shared.runtime import dependencies
+from functions.shared.runtime import dependencies, time_left
 
 
 @logger.inject_lambda_context
@@ -21,8 +21,4 @@ from functions.shared.runtime import dependencies
 @event_parser(model=EventBridgeModel)
 def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     settings = SweepSettings.from_env()
-
-    def time_left() -> float:
-        return context.get_remaining_time_in_millis() / 1000
-
-    return asdict(sweep(dependencies(), time_left, settings.workers))
+    return asdict(sweep(dependencies(), time_left(context), settings.workers))

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.outbox_relay.service import relay_all_notifications, relay_outbox
 from functions.shared.observability import logger, metrics, tracer
-from functions.shared.runtime import dependencies
+from functions.shared.runtime import dependencies, time_left
 
 
 @logger.inject_lambda_context
@@ -20,16 +20,12 @@ from functions.shared.runtime import dependencies
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Both halves run whatever the other met: the scoring queue down must not keep notifications
     from a bus that is up, nor the reverse. A half that failed fails the run after (its alarm)."""
-    deps = dependencies(needs=("queue",))
-
-    def time_left() -> float:
-        return context.get_remaining_time_in_millis() / 1000
-
+    deps, left = dependencies(needs=("queue",)), time_left(context)
     done: dict[str, Any] = {}
     failed: list[Exception] = []
     for name, relay in (("relayed", relay_outbox), ("notifications", relay_all_notifications)):
         try:
-            done[name] = relay(deps, time_left)
+            done[name] = relay(deps, left)
         except Exception as error:
             logger.exception("a relay failed; the other still ran", extra={"relay": name})
             failed.append(error)

@@ -42,6 +42,12 @@ class Dependencies:
 _built: dict[Settings, Dependencies] = {}
 
 
+def time_left(context: Any) -> Callable[[], float]:
+    """The seconds an invocation has left, as its Lambda context says at each call: what a
+    scheduled run plans its work on (the sweep, the dispute cycle, the outbox relay)."""
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
 def boto3_client(service: str, settings: Settings) -> Any:
     """A client of `service` whose calls wait no longer than `aws_calls` says (never botocore's
     minutes of defaults on a service that does not answer)."""
