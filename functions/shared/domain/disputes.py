@@ -18,6 +18,9 @@ from functions.shared.domain.writes import NO_VERDICT, LocateCase, Step, UpdateC
 from functions.shared.errors import Conflict
 
 VERDICTS = ("approve", "decline")
+# a case's changes when its verdict is taken back (withdrawn by new evidence, or by a removal):
+# the verdict and what it was decided on, all of it
+VERDICT_TAKEN_BACK = {"verdict": None, "verdict_note": None, "verdict_evidence": None, "verdict_flags": None}
 UNSEEN = object()  # a verdict recorded without saying which one the caller saw (`verdict_step`)
 # reward ids a `DisputeResolved` names, the first by id (each id up to 128 characters: some 26 KB);
 # `reward_count` says how many moved, and the rewards API lists them all by subject
@@ -155,12 +158,7 @@ def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
                 case.program_id,
                 case.case_id,
                 expect=("disputed",),
-                changes={
-                    "verdict": None,
-                    "verdict_note": None,
-                    "verdict_evidence": None,
-                    "verdict_flags": None,
-                },
+                changes=dict(VERDICT_TAKEN_BACK),
                 expect_verdict="approve",
             ),
             audit(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from functions.shared.domain import actors
-from functions.shared.domain.disputes import resolution_under_way, under_way
+from functions.shared.domain.disputes import VERDICT_TAKEN_BACK, resolution_under_way, under_way
 from functions.shared.domain.marks import removal_marks
 from functions.shared.domain.model import Case, Reward, Subject
 from functions.shared.domain.plans import Plan, audit, chunked, notify
@@ -66,13 +66,7 @@ def removal_plan(
                         case.case_id,
                         expect=("disputed",),
                         expect_verdict=case.verdict,
-                        changes={
-                            "status": "open",
-                            "verdict": None,
-                            "verdict_note": None,
-                            "verdict_evidence": None,
-                            "verdict_flags": None,
-                        },
+                        changes={"status": "open", **VERDICT_TAKEN_BACK},
                     ),
                     still,
                     audit(
