@@ -42,11 +42,18 @@ _DEAD_LETTERS_FIRST_STEP = {
     "webhook, mend (its receiver, its URL), then send each delivery again "
     "(POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry)",
 }
+
+
+def _consumer_behind(function: str) -> str:
+    return (
+        f"look at the {function} function's Errors and Throttles alarms and its log (a consumer "
+        "failing or throttled), else its concurrency ceiling is too low for the load"
+    )
+
+
 _BACKLOG_FIRST_STEP = {
-    "scoring": "look at the score function's Errors and Throttles alarms and its log (a consumer "
-    "failing or throttled), else its concurrency ceiling is too low for the load",
-    "loyalty_workflows": "look at the loyalty_workflows function's Errors and Throttles alarms and its "
-    "log (a consumer failing or throttled), else its concurrency ceiling is too low for the load",
+    "scoring": _consumer_behind("score"),
+    "loyalty_workflows": _consumer_behind("loyalty_workflows"),
     "webhooks": "receivers answer slowly or not at all: GET /v1/webhooks/{id}/deliveries shows whose "
     "and their answers; the webhook_delivery function's Errors and Throttles alarms",
 }
