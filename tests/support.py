@@ -78,8 +78,36 @@ class Answer:
 
 
 def call(function: str, event: dict[str, Any]) -> Answer:
-    """Calls a function's real handler as Lambda would: one event at a time per function."""
-    return Answer(invoke(f"functions.{function}.handler.lambda_handler", event))
+    """Calls a function's real handler as Lambda would: one event at a time per function. An API
+    call's answer is checked against the OpenAPI document: every status an operation answers in
+    any test is one the document says it may (SPEC 3: the document describes the API)."""
+    answer = Answer(invoke(f"functions.{function}.handler.lambda_handler", event))
+    # (a 500 is a defect that no document lists; a test that meets one says so itself)
+    if "httpMethod" in event and event.get("path") and answer.status != 500:
+        documented = documented_statuses(event["httpMethod"], event["path"])
+        assert documented is None or str(answer.status) in documented, (
+            f"{event['httpMethod']} {event['path']} answered {answer.status}, which its operation in the "
+            f"OpenAPI document does not list ({sorted(documented)}): {answer.body}"
+        )
+    return answer
+
+
+_DOCUMENT: list[dict[str, Any]] = []
+
+
+def documented_statuses(method: str, path: str) -> set[str] | None:
+    """The statuses the OpenAPI document lists for the operation a call reaches; None when the
+    call reaches no documented operation (a path no route has: the edge's 404)."""
+    from functions.openapi.handler import openapi_document
+    from functions.shared.routes import find_route
+
+    if not _DOCUMENT:
+        _DOCUMENT.append(json.loads(openapi_document()))
+    found = find_route(method.upper(), path.split("?")[0])
+    if found is None:
+        return None
+    operation = _DOCUMENT[0]["paths"].get(found[0].path, {}).get(method.lower())
+    return set(operation["responses"]) if operation else None
 
 
 def invoke_raw(function: str, event: dict[str, Any]) -> Any:

@@ -100,7 +100,7 @@ LOYALTY_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/loyalty/customers/{customer_id}/unsuspend", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("POST", "/v1/loyalty/customers/{customer_id}/block", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("POST", "/v1/loyalty/customers/{customer_id}/unblock", "loyalty", PROGRAM_TEAM, answers=(409,)),
-    Route("PUT", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
+    Route("PUT", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM, answers=(409,)),
     Route("GET", "/v1/loyalty/campaigns", "loyalty", PROGRAM_TEAM, query=PAGE),
     Route("GET", "/v1/loyalty/campaigns/{campaign_id}", "loyalty", PROGRAM_TEAM),
     Route("GET", "/v1/loyalty/workflows", "loyalty", PROGRAM_TEAM),
