@@ -315,6 +315,29 @@ def test_a_search_finds_what_reading_drops_as_the_name_shows_it(typed, name, fou
     assert name_searched(searchable_name(typed), name) is found
 
 
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("lukasz", "Łukasz Wałęsa"),
+        ("walesa", "Łukasz Wałęsa"),
+        ("Łukasz", "Łukasz Wałęsa"),
+        ("soren ostergard", "Søren Østergård"),
+        ("odegard", "Kari Ødegård"),
+        ("dorde", "Đorđe Đurić"),
+        ("strasse", "Anna Straße"),
+        ("ivan", "Иван Петров"),
+        ("иван", "Иван Петров"),
+        ("王", "王伟"),
+    ],
+)
+def test_a_name_is_found_as_a_keyboard_without_its_letters_types_it(typed, name):
+    # letters no accent makes (Ł, Ø, Đ) stayed in the name read, and `lukasz` found no `Łukasz`
+    from functions.shared.domain.identity import name_searched, searchable_name
+
+    assert name_searched(searchable_name(typed), name)
+    assert not name_searched(searchable_name(typed), "Jan Kowalski")
+
+
 def test_only_an_address_the_internet_sees_is_a_clients():
     for public in ("81.2.69.160", "8.8.8.8", "2a02:c7f:1234:5600::9"):
         assert public_ip(public), public

@@ -387,10 +387,19 @@ def searchable_name(text: str) -> str:
     """A name as the case search compares it: as a person reads it (`normalize_name`:
     accents, case and compatibility forms folded, `é` typed as one character or as `e` and an
     accent, `İstanbul` as `istanbul`), what shows nothing dropped first (`_shown`: a zero-width
-    space inside a name does not hide it from a search for the name); punctuation alone is kept
-    as typed, case folded."""
+    space inside a name does not hide it from a search for the name), then in the Latin letters a
+    keyboard without the name's own types (`anyascii`: `Łukasz Wałęsa` is `lukasz walesa`, `Søren`
+    `soren`, `Đorđe` `dorde`, `Иван` `ivan`; letters that no accent makes, so `normalize_name`
+    keeps them). Punctuation alone is kept as typed, case folded."""
     shown = _shown(text)
-    return normalize_name(shown) or shown.casefold()
+    read = normalize_name(shown)
+    if not read:
+        return shown.casefold()
+    if read.isascii():
+        return read
+    from anyascii import anyascii  # on the first name beyond ASCII: no cold start pays its import
+
+    return " ".join(anyascii(read).casefold().split())
 
 
 def name_searched(needle: str, name: str) -> bool:
