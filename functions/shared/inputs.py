@@ -428,13 +428,11 @@ _AMOUNT = compile_pattern(AMOUNT_PATTERN)
 _YEAR_WRITTEN = re.compile(r"([0-9]{4})-[0-9]{2}-[0-9]{2}[Tt]")
 
 
-def _event_time(value: Any) -> datetime:
+def _event_time(value: Any, far_future: str) -> datetime:
     if not isinstance(value, str) or not _TIME.match(value):
         if isinstance(value, str) and (year := _YEAR_WRITTEN.match(value)) and int(year[1]) >= 3000:
             # `9999-12-31T23:59:59Z`, a "never" of other systems: its form is fine, its year is not
-            raise ValueError(
-                f"a time before the year 3000, not in {year[1]} (leave an optional end out for none)"
-            )
+            raise ValueError(far_future.format(year=year[1]))
         raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
     try:
         at = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
@@ -445,13 +443,22 @@ def _event_time(value: Any) -> datetime:
     return at
 
 
-def _time_type(description: str) -> Any:
+def _time_type(description: str, far_future: str) -> Any:
     schema = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN, "description": description}
-    return Annotated[datetime, BeforeValidator(_event_time), WithJsonSchema(schema)]
+    return Annotated[
+        datetime, BeforeValidator(lambda value: _event_time(value, far_future)), WithJsonSchema(schema)
+    ]
 
 
-Time = _time_type("RFC 3339 with an offset, from 2000-01-01")
-EventTime = _time_type("RFC 3339 with an offset, from 2000-01-01 to 5 minutes after the time received")
+Time = _time_type(
+    "RFC 3339 with an offset, from 2000-01-01",
+    "a time before the year 3000, not in {year} (leave an optional end out for none)",
+)
+# when it happened: a "never" (`9999-12-31`) is told the bounds `check_event_time` holds it to
+EventTime = _time_type(
+    "RFC 3339 with an offset, from 2000-01-01 to 5 minutes after the time received",
+    "a time from 2000-01-01 to 5 minutes after now, not in {year}",
+)
 
 
 def check_event_time(at: datetime | None, now: datetime, field: str = "occurred_at") -> None:

@@ -683,6 +683,17 @@ def test_occurred_at_outside_2000_to_5_minutes_ahead_is_422(aws, tenant, event_t
     assert aws.queued() == []
 
 
+def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds_not_to_leave_it_out(aws, tenant):
+    # `9999-12-31`, many systems' "never": the advice for an optional end (leave it out) fits no
+    # required time
+    answer = post(
+        sample("partnership.created", occurred_at="9999-12-31T23:59:59Z"), tenant.keys["integration"]
+    )
+    assert answer.status == 422, answer
+    [error] = answer.body["errors"]
+    assert error["message"] == "a time from 2000-01-01 to 5 minutes after now, not in 9999", error
+
+
 def test_occurred_at_from_2000_in_utc_is_accepted(aws, tenant):
     event = sample("reward.created", occurred_at="2000-01-01T00:00:00-01:00")
 

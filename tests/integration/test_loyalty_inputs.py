@@ -319,3 +319,10 @@ def test_a_campaign_bonus_naming_a_blank_campaign_says_one_is_required(loyalty, 
     assert answer.status == 422, answer
     [error] = answer.body["errors"]
     assert error["field"] == "campaign_id" and "required with kind campaign_bonus" in error["message"], error
+
+
+@pytest.mark.parametrize("action", ["earn", "spend"])
+def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds(loyalty, action):
+    # left out, the time received is taken; `9999-12-31` is told the bounds, not to leave it out
+    answer = getattr(loyalty, action)("m1", 5, occurred_at="9999-12-31T23:59:59Z")
+    assert _errors(answer) == {"occurred_at": "a time from 2000-01-01 to 5 minutes after now, not in 9999"}
