@@ -6,11 +6,13 @@ a workflow's payload numbers are kept as sent, or refused, never changed."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from functions.loyalty.periods import DATE_RANGES
 from tests.conftest import Aws, Tenant
 from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
     Loyalty,
@@ -326,3 +328,29 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds(loyalty, act
     # left out, the time received is taken; `9999-12-31` is told the bounds, not to leave it out
     answer = getattr(loyalty, action)("m1", 5, occurred_at="9999-12-31T23:59:59Z")
     assert _errors(answer) == {"occurred_at": "a time from 2000-01-01 to 5 minutes after now, not in 9999"}
+
+
+@pytest.mark.parametrize(
+    ("now", "dated"),
+    [
+        # Wednesday 23:57, dated Thursday 00:01: the week, month and year are today's
+        ("2026-11-04T23:57:00Z", "2026-11-05T00:01:00Z"),
+        # Sunday 23:57, dated Monday: tomorrow begins another week (counted into this one's figure)
+        ("2026-11-08T23:57:00Z", "2026-11-09T00:01:00Z"),
+        # 31 December 23:57: another week, month and year begin at midnight
+        ("2026-12-31T23:57:00Z", "2027-01-01T00:01:00Z"),
+    ],
+)
+def test_an_action_dated_a_few_minutes_ahead_past_midnight_counts_as_now_in_every_range(
+    loyalty, clock, now, dated
+):
+    # at 23:57 an earn dated 00:01 showed in week_to_date (its week's item) but not in today or
+    # last_7_days: the figures contradicted each other until midnight
+    clock._at = datetime.fromisoformat(now)
+    assert loyalty.earn("m1", 100, occurred_at=dated).status == 200
+    assert loyalty.spend("m1", 30, occurred_at=dated).status == 200
+    aggregates = loyalty.customer("m1").body["aggregates"]
+    assert aggregates["earned"] == dict.fromkeys(DATE_RANGES, 100), aggregates
+    assert aggregates["spent"] == dict.fromkeys(DATE_RANGES, 30), aggregates
+    clock.advance(minutes=5)  # past midnight: the same figures, as of the new day
+    assert loyalty.customer("m1").body["aggregates"] == aggregates
