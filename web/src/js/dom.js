@@ -256,17 +256,29 @@ export function timeElement(iso) {
   return h("time", { datetime: iso }, when(iso));
 }
 
-/** {amount: "12.50", currency: "EUR"} → "€12.50". Display only: arithmetic stays on the server. */
+// an amount as the API writes it: digits, and the currency's decimal places after a point
+const DECIMAL = /^-?\d+(?:\.(\d+))?$/;
+
+/** {amount: "12.50", currency: "EUR"} → "€12.50". Display only: arithmetic stays on the server.
+ * Exactly the digits the API sent: it writes every amount with its currency's ISO 4217 decimal
+ * places (HUF 1250.28, IQD 2.125), while a browser's own decimals for a currency are often fewer
+ * (Chromium's are 0 for HUF, IDR, IQD, COP...: "HUF 1,250"), so they are never left to it. The text
+ * itself is formatted (not a Number of it), so no digit of a large amount is lost either. */
 export function money(value) {
   if (value === null || value === undefined) return "—";
   if (typeof value !== "object") return String(value);
   const { amount, currency } = value;
   if (amount === undefined || amount === null) return "—";
   if (!currency) return Number(amount) === 0 ? "None" : String(amount); // nothing held: no currency either
+  const text = String(amount);
+  const decimal = DECIMAL.exec(text);
+  if (!decimal) return `${text} ${currency}`; // not an amount as the API writes one: shown as sent
+  const places = decimal[1] ? decimal[1].length : 0;
   try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(Number(amount));
+    const format = new Intl.NumberFormat(undefined, { style: "currency", currency, minimumFractionDigits: places, maximumFractionDigits: places });
+    return format.format(text);
   } catch {
-    return `${amount} ${currency}`;
+    return `${text} ${currency}`;
   }
 }
 

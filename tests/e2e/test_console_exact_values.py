@@ -1,0 +1,83 @@
+"""What a tester of the web console found (twenty-eighth session), in a real Chromium: amounts in a
+currency whose decimals the browser rounds away (HUF 1250.28 shown as "HUF 1,250")."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend
+from tests.e2e.console.steps import case_row, open_case, screenshot, sign_in_as, tag
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
+
+# rewards in currencies of 2 and 3 decimal places that Chromium shows with none of its own
+HELD = (("1249.88", "HUF"), ("0.40", "HUF"), ("150000.50", "IDR"), ("2.125", "IQD"))
+
+
+def shown(money: dict[str, Any]) -> str:
+    """An amount as the console must show it under en-GB: the currency's code (none of these has a
+    symbol there), the amount grouped, every digit the API sent ("HUF 1,250.28")."""
+    return f"{money['currency']} {format(Decimal(money['amount']), ',')}"
+
+
+def expect_amounts(where: Locator, amounts: list[dict[str, Any]]) -> None:
+    for money in amounts:
+        expect(where).to_contain_text(shown(money))
+
+
+def fact(page: Page, drawer: Locator, term: str) -> Locator:
+    """The value of one of the drawer's details (`Hold amount`, `Revenue`)."""
+    named = page.get_by_role("term").filter(has_text=re.compile(f"^{term}$"))
+    return drawer.locator(".details > div").filter(has=named)
+
+
+def test_amounts_show_every_decimal_the_api_sent(page: Page, console: LocalSystem, backend: Backend) -> None:
+    # Given a flagged partner whose held rewards are in HUF, IDR and IQD
+    partner = backend.flagged_partner(f"Forint Rewards {tag()} Kft", rewards=())
+    rewards = [
+        backend.transaction(partner.partner_id, amount, minutes=-20 + i, currency=currency)
+        for i, (amount, currency) in enumerate(HELD)
+    ]
+    case = backend.wait_for_case(partner.name, held=len(rewards))
+    held = {m["currency"]: m["amount"] for m in case["hold_amounts"]}
+    assert held == {"HUF": "1250.28", "IDR": "150000.50", "IQD": "2.125"}, held
+
+    # When the analyst looks at Active cases
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    row = case_row(page, partner.name)
+
+    # Then the row's hold amount is the API's, to the last decimal
+    expect_amounts(row, case["hold_amounts"])
+    expect(row).to_contain_text("HUF 1,250.28")
+    expect(row).not_to_contain_text("HUF 1,250,")  # not rounded to "HUF 1,250"
+
+    # And so are the drawer's Hold amount, Revenue, and each held reward (HUF 0.40, not "HUF 0")
+    detail = backend.fraud.get(backend.url(f"/v1/cases/{case['id']}"), timeout=10).json()
+    revenue = detail["partner"]["revenue"]
+    assert {m["currency"] for m in revenue} >= {"HUF", "IDR", "IQD"}, revenue
+    drawer = open_case(page, partner.name)
+    expect_amounts(fact(page, drawer, "Hold amount"), case["hold_amounts"])
+    expect_amounts(fact(page, drawer, "Revenue"), revenue)
+    held_rewards = drawer.get_by_role("region", name="Held rewards")
+    for amount, currency in HELD:
+        expect_amounts(held_rewards, [{"amount": amount, "currency": currency}])
+    expect(held_rewards.get_by_role("cell", name="HUF 0.40", exact=True)).to_have_count(1)
+    screenshot(page, "28-amounts-in-their-currency-decimals")
+
+    # And the home page's Held amount is the summary's, every currency to its last decimal
+    page.get_by_role("button", name="Close").click()
+    summary = backend.fraud.get(backend.url("/v1/summary"), timeout=10).json()
+    page.goto(f"{console.api_url}/#/")
+    figure = page.get_by_role("definition").filter(has=page.locator(".amounts"))
+    # (those of this test's currencies: other tests hold USD, shown as "US$" in en-GB)
+    ours = [m for m in summary["held_rewards"]["amounts"] if m["currency"] in held]
+    assert len(ours) == len(held), summary
+    expect_amounts(figure, ours)
+    screenshot(page, "28b-held-amount-on-home", full_page=False)
