@@ -1,9 +1,11 @@
 """What a tester of the web console found (twenty-eighth session), in a real Chromium: amounts in a
-currency whose decimals the browser rounds away (HUF 1250.28 shown as "HUF 1,250")."""
+currency whose decimals the browser rounds away (HUF 1250.28 shown as "HUF 1,250"), and a campaign
+whose end moved a minute early when only its cap was changed and saved."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend
+from tests.e2e.console.backend import Backend, unique
 from tests.e2e.console.steps import case_row, open_case, screenshot, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
@@ -81,3 +83,57 @@ def test_amounts_show_every_decimal_the_api_sent(page: Page, console: LocalSyste
     assert len(ours) == len(held), summary
     expect_amounts(figure, ours)
     screenshot(page, "28b-held-amount-on-home", full_page=False)
+
+
+def campaign_with_times(backend: Backend, starts_at: str, ends_at: str) -> dict[str, Any]:
+    campaign_id = unique("winter")
+    body = {
+        "total_cap": 10_000,
+        "per_customer_cap": 500,
+        "limit_behavior": "hard",
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+    }
+    answer = backend.fraud.put(backend.url(f"/v1/loyalty/campaigns/{campaign_id}"), json=body, timeout=10)
+    assert answer.status_code in (200, 201), answer.text
+    return backend.campaign(campaign_id)
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_saving_a_campaigns_cap_keeps_its_times_to_the_millisecond(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a campaign made through the API that starts and ends on seconds and milliseconds
+    before = campaign_with_times(backend, "2026-11-01T08:30:15Z", "2026-11-30T23:59:59.999Z")
+    assert instant(before["ends_at"]) == instant("2026-11-30T23:59:59.999Z"), before
+
+    # When an analyst opens it (the browser in UTC), changes only its per-customer cap and saves
+    sign_in_as(page, console, "fraud", f"campaigns/{before['id']}")
+    form = page.get_by_role("form", name="Edit campaign")
+    # the page shows the times as stored, to the second and millisecond, not cut to the minute
+    expect(form.get_by_label("Starts at")).to_have_value("2026-11-01T08:30:15")
+    expect(form.get_by_label("Ends at")).to_have_value("2026-11-30T23:59:59.999")
+    counters = page.get_by_role("region", name="Counters")
+    expect(counters).to_contain_text("1 Nov 2026, 08:30:15")
+    expect(counters).to_contain_text("30 Nov 2026, 23:59:59.999")
+    form.get_by_label("Per-customer cap").fill("750")
+    form.get_by_role("button", name="Save campaign").scroll_into_view_if_needed()
+    screenshot(page, "28c-campaign-times-as-stored", full_page=False)
+    form.get_by_role("button", name="Save campaign").click()
+    expect(page.get_by_text("Campaign saved.")).to_be_visible()
+
+    # Then the cap changed, and the times are exactly what the API gave, not a minute earlier
+    after = backend.campaign(before["id"])
+    assert after["per_customer_cap"] == 750
+    assert (after["starts_at"], after["ends_at"]) == (before["starts_at"], before["ends_at"]), after
+
+    # And a time the analyst does change is saved as typed
+    page.get_by_role("form", name="Edit campaign").get_by_label("Ends at").fill("2026-12-01T10:00")
+    page.get_by_role("form", name="Edit campaign").get_by_role("button", name="Save campaign").click()
+    expect(page.get_by_role("region", name="Counters")).to_contain_text("1 Dec 2026, 10:00")
+    changed = backend.campaign(before["id"])
+    assert instant(changed["ends_at"]) == instant("2026-12-01T10:00:00Z"), changed
+    assert changed["starts_at"] == before["starts_at"], changed

@@ -251,9 +251,29 @@ export function when(iso) {
   return Number.isNaN(date.getTime()) ? String(iso) : dateTime.format(date);
 }
 
-export function timeElement(iso) {
+const withSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const decimalPoint = new Intl.NumberFormat().formatToParts(0.5).find((p) => p.type === "decimal")?.value ?? ".";
+
+/** A time as `when` shows it, with its seconds (and milliseconds) when it has some, for a time that
+ * is a boundary: a campaign that ends at 23:59:59.999 does not read as ending at 23:59. */
+export function whenExactly(iso) {
   if (!iso) return "—";
-  return h("time", { datetime: iso }, when(iso));
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  const ms = date.getUTCMilliseconds();
+  if (!ms && !date.getUTCSeconds()) return dateTime.format(date);
+  // the medium time style has the seconds; milliseconds go after them (no style has those)
+  const fraction = ms ? `${decimalPoint}${String(ms).padStart(3, "0")}` : "";
+  return withSeconds
+    .formatToParts(date)
+    .map((p) => (p.type === "second" ? p.value + fraction : p.value))
+    .join("");
+}
+
+/** A <time> of `iso`, shown by `show` (`when`, or `whenExactly`). */
+export function timeElement(iso, show = when) {
+  if (!iso) return "—";
+  return h("time", { datetime: iso }, show(iso));
 }
 
 // an amount as the API writes it: digits, and the currency's decimal places after a point

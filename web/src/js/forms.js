@@ -27,13 +27,16 @@ export function select(id, values, current, { name, blank } = {}) {
   );
 }
 
-/** "2026-11-02T09:15:00Z" → "2026-11-02T09:15" in the browser's time zone, for datetime-local. */
+/** "2026-11-02T09:15:00Z" → "2026-11-02T09:15" in the browser's time zone, for datetime-local; with
+ * its seconds, and milliseconds, when it has some ("2026-11-30T23:59:59.999"): never cut to the minute. */
 export function toLocalInput(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return shifted.toISOString().slice(0, 16);
+  const text = shifted.toISOString(); // "2026-11-30T23:59:59.999Z", in local time
+  if (shifted.getUTCMilliseconds()) return text.slice(0, 23);
+  return text.slice(0, shifted.getUTCSeconds() ? 19 : 16);
 }
 
 /** The reverse: a datetime-local value (the browser's time zone) → RFC 3339 in UTC, or undefined. */
@@ -41,6 +44,22 @@ export function fromLocalInput(value) {
   if (!value) return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString().replace(".000Z", "Z");
+}
+
+/**
+ * A datetime-local box for a time the API gave (`iso`, or none), and `read()`: the time to send.
+ * While the box still shows `iso`, that is `iso` itself, exactly as the API gave it, so saving a
+ * form's other fields moves no time (a box is not finer than its browser's idea of the time, and
+ * `iso` may be finer than a millisecond); once changed, what was typed (undefined when emptied).
+ * The box steps by the second, or millisecond, that `iso` has, so the browser takes it as valid.
+ */
+export function timeInput(attrs, iso) {
+  const value = toLocalInput(iso);
+  const step = value.length > 19 ? "0.001" : value.length > 16 ? "1" : undefined;
+  const input = h("input", { ...attrs, type: "datetime-local", step, value });
+  const drawn = input.value;
+  const read = () => (iso && input.value === drawn ? iso : fromLocalInput(input.value));
+  return { input, read };
 }
 
 /** The boxes of a form a person changed: `before` and `after` are [label, words] pairs of the same

@@ -4,8 +4,8 @@
 // ID, or created.
 
 import { api, segment } from "../api.js";
-import { alertBox, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, when, words } from "../dom.js";
-import { changedSince, field, fromLocalInput, select, toLocalInput, unsaved } from "../forms.js";
+import { alertBox, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
+import { changedSince, field, select, timeInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -35,8 +35,8 @@ function counters(campaign) {
       "p",
       { class: "muted" },
       "Runs ",
-      campaign.starts_at ? ["from ", timeElement(campaign.starts_at), " "] : "",
-      campaign.ends_at ? ["until ", timeElement(campaign.ends_at)] : campaign.starts_at ? "" : "without date limits",
+      campaign.starts_at ? ["from ", timeElement(campaign.starts_at, whenExactly), " "] : "",
+      campaign.ends_at ? ["until ", timeElement(campaign.ends_at, whenExactly)] : campaign.starts_at ? "" : "without date limits",
       ".",
     ),
   );
@@ -78,8 +78,8 @@ async function campaignList(cursor) {
               h(
                 "td",
                 {},
-                c.starts_at ? ["from ", timeElement(c.starts_at), " "] : "",
-                c.ends_at ? ["until ", timeElement(c.ends_at)] : c.starts_at ? "" : "without date limits",
+                c.starts_at ? ["from ", timeElement(c.starts_at, whenExactly), " "] : "",
+                c.ends_at ? ["until ", timeElement(c.ends_at, whenExactly)] : c.starts_at ? "" : "without date limits",
               ),
               h("td", {}, timeElement(c.updated_at)),
             ),
@@ -109,18 +109,19 @@ function campaignForm(id, existing, onSaved, onConflict) {
   const total = h("input", { id: "total-cap", name: "total_cap", type: "number", min: "0", step: "1", required: true, value: existing?.total_cap ?? "" });
   const perCustomer = h("input", { id: "per-customer-cap", name: "per_customer_cap", type: "number", min: "0", step: "1", required: true, value: existing?.per_customer_cap ?? "" });
   const behavior = select("limit-behavior", LIMIT_BEHAVIORS, existing?.limit_behavior || "soft");
-  const starts = h("input", { id: "starts-at", name: "starts_at", type: "datetime-local", value: toLocalInput(existing?.starts_at) });
-  const ends = h("input", { id: "ends-at", name: "ends_at", type: "datetime-local", value: toLocalInput(existing?.ends_at) });
+  // each sent back exactly as the API gave it unless the person changes it
+  const { input: starts, read: startsAt } = timeInput({ id: "starts-at", name: "starts_at" }, existing?.starts_at);
+  const { input: ends, read: endsAt } = timeInput({ id: "ends-at", name: "ends_at" }, existing?.ends_at);
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const points = (input) => (input.value === "" ? "none" : `${count(input.value)} points`);
-  const moment = (input) => (input.value ? when(fromLocalInput(input.value)) : "none");
+  const moment = (read) => (read() ? whenExactly(read()) : "none");
   // what the boxes say, in words: as drawn, and as typed when a save is refused
   const typed = () => [
     ["Total cap", points(total)],
     ["Per-customer cap", points(perCustomer)],
     ["Limit behaviour", words(behavior.value)],
-    ["Starts at", moment(starts)],
-    ["Ends at", moment(ends)],
+    ["Starts at", moment(startsAt)],
+    ["Ends at", moment(endsAt)],
   ];
   const shown = typed();
   // one save at a time: a double click sends one request
@@ -133,10 +134,10 @@ function campaignForm(id, existing, onSaved, onConflict) {
       // a create or a change of the campaign shown, never of one made or changed since
       replaces: existing ? existing.updated_at : null,
     };
-    const startsAt = fromLocalInput(starts.value);
-    const endsAt = fromLocalInput(ends.value);
-    if (startsAt) body.starts_at = startsAt;
-    if (endsAt) body.ends_at = endsAt;
+    const startsWhen = startsAt();
+    const endsWhen = endsAt();
+    if (startsWhen) body.starts_at = startsWhen;
+    if (endsWhen) body.ends_at = endsWhen;
     replace(message, h("p", { role: "status" }, "Saving…"));
     try {
       await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
