@@ -137,3 +137,44 @@ def test_saving_a_campaigns_cap_keeps_its_times_to_the_millisecond(
     changed = backend.campaign(before["id"])
     assert instant(changed["ends_at"]) == instant("2026-12-01T10:00:00Z"), changed
     assert changed["starts_at"] == before["starts_at"], changed
+
+
+# past 2^53: a JavaScript number would read it as 12345678901234567000
+ORDER_REFERENCE = 12345678901234567890
+
+
+def test_saving_a_workflow_keeps_its_payload_numbers_digit_for_digit(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a workflow made through the API whose communication carries a long integer
+    workflow = unique("order-warning")
+    path = backend.url(f"/v1/loyalty/workflows/{workflow}")
+    payload = {"template": "points-warning", "order_ref": ORDER_REFERENCE}
+    body = {
+        "trigger": {"event": "points.earned"},
+        "filter": {"aggregation": "earned", "date_range": "lifetime", "customer": "current", "threshold": 9},
+        "actions": [{"type": "communication", "event": "loyalty.warning", "payload": payload}],
+        "enabled": True,
+    }
+    made = backend.fraud.put(path, json=body, timeout=10)
+    assert made.status_code in (200, 201), made.text
+    assert backend.fraud.get(path, timeout=10).json()["actions"][0]["payload"] == payload
+
+    # When an analyst switches it off in the list, then edits only its threshold
+    sign_in_as(page, console, "fraud", "workflows")
+    row = page.get_by_role("row").filter(has_text=workflow)
+    row.get_by_role("switch").uncheck()
+    expect(page.get_by_text(f"Workflow {workflow} disabled.")).to_be_visible()
+    assert backend.fraud.get(path, timeout=10).json()["actions"][0]["payload"] == payload
+    row.get_by_role("link", name=f"Edit {workflow}").click()
+    # the form shows the number as stored
+    shown_payload = page.get_by_label("Payload (JSON)")
+    expect(shown_payload).to_have_value(re.compile(f'"order_ref": {ORDER_REFERENCE}\\b'))
+    page.get_by_label("Threshold").fill("1200")
+    page.get_by_role("button", name="Save workflow").click()
+    expect(page.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
+
+    # Then its payload is as it was, digit for digit
+    saved = backend.fraud.get(path, timeout=10).json()
+    assert saved["filter"]["threshold"] == 1200 and saved["enabled"] is False
+    assert saved["actions"][0]["payload"] == payload, saved["actions"]

@@ -69,10 +69,24 @@ async function readProblem(response) {
 }
 
 /**
+ * JSON read with each number as written where a JavaScript number would write it otherwise (an
+ * integer past 2^53: 12345678901234567890 reads as 12345678901234567000): kept as raw JSON
+ * (`JSON.rawJSON`), which `JSON.stringify` writes back digit for digit. For what a page sends back
+ * as it read it (a workflow's payload, which the API keeps whole); a browser without raw JSON reads
+ * numbers as ever.
+ */
+export function parseExactly(text) {
+  if (typeof JSON.rawJSON !== "function") return JSON.parse(text);
+  return JSON.parse(text, (key, value, context) =>
+    typeof value === "number" && context?.source !== undefined && String(value) !== context.source ? JSON.rawJSON(context.source) : value,
+  );
+}
+
+/**
  * One API call. `path` is absolute ("/v1/cases"); path parameters must already be encoded with
  * `segment()`. Resolves to the parsed JSON body (null when there is none); rejects with ApiError.
  */
-export async function call(method, path, { params, body, key } = {}) {
+export async function call(method, path, { params, body, key, exact = false } = {}) {
   const headers = { Accept: "application/json, application/problem+json" };
   const signingKey = key ?? storedKey();
   if (signingKey) headers.Authorization = `Bearer ${signingKey}`;
@@ -96,7 +110,8 @@ export async function call(method, path, { params, body, key } = {}) {
   }
   if (response.status === 204) return null;
   const text = await response.text();
-  return text ? JSON.parse(text) : null;
+  if (!text) return null;
+  return exact ? parseExactly(text) : JSON.parse(text);
 }
 
 /** A path segment from user input or data, safely encoded. */
@@ -106,6 +121,8 @@ export function segment(value) {
 
 export const api = {
   get: (path, params) => call("GET", path, { params }),
+  /** A GET whose numbers are kept as written (`parseExactly`), to send back unchanged. */
+  getExactly: (path, params) => call("GET", path, { params, exact: true }),
   post: (path, body) => call("POST", path, { body: body ?? {} }),
   put: (path, body) => call("PUT", path, { body }),
   delete: (path) => call("DELETE", path),

@@ -2,7 +2,7 @@
 // /v1/loyalty/workflows/{id}) with a form that offers exactly the spec's triggers, aggregations,
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
-import { api, segment } from "../api.js";
+import { api, parseExactly, segment } from "../api.js";
 import { alertBox, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, field, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
@@ -62,7 +62,7 @@ function actionRow(action, onRemove) {
     if (type.value !== "communication") return { type: type.value };
     let parsed;
     try {
-      parsed = JSON.parse(payload.value || "{}");
+      parsed = parseExactly(payload.value || "{}"); // 12345678901234567890 sent as typed, not ...7000
     } catch {
       throw new Error(`The payload of the communication "${event.value}" is not valid JSON.`);
     }
@@ -267,7 +267,8 @@ function listPage(container, route) {
   async function load() {
     replace(results, loading("workflows"));
     try {
-      const items = (await api.get("/v1/loyalty/workflows")).items;
+      // read with their numbers as written: the switch sends each workflow back as read
+      const items = (await api.getExactly("/v1/loyalty/workflows")).items;
       if (!items.length) {
         replace(results, empty("No workflows yet."));
         return;
@@ -339,7 +340,7 @@ export function mountWorkflows(container, route) {
   async function changedMeanwhile(changes, typed) {
     const said = (text, ...more) => alertBox("div", h("p", {}, text), ...more);
     try {
-      const now = await api.get(`/v1/loyalty/workflows/${segment(target)}`);
+      const now = await api.getExactly(`/v1/loyalty/workflows/${segment(target)}`);
       show(now, {
         notice: said(
           `Workflow ${target} was changed since you opened it (by a teammate, or in another tab), so nothing was saved. It is shown below as it is now.`,
@@ -364,7 +365,7 @@ export function mountWorkflows(container, route) {
   } else {
     replace(result, loading("the workflow"));
     api
-      .get(`/v1/loyalty/workflows/${segment(target)}`)
+      .getExactly(`/v1/loyalty/workflows/${segment(target)}`) // its form sends its payloads back as read
       .then((workflow) => show(workflow))
       .catch((error) => replace(result, problem(error)));
   }
