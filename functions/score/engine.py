@@ -397,6 +397,8 @@ class Engine:
                 at = event.occurred_at
                 reasons += signals.payout_before_rewards(account.payout_changed, snapshot.subject, at)
                 if account.payout_changed:
+                    later_rewards = self.rewards_after_payout_change(program_id, plan, snapshot, at)
+                    reasons += signals.payout_before_listed_rewards(later_rewards, at)
                     since, where = (
                         (at, account.where)
                         if account.where
@@ -433,6 +435,17 @@ class Engine:
         reasons += signals.cluster_signal(me, group, named)
         reasons += signals.network_signal(program_token(program_id, self.pepper), network)
         return _one_per_code(reasons)
+
+    def rewards_after_payout_change(
+        self, program_id: str, plan: Plan, snapshot: Snapshot, at: datetime
+    ) -> list[Reward]:
+        """The partner's holdable rewards created at or after its payout change (`at`): from its list,
+        read with its profile, or from the index when the list cannot tell (the bounded fallback)."""
+        listed = holdables.candidates(snapshot.holdables, program_id, at)
+        if listed is not None:
+            return listed
+        found = self.repository.subject_rewards(program_id, *plan.subject, at)
+        return [r for r in found if r.status in holdables.HOLDABLE]
 
     def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
         """location_far_from_address with what is known: coordinates the event carries first, else

@@ -5,9 +5,10 @@ Each reason carries its fixed code, a readable detail naming the evidence, and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from functions.score import weights
@@ -29,7 +30,16 @@ from functions.shared.domain.identity import (
     untagged,
 )
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
-from functions.shared.domain.model import CUSTOMER_KEY, NO_LINK, LinkState, NetworkState, Subject, evolve
+from functions.shared.domain.model import (
+    CUSTOMER_KEY,
+    NO_LINK,
+    LinkState,
+    NetworkState,
+    Reward,
+    Subject,
+    evolve,
+)
+from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
@@ -564,18 +574,38 @@ def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetim
     (`last_payout_change_at`): the money is about to go to details set moments ago, the pattern of
     an account taken over or opened to cash out."""
     changed = partner.last_payout_change_at if partner else None
-    large = weights.LARGE_REWARD.get(str(reward.currency).upper())
-    if changed is None or large is None or reward.amount < large:
+    if changed is None:
+        return []
+    return _payout_then_reward(changed, reward.amount, str(reward.currency), at)
+
+
+def payout_before_listed_rewards(rewards: Iterable[Reward], at: datetime) -> list[Reason]:
+    """The same pattern seen from a payout change at `at`, when the large reward arrived first
+    (SPEC 4: events arrive late or out of order): of the partner's holdable rewards, one created
+    within the window after the change. Received in time order the reward's own event judged it;
+    received the other way round, neither did, and the reward stayed payable."""
+    for reward in rewards:
+        if reasons := _payout_then_reward(at, reward.amount, reward.currency, reward.created_at):
+            return reasons
+    return []
+
+
+def _payout_then_reward(changed: datetime, amount: Decimal, currency: str, at: datetime) -> list[Reason]:
+    """Payout details changed at `changed`, then a reward of `amount` at `at`: a reason when the
+    reward is large (`weights.LARGE_REWARD`) and came within the window."""
+    large = weights.LARGE_REWARD.get(currency.upper())
+    if large is None or amount < large:
         return []
     since = at - changed
     if not timedelta(0) <= since <= timedelta(hours=weights.PAYOUT_CHANGE_WINDOW_HOURS):
         return []
     hours = since.total_seconds() / 3600
     when = f"{hours:.0f} hours" if hours >= 1.5 else f"{since.total_seconds() / 60:.0f} minutes"
+    written = amount_text(to_micros(amount), currency)  # 900.00 USD, however it was sent or kept
     return [
         Reason(
             "unusual_activity",
-            f"payout details changed {when} before a reward of {reward.amount} {reward.currency}",
+            f"payout details changed {when} before a reward of {written} {currency}",
             "payout_changed_before_large_reward",
         )
     ]

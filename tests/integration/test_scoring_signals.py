@@ -875,3 +875,42 @@ class TestDetectionOnDynamoDB:
         _, decision = decide(aws, tenant, change, bonus)
         assert "unusual_activity" in reason_codes(decision) and decision["action"] == "flag"
         assert status(tenant, "bonus-1")["case_id"]
+
+    @pytest.mark.parametrize("small_before", [0, 12])  # 12: more than its list keeps (the index asked)
+    def test_new_payout_details_received_after_the_large_reward_they_preceded_flag_the_partner(
+        self, aws, tenant, small_before
+    ):
+        # received in time order the reward flagged; the other way round neither event did and the
+        # 900 USD stayed payable to details set three hours before it (SPEC 4: out of order)
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        for n in range(small_before):
+            small = sample("reward.created", id=f"small-{n}", occurred_at=f"2026-11-02T10:{n:02d}:00Z")
+            small["reward"] = {"id": f"r-small-{n}", "partner_id": "p1", "amount": "5.00", "currency": "USD"}
+            decide(aws, tenant, small)
+        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T12:00:00Z")
+        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
+        change = sample(
+            "account.updated", id="payout-1", occurred_at="2026-11-02T09:00:00Z", activity="payout_update"
+        )
+        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+        rewarded, changed = decide(aws, tenant, bonus, change)
+        assert rewarded["action"] == "allow"
+        detail = {r["code"]: r["detail"] for r in changed["reasons"]}.get("unusual_activity")
+        assert detail == "payout details changed 3 hours before a reward of 900.00 USD", changed
+        assert changed["action"] == "flag"
+        held = call(
+            "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"})
+        )
+        assert {r["id"]: r["status"] for r in held.body["items"]}["r-big"] == "on_hold"
+
+    def test_new_payout_details_after_a_large_reward_of_before_them_flag_nothing(self, aws, tenant):
+        # the reward came first in time too: its money was not sent to the new details by the change
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T08:00:00Z")
+        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
+        change = sample(
+            "account.updated", id="payout-1", occurred_at="2026-11-02T09:00:00Z", activity="payout_update"
+        )
+        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+        _, changed = decide(aws, tenant, bonus, change)
+        assert "unusual_activity" not in reason_codes(changed) and changed["action"] == "allow"
