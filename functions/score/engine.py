@@ -43,7 +43,13 @@ from functions.shared.domain.model import (
     evolve,
     subject_key,
 )
-from functions.shared.domain.profiles import payout_changed, profile_changes, with_identifiers
+from functions.shared.domain.profiles import (
+    home_of,
+    home_text,
+    payout_changed,
+    profile_changes,
+    with_identifiers,
+)
 from functions.shared.domain.rewards import flagged_since, holds_since
 from functions.shared.domain.scoring_plan import ListsRead, ScoringInput, flags_subject, scoring_plan
 from functions.shared.domain.unfamiliar_sessions import (
@@ -389,7 +395,9 @@ class Engine:
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
-            reasons += self.location(str(event.session.ip), event.session.ip_location, partner.address)
+            # the address sent, else the one given before: an account change sends what changed
+            home = partner.address or home_of(snapshot.subject.home if snapshot.subject else None)
+            reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
             else:
@@ -597,6 +605,7 @@ class Engine:
                     "keys": tuple(getattr(p, "keys", None) or ()),
                     "payout": p.payout_account,
                     "signup_at": current.signup_at or at,
+                    "home": home_text(p.address) or current.home,
                 },
                 at,
             )
@@ -621,6 +630,8 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
+            if home := home_text(event.partner.address):
+                changes["home"] = home
             if account.payout_changed:
                 changes["last_payout_change_at"] = at
             if account.ip and account.where:

@@ -903,6 +903,32 @@ class TestDetectionOnDynamoDB:
         )
         assert {r["id"]: r["status"] for r in held.body["items"]}["r-big"] == "on_hold"
 
+    @pytest.mark.parametrize(
+        "address",
+        [
+            {"country": "GB", "city": "London", "lat": 51.5, "lon": -0.12},  # placed by its coordinates
+            {"country": "GB", "city": "London", "line1": "1 High St"},  # by the gazetteer
+        ],
+    )
+    def test_a_login_far_from_the_address_given_at_sign_up_is_located_against_it(self, aws, tenant, address):
+        # an account change sends only what changed (SPEC 3.1): a login from Sydney was measured
+        # against no address at all, unless the event repeated it
+        decide(aws, tenant, signup("p1", at="2026-11-01T09:00:00Z", address=address))
+        logins = []
+        for n, moved in enumerate((None, {"country": "AU", "city": "Sydney", "lat": -33.87, "lon": 151.21})):
+            login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-0{3 + n}T09:00:00Z")
+            login.update(activity="login")
+            login["partner"] = {"id": "p1", **({"address": moved} if moved else {})}
+            login["session"] = {
+                "ip": "81.2.69.160",
+                "device_fingerprint": "fp-p1",
+                "ip_location": {"lat": -33.87, "lon": 151.21},
+            }
+            [decision] = decide(aws, tenant, login)
+            logins.append({r["code"]: r["detail"] for r in decision["reasons"]})
+        assert logins[0]["location_far_from_address"].startswith("session located 16,99"), logins[0]
+        assert "location_far_from_address" not in logins[1]  # the address it moved to, then kept
+
     def test_new_payout_details_after_a_large_reward_of_before_them_flag_nothing(self, aws, tenant):
         # the reward came first in time too: its money was not sent to the new details by the change
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))

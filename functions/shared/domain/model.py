@@ -184,6 +184,7 @@ class Subject:
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
+    home: str | None = None  # a partner's address as it was last given, to be placed (`profiles.home_text`)
     # sessions where the partner never was, somewhere it never connected from, as `<first seen>
     # <where> <ip> <device>`, the newest few (`unfamiliar_sessions.unfamiliar_noted`): a payout
     # change on such a device or connection soon after is one made there

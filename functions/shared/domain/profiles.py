@@ -3,12 +3,49 @@ sets, and every identifier that names the subject (SPEC 5)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Set
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from functions.shared.domain.identity import email_keys, near_keys
 from functions.shared.domain.model import LinkKey, Subject, evolve
+
+
+@dataclass(frozen=True)
+class Home:
+    """A partner's address as `location_far_from_address` reads one: its country, city and region
+    to place it by, or the coordinates it came with."""
+
+    country: str
+    city: str | None = None
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+def home_text(address: Any) -> str | None:
+    """What a profile keeps of an address (`Subject.home`), so that an account change, which sends
+    only the fields that changed (SPEC 3.1), is located against the address given before: the
+    parts that place it, compact JSON; None when nothing would place it (no coordinates, no city).
+    Not the street: nothing reads it."""
+    if address is None:
+        return None
+    parts = {
+        "country": address.country,
+        "city": address.city,
+        "region": address.region,
+        "lat": address.lat,
+        "lon": address.lon,
+    }
+    if parts["city"] is None and (parts["lat"] is None or parts["lon"] is None):
+        return None
+    return json.dumps({k: v for k, v in parts.items() if v is not None}, separators=(",", ":"))
+
+
+def home_of(text: str | None) -> Home | None:
+    return Home(**json.loads(text)) if text else None
 
 
 def identifiers_of(subject: Subject, keyed_before: bool = False) -> list[LinkKey]:

@@ -123,6 +123,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
+        home = UnicodeAttribute(null=True)
         unfamiliar = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ufs")  # short: on many profiles
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
         reward_seq = NumberAttribute(null=True)
@@ -264,6 +265,7 @@ _PROFILE_FIELDS = {
     "customer_marks": "customer_marks",
     "block_reapply": "block_reapply",
     "last_payout_change_at": "last_payout_change_at",
+    "home": "home",
     "spill_count": "spill_count",
 }
 _PROFILE_SETS = ("emails", "devices", "ips", "payouts")
@@ -1225,6 +1227,7 @@ def _subject(item: Any) -> Subject:
         customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,
+        home=item.home,
         unfamiliar=tuple(item.unfamiliar or ()),
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
         reward_seq=int(item.reward_seq or 0),
