@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,10 +110,17 @@ def main(names: list[str]) -> None:
     # set before any suite imports the functions: their loggers take the level when made, and
     # the score function's line per event (thousands) buried the figures
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    # `SUITES=sync-decision` printed nothing and exited 0
+    unknown = [
+        name
+        for name in names
+        if not name.isidentifier() or not importlib.util.find_spec(f"benchmarks.{name}")
+    ]
+    if unknown:
+        sys.exit(f"no suite named {', '.join(unknown)}; the default ones: {' '.join(SUITES)}")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     figures: dict[str, float] = {}
     for name in names or SUITES:
-        if importlib.util.find_spec(f"benchmarks.{name}") is None:
-            continue
         print(f"== {name}", flush=True)
         figures.update(importlib.import_module(f"benchmarks.{name}").run() or {})
     if figures:

@@ -42,6 +42,8 @@ def _local_aws_environment() -> None:
     # metrics are CloudWatch's business (EMF lines on stdout); locally they only drown the console
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # and in the processes it starts (the workers, the AWS stand-in), which inherit the environment
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:No application metrics to publish")
 
 
 def _positive_int(text: str) -> int:

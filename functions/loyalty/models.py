@@ -71,7 +71,7 @@ PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows sta
 # happens to write them back, which no simpler rule says), never one stored rounded
 _EXACT = (
     "a number a 64-bit float holds as written (a payload keeps its numbers so): within its range "
-    "(1e-307 to 1e308 in size), any of up to 15 significant digits, a longer one only if the float "
+    "(up to about 1.8e308 in size, down to 5e-324), any of up to 15 significant digits, a longer one only if the float "
     "writes it back the same"
 )
 
