@@ -605,7 +605,8 @@ class Engine:
                     "keys": tuple(getattr(p, "keys", None) or ()),
                     "payout": p.payout_account,
                     "signup_at": current.signup_at or at,
-                    "home": home_text(p.address) or current.home,
+                    # the address sent, even one that places nothing: never one given before it
+                    "home": home_text(p.address) if p.address else current.home,
                 },
                 at,
             )
@@ -630,8 +631,8 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if home := home_text(event.partner.address):
-                changes["home"] = home
+            if event.partner.address is not None:  # a move to where nothing places it clears it
+                changes["home"] = home_text(event.partner.address)
             if account.payout_changed:
                 changes["last_payout_change_at"] = at
             if account.ip and account.where:

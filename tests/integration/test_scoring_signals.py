@@ -915,7 +915,8 @@ class TestDetectionOnDynamoDB:
         # against no address at all, unless the event repeated it
         decide(aws, tenant, signup("p1", at="2026-11-01T09:00:00Z", address=address))
         logins = []
-        for n, moved in enumerate((None, {"country": "AU", "city": "Sydney", "lat": -33.87, "lon": 151.21})):
+        sydney = {"country": "AU", "city": "Sydney", "lat": -33.87, "lon": 151.21}
+        for n, moved in enumerate((None, sydney, None)):
             login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-0{3 + n}T09:00:00Z")
             login.update(activity="login")
             login["partner"] = {"id": "p1", **({"address": moved} if moved else {})}
@@ -927,7 +928,26 @@ class TestDetectionOnDynamoDB:
             [decision] = decide(aws, tenant, login)
             logins.append({r["code"]: r["detail"] for r in decision["reasons"]})
         assert logins[0]["location_far_from_address"].startswith("session located 16,99"), logins[0]
-        assert "location_far_from_address" not in logins[1]  # the address it moved to, then kept
+        assert "location_far_from_address" not in logins[1]  # the address it moved to
+        assert "location_far_from_address" not in logins[2]  # and kept
+
+    def test_a_move_to_an_address_nothing_places_is_not_located_against_the_one_before(self, aws, tenant):
+        # moved to Australia, giving a street and no city: the London of before is not where it lives
+        decide(
+            aws, tenant, signup("p1", at="2026-11-01T09:00:00Z", address={"country": "GB", "city": "London"})
+        )
+        decisions = []
+        for n, moved in enumerate(({"country": "AU", "line1": "1 George St", "postal_code": "2000"}, None)):
+            login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-0{3 + n}T09:00:00Z")
+            login.update(activity="login")
+            login["partner"] = {"id": "p1", **({"address": moved} if moved else {})}
+            login["session"] = {
+                "ip": "81.2.69.160",
+                "device_fingerprint": "fp-p1",
+                "ip_location": {"lat": -33.87, "lon": 151.21},
+            }
+            decisions += decide(aws, tenant, login)
+        assert not any("location_far_from_address" in reason_codes(d) for d in decisions), decisions
 
     def test_new_payout_details_after_a_large_reward_of_before_them_flag_nothing(self, aws, tenant):
         # the reward came first in time too: its money was not sent to the new details by the change
