@@ -71,8 +71,8 @@ PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows sta
 # happens to write them back, which no simpler rule says), never one stored rounded
 _EXACT = (
     "a number a 64-bit float holds as written (a payload keeps its numbers so): within its range "
-    "(up to about 1.8e308 in size, down to 5e-324), any of up to 15 significant digits, a longer one only if the float "
-    "writes it back the same"
+    "(up to about 1.8e308 in size, down to 5e-324), any of up to 15 significant digits, a longer "
+    "one only if the float writes it back the same"
 )
 
 

@@ -76,28 +76,26 @@ def figures(
     days: Mapping[date, Totals],
 ) -> dict[str, dict[str, int]]:
     """Every aggregation over every date range, as of `today`: `periods` holds this week's, month's
-    and year's items, `days` the last 30 days and tomorrow. An action dated ahead (SPEC 3.1 takes
-    up to 5 minutes: a sender's clock running fast) counts as now, in every range, as it does in
-    the balance and the lifetime: dated past local midnight it is in tomorrow's day and, when
-    tomorrow begins another week, month or year, in that period's item, which today's figures add.
-    Counted only where it fell, at 23:57 an earn dated 00:01 showed in `week_to_date` and not in
-    `last_7_days` or `today`."""
-    tomorrow = today + timedelta(days=1)
-    ahead = days.get(tomorrow, Totals())
+    and year's items, `days` the last 30 days and tomorrow. By the actions' `occurred_at` (SPEC 8),
+    as the workflows count them: an action dated ahead (SPEC 3.1 takes up to 5 minutes), past local
+    midnight, has not occurred yet and counts in no range, though its points are in the balance.
+    Its day is tomorrow's, which the rolling windows end before; the week, month or year item it
+    shares with today, and the lifetime, have it taken out. Counted only where it fell, at 23:57 an
+    earn dated 00:01 showed in `week_to_date` and not in `today` or `last_7_days`."""
+    ahead = days.get(today + timedelta(days=1), Totals())
     result: dict[str, dict[str, int]] = {}
     for aggregation in ("earned", "bonus", "spent"):
         early = ahead.of(aggregation)
         values: dict[str, int] = {}
         for date_range, period_of in CALENDAR.items():
             if date_range == "today":
-                values[date_range] = days.get(today, Totals()).of(aggregation) + early
+                values[date_range] = days.get(today, Totals()).of(aggregation)
             else:
                 found = periods.get(period_of(today))
-                values[date_range] = (found.totals.of(aggregation) if found else 0) + (
-                    early if period_of(tomorrow) != period_of(today) else 0
-                )
+                shared = period_of(today + timedelta(days=1)) == period_of(today)
+                values[date_range] = (found.totals.of(aggregation) if found else 0) - (early if shared else 0)
         for date_range in ROLLING_DAYS:
-            values[date_range] = rolling_sum(days, *window(date_range, today), aggregation) + early
-        values["lifetime"] = lifetime.of(aggregation)
+            values[date_range] = rolling_sum(days, *window(date_range, today), aggregation)
+        values["lifetime"] = lifetime.of(aggregation) - early
         result[aggregation] = values
     return result

@@ -296,7 +296,8 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         found = repository.loyalty_periods(
             program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
         )
-        # and tomorrow's: an action dated a few minutes ahead, past local midnight (`figures`)
+        # and tomorrow's: what an action dated a few minutes ahead, past local midnight, added to
+        # the items it shares with today (`figures` takes it out)
         days = repository.loyalty_days(program.program_id, customer_id, first, today + timedelta(days=1))
         history = repository.loyalty_history(program.program_id, customer_id)
         again = repository.get_loyalty_customer(program.program_id, customer_id)

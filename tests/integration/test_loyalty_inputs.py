@@ -331,26 +331,31 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds(loyalty, act
 
 
 @pytest.mark.parametrize(
-    ("now", "dated"),
+    ("now", "dated", "week_after"),
     [
         # Wednesday 23:57, dated Thursday 00:01: the week, month and year are today's
-        ("2026-11-04T23:57:00Z", "2026-11-05T00:01:00Z"),
-        # Sunday 23:57, dated Monday: tomorrow begins another week (counted into this one's figure)
-        ("2026-11-08T23:57:00Z", "2026-11-09T00:01:00Z"),
-        # 31 December 23:57: another week, month and year begin at midnight
-        ("2026-12-31T23:57:00Z", "2027-01-01T00:01:00Z"),
+        ("2026-11-04T23:57:00Z", "2026-11-05T00:01:00Z", 180),
+        # Sunday 23:57, dated Monday: tomorrow begins another week
+        ("2026-11-08T23:57:00Z", "2026-11-09T00:01:00Z", 100),
+        # Thursday 31 December 23:57: another month and year begin at midnight, not another week
+        ("2026-12-31T23:57:00Z", "2027-01-01T00:01:00Z", 180),
     ],
 )
-def test_an_action_dated_a_few_minutes_ahead_past_midnight_counts_as_now_in_every_range(
-    loyalty, clock, now, dated
+def test_an_action_dated_a_few_minutes_ahead_past_midnight_counts_from_when_it_occurs(
+    loyalty, clock, now, dated, week_after
 ):
     # at 23:57 an earn dated 00:01 showed in week_to_date (its week's item) but not in today or
-    # last_7_days: the figures contradicted each other until midnight
+    # last_7_days; counted as now instead, the view disagreed with the workflows, which count it on
+    # its own day (SPEC 8: by occurred_at)
     clock._at = datetime.fromisoformat(now)
+    assert loyalty.earn("m1", 80, occurred_at=now).status == 200
     assert loyalty.earn("m1", 100, occurred_at=dated).status == 200
     assert loyalty.spend("m1", 30, occurred_at=dated).status == 200
-    aggregates = loyalty.customer("m1").body["aggregates"]
-    assert aggregates["earned"] == dict.fromkeys(DATE_RANGES, 100), aggregates
-    assert aggregates["spent"] == dict.fromkeys(DATE_RANGES, 30), aggregates
-    clock.advance(minutes=5)  # past midnight: the same figures, as of the new day
-    assert loyalty.customer("m1").body["aggregates"] == aggregates
+    view = loyalty.customer("m1").body
+    assert view["balance"] == 150  # granted, and spendable, at once
+    assert view["aggregates"]["earned"] == dict.fromkeys(DATE_RANGES, 80), view["aggregates"]
+    assert view["aggregates"]["spent"] == dict.fromkeys(DATE_RANGES, 0), view["aggregates"]
+    clock.advance(minutes=5)  # past midnight: it has occurred
+    earned = loyalty.customer("m1").body["aggregates"]["earned"]
+    assert earned["today"] == 100 and earned["last_7_days"] == 180 and earned["lifetime"] == 180, earned
+    assert earned["week_to_date"] == week_after, earned
