@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -447,13 +447,14 @@ class Engine:
     def rewards_after_payout_change(
         self, program_id: str, plan: Plan, snapshot: Snapshot, at: datetime
     ) -> list[Reward]:
-        """The partner's holdable rewards created at or after its payout change (`at`): from its list,
-        read with its profile, or from the index when the list cannot tell (the bounded fallback)."""
+        """The partner's holdable rewards created in the window after its payout change (`at`):
+        from its list, read with its profile, or from the index when the list cannot tell (the
+        bounded fallback: one query, of that window alone, however long the partner's history)."""
+        until = at + timedelta(hours=weights.PAYOUT_CHANGE_WINDOW_HOURS)
         listed = holdables.candidates(snapshot.holdables, program_id, at)
-        if listed is not None:
-            return listed
-        found = self.repository.subject_rewards(program_id, *plan.subject, at)
-        return [r for r in found if r.status in holdables.HOLDABLE]
+        if listed is None:
+            listed = self.repository.subject_rewards(program_id, *plan.subject, at, until)
+        return [r for r in listed if r.created_at <= until and r.status in holdables.HOLDABLE]
 
     def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
         """location_far_from_address with what is known: coordinates the event carries first, else

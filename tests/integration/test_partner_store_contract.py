@@ -366,6 +366,19 @@ def timed_reward(reward_id: str, minute: int, status: str = "new") -> Reward:
     return Reward(P, reward_id, "p1", Decimal("1.00"), "USD", status, T0 + timedelta(minutes=minute), "api")
 
 
+def test_a_subjects_rewards_are_read_between_two_times_both_included(store):
+    store.apply(Step([PutReward(timed_reward(f"r{n:02}", n)) for n in range(6)]))
+    at = T0 + timedelta(minutes=1)
+
+    def ids(**bounds):
+        return [r.reward_id for r in store.subject_rewards(P, "partner", "p1", **bounds)]
+
+    assert ids(since=at, until=at + timedelta(minutes=2)) == ["r01", "r02", "r03"]
+    assert ids(until=at) == ["r00", "r01"]
+    assert ids(since=at + timedelta(minutes=4)) == ["r05"]
+    assert ids(since=at, until=at - timedelta(seconds=1)) == []
+
+
 def test_program_rewards_list_newest_first_by_status_and_past_a_position(store):
     # Given 40 rewards over 40 minutes (more than one shard read each), every 4th put on hold
     store.apply(Step([PutReward(timed_reward(f"r{n:02}", n)) for n in range(40)]))

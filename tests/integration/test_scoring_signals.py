@@ -949,6 +949,32 @@ class TestDetectionOnDynamoDB:
             decisions += decide(aws, tenant, login)
         assert not any("location_far_from_address" in reason_codes(d) for d in decisions), decisions
 
+    def test_a_backdated_payout_change_reads_only_the_window_after_it(self, aws, tenant, monkeypatch):
+        # more rewards than the list keeps, all weeks after a change dated back: the index was read
+        # from the change on, every later reward of the partner, where only 48 hours can matter
+        from functions.shared.storage.dynamodb_partners import PartnersDynamo
+
+        decide(aws, tenant, signup("p1", at="2026-01-01T08:00:00Z"))
+        for n in range(12):
+            small = sample("reward.created", id=f"small-{n}", occurred_at=f"2026-03-{n + 1:02d}T10:00:00Z")
+            small["reward"] = {"id": f"r-small-{n}", "partner_id": "p1", "amount": "5.00", "currency": "USD"}
+            decide(aws, tenant, small)
+        read: list[int] = []
+        real = PartnersDynamo.subject_rewards
+
+        def counted(store, *args, **kwargs):
+            found = real(store, *args, **kwargs)
+            read.append(len(found))
+            return found
+
+        monkeypatch.setattr(PartnersDynamo, "subject_rewards", counted)
+        change = sample(
+            "account.updated", id="payout-1", occurred_at="2026-02-01T09:00:00Z", activity="payout_update"
+        )
+        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+        [decision] = decide(aws, tenant, change)
+        assert read == [0] and decision["action"] == "allow", (read, decision)
+
     def test_new_payout_details_after_a_large_reward_of_before_them_flag_nothing(self, aws, tenant):
         # the reward came first in time too: its money was not sent to the new details by the change
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))

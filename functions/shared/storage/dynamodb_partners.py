@@ -406,11 +406,23 @@ class PartnersDynamo(DynamoBase):
         return _reward(item)
 
     def subject_rewards(
-        self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
+        self,
+        program_id: str,
+        subject_type: str,
+        subject_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Reward]:
         m = self._m
         index = m.indexes["partner_rewards" if subject_type == "partner" else "customer_rewards"]
-        condition = m.base.created_sk >= keys.timestamp(since) if since else None
+        # a reward's key is its creation time then `#<id>`: `~` sorts after every one of `until`
+        last = keys.timestamp(until) + "~" if until else None
+        if since and last:
+            condition = m.base.created_sk.between(keys.timestamp(since), last)
+        elif since or last:
+            condition = m.base.created_sk >= keys.timestamp(since) if since else m.base.created_sk <= last
+        else:
+            condition = None
         try:
             items = index.query(keys.subject_pk(program_id, subject_type, subject_id), condition)
             return [_reward(i) for i in items]

@@ -178,14 +178,19 @@ class PartnersMemory:
             return replace(self._rewards[(program_id, reward_id)])
 
     def subject_rewards(
-        self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
+        self,
+        program_id: str,
+        subject_type: str,
+        subject_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Reward]:
         with self._lock:
             ids = self._by_subject.get((program_id, subject_type, subject_id), ())
             found = [
                 replace(r)
                 for r in (self._rewards[(program_id, i)] for i in ids)
-                if since is None or r.created_at >= since
+                if (since is None or r.created_at >= since) and (until is None or r.created_at <= until)
             ]
         return sorted(found, key=lambda r: (r.created_at, r.reward_id))
 

@@ -170,9 +170,15 @@ class SubjectsPort(abc.ABC):
 
     @abc.abstractmethod
     def subject_rewards(
-        self, program_id: str, subject_type: str, subject_id: str, since: datetime | None = None
+        self,
+        program_id: str,
+        subject_type: str,
+        subject_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Reward]:
-        """A partner's or customer's rewards in creation order, from `since` on."""
+        """A partner's or customer's rewards in creation order, from `since` on, and up to `until`
+        (inclusive) when given: a read bounded in time is bounded in size whatever the history."""
 
     @abc.abstractmethod
     def subject_rewards_newest_first(
