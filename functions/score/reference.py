@@ -316,9 +316,15 @@ def fold_place(name: str) -> str:
 # beside it. Namesakes further apart, with no region to tell them apart, place nothing.
 NAMESAKES_ONE_PLACE_KM = 100.0
 
-# latitude, longitude, its region's GeoNames code (`admin1code`), and whether the name is the city's
-# own (not one of its alternate names)
-Namesake = tuple[float, float, str, bool]
+# A city this many times as populous as each namesake far from it is the one an address means when
+# nothing else tells: Frankfurt am Main (650,000) over Frankfurt (Oder) (58,000), an address in
+# Germany writing its region as `Hessen`, which GeoNames keeps as `05`. Portland, Oregon is 9.5
+# times Portland, Maine: without its state, that name places nothing.
+DOMINANT_TIMES = 10
+
+# latitude, longitude, its region's GeoNames code (`admin1code`), whether the name is the city's own
+# (not one of its alternate names), its population
+Namesake = tuple[float, float, str, bool, int]
 Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
 
 
@@ -339,8 +345,9 @@ def place_city(
         namesakes = tuple(n for n in namesakes if n[3])
     if region and (codes := _region_codes(country.upper(), region)):
         namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
-    (lat, lon, *_), *others = namesakes
-    if any(distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM for other in others):
+    (lat, lon, *_, people), *others = namesakes
+    far = [other[4] for other in others if distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM]
+    if far and people < DOMINANT_TIMES * max(far):
         return None
     return lat, lon
 
@@ -382,7 +389,7 @@ def _gazetteer() -> Gazetteer:
         for name in names:
             if name:
                 found.setdefault((country, name), []).append(
-                    (name == own, population, (*at, region, name == own))
+                    (name == own, population, (*at, region, name == own, population))
                 )
     # the city's own names first, then by population
     return _kept({key: tuple(n for *_, n in sorted(cities, reverse=True)) for key, cities in found.items()})
