@@ -47,6 +47,7 @@ from functions.shared.domain.profiles import (
     home_of,
     home_text,
     payout_changed,
+    payout_changes_noted,
     profile_changes,
     with_identifiers,
 )
@@ -636,6 +637,7 @@ class Engine:
                 changes["home"] = home_text(event.partner.address)
             if account.payout_changed:
                 changes["last_payout_change_at"] = at
+                changes["payout_changes"] = payout_changes_noted(current, at)
             if account.ip and account.where:
                 changes["unfamiliar"] = unfamiliar_noted(current, plan.device, account.ip, account.where, at)
             profile = profile_changes(current, changes, at)

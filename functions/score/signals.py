@@ -39,6 +39,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
+from functions.shared.domain.profiles import payout_change_before
 from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -571,9 +572,9 @@ NETWORK_WORDS = {
 
 def payout_before_large_reward(partner: Subject | None, reward: Any, at: datetime) -> list[Reason]:
     """A large reward within PAYOUT_CHANGE_WINDOW_HOURS of the partner changing its payout details
-    (`last_payout_change_at`): the money is about to go to details set moments ago, the pattern of
-    an account taken over or opened to cash out."""
-    changed = partner.last_payout_change_at if partner else None
+    (the change before it, `profiles.payout_change_before`): the money is about to go to details
+    set moments ago, the pattern of an account taken over or opened to cash out."""
+    changed = payout_change_before(partner, at)
     if changed is None:
         return []
     return _payout_then_reward(changed, reward.amount, str(reward.currency), at)

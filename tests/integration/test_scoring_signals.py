@@ -949,6 +949,32 @@ class TestDetectionOnDynamoDB:
             decisions += decide(aws, tenant, login)
         assert not any("location_far_from_address" in reason_codes(d) for d in decisions), decisions
 
+    @pytest.mark.parametrize("changes_received", ["in order", "the later first"])
+    def test_a_large_reward_between_two_payout_changes_received_after_both_flags(
+        self, aws, tenant, changes_received
+    ):
+        # judged against the last change alone (11:00), the 10:00 reward came before it: nothing
+        # flagged and the 900 USD stayed payable to the details set at 09:00
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        changes = []
+        for n, (hour, account) in enumerate(((9, "GB99BANKA0000000000"), (11, "GB99BANKB0000000000"))):
+            change = sample(
+                "account.updated",
+                id=f"payout-{n}",
+                occurred_at=f"2026-11-02T{hour:02d}:00:00Z",
+                activity="payout_update",
+            )
+            change["partner"] = {"id": "p1", "payout_account": account}
+            changes.append(change)
+        if changes_received != "in order":
+            changes.reverse()
+        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T10:00:00Z")
+        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
+        *_, rewarded = decide(aws, tenant, *changes, bonus)
+        detail = {r["code"]: r["detail"] for r in rewarded["reasons"]}.get("unusual_activity")
+        assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", rewarded
+        assert rewarded["action"] == "flag"
+
     def test_a_backdated_payout_change_reads_only_the_window_after_it(self, aws, tenant, monkeypatch):
         # more rewards than the list keeps, all weeks after a change dated back: the index was read
         # from the change on, every later reward of the partner, where only 48 hours can matter

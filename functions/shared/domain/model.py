@@ -184,6 +184,9 @@ class Subject:
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
     last_payout_change_at: datetime | None = None
+    # the newest few payout changes' times (UTC ISO texts), whatever order they arrived in: a reward
+    # is judged against the change before it, not only the last (`profiles.payout_change_before`)
+    payout_changes: tuple[str, ...] = ()
     home: str | None = None  # a partner's address as it was last given, to be placed (`profiles.home_text`)
     # sessions where the partner never was, somewhere it never connected from, as `<first seen>
     # <where> <ip> <device>`, the newest few (`unfamiliar_sessions.unfamiliar_noted`): a payout

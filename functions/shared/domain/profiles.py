@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.shared.domain.identity import email_keys, near_keys
-from functions.shared.domain.model import LinkKey, Subject, evolve
+from functions.shared.domain.model import LinkKey, Subject, as_utc, evolve
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,28 @@ def payout_changed(subject: Subject | None, activity: str, payout: str | None, a
 
 
 # Fields whose new value is merged with what the profile holds whatever order events arrive in
-MERGED_FIELDS = frozenset({"unfamiliar"})
+MERGED_FIELDS = frozenset({"unfamiliar", "payout_changes"})
+PAYOUT_CHANGES_KEPT = 4  # a reward arrives within two days of its event: more changes than this in
+# that time are a burst the account-change signals see anyway
+
+
+def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
+    """The profile's payout change times with one more (`Subject.payout_changes`), the newest
+    PAYOUT_CHANGES_KEPT."""
+    noted = {*current.payout_changes, as_utc(at).isoformat()}
+    return tuple(sorted(noted)[-PAYOUT_CHANGES_KEPT:])
+
+
+def payout_change_before(subject: Subject | None, at: datetime) -> datetime | None:
+    """The latest payout change at or before `at`: a reward dated between two changes, received
+    after both, is the money of the first (judged against the last alone, it was before it and
+    flagged nothing). A profile written before these were kept has its last change only."""
+    if subject is None:
+        return None
+    changes = [datetime.fromisoformat(text) for text in subject.payout_changes]
+    if subject.last_payout_change_at is not None:
+        changes.append(subject.last_payout_change_at)
+    return max((changed for changed in changes if changed <= at), default=None)
 
 
 def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:

@@ -123,6 +123,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
+        payout_changes = ListAttribute(of=UnicodeAttribute, null=True, attr_name="pcs")
         home = UnicodeAttribute(null=True)
         unfamiliar = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ufs")  # short: on many profiles
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
@@ -270,7 +271,13 @@ _PROFILE_FIELDS = {
 }
 _PROFILE_SETS = ("emails", "devices", "ips", "payouts")
 _COUNTERS = ("reward_seq", "identifier_seq", "version")  # what a step may expect besides the fields
-_PROFILE_LISTS = {"tags": "tags", "segments": "segments", "keys": "referral_keys", "unfamiliar": "unfamiliar"}
+_PROFILE_LISTS = {
+    "tags": "tags",
+    "segments": "segments",
+    "keys": "referral_keys",
+    "unfamiliar": "unfamiliar",
+    "payout_changes": "payout_changes",
+}
 
 
 class PartnersDynamo(DynamoBase):
@@ -1239,6 +1246,7 @@ def _subject(item: Any) -> Subject:
         customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
         last_payout_change_at=item.last_payout_change_at,
+        payout_changes=tuple(item.payout_changes or ()),
         home=item.home,
         unfamiliar=tuple(item.unfamiliar or ()),
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
