@@ -385,3 +385,17 @@ def test_a_console_path_with_a_nul_in_it_is_the_consoles_page_not_a_500(tmp_path
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.status_code)
         assert b"<title>console</title>" in answer.get_data()
+
+
+def test_a_file_beside_the_console_under_a_name_it_begins_is_not_served(tmp_path: Any):
+    """The console's folder was confined by text: `dist` held `../dist2/secret` as within it."""
+    root, beside = tmp_path / "dist", tmp_path / "dist2"
+    root.mkdir(), beside.mkdir()
+    (root / "index.html").write_text("<!doctype html><title>console</title>")
+    (beside / "secret.txt").write_text("not the console's")
+    client = Client(LocalApiGateway(root))
+
+    answer = client.get("/../dist2/secret.txt")
+
+    assert b"not the console's" not in answer.get_data()
+    assert b"<title>console</title>" in answer.get_data()
