@@ -387,19 +387,28 @@ def searchable_name(text: str) -> str:
     """A name as the case search compares it: as a person reads it (`normalize_name`:
     accents, case and compatibility forms folded, `é` typed as one character or as `e` and an
     accent, `İstanbul` as `istanbul`), what shows nothing dropped first (`_shown`: a zero-width
-    space inside a name does not hide it from a search for the name), then in the Latin letters a
-    keyboard without the name's own types (`anyascii`: `Łukasz Wałęsa` is `lukasz walesa`, `Søren`
-    `soren`, `Đorđe` `dorde`, `Иван` `ivan`; letters that no accent makes, so `normalize_name`
-    keeps them). Punctuation alone is kept as typed, case folded."""
+    space inside a name does not hide it from a search for the name), then its Latin letters that
+    no accent makes, which `normalize_name` keeps, in those a keyboard without them types
+    (`anyascii`: `Łukasz Wałęsa` is `lukasz walesa`, `Søren` `soren`, `Đorđe` `dorde`, `Straße`
+    `strasse`). Letters of other scripts stay as they are: spelled in Latin syllables, `李` (`li`)
+    found `Alice` and `安` (`an`) `Anna`. Punctuation alone is kept as typed, case folded."""
     shown = _shown(text)
     read = normalize_name(shown)
     if not read:
         return shown.casefold()
     if read.isascii():
         return read
-    from anyascii import anyascii  # on the first name beyond ASCII: no cold start pays its import
+    return "".join(_latin_typed(c) if not c.isascii() else c for c in read)
 
-    return " ".join(anyascii(read).casefold().split())
+
+@lru_cache(maxsize=4096)
+def _latin_typed(letter: str) -> str:
+    """A Latin letter beyond ASCII as typed without it (`ł`: `l`, `ß`: `ss`); any other as it is."""
+    if not unicodedata.name(letter, "").startswith("LATIN "):
+        return letter
+    from anyascii import anyascii  # on the first such letter: no cold start pays its import
+
+    return anyascii(letter).casefold() or letter
 
 
 def name_searched(needle: str, name: str) -> bool:
