@@ -316,10 +316,9 @@ def fold_place(name: str) -> str:
 # beside it. Namesakes further apart, with no region to tell them apart, place nothing.
 NAMESAKES_ONE_PLACE_KM = 100.0
 
-# A city this many times as populous as each namesake far from it is the one an address means when
-# nothing else tells: Frankfurt am Main (650,000) over Frankfurt (Oder) (58,000), an address in
-# Germany writing its region as `Hessen`, which GeoNames keeps as `05`. Portland, Oregon is 9.5
-# times Portland, Maine: without its state, that name places nothing.
+# A city this many times as populous as each namesake far from it is the one an address that
+# names no region means: Frankfurt am Main (650,000) over Frankfurt (Oder) (58,000). Portland,
+# Oregon is 9.5 times Portland, Maine: without its state, that name places nothing.
 DOMINANT_TIMES = 10
 
 # latitude, longitude, its region's GeoNames code (`admin1code`), whether the name is the city's own
@@ -331,23 +330,26 @@ Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
 def place_city(
     gazetteer: Gazetteer, country: str, city: str, region: str | None
 ) -> tuple[float, float] | None:
-    """Where an address's city is: of the country's cities of that name (those whose own name it
-    is, when any is: a town of 21,000 listing `Tehran` among its alternate names does not make
-    Tehran ambiguous), those of the address's region when it names one of theirs (GeoNames' region
-    code, `ME`, or for the United States the state's name, `Maine`), the most populous; None when
-    another of them is more than NAMESAKES_ONE_PLACE_KM away. Portland, Maine and Portland, Oregon
-    are 4,000 km apart: taking the larger for either would place a household at home far from its
-    own session."""
+    """Where an address's city is: of the country's cities of that name, those of the address's
+    region when it names one of theirs (GeoNames' region code, `ME`, or for the United States the
+    state's name, `Maine`); of those, the ones whose own name it is, when any is (a town of 21,000
+    listing `Tehran` among its alternate names does not make Tehran ambiguous); the most populous.
+    None when another of them is more than NAMESAKES_ONE_PLACE_KM away, unless the address names no
+    region at all and the most populous has DOMINANT_TIMES the people of each far one: a region
+    written in a form GeoNames does not keep (`Bihar`, which it keeps as `34`) may name the smaller.
+    Portland, Maine and Portland, Oregon are 4,000 km apart: taking the larger for either would
+    place a household at home far from its own session."""
     namesakes = gazetteer.get((country.upper(), fold_place(city)))
     if not namesakes:
         return None
+    written = bool(region and region.strip())
+    if written and (codes := _region_codes(country.upper(), str(region))):
+        namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
     if namesakes[0][3]:  # the city's own names come first: other cities' alternate names give way
         namesakes = tuple(n for n in namesakes if n[3])
-    if region and (codes := _region_codes(country.upper(), region)):
-        namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
     (lat, lon, *_, people), *others = namesakes
     far = [other[4] for other in others if distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM]
-    if far and people < DOMINANT_TIMES * max(far):
+    if far and (written or people < DOMINANT_TIMES * max(far)):
         return None
     return lat, lon
 

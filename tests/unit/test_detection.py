@@ -910,13 +910,33 @@ def test_namesakes_close_together_are_one_place():
     assert reference.place("GB", "London", None) is not None  # a city without a namesake far away
 
 
-@pytest.mark.parametrize("region", ["Hessen", None, "Brandenburg"])  # GeoNames' codes: 05, 11
-def test_a_city_ten_times_as_populous_as_its_far_namesakes_is_the_one_meant(region):
-    # Frankfurt am Main (650,000) over Frankfurt (Oder) (58,000): a region written as a name, which
-    # GeoNames keeps as a number, left the name ambiguous, and the fraud pattern borrowing a
+@pytest.mark.parametrize("region", [None, "", " "])
+def test_a_city_ten_times_as_populous_as_its_far_namesakes_is_the_one_meant_without_a_region(region):
+    # Frankfurt am Main (650,000) over Frankfurt (Oder) (58,000): the fraud pattern borrowing a
     # victim's address there escaped the weak signal that flagged it in Munich
     main = EmbeddedReferenceData({}).place("DE", "Frankfurt", region)
     assert main is not None and distance_km(*main, 50.11, 8.68) < 10
+
+
+@pytest.mark.parametrize(
+    ("country", "city", "region"),
+    [("IN", "Aurangabad", "Bihar"), ("DE", "Frankfurt", "Brandenburg"), ("JP", "Sendai", "Kagoshima")],
+)
+def test_a_region_written_as_geonames_does_not_keep_it_leaves_far_namesakes_unplaced(country, city, region):
+    # `Bihar` is GeoNames' `34`: the region may name the smaller namesake, and the larger, 1,075 km
+    # from a household at home there, read as far from its own session
+    assert EmbeddedReferenceData({}).place(country, city, region) is None
+
+
+@pytest.mark.parametrize(
+    ("city", "region", "lat"),
+    [("Menlo Park", "NJ", 40.5), ("Menlo Park", "New Jersey", 40.5), ("Irvington", "CA", 37.5)],
+)
+def test_the_region_chooses_among_namesakes_before_a_citys_own_name_does(city, region, lat):
+    # Edison, NJ lists `Menlo Park` among its alternate names: read after the own names were kept,
+    # the region found none of them and the address was placed in California, 4,093 km away
+    placed = EmbeddedReferenceData({}).place("US", city, region)
+    assert placed is not None and abs(placed[0] - lat) < 0.5
 
 
 @pytest.mark.parametrize(("country", "city"), [("IR", "Tehran"), ("US", "Phoenix"), ("BR", "Brasília")])
