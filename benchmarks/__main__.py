@@ -114,7 +114,9 @@ def main(names: list[str]) -> None:
     unknown = [
         name
         for name in names
-        if not name.isidentifier() or not importlib.util.find_spec(f"benchmarks.{name}")
+        if not name.isidentifier()
+        or name.startswith("_")
+        or not importlib.util.find_spec(f"benchmarks.{name}")
     ]
     if unknown:
         sys.exit(f"no suite named {', '.join(unknown)}; the default ones: {' '.join(SUITES)}")

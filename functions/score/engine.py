@@ -633,7 +633,7 @@ class Engine:
             for name in ("tags", "segments", "keys"):
                 if name in changes:
                     changes[name] = tuple(changes[name] or ())
-            if event.partner.address is not None:  # a move to where nothing places it clears it
+            if event.partner.address is not None:  # a move to where nothing places it: that address
                 changes["home"] = home_text(event.partner.address)
             if account.payout_changed:
                 changes["last_payout_change_at"] = at

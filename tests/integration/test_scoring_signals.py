@@ -948,6 +948,21 @@ class TestDetectionOnDynamoDB:
             }
             decisions += decide(aws, tenant, login)
         assert not any("location_far_from_address" in reason_codes(d) for d in decisions), decisions
+        # a profile change of before the move, repeating London, received late: the move stands
+        late = sample("account.updated", id="late-1", occurred_at="2026-11-02T09:00:00Z")
+        late.update(activity="profile_update")
+        late["partner"] = {"id": "p1", "address": {"country": "GB", "city": "London"}}
+        late["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-p1"}
+        login = sample("account.updated", id="login-9", occurred_at="2026-11-05T09:00:00Z")
+        login.update(activity="login")
+        login["partner"] = {"id": "p1"}
+        login["session"] = {
+            "ip": "81.2.69.160",
+            "device_fingerprint": "fp-p1",
+            "ip_location": {"lat": -33.87, "lon": 151.21},
+        }
+        _, after = decide(aws, tenant, late, login)
+        assert "location_far_from_address" not in reason_codes(after), after
 
     @pytest.mark.parametrize("changes_received", ["in order", "the later first"])
     def test_a_large_reward_between_two_payout_changes_received_after_both_flags(
@@ -974,6 +989,38 @@ class TestDetectionOnDynamoDB:
         detail = {r["code"]: r["detail"] for r in rewarded["reasons"]}.get("unusual_activity")
         assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", rewarded
         assert rewarded["action"] == "flag"
+
+    def test_a_profile_written_before_payout_changes_were_kept_keeps_its_last_change(self, aws, tenant):
+        # the first change recorded as the code before kept it (no list): the next change's list
+        # began without it, and a reward between the two, received after both, flagged nothing
+        import boto3
+
+        from functions.shared.storage import keys
+
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        changes = []
+        for n, (hour, account) in enumerate(((9, "GB99BANKA0000000000"), (11, "GB99BANKB0000000000"))):
+            change = sample(
+                "account.updated",
+                id=f"payout-{n}",
+                occurred_at=f"2026-11-02T{hour:02d}:00:00Z",
+                activity="payout_update",
+            )
+            change["partner"] = {"id": "p1", "payout_account": account}
+            changes.append(change)
+        decide(aws, tenant, changes[0])
+        boto3.client("dynamodb").update_item(
+            TableName=aws.settings.table_name,
+            Key={
+                "pk": {"S": keys.subject_pk(tenant.program_id, "partner", "p1")},
+                "sk": {"S": keys.PROFILE_SK},
+            },
+            UpdateExpression="REMOVE pcs",
+        )
+        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T10:00:00Z")
+        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
+        *_, rewarded = decide(aws, tenant, changes[1], bonus)
+        assert rewarded["action"] == "flag", rewarded
 
     def test_a_backdated_payout_change_reads_only_the_window_after_it(self, aws, tenant, monkeypatch):
         # more rewards than the list keeps, all weeks after a change dated back: the index was read

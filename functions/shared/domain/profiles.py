@@ -28,8 +28,10 @@ class Home:
 def home_text(address: Any) -> str | None:
     """What a profile keeps of an address (`Subject.home`), so that an account change, which sends
     only the fields that changed (SPEC 3.1), is located against the address given before: the
-    parts that place it, compact JSON; None when nothing would place it (no coordinates, no city).
-    Not the street: nothing reads it."""
+    parts that place it, compact JSON; for an address nothing places (no city, no coordinates) its
+    country alone, which places nothing but is an address given (an older event received late
+    fills a field left empty, and would bring back the address the partner moved from). Not the
+    street: nothing reads it."""
     if address is None:
         return None
     parts = {
@@ -39,8 +41,6 @@ def home_text(address: Any) -> str | None:
         "lat": address.lat,
         "lon": address.lon,
     }
-    if parts["city"] is None and (parts["lat"] is None or parts["lon"] is None):
-        return None
     return json.dumps({k: v for k, v in parts.items() if v is not None}, separators=(",", ":"))
 
 
@@ -121,6 +121,8 @@ def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
     """The profile's payout change times with one more (`Subject.payout_changes`), the newest
     PAYOUT_CHANGES_KEPT."""
     noted = {*current.payout_changes, as_utc(at).isoformat()}
+    if current.last_payout_change_at is not None:  # a profile from before these were kept has it alone
+        noted.add(as_utc(current.last_payout_change_at).isoformat())
     return tuple(sorted(noted)[-PAYOUT_CHANGES_KEPT:])
 
 

@@ -420,6 +420,8 @@ class PartnersDynamo(DynamoBase):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[Reward]:
+        if since and until and until < since:  # DynamoDB refuses a BETWEEN whose bounds are reversed
+            return []
         m = self._m
         index = m.indexes["partner_rewards" if subject_type == "partner" else "customer_rewards"]
         # a reward's key is its creation time then `#<id>`: `~` sorts after every one of `until`
