@@ -76,26 +76,18 @@ def figures(
     days: Mapping[date, Totals],
 ) -> dict[str, dict[str, int]]:
     """Every aggregation over every date range, as of `today`: `periods` holds this week's, month's
-    and year's items, `days` the last 30 days and tomorrow. By the actions' `occurred_at` (SPEC 8),
-    as the workflows count them: an action dated ahead (SPEC 3.1 takes up to 5 minutes), past local
-    midnight, has not occurred yet and counts in no range, though its points are in the balance.
-    Its day is tomorrow's, which the rolling windows end before; the week, month or year item it
-    shares with today, and the lifetime, have it taken out. Counted only where it fell, at 23:57 an
-    earn dated 00:01 showed in `week_to_date` and not in `today` or `last_7_days`."""
-    ahead = days.get(today + timedelta(days=1), Totals())
+    and year's items, `days` the last 30 days."""
     result: dict[str, dict[str, int]] = {}
     for aggregation in ("earned", "bonus", "spent"):
-        early = ahead.of(aggregation)
         values: dict[str, int] = {}
         for date_range, period_of in CALENDAR.items():
             if date_range == "today":
                 values[date_range] = days.get(today, Totals()).of(aggregation)
             else:
                 found = periods.get(period_of(today))
-                shared = period_of(today + timedelta(days=1)) == period_of(today)
-                values[date_range] = (found.totals.of(aggregation) if found else 0) - (early if shared else 0)
+                values[date_range] = found.totals.of(aggregation) if found else 0
         for date_range in ROLLING_DAYS:
             values[date_range] = rolling_sum(days, *window(date_range, today), aggregation)
-        values["lifetime"] = lifetime.of(aggregation) - early
+        values["lifetime"] = lifetime.of(aggregation)
         result[aggregation] = values
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -296,9 +296,7 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         found = repository.loyalty_periods(
             program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
         )
-        # and tomorrow's: what an action dated a few minutes ahead, past local midnight, added to
-        # the items it shares with today (`figures` takes it out)
-        days = repository.loyalty_days(program.program_id, customer_id, first, today + timedelta(days=1))
+        days = repository.loyalty_days(program.program_id, customer_id, first, today)
         history = repository.loyalty_history(program.program_id, customer_id)
         again = repository.get_loyalty_customer(program.program_id, customer_id)
         if again.version == customer.version:
