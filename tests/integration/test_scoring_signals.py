@@ -52,6 +52,37 @@ def reason_codes(decision):
     return {r["code"] for r in decision["reasons"]}
 
 
+def payout_update(
+    partner: str, n: int, hour: int, account: str = "GB99NEWBANK00000000", day: str = "2026-11-02"
+):
+    """New payout details of `partner`, set at `hour` o'clock of `day`."""
+    change = sample(
+        "account.updated", id=f"payout-{n}", occurred_at=f"{day}T{hour:02d}:00:00Z", activity="payout_update"
+    )
+    change["partner"] = {"id": partner, "payout_account": account}
+    return change
+
+
+def reward_of(partner: str, name: str, at: str, amount: str = "900.00"):
+    """An API reward `r-<name>` of `partner` in US dollars (event id `name`)."""
+    event = sample("reward.created", id=name, occurred_at=at)
+    event["reward"] = {"id": f"r-{name}", "partner_id": partner, "amount": amount, "currency": "USD"}
+    return event
+
+
+def login_from_sydney(partner: str, n: int, address=None, at: str | None = None):
+    """A login of `partner` from a session located in Sydney, with `address` when it sends one."""
+    event = sample("account.updated", id=f"login-{n}", occurred_at=at or f"2026-11-{3 + n:02d}T09:00:00Z")
+    event.update(activity="profile_update" if address else "login")
+    event["partner"] = {"id": partner, **({"address": address} if address else {})}
+    event["session"] = {
+        "ip": "81.2.69.160",
+        "device_fingerprint": f"fp-{partner}",
+        "ip_location": {"lat": -33.87, "lon": 151.21},
+    }
+    return event
+
+
 class TestEmail:
     def test_the_same_address_after_normalization_is_a_duplicate_and_flags(self, aws, tenant):
         first, second = decide(
@@ -884,15 +915,8 @@ class TestDetectionOnDynamoDB:
         # 900 USD stayed payable to details set three hours before it (SPEC 4: out of order)
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
         for n in range(small_before):
-            small = sample("reward.created", id=f"small-{n}", occurred_at=f"2026-11-02T10:{n:02d}:00Z")
-            small["reward"] = {"id": f"r-small-{n}", "partner_id": "p1", "amount": "5.00", "currency": "USD"}
-            decide(aws, tenant, small)
-        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T12:00:00Z")
-        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
-        change = sample(
-            "account.updated", id="payout-1", occurred_at="2026-11-02T09:00:00Z", activity="payout_update"
-        )
-        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+            decide(aws, tenant, reward_of("p1", f"small-{n}", f"2026-11-02T10:{n:02d}:00Z", "5.00"))
+        bonus, change = reward_of("p1", "bonus-1", "2026-11-02T12:00:00Z"), payout_update("p1", 1, 9)
         rewarded, changed = decide(aws, tenant, bonus, change)
         assert rewarded["action"] == "allow"
         detail = {r["code"]: r["detail"] for r in changed["reasons"]}.get("unusual_activity")
@@ -901,7 +925,7 @@ class TestDetectionOnDynamoDB:
         held = call(
             "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"})
         )
-        assert {r["id"]: r["status"] for r in held.body["items"]}["r-big"] == "on_hold"
+        assert {r["id"]: r["status"] for r in held.body["items"]}["r-bonus-1"] == "on_hold"
 
     @pytest.mark.parametrize(
         "address",
@@ -914,54 +938,26 @@ class TestDetectionOnDynamoDB:
         # an account change sends only what changed (SPEC 3.1): a login from Sydney was measured
         # against no address at all, unless the event repeated it
         decide(aws, tenant, signup("p1", at="2026-11-01T09:00:00Z", address=address))
-        logins = []
         sydney = {"country": "AU", "city": "Sydney", "lat": -33.87, "lon": 151.21}
-        for n, moved in enumerate((None, sydney, None)):
-            login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-0{3 + n}T09:00:00Z")
-            login.update(activity="login")
-            login["partner"] = {"id": "p1", **({"address": moved} if moved else {})}
-            login["session"] = {
-                "ip": "81.2.69.160",
-                "device_fingerprint": "fp-p1",
-                "ip_location": {"lat": -33.87, "lon": 151.21},
-            }
-            [decision] = decide(aws, tenant, login)
-            logins.append({r["code"]: r["detail"] for r in decision["reasons"]})
-        assert logins[0]["location_far_from_address"].startswith("session located 16,99"), logins[0]
-        assert "location_far_from_address" not in logins[1]  # the address it moved to
-        assert "location_far_from_address" not in logins[2]  # and kept
+        logins = decide(
+            aws, tenant, *(login_from_sydney("p1", n, moved) for n, moved in enumerate((None, sydney, None)))
+        )
+        reasons = [{r["code"]: r["detail"] for r in decision["reasons"]} for decision in logins]
+        assert reasons[0]["location_far_from_address"].startswith("session located 16,99"), reasons[0]
+        assert "location_far_from_address" not in reasons[1]  # the address it moved to
+        assert "location_far_from_address" not in reasons[2]  # and kept
 
     def test_a_move_to_an_address_nothing_places_is_not_located_against_the_one_before(self, aws, tenant):
         # moved to Australia, giving a street and no city: the London of before is not where it lives
         decide(
             aws, tenant, signup("p1", at="2026-11-01T09:00:00Z", address={"country": "GB", "city": "London"})
         )
-        decisions = []
-        for n, moved in enumerate(({"country": "AU", "line1": "1 George St", "postal_code": "2000"}, None)):
-            login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-0{3 + n}T09:00:00Z")
-            login.update(activity="login")
-            login["partner"] = {"id": "p1", **({"address": moved} if moved else {})}
-            login["session"] = {
-                "ip": "81.2.69.160",
-                "device_fingerprint": "fp-p1",
-                "ip_location": {"lat": -33.87, "lon": 151.21},
-            }
-            decisions += decide(aws, tenant, login)
+        street = {"country": "AU", "line1": "1 George St", "postal_code": "2000"}
+        decisions = decide(aws, tenant, login_from_sydney("p1", 0, street), login_from_sydney("p1", 1))
         assert not any("location_far_from_address" in reason_codes(d) for d in decisions), decisions
         # a profile change of before the move, repeating London, received late: the move stands
-        late = sample("account.updated", id="late-1", occurred_at="2026-11-02T09:00:00Z")
-        late.update(activity="profile_update")
-        late["partner"] = {"id": "p1", "address": {"country": "GB", "city": "London"}}
-        late["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-p1"}
-        login = sample("account.updated", id="login-9", occurred_at="2026-11-05T09:00:00Z")
-        login.update(activity="login")
-        login["partner"] = {"id": "p1"}
-        login["session"] = {
-            "ip": "81.2.69.160",
-            "device_fingerprint": "fp-p1",
-            "ip_location": {"lat": -33.87, "lon": 151.21},
-        }
-        _, after = decide(aws, tenant, late, login)
+        late = login_from_sydney("p1", 9, {"country": "GB", "city": "London"}, at="2026-11-02T09:00:00Z")
+        _, after = decide(aws, tenant, late, login_from_sydney("p1", 5))
         assert "location_far_from_address" not in reason_codes(after), after
 
     @pytest.mark.parametrize("changes_received", ["in order", "the later first"])
@@ -971,21 +967,13 @@ class TestDetectionOnDynamoDB:
         # judged against the last change alone (11:00), the 10:00 reward came before it: nothing
         # flagged and the 900 USD stayed payable to the details set at 09:00
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
-        changes = []
-        for n, (hour, account) in enumerate(((9, "GB99BANKA0000000000"), (11, "GB99BANKB0000000000"))):
-            change = sample(
-                "account.updated",
-                id=f"payout-{n}",
-                occurred_at=f"2026-11-02T{hour:02d}:00:00Z",
-                activity="payout_update",
-            )
-            change["partner"] = {"id": "p1", "payout_account": account}
-            changes.append(change)
+        changes = [
+            payout_update("p1", 0, 9, "GB99BANKA0000000000"),
+            payout_update("p1", 1, 11, "GB99BANKB0000000000"),
+        ]
         if changes_received != "in order":
             changes.reverse()
-        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T10:00:00Z")
-        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
-        *_, rewarded = decide(aws, tenant, *changes, bonus)
+        *_, rewarded = decide(aws, tenant, *changes, reward_of("p1", "bonus-1", "2026-11-02T10:00:00Z"))
         detail = {r["code"]: r["detail"] for r in rewarded["reasons"]}.get("unusual_activity")
         assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", rewarded
         assert rewarded["action"] == "flag"
@@ -998,17 +986,7 @@ class TestDetectionOnDynamoDB:
         from functions.shared.storage import keys
 
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
-        changes = []
-        for n, (hour, account) in enumerate(((9, "GB99BANKA0000000000"), (11, "GB99BANKB0000000000"))):
-            change = sample(
-                "account.updated",
-                id=f"payout-{n}",
-                occurred_at=f"2026-11-02T{hour:02d}:00:00Z",
-                activity="payout_update",
-            )
-            change["partner"] = {"id": "p1", "payout_account": account}
-            changes.append(change)
-        decide(aws, tenant, changes[0])
+        decide(aws, tenant, payout_update("p1", 0, 9, "GB99BANKA0000000000"))
         boto3.client("dynamodb").update_item(
             TableName=aws.settings.table_name,
             Key={
@@ -1017,9 +995,11 @@ class TestDetectionOnDynamoDB:
             },
             UpdateExpression="REMOVE pcs",
         )
-        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T10:00:00Z")
-        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
-        *_, rewarded = decide(aws, tenant, changes[1], bonus)
+        second, bonus = (
+            payout_update("p1", 1, 11, "GB99BANKB0000000000"),
+            reward_of("p1", "bonus-1", "2026-11-02T10:00:00Z"),
+        )
+        *_, rewarded = decide(aws, tenant, second, bonus)
         assert rewarded["action"] == "flag", rewarded
 
     def test_a_backdated_payout_change_reads_only_the_window_after_it(self, aws, tenant, monkeypatch):
@@ -1029,9 +1009,7 @@ class TestDetectionOnDynamoDB:
 
         decide(aws, tenant, signup("p1", at="2026-01-01T08:00:00Z"))
         for n in range(12):
-            small = sample("reward.created", id=f"small-{n}", occurred_at=f"2026-03-{n + 1:02d}T10:00:00Z")
-            small["reward"] = {"id": f"r-small-{n}", "partner_id": "p1", "amount": "5.00", "currency": "USD"}
-            decide(aws, tenant, small)
+            decide(aws, tenant, reward_of("p1", f"small-{n}", f"2026-03-{n + 1:02d}T10:00:00Z", "5.00"))
         read: list[int] = []
         real = PartnersDynamo.subject_rewards
 
@@ -1041,21 +1019,12 @@ class TestDetectionOnDynamoDB:
             return found
 
         monkeypatch.setattr(PartnersDynamo, "subject_rewards", counted)
-        change = sample(
-            "account.updated", id="payout-1", occurred_at="2026-02-01T09:00:00Z", activity="payout_update"
-        )
-        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
-        [decision] = decide(aws, tenant, change)
+        [decision] = decide(aws, tenant, payout_update("p1", 1, 9, day="2026-02-01"))
         assert read == [0] and decision["action"] == "allow", (read, decision)
 
     def test_new_payout_details_after_a_large_reward_of_before_them_flag_nothing(self, aws, tenant):
         # the reward came first in time too: its money was not sent to the new details by the change
         decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
-        bonus = sample("reward.created", id="bonus-1", occurred_at="2026-11-02T08:00:00Z")
-        bonus["reward"] = {"id": "r-big", "partner_id": "p1", "amount": "900.00", "currency": "USD"}
-        change = sample(
-            "account.updated", id="payout-1", occurred_at="2026-11-02T09:00:00Z", activity="payout_update"
-        )
-        change["partner"] = {"id": "p1", "payout_account": "GB99NEWBANK00000000"}
+        bonus, change = reward_of("p1", "bonus-1", "2026-11-02T08:00:00Z"), payout_update("p1", 1, 9)
         _, changed = decide(aws, tenant, bonus, change)
         assert "unusual_activity" not in reason_codes(changed) and changed["action"] == "allow"
