@@ -141,7 +141,7 @@ class LocalApiGateway:
             return to_response(problems.proxy_response(404, problems.problem(404, f"no route GET {path}")))
         relative = path.lstrip("/").replace("\x00", "") or "index.html"  # no file is named with a NUL
         target = (self.web_root / relative).resolve()
-        if not target.is_relative_to(self.web_root) or not target.is_file():  # `web/dist2` is not in `web/dist`
+        if not target.is_relative_to(self.web_root) or not target.is_file():  # `dist2` is not in `dist`
             target = self.web_root / "index.html"  # the console's own router handles the path
         if not target.is_file():
             return to_response(problems.proxy_response(404, problems.problem(404, f"no route GET {path}")))
