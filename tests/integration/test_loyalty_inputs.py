@@ -330,7 +330,7 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds(loyalty, act
 
 
 @pytest.mark.parametrize("date_range", ["week_to_date", "lifetime"])
-def test_the_view_shows_the_figure_a_workflow_fired_on_for_an_action_dated_past_midnight(
+def test_the_view_counts_an_action_dated_past_midnight_in_the_items_it_shares_with_today(
     loyalty, clock, bus, date_range
 ):
     # an earn dated Thursday 00:01 at Wednesday 23:57 is in this week's item and the lifetime, which

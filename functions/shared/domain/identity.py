@@ -390,8 +390,9 @@ def searchable_name(text: str) -> str:
     space inside a name does not hide it from a search for the name), then its Latin letters that
     no accent makes, which `normalize_name` keeps, in those a keyboard without them types
     (`anyascii`: `Łukasz Wałęsa` is `lukasz walesa`, `Søren` `soren`, `Đorđe` `dorde`, `Straße`
-    `strasse`). Letters of other scripts stay as they are: spelled in Latin syllables, `李` (`li`)
-    found `Alice` and `安` (`an`) `Anna`. Punctuation alone is kept as typed, case folded."""
+    `strasse`). Letters of other scripts are not spelled in Latin (as `li`, `李` found `Alice`),
+    though those that only look Latin are read as the Latin ones (`normalize_name`). Punctuation
+    alone is kept as typed, case folded."""
     shown = _shown(text)
     read = normalize_name(shown)
     if not read:
