@@ -425,13 +425,14 @@ class PartnersDynamo(DynamoBase):
         m = self._m
         index = m.indexes["partner_rewards" if subject_type == "partner" else "customer_rewards"]
         # a reward's key is its creation time then `#<id>`: `~` sorts after every one of `until`
-        last = keys.timestamp(until) + "~" if until else None
-        if since and last:
-            condition = m.base.created_sk.between(keys.timestamp(since), last)
-        elif since or last:
-            condition = m.base.created_sk >= keys.timestamp(since) if since else m.base.created_sk <= last
-        else:
-            condition = None
+        first, last = keys.timestamp(since) if since else None, keys.timestamp(until) + "~" if until else None
+        condition = None
+        if first and last:
+            condition = m.base.created_sk.between(first, last)
+        elif first:
+            condition = m.base.created_sk >= first
+        elif last:
+            condition = m.base.created_sk <= last
         try:
             items = index.query(keys.subject_pk(program_id, subject_type, subject_id), condition)
             return [_reward(i) for i in items]
