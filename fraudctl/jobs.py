@@ -41,8 +41,10 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         from local_system.provision import QUEUE_NAME, WORKFLOW_QUEUE_NAME
 
-        queues = {"outbox-relay": ("SCORING_QUEUE_URL", QUEUE_NAME)}
-        queues["loyalty-workflow-relay"] = ("LOYALTY_WORKFLOW_QUEUE_URL", WORKFLOW_QUEUE_NAME)
+        queues = {
+            "outbox-relay": ("SCORING_QUEUE_URL", QUEUE_NAME),
+            "loyalty-workflow-relay": ("LOYALTY_WORKFLOW_QUEUE_URL", WORKFLOW_QUEUE_NAME),
+        }
         if job in queues:  # the queue the job sends to, as the local system made it
             variable, name = queues[job]
             os.environ.setdefault(variable, f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/{name}")
