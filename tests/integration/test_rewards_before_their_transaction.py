@@ -30,6 +30,13 @@ def _partners(tenant) -> None:
     send(tenant, signup("p2", email="bea@example.com", ip="81.2.69.32"))
 
 
+def _claim(store, program: str, transaction_id: str):
+    """A transaction's claim as scoring reads it: (the event that recorded it, its customer, the
+    rewards waiting on it)."""
+    read = store.scoring_snapshot(program, ("customer", "any"), None, [], [], [], None, None, transaction_id)
+    return read.transaction_event, read.transaction_customer, read.transaction_waiting
+
+
 def _early_reward(tenant, reward_id: str, transaction_id: str, partner_id: str = "p2") -> dict:
     """An API reward naming only `transaction_id`, dated before it."""
     event = sample("reward.created", id=f"evt-{reward_id}", occurred_at="2026-11-03T08:00:00Z")
@@ -153,14 +160,7 @@ def test_two_rewards_waiting_on_one_transaction_are_both_tied_listed_and_held_by
     assert tied == {"r-a": "new", "r-b": "new", bought["reward"]["id"]: "pending"}
     customer = store.scoring_snapshot(program, ("customer", "cz"), None, [], [], [])
     assert {"r-a", "r-b"} <= {listed_id(text) for text in customer.holdables.entries}
-    claim = store.scoring_snapshot(
-        program, ("customer", "cz"), None, [], [], [], None, None, bought["transaction"]["id"]
-    )
-    assert (claim.transaction_event, claim.transaction_customer, claim.transaction_waiting) == (
-        bought["id"],
-        "cz",
-        frozenset(),
-    )
+    assert _claim(store, program, bought["transaction"]["id"]) == (bought["id"], "cz", frozenset())
 
     flagged = send(tenant, purchase("cz", "p-h", email="host.h@example.com", at="2026-11-04T10:00:00Z"))
     drain(stores.aws)
@@ -187,19 +187,12 @@ def test_a_reward_waiting_for_a_transaction_that_never_comes_changes_nothing_els
     partner = store.scoring_snapshot(program, ("partner", "p-h"), None, [], [], [])
     assert "r-w" in {listed_id(text) for text in partner.holdables.entries}
     # it waits on the transaction's claim, which no event recorded
-    claim = store.scoring_snapshot(program, ("partner", "p-h"), None, [], [], [], None, None, "t-never")
-    assert (claim.transaction_event, claim.transaction_customer) == (None, None)
-    assert {listed_id(text) for text in claim.transaction_waiting} == {"r-w"}
+    recorded_by, its_customer, waiting = _claim(store, program, "t-never")
+    assert (recorded_by, its_customer) == (None, None)
+    assert {listed_id(text) for text in waiting} == {"r-w"}
     # the other transaction is recorded and tied as ever, and ties nothing of it
     assert {r.reward_id for r in store.subject_rewards(program, "customer", "cz")} == {other["reward"]["id"]}
-    mine = store.scoring_snapshot(
-        program, ("customer", "cz"), None, [], [], [], None, None, other["transaction"]["id"]
-    )
-    assert (mine.transaction_event, mine.transaction_customer, mine.transaction_waiting) == (
-        other["id"],
-        "cz",
-        frozenset(),
-    )
+    assert _claim(store, program, other["transaction"]["id"]) == (other["id"], "cz", frozenset())
 
 
 def test_a_transaction_delivered_again_ties_and_holds_its_waiting_reward_once(env):
