@@ -53,7 +53,8 @@ def openapi_document() -> str:
     return json.dumps(document)
 
 
-PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+SCHEMA_REF_PREFIX = "#/components/schemas/"
+PROBLEM_REF = {"$ref": f"{SCHEMA_REF_PREFIX}Problem"}
 PROBLEM_SCHEMA = {
     "title": "Problem",
     "description": "An RFC 9457 problem document; `errors` names each bad field of a 422",
@@ -126,9 +127,33 @@ def describe_answers(document: dict[str, Any]) -> None:
                         minLength=1, maxLength=IDENTIFIER_MAX, pattern=IDENTIFIER_PATTERN
                     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
     schemas["Problem"] = PROBLEM_SCHEMA
+    # Powertools' own error schemas (`HTTPValidationError`, `ResponseValidationError`) answer no
+    # operation here once each error is a problem: only what an operation reaches stays, so no
+    # component is left pointing at one taken out (`ValidationError` was, and the document failed
+    # every OpenAPI validator)
+    reached = _reached(document["paths"], schemas)
+    for name in set(schemas) - reached:
+        del schemas[name]
+
+
+def _reached(start: Any, schemas: dict[str, Any]) -> set[str]:
+    """The component schemas `start` refers to, and those they refer to in turn."""
+    reached: set[str] = set()
+    pending = [start]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+                name = ref.removeprefix(SCHEMA_REF_PREFIX)
+                if name not in reached:
+                    reached.add(name)
+                    pending.append(schemas.get(name))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return reached
 
 
 app = api.build_resolver()
