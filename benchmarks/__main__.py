@@ -85,7 +85,19 @@ GOALS = (
         lambda v: v <= 12,
         "{:.1f}",
     ),
+    Goal(
+        "wcu_per_allowed_signup",
+        "the same, a sign-up not flagged (mean: the bench's window flags about half of them)",
+        lambda v: f"{v:.1f} WCU",
+        "<= 12 WCU",
+        lambda v: v <= 12,
+        "{:.1f}",
+    ),
 )
+
+
+# the one-line form names five figures; these are shown in the table only
+ONE_LINE_LEAVES_OUT = ("engine_p99_ms", "cold_start_worst_instructions", "wcu_per_allowed_signup")
 
 
 def summary(figures: dict[str, float]) -> list[str]:
@@ -100,7 +112,7 @@ def summary(figures: dict[str, float]) -> list[str]:
         " ".join(
             f"{goal.name}={goal.plain.format(figures[goal.name])}"
             for goal in GOALS
-            if goal.name in figures and goal.name not in ("engine_p99_ms", "cold_start_worst_instructions")
+            if goal.name in figures and goal.name not in ONE_LINE_LEAVES_OUT
         )
     )
     return lines
