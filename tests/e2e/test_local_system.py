@@ -47,6 +47,24 @@ def test_errors_are_problem_documents_over_http(local_system):
     assert answer.json()["status"] == 401
 
 
+@pytest.mark.parametrize("query", ["q=Ada%C3", "status=%FF", "q=%E2%82"])
+def test_a_query_that_is_not_utf8_is_refused_as_documented_over_http(local_system, query):
+    """Werkzeug kept a percent-escape that is not UTF-8 as its literal text: `q=Ada%C3` searched
+    for `Ada%C3` (200, nothing found) and `status=%FF` was an unknown status (422), where every
+    operation documents a 400."""
+    fraud = local_system.session("fraud")
+    path = "/v1/rewards" if query.startswith("status") else "/v1/cases"
+
+    answer = fraud.get(f"{local_system.api_url}{path}?{query}", timeout=10)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "UTF-8" in answer.json()["detail"]
+    # a query in UTF-8, escaped or sent as it is, still reads as the text it is
+    for search in ("q=%C5%81ukasz", "q=Łukasz"):
+        assert fraud.get(f"{local_system.api_url}/v1/cases?{search}", timeout=10).status_code == 200
+
+
 def test_openapi_document_is_public(local_system):
     answer = requests.get(f"{local_system.api_url}/v1/openapi.json", timeout=10)
 
