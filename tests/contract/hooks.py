@@ -6,6 +6,9 @@ requests Schemathesis means to be valid (positive cases only; negative cases go 
 - A campaign bonus names a campaign that exists: the run creates `FUZZ_CAMPAIGN` first.
 - A campaign ends after it starts.
 - `timeout_ms` comes with `wait=decision` (parameters cannot depend on each other in OpenAPI 3).
+- A time is not before 2000-01-01 in UTC: the pattern admits 1999-12-31 written west of UTC, since
+  some of those are instants of 2000 (`23:30:00-01:00`), but not which; such a time in any field
+  (`replaces`, one campaign bound) is made a recent one, a lone `ends_at` a far one.
 - A webhook's URL is one it may call (SPEC 6: resolved, public or the local receiver's loopback):
   the local system's closed discard port, so a fuzzed webhook costs a refused connection.
 """
@@ -23,6 +26,7 @@ from functions.shared.inputs import MAX_AMOUNT, decimal_places
 
 FUZZ_CAMPAIGN = "fuzz-campaign"
 FUZZ_WEBHOOK_URL = "http://127.0.0.1:9/fuzz"  # the discard port: nothing listens, nothing waits
+LAST_DAY_BEFORE_2000 = "1999-12-31"
 
 
 def _recent(seed: Any) -> str:
@@ -60,6 +64,14 @@ def _campaign(body: dict[str, Any]) -> None:
         body["starts_at"], body["ends_at"] = _recent(starts), "2999-12-31T23:59:59Z"
 
 
+def _in_2000(body: dict[str, Any]) -> None:
+    for name, value in body.items():
+        if isinstance(value, dict):
+            _in_2000(value)
+        elif isinstance(value, str) and value.startswith(LAST_DAY_BEFORE_2000):
+            body[name] = "2999-12-31T23:59:59Z" if name == "ends_at" else _recent(value)
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     meta = case.meta
@@ -68,6 +80,7 @@ def map_case(context: Any, case: Any) -> Any:
         case.query.setdefault("wait", "decision")  # every phase: the examples' default timeout_ms too
     if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case
+    _in_2000(case.body)
     if route == ("POST", "/v1/events"):
         _event(case.body)
     elif route in (("POST", "/v1/loyalty/earn"), ("POST", "/v1/loyalty/spend")):
