@@ -78,6 +78,9 @@ from functions.shared.storage.port import ScoringPort
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
+# the rewards a payout change before them makes suspect: those still to be paid, and those on hold
+# (under a flagged customer's case, the partner's money all the same)
+PAYOUT_EVIDENCE = (*holdables.HOLDABLE, "on_hold")
 
 
 @dataclass
@@ -448,14 +451,16 @@ class Engine:
     def rewards_after_payout_change(
         self, program_id: str, plan: Plan, snapshot: Snapshot, at: datetime
     ) -> list[Reward]:
-        """The partner's holdable rewards created in the window after its payout change (`at`):
-        from its list, read with its profile, or from the index when the list cannot tell (the
-        bounded fallback: one query, of that window alone, however long the partner's history)."""
+        """The partner's rewards created in the window after its payout change (`at`), holdable or
+        on hold: from its list, read with its profile, or from the index when the list cannot tell
+        (the bounded fallback: one query, of that window alone, however long the partner's
+        history). One a flagged customer's case holds is marked on the list, not listed
+        (`scoring_plan.held_elsewhere`): the index shows it, and it is still the partner's money."""
         until = at + timedelta(hours=weights.PAYOUT_CHANGE_WINDOW_HOURS)
         listed = holdables.candidates(snapshot.holdables, program_id, at)
         if listed is None:
             listed = self.repository.subject_rewards(program_id, *plan.subject, at, until)
-        return [r for r in listed if r.created_at <= until and r.status in holdables.HOLDABLE]
+        return [r for r in listed if r.created_at <= until and r.status in PAYOUT_EVIDENCE]
 
     def location(self, ip: str, ip_location: Any, address: Any) -> list[signals.Reason]:
         """location_far_from_address with what is known: coordinates the event carries first, else

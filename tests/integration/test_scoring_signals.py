@@ -927,6 +927,27 @@ class TestDetectionOnDynamoDB:
         )
         assert {r["id"]: r["status"] for r in held.body["items"]}["r-bonus-1"] == "on_hold"
 
+    @pytest.mark.parametrize("held", ["at arrival", "by the customer's later flag"])
+    def test_payout_details_received_after_a_large_reward_a_flagged_customers_case_holds_flag_the_partner(
+        self, aws, tenant, held
+    ):
+        # the reward, on hold under its customer's case, was in no list of the partner's holdable
+        # rewards: the change found nothing, the partner stayed payable, and the reward went back to
+        # `pending` for it once the customer's dispute was approved (SPEC 4: out of order)
+        decide(aws, tenant, signup("p1", email="frank.fraud@example.com", at="2026-10-01T08:00:00Z"))
+        self_referral = purchase("c1", "p1", email="frank.fraud@example.com", at="2026-11-02T08:00:00Z")
+        bonus = reward_of("p1", "bonus-1", "2026-11-02T12:00:00Z")
+        bonus["reward"]["customer_id"] = "c1"
+        events = [self_referral, bonus] if held == "at arrival" else [bonus, self_referral]
+        *_, changed = decide(aws, tenant, *events, payout_update("p1", 1, 11))
+        rewards = call(
+            "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"partner_id": "p1"})
+        )
+        assert {r["id"]: r["status"] for r in rewards.body["items"]}["r-bonus-1"] == "on_hold"
+        detail = {r["code"]: r["detail"] for r in changed["reasons"]}.get("unusual_activity")
+        assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", changed
+        assert changed["action"] == "flag"
+
     @pytest.mark.parametrize(
         "address",
         [

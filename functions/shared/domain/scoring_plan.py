@@ -455,6 +455,16 @@ def _change_case(
     step.add(UpdateCase(program_id, case_id, changes=changes, reasons=reasons))
 
 
+def held_elsewhere(rewards: list[Reward], partner_case: str | None) -> list[Reward]:
+    """Of a partner's rewards on hold, those another subject's case holds (a flagged customer's):
+    its list marks them (`holdables.change`'s `unknown`). A payout change received after such a
+    reward, its money, then asks the index and sees it; listed nowhere, it was never seen, and the
+    reward went back to `pending` for the partner once the customer's case was approved. Those its
+    own case holds are no news to a partner flagged already, and would only send its later flags to
+    the index."""
+    return [r for r in rewards if r.status == "on_hold" and r.case_id != partner_case]
+
+
 @dataclass(frozen=True)
 class ListsRead:
     """The lists of holdable rewards scoring read (`holdables`): the subject's and the referring
@@ -486,7 +496,11 @@ def _list_holdables(
     the referring partner (its arrival), and on others when the step has room (else their stale
     entries are found out by the next flag, which then asks the index)."""
     arriving = [reward] if reward is not None and reward.status in HOLDABLE else []
-    if not (arriving or held or held_later or lists.found or tied or unsure):
+    # a reward on hold at arrival (a flagged customer's case holds it) is no holdable one of its
+    # partner's, but still its money: the partner's list marks it where another subject's case holds
+    # it, so a payout change received later asks the index and sees it (`held_elsewhere`)
+    on_hold = [reward] if reward is not None and reward.status == "on_hold" else []
+    if not (arriving or on_hold or held or held_later or lists.found or tied or unsure):
         return  # nothing becomes holdable or leaves: no list changes (most events)
     mine = [
         r for r in arriving if (r.partner_id if profile.type == "partner" else r.customer_id) == profile.id
@@ -496,7 +510,11 @@ def _list_holdables(
         arriving=mine,
         leaving=held + held_later,
         # held by the steps after this one (should they stop, the mark says so), and tied ones unsure
-        unknown=[*held_later, *unsure],
+        unknown=[
+            *held_later,
+            *unsure,
+            *(held_elsewhere(on_hold, profile.flag_case_id) if profile.type == "partner" else []),
+        ],
         found=subject_rewards if lists.found else None,
         found_since=lists.found_since,
     )
@@ -507,12 +525,18 @@ def _list_holdables(
             core.writes[n] = evolve(write, listed=own)
         elif isinstance(write, PartnerArrival):
             written.add(("partner", write.partner_id))
+            theirs = [r for r in held if r.partner_id == write.partner_id]
+            arrived = [r for r in on_hold if r.partner_id == write.partner_id]
             change = holdables.change(
                 lists.partner,
                 arriving=[r for r in arriving if r.partner_id == write.partner_id]
                 if profile.type == "customer"
                 else [],
-                leaving=[r for r in held if r.partner_id == write.partner_id],
+                leaving=theirs,
+                # a customer's rewards held under its case, now or at arrival, are marked there
+                unknown=[*theirs, *held_elsewhere(arrived, write.expect_flag_case)]
+                if profile.type == "customer"
+                else [],
             )
             if change:
                 core.writes[n] = evolve(write, listed=change)
@@ -524,12 +548,16 @@ def _list_holdables(
                     if lists.customer is not None
                     else holdables.EVERYTHING_UNLISTED
                 )
+    must = {key for key, change in others.items() if change}  # a holdable arrival: never left out
     for r in held:  # the other side of each reward held: its entry taken out there too
         other = ("customer", r.customer_id or "") if profile.type == "partner" else ("partner", r.partner_id)
         if other[1] and other not in written:
             gone = others.get(other, ListChange())
-            others[other] = replace(gone, remove=gone.remove | {r.reward_id})
+            # a partner's money held under the customer's case: marked there (`held_elsewhere`)
+            marked = frozenset({holdables.micros(r.created_at)}) if other[0] == "partner" else frozenset()
+            others[other] = replace(
+                gone, remove=gone.remove | {r.reward_id}, unlisted_add=gone.unlisted_add | marked
+            )
     for (kind, subject_id), change in sorted(others.items()):
-        must = bool(change.unlisted_add or change.add)  # a holdable arrival: never left out
-        if must or len(core) < MAX_STEP_ITEMS:
+        if (kind, subject_id) in must or len(core) < MAX_STEP_ITEMS:
             core.add(ListRewards(profile.program_id, kind, subject_id, change))
