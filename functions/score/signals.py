@@ -495,19 +495,36 @@ def account_burst(activity: str, changes: int) -> list[Reason]:
     ]
 
 
+PAYOUT_SOON = timedelta(hours=1)
+_PAYOUT_SOON_AFTER_SIGNUP = Reason(
+    "unusual_activity",
+    "payout details changed within an hour of sign-up",
+    "payout_soon_after_signup",  # weak: onboarding asks for them too
+)
+
+
 def payout_before_rewards(changed: bool, subject: Subject | None, at: datetime) -> list[Reason]:
     """Payout details changed (`changed`: `profiles.payout_changed`) within an hour of sign-up: the
     pattern of accounts opened to cash out."""
     if not changed or subject is None or subject.signup_at is None:
         return []
-    if timedelta(0) <= at - subject.signup_at <= timedelta(hours=1):
-        return [
-            Reason(
-                "unusual_activity",
-                "payout details changed within an hour of sign-up",
-                "payout_soon_after_signup",  # weak: onboarding asks for them too
-            )
-        ]
+    if timedelta(0) <= at - subject.signup_at <= PAYOUT_SOON:
+        return [_PAYOUT_SOON_AFTER_SIGNUP]
+    return []
+
+
+def payout_changed_after_signup(subject: Subject | None, signed_up: datetime) -> list[Reason]:
+    """The same pattern seen from a sign-up received after the payout change that followed it
+    within the hour (SPEC 4: events arrive out of order; parallel senders reorder two events minutes
+    apart): the change, judged with no sign-up on file, could not tell it. A sign-up after another
+    one leaves it to the change, which was judged against the first."""
+    if subject is None or subject.signup_at is not None:
+        return []
+    changes = [datetime.fromisoformat(text) for text in subject.payout_changes]
+    if subject.last_payout_change_at is not None:
+        changes.append(subject.last_payout_change_at)
+    if any(timedelta(0) <= changed - signed_up <= PAYOUT_SOON for changed in changes):
+        return [_PAYOUT_SOON_AFTER_SIGNUP]
     return []
 
 

@@ -282,6 +282,35 @@ def test_payout_details_on_a_login_before_the_partner_is_on_file_are_no_payout_c
     assert partner.last_payout_change_at is None
 
 
+@pytest.mark.parametrize("minutes_after,flagged", [(10, True), (59, True), (61, False)])
+def test_a_payout_change_received_before_the_sign_up_it_followed_within_the_hour_is_judged_there(
+    minutes_after: int, flagged: bool
+):
+    # a partner signing up through a hosting network abroad, then setting payout details: received in
+    # time order the change flagged (70); the other way round (parallel senders) the change knew no
+    # sign-up, the sign-up no change, and the partner's commissions stayed payable
+    engine = make_engine()
+    change = account(
+        "p-quick",
+        "payout_update",
+        f"2026-11-02T{9 + minutes_after // 60:02d}:{minutes_after % 60:02d}:00Z",
+        AWS,
+        "fp-q",
+    )
+    assert score(engine, change)["action"] == "allow"
+    decision = score(engine, signup("p-quick", at="2026-11-02T09:00:00Z", ip=AWS, device="fp-q"))
+    assert ("payout details changed within an hour of sign-up" in str(decision)) is flagged, decision
+    assert decision["action"] == ("flag" if flagged else "allow"), decision
+
+
+def test_a_second_sign_up_leaves_the_payout_change_to_be_judged_against_the_first():
+    engine = make_engine()  # the change after the first sign-up was judged then, against it
+    score(engine, signup("p-twice", at="2026-11-02T09:00:00Z", ip=HOME_IP))
+    score(engine, account("p-twice", "payout_update", "2026-11-03T09:10:00Z", HOME_IP, "fp-p-twice"))
+    again = score(engine, signup("p-twice", at="2026-11-03T09:00:00Z", ip=HOME_IP))
+    assert "payout details changed" not in str(again), again
+
+
 def test_a_late_login_carrying_the_payout_details_of_its_day_is_no_payout_change():
     engine = make_engine()  # an integration that sends the whole partner on every change
     established(engine, "p-whole")
