@@ -54,9 +54,12 @@ def stage_console() -> Path:
     return staged
 
 
+CDK_JSON = INFRA / "cdk.json"
+
+
 def feature_flags() -> dict[str, Any]:
     """The context of cdk.json, so a synth outside the CDK CLI behaves the same as `cdk synth`."""
-    return json.loads((INFRA / "cdk.json").read_text())["context"]
+    return json.loads(CDK_JSON.read_text())["context"]
 
 
 def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None) -> App:
@@ -71,15 +74,15 @@ OPTIONS = ("stackName", "alarmTopicArn", "rateLimitPerKey", "domainName", "certi
 
 def misspelt_options(app: App) -> None:
     """A context key that is no option but nearly one (`alarmTopicARN`, `ratelimitPerKey`,
-    `stackNmae`) stops the synth naming the option: the CDK would ignore it, and the stack deploys
-    without what the operator meant to give. Left alone: the CDK's own keys (feature flags
-    `@aws-cdk/...`, `aws:cdk:...`, lookups cached as `name:account=...`), cdk.json's, and any other
-    key that resembles no option."""
+    `stackNmae`) stops the synth naming the option, whether given with `-c` or in cdk.json's
+    `context`: the CDK would ignore it, and the stack deploys without what the operator meant to
+    give. Left alone: the CDK's own keys (feature flags `@aws-cdk/...`, `aws:cdk:...`, lookups cached
+    as `name:account=...`), by their form wherever they are written, and any other key that
+    resembles no option."""
     given = app.node.get_all_context()
-    ours = set(feature_flags())
     by_folded = {option.lower(): option for option in OPTIONS}
     for key in sorted(str(k) for k in given):
-        if key in OPTIONS or key in ours or key.startswith("@") or ":" in key:
+        if key in OPTIONS or key.startswith("@") or ":" in key:
             continue
         close = difflib.get_close_matches(key.lower(), by_folded, n=1, cutoff=0.8)
         if close:

@@ -233,6 +233,24 @@ def test_a_misspelt_option_stops_the_synth_naming_the_option(key: str, meant: st
         synth.add_stack(app, lambda_asset=Path("/nonexistent"), console_assets=Path("/nonexistent"))
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"), [("ratelimitPerKey", "rateLimitPerKey"), ("alarmTopicARN", "alarmTopicArn")]
+)
+def test_a_misspelt_option_in_cdk_json_stops_the_synth_too(
+    key: str, meant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: options may be added to `context` in infra/cdk.json instead of given with -c; a slip
+    # there was taken for one of cdk.json's own keys, and the stack deployed with the default limit
+    cdk_json = json.loads(synth.CDK_JSON.read_text())
+    cdk_json["context"][key] = "500"
+    (tmp_path / "cdk.json").write_text(json.dumps(cdk_json))
+    monkeypatch.setattr(synth, "CDK_JSON", tmp_path / "cdk.json")
+    for given in ({}, {meant: "500"}):  # alone, and beside the option rightly spelt on the command line
+        app = synth.new_app(context=given)
+        with pytest.raises(SystemExit, match=f"no deploy option '{key}': did you mean {meant}\\?"):
+            synth.add_stack(app, lambda_asset=Path("/nonexistent"), console_assets=Path("/nonexistent"))
+
+
 def test_the_cdks_own_context_and_other_keys_are_no_misspelt_option() -> None:
     app = synth.new_app(
         context={  # cdk.json's feature flags come with new_app
