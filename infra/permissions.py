@@ -339,6 +339,12 @@ def other_items_condition() -> dict[str, dict[str, list[str]]]:
     return {"ForAllValues:StringNotLike": {"dynamodb:LeadingKeys": [API_KEY_ITEMS]}}
 
 
+def network_pepper_readers() -> tuple[str, ...]:
+    """The functions granted secretsmanager:GetSecretValue on the network pepper, as the secret's
+    acknowledged findings name them (infra/capabilities/network.py)."""
+    return tuple(name for name, access in ACCESS.items() if access.read_network_pepper)
+
+
 def access_of(function: str) -> Access:
     try:
         return ACCESS[function]

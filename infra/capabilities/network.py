@@ -12,7 +12,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra import constants
+from infra import constants, permissions
 from infra.capabilities.nag import acknowledge
 
 
@@ -33,17 +33,19 @@ class NetworkPepper(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # the same list the roles' grants come from, so the reasons cannot name other readers
+        readers = f"(functions: {', '.join(permissions.network_pepper_readers())})"
         acknowledge(
             self.secret,
             "AwsSolutions-SMG4",
             "Not rotated, on purpose: it keys the hashes of every stored network link (SPEC 5.3), so a "
             "new value would cut every link between programs. It is generated, never leaves Secrets "
-            "Manager but for the three functions allowed to read it, and is retained with the table.",
+            f"Manager but for the functions allowed to read it {readers}, and is retained with the table.",
         )
         acknowledge(
             self.secret,
             "CKV_AWS_149",
-            "Encrypted with Secrets Manager's own key (aws/secretsmanager); only the three functions "
-            "whose roles name this secret may read it. A customer managed key would add a key policy "
-            "to keep in step with those roles, and losing it would lose every network link.",
+            "Encrypted with Secrets Manager's own key (aws/secretsmanager); only the functions whose "
+            f"roles name this secret may read it {readers}. A customer managed key would add a key "
+            "policy to keep in step with those roles, and losing it would lose every network link.",
         )

@@ -6,6 +6,7 @@ own needs (its log group, X-Ray, a scheduled function's dead-letter queue), and 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -281,6 +282,32 @@ def test_only_the_functions_that_hash_network_keys_read_the_pepper(template: cfn
     # scoring (and ingest's synchronous decision), removals, the dispute cycle, the sweep (finishing
     # a flag's marks)
     assert readers == {"score", "ingest", "cases", "dispute_cycle", "hold_sweep"}
+
+
+def test_the_peppers_acknowledgments_name_exactly_the_functions_that_may_read_it(
+    template: cfn.Template,
+) -> None:
+    # a reviewer read "only the three functions" while five roles could read it: the reasons given
+    # for leaving it unrotated and on Secrets Manager's own key must name who actually reads it
+    secret, resource = template.only("AWS::SecretsManager::Secret")
+    readers = {
+        spec.name
+        for spec in constants.ALL_FUNCTIONS
+        if cfn.Grant("secretsmanager:GetSecretValue", f"<{secret}>") in template.grants(_role(template, spec))
+    }
+    metadata = resource["Metadata"]
+    reasons = {
+        **{rule["id"]: rule["reason"] for rule in metadata["cdk_nag"]["rules_to_suppress"]},
+        **{skip["id"]: skip["comment"] for skip in metadata["checkov"]["skip"]},
+    }
+    for rule in ("AwsSolutions-SMG4", "CKV_AWS_149"):
+        named = re.findall(r"\(functions: ([a-z_, ]+)\)", reasons[rule])
+        assert len(named) == 1, reasons[rule]
+        assert set(named[0].split(", ")) == readers, rule
+    # and no count of them that could go stale
+    assert not re.search(
+        r"\b(one|two|three|four|five|six|seven|[0-9]+) functions\b", " ".join(reasons.values())
+    )
 
 
 def test_every_function_folder_that_hashes_network_keys_has_a_reader_of_the_pepper() -> None:
