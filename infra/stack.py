@@ -138,5 +138,11 @@ class FraudManagementStack(Stack):
             value=program_secrets.key.key_arn,
             description="PROGRAM_SECRETS_KMS_KEY_ID for fraudctl, which seals programs' signing secrets",
         )
+        CfnOutput(
+            self,
+            "WebhooksSecretsKeyArn",
+            value=webhooks.key.key_arn,
+            description="The KMS key sealing webhooks' signing secrets (retained with the table)",
+        )
         for name, function in self.functions.items():
             CfnOutput(self, f"{pascal_case(name)}FunctionName", value=function.function_name)

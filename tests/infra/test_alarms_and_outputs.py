@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from aws_cdk import App, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -16,6 +17,8 @@ from aws_cdk.assertions import Template
 from infra import constants
 from infra.capabilities.alarms import Alarms
 from tests.infra import cfn
+
+ROOT = Path(__file__).parents[2]
 
 
 def _alarms(template: cfn.Template) -> list[dict]:
@@ -126,6 +129,8 @@ def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None
     assert outputs["NetworkPepperSecretArn"] == f"<{secret}>"
     program_secrets_key, _ = template.only("AWS::KMS::Key", **cfn.PROGRAM_SECRETS_KEY)
     assert outputs["ProgramSecretsKeyArn"] == f"<{program_secrets_key}.Arn>"  # fraudctl seals with it
+    webhooks_key, _ = template.only("AWS::KMS::Key", **cfn.WEBHOOK_SECRETS_KEY)
+    assert outputs["WebhooksSecretsKeyArn"] == f"<{webhooks_key}.Arn>"  # retained: the README deletes it
     assert outputs["TableName"] == f"<{table}>"
     assert outputs["EventBusName"] == f"<{bus}>"
     assert outputs["ScoringQueueUrl"] == f"<{queue}>"
@@ -135,6 +140,47 @@ def test_outputs_name_what_the_deploy_steps_need(template: cfn.Template) -> None
     )
     function_names = {v for k, v in outputs.items() if k.endswith("FunctionName")}
     assert function_names == {f"<{f}>" for f in template.functions_by_handler().values()}
+
+
+# Retained by `cdk destroy` and kept on purpose: API Gateway's account-wide logging setting and its
+# role, which every API of the account and region shares (README says so)
+_SHARED_BY_THE_ACCOUNT = "AWS::ApiGateway::Account"
+
+
+def _removal_steps() -> str:
+    """README's "To remove it" paragraph and its commands, up to the next section."""
+    readme = (ROOT / "README.md").read_text()
+    found = re.search(r"\nTo remove it: .*?(?=\n## )", readme, re.DOTALL)
+    assert found, "README: no removal steps"
+    return found.group(0)
+
+
+def test_readmes_removal_steps_delete_everything_cdk_destroy_leaves(template: cfn.Template) -> None:
+    """A reviewer found two KMS keys left by `cdk destroy` that the README's steps never named: each
+    resource the stack retains (but the account's API Gateway setting and its role) is named by an
+    output, and that output by a command of the steps."""
+    shared = {
+        template.props(a)["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+        for a in template.of_type(_SHARED_BY_THE_ACCOUNT)
+    }
+    shared |= set(template.of_type(_SHARED_BY_THE_ACCOUNT))
+    retained = {
+        logical_id
+        for logical_id, resource in template.resources.items()
+        if resource.get("DeletionPolicy") == "Retain" and logical_id not in shared
+    }
+    named_by = {}
+    for name, output in template.document["Outputs"].items():
+        if isinstance(output["Value"], dict) and {"Ref", "Fn::GetAtt"} & set(output["Value"]):
+            named_by.setdefault(cfn.referenced_id(output["Value"]), name)
+    steps = _removal_steps()
+    commands = "\n".join(re.findall(r"```sh\n(.*?)```", steps, re.DOTALL))
+
+    assert retained <= set(named_by), "retained but named by no output"
+    for logical_id in retained:
+        assert f"<{named_by[logical_id]}>" in commands, (logical_id, named_by[logical_id])
+    for key in (k for k in retained if template.resources[k]["Type"] == "AWS::KMS::Key"):
+        assert f"aws kms schedule-key-deletion --key-id <{named_by[key]}>" in commands
 
 
 def test_with_a_topic_every_alarm_notifies_it() -> None:
