@@ -13,7 +13,7 @@ import pytest
 from botocore.client import BaseClient
 from click.testing import CliRunner
 
-from fraudctl.cli import cli
+from fraudctl.cli import JOBS, cli
 from tests.iam_check import dynamodb_needs
 from tests.integration.test_loyalty_campaigns import legacy_campaign
 
@@ -92,3 +92,34 @@ def test_readmes_policy_for_fraudctl_grants_what_its_commands_call(aws, monkeypa
     assert before | called == _granted(policy, ("dynamodb", "kms"))
     others = _granted(policy, ("apigateway", "lambda"))
     assert {action for action, _ in others} == {"apigateway:DELETE", "lambda:InvokeFunction"}
+
+
+def test_readmes_policy_lets_fraudctl_run_invoke_its_jobs_functions_alone(
+    aws, monkeypatch: pytest.MonkeyPatch
+):
+    # a reviewer found `function:<stackName>-*`: every API function and the authorizer too, where
+    # `fraudctl run` invokes its jobs' functions only. The policy names exactly those it invokes.
+    invoked: set[str] = set()
+    send = BaseClient._make_api_call
+
+    def traced(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "Invoke":
+            invoked.add(params["FunctionName"])
+        return send(client, operation, params)  # moto has no such function: the run fails, as meant
+
+    stack = "stackName"  # README's <stackName>, as FRAUD_STACK_NAME tells fraudctl a stack's name
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    monkeypatch.setenv("FRAUD_STACK_NAME", stack)
+    monkeypatch.delenv("FRAUD_FUNCTION_PREFIX", raising=False)
+    monkeypatch.setattr(BaseClient, "_make_api_call", traced)
+    for job in JOBS:
+        CliRunner().invoke(cli, ["run", job, "--json"])
+
+    (run,) = [s for s in _policy()["Statement"] if s["Sid"] == "RunAJobNow"]
+    assert run["Action"] == "lambda:InvokeFunction"
+    resources = [run["Resource"]] if isinstance(run["Resource"], str) else run["Resource"]
+    functions = "arn:aws:lambda:<region>:<account>:function:"
+    assert all(resource.startswith(functions) for resource in resources)
+    named = {resource.removeprefix(functions).replace("<stackName>", stack) for resource in resources}
+    assert len(invoked) == len(JOBS)
+    assert named == invoked
