@@ -15,7 +15,7 @@ import pytest
 
 from functions.score import weights
 from functions.shared.domain.unfamiliar_sessions import UNFAMILIAR_FOR
-from tests.integration.scoring_support import signup
+from tests.integration.scoring_support import purchase, signup
 from tests.support import sample
 from tests.unit.test_detection import HOME_IP, make_engine, reasons, score
 
@@ -309,6 +309,44 @@ def test_a_second_sign_up_leaves_the_payout_change_to_be_judged_against_the_firs
     score(engine, account("p-twice", "payout_update", "2026-11-03T09:10:00Z", HOME_IP, "fp-p-twice"))
     again = score(engine, signup("p-twice", at="2026-11-03T09:00:00Z", ip=HOME_IP))
     assert "payout details changed" not in str(again), again
+
+
+@pytest.mark.parametrize("received", ["in time order", "the sign-up last"])
+def test_a_settings_form_resending_the_account_given_at_sign_up_is_no_payout_change_in_any_order(received):
+    # received before the sign-up, after a login that put the partner on file without its account,
+    # the form read as new payout details, and the sign-up then flagged a change that never was
+    engine = make_engine()
+    events = [
+        signup("p-same", at="2026-11-02T09:00:00Z", ip=AWS, device="fp-q", payout=NEW_PAYOUT),
+        account("p-same", "login", "2026-11-02T09:02:00Z", AWS, "fp-q"),
+        account("p-same", "profile_update", "2026-11-02T09:10:00Z", AWS, "fp-q", NEW_PAYOUT),
+    ]
+    if received == "the sign-up last":
+        events.append(events.pop(0))
+    decisions = [score(engine, event) for event in events]
+    assert not any("payout details changed" in str(d) for d in decisions), decisions
+    assert engine.repository.get_subject(PROGRAM, "partner", "p-same").last_payout_change_at is None
+
+
+def test_a_flagged_partners_next_flag_does_not_ask_the_index_for_a_flagged_customers_held_reward():
+    # each reward of a flagged customer's held under that customer's case marked the already flagged
+    # partner's list, and the partner's next flag read the index for nothing (issue 15: a flag holds
+    # from the list); the mark is for a partner no one judged yet
+    engine = make_engine()
+    asked = []
+    store, real = engine.repository, engine.repository.subject_rewards
+    store.subject_rewards = lambda *a, **k: asked.append(a) or real(*a, **k)
+    score(engine, signup("p1", at="2026-10-01T08:00:00Z", ip=HOME_IP))
+    score(engine, account("p1", "login", "2026-10-20T18:00:00Z", HOME_IP, "fp-p1"))
+    assert (
+        score(engine, account("p1", "payout_update", "2026-11-01T08:00:00Z", AWS, "fp-vps"))["action"]
+        == "flag"
+    )
+    for n in range(3):
+        own = purchase(f"c{n}", "p1", email="partner-p1-mail@example.com", at=f"2026-11-0{2 + n}T08:00:00Z")
+        assert score(engine, own)["action"] == "flag"  # a self-referral: the customer flagged
+        score(engine, account("p1", "payout_update", f"2026-11-0{2 + n}T09:00:00Z", AWS, f"fp-vps{n}"))
+    assert asked == []
 
 
 def test_a_late_login_carrying_the_payout_details_of_its_day_is_no_payout_change():

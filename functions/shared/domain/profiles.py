@@ -103,10 +103,12 @@ def payout_changed(subject: Subject | None, activity: str, payout: str | None, a
     """Whether an account change sets new payout details: named so, or carrying an account other than
     the partner's on file (an integration may send a settings form as one `profile_update`), unless
     the partner is not on file yet or the event is older than its profile's last change (a late
-    login carrying the details of then)."""
+    login carrying the details of then). Known only from logins, with no sign-up received, a partner
+    is not on file either: the account its sign-up gave is not known, and a settings form resending
+    it, received first, was a change the sign-up then judged (`signals.payout_changed_after_signup`)."""
     if activity == "payout_update":
         return True
-    if payout is None or subject is None or payout == subject.payout:
+    if payout is None or subject is None or subject.signup_at is None or payout == subject.payout:
         return False
     return subject.changed_at is None or at >= subject.changed_at
 

@@ -455,13 +455,17 @@ def _change_case(
     step.add(UpdateCase(program_id, case_id, changes=changes, reasons=reasons))
 
 
+# a partner flagged or removed already: its money held elsewhere is no news to it, and a mark on its
+# list would only send its later flags to the index (each new reward of a flagged customer's)
+JUDGED_ALREADY = ("flagged", "removed")
+
+
 def held_elsewhere(rewards: list[Reward], partner_case: str | None) -> list[Reward]:
     """Of a partner's rewards on hold, those another subject's case holds (a flagged customer's):
-    its list marks them (`holdables.change`'s `unknown`). A payout change received after such a
-    reward, its money, then asks the index and sees it; listed nowhere, it was never seen, and the
-    reward went back to `pending` for the partner once the customer's case was approved. Those its
-    own case holds are no news to a partner flagged already, and would only send its later flags to
-    the index."""
+    its list marks them (`holdables.change`'s `unknown`) while the partner is not flagged
+    (`JUDGED_ALREADY`). A payout change received after such a reward, its money, then asks the
+    index and sees it; listed nowhere, it was never seen, and the reward went back to `pending` for
+    the partner once the customer's case was approved."""
     return [r for r in rewards if r.status == "on_hold" and r.case_id != partner_case]
 
 
@@ -513,7 +517,11 @@ def _list_holdables(
         unknown=[
             *held_later,
             *unsure,
-            *(held_elsewhere(on_hold, profile.flag_case_id) if profile.type == "partner" else []),
+            *(
+                held_elsewhere(on_hold, profile.flag_case_id)
+                if profile.type == "partner" and profile.status not in JUDGED_ALREADY
+                else []
+            ),
         ],
         found=subject_rewards if lists.found else None,
         found_since=lists.found_since,
@@ -535,7 +543,7 @@ def _list_holdables(
                 leaving=theirs,
                 # a customer's rewards held under its case, now or at arrival, are marked there
                 unknown=[*theirs, *held_elsewhere(arrived, write.expect_flag_case)]
-                if profile.type == "customer"
+                if profile.type == "customer" and write.expect_status not in JUDGED_ALREADY
                 else [],
             )
             if change:
