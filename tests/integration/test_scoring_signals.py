@@ -8,6 +8,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -995,6 +996,25 @@ class TestDetectionOnDynamoDB:
         if changes_received != "in order":
             changes.reverse()
         *_, rewarded = decide(aws, tenant, *changes, reward_of("p1", "bonus-1", "2026-11-02T10:00:00Z"))
+        detail = {r["code"]: r["detail"] for r in rewarded["reasons"]}.get("unusual_activity")
+        assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", rewarded
+        assert rewarded["action"] == "flag"
+
+    @pytest.mark.parametrize("apart_minutes", [1, 240])
+    def test_a_late_large_reward_is_judged_against_the_change_before_it_whatever_toggles_follow(
+        self, aws, tenant, apart_minutes
+    ):
+        # the profile kept the newest four change times: four toggles after a late reward's time
+        # (minutes or hours apart, the reward up to two days late) pushed out the change before it
+        decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"))
+        decide(aws, tenant, payout_update("p1", 0, 10, "GB99BANKB0000000000"))
+        toggles = []
+        for n in range(5):
+            at = datetime(2026, 11, 2, 11, 1, tzinfo=UTC) + timedelta(minutes=n * apart_minutes)
+            toggle = payout_update("p1", n + 1, 0, ("GB99BANKA0000000000", "GB99BANKB0000000000")[n % 2])
+            toggle["occurred_at"] = at.isoformat().replace("+00:00", "Z")
+            toggles.append(toggle)
+        *_, rewarded = decide(aws, tenant, *toggles, reward_of("p1", "bonus-1", "2026-11-02T11:00:00Z"))
         detail = {r["code"]: r["detail"] for r in rewarded["reasons"]}.get("unusual_activity")
         assert detail == "payout details changed 60 minutes before a reward of 900.00 USD", rewarded
         assert rewarded["action"] == "flag"

@@ -18,6 +18,7 @@ from functions.shared.domain.unfamiliar_sessions import UNFAMILIAR_FOR
 from tests.integration.scoring_support import purchase, signup
 from tests.support import sample
 from tests.unit.test_detection import HOME_IP, make_engine, reasons, score
+from tests.unit.test_detection import reward as reward_event
 
 US_HOME = "73.162.1.1"  # a residential connection in the US
 US_OTHER = "98.137.11.163"  # another in the US
@@ -325,7 +326,33 @@ def test_a_settings_form_resending_the_account_given_at_sign_up_is_no_payout_cha
         events.append(events.pop(0))
     decisions = [score(engine, event) for event in events]
     assert not any("payout details changed" in str(d) for d in decisions), decisions
-    assert engine.repository.get_subject(PROGRAM, "partner", "p-same").last_payout_change_at is None
+
+
+def test_a_partner_known_only_from_logins_changing_its_account_in_a_settings_form_is_a_payout_change():
+    # joined before the integration went live: no sign-up ever arrives (SPEC 3.1). Its account on
+    # file came with a login; new details in a settings form, then a large reward, held
+    engine = make_engine()
+    score(
+        engine,
+        account("p-old", "login", "2026-10-01T09:00:00Z", HOME_IP, "fp-home", "GB29NWBK60161331926819"),
+    )
+    score(engine, account("p-old", "profile_update", "2026-11-02T10:00:00Z", HOME_IP, "fp-home", NEW_PAYOUT))
+    decision = score(engine, reward_event("p-old", "900.00", "2026-11-02T11:00:00Z"))
+    assert "payout details changed 60 minutes before" in str(decision) and decision["action"] == "flag"
+
+
+@pytest.mark.parametrize("received", ["in time order", "the later login first"])
+def test_new_details_in_a_settings_form_received_after_a_later_login_are_a_payout_change(received):
+    # the form (10:00) came after the login (10:03) had moved the profile on: read as a late login
+    # carrying the details of its day, though the profile had never seen those details
+    engine = make_engine()
+    established(engine, "p-form")
+    form = account("p-form", "profile_update", "2026-11-02T10:00:00Z", HOME_IP, "fp-home", NEW_PAYOUT)
+    login = account("p-form", "login", "2026-11-02T10:03:00Z", HOME_IP, "fp-home")
+    for event in [form, login] if received == "in time order" else [login, form]:
+        score(engine, event)
+    decision = score(engine, reward_event("p-form", "900.00", "2026-11-02T11:00:00Z"))
+    assert "payout details changed 60 minutes before" in str(decision) and decision["action"] == "flag"
 
 
 def test_a_flagged_partners_next_flag_does_not_ask_the_index_for_a_flagged_customers_held_reward():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.shared.domain.identity import email_keys, near_keys
@@ -102,30 +102,39 @@ LATEST_FIELDS = frozenset({"last_payout_change_at"})
 def payout_changed(subject: Subject | None, activity: str, payout: str | None, at: datetime) -> bool:
     """Whether an account change sets new payout details: named so, or carrying an account other than
     the partner's on file (an integration may send a settings form as one `profile_update`), unless
-    the partner is not on file yet or the event is older than its profile's last change (a late
-    login carrying the details of then). Known only from logins, with no sign-up received, a partner
-    is not on file either: the account its sign-up gave is not known, and a settings form resending
-    it, received first, was a change the sign-up then judged (`signals.payout_changed_after_signup`)."""
+    the partner is not on file yet or the event is older than its profile's last change and carries
+    details the profile has seen (a late login carrying the details of then). Details it never saw,
+    sent late, are a change all the same: a settings form received after a later login was missed,
+    and the large reward after it paid to them."""
     if activity == "payout_update":
         return True
-    if payout is None or subject is None or subject.signup_at is None or payout == subject.payout:
+    if payout is None or subject is None or payout == subject.payout:
         return False
-    return subject.changed_at is None or at >= subject.changed_at
+    return subject.changed_at is None or at >= subject.changed_at or payout not in subject.payouts
 
 
 # Fields whose new value is merged with what the profile holds whatever order events arrive in
 MERGED_FIELDS = frozenset({"unfamiliar", "payout_changes"})
-PAYOUT_CHANGES_KEPT = 4  # a reward arrives within two days of its event: more changes than this in
-# that time are a burst the account-change signals see anyway
+# A reward is judged against the latest change at or before it, and may arrive up to the window
+# (two days) late: every change of the window before the newest is kept, or changes toggled after a
+# late reward's time (four were enough) pushed out the one before it. Older ones, the newest
+# PAYOUT_CHANGES_KEPT; within the window at most PAYOUT_CHANGES_MOST (about 30 bytes each: a
+# partner toggling its details faster than that is a burst of its own).
+PAYOUT_CHANGES_KEPT = 4
+PAYOUT_CHANGES_MOST = 32
+PAYOUT_CHANGES_WINDOW = timedelta(hours=48)  # `weights.PAYOUT_CHANGE_WINDOW_HOURS`
 
 
 def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
-    """The profile's payout change times with one more (`Subject.payout_changes`), the newest
-    PAYOUT_CHANGES_KEPT."""
+    """The profile's payout change times with one more (`Subject.payout_changes`): those within
+    PAYOUT_CHANGES_WINDOW before the newest, or else the newest PAYOUT_CHANGES_KEPT."""
     noted = {*current.payout_changes, as_utc(at).isoformat()}
     if current.last_payout_change_at is not None:  # a profile from before these were kept has it alone
         noted.add(as_utc(current.last_payout_change_at).isoformat())
-    return tuple(sorted(noted)[-PAYOUT_CHANGES_KEPT:])
+    ordered = sorted(noted)
+    since = (datetime.fromisoformat(ordered[-1]) - PAYOUT_CHANGES_WINDOW).isoformat()
+    recent = sum(1 for text in ordered if text >= since)
+    return tuple(ordered[-min(max(recent, PAYOUT_CHANGES_KEPT), PAYOUT_CHANGES_MOST) :])
 
 
 def payout_change_before(subject: Subject | None, at: datetime) -> datetime | None:
