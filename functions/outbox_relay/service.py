@@ -92,11 +92,14 @@ def relay_all_notifications(
         try:
             while not out_of_time():
                 waiting = deps.repository.pending_notifications(program.program_id, page)
-                taken, left = _relay_page(deps, waiting, out_of_time)
+                taken, left, kept = _relay_page(deps, waiting, out_of_time)
                 delivered += taken
                 refused += left
-                if left or taken < page:  # the bus refused some (the next run tries again), the
-                    break  # outbox emptied, or the run is out of time
+                # the bus refused some (the next run tries again), the outbox emptied, the run is
+                # out of time, or what the bus took stayed in the outbox (a throttled table): read
+                # again, the same page was sent again and again until the run's time ran out
+                if left or kept or taken < page:
+                    break
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
             failed.append(f"{program.program_id}: {error.detail}")
@@ -110,23 +113,25 @@ def relay_all_notifications(
 
 def _relay_page(
     deps: Dependencies, waiting: list[Notification], out_of_time: Callable[[], bool]
-) -> tuple[int, list[Notification]]:
+) -> tuple[int, list[Notification], bool]:
     """One page of the outbox to the bus, `TAKEN_OUT_TOGETHER` at a time, each batch taken out of
     the outbox as soon as the bus took it and the time checked before the next: a bus that takes
     each one in 50 ms still keeps a page of 1,000 from fitting the time left, and a run stopped in
     the middle of a page sent it all again at the next run, taken out never. One the bus refuses
-    does not keep the rest of the page from it. (how many the bus took, those it refused)"""
+    does not keep the rest of the page from it. (how many the bus took, those it refused, whether
+    some it took could not be taken out of the outbox: the page then stops, sent once this run)"""
     taken, refused = 0, list[Notification]()
     for start in range(0, len(waiting), TAKEN_OUT_TOGETHER):
         if out_of_time():
             break
         batch = waiting[start : start + TAKEN_OUT_TOGETHER]
         published = publish(deps.publisher, batch, out_of_time)
-        take_out(deps.repository, published)
         taken += len(published)
         ids = {n.notification_id for n in published}
         refused += [n for n in batch if n.notification_id not in ids]
-    return taken, refused
+        if not take_out(deps.repository, published):
+            return taken, refused, True
+    return taken, refused, False
 
 
 def _out_of_time(time_left: TimeLeft | None, keep_seconds: float) -> Callable[[], bool]:

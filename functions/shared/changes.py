@@ -77,14 +77,17 @@ def publish(
     return delivered
 
 
-def take_out(store: NotificationsPort, delivered: list[Notification]) -> None:
+def take_out(store: NotificationsPort, delivered: list[Notification]) -> bool:
     """Takes notifications the bus took out of the outbox (a batch write per 25). Should that fail,
-    they stay there and the relay sends them again: consumers drop the second by its id."""
+    they stay there and the relay sends them again: consumers drop the second by its id. Whether
+    they are out (False: left in the outbox)."""
     if delivered:
         try:
             store.notifications_delivered(delivered)
         except DomainError as error:
             logger.warning("delivered notifications left in the outbox", extra={"error": error.detail})
+            return False
+    return True
 
 
 def backoff(attempt: int) -> None:
