@@ -119,8 +119,9 @@ def _relay_page(
     each one in 50 ms still keeps a page of 1,000 from fitting the time left, and a run stopped in
     the middle of a page sent it all again at the next run, taken out never. One the bus refuses
     does not keep the rest of the page from it. (how many the bus took, those it refused, whether
-    some it took could not be taken out of the outbox: the page then stops, sent once this run)"""
-    taken, refused = 0, list[Notification]()
+    some it took could not be taken out of the outbox: the rest of the page is sent all the same,
+    not taken out, and the run reads no further page, which would be this one again)"""
+    taken, refused, kept = 0, list[Notification](), False
     for start in range(0, len(waiting), TAKEN_OUT_TOGETHER):
         if out_of_time():
             break
@@ -129,9 +130,8 @@ def _relay_page(
         taken += len(published)
         ids = {n.notification_id for n in published}
         refused += [n for n in batch if n.notification_id not in ids]
-        if not take_out(deps.repository, published):
-            return taken, refused, True
-    return taken, refused, False
+        kept = not take_out(deps.repository, published) or kept  # each batch tried: a throttle passes
+    return taken, refused, kept
 
 
 def _out_of_time(time_left: TimeLeft | None, keep_seconds: float) -> Callable[[], bool]:

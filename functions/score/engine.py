@@ -404,9 +404,7 @@ class Engine:
             reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
-                reasons += signals.payout_changed_after_signup(
-                    snapshot.subject, event.occurred_at, partner.payout_account
-                )
+                reasons += signals.payout_changed_after_signup(snapshot.subject, event.occurred_at)
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 at = event.occurred_at
@@ -565,7 +563,11 @@ class Engine:
         if not isinstance(event, AccountUpdated):
             return NO_ACCOUNT_CHANGE
         subject, at = snapshot.subject, event.occurred_at
-        changed = payout_changed(subject, event.activity, event.partner.payout_account, at)
+        link = plan.links.get("payout")  # the account's link: names the partner if it used it before
+        used_before = link is not None and (
+            link in crowds or subject_key(*plan.subject) in snapshot.links[link].members
+        )
+        changed = payout_changed(subject, event.activity, event.partner.payout_account, at, used_before)
         return AccountChange(changed, *self.unfamiliar(subject, event, plan, snapshot, crowds))
 
     def unfamiliar(

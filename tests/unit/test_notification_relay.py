@@ -67,17 +67,19 @@ def test_a_run_stops_at_its_time_budget():
 def test_a_run_whose_outbox_cannot_be_cleared_sends_each_notification_once_and_ends():
     # the bus back, the table throttled: what the bus took stayed in the outbox, the next page read
     # was the same page, and one run published it again and again until its time ran out
-    deps = _outbox_of(10)
+    # (more than one batch taken out together: a first version sent only the first batch, run
+    # after run, while the table stayed throttled)
+    deps = _outbox_of(60)
     store = deps.repository
 
     def throttled(delivered):
         raise StorageUnavailable("DynamoDB throttled the write (test)")
 
     store.notifications_delivered = throttled
-    spent = iter(range(1000))  # a budget that ends after many looks, as a Lambda's does
+    spent = iter(range(10_000))  # a budget that ends after many looks, as a Lambda's does
 
-    sent = relay_all_notifications(deps, time_left=lambda: 1000.0 - next(spent), page=10)
+    sent = relay_all_notifications(deps, time_left=lambda: 10_000.0 - next(spent), page=60)
 
-    assert sent == 10
-    assert sorted(d["n"] for _, d in deps.publisher.published) == list(range(10))  # each once
-    assert len(store.pending_notifications("prg-relay", 100)) == 10  # the next run sends them again
+    assert sent == 60
+    assert sorted(d["n"] for _, d in deps.publisher.published) == list(range(60))  # each once
+    assert len(store.pending_notifications("prg-relay", 100)) == 60  # the next run sends them again

@@ -8,6 +8,7 @@ tests/integration/test_partner_store_contract.py, test_scoring_signals.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -325,7 +326,60 @@ def test_a_settings_form_resending_the_account_given_at_sign_up_is_no_payout_cha
     if received == "the sign-up last":
         events.append(events.pop(0))
     decisions = [score(engine, event) for event in events]
+    decisions.append(score(engine, reward_event("p-same", "900.00", "2026-11-02T10:00:00Z")))
     assert not any("payout details changed" in str(d) for d in decisions), decisions
+    # (a first mend kept the sign-up from judging it, and left the change on the profile, where the
+    # large reward after it flagged)
+    assert engine.repository.get_subject(PROGRAM, "partner", "p-same").last_payout_change_at is None
+
+
+def test_the_account_a_partner_of_before_the_integration_is_paid_to_first_sent_in_a_form_is_no_change():
+    # no sign-up ever (SPEC 3.1), logins without an account: a form saved whole carries the account
+    # it has been paid to for months, and the next large reward flagged
+    engine = make_engine()
+    score(engine, account("p-legacy", "login", "2026-10-01T09:00:00Z", HOME_IP, "fp-home"))
+    form = account("p-legacy", "profile_update", "2026-11-02T10:00:00Z", HOME_IP, "fp-home", NEW_PAYOUT)
+    score(engine, form)
+    decision = score(engine, reward_event("p-legacy", "900.00", "2026-11-02T11:00:00Z"))
+    assert decision["action"] == "allow" and not decision["reasons"], decision
+
+
+@pytest.mark.parametrize("received", ["in time order", "the login last"])
+def test_a_late_login_carrying_a_crowded_account_the_partner_was_paid_to_is_no_change(received):
+    # an account two hundred partners are paid to (an agency's) is a crowded link, kept in no
+    # profile's `payouts`: a login of before the partner's own account, received after it, carried
+    # "details it never saw", and the large reward between them flagged
+    engine = make_engine()
+    pool = "GB33BUKB20201555555555"
+    for n in range(200):
+        score(engine, signup(f"q{n}", at="2026-09-01T09:00:00Z", ip=f"81.2.0.{n + 1}", payout=pool))
+    score(engine, signup("p-h", at="2026-10-01T09:00:00Z", ip=HOME_IP, device="fp-home", payout=pool))
+    login = account("p-h", "login", "2026-11-02T09:00:00Z", HOME_IP, "fp-home", pool)  # the partner whole
+    change = account("p-h", "payout_update", "2026-11-02T10:00:00Z", HOME_IP, "fp-home", NEW_PAYOUT)
+    bonus = reward_event("p-h", "900.00", "2026-11-02T09:30:00Z")
+    events = [login, bonus, change] if received == "in time order" else [change, login, bonus]
+    decisions = [score(engine, event) for event in events]
+    assert not any("payout details changed" in str(d) for d in decisions), decisions
+
+
+def test_toggles_after_a_late_reward_do_not_hide_the_change_two_days_before_it():
+    # the change 40 hours before the reward, the reward 11 hours late, five toggles between: the
+    # window was kept from the newest change back, and the change before the reward fell out of it
+    engine = make_engine()
+    established(engine, "p-t")
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def at(hours: float) -> str:
+        return (t0 + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+    score(engine, account("p-t", "payout_update", at(0), HOME_IP, "fp-home", NEW_PAYOUT))
+    for n in range(5):
+        score(
+            engine,
+            account("p-t", "payout_update", at(41 + 2.5 * n), HOME_IP, "fp-home", f"GB-TOGGLE-{n % 2}"),
+        )
+    decision = score(engine, reward_event("p-t", "900.00", at(40)))
+    assert "payout details changed 40 hours before a reward" in str(decision), decision
 
 
 def test_a_partner_known_only_from_logins_changing_its_account_in_a_settings_form_is_a_payout_change():

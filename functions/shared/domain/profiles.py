@@ -99,27 +99,36 @@ EARLIEST_FIELDS = frozenset({"signup_at"})
 LATEST_FIELDS = frozenset({"last_payout_change_at"})
 
 
-def payout_changed(subject: Subject | None, activity: str, payout: str | None, at: datetime) -> bool:
+def payout_changed(
+    subject: Subject | None, activity: str, payout: str | None, at: datetime, used_before: bool = False
+) -> bool:
     """Whether an account change sets new payout details: named so, or carrying an account other than
     the partner's on file (an integration may send a settings form as one `profile_update`), unless
-    the partner is not on file yet or the event is older than its profile's last change and carries
-    details the profile has seen (a late login carrying the details of then). Details it never saw,
-    sent late, are a change all the same: a settings form received after a later login was missed,
-    and the large reward after it paid to them."""
+    the partner is not on file yet, or has no details on file and no sign-up received (its first
+    details are its sign-up's, for all anyone knows: a partner of before the integration went live
+    resending the account it is paid to, or a settings form received before the sign-up that gave
+    the same), or the event is older than its profile's last change and carries details the partner
+    used before (a late login carrying the details of then; `used_before`: its payout link names it,
+    or is a crowd that names no one). Details it never used, sent late, are a change all the same:
+    a settings form received after a later login was missed, and the large reward after it paid."""
     if activity == "payout_update":
         return True
     if payout is None or subject is None or payout == subject.payout:
         return False
-    return subject.changed_at is None or at >= subject.changed_at or payout not in subject.payouts
+    if subject.payout is None and not subject.payouts and subject.signup_at is None:
+        return False
+    if subject.changed_at is None or at >= subject.changed_at:
+        return True
+    return payout not in subject.payouts and not used_before
 
 
 # Fields whose new value is merged with what the profile holds whatever order events arrive in
 MERGED_FIELDS = frozenset({"unfamiliar", "payout_changes"})
 # A reward is judged against the latest change at or before it, and may arrive up to the window
-# (two days) late: every change of the window before the newest is kept, or changes toggled after a
-# late reward's time (four were enough) pushed out the one before it. Older ones, the newest
-# PAYOUT_CHANGES_KEPT; within the window at most PAYOUT_CHANGES_MOST (about 30 bytes each: a
-# partner toggling its details faster than that is a burst of its own).
+# (two days) late: every change of the window before the newest is kept, and the one before them,
+# or changes toggled after a late reward's time (four were enough) pushed out the one before it.
+# Else the newest PAYOUT_CHANGES_KEPT; at most PAYOUT_CHANGES_MOST (about 30 bytes each: a partner
+# toggling its details faster than that is a burst of its own).
 PAYOUT_CHANGES_KEPT = 4
 PAYOUT_CHANGES_MOST = 32
 PAYOUT_CHANGES_WINDOW = timedelta(hours=48)  # `weights.PAYOUT_CHANGE_WINDOW_HOURS`
@@ -133,7 +142,9 @@ def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
         noted.add(as_utc(current.last_payout_change_at).isoformat())
     ordered = sorted(noted)
     since = (datetime.fromisoformat(ordered[-1]) - PAYOUT_CHANGES_WINDOW).isoformat()
-    recent = sum(1 for text in ordered if text >= since)
+    # and the one before them: a reward up to the window late, up to the window after its change,
+    # is judged against a change up to twice the window before the newest
+    recent = sum(1 for text in ordered if text >= since) + 1
     return tuple(ordered[-min(max(recent, PAYOUT_CHANGES_KEPT), PAYOUT_CHANGES_MOST) :])
 
 
