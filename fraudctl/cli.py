@@ -297,10 +297,22 @@ def _refusals(report: dict[str, Any]) -> list[str]:
     help="Requests in flight at once; each partner's (or customer's) events keep the file's order. "
     "1: one after the other, in the file's order (the same decisions every run).",
 )
+@click.option(
+    "--in-time-order",
+    is_flag=True,
+    help="Send the events sorted by occurred_at, not in the file's order: history (a backfill) is "
+    "judged as it happened only when it arrives in time order (exactly so with --lanes 1).",
+)
 @json_option
 @click.pass_obj
 def replay(
-    target: Target, file: Path, key: str, signing_secret: str | None, lanes: int, as_json: bool
+    target: Target,
+    file: Path,
+    key: str,
+    signing_secret: str | None,
+    lanes: int,
+    in_time_order: bool,
+    as_json: bool,
 ) -> None:
     """Sends each line of a JSON-lines FILE to POST /v1/events (an earn or a spend to its loyalty
     route), through --lanes senders at once. A 429 or 503 is sent again after its Retry-After; a
@@ -309,7 +321,22 @@ def replay(
 
     # a key pasted with a blank or a line break around it (the API takes the header as written)
     key = key.strip()
-    report = replay_file(target.api_url, file, key, signing_secret, show_progress=not as_json, lanes=lanes)
+    report = replay_file(
+        target.api_url,
+        file,
+        key,
+        signing_secret,
+        show_progress=not as_json,
+        lanes=lanes,
+        in_time_order=in_time_order,
+    )
+    if behind := report["out_of_time_order"]:
+        click.echo(
+            f"note: {behind} events came after a later one: an old event is judged against the "
+            "identities the later ones linked, and a flag dates from the old event. Send history "
+            "sorted by occurred_at (--in-time-order), before live traffic.",
+            err=True,
+        )
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
     sent = f"{report['sent']} of {report['lines']}" if report["sent"] < report["lines"] else report["sent"]
     _emit(as_json, report, "\n".join([f"replayed {sent} events: {text}", *_refusals(report)]))

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +323,27 @@ def _as_utf8(data: bytes) -> bytes:
     return data
 
 
+def occurred_at(body: bytes) -> datetime | None:
+    """An event's own time (`occurred_at`, as UTC), None for a line without one it can read."""
+    try:
+        event = json.loads(body)
+        at = datetime.fromisoformat(event["occurred_at"].upper().replace("Z", "+00:00"))
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):
+        return None
+    return at.astimezone(UTC) if at.tzinfo else None
+
+
+def out_of_time_order(bodies: list[bytes]) -> int:
+    """How many events come after one the file has that occurred later."""
+    latest, behind = None, 0
+    for at in filter(None, map(occurred_at, bodies)):
+        if latest is not None and at < latest:
+            behind += 1
+        else:
+            latest = at
+    return behind
+
+
 def replay_file(
     api_url: str,
     file: Path,
@@ -329,14 +351,23 @@ def replay_file(
     signing_secret: str | None,
     show_progress: bool = True,
     lanes: int = DEFAULT_LANES,
+    in_time_order: bool = False,
 ) -> dict[str, Any]:
     """Sends each non-blank line of a JSON-lines file as it is (a line that is not JSON gets the
-    API's 400, reported like any failure); errors name the file's line numbers."""
+    API's 400, reported like any failure); errors name the file's line numbers. `in_time_order`:
+    the lines sorted by their `occurred_at` first (a line without one keeps its place before the
+    rest), as history is to be sent: an old event is judged against what the events received before
+    it linked, and a household's first member, sent after the others, was flagged as of its own
+    sign-up months back. The report counts the events the file has after a later one
+    (`out_of_time_order`, after sorting: 0)."""
     lines = [
         (number, line.strip())
         for number, line in enumerate(_as_utf8(file.read_bytes()).splitlines(), start=1)
         if line.strip()
     ]
+    if in_time_order:
+        first = datetime.min.replace(tzinfo=UTC)
+        lines.sort(key=lambda numbered: occurred_at(numbered[1]) or first)  # stable: ties keep their order
     report = send_events(
         api_url,
         [(key, body) for _, body in lines],
@@ -347,4 +378,5 @@ def replay_file(
     )
     for error in report["errors"]:
         error["line"] = lines[error["line"] - 1][0]
+    report["out_of_time_order"] = out_of_time_order([body for _, body in lines])
     return report

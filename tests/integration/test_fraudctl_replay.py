@@ -615,3 +615,33 @@ def test_an_api_that_goes_away_midway_stops_the_replay_not_every_line_reported(t
     assert [e["status"] for e in last] == [None] * SILENCE_LIMIT
     assert [e["line"] for e in last] == list(range(report["sent"] - SILENCE_LIMIT + 1, report["sent"] + 1))
     assert f"stopped answering ({SILENCE_LIMIT} requests in a row" in report["stopped"]
+
+
+def test_history_out_of_time_order_is_sent_sorted_with_in_time_order_and_noted_without(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    """A backfill sent partner by partner: a household's first member, sent after the others, was
+    judged against the devices they linked later and flagged as of its own sign-up months back."""
+    times = ["2026-09-07T10:00:00Z", "2026-05-04T10:00:00Z", "2026-07-06T10:00:00+02:00"]
+    bodies = []
+    for n, at in enumerate(times):
+        body = _body("partnership.created", f"p{n}", f"history-{n}")
+        body["occurred_at"] = at
+        bodies.append(body)
+    file = tmp_path / "history.jsonl"
+    file.write_text("\n".join(json.dumps(b) for b in bodies) + "\n")
+    runner = CliRunner()
+
+    recorder.clear()
+    as_is = runner.invoke(cli, ["replay", str(file), "--key", "fmk_test", "--json"])
+    assert recorder.ids() == ["history-0", "history-1", "history-2"]
+    assert json.loads(as_is.stdout)["out_of_time_order"] == 2
+    assert "note: 2 events came after a later one" in as_is.stderr
+    assert "--in-time-order" in as_is.stderr
+
+    recorder.clear()
+    sorted_ = runner.invoke(cli, ["replay", str(file), "--key", "fmk_test", "--in-time-order", "--json"])
+    assert sorted_.exit_code == 0, sorted_.output
+    assert recorder.ids() == ["history-1", "history-2", "history-0"]  # May, July (08:00 UTC), September
+    assert json.loads(sorted_.stdout)["out_of_time_order"] == 0
+    assert "note:" not in sorted_.stderr
