@@ -355,19 +355,19 @@ def replay_file(
 ) -> dict[str, Any]:
     """Sends each non-blank line of a JSON-lines file as it is (a line that is not JSON gets the
     API's 400, reported like any failure); errors name the file's line numbers. `in_time_order`:
-    the lines sorted by their `occurred_at` first (a line without one keeps its place before the
-    rest), as history is to be sent: an old event is judged against what the events received before
-    it linked, and a household's first member, sent after the others, was flagged as of its own
-    sign-up months back. The report counts the events the file has after a later one
-    (`out_of_time_order`, after sorting: 0)."""
+    the lines sorted by their `occurred_at` first (a line without one after the rest, in the file's
+    order: a loyalty line without one is dated when it is received), as history is to be sent: an
+    old event is judged against what the events received before it linked, and a household's first
+    member, sent after the others, was flagged as of its own sign-up months back. The report counts
+    the events the file has after a later one (`out_of_time_order`, after sorting: 0)."""
     lines = [
         (number, line.strip())
         for number, line in enumerate(_as_utf8(file.read_bytes()).splitlines(), start=1)
         if line.strip()
     ]
-    if in_time_order:
-        first = datetime.min.replace(tzinfo=UTC)
-        lines.sort(key=lambda numbered: occurred_at(numbered[1]) or first)  # stable: ties keep their order
+    if in_time_order:  # an undated loyalty line is dated when received (SPEC 3.4): after history
+        last = datetime.max.replace(tzinfo=UTC)
+        lines.sort(key=lambda numbered: occurred_at(numbered[1]) or last)  # stable: ties keep their order
     report = send_events(
         api_url,
         [(key, body) for _, body in lines],

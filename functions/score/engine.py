@@ -404,7 +404,9 @@ class Engine:
             reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
-                reasons += signals.payout_changed_after_signup(snapshot.subject, event.occurred_at)
+                reasons += signals.payout_changed_after_signup(
+                    snapshot.subject, event.occurred_at, partner.payout_account
+                )
             else:
                 reasons += signals.account_burst(event.activity, counts.get("account", 0))
                 at = event.occurred_at

@@ -513,13 +513,18 @@ def payout_before_rewards(changed: bool, subject: Subject | None, at: datetime) 
     return []
 
 
-def payout_changed_after_signup(subject: Subject | None, signed_up: datetime) -> list[Reason]:
+def payout_changed_after_signup(
+    subject: Subject | None, signed_up: datetime, payout: str | None = None
+) -> list[Reason]:
     """The same pattern seen from a sign-up received after the payout change that followed it
     within the hour (SPEC 4: events arrive out of order; parallel senders reorder two events minutes
     apart): the change, judged with no sign-up on file, could not tell it. A sign-up after another
-    one leaves it to the change, which was judged against the first. (A settings form resending the
-    sign-up's own account, received first, is no change: `profiles.payout_changed`.)"""
+    one leaves it to the change, which was judged against the first. A sign-up giving the very
+    account the changes set (`payout`), the only one the profile saw, was changed by nothing: a
+    settings form resending it, received first, looked like first details (`profiles.payout_changed`)."""
     if subject is None or subject.signup_at is not None:
+        return []
+    if payout is not None and subject.payout == payout and subject.payouts <= {payout}:
         return []
     changes = [datetime.fromisoformat(text) for text in subject.payout_changes]
     if subject.last_payout_change_at is not None:

@@ -639,9 +639,16 @@ def test_history_out_of_time_order_is_sent_sorted_with_in_time_order_and_noted_w
     assert "note: 2 events came after a later one" in as_is.stderr
     assert "--in-time-order" in as_is.stderr
 
+    # a loyalty spend without a time is dated when received (SPEC 3.4): after the history, and after
+    # the earn it follows in the file (sent first, the API refused it for a balance too low)
+    earn = {"id": "earn-1", "customer_id": "c1", "kind": "purchase", "points": 10, "occurred_at": times[0]}
+    spend = {"id": "spend-1", "customer_id": "c1", "points": 5}
+    with file.open("a") as lines:
+        lines.write(json.dumps(earn) + "\n" + json.dumps(spend) + "\n")
     recorder.clear()
     sorted_ = runner.invoke(cli, ["replay", str(file), "--key", "fmk_test", "--in-time-order", "--json"])
     assert sorted_.exit_code == 0, sorted_.output
-    assert recorder.ids() == ["history-1", "history-2", "history-0"]  # May, July (08:00 UTC), September
+    # May, July (08:00 UTC), September (the sign-up, then the earn, in the file's order), the spend
+    assert recorder.ids() == ["history-1", "history-2", "history-0", "earn-1", "spend-1"]
     assert json.loads(sorted_.stdout)["out_of_time_order"] == 0
     assert "note:" not in sorted_.stderr

@@ -104,18 +104,17 @@ def payout_changed(
 ) -> bool:
     """Whether an account change sets new payout details: named so, or carrying an account other than
     the partner's on file (an integration may send a settings form as one `profile_update`), unless
-    the partner is not on file yet, or has no details on file and no sign-up received (its first
-    details are its sign-up's, for all anyone knows: a partner of before the integration went live
-    resending the account it is paid to, or a settings form received before the sign-up that gave
-    the same), or the event is older than its profile's last change and carries details the partner
-    used before (a late login carrying the details of then; `used_before`: its payout link names it,
-    or is a crowd that names no one). Details it never used, sent late, are a change all the same:
-    a settings form received after a later login was missed, and the large reward after it paid."""
+    the partner is not on file yet, or the event is older than its profile's last change and carries
+    details the partner used before (a late login carrying the details of then; `used_before`: its
+    payout link names it, or is a crowd that names no one). Details it never used, sent late, are a
+    change all the same: a settings form received after a later login was missed, and the large
+    reward after it paid. A partner's first details are a change too, sign-up received or not: one
+    that joined before the integration went live sends its account first when it changes it, a
+    taker's form included (a sign-up received later giving the same account undoes nothing, but
+    judges nothing either: `signals.payout_changed_after_signup`)."""
     if activity == "payout_update":
         return True
     if payout is None or subject is None or payout == subject.payout:
-        return False
-    if subject.payout is None and not subject.payouts and subject.signup_at is None:
         return False
     if subject.changed_at is None or at >= subject.changed_at:
         return True
