@@ -377,6 +377,22 @@ def test_a_late_login_carrying_a_crowded_account_the_partner_was_paid_to_is_no_c
     assert not any("payout details changed" in str(d) for d in decisions), decisions
 
 
+@pytest.mark.parametrize("signed_up", [True, False])  # False: a partner of before the integration
+def test_a_late_login_resending_the_account_changed_away_from_is_no_change_before_the_reward(signed_up):
+    # its own change to new details received first, then a login of before it carrying the old
+    # account (not on the profile yet: the sign-up that gave it, or the logins, come later): read
+    # as new details, and the bonus between the two flagged
+    engine = make_engine()
+    old, events = "GB29NWBK60161331926819", []
+    if signed_up:
+        events.append(signup("p-late", at="2026-11-02T09:00:00Z", ip=HOME_IP, device="fp-home", payout=old))
+    login = account("p-late", "login", "2026-11-02T09:02:00Z", HOME_IP, "fp-home", old)
+    bonus = reward_event("p-late", "900.00", "2026-11-02T09:05:00Z")
+    change = account("p-late", "payout_update", "2026-11-02T09:10:00Z", HOME_IP, "fp-home", NEW_PAYOUT)
+    decisions = [score(engine, event) for event in [change, login, bonus, *events]]
+    assert not any("before a reward" in str(d) for d in decisions), decisions
+
+
 def test_toggles_after_a_late_reward_do_not_hide_the_change_two_days_before_it():
     # the change 40 hours before the reward, the reward 11 hours late, five toggles between: the
     # window was kept from the newest change back, and the change before the reward fell out of it

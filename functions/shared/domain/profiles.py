@@ -106,19 +106,24 @@ def payout_changed(
     the partner's on file (an integration may send a settings form as one `profile_update`), unless
     the partner is not on file yet, or the event is older than its profile's last change and carries
     details the partner used before (a late login carrying the details of then; `used_before`: its
-    payout link names it, or is a crowd that names no one). Details it never used, sent late, are a
-    change all the same: a settings form received after a later login was missed, and the large
-    reward after it paid. A partner's first details are a change too, sign-up received or not: one
-    that joined before the integration went live sends its account first when it changes it, a
-    taker's form included (a sign-up received later giving the same account undoes nothing, but
-    judges nothing either: `signals.payout_changed_after_signup`)."""
+    payout link names it, or is a crowd that names no one; or a payout change came after it: they are
+    the ones changed from). Details it never used, sent late, are a change all the same: a settings
+    form received after a later login was missed, and the large reward after it paid. A partner's
+    first details are a change too, sign-up received or not: one that joined before the integration
+    went live sends its account first when it changes it, a taker's form included (a sign-up
+    received later giving the same account undoes nothing, but judges nothing either:
+    `signals.payout_changed_after_signup`)."""
     if activity == "payout_update":
         return True
     if payout is None or subject is None or payout == subject.payout:
         return False
     if subject.changed_at is None or at >= subject.changed_at:
         return True
-    return payout not in subject.payouts and not used_before
+    # older than the profile's last change: new details only when no change of the partner's own
+    # came after it (a late login resending the account the partner changed away from later, its
+    # sign-up not received yet, flagged the reward between them), and details it never used
+    changed_later = subject.last_payout_change_at is not None and subject.last_payout_change_at > at
+    return not changed_later and payout not in subject.payouts and not used_before
 
 
 # Fields whose new value is merged with what the profile holds whatever order events arrive in
