@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1113,6 +1114,31 @@ def both_answers(history: list[Any]) -> tuple[tuple[list[Any], list[Any]], tuple
     return moto_side, engine_side
 
 
+def comparable(expected: Any, got: Any) -> tuple[Any, Any]:
+    """Two answers as they may be compared: pages cut by size on one side only are joined on both
+    (`pages_cut_by_size_joined`). Items summing to between 1,000,000 bytes and 1 MiB end a page
+    in moto and not in the engine; a history drawn at random with such pads failed in CI."""
+    if _is_joined(expected) == _is_joined(got):
+        return expected, got
+    return _joined(expected), _joined(got)
+
+
+def _is_joined(answer: Any) -> bool:
+    return isinstance(answer, dict) and "joined pages" in answer
+
+
+def _joined(answer: Any) -> Any:
+    if isinstance(answer, dict) and "items" in answer and "pages" in answer:  # a scan's (`scan_sorted`)
+        return {"joined pages": answer["items"], "count": answer["count"], "scanned": answer["scanned"]}
+    if isinstance(answer, list) and all(isinstance(page, dict) for page in answer):  # a query's pages
+        return {
+            "joined pages": [item for page in answer for item in page.get("Items", [])],
+            "count": sum(page["Count"] for page in answer),
+            "scanned": sum(page["ScannedCount"] for page in answer),
+        }
+    return answer
+
+
 def differences(history: list[Any]) -> list[tuple[Any, Any, Any]]:
     (moto_answers_, moto_items), (engine_answers, engine_items) = both_answers(history)
     found = [
@@ -1120,7 +1146,7 @@ def differences(history: list[Any]) -> list[tuple[Any, Any, Any]]:
         for operation, expected, got in zip(
             [*history, "describe table"], moto_answers_, engine_answers, strict=True
         )
-        if expected != got
+        if operator.ne(*comparable(expected, got))
     ]
     if moto_items != engine_items:
         found.append(("every item", moto_items, engine_items))
@@ -1212,6 +1238,25 @@ def test_pages_cut_by_size_read_the_same_items(fake_credentials, size):
     assert not found, report(found)
     (moto_side, _), (engine_side, _) = both_answers(history[:15])  # the puts, the first query
     assert "joined pages" in moto_side[14] and "joined pages" in engine_side[14]  # pages cut by size
+
+
+@pytest.mark.parametrize("read", ["query", "scan"])
+def test_pages_cut_by_size_in_moto_alone_are_compared_joined(fake_credentials, read):
+    # five items of 205,000 bytes: past moto's 1,000,000 (a second page), short of the engine's 1 MiB
+    history: list[Any] = [
+        ("put_item", {"TableName": TABLE, "Item": {"pk": s("d"), "sk": s(f"{i}"), "pad": s("z" * 205_000)}})
+        for i in range(5)
+    ]
+    query = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :d",
+        "ExpressionAttributeValues": {":d": s("d")},
+    }
+    history.append(Pages("query", query) if read == "query" else Pages("scan", {"TableName": TABLE}))
+    found = differences(history)
+    assert not found, report(found)
+    (moto_side, _), (engine_side, _) = both_answers(history)
+    assert _is_joined(moto_side[5]) and not _is_joined(engine_side[5])  # the case, as it is built
 
 
 def test_an_invalid_request_changes_nothing_and_is_refused_alike(fake_credentials):
