@@ -39,7 +39,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.profiles import payout_change_before
+from functions.shared.domain.profiles import payout_change_before, payout_change_times
 from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -526,10 +526,7 @@ def payout_changed_after_signup(
         return []
     if payout is not None and subject.payout == payout and subject.payouts <= {payout}:
         return []
-    changes = [datetime.fromisoformat(text) for text in subject.payout_changes]
-    if subject.last_payout_change_at is not None:
-        changes.append(subject.last_payout_change_at)
-    if any(timedelta(0) <= changed - signed_up <= PAYOUT_SOON for changed in changes):
+    if any(timedelta(0) <= changed - signed_up <= PAYOUT_SOON for changed in payout_change_times(subject)):
         return [_PAYOUT_SOON_AFTER_SIGNUP]
     return []
 

@@ -141,10 +141,7 @@ PAYOUT_CHANGES_WINDOW = timedelta(hours=48)  # `weights.PAYOUT_CHANGE_WINDOW_HOU
 def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
     """The profile's payout change times with one more (`Subject.payout_changes`): those within
     PAYOUT_CHANGES_WINDOW before the newest, or else the newest PAYOUT_CHANGES_KEPT."""
-    noted = {*current.payout_changes, as_utc(at).isoformat()}
-    if current.last_payout_change_at is not None:  # a profile from before these were kept has it alone
-        noted.add(as_utc(current.last_payout_change_at).isoformat())
-    ordered = sorted(noted)
+    ordered = sorted({as_utc(changed).isoformat() for changed in (*payout_change_times(current), at)})
     since = (datetime.fromisoformat(ordered[-1]) - PAYOUT_CHANGES_WINDOW).isoformat()
     # and the one before them: a reward up to the window late, up to the window after its change,
     # is judged against a change up to twice the window before the newest
@@ -152,16 +149,22 @@ def payout_changes_noted(current: Subject, at: datetime) -> tuple[str, ...]:
     return tuple(ordered[-min(max(recent, PAYOUT_CHANGES_KEPT), PAYOUT_CHANGES_MOST) :])
 
 
-def payout_change_before(subject: Subject | None, at: datetime) -> datetime | None:
-    """The latest payout change at or before `at`: a reward dated between two changes, received
-    after both, is the money of the first (judged against the last alone, it was before it and
-    flagged nothing). A profile written before these were kept has its last change only."""
-    if subject is None:
-        return None
+def payout_change_times(subject: Subject) -> list[datetime]:
+    """The payout change times a profile keeps (`Subject.payout_changes`), and its last change,
+    which a profile written before these were kept has alone."""
     changes = [datetime.fromisoformat(text) for text in subject.payout_changes]
     if subject.last_payout_change_at is not None:
         changes.append(subject.last_payout_change_at)
-    return max((changed for changed in changes if changed <= at), default=None)
+    return changes
+
+
+def payout_change_before(subject: Subject | None, at: datetime) -> datetime | None:
+    """The latest payout change at or before `at`: a reward dated between two changes, received
+    after both, is the money of the first (judged against the last alone, it was before it and
+    flagged nothing)."""
+    if subject is None:
+        return None
+    return max((changed for changed in payout_change_times(subject) if changed <= at), default=None)
 
 
 def profile_changes(current: Subject, changes: dict[str, Any], at: datetime) -> Subject:
