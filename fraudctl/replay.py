@@ -333,10 +333,10 @@ def occurred_at(body: bytes) -> datetime | None:
     return at.astimezone(UTC) if at.tzinfo else None
 
 
-def out_of_time_order(bodies: list[bytes]) -> int:
-    """How many events come after one the file has that occurred later."""
+def out_of_time_order(times: Iterable[datetime | None]) -> int:
+    """How many events come after one the file has that occurred later (`occurred_at` of each)."""
     latest, behind = None, 0
-    for at in filter(None, map(occurred_at, bodies)):
+    for at in filter(None, times):
         if latest is not None and at < latest:
             behind += 1
         else:
@@ -365,9 +365,10 @@ def replay_file(
         for number, line in enumerate(_as_utf8(file.read_bytes()).splitlines(), start=1)
         if line.strip()
     ]
+    times = {number: occurred_at(body) for number, body in lines}  # each line parsed once for it
     if in_time_order:  # an undated loyalty line is dated when received (SPEC 3.4): after history
         last = datetime.max.replace(tzinfo=UTC)
-        lines.sort(key=lambda numbered: occurred_at(numbered[1]) or last)  # stable: ties keep their order
+        lines.sort(key=lambda numbered: times[numbered[0]] or last)  # stable: ties keep their order
     report = send_events(
         api_url,
         [(key, body) for _, body in lines],
@@ -378,5 +379,5 @@ def replay_file(
     )
     for error in report["errors"]:
         error["line"] = lines[error["line"] - 1][0]
-    report["out_of_time_order"] = out_of_time_order([body for _, body in lines])
+    report["out_of_time_order"] = out_of_time_order(times[number] for number, _ in lines)
     return report
