@@ -75,8 +75,13 @@ def test_amounts_show_every_decimal_the_api_sent(page: Page, console: LocalSyste
 
     # And the home page's Held amount is the summary's, every currency to its last decimal
     page.get_by_role("button", name="Close").click()
+    # the drawer's closing navigates back to the list: once there, nothing of it can land after the
+    # home page's (a CI run read the Active cases page again, the home page's figure never shown)
+    expect(drawer).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"#/active\?"))
     summary = backend.fraud.get(backend.url("/v1/summary"), timeout=10).json()
     page.goto(f"{console.api_url}/#/")
+    expect(page).to_have_url(re.compile(r"#/$"))
     figure = page.get_by_role("definition").filter(has=page.locator(".amounts"))
     # (those of this test's currencies: other tests hold USD, shown as "US$" in en-GB)
     ours = [m for m in summary["held_rewards"]["amounts"] if m["currency"] in held]
