@@ -426,6 +426,32 @@ _AMOUNT = compile_pattern(AMOUNT_PATTERN)
 
 
 _YEAR_WRITTEN = re.compile(r"([0-9]{4})-[0-9]{2}-[0-9]{2}[Tt]")
+_TIME_EXPECTED = "an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z"
+# the forms other systems write for a time, each told what to change (SPEC 3.1: a clear error)
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_CLOCK = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+_SPACED = re.compile(rf"({_DATE}) ([0-9]{{2}}:.*)")
+_ALMOST = (
+    # `2026-05-20T10:00:00`, Python's `isoformat()` of a naive time: which instant is it?
+    (re.compile(rf"{_DATE}[Tt]{_CLOCK}"), "add the offset the time is written in: Z for UTC, or +hh:mm"),
+    # `2026-05-20T10:00:00+0000`, ISO 8601's basic offset
+    (re.compile(rf"{_DATE}[Tt]{_CLOCK}[+-][0-9]{{4}}"), "write the offset with a colon, as +hh:mm"),
+    (re.compile(_DATE), "a date and a time of day, not a date alone"),
+)
+
+
+def _time_refused(value: Any) -> str:
+    """What is wrong with a time the pattern refuses, said so that the sender can mend it."""
+    if not isinstance(value, str):
+        return _TIME_EXPECTED
+    changes = []
+    if spaced := _SPACED.fullmatch(value):
+        # `2026-05-20 10:00:00Z`, an SQL export's: RFC 3339 lets an application choose the space,
+        # the document's `date-time` (JSON Schema's reading of RFC 3339) does not
+        changes.append("write T between the date and the time")
+        value = f"{spaced[1]}T{spaced[2]}"
+    changes += [change for form, change in _ALMOST if form.fullmatch(value)]
+    return "; ".join([_TIME_EXPECTED, *changes]) if changes else _TIME_EXPECTED
 
 
 def _event_time(value: Any, far_future: str) -> datetime:
@@ -433,7 +459,7 @@ def _event_time(value: Any, far_future: str) -> datetime:
         if isinstance(value, str) and (year := _YEAR_WRITTEN.match(value)) and int(year[1]) >= 3000:
             # `9999-12-31T23:59:59Z`, a "never" of other systems: its form is fine, its year is not
             raise ValueError(far_future.format(year=year[1]))
-        raise ValueError("an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11-05T08:00:00Z")
+        raise ValueError(_time_refused(value))
     try:
         at = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:

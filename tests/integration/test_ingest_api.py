@@ -694,6 +694,30 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds_not_to_leave
     assert error["message"] == "a time from 2000-01-01 to 5 minutes after now, not in 9999", error
 
 
+@pytest.mark.parametrize(
+    ("written", "told"),
+    [
+        # an SQL export's time: RFC 3339 allows the space, the API's `date-time` does not
+        ("2026-05-20 10:00:00Z", ["write T between the date and the time"]),
+        # Python's `isoformat()` of a naive time, from a server's local clock
+        ("2026-05-20T10:00:00.250", ["add the offset the time is written in"]),
+        ("2026-05-20T10:00:00+0530", ["write the offset with a colon"]),
+        ("2026-05-20 10:00:00", ["write T between", "add the offset"]),
+        ("2026-05-20", ["a date and a time of day, not a date alone"]),
+    ],
+)
+def test_a_time_written_as_other_systems_write_it_is_told_what_to_change(aws, tenant, written, told):
+    answer = post(sample("reward.created", occurred_at=written), tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    [error] = answer.body["errors"]
+    assert error["field"] == "occurred_at"
+    assert all(change in error["message"] for change in told), error
+    assert error["message"].startswith("an RFC 3339 time with an offset"), error  # what it must be
+    assert aws.queued() == []
+    assert get(sample("reward.created")["id"], tenant.keys["integration"]).status == 404  # nothing kept
+
+
 def test_occurred_at_from_2000_in_utc_is_accepted(aws, tenant):
     event = sample("reward.created", occurred_at="2000-01-01T00:00:00-01:00")
 
