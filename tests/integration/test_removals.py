@@ -204,6 +204,28 @@ def test_with_block_reapply_the_same_person_applying_again_is_flagged_at_once(en
         assert case["status"] == "open" and "blocked_reapply" in [r["code"] for r in case["reasons"]]
 
 
+@pytest.mark.parametrize(
+    ("removed", "back"),
+    [
+        # Fastmail's first domain: a +tag and a user's subdomain are the user's, as at fastmail.com
+        ("eve.fraud@fastmail.fm", "eve.fraud+deals@fastmail.fm"),
+        ("evefraud@fastmail.fm", "deals@evefraud.fastmail.fm"),
+        ("evefraud@sent.com", "Shop@EveFraud.sent.com"),  # one of Fastmail's other domains
+    ],
+)
+def test_with_block_reapply_the_partner_back_under_its_fastmail_mailbox_is_flagged(env, removed, back):
+    """A fraud tester's: a partner at `fastmail.fm` removed with block came back as
+    `deals@evefraud.fastmail.fm` and was allowed (35, `email_similar`): its subdomain was read as a
+    `fastmail.com` user's and its +tag kept."""
+    case_id = flag_partner(env, "p-eve", removed, name="Eve Fraud")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-eve-2", email=back, device="fp-never-seen")
+
+    assert "blocked_reapply" in again["codes"], again
+    assert (again["decision"]["action"], again["decision"]["score"]) == ("flag", 100)
+
+
 def test_with_block_reapply_a_sign_up_under_the_removed_partners_own_id_is_flagged_whatever_it_brings(env):
     # a new address, device and IP: nothing links them, but the program's own id names them
     case_id = flag_partner(env, "p-back", "back@example.com", name="Back Again")

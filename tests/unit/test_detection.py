@@ -195,7 +195,11 @@ def test_a_domain_in_idnas_ascii_form_is_the_domain_it_spells():
         # at a user's own subdomain to that user (a fraud tester's finds)
         ("ada.king@yandex.ru", "ada-king@ya.ru"),
         ("ada@fastmail.com", "shop@ada.fastmail.com"),
-        ("ada@fastmail.com", "Promo+x@ADA.fastmail.fm"),
+        ("ada@fastmail.fm", "Promo+x@ADA.fastmail.fm"),  # at the domain written: not fastmail.com's
+        ("ada@fastmail.fm", "ada+deals@fastmail.fm"),
+        ("ada@sent.com", "shop@ada.sent.com"),  # Fastmail's other domains alike
+        ("ada@fastmail.com.au", "ada+x@fastmail.com.au"),
+        ("ada@fastmail.com.au", "x@ada.fastmail.com.au"),
     ],
 )
 def test_one_mailbox_under_its_providers_other_domains_is_one_address(one, same_mailbox):
@@ -206,6 +210,10 @@ def test_what_yandex_and_fastmail_keep_apart_stays_apart():
     assert email_keys("adaking@yandex.ru").normalized != email_keys("ada.king@yandex.ru").normalized
     assert email_keys("ada@mail.fastmail.com").normalized != email_keys("ada@fastmail.com").normalized
     assert email_keys("ada@fastmail.example.com").normalized == "ada@fastmail.example.com"
+    # a user's subdomain is the user's at that domain: `ada@fastmail.com` may be someone else
+    assert email_keys("shop@ada.fastmail.fm").normalized == "ada@fastmail.fm"
+    assert email_keys("ada@fastmail.fm").normalized != email_keys("ada@fastmail.com").normalized
+    assert email_keys("ada+x@sent.example.com").normalized == "ada+x@sent.example.com"  # not Fastmail's
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,30 @@ _DOMAIN_ALIASES = {
     "yandex.kz": "yandex.ru",
     "yandex.ua": "yandex.ru",
 }
-_FASTMAIL_USER = re.compile(r"([a-z0-9][a-z0-9-]*)\.(?:fastmail\.com|fastmail\.fm)")
+# Fastmail's domains, its own names and the older ones its users keep (`fastmail.fm` was its first):
+# at every one of them a +tag is dropped, and an address at a user's subdomain is the user's
+# (`shop@jane.sent.com` is delivered as `jane+shop@sent.com`: `_fastmail_user`)
+_FASTMAIL = frozenset(
+    """
+    fastmail.com fastmail.fm fastmail.cn fastmail.co.uk fastmail.com.au fastmail.de fastmail.es
+    fastmail.fr fastmail.im fastmail.in fastmail.jp fastmail.mx fastmail.net fastmail.nl fastmail.org
+    fastmail.se fastmail.to fastmail.tw fastmail.uk fastmail.us f-m.fm fea.st fmail.co.uk myfastmail.com
+    messagingengine.com sent.com sent.as sent.at ftml.net eml.cc mm.st ml1.net 123mail.org airpost.net
+    allmail.net bestmail.us cluemail.com elitemail.org emailcorner.net emailengine.net emailengine.org
+    emailgroups.net emailplus.org emailuser.net fast-email.com fast-mail.org fastem.com fastemail.us
+    fastemailer.com fastest.cc fastimap.com fastmailbox.net fastmessaging.com fmailbox.com fmgirl.com
+    fmguy.com h-mail.us hailmail.net imap-mail.com imap.cc imapmail.org inoutbox.com internet-e-mail.com
+    internet-mail.org internetemails.net internetmailing.net jetemail.net justemail.net letterboxes.org
+    mail-central.com mail-page.com mailandftp.com mailas.com mailbolt.com mailc.net mailcan.com
+    mailforce.net mailftp.com mailhaven.com mailingaddress.org mailite.com mailmight.com mailnew.com
+    mailsent.net mailservice.ms mailup.net mailworks.org mymacmail.com nospammail.net ownmail.net
+    petml.com postinbox.com postpro.net proinbox.com promessage.com realemail.net reallyfast.biz
+    reallyfast.info rushpost.com speedpost.net speedymail.org ssl-mail.com swift-mail.com
+    the-fastest.net the-quickest.com theinternetemail.com veryfast.biz veryspeedy.net warpmail.net
+    xsmail.com yepmail.net your-mail.com
+    """.split()  # noqa: SIM905 (a list of words, read as one)
+)
+_SUBDOMAIN_USER = re.compile(r"[a-z0-9][a-z0-9-]*")
 _SEPARATORS = re.compile(r"[._\-+]")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]")
@@ -95,16 +118,24 @@ def _mailbox(address: str, earlier: bool = False) -> str:
         local = re.sub(r"\\(.)", r"\1", local[1:-1])
     domain = domain.rstrip(".")  # `example.com.`, fully qualified, is `example.com`
     domain = _DOMAIN_ALIASES.get(domain, domain)
-    if not earlier and (user := _FASTMAIL_USER.fullmatch(domain)):
-        # Fastmail's subdomain addressing: `shop@john.fastmail.com` is delivered to `john@fastmail.com`
-        local, domain = user.group(1), "fastmail.com"
-    if domain in _PLUS_TAGS or (not earlier and _MICROSOFT.fullmatch(domain)):
+    if not earlier:
+        local, domain = _fastmail_user(local, domain)
+    if domain in _PLUS_TAGS or (not earlier and (domain in _FASTMAIL or _MICROSOFT.fullmatch(domain))):
         local = _without_tag(local)
     if (ignored := _IGNORED_IN_LOCAL.get(domain)) and (not earlier or domain == "gmail.com"):
         local = ignored.sub("", local) or local
     if domain == "yandex.ru" and not earlier:
         local = local.replace(".", "-")  # one Yandex login: `john.smith` and `john-smith` alike
     return f"{local}@{domain}"
+
+
+def _fastmail_user(local: str, domain: str) -> tuple[str, str]:
+    """Fastmail's subdomain addressing: `shop@john.fastmail.fm` is delivered to `john@fastmail.fm`,
+    at the domain it was written at (a user of `fastmail.fm` is not one of `fastmail.com`)."""
+    user, _, parent = domain.partition(".")
+    if parent in _FASTMAIL and _SUBDOMAIN_USER.fullmatch(user):
+        return user, parent
+    return local, domain
 
 
 # IDNA's full stops (RFC 3490): a domain written with them is the domain written with "."
