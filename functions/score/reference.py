@@ -331,21 +331,33 @@ def place_city(
     gazetteer: Gazetteer, country: str, city: str, region: str | None
 ) -> tuple[float, float] | None:
     """Where an address's city is: of the country's cities of that name, those of the address's
-    region when it names one of theirs (GeoNames' region code, `ME`, or for the United States the
-    state's name, `Maine`); of those, the ones whose own name it is, when any is (a town of 21,000
-    listing `Tehran` among its alternate names does not make Tehran ambiguous); the most populous.
-    None when another of them is more than NAMESAKES_ONE_PLACE_KM away, unless the address names no
-    region at all and the most populous has DOMINANT_TIMES the people of each far one: a region
-    written in a form GeoNames does not keep (`Bihar`, which it keeps as `34`) may name the smaller.
-    Portland, Maine and Portland, Oregon are 4,000 km apart: taking the larger for either would
-    place a household at home far from its own session."""
-    namesakes = gazetteer.get((country.upper(), fold_place(city)))
+    region when it names one of theirs (`_region_codes`: GeoNames' region code, `ME`, a state's or
+    province's name or ISO code, `Maine`, `QC`), and none when it names a region read and none of
+    them is there (a town under the gazetteer's 15,000 people); of those, the ones whose own name it
+    is, when any is (a town of 21,000 listing `Tehran` among its alternate names does not make
+    Tehran ambiguous), unless a region was written and not read; the most populous. None when
+    another of them is more than NAMESAKES_ONE_PLACE_KM away, unless the address names no region at
+    all and the most populous has DOMINANT_TIMES the people of each far one: a region written in a
+    form not read (`Bihar`, which GeoNames keeps as `34`) may name the smaller. Portland, Maine and
+    Portland, Oregon are 4,000 km apart: taking the larger for either would place a household at
+    home far from its own session. A United States address in a territory is the territory's
+    (`_territory`)."""
+    country, region = _territory(country.upper(), region)
+    namesakes = gazetteer.get((country, fold_place(city)))
     if not namesakes:
         return None
-    written = bool(region and region.strip())
-    if written and (codes := _region_codes(country.upper(), str(region))):
-        namesakes = tuple(n for n in namesakes if n[2] in codes) or namesakes
-    if namesakes[0][3]:  # the city's own names come first: other cities' alternate names give way
+    written, read = bool(region and region.strip()), False
+    if written and (codes := _region_codes(country, str(region))):
+        in_region = tuple(n for n in namesakes if n[2] in codes)
+        if not in_region and codes & _known_regions(country):
+            # a region read, and none of its cities of that name listed: the town is one of under
+            # 15,000 people (Paris, Tennessee), not its namesake in another region (Paris, Texas)
+            return None
+        read = bool(in_region)
+        namesakes = in_region or namesakes
+    if namesakes[0][3] and (read or not written):
+        # the city's own names come first: other cities' alternate names give way, unless the
+        # address names a region not read, which may be the alternate's (Yanagawa, Fukushima)
         namesakes = tuple(n for n in namesakes if n[3])
     (lat, lon, *_, people), *others = namesakes
     far = [other[4] for other in others if distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM]
@@ -355,13 +367,84 @@ def place_city(
 
 
 def _region_codes(country: str, region: str) -> set[str]:
-    """The GeoNames region codes an address's region may name: itself as a code, and for the United
-    States the code of the state it spells out."""
+    """The GeoNames region codes an address's region may name: itself as a code, for the United
+    States the code of the state it spells out, for Canada and Australia the number GeoNames gives
+    the province or state it names (`QC`, `Québec`: `10`). Never a number as written: GeoNames'
+    numbers are its own, and an address's are another numbering's (Japan's prefectures in JIS
+    order, China's GB/T 2260 provinces, a French département), which named another region."""
     folded = fold_place(region)
+    if folded.isdigit():
+        return set()
     codes = {folded.upper()}
     if country == "US" and (code := _us_states().get(folded)):
         codes.add(code)
+    if code := _NUMBERED_REGIONS.get(country, {}).get(folded):
+        codes.add(code)
     return codes
+
+
+# The provinces and states GeoNames numbers (`admin1code`), by their ISO 3166-2 codes and names as
+# addresses write them (checked against the gazetteer: Toronto 08, Québec City 10, Hobart 06)
+_NUMBERED_REGIONS = {
+    country: {fold_place(name): code for code, names in regions.items() for name in names}
+    for country, regions in {
+        "CA": {
+            "01": ("AB", "Alberta"),
+            "02": ("BC", "British Columbia", "Colombie-Britannique"),
+            "03": ("MB", "Manitoba"),
+            "04": ("NB", "New Brunswick", "Nouveau-Brunswick"),
+            "05": ("NL", "Newfoundland and Labrador", "Newfoundland", "Terre-Neuve-et-Labrador"),
+            "07": ("NS", "Nova Scotia", "Nouvelle-Écosse"),
+            "08": ("ON", "Ontario"),
+            "09": ("PE", "Prince Edward Island", "Île-du-Prince-Édouard"),
+            "10": ("QC", "Quebec", "Québec"),
+            "11": ("SK", "Saskatchewan"),
+            "12": ("YT", "Yukon"),
+            "13": ("NT", "Northwest Territories", "Territoires du Nord-Ouest"),
+            "14": ("NU", "Nunavut"),
+        },
+        "AU": {
+            "01": ("ACT", "Australian Capital Territory"),
+            "02": ("NSW", "New South Wales"),
+            "03": ("NT", "Northern Territory"),
+            "04": ("QLD", "Queensland"),
+            "05": ("SA", "South Australia"),
+            "06": ("TAS", "Tasmania"),
+            "07": ("VIC", "Victoria"),
+            "08": ("WA", "Western Australia"),
+        },
+    }.items()
+}
+
+# The United States' territories, which GeoNames keeps as countries: an address of `San Juan, PR,
+# US`, as many American systems write it, is one of Puerto Rico's (not San Juan, Texas)
+_TERRITORIES = {
+    fold_place(name): territory
+    for territory, names in {
+        "PR": ("PR", "Puerto Rico"),
+        "VI": ("VI", "Virgin Islands", "U.S. Virgin Islands", "US Virgin Islands"),
+        "GU": ("GU", "Guam"),
+        "AS": ("AS", "American Samoa"),
+        "MP": ("MP", "Northern Mariana Islands"),
+    }.items()
+    for name in names
+}
+
+
+def _territory(country: str, region: str | None) -> tuple[str, str | None]:
+    """A United States address in a territory as the territory's own (GeoNames' country), without
+    the region that named it; any other as written."""
+    if country == "US" and region and (territory := _TERRITORIES.get(fold_place(region))):
+        return territory, None
+    return country, region
+
+
+def _known_regions(country: str) -> frozenset[str]:
+    """The GeoNames region codes of a country that an address's region is read as, when it names one
+    of them: the United States' states, Canada's provinces, Australia's states."""
+    if country == "US":
+        return frozenset(_us_states().values())
+    return frozenset(_NUMBERED_REGIONS.get(country, {}).values())
 
 
 @lru_cache(maxsize=1)

@@ -947,6 +947,66 @@ def test_the_region_chooses_among_namesakes_before_a_citys_own_name_does(city, r
     assert placed is not None and abs(placed[0] - lat) < 0.5
 
 
+@pytest.mark.parametrize(
+    ("country", "city", "region"),
+    [
+        # a region read, its town of that name under the gazetteer's 15,000 people: the namesake
+        # of another region was placed (Paris, Texas, 721 km from a session in Paris, Tennessee)
+        ("US", "Paris", "TN"),
+        ("US", "Paris", "Tennessee"),
+        ("US", "Miami", "OK"),
+        ("US", "Houston", "MO"),
+        ("AU", "Perth", "TAS"),  # Perth, Western Australia: 2,967 km
+        ("AU", "Perth", "Tasmania"),
+        ("CA", "Richmond", "QC"),  # Richmond, British Columbia
+        # a number is not GeoNames' own: JIS's 07 is Fukushima, GeoNames' 07 Fukuoka (1,059 km)
+        ("JP", "Yanagawa", "07"),
+        ("JP", "Yanagawa", "Fukushima"),  # a region not read may be an alternate name's
+        ("JP", "Miyoshi", "34"),
+    ],
+)
+def test_a_region_that_does_not_hold_the_namesake_found_places_nothing(country, city, region):
+    assert EmbeddedReferenceData({}).place(country, city, region) is None
+
+
+@pytest.mark.parametrize(
+    ("country", "city", "region", "at"),
+    [
+        ("US", "Paris", "TX", (33.66, -95.56)),
+        ("AU", "Perth", "WA", (-31.95, 115.86)),
+        ("AU", "Hobart", "TAS", (-42.88, 147.33)),
+        ("AU", "Hobart", "Tasmania", (-42.88, 147.33)),
+        ("CA", "Richmond", "BC", (49.17, -123.14)),
+        ("CA", "Montreal", "Québec", (45.51, -73.59)),
+        ("CA", "Toronto", "ON", (43.71, -79.39)),
+        # a United States territory, as American systems write it: Puerto Rico's, not Texas's
+        ("US", "San Juan", "PR", (18.47, -66.11)),
+        ("US", "San Juan", "Puerto Rico", (18.47, -66.11)),
+    ],
+)
+def test_a_region_read_places_its_own_city(country, city, region, at):
+    placed = EmbeddedReferenceData({}).place(country, city, region)
+    assert placed is not None and distance_km(*placed, *at) < 10, placed
+
+
+def test_a_household_in_puerto_rico_written_as_the_united_states_is_not_far_from_its_address():
+    # an intl tester's: two people at home in San Juan, `country: US, region: PR`, sharing a
+    # computer; the address was placed in San Juan, Texas (3,397 km) and the second was flagged
+    engine = make_engine()
+    home = {
+        "line1": "1 Calle Luna",
+        "city": "San Juan",
+        "region": "PR",
+        "postal_code": "00901",
+        "country": "US",
+    }
+    session = {"lat": 18.46, "lon": -66.1}
+    first = score(engine, signup("p1", address=home, ip_location=session))
+    second = score(engine, signup("p2", address=home, ip_location=session))
+    assert "location_far_from_address" not in reasons(first)
+    assert "location_far_from_address" not in reasons(second)
+
+
 @pytest.mark.parametrize(("country", "city"), [("IR", "Tehran"), ("US", "Phoenix"), ("BR", "Brasília")])
 def test_a_citys_own_name_is_not_made_ambiguous_by_a_towns_alternate_name(country, city):
     # Tīrān (21,703 people) lists `Tehran` among its alternate names: Tehran placed nothing
