@@ -252,8 +252,9 @@ OptionalEmail = Annotated[_Email | Blank | None, AfterValidator(none_if_blank)]
 
 # Codes integrations send for a country that ISO 3166 names otherwise: `UK`, reserved at the United
 # Kingdom's request and what its own domain says, is GB. Taken as sent, a British partner's every
-# session was `ip_country_mismatch` ("IP ... is in GB, the reported country is UK").
-COUNTRY_ALIASES = {"UK": "GB"}
+# session was `ip_country_mismatch` ("IP ... is in GB, the reported country is UK"). `EL`, reserved
+# likewise, is Greece in the European Union's own data (VAT numbers, VIES, Eurostat): GR.
+COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
 
 
 def _country(value: str, info: ValidationInfo) -> str:
@@ -282,7 +283,8 @@ def _country_schema(schema: dict[str, Any]) -> None:
 
 
 _COUNTRY_FIELD = Field(
-    json_schema_extra=_country_schema, description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB)"
+    json_schema_extra=_country_schema,
+    description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB, EL as GR)",
 )
 _COUNTRY_FORM = matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB")
 Country = Annotated[StrictStr, _COUNTRY_FIELD, _COUNTRY_FORM, AfterValidator(_country)]

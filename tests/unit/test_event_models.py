@@ -473,9 +473,10 @@ def test_a_body_stored_under_an_earlier_rule_is_scored_as_it_was_accepted(kind, 
 
 
 @pytest.mark.parametrize(
-    ("sent", "read"), [("GB", "GB"), ("gb", "GB"), ("UK", "GB"), ("uk", "GB"), ("XK", "XK")]
+    ("sent", "read"),
+    [("GB", "GB"), ("gb", "GB"), ("UK", "GB"), ("uk", "GB"), ("XK", "XK"), ("EL", "GR"), ("el", "GR")],
 )
-def test_a_country_is_an_iso_3166_code_in_either_case_and_uk_is_the_united_kingdom(sent, read):
+def test_a_country_is_an_iso_3166_code_in_either_case_and_uk_and_el_are_the_uk_and_greece(sent, read):
     raw = sample("partnership.created")
     raw["partner"]["country"] = sent
 
