@@ -28,7 +28,7 @@ import os
 import socket
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -355,15 +355,25 @@ def place_city(
             return None
         read = bool(in_region)
         namesakes = in_region or namesakes
-    if namesakes[0][3] and (read or not written):
+    if namesakes[0][3]:
         # the city's own names come first: other cities' alternate names give way, unless the
-        # address names a region not read, which may be the alternate's (Yanagawa, Fukushima)
-        namesakes = tuple(n for n in namesakes if n[3])
-    (lat, lon, *_, people), *others = namesakes
-    far = [other[4] for other in others if distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM]
-    if far and (written or people < DOMINANT_TIMES * max(far)):
+        # address names a region not read, which may be the alternate's (Yanagawa, Fukushima, is
+        # GeoNames' alternate name of a town of 20,000), and the city is not DOMINANT_TIMES as
+        # populous as each far one (Belo Horizonte, MG, is not a town of 37,000 in Alagoas)
+        own = tuple(n for n in namesakes if n[3])  # listed first
+        if read or not written or own[0][4] >= DOMINANT_TIMES * _far_people(own[0], namesakes[len(own) :]):
+            namesakes = own
+    first, *others = namesakes
+    if (far := _far_people(first, others)) and (written or first[4] < DOMINANT_TIMES * far):
         return None
-    return lat, lon
+    return first[0], first[1]
+
+
+def _far_people(first: Namesake, others: Sequence[Namesake]) -> int:
+    """The people of the most populous of `others` more than NAMESAKES_ONE_PLACE_KM from `first`
+    (0: none is)."""
+    far = (o[4] for o in others if distance_km(first[0], first[1], o[0], o[1]) > NAMESAKES_ONE_PLACE_KM)
+    return max(far, default=0)
 
 
 def _region_codes(country: str, region: str) -> set[str]:
@@ -385,35 +395,36 @@ def _region_codes(country: str, region: str) -> set[str]:
 
 # The provinces and states GeoNames numbers (`admin1code`), by their ISO 3166-2 codes and names as
 # addresses write them (checked against the gazetteer: Toronto 08, Québec City 10, Hobart 06)
+_WRITTEN_REGIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "CA": {
+        "01": ("AB", "Alberta"),
+        "02": ("BC", "British Columbia", "Colombie-Britannique"),
+        "03": ("MB", "Manitoba"),
+        "04": ("NB", "New Brunswick", "Nouveau-Brunswick"),
+        "05": ("NL", "Newfoundland and Labrador", "Newfoundland", "Terre-Neuve-et-Labrador"),
+        "07": ("NS", "Nova Scotia", "Nouvelle-Écosse"),
+        "08": ("ON", "Ontario"),
+        "09": ("PE", "Prince Edward Island", "Île-du-Prince-Édouard"),
+        "10": ("QC", "Quebec", "Québec"),
+        "11": ("SK", "Saskatchewan"),
+        "12": ("YT", "Yukon"),
+        "13": ("NT", "Northwest Territories", "Territoires du Nord-Ouest"),
+        "14": ("NU", "Nunavut"),
+    },
+    "AU": {
+        "01": ("ACT", "Australian Capital Territory"),
+        "02": ("NSW", "New South Wales"),
+        "03": ("NT", "Northern Territory"),
+        "04": ("QLD", "Queensland"),
+        "05": ("SA", "South Australia"),
+        "06": ("TAS", "Tasmania"),
+        "07": ("VIC", "Victoria"),
+        "08": ("WA", "Western Australia"),
+    },
+}
 _NUMBERED_REGIONS = {
     country: {fold_place(name): code for code, names in regions.items() for name in names}
-    for country, regions in {
-        "CA": {
-            "01": ("AB", "Alberta"),
-            "02": ("BC", "British Columbia", "Colombie-Britannique"),
-            "03": ("MB", "Manitoba"),
-            "04": ("NB", "New Brunswick", "Nouveau-Brunswick"),
-            "05": ("NL", "Newfoundland and Labrador", "Newfoundland", "Terre-Neuve-et-Labrador"),
-            "07": ("NS", "Nova Scotia", "Nouvelle-Écosse"),
-            "08": ("ON", "Ontario"),
-            "09": ("PE", "Prince Edward Island", "Île-du-Prince-Édouard"),
-            "10": ("QC", "Quebec", "Québec"),
-            "11": ("SK", "Saskatchewan"),
-            "12": ("YT", "Yukon"),
-            "13": ("NT", "Northwest Territories", "Territoires du Nord-Ouest"),
-            "14": ("NU", "Nunavut"),
-        },
-        "AU": {
-            "01": ("ACT", "Australian Capital Territory"),
-            "02": ("NSW", "New South Wales"),
-            "03": ("NT", "Northern Territory"),
-            "04": ("QLD", "Queensland"),
-            "05": ("SA", "South Australia"),
-            "06": ("TAS", "Tasmania"),
-            "07": ("VIC", "Victoria"),
-            "08": ("WA", "Western Australia"),
-        },
-    }.items()
+    for country, regions in _WRITTEN_REGIONS.items()
 }
 
 # The United States' territories, which GeoNames keeps as countries: an address of `San Juan, PR,
