@@ -5,9 +5,10 @@ API keys are checked at the gateway by the edge authorizer (`functions/authorize
 authorizer on every credentialed method, its answers cached `AUTHORIZER_CACHE_SECONDS` per
 Authorization header); roles, signatures, media types and the 64 KiB body limit by the shared edge in
 every function (`functions/shared/api.py`), in a fixed order and with problem documents. API Gateway
-adds stage throttling, access logs, tracing, and problem documents for the answers it gives itself
-(unknown route, refused key, throttled, too large, timed out, any other). See docs/design.md,
-"Infrastructure" and "Edge authentication".
+adds stage throttling, access logs, execution logs at ERROR (their group, which API Gateway makes,
+given the stack's retention: `execution_logs.py`), tracing, and problem documents for the answers it
+gives itself (unknown route, refused key, throttled, too large, timed out, any other). See
+docs/design.md, "Infrastructure" and "Edge authentication".
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from constructs import Construct
 from functions.shared import problems
 from functions.shared.routes import ROUTES, Route
 from infra import constants, permissions
+from infra.capabilities.execution_logs import ExecutionLogRetention
 from infra.capabilities.lambda_factory import LambdaFactory
 from infra.capabilities.nag import acknowledge
 
@@ -137,6 +139,9 @@ class Api(Construct):
                 method_options=public,
             ),
         )
+
+        # API Gateway makes the execution log group itself, with no expiry: the stack's retention
+        ExecutionLogRetention(self, "ExecutionLogs", rest_api=self.rest_api)
 
         def static(headers: dict[str, str]) -> dict[str, str]:  # API Gateway's quoting of a fixed value
             return {name: f"'{value}'" for name, value in headers.items()}

@@ -181,6 +181,13 @@ def test_readmes_removal_steps_delete_everything_cdk_destroy_leaves(template: cf
         assert f"<{named_by[logical_id]}>" in commands, (logical_id, named_by[logical_id])
     for key in (k for k in retained if template.resources[k]["Type"] == "AWS::KMS::Key"):
         assert f"aws kms schedule-key-deletion --key-id <{named_by[key]}>" in commands
+    # Left outside the stack's resources: the log group of the CDK's log retention function (it makes
+    # it and keeps its logs a day); the group it expires is deleted with the stack
+    for retention in template.of_type("Custom::LogRetention").values():
+        assert retention["Properties"]["RemovalPolicy"] == "destroy", retention["Properties"]["LogGroupName"]
+        function = template.props(cfn.referenced_id(retention["Properties"]["ServiceToken"]))
+        own = f"/aws/lambda/{function['FunctionName']}"
+        assert f"aws logs delete-log-group --log-group-name {own}" in commands
 
 
 def test_with_a_topic_every_alarm_notifies_it() -> None:

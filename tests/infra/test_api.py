@@ -98,6 +98,44 @@ def test_every_request_is_logged_without_its_content(template: cfn.Template) -> 
     )
 
 
+def test_the_execution_log_group_of_the_api_expires_with_the_stack_s_logs(template: cfn.Template) -> None:
+    """API Gateway makes `API-Gateway-Execution-Logs_<api id>/<stage>` itself, with no expiry; the CDK's
+    LogRetention gives that group (made or not yet) the stack's 30 days, run by a role of its own."""
+    api, _ = template.only("AWS::ApiGateway::RestApi")
+    stage_id, stage = template.only("AWS::ApiGateway::Stage")
+    group = f"API-Gateway-Execution-Logs_<{api}>/{stage['Properties']['StageName']}"
+    (retention_id,) = [
+        k
+        for k, r in template.of_type("Custom::LogRetention").items()
+        if cfn.render(r["Properties"]["LogGroupName"]) == group
+    ]
+    retention = template.props(retention_id)
+
+    assert retention["RetentionInDays"] == 30
+    assert retention["RemovalPolicy"] == "destroy"  # goes with the stack, as the access log group
+    assert retention_id in cfn.as_list(template.resources[stage_id].get("DependsOn", []))  # the stage first
+    # the CDK's function, with a role of the stack's: no AWS managed policy, grants on two log groups
+    role = template.function_role(cfn.referenced_id(retention["ServiceToken"]))
+    assert not template.props(role).get("ManagedPolicyArns")
+    log_group = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{}:*"
+    own = f"/aws/lambda/{constants.STACK_NAME}-log-retention"
+    assert template.grants(role) == {
+        *(
+            cfn.Grant(action, log_group.format(group))
+            for action in ("logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DeleteLogGroup")
+        ),
+        *(
+            cfn.Grant(action, log_group.format(own))
+            for action in (
+                "logs:CreateLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            )
+        ),
+    }
+
+
 def test_api_gateway_answers_in_problem_documents(template: cfn.Template) -> None:
     responses = {
         r["Properties"]["ResponseType"]: r["Properties"]

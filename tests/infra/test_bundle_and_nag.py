@@ -129,6 +129,15 @@ ACKNOWLEDGED = {
 }
 # ... and on the console bucket's objects, whose logical id the test reads from the template
 CONSOLE_BUCKET_OBJECTS = "AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]"
+# ... and on the two log groups the CDK's log retention function touches, each by its name (`:*` is a
+# log group's ARN in IAM): the API's execution log group (its API's id read from the template), its own
+LOG_GROUP = (
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:{}:*]"
+)
+LOG_RETENTION_GROUPS = (
+    f"API-Gateway-Execution-Logs_<{{api}}>/{constants.STAGE_NAME}",
+    f"/aws/lambda/{constants.STACK_NAME}-log-retention",
+)
 
 
 def test_acknowledgments_sit_on_the_resource_they_concern_with_a_reason(template: cfn.Template) -> None:
@@ -139,7 +148,9 @@ def test_acknowledgments_sit_on_the_resource_they_concern_with_a_reason(template
 
     assert found, "no acknowledgment in the template: is cdk-nag attached to the app?"
     bucket = template.console_bucket()
+    api, _ = template.only("AWS::ApiGateway::RestApi")
     allowed = ACKNOWLEDGED | {(CONSOLE_BUCKET_OBJECTS.format(bucket=bucket), "AWS::IAM::Policy")}
+    allowed |= {(LOG_GROUP.format(group.format(api=api)), "AWS::IAM::Role") for group in LOG_RETENTION_GROUPS}
     assert {(rule, kind) for rule, kind, _ in found} <= allowed
     assert all(len(reason) > 60 for reason in found.values())
 

@@ -179,11 +179,16 @@ def test_the_console_files_are_web_dist_revalidated_at_each_load(synthesized: Sy
     assert props["Prune"] is True
 
 
-def test_the_only_other_function_is_the_cdk_s_console_deployment(template: cfn.Template) -> None:
+def test_the_other_functions_are_the_cdk_s_console_deployment_and_log_retention(
+    template: cfn.Template,
+) -> None:
     _, deployment = template.only("Custom::CDKBucketDeployment")
     deployer = cfn.referenced_id(deployment["Properties"]["ServiceToken"])
+    _, retention = template.only(
+        "Custom::LogRetention"
+    )  # the execution log group's (tests/infra/test_api.py)
 
-    assert template.cdk_functions() == {deployer}
+    assert template.cdk_functions() == {deployer, cfn.referenced_id(retention["Properties"]["ServiceToken"])}
     # its own role and log group: no AWS managed policy, and grants on the two buckets alone
     role = template.function_role(deployer)
     assert not template.props(role).get("ManagedPolicyArns")
