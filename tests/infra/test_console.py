@@ -184,9 +184,8 @@ def test_the_other_functions_are_the_cdk_s_console_deployment_and_log_retention(
 ) -> None:
     _, deployment = template.only("Custom::CDKBucketDeployment")
     deployer = cfn.referenced_id(deployment["Properties"]["ServiceToken"])
-    _, retention = template.only(
-        "Custom::LogRetention"
-    )  # the execution log group's (tests/infra/test_api.py)
+    # the execution log group's (tests/infra/test_api.py)
+    _, retention = template.only("Custom::LogRetention")
 
     assert template.cdk_functions() == {deployer, cfn.referenced_id(retention["Properties"]["ServiceToken"])}
     # its own role and log group: no AWS managed policy, and grants on the two buckets alone
