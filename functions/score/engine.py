@@ -19,6 +19,7 @@ from functions.shared.domain.identity import (
     ip_key,
     near_probes,
     network_key,
+    other_payout_keys,
     public_ip,
     span_entry,
     usable_device,
@@ -29,11 +30,13 @@ from functions.shared.domain.links import (
     guarded_joins,
     links_to_join,
     merged,
+    merged_network,
     network_to_join,
 )
 from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
 from functions.shared.domain.model import (
     NO_LINK,
+    NO_NETWORK,
     LinkKey,
     Notification,
     Reward,
@@ -76,6 +79,9 @@ from functions.shared.partner_events import (
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
+# the roles of a payout account's other keys (`identity.other_payout_keys`): linked and read beside
+# its own, and read as one with it
+PAYOUT_ALSO = "payout_also#"
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
 # the rewards a payout change before them makes suspect: those still to be paid, and those on hold
@@ -101,6 +107,10 @@ class Plan:
         """The key of the event's device, when it names one."""
         linked = self.links.get("device")
         return linked[1] if linked else None
+
+    def payout_links(self) -> list[LinkKey]:
+        """The event's payout account's links: under its key, and under its other keys."""
+        return [key for role, key in self.links.items() if role == "payout" or role.startswith(PAYOUT_ALSO)]
 
     def counter_names(self) -> list[str]:
         return [name for counted in self.counts.values() for name in counted.names]
@@ -315,10 +325,16 @@ class Engine:
 
     def _payout(self, plan: Plan, account: str | None) -> None:
         """A partner's payout account: linked in its program, and a network identifier (a bank
-        account names its holder across programs better than an address)."""
+        account names its holder across programs better than an address); under each of its other
+        keys too (a British or Irish IBAN's domestic form: `identity.other_payout_keys`), so that
+        either form finds a partner paid into the account in the other. One more link, written for
+        those IBANs alone."""
         if account:
             plan.links["payout"] = ("payout", account)
             plan.network["payout"] = ("payout", network_key("payout", account, self.pepper))
+            for n, also in enumerate(other_payout_keys(account)):
+                plan.links[f"{PAYOUT_ALSO}{n}"] = ("payout", also)
+                plan.network[f"{PAYOUT_ALSO}{n}"] = ("payout", network_key("payout", also, self.pepper))
 
     @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:
@@ -374,6 +390,10 @@ class Engine:
         }
         links = {role: NO_LINK if role in crowded else state for role, state in read.items()}
         network = {role: state for role, state in network.items() if plan.links.get(role) not in seen_crowded}
+        for role in [r for r in links if r.startswith(PAYOUT_ALSO)]:  # one account, either form
+            links["payout"] = merged(links["payout"], links.pop(role))
+            if (also := network.pop(role, None)) is not None:
+                network["payout"] = merged_network(network.get("payout", NO_NETWORK), also)
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
@@ -565,9 +585,9 @@ class Engine:
         if not isinstance(event, AccountUpdated):
             return NO_ACCOUNT_CHANGE
         subject, at = snapshot.subject, event.occurred_at
-        link = plan.links.get("payout")  # the account's link: names the partner if it used it before
-        used_before = link is not None and (
-            link in crowds or subject_key(*plan.subject) in snapshot.links[link].members
+        me = subject_key(*plan.subject)
+        used_before = any(  # the account's links: name the partner if it used it before, in either form
+            link in crowds or me in snapshot.links[link].members for link in plan.payout_links()
         )
         changed = payout_changed(subject, event.activity, event.partner.payout_account, at, used_before)
         return AccountChange(changed, *self.unfamiliar(subject, event, plan, snapshot, crowds))

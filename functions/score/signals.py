@@ -26,6 +26,7 @@ from functions.shared.domain.identity import (
     namesake,
     namesake_of,
     near_probes,
+    same_payout_account,
     span_of,
     untagged,
 )
@@ -520,11 +521,12 @@ def payout_changed_after_signup(
     within the hour (SPEC 4: events arrive out of order; parallel senders reorder two events minutes
     apart): the change, judged with no sign-up on file, could not tell it. A sign-up after another
     one leaves it to the change, which was judged against the first. A sign-up giving the very
-    account the changes set (`payout`), the only one the profile saw, was changed by nothing: a
-    settings form resending it, received first, looked like first details (`profiles.payout_changed`)."""
+    account the changes set (`payout`, in either of its forms: `identity.same_payout_account`), the
+    only one the profile saw, was changed by nothing: a settings form resending it, received first,
+    looked like first details (`profiles.payout_changed`)."""
     if subject is None or subject.signup_at is not None:
         return []
-    if payout is not None and subject.payout == payout and subject.payouts <= {payout}:
+    if payout is not None and all(same_payout_account(payout, p) for p in (subject.payout, *subject.payouts)):
         return []
     if any(timedelta(0) <= changed - signed_up <= PAYOUT_SOON for changed in payout_change_times(subject)):
         return [_PAYOUT_SOON_AFTER_SIGNUP]

@@ -255,7 +255,8 @@ def payout_key(account: str) -> str:
     Latin ones: `NL91 АBNA...` with a Cyrillic `А`), blanks, punctuation and symbols dropped, in
     capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are `GB29NWBK6016...`), an IBAN without
     the label its printed form carries (`IBAN GB29 ...`), and
-    an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`).
+    an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`);
+    a British or Irish IBAN is linked under its domestic form's key too (`other_payout_keys`).
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
@@ -271,6 +272,30 @@ def payout_key(account: str) -> str:
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
 _PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
+# a British or Irish IBAN: the bank's four letters, then the sort code and account number
+_SORT_CODE_IBAN = re.compile(r"(?:GB|IE)[0-9]{2}[A-Z]{4}([0-9]{14})$")
+
+
+def other_payout_keys(key: str) -> tuple[str, ...]:
+    """The other keys one payout account (its `payout_key`) is known by, written another way: a
+    British or Irish IBAN (country, check digits, the bank's four letters, then the 6-digit sort
+    code and the 8-digit account number) names the account that its sort code and account number
+    name written domestically (`GB29 NWBK 6016 1331 9268 19` is `60-16-13 31926819`): its domestic
+    key is what `payout_key` gives that form. The IBAN keeps its own key (a profile's payouts and
+    the links written before are under it): the domestic key is linked beside it, so that each form
+    finds the other, and a removed partner back with its own account in the other form does not
+    escape `cluster_shared_payout`. Empty for any other account: no second link to write."""
+    if matched := _SORT_CODE_IBAN.match(key):
+        return (payout_key(matched[1]),)
+    return ()
+
+
+def same_payout_account(key: str | None, other: str | None) -> bool:
+    """Whether two payout keys name one account: equal, or sharing a key (`other_payout_keys`): an
+    IBAN and its domestic form. A partner moving between the forms changes no details."""
+    if key is None or other is None:
+        return key == other
+    return key == other or not {key, *other_payout_keys(key)}.isdisjoint({other, *other_payout_keys(other)})
 
 
 @lru_cache(maxsize=65536)

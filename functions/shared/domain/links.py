@@ -34,7 +34,8 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
     """Two link items of one identifier read as one (an address under its key of today and the key
-    it had before: `identity.keyed_before`)."""
+    it had before: `identity.keyed_before`; a payout account under its key and its other key:
+    `identity.other_payout_keys`)."""
     if other is NO_LINK or not other.members:
         return state
     return LinkState(
@@ -46,6 +47,14 @@ def merged(state: LinkState, other: LinkState) -> LinkState:
         names=state.names | other.names,
         counts={**other.counts, **state.counts},
     )
+
+
+def merged_network(state: NetworkState, other: NetworkState) -> NetworkState:
+    """Two network items of one identifier read as one (a payout account under its key and its
+    other key: `identity.other_payout_keys`)."""
+    if not other.flagged and not other.removed:
+        return state
+    return NetworkState(flagged=state.flagged | other.flagged, removed=state.removed | other.removed)
 
 
 def links_to_join(

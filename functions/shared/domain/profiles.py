@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.shared.domain.identity import email_keys, near_keys
+from functions.shared.domain.identity import email_keys, near_keys, other_payout_keys, same_payout_account
 from functions.shared.domain.model import LinkKey, Subject, as_utc, evolve
 
 
@@ -77,6 +77,8 @@ def identifiers_of(subject: Subject, keyed_before: bool = False) -> list[LinkKey
     payouts |= spilled.get("payouts", set())
     for payout in sorted(payouts):
         found[("payout", payout)] = None
+        for also in other_payout_keys(payout):  # its domestic form's link, which names it too
+            found[("payout", also)] = None
     return list(found)
 
 
@@ -102,20 +104,21 @@ LATEST_FIELDS = frozenset({"last_payout_change_at"})
 def payout_changed(
     subject: Subject | None, activity: str, payout: str | None, at: datetime, used_before: bool = False
 ) -> bool:
-    """Whether an account change sets new payout details: named so, or carrying an account other than
-    the partner's on file (an integration may send a settings form as one `profile_update`), unless
-    the partner is not on file yet, or the event is older than its profile's last change and carries
-    details the partner used before (a late login carrying the details of then; `used_before`: its
-    payout link names it, or is a crowd that names no one; or a payout change came after it: they are
-    the ones changed from). Details it never used, sent late, are a change all the same: a settings
-    form received after a later login was missed, and the large reward after it paid. A partner's
-    first details are a change too, sign-up received or not: one that joined before the integration
-    went live sends its account first when it changes it, a taker's form included (a sign-up
-    received later giving the same account undoes nothing, but judges nothing either:
-    `signals.payout_changed_after_signup`)."""
+    """Whether an account change sets new payout details: named so, or carrying an account other
+    than the partner's on file (an integration may send a settings form as one `profile_update`; one
+    account in its other form, an IBAN's sort code and account number written domestically, is no
+    other: `identity.same_payout_account`), unless the partner is not on file yet, or the event is
+    older than its profile's last change and carries details the partner used before (a late login
+    carrying the details of then; `used_before`: its payout link names it, or is a crowd that names
+    no one; or a payout change came after it: they are the ones changed from). Details it never
+    used, sent late, are a change all the same: a settings form received after a later login was
+    missed, and the large reward after it paid. A partner's first details are a change too, sign-up
+    received or not: one that joined before the integration went live sends its account first when
+    it changes it, a taker's form included (a sign-up received later giving the same account undoes
+    nothing, but judges nothing either: `signals.payout_changed_after_signup`)."""
     if activity == "payout_update":
         return True
-    if payout is None or subject is None or payout == subject.payout:
+    if payout is None or subject is None or same_payout_account(payout, subject.payout):
         return False
     if subject.changed_at is None or at >= subject.changed_at:
         return True
@@ -123,7 +126,8 @@ def payout_changed(
     # came after it (a late login resending the account the partner changed away from later, its
     # sign-up not received yet, flagged the reward between them), and details it never used
     changed_later = subject.last_payout_change_at is not None and subject.last_payout_change_at > at
-    return not changed_later and payout not in subject.payouts and not used_before
+    used = any(same_payout_account(payout, p) for p in subject.payouts)
+    return not changed_later and not used and not used_before
 
 
 # Fields whose new value is merged with what the profile holds whatever order events arrive in
