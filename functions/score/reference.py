@@ -28,7 +28,7 @@ import os
 import socket
 import string
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -335,45 +335,31 @@ def place_city(
     province's name or ISO code, `Maine`, `QC`), and none when it names a region read and none of
     them is there (a town under the gazetteer's 15,000 people); of those, the ones whose own name it
     is, when any is (a town of 21,000 listing `Tehran` among its alternate names does not make
-    Tehran ambiguous), unless a region was written and not read; the most populous. None when
-    another of them is more than NAMESAKES_ONE_PLACE_KM away, unless the address names no region at
-    all and the most populous has DOMINANT_TIMES the people of each far one: a region written in a
-    form not read (`Bihar`, which GeoNames keeps as `34`) may name the smaller. Portland, Maine and
-    Portland, Oregon are 4,000 km apart: taking the larger for either would place a household at
-    home far from its own session. A United States address in a territory is the territory's
-    (`_territory`)."""
+    Tehran ambiguous); the most populous. None when another of them is more than
+    NAMESAKES_ONE_PLACE_KM away, unless the address names no region at all and the most populous
+    has DOMINANT_TIMES the people of each far one: a region written in a form not read (`Bihar`,
+    which GeoNames keeps as `34`) may name the smaller. Portland, Maine and Portland, Oregon are
+    4,000 km apart: taking the larger for either would place a household at home far from its own
+    session. A United States address in a territory is the territory's (`_territory`)."""
     country, region = _territory(country.upper(), region)
     namesakes = gazetteer.get((country, fold_place(city)))
     if not namesakes:
         return None
-    written, read = bool(region and region.strip()), False
+    written = bool(region and region.strip())
     if written and (codes := _region_codes(country, str(region))):
         in_region = tuple(n for n in namesakes if n[2] in codes)
         if not in_region and codes & _known_regions(country):
             # a region read, and none of its cities of that name listed: the town is one of under
             # 15,000 people (Paris, Tennessee), not its namesake in another region (Paris, Texas)
             return None
-        read = bool(in_region)
         namesakes = in_region or namesakes
-    if namesakes[0][3]:
-        # the city's own names come first: other cities' alternate names give way, unless the
-        # address names a region not read, which may be the alternate's (Yanagawa, Fukushima, is
-        # GeoNames' alternate name of a town of 20,000), and the city is not DOMINANT_TIMES as
-        # populous as each far one (Belo Horizonte, MG, is not a town of 37,000 in Alagoas)
-        own = tuple(n for n in namesakes if n[3])  # listed first
-        if read or not written or own[0][4] >= DOMINANT_TIMES * _far_people(own[0], namesakes[len(own) :]):
-            namesakes = own
-    first, *others = namesakes
-    if (far := _far_people(first, others)) and (written or first[4] < DOMINANT_TIMES * far):
+    if namesakes[0][3]:  # the city's own names come first: other cities' alternate names give way
+        namesakes = tuple(n for n in namesakes if n[3])
+    (lat, lon, *_, people), *others = namesakes
+    far = [other[4] for other in others if distance_km(lat, lon, other[0], other[1]) > NAMESAKES_ONE_PLACE_KM]
+    if far and (written or people < DOMINANT_TIMES * max(far)):
         return None
-    return first[0], first[1]
-
-
-def _far_people(first: Namesake, others: Sequence[Namesake]) -> int:
-    """The people of the most populous of `others` more than NAMESAKES_ONE_PLACE_KM from `first`
-    (0: none is)."""
-    far = (o[4] for o in others if distance_km(first[0], first[1], o[0], o[1]) > NAMESAKES_ONE_PLACE_KM)
-    return max(far, default=0)
+    return lat, lon
 
 
 def _region_codes(country: str, region: str) -> set[str]:

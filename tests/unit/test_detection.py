@@ -959,9 +959,7 @@ def test_the_region_chooses_among_namesakes_before_a_citys_own_name_does(city, r
         ("AU", "Perth", "TAS"),  # Perth, Western Australia: 2,967 km
         ("AU", "Perth", "Tasmania"),
         ("CA", "Richmond", "QC"),  # Richmond, British Columbia
-        # a number is not GeoNames' own: JIS's 07 is Fukushima, GeoNames' 07 Fukuoka (1,059 km)
-        ("JP", "Yanagawa", "07"),
-        ("JP", "Yanagawa", "Fukushima"),  # a region not read may be an alternate name's
+        # a number is not GeoNames' own: JIS's 34 is Hiroshima, GeoNames' 34 Saitama (618 km)
         ("JP", "Miyoshi", "34"),
     ],
 )
@@ -982,8 +980,8 @@ def test_a_region_that_does_not_hold_the_namesake_found_places_nothing(country, 
         # a United States territory, as American systems write it: Puerto Rico's, not Texas's
         ("US", "San Juan", "PR", (18.47, -66.11)),
         ("US", "San Juan", "Puerto Rico", (18.47, -66.11)),
-        # a region not read (GeoNames numbers Brazil's states): the city of 2.7 million, not the
-        # town of 37,000 in Alagoas listing its name among its alternate names
+        # a region not read (GeoNames numbers Brazil's states): the city of 2.7 million, whose own
+        # name it is, not the town of 37,000 in Alagoas listing it among its alternate names
         ("BR", "Belo Horizonte", "MG", (-19.92, -43.94)),
     ],
 )
