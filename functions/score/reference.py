@@ -36,6 +36,7 @@ from typing import Any, Protocol, TypeVar
 
 from functions.shared.countries import country_codes
 from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
+from functions.shared.domain.territories import TERRITORIES
 
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
 DEFAULT_SUSPICIOUS_SUFFIXES = (
@@ -413,18 +414,21 @@ _NUMBERED_REGIONS = {
     for country, regions in _WRITTEN_REGIONS.items()
 }
 
-# The United States' territories, which GeoNames keeps as countries: an address of `San Juan, PR,
-# US`, as many American systems write it, is one of Puerto Rico's (not San Juan, Texas)
+# The United States' territories, which GeoNames keeps as countries (`territories.TERRITORIES`), by
+# code and name: an address of `San Juan, PR, US`, as many American systems write it, is one of
+# Puerto Rico's (not San Juan, Texas)
+_TERRITORY_NAMES = {
+    "PR": ("Puerto Rico",),
+    "VI": ("Virgin Islands", "U.S. Virgin Islands", "US Virgin Islands"),
+    "GU": ("Guam",),
+    "AS": ("American Samoa",),
+    "MP": ("Northern Mariana Islands",),
+}
 _TERRITORIES = {
     fold_place(name): territory
-    for territory, names in {
-        "PR": ("PR", "Puerto Rico"),
-        "VI": ("VI", "Virgin Islands", "U.S. Virgin Islands", "US Virgin Islands"),
-        "GU": ("GU", "Guam"),
-        "AS": ("AS", "American Samoa"),
-        "MP": ("MP", "Northern Mariana Islands"),
-    }.items()
-    for name in names
+    for territory, state in TERRITORIES.items()
+    if state == "US"
+    for name in (territory, *_TERRITORY_NAMES.get(territory, ()))
 }
 
 

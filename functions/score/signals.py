@@ -41,6 +41,7 @@ from functions.shared.domain.model import (
     evolve,
 )
 from functions.shared.domain.profiles import payout_change_before, payout_change_times
+from functions.shared.domain.territories import same_country
 from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -263,7 +264,12 @@ def ip_signals(
     if variant:
         reasons.append(Reason("ip_suspicious", f"IP {ip} is " + "; ".join(evidence), variant))
     # a code that names no country (`ZZ`, an integration's placeholder) is no country to differ from
-    if country and facts.country and facts.country != country and reference.country_known(country):
+    if (
+        country
+        and facts.country
+        and not same_country(facts.country, country)
+        and reference.country_known(country)
+    ):
         reasons.append(
             Reason(
                 "ip_country_mismatch",
@@ -577,7 +583,7 @@ def elsewhere(subject: Subject, ip: str, reference: ReferenceData, noted: frozen
             return None  # a partner on its VPN before: where its exit is says nothing of where it is
         return "listed" if facts.listed else facts.network_kind
     countries = {f.country for f in seen if f.country} | ({subject.country} if subject.country else set())
-    if facts.country and countries and facts.country not in countries:
+    if facts.country and countries and not any(same_country(facts.country, c) for c in countries):
         return facts.country
     return None
 

@@ -6,6 +6,9 @@ API Gateway makes that group itself, with no expiry, the first time the stage lo
 CDK's `LogRetention` custom resource sets the retention instead: it creates the group when missing and
 sets the retention either way. Its function runs with a role of its own, granted on the two log groups
 it touches and nothing else (the CDK's default grants its retention actions on every log group).
+The CDK makes that function once per stack: a second `LogRetention` (a function's `log_retention=`)
+would share it and this role, which grants nothing for its group, and fail at deploy with
+AccessDenied (`tests/infra/test_console.py` holds the stack to one).
 """
 
 from __future__ import annotations

@@ -990,9 +990,22 @@ def test_a_region_places_its_own_city(country, city, region, at):
     assert placed is not None and distance_km(*placed, *at) < 10, placed
 
 
-def test_a_household_in_puerto_rico_written_as_the_united_states_is_not_far_from_its_address():
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [("PR", "US", True), ("US", "PR", True), ("RE", "FR", True), ("JE", "GB", True), ("GB", "GB", True)]
+    + [("PR", "GU", False), ("PR", "GB", False), ("US", "CA", False), ("FR", "BE", False)],
+)
+def test_a_territory_and_its_state_are_one_country_to_detection(one, other, same):
+    from functions.shared.domain.territories import same_country
+
+    assert same_country(one, other) is same
+
+
+def test_a_household_in_puerto_rico_written_as_the_united_states_is_one_honest_household():
     # an intl tester's: two people at home in San Juan, `country: US, region: PR`, sharing a
-    # computer; the address was placed in San Juan, Texas (3,397 km) and the second was flagged
+    # computer, from a Puerto Rican IP; the address was placed in San Juan, Texas (3,397 km), the IP
+    # was another country's, and the second was flagged (`ip_country_mismatch` + `device_shared` +
+    # `location_far_from_address`); a review found `ip_country_mismatch` left after the first mend
     engine = make_engine()
     home = {
         "line1": "1 Calle Luna",
@@ -1001,11 +1014,17 @@ def test_a_household_in_puerto_rico_written_as_the_united_states_is_not_far_from
         "postal_code": "00901",
         "country": "US",
     }
+    at_home = {"ip": "66.50.1.1", "device": "fp-family-pc", "country": "US", "address": home}
     session = {"lat": 18.46, "lon": -66.1}
-    first = score(engine, signup("p1", address=home, ip_location=session))
-    second = score(engine, signup("p2", address=home, ip_location=session))
-    assert "location_far_from_address" not in reasons(first)
-    assert "location_far_from_address" not in reasons(second)
+    first = score(engine, signup("p1", ip_location=session, email="ana.rivera@example.com", **at_home))
+    second = score(engine, signup("p2", ip_location=session, email="luis.ortiz@example.com", **at_home))
+
+    assert set(reasons(first)) == set(), first
+    assert set(reasons(second)) == {"device_shared"}, second  # a household shares a computer
+    assert second["action"] == "allow"
+    # the territory is one country with its state both ways, and no other
+    abroad = score(engine, signup("p3", ip="66.50.1.1", country="GB", email="ada.k@example.com"))
+    assert "ip_country_mismatch" in reasons(abroad)
 
 
 @pytest.mark.parametrize(("country", "city"), [("IR", "Tehran"), ("US", "Phoenix"), ("BR", "Brasília")])
