@@ -90,8 +90,8 @@ class PinnedHttpSender:
     `within` seconds, so a batch of tries fits the function's timeout whatever the receiver's name
     resolves to; at most ANSWER_BYTES_KEPT of the answer is read."""
 
-    def __init__(self) -> None:
-        self._tls = ssl.create_default_context()
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls or ssl.create_default_context()  # the public CAs (a test's own, in tests)
 
     def post(
         self, target: Target, body: bytes, headers: dict[str, str], within: float = SEND_TIMEOUT_SECONDS
@@ -110,11 +110,15 @@ class PinnedHttpSender:
                 last_error = type(exc).__name__
                 continue
             # the whole exchange within what is left, not each read: a receiver dripping its answer
-            # a byte at a time is cut off when the time is up
+            # a byte at a time is cut off when the time is up. The deadline cuts a handle of its own
+            # on the connection: TLS takes `sock` over, detached, and a shutdown of that one cut
+            # nothing (over https a drip ran 76 s, past the delivery function's 60 s)
             left = max(0.001, ends - time.monotonic())
             expired = threading.Event()
-            deadline = threading.Timer(left, _cut, (sock, expired))
+            handle = sock.dup()
+            deadline = threading.Timer(left, _cut, (handle, expired))
             deadline.start()
+            connection: http.client.HTTPConnection | None = None
             try:
                 connection = _connection_over(sock, target, self._tls, left)
                 connection.request(
@@ -127,7 +131,10 @@ class PinnedHttpSender:
                 return Answer(None, "timeout" if expired.is_set() else type(exc).__name__)
             finally:
                 deadline.cancel()
+                if connection is not None:
+                    connection.close()  # its socket: the TLS one over https
                 sock.close()
+                handle.close()
         return Answer(None, last_error)
 
 

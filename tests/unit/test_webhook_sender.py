@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -78,6 +80,49 @@ def test_the_whole_exchange_is_cut_at_the_timeout(dripping: int):
     answer = PinnedHttpSender().post(target(dripping), b"{}", {}, within=0.5)
     assert answer.status is None
     assert time.monotonic() - started < 2  # not 0.5 s per header line
+
+
+@pytest.fixture(scope="module")
+def tls_authority() -> Any:
+    import trustme
+
+    return trustme.CA()
+
+
+def test_the_whole_exchange_over_tls_is_cut_at_the_timeout(tls_authority: Any):
+    """A webhooks tester's: over https (the only scheme deployed) the deadline shut down the socket
+    TLS had taken over, which cut nothing, and a receiver dripping its answer held a try 76 s, past
+    the delivery function's 60 s timeout. (A dripped handshake is bounded by the socket's timeout:
+    Python's TLS handshake keeps one deadline for its whole.)"""
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls_authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    tls_authority.configure_trust(client_tls)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def run() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn, server_tls.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(65536)
+                tls.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(50):  # a header line a tenth of a second: 5 s
+                    tls.sendall(b"X-Slow: 1\r\n")
+                    time.sleep(0.1)
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        started = time.monotonic()
+        answer = PinnedHttpSender(client_tls).post(
+            Target("https", "127.0.0.1", port, "/hook", ("127.0.0.1",)), b"{}", {}, within=0.5
+        )
+        assert (answer.status, answer.error) == (None, "timeout")
+        assert time.monotonic() - started < 2  # not 0.25 s per read, reset by each line
+    finally:
+        server.close()
 
 
 def test_a_long_answer_is_not_read_on(huge: int):
