@@ -433,6 +433,7 @@ _TIME_EXPECTED = "an RFC 3339 time with an offset, from 2000-01-01, e.g. 2026-11
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _CLOCK = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
 _SPACED = re.compile(rf"({_DATE}) ([0-9]{{2}}:.*)")
+_SPACED_OFFSET = re.compile(rf"({_DATE}[Tt]{_CLOCK}) +([Zz]|[+-][0-9]{{2}}:?[0-9]{{2}})")
 _ALMOST = (
     # `2026-05-20T10:00:00`, Python's `isoformat()` of a naive time: which instant is it?
     (re.compile(rf"{_DATE}[Tt]{_CLOCK}"), "add the offset the time is written in: Z for UTC, or +hh:mm"),
@@ -452,6 +453,9 @@ def _time_refused(value: Any) -> str:
         # the document's `date-time` (JSON Schema's reading of RFC 3339) does not
         changes.append("write T between the date and the time")
         value = f"{spaced[1]}T{spaced[2]}"
+    if offset := _SPACED_OFFSET.fullmatch(value):  # `10:00:00 +00:00`, as a database prints it
+        changes.append("write the offset right after the time, without a space")
+        value = f"{offset[1]}{offset[3]}"
     changes += [change for form, change in _ALMOST if form.fullmatch(value)]
     return "; ".join([_TIME_EXPECTED, *changes]) if changes else _TIME_EXPECTED
 
