@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -38,9 +39,13 @@ RETRIES = 8
 RETRY_AFTER_MOST_SECONDS = 60.0
 # answers every other line would get too when one key sends them all (`replay_file`): it stops there
 REFUSED_KEY = frozenset({401, 403})
-# requests in a row with no answer at all after which the API is taken to have gone away: the
-# replay stops rather than report every line left as `no answer`
+# requests in a row with no answer at all, or an answer of the API's own failing (5xx, a 503 still
+# there after its retries), after which the API is taken to have gone away: the replay stops rather
+# than report every line left so (a persistent 503 took 8 s a line: 70 hours for 31,000 lines)
 SILENCE_LIMIT = 10
+# answers about the address, not the line: a route the API does not have (`FRAUD_API_URL` ending in
+# `/v1`, a stage's `/prod` twice), a method it does not take there. Every line gets the same.
+WRONG_ADDRESS = frozenset({404, 405})
 
 # Where each event type of SPEC 3.1 names its subject: the partner. Loyalty bodies (an earn or a
 # spend: no type, a `customer_id`) are the customer's.
@@ -228,7 +233,7 @@ def send_events(
                             lane.errors.append(error)
                         progress.advance(task)
                         with silence_lock:
-                            silence[0] = silence[0] + 1 if status == NO_ANSWER else 0
+                            silence[0] = silence[0] + 1 if _the_apis_failing(status) else 0
                             silent = silence[0]
                         if status != NO_ANSWER:
                             answered.set()
@@ -253,6 +258,12 @@ def send_events(
                     pass
         except KeyboardInterrupt:
             stop.set()  # each lane ends after its request in flight
+            print(  # a request in flight may wait its whole TIMEOUT_SECONDS: say so, and how not to
+                f"stopping after the requests in flight (each answered within {TIMEOUT_SECONDS} s);"
+                " Ctrl-C again to stop now",
+                file=sys.stderr,
+                flush=True,
+            )
             try:
                 for finished in done:
                     finished.wait()
@@ -283,7 +294,8 @@ def _futile(
 ) -> str | None:
     """Why the rest cannot be accepted either, if this answer says so: the key refused, when one
     key sends every line (the API's own words: a missing signature is a 401 too), an API that
-    answered nothing yet, or one that stopped answering (`SILENCE_LIMIT` requests in a row)."""
+    answered nothing yet, one that stopped answering or failed (`SILENCE_LIMIT` requests in a row),
+    or an address that is not the API's (`WRONG_ADDRESS`: no such route)."""
     detail = error["detail"] if error else ""
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
         hint = (
@@ -296,7 +308,24 @@ def _futile(
         return f"FRAUD_API_URL {api_url} does not answer ({detail})"
     if status == NO_ANSWER and silent >= SILENCE_LIMIT:
         return f"FRAUD_API_URL {api_url} stopped answering ({silent} requests in a row: {detail})"
+    if silent >= SILENCE_LIMIT:
+        return f"the API at FRAUD_API_URL {api_url} failed {silent} requests in a row ({status} {detail})"
+    if _wrong_address(status, detail):
+        return f"{status} {detail}: FRAUD_API_URL {api_url} is not the API's address (make run prints it)"
     return None
+
+
+def _wrong_address(status: str, detail: Any) -> bool:
+    """A 405, or a 404 saying the route is not there (`no route ...` from the functions and `make
+    run`, `no such route` from API Gateway), not that something the line names is not found."""
+    if not status.isdigit() or int(status) not in WRONG_ADDRESS:
+        return False
+    return int(status) == 405 or str(detail).startswith(("no route", "no such route"))
+
+
+def _the_apis_failing(status: str) -> bool:
+    """An answer that says nothing of the line sent: none at all, or the API's own failure."""
+    return status == NO_ANSWER or (status.isdigit() and int(status) >= 500)
 
 
 # Byte order marks and the encodings they name, the longest first (UTF-32 LE's begins with UTF-16 LE's).

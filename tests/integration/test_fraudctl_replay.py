@@ -482,6 +482,8 @@ def test_an_interrupted_replay_says_how_far_it_went_and_that_running_it_again_is
     assert (
         f"interrupted after {report['sent']} of 200 lines" in err and "running the file again is safe" in err
     )
+    # an operator's: a request in flight held the first Ctrl-C up to 30 s with nothing shown
+    assert "stopping after the requests in flight" in err and "Ctrl-C again to stop now" in err
 
 
 def test_send_events_sends_each_event_with_its_own_key(recorder: Recorder):
@@ -615,6 +617,78 @@ def test_an_api_that_goes_away_midway_stops_the_replay_not_every_line_reported(t
     assert [e["status"] for e in last] == [None] * SILENCE_LIMIT
     assert [e["line"] for e in last] == list(range(report["sent"] - SILENCE_LIMIT + 1, report["sent"] + 1))
     assert f"stopped answering ({SILENCE_LIMIT} requests in a row" in report["stopped"]
+
+
+def test_an_api_failing_every_request_stops_the_replay_not_every_line_reported(recorder: Recorder):
+    """An operator's: a 503 still there after its retries took 8 s a line and never stopped the replay
+    (70 hours for 31,000 lines); the API's own failures in a row stop it as silence does."""
+    from fraudctl.replay import SILENCE_LIMIT
+
+    events = [("fmk_a", _body("reward.created", "p1", f"f-{n}-gateway")) for n in range(40)]
+    events.insert(0, ("fmk_a", _body("reward.created", "p1", "f-first")))  # the API is there
+    recorder.clear()
+
+    report = send_events(recorder.url, events, lanes=1)
+
+    assert report["sent"] == 1 + SILENCE_LIMIT and report["statuses"] == {"202": 1, "502": SILENCE_LIMIT}
+    assert f"failed {SILENCE_LIMIT} requests in a row (502" in report["stopped"], report["stopped"]
+
+
+def test_a_line_refused_among_failures_is_the_lines_own_and_starts_the_run_again(recorder: Recorder):
+    from fraudctl.replay import SILENCE_LIMIT
+
+    ids = [f"r-{n}-gateway" for n in range(SILENCE_LIMIT - 1)] + ["r-refused"]
+    ids += [f"s-{n}-gateway" for n in range(SILENCE_LIMIT - 1)] + ["r-last"]
+    recorder.clear()
+
+    report = send_events(recorder.url, [("fmk_a", _body("reward.created", "p1", i)) for i in ids], lanes=1)
+
+    assert report["stopped"] is None and report["sent"] == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/v1", "404"), ("/prod", "405")], ids=["v1 twice", "a method not taken"]
+)
+def test_an_address_that_is_not_the_apis_stops_the_replay_at_its_first_answer(
+    tmp_path: Path, path: str, status: str
+):
+    """An operator's: FRAUD_API_URL ending in /v1 sent all 10,529 lines, each `404 no route POST
+    /v1/v1/events`, before the replay ended."""
+    answers = {"404": (404, "no route POST /v1/v1/events"), "405": (405, "method not allowed")}
+    code, detail = answers[status]
+
+    class Wrong(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"status": code, "detail": detail}).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Wrong)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+        events = [("fmk_a", _body("reward.created", "p1", f"w-{n}")) for n in range(50)]
+        report = send_events(url, events, lanes=1)
+    finally:
+        server.shutdown()
+
+    assert report["sent"] == 1 and report["statuses"] == {status: 1}
+    assert f"FRAUD_API_URL {url} is not the API's address" in report["stopped"], report["stopped"]
+
+
+def test_a_404_about_what_a_line_names_goes_on(recorder: Recorder):
+    from fraudctl.replay import _futile
+
+    error = {"line": 1, "status": 404, "detail": "customer m1 not found"}
+    assert _futile("404", error, True, 0, recorder.url, True) is None
+    assert _futile("404", {**error, "detail": "no such route"}, True, 0, recorder.url, True) is not None
 
 
 def test_history_out_of_time_order_is_sent_sorted_with_in_time_order_and_noted_without(
