@@ -254,6 +254,31 @@ def test_the_outbox_lists_unsent_events_oldest_first_until_cleared(repository):
         repository.get_event("prg-a", "never-recorded")
 
 
+def test_recently_queued_reads_the_newest_of_each_shard_in_a_window_oldest_first(repository):
+    # Given events received one a second from T0, one of them scored (cleared), one of another program
+    for n in range(40):
+        repository.record_event(event(f"e{n:02d}", received_at=T0 + timedelta(seconds=n)))
+    repository.record_event(event("other-program", program_id="prg-b", received_at=T0 + timedelta(seconds=5)))
+    repository.clear_outbox("prg-a", "e07")
+
+    def read(after: int, before: int, per_shard: int = 50) -> list[str]:
+        found = repository.recently_queued(
+            "prg-a", T0 + timedelta(seconds=after), T0 + timedelta(seconds=before), per_shard
+        )
+        return [e.event_id for e in found]
+
+    # Then: at or after the first time, before the second, still queued, of the program
+    assert read(3, 9) == ["e03", "e04", "e05", "e06", "e08"]
+    assert read(50, 60) == [] and read(0, 40, per_shard=0) == []
+    # and of more, the newest `per_shard` of each shard, still oldest first
+    by_shard: dict[int, list[str]] = {}
+    for n in range(40):
+        if n != 7:
+            by_shard.setdefault(keys.outbox_shard(f"e{n:02d}"), []).append(f"e{n:02d}")
+    assert read(0, 40, per_shard=2) == sorted(e for shard in by_shard.values() for e in shard[-2:])
+    assert len(read(0, 40, per_shard=2)) < 39
+
+
 # --- the DynamoDB adapter's event items (issue 15) ------------------------------------------------
 def test_a_sign_up_is_stored_deflated_under_one_kilobyte_and_reads_back_whole(aws):
     from benchmarks.scoring import item_size

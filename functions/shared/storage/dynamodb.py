@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,6 @@ from functions.shared.storage.dynamodb_base import (
     Models,
     condition_failed,
     domain_error,
-    outbox_shard,
     pack_json,
     unpacked_json,
 )
@@ -306,7 +306,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             occurred_at=event.occurred_at,
             received_at=event.received_at,
             status=event.status,
-            outbox_pk=keys.outbox_pk(event.program_id, outbox_shard(event.event_id)),
+            outbox_pk=keys.outbox_pk(event.program_id, keys.outbox_shard(event.event_id)),
             outbox_sk=keys.outbox_sk(event.received_at, event.event_id),
             expires_at=int((event.received_at + EVENT_RETENTION).timestamp()),
         )
@@ -351,6 +351,33 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             raise domain_error(exc, "reading the outbox failed") from exc
         found.sort(key=lambda e: e.received_at)
         return found[:limit]
+
+    def recently_queued(
+        self, program_id: str, received_after: datetime, received_before: datetime, per_shard: int
+    ) -> list[StoredEvent]:
+        if per_shard <= 0 or received_after >= received_before:
+            return []
+        index = self._m.indexes["outbox"]
+        # "<time>#": at or after `received_after`; every key of `received_before` sorts above it
+        lower, upper = keys.outbox_sk(received_after, ""), keys.outbox_sk(received_before, "")
+
+        def newest(shard: int) -> list[StoredEvent]:  # one query of `per_shard` items at most
+            query = index.query(
+                keys.outbox_pk(program_id, shard),
+                range_key_condition=self._m.base.outbox_sk.between(lower, upper),
+                scan_index_forward=False,
+                limit=per_shard,
+            )
+            return [_event(item) for item in query if isinstance(item, self._m.event)]
+
+        try:
+            found = newest(0)  # on this thread first: the others then share the client it made
+            with ThreadPoolExecutor(max_workers=keys.OUTBOX_SHARDS - 1) as pool:  # side by side
+                for events in pool.map(newest, range(1, keys.OUTBOX_SHARDS)):
+                    found += events
+        except PynamoDBException as exc:
+            raise domain_error(exc, "reading the outbox failed") from exc
+        return sorted(found, key=lambda e: (e.received_at, e.event_id))
 
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int

@@ -9,7 +9,6 @@ item classes through a builder in `ITEM_BUILDERS` (see `dynamodb.py`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zlib
@@ -211,7 +210,7 @@ class DynamoBase:
                 name=n.name,
                 detail=json.dumps(n.detail, default=json_default),
                 created_at=n.created_at,
-                outbox_pk=keys.outbox_pk(n.program_id, outbox_shard(n.notification_id)),
+                outbox_pk=keys.outbox_pk(n.program_id, keys.outbox_shard(n.notification_id)),
                 outbox_sk=keys.notification_outbox_sk(n.created_at, n.notification_id),
             )
         )
@@ -230,10 +229,6 @@ def _readable(model: type[Model], pk: str) -> str:
     (`PROGRAM#demo`, which an operator's message used to show)."""
     kind = re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__.removesuffix("Item")).lower() or "item"
     return f"{kind} {pk.rsplit('#', 1)[-1]}"
-
-
-def outbox_shard(item_id: str) -> int:
-    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % keys.OUTBOX_SHARDS
 
 
 # --- packed attributes -------------------------------------------------------------------------

@@ -53,6 +53,12 @@ def outbox_pk(program_id: str, shard: int) -> str:
     return f"P#{program_id}#OUTBOX#{shard}"
 
 
+def outbox_shard(item_id: str) -> int:
+    """The outbox shard of an event or a notification, by its id: spread evenly, the same in every
+    store (the in-memory one reads recent events per shard as DynamoDB does)."""
+    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+
+
 def outbox_sk(received_at: datetime, event_id: str) -> str:
     return f"{timestamp(received_at)}#{event_id}"
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
 from functions.shared.errors import Conflict, NotFound
+from functions.shared.storage import keys
 from functions.shared.storage.memory_loyalty import LoyaltyMemory
 from functions.shared.storage.memory_partners import PartnersMemory
 from functions.shared.storage.port import KeyRecord, Repository
@@ -136,6 +137,18 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
             waiting.sort(key=lambda e: e.received_at)
             return [copy.deepcopy(e) for e in waiting[:limit]]
 
+    def recently_queued(
+        self, program_id: str, received_after: datetime, received_before: datetime, per_shard: int
+    ) -> list[StoredEvent]:
+        with self._lock:
+            shards: dict[int, list[StoredEvent]] = {}
+            for slot in self._outbox:
+                event = self._events[slot]
+                if slot[0] == program_id and received_after <= event.received_at < received_before:
+                    shards.setdefault(keys.outbox_shard(event.event_id), []).append(event)
+            newest = [e for waiting in shards.values() for e in sorted(waiting, key=_received)[-per_shard:]]
+            return [copy.deepcopy(e) for e in sorted(newest, key=_received)] if per_shard > 0 else []
+
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int
     ) -> Iterator[list[StoredEvent]]:
@@ -146,3 +159,8 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
     def clear_outbox(self, program_id: str, event_id: str) -> None:
         with self._lock:
             self._outbox.discard((program_id, event_id))
+
+
+def _received(event: StoredEvent) -> tuple[datetime, str]:
+    """The outbox's order (`keys.outbox_sk`): received, then id."""
+    return event.received_at, event.event_id

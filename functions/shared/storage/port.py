@@ -124,6 +124,15 @@ class EventsPort(abc.ABC):
         first, at most `limit`."""
 
     @abc.abstractmethod
+    def recently_queued(
+        self, program_id: str, received_after: datetime, received_before: datetime, per_shard: int
+    ) -> list[StoredEvent]:
+        """Events of a program still in the outbox received at or after `received_after` and
+        before `received_before`, oldest first: of each outbox shard (`keys.outbox_shard`), the
+        newest `per_shard`, so that what is read stays bounded however many wait. A synchronous
+        decision reads it to score first what arrived before its event."""
+
+    @abc.abstractmethod
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int
     ) -> Iterator[list[StoredEvent]]:
