@@ -125,7 +125,8 @@ ACCESS: dict[str, Access] = {
     # retry; GET /v1/events/{id}: GetItem. Then a reference to the scoring queue.
     # `?wait=decision` then scores the event on the request's path with the scoring engine: what
     # "score" is granted below for it (snapshot, transaction, holds at flag time, notifications,
-    # the pepper), never the queue's consumption.
+    # the pepper), never the queue's consumption. Before it, the events of its partner or customer
+    # still queued that arrived just before it (Query on the outbox index, `recently_queued`).
     # A signed POST (SPEC 2, `X-Signature`) opens its program's signing secrets to check the signature
     # (kms:Decrypt on their key, for their purpose alone); it never seals one (fraudctl does).
     "ingest": Access(
@@ -139,7 +140,7 @@ ACCESS: dict[str, Access] = {
         ),
         clears_outbox=True,
         api_keys=_KEY_USE,
-        indexes=frozenset({"partner_rewards", "customer_rewards"}),
+        indexes=frozenset({"partner_rewards", "customer_rewards", "outbox"}),
         send_to_scoring=True,
         publish_events=True,
         read_network_pepper=True,

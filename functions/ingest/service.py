@@ -17,6 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.ingest import arrival_order
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
 from functions.shared.errors import Conflict, DomainError, described
@@ -89,23 +90,22 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
     by the queue); else as it is when the wait is over (the caller answers 202 with that status,
     and the queue goes on with it).
 
+    First the events of its partner or customer still queued that arrived before it
+    (`arrival_order`) are scored, in the order received, while the wait lasts: the decision is the
+    one the queue would give in arrival order. Then the event itself, whatever time is left.
     Scoring here is the same engine the queue runs; its decision write holds only while the event
-    is not scored, so a race with the queue scores it once. A pass that has started is finished
-    even if it ends after the wait: stopping it would undo nothing, and its decision is the answer.
-    Any failure here is left to the queue, which retries and dead-letters as it always does."""
+    is not scored, so a race with the queue scores each event once. A pass that has started is
+    finished even if it ends after the wait: stopping it would undo nothing, and its decision is
+    the answer. Any failure here is left to the queue, which retries and dead-letters as it always
+    does."""
     if stored.status != "queued" or wait_s <= 0:
         return stored
     deadline = time.monotonic() + wait_s
-    try:
-        from functions.score.service import engine_for  # scoring's dependencies, only when asked
-
-        engine_for(deps).score(stored)
-    except Exception as error:  # any failure: the event is recorded and queued, never a 500 for it
-        logger.warning(
-            "synchronous scoring failed; the queue scores it",
-            extra={"event_id": stored.event_id, "error": described(error)},
-            exc_info=not isinstance(error, DomainError),
-        )
+    for earlier in _queued_before(deps, stored):
+        if time.monotonic() >= deadline:  # the wait is spent: the queue scores the rest
+            break
+        _score(deps, earlier, f"an event before {stored.event_id}")
+    _score(deps, stored, "the event itself")
     pause = _FIRST_LOOK_S
     while True:
         try:
@@ -124,3 +124,35 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
             return event
         time.sleep(min(pause, left))
         pause = min(pause * 2, _LAST_LOOK_S)
+
+
+def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]:
+    """What `arrival_order.goes_first` puts before the event, of the newest events queued in its
+    window; none when the outbox cannot be read (the queue keeps its order as best it can)."""
+    received_after, received_before = arrival_order.window(stored)
+    try:
+        queued = deps.repository.recently_queued(
+            stored.program_id, received_after, received_before, arrival_order.QUEUED_PER_SHARD
+        )
+    except Exception as error:  # any failure: the request still scores its own event
+        logger.warning(
+            "reading the events queued before it failed; scoring it alone",
+            extra={"event_id": stored.event_id, "error": described(error)},
+            exc_info=not isinstance(error, DomainError),
+        )
+        return []
+    return arrival_order.goes_first(stored, queued)
+
+
+def _score(deps: Dependencies, event: StoredEvent, what: str) -> None:
+    """Scores `event` on the request's path; a failure is logged and left to the queue."""
+    try:
+        from functions.score.service import engine_for  # scoring's dependencies, only when asked
+
+        engine_for(deps).score(event)
+    except Exception as error:  # any failure: the event is recorded and queued, never a 500 for it
+        logger.warning(
+            "synchronous scoring failed; the queue scores it",
+            extra={"event_id": event.event_id, "scoring": what, "error": described(error)},
+            exc_info=not isinstance(error, DomainError),
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+from datetime import datetime
 from typing import Any
 
+from functions.shared.domain.velocity import velocity
 from local_system.poller import poll_once
 from tests.support import call, proxy_event, sample
 
@@ -35,6 +37,16 @@ def status(tenant: Any, event_id: str) -> dict[str, Any]:
     answer = call("ingest", proxy_event("GET", f"/v1/events/{event_id}", None, tenant.keys["integration"]))
     assert answer.status == 200, answer
     return answer.body
+
+
+def device_signups(repository: Any, program_id: str, device: str, at: datetime) -> int:
+    """The device's sign-up count of `at`'s three hours, as scoring reads it (its counter items and
+    its link's slots): one count per sign-up scored, so a sign-up scored twice counts two."""
+    counted = velocity("signup", f"device:{device}", at, ("device", device))
+    snapshot = repository.scoring_snapshot(
+        program_id, ("partner", "-"), None, [("device", device)], [], list(counted.names)
+    )
+    return counted.total(snapshot.counters, snapshot.links)
 
 
 def codes(tenant: Any, event_id: str) -> set[str]:

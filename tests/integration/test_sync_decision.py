@@ -18,7 +18,6 @@ from functions.score.service import reference_data
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import network_pepper
-from functions.shared.domain.velocity import velocity
 from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
@@ -26,7 +25,7 @@ from functions.shared.storage.dynamodb import DynamoRepository
 from functions.shared.storage.memory import InMemoryRepository
 from local_system.poller import sqs_event
 from tests.conftest import make_tenant
-from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.scoring_support import device_signups, drain, send, signup, status
 from tests.support import call, invoke_raw, proxy_event
 
 WAIT = {"wait": "decision"}
@@ -186,16 +185,6 @@ def both_read(real: Any) -> Any:
         return snapshot
 
     return scoring_snapshot
-
-
-def device_signups(repository: Any, program_id: str, device: str, at: datetime) -> int:
-    """The device's sign-up count of `at`'s three hours, as scoring reads it (its counter items and
-    its link's slots)."""
-    counted = velocity("signup", f"device:{device}", at, ("device", device))
-    snapshot = repository.scoring_snapshot(
-        program_id, ("partner", "-"), None, [("device", device)], [], list(counted.names)
-    )
-    return counted.total(snapshot.counters, snapshot.links)
 
 
 def test_a_synchronous_decision_racing_the_queue_scores_once(aws, tenant, bus, monkeypatch):
