@@ -298,6 +298,10 @@ def _futile(
     or an address that is not the API's (`WRONG_ADDRESS`: no such route)."""
     detail = error["detail"] if error else ""
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
+        if detail in ("Forbidden", "Unauthorized"):  # a status line's words alone: maybe not the API's
+            # a CloudFront or proxy page (the console's address without the API's path) says no more
+            where = f"is FRAUD_API_URL {api_url} the API's?"
+            return f"{status} {detail} (every line is sent with the same key; {where})"
         hint = (
             " (send --signing-secret: the program requires signed requests)"
             if "requires a signed request" in detail

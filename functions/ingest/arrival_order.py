@@ -5,12 +5,18 @@ An integration that sends a partner's sign-up (202, queued) and a moment later t
 self-referring purchase with `?wait=decision` must get the decision the queue would give in
 arrival order: the purchase scored with the partner on file (`self_referral`), not before it.
 So the request first scores the events still waiting in the outbox that arrived before its own,
-recently, and concern one of its subjects: its partner, or the customer it names. Only those:
-another partner's events do not change this decision, and scoring them would spend the wait.
+recently, and concern one of its subjects (its partner, or the customer it names) or share an
+identifier with it (a device, an IP, an e-mail address: four sign-ups queued from one device
+before a fifth that asks for its decision are what flags the fifth). Only those, and at most
+`MOST_FIRST`: any other event does not change this decision, and scoring it would spend the wait.
+It does so only while the partner the event names has no sign-up on file (`needs_order`): that is
+when events of a moment before change the decision most (a sign-up and a purchase through its own
+link, a farm's burst), and a known partner's payouts, gated one by one, read no outbox.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +34,13 @@ events a second has thousands waiting at any moment; under such a load these are
 milliseconds, and a program sending tens a second is read whole."""
 
 
+MOST_FIRST = 10
+"""The most queued events one request scores before its own, the newest of those that go first:
+concurrent requests of one burst each score the others' events (whichever pass comes second finds
+the event scored and writes nothing), so what one request does for the rest is bounded, and ten
+earlier sign-ups on one device are more than any count of `weights` asks for."""
+
+
 def window(event: StoredEvent) -> tuple[datetime, datetime]:
     """Received at or after the first time and before the second: what `recently_queued` reads."""
     return event.received_at - QUEUED_WINDOW, event.received_at
@@ -35,27 +48,60 @@ def window(event: StoredEvent) -> tuple[datetime, datetime]:
 
 def subjects(event_type: str, body: dict[str, Any]) -> frozenset[tuple[str, str]]:
     """The partner and the customer an event concerns, as its stored body names them (the body as
-    accepted: validated at the edge, identifiers kept as sent)."""
+    accepted: validated at the edge, identifiers kept as sent; one stored under older rules may
+    have another shape, which names nothing here)."""
     partner: Any = None
     customer: Any = None
     if event_type in ("partnership.created", "account.updated"):
-        partner = (body.get("partner") or {}).get("id")
+        partner = _at(body, "partner", "id")
     elif event_type == "transaction.created":
-        partner = body.get("partner_id")
-        customer = (body.get("customer") or {}).get("id")
+        partner, customer = body.get("partner_id"), _at(body, "customer", "id")
     elif event_type == "reward.created":
-        reward = body.get("reward") or {}
-        partner, customer = reward.get("partner_id"), reward.get("customer_id")
+        partner, customer = _at(body, "reward", "partner_id"), _at(body, "reward", "customer_id")
     named = {("partner", partner), ("customer", customer)}
     return frozenset((kind, key) for kind, key in named if isinstance(key, str) and key.strip())
+
+
+def _at(body: dict[str, Any], section: str, field: str) -> Any:
+    """`body[section][field]`, or None where the body has no such section (or not an object)."""
+    inner = body.get(section)
+    return inner.get(field) if isinstance(inner, dict) else None
+
+
+# where an event's body gives the identifiers a session or a purchase links by (`Engine.plan`
+# keys them; here they are compared as sent, which the same integration sends the same way)
+_IDENTIFIERS = {
+    "device": (("session", "device_fingerprint"), ("customer", "device_fingerprint")),
+    "ip": (("session", "ip"), ("customer", "ip")),
+    "email": (("partner", "email"), ("customer", "email")),
+}
+
+
+def identifiers(body: dict[str, Any]) -> frozenset[tuple[str, str]]:
+    """The devices, IPs and e-mail addresses an event's body names, as sent (an e-mail address in
+    lower case, blanks around any value dropped)."""
+    found = set()
+    for kind, paths in _IDENTIFIERS.items():
+        for section, field in paths:
+            if isinstance(value := _at(body, section, field), str) and value.strip():
+                found.add((kind, value.strip().lower() if kind == "email" else value.strip()))
+    return frozenset(found)
+
+
+def needs_order(event_type: str, body: dict[str, Any], signed_up: Callable[[str], bool]) -> bool:
+    """Whether the queued events before an event are worth reading: it names a partner whose
+    sign-up is not on file (`signed_up(partner id)`), a sign-up itself included."""
+    partners = [key for kind, key in subjects(event_type, body) if kind == "partner"]
+    return any(not signed_up(partner) for partner in partners)
 
 
 def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEvent]:
     """Of the queued events read, those to score before `event`, in the order received: still
     queued, of its program, received within `QUEUED_WINDOW` before it (one received in the same
-    instant cannot be put before it), and sharing its partner or its customer."""
+    instant cannot be put before it), sharing its partner, its customer or one of its identifiers;
+    the newest `MOST_FIRST` of them."""
     start, end = window(event)
-    mine = subjects(event.type, event.body)
+    mine = subjects(event.type, event.body) | identifiers(event.body)
     first = [
         other
         for other in queued
@@ -63,6 +109,6 @@ def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEven
         and other.event_id != event.event_id
         and other.status == "queued"
         and start <= other.received_at < end
-        and mine & subjects(other.type, other.body)
+        and mine & (subjects(other.type, other.body) | identifiers(other.body))
     ]
-    return sorted(first, key=lambda other: (other.received_at, other.event_id))
+    return sorted(first, key=lambda other: (other.received_at, other.event_id))[-MOST_FIRST:]

@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.ingest import arrival_order
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
-from functions.shared.errors import Conflict, DomainError, described
+from functions.shared.errors import Conflict, DomainError, NotFound, described
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
@@ -128,12 +128,23 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
 
 def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]:
     """What `arrival_order.goes_first` puts before the event, of the newest events queued in its
-    window; none when the outbox cannot be read (the queue keeps its order as best it can)."""
+    window, as they are now (one scored meanwhile, by the queue or another request, left out); none
+    when its partner's sign-up is on file (`arrival_order.needs_order`), or when the outbox cannot
+    be read (the queue keeps its order as best it can)."""
     received_after, received_before = arrival_order.window(stored)
     try:
+        if not arrival_order.needs_order(stored.type, stored.body, lambda p: _signed_up(deps, stored, p)):
+            return []
         queued = deps.repository.recently_queued(
             stored.program_id, received_after, received_before, arrival_order.QUEUED_PER_SHARD
         )
+        first = arrival_order.goes_first(stored, queued)
+        if not first:
+            return []
+        # the index follows the table: read again, so that what was scored since costs no pass
+        now = deps.repository.get_events([(e.program_id, e.event_id) for e in first])
+        again = [now.get((e.program_id, e.event_id)) for e in first]
+        return [e for e in again if e is not None and e.status == "queued"]
     except Exception as error:  # any failure: the request still scores its own event
         logger.warning(
             "reading the events queued before it failed; scoring it alone",
@@ -141,7 +152,15 @@ def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]
             exc_info=not isinstance(error, DomainError),
         )
         return []
-    return arrival_order.goes_first(stored, queued)
+
+
+def _signed_up(deps: Dependencies, stored: StoredEvent, partner_id: str) -> bool:
+    """Whether the partner's sign-up is on file (a profile written for a reward's arrival alone has
+    none)."""
+    try:
+        return deps.repository.get_subject(stored.program_id, "partner", partner_id).signup_at is not None
+    except NotFound:
+        return False
 
 
 def _score(deps: Dependencies, event: StoredEvent, what: str) -> None:

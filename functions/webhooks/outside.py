@@ -115,7 +115,12 @@ class PinnedHttpSender:
             # nothing (over https a drip ran 76 s, past the delivery function's 60 s)
             left = max(0.001, ends - time.monotonic())
             expired = threading.Event()
-            handle = sock.dup()
+            try:
+                handle = sock.dup()
+            except OSError as exc:  # out of descriptors: this address is no answer, as a refusal is
+                sock.close()
+                last_error = type(exc).__name__
+                continue
             deadline = threading.Timer(left, _cut, (handle, expired))
             deadline.start()
             connection: http.client.HTTPConnection | None = None

@@ -683,6 +683,20 @@ def test_an_address_that_is_not_the_apis_stops_the_replay_at_its_first_answer(
     assert f"FRAUD_API_URL {url} is not the API's address" in report["stopped"], report["stopped"]
 
 
+def test_a_403_page_that_may_not_be_the_apis_asks_about_the_address_too(recorder: Recorder):
+    # a reviewer's: the console's CloudFront address without the API's path answers its own 403 page
+    from fraudctl.replay import _futile
+
+    page = {"line": 1, "status": 403, "detail": "Forbidden"}  # `_detail` of an HTML page: its reason
+    assert f"is FRAUD_API_URL {recorder.url} the API's?" in (
+        _futile("403", page, True, 0, recorder.url, True) or ""
+    )
+    refused = {**page, "detail": "this key's role may not send events"}
+    assert "every line is sent with the same key" in (
+        _futile("403", refused, True, 0, recorder.url, True) or ""
+    )
+
+
 def test_a_404_about_what_a_line_names_goes_on(recorder: Recorder):
     from fraudctl.replay import _futile
 

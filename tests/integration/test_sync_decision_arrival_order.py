@@ -131,3 +131,41 @@ def test_with_no_wait_left_for_earlier_events_the_request_scores_its_own():
 
     assert decided.status == "scored"
     assert repository.get_event(tenant.program_id, queued.event_id).status == "queued"
+
+
+def test_a_farms_sign_ups_queued_from_one_device_are_scored_before_the_one_that_waits(aws, tenant, clock):
+    """A reviewer's: four sign-ups queued from one device, then a fifth asking for its decision, was
+    `allow` on this path (the earlier ones were other partners', left to the queue) where the queue
+    in arrival order flags it: they share its device and IP."""
+    farm = [
+        signup(f"p-farm-{n}", email=f"farm.{n}.x@example.net", device="fp-farm", ip="5.61.7.20")
+        for n in range(5)
+    ]
+    for joined in farm[:4]:
+        send(tenant, joined)
+        clock.advance(seconds=0.2)
+
+    answer = decide(tenant, farm[4])
+
+    assert answer.status == 200, answer
+    assert answer.body["decision"]["action"] == "flag", answer.body
+    assert "device_shared" in reasons(answer)
+    assert all(status(tenant, joined["id"])["status"] == "scored" for joined in farm[:4])
+
+
+def test_a_partner_on_file_reads_no_queued_events_before_its_payout(aws, tenant, clock):
+    # Given a partner signed up and scored, then an event of another partner queued from the same IP
+    joined, bought = mallory("p-known")
+    send(tenant, joined)
+    drain(aws)
+    clock.advance(seconds=5)
+    other = send(tenant, signup("p-next", email="next.one@example.org", device="fp-next", ip="5.61.7.9"))
+    clock.advance(seconds=0.2)
+
+    # When the known partner's purchase asks for its decision
+    answer = decide(tenant, bought)
+
+    # Then it is decided with the partner on file, and the other partner's sign-up is the queue's
+    assert answer.status == 200, answer
+    assert "self_referral" in reasons(answer)
+    assert status(tenant, other["id"])["status"] == "queued"

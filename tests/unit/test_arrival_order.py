@@ -6,7 +6,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.ingest.arrival_order import QUEUED_WINDOW, goes_first, subjects
+from functions.ingest.arrival_order import (
+    MOST_FIRST,
+    QUEUED_WINDOW,
+    goes_first,
+    identifiers,
+    needs_order,
+    subjects,
+)
 from functions.shared.domain.model import StoredEvent
 
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
@@ -55,8 +62,42 @@ def test_the_partners_and_the_customers_recent_queued_events_go_first_in_the_ord
     assert [e.event_id for e in first] == ["p1-joined", "c1-elsewhere", "p1-later"]
 
 
-def test_a_sign_up_goes_after_nothing_of_other_partners():
+def test_a_sign_up_goes_after_nothing_of_other_partners_that_shares_nothing_with_it():
     signup = stored("join", "partnership.created", joined("p1"))
     other = stored("p2-bought", "transaction.created", bought("p2", "c9"), seconds_before=1)
 
     assert goes_first(signup, [other]) == []
+
+
+def test_events_sharing_a_device_an_ip_or_an_e_mail_address_go_first_the_newest_few():
+    def farm(n: int, **session: str) -> StoredEvent:
+        body = {"partner": {"id": f"p{n}", "email": f"p{n}@example.com"}, "session": session}
+        return stored(f"farm-{n}", "partnership.created", body, seconds_before=n + 1)
+
+    signup = stored(
+        "join", "partnership.created", {**joined("p0"), "session": {"device_fingerprint": "fp-x"}}
+    )
+    queued = [farm(n, device_fingerprint="fp-x", ip=f"5.61.7.{n}") for n in range(MOST_FIRST + 3)]
+    queued.append(farm(50, device_fingerprint="fp-y", ip="5.61.8.1"))  # shares nothing
+    same_mail = {"partner": {"id": "p60", "email": " P@Example.com "}}  # as written, case aside
+    queued.append(stored("mail", "account.updated", same_mail, seconds_before=0.5))
+
+    first = goes_first(signup, queued)
+
+    assert len(first) == MOST_FIRST and first[-1].event_id == "mail"
+    assert [e.event_id for e in first[:-1]] == [f"farm-{n}" for n in reversed(range(MOST_FIRST - 1))]
+
+
+def test_identifiers_are_read_where_each_type_gives_them_and_odd_bodies_name_nothing():
+    purchase = {"partner_id": "p1", "customer": {"id": "c1", "ip": "8.8.4.4", "device_fingerprint": "fp"}}
+    assert identifiers(purchase) == {("ip", "8.8.4.4"), ("device", "fp")}
+    assert identifiers({"partner": "p1", "session": ["x"], "customer": None}) == frozenset()
+    assert subjects("transaction.created", {"partner_id": "p1", "customer": "c1"}) == {("partner", "p1")}
+
+
+def test_only_an_event_naming_a_partner_without_its_sign_up_reads_the_queue():
+    known = {"p-known"}.__contains__
+    assert needs_order("partnership.created", joined("p-new"), known)
+    assert needs_order("transaction.created", bought("p-new", "c1"), known)
+    assert not needs_order("transaction.created", bought("p-known", "c1"), known)
+    assert not needs_order("reward.created", {"reward": {"customer_id": "c1"}}, known)  # names none
