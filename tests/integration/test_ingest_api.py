@@ -705,6 +705,8 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds_not_to_leave
         ("2026-05-20 10:00:00", ["write T between", "add the offset"]),
         # a database's print of a time with its offset (a reviewer's: told the T alone, then nothing)
         ("2026-05-20 10:00:00 +00:00", ["write T between", "without a space"]),
+        ("2026-05-20 10:00:00+00", ["write T between", "the offset's minutes too"]),  # PostgreSQL's
+        ("2026-05-20 10:00:00 UTC", ["write T between", "write Z for UTC"]),  # BigQuery's
         ("2026-05-20", ["a date and a time of day, not a date alone"]),
     ],
 )
