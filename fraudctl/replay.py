@@ -145,7 +145,8 @@ def _detail(answer: requests.Response) -> Any:
         document = answer.json()
     except ValueError:  # a proxy's HTML page, say
         return answer.reason or answer.text[:200]
-    return document.get("detail") if isinstance(document, dict) else answer.reason
+    detail = document.get("detail") if isinstance(document, dict) else None
+    return detail if detail is not None else answer.reason  # `{"Message": ...}`: a proxy's, say
 
 
 def _retry_after(answer: requests.Response, attempt: int) -> float:
@@ -296,7 +297,7 @@ def _futile(
     key sends every line (the API's own words: a missing signature is a 401 too), an API that
     answered nothing yet, one that stopped answering or failed (`SILENCE_LIMIT` requests in a row),
     or an address that is not the API's (`WRONG_ADDRESS`: no such route)."""
-    detail = error["detail"] if error else ""
+    detail = str(error["detail"]) if error else ""
     if one_key and status.isdigit() and int(status) in REFUSED_KEY:
         if detail in ("Forbidden", "Unauthorized"):  # a status line's words alone: maybe not the API's
             # a CloudFront or proxy page (the console's address without the API's path) says no more

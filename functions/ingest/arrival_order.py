@@ -16,11 +16,14 @@ link, a farm's burst), and a known partner's payouts, gated one by one, read no 
 
 from __future__ import annotations
 
+import ipaddress
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.shared.domain.model import StoredEvent
+from functions.shared.domain.identity import ip_key, normalize_email, public_ip, usable_device
+from functions.shared.domain.model import StoredEvent, Subject
 
 QUEUED_WINDOW = timedelta(seconds=60)
 """How far back a synchronous decision looks for events still queued. The queue scores an event
@@ -68,8 +71,7 @@ def _at(body: dict[str, Any], section: str, field: str) -> Any:
     return inner.get(field) if isinstance(inner, dict) else None
 
 
-# where an event's body gives the identifiers a session or a purchase links by (`Engine.plan`
-# keys them; here they are compared as sent, which the same integration sends the same way)
+# where an event's body gives the identifiers a session or a purchase links by
 _IDENTIFIERS = {
     "device": (("session", "device_fingerprint"), ("customer", "device_fingerprint")),
     "ip": (("session", "ip"), ("customer", "ip")),
@@ -78,37 +80,63 @@ _IDENTIFIERS = {
 
 
 def identifiers(body: dict[str, Any]) -> frozenset[tuple[str, str]]:
-    """The devices, IPs and e-mail addresses an event's body names, as sent (an e-mail address in
-    lower case, blanks around any value dropped)."""
+    """The devices, IPs and e-mail addresses an event's body names, keyed as the engine links them
+    (`identity`: a device normalized, a placeholder such as `unknown` none; an IP by its key, a
+    private one none; an address as its mailbox), so that what links two events links them here."""
     found = set()
     for kind, paths in _IDENTIFIERS.items():
         for section, field in paths:
-            if isinstance(value := _at(body, section, field), str) and value.strip():
-                found.add((kind, value.strip().lower() if kind == "email" else value.strip()))
+            if isinstance(value := _at(body, section, field), str) and (key := _keyed(kind, value)):
+                found.add((kind, key))
     return frozenset(found)
 
 
-def needs_order(event_type: str, body: dict[str, Any], signed_up: Callable[[str], bool]) -> bool:
-    """Whether the queued events before an event are worth reading: it names a partner whose
-    sign-up is not on file (`signed_up(partner id)`), a sign-up itself included."""
+def _keyed(kind: str, value: str) -> str | None:
+    if kind == "device":
+        return usable_device(value)
+    if kind == "email":
+        return normalize_email(value) if "@" in value else None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return ip_key(str(address)) if public_ip(str(address)) else None
+
+
+def on_file(subject: Subject) -> bool:
+    """Whether a partner's identity is on file: its sign-up scored, or any event that gave its
+    e-mail, a device or an IP (a partner of before the integration went live has no sign-up); a
+    profile made for a reward's arrival alone holds none of them."""
+    return subject.signup_at is not None or bool(subject.email or subject.devices or subject.ips)
+
+
+def needs_order(event_type: str, body: dict[str, Any], known: Callable[[str], bool]) -> bool:
+    """Whether the queued events before an event are worth reading: it names a partner not on file
+    (`known(partner id)`: `on_file`), a sign-up itself included."""
     partners = [key for kind, key in subjects(event_type, body) if kind == "partner"]
-    return any(not signed_up(partner) for partner in partners)
+    return any(not known(partner) for partner in partners)
 
 
 def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEvent]:
     """Of the queued events read, those to score before `event`, in the order received: still
     queued, of its program, received within `QUEUED_WINDOW` before it (one received in the same
     instant cannot be put before it), sharing its partner, its customer or one of its identifiers;
-    the newest `MOST_FIRST` of them."""
+    the newest `MOST_FIRST` of them. An identifier more than `MOST_FIRST` of them share (a carrier's
+    IP) orders nothing: scoring ten of a crowd first made a cluster of ten, where in arrival order
+    the crowd's link is evidence about no one, and put those ten before the crowd's older events."""
     start, end = window(event)
-    mine = subjects(event.type, event.body) | identifiers(event.body)
-    first = [
-        other
+    mine = identifiers(event.body)
+    candidates = {
+        other.event_id: (other, subjects(other.type, other.body), identifiers(other.body))
         for other in queued
         if other.program_id == event.program_id
         and other.event_id != event.event_id
         and other.status == "queued"
         and start <= other.received_at < end
-        and mine & (subjects(other.type, other.body) | identifiers(other.body))
-    ]
+    }
+    shared = Counter(key for _, _, keys in candidates.values() for key in keys & mine)
+    usable = subjects(event.type, event.body) | {key for key in mine if shared[key] <= MOST_FIRST}
+    first = [other for other, named, keys in candidates.values() if usable & (named | keys)]
     return sorted(first, key=lambda other: (other.received_at, other.event_id))[-MOST_FIRST:]

@@ -104,7 +104,8 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
     for earlier in _queued_before(deps, stored):
         if time.monotonic() >= deadline:  # the wait is spent: the queue scores the rest
             break
-        _score(deps, earlier, f"an event before {stored.event_id}")
+        if _still_queued(deps, earlier):  # scored meanwhile (the queue, another request): no pass
+            _score(deps, earlier, f"an event before {stored.event_id}")
     _score(deps, stored, "the event itself")
     pause = _FIRST_LOOK_S
     while True:
@@ -128,23 +129,16 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
 
 def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]:
     """What `arrival_order.goes_first` puts before the event, of the newest events queued in its
-    window, as they are now (one scored meanwhile, by the queue or another request, left out); none
-    when its partner's sign-up is on file (`arrival_order.needs_order`), or when the outbox cannot
-    be read (the queue keeps its order as best it can)."""
+    window; none when its partner is on file (`arrival_order.needs_order`), or when the outbox
+    cannot be read (the queue keeps its order as best it can)."""
     received_after, received_before = arrival_order.window(stored)
     try:
-        if not arrival_order.needs_order(stored.type, stored.body, lambda p: _signed_up(deps, stored, p)):
+        if not arrival_order.needs_order(stored.type, stored.body, lambda p: _on_file(deps, stored, p)):
             return []
         queued = deps.repository.recently_queued(
             stored.program_id, received_after, received_before, arrival_order.QUEUED_PER_SHARD
         )
-        first = arrival_order.goes_first(stored, queued)
-        if not first:
-            return []
-        # the index follows the table: read again, so that what was scored since costs no pass
-        now = deps.repository.get_events([(e.program_id, e.event_id) for e in first])
-        again = [now.get((e.program_id, e.event_id)) for e in first]
-        return [e for e in again if e is not None and e.status == "queued"]
+        return arrival_order.goes_first(stored, queued)
     except Exception as error:  # any failure: the request still scores its own event
         logger.warning(
             "reading the events queued before it failed; scoring it alone",
@@ -154,12 +148,19 @@ def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]
         return []
 
 
-def _signed_up(deps: Dependencies, stored: StoredEvent, partner_id: str) -> bool:
-    """Whether the partner's sign-up is on file (a profile written for a reward's arrival alone has
-    none)."""
+def _on_file(deps: Dependencies, stored: StoredEvent, partner_id: str) -> bool:
     try:
-        return deps.repository.get_subject(stored.program_id, "partner", partner_id).signup_at is not None
+        return arrival_order.on_file(deps.repository.get_subject(stored.program_id, "partner", partner_id))
     except NotFound:
+        return False
+
+
+def _still_queued(deps: Dependencies, event: StoredEvent) -> bool:
+    """Read again from the table right before scoring it: the index follows the table, and a
+    concurrent request or the queue may have scored it since it was listed."""
+    try:
+        return deps.repository.get_event(event.program_id, event.event_id).status == "queued"
+    except DomainError:
         return False
 
 

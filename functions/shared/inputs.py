@@ -441,7 +441,7 @@ _ALMOST = (
     (re.compile(rf"{_DATE}[Tt]{_CLOCK}[+-][0-9]{{4}}"), "write the offset with a colon, as +hh:mm"),
     # `2026-05-20 10:00:00+00`, PostgreSQL's print of a time with its zone: the hours alone
     (re.compile(rf"{_DATE}[Tt]{_CLOCK}[+-][0-9]{{2}}"), "write the offset's minutes too, as +hh:mm"),
-    # `2026-05-20 10:00:00 UTC`, BigQuery's and Go's: a zone's name, not an offset
+    # `2026-05-20 10:00:00 UTC`, BigQuery's: a zone's name, not an offset
     (re.compile(rf"{_DATE}[Tt]{_CLOCK} ?(UTC|GMT)", re.IGNORECASE), "write Z for UTC, not its name"),
     (re.compile(_DATE), "a date and a time of day, not a date alone"),
 )

@@ -122,9 +122,9 @@ class PinnedHttpSender:
                 last_error = type(exc).__name__
                 continue
             deadline = threading.Timer(left, _cut, (handle, expired))
-            deadline.start()
             connection: http.client.HTTPConnection | None = None
             try:
+                deadline.start()
                 connection = _connection_over(sock, target, self._tls, left)
                 connection.request(
                     "POST", target.path, body=body, headers={**headers, "Host": host_header(target)}

@@ -697,6 +697,18 @@ def test_a_403_page_that_may_not_be_the_apis_asks_about_the_address_too(recorder
     )
 
 
+def test_a_refusal_in_json_without_a_detail_is_told_by_its_status_line(recorder: Recorder):
+    # a reviewer's: `{"Message": "Forbidden"}` (a function URL's, a load balancer's) raised TypeError
+    from fraudctl.replay import _detail, _futile
+
+    answer = requests.models.Response()
+    answer.status_code, answer.reason, answer._content = 403, "Forbidden", b'{"Message": "Forbidden"}'
+    detail = _detail(answer)
+    assert detail == "Forbidden"
+    stop = _futile("403", {"line": 1, "status": 403, "detail": detail}, True, 0, recorder.url, True)
+    assert stop is not None and "is FRAUD_API_URL" in stop
+
+
 def test_a_404_about_what_a_line_names_goes_on(recorder: Recorder):
     from fraudctl.replay import _futile
 
