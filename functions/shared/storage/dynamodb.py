@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from functions.shared.storage.dynamodb_base import (
     condition_failed,
     domain_error,
     pack_json,
+    side_by_side,
     unpacked_json,
 )
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
@@ -371,10 +371,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             return [_event(item) for item in query if isinstance(item, self._m.event)]
 
         try:
-            found = newest(0)  # on this thread first: the others then share the client it made
-            with ThreadPoolExecutor(max_workers=keys.OUTBOX_SHARDS - 1) as pool:  # side by side
-                for events in pool.map(newest, range(1, keys.OUTBOX_SHARDS)):
-                    found += events
+            found = side_by_side(newest, keys.OUTBOX_SHARDS)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the outbox failed") from exc
         return sorted(found, key=lambda e: (e.received_at, e.event_id))

@@ -13,8 +13,9 @@ import json
 import re
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -246,3 +247,16 @@ def unpacked_json(packed: bytes | None, plain: str | None) -> Any:
     if packed:
         return json.loads(zlib.decompress(packed))
     return json.loads(plain) if plain else None
+
+
+_Found = TypeVar("_Found")
+
+
+def side_by_side(read: Callable[[int], list[_Found]], shards: int) -> list[_Found]:
+    """What `read(shard)` finds in every shard of a partition spread over `shards`: the first on
+    this thread (the others then share the client it made), the rest side by side."""
+    found = read(0)
+    with ThreadPoolExecutor(max_workers=shards - 1) as pool:
+        for part in pool.map(read, range(1, shards)):
+            found += part
+    return found

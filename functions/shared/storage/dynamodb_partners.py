@@ -9,7 +9,6 @@ import hashlib
 import heapq
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -81,6 +80,7 @@ from functions.shared.storage.dynamodb_base import (
     condition_failed,
     domain_error,
     pack_json,
+    side_by_side,
 )
 from functions.shared.storage.item_update import ItemUpdate, StepTransaction
 
@@ -636,10 +636,7 @@ class PartnersDynamo(DynamoBase):
             )
 
         try:
-            items = shard_items(0)  # on this thread first: the others then share the client it made
-            with ThreadPoolExecutor(max_workers=keys.SUMMARY_SHARDS - 1) as pool:  # side by side
-                for found in pool.map(shard_items, range(1, keys.SUMMARY_SHARDS)):
-                    items += found
+            items = side_by_side(shard_items, keys.SUMMARY_SHARDS)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the summary failed") from exc
         cases: dict[str, int] = {}
