@@ -501,7 +501,9 @@ class Engine:
         place, place_from = None, ""
         if address.lat is not None and address.lon is not None:
             place = (address.lat, address.lon)
-        elif placed := self.reference.place(address.country, address.city, address.region):
+        elif placed := self.reference.place(
+            address.country, address.city, address.region, address.postal_code
+        ):
             place, place_from = placed, f"address placed at {address.city} by the gazetteer"
         return signals.location_signal(session, place, session_from, place_from)
 

@@ -36,7 +36,7 @@ from typing import Any, Protocol, TypeVar
 
 from functions.shared.countries import country_codes
 from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
-from functions.shared.domain.territories import TERRITORIES
+from functions.shared.domain.territories import TERRITORIES, TERRITORY_NAMES, postal_territory
 
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
 DEFAULT_SUSPICIOUS_SUFFIXES = (
@@ -88,7 +88,9 @@ class ReferenceData(Protocol):
 
     def ip_location(self, address: str) -> tuple[float, float] | None: ...
 
-    def place(self, country: str, city: str | None, region: str | None) -> tuple[float, float] | None: ...
+    def place(
+        self, country: str, city: str | None, region: str | None, postal_code: str | None = None
+    ) -> tuple[float, float] | None: ...
 
     def country_known(self, code: str) -> bool: ...
 
@@ -188,11 +190,13 @@ class EmbeddedReferenceData:
             return None
         return float(lat), float(lon)
 
-    def place(self, country: str, city: str | None, region: str | None = None) -> tuple[float, float] | None:
+    def place(
+        self, country: str, city: str | None, region: str | None = None, postal_code: str | None = None
+    ) -> tuple[float, float] | None:
         """A city's coordinates from the gazetteer (`place_city`)."""
         if not city or not country:
             return None
-        return place_city(_gazetteer(), country, city, region)
+        return place_city(_gazetteer(), country, city, region, postal_code)
 
     def country_known(self, code: str) -> bool:
         return code.upper() in country_codes()
@@ -329,7 +333,7 @@ Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
 
 
 def place_city(
-    gazetteer: Gazetteer, country: str, city: str, region: str | None
+    gazetteer: Gazetteer, country: str, city: str, region: str | None, postal_code: str | None = None
 ) -> tuple[float, float] | None:
     """Where an address's city is: of the country's cities of that name, those of the address's
     region when it names one of theirs (`_region_codes`: GeoNames' region code, `ME`, a state's or
@@ -341,8 +345,9 @@ def place_city(
     has DOMINANT_TIMES the people of each far one: a region written in a form not read (`Bihar`,
     which GeoNames keeps as `34`) may name the smaller. Portland, Maine and Portland, Oregon are
     4,000 km apart: taking the larger for either would place a household at home far from its own
-    session. A United States address in a territory is the territory's (`_territory`)."""
-    country, region = _territory(country.upper(), region)
+    session. An address in a territory is the territory's (`_territory`: by its region or, for
+    France's, its postal code)."""
+    country, region = _territory(country.upper(), region, postal_code)
     namesakes = gazetteer.get((country, fold_place(city)))
     if not namesakes:
         return None
@@ -414,29 +419,23 @@ _NUMBERED_REGIONS = {
     for country, regions in _WRITTEN_REGIONS.items()
 }
 
-# The United States' territories, which GeoNames keeps as countries (`territories.TERRITORIES`), by
-# code and name: an address of `San Juan, PR, US`, as many American systems write it, is one of
-# Puerto Rico's (not San Juan, Texas)
-_TERRITORY_NAMES = {
-    "PR": ("Puerto Rico",),
-    "VI": ("Virgin Islands", "U.S. Virgin Islands", "US Virgin Islands"),
-    "GU": ("Guam",),
-    "AS": ("American Samoa",),
-    "MP": ("Northern Mariana Islands",),
-}
+# Territories GeoNames keeps as countries (`territories.TERRITORIES`), by code and name, each under
+# its state: an address of `San Juan, PR, US`, as many American systems write it, is one of Puerto
+# Rico's (not San Juan, Texas), one of `Saint-Denis, Réunion, FR` Réunion's (not Paris's suburb)
 _TERRITORIES = {
-    fold_place(name): territory
+    (state, fold_place(name)): territory
     for territory, state in TERRITORIES.items()
-    if state == "US"
-    for name in (territory, *_TERRITORY_NAMES.get(territory, ()))
+    for name in (territory, *TERRITORY_NAMES.get(territory, ()))
 }
 
 
-def _territory(country: str, region: str | None) -> tuple[str, str | None]:
-    """A United States address in a territory as the territory's own (GeoNames' country), without
-    the region that named it; any other as written."""
-    if country == "US" and region and (territory := _TERRITORIES.get(fold_place(region))):
+def _territory(country: str, region: str | None, postal_code: str | None) -> tuple[str, str | None]:
+    """An address in a territory as the territory's own (GeoNames' country): by its region (then
+    without it), or by its postal code (`postal_territory`: France's 97x); any other as written."""
+    if region and (territory := _TERRITORIES.get((country, fold_place(region)))):
         return territory, None
+    if territory := postal_territory(country, postal_code):
+        return territory, region
     return country, region
 
 

@@ -980,6 +980,9 @@ def test_a_region_that_does_not_hold_the_namesake_found_places_nothing(country, 
         # a United States territory, as American systems write it: Puerto Rico's, not Texas's
         ("US", "San Juan", "PR", (18.47, -66.11)),
         ("US", "San Juan", "Puerto Rico", (18.47, -66.11)),
+        # France's overseas addresses, written FR: by the region's name, or the postal code
+        ("FR", "Saint-Denis", "Réunion", (-20.88, 55.45)),
+        ("GB", "Saint Helier", "Jersey", (49.19, -2.10)),
         # a region not read (GeoNames numbers Brazil's states): the city of 2.7 million, whose own
         # name it is, not the town of 37,000 in Alagoas listing it among its alternate names
         ("BR", "Belo Horizonte", "MG", (-19.92, -43.94)),
@@ -999,6 +1002,13 @@ def test_a_territory_and_its_state_are_one_country_to_detection(one, other, same
     from functions.shared.domain.territories import same_country
 
     assert same_country(one, other) is same
+
+
+@pytest.mark.parametrize(("postal_code", "at"), [("97400", (-20.88, 55.45)), ("93200", (48.94, 2.35))])
+def test_a_french_address_is_placed_where_its_postal_code_says(postal_code, at):
+    # a reviewer's: a household in Réunion written FR was placed in Saint-Denis near Paris, 9,000 km
+    placed = EmbeddedReferenceData({}).place("FR", "Saint-Denis", None, postal_code)
+    assert placed is not None and distance_km(*placed, *at) < 10, placed
 
 
 def test_a_household_in_puerto_rico_written_as_the_united_states_is_one_honest_household():

@@ -20,3 +20,49 @@ def same_country(one: str, other: str) -> bool:
     """Whether two country codes name one country to detection: equal, or a territory and its
     state (`TERRITORIES`)."""
     return one == other or TERRITORIES.get(one) == other or TERRITORIES.get(other) == one
+
+
+# The names an address's region gives a territory by, beside its code (`reference._territory`)
+TERRITORY_NAMES = {
+    "PR": ("Puerto Rico",),
+    "VI": ("Virgin Islands", "U.S. Virgin Islands", "US Virgin Islands"),
+    "GU": ("Guam",),
+    "AS": ("American Samoa",),
+    "MP": ("Northern Mariana Islands",),
+    "GG": ("Guernsey",),
+    "JE": ("Jersey",),
+    "IM": ("Isle of Man",),
+    "GP": ("Guadeloupe",),
+    "MQ": ("Martinique",),
+    "GF": ("French Guiana", "Guyane"),
+    "RE": ("Réunion", "La Réunion"),
+    "YT": ("Mayotte",),
+    "PM": ("Saint Pierre and Miquelon", "Saint-Pierre-et-Miquelon"),
+    "BL": ("Saint Barthélemy", "Saint-Barthélemy"),
+    "MF": ("Saint Martin", "Saint-Martin"),
+    "BQ": ("Bonaire", "Caribbean Netherlands"),
+    "AX": ("Åland", "Aland"),
+}
+
+# The territories a state's postal code names by its first digits: France's overseas departments
+# and collectivities (97x), whose addresses are written FR (`Saint-Denis 97400`, Réunion's)
+POSTAL_PREFIXES = {
+    "FR": {
+        "971": "GP",
+        "972": "MQ",
+        "973": "GF",
+        "974": "RE",
+        "975": "PM",
+        "976": "YT",
+        "977": "BL",
+        "978": "MF",
+    },
+}
+
+
+def postal_territory(country: str, postal_code: str | None) -> str | None:
+    """The territory an address of `country` is in by its postal code, if its code says so."""
+    prefixes = POSTAL_PREFIXES.get(country)
+    if not prefixes or not postal_code:
+        return None
+    return prefixes.get("".join(postal_code.split())[:3])
