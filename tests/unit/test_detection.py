@@ -1011,6 +1011,23 @@ def test_a_french_address_is_placed_where_its_postal_code_says(postal_code, at):
     assert placed is not None and distance_km(*placed, *at) < 10, placed
 
 
+def test_a_partner_in_reunion_written_fr_is_at_home_there_at_sign_up_and_in_later_sessions():
+    # its address placed near Paris, each session at home was 9,000 km away; a later login, which
+    # sends no address, is located against the one the profile keeps (`profiles.home_text`)
+    engine = make_engine()
+    home = {"line1": "3 Rue de Paris", "city": "Saint-Denis", "postal_code": "97400", "country": "FR"}
+    session = {"lat": -20.9, "lon": 55.46}
+    first = score(engine, signup("p-re", country="FR", address=home, ip_location=session))
+    login = sample("account.updated", id="evt-login-re", occurred_at="2026-11-03T11:00:00Z")
+    login["partner"] = {"id": "p-re"}
+    login["activity"] = "login"
+    login["session"] = {"ip": HOME_IP, "device_fingerprint": "fp-p-re", "ip_location": session}
+    later = score(engine, login)
+
+    assert "location_far_from_address" not in reasons(first)
+    assert "location_far_from_address" not in reasons(later)
+
+
 def test_a_household_in_puerto_rico_written_as_the_united_states_is_one_honest_household():
     # an intl tester's: two people at home in San Juan, `country: US, region: PR`, sharing a
     # computer, from a Puerto Rican IP; the address was placed in San Juan, Texas (3,397 km), the IP
