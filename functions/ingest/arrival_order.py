@@ -9,21 +9,20 @@ recently, and concern one of its subjects (its partner, or the customer it names
 identifier with it (a device, an IP, an e-mail address: four sign-ups queued from one device
 before a fifth that asks for its decision are what flags the fifth). Only those, and at most
 `MOST_FIRST`: any other event does not change this decision, and scoring it would spend the wait.
-It does so only while the partner the event names has no sign-up on file (`needs_order`): that is
-when events of a moment before change the decision most (a sign-up and a purchase through its own
-link, a farm's burst), and a known partner's payouts, gated one by one, read no outbox.
+It does so for every event, a known partner's too: a login from a new device queued a moment
+before the partner's own purchase through its link, from that device, is what makes the purchase a
+self-referral (a fraud tester's: skipped for partners on file, it was `allow` for good).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from functions.shared.domain.identity import ip_key, normalize_email, public_ip, usable_device
-from functions.shared.domain.model import StoredEvent, Subject
+from functions.shared.domain.model import StoredEvent
 
 QUEUED_WINDOW = timedelta(seconds=60)
 """How far back a synchronous decision looks for events still queued. The queue scores an event
@@ -105,27 +104,15 @@ def _keyed(kind: str, value: str) -> str | None:
     return ip_key(str(address)) if public_ip(str(address)) else None
 
 
-def on_file(subject: Subject) -> bool:
-    """Whether a partner's identity is on file: its sign-up scored, or any event that gave its
-    e-mail, a device or an IP (a partner of before the integration went live has no sign-up); a
-    profile made for a reward's arrival alone holds none of them."""
-    return subject.signup_at is not None or bool(subject.email or subject.devices or subject.ips)
-
-
-def needs_order(event_type: str, body: dict[str, Any], known: Callable[[str], bool]) -> bool:
-    """Whether the queued events before an event are worth reading: it names a partner not on file
-    (`known(partner id)`: `on_file`), a sign-up itself included."""
-    partners = [key for kind, key in subjects(event_type, body) if kind == "partner"]
-    return any(not known(partner) for partner in partners)
-
-
 def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEvent]:
     """Of the queued events read, those to score before `event`, in the order received: still
     queued, of its program, received within `QUEUED_WINDOW` before it (one received in the same
     instant cannot be put before it), sharing its partner, its customer or one of its identifiers;
-    the newest `MOST_FIRST` of them. An identifier more than `MOST_FIRST` of them share (a carrier's
-    IP) orders nothing: scoring ten of a crowd first made a cluster of ten, where in arrival order
-    the crowd's link is evidence about no one, and put those ten before the crowd's older events."""
+    the newest `MOST_FIRST` of them. An IP more than `MOST_FIRST` of them share (a carrier's) orders
+    nothing: scoring ten of a crowd first made a cluster of ten, where in arrival order the crowd's
+    link is evidence about no one, and put those ten before the crowd's older events. A device or an
+    address that many share is a farm's, not a crowd's (eleven sign-ups in a minute on one device):
+    it orders, the newest ten."""
     start, end = window(event)
     mine = identifiers(event.body)
     candidates = {
@@ -137,6 +124,8 @@ def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEven
         and start <= other.received_at < end
     }
     shared = Counter(key for _, _, keys in candidates.values() for key in keys & mine)
-    usable = subjects(event.type, event.body) | {key for key in mine if shared[key] <= MOST_FIRST}
+    usable = subjects(event.type, event.body) | {
+        key for key in mine if key[0] != "ip" or shared[key] <= MOST_FIRST
+    }
     first = [other for other, named, keys in candidates.values() if usable & (named | keys)]
     return sorted(first, key=lambda other: (other.received_at, other.event_id))[-MOST_FIRST:]

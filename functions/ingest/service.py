@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.ingest import arrival_order
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import StoredEvent
-from functions.shared.errors import Conflict, DomainError, NotFound, described
+from functions.shared.errors import Conflict, DomainError, described
 from functions.shared.inputs import check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
@@ -129,12 +129,9 @@ def decide_within(deps: Dependencies, stored: StoredEvent, wait_s: float) -> Sto
 
 def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]:
     """What `arrival_order.goes_first` puts before the event, of the newest events queued in its
-    window; none when its partner is on file (`arrival_order.needs_order`), or when the outbox
-    cannot be read (the queue keeps its order as best it can)."""
+    window; none when the outbox cannot be read (the queue keeps its order as best it can)."""
     received_after, received_before = arrival_order.window(stored)
     try:
-        if not arrival_order.needs_order(stored.type, stored.body, lambda p: _on_file(deps, stored, p)):
-            return []
         queued = deps.repository.recently_queued(
             stored.program_id, received_after, received_before, arrival_order.QUEUED_PER_SHARD
         )
@@ -146,13 +143,6 @@ def _queued_before(deps: Dependencies, stored: StoredEvent) -> list[StoredEvent]
             exc_info=not isinstance(error, DomainError),
         )
         return []
-
-
-def _on_file(deps: Dependencies, stored: StoredEvent, partner_id: str) -> bool:
-    try:
-        return arrival_order.on_file(deps.repository.get_subject(stored.program_id, "partner", partner_id))
-    except NotFound:
-        return False
 
 
 def _still_queued(deps: Dependencies, event: StoredEvent) -> bool:

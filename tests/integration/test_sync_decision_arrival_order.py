@@ -18,7 +18,7 @@ from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
 from tests.conftest import make_tenant
 from tests.integration.scoring_support import device_signups, drain, purchase, send, signup, status
-from tests.support import call, proxy_event
+from tests.support import call, proxy_event, sample
 
 START = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
 
@@ -153,19 +153,27 @@ def test_a_farms_sign_ups_queued_from_one_device_are_scored_before_the_one_that_
     assert all(status(tenant, joined["id"])["status"] == "scored" for joined in farm[:4])
 
 
-def test_a_partner_on_file_reads_no_queued_events_before_its_payout(aws, tenant, clock):
-    # Given a partner signed up and scored, then an event of another partner queued from the same IP
-    joined, bought = mallory("p-known")
+def test_a_known_partners_login_queued_before_its_own_purchase_that_waits_goes_first(aws, tenant, clock):
+    """A fraud tester's: a partner on file logs in from a new device (queued), then buys through its
+    own link from that device with `wait=decision`; skipped for partners on file, the purchase was
+    allow for good (the login, scored later, does not look back) where the queue flags it."""
+    joined, _ = mallory("p-known")
     send(tenant, joined)
     drain(aws)
     clock.advance(seconds=5)
-    other = send(tenant, signup("p-next", email="next.one@example.org", device="fp-next", ip="5.61.7.9"))
-    clock.advance(seconds=0.2)
+    login = sample("account.updated", id="evt-login-known", occurred_at="2026-11-02T09:30:00Z")
+    login["partner"] = {"id": "p-known"}
+    login["activity"] = "login"
+    login["session"] = {"ip": "81.2.69.200", "device_fingerprint": "fp-new-laptop"}
+    send(tenant, login)
+    clock.advance(seconds=0.8)
+    bought = purchase(
+        "c-stranger", "p-known", device="fp-new-laptop", ip="81.2.69.200", at="2026-11-02T09:40:00Z"
+    )
 
-    # When the known partner's purchase asks for its decision
     answer = decide(tenant, bought)
 
-    # Then it is decided with the partner on file, and the other partner's sign-up is the queue's
     assert answer.status == 200, answer
+    assert answer.body["decision"]["action"] == "flag", answer.body
     assert "self_referral" in reasons(answer)
-    assert status(tenant, other["id"])["status"] == "queued"
+    assert status(tenant, login["id"])["status"] == "scored"
