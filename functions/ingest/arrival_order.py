@@ -21,7 +21,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from functions.shared.domain.identity import ip_key, normalize_email, public_ip, usable_device
+from functions.shared.domain.identity import (
+    email_keys,
+    ip_key,
+    near_probes,
+    other_payout_keys,
+    payout_key,
+    public_ip,
+    usable_device,
+)
 from functions.shared.domain.model import StoredEvent
 
 QUEUED_WINDOW = timedelta(seconds=60)
@@ -75,44 +83,57 @@ _IDENTIFIERS = {
     "device": (("session", "device_fingerprint"), ("customer", "device_fingerprint")),
     "ip": (("session", "ip"), ("customer", "ip")),
     "email": (("partner", "email"), ("customer", "email")),
+    "payout": (("partner", "payout_account"),),
 }
+# the kinds a crowd of strangers shares (a carrier's IP; a common local part's skeleton, its
+# near-duplicate keys): more than MOST_FIRST queued events sharing one order nothing (`goes_first`)
+CROWD_KINDS = frozenset({"ip", "email_skeleton", "email_near"})
 
 
 def identifiers(body: dict[str, Any]) -> frozenset[tuple[str, str]]:
-    """The devices, IPs and e-mail addresses an event's body names, keyed as the engine links them
-    (`identity`: a device normalized, a placeholder such as `unknown` none; an IP by its key, a
-    private one none; an address as its mailbox), so that what links two events links them here."""
-    found = set()
+    """The identifiers an event's body names, keyed as the engine links them (`identity`): a device
+    normalized (a placeholder such as `unknown` none), an IP by its key (a private one none), an
+    e-mail address as its mailbox with its skeleton and near-duplicate keys (`email_similar`), a
+    payout account by its key and its other keys (an IBAN's domestic form), so that what links two
+    events links them here."""
+    found: set[tuple[str, str]] = set()
     for kind, paths in _IDENTIFIERS.items():
         for section, field in paths:
-            if isinstance(value := _at(body, section, field), str) and (key := _keyed(kind, value)):
-                found.add((kind, key))
+            if isinstance(value := _at(body, section, field), str) and value.strip():
+                found |= _keyed(kind, value)
     return frozenset(found)
 
 
-def _keyed(kind: str, value: str) -> str | None:
+def _keyed(kind: str, value: str) -> set[tuple[str, str]]:
     if kind == "device":
-        return usable_device(value)
+        return {(kind, device)} if (device := usable_device(value)) else set()
     if kind == "email":
-        return normalize_email(value) if "@" in value else None
+        if "@" not in value:
+            return set()
+        keys = email_keys(value)
+        near = {("email_near", probe.key) for probe in near_probes(value)}
+        return {(kind, keys.normalized), ("email_skeleton", keys.skeleton), *near}
+    if kind == "payout":
+        key = payout_key(value)
+        return {(kind, k) for k in (key, *other_payout_keys(key)) if k}
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:
-        return None
+        return set()
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return ip_key(str(address)) if public_ip(str(address)) else None
+    return {(kind, ip_key(str(address)))} if public_ip(str(address)) else set()
 
 
 def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEvent]:
     """Of the queued events read, those to score before `event`, in the order received: still
     queued, of its program, received within `QUEUED_WINDOW` before it (one received in the same
     instant cannot be put before it), sharing its partner, its customer or one of its identifiers;
-    the newest `MOST_FIRST` of them. An IP more than `MOST_FIRST` of them share (a carrier's) orders
-    nothing: scoring ten of a crowd first made a cluster of ten, where in arrival order the crowd's
-    link is evidence about no one, and put those ten before the crowd's older events. A device or an
-    address that many share is a farm's, not a crowd's (eleven sign-ups in a minute on one device):
-    it orders, the newest ten."""
+    the newest `MOST_FIRST` of them. An identifier of `CROWD_KINDS` more than `MOST_FIRST` of them
+    share (a carrier's IP) orders nothing: scoring ten of a crowd first made a cluster of ten, where
+    in arrival order the crowd's link is evidence about no one, and put those ten before the
+    crowd's older events. A device, an address or a payout account that many share is a farm's,
+    not a crowd's (eleven sign-ups in a minute on one device): it orders, the newest ten."""
     start, end = window(event)
     mine = identifiers(event.body)
     candidates = {
@@ -125,7 +146,7 @@ def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEven
     }
     shared = Counter(key for _, _, keys in candidates.values() for key in keys & mine)
     usable = subjects(event.type, event.body) | {
-        key for key in mine if key[0] != "ip" or shared[key] <= MOST_FIRST
+        key for key in mine if key[0] not in CROWD_KINDS or shared[key] <= MOST_FIRST
     }
     first = [other for other, named, keys in candidates.values() if usable & (named | keys)]
     return sorted(first, key=lambda other: (other.received_at, other.event_id))[-MOST_FIRST:]

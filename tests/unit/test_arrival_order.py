@@ -62,8 +62,30 @@ def test_a_sign_up_goes_after_nothing_of_other_partners_that_shares_nothing_with
     assert goes_first(signup, [other]) == []
 
 
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+]
+
+
 def farmed(n: int, **session: str) -> StoredEvent:
-    body = {"partner": {"id": f"p{n}", "email": f"p{n}@example.com"}, "session": session}
+    # addresses nothing links: no shared skeleton, no one edit apart (`identity.email_keys`)
+    body = {
+        "partner": {"id": f"p{n}", "email": f"{WORDS[n % len(WORDS)]}.{n}x@example.org"},
+        "session": session,
+    }
     return stored(f"farm-{n}", "partnership.created", body, seconds_before=n + 1)
 
 
@@ -110,3 +132,30 @@ def test_identifiers_are_keyed_as_the_engine_keys_them_and_odd_bodies_name_nothi
     assert identifiers(placeholders) == frozenset()  # a placeholder, a private IP, no address
     assert identifiers({"partner": "p1", "session": ["x"], "customer": None}) == frozenset()
     assert subjects("transaction.created", {"partner_id": "p1", "customer": "c1"}) == {("partner", "p1")}
+
+
+def test_a_payout_account_and_a_near_duplicate_address_order_as_the_engine_links_them():
+    """An integrator's: a third sign-up paid into the ring's account, waiting, was allow where the
+    queue flags it (`cluster`); one a letter off another's address lost `email_similar`."""
+    ring = {
+        "partner": {
+            "id": "r0",
+            "email": "ring.zero@example.org",
+            "payout_account": "GB29 NWBK 6016 1331 9268 19",
+        }
+    }
+    paid_alike = {
+        "partner": {"id": "r1", "email": "ring.one@example.net", "payout_account": "60-16-13 31926819"}
+    }
+    near = {"partner": {"id": "r2", "email": "farmd2.acme@example.com"}}
+    third = stored("third", "partnership.created", ring)
+
+    queued = [
+        stored("paid", "partnership.created", paid_alike, 1),
+        stored("near", "partnership.created", near, 2),
+    ]
+    assert [e.event_id for e in goes_first(third, queued)] == ["paid"]
+    one_off = stored(
+        "one-off", "partnership.created", {"partner": {"id": "r3", "email": "farmi2.acme@example.com"}}
+    )
+    assert [e.event_id for e in goes_first(one_off, queued)] == ["near"]
