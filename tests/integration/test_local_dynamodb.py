@@ -18,6 +18,7 @@ import base64
 import json
 import operator
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
@@ -26,7 +27,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
@@ -1191,8 +1192,24 @@ def report(found: list[tuple[Any, Any, Any]]) -> str:
 def test_the_engine_answers_what_moto_answers(fake_credentials, history):
     # Given a random history of the project's operations, valid and invalid, When moto and the engine
     # answer it, Then every answer (errors by code and reasons) and every stored item are the same
-    found = differences(history)
+    try:
+        found = differences(history)
+    except ValueError as error:
+        if not _motos_arithmetic(error):
+            raise
+        # moto's own arithmetic reads a stored number with int() when it has no ".": a `g3sk` of
+        # `1E+2` (written so on purpose, G3_SKS) less a half raised ValueError in moto, where
+        # DynamoDB answers 99.5 (a CI run drew it). Such a history says nothing of the engine.
+        reject()
     assert not found, report(found)
+
+
+def _motos_arithmetic(error: ValueError) -> bool:
+    """Whether the error was raised in moto's arithmetic on DynamoDB numbers (`DynamoType`)."""
+    return any(
+        frame.filename.endswith("moto/dynamodb/models/dynamo_type.py")
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
 
 
 @pytest.mark.parametrize("size", [150_000, 390_000])
