@@ -16,7 +16,6 @@ self-referral (a fraud tester's: skipped for partners on file, it was `allow` fo
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from functions.shared.domain.identity import (
     usable_device,
 )
 from functions.shared.domain.model import StoredEvent
+from functions.shared.inputs import canonical_ip
 
 QUEUED_WINDOW = timedelta(seconds=60)
 """How far back a synchronous decision looks for events still queued. The queue scores an event
@@ -117,12 +117,10 @@ def _keyed(kind: str, value: str) -> set[tuple[str, str]]:
         key = payout_key(value)
         return {(kind, k) for k in (key, *other_payout_keys(key)) if k}
     try:
-        address = ipaddress.ip_address(value.strip())
+        address = canonical_ip(value.strip())  # as the event's model reads it
     except ValueError:
         return set()
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return {(kind, ip_key(str(address)))} if public_ip(str(address)) else set()
+    return {(kind, ip_key(address))} if public_ip(address) else set()
 
 
 def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEvent]:

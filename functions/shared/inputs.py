@@ -315,7 +315,9 @@ Currency = Annotated[
 ]
 
 
-def _ip(value: str) -> str:
+def canonical_ip(value: str) -> str:
+    """An IP address as every store and signal reads it (ValueError for none): canonical, an
+    IPv4-mapped IPv6 address as its IPv4 address."""
     try:
         socket.inet_pton(socket.AF_INET, value)
         return value  # a dotted quad inet_pton takes is already canonical (no leading zeros, no blanks)
@@ -333,7 +335,7 @@ def _ip(value: str) -> str:
 
 _Ip = Annotated[
     StrictStr,
-    AfterValidator(_ip),
+    AfterValidator(canonical_ip),
     WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
 ]
 IpAddress = _Ip

@@ -7,7 +7,7 @@ import random
 
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.domain.identity import email_domain
-from functions.shared.inputs import _ip
+from functions.shared.inputs import canonical_ip as _ip
 
 
 def _addresses() -> list[str]:
