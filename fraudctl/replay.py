@@ -27,6 +27,7 @@ import requests
 from rich.progress import Progress
 
 from functions.shared.auth import sign
+from functions.shared.event_subjects import PARTNER_FIELDS, named
 
 DEFAULT_LANES = 1  # the file's order: the same decisions every run (with one scoring consumer)
 TIMEOUT_SECONDS = 30
@@ -47,36 +48,19 @@ SILENCE_LIMIT = 10
 # `/v1`, a stage's `/prod` twice), a method it does not take there. Every line gets the same.
 WRONG_ADDRESS = frozenset({404, 405})
 
-# Where each event type of SPEC 3.1 names its subject: the partner. Loyalty bodies (an earn or a
-# spend: no type, a `customer_id`) are the customer's.
-SUBJECT_FIELDS: dict[str, tuple[str, ...]] = {
-    "partnership.created": ("partner", "id"),
-    "account.updated": ("partner", "id"),
-    "transaction.created": ("partner_id",),
-    "reward.created": ("reward", "partner_id"),
-}
-
-
-def _field(event: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = event
-    for name in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(name)
-    return value
-
 
 def subject_of(body: bytes) -> str:
-    """Whose event a request body is: `partner:<id>`, `customer:<id>`, else `event:<id>`, else (no
-    JSON object, or no id) the body itself, which then goes to a lane of its own choosing."""
+    """Whose event a request body is: `partner:<id>` (where each event type names its partner:
+    `event_subjects.PARTNER_FIELDS`), `customer:<id>` (a loyalty body: no type, a `customer_id`),
+    else `event:<id>`, else (no JSON object, or no id) the body itself, which then goes to a lane of
+    its own choosing."""
     try:
         event = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the parser: the API answers 400
         event = None
     if isinstance(event, dict):
         kind = event.get("type")
-        path = SUBJECT_FIELDS.get(kind) if isinstance(kind, str) else None
-        if path is not None and isinstance(partner := _field(event, path), str) and partner:
+        if isinstance(partner := named(PARTNER_FIELDS, kind, event), str) and partner:
             return f"partner:{partner}"
         if kind is None and isinstance(customer := event.get("customer_id"), str) and customer:
             return f"customer:{customer}"

@@ -30,6 +30,7 @@ from functions.shared.domain.identity import (
     usable_device,
 )
 from functions.shared.domain.model import StoredEvent
+from functions.shared.event_subjects import CUSTOMER_FIELDS, PARTNER_FIELDS, field_at, named
 from functions.shared.inputs import canonical_ip
 
 QUEUED_WINDOW = timedelta(seconds=60)
@@ -57,25 +58,14 @@ def window(event: StoredEvent) -> tuple[datetime, datetime]:
 
 
 def subjects(event_type: str, body: dict[str, Any]) -> frozenset[tuple[str, str]]:
-    """The partner and the customer an event concerns, as its stored body names them (the body as
-    accepted: validated at the edge, identifiers kept as sent; one stored under older rules may
-    have another shape, which names nothing here)."""
-    partner: Any = None
-    customer: Any = None
-    if event_type in ("partnership.created", "account.updated"):
-        partner = _at(body, "partner", "id")
-    elif event_type == "transaction.created":
-        partner, customer = body.get("partner_id"), _at(body, "customer", "id")
-    elif event_type == "reward.created":
-        partner, customer = _at(body, "reward", "partner_id"), _at(body, "reward", "customer_id")
-    named = {("partner", partner), ("customer", customer)}
-    return frozenset((kind, key) for kind, key in named if isinstance(key, str) and key.strip())
-
-
-def _at(body: dict[str, Any], section: str, field: str) -> Any:
-    """`body[section][field]`, or None where the body has no such section (or not an object)."""
-    inner = body.get(section)
-    return inner.get(field) if isinstance(inner, dict) else None
+    """The partner and the customer an event concerns, as its stored body names them
+    (`event_subjects`: the body as accepted, identifiers kept as sent; one stored under older rules
+    may have another shape, which names nothing here)."""
+    pairs = (
+        ("partner", named(PARTNER_FIELDS, event_type, body)),
+        ("customer", named(CUSTOMER_FIELDS, event_type, body)),
+    )
+    return frozenset((kind, key) for kind, key in pairs if isinstance(key, str) and key.strip())
 
 
 # where an event's body gives the identifiers a session or a purchase links by
@@ -99,7 +89,7 @@ def identifiers(body: dict[str, Any]) -> frozenset[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for kind, paths in _IDENTIFIERS.items():
         for section, field in paths:
-            if isinstance(value := _at(body, section, field), str) and value.strip():
+            if isinstance(value := field_at(body, (section, field)), str) and value.strip():
                 found |= _keyed(kind, value)
     return frozenset(found)
 

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from fraudctl.replay import SUBJECT_FIELDS, lane_of, send_events, subject_of
+from fraudctl.replay import lane_of, send_events, subject_of
+from functions.shared.event_subjects import PARTNER_FIELDS
 from functions.shared.partner_events import EVENT_TYPES
 from tests.support import sample
 
@@ -19,7 +20,7 @@ def _subject(event: object) -> str:
 
 
 def test_every_partner_event_type_names_its_partner():
-    assert set(SUBJECT_FIELDS) == EVENT_TYPES
+    assert set(PARTNER_FIELDS) == EVENT_TYPES
     created = sample("partnership.created", id="e1")
     partner = created["partner"]["id"]
     updated = sample("account.updated", id="e2")
