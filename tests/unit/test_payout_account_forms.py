@@ -8,6 +8,7 @@ network; a partner moving between the forms changes no details."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -74,16 +75,15 @@ def test_an_iban_partner_is_named_by_its_domestic_link_too():
 AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
+def paid_into(account: str, **fields: Any) -> Subject:
+    """A partner on file paid into `account`, its only payout details."""
+    key = payout_key(account)
+    return Subject(PROGRAM, "partner", "p-1", payout=key, payouts=frozenset({key}), **fields)
+
+
 @pytest.mark.parametrize("on_file,sent", [(IBAN, DOMESTIC), (DOMESTIC, IBAN)])
 def test_a_partner_moving_between_the_forms_of_its_account_changes_no_payout_details(on_file, sent):
-    partner = Subject(
-        PROGRAM,
-        "partner",
-        "p-1",
-        payout=payout_key(on_file),
-        payouts=frozenset({payout_key(on_file)}),
-        changed_at=datetime(2026, 11, 1, tzinfo=UTC),
-    )
+    partner = paid_into(on_file, changed_at=datetime(2026, 11, 1, tzinfo=UTC))
     assert not payout_changed(partner, "profile_update", payout_key(sent), AT)
     assert payout_changed(partner, "profile_update", payout_key("60-16-13 31926820"), AT)
 
@@ -93,14 +93,7 @@ def test_a_sign_up_received_after_a_settings_form_sending_its_account_in_the_oth
     # same account in its other form an hour before is no payout change soon after sign-up
     from functions.score.signals import payout_changed_after_signup
 
-    partner = Subject(
-        PROGRAM,
-        "partner",
-        "p-1",
-        payout=payout_key(IBAN),
-        payouts=frozenset({payout_key(IBAN)}),
-        last_payout_change_at=AT,
-    )
+    partner = paid_into(IBAN, last_payout_change_at=AT)
     signed_up = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     assert payout_changed_after_signup(partner, signed_up, payout_key(DOMESTIC)) == []
     assert payout_changed_after_signup(partner, signed_up, payout_key("60-16-13 31926820")) != []
