@@ -25,7 +25,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -199,13 +199,24 @@ def written(value: str) -> str:
     return value
 
 
-Note = Annotated[
-    StrictStr,
-    Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
-    AfterValidator(readable),
-    AfterValidator(trim),
-]
-"""An optional note to other people (blank: none)."""
+def none_written(note: str | None) -> str:
+    return note or ""
+
+
+if TYPE_CHECKING:  # what it holds once read: none is ""
+    Note = str
+else:  # and what it takes, as the schema says: text, a blank or null (SPEC 3.1's optional)
+    Note = Annotated[
+        Annotated[
+            StrictStr,
+            Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
+            AfterValidator(readable),
+            AfterValidator(trim),
+        ]
+        | None,
+        AfterValidator(none_written),
+    ]
+"""An optional note to other people: absent, null or blank is none ("")."""
 WrittenText = Annotated[
     StrictStr,
     Field(max_length=TEXT_MAX, json_schema_extra={"pattern": WRITTEN_PATTERN, "minLength": 1}),
