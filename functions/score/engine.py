@@ -189,7 +189,7 @@ class Engine:
             snapshot = self.snapshot(stored.program_id, event, plan, reward_id)
             crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
             account = self.account_change(event, plan, snapshot, crowds)
-            reasons = self.evaluate(stored.program_id, event, plan, snapshot, crowds, account)
+            reasons, linked = self.evaluate(stored.program_id, event, plan, snapshot, crowds, account)
             variants = [r.variant for r in reasons]
             total = weights.score(variants)
             action = "flag" if total >= weights.FLAG_THRESHOLD else "allow"
@@ -197,6 +197,8 @@ class Engine:
             flags = flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
             given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds, account)
             given.notes = notes
+            if linked != given.profile.linked:
+                given.profile = evolve(given.profile, linked=linked)
             before = snapshot.subject
             rewards: list[Reward] = []
             # a reward's customer's list, read with its profile (the reward named the customer, or its
@@ -364,9 +366,10 @@ class Engine:
         snapshot: Snapshot,
         crowds: set[LinkKey],
         account: AccountChange,  # `account_change`
-    ) -> list[signals.Reason]:
-        """The reasons to flag; `crowds`: the snapshot's crowded links, evidence about no one (for a
-        partner, counted again without customers: `signals.as_a_partner_sees`)."""
+    ) -> tuple[list[signals.Reason], tuple[str, ...]]:
+        """The reasons to flag, and a partner's profile's `linked` after the event; `crowds`: the
+        snapshot's crowded links, evidence about no one (for a partner, counted again without
+        customers: `signals.as_a_partner_sees`)."""
         me = subject_key(*plan.subject)
         key_of = {**plan.links, **plan.probes}
         read = {role: snapshot.links[key] for role, key in key_of.items()}
@@ -400,8 +403,10 @@ class Engine:
             return plan.counts[label].later(snapshot.counters, snapshot.links)
 
         reasons: list[signals.Reason] = []
-        if isinstance(event, RewardCreated):
-            return signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
+        before = snapshot.subject.linked if snapshot.subject is not None else ()
+        if isinstance(event, RewardCreated):  # joins no identifier
+            large = signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
+            return large, before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
@@ -466,10 +471,14 @@ class Engine:
         for role in ("email", "device", "ip"):
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
-        group = signals.a_partners_group(links) if plan.subject[0] == "partner" else links
-        reasons += signals.cluster_signal(me, group, named)
+        if plan.subject[0] == "partner":
+            linked = signals.partners_linked(me, links, before)
+            reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, linked)
+        else:
+            linked = before
+            reasons += signals.cluster_signal(me, links, named)
         reasons += signals.network_signal(program_token(program_id, self.pepper), network)
-        return _one_per_code(reasons)
+        return _one_per_code(reasons), linked
 
     def rewards_after_payout_change(
         self, program_id: str, plan: Plan, snapshot: Snapshot, at: datetime

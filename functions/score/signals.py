@@ -369,11 +369,39 @@ def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> se
     return found
 
 
-def cluster_signal(me: str, links: dict[str, LinkState], already: set[str]) -> list[Reason]:
+# the identifiers whose other partners a partner's profile keeps (`partners_linked`): what one
+# person holds, not a connection (a household's or an office's IP, or one a line is given again)
+KEPT_LINK_ROLES = ("email", "device", "payout")
+
+
+def partners_linked(me: str, links: dict[str, LinkState], before: tuple[str, ...]) -> tuple[str, ...]:
+    """A partner's `Subject.linked` after an event: the other partners it shared a device, an e-mail
+    address or a payout account with, then or at an earlier event (`before`), the first
+    CLUSTER_SIZE: as many as make a group, which is all `cluster_signal` asks. A partner logging in
+    from a new device each time, each another account's, shares each with one account (weak, SPEC
+    5.2) and was never a group; with what its earlier devices linked it to, it is (SPEC 5.3: its
+    identifiers are all of them). Customers are left out (one at the partner's device is a
+    self-referral already), and a crowded link, evidence about no one (`links` has it empty)."""
+    if len(before) >= weights.CLUSTER_SIZE:
+        return before
+    found = {
+        m
+        for role in KEPT_LINK_ROLES
+        if (state := links.get(role)) is not None and len(state.members) <= weights.MAX_LINK_MEMBERS
+        for m in state.members
+        if m != me and not m.startswith(CUSTOMER_KEY) and m not in before
+    }
+    return (*before, *sorted(found))[: weights.CLUSTER_SIZE]
+
+
+def cluster_signal(
+    me: str, links: dict[str, LinkState], already: set[str], before: Iterable[str] = ()
+) -> list[Reason]:
     """Accounts linked to this one through identifiers they share (the exact e-mail address,
     device, IP, payout account; a similar e-mail is not a shared identifier), beyond what other
-    reasons named. A payout account that pays two other accounts is a ring's signature."""
-    linked: set[str] = set()
+    reasons named, and those a partner's earlier events linked it to (`before`: `partners_linked`).
+    A payout account that pays two other accounts is a ring's signature."""
+    linked: set[str] = set(before)
     bad: set[str] = set()
     for role, state in links.items():
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)

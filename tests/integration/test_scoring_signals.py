@@ -1069,3 +1069,48 @@ class TestDetectionOnDynamoDB:
         bonus, change = reward_of("p1", "bonus-1", "2026-11-02T08:00:00Z"), payout_update("p1", 1, 9)
         _, changed = decide(aws, tenant, bonus, change)
         assert "unusual_activity" not in reason_codes(changed) and changed["action"] == "allow"
+
+
+def login_on(partner: str, n: int, device: str, ip: str = "81.2.69.160"):
+    """A login of `partner` on `device`, on day `n` of November."""
+    event = sample("account.updated", id=f"login-{partner}-{n}", occurred_at=f"2026-11-{3 + n:02d}T09:00:00Z")
+    event.update(activity="login")
+    event["partner"] = {"id": partner}
+    event["session"] = {"ip": ip, "device_fingerprint": device}
+    return event
+
+
+def test_a_partner_logging_in_on_another_accounts_device_each_time_is_their_group(aws, tenant):
+    """SPEC 5.1 `cluster`, 5.3 (a subject's identifiers are all of them): a partner on a new device
+    at each login, each device another partner's, shared each with one account (weak, SPEC 5.2) and
+    scored 20 at every login, never a group: 60 logins, then its purchase, all allowed. The profile
+    keeps the partners its events linked it to (`Subject.linked`), and the second one is a group."""
+    owners = [signup(f"owner-{n}", device=f"fp-owner-{n}", ip=f"81.2.70.{n + 1}") for n in range(3)]
+    hub = signup("hub", device="fp-hub", ip="81.2.69.160")
+    decide(aws, tenant, *owners, hub)
+    first, second, third = decide(aws, tenant, *(login_on("hub", n, f"fp-owner-{n}") for n in range(3)))
+
+    assert reason_codes(first) == {"device_shared"} and first["action"] == "allow", first
+    assert {"device_shared", "cluster"} <= reason_codes(second) and second["action"] == "flag", second
+    assert "linked through shared identifiers to 2 accounts" in str(second["reasons"])
+    # the group is kept: the next event on the partner's own device is the group's too
+    assert "cluster" in reason_codes(third), third
+    (again,) = decide(aws, tenant, login_on("hub", 9, "fp-hub"))
+    assert "cluster" in reason_codes(again), again
+    profile = raw_item(aws, keys.subject_pk(tenant.program_id, "partner", "hub"), keys.PROFILE_SK)
+    assert {v["S"] for v in profile["lnk"]["L"]} == {"partner:owner-0", "partner:owner-1"}, profile
+
+
+def test_partners_met_on_a_connection_or_one_customer_make_no_group(aws, tenant):
+    """What the profile keeps is what one person holds: an IP a household or an office shares, or a
+    line is given again, links a partner to others at every turn; a customer at the partner's
+    device is a self-referral of its own. Two logins, each from another partner's IP, keep no
+    one, and the partner is no group."""
+    others = [signup(f"ip-owner-{n}", device=f"fp-ip-owner-{n}", ip=f"81.2.71.{n + 1}") for n in range(2)]
+    decide(aws, tenant, *others, signup("roamer", device="fp-roamer", ip="81.2.69.160"))
+    logins = decide(
+        aws, tenant, *(login_on("roamer", n, "fp-roamer", ip=f"81.2.71.{n + 1}") for n in range(2))
+    )
+    assert all("cluster" not in reason_codes(d) for d in logins), logins
+    profile = raw_item(aws, keys.subject_pk(tenant.program_id, "partner", "roamer"), keys.PROFILE_SK)
+    assert "lnk" not in profile, profile

@@ -126,6 +126,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         payout_changes = ListAttribute(of=UnicodeAttribute, null=True, attr_name="pcs")
         home = UnicodeAttribute(null=True)
         unfamiliar = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ufs")  # short: on many profiles
+        linked = ListAttribute(of=UnicodeAttribute, null=True, attr_name="lnk")  # short, as `unfamiliar`
         revenue: MapAttribute[str, Any] = MapAttribute(null=True)
         reward_seq = NumberAttribute(null=True)
         identifier_seq = NumberAttribute(null=True)
@@ -276,6 +277,7 @@ _PROFILE_LISTS = {
     "segments": "segments",
     "keys": "referral_keys",
     "unfamiliar": "unfamiliar",
+    "linked": "linked",
     "payout_changes": "payout_changes",
 }
 
@@ -1249,6 +1251,7 @@ def _subject(item: Any) -> Subject:
         payout_changes=tuple(item.payout_changes or ()),
         home=item.home,
         unfamiliar=tuple(item.unfamiliar or ()),
+        linked=tuple(item.linked or ()),
         revenue_micros={k: int(v) for k, v in (item.revenue.as_dict() if item.revenue else {}).items()},
         reward_seq=int(item.reward_seq or 0),
         identifier_seq=int(item.identifier_seq or 0),
