@@ -38,9 +38,9 @@ QUEUED_WINDOW = timedelta(seconds=60)
 within a second or two of its 202 (the relay sends what it missed within minutes): older events
 still waiting are stuck or retried, not merely in flight, and reading further back would read
 more of a busy program's outbox for nothing this request can put in order."""
-QUEUED_PER_SHARD = 25
+QUEUED_PER_SHARD = 13
 """The most queued events read of each outbox shard (`keys.OUTBOX_SHARDS`), the newest of the
-window: one query page each, 200 events at most, however many wait. A program sending 3,000
+window: one query page each, 208 events at most, however many wait. A program sending 3,000
 events a second has thousands waiting at any moment; under such a load these are the last tens of
 milliseconds, and a program sending tens a second is read whole."""
 
