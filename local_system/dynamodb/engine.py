@@ -205,7 +205,7 @@ class Engine:
 
     def _described(self, table: Table) -> dict[str, Any]:
         description = dict(table.description)
-        description["ItemCount"] = len(table.items)
+        description["ItemCount"] = len(table.stored)
         description["TableSizeBytes"] = table.bytes
         for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             if kind in description:
@@ -579,7 +579,8 @@ class Engine:
             if (limit is not None and scanned >= limit) or read >= _PAGE_LIMIT:
                 stopped = True
                 break
-            item = table.items[key]
+            item = table.get(key)
+            assert item is not None  # a key of the table's order
             if projects:  # a local index fetches the rest from the table when asked for all
                 item = index.projected(item, table_keys)  # type: ignore[union-attr]
             scanned += 1

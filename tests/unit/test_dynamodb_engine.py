@@ -94,7 +94,7 @@ def test_an_update_refused_for_its_paths_is_refused_before_the_item_is_read():
         )
         assert status == 400  # not the condition's failure on the missing item: the paths overlap
         assert answer["__type"].endswith("#ValidationException"), answer
-    assert len(engine.tables["things"].items) == 2
+    assert len(engine.tables["things"].stored) == 2
 
 
 def test_a_body_that_is_not_a_json_object_is_a_serialization_error_and_changes_nothing():
@@ -105,4 +105,4 @@ def test_a_body_that_is_not_a_json_object_is_a_serialization_error_and_changes_n
         assert json.loads(answer)["__type"].endswith("#SerializationException")
     status, _, answer = engine.answer("DynamoDB_20120810.CreateBackup", b"{}")
     assert status == 400 and json.loads(answer)["__type"].endswith("#UnknownOperationException")
-    assert len(engine.tables["things"].items) == 2
+    assert len(engine.tables["things"].stored) == 2

@@ -89,10 +89,51 @@ def test_a_partition_walk_is_the_sorted_keys_that_meet_the_condition(
     for forward in (True, False):
         by_number = list(table.index_keys(index, key_of({"S": "G"}), (">=", bound), None, forward))
         assert by_number == [k for n, k in (entries if forward else entries[::-1]) if n >= bound]
-    assert table.all_keys() == sorted(table.items)
+    assert table.all_keys() == sorted(table.stored)
     assert index.all_entries() == sorted(
         (key_of(item["g"]), (key_of(item["n"]), table.table_key(item)))
         for item in model.values()
         if "n" in item
     )
-    assert len(table.items) == len(model)
+    assert len(table.stored) == len(model)
+
+
+def test_an_item_is_held_in_about_its_own_size_and_read_back_as_written() -> None:
+    # Given a table of 2,000 items, When 3,000 more items of 20 attributes are written, Then
+    # each costs at most twice its JSON's length (as dicts, a dict per value: seven times), and each
+    # reads back as written (its attributes' order and types too)
+    import json
+    import tracemalloc
+
+    table = _table()
+
+    def item(number: int) -> dict[str, Any]:
+        fields = {f"field_{n}": {"S": f"value {n} of item {number:06d}"} for n in range(16)}
+        return {
+            "pk": {"S": f"P#program#PARTNER#{number:06d}"},
+            "sk": {"S": "PROFILE"},
+            **fields,
+            "flagged": {"BOOL": True},
+            "tags": {"L": [{"S": "a"}, {"N": "1.5"}, {"NULL": True}]},
+        }
+
+    def write(numbers: range) -> int:
+        for number in numbers:
+            written = item(number)
+            table.put(table.table_key(written), written, 0)
+        return sum(len(json.dumps(item(number), separators=(",", ":"))) for number in numbers)
+
+    tracemalloc.start()  # before the first items, whose dicts the recent ones then replace
+    try:
+        write(range(2000))  # more than the table keeps as dicts (`RECENT_ITEMS`): a fixed cost
+        before = tracemalloc.get_traced_memory()[0]
+        json_length = write(range(2000, 5000))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * json_length, (held, json_length)
+    for number in (0, 1999, 2000, 3000):  # read back from their stored form: none is recent
+        expected = item(number)
+        read = table.get(table.table_key(expected))
+        assert read == expected and list(read) == list(expected)
+        assert read["flagged"]["BOOL"] is True
