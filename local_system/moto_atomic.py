@@ -8,10 +8,10 @@ Our code still relies only on conditions and transactions, never on this lock: i
 stand-in honest.
 
 It also makes moto's queries read in key order (`moto_key_order`), as DynamoDB's do, rather than
-walk the whole table, and its SQS queues receive and delete without walking every message
-(`moto_sqs`): everything that runs against moto the way the local system does (the local
-system, the tests, the evaluation, the benchmarks) gets all of them by calling
-`make_moto_dynamodb_atomic()`."""
+walk the whole table, its SQS queues receive and delete without walking every message
+(`moto_sqs`), and moto free the models its backends no longer hold (`moto_memory`): everything that
+runs against moto the way the local system does (the local system, the tests, the evaluation, the
+benchmarks) gets all of them by calling `make_moto_dynamodb_atomic()`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,7 @@ def make_moto_dynamodb_atomic() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     from local_system.moto_key_order import make_moto_queries_use_key_order
+    from local_system.moto_memory import make_moto_track_instances_weakly
     from local_system.moto_overhead import make_moto_cheaper
     from local_system.moto_sqs import make_moto_queues_fast
     from local_system.moto_update import make_moto_updates_fast
@@ -80,6 +81,7 @@ def make_moto_dynamodb_atomic() -> None:
     make_moto_queries_use_key_order()  # then: indexes a transaction's keys once its journal has undone it
     make_moto_cheaper()
     make_moto_queues_fast()  # SQS: receives and deletes at the cost of the messages handed out
+    make_moto_track_instances_weakly()  # a deleted message, or a copy handed out, freed
 
     for name in _OPERATIONS:
         method = getattr(DynamoDBBackend, name)
