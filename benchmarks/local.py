@@ -11,9 +11,11 @@ sign-ups, the costliest events; a whole round has a quarter) would otherwise dif
 to the other with where the fill stopped. Also the CPU time the local system spent per event (its
 three processes: the API's, the workers' and the AWS stand-in's, `aws`: the DynamoDB engine and
 moto's other services), which the other processes of a shared machine do not inflate as they do
-wall time.
+wall time. And the memory the AWS stand-in holds (its resident set, `aws_rss_mb`), which grows with
+what it stores: from the small window's end to the large one's, MB per 1,000 events sent.
 
-Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B`."""
+Prints one line per window and a last line `events_per_s_small=A events_per_s_large=B
+stand_in_mb_per_1000_events=C`."""
 
 from __future__ import annotations
 
@@ -64,6 +66,13 @@ def _window_events(window: int, count: int) -> list[tuple[str, dict[str, Any]]]:
     return [(f"w{window}-{step.program}", step.body) for step in traffic.events[:count]]
 
 
+def _rss_mb_of(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):  # noqa: SIM115
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _cpu_of(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -78,6 +87,7 @@ class Bench:
         self.system = HttpSystem(score_consumers=None)  # as `make run` scores: several batches at once
         self.stream = _events()
         self.windows = 0
+        self.sent = 0  # events posted so far, fill and windows
         self.keys: dict[str, str] = {}
         self.programs_lock = threading.Lock()
         with _aws_environment():
@@ -109,6 +119,13 @@ class Bench:
                 raise RuntimeError("the scoring queue did not drain")
             time.sleep(DRAIN_CHECK_SECONDS)
 
+    def stand_in_rss_mb(self) -> float:
+        main = self.system.process.pid
+        for child in open(f"/proc/{main}/task/{main}/children").read().split():  # noqa: SIM115
+            if b"aws_process" in open(f"/proc/{child}/cmdline", "rb").read():  # noqa: SIM115
+                return _rss_mb_of(int(child))
+        return 0.0
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time the local system has used (user and system), per process: the API's (the main
         one), the workers' (queue consumers and schedules) and the AWS stand-in's. A figure the other
@@ -122,6 +139,7 @@ class Bench:
 
     def post(self, session: Any, program: str, body: dict[str, Any]) -> tuple[int, float]:
         started = time.perf_counter()
+        self.sent += 1
         answer = session.post(
             f"{self.system.api_url}/v1/events",
             json=body,
@@ -164,6 +182,7 @@ class Bench:
         )
         posted = time.perf_counter() - started
         assert report["statuses"] == {"202": count}, report
+        self.sent += count
         self.wait_scored()
         elapsed = time.perf_counter() - started
         cpu_after = self.cpu_seconds()
@@ -187,6 +206,8 @@ class Bench:
             "cpu_ms_per_event": round(sum(cpu.values()) / count * 1000, 1),
             **{f"{part}_cpu_ms": round(seconds / count * 1000, 1) for part, seconds in cpu.items()},
             "seconds": round(elapsed, 2),
+            "aws_rss_mb": round(self.stand_in_rss_mb(), 1),
+            "events_sent": self.sent,
         }
 
     def fill(self, items: int) -> None:
@@ -241,6 +262,10 @@ def run() -> None:
         bench.fill(ITEMS)
         large = bench.window(SAMPLE)
         print("  " + "  ".join(f"{k}={v}" for k, v in large.items()), flush=True)
-        print(f"  events_per_s_small={small['events_per_s']} events_per_s_large={large['events_per_s']}")
+        grown = (large["aws_rss_mb"] - small["aws_rss_mb"]) / (large["events_sent"] - small["events_sent"])
+        print(
+            f"  events_per_s_small={small['events_per_s']} events_per_s_large={large['events_per_s']}"
+            f" stand_in_mb_per_1000_events={grown * 1000:.1f}"
+        )
     finally:
         bench.close()
