@@ -377,12 +377,12 @@ KEPT_LINK_ROLES = ("email", "device", "payout")
 def partners_linked(me: str, links: dict[str, LinkState], before: tuple[str, ...]) -> tuple[str, ...]:
     """A partner's `Subject.linked` after an event: the other partners it shared a device, an e-mail
     address or a payout account with, then or at an earlier event (`before`), the first
-    CLUSTER_SIZE: as many as make a group, which is all `cluster_signal` asks. A partner logging in
+    LINKED_GROUP: as many as make a group, which is all `cluster_signal` asks. A partner logging in
     from a new device each time, each another account's, shares each with one account (weak, SPEC
     5.2) and was never a group; with what its earlier devices linked it to, it is (SPEC 5.3: its
     identifiers are all of them). Customers are left out (one at the partner's device is a
     self-referral already), and a crowded link, evidence about no one (`links` has it empty)."""
-    if len(before) >= weights.CLUSTER_SIZE:
+    if len(before) >= weights.LINKED_GROUP:
         return before
     found = {
         m
@@ -391,7 +391,7 @@ def partners_linked(me: str, links: dict[str, LinkState], before: tuple[str, ...
         for m in state.members
         if m != me and not m.startswith(CUSTOMER_KEY) and m not in before
     }
-    return (*before, *sorted(found))[: weights.CLUSTER_SIZE]
+    return (*before, *sorted(found))[: weights.LINKED_GROUP]
 
 
 def cluster_signal(
@@ -399,9 +399,10 @@ def cluster_signal(
 ) -> list[Reason]:
     """Accounts linked to this one through identifiers they share (the exact e-mail address,
     device, IP, payout account; a similar e-mail is not a shared identifier), beyond what other
-    reasons named, and those a partner's earlier events linked it to (`before`: `partners_linked`).
-    A payout account that pays two other accounts is a ring's signature."""
-    linked: set[str] = set(before)
+    reasons named, and the partners its events linked it to one at a time (`before`:
+    `partners_linked`) once they are a group of their own. A payout account that pays two other
+    accounts is a ring's signature."""
+    linked: set[str] = set(before) if len(set(before)) >= weights.LINKED_GROUP else set()
     bad: set[str] = set()
     for role, state in links.items():
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)

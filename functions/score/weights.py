@@ -91,6 +91,9 @@ VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the
 VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last three hours
 ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last three hours
 CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of three
+# other partners a partner met one event at a time (`signals.partners_linked`): one more, since a
+# partner's household (the family laptop) and its office (a colleague's desk) are two already
+LINKED_GROUP = CLUSTER_SIZE + 1
 # the crowd limits and the edit distance are identity rules: functions/shared/domain/identity.py
 SIMILAR_EMAIL_DISTANCE = identity.SIMILAR_EMAIL_DISTANCE  # edit distance between bare local parts
 SIMILAR_EMAIL_CROWD = identity.SIMILAR_EMAIL_CROWD  # more others on one near-duplicate key: a common name

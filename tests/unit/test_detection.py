@@ -1599,20 +1599,18 @@ def test_a_name_without_its_initials_and_titles_is_kept_only_when_it_differs_and
 def test_a_partner_meeting_other_partners_one_device_at_a_time_is_their_group_in_memory_too():
     """The in-memory store keeps a partner's `Subject.linked` as DynamoDB does
     (tests/integration/test_scoring_signals.py): each login on another partner's device, weak
-    alone, and the second of them is a group (SPEC 5.1 `cluster`)."""
+    alone; two are a household and an office (no group), the third is a group (SPEC 5.1 `cluster`)."""
     engine = make_engine()
-    for n in range(2):
+    for n in range(3):
         score(engine, signup(f"owner-{n}", device=f"fp-owner-{n}", ip=f"81.2.70.{n + 1}"))
     score(engine, signup("hub", device="fp-hub"))
     decided = []
-    for n in range(2):
+    for n in range(3):
         login = sample("account.updated", id=f"login-{n}", occurred_at=f"2026-11-{3 + n:02d}T09:00:00Z")
         login.update(activity="login", partner={"id": "hub"})
         login["session"] = {"ip": HOME_IP, "device_fingerprint": f"fp-owner-{n}"}
         decided.append(score(engine, login))
-    assert set(reasons(decided[0])) == {"device_shared"}, decided[0]
-    assert {"device_shared", "cluster"} <= set(reasons(decided[1])) and decided[1]["action"] == "flag"
-    assert engine.repository.get_subject(PROGRAM, "partner", "hub").linked == (
-        "partner:owner-0",
-        "partner:owner-1",
-    )
+    assert [set(reasons(d)) for d in decided[:2]] == [{"device_shared"}, {"device_shared"}], decided
+    assert {"device_shared", "cluster"} <= set(reasons(decided[2])) and decided[2]["action"] == "flag"
+    hub = engine.repository.get_subject(PROGRAM, "partner", "hub")
+    assert hub.linked == ("partner:owner-0", "partner:owner-1", "partner:owner-2")
