@@ -82,10 +82,11 @@ FRAUD_PATTERNS = (
     "removed_returns",
     "quiet_takeover",
     "renamed_returns",
+    "device_hub",
 )
 # generated after the others, round by round (`Generator.traffic`): what a round adds leaves the
 # traffic of the rounds before it as it was
-LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",), ("renamed_returns",))
+LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",), ("renamed_returns",), ("device_hub",))
 LATER_PATTERNS = tuple(pattern for patterns in LATER_ROUNDS for pattern in patterns)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
@@ -978,6 +979,24 @@ class Generator:
         """`removed_returns`, but the name given back is written with a middle initial or a title
         added, or one dropped: the same person, as forms and integrations write names."""
         self._removed_then_back(program, at, "renamed_returns", self._written_two_ways)
+
+    def device_hub(self, program: str, at: datetime) -> None:
+        """A partner who logs in on a phone of a farm each time, every phone also running one other
+        account of the farm: each device is shared with one account (a household's weight), the
+        partner is linked to them all (SPEC 5.3). The farm's own sign-ups, one a phone, are set up;
+        the hub's logins count from its third phone, when the accounts it met are a group."""
+        person = self.fraud_person()
+        hub, _ = self.signup(program, at, person, self.home(person), Label("device_hub", True, counted=False))
+        when = at + timedelta(hours=self.rng.uniform(1, 24))
+        for n in range(self.rng.randint(4, 6)):
+            phone = self.fingerprint()
+            mule = self.fraud_person(person.country)
+            session = Session(self.ips.residential(person.country), phone, None, self.agent())
+            self.signup(program, when, mule, session, Label("device_hub", True, counted=False))
+            when += timedelta(hours=self.rng.uniform(1, 30))
+            logged = Session(person.home_ip, phone, None, self.agent())
+            self.account(program, when, hub, "login", logged, Label("device_hub", True, counted=n >= 2))
+            when += timedelta(hours=self.rng.uniform(1, 30))
 
     def _written_two_ways(self, person: Person) -> tuple[str, str]:
         """A person's name as given first and as given back: one of them with a middle initial or a

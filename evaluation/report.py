@@ -35,6 +35,7 @@ SIGNATURE = {
     "removed_returns": "ip_suspicious",
     "quiet_takeover": "unusual_activity",
     "renamed_returns": "ip_suspicious",
+    "device_hub": "cluster",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01
