@@ -83,7 +83,8 @@ function historyTable(history, firstPage) {
 
 /** One page of the history, newest first, with links to the next (older) page and back to the first. */
 async function historySection(customerId, cursor) {
-  const answer = await api.get(`/v1/loyalty/customers/${segment(customerId)}/history`, { limit: HISTORY_PAGE, cursor });
+  // exactly: a communication's payload is shown as the API keeps it (12345678901234567890, not ...7000)
+  const answer = await api.getExactly(`/v1/loyalty/customers/${segment(customerId)}/history`, { limit: HISTORY_PAGE, cursor });
   const next = answer.next_cursor;
   return h(
     "section",
