@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend, unique
-from tests.e2e.console.steps import screenshot, sign_in_as
+from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
+from tests.e2e.console.steps import LAPTOP, screenshot, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -105,3 +105,105 @@ def test_a_communications_long_integer_is_shown_digit_for_digit_in_the_history(
 
     # Then its payload is the API's, digit for digit, not rounded to 12345678901234567000
     expect(row).to_contain_text(f'{{"order_ref":{ORDER_REFERENCE}}}')
+
+
+# ---- F2 -------------------------------------------------------------------------------------------
+
+
+def test_long_ids_and_actors_wrap_so_every_table_fits_and_approve_stays_in_reach(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a flagged partner, its reward and its customer with ids of 128 characters ...
+    email = f"{mailbox('long')}@example.com"
+    backend.scored(backend.partnership(unique("p-orig"), unique("Long ids original"), email, minutes=-100))
+    partner_id, reward_id, customer_id = long_id("p"), long_id("r"), long_id("c")
+    name = f"Long Ids {tag()} Ltd"
+    backend.scored(backend.partnership(partner_id, name, email.upper(), minutes=-90))
+    event_id = unique("evt-tx")
+    backend.send(
+        {
+            "id": event_id,
+            "type": "transaction.created",
+            "occurred_at": at(-80),
+            "transaction": {"id": unique("tx"), "amount": "100.00", "currency": "EUR"},
+            "partner_id": partner_id,
+            "customer": {"id": customer_id, "email": f"{mailbox('buyer')}@example.org", "ip": ip()},
+            "reward": {"id": reward_id, "amount": "10.00", "currency": "EUR"},
+        }
+    )
+    backend.scored(event_id)
+    case = backend.wait_for_case(name, held=1)
+    # ... a key whose actor is a long unbroken name, who suspends a loyalty customer of a long id
+    actor = "نور " + "x" * 150
+    made = backend.create_key("fraud", actor)
+    member = long_id("m")
+    backend.earn(member, 100)
+    suspended = backend.fraud.post(
+        backend.url(f"/v1/loyalty/customers/{member}/suspend"),
+        json={},
+        headers={"Authorization": f"Bearer {made['key']}"},
+        timeout=10,
+    )
+    assert suspended.status_code == 200, suspended.text
+    # ... and a workflow of a long id (switched off: it runs for no one)
+    workflow = long_id("w")
+    workflow_path = backend.url(f"/v1/loyalty/workflows/{workflow}")
+    body = {
+        "trigger": {"event": "points.earned"},
+        "filter": lifetime_earned_over(999_999_999),
+        "actions": [{"type": "suspend"}],
+        "enabled": False,
+    }
+    assert backend.fraud.put(workflow_path, json=body, timeout=10).status_code in (200, 201)
+    try:
+        # When the analyst reviews the partner's rewards on a laptop
+        sign_in_as(page, console, "fraud", f"rewards?status=on_hold&partner_id={partner_id}")
+        approve = page.get_by_role("button", name=f"Approve reward {reward_id}")
+        expect(approve).to_be_visible()
+        screenshot(page, "31-rewards-long-ids-1280", full_page=False)
+
+        # Then the table fits the screen, the row's Approve on it (it was at x = 4,300 px)
+        tables_fit(page)
+        expect(approve).to_be_in_viewport()
+
+        # And so do the case drawer's Held rewards
+        page.goto(f"{console.api_url}/#/active/{case['id']}")
+        drawer = page.get_by_role("dialog", name=name)
+        held = drawer.get_by_role("region", name="Held rewards")
+        held.scroll_into_view_if_needed()
+        expect(held.get_by_role("button", name=f"Approve reward {reward_id}")).to_be_in_viewport()
+        screenshot(page, "31-drawer-long-ids-1280", full_page=False)
+        tables_fit(page)
+        drawer.get_by_role("button", name="Close").click()
+
+        # And the customer's History (its "By"), and the Workflows list
+        page.goto(f"{console.api_url}/#/customers/{member}")
+        expect(page.get_by_role("region", name="History").last).to_contain_text("x" * 20)
+        tables_fit(page)
+        screenshot(page, "31-history-long-actor-1280")
+        page.goto(f"{console.api_url}/#/workflows")
+        expect(page.get_by_role("row").filter(has_text=workflow[:20])).to_have_count(1)
+        tables_fit(page)
+        screenshot(page, "31-workflows-long-id-1280")
+
+        # On a phone, a long id is wrapped in a column of its own width, not one 4,000 px wide
+        page.set_viewport_size(NARROW)
+        page.goto(f"{console.api_url}/#/rewards?status=on_hold&partner_id={partner_id}")
+        cell = page.get_by_role("cell", name=reward_id, exact=True)
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["width"] <= 200, f"the id's column is {box} wide at 360 px"
+        screenshot(page, "31-rewards-long-ids-360")
+
+        # And an admin's API keys list fits a laptop, each Revoke on the screen
+        page.set_viewport_size(LAPTOP)
+        page.get_by_role("button", name="Sign out").click()
+        sign_in_as(page, console, "admin", "keys")
+        row = page.get_by_role("row").filter(has_text=actor)
+        expect(row).to_have_count(1)
+        tables_fit(page)
+        expect(row.get_by_role("button", name="Revoke")).to_be_in_viewport()
+        screenshot(page, "31-keys-long-actor-1280", full_page=False)
+    finally:
+        backend.fraud.delete(workflow_path, timeout=10)
+        backend.admin.delete(backend.url(f"/v1/keys/{made['key_id']}"), timeout=10)

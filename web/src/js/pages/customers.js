@@ -66,7 +66,7 @@ function historyTable(history, firstPage) {
             {},
             h("td", {}, timeElement(entry.at)),
             h("td", {}, words(entry.action)),
-            h("td", {}, entry.by || "—"),
+            h("td", { class: "wrap" }, entry.by || "—"),
             h(
               "td",
               {},

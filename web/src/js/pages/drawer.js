@@ -159,7 +159,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
             h(
               "tr",
               {},
-              h("td", {}, r.id),
+              h("td", { class: "wrap" }, r.id),
               h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
               h("td", {}, timeElement(r.created_at)),
               h("td", {}, words(r.status)),

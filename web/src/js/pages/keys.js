@@ -158,7 +158,7 @@ export function mountKeys(container, route, context) {
             h(
               "tr",
               { "data-key-id": key.key_id },
-              h("th", { scope: "row" }, key.actor, key.key_id === ownKey ? h("span", { class: "muted" }, " (your key)") : null),
+              h("th", { scope: "row", class: "wrap" }, key.actor, key.key_id === ownKey ? h("span", { class: "muted" }, " (your key)") : null),
               h("td", { class: "word" }, words(key.role)),
               h("td", {}, timeElement(key.created_at)),
               h("td", {}, key.last_used_at ? timeElement(key.last_used_at) : "Never"),

@@ -113,9 +113,9 @@ export function mountRewards(container, route) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, r.id),
-                  h("td", {}, r.partner_id),
-                  h("td", {}, r.customer_id || "—"),
+                  h("td", { class: "wrap" }, r.id),
+                  h("td", { class: "wrap" }, r.partner_id),
+                  h("td", { class: "wrap" }, r.customer_id || "—"),
                   h("td", { class: "num" }, money({ amount: r.amount, currency: r.currency })),
                   h("td", {}, timeElement(r.created_at)),
                   h("td", {}, words(r.status)),

@@ -175,7 +175,7 @@ export function mountWebhooks(container) {
             h(
               "tr",
               {},
-              h("th", { scope: "row" }, hook.id),
+              h("th", { scope: "row", class: "wrap" }, hook.id),
               h("td", { class: "wrap" }, hook.url),
               h("td", {}, hook.events.join(", ")),
               h("td", {}, hook.enabled ? "Enabled" : `Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}`),
@@ -257,8 +257,8 @@ export function mountWebhooks(container) {
             return h(
               "tr",
               {},
-              h("th", { scope: "row" }, d.id),
-              h("td", {}, d.type),
+              h("th", { scope: "row", class: "wrap" }, d.id),
+              h("td", { class: "wrap" }, d.type),
               h("td", {}, words(d.status)),
               h("td", {}, String(d.attempts.length)),
               h("td", {}, last ? (last.answer_code === null ? "No answer" : String(last.answer_code)) : "Not sent yet"),

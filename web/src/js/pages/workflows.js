@@ -292,10 +292,10 @@ function listPage(container, route) {
                 return h(
                   "tr",
                   {},
-                  h("th", { scope: "row" }, idOf(w)),
+                  h("th", { scope: "row", class: "wrap" }, idOf(w)),
                   h("td", {}, `${label(w.trigger?.event)}${w.trigger?.kind ? ` (${label(w.trigger.kind).toLowerCase()})` : ""}`),
                   h("td", {}, describeFilter(w.filter)),
-                  h("td", {}, describeActions(w.actions)),
+                  h("td", { class: "wrap" }, describeActions(w.actions)),
                   h("td", {}, box),
                   deleteCell(w),
                 );
