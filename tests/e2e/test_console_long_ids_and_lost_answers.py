@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
@@ -207,3 +207,129 @@ def test_long_ids_and_actors_wrap_so_every_table_fits_and_approve_stays_in_reach
     finally:
         backend.fraud.delete(workflow_path, timeout=10)
         backend.admin.delete(backend.url(f"/v1/keys/{made['key_id']}"), timeout=10)
+
+
+# ---- F3 -------------------------------------------------------------------------------------------
+
+
+def approving(page: Page, console: LocalSystem, backend: Backend) -> tuple[Any, Locator]:
+    partner = backend.flagged_partner(f"Lost Answer {tag()} Ltd", rewards=("25.00",))
+    sign_in_as(page, console, "fraud", f"rewards?status=on_hold&partner_id={partner.partner_id}")
+    approve = page.get_by_role("button", name=f"Approve reward {partner.reward_ids[0]}")
+    expect(approve).to_be_visible()
+    return partner, approve
+
+
+def test_an_approval_whose_answer_is_lost_is_said_to_be_made(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a held reward whose approval the server will carry out, its answer lost on the way back
+    partner, approve = approving(page, console, backend)
+    reward_id = partner.reward_ids[0]
+    page.route("**/v1/rewards/*/override", lose_the_answer)
+
+    # When the analyst approves it
+    approve.click()
+
+    # Then the console, reading the reward again, says it was approved (it was: the API says so) ...
+    expect(page.get_by_text(f"Reward {reward_id} approved.")).to_be_visible()
+    assert backend.reward_status(partner.partner_id, reward_id) == "approved"
+    # ... not "Network error", and no Approve is left to click into "changed meanwhile"
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Approve reward {reward_id}")).to_have_count(0)
+    screenshot(page, "31-approval-answer-lost", full_page=False)
+
+
+def test_an_approval_that_never_reached_the_api_is_said_not_to_be_made(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a held reward, and a network that drops the approval before the API has it
+    partner, approve = approving(page, console, backend)
+    reward_id = partner.reward_ids[0]
+    page.route("**/v1/rewards/*/override", lambda route: route.abort())
+
+    # When the analyst approves it
+    approve.click()
+
+    # Then the console says it was not approved, the reward still on hold with its Approve
+    expect(page.get_by_role("alert")).to_contain_text(f"Reward {reward_id} was not approved")
+    expect(page.get_by_role("alert")).to_contain_text("still on hold")
+    assert backend.reward_status(partner.partner_id, reward_id) == "on_hold"
+    expect(page.get_by_role("button", name=f"Approve reward {reward_id}")).to_be_visible()
+
+
+def disputed(backend: Backend) -> tuple[str, str]:
+    """A partner's case disputed by the program team: (the case's id, the partner's name)."""
+    partner = backend.flagged_partner(f"Lost Verdict {tag()} Ltd", rewards=("15.00",))
+    case_id = partner.case["id"]
+    dispute = backend.url(f"/v1/cases/{case_id}/dispute")
+    answer = backend.fraud.post(dispute, json={"reason": "Ours."}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return case_id, partner.name
+
+
+def disputes_page_of(backend: Backend, case_id: str) -> str:
+    """The console's route to the page of open disputes (100 a page) that lists `case_id`."""
+    params = {"status": "open", "limit": "100"}
+    while True:
+        answer = backend.security.get(backend.url("/v1/disputes"), params=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        if any(item["id"] == case_id for item in answer.json()["items"]):
+            cursor = params.get("cursor")
+            return f"disputes?limit=100&cursor={cursor}" if cursor else "disputes?limit=100"
+        assert answer.json()["next_cursor"], f"{case_id} is not an open dispute"
+        params = {**params, "cursor": answer.json()["next_cursor"]}
+
+
+def open_verdicts(backend: Backend, case_id: str) -> list[tuple[Any, Any]]:
+    params = {"status": "open", "limit": "100"}
+    found: list[tuple[Any, Any]] = []
+    while True:
+        answer = backend.security.get(backend.url("/v1/disputes"), params=params, timeout=10).json()
+        found += [(d.get("verdict"), d.get("verdict_note")) for d in answer["items"] if d["id"] == case_id]
+        if not answer["next_cursor"]:
+            return found
+        params = {**params, "cursor": answer["next_cursor"]}
+
+
+def test_a_verdict_whose_answer_is_lost_is_said_to_be_recorded(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a disputed case, and a verdict the server will record, its answer lost on the way back
+    case_id, name = disputed(backend)
+    sign_in_as(page, console, "security", disputes_page_of(backend, case_id))
+    card = page.get_by_role("article", name=name)
+    page.route("**/v1/disputes/*/verdict", lose_the_answer)
+
+    # When the security team approves the dispute with a note
+    card.get_by_label("Note").fill("Partner sent invoices")
+    card.get_by_role("button", name="Approve dispute").click()
+
+    # Then the console, reading the disputes again, says the verdict was recorded (it was) ...
+    expect(page.get_by_text(f"Verdict recorded for {name}: approved.", exact=False)).to_be_visible()
+    assert open_verdicts(backend, case_id) == [("approve", "Partner sent invoices")]
+    # ... and the card shows it, its note box emptied, no "Network error" left to retry on
+    expect(card).to_contain_text("Approved, applied at the next dispute cycle")
+    expect(card.get_by_label("Note")).to_have_value("")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    screenshot(page, "31-verdict-answer-lost", full_page=False)
+
+
+def test_a_verdict_that_never_reached_the_api_is_said_not_to_be_recorded(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a disputed case, and a network that drops the verdict before the API has it
+    case_id, name = disputed(backend)
+    sign_in_as(page, console, "security", disputes_page_of(backend, case_id))
+    card = page.get_by_role("article", name=name)
+    page.route("**/v1/disputes/*/verdict", lambda route: route.abort())
+
+    # When the security team declines the dispute with a note
+    card.get_by_label("Note").fill("No invoices")
+    card.get_by_role("button", name="Decline dispute").click()
+
+    # Then the console says no verdict was recorded; the card is as it is, the note still typed
+    expect(page.get_by_role("alert")).to_contain_text(f"No verdict was recorded for {name}")
+    assert open_verdicts(backend, case_id) == [(None, None)]
+    expect(card.get_by_label("Note")).to_have_value("No invoices")
+    expect(card).not_to_contain_text("applied at the next dispute cycle")

@@ -28,25 +28,51 @@ export function mountDisputes(container, route) {
       oninput: () => (note.value ? notes.set(caseId, note.value) : notes.delete(caseId)),
     });
     const local = h("div", { class: "form-message" });
+    const recorded = (value) =>
+      h(
+        "p",
+        { role: "status", class: "success", tabindex: "-1" },
+        "Verdict recorded for ",
+        h("bdi", {}, name), // a name's direction marks stay inside it, not turning the sentence around
+        `: ${value === "approve" ? "approved" : "declined"}. It takes effect at the next dispute cycle.`,
+      );
     const verdict = oneAtATime(() => local.parentElement, async (value) => {
       replace(local, h("p", { role: "status" }, "Working…"));
+      const sent = note.value.trim();
       try {
         // the verdict this card shows: one a teammate recorded since is not replaced unseen (409)
-        await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: note.value.trim(), replaces: item.verdict ?? null });
+        await api.post(`/v1/disputes/${segment(caseId)}/verdict`, { verdict: value, note: sent, replaces: item.verdict ?? null });
         notes.delete(caseId); // recorded with the verdict
-        replace(
-          message,
-          h(
-            "p",
-            { role: "status", class: "success", tabindex: "-1" },
-            "Verdict recorded for ",
-            h("bdi", {}, name), // a name's direction marks stay inside it, not turning the sentence around
-            `: ${value === "approve" ? "approved" : "declined"}. It takes effect at the next dispute cycle.`,
-          ),
-        );
+        replace(message, recorded(value));
         await load();
         message.firstChild.focus(); // the card was drawn again
       } catch (error) {
+        if (error.status === 0) {
+          // no answer: the verdict may have been recorded all the same, its answer lost on the way
+          // back. The list read again says which (a second click would be refused as "changed")
+          let answer;
+          try {
+            answer = await read();
+          } catch {
+            replace(local, problem(error), h("p", {}, "Whether the verdict was recorded is not known: the disputes could not be read again."));
+            return;
+          }
+          const now = answer.items.find((d) => d.id === caseId);
+          const done = now?.verdict === value && (now.verdict_note ?? "") === sent;
+          if (done) notes.delete(caseId); // recorded with the verdict
+          show(answer);
+          replace(
+            message,
+            done
+              ? recorded(value)
+              : alertBox(
+                  "div",
+                  h("p", {}, "No verdict was recorded for ", h("bdi", {}, name), ": no answer came from the API. The list below is as it is now."),
+                ),
+          );
+          message.firstChild.focus();
+          return;
+        }
         if (error.status !== 404 && error.status !== 409) {
           replace(local, problem(error));
           return;
@@ -119,21 +145,29 @@ export function mountDisputes(container, route) {
     );
   }
 
+  /** This page of open disputes, as the API has it now. */
+  function read() {
+    return api.get("/v1/disputes", {
+      status: "open",
+      limit: state.limit || DEFAULT_PAGE_SIZE,
+      cursor: state.cursor,
+    });
+  }
+
+  function show(answer) {
+    const items = answer.items;
+    if (!items.length) {
+      // past the first page, the disputes it listed were resolved since: the way back to the first
+      replace(results, empty(state.cursor ? "No open disputes on this page." : "No open disputes."), state.cursor ? pageLinks(items, null) : null);
+      return;
+    }
+    replace(results, h("ul", { class: "cards" }, items.map(disputeCard)), pageLinks(items, answer.next_cursor));
+  }
+
   async function load() {
     replace(results, loading("disputes"));
     try {
-      const answer = await api.get("/v1/disputes", {
-        status: "open",
-        limit: state.limit || DEFAULT_PAGE_SIZE,
-        cursor: state.cursor,
-      });
-      const items = answer.items;
-      if (!items.length) {
-        // past the first page, the disputes it listed were resolved since: the way back to the first
-        replace(results, empty(state.cursor ? "No open disputes on this page." : "No open disputes."), state.cursor ? pageLinks(items, null) : null);
-        return;
-      }
-      replace(results, h("ul", { class: "cards" }, items.map(disputeCard)), pageLinks(items, answer.next_cursor));
+      show(await read());
     } catch (error) {
       replace(results, problem(error));
     }

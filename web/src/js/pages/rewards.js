@@ -8,6 +8,23 @@ import { href, navigate } from "../router.js";
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
 const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
 
+/**
+ * The reward as it is now, null when it is no longer listed: read from its customer's rewards (a
+ * short list), else its partner's, newest first, a few pages at most. There is no read of one reward.
+ */
+async function rewardNow(reward) {
+  const filter = reward.customer_id ? { customer_id: reward.customer_id } : { partner_id: reward.partner_id };
+  let cursor = "";
+  for (let page = 0; page < 5; page += 1) {
+    const answer = await api.get("/v1/rewards", { ...filter, cursor, limit: 100 });
+    const found = answer.items.find((r) => r.id === reward.id);
+    if (found) return found;
+    if (!answer.next_cursor) return null;
+    cursor = answer.next_cursor;
+  }
+  return undefined;
+}
+
 export function mountRewards(container, route) {
   const state = {
     status: route.params.has("status") ? route.params.get("status") : "on_hold",
@@ -59,6 +76,12 @@ export function mountRewards(container, route) {
       await load();
       message.firstChild.focus(); // its row is gone from the held list
     } catch (error) {
+      if (error.status === 0) {
+        // no answer: the approval may have been made all the same, its answer lost on the way back.
+        // The reward read again says which (a second click would be refused as "changed meanwhile")
+        await afterLostAnswer(reward, error);
+        return;
+      }
       if (error.status !== 404 && error.status !== 409) {
         replace(message, problem(error));
         message.firstChild.focus(); // said where it is seen, however far down the row was
@@ -73,6 +96,33 @@ export function mountRewards(container, route) {
       message.firstChild.focus();
     }
   });
+
+  /** Say what came of an approval whose answer never came, from the reward as it is now. */
+  async function afterLostAnswer(reward, error) {
+    const id = reward.id;
+    let now;
+    try {
+      now = await rewardNow(reward);
+    } catch {
+      now = undefined; // not readable either: what happened is not known
+    }
+    if (now === undefined) {
+      replace(
+        message,
+        alertBox("div", h("p", {}, `No answer came from the API, so whether reward ${id} was approved is not known. `, error.message)),
+      );
+      message.firstChild.focus();
+      return;
+    }
+    await load();
+    if (now?.status === "approved") {
+      replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `Reward ${id} approved.`));
+    } else {
+      const as = !now ? "it is no longer listed" : now.status === "on_hold" ? "it is still on hold. Try again" : `it is ${words(now.status).toLowerCase()} now`;
+      replace(message, alertBox("div", h("p", {}, `Reward ${id} was not approved: no answer came from the API, and ${as}. The list below is as it is now.`)));
+    }
+    message.firstChild.focus();
+  }
 
   async function load() {
     replace(results, loading("rewards"));
