@@ -333,3 +333,33 @@ def test_a_verdict_that_never_reached_the_api_is_said_not_to_be_recorded(
     assert open_verdicts(backend, case_id) == [(None, None)]
     expect(card.get_by_label("Note")).to_have_value("No invoices")
     expect(card).not_to_contain_text("applied at the next dispute cycle")
+
+
+# ---- F4 -------------------------------------------------------------------------------------------
+
+
+def test_a_long_name_leaves_a_phones_drawer_room_for_the_case_and_is_read_whole(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner whose name is 200 characters, most of it one unbroken word
+    name = f"Bartholomew {tag()} " + "Q" * 176 + " End"
+    assert len(name) == 200
+    partner = backend.flagged_partner(name)
+
+    # When the analyst opens its case on a 360 x 740 phone and scrolls down the drawer
+    page.set_viewport_size(NARROW)
+    sign_in_as(page, console, "fraud", f"active/{partner.case['id']}")
+    drawer = page.get_by_role("dialog", name=name)
+    expect(drawer.get_by_role("heading", name="Held rewards")).to_be_visible()
+    drawer.evaluate("d => { d.scrollTop = 600 }")
+    page.wait_for_timeout(200)
+    screenshot(page, "31-phone-drawer-long-name", full_page=False)
+
+    # Then its pinned header takes a fraction of the screen (it took 447 of 740 px), Close in it
+    header = drawer.locator(".drawer-top").bounding_box()
+    assert header is not None and header["height"] <= 200, f"the pinned header is {header} on a 740 px screen"
+    expect(drawer.get_by_role("button", name="Close")).to_be_in_viewport()
+
+    # And the name is there whole, in the case's details
+    named = drawer.locator(".details > div").filter(has=page.get_by_role("term").filter(has_text="Name"))
+    expect(named.get_by_role("definition")).to_have_text(name)

@@ -23,6 +23,9 @@ function detailsList(detail) {
   const party = detail.partner ?? detail.customer; // the subject's profile (PartyView)
   const rows = [
     ["Status", [statusMarker(detail.status), " ", STATUS_WORDS[detail.status] || words(detail.status)]],
+    // the name whole: the title pinned above shows its first lines only (a 200-letter name would
+    // fill a phone's screen with the title, leaving no room for the case)
+    ["Name", h("bdi", {}, detail.subject.name)],
     ["Subject", detail.subject.type === "customer" ? "Referred customer" : "Partner"],
     // the id tells apart subjects whose names look alike (a Cyrillic "А" for a Latin "A")
     [detail.subject.type === "customer" ? "Customer ID" : "Partner ID", detail.subject.id],
