@@ -472,8 +472,12 @@ class Engine:
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
         if plan.subject[0] == "partner":
-            linked = signals.partners_linked(me, links, before)
-            reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, linked)
+            met = signals.partners_met(me, links)
+            linked = signals.partners_linked(before, met)
+            # the group met one event at a time is counted when the event meets one of it again or
+            # joins it: a partner's events on its own devices are not the group's for good
+            group = signals.a_partners_group(links)
+            reasons += signals.cluster_signal(me, group, named, linked if met else ())
         else:
             linked = before
             reasons += signals.cluster_signal(me, links, named)

@@ -374,24 +374,28 @@ def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> se
 KEPT_LINK_ROLES = ("email", "device", "payout")
 
 
-def partners_linked(me: str, links: dict[str, LinkState], before: tuple[str, ...]) -> tuple[str, ...]:
-    """A partner's `Subject.linked` after an event: the other partners it shared a device, an e-mail
-    address or a payout account with, then or at an earlier event (`before`), the first
-    LINKED_GROUP: as many as make a group, which is all `cluster_signal` asks. A partner logging in
-    from a new device each time, each another account's, shares each with one account (weak, SPEC
-    5.2) and was never a group; with what its earlier devices linked it to, it is (SPEC 5.3: its
-    identifiers are all of them). Customers are left out (one at the partner's device is a
-    self-referral already), and a crowded link, evidence about no one (`links` has it empty)."""
-    if len(before) >= weights.LINKED_GROUP:
-        return before
-    found = {
+def partners_met(me: str, links: dict[str, LinkState]) -> frozenset[str]:
+    """The other partners an event of a partner shares a device, an e-mail address or a payout
+    account with: customers left out (one at the partner's device is a self-referral already), and
+    a crowded link, evidence about no one (`links` has it empty)."""
+    return frozenset(
         m
         for role in KEPT_LINK_ROLES
         if (state := links.get(role)) is not None and len(state.members) <= weights.MAX_LINK_MEMBERS
         for m in state.members
-        if m != me and not m.startswith(CUSTOMER_KEY) and m not in before
-    }
-    return (*before, *sorted(found))[: weights.LINKED_GROUP]
+        if m != me and not m.startswith(CUSTOMER_KEY)
+    )
+
+
+def partners_linked(before: tuple[str, ...], met: frozenset[str]) -> tuple[str, ...]:
+    """A partner's `Subject.linked` after an event that met `met` (`partners_met`): the partners its
+    events met, the first LINKED_GROUP, as many as make a group, which is all `cluster_signal` asks.
+    A partner logging in from a new device each time, each another account's, shares each with one
+    account (weak, SPEC 5.2) and was never a group; with what its earlier devices linked it to, it
+    is (SPEC 5.3: its identifiers are all of them)."""
+    if len(before) >= weights.LINKED_GROUP or met <= set(before):
+        return before
+    return (*before, *sorted(met - set(before)))[: weights.LINKED_GROUP]
 
 
 def cluster_signal(

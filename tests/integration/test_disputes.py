@@ -1246,3 +1246,39 @@ def test_a_verdicts_note_is_optional_as_sent_absent_null_or_blank(env):
         assert answer.body["verdict"] == "approve"
         assert answer.body["verdict_note"] == answers[0].body["verdict_note"], n
         assert not answer.body["verdict_note"], n
+
+
+def test_an_approved_partner_starts_again_with_no_group_of_partners_met(env):
+    """The partners a partner met one device at a time (`Subject.linked`) were the review's to judge,
+    as its unfamiliar sessions: approved, the next login meeting one of them again is one account
+    met (weak), not the group again (a reviewer found the partner flagged again at once, for a
+    group the security team had cleared)."""
+    tenant = env.tenant
+    for n in range(3):
+        send(tenant, signup(f"met-{n}", device=f"fp-met-{n}", ip=f"81.2.69.{next(_ips)}"))
+    send(tenant, signup("meeter", device="fp-meeter", ip="81.2.69.160"))
+    drain(env.aws)
+    logins = []
+    for n in range(3):
+        login = sample(
+            "account.updated", id=f"meet-{n}", activity="login", occurred_at=f"2026-11-0{3 + n}T09:00:00Z"
+        )
+        login["partner"] = {"id": "meeter"}
+        login["session"] = {"ip": "81.2.69.160", "device_fingerprint": f"fp-met-{n}"}
+        send(tenant, login)
+        drain(env.aws)
+        logins.append(status(tenant, login["id"]))
+    assert logins[2]["decision"]["action"] == "flag", logins[2]
+    case_id = logins[2]["case_id"]
+    assert dispute(env, case_id).status == 200 and verdict(env, case_id, "approve").status == 200
+    run_scheduled_cycle(env)
+    profile = env.deps.repository.get_subject(tenant.program_id, "partner", "meeter")
+    assert (profile.status, profile.linked) == ("active", ()), profile
+
+    again = sample("account.updated", id="meet-again", activity="login", occurred_at="2026-11-30T23:00:00Z")
+    again["partner"] = {"id": "meeter"}
+    again["session"] = {"ip": "81.2.69.160", "device_fingerprint": "fp-met-0"}
+    send(tenant, again)
+    drain(env.aws)
+    decided = status(tenant, "meet-again")["decision"]
+    assert decided["action"] == "allow" and "cluster" not in str(decided["reasons"]), decided

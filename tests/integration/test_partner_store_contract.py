@@ -593,11 +593,15 @@ def test_a_profile_written_as_its_difference_from_the_one_read_is_the_profile_de
 
 
 @pytest.mark.parametrize("note", [(), ("2026-11-02T03:10:00+00:00 US 81.2.69.160 fp x",)])
-def test_a_profile_update_sets_or_clears_a_list_field_alike(store, note):
-    # an approval clears the note of unfamiliar sessions through an UpdateProfile (a list field)
+@pytest.mark.parametrize("field_name", ["unfamiliar", "linked"])
+def test_a_profile_update_sets_or_clears_a_list_field_alike(store, note, field_name):
+    # an approval clears the note of unfamiliar sessions and the partners met through an
+    # UpdateProfile (list fields)
     noted = ("2026-11-01T03:10:00+00:00 hosting 8.8.8.8 fp-y",)
+    subject_id = f"upd-{field_name}-{len(note)}"
     store.apply(
-        Step([WriteProfile(Subject(P, "partner", f"upd-{len(note)}", unfamiliar=noted), expect_version=0)])
+        Step([WriteProfile(Subject(P, "partner", subject_id, **{field_name: noted}), expect_version=0)])
     )
-    store.apply(Step([UpdateProfile(P, "partner", f"upd-{len(note)}", {"unfamiliar": note}, bump=False)]))
-    assert store.get_subject(P, "partner", f"upd-{len(note)}").unfamiliar == note
+    assert getattr(store.get_subject(P, "partner", subject_id), field_name) == noted
+    store.apply(Step([UpdateProfile(P, "partner", subject_id, {field_name: note}, bump=False)]))
+    assert getattr(store.get_subject(P, "partner", subject_id), field_name) == note

@@ -1096,10 +1096,11 @@ def test_a_partner_logging_in_on_another_accounts_device_each_time_is_their_grou
     third = logins[2]
     assert {"device_shared", "cluster"} <= reason_codes(third) and third["action"] == "flag", third
     assert "linked through shared identifiers to 3 accounts" in str(third["reasons"])
-    # the group is kept: the next events, on the partner's own device too, are the group's
+    # the group is kept: an event meeting one more account of it is the group's; one on the
+    # partner's own device is not (its events are not the group's for good)
     assert "cluster" in reason_codes(logins[3]), logins[3]
-    (again,) = decide(aws, tenant, login_on("hub", 9, "fp-hub"))
-    assert "cluster" in reason_codes(again), again
+    (own, back) = decide(aws, tenant, login_on("hub", 9, "fp-hub"), login_on("hub", 10, "fp-owner-0"))
+    assert "cluster" not in reason_codes(own) and "cluster" in reason_codes(back), (own, back)
     profile = raw_item(aws, keys.subject_pk(tenant.program_id, "partner", "hub"), keys.PROFILE_SK)
     assert [v["S"] for v in profile["lnk"]["L"]] == [f"partner:owner-{n}" for n in range(3)], profile
 

@@ -194,13 +194,15 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     elif (standing := declined_before(case, subject)) is not None:
         changes = {"active_case_id": None, "flag_case_id": standing}  # still flagged, marks kept
     else:
-        # its unfamiliar sessions were the review's to judge: approved, they are the partner's own
+        # its unfamiliar sessions and the partners it met were the review's to judge: approved,
+        # they are the partner's own (a group met again after it is a group again)
         changes = {
             "status": "active",
             "active_case_id": None,
             "flag_case_id": None,
             "marks_pending": False,
             "unfamiliar": (),
+            "linked": (),
         }
     return Step(
         [

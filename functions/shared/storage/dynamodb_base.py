@@ -75,6 +75,9 @@ def build_models(
         "table_name": table_name,
         "region": region,
         **aws_calls.STORE.pynamodb_meta(),
+        # a connection for each shard read side by side (`side_by_side`), kept: with pynamodb's 10,
+        # a synchronous decision's outbox reads opened new ones, a TLS handshake each, every time
+        "max_pool_connections": keys.OUTBOX_SHARDS + 2,
     }
     if host:
         meta_attributes["host"] = host

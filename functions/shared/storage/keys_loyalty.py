@@ -78,7 +78,7 @@ def audience_pk(program_id: str, period: str, shard: int) -> str:
 
 
 def workflow_run_pk(program_id: str, shard: int) -> str:
-    """Outbox index partition of earns whose workflows are due (sharded like the event outbox)."""
+    """Outbox index partition of earns whose workflows are due, over `LOYALTY_SHARDS` of their own."""
     return f"P#{program_id}#LWFRUN#{shard}"
 
 
