@@ -175,6 +175,7 @@ def test_long_ids_and_actors_wrap_so_every_table_fits_and_approve_stays_in_reach
         screenshot(page, "31-drawer-long-ids-1280", full_page=False)
         tables_fit(page)
         drawer.get_by_role("button", name="Close").click()
+        expect(drawer).to_be_hidden()  # back on the list: the next address is not undone by it
 
         # And the customer's History (its "By"), and the Workflows list
         page.goto(f"{console.api_url}/#/customers/{member}")

@@ -61,15 +61,17 @@ def test_reading_every_outbox_shard_side_by_side_keeps_its_connections(monkeypat
         def decide() -> None:
             repository.recently_queued("prg-pool", now - timedelta(seconds=60), now, 13)
 
-        for _ in range(3):  # the pool fills up: as many connections as shards read at once
-            decide()
         log.addHandler(counted)
         log.setLevel(logging.DEBUG)
-        for _ in range(5):
+        for _ in range(8):
             decide()
     finally:
         log.removeHandler(counted)
         log.setLevel(level)
         server.stop()
     assert keys.OUTBOX_SHARDS > 10  # more than pynamodb's pool holds unless told
-    assert (counted.opened, counted.discarded) == (0, 0), "connections opened, thrown away"
+    # the pool fills up to as many connections as shards read at once, and keeps them
+    assert counted.discarded == 0 and counted.opened <= keys.OUTBOX_SHARDS, (
+        counted.opened,
+        counted.discarded,
+    )
