@@ -473,11 +473,9 @@ class Engine:
                 named |= set(links[role].flagged) | set(links[role].removed)
         if plan.subject[0] == "partner":
             met = signals.partners_met(me, links)
-            linked = signals.partners_linked(before, met)
-            # the group met one event at a time is counted when the event meets one of it again or
-            # joins it: a partner's events on its own devices are not the group's for good
-            group = signals.a_partners_group(links)
-            reasons += signals.cluster_signal(me, group, named, linked if met else ())
+            linked = signals.partners_linked(before, met, event.occurred_at)
+            group = signals.group_met(before, met, event.occurred_at)
+            reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, group)
         else:
             linked = before
             reasons += signals.cluster_signal(me, links, named)

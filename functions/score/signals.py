@@ -17,6 +17,7 @@ from functions.shared.domain.identity import (
     SIMILAR_EMAIL_DISTANCE,
     EmailKeys,
     NearProbe,
+    crowd_limit,
     email_domain,
     email_keys,
     ip_key,
@@ -38,6 +39,7 @@ from functions.shared.domain.model import (
     NetworkState,
     Reward,
     Subject,
+    as_utc,
     evolve,
 )
 from functions.shared.domain.profiles import payout_change_before, payout_change_times
@@ -111,7 +113,20 @@ def as_a_partner_sees(
         for role, link in links.items()
         if role == "email" or role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
     }
-    return {**links, **typed}, network
+    return {**links, **typed, **_device_as_a_partner_sees(links)}, network
+
+
+def _device_as_a_partner_sees(links: dict[str, LinkState]) -> dict[str, LinkState]:
+    """A device crowded by customers' purchases is, to a partner, the partners who used it: a
+    shop's till is no crowd about the partners who signed up there, and a ring that crowded a
+    removed partner's phone with two hundred purchases made its blocked sign-up there `allow`, 0,
+    where SPEC 3.2 says `blocked_reapply` at once (a fraud tester's, thirty-first session). A device
+    crowded by partners stays a crowd (an SDK's one fingerprint for every browser)."""
+    device = links.get("device")
+    if device is None or len(device.members) < crowd_limit("device"):
+        return {}
+    partners = _without_customers(device)
+    return {"device": partners} if len(partners.members) < crowd_limit("device") else {}
 
 
 def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
@@ -387,15 +402,40 @@ def partners_met(me: str, links: dict[str, LinkState]) -> frozenset[str]:
     )
 
 
-def partners_linked(before: tuple[str, ...], met: frozenset[str]) -> tuple[str, ...]:
-    """A partner's `Subject.linked` after an event that met `met` (`partners_met`): the partners its
-    events met, the first LINKED_GROUP, as many as make a group, which is all `cluster_signal` asks.
-    A partner logging in from a new device each time, each another account's, shares each with one
-    account (weak, SPEC 5.2) and was never a group; with what its earlier devices linked it to, it
-    is (SPEC 5.3: its identifiers are all of them)."""
-    if len(before) >= weights.LINKED_GROUP or met <= set(before):
+def partners_linked(before: tuple[str, ...], met: frozenset[str], at: datetime) -> tuple[str, ...]:
+    """A partner's `Subject.linked` after an event of time `at` that met `met` (`partners_met`):
+    `<when> <partner>` of the partners its events met, each at the latest time met, the
+    LINKED_KEPT met most recently. A partner logging in from a new device each time, each another
+    account's, shares each with one account (weak, SPEC 5.2) and was never a group; with what its
+    earlier devices linked it to, it is (SPEC 5.3: its identifiers are all of them)."""
+    if not met:
         return before
-    return (*before, *sorted(met - set(before)))[: weights.LINKED_GROUP]
+    when = as_utc(at).isoformat()
+    latest = dict(_met(before))
+    for member in met:
+        latest[member] = max(latest.get(member, when), when)
+    kept = sorted(latest.items(), key=lambda item: (item[1], item[0]))[-weights.LINKED_KEPT :]
+    return tuple(f"{time} {member}" for member, time in kept)
+
+
+def group_met(linked: tuple[str, ...], met: frozenset[str], at: datetime) -> frozenset[str]:
+    """The partners met one event at a time who are a group at the time of an event that met
+    `met`: those it met and those met in the LINKED_DAYS before it, once they are LINKED_GROUP.
+    Empty for an event that meets none of them (a partner's events on its own devices are not the
+    group's for good) and for the partners met after its time (an event sent late does not move a
+    flag back to before the group was met)."""
+    if not met:
+        return frozenset()
+    since = as_utc(at) - timedelta(days=weights.LINKED_DAYS)
+    group = met | {m for m, time in _met(linked) if since <= datetime.fromisoformat(time) <= as_utc(at)}
+    return group if len(group) >= weights.LINKED_GROUP else frozenset()
+
+
+def _met(linked: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    for entry in linked:
+        time, _, member = entry.partition(" ")
+        if member:
+            yield member, time
 
 
 def cluster_signal(
@@ -403,10 +443,9 @@ def cluster_signal(
 ) -> list[Reason]:
     """Accounts linked to this one through identifiers they share (the exact e-mail address,
     device, IP, payout account; a similar e-mail is not a shared identifier), beyond what other
-    reasons named, and the partners its events linked it to one at a time (`before`:
-    `partners_linked`) once they are a group of their own. A payout account that pays two other
-    accounts is a ring's signature."""
-    linked: set[str] = set(before) if len(set(before)) >= weights.LINKED_GROUP else set()
+    reasons named, and the partners its events met one at a time who are a group (`before`:
+    `group_met`). A payout account that pays two other accounts is a ring's signature."""
+    linked: set[str] = set(before)
     bad: set[str] = set()
     for role, state in links.items():
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)

@@ -94,6 +94,10 @@ CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of
 # other partners a partner met one event at a time (`signals.partners_linked`): one more, since a
 # partner's household (the family laptop) and its office (a colleague's desk) are two already
 LINKED_GROUP = CLUSTER_SIZE + 1
+# ... met within this many days before the event: a farm's phones are met in a burst, a person's
+# family laptop, a colleague's desk and a friend's tablet over months
+LINKED_DAYS = 7
+LINKED_KEPT = 6  # partners met a profile keeps, the most recently met (`Subject.linked`)
 # the crowd limits and the edit distance are identity rules: functions/shared/domain/identity.py
 SIMILAR_EMAIL_DISTANCE = identity.SIMILAR_EMAIL_DISTANCE  # edit distance between bare local parts
 SIMILAR_EMAIL_CROWD = identity.SIMILAR_EMAIL_CROWD  # more others on one near-duplicate key: a common name

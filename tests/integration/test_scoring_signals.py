@@ -1099,10 +1099,46 @@ def test_a_partner_logging_in_on_another_accounts_device_each_time_is_their_grou
     # the group is kept: an event meeting one more account of it is the group's; one on the
     # partner's own device is not (its events are not the group's for good)
     assert "cluster" in reason_codes(logins[3]), logins[3]
-    (own, back) = decide(aws, tenant, login_on("hub", 9, "fp-hub"), login_on("hub", 10, "fp-owner-0"))
+    (own, back) = decide(aws, tenant, login_on("hub", 4, "fp-hub"), login_on("hub", 5, "fp-owner-0"))
     assert "cluster" not in reason_codes(own) and "cluster" in reason_codes(back), (own, back)
     profile = raw_item(aws, keys.subject_pk(tenant.program_id, "partner", "hub"), keys.PROFILE_SK)
-    assert [v["S"] for v in profile["lnk"]["L"]] == [f"partner:owner-{n}" for n in range(3)], profile
+    kept = [v["S"] for v in profile["lnk"]["L"]]  # each partner met, at the latest time met
+    assert kept == [
+        "2026-11-04T09:00:00+00:00 partner:owner-1",
+        "2026-11-05T09:00:00+00:00 partner:owner-2",
+        "2026-11-06T09:00:00+00:00 partner:owner-3",
+        "2026-11-08T09:00:00+00:00 partner:owner-0",
+    ], kept
+
+
+def test_partners_met_months_apart_or_after_the_event_make_no_group(aws, tenant):
+    """A person's family laptop, a colleague's desk and a friend's tablet are met over months, a
+    farm's phones in a burst: those met more than `LINKED_DAYS` before an event are no group with
+    it (a tester's ordinary partner was flagged at the tablet, then at every login on the family
+    laptop, and its household and colleague after it). Nor are those met after the event's own
+    time: a login sent late does not flag the partner from before it met them."""
+    owners = [signup(f"friend-{n}", device=f"fp-friend-{n}", ip=f"81.2.72.{n + 1}") for n in range(3)]
+    decide(aws, tenant, *owners, signup("sociable", device="fp-sociable", ip="81.2.69.160"))
+    months = [login_on("sociable", 0, "fp-friend-0")]
+    months[0]["occurred_at"] = "2026-02-03T09:00:00Z"
+    months.append(login_on("sociable", 0, "fp-friend-1"))
+    months[1].update(id="apr", occurred_at="2026-04-03T09:00:00Z")
+    months.append(login_on("sociable", 0, "fp-friend-2"))
+    months[2].update(id="aug", occurred_at="2026-08-03T09:00:00Z")
+    decided = decide(aws, tenant, *months)
+    assert all(d["action"] == "allow" and "cluster" not in reason_codes(d) for d in decided), decided
+
+    # a hub's burst, then a login dated before it, sent last
+    farm = [signup(f"phone-{n}", device=f"fp-phone-{n}", ip=f"81.2.73.{n + 1}") for n in range(3)]
+    decide(aws, tenant, *farm, signup("late-hub", device="fp-late-hub", ip="81.2.69.161"))
+    burst = decide(
+        aws, tenant, *(login_on("late-hub", 20 + n, f"fp-phone-{n}", ip="81.2.74.1") for n in range(3))
+    )
+    assert "cluster" in reason_codes(burst[2]), burst
+    early = login_on("late-hub", 0, "fp-phone-0", ip="81.2.74.1")
+    early["id"] = "late-sent-early-dated"
+    (late,) = decide(aws, tenant, early)
+    assert "cluster" not in reason_codes(late), late
 
 
 def test_partners_met_on_a_connection_or_one_customer_make_no_group(aws, tenant):
