@@ -193,10 +193,11 @@ class Subject:
     # change on such a device or connection soon after is one made there
     # (`signals.payout_from_a_new_session`)
     unfamiliar: tuple[str, ...] = ()
-    # other partners a partner shared a device, an e-mail address or a payout account with, at any
-    # event, the first few (`signals.partners_linked`): a partner who meets other accounts one
-    # identifier at a time is their group all the same, on the events that meet it (SPEC 5.1
-    # `cluster`, 5.3); an approved dispute clears it
+    # other partners a partner shared a device, an e-mail address or a payout account with, as
+    # `<when last met> <partner>`, those met most recently (`signals.partners_linked`): a partner who
+    # meets other accounts one identifier at a time, days apart, is their group all the same, on
+    # the events that meet it (SPEC 5.1 `cluster`, 5.3: `signals.group_met`); an approved dispute
+    # clears it
     linked: tuple[str, ...] = ()
     revenue_micros: dict[str, int] = field(default_factory=dict)
     reward_seq: int = 0  # rewards that arrived for this partner (a removal's mop-up checks whether any did)
