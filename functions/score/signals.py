@@ -17,7 +17,6 @@ from functions.shared.domain.identity import (
     SIMILAR_EMAIL_DISTANCE,
     EmailKeys,
     NearProbe,
-    crowd_limit,
     email_domain,
     email_keys,
     ip_key,
@@ -113,20 +112,7 @@ def as_a_partner_sees(
         for role, link in links.items()
         if role == "email" or role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
     }
-    return {**links, **typed, **_device_as_a_partner_sees(links)}, network
-
-
-def _device_as_a_partner_sees(links: dict[str, LinkState]) -> dict[str, LinkState]:
-    """A device crowded by customers' purchases is, to a partner, the partners who used it: a
-    shop's till is no crowd about the partners who signed up there, and a ring that crowded a
-    removed partner's phone with two hundred purchases made its blocked sign-up there `allow`, 0,
-    where SPEC 3.2 says `blocked_reapply` at once (a fraud tester's, thirty-first session). A device
-    crowded by partners stays a crowd (an SDK's one fingerprint for every browser)."""
-    device = links.get("device")
-    if device is None or len(device.members) < crowd_limit("device"):
-        return {}
-    partners = _without_customers(device)
-    return {"device": partners} if len(partners.members) < crowd_limit("device") else {}
+    return {**links, **typed}, network
 
 
 def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
@@ -432,9 +418,15 @@ def group_met(linked: tuple[str, ...], met: frozenset[str], at: datetime) -> fro
 
 
 def _met(linked: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    """`(partner, when)` of each entry of `Subject.linked` that has both (one of another shape is
+    skipped: what it says is not known)."""
     for entry in linked:
         time, _, member = entry.partition(" ")
-        if member:
+        try:
+            known = member and datetime.fromisoformat(time).tzinfo is not None
+        except ValueError:
+            known = False
+        if known:
             yield member, time
 
 

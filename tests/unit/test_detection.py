@@ -632,35 +632,6 @@ def test_a_crowded_device_whose_accounts_the_program_removed_still_stops_the_nex
     assert not farmed(("ip", "81.2.9.9"), evolve(crowd, removed=crowd.members))  # a NAT: never
 
 
-def test_a_device_crowded_by_purchases_still_stops_the_partner_removed_and_blocked_there():
-    """SPEC 3.2: a removed and blocked partner's later sign-up on its device is `blocked_reapply` at
-    once. A ring crowded the phone past the link's limit with purchases (customers of any partner,
-    each flagged for the removed partner beside them): the link was no evidence about anyone, and
-    the blocked person signed up again on it, `allow`, 0 (a fraud tester's). To a partner, a device
-    crowded by customers is its partners; one crowded by partners stays a crowd."""
-    engine = make_engine()
-    phone = "fp-ring-phone-1"
-    score(engine, signup("p-honest", device="fp-honest", ip="81.2.69.170", at="2026-11-02T09:00:00Z"))
-    for n in range(3):  # the third account on the phone is flagged (three on one device)
-        decided = score(
-            engine, signup(f"p-ring-{n}", device=phone, ip=f"81.2.69.{160 + n}", at=f"2026-11-02T1{n}:00:00Z")
-        )
-    assert decided["action"] == "flag", decided
-    repository = engine.repository
-    deps = Dependencies(repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
-    removed = repository.get_subject(PROGRAM, "partner", "p-ring-2")
-    cases_service.remove_partner(deps, PROGRAM, removed.flag_case_id or "", True, "Ann")
-    for n in range(MAX_LINK_MEMBERS):
-        hour, minute = divmod(n, 60)
-        at = f"2026-11-{4 + hour // 24:02d}T{hour % 24:02d}:{minute:02d}:00Z"
-        score(engine, purchase(f"c{n}", "p-honest", device=phone, ip=f"81.3.{n // 250}.{n % 250 + 1}", at=at))
-    assert len(repository._links[(PROGRAM, "device", phone)].members) == MAX_LINK_MEMBERS  # crowded
-
-    back = score(engine, signup("p-back", device=phone, ip="81.2.9.9", at="2026-11-12T09:00:00Z"))
-
-    assert back["action"] == "flag" and "blocked_reapply" in reasons(back), back
-
-
 def test_a_partner_referring_itself_from_a_device_its_profile_no_longer_keeps_is_a_self_referral():
     """Past `PROFILE_KEEPS` devices, a partner's profile keeps no more: the device's link still
     names the partner, and the customer on it is the partner."""
@@ -1643,3 +1614,16 @@ def test_a_partner_meeting_other_partners_one_device_at_a_time_is_their_group_in
     assert {"device_shared", "cluster"} <= set(reasons(decided[2])) and decided[2]["action"] == "flag"
     hub = engine.repository.get_subject(PROGRAM, "partner", "hub")
     assert [entry.partition(" ")[2] for entry in hub.linked] == [f"partner:owner-{n}" for n in range(3)]
+
+
+def test_partners_met_kept_in_another_shape_are_skipped_not_a_crash():
+    """`Subject.linked` as written is `<UTC time> <partner>`; an entry of another shape (an older
+    one, or one changed by hand) names no meeting anyone can date, and is left out."""
+    from functions.score.signals import group_met, partners_linked
+
+    at = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    odd = ("partner:old-shape", "garbage partner:x", "2026-11-09T09:00:00 partner:naive")
+    kept = ("2026-11-09T09:00:00+00:00 partner:a", "2026-11-08T09:00:00.250000+00:00 partner:b")
+    assert group_met((*odd, *kept), frozenset({"partner:c"}), at) == {"partner:a", "partner:b", "partner:c"}
+    assert group_met(odd, frozenset({"partner:c"}), at) == frozenset()
+    assert partners_linked(odd, frozenset({"partner:c"}), at) == ("2026-11-10T09:00:00+00:00 partner:c",)
