@@ -34,6 +34,7 @@ minute as if every request in it were 180,000 / sample requests from as many Lam
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import re
@@ -79,7 +80,7 @@ class PartitionCounter:
         # transactions that touch an item at the same moment, so an item every flag writes caps
         # how fast a program flags, whatever its partition's capacity
         self.transacted: Counter[str] = Counter()
-        self._indexes = {i.name: i.partition_key for i in schema.INDEXES}
+        self._indexes = {i.name: (i.partition_key, i.sort_key) for i in schema.INDEXES}
         self._pk = schema.PARTITION_KEY
 
     def __enter__(self) -> PartitionCounter:
@@ -135,21 +136,21 @@ class PartitionCounter:
     def _key_of(self, item: dict[str, Any]) -> Any:
         return _Key({"pk": item["pk"], "sk": item["sk"]})
 
-    def _stored(self, table: str, key: Any) -> tuple[set[str], int] | None:
-        """The index partition keys and the size of the stored item (moto's own copy, read without
-        a request), or None when there is none."""
+    def _stored(self, table: str, key: Any) -> Stored:
+        """The stored item's index entries, size and digest (moto's own copy, read without a
+        request), or None when there is none."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
 
         item = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_item(table, dict(key))
         if item is None:
             return None
-        keys = {
-            f"{name}:{item.attrs[attribute].value}"
-            for name, attribute in self._indexes.items()
-            if attribute in item.attrs
+        entries = {  # an index holds the items that have both its keys
+            name: (str(item.attrs[partition].value), str(item.attrs[sort].value))
+            for name, (partition, sort) in self._indexes.items()
+            if partition in item.attrs and sort in item.attrs
         }
-        return keys, item.size()
+        return entries, item.size(), hash(json.dumps(item.to_json(), sort_keys=True, default=repr))
 
     def _count_write(self, operation: str, kind: str, key: Any, old: Stored, new: Stored) -> None:
         """One write of the base partition and one of every index partition the item is in before
@@ -164,11 +165,20 @@ class PartitionCounter:
         if operation == "TransactWriteItems":
             self.transacted[f"{partition} {key['sk']['S']}"] += 1
         size = max(old[1] if old else 0, new[1] if new else 0)
-        self.writes[partition] += 1
+        self.writes[partition] += 1  # a write refused by its condition is billed all the same
         self.write_units[partition] += factor * _units(size, KB)
-        for index_key in (old[0] if old else set()) | (new[0] if new else set()):
-            self.writes[index_key] += 1
-            self.write_units[index_key] += _units((new or old)[1] + INDEX_ENTRY_BYTES, KB)  # type: ignore[index]
+        if old == new:  # refused, or written as it was: no index entry changes
+            return
+        entries_before, entries_after = old[0] if old else {}, new[0] if new else {}
+        for name in entries_before.keys() | entries_after.keys():
+            was, now = entries_before.get(name), entries_after.get(name)
+            # an entry whose keys moved is deleted and put again, in the same partition or not; one
+            # whose keys stayed is rewritten (every index projects the whole item)
+            touched = [was, now] if was != now else [now]
+            for entry in (e for e in touched if e is not None):
+                index_key = f"{name}:{entry[0]}"
+                self.writes[index_key] += 1
+                self.write_units[index_key] += _units((new or old)[1] + INDEX_ENTRY_BYTES, KB)  # type: ignore[index]
 
     def _count_reads(
         self, operation: str, params: dict[str, Any], answer: dict[str, Any] | None, before: dict[Any, Stored]
@@ -213,7 +223,7 @@ class PartitionCounter:
     def _queried(self, params: dict[str, Any]) -> str:
         """The partition a query names, from its key condition."""
         index = params.get("IndexName")
-        attribute = self._indexes[index] if index else self._pk
+        attribute = self._indexes[index][0] if index else self._pk
         names = {v: k for k, v in params.get("ExpressionAttributeNames", {}).items()}
         placeholder = re.escape(names.get(attribute, attribute))
         found = re.search(rf"{placeholder}\s*=\s*(:\w+)", params["KeyConditionExpression"])
@@ -226,7 +236,8 @@ def _consistency(request: dict[str, Any]) -> float:
     return 1.0 if request.get("ConsistentRead") else 0.5
 
 
-Stored = tuple[set[str], int] | None
+# an item's index entries (index name: its partition and sort key), its size, and its digest
+Stored = tuple[dict[str, tuple[str, str]], int, int] | None
 
 
 class _Key(dict):  # type: ignore[type-arg]
