@@ -396,12 +396,12 @@ def partners_linked(before: tuple[str, ...], met: frozenset[str], at: datetime) 
     earlier devices linked it to, it is (SPEC 5.3: its identifiers are all of them)."""
     if not met:
         return before
-    when = as_utc(at).isoformat()
+    when = as_utc(at)
     latest = dict(_met(before))
     for member in met:
         latest[member] = max(latest.get(member, when), when)
     kept = sorted(latest.items(), key=lambda item: (item[1], item[0]))[-weights.LINKED_KEPT :]
-    return tuple(f"{time} {member}" for member, time in kept)
+    return tuple(f"{time.isoformat()} {member}" for member, time in kept)
 
 
 def group_met(linked: tuple[str, ...], met: frozenset[str], at: datetime) -> frozenset[str]:
@@ -412,22 +412,23 @@ def group_met(linked: tuple[str, ...], met: frozenset[str], at: datetime) -> fro
     flag back to before the group was met)."""
     if not met:
         return frozenset()
-    since = as_utc(at) - timedelta(days=weights.LINKED_DAYS)
-    group = met | {m for m, time in _met(linked) if since <= datetime.fromisoformat(time) <= as_utc(at)}
+    until = as_utc(at)
+    since = until - timedelta(days=weights.LINKED_DAYS)
+    group = met | {member for member, time in _met(linked) if since <= time <= until}
     return group if len(group) >= weights.LINKED_GROUP else frozenset()
 
 
-def _met(linked: tuple[str, ...]) -> Iterable[tuple[str, str]]:
-    """`(partner, when)` of each entry of `Subject.linked` that has both (one of another shape is
-    skipped: what it says is not known)."""
+def _met(linked: tuple[str, ...]) -> Iterable[tuple[str, datetime]]:
+    """`(partner, when)` of each entry of `Subject.linked` that has both, its time read once (one
+    of another shape is skipped: what it says is not known)."""
     for entry in linked:
-        time, _, member = entry.partition(" ")
+        text, _, member = entry.partition(" ")
         try:
-            known = member and datetime.fromisoformat(time).tzinfo is not None
+            time = datetime.fromisoformat(text)
         except ValueError:
-            known = False
-        if known:
-            yield member, time
+            continue
+        if member and time.tzinfo is not None:
+            yield member, as_utc(time)
 
 
 def cluster_signal(
