@@ -140,6 +140,8 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
     def recently_queued(
         self, program_id: str, received_after: datetime, received_before: datetime, per_shard: int
     ) -> list[StoredEvent]:
+        if per_shard <= 0:
+            return []
         with self._lock:
             shards: dict[int, list[StoredEvent]] = {}
             for slot in self._outbox:
@@ -147,7 +149,7 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 if slot[0] == program_id and received_after <= event.received_at < received_before:
                     shards.setdefault(keys.outbox_shard(event.event_id), []).append(event)
             newest = [e for waiting in shards.values() for e in sorted(waiting, key=_received)[-per_shard:]]
-            return [copy.deepcopy(e) for e in sorted(newest, key=_received)] if per_shard > 0 else []
+            return [copy.deepcopy(e) for e in sorted(newest, key=_received)]
 
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int
