@@ -439,6 +439,7 @@ def _territory(country: str, region: str | None, postal_code: str | None) -> tup
     return country, region
 
 
+@lru_cache(maxsize=256)  # one a country
 def _known_regions(country: str) -> frozenset[str]:
     """The GeoNames region codes of a country that an address's region is read as, when it names one
     of them: the United States' states, Canada's provinces, Australia's states."""
