@@ -137,4 +137,4 @@ def goes_first(event: StoredEvent, queued: list[StoredEvent]) -> list[StoredEven
         key for key in mine if key[0] not in CROWD_KINDS or shared[key] <= MOST_FIRST
     }
     first = [other for other, named, keys in candidates.values() if usable & (named | keys)]
-    return sorted(first, key=lambda other: (other.received_at, other.event_id))[-MOST_FIRST:]
+    return sorted(first, key=lambda other: other.arrival)[-MOST_FIRST:]

@@ -129,6 +129,11 @@ class StoredEvent:
     failure: str | None = None
     notes: tuple[str, ...] = ()  # what scoring refused of the event (a reward id already taken)
 
+    @property
+    def arrival(self) -> tuple[datetime, str]:
+        """The outbox's order (`keys.outbox_sk`): received, then id."""
+        return self.received_at, self.event_id
+
 
 @dataclass(frozen=True)
 class RecordOutcome:

@@ -374,7 +374,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             found = side_by_side(newest, keys.OUTBOX_SHARDS)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the outbox failed") from exc
-        return sorted(found, key=lambda e: (e.received_at, e.event_id))
+        return sorted(found, key=lambda e: e.arrival)
 
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int

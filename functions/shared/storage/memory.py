@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 
 from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
 from functions.shared.errors import Conflict, NotFound
@@ -16,6 +17,8 @@ from functions.shared.storage import keys
 from functions.shared.storage.memory_loyalty import LoyaltyMemory
 from functions.shared.storage.memory_partners import PartnersMemory
 from functions.shared.storage.port import KeyRecord, Repository
+
+_ARRIVAL = attrgetter("arrival")  # the outbox's order: `StoredEvent.arrival`
 
 
 class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
@@ -148,8 +151,8 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
                 event = self._events[slot]
                 if slot[0] == program_id and received_after <= event.received_at < received_before:
                     shards.setdefault(keys.outbox_shard(event.event_id), []).append(event)
-            newest = [e for waiting in shards.values() for e in sorted(waiting, key=_received)[-per_shard:]]
-            return [copy.deepcopy(e) for e in sorted(newest, key=_received)]
+            newest = [e for waiting in shards.values() for e in sorted(waiting, key=_ARRIVAL)[-per_shard:]]
+            return [copy.deepcopy(e) for e in sorted(newest, key=_ARRIVAL)]
 
     def outbox_pages(
         self, program_id: str, received_before: datetime, page_size: int
@@ -161,8 +164,3 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
     def clear_outbox(self, program_id: str, event_id: str) -> None:
         with self._lock:
             self._outbox.discard((program_id, event_id))
-
-
-def _received(event: StoredEvent) -> tuple[datetime, str]:
-    """The outbox's order (`keys.outbox_sk`): received, then id."""
-    return event.received_at, event.event_id
