@@ -244,10 +244,11 @@ ACCESS: dict[str, Access] = {
     # Workflow runs from the workflow queue: the program (GetItem), the workflows item (GetItem),
     # a customer's snapshot (TransactGet: GetItem), its days (Query on its partition), the marker
     # with history and status (PutItem; UpdateItem takes the run out of the due ones); audiences
-    # from the aggregate indexes. Publishes workflow communications and status changes.
+    # from the aggregate indexes, a rolling window's candidates read together (BatchGetItem).
+    # Publishes workflow communications and status changes.
     "loyalty_workflows": Access(
         # BatchWriteItem: delivered notifications leave the outbox
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
+        table=_actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
         clears_outbox=True,
         indexes=frozenset({"loyalty_earned", "loyalty_bonus", "loyalty_spent"}),
         consume_workflows=True,

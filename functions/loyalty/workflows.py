@@ -23,6 +23,8 @@ run out; the relay sends again what is still due a while later. Nothing here is 
 from __future__ import annotations
 
 import itertools
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -240,8 +242,11 @@ def _run(
         try:
             evaluate(deps, program, workflow, customer_id, today)
             if workflow.audience == "all" and _sweep_due(deps, workflow, today, received):
-                for other in audience(deps, program, workflow, today):
-                    if other != customer_id:
+                others = [other for other in audience(deps, program, workflow, today) if other != customer_id]
+                if workflow.date_range in periods.ROLLING_DAYS:
+                    _sweep_rolling(deps, program, workflow, others, today)
+                else:
+                    for other in others:
                         evaluate(deps, program, workflow, other, today)
         except (StorageUnavailable, StorageRefused) as error:
             # the store did not answer, or refused what no retry of the caller's passes but an
@@ -289,6 +294,39 @@ def audience(deps: Dependencies, program: Program, workflow: Workflow, today: da
     return sorted(candidates)
 
 
+def _sweep_rolling(
+    deps: Dependencies, program: Program, workflow: Workflow, candidates: list[str], today: date
+) -> None:
+    """A rolling window's audience: the candidates' customer items read a hundred at a time; a
+    candidate's days only when it is not marked today and changed since it was judged here."""
+    for customer in deps.repository.loyalty_customers(program.program_id, candidates):
+        marker = _rolling_due(deps, workflow, customer, today, customer.markers.get(workflow.marker))
+        if marker is not None:
+            fire(deps, program, workflow, customer.customer_id, marker)
+
+
+# A rolling window's value changes only with the customer's own actions, each of which moves its
+# version (a day item is written with the customer, on its version): a customer found at or below the
+# threshold on a day, at a version, is so for as long as both hold. A sweep runs at every batch of
+# earns and reads every candidate (a customer with one day above threshold / days in the window);
+# remembering that verdict here spares it their days while they do not change. What is kept is only
+# a saving: every environment judges again whatever it has not judged, at whatever version it reads.
+_JUDGED_KEPT = 50_000  # per store (about 10 MB)
+_judged: weakref.WeakKeyDictionary[object, OrderedDict[tuple[Any, ...], int]] = weakref.WeakKeyDictionary()
+
+
+def _judged_at(repository: object) -> OrderedDict[tuple[Any, ...], int]:
+    return _judged.setdefault(repository, OrderedDict())
+
+
+def _not_above(repository: object, key: tuple[Any, ...], version: int) -> None:
+    judged = _judged_at(repository)
+    judged[key] = version
+    judged.move_to_end(key)
+    while len(judged) > _JUDGED_KEPT:
+        judged.popitem(last=False)
+
+
 def evaluate(
     deps: Dependencies,
     program: Program,
@@ -325,12 +363,17 @@ def _rolling_due(
     through = date.fromisoformat(seen) if seen else None
     if through is not None and through >= today:
         return None  # already seen above today: the actions ran, or were not due again
+    aggregation, threshold = workflow.aggregation, workflow.threshold
+    judged: tuple[Any, ...] = (customer.program_id, customer.customer_id, workflow.marker, today, length)
+    judged += (aggregation, threshold)
+    if _judged_at(deps.repository).get(judged) == customer.version:
+        return None  # found at or below the threshold today, and the customer has not changed since
     # enough days to know the window's value at the start of every day since `through`
     start = first if through is None else min(first, through - timedelta(days=length - 2))
     days = deps.repository.loyalty_day_items(customer.program_id, customer.customer_id, start, today)
-    aggregation, threshold = workflow.aggregation, workflow.threshold
     now = {day: found.totals for day, found in days.items()}
     if periods.rolling_sum(now, first, today, aggregation) <= threshold:
+        _not_above(deps.repository, judged, customer.version)
         return None
     marker = Marker(workflow.marker, LIFETIME, today.isoformat(), expected=seen)
     if through is None:

@@ -410,6 +410,25 @@ def test_customers_above_a_threshold_are_found_by_period_and_marker(repository):
     assert repository.customers_above(P, "earned", periods_of(DAY)[1], 100) == ["c2", "c3"]
 
 
+def test_customers_are_read_together_as_they_are_now(repository):
+    # Given 150 customers of the program (more than one request's hundred), one of another program
+    for n in range(150):
+        earn(repository, f"a{n}", f"m{n:03d}", n + 1)
+    earn(repository, "b1", "m000", 999, program="prg-b")
+    earn(repository, "again", "m007", 5)  # a second write: version 2
+
+    # When they are read with ids asked twice, and ids of nobody
+    wanted = [f"m{n:03d}" for n in range(150)] + ["m007", "nobody", "m149"]
+    found = {c.customer_id: c for c in repository.loyalty_customers(P, wanted)}
+
+    # Then each customer once, as the store has it, of this program only
+    assert sorted(found) == [f"m{n:03d}" for n in range(150)]
+    assert found["m000"].balance == 1 and found["m000"].program_id == P
+    assert (found["m007"].balance, found["m007"].version) == (13, 2)
+    assert found["m007"] == repository.get_loyalty_customer(P, "m007")
+    assert repository.loyalty_customers(P, []) == []
+
+
 def test_days_are_read_by_range(repository):
     for offset in range(10):
         earn(repository, f"a{offset}", points=offset + 1, day=DAY - timedelta(days=offset))

@@ -10,7 +10,7 @@ their ceilings. Period items carry the audience index keys (`agg_pk`, `agg_earne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from functions.loyalty import caps
 from functions.loyalty.retry import backoff
 from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
-from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error
+from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error, side_by_side
 from functions.shared.storage.keys import from_timestamp, timestamp
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
@@ -395,6 +395,15 @@ class LoyaltyDynamo(DynamoBase):
             raise NotFound(f"customer {customer_id} not found")
         return _customer(item)  # type: ignore[return-value]
 
+    def loyalty_customers(self, program_id: str, customer_ids: Sequence[str]) -> list[LoyaltyCustomer]:
+        keys_read = [(keys.customer_pk(program_id, c), keys.PROFILE_SK) for c in dict.fromkeys(customer_ids)]
+        try:
+            # pynamodb asks for a hundred keys a request and asks again for those DynamoDB left over
+            items = self._m.items["loyalty_customer"].batch_get(keys_read, consistent_read=True)
+            return [_customer(item) for item in items]  # type: ignore[misc]
+        except PynamoDBException as exc:
+            raise domain_error(exc, f"reading {len(keys_read)} customers failed") from exc
+
     def loyalty_periods(
         self, program_id: str, customer_id: str, periods: tuple[str, ...]
     ) -> dict[str, PeriodTotals]:
@@ -500,23 +509,24 @@ class LoyaltyDynamo(DynamoBase):
     ) -> list[str]:
         index = self._m.indexes[_index_of(aggregation)]
         sort_key = getattr(self._m.base, f"agg_{aggregation}")
-        found: set[str] = set()
+
+        def shard_above(shard: int) -> list[str]:
+            query = index.query(
+                keys.audience_pk(program_id, period, shard), range_key_condition=sort_key > threshold
+            )
+            # the marker is left out here, not by a filter expression: a workflow id may hold
+            # `[`, `]` or `.`, which a document path cannot name (every run of such a workflow,
+            # and of the workflows run with it, failed); a filter reads as much capacity anyway
+            return [
+                item.customer_id
+                for item in query
+                if without_marker is None or without_marker not in _markers(item)
+            ]
+
         try:
-            for shard in range(keys.LOYALTY_SHARDS):
-                query = index.query(
-                    keys.audience_pk(program_id, period, shard), range_key_condition=sort_key > threshold
-                )
-                # the marker is left out here, not by a filter expression: a workflow id may hold
-                # `[`, `]` or `.`, which a document path cannot name (every run of such a workflow,
-                # and of the workflows run with it, failed); a filter reads as much capacity anyway
-                found.update(
-                    item.customer_id
-                    for item in query
-                    if without_marker is None or without_marker not in _markers(item)
-                )
+            return sorted(set(side_by_side(shard_above, keys.LOYALTY_SHARDS)))
         except PynamoDBException as exc:
             raise domain_error(exc, f"finding customers above {threshold} failed") from exc
-        return sorted(found)
 
     # --- campaigns -----------------------------------------------------------------------
     def put_campaign(

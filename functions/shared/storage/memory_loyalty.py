@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -149,6 +149,11 @@ class LoyaltyMemory:
             if customer is None:
                 raise NotFound(f"customer {customer_id} not found")
             return copy.deepcopy(customer)
+
+    def loyalty_customers(self, program_id: str, customer_ids: Sequence[str]) -> list[LoyaltyCustomer]:
+        with self._lock:
+            found = (self._loyalty().customers.get((program_id, c)) for c in dict.fromkeys(customer_ids))
+            return [copy.deepcopy(customer) for customer in found if customer is not None]
 
     def loyalty_periods(
         self, program_id: str, customer_id: str, periods: tuple[str, ...]

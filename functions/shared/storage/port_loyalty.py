@@ -15,7 +15,7 @@ Periods are named by ids: `D2026-11-02` (a day), `W2026-11-02` (the week startin
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -267,6 +267,11 @@ class LoyaltyPort(abc.ABC):
     @abc.abstractmethod
     def get_loyalty_customer(self, program_id: str, customer_id: str) -> LoyaltyCustomer:
         """Raises NotFound."""
+
+    @abc.abstractmethod
+    def loyalty_customers(self, program_id: str, customer_ids: Sequence[str]) -> list[LoyaltyCustomer]:
+        """Those customers as they are now (strongly consistent), in any order; an id with no
+        customer is left out. Read together: a hundred in one request."""
 
     @abc.abstractmethod
     def loyalty_periods(
