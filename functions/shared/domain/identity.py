@@ -104,9 +104,10 @@ def _mailbox(address: str, earlier: bool = False) -> str:
     """An address as its mailbox: read without what shows nothing (`unshown`: no mailbox is named
     with a control character, a zero-width space or a Hangul filler, and `mal@gmail.com\x00` is
     `mal@gmail.com`), as a person reads it (`_as_read`), without what its provider ignores.
+    A `+tag` is dropped at every domain, as `untagged` reads a partner's own address.
     `earlier`: the key as it was before 2026-12-05 (a plus tag dropped only at the `.com` domains
     of `_PLUS_TAGS`, no provider's characters but Gmail's dots; controls and format characters
-    alone dropped, a letter of Latin script as written)."""
+    alone dropped, a letter of Latin script as written, a capital dotted `İ` an `i` with its dot)."""
     address = _CONTROLS.sub("", address) if earlier else unshown(address)
     if address.isascii() and "xn--" in address.lower():
         address = _punycode_read(address)
@@ -120,7 +121,9 @@ def _mailbox(address: str, earlier: bool = False) -> str:
     domain = _DOMAIN_ALIASES.get(domain, domain)
     if not earlier:
         local, domain = _fastmail_user(local, domain)
-    if domain in _PLUS_TAGS or (not earlier and (domain in _FASTMAIL or _MICROSOFT.fullmatch(domain))):
+    if not earlier or domain in _PLUS_TAGS:
+        # a `+tag` at any domain: custom domains' mail hosts (Google Workspace, Microsoft 365,
+        # Postfix's usual delimiter) deliver `kai+again@brandtmedia.de` to `kai@brandtmedia.de`
         local = _without_tag(local)
     if (ignored := _IGNORED_IN_LOCAL.get(domain)) and (not earlier or domain == "gmail.com"):
         local = ignored.sub("", local) or local
@@ -158,7 +161,10 @@ def _as_read(address: str, earlier: bool = False) -> str:
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     else:  # dropped first: a mark between a letter and its accent kept them apart in NFKC
         text = unicodedata.normalize("NFKC", unshown(address)).translate(_FULL_STOPS)
-    return "".join(c if c.isascii() else _latin_lookalike(c, not earlier) for c in text.casefold())
+    folded = text.casefold()
+    if not earlier:  # a capital dotted `İ` folds to `i` and a combining dot above: an `i`, as read
+        folded = folded.replace("i\u0307", "i")
+    return "".join(c if c.isascii() else _latin_lookalike(c, not earlier) for c in folded)
 
 
 def as_read(text: str) -> str:
@@ -260,17 +266,28 @@ def payout_key(account: str) -> str:
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
+    if uri := _WALLET_URI.match(account):  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`: the address
+        account = re.split(r"[?@/]", account[uri.end() :], maxsplit=1)[0]
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
     text = "".join(c for c in as_read(account) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
+    if _HEX_WALLET.fullmatch(text):  # an Ethereum-style address written with its `0x` or without it
+        return text if text.startswith("0X") else f"0X{text}"
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
         return text.lstrip("0") or "0"
     return text
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
+# a wallet written as a payment URI (BIP 21, EIP 681 and their kind): its scheme, then the address
+_WALLET_URI = re.compile(
+    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|monero|ethereum|tron|solana|ripple|xrp"
+    r"|stellar|cardano|tether)\s*:\s*(?:pay-)?",
+    re.IGNORECASE,
+)
+_HEX_WALLET = re.compile(r"(?:0X)?[0-9A-F]{40}")  # 20 bytes in hexadecimal: Ethereum and its kind
 _PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
 _SORT_CODE_IBAN = re.compile(r"(?:GB|IE)[0-9]{2}[A-Z]{4}([0-9]{14})$")

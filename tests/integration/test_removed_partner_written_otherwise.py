@@ -1,0 +1,80 @@
+"""Red team (thirty-second session), through the real ingest and score handlers on moto: a removed
+partner, blocked from re-applying, came back and was paid under its own identifiers written in a
+form the keys did not read as the same: a `+tag` at its own domain, a capital dotted `İ`, its
+wallet without `0x` or as a payment URI (SPEC 3.2: never paid again; `blocked_reapply` at once)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.test_removals import env as removals_env
+from tests.integration.test_removals import flag_partner, reapply, remove
+
+env = removals_env  # the fixture, under the name the tests ask for
+
+WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
+BITCOIN = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+
+
+@pytest.mark.parametrize(
+    ("removed", "back"),
+    [
+        ("kai.brandt@brandtmedia.de", "kai.brandt+again@brandtmedia.de"),  # a tag at its own domain
+        ("kai.brandt@brandtmedia.de", "KAİ.BRANDT@brandtmedia.de"),  # a capital dotted İ for the i
+        ("ada.lovelace@gmail.com", "ADA.LOVELACE@GMAİL.COM"),
+    ],
+)
+def test_a_removed_partner_back_under_its_address_written_otherwise_is_blocked(env, removed, back):
+    case_id = flag_partner(env, "p-x", removed, name="Kai Brandt")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-x-2", email=back, device="fp-never-seen")
+
+    assert again["decision"]["action"] == "flag"
+    assert "blocked_reapply" in again["codes"], again["decision"]
+
+
+def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagged_address(env):
+    case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-b", email="kai.brandt+b@brandtmedia.de", device="fp-never-seen", tenant=env.other)
+
+    assert "network_flagged" in again["codes"], again["decision"]
+
+
+@pytest.mark.parametrize(
+    ("paid_to", "back"),
+    [
+        (WALLET, WALLET[2:]),  # without its 0x
+        (WALLET[2:].lower(), f"ethereum:{WALLET}@1?value=1e16"),  # an EIP 681 payment URI
+        (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1"),  # a BIP 21 payment URI
+    ],
+)
+def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):
+    # Given a partner paid into a wallet, flagged and removed with its re-application blocked
+    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
+    flagged = signup(
+        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=paid_to
+    )
+    send(env.tenant, first)
+    send(env.tenant, flagged)
+    drain(env.aws)
+    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
+
+    # When a new partner, with a new address, device and IP, is to be paid into that wallet
+    env.clock.advance(days=4)
+    back_again = signup(
+        "p-new", email="brand.new@example.org", device="fp-never", ip="81.2.70.9",
+        at="2026-11-25T09:00:00Z", payout=back,
+    )  # fmt: skip
+    send(env.tenant, back_again)
+    drain(env.aws)
+
+    # Then it is the removed partner's account: flagged, not paid
+    decision = status(env.tenant, back_again["id"])["decision"]
+    assert decision["action"] == "flag", decision
+    assert [r["detail"] for r in decision["reasons"] if r["code"] == "cluster"] == [
+        "payout account also used by partner p-x (removed)"
+    ]
