@@ -1061,6 +1061,29 @@ def test_a_citys_own_name_is_not_made_ambiguous_by_a_towns_alternate_name(countr
     assert EmbeddedReferenceData({}).place(country, city, None) is not None
 
 
+@pytest.mark.parametrize(
+    ("country", "native", "latin"),
+    [
+        ("JP", "東京", "Tokyo"),
+        ("AE", "دبي", "Dubai"),
+        ("HK", "香港", "Hong Kong"),
+        ("IN", "मुंबई", "Mumbai"),
+        ("RU", "Москва", "Moscow"),
+        ("GR", "ΑΘΉΝΑ", "Athens"),  # in capitals: case folded in its script too
+    ],
+)
+def test_a_city_written_in_its_own_script_is_placed_where_its_latin_name_is(country, native, latin):
+    reference = EmbeddedReferenceData({})
+    assert reference.place(country, native) == reference.place(country, latin) is not None
+
+
+def test_a_session_far_from_an_address_written_in_its_own_script_is_seen():
+    engine = make_engine()
+    tokyo = {"line1": "丸の内1-1", "city": "東京", "country": "JP"}
+    decision = score(engine, signup("p1", address=tokyo, ip_location=SYDNEY))
+    assert "address placed at 東京 by the gazetteer" in reasons(decision)["location_far_from_address"]
+
+
 def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
     assert weights.WEIGHTS["email_one_edit"] < weights.FLAG_THRESHOLD
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["ip_country_mismatch"] < weights.FLAG_THRESHOLD
