@@ -36,10 +36,11 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StrictStr,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
 )
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, InitErrorDetails, core_schema
 
 from functions.shared.countries import country_codes
 from functions.shared.errors import InvalidInput
@@ -383,6 +384,68 @@ class IgnoredWhenInvalid:
         if ignored is not None:
             ignored.append(f"{self.field} ignored: not {self.expected}")
         return list(self.absent) if isinstance(self.absent, list) else self.absent
+
+
+@dataclass(frozen=True, kw_only=True)
+class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
+    """`IgnoredWhenInvalid` for an optional object of named fields (`Annotated[<model> | None,
+    IgnoredWhenInvalidObject(field, expected, model=<model>)]`: an address, coordinates). A value
+    that is not such an object, or lacks a field the model requires, is ignored whole, and its
+    fields' values each as their own types say; but a key the model does not name is refused as
+    an unknown field anywhere is (422 naming `partner.address.zip`): a misspelt or unlisted field
+    must not cost the whole object without a word. A stored body, accepted while such a key was
+    ignored, is scored without the key (the notes name it), never refused. Its schema names the
+    model's fields, each taking any value, and no other."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # a wrapping validator: an object is seen whole before its model judges it (one Python call
+        # for each object sent, where `IgnoredWhenInvalid`'s union calls none for a valid value)
+        return core_schema.with_info_wrap_validator_function(self._validate, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        model = handler.resolve_ref_schema(handler(self.model.__pydantic_core_schema__))
+        required = set(model.get("required", ()))
+        properties = {}
+        for name, field in model["properties"].items():
+            # any value is taken (no type, no bounds): one a required field's type does not take
+            # ignores the whole object, one another field's type does not take that field alone
+            kept = {key: part for key, part in field.items() if key in ("title", "description", "default")}
+            if name in required:
+                kept["description"] = (
+                    f"{field.get('description', name)}; required: without it, or with any other "
+                    f"value, {self.field} is ignored as if absent"
+                )
+            properties[name] = kept
+        return {
+            "description": f"{self.expected}; any other value is ignored as if absent (the event's "
+            "notes say so), but a field it does not name is refused",
+            "properties": properties,
+            "additionalProperties": False,
+        }
+
+    def _validate(
+        self, value: Any, validate: core_schema.ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        fields = self.model.model_fields
+        if isinstance(value, dict) and (unknown := [key for key in value if key not in fields]):
+            if not _stored(info):  # refused as pydantic refuses one (`extra="forbid"`), at its path
+                refused = [
+                    InitErrorDetails(type="extra_forbidden", loc=(k,), input=value[k]) for k in unknown
+                ]
+                raise ValidationError.from_exception_data(self.model.__name__, refused)
+            ignored = (info.context or {}).get("ignored")
+            if ignored is not None:
+                named = f"not a field of {self.field} ({', '.join(fields)})"
+                ignored += [f"{self.field}.{key} ignored: {named}" for key in unknown]
+            value = {key: part for key, part in value.items() if key not in unknown}
+        try:
+            return validate(value)
+        except ValidationError:
+            return self._ignore(value, info)
 
 
 # --- numbers -------------------------------------------------------------------------------

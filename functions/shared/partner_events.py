@@ -20,6 +20,7 @@ from functions.shared.inputs import (
     EventTime,
     Identifier,
     IgnoredWhenInvalid,
+    IgnoredWhenInvalidObject,
     IpAddress,
     KnownCountry,
     Labels,
@@ -83,8 +84,8 @@ class Strict(BaseModel):
 
 
 class Coordinates(Strict):
-    lat: Latitude
-    lon: Longitude
+    lat: Annotated[Latitude, Field(description="a latitude in degrees, -90 to 90")]
+    lon: Annotated[Longitude, Field(description="a longitude in degrees, -180 to 180")]
 
 
 class Address(Strict):
@@ -101,6 +102,11 @@ class Address(Strict):
     )
 
 
+_LOCATION = IgnoredWhenInvalidObject(
+    "session.ip_location", "coordinates {lat, lon} in degrees", model=Coordinates
+)
+
+
 class Session(Strict):
     ip: IpAddress
     device_fingerprint: Annotated[
@@ -109,13 +115,12 @@ class Session(Strict):
     user_agent: Annotated[
         UserAgent, IgnoredWhenInvalid("session.user_agent", "a text of at most 1024 characters")
     ] = None
-    ip_location: Annotated[
-        Coordinates | None, IgnoredWhenInvalid("session.ip_location", "coordinates {lat, lon} in degrees")
-    ] = None
+    ip_location: Annotated[Coordinates | None, _LOCATION] = None
 
 
 _Address = Annotated[
-    Address | None, IgnoredWhenInvalid("partner.address", "an address with an ISO 3166 alpha-2 country")
+    Address | None,
+    IgnoredWhenInvalidObject("partner.address", "an address with an ISO 3166 alpha-2 country", model=Address),
 ]
 _Group = Annotated[OptionalText, IgnoredWhenInvalid("partner.group", _TEXT)]
 _Team = Annotated[OptionalText, IgnoredWhenInvalid("partner.team", _TEXT)]

@@ -134,3 +134,26 @@ def _values_of(node, key):
     elif isinstance(node, list):
         for item in node:
             yield from _values_of(item, key)
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "names"),
+    [
+        ("NewPartner", "address", ["country", "line1", "city", "region", "postal_code", "lat", "lon"]),
+        ("ChangedPartner", "address", ["country", "line1", "city", "region", "postal_code", "lat", "lon"]),
+        ("Session", "ip_location", ["lat", "lon"]),
+    ],
+)
+def test_an_optional_object_names_its_fields_and_no_other(document, schema, field, names):
+    """An address or a location was documented by a description alone: a generator or a reader
+    could not tell `postal_code` from `zip`, and the API refuses a key the object does not name."""
+    described = document["components"]["schemas"][schema]["properties"][field]
+
+    assert list(described["properties"]) == names
+    assert described["additionalProperties"] is False
+    # any value of a named field is taken (one sent wrong is ignored, SPEC 3.1), and anything that
+    # is not an object: the document refuses nothing the API accepts
+    assert "type" not in described and "required" not in described
+    for name, part in described["properties"].items():
+        assert set(part) <= {"title", "description", "default"}, (name, part)
+        assert "ignored" in part["description"]

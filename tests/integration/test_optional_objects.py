@@ -1,0 +1,121 @@
+"""`partner.address` and `session.ip_location` through the real ingest and score handlers on moto:
+an unknown key inside either is refused as an unknown field anywhere is (SPEC 3: 422 naming the
+field; a misspelt `zip` must not drop the address without a word), while a value sent wrong in one
+of their fields is still ignored, the event accepted and its notes naming exactly that value
+(SPEC 3.1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.shared.domain.model import StoredEvent
+from tests.integration.scoring_support import drain, status
+from tests.support import call, proxy_event, sample
+
+SYDNEY = {"lat": -33.87, "lon": 151.21}  # far from the sample's address, in London
+
+
+def post(body, key):
+    return call("ingest", proxy_event("POST", "/v1/events", body, key))
+
+
+def _address(event):
+    return event["partner"].setdefault("address", {"country": "GB", "lat": 51.5226, "lon": -0.1571})
+
+
+def _location(event):
+    return event["session"].setdefault("ip_location", {"lat": 51.5, "lon": -0.12})
+
+
+@pytest.mark.parametrize("event_type", ["partnership.created", "account.updated"])
+@pytest.mark.parametrize(
+    ("put", "fields"),
+    [
+        (lambda e: _address(e).update(zip="NW1 5LR"), ["partner.address.zip"]),
+        (
+            lambda e: _address(e).update(state="England", zip="NW1"),
+            ["partner.address.state", "partner.address.zip"],
+        ),
+        (lambda e: _address(e).update(line2="Flat 3"), ["partner.address.line2"]),
+        # an unknown key is refused whatever else the object holds: a country of none too
+        (lambda e: _address(e).update(country="ZZ", Zip="NW1"), ["partner.address.Zip"]),
+        (lambda e: _location(e).update(accuracy_km=5), ["session.ip_location.accuracy_km"]),
+    ],
+    ids=["zip", "state-and-zip", "line2", "with-a-bad-country", "accuracy"],
+)
+def test_an_unknown_key_inside_an_address_or_a_location_is_422_naming_its_path_and_stores_nothing(
+    aws, tenant, event_type, put, fields
+):
+    event = sample(event_type)
+    put(event)
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert [e["field"] for e in answer.body["errors"]] == fields
+    assert all(e["message"] == "Extra inputs are not permitted" for e in answer.body["errors"])
+    assert aws.queued() == []
+    assert aws.repository.get_events([(tenant.program_id, event["id"])]) == {}
+
+
+def test_a_valid_address_with_a_region_sent_wrong_is_accepted_and_its_note_names_the_region(aws, tenant):
+    event = sample("partnership.created")
+    event["partner"]["address"]["region"] = {"name": "England"}
+    event["session"]["ip_location"] = SYDNEY
+
+    answer = post(event, tenant.keys["integration"])
+    drain(aws)
+
+    assert answer.status == 202, answer
+    scored = status(tenant, event["id"])
+    assert scored["status"] == "scored"
+    assert scored["notes"] == ["partner.address.region ignored: not a text of at most 200 characters"]
+    # the rest of the address is kept: its coordinates are 17,000 km from the session's
+    assert "location_far_from_address" in {r["code"] for r in scored["decision"]["reasons"]}
+
+
+def test_an_address_of_no_country_is_still_ignored_whole_with_a_note_that_says_so(aws, tenant):
+    event = sample("partnership.created")
+    event["partner"]["address"]["country"] = "QQ"
+    event["session"]["ip_location"] = {"lat": 91, "lon": -0.12}
+
+    answer = post(event, tenant.keys["integration"])
+    drain(aws)
+
+    assert answer.status == 202, answer
+    assert status(tenant, event["id"])["notes"] == [
+        "partner.address ignored: not an address with an ISO 3166 alpha-2 country",
+        "session.ip_location ignored: not coordinates {lat, lon} in degrees",
+    ]
+
+
+def test_a_stored_event_accepted_with_an_unknown_key_in_its_address_is_scored_without_that_key(aws, tenant):
+    # Given an event accepted before unknown keys there were refused (the whole address was then
+    # ignored), still queued when this code scores it
+    event = sample("partnership.created")
+    event["partner"]["address"]["zip"] = "NW1 5LR"
+    event["session"]["ip_location"] = {**SYDNEY, "accuracy_km": 5}
+    at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    aws.repository.record_event(
+        StoredEvent(tenant.program_id, event["id"], event["type"], event, "h", at, at)
+    )
+    aws.sqs.send_message(
+        QueueUrl=aws.resources.queue_url,
+        MessageBody=json.dumps({"program_id": tenant.program_id, "event_id": event["id"]}),
+    )
+
+    # When it is scored
+    drain(aws)
+
+    # Then it is scored, never failed, with the address and the location less their unknown keys
+    scored = status(tenant, event["id"])
+    assert scored["status"] == "scored", scored
+    assert scored["notes"] == [
+        "partner.address.zip ignored: not a field of partner.address "
+        "(country, line1, city, region, postal_code, lat, lon)",
+        "session.ip_location.accuracy_km ignored: not a field of session.ip_location (lat, lon)",
+    ]
+    assert "location_far_from_address" in {r["code"] for r in scored["decision"]["reasons"]}
