@@ -66,7 +66,7 @@ EventName = Annotated[
     matching(EVENT_NAME_PATTERN, "letters, digits and ._:/- only"),
 ]
 PayloadKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters: 50 workflows stay inside one 400 KB item
+PAYLOAD_TEXT_MAX = 256  # 20 entries of at most 256 characters; together `workflows.WORKFLOWS_STORED_MAX`
 # what `_payload_value` holds: a number kept exactly (15 digits always are; 16 or 17 when the float
 # happens to write them back, which no simpler rule says), never one stored rounded
 _EXACT = (

@@ -23,6 +23,7 @@ run out; the relay sends again what is still due a while later. Nothing here is 
 from __future__ import annotations
 
 import itertools
+import json
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -57,21 +58,41 @@ FIRE_ATTEMPTS = 20
 
 
 MAX_WORKFLOWS = 50  # per program: every earn matches its kind against them (cached)
+# A program's workflows are kept together (one item of at most 400 KB, read with an earn's snapshot
+# when its cache is cold): fifty of ten actions with twenty 256-character texts each do not fit, and
+# a text of emoji takes four bytes a character. What they take together, as `stored_size` counts it,
+# is bounded below the item's limit with room for what the count leaves out.
+WORKFLOWS_STORED_MAX = 300_000
+
+
+def stored_size(workflow: Workflow) -> int:
+    """About the bytes a workflow takes where it is kept: its id and actions as UTF-8 JSON, and a
+    fixed allowance for its filter, trigger and times (under 200 bytes as stored)."""
+    actions = [[action.type, action.event, action.payload] for action in workflow.actions]
+    return len(workflow.workflow_id.encode()) + len(json.dumps(actions, ensure_ascii=False).encode()) + 200
 
 
 def admit(
     workflow_id: str, limit: int | None = None, replaces: Replaces = ANYTHING
-) -> Callable[[Mapping[str, datetime]], None]:
+) -> Callable[[Mapping[str, Workflow], Workflow], None]:
     """The check a store makes, given the program's workflows as it writes (atomically with the
-    write: id -> `updated_at`), before saving workflow `workflow_id`: a program has at most `limit`,
-    a replacement is no new one; and the one there is what the PUT says it replaces (`replaces`)."""
+    write: id -> workflow) and the one it saves as `workflow_id`: a program has at most `limit`, a
+    replacement is no new one; they take at most `WORKFLOWS_STORED_MAX` together; and the one
+    there is what the PUT says it replaces (`replaces`)."""
 
     most = MAX_WORKFLOWS if limit is None else limit
 
-    def check(existing: Mapping[str, datetime]) -> None:
-        check_replaces(f"workflow {workflow_id}", replaces, existing.get(workflow_id))
-        if workflow_id not in existing and len(existing) >= most:
+    def check(existing: Mapping[str, Workflow], saved: Workflow) -> None:
+        there = existing.get(workflow_id)
+        check_replaces(f"workflow {workflow_id}", replaces, there.updated_at if there else None)
+        if there is None and len(existing) >= most:
             raise Conflict(f"a program has at most {most} workflows")
+        size = stored_size(saved) + sum(stored_size(w) for k, w in existing.items() if k != workflow_id)
+        if size > WORKFLOWS_STORED_MAX:
+            raise Conflict(
+                f"a program's workflows take at most {WORKFLOWS_STORED_MAX // 1000} KB together; with "
+                f"this one they would take {-(-size // 1000)} KB: shorten its payloads, or delete a workflow"
+            )
 
     return check
 

@@ -474,6 +474,31 @@ def test_what_arrived_later_on_a_day_is_kept_with_it_through_every_write(reposit
     assert repository.loyalty_days(P, "c1", DAY, DAY) == {DAY: found.totals}
 
 
+def fat(workflow_id, character="\U0001f600"):
+    """A workflow as large as the API lets it be: 10 actions of 20 texts of 256 characters."""
+    payload = {f"k{n:02d}": character * 256 for n in range(20)}
+    actions = tuple(WorkflowAction("communication", f"e{n}", payload) for n in range(10))
+    return workflow(workflow_id, actions=actions)
+
+
+@pytest.mark.parametrize("character", ["a", "\U0001f600"])  # ASCII, and four bytes a character
+def test_the_program_s_workflows_take_at_most_their_room_together(repository, character):
+    saved = []
+    with pytest.raises(Conflict, match="take at most 300 KB together"):
+        for n in range(workflows.MAX_WORKFLOWS):
+            repository.put_workflow(fat(f"wf{n}", character), workflows.admit(f"wf{n}"))
+            saved.append(f"wf{n}")
+
+    # every one admitted is kept as it was given; the one refused is not there
+    assert 1 <= len(saved) < 10
+    assert [w.workflow_id for w in repository.list_workflows(P)] == sorted(saved)
+    assert repository.get_workflow(P, saved[-1]) == fat(saved[-1], character)
+    # a workflow made smaller fits again, and one deleted makes room
+    repository.put_workflow(workflow(saved[0]), workflows.admit(saved[0]))
+    repository.put_workflow(fat("again", character), workflows.admit("again"))
+    assert "again" in [w.workflow_id for w in repository.list_workflows(P)]
+
+
 def test_workflows_are_kept_per_program_with_a_limit(repository):
     repository.put_workflow(workflow("wf2"), workflows.admit("wf2", limit=2))
     repository.put_workflow(workflow("wf1"), workflows.admit("wf1", limit=2))

@@ -312,3 +312,22 @@ def test_a_back_dated_earn_does_not_suspend_customers_for_a_closed_period(loyalt
     # Then no one is above 3,000 this month: June's audience is not swept (SPEC 8: as of now)
     assert loyalty.customer("Z").body["status"] == "active"
     assert loyalty.spend("Z", 5000).status == 200  # and nothing holds Z's spends
+
+
+def test_workflows_past_the_room_a_program_keeps_them_in_are_refused_with_why_not_a_500(loyalty):
+    # Given workflows as large as the API lets one be: 10 actions of 20 texts of 256 characters
+    payload = {f"k{n:02d}": "x" * 256 for n in range(20)}
+    fat = workflow_settings(
+        actions=[{"type": "communication", "event": f"e{n}", "payload": payload} for n in range(10)]
+    )
+
+    # When a program saves them one after the other
+    answers = [loyalty.workflow(f"fat-{n}", fat) for n in range(10)]
+
+    # Then those that fit are saved, and the first that does not is a 409 that says why (it was a
+    # 500 at the eighth: the item that keeps them passed DynamoDB's 400 KB)
+    statuses = [a.status for a in answers]
+    assert statuses == [200] * 5 + [409] * 5, statuses
+    assert "workflows take at most 300 KB together" in answers[5].body["detail"]
+    listed = loyalty.request("GET", "/v1/loyalty/workflows").body["items"]
+    assert sorted(w["id"] for w in listed) == [f"fat-{n}" for n in range(5)]

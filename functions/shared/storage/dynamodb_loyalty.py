@@ -725,7 +725,7 @@ class LoyaltyDynamo(DynamoBase):
             keys.workflows_pk(program_id),
             keys.WORKFLOWS_SK,
             program_id=program_id,
-            workflows=json.dumps(definitions, sort_keys=True),
+            workflows=json.dumps(definitions, sort_keys=True, ensure_ascii=False),  # UTF-8, as counted
             version=version + 1,
         )
         condition = self._m.base.pk.does_not_exist() if current is None else item.version == version
@@ -737,11 +737,13 @@ class LoyaltyDynamo(DynamoBase):
                 return False
             raise domain_error(exc, f"saving the workflows of {program_id} failed") from exc
 
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
+    def put_workflow(
+        self, workflow: Workflow, admit: Callable[[Mapping[str, Workflow], Workflow], None]
+    ) -> Workflow:
         while True:  # admitted against the item it replaces, on condition of its version
             current = self._workflows_item(workflow.program_id)
             definitions = json.loads(current.workflows) if current is not None else {}
-            admit({w.workflow_id: w.updated_at for w in _workflows(current, workflow.program_id)})
+            admit({w.workflow_id: w for w in _workflows(current, workflow.program_id)}, workflow)
             definitions[workflow.workflow_id] = _workflow_json(workflow)
             if self._save_workflows(workflow.program_id, current, definitions):
                 return workflow

@@ -268,10 +268,12 @@ class LoyaltyMemory:
         return 0, 0  # the list is read from the campaigns themselves: none is ever left out
 
     # --- workflows -----------------------------------------------------------------------
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
+    def put_workflow(
+        self, workflow: Workflow, admit: Callable[[Mapping[str, Workflow], Workflow], None]
+    ) -> Workflow:
         with self._lock:
             workflows = self._loyalty().workflows.setdefault(workflow.program_id, {})
-            admit({workflow_id: w.updated_at for workflow_id, w in workflows.items()})
+            admit(workflows, workflow)
             workflows[workflow.workflow_id] = copy.deepcopy(workflow)
             return workflow
 

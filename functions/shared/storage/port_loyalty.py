@@ -351,9 +351,12 @@ class LoyaltyPort(abc.ABC):
 
     # --- workflows -----------------------------------------------------------------------
     @abc.abstractmethod
-    def put_workflow(self, workflow: Workflow, admit: Callable[[Mapping[str, datetime]], None]) -> Workflow:
+    def put_workflow(
+        self, workflow: Workflow, admit: Callable[[Mapping[str, Workflow], Workflow], None]
+    ) -> Workflow:
         """Creates or replaces one, once `admit`, given the program's workflows as they are when it
-        is written (id -> `updated_at`), lets it (`workflows.admit`: it raises Conflict to refuse)."""
+        is written (id -> workflow) and this one, lets it (`workflows.admit`: it raises Conflict to
+        refuse)."""
 
     @abc.abstractmethod
     def get_workflow(self, program_id: str, workflow_id: str) -> Workflow:
