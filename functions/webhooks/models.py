@@ -68,7 +68,10 @@ class DeliveryView(Model):
     status: Literal["pending", "delivered", "failed"]
     created_at: datetime
     next_attempt_at: datetime | None
-    attempts: list[AttemptView]
+    attempts: Annotated[
+        list[AttemptView],
+        Field(description="its tries, oldest first: the latest 50, each numbered from its first try"),
+    ]
 
 
 class DeliveryPage(Model):

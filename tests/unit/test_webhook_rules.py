@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.shared.domain.webhooks import (
+    ATTEMPTS_KEPT,
     WEBHOOKS_PER_PROGRAM,
     Delivery,
     OpenSecrets,
@@ -155,6 +156,20 @@ def test_a_retry_by_hand_reopens_with_a_new_horizon():
         later + timedelta(days=1),
     )
     assert reopened.delivery_id == failed.delivery_id and reopened.tries == 1
+
+
+def test_a_delivery_retried_by_hand_without_end_keeps_its_latest_attempts_and_counts_them_all():
+    # a script retrying one delivery a thousand times against a receiver that answers 500: each
+    # retry starts another day of tries; the delivery kept every attempt, past DynamoDB's 400 KB
+    d, at = delivery(), T0
+    for _ in range(1000):
+        d = after_attempt(retried_by_hand(d, at, DAY), 500, at, DAY, rng=lambda a, b: a)
+        at += timedelta(seconds=1)
+
+    assert d.tries == 1000 and len(d.attempts) == ATTEMPTS_KEPT
+    assert [a.number for a in d.attempts] == list(range(1000 - ATTEMPTS_KEPT + 1, 1001))
+    assert d.attempts[-1].at == at - timedelta(seconds=1)  # the latest kept
+    assert after_attempt(d, 204, at, DAY).attempts[-1].number == 1001  # numbered on from there
 
 
 @pytest.mark.parametrize(

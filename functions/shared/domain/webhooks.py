@@ -244,7 +244,18 @@ class Delivery:
 
     @property
     def tries(self) -> int:
-        return len(self.attempts)
+        """Tries made, those no longer kept too (`ATTEMPTS_KEPT`)."""
+        return self.attempts[-1].number if self.attempts else 0
+
+
+# A delivery keeps its latest attempts: a day of tries is about fifteen, and each retry by hand starts
+# another day, so one delivery retried by a script without end would grow past DynamoDB's 400 KB item
+# (about 4,000 attempts), its try then failing after the request went out, sent again at each redelivery.
+ATTEMPTS_KEPT = 50
+
+
+def _with(delivery: Delivery, attempt: Attempt) -> tuple[Attempt, ...]:
+    return (*delivery.attempts, attempt)[-ATTEMPTS_KEPT:]
 
 
 def delivery_id(webhook_id: str, notification_id: str) -> str:
@@ -289,27 +300,21 @@ def after_attempt(
     horizon = delivery.horizon or (at + timedelta(seconds=schedule.horizon_seconds))
     if answer_code is not None and 200 <= answer_code < 300:
         attempt = Attempt(number, at, answer_code, "delivered")
-        return replace(
-            delivery, status="delivered", attempts=(*delivery.attempts, attempt), next_attempt_at=None
-        )
+        return replace(delivery, status="delivered", attempts=_with(delivery, attempt), next_attempt_at=None)
     if answer_code == 410:
         attempt = Attempt(number, at, answer_code, "gone", made_with)
-        return replace(
-            delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
-        )
+        return replace(delivery, status="failed", attempts=_with(delivery, attempt), next_attempt_at=None)
     # the last try is at the horizon itself (SPEC 6: retried for 24 hours), not the last one the
     # backoff happened to place before it
     next_at = min(at + timedelta(seconds=schedule.wait_after(number, rng)), horizon)
     if at >= horizon:
         attempt = Attempt(number, at, answer_code, "failed")
-        return replace(
-            delivery, status="failed", attempts=(*delivery.attempts, attempt), next_attempt_at=None
-        )
+        return replace(delivery, status="failed", attempts=_with(delivery, attempt), next_attempt_at=None)
     attempt = Attempt(number, at, answer_code, "retry")
     return replace(
         delivery,
         status="pending",
-        attempts=(*delivery.attempts, attempt),
+        attempts=_with(delivery, attempt),
         next_attempt_at=next_at,
         horizon=horizon,
     )
