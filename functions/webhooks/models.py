@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
+from functions.shared.domain.webhooks import ATTEMPTS_KEPT
 from functions.shared.inputs import Model
 
 NotificationName = Literal[
@@ -70,7 +71,7 @@ class DeliveryView(Model):
     next_attempt_at: datetime | None
     attempts: Annotated[
         list[AttemptView],
-        Field(description="its tries, oldest first: the latest 50, each numbered from its first try"),
+        Field(description=f"its tries, oldest first: the latest {ATTEMPTS_KEPT}, numbered from the first"),
     ]
 
 
