@@ -166,10 +166,33 @@ OptionalText = Annotated[
     Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
 ]
 """Optional text: absent, null or blank is None; otherwise trimmed."""
+_NAME_UNPRINTABLE = compile_pattern(f"[{UNPRINTABLE}]")
+_NAME_SHOWS = compile_pattern(f"[^{UNPRINTABLE}{BLANKS}{INVISIBLE}]")
+
+
+def printable(value: str) -> str:
+    """`ACTOR_PATTERN`, its reason said: the first character that is not shown, named, or blank
+    (the pattern holds exactly when neither is found)."""
+    found = _NAME_UNPRINTABLE.search(value)
+    if found:
+        code = ord(found.group())
+        kind = (
+            "a control character"
+            if code < 0x20 or 0x7F <= code <= 0x9F
+            else "a zero-width character"
+            if code in (0x200B, 0xFEFF)
+            else "a mark that reorders the text around it"
+        )
+        raise ValueError(f"contains U+{code:04X}, {kind}, which is not shown: remove it")
+    if not _NAME_SHOWS.search(value):
+        raise ValueError("must not be blank (a character that shows, not only blanks or zero-width marks)")
+    return value
+
+
 ActorName = Annotated[
     StrictStr,
     Field(min_length=1, max_length=NAME_MAX, json_schema_extra={"pattern": ACTOR_PATTERN}),
-    matching(ACTOR_PATTERN, "printable text: no control characters, no marks that reorder text, not blank"),
+    AfterValidator(printable),
     AfterValidator(trim),
 ]
 """Who did something, as audit trails show it: not blank, no control or reordering character."""
