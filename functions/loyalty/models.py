@@ -44,6 +44,7 @@ from functions.shared.inputs import (
     readable,
     trim,
 )
+from functions.shared.replaces import DESCRIPTION as REPLACES_DESCRIPTION
 
 MAX_POINTS = 1_000_000_000
 Points = Annotated[int, Field(gt=0, le=MAX_POINTS), BeforeValidator(json_integer)]
@@ -292,11 +293,6 @@ class CustomerView(Model):
 
 
 # --- campaigns -----------------------------------------------------------------------------
-REPLACES = (
-    "The `updated_at` of the {0} as you read it, or null for a {0} that must not exist yet: when it is "
-    "no longer so (a teammate changed it, or made one of this id meanwhile), 409 and nothing changes. "
-    "Left out, the PUT replaces whatever is there."
-)
 
 
 class CampaignSettings(Strict):
@@ -305,7 +301,7 @@ class CampaignSettings(Strict):
     limit_behavior: LimitBehavior
     starts_at: OptionalTime = None
     ends_at: OptionalTime = None
-    replaces: OptionalTime = Field(default=None, description=REPLACES.format("campaign"))
+    replaces: OptionalTime = Field(default=None, description=REPLACES_DESCRIPTION.format("campaign"))
 
 
 class CampaignListItem(Model):
@@ -382,7 +378,7 @@ class WorkflowSettings(Strict):
     filter: AggregatedFilter
     actions: Annotated[list[WorkflowStep], Field(min_length=1, max_length=10)]
     enabled: StrictBool
-    replaces: OptionalTime = Field(default=None, description=REPLACES.format("workflow"))
+    replaces: OptionalTime = Field(default=None, description=REPLACES_DESCRIPTION.format("workflow"))
 
 
 class WorkflowView(Model):

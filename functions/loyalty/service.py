@@ -15,11 +15,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.loyalty import caps, notifications, periods, replaces, workflow_cache, workflows
+from functions.loyalty import caps, notifications, periods, workflow_cache, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.loyalty.retry import MAX_ATTEMPTS, backoff
 from functions.loyalty.statuses import TRANSITIONS, status_after
-from functions.shared import paging
+from functions.shared import paging, replaces
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program, as_utc

@@ -34,14 +34,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.loyalty import notifications, periods, workflow_cache
-from functions.loyalty.replaces import ANYTHING, Replaces
-from functions.loyalty.replaces import check as check_replaces
 from functions.loyalty.retry import backoff
 from functions.loyalty.statuses import TRANSITIONS, status_after
 from functions.shared.domain import actors
 from functions.shared.domain.model import Program
 from functions.shared.errors import Conflict, DomainError, StorageRefused, StorageUnavailable
 from functions.shared.observability import logger, metrics
+from functions.shared.replaces import ANYTHING, Replaces
+from functions.shared.replaces import check as check_replaces
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
     LIFETIME,

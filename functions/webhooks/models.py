@@ -10,6 +10,8 @@ from pydantic import ConfigDict, Field, StrictBool
 
 from functions.shared.domain.webhooks import ATTEMPTS_KEPT
 from functions.shared.inputs import Model
+from functions.shared.replaces import DESCRIPTION as REPLACES_DESCRIPTION
+from functions.shared.replaces import Seen
 
 NotificationName = Literal[
     "PartnerFlagged",
@@ -30,6 +32,7 @@ class PutWebhook(Model):
     url: Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public address")]
     events: Annotated[list[NotificationName], Field(min_length=1, max_length=len(NotificationName.__args__))]
     enabled: StrictBool = True  # `"false"` is not false: 422
+    replaces: Seen = Field(default=None, description=REPLACES_DESCRIPTION.format("webhook"))
 
 
 class WebhookView(Model):

@@ -32,6 +32,9 @@ def get_webhooks() -> WebhookPage:
 @router.put(
     "/v1/webhooks/<webhook_id>",
     summary="Create or change a webhook; a new one's secret is in this answer only",
+    description="Send `replaces` so another admin's webhook is never replaced unseen: null to create "
+    "one only if none of this id exists, the `updated_at` you read to change that one only if it is "
+    "still as read; otherwise 409 and nothing changes. Left out, the PUT replaces whatever is there.",
 )
 def put_webhook(webhook_id: str, body: Annotated[PutWebhook, Body()]) -> Response[WebhookView]:
     saved = service.put_webhook(webhook_deps(), api.program_of(router), webhook_id, body)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 
-from functions.shared import paging
+from functions.shared import paging, replaces
 from functions.shared.domain.webhooks import (
     SECRET_PREFIX,
     Delivery,
@@ -50,14 +50,19 @@ def checked_url(deps: WebhookDeps, url: str) -> None:
 def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWebhook) -> WebhookView:
     """Creates the webhook (its secret in this answer alone), unless the program has as many as it
     may (`ProgramWebhooks.create`: 409), or changes its URL, events and `enabled` (enabling a
-    webhook a receiver's 410 disabled turns it back on). Neither opens a secret."""
+    webhook a receiver's 410 disabled turns it back on). Neither opens a secret. What the body says
+    it `replaces` is checked against each read, and the write holds only while that read stands (a
+    create on none being there, a change on the `updated_at` read): a webhook made or changed
+    meanwhile is 409, nothing changed."""
     checked_url(deps, body.url)
     events = tuple(dict.fromkeys(body.events))
+    seen = replaces.replaces_of(body)
     for _ in range(ATTEMPTS):
         now = deps.clock.now()
         try:
             current = deps.store.get_webhook(program_id, webhook_id)
         except NotFound:
+            replaces.check(f"webhook {webhook_id}", seen, None)
             created = Webhook(
                 program_id, webhook_id, body.url, events, body.enabled, now, now, Secrets.clear(new_secret())
             )
@@ -67,6 +72,7 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             except Conflict:
                 continue  # a concurrent create won: change that one, or decide on the count again
             return view(created, show_secret=True)
+        replaces.check(f"webhook {webhook_id}", seen, current.updated_at)
         changed = replace(
             current,
             url=body.url,
@@ -79,8 +85,8 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             changed = replace(changed, updated_at=_later(current.updated_at))
         try:
             deps.store.replace_webhook(changed, current.updated_at)
-        except Conflict:
-            continue
+        except (Conflict, NotFound):
+            continue  # changed or deleted since read: decided again on what is there now
         return view(changed)
     raise Conflict(f"webhook {webhook_id} kept changing; try again")
 

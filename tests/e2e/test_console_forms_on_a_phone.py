@@ -71,8 +71,20 @@ def test_a_workflow_form_new_and_edited_fits_a_phone(
 
 
 @pytest.mark.parametrize("width", [320, 360])
-def test_the_webhook_form_fits_a_phone(page: Page, console: LocalSystem, width: int) -> None:
+def test_the_webhook_form_new_and_edited_fits_a_phone(
+    page: Page, console: LocalSystem, backend: Backend, width: int
+) -> None:
     # its Notifications fieldset holds nine checkboxes with long names (CustomerSuspended, ...)
-    page.set_viewport_size({"width": width, "height": 740})
-    sign_in_as(page, console, "admin", "webhooks")
-    _fits(page, width, "Save webhook", widest=False)
+    webhook_id = f"phone-{uuid.uuid4().hex[:8]}"
+    body = {"url": "http://127.0.0.1:9/phone", "events": ["CustomerSuspended"], "enabled": True}
+    made = backend.admin.put(backend.url(f"/v1/webhooks/{webhook_id}"), json=body, timeout=10)
+    assert made.status_code == 200, made.text
+    try:
+        page.set_viewport_size({"width": width, "height": 740})
+        sign_in_as(page, console, "admin", "webhooks")
+        _fits(page, width, "New webhook", widest=False)
+        page.goto(f"{console.api_url}/#/webhooks/{webhook_id}")
+        _fits(page, width, f"Edit webhook {webhook_id}", widest=False)
+        expect(page.get_by_label("URL")).to_have_value(body["url"])
+    finally:
+        backend.admin.delete(backend.url(f"/v1/webhooks/{webhook_id}"), timeout=10)

@@ -7,8 +7,9 @@
 // storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
-import { field } from "../forms.js";
+import { DEFAULT_PAGE_SIZE, alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { changedSince, field, unsaved } from "../forms.js";
+import { href, navigate } from "../router.js";
 
 const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
 const URL_MOST = 2048; // characters a webhook's URL may be (the API's `url`)
@@ -25,63 +26,163 @@ const NOTIFICATIONS = [
   "LoyaltyCommunication",
 ];
 
-export function mountWebhooks(container) {
+export function mountWebhooks(container, route) {
+  const target = route.parts[1] || null; // `#/webhooks/<id>`: that webhook's settings, to edit
   const message = h("div", { class: "form-message", "aria-live": "polite" });
+  const formSlot = h("div", { class: "webhook-form-slot" });
   const secretSlot = h("div", { class: "new-key-slot" });
   const results = h("div", { class: "results" });
   const deliveries = h("div", { class: "results" });
+  const saved = route.params.get("saved");
+  if (saved) replace(message, h("p", { role: "status", class: "success" }, `Webhook ${saved} saved.`));
 
-  // ---- Save webhook ---------------------------------------------------------------------------
-  // no maxlength: it would cut a paste silently (and counts an emoji as two); past what the API
-  // takes is said on submit, naming the box
-  const webhookId = h("input", { id: "webhook-id", name: "id", required: true, autocomplete: "off" });
-  const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, autocomplete: "off" });
-  const boxes = NOTIFICATIONS.map((name) => h("input", { type: "checkbox", id: `webhook-event-${name}`, value: name }));
-  const enabled = h("input", { type: "checkbox", id: "webhook-enabled", checked: true });
-  const saveButton = h("button", { type: "submit", class: "primary" }, "Save webhook");
-  const form = h(
-    "form",
-    {
-      class: "stacked",
-      "aria-labelledby": "save-webhook-heading",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        const refused = overLimit(webhookId, "Webhook ID", ID_MOST) || overLimit(url, "URL", URL_MOST);
-        if (refused) {
-          replace(message, refused);
-          refused.focus();
-          return;
-        }
-        saveButton.disabled = true;
-        replace(message, h("p", { role: "status" }, "Saving the webhook…"));
-        const id = webhookId.value.trim();
-        try {
-          const answer = await api.put(`/v1/webhooks/${segment(id)}`, {
+  // ---- New webhook, Edit webhook --------------------------------------------------------------
+  /**
+   * The webhook form: `shown` as the page read it (null: a new one, its ID typed, or one deleted
+   * since), its boxes filled from `draft` (by default `shown`), `notice` above them. Its save says
+   * what it replaces (`replaces`: the `updated_at` shown, null for none), so another admin's webhook
+   * is never replaced unseen: a new one under an ID in use is refused (409) and says what that one
+   * does, the form kept as typed; an edit of one changed since is drawn again as it is now, with what
+   * the person had changed listed, not saved.
+   */
+  function webhookForm(shown, { id = shown?.id || "", draft = shown, notice = null } = {}) {
+    const isNew = !shown;
+    // no maxlength: it would cut a paste silently (and counts an emoji as two); past what the API
+    // takes is said on submit, naming the box
+    const webhookId = h("input", { id: "webhook-id", name: "id", required: true, autocomplete: "off", value: id });
+    const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, autocomplete: "off", value: draft?.url || "" });
+    const boxes = NOTIFICATIONS.map((name) =>
+      h("input", { type: "checkbox", id: `webhook-event-${name}`, value: name, checked: Boolean(draft?.events?.includes(name)) }),
+    );
+    const enabled = h("input", { type: "checkbox", id: "webhook-enabled", checked: draft ? Boolean(draft.enabled) : true });
+    const saveButton = h("button", { type: "submit", class: "primary" }, "Save webhook");
+    const formMessage = h("div", { class: "form-message", "aria-live": "polite" });
+    const events = () => boxes.filter((b) => b.checked).map((b) => b.value);
+    // what the boxes say, in words: as drawn, and as typed when a save is refused
+    const typed = () => [
+      ["URL", url.value.trim() || "none"],
+      ["Notifications", events().join(", ") || "none"],
+      ["Enabled", enabled.checked ? "yes" : "no"],
+    ];
+    const before = typed();
+    const heading = h("h2", { id: "webhook-form-heading", tabindex: "-1" }, isNew ? "New webhook" : `Edit webhook ${shown.id}`);
+    const form = h(
+      "form",
+      {
+        class: "stacked",
+        "aria-labelledby": "webhook-form-heading",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const refused = (isNew && overLimit(webhookId, "Webhook ID", ID_MOST)) || overLimit(url, "URL", URL_MOST);
+          if (refused) {
+            replace(formMessage, refused);
+            refused.focus();
+            return;
+          }
+          saveButton.disabled = true;
+          replace(formMessage, h("p", { role: "status" }, "Saving the webhook…"));
+          const webhook = isNew ? webhookId.value.trim() : shown.id;
+          const body = {
             url: url.value.trim(),
-            events: boxes.filter((b) => b.checked).map((b) => b.value),
+            events: events(),
             enabled: enabled.checked,
-          });
-          replace(message, h("p", { role: "status", class: "success" }, `Webhook ${answer.id} saved.`));
-          if (answer.secret) showSecret(`Signing secret of ${answer.id}`, answer.secret);
-          await load();
-        } catch (error) {
-          replace(message, problem(error));
-        } finally {
-          saveButton.disabled = false;
-        }
+            // a new webhook, or a change of the one shown: never of one made or changed since
+            replaces: shown ? shown.updated_at : null,
+          };
+          try {
+            const answer = await api.put(`/v1/webhooks/${segment(webhook)}`, body);
+            if (!isNew) {
+              navigate(href("webhooks", { saved: answer.id }));
+              return;
+            }
+            draw(null); // the next new webhook starts empty; this one is in the list, with Edit
+            replace(message, h("p", { role: "status", class: "success" }, `Webhook ${answer.id} saved.`));
+            if (answer.secret) showSecret(`Signing secret of ${answer.id}`, answer.secret);
+            await load();
+          } catch (error) {
+            if (error.status !== 409) replace(formMessage, problem(error));
+            else if (isNew) await takenId(webhook, error);
+            else await changedMeanwhile(changedSince(before, typed()), { id: shown.id, ...body });
+          } finally {
+            saveButton.disabled = false;
+          }
+        },
       },
-    },
-    field("Webhook ID", webhookId, "Your name for it; saving an existing ID changes that webhook"),
-    field("URL", url, "https:// to a public address; receivers verify X-Signature with the signing secret"),
-    h(
-      "fieldset",
-      { class: "checks" },
-      h("legend", {}, "Notifications"),
-      boxes.map((box) => h("div", { class: "check" }, box, h("label", { for: box.id }, box.value))),
-    ),
-    h("div", { class: "check" }, enabled, h("label", { for: enabled.id }, "Enabled")),
-    h("div", { class: "buttons" }, saveButton),
-  );
+      notice, // why the form is drawn again (a save refused), above what it now shows
+      isNew ? field("Webhook ID", webhookId, "Your name for it: an ID in use is refused (Edit that webhook to change it)") : null,
+      field("URL", url, "https:// to a public address; receivers verify X-Signature with the signing secret"),
+      h(
+        "fieldset",
+        { class: "checks" },
+        h("legend", {}, "Notifications"),
+        boxes.map((box) => h("div", { class: "check" }, box, h("label", { for: box.id }, box.value))),
+      ),
+      h("div", { class: "check" }, enabled, h("label", { for: enabled.id }, "Enabled")),
+      h("div", { class: "buttons" }, saveButton, isNew ? null : h("a", { href: href("webhooks"), class: "button-link" }, "Cancel")),
+      formMessage,
+    );
+
+    /** A new webhook under an ID in use (made by another admin, perhaps meanwhile): nothing changed;
+     * what that one does, a link to edit it, and the form as typed, for another ID. */
+    async function takenId(webhook, error) {
+      let there = null;
+      try {
+        there = await api.get(`/v1/webhooks/${segment(webhook)}`);
+      } catch {
+        // unreadable (or deleted in between): the link says where to look
+      }
+      const said = alertBox(
+        "div",
+        h(
+          "p",
+          {},
+          `A webhook ${webhook} exists already, so nothing was saved: `,
+          h("a", { href: href(["webhooks", webhook]) }, "edit it"),
+          " to change it, or choose another ID. Your webhook is kept above as you typed it.",
+        ),
+        there ? h("p", {}, "That one posts ", h("bdi", {}, there.events.join(", ")), " to ", h("bdi", {}, there.url), there.enabled ? "." : " (disabled).") : h("p", {}, error.message),
+      );
+      replace(formMessage, said);
+      said.focus();
+    }
+
+    return { form, heading };
+  }
+
+  function draw(shown, options = {}) {
+    const { form, heading } = webhookForm(shown, options);
+    replace(formSlot, h("section", { class: "card", "aria-labelledby": "webhook-form-heading" }, heading, form));
+    return heading;
+  }
+
+  /** An edit refused because the webhook was changed or deleted since it was shown: the webhook as
+   * it is now, under a message that says so and what the person had changed (the form shows the
+   * values now, so a second save cannot undo the other admin's change unseen); deleted, the form
+   * stays as typed, as a new webhook of that ID. */
+  async function changedMeanwhile(changes, typed) {
+    const said = (text, ...more) => alertBox("div", h("p", {}, text), ...more);
+    let notice;
+    try {
+      const now = await api.get(`/v1/webhooks/${segment(typed.id)}`);
+      notice = said(
+        `Webhook ${typed.id} was changed since you opened it (by another admin, or in another tab), so nothing was saved. It is shown below as it is now.`,
+        unsaved(changes),
+      );
+      draw(now, { notice });
+    } catch (error) {
+      if (error.status !== 404) {
+        notice = said(`Webhook ${typed.id} changed since you opened it, so nothing was saved, and it cannot be read now: ${error.message}`, unsaved(changes));
+        replace(formSlot, notice);
+      } else {
+        notice = said(
+          `Webhook ${typed.id} was deleted since you opened it (by another admin, or in another tab), so nothing was saved. Your webhook is kept below as you typed it: Save webhook makes it again, with a new signing secret.`,
+        );
+        draw(null, { id: typed.id, draft: typed, notice });
+      }
+    }
+    await load();
+    notice.focus();
+  }
 
   /** A secret of an answer, this once: selectable, with a copy button. */
   function showSecret(title, secret, note) {
@@ -148,7 +249,9 @@ export function mountWebhooks(container) {
         replace(message, problem(error));
       }
     });
-    return h("td", { class: "row-actions" }, rotate, " ", show, " ", ...controls);
+    // its stored settings in the form, to change (`#/webhooks/<id>`)
+    const edit = h("a", { href: href(["webhooks", hook.id]), class: "button-link", "aria-label": `Edit ${hook.id}` }, "Edit");
+    return h("td", { class: "row-actions" }, edit, " ", rotate, " ", show, " ", ...controls);
   }
 
   function table(hooks) {
@@ -279,12 +382,21 @@ export function mountWebhooks(container) {
       { class: "muted" },
       "Notifications are posted to each webhook's URL, signed with its secret (X-Signature, as inbound events), and retried for 24 hours.",
     ),
-    h("section", { class: "card", "aria-labelledby": "save-webhook-heading" }, h("h2", { id: "save-webhook-heading" }, "Save webhook"), form),
+    formSlot,
     secretSlot,
     message,
     results,
     deliveries,
   );
   load();
+  if (!target) {
+    draw(null);
+  } else {
+    replace(formSlot, loading("the webhook"));
+    api
+      .get(`/v1/webhooks/${segment(target)}`)
+      .then((hook) => draw(hook))
+      .catch((error) => replace(formSlot, problem(error)));
+  }
   return {};
 }
