@@ -27,6 +27,7 @@ from functions.shared.storage.dynamodb_base import (
     DynamoBase,
     ItemBuilder,
     Models,
+    batch_read,
     condition_failed,
     domain_error,
     pack_json,
@@ -328,9 +329,9 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         wanted = list(dict.fromkeys((keys.event_pk(p, e), keys.EVENT_SK) for p, e in refs))
         found: dict[tuple[str, str], StoredEvent] = {}
         try:
-            for start in range(0, len(wanted), 100):
-                for item in self._m.event.batch_get(wanted[start : start + 100], consistent_read=True):
-                    found[(item.program_id, item.event_id)] = _event(item)
+            for data in batch_read(self._m.event, wanted, what="reading a batch of events"):
+                item = self._m.event.from_raw_data(data)
+                found[(item.program_id, item.event_id)] = _event(item)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading a batch of events failed") from exc
         return found

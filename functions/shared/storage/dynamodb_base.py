@@ -10,9 +10,11 @@ item classes through a builder in `ITEM_BUILDERS` (see `dynamodb.py`).
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -250,6 +252,32 @@ def unpacked_json(packed: bytes | None, plain: str | None) -> Any:
     if packed:
         return json.loads(zlib.decompress(packed))
     return json.loads(plain) if plain else None
+
+
+BATCH_GET_LIMIT = 100  # keys a BatchGetItem takes
+BATCH_GET_TRIES = 8  # rounds in a row that leave keys unread before the read is given up
+
+
+def batch_read(
+    model: type[Model], wanted: Sequence[tuple[str, str]], *, what: str, consistent: bool = True
+) -> Iterator[dict[str, Any]]:
+    """The items of `wanted` (partition and sort keys) as DynamoDB returns them (raw), a hundred a
+    request. Keys a request leaves unread (a throttled partition: `UnprocessedKeys`) are asked again
+    after a pause that grows with each round, as AWS advises; pynamodb's `batch_get` asked again at
+    once and for ever. After `BATCH_GET_TRIES` rounds in a row that left keys unread, the read is
+    `StorageUnavailable` (retryable: the request's 503, the run back on its queue)."""
+    names = (model._hash_key_attribute().attr_name, model._range_key_attribute().attr_name)
+    keyed = [{names[0]: {"S": pk}, names[1]: {"S": sk}} for pk, sk in dict.fromkeys(wanted)]
+    for start in range(0, len(keyed), BATCH_GET_LIMIT):
+        pending: list[dict[str, Any]] | None = keyed[start : start + BATCH_GET_LIMIT]
+        for round_ in range(BATCH_GET_TRIES + 1):
+            page, pending = model._batch_get_page(pending, consistent_read=consistent, attributes_to_get=None)
+            yield from page or []
+            if not pending:
+                break
+            if round_ == BATCH_GET_TRIES:
+                raise StorageUnavailable(f"{what}: {len(pending)} keys still unread after {round_} rounds")
+            time.sleep(random.uniform(0, min(1.0, 0.025 * 2**round_)))  # noqa: S311 (jitter)
 
 
 _Found = TypeVar("_Found")

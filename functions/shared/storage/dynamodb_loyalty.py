@@ -24,7 +24,13 @@ from functions.loyalty import caps
 from functions.loyalty.retry import backoff
 from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
-from functions.shared.storage.dynamodb_base import DynamoBase, condition_failed, domain_error, side_by_side
+from functions.shared.storage.dynamodb_base import (
+    DynamoBase,
+    batch_read,
+    condition_failed,
+    domain_error,
+    side_by_side,
+)
 from functions.shared.storage.keys import from_timestamp, timestamp
 from functions.shared.storage.port_loyalty import (
     LIFETIME,
@@ -396,11 +402,11 @@ class LoyaltyDynamo(DynamoBase):
         return _customer(item)  # type: ignore[return-value]
 
     def loyalty_customers(self, program_id: str, customer_ids: Sequence[str]) -> list[LoyaltyCustomer]:
-        keys_read = [(keys.customer_pk(program_id, c), keys.PROFILE_SK) for c in dict.fromkeys(customer_ids)]
+        item = self._m.items["loyalty_customer"]
+        keys_read = [(keys.customer_pk(program_id, c), keys.PROFILE_SK) for c in customer_ids]
         try:
-            # pynamodb asks for a hundred keys a request and asks again for those DynamoDB left over
-            items = self._m.items["loyalty_customer"].batch_get(keys_read, consistent_read=True)
-            return [_customer(item) for item in items]  # type: ignore[misc]
+            found = batch_read(item, keys_read, what=f"reading {len(keys_read)} customers")
+            return [_customer(item.from_raw_data(data)) for data in found]  # type: ignore[misc]
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading {len(keys_read)} customers failed") from exc
 
@@ -411,10 +417,9 @@ class LoyaltyDynamo(DynamoBase):
             return {}
         pk = keys.customer_pk(program_id, customer_id)
         try:
-            items = self._m.items["loyalty_period"].batch_get(
-                [(pk, keys.period_sk(p)) for p in periods], consistent_read=True
-            )
-            return {item.period: _period(item) for item in items}
+            item = self._m.items["loyalty_period"]
+            found = batch_read(item, [(pk, keys.period_sk(p)) for p in periods], what="reading periods")
+            return {period.period: _period(period) for period in map(item.from_raw_data, found)}
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading totals of customer {customer_id} failed") from exc
 

@@ -77,6 +77,7 @@ from functions.shared.money import from_micros, to_micros
 from functions.shared.storage import keys
 from functions.shared.storage.dynamodb_base import (
     DynamoBase,
+    batch_read,
     condition_failed,
     domain_error,
     pack_json,
@@ -84,7 +85,6 @@ from functions.shared.storage.dynamodb_base import (
 )
 from functions.shared.storage.item_update import ItemUpdate, StepTransaction
 
-BATCH_GET_LIMIT = 100
 PAGE_READ = 26  # items per query page of a lazy listing: a default page (25) and the one after
 SHARD_READ = 8  # per shard of a merged listing: 16 shards give a page of 50 and some to spare
 REKEY_BUDGET = 100  # stale cases a page by hold amount re-keys before it is served (the rest: next read)
@@ -319,12 +319,11 @@ class PartnersDynamo(DynamoBase):
         raw: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(wanted))
         try:
-            for start in range(0, len(unique), BATCH_GET_LIMIT):
-                # raw items: a subject's list of holdable rewards is one attribute per entry
-                for data in self._batch_get_raw(unique[start : start + BATCH_GET_LIMIT]):
-                    item = m.base.from_raw_data(data)
-                    found[item.pk] = item
-                    raw[item.pk] = data
+            # raw items: a subject's list of holdable rewards is one attribute per entry
+            for data in batch_read(m.base, unique, what="reading the scoring snapshot"):
+                item = m.base.from_raw_data(data)
+                found[item.pk] = item
+                raw[item.pk] = data
         except PynamoDBException as exc:
             raise domain_error(exc, "reading the scoring snapshot failed") from exc
         subject_pk = keys.subject_pk(program_id, *subject)
@@ -354,14 +353,6 @@ class PartnersDynamo(DynamoBase):
             customer_holdables=_holdables(raw.get(customer_pk)),
             customer=_subject(customer_item) if _stored(customer_item) else None,
         )
-
-    def _batch_get_raw(self, wanted: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
-        """BatchGetItem of up to 100 keys, consistent, unprocessed keys asked again; raw items."""
-        model = self._m.base
-        pending: list[dict[str, Any]] | None = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in wanted]
-        while pending:
-            page, pending = model._batch_get_page(pending, consistent_read=True, attributes_to_get=None)
-            yield from page or []
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         item = self._get(

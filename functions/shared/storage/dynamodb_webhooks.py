@@ -38,7 +38,13 @@ from functions.shared.domain.webhooks import (
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.sealing import SecretSealer
 from functions.shared.storage import keys_webhooks as keys
-from functions.shared.storage.dynamodb_base import DynamoBase, Models, condition_failed, domain_error
+from functions.shared.storage.dynamodb_base import (
+    DynamoBase,
+    Models,
+    batch_read,
+    condition_failed,
+    domain_error,
+)
 from functions.shared.storage.dynamodb_base import build_models as build_base_models
 from functions.shared.storage.port_webhooks import WebhooksPort
 
@@ -347,7 +353,15 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 return []
             found = {
                 item.delivery_id: _delivery(item)
-                for item in self._m.delivery.batch_get([(pk, keys.delivery_sk(i)) for i in ids])
+                for item in map(
+                    self._m.delivery.from_raw_data,
+                    batch_read(
+                        self._m.delivery,
+                        [(pk, keys.delivery_sk(i)) for i in ids],
+                        what="listing deliveries",
+                        consistent=False,
+                    ),
+                )
             }
         except PynamoDBException as exc:
             raise domain_error(exc, "listing deliveries failed") from exc
