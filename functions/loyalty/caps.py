@@ -68,6 +68,9 @@ class Shard:
     used: int = 0
     quota: int = 0
     customers: int = 0
+    # the campaign revision under which every shard was read at or past the cap (`exhausted_marks`):
+    # at that revision still, every bonus gets 0 from this shard alone
+    exhausted_at: int | None = None
 
     @property
     def room(self) -> int:
@@ -168,6 +171,7 @@ def decide_sharded(
     bonus: int,
     *,
     total_cap: int,
+    revision: int,
     shards: tuple[Shard, ...],
     own: int,
     customer_cap: int,
@@ -176,13 +180,25 @@ def decide_sharded(
 ) -> ShardedDecision | None:
     """The grant, decided on the shards read. With only the customer's shard read (`own`), the
     whole bonus fitting in it decides it: every behaviour agrees then, the campaign not cutting it.
-    Otherwise None: read every shard. With every shard read, `decide` on their sum, the grant
-    spread over shards with room."""
+    Otherwise None: read every shard, unless the customer's shard is marked exhausted at the
+    campaign's `revision` (every shard was read at or past the cap under these settings, and `used`
+    only grows): then `decide` on a total at the cap, as every shard read would give. With every
+    shard read, `decide` on their sum, the grant spread over shards with room."""
     by_index = {s.index: s for s in shards}
     mine = by_index[own]
     if len(by_index) < CAMPAIGN_SHARDS:
         if bonus > mine.room:
-            return None
+            if mine.exhausted_at != revision:
+                return None
+            closed = decide(
+                behavior,
+                bonus,
+                total_cap=total_cap,
+                total_granted=total_cap,
+                customer_cap=customer_cap,
+                customer_granted=customer_granted,
+            )
+            return ShardedDecision(0, closed.limited_by, 0, ())
         fits = decide(
             behavior,
             bonus,
@@ -207,6 +223,16 @@ def decide_sharded(
         return ShardedDecision(0, decision.limited_by, 0, ())
     spread = _spread(decision.points, by_index, own, first_for_customer)
     return ShardedDecision(decision.points, decision.limited_by, decision.customer_ceiling, spread)
+
+
+def exhausted_marks(total_cap: int, revision: int, shards: tuple[Shard, ...]) -> tuple[int, ...]:
+    """The shards to mark exhausted at `revision`, read together at it: when every shard was read
+    and their sum is at or past the cap, every behaviour grants every bonus 0 ("campaign") until
+    the settings change (a new revision): `used` only grows, and the cap moves only with the
+    revision. Those not marked at it yet; none when the campaign is not exhausted."""
+    if len({s.index for s in shards}) < CAMPAIGN_SHARDS or sum(s.used for s in shards) < total_cap:
+        return ()
+    return tuple(s.index for s in shards if s.exhausted_at != revision)
 
 
 def _spread(

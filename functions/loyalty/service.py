@@ -23,9 +23,9 @@ from functions.shared import paging, replaces
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program, as_utc
-from functions.shared.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import IDENTIFIER_PATTERN, check_event_time
-from functions.shared.observability import metrics
+from functions.shared.observability import logger, metrics
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
     BalanceChange,
@@ -98,6 +98,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     )
     own_shard = caps.shard_of(request.customer_id)
     shards: tuple[int, ...] | None = (own_shard,)  # the campaign's counter shards to read
+    exhausted: tuple[Campaign, tuple[int, ...]] | None = None  # read at its cap: the shards to mark
     attempt = 0
     while attempt < MAX_ATTEMPTS:
         state = deps.repository.read_loyalty_state(
@@ -123,9 +124,12 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             if decision is None:  # the bonus does not fit in the customer's shard: read every shard
                 shards = None
                 continue
+            assert state.campaign is not None
+            campaign = state.campaign
+            marks = caps.exhausted_marks(campaign.total_cap, campaign.revision, campaign.shards)
+            exhausted = (campaign, marks) if marks else None
             granted, limited_by = decision.points, decision.limited_by
             if granted:
-                assert state.campaign is not None
                 grant = CampaignGrant(
                     campaign_id=request.campaign_id,
                     points=granted,
@@ -172,9 +176,24 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
+    if exhausted is not None:
+        _mark_exhausted(deps, *exhausted)
     if due is not None:
         workflows.dispatch(deps, program, due)
     return answer
+
+
+def _mark_exhausted(deps: Dependencies, campaign: Campaign, shards: tuple[int, ...]) -> None:
+    """Every shard was read at or past the cap: marked so, the campaign's later bonuses are decided
+    on the customer's shard alone (0, "campaign") instead of reading all of them, until its
+    settings change. Only a saving: a mark that fails is logged, and those bonuses read every shard."""
+    try:
+        deps.repository.mark_campaign_exhausted(
+            campaign.program_id, campaign.campaign_id, campaign.revision, shards
+        )
+    except DomainError as error:
+        found = {"campaign_id": campaign.campaign_id, "error": error.detail}
+        logger.warning("campaign not marked exhausted", extra=found)
 
 
 def _new_customer(program: Program, customer_id: str, now: datetime) -> LoyaltyCustomer:
@@ -223,6 +242,7 @@ def _campaign_decision(
         campaign.limit_behavior,
         request.points,
         total_cap=campaign.total_cap,
+        revision=campaign.revision,
         shards=campaign.shards,
         own=own_shard,
         customer_cap=campaign.per_customer_cap,

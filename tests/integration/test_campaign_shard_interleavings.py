@@ -2,8 +2,9 @@
 and cap changes reach the store in: the real loyalty service runs each earn and each PUT in its own
 thread, and every store call waits its turn, in an order hypothesis picks (so a decision is often
 made on a snapshot that another earn or a PUT has moved on since). After every call: the shards'
-rooms add up to exactly what is left under the cap; every committed grant is one the behaviour
-allows at its commit; in the end the answers, the customers' counters and the campaign agree.
+rooms add up to exactly what is left under the cap; a shard is marked exhausted at the settings in
+force only when nothing is left under them; every committed grant is one the behaviour allows at
+its commit; in the end the answers, the customers' counters and the campaign agree.
 
 Runs on the in-memory store and on the DynamoDB adapter against moto."""
 
@@ -30,7 +31,13 @@ from tests.integration.turnstile import Turnstile
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 CAMPAIGN = "weekend"
-GATED = {"read_loyalty_state", "record_loyalty_action", "get_campaign", "put_campaign"}
+GATED = {
+    "read_loyalty_state",
+    "record_loyalty_action",
+    "get_campaign",
+    "put_campaign",
+    "mark_campaign_exhausted",
+}
 
 
 class World:
@@ -60,6 +67,9 @@ class World:
         campaign = self.campaign()
         left = max(0, campaign.total_cap - campaign.granted_total)
         assert sum(s.room for s in campaign.shards) == left, (campaign.total_cap, campaign.shards)
+        # a shard marked exhausted at the settings in force answers 0 alone: only when nothing is left
+        marked = any(s.exhausted_at == campaign.revision for s in campaign.shards)
+        assert not marked or campaign.granted_total >= campaign.total_cap, campaign
 
     def checked_commit(self, change: Any, commit: Callable[[], bool]) -> bool:
         """A grant committed is one the behaviour allows at its commit (the store is still then)."""

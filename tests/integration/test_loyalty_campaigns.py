@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
+from functions.loyalty import caps
 from functions.shared import tenancy
 from functions.shared.storage import keys_loyalty
 from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
+    DynamoCalls,
     Loyalty,
     campaign_settings,
     clock_fixture,
@@ -387,3 +389,50 @@ def test_the_plain_store_has_no_campaign_to_backfill():
     from functions.shared.storage.memory import InMemoryRepository
 
     assert InMemoryRepository().list_every_campaign("prg-any") == (0, 0)
+
+
+def campaign_shards_read(dynamodb: DynamoCalls) -> list[int]:
+    """How many campaign counter shards each earn's snapshot read."""
+    return [
+        sum("#CAMPAIGN#" in get["Get"]["Key"]["pk"]["S"] for get in snapshot["TransactItems"])
+        for snapshot in dynamodb.named("TransactGetItems")
+    ]
+
+
+@pytest.mark.parametrize("behavior", ["soft", "dynamic", "hard"])
+def test_a_campaign_past_its_cap_answers_0_from_the_customers_shard_alone_until_its_cap_is_raised(
+    loyalty, behavior
+):
+    # Given a campaign whose cap is used up
+    loyalty.campaign("c", campaign_settings(behavior, total=100, per_customer=1000))
+    assert granted(loyalty.bonus("m0", 100, "c")) == (100, None)
+    # the first bonus after it reads every shard, answers 0, and marks every shard exhausted
+    with DynamoCalls() as dynamodb:
+        first = loyalty.bonus("m1", 5, "c")
+    assert first.body == {"granted": 0, "requested": 5, "balance": 0, "limited_by": "campaign"}
+    assert campaign_shards_read(dynamodb) == [1, caps.CAMPAIGN_SHARDS]
+    assert len(dynamodb.named("UpdateItem")) == caps.CAMPAIGN_SHARDS
+
+    # When more bonuses arrive, from customers of every shard
+    customers = [f"n{n}" for n in range(32)]
+    assert {caps.shard_of(c) for c in customers} == set(range(caps.CAMPAIGN_SHARDS))
+    with DynamoCalls() as dynamodb:
+        answers = [loyalty.bonus(c, 5, "c") for c in customers]
+        again = loyalty.bonus("m0", 5, "c")
+
+    # Then each read its own shard only, wrote no mark, and answered what every shard read did
+    assert campaign_shards_read(dynamodb) == [1] * (len(customers) + 1)
+    assert dynamodb.named("UpdateItem") == []
+    assert [a.raw["body"] for a in answers] == [first.raw["body"]] * len(customers)
+    assert again.body == {"granted": 0, "requested": 5, "balance": 100, "limited_by": "campaign"}
+    assert loyalty.campaign("c").body["granted_total"] == 100
+
+    # a raised cap grants again at once, from the customer's shard
+    assert loyalty.campaign("c", campaign_settings(behavior, total=140, per_customer=1000)).status == 200
+    with DynamoCalls() as dynamodb:
+        assert granted(loyalty.bonus("n0", 5, "c")) == (5, None)
+    assert campaign_shards_read(dynamodb) == [1]
+    assert sum(granted(loyalty.bonus(c, 5, "c"))[0] for c in customers[1:]) == 35  # to the new cap
+    with DynamoCalls() as dynamodb:  # used up again: marked again, at the new settings
+        assert granted(loyalty.bonus("n0", 5, "c")) == (0, "campaign")
+    assert campaign_shards_read(dynamodb) == [1]

@@ -196,6 +196,7 @@ def grant_for(repository, customer, points, behavior="hard"):
         behavior,
         points,
         total_cap=found.total_cap,
+        revision=found.revision,
         shards=found.shards,
         own=caps.shard_of(customer),
         customer_cap=found.per_customer_cap,
@@ -277,6 +278,35 @@ def test_put_campaign_keeps_counters_and_moves_the_revision(repository):
     assert repository.get_campaign(P, "summer") == second
     with pytest.raises(NotFound):
         repository.get_campaign("prg-b", "summer")
+
+
+def test_a_campaign_is_marked_exhausted_at_its_revision_and_a_cap_change_clears_the_mark(repository):
+    first = create(repository, total_cap=40, per_customer_cap=40)
+    assert earn(repository, "a1", "c1", 40, bonus=40, grant=grant_for(repository, "c1", 40))
+    own = caps.shard_of("c2")
+
+    repository.mark_campaign_exhausted(P, "summer", first.revision, (own, 5))
+    repository.mark_campaign_exhausted(P, "summer", first.revision, (own,))  # again: no change
+    repository.mark_campaign_exhausted(P, "summer", first.revision + 1, (0, 1))  # not at it: nothing
+
+    marked = repository.get_campaign(P, "summer")
+    assert {s.index: s.exhausted_at for s in marked.shards if s.exhausted_at is not None} == {
+        own: first.revision,
+        5: first.revision,
+    }
+    one = repository.read_loyalty_state(P, "c2", campaign_id="summer", campaign_shards=(own,)).campaign
+    assert one.shards[0].exhausted_at == one.revision == first.revision  # read with the earn's snapshot
+    assert (marked.granted_total, sum(s.quota for s in marked.shards)) == (40, 40)  # counters untouched
+
+    assert change_settings(repository, total_cap=100, per_customer_cap=40)
+    raised = repository.get_campaign(P, "summer")
+    assert raised.revision == first.revision + 1
+    assert all(s.exhausted_at is None for s in raised.shards)  # cleared with the new settings
+    repository.mark_campaign_exhausted(P, "summer", first.revision, (own,))  # a late mark of before
+    assert repository.get_campaign(P, "summer") == raised
+    repository.mark_campaign_exhausted(P, "nothing", 1, (0,))  # no such campaign: nothing at all
+    with pytest.raises(NotFound):
+        repository.get_campaign(P, "nothing")
 
 
 def test_campaigns_are_listed_by_id_with_their_settings_as_last_saved(repository):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -125,11 +126,14 @@ def shards_with(*used_quota: tuple[int, int]) -> tuple[caps.Shard, ...]:
     return tuple(caps.Shard(j, used, quota) for j, (used, quota) in enumerate(used_quota))
 
 
-def sharded(behavior, bonus, shards, own=0, total_cap=None, customer_cap=10**9, customer_granted=0):
+def sharded(
+    behavior, bonus, shards, own=0, total_cap=None, customer_cap=10**9, customer_granted=0, revision=1
+):
     return caps.decide_sharded(
         behavior,
         bonus,
         total_cap=sum(s.quota for s in shards) if total_cap is None else total_cap,
+        revision=revision,
         shards=shards,
         own=own,
         customer_cap=customer_cap,
@@ -235,6 +239,34 @@ def test_once_every_shard_is_full_or_past_its_quota_every_bonus_gets_0(behavior)
 
     assert sharded(behavior, 1, (passed[0],), own=0, total_cap=1000) is None  # no room: every shard
     assert sharded(behavior, 1, passed, own=0, total_cap=1000) == caps.ShardedDecision(0, "campaign", 0, ())
+
+
+@pytest.mark.parametrize("behavior", ["soft", "dynamic", "hard"])
+@pytest.mark.parametrize("customer_granted", [0, 25])
+def test_a_shard_marked_exhausted_at_the_revision_decides_0_alone_as_every_shard_would(
+    behavior, customer_granted
+):
+    passed = shards_with((175, 125), *[(125, 125)] * 7)  # a soft pass: 1050 for a cap of 1000
+    marked = replace(passed[3], exhausted_at=4)
+    customer = {"customer_cap": 25, "customer_granted": customer_granted}
+    every = sharded(behavior, 5, passed, own=3, total_cap=1000, **customer)
+
+    alone = sharded(behavior, 5, (marked,), own=3, total_cap=1000, revision=4, **customer)
+
+    assert alone == every == caps.ShardedDecision(0, "campaign", 0, ())
+    # a mark of an older revision (the cap changed since) means nothing: every shard is read
+    assert sharded(behavior, 5, (marked,), own=3, total_cap=1000, revision=5) is None
+
+
+def test_exhausted_marks_name_the_shards_not_marked_yet_once_every_shard_was_read_at_the_cap():
+    full = shards_with(*[(125, 125)] * 8)  # 1000 granted, the cap
+    partly = tuple(replace(s, exhausted_at=2) if s.index in (1, 6) else s for s in full)
+
+    assert caps.exhausted_marks(1000, 2, full) == tuple(range(caps.CAMPAIGN_SHARDS))
+    assert caps.exhausted_marks(1000, 2, partly) == (0, 2, 3, 4, 5, 7)
+    assert caps.exhausted_marks(1000, 3, partly) == tuple(range(caps.CAMPAIGN_SHARDS))  # marks of before
+    assert caps.exhausted_marks(1001, 2, full) == ()  # a point left: a bonus of 1 may still get it
+    assert caps.exhausted_marks(900, 2, full[:1]) == ()  # one shard read: the sum is not known
 
 
 def test_raising_a_cap_adds_room_evenly():

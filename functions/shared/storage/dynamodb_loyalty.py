@@ -126,6 +126,7 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         used = NumberAttribute()
         quota = NumberAttribute()
         customers = NumberAttribute()
+        exhausted_at = NumberAttribute(null=True)  # the revision every shard was read at the cap at
 
     class CampaignEntryItem(base, discriminator="loyalty_campaign_entry"):  # type: ignore[valid-type,misc,call-arg]
         # the campaign in its program's list, its settings as last saved (no counters)
@@ -567,6 +568,7 @@ class LoyaltyDynamo(DynamoBase):
                             item.updated_at.set(campaign.updated_at),
                             item.revision.set(campaign.revision),
                             item.quota.set(item.used if change.quota is None else change.quota),
+                            item.exhausted_at.remove(),  # stale at the new revision anyway
                         ],
                         condition=condition,
                     )
@@ -575,6 +577,22 @@ class LoyaltyDynamo(DynamoBase):
             if _stale(exc):
                 return False
             raise domain_error(exc, f"saving campaign {k} failed") from exc
+
+    def mark_campaign_exhausted(
+        self, program_id: str, campaign_id: str, revision: int, shards: tuple[int, ...]
+    ) -> None:
+        # one conditional UpdateItem a shard (1 WCU each, once a revision): a shard changed since, or
+        # in a cap change's transaction right now, is left unmarked (its bonuses read every shard)
+        item = self._m.items["loyalty_campaign_shard"]
+        for j in shards:
+            try:
+                item(keys.campaign_shard_pk(program_id, campaign_id, j), keys.CAMPAIGN_SHARD_SK).update(
+                    actions=[item.exhausted_at.set(revision)], condition=item.revision == revision
+                )
+            except PynamoDBException as exc:
+                conflict = getattr(exc, "cause_response_code", None) == "TransactionConflictException"
+                if not (condition_failed(exc) or conflict):
+                    raise domain_error(exc, f"marking campaign {campaign_id} exhausted failed") from exc
 
     def _entry(self, campaign: Campaign) -> Model:
         """The campaign in its program's list (`campaigns_page`): its settings, no counters."""
@@ -934,7 +952,13 @@ def _campaign(shards: list[Any]) -> Campaign | None:
     return _campaign_settings(
         found[0],
         tuple(
-            caps.Shard(int(item.shard), int(item.used), int(item.quota), int(item.customers))
+            caps.Shard(
+                int(item.shard),
+                int(item.used),
+                int(item.quota),
+                int(item.customers),
+                None if item.exhausted_at is None else int(item.exhausted_at),
+            )
             for item in found
         ),
     )

@@ -242,11 +242,26 @@ class LoyaltyMemory:
                 if any(q.within_quota and shards[q.index].used > shards[q.index].quota for q in quotas):
                     return False
                 shards = tuple(
-                    replace(shard, quota=shard.used if q.quota is None else q.quota)
+                    replace(shard, quota=shard.used if q.quota is None else q.quota, exhausted_at=None)
                     for shard, q in zip(shards, quotas, strict=True)
                 )
             state.campaigns[(campaign.program_id, campaign.campaign_id)] = replace(campaign, shards=shards)
             return True
+
+    def mark_campaign_exhausted(
+        self, program_id: str, campaign_id: str, revision: int, shards: tuple[int, ...]
+    ) -> None:
+        with self._lock:
+            state = self._loyalty()
+            campaign = state.campaigns.get((program_id, campaign_id))
+            if campaign is None or campaign.revision != revision:
+                return  # its settings changed since: nothing is marked
+            state.campaigns[(program_id, campaign_id)] = replace(
+                campaign,
+                shards=tuple(
+                    replace(s, exhausted_at=revision) if s.index in shards else s for s in campaign.shards
+                ),
+            )
 
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
         with self._lock:
