@@ -116,10 +116,11 @@ def _bonus(n: int) -> dict[str, Any]:
     }
 
 
-def _put_campaign(system: dict[str, Any], total: int) -> None:
+def _put_campaign(system: dict[str, Any], total: int, campaign: str = "capped") -> None:
     settings = {"total_cap": total, "per_customer_cap": 10**6, "limit_behavior": "dynamic"}
     with _quiet():
-        assert _call("PUT", "/v1/loyalty/campaigns/capped", settings, system["keys"]["fraud"]).status == 200
+        path = f"/v1/loyalty/campaigns/{campaign}"
+        assert _call("PUT", path, settings, system["keys"]["fraud"]).status == 200
 
 
 def _put_workflow(system: dict[str, Any], workflow_id: str, customer: str) -> None:
@@ -178,6 +179,21 @@ def _describe(calls: Counter[str]) -> str:
     return f"{sum(calls.values())} in all = {edge} at the edge + {sum((+own).values())} loyalty ({shown})"
 
 
+def _used_up(request: Callable[[], Any]) -> str:
+    """A bonus on a campaign whose cap is used up: its calls, and the counter shards it read."""
+    from tests.integration.test_loyalty_support import DynamoCalls
+
+    with _quiet(), DynamoCalls() as dynamodb:
+        answer = request()
+    assert answer.status == 200 and answer.body["granted"] == 0, answer
+    shards = sum(
+        "#CAMPAIGN#" in get["Get"]["Key"]["pk"]["S"]
+        for snapshot in dynamodb.named("TransactGetItems")
+        for get in snapshot["TransactItems"]
+    )
+    return f"{_describe(Counter(dynamodb.operations))}; {shards} counter shard(s) read"
+
+
 def round_trips() -> tuple[dict[str, str], int]:
     """Each request's calls described, and the most an earn (plain or capped) makes of its own."""
     results = {}
@@ -191,6 +207,15 @@ def round_trips() -> tuple[dict[str, str], int]:
         capped = _counted(lambda: _call("POST", "/v1/loyalty/earn", _bonus(1), key))[0]
         results["capped bonus"] = _describe(capped)
         earn_max = max(sum(_own(plain).values()), sum(_own(capped).values()))
+        _put_campaign(system, total=10, campaign="used-up")
+        with _quiet():  # its cap used up at once
+            _call("POST", "/v1/loyalty/earn", {**_bonus(3), "campaign_id": "used-up"}, key)
+        results["capped bonus, cap used up: the first (marks it)"] = _used_up(
+            lambda: _call("POST", "/v1/loyalty/earn", {**_bonus(4), "campaign_id": "used-up"}, key)
+        )
+        results["capped bonus, cap used up: every later one"] = _used_up(
+            lambda: _call("POST", "/v1/loyalty/earn", {**_bonus(5), "campaign_id": "used-up"}, key)
+        )
         spend = {"id": f"s-{uuid.uuid4().hex}", "customer_id": "m1", "points": 1}
         results["spend"] = _describe(_counted(lambda: _call("POST", "/v1/loyalty/spend", spend, key))[0])
         _put_workflow(system, "current", "current")

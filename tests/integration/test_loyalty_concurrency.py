@@ -186,6 +186,48 @@ def test_a_cap_lowered_while_bonuses_arrive_is_exact_after_it(lambdas, loyalty, 
     assert at_once(lambdas, [bonus("later", 1, "c")], key)[0].body["granted"] == 0
 
 
+def test_a_campaign_used_up_at_once_stays_shut_and_a_raised_cap_reopens_it_exactly(lambdas, loyalty, program):
+    # Given 50 bonuses of 30 at once on a cap of 600: 20 granted, the rest 0 (and the shards marked)
+    loyalty.campaign("c", campaign_settings("hard", total=600, per_customer=10**6))
+    key = program.keys["integration"]
+
+    shut = at_once(lambdas, [bonus(f"m{n}", 30, "c") for n in range(CONCURRENCY)], key)
+
+    assert [a.status for a in shut] == [200] * CONCURRENCY, [a for a in shut if a.status != 200]
+    assert sorted(a.body["granted"] for a in shut) == [0] * 30 + [30] * 20
+    assert all(a.body["limited_by"] == "campaign" for a in shut if not a.body["granted"])
+    campaign = stored_campaign(program, "c")
+    assert campaign.granted_total == 600
+    assert all(s.exhausted_at == campaign.revision for s in campaign.shards)  # every shard marked
+
+    # When 49 more arrive at once with a raise of the cap to 2,100 among them
+    events = [
+        proxy_event("POST", "/v1/loyalty/earn", bonus(f"n{n}", 30, "c"), key) for n in range(CONCURRENCY - 1)
+    ]
+    raised = campaign_settings("dynamic", total=2100, per_customer=10**6)
+    put = proxy_event("PUT", "/v1/loyalty/campaigns/c", raised, program.keys["fraud"])
+    events.insert(CONCURRENCY // 3, put)
+    answers = [Answer(raw) for raw in lambdas.map(_invoke, events, chunksize=1)]
+
+    # Then what was granted is exact under the new cap, and nothing is shut that has room
+    assert [a.status for a in answers] == [200] * CONCURRENCY, [a for a in answers if a.status != 200]
+    earned = sum(a.body["granted"] for a in answers if "granted" in a.body)
+    campaign = stored_campaign(program, "c")
+    assert campaign.total_cap == 2100 and campaign.granted_total == 600 + earned <= 2100
+    left = 2100 - campaign.granted_total
+    assert sum(s.room for s in campaign.shards) == left > 0
+    assert all(s.exhausted_at != campaign.revision for s in campaign.shards)
+    assert at_once(lambdas, [bonus("late", left + 1, "c")], key)[0].body == {
+        "granted": left,
+        "requested": left + 1,
+        "balance": left,
+        "limited_by": "campaign",
+    }
+    late = at_once(lambdas, [bonus(f"later{n}", 1, "c") for n in range(CONCURRENCY)], key)
+    assert {(a.body["granted"], a.body["limited_by"]) for a in late} == {(0, "campaign")}
+    assert stored_campaign(program, "c").granted_total == 2100
+
+
 # one customer, 25 bonuses of 7 at once, a per-customer cap of 100 (writers of one customer retry on
 # its version: the work grows with the square of them, and 25 already ask for 175 points)
 ONE_CUSTOMER = 25
