@@ -68,9 +68,9 @@ class Shard:
     used: int = 0
     quota: int = 0
     customers: int = 0
-    # the campaign revision under which every shard was read at or past the cap (`exhausted_marks`):
-    # at that revision still, every bonus gets 0 from this shard alone
-    exhausted_at: int | None = None
+    # (revision, points left under the cap) when every shard was last read together and the
+    # campaign cut a bonus to nothing (`left_marks`): at that revision, at most that much is left
+    left_seen: tuple[int, int] | None = None
 
     @property
     def room(self) -> int:
@@ -180,25 +180,15 @@ def decide_sharded(
 ) -> ShardedDecision | None:
     """The grant, decided on the shards read. With only the customer's shard read (`own`), the
     whole bonus fitting in it decides it: every behaviour agrees then, the campaign not cutting it.
-    Otherwise None: read every shard, unless the customer's shard is marked exhausted at the
-    campaign's `revision` (every shard was read at or past the cap under these settings, and `used`
-    only grows): then `decide` on a total at the cap, as every shard read would give. With every
-    shard read, `decide` on their sum, the grant spread over shards with room."""
+    Otherwise None: read every shard, unless the customer's shard knows how much at most is left
+    (`left_seen` at the campaign's `revision`) and the campaign cuts the bonus to nothing on that
+    much: with less left it cuts it to nothing too, which is what every shard read would give.
+    With every shard read, `decide` on their sum, the grant spread over shards with room."""
     by_index = {s.index: s for s in shards}
     mine = by_index[own]
     if len(by_index) < CAMPAIGN_SHARDS:
         if bonus > mine.room:
-            if mine.exhausted_at != revision:
-                return None
-            closed = decide(
-                behavior,
-                bonus,
-                total_cap=total_cap,
-                total_granted=total_cap,
-                customer_cap=customer_cap,
-                customer_granted=customer_granted,
-            )
-            return ShardedDecision(0, closed.limited_by, 0, ())
+            return _shut(behavior, bonus, total_cap, revision, mine, customer_cap, customer_granted)
         fits = decide(
             behavior,
             bonus,
@@ -225,14 +215,56 @@ def decide_sharded(
     return ShardedDecision(decision.points, decision.limited_by, decision.customer_ceiling, spread)
 
 
-def exhausted_marks(total_cap: int, revision: int, shards: tuple[Shard, ...]) -> tuple[int, ...]:
-    """The shards to mark exhausted at `revision`, read together at it: when every shard was read
-    and their sum is at or past the cap, every behaviour grants every bonus 0 ("campaign") until
-    the settings change (a new revision): `used` only grows, and the cap moves only with the
-    revision. Those not marked at it yet; none when the campaign is not exhausted."""
-    if len({s.index for s in shards}) < CAMPAIGN_SHARDS or sum(s.used for s in shards) < total_cap:
-        return ()
-    return tuple(s.index for s in shards if s.exhausted_at != revision)
+def _shut(
+    behavior: str,
+    bonus: int,
+    total_cap: int,
+    revision: int,
+    mine: Shard,
+    customer_cap: int,
+    customer_granted: int,
+) -> ShardedDecision | None:
+    """0 ("campaign") when the campaign cuts the bonus to nothing with the most that can be left
+    (`left_seen` at this revision): `used` only grows and the cap moves only with the revision, so
+    less is left now, and a campaign that cuts a bonus to nothing cuts it to nothing with less
+    (soft: nothing was left; dynamic: nothing is granted and the bonus stays above what is left;
+    hard: the bonus stays above what is left). None otherwise: read every shard."""
+    if mine.left_seen is None or mine.left_seen[0] != revision:
+        return None
+    bound = decide(
+        behavior,
+        bonus,
+        total_cap=total_cap,
+        total_granted=total_cap - mine.left_seen[1],
+        customer_cap=customer_cap,
+        customer_granted=customer_granted,
+    )
+    if bound.points or bound.limited_by != "campaign":
+        return None
+    return ShardedDecision(0, "campaign", 0, ())
+
+
+def left_marks(
+    total_cap: int, revision: int, shards: tuple[Shard, ...], decision: ShardedDecision
+) -> tuple[int, tuple[int, ...]]:
+    """What is left under the cap, and the shards to mark with it at `revision`, after a decision
+    on every shard read together that the campaign cut to nothing (so the bonuses it cuts to
+    nothing are decided on a customer's shard alone until the settings change): those not marked
+    at this revision with as little left. None to mark after any other decision."""
+    if (
+        len({s.index for s in shards}) < CAMPAIGN_SHARDS
+        or decision.points
+        or decision.limited_by != "campaign"
+    ):
+        return 0, ()
+    left = max(0, total_cap - sum(s.used for s in shards))
+    return left, tuple(s.index for s in shards if tighter(s.left_seen, revision, left))
+
+
+def tighter(seen: tuple[int, int] | None, revision: int, left: int) -> bool:
+    """Whether `left` at `revision` says more than the mark `seen`: a mark is only ever lowered
+    within a revision (a slower earn's higher figure, still true, says less)."""
+    return seen is None or seen[0] != revision or seen[1] > left
 
 
 def _spread(

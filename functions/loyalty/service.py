@@ -98,7 +98,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     )
     own_shard = caps.shard_of(request.customer_id)
     shards: tuple[int, ...] | None = (own_shard,)  # the campaign's counter shards to read
-    exhausted: tuple[Campaign, tuple[int, ...]] | None = None  # read at its cap: the shards to mark
+    marks: tuple[Campaign, int, tuple[int, ...]] | None = None  # shut for this bonus: what is left
     attempt = 0
     while attempt < MAX_ATTEMPTS:
         state = deps.repository.read_loyalty_state(
@@ -126,8 +126,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
                 continue
             assert state.campaign is not None
             campaign = state.campaign
-            marks = caps.exhausted_marks(campaign.total_cap, campaign.revision, campaign.shards)
-            exhausted = (campaign, marks) if marks else None
+            left, to_mark = caps.left_marks(campaign.total_cap, campaign.revision, campaign.shards, decision)
+            marks = (campaign, left, to_mark) if to_mark else None
             granted, limited_by = decision.points, decision.limited_by
             if granted:
                 grant = CampaignGrant(
@@ -176,24 +176,25 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
     else:
         raise StorageUnavailable(f"customer {request.customer_id} is changing too fast; retry")
     metrics.add_metric(name="LoyaltyEarns", unit=MetricUnit.Count, value=1)
-    if exhausted is not None:
-        _mark_exhausted(deps, *exhausted)
+    if marks is not None:
+        _mark_left(deps, *marks)
     if due is not None:
         workflows.dispatch(deps, program, due)
     return answer
 
 
-def _mark_exhausted(deps: Dependencies, campaign: Campaign, shards: tuple[int, ...]) -> None:
-    """Every shard was read at or past the cap: marked so, the campaign's later bonuses are decided
-    on the customer's shard alone (0, "campaign") instead of reading all of them, until its
-    settings change. Only a saving: a mark that fails is logged, and those bonuses read every shard."""
+def _mark_left(deps: Dependencies, campaign: Campaign, left: int, shards: tuple[int, ...]) -> None:
+    """Every shard read, the campaign cut the bonus to nothing: what was left is marked on the
+    shards, so that the later bonuses it cuts to nothing (every one, once the cap is used up) are
+    decided on the customer's shard alone, not on all of them, until the settings change. Only a
+    saving: a mark that fails is logged, and those bonuses read every shard as before."""
     try:
-        deps.repository.mark_campaign_exhausted(
-            campaign.program_id, campaign.campaign_id, campaign.revision, shards
+        deps.repository.mark_campaign_left(
+            campaign.program_id, campaign.campaign_id, campaign.revision, left, shards
         )
     except DomainError as error:
         found = {"campaign_id": campaign.campaign_id, "error": error.detail}
-        logger.warning("campaign not marked exhausted", extra=found)
+        logger.warning("campaign's room left not marked", extra=found)
 
 
 def _new_customer(program: Program, customer_id: str, now: datetime) -> LoyaltyCustomer:

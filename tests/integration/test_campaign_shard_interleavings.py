@@ -2,9 +2,9 @@
 and cap changes reach the store in: the real loyalty service runs each earn and each PUT in its own
 thread, and every store call waits its turn, in an order hypothesis picks (so a decision is often
 made on a snapshot that another earn or a PUT has moved on since). After every call: the shards'
-rooms add up to exactly what is left under the cap; a shard is marked exhausted at the settings in
-force only when nothing is left under them; every committed grant is one the behaviour allows at
-its commit; in the end the answers, the customers' counters and the campaign agree.
+rooms add up to exactly what is left under the cap; no shard is marked with less left than there
+is (at the settings in force); every committed grant is one the behaviour allows at its commit; in
+the end the answers, the customers' counters and the campaign agree.
 
 Runs on the in-memory store and on the DynamoDB adapter against moto."""
 
@@ -36,7 +36,7 @@ GATED = {
     "record_loyalty_action",
     "get_campaign",
     "put_campaign",
-    "mark_campaign_exhausted",
+    "mark_campaign_left",
 }
 
 
@@ -67,9 +67,10 @@ class World:
         campaign = self.campaign()
         left = max(0, campaign.total_cap - campaign.granted_total)
         assert sum(s.room for s in campaign.shards) == left, (campaign.total_cap, campaign.shards)
-        # a shard marked exhausted at the settings in force answers 0 alone: only when nothing is left
-        marked = any(s.exhausted_at == campaign.revision for s in campaign.shards)
-        assert not marked or campaign.granted_total >= campaign.total_cap, campaign
+        # a shard's mark at the settings in force (bonuses are decided on it alone) is never below
+        # what is left: it is the most that can be
+        marks = [s.left_seen for s in campaign.shards if s.left_seen]
+        assert all(marked >= left for revision, marked in marks if revision == campaign.revision), campaign
 
     def checked_commit(self, change: Any, commit: Callable[[], bool]) -> bool:
         """A grant committed is one the behaviour allows at its commit (the store is still then)."""

@@ -406,7 +406,7 @@ def test_a_campaign_past_its_cap_answers_0_from_the_customers_shard_alone_until_
     # Given a campaign whose cap is used up
     loyalty.campaign("c", campaign_settings(behavior, total=100, per_customer=1000))
     assert granted(loyalty.bonus("m0", 100, "c")) == (100, None)
-    # the first bonus after it reads every shard, answers 0, and marks every shard exhausted
+    # the first bonus after it reads every shard, answers 0, and marks on every shard that nothing is left
     with DynamoCalls() as dynamodb:
         first = loyalty.bonus("m1", 5, "c")
     assert first.body == {"granted": 0, "requested": 5, "balance": 0, "limited_by": "campaign"}
@@ -436,3 +436,28 @@ def test_a_campaign_past_its_cap_answers_0_from_the_customers_shard_alone_until_
     with DynamoCalls() as dynamodb:  # used up again: marked again, at the new settings
         assert granted(loyalty.bonus("n0", 5, "c")) == (0, "campaign")
     assert campaign_shards_read(dynamodb) == [1]
+
+
+def test_a_hard_cap_with_less_left_than_its_bonuses_answers_them_0_from_one_shard_and_grants_what_fits(
+    loyalty,
+):
+    # Given a hard cap of 100 and bonuses of 30: 90 granted, 10 left, which no bonus of 30 gets
+    loyalty.campaign("c", campaign_settings("hard", total=100, per_customer=1000))
+    assert [granted(loyalty.bonus(f"m{n}", 30, "c")) for n in range(3)] == [(30, None)] * 3
+    with DynamoCalls() as dynamodb:
+        first = loyalty.bonus("m3", 30, "c")
+    assert first.body == {"granted": 0, "requested": 30, "balance": 0, "limited_by": "campaign"}
+    assert campaign_shards_read(dynamodb) == [1, caps.CAMPAIGN_SHARDS]  # and marks "10 left at most"
+
+    # When more bonuses of 30 arrive, then one of 10
+    customers = [f"n{n}" for n in range(32)]
+    with DynamoCalls() as dynamodb:
+        answers = [loyalty.bonus(c, 30, "c") for c in customers]
+    fits = loyalty.bonus("m4", 10, "c")
+
+    # Then those of 30 read their own shard only and answer as the first; the 10 are still granted
+    assert campaign_shards_read(dynamodb) == [1] * len(customers)
+    assert [a.raw["body"] for a in answers] == [first.raw["body"]] * len(customers)
+    assert granted(fits) == (10, None)
+    assert loyalty.campaign("c").body["granted_total"] == 100
+    assert granted(loyalty.bonus("m5", 1, "c")) == (0, "campaign")

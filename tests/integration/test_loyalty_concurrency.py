@@ -198,7 +198,7 @@ def test_a_campaign_used_up_at_once_stays_shut_and_a_raised_cap_reopens_it_exact
     assert all(a.body["limited_by"] == "campaign" for a in shut if not a.body["granted"])
     campaign = stored_campaign(program, "c")
     assert campaign.granted_total == 600
-    assert all(s.exhausted_at == campaign.revision for s in campaign.shards)  # every shard marked
+    assert all(s.left_seen == (campaign.revision, 0) for s in campaign.shards)  # every shard marked
 
     # When 49 more arrive at once with a raise of the cap to 2,100 among them
     events = [
@@ -216,7 +216,7 @@ def test_a_campaign_used_up_at_once_stays_shut_and_a_raised_cap_reopens_it_exact
     assert campaign.total_cap == 2100 and campaign.granted_total == 600 + earned <= 2100
     left = 2100 - campaign.granted_total
     assert sum(s.room for s in campaign.shards) == left > 0
-    assert all(s.exhausted_at != campaign.revision for s in campaign.shards)
+    assert all(s.left_seen is None for s in campaign.shards)  # none shut: nothing was cut to 0 since
     assert at_once(lambdas, [bonus("late", left + 1, "c")], key)[0].body == {
         "granted": left,
         "requested": left + 1,

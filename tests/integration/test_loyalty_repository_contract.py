@@ -280,31 +280,34 @@ def test_put_campaign_keeps_counters_and_moves_the_revision(repository):
         repository.get_campaign("prg-b", "summer")
 
 
-def test_a_campaign_is_marked_exhausted_at_its_revision_and_a_cap_change_clears_the_mark(repository):
+def test_what_a_campaign_has_left_is_marked_at_its_revision_only_lower_and_a_cap_change_clears_it(
+    repository,
+):
     first = create(repository, total_cap=40, per_customer_cap=40)
-    assert earn(repository, "a1", "c1", 40, bonus=40, grant=grant_for(repository, "c1", 40))
+    assert earn(repository, "a1", "c1", 30, bonus=30, grant=grant_for(repository, "c1", 30))
     own = caps.shard_of("c2")
 
-    repository.mark_campaign_exhausted(P, "summer", first.revision, (own, 5))
-    repository.mark_campaign_exhausted(P, "summer", first.revision, (own,))  # again: no change
-    repository.mark_campaign_exhausted(P, "summer", first.revision + 1, (0, 1))  # not at it: nothing
+    repository.mark_campaign_left(P, "summer", first.revision, 10, (own, 5))
+    repository.mark_campaign_left(P, "summer", first.revision, 0, (own,))  # less left: lowered
+    repository.mark_campaign_left(P, "summer", first.revision, 10, (own, 5))  # more: not raised again
+    repository.mark_campaign_left(P, "summer", first.revision + 1, 0, (0, 1))  # not at it: nothing
 
     marked = repository.get_campaign(P, "summer")
-    assert {s.index: s.exhausted_at for s in marked.shards if s.exhausted_at is not None} == {
-        own: first.revision,
-        5: first.revision,
+    assert {s.index: s.left_seen for s in marked.shards if s.left_seen is not None} == {
+        own: (first.revision, 0),
+        5: (first.revision, 10),
     }
     one = repository.read_loyalty_state(P, "c2", campaign_id="summer", campaign_shards=(own,)).campaign
-    assert one.shards[0].exhausted_at == one.revision == first.revision  # read with the earn's snapshot
-    assert (marked.granted_total, sum(s.quota for s in marked.shards)) == (40, 40)  # counters untouched
+    assert one.shards[0].left_seen == (first.revision, 0)  # read with the earn's snapshot
+    assert (marked.granted_total, sum(s.quota for s in marked.shards)) == (30, 40)  # counters untouched
 
     assert change_settings(repository, total_cap=100, per_customer_cap=40)
     raised = repository.get_campaign(P, "summer")
     assert raised.revision == first.revision + 1
-    assert all(s.exhausted_at is None for s in raised.shards)  # cleared with the new settings
-    repository.mark_campaign_exhausted(P, "summer", first.revision, (own,))  # a late mark of before
+    assert all(s.left_seen is None for s in raised.shards)  # cleared with the new settings
+    repository.mark_campaign_left(P, "summer", first.revision, 0, (own,))  # a late mark of before
     assert repository.get_campaign(P, "summer") == raised
-    repository.mark_campaign_exhausted(P, "nothing", 1, (0,))  # no such campaign: nothing at all
+    repository.mark_campaign_left(P, "nothing", 1, 0, (0,))  # no such campaign: nothing at all
     with pytest.raises(NotFound):
         repository.get_campaign(P, "nothing")
 

@@ -243,11 +243,11 @@ def test_once_every_shard_is_full_or_past_its_quota_every_bonus_gets_0(behavior)
 
 @pytest.mark.parametrize("behavior", ["soft", "dynamic", "hard"])
 @pytest.mark.parametrize("customer_granted", [0, 25])
-def test_a_shard_marked_exhausted_at_the_revision_decides_0_alone_as_every_shard_would(
+def test_a_shard_marked_with_nothing_left_at_the_revision_decides_0_alone_as_every_shard_would(
     behavior, customer_granted
 ):
     passed = shards_with((175, 125), *[(125, 125)] * 7)  # a soft pass: 1050 for a cap of 1000
-    marked = replace(passed[3], exhausted_at=4)
+    marked = replace(passed[3], left_seen=(4, 0))
     customer = {"customer_cap": 25, "customer_granted": customer_granted}
     every = sharded(behavior, 5, passed, own=3, total_cap=1000, **customer)
 
@@ -258,15 +258,46 @@ def test_a_shard_marked_exhausted_at_the_revision_decides_0_alone_as_every_shard
     assert sharded(behavior, 5, (marked,), own=3, total_cap=1000, revision=5) is None
 
 
-def test_exhausted_marks_name_the_shards_not_marked_yet_once_every_shard_was_read_at_the_cap():
-    full = shards_with(*[(125, 125)] * 8)  # 1000 granted, the cap
-    partly = tuple(replace(s, exhausted_at=2) if s.index in (1, 6) else s for s in full)
+@pytest.mark.parametrize(
+    ("behavior", "bonus", "customer_granted", "alone"),
+    [
+        ("hard", 30, 0, True),  # 10 left at most: a bonus of 30 gets nothing, whatever is left now
+        ("hard", 10, 0, False),  # it may still fit: every shard
+        ("hard", 30, 25, True),  # cut by the customer's cap too: "campaign" when both cut
+        ("dynamic", 30, 0, False),  # what is left is granted: it must be known exactly
+        ("dynamic", 30, 25, True),  # nothing for this customer, and the campaign cuts it too
+        ("soft", 30, 0, False),  # starts below the cap: the whole bonus
+    ],
+)
+def test_a_shard_marked_with_some_left_decides_alone_only_what_less_left_decides_the_same(
+    behavior, bonus, customer_granted, alone
+):
+    # 990 of 1000 granted when every shard was read; since then, 5 more (the true room is 5)
+    now = shards_with(*[(125, 125)] * 6, (120, 125), (125, 125))
+    mine = replace(shards_with((0, 0))[0], left_seen=(2, 10))
+    customer = {"customer_cap": 25, "customer_granted": customer_granted}
+    every = sharded(behavior, bonus, now, own=0, total_cap=1000, revision=2, **customer)
 
-    assert caps.exhausted_marks(1000, 2, full) == tuple(range(caps.CAMPAIGN_SHARDS))
-    assert caps.exhausted_marks(1000, 2, partly) == (0, 2, 3, 4, 5, 7)
-    assert caps.exhausted_marks(1000, 3, partly) == tuple(range(caps.CAMPAIGN_SHARDS))  # marks of before
-    assert caps.exhausted_marks(1001, 2, full) == ()  # a point left: a bonus of 1 may still get it
-    assert caps.exhausted_marks(900, 2, full[:1]) == ()  # one shard read: the sum is not known
+    decided = sharded(behavior, bonus, (mine,), own=0, total_cap=1000, revision=2, **customer)
+
+    assert decided == (every if alone else None)
+    if alone:
+        assert every == caps.ShardedDecision(0, "campaign", 0, ())
+
+
+def test_left_marks_name_the_shards_to_mark_after_every_shard_read_cut_a_bonus_to_nothing():
+    full = shards_with(*[(125, 125)] * 8)  # 1000 granted, the cap
+    partly = tuple(replace(s, left_seen=(2, 0)) if s.index in (1, 6) else s for s in full)
+    cut = caps.ShardedDecision(0, "campaign", 0, ())
+    every = tuple(range(caps.CAMPAIGN_SHARDS))
+
+    assert caps.left_marks(1000, 2, full, cut) == (0, every)
+    assert caps.left_marks(1000, 2, partly, cut) == (0, (0, 2, 3, 4, 5, 7))
+    assert caps.left_marks(1000, 3, partly, cut) == (0, every)  # marks of an older revision
+    assert caps.left_marks(1010, 2, partly, cut) == (10, (0, 2, 3, 4, 5, 7))  # 0 says more than 10
+    assert caps.left_marks(1000, 2, full, caps.ShardedDecision(0, "customer", 0, ())) == (0, ())
+    assert caps.left_marks(1010, 2, full, caps.ShardedDecision(10, "campaign", 0, ())) == (0, ())
+    assert caps.left_marks(900, 2, full[:1], cut) == (0, ())  # one shard read: the sum is not known
 
 
 def test_raising_a_cap_adds_room_evenly():

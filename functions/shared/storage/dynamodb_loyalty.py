@@ -126,7 +126,9 @@ def loyalty_items(base: type[Model]) -> dict[str, type[Model]]:
         used = NumberAttribute()
         quota = NumberAttribute()
         customers = NumberAttribute()
-        exhausted_at = NumberAttribute(null=True)  # the revision every shard was read at the cap at
+        # at revision `left_revision`, at most `left_points` were left under the cap (`caps.left_marks`)
+        left_revision = NumberAttribute(null=True)
+        left_points = NumberAttribute(null=True)
 
     class CampaignEntryItem(base, discriminator="loyalty_campaign_entry"):  # type: ignore[valid-type,misc,call-arg]
         # the campaign in its program's list, its settings as last saved (no counters)
@@ -568,7 +570,8 @@ class LoyaltyDynamo(DynamoBase):
                             item.updated_at.set(campaign.updated_at),
                             item.revision.set(campaign.revision),
                             item.quota.set(item.used if change.quota is None else change.quota),
-                            item.exhausted_at.remove(),  # stale at the new revision anyway
+                            item.left_revision.remove(),  # stale at the new revision anyway
+                            item.left_points.remove(),
                         ],
                         condition=condition,
                     )
@@ -578,21 +581,26 @@ class LoyaltyDynamo(DynamoBase):
                 return False
             raise domain_error(exc, f"saving campaign {k} failed") from exc
 
-    def mark_campaign_exhausted(
-        self, program_id: str, campaign_id: str, revision: int, shards: tuple[int, ...]
+    def mark_campaign_left(
+        self, program_id: str, campaign_id: str, revision: int, left: int, shards: tuple[int, ...]
     ) -> None:
-        # one conditional UpdateItem a shard (1 WCU each, once a revision): a shard changed since, or
-        # in a cap change's transaction right now, is left unmarked (its bonuses read every shard)
+        # one conditional UpdateItem a shard (1 WCU each), only ever to a smaller figure at the
+        # revision: a shard changed since, marked lower meanwhile, or in a cap change's transaction
+        # right now is left as it is (a shard not marked: its bonuses read every shard, as before)
         item = self._m.items["loyalty_campaign_shard"]
+        looser = (
+            item.left_revision.does_not_exist() | (item.left_revision != revision) | (item.left_points > left)
+        )
         for j in shards:
             try:
                 item(keys.campaign_shard_pk(program_id, campaign_id, j), keys.CAMPAIGN_SHARD_SK).update(
-                    actions=[item.exhausted_at.set(revision)], condition=item.revision == revision
+                    actions=[item.left_revision.set(revision), item.left_points.set(left)],
+                    condition=(item.revision == revision) & looser,
                 )
             except PynamoDBException as exc:
                 conflict = getattr(exc, "cause_response_code", None) == "TransactionConflictException"
                 if not (condition_failed(exc) or conflict):
-                    raise domain_error(exc, f"marking campaign {campaign_id} exhausted failed") from exc
+                    raise domain_error(exc, f"marking what campaign {campaign_id} has left failed") from exc
 
     def _entry(self, campaign: Campaign) -> Model:
         """The campaign in its program's list (`campaigns_page`): its settings, no counters."""
@@ -957,7 +965,7 @@ def _campaign(shards: list[Any]) -> Campaign | None:
                 int(item.used),
                 int(item.quota),
                 int(item.customers),
-                None if item.exhausted_at is None else int(item.exhausted_at),
+                None if item.left_revision is None else (int(item.left_revision), int(item.left_points)),
             )
             for item in found
         ),

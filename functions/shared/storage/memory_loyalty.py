@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from functions.loyalty import caps
 from functions.loyalty.caps import QuotaChange
 from functions.shared.domain.model import Notification
 from functions.shared.errors import NotFound
@@ -242,14 +243,14 @@ class LoyaltyMemory:
                 if any(q.within_quota and shards[q.index].used > shards[q.index].quota for q in quotas):
                     return False
                 shards = tuple(
-                    replace(shard, quota=shard.used if q.quota is None else q.quota, exhausted_at=None)
+                    replace(shard, quota=shard.used if q.quota is None else q.quota, left_seen=None)
                     for shard, q in zip(shards, quotas, strict=True)
                 )
             state.campaigns[(campaign.program_id, campaign.campaign_id)] = replace(campaign, shards=shards)
             return True
 
-    def mark_campaign_exhausted(
-        self, program_id: str, campaign_id: str, revision: int, shards: tuple[int, ...]
+    def mark_campaign_left(
+        self, program_id: str, campaign_id: str, revision: int, left: int, shards: tuple[int, ...]
     ) -> None:
         with self._lock:
             state = self._loyalty()
@@ -259,7 +260,10 @@ class LoyaltyMemory:
             state.campaigns[(program_id, campaign_id)] = replace(
                 campaign,
                 shards=tuple(
-                    replace(s, exhausted_at=revision) if s.index in shards else s for s in campaign.shards
+                    replace(s, left_seen=(revision, left))
+                    if s.index in shards and caps.tighter(s.left_seen, revision, left)
+                    else s
+                    for s in campaign.shards
                 ),
             )
 

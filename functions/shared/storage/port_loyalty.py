@@ -334,13 +334,14 @@ class LoyaltyPort(abc.ABC):
         `expected_revision` and within its ceiling. False, writing nothing, otherwise."""
 
     @abc.abstractmethod
-    def mark_campaign_exhausted(
-        self, program_id: str, campaign_id: str, revision: int, shards: tuple[int, ...]
+    def mark_campaign_left(
+        self, program_id: str, campaign_id: str, revision: int, left: int, shards: tuple[int, ...]
     ) -> None:
-        """Marks those counter shards exhausted at `revision` (`caps.exhausted_marks`: every shard
-        was read at or past the cap under it), each on condition that it is still at `revision`
-        and on its own: a shard changed since, or busy, is left as it is. Idempotent. A cap change
-        (`put_campaign`) clears the marks; a mark of an older revision means nothing anyway."""
+        """Marks on those counter shards that at most `left` points are left under the cap at
+        `revision` (`caps.left_marks`, from every shard read together), each on condition that it
+        is still at `revision` and on its own: a shard changed since, or busy, is left as it is.
+        Idempotent. A cap change (`put_campaign`) clears the marks; a mark of an older revision
+        means nothing anyway."""
 
     @abc.abstractmethod
     def get_campaign(self, program_id: str, campaign_id: str) -> Campaign:
