@@ -648,9 +648,8 @@ class LoyaltyDynamo(DynamoBase):
         ]
         for _ in range(3):  # again after moving a campaign kept in one item to its shards
             try:
-                found = sorted(
-                    item.batch_get(keys_of, consistent_read=True), key=lambda shard: int(shard.shard)
-                )
+                read = batch_read(item, keys_of, what=f"reading campaign {campaign_id}")
+                found = sorted(map(item.from_raw_data, read), key=lambda shard: int(shard.shard))
             except PynamoDBException as exc:
                 raise domain_error(exc, f"reading campaign {campaign_id} failed") from exc
             campaign = _campaign(found)
