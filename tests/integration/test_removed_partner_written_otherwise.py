@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from functions.shared.domain.identity import other_payout_keys, payout_key, same_payout_account
 from tests.integration.scoring_support import drain, send, signup, status
 from tests.integration.test_removals import env as removals_env
 from tests.integration.test_removals import flag_partner, reapply, remove
@@ -15,6 +16,7 @@ env = removals_env  # the fixture, under the name the tests ask for
 
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
 BITCOIN = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+PAYEES = [WALLET, WALLET[:-1] + "8", WALLET[:-1] + "9"]
 
 
 @pytest.mark.parametrize(
@@ -78,3 +80,28 @@ def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagg
     assert [r["detail"] for r in decision["reasons"] if r["code"] == "cluster"] == [
         "payout account also used by partner p-x (removed)"
     ]
+
+
+def test_a_wallet_keeps_the_key_it_was_stored_under_and_its_other_form_is_linked_beside_it():
+    # keys are stored (links, profiles): the forms written before keep theirs, so a payout sent again
+    # as it was is no change and a partner removed before meets the same text; the other form is
+    # the same account (`other_payout_keys`)
+    assert payout_key(WALLET) == WALLET.upper() and payout_key(WALLET[2:]) == WALLET[2:].upper()
+    assert same_payout_account(payout_key(WALLET), payout_key(WALLET[2:].lower()))
+    assert payout_key("0" * 38 + "12") == "12"  # an account number of digits: as before, no wallet
+    assert other_payout_keys(payout_key("0" * 38 + "12")) == ()
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        # a token transfer names the token's contract first: every payee of USDT has it
+        [f"ethereum:0xdAC17F958D2ee523a2206206994597C13D831ec7@1/transfer?address={w}" for w in PAYEES],
+        # an exchange's one XRP address, its customers told apart by their destination tag
+        [f"ripple:rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh?dt={n}" for n in (101, 202, 303)],
+    ],
+)
+def test_payment_links_that_do_not_name_their_payee_first_link_no_one_together(links):
+    keys = [payout_key(link) for link in links]
+    assert len(set(keys)) == len(keys)
+    assert not any(same_payout_account(a, b) for a in keys for b in keys if a != b)

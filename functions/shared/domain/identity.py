@@ -266,15 +266,13 @@ def payout_key(account: str) -> str:
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
-    if uri := _WALLET_URI.match(account):  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`: the address
-        account = re.split(r"[?@/]", account[uri.end() :], maxsplit=1)[0]
+    if paid := _PAYMENT_URI.fullmatch(account):  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`
+        account = paid["address"]
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
     text = "".join(c for c in as_read(account) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
-    if _HEX_WALLET.fullmatch(text):  # an Ethereum-style address written with its `0x` or without it
-        return text if text.startswith("0X") else f"0X{text}"
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
         return text.lstrip("0") or "0"
     return text
@@ -282,12 +280,18 @@ def payout_key(account: str) -> str:
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
 # a wallet written as a payment URI (BIP 21, EIP 681 and their kind): its scheme, then the address
-_WALLET_URI = re.compile(
-    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|monero|ethereum|tron|solana|ripple|xrp"
-    r"|stellar|cardano|tether)\s*:\s*(?:pay-)?",
+# A payment URI whose address is its payee: BIP 21's (`bitcoin:<address>?amount=...&label=...`) and
+# its kind's, and EIP 681's plain payment (`ethereum:<address>@<chain>?value=...`). Not a call to a
+# contract (`ethereum:<token>@1/transfer?address=<payee>`: the token's address, every payee's), and
+# not a scheme whose parameters name the payee (XRP's and Stellar's shared exchange addresses tell
+# their customers apart by `dt=` or `memo=`): those stay as written.
+_PAYMENT_URI = re.compile(
+    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|ethereum)\s*:\s*(?:pay-)?"
+    r"(?P<address>[A-Za-z0-9]+)(?:@[0-9]+)?(?:\?(?:amount|value|label|message|gas|gasLimit|gasPrice)"
+    r"=[^&/]*(?:&(?:amount|value|label|message|gas|gasLimit|gasPrice)=[^&/]*)*)?\s*",
     re.IGNORECASE,
 )
-_HEX_WALLET = re.compile(r"(?:0X)?[0-9A-F]{40}")  # 20 bytes in hexadecimal: Ethereum and its kind
+_HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
 _SORT_CODE_IBAN = re.compile(r"(?:GB|IE)[0-9]{2}[A-Z]{4}([0-9]{14})$")
@@ -301,9 +305,15 @@ def other_payout_keys(key: str) -> tuple[str, ...]:
     key is what `payout_key` gives that form. The IBAN keeps its own key (a profile's payouts and
     the links written before are under it): the domestic key is linked beside it, so that each form
     finds the other, and a removed partner back with its own account in the other form does not
-    escape `cluster_shared_payout`. Empty for any other account: no second link to write."""
+    escape `cluster_shared_payout`. So does a wallet of 40 hexadecimal digits with its `0x` and
+    without it (each form keeps the key it had; the other is linked beside it). Empty for any other
+    account: no second link to write."""
     if matched := _SORT_CODE_IBAN.match(key):
         return (payout_key(matched[1]),)
+    if key.startswith("0X") and _HEX_WALLET.fullmatch(key, 2):
+        return (key[2:],)
+    if _HEX_WALLET.fullmatch(key):
+        return (f"0X{key}",)
     return ()
 
 
