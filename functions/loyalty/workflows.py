@@ -77,8 +77,9 @@ def admit(
 ) -> Callable[[Mapping[str, Workflow], Workflow], None]:
     """The check a store makes, given the program's workflows as it writes (atomically with the
     write: id -> workflow) and the one it saves as `workflow_id`: a program has at most `limit`, a
-    replacement is no new one; they take at most `WORKFLOWS_STORED_MAX` together; and the one
-    there is what the PUT says it replaces (`replaces`)."""
+    replacement is no new one; they take at most `WORKFLOWS_STORED_MAX` together, unless it
+    replaces one at least as large; and the one there is what the PUT says it replaces
+    (`replaces`)."""
 
     most = MAX_WORKFLOWS if limit is None else limit
 
@@ -88,7 +89,9 @@ def admit(
         if there is None and len(existing) >= most:
             raise Conflict(f"a program has at most {most} workflows")
         size = stored_size(saved) + sum(stored_size(w) for k, w in existing.items() if k != workflow_id)
-        if size > WORKFLOWS_STORED_MAX:
+        # one no larger than the one it replaces is taken: a program over the bound (saved before
+        # it) may still switch one off, or shrink it
+        if size > WORKFLOWS_STORED_MAX and (there is None or stored_size(saved) > stored_size(there)):
             raise Conflict(
                 f"a program's workflows take at most {WORKFLOWS_STORED_MAX // 1000} KB together; with "
                 f"this one they would take {-(-size // 1000)} KB: shorten its payloads, or delete a workflow"

@@ -532,6 +532,25 @@ def test_the_program_s_workflows_take_at_most_their_room_together(repository, ch
     assert "again" in [w.workflow_id for w in repository.list_workflows(P)]
 
 
+def test_workflows_saved_past_the_room_before_it_was_kept_may_still_be_switched_off_or_shrunk(repository):
+    # Given a program whose workflows take more than the room (saved before it was bounded)
+    for n in range(7):
+        repository.put_workflow(fat(f"wf{n}", "a"), lambda existing, saved: None)
+    stored = sum(workflows.stored_size(w) for w in repository.list_workflows(P))
+    assert stored > workflows.WORKFLOWS_STORED_MAX
+
+    # When one is switched off, then shrunk, then grown back
+    off = replace(fat("wf0", "a"), enabled=False)
+    repository.put_workflow(off, workflows.admit("wf0"))
+    repository.put_workflow(workflow("wf1"), workflows.admit("wf1"))
+    with pytest.raises(Conflict, match="take at most 300 KB together"):
+        repository.put_workflow(fat("wf1", "a"), workflows.admit("wf1"))
+
+    # Then switching off and shrinking were taken, growing was not
+    assert repository.get_workflow(P, "wf0") == off
+    assert repository.get_workflow(P, "wf1") == workflow("wf1")
+
+
 def test_workflows_are_kept_per_program_with_a_limit(repository):
     repository.put_workflow(workflow("wf2"), workflows.admit("wf2", limit=2))
     repository.put_workflow(workflow("wf1"), workflows.admit("wf1", limit=2))
