@@ -40,7 +40,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
-from pydantic_core import CoreSchema, InitErrorDetails, core_schema
+from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.countries import country_codes
 from functions.shared.errors import InvalidInput
@@ -414,11 +414,11 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
     """`IgnoredWhenInvalid` for an optional object of named fields (`Annotated[<model> | None,
     IgnoredWhenInvalidObject(field, expected, model=<model>)]`: an address, coordinates). A value
     that is not such an object, or lacks a field the model requires, is ignored whole, and its
-    fields' values each as their own types say; but a key the model does not name is refused as
-    an unknown field anywhere is (422 naming `partner.address.zip`): a misspelt or unlisted field
-    must not cost the whole object without a word. A stored body, accepted while such a key was
-    ignored, is scored without the key (the notes name it), never refused. Its schema names the
-    model's fields, each taking any value, and no other."""
+    fields' values each as their own types say; a key the model does not name (`zip`, `line2`) is
+    ignored alone, the rest of the object kept, and the notes name it (`partner.address.zip
+    ignored: not a field of partner.address (country, line1, ...)`): SPEC 3.1, an event is never
+    refused for what detection can do without, and a misspelt field must not cost the whole object
+    without a word. Its schema names the model's fields, each taking any value."""
 
     model: type[BaseModel]
 
@@ -444,10 +444,9 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
                 )
             properties[name] = kept
         return {
-            "description": f"{self.expected}; any other value is ignored as if absent (the event's "
-            "notes say so), but a field it does not name is refused",
+            "description": f"{self.expected}; any other value is ignored as if absent, and a field "
+            "it does not name is ignored alone (the event's notes say so)",
             "properties": properties,
-            "additionalProperties": False,
         }
 
     def _validate(
@@ -455,11 +454,6 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
     ) -> Any:
         fields = self.model.model_fields
         if isinstance(value, dict) and (unknown := [key for key in value if key not in fields]):
-            if not _stored(info):  # refused as pydantic refuses one (`extra="forbid"`), at its path
-                refused = [
-                    InitErrorDetails(type="extra_forbidden", loc=(k,), input=value[k]) for k in unknown
-                ]
-                raise ValidationError.from_exception_data(self.model.__name__, refused)
             ignored = (info.context or {}).get("ignored")
             if ignored is not None:
                 named = f"not a field of {self.field} ({', '.join(fields)})"
