@@ -163,3 +163,61 @@ def test_an_edit_of_a_webhook_deleted_meanwhile_keeps_the_form_and_makes_it_agai
     again.get_by_role("button", name="Save webhook").click()
     expect(admin_b.get_by_label("Signing secret", exact=True)).to_have_value(re.compile(r"^whsec_"))
     assert stored(backend, webhook_id)["url"] == "http://127.0.0.1:9/crm-v3"
+
+
+def test_a_new_webhook_past_the_programs_most_is_said_so_not_an_id_in_use(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a program with as many webhooks as it may have (a reviewer: the console said the new,
+    # free ID "exists already", and its "edit it" link led to a 404)
+    made = []
+    have = backend.admin.get(backend.url("/v1/webhooks"), timeout=10).json()["items"]
+    for _ in range(20 - len(have)):
+        filler = f"fill-{uuid.uuid4().hex[:6]}"
+        answer = backend.admin.put(
+            backend.url(f"/v1/webhooks/{filler}"),
+            json={"url": "http://127.0.0.1:9/x", "events": ["PartnerFlagged"], "enabled": True},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        made.append(filler)
+    try:
+        # When an admin saves one more
+        fresh = f"fresh-{uuid.uuid4().hex[:6]}"
+        sign_in_as(page, console, "admin", "webhooks")
+        page.get_by_label("Webhook ID").fill(fresh)
+        page.get_by_label("URL").fill("http://127.0.0.1:9/y")
+        page.get_by_label("PartnerFlagged").check()
+        page.get_by_role("button", name="Save webhook").click()
+
+        # Then the console says what the API said: the program's most, nothing saved
+        said = page.get_by_role("alert")
+        expect(said).to_contain_text("the most a program may have is 20")
+        expect(said).not_to_contain_text("exists already")
+        screenshot(page, "webhook-past-the-most")
+        assert backend.admin.get(backend.url(f"/v1/webhooks/{fresh}"), timeout=10).status_code == 404
+    finally:
+        for filler in made:
+            backend.admin.delete(backend.url(f"/v1/webhooks/{filler}"), timeout=10)
+
+
+def test_an_edit_after_rotating_the_secret_on_the_same_page_is_saved(
+    page: Page, console: LocalSystem, backend: Backend, webhook_id: str
+) -> None:
+    # Given an admin editing a webhook, who rotates its secret from its row on the same page (a
+    # reviewer: the save was refused as "changed since you opened it (by another admin ...)")
+    sign_in_as(page, console, "admin", f"webhooks/{webhook_id}")
+    form = page.get_by_role("form", name=f"Edit webhook {webhook_id}")
+    expect(form.get_by_label("URL")).to_have_value("http://127.0.0.1:9/crm")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook_id))
+    row.get_by_role("button", name="Rotate secret").click()
+    expect(page.get_by_text(f"New signing secret of {webhook_id}")).to_be_visible()
+
+    # When they change its URL and save
+    form.get_by_label("URL").fill("http://127.0.0.1:9/crm-v2")
+    form.get_by_role("button", name="Save webhook").click()
+
+    # Then it is saved
+    expect(page.get_by_text(f"Webhook {webhook_id} saved.")).to_be_visible()
+    stored = backend.admin.get(backend.url(f"/v1/webhooks/{webhook_id}"), timeout=10).json()
+    assert stored["url"] == "http://127.0.0.1:9/crm-v2"

@@ -101,7 +101,8 @@ export function mountWebhooks(container, route) {
             await load();
           } catch (error) {
             if (error.status !== 409) replace(formMessage, problem(error));
-            else if (isNew) await takenId(webhook, error);
+            // a new one's 409 is its ID in use, or the program's most webhooks (said as the API says it)
+            else if (isNew) await (error.detail.includes("exists already") ? takenId(webhook, error) : replace(formMessage, problem(error)));
             else await changedMeanwhile(changedSince(before, typed()), { id: shown.id, ...body });
           } finally {
             saveButton.disabled = false;
@@ -149,7 +150,27 @@ export function mountWebhooks(container, route) {
     return { form, heading };
   }
 
+  // the webhook the form edits, as shown: this page's own rotation of its secret moves its
+  // `updated_at` (`ownChange`), which a save then sends, so the rotation is not taken for another
+  // admin's change
+  let editing = null;
+
+  /** After this page changed webhook `id` itself (its secret rotated): the form's `updated_at` is
+   * the webhook's now, when what the form shows of it is still what it is (changed otherwise, by
+   * someone else too, the save is refused and says so). */
+  async function ownChange(id) {
+    if (!editing || editing.id !== id) return;
+    try {
+      const now = await api.get(`/v1/webhooks/${segment(id)}`);
+      const same = now.url === editing.url && now.enabled === editing.enabled && now.events.join() === editing.events.join();
+      if (same) editing.updated_at = now.updated_at;
+    } catch {
+      // unreadable now: a save says what happened
+    }
+  }
+
   function draw(shown, options = {}) {
+    editing = shown;
     const { form, heading } = webhookForm(shown, options);
     replace(formSlot, h("section", { class: "card", "aria-labelledby": "webhook-form-heading" }, heading, form));
     return heading;
@@ -227,6 +248,7 @@ export function mountWebhooks(container, route) {
       rotate.disabled = true;
       try {
         const answer = await api.post(`/v1/webhooks/${segment(hook.id)}/rotate-secret`);
+        await ownChange(hook.id);
         const until = new Date(answer.previous_secret_valid_until).toLocaleString();
         showSecret(`New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
       } catch (error) {
@@ -242,6 +264,7 @@ export function mountWebhooks(container, route) {
     const controls = askFirst(remove, `Delete ${hook.id}? Its notifications stop at once. `, "Confirm delete", async () => {
       try {
         await api.delete(`/v1/webhooks/${segment(hook.id)}`);
+        if (editing && editing.id === hook.id) draw(null); // deleted here: no longer to edit
         replace(message, h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`));
         replace(deliveries);
         await load();
