@@ -52,6 +52,8 @@ def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagge
         (WALLET, WALLET[2:]),  # without its 0x
         (WALLET[2:].lower(), f"ethereum:{WALLET}@1?value=1e16"),  # an EIP 681 payment URI
         (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1"),  # a BIP 21 payment URI
+        (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1&lightning=lnbc1x"),  # with what a client may ignore
+        (BITCOIN, f"bitcoin:{BITCOIN}?r=https://pay.example/1"),
     ],
 )
 def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):
@@ -99,6 +101,8 @@ def test_a_wallet_keeps_the_key_it_was_stored_under_and_its_other_form_is_linked
         [f"ethereum:0xdAC17F958D2ee523a2206206994597C13D831ec7@1/transfer?address={w}" for w in PAYEES],
         # an exchange's one XRP address, its customers told apart by their destination tag
         [f"ripple:rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh?dt={n}" for n in (101, 202, 303)],
+        # a shared Solana address, its customers told apart by a memo
+        [f"solana:9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin?amount=1&memo=c{n}" for n in (1, 2, 3)],
     ],
 )
 def test_payment_links_that_do_not_name_their_payee_first_link_no_one_together(links):

@@ -266,7 +266,8 @@ def payout_key(account: str) -> str:
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
-    if paid := _PAYMENT_URI.fullmatch(account):  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`
+    paid = _PAYMENT_URI.fullmatch(account)  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`
+    if paid and not _PAYEE_AT_A_SHARED_ADDRESS.search(paid["rest"] or ""):
         account = paid["address"]
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
@@ -280,17 +281,18 @@ def payout_key(account: str) -> str:
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
 # a wallet written as a payment URI (BIP 21, EIP 681 and their kind): its scheme, then the address
-# A payment URI whose address is its payee: BIP 21's (`bitcoin:<address>?amount=...&label=...`) and
-# its kind's, and EIP 681's plain payment (`ethereum:<address>@<chain>?value=...`). Not a call to a
-# contract (`ethereum:<token>@1/transfer?address=<payee>`: the token's address, every payee's), and
-# not a scheme whose parameters name the payee (XRP's and Stellar's shared exchange addresses tell
-# their customers apart by `dt=` or `memo=`): those stay as written.
+# A payment link whose path is its payee: BIP 21's and its kind's (`bitcoin:<address>?amount=...`,
+# any parameter a client may ignore), Solana Pay's, Tron's, and EIP 681's plain payment
+# (`ethereum:<address>@<chain>?value=...`). Not a call to a contract (`ethereum:<token>@1/transfer?
+# address=<payee>`: the token's address, every payee's), nor a link whose parameters name the payee
+# at an address shared by many (an exchange's: XRP's `dt=`, a `memo=`, a `tag=`, a payment id): those
+# stay as written, as do schemes not listed (Stellar's `web+stellar:pay?destination=...`).
 _PAYMENT_URI = re.compile(
-    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|ethereum)\s*:\s*(?:pay-)?"
-    r"(?P<address>[A-Za-z0-9]+)(?:@[0-9]+)?(?:\?(?:amount|value|label|message|gas|gasLimit|gasPrice)"
-    r"=[^&/]*(?:&(?:amount|value|label|message|gas|gasLimit|gasPrice)=[^&/]*)*)?\s*",
-    re.IGNORECASE,
+    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|solana|tron|ethereum)\s*:\s*(?:pay-)?"
+    r"(?P<address>[A-Za-z0-9]+)(?:@[0-9]+)?(?P<rest>\?.*)?",
+    re.IGNORECASE | re.DOTALL,
 )
+_PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:dt|memo|tag|destination_?tag|(?:tx_)?payment_?id)=", re.I)
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
