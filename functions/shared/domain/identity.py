@@ -454,9 +454,8 @@ def untagged(address: str) -> str:
 
 def _without_tag(local: str) -> str:
     """A local part without its `+tag`; one with nothing before the `+` has none (`+4917...`: a
-    phone number), nor one with no letter or digit after it (`c++`: a name)."""
-    head, _, tag = local.partition("+")
-    return head if head and any(c.isalnum() for c in tag) else local
+    phone number)."""
+    return local.split("+", 1)[0] or local
 
 
 def names_the_same(entry_digest: str, name: str, pepper: bytes) -> bool:
