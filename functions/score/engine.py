@@ -328,9 +328,9 @@ class Engine:
     def _payout(self, plan: Plan, account: str | None) -> None:
         """A partner's payout account: linked in its program, and a network identifier (a bank
         account names its holder across programs better than an address); under each of its other
-        keys too (a British or Irish IBAN's domestic form: `identity.other_payout_keys`), so that
-        either form finds a partner paid into the account in the other. One more link, written for
-        those IBANs alone."""
+        keys too (a British or Irish IBAN's domestic form, a wallet's form with or without `0x`:
+        `identity.other_payout_keys`), so that either form finds a partner paid into the account in
+        the other. One more link, written for those accounts alone."""
         if account:
             plan.links["payout"] = ("payout", account)
             plan.network["payout"] = ("payout", network_key("payout", account, self.pepper))

@@ -25,6 +25,9 @@ PAYEES = [WALLET, WALLET[:-1] + "8", WALLET[:-1] + "9"]
         ("kai.brandt@brandtmedia.de", "kai.brandt+again@brandtmedia.de"),  # a tag at its own domain
         ("kai.brandt@brandtmedia.de", "KAİ.BRANDT@brandtmedia.de"),  # a capital dotted İ for the i
         ("ada.lovelace@gmail.com", "ADA.LOVELACE@GMAİL.COM"),
+        ("jane.doe@gmail.com", "jane.doe+_@gmail.com"),  # a tag of punctuation, or none, is a tag
+        ("kai.brandt@brandtmedia.de", "kai.brandt+-@brandtmedia.de"),
+        ("jane.doe@gmail.com", "jane.doe+@gmail.com"),
     ],
 )
 def test_a_removed_partner_back_under_its_address_written_otherwise_is_blocked(env, removed, back):
@@ -54,6 +57,14 @@ def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagge
         (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1"),  # a BIP 21 payment URI
         (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1&lightning=lnbc1x"),  # with what a client may ignore
         (BITCOIN, f"bitcoin:{BITCOIN}?r=https://pay.example/1"),
+        (BITCOIN, f"bitcoin:{BITCOIN}?amount=0.1&memo=hi"),  # no bitcoin link names a payee so
+        (WALLET, f"ethereum:{WALLET}@1?value=1e16&tag=1"),
+        (BITCOIN, f"bitcoin:{BITCOIN}\u200b"),  # read as a person reads it: what shows nothing
+        (BITCOIN, "bitcoin:" + BITCOIN.replace("c", "\u0441", 1)),  # a Cyrillic с for the c
+        (BITCOIN, f"bitcoin:{BITCOIN} ?amount=0.1"),
+        (WALLET, f"ethereum:{WALLET}@0x1"),  # a chain id in hexadecimal
+        (BITCOIN, f"BITCOIN://{BITCOIN}?amount=0.1"),
+        (BITCOIN, f"bitcoin:{BITCOIN}#x"),
     ],
 )
 def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):

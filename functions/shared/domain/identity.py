@@ -266,9 +266,7 @@ def payout_key(account: str) -> str:
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
     paid into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
-    paid = _PAYMENT_URI.fullmatch(account)  # `bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`
-    if paid and not _PAYEE_AT_A_SHARED_ADDRESS.search(paid["rest"] or ""):
-        account = paid["address"]
+    account = _paid_to(account)
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
     text = "".join(c for c in as_read(account) if c.isalnum()).upper()
@@ -280,19 +278,36 @@ def payout_key(account: str) -> str:
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
-# a wallet written as a payment URI (BIP 21, EIP 681 and their kind): its scheme, then the address
-# A payment link whose path is its payee: BIP 21's and its kind's (`bitcoin:<address>?amount=...`,
-# any parameter a client may ignore), Solana Pay's, Tron's, and EIP 681's plain payment
-# (`ethereum:<address>@<chain>?value=...`). Not a call to a contract (`ethereum:<token>@1/transfer?
-# address=<payee>`: the token's address, every payee's), nor a link whose parameters name the payee
-# at an address shared by many (an exchange's: XRP's `dt=`, a `memo=`, a `tag=`, a payment id): those
-# stay as written, as do schemes not listed (Stellar's `web+stellar:pay?destination=...`).
-_PAYMENT_URI = re.compile(
-    r"\s*(?:bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|solana|tron|ethereum)\s*:\s*(?:pay-)?"
-    r"(?P<address>[A-Za-z0-9]+)(?:@[0-9]+)?(?P<rest>\?.*)?",
+
+
+def _paid_to(account: str) -> str:
+    """The wallet a payment link pays (`bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`), read as a
+    person reads it (`as_read`), or the account as written when it is no such link."""
+    read = as_read(account).strip()
+    link = _PAYMENT_LINK.match(read)
+    if link is None:
+        return account
+    scheme, rest = link["scheme"].lower(), link["rest"]
+    if scheme == "ethereum" and rest.startswith("/"):
+        return account  # a call to a contract: its address is the token's, every payee's
+    if scheme in _NAMES_PAYEE_IN_PARAMETERS and _PAYEE_AT_A_SHARED_ADDRESS.search(rest):
+        return account  # the payee is one of many at a shared address, named by a parameter
+    return link["address"]
+
+
+# A payment link whose path is its payee: BIP 21's and its kind's (`bitcoin:<address>?amount=...`;
+# whatever the parameters, which a client ignores when it does not know them), Tron's, Solana Pay's,
+# and EIP 681's plain payment (`ethereum:<address>@<chain>?value=...`). Not a call to a contract
+# (`ethereum:<token>@1/transfer?address=<payee>`: the token's address, every payee's), nor a Solana
+# link whose `memo` names the payee at an exchange's shared address: those stay as written, as do
+# schemes not listed (XRP's `dt=`, Stellar's `web+stellar:pay?destination=...`).
+_PAYMENT_LINK = re.compile(
+    r"(?P<scheme>bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|solana|tron|ethereum)\s*:\s*(?://)?\s*"
+    r"(?:pay-)?(?P<address>[A-Za-z0-9]+)\s*(?:@\s*[A-Za-z0-9]+)?\s*(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
-_PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:dt|memo|tag|destination_?tag|(?:tx_)?payment_?id)=", re.I)
+_NAMES_PAYEE_IN_PARAMETERS = frozenset({"solana"})
+_PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:memo|dt|tag|destination_?tag|(?:tx_)?payment_?id)=", re.I)
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
