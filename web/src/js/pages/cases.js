@@ -199,7 +199,7 @@ export function mountCases(view) {
             "tr",
             {},
             partnerCell(item),
-            h("td", {}, item.dispute_reason || "—"),
+            h("td", { class: "wrap" }, item.dispute_reason || "—"),
             h("td", {}, timeElement(item.flagged_at)),
             h("td", {}, timeElement(item.resolved_at)),
           );

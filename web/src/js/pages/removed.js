@@ -51,7 +51,7 @@ export function mountRemoved(container, route) {
                   {},
                   h("td", { class: "wrap" }, item.partner.name),
                   h("td", { class: "wrap" }, item.team || "—"),
-                  h("td", {}, reasonText(item)),
+                  h("td", { class: "wrap" }, reasonText(item)),
                   h("td", {}, timeElement(item.flagged_at)),
                   h("td", {}, archivedText(item)),
                   h("td", {}, timeElement(item.removed_at)),

@@ -1,0 +1,81 @@
+"""What a second console tester found (thirty-second session), in a real Chromium: free text that
+did not wrap and pushed a table's sort buttons off a laptop's screen."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LocalSystem
+from tests.e2e.console.backend import Backend, mailbox
+from tests.e2e.console.steps import LAPTOP, screenshot, sign_in_as, tag
+
+pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
+
+# a pasted link, one word of 150 characters
+PASTED_URL = (
+    "https://drive.example.com/file/d/" + "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_" * 3 + "/view?usp=sharing"
+)
+
+
+def fits_the_screen(page: Page, table: str) -> None:
+    """The table `table` is no wider than its region: nothing to scroll sideways to on a laptop."""
+    region = page.get_by_role("region", name=table)
+    widths = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1], f"{table} is {widths[0]} px wide in {widths[1]} px"
+
+
+def test_a_resolved_case_with_a_pasted_link_as_its_dispute_reason_fits_a_laptop(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a case disputed with a link as its reason, approved, and resolved by the cycle
+    partner = backend.flagged_partner(f"Linked {tag()} Ltd", rewards=("5.00",))
+    case = partner.case["id"]
+    answer = backend.fraud.post(
+        backend.url(f"/v1/cases/{case}/dispute"), json={"reason": f"Evidence: {PASTED_URL}"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    answer = backend.security.post(
+        backend.url(f"/v1/disputes/{case}/verdict"), json={"verdict": "approve", "note": "ok"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    backend.run_dispute_cycle()
+
+    # When a fraud analyst lists it in Resolved cases on a laptop
+    sign_in_as(page, console, "fraud", f"resolved?q={partner.name}")
+    row = page.get_by_role("row").filter(has_text=partner.name)
+    expect(row).to_contain_text(PASTED_URL[:40])
+
+    # Then the link wraps in its cell: the table fits, its sort buttons on the screen
+    screenshot(page, "resolved-pasted-link", full_page=False)
+    fits_the_screen(page, "Resolved cases")
+    box = page.get_by_role("button", name="Resolved date").bounding_box()
+    assert box and box["x"] + box["width"] <= LAPTOP["width"], box
+
+
+def test_a_removed_partner_whose_flag_names_a_long_partner_id_fits_a_laptop(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner flagged for the e-mail address of a partner with a 128-character ID (the
+    # flag reason's detail names it), then removed
+    email = f"{mailbox('dup')}@example.com"
+    backend.scored(
+        backend.partnership(f"p-{uuid.uuid4().hex}".ljust(128, "x"), tag("Original"), email, minutes=-120)
+    )
+    name = f"Removed Long {tag()} Ltd"
+    flagged = backend.partnership(f"p-{uuid.uuid4().hex[:8]}", name, email.upper(), minutes=-60)
+    assert backend.scored(flagged)["decision"]["action"] == "flag"
+    case = backend.wait_for_case(name, held=0)
+    answer = backend.fraud.post(
+        backend.url(f"/v1/cases/{case['id']}/remove"), json={"block_reapply": False}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    # When Removed partners is shown on a laptop, Then the reason wraps and the table fits
+    sign_in_as(page, console, "fraud", "removed")
+    expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("x" * 20)
+    screenshot(page, "removed-long-flag-reason", full_page=False)
+    fits_the_screen(page, "Removed partners")
