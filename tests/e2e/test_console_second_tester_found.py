@@ -3,6 +3,7 @@ did not wrap and pushed a table's sort buttons off a laptop's screen."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -79,3 +80,55 @@ def test_a_removed_partner_whose_flag_names_a_long_partner_id_fits_a_laptop(
     expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("x" * 20)
     screenshot(page, "removed-long-flag-reason", full_page=False)
     fits_the_screen(page, "Removed partners")
+
+
+def test_a_key_revoked_on_the_page_that_made_it_is_no_longer_offered_to_hand_over(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given an admin who created a key on the API keys page, beside another made before
+    other = f"Other {tag()}"
+    backend.create_key("fraud", other)
+    actor = f"Handed {tag()}"
+    sign_in_as(page, console, "admin", "keys")
+    page.get_by_label("Role").select_option("fraud")
+    page.get_by_label("Actor").fill(actor)
+    page.get_by_role("button", name="Create key").click()
+    card = page.get_by_role("region", name=f"New key for {actor}")
+    expect(card.get_by_label("New API key")).to_have_value(re.compile(r"\S{20,}"))
+
+    # When another key is revoked, Then the card stays
+    page.get_by_role("button", name=f"Revoke the key of {other}").click()
+    page.get_by_role("button", name="Confirm revoke").click()
+    expect(page.get_by_text(f"The key of {other} is revoked.")).to_be_visible()
+    expect(card).to_be_visible()
+
+    # When the new key itself is revoked, Then it is no longer offered to copy and hand over
+    page.get_by_role("button", name=f"Revoke the key of {actor}").click()
+    page.get_by_role("button", name="Confirm revoke").click()
+    expect(page.get_by_text(f"The key of {actor} is revoked.")).to_be_focused()
+    expect(card).to_have_count(0)
+    expect(page.get_by_text("Copy the key now")).to_have_count(0)
+    screenshot(page, "key-revoked-after-creating-it", full_page=False)
+
+
+def test_a_webhook_deleted_on_the_page_that_made_it_no_longer_shows_its_secret(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given an admin who made a webhook on the Webhooks page, its signing secret shown
+    made = f"gone-{uuid.uuid4().hex[:8]}"
+    sign_in_as(page, console, "admin", "webhooks")
+    page.get_by_label("Webhook ID").fill(made)
+    page.get_by_label("URL").fill("http://127.0.0.1:9/gone")
+    page.get_by_label("PartnerFlagged").check()
+    page.get_by_role("button", name="Save webhook").click()
+    expect(page.get_by_label("Signing secret", exact=True)).to_have_value(re.compile(r"^whsec_"))
+
+    # When they delete it from its row
+    page.get_by_role("button", name=f"Delete {made}").click()
+    page.get_by_role("button", name="Confirm delete").click()
+    expect(page.get_by_text(f"Webhook {made} deleted.")).to_be_visible()
+
+    # Then the secret of a webhook that no longer exists is not offered
+    expect(page.get_by_label("Signing secret", exact=True)).to_have_count(0)
+    expect(page.get_by_text(f"Signing secret of {made}")).to_have_count(0)
+    assert backend.admin.get(backend.url(f"/v1/webhooks/{made}"), timeout=10).status_code == 404

@@ -22,6 +22,7 @@ export function mountKeys(container, route, context) {
   const ownKey = context.me.key_id;
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const created = h("div", { class: "new-key-slot" });
+  let createdKeyId = null; // the key the "New key" card shows: revoked here, the card goes with it
   const results = h("div", { class: "results" });
 
   // ---- Create key --------------------------------------------------------------------------
@@ -95,6 +96,7 @@ export function mountKeys(container, route, context) {
       "Copy",
     );
     const heading = h("h2", { id: "new-key-heading", tabindex: "-1" }, `New key for ${answer.actor}`);
+    createdKeyId = answer.key_id;
     replace(
       created,
       h(
@@ -123,6 +125,10 @@ export function mountKeys(container, route, context) {
         if (mine) {
           context.signOut("You revoked the key you were signed in with. Sign in with another key.");
           return;
+        }
+        if (createdKeyId === key.key_id) {
+          replace(created); // no longer to hand over
+          createdKeyId = null;
         }
         replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `The key of ${key.actor} is revoked.`));
         await load();

@@ -97,7 +97,7 @@ export function mountWebhooks(container, route) {
             }
             draw(null); // the next new webhook starts empty; this one is in the list, with Edit
             replace(message, h("p", { role: "status", class: "success" }, `Webhook ${answer.id} saved.`));
-            if (answer.secret) showSecret(`Signing secret of ${answer.id}`, answer.secret);
+            if (answer.secret) showSecret(answer.id, `Signing secret of ${answer.id}`, answer.secret);
             await load();
           } catch (error) {
             if (error.status !== 409) replace(formMessage, problem(error));
@@ -205,8 +205,12 @@ export function mountWebhooks(container, route) {
     notice.focus();
   }
 
-  /** A secret of an answer, this once: selectable, with a copy button. */
-  function showSecret(title, secret, note) {
+  // the webhook whose secret the card shows: deleted here, the card goes with it
+  let secretOf = null;
+
+  /** A secret of webhook `id`'s answer, this once: selectable, with a copy button. */
+  function showSecret(id, title, secret, note) {
+    secretOf = id;
     const shown = h("input", { id: "webhook-secret", readonly: true, value: secret, spellcheck: "false", autocomplete: "off", class: "new-key-value" });
     shown.addEventListener("focus", () => shown.select());
     const copied = h("span", { class: "muted", "aria-live": "polite" });
@@ -250,7 +254,7 @@ export function mountWebhooks(container, route) {
         const answer = await api.post(`/v1/webhooks/${segment(hook.id)}/rotate-secret`);
         await ownChange(hook.id);
         const until = new Date(answer.previous_secret_valid_until).toLocaleString();
-        showSecret(`New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
+        showSecret(hook.id, `New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
       } catch (error) {
         replace(message, problem(error));
       } finally {
@@ -265,6 +269,7 @@ export function mountWebhooks(container, route) {
       try {
         await api.delete(`/v1/webhooks/${segment(hook.id)}`);
         if (editing && editing.id === hook.id) draw(null); // deleted here: no longer to edit
+        if (secretOf === hook.id) replace(secretSlot); // nor its secret to give
         replace(message, h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`));
         replace(deliveries);
         await load();
