@@ -1,17 +1,23 @@
 """What a second console tester found (thirty-second session), in a real Chromium: free text that
-did not wrap and pushed a table's sort buttons off a laptop's screen."""
+did not wrap and pushed a table's sort buttons off a laptop's screen; a new key or signing secret
+still offered after it was revoked or its webhook deleted; the focus dropped to the page when a
+webhook's action was refused."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, mailbox
 from tests.e2e.console.steps import LAPTOP, screenshot, sign_in_as, tag
+from tests.e2e.test_webhooks import flag_a_partner, flags_of, wait_for
+from tests.integration.webhook_support import receiving
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -132,3 +138,79 @@ def test_a_webhook_deleted_on_the_page_that_made_it_no_longer_shows_its_secret(
     expect(page.get_by_label("Signing secret", exact=True)).to_have_count(0)
     expect(page.get_by_text(f"Signing secret of {made}")).to_have_count(0)
     assert backend.admin.get(backend.url(f"/v1/webhooks/{made}"), timeout=10).status_code == 404
+
+
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["PartnerFlagged"], "enabled": True}
+
+
+@pytest.fixture
+def delivered(console: LocalSystem, backend: Backend) -> Iterator[tuple[str, str]]:
+    """A webhook of the program (its ID, and the ID of a delivery it made to a receiver answering
+    200); deleted after the test."""
+    made = f"dlv-{uuid.uuid4().hex[:8]}"
+    for receiver in receiving([200]):
+        answer = backend.admin.put(
+            backend.url(f"/v1/webhooks/{made}"), json={**HOOK, "url": receiver.url}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        partner_id, _, _ = flag_a_partner(console)
+        [got] = wait_for(lambda: flags_of(receiver, partner_id))
+        yield made, json.loads(got.body)["id"]
+    backend.admin.delete(backend.url(f"/v1/webhooks/{made}"), timeout=10)
+
+
+def webhook_row(page: Page, webhook_id: str) -> Locator:
+    table = page.get_by_role("table", name="Webhooks of this program")
+    return table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook_id))
+
+
+def set_webhook(backend: Backend, webhook_id: str, **settings: object) -> None:
+    """Another admin's change, through the API."""
+    now = backend.admin.get(backend.url(f"/v1/webhooks/{webhook_id}"), timeout=10).json()
+    body = {"url": now["url"], "events": now["events"], "enabled": now["enabled"], **settings}
+    answer = backend.admin.put(backend.url(f"/v1/webhooks/{webhook_id}"), json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_refused_save_of_a_webhook_puts_the_focus_on_why(page: Page, console: LocalSystem) -> None:
+    sign_in_as(page, console, "admin", "webhooks")
+    page.get_by_label("Webhook ID").fill(f"private-{uuid.uuid4().hex[:8]}")
+    page.get_by_label("URL").fill("https://10.1.2.3/hook")
+    page.get_by_label("PartnerFlagged").check()
+    page.get_by_role("button", name="Save webhook").press("Enter")
+
+    said = page.get_by_role("alert").filter(has_text="not a public address")
+    expect(said).to_be_focused()  # not the page's body: the next Tab goes on from there
+
+
+def test_a_refused_rotation_puts_the_focus_on_why(page: Page, console: LocalSystem, backend: Backend) -> None:
+    # Given a webhook listed, then deleted by another admin
+    made = f"rot-{uuid.uuid4().hex[:8]}"
+    assert backend.admin.put(backend.url(f"/v1/webhooks/{made}"), json=HOOK, timeout=10).status_code == 200
+    sign_in_as(page, console, "admin", "webhooks")
+    rotate = webhook_row(page, made).get_by_role("button", name="Rotate secret")
+    expect(rotate).to_be_visible()
+    assert backend.admin.delete(backend.url(f"/v1/webhooks/{made}"), timeout=10).status_code == 204
+
+    # When the admin rotates its secret from the keyboard, Then the focus is on the refusal
+    rotate.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="not found")).to_be_focused()
+    expect(page.get_by_label("Signing secret", exact=True)).to_have_count(0)
+
+
+def test_a_refused_send_again_puts_the_focus_on_why(
+    page: Page, console: LocalSystem, backend: Backend, delivered: tuple[str, str]
+) -> None:
+    # Given an admin showing a webhook's deliveries, which another admin then disables
+    made, delivery = delivered
+    sign_in_as(page, console, "admin", "webhooks")
+    webhook_row(page, made).get_by_role("button", name="Deliveries").click()
+    line = (
+        page.get_by_role("table", name=f"Deliveries of {made}").get_by_role("row").filter(has_text=delivery)
+    )
+    expect(line).to_contain_text("Delivered")
+    set_webhook(backend, made, enabled=False)
+
+    # When the admin sends the delivery again, Then the focus is on the refusal
+    line.get_by_role("button", name="Send again").press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="disabled")).to_be_focused()

@@ -100,9 +100,11 @@ export function mountWebhooks(container, route) {
             if (answer.secret) showSecret(answer.id, `Signing secret of ${answer.id}`, answer.secret);
             await load();
           } catch (error) {
-            if (error.status !== 409) replace(formMessage, problem(error));
+            // said where the form is, and focused there (the button, disabled meanwhile, dropped it)
+            const refused = () => replace(formMessage, problem(error)).firstChild.focus();
+            if (error.status !== 409) refused();
             // a new one's 409 is its ID in use, or the program's most webhooks (said as the API says it)
-            else if (isNew) await (error.detail.includes("exists already") ? takenId(webhook, error) : replace(formMessage, problem(error)));
+            else if (isNew) await (error.detail.includes("exists already") ? takenId(webhook, error) : refused());
             else await changedMeanwhile(changedSince(before, typed()), { id: shown.id, ...body });
           } finally {
             saveButton.disabled = false;
@@ -256,7 +258,7 @@ export function mountWebhooks(container, route) {
         const until = new Date(answer.previous_secret_valid_until).toLocaleString();
         showSecret(hook.id, `New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
       } catch (error) {
-        replace(message, problem(error));
+        replace(message, problem(error)).firstChild.focus(); // the button, disabled meanwhile, dropped it
       } finally {
         rotate.disabled = false;
       }
@@ -382,7 +384,7 @@ export function mountWebhooks(container, route) {
                 await loadDeliveries(id, cursor);
               } catch (error) {
                 again.disabled = false;
-                replace(message, problem(error));
+                replace(message, problem(error)).firstChild.focus(); // disabled meanwhile, it dropped the focus
               }
             });
             return h(
