@@ -1,7 +1,8 @@
 """What a second console tester found (thirty-second session), in a real Chromium: free text that
 did not wrap and pushed a table's sort buttons off a laptop's screen; a new key or signing secret
 still offered after it was revoked or its webhook deleted; the focus dropped to the page when a
-webhook's action was refused."""
+webhook's action was refused; the list of webhooks left as it was when one was refused for being
+deleted or disabled meanwhile."""
 
 from __future__ import annotations
 
@@ -194,7 +195,7 @@ def test_a_refused_rotation_puts_the_focus_on_why(page: Page, console: LocalSyst
 
     # When the admin rotates its secret from the keyboard, Then the focus is on the refusal
     rotate.press("Enter")
-    expect(page.get_by_role("alert").filter(has_text="not found")).to_be_focused()
+    expect(page.get_by_role("alert").filter(has_text="was deleted")).to_be_focused()
     expect(page.get_by_label("Signing secret", exact=True)).to_have_count(0)
 
 
@@ -214,3 +215,57 @@ def test_a_refused_send_again_puts_the_focus_on_why(
     # When the admin sends the delivery again, Then the focus is on the refusal
     line.get_by_role("button", name="Send again").press("Enter")
     expect(page.get_by_role("alert").filter(has_text="disabled")).to_be_focused()
+
+
+@pytest.mark.parametrize("action", ["Rotate secret", "Delete"])
+def test_a_webhook_another_admin_deleted_leaves_the_list_when_an_action_on_it_is_refused(
+    page: Page, console: LocalSystem, backend: Backend, action: str
+) -> None:
+    # Given a webhook listed, then deleted by another admin
+    made = f"gone-{uuid.uuid4().hex[:8]}"
+    assert backend.admin.put(backend.url(f"/v1/webhooks/{made}"), json=HOOK, timeout=10).status_code == 200
+    sign_in_as(page, console, "admin", "webhooks")
+    row = webhook_row(page, made)
+    expect(row).to_be_visible()
+    assert backend.admin.delete(backend.url(f"/v1/webhooks/{made}"), timeout=10).status_code == 204
+
+    # When the admin rotates its secret, or deletes it
+    if action == "Delete":
+        row.get_by_role("button", name=f"Delete {made}").click()
+        row.get_by_role("button", name="Confirm delete").click()
+    else:
+        row.get_by_role("button", name=action).click()
+
+    # Then the page says it was deleted, and its row is gone
+    expect(page.get_by_role("alert").filter(has_text=f"Webhook {made} was deleted")).to_be_focused()
+    expect(row).to_have_count(0)
+    expect(page.get_by_text("Not found")).to_have_count(0)
+
+
+def test_send_again_of_a_webhook_disabled_meanwhile_shows_it_disabled_and_says_how_to_enable_it(
+    page: Page, console: LocalSystem, backend: Backend, delivered: tuple[str, str]
+) -> None:
+    # Given an admin showing a webhook's deliveries, which another admin then disables
+    made, delivery = delivered
+    sign_in_as(page, console, "admin", "webhooks")
+    row = webhook_row(page, made)
+    row.get_by_role("button", name="Deliveries").click()
+    line = (
+        page.get_by_role("table", name=f"Deliveries of {made}").get_by_role("row").filter(has_text=delivery)
+    )
+    expect(line).to_contain_text("Delivered")
+    expect(row).to_contain_text("Enabled")
+    set_webhook(backend, made, enabled=False)
+
+    # When the admin sends the delivery again
+    line.get_by_role("button", name="Send again").click()
+
+    # Then the row shows it disabled, and the page says how to enable it here (not the API's PUT)
+    said = page.get_by_role("alert").filter(has_text=f"Webhook {made} is disabled, so nothing was sent")
+    expect(said).to_contain_text("tick Enabled and save, then Send again")
+    expect(said).not_to_contain_text("PUT")
+    expect(row).to_contain_text("Disabled")
+    screenshot(page, "send-again-of-a-disabled-webhook", full_page=False)
+    said.get_by_role("link", name="edit it").click()
+    form = page.get_by_role("form", name=f"Edit webhook {made}")
+    expect(form.get_by_label("Enabled")).not_to_be_checked()

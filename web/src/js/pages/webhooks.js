@@ -258,7 +258,10 @@ export function mountWebhooks(container, route) {
         const until = new Date(answer.previous_secret_valid_until).toLocaleString();
         showSecret(hook.id, `New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
       } catch (error) {
-        replace(message, problem(error)).firstChild.focus(); // the button, disabled meanwhile, dropped it
+        const gone = error.status === 404; // deleted meanwhile: the list as it is now, without it
+        replace(message, gone ? alertBox("p", `Webhook ${hook.id} was deleted (by another admin, or in another tab), so no secret was made.`) : problem(error));
+        if (gone) await load();
+        message.firstChild.focus(); // the button, disabled meanwhile, dropped it
       } finally {
         rotate.disabled = false;
       }
@@ -268,16 +271,24 @@ export function mountWebhooks(container, route) {
     const remove = h("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.id}` }, "Delete");
     // its notifications stop at once: asked first, as revoking a key is
     const controls = askFirst(remove, `Delete ${hook.id}? Its notifications stop at once. `, "Confirm delete", async () => {
+      let said;
       try {
         await api.delete(`/v1/webhooks/${segment(hook.id)}`);
-        if (editing && editing.id === hook.id) draw(null); // deleted here: no longer to edit
-        if (secretOf === hook.id) replace(secretSlot); // nor its secret to give
-        replace(message, h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`));
-        replace(deliveries);
-        await load();
+        said = h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`);
       } catch (error) {
-        replace(message, problem(error));
+        if (error.status !== 404) {
+          replace(message, problem(error));
+          return;
+        }
+        // deleted meanwhile: gone as if deleted here, its row too
+        said = alertBox("p", `Webhook ${hook.id} was deleted already (by another admin, or in another tab).`);
       }
+      if (editing && editing.id === hook.id) draw(null); // deleted: no longer to edit
+      if (secretOf === hook.id) replace(secretSlot); // nor its secret to give
+      replace(message, said);
+      replace(deliveries);
+      await load();
+      if (said.getAttribute("role") === "alert") said.focus(); // its row, and the button, are gone
     });
     // its stored settings in the form, to change (`#/webhooks/<id>`)
     const edit = h("a", { href: href(["webhooks", hook.id]), class: "button-link", "aria-label": `Edit ${hook.id}` }, "Edit");
@@ -353,6 +364,23 @@ export function mountWebhooks(container, route) {
     heading.focus();
   }
 
+  /** Why `Send again` was refused: a webhook disabled (by another admin, or its receiver's 410 Gone)
+   * said with what to do here, where the API's words name the PUT; otherwise as the API says it. */
+  async function refusedAgain(id, error) {
+    if (error.status === 409) {
+      try {
+        const hook = await api.get(`/v1/webhooks/${segment(id)}`);
+        if (!hook.enabled) {
+          const why = hook.disabled_reason ? ` (${hook.disabled_reason})` : "";
+          return alertBox("p", `Webhook ${id} is disabled${why}, so nothing was sent: `, h("a", { href: href(["webhooks", id]) }, "edit it"), ", tick Enabled and save, then Send again.");
+        }
+      } catch {
+        // unreadable now: the API's words
+      }
+    }
+    return problem(error);
+  }
+
   function deliveryTable(id, items, cursor) {
     return scrollingTable(
       `Deliveries of ${id}`,
@@ -384,7 +412,9 @@ export function mountWebhooks(container, route) {
                 await loadDeliveries(id, cursor);
               } catch (error) {
                 again.disabled = false;
-                replace(message, problem(error)).firstChild.focus(); // disabled meanwhile, it dropped the focus
+                replace(message, await refusedAgain(id, error));
+                await load(); // disabled or deleted meanwhile: its row as it is now
+                message.firstChild.focus(); // disabled meanwhile, the button dropped the focus
               }
             });
             return h(
