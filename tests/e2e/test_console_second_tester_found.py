@@ -269,3 +269,32 @@ def test_send_again_of_a_webhook_disabled_meanwhile_shows_it_disabled_and_says_h
     said.get_by_role("link", name="edit it").click()
     form = page.get_by_role("form", name=f"Edit webhook {made}")
     expect(form.get_by_label("Enabled")).not_to_be_checked()
+
+
+def test_send_again_on_a_phone_says_what_it_did_where_the_deliveries_are(
+    page: Page, console: LocalSystem, backend: Backend, delivered: tuple[str, str]
+) -> None:
+    # Given an admin on a 360 px phone, scrolled down to a webhook's deliveries
+    made, delivery = delivered
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in_as(page, console, "admin", "webhooks")
+    webhook_row(page, made).get_by_role("button", name="Deliveries").click()
+    line = (
+        page.get_by_role("table", name=f"Deliveries of {made}").get_by_role("row").filter(has_text=delivery)
+    )
+    expect(line).to_contain_text("Delivered")
+
+    # When they send a delivery again, Then what it did is said where they are, and focused
+    line.get_by_role("button", name="Send again").click()
+    said = page.get_by_text(f"Delivery {delivery} is being sent again.")
+    expect(said).to_be_focused()
+    expect(said).to_be_in_viewport()
+    screenshot(page, "send-again-on-a-phone", full_page=False)
+
+    # and so is a refusal (the webhook disabled meanwhile)
+    set_webhook(backend, made, enabled=False)
+    line.get_by_role("button", name="Send again").click()
+    refused = page.get_by_role("alert").filter(has_text="is disabled, so nothing was sent")
+    expect(refused).to_be_focused()
+    expect(refused).to_be_in_viewport()
+    expect(said).to_have_count(0)  # what it did before is not said any more

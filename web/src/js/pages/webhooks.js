@@ -344,10 +344,12 @@ export function mountWebhooks(container, route) {
 
   // ---- a webhook's deliveries ---------------------------------------------------------------------
   // a page at a time, newest first: `cursor` is the API's `next_cursor` of the page before
-  // ("" for the newest); `Older deliveries` goes on, `Newest deliveries` back to the start
-  async function loadDeliveries(id, cursor = "") {
+  // ("" for the newest); `Older deliveries` goes on, `Newest deliveries` back to the start. `said`:
+  // what a `Send again` did, under the heading and focused, where the person is (the page's message
+  // is a screen or more above on a phone)
+  async function loadDeliveries(id, cursor = "", said = null) {
     const heading = h("h2", { id: "deliveries-heading", tabindex: "-1" }, `Deliveries of ${id}`);
-    replace(deliveries, heading, loading("deliveries"));
+    replace(deliveries, heading, said, loading("deliveries"));
     try {
       const { items, next_cursor: next } = await api.get(`/v1/webhooks/${segment(id)}/deliveries`, { limit: DEFAULT_PAGE_SIZE, cursor });
       const older = next ? h("button", { type: "button", onclick: () => loadDeliveries(id, next) }, "Older deliveries") : null;
@@ -355,13 +357,14 @@ export function mountWebhooks(container, route) {
       replace(
         deliveries,
         heading,
+        said,
         items.length ? deliveryTable(id, items, cursor) : empty(cursor ? "No older deliveries." : "No deliveries yet."),
         older || newest ? h("nav", { class: "pager", "aria-label": `Pages of the deliveries of ${id}` }, newest, older) : null,
       );
     } catch (error) {
-      replace(deliveries, heading, problem(error));
+      replace(deliveries, heading, said, problem(error));
     }
-    heading.focus();
+    (said || heading).focus();
   }
 
   /** Why `Send again` was refused: a webhook disabled (by another admin, or its receiver's 410 Gone)
@@ -408,13 +411,12 @@ export function mountWebhooks(container, route) {
               again.disabled = true;
               try {
                 await api.post(`/v1/webhooks/${segment(id)}/deliveries/${segment(d.id)}/retry`);
-                replace(message, h("p", { role: "status", class: "success" }, `Delivery ${d.id} is being sent again.`));
-                await loadDeliveries(id, cursor);
+                await loadDeliveries(id, cursor, h("p", { role: "status", class: "success", tabindex: "-1" }, `Delivery ${d.id} is being sent again.`));
               } catch (error) {
                 again.disabled = false;
-                replace(message, await refusedAgain(id, error));
+                const said = await refusedAgain(id, error);
                 await load(); // disabled or deleted meanwhile: its row as it is now
-                message.firstChild.focus(); // disabled meanwhile, the button dropped the focus
+                await loadDeliveries(id, cursor, said); // focused there: disabled meanwhile, the button dropped it
               }
             });
             return h(
