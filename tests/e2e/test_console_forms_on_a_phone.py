@@ -58,7 +58,7 @@ def test_a_workflow_form_new_and_edited_fits_a_phone(
     page.set_viewport_size({"width": width, "height": 740})
 
     # When a teammate opens New workflow on a phone, Then the form fits it
-    sign_in_as(page, console, "fraud", "workflows/new")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
     _fits(page, width, "New workflow")
     if width == 360:
         screenshot(page, "workflow-new-phone-360")

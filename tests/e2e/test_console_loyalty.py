@@ -271,7 +271,7 @@ def test_the_loyalty_tabs_show_their_empty_and_start_states(page: Page, console:
 
 
 def test_a_validation_error_from_the_api_is_shown_with_its_fields(page: Page, console: LocalSystem) -> None:
-    sign_in_as(page, console, "fraud", "workflows/new")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
     page.get_by_label("Workflow ID").fill(unique("bad"))
     page.get_by_label("Threshold").fill("10")
     page.get_by_label("Event name").fill("not a valid event name")  # spaces: refused by the API

@@ -2,7 +2,8 @@
 did not wrap and pushed a table's sort buttons off a laptop's screen; a new key or signing secret
 still offered after it was revoked or its webhook deleted; the focus dropped to the page when a
 webhook's action was refused; the list of webhooks left as it was when one was refused for being
-deleted or disabled meanwhile."""
+deleted or disabled meanwhile; `Send again` answered a screen above the deliveries on a phone; a
+workflow or a campaign whose ID is "new" could not be opened, that address being the new form's."""
 
 from __future__ import annotations
 
@@ -298,3 +299,58 @@ def test_send_again_on_a_phone_says_what_it_did_where_the_deliveries_are(
     expect(refused).to_be_focused()
     expect(refused).to_be_in_viewport()
     expect(said).to_have_count(0)  # what it did before is not said any more
+
+
+WORKFLOW = {
+    "trigger": {"event": "points.earned"},
+    "filter": {"aggregation": "earned", "date_range": "today", "customer": "current", "threshold": 777},
+    "actions": [{"type": "suspend"}],
+    "enabled": True,
+}
+
+
+def test_a_workflow_and_a_campaign_whose_id_is_new_are_opened_to_edit(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    workflows = backend.url("/v1/loyalty/workflows/new")
+    backend.fraud.delete(workflows, timeout=10)
+    # Given no workflow "new" yet: the old address of the new-workflow form still opens it
+    sign_in_as(page, console, "fraud", "workflows/new")
+    expect(page.get_by_role("heading", name="New workflow")).to_be_visible()
+    expect(page.get_by_label("Workflow ID")).to_have_value("")
+
+    try:
+        # When a workflow's ID is "new"
+        assert backend.fraud.put(workflows, json=WORKFLOW, timeout=10).status_code == 200
+
+        # Then its row's Edit opens it, as it is
+        page.goto(f"{console.api_url}/#/workflows")
+        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="new", exact=True))
+        row.get_by_role("link", name="Edit new").click()
+        expect(page.get_by_role("heading", name="Edit workflow new")).to_be_visible()
+        expect(page.get_by_label("Threshold")).to_have_value("777")
+        # and New workflow still opens an empty form
+        page.get_by_role("link", name="All workflows").click()
+        page.get_by_role("link", name="New workflow").click()
+        expect(page.get_by_role("heading", name="New workflow")).to_be_visible()
+        expect(page.get_by_label("Workflow ID")).to_have_value("")
+        expect(page.get_by_label("Threshold")).to_have_value("")
+    finally:
+        backend.fraud.delete(workflows, timeout=10)
+
+    # And a campaign "new" (campaigns are never deleted: made last, and no other test opens the
+    # new-campaign form at `#/campaigns/new` any more)
+    answer = backend.fraud.put(
+        backend.url("/v1/loyalty/campaigns/new"),
+        json={"total_cap": 4321, "per_customer_cap": 21, "limit_behavior": "hard"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    page.goto(f"{console.api_url}/#/campaigns")
+    page.get_by_label("Campaign ID").fill("new")
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", name="Campaign new")).to_be_visible()
+    expect(page.get_by_label("Total cap", exact=True)).to_have_value("4321")
+    page.get_by_role("link", name="New campaign").click()
+    expect(page.get_by_role("heading", name="New campaign")).to_be_visible()
+    expect(page.get_by_label("Campaign ID", exact=True)).to_have_value("")

@@ -37,7 +37,7 @@ def test_a_campaign_saved_from_a_page_opened_before_a_teammates_change_keeps_tha
 ) -> None:
     # Given a campaign (100,000 in all, 500 per customer) open in two teammates' browsers
     campaign = unique("stale-cap")
-    sign_in_as(teammate, console, "fraud", "campaigns/new")
+    sign_in_as(teammate, console, "fraud", "campaigns?new=1")
     teammate.get_by_label("Campaign ID").fill(campaign)
     teammate.get_by_label("Total cap", exact=True).fill("100000")
     teammate.get_by_label("Per-customer cap").fill("500")
@@ -82,7 +82,7 @@ def test_a_new_campaign_under_an_id_made_meanwhile_changes_nothing_and_keeps_the
 ) -> None:
     # Given a person filling in a new campaign, and a teammate who makes one of its ID meanwhile
     campaign = unique("made-meanwhile")
-    sign_in_as(page, console, "fraud", "campaigns/new")
+    sign_in_as(page, console, "fraud", "campaigns?new=1")
     page.get_by_label("Campaign ID").fill(campaign)
     page.get_by_label("Total cap", exact=True).fill("5")
     page.get_by_label("Per-customer cap").fill("5")
@@ -115,12 +115,12 @@ def test_a_new_workflow_under_an_id_in_use_replaces_nothing(
 ) -> None:
     # Given a workflow a teammate made that blocks above 50,000 points
     workflow = unique("wf-taken")
-    sign_in_as(teammate, console, "fraud", "workflows/new")
+    sign_in_as(teammate, console, "fraud", "workflows?new=1")
     new_workflow(teammate, workflow, 50000, "block")
     expect(teammate.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
 
     # When another person makes a "new" workflow under the same ID, suspending above 900,000
-    sign_in_as(page, console, "fraud", "workflows/new")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
     new_workflow(page, workflow, 900000, "suspend")
 
     # Then the teammate's workflow stands, the page says one of that ID exists (what it does, and a
@@ -145,7 +145,7 @@ def test_a_workflow_saved_from_a_page_opened_before_a_teammates_change_keeps_tha
 ) -> None:
     # Given a workflow open for editing in two teammates' browsers
     workflow = unique("wf-stale")
-    sign_in_as(teammate, console, "fraud", "workflows/new")
+    sign_in_as(teammate, console, "fraud", "workflows?new=1")
     new_workflow(teammate, workflow, 50000, "block")
     expect(teammate.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
     teammate.goto(f"{console.api_url}/#/workflows/{workflow}")
@@ -180,7 +180,7 @@ def test_a_workflow_deleted_while_open_is_said_and_kept_as_typed(
 ) -> None:
     # Given a workflow open for editing, deleted by a teammate meanwhile
     workflow = unique("wf-gone")
-    sign_in_as(page, console, "fraud", "workflows/new")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
     new_workflow(page, workflow, 50000, "block")
     expect(page.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
     page.goto(f"{console.api_url}/#/workflows/{workflow}")
@@ -207,7 +207,7 @@ def test_switching_a_workflow_on_refuses_one_a_teammate_changed_since_the_list_s
     # Given a disabled workflow in the list (more than 50000, a thank-you), which a teammate then
     # turns, still disabled, into "block every customer above 0"
     workflow = unique("wf-switch")
-    sign_in_as(page, console, "fraud", "workflows/new")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
     new_workflow(page, workflow, 50000, "block")
     row = page.get_by_role("row").filter(has_text=workflow)
     expect(row).to_contain_text("more than 50000")

@@ -186,7 +186,9 @@ function campaignForm(id, existing, onSaved, onConflict) {
 
 export function mountCampaigns(container, route) {
   const target = route.parts[1] || "";
-  const lookup = h("input", { id: "campaign-lookup", name: "campaign", autocomplete: "off", required: true, value: target === "new" ? "" : target });
+  // a new campaign's form: a parameter, as any path after `#/campaigns/` is a campaign's ID, "new" too
+  const creating = !target && route.params.has("new");
+  const lookup = h("input", { id: "campaign-lookup", name: "campaign", autocomplete: "off", required: true, value: target });
   const finder = h(
     "form",
     {
@@ -200,14 +202,14 @@ export function mountCampaigns(container, route) {
     },
     h("div", { class: "field" }, h("label", { for: "campaign-lookup" }, "Campaign ID"), lookup),
     h("button", { type: "submit" }, "Open"),
-    h("a", { href: href(["campaigns", "new"]), class: "button-link" }, "New campaign"),
+    h("a", { href: href("campaigns", { new: "1" }), class: "button-link" }, "New campaign"),
   );
   const flash = h("div", { class: "form-message", "aria-live": "polite" });
   const savedMessage = () => replace(flash, h("p", { role: "status", class: "success" }, "Campaign saved."));
   if (route.params.get("saved")) savedMessage();
   const result = h("div", { class: "results" });
   const back = h("p", {}, h("a", { href: href("campaigns") }, "Open another campaign"));
-  replace(container, pageHeading("Campaigns"), target === "new" ? back : finder, flash, result);
+  replace(container, pageHeading("Campaigns"), creating ? back : finder, flash, result);
 
   function showExisting() {
     replace(result, loading("the campaign"));
@@ -223,6 +225,8 @@ export function mountCampaigns(container, route) {
       })
       .catch((error) => {
         const notFound = error.status === 404;
+        // `#/campaigns/new` was the new campaign's address: with no campaign "new", it still is
+        if (notFound && target === "new") return replace(result, campaignForm(null, null, saved));
         replace(
           result,
           problem(error),
@@ -257,13 +261,13 @@ export function mountCampaigns(container, route) {
     }
   }
 
-  if (!target) {
+  if (!target && !creating) {
     replace(result, loading("the campaigns"));
     const cursor = route.params.get("cursor") || "";
     campaignList(cursor)
       .then((list) => replace(result, list))
       .catch((error) => replace(result, problem(error), cursor ? h("p", {}, h("a", { href: href("campaigns") }, "First campaigns")) : null));
-  } else if (target === "new") {
+  } else if (creating) {
     replace(result, campaignForm(null, null, saved));
   } else {
     showExisting();

@@ -8,6 +8,9 @@ import { changedSince, field, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
+// A new workflow's form: a parameter, as any path after `#/workflows/` is a workflow's ID, "new" too
+const NEW_WORKFLOW = href("workflows", { new: "1" });
+
 /** Only the fields PUT takes, from a document GET answered. */
 function settingsOf(workflow) {
   return {
@@ -312,7 +315,7 @@ function listPage(container, route) {
   replace(
     container,
     pageHeading("Workflows"),
-    h("p", {}, h("a", { href: href(["workflows", "new"]), class: "button-link" }, "New workflow")),
+    h("p", {}, h("a", { href: NEW_WORKFLOW, class: "button-link" }, "New workflow")),
     message,
     results,
   );
@@ -321,7 +324,8 @@ function listPage(container, route) {
 
 export function mountWorkflows(container, route) {
   const target = route.parts[1];
-  if (!target) {
+  const creating = !target && route.params.has("new");
+  if (!target && !creating) {
     listPage(container, route);
     return {};
   }
@@ -360,14 +364,15 @@ export function mountWorkflows(container, route) {
     }
   }
 
-  if (target === "new") {
+  if (creating) {
     replace(result, workflowForm(null, null));
   } else {
     replace(result, loading("the workflow"));
     api
       .getExactly(`/v1/loyalty/workflows/${segment(target)}`) // its form sends its payloads back as read
       .then((workflow) => show(workflow))
-      .catch((error) => replace(result, problem(error)));
+      // `#/workflows/new` was the new workflow's address: with no workflow "new", it still is
+      .catch((error) => replace(result, error.status === 404 && target === "new" ? workflowForm(null, null) : problem(error)));
   }
   return {};
 }
