@@ -1,9 +1,9 @@
 // API keys (admins only, SPEC 10 over SPEC 3.2 `/v1/keys`): the program's keys (actor, role,
 // created, last used), `Create key` (the new key shown once, with a copy button) and `Revoke`.
 //
-// A new key lives in this page's DOM alone, until the page is left or another key is created: never
-// in storage, a URL or the list, which the API never gives it to. Revoking the key you are signed
-// in with signs you out.
+// A new key lives in this page's DOM alone, until the page is left, another key is created or it is
+// revoked here: never in storage, a URL or the list, which the API never gives it to. Revoking the
+// key you are signed in with signs you out.
 
 import { api, segment } from "../api.js";
 import { askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";

@@ -3,8 +3,8 @@
 // button), `Rotate secret` (the new one shown once; the old one keeps signing for 24 hours),
 // `Delete`, and each webhook's `Deliveries` with `Send again`, newest first, a page at a time.
 //
-// A secret lives in this page's DOM alone, until the page is left or another is shown: never in
-// storage, a URL or the list, which the API never gives it to.
+// A secret lives in this page's DOM alone, until the page is left, another is shown or its webhook
+// is deleted: never in storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
 import { DEFAULT_PAGE_SIZE, alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
