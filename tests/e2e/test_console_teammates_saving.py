@@ -253,3 +253,45 @@ def test_switching_a_workflow_on_refuses_one_a_teammate_changed_since_the_list_s
     finally:
         # the block rule never stays in the program the other tests earn in, whatever happened
         backend.fraud.delete(backend.url(f"/v1/loyalty/workflows/{workflow}"), timeout=10)
+
+
+def test_a_new_workflow_past_the_programs_most_is_said_so_not_an_id_in_use(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a program with as many workflows as it may have (each 409 of a new one was said to be
+    # its ID in use, though the API refused it for the program's 50, or for 300 KB of them together)
+    have = backend.fraud.get(backend.url("/v1/loyalty/workflows"), timeout=10).json()["items"]
+    made = []
+    for _ in range(50 - len(have)):
+        filler = unique("wf-fill")
+        body = {
+            "trigger": {"event": "points.earned"},
+            "filter": {
+                "aggregation": "earned",
+                "date_range": "today",
+                "customer": "current",
+                "threshold": 10**9,
+            },
+            "actions": [{"type": "suspend"}],
+            "enabled": False,
+        }
+        answer = backend.fraud.put(backend.url(f"/v1/loyalty/workflows/{filler}"), json=body, timeout=10)
+        assert answer.status_code == 200, answer.text
+        made.append(filler)
+    try:
+        # When a person makes one more
+        workflow = unique("wf-one-more")
+        sign_in_as(page, console, "fraud", "workflows?new=1")
+        new_workflow(page, workflow, 900000, "suspend")
+
+        # Then the page says what the API said, focused, nothing saved
+        said = page.get_by_role("alert")
+        expect(said).to_contain_text("a program has at most 50 workflows")
+        expect(said).not_to_contain_text("exists already")
+        expect(said).to_be_focused()
+        assert (
+            backend.fraud.get(backend.url(f"/v1/loyalty/workflows/{workflow}"), timeout=10).status_code == 404
+        )
+    finally:
+        for filler in made:
+            backend.fraud.delete(backend.url(f"/v1/loyalty/workflows/{filler}"), timeout=10)

@@ -62,6 +62,18 @@ export function timeInput(attrs, iso) {
   return { input, read };
 }
 
+/**
+ * What a 409 to a PUT that says what it replaces means, from the API's words
+ * (`functions/shared/replaces.py`): "taken" (a new one under an ID in use), "changed" (the one shown
+ * was changed or deleted since), or "refused" (anything else: a limit, said as the API says it).
+ */
+export function conflictOf(error) {
+  const detail = error.detail || "";
+  if (detail.includes("exists already")) return "taken";
+  if (detail.includes("was changed since you read it") || detail.includes("no longer exists")) return "changed";
+  return "refused";
+}
+
 /** The boxes of a form a person changed: `before` and `after` are [label, words] pairs of the same
  * boxes (what the form showed when drawn, what it holds now); the pairs whose words differ. */
 export function changedSince(before, after) {

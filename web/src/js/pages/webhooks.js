@@ -8,7 +8,7 @@
 
 import { api, segment } from "../api.js";
 import { DEFAULT_PAGE_SIZE, alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
-import { changedSince, field, unsaved } from "../forms.js";
+import { changedSince, conflictOf, field, unsaved } from "../forms.js";
 import { href, navigate } from "../router.js";
 
 const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
@@ -104,7 +104,8 @@ export function mountWebhooks(container, route) {
             const refused = () => replace(formMessage, problem(error)).firstChild.focus();
             if (error.status !== 409) refused();
             // a new one's 409 is its ID in use, or the program's most webhooks (said as the API says it)
-            else if (isNew) await (error.detail.includes("exists already") ? takenId(webhook, error) : refused());
+            else if (conflictOf(error) === "refused") refused();
+            else if (isNew) await takenId(webhook, error);
             else await changedMeanwhile(changedSince(before, typed()), { id: shown.id, ...body });
           } finally {
             saveButton.disabled = false;

@@ -4,7 +4,7 @@
 
 import { api, parseExactly, segment } from "../api.js";
 import { alertBox, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
-import { changedSince, field, select, uniqueId, unsaved } from "../forms.js";
+import { changedSince, conflictOf, field, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -142,8 +142,10 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
       await api.put(`/v1/loyalty/workflows/${segment(workflowId)}`, body);
       navigate(href("workflows", { saved: workflowId }));
     } catch (error) {
-      if (error.status !== 409) {
+      if (error.status !== 409 || conflictOf(error) === "refused") {
+        // a limit (50 workflows, 300 KB of them together) is said as the API says it
         replace(message, problem(error));
+        message.firstChild.focus();
       } else if (isNew) {
         await takenId(workflowId);
       } else {
