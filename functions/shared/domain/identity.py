@@ -15,10 +15,9 @@ from functools import lru_cache
 from functions.shared.invisible import unshown
 
 # Providers that ignore characters of the local part (Google its dots; Proton its dots, underscores
-# and hyphens: `jane.doe`, `jane_doe` and `janedoe` are one Proton account), and those that ignore a
-# +tag (and every national domain of Microsoft's consumer mail: `_MICROSOFT`).
+# and hyphens: `jane.doe`, `jane_doe` and `janedoe` are one Proton account), and those whose +tag an
+# address's key dropped before 2026-12-05 (`_mailbox`'s `earlier`; since, a tag at any domain).
 _IGNORED_IN_LOCAL = {"gmail.com": re.compile(r"\."), "proton.me": re.compile(r"[._-]")}
-_MICROSOFT = re.compile(r"(?:hotmail|outlook|live)\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})|msn\.com")
 _PLUS_TAGS = frozenset(
     {
         "gmail.com",
