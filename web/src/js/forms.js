@@ -1,7 +1,8 @@
 // Small helpers for the loyalty forms: labelled fields, selects over a fixed vocabulary, and
 // datetime-local values to and from RFC 3339.
 
-import { h } from "./dom.js";
+import { api } from "./api.js";
+import { alertBox, h, replace } from "./dom.js";
 import { label } from "./loyalty.js";
 
 let counter = 0;
@@ -60,6 +61,27 @@ export function timeInput(attrs, iso) {
   const drawn = input.value;
   const read = () => (iso && input.value === drawn ? iso : fromLocalInput(input.value));
   return { input, read };
+}
+
+/**
+ * A new `noun` under an ID in use (another's, perhaps made meanwhile): nothing changed. Said in
+ * `into`, focused: a link to that one (`link`), what it is (`describe(read)`, `read` null when it
+ * cannot be read, or was deleted in between), and that the form is kept as typed, for another ID.
+ */
+export async function sayIdInUse(into, { noun, id, path, link, describe }) {
+  let there = null;
+  try {
+    there = await api.get(path);
+  } catch {
+    // unreadable (or deleted in between): the link says where to look
+  }
+  const said = alertBox(
+    "div",
+    h("p", {}, `A ${noun} ${id} exists already, so nothing was saved: `, link, ` to change it, or choose another ID. Your ${noun} is kept above as you typed it.`),
+    describe(there),
+  );
+  replace(into, said);
+  said.focus();
 }
 
 /**

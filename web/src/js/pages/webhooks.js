@@ -8,7 +8,7 @@
 
 import { api, segment } from "../api.js";
 import { DEFAULT_PAGE_SIZE, alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
-import { changedSince, conflictOf, field, unsaved } from "../forms.js";
+import { changedSince, conflictOf, field, sayIdInUse, unsaved } from "../forms.js";
 import { href, navigate } from "../router.js";
 
 const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
@@ -126,28 +126,17 @@ export function mountWebhooks(container, route) {
       formMessage,
     );
 
-    /** A new webhook under an ID in use (made by another admin, perhaps meanwhile): nothing changed;
-     * what that one does, a link to edit it, and the form as typed, for another ID. */
-    async function takenId(webhook, error) {
-      let there = null;
-      try {
-        there = await api.get(`/v1/webhooks/${segment(webhook)}`);
-      } catch {
-        // unreadable (or deleted in between): the link says where to look
-      }
-      const said = alertBox(
-        "div",
-        h(
-          "p",
-          {},
-          `A webhook ${webhook} exists already, so nothing was saved: `,
-          h("a", { href: href(["webhooks", webhook]) }, "edit it"),
-          " to change it, or choose another ID. Your webhook is kept above as you typed it.",
-        ),
-        there ? h("p", {}, "That one posts ", h("bdi", {}, there.events.join(", ")), " to ", h("bdi", {}, there.url), there.enabled ? "." : " (disabled).") : h("p", {}, error.message),
-      );
-      replace(formMessage, said);
-      said.focus();
+    /** A new webhook under an ID in use (made by another admin, perhaps meanwhile): what that one
+     * does, a link to edit it; the API's words when it cannot be read. */
+    function takenId(webhook, error) {
+      return sayIdInUse(formMessage, {
+        noun: "webhook",
+        id: webhook,
+        path: `/v1/webhooks/${segment(webhook)}`,
+        link: h("a", { href: href(["webhooks", webhook]) }, "edit it"),
+        describe: (there) =>
+          there ? h("p", {}, "That one posts ", h("bdi", {}, there.events.join(", ")), " to ", h("bdi", {}, there.url), there.enabled ? "." : " (disabled).") : h("p", {}, error.message),
+      });
     }
 
     return { form, heading };

@@ -4,7 +4,7 @@
 
 import { api, parseExactly, segment } from "../api.js";
 import { alertBox, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
-import { changedSince, conflictOf, field, select, uniqueId, unsaved } from "../forms.js";
+import { changedSince, conflictOf, field, sayIdInUse, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -155,30 +155,16 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
     }
   });
 
-  /** A new workflow under an ID in use: nothing changed; what that one does, a link to it, and the
-   * form as typed, for another ID. */
-  async function takenId(workflowId) {
-    let there = null;
-    try {
-      there = await api.get(`/v1/loyalty/workflows/${segment(workflowId)}`);
-    } catch {
-      // unreadable (or deleted in between): the link says where to look
-    }
-    const said = alertBox(
-      "div",
-      h(
-        "p",
-        {},
-        `A workflow ${workflowId} exists already, so nothing was saved: `,
-        h("a", { href: href(["workflows", workflowId]) }, "open it"),
-        " to change it, or choose another ID. Your workflow is kept above as you typed it.",
-      ),
-      there
-        ? h("p", {}, `That one: ${describeFilter(there.filter)}; ${describeActions(there.actions)}; ${there.enabled ? "enabled" : "disabled"}.`)
-        : null,
-    );
-    replace(message, said);
-    said.focus();
+  /** A new workflow under an ID in use: what that one does, a link to open it. */
+  function takenId(workflowId) {
+    return sayIdInUse(message, {
+      noun: "workflow",
+      id: workflowId,
+      path: `/v1/loyalty/workflows/${segment(workflowId)}`,
+      link: h("a", { href: href(["workflows", workflowId]) }, "open it"),
+      describe: (there) =>
+        there ? h("p", {}, `That one: ${describeFilter(there.filter)}; ${describeActions(there.actions)}; ${there.enabled ? "enabled" : "disabled"}.`) : null,
+    });
   }
 
   return h(
