@@ -27,7 +27,7 @@ from functions.shared.storage.dynamodb_base import (
     DynamoBase,
     ItemBuilder,
     Models,
-    batch_read,
+    batch_items,
     condition_failed,
     domain_error,
     pack_json,
@@ -329,8 +329,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
         wanted = list(dict.fromkeys((keys.event_pk(p, e), keys.EVENT_SK) for p, e in refs))
         found: dict[tuple[str, str], StoredEvent] = {}
         try:
-            for data in batch_read(self._m.event, wanted, what="reading a batch of events"):
-                item = self._m.event.from_raw_data(data)
+            for item in batch_items(self._m.event, wanted, what="reading a batch of events"):
                 found[(item.program_id, item.event_id)] = _event(item)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading a batch of events failed") from exc

@@ -280,6 +280,16 @@ def batch_read(
             time.sleep(random.uniform(0, min(1.0, 0.025 * 2**round_)))  # noqa: S311 (jitter)
 
 
+_Item = TypeVar("_Item", bound=Model)
+
+
+def batch_items(
+    model: type[_Item], wanted: Sequence[tuple[str, str]], *, what: str, consistent: bool = True
+) -> Iterator[_Item]:
+    """`batch_read`'s items as instances of `model`."""
+    return map(model.from_raw_data, batch_read(model, wanted, what=what, consistent=consistent))
+
+
 _Found = TypeVar("_Found")
 
 

@@ -26,7 +26,7 @@ from functions.shared.errors import NotFound, StorageUnavailable
 from functions.shared.storage import keys_loyalty as keys
 from functions.shared.storage.dynamodb_base import (
     DynamoBase,
-    batch_read,
+    batch_items,
     condition_failed,
     domain_error,
     side_by_side,
@@ -405,11 +405,11 @@ class LoyaltyDynamo(DynamoBase):
         return _customer(item)  # type: ignore[return-value]
 
     def loyalty_customers(self, program_id: str, customer_ids: Sequence[str]) -> list[LoyaltyCustomer]:
-        item = self._m.items["loyalty_customer"]
         keys_read = [(keys.customer_pk(program_id, c), keys.PROFILE_SK) for c in customer_ids]
         try:
-            found = batch_read(item, keys_read, what=f"reading {len(keys_read)} customers")
-            return [_customer(item.from_raw_data(data)) for data in found]  # type: ignore[misc]
+            what = f"reading {len(keys_read)} customers"
+            found = batch_items(self._m.items["loyalty_customer"], keys_read, what=what)
+            return [_customer(item) for item in found]  # type: ignore[misc]
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading {len(keys_read)} customers failed") from exc
 
@@ -420,9 +420,9 @@ class LoyaltyDynamo(DynamoBase):
             return {}
         pk = keys.customer_pk(program_id, customer_id)
         try:
-            item = self._m.items["loyalty_period"]
-            found = batch_read(item, [(pk, keys.period_sk(p)) for p in periods], what="reading periods")
-            return {period.period: _period(period) for period in map(item.from_raw_data, found)}
+            wanted = [(pk, keys.period_sk(p)) for p in periods]
+            found = batch_items(self._m.items["loyalty_period"], wanted, what="reading periods")
+            return {period.period: _period(period) for period in found}
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading totals of customer {customer_id} failed") from exc
 
@@ -648,8 +648,8 @@ class LoyaltyDynamo(DynamoBase):
         ]
         for _ in range(3):  # again after moving a campaign kept in one item to its shards
             try:
-                read = batch_read(item, keys_of, what=f"reading campaign {campaign_id}")
-                found = sorted(map(item.from_raw_data, read), key=lambda shard: int(shard.shard))
+                read = batch_items(item, keys_of, what=f"reading campaign {campaign_id}")
+                found = sorted(read, key=lambda shard: int(shard.shard))
             except PynamoDBException as exc:
                 raise domain_error(exc, f"reading campaign {campaign_id} failed") from exc
             campaign = _campaign(found)

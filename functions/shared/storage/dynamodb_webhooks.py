@@ -41,7 +41,7 @@ from functions.shared.storage import keys_webhooks as keys
 from functions.shared.storage.dynamodb_base import (
     DynamoBase,
     Models,
-    batch_read,
+    batch_items,
     condition_failed,
     domain_error,
 )
@@ -353,14 +353,11 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 return []
             found = {
                 item.delivery_id: _delivery(item)
-                for item in map(
-                    self._m.delivery.from_raw_data,
-                    batch_read(
-                        self._m.delivery,
-                        [(pk, keys.delivery_sk(i)) for i in ids],
-                        what="listing deliveries",
-                        consistent=False,
-                    ),
+                for item in batch_items(
+                    self._m.delivery,
+                    [(pk, keys.delivery_sk(i)) for i in ids],
+                    what="listing deliveries",
+                    consistent=False,
                 )
             }
         except PynamoDBException as exc:
