@@ -9,7 +9,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
 
 from functions.shared.auth import issue_key
 from functions.shared.clock import Clock
@@ -17,6 +16,7 @@ from functions.shared.domain import actors
 from functions.shared.domain.model import ApiKey, Program, SigningSecrets
 from functions.shared.errors import Conflict, InvalidInput
 from functions.shared.inputs import ActorName
+from functions.shared.problems import validation_errors
 from functions.shared.signatures import SECRET_OVERLAP
 from functions.shared.storage.port import ProgramsPort
 
@@ -128,16 +128,10 @@ def _printable(field: str, text: str) -> str:
     try:
         return _ACTOR.validate_python(text)
     except ValidationError as error:
-        message = _why(error.errors()[0])
+        # the reason the API's problem gives for the same value: blank, too long, or the character
+        # that is not shown
+        message = validation_errors([dict(e) for e in error.errors()])[0]["message"]
         raise InvalidInput(f"{field}: {message}", [{"field": field, "message": message}]) from None
-
-
-def _why(error: ErrorDetails) -> str:
-    """The reason the API's problem gives for the same value (`problems.validation_errors`): blank,
-    too long, or the character that is not shown."""
-    if error["type"] == "string_too_short":
-        return "must not be blank"
-    return error["msg"].removeprefix("Value error, ")
 
 
 def _not_reserved(actor: str) -> str:
