@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import new_page, open_case, screenshot, sign_in, sign_in_as, tag
+from tests.e2e.console.steps import close_case, new_page, open_case, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -101,7 +101,7 @@ def test_after_signing_out_the_next_person_starts_at_their_own_start_page(
     sign_in_as(page, console, "fraud", f"active?q={partner.name}")
     open_case(page, partner.name)
     expect(page).to_have_url(re.compile(r"#/active/"))
-    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    close_case(page, page.get_by_role("dialog"))
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("API key")).to_be_visible()

@@ -14,6 +14,7 @@ from tests.e2e.console.backend import Backend, mailbox
 from tests.e2e.console.steps import (
     PHONE,
     case_row,
+    close_case,
     data_rows,
     go_to_tab,
     new_page,
@@ -260,7 +261,7 @@ def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(
         drawer.get_by_role("button", name="Submit dispute").click()
         expect(drawer.get_by_text("Dispute sent to the security team.", exact=False)).to_be_visible()
         expect(drawer.get_by_role("img", name="Disputed")).to_be_visible()
-        drawer.get_by_role("button", name="Close").click()
+        close_case(page, drawer)
         expect(case_row(page, partner.name).get_by_role("img", name="Disputed")).to_be_visible()
 
     # When the security team approves one and declines the other, with a note
@@ -416,7 +417,7 @@ def test_a_removal_with_blocking_appears_in_removed_partners(
     drawer.get_by_role("button", name="Confirm removal").click()
     expect(drawer.get_by_text("Partner removed and blocked from reapplying.")).to_be_visible()
     expect(drawer.get_by_role("heading", name=partner.name)).to_be_focused()  # focus stays in the drawer
-    drawer.get_by_role("button", name="Close").click()
+    close_case(page, drawer)
     expect(case_row(page, partner.name)).to_have_count(0)  # it left the active view
 
     go_to_tab(page, "Removed partners")

@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
-from tests.e2e.console.steps import LAPTOP, screenshot, sign_in_as, tag
+from tests.e2e.console.steps import LAPTOP, close_case, screenshot, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -174,8 +174,7 @@ def test_long_ids_and_actors_wrap_so_every_table_fits_and_approve_stays_in_reach
         expect(held.get_by_role("button", name=f"Approve reward {reward_id}")).to_be_in_viewport()
         screenshot(page, "31-drawer-long-ids-1280", full_page=False)
         tables_fit(page)
-        drawer.get_by_role("button", name="Close").click()
-        expect(drawer).to_be_hidden()  # back on the list: the next address is not undone by it
+        close_case(page, drawer)  # back on the list: the next address is not undone by it
 
         # And the customer's History (its "By"), and the Workflows list
         page.goto(f"{console.api_url}/#/customers/{member}")

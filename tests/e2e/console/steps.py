@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -87,3 +88,13 @@ def open_case(page: Page, name: str) -> Locator:
     drawer = page.get_by_role("dialog", name=name)
     expect(drawer).to_be_visible()
     return drawer
+
+
+def close_case(page: Page, drawer: Locator) -> None:
+    """Close the case drawer and wait until the console is back on the cases list. The dialog hides
+    at once, but its closing event (which puts the list's address back) runs a moment later: an
+    address typed before it would be replaced by the list's (CI read Active cases where the test had
+    gone to a customer's page)."""
+    drawer.get_by_role("button", name="Close").click()
+    expect(drawer).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"#/(active|resolved|removed)(\?|$)"))
