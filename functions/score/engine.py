@@ -26,6 +26,7 @@ from functions.shared.domain.identity import (
 )
 from functions.shared.domain.links import (
     crowded_links,
+    customers_of,
     farmed,
     guarded_joins,
     links_to_join,
@@ -409,6 +410,9 @@ class Engine:
             return large, before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
+            reasons += signals.bought_on_by_own_customers(
+                partner.id, me, read, {role for role in read if key_of[role] in crowds}
+            )
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.blocked_reapply(me, links, snapshot.subject)
@@ -535,7 +539,12 @@ class Engine:
         profile = self._profile(program_id, event, plan, snapshot, crowds, account)
         me = subject_key(*plan.subject)
         spans = {key: span_entry(me, span) for key, span in plan.spans.items()}
-        links = links_to_join(me, states, crowds, flag, spans)
+        via = (
+            customers_of(plan.links, subject_key("partner", event.partner_id))
+            if isinstance(event, TransactionCreated)
+            else {}
+        )
+        links = links_to_join(me, states, crowds, flag, spans, via)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         given = ScoringInput(
@@ -546,6 +555,7 @@ class Engine:
             profile=profile,
             links=links,
             spans={key: spans[key] for key in links if key in spans},
+            via={key: via[key] for key in links if key in via},
             network=network,
             counts=tallies(plan.counts.values(), event.occurred_at, snapshot.links),
             seen=guarded_joins(me, states, links),

@@ -554,6 +554,25 @@ def self_referral(
     ]
 
 
+def bought_on_by_own_customers(
+    partner_id: str, me: str, links: dict[str, LinkState], crowded: Collection[str]
+) -> list[Reason]:
+    """`self_referral` the other way round: the partner signs up or logs in on a device its own
+    customers bought on before (the device link's `via`: the partners the purchases there were made
+    through, `links.customers_of`). The partner first, then the customer, flags the customer; the
+    customer first made the partner's next login on that phone nothing. `crowded`: the roles that
+    are crowds (an SDK's one fingerprint) counted with their customers, evidence about no one."""
+    if "device" in crowded or me not in links.get("device", NO_LINK).via:
+        return []
+    return [
+        Reason(
+            "self_referral",
+            f"partner {partner_id} is on the device its own customers bought on",
+            "self_referral",
+        )
+    ]
+
+
 def account_burst(activity: str, changes: int) -> list[Reason]:
     if changes < weights.ACCOUNT_CHANGES_BURST:
         return []

@@ -566,6 +566,61 @@ class TestCustomers:
         (sale,) = decide(aws, tenant, purchase("c1", "p1", name="иван  ПЕТРОВ"))
         assert "self_referral" in reason_codes(sale) and sale["action"] == "flag"
 
+    def test_a_partner_on_the_phone_its_own_customers_bought_on_is_a_self_referral(self, aws, tenant):
+        """The partner first, then its customer on the partner's phone, flags the customer; the
+        customers first, then the partner logging in on that phone, was nothing (a fraud tester's
+        escape, thirty-first session): the phone's link named the customers, not whose they were.
+        Its link keeps the partners purchases there were made through (`via`)."""
+        decide(aws, tenant, signup("p1", device="fp-p1", ip="81.2.70.1"))
+        bought = decide(
+            aws,
+            tenant,
+            *(purchase(f"c{n}", "p1", device="fp-burner", ip=f"81.2.75.{n}") for n in range(1, 3)),
+        )
+        assert all(d["action"] == "allow" for d in bought), bought
+        (login,) = decide(aws, tenant, login_on("p1", 1, "fp-burner", ip="81.2.70.1"))
+        assert "self_referral" in reason_codes(login) and login["action"] == "flag", login
+        assert "partner p1 is on the device its own customers bought on" in str(login["reasons"])
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "device", "fp-burner"))
+        assert link["via"]["SS"] == ["partner:p1"], link
+
+    def test_a_customer_who_bought_through_another_partner_first_is_kept_for_this_one_too(self, aws, tenant):
+        """The device's link named the customer already (its first purchase, through p2): its
+        purchase through p1 still writes p1 there, once."""
+        decide(aws, tenant, signup("p1", device="fp-p1", ip="81.2.70.1"), signup("p2", device="fp-p2"))
+        decide(
+            aws,
+            tenant,
+            purchase("c1", "p2", device="fp-c1", ip="81.2.76.9"),
+            purchase("c1", "p1", device="fp-c1", ip="81.2.76.9"),
+        )
+        (login,) = decide(aws, tenant, login_on("p1", 1, "fp-c1", ip="81.2.70.1"))
+        assert "self_referral" in reason_codes(login), login
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "device", "fp-c1"))
+        assert sorted(link["via"]["SS"]) == ["partner:p1", "partner:p2"], link
+
+    def test_a_partner_on_a_device_another_partners_customers_bought_on_is_no_self_referral(
+        self, aws, tenant
+    ):
+        """A shop's till, a family's tablet: customers of another partner there say nothing about
+        this one being its own customer. Nor does the connection its own customers bought from: a
+        household's, an office's, a café's (an IP alone is weak, SPEC 5.2)."""
+        decide(aws, tenant, signup("p1", device="fp-p1"), signup("p2", device="fp-p2", ip="81.2.70.2"))
+        decide(
+            aws,
+            tenant,
+            purchase("c1", "p2", device="fp-family-tablet", ip="81.2.77.1"),
+            purchase("c2", "p1", device="fp-c2", ip="81.2.78.1"),
+        )
+        (tablet, cafe) = decide(
+            aws,
+            tenant,
+            login_on("p1", 1, "fp-family-tablet", ip="81.2.77.1"),
+            login_on("p1", 2, "fp-p1", ip="81.2.78.1"),
+        )
+        assert "self_referral" not in reason_codes(tablet), tablet
+        assert "self_referral" not in reason_codes(cafe), cafe
+
     def test_customer_side_signals(self, aws, tenant):
         decide(aws, tenant, signup("p1"))
         disposable, hosting = decide(

@@ -46,6 +46,7 @@ def merged(state: LinkState, other: LinkState) -> LinkState:
         spans=state.spans | other.spans,
         names=state.names | other.names,
         counts={**other.counts, **state.counts},
+        via=state.via | other.via,
     )
 
 
@@ -63,16 +64,18 @@ def links_to_join(
     crowds: set[LinkKey] | None = None,
     flag: bool = False,
     spans: dict[LinkKey, str] | None = None,
+    via: dict[LinkKey, str] | None = None,
 ) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and none that names the
     subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
     the event flags and the write carries the flag's mark the item lacks (a mark is taken away only
     with a new version of the subject, which the write expects), or the item lacks the event's
     span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
-    under the same key). Near-duplicate `email_near` marks go in the later marks steps, never in a
-    rewrite of a key that names the subject."""
+    under the same key), or the item lacks the partner a customer bought through (`via`: a device's
+    or an IP's, `customers_of`). Near-duplicate `email_near` marks go in the later marks steps,
+    never in a rewrite of a key that names the subject."""
     skip = crowded_links(states) if crowds is None else crowds
-    spans = spans or {}
+    spans, via = spans or {}, via or {}
     return [
         key
         for key, state in states.items()
@@ -81,8 +84,25 @@ def links_to_join(
             me not in state.members
             or (flag and key[0] != "email_near" and me not in state.flagged)
             or (key in spans and spans[key] not in state.spans)
+            or (key in via and via[key] not in state.via)
         )
     ]
+
+
+# The identifier a purchase's customer was on that keeps the partner it bought through: a device,
+# not typed (an address at checkout is anyone's to type), and one person's (an IP is a household's,
+# an office's or a café's: a partner at its customers' connection later flagged ordinary partners
+# in the evaluation, its `ordinary` 13 -> 17; SPEC 5.2, an IP alone is weak).
+CUSTOMERS_OF_KINDS = frozenset({"device"})
+
+
+def customers_of(links: dict[str, LinkKey], partner: str | None) -> dict[LinkKey, str]:
+    """A purchase's device link key with the key of the partner it was made through
+    (`LinkState.via`): a partner that later signs up or logs in on it is `self_referral` as one
+    that was there first is (`signals.bought_on_by_own_customers`)."""
+    if partner is None:
+        return {}
+    return {key: partner for role, key in links.items() if role in CUSTOMERS_OF_KINDS}
 
 
 # Identifiers whose sharing is strong evidence on its own (SPEC 5.2: the same e-mail address, a

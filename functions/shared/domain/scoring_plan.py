@@ -63,6 +63,8 @@ class ScoringInput:
     network: list[LinkKey]  # this event's network identifiers
     counts: list[Tally]  # velocity counts to add one to (`velocity`)
     seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
+    # of `links`, a purchase's device and IP, each with the partner it was made through (`customers_of`)
+    via: dict[LinkKey, str] = field(default_factory=dict)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     flag: bool = False
@@ -219,6 +221,8 @@ def scoring_plan(
         )
         if span := given.spans.get(key):
             marks = {**marks, "spans": frozenset({span})}
+        if partner_key := given.via.get(key):
+            marks = {**marks, "via": frozenset({partner_key})}
         seen = given.seen.get(key)
         if counted := riding.get(key):  # the count rides on the link's write (`velocity`)
             slots = frozenset({counted.slot})

@@ -144,6 +144,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         blocked = UnicodeSetAttribute(null=True)
         spans = UnicodeSetAttribute(null=True)
         names = UnicodeSetAttribute(null=True)  # an IP's removed partners' name digests (`removed_marks`)
+        via = UnicodeSetAttribute(null=True)  # a device's or an IP's partners whose customers used it
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
@@ -1267,6 +1268,7 @@ def _link(item: Any, raw: dict[str, Any] | None) -> LinkState:
         _set(item.spans),
         _set(item.names),
         counts,
+        _set(item.via),
     )
 
 
