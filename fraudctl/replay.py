@@ -157,7 +157,7 @@ def _post(
             # same body, same answer)
             detail = type(failure).__name__
             if isinstance(failure, (requests.ConnectionError, requests.Timeout)):  # others may quote the key
-                detail += f": {str(failure)[:200]}"
+                detail += f": {_why(failure)[:300]}"
             return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
         if answer.status_code not in RETRYABLE or attempt == RETRIES:
             break
@@ -170,6 +170,19 @@ def _post(
             "detail": _detail(answer),
         }
     return str(answer.status_code), None
+
+
+def _why(failure: BaseException) -> str:
+    """What a connection's failure says where it says why: the innermost error that names the host
+    (urllib3's `Failed to establish a new connection: [Errno 111] Connection refused`, `Failed to
+    resolve ...`). The outer ones quote it whole after their own words, and a cut kept only those."""
+    said, error = str(failure), failure
+    while True:
+        inner = next((a for a in error.args if isinstance(a, BaseException)), None)
+        inner = inner or getattr(error, "reason", None) or error.__cause__
+        if not isinstance(inner, BaseException) or isinstance(inner, OSError):
+            return said
+        said, error = str(inner), inner
 
 
 def send_events(

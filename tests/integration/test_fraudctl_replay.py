@@ -419,6 +419,8 @@ def test_an_api_that_answers_nothing_stops_the_replay_at_once_with_one_error(
     assert f"FRAUD_API_URL http://127.0.0.1:{port} does not answer" in report["stopped"]
     assert all(e["status"] is None and "ConnectionError" in e["detail"] for e in report["errors"])
     assert f"error: stopped after {report['sent']} of 50 lines" in output
+    # and why, which urllib3 says at the end of its words (a cut at 200 characters lost it)
+    assert "Connection refused" in report["stopped"], report["stopped"]
 
 
 def test_a_refused_key_stops_the_replay_and_a_busy_api_is_waited_for(
