@@ -411,7 +411,7 @@ class Engine:
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(
-                partner.id, me, read, {role for role in read if key_of[role] in crowds}
+                partner.id, me, read, {role for role in read if key_of[role] in crowds}, event.occurred_at
             )
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
@@ -540,8 +540,8 @@ class Engine:
         me = subject_key(*plan.subject)
         spans = {key: span_entry(me, span) for key, span in plan.spans.items()}
         via = (
-            customers_of(plan.links, subject_key("partner", event.partner_id))
-            if isinstance(event, TransactionCreated)
+            customers_of(plan.links, states, subject_key("partner", event.partner_id), event.occurred_at)
+            if isinstance(event, TransactionCreated)  # a crowded device is not joined (`links_to_join`)
             else {}
         )
         links = links_to_join(me, states, crowds, flag, spans, via)

@@ -555,14 +555,21 @@ def self_referral(
 
 
 def bought_on_by_own_customers(
-    partner_id: str, me: str, links: dict[str, LinkState], crowded: Collection[str]
+    partner_id: str, me: str, links: dict[str, LinkState], crowded: Collection[str], at: datetime
 ) -> list[Reason]:
-    """`self_referral` the other way round: the partner signs up or logs in on a device its own
-    customers bought on before (the device link's `via`: the partners the purchases there were made
-    through, `links.customers_of`). The partner first, then the customer, flags the customer; the
-    customer first made the partner's next login on that phone nothing. `crowded`: the roles that
-    are crowds (an SDK's one fingerprint) counted with their customers, evidence about no one."""
-    if "device" in crowded or me not in links.get("device", NO_LINK).via:
+    """`self_referral` the other way round: the partner, at its first event on a device, meets its
+    own customers' purchases there, made before the event's time (the device link's `via`: each
+    partner purchases there were first made through, with that time: `links.customers_of`). The
+    partner first, then the customer, flags the customer (`self_referral`); the customer first made
+    the partner's login on that phone nothing. A partner there before (a member of the device's
+    link: a shop's own phone its walk-in customer paid on) is that other order, and its later
+    logins are not flagged again: an approval holds. `crowded`: the roles that are crowds (an SDK's
+    one fingerprint) counted with their customers, evidence about no one."""
+    device = links.get("device", NO_LINK)
+    if "device" in crowded or me in device.members:
+        return []
+    until = as_utc(at)
+    if not any(member == me and time <= until for member, time in _met(tuple(device.via))):
         return []
     return [
         Reason(

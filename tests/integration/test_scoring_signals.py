@@ -15,6 +15,7 @@ import pytest
 
 from functions.score import service
 from functions.shared import runtime
+from functions.shared.domain.links import VIA_KEPT
 from functions.shared.domain.profiles import PROFILE_KEEPS
 from functions.shared.storage import keys
 from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
@@ -570,7 +571,9 @@ class TestCustomers:
         """The partner first, then its customer on the partner's phone, flags the customer; the
         customers first, then the partner logging in on that phone, was nothing (a fraud tester's
         escape, thirty-first session): the phone's link named the customers, not whose they were.
-        Its link keeps the partners purchases there were made through (`via`)."""
+        Its link keeps the partners purchases there were made through, with the time (`via`), and
+        the partner's first event there after that time is the other order of the same thing.
+        Approved, the partner is not flagged again at its next login there: it is there now."""
         decide(aws, tenant, signup("p1", device="fp-p1", ip="81.2.70.1"))
         bought = decide(
             aws,
@@ -578,11 +581,19 @@ class TestCustomers:
             *(purchase(f"c{n}", "p1", device="fp-burner", ip=f"81.2.75.{n}") for n in range(1, 3)),
         )
         assert all(d["action"] == "allow" for d in bought), bought
-        (login,) = decide(aws, tenant, login_on("p1", 1, "fp-burner", ip="81.2.70.1"))
+        (login, again) = decide(
+            aws,
+            tenant,
+            login_on("p1", 2, "fp-burner", ip="81.2.70.1"),
+            login_on("p1", 3, "fp-burner", ip="81.2.70.1"),
+        )
         assert "self_referral" in reason_codes(login) and login["action"] == "flag", login
         assert "partner p1 is on the device its own customers bought on" in str(login["reasons"])
+        assert "self_referral" not in reason_codes(again), again
         link = raw_item(aws, keys.link_pk(tenant.program_id, "device", "fp-burner"))
-        assert link["via"]["SS"] == ["partner:p1"], link
+        assert link["via"]["SS"] == ["2026-11-04T14:30:00+00:00 partner:p1"], link  # the first purchase
+        ip_link = raw_item(aws, keys.link_pk(tenant.program_id, "ip", "81.2.75.1"))
+        assert "via" not in ip_link, ip_link  # a connection keeps no partners (SPEC 5.2)
 
     def test_a_customer_who_bought_through_another_partner_first_is_kept_for_this_one_too(self, aws, tenant):
         """The device's link named the customer already (its first purchase, through p2): its
@@ -591,13 +602,35 @@ class TestCustomers:
         decide(
             aws,
             tenant,
-            purchase("c1", "p2", device="fp-c1", ip="81.2.76.9"),
-            purchase("c1", "p1", device="fp-c1", ip="81.2.76.9"),
+            purchase("c1", "p2", device="fp-c1", ip="81.2.76.9", at="2026-11-04T10:00:00Z"),
+            purchase("c1", "p1", device="fp-c1", ip="81.2.76.9", at="2026-11-04T11:00:00Z"),
+            purchase("c1", "p1", device="fp-c1", ip="81.2.76.9", at="2026-11-04T12:00:00Z"),
         )
-        (login,) = decide(aws, tenant, login_on("p1", 1, "fp-c1", ip="81.2.70.1"))
+        (login,) = decide(aws, tenant, login_on("p1", 2, "fp-c1", ip="81.2.70.1"))
         assert "self_referral" in reason_codes(login), login
         link = raw_item(aws, keys.link_pk(tenant.program_id, "device", "fp-c1"))
-        assert sorted(link["via"]["SS"]) == ["partner:p1", "partner:p2"], link
+        assert sorted(link["via"]["SS"]) == [
+            "2026-11-04T10:00:00+00:00 partner:p2",
+            "2026-11-04T11:00:00+00:00 partner:p1",
+        ], link
+
+    def test_a_partner_there_before_its_customers_or_before_their_purchases_is_no_self_referral(
+        self, aws, tenant
+    ):
+        """A shop's own phone its walk-in customer paid on: the shop was there first, the customer
+        is the one flagged (the existing order), and the shop's later logins there are not. A login
+        dated before the purchases, received after them (a backfill, parallel senders), met no
+        purchase yet (SPEC 4: times are the events' own)."""
+        decide(aws, tenant, signup("shop", device="fp-shop-phone", ip="81.2.70.3"))
+        (walk_in,) = decide(aws, tenant, purchase("c-walk-in", "shop", device="fp-shop-phone"))
+        assert "self_referral" in reason_codes(walk_in), walk_in
+        (later,) = decide(aws, tenant, login_on("shop", 2, "fp-shop-phone", ip="81.2.70.3"))
+        assert "self_referral" not in reason_codes(later), later
+
+        decide(aws, tenant, signup("p-late", device="fp-p-late", ip="81.2.70.4"))
+        decide(aws, tenant, purchase("c-x", "p-late", device="fp-x", at="2026-11-04T14:30:00Z"))
+        (early,) = decide(aws, tenant, login_on("p-late", 1, "fp-x", ip="81.2.70.4"))  # 11-04 09:00
+        assert "self_referral" not in reason_codes(early), early
 
     def test_a_partner_on_a_device_another_partners_customers_bought_on_is_no_self_referral(
         self, aws, tenant
@@ -615,11 +648,31 @@ class TestCustomers:
         (tablet, cafe) = decide(
             aws,
             tenant,
-            login_on("p1", 1, "fp-family-tablet", ip="81.2.77.1"),
-            login_on("p1", 2, "fp-p1", ip="81.2.78.1"),
+            login_on("p1", 2, "fp-family-tablet", ip="81.2.77.1"),
+            login_on("p1", 3, "fp-p1", ip="81.2.78.1"),
         )
         assert "self_referral" not in reason_codes(tablet), tablet
         assert "self_referral" not in reason_codes(cafe), cafe
+
+    def test_a_till_keeps_the_first_partners_it_met_and_no_more(self, aws, tenant):
+        """A shop's till whose customers buy through many partners (coupons, influencers) would grow
+        its item with each, read and written whole at every event on it, and past DynamoDB's 400 KB
+        refuse every event there: it keeps the first `VIA_KEPT`."""
+        partners = [f"influencer-{n:02d}" for n in range(VIA_KEPT + 3)]
+        decide(
+            aws, tenant, *(signup(p, device=f"fp-{p}", ip=f"81.2.79.{n + 1}") for n, p in enumerate(partners))
+        )
+        decide(
+            aws,
+            tenant,
+            *(
+                purchase("c-regular", p, device="fp-till", at=f"2026-11-04T{10 + n:02d}:00:00Z")
+                for n, p in enumerate(partners)
+            ),
+        )
+        link = raw_item(aws, keys.link_pk(tenant.program_id, "device", "fp-till"))
+        kept = sorted(entry.split(" ")[1] for entry in link["via"]["SS"])
+        assert kept == [f"partner:{p}" for p in partners[:VIA_KEPT]], link
 
     def test_customer_side_signals(self, aws, tenant):
         decide(aws, tenant, signup("p1"))

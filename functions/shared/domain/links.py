@@ -3,8 +3,10 @@ that are evidence about no one, and the network items it joins."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
-from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState
+from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState, as_utc
 
 
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
@@ -71,9 +73,9 @@ def links_to_join(
     the event flags and the write carries the flag's mark the item lacks (a mark is taken away only
     with a new version of the subject, which the write expects), or the item lacks the event's
     span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
-    under the same key), or the item lacks the partner a customer bought through (`via`: a device's
-    or an IP's, `customers_of`). Near-duplicate `email_near` marks go in the later marks steps,
-    never in a rewrite of a key that names the subject."""
+    under the same key), or the item lacks the partner a customer bought through (`via`: a device's,
+    `customers_of`). Near-duplicate `email_near` marks go in the later marks steps, never in a
+    rewrite of a key that names the subject."""
     skip = crowded_links(states) if crowds is None else crowds
     spans, via = spans or {}, via or {}
     return [
@@ -84,7 +86,7 @@ def links_to_join(
             me not in state.members
             or (flag and key[0] != "email_near" and me not in state.flagged)
             or (key in spans and spans[key] not in state.spans)
-            or (key in via and via[key] not in state.via)
+            or key in via
         )
     ]
 
@@ -94,15 +96,28 @@ def links_to_join(
 # an office's or a café's: a partner at its customers' connection later flagged ordinary partners
 # in the evaluation, its `ordinary` 13 -> 17; SPEC 5.2, an IP alone is weak).
 CUSTOMERS_OF_KINDS = frozenset({"device"})
+# the partners a device keeps: a till that customers of many partners use would otherwise grow its
+# item with each (read and written whole at every event on it), past DynamoDB's 400 KB at about
+# 3,000; the first ones are those a ring's partner meets, its customers on the ring's phones
+VIA_KEPT = 8
 
 
-def customers_of(links: dict[str, LinkKey], partner: str | None) -> dict[LinkKey, str]:
-    """A purchase's device link key with the key of the partner it was made through
-    (`LinkState.via`): a partner that later signs up or logs in on it is `self_referral` as one
-    that was there first is (`signals.bought_on_by_own_customers`)."""
-    if partner is None:
-        return {}
-    return {key: partner for role, key in links.items() if role in CUSTOMERS_OF_KINDS}
+def customers_of(
+    links: dict[str, LinkKey], states: dict[LinkKey, LinkState], partner: str, at: datetime
+) -> dict[LinkKey, str]:
+    """A purchase's device link key with the entry `<time> <partner>` (the purchase's time, the
+    partner it was made through) its link item lacks (`LinkState.via`): the first purchase through
+    that partner on the device, while it keeps fewer than `VIA_KEPT`. A partner that later signs up
+    or logs in there for the first time is `self_referral`, as one there first is
+    (`signals.bought_on_by_own_customers`)."""
+    entry = f"{as_utc(at).isoformat()} {partner}"
+    return {
+        key: entry
+        for role, key in links.items()
+        if role in CUSTOMERS_OF_KINDS
+        and len((state := states.get(key, NO_LINK)).via) < VIA_KEPT
+        and all(kept.partition(" ")[2] != partner for kept in state.via)
+    }
 
 
 # Identifiers whose sharing is strong evidence on its own (SPEC 5.2: the same e-mail address, a

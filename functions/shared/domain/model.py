@@ -230,7 +230,8 @@ class LinkState:
     spans: frozenset[str] = frozenset()  # `email_near` only: `<member> <its masked block>` (identity)
     names: frozenset[str] = frozenset()  # `ip` only: `<partner> <name digest>` of partners removed there
     counts: Mapping[str, int] = field(default_factory=dict)  # velocity slots `<kind>:<hour>` (`velocity`)
-    # a device's or an IP's: the partners whose customers bought on it (`links.CUSTOMERS_OF_KINDS`)
+    # a device's: `<time> <partner>` of the partners purchases on it were made through, each at its
+    # first such purchase, `VIA_KEPT` at most (`links.customers_of`)
     via: frozenset[str] = frozenset()
 
 

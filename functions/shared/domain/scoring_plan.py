@@ -63,7 +63,7 @@ class ScoringInput:
     network: list[LinkKey]  # this event's network identifiers
     counts: list[Tally]  # velocity counts to add one to (`velocity`)
     seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
-    # of `links`, a purchase's device and IP, each with the partner it was made through (`customers_of`)
+    # of `links`, a purchase's device, with `<time> <partner>` it was made through (`customers_of`)
     via: dict[LinkKey, str] = field(default_factory=dict)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner

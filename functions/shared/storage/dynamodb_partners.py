@@ -144,7 +144,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         blocked = UnicodeSetAttribute(null=True)
         spans = UnicodeSetAttribute(null=True)
         names = UnicodeSetAttribute(null=True)  # an IP's removed partners' name digests (`removed_marks`)
-        via = UnicodeSetAttribute(null=True)  # a device's or an IP's partners whose customers used it
+        via = UnicodeSetAttribute(null=True)  # a device's `<time> <partner>` purchases were made through
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
