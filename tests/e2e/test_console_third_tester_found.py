@@ -9,11 +9,14 @@ in the page, or an alert inserted (`HEARD`, recorded from the page's first scrip
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.steps import screenshot, sign_in_as
+from tests.e2e.console.backend import Backend
+from tests.e2e.console.steps import LAPTOP, open_console, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -136,3 +139,45 @@ def test_the_boxes_borders_stand_out_on_white_and_on_the_grey(page: Page, consol
             kind,
         )
         assert other == border, (kind, other, border)
+
+
+# ---- 5. the audit trail's amounts in the reader's locale ---------------------------------------
+
+
+@pytest.fixture
+def german_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=LAPTOP, locale="de-DE", timezone_id="Europe/Berlin")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_an_overridden_rewards_amount_in_the_audit_trail_is_in_the_readers_locale(
+    german_page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = german_page
+    partner = backend.flagged_partner(f"Audit {tag()} GmbH", rewards=("1234.50", "7.00"))
+    reward = partner.reward_ids[0]
+    answer = backend.fraud.post(
+        backend.url(f"/v1/rewards/{reward}/override"), json={"status": "approved"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    open_console(page, console, f"active?q={partner.name}")
+    sign_in(page, console.keys["fraud"])
+    page.get_by_role("link", name=partner.name, exact=True).click()
+    drawer = page.get_by_role("dialog", name=partner.name)
+    entry = drawer.locator("ol.audit li").filter(has_text="Reward overridden").filter(has_text=reward)
+    expect(entry).to_be_visible()
+
+    # as the held amounts are shown (the browser's own words for 1234.50 USD in German)
+    german = page.evaluate(
+        """() => new Intl.NumberFormat(undefined, {style: 'currency', currency: 'USD',
+        minimumFractionDigits: 2}).format('1234.50')"""
+    )
+    assert "1.234,50" in german, german
+    expect(entry).to_contain_text(f"amount: {german}")
+    expect(entry).not_to_contain_text("1234.50")
+    expect(entry).not_to_contain_text("currency")
+    entry.scroll_into_view_if_needed()
+    screenshot(page, "35-audit-amount-de", full_page=False)

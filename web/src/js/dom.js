@@ -359,15 +359,20 @@ export function words(code) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** An audit entry's detail (text, or an object of facts) as one readable line. */
+/** An audit entry's detail (text, or an object of facts) as one readable line. An amount and its
+ * currency (a reward overridden: `{amount: "1234.50", currency: "USD"}`) are one fact, shown as
+ * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"). */
 export function detailText(detail) {
   if (detail === null || detail === undefined || detail === "") return "";
   if (typeof detail !== "object") return String(detail);
+  const priced = typeof detail.currency === "string" && detail.amount !== undefined && detail.amount !== null;
   const parts = [];
   for (const [key, value] of Object.entries(detail)) {
     if (value === null || value === undefined || value === "") continue;
+    if (priced && key === "currency") continue; // said with its amount
     let text;
-    if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
+    if (priced && key === "amount") text = money({ amount: value, currency: detail.currency });
+    else if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
     else if (Array.isArray(value)) text = value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
     else if (typeof value === "boolean") text = value ? "yes" : "no";
     else if (typeof value === "object") text = JSON.stringify(value);
