@@ -9,13 +9,14 @@ in the page, or an alert inserted (`HEARD`, recorded from the page's first scrip
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend
+from tests.e2e.console.backend import Backend, unique
 from tests.e2e.console.steps import LAPTOP, open_console, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +83,124 @@ def press_enter_in(box: Locator, text: str) -> None:
     box.focus()
     box.page.keyboard.type(text)
     box.page.keyboard.press("Enter")
+
+
+# ---- the recorder itself --------------------------------------------------------------------
+
+
+def test_the_heard_recorder_hears_an_alert_and_not_a_status_drawn_with_its_text(
+    listening: Page, console: LocalSystem
+) -> None:
+    """The recorder itself: what it counts as said, and what it does not."""
+    page = listening
+    open_console(page, console)
+    expect(page.get_by_label("API key")).to_be_visible()
+    page.evaluate(
+        """() => { const p = document.createElement('p'); p.setAttribute('role', 'status');
+        p.textContent = 'drawn with its text'; document.getElementById('main').append(p);
+        const a = document.createElement('p'); a.setAttribute('role', 'alert'); a.textContent = 'an alert';
+        document.getElementById('main').append(a); }"""
+    )
+    heard(page, "an alert")
+    said = page.evaluate("() => window.__heard")
+    assert "drawn with its text" not in json.dumps(said), said
+
+
+# ---- 1. a search, a look-up, a filter, a save: said, the focus where the user was ----------------
+
+
+def test_a_search_says_what_it_found_and_keeps_the_focus_in_the_box(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    partner = backend.flagged_partner(f"Heard {tag()} Ltd")
+    sign_in_as(page, console, "fraud", "active")
+    expect(page.get_by_role("heading", level=1, name="Active cases")).to_be_visible()
+    box = page.get_by_label("Search partners")
+
+    # When a keyboard user searches for a name nobody has
+    nobody = f"nobody-{tag()}"
+    press_enter_in(box, nobody)
+
+    # Then the list says so, a screen reader says it, and the focus stays in the box
+    expect(page.locator("main").get_by_text("No cases match this search.")).to_be_visible()
+    heard(page, f"Search for {nobody}: no cases match.")
+    expect(box).to_be_focused()
+    screenshot(page, "35-search-no-match-said")
+
+    # And a search that finds one says how many
+    forget_what_was_heard(page)
+    press_enter_in(box, partner.name)
+    expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
+    heard(page, f"Search for {partner.name}: 1 case shown.")
+    expect(box).to_be_focused()
+
+    # And the same search again (nothing new on the list) is said again
+    forget_what_was_heard(page)
+    page.keyboard.press("Enter")
+    heard(page, f"Search for {partner.name}: 1 case shown.")
+
+
+def test_a_customer_look_up_says_what_it_found_and_keeps_the_focus_in_the_box(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    customer = unique("member")
+    backend.earn(customer, 1200)
+    sign_in_as(page, console, "fraud", "customers")
+    box = page.get_by_label("Customer ID")
+
+    # When a keyboard user looks up an ID no customer has
+    nobody = unique("nobody")
+    press_enter_in(box, nobody)
+
+    # Then it is said, and the focus stays in the box for the next ID
+    expect(page.get_by_text(f"No customer with the ID {nobody} in this program.")).to_be_visible()
+    heard(page, f"Look-up of {nobody}: no such customer in this program.")
+    expect(box).to_be_focused()
+    screenshot(page, "35-customer-unknown-said")
+
+    # And a customer found is said with their status and balance
+    press_enter_in(box, customer)
+    expect(page.get_by_role("heading", level=2, name=f"Customer {customer}")).to_be_visible()
+    heard(page, f"Look-up of {customer}: active, 1,200 points.")
+    expect(box).to_be_focused()
+
+
+def test_a_rewards_filter_says_what_it_found_and_keeps_the_focus_in_the_box(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    partner = backend.flagged_partner(f"Filtered {tag()} Ltd", rewards=("5.00", "6.00"))
+    sign_in_as(page, console, "fraud", "rewards")
+    expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    box = page.get_by_label("Partner ID")
+
+    press_enter_in(box, partner.partner_id)
+    expect(page.get_by_role("button", name=f"Approve reward {partner.reward_ids[0]}")).to_be_visible()
+    heard(page, f"Rewards on hold for partner {partner.partner_id}: 2 shown.")
+    expect(box).to_be_focused()
+
+    nobody = unique("p-none")
+    press_enter_in(box, nobody)
+    heard(page, f"Rewards on hold for partner {nobody}: none.")
+    expect(box).to_be_focused()
+
+
+def test_a_saved_workflow_is_said(listening: Page, console: LocalSystem, backend: Backend) -> None:
+    page = listening
+    workflow = unique("heard-save")
+    sign_in_as(page, console, "fraud", "workflows?new=1")
+    page.get_by_label("Workflow ID").fill(workflow)
+    page.get_by_label("Threshold").fill("3000")
+    page.get_by_label("Event name").fill("loyalty.heard")
+    try:
+        page.get_by_role("button", name="Save workflow").click()
+
+        expect(page.get_by_text(f"Workflow {workflow} saved.")).to_be_visible()
+        heard(page, f"Saved workflow {workflow}.")
+    finally:
+        backend.fraud.delete(backend.url(f"/v1/loyalty/workflows/{workflow}"), timeout=10)
 
 
 # ---- 3 and 4. the focus ring on the top bar, the boxes' borders: 3:1 ---------------------------

@@ -103,15 +103,15 @@ export function statusMarker(status) {
 export const PAGE_SIZES = [10, 25, 50, 100];
 export const DEFAULT_PAGE_SIZE = 25;
 
-/** A paged list's navigation: `summary` (what this page holds, in words, if given; `live` announces
- * it as a status where the page has no other), the "Per page" choice of `limit` (if `choose(size)`
- * is given, run when another size is chosen), and links to the first page (when past it) and to the
- * `next` cursor's. `url(changes)` is the list's address with some of its parameters changed. */
-export function pager(summary, { limit, cursor, next, url, choose, live = false }) {
+/** A paged list's navigation: `summary` (what this page holds, in words, if given; a page says it
+ * aloud with `announce`), the "Per page" choice of `limit` (if `choose(size)` is given, run when
+ * another size is chosen), and links to the first page (when past it) and to the `next` cursor's.
+ * `url(changes)` is the list's address with some of its parameters changed. */
+export function pager(summary, { limit, cursor, next, url, choose }) {
   return h(
     "nav",
     { class: "pager", "aria-label": "Pages" },
-    summary ? h("span", { class: "muted", role: live ? "status" : null }, summary) : null,
+    summary ? h("span", { class: "muted" }, summary) : null,
     choose ? pageSizeChoice(limit, choose) : null,
     cursor ? h("a", { href: url({ cursor: "" }) }, "First page") : null,
     next ? h("a", { href: url({ cursor: next }), rel: "next" }, "Next page") : null,
@@ -173,6 +173,28 @@ export function askFirst(ask, question, yesLabel, work) {
   });
   yes.addEventListener("click", oneAtATime(confirm, work));
   return [ask, confirm];
+}
+
+let announcing = null; // the words waiting to be written (`announce`)
+
+/**
+ * What a search, a look-up, a filter or a save came to, said by a screen reader: written into the
+ * page shell's live region (index.html's `#announcer`), which is there before any text is, so the
+ * text is read (a `role="status"` drawn together with its text often is not). Its words are its
+ * own, a line that names what was asked ("Search for Ada: 3 cases shown."), not a copy of what
+ * the page shows. Emptied first and written a moment later, so the same words again (one search
+ * twice) are read again. `from`: the part of the page the words are about; nothing is said once it
+ * has left the page (a list answered after another tab was opened).
+ */
+export function announce(text, from = null) {
+  const region = document.getElementById("announcer");
+  if (!region) return;
+  clearTimeout(announcing);
+  region.textContent = "";
+  if (!text) return;
+  announcing = setTimeout(() => {
+    if (!from || from.isConnected) region.textContent = shownText(text);
+  }, 100);
 }
 
 export function loading(what) {

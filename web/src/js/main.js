@@ -2,7 +2,7 @@
 // mounts one page at a time into <main>.
 
 import { ApiError, call, forgetKey, rememberKey, storedKey, whenUnauthorized } from "./api.js";
-import { h, pageHeading, problem, replace } from "./dom.js";
+import { announce, h, pageHeading, problem, replace } from "./dom.js";
 import { href, parseHash } from "./router.js";
 import { mountHome } from "./pages/home.js";
 import { mountCases } from "./pages/cases.js";
@@ -66,6 +66,7 @@ function showSignIn(error, notice) {
   tabs.hidden = true;
   tabs.replaceChildren();
   replace(session);
+  announce(""); // what the last page said is not left for the next person's screen reader
   document.title = "Sign in — Fraud Management";
   const field = h("input", {
     id: "api-key",
@@ -206,9 +207,12 @@ function render() {
   if (mounted && mounted.tab === tab && mounted.page.update && mounted.page.update(route)) return;
   unmountPage();
   // a choice that changes the list as it changes (`Per page`, a status filter, a sort header) keeps
-  // the focus on the new page: a keyboard user steps through a select's options with the arrows
+  // the focus on the new page: a keyboard user steps through a select's options with the arrows. So
+  // does a search, look-up or filter box (or its button): the user types the next one where they
+  // were, and hears what it found (`announce`)
   const from = document.activeElement;
-  const kept = from?.id && (from.tagName === "SELECT" || from.classList.contains("sort")) ? from.id : null;
+  const searching = from?.closest?.('form[role="search"]');
+  const kept = from?.id && (from.tagName === "SELECT" || from.classList.contains("sort") || searching) ? from.id : null;
   const container = h("div", { class: "page" });
   replace(main, container);
   mounted = { tab, page: tab.mount(container, route, context) || {} };

@@ -4,7 +4,7 @@
 // ID, or created.
 
 import { api, segment } from "../api.js";
-import { alertBox, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
+import { alertBox, announce, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
 import { changedSince, field, select, timeInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -205,7 +205,11 @@ export function mountCampaigns(container, route) {
     h("a", { href: href("campaigns", { new: "1" }), class: "button-link" }, "New campaign"),
   );
   const flash = h("div", { class: "form-message", "aria-live": "polite" });
-  const savedMessage = () => replace(flash, h("p", { role: "status", class: "success" }, "Campaign saved."));
+  // said from the shell's live region: on a new address the message is drawn with the page
+  const savedMessage = () => {
+    replace(flash, h("p", { class: "success" }, "Campaign saved."));
+    announce("Saved the campaign.", flash);
+  };
   if (route.params.get("saved")) savedMessage();
   const result = h("div", { class: "results" });
   const back = h("p", {}, h("a", { href: href("campaigns") }, "Open another campaign"));

@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import {
   DEFAULT_PAGE_SIZE,
+  announce,
   empty,
   h,
   holdAmount,
@@ -95,7 +96,7 @@ export function mountCases(view) {
         );
         parts.push(h("div", { class: "field" }, h("label", { for: "status-filter" }, "Status"), statusSelect));
       }
-      parts.push(h("button", { type: "submit" }, "Search"));
+      parts.push(h("button", { type: "submit", id: "case-search-button" }, "Search"));
       return h(
         "form",
         {
@@ -217,17 +218,23 @@ export function mountCases(view) {
     }
 
     function pageLinks(items, next) {
-      return pager(`${plural(items.length, "case", "cases")} on this page`, {
+      return pager(onThisPage(items), {
         limit: state.limit,
         cursor: state.cursor,
         next,
         url: listUrl,
         choose: (limit) => navigate(listUrl({ limit, cursor: "" })),
-        live: true,
       });
     }
 
-    async function load() {
+    const onThisPage = (items) => `${plural(items.length, "case", "cases")} on this page`;
+    // what the list is of, for `announce`: "Search for Ada", "Resolved cases, approved"
+    const asked = () =>
+      `${state.q ? `Search for ${state.q}` : spec.title}${state.status ? `, ${STATUS_FILTER.find(([v]) => v === state.status)?.[1].toLowerCase() ?? state.status}` : ""}`;
+
+    /** The list read again; `say`: what it holds is said aloud (not when a drawer's action, which
+     * says its own outcome, had it read again). */
+    async function load({ say = true } = {}) {
       results.setAttribute("aria-busy", "true");
       replace(results, loading(spec.title.toLowerCase()));
       try {
@@ -245,8 +252,10 @@ export function mountCases(view) {
         if (!items.length) {
           const text = state.q || state.status ? "No cases match this search." : spec.empty;
           replace(results, empty(text), state.cursor ? pageLinks(items, null) : null);
+          if (say) announce(`${asked()}: no cases${state.q || state.status ? " match" : " right now"}.`, results);
         } else {
           replace(results, table(items), pageLinks(items, next));
+          if (say) announce(`${asked()}: ${plural(items.length, "case", "cases")} shown${next ? ", more on the next page" : ""}.`, results);
         }
       } catch (error) {
         replace(results, problem(error));
@@ -276,7 +285,7 @@ export function mountCases(view) {
           }
           focusOpener(closed.caseId);
         },
-        onChanged: load,
+        onChanged: () => load({ say: false }),
       });
     }
 

@@ -5,7 +5,7 @@
 
 import { api, readingAgain, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -133,7 +133,7 @@ export function mountCustomers(container, route) {
       },
     },
     h("div", { class: "field" }, h("label", { for: "customer-id" }, "Customer ID"), input),
-    h("button", { type: "submit" }, "Look up"),
+    h("button", { type: "submit", id: "customer-look-up" }, "Look up"),
   );
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   let shown = 0; // each load's turn: an answer that comes after another turn began is not shown
@@ -154,14 +154,14 @@ export function mountCustomers(container, route) {
       await api.post(`/v1/loyalty/customers/${segment(customerId)}/${path}`, body);
       replace(message, h("p", { role: "status", class: "success" }, `Customer ${customerId} ${word.toLowerCase()}ed.`));
       note.value = "";
-      await load();
+      await load({ say: false }); // the message says what was done
       focusShown(); // the pressed button was replaced
     } catch (error) {
       replace(message, problem(error));
       if (error.status === 409) {
         // the customer changed meanwhile (another tab, a workflow): shown as it is now, with the
         // actions that apply now, under the refusal
-        await load();
+        await load({ say: false });
         focusShown();
       }
     }
@@ -172,7 +172,9 @@ export function mountCustomers(container, route) {
     (document.getElementById("customer-heading") || result.querySelector(".problem"))?.focus();
   }
 
-  async function load() {
+  /** The customer read and shown; `say`: what the look-up found is said aloud (not after an
+   * action, whose message says what it did). */
+  async function load({ say = true } = {}) {
     const turn = ++shown;
     replace(result, loading("the customer"));
     try {
@@ -216,9 +218,12 @@ export function mountCustomers(container, route) {
         h("section", { "aria-labelledby": "aggregates-heading" }, h("h2", { id: "aggregates-heading" }, "Aggregates"), aggregatesTable(customer.aggregates)),
         history,
       );
+      if (say) announce(`Look-up of ${customerId}: ${words(status).toLowerCase()}, ${count(customer.balance ?? 0)} points.`, result);
     } catch (error) {
       if (turn !== shown) return;
-      replace(result, error.status === 404 ? h("p", { class: "state empty" }, `No customer with the ID ${customerId} in this program.`) : problem(error));
+      if (error.status !== 404) return replace(result, problem(error)); // an alert: said as it is drawn
+      replace(result, h("p", { class: "state empty" }, `No customer with the ID ${customerId} in this program.`));
+      if (say) announce(`Look-up of ${customerId}: no such customer in this program.`, result);
     }
   }
 

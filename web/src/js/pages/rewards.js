@@ -2,7 +2,7 @@
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
 import { api, segment } from "../api.js";
-import { alertBox, empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
+import { alertBox, announce, empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, plural, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
 const STATUSES = ["on_hold", "new", "pending", "approved", "declined", "paid", "archived"];
@@ -48,6 +48,7 @@ export function mountRewards(container, route) {
   const filters = h(
     "form",
     {
+      role: "search",
       class: "toolbar",
       "aria-label": "Filter rewards",
       onsubmit: (event) => {
@@ -64,7 +65,7 @@ export function mountRewards(container, route) {
     h("div", { class: "field" }, h("label", { for: "reward-status" }, "Status"), statusSelect),
     h("div", { class: "field" }, h("label", { for: "reward-partner" }, "Partner ID"), partner),
     h("div", { class: "field" }, h("label", { for: "reward-customer" }, "Customer ID"), customer),
-    h("button", { type: "submit" }, "Filter"),
+    h("button", { type: "submit", id: "reward-filter" }, "Filter"),
   );
 
   const approve = oneAtATime(results, async (reward) => {
@@ -73,7 +74,7 @@ export function mountRewards(container, route) {
     try {
       await api.post(`/v1/rewards/${segment(id)}/override`, { status: "approved" });
       replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `Reward ${id} approved.`));
-      await load();
+      await load({ say: false });
       message.firstChild.focus(); // its row is gone from the held list
     } catch (error) {
       if (error.status === 0) {
@@ -88,7 +89,7 @@ export function mountRewards(container, route) {
         return;
       }
       // approved, declined or archived meanwhile (a teammate, the case's removal): the list as it is now
-      await load();
+      await load({ say: false });
       replace(
         message,
         alertBox("div", h("p", {}, `Reward ${id} changed meanwhile, so it was not approved: `, error.message, ". The list below is as it is now.")),
@@ -114,7 +115,7 @@ export function mountRewards(container, route) {
       message.firstChild.focus();
       return;
     }
-    await load();
+    await load({ say: false });
     if (now?.status === "approved") {
       replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `Reward ${id} approved.`));
     } else {
@@ -124,7 +125,22 @@ export function mountRewards(container, route) {
     message.firstChild.focus();
   }
 
-  async function load() {
+  /** The rewards the filters choose; `say`: what they found is said aloud (not after an approval,
+   * whose message says what it did). */
+  /** Whose rewards the filters ask for: " for partner p-1 and customer c-9", or "". */
+  function whose() {
+    const named = [state.partner_id ? `partner ${state.partner_id}` : null, state.customer_id ? `customer ${state.customer_id}` : null];
+    const of = named.filter(Boolean).join(" and ");
+    return of ? ` for ${of}` : "";
+  }
+
+  /** What the filters ask for, for `announce`: "Rewards on hold for partner p-1", "Approved rewards". */
+  function filtered() {
+    const status = state.status === "all" ? "Rewards" : state.status === "on_hold" ? "Rewards on hold" : `${words(state.status)} rewards`;
+    return `${status}${whose()}`;
+  }
+
+  async function load({ say = true } = {}) {
     replace(results, loading("rewards"));
     try {
       const answer = await api.get("/v1/rewards", {
@@ -140,8 +156,10 @@ export function mountRewards(container, route) {
         // a partner's page reads a bounded number of rewards: none matched in them, more may follow
         const none = next ? "No matching rewards among these; older ones follow." : state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters.";
         replace(results, empty(none), next || state.cursor ? pager(null, { cursor: state.cursor, next, url }) : null);
+        if (say) announce(`${filtered()}: none${next ? " among these, older ones follow" : ""}.`, results);
         return;
       }
+      if (say) announce(`${filtered()}: ${items.length} shown${next ? ", more on the next page" : ""}.`, results);
       const columns = ["Reward", "Partner", "Customer", "Amount", "Created", "Status"];
       replace(
         results,

@@ -7,7 +7,7 @@
 // is deleted: never in storage, a URL or the list, which the API never gives it to.
 
 import { api, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, alertBox, announce, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, unsaved } from "../forms.js";
 import { href, navigate } from "../router.js";
 
@@ -34,7 +34,11 @@ export function mountWebhooks(container, route) {
   const results = h("div", { class: "results" });
   const deliveries = h("div", { class: "results" });
   const saved = route.params.get("saved");
-  if (saved) replace(message, h("p", { role: "status", class: "success" }, `Webhook ${saved} saved.`));
+  if (saved) {
+    // drawn with the page: said from the shell's live region (as a saved workflow is)
+    replace(message, h("p", { class: "success" }, `Webhook ${saved} saved.`));
+    announce(`Saved webhook ${saved}.`, message);
+  }
 
   // ---- New webhook, Edit webhook --------------------------------------------------------------
   /**

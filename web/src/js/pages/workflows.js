@@ -3,7 +3,7 @@
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
 import { api, parseExactly, segment } from "../api.js";
-import { alertBox, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
+import { alertBox, announce, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
@@ -207,7 +207,12 @@ function listPage(container, route) {
   const message = h("div", { class: "form-message", "aria-live": "polite" });
   const results = h("div", { class: "results" });
   const saved = route.params.get("saved");
-  if (saved) replace(message, h("p", { role: "status", class: "success" }, `Workflow ${saved} saved.`));
+  if (saved) {
+    // drawn with the page that it is about: said aloud from the shell's live region, which was
+    // there before (a status drawn together with its text is often not read)
+    replace(message, h("p", { class: "success" }, `Workflow ${saved} saved.`));
+    announce(`Saved workflow ${saved}.`, message);
+  }
 
   async function setEnabled(workflow, on, box) {
     box.disabled = true;
