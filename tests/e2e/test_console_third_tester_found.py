@@ -203,6 +203,50 @@ def test_a_saved_workflow_is_said(listening: Page, console: LocalSystem, backend
         backend.fraud.delete(backend.url(f"/v1/loyalty/workflows/{workflow}"), timeout=10)
 
 
+# ---- 2. the shell's own pages take the focus and say why -------------------------------------
+
+
+def test_a_viewer_key_signing_in_hears_it_has_no_access_from_the_focused_heading(
+    listening: Page, console: LocalSystem
+) -> None:
+    page = listening
+    open_console(page, console)
+    page.get_by_label("API key").fill(console.keys["viewer"])
+    page.keyboard.press("Enter")
+
+    heading = page.get_by_role("heading", level=1, name="Fraud Management")
+    expect(heading).to_be_focused()  # not <body>: the next Tab goes on from here
+    expect(page.get_by_text(NO_ACCESS, exact=True)).to_be_visible()
+    heard(page, NO_ACCESS)
+    screenshot(page, "35-viewer-no-access-focused", full_page=False)
+
+
+@pytest.mark.parametrize(
+    ("away", "heading", "why"),
+    [
+        ("keys", "Not available", "API keys is for admins; this key's role is fraud."),
+        ("nowhere", "Page not found", "There is no page at this address."),
+    ],
+)
+def test_a_link_to_a_page_not_there_focuses_its_heading_and_says_why(
+    listening: Page, console: LocalSystem, away: str, heading: str, why: str
+) -> None:
+    page = listening
+    sign_in_as(page, console, "fraud", "active")
+    expect(page.get_by_role("heading", level=1, name="Active cases")).to_be_visible()
+    # a link in the page (a bookmark list's, a chat's), followed from the keyboard
+    page.evaluate(
+        """(away) => { const a = document.createElement('a'); a.href = '#/' + away;
+        a.textContent = 'a link'; a.id = 'elsewhere'; document.getElementById('main').prepend(a); }""",
+        away,
+    )
+    page.locator("#elsewhere").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1, name=heading)).to_be_focused()
+    heard(page, why)
+
+
 # ---- 3 and 4. the focus ring on the top bar, the boxes' borders: 3:1 ---------------------------
 
 CONTRAST = """([fore, back]) => {

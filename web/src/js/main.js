@@ -183,6 +183,7 @@ function render() {
     unmountPage();
     document.title = "Fraud Management";
     replace(main, pageHeading("Fraud Management"), h("p", { class: "no-access" }, NO_ACCESS));
+    showHeading(`${NO_ACCESS}: the ${me.role} role has no page in this console.`);
     return;
   }
   const name = route.parts[0] || homeOf(me.role);
@@ -192,13 +193,16 @@ function render() {
     renderTabs(null);
     unmountPage(); // a drawer open over the page left closes with it, as on any other page
     const known = TABS.find((t) => t.path === name);
+    const heading = known ? "Not available" : "Page not found";
+    const why = known ? `${known.name} is for ${ROLE_NAMES.get(known.roles)}; this key's role is ${me.role}.` : "There is no page at this address.";
     document.title = "Not found — Fraud Management";
     replace(
       main,
-      pageHeading(known ? "Not available" : "Page not found"),
-      h("p", {}, known ? `${known.name} is for ${ROLE_NAMES.get(known.roles)}; this key's role is ${me.role}.` : "There is no page at this address."),
+      pageHeading(heading),
+      h("p", {}, why),
       h("p", {}, h("a", { href: href(homeOf(me.role)) }, "Go to the start page")),
     );
+    showHeading(`${heading}: ${why}`);
     return;
   }
   renderTabs(tab.path);
@@ -223,6 +227,15 @@ function render() {
     if (kept && !again && heading) refocusWhenDrawn(container, kept, heading);
   }
   firstRender = false;
+}
+
+/** A page of the shell's own (no access, not found) drawn: its heading takes the focus, as a tab's
+ * does (the sign-in form, or the link followed, that had it is gone: it fell to <body>), and `said`,
+ * what it says under the heading, is said aloud, the heading alone being read on focus. */
+function showHeading(said) {
+  if (!firstRender) document.getElementById("page-heading")?.focus();
+  firstRender = false;
+  announce(said, main.firstChild);
 }
 
 /** A list drawn once its answer is in (its sort headers, its `Per page`): the control with `id` takes
