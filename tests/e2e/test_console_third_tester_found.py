@@ -344,3 +344,26 @@ def test_an_overridden_rewards_amount_in_the_audit_trail_is_in_the_readers_local
     expect(entry).not_to_contain_text("currency")
     entry.scroll_into_view_if_needed()
     screenshot(page, "35-audit-amount-de", full_page=False)
+
+
+# ---- 6. Review rewards says what it searched for -----------------------------------------------
+
+
+def test_no_rewards_for_a_partner_says_whose_while_others_are_on_hold(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    backend.flagged_partner(f"Held {tag()} Ltd")  # others are on hold
+    nobody = unique("p-none")
+    sign_in_as(page, console, "fraud", f"rewards?status=on_hold&partner_id={nobody}")
+
+    main = page.locator("main")
+    expect(main.get_by_text(f"No rewards on hold for partner {nobody}.", exact=True)).to_be_visible()
+    expect(main.get_by_text("No rewards are on hold.")).to_have_count(0)
+    screenshot(page, "35-rewards-none-for-partner")
+
+    # and the other filters, in their words
+    customer = unique("c-none")
+    page.goto(f"{console.api_url}/#/rewards?status=approved&customer_id={customer}")
+    expect(main.get_by_text(f"No approved rewards for customer {customer}.", exact=True)).to_be_visible()
+    page.goto(f"{console.api_url}/#/rewards?status=all&partner_id={nobody}")
+    expect(main.get_by_text(f"No rewards for partner {nobody}.", exact=True)).to_be_visible()

@@ -134,6 +134,15 @@ export function mountRewards(container, route) {
     return of ? ` for ${of}` : "";
   }
 
+  /** What the filters found none of, in words: "No rewards are on hold", "No rewards on hold for
+   * partner p-1", "No approved rewards for customer c-9", "No rewards for partner p-1". */
+  function noneFound() {
+    const of = whose();
+    if (state.status === "all") return of ? `No rewards${of}` : "No rewards yet";
+    if (state.status === "on_hold") return of ? `No rewards on hold${of}` : "No rewards are on hold";
+    return `No ${words(state.status).toLowerCase()} rewards${of}`;
+  }
+
   /** What the filters ask for, for `announce`: "Rewards on hold for partner p-1", "Approved rewards". */
   function filtered() {
     const status = state.status === "all" ? "Rewards" : state.status === "on_hold" ? "Rewards on hold" : `${words(state.status)} rewards`;
@@ -154,7 +163,7 @@ export function mountRewards(container, route) {
       const next = answer.next_cursor;
       if (!items.length) {
         // a partner's page reads a bounded number of rewards: none matched in them, more may follow
-        const none = next ? "No matching rewards among these; older ones follow." : state.status === "on_hold" ? "No rewards are on hold." : "No rewards match these filters.";
+        const none = next ? `${noneFound()} among these; older ones follow.` : `${noneFound()}.`;
         replace(results, empty(none), next || state.cursor ? pager(null, { cursor: state.cursor, next, url }) : null);
         if (say) announce(`${filtered()}: none${next ? " among these, older ones follow" : ""}.`, results);
         return;
