@@ -120,3 +120,63 @@ def test_payment_links_that_do_not_name_their_payee_first_link_no_one_together(l
     keys = [payout_key(link) for link in links]
     assert len(set(keys)) == len(keys)
     assert not any(same_payout_account(a, b) for a in keys for b in keys if a != b)
+
+
+# --- thirty-third session: in another script's digits, or padded past the model's limits ---------
+ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+UAE = "AE07 0331 2345 6789 0123 456"
+
+
+def _removed_partner_paid_to(env, account: str) -> None:
+    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
+    flagged = signup(
+        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=account
+    )
+    send(env.tenant, first)
+    send(env.tenant, flagged)
+    drain(env.aws)
+    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
+
+
+def _new_partner_paid_to(env, account: str, tenant=None) -> dict:
+    env.clock.advance(days=4)
+    back = signup(
+        "p-new", email="brand.new@example.org", device="fp-never", ip="81.2.70.9",
+        at="2026-11-25T09:00:00Z", payout=account,
+    )  # fmt: skip
+    send(tenant or env.tenant, back)
+    drain(env.aws)
+    return status(tenant or env.tenant, back["id"])["decision"]
+
+
+@pytest.mark.parametrize(
+    ("paid_to", "back"),
+    [
+        (UAE, UAE.translate(ARABIC)),  # an Arabic phone keyboard's digits
+        (UAE, UAE.translate(PERSIAN)),  # Persian and Urdu digits
+        ("IN12 3050", "IN12 3050".translate(DEVANAGARI)),  # its zero was read as the letter O
+        ("0035042736", "٠٠٣٥٠٤٢٧٣٦"),  # an account number of digits, its zeros dropped either way
+    ],
+)
+def test_a_removed_partner_paid_into_its_account_in_other_digits_or_padded_is_flagged(env, paid_to, back):
+    # Given a partner paid into an account, flagged and removed with its re-application blocked
+    _removed_partner_paid_to(env, paid_to)
+
+    # When a new partner is to be paid into that account, written in other digits or padded
+    decision = _new_partner_paid_to(env, back)
+
+    # Then it is the removed partner's account
+    assert decision["action"] == "flag", decision
+    assert [r["detail"] for r in decision["reasons"] if r["code"] == "cluster"] == [
+        "payout account also used by partner p-x (removed)"
+    ]
+
+
+def test_a_partner_removed_in_another_program_is_network_flagged_under_its_account_in_arabic_digits(env):
+    _removed_partner_paid_to(env, UAE)
+
+    decision = _new_partner_paid_to(env, UAE.translate(ARABIC), tenant=env.other)
+
+    assert "network_flagged" in {r["code"] for r in decision["reasons"]}, decision

@@ -152,9 +152,11 @@ def _as_read(address: str, earlier: bool = False) -> str:
     default-ignorable code point), compatibility forms folded (fullwidth `ａ`, ligatures: NFKC) and
     IDNA's full stops taken for dots, case folded, and each letter that only imitates an ASCII one
     taken for it (`_latin_lookalike`: a Cyrillic `а`, a Greek `ο`, a script `ɡ`, a dotless `ı`, a
-    small capital `ᴏ`). A letter with no such look-alike (`é`, `ж`) stays itself.
-    `earlier`: as before 2026-12-05, format characters alone dropped (category Cf) and a letter of
-    Latin script as written."""
+    small capital `ᴏ`). A digit of any script is its ASCII digit (`_ascii_digit`: an Arabic-Indic
+    `٢`, a Persian `۲`, a Devanagari `२` are `2`), first: the look-alike table took a Devanagari
+    `०` for the letter `o`. A letter with no such look-alike (`é`, `ж`) stays itself.
+    `earlier`: as before 2026-12-05, format characters alone dropped (category Cf), a letter of
+    Latin script and a digit beyond ASCII as written."""
     if earlier:
         text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -163,7 +165,18 @@ def _as_read(address: str, earlier: bool = False) -> str:
     folded = text.casefold()
     if not earlier:  # a capital dotted `İ` folds to `i` and a combining dot above: an `i`, as read
         folded = folded.replace("i\u0307", "i")
-    return "".join(c if c.isascii() else _latin_lookalike(c, not earlier) for c in folded)
+    if earlier:
+        return "".join(c if c.isascii() else _latin_lookalike(c, False) for c in folded)
+    return "".join(c if c.isascii() else _ascii_digit(c) or _latin_lookalike(c) for c in folded)
+
+
+def _ascii_digit(character: str) -> str | None:
+    """The ASCII digit a decimal digit of any script stands for (Unicode's category Nd: Arabic-Indic
+    `٠١٢`, Persian `۰۱۲`, Devanagari `०१२`, Bengali, Thai...), None for any other character: a
+    phone's keyboard in Arabic or Hindi types an account number, a device's id or an address in its
+    own digits, and `٠٠٣٥٠٤٢٧٣٦` is the account `0035042736`, whose key is its ASCII form's."""
+    digit = unicodedata.decimal(character, None)
+    return None if digit is None else str(digit)
 
 
 def as_read(text: str) -> str:
@@ -257,7 +270,8 @@ def payout_key(account: str) -> str:
     addresses are keyed; anything else (an IBAN, an account number, a wallet) by its letters and
     digits alone, as a person reads them (`as_read`: compatibility forms folded, what shows nothing
     dropped, a Hangul filler or a combining grapheme joiner too, look-alike letters taken for the
-    Latin ones: `NL91 АBNA...` with a Cyrillic `А`), blanks, punctuation and symbols dropped, in
+    Latin ones: `NL91 АBNA...` with a Cyrillic `А`, digits of any script for ASCII ones:
+    `AE٠٧ ٠٣٣١...` typed on an Arabic keyboard is `AE07 0331...`), blanks, punctuation and symbols dropped, in
     capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are `GB29NWBK6016...`), an IBAN without
     the label its printed form carries (`IBAN GB29 ...`), and
     an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`);
