@@ -44,10 +44,11 @@ from pydantic_core import CoreSchema, core_schema
 
 from functions.shared.countries import country_codes
 from functions.shared.errors import InvalidInput
-from functions.shared.invisible import INVISIBLE
+from functions.shared.invisible import INVISIBLE, unshown
 from functions.shared.money import currencies, decimal_places
 
 NAME_MAX = 200
+EMAIL_MAX = 254
 IDENTIFIER_MAX = 128
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -166,6 +167,34 @@ OptionalText = Annotated[
     Annotated[StrictStr, Field(max_length=NAME_MAX)] | None, AfterValidator(blank_to_none)
 ]
 """Optional text: absent, null or blank is None; otherwise trimmed."""
+
+
+def as_shown(text: str) -> str:
+    """Text as it shows: without what shows nothing (`invisible.unshown`), its blanks one space each
+    (a tab or a line break parts words, as the identity keys read it: `identity._shown`)."""
+    return " ".join(unshown(" ".join(text.split())).split())
+
+
+def read_within(most: int) -> AfterValidator:
+    """At most `most` characters as read: text within it as sent is kept as sent; longer text is
+    taken as it shows (`as_shown`) when that is within it. An identifier the keys read so (a
+    customer's name or address: `identity`) padded past its limit with zero-width spaces or blanks
+    is still that identifier, not a value ignored whole that no key ever meets."""
+
+    def check(value: str) -> str:
+        if len(value) <= most:
+            return value
+        if len(shown := as_shown(value)) > most:
+            raise ValueError(f"at most {most} characters, what shows nothing aside")
+        return shown
+
+    return AfterValidator(check)
+
+
+OptionalReadText = Annotated[
+    Annotated[StrictStr, read_within(NAME_MAX)] | None, AfterValidator(blank_to_none)
+]
+"""Optional text that an identity key reads (a customer's name): `OptionalText`, its length as read."""
 _NAME_UNPRINTABLE = compile_pattern(f"[{UNPRINTABLE}]")
 _NAME_SHOWS = compile_pattern(f"[^{UNPRINTABLE}{BLANKS}{INVISIBLE}]")
 
@@ -277,12 +306,20 @@ ChangedLabels = _LabelList | None
 
 _Email = Annotated[
     StrictStr,
-    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
+    Field(max_length=EMAIL_MAX, json_schema_extra={"pattern": EMAIL_PATTERN}),
     matching(EMAIL_PATTERN, "not an e-mail address"),
     AfterValidator(trim),
 ]
 Email = _Email
-OptionalEmail = Annotated[_Email | Blank | None, AfterValidator(none_if_blank)]
+_ReadEmail = Annotated[
+    StrictStr,
+    matching(EMAIL_PATTERN, "not an e-mail address"),
+    read_within(EMAIL_MAX),
+    AfterValidator(trim),
+]
+OptionalEmail = Annotated[_ReadEmail | Blank | None, AfterValidator(none_if_blank)]
+"""An optional address (a customer's, a partner's change): its length as read (`read_within`), so
+that one padded past 254 characters with zero-width spaces is the address its key reads."""
 
 
 # Codes integrations send for a country that ISO 3166 names otherwise: `UK`, reserved at the United

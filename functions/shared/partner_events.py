@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
 from functions.shared.inputs import (
+    NAME_MAX,
     Amount,
     ChangedLabels,
     Country,
@@ -30,6 +31,7 @@ from functions.shared.inputs import (
     OptionalEmail,
     OptionalIdentifier,
     OptionalIpAddress,
+    OptionalReadText,
     OptionalText,
     Text,
     blank_to_none,
@@ -38,12 +40,21 @@ from functions.shared.inputs import (
 
 
 def _payout(account: str | None) -> str | None:
+    """The account's key (`identity.payout_key`), or none for a blank one. Its length is the key's:
+    an IBAN padded past NAME_MAX with zero-width spaces, or blanks inside it, is the IBAN, as the
+    key reads it; only a key itself longer is no account (ignored, `IgnoredWhenInvalid`)."""
+    account = blank_to_none(account)
+    if account is None:
+        return None
     from functions.shared.domain.identity import payout_key  # not at the ingest function's cold start
 
-    return (payout_key(account) or None) if account else None
+    key = payout_key(account)
+    if len(key) > NAME_MAX:
+        raise ValueError(f"an account of at most {NAME_MAX} letters and digits")
+    return key or None
 
 
-PayoutAccount = Annotated[OptionalText, AfterValidator(_payout)]
+PayoutAccount = Annotated[StrictStr | None, AfterValidator(_payout)]
 """A payout account, keyed as written in any format (`identity.payout_key`): null or blank is none."""
 FINGERPRINT_KEPT = 512
 
@@ -73,6 +84,8 @@ UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, After
 # (SPEC 3.1); scoring's notes on the event name it. Identifiers stay strict: a key sent wrong would
 # attach a reward to no one.
 _TEXT = "a text of at most 200 characters"
+# a payout account's length is its key's (`_payout`): the letters and digits an account is read by
+_PAYOUT = "a text whose letters and digits are at most 200 characters"
 _LABELS = "a list of at most 50 texts of at most 200 characters"
 _EMAIL = "an e-mail address"
 _COUNTRY = "an ISO 3166 alpha-2 code"
@@ -124,7 +137,7 @@ _Address = Annotated[
 ]
 _Group = Annotated[OptionalText, IgnoredWhenInvalid("partner.group", _TEXT)]
 _Team = Annotated[OptionalText, IgnoredWhenInvalid("partner.team", _TEXT)]
-_Payout = Annotated[PayoutAccount, IgnoredWhenInvalid("partner.payout_account", _TEXT)]
+_Payout = Annotated[PayoutAccount, IgnoredWhenInvalid("partner.payout_account", _PAYOUT)]
 
 
 def _labels(field: str) -> IgnoredWhenInvalid:
@@ -186,7 +199,7 @@ class Transaction(Money):
 class Customer(Strict):
     id: Identifier
     email: Annotated[OptionalEmail, IgnoredWhenInvalid("customer.email", _EMAIL)] = None
-    name: Annotated[OptionalText, IgnoredWhenInvalid("customer.name", _TEXT)] = None
+    name: Annotated[OptionalReadText, IgnoredWhenInvalid("customer.name", _TEXT)] = None
     country: Annotated[OptionalCountry, IgnoredWhenInvalid("customer.country", _COUNTRY)] = None
     ip: Annotated[OptionalIpAddress, IgnoredWhenInvalid("customer.ip", "an IPv4 or IPv6 address")] = None
     device_fingerprint: Annotated[

@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from functions.shared.domain.identity import other_payout_keys, payout_key, same_payout_account
-from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.scoring_support import codes, drain, purchase, send, signup, status
 from tests.integration.test_removals import env as removals_env
 from tests.integration.test_removals import flag_partner, reapply, remove
+from tests.support import sample
 
 env = removals_env  # the fixture, under the name the tests ask for
 
@@ -127,6 +128,7 @@ ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
 UAE = "AE07 0331 2345 6789 0123 456"
+GERMAN = "DE89 3704 0044 0532 0130 00"
 
 
 def _removed_partner_paid_to(env, account: str) -> None:
@@ -158,6 +160,8 @@ def _new_partner_paid_to(env, account: str, tenant=None) -> dict:
         (UAE, UAE.translate(PERSIAN)),  # Persian and Urdu digits
         ("IN12 3050", "IN12 3050".translate(DEVANAGARI)),  # its zero was read as the letter O
         ("0035042736", "٠٠٣٥٠٤٢٧٣٦"),  # an account number of digits, its zeros dropped either way
+        (GERMAN, GERMAN + "\u200b" * 180),  # what shows nothing, past 200 characters
+        (GERMAN, "DE89" + " " * 180 + "3704 0044 0532 0130 00"),  # blanks inside, which the key drops
     ],
 )
 def test_a_removed_partner_paid_into_its_account_in_other_digits_or_padded_is_flagged(env, paid_to, back):
@@ -180,3 +184,47 @@ def test_a_partner_removed_in_another_program_is_network_flagged_under_its_accou
     decision = _new_partner_paid_to(env, UAE.translate(ARABIC), tenant=env.other)
 
     assert "network_flagged" in {r["code"] for r in decision["reasons"]}, decision
+
+
+def test_a_partner_changing_its_address_to_a_removed_partners_padded_past_254_characters_is_flagged(env):
+    case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
+    assert remove(env, case_id, block=True).status == 200
+    env.clock.advance(days=4)
+    joined = signup(
+        "p-new", email="fresh.one@example.org", device="fp-fresh", ip="81.2.70.9", at="2026-11-25T09:00:00Z"
+    )
+    send(env.tenant, joined)
+    drain(env.aws)
+
+    change = sample(
+        "account.updated", id="chg-padded", occurred_at="2026-11-26T09:00:00Z", activity="email_change"
+    )
+    change["partner"] = {"id": "p-new", "email": "kai.brandt@brandtmedia.de" + "\u200b" * 300}
+    change["session"] = {"ip": "81.2.70.9", "device_fingerprint": "fp-fresh"}
+    env.clock.advance(days=1)
+    send(env.tenant, change)
+    drain(env.aws)
+
+    decision = status(env.tenant, "chg-padded")["decision"]
+    assert decision["action"] == "flag", decision
+    assert "partner p-x (removed)" in " ".join(r["detail"] for r in decision["reasons"]), decision
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [
+        {"email": "kai.brandt@brandtmedia.de" + "\u200b" * 300},  # past 254 characters
+        {"name": "Kai" + "\u200b" * 200 + " Brandt"},  # past 200
+        {"name": "Kai" + " " * 200 + "Brandt"},
+    ],
+)
+def test_a_customer_with_its_partners_address_or_name_padded_is_a_self_referral(env, customer):
+    joined = signup("p1", email="kai.brandt@brandtmedia.de", name="Kai Brandt", at="2026-11-02T09:00:00Z")
+    send(env.tenant, joined)
+    drain(env.aws)
+
+    bought = purchase("c1", "p1", at="2026-11-04T14:30:00Z", **customer)
+    send(env.tenant, bought)
+    drain(env.aws)
+
+    assert "self_referral" in codes(env.tenant, bought["id"])

@@ -13,6 +13,7 @@ script's digits, or padded past the length the event's model took, were new iden
 from __future__ import annotations
 
 import pytest
+from pydantic import TypeAdapter
 
 from functions.shared.domain.identity import (
     as_read,
@@ -23,6 +24,10 @@ from functions.shared.domain.identity import (
     payout_key,
     same_payout_account,
 )
+from functions.shared.partner_events import PartnerEvent
+from tests.support import sample
+
+events = TypeAdapter(PartnerEvent)
 
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -70,3 +75,67 @@ def test_an_address_and_a_device_in_another_scripts_digits_are_themselves(digits
     # an address linked so before is still found: its key of before reads the digits as then
     keys = email_keys("jane2024@gmail.com".translate(digits))
     assert keys.normalized == "jane2024@gmail.com" and keys.before not in (None, keys.normalized)
+
+
+# --- lengths as the keys read them -----------------------------------------------------------
+def _signup(payout: str) -> str | None:
+    raw = sample("partnership.created")
+    raw["partner"]["payout_account"] = payout
+    ignored: list[str] = []
+    event = events.validate_python(raw, context={"ignored": ignored})
+    assert not ignored, ignored
+    return event.partner.payout_account
+
+
+@pytest.mark.parametrize(
+    "padded",
+    [
+        "DE89 3704 0044 0532 0130 00" + "\u200b" * 180,  # what shows nothing, past 200 characters
+        "DE89" + " " * 180 + "3704 0044 0532 0130 00",  # blanks inside, which the key drops
+        "DE89 3704 0044 0532 0130 00" + "\u00ad" * 300,  # soft hyphens
+    ],
+)
+def test_a_payout_account_padded_past_200_characters_is_the_account(padded):
+    assert len(padded) > 200
+    assert _signup(padded) == "DE89370400440532013000" == _signup("DE89 3704 0044 0532 0130 00")
+
+
+def test_a_payout_account_whose_own_letters_pass_200_is_still_ignored_and_named():
+    raw = sample("partnership.created")
+    raw["partner"]["payout_account"] = "A" * 201
+    ignored: list[str] = []
+    assert events.validate_python(raw, context={"ignored": ignored}).partner.payout_account is None
+    assert ignored == [
+        "partner.payout_account ignored: not a text whose letters and digits are at most 200 characters"
+    ]
+    raw["partner"]["payout_account"] = "A" * 200 + "-" * 100  # punctuation the key drops: 200
+    assert _signup(raw["partner"]["payout_account"]) == "A" * 200
+
+
+def _customer(**fields: str):
+    raw = sample("transaction.created")
+    raw["customer"].update(fields)
+    ignored: list[str] = []
+    customer = events.validate_python(raw, context={"ignored": ignored}).customer
+    return customer, ignored
+
+
+def test_a_customers_address_and_name_padded_past_their_limits_are_themselves():
+    customer, ignored = _customer(
+        email="kai.brandt@brandtmedia.de" + "\u200b" * 300, name="Kai" + "\u200b" * 200 + " " * 50 + "Brandt"
+    )
+    assert not ignored, ignored
+    assert (customer.email, customer.name) == ("kai.brandt@brandtmedia.de", "Kai Brandt")
+    # within the limits as sent, a value is kept as sent (a Persian name's joiners among it)
+    customer, _ = _customer(email="kai@brandtmedia.de\u200b", name="Kai  Brandt\u200c")
+    assert (customer.email, customer.name) == ("kai@brandtmedia.de\u200b", "Kai  Brandt\u200c")
+    # and one longer as read is still ignored, and named
+    customer, ignored = _customer(email="k" * 250 + "@x.de", name="K" * 201)
+    assert (customer.email, customer.name) == (None, None)
+    assert [note.partition(" ")[0] for note in ignored] == ["customer.email", "customer.name"]
+
+
+def test_a_changed_address_padded_past_254_characters_is_the_address():
+    raw = sample("account.updated")
+    raw["partner"] = {"id": "p-1", "email": "kai.brandt@brandtmedia.de" + "\ufeff" * 300}
+    assert events.validate_python(raw).partner.email == "kai.brandt@brandtmedia.de"
