@@ -60,16 +60,21 @@ FINGERPRINT_KEPT = 512
 
 
 def _fingerprint(value: str | None) -> str | None:
-    """Blank is none; one longer than `FINGERPRINT_KEPT` characters is kept as the SHA-256 of its
-    normalized form (`identity.normalize_device`): the same device still links, a profile keeps a
-    short value, and padding a fingerprint (the fraudster's own browser reports it) hides nothing.
-    (One long in bytes is kept as sent, as it was before: the keys it goes in hold it whole, or as
-    a digest past DynamoDB's limits, `keys._fit`.)"""
+    """Blank is none; one longer than `FINGERPRINT_KEPT` characters is kept normalized
+    (`identity.normalize_device`), and as the SHA-256 of that form when it is still longer: the
+    same device still links, a profile keeps a short value, and padding a fingerprint (the
+    fraudster's own browser reports it) hides nothing. Its length is the normalized form's: a
+    blocked partner's device padded past the limit with zero-width spaces or soft hyphens is the
+    device, not a digest that never meets it. (One long in bytes is kept as sent, as it was before:
+    the keys it goes in hold it whole, or as a digest past DynamoDB's limits, `keys._fit`.)"""
     value = blank_to_none(value)
     if value is not None and len(value) > FINGERPRINT_KEPT:
         from functions.shared.domain.identity import normalize_device  # as `_payout`: not at import
 
-        return "sha256:" + hashlib.sha256(normalize_device(value).encode()).hexdigest()
+        normalized = normalize_device(value)
+        if len(normalized) <= FINGERPRINT_KEPT:
+            return normalized or None
+        return "sha256:" + hashlib.sha256(normalized.encode()).hexdigest()
     return value
 
 

@@ -186,6 +186,24 @@ def test_a_partner_removed_in_another_program_is_network_flagged_under_its_accou
     assert "network_flagged" in {r["code"] for r in decision["reasons"]}, decision
 
 
+@pytest.mark.parametrize(
+    ("device", "blocked"),
+    [
+        ("fp-p-x" + "\u200b" * 600, True),  # past FINGERPRINT_KEPT (512) with zero-width spaces
+        ("FP-P-X" + "\u00ad" * 600, True),  # soft hyphens
+        ("fp-p-y" + "\u200b" * 600, False),  # control: another device so padded is another device
+    ],
+)
+def test_a_blocked_partner_back_on_its_device_padded_past_512_characters_is_blocked(env, device, blocked):
+    # `flag_partner`'s p-x signs up on fp-p-x (`scoring_support.signup`'s default)
+    case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-y", email="totally.new@example.org", device=device)
+
+    assert ("blocked_reapply" in again["codes"]) == blocked, again["decision"]
+
+
 def test_a_partner_changing_its_address_to_a_removed_partners_padded_past_254_characters_is_flagged(env):
     case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
     assert remove(env, case_id, block=True).status == 200

@@ -12,6 +12,8 @@ script's digits, or padded past the length the event's model took, were new iden
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from pydantic import TypeAdapter
 
@@ -139,3 +141,19 @@ def test_a_changed_address_padded_past_254_characters_is_the_address():
     raw = sample("account.updated")
     raw["partner"] = {"id": "p-1", "email": "kai.brandt@brandtmedia.de" + "\ufeff" * 300}
     assert events.validate_python(raw).partner.email == "kai.brandt@brandtmedia.de"
+
+
+def _device(value: str) -> str | None:
+    raw = sample("partnership.created")
+    raw["session"]["device_fingerprint"] = value
+    return events.validate_python(raw).session.device_fingerprint
+
+
+@pytest.mark.parametrize("padding", ["\u200b", "\u00ad", "\u034f"])
+def test_a_device_padded_past_512_characters_is_the_device_not_a_digest(padding):
+    assert _device("fp-p-x" + padding * 600) == "fp-p-x" == normalize_device(_device("FP-P-X"))
+    assert _device(padding * 300 + "FP-P-X" + padding * 300) == "fp-p-x"
+    # one longer than 512 as read is still kept as the digest of its normalized form
+    long = "fp-" + "x" * 600
+    digest = "sha256:" + hashlib.sha256(long.encode()).hexdigest()
+    assert _device(long + padding * 10) == digest == _device(long)
