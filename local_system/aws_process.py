@@ -22,7 +22,10 @@ transaction, the API can take the next event.
 - **Who may connect:** the socket lives in a directory only this user can open, and each connection
   proves it holds a random key given to the two processes at start (the `multiprocessing`
   connection handshake, an HMAC challenge), so another local user cannot reach the backends that
-  way; moto's server on loopback is as open as it always was.
+  way. moto's server on loopback answers local tools only (`_LocalToolsOnly`): a web page the
+  developer opened could otherwise send it anything and read its answers (moto approves every
+  origin), so a request with an `Origin`, a preflight, or one naming a host other than its address
+  is refused.
 - Each connection (one per thread of the functions' process) is served by a thread here; the engine
   takes one request at a time (its lock), so each request, a transaction included, is atomic.
 """
@@ -227,8 +230,39 @@ class _DynamoDBFirst:
         return [answer]
 
 
+class _LocalToolsOnly:
+    """Refuses what a web page can send: moto's server approves any origin's preflight and lets any
+    origin read its answers (`Access-Control-Allow-Origin`), so any page the developer opened could
+    read SQS and KMS, put a forged notification on the bus or plant an admin key in the table.
+    botocore (fraudctl, the AWS CLI, the functions, the tests) sends no `Origin` and names the
+    server by its address; a browser sends an `Origin` on any POST and any cross-origin fetch(), a
+    preflight before a call with AWS's headers, and the page's own host when its name was rebound
+    to 127.0.0.1 (DNS rebinding). A 403 then, with no `Access-Control-*` header. (An image's or a
+    link's GET carries none of these; unsigned, moto takes it for S3's, a read the page cannot see.)"""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.refusal = (
+            "The local AWS stand-in answers local tools, not web pages: a request with no Origin, "
+            f"not OPTIONS, to Host 127.0.0.1:{port} or localhost:{port}.\n"
+        ).encode()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if (
+            "HTTP_ORIGIN" in environ
+            or environ["REQUEST_METHOD"] == "OPTIONS"
+            or environ.get("HTTP_HOST", "").lower() not in self.hosts
+        ):
+            headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(self.refusal)))]
+            start_response("403 Forbidden", headers)
+            return [self.refusal]
+        return self.app(environ, start_response)
+
+
 class _Server:
-    """moto's threaded server (as `ThreadedMotoServer` runs it), its application `_DynamoDBFirst`."""
+    """moto's threaded server (as `ThreadedMotoServer` runs it), its application `_DynamoDBFirst`
+    behind `_LocalToolsOnly`."""
 
     def __init__(self, port: int, dynamodb: Any) -> None:
         from moto.moto_server.werkzeug_app import (
@@ -238,7 +272,7 @@ class _Server:
         )
         from werkzeug.serving import make_server
 
-        app = _DynamoDBFirst(DomainDispatcherApplication(create_backend_app), dynamodb)
+        app = _LocalToolsOnly(_DynamoDBFirst(DomainDispatcherApplication(create_backend_app), dynamodb), port)
         self.server = make_server("127.0.0.1", port, app, True, request_handler=MotoRequestHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -2,8 +2,8 @@
 functions' calls carried over its socket get exactly the answers they get in process (DynamoDB's from
 the local engine: the same histories of writes and queries, errors in full, the same items; SQS and
 EventBridge from moto); outside tools reach the same tables over HTTP; nothing goes over HTTP from the
-functions; only a holder of the key can connect; the stand-in going away is an unreachable endpoint,
-not a hang; and the stand-in never outlives the process that started it."""
+functions; only a holder of the key can connect; web pages are refused; the stand-in going away is
+an unreachable endpoint, not a hang; and the stand-in never outlives the process that started it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,6 +182,92 @@ def test_only_a_holder_of_the_key_connects(stand_in):
     # and the stand-in goes on serving those who hold it
     channel = Channel(stand_in.address, stand_in.authkey)
     assert channel.call(("POST", "https://nothing.example/", {}, b"")) is None  # no backend for it
+
+
+_PAGE = "https://evil.example"
+
+
+def _as_a_page_sends(stand_in: AwsProcess, target: str, body: dict[str, Any], **headers: str) -> Any:
+    """A call as a web page's fetch() sends it (its Origin, unless `headers` say otherwise): a dummy
+    signature naming the service is all moto's server asks for."""
+    service = {"DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs", "AWSEvents": "events"}[
+        target.split(".")[0]
+    ]
+    credential = f"x/20260101/us-east-1/{service}/aws4_request"
+    return requests.post(
+        f"http://127.0.0.1:{stand_in.aws_port}/",
+        json=body,
+        headers={
+            "Origin": _PAGE,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=00",
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": target,
+            **headers,
+        },
+        timeout=10,
+    )
+
+
+def _refused(answer: Any) -> None:
+    assert answer.status_code == 403, (answer.status_code, answer.text[:200])
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")], answer.headers
+
+
+def test_a_web_page_can_neither_read_nor_write_through_the_stand_in(stand_in, fake_credentials):
+    """Any page the developer opened sent the stand-in what it liked, and read SQS's, KMS's and
+    EventBridge's answers: moto's server approved every origin and preflight (a security tester's
+    find: a forged PartnerFlagged put on the bus, an admin key planted in the table)."""
+    outside = boto3.client(
+        "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{stand_in.aws_port}"
+    )
+    outside.create_table(
+        TableName="kept-from-pages",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    try:
+        # a page's preflight is not approved: the browser sends nothing after it
+        preflight = requests.options(
+            f"http://127.0.0.1:{stand_in.aws_port}/",
+            headers={
+                "Origin": _PAGE,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,x-amz-target",
+            },
+            timeout=10,
+        )
+        _refused(preflight)
+        _refused(requests.options(f"http://127.0.0.1:{stand_in.aws_port}/", timeout=10))  # OPTIONS at all
+        # nor are the calls themselves, DynamoDB's (the engine's) and the other services' (moto's)
+        planted = {"TableName": "kept-from-pages", "Item": {"pk": {"S": "APIKEY#planted"}}}
+        _refused(_as_a_page_sends(stand_in, "DynamoDB_20120810.PutItem", planted))
+        _refused(_as_a_page_sends(stand_in, "AmazonSQS.ListQueues", {}))
+        entry = {"Source": "fraud-management", "DetailType": "PartnerFlagged", "Detail": "{}"}
+        _refused(_as_a_page_sends(stand_in, "AWSEvents.PutEvents", {"Entries": [entry]}))
+        _refused(_as_a_page_sends(stand_in, "AmazonSQS.ListQueues", {}, Origin="null"))  # a sandboxed frame
+        # a page whose own name was rebound to 127.0.0.1 (DNS rebinding) names its host, not ours
+        rebound = {
+            "Origin": f"http://evil.example:{stand_in.aws_port}",
+            "Host": f"evil.example:{stand_in.aws_port}",
+        }
+        _refused(_as_a_page_sends(stand_in, "AmazonSQS.ListQueues", {}, **rebound))
+        del rebound["Origin"]  # a same-origin GET carries none
+        _refused(requests.get(f"http://127.0.0.1:{stand_in.aws_port}/", headers=rebound, timeout=10))
+        # Then nothing was written, and the tools that name the stand-in by its address still reach it
+        assert "Item" not in outside.get_item(
+            TableName="kept-from-pages", Key={"pk": {"S": "APIKEY#planted"}}
+        )
+        for host in ("127.0.0.1", "localhost"):
+            endpoint = f"http://{host}:{stand_in.aws_port}"
+            sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
+            assert sqs.list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+            table = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint).describe_table(
+                TableName="kept-from-pages"
+            )
+            assert table["Table"]["TableName"] == "kept-from-pages"
+    finally:
+        outside.delete_table(TableName="kept-from-pages")
 
 
 def test_a_stand_in_gone_is_an_unreachable_endpoint(fake_credentials):
