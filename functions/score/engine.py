@@ -411,7 +411,7 @@ class Engine:
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(
-                partner.id, me, read, {role for role in read if key_of[role] in crowds}, event.occurred_at
+                partner.id, me, read, {role for role in read if key_of[role] in crowds}
             )
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):

@@ -555,21 +555,22 @@ def self_referral(
 
 
 def bought_on_by_own_customers(
-    partner_id: str, me: str, links: dict[str, LinkState], crowded: Collection[str], at: datetime
+    partner_id: str, me: str, links: dict[str, LinkState], crowded: Collection[str]
 ) -> list[Reason]:
     """`self_referral` the other way round: the partner, at its first event on a device, meets its
-    own customers' purchases there, made before the event's time (the device link's `via`: each
-    partner purchases there were first made through, with that time: `links.customers_of`). The
-    partner first, then the customer, flags the customer (`self_referral`); the customer first made
-    the partner's login on that phone nothing. A partner there before (a member of the device's
-    link: a shop's own phone its walk-in customer paid on) is that other order, and its later
-    logins are not flagged again: an approval holds. `crowded`: the roles that are crowds (an SDK's
-    one fingerprint) counted with their customers, evidence about no one."""
+    own customers' purchases there (the device link's `via`: each partner purchases there were
+    made through, with the first one's time: `links.customers_of`). The partner there first, then
+    the customer, flags the customer (`self_referral`); the customer scored first made the
+    partner's login on that phone nothing. Whichever is dated first: a login received after the
+    purchase but dated before it is the partner there first, whose purchase was judged without it,
+    and the event received second carries what both together show. A partner there before (a
+    member of the device's link: a shop's own phone its walk-in customer paid on) is that other
+    order, and its later logins are not flagged again: an approval holds. `crowded`: the roles that
+    are crowds (an SDK's one fingerprint) counted with their customers, evidence about no one."""
     device = links.get("device", NO_LINK)
     if "device" in crowded or me in device.members:
         return []
-    until = as_utc(at)
-    if not any(member == me and time <= until for member, time in _met(tuple(device.via))):
+    if not any(member == me for member, _ in _met(tuple(device.via))):
         return []
     return [
         Reason(
