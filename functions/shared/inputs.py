@@ -143,6 +143,19 @@ def none_if_blank(value: T) -> T | None:
     return None if isinstance(value, str) and not trim(value) else value
 
 
+def empty(value: Any) -> bool:
+    """What an optional value may be instead of one (SPEC 3.1: absent, null or blank, and blank is
+    absent): null, blank text, or an object of only those, as a SQL export's LEFT JOIN that found
+    no row sends one (`{"lat": null, "lon": null}`, `{}`)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not trim(value)
+    if isinstance(value, dict):
+        return all(empty(part) for part in value.values())
+    return False
+
+
 # --- text ----------------------------------------------------------------------------------
 _SHOWS = compile_pattern(NON_BLANK_PATTERN)
 _NOT_BLANK_BEFORE = compile_pattern(f"[^{BLANKS}]")  # the rule until the twentieth session
@@ -436,12 +449,14 @@ class IgnoredWhenInvalid:
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
-        ignored = "any other value is ignored as if absent (the event's notes say so)"
+        ignored = "null or blank is absent; any other value is ignored as if absent"
+        ignored += " (the event's notes say so)"
         return {"description": f"{self.expected}; {ignored}"}
 
     def _ignore(self, value: Any, info: ValidationInfo) -> Any:
+        # null or blank is absent, not sent wrong: nothing to say (`"lat": ""`, an address of nulls)
         ignored = (info.context or {}).get("ignored")
-        if ignored is not None:
+        if ignored is not None and not empty(value):
             ignored.append(f"{self.field} ignored: not {self.expected}")
         return list(self.absent) if isinstance(self.absent, list) else self.absent
 
@@ -481,8 +496,9 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
                 )
             properties[name] = kept
         return {
-            "description": f"{self.expected}; any other value is ignored as if absent, and a field "
-            "it does not name is ignored alone (the event's notes say so)",
+            "description": f"{self.expected}; null, blank, or an object whose every field is null or "
+            "blank is absent; any other value is ignored as if absent, and a field it does not name is "
+            "ignored alone (the event's notes say so)",
             "properties": properties,
         }
 
@@ -496,6 +512,8 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
                 named = f"not a field of {self.field} ({', '.join(fields)})"
                 ignored += [f"{self.field}.{key} ignored: {named}" for key in unknown]
             value = {key: part for key, part in value.items() if key not in unknown}
+        if empty(value):  # every field null or blank (a LEFT JOIN's missing row): absent, silently
+            return self._ignore(value, info)
         try:
             return validate(value)
         except ValidationError:

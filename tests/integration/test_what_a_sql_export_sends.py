@@ -1,0 +1,111 @@
+"""What an integration exporting from a SQL database sends, through the real handlers on moto
+(SPEC 3.1, 3.4): a LEFT JOIN that found no row (an address, a location or a reward of nulls or
+blanks), codes from CHAR(n) columns padded with blanks (`"GB "`, `"EUR "`), one id sequence per
+table (earn 1 and spend 1), a query string that sends every parameter, blank ones too.
+
+Null or blank is absent, silently: the event's notes name values sent wrong, not values not sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.scoring_support import drain, status
+from tests.support import call, proxy_event, sample
+
+SYDNEY = {"lat": -33.87, "lon": 151.21}  # far from the sample's address, in London
+
+
+def post(body, key):
+    return call("ingest", proxy_event("POST", "/v1/events", body, key))
+
+
+def scored(aws, tenant, event):
+    answer = post(event, tenant.keys["integration"])
+    assert answer.status == 202, answer
+    drain(aws)
+    seen = status(tenant, event["id"])
+    assert seen["status"] == "scored", seen
+    return seen
+
+
+def rewards_of(tenant, partner_id):
+    key = tenant.keys["fraud"]
+    answer = call("cases", proxy_event("GET", "/v1/rewards", None, key, query={"partner_id": partner_id}))
+    assert answer.status == 200, answer
+    return answer.body["items"]
+
+
+NULL_ADDRESS = dict.fromkeys(("country", "line1", "city", "region", "postal_code", "lat", "lon"))
+BLANK_ADDRESS = dict.fromkeys(NULL_ADDRESS, "")
+
+
+@pytest.mark.parametrize(
+    "put",
+    [
+        lambda e: e["partner"]["address"].update(lat="", lon=""),
+        lambda e: e["partner"]["address"].update(lat=" ", lon=None, region="", postal_code=None),
+        lambda e: e["partner"].update(address=dict(NULL_ADDRESS)),
+        lambda e: e["partner"].update(address=dict(BLANK_ADDRESS)),
+        lambda e: e["partner"].update(address={}),
+        lambda e: e["partner"].update(address=""),
+        lambda e: e["session"].update(ip_location={"lat": None, "lon": None}),
+        lambda e: e["session"].update(ip_location={"lat": "", "lon": ""}),
+        lambda e: e["session"].update(ip_location={}),
+        lambda e: e["session"].update(ip_location=" ", user_agent="", device_fingerprint=""),
+        lambda e: e["partner"].update(group="", team=None, tags="", segments=None),
+    ],
+    ids=[
+        "address-lat-lon-blank",
+        "address-parts-blank-or-null",
+        "address-of-nulls",
+        "address-of-blanks",
+        "address-empty",
+        "address-blank",
+        "location-of-nulls",
+        "location-of-blanks",
+        "location-empty",
+        "session-blanks",
+        "partner-blanks",
+    ],
+)
+def test_a_null_or_blank_optional_value_is_absent_without_a_note(aws, tenant, put):
+    event = sample("partnership.created")
+    put(event)
+
+    assert scored(aws, tenant, event)["notes"] == []
+
+
+def test_blank_coordinates_leave_the_rest_of_the_address_judged(aws, tenant):
+    event = sample("partnership.created")
+    event["partner"]["address"].update(lat="", lon="")  # the city is placed from its name instead
+    event["session"]["ip_location"] = dict(SYDNEY)
+
+    seen = scored(aws, tenant, event)
+
+    assert seen["notes"] == []
+    assert "location_far_from_address" in {r["code"] for r in seen["decision"]["reasons"]}
+
+
+@pytest.mark.parametrize(
+    ("put", "note"),
+    [
+        (
+            lambda e: e["session"].update(ip_location={"lat": 51.5, "lon": None}),
+            "session.ip_location ignored: not coordinates {lat, lon} in degrees",
+        ),
+        (
+            lambda e: e["partner"].update(address={"country": "", "city": "London"}),
+            "partner.address ignored: not an address with an ISO 3166 alpha-2 country",
+        ),
+        (
+            lambda e: e["partner"]["address"].update(lat="north"),
+            "partner.address.lat ignored: not a latitude in degrees",
+        ),
+    ],
+    ids=["half-a-location", "a-city-without-its-country", "a-latitude-in-words"],
+)
+def test_a_value_sent_wrong_is_still_named(aws, tenant, put, note):
+    event = sample("partnership.created")
+    put(event)
+
+    assert scored(aws, tenant, event)["notes"] == [note]
