@@ -85,7 +85,8 @@ NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
 WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
 EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
-COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
+# blanks around a code are trimmed as around any text: a CHAR(2) or CHAR(3) column pads it (`"GB "`)
+COUNTRY_PATTERN = f"^[{BLANKS}]*[A-Za-z]{{2}}[{BLANKS}]*$"
 TIME_PATTERN = (
     # 1999-12-31 too, with an offset west of UTC (`23:30:00-01:00` is an instant of 2000)
     r"^(2[0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -342,8 +343,16 @@ that one padded past 254 characters with zero-width spaces is the address its ke
 COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
 
 
+def _codes(schema: dict[str, Any], codes: list[str]) -> None:
+    """A code's schema: the codes (upper or lower case), listed, or one of them with blanks around."""
+    listed = codes + [code.lower() for code in codes]
+    padded = f"^[{BLANKS}]*({'|'.join(listed)})[{BLANKS}]*$"
+    schema["anyOf"] = [{"enum": listed}, {"pattern": padded, "description": "blanks around are trimmed"}]
+
+
 def _country(value: str, info: ValidationInfo) -> str:
     """A required country: one stored before codes were checked is scored as it was accepted."""
+    value = trim(value)
     if _stored(info):
         return COUNTRY_ALIASES.get(value.upper(), value.upper())  # its form only, until the 24th session
     return _known_country(value)
@@ -353,6 +362,7 @@ def _known_country(value: str) -> str:
     """A country that names one, always: where it is optional (a customer's, an address's), one of
     no country is ignored (`IgnoredWhenInvalid`) in scoring as at ingest, never kept to stand for
     the subject's country."""
+    value = trim(value)
     code = COUNTRY_ALIASES.get(value.upper(), value.upper())
     if value not in (value.upper(), value.lower()):
         raise ValueError("an ISO 3166 alpha-2 code, in upper or lower case, e.g. GB")
@@ -363,13 +373,13 @@ def _known_country(value: str) -> str:
 
 def _country_schema(schema: dict[str, Any]) -> None:
     """The codes themselves (upper or lower case, and UK), listed when the document is built."""
-    codes = sorted({*country_codes(), *COUNTRY_ALIASES})
-    schema["enum"] = codes + [code.lower() for code in codes]
+    _codes(schema, sorted({*country_codes(), *COUNTRY_ALIASES}))
 
 
 _COUNTRY_FIELD = Field(
     json_schema_extra=_country_schema,
-    description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB, EL as GR)",
+    description="ISO 3166 alpha-2, upper or lower case (UK is taken as GB, EL as GR); blanks around "
+    "are trimmed",
 )
 _COUNTRY_FORM = matching(COUNTRY_PATTERN, "an ISO 3166 alpha-2 code, e.g. GB")
 Country = Annotated[StrictStr, _COUNTRY_FIELD, _COUNTRY_FORM, AfterValidator(_country)]
@@ -378,6 +388,7 @@ OptionalCountry = Annotated[KnownCountry | Blank | None, AfterValidator(none_if_
 
 
 def _currency(value: str, info: ValidationInfo) -> str:
+    value = trim(value)
     code = value.upper()
     if _stored(info) and len(code) == 3 and code.isascii() and code.isalpha():
         return code  # accepted by its form until the twentieth session: scored as it was accepted
@@ -389,13 +400,15 @@ def _currency(value: str, info: ValidationInfo) -> str:
 def _currency_schema(schema: dict[str, Any]) -> None:
     """The codes themselves (upper or lower case), listed when the document is built: the table is
     read then, not when a function starts."""
-    codes = sorted(currencies())
-    schema["enum"] = codes + [code.lower() for code in codes]
+    _codes(schema, sorted(currencies()))
 
 
 Currency = Annotated[
     StrictStr,
-    Field(json_schema_extra=_currency_schema, description="ISO 4217, upper or lower case"),
+    Field(
+        json_schema_extra=_currency_schema,
+        description="ISO 4217, upper or lower case; blanks around are trimmed",
+    ),
     AfterValidator(_currency),
 ]
 

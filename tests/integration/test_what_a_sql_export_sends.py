@@ -109,3 +109,26 @@ def test_a_value_sent_wrong_is_still_named(aws, tenant, put, note):
     put(event)
 
     assert scored(aws, tenant, event)["notes"] == [note]
+
+
+def test_codes_padded_with_blanks_are_trimmed(aws, tenant):
+    # Given a partner, its address, a customer and a reward as CHAR(2) and CHAR(3) columns send them
+    partner = sample("partnership.created")
+    partner["partner"].update(country="GB ")
+    partner["partner"]["address"].update(country="GB ")
+    partner["session"]["ip_location"] = dict(SYDNEY)
+    purchase = sample("transaction.created")
+    purchase["transaction"]["currency"] = "usd "
+    purchase["customer"]["country"] = "US "
+    purchase["reward"]["currency"] = " USD"
+    bonus = sample("reward.created")
+    bonus["reward"].update(currency="EUR ", transaction_id=None, customer_id=None)
+
+    # When they are sent, Then each is taken as its code: nothing refused, nothing ignored
+    signed_up = scored(aws, tenant, partner)
+    assert signed_up["notes"] == []
+    assert "location_far_from_address" in {r["code"] for r in signed_up["decision"]["reasons"]}
+    assert scored(aws, tenant, purchase)["notes"] == []
+    assert scored(aws, tenant, bonus)["notes"] == []
+    kept = {r["id"]: (r["amount"], r["currency"]) for r in rewards_of(tenant, "p_1001")}
+    assert kept == {"r_7001": ("49.99", "USD"), "r_7002": ("12.50", "EUR")}
