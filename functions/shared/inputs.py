@@ -533,6 +533,37 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
             return self._ignore(value, info)
 
 
+@dataclass(frozen=True)
+class AbsentWhenEmpty:
+    """`Annotated[<model> | None, AbsentWhenEmpty(<model>)]`: an optional object that is checked
+    when sent (a transaction's `reward`, whose fields are all required), except one whose every
+    field is null or blank, or `{}`: a SQL export's LEFT JOIN that found no row, which is no object
+    at all (SPEC 3.1: optional means it may be absent or null). A field it does not name still
+    refuses it, as in any object. Its schema says so beside the model's."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._absent, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        blank = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": BLANK_PATTERN}]}
+        nothing = {
+            "type": "object",
+            "properties": {name: blank for name in self.model.model_fields},
+            "additionalProperties": False,
+            "description": "every field null or blank (or none): as if absent",
+        }
+        kept = handler(schema)  # the model or null
+        return {"anyOf": [*(kept["anyOf"] if set(kept) == {"anyOf"} else [kept]), nothing]}
+
+    def _absent(self, value: Any) -> Any:
+        known = isinstance(value, dict) and all(key in self.model.model_fields for key in value)
+        return None if known and empty(value) else value
+
+
 # --- numbers -------------------------------------------------------------------------------
 STORED = {"stored": True}
 """Validation context for a body the API accepted and stored: its numbers may come back as text,

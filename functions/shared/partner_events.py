@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, Va
 
 from functions.shared.inputs import (
     NAME_MAX,
+    AbsentWhenEmpty,
     Amount,
     ChangedLabels,
     Country,
@@ -272,7 +273,8 @@ class TransactionCreated(EventBase):
     transaction: Transaction
     partner_id: Identifier
     customer: Customer
-    reward: Commission | None = None
+    # a LEFT JOIN with no commission row sends one of nulls: no reward
+    reward: Annotated[Commission | None, AbsentWhenEmpty(Commission)] = None
 
 
 class RewardCreated(EventBase):

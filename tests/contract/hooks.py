@@ -2,7 +2,7 @@
 requests Schemathesis means to be valid (positive cases only; negative cases go out as generated).
 
 - `occurred_at` is at most 5 minutes ahead of the server's clock: a valid one is a recent one.
-- An amount has at most its currency's decimal places.
+- An amount has at most its currency's decimal places (a reward of nulls or blanks has none).
 - A campaign bonus names a campaign that exists: the run creates `FUZZ_CAMPAIGN` first.
 - A campaign ends after it starts.
 - `timeout_ms` comes with `wait=decision` (parameters cannot depend on each other in OpenAPI 3).
@@ -22,7 +22,7 @@ from typing import Any
 
 import schemathesis
 
-from functions.shared.inputs import MAX_AMOUNT, decimal_places
+from functions.shared.inputs import MAX_AMOUNT, decimal_places, empty, trim
 
 FUZZ_CAMPAIGN = "fuzz-campaign"
 FUZZ_WEBHOOK_URL = "http://127.0.0.1:9/fuzz"  # the discard port: nothing listens, nothing waits
@@ -47,8 +47,10 @@ def _event(body: dict[str, Any]) -> None:
         body["occurred_at"] = _recent(body["occurred_at"])
     for name in ("transaction", "reward"):
         money = body.get(name)
+        if empty(money):  # a reward of nulls or blanks is none: nothing to bound
+            continue
         if isinstance(money, dict) and "amount" in money and isinstance(money.get("currency"), str):
-            money["amount"] = _amount(money["amount"], money["currency"])
+            money["amount"] = _amount(money["amount"], trim(money["currency"]))  # `"EUR "` is EUR
 
 
 def _earn_or_spend(body: dict[str, Any]) -> None:

@@ -132,3 +132,38 @@ def test_codes_padded_with_blanks_are_trimmed(aws, tenant):
     assert scored(aws, tenant, bonus)["notes"] == []
     kept = {r["id"]: (r["amount"], r["currency"]) for r in rewards_of(tenant, "p_1001")}
     assert kept == {"r_7001": ("49.99", "USD"), "r_7002": ("12.50", "EUR")}
+
+
+@pytest.mark.parametrize(
+    "reward",
+    [
+        {"id": None, "amount": None, "currency": None},
+        {"id": "", "amount": " ", "currency": ""},
+        {"id": None, "amount": ""},
+        {},
+    ],
+    ids=["nulls", "blanks", "some-left-out", "empty"],
+)
+def test_a_reward_of_nulls_is_no_reward(aws, tenant, reward):
+    event = sample("transaction.created", reward=reward)
+
+    assert scored(aws, tenant, event)["notes"] == []
+    assert rewards_of(tenant, "p_1001") == []
+
+
+def test_a_reward_with_some_fields_is_still_refused_naming_the_missing_ones(aws, tenant):
+    event = sample("transaction.created", reward={"id": "r_7001", "amount": None, "currency": None})
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert {e["field"] for e in answer.body["errors"]} == {"reward.amount", "reward.currency"}
+
+
+def test_a_reward_of_nulls_with_a_field_it_does_not_name_is_refused(aws, tenant):
+    event = sample("transaction.created", reward={"id": None, "amount": None, "curency": None})
+
+    answer = post(event, tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert "reward.curency" in {e["field"] for e in answer.body["errors"]}
