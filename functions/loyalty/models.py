@@ -185,8 +185,15 @@ def _tagged_by(tag: str, tags: tuple[str, ...], rest: type[BaseModel]) -> WrapVa
 
 
 # --- earn and spend ------------------------------------------------------------------------
+LOYALTY_ID = (
+    "the idempotency key: sent again with the same body, the first answer again and nothing twice; "
+    "with another body, 409. Earns and spends share one id space: an id an earn used is 409 for a "
+    "spend, and the reverse (a SQL export with a sequence per table prefixes them: earn-17, spend-17)"
+)
+
+
 class _Earn(Strict):
-    id: Identifier
+    id: Identifier = Field(description=LOYALTY_ID)
     customer_id: Identifier
     points: Points
     occurred_at: OptionalEventTime = Field(default=None, description="the time received when absent")
@@ -232,7 +239,7 @@ class EarnAnswer(Model):
 
 
 class SpendRequest(Strict):
-    id: Identifier
+    id: Identifier = Field(description=LOYALTY_ID)
     customer_id: Identifier
     points: Points
     occurred_at: OptionalEventTime = Field(default=None, description="the time received when absent")

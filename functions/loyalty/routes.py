@@ -43,7 +43,12 @@ def _raw() -> object:
 
 
 # --- earn and spend ------------------------------------------------------------------------
-@router.post("/v1/loyalty/earn", summary="Earn points (idempotent by id)")
+@router.post(
+    "/v1/loyalty/earn",
+    summary="Earn points (idempotent by id)",
+    description="409 when the customer is blocked, or the id was used before with another body or by a "
+    "spend: earns and spends share one id space.",
+)
 def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
     return EarnAnswer.model_validate(service.earn(api.deps_of(router), _program(), request, _raw()))
 
@@ -53,7 +58,8 @@ def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
     summary="Spend points (idempotent by id)",
     description="409 when the customer is suspended or blocked, the balance is too low, or a recent "
     "earn left them above the threshold of a workflow that suspends or blocks and that workflow has "
-    "not run yet (seconds; 20 minutes at most): spend again shortly.",
+    "not run yet (seconds; 20 minutes at most): spend again shortly. 409 too when the id was used "
+    "before with another body or by an earn: earns and spends share one id space.",
 )
 def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
     return SpendAnswer.model_validate(service.spend(api.deps_of(router), _program(), request, _raw()))

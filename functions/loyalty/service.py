@@ -50,9 +50,23 @@ from functions.shared.storage.port_loyalty import (
 PUT_CAMPAIGN_ATTEMPTS = 20  # a cap change races every bonus on the shards; then 503 (retryable)
 
 
+ONE_ID_SPACE = "earns and spends share one id space"
+_AN = {"earn": "an earn", "spend": "a spend"}
+
+
 def _replay(action: LoyaltyAction, kind: str, raw: Any) -> dict[str, Any]:
-    if action.kind != kind or not same_document(action.body_hash, raw, kind):
-        raise Conflict(f"id '{action.action_id}' was already used with a different body")
+    # one id space (`keys_loyalty`'s action key, kept for the actions already stored): an export with
+    # a sequence per table sends earn 1 and spend 1, and is told which one holds the id
+    used_by = _AN.get(action.kind, action.kind)
+    if action.kind != kind:
+        raise Conflict(
+            f"id '{action.action_id}' was already used by {used_by}: {ONE_ID_SPACE}, so give each "
+            f"{kind} an id no {action.kind} has (prefix them, e.g. earn-17 and spend-17)"
+        )
+    if not same_document(action.body_hash, raw, kind):
+        raise Conflict(
+            f"id '{action.action_id}' was already used by {used_by} with a different body ({ONE_ID_SPACE})"
+        )
     return action.answer
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.scoring_support import drain, status
+from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixture)
 from tests.support import call, proxy_event, sample
 
 SYDNEY = {"lat": -33.87, "lon": 151.21}  # far from the sample's address, in London
@@ -167,3 +168,36 @@ def test_a_reward_of_nulls_with_a_field_it_does_not_name_is_refused(aws, tenant)
 
     assert answer.status == 422, answer
     assert "reward.curency" in {e["field"] for e in answer.body["errors"]}
+
+
+def test_a_spend_with_an_earns_id_is_told_that_earns_and_spends_share_one_id_space(tenant, clock):
+    # Given an export with one sequence per table: earn 1, then spend 1
+    loyalty = Loyalty(tenant.keys)
+    assert loyalty.earn("m1", 100, id="1").status == 200
+
+    spent = loyalty.spend("m1", 10, id="1")
+
+    assert spent.status == 409, spent
+    assert spent.body["detail"] == (
+        "id '1' was already used by an earn: earns and spends share one id space, so give each spend "
+        "an id no earn has (prefix them, e.g. earn-17 and spend-17)"
+    )
+    assert loyalty.customer("m1").body["balance"] == 100  # nothing spent
+
+
+def test_an_earn_with_a_spends_id_or_another_body_is_told_the_same(tenant, clock):
+    loyalty = Loyalty(tenant.keys)
+    loyalty.earn("m1", 100, id="e1")
+    assert loyalty.spend("m1", 10, id="s1").status == 200
+
+    earned = loyalty.earn("m1", 5, id="s1")
+    changed = loyalty.spend("m1", 20, id="s1")
+
+    assert (
+        earned.status == 409
+        and "already used by a spend: earns and spends share one id space" in (earned.body["detail"])
+    )
+    assert changed.status == 409 and changed.body["detail"] == (
+        "id 's1' was already used by a spend with a different body (earns and spends share one id space)"
+    )
+    assert loyalty.spend("m1", 10, id="s1").body == {"balance": 90}  # a retry answers as the first time
