@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.shared import api, problems
-from functions.shared.inputs import IDENTIFIER_MAX, IDENTIFIER_PATTERN
+from functions.shared.inputs import BLANK_PATTERN, IDENTIFIER_MAX, IDENTIFIER_PATTERN
 from functions.shared.observability import logger
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, find_route
 
@@ -126,6 +126,8 @@ def describe_answers(document: dict[str, Any]) -> None:
                     parameter["schema"].update(
                         minLength=1, maxLength=IDENTIFIER_MAX, pattern=IDENTIFIER_PATTERN
                     )
+                elif parameter["name"] == "limit":
+                    parameter["schema"] = _blank_is_absent(parameter["schema"])
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     # Powertools' own error schemas (`HTTPValidationError`, `ResponseValidationError`) answer no
@@ -135,6 +137,14 @@ def describe_answers(document: dict[str, Any]) -> None:
     reached = _reached(document["paths"], schemas)
     for name in set(schemas) - reached:
         del schemas[name]
+
+
+def _blank_is_absent(schema: dict[str, Any]) -> dict[str, Any]:
+    """A page's size as the gate takes it: blank (`?limit=`) is absent (`api._blank_paging_absent`)."""
+    number = {key: value for key, value in schema.items() if key not in ("title", "default")}
+    blank = {"type": "string", "pattern": BLANK_PATTERN, "description": "blank: absent, the default size"}
+    kept = {key: value for key, value in schema.items() if key in ("title", "default")}
+    return {"anyOf": [number, blank], **kept}
 
 
 def _reached(start: Any, schemas: dict[str, Any]) -> set[str]:

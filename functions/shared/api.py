@@ -29,9 +29,9 @@ from functions.shared.auth import (
 )
 from functions.shared.documents import read_json
 from functions.shared.errors import DomainError, Forbidden
-from functions.shared.inputs import IDENTIFIER_MAX, IDENTIFIER_PATTERN, IDENTIFIER_RULE
+from functions.shared.inputs import IDENTIFIER_MAX, IDENTIFIER_PATTERN, IDENTIFIER_RULE, trim
 from functions.shared.observability import logger
-from functions.shared.routes import ANY_ROLE, Route, allowed_methods, find_route
+from functions.shared.routes import ANY_ROLE, PAGE, Route, allowed_methods, find_route
 from functions.shared.runtime import Dependencies
 
 MAX_BODY_BYTES = 64 * 1024
@@ -164,6 +164,7 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
             f"unknown query parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} ({takes})",
             [{"field": f"query.{name}", "message": "not a parameter of this route"} for name in unknown],
         )
+    _blank_paging_absent(event)
     if not body:  # no body names no media type (Powertools would parse a multipart one, or answer 415)
         _as_application_json(event)
     if body and not body.strip() and route.takes_body:  # no JSON: Powertools's error
@@ -197,6 +198,19 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
         if parsed is not None and not isinstance(parsed, dict):
             raise _Rejected(422, NOT_AN_OBJECT, [NOT_AN_OBJECT_ERROR])
     return principal
+
+
+def _blank_paging_absent(event: dict[str, Any]) -> None:
+    """A blank `limit` or `cursor` (`?limit=&cursor=`, a client that fills every parameter) is
+    absent, as a blank optional field is (SPEC 3.1): the first page, of the default size. A blank
+    given beside a value is a parameter given twice, refused as any other."""
+    single = event.get("queryStringParameters") or {}
+    multi = event.get("multiValueQueryStringParameters") or {}
+    for name in PAGE:
+        values = multi.get(name) or ([single[name]] if name in single else [])
+        if values and not any(trim(value or "") for value in values):
+            single.pop(name, None)
+            multi.pop(name, None)
 
 
 def _no_body_taken(parsed: Any) -> _Rejected:

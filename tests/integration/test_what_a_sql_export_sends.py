@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from functions.shared.domain.writes import PutCase, Step
 from tests.integration.scoring_support import drain, status
 from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixture)
+from tests.integration.test_paging_limits import LISTINGS
+from tests.integration.test_removed_pages import a_case
 from tests.support import call, proxy_event, sample
 
 SYDNEY = {"lat": -33.87, "lon": 151.21}  # far from the sample's address, in London
@@ -201,3 +204,14 @@ def test_an_earn_with_a_spends_id_or_another_body_is_told_the_same(tenant, clock
         "id 's1' was already used by a spend with a different body (earns and spends share one id space)"
     )
     assert loyalty.spend("m1", 10, id="s1").body == {"balance": 90}  # a retry answers as the first time
+
+
+@pytest.mark.parametrize(("function", "path"), LISTINGS)
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_limit_is_absent(aws, tenant, security_key, function, path, blank):
+    aws.repository.apply(Step([PutCase(a_case(tenant.program_id, 0))]))  # c0000, whose audit is listed
+    key = security_key if function == "disputes" else tenant.keys["fraud"]
+
+    answer = call(function, proxy_event("GET", path, None, key, query={"limit": blank, "cursor": blank}))
+
+    assert answer.status == 200, answer
