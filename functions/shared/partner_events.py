@@ -82,7 +82,10 @@ def _fingerprint(value: str | None) -> str | None:
 Fingerprint = Annotated[
     StrictStr | None,
     AfterValidator(_fingerprint),
-    Field(description=f"longer than {FINGERPRINT_KEPT} characters, kept as its SHA-256"),
+    Field(
+        description=f"longer than {FINGERPRINT_KEPT} characters, kept as read (what shows nothing "
+        "dropped, case folded) when that is shorter, else as its SHA-256"
+    ),
 ]
 UserAgent = Annotated[Annotated[StrictStr, Field(max_length=1024)] | None, AfterValidator(blank_to_none)]
 

@@ -1,10 +1,11 @@
 """Red team (thirty-third session): a removed, blocked partner's identifiers written in another
 script's digits, or padded past the length the event's model took, were new identifiers.
 
-- Digits of any script (Unicode's category Nd) are their ASCII digits in every key read as a person
-  reads it (`identity._as_read`): an Arabic-Indic `٠٧`, a Persian `۰۷` and a Devanagari `०७` are
-  `07`, in a payout account, an address and a device. The look-alike table took a Devanagari `०`
-  for the letter `O`. Keys of ASCII text are as they were.
+- Digits of any script (Unicode's category Nd) are their ASCII digits in a payout account
+  (`identity.ascii_digits`): an Arabic-Indic `٠٧`, a Persian `۰۷` and a Devanagari `०७` are `07`.
+  The look-alike table took a Devanagari `०` for the letter `O`. Keys of ASCII text are as they
+  were; an address's and a device's keys are as they were (a reviewer: folding them re-keyed what
+  was stored, and another script's digits make another mailbox).
 - An optional identifier's length is what its key reads (`inputs.read_within`, `_payout`,
   `_fingerprint`): a payout account past 200 characters of zero-width spaces or blanks, a
   customer's address or name so padded, a device past 512, were ignored whole or kept as a
@@ -18,7 +19,6 @@ import pytest
 from pydantic import TypeAdapter
 
 from functions.shared.domain.identity import (
-    as_read,
     email_keys,
     normalize_device,
     normalize_email,
@@ -56,7 +56,7 @@ def test_an_account_in_another_scripts_digits_is_the_account(digits, account, ke
 
 
 def test_a_devanagari_zero_is_a_zero_not_the_letter_o():
-    assert as_read("०") == "0" and payout_key("IN12 3050".translate(DEVANAGARI)) == "IN123050"
+    assert payout_key("IN12 3050".translate(DEVANAGARI)) == "IN123050"
     assert payout_key("GB29 NWBK " + "6016 1331 9268 19".translate(DEVANAGARI)) == payout_key(IBAN)
 
 
@@ -67,16 +67,44 @@ def test_an_iban_in_another_scripts_digits_meets_its_domestic_form():
 
 
 @pytest.mark.parametrize("digits", SCRIPTS.values(), ids=SCRIPTS.keys())
-def test_an_address_and_a_device_in_another_scripts_digits_are_themselves(digits):
-    # ASCII: the keys stored before, unchanged
-    assert normalize_email("Kai.Brandt84+x@BrandtMedia.de") == "kai.brandt84@brandtmedia.de"
-    assert normalize_device(" FP-7C1E0D42 ") == "fp-7c1e0d42"
+def test_an_address_and_a_device_in_another_scripts_digits_keep_the_keys_stored_before(digits):
+    """A reviewer: folded in every key, an address written in other digits and stored by the
+    version before (`kai٨٤+shop@brandtmedia.de`, kept as `kai٨٤@...`) matched neither the new key
+    nor its key of before 2026-12-05 (`EmailKeys.before`), and the removed partner sending its very
+    address again was no one; and `kai٨٤@` is another mailbox than `kai84@` to its provider."""
+    for address in ("kai.brandt84@brandtmedia.de", "kai84+shop@brandtmedia.de", "ali.reza12@proton.me"):
+        written = address.translate(digits)
+        assert normalize_email(written) != normalize_email(address)
+        assert email_keys(written).normalized == normalize_email(written)
+    assert normalize_device("fp-7c1e0d42".translate(digits)) != normalize_device("fp-7c1e0d42")
 
-    assert normalize_email("kai.brandt84@brandtmedia.de".translate(digits)) == "kai.brandt84@brandtmedia.de"
-    assert normalize_device("fp-7c1e0d42".translate(digits)) == "fp-7c1e0d42"
-    # an address linked so before is still found: its key of before reads the digits as then
-    keys = email_keys("jane2024@gmail.com".translate(digits))
-    assert keys.normalized == "jane2024@gmail.com" and keys.before not in (None, keys.normalized)
+
+def test_an_address_checked_in_one_pass_whatever_it_holds():
+    """`EMAIL_PATTERN`'s rule without its backtracking (`inputs._email_form`): the same answer on
+    every text of a few characters, and a crafted address (`a@` and thousands of `a.`) read in one
+    pass, where the pattern took seconds once no length bounded it first."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from functions.shared.inputs import EMAIL_PATTERN, _email_form, compile_pattern
+
+    pattern = compile_pattern(EMAIL_PATTERN)
+
+    def accepted(text: str) -> bool:
+        try:
+            _email_form(text)
+        except ValueError:
+            return False
+        return True
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.text(alphabet="ab.@ \u00a0\u3000\u200b\t\n", max_size=10))
+    def agrees(text: str) -> None:
+        assert accepted(text) == bool(pattern.search(text)), repr(text)
+
+    agrees()
+    crafted = "a@" + "a." * 30_000 + "@"
+    assert not accepted(crafted) and not pattern.match("a@" + "a." * 10 + "@")
 
 
 # --- lengths as the keys read them -----------------------------------------------------------

@@ -152,11 +152,10 @@ def _as_read(address: str, earlier: bool = False) -> str:
     default-ignorable code point), compatibility forms folded (fullwidth `ａ`, ligatures: NFKC) and
     IDNA's full stops taken for dots, case folded, and each letter that only imitates an ASCII one
     taken for it (`_latin_lookalike`: a Cyrillic `а`, a Greek `ο`, a script `ɡ`, a dotless `ı`, a
-    small capital `ᴏ`). A digit of any script is its ASCII digit (`_ascii_digit`: an Arabic-Indic
-    `٢`, a Persian `۲`, a Devanagari `२` are `2`), first: the look-alike table took a Devanagari
-    `०` for the letter `o`. A letter with no such look-alike (`é`, `ж`) stays itself.
-    `earlier`: as before 2026-12-05, format characters alone dropped (category Cf), a letter of
-    Latin script and a digit beyond ASCII as written."""
+    small capital `ᴏ`). A letter with no such look-alike (`é`, `ж`) stays itself. (A payout account
+    reads its digits first: `ascii_digits`.)
+    `earlier`: as before 2026-12-05, format characters alone dropped (category Cf), and a letter of
+    Latin script as written."""
     if earlier:
         text = unicodedata.normalize("NFKC", address).translate(_FULL_STOPS)
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -165,18 +164,19 @@ def _as_read(address: str, earlier: bool = False) -> str:
     folded = text.casefold()
     if not earlier:  # a capital dotted `İ` folds to `i` and a combining dot above: an `i`, as read
         folded = folded.replace("i\u0307", "i")
-    if earlier:
-        return "".join(c if c.isascii() else _latin_lookalike(c, False) for c in folded)
-    return "".join(c if c.isascii() else _ascii_digit(c) or _latin_lookalike(c) for c in folded)
+    return "".join(c if c.isascii() else _latin_lookalike(c, not earlier) for c in folded)
 
 
-def _ascii_digit(character: str) -> str | None:
-    """The ASCII digit a decimal digit of any script stands for (Unicode's category Nd: Arabic-Indic
-    `٠١٢`, Persian `۰۱۲`, Devanagari `०१२`, Bengali, Thai...), None for any other character: a
-    phone's keyboard in Arabic or Hindi types an account number, a device's id or an address in its
-    own digits, and `٠٠٣٥٠٤٢٧٣٦` is the account `0035042736`, whose key is its ASCII form's."""
-    digit = unicodedata.decimal(character, None)
-    return None if digit is None else str(digit)
+def ascii_digits(text: str) -> str:
+    """A payout account's digits of any script as ASCII digits (Unicode's category Nd: Arabic-Indic
+    `٠١٢`, Persian `۰۱۲`, Devanagari `०१२`, Bengali, Thai...): a phone's keyboard in Arabic or Hindi
+    types an account number in its own digits, and a bank reads `٠٠٣٥٠٤٢٧٣٦` as the account
+    `0035042736`. Read before the look-alike letters (which took a Devanagari `०` for `o`). Only
+    accounts: an e-mail address in other digits is another mailbox to its provider, a device's id is
+    what its SDK sent, and their keys stay those stored before."""
+    if text.isascii():
+        return text
+    return "".join(str(digit) if (digit := unicodedata.decimal(c, None)) is not None else c for c in text)
 
 
 def as_read(text: str) -> str:
@@ -282,7 +282,7 @@ def payout_key(account: str) -> str:
     account = _paid_to(account)
     if "@" in account:
         return normalize_email(_PAYOUT_LABEL.sub("", account))
-    text = "".join(c for c in as_read(account) if c.isalnum()).upper()
+    text = "".join(c for c in as_read(ascii_digits(account)) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
@@ -296,7 +296,7 @@ _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, c
 def _paid_to(account: str) -> str:
     """The wallet a payment link pays (`bitcoin:bc1q...?amount=1`, `ethereum:0x52...@1`), read as a
     person reads it (`as_read`), or the account as written when it is no such link."""
-    read = as_read(account).strip()
+    read = as_read(ascii_digits(account)).strip()
     link = _PAYMENT_LINK.match(read)
     if link is None:
         return account
