@@ -74,11 +74,6 @@ def _bad(field: str, message: str, detail: str) -> InvalidInput:
     return InvalidInput(detail, [{"field": field, "message": message}])
 
 
-def _occurred_at(value: datetime | None, now: datetime) -> datetime:
-    check_event_time(value, now)
-    return value or now
-
-
 # --- earn and spend ------------------------------------------------------------------------
 def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -> dict[str, Any]:
     now = deps.clock.now()
@@ -90,7 +85,7 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
             "only with kind campaign_bonus",
             f"campaign_id is only for campaign bonuses, not kind '{request.kind}'",
         )
-    occurred_at = _occurred_at(request.occurred_at, now)
+    occurred_at = request.occurred_at or now  # its bound is checked once its id is known to be new
     action_day = periods.local_day(occurred_at, program.timezone)  # the periods the earn counts in
     action_periods = periods_of(action_day)
     today = periods.local_day(now, program.timezone)  # and the day it is received: its run judges both
@@ -125,6 +120,8 @@ def earn(deps: Dependencies, program: Program, request: EarnRequest, raw: Any) -
         )
         if state.action is not None:
             return _replay(state.action, "earn", raw)
+        # after the id: a retry reaching a copy whose clock is behind the first one's answers as then
+        check_event_time(request.occurred_at, now)
         customer = state.customer or _new_customer(program, request.customer_id, now)
         if customer.status == "blocked":
             raise Conflict(
@@ -268,7 +265,7 @@ def _campaign_decision(
 
 def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any) -> dict[str, Any]:
     now = deps.clock.now()
-    occurred_at = _occurred_at(request.occurred_at, now)
+    occurred_at = request.occurred_at or now  # its bound is checked once its id is known to be new
     action_day = periods.local_day(occurred_at, program.timezone)
     action_periods = periods_of(action_day)
     today = periods.local_day(now, program.timezone)  # a spend dated back is noted as late there
@@ -279,6 +276,7 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
         )
         if state.action is not None:
             return _replay(state.action, "spend", raw)
+        check_event_time(request.occurred_at, now)  # after the id, as an earn's
         customer = state.customer
         if customer is None:
             raise NotFound(f"customer {request.customer_id} not found")

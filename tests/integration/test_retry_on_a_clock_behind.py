@@ -62,6 +62,19 @@ def _event(env, event_id):
     return call("ingest", proxy_event("GET", f"/v1/events/{event_id}", None, env.tenant.keys["integration"]))
 
 
+def _loyalty(env, action, body):
+    return call("loyalty", proxy_event("POST", f"/v1/loyalty/{action}", body, env.tenant.keys["integration"]))
+
+
+def _balance(env, customer_id):
+    """The customer's balance, and its points earned and spent today."""
+    key = env.tenant.keys["fraud"]
+    seen = call("loyalty", proxy_event("GET", f"/v1/loyalty/customers/{customer_id}", None, key))
+    assert seen.status == 200, seen
+    figures = seen.body["aggregates"]
+    return seen.body["balance"], figures["earned"]["today"], figures["spent"]["today"]
+
+
 # --- events ----------------------------------------------------------------------------------
 def test_an_event_retried_on_a_copy_whose_clock_is_behind_is_answered_as_accepted(env, copy_b):
     # Given an event dated 4 minutes ahead, accepted by copy A
@@ -124,3 +137,62 @@ def test_a_new_event_too_far_ahead_of_the_copy_that_reads_it_is_still_422(env, c
     ]
     assert _event(env, event["id"]).status == 404  # nothing recorded, nothing queued
     assert env.aws.queued() == []
+
+
+# --- loyalty ---------------------------------------------------------------------------------
+def test_an_earn_retried_on_a_copy_whose_clock_is_behind_answers_as_the_first_time(env, copy_b):
+    body = {
+        "id": "earn-skew-1",
+        "customer_id": "lc-1",
+        "points": 50,
+        "kind": "purchase",
+        "occurred_at": _iso(env.clock.now() + AHEAD),
+    }
+    first = _loyalty(env, "earn", body)
+    assert first.status == 200, first
+    copy_b()
+
+    again = _loyalty(env, "earn", body)
+
+    assert again.status == 200, again
+    assert again.body == first.body == {"granted": 50, "requested": 50, "balance": 50, "limited_by": None}
+    assert _balance(env, "lc-1") == (50, 50, 0)  # earned once
+
+
+def test_a_spend_retried_on_a_copy_whose_clock_is_behind_answers_as_the_first_time(env, copy_b):
+    earn = {"id": "earn-skew-2", "customer_id": "lc-2", "points": 80, "kind": "purchase"}
+    assert _loyalty(env, "earn", earn).status == 200
+    ahead = _iso(env.clock.now() + AHEAD)
+    body = {"id": "spend-skew-2", "customer_id": "lc-2", "points": 30, "occurred_at": ahead}
+    first = _loyalty(env, "spend", body)
+    assert first.status == 200, first
+    copy_b()
+
+    again = _loyalty(env, "spend", body)
+
+    assert again.status == 200, again
+    assert again.body == first.body == {"balance": 50}
+    assert _balance(env, "lc-2") == (50, 80, 30)  # spent once
+
+
+def test_loyalty_on_a_copy_whose_clock_is_behind_another_body_is_409_a_new_id_422(env, copy_b):
+    ahead = _iso(env.clock.now() + AHEAD)
+    body = {"id": "earn-skew-3", "customer_id": "lc-3", "points": 40, "kind": "purchase"}
+    body["occurred_at"] = ahead
+    assert _loyalty(env, "earn", body).status == 200
+    copy_b()
+
+    other = _loyalty(env, "earn", {**body, "points": 41})
+    spend = {"id": "earn-skew-3", "customer_id": "lc-3", "points": 1, "occurred_at": ahead}
+    spent_as = _loyalty(env, "spend", spend)  # the earn's id
+    new = _loyalty(env, "earn", {**body, "id": "earn-skew-4"})
+    new_spend = _loyalty(env, "spend", {**spend, "id": "spend-skew-4"})
+
+    assert (other.status, spent_as.status) == (409, 409), (other, spent_as)
+    assert "different body" in other.body["detail"]
+    for answer in (new, new_spend):
+        assert answer.status == 422, answer
+        assert answer.body["errors"] == [
+            {"field": "occurred_at", "message": "must be from 2000-01-01 to 5 minutes after now"}
+        ]
+    assert _balance(env, "lc-3") == (40, 40, 0)  # nothing else counted
