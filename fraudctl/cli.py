@@ -461,6 +461,26 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
     def cell(value: str) -> Text:  # a Text is printed as it is: a name's `[bold]` is not markup
         return Text(terminal_safe(value))
 
+    def held(case: dict[str, Any]) -> str:
+        amount = case["hold_amount"]
+        if not amount["currency"]:
+            return "0"
+        return f"{case['held_rewards']} ({amount['amount']} {amount['currency']})"
+
+    console = Console()
+    if console.width < NARROW_TERMINAL:
+        # a table's six columns in 80 split every word ("subjec/t", "email_/duplic/ate"): one case
+        # a few lines, its id first and whole, each value on its line
+        console.print(Text(f"{view} cases of {program_id}"))
+        for case in cases:
+            console.print()
+            console.print(cell(f"{case['id']}  {case['status']}  flagged {_minute(case['flagged_at'])} UTC"))
+            console.print(cell(f"  subject: {case['subject']['type']} {case['subject']['name']}"))
+            console.print(cell(f"  held: {held(case)}"))
+            console.print(cell(f"  reasons: {', '.join(r['code'] for r in case['reasons'])}"))
+        if more:
+            console.print(f"the newest {limit} shown; more with --limit")
+        return
     table = Table(title=Text(f"{view} cases of {program_id}"))
     # the id whole, to copy into the console or the API (a narrow terminal wraps the other columns)
     table.add_column("case", no_wrap=True, min_width=max((len(c["id"]) for c in cases), default=4))
@@ -470,21 +490,24 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
     table.add_column("held")
     table.add_column("reasons", overflow="fold")
     for case in cases:
-        held = case["hold_amount"]
         table.add_row(
             cell(case["id"]),
             cell(f"{case['subject']['type']} {case['subject']['name']}"),
             cell(case["status"]),
-            cell(str(case["flagged_at"])[:16].replace("T", " ")),
-            cell(
-                f"{case['held_rewards']} ({held['amount']} {held['currency']})" if held["currency"] else "0"
-            ),
+            cell(_minute(case["flagged_at"])),
+            cell(held(case)),
             cell(", ".join(r["code"] for r in case["reasons"])),
         )
-    console = Console()
     console.print(table)
     if more:
         console.print(f"the newest {limit} shown; more with --limit")
+
+
+NARROW_TERMINAL = 110  # columns below which `cases` prints each case as lines, not a table's row
+
+
+def _minute(at: Any) -> str:
+    return str(at)[:16].replace("T", " ")
 
 
 def main() -> None:

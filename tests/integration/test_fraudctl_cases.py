@@ -73,6 +73,10 @@ def test_cases_lists_the_newest_of_a_view_up_to_the_limit_reading_a_page(aws, mo
         assert case in table.output, table.output
     assert "2026-11-02 13:59" in table.output  # the newest case's flag, to the minute
     assert "the newest 3 shown; more with --limit" in table.output
+    # each word whole (a table's six columns in 80 split them: "subjec / t", "veloci / ty")
+    assert "subject: partner Partner 299" in table.output and "reasons: velocity" in table.output
+    wide = CliRunner().invoke(cli, ["cases", "--program", program, "--limit", "3"], env={"COLUMNS": "160"})
+    assert wide.exit_code == 0 and "┃ subject" in wide.output, wide.output  # a table where it fits
 
     refused = CliRunner().invoke(cli, ["cases", "--program", program, "--limit", "0"])
     assert refused.exit_code == 2 and "--limit" in refused.output
