@@ -19,7 +19,6 @@ import pytest
 from pydantic import TypeAdapter
 
 from functions.shared.domain.identity import (
-    email_keys,
     normalize_device,
     normalize_email,
     other_payout_keys,
@@ -75,7 +74,7 @@ def test_an_address_and_a_device_in_another_scripts_digits_keep_the_keys_stored_
     for address in ("kai.brandt84@brandtmedia.de", "kai84+shop@brandtmedia.de", "ali.reza12@proton.me"):
         written = address.translate(digits)
         assert normalize_email(written) != normalize_email(address)
-        assert email_keys(written).normalized == normalize_email(written)
+        assert not normalize_email(written).isascii()  # its digits as written: the key stored before
     assert normalize_device("fp-7c1e0d42".translate(digits)) != normalize_device("fp-7c1e0d42")
 
 
@@ -104,7 +103,7 @@ def test_an_address_checked_in_one_pass_whatever_it_holds():
 
     agrees()
     crafted = "a@" + "a." * 30_000 + "@"
-    assert not accepted(crafted) and not pattern.match("a@" + "a." * 10 + "@")
+    assert not accepted(crafted)
 
 
 # --- lengths as the keys read them -----------------------------------------------------------
