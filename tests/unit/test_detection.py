@@ -585,12 +585,15 @@ def test_a_placeholder_fingerprint_links_no_one_and_is_never_written():
 def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
     engine = make_engine()
     shared = "fp-carrier-kiosk"
-    for n in range(MAX_LINK_MEMBERS + 3):
+    last = MAX_LINK_MEMBERS + 2
+    for n in range(last + 1):
         hour, minute = divmod(n, 60)
         decision = score(
             engine,
             signup(
                 f"p{n}",
+                # the last one with the address of a partner flagged in the burst: flagged on its own
+                email="partner-p10-mail@example.com" if n == last else None,
                 device=shared,
                 ip=f"10.{n // 250}.{n % 250}.1",
                 at=f"2026-11-{2 + hour // 24:02d}T{hour % 24:02d}:{minute:02d}:00Z",
@@ -599,11 +602,13 @@ def test_a_crowded_link_stops_growing_counting_and_reaching_the_network():
     repository = engine.repository
     link = repository._links[(PROGRAM, "device", shared)]
     assert len(link.members) == MAX_LINK_MEMBERS
-    assert "device_shared" not in reasons(decision)  # no evidence about anyone
-    late = repository._subjects[(PROGRAM, "partner", f"p{MAX_LINK_MEMBERS + 2}")]
+    assert not {"device_shared", "velocity"} & set(reasons(decision))  # no evidence about anyone
+    # its count was on the link while it grew; crowded, no counter item takes it (SPEC 1)
+    assert not [name for (_, name) in repository._counters if shared in name]
+    late = repository._subjects[(PROGRAM, "partner", f"p{last}")]
     assert shared not in late.devices  # so no flag or removal of theirs ever writes to it
     network = repository._network[("device", network_key("device", shared, LOCAL_PEPPER.encode()))]
-    assert late.status == "flagged"  # a burst from one device: its mark would go on the network item
+    assert late.status == "flagged"  # its mark would go on the network item
     assert network_mark(PROGRAM, late, LOCAL_PEPPER.encode()) not in network.flagged
 
 

@@ -19,11 +19,16 @@ never conflict: each adds one to a number (DynamoDB's `ADD`), nothing is compare
 adds a slot to a link takes away the slots older than `KEPT_HOURS` before the event's hour, so a
 link keeps a handful; a slot left behind by a link no one joins again is never read (its hour is
 past) and costs a few bytes.
+
+A count on a crowded identifier (its link at the crowd limit, `links.crowded_links`: a proxy's
+public IP sent for every session, an SDK's one fingerprint for every browser) is neither added to
+nor read (`uncrowded`): such a value is evidence about no one, velocity included, and adding to it
+was one counter item that every event of the program wrote in its transaction (SPEC 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -90,6 +95,18 @@ def velocity(
     if link is None:
         return Velocity(names)
     return Velocity(names, link, tuple([f"{kind}:{hour}" for hour in hours]))
+
+
+def uncrowded(counts: Mapping[str, Velocity], crowds: Set[LinkKey]) -> Mapping[str, Velocity]:
+    """The counts an event reads as evidence and adds one to: those whose identifier's link is not
+    crowded as the snapshot read it (`crowds`). A crowded link is written no more, so its count
+    would fall on the hour's counter item, one item that every event on a proxy's IP or an SDK's
+    fingerprint writes (3,000 a second at SPEC 1's rate, three times a partition's write limit,
+    and concurrent transactions on one item cancel each other). A count without a link (a
+    partner's account changes) is always kept."""
+    if not crowds:  # the ordinary event's
+        return counts
+    return {label: counted for label, counted in counts.items() if counted.link not in crowds}
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:

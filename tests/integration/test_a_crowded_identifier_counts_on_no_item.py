@@ -1,0 +1,66 @@
+"""A crowded identifier is not one item every event writes (SPEC 1): an integration that sends its
+own proxy's public IP as every customer's, an SDK that sends one fingerprint for every browser.
+Once the identifier's link holds its 200 members it is written no more, and its velocity count is
+neither added to nor read: before, every purchase added one to the identifier's hourly counter
+item inside its scoring transaction (3,000 a second on one item at SPEC 1's rate, three times a
+partition's write limit, and DynamoDB cancels concurrent transactions on one item), and read
+hundreds of purchases "from IP ..." as a burst about each new customer. A burst is still seen while
+the links grow. Through the real ingest and score handlers on moto, counted per partition as a
+scale tester did (`PartitionCounter`)."""
+
+from __future__ import annotations
+
+from benchmarks.partitions import PartitionCounter
+from functions.shared.domain.identity import MAX_LINK_MEMBERS
+from tests.integration.scoring_support import codes, drain, purchase, send
+
+PROXY_IP = "81.2.69.160"  # the integration's own public address, sent for every session
+SDK_DEVICE = "sdk-default-fp-9f8e7d6c"  # the SDK's one fingerprint
+
+
+def purchases(first: int, count: int) -> list[dict]:
+    """New customers' purchases of one hour, all on the proxy's IP and the SDK's fingerprint."""
+    return [
+        purchase(
+            f"c{n}",
+            f"p{n % 50}",
+            ip=PROXY_IP,
+            device=SDK_DEVICE,
+            reward=None,
+            at=f"2026-11-20T10:{n * 59 // 400:02d}:00Z",
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def test_purchases_on_a_crowded_ip_and_device_write_no_counter_item_and_are_no_burst(aws, tenant):
+    # Given: the IP's and the device's links filled by new customers (each counted on the link)
+    for event in purchases(0, MAX_LINK_MEMBERS + 5):
+        send(tenant, event)
+    drain(aws)
+    program = tenant.program_id
+
+    # When: a hundred more new customers buy on them
+    later = purchases(MAX_LINK_MEMBERS + 5, 100)
+    with PartitionCounter() as counter:
+        for event in later:
+            send(tenant, event)
+        drain(aws)
+
+    # Then: no item is written per event for either identifier: no hour's counter item, no link
+    hot = [key for key in counter.writes if PROXY_IP in key or SDK_DEVICE in key]
+    assert hot == [], {key: counter.writes[key] for key in hot}
+    assert not [key for key in counter.transacted if f"P#{program}#COUNTER#" in key]
+
+
+def test_velocity_counts_an_identifier_until_it_is_crowded_and_no_more_after(aws, tenant):
+    # Given: new customers' purchases on one IP and one device, past the links' crowd limit
+    sent = purchases(0, MAX_LINK_MEMBERS + 5)
+    for event in sent:
+        send(tenant, event)
+    drain(aws)
+    fired = [n for n, event in enumerate(sent) if "velocity" in codes(tenant, event["id"])]
+
+    # Then: a burst from the sixth purchase while the links grow; once they hold 200 members the
+    # identifiers are a crowd's, evidence about no one, their counts too
+    assert fired == list(range(5, MAX_LINK_MEMBERS))
