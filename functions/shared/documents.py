@@ -7,8 +7,14 @@ number; a body is read with its numbers' digits, so `5.000000000000000000001` is
 optional field sent as `null` or left out (SPEC 3.1: the same). A text stays a text: `"5"` is not
 `5`, and two spellings of one instant are two texts.
 
-`document_hash` is what is stored. Hashes stored before it (`legacy_hash`: key order and spacing
-only) still match their own bodies, so a retry across the deploy is not a conflict.
+It reads a body as the system reads it (`AS_READ`, the thirty-third session): text is trimmed of
+the blanks around it (`inputs.trim`: `"USD "` is `"USD"`), and a member whose value is null, blank
+text, or an object of only such members (`{}`, a SQL export's `{"id": null, "amount": null}`) is
+absent, so a retry that sends a reward of nulls where the first attempt sent none is the same event.
+
+`document_hash` is what is stored, in the newest form. Hashes stored in an older form (`FORMS`,
+and `legacy_hash`: key order and spacing only) still match their own bodies (`same_document`), so
+a retry across a deploy is never a conflict.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import json
 from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from functions.shared.inputs import trim
 from functions.shared.storage.keys import timestamp
@@ -70,12 +76,18 @@ def read_json(text: str | bytes) -> Any:
     )
 
 
-def document_hash(body: Any, kind: str | None = None, *, blanks_absent: bool = True) -> str:
+Form = Literal["as_read", "blanks_absent", "nulls_absent"]
+AS_READ: Form = "as_read"
+"""Text trimmed; null, blank text and objects of only such members absent (the thirty-third session)."""
+FORMS: tuple[Form, ...] = (AS_READ, "blanks_absent", "nulls_absent")
+"""Every form a stored hash may be in, newest first: `blanks_absent`, null and blank text members
+absent (until the thirty-third session); `nulls_absent`, null members absent (before that)."""
+
+
+def document_hash(body: Any, kind: str | None = None, *, form: Form = AS_READ) -> str:
     """`kind`: what the body asks for, when one id space holds several (a loyalty earn or spend).
-    A member that is null or blank text is as if absent (an optional value sent blank is not sent:
-    SPEC 3.1), so a retry that sends `""` where the first attempt left the field out is the same
-    document. `blanks_absent=False`: the form hashes had before that (`same_document`)."""
-    text = _canonical({"kind": kind, "body": body} if kind is not None else body, blanks_absent)
+    `form`: how the body is read (`FORMS`); new documents are hashed in the newest."""
+    text = _canonical({"kind": kind, "body": body} if kind is not None else body, form)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -87,30 +99,37 @@ def legacy_hash(body: Any, kind: str | None = None) -> str:
 
 def same_document(stored_hash: str, body: Any, kind: str | None = None) -> bool:
     """Whether a body is the one stored under the hash, in any form hashes were made in."""
-    return stored_hash in (
-        document_hash(body, kind),
-        document_hash(body, kind, blanks_absent=False),
-        legacy_hash(body, kind),
+    return stored_hash == legacy_hash(body, kind) or any(
+        stored_hash == document_hash(body, kind, form=form) for form in FORMS
     )
 
 
-def _canonical(value: Any, blanks_absent: bool = True) -> str:
-    """One text per document: objects by sorted key without their null (and blank text) members,
-    numbers in their shortest exact form, texts as JSON writes them."""
+def _absent(value: Any, form: Form) -> bool:
+    """Whether an object's member with this value is as if not sent (SPEC 3.1: an optional value
+    may be absent, null or blank)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return form != "nulls_absent" and not trim(value)
+    if isinstance(value, dict):  # `{}`, `{"lat": null}`, `{"a": {"b": ""}}`: a LEFT JOIN's missing row
+        return form == AS_READ and all(_absent(part, form) for part in value.values())
+    return False
+
+
+def _canonical(value: Any, form: Form) -> str:
+    """One text per document: objects by sorted key without their absent members (`_absent`),
+    numbers in their shortest exact form, texts as JSON writes them (trimmed, `AS_READ`)."""
     if isinstance(value, dict):
-        members = sorted(
-            (str(k), v)
-            for k, v in value.items()
-            if v is not None and not (blanks_absent and isinstance(v, str) and not trim(v))
-        )
-        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, blanks_absent)}" for k, v in members) + "}"
+        members = sorted((str(k), v) for k, v in value.items() if not _absent(v, form))
+        return "{" + ",".join(f"{json.dumps(k)}:{_canonical(v, form)}" for k, v in members) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_canonical(v, blanks_absent) for v in value) + "]"
+        return "[" + ",".join(_canonical(v, form) for v in value) + "]"
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int | float | Decimal):
         return _number(value)
-    return json.dumps(str(value))
+    text = str(value)
+    return json.dumps(trim(text) if form == AS_READ else text)
 
 
 def _number(value: int | float | Decimal) -> str:

@@ -453,7 +453,11 @@ _Ip = Annotated[
     WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
 ]
 IpAddress = _Ip
-OptionalIpAddress = Annotated[_Ip | Blank | None, AfterValidator(none_if_blank)]
+_PaddedIp = Annotated[StrictStr, AfterValidator(lambda value: canonical_ip(trim(value)))]
+OptionalIpAddress = Annotated[_PaddedIp | Blank | None, AfterValidator(none_if_blank)]
+"""An optional address (a customer's): blanks around it are trimmed, as around optional text, so
+one a CHAR(n) column pads is the address, where it was ignored; a body's hash reads text trimmed
+(`documents.AS_READ`), so a retry that trims it must mean the same event."""
 
 
 # --- what detection can do without ---------------------------------------------------------

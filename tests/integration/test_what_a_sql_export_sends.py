@@ -7,6 +7,8 @@ Null or blank is absent, silently: the event's notes name values sent wrong, not
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from functions.shared.domain.writes import PutCase, Step
@@ -215,3 +217,74 @@ def test_a_blank_limit_is_absent(aws, tenant, security_key, function, path, blan
     answer = call(function, proxy_event("GET", path, None, key, query={"limit": blank, "cursor": blank}))
 
     assert answer.status == 200, answer
+
+
+# --- a retry sent the other way a SQL export sends the same event ----------------------------
+def _without(event, *path):
+    event = copy.deepcopy(event)
+    *parents, last = path
+    holder = event
+    for part in parents:
+        holder = holder[part]
+    holder.pop(last, None)
+    return event
+
+
+def _sent_in_both_ways_is_one_event(aws, tenant, first, retry):
+    key = tenant.keys["integration"]
+    answer = post(first, key)
+    assert answer.status == 202, answer
+
+    again = post(retry, key)
+
+    assert again.status == 202, again  # not 409 "already used with a different body"
+    assert again.body == answer.body
+    drain(aws)
+    assert status(tenant, first["id"])["status"] == "scored"
+
+
+NULL_REWARD = {"id": None, "amount": None, "currency": None}
+
+
+@pytest.mark.parametrize("reward", [NULL_REWARD, {}, {"id": "", "amount": " ", "currency": None}])
+@pytest.mark.parametrize("reward_first", [True, False], ids=["of-nulls-first", "none-first"])
+def test_a_retry_with_or_without_a_reward_of_nulls_is_the_same_event(aws, tenant, reward, reward_first):
+    with_it = sample("transaction.created", reward=reward)
+    without = _without(with_it, "reward")
+    first, retry = (with_it, without) if reward_first else (without, with_it)
+
+    _sent_in_both_ways_is_one_event(aws, tenant, first, retry)
+
+    assert rewards_of(tenant, "p_1001") == []
+
+
+@pytest.mark.parametrize("path", [("session", "ip_location"), ("partner", "address")])
+def test_a_retry_without_an_object_of_nulls_is_the_same_event(aws, tenant, path):
+    first = sample("partnership.created")
+    first[path[0]][path[1]] = {"lat": None, "lon": None} if path[1] == "ip_location" else dict(NULL_ADDRESS)
+
+    _sent_in_both_ways_is_one_event(aws, tenant, first, _without(first, *path))
+
+
+def test_a_retry_with_a_padded_code_trimmed_is_the_same_event(aws, tenant):
+    first = sample("transaction.created")
+    first["transaction"]["currency"] = "USD "
+    first["customer"].update(country="US ", ip=" 8.8.4.4 ")
+    retry = copy.deepcopy(first)
+    retry["transaction"]["currency"] = "USD"
+    retry["customer"].update(country="US", ip="8.8.4.4")
+
+    _sent_in_both_ways_is_one_event(aws, tenant, first, retry)
+
+    assert status(tenant, first["id"])["notes"] == []  # the padded address is the address, not ignored
+    assert [r["id"] for r in rewards_of(tenant, "p_1001")] == ["r_7001"]  # one reward, not two
+
+
+def test_a_retry_that_says_something_else_is_still_a_conflict(aws, tenant):
+    key = tenant.keys["integration"]
+    first = sample("transaction.created", reward=NULL_REWARD)
+    assert post(first, key).status == 202
+
+    answer = post(sample("transaction.created"), key)  # now with a reward
+
+    assert answer.status == 409, answer
