@@ -144,17 +144,18 @@ def none_if_blank(value: T) -> T | None:
     return None if isinstance(value, str) and not trim(value) else value
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not trim(value))
+
+
 def empty(value: Any) -> bool:
     """What an optional value may be instead of one (SPEC 3.1: absent, null or blank, and blank is
-    absent): null, blank text, or an object of only those, as a SQL export's LEFT JOIN that found
-    no row sends one (`{"lat": null, "lon": null}`, `{}`)."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not trim(value)
+    absent): null, blank text, or an object whose members are only those, as a SQL export's LEFT
+    JOIN that found no row sends one (`{"lat": null, "lon": null}`, `{}`). Only its own members: one
+    that is an object or a list (`{"lat": {}}`) is a value of the wrong type, sent wrong, not absent."""
     if isinstance(value, dict):
-        return all(empty(part) for part in value.values())
-    return False
+        return all(_blank(part) for part in value.values())
+    return _blank(value)
 
 
 # --- text ----------------------------------------------------------------------------------

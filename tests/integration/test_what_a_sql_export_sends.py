@@ -288,3 +288,49 @@ def test_a_retry_that_says_something_else_is_still_a_conflict(aws, tenant):
     answer = post(sample("transaction.created"), key)  # now with a reward
 
     assert answer.status == 409, answer
+
+
+# --- an object whose fields are objects is sent wrong, not absent ------------------------------
+@pytest.mark.parametrize(
+    "reward",
+    [
+        {"id": {}, "amount": {}, "currency": {}},
+        {"id": {"v": None}, "amount": None, "currency": None},
+        {"id": [], "amount": None, "currency": None},
+    ],
+    ids=["every-field-an-object", "a-field-an-object-of-nulls", "a-field-a-list"],
+)
+def test_a_reward_whose_fields_are_objects_is_refused(aws, tenant, reward):
+    answer = post(sample("transaction.created", reward=reward), tenant.keys["integration"])
+
+    assert answer.status == 422, answer
+    assert "reward.id" in {e["field"] for e in answer.body["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("put", "note"),
+    [
+        (
+            lambda e: e["session"].update(ip_location={"lat": {}, "lon": {"deg": None}}),
+            "session.ip_location ignored: not coordinates {lat, lon} in degrees",
+        ),
+        (
+            lambda e: e["session"].update(ip_location={"lat": [], "lon": []}),
+            "session.ip_location ignored: not coordinates {lat, lon} in degrees",
+        ),
+        (
+            lambda e: e["partner"].update(address={"country": {}, "city": {"name": ""}}),
+            "partner.address ignored: not an address with an ISO 3166 alpha-2 country",
+        ),
+        (
+            lambda e: e["partner"].update(group={"name": {}}),
+            "partner.group ignored: not a text of at most 200 characters",
+        ),
+    ],
+    ids=["location-of-objects", "location-of-lists", "address-of-objects", "group-an-object"],
+)
+def test_an_optional_object_whose_fields_are_objects_is_named_as_sent_wrong(aws, tenant, put, note):
+    event = sample("partnership.created")
+    put(event)
+
+    assert scored(aws, tenant, event)["notes"] == [note]

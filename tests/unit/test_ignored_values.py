@@ -100,3 +100,13 @@ def test_an_event_full_of_placeholders_is_scored_and_its_notes_name_each_one():
         "customer.ip ignored: not an IPv4 or IPv6 address",
         "customer.device_fingerprint ignored: not a text",
     )
+
+
+def test_empty_is_null_blank_or_an_object_of_only_those_members():
+    from functions.shared.inputs import empty
+
+    for nothing in (None, "", " \u3000", {}, {"lat": None, "lon": ""}):
+        assert empty(nothing), nothing
+    # a member that is an object or a list is a value of the wrong type, sent wrong: not absent
+    for value in ({"lat": {}}, {"lat": {"deg": None}}, {"lat": []}, [], 0, False, {"lat": 0}, "a"):
+        assert not empty(value), value
