@@ -605,3 +605,21 @@ def test_a_profile_update_sets_or_clears_a_list_field_alike(store, note, field_n
     assert getattr(store.get_subject(P, "partner", subject_id), field_name) == noted
     store.apply(Step([UpdateProfile(P, "partner", subject_id, {field_name: note}, bump=False)]))
     assert getattr(store.get_subject(P, "partner", subject_id), field_name) == note
+
+
+def test_a_removal_under_way_stays_on_the_sweeps_list_until_it_is_done(store):
+    # a removal interrupted after its first step is finished by the hold sweep: both stores keep the
+    # partner on its list (`profiles.swept`) while `removal_pending` is set, and take it off after
+    store.apply(Step([profile(status="flagged", active_case_id="c1", flag_case_id="c1")]))
+
+    def listed() -> bool:
+        shards = range(store.flagged_shards())
+        return "p1" in {s.id for shard in shards for s in store.flagged_subjects(shard)}
+
+    assert listed()
+    begun = {"status": "removed", "active_case_id": None, "removal_pending": True}
+    store.apply(Step([UpdateProfile(P, "partner", "p1", begun)]))
+    assert listed() and store.get_subject(P, "partner", "p1").removal_pending
+    done = UpdateProfile(P, "partner", "p1", {"removal_pending": False}, expect={"status": "removed"})
+    store.apply(Step([done]))
+    assert not listed() and not store.get_subject(P, "partner", "p1").removal_pending

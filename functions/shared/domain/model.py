@@ -188,6 +188,9 @@ class Subject:
     # they did has them rewritten by the hold sweep (`marks.customer_marks_rewritten`)
     customer_marks: bool = False
     block_reapply: bool = False  # removed, and barred from signing up again (its removal's choice)
+    # removed, its removal under way: its rewards not all archived, its identifiers not all marked
+    # yet (`removal.removal_plan`); a retry of it, or the hold sweep, finishes it
+    removal_pending: bool = False
     last_payout_change_at: datetime | None = None
     # the newest few payout changes' times (UTC ISO texts), whatever order they arrived in: a reward
     # is judged against the change before it, not only the last (`profiles.payout_change_before`)

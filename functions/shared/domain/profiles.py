@@ -54,6 +54,13 @@ def home_of(text: str | None) -> Home | None:
     return Home(**json.loads(text)) if text else None
 
 
+def swept(status: str, removal_pending: bool) -> bool:
+    """Whether a subject is on the hold sweep's work list (the `flagged` index): flagged, or removed
+    with its removal still under way (`Subject.removal_pending`: the sweep finishes what a removal
+    interrupted left, should no one ask for it again)."""
+    return status == "flagged" or (status == "removed" and removal_pending)
+
+
 def identifiers_of(subject: Subject, keyed_before: bool = False) -> list[LinkKey]:
     """Every link item that names a subject: each e-mail it ever used (with the near-duplicate
     forms it is linked under: a partner's `email_near` keys too), each device, IP and payout

@@ -45,7 +45,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.profiles import adds_identifiers
+from functions.shared.domain.profiles import adds_identifiers, swept
 from functions.shared.domain.summary import FlagDay, SummaryFigures, add_figures
 from functions.shared.domain.writes import (
     Audit,
@@ -122,6 +122,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         marks_pending = BooleanAttribute(null=True)
         customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
+        removal_pending = BooleanAttribute(null=True)
         last_payout_change_at = UTCDateTimeAttribute(null=True)
         payout_changes = ListAttribute(of=UnicodeAttribute, null=True, attr_name="pcs")
         home = UnicodeAttribute(null=True)
@@ -267,6 +268,7 @@ _PROFILE_FIELDS = {
     "marks_pending": "marks_pending",
     "customer_marks": "customer_marks",
     "block_reapply": "block_reapply",
+    "removal_pending": "removal_pending",
     "last_payout_change_at": "last_payout_change_at",
     "home": "home",
     "spill_count": "spill_count",
@@ -956,8 +958,9 @@ class PartnersDynamo(DynamoBase):
         if adds_identifiers(before, s):
             profile.add_number(subject.identifier_seq.attr_name, 1)
         _list_changed(profile, write.listed)
-        if changed("status"):
-            for attribute, value in self._flagged_index(s.program_id, s.type, s.id, s.status):
+        if changed("status") or changed("removal_pending"):
+            listed = swept(s.status, s.removal_pending)
+            for attribute, value in self._flagged_index(s.program_id, s.type, s.id, listed):
                 profile.set(attribute, value)
         # never stored (its list may wait on the item), or the version read
         tx.update_item(profile.requires(subject.version, write.expect_version or None))
@@ -971,10 +974,11 @@ class PartnersDynamo(DynamoBase):
                 actions.append(_set_or_remove(getattr(m.subject, _PROFILE_LISTS[name]), list(value) or None))
             else:
                 actions.append(_set_or_remove(getattr(m.subject, _PROFILE_FIELDS[name]), value))
-        if "status" in write.changes:
-            flagged = self._flagged_index(
-                write.program_id, write.subject_type, write.subject_id, write.changes["status"]
-            )
+        if "status" in write.changes or "removal_pending" in write.changes:
+            # a removal's last step clears `removal_pending` expecting the status it leaves
+            status = write.changes.get("status", write.expect.get("status", ""))
+            listed = swept(status, bool(write.changes.get("removal_pending")))
+            flagged = self._flagged_index(write.program_id, write.subject_type, write.subject_id, listed)
             actions += [_set_or_remove(attribute, value) for attribute, value in flagged]
         if write.bump:
             actions.append(m.subject.version.add(1))
@@ -994,11 +998,12 @@ class PartnersDynamo(DynamoBase):
         return "update"
 
     def _flagged_index(
-        self, program_id: str, subject_type: str, subject_id: str, status: str
+        self, program_id: str, subject_type: str, subject_id: str, listed: bool
     ) -> list[tuple[Any, str | None]]:
-        """The `flagged` index's keys of a subject in that status (None: out of the index)."""
+        """The `flagged` index's keys of a subject on the sweep's list or not (`profiles.swept`;
+        None: out of the index)."""
         m = self._m
-        if status == "flagged":
+        if listed:
             return [
                 (m.base.flagged_pk, keys.flagged_pk(flagged_shard(program_id, subject_type, subject_id))),
                 (m.base.flagged_sk, keys.flagged_sk(program_id, subject_type, subject_id)),
@@ -1239,6 +1244,7 @@ def _subject(item: Any) -> Subject:
         marks_pending=bool(item.marks_pending),
         customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
+        removal_pending=bool(item.removal_pending),
         last_payout_change_at=item.last_payout_change_at,
         payout_changes=tuple(item.payout_changes or ()),
         home=item.home,

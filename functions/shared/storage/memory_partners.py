@@ -39,7 +39,7 @@ from functions.shared.domain.model import (
     Subject,
     evolve,
 )
-from functions.shared.domain.profiles import adds_identifiers
+from functions.shared.domain.profiles import adds_identifiers, swept
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
     SUMMARY_ITEMS,
@@ -283,7 +283,7 @@ class PartnersMemory:
             return [
                 replace(s, revenue_micros=dict(s.revenue_micros))
                 for s in self._subjects.values()
-                if s.status == "flagged"
+                if swept(s.status, s.removal_pending)
             ]
 
     def disputes(self, after: tuple[datetime, str, str] | None = None) -> Iterator[Case]:
