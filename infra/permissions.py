@@ -213,7 +213,9 @@ ACCESS: dict[str, Access] = {
     ),
     # The flagged subjects (sharded index), their rewards since the flag (reward indexes), the hold
     # transaction (UpdateItem of rewards and case, PutItem of the audit entry; GetItem to re-read a
-    # reward that changed meanwhile), a RewardsHeld event per hold.
+    # reward that changed meanwhile), a RewardsHeld event per hold. Partners whose removal stopped
+    # half way are on the same index: it finishes them with the same actions (GetItem of the case,
+    # archives, marks, audit entries; `removals.finish_removal`).
     # It also finishes a flag whose marks were not all written (the subject's identifiers, network
     # keys: the pepper, and those kept outside its profile: Query on its partition); BatchWriteItem:
     # delivered notifications leave the outbox. Once per flagged customer whose network marks are of

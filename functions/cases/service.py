@@ -10,16 +10,17 @@ from itertools import islice
 from typing import Any
 
 from functions.shared import paging, views
-from functions.shared.changes import carry_out, ending_empty, retrying
+from functions.shared.changes import carry_out, retrying
 from functions.shared.domain import hold_order
 from functions.shared.domain.cases import CASE_VIEWS
 from functions.shared.domain.identity import name_searched, network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
-from functions.shared.domain.removal import check_removable, removal_mop_up, removal_plan, removal_unfinished
+from functions.shared.domain.removal import check_removable, removal_asked_again, removal_plan
 from functions.shared.domain.rewards import override_step
 from functions.shared.domain.summary import first_day_shown
 from functions.shared.errors import invalid_query
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
+from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import CasesPort
 
@@ -227,40 +228,34 @@ def summary(deps: Dependencies, program_id: str) -> views.Summary:
 def remove_partner(
     deps: Dependencies, program_id: str, case_id: str, block_reapply: bool, actor: str
 ) -> views.RemovedPartner:
-    """SPEC 3.2: the partner's rewards archived, their identifiers marked removed (and blocked),
-    however many, then what arrived meanwhile (`removal_mop_up`): a partner who keeps sending
-    rewards is removed all the same. A removal stopped half way is finished by the client's retry."""
+    """SPEC 3.2: the case and the partner removed in a first step, then the partner's rewards
+    archived and their identifiers marked removed (and blocked), however many, then what arrived
+    meanwhile (`finish_removal`): a partner who keeps sending rewards is removed all the same. A
+    removal that stopped after its first step is finished by the same removal asked again (SPEC 3:
+    a 503 is safe to retry), or by the hold sweep; asked again once done, it answers as done."""
     store: CasesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
 
-    def attempt() -> tuple[Case, Subject | None]:
+    def attempt() -> tuple[Case, Subject | None, bool]:
         case = store.get_case(program_id, case_id)
         if case.status == "removed" and case.subject_type == "partner":
             subject = store.get_subject(program_id, "partner", case.subject_id)
-            if removal_unfinished(case, subject, block_reapply, actor):
-                return case, None  # removed, its mop-up not done: this retry does it, whole
+            going = removal_asked_again(case, subject, block_reapply, actor)
+            return case, None, going  # under way: this ask finishes it, whole; else done already
         check_removable(case)
         subject = store.get_subject(program_id, "partner", case.subject_id)
         rewards = store.subject_rewards(program_id, "partner", subject.id)
         plan = removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)
+        # forward only from its first step: a later step refused (a reward overridden meanwhile,
+        # say) has the next attempt read the case removed, and finish the removal from a new read
         carry_out(store, plan.steps, deps.publisher)
-        return case, subject
+        return case, subject, True
 
-    case, read = retrying(attempt, f"removing the partner of case {case_id}")
-
-    def mop_up(until_empty: bool) -> Case:
-        subject = store.get_subject(program_id, "partner", case.subject_id)
-        still_held = store.get_case(program_id, case_id).held_count  # one the index did not show yet
-        arrived = read is None or subject.reward_seq != read.reward_seq or still_held > 0
-        rewards = store.subject_rewards(program_id, "partner", subject.id) if arrived else []
-        removed = replace(case, status="removed")
-        steps = removal_mop_up(removed, read, subject, rewards, pepper, now, until_empty)
-        carry_out(store, steps, deps.publisher)
-        return store.get_case(program_id, case_id)
-
-    what = f"archiving what arrived during the removal of {case_id}"
-    return views.removed_partner(ending_empty(mop_up, what, case_id))
+    case, read, going = retrying(attempt, f"removing the partner of case {case_id}")
+    if not going:
+        return views.removed_partner(case)
+    return views.removed_partner(finish_removal(store, deps.publisher, case, read, pepper, now))
 
 
 def removed_partners(

@@ -3,7 +3,9 @@ its flag and still `new` or `pending` goes `on_hold` (this catches rewards creat
 after the flag). Overridden rewards are never touched. It also finishes a flag whose marks on the
 subject's older identifiers were not all written (a scoring run that stopped after its first step),
 and, once, a flagged customer's network marks written before they said they were a customer's
-(`customer_marks_rewritten`, after its holds: a refused rewrite never holds back a hold).
+(`customer_marks_rewritten`, after its holds: a refused rewrite never holds back a hold), and a
+partner's removal that stopped after its first step and that no one asked for again (its rewards
+archived, its identifiers marked: `removals.finish_removal`).
 
 It reads only what it may change: the flagged subjects (a sparse index) and their rewards from the
 flag on (an index by subject and creation time). Every hold is conditional on the reward and on the
@@ -32,9 +34,11 @@ from functions.shared.domain import actors
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.marks import customer_marks_rewritten, marks_to_rewrite
 from functions.shared.domain.model import Subject
+from functions.shared.domain.removal import removal_under_way
 from functions.shared.errors import DomainError, described
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger, metrics
+from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.keys import FLAGGED_SHARDS
 from functions.shared.storage.port import CasesPort
@@ -133,6 +137,14 @@ def _rotated(subjects: list[Subject], now: datetime) -> list[Subject]:
 def _sweep_subject(
     deps: Dependencies, store: CasesPort, subject: Subject, now: datetime, pepper: bytes, report: SweepReport
 ) -> None:
+    if subject.removal_pending and subject.flag_case_id:
+        report.subjects += 1
+        try:
+            what = f"finishing {subject.key}'s removal"
+            retrying(lambda: _finish_removal(deps, store, subject, now, pepper), what)
+        except Exception as error:  # noqa: BLE001 (one subject's fault never stops its shard)
+            _failed(report, subject.program_id, subject.key, error)
+        return
     if not subject.flag_case_id or subject.flagged_at is None:
         return
     report.subjects += 1
@@ -157,6 +169,22 @@ def _sweep_subject(
             retrying(lambda: _rewrite_customer_marks(store, key, pepper), f"rewriting {subject.key}'s marks")
         except Exception as error:  # noqa: BLE001
             _failed(report, subject.program_id, subject.key, error)
+
+
+def _finish_removal(
+    deps: Dependencies, store: CasesPort, listed: Subject, now: datetime, pepper: bytes
+) -> None:
+    """A removal that stopped after its first step, and that no one asked for again: what it left
+    to archive and mark, from a new read (`removals.finish_removal`). Nothing when it is done
+    meanwhile (the index a moment behind the profile)."""
+    subject = store.get_subject(listed.program_id, listed.type, listed.id)
+    case = store.get_case(subject.program_id, subject.flag_case_id or "")
+    if removal_under_way(case, subject):
+        logger.info(
+            "hold sweep finishes a removal stopped half way",
+            extra={"program_id": case.program_id, "case_id": case.case_id},
+        )
+        finish_removal(store, deps.publisher, case, None, pepper, now)
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:

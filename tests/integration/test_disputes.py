@@ -578,7 +578,7 @@ def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_
 ):
     """A verdict recorded after a removal's first step took the dispute back, and the cycle then
     beginning to apply it, stopped the removal half way with some rewards archived: the case was
-    still `disputed`. The first step now leaves it open: no verdict can be recorded on it."""
+    still `disputed`. The first step now removes it (forward only): no verdict can be recorded on it."""
     case_id, held = approved_with_a_held_reward(env, "p-raced")
     set_clock(env.clock, CYCLE_AT)
     meanwhile: list[Any] = []
@@ -595,7 +595,7 @@ def test_a_verdict_sent_while_a_removal_goes_on_is_refused_and_the_cycle_leaves_
     removed = _removal_with(env, monkeypatch, case_id, security_and_cycle_act)
 
     refused, report = meanwhile
-    assert isinstance(refused, Conflict) and f"case {case_id} is open" in str(refused), (
+    assert isinstance(refused, Conflict) and f"case {case_id} is removed" in str(refused), (
         refused
     )  # not a dispute now
     assert report["totals"]["approved"] == 0, report

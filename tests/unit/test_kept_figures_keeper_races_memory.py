@@ -11,6 +11,7 @@ from functions.shared.domain.disputes import resolution_begin_step
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.removal import removal_plan
 from functions.shared.domain.writes import StepRefused
+from functions.shared.removals import finish_removal
 from tests.unit.test_kept_figures_recounted import fresh
 
 
@@ -62,4 +63,8 @@ def test_removal_from_the_declined_case_racing_the_approval():
     disputes.run_cycle(w.deps)
     with pytest.raises(StepRefused):  # the rewards it read moved under another case meanwhile
         carry_out(repo, plan.steps, w.deps.publisher)
+    # forward only from its first step: the removal's next attempt (or the sweep) finishes it
+    removed = repo.get_case(w.P, x)
+    assert removed.status == "removed"
+    finish_removal(repo, w.deps.publisher, removed, None, network_pepper(), w.at)
     assert w.problems() == []

@@ -33,7 +33,7 @@ from functions.shared.domain.profiles import (
     profile_changes,
     with_identifiers,
 )
-from functions.shared.domain.removal import REMOVABLE, removal_mop_up, removal_plan
+from functions.shared.domain.removal import removal_mop_up, removal_plan
 from functions.shared.domain.rewards import Placement, flag_holds, place_reward
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
@@ -118,13 +118,13 @@ def test_a_removal_of_a_subject_with_hundreds_of_identifiers_fits_every_step_in_
     assert all(len(step) <= MAX_STEP_ITEMS for step in plan.steps)
     marks = [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink)]
     assert len(marks) == len(identifiers_of(many()))
-    # every step holds only while the case is still removable; the last one (which counts the case
-    # out of the summary) only while it is still in the very status it was read in
+    # the first step removes the case (and counts it out of the summary) only while it is still in
+    # the very status it was read in; every later one holds only while it is removed (forward only)
+    first = [w for w in plan.steps[0].writes if isinstance(w, UpdateCase)]
+    assert [w.expect for w in first] == [(case().status,)] and first[0].changes["status"] == "removed"
     assert all(
-        any(isinstance(w, UpdateCase) and w.expect == REMOVABLE for w in s.writes) for s in plan.steps[:-1]
+        any(isinstance(w, UpdateCase) and w.expect == ("removed",) for w in s.writes) for s in plan.steps[1:]
     )
-    last = [w for w in plan.steps[-1].writes if isinstance(w, UpdateCase)]
-    assert [w.expect for w in last] == [(case().status,)] and last[0].changes["status"] == "removed"
     moved = [w for step in plan.steps for w in step.writes if isinstance(w, MoveReward)]
     assert len(moved) == 130 and {w.status for w in moved} == {"archived"}
 

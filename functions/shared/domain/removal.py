@@ -29,20 +29,22 @@ def removal_plan(
     actor: str,
     at: datetime,
 ) -> Plan:
-    """Removes the case's partner (SPEC 3.2): every reward of theirs not yet paid or approved is
-    archived (held ones leave the hold figures of whichever case held them), their identifiers are
-    marked removed (and blocked) here and across the network, however many, then the case is
-    `removed` and the partner too. From that last step on, a reward of theirs is archived as it
-    arrives and an identifier marked as it is added; what arrived between the read and that step is
-    `removal_mop_up`'s (noted by `marks_pending`). The last step does not wait for a moment
-    without arrivals: a partner sending rewards faster than a removal takes would never see one.
+    """Removes the case's partner (SPEC 3.2), forward only. Its first step says so for good: the
+    case `removed` (a disputed one's dispute withdrawn and its verdict taken back in the same step),
+    the partner `removed` under it with `removal_pending` and `marks_pending` set, the audit entry
+    and the notification. The steps after it archive every reward of theirs not yet paid or approved
+    (held ones leave the hold figures of whichever case held them) and mark their identifiers
+    removed (and blocked) here and across the network, however many; `removal_mop_up` then archives
+    and marks what arrived between the read and the first step, and notes the removal done. A
+    removal that stops after its first step (a 503, a timeout) is never half undone: the case
+    cannot be disputed or approved any more, a reward of theirs is archived as it arrives, and the
+    rest is finished by the same removal asked again (`removal_asked_again`) or by the hold sweep.
 
-    Against the dispute cycle: a disputed case's dispute is withdrawn first, its verdict taken back
-    and the case open again, so a cycle that read it refuses to begin applying it and no verdict can
-    be recorded while the removal goes on; a verdict the cycle has begun
-    to apply refuses the removal (409: its rewards would be archived as the cycle releases them);
-    and every step holds only while the partner is under the case as read, so the cycle beginning
-    between the read and a step stops the removal rather than racing it."""
+    Against the dispute cycle: a verdict the cycle has begun to apply refuses the removal (409: its
+    rewards would be archived as the cycle releases them); the first step holds only while the case
+    has the status and verdict read and the partner the standing read, so a cycle beginning
+    between the read and that step stops the removal (which reads again), and one that read the
+    case before it refuses to begin."""
     check_removable(case)
     if subject.status == "removed":
         raise Conflict(f"partner {subject.id} is removed already (case {subject.flag_case_id})")
@@ -53,42 +55,9 @@ def removal_plan(
         )
     if resolution_under_way(case, subject):
         raise Conflict(under_way(case) + "; remove the partner after it, if it is still to be removed")
-    still = UpdateProfile.guard(case.program_id, "partner", subject.id, active_case_id=subject.active_case_id)
-    plan = Plan()
-    if case.status == "disputed":
-        # withdrawn first, its verdict (if any) taken back: the case is open again, out of the
-        # security team's list, so no verdict can be recorded while the removal goes on
-        plan.steps.append(
-            Step(
-                [
-                    UpdateCase(
-                        case.program_id,
-                        case.case_id,
-                        expect=("disputed",),
-                        expect_verdict=case.verdict,
-                        changes={"status": "open", **VERDICT_TAKEN_BACK},
-                    ),
-                    still,
-                    audit(
-                        case,
-                        "dispute_withdrawn",
-                        actor,
-                        at,
-                        {"by": "removal", "verdict": case.verdict},
-                        "removed",
-                    ),
-                ]
-            )
-        )
     archivable = [r for r in rewards if r.status in ARCHIVABLE]
-    plan.steps += reward_chunks(case, archivable, "archived", REMOVABLE, archive=True, also=still)
-    plan.moved = [replace(r, status="archived") for r in archivable]
-    plan.steps += chunked(
-        removal_marks(subject, pepper, block_reapply),
-        UpdateCase(case.program_id, case.case_id, expect=REMOVABLE),
-        still,
-    )
-    changes = {
+    archived = case.archived_count + len(archivable)  # once the removal is done
+    changes: dict[str, object] = {
         "status": "removed",
         "removed_at": at,
         "removed_by": actor,
@@ -96,69 +65,114 @@ def removal_plan(
         "subject_team": subject.team,
         "subject_name": subject.name or case.subject_name,  # as the partner is called now
     }
-    final = Step(
-        [
-            # the status it has then, not any removable one: the summary takes its count away
-            UpdateCase(case.program_id, case.case_id, expect=(_withdrawn(case.status),), changes=changes),
-            UpdateProfile(
-                case.program_id,
-                "partner",
-                subject.id,
-                {
-                    "status": "removed",
-                    "active_case_id": None,
-                    "flag_case_id": case.case_id,  # later rewards are archived under this case
-                    "marks_pending": True,  # until `removal_mop_up` has seen what arrived meanwhile
-                    "block_reapply": block_reapply,  # its later identifiers are blocked too
-                },
-            ),
-            audit(
-                case,
-                "partner_removed",
-                actor,
-                at,
-                {"block_reapply": block_reapply, "archived_rewards": case.archived_count + len(archivable)},
-                "removed",
-            ),
-            notify(
-                case.program_id,
-                "PartnerRemoved",
-                {
-                    "program_id": case.program_id,
-                    "case_id": case.case_id,
-                    "partner_id": subject.id,
-                    "block_reapply": block_reapply,
-                    "archived_rewards": case.archived_count + len(archivable),
-                    "by": actor,
-                },
-                at,
-                case.case_id,
-                "removed",
-            ),
-        ]
+    begun = Step()
+    if case.status == "disputed":  # withdrawn, its verdict (if any) taken back (SPEC 3.2)
+        changes.update(VERDICT_TAKEN_BACK)
+        detail = {"by": "removal", "verdict": case.verdict}
+        begun.add(audit(case, "dispute_withdrawn", actor, at, detail, "removed"))
+    begun.add(
+        # the status read, not any removable one: the summary takes its count away
+        UpdateCase(
+            case.program_id,
+            case.case_id,
+            expect=(case.status,),
+            expect_verdict=case.verdict if case.status == "disputed" else None,
+            changes=changes,
+        ),
+        UpdateProfile(
+            case.program_id,
+            "partner",
+            subject.id,
+            {
+                "status": "removed",
+                "active_case_id": None,
+                "flag_case_id": case.case_id,  # later rewards are archived under this case
+                "marks_pending": True,  # until `removal_mop_up` has seen what arrived meanwhile
+                "removal_pending": True,  # until its rewards are archived and identifiers marked
+                "block_reapply": block_reapply,  # its later identifiers are blocked too
+            },
+            # the partner's standing as read: a cycle that began meanwhile stops the removal
+            expect={
+                "status": subject.status,
+                "active_case_id": subject.active_case_id,
+                "flag_case_id": subject.flag_case_id,
+            },
+        ),
+        audit(
+            case,
+            "partner_removed",
+            actor,
+            at,
+            {"block_reapply": block_reapply, "archived_rewards": archived},
+            "removed",
+        ),
+        notify(
+            case.program_id,
+            "PartnerRemoved",
+            {
+                "program_id": case.program_id,
+                "case_id": case.case_id,
+                "partner_id": subject.id,
+                "block_reapply": block_reapply,
+                "archived_rewards": archived,
+                "by": actor,
+            },
+            at,
+            case.case_id,
+            "removed",
+        ),
     )
-    plan.steps.append(final)
+    plan = Plan(steps=[begun])
+    # from here on each step holds while the case and the partner stay removed by this removal
+    removed = replace(case, status="removed")
+    still = _removed_by(removed)
+    plan.steps += reward_chunks(removed, archivable, "archived", ("removed",), archive=True, also=still)
+    plan.moved = [replace(r, status="archived") for r in archivable]
+    plan.steps += chunked(
+        removal_marks(subject, pepper, block_reapply),
+        UpdateCase(case.program_id, case.case_id, expect=("removed",)),
+        still,
+    )
     return plan
 
 
-def _withdrawn(status: str) -> str:
-    """A removal's case status after its first step: a dispute withdrawn leaves the case open."""
-    return "open" if status == "disputed" else status
+def _removed_by(case: Case) -> UpdateProfile:
+    """A step's condition that the case's partner is removed by it."""
+    return UpdateProfile.guard(
+        case.program_id, "partner", case.subject_id, status="removed", flag_case_id=case.case_id
+    )
 
 
-def removal_unfinished(case: Case, subject: Subject, block_reapply: bool, actor: str) -> bool:
-    """A removal whose last step is written but not its mop-up (it stopped between them, or is
-    still under way), asked again as it was asked (the same analyst, the same `block_reapply`): a
-    retry, which finishes it instead of answering that the case is removed already. Anyone else's
-    removal of it, or another choice of blocking, is a removal of a removed case (409): its 200
-    would say that what was asked was done."""
+def removal_under_way(case: Case, subject: Subject) -> bool:
+    """A removal whose first step is written but not its last (`removal_plan`): stopped half way,
+    or still going."""
     return (
         case.status == "removed"
+        and subject.status == "removed"
         and subject.flag_case_id == case.case_id
-        and subject.marks_pending
-        and case.removed_by == actor
-        and case.block_reapply == block_reapply
+        # `marks_pending` alone: one that an older version began, and stopped before its mop-up
+        and (subject.removal_pending or subject.marks_pending)
     )
+
+
+def removal_asked_again(case: Case, subject: Subject, block_reapply: bool, actor: str) -> bool:
+    """A removal asked of a case removed already. Asked as it was asked (the same analyst, the same
+    `block_reapply`), it is that removal again (a retry after a 503, a lost answer): True when it is
+    still under way (`removal_under_way`: this ask finishes it), False when it is done (answered as
+    done, nothing written). Anyone else's removal of it, or another choice of blocking, is a
+    Conflict: its 200 would say that what was asked was done; while under way, the 409 names the
+    removal that is."""
+    going = removal_under_way(case, subject)
+    if case.removed_by == actor and case.block_reapply == block_reapply:
+        return going
+    if going:
+        raise Conflict(
+            f"case {case.case_id} is removed: the removal of its partner asked by {case.removed_by} "
+            f"(block_reapply {str(case.block_reapply).lower()}) is under way; ask for it again as it "
+            "was asked to finish it now, or let the hold sweep finish it"
+        )
+    check_removable(case)  # removed: refused as such
+    return False
 
 
 def removal_mop_up(
@@ -170,14 +184,15 @@ def removal_mop_up(
     at: datetime,
     until_empty: bool = True,
 ) -> list[Step]:
-    """After a removal's last step (`removal_plan`), what arrived between its read (`read`; None
-    when a retry finishes a removal that stopped, and then everything is done again) and that step,
-    or was held before it but missing from the rewards it read (an index a moment behind):
-    the partner's `rewards` still archivable are archived, and their identifiers marked again when
-    one was added (set additions: nothing is marked twice); then `marks_pending` is cleared. Nothing
-    can arrive unseen after the last step, so one mop-up is enough (an event of the partner may
-    have cleared `marks_pending` first, marking their identifiers: the rewards are still this one's).
-    None when the partner is not removed by this case."""
+    """After a removal's steps (`removal_plan`), what arrived between its read (`read`; None when
+    the removal stopped half way and its retry or the hold sweep finishes it: then everything is
+    done again) and its first step, or was held before it but missing from the rewards it read (an
+    index a moment behind): the partner's `rewards` still archivable are archived, and their
+    identifiers marked again when one was added (set additions: nothing is marked twice); then
+    `marks_pending` and `removal_pending` are cleared. Nothing can arrive unseen after the first
+    step, so one mop-up is enough (an event of the partner may have cleared `marks_pending` first,
+    marking their identifiers: the rewards are still this one's). None when the partner is not
+    removed by this case."""
     if subject.status != "removed" or subject.flag_case_id != case.case_id:
         return []
     removed = ("removed",)
@@ -191,13 +206,13 @@ def removal_mop_up(
     if read is None or subject.identifier_seq != read.identifier_seq:
         marks = removal_marks(subject, pepper, subject.block_reapply)
         steps += chunked(marks, UpdateCase(case.program_id, case.case_id, expect=removed))
+    # a new version: a scoring run that read the removal under way writes its profile again
     done = UpdateProfile(
         case.program_id,
         "partner",
         subject.id,
-        {"marks_pending": False},
+        {"marks_pending": False, "removal_pending": False},
         expect={"status": "removed", "flag_case_id": case.case_id},
-        bump=False,
     )
     # done when the case holds none (`until_empty`): from the last step on a reward is archived as it
     # arrives, so one still held is one the rewards' index had not shown yet: read again. Without it
