@@ -13,10 +13,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend, unique
+from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
 from tests.e2e.console.steps import LAPTOP, open_console, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
@@ -367,3 +367,95 @@ def test_no_rewards_for_a_partner_says_whose_while_others_are_on_hold(
     expect(main.get_by_text(f"No approved rewards for customer {customer}.", exact=True)).to_be_visible()
     page.goto(f"{console.api_url}/#/rewards?status=all&partner_id={nobody}")
     expect(main.get_by_text(f"No rewards for partner {nobody}.", exact=True)).to_be_visible()
+
+
+# ---- 7. what a reviewer then found: said once, said true, said of what is shown ----------------
+
+
+def heard_nothing_of(page: Page, words: str) -> None:
+    """`words` not said: waited for past the announcer's moment (`announce` writes 100 ms later)."""
+    page.wait_for_timeout(600)
+    said = page.evaluate("() => window.__heard")
+    assert not [s for s in said if words in s], f"said: {said}"
+
+
+def times_said(page: Page, words: str) -> int:
+    page.wait_for_timeout(600)
+    return len([s for s in page.evaluate("() => window.__heard") if words in s])
+
+
+def test_a_partners_rewards_page_cut_short_by_the_read_budget_says_more_may_follow(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A partner's rewards are read 500 a page (paging.filtered_page): a page that stopped there
+    carries a next cursor though nothing more may match, so it is not "more on the next page"."""
+    page = listening
+    # Given a partner whose newest reward is approved and 500 older ones are on hold
+    partner = backend.flagged_partner(f"Budget {tag()} Ltd", rewards=("1.00",))
+    for _ in range(500):
+        backend.send(
+            {
+                "id": unique("evt-tx"),
+                "type": "transaction.created",
+                "occurred_at": at(-29),
+                "transaction": {"id": unique("tx"), "amount": "10.00", "currency": "USD"},
+                "partner_id": partner.partner_id,
+                "customer": {
+                    "id": unique("cust"),
+                    "email": f"{mailbox('buyer')}@example.org",
+                    "country": "GB",
+                    "ip": ip(),
+                    "device_fingerprint": unique("fp"),
+                },
+                "reward": {"id": unique("rwd"), "amount": "1.00", "currency": "USD"},
+            }
+        )
+    backend.wait_for_case(partner.name, held=501, timeout=180)
+    listing = backend.fraud.get(
+        backend.url("/v1/rewards"), params={"partner_id": partner.partner_id, "limit": 1}, timeout=10
+    )
+    newest = listing.json()["items"][0]["id"]
+    approved = backend.fraud.post(
+        backend.url(f"/v1/rewards/{newest}/override"), json={"status": "approved"}, timeout=10
+    )
+    assert approved.status_code == 200, approved.text
+
+    # When the partner's approved rewards are asked for, from the keyboard
+    sign_in_as(page, console, "fraud", "rewards?status=approved")
+    expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    press_enter_in(page.get_by_label("Partner ID"), partner.partner_id)
+
+    # Then the one found is shown with a next page, and said without promising more on it
+    expect(page.get_by_role("cell", name=newest)).to_be_visible()
+    expect(page.get_by_role("link", name="Next page")).to_be_visible()
+    heard(page, f"Approved rewards for partner {partner.partner_id}: 1 shown, older ones may follow.")
+    heard_nothing_of(page, "more on the next page")
+
+    # And the next page, which holds none of them, says so as it may
+    forget_what_was_heard(page)
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator("main").get_by_text("No approved rewards for partner", exact=False)).to_be_visible()
+    heard(page, f"Approved rewards for partner {partner.partner_id}: none.")
+
+
+def test_a_search_page_cut_short_by_the_read_budget_says_more_may_follow(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A search reads 500 cases a page: one that stopped there is answered with what it found and a
+    cursor to go on from (the API's answer is given such a cursor here; 500 cases are not made)."""
+    page = listening
+    partner = backend.flagged_partner(f"Cut {tag()} Ltd")
+
+    def cut_short(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        body["next_cursor"] = body["next_cursor"] or "eyJjdXQiOiJzaG9ydCJ9"
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/v1/cases?*", cut_short)
+    sign_in_as(page, console, "fraud", "active")
+    press_enter_in(page.get_by_label("Search partners"), partner.name)
+
+    expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
+    heard(page, f"Search for {partner.name}: 1 case shown, more may follow on the next page.")
+    heard_nothing_of(page, "more on the next page")

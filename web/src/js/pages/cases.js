@@ -255,7 +255,9 @@ export function mountCases(view) {
           if (say) announce(`${asked()}: no cases${state.q || state.status ? " match" : " right now"}.`, results);
         } else {
           replace(results, table(items), pageLinks(items, next));
-          if (say) announce(`${asked()}: ${plural(items.length, "case", "cases")} shown${next ? ", more on the next page" : ""}.`, results);
+          // a next cursor says more MAY follow: a search reads a bounded number of cases a page
+          // (paging.filtered_page), so a page cut short by it carries one that can lead to none
+          if (say) announce(`${asked()}: ${plural(items.length, "case", "cases")} shown${next ? ", more may follow on the next page" : ""}.`, results);
         }
       } catch (error) {
         replace(results, problem(error));

@@ -163,12 +163,14 @@ export function mountRewards(container, route) {
       const next = answer.next_cursor;
       if (!items.length) {
         // a partner's page reads a bounded number of rewards: none matched in them, more may follow
-        const none = next ? `${noneFound()} among these; older ones follow.` : `${noneFound()}.`;
+        const none = next ? `${noneFound()} among these; older ones may follow.` : `${noneFound()}.`;
         replace(results, empty(none), next || state.cursor ? pager(null, { cursor: state.cursor, next, url }) : null);
-        if (say) announce(`${filtered()}: none${next ? " among these, older ones follow" : ""}.`, results);
+        if (say) announce(`${filtered()}: none${next ? " among these, older ones may follow" : ""}.`, results);
         return;
       }
-      if (say) announce(`${filtered()}: ${items.length} shown${next ? ", more on the next page" : ""}.`, results);
+      // a next cursor says more MAY follow (a partner's or customer's page reads a bounded number
+      // of rewards, and one cut short by it carries a cursor that can lead to none), as above
+      if (say) announce(`${filtered()}: ${items.length} shown${next ? ", older ones may follow" : ""}.`, results);
       const columns = ["Reward", "Partner", "Customer", "Amount", "Created", "Status"];
       replace(
         results,
