@@ -10,6 +10,7 @@ in the page, or an alert inserted (`HEARD`, recorded from the page's first scrip
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -459,3 +460,77 @@ def test_a_search_page_cut_short_by_the_read_budget_says_more_may_follow(
     expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
     heard(page, f"Search for {partner.name}: 1 case shown, more may follow on the next page.")
     heard_nothing_of(page, "more on the next page")
+
+
+def test_a_campaign_saved_twice_at_its_address_is_said_once_each_time(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    campaign = unique("heard-twice")
+    made = backend.fraud.put(
+        backend.url(f"/v1/loyalty/campaigns/{campaign}"),
+        json={"total_cap": 1000, "per_customer_cap": 100, "limit_behavior": "soft", "replaces": None},
+        timeout=10,
+    )
+    assert made.status_code in (200, 201), made.text
+    sign_in_as(page, console, "fraud", f"campaigns/{campaign}")
+    cap = page.get_by_role("spinbutton", name="Total cap")
+
+    # Given it saved once (its address is now ...?saved=1)
+    cap.fill("1001")
+    forget_what_was_heard(page)
+    page.get_by_role("button", name="Save campaign").click()
+    expect(page).to_have_url(re.compile(r"saved=1"))
+    heard(page, "Saved the campaign.")
+    assert times_said(page, "aved") == 1, page.evaluate("() => window.__heard")
+
+    # When it is saved again at that address
+    expect(cap).to_have_value("1001")
+    cap.fill("1002")
+    forget_what_was_heard(page)
+    page.get_by_role("button", name="Save campaign").click()
+
+    # Then that is said once, not by the page's message and the shell both
+    expect(page.get_by_text("1,002 points", exact=False).first).to_be_visible()
+    heard(page, "Saved the campaign.")
+    assert times_said(page, "aved") == 1, page.evaluate("() => window.__heard")
+
+
+def test_opening_a_campaign_by_its_id_says_what_opened_from_the_box_or_the_button(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    campaign = unique("heard-open")
+    made = backend.fraud.put(
+        backend.url(f"/v1/loyalty/campaigns/{campaign}"),
+        json={"total_cap": 1000, "per_customer_cap": 100, "limit_behavior": "soft", "replaces": None},
+        timeout=10,
+    )
+    assert made.status_code in (200, 201), made.text
+    sign_in_as(page, console, "fraud", "campaigns")
+    expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
+    box = page.get_by_label("Campaign ID")
+
+    # When a keyboard user opens it by its ID
+    press_enter_in(box, campaign)
+
+    # Then it is said what opened, and the focus stays in the box for the next ID
+    expect(page.get_by_role("heading", level=2, name=f"Campaign {campaign}")).to_be_visible()
+    heard(page, f"Opened campaign {campaign}: 0 of 1,000 points granted.")
+    expect(box).to_be_focused()
+
+    # And the Open button, pressed, does the same: said, and the focus stays on it
+    forget_what_was_heard(page)
+    button = page.get_by_role("button", name="Open", exact=True)
+    button.click()
+    heard(page, f"Opened campaign {campaign}: 0 of 1,000 points granted.")
+    expect(page.get_by_role("button", name="Open", exact=True)).to_be_focused()
+
+    # And an ID no campaign has is said (its alert), the focus left in the box to correct it
+    forget_what_was_heard(page)
+    nobody = unique("no-campaign")
+    press_enter_in(box, nobody)
+    expect(page.get_by_text(f"There is no campaign {nobody} yet. Create it:")).to_be_visible()
+    heard(page, nobody)
+    heard_nothing_of(page, "Opened campaign")
+    expect(box).to_be_focused()

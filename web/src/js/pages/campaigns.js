@@ -201,11 +201,13 @@ export function mountCampaigns(container, route) {
       },
     },
     h("div", { class: "field" }, h("label", { for: "campaign-lookup" }, "Campaign ID"), lookup),
-    h("button", { type: "submit" }, "Open"),
+    h("button", { type: "submit", id: "campaign-open" }, "Open"),
     h("a", { href: href("campaigns", { new: "1" }), class: "button-link" }, "New campaign"),
   );
-  const flash = h("div", { class: "form-message", "aria-live": "polite" });
-  // said from the shell's live region: on a new address the message is drawn with the page
+  // not a live region: what is written here is said once, from the shell's (`announce`: a message
+  // drawn with the page is not read from its own region, one written into it again would be read
+  // twice), or is an alert
+  const flash = h("div", { class: "form-message" });
   const savedMessage = () => {
     replace(flash, h("p", { class: "success" }, "Campaign saved."));
     announce("Saved the campaign.", flash);
@@ -215,7 +217,10 @@ export function mountCampaigns(container, route) {
   const back = h("p", {}, h("a", { href: href("campaigns") }, "Open another campaign"));
   replace(container, pageHeading("Campaigns"), creating ? back : finder, flash, result);
 
-  function showExisting() {
+  /** The campaign read and shown; `say`: what was opened is said aloud, for the person who typed its
+   * ID and is still in the box (not after a save or a refusal, whose message says what came of it;
+   * a campaign not found is said by its alert). */
+  function showExisting({ say = true } = {}) {
     replace(result, loading("the campaign"));
     return api
       .get(`/v1/loyalty/campaigns/${segment(target)}`)
@@ -226,6 +231,10 @@ export function mountCampaigns(container, route) {
           counters(campaign),
           campaignForm(target, campaign, saved, changedMeanwhile),
         );
+        if (say) {
+          const granted = `${count(campaign.granted_total ?? 0)} of ${count(campaign.total_cap ?? 0)} points granted`;
+          announce(`Opened campaign ${target}: ${granted}.`, result);
+        }
       })
       .catch((error) => {
         const notFound = error.status === 404;
@@ -251,7 +260,7 @@ export function mountCampaigns(container, route) {
       unsaved(changes),
     );
     replace(flash, said);
-    await showExisting();
+    await showExisting({ say: false });
     said.focus();
   }
 
@@ -259,7 +268,7 @@ export function mountCampaigns(container, route) {
     const next = href(["campaigns", id], { saved: "1" });
     if (window.location.hash === next) {
       savedMessage(); // the same address: no navigation, so show the new counters here
-      showExisting();
+      showExisting({ say: false });
     } else {
       navigate(next);
     }
@@ -274,7 +283,7 @@ export function mountCampaigns(container, route) {
   } else if (creating) {
     replace(result, campaignForm(null, null, saved));
   } else {
-    showExisting();
+    showExisting({ say: !route.params.get("saved") }); // a save says what came of it
   }
   return {};
 }
