@@ -534,3 +534,23 @@ def test_opening_a_campaign_by_its_id_says_what_opened_from_the_box_or_the_butto
     heard(page, nobody)
     heard_nothing_of(page, "Opened campaign")
     expect(box).to_be_focused()
+
+
+def test_a_link_to_a_case_says_nothing_of_the_list_under_its_drawer(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    partner = backend.flagged_partner(f"Linked {tag()} Ltd")
+    sign_in_as(page, console, "fraud", "rewards")
+    expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    forget_what_was_heard(page)
+
+    # When a link to the case is followed (from a chat, another tab of the console)
+    page.evaluate("(id) => { location.hash = '#/active/' + id; }", partner.case["id"])
+
+    # Then its drawer opens, and the list drawn under it is not said over it
+    drawer = page.get_by_role("dialog", name=partner.name)
+    expect(drawer).to_be_visible()
+    expect(page.locator("main table.data").first).to_be_visible()
+    heard_nothing_of(page, "shown")
+    heard_nothing_of(page, "Active cases")

@@ -292,7 +292,8 @@ export function mountCases(view) {
     }
 
     replace(container, pageHeading(spec.title), searchForm(), results);
-    load();
+    // a link to a case opens its drawer, which takes the focus: the list under it is not said
+    load({ say: !route.parts[1] });
     if (route.parts[1]) showCase(route.parts[1]);
 
     return {
