@@ -554,3 +554,32 @@ def test_a_link_to_a_case_says_nothing_of_the_list_under_its_drawer(
     expect(page.locator("main table.data").first).to_be_visible()
     heard_nothing_of(page, "shown")
     heard_nothing_of(page, "Active cases")
+
+
+def test_older_entries_of_a_customers_history_say_that_page(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    customer = unique("member")
+    backend.earn(customer, 1200)
+    for _ in range(6):  # 12 entries: more than a page of 10
+        for action in ("suspend", "unsuspend"):
+            path = f"/v1/loyalty/customers/{customer}/{action}"
+            done = backend.fraud.post(backend.url(path), json={}, timeout=10)
+            assert done.status_code == 200, done.text
+    sign_in_as(page, console, "fraud", "customers")
+    press_enter_in(page.get_by_label("Customer ID"), customer)
+    heard(page, f"Look-up of {customer}: active")
+
+    # When the older entries are followed from the keyboard
+    forget_what_was_heard(page)
+    older = page.get_by_role("link", name="Older entries")
+    older.focus()
+    page.keyboard.press("Enter")
+
+    # Then that page of the history is said, with as many entries as it shows; not the look-up again
+    expect(page.get_by_role("link", name="Newest entries")).to_be_visible()
+    rows = page.get_by_role("region", name="History").locator("tbody tr")
+    expect(rows).not_to_have_count(0)
+    heard(page, f"History of {customer}, older entries: {rows.count()} shown.")
+    heard_nothing_of(page, "Look-up of")

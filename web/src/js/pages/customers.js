@@ -81,12 +81,13 @@ function historyTable(history, firstPage) {
   );
 }
 
-/** One page of the history, newest first, with links to the next (older) page and back to the first. */
+/** One page of the history, newest first, with links to the next (older) page and back to the first:
+ * `section`, and `entries`, how many it shows. */
 async function historySection(customerId, cursor) {
   // exactly: a communication's payload is shown as the API keeps it (12345678901234567890, not ...7000)
   const answer = await api.getExactly(`/v1/loyalty/customers/${segment(customerId)}/history`, { limit: HISTORY_PAGE, cursor });
   const next = answer.next_cursor;
-  return h(
+  const section = h(
     "section",
     { "aria-labelledby": "history-heading" },
     h("h2", { id: "history-heading" }, "History"),
@@ -98,6 +99,7 @@ async function historySection(customerId, cursor) {
       next ? h("a", { href: href(["customers", customerId], { cursor: next }), rel: "next" }, "Older entries") : null,
     ),
   );
+  return { section, entries: answer.items?.length ?? 0 };
 }
 
 const HISTORY_PAGE = 10;
@@ -185,6 +187,7 @@ export function mountCustomers(container, route) {
       ]);
       if (turn !== shown) return;
       const status = customer.status || "active";
+      const olderEntries = history.entries ? `${history.entries} shown` : "none";
       replace(
         result,
         h(
@@ -216,9 +219,11 @@ export function mountCustomers(container, route) {
           ),
         ),
         h("section", { "aria-labelledby": "aggregates-heading" }, h("h2", { id: "aggregates-heading" }, "Aggregates"), aggregatesTable(customer.aggregates)),
-        history,
+        history.section,
       );
-      if (say) announce(`Look-up of ${customerId}: ${words(status).toLowerCase()}, ${count(customer.balance ?? 0)} points.`, result);
+      // a look-up says the customer; a page of older history (a pager's link, followed) says that page
+      if (say && cursor) announce(`History of ${customerId}, older entries: ${olderEntries}.`, result);
+      else if (say) announce(`Look-up of ${customerId}: ${words(status).toLowerCase()}, ${count(customer.balance ?? 0)} points.`, result);
     } catch (error) {
       if (turn !== shown) return;
       if (error.status !== 404) return replace(result, problem(error)); // an alert: said as it is drawn
