@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
-from tests.e2e.console.steps import LAPTOP, open_console, screenshot, sign_in, sign_in_as, tag
+from tests.e2e.console.steps import LAPTOP, open_case, open_console, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -583,3 +583,40 @@ def test_older_entries_of_a_customers_history_say_that_page(
     expect(rows).not_to_have_count(0)
     heard(page, f"History of {customer}, older entries: {rows.count()} shown.")
     heard_nothing_of(page, "Look-up of")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (1234.5, "USD", "amount: 1234.5; currency: USD"),
+        ({"value": "5"}, "USD", 'amount: {"value":"5"}; currency: USD'),
+        ("n/a", "USD", "amount: n/a; currency: USD"),
+        ("12.00", "", "amount: 12.00"),
+        ("12.00", 5, "amount: 12.00; currency: 5"),
+    ],
+)
+def test_an_audit_amount_not_as_the_api_writes_one_is_shown_as_sent(
+    page: Page, console: LocalSystem, backend: Backend, amount: object, currency: object, shown: str
+) -> None:
+    """Only a decimal string with a currency code is an amount to format (`money`); a number, an
+    object or text is shown as sent, never "[object Object] USD" or "US$1,234.5"."""
+    partner = backend.flagged_partner(f"Odd {tag()} Ltd", rewards=("5.00",))
+    answer = backend.fraud.post(
+        backend.url(f"/v1/rewards/{partner.reward_ids[0]}/override"), json={"status": "approved"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    # the case as another version of the API might write it: an override's amount not a decimal
+    def odd(route: Route) -> None:
+        read = route.fetch()
+        body = read.json()
+        entry = next(e for e in body["audit"] if "amount" in (e.get("detail") or {}))
+        entry["detail"] = {"reward_id": "rwd-odd", "amount": amount, "currency": currency}
+        route.fulfill(response=read, json=body)
+
+    page.route(f"**/v1/cases/{partner.case['id']}", odd)
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+    entry = drawer.locator("ol.audit li").filter(has_text="rwd-odd")
+    expect(entry).to_contain_text(shown)
+    expect(entry).not_to_contain_text("[object Object]")

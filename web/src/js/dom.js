@@ -383,11 +383,13 @@ export function words(code) {
 
 /** An audit entry's detail (text, or an object of facts) as one readable line. An amount and its
  * currency (a reward overridden: `{amount: "1234.50", currency: "USD"}`) are one fact, shown as
- * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"). */
+ * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"), when they are as
+ * the API writes them, a decimal string and a currency code; anything else is shown as sent (a
+ * number as written, an object as JSON), never as "[object Object] USD". */
 export function detailText(detail) {
   if (detail === null || detail === undefined || detail === "") return "";
   if (typeof detail !== "object") return String(detail);
-  const priced = typeof detail.currency === "string" && detail.amount !== undefined && detail.amount !== null;
+  const priced = typeof detail.currency === "string" && detail.currency !== "" && typeof detail.amount === "string" && DECIMAL.test(detail.amount);
   const parts = [];
   for (const [key, value] of Object.entries(detail)) {
     if (value === null || value === undefined || value === "") continue;
