@@ -18,7 +18,7 @@ from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_asked_again, removal_plan
 from functions.shared.domain.rewards import override_step
 from functions.shared.domain.summary import first_day_shown
-from functions.shared.errors import invalid_query
+from functions.shared.errors import NotFound, invalid_query
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
@@ -210,7 +210,11 @@ def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: 
 
     def attempt() -> Reward:
         reward = store.get_reward(program_id, reward_id)
-        carry_out(store, [override_step(reward, actor, now)], deps.publisher)
+        try:  # a removed partner's reward is never paid (`override_step`)
+            partner: Subject | None = store.get_subject(program_id, "partner", reward.partner_id)
+        except NotFound:
+            partner = None
+        carry_out(store, [override_step(reward, actor, now, partner)], deps.publisher)
         return replace(reward, status="approved", overridden=True)
 
     return views.reward_view(retrying(attempt, f"overriding reward {reward_id}"))

@@ -166,10 +166,12 @@ def removal_asked_again(case: Case, subject: Subject, block_reapply: bool, actor
     if case.removed_by == actor and case.block_reapply == block_reapply:
         return going
     if going:
+        # the sweep lists a removal this version began (`removal_pending`), not one an older did
+        later = ", or let the hold sweep finish it" if subject.removal_pending else ""
         raise Conflict(
             f"case {case.case_id} is removed: the removal of its partner asked by {case.removed_by} "
             f"(block_reapply {str(case.block_reapply).lower()}) is under way; ask for it again as it "
-            "was asked to finish it now, or let the hold sweep finish it"
+            f"was asked to finish it now{later}"
         )
     check_removable(case)  # removed: refused as such
     return False

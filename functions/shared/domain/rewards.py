@@ -19,6 +19,7 @@ from functions.shared.domain.writes import (
     Notify,
     Step,
     UpdateCase,
+    UpdateProfile,
     Write,
 )
 from functions.shared.errors import Conflict
@@ -212,11 +213,20 @@ def hold_write(reward: Reward, case_id: str) -> MoveReward:
     )
 
 
-def override_step(reward: Reward, actor: str, at: datetime) -> Step:
-    """on_hold -> approved, for good: no sweep or verdict holds it again (SPEC 3.2)."""
+def override_step(reward: Reward, actor: str, at: datetime, partner: Subject | None = None) -> Step:
+    """on_hold -> approved, for good: no sweep or verdict holds it again (SPEC 3.2). Never a reward of
+    a removed partner (`partner`: as read, None when it is not stored), which is archived, never
+    paid (SPEC 3.2): one still on hold while its removal is under way (its first step written, the
+    rest left to a retry or the sweep) is refused, and the step holds only while the partner still
+    has the status read (a removal landing meanwhile refuses it, and the next read says why)."""
     if reward.status != "on_hold":
         raise Conflict(
             f"reward {reward.reward_id} is {reward.status}; only a reward on hold can be overridden"
+        )
+    if partner is not None and partner.status == "removed":
+        raise Conflict(
+            f"reward {reward.reward_id} is of partner {partner.id}, removed (case {partner.flag_case_id}): "
+            "its rewards are archived, never paid"
         )
     step = Step(
         [
@@ -230,6 +240,8 @@ def override_step(reward: Reward, actor: str, at: datetime) -> Step:
             )
         ]
     )
+    if partner is not None:
+        step.add(UpdateProfile.guard(reward.program_id, "partner", partner.id, status=partner.status))
     if reward.case_id:
         step.add(
             UpdateCase(reward.program_id, reward.case_id, held=-1, hold_micros=negated(totals([reward]))),
