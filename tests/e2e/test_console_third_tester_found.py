@@ -462,6 +462,36 @@ def test_a_search_page_cut_short_by_the_read_budget_says_more_may_follow(
     heard_nothing_of(page, "more on the next page")
 
 
+def test_a_search_page_cut_short_before_it_found_one_still_leads_on(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A search whose bounded read found none on its page but stopped short (a cursor to go on)
+    said "No cases match this search." and dropped its Next page link: the rest of the listing,
+    where the cases are, was out of reach (the API's first answer is given such a page here)."""
+    page = listening
+    partner = backend.flagged_partner(f"Further {tag()} Ltd")
+    cursor = "eyJjdXQiOiJzaG9ydCJ9"  # the made-up page's; the next one is the real first page
+
+    def empty_first(route: Route) -> None:
+        url = route.request.url
+        if f"cursor={cursor}" in url:
+            route.fulfill(response=route.fetch(url=url.replace(f"cursor={cursor}", "cursor=")))
+        elif "q=" in url:
+            route.fulfill(response=route.fetch(), json={"items": [], "next_cursor": cursor})
+        else:
+            route.continue_()
+
+    sign_in_as(page, console, "fraud", "active")
+    page.route("**/v1/cases?*", empty_first)
+    press_enter_in(page.get_by_label("Search partners"), partner.name)
+
+    expect(page.locator("main").get_by_text("more may follow on the next page", exact=False)).to_be_visible()
+    heard(page, f"Search for {partner.name}: none on this page, more may follow on the next page.")
+    screenshot(page, "35-search-cut-short-empty", full_page=False)
+    page.get_by_role("link", name="Next page").click()
+    expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
+
+
 def test_a_campaign_saved_twice_at_its_address_is_said_once_each_time(
     listening: Page, console: LocalSystem, backend: Backend
 ) -> None:

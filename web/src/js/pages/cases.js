@@ -249,7 +249,12 @@ export function mountCases(view) {
         });
         const items = answer.items;
         const next = answer.next_cursor;
-        if (!items.length) {
+        if (!items.length && next) {
+          // a search's page cut short by its bounded read before it found one: the rest of the
+          // listing is past it, and its Next page link the way there
+          replace(results, empty("No cases match on this page; more may follow on the next page."), pageLinks(items, next));
+          if (say) announce(`${asked()}: none on this page, more may follow on the next page.`, results);
+        } else if (!items.length) {
           const text = state.q || state.status ? "No cases match this search." : spec.empty;
           replace(results, empty(text), state.cursor ? pageLinks(items, null) : null);
           if (say) announce(`${asked()}: no cases${state.q || state.status ? " match" : " right now"}.`, results);
