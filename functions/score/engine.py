@@ -63,7 +63,7 @@ from functions.shared.domain.unfamiliar_sessions import (
     unfamiliar_seen,
     unfamiliar_session,
 )
-from functions.shared.domain.velocity import Velocity, tallies, uncrowded, velocity
+from functions.shared.domain.velocity import Velocity, tallies, unsaturated, velocity
 from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
@@ -398,12 +398,10 @@ class Engine:
             links["payout"] = merged(links["payout"], links.pop(role))
             if (also := network.pop(role, None)) is not None:
                 network["payout"] = merged_network(network.get("payout", NO_NETWORK), also)
-        # a crowded IP's or device's count is no evidence, as its link is not (`uncrowded`)
-        evidence = uncrowded(plan.counts, crowds)
-        counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in evidence.items()}
+        counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
-            return evidence[label].later(snapshot.counters, snapshot.links)
+            return plan.counts[label].later(snapshot.counters, snapshot.links)
 
         reasons: list[signals.Reason] = []
         before = snapshot.subject.linked if snapshot.subject is not None else ()
@@ -559,7 +557,9 @@ class Engine:
             spans={key: spans[key] for key in links if key in spans},
             via={key: via[key] for key in links if key in via},
             network=network,
-            counts=tallies(uncrowded(plan.counts, crowds).values(), event.occurred_at, snapshot.links),
+            counts=tallies(
+                unsaturated(plan.counts, snapshot.counters, snapshot.links), event.occurred_at, snapshot.links
+            ),
             seen=guarded_joins(me, states, links),
             flag=flag,
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone

@@ -43,6 +43,7 @@ from functions.shared.domain.model import (
 )
 from functions.shared.domain.profiles import payout_change_before, payout_change_times
 from functions.shared.domain.territories import same_country
+from functions.shared.domain.velocity import SATURATED
 from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
@@ -354,7 +355,8 @@ def velocity_signal(
         if count >= limit:
             after = later(label) if later else 0
             when = f"within three hours, {after} dated after this one" if after else "in the last three hours"
-            return [Reason("velocity", f"{count} {what} from {label} {when}", "velocity")]
+            many = f"{count} or more" if count >= SATURATED else str(count)  # counted no further
+            return [Reason("velocity", f"{many} {what} from {label} {when}", "velocity")]
     return []
 
 

@@ -20,15 +20,16 @@ adds a slot to a link takes away the slots older than `KEPT_HOURS` before the ev
 link keeps a handful; a slot left behind by a link no one joins again is never read (its hour is
 past) and costs a few bytes.
 
-A count on a crowded identifier (its link at the crowd limit, `links.crowded_links`: a proxy's
-public IP sent for every session, an SDK's one fingerprint for every browser) is neither added to
-nor read (`uncrowded`): such a value is evidence about no one, velocity included, and adding to it
-was one counter item that every event of the program wrote in its transaction (SPEC 1).
+A count that has reached `SATURATED` is read but no longer added to (`unsaturated`): past it, it
+says "a burst" to every later event of its hours whatever comes, and adding to it was, on a crowded
+identifier (a proxy's public IP sent for every session, an SDK's one fingerprint, whose link is
+written no more), one counter item that every event of the program wrote in its transaction
+(SPEC 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -97,16 +98,23 @@ def velocity(
     return Velocity(names, link, tuple([f"{kind}:{hour}" for hour in hours]))
 
 
-def uncrowded(counts: Mapping[str, Velocity], crowds: Set[LinkKey]) -> Mapping[str, Velocity]:
-    """The counts an event reads as evidence and adds one to: those whose identifier's link is not
-    crowded as the snapshot read it (`crowds`). A crowded link is written no more, so its count
-    would fall on the hour's counter item, one item that every event on a proxy's IP or an SDK's
-    fingerprint writes (3,000 a second at SPEC 1's rate, three times a partition's write limit,
-    and concurrent transactions on one item cancel each other). A count without a link (a
-    partner's account changes) is always kept."""
-    if not crowds:  # the ordinary event's
-        return counts
-    return {label: counted for label, counted in counts.items() if counted.link not in crowds}
+# a count this high is a burst to every event that reads it (the limits are 3 and 5): counted on, it
+# would say no more, and write one item per event
+SATURATED = 64
+
+
+def unsaturated(
+    counts: Mapping[str, Velocity], counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]
+) -> list[Velocity]:
+    """The counts an event adds one to: those below `SATURATED` as read. A crowded link is written
+    no more, so its count falls on the hour's counter item: counted on, that was one item that every
+    event on a proxy's IP or an SDK's fingerprint wrote (3,000 a second at SPEC 1's rate, three
+    times a partition's write limit, and concurrent transactions on one item cancel each other).
+    Capped, it takes the first `SATURATED` of the window's events and is read as a burst by the
+    rest: a farm past 200 accounts on one IP, or a sign-up farm on a mall's Wi-Fi its customers
+    crowded, is still one (a first version counted a crowded identifier not at all, and a reviewer
+    found both run clean)."""
+    return [counted for counted in counts.values() if counted.total(counters, links) < SATURATED]
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
