@@ -650,3 +650,28 @@ def test_an_audit_amount_not_as_the_api_writes_one_is_shown_as_sent(
     entry = drawer.locator("ol.audit li").filter(has_text="rwd-odd")
     expect(entry).to_contain_text(shown)
     expect(entry).not_to_contain_text("[object Object]")
+
+
+def test_a_list_answered_after_its_page_left_takes_nothing_back_from_the_new_ones_line(
+    listening: Page, console: LocalSystem
+) -> None:
+    """A list answered late, once its page had been drawn again (a filter's new list drawn
+    meanwhile), said nothing, as it should, but cancelled the new list's line waiting its 100 ms:
+    a CI run heard nothing after a rewards filter. Here the two answers, in that order, through
+    the console's own `announce` (the module the page runs)."""
+    page = listening
+    sign_in_as(page, console, "fraud", "rewards")
+    expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    forget_what_was_heard(page)
+
+    page.evaluate(
+        """async () => {
+            const dom = await import(new URL('js/dom.js', location.href).href);
+            const left = document.createElement('div');  // a list no longer on the page
+            dom.announce('Rewards on hold for partner p-new: 2 shown.', document.getElementById('main'));
+            dom.announce('Rewards on hold: 9 shown.', left);
+        }"""
+    )
+
+    heard(page, "Rewards on hold for partner p-new: 2 shown.")
+    heard_nothing_of(page, "Rewards on hold: 9 shown.")

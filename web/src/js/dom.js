@@ -188,7 +188,9 @@ let announcing = null; // the words waiting to be written (`announce`)
  */
 export function announce(text, from = null) {
   const region = document.getElementById("announcer");
-  if (!region) return;
+  // a list answered after the page left (a filter's new list drawn meanwhile) says nothing, and
+  // takes nothing back: it cancelled the new list's line, waiting its 100 ms (CI heard nothing)
+  if (!region || (from && !from.isConnected)) return;
   clearTimeout(announcing);
   region.textContent = "";
   if (!text) return;
