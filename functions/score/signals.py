@@ -354,8 +354,11 @@ def velocity_signal(
     for label, count in counts.items():
         if count >= limit:
             after = later(label) if later else 0
-            when = f"within three hours, {after} dated after this one" if after else "in the last three hours"
-            many = f"{count} or more" if count >= SATURATED else str(count)  # counted no further
+            after_text = f"{after} or more" if after >= SATURATED else str(after)  # counted no further
+            when = "in the last three hours"
+            if after:
+                when = f"within three hours, {after_text} dated after this one"
+            many = f"{count} or more" if count >= SATURATED else str(count)
             return [Reason("velocity", f"{many} {what} from {label} {when}", "velocity")]
     return []
 

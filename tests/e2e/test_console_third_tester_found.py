@@ -492,17 +492,23 @@ def test_a_search_page_cut_short_before_it_found_one_still_leads_on(
     expect(page.get_by_role("link", name=partner.name, exact=True)).to_be_visible()
 
 
-def test_a_campaign_saved_twice_at_its_address_is_said_once_each_time(
-    listening: Page, console: LocalSystem, backend: Backend
-) -> None:
-    page = listening
-    campaign = unique("heard-twice")
+def a_campaign(backend: Backend, prefix: str) -> str:
+    """A new soft-capped campaign (1,000 points, 100 a customer); its id."""
+    campaign = unique(prefix)
     made = backend.fraud.put(
         backend.url(f"/v1/loyalty/campaigns/{campaign}"),
         json={"total_cap": 1000, "per_customer_cap": 100, "limit_behavior": "soft", "replaces": None},
         timeout=10,
     )
     assert made.status_code in (200, 201), made.text
+    return campaign
+
+
+def test_a_campaign_saved_twice_at_its_address_is_said_once_each_time(
+    listening: Page, console: LocalSystem, backend: Backend
+) -> None:
+    page = listening
+    campaign = a_campaign(backend, "heard-twice")
     sign_in_as(page, console, "fraud", f"campaigns/{campaign}")
     cap = page.get_by_role("spinbutton", name="Total cap")
 
@@ -530,13 +536,7 @@ def test_opening_a_campaign_by_its_id_says_what_opened_from_the_box_or_the_butto
     listening: Page, console: LocalSystem, backend: Backend
 ) -> None:
     page = listening
-    campaign = unique("heard-open")
-    made = backend.fraud.put(
-        backend.url(f"/v1/loyalty/campaigns/{campaign}"),
-        json={"total_cap": 1000, "per_customer_cap": 100, "limit_behavior": "soft", "replaces": None},
-        timeout=10,
-    )
-    assert made.status_code in (200, 201), made.text
+    campaign = a_campaign(backend, "heard-open")
     sign_in_as(page, console, "fraud", "campaigns")
     expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
     box = page.get_by_label("Campaign ID")
@@ -662,6 +662,7 @@ def test_a_list_answered_after_its_page_left_takes_nothing_back_from_the_new_one
     page = listening
     sign_in_as(page, console, "fraud", "rewards")
     expect(page.get_by_role("heading", level=1, name="Review rewards")).to_be_visible()
+    heard(page, "Rewards on hold")  # the page's own list said first: nothing of it still to come
     forget_what_was_heard(page)
 
     page.evaluate(

@@ -67,3 +67,29 @@ def test_a_burst_on_an_identifier_stays_one_past_its_crowd_and_its_count_is_capp
     assert fired == list(range(5, len(sent)))
     last = status(tenant, sent[-1]["id"])["decision"]["reasons"]
     assert f"{SATURATED} or more transactions from IP" in str(last), last
+
+
+def test_a_steady_burst_stays_one_from_hour_to_hour(aws, tenant):
+    """Each hour's count is capped alone (`velocity.unsaturated`): capped on the three hours read, a
+    burst's first hour filled to the cap and the two after it added nothing, so the fourth read an
+    empty window and its first five purchases were no burst (a reviewer's probe), every third hour."""
+    ip = "81.2.69.170"
+    sent: dict[int, list[dict]] = {}
+    n = 0
+    for hour, many in ((10, 70), (11, 10), (12, 10), (13, 10)):
+        sent[hour] = []
+        for i in range(many):
+            n += 1
+            event = purchase(
+                f"c{n}", f"p{n % 7}", ip=ip, reward=None, at=f"2026-11-20T{hour}:{i % 60:02d}:00Z"
+            )
+            send(tenant, event)
+            sent[hour].append(event)
+        drain(aws)  # each hour scored before the next is sent, as a stream is
+
+    clean = {
+        hour: [e["id"] for e in events if "velocity" not in codes(tenant, e["id"])]
+        for hour, events in sent.items()
+    }
+    assert clean[10] == [e["id"] for e in sent[10][:5]]  # the first five of the burst only
+    assert clean[11] == clean[12] == clean[13] == [], clean

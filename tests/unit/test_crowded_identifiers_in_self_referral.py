@@ -42,13 +42,8 @@ def test_a_customer_on_a_carrier_address_its_partner_once_used_is_not_a_self_ref
     assert "self_referral" not in reasons(bought), bought
 
 
-def test_a_customer_on_a_crowded_fingerprint_its_partner_once_sent_is_not_a_self_referral():
-    engine = make_engine()
-    shared = "a1b2c3d4-ios-webview"  # one value an SDK reports for every in-app browser of a model
-    live(
-        engine,
-        signup("p-mia", email="mia.k@example.com", ip="81.2.69.10", device=shared, at="2026-11-01T08:00:00Z"),
-    )
+def crowd_the_device(engine, device: str) -> None:
+    """200 purchases by other partners' customers on `device` over a few days: a crowd."""
     for n in range(200):
         live(
             engine,
@@ -56,10 +51,20 @@ def test_a_customer_on_a_crowded_fingerprint_its_partner_once_sent_is_not_a_self
                 f"c-other{n}",
                 "p-else",
                 ip=f"81.2.{70 + n // 250}.{n % 250 + 1}",
-                device=shared,
+                device=device,
                 at=f"2026-11-0{2 + n // 60}T{(n % 60) // 3 + 1:02d}:{n % 60:02d}:00Z",
             ),
         )
+
+
+def test_a_customer_on_a_crowded_fingerprint_its_partner_once_sent_is_not_a_self_referral():
+    engine = make_engine()
+    shared = "a1b2c3d4-ios-webview"  # one value an SDK reports for every in-app browser of a model
+    live(
+        engine,
+        signup("p-mia", email="mia.k@example.com", ip="81.2.69.10", device=shared, at="2026-11-01T08:00:00Z"),
+    )
+    crowd_the_device(engine, shared)
     bought = live(
         engine, purchase("c-lee", "p-mia", ip="81.2.69.11", device=shared, at="2026-11-06T12:30:00Z")
     )
@@ -93,17 +98,7 @@ def test_a_partner_on_a_crowded_fingerprint_one_of_its_customers_bought_on_is_no
     )
     assert "self_referral" in reasons(before_the_crowd), before_the_crowd
     engine = _mia_and_her_customer_on_the_sdk_fingerprint()
-    for n in range(200):
-        live(
-            engine,
-            purchase(
-                f"c-other{n}",
-                "p-else",
-                ip=f"81.2.{70 + n // 250}.{n % 250 + 1}",
-                device=SDK_FINGERPRINT,
-                at=f"2026-11-0{2 + n // 60}T{(n % 60) // 3 + 1:02d}:{n % 60:02d}:00Z",
-            ),
-        )
+    crowd_the_device(engine, SDK_FINGERPRINT)
 
     later = live(engine, _login("p-mia", SDK_FINGERPRINT, "2026-11-06T12:00:00Z"))
 

@@ -61,6 +61,10 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
                 total += state.counts.get(slot, 0)
         return total
 
+    def own_hour(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
+        """Of those, the events of the event's own hour (the one it adds to)."""
+        return self._of_hour(0, counters, links)
+
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
         return self._of_hour(AFTER, counters, links) if len(self.names) > AFTER else 0
@@ -106,7 +110,10 @@ SATURATED = 64
 def unsaturated(
     counts: Mapping[str, Velocity], counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]
 ) -> list[Velocity]:
-    """The counts an event adds one to: those below `SATURATED` as read. A crowded link is written
+    """The counts an event adds one to: those whose own hour holds fewer than `SATURATED` as read
+    (each hour is capped alone: capped on the three hours read, a steady burst's first hour filled
+    and the two after it added nothing, and the fourth read an empty window, its first events clean
+    every third hour, a reviewer found). A crowded link is written
     no more, so its count falls on the hour's counter item: counted on, that was one item that every
     event on a proxy's IP or an SDK's fingerprint wrote (3,000 a second at SPEC 1's rate, three
     times a partition's write limit, and concurrent transactions on one item cancel each other).
@@ -114,7 +121,7 @@ def unsaturated(
     rest: a farm past 200 accounts on one IP, or a sign-up farm on a mall's Wi-Fi its customers
     crowded, is still one (a first version counted a crowded identifier not at all, and a reviewer
     found both run clean)."""
-    return [counted for counted in counts.values() if counted.total(counters, links) < SATURATED]
+    return [counted for counted in counts.values() if counted.own_hour(counters, links) < SATURATED]
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:

@@ -188,9 +188,14 @@ let announcing = null; // the words waiting to be written (`announce`)
  */
 export function announce(text, from = null) {
   const region = document.getElementById("announcer");
-  // a list answered after the page left (a filter's new list drawn meanwhile) says nothing, and
-  // takes nothing back: it cancelled the new list's line, waiting its 100 ms (CI heard nothing)
-  if (!region || (from && !from.isConnected)) return;
+  if (!region) return;
+  if (from && !from.isConnected) {
+    // not on the page: about to be drawn (a saved message, put in place after this), or gone (a
+    // list answered after its page was drawn again). Decided once this task is done, cancelling
+    // nothing now: a list answered late took back the new list's line (a CI run heard nothing)
+    setTimeout(() => from.isConnected && announce(text, from), 0);
+    return;
+  }
   clearTimeout(announcing);
   region.textContent = "";
   if (!text) return;
