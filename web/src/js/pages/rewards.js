@@ -88,11 +88,14 @@ export function mountRewards(container, route) {
         message.firstChild.focus(); // said where it is seen, however far down the row was
         return;
       }
-      // approved, declined or archived meanwhile (a teammate, the case's removal): the list as it is now
+      // approved, declined or archived meanwhile (a teammate, the case's removal): the list as it is now.
+      // A reward of a partner whose removal is under way is unchanged, and refused for the partner
+      // (the API's "never paid"): said so, not as a change
       await load({ say: false });
+      const why = error.detail.includes("never paid") ? "was not approved" : "changed meanwhile, so it was not approved";
       replace(
         message,
-        alertBox("div", h("p", {}, `Reward ${id} changed meanwhile, so it was not approved: `, error.message, ". The list below is as it is now.")),
+        alertBox("div", h("p", {}, `Reward ${id} ${why}: `, error.message, ". The list below is as it is now.")),
       );
       message.firstChild.focus();
     }
