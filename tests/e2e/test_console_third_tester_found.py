@@ -705,3 +705,18 @@ def test_a_removed_partners_reward_refused_is_not_said_to_have_changed(
     expect(said).to_contain_text(f"Reward {reward_id} was not approved: {detail}")
     expect(said).not_to_contain_text("changed meanwhile")
     screenshot(page, "35-removed-partners-reward-refused", full_page=False)
+
+
+def test_home_says_its_figures_in_one_line_not_its_whole_table(listening: Page, console: LocalSystem) -> None:
+    """Home's summary was a live region: its answer (the figures, the chart's words and the 30 rows
+    of "Flags per day as a table") was read whole at every visit (a reviewer heard it). Its figures
+    are said in one line."""
+    page = listening
+    sign_in_as(page, console, "fraud")
+    expect(page.get_by_role("heading", level=1, name="Security Monitoring")).to_be_visible()
+
+    heard(page, "Security Monitoring: ")
+    said = page.evaluate("() => window.__heard")
+    line = re.compile(r"Security Monitoring: \d+ new cases?, \d+ disputed, \d+ held rewards?\.")
+    assert [s for s in said if line.fullmatch(s)], said
+    heard_nothing_of(page, "Flags per day")

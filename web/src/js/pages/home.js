@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { fitted, legend, seriesClasses, stackedBars } from "../chart.js";
-import { amounts, h, loading, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
+import { amounts, announce, h, loading, pageHeading, plural, problem, reason, replace, scrollingTable } from "../dom.js";
 import { href } from "../router.js";
 
 /** The box's figures, by the names of GET /v1/summary (Summary in the OpenAPI document). */
@@ -64,7 +64,9 @@ export function flagsPerDay(days) {
 }
 
 export function mountHome(container) {
-  const body = h("div", { class: "monitoring-body", "aria-live": "polite" }, loading("the summary"));
+  // not a live region: its answer is a box of figures, a chart and a 30-row table, which a screen
+  // reader read whole on every visit; the figures are said in one line (`announce`)
+  const body = h("div", { class: "monitoring-body" }, loading("the summary"));
   const lead = h("p", {}, "Partners flagged for suspicious activity have their rewards put on hold. Review your ",
     h("a", { href: href("active") }, "suspicious cases"), ".");
   replace(
@@ -87,6 +89,11 @@ export function mountHome(container) {
         ),
         f.open + f.disputed === 0 ? h("p", { class: "muted" }, "Nothing is waiting for review.") : null,
         flagsPerDay(f.flagsPerDay),
+      );
+      announce(
+        `Security Monitoring: ${plural(f.open, "new case", "new cases")}, ${f.disputed} disputed, ` +
+          `${plural(f.heldCount, "held reward", "held rewards")}.`,
+        body,
       );
     })
     .catch((error) => replace(body, problem(error)));
