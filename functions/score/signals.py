@@ -354,13 +354,15 @@ def velocity_signal(
     for label, count in counts.items():
         if count >= limit:
             after = later(label) if later else 0
-            after_text = f"{after} or more" if after >= SATURATED else str(after)  # counted no further
-            when = "in the last three hours"
-            if after:
-                when = f"within three hours, {after_text} dated after this one"
-            many = f"{count} or more" if count >= SATURATED else str(count)
-            return [Reason("velocity", f"{many} {what} from {label} {when}", "velocity")]
+            dated = f"within three hours, {_counted(after)} dated after this one"
+            when = dated if after else "in the last three hours"
+            return [Reason("velocity", f"{_counted(count)} {what} from {label} {when}", "velocity")]
     return []
+
+
+def _counted(count: int) -> str:
+    """A velocity count in words: one at `SATURATED` is counted no further, so it is that or more."""
+    return f"{count} or more" if count >= SATURATED else str(count)
 
 
 def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> set[str]:
@@ -423,7 +425,7 @@ def group_met(linked: tuple[str, ...], met: frozenset[str], at: datetime) -> fro
     return group if len(group) >= weights.LINKED_GROUP else frozenset()
 
 
-def _met(linked: tuple[str, ...]) -> Iterable[tuple[str, datetime]]:
+def _met(linked: Iterable[str]) -> Iterable[tuple[str, datetime]]:
     """`(partner, when)` of each entry of `Subject.linked` that has both, its time read once (one
     of another shape is skipped: what it says is not known)."""
     for entry in linked:
@@ -575,7 +577,7 @@ def bought_on_by_own_customers(
     device = links.get("device", NO_LINK)
     if "device" in crowded or me in device.members:
         return []
-    if not any(member == me for member, _ in _met(tuple(device.via))):
+    if not any(member == me for member, _ in _met(device.via)):
         return []
     return [
         Reason(

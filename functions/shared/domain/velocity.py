@@ -20,8 +20,9 @@ adds a slot to a link takes away the slots older than `KEPT_HOURS` before the ev
 link keeps a handful; a slot left behind by a link no one joins again is never read (its hour is
 past) and costs a few bytes.
 
-A count that has reached `SATURATED` is read but no longer added to (`unsaturated`): past it, it
-says "a burst" to every later event of its hours whatever comes, and adding to it was, on a crowded
+A count whose hour has reached `SATURATED` is read but that hour no longer added to
+(`unsaturated`): past it, the count says "a burst" to every later event of its hours whatever
+comes, and adding to it was, on a crowded
 identifier (a proxy's public IP sent for every session, an SDK's one fingerprint, whose link is
 written no more), one counter item that every event of the program wrote in its transaction
 (SPEC 1).
@@ -113,14 +114,13 @@ def unsaturated(
     """The counts an event adds one to: those whose own hour holds fewer than `SATURATED` as read
     (each hour is capped alone: capped on the three hours read, a steady burst's first hour filled
     and the two after it added nothing, and the fourth read an empty window, its first events clean
-    every third hour, a reviewer found). A crowded link is written
-    no more, so its count falls on the hour's counter item: counted on, that was one item that every
-    event on a proxy's IP or an SDK's fingerprint wrote (3,000 a second at SPEC 1's rate, three
-    times a partition's write limit, and concurrent transactions on one item cancel each other).
-    Capped, it takes the first `SATURATED` of the window's events and is read as a burst by the
-    rest: a farm past 200 accounts on one IP, or a sign-up farm on a mall's Wi-Fi its customers
-    crowded, is still one (a first version counted a crowded identifier not at all, and a reviewer
-    found both run clean)."""
+    every third hour, a reviewer found). A crowded link is written no more, so its count falls on
+    the hour's counter item: counted on, that was one item that every event on a proxy's IP or an
+    SDK's fingerprint wrote (3,000 a second at SPEC 1's rate, three times a partition's write limit,
+    and concurrent transactions on one item cancel each other). Capped, it takes the first
+    `SATURATED` events of each hour and is read as a burst by the rest: a farm past 200 accounts on
+    one IP, or a sign-up farm on a mall's Wi-Fi its customers crowded, is still one (a first version
+    counted a crowded identifier not at all, and a reviewer found both run clean)."""
     return [counted for counted in counts.values() if counted.own_hour(counters, links) < SATURATED]
 
 
