@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend, at, ip, mailbox, unique
+from tests.e2e.console.backend import Backend, unique
 from tests.e2e.console.steps import LAPTOP, open_case, open_console, screenshot, sign_in, sign_in_as, tag
 
 pytestmark = pytest.mark.e2e
@@ -394,23 +394,7 @@ def test_a_partners_rewards_page_cut_short_by_the_read_budget_says_more_may_foll
     # Given a partner whose newest reward is approved and 500 older ones are on hold
     partner = backend.flagged_partner(f"Budget {tag()} Ltd", rewards=("1.00",))
     for _ in range(500):
-        backend.send(
-            {
-                "id": unique("evt-tx"),
-                "type": "transaction.created",
-                "occurred_at": at(-29),
-                "transaction": {"id": unique("tx"), "amount": "10.00", "currency": "USD"},
-                "partner_id": partner.partner_id,
-                "customer": {
-                    "id": unique("cust"),
-                    "email": f"{mailbox('buyer')}@example.org",
-                    "country": "GB",
-                    "ip": ip(),
-                    "device_fingerprint": unique("fp"),
-                },
-                "reward": {"id": unique("rwd"), "amount": "1.00", "currency": "USD"},
-            }
-        )
+        backend.transaction(partner.partner_id, "1.00", -29, wait=False)
     backend.wait_for_case(partner.name, held=501, timeout=180)
     listing = backend.fraud.get(
         backend.url("/v1/rewards"), params={"partner_id": partner.partner_id, "limit": 1}, timeout=10

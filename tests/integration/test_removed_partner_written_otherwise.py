@@ -50,6 +50,17 @@ def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagge
     assert "network_flagged" in again["codes"], again["decision"]
 
 
+def _removed_partner_paid_to(env, account: str) -> None:
+    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
+    flagged = signup(
+        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=account
+    )
+    send(env.tenant, first)
+    send(env.tenant, flagged)
+    drain(env.aws)
+    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
+
+
 @pytest.mark.parametrize(
     ("paid_to", "back"),
     [
@@ -70,14 +81,7 @@ def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagge
 )
 def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):
     # Given a partner paid into a wallet, flagged and removed with its re-application blocked
-    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
-    flagged = signup(
-        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=paid_to
-    )
-    send(env.tenant, first)
-    send(env.tenant, flagged)
-    drain(env.aws)
-    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
+    _removed_partner_paid_to(env, paid_to)
 
     # When a new partner, with a new address, device and IP, is to be paid into that wallet
     env.clock.advance(days=4)
@@ -129,17 +133,6 @@ PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
 UAE = "AE07 0331 2345 6789 0123 456"
 GERMAN = "DE89 3704 0044 0532 0130 00"
-
-
-def _removed_partner_paid_to(env, account: str) -> None:
-    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
-    flagged = signup(
-        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=account
-    )
-    send(env.tenant, first)
-    send(env.tenant, flagged)
-    drain(env.aws)
-    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
 
 
 def _new_partner_paid_to(env, account: str, tenant=None) -> dict:

@@ -124,7 +124,11 @@ class Backend:
         )
         self.scored(event_id)
 
-    def transaction(self, partner_id: str, amount: str, minutes: int, currency: str = "USD") -> str:
+    def transaction(
+        self, partner_id: str, amount: str, minutes: int, currency: str = "USD", *, wait: bool = True
+    ) -> str:
+        """A purchase through the partner with its reward; scored before it returns, unless `wait` is
+        False (many sent at once, waited for together)."""
         event_id, reward_id = unique("evt-tx"), unique("rwd")
         self.send(
             {
@@ -147,7 +151,8 @@ class Backend:
                 "reward": {"id": reward_id, "amount": amount, "currency": currency},
             }
         )
-        self.scored(event_id)
+        if wait:
+            self.scored(event_id)
         return reward_id
 
     # ---- cases -----------------------------------------------------------------------------
