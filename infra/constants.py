@@ -131,7 +131,17 @@ QUEUE_RETENTION_DAYS = 4
 DEAD_LETTER_RETENTION_DAYS = 14  # the most SQS keeps: two weeks to look at and redrive
 SCORING_BATCH_SIZE = 25
 SCORING_BATCH_WINDOW_SECONDS = 1  # at most one second added to an event's time to a decision
-SCORING_MAX_CONCURRENCY = 100  # a ceiling, so a backlog cannot take the account's whole concurrency
+# How many score functions the queue may run at once: enough for SPEC 1's rate, and a ceiling so that a
+# backlog cannot take the account's whole concurrency (1,000 by default) from the API's functions.
+# Little's law: environments busy = events a second x seconds each event keeps one busy. An event is
+# about 3 ms of the function's CPU (`make bench SUITES=scoring`, `function_cpu`) and two DynamoDB round
+# trips (a `BatchGetItem`, a `TransactWriteItems`: about 10 ms each at DynamoDB's usual latency,
+# several times that at its tail, and a transaction refused by a concurrent one is tried again). At
+# 100, an event had 33 ms on average before a backlog grew at 3,000 events a second; 200 gives it
+# 66 ms, three times the round trips' usual time, with room for their tail; and a backlog drains at
+# most 200 batches at once.
+SPEC_EVENTS_PER_SECOND = 3000  # SPEC 1: one program's integration at full rate
+SCORING_MAX_CONCURRENCY = 200
 
 # --- Loyalty workflow queue (SPEC 8: workflows run within seconds of the earn) ----------------
 WORKFLOW_VISIBILITY_TIMEOUT_SECONDS = 6 * LOYALTY_WORKFLOWS.timeout_seconds

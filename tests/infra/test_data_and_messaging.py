@@ -138,3 +138,16 @@ def test_a_spend_waits_for_a_suspending_run_as_long_as_the_workflow_queue_delive
     queue = template.props(cfn.referenced_id(mapping["Properties"]["EventSourceArn"]))
     deliveries = queue["RedrivePolicy"]["maxReceiveCount"] * queue["VisibilityTimeout"]
     assert SPEND_WAIT.total_seconds() > deliveries
+
+
+def test_scoring_keeps_up_with_spec_1s_rate_without_taking_the_accounts_concurrency(
+    template: cfn.Template,
+) -> None:
+    # Little's law: environments busy = events a second x seconds an event keeps one busy. At SPEC 1's
+    # rate an event may take 60 ms (its CPU and two DynamoDB round trips, with their tail) before a
+    # backlog grows; and a backlog may not take more than a fifth of an account's default 1,000.
+    _, mapping = template.event_source_mapping(constants.SCORE.handler)
+    ceiling = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+
+    assert ceiling / constants.SPEC_EVENTS_PER_SECOND >= 0.060
+    assert ceiling <= 1000 / 5
