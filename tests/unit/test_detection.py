@@ -1136,6 +1136,33 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
     assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
 
 
+def test_the_ip_look_up_reads_only_the_geoip_file_the_lambda_bundle_keeps(monkeypatch):
+    import builtins
+
+    from functions.score import reference
+    from infra.bundle import UNUSED_DATA
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    reference._geoip.cache_clear()
+    monkeypatch.setattr(builtins, "open", recording_open)
+    try:
+        data = reference.EmbeddedReferenceData({})
+        assert data.ip("81.2.69.160").country == "GB"
+        assert data.ip("2a02:c7c::1").country == "GB"  # IPv6 too, from the same file
+    finally:
+        monkeypatch.undo()
+        reference._geoip.cache_clear()
+    read = [path for path in opened if "geoip2fast" in path]
+    assert read and all(path.endswith(reference.GEOIP_DATA) for path in read)
+    assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
+
+
 def test_a_home_ip_shared_with_one_flagged_partner_is_one_weak_signal_not_a_flag():
     """SPEC 5.2: an IP shared with a flagged subject is weak (a household), and a single weak signal
     does not flag. The IP's flagged member was counted twice: by `ip_suspicious` and by `cluster`."""
