@@ -623,3 +623,13 @@ def test_a_removal_under_way_stays_on_the_sweeps_list_until_it_is_done(store):
     done = UpdateProfile(P, "partner", "p1", {"removal_pending": False}, expect={"status": "removed"})
     store.apply(Step([done]))
     assert not listed() and not store.get_subject(P, "partner", "p1").removal_pending
+
+
+def test_links_are_read_together_as_marked(store):
+    # a removal reads its partner's links this way (`linked_removal`): as written, none for one unknown
+    members = frozenset({"partner:p1", "partner:p2"})
+    marks = {"members": members, "removed": frozenset({"partner:p1"})}
+    store.apply(Step([MarkLink(P, ("device", "fp-1"), marks)]))
+    read = store.read_links(P, [("device", "fp-1"), ("payout", "unknown")])
+    assert (read[("device", "fp-1")].members, read[("device", "fp-1")].removed) == (members, {"partner:p1"})
+    assert read[("payout", "unknown")].members == frozenset()

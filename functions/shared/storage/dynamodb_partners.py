@@ -357,6 +357,21 @@ class PartnersDynamo(DynamoBase):
             customer=_subject(customer_item) if _stored(customer_item) else None,
         )
 
+    def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
+        m = self._m
+        wanted = [(keys.link_pk(program_id, kind, value), keys.LINK_SK) for kind, value in link_keys]
+        found: dict[str, tuple[Any, dict[str, Any]]] = {}
+        try:
+            for data in batch_read(m.base, wanted, what="reading links"):
+                item = m.base.from_raw_data(data)
+                found[item.pk] = (item, data)
+        except PynamoDBException as exc:
+            raise domain_error(exc, "reading links failed") from exc
+        return {
+            (kind, value): _link(*found.get(keys.link_pk(program_id, kind, value), (None, None)))
+            for kind, value in link_keys
+        }
+
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         item = self._get(
             self._m.subject, keys.subject_pk(program_id, subject_type, subject_id), keys.PROFILE_SK

@@ -140,6 +140,10 @@ class PartnersMemory:
                 else None,
             )
 
+    def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
+        with self._lock:
+            return {key: self._links.get((program_id, *key), NO_LINK) for key in link_keys}
+
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         with self._lock:
             found = self._subjects.get((program_id, subject_type, subject_id))

@@ -30,6 +30,7 @@ from functions.shared.domain.model import (
     AuditEntry,
     Case,
     LinkKey,
+    LinkState,
     Notification,
     Program,
     RecordOutcome,
@@ -291,6 +292,16 @@ class CasesPort(HoldsPort, abc.ABC):
     def flagged_shards(self) -> int: ...
 
 
+class RemovalsPort(EventsPort, CasesPort, abc.ABC):
+    """What finishing a removal needs (`functions.shared.removals`): the case's port, the removed
+    partner's links as they stand, and the events' outbox for the reviews of the partners on them
+    (`linked_removal`)."""
+
+    @abc.abstractmethod
+    def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
+        """The link items of `link_keys`, read together (an item not stored: an empty `LinkState`)."""
+
+
 class DisputesPort(HoldsPort, abc.ABC):
     @abc.abstractmethod
     def get_case(self, program_id: str, case_id: str) -> Case:
@@ -314,5 +325,5 @@ class DisputesPort(HoldsPort, abc.ABC):
         """Raises NotFound."""
 
 
-class Repository(ProgramsPort, ScoringPort, CasesPort, DisputesPort, LoyaltyPort, abc.ABC):
+class Repository(ProgramsPort, ScoringPort, RemovalsPort, DisputesPort, LoyaltyPort, abc.ABC):
     """Every port: what a store implements."""
