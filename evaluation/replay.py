@@ -220,6 +220,10 @@ class _ListQueue:
 
         self.messages.append(scoring_message(program_id, event_id))
 
+    def send_many(self, events: list[tuple[str, str]]) -> None:  # a removal's reviews (`linked_removal`)
+        for program_id, event_id in events:
+            self.send(program_id, event_id)
+
 
 class _Collector:
     def __init__(self, published: list[tuple[str, dict[str, Any]]]) -> None:

@@ -151,11 +151,14 @@ ACCESS: dict[str, Access] = {
     # on their index and re-keyed: UpdateItem), a case, its subject and its rewards (GetItem; the
     # reward indexes), its audit trail (Query on the case's partition). An override or a removal is
     # one transaction (UpdateItem of rewards, case, subject and links; PutItem of the audit entry); a
-    # removal publishes PartnerRemoved and records the partner's network keys (the pepper).
+    # removal publishes PartnerRemoved and records the partner's network keys (the pepper). Its
+    # last step reads the removed partner's strong links (BatchGetItem) and records a review of each
+    # other partner on them (conditional PutItem, GetItem of one recorded already), sent to the
+    # scoring queue (`linked_removal`).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
-        table=_actions(*_AUTHENTICATE, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
+        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, UPDATE_ITEM, PUT_ITEM, CONDITION_CHECK_ITEM),
         clears_outbox=True,
         api_keys=_KEY_USE,
         indexes=frozenset(
@@ -173,6 +176,7 @@ ACCESS: dict[str, Access] = {
         ),
         publish_events=True,
         read_network_pepper=True,
+        send_to_scoring=True,
     ),
     # Disputing a case and recording a verdict: the case (GetItem), one transaction (UpdateItem of the
     # case, PutItem of the audit entry); the security team's list: the disputes index, and the
@@ -222,12 +226,15 @@ ACCESS: dict[str, Access] = {
     # the form before customers' (`marks.customer_marks_rewritten`), it rewrites them (UpdateItem of
     # network items and the profile), each step but the last guarded by a ConditionCheck on the
     # profile; a flag's marks in more than one step are guarded so too.
+    # Finishing a removal reviews the partners on its strong links as the removal's request does
+    # (BatchGetItem of the links, PutItem of each review, the scoring queue).
     "hold_sweep": Access(
-        table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
+        table=_actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
         clears_outbox=True,
         indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
+        send_to_scoring=True,
     ),
     # Earn and spend: one TransactGet snapshot (GetItem), one transaction (PutItem of the action,
     # the versioned customer and its periods and history; UpdateItem of campaign counters). Customer

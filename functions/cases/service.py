@@ -22,7 +22,7 @@ from functions.shared.errors import NotFound, invalid_query
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
-from functions.shared.storage.port import CasesPort
+from functions.shared.storage.port import CasesPort, RemovalsPort
 
 VIEW_SORTS = {"active": ("flagged_at", "hold_amount"), "resolved": ("flagged_at", "resolved_at")}
 
@@ -237,7 +237,7 @@ def remove_partner(
     meanwhile (`finish_removal`): a partner who keeps sending rewards is removed all the same. A
     removal that stopped after its first step is finished by the same removal asked again (SPEC 3:
     a 503 is safe to retry), or by the hold sweep; asked again once done, it answers as done."""
-    store: CasesPort = deps.repository
+    store: RemovalsPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
 
@@ -259,7 +259,8 @@ def remove_partner(
     case, read, going = retrying(attempt, f"removing the partner of case {case_id}")
     if not going:
         return views.removed_partner(case)
-    return views.removed_partner(finish_removal(store, deps.publisher, case, read, pepper, now))
+    finished = finish_removal(store, deps.publisher, case, read, pepper, now, deps.queue)
+    return views.removed_partner(finished)
 
 
 def removed_partners(

@@ -41,7 +41,7 @@ from functions.shared.observability import logger, metrics
 from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.keys import FLAGGED_SHARDS
-from functions.shared.storage.port import CasesPort
+from functions.shared.storage.port import CasesPort, RemovalsPort
 
 SHARD_WORKERS = FLAGGED_SHARDS  # one per shard of the `flagged` index
 TIME_MARGIN_SECONDS = 20.0  # left to the invocation when a run stops taking subjects
@@ -76,7 +76,7 @@ def sweep(
 ) -> SweepReport:
     """`time_left`: the seconds the invocation has left (none: no limit); `workers`: shards swept
     side by side (`SHARD_WORKERS` when not given)."""
-    store: CasesPort = deps.repository
+    store: RemovalsPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
     report = SweepReport()
@@ -135,7 +135,12 @@ def _rotated(subjects: list[Subject], now: datetime) -> list[Subject]:
 
 
 def _sweep_subject(
-    deps: Dependencies, store: CasesPort, subject: Subject, now: datetime, pepper: bytes, report: SweepReport
+    deps: Dependencies,
+    store: RemovalsPort,
+    subject: Subject,
+    now: datetime,
+    pepper: bytes,
+    report: SweepReport,
 ) -> None:
     if subject.removal_pending and subject.flag_case_id:
         report.subjects += 1
@@ -172,7 +177,7 @@ def _sweep_subject(
 
 
 def _finish_removal(
-    deps: Dependencies, store: CasesPort, listed: Subject, now: datetime, pepper: bytes
+    deps: Dependencies, store: RemovalsPort, listed: Subject, now: datetime, pepper: bytes
 ) -> None:
     """A removal that stopped after its first step, and that no one asked for again: what it left
     to archive and mark, from a new read (`removals.finish_removal`). Nothing when it is done
@@ -184,7 +189,7 @@ def _finish_removal(
             "hold sweep finishes a removal stopped half way",
             extra={"program_id": case.program_id, "case_id": case.case_id},
         )
-        finish_removal(store, deps.publisher, case, None, pepper, now)
+        finish_removal(store, deps.publisher, case, None, pepper, now, deps.queue)
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:

@@ -24,6 +24,7 @@ from functions.shared.domain.identity import (
     span_entry,
     usable_device,
 )
+from functions.shared.domain.linked_removal import REVIEW_TYPE, reaches_back
 from functions.shared.domain.links import (
     crowded_links,
     customers_of,
@@ -72,6 +73,7 @@ from functions.shared.money import to_micros
 from functions.shared.observability import logger
 from functions.shared.partner_events import (
     AccountUpdated,
+    LinkedRemovalReview,
     PartnerEvent,
     PartnershipCreated,
     RewardCreated,
@@ -80,6 +82,7 @@ from functions.shared.partner_events import (
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
+_reviews: TypeAdapter[Any] = TypeAdapter(LinkedRemovalReview)  # a removal's, never an integration's
 # the roles of a payout account's other keys (`identity.other_payout_keys`): linked and read beside
 # its own, and read as one with it
 PAYOUT_ALSO = "payout_also#"
@@ -181,7 +184,10 @@ class Engine:
         once it is written the event is scored, and the steps after it (more holds, more marks)
         are finished by the hold sweep if this run stops."""
         ignored: list[str] = []  # the optional values detection does without (SPEC 3.1)
-        event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
+        if stored.type == REVIEW_TYPE:
+            event = _reviews.validate_python(stored.body)
+        else:
+            event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
         notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
         plan = self.plan(stored.program_id, event, stored.received_at)
         reward_id = _reward_id(event)
@@ -209,7 +215,9 @@ class Engine:
             if given.flag:
                 # a customer's rewards all; a partner's from the time the flag leaves it flagged from,
                 # or all when that is not after its sign-up (`holds_since`)
-                since = holds_since(given.profile, flagged_since(given.profile, event.occurred_at))
+                since = holds_since(
+                    given.profile, flagged_since(given.profile, given.flagged_from or event.occurred_at)
+                )
                 # known from the subject's item (issue 15); the index only when the list cannot tell
                 listed = (
                     None if ask_index else holdables.candidates(snapshot.holdables, stored.program_id, since)
@@ -298,6 +306,10 @@ class Engine:
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
             self._counts(plan, "txn", event.occurred_at, received)
+        elif isinstance(event, LinkedRemovalReview):  # the links it names, as they stand
+            plan = Plan(("partner", event.partner_id))
+            for n, link in enumerate(event.links):
+                plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -408,6 +420,8 @@ class Engine:
         if isinstance(event, RewardCreated):  # joins no identifier
             large = signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
             return large, before
+        if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
+            return signals.shared_with_removed(me, links), before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(
@@ -582,6 +596,8 @@ class Engine:
             given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
             given.transaction = (event.transaction.id, snapshot.transaction_event)
             given.waiting = _waiting(program_id, snapshot)
+        elif isinstance(event, LinkedRemovalReview):
+            given.flagged_from = reaches_back(snapshot.subject)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(
@@ -732,7 +748,7 @@ class Engine:
                 crowds=crowds,
                 known=known,
             )
-        return current  # a reward created through the API changes no profile field
+        return current  # a reward created through the API, or a review, changes no profile field
 
 
 def _reward_id(event: Any) -> str | None:

@@ -166,22 +166,43 @@ def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | Non
     return []
 
 
+def email_duplicate(me: str, exact: LinkState) -> list[Reason]:
+    """The same e-mail address (normalized) as other subjects: strong when one is flagged or removed."""
+    others = _others(exact, me)
+    if not others:
+        return []
+    flagged, removed = _bad(exact, me)
+    variant = "email_duplicate_of_flagged" if others & (flagged | removed) else "email_duplicate"
+    detail = f"e-mail address also used by {_listing(others, flagged, removed)}"
+    return [Reason("email_duplicate", detail, variant)]
+
+
+def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
+    """A partner reviewed because a partner it shares an e-mail address, a device or a payout account
+    with was removed (`linked_removal`; `links` by role `<kind>#<n>`, a crowded one empty unless a
+    farm's): each identifier shared with a removed partner, by the reason an event on it gives
+    (`email_duplicate`, `device_shared`, `cluster` for a payout account), and only those (a review
+    is no event of the partner's: nothing else of it is new)."""
+    reasons: list[Reason] = []
+    for role, state in links.items():
+        if not any(m != me and not m.startswith(CUSTOMER_KEY) for m in state.removed):
+            continue
+        kind = role.partition("#")[0]
+        if kind == "email":  # what customers typed is no evidence about a partner (`as_a_partner_sees`)
+            reasons += email_duplicate(me, _without_customers(state))
+        elif kind == "device":
+            reasons += device_signals(me, "", state)
+        elif kind == "payout":
+            reasons += cluster_signal(me, {"payout": state}, set())
+    return reasons
+
+
 def email_signals(
     me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
 ) -> list[Reason]:
-    reasons: list[Reason] = []
     exact = links.get("email", NO_LINK)
     others = _others(exact, me)
-    flagged, removed = _bad(exact, me)
-    if others:
-        variant = "email_duplicate_of_flagged" if others & (flagged | removed) else "email_duplicate"
-        reasons.append(
-            Reason(
-                "email_duplicate",
-                f"e-mail address also used by {_listing(others, flagged, removed)}",
-                variant,
-            )
-        )
+    reasons = email_duplicate(me, exact)
     similar: set[str] = set()
     similar_flagged: set[str] = set()
     similar_removed: set[str] = set()

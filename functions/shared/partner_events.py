@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -290,6 +291,31 @@ PartnerEvent = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_TYPES = frozenset({"partnership.created", "account.updated", "transaction.created", "reward.created"})
+
+
+class ReviewedLink(BaseModel):
+    kind: Literal["email", "device", "payout"]  # `links.GUARDED_JOINS`
+    value: str
+
+
+class RemovedBy(BaseModel):
+    partner_id: str
+    case_id: str
+
+
+class LinkedRemovalReview(BaseModel):
+    """A review of a partner on a removed partner's strong links (`linked_removal`): an internal
+    event a removal records, never one an integration may send (it is not a `PartnerEvent`, so
+    `POST /v1/events` refuses its type), scored by the score function like any event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: Literal["partner.linked_to_removed"]
+    occurred_at: datetime
+    partner_id: str
+    removed: RemovedBy
+    links: list[ReviewedLink]
 
 
 class Accepted(BaseModel):

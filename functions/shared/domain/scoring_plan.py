@@ -77,6 +77,8 @@ class ScoringInput:
     # the API rewards waiting on the event's transaction (or on the one its reward `awaits`), as left
     waiting: tuple[Reward, ...] = ()
     notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
+    # a flag's holds reach back to this time rather than the event's (`linked_removal.reaches_back`)
+    flagged_from: datetime | None = None
 
 
 @dataclass
@@ -148,7 +150,7 @@ def scoring_plan(
     opened = False
     reasons: tuple[Reason, ...] = ()
     if given.flag:
-        profile.flagged_at = flagged_since(profile, at)
+        profile.flagged_at = flagged_since(profile, given.flagged_from or at)
         opened = case_id is None
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)

@@ -1,0 +1,85 @@
+"""Partners linked to a removed partner (SPEC 5.2, 5.3): once a removal has marked every identifier
+of the partner removed, each other partner of the program on one of its strong links (an e-mail
+address, a device, a payout account: `links.GUARDED_JOINS`) is scored again against those links, by
+a review: an internal event of its own, recorded through the events' outbox (delivered at least
+once) and scored by the score function like any event. A device or e-mail address shared with a
+removed subject is strong evidence (SPEC 5.2), and so is a payout account (`signals.cluster`): the
+review flags the partner the one way anything flags, its case, holds, marks and notification.
+
+Not reviewed: customers (a purchase's device or typed address says nothing of the partner; a
+customer is judged by its own purchases), partners removed already, IPs and look-alike keys (weak
+alone), and a crowded link that is no evidence (`links.crowded_links`, unless `links.farmed`)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.shared.domain.links import GUARDED_JOINS, crowded_links, farmed
+from functions.shared.domain.model import LinkKey, LinkState, Subject, as_utc
+from functions.shared.domain.profiles import identifiers_of
+
+REVIEW_TYPE = "partner.linked_to_removed"
+"""The type of a review (never accepted from an integration: not one of SPEC 3.1's types)."""
+REVIEW_ID_PREFIX = "linked_removal_"
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # SPEC 3.1: no event occurs before it
+
+
+def strong_identifiers(removed: Subject) -> list[LinkKey]:
+    """The removed partner's links whose other members a removal reviews: every e-mail address,
+    device and payout account it ever used (its spilled ones too, when read)."""
+    return [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
+
+
+def partners_to_review(removed: Subject, states: dict[LinkKey, LinkState]) -> dict[str, list[LinkKey]]:
+    """Each other partner on the removed partner's strong links (`states`, as read after its marks),
+    with the links it shares: none on a crowded link unless it is a farm's, no customer, none
+    removed already. Nor one flagged already on a link where another partner was removed before:
+    that removal reviewed it, and its case holds its rewards; without that, a farm removed one
+    account at a time reviewed every account left at each removal (n² reviews for n accounts)."""
+    crowds = crowded_links(states)
+    found: dict[str, list[LinkKey]] = {}
+    for key, state in states.items():
+        if key[0] not in GUARDED_JOINS or (key in crowds and not farmed(key, state)):
+            continue
+        reviewed_before = bool(state.removed - {removed.key})
+        for member in sorted(state.members - state.removed - {removed.key}):
+            kind, _, partner_id = member.partition(":")
+            if kind != "partner" or not partner_id or (reviewed_before and member in state.flagged):
+                continue
+            found.setdefault(partner_id, []).append(key)
+    return dict(sorted(found.items()))
+
+
+def review_id(case_id: str, partner_id: str) -> str:
+    """One review per removal and partner, whoever asks (the removal again, the sweep finishing it):
+    the same id, so the event is recorded once and scored once."""
+    digest = hashlib.sha256(f"{case_id}/{partner_id}".encode()).hexdigest()[:24]
+    return REVIEW_ID_PREFIX + digest
+
+
+def review_bodies(
+    case_id: str, removed: Subject, states: dict[LinkKey, LinkState], at: datetime
+) -> list[dict[str, Any]]:
+    """The reviews a removal (of `removed` by case `case_id`, done at `at`) records: one per partner
+    to review (`partners_to_review`), naming the links it shares with the removed partner."""
+    return [
+        {
+            "id": review_id(case_id, partner_id),
+            "type": REVIEW_TYPE,
+            "occurred_at": as_utc(at).isoformat(),
+            "partner_id": partner_id,
+            "removed": {"partner_id": removed.id, "case_id": case_id},
+            "links": [{"kind": kind, "value": value} for kind, value in keys],
+        }
+        for partner_id, keys in partners_to_review(removed, states).items()
+    ]
+
+
+def reaches_back(partner: Subject | None) -> datetime:
+    """What a review's flag holds from: the partner's sign-up (every reward of theirs still to be
+    paid), not the removal's time. The shared identifier is the partner's evidence from when it was
+    shared, not from when the other partner was removed: a second account's pending rewards are the
+    fraud's as much as its later ones. A partner never seen signing up: all of them."""
+    return partner.signup_at if partner is not None and partner.signup_at is not None else EARLIEST

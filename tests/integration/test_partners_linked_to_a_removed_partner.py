@@ -1,0 +1,228 @@
+"""A partner linked to a removed partner (a fraud tester's F4; SPEC 3.2, 5.2, 5.3): partner B signed
+up first and was allowed; partner A, on one of B's e-mail address, device or payout account, was
+flagged and removed. B, very likely the same fraudster's second account, used to stay active and
+paid until one of its own events carried the shared identifier. Through the real handlers on moto:
+the removal reviews every other partner on A's strong links, and scoring flags B."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from functions.shared.domain.identity import usable_device
+from functions.shared.domain.linked_removal import REVIEW_TYPE, review_id
+from functions.shared.domain.writes import MarkLink, Step
+from functions.shared.errors import NotFound
+from functions.shared.messaging import InMemoryPublisher
+from local_system.lambda_runtime import invoke
+from local_system.scheduler import scheduled_event
+from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.integration.test_removal_interrupted import _failing
+from tests.support import call, proxy_event
+
+REMOVED_AT = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+SWEEP = "functions.hold_sweep.handler.lambda_handler"
+IBAN = "GB29NWBK60161331926819"
+_ips = itertools.count(20)
+
+
+@pytest.fixture
+def env(aws, tenant, other_tenant, monkeypatch):
+    deps = runtime.dependencies()
+    publisher = InMemoryPublisher()
+    monkeypatch.setattr(deps, "publisher", publisher)
+    clock = FixedClock(REMOVED_AT)
+    monkeypatch.setattr(deps, "clock", clock)
+    return SimpleNamespace(aws=aws, tenant=tenant, other=other_tenant, deps=deps, bus=publisher, clock=clock)
+
+
+def api(method: str, path: str, key: str, body: Any = None, **query: str):
+    return call("cases", proxy_event(method, path, body, key, query=query or None))
+
+
+def ip() -> str:
+    return f"81.2.69.{next(_ips)}"
+
+
+def scored(env, event: dict[str, Any], tenant=None) -> dict[str, Any]:
+    send(tenant or env.tenant, event)
+    drain(env.aws)
+    return status(tenant or env.tenant, event["id"])
+
+
+def rewards_of(env, partner_id: str) -> dict[str, str]:
+    items = api("GET", "/v1/rewards", env.tenant.keys["fraud"], partner_id=partner_id).body["items"]
+    return {r["id"]: r["status"] for r in items}
+
+
+def partner_cases(env, partner_id: str) -> list[dict[str, Any]]:
+    fraud = env.tenant.keys["fraud"]
+    found = []
+    for view in ("active", "resolved"):
+        found += [
+            c
+            for c in api("GET", "/v1/cases", fraud, view=view).body["items"]
+            if c["subject"] == {"type": "partner", "id": partner_id, "name": c["subject"]["name"]}
+        ]
+    return found
+
+
+def remove(env, case_id: str, block: bool = False):
+    return api("POST", f"/v1/cases/{case_id}/remove", env.tenant.keys["fraud"], {"block_reapply": block})
+
+
+def b_and_a(env, shared: str) -> str:
+    """Partner B signs up first and is allowed, with a pending reward; partner A signs up later on
+    B's `shared` identifier, and is flagged (by the sharing itself for an e-mail address; for a
+    device or a payout account, by an address it shares with partner C). A's case."""
+    mine = {"email": "bee@example.com", "device": "fp-shared-phone", "payout": IBAN}
+    b = signup("p-b", email=mine["email"], device=mine["device"], payout=mine["payout"], ip=ip())
+    b["occurred_at"] = "2026-11-02T09:00:00Z"
+    assert scored(env, b)["decision"]["action"] == "allow"
+    if shared != "email":
+        c = signup("p-c", email="sea@example.com", ip=ip(), at="2026-11-02T10:00:00Z")
+        assert scored(env, c)["decision"]["action"] == "allow"
+    a = signup(
+        "p-a",
+        email=mine["email"] if shared == "email" else "sea@example.com",
+        device=mine["device"] if shared == "device" else "fp-a-own",
+        payout=mine["payout"] if shared == "payout" else None,
+        ip=ip(),
+        at="2026-11-03T09:00:00Z",
+    )
+    flagged = scored(env, a)
+    assert flagged["decision"]["action"] == "flag", flagged
+    return flagged["case_id"]
+
+
+WORDS = {"email": "e-mail address", "device": "device fingerprint", "payout": "payout account"}
+CODES = {"email": "email_duplicate", "device": "device_shared", "payout": "cluster"}
+
+
+@pytest.mark.parametrize("shared", ["payout", "device", "email"])
+def test_a_partner_sharing_an_identifier_with_a_removed_partner_is_flagged_and_its_rewards_held(env, shared):
+    a_case = b_and_a(env, shared)
+    pending = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())  # B's, before A's removal
+    assert scored(env, pending)["decision"]["action"] == "allow"
+    assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "pending"}
+
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+
+    (case,) = partner_cases(env, "p-b")
+    assert case["status"] == "open"
+    reasons = {r["code"]: r["detail"] for r in case["reasons"]}
+    assert set(reasons) == {CODES[shared]}, reasons
+    assert reasons[CODES[shared]] == f"{WORDS[shared]} also used by partner p-a (removed)"
+    # its reward from before the removal is held under it, not left to be paid
+    assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "on_hold"}
+    assert (case["held_rewards"], case["hold_amount"]["amount"]) == (1, "10.00")
+    flagged = [d for kind, d in env.bus.published if kind == "PartnerFlagged" and d["subject"]["id"] == "p-b"]
+    assert [d["case_id"] for d in flagged] == [case["id"]]
+    # a reward arriving later through B is held at arrival
+    env.clock.advance(days=1)
+    later = purchase("c-2", "p-b", at="2026-11-22T12:00:00Z", ip=ip())
+    assert scored(env, later)["case_id"] == case["id"]
+    assert rewards_of(env, "p-b")[later["reward"]["id"]] == "on_hold"
+    # the review is an event of its own, with its decision and its case
+    review = status(env.tenant, review_id(a_case, "p-b"))
+    assert (review["type"], review["status"], review["case_id"]) == (REVIEW_TYPE, "scored", case["id"])
+
+
+def test_the_removal_asked_again_the_sweep_and_a_redelivery_give_one_case(env, monkeypatch):
+    a_case = b_and_a(env, "device")
+    pending = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())
+    scored(env, pending)
+    # the removal stops after its first step (its second transaction throttled): a 503, left to the
+    # sweep (`test_removal_interrupted`)
+    fault = _failing(monkeypatch, 2, lost=False)
+    answer = remove(env, a_case)
+    fault.armed = False
+    assert fault.fired and answer.status == 503, answer
+    drain(env.aws)
+    assert partner_cases(env, "p-b") == []  # nothing reviewed yet
+
+    # the sweep finishes the removal and reviews; the same removal asked again and a redelivery of
+    # the review's message find it done
+    invoke(SWEEP, scheduled_event("hold-sweep"))
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+    env.deps.queue.send(env.tenant.program_id, review_id(a_case, "p-b"))
+    env.deps.queue.send(env.tenant.program_id, review_id(a_case, "p-b"))
+    invoke(SWEEP, scheduled_event("hold-sweep"))
+    drain(env.aws)
+
+    (case,) = partner_cases(env, "p-b")
+    assert (case["held_rewards"], case["hold_amount"]["amount"]) == (1, "10.00")
+    assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "on_hold"}
+    flagged = [d for kind, d in env.bus.published if kind == "PartnerFlagged" and d["subject"]["id"] == "p-b"]
+    assert len(flagged) == 1
+    drawer = api("GET", f"/v1/cases/{case['id']}", env.tenant.keys["fraud"]).body
+    assert [e["action"] for e in drawer["audit"]].count("flagged") == 1
+
+
+def test_a_partner_flagged_already_gets_the_reason_on_its_case(env):
+    a_case = b_and_a(env, "email")  # A flagged: B shares the address
+    # B's own login carrying the address flags B while A is flagged (SPEC 5.2)
+    login = signup("p-b", email="bee@example.com", ip=ip(), at="2026-11-05T09:00:00Z")
+    login["type"], login["activity"] = "account.updated", "login"
+    del login["partner"]["address"]
+    first = scored(env, login)
+    assert first["decision"]["action"] == "flag", first
+
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+
+    (case,) = partner_cases(env, "p-b")
+    assert case["id"] == first["case_id"]  # its case, no second one
+    detail = {r["code"]: r["detail"] for r in case["reasons"]}["email_duplicate"]
+    assert detail == "e-mail address also used by partner p-a (removed)"
+
+
+def test_a_crowded_device_flags_none_of_its_partners_and_a_customer_on_it_is_not_reviewed(env):
+    program = env.tenant.program_id
+    device = usable_device("fp-sdk-default")
+    assert device is not None
+    # 150 partners on the SDK's one fingerprint, then A signs up there, then 99 more: 250
+    crowd = frozenset(f"partner:p-crowd-{n}" for n in range(150))
+    env.deps.repository.apply(Step([MarkLink(program, ("device", device), {"members": crowd})]))
+    a = signup("p-a", email="aye@example.com", device="fp-sdk-default", ip=ip(), at="2026-11-03T09:00:00Z")
+    scored(env, a)  # flagged: a device of several (SPEC 5.2), the link not crowded yet
+    more = frozenset(f"partner:p-crowd-{n}" for n in range(150, 249))
+    env.deps.repository.apply(Step([MarkLink(program, ("device", device), {"members": more})]))
+    # a customer of another partner bought on A's own phone before A was flagged: device shared, weak
+    shop = purchase("c-phone", "p-shop", device="fp-a-phone", ip=ip(), at="2026-11-03T08:00:00Z")
+    phone = signup("p-a", email="aye@example.com", device="fp-a-phone", ip=ip(), at="2026-11-03T09:30:00Z")
+    scored(env, shop)
+    phone["type"], phone["activity"] = "account.updated", "login"
+    del phone["partner"]["address"]
+    scored(env, phone)
+    # A flagged: an account change to partner E's address
+    e = signup("p-e", email="ee@example.com", ip=ip(), at="2026-11-02T09:00:00Z")
+    scored(env, e)
+    change = signup("p-a", email="ee@example.com", ip=ip(), at="2026-11-04T09:00:00Z")
+    change["type"], change["activity"] = "account.updated", "email_change"
+    del change["partner"]["address"], change["session"]["device_fingerprint"]
+    flagged = scored(env, change)
+    assert flagged["decision"]["action"] == "flag", flagged
+    customer_before = env.deps.repository.get_subject(program, "customer", "c-phone")
+
+    assert remove(env, flagged["case_id"]).status == 200
+    drain(env.aws)
+
+    # E (the address) is reviewed and flagged; no partner of the crowded device, nor the customer
+    assert [c["subject"]["id"] for c in partner_cases(env, "p-e")] == ["p-e"]
+    for n in (0, 100, 200, 248):
+        with pytest.raises(NotFound):
+            env.deps.repository.get_event(program, review_id(flagged["case_id"], f"p-crowd-{n}"))
+    customer = env.deps.repository.get_subject(program, "customer", "c-phone")
+    assert (customer.status, customer.active_case_id) == (customer_before.status, None)
+    fraud = env.tenant.keys["fraud"]
+    subjects = {c["subject"]["id"] for c in api("GET", "/v1/cases", fraud).body["items"]}
+    assert subjects == {"p-e"}  # A's case is removed; nothing else opened

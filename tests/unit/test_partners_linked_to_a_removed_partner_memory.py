@@ -1,0 +1,87 @@
+"""A partner linked to a removed partner (`linked_removal`), on the plain in-memory store: the same
+domain rule as on DynamoDB (`tests/integration/test_partners_linked_to_a_removed_partner.py`), the
+removal through the cases service and the review through the score function's service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.cases import service as cases_service
+from functions.score import service as score_service
+from functions.shared.clock import FixedClock
+from functions.shared.domain.linked_removal import partners_to_review, review_id
+from functions.shared.domain.model import LinkState, Subject
+from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
+from functions.shared.runtime import Dependencies
+from tests.unit.test_detection import PROGRAM, make_engine, score
+
+IBAN = "GB29NWBK60161331926819"
+
+
+def signup(partner_id: str, at: str, email: str, device: str, payout: str | None = None) -> dict:
+    partner = {"id": partner_id, "name": f"Partner {partner_id}", "email": email, "country": "GB"}
+    if payout:
+        partner["payout_account"] = payout
+    return {
+        "id": f"signup-{partner_id}",
+        "type": "partnership.created",
+        "occurred_at": at,
+        "partner": partner,
+        "session": {"ip": f"81.2.69.{len(partner_id) * 7}", "device_fingerprint": device},
+    }
+
+
+def test_a_partner_on_a_removed_partners_payout_account_is_flagged_on_the_memory_store():
+    engine = make_engine()
+    repository = engine.repository
+    score(engine, signup("p-b", "2026-11-02T09:00:00+00:00", "bee@example.com", "fp-b", IBAN))
+    score(engine, signup("p-c", "2026-11-02T10:00:00+00:00", "sea@example.com", "fp-c"))
+    flagged = score(engine, signup("p-a", "2026-11-03T09:00:00+00:00", "sea@example.com", "fp-a", IBAN))
+    assert flagged["action"] == "flag"
+    queue = InMemoryQueue()
+    deps = Dependencies(
+        repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), queue
+    )
+    a_case = repository.get_subject(PROGRAM, "partner", "p-a").flag_case_id or ""
+
+    cases_service.remove_partner(deps, PROGRAM, a_case, False, "Ann")
+    cases_service.remove_partner(deps, PROGRAM, a_case, False, "Ann")  # asked again: done, nothing new
+    assert sorted(queue.sent) == sorted([(PROGRAM, review_id(a_case, p)) for p in ("p-b", "p-c")])
+    for program_id, event_id in [*queue.sent, *queue.sent]:  # each delivered twice
+        score_service.take_message(deps, scoring_message(program_id, event_id))
+
+    b = repository.get_subject(PROGRAM, "partner", "p-b")
+    assert b.status == "flagged"
+    case = repository.get_case(PROGRAM, b.active_case_id or "")
+    assert [(r.code, r.detail) for r in case.reasons] == [
+        ("cluster", "payout account also used by partner p-a (removed)")
+    ]
+    assert case.flags == 1
+    flagged_b = [d for kind, d in deps.publisher.published if kind == "PartnerFlagged"]
+    assert {d["subject"]["id"] for d in flagged_b} == {"p-b", "p-c"} and len(flagged_b) == 2
+    review = repository.get_event(PROGRAM, review_id(a_case, "p-b"))
+    assert (review.status, review.case_id) == ("scored", case.case_id)
+
+
+def test_who_a_removal_reviews():
+    removed = Subject(PROGRAM, "partner", "p-a", devices=frozenset({"fp-a"}), ips=frozenset({"1.2.3.4"}))
+    me, b, c = "partner:p-a", "partner:p-b", "partner:p-c"
+    crowd = frozenset(f"partner:p-{n}" for n in range(250))
+    states = {
+        ("device", "fp-a"): LinkState(members=frozenset({me, b, "customer:c-1"}), removed=frozenset({me})),
+        ("ip", "1.2.3.4"): LinkState(members=frozenset({me, c}), removed=frozenset({me})),
+    }
+    assert partners_to_review(removed, states) == {"p-b": [("device", "fp-a")]}  # not an IP, no customer
+    crowded = {("device", "fp-a"): LinkState(members=crowd | {me}, removed=frozenset({me}))}
+    assert partners_to_review(removed, crowded) == {}
+    farm = {("device", "fp-a"): LinkState(members=crowd | {me}, removed=frozenset(list(crowd)[:130]) | {me})}
+    assert len(partners_to_review(removed, farm)) == 120  # a farm's: its members left
+    # flagged already on a link where another partner was removed before: that removal reviewed it
+    before = {
+        ("device", "fp-a"): LinkState(
+            members=frozenset({me, b, c, "partner:p-x"}),
+            removed=frozenset({me, "partner:p-x"}),
+            flagged=frozenset({b}),
+        )
+    }
+    assert partners_to_review(removed, before) == {"p-c": [("device", "fp-a")]}
