@@ -146,6 +146,15 @@ def _number(value: int | float | Decimal) -> str:
     return f"{'-' if sign else ''}{significant}E{exponent}"
 
 
+def as_kept(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as a store keeps it and gives it back: JSON, what JSON has no type for written as
+    `json_default` writes it (a number read with its digits as its text, a time in RFC 3339). The
+    DynamoDB store packs a body so (`pack_json`); the in-memory one keeps it so too, or a body read
+    back would be numbers there and text on DynamoDB, and a retry sending `"12.5"` for a first
+    `12.5` would be the same event on one and 409 on the other."""
+    return json.loads(json.dumps(document, default=json_default))
+
+
 def json_default(value: Any) -> Any:
     """How what JSON has no type for is written in what this system sends and keeps (notifications
     on the bus and to webhooks, audit details): a time in RFC 3339, UTC (`2026-12-03T20:09:06.752746Z`,
