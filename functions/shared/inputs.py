@@ -22,6 +22,7 @@ import ipaddress
 import math
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -585,6 +586,27 @@ class AbsentWhenEmpty:
         return None if known and empty(value) else value
 
 
+@dataclass(frozen=True)
+class NullOrBlankAs:
+    """`Annotated[<type>, NullOrBlankAs(<factory>)]`: an optional value whose absent form is one the
+    field holds (a communication's `payload`: `{}`), and null or blank text is read as that (SPEC
+    3.1: optional means absent, null or blank) before the type checks anything else, so a value
+    sent wrong is named by the type's own errors alone. Its schema says so beside the type's."""
+
+    factory: Callable[[], Any]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._absent, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return {"anyOf": [handler(schema), {"type": "null"}, {"type": "string", "pattern": BLANK_PATTERN}]}
+
+    def _absent(self, value: Any) -> Any:
+        return self.factory() if _blank(value) else value
+
+
 # --- numbers -------------------------------------------------------------------------------
 STORED = {"stored": True}
 """Validation context for a body the API accepted and stored: its numbers may come back as text,
@@ -601,6 +623,9 @@ def _json_number(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+# past it a number is read as 10^18 (or its negative) without building its digits: beyond every
+# integer field's own bound (`Field(le=...)`, each has one), which pydantic then names, as for any
+# number over it (a points value of 10^20 was told "under 10^18", and 10^17 then "at most 10^9")
 _HUGE_DIGITS = 18
 
 
@@ -617,7 +642,7 @@ def _json_integer(value: Any) -> Any:
         if int(exponent) < 0 and any(digits[int(exponent) :]):
             raise ValueError("a whole number")
         if value and value.adjusted() >= _HUGE_DIGITS:  # `1e999999999`: whole, a billion digits
-            raise ValueError(f"a whole number under 10^{_HUGE_DIGITS}")
+            return -(10**_HUGE_DIGITS) if value < 0 else 10**_HUGE_DIGITS
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
