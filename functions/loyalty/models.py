@@ -35,6 +35,7 @@ from functions.shared.inputs import (
     EventTime,
     Identifier,
     Model,
+    NullOrBlankAs,
     OptionalIdentifier,
     Time,
     blank_to_none,
@@ -351,10 +352,14 @@ class AggregatedFilter(Strict):
 Payload = Annotated[dict[PayloadKey, PayloadValue], Field(max_length=20)]
 
 
+OptionalPayload = Annotated[Payload, NullOrBlankAs(dict)]
+"""A payload absent, null or blank: none (`{}`)."""
+
+
 class Communication(Strict):
     type: Literal["communication"]
     event: EventName
-    payload: Payload = {}
+    payload: OptionalPayload = {}
 
 
 class Suspend(Strict):
@@ -369,7 +374,7 @@ class _AnyStep(Strict):
     """What an action of a type not given is checked for besides its type."""
 
     event: EventName | None = None
-    payload: Payload | None = None
+    payload: OptionalPayload = {}
 
 
 ACTION_TYPE_NAMES = ("communication", "suspend", "block")

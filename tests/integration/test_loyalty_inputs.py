@@ -240,6 +240,27 @@ def _communication(payload: str) -> str:
     return text.replace('{"template": "terms"}', payload)
 
 
+@pytest.mark.parametrize("payload", ["null", '""', '"  "'], ids=["null", "empty", "blank"])
+def test_a_communication_payload_null_or_blank_is_none_as_when_left_out(loyalty, tenant, payload):
+    # a loyalty tester: left out was accepted (`{}`), null a 422 "Input should be a valid dictionary"
+    answer = call(
+        "loyalty",
+        proxy_event("PUT", "/v1/loyalty/workflows/w1", _communication(payload), tenant.keys["fraud"]),
+    )
+
+    assert answer.status == 200, answer
+    assert loyalty.workflow("w1").body["actions"][0]["payload"] == {}
+
+
+def test_a_communication_payload_of_another_type_is_refused_naming_it_alone(loyalty, tenant):
+    answer = call(
+        "loyalty", proxy_event("PUT", "/v1/loyalty/workflows/w1", _communication("5"), tenant.keys["fraud"])
+    )
+
+    assert set(_errors(answer)) == {"actions.0.payload"}
+    assert loyalty.workflow("w1").status == 404
+
+
 def test_payload_numbers_a_float_cannot_hold_are_refused_not_rounded(loyalty, tenant):
     payload = '{"order": 12345678901234567.5, "n": 0.1000000000000000055511151231257827, "ok": 1}'
 
