@@ -378,7 +378,6 @@ def test_points_are_judged_on_the_digits_sent_not_on_the_nearest_float(loyalty, 
     assert loyalty.request("POST", "/v1/loyalty/earn", whole, role="integration").body["granted"] == 5
 
 
-
 @pytest.mark.parametrize("points", ["1e17", "1e18", "1e20", "1e999999999"])
 def test_points_too_many_are_told_the_fields_own_bound_whatever_their_size(loyalty, points):
     # a loyalty tester: 1e20 was told "under 10^18", and 1e17 then "at most 10^9"
@@ -402,6 +401,7 @@ def test_a_cap_too_large_or_below_zero_is_told_the_caps_own_bound(loyalty, cap):
     [error] = answer.body["errors"]
     bound = "greater than or equal to 0" if cap.startswith("-") else "less than or equal to 1000000000000000"
     assert error["field"] == "total_cap" and bound in error["message"], error
+
 
 def test_a_campaign_end_of_9999_is_refused_saying_its_year_is_the_matter(loyalty):
     """`9999-12-31T23:59:59Z`, other systems' "never", was refused as "an RFC 3339 time with an

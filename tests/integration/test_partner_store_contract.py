@@ -349,7 +349,6 @@ def test_an_event_is_scored_once_and_its_notes_kept(store):
     assert (event.status, event.decision, event.notes) == ("scored", {"score": 1}, ("reward r1 refused",))
 
 
-
 def test_an_events_body_is_given_back_as_both_stores_keep_it(store):
     # a body parsed with its numbers' digits (`Decimal`): read back as their text on both stores, so
     # that scoring, and the retry compared with it (`ingest.service._retried`), see one body
@@ -359,6 +358,7 @@ def test_an_events_body_is_given_back_as_both_stores_keep_it(store):
     kept = store.get_event(P, "e1").body
     assert kept == {"id": "e1", "reward": {"amount": "12.50", "currency": "USD"}, "n": 3, "ok": True}
     assert store.get_events([(P, "e1")])[(P, "e1")].body == kept
+
 
 def test_notifications_wait_in_the_outbox_until_delivered_and_audit_entries_are_idempotent(store):
     note = Notification("n1", P, "RewardsHeld", {"count": 1}, T0)
