@@ -382,8 +382,10 @@ def velocity_signal(
 
 
 def _counted(count: int) -> str:
-    """A velocity count in words: one at `SATURATED` is counted no further, so it is that or more."""
-    return f"{count} or more" if count >= SATURATED else str(count)
+    """A velocity count in words: an hour at `SATURATED` is counted no further, so a count that
+    reaches it is said as that or more, whatever its three hours add up to (a score function that
+    knows an hour is there reads it no more: `velocity.saturated_hours`)."""
+    return f"{SATURATED} or more" if count >= SATURATED else str(count)
 
 
 def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> set[str]:
