@@ -11,8 +11,10 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from functions.score import signals, weights
+from functions.score.memory import CROWD_KNOWN_FOR, ReadMemory, crowd_key, saturated_key, slots_of
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
+from functions.shared.clock import Clock, SystemClock
 from functions.shared.domain import holdables
 from functions.shared.domain.identity import (
     email_keys,
@@ -26,6 +28,8 @@ from functions.shared.domain.identity import (
 )
 from functions.shared.domain.linked_removal import REVIEW_TYPE, reaches_back
 from functions.shared.domain.links import (
+    CROWDS_RECALLED,
+    crowd_for_good,
     crowded_links,
     customers_of,
     farmed,
@@ -40,6 +44,7 @@ from functions.shared.domain.model import (
     NO_LINK,
     NO_NETWORK,
     LinkKey,
+    LinkState,
     Notification,
     Reward,
     Snapshot,
@@ -64,7 +69,14 @@ from functions.shared.domain.unfamiliar_sessions import (
     unfamiliar_seen,
     unfamiliar_session,
 )
-from functions.shared.domain.velocity import Velocity, tallies, unsaturated, velocity
+from functions.shared.domain.velocity import (
+    SATURATED,
+    Velocity,
+    saturated_hours,
+    tallies,
+    unsaturated,
+    velocity,
+)
 from functions.shared.domain.writes import MoveReward, ScoreEvent, StepRefused
 from functions.shared.errors import StorageUnavailable
 from functions.shared.inputs import STORED
@@ -105,6 +117,8 @@ class Plan:
     ip: str | None = None  # the key the event's IP links and counts under (`Engine.linked_ip`), once
     network: dict[str, LinkKey] = field(default_factory=dict)
     counts: dict[str, Velocity] = field(default_factory=dict)  # label -> the velocity count read and added to
+    # crowded links the environment knew (`Recalled`), left out of the last read: crowds all the same
+    recalled: set[LinkKey] = field(default_factory=set)
 
     @property
     def device(self) -> str | None:
@@ -118,6 +132,29 @@ class Plan:
 
     def counter_names(self) -> list[str]:
         return [name for counted in self.counts.values() for name in counted.names]
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """What an event's read leaves out, known from the environment's memory (`ReadMemory`): a
+    purchase's crowded IP or device link that its customer never reads as evidence
+    (`links.crowd_for_good`), stood in for by its velocity slots alone (all a purchase reads of it),
+    with the device's network item (read for no crowded identifier: `Engine.evaluate`); and the
+    counter items of hours whose count is at `SATURATED`, which read as that (`_counted` says a
+    count past it as "`SATURATED` or more", `unsaturated` adds nothing to it)."""
+
+    links: dict[LinkKey, LinkState] = field(default_factory=dict)
+    network: frozenset[LinkKey] = frozenset()
+    counters: frozenset[str] = frozenset()
+
+    def fill(self, snapshot: Snapshot) -> None:
+        """The snapshot as if it had read them too."""
+        snapshot.links.update(self.links)
+        snapshot.network.update(dict.fromkeys(self.network, NO_NETWORK))
+        snapshot.counters.update(dict.fromkeys(self.counters, SATURATED))
+
+
+NOTHING_RECALLED = Recalled()
 
 
 @dataclass(frozen=True)
@@ -169,6 +206,9 @@ class Engine:
         pepper: bytes,
         publisher: EventPublisher,
         delivered: list[Notification] | None = None,
+        *,
+        memory: ReadMemory | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.repository = repository
         self.reference = reference
@@ -177,6 +217,9 @@ class Engine:
         # with a list, the notifications the bus took gather there and whoever owns the list takes
         # them out of the outbox (the score function: once per SQS batch); without, after each step
         self.delivered = delivered
+        # the environment's facts that spare reads (`Recalled`); None: every item read every time
+        self.memory = memory
+        self.clock = clock or SystemClock()  # when the memory's facts lapse
 
     def score(self, stored: StoredEvent) -> Scored:
         """Reads, decides, writes; reads and decides again when a concurrent event on the same
@@ -194,7 +237,7 @@ class Engine:
         ask_index = False  # the subject's holdable rewards from its list; from the index once it failed
         for attempt in range(ATTEMPTS):
             snapshot = self.snapshot(stored.program_id, event, plan, reward_id)
-            crowds = crowded_links(snapshot.links)  # no evidence about anyone (issue 14)
+            crowds = crowded_links(snapshot.links) | plan.recalled  # no evidence about anyone (issue 14)
             account = self.account_change(event, plan, snapshot, crowds)
             reasons, linked = self.evaluate(stored.program_id, event, plan, snapshot, crowds, account)
             variants = [r.variant for r in reasons]
@@ -271,21 +314,75 @@ class Engine:
         claim is read, so it joins a second read (that reward kind alone, and once: the plan keeps
         it for the attempts after), which a reward of a flagged customer needs to be held at once."""
         while True:
+            known = self.recalled(program_id, plan)
             snapshot = self.repository.scoring_snapshot(
                 program_id,
                 plan.subject,
                 plan.partner_id,
-                list(dict.fromkeys([*plan.links.values(), *plan.probes.values()])),
-                list(dict.fromkeys(plan.network.values())),
-                plan.counter_names(),
+                [
+                    key
+                    for key in dict.fromkeys([*plan.links.values(), *plan.probes.values()])
+                    if key not in known.links
+                ],
+                [key for key in dict.fromkeys(plan.network.values()) if key not in known.network],
+                [name for name in plan.counter_names() if name not in known.counters],
                 reward_id,
                 plan.customer_id,
                 _transaction_read(event),
             )
+            known.fill(snapshot)
+            self.learn(program_id, plan, snapshot, known)
+            plan.recalled = set(known.links)
             claimed = snapshot.transaction_customer if isinstance(event, RewardCreated) else None
             if plan.customer_id or not claimed:
                 return snapshot
             plan.customer_id = claimed
+
+    def recalled(self, program_id: str, plan: Plan) -> Recalled:
+        """What the environment knows of the event's items, so that its read leaves them out: a
+        purchase's crowds (for a customer a crowd is counted with customers; a partner's event
+        reads what a partner sees, and a sign-up the IP's removed namesakes), and any event's hours
+        at `SATURATED`."""
+        if self.memory is None:
+            return NOTHING_RECALLED
+        now, memory = self.clock.now(), self.memory
+        links: dict[LinkKey, LinkState] = {}
+        network: list[LinkKey] = []
+        if plan.subject[0] == "customer":
+            for role in CROWDS_RECALLED:
+                key = plan.links.get(role)
+                if key and (slots := memory.recall(crowd_key(program_id, key), now)) is not None:
+                    links[key] = LinkState(counts=slots_of(slots))
+                    if role in plan.network:
+                        network.append(plan.network[role])
+        counters = frozenset(
+            name
+            for counted in plan.counts.values()
+            if counted.link is not None
+            for name in counted.names
+            if memory.recall(saturated_key(program_id, name), now) is not None
+        )
+        if not links and not counters:
+            return NOTHING_RECALLED
+        return Recalled(links, frozenset(network), counters)
+
+    def learn(self, program_id: str, plan: Plan, snapshot: Snapshot, known: Recalled) -> None:
+        """Keeps in the environment's memory what the read showed that stays true: a crowd no
+        customer reads as evidence (`links.crowd_for_good`: from any event's read, each a link
+        whole), and an IP's or a device's hour at `SATURATED` (`velocity.saturated_hours`)."""
+        if self.memory is None:
+            return
+        now = self.clock.now()
+        for role in CROWDS_RECALLED:
+            key = plan.links.get(role)
+            if key and key not in known.links and crowd_for_good(key, state := snapshot.links[key]):
+                self.memory.learn(crowd_key(program_id, key), dict(state.counts), now + CROWD_KNOWN_FOR)
+        for counted in plan.counts.values():
+            if counted.link is None:  # a partner's account changes: its own, never a crowd's
+                continue
+            for name, until in saturated_hours(counted, snapshot.counters, snapshot.links).items():
+                if name not in known.counters and now < until:
+                    self.memory.learn(saturated_key(program_id, name), True, until)
 
     def plan(self, program_id: str, event: Any, received: datetime | None = None) -> Plan:
         if isinstance(event, PartnershipCreated):

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from functions.score.engine import Engine
+from functions.score.memory import MEMORY
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
@@ -30,7 +31,15 @@ def reference_data() -> EmbeddedReferenceData:
 
 
 def engine_for(deps: Dependencies, delivered: list[Notification] | None = None) -> Engine:
-    return Engine(deps.repository, reference_data(), network_pepper(), deps.publisher, delivered)
+    return Engine(
+        deps.repository,
+        reference_data(),
+        network_pepper(),
+        deps.publisher,
+        delivered,
+        memory=MEMORY,
+        clock=deps.clock,
+    )
 
 
 def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], StoredEvent]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
-from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState, as_utc
+from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState, as_utc, subject_key
 
 
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
@@ -32,6 +32,28 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
     own device with throwaway accounts makes each of them a `blocked_reapply` case first; removed,
     they make the device a farm.) Still not written: no more members."""
     return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
+
+
+# the identifiers a purchase's customer shares with strangers by the thousand: an integration's
+# proxy IP sent as every session's, an SDK's one fingerprint for every browser (SPEC 1)
+CROWDS_RECALLED = frozenset({"ip", "device"})
+PARTNER_KEY = subject_key("partner", "")  # how every partner's subject key begins
+
+
+def crowd_for_good(key: LinkKey, state: LinkState) -> bool:
+    """A crowded link that no purchase's customer will ever read as evidence: for a customer a crowd
+    is counted with customers (`crowded_links`), and members only grow, so it stays one; only a
+    farm (`farmed`) is a crowd read all the same, and an IP never is one. A device is one when most
+    of its members are removed; only partners are removed, and a crowded link takes no new member
+    (`links_to_join`; a profile does not keep a crowded device, so no removal marks it:
+    `profiles.with_identifiers`), so a device at most half of whose members are partners never will
+    be. What such a purchase still reads of the link is its velocity slots (`velocity`)."""
+    if key[0] not in CROWDS_RECALLED or not crowded_links({key: state}):
+        return False
+    if key[0] not in GUARDED_JOINS:
+        return True
+    partners = sum(1 for member in state.members if member.startswith(PARTNER_KEY))
+    return 2 * partners <= len(state.members)
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:

@@ -31,7 +31,7 @@ written no more), one counter item that every event of the program wrote in its 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -122,6 +122,29 @@ def unsaturated(
     one IP, or a sign-up farm on a mall's Wi-Fi its customers crowded, is still one (a first version
     counted a crowded identifier not at all, and a reviewer found both run clean)."""
     return [counted for counted in counts.values() if counted.own_hour(counters, links) < SATURATED]
+
+
+# how long after its start an hour's count found at `SATURATED` is known to be so without reading
+# it: its counts never fall (counter items are only added to, a link's slots are taken away only
+# hours later) until a counter item expires, which is `COUNTER_LIFETIME` after an event of that hour
+# at the earliest; an hour short of it, past the three hours that read it as it happens
+SATURATED_KNOWN_FOR = COUNTER_LIFETIME - HOUR
+
+
+def saturated_hours(
+    counted: Velocity, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]
+) -> dict[str, datetime]:
+    """The counter items of `counted`'s hours that hold `SATURATED` or more (with the link's slot of
+    the same hour), each with the time until which it is known to (`SATURATED_KNOWN_FOR`): while
+    then, a score function may take it as `SATURATED` without reading it, and decides the same
+    (`unsaturated` adds nothing to it, and a count with it is said as `SATURATED` or more)."""
+    found = {}
+    for n, name in enumerate(counted.names):
+        if counted._of_hour(n, counters, links) >= SATURATED:
+            label = name.rpartition(":")[2]
+            start = datetime(int(label[:4]), int(label[4:6]), int(label[6:8]), int(label[9:11]), tzinfo=UTC)
+            found[name] = start + SATURATED_KNOWN_FOR
+    return found
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
