@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from functions.score import signals, weights
-from functions.score.memory import CROWD_KNOWN_FOR, ReadMemory, crowd_key, saturated_key, slots_of
+from functions.score.read_memory import CROWD_KNOWN_FOR, ReadMemory, crowd_key, saturated_key, slots_of
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.clock import Clock, SystemClock

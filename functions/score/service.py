@@ -8,7 +8,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from functions.score.engine import Engine
-from functions.score.memory import MEMORY
+from functions.score.read_memory import MEMORY
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from benchmarks.partitions import PartitionCounter
-from functions.score.memory import MEMORY
+from functions.score.read_memory import MEMORY
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import MAX_LINK_MEMBERS
@@ -105,7 +105,7 @@ def test_a_crowded_ip_and_device_are_read_once_per_environment_not_per_event(aws
     device's network item (2 RCU) and each identifier's three hours' counter items (1 RCU each):
     6,000 RCU/s on one item at SPEC 1's rate, where a partition serves 3,000 (a scale tester's
     probe). The score function's environment now keeps what stays true of them
-    (`functions.score.memory`): a cold one reads each once."""
+    (`functions.score.read_memory`): a cold one reads each once."""
     clock = FixedClock(datetime(2026, 11, 20, 10, 45, tzinfo=UTC))  # each purchase received in its hour
     runtime.dependencies().clock = clock
     # Given: the crowd in a steady stream of three hours, each hour past its count's cap

@@ -1,6 +1,6 @@
 """A crowded identifier is not one item every event reads (SPEC 1): a score function's environment
 keeps what stays true of a purchase's crowded IP or device (`links.crowd_for_good`) and of an hour at
-`velocity.SATURATED`, and leaves those items out of its reads (`functions.score.memory`). The same
+`velocity.SATURATED`, and leaves those items out of its reads (`functions.score.read_memory`). The same
 traffic scored with the memory and without it decides, says and writes the same: the crowd of
 purchases on an integration's proxy IP and an SDK's one fingerprint, with a backfill read late; a
 sign-up farm on a mall's Wi-Fi its customers crowded (still `velocity`); a removed partner back
@@ -16,7 +16,7 @@ from typing import Any
 
 from functions.cases import service as cases_service
 from functions.score.engine import Engine
-from functions.score.memory import ReadMemory
+from functions.score.read_memory import ReadMemory
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import LOCAL_PEPPER, MAX_LINK_MEMBERS
