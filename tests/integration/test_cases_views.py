@@ -157,10 +157,12 @@ def build_known_cases(world) -> None:
         world.clock.advance(seconds=(resolved_at - world.clock.now()).total_seconds())
         totals = run_cycle(world.deps)["totals"]
         assert totals["approved"] + totals["declined"] == 1, totals  # this one; the rest wait
-    # a removed partner leaves both views
+    # a removed partner leaves both views; the partner that signed up first on its address is
+    # reviewed and flagged by the removal (SPEC 5.2: an address shared with a removed partner)
     partner_id, case_id = flag_partner(world, a, "Ivy Cooper", 10)
     world.cases["Ivy Cooper"] = case_id
     assert api("POST", f"/v1/cases/{case_id}/remove", fraud, {"block_reapply": False}).status == 200
+    drain(world.aws)
 
 
 def names(world, key: str | None = None, **query: str) -> list[str]:
@@ -184,8 +186,11 @@ def all_pages(world, limit: int = 2, **query: str) -> list[str]:
 
 
 # --- Active cases ----------------------------------------------------------------------------
-BY_FLAGGED = ["Dan Eriksen", "Bob Cooperman", "Carla Diaz", "Alice Cooper", "Eve Foster"]
-BY_HOLD = ["Dan Eriksen", "Alice Cooper", "Eve Foster", "Bob Cooperman", "Carla Diaz"]
+# the partner that signed up first on Ivy's address: flagged at Ivy's removal (2026-12-03), no name
+# given, nothing held (a case holding nothing comes after every other by hold amount)
+IVY_FIRST = "Partner p-ivy-first"
+BY_FLAGGED = [IVY_FIRST, "Dan Eriksen", "Bob Cooperman", "Carla Diaz", "Alice Cooper", "Eve Foster"]
+BY_HOLD = ["Dan Eriksen", "Alice Cooper", "Eve Foster", "Bob Cooperman", "Carla Diaz", IVY_FIRST]
 
 
 def test_active_cases_are_the_new_and_disputed_ones_newest_flag_first(world):
@@ -218,7 +223,8 @@ def test_active_cases_sort_both_ways_and_page_with_the_cursor(world, sort, order
         ("ERİKSÉN", ["Dan Eriksen"]),  # as read: accents and dotted capitals folded
         ("Al\u200bice", ["Alice Cooper"]),  # a zero-width space pasted with the name
         ("Fay", []),  # resolved, not active
-        ("Ivy", []),  # removed
+        ("Ivy Cooper", []),  # removed
+        ("Ivy", [IVY_FIRST]),  # reviewed at Ivy's removal: its id is its name
         ("zz", []),
     ],
 )
@@ -451,7 +457,7 @@ def test_the_security_monitoring_box_counts_cases_and_held_rewards_per_currency(
     assert answer.status == 200, answer
     flags = answer.body.pop("flags_per_day")
     assert answer.body == {
-        "open_cases": 4,
+        "open_cases": 5,  # Ivy's first sign-up's, from Ivy's removal, besides the four above
         "disputed_cases": 1,
         "held_rewards": {
             "count": 6,
@@ -463,7 +469,8 @@ def test_the_security_monitoring_box_counts_cases_and_held_rewards_per_currency(
     # since, was still flagged on the 10th)
     assert [d["date"] for d in flags][0::29] == ["2026-11-04", "2026-12-03"] and len(flags) == 30
     assert {d["date"]: (d["count"], d["by_reason"]) for d in flags if d["count"]} == {
-        f"2026-11-{day:02}": (1, {"email_duplicate": 1}) for day in range(4, 11)
+        **{f"2026-11-{day:02}": (1, {"email_duplicate": 1}) for day in range(4, 11)},
+        "2026-12-03": (1, {"email_duplicate": 1}),  # Ivy's first sign-up, at Ivy's removal
     }
     assert all(d == {"date": d["date"], "count": 0, "by_reason": {}} for d in flags if not d["count"])
     empty = api("GET", "/v1/summary", world.b.keys["admin"]).body
