@@ -206,7 +206,7 @@ def _cycle_pass(
                 )
                 return "withdrawn"
             subject = store.get_subject(case.program_id, case.subject_type, case.subject_id)
-            if begin := resolution_begin_step(case, subject):
+            if begin := resolution_begin_step(case, subject, max(now, deps.clock.now())):
                 # from here nothing of it is held or marked under the case, and the verdict stays:
                 # what is read next is all there is to move
                 carry_out(store, [begin], deps.publisher)

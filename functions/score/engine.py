@@ -694,7 +694,7 @@ class Engine:
             given.transaction = (event.transaction.id, snapshot.transaction_event)
             given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, LinkedRemovalReview):
-            given.flagged_from = reaches_back(snapshot.subject)
+            given.flagged_from = reaches_back(snapshot.subject, event.occurred_at)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(

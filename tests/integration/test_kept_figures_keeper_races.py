@@ -93,7 +93,7 @@ def test_a_removal_from_the_declined_case_racing_the_approval_leaves_no_hold_on_
     # the cycle's first step for Y (a run that stopped there, or is under way): p is under no active
     # case, still flagged under the declined X, so its removal from X is allowed
     begin = resolution_begin_step(
-        repository.get_case(program, y), repository.get_subject(program, "partner", "p-k")
+        repository.get_case(program, y), repository.get_subject(program, "partner", "p-k"), env.clock.now()
     )
     carry_out(repository, [begin], env.bus)
     read = repository.subject_rewards

@@ -226,3 +226,68 @@ def test_a_crowded_device_flags_none_of_its_partners_and_a_customer_on_it_is_not
     fraud = env.tenant.keys["fraud"]
     subjects = {c["subject"]["id"] for c in api("GET", "/v1/cases", fraud).body["items"]}
     assert subjects == {"p-e"}  # A's case is removed; nothing else opened
+
+
+# --- what a review of the feature found -------------------------------------------------------
+CYCLE = "functions.disputes.cycle.lambda_handler"
+
+
+def _set_clock(env, at: datetime) -> None:
+    env.clock.advance(seconds=(at - env.clock.now()).total_seconds())
+
+
+def _login(partner_id: str, email: str, at: str, device: str | None = None) -> dict[str, Any]:
+    event = signup(partner_id, email=email, device=device, ip=ip(), at=at)
+    event["type"], event["activity"] = "account.updated", "login"
+    del event["partner"]["address"]
+    return event
+
+
+def test_a_partner_whose_dispute_was_approved_is_flagged_again_without_its_released_rewards(
+    env, security_key
+):
+    # Given B (signed up 11-02, a reward 11-04) flagged on 11-05 by its own login on the address A
+    # shares, a reward 11-06 held under that case, the dispute approved and the cycle run on 12-01:
+    # the held reward released to pending
+    scored(env, signup("p-b", email="bee@example.com", device="fp-b", ip=ip(), at="2026-11-02T09:00:00Z"))
+    a = scored(env, signup("p-a", email="bee@example.com", device="fp-a", ip=ip(), at="2026-11-03T09:00:00Z"))
+    assert a["decision"]["action"] == "flag"
+    early = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())
+    scored(env, early)
+    b_flag = scored(env, _login("p-b", "bee@example.com", "2026-11-05T09:00:00Z"))
+    assert b_flag["decision"]["action"] == "flag", b_flag
+    late = purchase("c-2", "p-b", at="2026-11-06T12:00:00Z", ip=ip())
+    scored(env, late)
+    released = late["reward"]["id"]
+    assert rewards_of(env, "p-b") == {early["reward"]["id"]: "pending", released: "on_hold"}
+    fraud = env.tenant.keys["fraud"]
+    dispute = {"reason": "honest, checked by phone"}
+    disputed = call("disputes", proxy_event("POST", f"/v1/cases/{b_flag['case_id']}/dispute", dispute, fraud))
+    assert disputed.status == 200
+    verdict = {"verdict": "approve", "note": "B is the real owner of bee@"}
+    path = f"/v1/disputes/{b_flag['case_id']}/verdict"
+    assert call("disputes", proxy_event("POST", path, verdict, security_key)).status == 200
+    _set_clock(env, datetime(2026, 12, 1, tzinfo=UTC))
+    invoke(CYCLE, scheduled_event("dispute-cycle"))
+    assert rewards_of(env, "p-b")[released] == "pending"  # the verdict released it
+    # and a reward of B's after the approval
+    _set_clock(env, datetime(2026, 12, 2, 13, tzinfo=UTC))
+    after = purchase("c-3", "p-b", at="2026-12-02T12:00:00Z", ip=ip())
+    scored(env, after)
+
+    # When A is removed
+    _set_clock(env, datetime(2026, 12, 3, 10, tzinfo=UTC))
+    assert remove(env, a["case_id"]).status == 200
+    drain(env.aws)
+
+    # Then B is flagged again (SPEC 5.3: another removed subject on its address keeps raising it),
+    # but the holds reach back to the approval, not through it: what the verdict released stays
+    # released, the reward after the approval is held
+    (case,) = [c for c in partner_cases(env, "p-b") if c["status"] == "open"]
+    assert [r["code"] for r in case["reasons"]] == ["email_duplicate"]
+    assert rewards_of(env, "p-b") == {
+        early["reward"]["id"]: "pending",
+        released: "pending",
+        after["reward"]["id"]: "on_hold",
+    }
+    assert (case["held_rewards"], case["hold_amount"]["amount"]) == (1, "10.00")

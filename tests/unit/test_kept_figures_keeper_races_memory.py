@@ -53,7 +53,7 @@ def test_removal_from_the_declined_case_racing_the_approval():
     repo = w.deps.repository
     carry_out(
         repo,
-        [resolution_begin_step(repo.get_case(w.P, y), repo.get_subject(w.P, "partner", "p"))],
+        [resolution_begin_step(repo.get_case(w.P, y), repo.get_subject(w.P, "partner", "p"), w.at)],
         w.deps.publisher,
     )
     case, subject = repo.get_case(w.P, x), repo.get_subject(w.P, "partner", "p")

@@ -146,14 +146,14 @@ def test_an_approval_unflags_the_subject_first_then_withdraws_its_marks_while_it
     with pytest.raises(ValueError):  # planned on a subject still flagged under the case: refused
         resolution_plan(disputed, many(), [], PEPPER, T0)
 
-    first = resolution_begin_step(disputed, many())
+    first = resolution_begin_step(disputed, many(), T0)
     assert first is not None
     unflag = [w for w in first.writes if isinstance(w, UpdateProfile)]
     assert unflag[0].changes["status"] == "active" and unflag[0].expect == {"active_case_id": "c1"}
     guard = [w for w in first.writes if isinstance(w, UpdateCase)]
     assert guard[0].expect == ("disputed",) and guard[0].expect_flags == 2
     unflagged = evolve(many(), status="active", active_case_id=None, flag_case_id=None)
-    assert resolution_begin_step(disputed, unflagged) is None  # done already: nothing again
+    assert resolution_begin_step(disputed, unflagged, T0) is None  # done already: nothing again
 
     plan = resolution_plan(disputed, unflagged, [reward(1, "on_hold", case_id="c1")], PEPPER, T0)
 
@@ -240,7 +240,7 @@ def test_an_approval_of_a_later_case_keeps_the_subject_flagged_under_its_decline
     its own flag: the subject goes back under the declined case, marks kept, holds kept there."""
     later = case("disputed")
     read = evolve(many(devices=3, ips=2), declined_case_id="c0")
-    begin = resolution_begin_step(later, read)
+    begin = resolution_begin_step(later, read, T0)
     (profile,) = [w for w in begin.writes if isinstance(w, UpdateProfile)]
     assert profile.changes == {"active_case_id": None, "flag_case_id": "c0"}
 
@@ -263,11 +263,12 @@ def test_an_approval_of_a_later_case_keeps_the_subject_flagged_under_its_decline
     assert not [w for step in plan.steps for w in step.writes if isinstance(w, MarkLink | MarkNetwork)]
     # declined: the case is the one that keeps it flagged from then on
     declining = evolve(later, verdict="decline")
-    (profile,) = [w for w in resolution_begin_step(declining, read).writes if isinstance(w, UpdateProfile)]
+    begin = resolution_begin_step(declining, read, T0)
+    (profile,) = [w for w in begin.writes if isinstance(w, UpdateProfile)]
     assert profile.changes == {"active_case_id": None, "declined_case_id": "c1"}
-    # with no declined case before, an approval makes it active as ever
-    (profile,) = [w for w in resolution_begin_step(later, many()).writes if isinstance(w, UpdateProfile)]
-    assert profile.changes["status"] == "active"
+    # with no declined case before, an approval makes it active as ever, and dates the approval
+    (profile,) = [w for w in resolution_begin_step(later, many(), T0).writes if isinstance(w, UpdateProfile)]
+    assert (profile.changes["status"], profile.changes["approved_at"]) == ("active", T0)
 
 
 def _stored(subject: Subject) -> tuple[InMemoryRepository, Subject]:
@@ -294,7 +295,7 @@ def _flagged_on(store: InMemoryRepository, key: tuple[str, str], subject: Subjec
 def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_unmarks_that_too():
     # a partner adding a device every moment would hold off an approval that waited for a quiet one
     store, read = _stored(many(devices=2, ips=1))
-    unflag = resolution_begin_step(case("disputed"), read)
+    unflag = resolution_begin_step(case("disputed"), read, T0)
     assert unflag is not None
     # When the flagged partner adds a device (marked flagged) after the approval read it
     _a_flagged_event_adds(store, read, "fp-new")
@@ -317,7 +318,7 @@ def test_an_approval_unflags_whatever_the_subject_added_since_its_read_and_then_
 
 def test_an_approvals_unmarking_step_is_refused_once_a_new_flag_marks_the_subject_again():
     store, read = _stored(many(devices=2, ips=1))
-    store.apply(resolution_begin_step(case("disputed"), read))
+    store.apply(resolution_begin_step(case("disputed"), read, T0))
     unflagged = store.get_subject(P, "partner", "p1")
     plan = resolution_plan(case("disputed"), unflagged, [], PEPPER, T0).steps
     # When the partner is flagged again (a new case) before the approval withdrew its marks
@@ -362,7 +363,7 @@ def test_a_plan_read_before_an_event_that_adds_no_identifier_still_completes(act
     # a busy partner (an event every moment) cannot hold its removal off with events alone
     store, read = _stored(many(devices=2, ips=1))
     if action == "approval":
-        unflag = resolution_begin_step(case("disputed"), read)
+        unflag = resolution_begin_step(case("disputed"), read, T0)
         plan = [unflag] if unflag else []
     else:
         plan = removal_plan(case("disputed"), read, [], PEPPER, False, "admin", T0).steps
@@ -442,7 +443,7 @@ def test_marks_a_sweep_planned_before_an_approval_unflagged_the_subject_are_not_
     planned = pending_marks_plan(read, PEPPER)
     assert len(planned) > 1  # more marks than one step takes
     store.apply(planned[0])
-    store.apply(resolution_begin_step(case("disputed"), store.get_subject(P, "partner", "p1")))
+    store.apply(resolution_begin_step(case("disputed"), store.get_subject(P, "partner", "p1"), T0))
 
     # Then the sweep's next steps are refused: nothing marks the unflagged subject again
     with pytest.raises(StepRefused):

@@ -4,12 +4,13 @@ removal through the cases service and the review through the score function's se
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from functions.cases import service as cases_service
 from functions.score import service as score_service
 from functions.shared.clock import FixedClock
-from functions.shared.domain.linked_removal import partners_to_review, review_id
+from functions.shared.domain.linked_removal import EARLIEST, partners_to_review, reaches_back, review_id
 from functions.shared.domain.model import LinkState, Subject
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
@@ -85,3 +86,19 @@ def test_who_a_removal_reviews():
         )
     }
     assert partners_to_review(removed, before) == {"p-c": [("device", "fp-a")]}
+
+
+def test_a_reviews_holds_reach_back_to_the_sign_up_but_never_before_an_approval():
+    signed_up = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    approved = datetime(2026, 12, 1, tzinfo=UTC)
+    review = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    partner = Subject(PROGRAM, "partner", "p-b", signup_at=signed_up)
+    assert reaches_back(partner, review) == signed_up
+    assert reaches_back(None, review) == EARLIEST  # never seen signing up: all of its rewards
+    # its dispute approved: from the approval on, what the verdict released is left released
+    assert reaches_back(replace(partner, approved_at=approved, flagged_at=signed_up), review) == approved
+    # approved before approvals were dated (active again after a flag): from the review itself
+    assert reaches_back(replace(partner, flagged_at=signed_up), review) == review
+    # flagged again since: its flag from the approval on, as the approval left it
+    flagged = replace(partner, status="flagged", approved_at=approved, flagged_at=review)
+    assert reaches_back(flagged, review) == approved

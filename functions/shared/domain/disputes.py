@@ -172,7 +172,7 @@ def verdict_withdrawal_step(case: Case, at: datetime) -> Step:
     )
 
 
-def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
+def resolution_begin_step(case: Case, subject: Subject, at: datetime) -> Step | None:
     """The first step of a verdict's application (SPEC 7), on condition that the case is still
     disputed with that verdict (and, approved, on the evidence approved): its subject is no longer
     under the case. Approved, the subject is unflagged; from this step on nothing of it is held
@@ -183,7 +183,8 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
     stays flagged under the case with no active case (what the decline leaves). Either way, from
     here on the verdict is under way (`resolution_under_way`): another verdict cannot change it
     half applied, and a removal waits for the cycle. None when the subject is not under
-    this case (a run that stopped after this step)."""
+    this case (a run that stopped after this step). Approved, the subject keeps `at` as its
+    `approved_at`: a later flag holds nothing the approval released (`linked_removal.reaches_back`)."""
     _check_resolvable(case)
     if subject.active_case_id != case.case_id:
         return None
@@ -198,6 +199,7 @@ def resolution_begin_step(case: Case, subject: Subject) -> Step | None:
         # they are the partner's own (a group met again after it is a group again)
         changes = {
             "status": "active",
+            "approved_at": at,
             "active_case_id": None,
             "flag_case_id": None,
             "marks_pending": False,

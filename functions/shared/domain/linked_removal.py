@@ -77,9 +77,21 @@ def review_bodies(
     ]
 
 
-def reaches_back(partner: Subject | None) -> datetime:
-    """What a review's flag holds from: the partner's sign-up (every reward of theirs still to be
-    paid), not the removal's time. The shared identifier is the partner's evidence from when it was
-    shared, not from when the other partner was removed: a second account's pending rewards are the
-    fraud's as much as its later ones. A partner never seen signing up: all of them."""
-    return partner.signup_at if partner is not None and partner.signup_at is not None else EARLIEST
+def reaches_back(partner: Subject | None, at: datetime) -> datetime:
+    """What a review (at `at`) flags the partner from, and so holds from: its sign-up (every reward
+    of theirs still to be paid), not the removal's time. The shared identifier is the partner's
+    evidence from when it was shared, not from when the other partner was removed: a second
+    account's pending rewards are the fraud's as much as its later ones. A partner never seen
+    signing up: all of them. But never before a dispute of the partner's was approved
+    (`approved_at`): the security team judged it up to then, and what the verdict released is the
+    partner's (SPEC 5.3: an approval withdraws that subject's marks; another removed partner on the
+    identifier flags it again, from then on). A partner approved before approvals were dated (active
+    again after a flag, no `approved_at`): from the review's own time, the one bound known safe."""
+    if partner is None:
+        return EARLIEST
+    since = partner.signup_at or EARLIEST
+    if partner.approved_at is not None:
+        return max(since, partner.approved_at)
+    if partner.status == "active" and partner.flagged_at is not None:  # only an approval unflags
+        return max(since, at)
+    return since

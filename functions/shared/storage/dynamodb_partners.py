@@ -119,6 +119,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         active_case_id = UnicodeAttribute(null=True)
         flag_case_id = UnicodeAttribute(null=True)
         declined_case_id = UnicodeAttribute(null=True)
+        approved_at = UTCDateTimeAttribute(null=True)
         marks_pending = BooleanAttribute(null=True)
         customer_marks = BooleanAttribute(null=True, attr_name="cmk")  # kept short: on every such profile
         block_reapply = BooleanAttribute(null=True)
@@ -265,6 +266,7 @@ _PROFILE_FIELDS = {
     "active_case_id": "active_case_id",
     "flag_case_id": "flag_case_id",
     "declined_case_id": "declined_case_id",
+    "approved_at": "approved_at",
     "marks_pending": "marks_pending",
     "customer_marks": "customer_marks",
     "block_reapply": "block_reapply",
@@ -1256,6 +1258,7 @@ def _subject(item: Any) -> Subject:
         active_case_id=item.active_case_id,
         flag_case_id=item.flag_case_id,
         declined_case_id=item.declined_case_id,
+        approved_at=item.approved_at,
         marks_pending=bool(item.marks_pending),
         customer_marks=bool(item.customer_marks),
         block_reapply=bool(item.block_reapply),
