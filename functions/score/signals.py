@@ -182,12 +182,17 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
     with was removed (`linked_removal`; `links` by role `<kind>#<n>`, a crowded one empty unless a
     farm's): each identifier shared with a removed partner, by the reason an event on it gives
     (`email_duplicate`, `device_shared`, `cluster` for a payout account), and only those (a review
-    is no event of the partner's: nothing else of it is new)."""
-    reasons: list[Reason] = []
+    is no event of the partner's: nothing else of it is new). One reason per kind, as every event's
+    decision gives each code once: the identifiers of a kind are read as one (two devices, or a
+    British IBAN's two payout keys), and each partner on them is named once."""
+    by_kind: dict[str, LinkState] = {}
     for role, state in links.items():
         if not any(m != me and not m.startswith(CUSTOMER_KEY) for m in state.removed):
             continue
         kind = role.partition("#")[0]
+        by_kind[kind] = _together(by_kind[kind], state) if kind in by_kind else state
+    reasons: list[Reason] = []
+    for kind, state in by_kind.items():
         if kind == "email":  # what customers typed is no evidence about a partner (`as_a_partner_sees`)
             reasons += email_duplicate(me, _without_customers(state))
         elif kind == "device":
@@ -195,6 +200,16 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
         elif kind == "payout":
             reasons += cluster_signal(me, {"payout": state}, set())
     return reasons
+
+
+def _together(one: LinkState, other: LinkState) -> LinkState:
+    """Two identifiers' members and marks as one identifier's (a review's reasons, by kind)."""
+    return LinkState(
+        members=one.members | other.members,
+        flagged=one.flagged | other.flagged,
+        removed=one.removed | other.removed,
+        blocked=one.blocked | other.blocked,
+    )
 
 
 def email_signals(

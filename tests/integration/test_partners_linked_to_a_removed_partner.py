@@ -291,3 +291,44 @@ def test_a_partner_whose_dispute_was_approved_is_flagged_again_without_its_relea
         after["reward"]["id"]: "on_hold",
     }
     assert (case["held_rewards"], case["hold_amount"]["amount"]) == (1, "10.00")
+
+
+def _b_on_two_of_as(env, shared: str) -> tuple[str, str]:
+    """B on two of A's identifiers of one kind: two devices, or a British IBAN (its account and
+    its sort code and number: two payout keys). A's case and B's review's id."""
+    if shared == "payout":
+        scored(env, signup("p-b", email="bee@example.com", payout=IBAN, ip=ip(), at="2026-11-02T09:00:00Z"))
+    else:
+        scored(env, signup("p-b", email="bee@example.com", device="fp-1", ip=ip(), at="2026-11-02T09:00:00Z"))
+        scored(env, _login("p-b", "bee@example.com", "2026-11-02T09:30:00Z", device="fp-2"))
+    scored(env, signup("p-c", email="sea@example.com", ip=ip(), at="2026-11-02T10:00:00Z"))
+    a = signup(
+        "p-a",
+        email="sea@example.com",
+        device=None if shared == "payout" else "fp-1",
+        payout=IBAN if shared == "payout" else None,
+        ip=ip(),
+        at="2026-11-03T09:00:00Z",
+    )
+    flagged = scored(env, a)
+    if shared == "device":
+        scored(env, _login("p-a", "sea@example.com", "2026-11-03T09:30:00Z", device="fp-2"))
+    return flagged["case_id"], review_id(flagged["case_id"], "p-b")
+
+
+@pytest.mark.parametrize("shared", ["payout", "device"])
+def test_a_review_gives_each_reason_once_naming_the_removed_partner_once(env, shared):
+    a_case, review = _b_on_two_of_as(env, shared)
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+
+    links = env.deps.repository.get_event(env.tenant.program_id, review).body["links"]
+    assert [link["kind"] for link in links] == [shared, shared]  # two identifiers of one kind
+
+    reasons = [(CODES[shared], f"{WORDS[shared]} also used by partner p-a (removed)")]
+    decision = status(env.tenant, review)["decision"]
+    assert [(r["code"], r["detail"]) for r in decision["reasons"]] == reasons
+    (flagged,) = [d for k, d in env.bus.published if k == "PartnerFlagged" and d["subject"]["id"] == "p-b"]
+    assert [(r["code"], r["detail"]) for r in flagged["reasons"]] == reasons
+    (case,) = partner_cases(env, "p-b")
+    assert [(r["code"], r["count"]) for r in case["reasons"]] == [(CODES[shared], 1)]
