@@ -92,13 +92,16 @@ def sweep(
     if unread is not None and not shards:
         raise unread  # none could be read: the run fails (its function's error alarm)
 
+    def out_of_time() -> bool:
+        return time_left is not None and time_left() < TIME_MARGIN_SECONDS
+
     def sweep_shard(subjects: list[Subject]) -> SweepReport:
         part = SweepReport()
         for n, subject in enumerate(subjects):
-            if time_left is not None and time_left() < TIME_MARGIN_SECONDS:
+            if out_of_time():
                 part.left += len(subjects) - n
                 break
-            _sweep_subject(deps, store, subject, now, pepper, part)
+            _sweep_subject(deps, store, subject, now, pepper, part, out_of_time)
         return part
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers or SHARD_WORKERS, len(shards)))) as pool:
@@ -141,12 +144,13 @@ def _sweep_subject(
     now: datetime,
     pepper: bytes,
     report: SweepReport,
+    out_of_time: Callable[[], bool],
 ) -> None:
     if subject.removal_pending and subject.flag_case_id:
         report.subjects += 1
         try:
             what = f"finishing {subject.key}'s removal"
-            retrying(lambda: _finish_removal(deps, store, subject, now, pepper), what)
+            retrying(lambda: _finish_removal(deps, store, subject, now, pepper, out_of_time), what)
         except Exception as error:  # noqa: BLE001 (one subject's fault never stops its shard)
             _failed(report, subject.program_id, subject.key, error)
         return
@@ -177,19 +181,33 @@ def _sweep_subject(
 
 
 def _finish_removal(
-    deps: Dependencies, store: RemovalsPort, listed: Subject, now: datetime, pepper: bytes
+    deps: Dependencies,
+    store: RemovalsPort,
+    listed: Subject,
+    now: datetime,
+    pepper: bytes,
+    out_of_time: Callable[[], bool],
 ) -> None:
-    """A removal that stopped after its first step, and that no one asked for again: what it left
-    to archive and mark, from a new read (`removals.finish_removal`). Nothing when it is done
+    """A removal that stopped after its first step, or left partners on its links to review
+    (`linked_removal.REVIEWS_PER_CALL` at a time), and that no one asked for again: what it left
+    to archive, mark and review, from a new read (`removals.finish_removal`), again while reviews
+    are left and the run has time; what is still left, the next run. Nothing when it is done
     meanwhile (the index a moment behind the profile)."""
     subject = store.get_subject(listed.program_id, listed.type, listed.id)
     case = store.get_case(subject.program_id, subject.flag_case_id or "")
-    if removal_under_way(case, subject):
-        logger.info(
-            "hold sweep finishes a removal stopped half way",
-            extra={"program_id": case.program_id, "case_id": case.case_id},
-        )
-        finish_removal(store, deps.publisher, case, None, pepper, now, deps.queue)
+    if not removal_under_way(case, subject):
+        return
+    logger.info(
+        "hold sweep finishes a removal under way",
+        extra={"program_id": case.program_id, "case_id": case.case_id},
+    )
+    while left := finish_removal(store, deps.publisher, case, None, pepper, now, deps.queue).reviews_left:
+        if out_of_time():
+            logger.info(
+                "hold sweep leaves a removal's reviews to its next run",
+                extra={"program_id": case.program_id, "case_id": case.case_id, "left": left},
+            )
+            return
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:

@@ -7,16 +7,20 @@ the removal reviews every other partner on A's strong links, and scoring flags B
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+import botocore.client
 import pytest
 
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
+from functions.shared.domain import linked_removal
 from functions.shared.domain.identity import usable_device
-from functions.shared.domain.linked_removal import REVIEW_TYPE, review_id
+from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE, review_id
 from functions.shared.domain.writes import MarkLink, Step
 from functions.shared.errors import NotFound
 from functions.shared.messaging import InMemoryPublisher
@@ -332,3 +336,86 @@ def test_a_review_gives_each_reason_once_naming_the_removed_partner_once(env, sh
     assert [(r["code"], r["detail"]) for r in flagged["reasons"]] == reasons
     (case,) = partner_cases(env, "p-b")
     assert [(r["code"], r["count"]) for r in case["reasons"]] == [(CODES[shared], 1)]
+
+
+class _ReviewPuts:
+    """The review puts (`PutItem` of an event `linked_removal_...`) botocore makes, each given
+    `pause` seconds: how many, and how many were in flight at once at most."""
+
+    def __init__(self, monkeypatch, pause: float = 0.0) -> None:
+        real = botocore.client.BaseClient._make_api_call
+        self.count = self.in_flight = self.most = 0
+        lock = threading.Lock()
+
+        def call_counting(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation != "PutItem" or REVIEW_ID_PREFIX not in str(params.get("Item", "")):
+                return real(client, operation, params)
+            with lock:
+                self.count += 1
+                self.in_flight += 1
+                self.most = max(self.most, self.in_flight)
+            try:
+                time.sleep(pause)
+                return real(client, operation, params)
+            finally:
+                with lock:
+                    self.in_flight -= 1
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call_counting)
+
+
+def _many_on_as_device(env, partners: int) -> str:
+    """`partners` partners on A's device, signed up before A; A flagged by partner C's address
+    (C is reviewed too). A's case."""
+    for n in range(partners):
+        at = f"2026-11-02T{n // 60:02}:{n % 60:02}:00Z"
+        send(env.tenant, signup(f"p-b{n}", email=f"b{n}@example.com", device="fp-farm", ip=ip(), at=at))
+    scored(env, signup("p-c", email="sea@example.com", ip=ip(), at="2026-11-02T10:00:00Z"))
+    flagged = scored(
+        env, signup("p-a", email="sea@example.com", device="fp-farm", ip=ip(), at="2026-11-03T09:00:00Z")
+    )
+    assert flagged["decision"]["action"] == "flag", flagged
+    return flagged["case_id"]
+
+
+def test_a_removal_records_a_bounded_number_of_reviews_and_is_finished_by_its_retry_or_the_sweep(
+    env, monkeypatch
+):
+    # Given A with 6 partners on its links (5 on its device, C on its address), and a removal that
+    # records at most 2 new reviews at a time (200 deployed: the cases function's 10 s timeout)
+    a_case = _many_on_as_device(env, 5)
+    reviewed = [f"p-b{n}" for n in range(5)] + ["p-c"]
+    monkeypatch.setattr(linked_removal, "REVIEWS_PER_CALL", 2, raising=False)
+    program = env.tenant.program_id
+
+    def recorded() -> list[str]:
+        found = env.deps.repository.get_events([(program, review_id(a_case, p)) for p in reviewed])
+        return sorted(event.body["partner_id"] for event in found.values())
+
+    # When it is removed: answered as a removal interrupted (503, safe to retry), 2 reviews recorded,
+    # the partner removed, its removal under way (not noted done: on the sweep's list)
+    puts = _ReviewPuts(monkeypatch)
+    first = remove(env, a_case)
+    assert first.status == 503 and first.headers.get("retry-after"), first
+    assert len(recorded()) == 2 and puts.count == 2
+    a = env.deps.repository.get_subject(program, "partner", "p-a")
+    assert (a.status, a.removal_pending) == ("removed", True)
+    # asked again as asked: 2 more, the 2 recorded before read, not written again
+    assert remove(env, a_case).status == 503
+    assert len(recorded()) == 4 and puts.count == 4
+    # the hold sweep goes on with the rest, and notes the removal done
+    invoke(SWEEP, scheduled_event("hold-sweep"))
+    assert recorded() == sorted(reviewed) and puts.count == 6
+    assert not env.deps.repository.get_subject(program, "partner", "p-a").removal_pending
+    assert remove(env, a_case).status == 200  # done: answered as done
+    drain(env.aws)
+    assert all(partner_cases(env, p) for p in reviewed)
+
+
+def test_a_removal_records_its_reviews_side_by_side(env, monkeypatch):
+    a_case = _many_on_as_device(env, 11)
+    puts = _ReviewPuts(monkeypatch, pause=0.05)  # a round trip of 50 ms
+
+    assert remove(env, a_case).status == 200
+
+    assert puts.count == 12 and puts.most > 1, (puts.count, puts.most)

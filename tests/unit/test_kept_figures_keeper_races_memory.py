@@ -66,5 +66,5 @@ def test_removal_from_the_declined_case_racing_the_approval():
     # forward only from its first step: the removal's next attempt (or the sweep) finishes it
     removed = repo.get_case(w.P, x)
     assert removed.status == "removed"
-    finish_removal(repo, w.deps.publisher, removed, None, network_pepper(), w.at)
+    finish_removal(repo, w.deps.publisher, removed, None, network_pepper(), w.at, w.deps.queue)
     assert w.problems() == []

@@ -351,7 +351,9 @@ def test_a_removal_read_before_the_subject_added_an_identifier_completes_and_its
 
     # And the mop-up, from a read after the last step, marks the device added meanwhile
     gone = store.get_case(P, case("disputed").case_id)
-    for step in removal_mop_up(gone, read, removed, [], PEPPER, T0):
+    mop = removal_mop_up(gone, read, removed, [], PEPPER, T0)
+    assert mop is not None
+    for step in [*mop.work, mop.done]:  # the note that it is done last
         store.apply(step)
     links = store.scoring_snapshot(P, ("partner", "p1"), None, [key], [], []).links
     assert read.key in links[key].removed

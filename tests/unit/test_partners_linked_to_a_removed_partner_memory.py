@@ -7,11 +7,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from functions.cases import service as cases_service
 from functions.score import service as score_service
 from functions.shared.clock import FixedClock
-from functions.shared.domain.linked_removal import EARLIEST, partners_to_review, reaches_back, review_id
+from functions.shared.domain.identity import usable_device
+from functions.shared.domain.linked_removal import (
+    EARLIEST,
+    REVIEWS_PER_CALL,
+    partners_to_review,
+    reaches_back,
+    review_id,
+)
 from functions.shared.domain.model import LinkState, Subject
+from functions.shared.domain.writes import MarkLink, Step
+from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
 from tests.unit.test_detection import PROGRAM, make_engine, score
@@ -102,3 +113,39 @@ def test_a_reviews_holds_reach_back_to_the_sign_up_but_never_before_an_approval(
     # flagged again since: its flag from the approval on, as the approval left it
     flagged = replace(partner, status="flagged", approved_at=approved, flagged_at=review)
     assert reaches_back(flagged, review) == approved
+
+
+def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
+    # Given A on 3 devices, each shared with 150 other partners (450 to review: not a crowd)
+    engine = make_engine()
+    repository = engine.repository
+    score(engine, signup("p-c", "2026-11-02T10:00:00+00:00", "sea@example.com", "fp-c"))
+    score(engine, signup("p-a", "2026-11-03T09:00:00+00:00", "sea@example.com", "fp-x-0"))
+    for n in (1, 2):
+        login = signup("p-a", f"2026-11-03T10:0{n}:00+00:00", "sea@example.com", f"fp-x-{n}")
+        login.update(id=f"login-{n}", type="account.updated", activity="login")
+        del login["partner"]["name"], login["partner"]["country"]
+        score(engine, login)
+    for n in range(3):
+        device = usable_device(f"fp-x-{n}")
+        members = frozenset(f"partner:p-{n}-{k}" for k in range(150))
+        repository.apply(Step([MarkLink(PROGRAM, ("device", device or ""), {"members": members})]))
+    queue = InMemoryQueue()
+    deps = Dependencies(
+        repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), queue
+    )
+    a_case = repository.get_subject(PROGRAM, "partner", "p-a").flag_case_id or ""
+
+    # When it is removed, and asked again as the 503 says: REVIEWS_PER_CALL new reviews each time
+    sent = []
+    for _ in range(2):
+        with pytest.raises(StorageUnavailable):
+            cases_service.remove_partner(deps, PROGRAM, a_case, False, "Ann")
+        sent.append(len(queue.sent))
+        assert repository.get_subject(PROGRAM, "partner", "p-a").removal_pending  # under way
+    cases_service.remove_partner(deps, PROGRAM, a_case, False, "Ann")  # the last 51: done
+
+    # Then each partner is reviewed once, and the removal is done
+    assert sent == [REVIEWS_PER_CALL, 2 * REVIEWS_PER_CALL]
+    assert len(queue.sent) == len(set(queue.sent)) == 451  # C and the 450
+    assert not repository.get_subject(PROGRAM, "partner", "p-a").removal_pending

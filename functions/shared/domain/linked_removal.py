@@ -13,6 +13,7 @@ alone), and a crowded link that is no evidence (`links.crowded_links`, unless `l
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,12 @@ from functions.shared.domain.profiles import identifiers_of
 REVIEW_TYPE = "partner.linked_to_removed"
 """The type of a review (never accepted from an integration: not one of SPEC 3.1's types)."""
 REVIEW_ID_PREFIX = "linked_removal_"
+"""The ids of reviews (`review_id`): the system's; `POST /v1/events` refuses an id that begins so."""
+REVIEWS_PER_CALL = 200
+"""New reviews one finishing of a removal records at most: a removal request's time stays bounded
+(the cases function's timeout) however many partners share the removed one's identifiers. The
+removal is not noted done while more are left: asked again, or by the hold sweep, it goes on."""
+REVIEW_WORKERS = 8  # reviews recorded side by side (each a conditional put: waiting on DynamoDB)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # SPEC 3.1: no event occurs before it
 
 
@@ -57,6 +64,13 @@ def review_id(case_id: str, partner_id: str) -> str:
     the same id, so the event is recorded once and scored once."""
     digest = hashlib.sha256(f"{case_id}/{partner_id}".encode()).hexdigest()[:24]
     return REVIEW_ID_PREFIX + digest
+
+
+def reviews_due(bodies: list[dict[str, Any]], recorded: Collection[str]) -> tuple[list[dict[str, Any]], int]:
+    """Of a removal's reviews (`review_bodies`), those to record now: the first `REVIEWS_PER_CALL`
+    not `recorded` already (by id); and how many are left after them."""
+    due = [body for body in bodies if body["id"] not in recorded]
+    return due[:REVIEWS_PER_CALL], max(0, len(due) - REVIEWS_PER_CALL)
 
 
 def review_bodies(

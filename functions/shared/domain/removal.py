@@ -3,7 +3,7 @@ arrive while it runs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from functions.shared.domain import actors
@@ -177,6 +177,17 @@ def removal_asked_again(case: Case, subject: Subject, block_reapply: bool, actor
     return False
 
 
+@dataclass(frozen=True)
+class MopUp:
+    """What finishes a removal: its `work` (archives, marks), then its `done` step, the note that
+    it is done (`marks_pending` and `removal_pending` cleared: off the sweep's list, and a retry of
+    it answered as done). `done` comes last, after anything else the removal does (the reviews of
+    the partners on its links, `linked_removal`): written, nothing finishes the rest."""
+
+    work: list[Step]
+    done: Step
+
+
 def removal_mop_up(
     case: Case,
     read: Subject | None,
@@ -185,7 +196,7 @@ def removal_mop_up(
     pepper: bytes,
     at: datetime,
     until_empty: bool = True,
-) -> list[Step]:
+) -> MopUp | None:
     """After a removal's steps (`removal_plan`), what arrived between its read (`read`; None when
     the removal stopped half way and its retry or the hold sweep finishes it: then everything is
     done again) and its first step, or was held before it but missing from the rewards it read (an
@@ -196,7 +207,7 @@ def removal_mop_up(
     marking their identifiers: the rewards are still this one's). None when the partner is not
     removed by this case."""
     if subject.status != "removed" or subject.flag_case_id != case.case_id:
-        return []
+        return None
     removed = ("removed",)
     archivable = [r for r in rewards if r.status in ARCHIVABLE]
     steps = reward_chunks(case, archivable, "archived", removed, archive=True)
@@ -220,7 +231,7 @@ def removal_mop_up(
     # arrives, so one still held is one the rewards' index had not shown yet: read again. Without it
     # (the index waited for long enough): a figure no read bears out is left as counted
     empty = UpdateCase(case.program_id, case.case_id, expect=removed, expect_held=0)
-    return [*steps, Step([done, empty] if until_empty else [done])]
+    return MopUp(steps, Step([done, empty] if until_empty else [done]))
 
 
 def check_removable(case: Case) -> None:
