@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
+from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX
 from functions.shared.inputs import (
     NAME_MAX,
     AbsentWhenEmpty,
@@ -228,8 +229,27 @@ class ApiReward(Money):
     transaction_id: OptionalIdentifier = Field(default=None, description="absent for a bonus")
 
 
+def _not_the_systems(value: str, info: ValidationInfo) -> str:
+    """An id the system's own events begin with (a removal's reviews, `linked_removal.review_id`)
+    is not an integration's: taken first, a review under it would never be recorded. One stored
+    before the prefix was reserved is scored as it was accepted (`STORED`)."""
+    if value.startswith(REVIEW_ID_PREFIX) and not (info.context or {}).get("stored"):
+        raise ValueError(
+            f"{value!r} begins with {REVIEW_ID_PREFIX!r}, a prefix the system keeps for its own "
+            "events (the reviews a partner's removal records): choose another id"
+        )
+    return value
+
+
+EventId = Annotated[
+    Identifier,
+    AfterValidator(_not_the_systems),
+    Field(description=f"unique per program, the idempotency key; not beginning with `{REVIEW_ID_PREFIX}`"),
+]
+
+
 class EventBase(Strict):
-    id: Identifier
+    id: EventId
     occurred_at: EventTime
 
 

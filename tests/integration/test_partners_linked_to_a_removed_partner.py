@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -419,3 +420,31 @@ def test_a_removal_records_its_reviews_side_by_side(env, monkeypatch):
     assert remove(env, a_case).status == 200
 
     assert puts.count == 12 and puts.most > 1, (puts.count, puts.most)
+
+
+def test_an_integration_cannot_take_a_reviews_id_and_one_taken_before_is_an_error(env, caplog):
+    a_case = b_and_a(env, "device")  # B on A's device, C on A's address
+    # Given an integration sending an event under B's review's id (the id is the case's and the
+    # partner's: it reads A's case id from GET /v1/events)
+    taken = review_id(a_case, "p-b")
+    squat = _login("p-z", "zed@example.com", "2026-11-20T09:00:00Z")
+    squat["id"] = taken
+    answer = call("ingest", proxy_event("POST", "/v1/events", squat, env.tenant.keys["integration"]))
+    # Then it is refused, naming the id and that its prefix is the system's
+    assert answer.status == 422, answer
+    (error,) = answer.body["errors"]
+    assert error["field"] == "id" and REVIEW_ID_PREFIX in error["message"], error
+    assert "system" in error["message"]
+    with pytest.raises(NotFound):
+        env.deps.repository.get_event(env.tenant.program_id, taken)
+
+    # Given one an older version accepted (recorded straight into the store)
+    squat["id"] = "zed-login"
+    stored = env.deps.repository.get_event(env.tenant.program_id, scored(env, squat)["event_id"])
+    env.deps.repository.record_event(replace(stored, event_id=taken, body={**stored.body, "id": taken}))
+    # When A is removed: the taken id is an error in the log, not a review recorded; C is reviewed
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+    assert "a removal's review id is taken by another event" in caplog.text
+    assert env.deps.repository.get_event(env.tenant.program_id, taken).type == "account.updated"
+    assert partner_cases(env, "p-c")
