@@ -152,9 +152,9 @@ ACCESS: dict[str, Access] = {
     # reward indexes), its audit trail (Query on the case's partition). An override or a removal is
     # one transaction (UpdateItem of rewards, case, subject and links; PutItem of the audit entry); a
     # removal publishes PartnerRemoved and records the partner's network keys (the pepper). Its
-    # last step reads the removed partner's strong links (BatchGetItem) and records a review of each
-    # other partner on them (conditional PutItem, GetItem of one recorded already), sent to the
-    # scoring queue (`linked_removal`).
+    # last step reads the removed partner's strong links and the reviews recorded already
+    # (BatchGetItem) and records a review of each other partner on them (conditional PutItem, GetItem
+    # of one recorded meanwhile), sent to the scoring queue (`linked_removal`).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox

@@ -406,3 +406,20 @@ def test_the_keys_function_outlasts_a_revocations_second_flush(template: cfn.Tem
     keys_timeout = template.props(_function(template, keys_spec))["Timeout"]
     assert authorizer["Timeout"] == AUTHORIZER_TIMEOUT_SECONDS
     assert keys_timeout >= AUTHORIZER_TIMEOUT_SECONDS + 1 + 3  # the wait, two flushes, the write
+
+
+@pytest.mark.parametrize("name", ["cases", "hold_sweep"])
+def test_a_removal_may_read_its_links_together_and_send_its_reviews_to_scoring(
+    template: cfn.Template, name: str
+) -> None:
+    """Finishing a partner's removal (the removal's request, or the hold sweep) reviews the partners
+    on its links (`removals.review_linked`): it reads the link items and the reviews recorded already
+    together (BatchGetItem of items other than API keys) and sends the reviews it records to the
+    scoring queue. Stated here, apart from `permissions.ACCESS`: taking either away fails this."""
+    (spec,) = [s for s in constants.ALL_FUNCTIONS if s.name == name]
+    ids = Ids(template)
+    granted = template.grants(_role(template, spec))
+    not_keys = cfn.condition_text(permissions.other_items_condition())
+
+    assert cfn.Grant("dynamodb:BatchGetItem", f"<{ids.table}.Arn>", not_keys) in granted
+    assert cfn.Grant("sqs:SendMessage", f"<{ids.scoring_queue}.Arn>") in granted
