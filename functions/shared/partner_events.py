@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
-from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX
+from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE
 from functions.shared.inputs import (
     NAME_MAX,
     AbsentWhenEmpty,
@@ -356,7 +356,13 @@ class Decision(BaseModel):
 
 class EventStatus(BaseModel):
     event_id: str
-    type: str
+    type: str = Field(
+        description="the event's type: one an integration sends (`POST /v1/events`), or "
+        f"`{REVIEW_TYPE}`, the review the system records itself when a partner sharing an e-mail "
+        "address, a device or a payout account with this one is removed (its id begins "
+        f"`{REVIEW_ID_PREFIX}`; `POST /v1/events` refuses that type and that prefix)",
+        examples=[*sorted(EVENT_TYPES), REVIEW_TYPE],
+    )
     status: Literal["queued", "scored", "failed"]
     decision: Decision | None = None
     case_id: str | None = None

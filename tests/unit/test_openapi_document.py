@@ -8,6 +8,7 @@ import json
 import pytest
 
 from functions.shared.inputs import BLANK_PATTERN
+from functions.shared.partner_events import EVENT_TYPES
 from functions.shared.routes import ANY_ROLE, ROUTES
 
 OPERATIONS = [r for r in ROUTES if r.function != "openapi"]
@@ -156,3 +157,13 @@ def test_an_optional_object_names_its_fields_and_no_other(document, schema, fiel
     for name, part in described["properties"].items():
         assert set(part) <= {"title", "description", "default"}, (name, part)
         assert "ignored" in part["description"]
+
+
+def test_an_events_status_names_the_type_the_system_records_which_no_integration_may_send(document):
+    schemas = document["components"]["schemas"]
+    shown = schemas["EventStatus"]["properties"]["type"]
+    assert "partner.linked_to_removed" in shown["description"]
+    assert "partner.linked_to_removed" in shown["examples"]
+    body = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["discriminator"]["mapping"]) == set(EVENT_TYPES)  # not the review's
+    assert "linked_removal_" in schemas["PartnershipCreated"]["properties"]["id"]["description"]
