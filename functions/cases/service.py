@@ -18,7 +18,8 @@ from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_asked_again, removal_plan
 from functions.shared.domain.rewards import override_step
 from functions.shared.domain.summary import first_day_shown
-from functions.shared.errors import NotFound, StorageUnavailable, invalid_query
+from functions.shared.errors import NotFound, invalid_query
+from functions.shared.observability import logger
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
@@ -238,7 +239,9 @@ def remove_partner(
     removal that stopped after its first step is finished by the same removal asked again (SPEC 3:
     a 503 is safe to retry), or by the hold sweep; asked again once done, it answers as done. One
     that left partners on its links to review (more than `linked_removal.REVIEWS_PER_CALL`) is
-    answered as one interrupted, and goes on the same ways."""
+    answered as done, what the team asked for (the partner removed, every reward of theirs
+    archived), and stays under way until the hold sweep, or the same removal asked again, has
+    reviewed the rest."""
     store: RemovalsPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
@@ -262,12 +265,10 @@ def remove_partner(
     if not going:
         return views.removed_partner(case)
     finished = finish_removal(store, deps.publisher, case, read, pepper, now, deps.queue)
-    if finished.reviews_left:
-        # under way, as a removal interrupted is: a 503 (safe to retry), and the same removal asked
-        # again, or the hold sweep, goes on with the partners left to review
-        raise StorageUnavailable(
-            f"removal of the partner of case {case_id}: {finished.reviews_left} partners on its "
-            "identifiers still to be reviewed; asked again as it was asked, it goes on with them"
+    if finished.reviews_left:  # the partner removed, its rewards archived: the rest is the sweep's
+        logger.info(
+            "removal leaves partners on its identifiers to review to the hold sweep",
+            extra={"case_id": case_id, "reviews_left": finished.reviews_left},
         )
     return views.removed_partner(finished.case)
 
