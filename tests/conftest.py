@@ -17,7 +17,6 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FraudManagementTests")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from functions.score.read_memory import MEMORY  # noqa: E402
 from functions.shared import runtime, tenancy  # noqa: E402
 from functions.shared.clock import FixedClock  # noqa: E402
 from functions.shared.config import Settings  # noqa: E402
@@ -103,16 +102,6 @@ def _handlers_call_only_what_their_role_allows() -> Iterator[None]:
     iam_check.violations.clear()
     if found:
         pytest.fail("AccessDenied in AWS:\n" + "\n".join(found), pytrace=False)
-
-
-@pytest.fixture(autouse=True)
-def _each_test_a_cold_score_environment() -> Iterator[None]:
-    """The score function's environment memory (`functions.score.read_memory.MEMORY`) is a process's: in
-    AWS one environment serves one table, here one process serves every test's. A crowd one test
-    saw is not another's, whose table never had it (the same program id, IP or device)."""
-    MEMORY.forget()
-    yield
-    MEMORY.forget()
 
 
 @pytest.fixture(autouse=True)

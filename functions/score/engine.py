@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from functions.score import signals, weights
-from functions.score.read_memory import CROWD_KNOWN_FOR, ReadMemory, crowd_key, saturated_key, slots_of
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.clock import Clock, SystemClock
@@ -91,6 +90,7 @@ from functions.shared.partner_events import (
     RewardCreated,
     TransactionCreated,
 )
+from functions.shared.read_memory import CROWD_KNOWN_FOR, ReadMemory
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
@@ -137,11 +137,11 @@ class Plan:
 @dataclass(frozen=True)
 class Recalled:
     """What an event's read leaves out, known from the environment's memory (`ReadMemory`): a
-    purchase's crowded IP or device link that its customer never reads as evidence
+    purchase's crowded IP or device link that no purchase reads as evidence
     (`links.crowd_for_good`), stood in for by its velocity slots alone (all a purchase reads of it),
     with the device's network item (read for no crowded identifier: `Engine.evaluate`); and the
-    counter items of hours whose count is at `SATURATED`, which read as that (`_counted` says a
-    count past it as "`SATURATED` or more", `unsaturated` adds nothing to it)."""
+    counter items at `SATURATED`, which read as that (`_counted` says a count past it as
+    "`SATURATED` or more", `unsaturated` adds nothing to its hour)."""
 
     links: dict[LinkKey, LinkState] = field(default_factory=dict)
     network: frozenset[LinkKey] = frozenset()
@@ -340,9 +340,9 @@ class Engine:
 
     def recalled(self, program_id: str, plan: Plan) -> Recalled:
         """What the environment knows of the event's items, so that its read leaves them out: a
-        purchase's crowds (for a customer a crowd is counted with customers; a partner's event
-        reads what a partner sees, and a sign-up the IP's removed namesakes), and any event's hours
-        at `SATURATED`."""
+        purchase's crowds, and any event's IP and device hours at `SATURATED`. A purchase's
+        only: a partner's account change reads a crowded device's members (`unfamiliar`: a partner
+        that joined it before its crowd used it before), which the slots that stand in for it lack."""
         if self.memory is None:
             return NOTHING_RECALLED
         now, memory = self.clock.now(), self.memory
@@ -351,8 +351,8 @@ class Engine:
         if plan.subject[0] == "customer":
             for role in CROWDS_RECALLED:
                 key = plan.links.get(role)
-                if key and (slots := memory.recall(crowd_key(program_id, key), now)) is not None:
-                    links[key] = LinkState(counts=slots_of(slots))
+                if key and (slots := memory.crowd_slots.recall((program_id, key), now)) is not None:
+                    links[key] = LinkState(counts=slots)
                     if role in plan.network:
                         network.append(plan.network[role])
         counters = frozenset(
@@ -360,7 +360,7 @@ class Engine:
             for counted in plan.counts.values()
             if counted.link is not None
             for name in counted.names
-            if memory.recall(saturated_key(program_id, name), now) is not None
+            if memory.saturated_hours.recall((program_id, name), now)
         )
         if not links and not counters:
             return NOTHING_RECALLED
@@ -368,21 +368,22 @@ class Engine:
 
     def learn(self, program_id: str, plan: Plan, snapshot: Snapshot, known: Recalled) -> None:
         """Keeps in the environment's memory what the read showed that stays true: a crowd no
-        customer reads as evidence (`links.crowd_for_good`: from any event's read, each a link
-        whole), and an IP's or a device's hour at `SATURATED` (`velocity.saturated_hours`)."""
+        purchase reads as evidence (`links.crowd_for_good`: from any event's read, each a link
+        whole) with its slots, and an IP's or a device's counter item at `SATURATED`
+        (`velocity.saturated_hours`)."""
         if self.memory is None:
             return
         now = self.clock.now()
         for role in CROWDS_RECALLED:
             key = plan.links.get(role)
             if key and key not in known.links and crowd_for_good(key, state := snapshot.links[key]):
-                self.memory.learn(crowd_key(program_id, key), dict(state.counts), now + CROWD_KNOWN_FOR)
+                self.memory.crowd_slots.learn((program_id, key), dict(state.counts), now + CROWD_KNOWN_FOR)
         for counted in plan.counts.values():
             if counted.link is None:  # a partner's account changes: its own, never a crowd's
                 continue
             for name, until in saturated_hours(counted, snapshot.counters, snapshot.links).items():
                 if name not in known.counters and now < until:
-                    self.memory.learn(saturated_key(program_id, name), True, until)
+                    self.memory.saturated_hours.learn((program_id, name), True, until)
 
     def plan(self, program_id: str, event: Any, received: datetime | None = None) -> Plan:
         if isinstance(event, PartnershipCreated):

@@ -8,7 +8,6 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from functions.score.engine import Engine
-from functions.score.read_memory import MEMORY
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
@@ -37,7 +36,7 @@ def engine_for(deps: Dependencies, delivered: list[Notification] | None = None) 
         network_pepper(),
         deps.publisher,
         delivered,
-        memory=MEMORY,
+        memory=deps.read_memory,
         clock=deps.clock,
     )
 

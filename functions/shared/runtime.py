@@ -1,7 +1,8 @@
 """Wiring: the collaborators a function uses, built from validated settings.
 
 Built on first use in an invocation and kept for warm invocations of the same configuration: only
-clients and connections are kept, never state."""
+clients and connections are kept, never state (and scoring's `read_memory`: facts DynamoDB gave that
+no write takes back, each until it lapses)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from functions.shared.messaging import (
     SqsWorkflowQueue,
     WorkflowQueue,
 )
+from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.port import Repository
 
 
@@ -37,6 +39,9 @@ class Dependencies:
     # authorizer cache to flush (tests calling handlers directly).
     flush_authorizer_cache: Callable[[], None] | None = None
     workflow_queue: WorkflowQueue | None = None
+    # what scoring read that stays true (`read_memory`): the environment's, kept as the clients are,
+    # so each set of dependencies (each test's too) starts cold
+    read_memory: ReadMemory = field(default_factory=ReadMemory)
 
 
 _built: dict[Settings, Dependencies] = {}

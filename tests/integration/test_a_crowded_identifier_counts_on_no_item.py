@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from benchmarks.partitions import PartitionCounter
-from functions.score.read_memory import MEMORY
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import MAX_LINK_MEMBERS
 from functions.shared.domain.velocity import SATURATED
+from functions.shared.read_memory import ReadMemory
 from tests.integration.scoring_support import codes, drain, purchase, send, status
 
 PROXY_IP = "81.2.69.160"  # the integration's own public address, sent for every session
@@ -105,7 +105,7 @@ def test_a_crowded_ip_and_device_are_read_once_per_environment_not_per_event(aws
     device's network item (2 RCU) and each identifier's three hours' counter items (1 RCU each):
     6,000 RCU/s on one item at SPEC 1's rate, where a partition serves 3,000 (a scale tester's
     probe). The score function's environment now keeps what stays true of them
-    (`functions.score.read_memory`): a cold one reads each once."""
+    (`functions.shared.read_memory`): a cold one reads each once."""
     clock = FixedClock(datetime(2026, 11, 20, 10, 45, tzinfo=UTC))  # each purchase received in its hour
     runtime.dependencies().clock = clock
     # Given: the crowd in a steady stream of three hours, each hour past its count's cap
@@ -115,7 +115,7 @@ def test_a_crowded_ip_and_device_are_read_once_per_environment_not_per_event(aws
             send(tenant, purchase(f"c{m}", f"p{m % 50}", ip=PROXY_IP, device=SDK_DEVICE, reward=None,
                                   at=f"2026-11-20T{hour:02d}:{n * 30 // 70:02d}:00Z"))  # fmt: skip
     drain(aws)
-    MEMORY.forget()  # a cold environment, as after a deployment
+    runtime.dependencies().read_memory = ReadMemory()  # a cold environment, as after a deployment
 
     # When: a hundred more new customers buy on them
     later = [

@@ -1,6 +1,6 @@
 """A crowded identifier is not one item every event reads (SPEC 1): a score function's environment
 keeps what stays true of a purchase's crowded IP or device (`links.crowd_for_good`) and of an hour at
-`velocity.SATURATED`, and leaves those items out of its reads (`functions.score.read_memory`). The same
+`velocity.SATURATED`, and leaves those items out of its reads (`functions.shared.read_memory`). The same
 traffic scored with the memory and without it decides, says and writes the same: the crowd of
 purchases on an integration's proxy IP and an SDK's one fingerprint, with a backfill read late; a
 sign-up farm on a mall's Wi-Fi its customers crowded (still `velocity`); a removed partner back
@@ -16,13 +16,13 @@ from typing import Any
 
 from functions.cases import service as cases_service
 from functions.score.engine import Engine
-from functions.score.read_memory import ReadMemory
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import LOCAL_PEPPER, MAX_LINK_MEMBERS
 from functions.shared.domain.links import crowd_for_good
 from functions.shared.domain.model import LinkState, StoredEvent
 from functions.shared.messaging import InMemoryPublisher
+from functions.shared.read_memory import Facts, ReadMemory
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
 from tests.integration.scoring_support import purchase, signup
@@ -213,7 +213,7 @@ def test_a_crowd_for_good_is_one_no_customer_will_read_as_evidence():
 
 
 def test_the_memory_keeps_a_fact_until_its_time_and_the_most_recently_used_ones():
-    memory = ReadMemory(size=2)
+    memory: Facts[str, int] = Facts(size=2)
     now = datetime(2026, 11, 20, 10, tzinfo=UTC)
     memory.learn("a", 1, now + timedelta(seconds=60))
     memory.learn("b", 2, now + timedelta(hours=1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
-from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, NetworkState, as_utc, subject_key
+from functions.shared.domain.model import NO_LINK, PARTNER_KEY, LinkKey, LinkState, NetworkState, as_utc
 
 
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
@@ -37,17 +37,17 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
 # the identifiers a purchase's customer shares with strangers by the thousand: an integration's
 # proxy IP sent as every session's, an SDK's one fingerprint for every browser (SPEC 1)
 CROWDS_RECALLED = frozenset({"ip", "device"})
-PARTNER_KEY = subject_key("partner", "")  # how every partner's subject key begins
 
 
 def crowd_for_good(key: LinkKey, state: LinkState) -> bool:
-    """A crowded link that no purchase's customer will ever read as evidence: for a customer a crowd
-    is counted with customers (`crowded_links`), and members only grow, so it stays one; only a
-    farm (`farmed`) is a crowd read all the same, and an IP never is one. A device is one when most
-    of its members are removed; only partners are removed, and a crowded link takes no new member
-    (`links_to_join`; a profile does not keep a crowded device, so no removal marks it:
-    `profiles.with_identifiers`), so a device at most half of whose members are partners never will
-    be. What such a purchase still reads of the link is its velocity slots (`velocity`)."""
+    """A crowded link that no purchase will ever read as evidence: crowded, it stays so (members
+    only grow), and a crowd is no evidence (`crowded_links`) unless it is a farm's (`farmed`: most
+    of its members removed), which an IP never is. A device is one when most of its members are
+    removed; only partners are removed, and a crowded link takes no new member (`links_to_join`; a
+    profile does not keep a crowded device, so no removal marks it: `profiles.with_identifiers`),
+    so a device at most half of whose members are partners never will be. What a purchase still
+    reads of such a link is its velocity slots (`velocity`); a partner's account change reads its
+    members too (`Engine.unfamiliar`), so only a purchase's read leaves it out."""
     if key[0] not in CROWDS_RECALLED or not crowded_links({key: state}):
         return False
     if key[0] not in GUARDED_JOINS:

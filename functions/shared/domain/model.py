@@ -148,6 +148,7 @@ def subject_key(subject_type: str, subject_id: str) -> str:
 
 
 CUSTOMER_KEY = subject_key("customer", "")  # how every customer's subject key begins
+PARTNER_KEY = subject_key("partner", "")  # how every partner's subject key begins
 
 
 @dataclass

@@ -31,7 +31,7 @@ written no more), one counter item that every event of the program wrote in its 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -41,14 +41,17 @@ COUNTER_LIFETIME = timedelta(hours=4)  # a counter item's expiry after its event
 HOUR = timedelta(hours=1)
 KEPT_HOURS = 3  # a link's slots this many hours before the event's hour and older are taken away
 AFTER = 3  # a count's hours: its own, the one and the two before, then (read late) the one after
+HOURS_FROM = (0, -1, -2, 1)  # those hours from the event's (`hour_labels`'s order)
 
 
 class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclass's init is slow
     """One count an event reads and adds to: the counter items of its hour, the two hours before
-    and, read late, the hour after (`names`, in that order), and the slots of the same hours on the
-    identifier's link (`link`, None: the count has no link, such as a partner's account changes)."""
+    and, read late, the hour after (`names`, in that order: `HOURS_FROM`), the start of the event's
+    hour (`hour`), and the slots of the same hours on the identifier's link (`link`, None: the count
+    has no link, such as a partner's account changes)."""
 
     names: tuple[str, ...]
+    hour: datetime
     link: LinkKey | None = None
     slots: tuple[str, ...] = ()
 
@@ -69,6 +72,10 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
         return self._of_hour(AFTER, counters, links) if len(self.names) > AFTER else 0
+
+    def counter_hours(self) -> list[tuple[str, datetime]]:
+        """Each of its counter items' names with the start of the hour it counts."""
+        return [(name, self.hour + HOUR * HOURS_FROM[n]) for n, name in enumerate(self.names)]
 
     def _of_hour(self, n: int, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         count = counters.get(self.names[n], 0)
@@ -95,12 +102,13 @@ def velocity(
     event received at `received` (the hour after is read when that is past the event's hour)."""
     at = as_utc(at)  # a burst sent with a different offset per event still fills one hour
     labels = hour_labels(at.year, at.month, at.day, at.hour)
-    late = received is not None and received >= at.replace(minute=0, second=0, microsecond=0) + HOUR
+    start = at.replace(minute=0, second=0, microsecond=0)
+    late = received is not None and received >= start + HOUR
     hours: tuple[str, ...] = labels if late else labels[:AFTER]
     names = tuple([f"{kind}:{identifier}:{hour}" for hour in hours])
     if link is None:
-        return Velocity(names)
-    return Velocity(names, link, tuple([f"{kind}:{hour}" for hour in hours]))
+        return Velocity(names, start)
+    return Velocity(names, start, link, tuple([f"{kind}:{hour}" for hour in hours]))
 
 
 # a count this high is a burst to every event that reads it (the limits are 3 and 5): counted on, it
@@ -138,13 +146,11 @@ def saturated_hours(
     the same hour), each with the time until which it is known to (`SATURATED_KNOWN_FOR`): while
     then, a score function may take it as `SATURATED` without reading it, and decides the same
     (`unsaturated` adds nothing to it, and a count with it is said as `SATURATED` or more)."""
-    found = {}
-    for n, name in enumerate(counted.names):
-        if counted._of_hour(n, counters, links) >= SATURATED:
-            label = name.rpartition(":")[2]
-            start = datetime(int(label[:4]), int(label[4:6]), int(label[6:8]), int(label[9:11]), tzinfo=UTC)
-            found[name] = start + SATURATED_KNOWN_FOR
-    return found
+    return {
+        name: start + SATURATED_KNOWN_FOR
+        for n, (name, start) in enumerate(counted.counter_hours())
+        if counted._of_hour(n, counters, links) >= SATURATED
+    }
 
 
 def tallies(counts: Iterable[Velocity], at: datetime, links: Mapping[LinkKey, LinkState]) -> list[Tally]:
