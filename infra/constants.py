@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functions.shared.auth import AUTHORIZER_CACHE_SECONDS as AUTHORIZER_CACHE_SECONDS
 from functions.shared.auth import AUTHORIZER_TIMEOUT_SECONDS as AUTHORIZER_TIMEOUT_SECONDS
 from functions.shared.config import MAX_RECEIVES as MAX_RECEIVES  # the code's own number, re-exported
+from functions.shared.config import SCORE_TIMEOUT_SECONDS as SCORE_TIMEOUT_SECONDS  # the code's too
 from functions.shared.routes import FUNCTIONS_WITH_ROUTES, ROUTES
 from functions.webhooks.settings import WEBHOOKS_MAX_RECEIVES as WEBHOOKS_MAX_RECEIVES  # the code's
 
@@ -81,7 +82,7 @@ SCORE = FunctionSpec(
     "score",
     "functions.score.handler.lambda_handler",
     1024,
-    30,
+    SCORE_TIMEOUT_SECONDS,  # the code's: a crowd's slots are learnt after it (`read_memory`)
     "Scores queued events in batches (SQS event source, partial batch responses)",
 )
 OUTBOX_RELAY = FunctionSpec(

@@ -90,7 +90,7 @@ from functions.shared.partner_events import (
     RewardCreated,
     TransactionCreated,
 )
-from functions.shared.read_memory import CROWD_KNOWN_FOR, ReadMemory
+from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
@@ -314,7 +314,8 @@ class Engine:
         claim is read, so it joins a second read (that reward kind alone, and once: the plan keeps
         it for the attempts after), which a reward of a flagged customer needs to be held at once."""
         while True:
-            known = self.recalled(program_id, plan)
+            read_at = self.clock.now()
+            known = self.recalled(program_id, plan, read_at)
             snapshot = self.repository.scoring_snapshot(
                 program_id,
                 plan.subject,
@@ -331,21 +332,21 @@ class Engine:
                 _transaction_read(event),
             )
             known.fill(snapshot)
-            self.learn(program_id, plan, snapshot, known)
+            self.learn(program_id, plan, snapshot, known, read_at)
             plan.recalled = set(known.links)
             claimed = snapshot.transaction_customer if isinstance(event, RewardCreated) else None
             if plan.customer_id or not claimed:
                 return snapshot
             plan.customer_id = claimed
 
-    def recalled(self, program_id: str, plan: Plan) -> Recalled:
+    def recalled(self, program_id: str, plan: Plan, now: datetime) -> Recalled:
         """What the environment knows of the event's items, so that its read leaves them out: a
-        purchase's crowds, and any event's IP and device hours at `SATURATED`. A purchase's
+        purchase's settled crowds, and any event's IP and device hours at `SATURATED`. A purchase's
         only: a partner's account change reads a crowded device's members (`unfamiliar`: a partner
         that joined it before its crowd used it before), which the slots that stand in for it lack."""
         if self.memory is None:
             return NOTHING_RECALLED
-        now, memory = self.clock.now(), self.memory
+        memory = self.memory
         links: dict[LinkKey, LinkState] = {}
         network: list[LinkKey] = []
         if plan.subject[0] == "customer":
@@ -366,18 +367,20 @@ class Engine:
             return NOTHING_RECALLED
         return Recalled(links, frozenset(network), counters)
 
-    def learn(self, program_id: str, plan: Plan, snapshot: Snapshot, known: Recalled) -> None:
-        """Keeps in the environment's memory what the read showed that stays true: a crowd no
-        purchase reads as evidence (`links.crowd_for_good`: from any event's read, each a link
-        whole) with its slots, and an IP's or a device's counter item at `SATURATED`
-        (`velocity.saturated_hours`)."""
+    def learn(
+        self, program_id: str, plan: Plan, snapshot: Snapshot, known: Recalled, read_at: datetime
+    ) -> None:
+        """Keeps in the environment's memory what the read (begun at `read_at`) showed that stays
+        true: a crowd no purchase reads as evidence (`links.crowd_for_good`: from any event's read,
+        each a link whole), its slots once settled (`ReadMemory.learn_crowd`), and an IP's or a
+        device's counter item at `SATURATED` (`velocity.saturated_hours`)."""
         if self.memory is None:
             return
         now = self.clock.now()
         for role in CROWDS_RECALLED:
             key = plan.links.get(role)
             if key and key not in known.links and crowd_for_good(key, state := snapshot.links[key]):
-                self.memory.crowd_slots.learn((program_id, key), dict(state.counts), now + CROWD_KNOWN_FOR)
+                self.memory.learn_crowd((program_id, key), state.counts, read_at, now)
         for counted in plan.counts.values():
             if counted.link is None:  # a partner's account changes: its own, never a crowd's
                 continue

@@ -16,6 +16,10 @@ from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS
 # made with it (infra/constants.py, local_system/provision.py) and the score function marks an event
 # failed on its last delivery (functions/score/service.py). One definition, so the three agree.
 MAX_RECEIVES = 5  # AWS's advice for a Lambda event source: a throttled function's receives count too
+# The score function's timeout (infra/constants.py), and the longest any function that scores may run
+# (ingest's synchronous decision runs less: an infra test holds it): after it, no event whose read
+# came before then still writes (`read_memory.CROWD_SETTLES_IN`). One definition, so the two agree.
+SCORE_TIMEOUT_SECONDS = 30
 
 
 class ConfigurationError(RuntimeError):

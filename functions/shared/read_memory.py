@@ -17,16 +17,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
+from functions.shared.config import SCORE_TIMEOUT_SECONDS
 from functions.shared.domain.model import LinkKey
 
-# a crowd's velocity slots are read again this often: a purchase that read the link just short of
-# its crowd and joined it after this environment saw the crowd adds a slot (and a member) the
-# memory lacks, seconds later; members only grow, so the crowd itself never lapses
+# A crowd's velocity slots are learnt only from a read made this long after the environment first saw
+# the crowd: the slot of a purchase that read the link just short of its crowd, and joins it after
+# (an IP's joins are unguarded), is written within its function's time, which no function that
+# scores passes (`SCORE_TIMEOUT_SECONDS`, the infra's too); once crowded, the link takes no member
+# and no slot. Learnt sooner, a warm environment counted without that slot for a minute, and a
+# flag could turn into an allow (a reviewer's probe).
+CROWD_SETTLES_IN = timedelta(seconds=SCORE_TIMEOUT_SECONDS)
+# and read again this often (what a crowd's slots say cannot change once settled: a margin, and the
+# one read a minute per environment that shows them)
 CROWD_KNOWN_FOR = timedelta(seconds=60)
 FACTS_KEPT = 4096  # facts of each kind: a few hundred bytes each at most, a few megabytes in all
+FOR_GOOD = datetime.max.replace(tzinfo=UTC)  # a crowd stays one: members only grow
 
 CrowdKey = tuple[str, LinkKey]  # (program id, the crowded identifier's link)
 HourKey = tuple[str, str]  # (program id, a velocity counter item's name)
@@ -68,10 +76,24 @@ class Facts(Generic[K, V]):
 
 
 class ReadMemory:
-    """A score function's environment's facts, each kind typed: `crowd_slots`, the velocity slots of
-    an identifier's link that is a crowd for good, for `CROWD_KNOWN_FOR`; `saturated_hours`, counter
-    items at `velocity.SATURATED`, until their `SATURATED_KNOWN_FOR`."""
+    """A score function's environment's facts, each kind typed:
+    - `crowds`: when the environment first read an identifier as a crowd for good (kept for good);
+    - `crowd_slots`: that crowd's velocity slots, from a read `CROWD_SETTLES_IN` after it was first
+      seen, for `CROWD_KNOWN_FOR` (`crowd_settled`, `learn_crowd`);
+    - `saturated_hours`: counter items at `velocity.SATURATED`, until their `SATURATED_KNOWN_FOR`."""
 
     def __init__(self, size: int = FACTS_KEPT) -> None:
+        self.crowds: Facts[CrowdKey, datetime] = Facts(size)
         self.crowd_slots: Facts[CrowdKey, Mapping[str, int]] = Facts(size)
         self.saturated_hours: Facts[HourKey, bool] = Facts(size)
+
+    def learn_crowd(self, key: CrowdKey, slots: Mapping[str, int], read_at: datetime, now: datetime) -> None:
+        """A read begun at `read_at` (and over by `now`) showed `key`'s link a crowd for good with
+        these slots: the crowd is known from `now` on; the slots once the read began
+        `CROWD_SETTLES_IN` after the crowd was first seen, when every purchase that read the link
+        short of its crowd has written."""
+        seen = self.crowds.recall(key, now)
+        if seen is None:
+            self.crowds.learn(key, now, FOR_GOOD)
+        elif read_at >= seen + CROWD_SETTLES_IN:
+            self.crowd_slots.learn(key, dict(slots), now + CROWD_KNOWN_FOR)

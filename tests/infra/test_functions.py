@@ -423,3 +423,27 @@ def test_a_removal_may_read_its_links_together_and_send_its_reviews_to_scoring(
 
     assert cfn.Grant("dynamodb:BatchGetItem", f"<{ids.table}.Arn>", not_keys) in granted
     assert cfn.Grant("sqs:SendMessage", f"<{ids.scoring_queue}.Arn>") in granted
+
+
+def test_no_function_that_scores_runs_past_the_time_after_which_a_crowds_slots_are_learnt() -> None:
+    # A score environment learns a crowd's velocity slots only `CROWD_SETTLES_IN` after it first saw
+    # the crowd: by then every event that read the link short of its crowd has written, for its
+    # function's time is up. The score function's timeout is that bound, and the ingest function (its
+    # synchronous decision scores too) stops sooner.
+    from functions.shared.read_memory import CROWD_SETTLES_IN
+
+    assert constants.SCORE.timeout_seconds == CROWD_SETTLES_IN.total_seconds()
+    scoring = {
+        spec.name
+        for spec in constants.ALL_FUNCTIONS
+        if any(
+            "engine_for(" in path.read_text()
+            for path in (ROOT / "functions" / spec.handler.split(".")[1]).rglob("*.py")
+        )
+    }
+    assert scoring == {"score", "ingest"}, scoring
+    assert all(
+        spec.timeout_seconds <= CROWD_SETTLES_IN.total_seconds()
+        for spec in constants.ALL_FUNCTIONS
+        if spec.name in scoring
+    )
