@@ -384,7 +384,7 @@ class Engine:
         for counted in plan.counts.values():
             if counted.link is None:  # a partner's account changes: its own, never a crowd's
                 continue
-            for name, until in saturated_hours(counted, snapshot.counters, snapshot.links).items():
+            for name, until in saturated_hours(counted, snapshot.counters).items():
                 if name not in known.counters and now < until:
                     self.memory.saturated_hours.learn((program_id, name), True, until)
 

@@ -18,6 +18,7 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import LOCAL_PEPPER, MAX_LINK_MEMBERS
 from functions.shared.domain.model import StoredEvent
+from functions.shared.domain.velocity import SATURATED
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.memory import InMemoryRepository
@@ -160,3 +161,26 @@ def test_a_crowds_slots_are_remembered_once_it_has_settled_and_read_again_when_t
     link = ("ip", IP)
     read_link = [link in links for links in asked.links[MAX_LINK_MEMBERS:]]
     assert read_link == [True, True, True, True, False, False, True, False], read_link
+
+
+# --- an hour at the cap whose count was on a link slot taken away since ---------------------------
+
+
+def test_an_hour_at_the_cap_on_a_links_slot_is_read_again_once_a_join_dated_ahead_takes_the_slot():
+    # Given: 65 new customers on IP X in hour 10, each joining its link (counted on its slot of 10)
+    steps = []
+    for n in range(SATURATED + 1):
+        body = purchase(f"h{n}", "p1", ip=IP, reward=None, at=f"2026-11-20T10:{n % 60:02d}:{n // 60:02d}Z")
+        steps.append((body, received(body, timedelta(seconds=30))))
+    # and at 12:56 a purchase dated 13:00:30 (4.5 minutes ahead: accepted) joins, taking slot 10 away
+    ahead = purchase("ahead", "p1", ip=IP, reward=None, at="2026-11-20T13:00:30Z")
+    steps.append((ahead, datetime(2026, 11, 20, 12, 56, tzinfo=UTC)))
+    # When: at 12:57 a purchase dated 12:50 reads hours 12, 11 and 10
+    late = purchase("late", "p1", ip=IP, reward="10.00", country="US", at="2026-11-20T12:50:00Z")
+    steps.append((late, datetime(2026, 11, 20, 12, 57, tzinfo=UTC)))
+
+    read, remembered, _ = both(steps)
+
+    # Then: it says what is left, as a read does (the memory said 64 or more)
+    assert remembered == read
+    assert "velocity" not in codes(read[late["id"]]), read[late["id"]]

@@ -132,24 +132,30 @@ def unsaturated(
     return [counted for counted in counts.values() if counted.own_hour(counters, links) < SATURATED]
 
 
-# how long after its start an hour's count found at `SATURATED` is known to be so without reading
-# it: its counts never fall (counter items are only added to, a link's slots are taken away only
-# hours later) until a counter item expires, which is `COUNTER_LIFETIME` after an event of that hour
-# at the earliest; an hour short of it, past the three hours that read it as it happens
+# how long after its start an hour's counter item found at `SATURATED` is known to hold it without
+# reading it: a counter item is only added to until it expires, `COUNTER_LIFETIME` after an event of
+# its hour at the earliest; an hour short of that (with room for an event dated minutes ahead,
+# `inputs.FUTURE_TOLERANCE`: a test holds it), past the three hours that read it as it happens
 SATURATED_KNOWN_FOR = COUNTER_LIFETIME - HOUR
 
 
-def saturated_hours(
-    counted: Velocity, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]
-) -> dict[str, datetime]:
-    """The counter items of `counted`'s hours that hold `SATURATED` or more (with the link's slot of
-    the same hour), each with the time until which it is known to (`SATURATED_KNOWN_FOR`): while
-    then, a score function may take it as `SATURATED` without reading it, and decides the same
-    (`unsaturated` adds nothing to it, and a count with it is said as `SATURATED` or more)."""
+def saturated_hours(counted: Velocity, counters: Mapping[str, int]) -> dict[str, datetime]:
+    """The counter items of `counted`'s hours that hold `SATURATED` or more by themselves, each with
+    the time until which they are known to (`SATURATED_KNOWN_FOR` after their hour starts): while
+    then, a score function may take one as `SATURATED` without reading it, and decides the same
+    (`unsaturated` adds nothing to its hour, and a count with it is said as `SATURATED` or more).
+
+    The counter item alone, not with the link's slot of the same hour, though a count reads both:
+    the item never falls before it expires, while the slot is taken away as stale by a join dated
+    `KEPT_HOURS` after its hour, and an event may be dated minutes ahead of the clock
+    (`inputs.FUTURE_TOLERANCE`), so a join dated 13:00 and received at 12:56 takes the slot of
+    hour 10 while events of hour 12 still read it (a reviewer's probe: 64 remembered, what was left
+    read). Ending the fact early instead would tie it to the tolerance and to every reader's clock;
+    the counter item alone is exact, and a crowd's counts fall on it (its link takes no slot)."""
     return {
         name: start + SATURATED_KNOWN_FOR
-        for n, (name, start) in enumerate(counted.counter_hours())
-        if counted._of_hour(n, counters, links) >= SATURATED
+        for name, start in counted.counter_hours()
+        if counters.get(name, 0) >= SATURATED
     }
 
 
