@@ -18,12 +18,14 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import LOCAL_PEPPER, MAX_LINK_MEMBERS
 from functions.shared.domain.model import StoredEvent
-from functions.shared.domain.velocity import SATURATED
+from functions.shared.domain.velocity import COUNTER_LIFETIME, SATURATED, SATURATED_KNOWN_FOR
+from functions.shared.inputs import FUTURE_TOLERANCE
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.memory import InMemoryRepository
-from tests.integration.scoring_support import purchase
-from tests.unit.test_a_crowd_read_from_memory import PROGRAM, Scorer, codes
+from tests.integration.scoring_support import purchase, signup
+from tests.unit.test_a_crowd_read_from_memory import PROGRAM, SDK_DEVICE, Scorer, codes
+from tests.unit.test_payout_takeover import account
 
 IP = "81.2.69.150"
 HOME_IP = "81.2.70.5"
@@ -184,3 +186,75 @@ def test_an_hour_at_the_cap_on_a_links_slot_is_read_again_once_a_join_dated_ahea
     # Then: it says what is left, as a read does (the memory said 64 or more)
     assert remembered == read
     assert "velocity" not in codes(read[late["id"]]), read[late["id"]]
+
+
+def test_an_hour_at_the_cap_is_read_again_once_its_fact_lapses():
+    # Given: one customer on IP X at 9 (it joins the link), then buying again and again in hour 10,
+    # each counted on the hour's counter item (no new member, no slot), which reaches the cap
+    first = purchase("c-again", "p1", ip=IP, reward=None, at="2026-11-20T09:00:00Z")
+    steps = [(first, received(first))]
+    for n in range(SATURATED + 1):
+        body = purchase("c-again", "p1", ip=IP, reward=None, at=f"2026-11-20T10:{n % 60:02d}:{n // 60:02d}Z")
+        steps.append((body, received(body)))
+    # When: purchases dated in hour 10 are received late, just before the fact lapses and after
+    lapses = datetime(2026, 11, 20, 13, tzinfo=UTC)  # 3 hours after the hour starts (`SATURATED_KNOWN_FOR`)
+    for n, at in enumerate((lapses - timedelta(minutes=2), lapses - timedelta(minutes=1), lapses)):
+        body = purchase(f"b{n}", "p1", ip=IP, reward=None, at="2026-11-20T10:30:00Z")
+        steps.append((body, at))
+    scorer = Scorer(ReadMemory())
+    for body, at in steps[:-3]:
+        scorer.score(body, at)
+    asked = Asked(scorer)
+    for body, at in steps[-3:]:
+        scorer.score(body, at)
+
+    # Then: the hour's counter item is read by neither before the lapse (a read of the hour learnt
+    # it), and again at it
+    hour_10 = [
+        any(name.endswith(":20261120T10") and IP in name for name in names) for names in asked.counters
+    ]
+    assert hour_10 == [False, False, True], asked.counters
+
+
+def test_an_hour_at_the_cap_is_known_only_while_no_counter_item_of_it_can_have_expired():
+    # a counter item expires `COUNTER_LIFETIME` after an event of its hour, at the earliest after the
+    # hour starts: the fact ends before it, with room for an event dated as far ahead as is accepted
+    assert SATURATED_KNOWN_FOR < COUNTER_LIFETIME - FUTURE_TOLERANCE
+    assert timedelta(hours=3) <= SATURATED_KNOWN_FOR  # past the three hours live events read it
+
+
+# --- a partner's payout change on a crowded device it used before the crowd -----------------------
+
+
+def test_a_partners_payout_change_on_a_crowded_device_it_used_before_reads_the_devices_members():
+    # Given: a partner whose profile keeps its first 50 devices, who then used the SDK's device (its
+    # link names it, the profile spilled it) before the device's crowd of customers
+    steps = []
+    joined = signup("p-many", ip=HOME_IP, device="fp-own-0", at="2026-11-20T05:00:00Z")
+    steps.append((joined, received(joined)))
+    for n in range(1, 50):
+        login = account("p-many", "login", f"2026-11-20T05:{n:02d}:00Z", HOME_IP, f"fp-own-{n}")
+        steps.append((login, received(login)))
+    login = account("p-many", "login", "2026-11-20T05:55:00Z", HOME_IP, SDK_DEVICE)
+    steps.append((login, received(login)))
+    for n in range(MAX_LINK_MEMBERS):
+        body = purchase(f"c{n}", "p-many", ip=f"81.3.{n // 200}.{n % 200 + 1}", device=SDK_DEVICE,
+                        reward=None, at=f"2026-11-20T0{6 + n // 60}:{n % 60:02d}:00Z")  # fmt: skip
+        steps.append((body, received(body)))
+    # and purchases on it until this environment's memory holds the crowd's slots
+    for seconds in (0, 40):
+        body = purchase(f"s{seconds}", "p-many", ip="81.4.0.1", device=SDK_DEVICE, reward=None,
+                        at="2026-11-20T10:00:00Z")  # fmt: skip
+        steps.append((body, datetime(2026, 11, 20, 10, 0, seconds, tzinfo=UTC)))
+    # When: the partner changes its payout details on that device from a connection new to it
+    change = account("p-many", "payout_update", "2026-11-20T10:00:50Z", "73.162.1.1", SDK_DEVICE)
+    steps.append((change, received(change)))
+
+    read, remembered, scorer = both(steps)
+
+    # Then: it used the device before (`Engine.unfamiliar` reads the device link's members): no
+    # payout change from a session where it never was, with the memory as without
+    link = scorer.engine.repository._links[(PROGRAM, "device", SDK_DEVICE)]
+    assert "partner:p-many" in link.members and len(link.members) >= MAX_LINK_MEMBERS
+    assert remembered[change["id"]] == read[change["id"]]
+    assert "unusual_activity" not in codes(read[change["id"]]), read[change["id"]]
