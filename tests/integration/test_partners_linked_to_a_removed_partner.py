@@ -298,6 +298,38 @@ def test_a_partner_whose_dispute_was_approved_is_flagged_again_without_its_relea
     assert (case["held_rewards"], case["hold_amount"]["amount"]) == (1, "10.00")
 
 
+def test_a_reward_dated_minutes_ahead_that_the_approval_released_stays_released(env, security_key):
+    # Given B flagged on its own login on A's address, and B's purchase received at 23:58 from an
+    # integration whose clock runs 4 minutes ahead (SPEC 3.1 takes up to 5): dated 00:02, held; the
+    # cycle at 00:00 approves B and releases it
+    scored(env, signup("p-b", email="bee@example.com", device="fp-b", ip=ip(), at="2026-11-02T09:00:00Z"))
+    a = scored(env, signup("p-a", email="bee@example.com", device="fp-a", ip=ip(), at="2026-11-03T09:00:00Z"))
+    b_flag = scored(env, _login("p-b", "bee@example.com", "2026-11-05T09:00:00Z"))
+    assert b_flag["decision"]["action"] == "flag", b_flag
+    _set_clock(env, datetime(2026, 11, 30, 23, 58, tzinfo=UTC))
+    ahead = purchase("c-9", "p-b", at="2026-12-01T00:02:00Z", ip=ip())
+    scored(env, ahead)
+    fraud = env.tenant.keys["fraud"]
+    case_id = b_flag["case_id"]
+    disputed = call("disputes", proxy_event("POST", f"/v1/cases/{case_id}/dispute", {"reason": "ok"}, fraud))
+    assert disputed.status == 200
+    verdict = {"verdict": "approve", "note": "checked"}
+    judged = call("disputes", proxy_event("POST", f"/v1/disputes/{case_id}/verdict", verdict, security_key))
+    assert judged.status == 200
+    _set_clock(env, datetime(2026, 12, 1, tzinfo=UTC))
+    invoke(CYCLE, scheduled_event("dispute-cycle"))
+    assert rewards_of(env, "p-b")[ahead["reward"]["id"]] == "pending"
+
+    # When A is removed two days later
+    _set_clock(env, datetime(2026, 12, 3, 10, tzinfo=UTC))
+    assert remove(env, a["case_id"]).status == 200
+    drain(env.aws)
+
+    # Then B is flagged again, and what the verdict released stays released (a re-review's find)
+    assert [c["status"] for c in partner_cases(env, "p-b")].count("open") == 1
+    assert rewards_of(env, "p-b")[ahead["reward"]["id"]] == "pending"
+
+
 def _b_on_two_of_as(env, shared: str) -> tuple[str, str]:
     """B on two of A's identifiers of one kind: two devices, or a British IBAN (its account and
     its sort code and number: two payout keys). A's case and B's review's id."""
@@ -401,6 +433,10 @@ def test_a_removal_records_a_bounded_number_of_reviews_and_is_finished_by_its_re
     assert len(recorded()) == 2 and puts.count == 2
     a = env.deps.repository.get_subject(program, "partner", "p-a")
     assert (a.status, a.removal_pending) == ("removed", True)
+    # asked with another choice of blocking: refused, said as removed, not as work to finish
+    other = remove(env, a_case, block=True)
+    assert other.status == 409 and "its partner was removed by" in other.body["detail"], other
+    assert len(recorded()) == 2
     # asked again as asked: 2 more, the 2 recorded before read, not written again
     assert remove(env, a_case).status == 200
     assert len(recorded()) == 4 and puts.count == 4

@@ -166,12 +166,14 @@ def removal_asked_again(case: Case, subject: Subject, block_reapply: bool, actor
     if case.removed_by == actor and case.block_reapply == block_reapply:
         return going
     if going:
+        # said as removed: whoever asked may have been answered 200 (the partner removed, reviews
+        # of the partners on its links left to the sweep), and this ask is not theirs to finish;
         # the sweep lists a removal this version began (`removal_pending`), not one an older did
-        later = ", or let the hold sweep finish it" if subject.removal_pending else ""
+        later = "the hold sweep, or by that removal" if subject.removal_pending else "that removal"
         raise Conflict(
-            f"case {case.case_id} is removed: the removal of its partner asked by {case.removed_by} "
-            f"(block_reapply {str(case.block_reapply).lower()}) is under way; ask for it again as it "
-            f"was asked to finish it now{later}"
+            f"case {case.case_id} is removed: its partner was removed by {case.removed_by} "
+            f"(block_reapply {str(case.block_reapply).lower()}), and what is left of that removal is "
+            f"under way, finished by {later} asked again as it was asked"
         )
     check_removable(case)  # removed: refused as such
     return False

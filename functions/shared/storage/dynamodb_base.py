@@ -28,6 +28,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.shared import aws_calls
 from functions.shared.documents import json_default
+from functions.shared.domain.linked_removal import REVIEW_WORKERS
 from functions.shared.domain.model import Notification
 from functions.shared.errors import Conflict, StorageRefused, StorageUnavailable
 from functions.shared.storage import keys, schema
@@ -70,6 +71,11 @@ class Models:
         return self.shared
 
 
+# the most threads of one environment that call DynamoDB at once: a synchronous decision's outbox
+# shards, or the hold sweep's shards with one removal's review workers (`linked_removal`)
+POOL_CONNECTIONS = max(keys.OUTBOX_SHARDS, keys.FLAGGED_SHARDS + REVIEW_WORKERS) + 2
+
+
 def build_models(
     table_name: str, builders: tuple[ItemBuilder, ...], host: str | None = None, region: str = "us-east-1"
 ) -> Models:
@@ -78,8 +84,9 @@ def build_models(
         "region": region,
         **aws_calls.STORE.pynamodb_meta(),
         # a connection for each shard read side by side (`side_by_side`), kept: with pynamodb's 10,
-        # a synchronous decision's outbox reads opened new ones, a TLS handshake each, every time
-        "max_pool_connections": keys.OUTBOX_SHARDS + 2,
+        # a synchronous decision's outbox reads opened new ones, a TLS handshake each, every time;
+        # the hold sweep's shards, one of them finishing a removal's reviews side by side, as many
+        "max_pool_connections": POOL_CONNECTIONS,
     }
     if host:
         meta_attributes["host"] = host
