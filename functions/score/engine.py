@@ -16,6 +16,7 @@ from functions.shared.changes import backoff, carry_out
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.domain import holdables
 from functions.shared.domain.identity import (
+    address_in_other_role,
     email_keys,
     ip_key,
     near_probes,
@@ -411,6 +412,9 @@ class Engine:
             plan = Plan(("partner", event.partner_id))
             for n, link in enumerate(event.links):
                 plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
+            for n, link in enumerate(event.links):  # each address in its other role too
+                if role := signals.IN_OTHER_ROLE.get(link.kind):
+                    self._in_other_role(plan, link.kind, link.value, f"{role}#{n}")
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -425,6 +429,7 @@ class Engine:
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
             if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
+                self._in_other_role(plan, "email", keys.normalized)
                 for n, probe in enumerate(near_probes(email)):
                     key = ("email_near", probe.key)
                     if probe.written:
@@ -451,6 +456,22 @@ class Engine:
             for n, also in enumerate(other_payout_keys(account)):
                 plan.links[f"{PAYOUT_ALSO}{n}"] = ("payout", also)
                 plan.network[f"{PAYOUT_ALSO}{n}"] = ("payout", network_key("payout", also, self.pepper))
+            self._in_other_role(plan, "payout", account)
+            if plan.probes.get(signals.IN_OTHER_ROLE["email"]) in plan.links.values():
+                del plan.probes[signals.IN_OTHER_ROLE["email"]]  # its own payout account, read as such
+
+    @staticmethod
+    def _in_other_role(plan: Plan, kind: str, key: str, role: str | None = None) -> None:
+        """The address of a partner's login e-mail or PayPal payout account read in its other role
+        too (`identity.address_in_other_role`), under `role` (`signals.IN_OTHER_ROLE`'s, unless
+        given): a probe, never written. A join would make each partner a member of both links,
+        one more write per sign-up on every address, and its role unknown to whoever reads the
+        link; read beside its own, in the same read, the other role's members are known as such
+        (`signals.in_other_role` says "as a payout account"). Not the partner's own other link (a
+        partner paid at its own login address reads that link as its own already)."""
+        other = address_in_other_role(kind, key)
+        if other is not None and other not in plan.links.values():
+            plan.probes[role or signals.IN_OTHER_ROLE[kind]] = other
 
     @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:
@@ -538,6 +559,7 @@ class Engine:
                 reasons += signals.email_signals(
                     me, partner.email, email_keys(partner.email), links, self.reference
                 )
+            reasons += signals.in_other_role(me, links)
             reasons += signals.ip_signals(
                 me, str(event.session.ip), country, links.get("ip", NO_LINK), self.reference
             )
@@ -584,10 +606,11 @@ class Engine:
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
             reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS, later)
-        # flagged members the e-mail, device and IP reasons already name: one identifier shared with
-        # one flagged subject is one signal, not two (an IP's alone is weak: a household, SPEC 5.2)
+        # flagged members the e-mail (in either role), device and IP reasons already name: one
+        # identifier shared with one flagged subject is one signal, not two (an IP's alone is weak:
+        # a household, SPEC 5.2)
         named: set[str] = set()
-        for role in ("email", "device", "ip"):
+        for role in ("email", "device", "ip", *signals.IN_OTHER_ROLE.values()):
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
         if plan.subject[0] == "partner":

@@ -48,6 +48,14 @@ from functions.shared.money import amount_text, to_micros
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
+# the roles an event reads an address under in its other role (`identity.address_in_other_role`),
+# by the kind of the event's own link: a login address in its payout link, a PayPal account in its
+# login link (a review's `<role>#<n>`, as its links are)
+IN_OTHER_ROLE = {"email": "email_as_payout", "payout": "payout_as_email"}
+_OTHER_ROLE_WORDS = {
+    "email_as_payout": ("e-mail address", "as a payout account"),
+    "payout_as_email": ("payout account", "as a login e-mail"),
+}
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
 
@@ -111,7 +119,9 @@ def as_a_partner_sees(
     typed = {
         role: _without_customers(link)
         for role, link in links.items()
-        if role == "email" or role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
+        if role in ("email", IN_OTHER_ROLE["payout"])
+        or role in NEAR_DUPLICATE_KEYS
+        or role.startswith(ONE_EDIT_ROLE)
     }
     return {**links, **typed}, network
 
@@ -151,15 +161,18 @@ def blocked_reapply(me: str, links: dict[str, LinkState], subject: Subject | Non
                 "blocked_reapply",
             )
         ]
-    for kind in BLOCK_COVERS:
-        state = links.get(kind)
+    # the blocked person's login address given as this sign-up's payout account (a PayPal account
+    # on it) is the same normalized e-mail address, in another field: the block covers it
+    for role in (*BLOCK_COVERS, IN_OTHER_ROLE["payout"]):
+        state = links.get(role)
         blocked = set(state.blocked) if state else set()  # the blocked person themselves included
         if blocked:
+            what = "device" if role == "device" else "e-mail address"
+            given = " (given here as the payout account)" if role == IN_OTHER_ROLE["payout"] else ""
             return [
                 Reason(
                     "blocked_reapply",
-                    f"same {'e-mail address' if kind == 'email' else 'device'} as {_listing(blocked)}, "
-                    "removed and blocked from reapplying",
+                    f"same {what} as {_listing(blocked)}, removed and blocked from reapplying{given}",
                     "blocked_reapply",
                 )
             ]
@@ -175,6 +188,28 @@ def email_duplicate(me: str, exact: LinkState) -> list[Reason]:
     variant = "email_duplicate_of_flagged" if others & (flagged | removed) else "email_duplicate"
     detail = f"e-mail address also used by {_listing(others, flagged, removed)}"
     return [Reason("email_duplicate", detail, variant)]
+
+
+def in_other_role(me: str, links: dict[str, LinkState]) -> list[Reason]:
+    """The address of the event's login e-mail or PayPal payout account used by a flagged or removed
+    partner in the other role (`IN_OTHER_ROLE`: read in its other link,
+    `identity.address_in_other_role`): an e-mail address shared with a flagged or removed subject,
+    strong (SPEC 5.2), `email_duplicate` as the same address in the same role is. A partner paid
+    into another's address otherwise is a household's everyday (a spouse's PayPal): no reason of
+    its own, one shared identifier more in `cluster`'s count. Customers are not there
+    (`as_a_partner_sees`)."""
+    reasons: list[Reason] = []
+    for role, (what, how) in _OTHER_ROLE_WORDS.items():
+        state = links.get(role)
+        if state is None:
+            continue
+        flagged, removed = _bad(state, me)
+        if flagged or removed:
+            listed = _listing(_others(state, me), flagged, removed)
+            reasons.append(
+                Reason("email_duplicate", f"{what} used {how} by {listed}", "email_duplicate_of_flagged")
+            )
+    return reasons
 
 
 def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
@@ -199,6 +234,8 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
             reasons += device_signals(me, "", state)
         elif kind == "payout":
             reasons += cluster_signal(me, {"payout": state}, set())
+        elif kind in _OTHER_ROLE_WORDS:  # its address in the other role (`in_other_role`)
+            reasons += in_other_role(me, {kind: _without_customers(state)})
     return reasons
 
 
@@ -417,7 +454,7 @@ def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> se
 
 # the identifiers whose other partners a partner's profile keeps (`partners_linked`): what one
 # person holds, not a connection (a household's or an office's IP, or one a line is given again)
-KEPT_LINK_ROLES = ("email", "device", "payout")
+KEPT_LINK_ROLES = ("email", "device", "payout", *IN_OTHER_ROLE.values())
 
 
 def partners_met(me: str, links: dict[str, LinkState]) -> frozenset[str]:

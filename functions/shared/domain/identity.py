@@ -355,6 +355,22 @@ def same_payout_account(key: str | None, other: str | None) -> bool:
     return key == other or not {key, *other_payout_keys(key)}.isdisjoint({other, *other_payout_keys(other)})
 
 
+def address_in_other_role(kind: str, key: str) -> tuple[str, str] | None:
+    """The link item of an e-mail address in its other role: a payout account that is an address
+    (a PayPal account: `payout_key` keys it as addresses are keyed) is read in the address's
+    login link too, `("email", key)`, and a login address (its `email_keys().normalized`) in its
+    payout link, `("payout", key)`. One address is one identifier, whichever role each partner
+    gives it in: a removed partner's login address given back as a payout account, or its PayPal
+    account given back as a login, is the same person's (SPEC 3.2, 5.2). Read, never written
+    (`Engine._identity`, `Engine._payout`): each partner stays a member in the role it gave the
+    address, which the signals say (`signals.in_other_role`). None for any other identifier."""
+    if kind == "payout" and "@" in key:
+        return ("email", key)
+    if kind == "email" and "@" in key:
+        return ("payout", key)
+    return None
+
+
 @lru_cache(maxsize=65536)
 def email_domain(address: str) -> str:
     return normalize_email(address).rpartition("@")[2]

@@ -1,0 +1,128 @@
+"""One e-mail address as a login and as a PayPal payout account (a fraud ring tester's finding; SPEC
+3.2 "a removed partner is never paid again", 5.2 "an e-mail address shared with a removed subject
+is strong evidence"). Partner A, removed with block_reapply, came back as partner B with a new
+e-mail address and device, paid into a PayPal account on A's old login address, or signed up with
+A's old PayPal address as its login: both were `allow 0`, B's commissions pending, because links
+are kept per kind and ("payout", x) never met ("email", x). Nor did the removal's review find a
+partner that had used A's address in the other role first. Through the real handlers on moto."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from functions.shared import runtime
+from functions.shared.clock import FixedClock
+from functions.shared.messaging import InMemoryPublisher
+from local_system.lambda_runtime import invoke
+from local_system.scheduler import scheduled_event
+from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.support import call, proxy_event
+
+NOW = datetime(2026, 11, 21, 15, 30, tzinfo=UTC)
+A_LOGIN, A_PAYPAL = "ring.boss@gmail.com", "PayPal: boss.wallet@gmail.com"
+_ips = itertools.count(20)
+
+
+@pytest.fixture
+def env(aws, tenant, monkeypatch):
+    deps = runtime.dependencies()
+    monkeypatch.setattr(deps, "publisher", InMemoryPublisher())
+    clock = FixedClock(NOW)
+    monkeypatch.setattr(deps, "clock", clock)
+    return SimpleNamespace(aws=aws, tenant=tenant, clock=clock)
+
+
+def ip() -> str:
+    return f"81.2.69.{next(_ips)}"
+
+
+def api(method: str, path: str, key: str, body: Any = None, **query: str):
+    return call("cases", proxy_event(method, path, body, key, query=query or None))
+
+
+def scored(env, event: dict[str, Any]) -> dict[str, Any]:
+    send(env.tenant, event)
+    drain(env.aws)
+    return status(env.tenant, event["id"])
+
+
+def rewards_of(env, partner_id: str) -> dict[str, str]:
+    items = api("GET", "/v1/rewards", env.tenant.keys["fraud"], partner_id=partner_id).body["items"]
+    return {r["id"]: r["status"] for r in items}
+
+
+def reasons_of(decision: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["detail"] for r in decision["reasons"]}
+
+
+def remove_a(env, *, login: str, payout: str | None, block: bool) -> None:
+    """Partner A signs up on throwaway partner Z's address (flagged: `email_duplicate`), paid at
+    `payout`, and is removed from its case."""
+    z = signup("p-z", email=login, ip=ip(), at="2026-11-01T08:00:00Z")
+    scored(env, z)
+    a = signup("p-a", email=login, device="fp-a-own", payout=payout, ip=ip(), at="2026-11-03T09:00:00Z")
+    flagged = scored(env, a)
+    assert flagged["decision"]["action"] == "flag", flagged
+    removed = api(
+        "POST", f"/v1/cases/{flagged['case_id']}/remove", env.tenant.keys["fraud"], {"block_reapply": block}
+    )
+    assert removed.status == 200
+    drain(env.aws)
+    invoke("functions.hold_sweep.handler.lambda_handler", scheduled_event("hold-sweep"))
+    drain(env.aws)
+
+
+@pytest.mark.parametrize(
+    "back_with,code,detail",
+    [
+        (  # A's login address as B's PayPal account: the blocked address, given in another field
+            {"payout": "ringboss@gmail.com"},
+            "blocked_reapply",
+            "same e-mail address as partner p-a, removed and blocked from reapplying "
+            "(given here as the payout account)",
+        ),
+        (  # A's PayPal address (googlemail, a dot and a tag away) as B's login
+            {"email": "boss.wallet+x@googlemail.com"},
+            "email_duplicate",
+            "e-mail address used as a payout account by partner p-a (removed)",
+        ),
+    ],
+)
+def test_a_removed_partners_address_back_in_the_other_role_is_flagged_unpaid(env, back_with, code, detail):
+    remove_a(env, login=A_LOGIN, payout=A_PAYPAL, block=True)
+    env.clock.advance(days=5)
+    b = signup(
+        "p-b",
+        email=back_with.get("email", "fresh-identity@example.org"),
+        device="fp-b-new",
+        payout=back_with.get("payout"),
+        ip=ip(),
+        at="2026-11-26T09:00:00Z",
+    )
+    decision = scored(env, b)
+    assert decision["decision"]["action"] == "flag", decision
+    assert reasons_of(decision["decision"])[code] == detail
+    # its commission is held at arrival, not left pending to be paid
+    commission = purchase("c-1", "p-b", at="2026-11-26T12:00:00Z", ip=ip())
+    assert scored(env, commission)["case_id"] == decision["case_id"]
+    assert rewards_of(env, "p-b") == {commission["reward"]["id"]: "on_hold"}
+
+
+def test_a_payout_change_to_a_removed_partners_login_address_is_flagged(env):
+    remove_a(env, login="ring.bee@gmail.com", payout=None, block=False)
+    env.clock.advance(days=5)
+    c = signup("p-c", email="other-new@example.org", device="fp-c-new", ip=ip(), at="2026-11-22T09:30:00Z")
+    assert scored(env, c)["decision"]["action"] == "allow"
+    update = signup("p-c", device="fp-c-new", ip="81.2.69.200", at="2026-11-25T09:00:00Z")
+    update.update(type="account.updated", activity="payout_update")
+    update["partner"] = {"id": "p-c", "payout_account": "PayPal: Ring.Bee@gmail.com"}
+    decision = scored(env, update)
+    assert decision["decision"]["action"] == "flag", decision
+    assert reasons_of(decision["decision"])["email_duplicate"] == (
+        "payout account used as a login e-mail by partner p-a (removed), partner p-z (flagged)"
+    )

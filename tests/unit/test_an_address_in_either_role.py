@@ -1,0 +1,96 @@
+"""One e-mail address as a login and as a PayPal payout account is one identifier for detection
+(`identity.address_in_other_role`; design "Thirty-fourth session: an address as a login and as a
+PayPal account"): read in its other role's link beside its own, never written there, on the plain
+in-memory store (the handlers on moto: tests/integration/test_an_address_in_either_role.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.cases import service as cases_service
+from functions.shared.clock import FixedClock
+from functions.shared.domain.identity import address_in_other_role, email_keys, payout_key
+from functions.shared.messaging import InMemoryPublisher, InMemoryQueue
+from functions.shared.runtime import Dependencies
+from tests.integration.scoring_support import signup
+from tests.unit.test_detection import PROGRAM, make_engine, reasons, score
+
+
+def test_an_address_is_read_in_its_other_role_and_nothing_else_is():
+    paypal = payout_key("PayPal: Ring.Boss+x@googlemail.com")
+    assert address_in_other_role("payout", paypal) == ("email", email_keys("ringboss@gmail.com").normalized)
+    login = email_keys("Ring.Boss@gmail.com").normalized
+    assert address_in_other_role("email", login) == ("payout", payout_key("ringboss@gmail.com"))
+    assert address_in_other_role("payout", payout_key("GB29 NWBK 6016 1331 9268 19")) is None
+    assert address_in_other_role("device", "fp-1@x") is None
+
+
+def _flagged_a(engine, login: str = "ring.boss@gmail.com", payout: str | None = None) -> None:
+    """Partner A on throwaway partner Z's address: flagged (`email_duplicate`)."""
+    score(engine, signup("p-z", email=login, ip="81.2.69.30", at="2026-11-01T08:00:00Z"))
+    a = score(engine, signup("p-a", email=login, payout=payout, ip="81.2.69.31", at="2026-11-01T09:00:00Z"))
+    assert a["action"] == "flag", a
+
+
+def _removed_a(engine, block: bool, **given) -> Dependencies:
+    _flagged_a(engine, **given)
+    deps = Dependencies(
+        engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)), InMemoryQueue()
+    )
+    case_id = engine.repository.get_subject(PROGRAM, "partner", "p-a").flag_case_id or ""
+    cases_service.remove_partner(deps, PROGRAM, case_id, block, "Ann")
+    return deps
+
+
+LATER = "2026-11-06T09:00:00Z"
+
+
+def test_a_removed_partners_login_as_a_payout_account_flags_without_a_block_too():
+    engine = make_engine()
+    _removed_a(engine, block=False)
+    back = score(engine, signup("p-b", payout="ringboss@gmail.com", ip="81.2.69.40", at=LATER))
+    assert back["action"] == "flag", back
+    assert "blocked_reapply" not in reasons(back)  # removed, not blocked
+    assert reasons(back)["email_duplicate"].startswith("payout account used as a login e-mail by partner p-a")
+
+
+def test_a_flagged_partners_paypal_address_as_a_login_flags():
+    engine = make_engine()
+    _flagged_a(engine, login="aye@example.com", payout="PayPal: boss.wallet@gmail.com")
+    b = score(engine, signup("p-b", email="bosswallet@gmail.com", ip="81.2.69.40", at=LATER))
+    assert b["action"] == "flag", b
+    found = reasons(b)
+    assert found["email_duplicate"] == "e-mail address used as a payout account by partner p-a (flagged)"
+    assert "cluster" not in found  # one identifier shared with one flagged partner: one signal
+
+
+def test_a_partner_paid_into_a_housemates_paypal_is_not_flagged_for_it():
+    # a household: one computer, one connection, one partner paid into the other's PayPal account,
+    # the address the other logs in with
+    engine = make_engine()
+    home = {"device": "fp-family-laptop", "ip": "81.2.69.50"}
+    score(engine, signup("p-1", email="sam.lee@gmail.com", at="2026-11-01T09:00:00Z", **home))
+    two = score(
+        engine, signup("p-2", email="alex.lee@example.com", payout="samlee@gmail.com", at=LATER, **home)
+    )
+    assert two["action"] == "allow", two
+    assert "email_duplicate" not in reasons(two)
+
+
+def test_a_partner_paid_at_its_own_login_address_reads_no_item_more():
+    engine = make_engine()
+    own_paypal = signup("p-1", email="sam.lee@gmail.com", payout="PayPal: samlee@gmail.com")
+    own = engine.plan(PROGRAM, _event(own_paypal))
+    assert own.probes.get("email_as_payout") is None and own.probes.get("payout_as_email") is None
+    other = engine.plan(PROGRAM, _event(signup("p-1", email="sam.lee@gmail.com", payout="wallet@paypal.me")))
+    assert other.probes["email_as_payout"] == ("payout", "samlee@gmail.com")
+    assert other.probes["payout_as_email"] == ("email", "wallet@paypal.me")
+    assert not {*other.probes.values()} & {*other.links.values()}  # read, never written
+
+
+def _event(body):
+    from pydantic import TypeAdapter
+
+    from functions.shared.partner_events import PartnerEvent
+
+    return TypeAdapter(PartnerEvent).validate_python(body)
