@@ -126,3 +126,41 @@ def test_a_payout_change_to_a_removed_partners_login_address_is_flagged(env):
     assert reasons_of(decision["decision"])["email_duplicate"] == (
         "payout account used as a login e-mail by partner p-a (removed), partner p-z (flagged)"
     )
+
+
+@pytest.mark.parametrize(
+    "b_gives,a_gives,detail",
+    [
+        (  # B paid into a PayPal account on the address A later signs up with
+            {"payout": "ringbee@gmail.com"},
+            {"login": "ring.bee@gmail.com", "payout": None},
+            "payout account used as a login e-mail by partner p-a (removed)",
+        ),
+        (  # B signed up on the address A is later paid at as its PayPal account
+            {"email": "ring.bee@gmail.com"},
+            {"login": "aye-ring@example.com", "payout": "PayPal: ringbee@gmail.com"},
+            "e-mail address used as a payout account by partner p-a (removed)",
+        ),
+    ],
+)
+def test_the_removal_reviews_a_partner_on_its_address_in_the_other_role(env, b_gives, a_gives, detail):
+    b = signup(
+        "p-b",
+        email=b_gives.get("email", "bee-own@example.com"),
+        device="fp-b-own",
+        payout=b_gives.get("payout"),
+        ip=ip(),
+        at="2026-11-02T09:00:00Z",
+    )
+    assert scored(env, b)["decision"]["action"] == "allow"
+    pending = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())
+    assert scored(env, pending)["decision"]["action"] == "allow"
+
+    remove_a(env, block=True, **a_gives)
+
+    cases = api("GET", "/v1/cases", env.tenant.keys["fraud"], view="active").body["items"]
+    (case,) = [c for c in cases if c["subject"]["id"] == "p-b"]
+    # (partner p-z, on A's login address too, is reviewed by the same removal: flagged or not yet)
+    (reason,) = case["reasons"]
+    assert reason["code"] == "email_duplicate" and reason["detail"].startswith(detail), reason
+    assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "on_hold"}

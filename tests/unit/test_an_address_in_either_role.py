@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from functions.cases import service as cases_service
+from functions.score import service as score_service
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import address_in_other_role, email_keys, payout_key
-from functions.shared.messaging import InMemoryPublisher, InMemoryQueue
+from functions.shared.domain.linked_removal import strong_identifiers
+from functions.shared.domain.model import Subject
+from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
 from tests.integration.scoring_support import signup
 from tests.unit.test_detection import PROGRAM, make_engine, reasons, score
@@ -94,3 +99,33 @@ def _event(body):
     from functions.shared.partner_events import PartnerEvent
 
     return TypeAdapter(PartnerEvent).validate_python(body)
+
+
+def test_a_removal_reviews_the_other_role_of_each_address():
+    removed = Subject(
+        PROGRAM,
+        "partner",
+        "p-a",
+        email="ring.boss@gmail.com",
+        payout="boss.wallet@gmail.com",
+        payouts=frozenset({"boss.wallet@gmail.com", "GB29NWBK60161331926819"}),
+    )
+    found = strong_identifiers(removed)
+    assert ("payout", "ringboss@gmail.com") in found  # its login address as someone's PayPal account
+    assert ("email", "boss.wallet@gmail.com") in found  # its PayPal account as someone's login
+    assert ("email", "GB29NWBK60161331926819") not in found
+
+
+@pytest.mark.parametrize("b_payout,b_login", [("ringboss@gmail.com", None), (None, "bosswallet@gmail.com")])
+def test_a_partner_on_a_removed_partners_address_in_the_other_role_first_is_reviewed(b_payout, b_login):
+    engine = make_engine()
+    b = signup("p-b", email=b_login, payout=b_payout, ip="81.2.69.60", at="2026-10-30T09:00:00Z")
+    assert score(engine, b)["action"] == "allow"
+    deps = _removed_a(engine, block=False, payout="PayPal: boss.wallet@gmail.com")
+    for program_id, event_id in deps.queue.sent:
+        score_service.take_message(deps, scoring_message(program_id, event_id))
+    partner = engine.repository.get_subject(PROGRAM, "partner", "p-b")
+    assert partner.status == "flagged"
+    case = engine.repository.get_case(PROGRAM, partner.active_case_id or "")
+    assert [r.code for r in case.reasons] == ["email_duplicate"]
+    assert "by partner p-a (removed)" in case.reasons[0].detail

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.shared.domain.identity import address_in_other_role
 from functions.shared.domain.links import GUARDED_JOINS, crowded_links, farmed
 from functions.shared.domain.model import LinkKey, LinkState, Subject, as_utc
 from functions.shared.domain.profiles import identifiers_of
@@ -36,8 +37,13 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # SPEC 3.1: no event occurs before 
 
 def strong_identifiers(removed: Subject) -> list[LinkKey]:
     """The removed partner's links whose other members a removal reviews: every e-mail address,
-    device and payout account it ever used (its spilled ones too, when read)."""
-    return [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
+    device and payout account it ever used (its spilled ones too, when read), and each address in
+    its other role (`identity.address_in_other_role`: a partner paid into its login address as a
+    PayPal account, or signed up with its PayPal account's address as a login), whose members the
+    review reads beside the removed partner's own link (`Engine.plan`)."""
+    own = [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
+    other = [found for kind, value in own if (found := address_in_other_role(kind, value)) is not None]
+    return list(dict.fromkeys([*own, *other]))
 
 
 def partners_to_review(removed: Subject, states: dict[LinkKey, LinkState]) -> dict[str, list[LinkKey]]:
