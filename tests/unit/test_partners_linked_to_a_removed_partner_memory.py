@@ -20,6 +20,7 @@ from functions.shared.domain.linked_removal import (
 )
 from functions.shared.domain.model import LinkState, Subject
 from functions.shared.domain.writes import MarkLink, Step
+from functions.shared.inputs import FUTURE_TOLERANCE
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
 from tests.unit.test_detection import PROGRAM, make_engine, score
@@ -103,13 +104,17 @@ def test_a_reviews_holds_reach_back_to_the_sign_up_but_never_before_an_approval(
     partner = Subject(PROGRAM, "partner", "p-b", signup_at=signed_up)
     assert reaches_back(partner, review) == signed_up
     assert reaches_back(None, review) == EARLIEST  # never seen signing up: all of its rewards
-    # its dispute approved: from the approval on, what the verdict released is left released
-    assert reaches_back(replace(partner, approved_at=approved, flagged_at=signed_up), review) == approved
+    # its dispute approved: from the approval on (by the events' clock: a reward it released may be
+    # dated up to FUTURE_TOLERANCE past the cycle), what the verdict released is left released
+    since_approval = approved + FUTURE_TOLERANCE
+    assert (
+        reaches_back(replace(partner, approved_at=approved, flagged_at=signed_up), review) == since_approval
+    )
     # approved before approvals were dated (active again after a flag): from the review itself
     assert reaches_back(replace(partner, flagged_at=signed_up), review) == review
     # flagged again since: its flag from the approval on, as the approval left it
     flagged = replace(partner, status="flagged", approved_at=approved, flagged_at=review)
-    assert reaches_back(flagged, review) == approved
+    assert reaches_back(flagged, review) == since_approval
 
 
 def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
