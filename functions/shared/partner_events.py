@@ -326,7 +326,9 @@ class RemovedBy(BaseModel):
 class LinkedRemovalReview(BaseModel):
     """A review of a partner on a removed partner's strong links (`linked_removal`): an internal
     event a removal records, never one an integration may send (it is not a `PartnerEvent`, so
-    `POST /v1/events` refuses its type), scored by the score function like any event."""
+    `POST /v1/events` refuses its type), scored by the score function like any event. `removed`:
+    the removal's partner and case, in its own program; none in another program of the network
+    (SPEC 5.3: it reveals nothing of the program that removed)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -334,7 +336,7 @@ class LinkedRemovalReview(BaseModel):
     type: Literal["partner.linked_to_removed"]
     occurred_at: datetime
     partner_id: str
-    removed: RemovedBy
+    removed: RemovedBy | None = None
     links: list[ReviewedLink]
 
 
