@@ -361,8 +361,7 @@ class EventStatus(BaseModel):
     type: str = Field(
         description="the event's type: one an integration sends (`POST /v1/events`), or "
         f"`{REVIEW_TYPE}`, the review the system records itself when a partner sharing an e-mail "
-        "address, a device or a payout account with this one is removed, in this program or in "
-        "another program of the network, which it does not name (its id begins "
+        "address, a device or a payout account with this one is removed (its id begins "
         f"`{REVIEW_ID_PREFIX}`; `POST /v1/events` refuses that type and that prefix)",
         examples=[*sorted(EVENT_TYPES), REVIEW_TYPE],
     )

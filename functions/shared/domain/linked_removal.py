@@ -48,16 +48,9 @@ def strong_identifiers(removed: Subject) -> list[LinkKey]:
     its other role (`identity.address_in_other_role`: a partner paid into its login address as a
     PayPal account, or signed up with its PayPal account's address as a login), whose members the
     review reads beside the removed partner's own link (`Engine.plan`)."""
-    own = own_strong_identifiers(removed)
+    own = [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
     other = [found for kind, value in own if (found := address_in_other_role(kind, value)) is not None]
     return list(dict.fromkeys([*own, *other]))
-
-
-def own_strong_identifiers(removed: Subject) -> list[LinkKey]:
-    """The removed partner's e-mail addresses, devices and payout accounts, each in the role it used
-    it in: what its removal marks across the network (a network item is kept per kind, so another
-    program's partner on one of its addresses in the other role meets no mark there)."""
-    return [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
 
 
 def partners_to_review(
@@ -93,7 +86,7 @@ def across_the_network(removed: Subject, states: dict[LinkKey, LinkState]) -> li
     crowds = crowded_links(states)
     return [
         key
-        for key in own_strong_identifiers(removed)
+        for key in strong_identifiers(removed)
         if key not in crowds or farmed(key, states.get(key, NO_LINK))
     ]
 
