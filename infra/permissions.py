@@ -154,9 +154,7 @@ ACCESS: dict[str, Access] = {
     # removal publishes PartnerRemoved and records the partner's network keys (the pepper). Its
     # last step reads the removed partner's strong links and the reviews recorded already
     # (BatchGetItem) and records a review of each other partner on them (conditional PutItem, GetItem
-    # of one recorded meanwhile), sent to the scoring queue (`linked_removal`); the same links in the
-    # network's other programs too: it lists the programs (the programs index, and the PROGRAMS
-    # partition of programs made before it) and reads their links (BatchGetItem).
+    # of one recorded meanwhile), sent to the scoring queue (`linked_removal`).
     "cases": Access(
         # ConditionCheckItem: a removal's archive chunks hold only while the case is still active
         # BatchWriteItem: delivered notifications leave the outbox
@@ -174,7 +172,6 @@ ACCESS: dict[str, Access] = {
                 "customer_rewards",
                 "program_rewards",
                 "reward_status",
-                "programs",  # a removal reviews the partners of the network's other programs
             }
         ),
         publish_events=True,
@@ -230,12 +227,11 @@ ACCESS: dict[str, Access] = {
     # network items and the profile), each step but the last guarded by a ConditionCheck on the
     # profile; a flag's marks in more than one step are guarded so too.
     # Finishing a removal reviews the partners on its strong links as the removal's request does
-    # (BatchGetItem of the links, PutItem of each review, the scoring queue), in the network's other
-    # programs too (the programs index lists them).
+    # (BatchGetItem of the links, PutItem of each review, the scoring queue).
     "hold_sweep": Access(
         table=_actions(GET_ITEM, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, CONDITION_CHECK_ITEM),
         clears_outbox=True,
-        indexes=frozenset({"flagged", "partner_rewards", "customer_rewards", "programs"}),
+        indexes=frozenset({"flagged", "partner_rewards", "customer_rewards"}),
         publish_events=True,
         read_network_pepper=True,
         send_to_scoring=True,

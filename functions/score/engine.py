@@ -412,11 +412,6 @@ class Engine:
             plan = Plan(("partner", event.partner_id))
             for n, link in enumerate(event.links):
                 plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
-                # and across the network: a removal in another program reviews by its marks there
-                plan.network[f"{link.kind}#{n}"] = (
-                    link.kind,
-                    network_key(link.kind, link.value, self.pepper),
-                )
             for n, link in enumerate(event.links):  # each address in its other role too
                 if role := signals.IN_OTHER_ROLE.get(link.kind):
                     self._in_other_role(plan, link.kind, link.value, f"{role}#{n}")
@@ -547,9 +542,8 @@ class Engine:
         if isinstance(event, RewardCreated):  # joins no identifier
             large = signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
             return large, before
-        if isinstance(event, LinkedRemovalReview):  # its links' removed partners and marks, nothing else
-            mine = program_token(program_id, self.pepper)
-            return signals.shared_with_removed(me, links) + signals.network_signal(mine, network), before
+        if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
+            return signals.shared_with_removed(me, links), before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(

@@ -561,13 +561,12 @@ _NETWORK_IDENTIFIERS = {"email": "e-mail address", "device": "device", "payout":
 
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
-    """`states` by role: a kind (`email`), or a kind and a number (a review's `device#1`)."""
-    for role, state in states.items():
+    for kind, state in states.items():
         if not state.flagged and not state.removed:
             continue
         elsewhere = {mark_program(m) for m in state.flagged | state.removed} - {mine}
         if elsewhere:
-            what = _NETWORK_IDENTIFIERS[role.partition("#")[0]]
+            what = _NETWORK_IDENTIFIERS[kind]
             count = len(elsewhere)
             return [
                 Reason(

@@ -326,9 +326,7 @@ class RemovedBy(BaseModel):
 class LinkedRemovalReview(BaseModel):
     """A review of a partner on a removed partner's strong links (`linked_removal`): an internal
     event a removal records, never one an integration may send (it is not a `PartnerEvent`, so
-    `POST /v1/events` refuses its type), scored by the score function like any event. `removed`:
-    the removal's partner and case, in its own program; none in another program of the network
-    (SPEC 5.3: it reveals nothing of the program that removed)."""
+    `POST /v1/events` refuses its type), scored by the score function like any event."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -336,7 +334,7 @@ class LinkedRemovalReview(BaseModel):
     type: Literal["partner.linked_to_removed"]
     occurred_at: datetime
     partner_id: str
-    removed: RemovedBy | None = None
+    removed: RemovedBy
     links: list[ReviewedLink]
 
 

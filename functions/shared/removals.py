@@ -9,20 +9,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from functions.shared.changes import carry_out, ending_empty
 from functions.shared.documents import document_hash
 from functions.shared.domain import linked_removal
-from functions.shared.domain.linked_removal import (
-    REVIEW_TYPE,
-    Review,
-    across_the_network,
-    network_review_bodies,
-    review_bodies,
-    reviews_due,
-    strong_identifiers,
-)
-from functions.shared.domain.model import Case, LinkKey, LinkState, RecordOutcome, StoredEvent, Subject
+from functions.shared.domain.linked_removal import REVIEW_TYPE, review_bodies, reviews_due, strong_identifiers
+from functions.shared.domain.model import Case, RecordOutcome, StoredEvent, Subject
 from functions.shared.domain.removal import removal_mop_up
 from functions.shared.errors import DomainError
 from functions.shared.messaging import EventPublisher, ScoringQueue
@@ -69,7 +62,7 @@ def finish_removal(
             return 0
         carry_out(store, mop.work, publisher)
         # its identifiers all marked removed: the partners on them see it when reviewed
-        left = review_linked(store, queue, removed, subject, now, pepper)
+        left = review_linked(store, queue, removed, subject, now)
         if not left:
             carry_out(store, [mop.done], publisher)
         return left
@@ -79,35 +72,26 @@ def finish_removal(
 
 
 def review_linked(
-    store: RemovalsPort,
-    queue: ScoringQueue | None,
-    case: Case,
-    removed: Subject,
-    now: datetime,
-    pepper: bytes,
+    store: RemovalsPort, queue: ScoringQueue | None, case: Case, removed: Subject, now: datetime
 ) -> int:
     """Records a review (`linked_removal.review_bodies`) of each other partner of the program on the
-    removed partner's e-mail addresses, devices and payout accounts, and of each partner of the
-    network's other programs on them (`network_reviews`), as an event of the partner's program in
-    the events' outbox: delivered to scoring at least once (the relay sends what the queue did not
-    take), and recorded once whoever asks again (its id is the removal's and the partner's). Those
-    recorded already are read together first (one BatchGetItem per hundred), and at most
-    `REVIEWS_PER_CALL` new ones are written, in whichever programs, side by side
-    (`REVIEW_WORKERS`). An event under a review's id that is no review is a fault, logged as an
-    error (its partner is not reviewed): the ids' prefix is the system's (`POST /v1/events` refuses
-    it). How many are left."""
+    removed partner's e-mail addresses, devices and payout accounts, as an event in the events'
+    outbox: delivered to scoring at least once (the relay sends what the queue did not take), and
+    recorded once whoever asks again (its id is the removal's and the partner's). Those recorded
+    already are read together first (one BatchGetItem per hundred), and at most
+    `REVIEWS_PER_CALL` new ones are written, side by side (`REVIEW_WORKERS`). An event under a
+    review's id that is no review is a fault, logged as an error (its partner is not reviewed):
+    the ids' prefix is the system's (`POST /v1/events` refuses it). How many are left."""
     program_id = case.program_id
     states = store.read_links(program_id, strong_identifiers(removed))
-    reviews = [(program_id, body) for body in review_bodies(case.case_id, removed, states, now)]
-    reviews += network_reviews(store, case, removed, states, now, pepper)
-    found = store.get_events([(p, body["id"]) for p, body in reviews]) if reviews else {}
-    due, left = reviews_due(reviews, found.keys())
+    bodies = review_bodies(case.case_id, removed, states, now)
+    found = store.get_events([(program_id, body["id"]) for body in bodies]) if bodies else {}
+    due, left = reviews_due(bodies, {event_id for _, event_id in found})
 
-    def record(review: Review) -> RecordOutcome:
-        program, body = review
+    def record(body: dict[str, Any]) -> RecordOutcome:
         return store.record_event(
             StoredEvent(
-                program_id=program,
+                program_id=program_id,
                 event_id=str(body["id"]),
                 type=REVIEW_TYPE,
                 body=body,
@@ -119,7 +103,7 @@ def review_linked(
 
     with ThreadPoolExecutor(max_workers=max(1, min(linked_removal.REVIEW_WORKERS, len(due)))) as pool:
         outcomes = list(pool.map(record, due))
-    recorded = [(o.event.program_id, o.event.event_id) for o in outcomes if o.created]
+    recorded = [(program_id, o.event.event_id) for o in outcomes if o.created]
     taken = [e for e in [*found.values(), *(o.event for o in outcomes)] if e.type != REVIEW_TYPE]
     for event in taken:  # POST /v1/events refuses the prefix: an event an older version accepted
         logger.error(
@@ -140,32 +124,3 @@ def review_linked(
             extra={"case_id": case.case_id, "count": len(recorded), "left": left},
         )
     return left
-
-
-def network_reviews(
-    store: RemovalsPort,
-    case: Case,
-    removed: Subject,
-    states: dict[LinkKey, LinkState],
-    now: datetime,
-    pepper: bytes,
-) -> list[Review]:
-    """The reviews of the partners of the network's other programs on the removed partner's strong
-    identifiers (`linked_removal.network_review_bodies`; `states`: its own program's links of them,
-    which say which are evidence: `across_the_network`), each in its own program. Every other
-    program's links of those identifiers are read together (one BatchGetItem per hundred items: a
-    hundred programs and a partner's usual three identifiers, three), since no item of the network
-    lists the programs an identifier is used in (issue 15's seventh round: two writes per sign-up
-    that no signal read)."""
-    identifiers = across_the_network(removed, states)
-    if not identifiers:
-        return []
-    others = [p.program_id for p in store.list_programs() if p.program_id != case.program_id]
-    if not others:
-        return []
-    linked = store.read_programs_links(others, identifiers)
-    return [
-        (program_id, body)
-        for program_id, links in sorted(linked.items())
-        for body in network_review_bodies(case.case_id, removed, program_id, links, now, pepper)
-    ]

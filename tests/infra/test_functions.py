@@ -415,9 +415,7 @@ def test_a_removal_may_read_its_links_together_and_send_its_reviews_to_scoring(
     """Finishing a partner's removal (the removal's request, or the hold sweep) reviews the partners
     on its links (`removals.review_linked`): it reads the link items and the reviews recorded already
     together (BatchGetItem of items other than API keys) and sends the reviews it records to the
-    scoring queue. The network's other programs are reviewed too: it lists them (Query on the
-    `programs` index, and on the PROGRAMS partition of programs made before it). Stated here, apart
-    from `permissions.ACCESS`: taking any of them away fails this."""
+    scoring queue. Stated here, apart from `permissions.ACCESS`: taking either away fails this."""
     (spec,) = [s for s in constants.ALL_FUNCTIONS if s.name == name]
     ids = Ids(template)
     granted = template.grants(_role(template, spec))
@@ -425,8 +423,6 @@ def test_a_removal_may_read_its_links_together_and_send_its_reviews_to_scoring(
 
     assert cfn.Grant("dynamodb:BatchGetItem", f"<{ids.table}.Arn>", not_keys) in granted
     assert cfn.Grant("sqs:SendMessage", f"<{ids.scoring_queue}.Arn>") in granted
-    assert cfn.Grant("dynamodb:Query", f"<{ids.table}.Arn>/index/programs") in granted
-    assert cfn.Grant("dynamodb:Query", f"<{ids.table}.Arn>", not_keys) in granted
 
 
 def test_no_function_that_scores_runs_past_the_time_after_which_a_crowds_slots_are_learnt() -> None:
