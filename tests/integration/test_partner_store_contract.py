@@ -644,15 +644,3 @@ def test_links_are_read_together_as_marked(store):
     read = store.read_links(P, [("device", "fp-1"), ("payout", "unknown")])
     assert (read[("device", "fp-1")].members, read[("device", "fp-1")].removed) == (members, {"partner:p1"})
     assert read[("payout", "unknown")].members == frozenset()
-
-
-def test_links_of_several_programs_are_read_together_as_marked(store):
-    # a removal reads the same links in the network's other programs this way: a program none of
-    # whose links of them is stored is left out, an unknown link of one that has some is empty
-    store.apply(Step([MarkLink(P, ("device", "fp-1"), {"members": frozenset({"partner:p1"})})]))
-    store.apply(Step([MarkLink("prg-other", ("payout", "iban-1"), {"members": frozenset({"partner:p9"})})]))
-    read = store.read_programs_links([P, "prg-other", "prg-none"], [("device", "fp-1"), ("payout", "iban-1")])
-    assert sorted(read) == [P, "prg-other"]
-    assert read[P][("device", "fp-1")].members == {"partner:p1"} and not read[P][("payout", "iban-1")].members
-    assert read["prg-other"][("payout", "iban-1")].members == {"partner:p9"}
-    assert not read["prg-other"][("device", "fp-1")].members

@@ -360,41 +360,19 @@ class PartnersDynamo(DynamoBase):
         )
 
     def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
-        found = self._link_items([program_id], link_keys, consistent=True)
-        return {
-            (kind, value): _link(*found.get(keys.link_pk(program_id, kind, value), (None, None)))
-            for kind, value in link_keys
-        }
-
-    def read_programs_links(
-        self, program_ids: list[str], link_keys: list[LinkKey]
-    ) -> dict[str, dict[LinkKey, LinkState]]:
-        # eventually consistent: another program's links as they stood a moment ago are as good
-        found = self._link_items(program_ids, link_keys, consistent=False)
-        read: dict[str, dict[LinkKey, LinkState]] = {}
-        for program_id in program_ids:
-            pks = {(kind, value): keys.link_pk(program_id, kind, value) for kind, value in link_keys}
-            if any(pk in found for pk in pks.values()):
-                read[program_id] = {key: _link(*found.get(pk, (None, None))) for key, pk in pks.items()}
-        return read
-
-    def _link_items(
-        self, program_ids: list[str], link_keys: list[LinkKey], *, consistent: bool
-    ) -> dict[str, tuple[Any, dict[str, Any]]]:
         m = self._m
-        wanted = [
-            (keys.link_pk(program_id, kind, value), keys.LINK_SK)
-            for program_id in program_ids
-            for kind, value in link_keys
-        ]
+        wanted = [(keys.link_pk(program_id, kind, value), keys.LINK_SK) for kind, value in link_keys]
         found: dict[str, tuple[Any, dict[str, Any]]] = {}
         try:
-            for data in batch_read(m.base, wanted, what="reading links", consistent=consistent):
+            for data in batch_read(m.base, wanted, what="reading links"):
                 item = m.base.from_raw_data(data)
                 found[item.pk] = (item, data)
         except PynamoDBException as exc:
             raise domain_error(exc, "reading links failed") from exc
-        return found
+        return {
+            (kind, value): _link(*found.get(keys.link_pk(program_id, kind, value), (None, None)))
+            for kind, value in link_keys
+        }
 
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         item = self._get(

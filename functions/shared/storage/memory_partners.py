@@ -144,16 +144,6 @@ class PartnersMemory:
         with self._lock:
             return {key: self._links.get((program_id, *key), NO_LINK) for key in link_keys}
 
-    def read_programs_links(
-        self, program_ids: list[str], link_keys: list[LinkKey]
-    ) -> dict[str, dict[LinkKey, LinkState]]:
-        with self._lock:
-            return {
-                program_id: {key: self._links.get((program_id, *key), NO_LINK) for key in link_keys}
-                for program_id in program_ids
-                if any((program_id, *key) in self._links for key in link_keys)
-            }
-
     def get_subject(self, program_id: str, subject_type: str, subject_id: str) -> Subject:
         with self._lock:
             found = self._subjects.get((program_id, subject_type, subject_id))

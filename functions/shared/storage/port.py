@@ -294,22 +294,12 @@ class CasesPort(HoldsPort, abc.ABC):
 
 class RemovalsPort(EventsPort, CasesPort, abc.ABC):
     """What finishing a removal needs (`functions.shared.removals`): the case's port, the removed
-    partner's links as they stand, in its program and in the network's others, and the events'
-    outbox for the reviews of the partners on them (`linked_removal`)."""
+    partner's links as they stand, and the events' outbox for the reviews of the partners on them
+    (`linked_removal`)."""
 
     @abc.abstractmethod
     def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
         """The link items of `link_keys`, read together (an item not stored: an empty `LinkState`)."""
-
-    @abc.abstractmethod
-    def read_programs_links(
-        self, program_ids: list[str], link_keys: list[LinkKey]
-    ) -> dict[str, dict[LinkKey, LinkState]]:
-        """The link items of `link_keys` in each of `program_ids`, read together (one round trip per
-        100 items); a program whose links of them are all unstored is left out."""
-
-    @abc.abstractmethod
-    def list_programs(self) -> list[Program]: ...
 
 
 class DisputesPort(HoldsPort, abc.ABC):
