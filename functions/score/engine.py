@@ -543,7 +543,7 @@ class Engine:
             large = signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
             return large, before
         if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
-            return signals.shared_with_removed(me, links), before
+            return _one_per_code(signals.shared_with_removed(me, links)), before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(

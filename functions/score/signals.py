@@ -217,9 +217,11 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
     with was removed (`linked_removal`; `links` by role `<kind>#<n>`, a crowded one empty unless a
     farm's): each identifier shared with a removed partner, by the reason an event on it gives
     (`email_duplicate`, `device_shared`, `cluster` for a payout account), and only those (a review
-    is no event of the partner's: nothing else of it is new). One reason per kind, as every event's
+    is no event of the partner's: nothing else of it is new). One reason per code, as every event's
     decision gives each code once: the identifiers of a kind are read as one (two devices, or a
-    British IBAN's two payout keys), and each partner on them is named once."""
+    British IBAN's two payout keys), and each partner on them is named once; an address in its own
+    role and in the other (`in_other_role`: a login on the removed partner's PayPal address, paid
+    at its login address) is one `email_duplicate`, its detail naming each role it covers."""
     by_kind: dict[str, LinkState] = {}
     for role, state in links.items():
         if not any(m != me and not m.startswith(CUSTOMER_KEY) for m in state.removed):
@@ -227,15 +229,19 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
         kind = role.partition("#")[0]
         by_kind[kind] = _together(by_kind[kind], state) if kind in by_kind else state
     reasons: list[Reason] = []
+    address: list[Reason] = []  # what customers typed is no evidence about a partner (`as_a_partner_sees`)
     for kind, state in by_kind.items():
-        if kind == "email":  # what customers typed is no evidence about a partner (`as_a_partner_sees`)
-            reasons += email_duplicate(me, _without_customers(state))
+        if kind == "email":
+            address += email_duplicate(me, _without_customers(state))
+        elif kind in _OTHER_ROLE_WORDS:  # its address in the other role
+            address += in_other_role(me, {kind: _without_customers(state)})
         elif kind == "device":
             reasons += device_signals(me, "", state)
         elif kind == "payout":
             reasons += cluster_signal(me, {"payout": state}, set())
-        elif kind in _OTHER_ROLE_WORDS:  # its address in the other role (`in_other_role`)
-            reasons += in_other_role(me, {kind: _without_customers(state)})
+    if address:
+        heaviest = max(address, key=lambda reason: weights.WEIGHTS[reason.variant])
+        reasons.insert(0, Reason("email_duplicate", "; ".join(r.detail for r in address), heaviest.variant))
     return reasons
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
+from functions.shared.domain.linked_removal import review_id
 from functions.shared.messaging import InMemoryPublisher
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
@@ -60,9 +61,9 @@ def reasons_of(decision: dict[str, Any]) -> dict[str, str]:
     return {r["code"]: r["detail"] for r in decision["reasons"]}
 
 
-def remove_a(env, *, login: str, payout: str | None, block: bool) -> None:
+def remove_a(env, *, login: str, payout: str | None, block: bool) -> str:
     """Partner A signs up on throwaway partner Z's address (flagged: `email_duplicate`), paid at
-    `payout`, and is removed from its case."""
+    `payout`, and is removed from its case (its id returned)."""
     z = signup("p-z", email=login, ip=ip(), at="2026-11-01T08:00:00Z")
     scored(env, z)
     a = signup("p-a", email=login, device="fp-a-own", payout=payout, ip=ip(), at="2026-11-03T09:00:00Z")
@@ -75,6 +76,7 @@ def remove_a(env, *, login: str, payout: str | None, block: bool) -> None:
     drain(env.aws)
     invoke("functions.hold_sweep.handler.lambda_handler", scheduled_event("hold-sweep"))
     drain(env.aws)
+    return str(flagged["case_id"])
 
 
 @pytest.mark.parametrize(
@@ -164,3 +166,24 @@ def test_the_removal_reviews_a_partner_on_its_address_in_the_other_role(env, b_g
     (reason,) = case["reasons"]
     assert reason["code"] == "email_duplicate" and reason["detail"].startswith(detail), reason
     assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "on_hold"}
+
+
+def test_a_review_names_an_address_in_both_roles_in_one_reason(env):
+    # B logs in at A's PayPal address and is paid at A's login address (the two swapped); A is
+    # flagged and removed: B's review gives `email_duplicate` once (90), naming both roles
+    b = signup(
+        "p-b",
+        email="boss.wallet@gmail.com",
+        device="fp-b-own",
+        payout="PayPal: ring.boss@gmail.com",
+        ip=ip(),
+        at="2026-11-02T09:00:00Z",
+    )
+    assert scored(env, b)["decision"]["action"] == "allow"
+    case_a = remove_a(env, login=A_LOGIN, payout=A_PAYPAL, block=False)
+    review = status(env.tenant, review_id(case_a, "p-b"))["decision"]
+    assert [r["code"] for r in review["reasons"]] == ["email_duplicate"], review
+    assert review["score"] == 90, review
+    detail = review["reasons"][0]["detail"]
+    assert "payout account used as a login e-mail by partner p-a (removed)" in detail
+    assert "e-mail address used as a payout account by partner p-a (removed)" in detail

@@ -48,6 +48,7 @@ def _removed_a(engine, block: bool, **given) -> Dependencies:
 
 
 LATER = "2026-11-06T09:00:00Z"
+EARLIER = "2026-10-30T09:00:00Z"  # before A signs up
 
 
 def test_a_removed_partners_login_as_a_payout_account_flags_without_a_block_too():
@@ -129,3 +130,29 @@ def test_a_partner_on_a_removed_partners_address_in_the_other_role_first_is_revi
     case = engine.repository.get_case(PROGRAM, partner.active_case_id or "")
     assert [r.code for r in case.reasons] == ["email_duplicate"]
     assert "by partner p-a (removed)" in case.reasons[0].detail
+
+
+def _reviews(deps: Dependencies) -> dict[str, dict]:
+    """The reviews a removal sent, scored: each reviewed partner's decision."""
+    decided = {}
+    for program_id, event_id in deps.queue.sent:
+        score_service.take_message(deps, scoring_message(program_id, event_id))
+        event = deps.repository.get_event(program_id, event_id)
+        decided[event.body["partner_id"]] = event.decision
+    return decided
+
+
+def test_a_review_gives_email_duplicate_once_for_an_address_in_both_roles():
+    # B logs in at A's PayPal address and is paid at A's login address; A is flagged and removed:
+    # one partner, one address-sharing reason, not 90 + 90 (a decision gives each code once)
+    engine = make_engine()
+    b = signup("p-b", email="boss.wallet@gmail.com", payout="PayPal: ring.boss@gmail.com", at=EARLIER)
+    assert score(engine, b)["action"] == "allow"
+    deps = _removed_a(engine, block=False, payout="PayPal: boss.wallet@gmail.com")
+    decision = _reviews(deps)["p-b"]
+    codes = [r["code"] for r in decision["reasons"]]
+    assert codes == ["email_duplicate"], decision
+    assert decision["score"] == 90, decision
+    detail = decision["reasons"][0]["detail"]
+    assert "payout account used as a login e-mail by partner p-a (removed)" in detail
+    assert "e-mail address used as a payout account by partner p-a (removed)" in detail
