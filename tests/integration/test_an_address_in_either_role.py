@@ -187,3 +187,39 @@ def test_a_review_names_an_address_in_both_roles_in_one_reason(env):
     detail = review["reasons"][0]["detail"]
     assert "payout account used as a login e-mail by partner p-a (removed)" in detail
     assert "e-mail address used as a payout account by partner p-a (removed)" in detail
+
+
+def test_a_farm_removed_one_at_a_time_reviews_its_paypal_payees_once(env):
+    # four accounts log in with one address (each after the first flagged `email_duplicate`), three
+    # are paid at it as a PayPal account (flagged: the address of flagged partners); the team
+    # removes the farm's accounts one at a time: the payees are reviewed at the first removal only
+    farm = "farm.box@gmail.com"
+    cases = {}
+    for i in range(4):
+        farmed = scored(
+            env, signup(f"p-k{i}", email=farm, device=f"fp-k{i}", ip=ip(), at=f"2026-11-01T0{i}:00:00Z")
+        )
+        cases[f"p-k{i}"] = farmed["case_id"]
+    payees = [f"p-m{j}" for j in range(3)]
+    for j, payee in enumerate(payees):
+        paid = signup(
+            payee, device=f"fp-m{j}", payout=f"PayPal: {farm}", ip=ip(), at=f"2026-11-01T1{j}:00:00Z"
+        )
+        assert scored(env, paid)["decision"]["action"] == "flag"
+    reviewed = []
+    for removed in ("p-k1", "p-k2", "p-k3"):
+        answer = api(
+            "POST", f"/v1/cases/{cases[removed]}/remove", env.tenant.keys["fraud"], {"block_reapply": False}
+        )
+        assert answer.status == 200, answer
+        drain(env.aws)
+        reviews = {p: review_id(cases[removed], p) for p in payees}
+        reviewed.append([p for p, event_id in reviews.items() if _recorded(env, event_id)])
+    assert reviewed == [payees, [], []]
+
+
+def _recorded(env, event_id: str) -> bool:
+    answer = call(
+        "ingest", proxy_event("GET", f"/v1/events/{event_id}", None, env.tenant.keys["integration"])
+    )
+    return answer.status == 200

@@ -156,3 +156,30 @@ def test_a_review_gives_email_duplicate_once_for_an_address_in_both_roles():
     detail = decision["reasons"][0]["detail"]
     assert "payout account used as a login e-mail by partner p-a (removed)" in detail
     assert "e-mail address used as a payout account by partner p-a (removed)" in detail
+
+
+def _remove(engine, partner_id: str) -> Dependencies:
+    deps = Dependencies(
+        engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)), InMemoryQueue()
+    )
+    case_id = engine.repository.get_subject(PROGRAM, "partner", partner_id).flag_case_id or ""
+    cases_service.remove_partner(deps, PROGRAM, case_id, False, "Ann")
+    return deps
+
+
+@pytest.mark.parametrize("payees_give", ["payout", "email"])
+def test_a_farm_removed_one_at_a_time_reviews_the_partners_on_its_address_once(payees_give):
+    # four accounts log in with one address (a farm: each after the first flagged), three more are
+    # paid at it as a PayPal account (or, the control, log in with it too); the team removes the
+    # farm's accounts one at a time: the first removal reviews the three, the later ones do not
+    # again (k x m reviews is what `partners_to_review`'s "reviewed before" is there to prevent)
+    engine = make_engine()
+    farm = "farm.box@gmail.com"
+    for i in range(4):
+        score(engine, signup(f"p-k{i}", email=farm, ip=f"81.2.69.{10 + i}", at=f"2026-11-01T0{i}:00:00Z"))
+    payees = {f"p-m{j}" for j in range(3)}
+    given = {"payout": f"PayPal: {farm}"} if payees_give == "payout" else {"email": farm}
+    for n, payee in enumerate(sorted(payees)):
+        assert score(engine, signup(payee, ip=f"81.2.69.{40 + n}", **given))["action"] == "flag"
+    reviewed = [set(_reviews(_remove(engine, f"p-k{i}"))) & payees for i in (1, 2, 3)]
+    assert reviewed == [payees, set(), set()]

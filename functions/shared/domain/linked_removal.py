@@ -19,7 +19,7 @@ from typing import Any
 
 from functions.shared.domain.identity import address_in_other_role
 from functions.shared.domain.links import GUARDED_JOINS, crowded_links, farmed
-from functions.shared.domain.model import LinkKey, LinkState, Subject, as_utc
+from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, Subject, as_utc
 from functions.shared.domain.profiles import identifiers_of
 from functions.shared.inputs import FUTURE_TOLERANCE
 
@@ -51,13 +51,19 @@ def partners_to_review(removed: Subject, states: dict[LinkKey, LinkState]) -> di
     with the links it shares: none on a crowded link unless it is a farm's, no customer, none
     removed already. Nor one flagged already on a link where another partner was removed before:
     that removal reviewed it, and its case holds its rewards; without that, a farm removed one
-    account at a time reviewed every account left at each removal (n² reviews for n accounts)."""
+    account at a time reviewed every account left at each removal (n² reviews for n accounts).
+    An address is one identifier in either role (`identity.address_in_other_role`): a partner
+    removed for its login address reviewed the partners paid at it as a PayPal account, and the
+    other way round, so its removal mark in the other role's link counts as much as in the link's
+    own."""
     crowds = crowded_links(states)
     found: dict[str, list[LinkKey]] = {}
     for key, state in states.items():
         if key[0] not in GUARDED_JOINS or (key in crowds and not farmed(key, state)):
             continue
-        reviewed_before = bool(state.removed - {removed.key})
+        other = address_in_other_role(*key)
+        removed_there = states.get(other, NO_LINK).removed if other is not None else frozenset()
+        reviewed_before = bool((state.removed | removed_there) - {removed.key})
         for member in sorted(state.members - state.removed - {removed.key}):
             kind, _, partner_id = member.partition(":")
             if kind != "partner" or not partner_id or (reviewed_before and member in state.flagged):
