@@ -223,3 +223,29 @@ def _recorded(env, event_id: str) -> bool:
         "ingest", proxy_event("GET", f"/v1/events/{event_id}", None, env.tenant.keys["integration"])
     )
     return answer.status == 200
+
+
+@pytest.mark.parametrize(
+    "payout",
+    [
+        "PAYPAL\uff1aring.boss@gmail.com",
+        "Ring Boss <ring.boss@gmail.com>",
+        "mailto:ring.boss@gmail.com?subject=payout",
+    ],
+)
+def test_a_blocked_partners_login_back_as_a_payout_account_written_otherwise_is_blocked(env, payout):
+    # a full-width colon after the label, a named address, a mailto link with a query: each the
+    # address, as `PayPal: ring.boss@gmail.com` is (each was `allow 0`)
+    remove_a(env, login=A_LOGIN, payout=None, block=True)
+    env.clock.advance(days=5)
+    b = signup(
+        "p-b",
+        email="fresh-identity@example.org",
+        device="fp-b-new",
+        payout=payout,
+        ip=ip(),
+        at="2026-11-26T09:00:00Z",
+    )
+    decision = scored(env, b)["decision"]
+    assert decision["action"] == "flag", decision
+    assert "blocked_reapply" in reasons_of(decision)

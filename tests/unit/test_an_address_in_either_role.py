@@ -30,6 +30,27 @@ def test_an_address_is_read_in_its_other_role_and_nothing_else_is():
     assert address_in_other_role("device", "fp-1@x") is None
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "ring.boss@gmail.com",
+        "PayPal: ring.boss@gmail.com",
+        "PAYPAL\uff1aring.boss@gmail.com",  # a full-width colon (a CJK keyboard's)
+        "PayPal\ufe13 Ring.Boss@gmail.com",  # a presentation form of the colon
+        "\uff30\uff41\uff59\uff30\uff41\uff4c: ring.boss@gmail.com",  # a full-width label
+        "Ring Boss <ring.boss@gmail.com>",  # an address book's form
+        "<ring.boss@gmail.com>",
+        "PayPal: Ring Boss <ring.boss@gmail.com>",
+        "mailto:ring.boss@gmail.com?subject=payout",
+        "MAILTO:ring.boss@gmail.com?cc=finance@example.com&body=hi",
+    ],
+)
+def test_a_paypal_account_keys_as_its_address_however_the_field_writes_it(written):
+    login = email_keys("ring.boss@gmail.com").normalized
+    assert payout_key(written) == login
+    assert address_in_other_role("payout", payout_key(written)) == ("email", login)
+
+
 def _flagged_a(engine, login: str = "ring.boss@gmail.com", payout: str | None = None) -> None:
     """Partner A on throwaway partner Z's address: flagged (`email_duplicate`)."""
     score(engine, signup("p-z", email=login, ip="81.2.69.30", at="2026-11-01T08:00:00Z"))

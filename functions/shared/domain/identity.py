@@ -281,7 +281,7 @@ def payout_key(account: str) -> str:
     `cluster_shared_payout` by writing it differently in each sign-up."""
     account = _paid_to(account)
     if "@" in account:
-        return normalize_email(_PAYOUT_LABEL.sub("", account))
+        return normalize_email(_paid_address(account))
     text = "".join(c for c in as_read(ascii_digits(account)) if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
@@ -322,7 +322,28 @@ _PAYMENT_LINK = re.compile(
 _NAMES_PAYEE_IN_PARAMETERS = frozenset({"solana"})
 _PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:memo|dt|tag|destination_?tag|(?:tx_)?payment_?id)=", re.I)
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
-_PAYOUT_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z .-]{0,30}:\s*")  # `PayPal:`, `mailto:` before an address
+_PAYOUT_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z .-]{0,30}):\s*")  # `PayPal:`, `mailto:` before an address
+_NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>]*@[^<>]*)>\s*")  # `Ring Boss <ring.boss@...>`
+
+
+def _paid_address(account: str) -> str:
+    """The address a payout account written as one names (a PayPal account), as an integration's
+    free-text field may write it: read with its compatibility forms folded first (NFKC: the label
+    of `PAYPAL：ring.boss@...`, a full-width colon, is `PAYPAL:`), the address inside the angle
+    brackets of a named one (`Ring Boss <ring.boss@...>`, an address book's form), without the
+    label written before it (`PayPal:`, `mailto:`), and a `mailto:` link without its query
+    (`?subject=payout`: an address in such a link has any `?` of its own escaped, RFC 6068).
+    Each was keyed with those characters, another account than the address's."""
+    read = account if account.isascii() else unicodedata.normalize("NFKC", account)
+    if named := _NAMED_ADDRESS.fullmatch(read):
+        read = named["address"]
+    if label := _PAYOUT_LABEL.match(read):
+        read = read[label.end() :]
+        if label[1].strip().lower() == "mailto":
+            read = read.partition("?")[0]
+    return read
+
+
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
 _SORT_CODE_IBAN = re.compile(r"(?:GB|IE)[0-9]{2}[A-Z]{4}([0-9]{14})$")
 
