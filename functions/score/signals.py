@@ -130,8 +130,12 @@ def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
     """The accounts a partner's `cluster` counts: not the customers known only by its connection.
     A household, an office or a carrier's NAT shares one, and anyone there can buy through the
     partner's link: two such purchases, each a self-referral by IP, made the partner a group with
-    flagged members (80). A flagged one there is still named by `ip_suspicious` (weak, SPEC 5.2)."""
-    return {**links, "ip": _without_customers(links["ip"])} if "ip" in links else links
+    flagged members (80). A flagged one there is still named by `ip_suspicious` (weak, SPEC 5.2).
+    Nor the partners on its address in the other role (`IN_OTHER_ROLE`): a family's PayPal account
+    on one parent's login pays the children, an everyday household, no group; a flagged, removed
+    or blocked partner there is evidence of its own (`in_other_role`, `blocked_reapply`)."""
+    group = {role: state for role, state in links.items() if role.partition("#")[0] not in _OTHER_ROLE_WORDS}
+    return {**group, "ip": _without_customers(group["ip"])} if "ip" in group else group
 
 
 def _without_customers(link: LinkState) -> LinkState:
@@ -195,9 +199,9 @@ def in_other_role(me: str, links: dict[str, LinkState]) -> list[Reason]:
     partner in the other role (`IN_OTHER_ROLE`: read in its other link,
     `identity.address_in_other_role`): an e-mail address shared with a flagged or removed subject,
     strong (SPEC 5.2), `email_duplicate` as the same address in the same role is. A partner paid
-    into another's address otherwise is a household's everyday (a spouse's PayPal): no reason of
-    its own, one shared identifier more in `cluster`'s count. Customers are not there
-    (`as_a_partner_sees`)."""
+    into another's address otherwise is a household's everyday (a spouse's PayPal, a parent's
+    paying the children): no reason, nor counted in `cluster` (`a_partners_group`). Customers are
+    not there (`as_a_partner_sees`)."""
     reasons: list[Reason] = []
     for role, (what, how) in _OTHER_ROLE_WORDS.items():
         state = links.get(role)
@@ -459,8 +463,10 @@ def _within_reach(near: set[str], spans: frozenset[str], probe: NearProbe) -> se
 
 
 # the identifiers whose other partners a partner's profile keeps (`partners_linked`): what one
-# person holds, not a connection (a household's or an office's IP, or one a line is given again)
-KEPT_LINK_ROLES = ("email", "device", "payout", *IN_OTHER_ROLE.values())
+# person holds, not a connection (a household's or an office's IP, or one a line is given again),
+# in the role the partner gave it (an address in its other role is a family's PayPal account as
+# often: `a_partners_group`)
+KEPT_LINK_ROLES = ("email", "device", "payout")
 
 
 def partners_met(me: str, links: dict[str, LinkState]) -> frozenset[str]:

@@ -249,3 +249,20 @@ def test_a_blocked_partners_login_back_as_a_payout_account_written_otherwise_is_
     decision = scored(env, b)["decision"]
     assert decision["action"] == "flag", decision
     assert "blocked_reapply" in reasons_of(decision)
+
+
+def test_a_family_paid_into_one_parents_paypal_is_not_flagged(env):
+    # Mum, a partner paid by bank; child 1 paid into the PayPal account on Mum's login address;
+    # child 2 sets it as its payout account 20 minutes after signing up: weak (20), no `cluster`
+    mum = signup("p-mum", email="mum.jones@gmail.com", payout="GB29 NWBK 6016 1331 9268 19", ip=ip())
+    child = signup("p-k1", email="dj.jones99@hotmail.com", payout="PayPal: mumjones@gmail.com", ip=ip())
+    for partner in (mum, child):
+        assert scored(env, partner)["decision"]["action"] == "allow"
+    home = ip()
+    assert scored(env, signup("p-k2", email="bella-j@proton.me", ip=home, at="2026-11-03T09:00:00Z"))
+    change = signup("p-k2", ip=home, at="2026-11-03T09:20:00Z")
+    change.update(type="account.updated", activity="payout_update")
+    change["partner"] = {"id": "p-k2", "payout_account": "PayPal: mum.jones@gmail.com"}
+    decision = scored(env, change)["decision"]
+    assert (decision["action"], decision["score"]) == ("allow", 20), decision
+    assert [r["code"] for r in decision["reasons"]] == ["unusual_activity"]

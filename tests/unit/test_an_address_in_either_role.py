@@ -17,7 +17,7 @@ from functions.shared.domain.linked_removal import strong_identifiers
 from functions.shared.domain.model import Subject
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
-from tests.integration.scoring_support import signup
+from tests.integration.scoring_support import purchase, signup
 from tests.unit.test_detection import PROGRAM, make_engine, reasons, score
 
 
@@ -204,3 +204,65 @@ def test_a_farm_removed_one_at_a_time_reviews_the_partners_on_its_address_once(p
         assert score(engine, signup(payee, ip=f"81.2.69.{40 + n}", **given))["action"] == "flag"
     reviewed = [set(_reviews(_remove(engine, f"p-k{i}"))) & payees for i in (1, 2, 3)]
     assert reviewed == [payees, set(), set()]
+
+
+def test_a_family_paid_into_one_parents_paypal_is_no_group():
+    # Mum is a partner paid by bank; child 1 is paid into the PayPal account on Mum's login address;
+    # child 2 signs up and, 20 minutes later, sets the same PayPal account: its payout change so
+    # soon after sign-up is weak (20), and the family is no `cluster` (it was 40 more: flag 60)
+    engine = make_engine()
+    mum = signup(
+        "p-mum",
+        email="mum.jones@gmail.com",
+        payout="GB29 NWBK 6016 1331 9268 19",
+        ip="81.2.69.80",
+        at=EARLIER,
+    )
+    assert score(engine, mum)["action"] == "allow"
+    one = signup(
+        "p-k1",
+        email="dj.jones99@hotmail.com",
+        payout="PayPal: mumjones@gmail.com",
+        ip="81.2.69.81",
+        at="2026-11-02T09:00:00Z",
+    )
+    assert score(engine, one)["action"] == "allow"
+    two = signup("p-k2", email="bella-j@proton.me", ip="81.2.69.82", at="2026-11-03T09:00:00Z")
+    assert score(engine, two)["action"] == "allow"
+    change = signup("p-k2", ip="81.2.69.82", at="2026-11-03T09:20:00Z")
+    change.update(type="account.updated", activity="payout_update")
+    change["partner"] = {"id": "p-k2", "payout_account": "PayPal: mum.jones@gmail.com"}
+    decision = score(engine, change)
+    assert decision["action"] == "allow" and decision["score"] == 20, decision
+    assert set(reasons(decision)) == {"unusual_activity"}
+    # the profile keeps child 1 (the same PayPal account), not Mum (its address in the other role)
+    linked = engine.repository.get_subject(PROGRAM, "partner", "p-k2").linked
+    assert [entry.split(" ")[1] for entry in linked] == ["partner:p-k1"]
+
+
+def test_a_customer_typing_a_partners_paypal_address_does_not_frame_the_partner():
+    # a customer types partner P's PayPal address at checkout: the purchase is a self-referral (the
+    # customer flagged), and P, sending its payout account again, reads that address's login link:
+    # what a customer typed there is no evidence about P (`as_a_partner_sees`)
+    engine = make_engine()
+    paid = signup("p-1", email="kim.park@example.com", payout="PayPal: kim.wallet@gmail.com", at=EARLIER)
+    assert score(engine, paid)["action"] == "allow"
+    typed = score(engine, purchase("c-1", "p-1", email="kim.wallet@gmail.com", ip="81.2.69.99"))
+    assert "self_referral" in reasons(typed), typed
+    again = signup("p-1", at=LATER)
+    again.update(type="account.updated", activity="profile_update")
+    again["partner"] = {"id": "p-1", "payout_account": "PayPal: kim.wallet@gmail.com"}
+    decision = score(engine, again)
+    assert decision["action"] == "allow", decision
+    assert "email_duplicate" not in reasons(decision)
+
+
+def test_a_review_names_no_customer_on_the_address_in_the_other_role():
+    # B is paid into a PayPal account on A's login address; a customer typed that address at a
+    # checkout; A is removed: B's review names A, never the customer (`as_a_partner_sees`)
+    engine = make_engine()
+    assert score(engine, signup("p-b", payout="PayPal: ring.boss@gmail.com", at=EARLIER))["action"] == "allow"
+    score(engine, purchase("c-1", "p-b", email="ring.boss@gmail.com", ip="81.2.69.99", at=EARLIER))
+    decision = _reviews(_removed_a(engine, block=False))["p-b"]
+    detail = reasons(decision)["email_duplicate"]
+    assert "partner p-a (removed)" in detail and "customer" not in detail, detail
