@@ -394,11 +394,13 @@ class Engine:
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             self._payout(plan, event.partner.payout_account)
+            self._in_other_roles(plan)
             self._counts(plan, "signup", event.occurred_at, received)
         elif isinstance(event, AccountUpdated):
             plan = Plan(("partner", event.partner.id))
             self._identity(plan, event.partner.email, event.session.device_fingerprint, str(event.session.ip))
             self._payout(plan, event.partner.payout_account)
+            self._in_other_roles(plan)
             if event.activity in SENSITIVE_ACTIVITIES:
                 plan.counts["account"] = velocity(
                     "account", event.partner.id, event.occurred_at, None, received
@@ -412,9 +414,7 @@ class Engine:
             plan = Plan(("partner", event.partner_id))
             for n, link in enumerate(event.links):
                 plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
-            for n, link in enumerate(event.links):  # each address in its other role too
-                if role := signals.IN_OTHER_ROLE.get(link.kind):
-                    self._in_other_role(plan, link.kind, link.value, f"{role}#{n}")
+            self._in_other_roles(plan)  # each address in its other role too
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -429,7 +429,6 @@ class Engine:
             plan.links["email_skeleton"] = ("email_skeleton", keys.skeleton)
             plan.network["email"] = ("email", network_key("email", keys.normalized, self.pepper))
             if plan.subject[0] == "partner":  # accounts; a customer's is read and written per purchase
-                self._in_other_role(plan, "email", keys.normalized)
                 for n, probe in enumerate(near_probes(email)):
                     key = ("email_near", probe.key)
                     if probe.written:
@@ -456,22 +455,22 @@ class Engine:
             for n, also in enumerate(other_payout_keys(account)):
                 plan.links[f"{PAYOUT_ALSO}{n}"] = ("payout", also)
                 plan.network[f"{PAYOUT_ALSO}{n}"] = ("payout", network_key("payout", also, self.pepper))
-            self._in_other_role(plan, "payout", account)
-            if plan.probes.get(signals.IN_OTHER_ROLE["email"]) in plan.links.values():
-                del plan.probes[signals.IN_OTHER_ROLE["email"]]  # its own payout account, read as such
 
     @staticmethod
-    def _in_other_role(plan: Plan, kind: str, key: str, role: str | None = None) -> None:
-        """The address of a partner's login e-mail or PayPal payout account read in its other role
-        too (`identity.address_in_other_role`), under `role` (`signals.IN_OTHER_ROLE`'s, unless
-        given): a probe, never written. A join would make each partner a member of both links,
-        one more write per sign-up on every address, and its role unknown to whoever reads the
-        link; read beside its own, in the same read, the other role's members are known as such
-        (`signals.in_other_role` says "as a payout account"). Not the partner's own other link (a
-        partner paid at its own login address reads that link as its own already)."""
-        other = address_in_other_role(kind, key)
-        if other is not None and other not in plan.links.values():
-            plan.probes[role or signals.IN_OTHER_ROLE[kind]] = other
+    def _in_other_roles(plan: Plan) -> None:
+        """Each address of a partner's planned links, its login e-mail or PayPal payout account,
+        read in its other role too (`identity.address_in_other_role`), under the role
+        `signals.IN_OTHER_ROLE` gives its kind (a review's `<role>#<n>` as its link's): a probe,
+        never written. A join would make each partner a member of both links, one more write per
+        sign-up on every address, and its role unknown to whoever reads the link; read beside its
+        own, in the same read, the other role's members are known as such (`signals.in_other_role`
+        says "as a payout account"). Not one of the partner's own links (a partner paid at its own
+        login address reads that link as its own already): planned after them all."""
+        for role, (kind, key) in list(plan.links.items()):
+            name, sign, n = role.partition("#")
+            other = address_in_other_role(kind, key) if name == kind else None
+            if other is not None and other not in plan.links.values():
+                plan.probes[f"{signals.IN_OTHER_ROLE[kind]}{sign}{n}"] = other
 
     @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import TypeAdapter
 
 from functions.cases import service as cases_service
 from functions.score import service as score_service
@@ -16,6 +17,7 @@ from functions.shared.domain.identity import address_in_other_role, email_keys, 
 from functions.shared.domain.linked_removal import strong_identifiers
 from functions.shared.domain.model import Subject
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
+from functions.shared.partner_events import PartnerEvent
 from functions.shared.runtime import Dependencies
 from tests.integration.scoring_support import purchase, signup
 from tests.unit.test_detection import PROGRAM, make_engine, reasons, score
@@ -28,6 +30,11 @@ def test_an_address_is_read_in_its_other_role_and_nothing_else_is():
     assert address_in_other_role("email", login) == ("payout", payout_key("ringboss@gmail.com"))
     assert address_in_other_role("payout", payout_key("GB29 NWBK 6016 1331 9268 19")) is None
     assert address_in_other_role("device", "fp-1@x") is None
+    # a contract call's `@` is its chain's, no mailbox: kept as written, and read as no one's login
+    call = payout_key(
+        "ethereum:0x52908400098527886E0F7030069857D2E4169EE7@1/transfer?address=0x8e23ee67d1332ad560396262c48ffbb01f93d052"
+    )
+    assert "@" in call and address_in_other_role("payout", call) is None
 
 
 @pytest.mark.parametrize(
@@ -116,10 +123,6 @@ def test_a_partner_paid_at_its_own_login_address_reads_no_item_more():
 
 
 def _event(body):
-    from pydantic import TypeAdapter
-
-    from functions.shared.partner_events import PartnerEvent
-
     return TypeAdapter(PartnerEvent).validate_python(body)
 
 

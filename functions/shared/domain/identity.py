@@ -384,12 +384,16 @@ def address_in_other_role(kind: str, key: str) -> tuple[str, str] | None:
     gives it in: a removed partner's login address given back as a payout account, or its PayPal
     account given back as a login, is the same person's (SPEC 3.2, 5.2). Read, never written
     (`Engine._identity`, `Engine._payout`): each partner stays a member in the role it gave the
-    address, which the signals say (`signals.in_other_role`). None for any other identifier."""
-    if kind == "payout" and "@" in key:
-        return ("email", key)
-    if kind == "email" and "@" in key:
-        return ("payout", key)
+    address, which the signals say (`signals.in_other_role`). None for any other identifier, and
+    for a payout key that is no address though it has an `@` (a contract call,
+    `ethereum:0x...@1/transfer?address=...`, kept as written: no one's login)."""
+    if kind in ("payout", "email") and _ADDRESS_SHAPED.fullmatch(key):
+        return ("email" if kind == "payout" else "payout", key)
     return None
+
+
+# a key that can name a mailbox: one `@`, a domain of dotted labels (any script's letters)
+_ADDRESS_SHAPED = re.compile(r"[^@]+@(?:[\w-]+\.)+[\w-]+")
 
 
 @lru_cache(maxsize=65536)
