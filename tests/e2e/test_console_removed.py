@@ -5,6 +5,7 @@ once across the pages."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import next_page, screenshot, sign_in_as
+from tests.e2e.console.steps import next_page, open_case, screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -93,3 +94,41 @@ def test_removed_partners_page_newest_first_and_every_one_is_shown_once(
     if len(everyone) <= 100:
         assert names_on_page(page) == everyone
         expect(pages.get_by_role("link", name="Next page")).to_have_count(0)
+
+
+def reviewed_case(backend: Backend, removed_id: str, timeout: float = 20) -> dict:
+    """The active case a removal's review opened for a partner on the removed one's address (its
+    reason names the removed partner), once scored."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for case in backend.active_cases("Original partner"):
+            if any(removed_id in r["detail"] for r in case["reasons"]):
+                return case
+        assert time.monotonic() < deadline, f"no case from the review of {removed_id}'s removal"
+        time.sleep(0.3)
+
+
+def test_a_partner_a_removal_reviewed_says_so_in_its_audit_trail_not_by_an_internal_id(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner flagged for the e-mail address an earlier partner signed up with, removed: the
+    # earlier partner is reviewed and flagged (SPEC 5.2, an address shared with a removed partner)
+    gone = backend.flagged_partner(f"Gone {uuid.uuid4().hex[:6]} reviewer", rewards=())
+    answer = backend.fraud.post(
+        backend.url(f"/v1/cases/{gone.case['id']}/remove"), json={"block_reapply": False}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    reviewed = reviewed_case(backend, gone.partner_id)
+    name = reviewed["subject"]["name"]
+
+    # When the team opens its case
+    sign_in_as(page, console, "fraud", f"active?q={name}")
+    drawer = open_case(page, name)
+
+    # Then its audit trail says the flag came of a review after a removal, and shows no review id
+    # (the system's own, which no one can open: a fraud key may not read events)
+    trail = drawer.locator("ol.audit")
+    expect(trail).to_contain_text("a review after the removal of a partner it shares an identifier with")
+    expect(trail).not_to_contain_text("linked_removal_")
+    trail.scroll_into_view_if_needed()
+    screenshot(page, "removed-review-audit", full_page=False)

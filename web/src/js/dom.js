@@ -388,6 +388,10 @@ export function words(code) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+// the ids of the reviews a removal records of the partners on its identifiers (the API refuses them
+// from an integration: `linked_removal.REVIEW_ID_PREFIX`)
+const REVIEW_PREFIX = "linked_removal_";
+
 /** An audit entry's detail (text, or an object of facts) as one readable line. An amount and its
  * currency (a reward overridden: `{amount: "1234.50", currency: "USD"}`) are one fact, shown as
  * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"), when they are as
@@ -401,6 +405,11 @@ export function detailText(detail) {
   for (const [key, value] of Object.entries(detail)) {
     if (value === null || value === undefined || value === "") continue;
     if (priced && key === "currency") continue; // said with its amount
+    if (key === "event_id" && String(value).startsWith(REVIEW_PREFIX)) {
+      // the system's own review (`linked_removal`): an id no one can look up, said as what it is
+      parts.push("event: a review after the removal of a partner it shares an identifier with");
+      continue;
+    }
     let text;
     if (priced && key === "amount") text = money({ amount: value, currency: detail.currency });
     else if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
