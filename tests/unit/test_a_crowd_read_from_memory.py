@@ -9,8 +9,6 @@ customers bought on."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,13 +18,14 @@ from functions.score.reference import EmbeddedReferenceData
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import LOCAL_PEPPER, MAX_LINK_MEMBERS
 from functions.shared.domain.links import crowd_for_good
-from functions.shared.domain.model import LinkState, StoredEvent
+from functions.shared.domain.model import LinkState
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.read_memory import Facts, ReadMemory
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.memory import InMemoryRepository
 from tests.integration.scoring_support import purchase, signup
 from tests.support import sample
+from tests.unit.test_detection import score as decision_on
 
 PROGRAM = "prg-crowd-memory"
 PROXY_IP = "81.2.69.160"  # an integration's own public address, sent for every session
@@ -70,18 +69,7 @@ class Scorer:
 
     def score(self, body: dict[str, Any], received: datetime) -> dict[str, Any]:
         self.clock._at = received
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        stored = StoredEvent(
-            program_id=PROGRAM,
-            event_id=body["id"],
-            type=body["type"],
-            body=body,
-            body_hash=hashlib.sha256(text.encode()).hexdigest(),
-            occurred_at=datetime.fromisoformat(body["occurred_at"]),
-            received_at=received,
-        )
-        self.engine.repository.record_event(stored)
-        return self.engine.score(stored).decision
+        return decision_on(self.engine, body, PROGRAM, received)
 
     def remove(self, partner_id: str) -> None:
         repository = self.engine.repository
