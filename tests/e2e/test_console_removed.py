@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend
-from tests.e2e.console.steps import next_page, open_case, screenshot, sign_in_as
+from tests.e2e.console.steps import close_case, go_to_tab, next_page, open_case, screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
@@ -35,7 +35,7 @@ def every_removed(backend: Backend) -> list[str]:
 
 
 def name_cells(page: Page) -> Locator:
-    return page.get_by_role("table", name=TABLE).locator("tbody tr td:first-child")
+    return page.get_by_role("table", name=TABLE).locator("tbody tr td:first-child .partner-name")
 
 
 def names_on_page(page: Page) -> list[str]:
@@ -132,3 +132,11 @@ def test_a_partner_a_removal_reviewed_says_so_in_its_audit_trail_not_by_an_inter
     expect(trail).not_to_contain_text("linked_removal_")
     trail.scroll_into_view_if_needed()
     screenshot(page, "removed-review-audit", full_page=False)
+
+    # And the removed partner its reason names by ID is found by that ID on Removed partners
+    assert gone.partner_id in " ".join(r["detail"] for r in reviewed["reasons"])
+    close_case(page, drawer)
+    go_to_tab(page, "Removed partners")
+    row = page.get_by_role("row").filter(has_text=gone.name)
+    expect(row.locator("td").first).to_contain_text(gone.partner_id)
+    screenshot(page, "removed-partner-ids", full_page=False)

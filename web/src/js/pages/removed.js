@@ -49,7 +49,16 @@ export function mountRemoved(container, route) {
                 h(
                   "tr",
                   {},
-                  h("td", { class: "wrap" }, item.partner.name),
+                  // with its ID beneath: a reason elsewhere names a removed partner by it ("also used
+                  // by partner p-123 (removed)"), and an analyst looks it up here
+                  h(
+                    "td",
+                    { class: "wrap" },
+                    h("span", { class: "partner-name" }, item.partner.name),
+                    h("br"),
+                    h("span", { class: "visually-hidden" }, "Partner ID "),
+                    h("code", { class: "muted" }, item.partner.id),
+                  ),
                   h("td", { class: "wrap" }, item.team || "—"),
                   h("td", { class: "wrap" }, reasonText(item)),
                   h("td", {}, timeElement(item.flagged_at)),
