@@ -767,6 +767,7 @@ class PartnersDynamo(DynamoBase):
             scored = ItemUpdate(event, keys.event_pk(write.program_id, write.event_id), keys.EVENT_SK)
             scored.set(event.status, "scored").set(event.packed_decision, pack_json(write.decision))
             scored.set(event.case_id, write.case_id).set(event.notes, list(write.notes) or None)
+            scored.set(event.failure, None)  # a delivery that failed before (redriven): scored now
             scored.remove(m.base.outbox_pk.attr_name).remove(m.base.outbox_sk.attr_name)
             tx.update_item(scored.requires_item().requires_not(event.status, "scored"))
             return "update"

@@ -352,6 +352,7 @@ class PartnersMemory:
             decision=_plain_copy(write.decision),
             case_id=write.case_id,
             notes=write.notes,
+            failure=None,  # a delivery that failed before (redriven): scored now
         )
         self._outbox.discard(slot)
 
