@@ -360,7 +360,6 @@ def test_an_events_body_is_given_back_as_both_stores_keep_it(store):
     assert store.get_events([(P, "e1")])[(P, "e1")].body == kept
 
 
-
 def test_an_event_marked_failed_then_scored_after_a_redrive_says_no_failure(store):
     # an operator's find: a message redriven from the dead-letter queue was scored, and its event
     # still said the failure of its last delivery before
@@ -372,6 +371,7 @@ def test_an_event_marked_failed_then_scored_after_a_redrive_says_no_failure(stor
 
     event = store.get_event(P, "e1")
     assert (event.status, event.decision, event.failure) == ("scored", {"score": 1}, None)
+
 
 def test_notifications_wait_in_the_outbox_until_delivered_and_audit_entries_are_idempotent(store):
     note = Notification("n1", P, "RewardsHeld", {"count": 1}, T0)
