@@ -61,6 +61,10 @@ class SweepReport:
     per_program: dict[str, int] = field(default_factory=dict)
     failed: list[dict[str, str]] = field(default_factory=list)  # left for the next run
     left: int = 0  # flagged subjects this run had no time for (the next run starts elsewhere)
+    removals_finished: int = 0  # removals under way this run finished (archives, marks, reviews)
+    # partners on the links of removals still under way, left to review at the next run (a run out
+    # of time: `linked_removal.REVIEWS_PER_CALL` at a time)
+    reviews_left: int = 0
 
     def add(self, other: SweepReport) -> None:
         self.subjects += other.subjects
@@ -69,6 +73,8 @@ class SweepReport:
             self.per_program[program_id] = self.per_program.get(program_id, 0) + held
         self.failed += other.failed
         self.left += other.left
+        self.removals_finished += other.removals_finished
+        self.reviews_left += other.reviews_left
 
 
 def sweep(
@@ -112,6 +118,11 @@ def sweep(
             "hold sweep ran out of time; the next run starts elsewhere", extra={"left": report.left}
         )
         metrics.add_metric(name="HoldSweepSubjectsLeft", unit=MetricUnit.Count, value=report.left)
+    if report.reviews_left:
+        logger.warning(
+            "hold sweep ran out of time in a removal's reviews; the next run goes on with them",
+            extra={"reviews_left": report.reviews_left},
+        )
     if report.failed:
         metrics.add_metric(name=SUBJECTS_FAILED_METRIC, unit=MetricUnit.Count, value=len(report.failed))
     failed_subjects = [f for f in report.failed if f["program_id"]]  # not a shard's list
@@ -150,7 +161,10 @@ def _sweep_subject(
         report.subjects += 1
         try:
             what = f"finishing {subject.key}'s removal"
-            retrying(lambda: _finish_removal(deps, store, subject, now, pepper, out_of_time), what)
+            left = retrying(lambda: _finish_removal(deps, store, subject, now, pepper, out_of_time), what)
+            if left is not None:
+                report.removals_finished += left == 0
+                report.reviews_left += left
         except Exception as error:  # noqa: BLE001 (one subject's fault never stops its shard)
             _failed(report, subject.program_id, subject.key, error)
         return
@@ -187,16 +201,16 @@ def _finish_removal(
     now: datetime,
     pepper: bytes,
     out_of_time: Callable[[], bool],
-) -> None:
+) -> int | None:
     """A removal that stopped after its first step, or left partners on its links to review
     (`linked_removal.REVIEWS_PER_CALL` at a time), and that no one asked for again: what it left
     to archive, mark and review, from a new read (`removals.finish_removal`), again while reviews
-    are left and the run has time; what is still left, the next run. Nothing when it is done
-    meanwhile (the index a moment behind the profile)."""
+    are left and the run has time; what is still left, the next run. How many reviews are left
+    (0: finished), or None when it is done meanwhile (the index a moment behind the profile)."""
     subject = store.get_subject(listed.program_id, listed.type, listed.id)
     case = store.get_case(subject.program_id, subject.flag_case_id or "")
     if not removal_under_way(case, subject):
-        return
+        return None
     logger.info(
         "hold sweep finishes a removal under way",
         extra={"program_id": case.program_id, "case_id": case.case_id},
@@ -207,7 +221,8 @@ def _finish_removal(
                 "hold sweep leaves a removal's reviews to its next run",
                 extra={"program_id": case.program_id, "case_id": case.case_id, "left": left},
             )
-            return
+            return left
+    return 0
 
 
 def _rewrite_customer_marks(store: CasesPort, key: tuple[str, str, str], pepper: bytes) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from functions.cases import service as cases_service
+from functions.hold_sweep.service import sweep
 from functions.score import service as score_service
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import usable_device
@@ -117,8 +118,9 @@ def test_a_reviews_holds_reach_back_to_the_sign_up_but_never_before_an_approval(
     assert reaches_back(flagged, review) == since_approval
 
 
-def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
-    # Given A on 3 devices, each shared with 150 other partners (450 to review: not a crowd)
+def _a_shared_with_450(queue: InMemoryQueue) -> tuple[Dependencies, str]:
+    """A on 3 devices, each shared with 150 other partners (450 to review: not a crowd), and C on
+    its address: the dependencies (the reviews sent to `queue`, not scored) and A's case."""
     engine = make_engine()
     repository = engine.repository
     score(engine, signup("p-c", "2026-11-02T10:00:00+00:00", "sea@example.com", "fp-c"))
@@ -132,11 +134,17 @@ def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
         device = usable_device(f"fp-x-{n}")
         members = frozenset(f"partner:p-{n}-{k}" for k in range(150))
         repository.apply(Step([MarkLink(PROGRAM, ("device", device or ""), {"members": members})]))
-    queue = InMemoryQueue()
     deps = Dependencies(
         repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), queue
     )
-    a_case = repository.get_subject(PROGRAM, "partner", "p-a").flag_case_id or ""
+    return deps, repository.get_subject(PROGRAM, "partner", "p-a").flag_case_id or ""
+
+
+def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
+    # Given A on 3 devices, each shared with 150 other partners (450 to review: not a crowd)
+    queue = InMemoryQueue()
+    deps, a_case = _a_shared_with_450(queue)
+    repository = deps.repository
 
     # When it is removed, and asked again: REVIEWS_PER_CALL new reviews each time, each answered as
     # removed (what the team asked for; the sweep would go on with the rest as these asks do)
@@ -152,3 +160,22 @@ def test_a_removal_of_a_partner_with_hundreds_linked_goes_on_by_its_retries():
     assert sent == [REVIEWS_PER_CALL, 2 * REVIEWS_PER_CALL]
     assert len(queue.sent) == len(set(queue.sent)) == 451  # C and the 450
     assert not repository.get_subject(PROGRAM, "partner", "p-a").removal_pending
+
+
+def test_the_hold_sweep_says_the_removals_it_finished_and_the_reviews_it_left():
+    # Given A's removal asked once: 200 of its 451 reviews recorded, the rest left
+    queue = InMemoryQueue()
+    deps, a_case = _a_shared_with_450(queue)
+    cases_service.remove_partner(deps, PROGRAM, a_case, False, "Ann")
+    assert len(queue.sent) == REVIEWS_PER_CALL
+
+    # When a sweep runs out of time after one more pass, and the next has all it needs
+    short = sweep(deps, time_left=lambda: 0 if len(queue.sent) > REVIEWS_PER_CALL else 1000)
+    full = sweep(deps)
+
+    # Then each run's report says so (an operator's find: it said nothing of removals, and
+    # `left: 0` while a removal's reviews were left)
+    left = 451 - 2 * REVIEWS_PER_CALL
+    assert (short.removals_finished, short.reviews_left) == (0, left)
+    assert (full.removals_finished, full.reviews_left) == (1, 0)
+    assert len(queue.sent) == len(set(queue.sent)) == 451
