@@ -30,6 +30,7 @@ from functions.shared.domain.identity import (
     span_of,
     untagged,
 )
+from functions.shared.domain.links import merged
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import (
     CUSTOMER_KEY,
@@ -231,7 +232,7 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
         if not any(m != me and not m.startswith(CUSTOMER_KEY) for m in state.removed):
             continue
         kind = role.partition("#")[0]
-        by_kind[kind] = _together(by_kind[kind], state) if kind in by_kind else state
+        by_kind[kind] = merged(by_kind[kind], state) if kind in by_kind else state
     reasons: list[Reason] = []
     address: list[Reason] = []  # what customers typed is no evidence about a partner (`as_a_partner_sees`)
     for kind, state in by_kind.items():
@@ -247,16 +248,6 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
         heaviest = max(address, key=lambda reason: weights.WEIGHTS[reason.variant])
         reasons.insert(0, Reason("email_duplicate", "; ".join(r.detail for r in address), heaviest.variant))
     return reasons
-
-
-def _together(one: LinkState, other: LinkState) -> LinkState:
-    """Two identifiers' members and marks as one identifier's (a review's reasons, by kind)."""
-    return LinkState(
-        members=one.members | other.members,
-        flagged=one.flagged | other.flagged,
-        removed=one.removed | other.removed,
-        blocked=one.blocked | other.blocked,
-    )
 
 
 def email_signals(
