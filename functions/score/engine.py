@@ -409,6 +409,7 @@ class Engine:
             customer = event.customer
             plan = Plan(("customer", customer.id), partner_id=event.partner_id)
             self._identity(plan, customer.email, customer.device_fingerprint, customer.ip)
+            self._in_other_roles(plan)  # a removed partner's PayPal address typed at a checkout
             self._counts(plan, "txn", event.occurred_at, received)
         elif isinstance(event, LinkedRemovalReview):  # the links it names, as they stand
             plan = Plan(("partner", event.partner_id))
@@ -458,14 +459,15 @@ class Engine:
 
     @staticmethod
     def _in_other_roles(plan: Plan) -> None:
-        """Each address of a partner's planned links, its login e-mail or PayPal payout account,
-        read in its other role too (`identity.address_in_other_role`), under the role
-        `signals.IN_OTHER_ROLE` gives its kind (a review's `<role>#<n>` as its link's): a probe,
-        never written. A join would make each partner a member of both links, one more write per
-        sign-up on every address, and its role unknown to whoever reads the link; read beside its
-        own, in the same read, the other role's members are known as such (`signals.in_other_role`
-        says "as a payout account"). Not one of the partner's own links (a partner paid at its own
-        login address reads that link as its own already): planned after them all."""
+        """Each address of a partner's planned links, its login e-mail or PayPal payout account (a
+        customer's e-mail at a purchase), read in its other role too
+        (`identity.address_in_other_role`), under the role `signals.IN_OTHER_ROLE` gives its kind
+        (a review's `<role>#<n>` as its link's): a probe, never written. A join would make each
+        partner a member of both links, one more write per sign-up on every address, and its role
+        unknown to whoever reads the link; read beside its own, in the same read, the other role's
+        members are known as such (`signals.in_other_role` says "as a payout account"). Not one of
+        the partner's own links (a partner paid at its own login address reads that link as its
+        own already): planned after them all."""
         for role, (kind, key) in list(plan.links.items()):
             name, sign, n = role.partition("#")
             other = address_in_other_role(kind, key) if name == kind else None
@@ -598,6 +600,7 @@ class Engine:
             )
             if customer.email and keys:
                 reasons += signals.email_signals(me, customer.email, keys, links, self.reference)
+            reasons += signals.in_other_role(me, links)
             if customer.ip:
                 reasons += signals.ip_signals(
                     me, str(customer.ip), customer.country, links.get("ip", NO_LINK), self.reference
@@ -619,7 +622,7 @@ class Engine:
             reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, group)
         else:
             linked = before
-            reasons += signals.cluster_signal(me, links, named)
+            reasons += signals.cluster_signal(me, signals.in_own_roles(links), named)
         reasons += signals.network_signal(program_token(program_id, self.pepper), network)
         return _one_per_code(reasons), linked
 

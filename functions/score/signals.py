@@ -135,8 +135,17 @@ def a_partners_group(links: dict[str, LinkState]) -> dict[str, LinkState]:
     Nor the partners on its address in the other role (`IN_OTHER_ROLE`): a family's PayPal account
     on one parent's login pays the children, an everyday household, no group; a flagged, removed
     or blocked partner there is evidence of its own (`in_other_role`, `blocked_reapply`)."""
-    group = {role: state for role, state in links.items() if role.partition("#")[0] not in _OTHER_ROLE_WORDS}
+    group = in_own_roles(links)
     return {**group, "ip": _without_customers(group["ip"])} if "ip" in group else group
+
+
+def in_own_roles(links: dict[str, LinkState]) -> dict[str, LinkState]:
+    """The links an event's identifiers are members of, without the addresses read in their other
+    role (`IN_OTHER_ROLE`): who is paid into an address is in no group with whoever logs in with
+    it, or buys with it (a partner paid into a parent's PayPal, a customer buying at its own
+    address that a partner gives as its PayPal account); a flagged, removed or blocked partner
+    there is evidence of its own (`in_other_role`)."""
+    return {role: state for role, state in links.items() if role.partition("#")[0] not in _OTHER_ROLE_WORDS}
 
 
 def _without_customers(link: LinkState) -> LinkState:
@@ -201,8 +210,10 @@ def in_other_role(me: str, links: dict[str, LinkState]) -> list[Reason]:
     `identity.address_in_other_role`): an e-mail address shared with a flagged or removed subject,
     strong (SPEC 5.2), `email_duplicate` as the same address in the same role is. A partner paid
     into another's address otherwise is a household's everyday (a spouse's PayPal, a parent's
-    paying the children): no reason, nor counted in `cluster` (`a_partners_group`). Customers are
-    not there (`as_a_partner_sees`)."""
+    paying the children): no reason, nor counted in `cluster` (`in_own_roles`). Customers are
+    not there (`as_a_partner_sees`). A purchase reads its customer's address as a payout account
+    too: a customer buying at a removed partner's PayPal address is that person, as one at its
+    login address is (`email_duplicate`)."""
     reasons: list[Reason] = []
     for role, (what, how) in _OTHER_ROLE_WORDS.items():
         state = links.get(role)

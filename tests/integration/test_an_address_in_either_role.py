@@ -115,6 +115,21 @@ def test_a_removed_partners_address_back_in_the_other_role_is_flagged_unpaid(env
     assert rewards_of(env, "p-b") == {commission["reward"]["id"]: "on_hold"}
 
 
+def test_a_customer_buying_at_a_removed_partners_paypal_address_is_flagged_its_reward_held(env):
+    # the removed partner, at another partner's checkout, with the address it was paid into
+    remove_a(env, login=A_LOGIN, payout=A_PAYPAL, block=False)
+    env.clock.advance(days=5)
+    assert scored(env, signup("p-shop", ip=ip(), at="2026-11-20T09:00:00Z"))["decision"]["action"] == "allow"
+    address = "Boss.Wallet+shop@googlemail.com"
+    bought = purchase("c-1", "p-shop", email=address, ip=ip(), at="2026-11-26T12:00:00Z")
+    decision = scored(env, bought)
+    assert decision["decision"]["action"] == "flag", decision
+    assert reasons_of(decision["decision"])["email_duplicate"] == (
+        "e-mail address used as a payout account by partner p-a (removed)"
+    )
+    assert rewards_of(env, "p-shop") == {bought["reward"]["id"]: "on_hold"}
+
+
 def test_a_payout_change_to_a_removed_partners_login_address_is_flagged(env):
     remove_a(env, login="ring.bee@gmail.com", payout=None, block=False)
     env.clock.advance(days=5)

@@ -269,3 +269,31 @@ def test_a_review_names_no_customer_on_the_address_in_the_other_role():
     decision = _reviews(_removed_a(engine, block=False))["p-b"]
     detail = reasons(decision)["email_duplicate"]
     assert "partner p-a (removed)" in detail and "customer" not in detail, detail
+
+
+def test_a_customer_buying_at_a_removed_partners_paypal_address_is_flagged():
+    # A, removed, was paid into a PayPal account; a customer of another partner checks out with that
+    # address: the same person, as one checking out with A's login address is (SPEC 5.2)
+    engine = make_engine()
+    _removed_a(engine, block=False, payout="PayPal: boss.wallet@gmail.com")
+    score(engine, signup("p-shop", email="shop@example.com", ip="81.2.69.60", at=EARLIER))
+    typed = score(engine, purchase("c-1", "p-shop", email="Boss.Wallet@gmail.com", ip="81.2.69.99", at=LATER))
+    assert typed["action"] == "flag", typed
+    detail = reasons(typed)["email_duplicate"]
+    assert detail == "e-mail address used as a payout account by partner p-a (removed)"
+    assert "self_referral" not in reasons(typed)  # p-a is not the partner it buys through
+
+
+def test_a_customer_buying_at_an_ordinary_partners_paypal_address_is_in_no_group_with_it():
+    # a parent buys with the address its child partners are paid into (the parent's own PayPal): nothing
+    engine = make_engine()
+    for kid in ("p-kid1", "p-kid2"):  # two children, each paid into the parent's PayPal
+        score(engine, signup(kid, email=f"{kid}@example.com", payout="PayPal: mum@gmail.com", at=EARLIER))
+    score(engine, signup("p-shop", email="shop@example.com", ip="81.2.69.60", at=EARLIER))
+    bought = score(engine, purchase("c-mum", "p-shop", email="mum@gmail.com", ip="81.2.69.99", at=LATER))
+    assert bought["action"] == "allow", bought
+    assert not {"email_duplicate", "cluster"} & set(reasons(bought)), bought
+    # read, never written: the customer is no member of the payout account's link
+    plan = engine.plan(PROGRAM, _event(purchase("c-mum", "p-shop", email="mum@gmail.com")))
+    assert plan.probes["email_as_payout"] == ("payout", "mum@gmail.com")
+    assert ("payout", "mum@gmail.com") not in plan.links.values()
