@@ -50,12 +50,50 @@ def test_an_address_is_read_in_its_other_role_and_nothing_else_is():
         "PayPal: Ring Boss <ring.boss@gmail.com>",
         "mailto:ring.boss@gmail.com?subject=payout",
         "MAILTO:ring.boss@gmail.com?cc=finance@example.com&body=hi",
+        "PayPal - ring.boss@gmail.com",  # the address among other words
+        "PayPal (Ring.Boss@gmail.com)",
+        "PayPal(ring.boss@gmail.com)",
+        "ring.boss@gmail.com (PayPal)",
+        "PayPal account ring.boss@gmail.com",
+        "[ring.boss@gmail.com]",
     ],
 )
 def test_a_paypal_account_keys_as_its_address_however_the_field_writes_it(written):
     login = email_keys("ring.boss@gmail.com").normalized
     assert payout_key(written) == login
     assert address_in_other_role("payout", payout_key(written)) == ("email", login)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "ring.boss@gmail.com or other@example.com",  # two addresses: no one of them
+        "PayPal - ring.boss@gmail.com / other@example.com",
+        '"ring boss"@gmail.com',  # a quoted local part: one address, kept whole
+    ],
+)
+def test_a_field_naming_no_one_address_is_kept_as_written(written):
+    assert payout_key(written) != email_keys("ring.boss@gmail.com").normalized
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "paypal.me/RingBoss",
+        "https://www.paypal.me/ringboss",
+        "http://paypal.me/RINGBOSS/25",  # an amount after the name
+        "PayPal.Me/ringboss/25EUR?locale.x=en_US",
+        "PayPal: paypal.me/ringboss",
+        "www.paypal.me/ringboss#pay",
+    ],
+)
+def test_a_paypal_me_link_keys_as_its_name(written):
+    assert payout_key(written) == payout_key("paypal.me/ringboss") == "PAYPALMERINGBOSS"
+
+
+def test_a_paypal_me_name_is_not_another_one_nor_another_site():
+    assert payout_key("paypal.me/ringboss2") != payout_key("paypal.me/ringboss")
+    assert payout_key("notpaypal.me/ringboss") != payout_key("paypal.me/ringboss")
 
 
 def _flagged_a(engine, login: str = "ring.boss@gmail.com", payout: str | None = None) -> None:
@@ -297,3 +335,18 @@ def test_a_customer_buying_at_an_ordinary_partners_paypal_address_is_in_no_group
     plan = engine.plan(PROGRAM, _event(purchase("c-mum", "p-shop", email="mum@gmail.com")))
     assert plan.probes["email_as_payout"] == ("payout", "mum@gmail.com")
     assert ("payout", "mum@gmail.com") not in plan.links.values()
+
+
+@pytest.mark.parametrize(
+    "paid,back",
+    [
+        ("https://www.paypal.me/BossWallet", "paypal.me/bosswallet/25"),
+        ("PayPal - boss.wallet@gmail.com", "PayPal (bosswallet@gmail.com)"),
+    ],
+)
+def test_a_blocked_partner_back_with_its_payout_written_another_way_is_flagged(paid, back):
+    engine = make_engine()
+    _removed_a(engine, block=True, payout=paid)
+    again = score(engine, signup("p-b", email="fresh@example.org", payout=back, ip="81.2.69.40", at=LATER))
+    assert again["action"] == "flag", again
+    assert "partner p-a" in " ".join(reasons(again).values()), again

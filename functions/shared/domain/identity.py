@@ -276,13 +276,18 @@ def payout_key(account: str) -> str:
     the label its printed form carries (`IBAN GB29 ...`), and
     an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`);
     a British or Irish IBAN is linked under its domestic form's key too (`other_payout_keys`).
-    An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`). A ring
-    paid into one account, or a removed partner paid again into its own, must not escape
+    An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`), or the
+    one address among other words (`PayPal - jane@...`, `PayPal (jane@...)`); a PayPal.Me link by
+    its name alone (`https://www.paypal.me/JaneDoe/25` is `paypal.me/janedoe`'s key). A ring paid
+    into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
     account = _paid_to(account)
     if "@" in account:
         return normalize_email(_paid_address(account))
-    text = "".join(c for c in as_read(ascii_digits(account)) if c.isalnum()).upper()
+    read = as_read(ascii_digits(account))
+    if link := _PAYPAL_ME.search(read):
+        return "PAYPALME" + link["name"].upper()
+    text = "".join(c for c in read if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
@@ -324,6 +329,13 @@ _PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:memo|dt|tag|destination_?tag|(?
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z .-]{0,30}):\s*")  # `PayPal:`, `mailto:` before an address
 _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>]*@[^<>]*)>\s*")  # `Ring Boss <ring.boss@...>`
+# a mailbox among other words: no blank, bracket, quote or separator in it
+_MAILBOX = re.compile(r"[^@\s()<>\[\]{}\"',;:]+@(?:[\w-]+\.)+[\w-]+")
+# a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name
+# (a name is 1 to 20 letters and digits; the rest of the link names no other account)
+_PAYPAL_ME = re.compile(
+    r"(?<![\w.])(?:https?://)?(?:www\.)?paypal\.me/(?P<name>[A-Za-z0-9]{1,20})(?![A-Za-z0-9])", re.I
+)
 
 
 def _paid_address(account: str) -> str:
@@ -332,8 +344,10 @@ def _paid_address(account: str) -> str:
     of `PAYPAL：ring.boss@...`, a full-width colon, is `PAYPAL:`), the address inside the angle
     brackets of a named one (`Ring Boss <ring.boss@...>`, an address book's form), without the
     label written before it (`PayPal:`, `mailto:`), and a `mailto:` link without its query
-    (`?subject=payout`: an address in such a link has any `?` of its own escaped, RFC 6068).
-    Each was keyed with those characters, another account than the address's."""
+    (`?subject=payout`: an address in such a link has any `?` of its own escaped, RFC 6068), and
+    the one address among words around it (`PayPal - ring.boss@...`, `PayPal (ring.boss@...)`,
+    `ring.boss@... (PayPal)`). Each was keyed with those characters, another account than the
+    address's. Two addresses in one field name no one of them: kept as written."""
     read = account if account.isascii() else unicodedata.normalize("NFKC", account)
     if named := _NAMED_ADDRESS.fullmatch(read):
         read = named["address"]
@@ -341,7 +355,12 @@ def _paid_address(account: str) -> str:
         read = read[label.end() :]
         if label[1].strip().lower() == "mailto":
             read = read.partition("?")[0]
+    if _AMONG_WORDS.search(read.strip()) and len(found := _MAILBOX.findall(read)) == 1:
+        read = found[0]
     return read
+
+
+_AMONG_WORDS = re.compile(r"[\s()\[\]{}]")  # an address written among other words or in brackets
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
