@@ -56,6 +56,20 @@ def test_an_address_is_read_in_its_other_role_and_nothing_else_is():
         "ring.boss@gmail.com (PayPal)",
         "PayPal account ring.boss@gmail.com",
         "[ring.boss@gmail.com]",
+        '"ring.boss@gmail.com"',  # a CSV export's quotes
+        "'ring.boss@gmail.com'",
+        "ring.boss@gmail.com;",  # a separator, a unit or a full stop after it
+        "ring.boss@gmail.com,EUR",
+        "ring.boss@gmail.com/EUR",
+        "ring.boss@gmail.com.",
+        "PayPal/ring.boss@gmail.com",  # a label joined by a separator no address is written with
+        "PayPal|ring.boss@gmail.com",
+        "PayPal=ring.boss@gmail.com",
+        "PayPal\u2014ring.boss@gmail.com",  # an em dash
+        "PayPal \u2192 ring.boss@gmail.com",  # an arrow
+        "PayPal-ring.boss@gmail.com",  # the label joined by a hyphen
+        "ring.boss\uff20gmail.com",  # a full-width at sign (a CJK keyboard's)
+        "PayPal: ring.boss\ufe6bgmail.com",  # a small one
     ],
 )
 def test_a_paypal_account_keys_as_its_address_however_the_field_writes_it(written):
@@ -76,6 +90,12 @@ def test_a_field_naming_no_one_address_is_kept_as_written(written):
     assert payout_key(written) != email_keys("ring.boss@gmail.com").normalized
 
 
+@pytest.mark.parametrize("address", ["o'brien@example.ie", "jean-luc.martin@example.fr", "a_b+c@example.com"])
+def test_an_address_with_an_apostrophe_a_hyphen_or_a_tag_is_kept_whole(address):
+    assert payout_key(address) == email_keys(address).normalized
+    assert payout_key(f"PayPal: {address}") == payout_key(address)
+
+
 @pytest.mark.parametrize(
     "written",
     [
@@ -85,6 +105,10 @@ def test_a_field_naming_no_one_address_is_kept_as_written(written):
         "PayPal.Me/ringboss/25EUR?locale.x=en_US",
         "PayPal: paypal.me/ringboss",
         "www.paypal.me/ringboss#pay",
+        "https://www.paypal.com/paypalme/RingBoss",  # PayPal's own form of the link
+        "paypal.com/paypalme/ringboss/25?country.x=GB",
+        "https://www.paypal.com/gb/paypalme/RingBoss",  # with a country
+        "paypal.me/@RingBoss",
     ],
 )
 def test_a_paypal_me_link_keys_as_its_name(written):
@@ -342,6 +366,9 @@ def test_a_customer_buying_at_an_ordinary_partners_paypal_address_is_in_no_group
     [
         ("https://www.paypal.me/BossWallet", "paypal.me/bosswallet/25"),
         ("PayPal - boss.wallet@gmail.com", "PayPal (bosswallet@gmail.com)"),
+        ("boss.wallet@gmail.com", '"boss.wallet@gmail.com";'),
+        ("boss.wallet@gmail.com", "boss.wallet\uff20gmail.com"),
+        ("paypal.me/BossWallet", "https://www.paypal.com/gb/paypalme/BossWallet"),
     ],
 )
 def test_a_blocked_partner_back_with_its_payout_written_another_way_is_flagged(paid, back):
@@ -350,3 +377,11 @@ def test_a_blocked_partner_back_with_its_payout_written_another_way_is_flagged(p
     again = score(engine, signup("p-b", email="fresh@example.org", payout=back, ip="81.2.69.40", at=LATER))
     assert again["action"] == "flag", again
     assert "partner p-a" in " ".join(reasons(again).values()), again
+
+
+def test_a_blocked_partners_login_back_as_a_quoted_payout_account_is_blocked_reapply():
+    engine = make_engine()
+    _removed_a(engine, block=True)
+    back = score(engine, signup("p-b", payout='"Ring.Boss@gmail.com",', ip="81.2.69.40", at=LATER))
+    assert back["action"] == "flag", back
+    assert "blocked_reapply" in reasons(back), back

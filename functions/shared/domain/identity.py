@@ -282,11 +282,12 @@ def payout_key(account: str) -> str:
     into one account, or a removed partner paid again into its own, must not escape
     `cluster_shared_payout` by writing it differently in each sign-up."""
     account = _paid_to(account)
-    if "@" in account:
-        return normalize_email(_paid_address(account))
-    read = as_read(ascii_digits(account))
-    if link := _PAYPAL_ME.search(read):
+    folded = account if account.isascii() else unicodedata.normalize("NFKC", account)
+    if link := _PAYPAL_ME.search(as_read(folded)):
         return "PAYPALME" + link["name"].upper()
+    if "@" in folded:  # a full-width `＠` (a CJK keyboard's) too
+        return normalize_email(_paid_address(folded))
+    read = as_read(ascii_digits(account))
     text = "".join(c for c in read if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
@@ -329,12 +330,18 @@ _PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:memo|dt|tag|destination_?tag|(?
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z .-]{0,30}):\s*")  # `PayPal:`, `mailto:` before an address
 _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>]*@[^<>]*)>\s*")  # `Ring Boss <ring.boss@...>`
-# a mailbox among other words: no blank, bracket, quote or separator in it
-_MAILBOX = re.compile(r"[^@\s()<>\[\]{}\"',;:]+@(?:[\w-]+\.)+[\w-]+")
-# a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name
+# a mailbox in a free-text field: a local part of letters, digits, `.`, `_`, `+`, `-` and `'` (O'Brien),
+# the characters of nearly every address given; anything else around it (a blank, a bracket, a
+# quote, `/`, `|`, `=`, `;`, `,`, a dash or an arrow) parts it from the words it is written among
+_MAILBOX = re.compile(r"[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
+_LABEL_JOINED = re.compile(r"pay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen
+# a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name,
+# or PayPal's own form of it (`paypal.com/paypalme/<name>`, with a country: `paypal.com/gb/paypalme/`)
 # (a name is 1 to 20 letters and digits; the rest of the link names no other account)
 _PAYPAL_ME = re.compile(
-    r"(?<![\w.])(?:https?://)?(?:www\.)?paypal\.me/(?P<name>[A-Za-z0-9]{1,20})(?![A-Za-z0-9])", re.I
+    r"(?<![\w.])(?:https?://)?(?:www\.)?(?:paypal\.me|paypal\.com/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?paypalme)/"
+    r"@?(?P<name>[A-Za-z0-9]{1,20})(?![A-Za-z0-9])",
+    re.I,
 )
 
 
@@ -345,22 +352,22 @@ def _paid_address(account: str) -> str:
     brackets of a named one (`Ring Boss <ring.boss@...>`, an address book's form), without the
     label written before it (`PayPal:`, `mailto:`), and a `mailto:` link without its query
     (`?subject=payout`: an address in such a link has any `?` of its own escaped, RFC 6068), and
-    the one address among words around it (`PayPal - ring.boss@...`, `PayPal (ring.boss@...)`,
-    `ring.boss@... (PayPal)`). Each was keyed with those characters, another account than the
-    address's. Two addresses in one field name no one of them: kept as written."""
-    read = account if account.isascii() else unicodedata.normalize("NFKC", account)
+    the one address among what is written around it (`_MAILBOX`: `PayPal - ring.boss@...`,
+    `PayPal (ring.boss@...)`, `"ring.boss@..."`, `PayPal/ring.boss@...`, `ring.boss@...;`,
+    `PayPal-ring.boss@...`). Each was keyed with those characters, another account than the
+    address's. Two addresses in one field name no one of them: kept as written. `account` is
+    read with its compatibility forms folded (`payout_key`)."""
+    read = account
     if named := _NAMED_ADDRESS.fullmatch(read):
         read = named["address"]
     if label := _PAYOUT_LABEL.match(read):
         read = read[label.end() :]
         if label[1].strip().lower() == "mailto":
             read = read.partition("?")[0]
-    if _AMONG_WORDS.search(read.strip()) and len(found := _MAILBOX.findall(read)) == 1:
-        read = found[0]
+    found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in _MAILBOX.findall(read)}
+    if len({normalize_email(mailbox) for mailbox in found}) == 1:
+        read = found.pop()
     return read
-
-
-_AMONG_WORDS = re.compile(r"[\s()\[\]{}]")  # an address written among other words or in brackets
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
