@@ -34,6 +34,7 @@ from functions.shared.domain.links import (
     customers_of,
     farmed,
     guarded_joins,
+    join_entries,
     links_to_join,
     merged,
     merged_network,
@@ -533,6 +534,8 @@ class Engine:
             links["payout"] = merged(links["payout"], links.pop(role))
             if (also := network.pop(role, None)) is not None:
                 network["payout"] = merged_network(network.get("payout", NO_NETWORK), also)
+        links = signals.as_they_stood(me, links, event.occurred_at)  # a typed identifier: who gave it first
+        network = signals.network_as_it_stood(me, network, links)
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
@@ -696,6 +699,7 @@ class Engine:
             links=links,
             spans={key: spans[key] for key in links if key in spans},
             via={key: via[key] for key in links if key in via},
+            since=join_entries(me, links, states, event.occurred_at),
             network=network,
             counts=tallies(
                 unsaturated(plan.counts, snapshot.counters, snapshot.links), event.occurred_at, snapshot.links

@@ -30,7 +30,7 @@ from functions.shared.domain.identity import (
     span_of,
     untagged,
 )
-from functions.shared.domain.links import merged
+from functions.shared.domain.links import as_it_stood, join_times, merged
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import (
     CUSTOMER_KEY,
@@ -57,6 +57,11 @@ _OTHER_ROLE_WORDS = {
     "email_as_payout": ("e-mail address", "as a payout account"),
     "payout_as_email": ("payout account", "as a login e-mail"),
 }
+# the roles of links whose members typed the identifier, unverified (a payout account; an address
+# given as one, read in its other role), by the role of the link the event's own subject gave it on:
+# a payout account its own, a login address its login link (a review's `<role>#<n>` too). Not a
+# login: one who logs in at an address receives its mail, whenever it came.
+_GIVEN_ON = {"payout": "payout", "email_as_payout": "email"}
 # privacy relays ordinary people use every day (Safari with iCloud+): weak, unlike a VPN or a datacenter
 CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
 
@@ -202,6 +207,41 @@ def email_duplicate(me: str, exact: LinkState) -> list[Reason]:
     variant = "email_duplicate_of_flagged" if others & (flagged | removed) else "email_duplicate"
     detail = f"e-mail address also used by {_listing(others, flagged, removed)}"
     return [Reason("email_duplicate", detail, variant)]
+
+
+def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[str, LinkState]:
+    """The event's payout-account links (its own payout account's, and its login address's as a
+    payout account: `_GIVEN_ON`) as each stood when `me` gave the identifier (`links.as_it_stood`):
+    at the time its own link keeps for it, else at the event's time (`at`) if it gives it now. A
+    payout account is typed, unverified: those paid into it after `me` gave it are no evidence
+    against `me`. A throwaway account flagged on purpose, then paid into an honest partner's IBAN or
+    PayPal address, or into the address the partner logs in with (or a shopper buys at), flagged
+    the partner (a security tester's finding). Evidence against the later one stands: a partner
+    paid into a removed partner's account or at its login address gave it after, and a partner
+    paid at an address a removed partner logs in with, whenever that came, pays into its mailbox."""
+    stood = dict(links)
+    for role, state in links.items():
+        base, sign, n = role.partition("#")
+        if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
+            continue
+        since = join_times(own).get(me) if me in own.members else at
+        if since is not None:
+            stood[role] = as_it_stood(state, since)
+    return stood
+
+
+def network_as_it_stood(
+    me: str, network: dict[str, NetworkState], links: dict[str, LinkState]
+) -> dict[str, NetworkState]:
+    """The event's network items, without its payout account's when the subject gave that account
+    before this event (its link in the program names it): a network mark keeps no time, and a
+    payout account is typed, unverified. A partner of one program that flags itself and then types
+    an honest partner's IBAN of another program flagged that partner `network_flagged` at its next
+    event carrying the account. A subject giving an account flagged or removed elsewhere, at its
+    sign-up or as a change, is still `network_flagged`."""
+    if "payout" not in network or me not in links.get("payout", NO_LINK).members:
+        return network
+    return {role: state for role, state in network.items() if role != "payout"}
 
 
 def in_other_role(me: str, links: dict[str, LinkState]) -> list[Reason]:

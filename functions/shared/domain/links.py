@@ -56,6 +56,56 @@ def crowd_for_good(key: LinkKey, state: LinkState) -> bool:
     return 2 * partners <= len(state.members)
 
 
+# Identifiers anyone can give as another's: an address (as a PayPal account, typed into a payout
+# field), a payout account (an IBAN read off an invoice). Their links keep when each member first
+# gave them (`LinkState.since`), so that one who gave it after another is no evidence against the
+# other (`as_it_stood`).
+JOIN_TIMES_KINDS = frozenset({"email", "payout"})
+
+
+def join_entries(
+    me: str, links: list[LinkKey], states: dict[LinkKey, LinkState], at: datetime
+) -> dict[LinkKey, str]:
+    """Of the links an event joins (`links_to_join`), those of `JOIN_TIMES_KINDS` that do not name
+    the subject yet, each with the entry `<time> <member>` (the event's time) their item gains."""
+    entry = f"{as_utc(at).isoformat()} {me}"
+    return {key: entry for key in links if key[0] in JOIN_TIMES_KINDS and me not in states[key].members}
+
+
+def join_times(state: LinkState) -> dict[str, datetime]:
+    """When each member of a link first gave its identifier, of those its item keeps a time for (a
+    member joined before the times were kept has none)."""
+    first: dict[str, datetime] = {}
+    for entry in state.since:
+        text, _, member = entry.partition(" ")
+        at = datetime.fromisoformat(text)
+        if member not in first or at < first[member]:
+            first[member] = at
+    return first
+
+
+def as_it_stood(state: LinkState, since: datetime) -> LinkState:
+    """An address's or a payout account's link as it stood when a member gave it at `since`: the
+    members who gave it later left out, with their marks. Anyone can type another's address as its
+    PayPal account, or its IBAN as its own payout account: a throwaway account that flags itself and
+    then gives an honest partner's address or account is no evidence against the partner who had it
+    first. A member of unknown time (joined before times were kept) stays, as before."""
+    later = frozenset(member for member, at in join_times(state).items() if at > since)
+    if not later & state.members:
+        return state
+    return LinkState(
+        members=state.members - later,
+        flagged=state.flagged - later,
+        removed=state.removed - later,
+        blocked=state.blocked - later,
+        spans=state.spans,
+        names=state.names,
+        counts=state.counts,
+        via=state.via,
+        since=state.since,
+    )
+
+
 def merged(state: LinkState, other: LinkState) -> LinkState:
     """Two link items of one identifier read as one (an address under its key of today and the key
     it had before: `identity.keyed_before`; a payout account under its key and its other key:
@@ -71,6 +121,7 @@ def merged(state: LinkState, other: LinkState) -> LinkState:
         names=state.names | other.names,
         counts={**other.counts, **state.counts},
         via=state.via | other.via,
+        since=state.since | other.since,
     )
 
 

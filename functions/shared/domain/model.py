@@ -241,6 +241,9 @@ class LinkState:
     # a device's: `<time> <partner>` of the partners purchases on it were made through, each at its
     # first such purchase, `VIA_KEPT` at most (`links.customers_of`)
     via: frozenset[str] = frozenset()
+    # an address's or a payout account's: `<time> <member>`, when each member first gave it (the
+    # event's time; `links.JOIN_TIMES_KEPT`), to tell who gave it after whom (`links.as_it_stood`)
+    since: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

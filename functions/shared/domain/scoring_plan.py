@@ -65,6 +65,8 @@ class ScoringInput:
     seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
     # of `links`, a purchase's device, with `<time> <partner>` it was made through (`customers_of`)
     via: dict[LinkKey, str] = field(default_factory=dict)
+    # of `links`, an address's or a payout account's, with `<time> <member>` as it joins (`join_entries`)
+    since: dict[LinkKey, str] = field(default_factory=dict)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     flag: bool = False
@@ -225,6 +227,8 @@ def scoring_plan(
             marks = {**marks, "spans": frozenset({span})}
         if partner_key := given.via.get(key):
             marks = {**marks, "via": frozenset({partner_key})}
+        if joined_at := given.since.get(key):
+            marks = {**marks, "since": frozenset({joined_at})}
         seen = given.seen.get(key)
         if counted := riding.get(key):  # the count rides on the link's write (`velocity`)
             slots = frozenset({counted.slot})

@@ -147,6 +147,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         spans = UnicodeSetAttribute(null=True)
         names = UnicodeSetAttribute(null=True)  # an IP's removed partners' name digests (`removed_marks`)
         via = UnicodeSetAttribute(null=True)  # a device's `<time> <partner>` purchases were made through
+        since = UnicodeSetAttribute(null=True)  # an address's or payout account's `<time> <member>` joins
 
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
@@ -1294,6 +1295,7 @@ def _link(item: Any, raw: dict[str, Any] | None) -> LinkState:
         _set(item.names),
         counts,
         _set(item.via),
+        _set(item.since),
     )
 
 
