@@ -110,9 +110,32 @@ WORDS = {"email": "e-mail address", "device": "device fingerprint", "payout": "p
 CODES = {"email": "email_duplicate", "device": "device_shared", "payout": "cluster"}
 
 
+def a_then_b_on_one_account(env) -> str:
+    """Partner A is paid into an IBAN; partner B signs up later paid into it too (two partners on one
+    account: allowed); A then changes its login to partner C's address, and is flagged. A's case."""
+    c = signup("p-c", email="sea@example.com", ip=ip(), at="2026-11-02T08:00:00Z")
+    assert scored(env, c)["decision"]["action"] == "allow"
+    a = signup(
+        "p-a", email="aye@example.com", device="fp-a-own", payout=IBAN, ip=ip(), at="2026-11-02T09:00:00Z"
+    )
+    assert scored(env, a)["decision"]["action"] == "allow"
+    b = signup(
+        "p-b", email="bee@example.com", device="fp-b-own", payout=IBAN, ip=ip(), at="2026-11-02T10:00:00Z"
+    )
+    assert scored(env, b)["decision"]["action"] == "allow"
+    change = signup("p-a", email="sea@example.com", device="fp-a-own", ip=ip(), at="2026-11-03T09:00:00Z")
+    change.update(type="account.updated", activity="email_change")
+    change["partner"] = {"id": "p-a", "email": "sea@example.com"}
+    flagged = scored(env, change)
+    assert flagged["decision"]["action"] == "flag", flagged
+    return flagged["case_id"]
+
+
 @pytest.mark.parametrize("shared", ["payout", "device", "email"])
 def test_a_partner_sharing_an_identifier_with_a_removed_partner_is_flagged_and_its_rewards_held(env, shared):
-    a_case = b_and_a(env, shared)
+    # a payout account is typed: B is paid into the account A was paid into before it (for a device
+    # or an address, B is there first: A signs up on it)
+    a_case = a_then_b_on_one_account(env) if shared == "payout" else b_and_a(env, shared)
     pending = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())  # B's, before A's removal
     assert scored(env, pending)["decision"]["action"] == "allow"
     assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "pending"}
@@ -138,6 +161,18 @@ def test_a_partner_sharing_an_identifier_with_a_removed_partner_is_flagged_and_i
     # the review is an event of its own, with its decision and its case
     review = status(env.tenant, review_id(a_case, "p-b"))
     assert (review["type"], review["status"], review["case_id"]) == (REVIEW_TYPE, "scored", case["id"])
+
+
+def test_a_partner_whose_iban_a_flagged_partner_typed_after_it_is_not_flagged_by_the_removal(env):
+    # B is paid into its IBAN; A, flagged, gives it as its own payout account after B, and is
+    # removed: typing an account is anyone's (a frame), no evidence against B, who had it first
+    a_case = b_and_a(env, "payout")
+    pending = purchase("c-1", "p-b", at="2026-11-04T12:00:00Z", ip=ip())
+    assert scored(env, pending)["decision"]["action"] == "allow"
+    assert remove(env, a_case).status == 200
+    drain(env.aws)
+    assert partner_cases(env, "p-b") == []
+    assert rewards_of(env, "p-b") == {pending["reward"]["id"]: "pending"}
 
 
 def test_the_removal_asked_again_the_sweep_and_a_redelivery_give_one_case(env, monkeypatch):
@@ -332,9 +367,11 @@ def test_a_reward_dated_minutes_ahead_that_the_approval_released_stays_released(
 
 def _b_on_two_of_as(env, shared: str) -> tuple[str, str]:
     """B on two of A's identifiers of one kind: two devices, or a British IBAN (its account and
-    its sort code and number: two payout keys). A's case and B's review's id."""
+    its sort code and number: two payout keys; A paid into it first, a payout account being typed).
+    A's case and B's review's id."""
     if shared == "payout":
-        scored(env, signup("p-b", email="bee@example.com", payout=IBAN, ip=ip(), at="2026-11-02T09:00:00Z"))
+        a_case = a_then_b_on_one_account(env)
+        return a_case, review_id(a_case, "p-b")
     else:
         scored(env, signup("p-b", email="bee@example.com", device="fp-1", ip=ip(), at="2026-11-02T09:00:00Z"))
         scored(env, _login("p-b", "bee@example.com", "2026-11-02T09:30:00Z", device="fp-2"))
