@@ -30,7 +30,7 @@ from functions.shared.domain.identity import (
     span_of,
     untagged,
 )
-from functions.shared.domain.links import as_it_stood, join_times, merged
+from functions.shared.domain.links import as_it_stood, given_since, merged
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import (
     CUSTOMER_KEY,
@@ -211,8 +211,8 @@ def email_duplicate(me: str, exact: LinkState) -> list[Reason]:
 
 def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[str, LinkState]:
     """The event's payout-account links (its own payout account's, and its login address's as a
-    payout account: `_GIVEN_ON`) as each stood when `me` gave the identifier (`links.as_it_stood`):
-    at the time its own link keeps for it, else at the event's time (`at`) if it gives it now. A
+    payout account: `_GIVEN_ON`) as each stood when `me` gave the identifier (`links.as_it_stood`,
+    `links.given_since`: at the time its own link keeps for it, or the event's time, `at`). A
     payout account is typed, unverified: those paid into it after `me` gave it are no evidence
     against `me`. A throwaway account flagged on purpose, then paid into an honest partner's IBAN or
     PayPal address, or into the address the partner logs in with (or a shopper buys at), flagged
@@ -224,9 +224,7 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
         base, sign, n = role.partition("#")
         if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
             continue
-        since = join_times(own).get(me) if me in own.members else at
-        if since is not None:
-            stood[role] = as_it_stood(state, since)
+        stood[role] = as_it_stood(state, given_since(own, me, at), me)
     return stood
 
 

@@ -5,6 +5,8 @@ in-memory store (the handlers on moto: tests/integration/test_an_address_in_eith
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -463,3 +465,114 @@ def test_a_partner_giving_an_iban_flagged_in_another_program_is_network_flagged(
     newcomer = score(engine, signup("p-new", email="new@example.com", payout=IBAN, ip="81.2.69.61", at=LATER))
     assert newcomer["action"] == "flag", newcomer
     assert "network_flagged" in reasons(newcomer)
+
+
+def _written_before_times_were_kept(engine) -> None:
+    """Every link item as one written before links kept their members' times (no `since`)."""
+    links = engine.repository._links  # the in-memory store's items, as a deploy finds them
+    for key, state in links.items():
+        links[key] = dataclasses.replace(state, since=frozenset())
+
+
+@pytest.mark.parametrize("jane_payout", [IBAN, None])
+def test_a_partner_on_its_address_or_account_before_times_were_kept_is_not_framed_after(jane_payout):
+    # Jane signed up before the deploy (her links keep no time for her); a throwaway types her
+    # IBAN, or her login address as its PayPal account, after: it is no evidence against her
+    engine = make_engine()
+    jane = signup("p-jane", email="jane@example.com", payout=jane_payout, ip="81.2.69.60", at=EARLIER)
+    assert score(engine, jane)["action"] == "allow"
+    _written_before_times_were_kept(engine)
+    _flagged_a(engine, payout=jane_payout or "PayPal: jane@example.com")
+    again = signup("p-jane", email="jane@example.com", payout=jane_payout, ip="81.2.69.60", at=LATER)
+    again.update(type="account.updated", activity="login")
+    decision = score(engine, again)
+    assert decision["action"] == "allow", decision
+
+
+def test_an_earlier_event_scored_after_a_later_one_gives_its_own_time():
+    # Jane's 12:00 login is scored first, a throwaway types her IBAN at 10:00, then her 09:00
+    # sign-up arrives: she gave the account at 09:00, before the throwaway
+    engine = make_engine()
+    login = signup(
+        "p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at="2026-11-02T12:00:00Z"
+    )
+    login.update(type="account.updated", activity="login")
+    assert score(engine, login)["action"] == "allow"
+    score(engine, signup("p-z", email="t@example.org", ip="81.2.69.31", at="2026-11-02T09:30:00Z"))
+    t = signup("p-t", email="t@example.org", payout=IBAN, ip="81.2.69.32", at="2026-11-02T10:00:00Z")
+    assert score(engine, t)["action"] == "flag"
+    late = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at="2026-11-02T09:00:00Z")
+    decision = score(engine, late)
+    assert decision["action"] == "allow", decision
+    # and her next event reads the earlier time kept
+    again = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
+    again.update(type="account.updated", activity="login")
+    assert score(engine, again)["action"] == "allow"
+
+
+def test_a_throwaway_typing_an_account_at_the_same_instant_is_no_evidence():
+    engine = make_engine()
+    at = "2026-11-02T09:00:00Z"
+    score(engine, signup("p-z", email="t@example.org", ip="81.2.69.31", at="2026-11-01T09:00:00Z"))
+    assert (
+        score(engine, signup("p-t", email="t@example.org", payout=IBAN, ip="81.2.69.32", at=at))["action"]
+        == "flag"
+    )
+    jane = score(engine, signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=at))
+    assert "cluster" not in reasons(jane), jane
+
+
+def test_a_throwaway_typing_an_ibans_domestic_form_after_frames_no_one():
+    # the account written the other way (its sort code and number) is one account: read as one,
+    # with the times of both its keys
+    engine = make_engine()
+    assert (
+        score(engine, signup("p-jane", email="jane@example.com", payout=IBAN, at=EARLIER))["action"]
+        == "allow"
+    )
+    _flagged_a(engine, payout="60-16-13 31926819")
+    again = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
+    again.update(type="account.updated", activity="login")
+    decision = score(engine, again)
+    assert decision["action"] == "allow", decision
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "mypaypal-shop@example.com",  # the label's word inside an address is the address's
+        "jane.paypal-2024@example.com",
+        "ops@paypal-payouts.com",
+    ],
+)
+def test_an_address_with_paypal_inside_it_is_kept_whole(written):
+    assert payout_key(written) == email_keys(written).normalized
+
+
+def test_an_account_number_beside_a_contact_address_is_not_the_address():
+    written = "NL91 ABNA 0417 1643 00 (contact: office@company.com)"
+    assert payout_key(written) != payout_key("office@company.com")
+
+
+@pytest.mark.parametrize("written", ["paypal.me/jane_doe", "paypal.me/jane-doe"])
+def test_a_paypal_me_name_cut_at_a_character_it_may_not_hold_is_not_a_shorter_name(written):
+    assert payout_key(written) != payout_key("paypal.me/jane")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "a" * 60_000 + "@",
+        "a." * 30_000 + "@",
+        "x@" + "a-" * 30_000 + "!",
+        "<" + "@" * 60_000,
+        "a@" * 30_000,
+    ],
+    ids=["run", "dotted run", "hyphened domain", "brackets of ats", "ats"],
+)
+def test_a_field_of_64_kib_is_keyed_in_linear_time(written):
+    # the patterns that find an address in a field were quadratic in it: 11 to 28 s for these,
+    # at ingest and again at scoring (the body's 64 KiB is the only bound before the key's length)
+    started = time.perf_counter()
+    payout_key(written)
+    assert time.perf_counter() - started < 2.0

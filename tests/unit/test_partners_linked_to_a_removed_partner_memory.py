@@ -45,9 +45,14 @@ def signup(partner_id: str, at: str, email: str, device: str, payout: str | None
 def test_a_partner_on_a_removed_partners_payout_account_is_flagged_on_the_memory_store():
     engine = make_engine()
     repository = engine.repository
+    # A is paid into the account first, B gives it after (a payout account is typed: B, there
+    # first, would be no one's evidence), then A takes C's address and is flagged
+    score(engine, signup("p-a", "2026-11-02T08:00:00+00:00", "aye@example.com", "fp-a", IBAN))
     score(engine, signup("p-b", "2026-11-02T09:00:00+00:00", "bee@example.com", "fp-b", IBAN))
     score(engine, signup("p-c", "2026-11-02T10:00:00+00:00", "sea@example.com", "fp-c"))
-    flagged = score(engine, signup("p-a", "2026-11-03T09:00:00+00:00", "sea@example.com", "fp-a", IBAN))
+    change = signup("p-a", "2026-11-03T09:00:00+00:00", "sea@example.com", "fp-a")
+    change.update(id="change-p-a", type="account.updated", activity="email_change")
+    flagged = score(engine, change)
     assert flagged["action"] == "flag"
     queue = InMemoryQueue()
     deps = Dependencies(

@@ -329,18 +329,21 @@ _NAMES_PAYEE_IN_PARAMETERS = frozenset({"solana"})
 _PAYEE_AT_A_SHARED_ADDRESS = re.compile(r"[?&](?:memo|dt|tag|destination_?tag|(?:tx_)?payment_?id)=", re.I)
 _HEX_WALLET = re.compile(r"(?=[0-9]*[A-F])[0-9A-F]{40}")  # 20 bytes in hexadecimal (a letter: not digits)
 _PAYOUT_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z .-]{0,30}):\s*")  # `PayPal:`, `mailto:` before an address
-_NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>]*@[^<>]*)>\s*")  # `Ring Boss <ring.boss@...>`
+# `Ring Boss <ring.boss@...>` (one `@` splits the brackets' text one way: a field of `@`s is linear)
+_NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>@]*@[^<>]*)>\s*")
 # a mailbox in a free-text field: a local part of letters, digits, `.`, `_`, `+`, `-` and `'` (O'Brien),
 # the characters of nearly every address given; anything else around it (a blank, a bracket, a
 # quote, `/`, `|`, `=`, `;`, `,`, a dash or an arrow) parts it from the words it is written among
-_MAILBOX = re.compile(r"[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
-_LABEL_JOINED = re.compile(r"pay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen
+# (begun only where no such character is before it: one try per run of them, linear in the field)
+_MAILBOX = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
+_LABEL_JOINED = re.compile(r"\Apay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen, first
+_ACCOUNT_DIGITS = re.compile(r"[0-9]{6}")  # an account number or an IBAN's, beside an address
 # a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name,
 # or PayPal's own form of it (`paypal.com/paypalme/<name>`, with a country: `paypal.com/gb/paypalme/`)
 # (a name is 1 to 20 letters and digits; the rest of the link names no other account)
 _PAYPAL_ME = re.compile(
     r"(?<![\w.])(?:https?://)?(?:www\.)?(?:paypal\.me|paypal\.com/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?paypalme)/"
-    r"@?(?P<name>[A-Za-z0-9]{1,20})(?![A-Za-z0-9])",
+    r"@?(?P<name>[A-Za-z0-9]{1,20})(?![\w-])",
     re.I,
 )
 
@@ -364,8 +367,10 @@ def _paid_address(account: str) -> str:
         read = read[label.end() :]
         if label[1].strip().lower() == "mailto":
             read = read.partition("?")[0]
-    found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in _MAILBOX.findall(read)}
-    if len({normalize_email(mailbox) for mailbox in found}) == 1:
+    mailboxes = _MAILBOX.findall(read)
+    found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in mailboxes}
+    rest = "".join(c for part in _MAILBOX.split(read) for c in part if c.isalnum())
+    if len({normalize_email(mailbox) for mailbox in found}) == 1 and not _ACCOUNT_DIGITS.search(rest):
         read = found.pop()
     return read
 

@@ -3,7 +3,8 @@ that are evidence about no one, and the network items it joins."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
 from functions.shared.domain.model import NO_LINK, PARTNER_KEY, LinkKey, LinkState, NetworkState, as_utc
@@ -64,12 +65,22 @@ JOIN_TIMES_KINDS = frozenset({"email", "payout"})
 
 
 def join_entries(
-    me: str, links: list[LinkKey], states: dict[LinkKey, LinkState], at: datetime
+    me: str, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], at: datetime
 ) -> dict[LinkKey, str]:
-    """Of the links an event joins (`links_to_join`), those of `JOIN_TIMES_KINDS` that do not name
-    the subject yet, each with the entry `<time> <member>` (the event's time) their item gains."""
+    """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` whose item gains the
+    entry `<time> <member>` (the event's time): one that does not name the subject yet (it joins
+    now), or names it at a later time (an event that happened earlier, scored after a later one:
+    the time kept is when the subject first gave the identifier, not when that was first scored).
+    Not a crowded one (never joined), nor one naming the subject without a time: it joined before
+    times were kept, before everyone with one (`given_since`)."""
     entry = f"{as_utc(at).isoformat()} {me}"
-    return {key: entry for key in links if key[0] in JOIN_TIMES_KINDS and me not in states[key].members}
+    return {
+        key: entry
+        for key, state in states.items()
+        if key[0] in JOIN_TIMES_KINDS
+        and key not in crowds
+        and (me not in state.members or join_times(state).get(me, at) > at)
+    }
 
 
 def join_times(state: LinkState) -> dict[str, datetime]:
@@ -84,13 +95,27 @@ def join_times(state: LinkState) -> dict[str, datetime]:
     return first
 
 
-def as_it_stood(state: LinkState, since: datetime) -> LinkState:
-    """An address's or a payout account's link as it stood when a member gave it at `since`: the
-    members who gave it later left out, with their marks. Anyone can type another's address as its
-    PayPal account, or its IBAN as its own payout account: a throwaway account that flags itself and
-    then gives an honest partner's address or account is no evidence against the partner who had it
-    first. A member of unknown time (joined before times were kept) stays, as before."""
-    later = frozenset(member for member, at in join_times(state).items() if at > since)
+_BEFORE_TIMES_KEPT = datetime.min.replace(tzinfo=UTC)
+
+
+def given_since(own: LinkState, me: str, at: datetime) -> datetime:
+    """When `me` gave the identifier of its link `own`, as an event at `at` that gives it sees it:
+    the earlier of the time the link keeps for it and `at` (an earlier event scored after a later
+    one); before anyone with a time when it has none (it joined before times were kept, so everyone
+    with one came after it); `at` when the link does not name it yet (it gives it now)."""
+    if me not in own.members:
+        return at
+    return min(join_times(own).get(me, _BEFORE_TIMES_KEPT), at)
+
+
+def as_it_stood(state: LinkState, since: datetime, me: str) -> LinkState:
+    """An address's or a payout account's link as it stood when `me` gave it at `since`: the
+    members who gave it at that time or later left out, with their marks. Anyone can type another's
+    address as its PayPal account, or its IBAN as its own payout account: a throwaway account that
+    flags itself and then gives an honest partner's address or account is no evidence against the
+    partner who had it first (nor is one at the same instant: who came first is unknown). A member
+    of unknown time (joined before times were kept) stays, as before."""
+    later = frozenset(member for member, at in join_times(state).items() if at >= since and member != me)
     if not later & state.members:
         return state
     return LinkState(
@@ -140,6 +165,7 @@ def links_to_join(
     flag: bool = False,
     spans: dict[LinkKey, str] | None = None,
     via: dict[LinkKey, str] | None = None,
+    since: Collection[LinkKey] = (),
 ) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and none that names the
     subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
@@ -147,8 +173,9 @@ def links_to_join(
     with a new version of the subject, which the write expects), or the item lacks the event's
     span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
     under the same key), or the item lacks the partner a customer bought through (`via`: a device's,
-    `customers_of`). Near-duplicate `email_near` marks go in the later marks steps, never in a
-    rewrite of a key that names the subject."""
+    `customers_of`), or an earlier time the subject gave it (`since`: `join_entries`).
+    Near-duplicate `email_near` marks go in the later marks steps, never in a rewrite of a key
+    that names the subject."""
     skip = crowded_links(states) if crowds is None else crowds
     spans, via = spans or {}, via or {}
     return [
@@ -160,6 +187,7 @@ def links_to_join(
             or (flag and key[0] != "email_near" and me not in state.flagged)
             or (key in spans and spans[key] not in state.spans)
             or key in via
+            or key in since
         )
     ]
 
