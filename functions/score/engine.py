@@ -687,8 +687,8 @@ class Engine:
             if isinstance(event, TransactionCreated)  # a crowded device is not joined (`links_to_join`)
             else {}
         )
+        links = links_to_join(me, states, crowds, flag, spans, via)
         since = join_entries(me, states, crowds, event.occurred_at)
-        links = links_to_join(me, states, crowds, flag, spans, via, since)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         given = ScoringInput(

@@ -321,7 +321,7 @@ def _paid_to(account: str) -> str:
 # link whose `memo` names the payee at an exchange's shared address: those stay as written, as do
 # schemes not listed (XRP's `dt=`, Stellar's `web+stellar:pay?destination=...`).
 _PAYMENT_LINK = re.compile(
-    r"(?P<scheme>bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|solana|tron|ethereum)\s*:\s*(?://)?\s*"
+    r"(?P<scheme>bitcoin|bitcoincash|litecoin|dogecoin|dash|zcash|solana|tron|ethereum)\s*:(?:\s*//)?\s*"
     r"(?:pay-)?(?P<address>[A-Za-z0-9]+)\s*(?:@\s*[A-Za-z0-9]+)?\s*(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
@@ -337,13 +337,16 @@ _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>@]*@[^<>]*)>\s*")
 # (begun only where no such character is before it: one try per run of them, linear in the field)
 _MAILBOX = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
 _LABEL_JOINED = re.compile(r"\Apay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen, first
-_ACCOUNT_DIGITS = re.compile(r"[0-9]{6}")  # an account number or an IBAN's, beside an address
+# an account beside an address: an IBAN (its blanks taken out) or a number of eight digits or more
+_IBAN_INSIDE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_ACCOUNT_NUMBER = re.compile(r"(?<![0-9])[0-9]{8,}(?![0-9])")
 # a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name,
 # or PayPal's own form of it (`paypal.com/paypalme/<name>`, with a country: `paypal.com/gb/paypalme/`)
-# (a name is 1 to 20 letters and digits; the rest of the link names no other account)
+# (a name is 1 to 20 letters and digits; the rest of the link names no other account; a name that
+# goes on with `_`, `-` or `.` and a letter is none: keyed as written, not as its first part)
 _PAYPAL_ME = re.compile(
     r"(?<![\w.])(?:https?://)?(?:www\.)?(?:paypal\.me|paypal\.com/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?paypalme)/"
-    r"@?(?P<name>[A-Za-z0-9]{1,20})(?![\w-])",
+    r"@?(?P<name>[A-Za-z0-9]{1,20})(?![\w-]|\.\w)",
     re.I,
 )
 
@@ -367,12 +370,20 @@ def _paid_address(account: str) -> str:
         read = read[label.end() :]
         if label[1].strip().lower() == "mailto":
             read = read.partition("?")[0]
-    mailboxes = _MAILBOX.findall(read)
-    found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in mailboxes}
-    rest = "".join(c for part in _MAILBOX.split(read) for c in part if c.isalnum())
-    if len({normalize_email(mailbox) for mailbox in found}) == 1 and not _ACCOUNT_DIGITS.search(rest):
+    found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in _MAILBOX.findall(read)}
+    one = len({normalize_email(mailbox) for mailbox in found}) == 1
+    if one and not _names_an_account(_MAILBOX.sub(" ", read)):
         read = found.pop()
     return read
+
+
+def _names_an_account(words: str) -> bool:
+    """Whether the words around a payout field's address name an account of their own (an IBAN, an
+    account number): the field is then that account with a contact address, kept as written. A
+    reference beside a PayPal address (`ref 123456`, `ID 000001`) names none."""
+    return bool(
+        _ACCOUNT_NUMBER.search(words) or _IBAN_INSIDE.search("".join(c for c in words if c.isalnum()).upper())
+    )
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number

@@ -67,19 +67,18 @@ JOIN_TIMES_KINDS = frozenset({"email", "payout"})
 def join_entries(
     me: str, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], at: datetime
 ) -> dict[LinkKey, str]:
-    """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` whose item gains the
-    entry `<time> <member>` (the event's time): one that does not name the subject yet (it joins
-    now), or names it at a later time (an event that happened earlier, scored after a later one:
-    the time kept is when the subject first gave the identifier, not when that was first scored).
-    Not a crowded one (never joined), nor one naming the subject without a time: it joined before
-    times were kept, before everyone with one (`given_since`)."""
+    """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` the subject joins now
+    (not crowded, not naming it yet), each with the entry `<time> <member>` (the event's time) its
+    item gains: one entry per member, whatever its events. The time of the first event scored, not
+    moved back by an earlier one scored later: an integration's backfill of an old sign-up carrying
+    today's payout account (an SQL export's usual shape) would have made a partner paid into a
+    removed partner's account look first on it. A member without a time joined before times were
+    kept and never gets one (`given_since`)."""
     entry = f"{as_utc(at).isoformat()} {me}"
     return {
         key: entry
         for key, state in states.items()
-        if key[0] in JOIN_TIMES_KINDS
-        and key not in crowds
-        and (me not in state.members or join_times(state).get(me, at) > at)
+        if key[0] in JOIN_TIMES_KINDS and key not in crowds and me not in state.members
     }
 
 
@@ -100,22 +99,23 @@ _BEFORE_TIMES_KEPT = datetime.min.replace(tzinfo=UTC)
 
 def given_since(own: LinkState, me: str, at: datetime) -> datetime:
     """When `me` gave the identifier of its link `own`, as an event at `at` that gives it sees it:
-    the earlier of the time the link keeps for it and `at` (an earlier event scored after a later
-    one); before anyone with a time when it has none (it joined before times were kept, so everyone
-    with one came after it); `at` when the link does not name it yet (it gives it now)."""
+    the time the link keeps for it; before anyone with a time when it has none (it joined before
+    times were kept, so everyone with one came after it); `at` when the link does not name it yet
+    (it gives it now)."""
     if me not in own.members:
         return at
-    return min(join_times(own).get(me, _BEFORE_TIMES_KEPT), at)
+    return join_times(own).get(me, _BEFORE_TIMES_KEPT)
 
 
 def as_it_stood(state: LinkState, since: datetime, me: str) -> LinkState:
     """An address's or a payout account's link as it stood when `me` gave it at `since`: the
-    members who gave it at that time or later left out, with their marks. Anyone can type another's
-    address as its PayPal account, or its IBAN as its own payout account: a throwaway account that
-    flags itself and then gives an honest partner's address or account is no evidence against the
-    partner who had it first (nor is one at the same instant: who came first is unknown). A member
-    of unknown time (joined before times were kept) stays, as before."""
-    later = frozenset(member for member, at in join_times(state).items() if at >= since and member != me)
+    members who gave it later left out, with their marks. Anyone can type another's address as its
+    PayPal account, or its IBAN as its own payout account: a throwaway account that flags itself and
+    then gives an honest partner's address or account is no evidence against the partner who had it
+    first. One at the same instant stays (a ring's accounts scripted in one second; a frame there
+    would need the victim's very second). A member of unknown time (joined before times were kept)
+    stays, as before."""
+    later = frozenset(member for member, at in join_times(state).items() if at > since)
     if not later & state.members:
         return state
     return LinkState(
@@ -165,7 +165,6 @@ def links_to_join(
     flag: bool = False,
     spans: dict[LinkKey, str] | None = None,
     via: dict[LinkKey, str] | None = None,
-    since: Collection[LinkKey] = (),
 ) -> list[LinkKey]:
     """The link items an event adds its subject to: none that is crowded, and none that names the
     subject already (members only ever grow, so what the snapshot saw stays true at commit), unless
@@ -173,9 +172,8 @@ def links_to_join(
     with a new version of the subject, which the write expects), or the item lacks the event's
     span entry (`spans`: an `email_near` key's `<member> <block>`; another address of the subject
     under the same key), or the item lacks the partner a customer bought through (`via`: a device's,
-    `customers_of`), or an earlier time the subject gave it (`since`: `join_entries`).
-    Near-duplicate `email_near` marks go in the later marks steps, never in a rewrite of a key
-    that names the subject."""
+    `customers_of`). Near-duplicate `email_near` marks go in the later marks steps, never in a
+    rewrite of a key that names the subject."""
     skip = crowded_links(states) if crowds is None else crowds
     spans, via = spans or {}, via or {}
     return [
@@ -187,7 +185,6 @@ def links_to_join(
             or (flag and key[0] != "email_near" and me not in state.flagged)
             or (key in spans and spans[key] not in state.spans)
             or key in via
-            or key in since
         )
     ]
 
