@@ -224,7 +224,7 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
         base, sign, n = role.partition("#")
         if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
             continue
-        stood[role] = as_it_stood(state, given_since(own, me, at), me)
+        stood[role] = as_it_stood(state, given_since(own, me, at))
     return stood
 
 

@@ -17,7 +17,8 @@ from functions.score import service as score_service
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import address_in_other_role, email_keys, payout_key
 from functions.shared.domain.linked_removal import strong_identifiers
-from functions.shared.domain.model import Subject
+from functions.shared.domain.links import given_since, join_entries
+from functions.shared.domain.model import LinkState, Subject
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.partner_events import PartnerEvent
 from functions.shared.runtime import Dependencies
@@ -111,7 +112,7 @@ def test_an_address_with_an_apostrophe_a_hyphen_or_a_tag_is_kept_whole(address):
         "paypal.com/paypalme/ringboss/25?country.x=GB",
         "https://www.paypal.com/gb/paypalme/RingBoss",  # with a country
         "paypal.me/@RingBoss",
-        "paypal.me/RingBoss.",  # a sentence's full stop
+        "https://www.paypal.me/RingBoss.",  # a sentence's full stop after the link
     ],
 )
 def test_a_paypal_me_link_keys_as_its_name(written):
@@ -575,6 +576,9 @@ def test_an_account_beside_a_contact_address_is_not_the_address(written):
         "PayPal: ring.boss@gmail.com ref 123456",
         "PayPal: ring.boss@gmail.com (ID 000001)",
         "ring.boss@gmail.com 12 34 56",
+        "PayPal: ring.boss@gmail.com (since 2019, business account)",  # words and a year: no IBAN
+        "PayPal 2024: ring.boss@gmail.com reference",
+        "ring.boss@gmail.com (PayPal, EU 12 month contract)",
     ],
 )
 def test_a_reference_beside_a_paypal_address_is_no_account(written):
@@ -604,3 +608,30 @@ def test_a_field_of_64_kib_is_keyed_in_linear_time(written):
     started = time.perf_counter()
     payout_key(written)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_payment_link_with_its_slashes_after_blanks_is_its_wallet():
+    wallet = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    assert payout_key(f"bitcoin: //{wallet}") == payout_key(f"bitcoin:{wallet}") == payout_key(wallet)
+
+
+def test_a_link_keeps_the_time_its_member_first_gave_it_and_only_that():
+    # one entry a member, at its first scored event: not moved back by an earlier event scored
+    # later (a backfill), never added for a member from before times were kept
+    key = ("payout", "GB29NWBK60161331926819")
+    first = datetime(2026, 11, 2, 12, tzinfo=UTC)
+    state = LinkState(
+        members=frozenset({"partner:p-f"}), since=frozenset({f"{first.isoformat()} partner:p-f"})
+    )
+    earlier = datetime(2026, 10, 1, tzinfo=UTC)
+    assert join_entries("partner:p-f", {key: state}, set(), earlier) == {}
+    legacy = LinkState(members=frozenset({"partner:p-l"}))
+    assert join_entries("partner:p-l", {key: legacy}, set(), earlier) == {}
+    assert join_entries("partner:p-n", {key: state}, set(), earlier) == {
+        key: f"{earlier.isoformat()} partner:p-n"
+    }
+    assert join_entries("partner:p-n", {key: state}, {key}, earlier) == {}  # a crowd is never joined
+    # read back: its own time whatever the event's; before anyone for a member without one
+    assert given_since(state, "partner:p-f", earlier) == first
+    assert given_since(state, "partner:p-n", earlier) == earlier
+    assert given_since(legacy, "partner:p-l", earlier) < first

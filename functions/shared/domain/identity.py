@@ -337,8 +337,9 @@ _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>@]*@[^<>]*)>\s*")
 # (begun only where no such character is before it: one try per run of them, linear in the field)
 _MAILBOX = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
 _LABEL_JOINED = re.compile(r"\Apay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen, first
-# an account beside an address: an IBAN (its blanks taken out) or a number of eight digits or more
-_IBAN_INSIDE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+# an account beside an address: an IBAN as it is written (whole, or in groups of four), begun at a
+# word's start, its check digits right (ISO 13616, `_iban_checks`), or a number of eight digits or more
+_IBAN_WRITTEN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Z0-9])", re.I)
 _ACCOUNT_NUMBER = re.compile(r"(?<![0-9])[0-9]{8,}(?![0-9])")
 # a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name,
 # or PayPal's own form of it (`paypal.com/paypalme/<name>`, with a country: `paypal.com/gb/paypalme/`)
@@ -381,9 +382,16 @@ def _names_an_account(words: str) -> bool:
     """Whether the words around a payout field's address name an account of their own (an IBAN, an
     account number): the field is then that account with a contact address, kept as written. A
     reference beside a PayPal address (`ref 123456`, `ID 000001`) names none."""
-    return bool(
-        _ACCOUNT_NUMBER.search(words) or _IBAN_INSIDE.search("".join(c for c in words if c.isalnum()).upper())
+    return bool(_ACCOUNT_NUMBER.search(words)) or any(
+        _iban_checks(written[0]) for written in _IBAN_WRITTEN.finditer(words)
     )
+
+
+def _iban_checks(written: str) -> bool:
+    """Whether an IBAN's check digits are right (ISO 13616's mod 97: its first four characters moved
+    to its end, each letter the two digits 10 to 35, leaves 1): words and a year do not pass as one."""
+    text = "".join(c for c in written if c.isalnum()).upper()
+    return int("".join(str(int(c, 36)) for c in text[4:] + text[:4])) % 97 == 1
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number

@@ -107,8 +107,8 @@ def given_since(own: LinkState, me: str, at: datetime) -> datetime:
     return join_times(own).get(me, _BEFORE_TIMES_KEPT)
 
 
-def as_it_stood(state: LinkState, since: datetime, me: str) -> LinkState:
-    """An address's or a payout account's link as it stood when `me` gave it at `since`: the
+def as_it_stood(state: LinkState, since: datetime) -> LinkState:
+    """An address's or a payout account's link as it stood when a member gave it at `since`: the
     members who gave it later left out, with their marks. Anyone can type another's address as its
     PayPal account, or its IBAN as its own payout account: a throwaway account that flags itself and
     then gives an honest partner's address or account is no evidence against the partner who had it
