@@ -23,6 +23,7 @@ from typing import Any
 from functions.shared.domain.identity import (
     email_keys,
     ip_key,
+    names_an_account,
     near_probes,
     other_payout_keys,
     payout_key,
@@ -105,7 +106,7 @@ def _keyed(kind: str, value: str) -> set[tuple[str, str]]:
         return {(kind, keys.normalized), ("email_skeleton", keys.skeleton), *near}
     if kind == "payout":
         key = payout_key(value)
-        return {(kind, k) for k in (key, *other_payout_keys(key)) if k}
+        return {(kind, k) for k in (key, *other_payout_keys(key)) if names_an_account(k)}
     try:
         address = canonical_ip(value.strip())  # as the event's model reads it
     except ValueError:

@@ -337,10 +337,6 @@ _NAMED_ADDRESS = re.compile(r"[^<>]*<(?P<address>[^<>@]*@[^<>]*)>\s*")
 # (begun only where no such character is before it: one try per run of them, linear in the field)
 _MAILBOX = re.compile(r"(?<![\w.+'-])[\w.+'-]+@(?:[\w-]+\.)+[\w-]+")
 _LABEL_JOINED = re.compile(r"\Apay\s*pal-", re.I)  # `PayPal-x@...`: the label joined by a hyphen, first
-# an account beside an address: an IBAN as it is written (whole, or in groups of four), begun at a
-# word's start, its check digits right (ISO 13616, `_iban_checks`), or a number of eight digits or more
-_IBAN_WRITTEN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Z0-9])", re.I)
-_ACCOUNT_NUMBER = re.compile(r"(?<![0-9])[0-9]{8,}(?![0-9])")
 # a PayPal.Me link, with or without its scheme and `www.`, and an amount or a query after its name,
 # or PayPal's own form of it (`paypal.com/paypalme/<name>`, with a country: `paypal.com/gb/paypalme/`)
 # (a name is 1 to 20 letters and digits; the rest of the link names no other account; a name that
@@ -362,8 +358,11 @@ def _paid_address(account: str) -> str:
     the one address among what is written around it (`_MAILBOX`: `PayPal - ring.boss@...`,
     `PayPal (ring.boss@...)`, `"ring.boss@..."`, `PayPal/ring.boss@...`, `ring.boss@...;`,
     `PayPal-ring.boss@...`). Each was keyed with those characters, another account than the
-    address's. Two addresses in one field name no one of them: kept as written. `account` is
-    read with its compatibility forms folded (`payout_key`)."""
+    address's. Whatever else the field holds (a phone number, a date, a reference, an IBAN), its one
+    address is the account: a ring writes the field, and any exception for what sits beside the
+    address was a way to be paid into a removed partner's PayPal unseen (a phone number beside it
+    was `allow 0` where the address alone flags 85). Two addresses in one field name no one of
+    them: kept as written. `account` is read with its compatibility forms folded (`payout_key`)."""
     read = account
     if named := _NAMED_ADDRESS.fullmatch(read):
         read = named["address"]
@@ -372,26 +371,30 @@ def _paid_address(account: str) -> str:
         if label[1].strip().lower() == "mailto":
             read = read.partition("?")[0]
     found = {_LABEL_JOINED.sub("", mailbox.lstrip(".'-"), count=1) for mailbox in _MAILBOX.findall(read)}
-    one = len({normalize_email(mailbox) for mailbox in found}) == 1
-    if one and not _names_an_account(_MAILBOX.sub(" ", read)):
+    if len({normalize_email(mailbox) for mailbox in found}) == 1:
         read = found.pop()
     return read
 
 
-def _names_an_account(words: str) -> bool:
-    """Whether the words around a payout field's address name an account of their own (an IBAN, an
-    account number): the field is then that account with a contact address, kept as written. A
-    reference beside a PayPal address (`ref 123456`, `ID 000001`) names none."""
-    return bool(_ACCOUNT_NUMBER.search(words)) or any(
-        _iban_checks(written[0]) for written in _IBAN_WRITTEN.finditer(words)
-    )
+# what a payout field holds when it names no account: a placeholder, or the method without the
+# account (keyed as `payout_key` keys them: letters and digits, in capitals)
+PLACEHOLDER_PAYOUTS = frozenset(
+    {
+        "NA", "NONE", "NULL", "NIL", "UNKNOWN", "UNDEFINED", "TBD", "TBA", "TBC", "PENDING", "TEST",
+        "NOTSET", "NOTPROVIDED", "NOTAPPLICABLE", "SAMEASEMAIL", "SAMEASABOVE", "SEEABOVE", "EMAIL",
+        "PAYPAL", "PAYPALME", "BANK", "BANKTRANSFER", "BANKACCOUNT", "WIRE", "WIRETRANSFER", "SEPA",
+        "IBAN", "ACH", "CHECK", "CHEQUE", "CASH", "STRIPE", "VENMO", "ZELLE", "WISE", "CRYPTO",
+    }
+)  # fmt: skip
 
 
-def _iban_checks(written: str) -> bool:
-    """Whether an IBAN's check digits are right (ISO 13616's mod 97: its first four characters moved
-    to its end, each letter the two digits 10 to 35, leaves 1): words and a year do not pass as one."""
-    text = "".join(c for c in written if c.isalnum()).upper()
-    return int("".join(str(int(c, 36)) for c in text[4:] + text[:4])) % 97 == 1
+def names_an_account(key: str) -> bool:
+    """Whether a payout key (`payout_key`) names an account: not empty, not a placeholder or a
+    method alone (`PLACEHOLDER_PAYOUTS`: `N/A`, `PayPal`, `bank transfer`, `same as email`), not
+    one character repeated (`0`, `000000`, `XXXX`). Kept as an account, such a word was one every
+    partner typing it shared: three honest partners typing `PayPal` made a `cluster`, and a flagged
+    throwaway typing `N/A` flagged every later partner that did (a ring tester's frame)."""
+    return bool(key) and key not in PLACEHOLDER_PAYOUTS and len(set(key)) > 1
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
