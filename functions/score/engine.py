@@ -33,7 +33,6 @@ from functions.shared.domain.links import (
     crowded_links,
     customers_of,
     farmed,
-    giving_time,
     guarded_joins,
     join_entries,
     links_to_join,
@@ -535,8 +534,7 @@ class Engine:
             links["payout"] = merged(links["payout"], links.pop(role))
             if (also := network.pop(role, None)) is not None:
                 network["payout"] = merged_network(network.get("payout", NO_NETWORK), also)
-        given_at = giving_time(event.occurred_at, snapshot.subject.signup_at if snapshot.subject else None)
-        links = signals.as_they_stood(me, links, given_at)  # a typed identifier: who gave it first
+        links = signals.as_they_stood(me, links, event.occurred_at)  # a typed identifier: who gave it first
         network = signals.network_as_it_stood(me, network, links)
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
@@ -690,8 +688,7 @@ class Engine:
             else {}
         )
         links = links_to_join(me, states, crowds, flag, spans, via)
-        given_at = giving_time(event.occurred_at, snapshot.subject.signup_at if snapshot.subject else None)
-        since = join_entries(me, states, crowds, given_at)
+        since = join_entries(me, states, crowds, event.occurred_at)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         given = ScoringInput(

@@ -669,18 +669,38 @@ def test_a_placeholder_payout_frames_no_one_and_makes_no_group():
         assert "cluster" not in reasons(decision), decision
 
 
-def test_a_payout_change_dated_before_the_partners_sign_up_gives_the_account_at_its_sign_up():
-    # R, paid into an IBAN, is flagged; M signs up after with another account, then sends a payout
-    # change to R's IBAN dated before M existed: M gave it after R, and is flagged
+@pytest.mark.parametrize(
+    "written",
+    [
+        "11111111",  # an account number of one digit repeated
+        "00000001",  # its key drops the zeros: `1`
+        "paypal.me/x",
+        "GB29 NWBK 6016 1331 9268 19",
+        "0x52908400098527886E0F7030069857D2E4169EE7",
+        "$RingBoss",  # a Cash App tag: letters alone
+    ],
+)
+def test_a_real_account_is_kept(written):
+    assert _event(signup("p-1", payout=written)).partner.payout_account == payout_key(written)
+
+
+def test_a_removal_reviews_no_one_through_a_placeholder_kept_before_it_was_none():
+    # partners that typed `N/A` before such a field was none keep `NA` among their payout keys; one
+    # of them removed for something else reviews no other through it
     engine = make_engine()
-    score(engine, signup("p-z", email="r@example.org", ip="81.2.69.31", at="2026-10-01T09:00:00Z"))
-    r = signup("p-r", email="r@example.org", payout=IBAN, ip="81.2.69.32", at="2026-11-01T09:00:00Z")
-    assert score(engine, r)["action"] == "flag"
-    m = signup("p-m", email="m@example.com", payout="GB33 BUKB 2020 1555 5555 55", ip="81.2.69.40", at=LATER)
-    assert score(engine, m)["action"] == "allow"
-    change = signup("p-m", ip="81.2.69.40", at="2026-10-15T09:00:00Z")
-    change.update(type="account.updated", activity="payout_update")
-    change["partner"] = {"id": "p-m", "payout_account": IBAN}
-    decision = score(engine, change)
-    assert decision["action"] == "flag", decision
-    assert "partner p-r (flagged)" in reasons(decision)["cluster"]
+    for n in range(2):
+        score(engine, signup(f"p-{n}", email=f"honest{n}@example.com", ip=f"81.2.69.{60 + n}", at=EARLIER))
+    for partner_id in ("p-0", "p-1", "p-a"):
+        if partner_id == "p-a":
+            _flagged_a(engine)
+        subject = engine.repository.get_subject(PROGRAM, "partner", partner_id)
+        engine.repository._subjects[(PROGRAM, "partner", partner_id)] = dataclasses.replace(
+            subject, payout="NA", payouts=frozenset({"NA"})
+        )
+        links = engine.repository._links
+        state = links.get((PROGRAM, "payout", "NA"), LinkState())
+        links[(PROGRAM, "payout", "NA")] = dataclasses.replace(
+            state, members=state.members | {f"partner:{partner_id}"}
+        )
+    deps = _remove(engine, "p-a")
+    assert "p-0" not in _reviews(deps) and "p-1" not in _reviews(deps)

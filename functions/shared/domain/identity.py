@@ -384,17 +384,24 @@ PLACEHOLDER_PAYOUTS = frozenset(
         "NOTSET", "NOTPROVIDED", "NOTAPPLICABLE", "SAMEASEMAIL", "SAMEASABOVE", "SEEABOVE", "EMAIL",
         "PAYPAL", "PAYPALME", "BANK", "BANKTRANSFER", "BANKACCOUNT", "WIRE", "WIRETRANSFER", "SEPA",
         "IBAN", "ACH", "CHECK", "CHEQUE", "CASH", "STRIPE", "VENMO", "ZELLE", "WISE", "CRYPTO",
+        "PAYPALACCOUNT", "PAYPALEMAIL", "MYPAYPAL", "CASHAPP", "REVOLUT", "SAMEASLOGIN", "SAMEASMYEMAIL",
+        "NOACCOUNT", "NOTYET", "LATER", "TODO", "XXX", "ABC", "ASDF", "QWERTY",
+        "123", "1234", "12345", "123456", "1234567", "12345678", "123456789", "1234567890",
     }
 )  # fmt: skip
 
 
 def names_an_account(key: str) -> bool:
     """Whether a payout key (`payout_key`) names an account: not empty, not a placeholder or a
-    method alone (`PLACEHOLDER_PAYOUTS`: `N/A`, `PayPal`, `bank transfer`, `same as email`), not
-    one character repeated (`0`, `000000`, `XXXX`). Kept as an account, such a word was one every
-    partner typing it shared: three honest partners typing `PayPal` made a `cluster`, and a flagged
-    throwaway typing `N/A` flagged every later partner that did (a ring tester's frame)."""
-    return bool(key) and key not in PLACEHOLDER_PAYOUTS and len(set(key)) > 1
+    method alone (`PLACEHOLDER_PAYOUTS`: `N/A`, `PayPal`, `bank transfer`, `same as email`, `123`),
+    not zeros alone (`0`, `000000`: an account number's key drops its leading zeros, so
+    `00000001` is `1`, an account), not one letter repeated (`XXXX`). Kept as an account, such a
+    word was one every partner typing it shared: three honest partners typing `PayPal` made a
+    `cluster`, and a flagged throwaway typing `N/A` flagged every later partner that did (a ring
+    tester's frame). A list, not a shape: an account may be letters alone (a Cash App tag)."""
+    if not key or key in PLACEHOLDER_PAYOUTS or key == "0":
+        return False
+    return key.isdigit() or len(set(key)) > 1
 
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number

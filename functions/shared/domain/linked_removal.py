@@ -17,7 +17,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.shared.domain.identity import address_in_other_role
+from functions.shared.domain.identity import address_in_other_role, names_an_account
 from functions.shared.domain.links import GUARDED_JOINS, crowded_links, farmed
 from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, Subject, as_utc
 from functions.shared.domain.profiles import identifiers_of
@@ -40,8 +40,14 @@ def strong_identifiers(removed: Subject) -> list[LinkKey]:
     device and payout account it ever used (its spilled ones too, when read), and each address in
     its other role (`identity.address_in_other_role`: a partner paid into its login address as a
     PayPal account, or signed up with its PayPal account's address as a login), whose members the
-    review reads beside the removed partner's own link (`Engine.plan`)."""
-    own = [key for key in identifiers_of(removed) if key[0] in GUARDED_JOINS]
+    review reads beside the removed partner's own link (`Engine.plan`). Not a payout key that names
+    no account (`identity.names_an_account`: `NA`, `PAYPAL`), kept before such fields were none:
+    every partner that typed the word is on it."""
+    own = [
+        key
+        for key in identifiers_of(removed)
+        if key[0] in GUARDED_JOINS and (key[0] != "payout" or names_an_account(key[1]))
+    ]
     other = [found for kind, value in own if (found := address_in_other_role(kind, value)) is not None]
     return list(dict.fromkeys([*own, *other]))
 

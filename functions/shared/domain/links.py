@@ -97,13 +97,6 @@ def join_times(state: LinkState) -> dict[str, datetime]:
 _BEFORE_TIMES_KEPT = datetime.min.replace(tzinfo=UTC)
 
 
-def giving_time(at: datetime, signed_up: datetime | None) -> datetime:
-    """When an event (at `at`) gives its identifiers: its own time, never before its subject's
-    sign-up (`signed_up`, when known). A payout change dated before the partner existed made it
-    first on a removed partner's account (a ring tester's escape)."""
-    return max(at, signed_up) if signed_up is not None else at
-
-
 def given_since(own: LinkState, me: str, at: datetime) -> datetime:
     """When `me` gave the identifier of its link `own`, as an event at `at` that gives it sees it:
     the time the link keeps for it; before anyone with a time when it has none (it joined before
