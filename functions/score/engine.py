@@ -688,7 +688,6 @@ class Engine:
             else {}
         )
         links = links_to_join(me, states, crowds, flag, spans, via)
-        since = join_entries(me, states, crowds, event.occurred_at)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         given = ScoringInput(
@@ -700,7 +699,7 @@ class Engine:
             links=links,
             spans={key: spans[key] for key in links if key in spans},
             via={key: via[key] for key in links if key in via},
-            since={key: since[key] for key in links if key in since},
+            since=join_entries(me, states, crowds, event.occurred_at),  # links it joins, each in `links`
             network=network,
             counts=tallies(
                 unsaturated(plan.counts, snapshot.counters, snapshot.links), event.occurred_at, snapshot.links

@@ -7,7 +7,15 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
-from functions.shared.domain.model import NO_LINK, PARTNER_KEY, LinkKey, LinkState, NetworkState, as_utc
+from functions.shared.domain.model import (
+    NO_LINK,
+    PARTNER_KEY,
+    LinkKey,
+    LinkState,
+    NetworkState,
+    as_utc,
+    evolve,
+)
 
 
 def crowded_links(states: dict[LinkKey, LinkState]) -> set[LinkKey]:
@@ -118,16 +126,12 @@ def as_it_stood(state: LinkState, since: datetime) -> LinkState:
     later = frozenset(member for member, at in join_times(state).items() if at > since)
     if not later & state.members:
         return state
-    return LinkState(
+    return evolve(
+        state,
         members=state.members - later,
         flagged=state.flagged - later,
         removed=state.removed - later,
         blocked=state.blocked - later,
-        spans=state.spans,
-        names=state.names,
-        counts=state.counts,
-        via=state.via,
-        since=state.since,
     )
 
 

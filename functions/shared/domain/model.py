@@ -242,7 +242,7 @@ class LinkState:
     # first such purchase, `VIA_KEPT` at most (`links.customers_of`)
     via: frozenset[str] = frozenset()
     # an address's or a payout account's: `<time> <member>`, when each member first gave it (the
-    # event's time; `links.JOIN_TIMES_KEPT`), to tell who gave it after whom (`links.as_it_stood`)
+    # event's time; `links.join_entries`), to tell who gave it after whom (`links.as_it_stood`)
     since: frozenset[str] = frozenset()
 
 
