@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +35,6 @@ def _share_botocore_models() -> None:
     clients (a fresh moto account, fresh dependencies), several sessions a test: parsing the same
     files again took 40 % of the integration tests' time. One loader per data path for the whole
     run: the files never change while it runs."""
-    import functools
-
     import botocore.session
 
     botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.session.create_loader)
@@ -50,8 +49,6 @@ def _share_botocore_hook_checks() -> None:
     cache of that client's own: a test builds a dozen clients, and this was a sixth of the
     integration tests' time. Both answers depend only on the handler's function and the event's
     name: asked once for the whole run."""
-    import functools
-
     from botocore import hooks
     from botocore.utils import EVENT_ALIASES
 
@@ -87,8 +84,6 @@ def _one_unused_rsa_key_for_symmetric_keys() -> None:
     a test, a fifth of its moto set-up. A symmetric key now shares one, made on first use; an
     asymmetric key still gets its own, and the symmetric key's own material, which seals and opens,
     is still fresh for each."""
-    import functools
-
     from moto.kms import models
 
     generate = models.generate_private_key
@@ -171,6 +166,14 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+@functools.cache
+def _provisioning_client(service: str) -> Any:
+    """The clients that create each test's resources, made once for the run (a client costs 5 ms,
+    four a test): moto answers them in whichever test's account is current, and nothing else uses
+    them. What the functions and the tests call AWS with is made fresh for each test."""
+    return boto3.client(service, region_name="us-east-1")
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """A fresh moto account with the table, queue and bus, and the functions' environment."""
@@ -185,7 +188,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         runtime.forget_dependencies()
-        resources = provision(lambda name: boto3.client(name, region_name="us-east-1"))
+        resources = provision(_provisioning_client)
         for name, value in resources.environment().items():
             monkeypatch.setenv(name, value)
         settings = Settings.from_env()
