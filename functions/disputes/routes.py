@@ -30,7 +30,8 @@ class VerdictRequest(Model):
     replaces: Literal["approve", "decline"] | None = Field(
         default=None,
         description="The verdict the caller saw on the case (null: none yet). Sent, a verdict recorded "
-        "since by someone else is not replaced: 409. Left out, any verdict is replaced.",
+        "since by someone else is not replaced: 409. Left out, any verdict is replaced. The same "
+        "verdict and note as the one recorded (a retry after a 503) record nothing again: 200.",
     )
 
 

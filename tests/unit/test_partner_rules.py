@@ -178,6 +178,27 @@ def test_only_an_open_case_is_disputed_and_only_a_disputed_one_takes_a_verdict()
         verdict_step(case("open"), "approve", "", "me", T0)
 
 
+def test_a_dispute_asked_again_as_it_was_asked_writes_nothing_and_any_other_is_refused():
+    disputed = evolve(case("disputed"), dispute_reason="r", disputed_by="me")
+
+    assert dispute_step(disputed, "r", "me", T0).writes == []
+    for reason, actor in (("another", "me"), ("r", "a teammate")):
+        with pytest.raises(Conflict):
+            dispute_step(disputed, reason, actor, T0)
+    with pytest.raises(Conflict):  # recorded before cases kept who disputed them: no one's
+        dispute_step(evolve(disputed, disputed_by=None), "r", "me", T0)
+    with pytest.raises(Conflict):  # resolved since: not the dispute it asked for any more
+        dispute_step(evolve(disputed, status="approved"), "r", "me", T0)
+
+
+def test_the_same_verdict_again_records_nothing_whatever_it_says_it_replaced():
+    recorded = evolve(case("disputed"), verdict="approve", verdict_note="ok", verdict_evidence={})
+
+    assert verdict_step(recorded, "approve", "ok", "me", T0, seen=None).writes == []
+    with pytest.raises(Conflict):  # another verdict, replacing one it did not see
+        verdict_step(recorded, "decline", "ok", "me", T0, seen=None)
+
+
 def test_reasons_merge_once_per_code_with_the_latest_detail_and_a_count():
     first = [Reason("velocity", "3 sign-ups", 1, "a"), Reason("cluster", "x", 1, "b")]
 

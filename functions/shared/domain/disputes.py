@@ -28,6 +28,12 @@ NOTICE_REWARD_IDS = 200
 
 
 def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
+    """A program team's dispute of an open case. Asked again as it was asked (the same analyst, the
+    same reason: a retry after a 503 whose write had committed, a lost answer) of the case it
+    disputed, while that dispute stands, it is that dispute: nothing written, answered as done.
+    Anyone else's ask, or another reason, is refused: its 200 would say what it asked was done."""
+    if dispute_asked_again(case, reason, actor):
+        return Step([])
     if case.status != "open":
         raise Conflict(f"case {case.case_id} is {case.status}; only an open case can be disputed")
     return Step(
@@ -36,7 +42,12 @@ def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
                 case.program_id,
                 case.case_id,
                 expect=("open",),
-                changes={"status": "disputed", "disputed_at": at, "dispute_reason": reason},
+                changes={
+                    "status": "disputed",
+                    "disputed_at": at,
+                    "dispute_reason": reason,
+                    "disputed_by": actor,
+                },
             ),
             audit(case, "disputed", actor, at, {"reason": reason}),
             LocateCase(case.case_id, case.program_id),  # a verdict finds it by its id alone
@@ -57,6 +68,12 @@ def dispute_step(case: Case, reason: str, actor: str, at: datetime) -> Step:
             ),
         ]
     )
+
+
+def dispute_asked_again(case: Case, reason: str, actor: str) -> bool:
+    """The case stands disputed by `actor` for `reason` (a dispute recorded before cases kept who
+    disputed them is no one's: asked again, refused as before)."""
+    return case.status == "disputed" and case.disputed_by == actor and case.dispute_reason == reason
 
 
 def resolution_under_way(case: Case, subject: Subject) -> bool:
@@ -96,6 +113,10 @@ def verdict_step(
         raise Conflict(f"unknown verdict {verdict!r}")
     if case.status != "disputed":
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
+    if (verdict, note, evidence_of(case)) == (case.verdict, case.verdict_note, case.verdict_evidence):
+        # the same verdict on the same evidence again (a retry, whatever it says it replaces: the
+        # verdict it saw was the one before its own first ask): nothing to record
+        return Step([])
     if seen is not UNSEEN and seen != case.verdict:
         raise Conflict(
             f"case {case.case_id} has a verdict recorded since you read it ({case.verdict or 'none'}, "
@@ -103,8 +124,6 @@ def verdict_step(
         )
     if subject is not None and verdict != case.verdict and resolution_under_way(case, subject):
         raise Conflict(under_way(case))
-    if (verdict, note, evidence_of(case)) == (case.verdict, case.verdict_note, case.verdict_evidence):
-        return Step([])  # the same verdict on the same evidence again (a retry): nothing to record
     step = Step(
         [
             UpdateCase(

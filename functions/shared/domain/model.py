@@ -311,6 +311,7 @@ class Case:
     flags: int = 0
     disputed_at: datetime | None = None
     dispute_reason: str | None = None
+    disputed_by: str | None = None  # who disputed it (None for disputes recorded before 12-06)
     resolved_at: datetime | None = None
     verdict: str | None = None
     verdict_note: str | None = None

@@ -189,6 +189,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flags = NumberAttribute(null=True)  # events that flagged the subject under it (from 12-05)
         disputed_at = UTCDateTimeAttribute(null=True)
         dispute_reason = UnicodeAttribute(null=True)
+        disputed_by = UnicodeAttribute(null=True)  # from 12-06
         resolved_at = UTCDateTimeAttribute(null=True)
         verdict = UnicodeAttribute(null=True)
         verdict_note = UnicodeAttribute(null=True)
@@ -1381,6 +1382,7 @@ def _case(item: Any) -> Case:
         flags=int(item.flags or 0),
         disputed_at=item.disputed_at,
         dispute_reason=item.dispute_reason,
+        disputed_by=item.disputed_by,
         resolved_at=item.resolved_at,
         verdict=item.verdict,
         verdict_note=item.verdict_note,
