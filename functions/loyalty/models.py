@@ -297,7 +297,15 @@ class CustomerView(Model):
     status: Status
     balance: int
     aggregates: Aggregates
-    history: list[HistoryItem]
+    history: list[HistoryItem] = Field(
+        description="Every status change and communication, oldest first; when they would not fit in "
+        "one answer (about 5 MB of them), the newest that do (`history_complete` false): "
+        "`GET /v1/loyalty/customers/{id}/history` pages through every one."
+    )
+    history_complete: bool = Field(
+        description="false when the oldest history entries were left out of `history` to keep the "
+        "answer within what the API can return"
+    )
 
 
 # --- campaigns -----------------------------------------------------------------------------

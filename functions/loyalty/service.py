@@ -8,6 +8,7 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -315,6 +316,14 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
 
 # --- customers -----------------------------------------------------------------------------
 VIEW_READS = 4  # passes at most: a customer changing faster than its view is read is a 503 to retry
+# A customer view's history: its newest entries up to this many bytes, as its answer carries them
+# (JSON in the body, the body a JSON string in the function's answer: `_answer_bytes`). A function's
+# answer passes through Lambda only up to 6,291,456 bytes (past that API Gateway answers 502, and a
+# status change by hand, written, would be answered as failed): daily communications with large
+# payloads reach it in weeks. What is older is left out (`history_complete` false) and read a page
+# at a time from `GET .../history`.
+VIEW_HISTORY_BYTES = 5_000_000
+VIEW_HISTORY_PAGE = 200  # entries a query while the view's history is read, newest first
 
 
 def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dict[str, Any]:
@@ -330,7 +339,7 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
             program.program_id, customer_id, (week_period(today), month_period(today), year_period(today))
         )
         days = repository.loyalty_days(program.program_id, customer_id, first, today)
-        history = repository.loyalty_history(program.program_id, customer_id)
+        history, complete = _newest_history(repository, program.program_id, customer_id)
         again = repository.get_loyalty_customer(program.program_id, customer_id)
         if again.version == customer.version:
             break
@@ -342,8 +351,33 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         "status": customer.status,
         "balance": customer.balance,
         "aggregates": periods.figures(today, customer.lifetime, found, days),
-        "history": [_history_json(entry) for entry in history],
+        "history": history,
+        "history_complete": complete,
     }
+
+
+def _newest_history(repository: Any, program_id: str, customer_id: str) -> tuple[list[dict[str, Any]], bool]:
+    """The customer's history oldest first: as many of its newest entries as `VIEW_HISTORY_BYTES`
+    holds, and whether that is every entry."""
+    shown: list[dict[str, Any]] = []
+    size, before = 0, None
+    while True:
+        page = repository.loyalty_history_page(program_id, customer_id, before, VIEW_HISTORY_PAGE)
+        for _, entry in page:
+            item = _history_json(entry)
+            size += _answer_bytes(item)
+            if size > VIEW_HISTORY_BYTES:
+                return shown[::-1], False
+            shown.append(item)
+        if len(page) < VIEW_HISTORY_PAGE:
+            return shown[::-1], True
+        before = page[-1][0]
+
+
+def _answer_bytes(item: dict[str, Any]) -> int:
+    """What one history entry adds to a function's answer, at most: its JSON (non-ASCII escaped, as
+    the answer's is), escaped again as part of the body's string, and a separator."""
+    return len(json.dumps(json.dumps(item, default=str))) + 1
 
 
 def history_page(

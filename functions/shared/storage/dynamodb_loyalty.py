@@ -442,18 +442,6 @@ class LoyaltyDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"reading days of customer {customer_id} failed") from exc
 
-    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
-        item = self._m.items["loyalty_history"]
-        try:
-            query = item.query(
-                keys.customer_pk(program_id, customer_id),
-                range_key_condition=self._m.base.sk.startswith(keys.HISTORY_PREFIX),
-                consistent_read=True,
-            )
-            return [_history(found) for found in query]
-        except PynamoDBException as exc:
-            raise domain_error(exc, f"reading history of customer {customer_id} failed") from exc
-
     def loyalty_history_page(
         self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
     ) -> list[tuple[tuple[int, int], HistoryEntry]]:

@@ -172,10 +172,6 @@ class LoyaltyMemory:
                 if p == program_id and c == customer_id and period[0] == "D" and low <= period <= high
             }
 
-    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
-        with self._lock:
-            return copy.deepcopy(self._loyalty().history.get((program_id, customer_id), []))
-
     def loyalty_history_page(
         self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
     ) -> list[tuple[tuple[int, int], HistoryEntry]]:

@@ -293,10 +293,6 @@ class LoyaltyPort(abc.ABC):
         }
 
     @abc.abstractmethod
-    def loyalty_history(self, program_id: str, customer_id: str) -> list[HistoryEntry]:
-        """Every history entry of the customer, oldest first."""
-
-    @abc.abstractmethod
     def loyalty_history_page(
         self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
     ) -> list[tuple[tuple[int, int], HistoryEntry]]:
