@@ -47,7 +47,8 @@ def post_dispute(case_id: str, body: Annotated[DisputeRequest, Body()]) -> views
     "/v1/disputes",
     summary="Disputed cases across programs (security team)",
     description="Oldest dispute first, with or without a verdict, read from an index page by page. Page "
-    "with `next_cursor` (null on the last page); a verdict recorded between pages does not move its case.",
+    "with `next_cursor` (null on the last page); a verdict recorded between pages does not move its case. "
+    "A page of long reasons and notes may hold fewer than `limit` (an answer holds about 5 MB of them).",
 )
 def get_disputes(
     status: Annotated[Literal["open"], Query()] = "open",

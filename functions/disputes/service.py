@@ -33,7 +33,7 @@ from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound, described
 from functions.shared.holds import hold_due
 from functions.shared.observability import logger, metrics
-from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, read_page
+from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, fitting, read_page
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port import DisputesPort
 
@@ -64,13 +64,16 @@ def open_disputes(deps: Dependencies, limit: int, cursor: str | None) -> views.D
         after = (cursor_time(at), program_id, case_id)
     page, more = read_page(store.disputes(after), limit)
     programs = {p.program_id: p.name for p in store.list_programs()} if page else {}
+    items = [views.dispute_view(c, programs.get(c.program_id)) for c in page]
+    # a page of long reasons and notes in every program's words ends sooner (`fitting`)
+    shown = fitting(item.model_dump(mode="json") for item in items)
+    if shown < len(page):
+        page, items, more = page[:shown], items[:shown], True
     next_cursor = None
     if more:
         at, program_id, case_id = dispute_position(page[-1])
         next_cursor = encode_cursor((at.isoformat(), program_id, case_id), query)
-    return views.DisputePage(
-        items=[views.dispute_view(c, programs.get(c.program_id)) for c in page], next_cursor=next_cursor
-    )
+    return views.DisputePage(items=items, next_cursor=next_cursor)
 
 
 def record_verdict(

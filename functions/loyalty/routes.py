@@ -75,7 +75,9 @@ def get_customer(customer_id: str) -> CustomerView:
     "/v1/loyalty/customers/<customer_id>/history",
     summary="A customer's history, newest first, a page at a time",
     description="Status changes and communications, newest first. Page with `next_cursor`; entries "
-    "recorded meanwhile are newer than any page after the first and never shift it.",
+    "recorded meanwhile are newer than any page after the first and never shift it. A page of large "
+    "communications may hold fewer than `limit` (an answer holds about 5 MB of them): follow "
+    "`next_cursor` until it is null.",
 )
 def get_customer_history(
     customer_id: str,

@@ -8,7 +8,6 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -316,13 +315,11 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
 
 # --- customers -----------------------------------------------------------------------------
 VIEW_READS = 4  # passes at most: a customer changing faster than its view is read is a 503 to retry
-# A customer view's history: its newest entries up to this many bytes, as its answer carries them
-# (JSON in the body, the body a JSON string in the function's answer: `_answer_bytes`). A function's
-# answer passes through Lambda only up to 6,291,456 bytes (past that API Gateway answers 502, and a
-# status change by hand, written, would be answered as failed): daily communications with large
-# payloads reach it in weeks. What is older is left out (`history_complete` false) and read a page
-# at a time from `GET .../history`.
-VIEW_HISTORY_BYTES = 5_000_000
+# A customer view's history: its newest entries, as many as `paging.ANSWER_BUDGET` holds as answered
+# (daily communications with large payloads passed Lambda's 6 MB answer in weeks) and at most
+# VIEW_HISTORY_MOST (tiny entries: some 50,000 fit, 250 queries a view). What is older is left out
+# (`history_complete` false) and read a page at a time from `GET .../history`.
+VIEW_HISTORY_MOST = 2_000
 VIEW_HISTORY_PAGE = 200  # entries a query while the view's history is read, newest first
 
 
@@ -357,27 +354,21 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
 
 
 def _newest_history(repository: Any, program_id: str, customer_id: str) -> tuple[list[dict[str, Any]], bool]:
-    """The customer's history oldest first: as many of its newest entries as `VIEW_HISTORY_BYTES`
-    holds, and whether that is every entry."""
+    """The customer's history oldest first: as many of its newest entries as one answer holds
+    (`VIEW_HISTORY_MOST`, `paging.ANSWER_BUDGET`), and whether that is every entry."""
     shown: list[dict[str, Any]] = []
-    size, before = 0, None
+    size, last = 0, None
     while True:
-        page = repository.loyalty_history_page(program_id, customer_id, before, VIEW_HISTORY_PAGE)
-        for _, entry in page:
+        page = repository.loyalty_history_page(program_id, customer_id, last, VIEW_HISTORY_PAGE)
+        for position, entry in page:
             item = _history_json(entry)
-            size += _answer_bytes(item)
-            if size > VIEW_HISTORY_BYTES:
+            size += paging.answer_bytes(item)
+            if size > paging.ANSWER_BUDGET or len(shown) == VIEW_HISTORY_MOST:
                 return shown[::-1], False
             shown.append(item)
+            last = position
         if len(page) < VIEW_HISTORY_PAGE:
             return shown[::-1], True
-        before = page[-1][0]
-
-
-def _answer_bytes(item: dict[str, Any]) -> int:
-    """What one history entry adds to a function's answer, at most: its JSON (non-ASCII escaped, as
-    the answer's is), escaped again as part of the body's string, and a separator."""
-    return len(json.dumps(json.dumps(item, default=str))) + 1
 
 
 def history_page(
@@ -389,11 +380,12 @@ def history_page(
     query = {"program_id": program.program_id, "customer_id": customer_id}
     before = paging.decode_cursor(cursor, query, (int, int)) if cursor else None
     found = repository.loyalty_history_page(program.program_id, customer_id, before, limit + 1)
-    page = found[:limit]
-    more = len(found) > limit
+    items = [_history_json(entry) for _, entry in found[:limit]]
+    shown = paging.fitting(items)  # a page of large communications ends sooner
+    more = len(found) > shown
     return {
-        "items": [_history_json(entry) for _, entry in page],
-        "next_cursor": paging.encode_cursor(page[-1][0], query) if more else None,
+        "items": items[:shown],
+        "next_cursor": paging.encode_cursor(found[shown - 1][0], query) if more else None,
     }
 
 

@@ -32,6 +32,32 @@ SCAN_BUDGET = 500  # items a searched or filtered page may read before it answer
 POSITION_TEXT_MOST = 256
 
 
+# What the items of one answer may add up to, as answered (`answer_bytes`): Lambda passes a
+# function's answer only up to 6,291,456 bytes, and past that API Gateway answers 502 (for a change,
+# written, answered as failed). A page or view whose items could pass it ends where this is reached;
+# the rest is on the next page. The rest of any answer (its other fields, headers) is far smaller.
+ANSWER_BUDGET = 5_000_000
+
+
+def answer_bytes(item: Any) -> int:
+    """What one item adds to a function's answer at most: its JSON (non-ASCII escaped, as the
+    answer's is), escaped again as part of the body's string (the answer's envelope), a separator."""
+    return len(json.dumps(json.dumps(item, default=str))) + 1
+
+
+def fitting(items: Iterable[Any]) -> int:
+    """How many of `items`, from the first, fit in `ANSWER_BUDGET` bytes as answered (the first
+    always: no item of this API comes near it)."""
+    total = count = 0
+    budget = ANSWER_BUDGET
+    for item in items:
+        total += answer_bytes(item)
+        if total > budget and count:
+            break
+        count += 1
+    return count
+
+
 def encode_cursor(position: tuple[Any, ...], query: dict[str, Any]) -> str:
     # text as UTF-8, not escaped: a search of 200 emoji made a cursor longer than a cursor may be
     raw = json.dumps({"after": list(position), "query": query}, separators=(",", ":"), ensure_ascii=False)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from functions.disputes import service
-from functions.shared import runtime, tenancy
+from functions.shared import paging, runtime, tenancy
 from functions.shared.clock import FixedClock
 from functions.shared.domain.disputes import dispute_step, verdict_step
 from functions.shared.domain.model import Case, Reason
@@ -156,6 +156,31 @@ def test_a_verdict_or_a_new_dispute_between_pages_neither_repeats_nor_skips(disp
     rest, _ = every_page(key, limit="5", cursor=first.body["next_cursor"])
 
     assert page_one + rest == disputes.order + [(disputes.a.program_id, "a0007")]
+
+
+def test_a_page_of_long_reasons_ends_within_its_answer_and_the_next_goes_on(disputes, monkeypatch):
+    # A's open cases disputed with reasons of 2,000 characters outside the basic plane (12 bytes each
+    # in an answer, escaped twice), after every other dispute; an answer's budget of 150,000 bytes
+    # (`paging.ANSWER_BUDGET`, 5,000,000 in use) holds about five of them
+    long = {n: DISPUTED + timedelta(days=1, minutes=n) for n in range(7, 10)}
+    for n, at in long.items():
+        case = disputes.store.get_case(disputes.a.program_id, f"a{n:04}")
+        disputes.store.apply(dispute_step(case, "\U0001d11e" * 2_000, "fraud team", at))
+    for n in range(10, 13):  # three more, open then disputed so
+        disputes.store.apply(Step([PutCase(a_case(disputes.a.program_id, n, "a"))]))
+        case = disputes.store.get_case(disputes.a.program_id, f"a{n:04}")
+        disputes.store.apply(
+            dispute_step(case, "\U0001d11e" * 2_000, "fraud team", DISPUTED + timedelta(days=2, minutes=n))
+        )
+    monkeypatch.setattr(paging, "ANSWER_BUDGET", 150_000)
+
+    found, sizes = every_page(disputes.key, limit="100")
+
+    expected = disputes.order + [(disputes.a.program_id, f"a{n:04}") for n in range(7, 13)]
+    assert found == expected  # each once, in order
+    assert sizes[0] > 14 and len(sizes) == 2  # the short ones and a few long ones, then the rest
+    page = listed(disputes.key, limit="100")
+    assert len(json.dumps(page.raw)) <= 150_000 + 2_000  # the page's own fields and headers beside
 
 
 def _forged(after: Any, query: dict[str, Any]) -> str:

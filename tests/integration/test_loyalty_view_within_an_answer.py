@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from functions.loyalty.service import VIEW_HISTORY_MOST
 from functions.shared.storage.port_loyalty import CustomerChange, HistoryEntry
 from tests.integration.test_loyalty_support import NOW, Loyalty, clock_fixture  # noqa: F401 (a fixture)
 from tests.support import call, proxy_event
@@ -25,7 +26,13 @@ def loyalty(tenant, clock):
     return Loyalty(tenant.keys)
 
 
-def communications(aws, program_id: str, customer_id: str, count: int, per_write: int = 25) -> None:
+# the same in characters outside the basic plane, which an answer escapes the most (12 bytes each)
+WIDEST = {f"{n:02d}" + "\U0001d11e" * 62: "\U0001d11e" * 256 for n in range(20)}
+
+
+def communications(
+    aws, program_id: str, customer_id: str, count: int, per_write: int = 25, payload: dict = PAYLOAD
+) -> None:
     """`count` communications, 25 a write, as workflows firing every day would leave them."""
     for start in range(0, count, per_write):
         customer = aws.repository.get_loyalty_customer(program_id, customer_id)
@@ -35,7 +42,7 @@ def communications(aws, program_id: str, customer_id: str, count: int, per_write
                 "communication",
                 f"workflow:daily-{n % 5}",
                 event=f"daily.{n}",
-                payload={**PAYLOAD, "n": n},
+                payload={**payload, "n": n},
             )
             for n in range(start, min(start + per_write, count))
         )
@@ -43,8 +50,9 @@ def communications(aws, program_id: str, customer_id: str, count: int, per_write
         assert aws.repository.change_loyalty_customer(change)
 
 
-def every_entry(loyalty: Loyalty, customer_id: str) -> list[dict]:
-    """The history newest first, through `GET .../history` page by page."""
+def every_entry(loyalty: Loyalty, customer_id: str, sizes: list[tuple[int, int]] | None = None) -> list[dict]:
+    """The history newest first, through `GET .../history` 100 a page; `sizes`: each page's
+    entries and answer size, appended."""
     found: list[dict] = []
     query = {"limit": "100"}
     while True:
@@ -52,6 +60,8 @@ def every_entry(loyalty: Loyalty, customer_id: str) -> list[dict]:
         page = call("loyalty", proxy_event("GET", path, None, loyalty.keys["fraud"], query=query))
         assert page.status == 200, page
         found += page.body["items"]
+        if sizes is not None:
+            sizes.append((len(page.body["items"]), len(json.dumps(page.raw))))
         if not page.body["next_cursor"]:
             return found
         query = {"limit": "100", "cursor": page.body["next_cursor"]}
@@ -99,3 +109,25 @@ def test_a_history_that_fits_is_shown_whole(loyalty, aws, tenant):
     assert view.body["history_complete"] is True
     assert view.body["history"] == every_entry(loyalty, "loyal")[::-1]
     assert [entry["action"] for entry in view.body["history"]] == ["communication"] * 30 + ["suspended"]
+
+
+def test_a_page_of_history_too_large_for_one_answer_ends_sooner_and_the_next_goes_on(loyalty, aws, tenant):
+    assert loyalty.earn("loyal", 1).status == 200
+    communications(aws, tenant.program_id, "loyal", 150, payload=WIDEST)  # some 13 MB answered
+
+    pages: list[tuple[int, int]] = []
+    every = every_entry(loyalty, "loyal", pages)
+
+    assert all(size <= LAMBDA_ANSWER_BYTES for _, size in pages), pages
+    assert pages[0][0] < 100  # ended sooner than asked
+    assert [entry["payload"]["n"] for entry in every] == list(range(149, -1, -1))  # each once, newest first
+
+
+def test_a_view_shows_at_most_its_newest_entries_by_count_too(loyalty, aws, tenant):
+    assert loyalty.earn("loyal", 1).status == 200
+    communications(aws, tenant.program_id, "loyal", VIEW_HISTORY_MOST + 1, per_write=50, payload={})
+
+    view = loyalty.customer("loyal")
+
+    assert view.body["history_complete"] is False
+    assert [entry["payload"]["n"] for entry in view.body["history"]] == list(range(1, VIEW_HISTORY_MOST + 1))

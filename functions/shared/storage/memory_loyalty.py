@@ -175,12 +175,13 @@ class LoyaltyMemory:
     def loyalty_history_page(
         self, program_id: str, customer_id: str, before: tuple[int, int] | None, limit: int
     ) -> list[tuple[tuple[int, int], HistoryEntry]]:
+        # the position is the entry's place in commit order (DynamoDB's: version and place in it);
+        # only the page is copied (a view reads a long history a page at a time)
         with self._lock:
-            entries = copy.deepcopy(self._loyalty().history.get((program_id, customer_id), []))
-        # the position is the entry's place in commit order (DynamoDB's: version and place in it)
-        found = [((n, 0), entry) for n, entry in enumerate(entries)]
-        found = [pair for pair in reversed(found) if before is None or pair[0] < before]
-        return found[:limit]
+            entries = self._loyalty().history.get((program_id, customer_id), [])
+            end = len(entries) if before is None else min(len(entries), before[0] + (before[1] > 0))
+            newest_first = range(end - 1, max(0, end - limit) - 1, -1)
+            return copy.deepcopy([((n, 0), entries[n]) for n in newest_first])
 
     def change_loyalty_customer(self, change: CustomerChange) -> bool:
         p, c = change.customer.program_id, change.customer.customer_id
