@@ -7,9 +7,9 @@ inside the caller's own partitions (the program comes from the API key, never fr
 so an edited cursor can move a listing within the caller's data and nowhere else. A position is a
 key, not an offset: items inserted meanwhile neither repeat nor skip items of the next page. A
 cursor names its program with its query, so one program's cursor is refused by another's listing.
-(An item whose own sort value changes between two pages, a case's hold amount, is placed where
-its new value puts it: it may come again or not at all in that walk, as in any listing by a value
-that moves.)
+(An item whose own sort value changes between two pages, a case's hold amount, is moved by a page
+only on the side of that page's cursor it was on: `dynamodb_partners._same_side`. It is listed once
+in a walk, at its place before or after the change; the plain store places it by its value as it is.)
 """
 
 from __future__ import annotations

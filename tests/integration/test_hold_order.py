@@ -274,6 +274,27 @@ def test_a_read_rekeys_at_most_its_budget_and_the_next_read_the_rest(aws, monkey
     assert stale(store) == []
 
 
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_a_walk_by_hold_amount_lists_every_case_once_whatever_its_pages_rekey(aws, monkeypatch, order):
+    """More cases changed than one read re-keys: each page re-keys more of them, and a case moved
+    past the walk's cursor was passed over (a larger hold, walking from the largest) or listed again
+    (walking from the smallest). A page now moves a case only within the side of its cursor it is
+    on; the rest keep their place for this walk, and a first page places them."""
+    store = aws.repository
+    store.apply(Step([PutCase(c) for c in CASES]))
+    for case_id in ("a", "b", "c", "d"):  # 100 dollars more each: past e, below h
+        store.apply(Step([UpdateCase(P, case_id, held=1, hold_micros={"USD": 100 * M})]))
+    monkeypatch.setattr(dynamodb_partners, "REKEY_BUDGET", 1)
+
+    found, _ = every_page(deps_with(store), 2, order=order)
+
+    assert sorted(found) == sorted(ASCENDING) and len(found) == len(ASCENDING)  # each once
+    for _ in range(4):  # first pages place the rest, one a read
+        every_page(deps_with(store), 25, order=order)
+    assert stale(store) == []
+    assert every_page(deps_with(store), 2, order="asc")[0] == ["g", "e", "d", "a", "b", "c", "h"]
+
+
 def test_a_case_leaving_the_view_loses_its_key_and_mark_and_a_declined_case_is_only_unmarked(aws):
     store = aws.repository
     store.apply(Step([PutCase(c) for c in CASES]))

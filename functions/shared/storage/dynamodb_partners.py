@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -500,12 +500,13 @@ class PartnersDynamo(DynamoBase):
         sort_key = (
             m.base.dispute_sk if by_resolution else m.base.case_hold_sk if by_hold else m.base.case_view_sk
         )
-        if by_hold:
-            self._rekey_stale_holds(program_id)
         condition = None
+        position = None
         if after is not None:
             position = keys.case_hold_sk(*after) if by_hold else keys.created_sk(after[0], after[1])
             condition = sort_key < position if newest_first else sort_key > position
+        if by_hold:
+            self._rekey_stale_holds(program_id, _same_side(position, newest_first))
         try:
             for item in m.indexes[index].query(
                 partition,
@@ -520,13 +521,16 @@ class PartnersDynamo(DynamoBase):
         except PynamoDBException as exc:
             raise domain_error(exc, f"listing {view} cases failed") from exc
 
-    def _rekey_stale_holds(self, program_id: str) -> int:
+    def _rekey_stale_holds(
+        self, program_id: str, moves: Callable[[str | None, str], bool] = lambda old, new: True
+    ) -> int:
         """Sets the hold-order key of the program's cases whose holds changed since it was set (the
         sparse `cases_hold_stale` index: usually empty, one cheap query), so the page about to be
         read from `cases_by_hold` places each by its holds. At most `REKEY_BUDGET` cases per read,
         from the oldest flag and the newest by turns: oldest first alone, a newer case whose holds
-        changed waited for ever while the hundred oldest kept taking holds. Returns how many were
-        re-keyed."""
+        changed waited for ever while the hundred oldest kept taking holds. A case whose new key
+        `moves` refuses (one that would cross a walk's cursor: `_same_side`) keeps its key and its
+        mark, for a later read. Returns how many were re-keyed."""
         rekeyed = 0
         self._rekey_turn += 1
         try:
@@ -536,7 +540,7 @@ class PartnersDynamo(DynamoBase):
                 page_size=REKEY_BUDGET,
             )
             for tried, item in enumerate(stale, start=1):
-                rekeyed += self._rekey(item)
+                rekeyed += self._rekey(item, moves)
                 if tried >= REKEY_BUDGET:
                     break
         except PynamoDBException as exc:
@@ -580,13 +584,14 @@ class PartnersDynamo(DynamoBase):
                 break
         return found, placed
 
-    def _rekey(self, item: Any) -> bool:
+    def _rekey(self, item: Any, moves: Callable[[str | None, str], bool] = lambda old, new: True) -> bool:
         """One case's key from its holds (`hold_order.order_place`, `keys.case_hold_sk`), its stale
         mark removed, on condition that its status and `hold_seq` (every hold change adds 1) are the
         ones read: the holds the key was computed from are still the case's. A case out of the order
         only loses the mark. The first try uses the index's copy of the case (the condition catches
         a copy that lags); a refused try reads the case (consistently) and tries again, up to
-        `REKEY_TRIES`. False when its holds kept changing: it stays marked, placed by its last key."""
+        `REKEY_TRIES`. False when its holds kept changing, or when `moves` refuses its new key (the
+        key it had, and the condition, are the ones read): it stays marked, placed by its last key."""
         m = self._m
         for attempt in range(REKEY_TRIES):
             if attempt:
@@ -599,7 +604,15 @@ class PartnersDynamo(DynamoBase):
             )
             actions: list[Any] = [m.base.hold_stale_pk.remove()]
             if in_hold_order(item.status):
-                actions.append(m.base.case_hold_sk.set(_hold_sk(item)))
+                key = _hold_sk(item)
+                if not moves(item.case_hold_sk, key):
+                    return False
+                actions.append(m.base.case_hold_sk.set(key))
+                condition &= (
+                    m.base.case_hold_sk.does_not_exist()
+                    if item.case_hold_sk is None
+                    else m.base.case_hold_sk == item.case_hold_sk
+                )
             try:
                 m.case(item.pk, item.sk).update(actions=actions, condition=condition)
                 return True
@@ -1358,6 +1371,23 @@ def _hold_micros(item: Any) -> dict[str, int]:
 def _hold_sk(item: Any) -> str:
     """The hold-order key a case item's holds give it now (`hold_order.order_place`)."""
     return keys.case_hold_sk(order_place(_hold_micros(item)), item.case_id)
+
+
+def _same_side(position: str | None, newest_first: bool) -> Callable[[str | None, str], bool]:
+    """Whether a case may move from its hold-order key to another while a walk by hold amount stands
+    at `position` (None: a first page, anywhere): only on the side of it that the walk has read, or
+    only on the side it has yet to read. Moved across, a case not yet listed would be passed over
+    (a larger hold, past a walk from the largest) and one listed would come again. A case with no
+    key yet is in no walk: it moves anywhere."""
+
+    def moves(old: str | None, new: str) -> bool:
+        if position is None or old is None:
+            return True
+        if newest_first:
+            return (old < position) == (new < position)
+        return (old > position) == (new > position)
+
+    return moves
 
 
 def _case(item: Any) -> Case:
