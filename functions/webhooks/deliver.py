@@ -1,31 +1,66 @@
 """Lambda entry point of webhook deliveries: consumes the webhooks queue in batches (notifications
 from the bus, scheduled tries). Each failed record is reported back (partial batch response), so
-SQS retries only those, and what keeps failing ends in the dead-letter queue."""
+SQS retries only those, and what keeps failing ends in the dead-letter queue.
+
+A batch's records are taken side by side: each try may wait up to `SEND_TIMEOUT_SECONDS` on its
+receiver, and taken in turn, one program's receivers that never answer held every other record of
+the batch, another program's among them, for the sum of their waits (five tries: 50 s). Side by
+side a batch takes about its slowest try. Records of one notification (published twice: the relay
+and the bus) or of one delivery's try (scheduled twice) are taken in turn, in one lane, as they
+were: the second finds the first's delivery or try recorded and sends nothing again."""
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.shared.observability import logger, metrics, tracer
 from functions.webhooks.delivery import take_message
-from functions.webhooks.wiring import webhook_deps
-
-processor = BatchProcessor(event_type=EventType.SQS)
+from functions.webhooks.wiring import WebhookDeps, webhook_deps
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = webhook_deps()
+    lanes: dict[str, list[SQSRecord]] = {}
+    for raw in event.get("Records") or []:
+        record = SQSRecord(raw)
+        lanes.setdefault(_lane(record), []).append(record)
+    with ThreadPoolExecutor(max_workers=max(1, len(lanes))) as pool:
+        failed = [r for lane in pool.map(partial(_failed_of, deps), lanes.values()) for r in lane]
+    return {"batchItemFailures": [{"itemIdentifier": record.message_id} for record in failed]}
 
-    def record_handler(record: SQSRecord) -> None:
+
+def _lane(record: SQSRecord) -> str:
+    """What a record is about: a notification (by its program and id) or a delivery's try."""
+    try:
+        message = json.loads(record.body)
+        if message.get("kind") == "webhook_try":
+            return f"try {message.get('delivery_id')}"
+        detail = message.get("detail") or {}
+        return f"notification {detail.get('program_id')} {detail.get('notification_id') or message.get('id')}"
+    except (ValueError, AttributeError):  # not a message of ours: take_message says so, alone
+        return f"record {record.message_id}"
+
+
+def _failed_of(deps: WebhookDeps, lane: list[SQSRecord]) -> list[SQSRecord]:
+    return [record for record in lane if not _taken(deps, record)]
+
+
+def _taken(deps: WebhookDeps, record: SQSRecord) -> bool:
+    """The record taken (True), or its failure logged for SQS to give it again."""
+    try:
         take_message(deps, record.body, int(record.attributes.get("ApproximateReceiveCount") or 1))
-
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    except Exception:
+        logger.exception(
+            "webhooks queue: a record failed; SQS gives it again", extra={"message_id": record.message_id}
+        )
+        return False
+    return True
