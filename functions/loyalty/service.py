@@ -379,6 +379,8 @@ def history_page(
     repository.get_loyalty_customer(program.program_id, customer_id)  # 404 for one never seen
     query = {"program_id": program.program_id, "customer_id": customer_id}
     before = paging.decode_cursor(cursor, query, (int, int)) if cursor else None
+    if before is not None and not (0 <= before[0] < 10**12 and 0 <= before[1] < 1000):
+        raise paging.not_given()  # no entry's position (`keys.history_sk`); a key DynamoDB refuses
     found = repository.loyalty_history_page(program.program_id, customer_id, before, limit + 1)
     items = [_history_json(entry) for _, entry in found[:limit]]
     shown = paging.fitting(items)  # a page of large communications ends sooner

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from functions.shared.paging import encode_cursor
 from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixtures)
 from tests.support import call, proxy_event
 
@@ -74,7 +75,7 @@ def test_a_cursor_of_the_same_customer_id_in_another_program_is_422(loyalty, oth
     assert [e["field"] for e in answer.body["errors"]] == ["query.cursor"]
 
 
-def test_a_forged_or_borrowed_cursor_and_a_bad_limit_are_422(loyalty):
+def test_a_forged_or_borrowed_cursor_and_a_bad_limit_are_422(loyalty, tenant):
     loyalty.earn("m1", 10)
     loyalty.earn("m3", 10)
     for customer in ("m1", "m3"):
@@ -84,6 +85,11 @@ def test_a_forged_or_borrowed_cursor_and_a_bad_limit_are_422(loyalty):
 
     assert history(loyalty, "m3", limit="1", cursor=cursor).status == 422  # another customer's
     assert history(loyalty, "m1", cursor="not-a-cursor").status == 422
+    query = {"program_id": tenant.program_id, "customer_id": "m1"}
+    for position in ((10**1100, 0), (-1, 0), (3, 1000), (3, -1)):  # no entry's; the first no key
+        forged = encode_cursor(position, query)
+        assert history(loyalty, "m1", cursor=forged).status == 422, position
+    assert history(loyalty, "m1", cursor=encode_cursor((10**12 - 1, 999), query)).status == 200
     assert history(loyalty, "m1", limit="0").status == 422
     assert history(loyalty, "m1", limit="101").status == 422
     assert history(loyalty, "m1", role="viewer").status == 403

@@ -55,3 +55,15 @@ def test_fitting_takes_items_while_they_fit_and_always_the_first(sizes):
     counted = [paging.answer_bytes(item) for item in page]
     assert taken == len(page) or sum(counted[: taken + 1]) > budget
     assert taken == min(1, len(page)) or sum(counted[:taken]) <= budget
+
+
+def test_an_item_larger_than_the_budget_alone_is_still_taken_and_the_budget_itself_fits():
+    one = {"note": "x" * 100}
+    original = paging.ANSWER_BUDGET
+    try:
+        paging.ANSWER_BUDGET = paging.answer_bytes(one) - 1
+        assert paging.fitting([one, one]) == 1  # a page is never empty while items are left
+        paging.ANSWER_BUDGET = 2 * paging.answer_bytes(one)
+        assert paging.fitting([one, one, one]) == 2  # exactly the budget fits
+    finally:
+        paging.ANSWER_BUDGET = original
