@@ -9,7 +9,8 @@ key, not an offset: items inserted meanwhile neither repeat nor skip items of th
 cursor names its program with its query, so one program's cursor is refused by another's listing.
 (An item whose own sort value changes between two pages, a case's hold amount, is moved by a page
 only on the side of that page's cursor it was on: `dynamodb_partners._same_side`. It is listed once
-in a walk, at its place before or after the change; the plain store places it by its value as it is.)
+in a walk, at its place before or after the change, unless another reader's first page moves it
+past the cursor meanwhile; the plain store places it by its value as it is.)
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -516,3 +517,29 @@ def test_the_plain_store_has_nothing_to_backfill():
     store = InMemoryRepository()
     store.apply(Step([PutCase(c) for c in CASES]))
     assert store.place_in_hold_order(P) == (0, 0)
+
+
+def _item(pk: str, key: str, status: str = "open") -> SimpleNamespace:
+    return SimpleNamespace(pk=pk, case_hold_sk=key, status=status)
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_a_page_lists_the_cases_it_rekeyed_at_their_new_keys_whatever_the_index_shows_yet(newest_first):
+    """DynamoDB's index lags its table: the page's query, just after its own re-key writes, may
+    show a case at its old key. The page lists the cases it re-keyed at their new keys, once, and
+    only those past its cursor (a reviewer's: at its old key on this page and its new one on the
+    next, a case came twice, or never)."""
+    index = [_item("a", "10"), _item("b", "30"), _item("c", "50"), _item("d", "70")]  # a at its old key
+    placed = [_item("a", "60"), _item("x", "20", status="approved")]  # a moved; x left the order
+    ordered = index[::-1] if newest_first else index
+
+    merged = dynamodb_partners._with_placed(iter(ordered), placed, None, newest_first)
+
+    walk = [(i.pk, i.case_hold_sk) for i in merged]
+    expected = [("b", "30"), ("c", "50"), ("a", "60"), ("d", "70")]
+    assert walk == (expected[::-1] if newest_first else expected)
+    # past a cursor: a case placed on the side the walk has read is not listed again
+    position = "55" if newest_first else "65"  # a (now 60) on the side read
+    past = [i for i in ordered if (i.case_hold_sk < position if newest_first else i.case_hold_sk > position)]
+    listed = [i.pk for i in dynamodb_partners._with_placed(iter(past), placed, position, newest_first)]
+    assert listed == (["c", "b"] if newest_first else ["d"])

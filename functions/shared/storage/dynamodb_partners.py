@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -505,15 +505,19 @@ class PartnersDynamo(DynamoBase):
         if after is not None:
             position = keys.case_hold_sk(*after) if by_hold else keys.created_sk(after[0], after[1])
             condition = sort_key < position if newest_first else sort_key > position
+        placed: list[Any] = []
         if by_hold:
-            self._rekey_stale_holds(program_id, _same_side(position, newest_first))
+            placed = self._rekey_stale_holds(program_id, _same_side(position, newest_first))
         try:
-            for item in m.indexes[index].query(
+            read: Iterable[Any] = m.indexes[index].query(
                 partition,
                 condition,
                 scan_index_forward=not newest_first,
                 page_size=PAGE_READ,
-            ):
+            )
+            if placed:
+                read = _with_placed(read, placed, position, newest_first)
+            for item in read:
                 case = _case(item)
                 if by_hold:
                     case.hold_place = keys.hold_place(item.case_hold_sk)
@@ -523,15 +527,15 @@ class PartnersDynamo(DynamoBase):
 
     def _rekey_stale_holds(
         self, program_id: str, moves: Callable[[str | None, str], bool] = lambda old, new: True
-    ) -> int:
+    ) -> list[Any]:
         """Sets the hold-order key of the program's cases whose holds changed since it was set (the
         sparse `cases_hold_stale` index: usually empty, one cheap query), so the page about to be
         read from `cases_by_hold` places each by its holds. At most `REKEY_BUDGET` cases per read,
         from the oldest flag and the newest by turns: oldest first alone, a newer case whose holds
         changed waited for ever while the hundred oldest kept taking holds. A case whose new key
         `moves` refuses (one that would cross a walk's cursor: `_same_side`) keeps its key and its
-        mark, for a later read. Returns how many were re-keyed."""
-        rekeyed = 0
+        mark, for a later read. Returns the cases re-keyed, each with its new key."""
+        rekeyed: list[Any] = []
         self._rekey_turn += 1
         try:
             stale = self._m.indexes["cases_hold_stale"].query(
@@ -540,7 +544,8 @@ class PartnersDynamo(DynamoBase):
                 page_size=REKEY_BUDGET,
             )
             for tried, item in enumerate(stale, start=1):
-                rekeyed += self._rekey(item, moves)
+                if (placed := self._rekey(item, moves)) is not None:
+                    rekeyed.append(placed)
                 if tried >= REKEY_BUDGET:
                     break
         except PynamoDBException as exc:
@@ -578,26 +583,27 @@ class PartnersDynamo(DynamoBase):
             raise domain_error(exc, f"marking the hold order of {program_id} failed") from exc
         placed = 0
         for _ in range(found // REKEY_BUDGET + 3):  # bounded: a live program keeps marking cases too
-            placed_now = self._rekey_stale_holds(program_id)
+            placed_now = len(self._rekey_stale_holds(program_id))
             placed += placed_now
             if not placed_now:
                 break
         return found, placed
 
-    def _rekey(self, item: Any, moves: Callable[[str | None, str], bool] = lambda old, new: True) -> bool:
+    def _rekey(self, item: Any, moves: Callable[[str | None, str], bool] = lambda old, new: True) -> Any:
         """One case's key from its holds (`hold_order.order_place`, `keys.case_hold_sk`), its stale
         mark removed, on condition that its status and `hold_seq` (every hold change adds 1) are the
         ones read: the holds the key was computed from are still the case's. A case out of the order
         only loses the mark. The first try uses the index's copy of the case (the condition catches
         a copy that lags); a refused try reads the case (consistently) and tries again, up to
-        `REKEY_TRIES`. False when its holds kept changing, or when `moves` refuses its new key (the
-        key it had, and the condition, are the ones read): it stays marked, placed by its last key."""
+        `REKEY_TRIES`. The case as written (with its new key, in the order); None when its holds
+        kept changing, or when `moves` refuses its new key (the key it had, and the condition, are
+        the ones read): it stays marked, placed by its last key."""
         m = self._m
         for attempt in range(REKEY_TRIES):
             if attempt:
                 item = self._get(m.case, item.pk, item.sk)
                 if item is None or item.hold_stale_pk is None:
-                    return False  # re-keyed by another reader meanwhile, or out of the order
+                    return None  # re-keyed by another reader meanwhile, or out of the order
             seq = int(item.hold_seq or 0)
             condition = (m.case.status == item.status) & (
                 (m.case.hold_seq == seq) if seq else m.case.hold_seq.does_not_exist()
@@ -606,7 +612,7 @@ class PartnersDynamo(DynamoBase):
             if in_hold_order(item.status):
                 key = _hold_sk(item)
                 if not moves(item.case_hold_sk, key):
-                    return False
+                    return None
                 actions.append(m.base.case_hold_sk.set(key))
                 condition &= (
                     m.base.case_hold_sk.does_not_exist()
@@ -615,11 +621,15 @@ class PartnersDynamo(DynamoBase):
                 )
             try:
                 m.case(item.pk, item.sk).update(actions=actions, condition=condition)
-                return True
             except PynamoDBException as exc:
                 if not condition_failed(exc):
                     raise
-        return False
+                continue
+            item.hold_stale_pk = None
+            if in_hold_order(item.status):
+                item.case_hold_sk = key
+            return item
+        return None
 
     def program_rewards(
         self, program_id: str, status: str | None = None, before: tuple[datetime, str] | None = None
@@ -1371,6 +1381,28 @@ def _hold_micros(item: Any) -> dict[str, int]:
 def _hold_sk(item: Any) -> str:
     """The hold-order key a case item's holds give it now (`hold_order.order_place`)."""
     return keys.case_hold_sk(order_place(_hold_micros(item)), item.case_id)
+
+
+def _with_placed(
+    read: Iterable[Any], placed: list[Any], position: str | None, newest_first: bool
+) -> Iterator[Any]:
+    """The index's cases in the order's walk, with the ones this read just re-keyed at their new
+    keys whatever the index shows yet: an index lags its table (DynamoDB's, by up to about a
+    second), and a case read at its old key on this page and at its new one on the next was listed
+    twice, or never when its new key was on the side the walk had read. Past the cursor only."""
+    mine = {item.pk: item for item in placed if item.case_hold_sk is not None and in_hold_order(item.status)}
+
+    def ahead(item: Any) -> bool:
+        if position is None:
+            return True
+        return item.case_hold_sk < position if newest_first else item.case_hold_sk > position
+
+    def key(item: Any) -> str:
+        return str(item.case_hold_sk)
+
+    from_index = (item for item in read if item.pk not in mine)
+    rekeyed = sorted((item for item in mine.values() if ahead(item)), key=key, reverse=newest_first)
+    return heapq.merge(from_index, rekeyed, key=key, reverse=newest_first)
 
 
 def _same_side(position: str | None, newest_first: bool) -> Callable[[str | None, str], bool]:
