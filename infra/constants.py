@@ -240,7 +240,9 @@ WEBHOOK_DELIVERY = FunctionSpec(
 )
 ALL_FUNCTIONS += (WEBHOOK_DELIVERY,)
 WEBHOOKS_BATCH_SIZE = 5
-WEBHOOKS_MAX_CONCURRENCY = 20  # receivers are other companies' servers: a ceiling on how hard we call
+# receivers are other companies' servers: a ceiling on how hard we call, 20 tries at once (each
+# function takes its batch's tries side by side: `functions/webhooks/deliver.py`)
+WEBHOOKS_MAX_CONCURRENCY = 4
 WEBHOOKS_VISIBILITY_TIMEOUT_SECONDS = 6 * WEBHOOK_DELIVERY.timeout_seconds  # AWS's guidance, as scoring
 # A rule target's own retries when SQS does not take a notification, then the dead-letter queue.
 WEBHOOKS_RULE_RETRIES = 10

@@ -10,7 +10,8 @@ cursor names its program with its query, so one program's cursor is refused by a
 (An item whose own sort value changes between two pages, a case's hold amount, is moved by a page
 only on the side of that page's cursor it was on: `dynamodb_partners._same_side`. It is listed once
 in a walk, at its place before or after the change, unless another reader's first page moves it
-past the cursor meanwhile; the plain store places it by its value as it is.)
+past the cursor meanwhile, or the next page is read before the index shows a move the page before
+made; the plain store places it by its value as it is.)
 """
 
 from __future__ import annotations

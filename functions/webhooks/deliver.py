@@ -11,7 +11,6 @@ were: the second finds the first's delivery or try recorded and sends nothing ag
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -20,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.shared.observability import logger, metrics, tracer
-from functions.webhooks.delivery import take_message
+from functions.webhooks.delivery import lane_of, take_message
 from functions.webhooks.wiring import WebhookDeps, webhook_deps
 
 
@@ -32,22 +31,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     lanes: dict[str, list[SQSRecord]] = {}
     for raw in event.get("Records") or []:
         record = SQSRecord(raw)
-        lanes.setdefault(_lane(record), []).append(record)
+        lanes.setdefault(lane_of(record.body) or f"record {record.message_id}", []).append(record)
     with ThreadPoolExecutor(max_workers=max(1, len(lanes))) as pool:
         failed = [r for lane in pool.map(partial(_failed_of, deps), lanes.values()) for r in lane]
+    if failed and len(failed) == sum(len(lane) for lane in lanes.values()):
+        # none taken (DynamoDB or KMS down): an error, as powertools' batch raised, so the
+        # function's Errors alarm sees it; SQS gives every record again either way
+        raise RuntimeError(f"webhooks queue: none of the batch's {len(failed)} records was taken")
     return {"batchItemFailures": [{"itemIdentifier": record.message_id} for record in failed]}
-
-
-def _lane(record: SQSRecord) -> str:
-    """What a record is about: a notification (by its program and id) or a delivery's try."""
-    try:
-        message = json.loads(record.body)
-        if message.get("kind") == "webhook_try":
-            return f"try {message.get('delivery_id')}"
-        detail = message.get("detail") or {}
-        return f"notification {detail.get('program_id')} {detail.get('notification_id') or message.get('id')}"
-    except (ValueError, AttributeError):  # not a message of ours: take_message says so, alone
-        return f"record {record.message_id}"
 
 
 def _failed_of(deps: WebhookDeps, lane: list[SQSRecord]) -> list[SQSRecord]:

@@ -53,6 +53,26 @@ def take_message(deps: WebhookDeps, body: str, receive_count: int = 1) -> None:
         logger.warning("webhooks queue: a message of no known kind dropped", extra={"keys": sorted(message)})
 
 
+def lane_of(body: str) -> str | None:
+    """What a queue message is about, for taking a batch's messages side by side (`deliver`): a
+    notification by its program and id (as `fan_out` names it), or one delivery's try. None: not a
+    message of ours (`take_message` says so)."""
+    try:
+        message = json.loads(body)
+        if message.get("kind") == "webhook_try":
+            return f"try {message.get('delivery_id')}"
+        detail = message.get("detail") or {}
+        return f"notification {detail.get('program_id')} {_notification_id(message, detail)}"
+    except Exception:  # a body of any shape (a list, `[` nested 100,000 deep): alone in its lane
+        return None
+
+
+def _notification_id(event: dict[str, Any], detail: dict[str, Any]) -> str:
+    # the outbox's notifications carry a stable id; one published straight to the bus has the
+    # bus event's id, which is the same on every copy the rule delivers
+    return str(detail.get("notification_id") or event.get("id"))
+
+
 def fan_out(deps: WebhookDeps, event: dict[str, Any]) -> list[Delivery]:
     """One delivery per webhook of the program subscribed to the notification."""
     name, detail = str(event["detail-type"]), dict(event.get("detail") or {})
@@ -60,9 +80,8 @@ def fan_out(deps: WebhookDeps, event: dict[str, Any]) -> list[Delivery]:
     if not isinstance(program_id, str) or not program_id:
         logger.warning("a notification without a program: no webhook gets it", extra={"notification": name})
         return []
-    # the outbox's notifications carry a stable id; one published straight to the bus has the
-    # bus event's id, which is the same on every copy the rule delivers
-    notification_id = str(detail.pop("notification_id", None) or event.get("id"))
+    notification_id = _notification_id(event, detail)
+    detail.pop("notification_id", None)
     made = []
     for webhook in deps.store.list_webhooks(program_id):
         if not webhook.wants(name):

@@ -111,3 +111,34 @@ def test_one_programs_silent_receivers_do_not_hold_anothers_delivery_of_the_same
     assert len(good.got) == 1 and len(tarpit.closed) == 3
     assert good.got[0].at < min(tarpit.closed)  # B's delivery made while A's tries still waited
     answering.close()
+
+
+def test_a_body_past_the_parsers_depth_fails_alone_and_a_batch_with_none_taken_is_an_error(
+    aws, hooks, tenant
+):
+    """A review's: the lanes were read before any record's own handling, so a body that stops the
+    parser (`[` 100,000 deep: RecursionError) failed the whole batch at every receive; and a batch
+    none of whose records is taken answered them all as failed where powertools' batch raised,
+    which the function's Errors alarm counts (DynamoDB or KMS down would show only as a backlog)."""
+    answering = receiving([200])
+    good = next(answering)
+    assert (
+        api(
+            tenant.keys["admin"], "PUT", "/v1/webhooks/w", {"url": good.url, "events": ["PartnerFlagged"]}
+        ).status
+        == 200
+    )
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = hooks["WEBHOOKS_QUEUE_URL"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=url, MessageBody="[" * 100_000)
+    notify(aws, tenant.program_id, notification_id="n-deep")
+    batch = received(sqs, url, 2)
+    deep = next(m for m in batch if m["Body"].startswith("[["))
+
+    answer = invoke(DELIVER_HANDLER, sqs_event(batch, arn), timeout_seconds=60)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": deep["MessageId"]}]}
+    with pytest.raises(RuntimeError, match="none of the batch's 1 records was taken"):
+        invoke(DELIVER_HANDLER, sqs_event([deep], arn), timeout_seconds=60)
+    answering.close()
