@@ -89,18 +89,25 @@ def tls_authority() -> Any:
     return trustme.CA()
 
 
+def tls_listener(authority: Any) -> tuple[ssl.SSLContext, ssl.SSLContext, socket.socket]:
+    """A listening socket on loopback, the TLS context it serves with (a certificate for 127.0.0.1
+    from `authority`) and a client's context trusting it."""
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    return server_tls, client_tls, server
+
+
 def test_the_whole_exchange_over_tls_is_cut_at_the_timeout(tls_authority: Any):
     """A webhooks tester's: over https (the only scheme deployed) the deadline shut down the socket
     TLS had taken over, which cut nothing, and a receiver dripping its answer held a try 76 s, past
     the delivery function's 60 s timeout. (A dripped handshake is bounded by the socket's timeout:
     Python's TLS handshake keeps one deadline for its whole.)"""
-    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls_authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-    client_tls = ssl.create_default_context()
-    tls_authority.configure_trust(client_tls)
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
+    server_tls, client_tls, server = tls_listener(tls_authority)
     port = server.getsockname()[1]
 
     def run() -> None:
@@ -154,13 +161,7 @@ def test_an_answer_within_the_time_of_a_receiver_of_many_addresses_is_its_answer
 
 def _tls_in_front_of(port: int, authority: Any) -> tuple[int, PinnedHttpSender]:
     """A TLS listener passing one connection's bytes to `port` and back; the sender trusting it."""
-    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
-    client_tls = ssl.create_default_context()
-    authority.configure_trust(client_tls)
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
+    server_tls, client_tls, server = tls_listener(authority)
 
     def run() -> None:
         with contextlib.suppress(OSError):
