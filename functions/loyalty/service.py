@@ -8,7 +8,9 @@ the decision is made again on a fresh snapshot. No lock is held in memory: Lambd
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -355,20 +357,23 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
 
 def _newest_history(repository: Any, program_id: str, customer_id: str) -> tuple[list[dict[str, Any]], bool]:
     """The customer's history oldest first: as many of its newest entries as one answer holds
-    (`VIEW_HISTORY_MOST`, `paging.ANSWER_BUDGET`), and whether that is every entry."""
-    shown: list[dict[str, Any]] = []
-    size, last = 0, None
-    while True:
-        page = repository.loyalty_history_page(program_id, customer_id, last, VIEW_HISTORY_PAGE)
-        for position, entry in page:
-            item = _history_json(entry)
-            size += paging.answer_bytes(item)
-            if size > paging.ANSWER_BUDGET or len(shown) == VIEW_HISTORY_MOST:
-                return shown[::-1], False
-            shown.append(item)
-            last = position
-        if len(page) < VIEW_HISTORY_PAGE:
-            return shown[::-1], True
+    (`VIEW_HISTORY_MOST`, `paging.fitting`), and whether that is every entry. Read newest first a
+    query at a time, only as far as the view goes (one entry past it, to tell)."""
+    read: list[dict[str, Any]] = []
+
+    def newest() -> Iterator[dict[str, Any]]:
+        last = None
+        while True:
+            page = repository.loyalty_history_page(program_id, customer_id, last, VIEW_HISTORY_PAGE)
+            for _, entry in page:
+                read.append(_history_json(entry))
+                yield read[-1]
+            if len(page) < VIEW_HISTORY_PAGE:
+                return
+            last = page[-1][0]
+
+    shown = min(paging.fitting(itertools.islice(newest(), VIEW_HISTORY_MOST + 1)), VIEW_HISTORY_MOST)
+    return read[:shown][::-1], shown == len(read)
 
 
 def history_page(
