@@ -28,13 +28,13 @@ from functions.webhooks.wiring import WebhookDeps, webhook_deps
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = webhook_deps()
+    records = [SQSRecord(raw) for raw in event.get("Records") or []]
     lanes: dict[str, list[SQSRecord]] = {}
-    for raw in event.get("Records") or []:
-        record = SQSRecord(raw)
+    for record in records:
         lanes.setdefault(lane_of(record.body) or f"record {record.message_id}", []).append(record)
     with ThreadPoolExecutor(max_workers=max(1, len(lanes))) as pool:
         failed = [r for lane in pool.map(partial(_failed_of, deps), lanes.values()) for r in lane]
-    if failed and len(failed) == sum(len(lane) for lane in lanes.values()):
+    if failed and len(failed) == len(records):
         # none taken (DynamoDB or KMS down): an error, as powertools' batch raised, so the
         # function's Errors alarm sees it; SQS gives every record again either way
         raise RuntimeError(f"webhooks queue: none of the batch's {len(failed)} records was taken")
