@@ -112,7 +112,7 @@ LOYALTY_ROUTES: tuple[Route, ...] = (
 # SPEC 2: admins hold their program's keys
 KEYS_ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/keys", "keys", ADMIN),
-    Route("POST", "/v1/keys", "keys", ADMIN),
+    Route("POST", "/v1/keys", "keys", ADMIN, answers=(409,)),
     Route("DELETE", "/v1/keys/{key_id}", "keys", ADMIN),
 )
 

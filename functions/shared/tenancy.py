@@ -23,6 +23,11 @@ from functions.shared.storage.port import ProgramsPort
 _PROGRAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 _ACTOR: TypeAdapter[str] = TypeAdapter(ActorName)
 
+# A program's keys not revoked, at most: `GET /v1/keys` answers them all in one page, which this
+# keeps within an answer's budget (`paging.ANSWER_BUDGET`) whatever their names. A team with more
+# holders than this shares keys by role, or revokes the keys it no longer uses.
+MAX_PROGRAM_KEYS = 500
+
 
 def create_program(
     repository: ProgramsPort,
@@ -161,6 +166,11 @@ def create_key(
     actor = _not_reserved(_printable("actor", actor))  # as the API's body takes it
     if program_id is not None:
         repository.get_program(program_id)  # NotFound for an unknown program
+        if len(repository.list_api_keys(program_id)) >= MAX_PROGRAM_KEYS:
+            raise Conflict(
+                f"the program has {MAX_PROGRAM_KEYS} keys not revoked, as many as it may: revoke one "
+                "it no longer uses first"
+            )
     record, text = issue_key(program_id, role, actor, clock.now())
     repository.create_api_key(record)
     return record, text

@@ -171,6 +171,25 @@ def test_revoking_the_key_you_are_signed_in_with_signs_you_out(aws: Aws, tenant:
     assert keys_api(tenant.keys["admin"], "GET").status == 200  # the other admin is still in
 
 
+def test_a_program_at_its_limit_of_keys_answers_409_until_one_is_revoked(
+    aws: Aws, tenant: Tenant, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+):
+    held = listed(tenant.keys["admin"])
+    monkeypatch.setattr(tenancy, "MAX_PROGRAM_KEYS", len(held))  # the program holds as many as it may
+
+    refused = keys_api(tenant.keys["admin"], "POST", body={"role": "viewer", "actor": "One Too Many"})
+
+    assert refused.status == 409, refused
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "revoke one" in refused.body["detail"]
+    assert listed(tenant.keys["admin"]) == held
+    # a key revoked makes room
+    revoked = keys_api(tenant.keys["admin"], "DELETE", f"/v1/keys/{key_id_of(tenant.keys['viewer'])}")
+    assert revoked.status == 204
+    created = keys_api(tenant.keys["admin"], "POST", body={"role": "viewer", "actor": "One Too Many"})
+    assert created.status == 201, created
+
+
 # --- attacks --------------------------------------------------------------------------------
 @pytest.mark.parametrize("role", ["viewer", "fraud", "integration", "security"])
 def test_only_admins_reach_the_keys(
