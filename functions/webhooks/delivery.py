@@ -6,7 +6,8 @@
 - a scheduled try (`try_message`): the URL is checked again (DNS can change), the body signed with
   every valid secret and posted; the outcome is recorded on condition that nobody else recorded
   this try, and the next try scheduled with backoff. No Lambda ever sleeps: a wait is a delayed
-  message.
+  message. A try of a webhook whose receiver did not answer waits instead, unless it is the one
+  that finds out whether the receiver is back (`gate`).
 
 At least once: a try whose outcome could not be recorded may be made again; receivers deduplicate
 on the delivery id. A secret is never logged."""
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.shared.documents import json_default
@@ -25,13 +26,16 @@ from functions.shared.domain.webhooks import (
     Delivery,
     UrlRefused,
     Webhook,
+    after_answer,
     after_attempt,
     check_url,
     delivery_id,
+    gate,
     gone_again,
+    probe_taken,
     signature_header,
 )
-from functions.shared.errors import Conflict, NotFound
+from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.observability import logger
 from functions.shared.storage.keys import timestamp
 from functions.webhooks.outside import try_message
@@ -155,11 +159,21 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
 def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
     if not webhook.enabled:
         return _stopped(deps, delivery)
+    passage = gate(webhook.silence, delivery, deps.clock.now(), deps.schedule)
+    if passage.probe is not None:  # this try finds out whether the receiver is back, if first
+        if deps.store.note_silence(webhook, passage.probe):
+            webhook = replace(webhook, silence=passage.probe)
+        else:
+            passage = probe_taken(deps.schedule)
+    if not passage.send:
+        _wait_for_receiver(deps, delivery, passage.wait_seconds)
+        return delivery
     answer_code = _post(deps, webhook, delivery)
-    after = after_attempt(
-        delivery, answer_code, deps.clock.now(), deps.schedule, made_with=webhook.updated_at
-    )
-    if not _save(deps, after, delivery):
+    answered_at = deps.clock.now()
+    after = after_attempt(delivery, answer_code, answered_at, deps.schedule, made_with=webhook.updated_at)
+    saved = _save(deps, after, delivery)
+    _note_receiver(deps, webhook, answer_code, answered_at)
+    if not saved:
         return deps.store.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
     if answer_code == 410:
         _disable(deps, webhook)
@@ -176,6 +190,28 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
         },
     )
     return after
+
+
+def _wait_for_receiver(deps: WebhookDeps, delivery: Delivery, wait_seconds: float) -> None:
+    """The try comes back later, not counted: its receiver has not answered since a try before it."""
+    message = try_message(delivery.program_id, delivery.webhook_id, delivery.delivery_id, delivery.tries)
+    deps.queue.schedule(message, wait_seconds)
+    logger.info(
+        "webhook try waits: its receiver did not answer",
+        extra={"webhook_id": delivery.webhook_id, "delivery_id": delivery.delivery_id, "wait": wait_seconds},
+    )
+
+
+def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None, at: datetime) -> None:
+    """The receiver's silence as this try found it, written when it changed. Best effort: the try
+    is recorded either way; a silence not written costs later tries their wait, nothing more."""
+    silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
+    if silence == webhook.silence:
+        return
+    try:
+        deps.store.note_silence(webhook, silence)
+    except DomainError:
+        logger.warning("webhook receiver's silence not written", extra={"webhook_id": webhook.webhook_id})
 
 
 def _stopped(deps: WebhookDeps, delivery: Delivery) -> Delivery:

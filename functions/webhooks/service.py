@@ -80,6 +80,7 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             enabled=body.enabled,
             updated_at=max(now, current.updated_at),
             disabled_reason=None if body.enabled else current.disabled_reason,
+            silence=None,  # a receiver changed, or looked at, is tried afresh
         )
         if changed.updated_at == current.updated_at:
             changed = replace(changed, updated_at=_later(current.updated_at))
@@ -163,6 +164,9 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         raise Conflict(
             f"webhook {webhook_id} is disabled{why}: enable it (PUT with enabled true), then send again"
         )
+    if webhook.silence is not None:
+        # sent by hand, now: its receiver is taken to be back (were it not, this try says so again)
+        deps.store.note_silence(webhook, None)
     reopened = retried_by_hand(delivery, deps.clock.now(), deps.schedule)
     try:
         deps.store.save_delivery(reopened, delivery)

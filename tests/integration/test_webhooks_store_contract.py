@@ -16,6 +16,7 @@ from functions.shared.domain.webhooks import (
     RetiredSecret,
     RetrySchedule,
     Secrets,
+    Silence,
     Webhook,
     after_attempt,
 )
@@ -153,6 +154,34 @@ def test_a_program_never_holds_more_webhooks_than_the_cap_however_many_are_made_
         made = list(pool.map(make, range(WEBHOOKS_PER_PROGRAM + 6)))
     assert sum(made) == WEBHOOKS_PER_PROGRAM
     assert len(store.list_webhooks("p")) == WEBHOOKS_PER_PROGRAM
+
+
+def test_a_receivers_silence_is_written_once_as_read_and_changes_nothing_else(store: WebhooksPort):
+    add(store, webhook())
+    read = store.get_webhook("p", "wh")
+    silence = Silence(T0, T0 + timedelta(seconds=60))
+
+    assert store.note_silence(read, silence)
+    assert not store.note_silence(read, Silence(T0, T0 + timedelta(seconds=90)))  # not as read now
+    noted = store.get_webhook("p", "wh")
+    assert noted.silence == silence and replace(noted, silence=None) == replace(read, secrets=noted.secrets)
+    assert noted.secrets_at(T0) == ["whsec_a"]
+    # two tries past the silence, on one reading: one of them is the probe
+    probes = [Silence(T0, T0 + timedelta(seconds=75 + n)) for n in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda p: store.note_silence(noted, p), probes))
+    assert won.count(True) == 1
+    assert store.get_webhook("p", "wh").silence == probes[won.index(True)]
+    cleared = store.get_webhook("p", "wh")
+    assert store.note_silence(cleared, None) and store.get_webhook("p", "wh").silence is None
+    # a webhook deleted, or deleted and made again, is not given the old receiver's silence
+    store.delete_webhook("p", "wh")
+    assert not store.note_silence(cleared, silence)
+    with pytest.raises(NotFound):
+        store.get_webhook("p", "wh")
+    add(store, webhook(created_at=T0 + timedelta(hours=1), updated_at=T0 + timedelta(hours=1)))
+    assert not store.note_silence(replace(cleared, silence=None), silence)
+    assert store.get_webhook("p", "wh").silence is None
 
 
 def test_one_delivery_per_id_even_when_made_at_once(store: WebhooksPort):

@@ -9,6 +9,8 @@ once and applied by the stores and the delivery function.
   subscribed webhook, each delivery retried for 24 hours);
 - the retry schedule: exponential backoff with jitter until the horizon (24 hours), then `failed`;
   an answer 410 disables the webhook, unless it changed since the try read it;
+- a receiver that did not answer is tried by one delivery at a time (`Silence`, `gate`): the others
+  wait without a try, so its silence costs the shared delivery function one wait, not one a try;
 - which URLs may be called (SSRF): `https://` to public addresses only, checked when saved and again
   when sent.
 
@@ -99,6 +101,7 @@ class Webhook:
     updated_at: datetime
     secrets: Secrets  # the stores keep them encrypted
     disabled_reason: str | None = None
+    silence: Silence | None = None  # its receiver did not answer its last try (`gate`)
 
     @property
     def secret(self) -> str:
@@ -247,6 +250,11 @@ class Delivery:
         """Tries made, those no longer kept too (`ATTEMPTS_KEPT`)."""
         return self.attempts[-1].number if self.attempts else 0
 
+    def horizon_in(self, schedule: RetrySchedule) -> datetime:
+        """When its tries stop: its own horizon (a retry by hand sets a new one), or the schedule's
+        from its making (SPEC 6: retried for 24 hours)."""
+        return self.horizon or (self.created_at + timedelta(seconds=schedule.horizon_seconds))
+
 
 # A delivery keeps its latest attempts: a day of tries is about fifteen, and each retry by hand starts
 # another day, so one delivery retried by a script without end would grow past DynamoDB's 400 KB item
@@ -297,7 +305,7 @@ def after_attempt(
     410 (the webhook is disabled: `gone`) or when it was made at the horizon or past it;
     otherwise pending, with the time of its next try (the horizon when the backoff would pass it)."""
     number = delivery.tries + 1
-    horizon = delivery.horizon or (at + timedelta(seconds=schedule.horizon_seconds))
+    horizon = delivery.horizon_in(schedule)
     if answer_code is not None and 200 <= answer_code < 300:
         attempt = Attempt(number, at, answer_code, "delivered")
         return replace(delivery, status="delivered", attempts=_with(delivery, attempt), next_attempt_at=None)
@@ -318,6 +326,81 @@ def after_attempt(
         next_attempt_at=next_at,
         horizon=horizon,
     )
+
+
+# --- a receiver that does not answer -------------------------------------------------------------
+# A try waits up to SEND_TIMEOUT_SECONDS on a receiver that never answers, and the delivery function
+# is shared by every program: tried delivery by delivery, one program's silent receivers took its
+# every concurrent run (20 webhooks a program, each notification a delivery to each, each retried
+# for a day) while other programs' deliveries waited behind them. Once a try gets no answer, the
+# webhook's other tries wait without trying (a queue message, no socket), and one try at a time
+# (the probe) finds out whether the receiver is back, its wait growing with the silence.
+PROBE_SECONDS = SEND_TIMEOUT_SECONDS + 5.0  # a probe holds the others off this long while it tries
+SQS_LONGEST_DELAY_SECONDS = 900.0
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A webhook's receiver did not answer a try: since `since`, and its tries wait until `until`."""
+
+    since: datetime
+    until: datetime
+
+
+def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> Silence:
+    """After a try at `at` got no answer: the wait is as long as the silence so far, at least two
+    first retries' waits (60 s deployed) and at most the schedule's longest, within one SQS delay
+    (900 s deployed; `make run`'s schedule is seconds, and so is this)."""
+    since = current.since if current is not None else at
+    most = min(SQS_LONGEST_DELAY_SECONDS, schedule.max_seconds)
+    wait = min(most, max(2 * schedule.base_seconds, (at - since).total_seconds()))
+    return Silence(since, at + timedelta(seconds=wait))
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a try does about its receiver's silence: send (after writing `probe`, when it is the
+    try that finds out whether the receiver is back), or wait `wait_seconds` and come back."""
+
+    send: bool
+    probe: Silence | None = None
+    wait_seconds: float = 0.0
+
+
+def gate(
+    silence: Silence | None,
+    delivery: Delivery,
+    now: datetime,
+    schedule: RetrySchedule,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> Gate:
+    """A receiver not silent is sent to. A silent one's tries wait until the silence's end, spread
+    over a first retry's wait (30 s deployed) so they do not come back at once; the first back
+    after it is the probe, which holds the others off for PROBE_SECONDS. A delivery at its horizon
+    is sent whatever the silence: its last try is its own (SPEC 6: retried for 24 hours, then
+    failed), never a wait past it."""
+    if silence is None:
+        return Gate(send=True)
+    horizon = delivery.horizon_in(schedule)
+    if now >= horizon:
+        return Gate(send=True)
+    if now < silence.until:
+        wait = (silence.until - now).total_seconds() + rng(0.0, schedule.base_seconds)
+        return Gate(send=False, wait_seconds=min(wait, (horizon - now).total_seconds()))
+    return Gate(send=True, probe=Silence(silence.since, now + timedelta(seconds=PROBE_SECONDS)))
+
+
+def probe_taken(schedule: RetrySchedule, rng: Callable[[float, float], float] = random.uniform) -> Gate:
+    """Another try became the probe first (its write won): this one waits for its answer."""
+    return Gate(send=False, wait_seconds=PROBE_SECONDS + rng(0.0, schedule.base_seconds))
+
+
+def after_answer(
+    silence: Silence | None, answer_code: int | None, at: datetime, schedule: RetrySchedule
+) -> Silence | None:
+    """The receiver's silence once a try at `at` got `answer_code`: any answer (an error too: it
+    answered) ends it; none begins or lengthens it."""
+    return silenced(silence, at, schedule) if answer_code is None else None
 
 
 def retried_by_hand(delivery: Delivery, at: datetime, schedule: RetrySchedule) -> Delivery:

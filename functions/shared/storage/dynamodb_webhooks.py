@@ -33,6 +33,7 @@ from functions.shared.domain.webhooks import (
     ProgramWebhooks,
     RetiredSecret,
     Secrets,
+    Silence,
     Webhook,
 )
 from functions.shared.errors import Conflict, NotFound
@@ -67,6 +68,8 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         sealed_previous_secret = UnicodeAttribute(null=True)
         previous_secret_until = UTCDateTimeAttribute(null=True)
         disabled_reason = UnicodeAttribute(null=True)
+        silent_since = UTCDateTimeAttribute(null=True)  # `Silence`: its receiver did not answer
+        silent_until = UTCDateTimeAttribute(null=True)
 
     class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
         made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
@@ -144,6 +147,8 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             sealed_previous_secret=sealed.previous,
             previous_secret_until=sealed.previous_until,
             disabled_reason=webhook.disabled_reason,
+            silent_since=webhook.silence.since if webhook.silence else None,
+            silent_until=webhook.silence.until if webhook.silence else None,
         )
 
     def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
@@ -172,6 +177,9 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             updated_at=item.updated_at,
             secrets=Secrets(lambda: self._open(sealed), sealed),
             disabled_reason=item.disabled_reason,
+            silence=Silence(item.silent_since, item.silent_until)
+            if item.silent_since and item.silent_until
+            else None,
         )
 
     def _open(self, sealed: _Sealed) -> OpenSecrets:
@@ -269,6 +277,31 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             if condition_failed(exc):
                 return False
             raise domain_error(exc, f"disabling webhook {disabling.webhook_id} failed") from exc
+        return True
+
+    def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
+        hook = self._m.webhook
+        item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
+        read = webhook.silence
+        still = (
+            (hook.silent_since == read.since) & (hook.silent_until == read.until)
+            if read is not None
+            else hook.silent_until.does_not_exist()
+        )
+        actions = (
+            [hook.silent_since.set(silence.since), hook.silent_until.set(silence.until)]
+            if silence is not None
+            else [hook.silent_since.remove(), hook.silent_until.remove()]
+        )
+        try:
+            item.update(
+                actions=actions,
+                condition=self._m.base.pk.exists() & (hook.created_at == webhook.created_at) & still,
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver silent failed") from exc
         return True
 
     # --- deliveries ----------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Webhook
+from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Silence, Webhook
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_webhooks import WebhooksPort
 
@@ -66,6 +67,16 @@ class InMemoryWebhooks(WebhooksPort):
             if current is None or not disabling.applies_to(current):
                 return False
             self._webhooks[slot] = disabling.applied_to(current)
+            return True
+
+    def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
+        slot = (webhook.program_id, webhook.webhook_id)
+        with self._lock:
+            current = self._webhooks.get(slot)
+            read = (webhook.created_at, webhook.silence)
+            if current is None or (current.created_at, current.silence) != read:
+                return False
+            self._webhooks[slot] = replace(current, silence=silence)
             return True
 
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Webhook
+from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Silence, Webhook
 
 
 class WebhooksPort(abc.ABC):
@@ -44,6 +44,12 @@ class WebhooksPort(abc.ABC):
         """Disables the webhook (its secrets untouched) while the disabling applies to it
         (`Disabling.applies_to`: the webhook the try read, unchanged and enabled); whether this call
         did it. A webhook changed, disabled, deleted or made again since is left as it is."""
+
+    @abc.abstractmethod
+    def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
+        """Sets the webhook's `silence` (None: clears it) while the webhook is the one read (made at
+        its `created_at`) and its silence is still the one read (`webhook.silence`); whether this
+        call wrote it. Nothing else of the webhook changes, its `updated_at` neither."""
 
     @abc.abstractmethod
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:

@@ -1,0 +1,83 @@
+"""A receiver that does not answer is tried by one delivery at a time (SPEC 6; `webhooks.gate`),
+through the real delivery handler on moto: once a try of a program's webhook got no answer, the
+webhook's other tries wait in the queue without a try, and another program's delivery in the same
+batch goes out at once. Tried delivery by delivery, each of them waited its full time on the
+receiver, in the delivery function every program shares."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks
+from functions.webhooks import delivery
+from functions.webhooks.wiring import webhook_deps
+from local_system.poller import invoke, sqs_event
+from local_system.webhooks import DELIVER_HANDLER
+from tests.integration import test_webhooks_batch_side_by_side as side_by_side
+from tests.integration.test_webhooks_api import api
+from tests.integration.test_webhooks_delivery import notify
+from tests.integration.webhook_support import receiving
+
+hooks, tarpit, received = side_by_side.hooks, side_by_side.tarpit, side_by_side.received  # fixtures, a helper
+
+
+def test_a_silent_receiver_takes_one_try_and_its_webhooks_other_tries_wait_without_one(
+    aws, hooks, tenant, other_tenant, tarpit, monkeypatch
+):
+    monkeypatch.setattr(delivery, "SEND_TIMEOUT_SECONDS", 1.0)  # a try's time (10 s deployed)
+    silent = api(
+        tenant.keys["admin"], "PUT", "/v1/webhooks/silent", {"url": tarpit.url, "events": ["PartnerFlagged"]}
+    )
+    assert silent.status == 200, silent
+    answering = receiving([200])
+    good = next(answering)
+    assert (
+        api(
+            other_tenant.keys["admin"],
+            "PUT",
+            "/v1/webhooks/b",
+            {"url": good.url, "events": ["PartnerFlagged"]},
+        ).status
+        == 200
+    )
+    for n in range(4):
+        notify(aws, tenant.program_id, notification_id=f"a-{n}")
+    notify(aws, other_tenant.program_id, notification_id="b-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = hooks["WEBHOOKS_QUEUE_URL"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def take(messages: list[dict]) -> dict:
+        answer = invoke(DELIVER_HANDLER, sqs_event(messages, arn), timeout_seconds=60)
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return answer
+
+    assert take(received(sqs, url, 5)) == {"batchItemFailures": []}  # the notifications
+    tries = received(sqs, url, 5)  # the first try of each delivery
+    first = next(m for m in tries if json.loads(m["Body"])["program_id"] == tenant.program_id)
+    assert take([first]) == {"batchItemFailures": []}  # no answer in its time
+    assert len(tarpit.closed) == 1
+
+    answer = take([m for m in tries if m is not first])
+
+    assert answer == {"batchItemFailures": []}
+    assert len(tarpit.closed) == 1  # none of the webhook's other tries called its receiver
+    assert len(good.got) == 1  # the other program's delivery went out
+    store = webhook_deps().store
+    assert isinstance(store, DynamoWebhooks)
+    waiting = [json.loads(m["Body"]) for m in tries if m is not first]
+    waiting = [w for w in waiting if w["program_id"] == tenant.program_id]
+    assert len(waiting) == 3
+    for message in waiting:  # untried, their tries on their way back
+        stored = store.get_delivery(tenant.program_id, "silent", message["delivery_id"])
+        assert (stored.status, stored.tries) == ("pending", 0)
+    delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert (
+        int(delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"]) == 3 + 1
+    )  # and the first's next try
+    assert store.get_webhook(tenant.program_id, "silent").silence is not None
+    assert store.get_webhook(other_tenant.program_id, "b").silence is None
+    answering.close()
