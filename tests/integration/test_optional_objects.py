@@ -137,3 +137,23 @@ def test_a_stored_event_accepted_with_an_unknown_key_in_its_address_is_scored_wi
         "session.ip_location.accuracy_km ignored: not a field of session.ip_location (lat, lon)",
     ]
     assert "location_far_from_address" in {r["code"] for r in scored["decision"]["reasons"]}
+
+
+def test_an_address_of_thousands_of_unknown_keys_is_scored_its_notes_naming_ten(aws, tenant):
+    """An ingest tester's: each unknown key was a note of its own, kept on the event's item; 3,800
+    of them (42 KB of body) passed DynamoDB's 400 KB item and the event, accepted, failed scoring."""
+    event = sample("partnership.created")
+    event["partner"]["address"].update({f"k{n:05d}": 1 for n in range(3800)})
+    assert len(json.dumps(event)) < 64 * 1024
+
+    answer = post(event, tenant.keys["integration"])
+    assert answer.status == 202, answer
+    drain(aws)
+
+    scored = status(tenant, event["id"])
+    assert scored["status"] == "scored", scored
+    assert scored["notes"] == [
+        *(f"partner.address.k{n:05d} ignored: {NOT_AN_ADDRESS_FIELD}" for n in range(10)),
+        "3790 more keys of partner.address ignored: not fields of partner.address",
+    ]
+    assert aws.repository.get_event(tenant.program_id, event["id"]).body["partner"]["address"]["line1"]

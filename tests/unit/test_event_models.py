@@ -432,7 +432,8 @@ def test_a_fingerprint_past_512_characters_is_kept_as_its_hash_whatever_its_case
     ("amount", "says"),
     [
         ("-5", "must be more than 0"),
-        ("10.0000000", "at most 6 decimal places, not 7"),
+        ("10.0000001", "at most 6 decimal places, not 7"),
+        ("10.00000010", "at most 6 decimal places, not 7"),
         ("+5", "digits without a sign"),
         ("99999999999999", "at most 10^12"),
         ("12,50", "a decimal string of digits"),
@@ -449,6 +450,19 @@ def test_an_amount_written_wrong_is_told_what_is_wrong_with_it(amount, says):
         Money.model_validate({"currency": "EUR", "amount": amount})
 
     assert says in refused.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("12.50000000", "USD"), ("1000.00000000", "JPY"), ("10.0000000", "EUR")]
+)
+def test_an_amount_with_zeros_past_six_places_is_its_value(amount, currency):
+    """An ingest tester's: a DECIMAL(18,8) column's export (`12.50000000`) was 422, at most 6
+    decimal places, while the JSON number 12.50000000 was taken: the value decides, not its zeros."""
+    from decimal import Decimal
+
+    from functions.shared.partner_events import Money
+
+    assert Money.model_validate({"currency": currency, "amount": amount}).amount == Decimal(amount)
 
 
 @pytest.mark.parametrize(

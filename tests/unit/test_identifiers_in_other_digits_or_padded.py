@@ -184,3 +184,12 @@ def test_a_device_padded_past_512_characters_is_the_device_not_a_digest(padding)
     long = "fp-" + "x" * 600
     digest = "sha256:" + hashlib.sha256(long.encode()).hexdigest()
     assert _device(long + padding * 10) == digest == _device(long)
+
+
+@pytest.mark.parametrize("padded", ["81.2.69.160   ", " 81.2.69.160", "2001:db8:85a3::8a2e:370:7334  "])
+def test_a_sessions_address_padded_by_a_char_column_is_the_address(padded):
+    """An ingest tester's: a customer's address was trimmed, the session's (required) refused 422,
+    so every sign-up of an integration whose column pads it failed, its message silent on why."""
+    raw = sample("partnership.created")
+    raw["session"]["ip"] = padded
+    assert events.validate_python(raw).session.ip == padded.strip()
