@@ -10,17 +10,24 @@
 - Notifications: every notification the bus did not take when its change was made is published
   (at least once) and then taken out of the outbox. One the bus refuses again stays there, and
   how long the oldest such has waited is a metric with an alarm: a bus down for days is not silent.
+
+Programs are taken in turn (`in_turn`): each run first gives every program its share (a page of
+events, a batch of notifications), starting at another program each run, and only then drains the
+backlogs in the same order. Taken one program's backlog after another, in the same order every
+run, one program's thousands (a workflow that suspended its customers during a bus outage) took
+every run's time while the programs after it waited, their notifications unsent for hours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.changes import publish, take_out
-from functions.shared.domain.model import Notification
+from functions.shared.domain.model import Notification, StoredEvent
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule, failed_after_all
@@ -44,33 +51,61 @@ TAKEN_OUT_TOGETHER = 25  # a batch write's most: published, then taken out of th
 # how long the oldest notification the bus refused has waited (alarmed past half an hour)
 WAITING_METRIC = "NotificationsWaitingSeconds"
 
+RUN_SECONDS = 5 * 60  # the schedule's (infra/constants.py SCHEDULES): each run starts elsewhere
+
 TimeLeft = Callable[[], float]
+T = TypeVar("T")
+
+
+def in_turn(programs: list[T], now: datetime) -> list[T]:
+    """The programs from a place that moves on by one with every scheduled run."""
+    if not programs:
+        return programs
+    start = int(now.timestamp() // RUN_SECONDS) % len(programs)
+    return programs[start:] + programs[:start]
 
 
 def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
     """`time_left`: the seconds the invocation has left (none: no limit)."""
     if deps.queue is None:
         return 0
+    queue = deps.queue
     now = deps.clock.now()
     cutoff = now - SCORING_RELAY.after
     out_of_time = _out_of_time(time_left, NOTIFICATION_SECONDS + MARGIN_SECONDS)
     sent = 0
     failed: list[str] = []
-    for program in deps.repository.list_programs():
+    pages: dict[str, Iterator[list[StoredEvent]]] = {}
+
+    def send_page(program_id: str) -> bool:
+        """The program's next page sent; whether it may have more."""
+        nonlocal sent
         try:
-            for page in deps.repository.outbox_pages(program.program_id, cutoff, PAGE):
-                due = [(e.program_id, e.event_id) for e in page if SCORING_RELAY.due(e.received_at, now)]
-                if due:
-                    deps.queue.send_many(due)
-                sent += len(due)
-                if out_of_time():
-                    break
+            page = next(pages[program_id], None)
+            if page is None:
+                return False
+            due = [(e.program_id, e.event_id) for e in page if SCORING_RELAY.due(e.received_at, now)]
+            if due:
+                queue.send_many(due)
+            sent += len(due)
+            return True
         except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
             logger.warning("outbox relay skipped a program", extra={"error": error.detail})
-            failed.append(f"{program.program_id}: {error.detail}")
-        if out_of_time():  # the next run goes on; what failed before fails this one
-            logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
+            failed.append(f"{program_id}: {error.detail}")
+            return False
+
+    backlog: list[str] = []
+    for program in in_turn(deps.repository.list_programs(), now):  # a page each first
+        if out_of_time():
             break
+        pages[program.program_id] = iter(deps.repository.outbox_pages(program.program_id, cutoff, PAGE))
+        if send_page(program.program_id):
+            backlog.append(program.program_id)
+    for program_id in backlog:  # then the rest, in the same order
+        while not out_of_time() and send_page(program_id):
+            pass
+    if out_of_time():  # the next run goes on; what failed before fails this one
+        logger.info("outbox relay stopped at its time budget", extra={"sent": sent})
     if sent:
         logger.info("outbox relayed", extra={"sent": sent})
     failed_after_all("outbox relay", "events", failed)
@@ -81,28 +116,50 @@ def relay_all_notifications(
     deps: Dependencies, time_left: TimeLeft | None = None, page: int = NOTIFICATION_PAGE
 ) -> int:
     """Notifications of every program still in the outbox (the bus was down when they were made),
-    page after page while the bus takes them all, until `MARGIN_SECONDS` of the invocation are
-    left (`time_left`; none: no limit): an outage during a workflow that suspends thousands of
-    customers drains in a run or two, not 1,000 per run."""
+    a batch of each program's first, then page after page while the bus takes them all, until
+    `MARGIN_SECONDS` of the invocation are left (`time_left`; none: no limit): an outage during a
+    workflow that suspends thousands of customers drains in a run or two, not 1,000 per run, and
+    holds no other program's notifications back."""
     out_of_time = _out_of_time(time_left, MARGIN_SECONDS)
     delivered = 0
     failed: list[str] = []
     refused: list[Notification] = []  # by the bus: they wait in the outbox for the next run
-    for program in deps.repository.list_programs():
+
+    def relay(program_id: str, share: int | None) -> bool:
+        """The program's outbox to the bus, page after page, or only its first `share` when given;
+        whether it may have more the bus would take now."""
+        nonlocal delivered
         try:
             while not out_of_time():
-                waiting = deps.repository.pending_notifications(program.program_id, page)
-                taken, left, kept = _relay_page(deps, waiting, out_of_time)
+                waiting = deps.repository.pending_notifications(program_id, page)
+                taken, left, kept = _relay_page(deps, waiting[:share], out_of_time)
+                if kept and share is not None:
+                    # what the bus took stayed in the outbox (a throttled table): the rest of the
+                    # page in hand is sent too, as a whole page is, for a later read would be this
+                    # page again (below)
+                    more = _relay_page(deps, waiting[share:], out_of_time)
+                    taken, left = taken + more[0], left + more[1]
                 delivered += taken
-                refused += left
+                refused.extend(left)
                 # the bus refused some (the next run tries again), the outbox emptied, the run is
-                # out of time, or what the bus took stayed in the outbox (a throttled table): read
-                # again, the same page was sent again and again until the run's time ran out
-                if left or kept or taken < page:
-                    break
+                # out of time, or what the bus took stayed in the outbox: read again, the same page
+                # was sent again and again until the run's time ran out
+                if left or kept or (len(waiting) < page and taken == len(waiting)):
+                    return False
+                if share is not None:
+                    return True
         except DomainError as error:  # one program's outbox unreadable: the others go on
             logger.warning("notification relay skipped a program", extra={"error": error.detail})
-            failed.append(f"{program.program_id}: {error.detail}")
+            failed.append(f"{program_id}: {error.detail}")
+        return False
+
+    backlog = [
+        program.program_id
+        for program in in_turn(deps.repository.list_programs(), deps.clock.now())
+        if relay(program.program_id, TAKEN_OUT_TOGETHER)  # a batch each first
+    ]
+    for program_id in backlog:  # then the rest, in the same order
+        relay(program_id, None)
     if delivered:
         logger.info("notifications relayed", extra={"delivered": delivered})
     if refused:
