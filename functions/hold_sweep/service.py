@@ -22,10 +22,12 @@ behind every time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -141,11 +143,23 @@ def sweep(
 
 
 def _rotated(subjects: list[Subject], now: datetime) -> list[Subject]:
-    """The shard's subjects from a place that moves on with every scheduled run."""
+    """The shard's subjects from a place that moves on with every scheduled run, by a stride near
+    0.618 of them (the golden ratio's) that shares no factor with their count: the runs' starts
+    spread over the shard, and N runs start at each of its N places once. Moved by one place a run,
+    a run that reached k of N left each subject unswept N - k runs in a row (1,400 of 1,500: 100
+    runs, a day); spread, about N / k (a review's)."""
     if not subjects:
         return subjects
-    start = int(now.timestamp() // SWEEP_PERIOD_SECONDS) % len(subjects)
+    start = int(now.timestamp() // SWEEP_PERIOD_SECONDS) * _stride(len(subjects)) % len(subjects)
     return subjects[start:] + subjects[:start]
+
+
+@lru_cache(maxsize=64)
+def _stride(count: int) -> int:
+    stride = max(1, round(count * (math.sqrt(5) - 1) / 2))
+    while math.gcd(stride, count) != 1:
+        stride += 1
+    return stride
 
 
 def _sweep_subject(
