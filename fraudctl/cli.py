@@ -49,7 +49,21 @@ _UNPRINTABLE = re.compile(
 def terminal_safe(text: str) -> str:
     """Text that integrations or senders wrote, made safe to print on an operator's terminal: each
     control or reordering character shown as its code point (`<U+1B>`), nothing else changed."""
-    return _UNPRINTABLE.sub(lambda found: f"<U+{ord(found.group()):02X}>", text)
+    return _UNPRINTABLE.sub(_code_point, text)
+
+
+def one_line(text: str) -> str:
+    """`terminal_safe`, and its line breaks and tabs shown as code points too: a value in a listing
+    or a report's line, where a name's line break drew lines of its own (a case that does not exist,
+    `approved`, above the real one's reasons)."""
+    return _LINE_BREAKS.sub(_code_point, terminal_safe(text))
+
+
+_LINE_BREAKS = re.compile("[\t\n\r\x85\u2028\u2029]")
+
+
+def _code_point(found: re.Match[str]) -> str:
+    return f"<U+{ord(found.group()):02X}>"
 
 
 def _repository():  # noqa: ANN202
@@ -215,8 +229,15 @@ def revoke_key(key: str, as_json: bool) -> None:
     from functions.shared import tenancy
     from functions.shared.auth import KEY_PREFIX
 
-    # the id alone: the secret is never echoed
-    key_id = key.split("_", 2)[1] if key.startswith(f"{KEY_PREFIX}_") else key
+    # as a leak shows it: blanks around it, a header's `Bearer ` before it
+    text = key.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    key_id = text.split("_", 2)[1] if text.startswith(f"{KEY_PREFIX}_") else text
+    if not _KEY_ID.fullmatch(key_id):  # said without the text: it may be a secret (never echoed)
+        raise click.BadParameter(
+            "neither a key's id (16 hexadecimal digits) nor a whole key (fmk_<id>_<secret>)"
+        )
 
     record = tenancy.revoke_key(_repository(), _clock(), key_id)
     edge = _flush_edge_cache(click.get_current_context().obj)
@@ -226,6 +247,8 @@ def revoke_key(key: str, as_json: bool) -> None:
         f"revoked key {record.key_id}; {edge}",
     )
 
+
+_KEY_ID = re.compile(r"[a-f0-9]{16}")  # `auth.issue_key`'s
 
 # the stack's ApiUrl: https://{api}.execute-api.{region}.{AWS::URLSuffix}/{stage}/, the suffix the
 # partition's (amazonaws.com, amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, ...)
@@ -269,7 +292,7 @@ def _refusals(report: dict[str, Any]) -> list[str]:
     """Each line that was not accepted, by its number, with what the API said (the report keeps the
     first ones); an operator sees what to mend without asking for --json."""
     lines = [
-        f"  line {error['line']}: {error['status'] or 'no answer:'} {terminal_safe(str(error['detail']))}"
+        f"  line {error['line']}: {error['status'] or 'no answer:'} {one_line(str(error['detail']))}"
         for error in report["errors"]
     ]
     if report["failed"] > len(lines):
@@ -291,7 +314,7 @@ def _refusals(report: dict[str, Any]) -> list[str]:
 @click.option("--signing-secret", default=None, help="Sign each request, for programs that require it.")
 @click.option(
     "--lanes",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 64),
     default=1,  # fraudctl.replay.DEFAULT_LANES (not imported here: it loads requests and rich)
     show_default=True,
     help="Requests in flight at once; each partner's (or customer's) events keep the file's order. "
@@ -321,15 +344,19 @@ def replay(
 
     # a key pasted with a blank or a line break around it (the API takes the header as written)
     key = key.strip()
-    report = replay_file(
-        target.api_url,
-        file,
-        key,
-        signing_secret,
-        show_progress=not as_json,
-        lanes=lanes,
-        in_time_order=in_time_order,
-    )
+    try:
+        report = replay_file(
+            target.api_url,
+            file,
+            key,
+            signing_secret,
+            show_progress=not as_json,
+            lanes=lanes,
+            in_time_order=in_time_order,
+        )
+    except ValueError as error:  # a file it cannot read lines from (a gzip file cut short)
+        _fail(f"{file}: {error}")
+        return
     if behind := report["out_of_time_order"]:
         click.echo(
             f"note: {behind} events came after a later one: an old event is judged against the "
@@ -348,7 +375,9 @@ def replay(
         sys.exit(130)
     if report["stopped"]:
         click.echo(
-            f"error: stopped after {report['sent']} of {report['lines']} lines: {report['stopped']}", err=True
+            f"error: stopped after {report['sent']} of {report['lines']} lines: "
+            + one_line(report["stopped"]),
+            err=True,
         )
         sys.exit(1)
     if report["failed"]:
@@ -459,13 +488,11 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
     from rich.text import Text
 
     def cell(value: str) -> Text:  # a Text is printed as it is: a name's `[bold]` is not markup
-        return Text(terminal_safe(value))
+        return Text(one_line(value))
 
     def held(case: dict[str, Any]) -> str:
-        amount = case["hold_amount"]
-        if not amount["currency"]:
-            return "0"
-        return f"{case['held_rewards']} ({amount['amount']} {amount['currency']})"
+        amounts = [f"{m['amount']} {m['currency']}" for m in case["hold_amounts"]]  # each currency's
+        return f"{case['held_rewards']} ({' + '.join(amounts)})" if amounts else "0"
 
     console = Console()
     if console.width < NARROW_TERMINAL:

@@ -85,14 +85,24 @@ def route_of(body: bytes) -> tuple[str, bytes]:
     sent as null to tell its route (`"kind": null`, `"type": null`: absent, SPEC 3.1), which the
     earn and spend routes do not take (an unknown field is 422); any other line as it is. The line
     is parsed once."""
+    repeated = False
+
+    def pairs(members: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        kept = dict(members)
+        repeated = repeated or len(kept) < len(members)
+        return kept
+
     try:
-        event = json.loads(body)
+        event = json.loads(body, object_pairs_hook=pairs)
     except (ValueError, RecursionError):
         return EVENTS_PATH, body
     if not (isinstance(event, dict) and event.get("type") is None and "customer_id" in event):
         return EVENTS_PATH, body
     path = "/v1/loyalty/earn" if event.get("kind") is not None else "/v1/loyalty/spend"
-    if any(event.get(name, "") is None for name in ("kind", "type")):
+    # a line naming a key twice is sent as it is, for the API to refuse (400): written again, it
+    # would carry the key's last value alone, and be applied
+    if not repeated and any(event.get(name, "") is None for name in ("kind", "type")):
         kept = {
             name: value for name, value in event.items() if not (name in ("kind", "type") and value is None)
         }
@@ -340,6 +350,23 @@ _MARKS = (
 )
 
 
+UTF8_MARK = codecs.BOM_UTF8
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _unpacked(data: bytes) -> bytes:
+    """A gzip file's lines (`events.jsonl.gz`, as exports are kept), not its compressed bytes sent
+    as lines: each a 400, thousands of them for a file of some megabytes."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    import gzip
+
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise ValueError(f"the file is gzip but cannot be read: {error}") from None
+
+
 def _as_utf8(data: bytes) -> bytes:
     """A file's bytes as UTF-8, what the API takes: a file that starts with a byte order mark is read
     in the encoding it names, without the mark (Windows tools write one: Notepad's UTF-8, PowerShell
@@ -392,9 +419,9 @@ def replay_file(
     member, sent after the others, was flagged as of its own sign-up months back. The report counts
     the events the file has after a later one (`out_of_time_order`, after sorting: 0)."""
     lines = [
-        (number, line.strip())
-        for number, line in enumerate(_as_utf8(file.read_bytes()).splitlines(), start=1)
-        if line.strip()
+        (number, line.removeprefix(UTF8_MARK).strip())  # files joined by `cat`: each its own mark
+        for number, line in enumerate(_as_utf8(_unpacked(file.read_bytes())).splitlines(), start=1)
+        if line.removeprefix(UTF8_MARK).strip()
     ]
     times = {number: occurred_at(body) for number, body in lines}  # each line parsed once for it
     if in_time_order:  # an undated loyalty line is dated when received (SPEC 3.4): after history
