@@ -41,7 +41,8 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 # joiners U+200C and U+200D only beside ASCII (`Ada` + U+200D + `Lovelace`): between the letters of
 # Persian, Indic scripts or emoji they are how those are written.
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff]"
     "|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])"
 )
 

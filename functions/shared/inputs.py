@@ -74,7 +74,13 @@ NON_BLANK_PATTERN = f"[^{BLANKS}{INVISIBLE}]"
 # A name shown to people as the one who did something (a key's actor in audit trails): printable,
 # no control character (a line break, an escape sequence) and no mark that reorders or hides text
 # (the joiners U+200C and U+200D are not such marks: Persian, Indic scripts and emoji are written with them)
-UNPRINTABLE = "\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufeff"
+# (what hides: a zero-width space, a soft hyphen, a word joiner and the invisible operators, the
+# Mongolian vowel separator, a BOM; what reorders: direction marks, the Arabic letter mark among
+# them, embeddings, overrides, isolates)
+UNPRINTABLE = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u2069\\ufeff"
+)
 ACTOR_PATTERN = f"^[^{UNPRINTABLE}]*[^{UNPRINTABLE}{BLANKS}{INVISIBLE}][^{UNPRINTABLE}]*$"
 BLANK_PATTERN = f"^[{BLANKS}]*$"
 # Text people write for other people (a dispute's reason, a verdict's note), shown to the security
@@ -225,9 +231,9 @@ def printable(value: str) -> str:
         kind = (
             "a control character"
             if code < 0x20 or 0x7F <= code <= 0x9F
-            else "a zero-width character"
-            if code in (0x200B, 0xFEFF)
             else "a mark that reorders the text around it"
+            if code in (0x061C, 0x200E, 0x200F) or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+            else "a zero-width character"
         )
         raise ValueError(f"contains U+{code:04X}, {kind}, which is not shown: remove it")
     if not _NAME_SHOWS.search(value):

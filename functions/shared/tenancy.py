@@ -22,6 +22,9 @@ from functions.shared.storage.port import ProgramsPort
 
 _PROGRAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
 _ACTOR: TypeAdapter[str] = TypeAdapter(ActorName)
+# names a machine's zone database answers to that are no place's zone: `localtime` is the operator's
+# own machine's (UTC in Lambda), `posix/` and `right/` copies (`right/` counts leap seconds)
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
 # A program's keys not revoked, at most: `GET /v1/keys` answers them all in one page, which this
 # keeps within an answer's budget (`paging.ANSWER_BUDGET`) whatever their names. A team with more
@@ -39,6 +42,8 @@ def create_program(
 ) -> Program:
     name = _printable("name", name)  # shown to people as an actor's is: printable
     try:
+        if timezone in _NOT_PLACES or timezone.startswith(("posix/", "right/")):
+            raise ValueError(timezone)  # what the machine's zone database has besides places' zones
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(

@@ -27,8 +27,22 @@ REFUSED = pytest.mark.parametrize(
         ("Ada\x1b[2J", "contains U+001B, a control character"),
         ("gpj\u202eexe", "contains U+202E, a mark that reorders the text around it"),
         ("x" * 201, "String should have at most 200 characters"),
+        # an operator tester's: each was taken, and shown as written (`Acme\u2060Partners` in /v1/me)
+        ("Acme\u2060Partners", "contains U+2060, a zero-width character"),
+        ("Acme\u00adPartners", "contains U+00AD, a zero-width character"),
+        ("Acme\u061cPartners", "contains U+061C, a mark that reorders the text around it"),
     ],
-    ids=["empty", "blanks", "zero-width", "control", "reordering", "long"],
+    ids=[
+        "empty",
+        "blanks",
+        "zero-width",
+        "control",
+        "reordering",
+        "long",
+        "joiner",
+        "soft-hyphen",
+        "letter-mark",
+    ],
 )
 
 

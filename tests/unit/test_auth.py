@@ -165,6 +165,12 @@ def test_program_settings_are_validated(store):
     repository, clock, _ = store
     with pytest.raises(InvalidInput):
         tenancy.create_program(repository, clock, "X", timezone="Mars/Olympus")
+    # an operator tester's: the machine's zone database answers to these, which are no place's
+    # zone (`localtime`: the operator's laptop's, UTC in Lambda)
+    for machine_only in ("localtime", "posix/Europe/Paris", "right/UTC", "Factory"):
+        with pytest.raises(InvalidInput, match="unknown time zone"):
+            tenancy.create_program(repository, clock, "X", timezone=machine_only)
+    assert tenancy.create_program(repository, clock, "X", timezone="Europe/Paris").timezone == "Europe/Paris"
     with pytest.raises(InvalidInput):
         tenancy.create_program(repository, clock, "X", signing_secret="short")
     with pytest.raises(InvalidInput):
