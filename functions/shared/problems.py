@@ -165,6 +165,13 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
             most = error["type"] == "too_long"
             limit = bounds.get("max_length" if most else "min_length")
             message = f"at {'most' if most else 'least'} {limit} characters, not {len(given)}"
+        elif error.get("type") in ("too_long", "too_short") and isinstance(given, list):
+            # pydantic's "List should have at least 1 item after validation, not 0"
+            most = error["type"] == "too_long"
+            limit = bounds.get("max_length" if most else "min_length")
+            what = "item" if limit == 1 else "items"
+            count = bounds.get("actual_length", len(given))
+            message = f"at {'most' if most else 'least'} {limit} {what}, not {count}"
         elif error.get("type") == "string_too_short" and bounds.get("min_length") == 1:
             message = "must not be blank"
         elif error.get("type") == "union_tag_not_found":

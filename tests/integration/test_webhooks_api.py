@@ -162,6 +162,8 @@ def test_bad_bodies_are_refused_naming_the_field(aws: Aws, hooks: dict[str, str]
     assert unknown.status == 422 and unknown.body["errors"][0]["field"].startswith("events"), unknown
     empty = api(admin, "PUT", "/v1/webhooks/wh-1", {"url": PUBLIC_URL, "events": []})
     assert empty.status == 422 and empty.body["errors"][0]["field"] == "events", empty
+    # in words, not pydantic's "List should have at least 1 item after validation, not 0"
+    assert empty.body["errors"][0]["message"] == "at least 1 item, not 0", empty
     missing = api(admin, "PUT", "/v1/webhooks/wh-1", {"events": ["PartnerFlagged"]})
     assert missing.status == 422 and missing.body["errors"][0]["field"] == "url", missing
     extra = api(
