@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import signal
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from rich.console import Console
 from rich.progress import Progress
 
 from functions.shared.auth import sign
@@ -226,7 +228,8 @@ def send_events(
     silence_lock = threading.Lock()
     interrupted = False
 
-    with Progress(disable=not show_progress, transient=False) as progress:
+    # on stderr: stdout is the report's (`fraudctl replay ... > report.txt` kept a progress line)
+    with Progress(console=Console(stderr=True), disable=not show_progress, transient=False) as progress:
         task = progress.add_task("replaying", total=len(outgoing))
 
         def send(lane: _Lane, finished: threading.Event) -> None:
@@ -272,11 +275,17 @@ def send_events(
                 file=sys.stderr,
                 flush=True,
             )
-            try:
-                for finished in done:
-                    finished.wait()
-            except KeyboardInterrupt:  # pressed again: no wait for those requests (not counted)
-                pass
+            # from here a Ctrl-C only hurries the stop: raised wherever it landed (the wait already
+            # over, the progress bar closing, the report printing) it ended fraudctl with click's
+            # "Aborted!", exit 1 and no report. Once the wait is over it is ignored (the process
+            # exits soon after, its report printed, 130; even while Python shuts down, which puts a
+            # handler of Python's back to the default one, not an ignored signal)
+            now = threading.Event()
+            signal.signal(signal.SIGINT, lambda *_: now.set())
+            for finished in done:
+                while not finished.wait(0.05) and not now.is_set():
+                    pass
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             interrupted = True
     if crashes:
         raise crashes[0]
