@@ -304,7 +304,7 @@ def _refusals(report: dict[str, Any]) -> list[str]:
 
 
 @cli.command("replay")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "--key",
     required=True,
@@ -338,9 +338,10 @@ def replay(
     in_time_order: bool,
     as_json: bool,
 ) -> None:
-    """Sends each line of a JSON-lines FILE to POST /v1/events (an earn or a spend to its loyalty
-    route), through --lanes senders at once. A 429 or 503 is sent again after its Retry-After; a
-    refused key, or an API that answers nothing, stops the replay at once."""
+    """Sends each line of a JSON-lines FILE (`-`: standard input; a gzip file, its lines) to POST
+    /v1/events (an earn or a spend to its loyalty route), through --lanes senders at once. A 429 or
+    503 is sent again after its Retry-After; a refused key, or an API that answers nothing, stops
+    the replay at once."""
     from fraudctl.replay import replay_file
 
     # a key pasted with a blank or a line break around it (the API takes the header as written)

@@ -363,6 +363,11 @@ UTF8_MARK = codecs.BOM_UTF8
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+def _read(file: Path) -> bytes:
+    """The file's bytes; `-`: standard input's (`zcat events.jsonl.gz | fraudctl replay -`)."""
+    return sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+
+
 def _unpacked(data: bytes) -> bytes:
     """A gzip file's lines (`events.jsonl.gz`, as exports are kept), not its compressed bytes sent
     as lines: each a 400, thousands of them for a file of some megabytes."""
@@ -429,7 +434,7 @@ def replay_file(
     the events the file has after a later one (`out_of_time_order`, after sorting: 0)."""
     lines = [
         (number, line.removeprefix(UTF8_MARK).strip())  # files joined by `cat`: each its own mark
-        for number, line in enumerate(_as_utf8(_unpacked(file.read_bytes())).splitlines(), start=1)
+        for number, line in enumerate(_as_utf8(_unpacked(_read(file))).splitlines(), start=1)
         if line.removeprefix(UTF8_MARK).strip()
     ]
     times = {number: occurred_at(body) for number, body in lines}  # each line parsed once for it

@@ -139,3 +139,17 @@ def test_lanes_past_reason_are_refused_before_anything_is_sent(recorder, fraudct
     ran = CliRunner().invoke(cli, ["replay", str(file), "--key", "fmk_test", "--lanes", "1000000000"])
 
     assert ran.exit_code == 2 and "--lanes" in ran.output and recorder.arrivals == []
+
+
+def test_standard_input_is_replayed_as_a_file(recorder, fraudctl_env):
+    bodies = [_body("partnership.created", f"p{i}", f"stdin{i}") for i in range(2)]
+    recorder.clear()
+
+    ran = CliRunner().invoke(
+        cli,
+        ["replay", "-", "--key", "fmk_test", "--json"],
+        input=gzip.compress(b"\n".join(json.dumps(b).encode() for b in bodies)),
+    )
+
+    assert ran.exit_code == 0, ran.output
+    assert [json.loads(a.body) for a in recorder.arrivals] == bodies
