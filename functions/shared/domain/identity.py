@@ -628,8 +628,17 @@ def _latin_typed(letter: str) -> str:
 
 def name_searched(needle: str, name: str) -> bool:
     """Whether a search (`searchable_name` of what was typed) finds a name: read as a person reads
-    it, or, for what reading drops (a search for `🙂` or `...`), as the name shows it, case folded."""
-    return needle in searchable_name(name) or needle in _shown(name).casefold()
+    it, or, for what reading drops (a search for `🙂` or `...`), as the name shows it, case folded,
+    or without its apostrophes, which people leave out when they type a name (`obrien` finds
+    `Seán O'Brien`, as `o'brien` and `o brien` do)."""
+    return (
+        needle in searchable_name(name)
+        or needle in _shown(name).casefold()
+        or (_APOSTROPHES.search(name) is not None and needle in searchable_name(_APOSTROPHES.sub("", name)))
+    )
+
+
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc\u02bb`\u00b4\uff07]")
 
 
 def _shown(text: str) -> str:
