@@ -200,13 +200,18 @@ def gate(event: dict[str, Any], deps: Dependencies | None) -> Principal | None:
     return principal
 
 
+# the query parameters a client that fills every parameter sends blank: a page's, and how long to
+# wait for a decision (`?wait=decision&timeout_ms=`: the default three seconds)
+BLANK_IS_ABSENT = (*PAGE, "timeout_ms")
+
+
 def _blank_paging_absent(event: dict[str, Any]) -> None:
-    """A blank `limit` or `cursor` (`?limit=&cursor=`, a client that fills every parameter) is
-    absent, as a blank optional field is (SPEC 3.1): the first page, of the default size. A blank
-    given beside a value is a parameter given twice, refused as any other."""
+    """A blank `limit`, `cursor` or `timeout_ms` (`?limit=&cursor=`, a client that fills every
+    parameter) is absent, as a blank optional field is (SPEC 3.1): the first page, of the default
+    size. A blank given beside a value is a parameter given twice, refused as any other."""
     single = event.get("queryStringParameters") or {}
     multi = event.get("multiValueQueryStringParameters") or {}
-    for name in PAGE:
+    for name in BLANK_IS_ABSENT:
         values = multi.get(name) or ([single[name]] if name in single else [])
         if values and not any(trim(value or "") for value in values):
             single.pop(name, None)

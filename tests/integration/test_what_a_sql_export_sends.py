@@ -219,6 +219,17 @@ def test_a_blank_limit_is_absent(aws, tenant, security_key, function, path, blan
     assert answer.status == 200, answer
 
 
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_timeout_is_absent_with_or_without_a_wait(aws, tenant, blank):
+    """An ingest tester's: `?wait=decision&timeout_ms=` was 422, where a blank `limit` is absent."""
+    key = tenant.keys["integration"]
+    for n, query in enumerate(({"wait": "decision", "timeout_ms": blank}, {"timeout_ms": blank})):
+        event = sample("partnership.created")
+        event["id"] = f"evt-blank-timeout-{n}"
+        answer = call("ingest", proxy_event("POST", "/v1/events", event, key, query=query))
+        assert answer.status in (200, 202), answer
+
+
 # --- a retry sent the other way a SQL export sends the same event ----------------------------
 def _without(event, *path):
     event = copy.deepcopy(event)
