@@ -6,6 +6,8 @@ Each has a boto3 implementation and an in-memory one for tests. AWS errors becom
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -90,6 +92,34 @@ class EventBridgePublisher:
             raise StorageUnavailable(f"event bus unavailable: {exc}") from exc
         if answer.get("FailedEntryCount"):
             raise StorageUnavailable(f"event bus refused {detail_type}: {answer['Entries']}")
+
+
+class ResumingPublisher:
+    """A scheduled job's publisher (the hold sweep, the dispute cycle): once the bus failed a call,
+    it is not called again for `rest_seconds` (within the job's run: each run makes its own). Each
+    call waits its bound on a bus that does not answer (`aws_calls.HANDED_ON`, 4 s), and a run
+    making hundreds of changes during an outage spent its time waiting on the bus, a hundred times
+    slower. The notifications stay in the outbox, written with their change, and the relay
+    delivers them: a rest costs them minutes, never the notification."""
+
+    def __init__(self, publisher: EventPublisher, rest_seconds: float = 30.0) -> None:
+        self._publisher = publisher
+        self._rest = rest_seconds
+        self._resting_until = 0.0  # time.monotonic()'s: no call before it
+        self._lock = threading.Lock()
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            if time.monotonic() < self._resting_until:
+                raise StorageUnavailable(
+                    "event bus failed a call moments ago: left in the outbox for the relay"
+                )
+        try:
+            self._publisher.publish(detail_type, detail)
+        except StorageUnavailable:
+            with self._lock:
+                self._resting_until = time.monotonic() + self._rest
+            raise
 
 
 class InMemoryQueue:
