@@ -32,7 +32,7 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
 from functions.shared.errors import Conflict, DomainError, NotFound, described
 from functions.shared.holds import hold_due
-from functions.shared.messaging import ResumingPublisher
+from functions.shared.messaging import RestingPublisher
 from functions.shared.observability import logger, metrics
 from functions.shared.paging import cursor_time, decode_cursor, encode_cursor, fitting, read_page
 from functions.shared.runtime import Dependencies
@@ -171,7 +171,7 @@ def _cycle_pass(
 ) -> _Pass:
     """The disputes past `after`, until `time_left` (the seconds the invocation has left; none: no
     limit) is under `TIME_MARGIN_SECONDS`."""
-    deps = replace(deps, publisher=ResumingPublisher(deps.publisher))  # a bus down waited on once a while
+    deps = replace(deps, publisher=RestingPublisher(deps.publisher))  # a bus down waited on once a while
     store: DisputesPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()

@@ -39,7 +39,7 @@ from functions.shared.domain.model import Subject
 from functions.shared.domain.removal import removal_under_way
 from functions.shared.errors import DomainError, described
 from functions.shared.holds import hold_due
-from functions.shared.messaging import ResumingPublisher
+from functions.shared.messaging import RestingPublisher
 from functions.shared.observability import logger, metrics
 from functions.shared.removals import finish_removal
 from functions.shared.runtime import Dependencies
@@ -85,7 +85,7 @@ def sweep(
 ) -> SweepReport:
     """`time_left`: the seconds the invocation has left (none: no limit); `workers`: shards swept
     side by side (`SHARD_WORKERS` when not given)."""
-    deps = replace(deps, publisher=ResumingPublisher(deps.publisher))  # a bus down waited on once a while
+    deps = replace(deps, publisher=RestingPublisher(deps.publisher))  # a bus down waited on once a while
     store: RemovalsPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()

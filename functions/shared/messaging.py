@@ -94,7 +94,7 @@ class EventBridgePublisher:
             raise StorageUnavailable(f"event bus refused {detail_type}: {answer['Entries']}")
 
 
-class ResumingPublisher:
+class RestingPublisher:
     """A scheduled job's publisher (the hold sweep, the dispute cycle): once the bus failed a call,
     it is not called again for `rest_seconds` (within the job's run: each run makes its own). Each
     call waits its bound on a bus that does not answer (`aws_calls.HANDED_ON`, 4 s), and a run

@@ -1,7 +1,7 @@
 """The hold sweep and the dispute cycle during a bus outage (a review's): each change's notification
 waited its call's bound on a bus that did not answer (4 s), so a run of hundreds of changes spent its
 time waiting, a hundred times slower. Once the bus failed a call, a run leaves its notifications in
-the outbox without calling it for a while (`messaging.ResumingPublisher`); nothing is lost. The real
+the outbox without calling it for a while (`messaging.RestingPublisher`); nothing is lost. The real
 services on moto."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.errors import StorageUnavailable
-from functions.shared.messaging import ResumingPublisher
+from functions.shared.messaging import RestingPublisher
 from tests.integration.test_sweep_at_scale import FLAGGED, P, flagged_with_a_stray, held
 
 
@@ -52,7 +52,7 @@ def test_a_resting_publisher_calls_again_once_its_rest_is_over(monkeypatch: pyte
     now = [100.0]
     monkeypatch.setattr(messaging.time, "monotonic", lambda: now[0])
     bus = DownBus()
-    resting = ResumingPublisher(bus, rest_seconds=30)
+    resting = RestingPublisher(bus, rest_seconds=30)
 
     for _ in range(3):
         with pytest.raises(StorageUnavailable):
