@@ -62,6 +62,17 @@ def tarpit():
     pit.server.close()
 
 
+def answering_webhook(tenant) -> tuple:
+    """The program's webhook `b`, at a receiver that answers 200: (its generator, to close; it)."""
+    answering = receiving([200])
+    good = next(answering)
+    answer = api(
+        tenant.keys["admin"], "PUT", "/v1/webhooks/b", {"url": good.url, "events": ["PartnerFlagged"]}
+    )
+    assert answer.status == 200, answer
+    return answering, good
+
+
 def received(sqs, url: str, count: int) -> list[dict]:
     found: list[dict] = []
     while len(found) < count:
@@ -82,17 +93,7 @@ def test_one_programs_silent_receivers_do_not_hold_anothers_delivery_of_the_same
             {"url": tarpit.url, "events": ["PartnerFlagged"]},
         )
         assert answer.status == 200, answer
-    answering = receiving([200])
-    good = next(answering)
-    assert (
-        api(
-            other_tenant.keys["admin"],
-            "PUT",
-            "/v1/webhooks/b",
-            {"url": good.url, "events": ["PartnerFlagged"]},
-        ).status
-        == 200
-    )
+    answering, good = answering_webhook(other_tenant)
     notify(aws, tenant.program_id, notification_id="a-1")
     notify(aws, other_tenant.program_id, notification_id="b-1")
     sqs = boto3.client("sqs", region_name="us-east-1")

@@ -18,7 +18,6 @@ from local_system.webhooks import DELIVER_HANDLER
 from tests.integration import test_webhooks_batch_side_by_side as side_by_side
 from tests.integration.test_webhooks_api import api
 from tests.integration.test_webhooks_delivery import notify
-from tests.integration.webhook_support import receiving
 
 hooks, tarpit, received = side_by_side.hooks, side_by_side.tarpit, side_by_side.received  # fixtures, a helper
 
@@ -31,17 +30,7 @@ def test_a_silent_receiver_takes_one_try_and_its_webhooks_other_tries_wait_witho
         tenant.keys["admin"], "PUT", "/v1/webhooks/silent", {"url": tarpit.url, "events": ["PartnerFlagged"]}
     )
     assert silent.status == 200, silent
-    answering = receiving([200])
-    good = next(answering)
-    assert (
-        api(
-            other_tenant.keys["admin"],
-            "PUT",
-            "/v1/webhooks/b",
-            {"url": good.url, "events": ["PartnerFlagged"]},
-        ).status
-        == 200
-    )
+    answering, good = side_by_side.answering_webhook(other_tenant)
     for n in range(4):
         notify(aws, tenant.program_id, notification_id=f"a-{n}")
     notify(aws, other_tenant.program_id, notification_id="b-1")

@@ -89,18 +89,23 @@ def test_after_a_try_got_no_answer_the_webhooks_other_tries_wait_without_trying(
         assert (stored.status, stored.tries) == ("pending", 0)
 
 
-def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: WebhookDeps):
+def waiting_on_silence(deps: WebhookDeps, count: int) -> list[dict[str, Any]]:
+    """`count` deliveries, the first tried with no answer: the others' tries, waiting, and past the
+    silence's end (and its spread)."""
     silent(deps)
-    first, *others = notify(deps, 4)
+    first, *others = notify(deps, count)
     run_try(deps, first)
     for message in others:
         run_try(deps, message)
-    waiting = taken(deps)
     later(deps, FIRST_WAIT + SPREAD)
+    return [m for m in taken(deps) if m["delivery_id"] != first["delivery_id"]]
+
+
+def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: WebhookDeps):
+    waiting = waiting_on_silence(deps, 4)
 
     for message in waiting:
-        if message["delivery_id"] != first["delivery_id"]:
-            run_try(deps, message)
+        run_try(deps, message)
 
     assert sent(deps) == 2  # the first try, then one probe
     # still silent: the wait grows with the silence (here its 90 s so far)
@@ -110,14 +115,8 @@ def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: Web
 
 
 def test_a_receiver_back_ends_the_silence_and_every_waiting_try_is_sent(deps: WebhookDeps):
-    silent(deps)
-    first, *others = notify(deps, 4)
-    run_try(deps, first)
-    for message in others:
-        run_try(deps, message)
-    waiting = [m for m in taken(deps) if m["delivery_id"] != first["delivery_id"]]
+    waiting = waiting_on_silence(deps, 4)
     answering(deps, 200)
-    later(deps, FIRST_WAIT + SPREAD)
 
     for message in waiting:
         run_try(deps, message)
