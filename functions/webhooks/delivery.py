@@ -24,6 +24,7 @@ from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
     SEND_TIMEOUT_SECONDS,
     Delivery,
+    Silence,
     UrlRefused,
     Webhook,
     after_answer,
@@ -161,7 +162,7 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
         return _stopped(deps, delivery)
     passage = gate(webhook.silence, delivery, deps.clock.now(), deps.schedule)
     if passage.probe is not None:  # this try finds out whether the receiver is back, if first
-        if deps.store.note_silence(webhook, passage.probe):
+        if _claimed(deps, webhook, passage.probe):
             webhook = replace(webhook, silence=passage.probe)
         else:
             passage = probe_taken(deps.schedule)
@@ -202,15 +203,36 @@ def _wait_for_receiver(deps: WebhookDeps, delivery: Delivery, wait_seconds: floa
     )
 
 
-def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None, at: datetime) -> None:
-    """The receiver's silence as this try found it, written when it changed. Best effort: the try
-    is recorded either way; a silence not written costs later tries their wait, nothing more."""
-    silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
-    if silence == webhook.silence:
-        return
+def _claimed(deps: WebhookDeps, webhook: Webhook, probe: Silence) -> bool:
+    """Whether this try is the probe: its claim written first. A claim the table refused now (a
+    throttle) makes it wait as a claim lost does: failed, the record came back until SQS's last
+    receive and went to the dead-letter queue, its delivery pending for ever with no try on its way."""
     try:
-        deps.store.note_silence(webhook, silence)
+        return deps.store.note_silence(webhook, probe)
     except DomainError:
+        logger.warning(
+            "webhook probe's claim not written; the try waits", extra={"webhook_id": webhook.webhook_id}
+        )
+        return False
+
+
+NOTE_ATTEMPTS = 3  # a try's note of its receiver, read again when a concurrent try's came first
+
+
+def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None, at: datetime) -> None:
+    """The receiver's silence as this try found it, written when it changed, on what concurrent
+    tries wrote (tries side by side, all missed, each counts). Best effort: the try is recorded
+    either way; a silence not written costs later tries their wait, nothing more."""
+    try:
+        for _ in range(NOTE_ATTEMPTS):
+            silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
+            if silence == webhook.silence or deps.store.note_silence(webhook, silence):
+                return
+            current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
+            if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
+                return  # changed since this try read it: what this try found is of the old one
+            webhook = current
+    except DomainError:  # NotFound too: deleted since
         logger.warning("webhook receiver's silence not written", extra={"webhook_id": webhook.webhook_id})
 
 

@@ -43,6 +43,11 @@ class WebhookView(Model):
     created_at: datetime
     updated_at: datetime
     disabled_reason: str | None = None
+    receiver_silent_since: datetime | None = Field(
+        default=None,
+        description="its receiver has not answered a try since then (several in a row): its deliveries "
+        "wait, one try at a time finding out whether it is back; null while it answers",
+    )
     secret: str | None = Field(
         default=None, description="whsec_...: in the answer that creates the webhook only"
     )

@@ -20,12 +20,11 @@ from functions.shared.domain.webhooks import (
     ANSWER_BYTES_KEPT,
     RESOLVE_TIMEOUT_SECONDS,
     SEND_TIMEOUT_SECONDS,
+    SQS_LONGEST_DELAY_SECONDS,
     Target,
 )
 from functions.shared.errors import StorageUnavailable
 from functions.shared.waiting import within
-
-SQS_MAX_DELAY_SECONDS = 900
 
 
 class TryQueue(Protocol):
@@ -55,7 +54,7 @@ class SqsTryQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         # SQS delays are whole seconds: rounded up, so a try never arrives before its time
-        delay = max(0, min(SQS_MAX_DELAY_SECONDS, math.ceil(delay_seconds)))
+        delay = max(0, min(int(SQS_LONGEST_DELAY_SECONDS), math.ceil(delay_seconds)))
         try:
             self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(message), DelaySeconds=delay)
         except (BotoCoreError, ClientError) as exc:

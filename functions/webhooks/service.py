@@ -164,14 +164,16 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         raise Conflict(
             f"webhook {webhook_id} is disabled{why}: enable it (PUT with enabled true), then send again"
         )
-    if webhook.silence is not None:
-        # sent by hand, now: its receiver is taken to be back (were it not, this try says so again)
-        deps.store.note_silence(webhook, None)
     reopened = retried_by_hand(delivery, deps.clock.now(), deps.schedule)
     try:
         deps.store.save_delivery(reopened, delivery)
     except Conflict:
         raise Conflict(f"delivery {delivery_id} is being sent right now; try again") from None
+    if webhook.silence is not None:
+        # sent by hand, now: its receiver is taken to be back (were it not, the tries say so again);
+        # best effort: not written, the try waits its turn as the others do
+        with contextlib.suppress(DomainError):
+            deps.store.note_silence(webhook, None)
     try:
         deps.queue.schedule(try_message(program_id, webhook_id, delivery_id, reopened.tries), 0)
     except DomainError:
@@ -192,6 +194,7 @@ def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:
         created_at=webhook.created_at,
         updated_at=webhook.updated_at,
         disabled_reason=webhook.disabled_reason,
+        receiver_silent_since=webhook.silence.since if webhook.silence and webhook.silence.silent else None,
         secret=webhook.secret if show_secret else None,
     )
 

@@ -1,7 +1,8 @@
 """A receiver that does not answer is tried by one delivery at a time (SPEC 6; `webhooks.gate`):
 the delivery steps on the in-memory store, a clock that is set, a sender that answers as told or
 not at all. Tried delivery by delivery, each try waited its full time on such a receiver, in the
-delivery function every program shares."""
+delivery function every program shares. A receiver that misses a try now and then, and answers
+the others, is not silent: its stream is never held."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from functions.shared.clock import FixedClock
 from functions.shared.domain import webhooks
 from functions.shared.domain.webhooks import (
     PROBE_SECONDS,
+    SILENT_AFTER,
+    SQS_LONGEST_DELAY_SECONDS,
     RetrySchedule,
     Silence,
     after_answer,
     gate,
+    probe_taken,
     silenced,
 )
 from functions.shared.errors import StorageUnavailable
@@ -29,12 +33,13 @@ from tests.unit.test_webhook_delivery_steps import T0, Queue
 from tests.unit.test_webhook_delivery_steps import deps as deps  # noqa: F401 (the fixture)
 
 SCHEDULE = RetrySchedule(30, 3 * 3600, 24 * 3600)  # as deployed, and as the `deps` fixture's
+LOCAL = RetrySchedule(1, 4, 300)  # `make run`'s: retries within seconds
 FIRST_WAIT, SPREAD, LONGEST = 60.0, 30.0, 900.0  # what it makes of a silence: 2 first waits, 1, SQS's most
 
 
-def notify(deps: WebhookDeps, count: int) -> list[dict[str, Any]]:
+def notify(deps: WebhookDeps, count: int, start: int = 0) -> list[dict[str, Any]]:
     """`count` notifications of the program; their first tries, as scheduled."""
-    for n in range(count):
+    for n in range(start, start + count):
         event = {
             "id": f"bus-{n}",
             "detail-type": "PartnerFlagged",
@@ -60,26 +65,47 @@ def sent(deps: WebhookDeps) -> int:
     return len(deps.sender.sent)  # type: ignore[attr-defined]
 
 
-def silent(deps: WebhookDeps) -> None:
-    deps.sender.codes = [None]  # type: ignore[attr-defined]
+def answers(deps: WebhookDeps, *codes: int | None) -> None:
+    """The receiver's next answers (None: none), the last one from then on."""
+    deps.sender.codes = list(codes)  # type: ignore[attr-defined]
 
 
-def answering(deps: WebhookDeps, code: int = 200) -> None:
-    deps.sender.codes = [code]  # type: ignore[attr-defined]
+def silence_of(deps: WebhookDeps) -> Silence | None:
+    return deps.store.get_webhook("p", "wh").silence
+
+
+def gone_silent(deps: WebhookDeps, others: int) -> list[dict[str, Any]]:
+    """SILENT_AFTER deliveries tried, none answered; then `others` deliveries' first tries."""
+    answers(deps, None)
+    for message in notify(deps, SILENT_AFTER):
+        run_try(deps, message)
+    taken(deps)  # their next tries
+    return notify(deps, others, start=SILENT_AFTER)
 
 
 # --- the steps ---------------------------------------------------------------------------------
-def test_after_a_try_got_no_answer_the_webhooks_other_tries_wait_without_trying(deps: WebhookDeps):
-    silent(deps)
-    first, *others = notify(deps, 5)
-    run_try(deps, first)
-    assert sent(deps) == 1
-    taken(deps)  # the first delivery's next try
+def test_a_try_missed_now_and_then_holds_no_other(deps: WebhookDeps):
+    # an answer, one missed, answers: each sent, none waits (a review's simulation of a receiver
+    # missing 1% of posts: its stream paused a minute or more at each miss)
+    answers(deps, 200, None, 200)
+    for message in notify(deps, 6):
+        run_try(deps, message)
+    assert sent(deps) == 6 and silence_of(deps) is None  # the answer after the miss ended its count
+    # misses short of SILENT_AFTER in a row, then an answer: counted, then forgotten
+    answers(deps, *[None] * (SILENT_AFTER - 1), 200)
+    for message in notify(deps, SILENT_AFTER + 2, start=6):
+        run_try(deps, message)
+    assert sent(deps) == 6 + SILENT_AFTER + 2 and silence_of(deps) is None
+
+
+def test_after_tries_in_a_row_got_no_answer_the_webhooks_other_tries_wait_without_trying(deps: WebhookDeps):
+    others = gone_silent(deps, 4)
+    assert sent(deps) == SILENT_AFTER
 
     for message in others:
         run_try(deps, message)
 
-    assert sent(deps) == 1  # no other try waited on the receiver
+    assert sent(deps) == SILENT_AFTER  # no other try waited on the receiver
     waiting = deps.queue.scheduled  # type: ignore[attr-defined]
     assert sorted(m["delivery_id"] for m, _ in waiting) == sorted(m["delivery_id"] for m in others)
     assert all(m["tries"] == 0 for m, _ in waiting)  # none of them counted as a try
@@ -87,18 +113,17 @@ def test_after_a_try_got_no_answer_the_webhooks_other_tries_wait_without_trying(
     for message in others:
         stored = deps.store.get_delivery("p", "wh", message["delivery_id"])
         assert (stored.status, stored.tries) == ("pending", 0)
+    shown = service.get_webhook(deps, "p", "wh")
+    assert shown.receiver_silent_since == T0  # an admin sees why they wait
 
 
 def waiting_on_silence(deps: WebhookDeps, count: int) -> list[dict[str, Any]]:
-    """`count` deliveries, the first tried with no answer: the others' tries, waiting, and past the
-    silence's end (and its spread)."""
-    silent(deps)
-    first, *others = notify(deps, count)
-    run_try(deps, first)
-    for message in others:
+    """The receiver gone silent, `count` deliveries' tries waiting, and past the silence's end (and
+    its spread)."""
+    for message in gone_silent(deps, count):
         run_try(deps, message)
     later(deps, FIRST_WAIT + SPREAD)
-    return [m for m in taken(deps) if m["delivery_id"] != first["delivery_id"]]
+    return taken(deps)
 
 
 def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: WebhookDeps):
@@ -107,55 +132,67 @@ def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: Web
     for message in waiting:
         run_try(deps, message)
 
-    assert sent(deps) == 2  # the first try, then one probe
+    assert sent(deps) == SILENT_AFTER + 1  # one probe
     # still silent: the wait grows with the silence (here its 90 s so far)
-    silence = deps.store.get_webhook("p", "wh").silence
-    assert silence is not None and silence.since == T0
+    silence = silence_of(deps)
+    assert silence is not None and silence.since == T0 and silence.missed == SILENT_AFTER + 1
     assert silence.until == deps.clock.now() + timedelta(seconds=FIRST_WAIT + SPREAD)
 
 
 def test_a_receiver_back_ends_the_silence_and_every_waiting_try_is_sent(deps: WebhookDeps):
     waiting = waiting_on_silence(deps, 4)
-    answering(deps, 200)
+    answers(deps, 200)
 
     for message in waiting:
         run_try(deps, message)
 
-    assert sent(deps) == 4
-    assert deps.store.get_webhook("p", "wh").silence is None
+    assert sent(deps) == SILENT_AFTER + 4
+    assert silence_of(deps) is None
     assert {deps.store.get_delivery("p", "wh", m["delivery_id"]).status for m in waiting} == {"delivered"}
 
 
 def test_an_error_answer_is_an_answer(deps: WebhookDeps):
-    silent(deps)
-    first, second = notify(deps, 2)
-    run_try(deps, first)
-    answering(deps, 503)
-    later(deps, FIRST_WAIT + SPREAD)
+    [waiting] = waiting_on_silence(deps, 1)
+    answers(deps, 503)
 
-    run_try(deps, second)
+    run_try(deps, waiting)
 
-    assert sent(deps) == 2 and deps.store.get_webhook("p", "wh").silence is None
-    assert deps.store.get_delivery("p", "wh", second["delivery_id"]).tries == 1  # retried as before
+    assert silence_of(deps) is None
+    assert deps.store.get_delivery("p", "wh", waiting["delivery_id"]).tries == 1  # retried as before
+
+
+def test_a_probe_whose_claim_is_not_written_waits_and_is_not_lost(deps: WebhookDeps, monkeypatch):
+    # a review's: a throttled claim failed the record until SQS gave it up (the dead-letter queue),
+    # its delivery pending for ever with no try on its way
+    [waiting] = waiting_on_silence(deps, 1)
+
+    def throttled(*_: Any) -> bool:
+        raise StorageUnavailable("DynamoDB throttled (test)")
+
+    monkeypatch.setattr(deps.store, "note_silence", throttled)
+    run_try(deps, waiting)
+
+    assert sent(deps) == SILENT_AFTER
+    [(again, wait)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert again == waiting and 0 < wait <= PROBE_SECONDS + SPREAD
 
 
 def test_a_delivery_at_its_horizon_makes_its_last_try_whatever_the_silence(deps: WebhookDeps):
-    silent(deps)
-    first, last = notify(deps, 2)
-    run_try(deps, first)
+    [last] = gone_silent(deps, 1)
     later(deps, 24 * 3600)  # `last` was made at T0: its day is over
     webhook = deps.store.get_webhook("p", "wh")
-    fresh = Silence(T0, deps.clock.now() + timedelta(seconds=LONGEST))
+    assert webhook.silence is not None
+    fresh = Silence(T0, deps.clock.now() + timedelta(seconds=LONGEST), webhook.silence.missed)
     assert deps.store.note_silence(webhook, fresh)
 
     run_try(deps, last)
 
-    assert sent(deps) == 2
+    assert sent(deps) == SILENT_AFTER + 1
     assert deps.store.get_delivery("p", "wh", last["delivery_id"]).status == "failed"
 
 
 def test_a_silence_not_written_does_not_fail_the_try(deps: WebhookDeps, monkeypatch: pytest.MonkeyPatch):
-    silent(deps)
+    answers(deps, None)
     [first] = notify(deps, 1)
 
     def down(*_: Any) -> bool:
@@ -169,49 +206,72 @@ def test_a_silence_not_written_does_not_fail_the_try(deps: WebhookDeps, monkeypa
     assert [m["tries"] for m in taken(deps)] == [1]  # its next try scheduled as ever
 
 
-def test_changing_the_webhook_or_retrying_by_hand_tries_the_receiver_afresh(deps: WebhookDeps):
-    silent(deps)
-    first, second = notify(deps, 2)
-    run_try(deps, first)
-    assert deps.store.get_webhook("p", "wh").silence is not None
+def test_changing_the_webhook_rotating_or_retrying_by_hand_tries_the_receiver_afresh(deps: WebhookDeps):
+    others = gone_silent(deps, 1)
+    assert silence_of(deps) is not None
 
-    service.retry_delivery(deps, "p", "wh", second["delivery_id"])
+    service.retry_delivery(deps, "p", "wh", others[0]["delivery_id"])
+    assert silence_of(deps) is None
 
-    assert deps.store.get_webhook("p", "wh").silence is None
-    [again] = [m for m in taken(deps) if m["delivery_id"] == second["delivery_id"]]
-    run_try(deps, again)  # silent again
-    assert deps.store.get_webhook("p", "wh").silence is not None
+    gone_silent(deps, 0)
+    service.rotate_secret(deps, "p", "wh")
+    assert silence_of(deps) is None
+
+    gone_silent(deps, 0)
     body = PutWebhook(url="https://hooks.example.com/new", events=["PartnerFlagged"], enabled=True)
     service.put_webhook(deps, "p", "wh", body)
-    assert deps.store.get_webhook("p", "wh").silence is None
+    assert silence_of(deps) is None
+
+
+def test_a_try_to_the_url_before_a_change_silences_nothing_after_it(deps: WebhookDeps):
+    # a review's: a try that read the webhook before a PUT re-pointed it, its answer missing, wrote
+    # its silence over the change: the new receiver waited
+    before = deps.store.get_webhook("p", "wh")
+    body = PutWebhook(url="https://hooks.example.com/new", events=["PartnerFlagged"], enabled=True)
+    service.put_webhook(deps, "p", "wh", body)
+
+    assert not deps.store.note_silence(before, silenced(None, T0, SCHEDULE))
+    assert silence_of(deps) is None
 
 
 # --- the rules ---------------------------------------------------------------------------------
 def test_the_wait_grows_with_the_silence_up_to_sqs_longest_delay():
     first = silenced(None, T0, SCHEDULE)
-    assert first == Silence(T0, T0 + timedelta(seconds=FIRST_WAIT))
-    an_hour = silenced(first, T0 + timedelta(minutes=10), SCHEDULE)
-    assert an_hour.until - (T0 + timedelta(minutes=10)) == timedelta(minutes=10)
+    assert first == Silence(T0, T0 + timedelta(seconds=FIRST_WAIT), 1)
+    ten = silenced(first, T0 + timedelta(minutes=10), SCHEDULE)
+    assert ten.until - (T0 + timedelta(minutes=10)) == timedelta(minutes=10) and ten.missed == 2
     # `make run`'s schedule (retries within seconds) waits seconds on a silence too
-    local = RetrySchedule(1, 4, 300)
-    assert silenced(None, T0, local).until == T0 + timedelta(seconds=2)
-    assert silenced(first, T0 + timedelta(minutes=10), local).until == T0 + timedelta(minutes=10, seconds=4)
+    assert silenced(None, T0, LOCAL).until == T0 + timedelta(seconds=2)
+    assert silenced(first, T0 + timedelta(minutes=10), LOCAL).until == T0 + timedelta(minutes=10, seconds=4)
     assert silenced(first, T0 + timedelta(hours=5), SCHEDULE).until == T0 + timedelta(
         hours=5, seconds=LONGEST
     )
-    assert after_answer(first, 500, T0, SCHEDULE) is None and after_answer(None, None, T0, SCHEDULE) == first
+    assert after_answer(ten, 500, T0, SCHEDULE) is None and after_answer(None, None, T0, SCHEDULE) == first
 
 
 def test_the_gate():
     delivery = webhooks.Delivery("p", "wh", "dlv", "n", "PartnerFlagged", T0, "{}")
-    silence = Silence(T0, T0 + timedelta(seconds=60))
+    silence = Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER)
     assert gate(None, delivery, T0, SCHEDULE).send
+    assert gate(Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER - 1), delivery, T0, SCHEDULE).send
     waiting = gate(silence, delivery, T0 + timedelta(seconds=10), SCHEDULE, rng=lambda a, b: b)
     assert (waiting.send, waiting.probe, waiting.wait_seconds) == (False, None, 50 + SPREAD)
     probe = gate(silence, delivery, T0 + timedelta(seconds=60), SCHEDULE)
-    assert probe.send and probe.probe == Silence(T0, T0 + timedelta(seconds=60 + PROBE_SECONDS))
+    assert probe.send and probe.probe == Silence(T0, T0 + timedelta(seconds=60 + PROBE_SECONDS), SILENT_AFTER)
     # never a wait past the delivery's horizon: it comes back for its last try
     near_the_end = T0 + timedelta(hours=24) - timedelta(seconds=5)
-    long = Silence(T0, near_the_end + timedelta(seconds=LONGEST))
+    long = Silence(T0, near_the_end + timedelta(seconds=LONGEST), SILENT_AFTER)
     assert gate(long, delivery, near_the_end, SCHEDULE).wait_seconds == 5
     assert gate(long, delivery, T0 + timedelta(hours=24), SCHEDULE).send
+    # a wait at SQS's longest keeps its spread: back a little before the end, to wait the rest
+    longest = Silence(T0, T0 + timedelta(seconds=LONGEST), SILENT_AFTER)
+    spread = {
+        gate(longest, delivery, T0, SCHEDULE, rng=lambda a, b, f=f: a + f * (b - a)).wait_seconds
+        for f in (0.2, 0.8)
+    }
+    assert len(spread) == 2 and max(spread) <= SQS_LONGEST_DELAY_SECONDS
+
+
+def test_a_lost_claim_waits_seconds_under_make_runs_schedule():
+    assert probe_taken(LOCAL, rng=lambda a, b: b).wait_seconds == 2 + 1
+    assert probe_taken(SCHEDULE, rng=lambda a, b: b).wait_seconds == PROBE_SECONDS + SPREAD

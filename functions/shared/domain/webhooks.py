@@ -101,7 +101,7 @@ class Webhook:
     updated_at: datetime
     secrets: Secrets  # the stores keep them encrypted
     disabled_reason: str | None = None
-    silence: Silence | None = None  # its receiver did not answer its last try (`gate`)
+    silence: Silence | None = None  # its receiver's last tries got no answer (`gate`)
 
     @property
     def secret(self) -> str:
@@ -130,7 +130,11 @@ class Webhook:
                 f"from {_next_second(min(r.until for r in signing)):%Y-%m-%dT%H:%M:%SZ}"
             )
         retiring = RetiredSecret(self.secret, now + SECRET_OVERLAP)
-        return replace(self, secrets=Secrets.clear(secret, (retiring, *signing)), updated_at=now)
+        # a webhook written whole leaves its silence: written back as read, a silence a probe ended
+        # meanwhile came back, and held every try up to 15 minutes (at worst, one try more waits)
+        return replace(
+            self, secrets=Secrets.clear(secret, (retiring, *signing)), updated_at=now, silence=None
+        )
 
     def wants(self, notification_name: str) -> bool:
         return self.enabled and notification_name in self.events
@@ -332,29 +336,39 @@ def after_attempt(
 # A try waits up to SEND_TIMEOUT_SECONDS on a receiver that never answers, and the delivery function
 # is shared by every program: tried delivery by delivery, one program's silent receivers took its
 # every concurrent run (20 webhooks a program, each notification a delivery to each, each retried
-# for a day) while other programs' deliveries waited behind them. Once a try gets no answer, the
-# webhook's other tries wait without trying (a queue message, no socket), and one try at a time
-# (the probe) finds out whether the receiver is back, its wait growing with the silence.
+# for a day) while other programs' deliveries waited behind them. Once SILENT_AFTER tries in a row
+# got no answer, none answered since the first, the webhook's other tries wait without trying (a
+# queue message, no socket), and one try at a time (the probe) finds out whether the receiver is
+# back, the wait growing with the silence. One try without an answer is not silence: a receiver
+# that misses one post in a hundred, or chokes on one payload, answers the others, and its stream
+# paused a minute or more at each miss (a review's simulation: 1% missed, a median of 61 s late).
+SILENT_AFTER = 3
 PROBE_SECONDS = SEND_TIMEOUT_SECONDS + 5.0  # a probe holds the others off this long while it tries
-SQS_LONGEST_DELAY_SECONDS = 900.0
+SQS_LONGEST_DELAY_SECONDS = 900.0  # what SQS can delay a message (a wait past it takes more hops)
 
 
 @dataclass(frozen=True)
 class Silence:
-    """A webhook's receiver did not answer a try: since `since`, and its tries wait until `until`."""
+    """A webhook's receiver did not answer `missed` tries in a row, the first at `since`, and none
+    answered since; once `silent`, its tries wait until `until`."""
 
     since: datetime
     until: datetime
+    missed: int = 1
+
+    @property
+    def silent(self) -> bool:
+        return self.missed >= SILENT_AFTER
 
 
 def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> Silence:
-    """After a try at `at` got no answer: the wait is as long as the silence so far, at least two
-    first retries' waits (60 s deployed) and at most the schedule's longest, within one SQS delay
-    (900 s deployed; `make run`'s schedule is seconds, and so is this)."""
+    """After a try at `at` got no answer: one more missed, and a wait as long as the silence so far,
+    at least two first retries' waits (60 s deployed) and at most the schedule's longest, within
+    one SQS delay (900 s deployed; `make run`'s schedule is seconds, and so is this)."""
     since = current.since if current is not None else at
     most = min(SQS_LONGEST_DELAY_SECONDS, schedule.max_seconds)
     wait = min(most, max(2 * schedule.base_seconds, (at - since).total_seconds()))
-    return Silence(since, at + timedelta(seconds=wait))
+    return Silence(since, at + timedelta(seconds=wait), (current.missed if current else 0) + 1)
 
 
 @dataclass(frozen=True)
@@ -379,27 +393,32 @@ def gate(
     after it is the probe, which holds the others off for PROBE_SECONDS. A delivery at its horizon
     is sent whatever the silence: its last try is its own (SPEC 6: retried for 24 hours, then
     failed), never a wait past it."""
-    if silence is None:
+    if silence is None or not silence.silent:
         return Gate(send=True)
     horizon = delivery.horizon_in(schedule)
     if now >= horizon:
         return Gate(send=True)
     if now < silence.until:
         wait = (silence.until - now).total_seconds() + rng(0.0, schedule.base_seconds)
+        if wait > SQS_LONGEST_DELAY_SECONDS:  # back before its end, its spread kept, to wait the rest
+            wait = SQS_LONGEST_DELAY_SECONDS - rng(0.0, schedule.base_seconds)
         return Gate(send=False, wait_seconds=min(wait, (horizon - now).total_seconds()))
-    return Gate(send=True, probe=Silence(silence.since, now + timedelta(seconds=PROBE_SECONDS)))
+    probe = Silence(silence.since, now + timedelta(seconds=PROBE_SECONDS), silence.missed)
+    return Gate(send=True, probe=probe)
 
 
 def probe_taken(schedule: RetrySchedule, rng: Callable[[float, float], float] = random.uniform) -> Gate:
-    """Another try became the probe first (its write won): this one waits for its answer."""
-    return Gate(send=False, wait_seconds=PROBE_SECONDS + rng(0.0, schedule.base_seconds))
+    """Another try became the probe first (its write won), or the claim could not be written: this
+    one comes back after a while (a probe still out then holds it off again, until its end)."""
+    wait = min(PROBE_SECONDS, 2 * schedule.base_seconds) + rng(0.0, schedule.base_seconds)
+    return Gate(send=False, wait_seconds=wait)
 
 
 def after_answer(
     silence: Silence | None, answer_code: int | None, at: datetime, schedule: RetrySchedule
 ) -> Silence | None:
     """The receiver's silence once a try at `at` got `answer_code`: any answer (an error too: it
-    answered) ends it; none begins or lengthens it."""
+    answered) ends it, the misses before it too; none adds one."""
     return silenced(silence, at, schedule) if answer_code is None else None
 
 

@@ -70,6 +70,7 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         disabled_reason = UnicodeAttribute(null=True)
         silent_since = UTCDateTimeAttribute(null=True)  # `Silence`: its receiver did not answer
         silent_until = UTCDateTimeAttribute(null=True)
+        silent_missed = NumberAttribute(null=True)
 
     class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
         made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
@@ -149,6 +150,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             disabled_reason=webhook.disabled_reason,
             silent_since=webhook.silence.since if webhook.silence else None,
             silent_until=webhook.silence.until if webhook.silence else None,
+            silent_missed=webhook.silence.missed if webhook.silence else None,
         )
 
     def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
@@ -177,7 +179,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             updated_at=item.updated_at,
             secrets=Secrets(lambda: self._open(sealed), sealed),
             disabled_reason=item.disabled_reason,
-            silence=Silence(item.silent_since, item.silent_until)
+            silence=Silence(item.silent_since, item.silent_until, int(item.silent_missed or 1))
             if item.silent_since and item.silent_until
             else None,
         )
@@ -284,20 +286,24 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
         item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
         read = webhook.silence
         still = (
-            (hook.silent_since == read.since) & (hook.silent_until == read.until)
+            (hook.silent_since == read.since)
+            & (hook.silent_until == read.until)
+            & (hook.silent_missed == read.missed)
             if read is not None
             else hook.silent_until.does_not_exist()
         )
         actions = (
-            [hook.silent_since.set(silence.since), hook.silent_until.set(silence.until)]
+            [
+                hook.silent_since.set(silence.since),
+                hook.silent_until.set(silence.until),
+                hook.silent_missed.set(silence.missed),
+            ]
             if silence is not None
-            else [hook.silent_since.remove(), hook.silent_until.remove()]
+            else [hook.silent_since.remove(), hook.silent_until.remove(), hook.silent_missed.remove()]
         )
+        unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
         try:
-            item.update(
-                actions=actions,
-                condition=self._m.base.pk.exists() & (hook.created_at == webhook.created_at) & still,
-            )
+            item.update(actions=actions, condition=self._m.base.pk.exists() & unchanged & still)
         except PynamoDBException as exc:
             if condition_failed(exc):
                 return False

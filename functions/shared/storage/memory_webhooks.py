@@ -73,8 +73,8 @@ class InMemoryWebhooks(WebhooksPort):
         slot = (webhook.program_id, webhook.webhook_id)
         with self._lock:
             current = self._webhooks.get(slot)
-            read = (webhook.created_at, webhook.silence)
-            if current is None or (current.created_at, current.silence) != read:
+            read = (webhook.created_at, webhook.updated_at, webhook.silence)
+            if current is None or (current.created_at, current.updated_at, current.silence) != read:
                 return False
             self._webhooks[slot] = replace(current, silence=silence)
             return True

@@ -48,8 +48,9 @@ class WebhooksPort(abc.ABC):
     @abc.abstractmethod
     def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
         """Sets the webhook's `silence` (None: clears it) while the webhook is the one read (made at
-        its `created_at`) and its silence is still the one read (`webhook.silence`); whether this
-        call wrote it. Nothing else of the webhook changes, its `updated_at` neither."""
+        its `created_at`, unchanged since: its `updated_at`, so a try to the URL before a PUT
+        silences nothing after it) and its silence is still the one read (`webhook.silence`);
+        whether this call wrote it. Nothing else of the webhook changes, its `updated_at` neither."""
 
     @abc.abstractmethod
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
