@@ -27,6 +27,7 @@ import click
 
 from fraudctl.config import Target
 from functions.shared.errors import DomainError
+from functions.shared.invisible import HIDDEN_MARKS
 
 
 def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
@@ -36,13 +37,12 @@ def _emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 
 
 # Control characters (C0 but tab and newline, DEL, C1) and the marks that reorder or hide text
-# (bidirectional overrides and isolates, zero-width ones): what a sender could put in a name to
-# move the cursor, clear the screen, retitle the window or disguise the text an operator reads; the
-# joiners U+200C and U+200D only beside ASCII (`Ada` + U+200D + `Lovelace`): between the letters of
-# Persian, Indic scripts or emoji they are how those are written.
+# (`invisible.HIDDEN_MARKS`: bidirectional overrides and isolates, zero-width ones): what a sender
+# could put in a name to move the cursor, clear the screen, retitle the window or disguise the text
+# an operator reads; the joiners U+200C and U+200D only beside ASCII (`Ada` + U+200D + `Lovelace`):
+# between the letters of Persian, Indic scripts or emoji they are how those are written.
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff]"
+    f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{HIDDEN_MARKS}]"
     "|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])"
 )
 
@@ -230,10 +230,8 @@ def revoke_key(key: str, as_json: bool) -> None:
     from functions.shared import tenancy
     from functions.shared.auth import KEY_PREFIX
 
-    # as a leak shows it: blanks around it, a header's `Bearer ` before it
-    text = key.strip()
-    if text[:7].lower() == "bearer ":
-        text = text[7:].strip()
+    # as a leak shows it: blanks around it, the header it was sent in (`Authorization: Bearer ...`)
+    text = _AS_SENT.sub("", key.strip())
     key_id = text.split("_", 2)[1] if text.startswith(f"{KEY_PREFIX}_") else text
     if not _KEY_ID.fullmatch(key_id):  # said without the text: it may be a secret (never echoed)
         raise click.BadParameter(
@@ -250,6 +248,7 @@ def revoke_key(key: str, as_json: bool) -> None:
 
 
 _KEY_ID = re.compile(r"[a-f0-9]{16}")  # `auth.issue_key`'s
+_AS_SENT = re.compile(r"^(?:authorization\s*:\s*)?(?:bearer\s+)?", re.IGNORECASE)
 
 # the stack's ApiUrl: https://{api}.execute-api.{region}.{AWS::URLSuffix}/{stage}/, the suffix the
 # partition's (amazonaws.com, amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, ...)

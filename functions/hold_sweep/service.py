@@ -16,18 +16,16 @@ goes on with the others.
 The shards are swept side by side (`SHARD_WORKERS` threads: the work is waiting on DynamoDB), and
 a run stops taking subjects when less than `TIME_MARGIN_SECONDS` of its invocation is left, saying
 how many it left: a platform with more flagged subjects than one run can reach still has each of
-them swept, as every run starts each shard at another place (`_rotated`), never the same tail left
+them swept, as every run starts each shard at another place (`turns.in_turn`), never the same tail left
 behind every time.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -37,6 +35,7 @@ from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.marks import customer_marks_rewritten, marks_to_rewrite
 from functions.shared.domain.model import Subject
 from functions.shared.domain.removal import removal_under_way
+from functions.shared.domain.turns import in_turn
 from functions.shared.errors import DomainError, described
 from functions.shared.holds import hold_due
 from functions.shared.messaging import RestingPublisher
@@ -95,7 +94,7 @@ def sweep(
     unread: Exception | None = None
     for shard in range(store.flagged_shards()):
         try:
-            shards.append(_rotated(store.flagged_subjects(shard), now))
+            shards.append(in_turn(store.flagged_subjects(shard), now, SWEEP_PERIOD_SECONDS))
         except Exception as error:  # one shard unread: the others are swept all the same
             unread = error
             _failed(report, "", f"flagged shard {shard}", error)
@@ -142,26 +141,6 @@ def sweep(
         extra={"subjects": report.subjects, "held": report.held, "failed": len(report.failed)},
     )
     return report
-
-
-def _rotated(subjects: list[Subject], now: datetime) -> list[Subject]:
-    """The shard's subjects from a place that moves on with every scheduled run, by a stride near
-    0.618 of them (the golden ratio's) that shares no factor with their count: the runs' starts
-    spread over the shard, and N runs start at each of its N places once. Moved by one place a run,
-    a run that reached k of N left each subject unswept N - k runs in a row (1,400 of 1,500: 100
-    runs, a day); spread, about N / k (a review's)."""
-    if not subjects:
-        return subjects
-    start = int(now.timestamp() // SWEEP_PERIOD_SECONDS) * _stride(len(subjects)) % len(subjects)
-    return subjects[start:] + subjects[:start]
-
-
-@lru_cache(maxsize=64)
-def _stride(count: int) -> int:
-    stride = max(1, round(count * (math.sqrt(5) - 1) / 2))
-    while math.gcd(stride, count) != 1:
-        stride += 1
-    return stride
 
 
 def _sweep_subject(

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.changes import publish, take_out
 from functions.shared.domain.model import Notification, StoredEvent
+from functions.shared.domain.turns import in_turn
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule, failed_after_all
@@ -54,15 +54,6 @@ WAITING_METRIC = "NotificationsWaitingSeconds"
 RUN_SECONDS = 5 * 60  # the schedule's (infra/constants.py SCHEDULES): each run starts elsewhere
 
 TimeLeft = Callable[[], float]
-T = TypeVar("T")
-
-
-def in_turn(programs: list[T], now: datetime) -> list[T]:
-    """The programs from a place that moves on by one with every scheduled run."""
-    if not programs:
-        return programs
-    start = int(now.timestamp() // RUN_SECONDS) % len(programs)
-    return programs[start:] + programs[:start]
 
 
 def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
@@ -95,7 +86,7 @@ def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
             return False
 
     backlog: list[str] = []
-    for program in in_turn(deps.repository.list_programs(), now):  # a page each first
+    for program in in_turn(deps.repository.list_programs(), now, RUN_SECONDS):  # a page each first
         if out_of_time():
             break
         pages[program.program_id] = iter(deps.repository.outbox_pages(program.program_id, cutoff, PAGE))
@@ -155,7 +146,7 @@ def relay_all_notifications(
 
     backlog = [
         program.program_id
-        for program in in_turn(deps.repository.list_programs(), deps.clock.now())
+        for program in in_turn(deps.repository.list_programs(), deps.clock.now(), RUN_SECONDS)
         if relay(program.program_id, TAKEN_OUT_TOGETHER)  # a batch each first
     ]
     for program_id in backlog:  # then the rest, in the same order

@@ -36,6 +36,17 @@ NOT_SHOWN: tuple[tuple[int, int], ...] = (
 )
 
 
+# The marks that hide or reorder the text around them, beyond the controls, as a pattern's character
+# class (the basic plane's: `NOT_SHOWN`): what no name or actor may hold (`inputs.UNPRINTABLE`),
+# and what fraudctl's `terminal_safe` and the console's `shownText` show as code points. The
+# joiners U+200C and U+200D are not among them: Persian, Indic scripts and emoji are written with
+# them (fraudctl and the console show them beside ASCII only).
+HIDDEN_MARKS = (
+    "\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff"
+    "\\ufff9-\\ufffb"
+)
+
+
 def _escaped(code: int) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 

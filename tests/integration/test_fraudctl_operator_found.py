@@ -77,7 +77,13 @@ def test_a_key_pasted_with_blanks_or_as_its_header_is_revoked_and_never_echoed(a
     monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
     store = aws.repository
     program = tenancy.create_program(store, FixedClock(T0), "Keys").program_id
-    for pasted in (" {key}\n", "Bearer {key}", "bearer   {key} "):
+    for pasted in (
+        " {key}\n",
+        "Bearer {key}",
+        "bearer   {key} ",
+        "Authorization: Bearer {key}",
+        "Bearer\t{key}",
+    ):
         record, key = tenancy.create_key(store, FixedClock(T0), program, "integration", "Backend")
 
         ran = CliRunner().invoke(cli, ["revoke-key", pasted.format(key=key), "--json"])

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from functions.outbox_relay.service import in_turn, relay_all_notifications, relay_outbox
+from functions.outbox_relay.service import RUN_SECONDS, relay_all_notifications, relay_outbox
 from functions.shared.clock import FixedClock
 from functions.shared.domain.model import Notification, Program
+from functions.shared.domain.turns import in_turn
 from functions.shared.domain.writes import Notify, Step
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
@@ -91,8 +92,8 @@ def test_a_busy_programs_event_backlog_does_not_keep_a_quiet_programs_event_from
     assert len(queue.sent) > 5000  # the rest of the run went to the backlog
 
 
-def test_each_run_starts_at_the_next_program():
-    programs = ["a", "b", "c"]
-    starts = [in_turn(programs, T0 + timedelta(minutes=5 * run))[0] for run in range(6)]
-    assert sorted(starts[:3]) == programs and starts[:3] == starts[3:]
-    assert in_turn([], T0) == []
+def test_the_runs_start_at_every_program_in_turn():
+    programs = ["a", "b", "c", "d", "e"]
+    starts = [in_turn(programs, T0 + timedelta(minutes=5 * run), RUN_SECONDS)[0] for run in range(10)]
+    assert sorted(starts[:5]) == programs and starts[:5] == starts[5:]
+    assert in_turn([], T0, RUN_SECONDS) == []

@@ -1,7 +1,7 @@
-"""Where each hold sweep run starts a shard (`hold_sweep.service._rotated`; a review's): a run that
-reaches k of a shard's N flagged subjects leaves the rest for the next. Moved on by one place a
-run, the start left each subject unswept N - k runs in a row (1,400 of 1,500 reached: 100 runs,
-25 hours); spread by a stride near 0.618 N, about N / k."""
+"""Where each run of a scheduled job starts its list (`turns.in_turn`; a review's): a hold sweep run
+that reaches k of a shard's N flagged subjects, or an outbox relay run k of N programs, leaves the
+rest for the next. Moved on by one place a run, the start left each item untaken N - k runs in a
+row (1,400 of 1,500 reached: 100 runs, 25 hours); spread by a stride near 0.618 N, about N / k."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.hold_sweep.service import SWEEP_PERIOD_SECONDS, _rotated
+from functions.hold_sweep.service import SWEEP_PERIOD_SECONDS
+from functions.shared.domain.turns import in_turn
 
 T0 = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
@@ -21,7 +22,7 @@ def longest_unswept(count: int, reached: int, runs: int = 600) -> int:
     streak, longest = [0] * count, 0
     for run in range(runs):
         at = T0 + timedelta(seconds=run * SWEEP_PERIOD_SECONDS)
-        swept = set(_rotated(subjects, at)[:reached])  # type: ignore[arg-type]
+        swept = set(in_turn(subjects, at, SWEEP_PERIOD_SECONDS)[:reached])
         for subject in subjects:
             streak[subject] = 0 if subject in swept else streak[subject] + 1
             longest = max(longest, streak[subject])
@@ -39,4 +40,4 @@ def test_a_few_reached_a_run_are_not_left_much_longer_than_n_over_k():
 
 def test_runs_that_reach_one_subject_each_reach_every_one_in_n_runs():
     assert longest_unswept(48, 1) == 47
-    assert longest_unswept(1, 1) == 0 and _rotated([], T0) == []
+    assert longest_unswept(1, 1) == 0 and in_turn([], T0, SWEEP_PERIOD_SECONDS) == []

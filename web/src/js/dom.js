@@ -9,7 +9,7 @@ const SVG = "http://www.w3.org/2000/svg"; // a namespace name, not something fet
 // ("Ada<U+200D>Lovelace"): between the letters of Persian, Indic scripts or emoji they are how those
 // are written. The same class as fraudctl's `terminal_safe`.
 const HIDDEN =
-  /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])/g;
+  /[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|(?<=[\x21-\x7e])[\u200c\u200d]|[\u200c\u200d](?=[\x21-\x7e])/g;
 
 /** Text as stored, each hidden character shown as its code point (`<U+202E>`), nothing else changed. */
 export function shownText(text) {
