@@ -268,6 +268,14 @@ def send_events(
                 while not finished.wait(0.2):  # a short wait, so Ctrl-C reaches this thread
                     pass
         except KeyboardInterrupt:
+            # from here a Ctrl-C only hurries the stop: raised wherever it landed (this message
+            # printing, the wait already over, the progress bar closing, the report printing) it
+            # ended fraudctl with click's "Aborted!", exit 1 and no report. Once the wait is over it
+            # is ignored (the process exits soon after, its report printed, 130; even while Python
+            # shuts down, which puts a handler of Python's back to the default one, not an ignored
+            # signal)
+            now = threading.Event()
+            signal.signal(signal.SIGINT, lambda *_: now.set())
             stop.set()  # each lane ends after its request in flight
             print(  # a request in flight may wait its whole TIMEOUT_SECONDS: say so, and how not to
                 f"stopping after the requests in flight (each answered within {TIMEOUT_SECONDS} s);"
@@ -275,13 +283,6 @@ def send_events(
                 file=sys.stderr,
                 flush=True,
             )
-            # from here a Ctrl-C only hurries the stop: raised wherever it landed (the wait already
-            # over, the progress bar closing, the report printing) it ended fraudctl with click's
-            # "Aborted!", exit 1 and no report. Once the wait is over it is ignored (the process
-            # exits soon after, its report printed, 130; even while Python shuts down, which puts a
-            # handler of Python's back to the default one, not an ignored signal)
-            now = threading.Event()
-            signal.signal(signal.SIGINT, lambda *_: now.set())
             for finished in done:
                 while not finished.wait(0.05) and not now.is_set():
                     pass
