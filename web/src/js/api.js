@@ -57,8 +57,7 @@ function query(params) {
   return text ? `?${text}` : "";
 }
 
-async function readProblem(response) {
-  const text = await response.text();
+function readProblem(response, text) {
   try {
     const parsed = JSON.parse(text);
     if (parsed && typeof parsed === "object") return parsed;
@@ -82,36 +81,83 @@ export function parseExactly(text) {
   );
 }
 
+// API Gateway ends a request at 29 s: an answer not in by 30 s is not coming
+export const ANSWER_WITHIN = 30_000;
+
+/** A call not sent, or its answer not used, because the key it was for is signed out (status -1):
+ * the page that made it is gone, so there is nothing to say, and nothing went out without a key. */
+function cancelled() {
+  return new ApiError(-1, { title: "Cancelled", detail: "Signed out: nothing more was sent for the page that was open." });
+}
+
+/** How a lost answer is said in a sentence: "the API did not answer within 30 seconds", or "no
+ * answer came from the API" (the connection dropped, the answer never came back). */
+export function noAnswer(error) {
+  return error?.timedOut ? "the API did not answer within 30 seconds" : "no answer came from the API";
+}
+
 /**
  * One API call. `path` is absolute ("/v1/cases"); path parameters must already be encoded with
  * `segment()`. Resolves to the parsed JSON body (null when there is none); rejects with ApiError.
+ *
+ * Without `key`, it is signed with the stored key: with none stored (signed out while a page was
+ * still at work: an action's answer came late, and the page reads again) nothing is sent, and an
+ * answer that comes once that key is no longer the one stored (signed out, perhaps someone else in)
+ * is not used, its 401 not taken for the next person's key. No answer within `ANSWER_WITHIN` is a
+ * status 0, as a dropped connection is: the call may have been carried out all the same.
  */
 export async function call(method, path, { params, body, key, exact = false } = {}) {
   const headers = { Accept: "application/json, application/problem+json" };
   const signingKey = key ?? storedKey();
-  if (signingKey) headers.Authorization = `Bearer ${signingKey}`;
-  const init = { method, headers, cache: "no-store", credentials: "omit", redirect: "error" };
+  if (!signingKey) throw cancelled();
+  headers.Authorization = `Bearer ${signingKey}`;
+  const stillSignedIn = () => key !== undefined || storedKey() === signingKey;
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, ANSWER_WITHIN);
+  const init = { method, headers, cache: "no-store", credentials: "omit", redirect: "error", signal: abort.signal };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let response;
+  const noAnswerError = () => {
+    if (!stillSignedIn()) return cancelled();
+    const error = timedOut
+      ? new ApiError(0, { title: "No answer", detail: "The API did not answer within 30 seconds. What was asked may have been done all the same." })
+      : new ApiError(0, { title: "Network error", detail: "The API could not be reached. Check your connection and try again." });
+    error.timedOut = timedOut;
+    return error;
+  };
   try {
-    response = await fetch(path + query(params), init);
-  } catch {
-    throw new ApiError(0, { title: "Network error", detail: "The API could not be reached. Check your connection and try again." });
+    let response;
+    try {
+      response = await fetch(path + query(params), init);
+    } catch {
+      throw noAnswerError();
+    }
+    if (!stillSignedIn()) throw cancelled();
+    let text;
+    try {
+      text = await response.text();
+    } catch {
+      throw noAnswerError(); // the answer cut off half way (or not in within the time)
+    }
+    if (!stillSignedIn()) throw cancelled();
+    if (!response.ok) {
+      const problem = readProblem(response, text);
+      const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+      const error = new ApiError(response.status, problem, Number.isFinite(wait) && wait > 0 ? wait : 0);
+      if (response.status === 401 && key === undefined) onUnauthorized(error);
+      throw error;
+    }
+    if (response.status === 204 || !text) return null;
+    return exact ? parseExactly(text) : JSON.parse(text);
+  } finally {
+    clearTimeout(timer);
   }
-  if (!response.ok) {
-    const problem = await readProblem(response);
-    const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
-    const error = new ApiError(response.status, problem, Number.isFinite(wait) && wait > 0 ? wait : 0);
-    if (response.status === 401 && key === undefined) onUnauthorized(error);
-    throw error;
-  }
-  if (response.status === 204) return null;
-  const text = await response.text();
-  if (!text) return null;
-  return exact ? parseExactly(text) : JSON.parse(text);
 }
 
 /** A path segment from user input or data, safely encoded. */

@@ -4,7 +4,7 @@
 // A verdict takes effect at the next monthly dispute cycle; an approval whose subject flagged again since
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
-import { api, segment } from "../api.js";
+import { api, noAnswer, segment } from "../api.js";
 import { alertBox, DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, reason, replace, timeElement, words } from "../dom.js";
 import { pagedList } from "../paging.js";
 
@@ -67,7 +67,7 @@ export function mountDisputes(container, route) {
               ? recorded(value)
               : alertBox(
                   "div",
-                  h("p", {}, "No verdict was recorded for ", h("bdi", {}, name), ": no answer came from the API. The list below is as it is now."),
+                  h("p", {}, "No verdict was recorded for ", h("bdi", {}, name), `: ${noAnswer(error)}. The list below is as it is now.`),
                 ),
           );
           message.firstChild.focus();

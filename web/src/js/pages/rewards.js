@@ -1,7 +1,7 @@
 // Review rewards (GET /v1/rewards): the held ones first, each with `Approve`, the seed's manual
 // override from "on hold" to "approved" (POST /v1/rewards/{id}/override).
 
-import { api, segment } from "../api.js";
+import { api, noAnswer, segment } from "../api.js";
 import { alertBox, announce, empty, h, loading, money, oneAtATime, overLimit, pageHeading, pager, plural, problem, replace, scrollingTable, timeElement, unlistedChoice, words } from "../dom.js";
 import { href, navigate } from "../router.js";
 
@@ -123,7 +123,7 @@ export function mountRewards(container, route) {
       replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `Reward ${id} approved.`));
     } else {
       const as = !now ? "it is no longer listed" : now.status === "on_hold" ? "it is still on hold. Try again" : `it is ${words(now.status).toLowerCase()} now`;
-      replace(message, alertBox("div", h("p", {}, `Reward ${id} was not approved: no answer came from the API, and ${as}. The list below is as it is now.`)));
+      replace(message, alertBox("div", h("p", {}, `Reward ${id} was not approved: ${noAnswer(error)}, and ${as}. The list below is as it is now.`)));
     }
     message.firstChild.focus();
   }
