@@ -3,7 +3,7 @@
 // its counters against those caps (GET the same path). A campaign is opened from the list or by its
 // ID, or created.
 
-import { api, segment } from "../api.js";
+import { api, noAnswer, segment } from "../api.js";
 import { alertBox, announce, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
 import { changedSince, field, select, timeInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
@@ -143,7 +143,9 @@ function campaignForm(id, existing, onSaved, onConflict) {
       await api.put(`/v1/loyalty/campaigns/${segment(campaignId)}`, body);
       onSaved(campaignId);
     } catch (error) {
-      if (error.status !== 409) {
+      if (error.status === 0) {
+        await lostSave(campaignId, body, error);
+      } else if (error.status !== 409) {
         replace(message, problem(error));
       } else if (isNew) {
         // a new campaign under a taken ID: nothing changed; the form stays as typed, for another ID
@@ -161,6 +163,43 @@ function campaignForm(id, existing, onSaved, onConflict) {
       }
     }
   });
+  /** A save whose answer never came: the campaign read again says whether it was saved (changed
+   * from what the form replaced, to what it sent), not saved (as it was), or changed by another. */
+  async function lostSave(campaignId, body, error) {
+    let now;
+    try {
+      now = await api.get(`/v1/loyalty/campaigns/${segment(campaignId)}`);
+    } catch (again) {
+      if (again.status !== 404) {
+        const said = alertBox("p", `Whether campaign ${campaignId} was saved is not known: ${noAnswer(error)}, and it could not be read again. The form is kept as you typed it.`);
+        replace(message, said);
+        said.focus();
+        return;
+      }
+      now = null;
+    }
+    const changed = now && (now.updated_at ?? null) !== body.replaces;
+    const asSent =
+      now &&
+      Number(now.total_cap) === body.total_cap &&
+      Number(now.per_customer_cap) === body.per_customer_cap &&
+      now.limit_behavior === body.limit_behavior;
+    if (changed && asSent) {
+      onSaved(campaignId);
+    } else if (!changed) {
+      const said = alertBox("p", `Campaign ${campaignId} was not saved: ${noAnswer(error)}, and it ${now ? "is unchanged" : "does not exist"}. The form is kept as you typed it: try again.`);
+      replace(message, said);
+      said.focus();
+    } else if (isNew) {
+      const said = alertBox("p", `A campaign ${campaignId} exists already, not as you typed it, so yours was not saved: `, h("a", { href: href(["campaigns", campaignId]) }, "open it"), " to change its caps, or choose another ID.");
+      replace(message, said);
+      said.focus();
+    } else {
+      replace(message);
+      await onConflict(changedSince(shown, typed()), Boolean(existing));
+    }
+  }
+
   const form = h(
     "form",
     {

@@ -3,18 +3,18 @@
 // newest first a page at a time (GET .../history, "#/customers/<id>?cursor=..."), and the four
 // status actions.
 
-import { api, readingAgain, segment } from "../api.js";
+import { api, noAnswer, readingAgain, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { alertBox, announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
 const ACTIONS = [
-  // [button, path, applies when the status is ...]
-  ["Suspend", "suspend", (s) => s === "active"],
-  ["Unsuspend", "unsuspend", (s) => s === "suspended"],
-  ["Block", "block", (s) => s !== "blocked"],
-  ["Unblock", "unblock", (s) => s === "blocked"],
+  // [button, path, applies when the status is ..., the status it leaves]
+  ["Suspend", "suspend", (s) => s === "active", "suspended"],
+  ["Unsuspend", "unsuspend", (s) => s === "suspended", "active"],
+  ["Block", "block", (s) => s !== "blocked", "blocked"],
+  ["Unblock", "unblock", (s) => s === "blocked", "active"],
 ];
 
 function aggregatesTable(aggregates) {
@@ -149,16 +149,24 @@ export function mountCustomers(container, route) {
 
   const note = h("input", { id: "status-note", name: "note", autocomplete: "off" });
 
-  const change = oneAtATime(result, async (path, word) => {
+  const change = oneAtATime(result, async (path, word, from, to) => {
     replace(message, h("p", { role: "status" }, "Working…"));
+    const done = () => h("p", { role: "status", class: "success" }, `Customer ${customerId} ${word.toLowerCase()}ed.`);
     try {
       const body = note.value.trim() ? { note: note.value.trim() } : {};
       await api.post(`/v1/loyalty/customers/${segment(customerId)}/${path}`, body);
-      replace(message, h("p", { role: "status", class: "success" }, `Customer ${customerId} ${word.toLowerCase()}ed.`));
+      replace(message, done());
       note.value = "";
       await load({ say: false }); // the message says what was done
       focusShown(); // the pressed button was replaced
     } catch (error) {
+      if (error.status === 0) {
+        // no answer: the change may have been made all the same, its answer lost on the way back.
+        // The customer read again says which (the page still showing the old status invites a
+        // second click, refused then as "changed meanwhile")
+        await afterLostAnswer(word, from, to, error, done);
+        return;
+      }
       replace(message, problem(error));
       if (error.status === 409) {
         // the customer changed meanwhile (another tab, a workflow): shown as it is now, with the
@@ -168,6 +176,30 @@ export function mountCustomers(container, route) {
       }
     }
   });
+
+  /** Say what came of a status change whose answer never came (`from` the status shown, `to` the
+   * one it leaves), from the customer as it is now, shown below. */
+  async function afterLostAnswer(word, from, to, error, done) {
+    const verb = `${word.toLowerCase()}ed`;
+    let now;
+    try {
+      now = (await api.get(`/v1/loyalty/customers/${segment(customerId)}`)).status || "active";
+    } catch {
+      const said = alertBox("div", h("p", {}, `Whether customer ${customerId} was ${verb} is not known: ${noAnswer(error)}, and the customer could not be read again. Look the customer up again before trying again.`));
+      replace(message, said);
+      said.focus();
+      return;
+    }
+    if (now === to && now !== from) {
+      replace(message, done());
+      note.value = "";
+    } else {
+      const as = now === from ? `they are still ${words(now).toLowerCase()}. Try again` : `they are ${words(now).toLowerCase()} now (changed meanwhile)`;
+      replace(message, alertBox("div", h("p", {}, `Customer ${customerId} was not ${verb}: ${noAnswer(error)}, and ${as}. The customer below is as they are now.`)));
+    }
+    await load({ say: false });
+    (message.querySelector(".problem") || document.getElementById("customer-heading"))?.focus();
+  }
 
   function focusShown() {
     // the customer's heading, or what stands in its place (a refusal): never the page's start
@@ -207,13 +239,13 @@ export function mountCustomers(container, route) {
             h(
               "div",
               { class: "buttons" },
-              ACTIONS.map(([text, path, applies]) => {
+              ACTIONS.map(([text, path, applies, leaves]) => {
                 if (path !== "block") {
-                  return h("button", { type: "button", disabled: !applies(status), onclick: () => change(path, text) }, text);
+                  return h("button", { type: "button", disabled: !applies(status), onclick: () => change(path, text, status, leaves) }, text);
                 }
                 // the one that stops earning and spending alike: asked first, as a removal is
                 const ask = h("button", { type: "button", class: "danger", disabled: !applies(status) }, text);
-                return askFirst(ask, `Block ${customerId}? They can neither earn nor spend until unblocked. `, "Confirm block", () => change(path, text));
+                return askFirst(ask, `Block ${customerId}? They can neither earn nor spend until unblocked. `, "Confirm block", () => change(path, text, status, leaves));
               }),
             ),
           ),

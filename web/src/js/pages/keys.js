@@ -5,8 +5,8 @@
 // revoked here: never in storage, a URL or the list, which the API never gives it to. Revoking the
 // key you are signed in with signs you out.
 
-import { api, segment } from "../api.js";
-import { askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { api, noAnswer, segment } from "../api.js";
+import { alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
 const ROLES = ["integration", "viewer", "fraud", "admin"]; // a program's roles; `security` is the platform's
@@ -49,13 +49,22 @@ export function mountKeys(container, route, context) {
         }
         createButton.disabled = true;
         replace(message, h("p", { role: "status" }, "Creating the key…"));
+        const asked = { role: role.value, actor: actor.value.trim() };
+        const before = new Set(listed); // the keys there were, as far as this page knows
+        const sentAt = Date.now();
         try {
-          const answer = await api.post("/v1/keys", { role: role.value, actor: actor.value.trim() });
+          const answer = await api.post("/v1/keys", asked);
           replace(message);
           showNewKey(answer);
           form.reset();
           await load();
         } catch (error) {
+          if (error.status === 0) {
+            // no answer: the key may have been made all the same, and its text, given only in
+            // that answer, is gone for good. The list read again says whether there is such a key
+            await afterLostCreate(asked, before, sentAt, error);
+            return;
+          }
           replace(message, problem(error));
         } finally {
           createButton.disabled = false;
@@ -66,6 +75,47 @@ export function mountKeys(container, route, context) {
     field("Actor", actor, "Who holds the key, as audit trails name them"),
     h("div", { class: "buttons" }, createButton),
   );
+
+  /** Say what came of a `Create key` whose answer never came: a key of that actor and role made
+   * since (the newest, not listed before), which nobody holds, to revoke; or none, to try again. */
+  async function afterLostCreate(asked, before, sentAt, error) {
+    const who = `${asked.actor} (${words(asked.role).toLowerCase()})`;
+    const items = await load();
+    let said;
+    if (!items) {
+      said = alertBox(
+        "div",
+        h("p", {}, `Whether a key for ${who} was created is not known: ${noAnswer(error)}, and the keys could not be read again.`),
+        h("p", {}, `Read this page again: a key of ${asked.actor}, role ${words(asked.role)}, created just now, was made but nobody holds it (its text was in the lost answer). Revoke it, and create another.`),
+      );
+    } else {
+      // made by this click: that actor and role, not listed before, created since it was sent
+      // (a minute's grace for a clock apart from the API's)
+      const made = items
+        .filter((k) => k.actor === asked.actor && k.role === asked.role && !before.has(k.key_id) && Date.parse(k.created_at) >= sentAt - 60_000)
+        .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+      if (made.length) {
+        const newest = made[0];
+        for (const k of made) results.querySelector(`tr[data-key-id="${CSS.escape(k.key_id)}"]`)?.classList.add("unheld");
+        form.reset(); // made: the form starts again for the next one
+        said = alertBox(
+          "div",
+          h("p", {}, `A key for ${who} was created, but ${noAnswer(error)}, and the key's text was only in that answer: nobody holds it, and it cannot be shown again.`),
+          h(
+            "p",
+            {},
+            `Revoke it: it is the newest key of ${asked.actor}, role ${words(asked.role)}, in the list below (created `,
+            timeElement(newest.created_at),
+            "). Then create another.",
+          ),
+        );
+      } else {
+        said = alertBox("div", h("p", {}, `No key was created for ${who}: ${noAnswer(error)}, and no such key is listed below. Try again.`));
+      }
+    }
+    replace(message, said);
+    said.focus();
+  }
 
   /** The key of a 201 answer, this once: selectable, with a copy button. */
   function showNewKey(answer) {
@@ -120,12 +170,7 @@ export function mountKeys(container, route, context) {
       ? "This is the key you are signed in with: revoking it signs you out. "
       : `Revoke the key of ${key.actor}? It stops working at once. `;
     const controls = askFirst(ask, question, "Confirm revoke", async () => {
-      try {
-        await api.delete(`/v1/keys/${segment(key.key_id)}`);
-        if (mine) {
-          context.signOut("You revoked the key you were signed in with. Sign in with another key.");
-          return;
-        }
+      const revoked = async () => {
         if (createdKeyId === key.key_id) {
           replace(created); // no longer to hand over
           createdKeyId = null;
@@ -133,8 +178,31 @@ export function mountKeys(container, route, context) {
         replace(message, h("p", { role: "status", class: "success", tabindex: "-1" }, `The key of ${key.actor} is revoked.`));
         await load();
         message.firstChild.focus(); // its row is gone
+      };
+      try {
+        await api.delete(`/v1/keys/${segment(key.key_id)}`);
+        if (mine) {
+          context.signOut("You revoked the key you were signed in with. Sign in with another key.");
+          return;
+        }
+        await revoked();
       } catch (error) {
-        replace(message, problem(error));
+        if (error.status !== 0) {
+          replace(message, problem(error));
+          return;
+        }
+        // no answer: the key may be revoked all the same (its own, then the list's read is refused
+        // and signs out). The list read again says whether it is still there
+        const items = await load();
+        if (items && !items.some((k) => k.key_id === key.key_id)) {
+          await revoked();
+          return;
+        }
+        const said = items
+          ? alertBox("p", `The key of ${key.actor} was not revoked: ${noAnswer(error)}, and it is still listed below. Try again.`)
+          : alertBox("p", `Whether the key of ${key.actor} was revoked is not known: ${noAnswer(error)}, and the keys could not be read again.`);
+        replace(message, said);
+        said.focus();
       }
     });
     return replace(cell, ...controls);
@@ -176,13 +244,19 @@ export function mountKeys(container, route, context) {
     );
   }
 
+  let listed = []; // the key ids the list last showed (to tell a key made since)
+
+  /** The keys read and shown: their list, or null when they could not be read (said in its place). */
   async function load() {
     replace(results, loading("keys"));
     try {
       const { items } = await api.get("/v1/keys");
+      listed = items.map((k) => k.key_id);
       replace(results, items.length ? table(items) : empty("This program has no keys."));
+      return items;
     } catch (error) {
       replace(results, problem(error));
+      return null;
     }
   }
 

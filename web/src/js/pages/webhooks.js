@@ -6,7 +6,7 @@
 // A secret lives in this page's DOM alone, until the page is left, another is shown or its webhook
 // is deleted: never in storage, a URL or the list, which the API never gives it to.
 
-import { api, segment } from "../api.js";
+import { api, noAnswer, segment } from "../api.js";
 import { DEFAULT_PAGE_SIZE, alertBox, announce, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, unsaved } from "../forms.js";
 import { href, navigate } from "../router.js";
@@ -106,7 +106,8 @@ export function mountWebhooks(container, route) {
           } catch (error) {
             // said where the form is, and focused there (the button, disabled meanwhile, dropped it)
             const refused = () => replace(formMessage, problem(error)).firstChild.focus();
-            if (error.status !== 409) refused();
+            if (error.status === 0) await lostSave(webhook, body, error);
+            else if (error.status !== 409) refused();
             // a new one's 409 is its ID in use, or the program's most webhooks (said as the API says it)
             else if (conflictOf(error) === "refused") refused();
             else if (isNew) await takenId(webhook, error);
@@ -129,6 +130,55 @@ export function mountWebhooks(container, route) {
       h("div", { class: "buttons" }, saveButton, isNew ? null : h("a", { href: href("webhooks"), class: "button-link" }, "Cancel")),
       formMessage,
     );
+
+    /** A save whose answer never came: the webhook read again says whether it was saved. A new
+     * one's signing secret was only in that answer: made, it has a secret nobody holds, so the
+     * admin is told to rotate it before the receiver is given one. */
+    async function lostSave(webhook, body, error) {
+      let now;
+      try {
+        now = await api.get(`/v1/webhooks/${segment(webhook)}`);
+      } catch (again) {
+        if (again.status !== 404) {
+          const said = alertBox("p", `Whether webhook ${webhook} was saved is not known: ${noAnswer(error)}, and it could not be read again. Your webhook is kept above as you typed it.`);
+          replace(formMessage, said);
+          said.focus();
+          return;
+        }
+        now = null; // not there: not made (a new one), or deleted meanwhile (an edit)
+      }
+      const asSent = now && now.url === body.url && now.enabled === body.enabled && now.events.join() === body.events.join();
+      const changed = now && now.updated_at !== body.replaces; // a new one: there at all
+      if (asSent && changed) {
+        if (!isNew) {
+          navigate(href("webhooks", { saved: webhook }));
+          return;
+        }
+        draw(null); // made: in the list, with Edit and Rotate secret
+        if (secretOf === webhook) replace(secretSlot); // a secret shown before is not this one's
+        await load();
+        const said = alertBox(
+          "div",
+          h("p", {}, `Webhook ${webhook} was saved, but ${noAnswer(error)}, and its signing secret was only in that answer: it was not shown, and nobody holds it.`),
+          h("p", {}, `Before it is used, rotate its secret (Rotate secret, in its row below) and give the receiver the new one.`),
+        );
+        replace(message, said);
+        said.focus();
+        return;
+      }
+      if (!now || !changed) {
+        const said = alertBox(
+          "p",
+          `Webhook ${webhook} was not saved: ${noAnswer(error)}, and it ${now ? "is unchanged" : "does not exist"}. Your webhook is kept above as you typed it: try again.`,
+        );
+        replace(formMessage, said);
+        said.focus();
+        return;
+      }
+      // there, but not as sent: made or changed by another admin meanwhile
+      if (isNew) await takenId(webhook, error);
+      else await changedMeanwhile(changedSince(before, typed()), { id: webhook, ...body });
+    }
 
     /** A new webhook under an ID in use (made by another admin, perhaps meanwhile): what that one
      * does, a link to edit it; the API's words when it cannot be read. */
@@ -246,12 +296,18 @@ export function mountWebhooks(container, route) {
     const rotate = h("button", { type: "button" }, "Rotate secret");
     rotate.addEventListener("click", async () => {
       rotate.disabled = true;
+      const known = hook.updated_at; // a rotation moves it
       try {
         const answer = await api.post(`/v1/webhooks/${segment(hook.id)}/rotate-secret`);
         await ownChange(hook.id);
+        refreshed(hook);
         const until = new Date(answer.previous_secret_valid_until).toLocaleString();
         showSecret(hook.id, `New signing secret of ${hook.id}`, answer.secret, `The old secret keeps signing until ${until}: give the receiver this one before then. It is shown only this once.`);
       } catch (error) {
+        if (error.status === 0) {
+          await lostRotation(hook, known, error);
+          return;
+        }
         const gone = error.status === 404; // deleted meanwhile: the list as it is now, without it
         replace(message, gone ? alertBox("p", `Webhook ${hook.id} was deleted (by another admin, or in another tab), so no secret was made.`) : problem(error));
         if (gone) await load();
@@ -270,12 +326,30 @@ export function mountWebhooks(container, route) {
         await api.delete(`/v1/webhooks/${segment(hook.id)}`);
         said = h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`);
       } catch (error) {
-        if (error.status !== 404) {
+        if (error.status === 0) {
+          // no answer: it may be deleted all the same. Read again: gone, it was (by this click, or
+          // meanwhile by another admin: either way gone); there, it was not
+          const there = await stillThere(hook.id);
+          if (there === false) said = h("p", { role: "status", class: "success" }, `Webhook ${hook.id} deleted.`);
+          else {
+            said = alertBox(
+              "p",
+              there
+                ? `Webhook ${hook.id} was not deleted: ${noAnswer(error)}, and it is still listed below. Try again.`
+                : `Whether webhook ${hook.id} was deleted is not known: ${noAnswer(error)}, and it could not be read again.`,
+            );
+            replace(message, said);
+            await load();
+            said.focus();
+            return;
+          }
+        } else if (error.status !== 404) {
           replace(message, problem(error));
           return;
+        } else {
+          // deleted meanwhile: gone as if deleted here, its row too
+          said = alertBox("p", `Webhook ${hook.id} was deleted already (by another admin, or in another tab).`);
         }
-        // deleted meanwhile: gone as if deleted here, its row too
-        said = alertBox("p", `Webhook ${hook.id} was deleted already (by another admin, or in another tab).`);
       }
       if (editing && editing.id === hook.id) draw(null); // deleted: no longer to edit
       if (secretOf === hook.id) replace(secretSlot); // nor its secret to give
@@ -287,6 +361,56 @@ export function mountWebhooks(container, route) {
     // its stored settings in the form, to change (`#/webhooks/<id>`)
     const edit = h("a", { href: href(["webhooks", hook.id]), class: "button-link", "aria-label": `Edit ${hook.id}` }, "Edit");
     return h("td", { class: "row-actions" }, edit, " ", rotate, " ", show, " ", ...controls);
+  }
+
+  /** Webhook `id` read again: true (there), false (gone: 404), null (could not be read). */
+  async function stillThere(id) {
+    try {
+      await api.get(`/v1/webhooks/${segment(id)}`);
+      return true;
+    } catch (error) {
+      return error.status === 404 ? false : null;
+    }
+  }
+
+  /** The row's webhook as it is now after this page's own rotation, so that a later rotation whose
+   * answer is lost is told from this one (its `updated_at`). */
+  function refreshed(hook) {
+    api
+      .get(`/v1/webhooks/${segment(hook.id)}`)
+      .then((now) => {
+        hook.updated_at = now.updated_at;
+      })
+      .catch(() => {});
+  }
+
+  /** A `Rotate secret` whose answer never came: the webhook read again says whether its secret was
+   * rotated (its `updated_at` moved from `known`). Rotated, the new secret was only in that answer:
+   * nobody holds it, the old one signs for 24 hours more, so the admin rotates again to get one. */
+  async function lostRotation(hook, known, error) {
+    let said;
+    try {
+      const now = await api.get(`/v1/webhooks/${segment(hook.id)}`);
+      if (now.updated_at !== known) {
+        hook.updated_at = now.updated_at;
+        await ownChange(hook.id);
+        said = alertBox(
+          "div",
+          h("p", {}, `The secret of webhook ${hook.id} was rotated, but ${noAnswer(error)}, and the new secret was only in that answer: it was not shown, and nobody holds it.`),
+          h("p", {}, "The old secret keeps signing for 24 hours: press Rotate secret again and give the receiver the secret it shows."),
+        );
+      } else {
+        said = alertBox("p", `The secret of webhook ${hook.id} was not rotated: ${noAnswer(error)}, and the webhook is unchanged. Try again.`);
+      }
+    } catch (again) {
+      said =
+        again.status === 404
+          ? alertBox("p", `Webhook ${hook.id} was deleted (by another admin, or in another tab), so no secret was made.`)
+          : alertBox("p", `Whether the secret of webhook ${hook.id} was rotated is not known: ${noAnswer(error)}, and it could not be read again.`);
+      if (again.status === 404) await load();
+    }
+    replace(message, said);
+    said.focus();
   }
 
   function table(hooks) {

@@ -2,7 +2,7 @@
 // /v1/loyalty/workflows/{id}) with a form that offers exactly the spec's triggers, aggregations,
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
-import { api, parseExactly, segment } from "../api.js";
+import { api, noAnswer, parseExactly, segment } from "../api.js";
 import { alertBox, announce, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
@@ -19,6 +19,22 @@ function settingsOf(workflow) {
     actions: workflow.actions,
     enabled: Boolean(workflow.enabled),
   };
+}
+
+/** Whether two workflows' settings are the same, whatever order the API writes their keys in. */
+function sameSettings(a, b) {
+  const sorted = (value) =>
+    value && typeof value === "object" && !Array.isArray(value) && !(typeof JSON.isRawJSON === "function" && JSON.isRawJSON(value))
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .filter((k) => value[k] !== null && value[k] !== undefined) // a field left out is the same as one null
+            .map((k) => [k, sorted(value[k])]),
+        )
+      : Array.isArray(value)
+        ? value.map(sorted)
+        : value;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 }
 
 function idOf(workflow) {
@@ -142,7 +158,9 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
       await api.put(`/v1/loyalty/workflows/${segment(workflowId)}`, body);
       navigate(href("workflows", { saved: workflowId }));
     } catch (error) {
-      if (error.status !== 409 || conflictOf(error) === "refused") {
+      if (error.status === 0) {
+        await lostSave(workflowId, body, error);
+      } else if (error.status !== 409 || conflictOf(error) === "refused") {
         // a limit (50 workflows, 300 KB of them together) is said as the API says it
         replace(message, problem(error));
         message.firstChild.focus();
@@ -154,6 +172,38 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
       }
     }
   });
+
+  /** A save whose answer never came: the workflow read again says whether it was saved (changed
+   * from what the form replaced, to what it sent), not saved (as it was), or changed by another. */
+  async function lostSave(workflowId, body, error) {
+    let now;
+    try {
+      now = await api.getExactly(`/v1/loyalty/workflows/${segment(workflowId)}`);
+    } catch (again) {
+      if (again.status !== 404) {
+        const said = alertBox("p", `Whether workflow ${workflowId} was saved is not known: ${noAnswer(error)}, and it could not be read again. The form is kept as you typed it.`);
+        replace(message, said);
+        said.focus();
+        return;
+      }
+      now = null;
+    }
+    const changed = now && (now.updated_at ?? null) !== body.replaces;
+    const { replaces, ...sent } = body;
+    const asSent = now && sameSettings(settingsOf(now), sent);
+    if (changed && asSent) {
+      navigate(href("workflows", { saved: workflowId }));
+    } else if (!changed) {
+      const said = alertBox("p", `Workflow ${workflowId} was not saved: ${noAnswer(error)}, and it ${now ? "is unchanged" : "does not exist"}. The form is kept as you typed it: try again.`);
+      replace(message, said);
+      said.focus();
+    } else if (isNew) {
+      await takenId(workflowId);
+    } else {
+      replace(message);
+      await onConflict(changedSince(before, typed()), body);
+    }
+  }
 
   /** A new workflow under an ID in use: what that one does, a link to open it. */
   function takenId(workflowId) {
@@ -225,6 +275,11 @@ function listPage(container, route) {
       replace(message, h("p", { role: "status", class: "success" }, `Workflow ${id} ${on ? "enabled" : "disabled"}.`));
     } catch (error) {
       box.checked = !on;
+      if (error.status === 0) {
+        // no answer: it may be switched all the same. The workflow read again says which
+        await lostSwitch(workflow, on, error);
+        return;
+      }
       if (error.status !== 409) {
         replace(message, problem(error));
         return;
@@ -242,6 +297,26 @@ function listPage(container, route) {
     }
   }
 
+  /** A switch whose answer never came: the list read again, and whether the workflow is now `on`
+   * (changed from the row's `updated_at`) said. */
+  async function lostSwitch(workflow, on, error) {
+    const id = idOf(workflow);
+    const word = on ? "enabled" : "disabled";
+    const items = await load();
+    const now = items?.find((w) => idOf(w) === id);
+    let said;
+    if (!items) said = alertBox("p", `Whether workflow ${id} was ${word} is not known: ${noAnswer(error)}, and the workflows could not be read again.`);
+    else if (now && Boolean(now.enabled) === on && now.updated_at !== workflow.updated_at) {
+      said = h("p", { role: "status", class: "success", tabindex: "-1" }, `Workflow ${id} ${word}.`);
+    } else if (now && now.updated_at === workflow.updated_at) {
+      said = alertBox("p", `Workflow ${id} was not ${word}: ${noAnswer(error)}, and it is unchanged. Try again.`);
+    } else {
+      said = alertBox("p", `Workflow ${id} was not ${word}: ${noAnswer(error)}, and it ${now ? "changed meanwhile" : "is no longer listed"}. The list below is as it is now.`);
+    }
+    replace(message, said);
+    said.focus(); // the switch was drawn again
+  }
+
   function deleteCell(workflow) {
     const id = idOf(workflow);
     const cell = h("td", { class: "row-actions" });
@@ -253,13 +328,27 @@ function listPage(container, route) {
         await load();
         document.getElementById("page-heading")?.focus();
       } catch (error) {
-        replace(message, problem(error));
+        if (error.status !== 0) {
+          replace(message, problem(error));
+          return;
+        }
+        // no answer: it may be deleted all the same. The list read again says which
+        const items = await load();
+        const there = items?.some((w) => idOf(w) === id);
+        const said = !items
+          ? alertBox("p", `Whether workflow ${id} was deleted is not known: ${noAnswer(error)}, and the workflows could not be read again.`)
+          : there
+            ? alertBox("p", `Workflow ${id} was not deleted: ${noAnswer(error)}, and it is still listed below. Try again.`)
+            : h("p", { role: "status", class: "success", tabindex: "-1" }, `Workflow ${id} deleted.`);
+        replace(message, said);
+        said.focus();
       }
     });
     replace(cell, h("a", { href: href(["workflows", id]), "aria-label": `Edit ${id}` }, "Edit"), " ", ...controls);
     return cell;
   }
 
+  /** The workflows read and shown: their list, or null when they could not be read (said there). */
   async function load() {
     replace(results, loading("workflows"));
     try {
@@ -267,7 +356,7 @@ function listPage(container, route) {
       const items = (await api.getExactly("/v1/loyalty/workflows")).items;
       if (!items.length) {
         replace(results, empty("No workflows yet."));
-        return;
+        return items;
       }
       const columns = ["Workflow", "Trigger", "Filter", "Actions", "Enabled"];
       replace(
@@ -300,8 +389,10 @@ function listPage(container, route) {
           ),
         ),
       );
+      return items;
     } catch (error) {
       replace(results, problem(error));
+      return null;
     }
   }
 
