@@ -150,7 +150,10 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
         replaces: shown ? shown.updated_at : null,
       };
     } catch (error) {
+      // said where the form ends, and focused there, as a refusal by the API is (a keyboard user
+      // is at the Save button, far below the payload that is wrong)
       replace(message, problem(error));
+      message.firstChild.focus();
       return;
     }
     replace(message, h("p", { role: "status" }, "Saving…"));
