@@ -81,6 +81,20 @@ export function openDrawer({ caseId, onClose, onChanged }) {
     h("div", { class: "drawer-top" }, h("div", { class: "drawer-head" }, title, closeButton), message),
     body,
   );
+  // Escape closes a dialog: not while a form in it holds what a person typed (a dispute's reason),
+  // which would be lost with it. The keydown is held back (so no `cancel` comes of it), and a
+  // `cancel` all the same (another way to close it) too; Close still closes.
+  const typing = () => [...body.querySelectorAll("form:not([hidden]) textarea")].some((box) => box.value.trim());
+  const keepTyped = (event) => {
+    if (!typing()) return false;
+    event.preventDefault();
+    replace(message, h("p", { role: "status" }, "What you typed is kept: Escape does not close the case while a form holds text. Press Close to leave without sending it."));
+    return true;
+  };
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") keepTyped(event);
+  });
+  dialog.addEventListener("cancel", keepTyped);
   dialog.addEventListener("close", () => {
     dialog.remove();
     if (!silent) onClose();
