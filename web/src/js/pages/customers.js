@@ -67,9 +67,11 @@ function historyTable(history, firstPage) {
             h("td", {}, timeElement(entry.at)),
             h("td", {}, words(entry.action)),
             h("td", { class: "wrap" }, entry.by || "—"),
+            // what a communication sent, a long payload without a space among it: a column of a
+            // width of its own (`wrap`), not one of 74 px and 2,478 px tall on a phone
             h(
               "td",
-              {},
+              { class: "wrap history-details" },
               entry.event ? h("code", {}, entry.event) : null,
               entry.payload !== undefined && entry.payload !== null ? h("code", { class: "payload" }, ` ${JSON.stringify(entry.payload)}`) : null,
               entry.note ? [" ", h("bdi", {}, entry.note)] : null,
