@@ -37,3 +37,12 @@ export function navigate(target, { replace = false } = {}) {
 export function paramsObject(params) {
   return Object.fromEntries(params.entries());
 }
+
+/** The address without its `name` parameter, in place (no hashchange, no new history entry): a
+ * one-time notice's parameter ("?saved=1"), once shown, is not shown again by a reload. */
+export function dropParam(name) {
+  const { parts, params } = parseHash();
+  if (!params.has(name)) return;
+  params.delete(name);
+  history.replaceState(history.state, "", href(parts, params));
+}

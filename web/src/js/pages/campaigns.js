@@ -7,7 +7,7 @@ import { api, noAnswer, segment } from "../api.js";
 import { alertBox, announce, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
 import { changedSince, field, select, timeInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
-import { href, navigate } from "../router.js";
+import { dropParam, href, navigate } from "../router.js";
 
 function counters(campaign) {
   const total = Number(campaign.total_cap ?? 0);
@@ -251,7 +251,10 @@ export function mountCampaigns(container, route) {
     replace(flash, h("p", { class: "success" }, "Campaign saved."));
     announce("Saved the campaign.", flash);
   };
-  if (route.params.get("saved")) savedMessage();
+  if (route.params.get("saved")) {
+    savedMessage();
+    dropParam("saved"); // said once: a reload shows the campaign, not a save again
+  }
   const result = h("div", { class: "results" });
   const back = h("p", {}, h("a", { href: href("campaigns") }, "Open another campaign"));
   replace(container, pageHeading("Campaigns"), creating ? back : finder, flash, result);

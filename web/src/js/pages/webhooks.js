@@ -9,7 +9,7 @@
 import { api, noAnswer, segment } from "../api.js";
 import { DEFAULT_PAGE_SIZE, alertBox, announce, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, unsaved } from "../forms.js";
-import { href, navigate } from "../router.js";
+import { dropParam, href, navigate } from "../router.js";
 
 const ID_MOST = 128; // characters an identifier may be (SPEC 3.1)
 const URL_MOST = 2048; // characters a webhook's URL may be (the API's `url`)
@@ -38,6 +38,7 @@ export function mountWebhooks(container, route) {
     // drawn with the page: said from the shell's live region (as a saved workflow is)
     replace(message, h("p", { class: "success" }, `Webhook ${saved} saved.`));
     announce(`Saved webhook ${saved}.`, message);
+    dropParam("saved"); // said once: a reload shows the page, not a save again
   }
 
   // ---- New webhook, Edit webhook --------------------------------------------------------------

@@ -6,7 +6,7 @@ import { api, noAnswer, parseExactly, segment } from "../api.js";
 import { alertBox, announce, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
-import { href, navigate } from "../router.js";
+import { dropParam, href, navigate } from "../router.js";
 
 // A new workflow's form: a parameter, as any path after `#/workflows/` is a workflow's ID, "new" too
 const NEW_WORKFLOW = href("workflows", { new: "1" });
@@ -265,6 +265,7 @@ function listPage(container, route) {
     // there before (a status drawn together with its text is often not read)
     replace(message, h("p", { class: "success" }, `Workflow ${saved} saved.`));
     announce(`Saved workflow ${saved}.`, message);
+    dropParam("saved"); // said once: a reload shows the list, not a save again
   }
 
   async function setEnabled(workflow, on, box) {
