@@ -441,7 +441,16 @@ export function mountWebhooks(container, route) {
               h("th", { scope: "row", class: "wrap" }, hook.id),
               h("td", { class: "wrap" }, hook.url),
               h("td", {}, hook.events.join(", ")),
-              h("td", {}, hook.enabled ? "Enabled" : `Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}`),
+              h(
+                "td",
+                {},
+                hook.enabled ? "Enabled" : `Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}`,
+                // its receiver has not answered for a while: its deliveries wait, one try finding
+                // out whether it is back (SPEC 6; Edit, Rotate secret or Send again try it at once)
+                hook.receiver_silent_since
+                  ? h("span", { class: "silent-receiver" }, " — no answer from its receiver since ", timeElement(hook.receiver_silent_since))
+                  : null,
+              ),
               h("td", {}, timeElement(hook.updated_at)),
               actions(hook),
             ),
