@@ -160,12 +160,13 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
 def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
     if not webhook.enabled:
         return _stopped(deps, delivery)
-    passage = gate(webhook.silence, delivery, deps.clock.now(), deps.schedule)
+    now = deps.clock.now()
+    passage = gate(webhook.silence, delivery, now, deps.schedule)
     if passage.probe is not None:  # this try finds out whether the receiver is back, if first
         if _claimed(deps, webhook, passage.probe):
             webhook = replace(webhook, silence=passage.probe)
         else:
-            passage = probe_taken(deps.schedule)
+            passage = probe_taken(delivery, now, deps.schedule)
     if not passage.send:
         _wait_for_receiver(deps, delivery, passage.wait_seconds)
         return delivery
@@ -204,9 +205,9 @@ def _wait_for_receiver(deps: WebhookDeps, delivery: Delivery, wait_seconds: floa
 
 
 def _claimed(deps: WebhookDeps, webhook: Webhook, probe: Silence) -> bool:
-    """Whether this try is the probe: its claim written first. A claim the table refused now (a
-    throttle) makes it wait as a claim lost does: failed, the record came back until SQS's last
-    receive and went to the dead-letter queue, its delivery pending for ever with no try on its way."""
+    """Whether this try is the probe: its claim written first. A claim the table refuses (a
+    throttle) makes the try wait, as a claim lost does: its record is taken, its try on its way
+    back (a failed record would come back until SQS gave it up to the dead-letter queue)."""
     try:
         return deps.store.note_silence(webhook, probe)
     except DomainError:
@@ -232,6 +233,10 @@ def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None,
             if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
                 return  # changed since this try read it: what this try found is of the old one
             webhook = current
+        logger.info(
+            "webhook receiver's silence not written: other tries kept writing theirs",
+            extra={"webhook_id": webhook.webhook_id},
+        )
     except DomainError:  # NotFound too: deleted since
         logger.warning("webhook receiver's silence not written", extra={"webhook_id": webhook.webhook_id})
 

@@ -184,6 +184,28 @@ def test_a_receivers_silence_is_written_once_as_read_and_changes_nothing_else(st
     assert store.get_webhook("p", "wh").silence is None
 
 
+def test_a_silence_written_before_misses_were_counted_is_counted_and_ended(aws: Aws):
+    """A review's: a silence written without `silent_missed` (read as one miss) was never matched by
+    the condition on its count: no miss counted, no answer ended it, until a PUT."""
+    kms = boto3.client("kms", region_name="us-east-1")
+    models = build_models(aws.settings.table_name)
+    store = DynamoWebhooks(models, KmsSealer(kms, kms.create_key()["KeyMetadata"]["KeyId"]))
+    add(store, webhook())
+    item = models.webhook.get(*_keys())
+    item.update(
+        actions=[
+            models.webhook.silent_since.set(T0),
+            models.webhook.silent_until.set(T0 + timedelta(seconds=60)),
+        ]
+    )
+    read = store.get_webhook("p", "wh")
+    assert read.silence == Silence(T0, T0 + timedelta(seconds=60), 1)
+
+    assert store.note_silence(read, Silence(T0, T0 + timedelta(seconds=90), 2))  # a miss counted
+    assert store.note_silence(store.get_webhook("p", "wh"), None)  # and an answer ends it
+    assert store.get_webhook("p", "wh").silence is None
+
+
 def test_one_delivery_per_id_even_when_made_at_once(store: WebhooksPort):
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda _: store.create_delivery(delivery()), range(4)))

@@ -272,6 +272,10 @@ def test_the_gate():
     assert len(spread) == 2 and max(spread) <= SQS_LONGEST_DELAY_SECONDS
 
 
-def test_a_lost_claim_waits_seconds_under_make_runs_schedule():
-    assert probe_taken(LOCAL, rng=lambda a, b: b).wait_seconds == 2 + 1
-    assert probe_taken(SCHEDULE, rng=lambda a, b: b).wait_seconds == PROBE_SECONDS + SPREAD
+def test_a_lost_claim_waits_seconds_under_make_runs_schedule_and_never_past_its_horizon():
+    delivery = webhooks.Delivery("p", "wh", "dlv", "n", "PartnerFlagged", T0, "{}")
+    assert probe_taken(delivery, T0, LOCAL, rng=lambda a, b: b).wait_seconds == 2 + 1
+    assert probe_taken(delivery, T0, SCHEDULE, rng=lambda a, b: b).wait_seconds == PROBE_SECONDS + SPREAD
+    # a review's: 20 s before its horizon, it came back 25 s past it
+    near_the_end = T0 + timedelta(hours=24) - timedelta(seconds=20)
+    assert probe_taken(delivery, near_the_end, SCHEDULE, rng=lambda a, b: b).wait_seconds == 20

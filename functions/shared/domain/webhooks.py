@@ -407,11 +407,17 @@ def gate(
     return Gate(send=True, probe=probe)
 
 
-def probe_taken(schedule: RetrySchedule, rng: Callable[[float, float], float] = random.uniform) -> Gate:
+def probe_taken(
+    delivery: Delivery,
+    now: datetime,
+    schedule: RetrySchedule,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> Gate:
     """Another try became the probe first (its write won), or the claim could not be written: this
-    one comes back after a while (a probe still out then holds it off again, until its end)."""
+    one comes back after a while (a probe still out then holds it off again, until its end), at
+    its horizon at the latest, for its last try."""
     wait = min(PROBE_SECONDS, 2 * schedule.base_seconds) + rng(0.0, schedule.base_seconds)
-    return Gate(send=False, wait_seconds=wait)
+    return Gate(send=False, wait_seconds=min(wait, (delivery.horizon_in(schedule) - now).total_seconds()))
 
 
 def after_answer(

@@ -288,7 +288,12 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
         still = (
             (hook.silent_since == read.since)
             & (hook.silent_until == read.until)
-            & (hook.silent_missed == read.missed)
+            # one miss: also as written before misses were counted (no `silent_missed`)
+            & (
+                (hook.silent_missed == read.missed) | hook.silent_missed.does_not_exist()
+                if read.missed == 1
+                else hook.silent_missed == read.missed
+            )
             if read is not None
             else hook.silent_until.does_not_exist()
         )
