@@ -22,7 +22,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, unique
-from tests.e2e.console.steps import PHONE, screenshot, sign_in, sign_in_as, tag
+from tests.e2e.console.steps import PHONE, open_console, screenshot, sign_in, sign_in_as, tag
 from tests.integration.webhook_support import Receiver, receiving
 
 pytestmark = pytest.mark.e2e
@@ -130,11 +130,14 @@ def test_a_key_created_whose_answer_is_lost_is_named_to_be_revoked(
     page.get_by_label("Actor").fill(actor)
     page.get_by_role("button", name="Create key").click()
 
-    # Then the console says a key was made that nobody holds, how to find it, and to revoke it
+    # Then the console says a key was made that nobody holds (unless someone else made it), how to
+    # find it, and to revoke it
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text(f"A key for {actor} (viewer) was created")
-    expect(alert).to_contain_text("nobody holds it")
-    expect(alert).to_contain_text(f"Revoke it: it is the newest key of {actor}, role Viewer")
+    expect(alert).to_contain_text(
+        "Unless a teammate, another tab or fraudctl made it, it is yours and nobody holds it"
+    )
+    expect(alert).to_contain_text(f"revoke it (the newest key of {actor}, role Viewer")
     expect(alert).to_be_focused()
     made = [k for k in backend.listed_keys() if k["actor"] == actor]
     assert len(made) == 1, made
@@ -165,6 +168,48 @@ def test_a_revoke_whose_answer_is_lost_is_said_to_be_made(
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.get_by_role("row").filter(has_text=actor)).to_have_count(0)
     assert not backend.signs_in(made["key"])
+
+
+def test_a_create_that_never_reached_the_api_does_not_say_a_teammates_new_key_is_nobodys(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A review's: a click that never reached the API, a teammate making a key of the same actor
+    and role meanwhile: the page said flatly that nobody held the teammate's key, to revoke."""
+    actor = f"CI pipeline {tag()}"
+    sign_in_as(page, console, "admin", "keys")
+    expect(page.get_by_role("table", name="API keys of this program")).to_be_visible()
+    backend.create_key("integration", actor)  # the teammate's, which the page has not listed
+    page.route(
+        "**/v1/keys", lambda route: route.abort() if route.request.method == "POST" else route.continue_()
+    )
+
+    page.get_by_label("Role").select_option("integration")
+    page.get_by_label("Actor").fill(actor)
+    page.get_by_role("button", name="Create key").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Unless a teammate, another tab or fraudctl made it")
+    assert len([k for k in backend.listed_keys() if k["actor"] == actor]) == 1  # the teammate's alone
+
+
+def test_revoking_your_own_key_whose_answer_is_lost_says_you_revoked_it(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A review's: the list's read, refused, signed out with "your key was revoked or is no longer
+    valid, and what you were doing was not saved", where this click had revoked it."""
+    actor = f"Leaving admin {tag()}"
+    mine = backend.create_key("admin", actor)
+    open_console(page, console, "keys")
+    sign_in(page, mine["key"])
+    expect(page.get_by_role("table", name="API keys of this program")).to_be_visible()
+    page.route("**/v1/keys/*", lose_answers_to("DELETE"))
+
+    page.get_by_role("button", name=f"Revoke the key of {actor}").click()
+    page.get_by_role("button", name="Confirm revoke").click()
+
+    expect(page.get_by_text("You revoked the key you were signed in with")).to_be_visible()
+    expect(page.get_by_text(SIGNED_OUT)).to_have_count(0)
+    assert not backend.signs_in(mine["key"])
 
 
 @pytest.fixture

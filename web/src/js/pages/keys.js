@@ -5,7 +5,7 @@
 // revoked here: never in storage, a URL or the list, which the API never gives it to. Revoking the
 // key you are signed in with signs you out.
 
-import { api, noAnswer, segment } from "../api.js";
+import { api, call, noAnswer, segment, storedKey } from "../api.js";
 import { alertBox, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { field } from "../forms.js";
 
@@ -95,18 +95,21 @@ export function mountKeys(container, route, context) {
         .filter((k) => k.actor === asked.actor && k.role === asked.role && !before.has(k.key_id) && Date.parse(k.created_at) >= sentAt - 60_000)
         .sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
       if (made.length) {
+        // made since the click, but perhaps not by it: a teammate, another tab or fraudctl may
+        // have made one for the same actor and role meanwhile (and a click that never reached the
+        // API made none), so the page says which key it means and asks, not tells, to revoke it
         const newest = made[0];
         for (const k of made) results.querySelector(`tr[data-key-id="${CSS.escape(k.key_id)}"]`)?.classList.add("unheld");
         form.reset(); // made: the form starts again for the next one
         said = alertBox(
           "div",
-          h("p", {}, `A key for ${who} was created, but ${noAnswer(error)}, and the key's text was only in that answer: nobody holds it, and it cannot be shown again.`),
+          h("p", {}, `A key for ${who} was created since you pressed Create key, but ${noAnswer(error)}, and a key's text is only in the answer that creates it.`),
           h(
             "p",
             {},
-            `Revoke it: it is the newest key of ${asked.actor}, role ${words(asked.role)}, in the list below (created `,
+            `Unless a teammate, another tab or fraudctl made it, it is yours and nobody holds it: revoke it (the newest key of ${asked.actor}, role ${words(asked.role)}, created `,
             timeElement(newest.created_at),
-            "). Then create another.",
+            ", marked below), then create another.",
           ),
         );
       } else {
@@ -191,8 +194,21 @@ export function mountKeys(container, route, context) {
           replace(message, problem(error));
           return;
         }
-        // no answer: the key may be revoked all the same (its own, then the list's read is refused
-        // and signs out). The list read again says whether it is still there
+        // no answer: the key may be revoked all the same. Its own: asked with it, outside the
+        // console's sign-out (whose words would say a key was taken away and work lost), a 401
+        // says this click revoked it
+        if (mine) {
+          const key = storedKey();
+          try {
+            await call("GET", "/v1/me", { key });
+          } catch (check) {
+            if (check.status === 401 && storedKey() === key) {
+              context.signOut("You revoked the key you were signed in with. Sign in with another key.");
+              return;
+            }
+          }
+        }
+        // the list read again says whether it is still there
         const items = await load();
         if (items && !items.some((k) => k.key_id === key.key_id)) {
           await revoked();
