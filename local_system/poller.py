@@ -123,11 +123,12 @@ class QueuePoller(threading.Thread):
                     timeout_seconds=self.timeout_seconds,
                 )
             except Exception:  # keep polling, as the event source mapping does
-                # named here: the shared logger still carries the keys of the last handler it ran
+                if self.stopping.wait(1):
+                    return  # the system stopping: its AWS stand-in may have gone first (a SIGTERM to all)
+                # the handler named here: the shared logger still carries the keys of the last one it ran
                 logger.exception(
                     "local poller round failed", extra={"handler": self.handler, "queue_url": self.queue_url}
                 )
-                self.stopping.wait(1)
 
     def stop(self) -> None:
         self.stopping.set()

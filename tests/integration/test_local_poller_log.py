@@ -36,3 +36,19 @@ def test_a_failed_round_names_its_handler_and_queue_and_polling_goes_on(caplog):
     assert failed, "no log line"
     assert failed[0].handler == SCORE_HANDLER  # type: ignore[attr-defined]
     assert failed[0].queue_url.endswith("/scoring")  # type: ignore[attr-defined]
+
+
+def test_a_round_failing_as_the_system_stops_is_not_logged(caplog):
+    """A load tester's: a SIGTERM to the whole system stopped the AWS stand-in before the pollers,
+    whose last rounds each logged an ERROR with a traceback."""
+    sqs = _Unavailable()
+    poller = QueuePoller(sqs, "http://127.0.0.1:9/000000000000/scoring")
+    poller.start()
+    deadline = time.monotonic() + 10
+    while sqs.rounds < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.stop()  # within the second a failed round waits before saying so
+    poller.join(5)
+
+    assert sqs.rounds == 1 and not poller.is_alive()
+    assert not [r for r in caplog.records if r.getMessage() == "local poller round failed"]
