@@ -36,22 +36,25 @@ def scheduled_event(rule: str) -> dict[str, Any]:
 
 
 class LocalScheduler(threading.Thread):
-    def __init__(self, schedules: list[Schedule]) -> None:
-        super().__init__(name="scheduler", daemon=True)
-        self.schedules = schedules
+    """One schedule's runs, each `interval_seconds` after the last began, on a thread of its own:
+    as EventBridge's rules, one schedule's run never holds another's back (one thread for all of
+    them, a sweep of its 900 s held the relays and the dispute cycle as long)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        super().__init__(name=f"schedule {schedule.name}", daemon=True)
+        self.schedule = schedule
         self.stopping = threading.Event()
-        self.next_run = {s.name: time.monotonic() + s.interval_seconds for s in schedules}
 
     def run(self) -> None:
-        while not self.stopping.wait(0.5):
-            for schedule in self.schedules:
-                if time.monotonic() >= self.next_run[schedule.name]:
-                    self.next_run[schedule.name] = time.monotonic() + schedule.interval_seconds
-                    try:
-                        answer = invoke(schedule.handler, scheduled_event(schedule.name), timeout_seconds=900)
-                        logger.info("schedule ran", extra={"schedule": schedule.name, "answer": answer})
-                    except Exception:
-                        logger.exception("scheduled function failed", extra={"schedule": schedule.name})
+        schedule = self.schedule
+        next_run = time.monotonic() + schedule.interval_seconds
+        while not self.stopping.wait(max(0.0, next_run - time.monotonic())):
+            next_run = time.monotonic() + schedule.interval_seconds
+            try:
+                answer = invoke(schedule.handler, scheduled_event(schedule.name), timeout_seconds=900)
+                logger.info("schedule ran", extra={"schedule": schedule.name, "answer": answer})
+            except Exception:
+                logger.exception("scheduled function failed", extra={"schedule": schedule.name})
 
     def stop(self) -> None:
         self.stopping.set()

@@ -82,8 +82,9 @@ def _threads(args: argparse.Namespace) -> list[Any]:
         ),
         QueuePoller(sqs(), os.environ["LOYALTY_WORKFLOW_QUEUE_URL"], WORKFLOW_RUNNER_HANDLER),
         webhooks_poller(sqs(), os.environ["WEBHOOKS_QUEUE_URL"]),
-        LocalScheduler(
-            [
+        *(
+            LocalScheduler(schedule)
+            for schedule in (
                 Schedule("outbox-relay", "functions.outbox_relay.handler.lambda_handler", args.relay_seconds),
                 Schedule(
                     "hold-sweep", "functions.hold_sweep.handler.lambda_handler", args.hold_sweep_seconds
@@ -92,7 +93,7 @@ def _threads(args: argparse.Namespace) -> list[Any]:
                     "dispute-cycle", "functions.disputes.cycle.lambda_handler", args.dispute_cycle_seconds
                 ),
                 Schedule("loyalty-workflow-relay", "functions.loyalty.workflow_relay.lambda_handler", 60),
-            ]
+            )
         ),
     ]
 
