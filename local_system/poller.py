@@ -11,6 +11,7 @@ from typing import Any
 
 from functions.shared.observability import logger
 from local_system.lambda_runtime import invoke
+from local_system.scheduler import QUIET_SECONDS
 
 SCORE_HANDLER = "functions.score.handler.lambda_handler"
 WORKFLOW_RUNNER_HANDLER = "functions.loyalty.workflow_runner.lambda_handler"  # the workflow queue's
@@ -123,7 +124,7 @@ class QueuePoller(threading.Thread):
                     timeout_seconds=self.timeout_seconds,
                 )
             except Exception:  # keep polling, as the event source mapping does
-                if self.stopping.wait(1):
+                if self.stopping.wait(QUIET_SECONDS):
                     return  # the system stopping: its AWS stand-in may have gone first (a SIGTERM to all)
                 # the handler named here: the shared logger still carries the keys of the last one it ran
                 logger.exception(

@@ -35,6 +35,11 @@ def scheduled_event(rule: str) -> dict[str, Any]:
     }
 
 
+# a run that failed waits this long for the system's stop before saying so: a SIGTERM to all of it
+# stops the AWS stand-in as soon as the workers, whose last runs then fail
+QUIET_SECONDS = 1.0
+
+
 class LocalScheduler(threading.Thread):
     """One schedule's runs, each `interval_seconds` after the last began, on a thread of its own:
     as EventBridge's rules, one schedule's run never holds another's back (one thread for all of
@@ -54,6 +59,8 @@ class LocalScheduler(threading.Thread):
                 answer = invoke(schedule.handler, scheduled_event(schedule.name), timeout_seconds=900)
                 logger.info("schedule ran", extra={"schedule": schedule.name, "answer": answer})
             except Exception:
+                if self.stopping.wait(QUIET_SECONDS):
+                    return  # the system stopping: its AWS stand-in may have gone first (a SIGTERM to all)
                 logger.exception("scheduled function failed", extra={"schedule": schedule.name})
 
     def stop(self) -> None:

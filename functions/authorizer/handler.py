@@ -11,7 +11,7 @@ from functions.shared.observability import logger, tracer
 from functions.shared.runtime import dependencies
 
 
-@logger.inject_lambda_context(clear_state=True)  # no key of the last invocation carried on
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = dependencies()

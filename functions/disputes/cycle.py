@@ -17,7 +17,7 @@ from functions.shared.runtime import dependencies, time_left
 HANDLER = f"{__name__}.lambda_handler"  # as the local system invokes it
 
 
-@logger.inject_lambda_context(clear_state=True)  # no key of the last invocation carried on
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=CycleEvent)

@@ -139,21 +139,28 @@ def run_cycle_invocation(
     starts when this run has stopped taking cases, so the two never work on one case. A run that
     stopped reports how many cases with a verdict it `left`, and the number of the
     `continuation` that takes them."""
-    logger.append_keys(dispute_cycle_run=run.run_id, continuation=run.continuation)
-    done = _cycle_pass(deps, time_left, run.after)
-    if failed := done.report["totals"]["failed"]:  # alarmed: a verdict left unapplied waits a month
-        metrics.add_metric(name=CASES_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
-    if done.left:
-        metrics.add_metric(name="DisputeCasesLeft", unit=MetricUnit.Count, value=done.left)
-    following = next_run(run, applied=done.applied, left=done.left, last_passed=done.last_passed)
-    if following is None:
-        return done.report
-    logger.warning(
-        "dispute cycle ran short of time; a fresh invocation goes on",
-        extra={"left": done.left, "next_continuation": following.continuation},
-    )
-    continuation.hand_on(following, deps.clock.now())
-    return {**done.report, "left": done.left, "continuation": following.continuation}
+    # the run's keys on this invocation's lines alone: this thread's, and gone when it ends (kept
+    # on the module's logger, they named the run on whatever the process ran next: a warm Lambda's
+    # next invocation, and under `make run` every function)
+    keys = {"dispute_cycle_run": run.run_id, "continuation": run.continuation}
+    logger.thread_safe_append_keys(**keys)
+    try:
+        done = _cycle_pass(deps, time_left, run.after)
+        if failed := done.report["totals"]["failed"]:  # alarmed: a verdict left unapplied waits a month
+            metrics.add_metric(name=CASES_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
+        if done.left:
+            metrics.add_metric(name="DisputeCasesLeft", unit=MetricUnit.Count, value=done.left)
+        following = next_run(run, applied=done.applied, left=done.left, last_passed=done.last_passed)
+        if following is None:
+            return done.report
+        logger.warning(
+            "dispute cycle ran short of time; a fresh invocation goes on",
+            extra={"left": done.left, "next_continuation": following.continuation},
+        )
+        continuation.hand_on(following, deps.clock.now())
+        return {**done.report, "left": done.left, "continuation": following.continuation}
+    finally:
+        logger.thread_safe_remove_keys(list(keys))
 
 
 @dataclass

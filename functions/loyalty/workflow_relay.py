@@ -14,7 +14,7 @@ from functions.shared.observability import logger, metrics, tracer
 from functions.shared.runtime import dependencies
 
 
-@logger.inject_lambda_context(clear_state=True)  # no key of the last invocation carried on
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=EventBridgeModel)

@@ -174,7 +174,7 @@ def get_openapi() -> Response[str]:
     return Response(200, "application/json", openapi_document())
 
 
-@logger.inject_lambda_context(clear_state=True)  # no key of the last invocation carried on
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # a public route: the gate reads no credentials, so no storage is built
     return api.serve(app, event, context, None)

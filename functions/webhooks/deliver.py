@@ -23,7 +23,7 @@ from functions.webhooks.delivery import lane_of, take_message
 from functions.webhooks.wiring import WebhookDeps, webhook_deps
 
 
-@logger.inject_lambda_context(clear_state=True)  # no key of the last invocation carried on
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

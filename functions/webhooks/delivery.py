@@ -225,10 +225,12 @@ def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None,
     tries wrote (tries side by side, all missed, each counts). Best effort: the try is recorded
     either way; a silence not written costs later tries their wait, nothing more."""
     try:
-        for _ in range(NOTE_ATTEMPTS):
+        for attempt in range(1, NOTE_ATTEMPTS + 1):
             silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
             if silence == webhook.silence or deps.store.note_silence(webhook, silence):
                 return
+            if attempt == NOTE_ATTEMPTS:
+                break
             current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
             if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
                 return  # changed since this try read it: what this try found is of the old one

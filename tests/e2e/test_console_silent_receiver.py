@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import LocalSystem
 from tests.e2e.console.backend import Backend, unique
 from tests.e2e.console.steps import screenshot, sign_in_as
+from tests.integration.webhook_support import receiving
 
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]
@@ -51,15 +52,18 @@ def test_a_webhook_whose_receiver_does_not_answer_says_since_when(
         row.scroll_into_view_if_needed()
         screenshot(page, "37-webhook-receiver-silent", full_page=False)
 
-        # And saved again (its receiver fixed, say), it is tried afresh: the page says nothing more
+        # And saved again at a receiver that answers, it is tried afresh: the page says nothing more
+        answering = receiving([200])
+        receiver = next(answering)
         again = backend.admin.put(
             backend.url(f"/v1/webhooks/{webhook}"),
-            json={"url": "http://127.0.0.1:9/fixed", "events": ["PartnerFlagged"], "enabled": True},
+            json={"url": receiver.url, "events": ["PartnerFlagged"], "enabled": True},
             timeout=10,
         )
         assert again.status_code == 200 and again.json()["receiver_silent_since"] is None, again.text
         page.reload()
         expect(row).to_contain_text("Enabled")
         expect(row).not_to_contain_text("no answer from its receiver")
+        answering.close()
     finally:
         backend.admin.delete(backend.url(f"/v1/webhooks/{webhook}"), timeout=10)

@@ -38,9 +38,12 @@ def test_a_failed_round_names_its_handler_and_queue_and_polling_goes_on(caplog):
     assert failed[0].queue_url.endswith("/scoring")  # type: ignore[attr-defined]
 
 
-def test_a_round_failing_as_the_system_stops_is_not_logged(caplog):
+def test_a_round_failing_as_the_system_stops_is_not_logged(caplog, monkeypatch):
     """A load tester's: a SIGTERM to the whole system stopped the AWS stand-in before the pollers,
     whose last rounds each logged an ERROR with a traceback."""
+    from local_system import poller as module
+
+    monkeypatch.setattr(module, "QUIET_SECONDS", 30.0)  # the stop below comes well within it
     sqs = _Unavailable()
     poller = QueuePoller(sqs, "http://127.0.0.1:9/000000000000/scoring")
     poller.start()

@@ -6,6 +6,7 @@ the others, is not silent: its stream is never held."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from functions.shared.domain.webhooks import (
     silenced,
 )
 from functions.shared.errors import StorageUnavailable
+from functions.shared.observability import logger
 from functions.webhooks import service
 from functions.webhooks.delivery import fan_out, run_try
 from functions.webhooks.models import PutWebhook
@@ -279,3 +281,23 @@ def test_a_lost_claim_waits_seconds_under_make_runs_schedule_and_never_past_its_
     # a review's: 20 s before its horizon, it came back 25 s past it
     near_the_end = T0 + timedelta(hours=24) - timedelta(seconds=20)
     assert probe_taken(delivery, near_the_end, SCHEDULE, rng=lambda a, b: b).wait_seconds == 20
+
+
+def test_a_note_outrun_by_other_tries_gives_up_after_three_and_says_so(
+    deps: WebhookDeps, monkeypatch, caplog
+):
+    answers(deps, None)
+    [first] = notify(deps, 1)
+    notes: list[Any] = []
+
+    def outrun(webhook: Any, silence: Any) -> bool:  # another try's note there first, every time
+        notes.append(silence)
+        return False
+
+    monkeypatch.setattr(deps.store, "note_silence", outrun)
+    caplog.set_level(logging.INFO, logger=logger.name)
+    run_try(deps, first)
+
+    assert len(notes) == 3  # NOTE_ATTEMPTS, each on the webhook read again
+    assert any("other tries kept writing theirs" in r.getMessage() for r in caplog.records)
+    assert deps.store.get_delivery("p", "wh", first["delivery_id"]).tries == 1  # the try recorded

@@ -86,7 +86,7 @@ export function mountKeys(container, route, context) {
       said = alertBox(
         "div",
         h("p", {}, `Whether a key for ${who} was created is not known: ${noAnswer(error)}, and the keys could not be read again.`),
-        h("p", {}, `Read this page again: a key of ${asked.actor}, role ${words(asked.role)}, created just now, was made but nobody holds it (its text was in the lost answer). Revoke it, and create another.`),
+        h("p", {}, `Read this page again. A key of ${asked.actor}, role ${words(asked.role)}, created just now that no teammate, other tab or fraudctl made is yours, and nobody holds it (its text was in the lost answer): revoke it, and create another.`),
       );
     } else {
       // made by this click: that actor and role, not listed before, created since it was sent
@@ -100,7 +100,6 @@ export function mountKeys(container, route, context) {
         // API made none), so the page says which key it means and asks, not tells, to revoke it
         const newest = made[0];
         for (const k of made) results.querySelector(`tr[data-key-id="${CSS.escape(k.key_id)}"]`)?.classList.add("unheld");
-        form.reset(); // made: the form starts again for the next one
         said = alertBox(
           "div",
           h("p", {}, `A key for ${who} was created since you pressed Create key, but ${noAnswer(error)}, and a key's text is only in the answer that creates it.`),
@@ -198,11 +197,11 @@ export function mountKeys(container, route, context) {
         // console's sign-out (whose words would say a key was taken away and work lost), a 401
         // says this click revoked it
         if (mine) {
-          const key = storedKey();
+          const signedInWith = storedKey();
           try {
-            await call("GET", "/v1/me", { key });
+            await call("GET", "/v1/me", { key: signedInWith });
           } catch (check) {
-            if (check.status === 401 && storedKey() === key) {
+            if (check.status === 401 && storedKey() === signedInWith) {
               context.signOut("You revoked the key you were signed in with. Sign in with another key.");
               return;
             }
@@ -211,6 +210,11 @@ export function mountKeys(container, route, context) {
         // the list read again says whether it is still there
         const items = await load();
         if (items && !items.some((k) => k.key_id === key.key_id)) {
+          if (mine) {
+            // revoked, though the edge let it in a moment longer: signed out as by the answer
+            context.signOut("You revoked the key you were signed in with. Sign in with another key.");
+            return;
+          }
           await revoked();
           return;
         }
