@@ -225,6 +225,13 @@ def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None,
     tries wrote (tries side by side, all missed, each counts). Best effort: the try is recorded
     either way; a silence not written costs later tries their wait, nothing more."""
     try:
+        if answer_code is not None and webhook.silence is None:
+            # tries out beside this one may have written their misses while it was out: its answer
+            # ends those too (a receiver that answered is not silent), read now to be seen
+            current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
+            if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
+                return
+            webhook = current
         for attempt in range(1, NOTE_ATTEMPTS + 1):
             silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
             if silence == webhook.silence or deps.store.note_silence(webhook, silence):

@@ -7,6 +7,7 @@ the others, is not silent: its stream is never held."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from functions.shared.domain import webhooks
 from functions.shared.domain.webhooks import (
     PROBE_SECONDS,
     SILENT_AFTER,
+    SILENT_SPAN_SECONDS,
     SQS_LONGEST_DELAY_SECONDS,
     RetrySchedule,
     Silence,
@@ -77,9 +79,12 @@ def silence_of(deps: WebhookDeps) -> Silence | None:
 
 
 def gone_silent(deps: WebhookDeps, others: int) -> list[dict[str, Any]]:
-    """SILENT_AFTER deliveries tried, none answered; then `others` deliveries' first tries."""
+    """SILENT_AFTER deliveries tried, none answered, over SILENT_SPAN_SECONDS (a try every 10 s);
+    then `others` deliveries' first tries."""
     answers(deps, None)
-    for message in notify(deps, SILENT_AFTER):
+    for n, message in enumerate(notify(deps, SILENT_AFTER)):
+        if n:
+            later(deps, SILENT_SPAN_SECONDS / (SILENT_AFTER - 1))
         run_try(deps, message)
     taken(deps)  # their next tries
     return notify(deps, others, start=SILENT_AFTER)
@@ -138,7 +143,7 @@ def test_past_the_silence_one_try_finds_out_and_the_others_wait_for_it(deps: Web
     # still silent: the wait grows with the silence (here its 90 s so far)
     silence = silence_of(deps)
     assert silence is not None and silence.since == T0 and silence.missed == SILENT_AFTER + 1
-    assert silence.until == deps.clock.now() + timedelta(seconds=FIRST_WAIT + SPREAD)
+    assert silence.until == deps.clock.now() + (deps.clock.now() - T0)
 
 
 def test_a_receiver_back_ends_the_silence_and_every_waiting_try_is_sent(deps: WebhookDeps):
@@ -183,9 +188,10 @@ def test_a_delivery_at_its_horizon_makes_its_last_try_whatever_the_silence(deps:
     [last] = gone_silent(deps, 1)
     later(deps, 24 * 3600)  # `last` was made at T0: its day is over
     webhook = deps.store.get_webhook("p", "wh")
-    assert webhook.silence is not None
-    fresh = Silence(T0, deps.clock.now() + timedelta(seconds=LONGEST), webhook.silence.missed)
-    assert deps.store.note_silence(webhook, fresh)
+    assert webhook.silence is not None and webhook.silence.silent
+    assert deps.store.note_silence(
+        webhook, replace(webhook.silence, until=deps.clock.now() + timedelta(seconds=LONGEST))
+    )
 
     run_try(deps, last)
 
@@ -239,7 +245,7 @@ def test_a_try_to_the_url_before_a_change_silences_nothing_after_it(deps: Webhoo
 # --- the rules ---------------------------------------------------------------------------------
 def test_the_wait_grows_with_the_silence_up_to_sqs_longest_delay():
     first = silenced(None, T0, SCHEDULE)
-    assert first == Silence(T0, T0 + timedelta(seconds=FIRST_WAIT), 1)
+    assert first == Silence(T0, T0 + timedelta(seconds=FIRST_WAIT), 1, T0)
     ten = silenced(first, T0 + timedelta(minutes=10), SCHEDULE)
     assert ten.until - (T0 + timedelta(minutes=10)) == timedelta(minutes=10) and ten.missed == 2
     # `make run`'s schedule (retries within seconds) waits seconds on a silence too
@@ -253,20 +259,27 @@ def test_the_wait_grows_with_the_silence_up_to_sqs_longest_delay():
 
 def test_the_gate():
     delivery = webhooks.Delivery("p", "wh", "dlv", "n", "PartnerFlagged", T0, "{}")
-    silence = Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER)
+    spanned = T0 + timedelta(seconds=SILENT_SPAN_SECONDS)
+    silence = Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER, spanned)
     assert gate(None, delivery, T0, SCHEDULE).send
-    assert gate(Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER - 1), delivery, T0, SCHEDULE).send
+    assert gate(
+        Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER - 1, spanned), delivery, T0, SCHEDULE
+    ).send
+    # misses enough, in one round: tries out side by side to a slow receiver that answers others
+    assert gate(Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER, T0), delivery, T0, SCHEDULE).send
     waiting = gate(silence, delivery, T0 + timedelta(seconds=10), SCHEDULE, rng=lambda a, b: b)
     assert (waiting.send, waiting.probe, waiting.wait_seconds) == (False, None, 50 + SPREAD)
     probe = gate(silence, delivery, T0 + timedelta(seconds=60), SCHEDULE)
-    assert probe.send and probe.probe == Silence(T0, T0 + timedelta(seconds=60 + PROBE_SECONDS), SILENT_AFTER)
+    assert probe.send and probe.probe == Silence(
+        T0, T0 + timedelta(seconds=60 + PROBE_SECONDS), SILENT_AFTER, spanned
+    )
     # never a wait past the delivery's horizon: it comes back for its last try
     near_the_end = T0 + timedelta(hours=24) - timedelta(seconds=5)
-    long = Silence(T0, near_the_end + timedelta(seconds=LONGEST), SILENT_AFTER)
+    long = Silence(T0, near_the_end + timedelta(seconds=LONGEST), SILENT_AFTER, spanned)
     assert gate(long, delivery, near_the_end, SCHEDULE).wait_seconds == 5
     assert gate(long, delivery, T0 + timedelta(hours=24), SCHEDULE).send
     # a wait at SQS's longest keeps its spread: back a little before the end, to wait the rest
-    longest = Silence(T0, T0 + timedelta(seconds=LONGEST), SILENT_AFTER)
+    longest = Silence(T0, T0 + timedelta(seconds=LONGEST), SILENT_AFTER, spanned)
     spread = {
         gate(longest, delivery, T0, SCHEDULE, rng=lambda a, b, f=f: a + f * (b - a)).wait_seconds
         for f in (0.2, 0.8)
@@ -301,3 +314,47 @@ def test_a_note_outrun_by_other_tries_gives_up_after_three_and_says_so(
     assert len(notes) == 3  # NOTE_ATTEMPTS, each on the webhook read again
     assert any("other tries kept writing theirs" in r.getMessage() for r in caplog.records)
     assert deps.store.get_delivery("p", "wh", first["delivery_id"]).tries == 1  # the try recorded
+
+
+def test_tries_missed_together_while_others_are_answered_are_no_silence(deps: WebhookDeps):
+    # an integrator tester's: a receiver answering in 8 to 12 s, tries sent side by side, some
+    # answered and three missed in the same round: paused, its deliveries waiting to their horizons
+    answers(deps, None)
+    for message in notify(deps, SILENT_AFTER):
+        run_try(deps, message)  # missed at one moment
+    taken(deps)  # their next tries
+    answers(deps, 200)
+    [following] = notify(deps, 1, start=SILENT_AFTER)
+    silence = silence_of(deps)
+    assert silence is not None and silence.missed == SILENT_AFTER and not silence.silent
+
+    run_try(deps, following)
+
+    assert sent(deps) == SILENT_AFTER + 1 and silence_of(deps) is None
+
+
+def test_an_answer_ends_the_misses_written_while_it_was_out(deps: WebhookDeps):
+    # the same tester's: a try that read no silence, its answer coming after misses of tries beside
+    # it were written, left them: the next tries waited on a receiver that had just answered
+    first, *beside = notify(deps, 1 + SILENT_AFTER)
+
+    class Beside:
+        def __init__(self) -> None:
+            self.sent: list[Any] = []
+
+        def post(self, target: Any, body: bytes, headers: Any, within: float) -> Any:
+            from functions.webhooks.outside import Answer
+
+            self.sent.append(body)
+            if len(self.sent) > 1:
+                return Answer(None, "timeout")  # the tries beside it: missed, over the span
+            for n, message in enumerate(beside):
+                later(deps, SILENT_SPAN_SECONDS / (SILENT_AFTER - 1) if n else 0)
+                run_try(deps, message)
+            assert silence_of(deps) is not None and silence_of(deps).silent  # type: ignore[union-attr]
+            return Answer(200)
+
+    deps.sender = Beside()  # type: ignore[misc]
+    run_try(deps, first)
+
+    assert silence_of(deps) is None

@@ -343,22 +343,29 @@ def after_attempt(
 # that misses one post in a hundred, or chokes on one payload, answers the others, and its stream
 # paused a minute or more at each miss (a review's simulation: 1% missed, a median of 61 s late).
 SILENT_AFTER = 3
+# and the misses over this long at least: tries sent side by side to a receiver that answers in 8 to
+# 12 s miss together, while others of theirs are answered, round after round (an integrator tester's:
+# such a receiver was paused, its deliveries kept waiting to their horizons); a receiver that is
+# gone misses round after round, its retries apart
+SILENT_SPAN_SECONDS = 2 * SEND_TIMEOUT_SECONDS
 PROBE_SECONDS = SEND_TIMEOUT_SECONDS + 5.0  # a probe holds the others off this long while it tries
 SQS_LONGEST_DELAY_SECONDS = 900.0  # what SQS can delay a message (a wait past it takes more hops)
 
 
 @dataclass(frozen=True)
 class Silence:
-    """A webhook's receiver did not answer `missed` tries in a row, the first at `since`, and none
-    answered since; once `silent`, its tries wait until `until`."""
+    """A webhook's receiver did not answer `missed` tries in a row, the first missed at `since`, the
+    latest at `last`, and none answered since; once `silent`, its tries wait until `until`."""
 
     since: datetime
     until: datetime
     missed: int = 1
+    last: datetime | None = None  # None: at `since` (a silence written before it was kept)
 
     @property
     def silent(self) -> bool:
-        return self.missed >= SILENT_AFTER
+        last = self.last or self.since
+        return self.missed >= SILENT_AFTER and (last - self.since).total_seconds() >= SILENT_SPAN_SECONDS
 
 
 def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> Silence:
@@ -368,7 +375,7 @@ def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> 
     since = current.since if current is not None else at
     most = min(SQS_LONGEST_DELAY_SECONDS, schedule.max_seconds)
     wait = min(most, max(2 * schedule.base_seconds, (at - since).total_seconds()))
-    return Silence(since, at + timedelta(seconds=wait), (current.missed if current else 0) + 1)
+    return Silence(since, at + timedelta(seconds=wait), (current.missed if current else 0) + 1, at)
 
 
 @dataclass(frozen=True)
@@ -403,7 +410,7 @@ def gate(
         if wait > SQS_LONGEST_DELAY_SECONDS:  # back before its end, its spread kept, to wait the rest
             wait = SQS_LONGEST_DELAY_SECONDS - rng(0.0, schedule.base_seconds)
         return Gate(send=False, wait_seconds=min(wait, (horizon - now).total_seconds()))
-    probe = Silence(silence.since, now + timedelta(seconds=PROBE_SECONDS), silence.missed)
+    probe = replace(silence, until=now + timedelta(seconds=PROBE_SECONDS))
     return Gate(send=True, probe=probe)
 
 

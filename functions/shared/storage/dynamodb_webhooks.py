@@ -71,6 +71,7 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         silent_since = UTCDateTimeAttribute(null=True)  # `Silence`: its receiver did not answer
         silent_until = UTCDateTimeAttribute(null=True)
         silent_missed = NumberAttribute(null=True)
+        silent_last = UTCDateTimeAttribute(null=True)
 
     class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
         made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
@@ -151,6 +152,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             silent_since=webhook.silence.since if webhook.silence else None,
             silent_until=webhook.silence.until if webhook.silence else None,
             silent_missed=webhook.silence.missed if webhook.silence else None,
+            silent_last=webhook.silence.last if webhook.silence else None,
         )
 
     def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
@@ -179,7 +181,9 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             updated_at=item.updated_at,
             secrets=Secrets(lambda: self._open(sealed), sealed),
             disabled_reason=item.disabled_reason,
-            silence=Silence(item.silent_since, item.silent_until, int(item.silent_missed or 1))
+            silence=Silence(
+                item.silent_since, item.silent_until, int(item.silent_missed or 1), item.silent_last
+            )
             if item.silent_since and item.silent_until
             else None,
         )
@@ -302,9 +306,15 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 hook.silent_since.set(silence.since),
                 hook.silent_until.set(silence.until),
                 hook.silent_missed.set(silence.missed),
+                hook.silent_last.set(silence.last) if silence.last else hook.silent_last.remove(),
             ]
             if silence is not None
-            else [hook.silent_since.remove(), hook.silent_until.remove(), hook.silent_missed.remove()]
+            else [
+                hook.silent_since.remove(),
+                hook.silent_until.remove(),
+                hook.silent_missed.remove(),
+                hook.silent_last.remove(),
+            ]
         )
         unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
         try:
