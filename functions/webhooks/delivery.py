@@ -228,7 +228,10 @@ def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None,
         if answer_code is not None and webhook.silence is None:
             # tries out beside this one may have written their misses while it was out: its answer
             # ends those too (a receiver that answered is not silent), read now to be seen
-            current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
+            try:
+                current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
+            except NotFound:
+                return  # deleted while it was out: nothing of it to note
             if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
                 return
             webhook = current

@@ -163,6 +163,10 @@ def test_a_receivers_silence_is_written_once_as_read_and_changes_nothing_else(st
 
     assert store.note_silence(read, silence)
     assert not store.note_silence(read, Silence(T0, T0 + timedelta(seconds=90)))  # not as read now
+    spanned = Silence(T0, T0 + timedelta(seconds=120), 3, T0 + timedelta(seconds=25))  # kept whole
+    assert store.note_silence(store.get_webhook("p", "wh"), spanned)
+    assert store.get_webhook("p", "wh").silence == spanned and store.get_webhook("p", "wh").silence.silent
+    assert store.note_silence(store.get_webhook("p", "wh"), silence)
     noted = store.get_webhook("p", "wh")
     assert noted.silence == silence and replace(noted, silence=None) == replace(read, secrets=noted.secrets)
     assert noted.secrets_at(T0) == ["whsec_a"]

@@ -186,7 +186,7 @@ def test_a_probe_whose_claim_is_not_written_waits_and_is_not_lost(deps: WebhookD
 
 def test_a_delivery_at_its_horizon_makes_its_last_try_whatever_the_silence(deps: WebhookDeps):
     [last] = gone_silent(deps, 1)
-    later(deps, 24 * 3600)  # `last` was made at T0: its day is over
+    later(deps, 24 * 3600)  # `last` was made as the silence began: its day is over
     webhook = deps.store.get_webhook("p", "wh")
     assert webhook.silence is not None and webhook.silence.silent
     assert deps.store.note_silence(
@@ -358,3 +358,14 @@ def test_an_answer_ends_the_misses_written_while_it_was_out(deps: WebhookDeps):
     run_try(deps, first)
 
     assert silence_of(deps) is None
+
+
+def test_a_silence_written_before_its_last_miss_was_kept_is_silent_as_it_was():
+    # a review's: read with `last` None, its span was nothing, and a silent receiver was called again
+    assert Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER).silent
+    assert not Silence(T0, T0 + timedelta(seconds=60), SILENT_AFTER - 1).silent
+    # and the latest miss never goes back (a note written again after a read)
+    later_miss = silenced(
+        Silence(T0, T0, 1, T0 + timedelta(seconds=30)), T0 + timedelta(seconds=29), SCHEDULE
+    )
+    assert later_miss.last == T0 + timedelta(seconds=30)

@@ -364,8 +364,10 @@ class Silence:
 
     @property
     def silent(self) -> bool:
-        last = self.last or self.since
-        return self.missed >= SILENT_AFTER and (last - self.since).total_seconds() >= SILENT_SPAN_SECONDS
+        if self.missed < SILENT_AFTER:
+            return False
+        # written before `last` was kept: silent as it was then (three misses were enough)
+        return self.last is None or (self.last - self.since).total_seconds() >= SILENT_SPAN_SECONDS
 
 
 def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> Silence:
@@ -375,7 +377,8 @@ def silenced(current: Silence | None, at: datetime, schedule: RetrySchedule) -> 
     since = current.since if current is not None else at
     most = min(SQS_LONGEST_DELAY_SECONDS, schedule.max_seconds)
     wait = min(most, max(2 * schedule.base_seconds, (at - since).total_seconds()))
-    return Silence(since, at + timedelta(seconds=wait), (current.missed if current else 0) + 1, at)
+    last = max(at, current.last) if current is not None and current.last is not None else at  # never back
+    return Silence(since, at + timedelta(seconds=wait), (current.missed if current else 0) + 1, last)
 
 
 @dataclass(frozen=True)
