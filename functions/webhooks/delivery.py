@@ -222,35 +222,37 @@ NOTE_ATTEMPTS = 3  # a try's note of its receiver, read again when a concurrent 
 
 def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None, at: datetime) -> None:
     """The receiver's silence as this try found it, written when it changed, on what concurrent
-    tries wrote (tries side by side, all missed, each counts). Best effort: the try is recorded
-    either way; a silence not written costs later tries their wait, nothing more."""
+    tries wrote (tries side by side, all missed, each counts). An answer whose try read no silence
+    reads the webhook first: tries out beside it may have written their misses while it was out,
+    and its answer ends those too (a receiver that answered is not silent). Best effort: the try is
+    recorded either way; a silence not written costs later tries their wait, nothing more."""
     try:
-        if answer_code is not None and webhook.silence is None:
-            # tries out beside this one may have written their misses while it was out: its answer
-            # ends those too (a receiver that answered is not silent), read now to be seen
-            try:
-                current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
-            except NotFound:
-                return  # deleted while it was out: nothing of it to note
-            if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
-                return
-            webhook = current
-        for attempt in range(1, NOTE_ATTEMPTS + 1):
+        for attempt in range(NOTE_ATTEMPTS):
+            if attempt or (answer_code is not None and webhook.silence is None):
+                current = _read_again(deps, webhook)
+                if current is None:
+                    return  # changed or deleted since this try read it: what it found is of the old one
+                webhook = current
             silence = after_answer(webhook.silence, answer_code, at, deps.schedule)
             if silence == webhook.silence or deps.store.note_silence(webhook, silence):
                 return
-            if attempt == NOTE_ATTEMPTS:
-                break
-            current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
-            if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
-                return  # changed since this try read it: what this try found is of the old one
-            webhook = current
         logger.info(
             "webhook receiver's silence not written: other tries kept writing theirs",
             extra={"webhook_id": webhook.webhook_id},
         )
-    except DomainError:  # NotFound too: deleted since
+    except DomainError:
         logger.warning("webhook receiver's silence not written", extra={"webhook_id": webhook.webhook_id})
+
+
+def _read_again(deps: WebhookDeps, webhook: Webhook) -> Webhook | None:
+    """The webhook as it is now, if it is still the one read (made then, unchanged since)."""
+    try:
+        current = deps.store.get_webhook(webhook.program_id, webhook.webhook_id)
+    except NotFound:
+        return None
+    if (current.created_at, current.updated_at) != (webhook.created_at, webhook.updated_at):
+        return None
+    return current
 
 
 def _stopped(deps: WebhookDeps, delivery: Delivery) -> Delivery:
