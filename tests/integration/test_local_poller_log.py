@@ -21,15 +21,21 @@ class _Unavailable:
         raise ConnectionError("the queue did not answer (test)")
 
 
-def test_a_failed_round_names_its_handler_and_queue_and_polling_goes_on(caplog):
+def _polled_until(rounds: int, pause: float) -> tuple[_Unavailable, QueuePoller]:
+    """A poller of a queue that never answers, stopped once it has tried `rounds` rounds."""
     sqs = _Unavailable()
     poller = QueuePoller(sqs, "http://127.0.0.1:9/000000000000/scoring")
     poller.start()
     deadline = time.monotonic() + 10
-    while sqs.rounds < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while sqs.rounds < rounds and time.monotonic() < deadline:
+        time.sleep(pause)
     poller.stop()
     poller.join(5)
+    return sqs, poller
+
+
+def test_a_failed_round_names_its_handler_and_queue_and_polling_goes_on(caplog):
+    sqs, _ = _polled_until(2, pause=0.1)
 
     assert sqs.rounds >= 2  # a round failed, the next came
     failed = [r for r in caplog.records if r.getMessage() == "local poller round failed"]
@@ -43,15 +49,8 @@ def test_a_round_failing_as_the_system_stops_is_not_logged(caplog, monkeypatch):
     whose last rounds each logged an ERROR with a traceback."""
     from local_system import poller as module
 
-    monkeypatch.setattr(module, "QUIET_SECONDS", 30.0)  # the stop below comes well within it
-    sqs = _Unavailable()
-    poller = QueuePoller(sqs, "http://127.0.0.1:9/000000000000/scoring")
-    poller.start()
-    deadline = time.monotonic() + 10
-    while sqs.rounds < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    poller.stop()  # within the second a failed round waits before saying so
-    poller.join(5)
+    monkeypatch.setattr(module, "QUIET_SECONDS", 30.0)  # the stop comes well within it
+    sqs, poller = _polled_until(1, pause=0.01)  # stopped while its failed round waits to say so
 
     assert sqs.rounds == 1 and not poller.is_alive()
     assert not [r for r in caplog.records if r.getMessage() == "local poller round failed"]
