@@ -228,12 +228,12 @@ def create_key(program_id: str | None, role: str, actor: str, as_json: bool) -> 
 def revoke_key(key: str, as_json: bool) -> None:
     """Revokes a key, named by its id or by the whole key (`fmk_<id>_<secret>`, as a leak shows it)."""
     from functions.shared import tenancy
-    from functions.shared.auth import KEY_PREFIX
+    from functions.shared.auth import KEY_PREFIX, is_key_id
 
     # as a leak shows it: blanks around it, the header it was sent in (`Authorization: Bearer ...`)
     text = _AS_SENT.sub("", key.strip())
     key_id = text.split("_", 2)[1] if text.startswith(f"{KEY_PREFIX}_") else text
-    if not _KEY_ID.fullmatch(key_id):  # said without the text: it may be a secret (never echoed)
+    if not is_key_id(key_id):  # said without the text: it may be a secret (never echoed)
         raise click.BadParameter(
             "neither a key's id (16 hexadecimal digits) nor a whole key (fmk_<id>_<secret>)"
         )
@@ -247,7 +247,6 @@ def revoke_key(key: str, as_json: bool) -> None:
     )
 
 
-_KEY_ID = re.compile(r"[a-f0-9]{16}")  # `auth.issue_key`'s
 _AS_SENT = re.compile(r"^(?:authorization\s*:\s*)?(?:bearer\s+)?", re.IGNORECASE)
 
 # the stack's ApiUrl: https://{api}.execute-api.{region}.{AWS::URLSuffix}/{stage}/, the suffix the

@@ -433,10 +433,11 @@ def replay_file(
     old event is judged against what the events received before it linked, and a household's first
     member, sent after the others, was flagged as of its own sign-up months back. The report counts
     the events the file has after a later one (`out_of_time_order`, after sorting: 0)."""
+    read = enumerate(_as_utf8(_unpacked(_read(file))).splitlines(), start=1)
     lines = [
-        (number, line.removeprefix(UTF8_MARK).strip())  # files joined by `cat`: each its own mark
-        for number, line in enumerate(_as_utf8(_unpacked(_read(file))).splitlines(), start=1)
-        if line.removeprefix(UTF8_MARK).strip()
+        (number, text)
+        for number, line in read
+        if (text := line.removeprefix(UTF8_MARK).strip())  # files joined by `cat`: each its own mark
     ]
     times = {number: occurred_at(body) for number, body in lines}  # each line parsed once for it
     if in_time_order:  # an undated loyalty line is dated when received (SPEC 3.4): after history

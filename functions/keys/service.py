@@ -7,17 +7,15 @@ is not found, as if it did not exist."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from functions.keys.models import KeyCreated, KeyPage, KeyView
 from functions.shared import tenancy
+from functions.shared.auth import is_key_id
 from functions.shared.clock import Clock
 from functions.shared.errors import NotFound
 from functions.shared.observability import logger
 from functions.shared.storage.port import KeyRecord, ProgramsPort
-
-_KEY_ID = re.compile(r"^[a-f0-9]{16}$")
 
 
 def list_keys(repository: ProgramsPort, program_id: str) -> KeyPage:
@@ -32,7 +30,7 @@ def create_key(repository: ProgramsPort, clock: Clock, program_id: str, role: st
 def revoke_key(repository: ProgramsPort, clock: Clock, program_id: str, key_id: str) -> None:
     """Revoked at once: the next request with the key is refused (revoking a revoked key again
     changes nothing). The key the caller signed in with may be revoked too: that signs them out."""
-    if not _KEY_ID.match(key_id):
+    if not is_key_id(key_id):
         raise NotFound(f"key {key_id} not found")
     key = repository.get_api_key(key_id)
     if key.program_id != program_id:

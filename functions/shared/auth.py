@@ -23,9 +23,10 @@ from functions.shared.errors import Forbidden, InvalidInput, NotFound, Unauthori
 from functions.shared.storage.port import KeyRecord, ProgramsPort
 
 KEY_PREFIX = "fmk"
+_KEY_ID = re.compile(r"[a-f0-9]{16}")  # `issue_key`'s: 8 random bytes in hexadecimal
 # the scheme in any case, spaces or tabs (what WAF's rate key compresses to one), the key; nothing
 # around it, which WAF's key keeps (a key with a blank after it would be counted apart)
-_BEARER = re.compile(r"(?i:bearer)[ \t]+fmk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})")
+_BEARER = re.compile(rf"(?i:bearer)[ \t]+{KEY_PREFIX}_({_KEY_ID.pattern})_([A-Za-z0-9_-]{{43}})")
 SIGNATURE_TOLERANCE_SECONDS = 300
 # A key's last use is written at most this often: a listing shows it to the minute, and a key sending
 # thousands of requests a second costs one write a minute, not one per request.
@@ -51,6 +52,11 @@ class Principal:
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_key_id(text: str) -> bool:
+    """Whether `text` has the form of a key's id (`issue_key`'s), whole."""
+    return _KEY_ID.fullmatch(text) is not None
 
 
 def issue_key(program_id: str | None, role: str, actor: str, now: datetime) -> tuple[ApiKey, str]:
@@ -158,7 +164,7 @@ def principal_from_context(authorizer: Any) -> Principal | None:
     if not all(isinstance(value, str) for value in values.values()):
         raise Unauthorized("invalid authorizer context")
     key_id, program_id, role, actor = (str(values[name]) for name in _CONTEXT_FIELDS)
-    if not re.fullmatch(r"[a-f0-9]{16}", key_id) or role not in ROLES or not actor:
+    if not is_key_id(key_id) or role not in ROLES or not actor:
         raise Unauthorized("invalid authorizer context")
     if (role == "security") != (program_id == ""):
         raise Unauthorized("invalid authorizer context")
