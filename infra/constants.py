@@ -57,6 +57,12 @@ class FunctionSpec:
     memory_mb: int
     timeout_seconds: int
     description: str
+    # a chain of its own invocations by design, bounded by its code (a webhook's tries, hop on hop
+    # through its own queue until the delivery's 24-hour horizon; the dispute cycle handing its rest
+    # on to itself, `MAX_CONTINUATIONS` at most). Lambda's recursive loop detection stops any chain at
+    # its 16th invocation unless told otherwise: a receiver down past 2 to 3 hours had its deliveries
+    # dead-lettered, never `failed` at their horizon, and a cycle's 17th continuation was dropped.
+    loops_by_design: bool = False
 
     def function_name(self, prefix: str) -> str:
         return f"{prefix}-{self.name.replace('_', '-')}"
@@ -105,6 +111,7 @@ DISPUTE_CYCLE = FunctionSpec(
     1024,
     900,
     "Applies recorded dispute verdicts at the start of each invoicing month (schedule)",
+    loops_by_design=True,
 )
 
 LOYALTY_WORKFLOWS = FunctionSpec(
@@ -237,6 +244,7 @@ WEBHOOK_DELIVERY = FunctionSpec(
     512,
     60,
     "Delivers signed webhooks: notifications and scheduled tries from the webhooks queue",
+    loops_by_design=True,
 )
 ALL_FUNCTIONS += (WEBHOOK_DELIVERY,)
 WEBHOOKS_BATCH_SIZE = 5

@@ -219,6 +219,7 @@ class LambdaFactory:
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
+            recursive_loop=lambda_.RecursiveLoop.ALLOW if spec.loops_by_design else None,
             role=role,
             log_group=log_group,
             # the stack's name as the service its logs and metrics name (`-c stackName`)

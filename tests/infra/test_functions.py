@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from functions.disputes.continuation import MAX_CONTINUATIONS
 from functions.shared import aws_calls
+from functions.shared.domain.webhooks import RetrySchedule
 from functions.shared.routes import ROUTES
 from functions.shared.storage import keys
 from infra import constants, permissions
@@ -447,3 +449,31 @@ def test_no_function_that_scores_runs_past_the_time_after_which_a_crowds_slots_a
         for spec in constants.ALL_FUNCTIONS
         if spec.name in scoring
     )
+
+
+# Lambda's recursive loop detection stops a chain of invocations (a function sending to the queue
+# it reads, or invoking itself) at its 16th: docs.aws.amazon.com/lambda/latest/dg/invocation-recursion
+LAMBDA_LOOP_LIMIT = 16
+
+
+def _longest_chains() -> dict[str, int]:
+    """The most invocations one chain of each looping function's takes, by its code's own bounds."""
+    schedule = RetrySchedule()
+    tries, waited = 1, 0.0  # a failing delivery's tries over its horizon, each wait the shortest
+    while waited < schedule.horizon_seconds:
+        waited += schedule.wait_after(tries, lambda low, high: low)
+        tries += 1
+    return {"webhook_delivery": tries, "dispute_cycle": MAX_CONTINUATIONS + 1}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS)
+def test_only_a_function_whose_own_chain_outlasts_lambdas_loop_limit_may_loop(
+    template: cfn.Template, spec: FunctionSpec
+) -> None:
+    chain = _longest_chains().get(spec.name)
+    allowed = template.props(_function(template, spec)).get("RecursiveLoop")
+
+    if chain is None:  # no function of it hands work back to itself: Lambda's detection stays on
+        assert allowed is None
+    else:
+        assert chain > LAMBDA_LOOP_LIMIT and allowed == "Allow"
