@@ -87,8 +87,12 @@ class Access:
     consume_workflows: bool = False  # the SQS event source reads the loyalty workflow queue
     # lambda:InvokeFunction on the function's own ARN, nothing else: a run handing its rest on
     invoke_self: bool = False
+    # sqs:GetQueueAttributes on the queues it sends to: a relay holds back while its queue is behind
+    gauge_queues: bool = False
 
     def __post_init__(self) -> None:
+        if self.gauge_queues and not (self.send_to_scoring or self.send_to_workflows):
+            raise ValueError("gauge_queues reads the queues a function sends to: it sends to none")
         if BATCH_WRITE_ITEM in self.table | self.api_keys:
             raise ValueError("BatchWriteItem is granted on notification items alone: clears_outbox")
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
@@ -213,6 +217,7 @@ ACCESS: dict[str, Access] = {
         clears_outbox=True,
         indexes=frozenset({"outbox", "programs"}),
         send_to_scoring=True,
+        gauge_queues=True,  # holds back while the scoring queue is behind
         publish_events=True,
     ),
     # The flagged subjects (sharded index), their rewards since the flag (reward indexes), the hold
@@ -270,6 +275,7 @@ ACCESS: dict[str, Access] = {
         table=_actions(QUERY),
         indexes=frozenset({"outbox", "programs"}),  # programs: the programs index lists them
         send_to_workflows=True,
+        gauge_queues=True,  # holds back while the workflow queue is behind
     ),
     # GET/POST/DELETE /v1/keys (admins): the program's keys from the program_keys index; a new key is
     # a conditional PutItem of a key item, a revocation reads the key (GetItem) and updates it. Its

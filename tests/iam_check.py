@@ -126,10 +126,11 @@ def refused(access: Access, service: str, operation: str, params: dict[str, Any]
                     + (" (an API-key item)" if partition.startswith("APIKEY#") else "")
                 )
         return sorted(set(found))
-    if service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
+    if service == "sqs" and operation in ("SendMessage", "SendMessageBatch", "GetQueueAttributes"):
+        gauged = operation != "GetQueueAttributes" or access.gauge_queues
         return (
             []
-            if _queue_allowed(access, params.get("QueueUrl", ""))
+            if gauged and _queue_allowed(access, params.get("QueueUrl", ""))
             else [f"sqs:{operation} to {params.get('QueueUrl')}"]
         )
     if service == "kms" and operation in ("Encrypt", "Decrypt"):

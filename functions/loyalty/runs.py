@@ -22,12 +22,13 @@ from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
 from functions.shared.errors import DomainError, retried_later
 from functions.shared.observability import logger, metrics
-from functions.shared.relays import RelaySchedule, failed_after_all
+from functions.shared.relays import RelaySchedule, failed_after_all, queue_behind
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import WorkflowRun
 
-# every minute (infra/constants.py SCHEDULES) after one; a copy stays in the workflow queue at most
-# its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them together
+# every minute (infra/constants.py SCHEDULES) after one; a copy received stays in the workflow queue
+# at most its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them
+# together (one not received yet: `relays.queue_behind`)
 WORKFLOW_RELAY = RelaySchedule(
     after=timedelta(minutes=1), every=timedelta(minutes=1), copy_lifetime=timedelta(minutes=15)
 )
@@ -89,7 +90,7 @@ def take_message(deps: Dependencies, body: str, receive_count: int, received: in
 
 
 def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -> int:
-    if deps.workflow_queue is None:
+    if deps.workflow_queue is None or queue_behind("workflow relay", deps.workflow_queue):
         return 0
     now = deps.clock.now()
     deadline = time.monotonic() + budget_seconds

@@ -5,8 +5,8 @@
   batches, oldest shard pages first, while the invocation has more left than the notifications'
   time (its Lambda context says, not a number of its own: the function has 120 s); a backlog
   drains over the next runs, five minutes apart. Each once per copy's life in the queue
-  (`relays.RelaySchedule`). An event that failed for good has left the outbox
-  (`mark_event_failed`), so no poison is sent forever.
+  (`relays.RelaySchedule`), and none while the queue is behind (`relays.queue_behind`). An event
+  that failed for good has left the outbox (`mark_event_failed`), so no poison is sent forever.
 - Notifications: every notification the bus did not take when its change was made is published
   (at least once) and then taken out of the outbox. One the bus refuses again stays there, and
   how long the oldest such has waited is a metric with an alarm: a bus down for days is not silent.
@@ -30,11 +30,12 @@ from functions.shared.domain.model import Notification, StoredEvent
 from functions.shared.domain.turns import in_turn
 from functions.shared.errors import DomainError
 from functions.shared.observability import logger, metrics
-from functions.shared.relays import RelaySchedule, failed_after_all
+from functions.shared.relays import RelaySchedule, failed_after_all, queue_behind
 from functions.shared.runtime import Dependencies
 
-# every 5 minutes (infra/constants.py SCHEDULES) after 2; a copy stays in the scoring queue at most
-# its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them together
+# every 5 minutes (infra/constants.py SCHEDULES) after 2; a copy received stays in the scoring queue
+# at most its 5 deliveries (MAX_RECEIVES) of 180 s (its visibility timeout): infra tests hold them
+# together (one not received yet: `relays.queue_behind`)
 SCORING_RELAY = RelaySchedule(
     after=timedelta(minutes=2), every=timedelta(minutes=5), copy_lifetime=timedelta(minutes=15)
 )
@@ -61,6 +62,8 @@ def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
     if deps.queue is None:
         return 0
     queue = deps.queue
+    if queue_behind("outbox relay", queue):  # its copies would wait behind those already there
+        return 0
     now = deps.clock.now()
     cutoff = now - SCORING_RELAY.after
     out_of_time = _out_of_time(time_left, NOTIFICATION_SECONDS + MARGIN_SECONDS)

@@ -25,9 +25,27 @@ class ScoringQueue(Protocol):
         """Every (program, event) reference, or StorageUnavailable naming what failed."""
         ...
 
+    def waiting(self) -> int:
+        """How many messages wait in the queue, not received yet (`queue_waiting`)."""
+        ...
+
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+def queue_waiting(client: Any, queue_url: str, what: str) -> int:
+    """SQS's count of the messages a queue holds not received yet (approximate: it may lag by a
+    minute), or StorageUnavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = client.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageUnavailable(f"{what} unavailable: {exc}") from exc
+    return int(answer["Attributes"]["ApproximateNumberOfMessages"])
 
 
 def scoring_message(program_id: str, event_id: str) -> str:
@@ -66,6 +84,9 @@ class SqsScoringQueue:
         except (BotoCoreError, ClientError):
             return len(batch)
         return len(answer.get("Failed") or [])
+
+    def waiting(self) -> int:
+        return queue_waiting(self._client, self._url, "scoring queue")
 
 
 class EventBridgePublisher:
@@ -126,6 +147,12 @@ class InMemoryQueue:
     def __init__(self, fail: bool = False) -> None:
         self.sent: list[tuple[str, str]] = []
         self.fail = fail
+        self.backlog = 0  # messages not received yet, as `waiting` tells them (nothing takes `sent`)
+
+    def waiting(self) -> int:
+        if self.fail:
+            raise StorageUnavailable("scoring queue unavailable (test)")
+        return self.backlog
 
     def send(self, program_id: str, event_id: str) -> None:
         if self.fail:
@@ -149,6 +176,10 @@ class InMemoryPublisher:
 class WorkflowQueue(Protocol):
     def send(self, run: WorkflowRun, sent_at: datetime) -> None:
         """The run, or StorageUnavailable."""
+        ...
+
+    def waiting(self) -> int:
+        """How many messages wait in the queue, not received yet (`queue_waiting`)."""
         ...
 
 
@@ -181,3 +212,6 @@ class SqsWorkflowQueue:
             self._client.send_message(QueueUrl=self._url, MessageBody=workflow_message(run, sent_at))
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"workflow queue unavailable: {exc}") from exc
+
+    def waiting(self) -> int:
+        return queue_waiting(self._client, self._url, "workflow queue")

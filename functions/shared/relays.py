@@ -2,21 +2,32 @@
 runs): once per copy's life in its queue, so a copy sent is scored (or run), or dead-lettered after
 its deliveries, before the next one is sent. Work a throttled or refusing store keeps failing is
 kept for a day (`errors.retried_later`): sent at every run instead, it piled copy on copy on the key
-that was already throttled. Stateless: the runs' times say which run sends, no write per item sent."""
+that was already throttled. Stateless: the runs' times say which run sends, no write per item sent.
+
+A copy's life counts from its first delivery: one not received yet stays in its queue up to the
+queue's retention (days). So while the queue is behind (`queue_behind`), a relay sends nothing:
+its copies would wait behind the copies already there, every event behind by more than two
+minutes sent again each quarter hour, more work for a consumer already short of time. The queue's
+backlog alarm says it is behind; what waits in the outbox is sent once the queue has caught up."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from functions.shared.errors import StorageUnavailable
+from functions.shared.messaging import ScoringQueue, WorkflowQueue
+from functions.shared.observability import logger, metrics
 
 
 @dataclass(frozen=True)
 class RelaySchedule:
     after: timedelta  # younger work may still be on its way to the queue
     every: timedelta  # the relay schedule's rate
-    copy_lifetime: timedelta  # the longest a copy stays in the queue: deliveries x visibility timeout
+    # the longest a copy stays in the queue once first received: deliveries x visibility timeout
+    copy_lifetime: timedelta
 
     def due(self, since: datetime, now: datetime) -> bool:
         """Whether a run at `now` sends work waiting since `since`: in its first run past `after`,
@@ -36,3 +47,26 @@ def failed_after_all(relay: str, what: str, failed: list[str]) -> None:
     others' work waiting (each goes on to the next program and fails here, at the end)."""
     if failed:
         raise StorageUnavailable(f"{relay}: {what} of {len(failed)} program(s) not relayed ({failed[0]})")
+
+
+# A queue holding this many messages not received yet is behind: about three seconds of SPEC 1's
+# peak (3,000 events a second), which the scoring function at its cap takes in well under the two
+# minutes a relay waits before it sends (`RelaySchedule.after`).
+QUEUE_BEHIND = 10_000
+HELD_BACK_METRIC = "RelayHeldBack"  # a run that sent nothing, its queue behind (the messages waiting)
+
+
+def queue_behind(relay: str, queue: ScoringQueue | WorkflowQueue) -> bool:
+    """Whether the relay's queue is behind (`QUEUE_BEHIND` or more messages not received yet): then
+    the run sends nothing. A queue that does not say is taken as not behind: the relay sends as
+    before, and a queue down refuses the sends, which fails the run (its alarm)."""
+    try:
+        waiting = queue.waiting()
+    except StorageUnavailable as error:
+        logger.warning(f"{relay}: the queue's backlog unknown; relaying", extra={"error": error.detail})
+        return False
+    if waiting < QUEUE_BEHIND:
+        return False
+    logger.info(f"{relay}: the queue is behind; the outbox waits for it", extra={"waiting": waiting})
+    metrics.add_metric(name=HELD_BACK_METRIC, unit=MetricUnit.Count, value=waiting)
+    return True

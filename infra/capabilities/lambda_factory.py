@@ -98,15 +98,13 @@ def policy_statements(
                 resources=[f"{table_arn}/index/{name}" for name in sorted(access.indexes)],
             )
         )
+    # a relay also reads how many messages wait in the queues it sends to (`gauge_queues`)
+    sends = ["sqs:SendMessage", "sqs:GetQueueAttributes"] if access.gauge_queues else ["sqs:SendMessage"]
     if access.send_to_scoring:
-        statements.append(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.scoring_queue.queue_arn])
-        )
+        statements.append(iam.PolicyStatement(actions=sends, resources=[resources.scoring_queue.queue_arn]))
     if access.send_to_workflows:
         assert resources.workflow_queue is not None, "a function sends to the workflow queue: create it"
-        statements.append(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[resources.workflow_queue.queue_arn])
-        )
+        statements.append(iam.PolicyStatement(actions=sends, resources=[resources.workflow_queue.queue_arn]))
     if access.publish_events:
         statements.append(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn])

@@ -67,14 +67,16 @@ def expected_grants(access: permissions.Access, ids: Ids, function_name: str = "
         only_notifications = cfn.condition_text(permissions.notification_items_condition())
         grants.add(cfn.Grant(permissions.BATCH_WRITE_ITEM, table, only_notifications))
     grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
+    # a relay reads how many messages wait in the queues it sends to, and nothing else of them
+    sends = ("sqs:SendMessage", "sqs:GetQueueAttributes") if access.gauge_queues else ("sqs:SendMessage",)
     queue = f"<{ids.scoring_queue}.Arn>"
     if access.send_to_scoring:
-        grants.add(cfn.Grant("sqs:SendMessage", queue))
+        grants |= {cfn.Grant(action, queue) for action in sends}
     if access.consume_scoring:
         grants |= {cfn.Grant(action, queue) for action in SQS_CONSUME}
     workflow_queue = f"<{ids.workflow_queue}.Arn>"
     if access.send_to_workflows:
-        grants.add(cfn.Grant("sqs:SendMessage", workflow_queue))
+        grants |= {cfn.Grant(action, workflow_queue) for action in sends}
     if access.consume_workflows:
         grants |= {cfn.Grant(action, workflow_queue) for action in SQS_CONSUME}
     if access.publish_events:

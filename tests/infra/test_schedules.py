@@ -92,7 +92,8 @@ def test_the_monthly_dispute_cycle_retries_most(template: cfn.Template) -> None:
     ],
 )
 def test_a_relay_sends_work_again_only_once_a_copy_has_left_its_queue(name: str, visibility: str) -> None:
-    # `RelaySchedule.due` counts on the schedule's rate and on how long a copy can stay in its queue
+    # `RelaySchedule.due` counts on the schedule's rate and on how long a copy received can stay in
+    # its queue (one not received yet: the relay holds back while the queue is behind)
     from datetime import timedelta
 
     from functions.loyalty.runs import WORKFLOW_RELAY

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from functions.loyalty import caps, runs, workflow_cache, workflows
-from functions.shared import runtime
+from functions.shared import relays, runtime
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.errors import StorageRefused, StorageUnavailable
 from functions.shared.storage import keys_loyalty
@@ -361,12 +361,46 @@ def test_a_run_still_due_is_relayed_once_per_copys_life_in_the_queue(
         def send(self, run, sent_at):
             CountingQueue.sent += 1
 
+        def waiting(self):
+            return 0  # the copies sent were all received: none waits behind another
+
     monkeypatch.setattr(deps, "workflow_queue", CountingQueue())
     for _ in range(45):  # the relay's runs over 45 minutes, with the run never done
         clock.advance(minutes=1)
         runs.relay_due_runs(deps)
 
     assert CountingQueue.sent == 3  # once per 15 minutes (5 deliveries x 180 s), not 45 times
+
+
+def test_a_due_run_waits_while_the_workflow_queue_is_behind_and_is_sent_once_it_caught_up(
+    loyalty, tenant, aws, clock, monkeypatch
+):
+    # a copy not received yet stays in its queue for days: sent again each quarter hour while the
+    # queue was behind, it queued behind its own copies
+    loyalty.workflow("warn", workflow_settings(threshold=100))
+    earn_only(loyalty, "m1", 150)
+    deps = runtime.dependencies()
+
+    class BehindQueue:
+        waiting_now, sent = relays.QUEUE_BEHIND, 0
+
+        def send(self, run, sent_at):
+            BehindQueue.sent += 1
+
+        def waiting(self):
+            return BehindQueue.waiting_now
+
+    monkeypatch.setattr(deps, "workflow_queue", BehindQueue())
+    for _ in range(45):  # three quarters of an hour behind
+        clock.advance(minutes=1)
+        runs.relay_due_runs(deps)
+    assert BehindQueue.sent == 0
+
+    BehindQueue.waiting_now = relays.QUEUE_BEHIND - 1  # caught up
+    for _ in range(15):  # a copy's life in the queue: sent once in it
+        clock.advance(minutes=1)
+        runs.relay_due_runs(deps)
+    assert BehindQueue.sent == 1
 
 
 # --- spends wait for the run of an earn that may suspend (SPEC 8: workflows run asynchronously) --

@@ -144,6 +144,9 @@ def test_a_refused_program_still_fails_the_workflow_relay_when_the_budget_ends_i
                 raise StorageUnavailable("workflow queue unavailable (test)")
             working.send(run, sent_at)
 
+        def waiting(self):
+            return working.waiting()
+
     monkeypatch.setattr(deps, "workflow_queue", RefusingFirst())
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
 

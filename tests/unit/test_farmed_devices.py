@@ -58,7 +58,9 @@ def test_a_removed_partner_crowding_its_device_with_guest_checkouts_is_still_blo
     start = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
     device = "fp-carl-own-laptop-7c1e"
     at = start.strftime("%Y-%m-%dT%H:%M:%SZ")
-    carl = live(engine, signup("p-carl", email="carl.crowd@mailinator.com", device=device, ip="185.220.101.40", at=at))
+    carl = live(
+        engine, signup("p-carl", email="carl.crowd@mailinator.com", device=device, ip="185.220.101.40", at=at)
+    )
     assert carl["action"] == "flag", carl
     case_id = engine.repository.get_subject(PROGRAM, "partner", "p-carl").flag_case_id
     deps = Dependencies(engine.repository, InMemoryPublisher(), FixedClock(start + timedelta(hours=1)))
@@ -70,6 +72,8 @@ def test_a_removed_partner_crowding_its_device_with_guest_checkouts_is_still_blo
         live(engine, purchase(f"guest-{n}", "p-shop", device=device, reward=None, at=when))
 
     back = (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    returning = live(engine, signup("p-fresh-face", email="fresh.face.q7@example.org", device=device, at=back))
+    returning = live(
+        engine, signup("p-fresh-face", email="fresh.face.q7@example.org", device=device, at=back)
+    )
     assert "blocked_reapply" in reasons(returning), returning
     assert returning["action"] == "flag"
