@@ -29,7 +29,6 @@ from functions.shared.domain.identity import (
 from functions.shared.domain.linked_removal import REVIEW_TYPE, reaches_back
 from functions.shared.domain.links import (
     CROWDS_RECALLED,
-    blocks_through_crowd,
     crowd_for_good,
     crowded_links,
     customers_of,
@@ -556,10 +555,7 @@ class Engine:
             )
             country = partner.country or (snapshot.subject.country if snapshot.subject else None)
             if isinstance(event, PartnershipCreated):
-                # a block is lifted by a crowd of partners only (`blocks_through_crowd`)
-                through = {r: read[r] for r in crowded if blocks_through_crowd(key_of[r], read[r])}
-                blocks = {**links, **through}
-                reasons += signals.blocked_reapply(me, blocks, snapshot.subject)
+                reasons += signals.blocked_reapply(me, links, snapshot.subject)
                 reasons += signals.removed_namesake(
                     me, str(event.session.ip), partner.name or "", links.get("ip", NO_LINK), self.pepper
                 )

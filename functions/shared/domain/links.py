@@ -43,17 +43,6 @@ def farmed(key: LinkKey, state: LinkState) -> bool:
     return key[0] in GUARDED_JOINS and 2 * len(state.removed) > len(state.members)
 
 
-def blocks_through_crowd(key: LinkKey, state: LinkState) -> bool:
-    """A crowded link whose blocks still stop a partner's sign-up (`signals.blocked_reapply`):
-    one partners alone do not crowd. Re-applying is a partner's, and the crowd a block is lifted
-    for is partners' (an SDK's one fingerprint for every browser, its many partners' sign-ups on
-    it). Customers are another matter: anyone can buy with any device, a euro a time, and they are
-    never removed (`farmed`), so a removed partner who crowded its own device with two hundred guest
-    checkouts signed up again on it, unflagged and paid."""
-    partners = sum(1 for member in state.members if member.startswith(PARTNER_KEY))
-    return partners < crowd_limit(key[0])
-
-
 # the identifiers a purchase's customer shares with strangers by the thousand: an integration's
 # proxy IP sent as every session's, an SDK's one fingerprint for every browser (SPEC 1)
 CROWDS_RECALLED = frozenset({"ip", "device"})
