@@ -498,10 +498,13 @@ def test_an_approval_the_cycle_has_begun_cannot_be_turned_into_a_decline_and_the
     assert case_of(env.tenant, case_id)["partner"]["status"] == "active"  # unflagged, not yet approved
 
     # When the security team turns it into a decline: refused, saying why (the partner would stay
-    # unflagged under a declined case); the approval again is taken
+    # unflagged under a declined case); the approval asked again is taken (a retry), the approval
+    # with another note is not (it would stand in the history after the resolution it missed)
     turned = verdict(env, case_id, "decline", "changed our mind")
     assert turned.status == 409 and "being approved" in turned.body["detail"], turned
-    assert verdict(env, case_id, "approve", "still fine").status == 200
+    assert verdict(env, case_id, "approve").status == 200
+    renoted = verdict(env, case_id, "approve", "still fine")
+    assert renoted.status == 409 and "being approved" in renoted.body["detail"], renoted
 
     # Then the next run finishes the approval
     report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
@@ -618,9 +621,12 @@ def test_a_decline_the_cycle_has_begun_cannot_be_turned_into_an_approval_and_the
     turned = verdict(env, case_id, "approve", "evidence checked: legit")
 
     assert turned.status == 409 and "being declined" in turned.body["detail"], turned
-    assert verdict(env, case_id, "decline", "still a ring").status == 200  # the same verdict again
+    assert verdict(env, case_id, "decline", "a ring of fake customers").status == 200  # a retry
+    assert verdict(env, case_id, "decline", "still a ring").status == 409  # another note
     report = run_scheduled_cycle(env, CYCLE_AT.replace(hour=1))
     assert report["totals"]["declined"] == 1, report
+    audit = [a["action"] for a in case_of(env.tenant, case_id)["audit"]]  # newest first
+    assert audit[0] == "dispute_declined" and audit.count("verdict_decline") == 1  # none after it
     assert rewards_of(env.tenant, partner_id="p-no") == {held: "declined"}
     assert case_of(env.tenant, case_id)["partner"]["status"] == "flagged"
 

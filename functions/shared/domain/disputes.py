@@ -102,11 +102,12 @@ def verdict_step(
     *,
     seen: str | None | object = UNSEEN,
 ) -> Step:
-    """The security team's verdict on a disputed case. With the case's `subject` as read: another
-    verdict than the one the cycle has begun to apply is refused (an approval half applied would
-    leave the subject unflagged, a decline half applied some rewards declined; the verdict would
-    be recorded and never applied), and the verdict holds only while the subject is still under
-    the case, so the cycle beginning meanwhile refuses it too. With `seen`, the verdict the caller
+    """The security team's verdict on a disputed case. With the case's `subject` as read: any
+    verdict but a retry of the one the cycle has begun to apply is refused (an approval half applied
+    would leave the subject unflagged, a decline half applied some rewards declined; another verdict
+    would be recorded and never applied, another note recorded after the resolution it is not
+    part of), and the verdict holds only while the subject is still under the case, so the cycle
+    beginning meanwhile refuses it too. With `seen`, the verdict the caller
     saw (None: none): one recorded since by a teammate is not replaced unseen (409), and the write
     holds only while the verdict it replaces is still there."""
     if verdict not in VERDICTS:
@@ -122,7 +123,9 @@ def verdict_step(
             f"case {case.case_id} has a verdict recorded since you read it ({case.verdict or 'none'}, "
             f"not {seen or 'none'}): read it again before replacing it"
         )
-    if subject is not None and verdict != case.verdict and resolution_under_way(case, subject):
+    if subject is not None and resolution_under_way(case, subject):
+        # the same verdict with another note too: the cycle applies the one it read, whole, and a
+        # note recorded as it ran would stand in the case's history after its resolution
         raise Conflict(under_way(case))
     step = Step(
         [
