@@ -66,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dispute-cycle-seconds",
         type=float,
-        default=float(os.environ.get("LOCAL_DISPUTE_CYCLE_SECONDS", str(30 * 24 * 3600))),
-        help="a month is long locally: `fraudctl run dispute-cycle` runs the cycle now",
+        default=float(os.environ["LOCAL_DISPUTE_CYCLE_SECONDS"])
+        if "LOCAL_DISPUTE_CYCLE_SECONDS" in os.environ
+        else None,
+        help="the dispute cycle's interval (default: at 00:00 UTC on the 1st of each month, as deployed; "
+        "`fraudctl run dispute-cycle` runs it now)",
     )
     parser.add_argument(
         "--relay-seconds", type=float, default=float(os.environ.get("LOCAL_RELAY_SECONDS", "60"))

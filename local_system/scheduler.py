@@ -1,12 +1,13 @@
 """The local stand-in for EventBridge schedules: runs each scheduled function at its interval with
-a Scheduled Event, as EventBridge would."""
+a Scheduled Event, as EventBridge would, or at 00:00 UTC on the 1st of each month (the dispute
+cycle's `cron(0 0 1 * ? *)`)."""
 
 from __future__ import annotations
 
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.shared.observability import logger
@@ -17,7 +18,20 @@ from local_system.lambda_runtime import invoke
 class Schedule:
     name: str
     handler: str
-    interval_seconds: float
+    interval_seconds: float | None  # None: at the start of each month (UTC), as the deployed cron
+
+    def wait_seconds(self, now: datetime) -> float:
+        """How long from `now` (a run's end, or the start) to the next run."""
+        if self.interval_seconds is not None:
+            return self.interval_seconds
+        return (next_month_start(now) - now).total_seconds()
+
+
+def next_month_start(now: datetime) -> datetime:
+    """00:00 UTC on the 1st of the month after `now`'s (UTC)."""
+    now = now.astimezone(UTC)
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
 
 
 def scheduled_event(rule: str) -> dict[str, Any]:
@@ -51,7 +65,7 @@ class LocalScheduler(threading.Thread):
 
     def run(self) -> None:
         schedule = self.schedule
-        while not self.stopping.wait(schedule.interval_seconds):
+        while not self.stopping.wait(schedule.wait_seconds(datetime.now(UTC))):
             # the interval counted from the last run's end: a run longer than it (a sweep of many
             # flagged subjects every 2 s in the end-to-end tests) does not start the next at once,
             # each schedule's thread busy for good on a machine of two cores

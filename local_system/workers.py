@@ -36,15 +36,20 @@ class WorkerSettings:
     score_consumers: int
     relay_seconds: float
     hold_sweep_seconds: float
-    dispute_cycle_seconds: float
+    dispute_cycle_seconds: float | None  # None: at the start of each month (UTC), as deployed
 
     def arguments(self) -> list[str]:
+        every = (
+            []
+            if self.dispute_cycle_seconds is None
+            else [f"--dispute-cycle-seconds={self.dispute_cycle_seconds}"]
+        )
         return [
             f"--batch-window-seconds={self.batch_window_seconds}",
             f"--score-consumers={self.score_consumers}",
             f"--relay-seconds={self.relay_seconds}",
             f"--hold-sweep-seconds={self.hold_sweep_seconds}",
-            f"--dispute-cycle-seconds={self.dispute_cycle_seconds}",
+            *every,
         ]
 
 
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--score-consumers", type=int, required=True)
     parser.add_argument("--relay-seconds", type=float, required=True)
     parser.add_argument("--hold-sweep-seconds", type=float, required=True)
-    parser.add_argument("--dispute-cycle-seconds", type=float, required=True)
+    parser.add_argument("--dispute-cycle-seconds", type=float, default=None)  # none: monthly
     args = parser.parse_args(argv)
 
     from local_system.aws_process import route_calls_from_environment

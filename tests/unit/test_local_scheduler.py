@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from local_system.scheduler import LocalScheduler, Schedule
+from local_system.workers import WorkerSettings
 
 RAN: list[str] = []
 SWEEPING = threading.Event()
@@ -51,3 +55,23 @@ def test_a_long_run_of_one_schedule_holds_no_other_back():
             runner.stop()
             runner.join(5)
     assert not sweep.is_alive() and not relay.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("now", "next_run"),
+    [
+        ("2026-12-06T15:20:00+00:00", "2027-01-01T00:00:00+00:00"),  # a year's end
+        ("2028-02-01T00:00:00+00:00", "2028-03-01T00:00:00+00:00"),  # at a run: the next month's
+        ("2028-01-31T23:59:59+00:00", "2028-02-01T00:00:00+00:00"),
+        ("2026-06-30T22:30:00-05:00", "2026-08-01T00:00:00+00:00"),  # 03:30 UTC on July 1st
+    ],
+)
+def test_the_dispute_cycle_runs_locally_at_the_start_of_each_month_as_deployed(now, next_run):
+    # it ran 30 days after `make run` started, whatever the date: December's verdicts on Jan 5
+    cycle = Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", None)
+    start = datetime.fromisoformat(now)
+
+    assert start + timedelta(seconds=cycle.wait_seconds(start)) == datetime.fromisoformat(next_run)
+    assert "--dispute-cycle-seconds" not in " ".join(
+        WorkerSettings(0.1, 1, 60, 900, dispute_cycle_seconds=None).arguments()
+    )
