@@ -53,13 +53,15 @@ def failed_after_all(relay: str, what: str, failed: list[str]) -> None:
 # peak (3,000 events a second), which the scoring function at its cap takes in well under the two
 # minutes a relay waits before it sends (`RelaySchedule.after`).
 QUEUE_BEHIND = 10_000
-HELD_BACK_METRIC = "RelayHeldBack"  # a run that sent nothing, its queue behind (the messages waiting)
+# a relay's run that sent nothing, its queue behind: one metric per relay, each a count of runs
+HELD_BACK_METRICS = {"outbox relay": "OutboxRelayHeldBack", "workflow relay": "WorkflowRelayHeldBack"}
 
 
 def queue_behind(relay: str, queue: ScoringQueue | WorkflowQueue) -> bool:
     """Whether the relay's queue is behind (`QUEUE_BEHIND` or more messages not received yet): then
-    the run sends nothing. A queue that does not say is taken as not behind: the relay sends as
-    before, and a queue down refuses the sends, which fails the run (its alarm)."""
+    the run sends nothing, and says so (`HELD_BACK_METRICS`; the messages waiting in its log). A
+    queue that does not say is taken as not behind: the relay sends as before, and a queue down
+    refuses the sends, which fails the run (its alarm)."""
     try:
         waiting = queue.waiting()
     except StorageUnavailable as error:
@@ -68,5 +70,5 @@ def queue_behind(relay: str, queue: ScoringQueue | WorkflowQueue) -> bool:
     if waiting < QUEUE_BEHIND:
         return False
     logger.info(f"{relay}: the queue is behind; the outbox waits for it", extra={"waiting": waiting})
-    metrics.add_metric(name=HELD_BACK_METRIC, unit=MetricUnit.Count, value=waiting)
+    metrics.add_metric(name=HELD_BACK_METRICS[relay], unit=MetricUnit.Count, value=1)
     return True
