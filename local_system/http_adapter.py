@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from functions.shared import problems
@@ -121,7 +122,11 @@ class LocalApiGateway:
         length = request.content_length or 0
         if length > MAX_REQUEST_BYTES:
             return to_response(problems.proxy_response(413, problems.problem(413, "request too large")))
-        body = request.get_data(cache=False)
+        try:
+            body = request.get_data(cache=False)
+        except ClientDisconnected:  # fewer bytes came than Content-Length said: API Gateway's 400
+            detail = "the request's body ended before its Content-Length"
+            return to_response(problems.proxy_response(400, problems.problem(400, detail)))
         found = find_route(request.method, request.path)
         # an unknown route gets its 404 or 405 from the gate of any function; the public one builds nothing
         function = found[0].handler if found else "functions.openapi.handler.lambda_handler"

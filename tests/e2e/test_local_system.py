@@ -47,6 +47,27 @@ def test_errors_are_problem_documents_over_http(local_system):
     assert answer.json()["status"] == 401
 
 
+def test_a_body_shorter_than_its_content_length_is_a_problem_document_over_http(local_system):
+    # a security tester's: the local gateway answered an HTML 500 and logged a traceback
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(local_system.api_url)
+    key = local_system.keys["integration"]
+    head = (
+        f"POST /v1/events HTTP/1.1\r\nHost: {where.netloc}\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((where.hostname, where.port), timeout=10) as connection:
+        connection.sendall(head.encode() + b'{"id"')
+        connection.shutdown(socket.SHUT_WR)  # the rest never comes
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"400", answer[:300]
+    assert b"application/problem+json" in rest.partition(b"\r\n\r\n")[0].lower()
+
+
 @pytest.mark.parametrize("query", ["q=Ada%C3", "status=%FF", "q=%E2%82"])
 def test_a_query_that_is_not_utf8_is_refused_as_documented_over_http(local_system, query):
     """Werkzeug kept a percent-escape that is not UTF-8 as its literal text: `q=Ada%C3` searched

@@ -258,6 +258,12 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
             ({"role": "fraud", "actor": f"workflow{colon}wf-guard"}, "actor")
             for colon in ("\u2236", "\ua789", "\u02f8", "\u05c3", "\u0589", "\uff1a")
         ),
+        # or after a blank, or by any mark that is no letter (a braille colon, a semicolon); and a
+        # katakana prolonged sound mark drawn as the cycle's dash (a security tester's, again)
+        *(
+            ({"role": "fraud", "actor": actor}, "actor")
+            for actor in ("workflow :wf_a", "workflow\u2803wf_a", "workflow;wf_a", "dispute\u30fccycle")
+        ),
         ({"role": "fraud", "actor": "System"}, "actor"),
         ({"role": "fraud", "actor": "\u0455\u0443\u0455tem"}, "actor"),  # Cyrillic letters that read `system`
         # the cycle's and the sweep's, however written: a removal passed off as the scheduler's

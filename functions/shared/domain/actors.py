@@ -22,8 +22,10 @@ def workflow(workflow_id: str) -> str:
 
 
 def _letters(text: str) -> str:
-    """A name without its separators: `Dispute Cycle`, `dispute_cycle` and `dispute-cycle` alike."""
-    return "".join(ch for ch in as_read(text) if ch.isalnum())
+    """A name without its separators: `Dispute Cycle`, `dispute_cycle` and `dispute-cycle` alike.
+    What is not a Latin letter or digit once read separates too: a katakana prolonged sound mark
+    (`ー`) counts as a letter, and is drawn as a dash (`dispute` `ー` `cycle`)."""
+    return "".join(ch for ch in as_read(text) if ch.isascii() and ch.isalnum())
 
 
 _RESERVED = frozenset(_letters(name) for name in _SYSTEMS)
@@ -42,11 +44,16 @@ def _colons() -> frozenset[str]:
 
 def is_systems(actor: str) -> bool:
     """Whether a person's name would read as one of the system's: `workflow∶wf-1` with a ratio sign
-    reads as the workflow's own entries in a customer's history."""
+    reads as the workflow's own entries in a customer's history, and so does `workflow` followed,
+    blanks or not, by any mark that is not a letter or a digit (`workflow :wf-1`, `workflow;wf-1`, a
+    braille dot pattern drawn as a colon). `Workflows team` is a name of its own."""
     if _letters(actor) in _RESERVED:
         return True
     text, word = as_read(actor).lstrip(), WORKFLOW_PREFIX[:-1]
-    return text.startswith(word) and text[len(word) : len(word) + 1] in _colons()
+    if not text.startswith(word):
+        return False
+    after = text[len(word) :].lstrip()
+    return bool(after) and (after[0] in _colons() or not after[0].isalnum())
 
 
 def described() -> str:
