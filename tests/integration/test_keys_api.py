@@ -264,6 +264,18 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
             ({"role": "fraud", "actor": actor}, "actor")
             for actor in ("workflow :wf_a", "workflow\u2803wf_a", "workflow;wf_a", "dispute\u30fccycle")
         ),
+        # small capitals (what "font generator" sites give), a Greek tau, a CJK one drawn as a dash,
+        # a combining mark before it all (a reviewer's)
+        *(
+            ({"role": "fraud", "actor": actor}, "actor")
+            for actor in (
+                "\ua731\u028f\ua731\u1d1b\u1d07\u1d0d",  # ꜱʏꜱᴛᴇᴍ
+                "\u1d21\u1d0f\u0280\u1d0b\ua730\u029f\u1d0f\u1d21:wf_a",  # ᴡᴏʀᴋꜰʟᴏᴡ:
+                "\u0455\u0443\u0455\u03c4\u0435m",  # ѕуѕτеm
+                "dispute\u4e00cycle",
+                "\u0301workflow:wf_a",
+            )
+        ),
         ({"role": "fraud", "actor": "System"}, "actor"),
         ({"role": "fraud", "actor": "\u0455\u0443\u0455tem"}, "actor"),  # Cyrillic letters that read `system`
         # the cycle's and the sweep's, however written: a removal passed off as the scheduler's
@@ -322,6 +334,9 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
     "actor",
     [
         "System Administrator",
+        "system \u7ba1\u7406\u8005",  # system 管理者: a name in another script beside the word
+        "\u4f50\u85e4 (system)",  # 佐藤 (system)
+        "hold sweep \u30c1\u30fc\u30e0",  # hold sweep チーム
         "Workflows team",
         "system-bot",
         "Ops: workflow:x",

@@ -141,3 +141,22 @@ def test_a_case_stored_before_flags_were_counted_is_approved_and_a_new_flag_stil
     assert (report["totals"]["approved"], report["totals"]["withdrawn"]) == (1, 1), report
     assert rewards_of(env.tenant, partner_id="p-old-kept") == {kept_reward: "pending"}
     assert rewards_of(env.tenant, partner_id="p-old-turned") == {turned_reward: "on_hold"}
+
+
+def test_a_verdict_asked_again_while_the_cycle_applies_it_is_a_retry_whatever_joined_the_case(
+    env, monkeypatch
+):
+    # a reviewer's: a login abroad joins the approved case's reasons (it outdates no approval), the
+    # cycle begins and stops half way, and the security team's client asks again what it asked
+    # before, its answer lost: it was refused as a new verdict (409)
+    case_id, held = test_disputes.approved_with_a_held_reward(env, "p-drift")
+    login_abroad(env, "p-drift", "u-drift", "2026-11-26T09:00:00+00:00")
+    test_disputes._stopped_after_its_first_step(env, monkeypatch)
+
+    again = test_disputes.verdict(env, case_id, "approve")  # the same verdict and note
+
+    assert again.status == 200, again.body
+    assert test_disputes.verdict(env, case_id, "approve", "and more").status == 409  # a new note
+    report = run_scheduled_cycle(env, test_disputes.CYCLE_AT.replace(hour=1))
+    assert report["totals"]["approved"] == 1, report
+    assert rewards_of(env.tenant, partner_id="p-drift") == {held: "pending"}

@@ -124,6 +124,10 @@ def verdict_step(
             f"not {seen or 'none'}): read it again before replacing it"
         )
     if subject is not None and resolution_under_way(case, subject):
+        if (verdict, note) == (case.verdict, case.verdict_note):
+            # a retry whatever joined the case since (a login abroad adds a reason and outdates no
+            # approval): the verdict under way is this one, nothing to record
+            return Step([])
         # the same verdict with another note too: the cycle applies the one it read, whole, and a
         # note recorded as it ran would stand in the case's history after its resolution
         raise Conflict(under_way(case))
