@@ -46,6 +46,16 @@ def _local_aws_environment() -> None:
     os.environ.setdefault("PYTHONWARNINGS", "ignore:No application metrics to publish")
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:  # 0 ran the schedule back to back; NaN compares false
+        raise argparse.ArgumentTypeError(f"{text!r} is not more than 0 seconds")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -65,10 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--dispute-cycle-seconds",
-        type=float,
-        default=float(os.environ["LOCAL_DISPUTE_CYCLE_SECONDS"])
-        if "LOCAL_DISPUTE_CYCLE_SECONDS" in os.environ
-        else None,
+        type=_positive_seconds,
+        default=os.environ.get("LOCAL_DISPUTE_CYCLE_SECONDS"),  # a text: argparse reads it by its type
         help="the dispute cycle's interval (default: at 00:00 UTC on the 1st of each month, as deployed; "
         "`fraudctl run dispute-cycle` runs it now)",
     )

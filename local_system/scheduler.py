@@ -20,12 +20,6 @@ class Schedule:
     handler: str
     interval_seconds: float | None  # None: at the start of each month (UTC), as the deployed cron
 
-    def wait_seconds(self, now: datetime) -> float:
-        """How long from `now` (a run's end, or the start) to the next run."""
-        if self.interval_seconds is not None:
-            return self.interval_seconds
-        return (next_month_start(now) - now).total_seconds()
-
 
 def next_month_start(now: datetime) -> datetime:
     """00:00 UTC on the 1st of the month after `now`'s (UTC)."""
@@ -48,6 +42,10 @@ def scheduled_event(rule: str) -> dict[str, Any]:
     }
 
 
+# a monthly schedule reads the clock again at least this often: a machine asleep over the 1st, or a
+# clock set forward, runs it within the hour rather than a month's monotonic wait later
+CLOCK_READ_SECONDS = 3600.0
+
 # a run that failed waits this long for the system's stop before saying so: a SIGTERM to all of it
 # stops the AWS stand-in as soon as the workers, whose last runs then fail
 QUIET_SECONDS = 1.0
@@ -65,7 +63,7 @@ class LocalScheduler(threading.Thread):
 
     def run(self) -> None:
         schedule = self.schedule
-        while not self.stopping.wait(schedule.wait_seconds(datetime.now(UTC))):
+        while self._next_run():
             # the interval counted from the last run's end: a run longer than it (a sweep of many
             # flagged subjects every 2 s in the end-to-end tests) does not start the next at once,
             # each schedule's thread busy for good on a machine of two cores
@@ -76,6 +74,17 @@ class LocalScheduler(threading.Thread):
                 if self.stopping.wait(QUIET_SECONDS):
                     return  # the system stopping: its AWS stand-in may have gone first (a SIGTERM to all)
                 logger.exception("scheduled function failed", extra={"schedule": schedule.name})
+
+    def _next_run(self) -> bool:
+        """Waits for the schedule's next run: its interval after the last run's end, or the start of
+        the next month (UTC); False when the system stops first."""
+        if self.schedule.interval_seconds is not None:
+            return not self.stopping.wait(self.schedule.interval_seconds)
+        due = next_month_start(datetime.now(UTC))
+        while (left := (due - datetime.now(UTC)).total_seconds()) > 0:
+            if self.stopping.wait(min(left, CLOCK_READ_SECONDS)):
+                return False
+        return True
 
     def stop(self) -> None:
         self.stopping.set()

@@ -60,6 +60,8 @@ def started_local_system(**settings: str) -> Iterator[LocalSystem]:
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(LOCAL_HOLD_SWEEP_SECONDS="2", LOCAL_RELAY_SECONDS="2", PYTHONUNBUFFERED="1")
+    # no cycle of its own in a session that spans the 1st at 00:00 UTC: the tests run it by hand
+    env.update(LOCAL_DISPUTE_CYCLE_SECONDS=str(10 * 365 * 24 * 3600))
     # fraudctl revokes in the table, out of reach of the local edge's cache: a short lifetime here
     env.update(LOCAL_AUTHORIZER_CACHE_SECONDS=str(AUTHORIZER_CACHE_SECONDS_E2E), **settings)
     process = subprocess.Popen(

@@ -397,6 +397,22 @@ def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(coun
     assert "Ctrl-C" not in started.stdout  # nothing was started
 
 
+@pytest.mark.parametrize("seconds", ["0", "-5", "nan", " "])
+def test_a_dispute_cycle_interval_not_above_zero_is_refused_before_anything_starts(seconds):
+    # 0 ran the cycle back to back; a blank variable ended in a traceback
+    environment = {**os.environ, "LOCAL_DISPUTE_CYCLE_SECONDS": seconds}
+    started = subprocess.run(
+        [sys.executable, "-m", "local_system", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
+    assert started.returncode == 2, started.stderr
+    assert "--dispute-cycle-seconds" in started.stderr and "Traceback" not in started.stderr
+    assert "Ctrl-C" not in started.stdout  # nothing was started
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from local_system.scheduler import LocalScheduler, Schedule
+from local_system.scheduler import LocalScheduler, Schedule, next_month_start
 from local_system.workers import WorkerSettings
 
 RAN: list[str] = []
@@ -68,10 +68,33 @@ def test_a_long_run_of_one_schedule_holds_no_other_back():
 )
 def test_the_dispute_cycle_runs_locally_at_the_start_of_each_month_as_deployed(now, next_run):
     # it ran 30 days after `make run` started, whatever the date: December's verdicts on Jan 5
-    cycle = Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", None)
-    start = datetime.fromisoformat(now)
-
-    assert start + timedelta(seconds=cycle.wait_seconds(start)) == datetime.fromisoformat(next_run)
+    assert next_month_start(datetime.fromisoformat(now)) == datetime.fromisoformat(next_run)
     assert "--dispute-cycle-seconds" not in " ".join(
         WorkerSettings(0.1, 1, 60, 900, dispute_cycle_seconds=None).arguments()
     )
+
+
+def test_a_monthly_schedule_reads_the_clock_again_and_runs_once_its_time_has_come(monkeypatch):
+    # a month's wait on a monotonic timer: a machine asleep over the 1st ran it a sleep late, and
+    # a clock set forward never; the wall clock is read again at least hourly
+    from local_system import scheduler
+
+    now = [datetime(2026, 12, 31, 23, 0, tzinfo=UTC)]
+    waits: list[float] = []
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now[0]
+
+    def wait(timeout):
+        waits.append(timeout)
+        now[0] += timedelta(hours=2)  # the machine slept past the 1st meanwhile
+        return False
+
+    monkeypatch.setattr(scheduler, "datetime", Clock)
+    cycle = LocalScheduler(Schedule("dispute-cycle", "functions.disputes.cycle.lambda_handler", None))
+    monkeypatch.setattr(cycle.stopping, "wait", wait)
+
+    assert cycle._next_run() is True
+    assert waits == [scheduler.CLOCK_READ_SECONDS]  # one hour at most, then the clock says it is time
