@@ -122,11 +122,13 @@ class LocalApiGateway:
         length = request.content_length or 0
         if length > MAX_REQUEST_BYTES:
             return to_response(problems.proxy_response(413, problems.problem(413, "request too large")))
-        try:
-            body = request.get_data(cache=False)
+        try:  # a body without a Content-Length (chunked) is read no further than the limit either
+            body = request.stream.read(MAX_REQUEST_BYTES + 1)
         except ClientDisconnected:  # fewer bytes came than Content-Length said: API Gateway's 400
             detail = "the request's body ended before its Content-Length"
             return to_response(problems.proxy_response(400, problems.problem(400, detail)))
+        if len(body) > MAX_REQUEST_BYTES:
+            return to_response(problems.proxy_response(413, problems.problem(413, "request too large")))
         found = find_route(request.method, request.path)
         # an unknown route gets its 404 or 405 from the gate of any function; the public one builds nothing
         function = found[0].handler if found else "functions.openapi.handler.lambda_handler"

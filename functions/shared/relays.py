@@ -69,6 +69,8 @@ def queue_behind(relay: str, queue: ScoringQueue | WorkflowQueue) -> bool:
         return False
     if waiting < QUEUE_BEHIND:
         return False
-    logger.info(f"{relay}: the queue is behind; the outbox waits for it", extra={"waiting": waiting})
+    logger.info(
+        f"{relay}: the queue is behind; what waits to be sent waits for it", extra={"waiting": waiting}
+    )
     metrics.add_metric(name=HELD_BACK_METRICS[relay], unit=MetricUnit.Count, value=1)
     return True
