@@ -14,6 +14,7 @@ from functions.hold_sweep.service import sweep
 from functions.shared import runtime
 from functions.shared.domain import writes
 from functions.shared.domain.holdables import listed_id
+from functions.shared.domain.scoring_plan import WAITING_MOST
 from local_system.poller import sqs_event
 from tests.integration import test_disputes
 from tests.integration.scoring_support import drain, purchase, send, signup, status
@@ -256,3 +257,30 @@ def test_a_waiting_reward_released_by_its_partners_approved_dispute_is_held_by_i
     assert answer["decision"]["action"] == "flag", answer
     reward = env.deps.repository.get_reward(tenant.program_id, "r-x")
     assert (reward.status, reward.case_id, reward.customer_id) == ("on_hold", answer["case_id"], "c1")
+
+
+def test_a_basket_of_rewards_before_the_transaction_flagging_its_customer_is_held_one_past_the_bound_told(
+    env,
+):
+    # a hot-keys tester's: twelve rewards naming one transaction, sent before it, and only eight
+    # were tied to its customer and held; the other four stayed `new`, tied to no one, untold
+    _partners(env.tenant)
+    drain(env.aws)
+    send(env.tenant, purchase("c1", "p2", email="c1@example.org", at="2026-11-03T09:00:00Z"))
+    drain(env.aws)
+    flagging = purchase("c1", "p1", email="ada@example.com", at="2026-11-03T10:00:00Z")
+    basket = [f"r-line-{n:02d}" for n in range(WAITING_MOST + 1)]
+    for n, reward_id in enumerate(basket):  # one at a time: each reads the claim the last one left
+        _early_reward(env.tenant, reward_id, flagging["transaction"]["id"], partner_id=("p1", "p2")[n % 2])
+        drain(env.aws)
+
+    send(env.tenant, flagging)
+    drain(env.aws)
+
+    answer = status(env.tenant, flagging["id"])
+    assert answer["decision"]["action"] == "flag", answer
+    held = rewards_of(env.tenant, customer_id="c1")
+    assert {r for r in basket if held.get(r) == "on_hold"} == set(basket[:WAITING_MOST])
+    past = status(env.tenant, f"evt-{basket[-1]}")
+    assert any("tied to no customer" in note for note in past["notes"]), past
+    assert not any("tied to no customer" in note for note in status(env.tenant, f"evt-{basket[0]}")["notes"])

@@ -46,7 +46,10 @@ from functions.shared.domain.writes import (
     WriteProfile,
 )
 
-WAITING_MOST = 8  # API rewards waiting on one transaction; more are tied to no customer by it
+# API rewards waiting on one transaction: tied by its claim in the claim's own step (a transaction's
+# other writes, flag included, are some forty, well under `MAX_STEP_ITEMS`); a reward past them is
+# tied to no customer by the claim, and its event's notes say so
+WAITING_MOST = 25
 
 
 @dataclass
@@ -144,6 +147,12 @@ def scoring_plan(
     if reward is not None and given.reward_taken:
         notes += (f"reward {reward.reward_id} refused: that reward id is already used",)
         reward = None
+    awaits = given.awaits if reward is not None else None  # the transaction it waits for
+    if reward is not None and awaits and len(given.waiting) >= WAITING_MOST:
+        notes += (
+            f"reward {reward.reward_id}: {len(given.waiting)} rewards already wait for transaction "
+            f"{awaits}; this one is tied to no customer when it arrives (send its customer_id)",
+        )
     removal_case = None  # a removed partner's event that would flag it: the case that removed it
     if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
         removal_case = profile.flag_case_id
@@ -256,8 +265,8 @@ def scoring_plan(
     )
     if reward is not None:
         core.add(PutReward(reward))
-        if given.awaits and len(given.waiting) < WAITING_MOST:  # tied by the transaction's claim
-            core.add(AwaitTransaction(program_id, given.awaits, holdables.entry(reward)))
+        if awaits and len(given.waiting) < WAITING_MOST:  # tied by the transaction's claim
+            core.add(AwaitTransaction(program_id, awaits, holdables.entry(reward)))
         if profile.type == "customer":
             core.add(
                 PartnerArrival(
