@@ -277,7 +277,7 @@ def test_a_campaign_saved_whose_answer_is_lost_is_said_to_be_saved(
     page.get_by_role("button", name="Save campaign").click()
 
     expect(page.get_by_text("Campaign saved.")).to_be_visible()
-    expect(page.get_by_text("0 of 1,000 points")).to_be_visible()
+    expect(page.get_by_text("0 of 1,000 points", exact=True)).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     assert backend.campaign(campaign)["total_cap"] == 1000
 
@@ -535,5 +535,5 @@ def test_a_reload_after_a_campaign_save_does_not_say_it_saved_again(page: Page, 
     expect(page).not_to_have_url(re.compile(r"saved="))
 
     page.reload()
-    expect(page.get_by_text("0 of 500 points")).to_be_visible()
+    expect(page.get_by_text("0 of 500 points", exact=True)).to_be_visible()  # not the announcer's line
     expect(page.get_by_text("Campaign saved.")).to_have_count(0)

@@ -151,21 +151,21 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     page.get_by_label("Limit behaviour").select_option("dynamic")
     page.get_by_role("button", name="Save campaign").click()
     expect(page.get_by_text("Campaign saved.")).to_be_visible()
-    expect(page.get_by_text("0 of 1,000 points")).to_be_visible()
+    expect(page.get_by_text("0 of 1,000 points", exact=True)).to_be_visible()
 
     # When customers receive bonuses through the API, the counters follow
     backend.earn(unique("member"), 250, kind="campaign_bonus", campaign_id=campaign)
     granted = backend.earn(unique("member"), 400, kind="campaign_bonus", campaign_id=campaign)
     assert granted["granted"] == 300 and granted["limited_by"] == "customer"
     page.reload()
-    expect(page.get_by_text("550 of 1,000 points")).to_be_visible()
+    expect(page.get_by_text("550 of 1,000 points", exact=True)).to_be_visible()
     expect(page.locator(".figures > div").filter(has_text="Customers")).to_contain_text("2")
     screenshot(page, "21-campaign")
 
     # And an edit through the form is a PUT of the new caps
     page.get_by_label("Total cap", exact=True).fill("2000")
     page.get_by_role("button", name="Save campaign").click()
-    expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
+    expect(page.get_by_text("550 of 2,000 points", exact=True)).to_be_visible()
 
     # And the Campaigns tab lists it with its caps as saved, and opens it from there
     go_to_tab(page, "Campaigns")
@@ -174,7 +174,7 @@ def test_a_campaign_created_on_the_page_shows_its_counters_against_its_caps(
     expect(listed).to_contain_text("Dynamic")
     screenshot(page, "21b-campaign-list")
     listed.get_by_role("link", name=campaign).click()
-    expect(page.get_by_text("550 of 2,000 points")).to_be_visible()
+    expect(page.get_by_text("550 of 2,000 points", exact=True)).to_be_visible()
 
     # And a new campaign under its ID changes nothing of it: the form says it exists, and links it
     go_to_tab(page, "Campaigns")

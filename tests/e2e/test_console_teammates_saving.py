@@ -50,7 +50,7 @@ def test_a_campaign_saved_from_a_page_opened_before_a_teammates_change_keeps_tha
     # changes only the per-customer cap to 800
     teammate.get_by_label("Total cap", exact=True).fill("250000")
     teammate.get_by_role("button", name="Save campaign").click()
-    expect(teammate.get_by_text("0 of 250,000 points")).to_be_visible()
+    expect(teammate.get_by_text("0 of 250,000 points", exact=True)).to_be_visible()
     page.get_by_label("Per-customer cap").fill("800")
     page.get_by_role("button", name="Save campaign").click()
 
@@ -62,7 +62,7 @@ def test_a_campaign_saved_from_a_page_opened_before_a_teammates_change_keeps_tha
     stored = backend.campaign(campaign)
     assert (stored["total_cap"], stored["per_customer_cap"]) == (250000, 500), stored
     # and the campaign is shown as it is now, what was typed said, not lost
-    expect(page.get_by_text("0 of 250,000 points")).to_be_visible()
+    expect(page.get_by_text("0 of 250,000 points", exact=True)).to_be_visible()
     expect(page.get_by_label("Total cap", exact=True)).to_have_value("250000")
     expect(page.get_by_label("Per-customer cap")).to_have_value("500")
     expect(said).to_contain_text("Per-customer cap: 800 points")
@@ -100,7 +100,7 @@ def test_a_new_campaign_under_an_id_made_meanwhile_changes_nothing_and_keeps_the
     assert backend.campaign(campaign)["total_cap"] == 9000
     expect(page.get_by_label("Total cap", exact=True)).to_have_value("5")
     said.get_by_role("link", name="open it").click()
-    expect(page.get_by_text("0 of 9,000 points")).to_be_visible()
+    expect(page.get_by_text("0 of 9,000 points", exact=True)).to_be_visible()
 
 
 def new_workflow(page: Page, workflow_id: str, threshold: int, action: str) -> None:
