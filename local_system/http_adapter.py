@@ -91,6 +91,19 @@ def to_response(answer: dict[str, Any]) -> Response:
     return response
 
 
+def _body(request: Request) -> bytes:
+    """The request's body up to the limit and a byte: read until it ends (a stream's read may
+    give less than asked, a piece at a time)."""
+    pieces, got = [], 0
+    while got <= MAX_REQUEST_BYTES:
+        piece = request.stream.read(MAX_REQUEST_BYTES + 1 - got)
+        if not piece:
+            break
+        pieces.append(piece)
+        got += len(piece)
+    return b"".join(pieces)
+
+
 class LocalApiGateway:
     def __init__(
         self,
@@ -123,8 +136,11 @@ class LocalApiGateway:
         if length > MAX_REQUEST_BYTES:
             return to_response(problems.proxy_response(413, problems.problem(413, "request too large")))
         try:  # a body without a Content-Length (chunked) is read no further than the limit either
-            body = request.stream.read(MAX_REQUEST_BYTES + 1)
-        except ClientDisconnected:  # fewer bytes came than Content-Length said: API Gateway's 400
+            body = _body(request)
+        except ClientDisconnected:
+            body = None
+        if body is None or (request.content_length is not None and len(body) < request.content_length):
+            # fewer bytes came than Content-Length said: API Gateway's 400
             detail = "the request's body ended before its Content-Length"
             return to_response(problems.proxy_response(400, problems.problem(400, detail)))
         if len(body) > MAX_REQUEST_BYTES:

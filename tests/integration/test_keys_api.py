@@ -274,6 +274,13 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
                 "\u0455\u0443\u0455\u03c4\u0435m",  # ѕуѕτеm
                 "dispute\u4e00cycle",
                 "\u0301workflow:wf_a",
+                # all Cyrillic, its `м` drawn as a small capital; negative squared letters; an Arabic
+                # tatweel and a modifier low macron drawn as dashes; a half triangular colon
+                "\u0455\u0443\u0455\u0442\u0435\u043c",  # ѕуѕтем
+                "\U0001f182\U0001f188\U0001f182\U0001f183\U0001f174\U0001f17c",  # 🆂🆈🆂🆃🅴🅼
+                "dispute\u0640cycle",
+                "workflow\u02cdwf_a",
+                "workflow\u02d1wf_a",
             )
         ),
         ({"role": "fraud", "actor": "System"}, "actor"),
@@ -337,6 +344,7 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
         "system \u7ba1\u7406\u8005",  # system 管理者: a name in another script beside the word
         "\u4f50\u85e4 (system)",  # 佐藤 (system)
         "hold sweep \u30c1\u30fc\u30e0",  # hold sweep チーム
+        "Workflow \u4e00\u53f7",  # Workflow 一号: a CJK `一` beside no Latin letter is no dash
         "Workflows team",
         "system-bot",
         "Ops: workflow:x",

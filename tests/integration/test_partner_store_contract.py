@@ -30,6 +30,7 @@ from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     NO_VERDICT,
     Audit,
+    AwaitTransaction,
     CountSummary,
     ListRewards,
     MarkLink,
@@ -207,6 +208,19 @@ def test_a_subjects_list_of_holdable_rewards_waits_on_its_item_until_it_is_store
     assert [listed_id(e) for e in snapshot().holdables.entries] == ["r-later"]
     with pytest.raises(StepRefused):  # never stored twice
         store.apply(Step([profile(0)]))
+
+
+def test_no_more_rewards_wait_on_a_transaction_than_its_claim_may_tie(store):
+    # a reviewer's: rewards scored at once each read room on the claim, all were added, and the
+    # claim's step, tying them all, passed DynamoDB's 100 items: the transaction was never scored
+    waits = [AwaitTransaction(P, "t-basket", f"entry-{n}", 2) for n in range(3)]
+    store.apply(Step([waits[0]]))
+    store.apply(Step([waits[1]]))
+
+    with pytest.raises(StepRefused):  # two wait already: the third read one, and is refused
+        store.apply(Step([waits[2]]))
+    read = store.scoring_snapshot(P, ("customer", "any"), None, [], [], [], None, None, "t-basket")
+    assert read.transaction_waiting == frozenset({"entry-0", "entry-1"})
 
 
 def test_reward_moves_are_conditional_on_status_and_overrides(store):

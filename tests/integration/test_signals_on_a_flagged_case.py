@@ -154,8 +154,15 @@ def test_a_verdict_asked_again_while_the_cycle_applies_it_is_a_retry_whatever_jo
     test_disputes._stopped_after_its_first_step(env, monkeypatch)
 
     again = test_disputes.verdict(env, case_id, "approve")  # the same verdict and note
+    # and as the console asks it, saying what it replaced then: none (a review's)
+    path, body = (
+        f"/v1/disputes/{case_id}/verdict",
+        {"verdict": "approve", "note": "checked", "replaces": None},
+    )
+    console_again = test_disputes.api("disputes", "POST", path, env.security, body)
 
     assert again.status == 200, again.body
+    assert console_again.status == 200, console_again.body
     assert test_disputes.verdict(env, case_id, "approve", "and more").status == 409  # a new note
     report = run_scheduled_cycle(env, test_disputes.CYCLE_AT.replace(hour=1))
     assert report["totals"]["approved"] == 1, report

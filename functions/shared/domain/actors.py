@@ -6,6 +6,7 @@ person's actions off as the system's, so no key is named so, in any spelling tha
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 from functions.shared.domain.identity import as_read
@@ -28,70 +29,95 @@ def _letters(text: str) -> str:
 
 
 def _read(text: str) -> str:
-    """`as_read`, and what it leaves as written read too: a small capital as its letter, a letter
-    drawn as one (`_drawn_as`), a letter drawn as a dash as a dash."""
-    letters, dashes = _drawn_as()
-    return "".join(
-        "-" if ch in dashes else letters.get(ch) or _small_capital(ch) or ch for ch in as_read(text)
-    )
+    """`as_read`, and what it leaves as written read too: a letter drawn as a Latin one as that
+    letter (`_latin`), and a letter drawn as a dash or a colon (`_drawn_as`) as one where it stands
+    between Latin letters or digits (`dispute一cycle`; but `Workflow 一号`, a CJK `一`, is a name)."""
+    read = [_latin(ch) or ch for ch in as_read(text)]
+    dashes, colons = _drawn_as()
+
+    def latin(at: int) -> bool:
+        return 0 <= at < len(read) and read[at].isascii() and read[at].isalnum()
+
+    for at, ch in enumerate(read):
+        if (ch in dashes or ch in colons) and latin(at - 1) and latin(at + 1):
+            read[at] = ":" if ch in colons else "-"
+    return "".join(read)
 
 
-_SMALL_CAPITAL = "LATIN LETTER SMALL CAPITAL "
+# a Latin letter's name, whatever comes before it (`NEGATIVE SQUARED`, `CIRCLED`, `FULLWIDTH`)
+_LATIN_NAME = re.compile(r"LATIN (?:CAPITAL |SMALL )?LETTER (?:SMALL CAPITAL )?([A-Z])$")
 
 
 @lru_cache(maxsize=4096)
-def _small_capital(character: str) -> str | None:
-    """The letter a Latin small capital is (`ꜰ` is `f`), by its Unicode name; None for any other."""
+def _latin(character: str) -> str | None:
+    """The Latin letter a character is drawn as, when `as_read` leaves it as written: by its Unicode
+    name (a small capital `ꜰ`, a negative squared `🆂`, a circled one), else by Unicode's
+    confusables (a Greek `τ` drawn as a small capital `ᴛ`, a Cyrillic `м` drawn as `ᴍ`); None for
+    an ASCII character or any other."""
     import unicodedata
 
     if len(character) != 1 or character.isascii():
         return None
-    name = unicodedata.name(character, "")
-    letter = name.removeprefix(_SMALL_CAPITAL)
-    return letter.lower() if letter != name and len(letter) == 1 else None
+    if named := _LATIN_NAME.search(unicodedata.name(character, "").split(" WITH ")[0]):
+        return named.group(1).lower()
+    return _drawn_letters().get(character)
 
 
 @cache
-def _drawn_as() -> tuple[dict[str, str], frozenset[str]]:
-    """From Unicode's confusables (UTS #39): the characters drawn as a Latin letter that `as_read`
-    leaves as written (a small capital `ꜱ`, `ᴛ`, a Greek `τ` drawn as `ᴛ`), each with that letter;
-    and those drawn as a dash that Unicode counts as letters (a katakana prolonged sound mark `ー`,
-    a CJK `一`, a Hangul `ㅡ`). Every other letter stays itself: `system 管理者` is a name of its own."""
+def _drawn_letters() -> dict[str, str]:
+    """From Unicode's confusables (UTS #39): each character drawn as a Latin letter or as a
+    character named as one (a small capital), with that letter; both ways round, as the table
+    lists a look-alike under one of the two."""
+    import unicodedata
+
     from confusable_homoglyphs import confusables  # its table loads with the first key made
 
-    def plain(character: str) -> str:
-        return character.strip("\u200e")
-
-    def latin(character: str) -> str | None:
-        if character.isascii() and character.isalpha() and len(character) == 1:
-            return character.lower()
-        return _small_capital(character)  # none for a sequence drawn as the letter
+    def named(character: str) -> str | None:
+        if character.isascii():
+            return character.lower() if character.isalpha() and len(character) == 1 else None
+        match = _LATIN_NAME.search(unicodedata.name(character, "")) if len(character) == 1 else None
+        return match.group(1).lower() if match else None
 
     letters: dict[str, str] = {}
     for key, drawn in confusables.confusables_data.items():
-        if len(key) != 1 or key.isascii():
+        lookalikes = [d["c"].strip("\u200e") for d in drawn]
+        if len(key) != 1:
             continue
-        found = [latin(key), *(latin(plain(lookalike["c"])) for lookalike in drawn)]
-        if letter := next((one for one in found if one), None):
-            letters[key] = letter
-    dashes = {"-", "\u30fc"}
-    for dash in ("-", "\u30fc"):
-        dashes.update(plain(d["c"]) for d in confusables.confusables_data.get(dash, ()))
-    return letters, frozenset(dashes)
-
-
-_RESERVED = frozenset("".join(ch for ch in name if ch.isalnum()) for name in _SYSTEMS)
+        letter = named(key) or next((one for one in map(named, lookalikes) if one), None)
+        if letter is None:
+            continue
+        for character in (key, *lookalikes):
+            if len(character) == 1 and not character.isascii():
+                letters.setdefault(character, letter)
+    return letters
 
 
 @cache
-def _colons() -> frozenset[str]:
-    """A colon and what is drawn as one (`∶` ratio, `꞉` modifier letter colon, `։` Armenian full
-    stop: Unicode's confusables, UTS #39), which `as_read` leaves as written (it takes letters for
-    letters, not punctuation for punctuation)."""
-    from confusable_homoglyphs import confusables  # its table loads with the first key made
+def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
+    """The characters drawn as a dash (Unicode's confusables of `-` and of a katakana prolonged
+    sound mark `ー`: a CJK `一`, a Hangul `ㅡ`; an Arabic tatweel and the like by their names) and
+    as a colon (a half triangular colon among them), letters to Unicode most of them."""
+    import unicodedata
 
-    drawn = confusables.confusables_data.get(":", ())
-    return frozenset({":", *(lookalike["c"].strip("\u200e") for lookalike in drawn)})
+    from confusable_homoglyphs import confusables
+
+    data = confusables.confusables_data
+    dashes = {
+        "-",
+        "\u30fc",
+        *(d["c"].strip("\u200e") for mark in ("-", "\u30fc") for d in data.get(mark, ())),
+    }
+    colons = {":", *(d["c"].strip("\u200e") for d in data.get(":", ()))}
+    for code in range(0x80, 0x3000):
+        name = unicodedata.name(chr(code), "")
+        if any(word in name for word in ("TATWEEL", "MACRON", "LAJANYALAN", "SYLLABICS FINAL", "ARAEA")):
+            dashes.add(chr(code))
+        elif "COLON" in name:
+            colons.add(chr(code))
+    return frozenset(dashes), frozenset(colons)
+
+
+_RESERVED = frozenset("".join(ch for ch in name if ch.isalnum()) for name in _SYSTEMS)
 
 
 def is_systems(actor: str) -> bool:
@@ -107,7 +133,7 @@ def is_systems(actor: str) -> bool:
     if not text.startswith(word):
         return False
     after = text[len(word) :].lstrip()
-    return bool(after) and (after[0] in _colons() or not after[0].isalnum())
+    return bool(after) and (after[0] in _drawn_as()[1] or not after[0].isalnum())
 
 
 def described() -> str:

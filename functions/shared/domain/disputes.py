@@ -114,22 +114,22 @@ def verdict_step(
         raise Conflict(f"unknown verdict {verdict!r}")
     if case.status != "disputed":
         raise Conflict(f"case {case.case_id} is {case.status}; only a disputed case takes a verdict")
-    if (verdict, note, evidence_of(case)) == (case.verdict, case.verdict_note, case.verdict_evidence):
-        # the same verdict on the same evidence again (a retry, whatever it says it replaces: the
-        # verdict it saw was the one before its own first ask): nothing to record
+    under_way_now = subject is not None and resolution_under_way(case, subject)
+    asked_again = (verdict, note) == (case.verdict, case.verdict_note)
+    if asked_again and (under_way_now or evidence_of(case) == case.verdict_evidence):
+        # the same verdict again on the same evidence, or while the cycle applies it whatever
+        # joined the case since (a login abroad adds a reason and outdates no approval): a retry,
+        # whatever it says it replaces (the verdict it saw was the one before its own first ask):
+        # nothing to record
         return Step([])
     if seen is not UNSEEN and seen != case.verdict:
         raise Conflict(
             f"case {case.case_id} has a verdict recorded since you read it ({case.verdict or 'none'}, "
             f"not {seen or 'none'}): read it again before replacing it"
         )
-    if subject is not None and resolution_under_way(case, subject):
-        if (verdict, note) == (case.verdict, case.verdict_note):
-            # a retry whatever joined the case since (a login abroad adds a reason and outdates no
-            # approval): the verdict under way is this one, nothing to record
-            return Step([])
-        # the same verdict with another note too: the cycle applies the one it read, whole, and a
-        # note recorded as it ran would stand in the case's history after its resolution
+    if under_way_now:
+        # another verdict, or the same with another note: the cycle applies the one it read, whole,
+        # and a note recorded as it ran would stand in the case's history after its resolution
         raise Conflict(under_way(case))
     step = Step(
         [

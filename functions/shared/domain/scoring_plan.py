@@ -266,7 +266,7 @@ def scoring_plan(
     if reward is not None:
         core.add(PutReward(reward))
         if awaits and len(given.waiting) < WAITING_MOST:  # tied by the transaction's claim
-            core.add(AwaitTransaction(program_id, awaits, holdables.entry(reward)))
+            core.add(AwaitTransaction(program_id, awaits, holdables.entry(reward), WAITING_MOST))
         if profile.type == "customer":
             core.add(
                 PartnerArrival(

@@ -273,11 +273,14 @@ class AwaitTransaction:
     """An API reward naming only a transaction that no event recorded yet (events arrive out of
     order, SPEC 4) leaves its entry (`holdables.entry`) waiting on the transaction's claim, to be
     tied to the transaction's customer by the event that claims it. Added to a set: concurrent
-    rewards never undo each other's; only while no event recorded the transaction."""
+    rewards never undo each other's; only while no event recorded the transaction, and while fewer
+    than `most` wait (the claim ties them all in its own step: rewards scored at once, each having
+    read room, must not pass it together)."""
 
     program_id: str
     transaction_id: str
     entry: str
+    most: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -885,6 +885,7 @@ class PartnersDynamo(DynamoBase):
             waits = ItemUpdate(m.transaction, pk, keys.TRANSACTION_SK).typed(m.transaction)
             waits.add_members(m.transaction.waiting, [write.entry])
             waits.requires_absent(m.transaction.event_id.attr_name)
+            waits.requires_fewer(m.transaction.waiting.attr_name, write.most)
             tx.update_item(waits)
             return "update"
         if isinstance(write, TieReward):  # its customer, and the customer's index of rewards

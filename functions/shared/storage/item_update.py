@@ -141,6 +141,12 @@ class ItemUpdate:
         self.conditions.append(f"size ({self._name(name)}) = {self._value({'N': str(size)})}")
         return self
 
+    def requires_fewer(self, name: str, most: int) -> ItemUpdate:
+        """The item lacks the attribute, or it holds fewer than `most` (a set's members)."""
+        name, placeholder = self._name(name), self._value({"N": str(most)})
+        self.conditions.append(f"attribute_not_exists ({name}) OR size ({name}) < {placeholder}")
+        return self
+
     # --- the request --------------------------------------------------------------------------
     def request(self) -> dict[str, Any]:
         """The item's entry of `TransactWriteItems` (an `Update`), as pynamodb's connection takes it."""

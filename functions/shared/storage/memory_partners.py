@@ -431,7 +431,8 @@ class PartnersMemory:
         self._transactions[slot] = (write.event_id, write.customer_id, frozenset())  # the waiting tied
 
     def _transaction_unrecorded(self, write: AwaitTransaction) -> bool:
-        return self._transactions.get((write.program_id, write.transaction_id), _NO_CLAIM)[0] is None
+        event_id, _, waiting = self._transactions.get((write.program_id, write.transaction_id), _NO_CLAIM)
+        return event_id is None and len(waiting) < write.most
 
     def _await_transaction(self, write: AwaitTransaction) -> None:
         slot = (write.program_id, write.transaction_id)
