@@ -53,6 +53,8 @@ def _positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:  # 0 ran the schedule back to back; NaN compares false
         raise argparse.ArgumentTypeError(f"{text!r} is not more than 0 seconds")
+    if value > threading.TIMEOUT_MAX:  # `inf`: the schedule's thread ended in an OverflowError
+        raise argparse.ArgumentTypeError(f"{text!r} is more seconds than a wait can take")
     return value
 
 

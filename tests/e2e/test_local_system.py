@@ -397,7 +397,7 @@ def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(coun
     assert "Ctrl-C" not in started.stdout  # nothing was started
 
 
-@pytest.mark.parametrize("seconds", ["0", "-5", "nan", " "])
+@pytest.mark.parametrize("seconds", ["0", "-5", "nan", " ", "inf"])
 def test_a_dispute_cycle_interval_not_above_zero_is_refused_before_anything_starts(seconds):
     # 0 ran the cycle back to back; a blank variable ended in a traceback
     environment = {**os.environ, "LOCAL_DISPUTE_CYCLE_SECONDS": seconds}
