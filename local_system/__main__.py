@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "8080")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")))
     parser.add_argument(
-        "--hold-sweep-seconds", type=float, default=float(os.environ.get("LOCAL_HOLD_SWEEP_SECONDS", "900"))
+        "--hold-sweep-seconds",
+        type=_positive_seconds,
+        default=os.environ.get("LOCAL_HOLD_SWEEP_SECONDS", "900"),
     )
     parser.add_argument(
         "--dispute-cycle-seconds",
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "`fraudctl run dispute-cycle` runs it now)",
     )
     parser.add_argument(
-        "--relay-seconds", type=float, default=float(os.environ.get("LOCAL_RELAY_SECONDS", "60"))
+        "--relay-seconds", type=_positive_seconds, default=os.environ.get("LOCAL_RELAY_SECONDS", "60")
     )
     parser.add_argument(
         "--visibility-timeout", type=int, default=int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))

@@ -397,10 +397,13 @@ def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(coun
     assert "Ctrl-C" not in started.stdout  # nothing was started
 
 
+@pytest.mark.parametrize(
+    "variable", ["LOCAL_DISPUTE_CYCLE_SECONDS", "LOCAL_HOLD_SWEEP_SECONDS", "LOCAL_RELAY_SECONDS"]
+)
 @pytest.mark.parametrize("seconds", ["0", "-5", "nan", " ", "inf"])
-def test_a_dispute_cycle_interval_not_above_zero_is_refused_before_anything_starts(seconds):
-    # 0 ran the cycle back to back; a blank variable ended in a traceback
-    environment = {**os.environ, "LOCAL_DISPUTE_CYCLE_SECONDS": seconds}
+def test_a_schedule_interval_not_above_zero_is_refused_before_anything_starts(variable, seconds):
+    # 0 ran the schedule back to back, inf ended its thread, a blank variable ended in a traceback
+    environment = {**os.environ, variable: seconds}
     started = subprocess.run(
         [sys.executable, "-m", "local_system", "--port", "1"],
         capture_output=True,
@@ -409,7 +412,8 @@ def test_a_dispute_cycle_interval_not_above_zero_is_refused_before_anything_star
         env=environment,
     )
     assert started.returncode == 2, started.stderr
-    assert "--dispute-cycle-seconds" in started.stderr and "Traceback" not in started.stderr
+    option = "--" + variable.removeprefix("LOCAL_").lower().replace("_", "-")
+    assert option in started.stderr and "Traceback" not in started.stderr
     assert "Ctrl-C" not in started.stdout  # nothing was started
 
 

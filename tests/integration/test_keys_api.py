@@ -281,6 +281,14 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
                 "dispute\u0640cycle",
                 "workflow\u02cdwf_a",
                 "workflow\u02d1wf_a",
+                # a dash look-alike with blanks round it, or beside a dash (a fourth review's);
+                # ASCII drawn alike; a combining mark inside the word; regional indicator letters
+                "dispute \u4e00 cycle",
+                "hold_\u30fcsweep",
+                "hoId-sweep",
+                "w0rkf1ow:wf_a",
+                "workf\u0323low:wf_a",
+                "\U0001f1f8\U0001f1fe\U0001f1f8\U0001f1f9\U0001f1ea\U0001f1f2",
             )
         ),
         ({"role": "fraud", "actor": "System"}, "actor"),
@@ -345,6 +353,9 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
         "\u4f50\u85e4 (system)",  # 佐藤 (system)
         "hold sweep \u30c1\u30fc\u30e0",  # hold sweep チーム
         "Workflow \u4e00\u53f7",  # Workflow 一号: a CJK `一` beside no Latin letter is no dash
+        "Jean-Luc: night",
+        "\u03a9mar",  # Ωmar
+        "T\u014dky\u014d desk",  # Tōkyō desk
         "Workflows team",
         "system-bot",
         "Ops: workflow:x",

@@ -23,29 +23,48 @@ def workflow(workflow_id: str) -> str:
 
 
 def _letters(text: str) -> str:
-    """A name without its separators, as read (`_read`): `Dispute Cycle`, `dispute_cycle`,
-    `dispute-cycle` and `ᴅɪꜱᴘᴜᴛᴇーᴄʏᴄʟᴇ` alike."""
-    return "".join(ch for ch in _read(text) if ch.isalnum())
+    """A name as its letters and digits alone, as read (`_read`), with every look-alike of a dash
+    or a colon taken for one wherever it stands, and what is drawn alike as one (`_skeleton`):
+    `Dispute Cycle`, `dispute_cycle`, `ᴅɪꜱᴘᴜᴛᴇ ー ᴄʏᴄʟᴇ` and `hoId-sweep` alike."""
+    dashes, colons = _drawn_as()
+    return _skeleton(
+        "".join(ch for ch in _read(text) if ch.isalnum() and ch not in dashes and ch not in colons)
+    )
+
+
+def _skeleton(letters: str) -> str:
+    """ASCII drawn alike, as one: `rn` and `m`, `vv` and `w`, `0` and `o`, `1`, `i`, `l` and `|`."""
+    for drawn, read in (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l")):
+        letters = letters.replace(drawn, read)
+    return letters
 
 
 def _read(text: str) -> str:
     """`as_read`, and what it leaves as written read too: a letter drawn as a Latin one as that
-    letter (`_latin`), and a letter drawn as a dash or a colon (`_drawn_as`) as one where it stands
-    between Latin letters or digits (`dispute一cycle`; but `Workflow 一号`, a CJK `一`, is a name)."""
-    read = [_latin(ch) or ch for ch in as_read(text)]
+    letter (`_latin`), combining marks left out, and a letter drawn as a dash or a colon
+    (`_drawn_as`) as one where the nearest letters on either side, blanks passed over, are Latin
+    ones or digits (`dispute一cycle`, `hold ー sweep`; but `Workflow 一号` is a name)."""
+    import unicodedata
+
+    read = [_latin(ch) or ch for ch in as_read(text) if not unicodedata.combining(ch)]
     dashes, colons = _drawn_as()
 
-    def latin(at: int) -> bool:
+    def latin_beside(at: int, step: int) -> bool:
+        at += step
+        while 0 <= at < len(read) and read[at].isspace():
+            at += step
         return 0 <= at < len(read) and read[at].isascii() and read[at].isalnum()
 
     for at, ch in enumerate(read):
-        if (ch in dashes or ch in colons) and latin(at - 1) and latin(at + 1):
+        if (ch in dashes or ch in colons) and latin_beside(at, -1) and latin_beside(at, 1):
             read[at] = ":" if ch in colons else "-"
     return "".join(read)
 
 
 # a Latin letter's name, whatever comes before it (`NEGATIVE SQUARED`, `CIRCLED`, `FULLWIDTH`)
-_LATIN_NAME = re.compile(r"LATIN (?:CAPITAL |SMALL )?LETTER (?:SMALL CAPITAL )?([A-Z])$")
+_LATIN_NAME = re.compile(
+    r"(?:LATIN (?:CAPITAL |SMALL )?LETTER (?:SMALL CAPITAL )?|REGIONAL INDICATOR SYMBOL LETTER )([A-Z])$"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -92,6 +111,19 @@ def _drawn_letters() -> dict[str, str]:
     return letters
 
 
+# letters drawn as a dash, by their names' ends: an Arabic tatweel, an NKo lajanyalan, modifier
+# macrons, Canadian syllabics' short stroke and middle dot, a Hangul araea
+_DASH_NAMES = (
+    "TATWEEL",
+    "LAJANYALAN",
+    "MODIFIER LETTER MACRON",
+    "MODIFIER LETTER LOW MACRON",
+    "FINAL SHORT HORIZONTAL STROKE",
+    "FINAL MIDDLE DOT",
+    " ARAEA",  # a Hangul letter, and the vowel sign it is read as
+)
+
+
 @cache
 def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
     """The characters drawn as a dash (Unicode's confusables of `-` and of a katakana prolonged
@@ -108,16 +140,16 @@ def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
         *(d["c"].strip("\u200e") for mark in ("-", "\u30fc") for d in data.get(mark, ())),
     }
     colons = {":", *(d["c"].strip("\u200e") for d in data.get(":", ()))}
-    for code in range(0x80, 0x3000):
+    for code in range(0x80, 0x3200):
         name = unicodedata.name(chr(code), "")
-        if any(word in name for word in ("TATWEEL", "MACRON", "LAJANYALAN", "SYLLABICS FINAL", "ARAEA")):
+        if name.endswith(_DASH_NAMES):
             dashes.add(chr(code))
-        elif "COLON" in name:
+        elif name.endswith("COLON"):  # not `COLON SIGN`, a currency
             colons.add(chr(code))
     return frozenset(dashes), frozenset(colons)
 
 
-_RESERVED = frozenset("".join(ch for ch in name if ch.isalnum()) for name in _SYSTEMS)
+_RESERVED = frozenset(_skeleton("".join(ch for ch in name if ch.isalnum())) for name in _SYSTEMS)
 
 
 def is_systems(actor: str) -> bool:
@@ -128,12 +160,12 @@ def is_systems(actor: str) -> bool:
     name of its own; `Workflow-team` is not taken."""
     if _letters(actor) in _RESERVED:
         return True
-    text, word = _read(actor), WORKFLOW_PREFIX[:-1]
+    text, word = _read(actor), _skeleton(WORKFLOW_PREFIX[:-1])
     text = text[next((i for i, ch in enumerate(text) if ch.isalnum()), len(text)) :]
-    if not text.startswith(word):
+    if _skeleton(text[: len(word) + 2])[: len(word)] != word:  # `rn` for `m` may take a letter more
         return False
-    after = text[len(word) :].lstrip()
-    return bool(after) and (after[0] in _drawn_as()[1] or not after[0].isalnum())
+    rest = _skeleton(text)[len(word) :].lstrip()
+    return bool(rest) and (rest[0] in _drawn_as()[1] or not rest[0].isalnum())
 
 
 def described() -> str:
