@@ -51,8 +51,8 @@ def _positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:  # 0 ran the schedule back to back; NaN compares false
-        raise argparse.ArgumentTypeError(f"{text!r} is not more than 0 seconds")
+    if not value >= 0.01:  # 0 (or 1e-300) ran the schedule back to back; NaN compares false
+        raise argparse.ArgumentTypeError(f"{text!r} is less than 0.01 seconds")
     if value > threading.TIMEOUT_MAX:  # `inf`: the schedule's thread ended in an OverflowError
         raise argparse.ArgumentTypeError(f"{text!r} is more seconds than a wait can take")
     return value

@@ -400,7 +400,7 @@ def test_a_score_consumer_count_below_one_is_refused_before_anything_starts(coun
 @pytest.mark.parametrize(
     "variable", ["LOCAL_DISPUTE_CYCLE_SECONDS", "LOCAL_HOLD_SWEEP_SECONDS", "LOCAL_RELAY_SECONDS"]
 )
-@pytest.mark.parametrize("seconds", ["0", "-5", "nan", " ", "inf"])
+@pytest.mark.parametrize("seconds", ["0", "-5", "nan", " ", "inf", "1e-300"])
 def test_a_schedule_interval_not_above_zero_is_refused_before_anything_starts(variable, seconds):
     # 0 ran the schedule back to back, inf ended its thread, a blank variable ended in a traceback
     environment = {**os.environ, variable: seconds}

@@ -279,7 +279,6 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
                 "\u0455\u0443\u0455\u0442\u0435\u043c",  # ѕуѕтем
                 "\U0001f182\U0001f188\U0001f182\U0001f183\U0001f174\U0001f17c",  # 🆂🆈🆂🆃🅴🅼
                 "dispute\u0640cycle",
-                "workflow\u02cdwf_a",
                 "workflow\u02d1wf_a",
                 # a dash look-alike with blanks round it, or beside a dash (a fourth review's);
                 # ASCII drawn alike; a combining mark inside the word; regional indicator letters
@@ -289,6 +288,12 @@ def test_a_platform_key_is_never_a_programs_to_revoke(
                 "w0rkf1ow:wf_a",
                 "workf\u0323low:wf_a",
                 "\U0001f1f8\U0001f1fe\U0001f1f8\U0001f1f9\U0001f1ea\U0001f1f2",
+                # a bar for an `l`, a hair space inside the word, a Thai mark over a letter, a Thai
+                # vowel drawn as a colon (a fifth review's)
+                "ho|d-sweep",
+                "work\u200aflow:wf_a",
+                "workf\u0e31low:wf_a",
+                "workflow\u0e30wf_a",
             )
         ),
         ({"role": "fraud", "actor": "System"}, "actor"),
@@ -354,6 +359,9 @@ def test_fraudctl_s_helper_refuses_an_actor_no_audit_trail_should_show(aws: Aws,
         "hold sweep \u30c1\u30fc\u30e0",  # hold sweep チーム
         "Workflow \u4e00\u53f7",  # Workflow 一号: a CJK `一` beside no Latin letter is no dash
         "Jean-Luc: night",
+        "workflow_ops@example.com",  # a fifth review's: what follows `workflow` must read as a colon
+        "Workflow (EU)",
+        "#workflow-team",
         "\u03a9mar",  # Ωmar
         "T\u014dky\u014d desk",  # Tōkyō desk
         "Workflows team",

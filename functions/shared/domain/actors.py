@@ -27,16 +27,24 @@ def _letters(text: str) -> str:
     or a colon taken for one wherever it stands, and what is drawn alike as one (`_skeleton`):
     `Dispute Cycle`, `dispute_cycle`, `ᴅɪꜱᴘᴜᴛᴇ ー ᴄʏᴄʟᴇ` and `hoId-sweep` alike."""
     dashes, colons = _drawn_as()
-    return _skeleton(
-        "".join(ch for ch in _read(text) if ch.isalnum() and ch not in dashes and ch not in colons)
-    )
+    kept = _skeleton("".join(ch for ch in _read(text) if ch not in dashes and ch not in colons))
+    return "".join(ch for ch in kept if ch.isalnum())
 
 
 def _skeleton(letters: str) -> str:
-    """ASCII drawn alike, as one: `rn` and `m`, `vv` and `w`, `0` and `o`, `1`, `i`, `l` and `|`."""
-    for drawn, read in (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l")):
+    """ASCII drawn alike, as one: `rn` and `m`, `vv` and `w`, `0` and `o`, `1`, `i`, `l` and the
+    vertical bars (`|`, `¦`, `│`)."""
+    for drawn, read in _DRAWN_ALIKE:
         letters = letters.replace(drawn, read)
     return letters
+
+
+_DRAWN_ALIKE = (
+    ("rn", "m"),
+    ("vv", "w"),
+    ("0", "o"),
+    *((bar, "l") for bar in ("1", "i", "|", "\u00a6", "\u2502")),
+)
 
 
 def _read(text: str) -> str:
@@ -46,7 +54,7 @@ def _read(text: str) -> str:
     ones or digits (`dispute一cycle`, `hold ー sweep`; but `Workflow 一号` is a name)."""
     import unicodedata
 
-    read = [_latin(ch) or ch for ch in as_read(text) if not unicodedata.combining(ch)]
+    read = [_latin(ch) or ch for ch in as_read(text) if unicodedata.category(ch) not in ("Mn", "Me")]
     dashes, colons = _drawn_as()
 
     def latin_beside(at: int, step: int) -> bool:
@@ -124,6 +132,11 @@ _DASH_NAMES = (
 )
 
 
+# characters drawn as a colon, by their names' ends: any named a colon (not `COLON SIGN`, a
+# currency), a Thai and a Lao vowel of two stacked loops; and braille patterns, dots over dots
+_COLON_NAMES = ("COLON", "THAI CHARACTER SARA A", "LAO VOWEL SIGN A")
+
+
 @cache
 def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
     """The characters drawn as a dash (Unicode's confusables of `-` and of a katakana prolonged
@@ -140,11 +153,11 @@ def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
         *(d["c"].strip("\u200e") for mark in ("-", "\u30fc") for d in data.get(mark, ())),
     }
     colons = {":", *(d["c"].strip("\u200e") for d in data.get(":", ()))}
-    for code in range(0x80, 0x3200):
+    for code in range(0x80, 0x3200):  # braille patterns: U+2800 to U+28FF
         name = unicodedata.name(chr(code), "")
         if name.endswith(_DASH_NAMES):
             dashes.add(chr(code))
-        elif name.endswith("COLON"):  # not `COLON SIGN`, a currency
+        elif name.endswith(_COLON_NAMES) or name.startswith("BRAILLE PATTERN"):
             colons.add(chr(code))
     return frozenset(dashes), frozenset(colons)
 
@@ -154,18 +167,22 @@ _RESERVED = frozenset(_skeleton("".join(ch for ch in name if ch.isalnum())) for 
 
 def is_systems(actor: str) -> bool:
     """Whether a person's name would read as one of the system's: `workflow∶wf-1` with a ratio sign
-    reads as the workflow's own entries in a customer's history, and so does `workflow` followed,
-    blanks or not, by any mark that is not a letter or a digit (`workflow :wf-1`, `workflow;wf-1`, a
-    braille dot pattern drawn as a colon), whatever marks come before it. `Workflows team` is a
-    name of its own; `Workflow-team` is not taken."""
+    reads as the workflow's own entries in a customer's history, and so does `workflow`, blanks in
+    it or not, followed by what reads as a colon (`workflow :wf-1`, `workflow;wf-1`, a braille dot
+    pattern), whatever marks come before it. `Workflows team`, `workflow_ops@acme.com`,
+    `#workflow-team` and `Workflow (EU)` are names of their own."""
     if _letters(actor) in _RESERVED:
         return True
-    text, word = _read(actor), _skeleton(WORKFLOW_PREFIX[:-1])
-    text = text[next((i for i, ch in enumerate(text) if ch.isalnum()), len(text)) :]
-    if _skeleton(text[: len(word) + 2])[: len(word)] != word:  # `rn` for `m` may take a letter more
-        return False
-    rest = _skeleton(text)[len(word) :].lstrip()
-    return bool(rest) and (rest[0] in _drawn_as()[1] or not rest[0].isalnum())
+    colons = _drawn_as()[1]
+    text, word = "".join(ch for ch in _read(actor) if not ch.isspace()), _skeleton(WORKFLOW_PREFIX[:-1])
+    text = _skeleton(text[next((i for i, ch in enumerate(text) if ch.isalnum()), len(text)) :])
+    rest = text[len(word) :]
+    # a look-alike that is a letter reads as a colon only between Latin letters (`_read` made it one)
+    return (
+        text.startswith(word)
+        and bool(rest)
+        and (rest[0] in colons and not rest[0].isalnum() or rest[0] == ";")
+    )
 
 
 def described() -> str:
