@@ -7,6 +7,7 @@ person's actions off as the system's, so no key is named so, in any spelling tha
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache, lru_cache
 
 from functions.shared.domain.identity import as_read
@@ -22,12 +23,12 @@ def workflow(workflow_id: str) -> str:
     return WORKFLOW_PREFIX + workflow_id
 
 
-def _letters(text: str) -> str:
-    """A name as its letters and digits alone, as read (`_read`), with every look-alike of a dash
-    or a colon taken for one wherever it stands, and what is drawn alike as one (`_skeleton`):
+def _letters(read: str) -> str:
+    """A name read (`_read`) as its letters and digits alone, with every look-alike of a dash or a
+    colon taken for one wherever it stands, and what is drawn alike as one (`_skeleton`):
     `Dispute Cycle`, `dispute_cycle`, `ᴅɪꜱᴘᴜᴛᴇ ー ᴄʏᴄʟᴇ` and `hoId-sweep` alike."""
     dashes, colons = _drawn_as()
-    kept = _skeleton("".join(ch for ch in _read(text) if ch not in dashes and ch not in colons))
+    kept = _skeleton("".join(ch for ch in read if ch not in dashes and ch not in colons))
     return "".join(ch for ch in kept if ch.isalnum())
 
 
@@ -52,8 +53,6 @@ def _read(text: str) -> str:
     letter (`_latin`), combining marks left out, and a letter drawn as a dash or a colon
     (`_drawn_as`) as one where the nearest letters on either side, blanks passed over, are Latin
     ones or digits (`dispute一cycle`, `hold ー sweep`; but `Workflow 一号` is a name)."""
-    import unicodedata
-
     read = [_latin(ch) or ch for ch in as_read(text) if unicodedata.category(ch) not in ("Mn", "Me")]
     dashes, colons = _drawn_as()
 
@@ -81,13 +80,15 @@ def _latin(character: str) -> str | None:
     name (a small capital `ꜰ`, a negative squared `🆂`, a circled one), else by Unicode's
     confusables (a Greek `τ` drawn as a small capital `ᴛ`, a Cyrillic `м` drawn as `ᴍ`); None for
     an ASCII character or any other."""
-    import unicodedata
-
     if len(character) != 1 or character.isascii():
         return None
-    if named := _LATIN_NAME.search(unicodedata.name(character, "").split(" WITH ")[0]):
-        return named.group(1).lower()
-    return _drawn_letters().get(character)
+    return _named_latin(unicodedata.name(character, "").split(" WITH ")[0]) or _drawn_letters().get(character)
+
+
+def _named_latin(name: str) -> str | None:
+    """The Latin letter a character's Unicode name names (`_LATIN_NAME`), lower case; None if none."""
+    named = _LATIN_NAME.search(name)
+    return named.group(1).lower() if named else None
 
 
 @cache
@@ -95,15 +96,14 @@ def _drawn_letters() -> dict[str, str]:
     """From Unicode's confusables (UTS #39): each character drawn as a Latin letter or as a
     character named as one (a small capital), with that letter; both ways round, as the table
     lists a look-alike under one of the two."""
-    import unicodedata
-
     from confusable_homoglyphs import confusables  # its table loads with the first key made
 
     def named(character: str) -> str | None:
+        if len(character) != 1:
+            return None
         if character.isascii():
-            return character.lower() if character.isalpha() and len(character) == 1 else None
-        match = _LATIN_NAME.search(unicodedata.name(character, "")) if len(character) == 1 else None
-        return match.group(1).lower() if match else None
+            return character.lower() if character.isalpha() else None
+        return _named_latin(unicodedata.name(character, ""))
 
     letters: dict[str, str] = {}
     for key, drawn in confusables.confusables_data.items():
@@ -142,8 +142,6 @@ def _drawn_as() -> tuple[frozenset[str], frozenset[str]]:
     """The characters drawn as a dash (Unicode's confusables of `-` and of a katakana prolonged
     sound mark `ー`: a CJK `一`, a Hangul `ㅡ`; an Arabic tatweel and the like by their names) and
     as a colon (a half triangular colon among them), letters to Unicode most of them."""
-    import unicodedata
-
     from confusable_homoglyphs import confusables
 
     data = confusables.confusables_data
@@ -171,10 +169,11 @@ def is_systems(actor: str) -> bool:
     it or not, followed by what reads as a colon (`workflow :wf-1`, `workflow;wf-1`, a braille dot
     pattern), whatever marks come before it. `Workflows team`, `workflow_ops@acme.com`,
     `#workflow-team` and `Workflow (EU)` are names of their own."""
-    if _letters(actor) in _RESERVED:
+    read = _read(actor)
+    if _letters(read) in _RESERVED:
         return True
     colons = _drawn_as()[1]
-    text, word = "".join(ch for ch in _read(actor) if not ch.isspace()), _skeleton(WORKFLOW_PREFIX[:-1])
+    text, word = "".join(ch for ch in read if not ch.isspace()), _skeleton(WORKFLOW_PREFIX[:-1])
     text = _skeleton(text[next((i for i, ch in enumerate(text) if ch.isalnum()), len(text)) :])
     rest = text[len(word) :]
     # a look-alike that is a letter reads as a colon only between Latin letters (`_read` made it one)
