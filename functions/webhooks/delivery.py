@@ -227,8 +227,8 @@ def _note_receiver(deps: WebhookDeps, webhook: Webhook, answer_code: int | None,
     and its answer ends those too (a receiver that answered is not silent). Best effort: the try is
     recorded either way; a silence not written costs later tries their wait, nothing more."""
     try:
-        for attempt in range(NOTE_ATTEMPTS):
-            if attempt or (answer_code is not None and webhook.silence is None):
+        for tried in range(NOTE_ATTEMPTS):  # not `attempt`, this module's try of a delivery
+            if tried or (answer_code is not None and webhook.silence is None):
                 current = _read_again(deps, webhook)
                 if current is None:
                     return  # changed or deleted since this try read it: what it found is of the old one

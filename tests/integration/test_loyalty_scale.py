@@ -346,6 +346,19 @@ def test_an_audience_is_swept_once_for_a_whole_batch_of_runs(loyalty, tenant, aw
     assert {loyalty.customer(f"small-{n}").body["status"] for n in range(5)} == {"active"}
 
 
+class CountingQueue:
+    """A workflow queue that counts the runs it is sent and says how many messages wait in it."""
+
+    def __init__(self, waiting: int) -> None:
+        self.sent, self.waiting_now = 0, waiting
+
+    def send(self, run, sent_at) -> None:
+        self.sent += 1
+
+    def waiting(self) -> int:
+        return self.waiting_now
+
+
 def test_a_run_still_due_is_relayed_once_per_copys_life_in_the_queue(
     loyalty, tenant, aws, clock, monkeypatch
 ):
@@ -355,21 +368,13 @@ def test_a_run_still_due_is_relayed_once_per_copys_life_in_the_queue(
     earn_only(loyalty, "m1", 150)
     deps = runtime.dependencies()
 
-    class CountingQueue:
-        sent = 0
-
-        def send(self, run, sent_at):
-            CountingQueue.sent += 1
-
-        def waiting(self):
-            return 0  # the copies sent were all received: none waits behind another
-
-    monkeypatch.setattr(deps, "workflow_queue", CountingQueue())
+    queue = CountingQueue(waiting=0)  # the copies sent were all received: none waits behind another
+    monkeypatch.setattr(deps, "workflow_queue", queue)
     for _ in range(45):  # the relay's runs over 45 minutes, with the run never done
         clock.advance(minutes=1)
         runs.relay_due_runs(deps)
 
-    assert CountingQueue.sent == 3  # once per 15 minutes (5 deliveries x 180 s), not 45 times
+    assert queue.sent == 3  # once per 15 minutes (5 deliveries x 180 s), not 45 times
 
 
 def test_a_due_run_waits_while_the_workflow_queue_is_behind_and_is_sent_once_it_caught_up(
@@ -381,26 +386,18 @@ def test_a_due_run_waits_while_the_workflow_queue_is_behind_and_is_sent_once_it_
     earn_only(loyalty, "m1", 150)
     deps = runtime.dependencies()
 
-    class BehindQueue:
-        waiting_now, sent = relays.QUEUE_BEHIND, 0
-
-        def send(self, run, sent_at):
-            BehindQueue.sent += 1
-
-        def waiting(self):
-            return BehindQueue.waiting_now
-
-    monkeypatch.setattr(deps, "workflow_queue", BehindQueue())
+    queue = CountingQueue(waiting=relays.QUEUE_BEHIND)
+    monkeypatch.setattr(deps, "workflow_queue", queue)
     for _ in range(45):  # three quarters of an hour behind
         clock.advance(minutes=1)
         runs.relay_due_runs(deps)
-    assert BehindQueue.sent == 0
+    assert queue.sent == 0
 
-    BehindQueue.waiting_now = relays.QUEUE_BEHIND - 1  # caught up
+    queue.waiting_now = relays.QUEUE_BEHIND - 1  # caught up
     for _ in range(15):  # a copy's life in the queue: sent once in it
         clock.advance(minutes=1)
         runs.relay_due_runs(deps)
-    assert BehindQueue.sent == 1
+    assert queue.sent == 1
 
 
 # --- spends wait for the run of an earn that may suspend (SPEC 8: workflows run asynchronously) --
