@@ -63,7 +63,13 @@ ORDINARY_PATTERNS = (
     "housemate",
     "moved_abroad",
     "always_on_vpn",
+    "guest_checkout",
+    "launch_crowd",
+    "coworking",
 )
+# honest look-alikes drawn after everything else (`Generator.traffic`), each `Scale.honest` times a
+# program: what a demanding program's own traffic holds that a connection or an order id mislead on
+HONEST_LATER = ("guest_checkout", "launch_crowd", "coworking")
 FRAUD_PATTERNS = (
     "duplicate_signup",
     "disposable_email",
@@ -156,15 +162,18 @@ class Scale:
     patterns: tuple[str, ...] = FRAUD_PATTERNS  # the fraud patterns to generate
     scripts: int = 15  # per program: partners whose names, and their customers', are written beyond Latin
     proxied: int = 2  # per program: sign-up runs whose sessions carry the integration proxy's address
+    honest: int = 4  # per program: each of `HONEST_LATER`
 
     @classmethod
     def named(cls, name: str) -> Scale:
         return {
             "full": cls(),
             "medium": cls(
-                programs=3, partners=120, households=8, travellers=10, fraud=6, scripts=8, proxied=1
+                programs=3, partners=120, households=8, travellers=10, fraud=6, scripts=8, proxied=1, honest=2
             ),
-            "small": cls(programs=2, partners=30, households=3, travellers=4, fraud=3, scripts=3, proxied=1),
+            "small": cls(
+                programs=2, partners=30, households=3, travellers=4, fraud=3, scripts=3, proxied=1, honest=1
+            ),
         }[name]
 
 
@@ -284,6 +293,10 @@ class Generator:
                             getattr(self, pattern)(program, self.when())
         for step in self.afterwards:
             step()
+        for pattern in HONEST_LATER:
+            for program in self.programs:
+                for _ in range(s.honest):
+                    getattr(self, pattern)(program, self.when())
         order = {id(step): n for n, step in enumerate(self.steps)}
         self.steps.sort(key=lambda step: (step.at, order[id(step)]))
         return Traffic(self.seed, self.programs, self.currencies, self.steps)
@@ -651,6 +664,59 @@ class Generator:
         for n, customer in enumerate((first, second)):
             when = at + timedelta(days=1 + n * self.rng.uniform(0.1, 10))
             self.purchase(program, when, partner_id, self.new_id("cus"), customer, self.home(customer), label)
+
+    def guest_checkout(self, program: str, at: datetime) -> None:
+        """A shopper buying through one partner two to four times over weeks, each order under a
+        customer id of its own (a shop's guest checkout gives a new one to every order): one person
+        at one address, on its own computer or phone."""
+        label = Label("guest_checkout", False)
+        partner_id, partner = self.ordinary_partner(program, at)
+        customer = self.person(partner.country if self.rng.random() < 0.6 else None)
+        when = at + timedelta(days=self.rng.uniform(0.5, 3))
+        for _ in range(self.rng.randint(2, 4)):
+            session = self.home(customer) if self.rng.random() < 0.8 else self.mobile(customer)
+            self.purchase(program, when, partner_id, self.new_id("cus"), customer, session, label)
+            when += timedelta(days=self.rng.uniform(2, 15))
+
+    def launch_crowd(self, program: str, at: datetime) -> None:
+        """A partner's launch: 25 to 40 customers buy through its link within the hour, half of
+        them on phones behind two of their carrier's shared addresses (carrier-grade NAT: six to ten
+        strangers on one address), each with its own phone and e-mail address."""
+        label = Label("launch_crowd", False)
+        partner_id, partner = self.ordinary_partner(program, at)
+        shared = [self.ips.carrier_nat(partner.country) for _ in range(2)]
+        when = at + timedelta(days=self.rng.uniform(1, 5))
+        for _ in range(self.rng.randint(25, 40)):
+            customer = self.person(partner.country)
+            session = self.home(customer)
+            if self.rng.random() < 0.5:
+                where = self.located((customer.city.lat, customer.city.lon), 0.5)
+                session = Session(self.rng.choice(shared), customer.phone, where, USER_AGENTS[2])
+            self.purchase(program, when, partner_id, self.new_id("cus"), customer, session, label)
+            when += timedelta(minutes=self.rng.uniform(0.5, 2.5))
+
+    def coworking(self, program: str, at: datetime) -> None:
+        """A coworking space's connection: partners sign up from it over weeks, each on its own
+        computer. One of them is a fraudster, flagged for a second account under its mailbox
+        written otherwise (its steps: fraud, not counted); those who sign up there after it are
+        newcomers to a place, not to a group."""
+        label = Label("coworking", False)
+        country = weighted(self.rng, COUNTRY_WEIGHTS)
+        space = self.ips.residential(country)
+        people = [self.person(country) for _ in range(self.rng.randint(4, 6))]
+        fraudster = self.rng.randint(1, 2)
+        when = at
+        for n, person in enumerate(people):
+            where = self.located((person.city.lat, person.city.lon))
+            session = Session(space, person.device, where, self.agent())
+            if n == fraudster:
+                setup = Label("coworking", True, counted=False)
+                self.signup(program, when, person, session, setup)
+                later = when + timedelta(days=self.rng.uniform(1, 4))
+                self.signup(program, later, person, session, setup, email=self.alias(person.email))
+            else:
+                self.signup(program, when, person, session, label)
+            when += timedelta(days=self.rng.uniform(2, 9))
 
     def traveller(self, program: str, at: datetime) -> None:
         """Away from home: signing up, logging in or buying on a foreign connection."""
@@ -1070,8 +1136,13 @@ class Generator:
             when += timedelta(hours=self.rng.uniform(1, 60))
         holders: dict[str, set[str]] = {}  # identifier -> ring accounts that used it so far
         for when, kind, partner_id, person, session, pays in sorted(plan, key=lambda entry: entry[0]):
-            used = {f"d:{session.device}", f"i:{session.ip}"} | ({f"p:{payout}"} if pays else set())
-            label = Label("ring", True, counted=_seen_by(holders, used, partner_id) >= 2)
+            held = {f"d:{session.device}"} | ({f"p:{payout}"} if pays else set())
+            used = held | {f"i:{session.ip}"}
+            # counted once linked to two of the ring, one of them by something a person holds (a
+            # computer, a payout account): the ring's connection alone is an office's or a campus's
+            # too, and a connection alone makes no group (`signals.cluster_signal`)
+            counted = _seen_by(holders, held, partner_id) >= 1 and _seen_by(holders, used, partner_id) >= 2
+            label = Label("ring", True, counted=counted)
             if kind == "signup":
                 self.signup(
                     program,

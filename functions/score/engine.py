@@ -480,7 +480,9 @@ class Engine:
         """The event's IP and device velocity counts, each on its identifier's link when the event
         joins it (`velocity`)."""
         if plan.ip:
-            plan.counts["IP " + plan.ip] = velocity(kind, "ip:" + plan.ip, at, plan.links["ip"], received)
+            plan.counts[signals.VELOCITY_CONNECTION + plan.ip] = velocity(
+                kind, "ip:" + plan.ip, at, plan.links["ip"], received
+            )
         if device := plan.links.get("device"):
             plan.counts["this device"] = velocity(kind, "device:" + device[1], at, device, received)
 
@@ -573,7 +575,9 @@ class Engine:
             home = partner.address or home_of(snapshot.subject.home if snapshot.subject else None)
             reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
-                reasons += signals.velocity_signal("sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later)
+                reasons += signals.velocity_signal(
+                    "sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later, signals.signups_variant
+                )
                 reasons += signals.payout_changed_after_signup(
                     snapshot.subject, event.occurred_at, partner.payout_account
                 )
@@ -592,6 +596,7 @@ class Engine:
                     reasons += signals.payout_from_a_new_session(since, where, at)
         elif isinstance(event, TransactionCreated):
             customer = event.customer
+            links = signals.as_one_shopper(me, links)
             keys = email_keys(customer.email) if customer.email else None
             reasons += signals.self_referral(
                 customer,
@@ -610,7 +615,9 @@ class Engine:
                 )
             if "device" in links:
                 reasons += signals.device_signals(me, customer.device_fingerprint or "", links["device"])
-            reasons += signals.velocity_signal("transactions", counts, weights.VELOCITY_TRANSACTIONS, later)
+            reasons += signals.velocity_signal(
+                "transactions", counts, weights.VELOCITY_TRANSACTIONS, later, signals.purchases_variant
+            )
         # flagged members the e-mail (in either role), device and IP reasons already name: one
         # identifier shared with one flagged subject is one signal, not two (an IP's alone is weak:
         # a household, SPEC 5.2)

@@ -47,6 +47,9 @@ from functions.shared.domain.territories import same_country
 from functions.shared.domain.velocity import SATURATED
 from functions.shared.money import amount_text, to_micros
 
+# how a connection's velocity count is labelled (`Engine._counts`), as its reason says it
+VELOCITY_CONNECTION = "IP "
+
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
 # the roles an event reads an address under in its other role (`identity.address_in_other_role`),
@@ -153,17 +156,37 @@ def in_own_roles(links: dict[str, LinkState]) -> dict[str, LinkState]:
     return {role: state for role, state in links.items() if role.partition("#")[0] not in _OTHER_ROLE_WORDS}
 
 
+def as_one_shopper(me: str, links: dict[str, LinkState]) -> dict[str, LinkState]:
+    """A customer's links without the other customers at its own e-mail address, none of them
+    flagged or removed: one shopper under the ids a shop gives its orders (a guest checkout's id is
+    new for each), not another account. The same person buying again a week later was an
+    `email_duplicate` on its own device (85, the partner's commission held) and at a third order
+    a device of several accounts. Flagged or removed there, it is the person flagged (SPEC 5.2)."""
+    email = links.get("email")
+    if email is None:
+        return links
+    same = frozenset(m for m in email.members if m != me and m.startswith(CUSTOMER_KEY))
+    same -= email.flagged | email.removed
+    if not same:
+        return links
+    return {role: _without(state, same) for role, state in links.items()}
+
+
 def _without_customers(link: LinkState) -> LinkState:
-    customers = frozenset(m for m in link.members if m.startswith(CUSTOMER_KEY))
-    if not customers:
+    return _without(link, frozenset(m for m in link.members if m.startswith(CUSTOMER_KEY)))
+
+
+def _without(link: LinkState, members: frozenset[str]) -> LinkState:
+    gone = members & link.members
+    if not gone:
         return link
     return evolve(
         link,
-        members=link.members - customers,
-        flagged=link.flagged - customers,
-        removed=link.removed - customers,
-        blocked=link.blocked - customers,
-        spans=frozenset(e for e in link.spans if not e.startswith(CUSTOMER_KEY)),
+        members=link.members - gone,
+        flagged=link.flagged - gone,
+        removed=link.removed - gone,
+        blocked=link.blocked - gone,
+        spans=frozenset(e for e in link.spans if span_of(e)[0] not in gone),
     )
 
 
@@ -470,17 +493,36 @@ def location_signal(
 
 
 def velocity_signal(
-    what: str, counts: dict[str, int], limit: int, later: Callable[[str], int] | None = None
+    what: str,
+    counts: dict[str, int],
+    limit: int,
+    later: Callable[[str], int] | None = None,
+    variant: Callable[[str], str] = lambda label: "velocity",
 ) -> list[Reason]:
-    """`counts`: the other events of the identifier's hours (`velocity`); `later`: how many of a
-    count's are dated after this event (received before it: late arrivals, SPEC 4)."""
-    for label, count in counts.items():
-        if count >= limit:
-            after = later(label) if later else 0
-            dated = f"within three hours, {_counted(after)} dated after this one"
-            when = dated if after else "in the last three hours"
-            return [Reason("velocity", f"{_counted(count)} {what} from {label} {when}", "velocity")]
-    return []
+    """`counts`: the other events of the identifier's hours (`velocity`), by label (`IP <ip>`, `this
+    device`); `later`: how many of a count's are dated after this event (received before it: late
+    arrivals, SPEC 4); `variant`: a label's weight (`weights.WEIGHTS`). Of the counts at `limit`,
+    the one that weighs most (the first, of equal weights) is the reason."""
+    found = [(label, count) for label, count in counts.items() if count >= limit]
+    if not found:
+        return []
+    label, count = max(found, key=lambda item: weights.WEIGHTS[variant(item[0])])
+    after = later(label) if later else 0
+    dated = f"within three hours, {_counted(after)} dated after this one"
+    when = dated if after else "in the last three hours"
+    return [Reason("velocity", f"{_counted(count)} {what} from {label} {when}", variant(label))]
+
+
+def signups_variant(label: str) -> str:
+    """A fourth partner signing up from one connection or device within three hours: a script's
+    burst, which flags alone (`weights.STRONG`); a family signing up together is three."""
+    return "velocity_signups"
+
+
+def purchases_variant(label: str) -> str:
+    """Purchases on one connection at a busy hour are a carrier's address, an office's or a
+    campus's (`weights.WEAK`); on one device, someone placing orders (`weights.MEDIUM`)."""
+    return "velocity_purchases_connection" if label.startswith(VELOCITY_CONNECTION) else "velocity"
 
 
 def _counted(count: int) -> str:
@@ -576,13 +618,24 @@ def cluster_signal(
     bad: set[str] = set()
     for role, state in links.items():
         near = role in NEAR_DUPLICATE_KEYS or role.startswith(ONE_EDIT_ROLE)
-        if near or len(state.members) > weights.MAX_LINK_MEMBERS:
+        if near or role == "ip" or len(state.members) > weights.MAX_LINK_MEMBERS:
             continue
         linked |= state.members
         bad |= state.flagged
         bad |= state.removed
     linked.discard(me)  # others only (taken out once, not from each identifier's sets)
     bad.discard(me)
+    connection = links.get("ip")
+    if linked and connection is not None and len(connection.members) <= weights.MAX_LINK_MEMBERS:
+        # those on its connection are of the group once something a person holds links it to
+        # someone: a ring shares computers and connections. A connection alone is no group: a
+        # household, an office, a campus, a carrier's NAT share one among people who are none (an
+        # office's fourth colleague, a shop's sixth customer on one carrier address, each a group
+        # of three and, counted again as the IP's `velocity`, flagged at 80; one flagged there
+        # made every newcomer a group with flagged members). The IP's own evidence is
+        # `ip_suspicious` (a flagged or removed subject on it) and `velocity` (many at once).
+        linked |= connection.members - {me}
+        bad |= (connection.flagged | connection.removed) - {me}
     linked_bad = linked & bad
     payout = links.get("payout")
     payees = _others(payout, me) if payout is not None else set()

@@ -44,6 +44,9 @@ STRONG = {
     "payout_changed_from_new_session": 60,
     # a sign-up from a removed partner's connection under its name (`signals.removed_namesake`)
     "ip_suspicious_removed_namesake": 70,
+    # a fourth partner signing up from one connection or device within three hours: a script's
+    # burst (a family signing up together is three; `signals.signups_variant`)
+    "velocity_signups": 60,
 }
 MEDIUM = {
     "velocity": 40,
@@ -64,6 +67,8 @@ WEAK = {
     "device_shared": 20,
     "ip_suspicious_relay": 20,
     "payout_soon_after_signup": 20,
+    # a sixth purchase on one connection within three hours (`signals.purchases_variant`)
+    "velocity_purchases_connection": 20,
 }
 # unusual_activity: payout details changed shortly before a large reward (an account taken over, or
 # opened to cash out, points the money at new details just before it is paid). Within the window,
