@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -10,7 +10,9 @@ from pydantic import ConfigDict, StrictBool
 
 from functions.cases import service
 from functions.shared import api, views
-from functions.shared.inputs import Identifier, Model
+from functions.shared.domain.cases import CASE_VIEWS
+from functions.shared.domain.model import REWARD_STATUSES, ROLES
+from functions.shared.inputs import Identifier, Model, one_of
 
 router = APIGatewayRouter()
 
@@ -18,7 +20,7 @@ router = APIGatewayRouter()
 class Me(Model):
     key_id: str  # the key's public part: the console marks it in the API keys list
     actor: str
-    role: str
+    role: Annotated[str, one_of(ROLES)]
     program_id: str | None
     program_name: str | None
 
@@ -36,6 +38,10 @@ class RemoveRequest(Model):
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]
+# the views GET /v1/cases lists (removed cases: GET /v1/removed-partners), and the statuses a `status`
+# filter may name in one of them (`service.list_cases` checks it against the view asked)
+ListedView = Literal["active", "resolved"]
+LISTED_STATUSES = [status for view in get_args(ListedView) for status in CASE_VIEWS[view]]
 
 
 @router.get("/v1/me", summary="The caller's actor name, role and program (the console's sign-in)")
@@ -64,9 +70,12 @@ def get_me() -> Me:
     "the worth of those with a rate.",
 )
 def get_cases(
-    view: Annotated[Literal["active", "resolved"], Query()] = "active",
+    view: Annotated[ListedView, Query()] = "active",
     q: Annotated[str | None, Query(max_length=200)] = None,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[
+        Annotated[str, one_of(LISTED_STATUSES)] | None,
+        Query(description="; ".join(f"{v} view: {', '.join(CASE_VIEWS[v])}" for v in get_args(ListedView))),
+    ] = None,
     sort: Annotated[Literal["flagged_at", "hold_amount", "resolved_at"], Query()] = "flagged_at",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     limit: Limit = 25,
@@ -112,7 +121,7 @@ def get_rewards(
     partner_id: Annotated[Identifier | None, Query()] = None,  # one that names no one is a 422, not []
     customer_id: Annotated[Identifier | None, Query()] = None,
     status: Annotated[
-        str | None,
+        Annotated[str, one_of(REWARD_STATUSES)] | None,
         Query(description="new, pending, on_hold, approved, declined, paid or archived"),
     ] = None,
     limit: Limit = 50,

@@ -4,11 +4,11 @@ hash: the key text exists once, in the answer that created it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
-from functions.shared.inputs import ActorName, Model
+from functions.shared.inputs import ActorName, Model, one_of
 
 # The roles an admin may give a key of their program. `security` is the platform's, never a program's.
 ProgramRole = Literal["integration", "viewer", "fraud", "admin"]
@@ -31,14 +31,14 @@ class CreateKey(Model):
 class KeyCreated(Model):
     key_id: str
     key: str  # shown this once; only its hash is stored
-    role: str
+    role: Annotated[str, one_of(get_args(ProgramRole))]
     actor: str
 
 
 class KeyView(Model):
     key_id: str
     actor: str
-    role: str
+    role: Annotated[str, one_of(get_args(ProgramRole))]  # a program's keys: never `security`
     created_at: datetime
     last_used_at: datetime | None  # to the minute; null until first used
 

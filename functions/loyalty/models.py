@@ -282,8 +282,10 @@ class HistoryItem(Model):
     event: str | None = None
     payload: dict[str, Any] | None = None
 
+    # no return annotation: pydantic documents a serializer's item as what it is annotated to return
+    # (`dict[str, Any]`, any object), and without one as the fields above
     @model_serializer(mode="wrap")
-    def _without_absent_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _without_absent_fields(self, handler: SerializerFunctionWrapHandler):
         return {key: value for key, value in handler(self).items() if value is not None}
 
 

@@ -50,6 +50,7 @@ def openapi_document() -> str:
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(part.get("components", {}).get("schemas", {}))
     describe_answers(document)
+    describe_webhooks(document)
     return json.dumps(document)
 
 
@@ -134,9 +135,71 @@ def describe_answers(document: dict[str, Any]) -> None:
     # operation here once each error is a problem: only what an operation reaches stays, so no
     # component is left pointing at one taken out (`ValidationError` was, and the document failed
     # every OpenAPI validator)
-    reached = _reached(document["paths"], schemas)
+    reached = _reached([document["paths"], document.get("webhooks")], schemas)
     for name in set(schemas) - reached:
         del schemas[name]
+
+
+WEBHOOK_HEADERS = [
+    {
+        "name": "X-Signature",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, the key the '
+        "whole `whsec_...` text; one `v1=` per valid secret (a rotated one signs for 24 hours more): "
+        "verify any one in constant time and refuse a `t` more than 300 seconds from your clock",
+    },
+    {
+        "name": "X-Webhook-Delivery",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "the delivery's id, as the body's `id`: the same on every retry",
+    },
+]
+WEBHOOK_ANSWERS = {
+    "2XX": {"description": "Received: the delivery is done"},
+    "410": {"description": "Gone: the webhook is disabled, its deliveries stop"},
+    "default": {
+        "description": "Any other answer, or none within 10 seconds: retried with backoff for 24 "
+        "hours, then the delivery is failed"
+    },
+}
+
+
+def describe_webhooks(document: dict[str, Any]) -> None:
+    """What a webhook receiver is sent (SPEC 6), one entry per notification it may subscribe to: a
+    POST of the delivery envelope with that notification's `data` (`functions.webhooks.bodies`)."""
+    from pydantic.json_schema import models_json_schema
+
+    from functions.webhooks import bodies
+
+    models = {name: bodies.delivery_model(name) for name in bodies.DATA}
+    _, found = models_json_schema(
+        [(model, "serialization") for model in models.values()],
+        ref_template=SCHEMA_REF_PREFIX + "{model}",
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in found.get("$defs", {}).items():
+        assert schemas.setdefault(name, schema) == schema, f"two schemas named {name}"
+    document["webhooks"] = {
+        name: {
+            "post": {
+                "summary": f"A {name} notification, posted to each webhook subscribed to it",
+                "operationId": f"webhook{name}",
+                "parameters": WEBHOOK_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"{SCHEMA_REF_PREFIX}{model.__name__}"}}
+                    },
+                },
+                "responses": WEBHOOK_ANSWERS,
+            }
+        }
+        for name, model in models.items()
+    }
 
 
 def _blank_is_absent(schema: dict[str, Any]) -> dict[str, Any]:

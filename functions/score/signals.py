@@ -37,6 +37,7 @@ from functions.shared.domain.model import (
     NO_LINK,
     LinkState,
     NetworkState,
+    ReasonCode,
     Reward,
     Subject,
     as_utc,
@@ -71,7 +72,7 @@ CONSUMER_RELAYS = frozenset({"Apple Private Relay"})
 
 @dataclass(frozen=True)
 class Reason:
-    code: str
+    code: ReasonCode
     detail: str
     variant: str  # key of weights.WEIGHTS
 

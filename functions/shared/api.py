@@ -299,14 +299,17 @@ def edge_answers(route: Route, *, body: bool, query: bool) -> dict[int, str]:
             answers[401] += "; or a missing, stale or wrong X-Signature"
     if "{" in route.path:
         answers[404] = "Not found (or another program's)"
-    if body:
-        answers[400] = (
-            "The body is not JSON in UTF-8 (another encoding, a byte order mark), or is nested more than "
-            f"{MAX_BODY_DEPTH} levels deep"
-        )
-        answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
-        answers[415] = "The body is not application/json, or is sent compressed (a Content-Encoding)"
-    answers.setdefault(400, "The query string is not UTF-8 text")
+    # `gate` reads any body sent before it knows whether the route takes one: its size, coding,
+    # media type and JSON are checked alike, so an operation without a body answers these too
+    answers[400] = (
+        "The query string is not UTF-8 text, or the body is not JSON in UTF-8 (another encoding, a byte "
+        f"order mark), or is nested more than {MAX_BODY_DEPTH} levels deep"
+    )
+    answers[413] = f"The body is over {MAX_BODY_BYTES // 1024} KiB"
+    answers[415] = "The body is not application/json, or is sent compressed (a Content-Encoding)"
+    if not body:
+        answers[413] += " (the operation takes none)"
+        answers[415] += " (the operation takes none)"
     answers[422] = (
         "A field breaks the contract: `errors` names each one"
         if body or query

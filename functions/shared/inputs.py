@@ -22,7 +22,7 @@ import ipaddress
 import math
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -108,6 +108,14 @@ class Model(BaseModel):
     models; issue 15's cold starts)."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+def one_of(values: Iterable[str]) -> WithJsonSchema:
+    """Text documented as one of the domain's own `values` (an answer's status, a query's filter),
+    for `Annotated[str, one_of(...)]`: a generator gets the type, a reader the values. Documented,
+    not checked here: an answer shows what was stored, and a query's values are checked by its
+    service, which answers in words that depend on the query (`cases.list_cases`)."""
+    return WithJsonSchema({"type": "string", "enum": list(values)})
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
 from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE
+from functions.shared.domain.model import REASON_CODES
 from functions.shared.inputs import (
     NAME_MAX,
     AbsentWhenEmpty,
@@ -39,6 +40,7 @@ from functions.shared.inputs import (
     Text,
     blank_to_none,
     check_amount,
+    one_of,
 )
 
 
@@ -345,7 +347,7 @@ class Accepted(BaseModel):
 
 
 class Reason(BaseModel):
-    code: str
+    code: Annotated[str, one_of(REASON_CODES)]
     detail: str
 
 

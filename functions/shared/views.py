@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from datetime import date as date_type
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from functions.shared.domain import hold_order
+from functions.shared.domain.cases import CASE_STATUSES
 from functions.shared.domain.disputes import evidence_since_verdict
-from functions.shared.domain.model import AuditEntry, Case, Reward, Subject
+from functions.shared.domain.model import (
+    REASON_CODES,
+    REWARD_STATUSES,
+    SUBJECT_TYPES,
+    AuditEntry,
+    Case,
+    Reward,
+    Subject,
+)
 from functions.shared.domain.summary import FLAG_DAYS, SummaryFigures, first_day_shown
-from functions.shared.inputs import Model
+from functions.shared.inputs import Model, one_of
 from functions.shared.money import amount_text, to_micros
 
 
@@ -23,13 +32,13 @@ class Money(Model):
 
 
 class ReasonView(Model):
-    code: str
+    code: Annotated[str, one_of(REASON_CODES)]
     detail: str
     count: int = 1
 
 
 class SubjectRef(Model):
-    type: str
+    type: Annotated[str, one_of(SUBJECT_TYPES)]
     id: str
     name: str
 
@@ -44,7 +53,7 @@ class CaseView(Model):
     flagged_at: datetime
     disputed_at: datetime | None
     resolved_at: datetime | None
-    status: str
+    status: Annotated[str, one_of(CASE_STATUSES)]
     dispute_reason: str | None
 
 
@@ -55,7 +64,7 @@ class RewardView(Model):
     transaction_id: str | None
     amount: str
     currency: str
-    status: str
+    status: Annotated[str, one_of(REWARD_STATUSES)]
     created_at: datetime
     source: str
     overridden: bool

@@ -6,6 +6,7 @@ blank one, `{}` (the console posts it) and `null` say nothing, and still pass.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import boto3
@@ -102,3 +103,25 @@ def test_a_body_that_says_nothing_still_passes(aws, hooks, tenant, body):
     revoked = call("keys", proxy_event("DELETE", f"/v1/keys/{created.body['key_id']}", body, admin))
 
     assert (rotated.status, revoked.status) == (200, 204), (rotated, revoked)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        ("{" + " " * 64 * 1024 + "}", {}, 413),
+        ("partner_id=p1", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ("{}", {"Content-Encoding": "gzip"}, 415),
+    ],
+    ids=["over 64 KiB", "not JSON", "compressed"],
+)
+def test_an_operation_without_a_body_answers_413_and_415_as_its_document_says(
+    aws, tenant, body, headers, status
+):
+    # the size, coding and media type of a body are read before whether the route takes one
+    from functions.openapi.handler import openapi_document
+
+    answer = call("cases", proxy_event("GET", "/v1/rewards", body, tenant.keys["fraud"], headers))
+    documented = json.loads(openapi_document())["paths"]["/v1/rewards"]["get"]["responses"]
+
+    assert answer.status == status, answer
+    assert str(status) in documented

@@ -77,3 +77,44 @@ def test_every_refused_query_parameter_is_named_alike(aws, tenant, path, query, 
 
     assert answer.status == 422, answer
     assert [e["field"] for e in answer.body["errors"]] == named
+
+
+@pytest.mark.parametrize("view", ["active", "resolved"])
+def test_a_case_status_filter_takes_what_the_document_lists_for_its_view(aws, tenant, view):
+    # the document lists the union of both views' statuses; the server names its view's own
+    from functions.openapi.handler import openapi_document
+
+    parameters = json.loads(openapi_document())["paths"]["/v1/cases"]["get"]["parameters"]
+    (status,) = [p for p in parameters if p["name"] == "status"]
+    documented = status["schema"]["anyOf"][0]["enum"]
+    answers = {
+        value: call(
+            "cases",
+            proxy_event(
+                "GET", "/v1/cases", None, tenant.keys["fraud"], query={"view": view, "status": value}
+            ),
+        )
+        for value in [*documented, "bogus"]
+    }
+
+    taken = [value for value, answer in answers.items() if answer.status == 200]
+    refused = answers["bogus"]
+    assert refused.status == 422, refused
+    assert refused.body["errors"] == [
+        {"field": "query.status", "message": f"one of {', '.join(taken)} for the {view} view"}
+    ]
+    assert set(taken) < set(documented)
+    assert f"{view} view: {', '.join(taken)}" in status["description"]
+
+
+def test_a_reward_status_filter_takes_every_value_the_document_lists(aws, tenant):
+    from functions.openapi.handler import openapi_document
+
+    parameters = json.loads(openapi_document())["paths"]["/v1/rewards"]["get"]["parameters"]
+    (status,) = [p for p in parameters if p["name"] == "status"]
+
+    for value in status["schema"]["anyOf"][0]["enum"]:
+        answer = call(
+            "cases", proxy_event("GET", "/v1/rewards", None, tenant.keys["fraud"], query={"status": value})
+        )
+        assert answer.status == 200, (value, answer)

@@ -29,11 +29,11 @@ def _operation(document, route):
 @pytest.mark.parametrize("route", OPERATIONS, ids=lambda r: f"{r.method} {r.path}")
 def test_each_operation_documents_every_error_it_can_answer_as_a_problem(document, route):
     operation = _operation(document, route)
-    has_body = "requestBody" in operation
-    expected = {400, 401, 422, 429, 503}  # 429: the key's rate limit at the edge (WAF, the local gateway)
+    # 429: the key's rate limit at the edge (WAF, the local gateway); 413 and 415: the gate reads
+    # the size and media type of any body sent, before it knows whether the operation takes one
+    expected = {400, 401, 413, 415, 422, 429, 503}
     expected |= {403} if set(route.roles) != set(ANY_ROLE) else set()
     expected |= {404} if "{" in route.path else set()
-    expected |= {400, 413, 415, 422} if has_body else set()
     expected |= set(route.answers)
 
     errors = {int(code) for code in operation["responses"] if int(code) >= 400}
@@ -167,3 +167,81 @@ def test_an_events_status_names_the_type_the_system_records_which_no_integration
     body = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["discriminator"]["mapping"]) == set(EVENT_TYPES)  # not the review's
     assert "linked_removal_" in schemas["PartnershipCreated"]["properties"]["id"]["description"]
+
+
+# SPEC 5.1's reason codes, fixed
+REASON_CODES = [
+    "email_duplicate",
+    "email_similar",
+    "email_disposable_domain",
+    "email_suspicious_domain",
+    "ip_suspicious",
+    "ip_country_mismatch",
+    "device_shared",
+    "location_far_from_address",
+    "unusual_activity",
+    "velocity",
+    "cluster",
+    "network_flagged",
+    "blocked_reapply",
+    "self_referral",
+]
+CASE_STATUSES = ["open", "disputed", "approved", "declined", "removed"]  # SPEC 3.2
+REWARD_STATUSES = ["new", "pending", "approved", "on_hold", "declined", "paid", "archived"]  # SPEC 4
+ROLES = ["integration", "viewer", "fraud", "admin", "security"]  # SPEC 2
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "values"),
+    [
+        ("Reason", "code", REASON_CODES),  # an event's decision
+        ("ReasonView", "code", REASON_CODES),  # a case's
+        ("CaseView", "status", CASE_STATUSES),
+        ("DisputeView", "status", CASE_STATUSES),
+        ("RewardView", "status", REWARD_STATUSES),
+        ("SubjectRef", "type", ["partner", "customer"]),
+        ("Me", "role", ROLES),
+        ("KeyView", "role", ROLES[:-1]),  # a program's keys: `security` is the platform's
+        ("KeyCreated", "role", ROLES[:-1]),
+        ("HistoryItem", "action", ["suspended", "unsuspended", "blocked", "unblocked", "communication"]),
+    ],
+)
+def test_a_field_of_fixed_values_documents_each_value(document, schema, field, values):
+    """Reason codes, statuses and roles were plain strings: an integrator could not tell which
+    codes to map, nor that a case may be `removed`."""
+    described = document["components"]["schemas"][schema]["properties"][field]
+
+    assert described["type"] == "string"
+    assert sorted(described["enum"]) == sorted(values)
+
+
+def test_the_domain_constants_the_enums_come_from_are_the_specs():
+    from functions.shared.domain.cases import CASE_STATUSES as case_statuses
+    from functions.shared.domain.model import REASON_CODES as reason_codes
+    from functions.shared.domain.model import REWARD_STATUSES as reward_statuses
+    from functions.shared.domain.model import ROLES as roles
+
+    assert sorted(reason_codes) == sorted(REASON_CODES)  # what `signals.Reason.code` is typed as
+    assert sorted(case_statuses) == sorted(CASE_STATUSES)
+    assert sorted(reward_statuses) == sorted(REWARD_STATUSES)
+    assert sorted(roles) == sorted(ROLES)
+
+
+def test_a_loyalty_history_entry_documents_its_fields(document):
+    # it was `{additionalProperties: true}`: the serializer that drops absent fields hid them
+    item = document["components"]["schemas"]["HistoryItem"]
+
+    assert set(item["properties"]) == {"at", "action", "by", "note", "event", "payload"}
+    assert set(item["required"]) == {"at", "action", "by"}  # the rest only when there is one
+    assert item["properties"]["at"]["format"] == "date-time"
+
+
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [("/v1/cases", CASE_STATUSES[:-1]), ("/v1/rewards", REWARD_STATUSES)],
+)
+def test_a_status_filter_documents_the_values_it_takes(document, path, values):
+    # GET /v1/cases lists the active and resolved views: a removed case is GET /v1/removed-partners'
+    (status,) = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "status"]
+
+    assert status["schema"]["anyOf"][0] == {"type": "string", "enum": values}

@@ -12,6 +12,7 @@ ACTIVE = ("open", "disputed")  # a subject's active case: new signals add reason
 TAKES_HOLDS = ("open", "disputed", "declined")  # never approved or removed (SPEC 4)
 RESOLVED = ("approved", "declined")
 CASE_VIEWS = {"active": ACTIVE, "resolved": RESOLVED, "removed": ("removed",)}
+CASE_STATUSES = tuple(status for statuses in CASE_VIEWS.values() for status in statuses)
 
 
 def view_of(status: str) -> str:

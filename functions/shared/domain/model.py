@@ -12,9 +12,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 ROLES = ("integration", "viewer", "fraud", "admin", "security")
+SUBJECT_TYPES = ("partner", "customer")  # what a case is about (SPEC 4)
+
+# The reason codes of SPEC 5.1, fixed: every signal names one (`signals.Reason.code`, checked by mypy)
+ReasonCode = Literal[
+    "email_duplicate",
+    "email_similar",
+    "email_disposable_domain",
+    "email_suspicious_domain",
+    "ip_suspicious",
+    "ip_country_mismatch",
+    "device_shared",
+    "location_far_from_address",
+    "unusual_activity",
+    "velocity",
+    "cluster",
+    "network_flagged",
+    "blocked_reapply",
+    "self_referral",
+]
+REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
 
 LinkKey = tuple[str, str]  # (kind, value): ("device", "fp-1"), ("email", "ada@example.com"), ...
 
