@@ -9,12 +9,14 @@ flagged at FLAG_THRESHOLD. The labelled evaluation (`python -m evaluation`, docs
   e-mail shared with a flagged or removed subject, a payout account shared with one (the money would
   go where theirs went), the same e-mail address as another account, and
   three accounts on one device or paid into one payout account (one person's accounts or a ring;
-  a household is two).
+  a household is two), a fourth partner signing up from one connection within three hours (a
+  script's burst; a family signing up together is three).
 - A single weak signal stays well below it: travellers (IP country, distance from the address),
   households (one shared device, a similar e-mail), an iPhone on Apple Private Relay, payout details
-  entered during onboarding are not fraud.
-- Medium signals need company. At 40 (a disposable inbox, a burst from one IP or device, a group of
-  three accounts linked through shared identifiers) one more signal of any kind flags: a throwaway
+  entered during onboarding, strangers buying on one carrier address at a busy hour are not fraud.
+- Medium signals need company. At 40 (a disposable inbox, a burst of purchases on one device, a
+  group of three accounts linked through something a person holds: a connection alone makes no
+  group, `signals.cluster_signal`) one more signal of any kind flags: a throwaway
   inbox or a burst rarely comes alone, and never innocently with a second oddity. At 25-35 (a
   datacenter, VPN or Tor exit, a suspicious domain, a burst of account changes) another medium one or
   two weak ones are needed. Three weak ones flag too (the seed's "clustering of lower threat
