@@ -456,11 +456,24 @@ def canonical_ip(value: str) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        raise ValueError("not an IPv4 or IPv6 address") from None
+        raise ValueError(_not_an_address(value)) from None
     # a dual-stack server reports its IPv4 clients as IPv4-mapped IPv6 (`::ffff:81.2.69.160`): the
     # same client, linked, located and judged as the IPv4 address it is
     mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
     return str(mapped or address)
+
+
+# an address with the port a proxy header sometimes carries (Azure's X-Forwarded-For does):
+# `81.2.69.160:51234`, `[2001:db8::1]:443`
+_WITH_PORT = re.compile(r"^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):\d{1,5}$")
+
+
+def _not_an_address(value: str) -> str:
+    """Why `value` is no IP address, and what to send instead when it is one with its port."""
+    found = _WITH_PORT.match(value)
+    if found:
+        return f"not an IPv4 or IPv6 address: send the address without its port ({found[1] or found[2]})"
+    return "not an IPv4 or IPv6 address"
 
 
 _Ip = Annotated[

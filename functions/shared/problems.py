@@ -174,6 +174,10 @@ def validation_errors(raw: list[dict[str, Any]], tags: frozenset[str] = frozense
             message = f"at {'most' if most else 'least'} {limit} {what}, not {count}"
         elif error.get("type") == "string_too_short" and bounds.get("min_length") == 1:
             message = "must not be blank"
+        elif error.get("type") == "extra_forbidden":
+            # pydantic's "Extra inputs are not permitted"
+            parent = ".".join(location[:-1]) or "the body"
+            message = f"not a field of {parent}: send only the fields GET /v1/openapi.json lists for it"
         elif error.get("type") == "union_tag_not_found":
             message = "required"
         elif error.get("type") == "union_tag_invalid":
