@@ -93,7 +93,7 @@ def throughput() -> dict[str, Any]:
     from functions.shared.messaging import InMemoryPublisher
     from functions.shared.storage.memory import InMemoryRepository
 
-    events = _traffic(Scale(programs=3, partners=150, households=8, travellers=10, fraud=6))
+    events = _traffic(Scale(programs=3, partners=150, households=8, travellers=10, fraud=6, honest=0))
     reference = EmbeddedReferenceData()
     reference.ip("81.2.69.160"), reference.disposable("example.com")  # load the datasets first
     reference.place("GB", "London", None)  # and the gazetteer (built once per process: docs/design.md)
@@ -328,7 +328,7 @@ def function_cpu() -> dict[str, float]:
     from functions.shared.config import Settings
     from functions.shared.messaging import scoring_message
 
-    events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8))
+    events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8, honest=0))
     events = events[: SMALL_TABLE + FUNCTION_MEASURED]
     answering = BotocoreStubber.__call__
     in_moto = [0.0]
@@ -387,7 +387,7 @@ def dynamodb_costs() -> dict[str, dict[str, dict[str, float]]]:
     from functions.shared.messaging import scoring_message
     from functions.shared.storage import schema
 
-    events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8))
+    events = _traffic(Scale(programs=1, partners=160, households=8, travellers=8, fraud=8, honest=0))
     results: dict[str, dict[str, dict[str, float]]] = {}
     with moto_system() as resources:
         repository = runtime.build_repository(Settings.from_env())

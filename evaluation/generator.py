@@ -162,7 +162,8 @@ class Scale:
     patterns: tuple[str, ...] = FRAUD_PATTERNS  # the fraud patterns to generate
     scripts: int = 15  # per program: partners whose names, and their customers', are written beyond Latin
     proxied: int = 2  # per program: sign-up runs whose sessions carry the integration proxy's address
-    honest: int = 4  # per program: each of `HONEST_LATER`
+    honest: int = 4  # per program: each of `honest_patterns`
+    honest_patterns: tuple[str, ...] = HONEST_LATER
 
     @classmethod
     def named(cls, name: str) -> Scale:
@@ -293,7 +294,7 @@ class Generator:
                             getattr(self, pattern)(program, self.when())
         for step in self.afterwards:
             step()
-        for pattern in HONEST_LATER:
+        for pattern in s.honest_patterns:
             for program in self.programs:
                 for _ in range(s.honest):
                     getattr(self, pattern)(program, self.when())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from benchmarks.local_dynamodb import answered_twice
 from evaluation.generator import Scale
 
-SMALL = Scale(programs=2, partners=4, households=1, travellers=1, fraud=1)
+SMALL = Scale(programs=2, partners=4, households=1, travellers=1, fraud=1, honest=0)
 
 
 def test_the_engine_answers_the_functions_requests_as_moto_does(own_environment):

@@ -31,6 +31,8 @@ ON_DYNAMODB = Scale(
         "removed_returns",
         "quiet_takeover",
     ),
+    honest=1,
+    honest_patterns=("guest_checkout", "coworking"),  # one shopper's ids, a connection's newcomer
 )
 
 
