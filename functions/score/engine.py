@@ -576,7 +576,11 @@ class Engine:
             reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal(
-                    "sign-ups", counts, weights.VELOCITY_SIGNUPS_PER_IP, later, signals.signups_variant
+                    "sign-ups",
+                    counts,
+                    weights.VELOCITY_SIGNUPS_PER_IP,
+                    later,
+                    signals.signups_variant(crowded),
                 )
                 reasons += signals.payout_changed_after_signup(
                     snapshot.subject, event.occurred_at, partner.payout_account
@@ -625,14 +629,17 @@ class Engine:
         for role in ("email", "device", "ip", *signals.IN_OTHER_ROLE.values()):
             if role in links:
                 named |= set(links[role].flagged) | set(links[role].removed)
+        suspect = bool(plan.ip) and signals.suspect_connection(_client_ip(event), self.reference)
         if plan.subject[0] == "partner":
             met = signals.partners_met(me, links)
             linked = signals.partners_linked(before, met, event.occurred_at)
             group = signals.group_met(before, met, event.occurred_at)
-            reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, group)
+            reasons += signals.cluster_signal(me, signals.a_partners_group(links), named, group, suspect)
         else:
             linked = before
-            reasons += signals.cluster_signal(me, signals.in_own_roles(links), named)
+            reasons += signals.cluster_signal(
+                me, signals.in_own_roles(links), named, suspect_connection=suspect
+            )
         reasons += signals.network_signal(program_token(program_id, self.pepper), network)
         return _one_per_code(reasons), linked
 
@@ -886,6 +893,15 @@ class Engine:
                 known=known,
             )
         return current  # a reward created through the API, or a review, changes no profile field
+
+
+def _client_ip(event: Any) -> str | None:
+    """The IP an event's session or customer was sent with, as sent (`plan.ip` is its link key:
+    an IPv6 client's /64)."""
+    session = getattr(event, "session", None)
+    customer = getattr(event, "customer", None)
+    ip = session.ip if session is not None else getattr(customer, "ip", None)
+    return str(ip) if ip else None
 
 
 def _reward_id(event: Any) -> str | None:

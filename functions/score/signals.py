@@ -514,10 +514,26 @@ def velocity_signal(
     return [Reason("velocity", f"{_counted(count)} {what} from {label} {when}", variant(label))]
 
 
-def signups_variant(label: str) -> str:
+def signups_variant(crowded: Collection[str]) -> Callable[[str], str]:
     """A fourth partner signing up from one connection or device within three hours: a script's
-    burst, which flags alone (`weights.STRONG`); a family signing up together is three."""
-    return "velocity_signups"
+    burst, which flags alone (`weights.STRONG`); a family signing up together is three. On a
+    crowd's identifier (`crowded`: roles; a carrier's address, an integration proxy's, an SDK's
+    one fingerprint) it needs company, as any burst does (`weights.MEDIUM`)."""
+
+    def variant(label: str) -> str:
+        role = "ip" if label.startswith(VELOCITY_CONNECTION) else "device"
+        return "velocity" if role in crowded else "velocity_signups"
+
+    return variant
+
+
+def suspect_connection(ip: str | None, reference: ReferenceData) -> bool:
+    """A connection no household is on: a datacenter, VPN, Tor or listed range (a consumer relay
+    is not: its exits are people's phones, `cluster_signal`)."""
+    if not ip:
+        return False
+    facts = reference.ip(ip)
+    return facts.provider not in CONSUMER_RELAYS and (facts.listed or facts.anonymizing or facts.hosting)
 
 
 def purchases_variant(label: str) -> str:
@@ -609,12 +625,27 @@ def _met(linked: Iterable[str]) -> Iterable[tuple[str, datetime]]:
 
 
 def cluster_signal(
-    me: str, links: dict[str, LinkState], already: set[str], before: Iterable[str] = ()
+    me: str,
+    links: dict[str, LinkState],
+    already: set[str],
+    before: Iterable[str] = (),
+    suspect_connection: bool = False,
 ) -> list[Reason]:
     """Accounts linked to this one through identifiers they share (the exact e-mail address,
     device, IP, payout account; a similar e-mail is not a shared identifier), beyond what other
     reasons named, and the partners its events met one at a time who are a group (`before`:
-    `group_met`). A payout account that pays two other accounts is a ring's signature."""
+    `group_met`). A payout account that pays two other accounts is a ring's signature.
+
+    Those on its connection (IP) are of the group once something a person holds links it to
+    someone (a ring shares computers and connections), or when the connection is itself suspect
+    (`suspect_connection`: a datacenter, VPN, Tor or listed range, where no household lives).
+    Otherwise a connection alone is no group: a household, an office, a campus, a carrier's NAT
+    share one among people who are none. As a group it made an office's fourth colleague, a
+    shop's sixth customer on one carrier address, each a group of three and, counted again as the
+    IP's `velocity`, flagged at 80; and one flagged there made every newcomer a group with flagged
+    members. Nor is it a weak group: with a weak burst on it and a similar address, a launch's
+    customers on one carrier address were flagged, and each made the next `ip_suspicious`. The
+    IP's own evidence is `ip_suspicious` (a flagged or removed subject on it) and `velocity`."""
     linked: set[str] = set(before)
     bad: set[str] = set()
     for role, state in links.items():
@@ -626,15 +657,8 @@ def cluster_signal(
         bad |= state.removed
     linked.discard(me)  # others only (taken out once, not from each identifier's sets)
     bad.discard(me)
-    connection = links.get("ip")
-    if linked and connection is not None and len(connection.members) <= weights.MAX_LINK_MEMBERS:
-        # those on its connection are of the group once something a person holds links it to
-        # someone: a ring shares computers and connections. A connection alone is no group: a
-        # household, an office, a campus, a carrier's NAT share one among people who are none (an
-        # office's fourth colleague, a shop's sixth customer on one carrier address, each a group
-        # of three and, counted again as the IP's `velocity`, flagged at 80; one flagged there
-        # made every newcomer a group with flagged members). The IP's own evidence is
-        # `ip_suspicious` (a flagged or removed subject on it) and `velocity` (many at once).
+    connection = links.get("ip", NO_LINK)
+    if (linked or suspect_connection) and len(connection.members) <= weights.MAX_LINK_MEMBERS:
         linked |= connection.members - {me}
         bad |= (connection.flagged | connection.removed) - {me}
     linked_bad = linked & bad

@@ -432,7 +432,7 @@ class TestVelocityAndActivity:
         )
         assert "velocity" not in reason_codes(decisions[3])  # the other /64 is another line
         assert "velocity" in reason_codes(decisions[4])
-        assert decisions[4]["action"] == "flag"  # the same line is a shared IP and a cluster too
+        assert decisions[4]["action"] == "flag"  # a fourth sign-up from the same line: a burst
 
     def test_purchases_count_whether_their_customer_joins_the_ip_or_used_it_before(self, aws, tenant):
         """A new customer's purchase counts on the IP's link (written anyway: it joins it), a

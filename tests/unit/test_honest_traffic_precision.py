@@ -5,6 +5,7 @@ must still catch."""
 
 from __future__ import annotations
 
+from functions.shared.domain.identity import MAX_LINK_MEMBERS
 from tests.integration.scoring_support import purchase, signup
 from tests.unit.live_scoring import live, make_engine, reasons
 
@@ -135,3 +136,74 @@ def test_a_shopper_flagged_under_one_id_is_the_person_flagged_under_the_next():
     )
     assert again["action"] == "flag"
     assert "flagged" in reasons(again)["email_duplicate"]
+
+
+DATACENTER = "52.95.110.1"  # Amazon AWS, US: no household lives on it
+
+
+def test_accounts_on_a_datacenter_connection_are_a_group_however_slowly_they_come():
+    # Given a farm on one cloud server, each account with its own device and mailbox, hours apart
+    # (no burst), claiming the server's country
+    engine = make_engine()
+    names = ["ada.king", "lin.wei", "omar.said", "sven.berg"]
+    decisions = [
+        live(
+            engine,
+            signup(
+                name,
+                email=f"{name}@example.com",
+                ip=DATACENTER,
+                device=f"fp-{name}",
+                country="US",
+                at=_hour(2, 4 * n),
+            ),
+        )
+        for n, name in enumerate(names)
+    ]
+    # Then from the third, the datacenter and the group it makes flag
+    assert [d["action"] for d in decisions] == ["allow", "allow", "flag", "flag"], decisions
+    assert {"ip_suspicious", "cluster"} <= set(reasons(decisions[2]))
+
+
+def test_a_burst_of_signups_on_a_crowds_connection_needs_company():
+    # Given an integration proxy's public address, sent for every session: a crowd's (200 accounts)
+    engine = make_engine()
+    for n in range(MAX_LINK_MEMBERS + 1):
+        live(
+            engine,
+            signup(
+                f"old-{n}", email=f"old{n}.x@example.com", ip=OFFICE, device=f"fp-old-{n}", at=_hour(1, 1)
+            ),
+        )
+    # When four people sign up through it within the hour, each on its own computer
+    names = ["ada.king", "lin.wei", "omar.said", "sven.berg", "kaito.mori"]
+    decisions = [
+        live(
+            engine,
+            signup(name, email=f"{name}@example.com", ip=OFFICE, device=f"fp-{name}", at=_hour(9, 10, 5 * n)),
+        )
+        for n, name in enumerate(names)
+    ]
+    # Then the burst is said, and as a crowd's it does not flag alone
+    assert "velocity" in reasons(decisions[4])
+    assert [d["action"] for d in decisions] == ["allow"] * 5, decisions
+
+
+def test_a_burst_of_orders_on_one_device_weighs_more_than_one_on_one_connection():
+    engine = make_engine()
+    live(engine, signup("p-shop", ip="81.2.69.160", device="fp-shop", at=_hour(1, 8)))
+    # one customer's six orders within the hour on one phone, each from another address
+    on_device = [
+        live(
+            engine,
+            purchase("c-one", "p-shop", ip=f"81.2.69.{60 + n}", device="fp-one", at=_hour(4, 14, 5 * n)),
+        )
+        for n in range(6)
+    ]
+    # and another customer's six on one address, each from another phone
+    on_connection = [
+        live(engine, purchase("c-two", "p-shop", ip=CARRIER, device=f"fp-two-{n}", at=_hour(6, 14, 5 * n)))
+        for n in range(6)
+    ]
+    assert set(reasons(on_device[5])) == {"velocity"} and on_device[5]["score"] == 40
+    assert set(reasons(on_connection[5])) == {"velocity"} and on_connection[5]["score"] == 20
