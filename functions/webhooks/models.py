@@ -8,29 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
-from functions.shared.domain.webhooks import ATTEMPTS_KEPT
-from functions.shared.inputs import Model
+from functions.shared.domain.webhooks import ATTEMPTS_KEPT, NOTIFICATION_NAMES, NotificationName
+from functions.shared.inputs import Model, one_of
 from functions.shared.replaces import DESCRIPTION as REPLACES_DESCRIPTION
 from functions.shared.replaces import Seen
-
-NotificationName = Literal[
-    "PartnerFlagged",
-    "CustomerFlagged",
-    "RewardsHeld",
-    "DisputeOpened",
-    "DisputeResolved",
-    "PartnerRemoved",
-    "CustomerSuspended",
-    "CustomerBlocked",
-    "LoyaltyCommunication",
-]
 
 
 class PutWebhook(Model):
     model_config = ConfigDict(extra="forbid")
 
     url: Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public address")]
-    events: Annotated[list[NotificationName], Field(min_length=1, max_length=len(NotificationName.__args__))]
+    events: Annotated[list[NotificationName], Field(min_length=1, max_length=len(NOTIFICATION_NAMES))]
     enabled: StrictBool = True  # `"false"` is not false: 422
     replaces: Seen = Field(default=None, description=REPLACES_DESCRIPTION.format("webhook"))
 
@@ -38,7 +26,7 @@ class PutWebhook(Model):
 class WebhookView(Model):
     id: str
     url: str
-    events: list[str]
+    events: list[Annotated[str, one_of(NOTIFICATION_NAMES)]]
     enabled: bool
     created_at: datetime
     updated_at: datetime
@@ -73,7 +61,7 @@ class AttemptView(Model):
 class DeliveryView(Model):
     id: str
     notification_id: str
-    type: str
+    type: Annotated[str, one_of(NOTIFICATION_NAMES)]
     status: Literal["pending", "delivered", "failed"]
     created_at: datetime
     next_attempt_at: datetime | None

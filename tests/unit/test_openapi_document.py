@@ -189,6 +189,17 @@ REASON_CODES = [
 CASE_STATUSES = ["open", "disputed", "approved", "declined", "removed"]  # SPEC 3.2
 REWARD_STATUSES = ["new", "pending", "approved", "on_hold", "declined", "paid", "archived"]  # SPEC 4
 ROLES = ["integration", "viewer", "fraud", "admin", "security"]  # SPEC 2
+NOTIFICATIONS = [  # SPEC 6
+    "PartnerFlagged",
+    "CustomerFlagged",
+    "RewardsHeld",
+    "DisputeOpened",
+    "DisputeResolved",
+    "PartnerRemoved",
+    "CustomerSuspended",
+    "CustomerBlocked",
+    "LoyaltyCommunication",
+]
 
 
 @pytest.mark.parametrize(
@@ -204,6 +215,7 @@ ROLES = ["integration", "viewer", "fraud", "admin", "security"]  # SPEC 2
         ("KeyView", "role", ROLES[:-1]),  # a program's keys: `security` is the platform's
         ("KeyCreated", "role", ROLES[:-1]),
         ("HistoryItem", "action", ["suspended", "unsuspended", "blocked", "unblocked", "communication"]),
+        ("DeliveryView", "type", NOTIFICATIONS),
     ],
 )
 def test_a_field_of_fixed_values_documents_each_value(document, schema, field, values):
@@ -213,6 +225,13 @@ def test_a_field_of_fixed_values_documents_each_value(document, schema, field, v
 
     assert described["type"] == "string"
     assert sorted(described["enum"]) == sorted(values)
+
+
+def test_a_webhooks_events_are_documented_as_the_notifications_it_may_subscribe_to(document):
+    schemas = document["components"]["schemas"]
+    for name in ("WebhookView", "PutWebhook"):
+        items = schemas[name]["properties"]["events"]["items"]
+        assert sorted(items["enum"]) == sorted(NOTIFICATIONS), name
 
 
 def test_the_domain_constants_the_enums_come_from_are_the_specs():

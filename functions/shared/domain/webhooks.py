@@ -24,7 +24,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from functions.shared import signatures
@@ -33,7 +33,7 @@ from functions.shared.errors import Conflict
 from functions.shared.signatures import SECRET_OVERLAP
 
 # The notifications a webhook may subscribe to (SPEC 6).
-NOTIFICATION_NAMES: tuple[str, ...] = (
+NotificationName = Literal[
     "PartnerFlagged",
     "CustomerFlagged",
     "RewardsHeld",
@@ -43,7 +43,8 @@ NOTIFICATION_NAMES: tuple[str, ...] = (
     "CustomerSuspended",
     "CustomerBlocked",
     "LoyaltyCommunication",
-)
+]
+NOTIFICATION_NAMES: tuple[str, ...] = get_args(NotificationName)
 RETIRED_SECRETS_SIGNING = 9  # at most this many retired secrets sign beside the current one
 SEND_TIMEOUT_SECONDS = 10.0
 # a name's resolution at a try, within the try's SEND_TIMEOUT_SECONDS (getaddrinfo has no timeout)
