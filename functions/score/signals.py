@@ -50,6 +50,8 @@ from functions.shared.money import amount_text, to_micros
 
 # how a connection's velocity count is labelled (`Engine._counts`), as its reason says it
 VELOCITY_CONNECTION = "IP "
+# the networks on which accounts are a group by their connection alone (`suspect_connection`)
+SUSPECT_NETWORKS = ("hosting", "bot")
 
 NEAR_DUPLICATE_KEYS = ("email_skeleton",)  # similar addresses, not shared ones
 ONE_EDIT_ROLE = "email_near#"  # roles of the near-duplicate keys: email_near#<n>, n the probe's place
@@ -528,12 +530,15 @@ def signups_variant(crowded: Collection[str]) -> Callable[[str], str]:
 
 
 def suspect_connection(ip: str | None, reference: ReferenceData) -> bool:
-    """A connection no household is on: a datacenter, VPN, Tor or listed range (a consumer relay
-    is not: its exits are people's phones, `cluster_signal`)."""
+    """A connection no household is on, whose users are no crowd of strangers either: a
+    datacenter's (a farm on a cloud server) or a listed range. Not an exit many people share by
+    design: a VPN's or Tor's (an honest user always on a commercial VPN met the strangers on its
+    exit there as a group, and flagged with the VPN counted twice, then across the network), a
+    CDN's edge (a shop sending it as every customer's address), a consumer relay's (`cluster_signal`)."""
     if not ip:
         return False
     facts = reference.ip(ip)
-    return facts.provider not in CONSUMER_RELAYS and (facts.listed or facts.anonymizing or facts.hosting)
+    return facts.listed or facts.network_kind in SUSPECT_NETWORKS
 
 
 def purchases_variant(label: str) -> str:
@@ -638,7 +643,7 @@ def cluster_signal(
 
     Those on its connection (IP) are of the group once something a person holds links it to
     someone (a ring shares computers and connections), or when the connection is itself suspect
-    (`suspect_connection`: a datacenter, VPN, Tor or listed range, where no household lives).
+    (`suspect_connection`: a datacenter's or a listed range, where no household lives).
     Otherwise a connection alone is no group: a household, an office, a campus, a carrier's NAT
     share one among people who are none. As a group it made an office's fourth colleague, a
     shop's sixth customer on one carrier address, each a group of three and, counted again as the

@@ -5,6 +5,8 @@ must still catch."""
 
 from __future__ import annotations
 
+import pytest
+
 from functions.shared.domain.identity import MAX_LINK_MEMBERS
 from tests.integration.scoring_support import purchase, signup
 from tests.unit.live_scoring import live, make_engine, reasons
@@ -207,3 +209,27 @@ def test_a_burst_of_orders_on_one_device_weighs_more_than_one_on_one_connection(
     ]
     assert set(reasons(on_device[5])) == {"velocity"} and on_device[5]["score"] == 40
     assert set(reasons(on_connection[5])) == {"velocity"} and on_connection[5]["score"] == 20
+
+
+VPN_EXIT = "185.195.232.68"  # a commercial VPN's exit (Mullvad), shared by its users
+CDN_EDGE = "172.64.0.1"  # a CDN's edge (Cloudflare), what a shop behind it may send for everyone
+
+
+@pytest.mark.parametrize("exit_ip", [VPN_EXIT, CDN_EDGE])
+def test_strangers_on_a_shared_exit_are_no_group(exit_ip):
+    # Given partners who sign up weeks apart, each on its own computer, all behind one VPN's exit
+    # (or one CDN edge address)
+    engine = make_engine()
+    names = ["ada.king", "lin.wei", "omar.said", "sven.berg"]
+    decisions = [
+        live(
+            engine,
+            signup(
+                name, email=f"{name}@example.com", ip=exit_ip, device=f"fp-{name}", at=_hour(1 + 7 * n, 9)
+            ),
+        )
+        for n, name in enumerate(names)
+    ]
+    # Then the exit is said of each, and none of them is a group with the others
+    assert "cluster" not in set().union(*(reasons(d) for d in decisions)), decisions
+    assert [d["action"] for d in decisions] == ["allow"] * 4
