@@ -5,6 +5,8 @@ must still catch."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from functions.shared.domain.identity import MAX_LINK_MEMBERS
@@ -17,6 +19,21 @@ CARRIER = "81.2.69.50"
 
 def _hour(day: int, hour: int, minute: int = 0) -> str:
     return f"2026-11-{day:02d}T{hour:02d}:{minute:02d}:00Z"
+
+
+STRANGERS = ["ada.king", "lin.wei", "omar.said", "sven.berg", "kaito.mori"]
+
+
+def _strangers_sign_up(engine: Any, ip: str, times: list[str], country: str = "GB") -> list[dict[str, Any]]:
+    """Partners unrelated to each other signing up from one connection at `times`, each with its
+    own mailbox and computer."""
+    return [
+        live(
+            engine,
+            signup(name, email=f"{name}@example.com", ip=ip, device=f"fp-{name}", country=country, at=at),
+        )
+        for name, at in zip(STRANGERS, times, strict=False)
+    ]
 
 
 def test_newcomers_at_a_shared_connection_where_one_member_was_flagged_are_allowed():
@@ -56,16 +73,7 @@ def test_a_group_on_a_connection_counts_once_something_a_person_holds_links_it()
 
 def test_a_burst_of_signups_from_one_connection_flags_alone_from_the_fourth():
     engine = make_engine()
-    names = ["ada.king", "lin.wei", "omar.said", "sven.berg", "kaito.mori"]
-    decisions = [
-        live(
-            engine,
-            signup(
-                name, email=f"{name}@example.com", ip=OFFICE, device=f"fp-{name}", at=_hour(2, 10, 10 * n)
-            ),
-        )
-        for n, name in enumerate(names)
-    ]
+    decisions = _strangers_sign_up(engine, OFFICE, [_hour(2, 10, 10 * n) for n in range(5)])
     assert [d["action"] for d in decisions] == ["allow"] * 3 + ["flag"] * 2
     assert set(reasons(decisions[3])) == {"velocity"}
 
@@ -147,21 +155,7 @@ def test_accounts_on_a_datacenter_connection_are_a_group_however_slowly_they_com
     # Given a farm on one cloud server, each account with its own device and mailbox, hours apart
     # (no burst), claiming the server's country
     engine = make_engine()
-    names = ["ada.king", "lin.wei", "omar.said", "sven.berg"]
-    decisions = [
-        live(
-            engine,
-            signup(
-                name,
-                email=f"{name}@example.com",
-                ip=DATACENTER,
-                device=f"fp-{name}",
-                country="US",
-                at=_hour(2, 4 * n),
-            ),
-        )
-        for n, name in enumerate(names)
-    ]
+    decisions = _strangers_sign_up(engine, DATACENTER, [_hour(2, 4 * n) for n in range(4)], country="US")
     # Then from the third, the datacenter and the group it makes flag
     assert [d["action"] for d in decisions] == ["allow", "allow", "flag", "flag"], decisions
     assert {"ip_suspicious", "cluster"} <= set(reasons(decisions[2]))
@@ -178,14 +172,7 @@ def test_a_burst_of_signups_on_a_crowds_connection_needs_company():
             ),
         )
     # When four people sign up through it within the hour, each on its own computer
-    names = ["ada.king", "lin.wei", "omar.said", "sven.berg", "kaito.mori"]
-    decisions = [
-        live(
-            engine,
-            signup(name, email=f"{name}@example.com", ip=OFFICE, device=f"fp-{name}", at=_hour(9, 10, 5 * n)),
-        )
-        for n, name in enumerate(names)
-    ]
+    decisions = _strangers_sign_up(engine, OFFICE, [_hour(9, 10, 5 * n) for n in range(5)])
     # Then the burst is said, and as a crowd's it does not flag alone
     assert "velocity" in reasons(decisions[4])
     assert [d["action"] for d in decisions] == ["allow"] * 5, decisions
@@ -220,16 +207,7 @@ def test_strangers_on_a_shared_exit_are_no_group(exit_ip):
     # Given partners who sign up weeks apart, each on its own computer, all behind one VPN's exit
     # (or one CDN edge address)
     engine = make_engine()
-    names = ["ada.king", "lin.wei", "omar.said", "sven.berg"]
-    decisions = [
-        live(
-            engine,
-            signup(
-                name, email=f"{name}@example.com", ip=exit_ip, device=f"fp-{name}", at=_hour(1 + 7 * n, 9)
-            ),
-        )
-        for n, name in enumerate(names)
-    ]
+    decisions = _strangers_sign_up(engine, exit_ip, [_hour(1 + 7 * n, 9) for n in range(4)])
     # Then the exit is said of each, and none of them is a group with the others
     assert "cluster" not in set().union(*(reasons(d) for d in decisions)), decisions
     assert [d["action"] for d in decisions] == ["allow"] * 4
