@@ -3,7 +3,8 @@ data}` that `delivery._deliver_to` builds, and for each notification the `data` 
 (`scoring_plan` flags, `rewards.held_notice`, `disputes`, `removal`, the loyalty `service` and
 `workflows`). The OpenAPI document's `webhooks` are generated from these models, and the tests
 check a body of every notification the system sends against that document, field for field (no
-field left undocumented, none documented that is not sent), so the two cannot drift apart.
+field left undocumented, none documented that is not sent: the tests close each object the
+document leaves open), so the two cannot drift apart.
 
 Documentation only: nothing validates a notification against them at run time (the delivery
 function does not load pydantic for it)."""
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import Field, create_model
 
 from functions.shared.domain.cases import RESOLVED
 from functions.shared.domain.disputes import NOTICE_REWARD_IDS
@@ -24,9 +25,9 @@ from functions.shared.partner_events import Reason
 
 
 class Exact(Model):
-    """Every field the server sends is named here, and nothing else is sent."""
-
-    model_config = ConfigDict(extra="forbid")
+    """Every field the server sends is named here, and the tests check that nothing else is sent.
+    The document leaves each object open all the same: a receiver ignores a field it does not know,
+    so a field added later breaks no receiver's parser."""
 
 
 class SubjectOf(Exact):
