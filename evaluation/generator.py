@@ -1140,9 +1140,10 @@ class Generator:
             held = {f"d:{session.device}"} | ({f"p:{payout}"} if pays else set())
             used = held | {f"i:{session.ip}"}
             # counted once linked to two of the ring, one of them by something a person holds (a
-            # computer, a payout account): the ring's connection alone is an office's or a campus's
-            # too, and a connection alone makes no group (`signals.cluster_signal`)
-            counted = _seen_by(holders, held, partner_id) >= 1 and _seen_by(holders, used, partner_id) >= 2
+            # computer, a payout account) unless the connection is a datacenter's: a home connection
+            # alone is an office's or a campus's too, and makes no group (`signals.cluster_signal`)
+            held_or_hosted = _seen_by(holders, held, partner_id) >= 1 or session.ip in self.ips.hosting
+            counted = held_or_hosted and _seen_by(holders, used, partner_id) >= 2
             label = Label("ring", True, counted=counted)
             if kind == "signup":
                 self.signup(
