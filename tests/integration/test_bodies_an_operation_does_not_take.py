@@ -7,29 +7,14 @@ blank one, `{}` (the console posts it) and `null` say nothing, and still pass.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import boto3
 import pytest
 
 from functions.webhooks import wiring
-from local_system.webhooks import provision_webhooks
-from tests.conftest import Aws, Tenant
+from tests.conftest import Tenant
+from tests.integration.test_webhooks_api import PUBLIC_URL as URL
+from tests.integration.test_webhooks_api import hooks  # noqa: F401 (the fixture `usefixtures` names)
 from tests.support import call, proxy_event
-
-URL = "https://93.184.215.14/hooks/fraud"  # an address literal: no DNS needed
-
-
-@pytest.fixture
-def hooks(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    env = provision_webhooks(
-        lambda name: boto3.client(name, region_name="us-east-1"), aws.resources.event_bus_name
-    )
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    wiring.forget_webhook_deps()
-    yield
-    wiring.forget_webhook_deps()
 
 
 def _webhook(tenant: Tenant) -> None:
@@ -37,7 +22,8 @@ def _webhook(tenant: Tenant) -> None:
     assert call("webhooks", proxy_event("PUT", "/v1/webhooks/wh-1", body, tenant.keys["admin"])).status == 200
 
 
-def test_a_rotation_sent_a_field_is_refused_naming_it_and_the_secret_is_kept(aws, hooks, tenant):
+@pytest.mark.usefixtures("hooks")
+def test_a_rotation_sent_a_field_is_refused_naming_it_and_the_secret_is_kept(aws, tenant):
     _webhook(tenant)
     before = wiring.webhook_deps().store.get_webhook(tenant.program_id, "wh-1").secrets.sealed
 
@@ -55,7 +41,8 @@ def test_a_rotation_sent_a_field_is_refused_naming_it_and_the_secret_is_kept(aws
     assert (after, after.previous) == (before, None)  # not rotated
 
 
-def test_a_retry_sent_a_field_is_refused_naming_it(aws, hooks, tenant):
+@pytest.mark.usefixtures("hooks")
+def test_a_retry_sent_a_field_is_refused_naming_it(aws, tenant):
     _webhook(tenant)
     path = "/v1/webhooks/wh-1/deliveries/d-1/retry"
 
@@ -94,7 +81,8 @@ def test_a_get_sent_a_field_is_refused_too(aws, tenant):
 
 
 @pytest.mark.parametrize("body", [None, "", "  \n", "{}", "null", "{ }"])
-def test_a_body_that_says_nothing_still_passes(aws, hooks, tenant, body):
+@pytest.mark.usefixtures("hooks")
+def test_a_body_that_says_nothing_still_passes(aws, tenant, body):
     _webhook(tenant)
     admin = tenant.keys["admin"]
 

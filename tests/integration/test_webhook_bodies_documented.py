@@ -8,10 +8,8 @@ schema for any `data`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -19,25 +17,12 @@ from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import NOTIFICATION_NAMES
 from functions.webhooks import wiring
 from functions.webhooks.delivery import fan_out
-from local_system.webhooks import provision_webhooks
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.integration.test_disputes import buy, dispute, flag_partner, run_scheduled_cycle, verdict
 from tests.integration.test_loyalty_support import Loyalty, workflow_settings
+from tests.integration.test_webhooks_api import PUBLIC_URL as URL
+from tests.integration.test_webhooks_api import hooks  # noqa: F401 (the fixture `usefixtures` names)
 from tests.support import call, proxy_event
-
-URL = "https://93.184.215.14/hooks/fraud"  # an address literal: no DNS needed
-
-
-@pytest.fixture
-def hooks(aws, monkeypatch) -> Iterator[None]:
-    env = provision_webhooks(
-        lambda name: boto3.client(name, region_name="us-east-1"), aws.resources.event_bus_name
-    )
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    wiring.forget_webhook_deps()
-    yield
-    wiring.forget_webhook_deps()
 
 
 def _partner_notifications(env) -> None:
@@ -121,7 +106,8 @@ def _closed(node: Any) -> Any:
     return closed
 
 
-def test_every_notification_sent_is_a_documented_webhook_body(env, hooks):
+@pytest.mark.usefixtures("hooks")
+def test_every_notification_sent_is_a_documented_webhook_body(env):
     from functions.openapi.handler import openapi_document
 
     document = json.loads(openapi_document())
