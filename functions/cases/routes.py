@@ -120,10 +120,7 @@ def get_case_audit(
 def get_rewards(
     partner_id: Annotated[Identifier | None, Query()] = None,  # one that names no one is a 422, not []
     customer_id: Annotated[Identifier | None, Query()] = None,
-    status: Annotated[
-        Annotated[str, one_of(REWARD_STATUSES)] | None,
-        Query(description="new, pending, on_hold, approved, declined, paid or archived"),
-    ] = None,
+    status: Annotated[Annotated[str, one_of(REWARD_STATUSES)] | None, Query()] = None,  # the enum lists them
     limit: Limit = 50,
     cursor: Annotated[
         str | None, Query(max_length=2000, description="`next_cursor` of the previous page, unchanged")
