@@ -24,9 +24,10 @@ from functions.shared.config import Settings  # noqa: E402
 from functions.shared.storage.port import Repository  # noqa: E402
 from local_system.moto_atomic import make_moto_dynamodb_atomic  # noqa: E402
 from local_system.provision import Resources, provision  # noqa: E402
-from tests import iam_check  # noqa: E402
+from tests import iam_check, moto_in_process  # noqa: E402
 
 make_moto_dynamodb_atomic()
+moto_in_process.install()
 
 
 def _share_botocore_models() -> None:

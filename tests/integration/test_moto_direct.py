@@ -6,6 +6,7 @@ their errors included. And the direct path is the one taken: nothing is sent."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.integration.moto_histories import (
     queue_and_bus_answers,
     writes,
 )
+from tests.moto_in_process import over_the_wire
 
 
 class Session:
@@ -43,8 +45,13 @@ class Session:
         return self.session.client(name)
 
 
+def _way(direct: bool) -> contextlib.AbstractContextManager[None]:
+    """The suite answers every call directly (`tests.moto_in_process`): the wire, for the control."""
+    return contextlib.nullcontext() if direct else over_the_wire()
+
+
 def _replay(history: list[tuple[str, dict[str, Any]]], direct: bool) -> tuple[list[Any], list[Any], int]:
-    with mock_aws():
+    with mock_aws(), _way(direct):
         session = Session(direct)
         client = session.client("dynamodb")
         create_table(client)
@@ -72,7 +79,7 @@ def test_dynamodb_answers_directly_what_it_answers_over_the_wire(fake_credential
 
 
 def _dynamodb_refusals(direct: bool) -> tuple[list[Any], int]:
-    with mock_aws():
+    with mock_aws(), _way(direct):
         session = Session(direct)
         client = session.client("dynamodb")
         create_table(client)
@@ -118,9 +125,9 @@ def _dynamodb_refusals(direct: bool) -> tuple[list[Any], int]:
 
 def test_dynamodb_refusals_carry_the_same_modeled_fields(fake_credentials):
     direct, direct_sent = _dynamodb_refusals(direct=True)
-    wire, _ = _dynamodb_refusals(direct=False)
+    wire, wire_sent = _dynamodb_refusals(direct=False)
     assert direct == wire
-    assert direct_sent == 0
+    assert direct_sent == 0 and wire_sent > 0
     assert direct[0][1] == "ConditionalCheckFailedException" and "Item" in direct[0][3]
     assert direct[1][1] == "TransactionCanceledException"
     reasons = direct[1][3]["CancellationReasons"]
@@ -129,7 +136,7 @@ def test_dynamodb_refusals_carry_the_same_modeled_fields(fake_credentials):
 
 
 def _queue_and_bus(direct: bool) -> tuple[list[Any], int]:
-    with mock_aws():
+    with mock_aws(), _way(direct):
         session = Session(direct)
         sqs, events = session.client("sqs"), session.client("events")
         url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
@@ -141,9 +148,9 @@ def _queue_and_bus(direct: bool) -> tuple[list[Any], int]:
 
 def test_queue_and_bus_answer_directly_what_they_answer_over_the_wire(fake_credentials):
     direct, direct_sent = _queue_and_bus(direct=True)
-    wire, _ = _queue_and_bus(direct=False)
+    wire, wire_sent = _queue_and_bus(direct=False)
     assert direct == wire
-    assert direct_sent == 0
+    assert direct_sent == 0 and wire_sent > 0
     assert direct[2] == ["one", "two"]
     assert direct[4][1] == "QueueDoesNotExist"
     assert direct[5][0] == "error" and direct[7][0] == "error"
