@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +110,20 @@ if os.environ.get("LOCAL_DYNAMODB") == "engine":
 
 
 iam_check.install()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Python's cycle collector, tuned for a test run: by the time the tests start, a worker holds
+    hundreds of thousands of long-lived objects (botocore's service models, moto's backends, the
+    test modules), and every full collection walked them all again, tens of milliseconds each,
+    several times a test. They are set aside from collection once collected (`gc.freeze`), and the
+    youngest generation is collected every 100,000 allocations rather than 700 (a test's moto
+    account is cyclic garbage once it ends: still collected, a little later). The integration
+    tests' CPU: 20 % less (four files, one process, paired runs); each worker holds about 100 MB
+    more."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 @pytest.fixture(autouse=True)
