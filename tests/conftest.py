@@ -112,6 +112,32 @@ if os.environ.get("LOCAL_DYNAMODB") == "engine":
 iam_check.install()
 
 
+E2E_WORKERS = 2  # of the workers pyproject.toml's addopts start (three): the others take the other files
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `loadfile` (a file's tests on one worker), but the end-to-end files in two units,
+    begun first (`--no-loadscope-reorder`: the files in the order collected, `tests/e2e` first).
+    Their two workers wait on Chromium and on the local system much of the time, and the third
+    worker's tests fill the two cores meanwhile. Before, xdist put the files of most tests first, so
+    the end-to-end files, ten tests each, came last on both workers, the cores a quarter idle."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class EndToEndFirst(LoadFileScheduling):  # type: ignore[misc]
+        def __init__(self, config: pytest.Config, log: Any) -> None:
+            super().__init__(config, log)
+            self._e2e_units: dict[str, str] = {}
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            if not path.startswith("tests/e2e/"):
+                return str(super()._split_scope(nodeid))
+            # the files alternate between the units in the order collected (about 240 s each)
+            return self._e2e_units.setdefault(path, f"e2e-{len(self._e2e_units) % E2E_WORKERS}")
+
+    return EndToEndFirst(config, log)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Python's cycle collector, tuned for a test run: by the time the tests start, a worker holds
     hundreds of thousands of long-lived objects (botocore's service models, moto's backends, the
