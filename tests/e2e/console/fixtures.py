@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-] + [a for a in os.environ.get("TMP_CHROME_ARGS", "").split() if a]
+]
 
 
 @pytest.fixture(scope="session")
