@@ -20,15 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from local_system.moto_direct import answer_in_process
+
 _wire = False
 
 
 def _answer(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
-    if _wire:
-        return None
-    from local_system.moto_direct import answer_in_process
-
-    return answer_in_process(model, params, **kwargs)
+    return None if _wire else answer_in_process(model, params, **kwargs)
 
 
 def install() -> None:
