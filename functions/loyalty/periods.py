@@ -48,6 +48,24 @@ def window(date_range: str, today: date) -> tuple[date, date]:
     return today - timedelta(days=ROLLING_DAYS[date_range] - 1), today
 
 
+def audience_periods(date_range: str, today: date, threshold: int) -> tuple[tuple[str, ...], int]:
+    """Where a rolling window's `customer: all` audience is looked for: the calendar periods the
+    window ending today touches, and the total one of them must be above.
+
+    An action counts, with the same points, in its day and in that day's week and month, and no
+    total ever goes down; so the window's days sum to no more than the periods that hold them, and
+    a window above T has one of those k periods above T // k (were each at most T // k, all k would
+    sum to at most T). Weeks or months, whichever takes fewer (weeks on a tie: less of a period's
+    total lies outside the window, so fewer customers to read again). A 30-day window touches two
+    months (three when one is February), not thirty days, each a query of every shard of the
+    audience index; a 7-day window, two weeks at most."""
+    first, last = window(date_range, today)
+    weeks = tuple(dict.fromkeys(week_period(day) for day in days_between(first, last)))
+    months = tuple(dict.fromkeys(month_period(day) for day in days_between(first, last)))
+    touched = weeks if len(weeks) <= len(months) else months
+    return touched, threshold // len(touched)
+
+
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 

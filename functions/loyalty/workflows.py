@@ -51,7 +51,6 @@ from functions.shared.storage.port_loyalty import (
     PeriodTotals,
     Workflow,
     WorkflowRun,
-    day_period,
 )
 
 FIRE_ATTEMPTS = 20
@@ -307,14 +306,11 @@ def audience(deps: Dependencies, program: Program, workflow: Workflow, today: da
             workflow.threshold,
             without_marker=workflow.marker,
         )
-    # A sum over n days above T has a day above T // n: those days' customers are the candidates.
-    first, last = periods.window(workflow.date_range, today)
-    floor = workflow.threshold // periods.ROLLING_DAYS[workflow.date_range]
+    # a rolling window: the customers above a share of the threshold in a week or month it touches
+    touched, floor = periods.audience_periods(workflow.date_range, today, workflow.threshold)
     candidates: set[str] = set()
-    for day in periods.days_between(first, last):
-        candidates.update(
-            repository.customers_above(program.program_id, workflow.aggregation, day_period(day), floor)
-        )
+    for period in touched:
+        candidates.update(repository.customers_above(program.program_id, workflow.aggregation, period, floor))
     return sorted(candidates)
 
 
@@ -332,7 +328,7 @@ def _sweep_rolling(
 # A rolling window's value changes only with the customer's own actions, each of which moves its
 # version (a day item is written with the customer, on its version): a customer found at or below the
 # threshold on a day, at a version, is so for as long as both hold. A sweep runs at every batch of
-# earns and reads every candidate (a customer with one day above threshold / days in the window);
+# earns and reads every candidate (a week or month of the window above its share: `audience_periods`);
 # remembering that verdict here spares it their days while they do not change. What is kept is only
 # a saving: every environment judges again whatever it has not judged, at whatever version it reads.
 _JUDGED_KEPT = 50_000  # per store (about 10 MB)

@@ -46,12 +46,13 @@ def test_a_sweep_reads_again_only_the_days_of_customers_who_changed_since_it_jud
     loyalty, tenant, bus, clock
 ):
     # Given a 30-day workflow over 3,000 points for every customer, and twelve customers who earned
-    # 150 points today: each has a day above 3000 / 30, so each may be above, and none is
+    # 1,600 points today: the window touches October and November, and each has a month above
+    # 3000 / 2, so each may be above, and none is
     assert loyalty.workflow("big", OVER_3000_IN_30_DAYS).status == 200
     for customer in CANDIDATES:
-        assert loyalty.earn(customer, 150, kind="purchase").status == 200  # its run included
-    # and one of them then earns 3,000 "other" points, which the workflow's trigger does not match
-    assert loyalty.earn("c05", 3000, kind="other").status == 200  # no run of its own
+        assert loyalty.earn(customer, 1600, kind="purchase").status == 200  # its run included
+    # and one of them then earns 1,401 "other" points, which the workflow's trigger does not match
+    assert loyalty.earn("c05", 1401, kind="other").status == 200  # no run of its own
 
     # When another customer's purchase is run
     with DynamoCalls() as dynamodb:
@@ -63,6 +64,10 @@ def test_a_sweep_reads_again_only_the_days_of_customers_who_changed_since_it_jud
     assert days_read(dynamodb, tenant.program_id) == {"c05", "newcomer"}
     # and it read the candidates' customer items together, not one by one
     assert len(dynamodb.named("BatchGetItem")) == 1
+    # found through the two months' entries of the audience index, each of its shards once (not
+    # thirty days' entries: 210 queries)
+    audience = [params for params in dynamodb.named("Query") if "IndexName" in params]
+    assert len(audience) == 2 * keys_loyalty.LOYALTY_SHARDS
     assert len(dynamodb.named("TransactGetItems")) == 3  # the earn, its run's earner, c05 as it fires
 
 
@@ -70,13 +75,13 @@ def test_a_candidate_changed_by_an_earn_the_trigger_does_not_match_is_judged_aga
     # Given the twelve candidates judged at or below by a sweep
     assert loyalty.workflow("big", OVER_3000_IN_30_DAYS).status == 200
     for customer in CANDIDATES:
-        assert loyalty.earn(customer, 150, kind="purchase").status == 200
+        assert loyalty.earn(customer, 1600, kind="purchase").status == 200
 
-    # When, over the next days, c03 earns 2,851 more and c07 2,850 of kind "other" (c03 above, c07 at
+    # When, over the next days, c03 earns 1,401 more and c07 1,400 of kind "other" (c03 above, c07 at
     # the threshold), each found by the sweep of someone else's purchase
     clock.advance(days=3)
-    assert loyalty.earn("c07", 2850, kind="other").status == 200
-    assert loyalty.earn("c03", 2851, kind="other").status == 200
+    assert loyalty.earn("c07", 1400, kind="other").status == 200
+    assert loyalty.earn("c03", 1401, kind="other").status == 200
     assert loyalty.earn("newcomer", 10, kind="purchase").status == 200
 
     # Then c03 alone had the actions: above, strictly, in its 30 days

@@ -5,13 +5,16 @@ campaign caps and their worked examples."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from functions.loyalty import service, workflows
+from functions.loyalty import periods, service, workflows
 from functions.loyalty.models import CampaignSettings, EarnRequest, SpendRequest, WorkflowSettings
 from functions.shared.auth import Principal
 from functions.shared.changes import deliver
@@ -410,6 +413,70 @@ def test_a_rolling_audience_finds_a_customer_whose_points_are_spread_over_the_wi
     loyalty.earn("trigger", 1)
 
     assert loyalty.sent() == ["spread"]
+
+
+ROLLING_ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.integers(min_value=0, max_value=40),  # days before today it occurred: most in the window
+        st.integers(min_value=1, max_value=400),
+        st.sampled_from(["purchase", "bonus", "spend"]),
+    ),
+    max_size=16,
+)
+
+
+SPLIT = [("a", days_ago, 400, "purchase") for days_ago in (0, 1, 5, 6, 15, 16)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# above the threshold in its window, at or below it in each month or week the window touches
+@example(date(2026, 11, 4), SPLIT, "last_30_days", "earned", 2000, "UTC")  # 1,600 in Oct., 800 in Nov.
+@example(date(2026, 11, 4), SPLIT[:4], "last_7_days", "earned", 1500, "UTC")  # 800 in each week
+@given(
+    today=st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31)),
+    actions=ROLLING_ACTIONS,
+    date_range=st.sampled_from(sorted(periods.ROLLING_DAYS)),
+    aggregation=st.sampled_from(["earned", "bonus", "spent"]),
+    threshold=st.integers(min_value=0, max_value=1000),
+    timezone=st.sampled_from(["UTC", "Pacific/Kiritimati", "America/Adak"]),
+)
+def test_a_rolling_audience_holds_every_customer_above_whatever_the_calendar(
+    today, actions, date_range, aggregation, threshold, timezone
+):
+    # Given earns, campaign bonuses and spends dated into any day of the last ten weeks, counted by
+    # the service into their days, weeks and months, as of any day of three years
+    now = datetime.combine(today, time(12), ZoneInfo(timezone))
+    loyalty = Loyalty(timezone, now)
+    loyalty.campaign()
+    for customer, days_ago, points, kind in actions:
+        when = now - timedelta(days=days_ago)
+        if kind == "spend":
+            loyalty.earn(customer, points, occurred_at=when)
+            loyalty.spend(customer, points)  # a spend counts on the day it is received
+        else:
+            loyalty.earn(
+                customer,
+                points,
+                occurred_at=when,
+                **({"kind": "campaign_bonus", "campaign_id": "promo"} if kind == "bonus" else {}),
+            )
+    loyalty.workflow(
+        "rolling", aggregation=aggregation, date_range=date_range, threshold=threshold, customer="all"
+    )
+    workflow = loyalty.deps.repository.get_workflow(loyalty.program.program_id, "rolling")
+
+    # When its audience is looked for
+    found = workflows.audience(loyalty.deps, loyalty.program, workflow, today)
+
+    # Then every customer whose window is above the threshold is among those it found
+    customers = {customer for customer, *_ in actions}
+    above = {c for c in customers if loyalty.figures(c, aggregation)[date_range] > threshold}
+    assert above <= set(found)
+    # from three periods at most (each a query of every shard of the audience index): two months
+    # for 30 days, three when February is one of them; two weeks for 7 days
+    touched, _ = periods.audience_periods(date_range, today, threshold)
+    assert 1 <= len(touched) <= (3 if date_range == "last_30_days" else 2)
 
 
 # --- campaigns: SPEC 8's worked examples through the service -----------------------------------
