@@ -6,8 +6,9 @@ round trips  DynamoDB calls per request, counted at botocore (every client), spl
              (the key and its program) and loyalty's own
 audience     one campaign bonus that runs a `customer: all` workflow ("today's bonus over 3000:
              suspend"), in a program of 10 and of 10,000 customers below the threshold plus 5
-             above it: DynamoDB calls, items the audience index read, and the time of the earn and
-             of its workflows' run behind the workflow queue (SQS calls not counted)
+             above it, then the same customers under a 30-day rolling workflow in its place: DynamoDB
+             calls, the audience index's queries and the items they read, and the time of the earn
+             and of its workflows' run behind the workflow queue (SQS calls not counted)
 
 moto backs up the whole table once per item of a transaction (its rollback), so a transaction there
 costs more the bigger the table: DynamoDB does nothing of the kind. Figures are given with that
@@ -123,10 +124,10 @@ def _put_campaign(system: dict[str, Any], total: int, campaign: str = "capped") 
         assert _call("PUT", path, settings, system["keys"]["fraud"]).status == 200
 
 
-def _put_workflow(system: dict[str, Any], workflow_id: str, customer: str) -> None:
+def _put_workflow(system: dict[str, Any], workflow_id: str, customer: str, date_range: str = "today") -> None:
     settings = {
         "trigger": {"event": "points.earned", "kind": "campaign_bonus"},
-        "filter": {"aggregation": "bonus", "date_range": "today", "customer": customer, "threshold": 3000},
+        "filter": {"aggregation": "bonus", "date_range": date_range, "customer": customer, "threshold": 3000},
         "actions": [{"type": "suspend"}],
         "enabled": True,
     }
@@ -146,9 +147,9 @@ def earns() -> dict[str, dict[str, float]]:
     return results
 
 
-def _counted(request: Callable[[], Any]) -> tuple[Counter[str], int, float, float]:
+def _counted(request: Callable[[], Any]) -> tuple[Counter[str], int, float, float, int]:
     """DynamoDB calls by operation, items read through the audience index, seconds, of which in
-    the audience index's queries."""
+    the audience index's queries, and those queries."""
     from tests.integration.test_loyalty_support import DynamoCalls
 
     with _quiet(), DynamoCalls() as dynamodb:
@@ -161,7 +162,8 @@ def _counted(request: Callable[[], Any]) -> tuple[Counter[str], int, float, floa
         for _, params, read, took in dynamodb.calls
         if params.get("IndexName", "").startswith("loyalty")
     ]
-    return Counter(dynamodb.operations), sum(r for r, _ in audience), elapsed, sum(t for _, t in audience)
+    read, took = sum(r for r, _ in audience), sum(t for _, t in audience)
+    return Counter(dynamodb.operations), read, elapsed, took, len(audience)
 
 
 def _own(calls: Counter[str]) -> Counter[str]:
@@ -263,10 +265,18 @@ def _audience_once(size: int) -> dict[str, dict[str, float]]:
         _seed(system, size, ABOVE)
         _put_workflow(system, "audience", "all")
         figures = {}
-        for case in ("suspends 5", "nothing left to do"):
-            calls, read, seconds, in_index = _counted(lambda: _earn_and_its_workflows(_bonus(1), key))
+        cases = ("suspends 5", "nothing left to do", "last 30 days (runs)", "last 30 days (again)")
+        for case in cases:
+            if case == "last 30 days (runs)":  # the same customers, in place of today's workflow
+                with _quiet():
+                    _call("DELETE", "/v1/loyalty/workflows/audience", None, system["keys"]["fraud"])
+                _put_workflow(system, "rolling", "all", "last_30_days")
+            calls, read, seconds, in_index, queries = _counted(
+                lambda: _earn_and_its_workflows(_bonus(1), key)
+            )
             figures[case] = {
                 "calls": sum(calls.values()),
+                "index_queries": queries,
                 "index_items_read": read,
                 "ms": seconds * 1000,
                 "index_query_ms": in_index * 1000,
@@ -291,8 +301,9 @@ def run() -> dict[str, float]:
     for size, cases in audience().items():
         for case, figures in cases.items():
             print(
-                f"  N={size:<6} {case:<19} {figures['calls']:3d} DynamoDB calls, "
-                f"{figures['index_items_read']:2d} items read from the index, {figures['ms']:8.1f} ms "
+                f"  N={size:<6} {case:<20} {figures['calls']:3d} DynamoDB calls, "
+                f"{figures['index_queries']:2d} index queries, {figures['index_items_read']:2d} items read, "
+                f"{figures['ms']:8.1f} ms "
                 f"(of which moto's index queries {figures['index_query_ms']:8.1f} ms)"
             )
     return {"earn_round_trips": float(earn_max)}
