@@ -721,11 +721,17 @@ _ALMOST = (
 )
 
 
+_LEAP_SECOND = re.compile(r"(.*T[0-9]{2}:[0-9]{2}:)60(\.[0-9]+)?(\+.*|-.*)")
+
+
 def _time_refused(value: Any) -> str:
     """What is wrong with a time the pattern refuses, said so that the sender can mend it."""
     if not isinstance(value, str):
         return _TIME_EXPECTED
     changes = []
+    if value.strip(BLANK_CHARACTERS) != value:  # `" 2026-05-20T10:00:00Z"`: a time is not trimmed as text is
+        changes.append("remove the blanks around it")
+        value = value.strip(BLANK_CHARACTERS)
     if spaced := _SPACED.fullmatch(value):
         # `2026-05-20 10:00:00Z`, an SQL export's: RFC 3339 lets an application choose the space,
         # the document's `date-time` (JSON Schema's reading of RFC 3339) does not
@@ -744,8 +750,13 @@ def _event_time(value: Any, far_future: str) -> datetime:
             # `9999-12-31T23:59:59Z`, a "never" of other systems: its form is fine, its year is not
             raise ValueError(far_future.format(year=year[1]))
         raise ValueError(_time_refused(value))
+    written = value.upper().replace("Z", "+00:00")
+    if leap := _LEAP_SECOND.fullmatch(written):
+        # RFC 3339 writes a leap second as second 60, which Python's times cannot hold: read as the
+        # last instant of its minute, before the next one (the order of events is kept)
+        written = f"{leap[1]}59.999999{leap[3]}"
     try:
-        at = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        at = datetime.fromisoformat(written)
     except ValueError:
         raise ValueError("not a valid date and time") from None
     if at < EARLIEST:  # `2000-01-01T00:00:00+05:00` is 1999 in UTC: the moment, not the year as written

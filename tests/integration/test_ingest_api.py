@@ -708,6 +708,10 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds_not_to_leave
         ("2026-05-20 10:00:00+00", ["write T between", "the offset's minutes too"]),  # PostgreSQL's
         ("2026-05-20 10:00:00 UTC", ["write T between", "write Z for UTC"]),  # BigQuery's
         ("2026-05-20", ["a date and a time of day, not a date alone"]),
+        # blanks around it (a padded column): a time is not trimmed as text is (a tester's: not told)
+        (" 2026-05-20T10:00:00Z", ["remove the blanks around it"]),
+        ("2026-05-20T10:00:00Z\t", ["remove the blanks around it"]),
+        (" 2026-05-20 10:00:00 UTC ", ["remove the blanks", "write T between", "write Z for UTC"]),
     ],
 )
 def test_a_time_written_as_other_systems_write_it_is_told_what_to_change(aws, tenant, written, told):
@@ -726,6 +730,19 @@ def test_occurred_at_from_2000_in_utc_is_accepted(aws, tenant):
     event = sample("reward.created", occurred_at="2000-01-01T00:00:00-01:00")
 
     assert post(event, tenant.keys["integration"]).status == 202
+
+
+def test_a_leap_second_is_accepted_as_the_last_instant_of_its_minute(aws, tenant):
+    # RFC 3339 writes one as second 60 (2016-12-31T23:59:60Z, the last); a tester's was refused
+    from tests.integration.scoring_support import drain, status
+
+    event = sample("reward.created", occurred_at="2016-12-31T23:59:60Z")
+
+    answer = post(event, tenant.keys["integration"])
+    drain(aws)
+
+    assert answer.status == 202, answer
+    assert status(tenant, event["id"])["status"] == "scored"  # its stored body read alike
 
 
 def test_occurred_at_a_little_ahead_of_the_servers_clock_is_accepted(aws, tenant):
