@@ -16,9 +16,9 @@ from functions.shared.domain.cases import CASE_VIEWS
 from functions.shared.domain.identity import name_searched, network_pepper, searchable_name
 from functions.shared.domain.model import REWARD_STATUSES, Case, Reward, Subject
 from functions.shared.domain.removal import check_removable, removal_asked_again, removal_plan
-from functions.shared.domain.rewards import override_step
+from functions.shared.domain.rewards import overridden, override_step
 from functions.shared.domain.summary import first_day_shown
-from functions.shared.errors import NotFound, invalid_query
+from functions.shared.errors import NotFound, StorageUnavailable, invalid_query
 from functions.shared.observability import logger
 from functions.shared.paging import cursor_time, encode_cursor, filtered_page, read_page
 from functions.shared.removals import finish_removal
@@ -215,7 +215,15 @@ def override_reward(deps: Dependencies, program_id: str, reward_id: str, actor: 
             partner: Subject | None = store.get_subject(program_id, "partner", reward.partner_id)
         except NotFound:
             partner = None
-        carry_out(store, [override_step(reward, actor, now, partner)], deps.publisher)
+        try:
+            carry_out(store, [override_step(reward, actor, now, partner)], deps.publisher)
+        except StorageUnavailable:
+            # its answer lost after the commit (a timeout): read back whether it was made; answered
+            # 503, its retry would have been refused (409: not on hold) for an override made
+            again = store.get_reward(program_id, reward_id)
+            if overridden(again):
+                return again
+            raise
         return replace(reward, status="approved", overridden=True)
 
     return views.reward_view(retrying(attempt, f"overriding reward {reward_id}"))

@@ -430,15 +430,31 @@ def change_status(
             }
             events.append((bus_event, {**detail, "note": note} if note else detail))
         recorded = notifications.recorded(program.program_id, customer_id, customer.version + 1, at, events)
-        if deps.repository.change_loyalty_customer(
-            CustomerChange(customer.version, changed, history=(entry,), notifications=recorded)
-        ):
+        if _made(deps, CustomerChange(customer.version, changed, history=(entry,), notifications=recorded)):
             break
         backoff(attempt)
     else:
         raise StorageUnavailable(f"customer {customer_id} is changing too fast; retry")
     notifications.deliver(deps, recorded)  # after the commit; what the bus misses, the relay sends
     return customer_view(deps, program, customer_id)
+
+
+def _made(deps: Dependencies, change: CustomerChange) -> bool:
+    """Writes a change by hand; True once it is made, False when the customer moved on meanwhile. A
+    write whose answer was lost (a timeout after the commit) is read back: its history entry, at the
+    version it made, says whether it was made. Answered 503, its retry would have been refused as a
+    change that no longer applies (409) for a change that was made."""
+    try:
+        return deps.repository.change_loyalty_customer(change)
+    except StorageUnavailable:
+        customer, (entry, *_) = change.customer, change.history
+        version = change.expected_version + 1
+        found = deps.repository.loyalty_history_page(
+            customer.program_id, customer.customer_id, (version, 1), 1
+        )
+        if found == [((version, 0), entry)]:
+            return True
+        raise
 
 
 # --- campaigns -----------------------------------------------------------------------------

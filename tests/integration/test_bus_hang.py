@@ -88,9 +88,10 @@ def test_a_secrets_manager_that_never_answers_fails_the_pepper_read_inside_an_ap
 ):
     """A reviewer's find: the network pepper's client kept a Config of its own (4 tries of 3 s), so a
     cold start of the cases function (an API function, 10 s) outlasted its timeout when Secrets
-    Manager accepted connections and never answered; it fails with a ConfigurationError first."""
-    from functions.shared.config import ConfigurationError
+    Manager accepted connections and never answered; it fails first, as a dependency unavailable
+    (an API's 503, queued work left due)."""
     from functions.shared.domain import identity
+    from functions.shared.errors import StorageUnavailable
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", silent_endpoint)
     for name, value in {
@@ -101,7 +102,7 @@ def test_a_secrets_manager_that_never_answers_fails_the_pepper_read_inside_an_ap
         monkeypatch.setenv(name, value)
     identity._pepper_from_secret.cache_clear()
     started = time.monotonic()
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(StorageUnavailable):
         identity._pepper_from_secret("arn:aws:secretsmanager:us-east-1:000000000000:secret:pepper-AbCdEf")
     waited = time.monotonic() - started
     assert waited <= aws_calls.STORE.longest_seconds() + 0.5 and waited < API_TIMEOUT_SECONDS, waited

@@ -687,22 +687,52 @@ def network_pepper() -> bytes:
 
 @lru_cache(maxsize=1)
 def _pepper_from_secret(secret_arn: str) -> bytes:
-    """One read per process (a failed read is not cached: the next call tries again)."""
+    """One read per process (a failed read is not cached: the next call tries again). Never the
+    public pepper instead: Secrets Manager busy, throttled or not answering is a dependency
+    unavailable (an API answers 503, queued work stays due); a secret missing, empty or not granted
+    is refused until an operator mends it (an API answers 500, queued work stays due meanwhile:
+    `errors.retried_later`). Either way no event is given up for it."""
     import boto3  # only deployed functions get here: no boto3 import on the local path
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        CredentialRetrievalError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
 
     from functions.shared import aws_calls
-    from functions.shared.config import ConfigurationError
+    from functions.shared.errors import StorageRefused, StorageUnavailable
 
     # bounded as every client the functions build (`aws_calls`): a stuck read fails the invocation
-    # with this error within an API function's timeout, not at it
+    # within an API function's timeout, not at it
     client = boto3.client("secretsmanager", config=aws_calls.limits_of("secretsmanager").botocore_config())
     try:
         value = client.get_secret_value(SecretId=secret_arn).get("SecretString")
-    except Exception as exc:  # any failure: never fall back to the public pepper
-        raise ConfigurationError(f"cannot read the network pepper secret {secret_arn}: {exc}") from exc
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _SECRETS_PASSING:
+            raise StorageUnavailable(f"the network pepper secret could not be read now: {code}") from exc
+        raise StorageRefused(f"cannot read the network pepper secret {secret_arn}: {code}") from exc
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError) as exc:
+        raise StorageRefused(f"cannot read the network pepper secret {secret_arn}: {exc}") from exc
+    except BotoCoreError as exc:  # no connection, or no answer in time
+        raise StorageUnavailable(f"the network pepper secret did not answer: {type(exc).__name__}") from exc
     if not value:
-        raise ConfigurationError(f"the network pepper secret {secret_arn} has no string value")
+        raise StorageRefused(f"the network pepper secret {secret_arn} has no string value")
     return value.encode()
+
+
+# what Secrets Manager answers when a retry may get past it (busy, throttled, failing for a moment)
+_SECRETS_PASSING = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServiceError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "RequestLimitExceeded",
+    }
+)
 
 
 # --- placeholders, crowds and near duplicates (SPEC 5.1 email_similar; issue 14) ----------------

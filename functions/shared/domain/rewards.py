@@ -213,6 +213,11 @@ def hold_write(reward: Reward, case_id: str) -> MoveReward:
     )
 
 
+def overridden(reward: Reward) -> bool:
+    """The reward stands as an override leaves it: approved, for good."""
+    return reward.status == "approved" and reward.overridden
+
+
 def override_step(reward: Reward, actor: str, at: datetime, partner: Subject | None = None) -> Step:
     """on_hold -> approved, for good: no sweep or verdict holds it again (SPEC 3.2). Never a reward of
     a removed partner (`partner`: as read, None when it is not stored), which is archived, never

@@ -1,0 +1,148 @@
+"""A state change whose write committed and whose answer was lost (a timeout after the commit): the
+function reads back whether it was made, and answers as made. A cloud-faults tester's find: answered
+503 ("safe to retry", SPEC 3), the retry was then refused as a change that does not apply (409 "only
+a reward on hold can be overridden", "cannot suspend") for a change that had been made. Asked again
+afterwards, it is still a change that does not apply (409, SPEC 3). The real handlers on moto; the
+fault is injected at botocore's `_make_api_call`, under the code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ReadTimeoutError
+
+from functions.loyalty.statuses import TRANSITIONS
+from tests.integration import test_disputes
+from tests.integration.scoring_support import drain
+from tests.integration.test_disputes import api, buy, case_of, flag_partner, rewards_of
+from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixture)
+
+env = test_disputes.env  # the disputes' program: its bus kept in memory, its clock fixed
+
+
+class AnswerLost:
+    """The first DynamoDB `operation` made while armed takes effect; its answer never comes. `reads`:
+    how many reads after it fail too (the table still not answering)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, operation: str, reads: int = 0) -> None:
+        import botocore.client
+
+        real = botocore.client.BaseClient._make_api_call
+        self.armed, self.lost, self.reads = False, 0, reads
+
+        def call(client: Any, name: str, params: Any) -> Any:
+            if client.meta.service_model.service_name != "dynamodb":
+                return real(client, name, params)
+            if self.lost and self.reads:
+                self.reads -= 1
+                raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+            answer = real(client, name, params)
+            if self.armed and name == operation:
+                self.armed, self.lost = False, self.lost + 1
+                raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+            return answer
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+
+    def __enter__(self) -> AnswerLost:
+        self.armed = True
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.armed = False
+
+
+# --- a reward's override ---------------------------------------------------------------------
+def _held(env, partner: str) -> tuple[str, str]:
+    case_id = flag_partner(env, partner)
+    reward = buy(env, f"{partner}-c", partner, "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert rewards_of(env.tenant, partner_id=partner) == {reward: "on_hold"}
+    return case_id, reward
+
+
+def test_an_override_whose_answer_was_lost_is_answered_as_made(env, monkeypatch):
+    case_id, reward = _held(env, "ovl")
+    path, fraud = f"/v1/rewards/{reward}/override", env.tenant.keys["fraud"]
+
+    with AnswerLost(monkeypatch, "TransactWriteItems") as fault:
+        answer = api("cases", "POST", path, fraud, {"status": "approved"})
+
+    assert fault.lost == 1
+    assert answer.status == 200, answer
+    assert answer.body["status"] == "approved" and answer.body["overridden"] is True, answer.body
+    assert rewards_of(env.tenant, partner_id="ovl") == {reward: "approved"}
+    case = case_of(env.tenant, case_id)
+    assert case["held_rewards"] == 0
+    assert [e["action"] for e in case["audit"]].count("reward_overridden") == 1
+    # asked again, it is an override of a reward no longer on hold (SPEC 3: 409)
+    assert api("cases", "POST", path, fraud, {"status": "approved"}).status == 409
+
+
+def test_an_override_whose_answer_and_read_back_are_lost_is_503_and_made(env, monkeypatch):
+    # the table not answering the read back either: unknown, so a 503 (it was made all the same)
+    _, reward = _held(env, "ovr")
+
+    with AnswerLost(monkeypatch, "TransactWriteItems", reads=1) as fault:
+        answer = api(
+            "cases",
+            "POST",
+            f"/v1/rewards/{reward}/override",
+            env.tenant.keys["fraud"],
+            {"status": "approved"},
+        )
+
+    assert fault.lost == 1 and fault.reads == 0
+    assert answer.status == 503 and "retry-after" in answer.headers, answer
+    assert rewards_of(env.tenant, partner_id="ovr") == {reward: "approved"}
+
+
+# --- a loyalty customer's status ------------------------------------------------------------
+def _actions(loyalty: Loyalty, customer: str) -> list[str]:
+    answer = loyalty.customer(customer)
+    assert answer.status == 200, answer
+    return [entry["action"] for entry in answer.body["history"]]
+
+
+@pytest.mark.parametrize(
+    ("before", "change", "status"),
+    [
+        ([], "suspend", "suspended"),
+        ([], "block", "blocked"),
+        (["suspend"], "block", "blocked"),
+        (["suspend"], "unsuspend", "active"),
+        (["suspend", "block"], "unblock", "suspended"),  # back to what the block was made from
+    ],
+)
+def test_a_status_change_whose_answer_was_lost_is_answered_as_made(
+    tenant, clock, monkeypatch, before, change, status
+):
+    loyalty = Loyalty(tenant.keys)
+    assert loyalty.earn("sl1", 10).status == 200
+    for earlier in before:
+        assert loyalty.status("sl1", earlier).status == 200
+    fault = AnswerLost(monkeypatch, "TransactWriteItems")
+
+    with fault:
+        answer = loyalty.status("sl1", change, {"note": "checked by phone"})
+
+    assert fault.lost == 1
+    assert answer.status == 200, answer
+    assert answer.body["status"] == status
+    made = [*before, change]
+    assert _actions(loyalty, "sl1") == [TRANSITIONS[c].action for c in made]  # once each
+    # asked again, it is a change that does not apply to the status it made (SPEC 3: 409)
+    assert loyalty.status("sl1", change, {"note": "checked by phone"}).status == 409
+
+
+def test_a_status_change_whose_answer_and_read_back_are_lost_is_503_and_made(tenant, clock, monkeypatch):
+    loyalty = Loyalty(tenant.keys)
+    assert loyalty.earn("sl2", 10).status == 200
+
+    with AnswerLost(monkeypatch, "TransactWriteItems", reads=1) as fault:
+        answer = loyalty.status("sl2", "suspend")
+
+    assert fault.lost == 1 and fault.reads == 0
+    assert answer.status == 503, answer
+    assert loyalty.customer("sl2").body["status"] == "suspended"
