@@ -6,7 +6,7 @@ from typing import Annotated, Literal, get_args
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ConfigDict, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from functions.cases import service
 from functions.shared import api, views
@@ -35,6 +35,12 @@ class RemoveRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     block_reapply: StrictBool = False  # `"yes"` or `1` is not a choice: 422
+    replaces: Literal["open", "disputed", "declined"] | None = Field(
+        default=None,
+        description="The case's status as the caller saw it. Sent, a case whose status changed since (a "
+        "teammate disputed it, the dispute cycle declined it) is not removed: 409, and nothing changes. "
+        "Left out, the partner of any removable case is removed (a disputed case's dispute withdrawn).",
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -159,7 +165,12 @@ def get_summary() -> views.Summary:
 def post_remove(case_id: str, body: Annotated[RemoveRequest, Body()]) -> views.RemovedPartner:
     principal = api.principal_of(router)
     return service.remove_partner(
-        api.deps_of(router), api.program_of(router), case_id, body.block_reapply, principal.actor
+        api.deps_of(router),
+        api.program_of(router),
+        case_id,
+        body.block_reapply,
+        principal.actor,
+        body.replaces,
     )
 
 

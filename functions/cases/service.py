@@ -239,7 +239,12 @@ def summary(deps: Dependencies, program_id: str) -> views.Summary:
 
 # --- removals -------------------------------------------------------------------------------
 def remove_partner(
-    deps: Dependencies, program_id: str, case_id: str, block_reapply: bool, actor: str
+    deps: Dependencies,
+    program_id: str,
+    case_id: str,
+    block_reapply: bool,
+    actor: str,
+    seen: str | None = None,
 ) -> views.RemovedPartner:
     """SPEC 3.2: the case and the partner removed in a first step, then the partner's rewards
     archived and their identifiers marked removed (and blocked), however many, then what arrived
@@ -249,7 +254,7 @@ def remove_partner(
     that left partners on its links to review (more than `linked_removal.REVIEWS_PER_CALL`) is
     answered as done, what the team asked for (the partner removed, every reward of theirs
     archived), and stays under way until the hold sweep, or the same removal asked again, has
-    reviewed the rest."""
+    reviewed the rest. `seen`: the case's status as the caller saw it (`check_removable`)."""
     store: RemovalsPort = deps.repository
     now = deps.clock.now()
     pepper = network_pepper()
@@ -260,7 +265,7 @@ def remove_partner(
             subject = store.get_subject(program_id, "partner", case.subject_id)
             going = removal_asked_again(case, subject, block_reapply, actor)
             return case, None, going  # under way: this ask finishes it, whole; else done already
-        check_removable(case)
+        check_removable(case, seen)  # the first step holds only while the case is as read
         subject = store.get_subject(program_id, "partner", case.subject_id)
         rewards = store.subject_rewards(program_id, "partner", subject.id)
         plan = removal_plan(case, subject, rewards, pepper, block_reapply, actor, now)

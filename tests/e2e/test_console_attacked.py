@@ -142,6 +142,36 @@ def test_a_conflict_shows_the_case_as_it_is_now(
     screenshot(page, "33-conflict-redrawn", full_page=False)
 
 
+def test_a_removal_from_a_drawer_shown_before_a_teammates_dispute_is_refused_and_keeps_the_dispute(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # a console tester's find: "Partner removed.", the teammate's dispute withdrawn unseen
+    partner = backend.flagged_partner(f"Stale {tag()} Oy")
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+    expect(drawer.locator("dl.details")).to_contain_text("StatusNew")
+    drawer.get_by_role("button", name="Remove partner").click()
+    case_url = backend.url(f"/v1/cases/{partner.case['id']}")
+    reason = {"reason": "Known reseller, verified by phone: please keep"}
+    assert backend.admin.post(f"{case_url}/dispute", json=reason, timeout=10).ok  # meanwhile
+
+    drawer.get_by_role("button", name="Confirm removal").click()
+
+    refusal = drawer.get_by_role("alert")
+    expect(refusal).to_contain_text("disputed by Demo admin now, not open as you read it")
+    expect(drawer.get_by_text("Partner removed.")).to_have_count(0)
+    assert backend.fraud.get(case_url, timeout=10).json()["status"] == "disputed"  # the dispute stands
+    expect(drawer.locator("dl.details")).to_contain_text("StatusDisputed")  # shown as it is now
+    # and removing it as it is now says what the removal withdraws
+    drawer.get_by_role("button", name="Remove partner").click()
+    warning = drawer.get_by_text("This case is disputed: removing the partner withdraws the dispute")
+    expect(warning).to_be_visible()
+    screenshot(page, "33b-removal-refused-case-disputed-meanwhile", full_page=False)
+    drawer.get_by_role("button", name="Confirm removal").click()
+    expect(drawer.get_by_text("Partner removed.")).to_be_visible()
+    assert backend.fraud.get(case_url, timeout=10).json()["status"] == "removed"
+
+
 def test_a_key_revoked_while_a_drawer_is_open_closes_the_drawer_on_the_sign_in(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:

@@ -337,6 +337,38 @@ def test_removals_and_overrides_that_are_not_allowed_are_refused_and_change_noth
     assert env.bus.published == events_before
 
 
+def test_a_removal_of_a_case_as_it_was_seen_is_refused_once_a_teammate_disputed_it(env):
+    """A console tester's find: from a drawer opened before a teammate disputed the case, `Remove
+    partner` withdrew the teammate's dispute unseen, and a removal cannot be undone. The removal now
+    says which status it saw (`replaces`); the case no longer so, it is refused and nothing changes."""
+    case_id = flag_partner(env, "p-seen", "seen@example.com", name="Seen Sam", day=3)
+    fraud = env.tenant.keys["fraud"]
+    path = f"/v1/cases/{case_id}/remove"
+    assert (
+        api("disputes", "POST", f"/v1/cases/{case_id}/dispute", fraud, {"reason": "A known reseller"}).status
+        == 200
+    )
+    before = api("cases", "GET", f"/v1/cases/{case_id}", fraud).body
+    events_before = list(env.bus.published)
+
+    refused = api("cases", "POST", path, fraud, {"block_reapply": True, "replaces": "open"})
+
+    assert refused.status == 409, refused
+    assert "disputed" in refused.body["detail"] and "not open as you read it" in refused.body["detail"]
+    assert api("cases", "GET", f"/v1/cases/{case_id}", fraud).body == before  # the dispute stands
+    assert env.bus.published == events_before
+    # a status no case can be removed from is a choice the schema refuses
+    assert api("cases", "POST", path, fraud, {"replaces": "approved"}).status == 422
+    # as seen now, or left out (any removable status, as before), it is removed
+    removed = api("cases", "POST", path, fraud, {"block_reapply": True, "replaces": "disputed"})
+    assert removed.status == 200, removed
+    trail = [e["action"] for e in api("cases", "GET", f"/v1/cases/{case_id}", fraud).body["audit"]]
+    assert {"dispute_withdrawn", "partner_removed"} <= set(trail), trail
+    # and the same removal asked again (its answer lost) is answered as done, whatever it saw
+    again = api("cases", "POST", path, fraud, {"block_reapply": True, "replaces": "disputed"})
+    assert again.status == 200, again
+
+
 def test_a_partner_renamed_while_its_case_is_open_is_found_and_removed_by_its_new_name(env):
     # SPEC 3.2: active cases are searchable by partner name; the case kept the name at the flag
     case_id = flag_partner(env, "p-renamed", "renamed@example.com", name="Zebediah Old")

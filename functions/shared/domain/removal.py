@@ -236,11 +236,19 @@ def removal_mop_up(
     return MopUp(steps, Step([done, empty] if until_empty else [done]))
 
 
-def check_removable(case: Case) -> None:
-    """A case whose partner may be removed: a partner's, neither approved nor removed already."""
+def check_removable(case: Case, seen: str | None = None) -> None:
+    """A case whose partner may be removed: a partner's, neither approved nor removed already; and,
+    `seen`, still of the status the caller saw: a removal from a page read before a teammate disputed
+    the case withdrew the dispute unseen (a console tester's find), and a removal cannot be undone."""
     if case.subject_type != "partner":
         raise Conflict(f"case {case.case_id} is about a customer; only partners can be removed")
     if case.status not in REMOVABLE:
         raise Conflict(
             f"case {case.case_id} is {case.status}: the partner of a case {case.status} cannot be removed"
+        )
+    if seen is not None and case.status != seen:
+        by = f" by {case.disputed_by}" if case.status == "disputed" and case.disputed_by else ""
+        raise Conflict(
+            f"case {case.case_id} is {case.status}{by} now, not {seen} as you read it: "
+            "read it again before removing its partner"
         )

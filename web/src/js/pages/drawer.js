@@ -278,12 +278,16 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         onsubmit: (event) => {
           event.preventDefault();
           act(
-            () => api.post(`/v1/cases/${segment(detail.id)}/remove`, { block_reapply: block.checked }),
+            // as shown: a case a teammate disputed (or the cycle declined) since is refused, not removed
+            () => api.post(`/v1/cases/${segment(detail.id)}/remove`, { block_reapply: block.checked, replaces: detail.status }),
             block.checked ? "Partner removed and blocked from reapplying." : "Partner removed.",
           );
         },
       },
       h("p", {}, "The partner is removed from the program. Their rewards not yet approved or paid are archived, and so is every reward that arrives for them later."),
+      detail.status === "disputed"
+        ? h("p", { class: "warning" }, "This case is disputed: removing the partner withdraws the dispute, and any verdict the security team has recorded on it. A removal cannot be undone.")
+        : null,
       h("div", { class: "check" }, block, h("label", { for: "block-reapply" }, "Block this partner from reapplying")),
       h("div", { class: "buttons" }, h("button", { type: "submit", class: "danger" }, "Confirm removal")),
     );
