@@ -112,6 +112,10 @@ def test_a_verdict_from_a_card_a_teammate_decided_since_replaces_nothing(
     sign_in_as(page, console, "security", "disputes")
     card = page.locator("article.dispute").filter(has_text=partner.name)
     expect(card).not_to_contain_text("Verdict")
+    # with the evidence it is decided on: what each reason found, as the program's drawer shows it
+    # (a console tester's find: the card named the codes alone)
+    [found] = partner.case["reasons"]
+    expect(card.locator("ul.reasons-detail li")).to_have_text([f"Duplicate email: {found['detail']}"])
 
     # a teammate approves it in another browser, this card still showing no verdict
     other = new_page(browser)

@@ -154,7 +154,16 @@ export async function call(method, path, { params, body, key, exact = false } = 
       throw error;
     }
     if (response.status === 204 || !text) return null;
-    return exact ? parseExactly(text) : JSON.parse(text);
+    try {
+      return exact ? parseExactly(text) : JSON.parse(text);
+    } catch {
+      // a 2xx that is not JSON is not the API's: a captive portal's or a proxy's page answered. Whether
+      // the request reached the API is not known, as with no answer at all (status 0)
+      throw new ApiError(0, {
+        title: "Not the API's answer",
+        detail: "Something other than the API answered (a network sign-in page or a proxy, say). Check your connection; what was asked may have been done all the same.",
+      });
+    }
   } finally {
     clearTimeout(timer);
   }

@@ -240,6 +240,17 @@ export function alertBox(tag, ...children) {
   return h(tag, { class: "problem", role: "alert", tabindex: "-1" }, ...children);
 }
 
+// The API's identifiers (`inputs.IDENTIFIER_PATTERN`, the same text: a test holds the two alike). An
+// ID the browser cannot put in a path as typed (`.` and `..` are resolved away, a `/` starts another
+// segment) reached the API as another route ("no route PUT /v1/loyalty/"): it is told the rule here.
+export const IDENTIFIER = /^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,128}$/;
+
+/** Null for an ID the API takes; else an alert, for `what` ("A campaign ID"), saying what one is. */
+export function badIdentifier(value, what) {
+  if (IDENTIFIER.test(value)) return null;
+  return alertBox("p", `${what} is 1 to 128 letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%'), and not . or .. alone.`);
+}
+
 /** An API error in words: its problem detail, and each field it names. */
 export function problem(error) {
   const box = alertBox("div"); // focusable where it stands for what failed
@@ -251,6 +262,11 @@ export function problem(error) {
     .map((e) => (e.field ? `${withoutQuery(String(e.field))}: ${e.message}` : e.message))
     .filter((text) => text && !withoutQuery(error.message || "").includes(text));
   if (fields.length) append(box, h("ul", {}, fields.map((text) => h("li", {}, text))));
+  // the wait a 429 or 503 asks for, in words: its detail names the Retry-After header, which no one sees here
+  if (error.retryAfter > 0) {
+    const wait = Math.ceil(error.retryAfter);
+    append(box, h("p", {}, `Try again in ${wait} second${wait === 1 ? "" : "s"}.`));
+  }
   return box;
 }
 
@@ -379,6 +395,12 @@ const REASONS = {
 
 export function reason(code) {
   return REASONS[code] ?? words(code);
+}
+
+/** A flag reason, with how often its code fired when more than once ("×3") and what it found. */
+export function reasonItem(r) {
+  const times = r.count > 1 ? h("span", { class: "reason-count", title: `Fired ${r.count} times` }, ` ×${r.count}`) : null;
+  return h("li", {}, h("strong", {}, reason(r.code)), times, r.detail ? `: ${r.detail}` : "");
 }
 
 /** Codes as words: "on_hold" → "On hold". */

@@ -6,9 +6,8 @@ import { href, navigate } from "./router.js";
 
 /** `tab`: the route ("removed"); `one`, `many`: what the list holds, for "2 partners on this page". */
 export function pagedList(route, tab, one, many) {
-  const limit = Number(route.params.get("limit"));
   const state = {
-    limit: limit > 0 ? Math.min(Math.floor(limit), 100) : "",
+    limit: pageSize(route.params.get("limit")),
     cursor: route.params.get("cursor") || "",
   };
   const url = (changes = {}) => href(tab, { ...state, ...changes });
@@ -21,4 +20,10 @@ export function pagedList(route, tab, one, many) {
       choose: (size) => navigate(url({ limit: size, cursor: "" })),
     });
   return { state, links };
+}
+
+/** A link's `limit` as a page size the API takes: whole, 1 to 100 ("2.5" is 2); "" for none or nonsense. */
+export function pageSize(written) {
+  const limit = Number(written);
+  return limit > 0 ? Math.min(Math.max(1, Math.floor(limit)), 100) : "";
 }

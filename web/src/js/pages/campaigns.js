@@ -4,7 +4,7 @@
 // ID, or created.
 
 import { api, noAnswer, segment } from "../api.js";
-import { alertBox, announce, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
+import { alertBox, announce, badIdentifier, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, whenExactly, words } from "../dom.js";
 import { changedSince, field, select, timeInput, unsaved } from "../forms.js";
 import { LIMIT_BEHAVIORS } from "../loyalty.js";
 import { dropParam, href, navigate } from "../router.js";
@@ -127,6 +127,12 @@ function campaignForm(id, existing, onSaved, onConflict) {
   // one save at a time: a double click sends one request
   const save = oneAtATime(() => message.parentElement, async () => {
     const campaignId = isNew ? idInput.value.trim() : id;
+    const refused = isNew && badIdentifier(campaignId, "A campaign ID");
+    if (refused) {
+      replace(message, refused);
+      refused.focus();
+      return;
+    }
     const body = {
       total_cap: Number(total.value),
       per_customer_cap: Number(perCustomer.value),

@@ -21,6 +21,7 @@ import {
   timeElement,
   unlistedChoice,
 } from "../dom.js";
+import { pageSize } from "../paging.js";
 import { href, navigate } from "../router.js";
 import { openDrawer } from "./drawer.js";
 
@@ -57,7 +58,7 @@ function listParams(params, view) {
     sort,
     order: params.get("order") === "asc" ? "asc" : "desc",
     cursor: params.get("cursor") || "",
-    limit: Number(params.get("limit")) > 0 ? Math.min(Number(params.get("limit")), 100) : "",
+    limit: pageSize(params.get("limit")),
   };
 }
 

@@ -5,7 +5,7 @@
 
 import { api, noAnswer, readingAgain, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { alertBox, announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { IDENTIFIER, alertBox, announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -106,8 +106,6 @@ async function historySection(customerId, cursor) {
 
 const HISTORY_PAGE = 10;
 
-// the API's identifiers (`inputs.IDENTIFIER_PATTERN`): what a customer ID can be
-const CUSTOMER_ID = /^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>[\]{}|^]{1,128}$/;
 const ID_RULE = "A customer ID is 1 to 128 letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%').";
 
 export function mountCustomers(container, route) {
@@ -124,7 +122,7 @@ export function mountCustomers(container, route) {
         event.preventDefault();
         const id = input.value.trim();
         if (!id) return;
-        if (!CUSTOMER_ID.test(id)) {
+        if (!IDENTIFIER.test(id)) {
           replace(message, h("p", { class: "problem", role: "alert" }, ID_RULE));
           // the customer shown before goes, its actions with it: under this ID, a Suspend would
           // read as this ID's and act on the other customer's (a look-up still under way too)

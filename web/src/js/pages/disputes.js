@@ -5,7 +5,7 @@
 // (`evidence_since_verdict`) is withdrawn by it instead, and the card says so.
 
 import { api, noAnswer, segment } from "../api.js";
-import { alertBox, DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, reason, replace, timeElement, words } from "../dom.js";
+import { alertBox, DEFAULT_PAGE_SIZE, empty, h, holdAmount, loading, oneAtATime, pageHeading, problem, reason, reasonItem, replace, timeElement, words } from "../dom.js";
 import { pagedList } from "../paging.js";
 
 export function mountDisputes(container, route) {
@@ -110,7 +110,8 @@ export function mountDisputes(container, route) {
           h("div", {}, h("dt", {}, "Program"), h("dd", {}, item.program_name ?? item.program_id)),
           h("div", {}, h("dt", {}, "Case"), h("dd", {}, caseId)),
           h("div", {}, h("dt", {}, item.subject.type === "customer" ? "Customer ID" : "Partner ID"), h("dd", {}, item.subject.id)),
-          h("div", {}, h("dt", {}, "Reasons"), h("dd", {}, reasons.length ? reasons.map((r) => reason(r.code)).join(", ") : "—")),
+          // what each reason found, as the program team's drawer shows it: the evidence a verdict is decided on
+          h("div", {}, h("dt", {}, "Reasons"), h("dd", {}, reasons.length ? h("ul", { class: "reasons-detail" }, reasons.map(reasonItem)) : "—")),
           h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
           h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, holdAmount(item))),
           h("div", {}, h("dt", {}, "Flagged date"), h("dd", {}, timeElement(item.flagged_at))),

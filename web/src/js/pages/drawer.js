@@ -3,7 +3,7 @@
 // names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
-import { amounts, h, holdAmount, loading, money, oneAtATime, problem, replace, scrollingTable, statusMarker, reason, timeElement, words, detailText } from "../dom.js";
+import { amounts, h, holdAmount, loading, money, oneAtATime, problem, reasonItem, replace, scrollingTable, statusMarker, timeElement, words, detailText } from "../dom.js";
 import { href } from "../router.js";
 
 const STATUS_WORDS = {
@@ -47,12 +47,6 @@ function detailsList(detail) {
     { class: "details" },
     rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
   );
-}
-
-/** A flag reason, with how often its code fired when more than once ("×3"). */
-function reasonItem(r) {
-  const times = r.count > 1 ? h("span", { class: "reason-count", title: `Fired ${r.count} times` }, ` ×${r.count}`) : null;
-  return h("li", {}, h("strong", {}, reason(r.code)), times, r.detail ? `: ${r.detail}` : "");
 }
 
 function heldRewardsOf(detail) {

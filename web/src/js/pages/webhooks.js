@@ -7,7 +7,7 @@
 // is deleted: never in storage, a URL or the list, which the API never gives it to.
 
 import { api, noAnswer, segment } from "../api.js";
-import { DEFAULT_PAGE_SIZE, alertBox, announce, askFirst, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { DEFAULT_PAGE_SIZE, alertBox, announce, askFirst, badIdentifier, empty, h, loading, overLimit, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, unsaved } from "../forms.js";
 import { dropParam, href, navigate } from "../router.js";
 
@@ -78,7 +78,9 @@ export function mountWebhooks(container, route) {
         "aria-labelledby": "webhook-form-heading",
         onsubmit: async (event) => {
           event.preventDefault();
-          const refused = (isNew && overLimit(webhookId, "Webhook ID", ID_MOST)) || overLimit(url, "URL", URL_MOST);
+          const refused =
+            (isNew && (overLimit(webhookId, "Webhook ID", ID_MOST) || badIdentifier(webhookId.value.trim(), "A webhook ID"))) ||
+            overLimit(url, "URL", URL_MOST);
           if (refused) {
             replace(formMessage, refused);
             refused.focus();

@@ -3,7 +3,7 @@
 // date ranges and actions, enabled or disabled in place, deleted (DELETE the same path).
 
 import { api, noAnswer, parseExactly, segment } from "../api.js";
-import { alertBox, announce, askFirst, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
+import { alertBox, announce, askFirst, badIdentifier, empty, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable } from "../dom.js";
 import { changedSince, conflictOf, field, sayIdInUse, select, uniqueId, unsaved } from "../forms.js";
 import { ACTION_TYPES, AGGREGATIONS, AUDIENCES, DATE_RANGES, EARN_KINDS, TRIGGER_EVENTS, label } from "../loyalty.js";
 import { dropParam, href, navigate } from "../router.js";
@@ -132,6 +132,12 @@ function workflowForm(id, shown, { draft = shown, notice = null, onConflict } = 
   // one save at a time: a double click sends one request
   const save = oneAtATime(() => message.parentElement, async () => {
     const workflowId = isNew ? idInput.value.trim() : id;
+    const refused = isNew && badIdentifier(workflowId, "A workflow ID");
+    if (refused) {
+      replace(message, refused);
+      refused.focus();
+      return;
+    }
     let body;
     try {
       const chosen = [...actions.children].map((row) => row.read());
