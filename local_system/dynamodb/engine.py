@@ -76,6 +76,10 @@ class Engine:
         self.region = region
         self.account = account
         self.lock = threading.Lock()
+        # TransactWriteItems' ClientRequestToken: a token -> the request it came with and when
+        # (`_already_written`); `clock` the seconds it counts the idempotency window in
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.clock: Callable[[], float] = time.monotonic
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "CreateTable": self.create_table,
             "DeleteTable": self.delete_table,
@@ -689,7 +693,34 @@ class Engine:
         return answer
 
     # --- transactions -----------------------------------------------------------------------------
+    def _already_written(self, request: dict[str, Any]) -> bool:
+        """A transaction whose `ClientRequestToken` a transaction that succeeded came with, within
+        the last 10 minutes: the same request again (a retry whose first answer was lost) is answered
+        as done and written no second time; another request under that token is refused."""
+        token = request.get("ClientRequestToken")
+        if token is None:
+            return False
+        if not isinstance(token, str) or not 1 <= len(token) <= _TOKEN_MOST:
+            raise validation(
+                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {_TOKEN_MOST}"
+            )
+        now = self.clock()
+        if len(self.tokens) > _TOKENS_KEPT:  # those past the window, dropped
+            self.tokens = {t: kept for t, kept in self.tokens.items() if now - kept[1] < _TOKEN_SECONDS}
+        kept = self.tokens.get(token)
+        if kept is None or now - kept[1] >= _TOKEN_SECONDS:
+            return False
+        if kept[0] != _request_text(request):
+            raise DynamoError(
+                "IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical request.",
+            )
+        return True
+
     def transact_write_items(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._already_written(request):
+            return {}
         actions = request.get("TransactItems")
         if not isinstance(actions, list) or not 1 <= len(actions) <= _TRANSACTION_LIMIT:
             raise validation(
@@ -769,6 +800,8 @@ class Engine:
                 table.delete(key)
             else:
                 table.put(key, result, size)
+        if isinstance(request.get("ClientRequestToken"), str):
+            self.tokens[request["ClientRequestToken"]] = (_request_text(request), self.clock())
         answer: dict[str, Any] = {}
         if request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             answer["ConsumedCapacity"] = [_capacity(name, n, request) for name, n in units.items()]
@@ -1010,3 +1043,18 @@ def _capacity(table: str, units: float, request: dict[str, Any]) -> dict[str, An
     if request.get("ReturnConsumedCapacity") == "INDEXES":
         capacity["Table"] = {"CapacityUnits": units}
     return capacity
+
+
+# TransactWriteItems' idempotency: a token answers for its request for 10 minutes after it succeeded
+_TOKEN_SECONDS = 600.0
+_TOKEN_MOST = 36
+_TOKENS_KEPT = 10_000  # past it, tokens out of their window are dropped
+
+
+def _request_text(request: dict[str, Any]) -> str:
+    """A transaction's parameters, to tell the same request from another under one token."""
+    return json.dumps(
+        {name: value for name, value in request.items() if name != "ClientRequestToken"},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
