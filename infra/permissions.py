@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.shared.sealing import PROGRAM_SECRET_PURPOSE
+from functions.shared.sealing import PROGRAM_SECRET_PURPOSE, WEBHOOK_SECRET_CONTEXT
 from functions.shared.storage import keys, schema
 
 GET_ITEM = "dynamodb:GetItem"
@@ -346,6 +346,14 @@ def program_secrets_condition() -> dict[str, dict[str, str]]:
     programs' signing secrets are sealed for. The key seals nothing else today; the condition keeps a
     grant on it from opening whatever it may seal tomorrow."""
     return {"StringEquals": {"kms:EncryptionContext:purpose": PROGRAM_SECRET_PURPOSE}}
+
+
+def webhook_secrets_condition() -> dict[str, dict[str, str]]:
+    """The IAM condition of `Access.webhook_secrets`: the call's encryption context names a program and
+    a webhook, as every sealing and opening of a webhook's secret does (`dynamodb_webhooks._context`).
+    The key seals nothing else today; the condition keeps a grant on it from opening whatever it may
+    seal tomorrow (a reviewer's find: the program secrets' key had one, this key none)."""
+    return {"Null": {f"kms:EncryptionContext:{name}": "false" for name in WEBHOOK_SECRET_CONTEXT}}
 
 
 def other_items_condition() -> dict[str, dict[str, list[str]]]:

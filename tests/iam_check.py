@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from functions.shared.sealing import PROGRAM_SECRET_PURPOSE
+from functions.shared.sealing import PROGRAM_SECRET_PURPOSE, WEBHOOK_SECRET_CONTEXT
 from infra import constants, permissions
 from infra.permissions import Access
 
@@ -97,7 +97,10 @@ def _kms_refused(access: Access, operation: str, params: dict[str, Any]) -> list
     `kms:EncryptionContext:purpose`); any other on the webhook secrets' key."""
     action = f"kms:{operation}"
     purpose = (params.get("EncryptionContext") or {}).get("purpose")
-    if purpose is None:
+    if purpose is None:  # the webhook secrets' key: its grant holds where the context names both
+        context = params.get("EncryptionContext") or {}
+        if not all(context.get(name) for name in WEBHOOK_SECRET_CONTEXT):
+            return [f"{action} without {' and '.join(WEBHOOK_SECRET_CONTEXT)} in its encryption context"]
         return [] if action in access.webhook_secrets else [action]
     if purpose != PROGRAM_SECRET_PURPOSE:
         return [f"{action} for purpose {purpose!r}: the grant names {PROGRAM_SECRET_PURPOSE!r} alone"]

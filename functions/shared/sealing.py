@@ -26,6 +26,8 @@ def program_secrets_key_alias(stack_name: str) -> str:
 # unless told another stack (`FRAUD_STACK_NAME`) or key (`PROGRAM_SECRETS_KMS_KEY_ID`).
 PROGRAM_SECRETS_KEY_ALIAS = program_secrets_key_alias("fraud-management")
 PROGRAM_SECRET_PURPOSE = "program-signing-secret"  # noqa: S105 (a name, no secret)
+# what a webhook's secret is sealed for, in its encryption context (the deployed grant requires both)
+WEBHOOK_SECRET_CONTEXT = ("program_id", "webhook_id")
 
 
 def program_context(program_id: str) -> dict[str, str]:

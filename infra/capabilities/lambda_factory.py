@@ -123,8 +123,14 @@ def policy_statements(
         )
     if access.webhook_secrets:
         assert resources.webhook_key is not None, "the webhook secrets' key is not in this stack"
-        key_arn = resources.webhook_key.key_arn
-        statements.append(iam.PolicyStatement(actions=sorted(access.webhook_secrets), resources=[key_arn]))
+        # only calls whose encryption context names the program and the webhook a secret is for
+        statements.append(
+            iam.PolicyStatement(
+                actions=sorted(access.webhook_secrets),
+                resources=[resources.webhook_key.key_arn],
+                conditions=permissions.webhook_secrets_condition(),
+            )
+        )
     if access.program_secrets:
         assert resources.program_secrets_key is not None, "the program secrets' key is not in this stack"
         # only calls whose encryption context names the programs' signing secrets

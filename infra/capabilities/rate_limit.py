@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
@@ -46,6 +47,9 @@ class RateLimit(Construct):
         self, scope: Construct, construct_id: str, *, stage: apigw.Stage, requests_per_second: int
     ) -> None:
         super().__init__(scope, construct_id)
+        # the WAF's metrics are named in the account and region: each stack's after itself, or a
+        # staging stack's refusals were counted with production's under one `BlockedRequests`
+        prefix = Stack.of(self).stack_name
         if requests_per_second < 1:
             raise ValueError(
                 f"rateLimitPerKey must be at least 1 request per second, not {requests_per_second}"
@@ -101,10 +105,10 @@ class RateLimit(Construct):
                             )
                         )
                     ),
-                    visibility_config=_metrics("PerKeyRateLimit"),
+                    visibility_config=_metrics(f"{prefix}-PerKeyRateLimit"),
                 )
             ],
-            visibility_config=_metrics("FraudManagementApi"),
+            visibility_config=_metrics(f"{prefix}-api"),
         )
         wafv2.CfnWebACLAssociation(
             self, "StageAssociation", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn

@@ -100,6 +100,26 @@ def test_a_stack_of_another_name_has_an_api_of_its_own_name_and_alarms_on_its_ow
     assert default == (f"{constants.STACK_NAME}-api", {f"{constants.STACK_NAME}-api"})
 
 
+def test_a_stack_of_another_name_counts_its_rate_limit_refusals_under_its_own_name(
+    options_template: cfn.Template, template: cfn.Template
+) -> None:
+    """The WAF's metrics are named in the account and region: staging's refusals were counted with
+    production's under one `BlockedRequests` (a reviewer's find)."""
+
+    def metric_names(t: cfn.Template) -> set[str]:
+        _, acl = t.only("AWS::WAFv2::WebACL")
+        rules = acl["Properties"]["Rules"]
+        return {acl["Properties"]["VisibilityConfig"]["MetricName"]} | {
+            rule["VisibilityConfig"]["MetricName"] for rule in rules
+        }
+
+    assert metric_names(options_template) == {f"{STACK}-api", f"{STACK}-PerKeyRateLimit"}
+    assert metric_names(template) == {
+        f"{constants.STACK_NAME}-api",
+        f"{constants.STACK_NAME}-PerKeyRateLimit",
+    }
+
+
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
     distribution_id, distribution = options_template.only("AWS::CloudFront::Distribution")
     config = distribution["Properties"]["DistributionConfig"]

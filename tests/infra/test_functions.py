@@ -94,7 +94,10 @@ def expected_grants(access: permissions.Access, ids: Ids, function_name: str = "
         grants.add(cfn.Grant("sqs:SendMessage", webhooks))
     if access.consume_webhooks:
         grants |= {cfn.Grant(action, webhooks) for action in SQS_CONSUME}
-    grants |= {cfn.Grant(action, f"<{ids.webhook_key}.Arn>") for action in access.webhook_secrets}
+    for_webhooks = cfn.condition_text(permissions.webhook_secrets_condition())
+    grants |= {
+        cfn.Grant(action, f"<{ids.webhook_key}.Arn>", for_webhooks) for action in access.webhook_secrets
+    }
     for_programs = cfn.condition_text(permissions.program_secrets_condition())
     grants |= {
         cfn.Grant(action, f"<{ids.program_secrets_key}.Arn>", for_programs)

@@ -17,4 +17,3 @@ def test_the_consoles_identifier_is_the_apis():
     found = re.search(r"export const IDENTIFIER = /(.*)/;", DOM.read_text())
     assert found is not None, "dom.js's IDENTIFIER moved"
     assert found[1] == IDENTIFIER_PATTERN
-

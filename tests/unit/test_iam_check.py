@@ -84,3 +84,17 @@ def test_a_kms_call_for_another_purpose_is_refused_even_to_the_program_secrets_g
     assert refused(ACCESS["ingest"], "kms", "Decrypt", wrong) == [
         "kms:Decrypt for purpose 'program-signing-secrets': the grant names 'program-signing-secret' alone"
     ]
+
+
+def test_a_webhook_secret_is_sealed_and_opened_under_its_program_and_webhook_alone():
+    # the deployed grant holds where the encryption context names both (`webhook_secrets_condition`)
+    webhooks = ACCESS["webhooks"]
+    named = {"EncryptionContext": {"program_id": "prg-1", "webhook_id": "crm"}}
+
+    assert refused(webhooks, "kms", "Encrypt", named) == []
+    assert refused(webhooks, "kms", "Encrypt", {}) == [
+        "kms:Encrypt without program_id and webhook_id in its encryption context"
+    ]
+    assert refused(webhooks, "kms", "Decrypt", {"EncryptionContext": {"program_id": "prg-1"}}) == [
+        "kms:Decrypt without program_id and webhook_id in its encryption context"
+    ]

@@ -37,7 +37,7 @@ from functions.shared.domain.webhooks import (
     Webhook,
 )
 from functions.shared.errors import Conflict, NotFound
-from functions.shared.sealing import SecretSealer
+from functions.shared.sealing import WEBHOOK_SECRET_CONTEXT, SecretSealer
 from functions.shared.storage import keys_webhooks as keys
 from functions.shared.storage.dynamodb_base import (
     DynamoBase,
@@ -110,7 +110,7 @@ def _retired_text(retired: tuple[RetiredSecret, ...]) -> str:
 
 
 def _context(program_id: str, webhook_id: str) -> dict[str, str]:
-    return {"program_id": program_id, "webhook_id": webhook_id}
+    return dict(zip(WEBHOOK_SECRET_CONTEXT, (program_id, webhook_id), strict=True))
 
 
 @dataclass(frozen=True)
