@@ -423,11 +423,36 @@ def run() -> None:
     print("items most written by transactions per second (one at a time: more at once conflict)")
     for key, per_second in _hottest(counter.transacted, sample):
         print(f"  {per_second:9,.0f}/s  {key}")
+    writes, reads = _by_table(counter.write_units, sample), _by_table(counter.read_units, sample)
+    print(
+        f"the table and each index in all, per second (DynamoDB's default on-demand quota: "
+        f"{TABLE_QUOTA:,} WCU and {TABLE_QUOTA:,} RCU for the table, as much for each index)"
+    )
+    for name in sorted(writes.keys() | reads.keys(), key=lambda n: (n != "table", n)):
+        print(f"  {name:<22} {writes.get(name, 0):9,.0f} WCU/s {reads.get(name, 0):9,.0f} RCU/s")
+    busiest = max((n for n in writes if n != "table"), key=lambda n: writes[n], default="table")
     print(
         f"hottest_writes_per_s={_top(counter.write_units, sample):.0f} "
         f"hottest_reads_per_s={_top(counter.read_units, sample):.0f} "
-        f"hottest_transacted_item_per_s={_top(counter.transacted, sample):.0f}"
+        f"hottest_transacted_item_per_s={_top(counter.transacted, sample):.0f} "
+        f"table_wcu_per_s={writes.get('table', 0):.0f} table_rcu_per_s={reads.get('table', 0):.0f} "
+        f"busiest_index_wcu_per_s={writes.get(busiest, 0):.0f}"
     )
+
+
+TABLE_QUOTA = 40_000  # per table, and per index, on demand, unless raised (Service Quotas)
+
+
+def _by_table(counts: Mapping[str, float], sample: int) -> dict[str, float]:
+    """Per second, summed for the base table ("table") and for each index (keys `index:partition`)."""
+    from functions.shared.storage import schema
+
+    indexes = {index.name for index in schema.INDEXES}
+    summed: dict[str, float] = {}
+    for key, units in counts.items():
+        name = key.split(":", 1)[0] if key.split(":", 1)[0] in indexes else "table"
+        summed[name] = summed.get(name, 0.0) + units * RATE / sample
+    return summed
 
 
 def _top(counts: Mapping[str, float], sample: int) -> float:

@@ -271,6 +271,10 @@ PUBLIC_THROTTLE_BURST = 40
 # 4,000: one program's integration at the scale SPEC 1 is built for (3,000 events/s) with a third to
 # spare, and under the stage's 5,000, so that no single key takes the whole stage from the others.
 RATE_LIMIT_PER_KEY = 4000
+# DynamoDB's default on-demand quota: request units a second for the table, and for each index (raised
+# in Service Quotas); `-c tableQuota=N` tells the alarms a raised one. They warn at QUOTA_WARNING of it
+TABLE_QUOTA = 40_000
+QUOTA_WARNING = 0.8
 # WAF counts each key's requests over a trailing window: 60 s, its shortest, starts and lifts a block
 # soonest. A 429 from the rule says to retry after one window, when the key's count is back under it.
 RATE_LIMIT_WINDOW_SECONDS = 60

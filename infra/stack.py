@@ -15,7 +15,7 @@ from infra.capabilities.access_logs import AccessLogs
 from infra.capabilities.alarms import Alarms
 from infra.capabilities.api import Api
 from infra.capabilities.console import Console, CustomDomain
-from infra.capabilities.data import DataStore
+from infra.capabilities.data import DataStore, TableThroughput
 from infra.capabilities.lambda_factory import LambdaFactory, SharedResources, pascal_case
 from infra.capabilities.loyalty_workflows import LoyaltyWorkflows
 from infra.capabilities.messaging import Messaging
@@ -38,9 +38,10 @@ class FraudManagementStack(Stack):
         alarm_topic_arn: str | None = None,
         rate_limit_per_key: int = constants.RATE_LIMIT_PER_KEY,
         custom_domain: CustomDomain | None = None,
+        throughput: TableThroughput = TableThroughput(),
     ) -> None:
         super().__init__(scope, construct_id, description="Fraud management for partner and loyalty programs")
-        data = DataStore(self, "Data")
+        data = DataStore(self, "Data", throughput)
         messaging = Messaging(self, "Messaging")
         pepper = NetworkPepper(self, "NetworkPepper")
         webhooks = WebhookResources(self, "Webhooks", bus=messaging.bus)
@@ -105,6 +106,7 @@ class FraudManagementStack(Stack):
             api=api.rest_api,
             table=data.table,
             table_indexes=[index.name for index in schema.INDEXES],
+            table_quota=throughput.quota,
             topic=topic,
         )
 

@@ -25,6 +25,7 @@ from cdk_nag import AwsSolutionsChecks
 from functions.shared.sealing import STACK_NAME
 from infra import bundle, constants
 from infra.capabilities.console import CustomDomain
+from infra.capabilities.data import TableThroughput
 from infra.stack import FraudManagementStack
 
 INFRA = Path(__file__).resolve().parent
@@ -69,7 +70,17 @@ def new_app(*, outdir: Path | None = None, context: dict[str, Any] | None = None
 
 
 # The deploy options (README "Deploy to AWS"); `lambdaAsset` is read by app.py
-OPTIONS = ("stackName", "alarmTopicArn", "rateLimitPerKey", "domainName", "certificateArn", "lambdaAsset")
+OPTIONS = (
+    "stackName",
+    "alarmTopicArn",
+    "rateLimitPerKey",
+    "domainName",
+    "certificateArn",
+    "lambdaAsset",
+    "tableQuota",
+    "warmWritesPerSecond",
+    "warmReadsPerSecond",
+)
 
 
 def misspelt_options(app: App) -> None:
@@ -135,6 +146,34 @@ def rate_limit_per_key(app: App) -> int:
     return limit
 
 
+def table_throughput(app: App) -> TableThroughput:
+    """`-c tableQuota=N`: the request units a second the table, and each index, may use (DynamoDB's
+    on-demand quota, constants.TABLE_QUOTA unless raised), which the alarms warn near;
+    `-c warmWritesPerSecond=N -c warmReadsPerSecond=N`: the table and each index pre-warmed to take
+    that many at once (none unless given)."""
+
+    def whole(option: str, default: int | None, most: int | None = None) -> int | None:
+        value = app.node.try_get_context(option)
+        if value is None:
+            return default
+        if not re.fullmatch(r"[0-9]+", str(value)) or int(str(value)) < 1:
+            raise SystemExit(
+                f"{option} must be a whole number of request units per second, at least 1, not {value!r}"
+            )
+        number = int(str(value))
+        if most is not None and number > most:
+            raise SystemExit(f"{option} must be at most tableQuota ({most:,}), not {number:,}")
+        return number
+
+    quota = whole("tableQuota", constants.TABLE_QUOTA)
+    assert quota is not None
+    return TableThroughput(
+        quota=quota,
+        warm_writes=whole("warmWritesPerSecond", None, quota),
+        warm_reads=whole("warmReadsPerSecond", None, quota),
+    )
+
+
 # arn:PARTITION:sns:REGION:ACCOUNT:NAME, each part as AWS writes it (ASCII only)
 _SNS_TOPIC_ARN = re.compile(
     rf"arn:{constants.ARN_PARTITION}:sns:{constants.ARN_REGION}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?"
@@ -179,6 +218,7 @@ def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudMan
         alarm_topic_arn=alarm_topic_arn(app),
         rate_limit_per_key=rate_limit_per_key(app),
         custom_domain=custom_domain(app),
+        throughput=table_throughput(app),
     )
     # Acknowledged findings are also written into the template's metadata: an audit trail there.
     Validations.of(app).add_plugins(

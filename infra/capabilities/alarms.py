@@ -77,6 +77,7 @@ class Alarms(Construct):
         api: apigw.RestApi,
         table: dynamodb.ITable,
         table_indexes: Sequence[str] = (),
+        table_quota: int = constants.TABLE_QUOTA,
         topic: sns.ITopic | None = None,
         schedules: Sequence[ScheduleSpec] = (),
     ) -> None:
@@ -137,6 +138,7 @@ class Alarms(Construct):
                 f"the table throttled requests ({throttled}): {_THROTTLED_FIRST_STEP}",
             )
             self._index_throttles(table, table_indexes, throttled, period)
+        self._near_quota(table, table_indexes, table_quota, period)
         self._at_least_once(
             "DisputeCasesFailed",
             self._ours(constants.DISPUTE_CASES_FAILED_METRIC, period, "Sum"),
@@ -218,6 +220,57 @@ class Alarms(Construct):
                 f"the table's indexes {', '.join(group)} throttled requests ({throttled}; which one: "
                 f"the metric with its GlobalSecondaryIndexName in CloudWatch): {_THROTTLED_FIRST_STEP}",
             )
+
+    def _near_quota(
+        self, table: dynamodb.ITable, indexes: Sequence[str], quota: int, period: Duration
+    ) -> None:
+        """DynamoDB throttles an on-demand table, and each index, past its quota (`quota` request
+        units a second). Warned at `QUOTA_WARNING` of it over a period, before it throttles (a
+        reviewer measured SPEC 1's 3,000 events a second at about the default 40,000 write units on
+        the table): one alarm per measure for the table, and per group of indexes the busiest."""
+        seconds = period.to_seconds()
+        near = constants.QUOTA_WARNING * quota * seconds
+        step = (
+            "ask for a higher table-level quota (Service Quotas, Amazon DynamoDB), then deploy with "
+            "-c tableQuota=<the new quota> (README, 'Before going live')"
+        )
+        groups = math.ceil(len(indexes) / _METRICS_PER_ALARM) if indexes else 0
+        for consumed, units in (
+            ("ConsumedWriteCapacityUnits", "write"),
+            ("ConsumedReadCapacityUnits", "read"),
+        ):
+            measure = units.capitalize()
+            self._add(
+                f"Table{measure}sNearQuota",
+                table.metric(consumed, period=period, statistic="Sum"),
+                near,
+                f"the table used {constants.QUOTA_WARNING:.0%} of its {quota:,} {units} units a second or "
+                f"more: past them DynamoDB throttles it; {step}",
+            )
+            for number in range(groups):
+                group = indexes[number::groups]
+                metrics = {
+                    f"i{n}": table.metric(
+                        consumed,
+                        dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
+                        period=period,
+                        statistic="Sum",
+                    )
+                    for n, index in enumerate(group)
+                }
+                self._add(
+                    f"Index{measure}sNearQuota{number + 1}",
+                    cloudwatch.MathExpression(
+                        expression=f"MAX([{', '.join(f'FILL({name}, 0)' for name in metrics)}])",
+                        using_metrics=metrics,
+                        period=period,
+                        label=f"{consumed} of the busiest of {len(group)} indexes",
+                    ),
+                    near,
+                    f"one of the indexes {', '.join(group)} used {constants.QUOTA_WARNING:.0%} of its "
+                    f"{quota:,} {units} units a second or more (which one: its GlobalSecondaryIndexName in "
+                    f"CloudWatch): {step}",
+                )
 
     def _ours(self, name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
         """A metric the functions emit through Powertools: its namespace, and its `service`

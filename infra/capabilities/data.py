@@ -3,18 +3,43 @@ models and the local system read, so the deployed table cannot drift from the co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from functions.shared.storage import schema
+from infra import constants
 from infra.capabilities.nag import acknowledge
 
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
 
+@dataclass(frozen=True)
+class TableThroughput:
+    """What the table may use and takes at once (README, "Before going live"): `quota`, the request
+    units a second DynamoDB lets the table, and each index, use on demand (its default quota unless
+    raised), which the alarms warn near; `warm_writes` and `warm_reads`, units a second the table and
+    each index are pre-warmed to take at once (a new table takes a few thousand writes a second at
+    first and grows only as traffic reaches new peaks; pre-warming is charged once)."""
+
+    quota: int = constants.TABLE_QUOTA
+    warm_writes: int | None = None
+    warm_reads: int | None = None
+
+    def warm(self) -> dynamodb.WarmThroughput | None:
+        if self.warm_writes is None and self.warm_reads is None:
+            return None
+        return dynamodb.WarmThroughput(
+            write_units_per_second=self.warm_writes, read_units_per_second=self.warm_reads
+        )
+
+
 class DataStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, throughput: TableThroughput = TableThroughput()
+    ) -> None:
         super().__init__(scope, construct_id)
         attributes = schema.key_attributes()
 
@@ -32,6 +57,7 @@ class DataStore(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=True,
+            warm_throughput=throughput.warm(),
             # The system of record: deleting the stack leaves it (and its backups) in place.
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -41,6 +67,7 @@ class DataStore(Construct):
                 partition_key=key(index.partition_key),
                 sort_key=key(index.sort_key),
                 projection_type=dynamodb.ProjectionType.ALL,
+                warm_throughput=throughput.warm(),
             )
         acknowledge(
             self.table,

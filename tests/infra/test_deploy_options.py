@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import App
 
 from infra import bundle, checkov_scan, constants, synth
+from infra.capabilities.data import TableThroughput
 from infra.capabilities.nag import CHECKOV_METADATA
 from tests.infra import cfn
 from tests.infra.test_rate_limit import per_key_rule
@@ -19,11 +20,15 @@ RATE_LIMIT = 25  # requests per second per key
 DOMAIN = "fraud.example.com"
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0b2a1f5e-6d5c-4e1b-9f0a-3c4d5e6f7a8b"
 STACK = "fraud-staging"
+QUOTA, WARM_WRITES, WARM_READS = 120_000, 50_000, 60_000  # request units a second
 OPTIONS = {
     "stackName": STACK,
     "rateLimitPerKey": str(RATE_LIMIT),
     "domainName": DOMAIN,
     "certificateArn": CERTIFICATE,
+    "tableQuota": str(QUOTA),
+    "warmWritesPerSecond": str(WARM_WRITES),
+    "warmReadsPerSecond": str(WARM_READS),
 }
 
 
@@ -120,6 +125,37 @@ def test_a_stack_of_another_name_counts_its_rate_limit_refusals_under_its_own_na
     }
 
 
+def test_the_table_and_its_indexes_are_warmed_and_alarmed_as_the_options_say(
+    options_template: cfn.Template, template: cfn.Template
+) -> None:
+    """SPEC 1's 3,000 events a second use about DynamoDB's default on-demand quota of 40,000 write units
+    a second on the table (`make bench SUITES=partitions`; a reviewer's find): a table may be
+    pre-warmed to take them at once, and the alarms warn at 80% of the quota the account has."""
+    from functions.shared.storage.schema import INDEXES
+
+    (table,) = options_template.of_type("AWS::DynamoDB::Table").values()
+    warm = {"WriteUnitsPerSecond": WARM_WRITES, "ReadUnitsPerSecond": WARM_READS}
+    assert table["Properties"]["WarmThroughput"] == warm
+    indexes = table["Properties"]["GlobalSecondaryIndexes"]
+    assert len(indexes) == len(INDEXES) and all(index["WarmThroughput"] == warm for index in indexes)
+    (plain,) = template.of_type("AWS::DynamoDB::Table").values()  # none unless asked: it is charged
+    assert "WarmThroughput" not in plain["Properties"]
+    assert not any("WarmThroughput" in index for index in plain["Properties"]["GlobalSecondaryIndexes"])
+
+    def near_quota(t: cfn.Template) -> dict[str, float]:
+        return {
+            alarm_id: alarm["Properties"]["Threshold"]
+            for alarm_id, alarm in t.of_type("AWS::CloudWatch::Alarm").items()
+            if "NearQuota" in alarm_id
+        }
+
+    period = constants.ALARM_PERIOD_SECONDS
+    for t, quota in ((options_template, QUOTA), (template, constants.TABLE_QUOTA)):
+        thresholds = near_quota(t)
+        assert len(thresholds) == 2 + 2 * -(-len(INDEXES) // 10)  # the table's, and each index group's
+        assert set(thresholds.values()) == {0.8 * quota * period}
+
+
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
     distribution_id, distribution = options_template.only("AWS::CloudFront::Distribution")
     config = distribution["Properties"]["DistributionConfig"]
@@ -204,6 +240,10 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ({"rateLimitPerKey": "٥٠٠"}, "whole number"),
         ({"rateLimitPerKey": " 500"}, "whole number"),
         ({"rateLimitPerKey": "5_00"}, "whole number"),
+        ({"tableQuota": "0"}, "at least 1"),
+        ({"tableQuota": "40k"}, "whole number"),
+        ({"warmWritesPerSecond": "40001"}, r"at most tableQuota \(40,000\)"),
+        ({"tableQuota": "80000", "warmReadsPerSecond": "90000"}, r"at most tableQuota \(80,000\)"),
     ],
 )
 def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str], complaint: str) -> None:
@@ -213,6 +253,7 @@ def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str
         synth.rate_limit_per_key(app)
         synth.custom_domain(app)
         synth.alarm_topic_arn(app)
+        synth.table_throughput(app)
 
 
 def test_without_options_the_defaults_apply() -> None:
@@ -234,6 +275,7 @@ def test_without_options_the_defaults_apply() -> None:
         assert synth.alarm_topic_arn(App(context={"alarmTopicArn": topic})) == topic
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
     assert synth.custom_domain(app) is None
+    assert synth.table_throughput(app) == TableThroughput(constants.TABLE_QUOTA, None, None)
 
 
 @pytest.mark.parametrize(
