@@ -39,6 +39,7 @@ class FraudManagementStack(Stack):
         rate_limit_per_key: int = constants.RATE_LIMIT_PER_KEY,
         custom_domain: CustomDomain | None = None,
         throughput: TableThroughput = TableThroughput(),
+        authorizer_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id, description="Fraud management for partner and loyalty programs")
         data = DataStore(self, "Data", throughput)
@@ -59,7 +60,7 @@ class FraudManagementStack(Stack):
                 program_secrets_key=program_secrets.key,
             ),
         )
-        api = Api(self, "Api", factory=factory)
+        api = Api(self, "Api", factory=factory, authorizer_concurrency=authorizer_concurrency)
         RateLimit(
             self, "RateLimit", stage=api.rest_api.deployment_stage, requests_per_second=rate_limit_per_key
         )

@@ -80,6 +80,7 @@ OPTIONS = (
     "tableQuota",
     "warmWritesPerSecond",
     "warmReadsPerSecond",
+    "authorizerConcurrency",
 )
 
 
@@ -174,6 +175,20 @@ def table_throughput(app: App) -> TableThroughput:
     )
 
 
+def authorizer_concurrency(app: App) -> int | None:
+    """`-c authorizerConcurrency=N`: executions the account keeps for the authorizer alone (none by
+    default: reserving takes them from every other function, and a new account's limit may not
+    allow it)."""
+    value = app.node.try_get_context("authorizerConcurrency")
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]+", str(value)) or int(str(value)) < 1:
+        raise SystemExit(
+            f"authorizerConcurrency must be a whole number of executions, at least 1, not {value!r}"
+        )
+    return int(str(value))
+
+
 # arn:PARTITION:sns:REGION:ACCOUNT:NAME, each part as AWS writes it (ASCII only)
 _SNS_TOPIC_ARN = re.compile(
     rf"arn:{constants.ARN_PARTITION}:sns:{constants.ARN_REGION}:[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?"
@@ -219,6 +234,7 @@ def add_stack(app: App, *, lambda_asset: Path, console_assets: Path) -> FraudMan
         rate_limit_per_key=rate_limit_per_key(app),
         custom_domain=custom_domain(app),
         throughput=table_throughput(app),
+        authorizer_concurrency=authorizer_concurrency(app),
     )
     # Acknowledged findings are also written into the template's metadata: an audit trail there.
     Validations.of(app).add_plugins(

@@ -94,8 +94,17 @@ def access_log_format() -> apigw.AccessLogFormat:
 
 class Api(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, factory: LambdaFactory, routes: Sequence[Route] = ROUTES
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        factory: LambdaFactory,
+        routes: Sequence[Route] = ROUTES,
+        authorizer_concurrency: int | None = None,
     ) -> None:
+        """`authorizer_concurrency`: executions kept for the authorizer alone (`-c authorizerConcurrency`):
+        every request needs it, and when the account's concurrency runs out (ingest stretched out by a
+        slow table, say) it would be throttled with the rest, every program refused."""
         super().__init__(scope, construct_id)
         names = dict.fromkeys(route.function for route in routes)
         specs = {spec.name: spec for spec in constants.API_FUNCTIONS}
@@ -180,7 +189,9 @@ class Api(Construct):
                 templates={"application/json": default_problem(title)},
             )
         # The edge authorizer: every credentialed method, its answers cached per Authorization header
-        self.authorizer_function = factory.function(self, spec=constants.AUTHORIZER)
+        self.authorizer_function = factory.function(
+            self, spec=constants.AUTHORIZER, reserved_concurrency=authorizer_concurrency
+        )
         self.authorizer = apigw.RequestAuthorizer(
             self,
             "EdgeAuthorizer",

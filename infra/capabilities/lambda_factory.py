@@ -189,7 +189,12 @@ class LambdaFactory:
         self._resources = resources
 
     def function(
-        self, scope: Construct, *, spec: FunctionSpec, on_failure: FailurePolicy | None = None
+        self,
+        scope: Construct,
+        *,
+        spec: FunctionSpec,
+        on_failure: FailurePolicy | None = None,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         name = pascal_case(spec.name)
         access = permissions.access_of(spec.name)
@@ -234,6 +239,7 @@ class LambdaFactory:
             retry_attempts=on_failure.retries if on_failure else None,
             max_event_age=on_failure.max_event_age if on_failure else None,
             on_failure=destinations.SqsDestination(on_failure.dead_letter_queue) if on_failure else None,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         acknowledge(
             function,
@@ -262,10 +268,12 @@ class LambdaFactory:
 
 # Checkov's findings on every function of the app, and why they stand.
 _CHECKOV_FINDINGS = {
-    "CKV_AWS_115": "No reserved concurrency: it would take capacity from the account's shared pool whether "
-    "used or not, and turn a burst into throttled requests. What bounds each function is elsewhere: "
-    "stage throttling and the per-key rate limit for the API, the event source mapping's maximum "
-    "concurrency for scoring, one run per schedule for the others.",
+    "CKV_AWS_115": "No reserved concurrency by default: it would take capacity from the account's shared "
+    "pool whether used or not (a new account's limit may be too low to deploy at all), and turn a burst "
+    "into throttled requests. Stage throttling and the per-key rate limit bound the API's requests a "
+    "second, the event source mapping's maximum concurrency bounds scoring, one run per schedule the "
+    "others; requests a second are not functions running at once (a slow dependency multiplies them), "
+    "so the authorizer every request needs can be given its own (-c authorizerConcurrency=N).",
     "CKV_AWS_117": "Not in a VPC: the functions reach only AWS APIs (DynamoDB, SQS, EventBridge, Secrets "
     "Manager, X-Ray), over TLS and with their own least-privilege roles. A VPC would add NAT gateways or "
     "endpoints, their cost and cold starts, and protect nothing more.",

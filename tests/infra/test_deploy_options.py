@@ -29,6 +29,7 @@ OPTIONS = {
     "tableQuota": str(QUOTA),
     "warmWritesPerSecond": str(WARM_WRITES),
     "warmReadsPerSecond": str(WARM_READS),
+    "authorizerConcurrency": "100",
 }
 
 
@@ -156,6 +157,24 @@ def test_the_table_and_its_indexes_are_warmed_and_alarmed_as_the_options_say(
         assert set(thresholds.values()) == {0.8 * quota * period}
 
 
+def test_the_authorizer_keeps_executions_of_its_own_when_asked(
+    options_template: cfn.Template, template: cfn.Template
+) -> None:
+    """Every request needs the authorizer: with the account's executions used up (ingest stretched
+    out by a slow table), it was throttled with the rest and every program refused (a reviewer's
+    find). Reserved on request only: a new account's limit may not allow it."""
+
+    def reserved(t: cfn.Template) -> dict[str, int]:
+        return {
+            f["Properties"]["FunctionName"]: f["Properties"]["ReservedConcurrentExecutions"]
+            for f in t.of_type("AWS::Lambda::Function").values()
+            if "ReservedConcurrentExecutions" in f["Properties"]
+        }
+
+    assert reserved(options_template) == {constants.AUTHORIZER.function_name(STACK): 100}
+    assert reserved(template) == {}
+
+
 def test_a_custom_domain_gets_its_certificate_and_tls_1_2_at_least(options_template: cfn.Template) -> None:
     distribution_id, distribution = options_template.only("AWS::CloudFront::Distribution")
     config = distribution["Properties"]["DistributionConfig"]
@@ -241,6 +260,8 @@ def test_without_a_domain_the_default_certificate_is_acknowledged_not_hidden(tem
         ({"rateLimitPerKey": " 500"}, "whole number"),
         ({"rateLimitPerKey": "5_00"}, "whole number"),
         ({"tableQuota": "0"}, "at least 1"),
+        ({"authorizerConcurrency": "0"}, "at least 1"),
+        ({"authorizerConcurrency": "many"}, "whole number of executions"),
         ({"tableQuota": "40k"}, "whole number"),
         ({"warmWritesPerSecond": "40001"}, r"at most tableQuota \(40,000\)"),
         ({"tableQuota": "80000", "warmReadsPerSecond": "90000"}, r"at most tableQuota \(80,000\)"),
@@ -254,6 +275,7 @@ def test_a_wrong_option_stops_the_synth_with_what_to_give(context: dict[str, str
         synth.custom_domain(app)
         synth.alarm_topic_arn(app)
         synth.table_throughput(app)
+        synth.authorizer_concurrency(app)
 
 
 def test_without_options_the_defaults_apply() -> None:
@@ -276,6 +298,7 @@ def test_without_options_the_defaults_apply() -> None:
     assert synth.rate_limit_per_key(app) == constants.RATE_LIMIT_PER_KEY
     assert synth.custom_domain(app) is None
     assert synth.table_throughput(app) == TableThroughput(constants.TABLE_QUOTA, None, None)
+    assert synth.authorizer_concurrency(app) is None
 
 
 @pytest.mark.parametrize(
