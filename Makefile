@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# infra/lambda.lock: the Lambda bundle's every distribution, at one version; the environment takes
+# them as constraints, so the tests run on what is deployed (`make lock` after a runtime pin changes)
+$(STAMP): pyproject.toml infra/lambda.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e '.[local,cli,dev,web,cdk]'
+	$(BIN)/pip install --quiet -c infra/lambda.lock -e '.[local,cli,dev,web,cdk]'
 	touch $(STAMP)
 
 run: $(STAMP) web  ## start the whole system locally (API and web console on http://127.0.0.1:8080)
@@ -53,10 +55,17 @@ chromium:  ## Debian's Chromium for the browser tests, when missing (CI is a fre
 clean:
 	rm -rf $(VENV) build *.egg-info infra/cdk.out web/dist
 
-.PHONY: bundle synth
+.PHONY: bundle synth lock
 
 bundle: $(STAMP)  ## the Lambda code asset, build/lambda: runtime dependencies as Lambda-platform wheels + functions/ (no Docker)
 	$(BIN)/python -m infra.bundle
+
+lock:  ## infra/lambda.lock again, from [project.dependencies] (the bundle's every distribution, pinned)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[local,cli,dev,web,cdk]'
+	$(BIN)/python -m infra.bundle --lock
+	touch $(STAMP)
 
 # W3005: CDK writes a DependsOn next to the GetAtt that already orders a function after its role.
 # Checkov runs offline from its own environment, .venv/checkov (infra/checkov_scan.py installs it).

@@ -36,9 +36,56 @@ UNUSED_DATA = (
 )
 
 
+LOCK = ROOT / "infra" / "lambda.lock"
+# the environment markers of the Lambda runtime the bundle is for (PEP 508)
+LAMBDA_MARKERS = {
+    "python_version": constants.PYTHON_VERSION,
+    "python_full_version": f"{constants.PYTHON_VERSION}.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "os_name": "posix",
+    "platform_system": "Linux",
+    "platform_machine": {"arm64": "aarch64", "x86_64": "x86_64"}[constants.ARCHITECTURE],
+}
+
+
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
     with pyproject.open("rb") as file:
         return list(tomllib.load(file)["project"]["dependencies"])
+
+
+def locked() -> list[str]:
+    """Every distribution the bundle installs, as `name==version`: the runtime dependencies and
+    theirs, all the way down, at the versions `make install` put in this environment (which installs
+    with the lock as its constraints, so the tests run on what is deployed). `make lock` writes them
+    to infra/lambda.lock after a pin in [project.dependencies] changes."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, str] = {}
+    wanted = [(Requirement(text), "") for text in runtime_requirements()]
+    while wanted:
+        requirement, extra = wanted.pop()
+        if requirement.marker and not requirement.marker.evaluate({**LAMBDA_MARKERS, "extra": extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        distribution = metadata.distribution(name)
+        extras = sorted(requirement.extras)
+        if name in found and not extras:
+            continue
+        found[name] = distribution.version
+        for text in distribution.requires or []:
+            needed = Requirement(text)
+            for each in extras or [""]:
+                wanted.append((needed, each))
+    return [f"{name}=={version}" for name, version in sorted(found.items())]
+
+
+def lock_lines(path: Path = LOCK) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
 
 
 def manifest() -> dict[str, object]:
@@ -47,6 +94,7 @@ def manifest() -> dict[str, object]:
         "python": constants.PYTHON_VERSION,
         "platform": constants.PIP_PLATFORM,
         "requirements": runtime_requirements(),
+        "locked": lock_lines(),
     }
 
 
@@ -71,7 +119,7 @@ def build(out: Path = DEFAULT_OUT) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    requirements = runtime_requirements()
+    requirements = lock_lines()  # every distribution, at its locked version (`locked`)
     with tempfile.TemporaryDirectory() as wheelhouse:
         # A package published only as a source distribution gets a wheel built here; if it is pure
         # Python that wheel (py3-none-any) fits any platform. Wheels for this machine's platform
@@ -81,7 +129,7 @@ def build(out: Path = DEFAULT_OUT) -> Path:
             "install",
             *("--platform", constants.PIP_PLATFORM, "--implementation", "cp"),
             *("--python-version", constants.PYTHON_VERSION, "--only-binary=:all:"),
-            *("--find-links", wheelhouse, "--no-compile", "--target", str(out)),
+            *("--find-links", wheelhouse, "--no-compile", "--no-deps", "--target", str(out)),
             *requirements,
         )
     shutil.rmtree(out / "bin", ignore_errors=True)  # console scripts: nothing in Lambda runs them
@@ -117,7 +165,16 @@ def check_bundle(path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--lock", action="store_true", help="write infra/lambda.lock (`make lock`)")
     args = parser.parse_args()
+    if args.lock:
+        LOCK.write_text(
+            "# the Lambda bundle's distributions, every one, at the versions `make install` installs\n"
+            "# (written by `make lock` from [project.dependencies]; the bundle installs these, --no-deps)\n"
+            + "".join(f"{line}\n" for line in locked())
+        )
+        print(f"{LOCK}: {len(lock_lines())} distributions")
+        return
     out = build(args.out.resolve())
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"Lambda bundle: {out} ({size / 1e6:.1f} MB unzipped, {constants.PIP_PLATFORM})")

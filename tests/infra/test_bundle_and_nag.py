@@ -65,6 +65,22 @@ def test_the_bundle_installs_runtime_dependencies_only() -> None:
     assert not names & tooling
 
 
+def test_the_bundle_installs_every_distribution_at_the_version_the_tests_run_on() -> None:
+    """A reviewer's find: the bundle's manifest pinned only [project.dependencies], and pip chose
+    botocore, urllib3, wrapt and the rest at each build, so two builds could ship different code
+    under one manifest, and neither need be what the tests ran on. infra/lambda.lock names every
+    distribution, the bundle installs those alone (--no-deps), and `make install` takes them as
+    constraints: this environment's versions are the lock's, or the lock is stale (`make lock`)."""
+    locked = bundle.lock_lines()
+    assert locked == bundle.locked(), "infra/lambda.lock is not this environment's: run `make lock`"
+    names = {line.split("==")[0] for line in locked}
+    assert {"botocore", "urllib3", "pydantic-core", "wrapt", "typing-extensions"} <= names  # indirect ones
+    direct = {text.split("[")[0].split("=")[0] for text in bundle.runtime_requirements()}
+    assert direct <= names
+    assert all(line.count("==") == 1 for line in locked)
+    assert bundle.manifest()["locked"] == locked  # a bundle built from another lock is stale
+
+
 def test_the_bundle_targets_the_lambda_platform() -> None:
     built_for = bundle.manifest()
     assert built_for["python"] == constants.PYTHON_VERSION
