@@ -146,3 +146,29 @@ def test_a_status_change_whose_answer_and_read_back_are_lost_is_503_and_made(ten
     assert fault.lost == 1 and fault.reads == 0
     assert answer.status == 503, answer
     assert loyalty.customer("sl2").body["status"] == "suspended"
+
+
+# --- an API key -------------------------------------------------------------------------------
+def test_a_key_whose_answer_was_lost_is_answered_with_the_key_made(env, monkeypatch):
+    # answered 503, it left a live admin key listed that no one was shown (a cloud-faults tester's find)
+    admin = env.tenant.keys["admin"]
+    before = {k["key_id"] for k in api("keys", "GET", "/v1/keys", admin).body["items"]}
+
+    with AnswerLost(monkeypatch, "PutItem") as fault:
+        answer = api("keys", "POST", "/v1/keys", admin, {"role": "admin", "actor": "New admin"})
+
+    assert fault.lost == 1
+    assert answer.status == 201, answer
+    after = {k["key_id"] for k in api("keys", "GET", "/v1/keys", admin).body["items"]}
+    assert after - before == {answer.body["key_id"]}  # the one made, shown
+    assert api("cases", "GET", "/v1/me", answer.body["key"]).status == 200  # and it signs in
+
+
+def test_a_key_whose_answer_and_read_back_are_lost_is_503(env, monkeypatch):
+    admin = env.tenant.keys["admin"]
+
+    with AnswerLost(monkeypatch, "PutItem", reads=1) as fault:
+        answer = api("keys", "POST", "/v1/keys", admin, {"role": "viewer", "actor": "Unknown"})
+
+    assert fault.lost == 1 and fault.reads == 0
+    assert answer.status == 503, answer
