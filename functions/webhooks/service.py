@@ -20,7 +20,7 @@ from functions.shared.domain.webhooks import (
     check_url,
     retried_by_hand,
 )
-from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound, StorageUnavailable
 from functions.webhooks.models import (
     AttemptView,
     DeliveryPage,
@@ -70,7 +70,15 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             try:
                 deps.store.create_webhook(creation)
             except Conflict:
+                if _made(deps, created):  # botocore's retry of a write made, refused as existing
+                    return view(created, show_secret=True)
                 continue  # a concurrent create won: change that one, or decide on the count again
+            except StorageUnavailable:
+                # its answer lost after the commit (a timeout): made all the same if what is there
+                # is this one, whose secret only this answer can show (a retry, an update, shows none)
+                if _made(deps, created):
+                    return view(created, show_secret=True)
+                raise
             return view(created, show_secret=True)
         replaces.check(f"webhook {webhook_id}", seen, current.updated_at)
         changed = replace(
@@ -90,6 +98,15 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             continue  # changed or deleted since read: decided again on what is there now
         return view(changed)
     raise Conflict(f"webhook {webhook_id} kept changing; try again")
+
+
+def _made(deps: WebhookDeps, created: Webhook) -> bool:
+    """The webhook stored under `created`'s id is `created` itself: made at its moment, to its URL."""
+    try:
+        found = deps.store.get_webhook(created.program_id, created.webhook_id)
+    except NotFound:
+        return False
+    return found.created_at == created.created_at and found.url == created.url
 
 
 def _later(at: datetime) -> datetime:

@@ -13,12 +13,15 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from functions.loyalty.statuses import TRANSITIONS
-from tests.integration import test_disputes
+from tests.integration import test_disputes, test_webhooks_api
 from tests.integration.scoring_support import drain
 from tests.integration.test_disputes import api, buy, case_of, flag_partner, rewards_of
 from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixture)
+from tests.integration.test_webhooks_api import PUBLIC_URL
+from tests.integration.test_webhooks_api import api as webhooks
 
 env = test_disputes.env  # the disputes' program: its bus kept in memory, its clock fixed
+hooks = test_webhooks_api.hooks  # the webhooks' queue, rule and key
 
 
 class AnswerLost:
@@ -172,3 +175,22 @@ def test_a_key_whose_answer_and_read_back_are_lost_is_503(env, monkeypatch):
 
     assert fault.lost == 1 and fault.reads == 0
     assert answer.status == 503, answer
+
+
+# --- a webhook --------------------------------------------------------------------------------
+def test_a_webhook_made_whose_answer_was_lost_is_answered_with_its_secret(aws, hooks, tenant, monkeypatch):
+    # answered 503, its retry was an update, which shows no secret: no receiver could check a delivery
+    admin, body = tenant.keys["admin"], {"url": PUBLIC_URL, "events": ["PartnerFlagged"]}
+
+    with AnswerLost(monkeypatch, "TransactWriteItems") as fault:
+        answer = webhooks(admin, "PUT", "/v1/webhooks/wh-lost", body)
+
+    assert fault.lost == 1
+    assert answer.status == 200, answer
+    secret = answer.body["secret"]
+    assert secret.startswith("whsec_"), answer.body
+    # stored as made, its secret shown in that answer alone
+    shown = webhooks(admin, "GET", "/v1/webhooks/wh-lost")
+    assert shown.status == 200 and shown.body["url"] == PUBLIC_URL and shown.body.get("secret") is None
+    again = webhooks(admin, "PUT", "/v1/webhooks/wh-lost", body)  # asked again: an update, as SPEC 6 says
+    assert again.status == 200 and again.body.get("secret") is None
