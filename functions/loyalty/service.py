@@ -573,7 +573,17 @@ def list_workflows(deps: Dependencies, program_id: str) -> dict[str, Any]:
 
 
 def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> None:
-    deps.repository.delete_workflow(program_id, workflow_id)
+    try:
+        deps.repository.delete_workflow(program_id, workflow_id)
+    except StorageUnavailable:
+        # its answer lost after the commit (a timeout): read back whether it is gone; answered 503,
+        # its retry got a 404 for a workflow it had deleted
+        try:
+            deps.repository.get_workflow(program_id, workflow_id)
+        except NotFound:
+            pass
+        else:
+            raise
     workflow_cache.forget(program_id)
 
 

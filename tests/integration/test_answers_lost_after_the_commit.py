@@ -16,7 +16,7 @@ from functions.loyalty.statuses import TRANSITIONS
 from tests.integration import test_disputes, test_webhooks_api
 from tests.integration.scoring_support import drain
 from tests.integration.test_disputes import api, buy, case_of, flag_partner, rewards_of
-from tests.integration.test_loyalty_support import Loyalty, clock_fixture  # noqa: F401 (fixture)
+from tests.integration.test_loyalty_support import Loyalty, clock_fixture, workflow_settings  # noqa: F401
 from tests.integration.test_webhooks_api import PUBLIC_URL
 from tests.integration.test_webhooks_api import api as webhooks
 
@@ -26,13 +26,25 @@ hooks = test_webhooks_api.hooks  # the webhooks' queue, rule and key
 
 class AnswerLost:
     """The first DynamoDB `operation` made while armed takes effect; its answer never comes. `reads`:
-    how many reads after it fail too (the table still not answering)."""
+    how many reads after it fail too (the table still not answering). `refused`: instead of no
+    answer, what botocore's retry of the same request would get from DynamoDB (its condition, which
+    the first one made no longer hold: `ConditionalCheckFailedException`)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, operation: str, reads: int = 0) -> None:
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, operation: str, reads: int = 0, refused: str | None = None
+    ) -> None:
         import botocore.client
+        from botocore.exceptions import ClientError
 
         real = botocore.client.BaseClient._make_api_call
         self.armed, self.lost, self.reads = False, 0, reads
+
+        def lost(name: str, url: str) -> Exception:
+            if refused is None:
+                return ReadTimeoutError(endpoint_url=url)
+            return ClientError(
+                {"Error": {"Code": refused, "Message": "The conditional request failed"}}, name
+            )
 
         def call(client: Any, name: str, params: Any) -> Any:
             if client.meta.service_model.service_name != "dynamodb":
@@ -43,7 +55,7 @@ class AnswerLost:
             answer = real(client, name, params)
             if self.armed and name == operation:
                 self.armed, self.lost = False, self.lost + 1
-                raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+                raise lost(name, "https://dynamodb.us-east-1.amazonaws.com")
             return answer
 
         monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
@@ -151,6 +163,37 @@ def test_a_status_change_whose_answer_and_read_back_are_lost_is_503_and_made(ten
     assert loyalty.customer("sl2").body["status"] == "suspended"
 
 
+def test_a_workflow_deleted_whose_answer_was_lost_is_answered_as_deleted(tenant, clock, monkeypatch):
+    # answered 503, its retry got a 404 for the workflow it had deleted (a cloud-faults tester's find)
+    loyalty = Loyalty(tenant.keys)
+    assert loyalty.workflow("gone", workflow_settings()).status == 200
+
+    with AnswerLost(monkeypatch, "PutItem") as fault:
+        answer = loyalty.request("DELETE", "/v1/loyalty/workflows/gone")
+
+    assert fault.lost == 1
+    assert answer.status == 204, answer
+    assert loyalty.workflow("gone").status == 404
+    # a workflow that was never there is still not found
+    assert loyalty.request("DELETE", "/v1/loyalty/workflows/never").status == 404
+
+
+def test_a_workflow_deleted_whose_retry_was_refused_on_its_version_is_answered_as_deleted(
+    tenant, clock, monkeypatch
+):
+    # botocore's retry of the write whose answer was lost: refused, the version it had moved; the
+    # workflow read again is gone, and this delete made it so
+    loyalty = Loyalty(tenant.keys)
+    assert loyalty.workflow("gone", workflow_settings()).status == 200
+
+    with AnswerLost(monkeypatch, "PutItem", refused="ConditionalCheckFailedException") as fault:
+        answer = loyalty.request("DELETE", "/v1/loyalty/workflows/gone")
+
+    assert fault.lost == 1
+    assert answer.status == 204, answer
+    assert loyalty.workflow("gone").status == 404
+
+
 # --- an API key -------------------------------------------------------------------------------
 def test_a_key_whose_answer_was_lost_is_answered_with_the_key_made(env, monkeypatch):
     # answered 503, it left a live admin key listed that no one was shown (a cloud-faults tester's find)
@@ -165,6 +208,18 @@ def test_a_key_whose_answer_was_lost_is_answered_with_the_key_made(env, monkeypa
     after = {k["key_id"] for k in api("keys", "GET", "/v1/keys", admin).body["items"]}
     assert after - before == {answer.body["key_id"]}  # the one made, shown
     assert api("cases", "GET", "/v1/me", answer.body["key"]).status == 200  # and it signs in
+
+
+def test_a_key_whose_retry_was_refused_as_existing_is_answered_with_the_key_made(env, monkeypatch):
+    # botocore's retry of the write whose answer was lost: refused, the key it names being there
+    admin = env.tenant.keys["admin"]
+
+    with AnswerLost(monkeypatch, "PutItem", refused="ConditionalCheckFailedException") as fault:
+        answer = api("keys", "POST", "/v1/keys", admin, {"role": "viewer", "actor": "Retried"})
+
+    assert fault.lost == 1
+    assert answer.status == 201, answer
+    assert api("cases", "GET", "/v1/me", answer.body["key"]).status == 200
 
 
 def test_a_key_whose_answer_and_read_back_are_lost_is_503(env, monkeypatch):

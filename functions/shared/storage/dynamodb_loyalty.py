@@ -828,12 +828,16 @@ class LoyaltyDynamo(DynamoBase):
             raise domain_error(exc, f"marking the workflows of {run.action_id} done failed") from exc
 
     def delete_workflow(self, program_id: str, workflow_id: str) -> None:
+        saved = False
         while True:
             current = self._workflows_item(program_id)
             definitions = json.loads(current.workflows) if current is not None else {}
             if workflow_id not in definitions:
+                if saved:  # gone since this call's save: the save made (its answer lost, botocore's
+                    return  # retry refused on the version it had moved) or a teammate's, deleted either way
                 raise NotFound(f"workflow {workflow_id} not found")
             del definitions[workflow_id]
+            saved = True
             if self._save_workflows(program_id, current, definitions):
                 return
 
