@@ -70,7 +70,7 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             try:
                 deps.store.create_webhook(creation)
             except Conflict:
-                if _made(deps, created):  # botocore's retry of a write made, refused as existing
+                if _made(deps, created):  # a retry of this very write, refused as existing
                     return view(created, show_secret=True)
                 continue  # a concurrent create won: change that one, or decide on the count again
             except StorageUnavailable:
