@@ -197,18 +197,7 @@ class Alarms(Construct):
         allows (a metric math alarm takes at most 10 metrics): each alarm sums its indexes' counts,
         each filled with 0 where it has no data, and names them. 16 indexes: 2 alarms per metric
         rather than 16, each $0.10 a month; which index throttled is its metric, in CloudWatch."""
-        groups = math.ceil(len(indexes) / _METRICS_PER_ALARM)
-        for number in range(groups):
-            group = indexes[number::groups]  # balanced: 16 are two of 8
-            metrics = {
-                f"i{n}": table.metric(
-                    throttled,
-                    dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
-                    period=period,
-                    statistic="Sum",
-                )
-                for n, index in enumerate(group)
-            }
+        for number, (group, metrics) in enumerate(_index_groups(table, indexes, throttled, period)):
             self._at_least_once(
                 f"Index{throttled.removesuffix('Events')}s{number + 1}",
                 cloudwatch.MathExpression(
@@ -234,7 +223,6 @@ class Alarms(Construct):
             "ask for a higher table-level quota (Service Quotas, Amazon DynamoDB), then deploy with "
             "-c tableQuota=<the new quota> (README, 'Before going live')"
         )
-        groups = math.ceil(len(indexes) / _METRICS_PER_ALARM) if indexes else 0
         for consumed, units in (
             ("ConsumedWriteCapacityUnits", "write"),
             ("ConsumedReadCapacityUnits", "read"),
@@ -247,17 +235,7 @@ class Alarms(Construct):
                 f"the table used {constants.QUOTA_WARNING:.0%} of its {quota:,} {units} units a second or "
                 f"more: past them DynamoDB throttles it; {step}",
             )
-            for number in range(groups):
-                group = indexes[number::groups]
-                metrics = {
-                    f"i{n}": table.metric(
-                        consumed,
-                        dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
-                        period=period,
-                        statistic="Sum",
-                    )
-                    for n, index in enumerate(group)
-                }
+            for number, (group, metrics) in enumerate(_index_groups(table, indexes, consumed, period)):
                 self._add(
                     f"Index{measure}sNearQuota{number + 1}",
                     cloudwatch.MathExpression(
@@ -317,3 +295,26 @@ class Alarms(Construct):
         if self._topic is not None:
             alarm.add_alarm_action(actions.SnsAction(self._topic))
         self.alarms.append(alarm)
+
+
+def _index_groups(
+    table: dynamodb.ITable, indexes: Sequence[str], metric: str, period: Duration
+) -> list[tuple[Sequence[str], dict[str, cloudwatch.IMetric]]]:
+    """The table's indexes in as few groups as CloudWatch's metric math takes in one alarm (at most
+    10 metrics; balanced: 16 are two of 8), each with its indexes' `metric` (their own dimension) by
+    the id an expression names it by."""
+    groups = math.ceil(len(indexes) / _METRICS_PER_ALARM) if indexes else 0
+    found: list[tuple[Sequence[str], dict[str, cloudwatch.IMetric]]] = []
+    for number in range(groups):
+        group = indexes[number::groups]
+        metrics: dict[str, cloudwatch.IMetric] = {
+            f"i{n}": table.metric(
+                metric,
+                dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
+                period=period,
+                statistic="Sum",
+            )
+            for n, index in enumerate(group)
+        }
+        found.append((group, metrics))
+    return found
