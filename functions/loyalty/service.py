@@ -489,10 +489,26 @@ def put_campaign(
             shards=current.shards if current else caps.initial_shards(settings.total_cap),
         )
         quotas = caps.requota(current.shards, settings.total_cap) if current else ()
-        if deps.repository.put_campaign(changed, revision, quotas):
-            return campaign_json(changed)
+        try:
+            if deps.repository.put_campaign(changed, revision, quotas):
+                return campaign_json(changed)
+        except StorageUnavailable:
+            # its answer lost after the commit (a timeout): read back whether it is this change;
+            # answered 503, its retry (`replaces` the time read before) was refused as changed since
+            if (made := _stored_campaign(deps, changed)) is None:
+                raise
+            return campaign_json(made)
         backoff(attempt)
     raise StorageUnavailable(f"campaign {campaign_id} is granting too fast to change now; retry")
+
+
+def _stored_campaign(deps: Dependencies, changed: Campaign) -> Campaign | None:
+    """The campaign as stored, when it is `changed`: its revision, made at its moment."""
+    try:
+        found = deps.repository.get_campaign(changed.program_id, changed.campaign_id)
+    except NotFound:
+        return None
+    return found if (found.revision, found.updated_at) == (changed.revision, changed.updated_at) else None
 
 
 def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[str, Any]:
@@ -559,9 +575,24 @@ def put_workflow(
     except NotFound:
         previous = None
     admitted = workflows.admit(workflow_id, replaces=replaces.replaces_of(settings))
-    stored = deps.repository.put_workflow(workflows.revised(previous, workflow), admitted)
+    saving = workflows.revised(previous, workflow)
+    try:
+        stored = deps.repository.put_workflow(saving, admitted)
+    except StorageUnavailable:
+        # its answer lost after the commit (a timeout): read back whether it was saved; answered
+        # 503, its retry (`replaces` the time read before) was refused as changed since, by itself
+        if _stored_workflow(deps, saving) != saving:
+            raise
+        stored = saving
     workflow_cache.forget(program_id)
     return workflow_json(stored)
+
+
+def _stored_workflow(deps: Dependencies, workflow: Workflow) -> Workflow | None:
+    try:
+        return deps.repository.get_workflow(workflow.program_id, workflow.workflow_id)
+    except NotFound:
+        return None
 
 
 def get_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> dict[str, Any]:

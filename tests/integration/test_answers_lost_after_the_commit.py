@@ -194,6 +194,41 @@ def test_a_workflow_deleted_whose_retry_was_refused_on_its_version_is_answered_a
     assert loyalty.workflow("gone").status == 404
 
 
+@pytest.mark.parametrize("refused", [None, "ConditionalCheckFailedException"], ids=["lost", "retry-refused"])
+def test_a_workflow_saved_over_what_was_read_whose_answer_was_lost_is_answered_as_saved(
+    tenant, clock, monkeypatch, refused
+):
+    # answered 503, its retry, replacing the `updated_at` read before, was refused as changed since:
+    # by itself
+    loyalty = Loyalty(tenant.keys)
+    read = loyalty.workflow("w", workflow_settings(threshold=100)).body["updated_at"]
+    clock.advance(seconds=1)
+    raised = {**workflow_settings(threshold=500), "replaces": read}
+
+    with AnswerLost(monkeypatch, "PutItem", refused=refused) as fault:
+        answer = loyalty.workflow("w", raised)
+
+    assert fault.lost == 1
+    assert answer.status == 200, answer
+    stored = loyalty.workflow("w").body
+    assert stored["filter"]["threshold"] == 500 and stored["updated_at"] == answer.body["updated_at"] != read
+
+
+def test_a_campaign_changed_whose_answer_was_lost_is_answered_as_changed(tenant, clock, monkeypatch):
+    loyalty = Loyalty(tenant.keys)
+    caps = {"total_cap": 1000, "per_customer_cap": 100, "limit_behavior": "hard"}
+    read = loyalty.campaign("c", caps).body["updated_at"]
+    clock.advance(seconds=1)
+
+    with AnswerLost(monkeypatch, "TransactWriteItems") as fault:
+        answer = loyalty.campaign("c", {**caps, "total_cap": 2000, "replaces": read})
+
+    assert fault.lost == 1
+    assert answer.status == 200, answer
+    stored = loyalty.campaign("c").body
+    assert stored["total_cap"] == 2000 and stored["updated_at"] == answer.body["updated_at"] != read
+
+
 # --- an API key -------------------------------------------------------------------------------
 def test_a_key_whose_answer_was_lost_is_answered_with_the_key_made(env, monkeypatch):
     # answered 503, it left a live admin key listed that no one was shown (a cloud-faults tester's find)

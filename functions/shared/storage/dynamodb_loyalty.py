@@ -758,11 +758,16 @@ class LoyaltyDynamo(DynamoBase):
     def put_workflow(
         self, workflow: Workflow, admit: Callable[[Mapping[str, Workflow], Workflow], None]
     ) -> Workflow:
+        written = json.loads(json.dumps(_workflow_json(workflow), sort_keys=True))  # as read back
+        saved = False
         while True:  # admitted against the item it replaces, on condition of its version
             current = self._workflows_item(workflow.program_id)
             definitions = json.loads(current.workflows) if current is not None else {}
+            if saved and definitions.get(workflow.workflow_id) == written:
+                return workflow  # this call's save made: its answer lost, botocore's retry refused
             admit({w.workflow_id: w for w in _workflows(current, workflow.program_id)}, workflow)
-            definitions[workflow.workflow_id] = _workflow_json(workflow)
+            definitions[workflow.workflow_id] = written
+            saved = True
             if self._save_workflows(workflow.program_id, current, definitions):
                 return workflow
 
