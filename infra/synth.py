@@ -129,16 +129,27 @@ def stack_name(app: App) -> str:
     return name
 
 
+def _whole_number(app: App, option: str, unit: str, most: tuple[str, int] | None = None) -> int | None:
+    """`-c option=N`: a whole number of `unit`, at least 1, in ASCII digits, and at most `most`
+    (the option that bounds it, and its value); None when not given."""
+    value = app.node.try_get_context(option)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]+", str(value)):  # int() also takes `٥٠٠`, ` 500`, `5_00`, `+500`
+        raise SystemExit(f"{option} must be a whole number of {unit}, not {value!r}")
+    number = int(str(value))
+    if number < 1:
+        raise SystemExit(f"{option} must be at least 1 ({unit}), not {number}")
+    if most is not None and number > most[1]:
+        raise SystemExit(f"{option} must be at most {most[0]} ({most[1]:,}), not {number:,}")
+    return number
+
+
 def rate_limit_per_key(app: App) -> int:
     """`-c rateLimitPerKey=N`: requests per second one API key may send (constants.RATE_LIMIT_PER_KEY)."""
-    value = app.node.try_get_context("rateLimitPerKey")
-    if value is None:
+    limit = _whole_number(app, "rateLimitPerKey", "requests per second")
+    if limit is None:
         return constants.RATE_LIMIT_PER_KEY
-    if not re.fullmatch(r"[0-9]+", str(value)):  # int() also takes `٥٠٠`, ` 500`, `5_00`, `+500`
-        raise SystemExit(f"rateLimitPerKey must be a whole number of requests per second, not {value!r}")
-    limit = int(str(value))
-    if limit < 1:
-        raise SystemExit(f"rateLimitPerKey must be at least 1 request per second, not {limit}")
     if limit > constants.THROTTLE_RATE_PER_SECOND:  # the stage's own limit would stop a key first
         raise SystemExit(
             f"rateLimitPerKey must be at most the stage's {constants.THROTTLE_RATE_PER_SECOND} requests "
@@ -152,26 +163,12 @@ def table_throughput(app: App) -> TableThroughput:
     on-demand quota, constants.TABLE_QUOTA unless raised), which the alarms warn near;
     `-c warmWritesPerSecond=N -c warmReadsPerSecond=N`: the table and each index pre-warmed to take
     that many at once (none unless given)."""
-
-    def whole(option: str, default: int | None, most: int | None = None) -> int | None:
-        value = app.node.try_get_context(option)
-        if value is None:
-            return default
-        if not re.fullmatch(r"[0-9]+", str(value)) or int(str(value)) < 1:
-            raise SystemExit(
-                f"{option} must be a whole number of request units per second, at least 1, not {value!r}"
-            )
-        number = int(str(value))
-        if most is not None and number > most:
-            raise SystemExit(f"{option} must be at most tableQuota ({most:,}), not {number:,}")
-        return number
-
-    quota = whole("tableQuota", constants.TABLE_QUOTA)
-    assert quota is not None
+    units = "request units per second"
+    quota = _whole_number(app, "tableQuota", units) or constants.TABLE_QUOTA
     return TableThroughput(
         quota=quota,
-        warm_writes=whole("warmWritesPerSecond", None, quota),
-        warm_reads=whole("warmReadsPerSecond", None, quota),
+        warm_writes=_whole_number(app, "warmWritesPerSecond", units, ("tableQuota", quota)),
+        warm_reads=_whole_number(app, "warmReadsPerSecond", units, ("tableQuota", quota)),
     )
 
 
@@ -179,14 +176,7 @@ def authorizer_concurrency(app: App) -> int | None:
     """`-c authorizerConcurrency=N`: executions the account keeps for the authorizer alone (none by
     default: reserving takes them from every other function, and a new account's limit may not
     allow it)."""
-    value = app.node.try_get_context("authorizerConcurrency")
-    if value is None:
-        return None
-    if not re.fullmatch(r"[0-9]+", str(value)) or int(str(value)) < 1:
-        raise SystemExit(
-            f"authorizerConcurrency must be a whole number of executions, at least 1, not {value!r}"
-        )
-    return int(str(value))
+    return _whole_number(app, "authorizerConcurrency", "executions")
 
 
 # arn:PARTITION:sns:REGION:ACCOUNT:NAME, each part as AWS writes it (ASCII only)
