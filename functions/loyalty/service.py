@@ -581,16 +581,16 @@ def put_workflow(
     except StorageUnavailable:
         # its answer lost after the commit (a timeout): read back whether it was saved; answered
         # 503, its retry (`replaces` the time read before) was refused as changed since, by itself
-        if _stored_workflow(deps, saving) != saving:
+        if _stored_workflow(deps, program_id, workflow_id) != saving:
             raise
         stored = saving
     workflow_cache.forget(program_id)
     return workflow_json(stored)
 
 
-def _stored_workflow(deps: Dependencies, workflow: Workflow) -> Workflow | None:
+def _stored_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> Workflow | None:
     try:
-        return deps.repository.get_workflow(workflow.program_id, workflow.workflow_id)
+        return deps.repository.get_workflow(program_id, workflow_id)
     except NotFound:
         return None
 
@@ -609,11 +609,7 @@ def delete_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> No
     except StorageUnavailable:
         # its answer lost after the commit (a timeout): read back whether it is gone; answered 503,
         # its retry got a 404 for a workflow it had deleted
-        try:
-            deps.repository.get_workflow(program_id, workflow_id)
-        except NotFound:
-            pass
-        else:
+        if _stored_workflow(deps, program_id, workflow_id) is not None:
             raise
     workflow_cache.forget(program_id)
 
