@@ -450,7 +450,8 @@ def _by_table(counts: Mapping[str, float], sample: int) -> dict[str, float]:
     indexes = {index.name for index in schema.INDEXES}
     summed: dict[str, float] = {}
     for key, units in counts.items():
-        name = key.split(":", 1)[0] if key.split(":", 1)[0] in indexes else "table"
+        prefix = key.split(":", 1)[0]
+        name = prefix if prefix in indexes else "table"
         summed[name] = summed.get(name, 0.0) + units * RATE / sample
     return summed
 

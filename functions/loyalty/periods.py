@@ -59,9 +59,9 @@ def audience_periods(date_range: str, today: date, threshold: int) -> tuple[tupl
     total lies outside the window, so fewer customers to read again). A 30-day window touches two
     months (three when one is February), not thirty days, each a query of every shard of the
     audience index; a 7-day window, two weeks at most."""
-    first, last = window(date_range, today)
-    weeks = tuple(dict.fromkeys(week_period(day) for day in days_between(first, last)))
-    months = tuple(dict.fromkeys(month_period(day) for day in days_between(first, last)))
+    days = days_between(*window(date_range, today))
+    weeks = tuple(dict.fromkeys(week_period(day) for day in days))
+    months = tuple(dict.fromkeys(month_period(day) for day in days))
     touched = weeks if len(weeks) <= len(months) else months
     return touched, threshold // len(touched)
 

@@ -716,7 +716,7 @@ class Engine:
         kept = self.tokens.get(token)
         if kept is None or now - kept[1] >= _TOKEN_SECONDS:
             return False
-        if kept[0] != _request_text(request):
+        if kept[0] != _request_digest(request):
             raise DynamoError(
                 "IdempotentParameterMismatchException",
                 "The request uses the same client token as a previous, but non-identical request.",
@@ -807,7 +807,7 @@ class Engine:
                 table.put(key, result, size)
         if isinstance(request.get("ClientRequestToken"), str):
             self.tokens.pop(request["ClientRequestToken"], None)  # kept in the order written
-            self.tokens[request["ClientRequestToken"]] = (_request_text(request), self.clock())
+            self.tokens[request["ClientRequestToken"]] = (_request_digest(request), self.clock())
         answer: dict[str, Any] = {}
         if request.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             answer["ConsumedCapacity"] = [_capacity(name, n, request) for name, n in units.items()]
@@ -1057,7 +1057,7 @@ _TOKEN_MOST = 36
 _TOKENS_KEPT = 100_000  # about 10 MB: a minute of transactions at well over 1,000 a second
 
 
-def _request_text(request: dict[str, Any]) -> bytes:
+def _request_digest(request: dict[str, Any]) -> bytes:
     """A transaction's parameters (their digest), to tell the same request from another under one token."""
     text = json.dumps(
         {name: value for name, value in request.items() if name != "ClientRequestToken"},
