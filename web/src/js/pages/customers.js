@@ -5,7 +5,7 @@
 
 import { api, noAnswer, readingAgain, segment } from "../api.js";
 import { meter } from "../chart.js";
-import { IDENTIFIER, alertBox, announce, askFirst, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
+import { alertBox, announce, askFirst, badIdentifier, count, h, loading, oneAtATime, pageHeading, problem, replace, scrollingTable, timeElement, words } from "../dom.js";
 import { AGGREGATIONS, DATE_RANGES, label } from "../loyalty.js";
 import { href, navigate } from "../router.js";
 
@@ -106,8 +106,6 @@ async function historySection(customerId, cursor) {
 
 const HISTORY_PAGE = 10;
 
-const ID_RULE = "A customer ID is 1 to 128 letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%').";
-
 export function mountCustomers(container, route) {
   const customerId = route.parts[1] || "";
   const cursor = route.params.get("cursor") || "";
@@ -122,8 +120,9 @@ export function mountCustomers(container, route) {
         event.preventDefault();
         const id = input.value.trim();
         if (!id) return;
-        if (!IDENTIFIER.test(id)) {
-          replace(message, h("p", { class: "problem", role: "alert" }, ID_RULE));
+        const refused = badIdentifier(id, "A customer ID");
+        if (refused) {
+          replace(message, refused);
           // the customer shown before goes, its actions with it: under this ID, a Suspend would
           // read as this ID's and act on the other customer's (a look-up still under way too)
           shown += 1;
