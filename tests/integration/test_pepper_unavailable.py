@@ -6,12 +6,8 @@ removal answered 500. The real handlers on moto; the throttle is injected at bot
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
-import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain import identity
@@ -20,6 +16,7 @@ from local_system.poller import sqs_event
 from tests.integration import test_disputes
 from tests.integration.scoring_support import send, signup, status
 from tests.integration.test_disputes import api, case_of, flag_partner
+from tests.integration.test_faults import faults_fixture  # noqa: F401 (fixture)
 
 env = test_disputes.env  # the disputes' program: its bus kept in memory, its clock fixed
 
@@ -37,34 +34,18 @@ def pepper_secret(aws, monkeypatch):
     identity._pepper_from_secret.cache_clear()
 
 
-def throttle_the_next_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The next GetSecretValue is throttled; the ones after it answer. Returns those throttled."""
-    real = botocore.client.BaseClient._make_api_call
-    throttled = []
-
-    def call(client: Any, operation: str, params: Any) -> Any:
-        if operation == "GetSecretValue" and not throttled:
-            throttled.append(operation)
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation
-            )
-        return real(client, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
-    return throttled
-
-
 def test_a_removal_whose_cold_start_meets_a_throttled_pepper_answers_503_and_is_made_when_retried(
-    env, pepper_secret, monkeypatch
+    env, pepper_secret, faults
 ):
     case_id = flag_partner(env, "cold1")
     identity._pepper_from_secret.cache_clear()  # a new copy of the cases function: its first request
-    throttled = throttle_the_next_read(monkeypatch)
+    faults.fail("secretsmanager", {"GetSecretValue"}, 1.0, "ThrottlingException")
     path, fraud = f"/v1/cases/{case_id}/remove", env.tenant.keys["fraud"]
 
     answer = api("cases", "POST", path, fraud, {"block_reapply": True})
+    faults.clear()  # throttled for a moment
 
-    assert throttled == ["GetSecretValue"]
+    assert faults.injected == {"secretsmanager:GetSecretValue": 1}
     assert answer.status == 503, answer  # a dependency unavailable, safe to retry (SPEC 3)
     assert "retry-after" in answer.headers
     assert case_of(env.tenant, case_id)["status"] == "open"  # nothing changed
@@ -73,19 +54,19 @@ def test_a_removal_whose_cold_start_meets_a_throttled_pepper_answers_503_and_is_
     assert case_of(env.tenant, case_id)["status"] == "removed"
 
 
-def test_an_event_whose_last_delivery_meets_a_throttled_pepper_stays_due(env, pepper_secret, monkeypatch):
+def test_an_event_whose_last_delivery_meets_a_throttled_pepper_stays_due(env, pepper_secret, faults):
     event = send(env.tenant, signup("cold2"))
     sqs, url = env.aws.sqs, env.aws.resources.queue_url
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     message["Attributes"]["ApproximateReceiveCount"] = str(MAX_RECEIVES)  # its last delivery
     identity._pepper_from_secret.cache_clear()  # a new copy of the score function
-    throttled = throttle_the_next_read(monkeypatch)
+    faults.fail("secretsmanager", {"GetSecretValue"}, 1.0, "ThrottlingException")
 
     with pytest.raises(Exception, match="All records failed"):  # SQS: to the dead-letter queue
         invoke("functions.score.handler.lambda_handler", sqs_event([message], arn))
 
-    assert throttled == ["GetSecretValue"]
+    assert faults.injected == {"secretsmanager:GetSecretValue": 1}
     # left due for the outbox relay, as under a throttled table (`errors.retried_later`): not given
     # up as failed for good, an internal error
     assert status(env.tenant, event["id"])["status"] == "queued"
