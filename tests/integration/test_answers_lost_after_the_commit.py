@@ -98,15 +98,10 @@ def test_an_override_whose_answer_was_lost_is_answered_as_made(env, monkeypatch)
 def test_an_override_whose_answer_and_read_back_are_lost_is_503_and_made(env, monkeypatch):
     # the table not answering the read back either: unknown, so a 503 (it was made all the same)
     _, reward = _held(env, "ovr")
+    path, fraud = f"/v1/rewards/{reward}/override", env.tenant.keys["fraud"]
 
     with AnswerLost(monkeypatch, "TransactWriteItems", reads=1) as fault:
-        answer = api(
-            "cases",
-            "POST",
-            f"/v1/rewards/{reward}/override",
-            env.tenant.keys["fraud"],
-            {"status": "approved"},
-        )
+        answer = api("cases", "POST", path, fraud, {"status": "approved"})
 
     assert fault.lost == 1 and fault.reads == 0
     assert answer.status == 503 and "retry-after" in answer.headers, answer
