@@ -9,6 +9,7 @@ item classes through a builder in `ITEM_BUILDERS` (see `dynamodb.py`).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -79,6 +80,28 @@ POOL_CONNECTIONS = max(keys.OUTBOX_SHARDS, keys.FLAGGED_SHARDS + REVIEW_WORKERS)
 def build_models(
     table_name: str, builders: tuple[ItemBuilder, ...], host: str | None = None, region: str = "us-east-1"
 ) -> Models:
+    """The classes of `builders` bound to one table, sharing a new connection (a botocore session
+    and client made on its first request, with the handlers botocore then has). The classes are
+    made once per configuration and process (`_classes`), so the connection is the classes': a
+    second `build_models` of one configuration moves the first one's item calls to its own (both
+    made alike; a Lambda makes one)."""
+    base, items, bound = _classes(table_name, builders, host, region)
+    # pynamodb gives each class a connection of its own, each a botocore session and client made
+    # on its class's first request (tens of milliseconds each, a dozen classes on a Lambda's first
+    # requests); one table, one key schema: every class and the transactions share one
+    base._connection = None
+    shared = base._get_connection()
+    for model in items.values():
+        model._connection = shared
+    return Models(base, items, bound, shared.connection)
+
+
+@functools.cache
+def _classes(
+    table_name: str, builders: tuple[ItemBuilder, ...], host: str | None, region: str
+) -> tuple[type[Model], dict[str, type[Model]], dict[str, GlobalSecondaryIndex]]:
+    """The classes for one configuration, made once per process (pynamodb's class creation costs
+    about 20 ms a set: a Lambda makes its one; a test process would make one per test)."""
     meta_attributes: dict[str, Any] = {
         "table_name": table_name,
         "region": region,
@@ -118,14 +141,7 @@ def build_models(
     for builder in builders:
         items.update(builder(base))
     # pynamodb binds a copy of each index to the model class: query through those copies
-    bound = {name: getattr(base, name) for name in index_objects}
-    # pynamodb gives each class a connection of its own, each a botocore session and client made
-    # on its class's first request (tens of milliseconds each, a dozen classes on a Lambda's first
-    # requests); one table, one key schema: every class and the transactions share one
-    shared = base._get_connection()
-    for model in items.values():
-        model._connection = shared
-    return Models(base, items, bound, shared.connection)
+    return base, items, {name: getattr(base, name) for name in index_objects}
 
 
 _RETRYABLE_REASONS = {
