@@ -46,6 +46,7 @@ class Flagged(AboutCase):
 
     score: int = Field(ge=0, le=100)
     reasons: list[Reason]
+    flagged_at: datetime = Field(description="when the event that flagged it occurred: the case's flagged_at")
 
 
 class HeldAmount(Exact):
@@ -88,6 +89,9 @@ class PartnerRemoved(Exact):
     block_reapply: bool
     archived_rewards: int = Field(description="how many of the partner's rewards the removal archives")
     by: str = Field(description="the actor's name of the key that removed the partner")
+    dispute_withdrawn: bool = Field(
+        description="the case was disputed: its removal withdrew the dispute (no DisputeResolved follows)"
+    )
 
 
 class CustomerStatusChanged(Exact):
@@ -127,6 +131,10 @@ assert tuple(DATA) == NOTIFICATION_NAMES, "a notification a webhook may subscrib
 
 class Envelope(Exact):
     id: str = Field(description="the delivery's id: the same on every retry (deduplicate on it)")
+    notification_id: str = Field(
+        description="what happened, the same in the deliveries of every webhook it was sent to (deduplicate "
+        "on it across webhooks: one replacing another, say)"
+    )
     created_at: datetime
     program_id: str
 

@@ -23,6 +23,7 @@ from typing import Any
 from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
     SEND_TIMEOUT_SECONDS,
+    STOPPED_DISABLED,
     Delivery,
     Silence,
     UrlRefused,
@@ -33,8 +34,11 @@ from functions.shared.domain.webhooks import (
     delivery_id,
     gate,
     gone_again,
+    no_longer_subscribed,
+    paused_wait,
     probe_taken,
     signature_header,
+    stopped_as,
 )
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.observability import logger
@@ -103,6 +107,7 @@ def _deliver_to(
     payload = json.dumps(
         {
             "id": dlv,
+            "notification_id": notification_id,
             "type": name,
             "created_at": timestamp(now),
             "program_id": webhook.program_id,
@@ -138,7 +143,7 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
                 logger.info("webhook disabled: its receiver answered 410", extra={"webhook_id": webhook_id})
         return None
     if not webhook.made(delivery):
-        return _stopped(deps, delivery)
+        return _stopped(deps, delivery, "made for a webhook deleted since, whose id another one took")
     if delivery.tries == tries + 1:
         # this try was recorded. A message delivered again (its run stopped after recording it,
         # maybe before scheduling the next): schedule the next (again). A first delivery is a
@@ -158,8 +163,16 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
 
 
 def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
+    """One try of `delivery` as `webhook` is now: disabled, it waits untried (at its horizon, it
+    stops); no longer subscribed to its notification, it stops; its receiver silent, it may wait."""
     if not webhook.enabled:
-        return _stopped(deps, delivery)
+        wait = paused_wait(delivery, deps.clock.now(), deps.schedule)
+        if wait is None:
+            return _stopped(deps, delivery, STOPPED_DISABLED)
+        _wait(deps, delivery, wait, "the webhook is disabled")
+        return delivery
+    if (why := no_longer_subscribed(webhook, delivery)) is not None:
+        return _stopped(deps, delivery, why)
     now = deps.clock.now()
     passage = gate(webhook.silence, delivery, now, deps.schedule)
     if passage.probe is not None:  # this try finds out whether the receiver is back, if first
@@ -168,7 +181,7 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
         else:
             passage = probe_taken(delivery, now, deps.schedule)
     if not passage.send:
-        _wait_for_receiver(deps, delivery, passage.wait_seconds)
+        _wait(deps, delivery, passage.wait_seconds, "its receiver did not answer")
         return delivery
     answer_code = _post(deps, webhook, delivery)
     answered_at = deps.clock.now()
@@ -194,12 +207,13 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
     return after
 
 
-def _wait_for_receiver(deps: WebhookDeps, delivery: Delivery, wait_seconds: float) -> None:
-    """The try comes back later, not counted: its receiver has not answered since a try before it."""
+def _wait(deps: WebhookDeps, delivery: Delivery, wait_seconds: float, because: str) -> None:
+    """The try comes back later, not counted: its receiver has not answered since a try before it,
+    or its webhook is disabled."""
     message = try_message(delivery.program_id, delivery.webhook_id, delivery.delivery_id, delivery.tries)
     deps.queue.schedule(message, wait_seconds)
     logger.info(
-        "webhook try waits: its receiver did not answer",
+        f"webhook try waits: {because}",
         extra={"webhook_id": delivery.webhook_id, "delivery_id": delivery.delivery_id, "wait": wait_seconds},
     )
 
@@ -255,10 +269,11 @@ def _read_again(deps: WebhookDeps, webhook: Webhook) -> Webhook | None:
     return current
 
 
-def _stopped(deps: WebhookDeps, delivery: Delivery) -> Delivery:
-    """The delivery failed without a try: no more are made."""
-    stopped = replace(delivery, status="failed", next_attempt_at=None)
+def _stopped(deps: WebhookDeps, delivery: Delivery, why: str) -> Delivery:
+    """The delivery failed without a try: no more are made (`why` is listed with it)."""
+    stopped = stopped_as(delivery, why)
     _save(deps, stopped, delivery)
+    logger.info("webhook delivery stopped", extra={"delivery_id": delivery.delivery_id, "why": why})
     return stopped
 
 

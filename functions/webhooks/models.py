@@ -65,6 +65,10 @@ class DeliveryView(Model):
     status: Literal["pending", "delivered", "failed"]
     created_at: datetime
     next_attempt_at: datetime | None
+    stopped_because: str | None = Field(
+        description="why it failed without a try of its own (its webhook no longer subscribes to its "
+        "notification, or was disabled until its retries ended); null otherwise"
+    )
     attempts: Annotated[
         list[AttemptView],
         Field(description=f"its tries, oldest first: the latest {ATTEMPTS_KEPT}, numbered from the first"),

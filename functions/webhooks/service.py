@@ -18,6 +18,7 @@ from functions.shared.domain.webhooks import (
     UrlRefused,
     Webhook,
     check_url,
+    no_longer_subscribed,
     retried_by_hand,
 )
 from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound, StorageUnavailable
@@ -181,6 +182,8 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         raise Conflict(
             f"webhook {webhook_id} is disabled{why}: enable it (PUT with enabled true), then send again"
         )
+    if (unsubscribed := no_longer_subscribed(webhook, delivery)) is not None:
+        raise Conflict(f"{unsubscribed}: subscribe it (PUT with {delivery.type} in events), then send again")
     reopened = retried_by_hand(delivery, deps.clock.now(), deps.schedule)
     try:
         deps.store.save_delivery(reopened, delivery)
@@ -224,6 +227,7 @@ def delivery_view(delivery: Delivery) -> DeliveryView:
         status=delivery.status,
         created_at=delivery.created_at,
         next_attempt_at=delivery.next_attempt_at,
+        stopped_because=delivery.stopped,
         attempts=[
             AttemptView(number=a.number, at=a.at, answer_code=a.answer_code, outcome=a.outcome)  # type: ignore[arg-type]
             for a in delivery.attempts

@@ -67,3 +67,45 @@ def test_a_webhook_whose_receiver_does_not_answer_says_since_when(
         answering.close()
     finally:
         backend.admin.delete(backend.url(f"/v1/webhooks/{webhook}"), timeout=10)
+
+
+def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A receiver tester's find: unsubscribed from a notification, a webhook was still sent the ones
+    pending. Now they stop, and the Deliveries table says why."""
+    webhook = unique("unsubscribed-hook")
+    answering = receiving([500])  # every try refused: the first one's delivery waits for its next
+    receiver = next(answering)
+    put = backend.url(f"/v1/webhooks/{webhook}")
+    made = backend.admin.put(put, json={"url": receiver.url, "events": ["PartnerFlagged"]}, timeout=10)
+    assert made.status_code == 200, made.text
+    try:
+        # Given a flag's notification tried once, then PartnerFlagged unsubscribed from
+        backend.flagged_partner(unique("Unsubscribed Partner"))
+        deadline = time.monotonic() + 30
+        while not receiver.got:
+            assert time.monotonic() < deadline, "the delivery was never tried"
+            time.sleep(0.2)
+        again = backend.admin.put(put, json={"url": receiver.url, "events": ["RewardsHeld"]}, timeout=10)
+        assert again.status_code == 200, again.text
+        deliveries = backend.url(f"/v1/webhooks/{webhook}/deliveries")
+        while (listed := backend.admin.get(deliveries, timeout=10).json()["items"])[0]["status"] == "pending":
+            assert time.monotonic() < deadline + 30, listed
+            time.sleep(0.5)
+        tried = len(receiver.got)
+
+        # When an admin opens its deliveries
+        sign_in_as(page, console, "admin", "webhooks")
+        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook))
+        row.get_by_role("button", name="Deliveries").click()
+
+        # Then the delivery says it failed, and why: no longer subscribed to
+        table = page.get_by_role("table", name=f"Deliveries of {webhook}")
+        expect(table).to_contain_text("Stopped: the webhook no longer subscribes to PartnerFlagged.")
+        table.scroll_into_view_if_needed()
+        screenshot(page, "42-webhook-delivery-stopped-unsubscribed", full_page=False)
+        assert len(receiver.got) == tried  # and nothing was sent since
+    finally:
+        backend.admin.delete(put, timeout=10)
+        answering.close()

@@ -93,7 +93,7 @@ def test_a_flag_produces_a_partner_flagged_delivery_the_receiver_verifies(local_
 
     [got] = wait_for(lambda: flags_of(receiver, partner_id))
     body = json.loads(got.body)
-    assert set(body) == {"id", "type", "created_at", "program_id", "data"}
+    assert set(body) == {"id", "notification_id", "type", "created_at", "program_id", "data"}
     assert body["program_id"] == local_system.program_id
     assert body["data"]["case_id"].startswith("case_") or body["data"]["case_id"]
     # the receiver checks the signature over the raw body with the secret it was shown once

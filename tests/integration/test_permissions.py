@@ -313,7 +313,9 @@ def asks(world, role: str, scope: str) -> dict[tuple[str, str], Ask]:
         ),
         # a PUT names the caller's own webhook: another program's id is the caller's own new one
         ("PUT", "/v1/webhooks/{webhook_id}"): Ask(
-            f"/v1/webhooks/{world.own.webhook}", {"url": PUBLIC_URL, "events": ["RewardsHeld"]}
+            # still subscribed to its delivery's notification, which a retry by hand then sends
+            f"/v1/webhooks/{world.own.webhook}",
+            {"url": PUBLIC_URL, "events": ["PartnerFlagged", "RewardsHeld"]},
         ),
         ("GET", "/v1/webhooks/{webhook_id}"): Ask(f"/v1/webhooks/{items.webhook}", allowed=missing),
         ("DELETE", "/v1/webhooks/{webhook_id}"): Ask(

@@ -8,6 +8,7 @@ schema for any `data`."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -128,6 +129,12 @@ def test_every_notification_sent_is_a_documented_webhook_body(env):
     assert not _documented(document, name).is_valid({**delivered, "data": {**delivered["data"], "new": 1}})
     # while the document tells receivers to expect fields added later: no object of a body is closed
     assert all(schema.get("additionalProperties", True) for schema in _webhook_schemas(document))
+    # a flag says when it happened, as its case does (not when the delivery was made: a tester's find)
+    for name, delivered in sent:
+        if name in ("PartnerFlagged", "CustomerFlagged"):
+            case = call("cases", proxy_event("GET", f"/v1/cases/{delivered['data']['case_id']}", None, admin))
+            at = datetime.fromisoformat(delivered["data"]["flagged_at"])
+            assert at == datetime.fromisoformat(case.body["flagged_at"]), (delivered, case)
     # both ways a loyalty status change is made: by hand (with a note) and by a workflow
     suspended = [d["data"] for name, d in sent if name == "CustomerSuspended"]
     assert {"note" in data for data in suspended} == {True, False}

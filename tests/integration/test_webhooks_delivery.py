@@ -108,8 +108,9 @@ def test_a_notification_is_posted_signed_with_the_webhooks_secret(
 
     got = receiver.got[0]
     body = json.loads(got.body)
-    assert set(body) == {"id", "type", "created_at", "program_id", "data"}
+    assert set(body) == {"id", "notification_id", "type", "created_at", "program_id", "data"}
     assert (body["type"], body["program_id"]) == ("PartnerFlagged", tenant.program_id)
+    assert body["notification_id"] == "n-1"  # what happened, the same to every webhook it reaches
     assert body["data"]["case_id"] == "case_1" and "notification_id" not in body["data"]
     assert got.headers["content-type"] == "application/json"
     assert got.headers["x-webhook-delivery"] == body["id"]
@@ -145,6 +146,8 @@ def test_one_delivery_per_webhook_and_notification_however_often_it_arrives(
     assert len(deliveries(tenant)) == 1 and len(deliveries(tenant, "wh-2")) == 1
     assert deliveries(tenant, "wh-other") == []
     assert len({json.loads(g.body)["id"] for g in receiver.got}) == 2  # one id per webhook
+    # and one notification id in both: a receiver moving from one webhook to another deduplicates
+    assert {json.loads(g.body)["notification_id"] for g in receiver.got} == {"n-1"}
 
 
 @pytest.mark.parametrize("receiver", [[500, 500, 200]], indirect=True)
@@ -357,3 +360,81 @@ def test_a_send_by_hand_the_queue_refused_changes_nothing(
     assert again.status == 202, again
     pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
     assert [a["outcome"] for a in deliveries(tenant)[0]["attempts"]] == ["delivered", "delivered"]
+
+
+def put_webhook(tenant: Tenant, receiver: Receiver, events: list[str], enabled: bool = True) -> None:
+    body = {"url": receiver.url, "events": events, "enabled": enabled}
+    answer = api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", body)
+    assert answer.status == 200, answer
+
+
+@pytest.mark.parametrize("receiver", [[500]], indirect=True)
+def test_a_notification_unsubscribed_from_while_pending_is_not_sent_again_and_says_why(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    """A receiver tester's find: a team that unsubscribed from a notification kept getting the ones
+    pending (for up to 24 hours deployed), as a new URL or secret already applies to them."""
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)  # tried once, its next try waiting
+    put_webhook(tenant, receiver, ["RewardsHeld"])
+    receiver.answers = [200]
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
+    assert delivery["stopped_because"] == "the webhook no longer subscribes to PartnerFlagged"
+    assert [a["outcome"] for a in delivery["attempts"]] == ["retry"]  # its one try, nothing since
+    time.sleep(1.2)
+    pump(hooks, lambda: True)
+    assert len(receiver.got) == 1
+    # sent by hand: refused, saying what to do (it would go to a webhook that does not want it)
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    assert again.status == 409 and "subscribe it" in again.body["detail"], again
+    assert len(receiver.got) == 1
+
+
+@pytest.mark.parametrize("receiver", [[500, 200]], indirect=True)
+def test_a_disabled_webhooks_pending_delivery_waits_untried_and_goes_once_enabled_again(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    """A receiver tester's find: disabled for a second, a webhook failed every pending delivery for
+    good, saying nothing of why. Disabled is now paused: nothing is tried while it is, and what was
+    pending goes once it is enabled again, within its horizon, under its own id."""
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+    put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=False)
+    waited = time.monotonic() + 2.5  # more than two of its waits (1 s here)
+    pump(hooks, lambda: time.monotonic() > waited)
+    assert len(receiver.got) == 1
+    [waiting] = deliveries(tenant)
+    assert waiting["status"] == "pending" and waiting["stopped_because"] is None
+    assert len(waiting["attempts"]) == 1  # a wait is no try
+    put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=True)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "delivered"
+    assert [a["outcome"] for a in delivery["attempts"]] == ["retry", "delivered"]
+    assert len({json.loads(g.body)["id"] for g in receiver.got}) == 1 and len(receiver.got) == 2
+
+
+@pytest.mark.parametrize("hooks", [(1, 1, 2.5)], indirect=True)
+@pytest.mark.parametrize("receiver", [[500]], indirect=True)
+def test_a_delivery_whose_retries_end_while_its_webhook_is_disabled_fails_saying_so(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+    put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=False)
+    pump(hooks, settled(tenant), seconds=20)
+    [delivery] = deliveries(tenant)
+    assert delivery["status"] == "failed" and len(receiver.got) == 1
+    assert delivery["stopped_because"] == "the webhook was disabled until this delivery's retries ended"
+    # enabled again, it is sent by hand, and says no more why it stopped
+    put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=True)
+    receiver.answers = [200]
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    assert again.status == 202 and again.body["stopped_because"] is None, again
+    pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
+    assert deliveries(tenant)[0]["status"] == "delivered"

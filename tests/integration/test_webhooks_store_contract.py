@@ -19,6 +19,8 @@ from functions.shared.domain.webhooks import (
     Silence,
     Webhook,
     after_attempt,
+    retried_by_hand,
+    stopped_as,
 )
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.sealing import KmsSealer
@@ -235,6 +237,16 @@ def test_a_410_keeps_the_version_of_the_webhook_its_try_was_made_with(store: Web
     store.save_delivery(gone, made)
     [attempt] = store.get_delivery("p", "wh", "dlv_1").attempts
     assert (attempt.outcome, attempt.webhook_version) == ("gone", T0 - timedelta(minutes=3))
+
+
+def test_why_a_delivery_stopped_is_kept_until_it_is_sent_again_by_hand(store: WebhooksPort):
+    made, _ = store.create_delivery(delivery())
+    stopped = stopped_as(made, "the webhook no longer subscribes to PartnerFlagged")
+    store.save_delivery(stopped, made)
+    assert store.get_delivery("p", "wh", "dlv_1") == stopped
+    again = retried_by_hand(stopped, T0, SCHEDULE)
+    store.save_delivery(again, stopped)
+    assert (store.get_delivery("p", "wh", "dlv_1").stopped, again.status) == (None, "pending")
 
 
 def test_deliveries_are_listed_newest_first_per_webhook(store: WebhooksPort):

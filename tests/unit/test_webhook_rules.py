@@ -25,6 +25,8 @@ from functions.shared.domain.webhooks import (
     check_url,
     delivery_id,
     is_public,
+    no_longer_subscribed,
+    paused_wait,
     retried_by_hand,
     signature_header,
 )
@@ -335,3 +337,22 @@ def test_a_webhooks_secrets_are_opened_only_to_sign_or_rotate():
     assert opened == []
     assert hook.secrets_at(T0) == ["whsec_now"] and hook.secrets_at(T0) == ["whsec_now"]
     assert len(opened) == 1  # once per read, however often it signs
+
+
+def test_a_disabled_webhooks_delivery_looks_again_at_most_every_15_minutes_and_stops_at_its_horizon():
+    made = delivery()
+    assert paused_wait(made, T0, DAY) == 900  # what SQS can delay a message, not the 3 hours between tries
+    assert paused_wait(made, T0, RetrySchedule(1, 4, 300)) == 4  # `make run`'s seconds
+    assert paused_wait(made, T0 + timedelta(hours=24) - timedelta(seconds=10), DAY) == 10  # not past it
+    assert paused_wait(made, T0 + timedelta(hours=24), DAY) is None  # its horizon: it stops
+    again = retried_by_hand(made, T0 + timedelta(hours=30), DAY)  # a retry by hand's own 24 hours
+    assert paused_wait(again, T0 + timedelta(hours=30), DAY) == 900
+
+
+def test_a_delivery_is_no_longer_subscribed_to_only_once_its_notification_left_the_webhooks_events():
+    hook = hook_with("s")
+    assert no_longer_subscribed(hook, delivery()) is None
+    assert no_longer_subscribed(replace(hook, enabled=False), delivery()) is None  # disabled: it waits
+    unsubscribed = replace(hook, events=("RewardsHeld",))
+    why = no_longer_subscribed(unsubscribed, delivery())
+    assert why == "the webhook no longer subscribes to PartnerFlagged"

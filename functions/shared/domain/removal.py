@@ -116,6 +116,7 @@ def removal_plan(
                 "block_reapply": block_reapply,
                 "archived_rewards": archived,
                 "by": actor,
+                "dispute_withdrawn": case.status == "disputed",
             },
             at,
             case.case_id,

@@ -426,6 +426,7 @@ def scoring_plan(
                         "subject": {"type": profile.type, "id": profile.id},
                         "score": given.decision["score"],
                         "reasons": given.decision["reasons"],
+                        "flagged_at": at,
                     },
                     at,
                     given.event_id,

@@ -249,6 +249,7 @@ class Delivery:
     attempts: tuple[Attempt, ...] = ()
     next_attempt_at: datetime | None = None
     horizon: datetime | None = None  # retries stop here; then failed
+    stopped: str | None = None  # why it failed without a try of its own (`stopped_as`), in words
 
     @property
     def tries(self) -> int:
@@ -447,7 +448,40 @@ def retried_by_hand(delivery: Delivery, at: datetime, schedule: RetrySchedule) -
         status="pending",
         next_attempt_at=at,
         horizon=at + timedelta(seconds=schedule.horizon_seconds),
+        stopped=None,
     )
+
+
+# --- a webhook changed while its deliveries were pending -----------------------------------------
+# A change applies to the deliveries still pending, as a new URL or secret does: a notification no
+# longer subscribed to is not sent, and a disabled webhook sends nothing while it is disabled. Its
+# pending deliveries wait untried meanwhile (disabling is undone by enabling: what was pending is
+# then sent, each within its own horizon); a delivery whose horizon comes while it is disabled fails,
+# saying so. No delivery is made for what happens while it is disabled (`Webhook.wants`).
+STOPPED_DISABLED = "the webhook was disabled until this delivery's retries ended"
+
+
+def no_longer_subscribed(webhook: Webhook, delivery: Delivery) -> str | None:
+    """Why `delivery` is not sent to `webhook` as it is now (it no longer subscribes to its
+    notification), or None."""
+    if delivery.type in webhook.events:
+        return None
+    return f"the webhook no longer subscribes to {delivery.type}"
+
+
+def paused_wait(delivery: Delivery, now: datetime, schedule: RetrySchedule) -> float | None:
+    """A try of a disabled webhook's delivery: the seconds it waits before it looks again (the
+    schedule's longest wait between tries, at most what SQS can delay a message, never past its
+    horizon), or None at its horizon: it stops (`STOPPED_DISABLED`)."""
+    left = (delivery.horizon_in(schedule) - now).total_seconds()
+    if left <= 0:
+        return None
+    return min(schedule.max_seconds, SQS_LONGEST_DELAY_SECONDS, left)
+
+
+def stopped_as(delivery: Delivery, why: str) -> Delivery:
+    """The delivery failed without a try: no more are made (`why` is shown with it)."""
+    return replace(delivery, status="failed", next_attempt_at=None, stopped=why)
 
 
 # --- which URLs may be called (SSRF) --------------------------------------------------------------

@@ -89,6 +89,7 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         attempts = UnicodeAttribute()  # JSON list of every try
         next_attempt_at = UTCDateTimeAttribute(null=True)
         horizon = UTCDateTimeAttribute(null=True)
+        stopped = UnicodeAttribute(null=True)  # why it failed without a try (Delivery.stopped)
 
     class DeliveryListingItem(base, discriminator="webhook_delivery_listing"):  # type: ignore[valid-type,misc,call-arg]
         delivery_id = UnicodeAttribute()
@@ -342,6 +343,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             attempts=json.dumps([_attempt_json(a) for a in delivery.attempts]),
             next_attempt_at=delivery.next_attempt_at,
             horizon=delivery.horizon,
+            stopped=delivery.stopped,
             expires_at=int((delivery.created_at + DELIVERY_RETENTION).timestamp()),
         )
 
@@ -454,4 +456,5 @@ def _delivery(item: Any) -> Delivery:
         attempts=attempts,
         next_attempt_at=item.next_attempt_at,
         horizon=item.horizon,
+        stopped=item.stopped,
     )

@@ -554,7 +554,13 @@ export function mountWebhooks(container, route) {
               {},
               h("th", { scope: "row", class: "wrap" }, d.id),
               h("td", { class: "wrap" }, d.type),
-              h("td", {}, words(d.status)),
+              h(
+                "td",
+                {},
+                words(d.status),
+                // failed without a try of its own: unsubscribed from, or disabled until its retries ended
+                d.stopped_because ? h("div", { class: "muted" }, `Stopped: ${d.stopped_because}.`) : null,
+              ),
               h("td", {}, String(d.attempts.length)),
               h("td", {}, last ? (last.answer_code === null ? "No answer" : String(last.answer_code)) : "Not sent yet"),
               h("td", {}, timeElement(d.created_at)),
