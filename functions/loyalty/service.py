@@ -28,6 +28,7 @@ from functions.shared.domain.model import Program, as_utc
 from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound, StorageUnavailable
 from functions.shared.inputs import IDENTIFIER_PATTERN, check_event_time
 from functions.shared.observability import logger, metrics
+from functions.shared.problems import api_time
 from functions.shared.runtime import Dependencies
 from functions.shared.storage.port_loyalty import (
     BalanceChange,
@@ -244,13 +245,13 @@ def _campaign_decision(
         raise _bad(
             "occurred_at",
             "before the campaign starts",
-            f"campaign {campaign.campaign_id} starts at {campaign.starts_at.isoformat()}",
+            f"campaign {campaign.campaign_id} starts at {api_time(as_utc(campaign.starts_at))}",
         )
     if campaign.ends_at is not None and occurred_at > campaign.ends_at:
         raise _bad(
             "occurred_at",
             "after the campaign ended",
-            f"campaign {campaign.campaign_id} ended at {campaign.ends_at.isoformat()}",
+            f"campaign {campaign.campaign_id} ended at {api_time(as_utc(campaign.ends_at))}",
         )
     return caps.decide_sharded(
         campaign.limit_behavior,

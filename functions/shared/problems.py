@@ -121,11 +121,16 @@ def proxy_response(
     }
 
 
+def api_time(value: Any) -> str:
+    """A time (or a day) as the API's answers write it: `2026-11-30T23:00:00Z`, for one said in words."""
+    return str(value.isoformat()).replace("+00:00", "Z")
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):
-        return value.isoformat().replace("+00:00", "Z")
+        return api_time(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 

@@ -125,6 +125,19 @@ def test_a_campaign_sent_with_offsets_is_answered_in_utc_by_its_put_as_by_its_ge
     assert (got["starts_at"], got["ends_at"]) == (put["starts_at"], put["ends_at"])
 
 
+def test_a_bonus_outside_the_campaigns_window_is_told_its_bounds_as_the_api_writes_times(loyalty):
+    """A loyalty tester's find: the refusal said `+00:00` where the campaign's own GET says `Z`."""
+    window = {"starts_at": "2026-11-01T05:45:00+05:45", "ends_at": "2026-11-02T12:00:00-12:00"}
+    assert loyalty.campaign("window", {**loyalty_sample("campaign"), **window}).status == 200
+
+    early = loyalty.bonus("m1", 5, "window", occurred_at="2026-10-31T23:59:59Z")
+    late = loyalty.bonus("m1", 5, "window", occurred_at="2026-11-03T00:00:01Z")
+
+    assert early.status == late.status == 422, (early, late)
+    assert "campaign window starts at 2026-11-01T00:00:00Z" in str(early.body), early
+    assert "campaign window ended at 2026-11-03T00:00:00Z" in str(late.body), late
+
+
 BAD_CAMPAIGNS = {
     "negative-cap": (lambda c: c.update(total_cap=-1), "total_cap"),
     "fraction-cap": (lambda c: c.update(per_customer_cap=2.5), "per_customer_cap"),
