@@ -289,9 +289,7 @@ def test_a_deleted_webhooks_retries_never_reach_the_webhook_made_again_under_its
     aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
 ):
     # Given a delivery waiting for its next try (its receiver answered 500)
-    subscribe(tenant, receiver)
-    notify(aws, tenant.program_id)
-    pump(hooks, lambda: len(receiver.got) == 1)
+    tried_once(aws, hooks, tenant, receiver)
     old = deliveries(tenant)[0]["id"]
     # When the webhook is deleted and another made under the same id, with another receiver
     assert api(tenant.keys["admin"], "DELETE", "/v1/webhooks/wh-1").status == 204
@@ -362,6 +360,14 @@ def test_a_send_by_hand_the_queue_refused_changes_nothing(
     assert [a["outcome"] for a in deliveries(tenant)[0]["attempts"]] == ["delivered", "delivered"]
 
 
+def tried_once(aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver) -> None:
+    """A webhook subscribed to PartnerFlagged, and a notification's delivery tried once: refused
+    (the receiver's first answer), its next try waiting."""
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+
+
 def put_webhook(tenant: Tenant, receiver: Receiver, events: list[str], enabled: bool = True) -> None:
     body = {"url": receiver.url, "events": events, "enabled": enabled}
     answer = api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", body)
@@ -374,9 +380,7 @@ def test_a_notification_unsubscribed_from_while_pending_is_not_sent_again_and_sa
 ):
     """A receiver tester's find: a team that unsubscribed from a notification kept getting the ones
     pending (for up to 24 hours deployed), as a new URL or secret already applies to them."""
-    subscribe(tenant, receiver)
-    notify(aws, tenant.program_id)
-    pump(hooks, lambda: len(receiver.got) == 1)  # tried once, its next try waiting
+    tried_once(aws, hooks, tenant, receiver)
     put_webhook(tenant, receiver, ["RewardsHeld"])
     receiver.answers = [200]
     pump(hooks, settled(tenant))
@@ -400,9 +404,7 @@ def test_a_disabled_webhooks_pending_delivery_waits_untried_and_goes_once_enable
     """A receiver tester's find: disabled for a second, a webhook failed every pending delivery for
     good, saying nothing of why. Disabled is now paused: nothing is tried while it is, and what was
     pending goes once it is enabled again, within its horizon, under its own id."""
-    subscribe(tenant, receiver)
-    notify(aws, tenant.program_id)
-    pump(hooks, lambda: len(receiver.got) == 1)
+    tried_once(aws, hooks, tenant, receiver)
     put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=False)
     waited = time.monotonic() + 2.5  # more than two of its waits (1 s here)
     pump(hooks, lambda: time.monotonic() > waited)
@@ -423,9 +425,7 @@ def test_a_disabled_webhooks_pending_delivery_waits_untried_and_goes_once_enable
 def test_a_delivery_whose_retries_end_while_its_webhook_is_disabled_fails_saying_so(
     aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
 ):
-    subscribe(tenant, receiver)
-    notify(aws, tenant.program_id)
-    pump(hooks, lambda: len(receiver.got) == 1)
+    tried_once(aws, hooks, tenant, receiver)
     put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=False)
     pump(hooks, settled(tenant), seconds=20)
     [delivery] = deliveries(tenant)
