@@ -163,16 +163,17 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
 
 
 def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
-    """One try of `delivery` as `webhook` is now: disabled, it waits untried (at its horizon, it
-    stops); no longer subscribed to its notification, it stops; its receiver silent, it may wait."""
+    """One try of `delivery` as `webhook` is now: no longer subscribed to its notification, it
+    stops (disabled too: enabled again, it would not be sent); disabled, it waits untried (at its
+    horizon, it stops); its receiver silent, it may wait."""
+    if (why := no_longer_subscribed(webhook, delivery)) is not None:
+        return _stopped(deps, delivery, why)
     if not webhook.enabled:
         wait = paused_wait(delivery, deps.clock.now(), deps.schedule)
         if wait is None:
             return _stopped(deps, delivery, STOPPED_DISABLED)
         _wait(deps, delivery, wait, "the webhook is disabled")
         return delivery
-    if (why := no_longer_subscribed(webhook, delivery)) is not None:
-        return _stopped(deps, delivery, why)
     now = deps.clock.now()
     passage = gate(webhook.silence, delivery, now, deps.schedule)
     if passage.probe is not None:  # this try finds out whether the receiver is back, if first

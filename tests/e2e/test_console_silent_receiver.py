@@ -106,6 +106,15 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
         table.scroll_into_view_if_needed()
         screenshot(page, "42-webhook-delivery-stopped-unsubscribed", full_page=False)
         assert len(receiver.got) == tried  # and nothing was sent since
+
+        # And sent again from there, it is refused in the console's words: what to tick, where
+        table.get_by_role("button", name="Send again").click()
+        said = page.get_by_role("alert")
+        expect(said).to_contain_text(f"Webhook {webhook} no longer subscribes to PartnerFlagged, so nothing")
+        expect(said).to_contain_text("tick PartnerFlagged and save, then Send again.")
+        expect(said.get_by_role("link", name="edit it")).to_be_visible()
+        screenshot(page, "42b-webhook-send-again-unsubscribed", full_page=False)
+        assert len(receiver.got) == tried
     finally:
         backend.admin.delete(put, timeout=10)
         answering.close()

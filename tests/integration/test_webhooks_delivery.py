@@ -438,3 +438,17 @@ def test_a_delivery_whose_retries_end_while_its_webhook_is_disabled_fails_saying
     assert again.status == 202 and again.body["stopped_because"] is None, again
     pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
     assert deliveries(tenant)[0]["status"] == "delivered"
+
+
+@pytest.mark.parametrize("receiver", [[500]], indirect=True)
+def test_a_delivery_unsubscribed_from_and_disabled_at_once_stops_as_unsubscribed(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    """A tester's find: it waited out its horizon as paused, then failed saying "disabled", and
+    enabled again it was still refused as unsubscribed from. Paused, it would never be sent."""
+    tried_once(aws, hooks, tenant, receiver)
+    put_webhook(tenant, receiver, ["RewardsHeld"], enabled=False)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    assert delivery["stopped_because"] == "the webhook no longer subscribes to PartnerFlagged"
+    assert len(receiver.got) == 1

@@ -469,14 +469,21 @@ def no_longer_subscribed(webhook: Webhook, delivery: Delivery) -> str | None:
     return f"the webhook no longer subscribes to {delivery.type}"
 
 
-def paused_wait(delivery: Delivery, now: datetime, schedule: RetrySchedule) -> float | None:
+def paused_wait(
+    delivery: Delivery,
+    now: datetime,
+    schedule: RetrySchedule,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> float | None:
     """A try of a disabled webhook's delivery: the seconds it waits before it looks again (the
-    schedule's longest wait between tries, at most what SQS can delay a message, never past its
+    schedule's longest wait between tries, at most what SQS can delay a message, less up to a first
+    retry's wait, so that a backlog paused at once does not come back at once; never past its
     horizon), or None at its horizon: it stops (`STOPPED_DISABLED`)."""
     left = (delivery.horizon_in(schedule) - now).total_seconds()
     if left <= 0:
         return None
-    return min(schedule.max_seconds, SQS_LONGEST_DELAY_SECONDS, left)
+    longest = min(schedule.max_seconds, SQS_LONGEST_DELAY_SECONDS)
+    return min(longest - rng(0.0, min(schedule.base_seconds, longest / 2)), left)
 
 
 def stopped_as(delivery: Delivery, why: str) -> Delivery:

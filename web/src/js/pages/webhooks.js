@@ -499,13 +499,16 @@ export function mountWebhooks(container, route) {
 
   /** Why `Send again` was refused: a webhook disabled (by another admin, or its receiver's 410 Gone)
    * said with what to do here, where the API's words name the PUT; otherwise as the API says it. */
-  async function refusedAgain(id, error) {
+  async function refusedAgain(id, error, type) {
     if (error.status === 409) {
       try {
         const hook = await api.get(`/v1/webhooks/${segment(id)}`);
         if (!hook.enabled) {
           const why = hook.disabled_reason ? ` (${hook.disabled_reason})` : "";
           return alertBox("p", `Webhook ${id} is disabled${why}, so nothing was sent: `, h("a", { href: href(["webhooks", id]) }, "edit it"), ", tick Enabled and save, then Send again.");
+        }
+        if (!hook.events.includes(type)) {
+          return alertBox("p", `Webhook ${id} no longer subscribes to ${type}, so nothing was sent: `, h("a", { href: href(["webhooks", id]) }, "edit it"), `, tick ${type} and save, then Send again.`);
         }
       } catch {
         // unreadable now: the API's words
@@ -544,7 +547,7 @@ export function mountWebhooks(container, route) {
                 await loadDeliveries(id, cursor, h("p", { role: "status", class: "success", tabindex: "-1" }, `Delivery ${d.id} is being sent again.`));
               } catch (error) {
                 again.disabled = false;
-                const said = await refusedAgain(id, error);
+                const said = await refusedAgain(id, error, d.type);
                 await load(); // disabled or deleted meanwhile: its row as it is now
                 await loadDeliveries(id, cursor, said); // focused there: disabled meanwhile, the button dropped it
               }
