@@ -497,8 +497,9 @@ export function mountWebhooks(container, route) {
     (said || heading).focus();
   }
 
-  /** Why `Send again` was refused: a webhook disabled (by another admin, or its receiver's 410 Gone)
-   * said with what to do here, where the API's words name the PUT; otherwise as the API says it. */
+  /** Why `Send again` was refused: a webhook disabled (by another admin, or its receiver's 410 Gone),
+   * or no longer subscribed to the delivery's notification, said with what to do here, where the
+   * API's words name the PUT; otherwise as the API says it. */
   async function refusedAgain(id, error, type) {
     if (error.status === 409) {
       try {
