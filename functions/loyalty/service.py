@@ -469,10 +469,7 @@ def put_campaign(
         raise _bad("ends_at", "not after starts_at", "a campaign must end after it starts")
     seen = replaces.replaces_of(settings)
     for attempt in range(PUT_CAMPAIGN_ATTEMPTS):
-        try:
-            current: Campaign | None = deps.repository.get_campaign(program_id, campaign_id)
-        except NotFound:
-            current = None
+        current = _stored_campaign(deps, program_id, campaign_id)
         # held by the write's condition on the revision read: a change between is read again here
         replaces.check(f"campaign {campaign_id}", seen, current.updated_at if current else None)
         revision = current.revision if current else 0
@@ -496,20 +493,20 @@ def put_campaign(
         except StorageUnavailable:
             # its answer lost after the commit (a timeout): read back whether it is this change;
             # answered 503, its retry (`replaces` the time read before) was refused as changed since
-            if (made := _stored_campaign(deps, changed)) is None:
-                raise
+            made = _stored_campaign(deps, program_id, campaign_id)
+            if made is None or (made.revision, made.updated_at) != (changed.revision, changed.updated_at):
+                raise  # not this change (its revision, made at its moment): not made
             return campaign_json(made)
         backoff(attempt)
     raise StorageUnavailable(f"campaign {campaign_id} is granting too fast to change now; retry")
 
 
-def _stored_campaign(deps: Dependencies, changed: Campaign) -> Campaign | None:
-    """The campaign as stored, when it is `changed`: its revision, made at its moment."""
+def _stored_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> Campaign | None:
+    """The campaign as stored, or None when there is none."""
     try:
-        found = deps.repository.get_campaign(changed.program_id, changed.campaign_id)
+        return deps.repository.get_campaign(program_id, campaign_id)
     except NotFound:
         return None
-    return found if (found.revision, found.updated_at) == (changed.revision, changed.updated_at) else None
 
 
 def get_campaign(deps: Dependencies, program_id: str, campaign_id: str) -> dict[str, Any]:
@@ -571,10 +568,7 @@ def put_workflow(
         enabled=settings.enabled,
         updated_at=deps.clock.now(),
     )
-    try:
-        previous: Workflow | None = deps.repository.get_workflow(program_id, workflow_id)
-    except NotFound:
-        previous = None
+    previous = _stored_workflow(deps, program_id, workflow_id)
     admitted = workflows.admit(workflow_id, replaces=replaces.replaces_of(settings))
     saving = workflows.revised(previous, workflow)
     try:
@@ -590,6 +584,7 @@ def put_workflow(
 
 
 def _stored_workflow(deps: Dependencies, program_id: str, workflow_id: str) -> Workflow | None:
+    """The workflow as stored, or None when there is none."""
     try:
         return deps.repository.get_workflow(program_id, workflow_id)
     except NotFound:
