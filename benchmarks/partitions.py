@@ -46,6 +46,7 @@ from typing import Any
 
 from benchmarks import moto_environment, moto_system
 from benchmarks.scoring import KB, _units, item_size
+from infra.constants import TABLE_QUOTA  # per table, and per index, on demand, unless raised
 
 RATE = 3_000  # events per second of one program
 SAMPLE = int(os.environ.get("BENCH_PARTITIONS_EVENTS", "3000"))
@@ -438,9 +439,6 @@ def run() -> None:
         f"table_wcu_per_s={writes.get('table', 0):.0f} table_rcu_per_s={reads.get('table', 0):.0f} "
         f"busiest_index_wcu_per_s={writes.get(busiest, 0):.0f}"
     )
-
-
-TABLE_QUOTA = 40_000  # per table, and per index, on demand, unless raised (Service Quotas)
 
 
 def _by_table(counts: Mapping[str, float], sample: int) -> dict[str, float]:

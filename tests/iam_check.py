@@ -96,9 +96,9 @@ def _kms_refused(access: Access, operation: str, params: dict[str, Any]) -> list
     secrets' key, whose grant holds for programs' signing secrets alone (`StringEquals` on
     `kms:EncryptionContext:purpose`); any other on the webhook secrets' key."""
     action = f"kms:{operation}"
-    purpose = (params.get("EncryptionContext") or {}).get("purpose")
+    context = params.get("EncryptionContext") or {}
+    purpose = context.get("purpose")
     if purpose is None:  # the webhook secrets' key: its grant holds where the context names both
-        context = params.get("EncryptionContext") or {}
         if not all(context.get(name) for name in WEBHOOK_SECRET_CONTEXT):
             return [f"{action} without {' and '.join(WEBHOOK_SECRET_CONTEXT)} in its encryption context"]
         return [] if action in access.webhook_secrets else [action]
