@@ -7,7 +7,8 @@
   every valid secret and posted; the outcome is recorded on condition that nobody else recorded
   this try, and the next try scheduled with backoff. No Lambda ever sleeps: a wait is a delayed
   message. A try of a webhook whose receiver did not answer waits instead, unless it is the one
-  that finds out whether the receiver is back (`gate`).
+  that finds out whether the receiver is back (`gate`); a try of a slow receiver's waits while
+  another try to one of its program's slow receivers is out (`slow_try_wait`).
 
 At least once: a try whose outcome could not be recorded may be made again; receivers deduplicate
 on the delivery id. A secret is never logged."""
@@ -18,7 +19,7 @@ import json
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
@@ -35,9 +36,12 @@ from functions.shared.domain.webhooks import (
     gate,
     gone_again,
     no_longer_subscribed,
+    paced,
     paused_wait,
     probe_taken,
     signature_header,
+    slow_try_until,
+    slow_try_wait,
     stopped_as,
 )
 from functions.shared.errors import Conflict, DomainError, NotFound
@@ -184,11 +188,20 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
     if not passage.send:
         _wait(deps, delivery, passage.wait_seconds, "its receiver did not answer")
         return delivery
-    answer_code = _post(deps, webhook, delivery)
+    held = _slow_try(deps, webhook, delivery, now)
+    if held is False:
+        return delivery
+    started = deps.clock.now()
+    try:
+        answer_code = _post(deps, webhook, delivery)
+    finally:
+        if held is not None:
+            _give_back(deps, webhook.program_id, held)
     answered_at = deps.clock.now()
     after = after_attempt(delivery, answer_code, answered_at, deps.schedule, made_with=webhook.updated_at)
     saved = _save(deps, after, delivery)
     _note_receiver(deps, webhook, answer_code, answered_at)
+    _note_pace(deps, webhook, (answered_at - started).total_seconds(), answered_at)
     if not saved:
         return deps.store.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
     if answer_code == 410:
@@ -217,6 +230,53 @@ def _wait(deps: WebhookDeps, delivery: Delivery, wait_seconds: float, because: s
         f"webhook try waits: {because}",
         extra={"webhook_id": delivery.webhook_id, "delivery_id": delivery.delivery_id, "wait": wait_seconds},
     )
+
+
+def _slow_try(
+    deps: WebhookDeps, webhook: Webhook, delivery: Delivery, now: datetime
+) -> datetime | Literal[False] | None:
+    """A slow receiver's try first takes its program's slow try: until when it holds it (given back
+    after the post), or False when another holds it (this try waits, scheduled back; a claim the
+    table refuses too, as a probe's). None: not a slow receiver, or a try at its horizon (sent all
+    the same, as its last)."""
+    if webhook.slow_since is None:
+        return None
+    wait = slow_try_wait(delivery, now, deps.schedule)
+    if wait is None:
+        return None
+    until = slow_try_until(now)
+    try:
+        if deps.store.take_slow_try(webhook.program_id, now, until):
+            return until
+    except DomainError:
+        logger.warning("webhook slow try not taken; the try waits", extra={"webhook_id": webhook.webhook_id})
+    _wait(
+        deps,
+        delivery,
+        wait,
+        "its receiver is slow and another try to one of its program's slow receivers is out",
+    )
+    return False
+
+
+def _give_back(deps: WebhookDeps, program_id: str, until: datetime) -> None:
+    """Best effort: not given back, the slow try is free again at `until`."""
+    try:
+        deps.store.give_back_slow_try(program_id, until)
+    except DomainError:
+        logger.warning("webhook slow try not given back; it is free again at its end", extra={"until": until})
+
+
+def _note_pace(deps: WebhookDeps, webhook: Webhook, took_seconds: float, at: datetime) -> None:
+    """The receiver slow, or no longer, as this try found it, written when it changed (best effort,
+    as its silence: not written, its next tries find out again)."""
+    slow_since = paced(webhook.slow_since, took_seconds, at)
+    if slow_since == webhook.slow_since:
+        return
+    try:
+        deps.store.note_pace(webhook, slow_since)
+    except DomainError:
+        logger.warning("webhook receiver's pace not written", extra={"webhook_id": webhook.webhook_id})
 
 
 def _claimed(deps: WebhookDeps, webhook: Webhook, probe: Silence) -> bool:

@@ -36,6 +36,11 @@ class WebhookView(Model):
         description="its receiver has not answered a try since then (several in a row): its deliveries "
         "wait, one try at a time finding out whether it is back; null while it answers",
     )
+    receiver_slow_since: datetime | None = Field(
+        default=None,
+        description="its receiver's tries have taken 5 seconds or more since then: tries to the "
+        "program's slow receivers go one at a time; null once a try takes less",
+    )
     secret: str | None = Field(
         default=None, description="whsec_...: in the answer that creates the webhook only"
     )

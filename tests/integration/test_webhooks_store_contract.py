@@ -212,6 +212,56 @@ def test_a_silence_written_before_misses_were_counted_is_counted_and_ended(aws: 
     assert store.get_webhook("p", "wh").silence is None
 
 
+def test_a_receivers_pace_is_written_on_the_webhook_as_read_and_changes_nothing_else(store: WebhooksPort):
+    add(store, webhook())
+    read = store.get_webhook("p", "wh")
+    slow = T0 + timedelta(seconds=9)
+
+    assert store.note_pace(read, slow)
+    noted = store.get_webhook("p", "wh")
+    assert noted.slow_since == slow
+    assert replace(noted, slow_since=None) == replace(read, secrets=noted.secrets)  # nothing else
+    assert store.list_webhooks("p")[0].slow_since == slow
+    assert store.note_pace(noted, None) and store.get_webhook("p", "wh").slow_since is None
+    # a webhook changed since the try read it (re-pointed: its receiver tried afresh) is left as is
+    changed = replace(read, url="https://93.184.215.15/h", updated_at=T0 + timedelta(minutes=1))
+    store.replace_webhook(changed, read.updated_at)
+    assert not store.note_pace(read, slow)
+    assert store.get_webhook("p", "wh").slow_since is None
+    # and a webhook written whole keeps the pace it was written with (a rotation's)
+    assert store.note_pace(store.get_webhook("p", "wh"), slow)
+    kept = store.get_webhook("p", "wh")
+    store.replace_webhook(replace(kept, updated_at=T0 + timedelta(minutes=2)), kept.updated_at)
+    assert store.get_webhook("p", "wh").slow_since == slow
+    store.delete_webhook("p", "wh")
+    assert not store.note_pace(kept, None)
+
+
+def test_a_programs_slow_try_is_held_by_one_try_at_a_time_until_given_back_or_its_end(store: WebhooksPort):
+    until = T0 + timedelta(seconds=15)
+    # tries of one program at once: one takes it
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda n: store.take_slow_try("p", T0, until + timedelta(seconds=n)), range(8)))
+    assert won.count(True) == 1
+    held = until + timedelta(seconds=won.index(True))
+    assert not store.take_slow_try("p", T0 + timedelta(seconds=14), until)  # still held
+    assert store.take_slow_try("q", T0, until)  # another program's is its own
+    # given back only by its taker: a hold that ran out gives back nothing of the next one's
+    store.give_back_slow_try("p", T0)
+    assert not store.take_slow_try("p", T0 + timedelta(seconds=1), until)
+    store.give_back_slow_try("p", held)
+    assert store.take_slow_try("p", T0 + timedelta(seconds=1), until)
+    # not given back (its run stopped), it is free again at its end
+    later = held + timedelta(seconds=30)
+    assert store.take_slow_try("p", until, later)
+    store.give_back_slow_try("p", until)  # the one before, past its end: later's stays held
+    assert not store.take_slow_try("p", until + timedelta(seconds=1), later)
+    # nothing of the program's webhooks is touched
+    add(store, webhook())
+    assert [w.webhook_id for w in store.list_webhooks("p")] == ["wh"]
+    assert store.program_webhooks("p").made == 1
+
+
 def test_one_delivery_per_id_even_when_made_at_once(store: WebhooksPort):
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda _: store.create_delivery(delivery()), range(4)))

@@ -23,9 +23,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the n-th POST of each delivery with the n-th code of `answers` (then the last one)."""
+    """Answers the n-th POST of each delivery with the n-th code of `answers` (then the last one),
+    after `delay` seconds."""
 
     answers: list[int] = field(default_factory=lambda: [200])
+    delay: float = 0.0
     got: list[Received] = field(default_factory=list)
     port: int = 0
     _server: Any = None
@@ -49,6 +51,7 @@ class Receiver:
                     if g.headers.get("x-webhook-delivery") == headers.get("x-webhook-delivery")
                 ]
                 index = min(len(tries) - 1, len(receiver.answers) - 1)
+                time.sleep(receiver.delay)
                 self.send_response(receiver.answers[index])
                 self.send_header("Content-Length", "2")
                 self.end_headers()

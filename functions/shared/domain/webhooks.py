@@ -11,6 +11,8 @@ once and applied by the stores and the delivery function.
   an answer 410 disables the webhook, unless it changed since the try read it;
 - a receiver that did not answer is tried by one delivery at a time (`Silence`, `gate`): the others
   wait without a try, so its silence costs the shared delivery function one wait, not one a try;
+- a slow receiver (`paced`) is tried one try at a time per program (`slow_try_wait`): one program's
+  slow receivers hold one of the shared function's runs, not all of them;
 - which URLs may be called (SSRF): `https://` to public addresses only, checked when saved and again
   when sent.
 
@@ -103,6 +105,7 @@ class Webhook:
     secrets: Secrets  # the stores keep them encrypted
     disabled_reason: str | None = None
     silence: Silence | None = None  # its receiver's last tries got no answer (`gate`)
+    slow_since: datetime | None = None  # its receiver's tries have taken SLOW_TRY_SECONDS (`paced`)
 
     @property
     def secret(self) -> str:
@@ -438,6 +441,50 @@ def after_answer(
     """The receiver's silence once a try at `at` got `answer_code`: any answer (an error too: it
     answered) ends it, the misses before it too; none adds one."""
     return silenced(silence, at, schedule) if answer_code is None else None
+
+
+# --- a slow receiver -------------------------------------------------------------------------------
+# A receiver that answers, however slowly, is not silent, and each of its tries holds a run of the
+# shared delivery function for as long as it takes (a run lasts as long as its slowest record): one
+# program's receivers answering in 9 seconds, sent a burst, took every run while other programs'
+# deliveries waited behind them. Once a try has taken SLOW_TRY_SECONDS (answered or not), its
+# webhook is slow (`slow_since`) until a try takes less; a slow webhook's tries go one at a time per
+# program: each first takes the program's one slow try (`WebhooksPort.take_slow_try`, held until
+# `slow_try_until` at most and given back after the post), and a try that finds it taken waits
+# without trying (`slow_try_wait`). A fast receiver's tries are not counted at all.
+SLOW_TRY_SECONDS = SEND_TIMEOUT_SECONDS / 2
+# the slow try is held this long at most: the whole try (its name resolved, its post) and its
+# recording; a run that stops mid-try leaves it, and the next takes it once this has passed
+SLOW_TRY_HOLD_SECONDS = SEND_TIMEOUT_SECONDS + 5.0
+
+
+def paced(slow_since: datetime | None, took_seconds: float, at: datetime) -> datetime | None:
+    """The webhook's `slow_since` once a try ending at `at` took `took_seconds`: slow from its first
+    slow try on, until a try takes less than SLOW_TRY_SECONDS."""
+    if took_seconds < SLOW_TRY_SECONDS:
+        return None
+    return slow_since if slow_since is not None else at
+
+
+def slow_try_until(now: datetime) -> datetime:
+    """Until when a try beginning `now` holds its program's slow try (if it is not given back)."""
+    return now + timedelta(seconds=SLOW_TRY_HOLD_SECONDS)
+
+
+def slow_try_wait(
+    delivery: Delivery,
+    now: datetime,
+    schedule: RetrySchedule,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> float | None:
+    """A slow webhook's try that found its program's slow try taken: the seconds it waits before it
+    looks again (about a try's longest, spread so that a backlog does not come back at once; never
+    past its horizon), or None at its horizon: it is sent all the same (SPEC 6: retried for 24 hours;
+    its last try is its own, as a silent receiver's is)."""
+    left = (delivery.horizon_in(schedule) - now).total_seconds()
+    if left <= 0:
+        return None
+    return min(rng(SEND_TIMEOUT_SECONDS / 2, 3 * SEND_TIMEOUT_SECONDS / 2), left)
 
 
 def retried_by_hand(delivery: Delivery, at: datetime, schedule: RetrySchedule) -> Delivery:

@@ -72,9 +72,13 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         silent_until = UTCDateTimeAttribute(null=True)
         silent_missed = NumberAttribute(null=True)
         silent_last = UTCDateTimeAttribute(null=True)
+        slow_since = UTCDateTimeAttribute(null=True)  # its receiver's tries are slow (`paced`)
 
     class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
         made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
+
+    class SlowTryItem(base, discriminator="webhooks_slow_try"):  # type: ignore[valid-type,misc,call-arg]
+        until = UTCDateTimeAttribute(null=True)  # the program's slow try taken until then (absent: free)
 
     class DeliveryItem(base, discriminator="webhook_delivery"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -97,6 +101,7 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
     return {
         "webhook": WebhookItem,
         "webhooks_made": WebhooksMadeItem,
+        "slow_try": SlowTryItem,
         "delivery": DeliveryItem,
         "delivery_listing": DeliveryListingItem,
     }
@@ -154,6 +159,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             silent_until=webhook.silence.until if webhook.silence else None,
             silent_missed=webhook.silence.missed if webhook.silence else None,
             silent_last=webhook.silence.last if webhook.silence else None,
+            slow_since=webhook.slow_since,
         )
 
     def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
@@ -187,6 +193,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             )
             if item.silent_since and item.silent_until
             else None,
+            slow_since=item.slow_since,
         )
 
     def _open(self, sealed: _Sealed) -> OpenSecrets:
@@ -325,6 +332,43 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 return False
             raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver silent failed") from exc
         return True
+
+    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
+        hook = self._m.webhook
+        item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
+        action = hook.slow_since.set(slow_since) if slow_since is not None else hook.slow_since.remove()
+        unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
+        try:
+            item.update(actions=[action], condition=self._m.base.pk.exists() & unchanged)
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver slow failed") from exc
+        return True
+
+    def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
+        slow = self._m.slow_try
+        item = slow(keys.webhooks_pk(program_id), keys.WEBHOOKS_SLOW_TRY_SK)
+        try:
+            item.update(
+                actions=[slow.item_type.set(slow), slow.until.set(until)],  # type: ignore[attr-defined]
+                condition=slow.until.does_not_exist() | (slow.until <= now),
+            )
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return False
+            raise domain_error(exc, "taking the program's slow webhook try failed") from exc
+        return True
+
+    def give_back_slow_try(self, program_id: str, until: datetime) -> None:
+        slow = self._m.slow_try
+        item = slow(keys.webhooks_pk(program_id), keys.WEBHOOKS_SLOW_TRY_SK)
+        try:
+            item.update(actions=[slow.until.remove()], condition=slow.until == until)
+        except PynamoDBException as exc:
+            if condition_failed(exc):
+                return  # its hold ran out and another try took it: that one gives it back
+            raise domain_error(exc, "giving back the program's slow webhook try failed") from exc
 
     # --- deliveries ----------------------------------------------------------------------------
     def _delivery_item(self, delivery: Delivery) -> Any:

@@ -17,6 +17,7 @@ class InMemoryWebhooks(WebhooksPort):
         self._webhooks: dict[tuple[str, str], Webhook] = {}
         self._made: dict[str, int] = {}  # per program: how many webhooks it ever made
         self._deliveries: dict[tuple[str, str, str], Delivery] = {}
+        self._slow_tries: dict[str, datetime] = {}  # per program: until when its slow try is taken
 
     def program_webhooks(self, program_id: str) -> ProgramWebhooks:
         with self._lock:
@@ -78,6 +79,31 @@ class InMemoryWebhooks(WebhooksPort):
                 return False
             self._webhooks[slot] = replace(current, silence=silence)
             return True
+
+    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
+        slot = (webhook.program_id, webhook.webhook_id)
+        with self._lock:
+            current = self._webhooks.get(slot)
+            if current is None or (current.created_at, current.updated_at) != (
+                webhook.created_at,
+                webhook.updated_at,
+            ):
+                return False
+            self._webhooks[slot] = replace(current, slow_since=slow_since)
+            return True
+
+    def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
+        with self._lock:
+            held = self._slow_tries.get(program_id)
+            if held is not None and held > now:
+                return False
+            self._slow_tries[program_id] = until
+            return True
+
+    def give_back_slow_try(self, program_id: str, until: datetime) -> None:
+        with self._lock:
+            if self._slow_tries.get(program_id) == until:
+                del self._slow_tries[program_id]
 
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
         with self._lock:

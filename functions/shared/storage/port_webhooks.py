@@ -53,6 +53,22 @@ class WebhooksPort(abc.ABC):
         whether this call wrote it. Nothing else of the webhook changes, its `updated_at` neither."""
 
     @abc.abstractmethod
+    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
+        """Sets the webhook's `slow_since` (None: clears it) while the webhook is the one read (made
+        at its `created_at`, unchanged since: its `updated_at`); whether this call wrote it. Nothing
+        else of the webhook changes, its `updated_at` neither."""
+
+    @abc.abstractmethod
+    def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
+        """Takes the program's one slow try until `until`, unless another holds it (its own `until`
+        not yet past at `now`); whether this call took it. Exactly one of concurrent takers wins."""
+
+    @abc.abstractmethod
+    def give_back_slow_try(self, program_id: str, until: datetime) -> None:
+        """Gives the program's slow try back, if it is still the one taken until `until` (a taker
+        whose hold ran out gives back nothing of the next one's)."""
+
+    @abc.abstractmethod
     def create_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]:
         """Stores the delivery unless its id is taken; returns the stored one and whether it was
         created. Exactly one of concurrent writers of one id gets True."""

@@ -1,0 +1,250 @@
+"""A slow receiver is tried one try at a time per program (SPEC 6; `webhooks.paced`,
+`slow_try_wait`): the delivery steps on the in-memory store, a clock that is set, a sender that
+takes as long as told. A receiver answering in 9 seconds is not silent (it answers), and each of its
+tries held a run of the delivery function every program shares: one program's burst to such a
+receiver held every other program's deliveries behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions.shared.clock import FixedClock
+from functions.shared.domain.webhooks import (
+    SEND_TIMEOUT_SECONDS,
+    SLOW_TRY_HOLD_SECONDS,
+    SLOW_TRY_SECONDS,
+    RetrySchedule,
+    Secrets,
+    Target,
+    Webhook,
+    paced,
+    slow_try_until,
+    slow_try_wait,
+)
+from functions.shared.errors import StorageUnavailable
+from functions.webhooks import service
+from functions.webhooks.delivery import fan_out, run_try
+from functions.webhooks.models import PutWebhook
+from functions.webhooks.outside import Answer
+from functions.webhooks.wiring import WebhookDeps
+from tests.unit.test_webhook_delivery_steps import T0
+from tests.unit.test_webhook_delivery_steps import deps as deps  # noqa: F401 (the fixture)
+from tests.unit.test_webhook_silent_receiver import later, notify, sent, taken
+
+SCHEDULE = RetrySchedule(30, 3 * 3600, 24 * 3600)  # the `deps` fixture's, as deployed
+
+
+@dataclass
+class TimedSender:
+    """Answers `code` after `seconds` of the deps' clock; notes, at each post, whether the program's
+    slow try was free then (a take at that moment succeeding)."""
+
+    deps: WebhookDeps
+    seconds: float
+    code: int = 200
+    sent: list[tuple[Target, bytes, dict[str, str]]] = field(default_factory=list)
+    free_while_posting: list[bool] = field(default_factory=list)
+
+    def post(self, target: Target, body: bytes, headers: dict[str, str], within: float) -> Answer:
+        self.sent.append((target, body, headers))
+        now = self.deps.clock.now()
+        probe = now + timedelta(microseconds=1)
+        taken_now = self.deps.store.take_slow_try("p", now, probe)
+        if taken_now:
+            self.deps.store.give_back_slow_try("p", probe)
+        self.free_while_posting.append(taken_now)
+        clock: FixedClock = self.deps.clock  # type: ignore[assignment]
+        clock.advance(seconds=self.seconds)
+        return Answer(self.code)
+
+
+def timed(deps: WebhookDeps, seconds: float) -> TimedSender:
+    sender = TimedSender(deps, seconds)
+    object.__setattr__(deps, "sender", sender)
+    return sender
+
+
+def slow_since(deps: WebhookDeps, program: str = "p", webhook_id: str = "wh") -> datetime | None:
+    return deps.store.get_webhook(program, webhook_id).slow_since
+
+
+def made_slow(deps: WebhookDeps) -> TimedSender:
+    """One try that took 9 seconds: the receiver is slow from its end."""
+    sender = timed(deps, 9)
+    [first] = notify(deps, 1, start=100)
+    began = deps.clock.now()
+    run_try(deps, first)
+    assert slow_since(deps) == began + timedelta(seconds=9)
+    return sender
+
+
+# --- the rule ------------------------------------------------------------------------------------
+def test_a_receiver_is_slow_from_its_first_slow_try_until_a_faster_one():
+    assert paced(None, SLOW_TRY_SECONDS - 0.01, T0) is None
+    assert paced(None, SLOW_TRY_SECONDS, T0) == T0
+    assert paced(T0, SEND_TIMEOUT_SECONDS, T0 + timedelta(minutes=5)) == T0  # since its first
+    assert paced(T0, 0.2, T0 + timedelta(minutes=5)) is None
+    assert slow_try_until(T0) == T0 + timedelta(seconds=SLOW_TRY_HOLD_SECONDS)
+    assert SLOW_TRY_HOLD_SECONDS > SEND_TIMEOUT_SECONDS  # a whole try, and its recording
+
+
+def test_a_try_that_finds_the_slow_try_taken_waits_about_a_try_spread_never_past_its_horizon(deps):
+    [message] = notify(deps, 1)
+    delivery = deps.store.get_delivery("p", "wh", message["delivery_id"])
+    low, high = SEND_TIMEOUT_SECONDS / 2, 3 * SEND_TIMEOUT_SECONDS / 2
+    assert slow_try_wait(delivery, T0, SCHEDULE, lambda a, b: a) == low
+    assert slow_try_wait(delivery, T0, SCHEDULE, lambda a, b: b) == high
+    horizon = T0 + timedelta(seconds=SCHEDULE.horizon_seconds)
+    assert slow_try_wait(delivery, horizon - timedelta(seconds=2), SCHEDULE, lambda a, b: b) == 2
+    assert slow_try_wait(delivery, horizon, SCHEDULE) is None  # its last try: sent all the same
+
+
+# --- the steps -----------------------------------------------------------------------------------
+def test_a_try_taking_half_its_time_makes_the_receiver_slow_and_a_faster_one_ends_it(deps: WebhookDeps):
+    sender = timed(deps, SLOW_TRY_SECONDS - 0.5)
+    for message in notify(deps, 2):
+        run_try(deps, message)
+    assert slow_since(deps) is None  # 4.5 s: not slow
+
+    sender = made_slow(deps)
+    shown = service.get_webhook(deps, "p", "wh")
+    assert shown.receiver_slow_since == T0 + timedelta(seconds=2 * 4.5 + 9)  # an admin sees why
+    assert shown.receiver_silent_since is None  # it answers
+
+    sender.seconds = 0.3
+    [message] = notify(deps, 1, start=200)
+    run_try(deps, message)
+    assert slow_since(deps) is None
+    assert service.get_webhook(deps, "p", "wh").receiver_slow_since is None
+
+
+def test_a_slow_receivers_try_waits_untried_while_another_of_its_programs_slow_tries_is_out(
+    deps: WebhookDeps,
+):
+    sender = made_slow(deps)
+    [message] = notify(deps, 1)
+    out = slow_try_until(deps.clock.now())
+    assert deps.store.take_slow_try("p", deps.clock.now(), out)  # another try is out
+
+    run_try(deps, message)
+
+    assert len(sender.sent) == 1  # only the first
+    [(again, wait)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert again == message and SEND_TIMEOUT_SECONDS / 2 <= wait <= 3 * SEND_TIMEOUT_SECONDS / 2
+    stored = deps.store.get_delivery("p", "wh", message["delivery_id"])
+    assert (stored.status, stored.tries) == ("pending", 0)  # not counted as a try
+    taken(deps)
+
+    # the other try given back: this one takes it, holds it while it posts, gives it back after
+    deps.store.give_back_slow_try("p", out)
+    run_try(deps, again)
+
+    assert len(sender.sent) == 2 and sender.free_while_posting == [True, False]
+    assert deps.store.get_delivery("p", "wh", message["delivery_id"]).status == "delivered"
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))  # free again
+
+
+def test_a_fast_receivers_tries_go_whatever_its_programs_slow_tries(deps: WebhookDeps):
+    sender = timed(deps, 0.2)
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))  # a slow receiver's try is out
+    for message in notify(deps, 3):
+        run_try(deps, message)
+    assert len(sender.sent) == 3 and sender.free_while_posting == [False] * 3
+
+
+def test_another_programs_slow_receiver_is_not_held_by_this_ones(deps: WebhookDeps):
+    url = "https://hooks.example.org/in"
+    hook = Webhook("q", "wh", url, ("PartnerFlagged",), True, T0, T0, Secrets.clear("whsec_q"))
+    deps.store.create_webhook(deps.store.program_webhooks("q").create(hook))
+    assert deps.store.note_pace(deps.store.get_webhook("q", "wh"), T0)
+    sender = timed(deps, 9)
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))  # program p's is out
+    detail = {"program_id": "q", "notification_id": "q-1"}
+    fan_out(deps, {"id": "bus-q", "detail-type": "PartnerFlagged", "detail": detail})
+    [message] = taken(deps)
+    run_try(deps, message)
+    assert len(sender.sent) == 1
+
+
+def test_a_slow_try_the_table_refuses_to_take_waits_and_is_not_lost(deps: WebhookDeps, monkeypatch):
+    sender = made_slow(deps)
+    [message] = notify(deps, 1)
+
+    def throttled(*_: Any) -> bool:
+        raise StorageUnavailable("DynamoDB throttled (test)")
+
+    monkeypatch.setattr(deps.store, "take_slow_try", throttled)
+    run_try(deps, message)
+
+    assert len(sender.sent) == 1
+    [(again, wait)] = deps.queue.scheduled  # type: ignore[attr-defined]
+    assert again == message and wait > 0
+
+
+def test_a_slow_try_not_given_back_is_free_again_at_its_end(deps: WebhookDeps, monkeypatch):
+    sender = made_slow(deps)
+    first, second = notify(deps, 2)
+    real = deps.store.give_back_slow_try
+
+    def down(*_: Any) -> None:
+        raise StorageUnavailable("DynamoDB throttled (test)")
+
+    monkeypatch.setattr(deps.store, "give_back_slow_try", down)
+    began = deps.clock.now()
+    run_try(deps, first)  # posted and recorded; its slow try not given back
+    assert deps.store.get_delivery("p", "wh", first["delivery_id"]).status == "delivered"
+    monkeypatch.setattr(deps.store, "give_back_slow_try", real)
+    taken(deps)
+
+    run_try(deps, second)
+    assert len(sender.sent) == 2  # held still (9 s into its 15)
+    taken(deps)
+    later(deps, SLOW_TRY_HOLD_SECONDS - 9)
+    assert deps.clock.now() == began + timedelta(seconds=SLOW_TRY_HOLD_SECONDS)
+    run_try(deps, second)
+    assert len(sender.sent) == 3
+
+
+def test_a_post_that_raises_gives_the_slow_try_back(deps: WebhookDeps):
+    made_slow(deps)
+    [message] = notify(deps, 1)
+
+    class Broken:
+        def post(self, *_: Any) -> Answer:
+            raise RuntimeError("the sender broke (test)")
+
+    object.__setattr__(deps, "sender", Broken())
+    with pytest.raises(RuntimeError):
+        run_try(deps, message)
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))
+
+
+def test_a_delivery_at_its_horizon_makes_its_last_try_whatever_its_programs_slow_try(deps: WebhookDeps):
+    sender = made_slow(deps)
+    [last] = notify(deps, 1)
+    later(deps, SCHEDULE.horizon_seconds)
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))
+
+    run_try(deps, last)
+
+    assert len(sender.sent) == 2
+    assert deps.store.get_delivery("p", "wh", last["delivery_id"]).status == "delivered"
+
+
+def test_re_pointing_the_webhook_tries_its_receiver_afresh_and_a_rotation_keeps_its_pace(deps: WebhookDeps):
+    made_slow(deps)
+    service.rotate_secret(deps, "p", "wh")
+    assert slow_since(deps) is not None  # the same receiver
+    body = PutWebhook(url="https://hooks.example.com/new", events=["PartnerFlagged"], enabled=True)
+    service.put_webhook(deps, "p", "wh", body)
+    assert slow_since(deps) is None
+    assert sent(deps) == 1
