@@ -118,3 +118,39 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
     finally:
         backend.admin.delete(put, timeout=10)
         answering.close()
+
+
+def test_a_webhook_whose_receiver_answers_slowly_says_since_when(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    """A receiver that answers, but only after half a try's time, is sent one try at a time per
+    program (`webhooks.paced`): the Webhooks page says so, and since when."""
+    webhook = unique("slow-hook")
+    answering = receiving([200])
+    receiver = next(answering)
+    receiver.delay = 5.5  # half a try's 10 seconds, and more
+    put = backend.url(f"/v1/webhooks/{webhook}")
+    made = backend.admin.put(put, json={"url": receiver.url, "events": ["PartnerFlagged"]}, timeout=10)
+    assert made.status_code == 200, made.text
+    try:
+        # Given a flag's notification, answered in 5.5 seconds
+        backend.flagged_partner(unique("Slow Receiver Partner"))
+        deadline = time.monotonic() + 60
+        while not (shown := backend.admin.get(put, timeout=10).json()).get("receiver_slow_since"):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.5)
+        assert shown["receiver_silent_since"] is None and len(receiver.got) == 1
+
+        # When an admin opens the Webhooks page
+        sign_in_as(page, console, "admin", "webhooks")
+
+        # Then its row says its receiver answers slowly, since when, and what that does
+        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook))
+        expect(row).to_contain_text("Enabled — its receiver answers slowly since")
+        expect(row).to_contain_text("sent one try at a time")
+        expect(row.locator("time")).to_have_count(2)
+        row.scroll_into_view_if_needed()
+        screenshot(page, "43-webhook-receiver-slow", full_page=False)
+    finally:
+        backend.admin.delete(put, timeout=10)
+        answering.close()
