@@ -320,7 +320,8 @@ ACCESS: dict[str, Access] = {
     ),
     # Deliveries: the program's webhooks (Query; secrets opened to sign: kms:Decrypt, never
     # Encrypt), a new delivery with its listing entry (one transaction: PutItem twice), the delivery
-    # (GetItem), each try's outcome (conditional PutItem), a webhook disabled by a 410 (UpdateItem);
+    # (GetItem), each try's outcome (conditional PutItem), a webhook disabled by a 410, its receiver's
+    # silence or pace, the program's slow try taken and given back (conditional UpdateItem);
     # the next try scheduled on the webhooks queue, which it consumes.
     "webhook_delivery": Access(
         table=_actions(GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
