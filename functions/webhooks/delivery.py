@@ -239,7 +239,7 @@ def _slow_try(
     after the post), or False when another holds it (this try waits, scheduled back; a claim the
     table refuses too, as a probe's). None: not a slow receiver, or a try at its horizon (sent all
     the same, as its last)."""
-    if webhook.slow_since is None:
+    if webhook.slow is None:
         return None
     wait = slow_try_wait(delivery, now, deps.schedule)
     if wait is None:
@@ -270,11 +270,11 @@ def _give_back(deps: WebhookDeps, program_id: str, until: datetime) -> None:
 def _note_pace(deps: WebhookDeps, webhook: Webhook, took_seconds: float, at: datetime) -> None:
     """The receiver slow, or no longer, as this try found it, written when it changed (best effort,
     as its silence: not written, its next tries find out again)."""
-    slow_since = paced(webhook.slow_since, took_seconds, at)
-    if slow_since == webhook.slow_since:
+    slow = paced(webhook.slow, took_seconds, at)
+    if slow == webhook.slow:
         return
     try:
-        deps.store.note_pace(webhook, slow_since)
+        deps.store.note_pace(webhook, slow)
     except DomainError:
         logger.warning("webhook receiver's pace not written", extra={"webhook_id": webhook.webhook_id})
 

@@ -39,7 +39,8 @@ class WebhookView(Model):
     receiver_slow_since: datetime | None = Field(
         default=None,
         description="its receiver's tries have taken 5 seconds or more since then: tries to the "
-        "program's slow receivers go one at a time; null once a try takes less",
+        "program's slow receivers go one at a time; null once a try takes less, 10 minutes or more "
+        "after its latest slow one",
     )
     secret: str | None = Field(
         default=None, description="whsec_...: in the answer that creates the webhook only"

@@ -90,7 +90,7 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             updated_at=max(now, current.updated_at),
             disabled_reason=None if body.enabled else current.disabled_reason,
             silence=None,  # a receiver changed, or looked at, is tried afresh
-            slow_since=None,
+            slow=None,
         )
         if changed.updated_at == current.updated_at:
             changed = replace(changed, updated_at=_later(current.updated_at))
@@ -216,7 +216,7 @@ def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:
         updated_at=webhook.updated_at,
         disabled_reason=webhook.disabled_reason,
         receiver_silent_since=webhook.silence.since if webhook.silence and webhook.silence.silent else None,
-        receiver_slow_since=webhook.slow_since,
+        receiver_slow_since=webhook.slow.since if webhook.slow else None,
         secret=webhook.secret if show_secret else None,
     )
 

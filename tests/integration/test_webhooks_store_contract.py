@@ -17,6 +17,7 @@ from functions.shared.domain.webhooks import (
     RetrySchedule,
     Secrets,
     Silence,
+    Slowness,
     Webhook,
     after_attempt,
     retried_by_hand,
@@ -215,24 +216,33 @@ def test_a_silence_written_before_misses_were_counted_is_counted_and_ended(aws: 
 def test_a_receivers_pace_is_written_on_the_webhook_as_read_and_changes_nothing_else(store: WebhooksPort):
     add(store, webhook())
     read = store.get_webhook("p", "wh")
-    slow = T0 + timedelta(seconds=9)
+    slow = Slowness(T0 + timedelta(seconds=9), T0 + timedelta(seconds=9))
 
     assert store.note_pace(read, slow)
+    assert not store.note_pace(read, Slowness(T0, T0))  # not as read now
     noted = store.get_webhook("p", "wh")
-    assert noted.slow_since == slow
-    assert replace(noted, slow_since=None) == replace(read, secrets=noted.secrets)  # nothing else
-    assert store.list_webhooks("p")[0].slow_since == slow
-    assert store.note_pace(noted, None) and store.get_webhook("p", "wh").slow_since is None
+    assert noted.slow == slow
+    assert replace(noted, slow=None) == replace(read, secrets=noted.secrets)  # nothing else
+    assert store.list_webhooks("p")[0].slow == slow
+    later = Slowness(slow.since, T0 + timedelta(seconds=30))
+    assert store.note_pace(noted, later) and store.get_webhook("p", "wh").slow == later
+    # two tries on one reading: one writes
+    read_again = store.get_webhook("p", "wh")
+    tries = [Slowness(slow.since, T0 + timedelta(seconds=40 + n)) for n in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda s: store.note_pace(read_again, s), tries))
+    assert won.count(True) == 1 and store.get_webhook("p", "wh").slow == tries[won.index(True)]
+    assert store.note_pace(store.get_webhook("p", "wh"), None) and store.get_webhook("p", "wh").slow is None
     # a webhook changed since the try read it (re-pointed: its receiver tried afresh) is left as is
     changed = replace(read, url="https://93.184.215.15/h", updated_at=T0 + timedelta(minutes=1))
     store.replace_webhook(changed, read.updated_at)
     assert not store.note_pace(read, slow)
-    assert store.get_webhook("p", "wh").slow_since is None
+    assert store.get_webhook("p", "wh").slow is None
     # and a webhook written whole keeps the pace it was written with (a rotation's)
     assert store.note_pace(store.get_webhook("p", "wh"), slow)
     kept = store.get_webhook("p", "wh")
     store.replace_webhook(replace(kept, updated_at=T0 + timedelta(minutes=2)), kept.updated_at)
-    assert store.get_webhook("p", "wh").slow_since == slow
+    assert store.get_webhook("p", "wh").slow == slow
     store.delete_webhook("p", "wh")
     assert not store.note_pace(kept, None)
 

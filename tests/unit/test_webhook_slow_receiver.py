@@ -15,10 +15,12 @@ import pytest
 from functions.shared.clock import FixedClock
 from functions.shared.domain.webhooks import (
     SEND_TIMEOUT_SECONDS,
+    SLOW_MEMORY_SECONDS,
     SLOW_TRY_HOLD_SECONDS,
     SLOW_TRY_SECONDS,
     RetrySchedule,
     Secrets,
+    Slowness,
     Target,
     Webhook,
     paced,
@@ -69,7 +71,8 @@ def timed(deps: WebhookDeps, seconds: float) -> TimedSender:
 
 
 def slow_since(deps: WebhookDeps, program: str = "p", webhook_id: str = "wh") -> datetime | None:
-    return deps.store.get_webhook(program, webhook_id).slow_since
+    slow = deps.store.get_webhook(program, webhook_id).slow
+    return slow.since if slow else None
 
 
 def made_slow(deps: WebhookDeps) -> TimedSender:
@@ -83,11 +86,17 @@ def made_slow(deps: WebhookDeps) -> TimedSender:
 
 
 # --- the rule ------------------------------------------------------------------------------------
-def test_a_receiver_is_slow_from_its_first_slow_try_until_a_faster_one():
+def test_a_receiver_is_slow_from_its_first_slow_try_until_no_try_was_slow_for_a_while():
     assert paced(None, SLOW_TRY_SECONDS - 0.01, T0) is None
-    assert paced(None, SLOW_TRY_SECONDS, T0) == T0
-    assert paced(T0, SEND_TIMEOUT_SECONDS, T0 + timedelta(minutes=5)) == T0  # since its first
-    assert paced(T0, 0.2, T0 + timedelta(minutes=5)) is None
+    first = paced(None, SLOW_TRY_SECONDS, T0)
+    assert first == Slowness(T0, T0)
+    five = T0 + timedelta(minutes=5)
+    assert paced(first, SEND_TIMEOUT_SECONDS, five) == Slowness(T0, five)  # since its first
+    assert paced(Slowness(T0, five), 0.2, T0 + timedelta(minutes=1)) == Slowness(T0, five)  # never back
+    # a fast try ends it only once no try has been slow for SLOW_MEMORY_SECONDS
+    memory = timedelta(seconds=SLOW_MEMORY_SECONDS)
+    assert paced(Slowness(T0, five), 0.2, five + memory - timedelta(seconds=1)) == Slowness(T0, five)
+    assert paced(Slowness(T0, five), 0.2, five + memory) is None
     assert slow_try_until(T0) == T0 + timedelta(seconds=SLOW_TRY_HOLD_SECONDS)
     assert SLOW_TRY_HOLD_SECONDS > SEND_TIMEOUT_SECONDS  # a whole try, and its recording
 
@@ -104,7 +113,9 @@ def test_a_try_that_finds_the_slow_try_taken_waits_about_a_try_spread_never_past
 
 
 # --- the steps -----------------------------------------------------------------------------------
-def test_a_try_taking_half_its_time_makes_the_receiver_slow_and_a_faster_one_ends_it(deps: WebhookDeps):
+def test_a_try_taking_half_its_time_makes_the_receiver_slow_and_fast_ones_end_it_after_a_while(
+    deps: WebhookDeps,
+):
     sender = timed(deps, SLOW_TRY_SECONDS - 0.5)
     for message in notify(deps, 2):
         run_try(deps, message)
@@ -116,10 +127,34 @@ def test_a_try_taking_half_its_time_makes_the_receiver_slow_and_a_faster_one_end
     assert shown.receiver_silent_since is None  # it answers
 
     sender.seconds = 0.3
-    [message] = notify(deps, 1, start=200)
+    for message in notify(deps, 3, start=200):
+        run_try(deps, message)
+    assert slow_since(deps) is not None  # fast tries just after a slow one: still slow
+    later(deps, SLOW_MEMORY_SECONDS)
+    [message] = notify(deps, 1, start=300)
     run_try(deps, message)
     assert slow_since(deps) is None
     assert service.get_webhook(deps, "p", "wh").receiver_slow_since is None
+
+
+def test_a_receiver_answering_one_try_fast_and_the_next_slowly_stays_slow(deps: WebhookDeps):
+    # an attack on the first version (a receiver's own choice of pace): one fast answer ended the
+    # slowness, and the burst waiting on it went side by side again, every run held once more
+    sender = made_slow(deps)
+    for round_ in range(5):
+        sender.seconds = 0.2
+        [fast] = notify(deps, 1, start=10 * round_)
+        run_try(deps, fast)
+        sender.seconds = 9
+        burst = notify(deps, 4, start=10 * round_ + 1)
+        out = slow_try_until(deps.clock.now())
+        assert deps.store.take_slow_try("p", deps.clock.now(), out)  # one of them out first
+        for message in burst:
+            run_try(deps, message)  # the others wait: still slow
+        deps.store.give_back_slow_try("p", out)
+        taken(deps)
+        assert slow_since(deps) is not None
+    assert len(sender.sent) == 1 + 5  # the first, and each round's fast one
 
 
 def test_a_slow_receivers_try_waits_untried_while_another_of_its_programs_slow_tries_is_out(
@@ -162,7 +197,7 @@ def test_another_programs_slow_receiver_is_not_held_by_this_ones(deps: WebhookDe
     url = "https://hooks.example.org/in"
     hook = Webhook("q", "wh", url, ("PartnerFlagged",), True, T0, T0, Secrets.clear("whsec_q"))
     deps.store.create_webhook(deps.store.program_webhooks("q").create(hook))
-    assert deps.store.note_pace(deps.store.get_webhook("q", "wh"), T0)
+    assert deps.store.note_pace(deps.store.get_webhook("q", "wh"), Slowness(T0, T0))
     sender = timed(deps, 9)
     now = deps.clock.now()
     assert deps.store.take_slow_try("p", now, slow_try_until(now))  # program p's is out

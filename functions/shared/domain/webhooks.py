@@ -105,7 +105,7 @@ class Webhook:
     secrets: Secrets  # the stores keep them encrypted
     disabled_reason: str | None = None
     silence: Silence | None = None  # its receiver's last tries got no answer (`gate`)
-    slow_since: datetime | None = None  # its receiver's tries have taken SLOW_TRY_SECONDS (`paced`)
+    slow: Slowness | None = None  # its receiver's tries have taken SLOW_TRY_SECONDS (`paced`)
 
     @property
     def secret(self) -> str:
@@ -448,22 +448,38 @@ def after_answer(
 # shared delivery function for as long as it takes (a run lasts as long as its slowest record): one
 # program's receivers answering in 9 seconds, sent a burst, took every run while other programs'
 # deliveries waited behind them. Once a try has taken SLOW_TRY_SECONDS (answered or not), its
-# webhook is slow (`slow_since`) until a try takes less; a slow webhook's tries go one at a time per
-# program: each first takes the program's one slow try (`WebhooksPort.take_slow_try`, held until
-# `slow_try_until` at most and given back after the post), and a try that finds it taken waits
-# without trying (`slow_try_wait`). A fast receiver's tries are not counted at all.
+# webhook is slow (`Slowness`), until no try has been slow for SLOW_MEMORY_SECONDS; a slow webhook's
+# tries go one at a time per program: each first takes the program's one slow try
+# (`WebhooksPort.take_slow_try`, held until `slow_try_until` at most and given back after the
+# post), and a try that finds it taken waits without trying (`slow_try_wait`). A fast receiver's
+# tries are not counted at all.
 SLOW_TRY_SECONDS = SEND_TIMEOUT_SECONDS / 2
 # the slow try is held this long at most: the whole try (its name resolved, its post) and its
 # recording; a run that stops mid-try leaves it, and the next takes it once this has passed
 SLOW_TRY_HOLD_SECONDS = SEND_TIMEOUT_SECONDS + 5.0
+# a slow receiver stays slow this long after its latest slow try, however fast the tries between:
+# ended by one fast answer, a receiver that answers one try fast and the next ones slowly (on
+# purpose, or as it chokes) had every waiting try of its burst go side by side again, each round
+SLOW_MEMORY_SECONDS = 600.0
 
 
-def paced(slow_since: datetime | None, took_seconds: float, at: datetime) -> datetime | None:
-    """The webhook's `slow_since` once a try ending at `at` took `took_seconds`: slow from its first
-    slow try on, until a try takes less than SLOW_TRY_SECONDS."""
-    if took_seconds < SLOW_TRY_SECONDS:
-        return None
-    return slow_since if slow_since is not None else at
+@dataclass(frozen=True)
+class Slowness:
+    """A webhook's receiver took SLOW_TRY_SECONDS or more at a try ending at `since`, and at its
+    latest slow try, ending at `last`."""
+
+    since: datetime
+    last: datetime
+
+
+def paced(slow: Slowness | None, took_seconds: float, at: datetime) -> Slowness | None:
+    """The receiver's slowness once a try ending at `at` took `took_seconds`: slow from its first
+    slow try on, until no try has been slow for SLOW_MEMORY_SECONDS (a fast try then ends it)."""
+    if took_seconds >= SLOW_TRY_SECONDS:
+        return Slowness(slow.since, max(slow.last, at)) if slow is not None else Slowness(at, at)
+    if slow is not None and (at - slow.last).total_seconds() < SLOW_MEMORY_SECONDS:
+        return slow
+    return None
 
 
 def slow_try_until(now: datetime) -> datetime:

@@ -34,6 +34,7 @@ from functions.shared.domain.webhooks import (
     RetiredSecret,
     Secrets,
     Silence,
+    Slowness,
     Webhook,
 )
 from functions.shared.errors import Conflict, NotFound
@@ -72,7 +73,8 @@ def webhook_items(base: type[Model]) -> dict[str, type[Model]]:
         silent_until = UTCDateTimeAttribute(null=True)
         silent_missed = NumberAttribute(null=True)
         silent_last = UTCDateTimeAttribute(null=True)
-        slow_since = UTCDateTimeAttribute(null=True)  # its receiver's tries are slow (`paced`)
+        slow_since = UTCDateTimeAttribute(null=True)  # `Slowness`: its receiver's tries are slow
+        slow_last = UTCDateTimeAttribute(null=True)
 
     class WebhooksMadeItem(base, discriminator="webhooks_made"):  # type: ignore[valid-type,misc,call-arg]
         made = NumberAttribute()  # how many webhooks the program ever made: each creation moves it on
@@ -159,7 +161,8 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             silent_until=webhook.silence.until if webhook.silence else None,
             silent_missed=webhook.silence.missed if webhook.silence else None,
             silent_last=webhook.silence.last if webhook.silence else None,
-            slow_since=webhook.slow_since,
+            slow_since=webhook.slow.since if webhook.slow else None,
+            slow_last=webhook.slow.last if webhook.slow else None,
         )
 
     def _seal(self, secrets: OpenSecrets, program_id: str, webhook_id: str) -> _Sealed:
@@ -193,7 +196,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             )
             if item.silent_since and item.silent_until
             else None,
-            slow_since=item.slow_since,
+            slow=Slowness(item.slow_since, item.slow_last) if item.slow_since and item.slow_last else None,
         )
 
     def _open(self, sealed: _Sealed) -> OpenSecrets:
@@ -333,13 +336,23 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver silent failed") from exc
         return True
 
-    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
+    def note_pace(self, webhook: Webhook, slow: Slowness | None) -> bool:
         hook = self._m.webhook
         item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
-        action = hook.slow_since.set(slow_since) if slow_since is not None else hook.slow_since.remove()
+        actions = (
+            [hook.slow_since.set(slow.since), hook.slow_last.set(slow.last)]
+            if slow is not None
+            else [hook.slow_since.remove(), hook.slow_last.remove()]
+        )
+        read = webhook.slow
+        still = (
+            (hook.slow_since == read.since) & (hook.slow_last == read.last)
+            if read is not None
+            else hook.slow_since.does_not_exist()
+        )
         unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
         try:
-            item.update(actions=[action], condition=self._m.base.pk.exists() & unchanged)
+            item.update(actions=actions, condition=self._m.base.pk.exists() & unchanged & still)
         except PynamoDBException as exc:
             if condition_failed(exc):
                 return False

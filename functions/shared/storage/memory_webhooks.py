@@ -6,7 +6,15 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Silence, Webhook
+from functions.shared.domain.webhooks import (
+    Creation,
+    Delivery,
+    Disabling,
+    ProgramWebhooks,
+    Silence,
+    Slowness,
+    Webhook,
+)
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage.port_webhooks import WebhooksPort
 
@@ -80,16 +88,14 @@ class InMemoryWebhooks(WebhooksPort):
             self._webhooks[slot] = replace(current, silence=silence)
             return True
 
-    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
+    def note_pace(self, webhook: Webhook, slow: Slowness | None) -> bool:
         slot = (webhook.program_id, webhook.webhook_id)
         with self._lock:
             current = self._webhooks.get(slot)
-            if current is None or (current.created_at, current.updated_at) != (
-                webhook.created_at,
-                webhook.updated_at,
-            ):
+            read = (webhook.created_at, webhook.updated_at, webhook.slow)
+            if current is None or (current.created_at, current.updated_at, current.slow) != read:
                 return False
-            self._webhooks[slot] = replace(current, slow_since=slow_since)
+            self._webhooks[slot] = replace(current, slow=slow)
             return True
 
     def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:

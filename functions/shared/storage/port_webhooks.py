@@ -9,7 +9,15 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from functions.shared.domain.webhooks import Creation, Delivery, Disabling, ProgramWebhooks, Silence, Webhook
+from functions.shared.domain.webhooks import (
+    Creation,
+    Delivery,
+    Disabling,
+    ProgramWebhooks,
+    Silence,
+    Slowness,
+    Webhook,
+)
 
 
 class WebhooksPort(abc.ABC):
@@ -53,10 +61,11 @@ class WebhooksPort(abc.ABC):
         whether this call wrote it. Nothing else of the webhook changes, its `updated_at` neither."""
 
     @abc.abstractmethod
-    def note_pace(self, webhook: Webhook, slow_since: datetime | None) -> bool:
-        """Sets the webhook's `slow_since` (None: clears it) while the webhook is the one read (made
-        at its `created_at`, unchanged since: its `updated_at`); whether this call wrote it. Nothing
-        else of the webhook changes, its `updated_at` neither."""
+    def note_pace(self, webhook: Webhook, slow: Slowness | None) -> bool:
+        """Sets the webhook's `slow` (None: clears it) while the webhook is the one read (made at its
+        `created_at`, unchanged since: its `updated_at`) and its slowness is still the one read
+        (`webhook.slow`); whether this call wrote it. Nothing else of the webhook changes, its
+        `updated_at` neither."""
 
     @abc.abstractmethod
     def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
