@@ -25,6 +25,7 @@ from functions.shared.documents import json_default
 from functions.shared.domain.webhooks import (
     SEND_TIMEOUT_SECONDS,
     STOPPED_DISABLED,
+    STOPPED_SLOW,
     Delivery,
     Silence,
     UrlRefused,
@@ -237,12 +238,9 @@ def _slow_try(
 ) -> datetime | Literal[False] | None:
     """A slow receiver's try first takes its program's slow try: until when it holds it (given back
     after the post), or False when another holds it (this try waits, scheduled back; a claim the
-    table refuses too, as a probe's). None: not a slow receiver, or a try at its horizon (sent all
-    the same, as its last)."""
+    table refuses too, as a probe's; its turn not come by its horizon, the delivery stops). None:
+    not a slow receiver."""
     if webhook.slow is None:
-        return None
-    wait = slow_try_wait(delivery, now, deps.schedule)
-    if wait is None:
         return None
     until = slow_try_until(now)
     try:
@@ -250,6 +248,10 @@ def _slow_try(
             return until
     except DomainError:
         logger.warning("webhook slow try not taken; the try waits", extra={"webhook_id": webhook.webhook_id})
+    wait = slow_try_wait(delivery, now, deps.schedule)
+    if wait is None:
+        _stopped(deps, delivery, STOPPED_SLOW)
+        return False
     _wait(
         deps,
         delivery,

@@ -38,7 +38,7 @@ class WebhookView(Model):
     )
     receiver_slow_since: datetime | None = Field(
         default=None,
-        description="its receiver's tries have taken 5 seconds or more since then: tries to the "
+        description="its receiver's tries have taken 3 seconds or more since then: tries to the "
         "program's slow receivers go one at a time; null once a try takes less, 10 minutes or more "
         "after its latest slow one",
     )

@@ -90,7 +90,8 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
             updated_at=max(now, current.updated_at),
             disabled_reason=None if body.enabled else current.disabled_reason,
             silence=None,  # a receiver changed, or looked at, is tried afresh
-            slow=None,
+            # its slowness kept, a new URL's too (it ends 10 minutes after the last slow try): ended
+            # by any PUT, a program's admin could keep its slow receivers from being taken in turn
         )
         if changed.updated_at == current.updated_at:
             changed = replace(changed, updated_at=_later(current.updated_at))

@@ -123,17 +123,18 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
 def test_a_webhook_whose_receiver_answers_slowly_says_since_when(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
-    """A receiver that answers, but only after half a try's time, is sent one try at a time per
-    program (`webhooks.paced`): the Webhooks page says so, and since when."""
+    """A receiver that answers, but only after 3 seconds or more, is sent one try at a time per
+    program (`webhooks.paced`): the Webhooks page says so, and since when; disabled, it says nothing
+    of it (nothing is sent)."""
     webhook = unique("slow-hook")
     answering = receiving([200])
     receiver = next(answering)
-    receiver.delay = 5.5  # half a try's 10 seconds, and more
+    receiver.delay = 3.5  # 3 seconds or more a try
     put = backend.url(f"/v1/webhooks/{webhook}")
     made = backend.admin.put(put, json={"url": receiver.url, "events": ["PartnerFlagged"]}, timeout=10)
     assert made.status_code == 200, made.text
     try:
-        # Given a flag's notification, answered in 5.5 seconds
+        # Given a flag's notification, answered in 3.5 seconds
         backend.flagged_partner(unique("Slow Receiver Partner"))
         deadline = time.monotonic() + 60
         while not (shown := backend.admin.get(put, timeout=10).json()).get("receiver_slow_since"):
@@ -144,13 +145,22 @@ def test_a_webhook_whose_receiver_answers_slowly_says_since_when(
         # When an admin opens the Webhooks page
         sign_in_as(page, console, "admin", "webhooks")
 
-        # Then its row says its receiver answers slowly, since when, and what that does
+        # Then its row says its receiver is slow, since when, and what that does
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=webhook))
-        expect(row).to_contain_text("Enabled — its receiver answers slowly since")
-        expect(row).to_contain_text("sent one try at a time")
+        expect(row).to_contain_text("Enabled — its receiver has been slow since")
+        expect(row).to_contain_text("(3 seconds or more a try): sent one try at a time")
         expect(row.locator("time")).to_have_count(2)
         row.scroll_into_view_if_needed()
         screenshot(page, "43-webhook-receiver-slow", full_page=False)
+
+        # And disabled, its row says it is disabled, and nothing of a pace: nothing is sent to it
+        off = backend.admin.put(
+            put, json={"url": receiver.url, "events": ["PartnerFlagged"], "enabled": False}, timeout=10
+        )
+        assert off.status_code == 200 and off.json()["receiver_slow_since"], off.text  # kept
+        page.reload()
+        expect(row).to_contain_text("Disabled")
+        expect(row).not_to_contain_text("has been slow")
     finally:
         backend.admin.delete(put, timeout=10)
         answering.close()

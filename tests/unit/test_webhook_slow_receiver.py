@@ -18,6 +18,7 @@ from functions.shared.domain.webhooks import (
     SLOW_MEMORY_SECONDS,
     SLOW_TRY_HOLD_SECONDS,
     SLOW_TRY_SECONDS,
+    STOPPED_SLOW,
     RetrySchedule,
     Secrets,
     Slowness,
@@ -88,6 +89,7 @@ def made_slow(deps: WebhookDeps) -> TimedSender:
 # --- the rule ------------------------------------------------------------------------------------
 def test_a_receiver_is_slow_from_its_first_slow_try_until_no_try_was_slow_for_a_while():
     assert paced(None, SLOW_TRY_SECONDS - 0.01, T0) is None
+    assert paced(None, 4.9, T0) is not None  # a tester's receiver, just under the first version's 5 s
     first = paced(None, SLOW_TRY_SECONDS, T0)
     assert first == Slowness(T0, T0)
     five = T0 + timedelta(minutes=5)
@@ -101,29 +103,35 @@ def test_a_receiver_is_slow_from_its_first_slow_try_until_no_try_was_slow_for_a_
     assert SLOW_TRY_HOLD_SECONDS > SEND_TIMEOUT_SECONDS  # a whole try, and its recording
 
 
-def test_a_try_that_finds_the_slow_try_taken_waits_about_a_try_spread_never_past_its_horizon(deps):
+def test_a_try_that_finds_the_slow_try_taken_waits_about_a_try_spread_and_stops_past_its_horizon(deps):
     [message] = notify(deps, 1)
     delivery = deps.store.get_delivery("p", "wh", message["delivery_id"])
     low, high = SEND_TIMEOUT_SECONDS / 2, 3 * SEND_TIMEOUT_SECONDS / 2
     assert slow_try_wait(delivery, T0, SCHEDULE, lambda a, b: a) == low
     assert slow_try_wait(delivery, T0, SCHEDULE, lambda a, b: b) == high
+    # at its horizon it still waits its turn, the schedule's longest wait more (15 minutes)
     horizon = T0 + timedelta(seconds=SCHEDULE.horizon_seconds)
-    assert slow_try_wait(delivery, horizon - timedelta(seconds=2), SCHEDULE, lambda a, b: b) == 2
-    assert slow_try_wait(delivery, horizon, SCHEDULE) is None  # its last try: sent all the same
+    assert slow_try_wait(delivery, horizon, SCHEDULE, lambda a, b: b) == high
+    end = horizon + timedelta(seconds=900)
+    assert slow_try_wait(delivery, end - timedelta(seconds=2), SCHEDULE, lambda a, b: b) == 2
+    assert slow_try_wait(delivery, end, SCHEDULE) is None  # then it stops
+    local = RetrySchedule(1, 4, 300)  # `make run`'s: seconds
+    assert slow_try_wait(delivery, T0 + timedelta(seconds=304), local) is None
 
 
 # --- the steps -----------------------------------------------------------------------------------
-def test_a_try_taking_half_its_time_makes_the_receiver_slow_and_fast_ones_end_it_after_a_while(
+def test_a_try_taking_3_seconds_makes_the_receiver_slow_and_fast_ones_end_it_after_a_while(
     deps: WebhookDeps,
 ):
-    sender = timed(deps, SLOW_TRY_SECONDS - 0.5)
+    under = SLOW_TRY_SECONDS - 0.5
+    sender = timed(deps, under)
     for message in notify(deps, 2):
         run_try(deps, message)
-    assert slow_since(deps) is None  # 4.5 s: not slow
+    assert slow_since(deps) is None  # 2.5 s: not slow
 
     sender = made_slow(deps)
     shown = service.get_webhook(deps, "p", "wh")
-    assert shown.receiver_slow_since == T0 + timedelta(seconds=2 * 4.5 + 9)  # an admin sees why
+    assert shown.receiver_slow_since == T0 + timedelta(seconds=2 * under + 9)  # an admin sees why
     assert shown.receiver_silent_since is None  # it answers
 
     sender.seconds = 0.3
@@ -262,24 +270,44 @@ def test_a_post_that_raises_gives_the_slow_try_back(deps: WebhookDeps):
     assert deps.store.take_slow_try("p", now, slow_try_until(now))
 
 
-def test_a_delivery_at_its_horizon_makes_its_last_try_whatever_its_programs_slow_try(deps: WebhookDeps):
+def test_a_backlog_at_its_horizon_still_goes_one_at_a_time_and_what_is_left_stops_saying_why(
+    deps: WebhookDeps,
+):
+    # a tester's: sent all the same at their horizon, a burst's backlog (all made at once) went out
+    # side by side a day later, every run held again
     sender = made_slow(deps)
-    [last] = notify(deps, 1)
+    backlog = notify(deps, 3)
     later(deps, SCHEDULE.horizon_seconds)
     now = deps.clock.now()
-    assert deps.store.take_slow_try("p", now, slow_try_until(now))
+    out = slow_try_until(now)
+    assert deps.store.take_slow_try("p", now, out)  # one of them out
 
-    run_try(deps, last)
+    for message in backlog[1:]:
+        run_try(deps, message)
+    assert len(sender.sent) == 1  # they wait their turn, their horizon passed
+    assert [m for m, _ in deps.queue.scheduled] == backlog[1:]  # type: ignore[attr-defined]
+    taken(deps)
 
+    deps.store.give_back_slow_try("p", out)
+    run_try(deps, backlog[1])  # its turn within the 15 minutes after: sent
     assert len(sender.sent) == 2
-    assert deps.store.get_delivery("p", "wh", last["delivery_id"]).status == "delivered"
+    assert deps.store.get_delivery("p", "wh", backlog[1]["delivery_id"]).status == "delivered"
+    later(deps, 900)
+    now = deps.clock.now()
+    assert deps.store.take_slow_try("p", now, slow_try_until(now))
+    run_try(deps, backlog[2])  # its turn not come by then: it stops, and says why
+    stopped = deps.store.get_delivery("p", "wh", backlog[2]["delivery_id"])
+    assert (stored := (stopped.status, stopped.tries, stopped.stopped)) == ("failed", 0, STOPPED_SLOW), stored
+    assert len(sender.sent) == 2 and not taken(deps)
 
 
-def test_re_pointing_the_webhook_tries_its_receiver_afresh_and_a_rotation_keeps_its_pace(deps: WebhookDeps):
+def test_no_change_to_the_webhook_ends_its_slowness_only_fast_tries_over_time_do(deps: WebhookDeps):
+    # a tester's: any PUT ended it, so a program's admin saving the webhook every few seconds kept
+    # its slow receiver's tries going side by side
     made_slow(deps)
+    since = slow_since(deps)
     service.rotate_secret(deps, "p", "wh")
-    assert slow_since(deps) is not None  # the same receiver
-    body = PutWebhook(url="https://hooks.example.com/new", events=["PartnerFlagged"], enabled=True)
-    service.put_webhook(deps, "p", "wh", body)
-    assert slow_since(deps) is None
+    for url, enabled in [("https://hooks.example.com/in", True), ("https://hooks.example.com/new", False)]:
+        service.put_webhook(deps, "p", "wh", PutWebhook(url=url, events=["PartnerFlagged"], enabled=enabled))
+        assert slow_since(deps) == since
     assert sent(deps) == 1
