@@ -164,13 +164,21 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
         # a wait longer than SQS can delay a message: one more hop
         deps.queue.schedule(message, (delivery.next_attempt_at - now).total_seconds())
         return None
-    return attempt(deps, webhook, delivery)
+    return attempt(deps, webhook, delivery, _waited(message))
 
 
-def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery:
+def _waited(message: dict[str, Any]) -> int:
+    """How many times in a row the try found its program's slow try taken (0 when not said, or
+    said wrong: a message is ours, but a count is only a wait's length)."""
+    waited = message.get("waited")
+    return waited if isinstance(waited, int) and 0 <= waited <= 64 else 0
+
+
+def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery, waited: int = 0) -> Delivery:
     """One try of `delivery` as `webhook` is now: no longer subscribed to its notification, it
     stops (disabled too: enabled again, it would not be sent); disabled, it waits untried (at its
-    horizon, it stops); its receiver silent, it may wait."""
+    horizon, it stops); its receiver silent, it may wait; slow, it waits its turn (`waited`: the
+    times it has already, in a row)."""
     if (why := no_longer_subscribed(webhook, delivery)) is not None:
         return _stopped(deps, delivery, why)
     if not webhook.enabled:
@@ -189,7 +197,7 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
     if not passage.send:
         _wait(deps, delivery, passage.wait_seconds, "its receiver did not answer")
         return delivery
-    held = _slow_try(deps, webhook, delivery, now)
+    held = _slow_try(deps, webhook, delivery, now, waited)
     if held is False:
         return delivery
     started = deps.clock.now()
@@ -222,10 +230,12 @@ def attempt(deps: WebhookDeps, webhook: Webhook, delivery: Delivery) -> Delivery
     return after
 
 
-def _wait(deps: WebhookDeps, delivery: Delivery, wait_seconds: float, because: str) -> None:
+def _wait(deps: WebhookDeps, delivery: Delivery, wait_seconds: float, because: str, waited: int = 0) -> None:
     """The try comes back later, not counted: its receiver has not answered since a try before it,
-    or its webhook is disabled."""
-    message = try_message(delivery.program_id, delivery.webhook_id, delivery.delivery_id, delivery.tries)
+    or is slow and its turn has not come (`waited` times in a row), or its webhook is disabled."""
+    message = try_message(
+        delivery.program_id, delivery.webhook_id, delivery.delivery_id, delivery.tries, waited
+    )
     deps.queue.schedule(message, wait_seconds)
     logger.info(
         f"webhook try waits: {because}",
@@ -234,7 +244,7 @@ def _wait(deps: WebhookDeps, delivery: Delivery, wait_seconds: float, because: s
 
 
 def _slow_try(
-    deps: WebhookDeps, webhook: Webhook, delivery: Delivery, now: datetime
+    deps: WebhookDeps, webhook: Webhook, delivery: Delivery, now: datetime, waited: int
 ) -> datetime | Literal[False] | None:
     """A slow receiver's try first takes its program's slow try: until when it holds it (given back
     after the post), or False when another holds it (this try waits, scheduled back; a claim the
@@ -248,7 +258,7 @@ def _slow_try(
             return until
     except DomainError:
         logger.warning("webhook slow try not taken; the try waits", extra={"webhook_id": webhook.webhook_id})
-    wait = slow_try_wait(delivery, now, deps.schedule)
+    wait = slow_try_wait(delivery, now, deps.schedule, waited)
     if wait is None:
         _stopped(deps, delivery, STOPPED_SLOW)
         return False
@@ -257,6 +267,7 @@ def _slow_try(
         delivery,
         wait,
         "its receiver is slow and another try to one of its program's slow receivers is out",
+        waited + 1,
     )
     return False
 

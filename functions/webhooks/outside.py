@@ -31,16 +31,22 @@ class TryQueue(Protocol):
     def schedule(self, message: dict[str, Any], delay_seconds: float) -> None: ...
 
 
-def try_message(program_id: str, webhook_id: str, delivery_id: str, tries: int) -> dict[str, Any]:
+def try_message(
+    program_id: str, webhook_id: str, delivery_id: str, tries: int, waited: int = 0
+) -> dict[str, Any]:
     """A scheduled try: references only (the payload stays in the table). `tries`: how many tries
-    the delivery had when this one was scheduled, so a second copy of the message does nothing."""
-    return {
+    the delivery had when this one was scheduled, so a second copy of the message does nothing.
+    `waited`: how many times in a row it found its program's slow try taken (`slow_try_wait`)."""
+    message: dict[str, Any] = {
         "kind": "webhook_try",
         "program_id": program_id,
         "webhook_id": webhook_id,
         "delivery_id": delivery_id,
         "tries": tries,
     }
+    if waited:
+        message["waited"] = waited
+    return message
 
 
 class SqsTryQueue:

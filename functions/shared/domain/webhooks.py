@@ -493,23 +493,33 @@ def slow_try_until(now: datetime) -> datetime:
 STOPPED_SLOW = "its receiver was slow and sent one try at a time until this delivery's retries ended"
 
 
+# the longest a slow receiver's try waits between looks at its program's slow try: a backlog of N
+# waiting tries comes back about N / (its wait) a second, each a read, a refused write and a message
+SLOW_WAIT_MOST_SECONDS = 300.0
+
+
 def slow_try_wait(
     delivery: Delivery,
     now: datetime,
     schedule: RetrySchedule,
+    waited: int = 0,
     rng: Callable[[float, float], float] = random.uniform,
 ) -> float | None:
-    """A slow webhook's try that found its program's slow try taken: the seconds it waits before it
-    looks again (about a try's longest, spread so that a backlog does not come back at once), or
-    None once its turn has not come by its horizon and the schedule's longest wait after it (15
-    minutes deployed, seconds under `make run`): it stops (`STOPPED_SLOW`). Sent side by side at
-    their horizon instead, a burst's backlog, all made at once, went out at once a day later (a
-    tester's: seven tries at once to a receiver that had had one at a time for 300 s)."""
+    """A slow webhook's try that found its program's slow try taken, `waited` times before this in
+    a row: the seconds it waits before it looks again (about a try's longest at first, doubling at
+    each turn it missed up to SLOW_WAIT_MOST_SECONDS, spread so that a backlog does not come back
+    at once: a fixed wait had ten thousand waiting tries come back a thousand a second, more than
+    the shared function takes), or None once its turn has not come by its horizon and the
+    schedule's longest wait after it (15 minutes deployed, seconds under `make run`): it stops
+    (`STOPPED_SLOW`). Sent side by side at their horizon instead, a burst's backlog, all made at
+    once, went out at once a day later (a tester's: seven tries at once to a receiver that had had
+    one at a time for 300 s)."""
     grace = min(SQS_LONGEST_DELAY_SECONDS, schedule.max_seconds)
     left = (delivery.horizon_in(schedule) - now).total_seconds() + grace
     if left <= 0:
         return None
-    return min(rng(SEND_TIMEOUT_SECONDS / 2, 3 * SEND_TIMEOUT_SECONDS / 2), left)
+    typical = min(SLOW_WAIT_MOST_SECONDS, SEND_TIMEOUT_SECONDS * 2 ** min(waited, 16))
+    return min(rng(typical / 2, 3 * typical / 2), SQS_LONGEST_DELAY_SECONDS, left)
 
 
 def retried_by_hand(delivery: Delivery, at: datetime, schedule: RetrySchedule) -> Delivery:
