@@ -73,6 +73,36 @@ def answering_webhook(tenant) -> tuple:
     return answering, good
 
 
+class WebhooksQueue:
+    """The webhooks queue as the delivery function's event source uses it: messages received, a
+    batch of them taken by the real handler (then deleted, as the event source would)."""
+
+    def __init__(self, hooks: dict[str, str]) -> None:
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.url = hooks["WEBHOOKS_QUEUE_URL"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        self.arn = attributes["Attributes"]["QueueArn"]
+
+    def received(self, count: int) -> list[dict]:
+        return received(self.sqs, self.url, count)
+
+    def take(self, messages: list[dict]) -> dict:
+        answer = invoke(DELIVER_HANDLER, sqs_event(messages, self.arn), timeout_seconds=60)
+        for message in messages:
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return answer
+
+    def delayed(self) -> int:
+        names = ["ApproximateNumberOfMessagesDelayed"]
+        return int(
+            self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)["Attributes"][names[0]]
+        )
+
+
+def program_of(message: dict) -> str:
+    return str(json.loads(message["Body"])["program_id"])
+
+
 def received(sqs, url: str, count: int) -> list[dict]:
     found: list[dict] = []
     while len(found) < count:

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import json
 
-import boto3
-
 from functions.shared.domain import webhooks
 from functions.shared.domain.webhooks import SILENT_AFTER
 from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks
 from functions.webhooks import delivery
 from functions.webhooks.wiring import webhook_deps
-from local_system.poller import invoke, sqs_event
-from local_system.webhooks import DELIVER_HANDLER
 from tests.integration import test_webhooks_batch_side_by_side as side_by_side
 from tests.integration.test_webhooks_api import api
 from tests.integration.test_webhooks_delivery import notify
 
-hooks, tarpit, received = side_by_side.hooks, side_by_side.tarpit, side_by_side.received  # fixtures, a helper
+hooks, tarpit = side_by_side.hooks, side_by_side.tarpit  # fixtures
 
 
 def test_a_silent_receiver_takes_its_tries_in_a_row_and_its_webhooks_other_tries_wait_without_one(
@@ -39,21 +35,11 @@ def test_a_silent_receiver_takes_its_tries_in_a_row_and_its_webhooks_other_tries
     for n in range(SILENT_AFTER + 3):
         notify(aws, tenant.program_id, notification_id=f"a-{n}")
     notify(aws, other_tenant.program_id, notification_id="b-1")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = hooks["WEBHOOKS_QUEUE_URL"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = side_by_side.WebhooksQueue(hooks)
+    take, program = queue.take, side_by_side.program_of
 
-    def take(messages: list[dict]) -> dict:
-        answer = invoke(DELIVER_HANDLER, sqs_event(messages, arn), timeout_seconds=60)
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return answer
-
-    def program(message: dict) -> str:
-        return json.loads(message["Body"])["program_id"]
-
-    assert take(received(sqs, url, SILENT_AFTER + 4)) == {"batchItemFailures": []}  # the notifications
-    tries = received(sqs, url, SILENT_AFTER + 4)  # the first try of each delivery
+    assert take(queue.received(SILENT_AFTER + 4)) == {"batchItemFailures": []}  # the notifications
+    tries = queue.received(SILENT_AFTER + 4)  # the first try of each delivery
     first = [m for m in tries if program(m) == tenant.program_id][:SILENT_AFTER]
     # tries side by side in one batch, none answered in its time: each counts
     assert take(first) == {"batchItemFailures": []}
@@ -71,9 +57,7 @@ def test_a_silent_receiver_takes_its_tries_in_a_row_and_its_webhooks_other_tries
     for message in waiting:  # untried, their tries on their way back
         stored = store.get_delivery(tenant.program_id, "silent", message["delivery_id"])
         assert (stored.status, stored.tries) == ("pending", 0)
-    delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
-    # and the first tries' next ones
-    assert int(delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"]) == 3 + SILENT_AFTER
+    assert queue.delayed() == 3 + SILENT_AFTER  # and the first tries' next ones
     silence = store.get_webhook(tenant.program_id, "silent").silence
     assert silence is not None and silence.silent
     assert api(tenant.keys["admin"], "GET", "/v1/webhooks/silent").body["receiver_silent_since"]

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 
-import boto3
-
 from functions.shared.domain import webhooks
 from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks
 from functions.webhooks.wiring import webhook_deps
-from local_system.poller import invoke, sqs_event
-from local_system.webhooks import DELIVER_HANDLER
 from tests.integration import test_webhooks_batch_side_by_side as side_by_side
 from tests.integration.test_webhooks_api import api
 from tests.integration.test_webhooks_delivery import notify
 from tests.integration.webhook_support import receiving
 
-hooks, received = side_by_side.hooks, side_by_side.received  # the fixture, a helper
+hooks = side_by_side.hooks  # the fixture
 
 
 def test_a_slow_receiver_gets_one_try_at_a_time_and_another_programs_delivery_goes_at_once(
@@ -36,23 +32,13 @@ def test_a_slow_receiver_gets_one_try_at_a_time_and_another_programs_delivery_go
     )
     assert answer.status == 200, answer
     answering, good = side_by_side.answering_webhook(other_tenant)
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = hooks["WEBHOOKS_QUEUE_URL"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    def take(messages: list[dict]) -> dict:
-        answer = invoke(DELIVER_HANDLER, sqs_event(messages, arn), timeout_seconds=60)
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return answer
-
-    def program(message: dict) -> str:
-        return json.loads(message["Body"])["program_id"]
+    queue = side_by_side.WebhooksQueue(hooks)
+    take, program = queue.take, side_by_side.program_of
 
     # one try that takes its second: the receiver is slow from then on, and an admin sees it
     notify(aws, tenant.program_id, notification_id="a-0")
-    assert take(received(sqs, url, 1)) == {"batchItemFailures": []}
-    assert take(received(sqs, url, 1)) == {"batchItemFailures": []}
+    assert take(queue.received(1)) == {"batchItemFailures": []}
+    assert take(queue.received(1)) == {"batchItemFailures": []}
     assert len(slow.got) == 1
     shown = api(tenant.keys["admin"], "GET", "/v1/webhooks/slow").body
     assert shown["receiver_slow_since"] and shown["receiver_silent_since"] is None
@@ -61,8 +47,8 @@ def test_a_slow_receiver_gets_one_try_at_a_time_and_another_programs_delivery_go
     for n in range(1, 5):
         notify(aws, tenant.program_id, notification_id=f"a-{n}")
     notify(aws, other_tenant.program_id, notification_id="b-1")
-    assert take(received(sqs, url, 5)) == {"batchItemFailures": []}  # the notifications
-    tries = received(sqs, url, 5)
+    assert take(queue.received(5)) == {"batchItemFailures": []}  # the notifications
+    tries = queue.received(5)
 
     assert take(tries) == {"batchItemFailures": []}
 
@@ -76,8 +62,7 @@ def test_a_slow_receiver_gets_one_try_at_a_time_and_another_programs_delivery_go
         for stored in (store.get_delivery(tenant.program_id, "slow", m["delivery_id"]) for m in mine)
     )
     assert states == [("delivered", 1)] + [("pending", 0)] * 3  # untried, their tries on their way back
-    delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
-    assert int(delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"]) == 3
+    assert queue.delayed() == 3
 
     # the slow try was given back: the next try of the program takes it
     now = webhook_deps().clock.now()

@@ -298,7 +298,6 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
 
     def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
         hook = self._m.webhook
-        item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
         read = webhook.silence
         still = (
             (hook.silent_since == read.since)
@@ -327,18 +326,24 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
                 hook.silent_last.remove(),
             ]
         )
+        return self._note(webhook, actions, still, "silent")
+
+    def _note(self, webhook: Webhook, actions: list[Any], still: Any, what: str) -> bool:
+        """`actions` on the webhook's item while it is the one read (made then, unchanged since) and
+        `still` holds; whether they were written."""
+        hook = self._m.webhook
+        item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
         unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
         try:
             item.update(actions=actions, condition=self._m.base.pk.exists() & unchanged & still)
         except PynamoDBException as exc:
             if condition_failed(exc):
                 return False
-            raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver silent failed") from exc
+            raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver {what} failed") from exc
         return True
 
     def note_pace(self, webhook: Webhook, slow: Slowness | None) -> bool:
         hook = self._m.webhook
-        item = hook(keys.webhooks_pk(webhook.program_id), keys.webhook_sk(webhook.webhook_id))
         actions = (
             [hook.slow_since.set(slow.since), hook.slow_last.set(slow.last)]
             if slow is not None
@@ -350,14 +355,7 @@ class DynamoWebhooks(DynamoBase, WebhooksPort):
             if read is not None
             else hook.slow_since.does_not_exist()
         )
-        unchanged = (hook.created_at == webhook.created_at) & (hook.updated_at == webhook.updated_at)
-        try:
-            item.update(actions=actions, condition=self._m.base.pk.exists() & unchanged & still)
-        except PynamoDBException as exc:
-            if condition_failed(exc):
-                return False
-            raise domain_error(exc, f"noting webhook {webhook.webhook_id}'s receiver slow failed") from exc
-        return True
+        return self._note(webhook, actions, still, "slow")
 
     def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
         slow = self._m.slow_try

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -79,23 +80,23 @@ class InMemoryWebhooks(WebhooksPort):
             return True
 
     def note_silence(self, webhook: Webhook, silence: Silence | None) -> bool:
-        slot = (webhook.program_id, webhook.webhook_id)
-        with self._lock:
-            current = self._webhooks.get(slot)
-            read = (webhook.created_at, webhook.updated_at, webhook.silence)
-            if current is None or (current.created_at, current.updated_at, current.silence) != read:
-                return False
-            self._webhooks[slot] = replace(current, silence=silence)
-            return True
+        return self._note(webhook, lambda w: w.silence, lambda w: replace(w, silence=silence))
 
     def note_pace(self, webhook: Webhook, slow: Slowness | None) -> bool:
+        return self._note(webhook, lambda w: w.slow, lambda w: replace(w, slow=slow))
+
+    def _note(
+        self, webhook: Webhook, part: Callable[[Webhook], object], changed: Callable[[Webhook], Webhook]
+    ) -> bool:
+        """The webhook `changed` while it is the one read (made then, unchanged since) and its `part`
+        still as read; whether it was."""
         slot = (webhook.program_id, webhook.webhook_id)
         with self._lock:
             current = self._webhooks.get(slot)
-            read = (webhook.created_at, webhook.updated_at, webhook.slow)
-            if current is None or (current.created_at, current.updated_at, current.slow) != read:
+            read = (webhook.created_at, webhook.updated_at, part(webhook))
+            if current is None or (current.created_at, current.updated_at, part(current)) != read:
                 return False
-            self._webhooks[slot] = replace(current, slow=slow)
+            self._webhooks[slot] = changed(current)
             return True
 
     def take_slow_try(self, program_id: str, now: datetime, until: datetime) -> bool:
