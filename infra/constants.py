@@ -237,7 +237,7 @@ ALL_FUNCTIONS: tuple[FunctionSpec, ...] = (
 
 # --- Webhooks (SPEC 6) ----------------------------------------------------------------------------
 # The delivery function takes notifications (from the bus, by a rule) and scheduled tries from the
-# webhooks queue. A try waits at most 10 seconds for a receiver (SPEC 6): 5 tries a batch fit in 60 s.
+# webhooks queue. A try waits at most 10 seconds for a receiver (SPEC 6): a batch's fit in 60 s.
 WEBHOOK_DELIVERY = FunctionSpec(
     "webhook_delivery",
     "functions.webhooks.deliver.lambda_handler",
@@ -247,10 +247,14 @@ WEBHOOK_DELIVERY = FunctionSpec(
     loops_by_design=True,
 )
 ALL_FUNCTIONS += (WEBHOOK_DELIVERY,)
-WEBHOOKS_BATCH_SIZE = 5
 # receivers are other companies' servers: a ceiling on how hard we call, 20 tries at once (each
 # function takes its batch's tries side by side: `functions/webhooks/deliver.py`)
-WEBHOOKS_MAX_CONCURRENCY = 4
+WEBHOOKS_TRIES_AT_ONCE = 20
+# in runs of 2: a run lasts as long as its slowest try, so a program's one slow try at a time
+# (`domain.webhooks`, "a slow receiver") holds one run of ten and one other try, not one run of four
+# and four others (a tester's: four programs with a slow receiver each held every run)
+WEBHOOKS_BATCH_SIZE = 2
+WEBHOOKS_MAX_CONCURRENCY = WEBHOOKS_TRIES_AT_ONCE // WEBHOOKS_BATCH_SIZE
 WEBHOOKS_VISIBILITY_TIMEOUT_SECONDS = 6 * WEBHOOK_DELIVERY.timeout_seconds  # AWS's guidance, as scoring
 # A rule target's own retries when SQS does not take a notification, then the dead-letter queue.
 WEBHOOKS_RULE_RETRIES = 10

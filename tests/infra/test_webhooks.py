@@ -54,6 +54,10 @@ def test_the_delivery_function_reads_batches_that_fit_its_timeout(template: cfn.
     props = mapping["Properties"]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["ScalingConfig"]["MaximumConcurrency"] == constants.WEBHOOKS_MAX_CONCURRENCY
+    # the ceiling on how hard receivers are called, in small runs: a run lasts as long as its
+    # slowest try, and a program's slow receivers have one try at a time, so they hold a tenth
+    assert props["BatchSize"] * props["ScalingConfig"]["MaximumConcurrency"] == 20
+    assert props["ScalingConfig"]["MaximumConcurrency"] >= 10
     # every try of a batch may wait the whole send timeout: the batch still ends in time
     function = template.props(template.functions_by_handler()[constants.WEBHOOK_DELIVERY.handler])
     assert props["BatchSize"] * SEND_TIMEOUT_SECONDS < function["Timeout"]

@@ -493,9 +493,12 @@ def slow_try_until(now: datetime) -> datetime:
 STOPPED_SLOW = "its receiver was slow and sent one try at a time until this delivery's retries ended"
 
 
-# the longest a slow receiver's try waits between looks at its program's slow try: a backlog of N
-# waiting tries comes back about N / (its wait) a second, each a read, a refused write and a message
-SLOW_WAIT_MOST_SECONDS = 300.0
+# the longest a slow receiver's try waits between looks at its program's slow try, typically (and a
+# hundredth of the schedule's horizon at most: seconds under `make run`): a backlog of N waiting
+# tries comes back about N / (its wait) a second, each two reads, a refused write and a message;
+# the longer the wait, the longer the slot may sit free while few wait (a tester's 30 deliveries to
+# a 4.9 s receiver, at up to 300 s under `make run`'s 300 s horizon: 10 s a delivery, gaps of 75 s)
+SLOW_WAIT_MOST_SECONDS = 120.0
 
 
 def slow_try_wait(
@@ -507,9 +510,10 @@ def slow_try_wait(
 ) -> float | None:
     """A slow webhook's try that found its program's slow try taken, `waited` times before this in
     a row: the seconds it waits before it looks again (about a try's longest at first, doubling at
-    each turn it missed up to SLOW_WAIT_MOST_SECONDS, spread so that a backlog does not come back
-    at once: a fixed wait had ten thousand waiting tries come back a thousand a second, more than
-    the shared function takes), or None once its turn has not come by its horizon and the
+    each turn it missed up to SLOW_WAIT_MOST_SECONDS or a hundredth of the schedule's horizon,
+    spread so that a backlog does not come back at once: a fixed wait had ten thousand waiting
+    tries come back a thousand a second, more than the shared function takes), or None once its
+    turn has not come by its horizon and the
     schedule's longest wait after it (15 minutes deployed, seconds under `make run`): it stops
     (`STOPPED_SLOW`). Sent side by side at their horizon instead, a burst's backlog, all made at
     once, went out at once a day later (a tester's: seven tries at once to a receiver that had had
@@ -518,7 +522,8 @@ def slow_try_wait(
     left = (delivery.horizon_in(schedule) - now).total_seconds() + grace
     if left <= 0:
         return None
-    typical = min(SLOW_WAIT_MOST_SECONDS, SEND_TIMEOUT_SECONDS * 2 ** min(waited, 16))
+    most = min(SLOW_WAIT_MOST_SECONDS, schedule.horizon_seconds / 100)
+    typical = min(most, SEND_TIMEOUT_SECONDS * 2 ** min(waited, 16))
     return min(rng(typical / 2, 3 * typical / 2), SQS_LONGEST_DELAY_SECONDS, left)
 
 
