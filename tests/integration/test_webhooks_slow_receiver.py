@@ -62,7 +62,16 @@ def test_a_slow_receiver_gets_one_try_at_a_time_and_another_programs_delivery_go
         for stored in (store.get_delivery(tenant.program_id, "slow", m["delivery_id"]) for m in mine)
     )
     assert states == [("delivered", 1)] + [("pending", 0)] * 3  # untried, their tries on their way back
-    assert queue.delayed() == 3
+    # their tries back on the queue, each having waited once (seconds here: a hundredth of the
+    # fixture's 60 s horizon)
+    back = [json.loads(m["Body"]) for m in queue.received(3)]
+    waiting = {m["delivery_id"] for m in mine} - {
+        m["delivery_id"]
+        for m in mine
+        if store.get_delivery(tenant.program_id, "slow", m["delivery_id"]).tries
+    }
+    assert sorted(m["delivery_id"] for m in back) == sorted(waiting)
+    assert {m.get("waited") for m in back} == {1}
 
     # the slow try was given back: the next try of the program takes it
     now = webhook_deps().clock.now()
