@@ -25,22 +25,12 @@ def test_a_webhook_whose_receiver_does_not_answer_says_since_when(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
     webhook = unique("silent-hook")
-    made = backend.admin.put(
-        backend.url(f"/v1/webhooks/{webhook}"),
-        json={"url": NOBODY, "events": ["PartnerFlagged"], "enabled": True},
-        timeout=10,
-    )
-    assert made.status_code == 200, made.text
+    backend.put_webhook(webhook, NOBODY)
     try:
         # Given a flag's notification for it, tried (`make run` retries within seconds) and never
         # answered
         backend.flagged_partner(unique("Silent Receiver Partner"))
-        deadline = time.monotonic() + 90  # misses over 20 s at least, each a hop of the queue
-        while not (shown := backend.admin.get(backend.url(f"/v1/webhooks/{webhook}"), timeout=10).json()).get(
-            "receiver_silent_since"
-        ):
-            assert time.monotonic() < deadline, shown
-            time.sleep(0.5)
+        backend.webhook_once(webhook, "receiver_silent_since", 90)  # misses over 20 s at least
 
         # When an admin opens the Webhooks page
         sign_in_as(page, console, "admin", "webhooks")
@@ -55,18 +45,13 @@ def test_a_webhook_whose_receiver_does_not_answer_says_since_when(
         # And saved again at a receiver that answers, it is tried afresh: the page says nothing more
         answering = receiving([200])
         receiver = next(answering)
-        again = backend.admin.put(
-            backend.url(f"/v1/webhooks/{webhook}"),
-            json={"url": receiver.url, "events": ["PartnerFlagged"], "enabled": True},
-            timeout=10,
-        )
-        assert again.status_code == 200 and again.json()["receiver_silent_since"] is None, again.text
+        assert backend.put_webhook(webhook, receiver.url)["receiver_silent_since"] is None
         page.reload()
         expect(row).to_contain_text("Enabled")
         expect(row).not_to_contain_text("no answer from its receiver")
         answering.close()
     finally:
-        backend.admin.delete(backend.url(f"/v1/webhooks/{webhook}"), timeout=10)
+        backend.delete_webhook(webhook)
 
 
 def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
@@ -77,9 +62,7 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
     webhook = unique("unsubscribed-hook")
     answering = receiving([500])  # every try refused: the first one's delivery waits for its next
     receiver = next(answering)
-    put = backend.url(f"/v1/webhooks/{webhook}")
-    made = backend.admin.put(put, json={"url": receiver.url, "events": ["PartnerFlagged"]}, timeout=10)
-    assert made.status_code == 200, made.text
+    backend.put_webhook(webhook, receiver.url)
     try:
         # Given a flag's notification tried once, then PartnerFlagged unsubscribed from
         backend.flagged_partner(unique("Unsubscribed Partner"))
@@ -87,8 +70,7 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
         while not receiver.got:
             assert time.monotonic() < deadline, "the delivery was never tried"
             time.sleep(0.2)
-        again = backend.admin.put(put, json={"url": receiver.url, "events": ["RewardsHeld"]}, timeout=10)
-        assert again.status_code == 200, again.text
+        backend.put_webhook(webhook, receiver.url, events=("RewardsHeld",))
         deliveries = backend.url(f"/v1/webhooks/{webhook}/deliveries")
         while (listed := backend.admin.get(deliveries, timeout=10).json()["items"])[0]["status"] == "pending":
             assert time.monotonic() < deadline + 30, listed
@@ -116,7 +98,7 @@ def test_a_delivery_stopped_by_an_unsubscription_says_why_in_its_row(
         screenshot(page, "42b-webhook-send-again-unsubscribed", full_page=False)
         assert len(receiver.got) == tried
     finally:
-        backend.admin.delete(put, timeout=10)
+        backend.delete_webhook(webhook)
         answering.close()
 
 
@@ -130,16 +112,11 @@ def test_a_webhook_whose_receiver_answers_slowly_says_since_when(
     answering = receiving([200])
     receiver = next(answering)
     receiver.delay = 3.5  # 3 seconds or more a try
-    put = backend.url(f"/v1/webhooks/{webhook}")
-    made = backend.admin.put(put, json={"url": receiver.url, "events": ["PartnerFlagged"]}, timeout=10)
-    assert made.status_code == 200, made.text
+    backend.put_webhook(webhook, receiver.url)
     try:
         # Given a flag's notification, answered in 3.5 seconds
         backend.flagged_partner(unique("Slow Receiver Partner"))
-        deadline = time.monotonic() + 60
-        while not (shown := backend.admin.get(put, timeout=10).json()).get("receiver_slow_since"):
-            assert time.monotonic() < deadline, shown
-            time.sleep(0.5)
+        shown = backend.webhook_once(webhook, "receiver_slow_since", 60)
         assert shown["receiver_silent_since"] is None and len(receiver.got) == 1
 
         # When an admin opens the Webhooks page
@@ -154,13 +131,10 @@ def test_a_webhook_whose_receiver_answers_slowly_says_since_when(
         screenshot(page, "43-webhook-receiver-slow", full_page=False)
 
         # And disabled, its row says it is disabled, and nothing of a pace: nothing is sent to it
-        off = backend.admin.put(
-            put, json={"url": receiver.url, "events": ["PartnerFlagged"], "enabled": False}, timeout=10
-        )
-        assert off.status_code == 200 and off.json()["receiver_slow_since"], off.text  # kept
+        assert backend.put_webhook(webhook, receiver.url, enabled=False)["receiver_slow_since"]  # kept
         page.reload()
         expect(row).to_contain_text("Disabled")
         expect(row).not_to_contain_text("has been slow")
     finally:
-        backend.admin.delete(put, timeout=10)
+        backend.delete_webhook(webhook)
         answering.close()

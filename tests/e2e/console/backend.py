@@ -224,6 +224,32 @@ class Backend:
         assert answer.status_code in (200, 401), answer.text
         return answer.status_code == 200
 
+    # ---- webhooks --------------------------------------------------------------------------
+    def put_webhook(
+        self, webhook_id: str, url: str, events: tuple[str, ...] = ("PartnerFlagged",), enabled: bool = True
+    ) -> dict[str, Any]:
+        """The demo program's webhook made or changed by its admin (PUT): the webhook as answered."""
+        answer = self.admin.put(
+            self.url(f"/v1/webhooks/{webhook_id}"),
+            json={"url": url, "events": list(events), "enabled": enabled},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    def webhook_once(self, webhook_id: str, field: str, timeout: float) -> dict[str, Any]:
+        """The webhook as read once its `field` is set (a receiver found silent, or slow, by its tries)."""
+        deadline = time.monotonic() + timeout
+        while not (shown := self.admin.get(self.url(f"/v1/webhooks/{webhook_id}"), timeout=10).json()).get(
+            field
+        ):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.5)
+        return shown  # type: ignore[no-any-return]
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.admin.delete(self.url(f"/v1/webhooks/{webhook_id}"), timeout=10)
+
     # ---- loyalty ---------------------------------------------------------------------------
     def earn(self, customer_id: str, points: int, **extra: Any) -> dict[str, Any]:
         body = {
