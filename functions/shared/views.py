@@ -50,7 +50,10 @@ class CaseView(Model):
     hold_amount: Money  # the currency worth the most in euros (`hold_order.primary_hold`)
     hold_amounts: list[Money]  # every currency held
     held_rewards: int
-    flagged_at: datetime
+    flagged_at: datetime = Field(
+        description="When the event that flagged its subject occurred: the earliest of its flags, one "
+        "dated earlier and sent later moving it back (SPEC 4)"
+    )
     disputed_at: datetime | None
     resolved_at: datetime | None
     status: Annotated[str, one_of(CASE_STATUSES)]
@@ -133,7 +136,7 @@ class HeldRewards(Model):
 
 class FlagsOnDay(Model):
     date: date_type
-    count: int  # cases opened that day
+    count: int  # cases flagged that day: each on the day of its flag (`CaseView.flagged_at`)
     by_reason: dict[str, int]  # reason code -> cases opened with it (a case may carry several)
 
 

@@ -32,6 +32,8 @@ from functions.shared.domain.writes import (
     Audit,
     AwaitTransaction,
     CountSummary,
+    DayFlags,
+    FlagMoved,
     ListRewards,
     MarkLink,
     MoveReward,
@@ -454,23 +456,51 @@ def test_cases_in_view_page_in_flag_order_both_ways(store):
     assert [c.case_id for c in store.cases_in_view(P, "resolved", True)] == ["c2"]
 
 
+def test_a_case_whose_flag_moves_back_moves_in_its_view_and_between_days(store):
+    # Given three open cases flagged a day apart, each counted on its day
+    cases = [replace(case(f"c{n}"), flagged_at=T0 + timedelta(days=n)) for n in range(3)]
+    for c in cases:
+        store.apply(counted(Step([PutCase(c)])))
+
+    # When the newest one's flag moves back to the day before the oldest, with a reason of its own
+    moved = UpdateCase(
+        P,
+        "c2",
+        expect=("open", "disputed"),
+        changes={"flagged_at": T0 - timedelta(days=1), "flag_event_id": "e0"},
+        flags=1,
+        flag_moved=FlagMoved(T0 + timedelta(days=2), ("velocity",), ("cluster",)),
+    )
+    store.apply(counted(Step([moved])))
+
+    # Then it stands by its new time, both ways, and the day it left no longer counts it
+    assert [c.case_id for c in store.cases_in_view(P, "active", True)] == ["c1", "c0", "c2"]
+    assert [c.case_id for c in store.cases_in_view(P, "active", False)] == ["c2", "c0", "c1"]
+    assert (store.get_case(P, "c2").flagged_at, store.get_case(P, "c2").flag_event_id) == (
+        T0 - timedelta(days=1),
+        "e0",
+    )
+    figures = store.summary_figures(P, date(2026, 10, 30))
+    assert {d.day.isoformat(): (d.count, d.by_reason) for d in figures.flag_days if d.count} == {
+        "2026-11-01": (1, {"cluster": 1}),
+        "2026-11-02": (1, {"velocity": 1}),
+        "2026-11-03": (1, {"velocity": 1}),
+    }
+    assert figures.cases == {"open": 3}
+
+
 def test_summary_figures_add_up_and_flag_days_are_kept_per_day(store):
     opened = CountSummary(
         P,
         cases={"open": 2},
         held=3,
         held_micros={"USD": 5_000_000, "EUR": 1},
-        flag_day="2026-11-02",
-        flags=2,
-        flag_reasons={"velocity": 2, "cluster": 1},
-        flag_expires_at=1_900_000_000,
+        days=(DayFlags("2026-11-02", 2, {"velocity": 2, "cluster": 1}, 1_900_000_000),),
     )
     store.apply(Step([opened]))
     store.apply(Step([CountSummary(P, cases={"open": -1, "disputed": 1}, held=-1, held_micros={"EUR": -1})]))
     store.apply(
-        Step(
-            [CountSummary(P, cases={"open": 1}, flag_day="2026-11-05", flags=1, flag_reasons={"velocity": 1})]
-        )
+        Step([CountSummary(P, cases={"open": 1}, days=(DayFlags("2026-11-05", 1, {"velocity": 1}),))])
     )
 
     figures = store.summary_figures(P, date(2026, 11, 3))

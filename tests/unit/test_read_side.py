@@ -13,9 +13,18 @@ import pytest
 from functions.cases import service
 from functions.shared import paging
 from functions.shared.clock import FixedClock
+from functions.shared.domain.cases import ACTIVE
 from functions.shared.domain.model import Case, Reason, Reward
 from functions.shared.domain.summary import counted
-from functions.shared.domain.writes import CountSummary, PutCase, PutReward, Step, UpdateCase
+from functions.shared.domain.writes import (
+    CountSummary,
+    DayFlags,
+    FlagMoved,
+    PutCase,
+    PutReward,
+    Step,
+    UpdateCase,
+)
 from functions.shared.errors import InvalidInput
 from functions.shared.messaging import InMemoryPublisher
 from functions.shared.runtime import Dependencies
@@ -176,10 +185,11 @@ def test_the_summary_is_counted_from_the_steps_own_case_writes():
             cases={"open": 1},
             held=1,
             held_micros={"USD": 7},
-            flag_day="2026-11-02",
-            flags=1,
-            flag_reasons={"velocity": 1},
-            flag_expires_at=int((T0 + timedelta(minutes=1, days=40)).timestamp()),
+            days=(
+                DayFlags(
+                    "2026-11-02", 1, {"velocity": 1}, int((T0 + timedelta(minutes=1, days=40)).timestamp())
+                ),
+            ),
         )
     ]
     moved = counted(Step([UpdateCase(P, "c1", expect=("open",), changes={"status": "disputed"})]))
@@ -190,3 +200,35 @@ def test_the_summary_is_counted_from_the_steps_own_case_writes():
     assert counted(nothing) is nothing
     with pytest.raises(ValueError, match="one status it leaves"):
         counted(Step([UpdateCase(P, "c1", expect=("open", "disputed"), changes={"status": "removed"})]))
+
+
+def test_a_flag_moved_back_takes_the_case_from_its_day_to_the_flags():
+    def moved_to(at: datetime, was_codes: tuple[str, ...], codes: tuple[str, ...]) -> Step:
+        flag = FlagMoved(T0 + timedelta(days=1), was_codes, codes)
+        return counted(Step([UpdateCase(P, "c1", ACTIVE, {"flagged_at": at}, flags=1, flag_moved=flag)]))
+
+    days = moved_to(T0, ("velocity", "cluster"), ("cluster",)).writes[-1]
+    assert days == CountSummary(
+        P,
+        days=(
+            DayFlags("2026-11-02", 1, {"cluster": 1}, int((T0 + timedelta(days=40)).timestamp())),
+            DayFlags(
+                "2026-11-03", -1, {"velocity": -1, "cluster": -1}, int((T0 + timedelta(days=41)).timestamp())
+            ),
+        ),
+    )
+    # within its day: only the codes move, and a move that changes nothing counts nothing
+    same_day = moved_to(T0 + timedelta(days=1, hours=-1), ("velocity",), ("cluster",)).writes[-1]
+    assert isinstance(same_day, CountSummary)
+    assert [(d.day, d.flags, d.reasons) for d in same_day.days] == [
+        ("2026-11-03", 0, {"velocity": -1, "cluster": 1})
+    ]
+    unchanged = moved_to(T0 + timedelta(days=1, hours=-1), ("velocity",), ("velocity",))
+    assert not any(isinstance(w, CountSummary) for w in unchanged.writes)
+
+
+def test_a_step_flagging_cases_on_more_days_than_it_keeps_room_for_is_a_bug():
+    three_days = [PutCase(replace(a_case(n), flagged_at=T0 + timedelta(days=n))) for n in range(3)]
+    assert len(counted(Step(three_days[:2])).writes[-1].days) == 2  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="more days"):
+        counted(Step(three_days))

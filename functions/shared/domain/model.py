@@ -200,6 +200,11 @@ class Subject:
     status: str = "active"  # active | flagged | removed
     flagged_at: datetime | None = None
     active_case_id: str | None = None  # the open or disputed case; none once it is resolved
+    # when the case it last opened was flagged (the case's `flagged_at`) and the reason codes its
+    # day was counted with: an earlier-dated flag arriving later moves both (SPEC 4); none on a
+    # profile whose case was opened before 12-07, whose case then keeps its first flag's time
+    case_flagged_at: datetime | None = None
+    case_flag_codes: tuple[str, ...] = ()
     flag_case_id: str | None = None  # the case a flagged (or removed) subject's new rewards go under
     # the last case whose dispute was declined: it keeps the subject flagged whatever a later case
     # decides (SPEC 4: an approval of a later case puts the subject back under it, still flagged)

@@ -31,6 +31,7 @@ from functions.shared.domain.writes import (
     AwaitTransaction,
     ClaimTransaction,
     CountUp,
+    FlagMoved,
     ListRewards,
     MarkLink,
     MarkNetwork,
@@ -160,11 +161,20 @@ def scoring_plan(
     case_id = before.active_case_id if before else None
     opened = False
     reasons: tuple[Reason, ...] = ()
+    flag_moved = None
     if given.flag:
         profile.flagged_at = flagged_since(profile, given.flagged_from or at)
         opened = case_id is None
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)
+        codes = tuple(r.code for r in reasons)
+        if opened:
+            profile.case_flagged_at, profile.case_flag_codes = at, codes
+        elif before is not None and before.case_flagged_at is not None and at < before.case_flagged_at:
+            # SPEC 4: its subject was flagged when the flagged event occurred, and this one, sent
+            # late, occurred before the case's flag: the case is flagged from it
+            flag_moved = FlagMoved(before.case_flagged_at, before.case_flag_codes, codes)
+            profile.case_flagged_at, profile.case_flag_codes = at, codes
         profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
         if profile.type == "customer" and (before is None or before.status != "flagged"):
             profile.customer_marks = True  # a new flag marks every identifier, in the customer's form
@@ -398,20 +408,24 @@ def scoring_plan(
                     program_id,
                     case_id,
                     expect=ACTIVE,
-                    changes=renamed,
+                    changes={**renamed, **_flag_moved_to(flag_moved, at, given.event_id)},
                     held=len(in_case),
                     hold_micros=figures,
                     reasons=reasons,
                     flags=1,
+                    flag_moved=flag_moved,
                 )
             )
+        detail = {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)}
+        if flag_moved is not None:
+            detail["case_flagged_at_was"] = flag_moved.was_at
         core.add(
             audit(
                 (program_id, case_id),
                 "flagged" if opened else "reasons_added",
                 actors.SYSTEM,
                 at,
-                {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)},
+                detail,
                 given.event_id,
             )
         )
@@ -458,6 +472,11 @@ def scoring_plan(
     elif later_marks:
         steps += marks_plan(profile, later_marks)  # more than a step takes: the bounded fallback
     return ScoringPlan(steps, event_case, opened, held, reward, notes)
+
+
+def _flag_moved_to(moved: FlagMoved | None, at: datetime, event_id: str) -> dict[str, Any]:
+    """The case's changes when its flag moves back to the event's (none when it does not)."""
+    return {"flagged_at": at, "flag_event_id": event_id} if moved is not None else {}
 
 
 def _change_case(

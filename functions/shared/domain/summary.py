@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from functions.shared.domain.cases import ACTIVE
-from functions.shared.domain.writes import CountSummary, PutCase, Step, UpdateCase
+from functions.shared.domain.writes import SUMMARY_ITEMS, CountSummary, DayFlags, PutCase, Step, UpdateCase
 
 FLAG_DAYS = 30  # the chart's span (SPEC 10)
 FLAG_DAY_KEPT = timedelta(days=40)  # a day's figures outlive the 30 days shown, then expire
@@ -57,17 +57,10 @@ def counted(step: Step) -> Step:
         if type(write) is PutCase:  # final classes: a type's identity, not isinstance's walk
             case = write.case
             delta = deltas.setdefault(case.program_id, _Delta())
-            day = flag_day_of(case.flagged_at)
-            if delta.flag_day not in (None, day):
-                raise ValueError("a step opening cases on two days: the figures take one day per step")
-            for code in {r.code for r in case.reasons}:
-                delta.flag_reasons[code] = delta.flag_reasons.get(code, 0) + 1
+            delta.flag(case.flagged_at, 1, {r.code for r in case.reasons})
             add_figures(delta.cases, {case.status: 1})
             delta.held += case.held_count
             add_figures(delta.held_micros, case.hold_micros)
-            delta.flag_day = day
-            delta.flags += 1
-            delta.flag_expires_at = int((case.flagged_at + FLAG_DAY_KEPT).timestamp())
         elif type(write) is UpdateCase:
             moved: dict[str, int] = {}
             status = write.changes.get("status")
@@ -78,9 +71,13 @@ def counted(step: Step) -> Step:
                         "the summary needs the one status it leaves"
                     )
                 moved = _plus({write.expect[0]: -1}, {status: 1})
-            if not (moved or write.held or any(write.hold_micros.values())):
+            flag = write.flag_moved
+            if not (moved or write.held or any(write.hold_micros.values()) or flag):
                 continue
             delta = deltas.setdefault(write.program_id, _Delta())
+            if flag is not None:  # the case leaves the day it was counted on for its new flag's
+                delta.flag(flag.was_at, -1, set(flag.was_codes))
+                delta.flag(write.changes["flagged_at"], 1, set(flag.codes))
             add_figures(delta.cases, moved)
             delta.held += write.held
             add_figures(delta.held_micros, write.hold_micros)
@@ -90,14 +87,17 @@ def counted(step: Step) -> Step:
             cases={k: n for k, n in d.cases.items() if n and k in COUNTED_STATUSES},
             held=d.held,
             held_micros={k: n for k, n in d.held_micros.items() if n},
-            flag_day=d.flag_day,
-            flags=d.flags,
-            flag_reasons=d.flag_reasons,
-            flag_expires_at=d.flag_expires_at,
+            days=tuple(
+                DayFlags(day, flags, {k: n for k, n in reasons.items() if n}, d.expires_at[day])
+                for day, (flags, reasons) in sorted(d.days.items())
+                if flags or any(reasons.values())
+            ),
         )
         for program_id, d in deltas.items()
     ]
     writes = [w for w in writes if _changes(w)]
+    if any(w.items > SUMMARY_ITEMS for w in writes):
+        raise ValueError("a step flagging cases on more days than the room a step keeps for them")
     if not writes:
         return step
     return Step([*step.writes, *writes])
@@ -113,14 +113,20 @@ class _Delta:
     cases: dict[str, int] = field(default_factory=dict)
     held: int = 0
     held_micros: dict[str, int] = field(default_factory=dict)
-    flag_day: str | None = None
-    flags: int = 0
-    flag_reasons: dict[str, int] = field(default_factory=dict)
-    flag_expires_at: int = 0
+    days: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # day -> (flags, by code)
+    expires_at: dict[str, int] = field(default_factory=dict)  # day -> when its figures go
+
+    def flag(self, at: datetime, flags: int, codes: set[str]) -> None:
+        """`flags` cases (-1: one taken away) flagged on `at`'s day with `codes`."""
+        day = flag_day_of(at)
+        counted, reasons = self.days.get(day, (0, {}))
+        add_figures(reasons, dict.fromkeys(codes, flags))
+        self.days[day] = (counted + flags, reasons)
+        self.expires_at[day] = int((at + FLAG_DAY_KEPT).timestamp())
 
 
 def _changes(delta: CountSummary) -> bool:
-    return bool(delta.cases or delta.held or any(delta.held_micros.values()) or delta.flags)
+    return bool(delta.cases or delta.held or any(delta.held_micros.values()) or delta.days)
 
 
 def add_figures(figures: dict[str, int], more: dict[str, int]) -> None:

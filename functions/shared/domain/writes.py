@@ -12,6 +12,7 @@ moves), so a run that stops half way is finished by the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from functions.shared.domain.holdables import ListChange
@@ -27,7 +28,9 @@ from functions.shared.domain.model import (
 from functions.shared.errors import DomainError
 
 TRANSACT_LIMIT = 100  # DynamoDB's TransactWriteItems limit
-SUMMARY_ITEMS = 2  # kept free in every step for the program's summary figures (`domain/summary.py`)
+# kept free in every step for the program's summary figures (`domain/summary.py`): its totals and the
+# day of a case opened, or the two days a case's flag moves between (`FlagMoved`)
+SUMMARY_ITEMS = 3
 MAX_STEP_ITEMS = TRANSACT_LIMIT - SUMMARY_ITEMS  # what the rules may put in one step
 
 
@@ -198,6 +201,19 @@ class UpdateCase:
     expect_flags: int | None = None
     expect_verdict: str | None = None
     expect_held: int | None = None
+    flag_moved: FlagMoved | None = None  # with `changes["flagged_at"]`, the flag's earlier time
+
+
+@dataclass(frozen=True, slots=True)
+class FlagMoved:
+    """An active case's flag moved back (`UpdateCase.flag_moved`, SPEC 4): an event dated before
+    the case's flag, arriving after it, flagged its subject too. The case is flagged when that event
+    occurred (`changes["flagged_at"]`), and the day's figures move with it: the case leaves the day
+    and the reason codes it was counted under (`was_at`, `was_codes`) for the event's day and codes."""
+
+    was_at: datetime
+    was_codes: tuple[str, ...]
+    codes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +252,23 @@ class CountSummary:
     cases: dict[str, int] = field(default_factory=dict)  # status -> +1 / -1
     held: int = 0
     held_micros: dict[str, int] = field(default_factory=dict)
-    flag_day: str | None = None  # YYYY-MM-DD (UTC) of the cases opened in the step
-    flags: int = 0  # cases opened that day
-    flag_reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases opened with it
-    flag_expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
+    days: tuple[DayFlags, ...] = ()  # the flag days whose figures change, each its own item
+
+    @property
+    def items(self) -> int:
+        """The items it writes: the totals, and one a day."""
+        return 1 + len(self.days)
+
+
+@dataclass(frozen=True, slots=True)
+class DayFlags:
+    """What a step adds to one day's flag figures: the cases flagged that day (a case opened, or
+    one whose flag moved to it; -1 for one whose flag moved from it) and their reason codes."""
+
+    day: str  # YYYY-MM-DD (UTC)
+    flags: int
+    reasons: dict[str, int] = field(default_factory=dict)  # reason code -> cases flagged with it
+    expires_at: int = 0  # epoch seconds: a day's figures outlive the 30 days shown, then go
 
 
 @dataclass(frozen=True, slots=True)

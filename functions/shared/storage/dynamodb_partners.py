@@ -27,7 +27,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.shared.documents import json_default
-from functions.shared.domain.cases import dispute_position, in_hold_order, view_of
+from functions.shared.domain.cases import dispute_position, in_hold_order, view_of, view_time
 from functions.shared.domain.hold_order import ORDERED_VIEW, order_place
 from functions.shared.domain.holdables import ListChange, listed_id
 from functions.shared.domain.model import (
@@ -117,6 +117,8 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         status = UnicodeAttribute(default="active")
         flagged_at = UTCDateTimeAttribute(null=True)
         active_case_id = UnicodeAttribute(null=True)
+        case_flagged_at = UTCDateTimeAttribute(null=True, attr_name="cfa")  # from 12-07
+        case_flag_codes = ListAttribute(of=UnicodeAttribute, null=True, attr_name="cfc")  # from 12-07
         flag_case_id = UnicodeAttribute(null=True)
         declined_case_id = UnicodeAttribute(null=True)
         approved_at = UTCDateTimeAttribute(null=True)
@@ -266,6 +268,7 @@ _PROFILE_FIELDS = {
     "status": "status",
     "flagged_at": "flagged_at",
     "active_case_id": "active_case_id",
+    "case_flagged_at": "case_flagged_at",
     "flag_case_id": "flag_case_id",
     "declined_case_id": "declined_case_id",
     "approved_at": "approved_at",
@@ -286,6 +289,7 @@ _PROFILE_LISTS = {
     "unfamiliar": "unfamiliar",
     "linked": "linked",
     "payout_changes": "payout_changes",
+    "case_flag_codes": "case_flag_codes",
 }
 
 
@@ -947,9 +951,9 @@ class PartnersDynamo(DynamoBase):
         raise TypeError(f"unknown write {write!r}")
 
     def _count_summary(self, tx: TransactWrite, write: CountSummary, shard: int) -> int:
-        """Adds the figures to the totals item of one of the program's summary shards and, for cases
-        opened, to that shard's item of the day's flags (which expires after the days shown):
-        unconditional ADDs, items made as needed."""
+        """Adds the figures to the totals item of one of the program's summary shards and, for each
+        day whose flags change, to that shard's item of the day (which expires after the days
+        shown): unconditional ADDs, items made as needed."""
         m = self._m
         actions: list[Any] = [_typed(m.summary)]
         actions += [Path(f"cases_{status}").add(n) for status, n in write.cases.items() if n]
@@ -958,16 +962,13 @@ class PartnersDynamo(DynamoBase):
         actions += [Path(f"held_{currency}").add(n) for currency, n in write.held_micros.items() if n]
         partition = keys.summary_pk(write.program_id, shard)
         tx.update(m.summary(partition, keys.SUMMARY_SK), actions=actions)
-        if not (write.flag_day and write.flags):
-            return 1
-        day = [
-            _typed(m.summary),
-            m.summary.count.add(write.flags),
-            m.base.expires_at.set(write.flag_expires_at),
-        ]
-        day += [Path(f"reason_{code}").add(n) for code, n in write.flag_reasons.items() if n]
-        tx.update(m.summary(partition, keys.flag_day_sk(write.flag_day)), actions=day)
-        return 2
+        for flagged in write.days:
+            day = [_typed(m.summary), m.summary.count.add(flagged.flags)]
+            if flagged.expires_at:
+                day.append(m.base.expires_at.set(flagged.expires_at))
+            day += [Path(f"reason_{code}").add(n) for code, n in flagged.reasons.items() if n]
+            tx.update(m.summary(partition, keys.flag_day_sk(flagged.day)), actions=day)
+        return write.items
 
     def _write_profile(self, tx: StepTransaction, write: WriteProfile) -> str:
         """The profile whole when it was never stored; else only what differs from the profile as
@@ -1074,6 +1075,12 @@ class PartnersDynamo(DynamoBase):
                 actions.append(m.base.hold_stale_pk.set(keys.hold_stale_pk(write.program_id)))
         for name, value in write.changes.items():
             actions.append(_set_or_remove(getattr(m.case, name), value))
+        if "flagged_at" in write.changes:  # a flag moved back: the case's place in its view with it
+            if status or not write.expect or any(view_time(view_of(s)) != "flagged_at" for s in write.expect):
+                raise ValueError("a case's flag moves only in a view kept in order of flags")
+            actions.append(
+                m.base.case_view_sk.set(keys.created_sk(write.changes["flagged_at"], write.case_id))
+            )
         if status:
             view = view_of(status)
             actions.append(m.base.case_view_pk.set(keys.case_view_pk(write.program_id, view)))
@@ -1283,6 +1290,8 @@ def _subject(item: Any) -> Subject:
         status=item.status,
         flagged_at=item.flagged_at,
         active_case_id=item.active_case_id,
+        case_flagged_at=item.case_flagged_at,
+        case_flag_codes=tuple(item.case_flag_codes or ()),
         flag_case_id=item.flag_case_id,
         declined_case_id=item.declined_case_id,
         approved_at=item.approved_at,

@@ -42,7 +42,6 @@ from functions.shared.domain.model import (
 from functions.shared.domain.profiles import adds_identifiers, swept
 from functions.shared.domain.summary import FlagDay, SummaryFigures
 from functions.shared.domain.writes import (
-    SUMMARY_ITEMS,
     TRANSACT_LIMIT,
     Audit,
     AwaitTransaction,
@@ -327,7 +326,7 @@ class PartnersMemory:
             items = {_ITEM_OF[type(w)](w) for w in writes}
         except KeyError as unknown:
             raise TypeError(f"unknown write {unknown}") from None
-        size = len(writes) + (SUMMARY_ITEMS - 1) * sum(type(w) is CountSummary for w in writes)
+        size = sum(w.items if type(w) is CountSummary else 1 for w in writes)
         if size > TRANSACT_LIMIT:
             raise ValueError(f"a step of {size} items: DynamoDB takes {TRANSACT_LIMIT}")
         if len(items) != len(writes):
@@ -550,12 +549,13 @@ class PartnersMemory:
             held=kept.held + write.held,
             held_micros={k: n for k, n in held_micros.items() if n},
         )
-        if write.flag_day and write.flags:
-            slot = (write.program_id, write.flag_day)
-            day = self._flag_days.get(slot, FlagDay(date.fromisoformat(write.flag_day)))
+        for flagged in write.days:
+            slot = (write.program_id, flagged.day)
+            day = self._flag_days.get(slot, FlagDay(date.fromisoformat(flagged.day)))
             by_reason = dict(day.by_reason)
-            _add_figures(by_reason, write.flag_reasons)
-            self._flag_days[slot] = evolve(day, count=day.count + write.flags, by_reason=by_reason)
+            _add_figures(by_reason, flagged.reasons)
+            by_reason = {code: n for code, n in by_reason.items() if n}  # as DynamoDB's reader
+            self._flag_days[slot] = evolve(day, count=day.count + flagged.flags, by_reason=by_reason)
 
 
 def _add_figures(figures: dict[str, int], deltas: dict[str, int]) -> None:

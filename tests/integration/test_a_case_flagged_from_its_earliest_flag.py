@@ -1,0 +1,87 @@
+"""SPEC 4: times are the events' own, and a subject was flagged when the flagged event occurred. A
+flag dated before its case's, sent late, moved the subject's flag time back (what holds use) but
+left the case's where it was: the case read as flagged a day after the event that flagged it, stood
+in the Active tab by that later time, and the summary counted it on that later day. Through the
+real handlers on moto."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.test_disputes import api, case_of
+from tests.support import sample
+
+PAYOUT_CHANGED = "2026-11-16T20:00:00+00:00"
+
+
+def payout_changed(partner_id: str) -> dict:
+    change = sample("account.updated", id=f"payout-{partner_id}", occurred_at=PAYOUT_CHANGED)
+    change["partner"] = {"id": partner_id, "payout_account": f"GB99NEWBANK{partner_id}"}
+    change["activity"] = "payout_update"
+    return change
+
+
+def large_reward(partner_id: str, name: str, at: str) -> dict:
+    """A reward of 900 USD within two days of the payout change: it flags the partner."""
+    event = sample("reward.created", id=name, occurred_at=at)
+    event["reward"] = {"id": f"r-{name}", "partner_id": partner_id, "amount": "900.00", "currency": "USD"}
+    return event
+
+
+def flagged(env, event: dict) -> dict:
+    send(env.tenant, event)
+    drain(env.aws)
+    answer = status(env.tenant, event["id"])
+    assert answer["decision"]["action"] == "flag", answer
+    return answer
+
+
+def active_cases(env) -> list[str]:
+    answer = api("cases", "GET", "/v1/cases", env.tenant.keys["fraud"], view="active", sort="flagged_at")
+    assert answer.status == 200, answer
+    return [c["id"] for c in answer.body["items"]]
+
+
+def flags_per_day(env) -> dict[str, tuple[int, dict[str, int]]]:
+    answer = api("cases", "GET", "/v1/summary", env.tenant.keys["fraud"])
+    assert answer.status == 200, answer
+    return {d["date"]: (d["count"], d["by_reason"]) for d in answer.body["flags_per_day"] if d["count"]}
+
+
+def test_a_flag_dated_before_its_case_sent_late_dates_the_case(env):
+    # Given a partner flagged by a large reward on the 18th, and another flagged on the 17th at 18:00
+    for partner_id in ("p-late", "p-other"):
+        send(env.tenant, signup(partner_id, at="2026-10-01T09:00:00Z"))
+        send(env.tenant, payout_changed(partner_id))
+    drain(env.aws)
+    case_id = flagged(env, large_reward("p-late", "later", "2026-11-18T10:00:00Z"))["case_id"]
+    other = flagged(env, large_reward("p-other", "other", "2026-11-17T18:00:00Z"))["case_id"]
+    assert active_cases(env) == [case_id, other]  # newest flag first
+    assert flags_per_day(env) == {
+        "2026-11-17": (1, {"unusual_activity": 1}),
+        "2026-11-18": (1, {"unusual_activity": 1}),
+    }
+
+    # When a large reward dated the 17th at 10:00 arrives after it, flagging the partner too
+    earlier = flagged(env, large_reward("p-late", "earlier", "2026-11-17T10:00:00Z"))
+
+    # Then the case is flagged from it: its time, its place in the Active tab, its day's figures
+    assert earlier["case_id"] == case_id
+    case = case_of(env.tenant, case_id)
+    assert datetime.fromisoformat(case["flagged_at"]) == datetime.fromisoformat("2026-11-17T10:00:00Z")
+    assert active_cases(env) == [other, case_id]
+    assert flags_per_day(env) == {"2026-11-17": (2, {"unusual_activity": 2})}
+    # and its trail says when it was flagged before
+    added = next(e for e in case["audit"] if e["action"] == "reasons_added")
+    assert datetime.fromisoformat(added["detail"]["case_flagged_at_was"]) == datetime.fromisoformat(
+        "2026-11-18T10:00:00Z"
+    ), added
+    assert sorted(r["id"] for r in case["held_reward_list"]) == ["r-earlier", "r-later"]
+
+    # When a flag dated after the case's new time arrives, nothing moves
+    flagged(env, large_reward("p-late", "between", "2026-11-17T12:00:00Z"))
+    case = case_of(env.tenant, case_id)
+    assert datetime.fromisoformat(case["flagged_at"]) == datetime.fromisoformat("2026-11-17T10:00:00Z")
+    assert active_cases(env) == [other, case_id]
+    assert flags_per_day(env) == {"2026-11-17": (2, {"unusual_activity": 2})}
