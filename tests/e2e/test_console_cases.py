@@ -245,6 +245,31 @@ def test_the_drawer_counts_a_reason_that_fired_again_and_shows_the_partners_refe
     screenshot(page, "11c-drawer-reason-count-and-keys")
 
 
+def test_a_flag_dated_before_the_case_sent_late_dates_the_case_in_the_drawer(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner flagged an hour ago (its sign-up shares an address), and an account update
+    # dated half an hour before that, sent after it, which shares the address too (SPEC 4)
+    partner = backend.flagged_partner(f"Late {tag()} BV")
+    flagged_before = partner.case["flagged_at"]
+    backend.account_update(partner.partner_id, partner.email.upper(), -90)
+    case = backend.fraud.get(backend.url(f"/v1/cases/{partner.case['id']}"), timeout=10).json()
+    assert case["flagged_at"] < flagged_before, (case["flagged_at"], flagged_before)
+
+    # When a teammate opens the case
+    sign_in_as(page, console, "fraud", f"active?q={partner.name}")
+    drawer = open_case(page, partner.name)
+
+    # Then it is flagged from the earlier event, and its trail says when it was flagged before
+    expect(_detail(drawer, "Flagged date").locator("time")).to_have_attribute("datetime", case["flagged_at"])
+    added = drawer.locator("ol.audit > li").filter(has_text="Reasons added")
+    expect(added).to_have_count(1)
+    expect(added).to_contain_text("case was flagged at: ")
+    expect(added).not_to_contain_text(flagged_before[:10] + "T")  # a time as the page shows times
+    added.scroll_into_view_if_needed()
+    screenshot(page, "11f-drawer-flag-moved-back", full_page=False)
+
+
 def test_a_dispute_reaches_the_security_team_and_the_cycle_resolves_it(
     page: Page, browser: Browser, console: LocalSystem, backend: Backend
 ) -> None:

@@ -74,7 +74,7 @@ def test_a_flag_dated_before_its_case_sent_late_dates_the_case(env):
     assert flags_per_day(env) == {"2026-11-17": (2, {"unusual_activity": 2})}
     # and its trail says when it was flagged before
     added = next(e for e in case["audit"] if e["action"] == "reasons_added")
-    assert datetime.fromisoformat(added["detail"]["case_flagged_at_was"]) == datetime.fromisoformat(
+    assert datetime.fromisoformat(added["detail"]["case_was_flagged_at"]) == datetime.fromisoformat(
         "2026-11-18T10:00:00Z"
     ), added
     assert sorted(r["id"] for r in case["held_reward_list"]) == ["r-earlier", "r-later"]

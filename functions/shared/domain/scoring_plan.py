@@ -418,7 +418,7 @@ def scoring_plan(
             )
         detail = {"reasons": given.decision["reasons"], "event_id": given.event_id, "held": len(in_case)}
         if flag_moved is not None:
-            detail["case_flagged_at_was"] = flag_moved.was_at
+            detail["case_was_flagged_at"] = flag_moved.was_at
         core.add(
             audit(
                 (program_id, case_id),

@@ -413,12 +413,14 @@ export function words(code) {
 // the ids of the reviews a removal records of the partners on its identifiers (the API refuses them
 // from an integration: `linked_removal.REVIEW_ID_PREFIX`)
 const REVIEW_PREFIX = "linked_removal_";
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/; // a time the API wrote
 
 /** An audit entry's detail (text, or an object of facts) as one readable line. An amount and its
  * currency (a reward overridden: `{amount: "1234.50", currency: "USD"}`) are one fact, shown as
  * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"), when they are as
  * the API writes them, a decimal string and a currency code; anything else is shown as sent (a
- * number as written, an object as JSON), never as "[object Object] USD". */
+ * number as written, an object as JSON), never as "[object Object] USD". A time is shown as the
+ * page shows times (a case's flag moved back: "case was flagged at: 18 Nov 2026, 10:00"). */
 export function detailText(detail) {
   if (detail === null || detail === undefined || detail === "") return "";
   if (typeof detail !== "object") return String(detail);
@@ -437,6 +439,7 @@ export function detailText(detail) {
     else if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
     else if (Array.isArray(value)) text = value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
     else if (typeof value === "boolean") text = value ? "yes" : "no";
+    else if (typeof value === "string" && RFC3339.test(value)) text = when(value); // a time, as the page shows times
     else if (typeof value === "object") text = JSON.stringify(value);
     else text = String(value);
     parts.push(`${words(key).toLowerCase()}: ${text}`);
