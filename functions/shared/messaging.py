@@ -48,6 +48,16 @@ def queue_waiting(client: Any, queue_url: str, what: str) -> int:
     return int(answer["Attributes"]["ApproximateNumberOfMessages"])
 
 
+def tenant(program_id: str) -> dict[str, str]:
+    """What marks a message as one program's on a shared queue: its message group. On a standard
+    queue that is SQS's fair queueing (tenants by `MessageGroupId`): a program whose backlog or
+    slow messages take more than its share of the consumers has its messages held back while
+    other programs' are waiting, so one program's burst (a backfill, a wave of flags sending
+    webhooks) does not delay every other program's scoring, deliveries and workflows. Order and
+    delivery stay a standard queue's; a program id is a valid group id (`tenancy._PROGRAM_ID`)."""
+    return {"MessageGroupId": program_id}
+
+
 def scoring_message(program_id: str, event_id: str) -> str:
     """Only references travel on the queue: the event itself stays in the table."""
     return json.dumps({"program_id": program_id, "event_id": event_id})
@@ -62,7 +72,9 @@ class SqsScoringQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.send_message(QueueUrl=self._url, MessageBody=scoring_message(program_id, event_id))
+            self._client.send_message(
+                QueueUrl=self._url, MessageBody=scoring_message(program_id, event_id), **tenant(program_id)
+            )
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"scoring queue unavailable: {exc}") from exc
 
@@ -78,7 +90,10 @@ class SqsScoringQueue:
     def _send_batch(self, batch: list[tuple[str, str]]) -> int:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        entries = [{"Id": str(n), "MessageBody": scoring_message(*ref)} for n, ref in enumerate(batch)]
+        entries = [
+            {"Id": str(n), "MessageBody": scoring_message(program_id, event_id), **tenant(program_id)}
+            for n, (program_id, event_id) in enumerate(batch)
+        ]
         try:
             answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
         except (BotoCoreError, ClientError):
@@ -209,7 +224,9 @@ class SqsWorkflowQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.send_message(QueueUrl=self._url, MessageBody=workflow_message(run, sent_at))
+            self._client.send_message(
+                QueueUrl=self._url, MessageBody=workflow_message(run, sent_at), **tenant(run.program_id)
+            )
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"workflow queue unavailable: {exc}") from exc
 

@@ -24,6 +24,7 @@ from functions.shared.domain.webhooks import (
     Target,
 )
 from functions.shared.errors import StorageUnavailable
+from functions.shared.messaging import tenant
 from functions.shared.waiting import within
 
 
@@ -62,7 +63,12 @@ class SqsTryQueue:
         # SQS delays are whole seconds: rounded up, so a try never arrives before its time
         delay = max(0, min(int(SQS_LONGEST_DELAY_SECONDS), math.ceil(delay_seconds)))
         try:
-            self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(message), DelaySeconds=delay)
+            self._client.send_message(
+                QueueUrl=self._url,
+                MessageBody=json.dumps(message),
+                DelaySeconds=delay,
+                **tenant(message["program_id"]),
+            )
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"the webhooks queue did not answer: {type(exc).__name__}") from exc
 
