@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tests.integration import test_disputes
 from tests.integration.scoring_support import drain, send, signup, status
-from tests.integration.test_disputes import api, case_of
+from tests.integration.test_disputes import (
+    api,
+    approved_with_a_held_reward,
+    buy,
+    case_of,
+    rewards_of,
+    run_scheduled_cycle,
+)
 from tests.support import sample
 
 PAYOUT_CHANGED = "2026-11-16T20:00:00+00:00"
+
+
+dispute_env = test_disputes.env  # a settable clock, an in-memory bus
 
 
 def payout_changed(partner_id: str) -> dict:
@@ -85,3 +96,32 @@ def test_a_flag_dated_before_its_case_sent_late_dates_the_case(env):
     assert datetime.fromisoformat(case["flagged_at"]) == datetime.fromisoformat("2026-11-17T10:00:00Z")
     assert active_cases(env) == [other, case_id]
     assert flags_per_day(env) == {"2026-11-17": (2, {"unusual_activity": 2})}
+
+
+def test_a_flag_dated_before_an_approval_sent_after_it_holds_nothing_the_approval_released(dispute_env):
+    """SPEC 7: approved, the case's held rewards go back to `pending`. An event dated inside the
+    approved period and sent after the cycle opened a new case from its own time, and held again
+    what the approval had released: in time order the event would have been the security team's to
+    judge, with the case it joined."""
+    env = dispute_env
+    # Given a partner whose dispute was approved by the cycle, its held commission released
+    case_id, released = approved_with_a_held_reward(env, "p-appr")
+    run_scheduled_cycle(env)
+    assert case_of(env.tenant, case_id)["status"] == "approved"
+    assert rewards_of(env.tenant, partner_id="p-appr") == {released: "pending"}
+    env.clock.advance(hours=6)
+    later = buy(env, "c-after", "p-appr", "2026-12-01T06:00:00Z", "15.00")  # after the approval
+    drain(env.aws)
+
+    # When an event dated on the 3rd of November at 18:00, inside the approved period and before the released reward, flags it after that
+    update = sample(
+        "account.updated", id="evt-late", occurred_at="2026-11-03T18:00:00Z", activity="email_change"
+    )
+    update["partner"] = {"id": "p-appr", "email": "p-appr.owner@example.com"}  # its twin's address
+    answer = flagged(env, update)
+
+    # Then a new case is dated by it, and holds what came after the approval, not what it released
+    assert answer["case_id"] != case_id, answer
+    new_case = case_of(env.tenant, answer["case_id"])
+    assert datetime.fromisoformat(new_case["flagged_at"]) == datetime.fromisoformat("2026-11-03T18:00:00Z")
+    assert rewards_of(env.tenant, partner_id="p-appr") == {released: "pending", later: "on_hold"}

@@ -23,6 +23,7 @@ from functions.shared.domain.writes import (
     Write,
 )
 from functions.shared.errors import Conflict
+from functions.shared.inputs import FUTURE_TOLERANCE
 from functions.shared.money import amount_text, to_micros
 
 
@@ -117,10 +118,15 @@ def flagged_since(subject: Subject, at: datetime) -> datetime:
     or, when the subject is flagged already (under an active case, or under a declined one: SPEC 4
     keeps it flagged), the earlier of that flag and this one (events arrive late, and a subject
     was flagged when the flagged event occurred). A new case after a declined dispute does not
-    make what arrives dated between the two payable."""
-    if subject.status == "flagged" and subject.flagged_at:
-        return min(subject.flagged_at, at)
-    return at
+    make what arrives dated between the two payable. A partner's never reaches back before a
+    dispute of its was approved (`approved_at`, and the minutes an event may be dated ahead of it):
+    an event dated before the approval, sent after it, was the security team's to judge had it come
+    in time, and what the verdict released stays released (SPEC 7), as a removal's review holds
+    (`linked_removal.reaches_back`). A customer's flag holds all its rewards whatever the time."""
+    since = min(subject.flagged_at, at) if subject.status == "flagged" and subject.flagged_at else at
+    if subject.type == "partner" and subject.approved_at is not None:
+        return max(since, subject.approved_at + FUTURE_TOLERANCE)
+    return since
 
 
 def holds_rewards(subject: Subject) -> bool:
