@@ -739,6 +739,8 @@ class Engine:
                     transaction_id=event.transaction.id,
                 )
             given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
+            given.partner_id = event.partner_id
+            given.partner_revenue_kept = snapshot.partner_revenue_kept
             given.transaction = (event.transaction.id, snapshot.transaction_event)
             given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, LinkedRemovalReview):

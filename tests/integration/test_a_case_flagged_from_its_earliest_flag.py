@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.integration import test_disputes
-from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.integration.test_disputes import (
     api,
     approved_with_a_held_reward,
@@ -113,7 +113,8 @@ def test_a_flag_dated_before_an_approval_sent_after_it_holds_nothing_the_approva
     later = buy(env, "c-after", "p-appr", "2026-12-01T06:00:00Z", "15.00")  # after the approval
     drain(env.aws)
 
-    # When an event dated on the 3rd of November at 18:00, inside the approved period and before the released reward, flags it after that
+    # When an event dated on the 3rd of November at 18:00 (inside the approved period, before the
+    # released reward) flags it after that
     update = sample(
         "account.updated", id="evt-late", occurred_at="2026-11-03T18:00:00Z", activity="email_change"
     )
@@ -125,3 +126,27 @@ def test_a_flag_dated_before_an_approval_sent_after_it_holds_nothing_the_approva
     new_case = case_of(env.tenant, answer["case_id"])
     assert datetime.fromisoformat(new_case["flagged_at"]) == datetime.fromisoformat("2026-11-03T18:00:00Z")
     assert rewards_of(env.tenant, partner_id="p-appr") == {released: "pending", later: "on_hold"}
+
+
+def test_purchases_through_a_partner_before_its_sign_up_count_in_its_revenue(env):
+    """An order tester's: the drawer's revenue left out every purchase that arrived before the
+    partner's sign-up (a backfill sent in another order, a partner joined before the integration
+    started): a partner not stored kept only its list of rewards, not what its customers spent."""
+    # Given two purchases through p-early (one with a commission, one without), before its sign-up
+    send(env.tenant, purchase("c-1", "p-early", reward="5.00", at="2026-11-18T09:00:00Z"))
+    send(env.tenant, purchase("c-2", "p-early", reward=None, at="2026-11-18T10:00:00Z"))
+    drain(env.aws)
+
+    # When it signs up (dated before them, sent after them) with another partner's address: flagged
+    send(env.tenant, signup("p-first", email="shared.owner@example.com", at="2026-11-16T09:00:00Z"))
+    drain(env.aws)
+    event = signup("p-early", email="shared.owner@example.com", at="2026-11-17T09:00:00Z")
+    case_id = flagged(env, event)["case_id"]
+    send(env.tenant, purchase("c-3", "p-early", reward=None, at="2026-11-19T10:00:00Z"))
+    drain(env.aws)
+
+    # Then the drawer's revenue is every purchase's through it, before its sign-up and after
+    drawer = case_of(env.tenant, case_id)
+    assert drawer["partner"]["revenue"] == [
+        {"amount": "749.97", "currency": "USD"}
+    ]  # 249.99 each, drawer["partner"]

@@ -27,7 +27,7 @@ def test_ingest_without_its_scoring_queue_fails_naming_it_and_records_nothing(aw
             proxy_event("POST", "/v1/events", event, tenant.keys["integration"]), LocalContext("ingest")
         )
 
-    monkeypatch.undo()
+    monkeypatch.setenv("SCORING_QUEUE_URL", aws.resources.queue_url)  # only it: the account's stay
     runtime.forget_dependencies()
     with pytest.raises(NotFound):
         aws.repository.get_event(tenant.program_id, event["id"])

@@ -169,6 +169,37 @@ def test_arrivals_count_on_the_partner_and_a_removal_checks_none_came(store):
         store.apply(Step([arrival]))
 
 
+def test_a_partners_revenue_waits_on_its_item_until_it_is_stored(store):
+    def arrival(kept: bool, currency: str = "USD", micros: int = 5_000_000) -> PartnerArrival:
+        return PartnerArrival(
+            P, "p1", None, None, currency=currency, micros=micros, reward=False, revenue_kept=kept
+        )
+
+    def kept() -> bool:
+        return store.scoring_snapshot(P, ("customer", "c1"), "p1", [], [], []).partner_revenue_kept
+
+    # Given purchases through a partner not stored yet, each on the revenue kept as it was read
+    assert not kept()
+    with pytest.raises(StepRefused):  # read as kept when none is: a concurrent first one won
+        store.apply(Step([arrival(True)]))
+    store.apply(Step([arrival(False)]))
+    assert kept()
+    with pytest.raises(StepRefused):  # read as none when some is
+        store.apply(Step([arrival(False)]))
+    store.apply(Step([arrival(True, "EUR", 7)]))
+    store.apply(Step([arrival(True)]))
+    with pytest.raises(NotFound):
+        store.get_subject(P, "partner", "p1")
+
+    # When its profile is first written, then a purchase arrives through it stored
+    store.apply(Step([profile(0)]))
+    store.apply(Step([PartnerArrival(P, "p1", "active", None, currency="USD", micros=1, reward=False)]))
+
+    # Then its revenue is all of them
+    assert store.get_subject(P, "partner", "p1").revenue_micros == {"USD": 10_000_001, "EUR": 7}
+    assert not kept()  # stored: nothing waits any more
+
+
 def test_a_subjects_list_of_holdable_rewards_waits_on_its_item_until_it_is_stored(store):
     def snapshot(subject_id: str = "p1"):
         return store.scoring_snapshot(P, ("partner", subject_id), None, [], [], [])

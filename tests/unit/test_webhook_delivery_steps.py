@@ -194,7 +194,7 @@ class RecordingSqs:
     def __init__(self) -> None:
         self.delays: list[int] = []
 
-    def send_message(self, QueueUrl: str, MessageBody: str, DelaySeconds: int) -> None:  # noqa: N803
+    def send_message(self, QueueUrl: str, MessageBody: str, DelaySeconds: int, MessageGroupId: str) -> None:  # noqa: N803
         self.delays.append(DelaySeconds)
 
 
@@ -202,7 +202,7 @@ def test_sqs_delays_are_whole_seconds_rounded_up_never_early():
     sqs = RecordingSqs()
     queue = SqsTryQueue(sqs, "https://sqs.example/q")
     for wait in (0.0, 0.01, 0.49, 0.5, 1.0, 1.2, 899.5, 5000):
-        queue.schedule({"kind": "webhook_try"}, wait)
+        queue.schedule({"kind": "webhook_try", "program_id": "prg-1"}, wait)
     assert sqs.delays == [0, 1, 1, 1, 1, 2, 900, 900]
 
 

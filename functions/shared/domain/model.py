@@ -406,6 +406,9 @@ class Snapshot:
     partner_holdables: Holdables = NO_HOLDABLES  # the referring partner's
     customer_holdables: Holdables = NO_HOLDABLES  # an API reward's customer's
     customer: Subject | None = None  # an API reward's customer (named, or its transaction's), stored
+    # the referring partner is not stored yet, and purchases through it before it was are kept on its
+    # item: their revenue, which its profile takes when it is first written (`PartnerArrival`)
+    partner_revenue_kept: bool = False
 
 
 def as_utc(at: datetime) -> datetime:

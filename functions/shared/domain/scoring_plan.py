@@ -73,6 +73,8 @@ class ScoringInput:
     since: dict[LinkKey, str] = field(default_factory=dict)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
+    partner_id: str | None = None  # a transaction's partner, stored or not
+    partner_revenue_kept: bool = False  # that partner, not stored, has revenue kept (`Snapshot`)
     flag: bool = False
     new_case_id: str = ""
     reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
@@ -286,6 +288,7 @@ def scoring_plan(
                     expect_flag_case=partner.flag_case_id if partner else None,
                     currency=revenue[0] if revenue else None,
                     micros=revenue[1] if revenue else 0,
+                    revenue_kept=given.partner_revenue_kept,
                 )
             )
         if placement and placement.case_id and not case_hold:
@@ -328,16 +331,17 @@ def scoring_plan(
                     ),
                 )
                 held_now.append(reward)
-    elif revenue and profile.type == "customer" and partner is not None:
-        core.add(
+    elif revenue and profile.type == "customer" and (partner is not None or given.partner_id):
+        core.add(  # a partner not stored yet: the revenue kept for its profile
             PartnerArrival(
                 program_id,
-                partner.id,
-                expect_status=partner.status,
-                expect_flag_case=partner.flag_case_id,
+                partner.id if partner else str(given.partner_id),
+                expect_status=partner.status if partner else None,
+                expect_flag_case=partner.flag_case_id if partner else None,
                 currency=revenue[0],
                 micros=revenue[1],
                 reward=False,
+                revenue_kept=given.partner_revenue_kept,
             )
         )
     # a subject renamed while a case is open on it: the case carries the name it is searched by

@@ -87,7 +87,8 @@ class PartnerArrival:
     """A reward (and a transaction's revenue) arriving for a partner scored in another subject's
     event: counts the arrival on the partner (`reward_seq`, so a removal in flight sees it), on
     condition that the partner's status and flag case are still what was read (`expect_status`
-    None: the partner is not stored, and nothing is written)."""
+    None: the partner is not stored: its list and the revenue are kept on its item for the profile
+    it will have, and nothing else is written)."""
 
     program_id: str
     partner_id: str
@@ -97,6 +98,9 @@ class PartnerArrival:
     micros: int = 0
     reward: bool = True
     listed: ListChange | None = None  # the partner's holdable rewards' list; written stored or not
+    # a partner not stored: its item keeps the revenue for its profile to take when first written;
+    # whether the item kept some already (the first is its own, on condition that there was none)
+    revenue_kept: bool = False
 
 
 @dataclass(frozen=True, slots=True)

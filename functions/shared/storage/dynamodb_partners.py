@@ -363,6 +363,9 @@ class PartnersDynamo(DynamoBase):
             partner_holdables=_holdables(raw.get(partner_pk)),
             customer_holdables=_holdables(raw.get(customer_pk)),
             customer=_subject(customer_item) if _stored(customer_item) else None,
+            partner_revenue_kept=partner_item is not None
+            and not _stored(partner_item)
+            and m.subject.revenue.attr_name in raw.get(partner_pk, {}),
         )
 
     def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
@@ -807,10 +810,19 @@ class PartnersDynamo(DynamoBase):
         if isinstance(write, PartnerArrival):
             subject, pk = m.subject, keys.subject_pk(write.program_id, "partner", write.partner_id)
             arrival = ItemUpdate(subject, pk, keys.PROFILE_SK)
-            if write.expect_status is None:  # not stored: only its list of holdable rewards is kept
+            if write.expect_status is None:  # not stored: its list and its revenue are kept on its item
                 arrival.requires_absent(subject.version.attr_name)
+                if write.currency and write.micros:  # the map is made by the first, as read
+                    if write.revenue_kept:
+                        arrival.requires_present(subject.revenue.attr_name)
+                        arrival.add_to_entry(subject.revenue, write.currency, write.micros)
+                    else:
+                        arrival.requires_absent(subject.revenue.attr_name)
+                        arrival.set(subject.revenue, {write.currency: write.micros})
                 if write.listed:
-                    tx.update_item(_list_changed(arrival.typed(subject), write.listed))
+                    _list_changed(arrival, write.listed)
+                if arrival.clauses_given():
+                    tx.update_item(arrival.typed(subject))
                     return "update"
                 tx.condition_check(subject, pk, keys.PROFILE_SK, condition=subject.version.does_not_exist())
                 return "check"

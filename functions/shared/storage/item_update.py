@@ -113,6 +113,10 @@ class ItemUpdate:
         self.conditions.append(f"attribute_exists ({self._name(schema.PARTITION_KEY)})")
         return self
 
+    def requires_present(self, name: str) -> ItemUpdate:
+        self.conditions.append(f"attribute_exists ({self._name(name)})")
+        return self
+
     def requires_absent(self, name: str) -> ItemUpdate:
         self.conditions.append(f"attribute_not_exists ({self._name(name)})")
         return self

@@ -90,6 +90,8 @@ class PartnersMemory:
         self._by_subject: dict[tuple[str, str, str], list[str]] = {}  # a subject's reward ids
         self._summaries: dict[str, SummaryFigures] = {}
         self._flag_days: dict[tuple[str, str], FlagDay] = {}  # (program, YYYY-MM-DD)
+        # partners not stored yet: the revenue of purchases through them, for their first profile
+        self._early_revenue: dict[tuple[str, str], dict[str, int]] = {}
         # subjects' lists of holdable rewards (`holdables`), stored subjects or not
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
         # identifiers kept outside profiles (`SpillIdentifier`), per subject
@@ -137,6 +139,7 @@ class PartnersMemory:
                 customer=_subject_copy(self._subjects.get((program_id, "customer", customer_id)))
                 if customer_id
                 else None,
+                partner_revenue_kept=partner is None and (program_id, partner_id) in self._early_revenue,
             )
 
     def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
@@ -373,7 +376,12 @@ class PartnersMemory:
             customer_marks=noted,
             spilled=frozenset(),  # kept in items of their own (`SpillIdentifier`), as DynamoDB keeps them
             version=write.expect_version + 1,
-            revenue_micros=dict(current.revenue_micros) if current else {},
+            # a partner's first: the revenue of the purchases through it before it was stored
+            revenue_micros=dict(current.revenue_micros)
+            if current
+            else self._early_revenue.pop((s.program_id, s.id), {})
+            if s.type == "partner"
+            else {},
             reward_seq=(current.reward_seq if current else 0) + write.arrivals,
             identifier_seq=(current.identifier_seq if current else 0) + adds_identifiers(write.before, s),
         )
@@ -392,8 +400,9 @@ class PartnersMemory:
 
     def _partner_unchanged(self, write: PartnerArrival) -> bool:
         partner = self._subjects.get((write.program_id, "partner", write.partner_id))
-        if write.expect_status is None:
-            return partner is None
+        if write.expect_status is None:  # not stored, and its kept revenue as read (DynamoDB's map)
+            kept = (write.program_id, write.partner_id) in self._early_revenue
+            return partner is None and (kept == write.revenue_kept or not (write.currency and write.micros))
         return (
             partner is not None
             and partner.status == write.expect_status
@@ -403,6 +412,9 @@ class PartnersMemory:
     def _partner_arrival(self, write: PartnerArrival) -> None:
         self._list((write.program_id, "partner", write.partner_id), write.listed)
         partner = self._subjects.get((write.program_id, "partner", write.partner_id))
+        if partner is None and write.currency and write.micros:  # kept for the profile it will have
+            kept = self._early_revenue.setdefault((write.program_id, write.partner_id), {})
+            kept[write.currency] = kept.get(write.currency, 0) + write.micros
         if partner is not None:
             partner.reward_seq += 1 if write.reward else 0
             if write.currency and write.micros:
