@@ -13,13 +13,11 @@ import os
 import boto3
 
 from functions.shared.messaging import SqsScoringQueue
-from local_system.poller import invoke, sqs_event
-from local_system.webhooks import DELIVER_HANDLER
 from tests.integration import test_webhooks_delivery
 from tests.integration.scoring_support import send, signup
 from tests.integration.test_loyalty_support import Loyalty, clock_fixture, workflow_settings  # noqa: F401
 from tests.integration.test_webhooks_api import api
-from tests.integration.test_webhooks_batch_side_by_side import received
+from tests.integration.test_webhooks_batch_side_by_side import WebhooksQueue
 from tests.integration.test_webhooks_delivery import notify
 from tests.integration.webhook_support import receiving
 from tests.support import call, proxy_event
@@ -71,15 +69,10 @@ def test_webhook_tries_are_grouped_by_their_program(aws, hooks, tenant, other_te
             body = {"url": receiver.url, "events": ["PartnerFlagged"]}
             assert api(t.keys["admin"], "PUT", f"/v1/webhooks/{webhook_id}", body).status == 200
         notify(aws, t.program_id, notification_id=f"n-{t.program_id}")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = hooks["WEBHOOKS_QUEUE_URL"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    notifications = received(sqs, url, 2)
-    assert invoke(DELIVER_HANDLER, sqs_event(notifications, arn)) == {"batchItemFailures": []}
-    for message in notifications:
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    queue = WebhooksQueue(hooks)
+    assert queue.take(queue.received(2)) == {"batchItemFailures": []}  # the two notifications
 
-    found = groups(url, 4)  # the first try of each program's two webhooks
+    found = groups(queue.url, 4)  # the first try of each program's two webhooks
 
     assert sorted(found) == sorted(
         f"{t.program_id} {w}" for t in (tenant, other_tenant) for w in ("w-1", "w-2")
