@@ -150,3 +150,22 @@ def test_purchases_through_a_partner_before_its_sign_up_count_in_its_revenue(env
     assert drawer["partner"]["revenue"] == [
         {"amount": "749.97", "currency": "USD"}
     ]  # 249.99 each, drawer["partner"]
+
+
+def test_a_flag_dated_just_after_an_approval_holds_from_its_own_time(dispute_env):
+    """A reviewer's: the approval's floor (its time and the five minutes an event may be dated
+    ahead) reached new fraud dated a minute after it: a reward dated after the flag stayed payable."""
+    env = dispute_env
+    approved_with_a_held_reward(env, "p-new")
+    run_scheduled_cycle(env)  # approved at 2026-12-01T00:00Z
+    env.clock.advance(hours=6)
+    after = buy(env, "c-new", "p-new", "2026-12-01T00:02:00Z", "15.00")
+    drain(env.aws)
+
+    update = sample(
+        "account.updated", id="evt-new", occurred_at="2026-12-01T00:01:00Z", activity="email_change"
+    )
+    update["partner"] = {"id": "p-new", "email": "p-new.owner@example.com"}  # its twin's address
+    flagged(env, update)
+
+    assert rewards_of(env.tenant, partner_id="p-new")[after] == "on_hold"

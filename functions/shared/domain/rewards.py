@@ -119,13 +119,15 @@ def flagged_since(subject: Subject, at: datetime) -> datetime:
     keeps it flagged), the earlier of that flag and this one (events arrive late, and a subject
     was flagged when the flagged event occurred). A new case after a declined dispute does not
     make what arrives dated between the two payable. A partner's never reaches back before a
-    dispute of its was approved (`approved_at`, and the minutes an event may be dated ahead of it):
-    an event dated before the approval, sent after it, was the security team's to judge had it come
-    in time, and what the verdict released stays released (SPEC 7), as a removal's review holds
-    (`linked_removal.reaches_back`). A customer's flag holds all its rewards whatever the time."""
+    dispute of its was approved: an event dated before the approval, sent after it, was the
+    security team's to judge had it come in time, and what the verdict released stays released
+    (SPEC 7), as a removal's review holds (`linked_removal.reaches_back`): it holds from the
+    approval on (`approved_at`, and the minutes an event may be dated ahead of it). A flag dated
+    after the approval holds from its own time. A customer's flag holds all its rewards whatever
+    the time (SPEC 4)."""
     since = min(subject.flagged_at, at) if subject.status == "flagged" and subject.flagged_at else at
-    if subject.type == "partner" and subject.approved_at is not None:
-        return max(since, subject.approved_at + FUTURE_TOLERANCE)
+    if subject.type == "partner" and subject.approved_at is not None and since < subject.approved_at:
+        return subject.approved_at + FUTURE_TOLERANCE  # a flag dated after it holds from its own time
     return since
 
 
