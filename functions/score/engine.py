@@ -540,9 +540,8 @@ class Engine:
         network = signals.network_as_it_stood(me, network, links)
         counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
 
-        def later(label: str) -> int | None:  # asked of a count that fires only
-            count = plan.counts[label]
-            return count.later(snapshot.counters, snapshot.links) if count.read_late else None
+        def later(label: str) -> int:  # asked of a count that fires only
+            return plan.counts[label].later(snapshot.counters, snapshot.links)
 
         reasons: list[signals.Reason] = []
         before = snapshot.subject.linked if snapshot.subject is not None else ()

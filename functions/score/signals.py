@@ -499,26 +499,22 @@ def velocity_signal(
     what: str,
     counts: dict[str, int],
     limit: int,
-    later: Callable[[str], int | None] | None = None,
+    later: Callable[[str], int] | None = None,
     variant: Callable[[str], str] = lambda label: "velocity",
 ) -> list[Reason]:
     """`counts`: the other events of the identifier's hours (`velocity`), by label (`IP <ip>`, `this
     device`); `later`: how many of a count's are in the hour after this event's (received before
-    it: late arrivals, SPEC 4), or None when the event came within its hour; `variant`: a label's
-    weight (`weights.WEIGHTS`). Of the counts at `limit`, the one that weighs most (the first, of
-    equal weights) is the reason. An event received after its hour does not say "the last three
-    hours": the others of its own hour may be dated after it (a backfill sent newest first)."""
+    it: late arrivals, SPEC 4); `variant`: a label's weight (`weights.WEIGHTS`). Of the counts at
+    `limit`, the one that weighs most (the first, of equal weights) is the reason. It says "within
+    three hours", never "in the last three": counts are kept by the hour, and the others of the
+    event's own hour may be dated after it (a burst sent newest first, received within its hour or
+    days later)."""
     found = [(label, count) for label, count in counts.items() if count >= limit]
     if not found:
         return []
     label, count = max(found, key=lambda item: weights.WEIGHTS[variant(item[0])])
-    after = later(label) if later else None
-    if after is None:
-        when = "in the last three hours"
-    elif after:
-        when = f"within three hours, {_counted(after)} dated after this one"
-    else:
-        when = "within three hours"
+    after = later(label) if later else 0
+    when = f"within three hours, {_counted(after)} dated after this one" if after else "within three hours"
     return [Reason("velocity", f"{_counted(count)} {what} from {label} {when}", variant(label))]
 
 

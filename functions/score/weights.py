@@ -94,9 +94,9 @@ WEIGHTS = {**STRONG, **MEDIUM, **WEAK}
 
 # thresholds of the signals themselves
 FAR_FROM_ADDRESS_KM = 500
-VELOCITY_SIGNUPS_PER_IP = 3  # earlier sign-ups from one IP or device within the last three hours
-VELOCITY_TRANSACTIONS = 5  # earlier transactions from one IP or device within the last three hours
-ACCOUNT_CHANGES_BURST = 3  # earlier sensitive account changes within the last three hours
+VELOCITY_SIGNUPS_PER_IP = 3  # other sign-ups from one IP or device within three hours
+VELOCITY_TRANSACTIONS = 5  # other transactions from one IP or device within three hours
+ACCOUNT_CHANGES_BURST = 3  # other sensitive account changes within three hours
 CLUSTER_SIZE = 2  # other accounts linked through shared identifiers: a group of three
 # other partners a partner met one event at a time (`signals.partners_linked`): one more, since a
 # partner's household (the family laptop) and its office (a colleague's desk) are two already

@@ -138,7 +138,7 @@ def test_a_crowd_seen_while_a_purchase_that_read_it_short_of_one_is_in_flight_co
 
     # Then: A counts E1's slot as a read does (it was one short: a flag turned into an allow)
     assert remembered == read
-    assert codes(read[2]).get("velocity") == ("5 transactions from IP 81.2.69.150 in the last three hours")
+    assert codes(read[2]).get("velocity") == ("5 transactions from IP 81.2.69.150 within three hours")
 
 
 def test_a_crowds_slots_are_remembered_once_it_has_settled_and_read_again_when_they_lapse():

@@ -69,15 +69,9 @@ class Velocity(NamedTuple):  # tuples: two made per event, and a frozen dataclas
         """Of those, the events of the event's own hour (the one it adds to)."""
         return self._of_hour(0, counters, links)
 
-    @property
-    def read_late(self) -> bool:
-        """Its event was received after its hour: the count reads the hour after, and others of its
-        own hour may be dated after it too."""
-        return len(self.names) > AFTER
-
     def later(self, counters: Mapping[str, int], links: Mapping[LinkKey, LinkState]) -> int:
         """Of those, the events of the hour after (dated after this one, received before it)."""
-        return self._of_hour(AFTER, counters, links) if self.read_late else 0
+        return self._of_hour(AFTER, counters, links) if len(self.names) > AFTER else 0
 
     def counter_hours(self) -> list[tuple[str, datetime]]:
         """Each of its counter items' names with the start of the hour it counts."""
