@@ -108,10 +108,10 @@ class Backend:
         )
         return event_id
 
-    def account_update(self, partner_id: str, email: str, minutes: int) -> None:
+    def account_update(self, partner_id: str, email: str, minutes: int, event_id: str = "") -> str:
         """An `account.updated` with the partner's e-mail address, scored: a flagged partner's
-        shared address fires `email_duplicate` again, and the case counts it."""
-        event_id = unique("evt-update")
+        shared address fires `email_duplicate` again, and the case counts it. Returns its id."""
+        event_id = event_id or unique("evt-update")
         self.send(
             {
                 "id": event_id,
@@ -123,6 +123,7 @@ class Backend:
             }
         )
         self.scored(event_id)
+        return event_id
 
     def transaction(
         self, partner_id: str, amount: str, minutes: int, currency: str = "USD", *, wait: bool = True

@@ -419,8 +419,9 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{
  * currency (a reward overridden: `{amount: "1234.50", currency: "USD"}`) are one fact, shown as
  * every other amount is (`money`, in the reader's locale: "amount: US$1,234.50"), when they are as
  * the API writes them, a decimal string and a currency code; anything else is shown as sent (a
- * number as written, an object as JSON), never as "[object Object] USD". A time is shown as the
- * page shows times (a case's flag moved back: "case was flagged at: 18 Nov 2026, 10:00"). */
+ * number as written, an object as JSON), never as "[object Object] USD". A time (a fact named
+ * `..._at`) is shown as the page shows times (a case's flag moved back: "case was flagged at:
+ * 18 Nov 2026, 10:00"); any other text as written, whatever it looks like. */
 export function detailText(detail) {
   if (detail === null || detail === undefined || detail === "") return "";
   if (typeof detail !== "object") return String(detail);
@@ -439,7 +440,7 @@ export function detailText(detail) {
     else if (key === "reasons" && Array.isArray(value)) text = value.map((r) => reason(r.code ?? r)).join(", ");
     else if (Array.isArray(value)) text = value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ");
     else if (typeof value === "boolean") text = value ? "yes" : "no";
-    else if (typeof value === "string" && RFC3339.test(value)) text = when(value); // a time, as the page shows times
+    else if (key.endsWith("_at") && typeof value === "string" && RFC3339.test(value)) text = when(value); // a time, as the page shows times (an id or a reason written like one stays as written)
     else if (typeof value === "object") text = JSON.stringify(value);
     else text = String(value);
     parts.push(`${words(key).toLowerCase()}: ${text}`);
