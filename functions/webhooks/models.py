@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
-from functions.shared.domain.webhooks import ATTEMPTS_KEPT, NOTIFICATION_NAMES, NotificationName
+from functions.shared.domain.webhooks import ATTEMPTS_KEPT, NOTIFICATION_NAMES, HeldBack, NotificationName
 from functions.shared.inputs import Model, one_of
 from functions.shared.replaces import DESCRIPTION as REPLACES_DESCRIPTION
 from functions.shared.replaces import Seen
@@ -74,6 +74,14 @@ class DeliveryView(Model):
     stopped_because: str | None = Field(
         description="why it failed without a try of its own (its webhook no longer subscribes to its "
         "notification, or was disabled until its retries ended); null otherwise"
+    )
+    held_back_because: HeldBack | None = Field(
+        None,
+        description="a pending delivery: why its next try waits past next_attempt_at, as its webhook "
+        "stands: no_longer_subscribed (it fails at its next try), webhook_disabled (its tries wait "
+        "until the webhook is enabled, then fail at 24 hours), receiver_silent (one try at a time "
+        "finds out whether the receiver is back), receiver_slow (its program's slow receivers take "
+        "one try at a time); null when nothing holds it back",
     )
     attempts: Annotated[
         list[AttemptView],

@@ -18,6 +18,7 @@ from functions.shared.domain.webhooks import (
     UrlRefused,
     Webhook,
     check_url,
+    held_back,
     no_longer_subscribed,
     retried_by_hand,
 )
@@ -164,7 +165,7 @@ def list_deliveries(
     page, more = paging.read_page((d for d in found if webhook.made(d)), limit)
     last = page[-1] if page else None
     return DeliveryPage(
-        items=[delivery_view(d) for d in page],
+        items=[delivery_view(d, webhook) for d in page],
         next_cursor=paging.encode_cursor((last.created_at.isoformat(), last.delivery_id), query)
         if more and last
         else None,
@@ -204,7 +205,7 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         with contextlib.suppress(DomainError):
             deps.store.save_delivery(delivery, reopened)
         raise
-    return delivery_view(reopened)
+    return delivery_view(reopened, webhook)
 
 
 def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:
@@ -222,8 +223,9 @@ def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:
     )
 
 
-def delivery_view(delivery: Delivery) -> DeliveryView:
+def delivery_view(delivery: Delivery, webhook: Webhook) -> DeliveryView:
     return DeliveryView(
+        held_back_because=held_back(webhook, delivery),
         id=delivery.delivery_id,
         notification_id=delivery.notification_id,
         type=delivery.type,

@@ -41,6 +41,14 @@ def test_a_webhook_whose_receiver_does_not_answer_says_since_when(
         expect(row.locator("time")).to_have_count(2)  # since when, and its last update
         row.scroll_into_view_if_needed()
         screenshot(page, "37-webhook-receiver-silent", full_page=False)
+        # and its deliveries, pending past their next try's time, say what they wait for
+        row.get_by_role("button", name="Deliveries").click()
+        table = page.get_by_role("table", name=f"Deliveries of {webhook}")
+        expect(table.locator("tbody tr").first).to_contain_text(
+            "Waiting: its receiver does not answer; one try at a time finds out when it is back."
+        )
+        table.scroll_into_view_if_needed()
+        screenshot(page, "37b-webhook-deliveries-waiting", full_page=False)
 
         # And saved again at a receiver that answers, it is tried afresh: the page says nothing more
         answering = receiving([200])

@@ -382,10 +382,12 @@ def test_a_notification_unsubscribed_from_while_pending_is_not_sent_again_and_sa
     pending (for up to 24 hours deployed), as a new URL or secret already applies to them."""
     tried_once(aws, hooks, tenant, receiver)
     put_webhook(tenant, receiver, ["RewardsHeld"])
+    assert deliveries(tenant)[0]["held_back_because"] == "no_longer_subscribed"  # failed at its next try
     receiver.answers = [200]
     pump(hooks, settled(tenant))
     [delivery] = deliveries(tenant)
     assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
+    assert delivery["held_back_because"] is None  # settled
     assert delivery["stopped_because"] == "the webhook no longer subscribes to PartnerFlagged"
     assert [a["outcome"] for a in delivery["attempts"]] == ["retry"]  # its one try, nothing since
     time.sleep(1.2)
@@ -411,11 +413,13 @@ def test_a_disabled_webhooks_pending_delivery_waits_untried_and_goes_once_enable
     assert len(receiver.got) == 1
     [waiting] = deliveries(tenant)
     assert waiting["status"] == "pending" and waiting["stopped_because"] is None
+    assert waiting["held_back_because"] == "webhook_disabled"  # its next_attempt_at is past: why
     assert len(waiting["attempts"]) == 1  # a wait is no try
     put_webhook(tenant, receiver, ["PartnerFlagged"], enabled=True)
+    assert deliveries(tenant)[0]["held_back_because"] is None  # enabled: nothing holds it back
     pump(hooks, settled(tenant))
     [delivery] = deliveries(tenant)
-    assert delivery["status"] == "delivered"
+    assert delivery["status"] == "delivered" and delivery["held_back_because"] is None
     assert [a["outcome"] for a in delivery["attempts"]] == ["retry", "delivered"]
     assert len({json.loads(g.body)["id"] for g in receiver.got}) == 1 and len(receiver.got) == 2
 

@@ -13,17 +13,21 @@ import pytest
 
 from functions.shared.domain.webhooks import (
     ATTEMPTS_KEPT,
+    SILENT_AFTER,
     WEBHOOKS_PER_PROGRAM,
     Delivery,
     OpenSecrets,
     ProgramWebhooks,
     RetrySchedule,
     Secrets,
+    Silence,
+    Slowness,
     UrlRefused,
     Webhook,
     after_attempt,
     check_url,
     delivery_id,
+    held_back,
     is_public,
     no_longer_subscribed,
     paused_wait,
@@ -358,3 +362,21 @@ def test_a_delivery_is_no_longer_subscribed_to_only_once_its_notification_left_t
     unsubscribed = replace(hook, events=("RewardsHeld",))
     why = no_longer_subscribed(unsubscribed, delivery())
     assert why == "the webhook no longer subscribes to PartnerFlagged"
+
+
+def test_a_pending_delivery_says_what_holds_it_back_as_its_webhook_stands():
+    """Waiting tries write nothing (a backlog of them would be a write each, every few seconds), so
+    a waiting delivery was listed `pending` with a `next_attempt_at` long past and no word of why."""
+    hook, pending = hook_with("whsec_" + "a" * 32), delivery()
+    silent = Silence(T0, T0 + timedelta(minutes=5), SILENT_AFTER, T0 + timedelta(seconds=30))
+    slow = Slowness(T0, T0)
+
+    assert held_back(hook, pending) is None
+    assert held_back(replace(hook, slow=slow), pending) == "receiver_slow"
+    assert held_back(replace(hook, slow=slow, silence=silent), pending) == "receiver_silent"
+    assert held_back(replace(hook, silence=replace(silent, missed=1)), pending) is None  # not silent yet
+    assert held_back(replace(hook, enabled=False, silence=silent), pending) == "webhook_disabled"
+    unsubscribed = replace(hook, events=("RewardsHeld",), enabled=False)
+    assert held_back(unsubscribed, pending) == "no_longer_subscribed"  # what its next try does first
+    for settled in ("delivered", "failed"):
+        assert held_back(unsubscribed, replace(pending, status=settled)) is None

@@ -556,6 +556,28 @@ def no_longer_subscribed(webhook: Webhook, delivery: Delivery) -> str | None:
     return f"the webhook no longer subscribes to {delivery.type}"
 
 
+# why a pending delivery's next try waits past its `next_attempt_at` (`held_back`), in `attempt`'s order
+HeldBack = Literal["no_longer_subscribed", "webhook_disabled", "receiver_silent", "receiver_slow"]
+
+
+def held_back(webhook: Webhook, delivery: Delivery) -> HeldBack | None:
+    """Why a pending delivery is not tried at its `next_attempt_at`, as its webhook stands now: no
+    longer subscribed to its notification (it fails at its next try), disabled (its tries wait
+    until it is enabled, or fail at their horizon: `paused_wait`), its receiver silent (one try
+    finds out whether it is back: `gate`) or slow (the program's slow receivers take one try at a
+    time: `slow_try_wait`); None when nothing holds it back (or it is settled). Read from the
+    webhook, never stored: a waiting try writes nothing."""
+    if delivery.status != "pending":
+        return None
+    if no_longer_subscribed(webhook, delivery) is not None:
+        return "no_longer_subscribed"
+    if not webhook.enabled:
+        return "webhook_disabled"
+    if webhook.silence is not None and webhook.silence.silent:
+        return "receiver_silent"
+    return "receiver_slow" if webhook.slow is not None else None
+
+
 def paused_wait(
     delivery: Delivery,
     now: datetime,

@@ -525,6 +525,14 @@ export function mountWebhooks(container, route) {
     return problem(error);
   }
 
+  // `held_back_because` of a pending delivery (GET /v1/webhooks/{id}/deliveries), in words
+  const HELD_BACK = {
+    no_longer_subscribed: "Fails at its next try: the webhook no longer subscribes to it.",
+    webhook_disabled: "Waiting: the webhook is disabled.",
+    receiver_silent: "Waiting: its receiver does not answer; one try at a time finds out when it is back.",
+    receiver_slow: "Waiting its turn: its receiver is slow; sent one try at a time.",
+  };
+
   function deliveryTable(id, items, cursor) {
     return scrollingTable(
       `Deliveries of ${id}`,
@@ -571,6 +579,8 @@ export function mountWebhooks(container, route) {
                 words(d.status),
                 // failed without a try of its own: unsubscribed from, or disabled until its retries ended
                 d.stopped_because ? h("div", { class: "muted" }, `Stopped: ${d.stopped_because}.`) : null,
+                // pending, and waiting past its next try's time: why, as the webhook stands
+                Object.hasOwn(HELD_BACK, d.held_back_because ?? "") ? h("div", { class: "muted" }, HELD_BACK[d.held_back_because]) : null,
               ),
               h("td", {}, String(d.attempts.length)),
               h("td", {}, last ? (last.answer_code === null ? "No answer" : String(last.answer_code)) : "Not sent yet"),
