@@ -196,7 +196,8 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         # sent by hand, now: its receiver is taken to be back (were it not, the tries say so again);
         # best effort: not written, the try waits its turn as the others do
         with contextlib.suppress(DomainError):
-            deps.store.note_silence(webhook, None)
+            if deps.store.note_silence(webhook, None):
+                webhook = replace(webhook, silence=None)  # as the answer's `held_back_because` says
     try:
         deps.queue.schedule(try_message(program_id, webhook_id, delivery_id, reopened.tries), 0)
     except DomainError:

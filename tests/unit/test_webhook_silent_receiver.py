@@ -217,9 +217,12 @@ def test_a_silence_not_written_does_not_fail_the_try(deps: WebhookDeps, monkeypa
 def test_changing_the_webhook_rotating_or_retrying_by_hand_tries_the_receiver_afresh(deps: WebhookDeps):
     others = gone_silent(deps, 1)
     assert silence_of(deps) is not None
+    listed = service.list_deliveries(deps, "p", "wh", 10).items
+    assert {d.held_back_because for d in listed if d.status == "pending"} == {"receiver_silent"}
 
-    service.retry_delivery(deps, "p", "wh", others[0]["delivery_id"])
+    sent = service.retry_delivery(deps, "p", "wh", others[0]["delivery_id"])
     assert silence_of(deps) is None
+    assert sent.held_back_because is None  # the answer says it goes: the receiver is tried afresh
 
     gone_silent(deps, 0)
     service.rotate_secret(deps, "p", "wh")
