@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -90,13 +91,27 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except DomainError as error:
-            _fail(error.detail)
+            _fail(error.detail + _local_hint(ctx, error))
         except ConfigurationError as error:
             _fail(f"configuration: {error}")
         except Exception as error:
             if not type(error).__module__.startswith("botocore."):
                 raise
             _fail(f"AWS: {error}")  # no region, no credentials, an endpoint that does not answer
+
+
+def _local_hint(ctx: click.Context, error: DomainError) -> str:
+    """Where fraudctl looked, for a table that did not answer it locally: the one mistake a newcomer
+    makes first is a shell without the lines `make run` prints, or no local system running."""
+    from functions.shared.errors import StorageUnavailable
+
+    target = ctx.obj
+    if not isinstance(error, StorageUnavailable) or not isinstance(target, Target) or not target.local:
+        return ""
+    return (
+        f" (at AWS_ENDPOINT_URL {os.environ.get('AWS_ENDPOINT_URL', '')}: is the local system running? "
+        "`make run` starts it and prints what to export)"
+    )
 
 
 def _fail(detail: str) -> None:

@@ -32,6 +32,27 @@ def scheduled_event(job: str) -> dict[str, Any]:
     return event(f"fraudctl-{job}")
 
 
+def _table_answers() -> None:
+    """Before a job runs here: the table answers, or one error saying so (run against a table that
+    does not answer, the hold sweep logged a warning for each shard it could not read, sixteen of
+    them, and then failed naming the last)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from functions.shared.errors import StorageRefused, StorageUnavailable
+
+    name, endpoint = os.environ["TABLE_NAME"], os.environ.get("AWS_ENDPOINT_URL", "")
+    quick = Config(connect_timeout=2, read_timeout=10, retries={"total_max_attempts": 1})
+    client = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION"), config=quick)
+    try:
+        client.describe_table(TableName=name)
+    except ClientError as error:
+        raise StorageRefused(f"table {name} at {endpoint}: {error.response['Error']['Code']}") from None
+    except BotoCoreError:
+        raise StorageUnavailable(f"the table {name} did not answer") from None
+
+
 def run(target: Target, job: str, handler: str) -> dict[str, Any]:
     if target.local:
         os.environ.setdefault("EVENT_BUS_NAME", "fraud-management")
@@ -50,6 +71,7 @@ def run(target: Target, job: str, handler: str) -> dict[str, Any]:
             os.environ.setdefault(variable, f"{os.environ['AWS_ENDPOINT_URL']}/000000000000/{name}")
         from local_system.lambda_runtime import invoke
 
+        _table_answers()
         # the function logs to stdout, as in Lambda; fraudctl's stdout is for its answer
         with contextlib.redirect_stdout(sys.stderr):
             return invoke(handler, scheduled_event(job), timeout_seconds=LAMBDA_MAX_SECONDS)

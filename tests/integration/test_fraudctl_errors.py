@@ -56,6 +56,21 @@ def test_a_table_that_does_not_answer_is_said_so_not_taken_for_a_program_that_ex
     assert "exists" not in ran.stderr and "Traceback" not in ran.stderr
     read = _fraudctl("cases", "--program", "demo")  # an item named as a person names it, not by its key
     assert "error: reading program demo failed: the table did not answer" in read.stderr, read.stderr
+    # and where it looked: a shell without the lines `make run` prints is a newcomer's first mistake
+    assert "at AWS_ENDPOINT_URL http://127.0.0.1:1: is the local system running?" in read.stderr
+
+
+@pytest.mark.parametrize("job", ["hold-sweep", "outbox-relay"])
+def test_a_job_run_against_a_table_that_does_not_answer_says_so_once(job: str):
+    """A newcomer tester's: the hold sweep logged a warning for each of its sixteen shards, raw JSON
+    on the terminal, then failed naming the last shard; the relay logged an error line."""
+    ran = _fraudctl("run", job, "--json")
+
+    assert ran.returncode == 1 and ran.stdout == "", ran
+    assert ran.stderr.splitlines() == [
+        "error: the table fraud-management did not answer (at AWS_ENDPOINT_URL http://127.0.0.1:1: "
+        "is the local system running? `make run` starts it and prints what to export)"
+    ], ran.stderr
 
 
 @pytest.mark.parametrize(
