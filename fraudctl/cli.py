@@ -114,6 +114,10 @@ def _local_hint(ctx: click.Context, error: DomainError) -> str:
     )
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _fail(detail: str) -> None:
     click.echo(f"error: {terminal_safe(detail)}", err=True)
     sys.exit(1)
@@ -374,14 +378,16 @@ def replay(
         return
     if behind := report["out_of_time_order"]:
         click.echo(
-            f"note: {behind} events came after a later one: an old event is judged against the "
+            f"note: {_counted(behind, 'event')} came after a later one: an old event is judged against the "
             "identities the later ones linked, and a flag dates from the old event. Send history "
             "sorted by occurred_at (--in-time-order), before live traffic.",
             err=True,
         )
     text = ", ".join(f"{count} {status}" for status, count in sorted(report["statuses"].items()))
     sent = f"{report['sent']} of {report['lines']}" if report["sent"] < report["lines"] else report["sent"]
-    _emit(as_json, report, "\n".join([f"replayed {sent} events: {text}", *_refusals(report)]))
+    # lines, each answered with its status (a line that is no JSON is a 400 of its own)
+    said = f"replayed {sent} {'line' if sent == 1 else 'lines'}: {text}" if text else "no events in the file"
+    _emit(as_json, report, "\n".join([said, *_refusals(report)]))
     again = (
         "running the file again is safe: each event keeps its id, and what was accepted is not applied twice"
     )

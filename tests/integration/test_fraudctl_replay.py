@@ -548,7 +548,7 @@ def test_the_installed_fraudctl_replays_through_lanes(
     )
 
     assert ran.returncode == 1, ran.stderr
-    assert "replayed 21 events: 20 202, 1 422" in ran.stdout
+    assert "replayed 21 lines: 20 202, 1 422" in ran.stdout
     assert "line 21: 422 refused i20-refused" in ran.stdout  # which line, and what the API said
     assert _arrivals_by_subject(lines, recorder.ids()) == _arrivals_by_subject(
         lines, [_id_of(line.text.encode()) for line in lines]
@@ -760,3 +760,23 @@ def test_history_out_of_time_order_is_sent_sorted_with_in_time_order_and_noted_w
     assert recorder.ids() == ["history-1", "history-2", "history-0", "earn-1", "spend-1"]
     assert json.loads(sorted_.stdout)["out_of_time_order"] == 0
     assert "note:" not in sorted_.stderr
+
+
+def test_a_file_of_blank_lines_says_it_holds_no_events(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    """A newcomer tester's: an empty file said `replayed 0 events: `, ending on its colon."""
+    file = tmp_path / "blank.jsonl"
+    file.write_text("\n\n  \n")
+    recorder.clear()
+
+    ran = subprocess.run(
+        [FRAUDCTL, "replay", str(file), "--key", "fmk_test"],
+        env={**fraudctl_env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert (ran.returncode, ran.stdout.strip()) == (0, "no events in the file"), ran
+    assert recorder.ids() == []
