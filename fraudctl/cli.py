@@ -257,12 +257,21 @@ def revoke_key(key: str, as_json: bool) -> None:
             "neither a key's id (16 hexadecimal digits) nor a whole key (fmk_<id>_<secret>)"
         )
 
-    record = tenancy.revoke_key(_repository(), _clock(), key_id)
+    from functions.shared.clock import FixedClock
+
+    now = _clock().now()
+    record = tenancy.revoke_key(_repository(), FixedClock(now), key_id)
+    already = record.revoked_at != now  # a key revoked before keeps the time it was revoked at
     edge = _flush_edge_cache(click.get_current_context().obj)
+    said = (
+        f"key {record.key_id} was revoked already, at {record.revoked_at}"
+        if already
+        else f"revoked key {record.key_id}"
+    )
     _emit(
         as_json,
-        {"key_id": record.key_id, "revoked_at": record.revoked_at, "edge": edge},
-        f"revoked key {record.key_id}; {edge}",
+        {"key_id": record.key_id, "revoked_at": record.revoked_at, "already_revoked": already, "edge": edge},
+        f"{said}; {edge}",
     )
 
 

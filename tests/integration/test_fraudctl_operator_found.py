@@ -90,7 +90,15 @@ def test_a_key_pasted_with_blanks_or_as_its_header_is_revoked_and_never_echoed(a
 
         assert ran.exit_code == 0, ran.output
         assert json.loads(ran.stdout)["key_id"] == record.key_id
+        assert json.loads(ran.stdout)["already_revoked"] is False
         assert store.get_api_key(record.key_id).revoked_at is not None
+    again = CliRunner().invoke(cli, ["revoke-key", record.key_id])  # a newcomer tester's: said revoked again
+    assert again.exit_code == 0 and f"key {record.key_id} was revoked already, at " in again.output, (
+        again.output
+    )
+    assert json.loads(CliRunner().invoke(cli, ["revoke-key", record.key_id, "--json"]).stdout)[
+        "already_revoked"
+    ]
     _, key = tenancy.create_key(store, FixedClock(T0), program, "integration", "Backend")
     refused = CliRunner().invoke(cli, ["revoke-key", f"Token {key}"])
     assert refused.exit_code == 2 and "neither a key's id" in refused.output
