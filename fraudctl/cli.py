@@ -233,6 +233,10 @@ def create_key(program_id: str | None, role: str, actor: str, as_json: bool) -> 
     prints it once."""
     from functions.shared import tenancy
 
+    if program_id is not None and not program_id.strip():  # said `program  not found`
+        raise click.BadParameter(
+            "a program's id, not empty (without --program: a platform key)", param_hint="--program"
+        )
     record, key = tenancy.create_key(_repository(), _clock(), program_id, role, actor)
     _emit(
         as_json,
@@ -525,6 +529,9 @@ def list_cases(program_id: str, view: str, limit: int, as_json: bool) -> None:
         return f"{case['held_rewards']} ({' + '.join(amounts)})" if amounts else "0"
 
     console = Console()
+    if not cases:  # an empty view says so, not a header alone
+        console.print(Text(f"{view} cases of {program_id}: none"))
+        return
     if console.width < NARROW_TERMINAL:
         # a table's six columns in 80 split every word ("subjec/t", "email_/duplic/ate"): one case
         # a few lines, its id first and whole, each value on its line

@@ -82,6 +82,12 @@ def test_cases_lists_the_newest_of_a_view_up_to_the_limit_reading_a_page(aws, mo
     assert refused.exit_code == 2 and "--limit" in refused.output
     unknown = CliRunner().invoke(cli, ["cases", "--program", "prg-nope"])
     assert unknown.exit_code == 1 and "not found" in unknown.output
+    # a newcomer tester's: an empty view printed its header alone
+    empty = CliRunner().invoke(cli, ["cases", "--program", program, "--view", "removed"])
+    assert (empty.exit_code, empty.output.strip()) == (0, f"removed cases of {program}: none"), empty.output
+    # and an empty --program made no platform key: it said `program  not found`
+    blank = CliRunner().invoke(cli, ["create-key", "--program", " ", "--role", "fraud", "--actor", "x"])
+    assert blank.exit_code == 2 and "a program's id, not empty" in blank.output, blank.output
 
 
 def test_a_name_a_sender_chose_is_printed_as_text_never_as_markup_or_terminal_control(aws, monkeypatch):
