@@ -148,6 +148,29 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
     _emit(as_json, {"program_id": program.program_id}, f"created program {program.program_id}")
 
 
+@cli.command("programs")
+@json_option
+def list_programs(as_json: bool) -> None:
+    """Lists the programs: id, name, when made, time zone, and whether it signs its events (a
+    program's id lost, or a name created twice, is found here)."""
+    programs = [
+        {
+            "program_id": p.program_id,
+            "name": p.name,
+            "created_at": p.created_at.isoformat(),
+            "timezone": p.timezone,
+            "signs_events": p.signing is not None,
+        }
+        for p in _repository().list_programs()
+    ]
+    lines = [
+        f"{p['program_id']}  {_minute(p['created_at'])} UTC  {p['timezone']}"
+        f"{'  signed' if p['signs_events'] else ''}  {one_line(str(p['name']))}"
+        for p in programs
+    ]
+    _emit(as_json, {"programs": programs}, "\n".join(lines) or "no programs")
+
+
 @cli.command("set-signing-secret")
 @click.option("--program", "program_id", required=True, help="The program.")
 @click.option("--secret", default=None, help="The new secret (16 to 256 characters); made here when absent.")

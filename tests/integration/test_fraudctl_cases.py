@@ -132,3 +132,27 @@ def test_a_table_that_does_not_exist_is_said_so_not_taken_for_an_outage(aws, mon
 
     assert ran.exit_code == 1, ran.output
     assert "the table does not exist (check TABLE_NAME and the region)" in ran.output, ran.output
+
+
+def test_programs_lists_each_program_with_its_id_and_name_as_text(aws, monkeypatch):
+    """A newcomer tester's: the README's create-program run twice made two programs of one name, and
+    no command could list them to find either id."""
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    made = [
+        tenancy.create_program(aws.repository, FixedClock(T0), name).program_id
+        for name in ("Acme partners", "Acme partners", "Łódź Partners")
+    ]
+
+    listed = CliRunner().invoke(cli, ["programs", "--json"])
+    text = CliRunner().invoke(cli, ["programs"])
+
+    assert listed.exit_code == 0 and text.exit_code == 0, (listed.output, text.output)
+    programs = {p["program_id"]: p for p in json.loads(listed.output)["programs"]}
+    assert set(made) <= programs.keys()
+    assert [programs[i]["name"] for i in made] == ["Acme partners", "Acme partners", "Łódź Partners"]
+    assert (
+        programs[made[0]]["created_at"].startswith("2026-11-02T09:00")
+        and not programs[made[0]]["signs_events"]
+    )
+    assert all(f"{program_id}  2026-11-02 09:00 UTC  UTC" in text.output for program_id in made), text.output
+    assert "Łódź Partners" in text.output

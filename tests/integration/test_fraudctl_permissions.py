@@ -74,6 +74,7 @@ def test_readmes_policy_for_fraudctl_grants_what_its_commands_call(aws, monkeypa
     fraudctl("set-signing-secret", "--program", program_id)
     fraudctl("remove-signing-secret", "--program", program_id)
     fraudctl("cases", "--program", program_id)
+    fraudctl("programs")
     fraudctl("backfill-hold-order")
     before = set(called)
     legacy_campaign(aws, program_id, "older")  # a campaign saved before the list: one to list
