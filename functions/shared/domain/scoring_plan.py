@@ -170,12 +170,11 @@ def scoring_plan(
         case_id = given.new_case_id if opened else case_id
         reasons = case_reasons(given.decision["reasons"], at)
         codes = tuple(r.code for r in reasons)
-        if opened:
-            profile.case_flagged_at, profile.case_flag_codes = at, codes
-        elif before is not None and before.case_flagged_at is not None and at < before.case_flagged_at:
+        if not opened and before is not None and before.case_flagged_at and at < before.case_flagged_at:
             # SPEC 4: its subject was flagged when the flagged event occurred, and this one, sent
             # late, occurred before the case's flag: the case is flagged from it
             flag_moved = FlagMoved(before.case_flagged_at, before.case_flag_codes, codes)
+        if opened or flag_moved:
             profile.case_flagged_at, profile.case_flag_codes = at, codes
         profile.status, profile.active_case_id, profile.flag_case_id = "flagged", case_id, case_id
         if profile.type == "customer" and (before is None or before.status != "flagged"):

@@ -91,7 +91,7 @@ class PartnersMemory:
         self._summaries: dict[str, SummaryFigures] = {}
         self._flag_days: dict[tuple[str, str], FlagDay] = {}  # (program, YYYY-MM-DD)
         # partners not stored yet: the revenue of purchases through them, for their first profile
-        self._early_revenue: dict[tuple[str, str], dict[str, int]] = {}
+        self._early_revenue: dict[tuple[str, str, str], dict[str, int]] = {}  # as `_holdables`
         # subjects' lists of holdable rewards (`holdables`), stored subjects or not
         self._holdables: dict[tuple[str, str, str], Holdables] = {}
         # identifiers kept outside profiles (`SpillIdentifier`), per subject
@@ -139,7 +139,8 @@ class PartnersMemory:
                 customer=_subject_copy(self._subjects.get((program_id, "customer", customer_id)))
                 if customer_id
                 else None,
-                partner_revenue_kept=partner is None and (program_id, partner_id) in self._early_revenue,
+                partner_revenue_kept=partner is None
+                and (program_id, "partner", partner_id or "") in self._early_revenue,
             )
 
     def read_links(self, program_id: str, link_keys: list[LinkKey]) -> dict[LinkKey, LinkState]:
@@ -379,9 +380,7 @@ class PartnersMemory:
             # a partner's first: the revenue of the purchases through it before it was stored
             revenue_micros=dict(current.revenue_micros)
             if current
-            else self._early_revenue.pop((s.program_id, s.id), {})
-            if s.type == "partner"
-            else {},
+            else self._early_revenue.pop((s.program_id, s.type, s.id), {}),
             reward_seq=(current.reward_seq if current else 0) + write.arrivals,
             identifier_seq=(current.identifier_seq if current else 0) + adds_identifiers(write.before, s),
         )
@@ -401,7 +400,7 @@ class PartnersMemory:
     def _partner_unchanged(self, write: PartnerArrival) -> bool:
         partner = self._subjects.get((write.program_id, "partner", write.partner_id))
         if write.expect_status is None:  # not stored, and its kept revenue as read (DynamoDB's map)
-            kept = (write.program_id, write.partner_id) in self._early_revenue
+            kept = (write.program_id, "partner", write.partner_id) in self._early_revenue
             return partner is None and (kept == write.revenue_kept or not (write.currency and write.micros))
         return (
             partner is not None
@@ -413,7 +412,7 @@ class PartnersMemory:
         self._list((write.program_id, "partner", write.partner_id), write.listed)
         partner = self._subjects.get((write.program_id, "partner", write.partner_id))
         if partner is None and write.currency and write.micros:  # kept for the profile it will have
-            kept = self._early_revenue.setdefault((write.program_id, write.partner_id), {})
+            kept = self._early_revenue.setdefault((write.program_id, "partner", write.partner_id), {})
             kept[write.currency] = kept.get(write.currency, 0) + write.micros
         if partner is not None:
             partner.reward_seq += 1 if write.reward else 0
