@@ -206,6 +206,9 @@ ACCESS: dict[str, Access] = {
         clears_outbox=True,
         indexes=frozenset({"partner_rewards", "customer_rewards"}),
         consume_scoring=True,
+        # the reviews an event scored late records (`linked_earlier`), sent on at once (the relay
+        # sends them should that fail)
+        send_to_scoring=True,
         publish_events=True,
         read_network_pepper=True,
     ),

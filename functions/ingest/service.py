@@ -182,9 +182,9 @@ def _still_queued(deps: Dependencies, event: StoredEvent) -> bool:
 def _score(deps: Dependencies, event: StoredEvent, what: str) -> None:
     """Scores `event` on the request's path; a failure is logged and left to the queue."""
     try:
-        from functions.score.service import engine_for  # scoring's dependencies, only when asked
+        from functions.score.service import engine_for, hand_on_reviews  # scoring's, only when asked
 
-        engine_for(deps).score(event)
+        hand_on_reviews(deps, engine_for(deps).score(event))
     except Exception as error:  # any failure: the event is recorded and queued, never a 500 for it
         logger.warning(
             "synchronous scoring failed; the queue scores it",

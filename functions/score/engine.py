@@ -14,7 +14,8 @@ from functions.score import signals, weights
 from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.clock import Clock, SystemClock
-from functions.shared.domain import holdables
+from functions.shared.documents import document_hash
+from functions.shared.domain import holdables, linked_earlier
 from functions.shared.domain.identity import (
     address_in_other_role,
     email_keys,
@@ -86,6 +87,7 @@ from functions.shared.money import to_micros
 from functions.shared.observability import logger
 from functions.shared.partner_events import (
     AccountUpdated,
+    LinkedEarlierReview,
     LinkedRemovalReview,
     PartnerEvent,
     PartnershipCreated,
@@ -96,7 +98,12 @@ from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
-_reviews: TypeAdapter[Any] = TypeAdapter(LinkedRemovalReview)  # a removal's, never an integration's
+# the system's own events, never an integration's: a removal's reviews, and those of partners that
+# gave an identifier after an earlier event's partner (`linked_earlier`)
+_reviews: dict[str, TypeAdapter[Any]] = {
+    REVIEW_TYPE: TypeAdapter(LinkedRemovalReview),
+    linked_earlier.REVIEW_TYPE: TypeAdapter(LinkedEarlierReview),
+}
 # the roles of a payout account's other keys (`identity.other_payout_keys`): linked and read beside
 # its own, and read as one with it
 PAYOUT_ALSO = "payout_also#"
@@ -179,6 +186,8 @@ class Scored:
     opened: bool = False
     held: list[Reward] = field(default_factory=list)
     already_scored: bool = False
+    # the reviews it recorded (`linked_earlier`), as (program, event id): for the queue at once
+    reviews: tuple[tuple[str, str], ...] = ()
 
 
 def case_id_for(program_id: str, event_id: str) -> str:
@@ -229,8 +238,8 @@ class Engine:
         once it is written the event is scored, and the steps after it (more holds, more marks)
         are finished by the hold sweep if this run stops."""
         ignored: list[str] = []  # the optional values detection does without (SPEC 3.1)
-        if stored.type == REVIEW_TYPE:
-            event = _reviews.validate_python(stored.body)
+        if stored.type in _reviews:
+            event = _reviews[stored.type].validate_python(stored.body)
         else:
             event = _events.validate_python(stored.body, context={**STORED, "ignored": ignored})
         notes = tuple(dict.fromkeys(ignored))  # a union may try a member twice
@@ -306,7 +315,10 @@ class Engine:
                 logger.info(
                     "flag follow-up refused; the hold sweep finishes it", extra={"event_id": stored.event_id}
                 )
-            return Scored(decision, plan.subject, scoring.case_id, scoring.opened, scoring.held)
+            reviews = tuple((r.program_id, r.event_id) for r in given.reviews)
+            return Scored(
+                decision, plan.subject, scoring.case_id, scoring.opened, scoring.held, reviews=reviews
+            )
         raise StorageUnavailable(f"scoring {stored.event_id}: concurrent events kept changing its subject")
 
     # --- what to read --------------------------------------------------------------------------
@@ -417,6 +429,10 @@ class Engine:
             for n, link in enumerate(event.links):
                 plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
             self._in_other_roles(plan)  # each address in its other role too
+        elif isinstance(event, LinkedEarlierReview):  # the links it names, each as it stood (`evaluate`)
+            plan = Plan(("partner", event.partner_id))
+            for n, link in enumerate(event.links):
+                plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -550,6 +566,8 @@ class Engine:
             return large, before
         if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
             return _one_per_code(signals.shared_with_removed(me, links)), before
+        if isinstance(event, LinkedEarlierReview):  # its links as they stood when it gave them
+            return _one_per_code(signals.shared_with_earlier(me, links, event.occurred_at)), before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(
@@ -744,6 +762,10 @@ class Engine:
             given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, LinkedRemovalReview):
             given.flagged_from = reaches_back(snapshot.subject, event.occurred_at)
+        # partners on the links it joins that gave them after it, reviewed; a review reviews no one
+        # (its partner is on every link it names): a chain is the event and its reviews
+        if plan.subject[0] == "partner" and links and stored.type not in _reviews:
+            given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(
@@ -764,6 +786,35 @@ class Engine:
                 # its transaction not recorded yet (events arrive out of order): it waits for it
                 given.awaits, given.waiting = r.transaction_id, _waiting(program_id, snapshot)
         return given
+
+    def reviews_of_later_joiners(
+        self,
+        stored: StoredEvent,
+        event: Any,
+        plan: Plan,
+        states: dict[LinkKey, LinkState],
+        crowds: set[LinkKey],
+    ) -> tuple[StoredEvent, ...]:
+        """The reviews this event records (`linked_earlier`) of the partners on the links it joins
+        that gave them after its time: recorded now, received when scored (the relay hands them on)."""
+        me = subject_key(*plan.subject)
+        found = linked_earlier.later_joiners(me, event.occurred_at, states, crowds)
+        if not found:
+            return ()
+        flagged = {member for key in states for member in states[key].flagged}
+        now = self.clock.now()
+        return tuple(
+            StoredEvent(
+                program_id=stored.program_id,
+                event_id=body["id"],
+                type=body["type"],
+                body=body,
+                body_hash=document_hash(body),
+                occurred_at=datetime.fromisoformat(body["occurred_at"]),
+                received_at=now,
+            )
+            for body in linked_earlier.review_bodies(stored.event_id, plan.subject, found, flagged)
+        )
 
     def account_change(
         self, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from functions.score.engine import Engine
+from functions.score.engine import Engine, Scored
 from functions.score.reference import EmbeddedReferenceData
 from functions.shared.config import MAX_RECEIVES  # the queue's; the last delivery marks the event failed
 from functions.shared.domain.identity import network_pepper
@@ -63,6 +63,21 @@ def read_batch(deps: Dependencies, bodies: list[str]) -> dict[tuple[str, str], S
         return {}
 
 
+def hand_on_reviews(deps: Dependencies, scored: Scored) -> None:
+    """The reviews a scored event recorded (`linked_earlier`), sent to the scoring queue at once.
+    Recorded with its decision, they wait in the events' outbox: should the send fail (or the run
+    stop before it), the outbox relay sends them minutes later."""
+    if not scored.reviews or deps.queue is None:
+        return
+    try:
+        deps.queue.send_many(list(scored.reviews))
+    except DomainError as error:
+        logger.warning(
+            "queue send of reviews failed; left in the outbox",
+            extra={"count": len(scored.reviews), "error": error.detail},
+        )
+
+
 def gives_up(error: Exception, received_at: datetime, now: datetime) -> bool:
     """Whether an event's last delivery, failing with `error`, marks it failed and takes it out of the
     outbox: not for an event that is not there (nothing to mark), nor while a store that did not
@@ -115,6 +130,7 @@ def take_message(
         raise
     if scored.already_scored:
         return
+    hand_on_reviews(deps, scored)
     logger.info(
         "event scored",
         extra={

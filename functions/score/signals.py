@@ -248,6 +248,11 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
     stood = dict(links)
     for role, state in links.items():
         base, sign, n = role.partition("#")
+        if base == "email" and me not in state.members:
+            # the address given now: not judged on those who gave it after this event's time, whose
+            # events arrived first (`linked_earlier` reviews them, as of their own time)
+            stood[role] = as_it_stood(state, at)
+            continue
         if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
             continue
         stood[role] = as_it_stood(state, given_since(own, me, at))
@@ -322,6 +327,25 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
     if address:
         heaviest = max(address, key=lambda reason: weights.WEIGHTS[reason.variant])
         reasons.insert(0, Reason("email_duplicate", "; ".join(r.detail for r in address), heaviest.variant))
+    return reasons
+
+
+def shared_with_earlier(me: str, links: dict[str, LinkState], at: datetime) -> list[Reason]:
+    """A partner reviewed because a partner that gave one of its e-mail addresses or payout accounts
+    before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each link as it
+    stood when this partner gave the identifier (`links.given_since`), customers left out, read as
+    its own event would have read it, had the earlier one arrived first: `email_duplicate`, and
+    `cluster` for a payout account. One reason per code (`shared_with_removed`)."""
+    by_kind: dict[str, LinkState] = {}
+    for role, state in links.items():
+        kind = role.partition("#")[0]
+        stood = _without_customers(as_it_stood(state, given_since(state, me, at)))
+        by_kind[kind] = merged(by_kind[kind], stood) if kind in by_kind else stood
+    reasons: list[Reason] = []
+    if "email" in by_kind:
+        reasons += email_duplicate(me, by_kind["email"])
+    if "payout" in by_kind:
+        reasons += cluster_signal(me, {"payout": by_kind["payout"]}, set())
     return reasons
 
 

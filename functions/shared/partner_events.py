@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
+from functions.shared.domain.linked_earlier import REVIEW_ID_PREFIX as EARLIER_REVIEW_ID_PREFIX
+from functions.shared.domain.linked_earlier import REVIEW_TYPE as EARLIER_REVIEW_TYPE
 from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE
 from functions.shared.domain.model import REASON_CODES
 from functions.shared.inputs import (
@@ -232,14 +234,20 @@ class ApiReward(Money):
     transaction_id: OptionalIdentifier = Field(default=None, description="absent for a bonus")
 
 
+# the ids the system's own events begin with: a removal's reviews (`linked_removal.review_id`), and
+# the reviews of partners that gave an identifier after an earlier event's (`linked_earlier.review_id`)
+SYSTEMS_ID_PREFIXES = (REVIEW_ID_PREFIX, EARLIER_REVIEW_ID_PREFIX)
+
+
 def _not_the_systems(value: str, info: ValidationInfo) -> str:
-    """An id the system's own events begin with (a removal's reviews, `linked_removal.review_id`)
-    is not an integration's: taken first, a review under it would never be recorded. One stored
-    before the prefix was reserved is scored as it was accepted (`STORED`)."""
-    if value.startswith(REVIEW_ID_PREFIX) and not (info.context or {}).get("stored"):
+    """An id the system's own events begin with (`SYSTEMS_ID_PREFIXES`) is not an integration's:
+    taken first, a review under it would never be recorded. One stored before its prefix was
+    reserved is scored as it was accepted (`STORED`)."""
+    taken = next((prefix for prefix in SYSTEMS_ID_PREFIXES if value.startswith(prefix)), None)
+    if taken is not None and not (info.context or {}).get("stored"):
         raise ValueError(
-            f"{value!r} begins with {REVIEW_ID_PREFIX!r}, a prefix the system keeps for its own "
-            "events (the reviews a partner's removal records): choose another id"
+            f"{value!r} begins with {taken!r}, a prefix the system keeps for its own events (the "
+            "reviews it records of partners sharing an identifier): choose another id"
         )
     return value
 
@@ -247,7 +255,10 @@ def _not_the_systems(value: str, info: ValidationInfo) -> str:
 EventId = Annotated[
     Identifier,
     AfterValidator(_not_the_systems),
-    Field(description=f"unique per program, the idempotency key; not beginning with `{REVIEW_ID_PREFIX}`"),
+    Field(
+        description="unique per program, the idempotency key; not beginning with "
+        + " or ".join(f"`{prefix}`" for prefix in SYSTEMS_ID_PREFIXES)
+    ),
 ]
 
 
@@ -341,6 +352,27 @@ class LinkedRemovalReview(BaseModel):
     links: list[ReviewedLink]
 
 
+class EarlierEvent(BaseModel):
+    subject_type: Literal["partner"]
+    subject_id: str
+    event_id: str
+
+
+class LinkedEarlierReview(BaseModel):
+    """A review of a partner that gave an e-mail address or a payout account after another partner
+    did, scored before that partner's event arrived (`linked_earlier`): an internal event recorded
+    with the earlier event's decision, never one an integration may send, scored like any event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: Literal["partner.linked_to_earlier"]
+    occurred_at: datetime
+    partner_id: str
+    earlier: EarlierEvent
+    links: list[ReviewedLink]
+
+
 class Accepted(BaseModel):
     event_id: str
     status: Literal["queued", "scored", "failed"]
@@ -363,8 +395,10 @@ class EventStatus(BaseModel):
         description="the event's type: one an integration sends (`POST /v1/events`), or "
         f"`{REVIEW_TYPE}`, the review the system records itself when a partner sharing an e-mail "
         "address, a device or a payout account with this one is removed (its id begins "
-        f"`{REVIEW_ID_PREFIX}`; `POST /v1/events` refuses that type and that prefix)",
-        examples=[*sorted(EVENT_TYPES), REVIEW_TYPE],
+        f"`{REVIEW_ID_PREFIX}`), or `{EARLIER_REVIEW_TYPE}`, its review of a partner that gave an "
+        "e-mail address or a payout account after another partner whose event arrived later (its "
+        f"id begins `{EARLIER_REVIEW_ID_PREFIX}`); `POST /v1/events` refuses those types and prefixes",
+        examples=[*sorted(EVENT_TYPES), REVIEW_TYPE, EARLIER_REVIEW_TYPE],
     )
     status: Literal["queued", "scored", "failed"]
     decision: Decision | None = None

@@ -474,6 +474,8 @@ def _longest_chain(name: str) -> int:
     """The most invocations one chain of a looping function takes, by its code's own bounds."""
     if name == "dispute_cycle":  # the scheduled run, then its continuations
         return MAX_CONTINUATIONS + 1
+    if name == "score":  # an event scored late, then the reviews it sent (`linked_earlier`), which send none
+        return 2
     assert name == "webhook_delivery", f"{name} loops: how long may its chain be?"
     # a receiver that fails every try until the delivery's horizon, each wait the shortest: each try
     # an invocation, and a wait longer than SQS can delay a message one more for each hop
@@ -491,7 +493,8 @@ def test_only_a_function_whose_own_chain_outlasts_lambdas_loop_limit_may_loop(
 ) -> None:
     allowed = template.props(_function(template, spec)).get("RecursiveLoop")
 
-    if not _loops(permissions.access_of(spec.name)):  # Lambda's detection stays on
+    # Lambda's detection stays on for a function that does not loop, or whose chains end well before it
+    if not _loops(permissions.access_of(spec.name)) or _longest_chain(spec.name) < LAMBDA_LOOP_LIMIT:
         assert allowed is None
     else:
-        assert _longest_chain(spec.name) > LAMBDA_LOOP_LIMIT and allowed == "Allow"
+        assert allowed == "Allow"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -69,11 +69,10 @@ def seed_partner(env, partner_id: str, *, devices: int, ips: int, emails: list[s
 
 
 def flag_by_email(env, partner_id: str, twin: str, at: str = "2026-11-10T12:00:00Z") -> str:
-    """Another partner already uses `twin`; `partner_id` changes its address to it: flagged."""
-    send(
-        env.tenant,
-        signup(f"{partner_id}-twin", email=twin, ip=f"81.2.70.{next(_n)}", at="2026-11-09T09:00:00Z"),
-    )
+    """Another partner already uses `twin` (since a day before `at`); `partner_id` changes its
+    address to it: flagged."""
+    before = (datetime.fromisoformat(at) - timedelta(days=1)).isoformat()
+    send(env.tenant, signup(f"{partner_id}-twin", email=twin, ip=f"81.2.70.{next(_n)}", at=before))
     update = sample(
         "account.updated", id=f"upd-{partner_id}-{next(_n)}", occurred_at=at, activity="email_change"
     )

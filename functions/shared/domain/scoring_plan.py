@@ -12,7 +12,16 @@ from functions.shared.domain import actors, holdables
 from functions.shared.domain.cases import ACTIVE, TAKES_HOLDS, case_reasons
 from functions.shared.domain.holdables import HOLDABLE, ListChange
 from functions.shared.domain.marks import NOTHING, marks_not_named, marks_plan, network_marks, removed_marks
-from functions.shared.domain.model import Case, Holdables, LinkKey, Reason, Reward, Subject, evolve
+from functions.shared.domain.model import (
+    Case,
+    Holdables,
+    LinkKey,
+    Reason,
+    Reward,
+    StoredEvent,
+    Subject,
+    evolve,
+)
 from functions.shared.domain.plans import audit, notify
 from functions.shared.domain.rewards import (
     flag_case_of,
@@ -38,6 +47,7 @@ from functions.shared.domain.writes import (
     PartnerArrival,
     PutCase,
     PutReward,
+    RecordEvent,
     ScoreEvent,
     SpillIdentifier,
     Step,
@@ -87,6 +97,8 @@ class ScoringInput:
     notes: tuple[str, ...] = ()  # the event's optional values ignored as invalid (`IgnoredWhenInvalid`)
     # a flag's holds reach back to this time rather than the event's (`linked_removal.reaches_back`)
     flagged_from: datetime | None = None
+    # the partners on its links that gave them after it, reviewed (`linked_earlier`): their events
+    reviews: tuple[StoredEvent, ...] = ()
 
 
 @dataclass
@@ -223,6 +235,7 @@ def scoring_plan(
     )
     core = Step()
     core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
+    core.add(*(RecordEvent(review) for review in given.reviews))  # before the holds take the room
     if claim is not None:
         core.add(claim, *(TieReward(program_id, r.reward_id, profile.id) for r in tied))
     core.add(

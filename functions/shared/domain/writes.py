@@ -23,6 +23,7 @@ from functions.shared.domain.model import (
     Notification,
     Reason,
     Reward,
+    StoredEvent,
     Subject,
 )
 from functions.shared.errors import DomainError
@@ -245,6 +246,15 @@ class Notify:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordEvent:
+    """An internal event the step records (`linked_earlier`'s reviews), queued in the events'
+    outbox for the relay to hand to scoring. Unconditional: its id is the scored event's and the
+    subject's, and only the step that scores that event writes it (`ScoreEvent` guards it)."""
+
+    event: StoredEvent
+
+
+@dataclass(frozen=True, slots=True)
 class CountSummary:
     """Adds to a program's summary figures (SPEC 3.2 `GET /v1/summary`): case counts by status,
     held rewards (count and micro-units per currency), and, for a case opened, its flag in the
@@ -342,6 +352,7 @@ Write = (
     | Audit
     | LocateCase
     | Notify
+    | RecordEvent
     | CountSummary
     | ListRewards
     | ClaimTransaction

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -30,7 +30,7 @@ from functions.shared.storage.dynamodb_base import (
     batch_items,
     condition_failed,
     domain_error,
-    pack_json,
+    event_item,
     side_by_side,
     unpacked_json,
 )
@@ -38,8 +38,6 @@ from functions.shared.storage.dynamodb_base import build_models as build_base_mo
 from functions.shared.storage.dynamodb_loyalty import LoyaltyDynamo, loyalty_items
 from functions.shared.storage.dynamodb_partners import PartnersDynamo, partner_items
 from functions.shared.storage.port import KeyRecord, Repository
-
-EVENT_RETENTION = timedelta(days=400)
 
 
 def core_items(base: type[Model]) -> dict[str, type[Model]]:
@@ -296,21 +294,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
 
     # --- events --------------------------------------------------------------------------
     def record_event(self, event: StoredEvent) -> RecordOutcome:
-        item = self._m.event(
-            keys.event_pk(event.program_id, event.event_id),
-            keys.EVENT_SK,
-            program_id=event.program_id,
-            event_id=event.event_id,
-            type=event.type,
-            packed_body=pack_json(event.body),
-            body_hash=event.body_hash,
-            occurred_at=event.occurred_at,
-            received_at=event.received_at,
-            status=event.status,
-            outbox_pk=keys.outbox_pk(event.program_id, keys.outbox_shard(event.event_id)),
-            outbox_sk=keys.outbox_sk(event.received_at, event.event_id),
-            expires_at=int((event.received_at + EVENT_RETENTION).timestamp()),
-        )
+        item = event_item(self._m.event, event)
         try:
             item.save(condition=self._m.base.pk.does_not_exist())
             return RecordOutcome(event, created=True)

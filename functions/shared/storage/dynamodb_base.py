@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
@@ -30,7 +31,7 @@ from pynamodb.transactions import TransactWrite
 from functions.shared import aws_calls
 from functions.shared.documents import json_default
 from functions.shared.domain.linked_removal import REVIEW_WORKERS
-from functions.shared.domain.model import Notification
+from functions.shared.domain.model import Notification, StoredEvent
 from functions.shared.errors import Conflict, StorageRefused, StorageUnavailable
 from functions.shared.storage import keys, schema
 
@@ -275,6 +276,29 @@ def unpacked_json(packed: bytes | None, plain: str | None) -> Any:
     if packed:
         return json.loads(zlib.decompress(packed))
     return json.loads(plain) if plain else None
+
+
+EVENT_RETENTION = timedelta(days=400)
+
+
+def event_item(model: type[Model], event: StoredEvent) -> Model:
+    """An event's item as recorded: in the outbox until scoring takes it (`outbox_pk`), kept
+    `EVENT_RETENTION` after it was received."""
+    return model(
+        keys.event_pk(event.program_id, event.event_id),
+        keys.EVENT_SK,
+        program_id=event.program_id,
+        event_id=event.event_id,
+        type=event.type,
+        packed_body=pack_json(event.body),
+        body_hash=event.body_hash,
+        occurred_at=event.occurred_at,
+        received_at=event.received_at,
+        status=event.status,
+        outbox_pk=keys.outbox_pk(event.program_id, keys.outbox_shard(event.event_id)),
+        outbox_sk=keys.outbox_sk(event.received_at, event.event_id),
+        expires_at=int((event.received_at + EVENT_RETENTION).timestamp()),
+    )
 
 
 BATCH_GET_LIMIT = 100  # keys a BatchGetItem takes

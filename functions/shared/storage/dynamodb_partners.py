@@ -62,6 +62,7 @@ from functions.shared.domain.writes import (
     PartnerArrival,
     PutCase,
     PutReward,
+    RecordEvent,
     ScoreEvent,
     SpillIdentifier,
     Step,
@@ -80,6 +81,7 @@ from functions.shared.storage.dynamodb_base import (
     batch_read,
     condition_failed,
     domain_error,
+    event_item,
     pack_json,
     side_by_side,
 )
@@ -959,6 +961,9 @@ class PartnersDynamo(DynamoBase):
             return "put"
         if isinstance(write, Notify):
             self._record_notification(tx, write.notification)
+            return "put"
+        if isinstance(write, RecordEvent):
+            tx.save(event_item(m.event, write.event))
             return "put"
         raise TypeError(f"unknown write {write!r}")
 

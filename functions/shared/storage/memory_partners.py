@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from functions.shared.documents import as_kept
 from functions.shared.domain import holdables
 from functions.shared.domain.cases import (
     CASE_VIEWS,
@@ -57,6 +58,7 @@ from functions.shared.domain.writes import (
     PartnerArrival,
     PutCase,
     PutReward,
+    RecordEvent,
     ScoreEvent,
     SpillIdentifier,
     Step,
@@ -516,6 +518,11 @@ class PartnersMemory:
         n = write.notification
         self._notifications[(n.program_id, n.notification_id)] = n
 
+    def _record_event(self, write: RecordEvent) -> None:
+        slot = (write.event.program_id, write.event.event_id)
+        self._events[slot] = replace(write.event, body=as_kept(write.event.body))  # as DynamoDB gives it back
+        self._outbox.add(slot)
+
     def _list_rewards(self, write: ListRewards) -> None:
         self._list((write.program_id, write.subject_type, write.subject_id), write.change)
 
@@ -647,6 +654,7 @@ _ITEM_OF: dict[type, Callable[[Any], tuple[str, ...]]] = {
     LocateCase: lambda w: ("case_locator", w.case_id),
     CountSummary: lambda w: ("summary", w.program_id),
     Notify: lambda w: ("notification", w.notification.program_id, w.notification.notification_id),
+    RecordEvent: lambda w: ("event", w.event.program_id, w.event.event_id),
     ListRewards: lambda w: ("subject", w.program_id, w.subject_type, w.subject_id),
     ClaimTransaction: lambda w: ("transaction", w.program_id, w.transaction_id),
     AwaitTransaction: lambda w: ("transaction", w.program_id, w.transaction_id),
@@ -687,6 +695,7 @@ _APPLIERS: dict[type, Callable[[PartnersMemory, Any], None]] = {
     Audit: PartnersMemory._audit_entry,
     LocateCase: PartnersMemory._locate_case,
     Notify: PartnersMemory._notify,
+    RecordEvent: PartnersMemory._record_event,
     CountSummary: PartnersMemory._count_summary,
     ListRewards: PartnersMemory._list_rewards,
 }

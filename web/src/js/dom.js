@@ -410,9 +410,14 @@ export function words(code) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-// the ids of the reviews a removal records of the partners on its identifiers (the API refuses them
-// from an integration: `linked_removal.REVIEW_ID_PREFIX`)
-const REVIEW_PREFIX = "linked_removal_";
+// the ids of the system's own reviews, which no one can look up, said as what they are (the API
+// refuses them from an integration): a removal's of the partners on its identifiers
+// (`linked_removal.REVIEW_ID_PREFIX`), and a late event's of the partners that gave one of its
+// identifiers after it (`linked_earlier.REVIEW_ID_PREFIX`)
+const REVIEWS = [
+  ["linked_removal_", "a review after the removal of a partner it shares an identifier with"],
+  ["linked_earlier_", "a review after an earlier event of a partner it shares an identifier with arrived late"],
+];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/; // a time the API wrote
 
 /** An audit entry's detail (text, or an object of facts) as one readable line. An amount and its
@@ -430,9 +435,9 @@ export function detailText(detail) {
   for (const [key, value] of Object.entries(detail)) {
     if (value === null || value === undefined || value === "") continue;
     if (priced && key === "currency") continue; // said with its amount
-    if (key === "event_id" && String(value).startsWith(REVIEW_PREFIX)) {
-      // the system's own review (`linked_removal`): an id no one can look up, said as what it is
-      parts.push("event: a review after the removal of a partner it shares an identifier with");
+    const review = key === "event_id" && REVIEWS.find(([prefix]) => String(value).startsWith(prefix));
+    if (review) {
+      parts.push(`event: ${review[1]}`);
       continue;
     }
     let text;

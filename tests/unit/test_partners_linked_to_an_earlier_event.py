@@ -1,0 +1,184 @@
+"""A partner that gave an address or a payout account after another partner, scored before that
+partner's event arrived (`linked_earlier`; an order tester's B1, SPEC 4): on the plain in-memory
+store, the same decisions whichever order the events come in. The DynamoDB path, through the real
+handlers and the outbox relay: tests/integration/test_a_partner_linked_to_an_earlier_event.py."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from functions.score.engine import Engine, _events
+from functions.shared.domain.linked_earlier import (
+    REVIEW_ID_PREFIX,
+    REVIEW_TYPE,
+    REVIEWS_PER_EVENT,
+    later_joiners,
+    review_bodies,
+    review_id,
+)
+from functions.shared.domain.model import LinkState, evolve
+from tests.integration.scoring_support import signup
+from tests.support import sample
+from tests.unit.test_detection import PROGRAM, make_engine, reasons, score
+
+OWNERS = "honest.owner@gmail.com"
+IBAN = "GB33BUKB20201555555555"
+T1, T2 = "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z"
+
+
+def change(partner_id: str, at: str, **fields: str) -> dict[str, Any]:
+    event = copy.deepcopy(sample("account.updated", id=f"change-{partner_id}-{at}", occurred_at=at))
+    event["partner"] = {"id": partner_id, **fields}
+    event["activity"] = "payout_update" if "payout_account" in fields else "email_change"
+    event["session"] = {"ip": "81.2.69.170", "device_fingerprint": f"fp-{partner_id}"}
+    return event
+
+
+def reviews_waiting(engine: Engine) -> list[Any]:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    return [e for e in engine.repository.outbox(PROGRAM, later, 100) if e.type == REVIEW_TYPE]
+
+
+def run(order: list[dict[str, Any]]) -> tuple[Engine, dict[str, dict[str, Any]]]:
+    """Each event scored in `order`, then every review they recorded (twice: delivered at least
+    once); each event's decision by id."""
+    engine = make_engine()
+    decisions = {event["id"]: score(engine, event) for event in order}
+    for review in reviews_waiting(engine) * 2:
+        stored = engine.repository.get_event(PROGRAM, review.event_id)
+        decisions[review.event_id] = engine.score(stored).decision
+    return engine, decisions
+
+
+def outcome(engine: Engine, partner_id: str) -> tuple[str, str | None, list[tuple[str, str]]]:
+    subject = engine.repository.get_subject(PROGRAM, "partner", partner_id)
+    if subject.active_case_id is None:
+        return subject.status, None, []
+    case = engine.repository.get_case(PROGRAM, subject.active_case_id)
+    return subject.status, case.flagged_at.isoformat(), [(r.code, r.detail) for r in case.reasons]
+
+
+def test_who_copied_an_address_is_flagged_whichever_sign_up_arrives_first():
+    owner = signup("O", email=OWNERS, device="fp-O", ip="81.2.69.180", at=T1)
+    copier = signup(
+        "F", email="first.copier@gmail.com", device="fp-F", ip="81.2.69.170", at="2026-11-02T08:00:00Z"
+    )
+    copied = change("F", T2, email=OWNERS)
+
+    in_time, _ = run([copier, owner, copied])
+    late_owner, decisions = run([copier, copied, owner])
+
+    assert "email_duplicate" not in reasons(decisions[owner["id"]])  # it gave the address first
+    assert decisions[copied["id"]]["action"] == "allow"  # no one had it when it was scored
+    for engine in (in_time, late_owner):
+        assert outcome(engine, "O") == ("active", None, [])
+        assert outcome(engine, "F") == (
+            "flagged",
+            "2026-11-02T10:00:00+00:00",  # from when it gave the address, as in time order
+            [("email_duplicate", "e-mail address also used by partner O")],
+        )
+    review = late_owner.repository.get_event(PROGRAM, review_id(owner["id"], "F"))
+    assert (review.status, review.decision["action"]) == ("scored", "flag")
+    assert review.body["earlier"] == {"subject_type": "partner", "subject_id": "O", "event_id": owner["id"]}
+    assert in_time.repository.outbox(PROGRAM, datetime.now(UTC) + timedelta(hours=1), 100) == []
+
+
+def test_a_partner_that_gave_the_address_first_and_arrives_first_records_no_review():
+    engine, _ = run([signup("O", email=OWNERS, at=T1), signup("F", email=OWNERS, at=T2)])
+
+    assert reviews_waiting(engine) == []
+    assert outcome(engine, "F")[0] == "flagged"
+
+
+def test_a_payout_account_given_later_is_reviewed_as_of_its_own_time():
+    # three partners paid into one account: the third, in time order, is `cluster`ed
+    first = signup("P1", at="2026-11-02T08:00:00Z", payout=IBAN, ip="81.2.69.181")
+    second = signup("P2", at=T1, payout=IBAN, ip="81.2.69.182")
+    third = change("P3", T2, payout_account=IBAN)
+    p3_joined = signup("P3", at="2026-11-01T08:00:00Z", ip="81.2.69.183")
+
+    in_time, _ = run([p3_joined, first, second, third])
+    late, _ = run([p3_joined, third, second, first])
+
+    assert outcome(late, "P3")[:2] == outcome(in_time, "P3")[:2] == ("flagged", "2026-11-02T10:00:00+00:00")
+    assert outcome(late, "P1")[0] == outcome(late, "P2")[0] == "active"  # there before it
+    assert [code for code, _ in outcome(late, "P3")[2]] == [code for code, _ in outcome(in_time, "P3")[2]]
+
+
+def test_the_same_review_delivered_again_is_scored_once():
+    owner = signup("O", email=OWNERS, at=T1)
+    engine, _ = run([change("F", T2, email=OWNERS), owner])  # `run` scores each review twice
+    stored = engine.repository.get_event(PROGRAM, review_id(owner["id"], "F"))
+
+    assert engine.score(stored).already_scored
+    f = engine.repository.get_subject(PROGRAM, "partner", "F")
+    assert engine.repository.get_case(PROGRAM, f.active_case_id or "").flags == 1
+    flagged = [d for kind, d in engine.publisher.published if kind == "PartnerFlagged"]
+    assert [d["subject"]["id"] for d in flagged] == ["F"]
+
+
+# --- who is reviewed (the rule alone) ------------------------------------------------------------
+AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
+KEY = ("email", "honest.owner@gmail.com")
+
+
+def joined(**members: str) -> LinkState:
+    """A link whose members gave it at the times given (`<member>=<hh:mm>`, ``: before times were kept)."""
+    keys = {name.replace("_", ":", 1): at for name, at in members.items()}
+    return LinkState(
+        members=frozenset(keys),
+        since=frozenset(f"2026-11-02T{at}:00+00:00 {member}" for member, at in keys.items() if at),
+    )
+
+
+def test_only_partners_that_gave_it_after_the_event_are_found():
+    state = joined(
+        partner_late="10:00",
+        partner_gone="12:00",
+        partner_same="09:00",
+        partner_early="08:00",
+        customer_late="11:00",
+        partner_old="",
+    )
+    state = evolve(state, removed=frozenset({"partner:gone"}))
+
+    found = later_joiners("partner:O", AT, {KEY: state}, crowds=set())
+
+    assert found == {"late": (datetime(2026, 11, 2, 10, tzinfo=UTC), [KEY])}
+
+
+def test_none_for_a_customer_a_link_naming_the_partner_already_or_a_crowded_link():
+    state = joined(partner_late="10:00")
+    assert later_joiners("customer:c", AT, {KEY: state}, set()) == {}
+    assert later_joiners("partner:late", AT, {KEY: state}, set()) == {}  # on it already: judged before
+    named = LinkState(members=state.members | {"partner:O"}, since=state.since)
+    assert later_joiners("partner:O", AT, {KEY: named}, set()) == {}
+    assert later_joiners("partner:O", AT, {KEY: state}, {KEY}) == {}
+    device = ("device", "fp-1")
+    assert later_joiners("partner:O", AT, {device: state}, set()) == {}  # no join times kept
+
+
+def test_the_reviews_of_one_event_are_bounded_those_not_flagged_first():
+    found = {f"p{n:02}": (AT + timedelta(minutes=n), [KEY]) for n in range(REVIEWS_PER_EVENT + 3)}
+    flagged = {"partner:p00", "partner:p01"}
+
+    bodies = review_bodies("evt-1", ("partner", "O"), found, flagged)
+
+    assert len(bodies) == REVIEWS_PER_EVENT
+    assert [b["partner_id"] for b in bodies][:2] == ["p02", "p03"]
+    assert all(b["id"].startswith(REVIEW_ID_PREFIX) and b["type"] == REVIEW_TYPE for b in bodies)
+    assert bodies[0]["occurred_at"] == "2026-11-02T09:02:00+00:00"
+    assert bodies[0]["links"] == [{"kind": "email", "value": KEY[1]}]
+
+
+@pytest.mark.parametrize("taken", [REVIEW_ID_PREFIX + "x", "linked_removal_x"])
+def test_an_integration_cannot_send_an_event_under_a_reviews_id(taken):
+    body = signup("O", email=OWNERS, at=T1)
+    body["id"] = taken
+    with pytest.raises(ValidationError, match="a prefix the system keeps"):
+        _events.validate_python(body, context={"ignored": []})
