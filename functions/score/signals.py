@@ -35,6 +35,7 @@ from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_pro
 from functions.shared.domain.model import (
     CUSTOMER_KEY,
     NO_LINK,
+    PARTNER_KEY,
     LinkState,
     NetworkState,
     ReasonCode,
@@ -248,9 +249,11 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
     stood = dict(links)
     for role, state in links.items():
         base, sign, n = role.partition("#")
-        if base == "email" and me not in state.members:
-            # the address given now: not judged on those who gave it after this event's time, whose
-            # events arrived first (`linked_earlier` reviews them, as of their own time)
+        if me not in state.members and (base == "email" or (base == "device" and me.startswith(PARTNER_KEY))):
+            # the address or the partner's device given now: not judged on the partners that gave it
+            # after this event's time, whose events arrived first (`linked_earlier` reviews them, as
+            # of their own time). A customer's device keeps being read whole: a partner there after
+            # its purchase is `self_referral` (no review judges a customer again)
             stood[role] = as_it_stood(state, at)
             continue
         if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
@@ -333,17 +336,22 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
 def shared_with_earlier(me: str, links: dict[str, LinkState], at: datetime) -> list[Reason]:
     """A partner reviewed because a partner that gave one of its e-mail addresses or payout accounts
     before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each link as it
-    stood when this partner gave the identifier (`links.given_since`), customers left out, read as
-    its own event would have read it, had the earlier one arrived first: `email_duplicate`, and
-    `cluster` for a payout account. One reason per code (`shared_with_removed`)."""
+    stood when this partner gave the identifier (`links.given_since`), read as its own event would
+    have read it, had the earlier one arrived first (customers left out but for a device's):
+    `email_duplicate`, `device_shared`, and `cluster` for a payout account. One reason per code
+    (`shared_with_removed`)."""
     by_kind: dict[str, LinkState] = {}
     for role, state in links.items():
         kind = role.partition("#")[0]
-        stood = _without_customers(as_it_stood(state, given_since(state, me, at)))
+        stood = as_it_stood(state, given_since(state, me, at))
+        if kind != "device":  # a device's customers count (`as_a_partner_sees`)
+            stood = _without_customers(stood)
         by_kind[kind] = merged(by_kind[kind], stood) if kind in by_kind else stood
     reasons: list[Reason] = []
     if "email" in by_kind:
         reasons += email_duplicate(me, by_kind["email"])
+    if "device" in by_kind:
+        reasons += device_signals(me, "", by_kind["device"])
     if "payout" in by_kind:
         reasons += cluster_signal(me, {"payout": by_kind["payout"]}, set())
     return reasons

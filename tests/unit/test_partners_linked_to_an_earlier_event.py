@@ -21,6 +21,7 @@ from functions.shared.domain.linked_earlier import (
     review_bodies,
     review_id,
 )
+from functions.shared.domain.links import join_entries
 from functions.shared.domain.model import LinkState, evolve
 from tests.integration.scoring_support import signup
 from tests.support import sample
@@ -110,6 +111,40 @@ def test_a_payout_account_given_later_is_reviewed_as_of_its_own_time():
     assert [code for code, _ in outcome(late, "P3")[2]] == [code for code, _ in outcome(in_time, "P3")[2]]
 
 
+def test_a_device_farm_flags_the_same_accounts_from_the_same_times_in_either_order():
+    # four partners on one phone, an hour apart: in time order the third and the fourth are flagged
+    farm = [
+        signup(f"D{n}", device="fp-farm", ip=f"81.2.69.{190 + n}", at=f"2026-11-02T{8 + n:02}:00:00Z")
+        for n in range(4)
+    ]
+
+    in_time, _ = run(farm)
+    reversed_, _ = run(farm[::-1])
+
+    expected = [
+        ("active", None),
+        ("active", None),
+        ("flagged", "2026-11-02T10:00:00+00:00"),
+        ("flagged", "2026-11-02T11:00:00+00:00"),
+    ]
+    for engine in (in_time, reversed_):
+        assert [outcome(engine, f"D{n}")[:2] for n in range(4)] == expected
+    assert ("device_shared", "device fingerprint also used by partner D0, partner D1") in outcome(
+        reversed_, "D2"
+    )[2]
+
+
+def test_a_device_keeps_its_partners_join_times_and_not_its_customers():
+    state = LinkState(members=frozenset({"partner:p0"}))
+    device, at = ("device", "fp-till"), datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    assert join_entries("partner:p1", {device: state}, (), at) == {
+        device: "2026-11-02T09:00:00+00:00 partner:p1"
+    }
+    assert join_entries("customer:c1", {device: state}, (), at) == {}
+    assert join_entries("customer:c1", {KEY: state}, (), at) == {KEY: "2026-11-02T09:00:00+00:00 customer:c1"}
+
+
 def test_the_same_review_delivered_again_is_scored_once():
     owner = signup("O", email=OWNERS, at=T1)
     engine, _ = run([change("F", T2, email=OWNERS), owner])  # `run` scores each review twice
@@ -159,8 +194,8 @@ def test_none_for_a_customer_a_link_naming_the_partner_already_or_a_crowded_link
     named = LinkState(members=state.members | {"partner:O"}, since=state.since)
     assert later_joiners("partner:O", AT, {KEY: named}, set()) == {}
     assert later_joiners("partner:O", AT, {KEY: state}, {KEY}) == {}
-    device = ("device", "fp-1")
-    assert later_joiners("partner:O", AT, {device: state}, set()) == {}  # no join times kept
+    ip = ("ip", "81.2.69.1")
+    assert later_joiners("partner:O", AT, {ip: state}, set()) == {}  # no join times kept, weak alone
 
 
 def test_the_reviews_of_one_event_are_bounded_those_not_flagged_first():

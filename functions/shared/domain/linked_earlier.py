@@ -13,9 +13,10 @@ lost), handed to scoring by the outbox relay, and scored like any event, on the 
 each stood when the partner gave it (the earlier partner now among them). It flags the one way
 anything flags, from the time the partner gave the identifier.
 
-Only the links whose members' join times are kept (`links.JOIN_TIMES_KINDS`: an address, a payout
-account); a device's are not (left: docs/design.md). Not reviewed: customers (what a shopper typed
-is no evidence about a partner, nor a partner's address about a shopper: `signals.as_a_partner_sees`),
+The links whose members' join times are kept and whose sharing is strong evidence: an address, a
+payout account, a device (its partners' times: `links.PARTNERS_TIMES_ONLY`). Not reviewed:
+customers (what a shopper typed is no evidence about a partner, and a shopper is judged by its own
+purchases),
 partners removed already, members of unknown time (joined before times were kept: they read as
 earlier than everyone), a crowded link (no evidence), and a member at the same instant (read by
 both, as one scripted second is)."""

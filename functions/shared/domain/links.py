@@ -68,8 +68,12 @@ def crowd_for_good(key: LinkKey, state: LinkState) -> bool:
 # Identifiers anyone can give as another's: an address (as a PayPal account, typed into a payout
 # field), a payout account (an IBAN read off an invoice). Their links keep when each member first
 # gave them (`LinkState.since`), so that one who gave it after another is no evidence against the
-# other (`as_it_stood`).
-JOIN_TIMES_KINDS = frozenset({"email", "payout"})
+# other (`as_it_stood`). A device's keeps its partners' (`PARTNERS_TIMES_ONLY`): a partner's sign-up
+# arriving after those of partners that came to its device later is judged on the device as it
+# stood, and they are reviewed (`linked_earlier`); a device's customers, many on a shop's till, keep
+# none (each entry is some 45 bytes on an item rewritten at each join), and read as there before.
+JOIN_TIMES_KINDS = frozenset({"email", "payout", "device"})
+PARTNERS_TIMES_ONLY = frozenset({"device"})
 
 
 def join_entries(
@@ -86,7 +90,10 @@ def join_entries(
     return {
         key: entry
         for key, state in states.items()
-        if key[0] in JOIN_TIMES_KINDS and key not in crowds and me not in state.members
+        if key[0] in JOIN_TIMES_KINDS
+        and (key[0] not in PARTNERS_TIMES_ONLY or me.startswith(PARTNER_KEY))
+        and key not in crowds
+        and me not in state.members
     }
 
 
