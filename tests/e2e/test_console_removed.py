@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import LocalSystem
-from tests.e2e.console.backend import Backend
+from tests.e2e.console.backend import Backend, mailbox, unique
 from tests.e2e.console.steps import close_case, go_to_tab, next_page, open_case, screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
@@ -140,3 +140,32 @@ def test_a_partner_a_removal_reviewed_says_so_in_its_audit_trail_not_by_an_inter
     row = page.get_by_role("row").filter(has_text=gone.name)
     expect(row.locator("td").first).to_contain_text(gone.partner_id)
     screenshot(page, "removed-partner-ids", full_page=False)
+
+
+def test_a_partner_reviewed_after_an_earlier_sign_up_arrived_late_says_so_in_its_audit_trail(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner that changed its address to another partner's an hour ago, scored before the
+    # other partner's sign-up, dated earlier, arrived (a backfill sent newest first)
+    owners = f"{mailbox('owner')}@example.com"
+    name = f"Copier {uuid.uuid4().hex[:6]}"
+    copier = unique("p-copier")
+    backend.scored(backend.partnership(copier, name, f"{mailbox('copier')}@example.com", minutes=-180))
+    change = backend.account_update(copier, owners, minutes=-60)
+    assert backend.scored(change)["decision"]["action"] == "allow"  # no one had the address yet
+    # When the owner's sign-up arrives, dated before the change
+    owner = backend.partnership(unique("p-owner"), f"Owner {uuid.uuid4().hex[:6]}", owners, minutes=-120)
+
+    # Then the owner is not flagged for it, and the copier is, by a review
+    assert "email_duplicate" not in [r["code"] for r in backend.scored(owner)["decision"]["reasons"]]
+    case = backend.wait_for_case(name, held=0)
+    assert [r["code"] for r in case["reasons"]] == ["email_duplicate"]
+    sign_in_as(page, console, "fraud", f"active?q={name}")
+    drawer = open_case(page, name)
+    trail = drawer.locator("ol.audit")
+    expect(trail).to_contain_text(
+        "a review after an earlier event of a partner it shares an identifier with arrived late"
+    )
+    expect(trail).not_to_contain_text("linked_earlier_")
+    trail.scroll_into_view_if_needed()
+    screenshot(page, "linked-earlier-review-audit", full_page=False)
