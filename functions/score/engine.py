@@ -720,6 +720,8 @@ class Engine:
             else {}
         )
         links = links_to_join(me, states, crowds, flag, spans, via)
+        since = join_entries(me, states, crowds, event.occurred_at)
+        links += [key for key in since if key not in links]  # a time moved back (`join_entries`)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         given = ScoringInput(
@@ -731,7 +733,7 @@ class Engine:
             links=links,
             spans={key: spans[key] for key in links if key in spans},
             via={key: via[key] for key in links if key in via},
-            since=join_entries(me, states, crowds, event.occurred_at),  # links it joins, each in `links`
+            since=since,  # each in `links`
             network=network,
             counts=tallies(
                 unsaturated(plan.counts, snapshot.counters, snapshot.links), event.occurred_at, snapshot.links
@@ -796,7 +798,7 @@ class Engine:
         crowds: set[LinkKey],
     ) -> tuple[StoredEvent, ...]:
         """The reviews this event records (`linked_earlier`) of the partners on the links it joins
-        that gave them after its time: recorded now, received when scored (the relay hands them on)."""
+        that gave them after its time, received now (sent on after the commit: `hand_on_reviews`)."""
         me = subject_key(*plan.subject)
         found = linked_earlier.later_joiners(me, event.occurred_at, states, crowds)
         if not found:

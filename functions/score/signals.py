@@ -30,7 +30,7 @@ from functions.shared.domain.identity import (
     span_of,
     untagged,
 )
-from functions.shared.domain.links import as_it_stood, given_since, merged
+from functions.shared.domain.links import as_it_stood, given_since, merged, without_later
 from functions.shared.domain.marks import BLOCK_COVERS, customers_mark, mark_program
 from functions.shared.domain.model import (
     CUSTOMER_KEY,
@@ -249,12 +249,12 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
     stood = dict(links)
     for role, state in links.items():
         base, sign, n = role.partition("#")
-        if me not in state.members and (base == "email" or (base == "device" and me.startswith(PARTNER_KEY))):
-            # the address or the partner's device given now: not judged on the partners that gave it
-            # after this event's time, whose events arrived first (`linked_earlier` reviews them, as
-            # of their own time). A customer's device keeps being read whole: a partner there after
-            # its purchase is `self_referral` (no review judges a customer again)
-            stood[role] = as_it_stood(state, at)
+        if base == "email" or (base == "device" and me.startswith(PARTNER_KEY)):
+            # an address, or a partner's device: not judged on those that gave it after this event's
+            # time, whose events arrived first (`links.without_later`; `linked_earlier` reviews them
+            # as of their own time). A customer's device is read whole: a partner there after its
+            # purchase is its `self_referral` (no review judges a customer again)
+            stood[role] = without_later(state, at)
             continue
         if (given_on := _GIVEN_ON.get(base)) is None or (own := links.get(given_on + sign + n)) is None:
             continue
@@ -337,13 +337,17 @@ def shared_with_earlier(me: str, links: dict[str, LinkState], at: datetime) -> l
     """A partner reviewed because a partner that gave one of its e-mail addresses or payout accounts
     before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each link as it
     stood when this partner gave the identifier (`links.given_since`), read as its own event would
-    have read it, had the earlier one arrived first (customers left out but for a device's):
+    have read it, had the earlier one arrived first (customers left out but for a device's; no
+    member's flag, which may have come after):
     `email_duplicate`, `device_shared`, and `cluster` for a payout account. One reason per code
     (`shared_with_removed`)."""
     by_kind: dict[str, LinkState] = {}
     for role, state in links.items():
         kind = role.partition("#")[0]
         stood = as_it_stood(state, given_since(state, me, at))
+        # flags keep no time: one may have come after this partner's (the team's removals and
+        # blocks are read, whenever they came)
+        stood = evolve(stood, flagged=stood.flagged & {me})
         if kind != "device":  # a device's customers count (`as_a_partner_sees`)
             stood = _without_customers(stood)
         by_kind[kind] = merged(by_kind[kind], stood) if kind in by_kind else stood

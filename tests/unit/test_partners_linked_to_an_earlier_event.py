@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from functions.score.engine import Engine, _events
+from functions.shared.domain.identity import email_keys
 from functions.shared.domain.linked_earlier import (
     REVIEW_ID_PREFIX,
     REVIEW_TYPE,
@@ -83,7 +86,9 @@ def test_who_copied_an_address_is_flagged_whichever_sign_up_arrives_first():
             "2026-11-02T10:00:00+00:00",  # from when it gave the address, as in time order
             [("email_duplicate", "e-mail address also used by partner O")],
         )
-    review = late_owner.repository.get_event(PROGRAM, review_id(owner["id"], "F"))
+    review = late_owner.repository.get_event(
+        PROGRAM, review_id(owner["id"], "F", ("email", email_keys(OWNERS).normalized))
+    )
     assert (review.status, review.decision["action"]) == ("scored", "flag")
     assert review.body["earlier"] == {"subject_type": "partner", "subject_id": "O", "event_id": owner["id"]}
     assert in_time.repository.outbox(PROGRAM, datetime.now(UTC) + timedelta(hours=1), 100) == []
@@ -148,7 +153,9 @@ def test_a_device_keeps_its_partners_join_times_and_not_its_customers():
 def test_the_same_review_delivered_again_is_scored_once():
     owner = signup("O", email=OWNERS, at=T1)
     engine, _ = run([change("F", T2, email=OWNERS), owner])  # `run` scores each review twice
-    stored = engine.repository.get_event(PROGRAM, review_id(owner["id"], "F"))
+    stored = engine.repository.get_event(
+        PROGRAM, review_id(owner["id"], "F", ("email", email_keys(OWNERS).normalized))
+    )
 
     assert engine.score(stored).already_scored
     f = engine.repository.get_subject(PROGRAM, "partner", "F")
@@ -174,17 +181,42 @@ def joined(**members: str) -> LinkState:
 def test_only_partners_that_gave_it_after_the_event_are_found():
     state = joined(
         partner_late="10:00",
+        partner_flagged="10:30",
         partner_gone="12:00",
         partner_same="09:00",
         partner_early="08:00",
         customer_late="11:00",
         partner_old="",
     )
-    state = evolve(state, removed=frozenset({"partner:gone"}))
+    state = evolve(state, removed=frozenset({"partner:gone"}), flagged=frozenset({"partner:flagged"}))
+    next_day = evolve(state, since=state.since | {"2026-11-03T09:00:01+00:00 partner:next"})
 
-    found = later_joiners("partner:O", AT, {KEY: state}, crowds=set())
+    found = later_joiners("partner:O", AT, {KEY: next_day}, crowds=set())
 
-    assert found == {"late": (datetime(2026, 11, 2, 10, tzinfo=UTC), [KEY])}
+    # not one after `LATE_WITHIN` (history sent out of order: arrival order)
+    assert found == {
+        ("late", KEY): datetime(2026, 11, 2, 10, tzinfo=UTC),
+        ("flagged", KEY): datetime(2026, 11, 2, 10, 30, tzinfo=UTC),
+    }
+
+
+def test_an_earlier_event_of_a_partner_on_the_link_reviews_those_between_its_two_times():
+    state = evolve(
+        joined(partner_before="10:00", partner_after="12:00"),
+        members=frozenset({"partner:before", "partner:after", "partner:O"}),
+    )
+    on_it_at_11 = evolve(state, since=state.since | {"2026-11-02T11:00:00+00:00 partner:O"})
+
+    assert later_joiners("partner:O", AT, {KEY: on_it_at_11}, set()) == {
+        ("before", KEY): datetime(2026, 11, 2, 10, tzinfo=UTC)
+    }
+    # its time on the link moves back, so `join_entries` gives it one
+    assert join_entries("partner:O", {KEY: on_it_at_11}, (), AT) == {
+        KEY: "2026-11-02T09:00:00+00:00 partner:O"
+    }
+    a_day_later = evolve(state, since=state.since | {"2026-11-03T11:00:00+00:00 partner:O"})
+    assert later_joiners("partner:O", AT, {KEY: a_day_later}, set()) == {}  # history: its time stays
+    assert join_entries("partner:O", {KEY: a_day_later}, (), AT) == {}
 
 
 def test_none_for_a_customer_a_link_naming_the_partner_already_or_a_crowded_link():
@@ -192,14 +224,14 @@ def test_none_for_a_customer_a_link_naming_the_partner_already_or_a_crowded_link
     assert later_joiners("customer:c", AT, {KEY: state}, set()) == {}
     assert later_joiners("partner:late", AT, {KEY: state}, set()) == {}  # on it already: judged before
     named = LinkState(members=state.members | {"partner:O"}, since=state.since)
-    assert later_joiners("partner:O", AT, {KEY: named}, set()) == {}
+    assert later_joiners("partner:O", AT, {KEY: named}, set()) == {}  # on it before times were kept
     assert later_joiners("partner:O", AT, {KEY: state}, {KEY}) == {}
     ip = ("ip", "81.2.69.1")
     assert later_joiners("partner:O", AT, {ip: state}, set()) == {}  # no join times kept, weak alone
 
 
 def test_the_reviews_of_one_event_are_bounded_those_not_flagged_first():
-    found = {f"p{n:02}": (AT + timedelta(minutes=n), [KEY]) for n in range(REVIEWS_PER_EVENT + 3)}
+    found = {(f"p{n:02}", KEY): AT + timedelta(minutes=n) for n in range(REVIEWS_PER_EVENT + 3)}
     flagged = {"partner:p00", "partner:p01"}
 
     bodies = review_bodies("evt-1", ("partner", "O"), found, flagged)
@@ -217,3 +249,56 @@ def test_an_integration_cannot_send_an_event_under_a_reviews_id(taken):
     body["id"] = taken
     with pytest.raises(ValidationError, match="a prefix the system keeps"):
         _events.validate_python(body, context={"ignored": []})
+
+
+# --- any order of one kind's sharing, the same flags as time order (a property) ----------------------
+SHARED = {"email": {"email": OWNERS}, "device": {"device": "fp-shared"}, "payout": {"payout": IBAN}}
+
+
+@st.composite
+def lives(draw: st.DrawFn, kind: str) -> list[dict[str, Any]]:
+    """Three to six partners signing up within ten hours, some with the shared identifier, some
+    giving it in a change up to ten hours later: each event at an instant of its own (one instant
+    is read by both: no order of its own), all within `links.LATE_WITHIN` of each other."""
+    minutes = draw(st.lists(st.integers(0, 600), min_size=12, max_size=12, unique=True))
+    events: list[dict[str, Any]] = []
+    for n in range(draw(st.integers(3, 6))):
+        pid, at = f"Q{n}", AT + timedelta(minutes=minutes[2 * n])
+        shares = draw(st.sampled_from(["at sign-up", "later", "never"]))
+        given = SHARED[kind] if shares == "at sign-up" else {}
+        events.append(signup(pid, ip=f"81.2.70.{n + 1}", at=at.isoformat(), **given))
+        if shares == "later":
+            later = (AT + timedelta(minutes=minutes[2 * n + 1] + 700)).isoformat()
+            fields = (
+                {"email": OWNERS} if kind == "email" else {"payout_account": IBAN} if kind == "payout" else {}
+            )
+            event = change(pid, later, **fields)
+            event["session"] = {
+                "ip": f"81.2.71.{n + 1}",  # an IP keeps no times: one of its own
+                "device_fingerprint": "fp-shared" if kind == "device" else f"fp-{pid}",
+            }
+            events.append(event)
+    return events
+
+
+def scored_until_quiet(order: list[dict[str, Any]]) -> dict[str, tuple[str, str | None]]:
+    """Each event scored in `order`, the reviews each records scored before the next event (as the
+    queue takes them at once); each partner's status and its case's flag time."""
+    engine = make_engine()
+    for event in order:
+        score(engine, event)
+        while waiting := reviews_waiting(engine):
+            for review in waiting:
+                engine.score(engine.repository.get_event(PROGRAM, review.event_id))
+    return {e["partner"]["id"]: outcome(engine, e["partner"]["id"])[:2] for e in order}
+
+
+@pytest.mark.parametrize("kind", sorted(SHARED))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_any_order_flags_the_same_partners_from_the_same_times_as_time_order(kind, data):
+    events = data.draw(lives(kind))
+    in_time = sorted(events, key=lambda e: datetime.fromisoformat(e["occurred_at"]))
+    order = data.draw(st.permutations(events))
+
+    assert scored_until_quiet(order) == scored_until_quiet(in_time)

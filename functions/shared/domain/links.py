@@ -4,7 +4,7 @@ that are evidence about no one, and the network items it joins."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
 from functions.shared.domain.model import (
@@ -74,27 +74,36 @@ def crowd_for_good(key: LinkKey, state: LinkState) -> bool:
 # none (each entry is some 45 bytes on an item rewritten at each join), and read as there before.
 JOIN_TIMES_KINDS = frozenset({"email", "payout", "device"})
 PARTNERS_TIMES_ONLY = frozenset({"device"})
+# How far apart events are still judged in the order of their times rather than their arrival: what
+# several servers, a queue's backlog or an outage put out of order (`without_later`,
+# `linked_earlier`). Further apart is history sent out of order, judged in arrival order as before
+# (README: send a backfill in time order): an integration's SQL export sends an old sign-up with
+# today's address, and a device's clock can be set back; neither may make an account look first
+# on an identifier it took months after its owner.
+LATE_WITHIN = timedelta(hours=24)
 
 
 def join_entries(
     me: str, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], at: datetime
 ) -> dict[LinkKey, str]:
-    """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` the subject joins now
-    (not crowded, not naming it yet), each with the entry `<time> <member>` (the event's time) its
-    item gains: one entry per member, whatever its events. The time of the first event scored, not
-    moved back by an earlier one scored later: an integration's backfill of an old sign-up carrying
-    today's payout account (an SQL export's usual shape) would have made a partner paid into a
-    removed partner's account look first on it. A member without a time joined before times were
-    kept and never gets one (`given_since`)."""
+    """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` (a device's for a
+    partner only) the subject joins now (not crowded, not naming it yet), each with the entry
+    `<time> <member>` (the event's time) its item gains; and those it is on already since a time
+    at most `LATE_WITHIN` after this event's: an earlier event arriving late moves its time back (a
+    partner's logins sent before its sign-up). The time is never moved back further: an
+    integration's backfill of an old sign-up carrying today's payout account (an SQL export's usual
+    shape) would have made a partner paid into a removed partner's account look first on it. A
+    member without a time joined before times were kept and never gets one (`given_since`)."""
     entry = f"{as_utc(at).isoformat()} {me}"
-    return {
-        key: entry
-        for key, state in states.items()
-        if key[0] in JOIN_TIMES_KINDS
-        and (key[0] not in PARTNERS_TIMES_ONLY or me.startswith(PARTNER_KEY))
-        and key not in crowds
-        and me not in state.members
-    }
+    found: dict[LinkKey, str] = {}
+    for key, state in states.items():
+        if key[0] not in JOIN_TIMES_KINDS or key in crowds:
+            continue
+        if key[0] in PARTNERS_TIMES_ONLY and not me.startswith(PARTNER_KEY):
+            continue
+        if me not in state.members or at < join_times(state).get(me, at) <= at + LATE_WITHIN:
+            found[key] = entry
+    return found
 
 
 def join_times(state: LinkState) -> dict[str, datetime]:
@@ -140,6 +149,26 @@ def as_it_stood(state: LinkState, since: datetime) -> LinkState:
         removed=state.removed - later,
         blocked=state.blocked - later,
     )
+
+
+def without_later(state: LinkState, at: datetime) -> LinkState:
+    """An address's or a partner's device's link as an event at `at` reads it: without the members
+    that gave it after `at`, no more than `LATE_WITHIN` after, whose events arrived first (they are
+    reviewed as of their own time: `linked_earlier`), flagged or not (a flag keeps no time: the
+    account that copied an owner's address is flagged for it, and the owner's sign-up arriving after
+    must not read that flag). Not one the program removed or blocked: the team's decision is
+    evidence whenever it came, and a sign-up dated before a removed partner came to a device is
+    still its `blocked_reapply` (a device's clock set back). One at the same instant stays, and so
+    does one of unknown time."""
+    marked = state.removed | state.blocked
+    later = frozenset(
+        member
+        for member, joined in join_times(state).items()
+        if at < joined <= at + LATE_WITHIN and member not in marked
+    )
+    if not later & state.members:
+        return state
+    return evolve(state, members=state.members - later)
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
