@@ -567,7 +567,11 @@ class Engine:
         if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
             return _one_per_code(signals.shared_with_removed(me, links)), before
         if isinstance(event, LinkedEarlierReview):  # its links as they stood when it gave them
-            return _one_per_code(signals.shared_with_earlier(me, links, event.occurred_at)), before
+            earlier = subject_key(event.earlier.subject_type, event.earlier.subject_id)
+            found = signals.shared_with_earlier(
+                me, links, event.occurred_at, earlier, event.earlier.flagged_at
+            )
+            return _one_per_code(found), before
         if isinstance(event, (PartnershipCreated, AccountUpdated)):
             partner = event.partner
             reasons += signals.bought_on_by_own_customers(
@@ -764,10 +768,6 @@ class Engine:
             given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, LinkedRemovalReview):
             given.flagged_from = reaches_back(snapshot.subject, event.occurred_at)
-        # partners on the links it joins that gave them after it, reviewed; a review reviews no one
-        # (its partner is on every link it names): a chain is the event and its reviews
-        if plan.subject[0] == "partner" and links and stored.type not in _reviews:
-            given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds)
         elif isinstance(event, RewardCreated):
             r = event.reward
             given.reward = Reward(
@@ -787,6 +787,11 @@ class Engine:
             if r.transaction_id and not r.customer_id and snapshot.transaction_event is None:
                 # its transaction not recorded yet (events arrive out of order): it waits for it
                 given.awaits, given.waiting = r.transaction_id, _waiting(program_id, snapshot)
+        # partners on the links it joins that gave them after it, reviewed; a review reviews no one
+        # (its partner is on every link it names): a chain is the event and its reviews
+        if plan.subject[0] == "partner" and links and stored.type not in _reviews:
+            flagged_at = flagged_since_now(snapshot.subject, flag, event.occurred_at)
+            given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds, flagged_at)
         return given
 
     def reviews_of_later_joiners(
@@ -796,6 +801,7 @@ class Engine:
         plan: Plan,
         states: dict[LinkKey, LinkState],
         crowds: set[LinkKey],
+        flagged_at: datetime | None,
     ) -> tuple[StoredEvent, ...]:
         """The reviews this event records (`linked_earlier`) of the partners on the links it joins
         that gave them after its time, received now (sent on after the commit: `hand_on_reviews`)."""
@@ -815,7 +821,9 @@ class Engine:
                 occurred_at=datetime.fromisoformat(body["occurred_at"]),
                 received_at=now,
             )
-            for body in linked_earlier.review_bodies(stored.event_id, plan.subject, found, flagged)
+            for body in linked_earlier.review_bodies(
+                stored.event_id, plan.subject, found, flagged, flagged_at
+            )
         )
 
     def account_change(
@@ -948,6 +956,14 @@ class Engine:
                 known=known,
             )
         return current  # a reward created through the API, or a review, changes no profile field
+
+
+def flagged_since_now(subject: Subject | None, flag: bool, at: datetime) -> datetime | None:
+    """Since when a subject is flagged once an event at `at` is decided (`flag`: it flags), as far
+    as its profile tells: the event's time or the flag's before it, the earlier; None if it is not."""
+    flagged = subject.flagged_at if subject is not None and subject.status == "flagged" else None
+    times = [t for t in (at if flag else None, flagged) if t is not None]
+    return min(times) if times else None
 
 
 def _client_ip(event: Any) -> str | None:

@@ -333,7 +333,9 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
     return reasons
 
 
-def shared_with_earlier(me: str, links: dict[str, LinkState], at: datetime) -> list[Reason]:
+def shared_with_earlier(
+    me: str, links: dict[str, LinkState], at: datetime, earlier: str, earlier_flagged_at: datetime | None
+) -> list[Reason]:
     """A partner reviewed because a partner that gave one of its e-mail addresses or payout accounts
     before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each link as it
     stood when this partner gave the identifier (`links.given_since`), read as its own event would
@@ -345,9 +347,11 @@ def shared_with_earlier(me: str, links: dict[str, LinkState], at: datetime) -> l
     for role, state in links.items():
         kind = role.partition("#")[0]
         stood = as_it_stood(state, given_since(state, me, at))
-        # flags keep no time: one may have come after this partner's (the team's removals and
-        # blocks are read, whenever they came)
-        stood = evolve(stood, flagged=stood.flagged & {me})
+        # a link's flags keep no time: one may have come after this partner gave it. Only the earlier
+        # partner's is known, and read from when it began; the team's removals and blocks are read,
+        # whenever they came
+        known = {earlier} if earlier_flagged_at is not None and earlier_flagged_at <= at else set()
+        stood = evolve(stood, flagged=stood.flagged & ({me} | known))
         if kind != "device":  # a device's customers count (`as_a_partner_sees`)
             stood = _without_customers(stood)
         by_kind[kind] = merged(by_kind[kind], stood) if kind in by_kind else stood

@@ -356,6 +356,7 @@ class EarlierEvent(BaseModel):
     subject_type: Literal["partner"]
     subject_id: str
     event_id: str
+    flagged_at: datetime | None = None  # since when that partner was flagged once it was decided
 
 
 class LinkedEarlierReview(BaseModel):

@@ -103,6 +103,7 @@ def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenan
         "subject_type": "partner",
         "subject_id": "a-o",
         "event_id": owner["id"],
+        "flagged_at": None,
     }
     assert cases_of(tenant) == {}
 

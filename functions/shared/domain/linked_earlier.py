@@ -81,13 +81,18 @@ def review_id(event_id: str, partner_id: str, key: LinkKey) -> str:
 
 
 def review_bodies(
-    event_id: str, earlier: tuple[str, str], found: Later, flagged: Collection[str]
+    event_id: str,
+    earlier: tuple[str, str],
+    found: Later,
+    flagged: Collection[str],
+    flagged_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The reviews an event (`event_id`, of the partner `earlier`, as (type, id)) records of what
-    `later_joiners` found: one per partner and link, dated when the partner gave that link's
-    identifier (a review naming two links given hours apart flagged from the earlier of them, what
-    the other told only later); at most `REVIEWS_PER_EVENT`, partners not in `flagged` (member
-    keys) first, then by time."""
+    """The reviews an event (`event_id`, of the partner `earlier`, as (type, id), flagged since
+    `flagged_at` once the event is decided, or not) records of what `later_joiners` found: one per
+    partner and link, dated when the partner gave that link's identifier (a review naming two links
+    given hours apart flagged from the earlier of them, what the other told only later); at most
+    `REVIEWS_PER_EVENT`, partners not in `flagged` (member keys) first, then by time. A review
+    reads the earlier partner's flag only from `flagged_at` on (a link's marks keep no time)."""
     ordered = sorted(found.items(), key=lambda pair: (PARTNER_KEY + pair[0][0] in flagged, pair[1], pair[0]))
     return [
         {
@@ -95,7 +100,12 @@ def review_bodies(
             "type": REVIEW_TYPE,
             "occurred_at": as_utc(joined).isoformat(),
             "partner_id": partner_id,
-            "earlier": {"subject_type": earlier[0], "subject_id": earlier[1], "event_id": event_id},
+            "earlier": {
+                "subject_type": earlier[0],
+                "subject_id": earlier[1],
+                "event_id": event_id,
+                "flagged_at": as_utc(flagged_at).isoformat() if flagged_at is not None else None,
+            },
             "links": [{"kind": key[0], "value": key[1]}],
         }
         for (partner_id, key), joined in ordered[:REVIEWS_PER_EVENT]
