@@ -360,9 +360,10 @@ class EarlierEvent(BaseModel):
 
 
 class LinkedEarlierReview(BaseModel):
-    """A review of a partner that gave an e-mail address or a payout account after another partner
-    did, scored before that partner's event arrived (`linked_earlier`): an internal event recorded
-    with the earlier event's decision, never one an integration may send, scored like any event."""
+    """A review of a partner that gave an e-mail address, a device or a payout account after another
+    partner did, scored before that partner's event arrived (`linked_earlier`): an internal event
+    recorded with the earlier event's decision, never one an integration may send, scored like any
+    event."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -397,7 +398,8 @@ class EventStatus(BaseModel):
         f"`{REVIEW_TYPE}`, the review the system records itself when a partner sharing an e-mail "
         "address, a device or a payout account with this one is removed (its id begins "
         f"`{REVIEW_ID_PREFIX}`), or `{EARLIER_REVIEW_TYPE}`, its review of a partner that gave an "
-        "e-mail address or a payout account after another partner whose event arrived later (its "
+        "e-mail address, a device or a payout account after another partner whose event arrived "
+        "later, within a day (its "
         f"id begins `{EARLIER_REVIEW_ID_PREFIX}`); `POST /v1/events` refuses those types and prefixes",
         examples=[*sorted(EVENT_TYPES), REVIEW_TYPE, EARLIER_REVIEW_TYPE],
     )
