@@ -40,6 +40,7 @@ from functions.shared.domain.links import (
     merged,
     merged_network,
     network_to_join,
+    read_in_arrival_order,
 )
 from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
 from functions.shared.domain.model import (
@@ -790,7 +791,10 @@ class Engine:
         # partners on the links it joins that gave them after it, reviewed; a review reviews no one
         # (its partner is on every link it names): a chain is the event and its reviews
         if plan.subject[0] == "partner" and links and stored.type not in _reviews:
-            flagged_at = flagged_since_now(snapshot.subject, flag, event.occurred_at)
+            # its own flag, read by the reviews from its time, unless it rests on members that came
+            # more than a day after it (a reviewer's finding: it spread to an honest member)
+            own_flag = flag and not read_in_arrival_order(states, event.occurred_at)
+            flagged_at = flagged_since_now(snapshot.subject, own_flag, event.occurred_at)
             given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds, flagged_at)
         return given
 

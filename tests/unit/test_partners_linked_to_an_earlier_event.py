@@ -24,7 +24,7 @@ from functions.shared.domain.linked_earlier import (
     review_bodies,
     review_id,
 )
-from functions.shared.domain.links import join_entries
+from functions.shared.domain.links import SINCE_KEPT, join_entries, moves_back
 from functions.shared.domain.model import LinkState, evolve
 from functions.shared.domain.removal import removal_plan
 from tests.integration.scoring_support import signup
@@ -242,6 +242,50 @@ def test_a_review_flags_from_the_time_of_the_link_that_tells_and_reads_no_later_
 
     assert outcome(late, "E")[0] == outcome(in_time, "E")[0] == "flagged"
     assert outcome(late, "L")[:2] == outcome(in_time, "L")[:2] == ("active", None)
+
+
+def test_a_chain_of_earlier_events_walks_no_account_back_past_an_owner():
+    # O has had the address for thirteen days; F takes it, then sends changes each 23 hours earlier
+    # than the last (each within a day of the one before)
+    owner = signup("O", email=OWNERS, ip="81.2.69.180", at="2026-10-20T09:00:00Z")
+    first = signup("F", email="f.first@gmail.com", ip="81.2.69.170", at="2026-10-01T09:00:00Z")
+    took = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    walk = [change("F", (took - timedelta(hours=23 * n)).isoformat(), email=OWNERS) for n in range(15)]
+
+    engine, _ = run([owner, first, *walk])
+
+    assert outcome(engine, "O")[:2] == ("active", None)
+    assert outcome(engine, "F")[0] == "flagged"
+    link = engine.repository._links[(PROGRAM, "email", email_keys(OWNERS).normalized)]  # noqa: SLF001
+    assert len([e for e in link.since if e.endswith(" partner:F")]) <= SINCE_KEPT
+
+
+def test_a_time_moves_back_within_a_day_of_its_first_and_a_few_times_only():
+    first = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    state = LinkState(members=frozenset({"partner:F"}), since=frozenset({f"{first.isoformat()} partner:F"}))
+
+    assert moves_back(state, "partner:F", first - timedelta(hours=23))
+    assert not moves_back(state, "partner:F", first - timedelta(hours=25))  # history: as it arrives
+    assert not moves_back(state, "partner:F", first + timedelta(hours=1))  # later: its time stays
+    assert not moves_back(state, "partner:O", first - timedelta(hours=1))  # not on it: it joins
+    moved = evolve(
+        state,
+        since=state.since | {f"{(first - timedelta(hours=n)).isoformat()} partner:F" for n in (1, 2, 3)},
+    )
+    assert not moves_back(moved, "partner:F", first - timedelta(hours=4))  # `SINCE_KEPT` entries
+
+
+def test_a_flag_that_rests_on_partners_a_day_later_reaches_no_earlier_partner_by_a_review():
+    # A and B on one phone two hours apart; C and E on it a day later. A's sign-up, sent last, is
+    # judged with C and E (more than a day after it: in arrival order) and flagged, as before;
+    # B, reviewed, must not read that flag as from A's time
+    phone = [
+        signup(p, device="fp-phone", ip=f"81.2.69.{10 + n}", at=(AT + timedelta(hours=h)).isoformat())
+        for n, (p, h) in enumerate((("A", 0), ("B", 2), ("C", 26), ("E", 27)))
+    ]
+    engine, _ = run([phone[1], phone[2], phone[3], phone[0]])
+
+    assert outcome(engine, "B")[:2] == ("active", None)
 
 
 # --- who is reviewed (the rule alone) ------------------------------------------------------------

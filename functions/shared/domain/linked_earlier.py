@@ -29,7 +29,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from functions.shared.domain.links import GUARDED_JOINS, JOIN_TIMES_KINDS, LATE_WITHIN, join_times
+from functions.shared.domain.links import GUARDED_JOINS, JOIN_TIMES_KINDS, LATE_WITHIN, join_times, moves_back
 from functions.shared.domain.model import PARTNER_KEY, LinkKey, LinkState, as_utc
 
 REVIEW_TYPE = "partner.linked_to_earlier"
@@ -51,7 +51,7 @@ def later_joiners(
     me: str, at: datetime, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey]
 ) -> Later:
     """Of a partner's event's links of `REVIEWED_KINDS` (not crowded) that it joins now or whose time
-    it moves back (`links.join_entries`), each other partner on one, not removed, that gave the
+    it moves back (`links.moves_back`), each other partner on one, not removed, that gave the
     identifier after `at` (and no more than `links.LATE_WITHIN` after) and before this partner's
     time of before on the link: its event did not read this partner, which was not on the link yet,
     or read as coming after it (`links.without_later`). None for a customer's event."""
@@ -63,7 +63,7 @@ def later_joiners(
             continue
         times = join_times(state)
         mine = times.get(me)  # None: it joins now
-        if me in state.members and (mine is None or not at < mine <= at + LATE_WITHIN):
+        if me in state.members and not moves_back(state, me, at):
             continue  # its time on the link stays (`links.join_entries`): nothing new to anyone
         for member, joined in times.items():
             if not at < joined <= at + LATE_WITHIN or (mine is not None and joined >= mine):

@@ -81,6 +81,9 @@ PARTNERS_TIMES_ONLY = frozenset({"device"})
 # today's address, and a device's clock can be set back; neither may make an account look first
 # on an identifier it took months after its owner.
 LATE_WITHIN = timedelta(hours=24)
+# a member's entries on one link at most: its first, and the times its earlier events moved it back
+# to (`moves_back`); each entry is some 45 bytes on an item rewritten at every join
+SINCE_KEPT = 4
 
 
 def join_entries(
@@ -88,11 +91,8 @@ def join_entries(
 ) -> dict[LinkKey, str]:
     """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` (a device's for a
     partner only) the subject joins now (not crowded, not naming it yet), each with the entry
-    `<time> <member>` (the event's time) its item gains; and those it is on already since a time
-    at most `LATE_WITHIN` after this event's: an earlier event arriving late moves its time back (a
-    partner's logins sent before its sign-up). The time is never moved back further: an
-    integration's backfill of an old sign-up carrying today's payout account (an SQL export's usual
-    shape) would have made a partner paid into a removed partner's account look first on it. A
+    `<time> <member>` (the event's time) its item gains; and those whose time it moves back
+    (`moves_back`: an earlier event arriving late, a partner's logins sent before its sign-up). A
     member without a time joined before times were kept and never gets one (`given_since`)."""
     entry = f"{as_utc(at).isoformat()} {me}"
     found: dict[LinkKey, str] = {}
@@ -101,17 +101,33 @@ def join_entries(
             continue
         if key[0] in PARTNERS_TIMES_ONLY and not me.startswith(PARTNER_KEY):
             continue
-        if me not in state.members or at < join_times(state).get(me, at) <= at + LATE_WITHIN:
+        if me not in state.members or moves_back(state, me, at):
             found[key] = entry
     return found
+
+
+def moves_back(state: LinkState, me: str, at: datetime) -> bool:
+    """Whether an event of a member of the link, at `at`, moves its time there back: to before its
+    time, but no further than `LATE_WITHIN` before the time its first scored event gave (the latest
+    of its entries: each one after it is earlier), and while it keeps fewer than `SINCE_KEPT`. An
+    integration's backfill of an old sign-up carrying today's payout account (an SQL export's usual
+    shape) would have made a partner paid into a removed partner's account look first on it; and a
+    chain of events each a day earlier than the last would have walked an account's time back past
+    an honest owner's, and its item past DynamoDB's 400 KB (a reviewer's findings)."""
+    mine = [datetime.fromisoformat(text) for text, member in _entries(state) if member == me]
+    return bool(mine) and max(mine) - LATE_WITHIN <= at < min(mine) and len(mine) < SINCE_KEPT
+
+
+def _entries(state: LinkState) -> list[tuple[str, str]]:
+    """A link's join entries as (time text, member)."""
+    return [(text, member) for text, _, member in (entry.partition(" ") for entry in state.since)]
 
 
 def join_times(state: LinkState) -> dict[str, datetime]:
     """When each member of a link first gave its identifier, of those its item keeps a time for (a
     member joined before the times were kept has none)."""
     first: dict[str, datetime] = {}
-    for entry in state.since:
-        text, _, member = entry.partition(" ")
+    for text, member in _entries(state):
         at = datetime.fromisoformat(text)
         if member not in first or at < first[member]:
             first[member] = at
@@ -169,6 +185,14 @@ def without_later(state: LinkState, at: datetime) -> LinkState:
     if not later & state.members:
         return state
     return evolve(state, members=state.members - later)
+
+
+def read_in_arrival_order(states: dict[LinkKey, LinkState], at: datetime) -> bool:
+    """Whether an event at `at` read, on one of its links, a member that gave it more than
+    `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order): its decision may
+    rest on what came after it, and no review reads its flag as from its time (`linked_earlier`)."""
+    horizon = at + LATE_WITHIN
+    return any(joined > horizon for state in states.values() for joined in join_times(state).values())
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
