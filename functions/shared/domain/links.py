@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from functions.shared.domain.identity import NEAR_DUPLICATE_KINDS, NEAR_SPANS_LIMIT, crowd_limit
 from functions.shared.domain.model import (
@@ -114,21 +115,23 @@ def moves_back(state: LinkState, me: str, at: datetime) -> bool:
     shape) would have made a partner paid into a removed partner's account look first on it; and a
     chain of events each a day earlier than the last would have walked an account's time back past
     an honest owner's, and its item past DynamoDB's 400 KB (a reviewer's findings)."""
-    mine = [datetime.fromisoformat(text) for text, member in _entries(state) if member == me]
+    mine = [when for member, when in map(_entry, state.since) if member == me]
     return bool(mine) and max(mine) - LATE_WITHIN <= at < min(mine) and len(mine) < SINCE_KEPT
 
 
-def _entries(state: LinkState) -> list[tuple[str, str]]:
-    """A link's join entries as (time text, member)."""
-    return [(text, member) for text, _, member in (entry.partition(" ") for entry in state.since)]
+@lru_cache(maxsize=65536)
+def _entry(entry: str) -> tuple[str, datetime]:
+    """A join entry `<time> <member>` as (member, time): read at every event on its link, parsed once
+    per environment."""
+    text, _, member = entry.partition(" ")
+    return member, datetime.fromisoformat(text)
 
 
 def join_times(state: LinkState) -> dict[str, datetime]:
     """When each member of a link first gave its identifier, of those its item keeps a time for (a
     member joined before the times were kept has none)."""
     first: dict[str, datetime] = {}
-    for text, member in _entries(state):
-        at = datetime.fromisoformat(text)
+    for member, at in map(_entry, state.since):
         if member not in first or at < first[member]:
             first[member] = at
     return first
@@ -176,6 +179,8 @@ def without_later(state: LinkState, at: datetime) -> LinkState:
     evidence whenever it came, and a sign-up dated before a removed partner came to a device is
     still its `blocked_reapply` (a device's clock set back). One at the same instant stays, and so
     does one of unknown time."""
+    if not state.since:
+        return state
     marked = state.removed | state.blocked
     later = frozenset(
         member
@@ -192,7 +197,7 @@ def read_in_arrival_order(states: dict[LinkKey, LinkState], at: datetime) -> boo
     `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order): its decision may
     rest on what came after it, and no review reads its flag as from its time (`linked_earlier`)."""
     horizon = at + LATE_WITHIN
-    return any(joined > horizon for state in states.values() for joined in join_times(state).values())
+    return any(_entry(entry)[1] > horizon for state in states.values() for entry in state.since)
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
