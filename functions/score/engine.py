@@ -793,7 +793,7 @@ class Engine:
         if plan.subject[0] == "partner" and links and stored.type not in _reviews:
             # its own flag, read by the reviews from its time, unless it rests on members that came
             # more than a day after it (a reviewer's finding: it spread to an honest member)
-            own_flag = flag and not read_in_arrival_order(states, event.occurred_at)
+            own_flag = flag and not read_in_arrival_order(me, states, event.occurred_at)
             flagged_at = flagged_since_now(snapshot.subject, own_flag, event.occurred_at)
             given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds, flagged_at)
         return given

@@ -245,7 +245,10 @@ def as_they_stood(me: str, links: dict[str, LinkState], at: datetime) -> dict[st
     PayPal address, or into the address the partner logs in with (or a shopper buys at), flagged
     the partner (a security tester's finding). Evidence against the later one stands: a partner
     paid into a removed partner's account or at its login address gave it after, and a partner
-    paid at an address a removed partner logs in with, whenever that came, pays into its mailbox."""
+    paid at an address a removed partner logs in with, whenever that came, pays into its mailbox.
+
+    Its address, and a partner's device, as they stood at the event's time, `at`: without those
+    that gave them up to a day after it and whose events came first (`links.without_later`)."""
     stood = dict(links)
     for role, state in links.items():
         base, sign, n = role.partition("#")
@@ -336,11 +339,11 @@ def shared_with_removed(me: str, links: dict[str, LinkState]) -> list[Reason]:
 def shared_with_earlier(
     me: str, links: dict[str, LinkState], at: datetime, earlier: str, earlier_flagged_at: datetime | None
 ) -> list[Reason]:
-    """A partner reviewed because a partner that gave one of its e-mail addresses or payout accounts
-    before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each link as it
-    stood when this partner gave the identifier (`links.given_since`), read as its own event would
-    have read it, had the earlier one arrived first (customers left out but for a device's; no
-    member's flag, which may have come after):
+    """A partner reviewed because a partner that gave one of its e-mail addresses, devices or payout
+    accounts before it was scored after it (`linked_earlier`; `links` by role `<kind>#<n>`): each
+    link as it stood when this partner gave the identifier (`links.given_since`), read as its own
+    event would have read it, had the earlier one arrived first (customers left out but for a
+    device's; no member's flag but the earlier partner's, `earlier`, from `earlier_flagged_at` on):
     `email_duplicate`, `device_shared`, and `cluster` for a payout account. One reason per code
     (`shared_with_removed`)."""
     by_kind: dict[str, LinkState] = {}

@@ -189,15 +189,20 @@ def without_later(state: LinkState, at: datetime) -> LinkState:
     )
     if not later & state.members:
         return state
-    return evolve(state, members=state.members - later)
+    return evolve(state, members=state.members - later, flagged=state.flagged - later)
 
 
-def read_in_arrival_order(states: dict[LinkKey, LinkState], at: datetime) -> bool:
-    """Whether an event at `at` read, on one of its links, a member that gave it more than
-    `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order): its decision may
-    rest on what came after it, and no review reads its flag as from its time (`linked_earlier`)."""
+def read_in_arrival_order(me: str, states: dict[LinkKey, LinkState], at: datetime) -> bool:
+    """Whether an event of `me` at `at` read, on one of its links, another member that gave it more
+    than `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order): its
+    decision may rest on what came after it, and no review reads its flag as from its time
+    (`linked_earlier`)."""
     horizon = at + LATE_WITHIN
-    return any(_entry(entry)[1] > horizon for state in states.values() for entry in state.since)
+    return any(
+        when > horizon and member != me
+        for state in states.values()
+        for member, when in map(_entry, state.since)
+    )
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
