@@ -41,6 +41,7 @@ from functions.shared.domain.links import (
     merged_network,
     network_to_join,
     read_in_arrival_order,
+    without_history,
 )
 from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
 from functions.shared.domain.model import (
@@ -259,6 +260,12 @@ class Engine:
             flags = flags_subject(snapshot.subject, action == "flag")  # a removed partner stays so
             given = self.build_input(stored, event, plan, snapshot, decision, flags, crowds, account)
             given.notes = notes
+            # partners on the links it joins that gave them after it, reviewed; a review reviews no
+            # one (its partner is on every link it names): a chain is the event and its reviews
+            if plan.subject[0] == "partner" and given.links and stored.type not in _reviews:
+                given.reviews = self.reviews_of_later_joiners(
+                    stored, event, plan, snapshot, crowds, account, flags
+                )
             if linked != given.profile.linked:
                 given.profile = evolve(given.profile, linked=linked)
             before = snapshot.subject
@@ -725,7 +732,7 @@ class Engine:
             else {}
         )
         links = links_to_join(me, states, crowds, flag, spans, via)
-        since = join_entries(me, states, crowds, event.occurred_at)
+        since = join_entries(me, states, crowds, event.occurred_at, isinstance(event, PartnershipCreated))
         links += [key for key in since if key not in links]  # a time moved back (`join_entries`)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
@@ -788,14 +795,6 @@ class Engine:
             if r.transaction_id and not r.customer_id and snapshot.transaction_event is None:
                 # its transaction not recorded yet (events arrive out of order): it waits for it
                 given.awaits, given.waiting = r.transaction_id, _waiting(program_id, snapshot)
-        # partners on the links it joins that gave them after it, reviewed; a review reviews no one
-        # (its partner is on every link it names): a chain is the event and its reviews
-        if plan.subject[0] == "partner" and links and stored.type not in _reviews:
-            # its own flag, read by the reviews from its time, unless it rests on members that came
-            # more than a day after it (a reviewer's finding: it spread to an honest member)
-            own_flag = flag and not read_in_arrival_order(me, states, event.occurred_at)
-            flagged_at = flagged_since_now(snapshot.subject, own_flag, event.occurred_at)
-            given.reviews = self.reviews_of_later_joiners(stored, event, plan, states, crowds, flagged_at)
         return given
 
     def reviews_of_later_joiners(
@@ -803,16 +802,28 @@ class Engine:
         stored: StoredEvent,
         event: Any,
         plan: Plan,
-        states: dict[LinkKey, LinkState],
+        snapshot: Snapshot,
         crowds: set[LinkKey],
-        flagged_at: datetime | None,
+        account: AccountChange,
+        flag: bool,
     ) -> tuple[StoredEvent, ...]:
         """The reviews this event records (`linked_earlier`) of the partners on the links it joins
-        that gave them after its time, received now (sent on after the commit: `hand_on_reviews`)."""
-        me = subject_key(*plan.subject)
-        found = linked_earlier.later_joiners(me, event.occurred_at, states, crowds)
+        that gave them after its time, received now (sent on after the commit: `hand_on_reviews`),
+        with since when its partner is flagged once it is decided (`flag`): its own flag counts
+        only if it stands without the members that came more than a day after it (history read
+        in arrival order; a reviewer's finding: such a flag spread to an honest member)."""
+        me, at = subject_key(*plan.subject), event.occurred_at
+        states = {key: snapshot.links[key] for key in dict.fromkeys(plan.links.values())}
+        found = linked_earlier.later_joiners(me, at, states, crowds, isinstance(event, PartnershipCreated))
         if not found:
             return ()
+        if flag and read_in_arrival_order(me, states, at):
+            timely = {key: without_history(state, at) for key, state in snapshot.links.items()}
+            reasons, _ = self.evaluate(
+                stored.program_id, event, plan, evolve(snapshot, links=timely), crowds, account
+            )
+            flag = weights.score([r.variant for r in reasons]) >= weights.FLAG_THRESHOLD
+        flagged_at = flagged_since_now(snapshot.subject, flag, at)
         flagged = {member for key in states for member in states[key].flagged}
         now = self.clock.now()
         return tuple(

@@ -270,9 +270,13 @@ def test_a_time_moves_back_within_a_day_of_its_first_and_a_few_times_only():
     assert not moves_back(state, "partner:O", first - timedelta(hours=1))  # not on it: it joins
     moved = evolve(
         state,
-        since=state.since | {f"{(first - timedelta(hours=n)).isoformat()} partner:F" for n in (1, 2, 3)},
+        since=state.since | {f"{(first - timedelta(hours=n)).isoformat()} partner:F" for n in (1, 2, 3, 4)},
     )
-    assert not moves_back(moved, "partner:F", first - timedelta(hours=4))  # `SINCE_KEPT` entries
+    earlier = first - timedelta(hours=5)
+    assert not moves_back(moved, "partner:F", earlier)  # `SINCE_KEPT` entries, but for
+    assert moves_back(moved, "partner:F", earlier, signup=True)  # the place kept for its sign-up
+    full = evolve(moved, since=moved.since | {f"{earlier.isoformat()} partner:F"})
+    assert not moves_back(full, "partner:F", first - timedelta(hours=6), signup=True)
 
 
 def test_a_flag_that_rests_on_partners_a_day_later_reaches_no_earlier_partner_by_a_review():
@@ -286,6 +290,45 @@ def test_a_flag_that_rests_on_partners_a_day_later_reaches_no_earlier_partner_by
     engine, _ = run([phone[1], phone[2], phone[3], phone[0]])
 
     assert outcome(engine, "B")[:2] == ("active", None)
+
+
+def test_a_flag_of_its_own_reaches_the_partner_after_it_whatever_came_a_day_later():
+    # A is flagged on its own (a throwaway inbox, a country unlike its IP's) on a phone; B comes to
+    # the phone an hour later, C thirty hours later; A's sign-up is sent last: its flag does not rest
+    # on C, so B's review reads it, as B's sign-up in time order did (a third reviewer's finding)
+    phone = [
+        signup(
+            "A",
+            email="a.throw@mailinator.com",
+            country="US",
+            device="fp-phone",
+            ip="81.2.69.10",
+            at=AT.isoformat(),
+        ),
+        signup("B", device="fp-phone", ip="81.2.69.11", at=(AT + timedelta(hours=1)).isoformat()),
+        signup("C", device="fp-phone", ip="81.2.69.12", at=(AT + timedelta(hours=30)).isoformat()),
+    ]
+    in_time, _ = run(phone)
+    late, _ = run([phone[1], phone[2], phone[0]])
+
+    assert outcome(late, "B")[:2] == outcome(in_time, "B")[:2] == ("flagged", "2026-11-02T10:00:00+00:00")
+
+
+def test_a_partners_logins_sent_newest_first_leave_its_sign_up_the_place_to_date_it():
+    # P's five logins from its phone are sent newest first, then two housemates' sign-ups, then
+    # P's: its time moves back at each, the last place kept for its sign-up, and R, the third on
+    # the phone, is flagged from its own sign-up as in time order (a third reviewer's finding)
+    p = signup("P", device="fp-phone", ip="81.2.69.10", at=AT.isoformat())
+    logins = [change("P", (AT + timedelta(hours=h)).isoformat()) for h in (20, 15, 10, 5, 1)]
+    for login in logins:
+        login["session"] = {"ip": "81.2.69.10", "device_fingerprint": "fp-phone"}
+    q = signup("Q", device="fp-phone", ip="81.2.69.11", at=(AT + timedelta(hours=3)).isoformat())
+    r = signup("R", device="fp-phone", ip="81.2.69.12", at=(AT + timedelta(hours=4)).isoformat())
+
+    late, _ = run([*logins, q, r, p])
+
+    assert outcome(late, "R")[:2] == ("flagged", "2026-11-02T13:00:00+00:00")
+    assert outcome(late, "Q")[:2] == ("active", None)
 
 
 # --- who is reviewed (the rule alone) ------------------------------------------------------------

@@ -48,7 +48,7 @@ Later = dict[tuple[str, LinkKey], datetime]
 
 
 def later_joiners(
-    me: str, at: datetime, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey]
+    me: str, at: datetime, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], signup: bool = False
 ) -> Later:
     """Of a partner's event's links of `REVIEWED_KINDS` (not crowded) that it joins now or whose time
     it moves back (`links.moves_back`), each other partner on one, not removed, that gave the
@@ -63,7 +63,7 @@ def later_joiners(
             continue
         times = join_times(state)
         mine = times.get(me)  # None: it joins now
-        if me in state.members and not moves_back(state, me, at):
+        if me in state.members and not moves_back(state, me, at, signup):
             continue  # its time on the link stays (`links.join_entries`): nothing new to anyone
         for member, joined in times.items():
             if not at < joined <= at + LATE_WITHIN or (mine is not None and joined >= mine):

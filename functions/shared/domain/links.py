@@ -83,12 +83,13 @@ PARTNERS_TIMES_ONLY = frozenset({"device"})
 # on an identifier it took months after its owner.
 LATE_WITHIN = timedelta(hours=24)
 # a member's entries on one link at most: its first, and the times its earlier events moved it back
-# to (`moves_back`); each entry is some 45 bytes on an item rewritten at every join
-SINCE_KEPT = 4
+# to (`moves_back`), the last of them kept for its sign-up (a partner's logins sent newest first,
+# then its sign-up); each entry is some 45 bytes on an item rewritten at every join
+SINCE_KEPT = 6
 
 
 def join_entries(
-    me: str, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], at: datetime
+    me: str, states: dict[LinkKey, LinkState], crowds: Collection[LinkKey], at: datetime, signup: bool = False
 ) -> dict[LinkKey, str]:
     """Of an event's links (`states`, as read), those of `JOIN_TIMES_KINDS` (a device's for a
     partner only) the subject joins now (not crowded, not naming it yet), each with the entry
@@ -102,21 +103,24 @@ def join_entries(
             continue
         if key[0] in PARTNERS_TIMES_ONLY and not me.startswith(PARTNER_KEY):
             continue
-        if me not in state.members or moves_back(state, me, at):
+        if me not in state.members or moves_back(state, me, at, signup):
             found[key] = entry
     return found
 
 
-def moves_back(state: LinkState, me: str, at: datetime) -> bool:
+def moves_back(state: LinkState, me: str, at: datetime, signup: bool = False) -> bool:
     """Whether an event of a member of the link, at `at`, moves its time there back: to before its
     time, but no further than `LATE_WITHIN` before the time its first scored event gave (the latest
-    of its entries: each one after it is earlier), and while it keeps fewer than `SINCE_KEPT`. An
+    of its entries: each one after it is earlier), and while it keeps fewer than `SINCE_KEPT` (the
+    last place kept for its sign-up, `signup`: the event a partner's time on its links most often
+    is, whatever number of its logins was sent before it). An
     integration's backfill of an old sign-up carrying today's payout account (an SQL export's usual
     shape) would have made a partner paid into a removed partner's account look first on it; and a
     chain of events each a day earlier than the last would have walked an account's time back past
     an honest owner's, and its item past DynamoDB's 400 KB (a reviewer's findings)."""
     mine = [when for member, when in map(_entry, state.since) if member == me]
-    return bool(mine) and max(mine) - LATE_WITHIN <= at < min(mine) and len(mine) < SINCE_KEPT
+    room = SINCE_KEPT if signup else SINCE_KEPT - 1
+    return bool(mine) and max(mine) - LATE_WITHIN <= at < min(mine) and len(mine) < room
 
 
 @lru_cache(maxsize=65536)
@@ -194,15 +198,27 @@ def without_later(state: LinkState, at: datetime) -> LinkState:
 
 def read_in_arrival_order(me: str, states: dict[LinkKey, LinkState], at: datetime) -> bool:
     """Whether an event of `me` at `at` read, on one of its links, another member that gave it more
-    than `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order): its
-    decision may rest on what came after it, and no review reads its flag as from its time
-    (`linked_earlier`)."""
+    than `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order)."""
     horizon = at + LATE_WITHIN
     return any(
-        when > horizon and member != me
+        when > horizon and member != me and member in state.members
         for state in states.values()
-        for member, when in map(_entry, state.since)
+        for member, when in join_times(state).items()
     )
+
+
+def without_history(state: LinkState, at: datetime) -> LinkState:
+    """A link without the members that gave it more than `LATE_WITHIN` after `at`, with their flags
+    (the removed and blocked stay: evidence whenever they came): what an event's decision would be
+    without the history read in arrival order. Does its flag stand on what came before it?"""
+    if not state.since:
+        return state
+    marked = state.removed | state.blocked
+    horizon = at + LATE_WITHIN
+    later = frozenset(m for m, joined in join_times(state).items() if joined > horizon and m not in marked)
+    if not later & state.members:
+        return state
+    return evolve(state, members=state.members - later, flagged=state.flagged - later)
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:
