@@ -40,7 +40,6 @@ from functions.shared.domain.links import (
     merged,
     merged_network,
     network_to_join,
-    read_in_arrival_order,
     without_history,
 )
 from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
@@ -817,12 +816,13 @@ class Engine:
         found = linked_earlier.later_joiners(me, at, states, crowds, isinstance(event, PartnershipCreated))
         if not found:
             return ()
-        if flag and read_in_arrival_order(me, states, at):
-            timely = {key: without_history(state, at) for key, state in snapshot.links.items()}
-            reasons, _ = self.evaluate(
-                stored.program_id, event, plan, evolve(snapshot, links=timely), crowds, account
-            )
-            flag = weights.score([r.variant for r in reasons]) >= weights.FLAG_THRESHOLD
+        if flag:
+            timely = {key: without_history(state, me, at) for key, state in snapshot.links.items()}
+            if any(timely[key] is not state for key, state in states.items()):  # it read history
+                reasons, _ = self.evaluate(
+                    stored.program_id, event, plan, evolve(snapshot, links=timely), crowds, account
+                )
+                flag = weights.score([r.variant for r in reasons]) >= weights.FLAG_THRESHOLD
         flagged_at = flagged_since_now(snapshot.subject, flag, at)
         flagged = {member for key in states for member in states[key].flagged}
         now = self.clock.now()

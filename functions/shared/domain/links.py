@@ -3,7 +3,7 @@ that are evidence about no one, and the network items it joins."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -183,42 +183,32 @@ def without_later(state: LinkState, at: datetime) -> LinkState:
     evidence whenever it came, and a sign-up dated before a removed partner came to a device is
     still its `blocked_reapply` (a device's clock set back). One at the same instant stays, and so
     does one of unknown time."""
+    horizon = at + LATE_WITHIN
+    return _without_joined(state, lambda joined: at < joined <= horizon)
+
+
+def without_history(state: LinkState, me: str, at: datetime) -> LinkState:
+    """A link of an event of `me` at `at` without the other members that gave it more than
+    `LATE_WITHIN` after it (history read in arrival order: `without_later` keeps them): what the
+    event's decision would be without it. Does its flag stand on what came before it?"""
+    horizon = at + LATE_WITHIN
+    return _without_joined(state, lambda joined: joined > horizon, keep=me)
+
+
+def _without_joined(state: LinkState, left_out: Callable[[datetime], bool], keep: str = "") -> LinkState:
+    """A link without the members whose join time is `left_out`, with their flags; never `keep`, nor
+    one the program removed or blocked (the team's decision is evidence whenever it came)."""
     if not state.since:
         return state
     marked = state.removed | state.blocked
-    later = frozenset(
+    gone = frozenset(
         member
         for member, joined in join_times(state).items()
-        if at < joined <= at + LATE_WITHIN and member not in marked
+        if left_out(joined) and member not in marked and member != keep
     )
-    if not later & state.members:
+    if not gone & state.members:
         return state
-    return evolve(state, members=state.members - later, flagged=state.flagged - later)
-
-
-def read_in_arrival_order(me: str, states: dict[LinkKey, LinkState], at: datetime) -> bool:
-    """Whether an event of `me` at `at` read, on one of its links, another member that gave it more
-    than `LATE_WITHIN` after it (`without_later` keeps those: history sent out of order)."""
-    horizon = at + LATE_WITHIN
-    return any(
-        when > horizon and member != me and member in state.members
-        for state in states.values()
-        for member, when in join_times(state).items()
-    )
-
-
-def without_history(state: LinkState, at: datetime) -> LinkState:
-    """A link without the members that gave it more than `LATE_WITHIN` after `at`, with their flags
-    (the removed and blocked stay: evidence whenever they came): what an event's decision would be
-    without the history read in arrival order. Does its flag stand on what came before it?"""
-    if not state.since:
-        return state
-    marked = state.removed | state.blocked
-    horizon = at + LATE_WITHIN
-    later = frozenset(m for m, joined in join_times(state).items() if joined > horizon and m not in marked)
-    if not later & state.members:
-        return state
-    return evolve(state, members=state.members - later, flagged=state.flagged - later)
+    return evolve(state, members=state.members - gone, flagged=state.flagged - gone)
 
 
 def merged(state: LinkState, other: LinkState) -> LinkState:

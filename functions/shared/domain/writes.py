@@ -247,9 +247,10 @@ class Notify:
 
 @dataclass(frozen=True, slots=True)
 class RecordEvent:
-    """An internal event the step records (`linked_earlier`'s reviews), queued in the events'
-    outbox for the relay to hand to scoring. Unconditional: its id is the scored event's and the
-    subject's, and only the step that scores that event writes it (`ScoreEvent` guards it)."""
+    """An internal event the step records (`linked_earlier`'s reviews), in the events' outbox until
+    scoring takes it (sent to the queue after the commit, or by the relay). Unconditional: its id is
+    the scored event's, the partner's and the link's, and only the step that scores that event
+    writes it (`ScoreEvent` guards it)."""
 
     event: StoredEvent
 

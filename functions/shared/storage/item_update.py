@@ -110,8 +110,7 @@ class ItemUpdate:
 
     # --- conditions ---------------------------------------------------------------------------
     def requires_item(self) -> ItemUpdate:
-        self.conditions.append(f"attribute_exists ({self._name(schema.PARTITION_KEY)})")
-        return self
+        return self.requires_present(schema.PARTITION_KEY)
 
     def requires_present(self, name: str) -> ItemUpdate:
         self.conditions.append(f"attribute_exists ({self._name(name)})")

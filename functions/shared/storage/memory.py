@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 
-from functions.shared.documents import as_kept
 from functions.shared.domain.model import ApiKey, Program, RecordOutcome, StoredEvent
 from functions.shared.errors import Conflict, NotFound
 from functions.shared.storage import keys
@@ -117,8 +116,7 @@ class InMemoryRepository(PartnersMemory, LoyaltyMemory, Repository):
             slot = (event.program_id, event.event_id)
             if slot in self._events:
                 return RecordOutcome(self._events[slot], created=False)
-            self._events[slot] = replace(event, body=as_kept(event.body))  # as DynamoDB gives it back
-            self._outbox.add(slot)
+            self._keep_event(event)
             return RecordOutcome(event, created=True)
 
     def get_event(self, program_id: str, event_id: str) -> StoredEvent:

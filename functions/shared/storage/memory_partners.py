@@ -519,8 +519,12 @@ class PartnersMemory:
         self._notifications[(n.program_id, n.notification_id)] = n
 
     def _record_event(self, write: RecordEvent) -> None:
-        slot = (write.event.program_id, write.event.event_id)
-        self._events[slot] = replace(write.event, body=as_kept(write.event.body))  # as DynamoDB gives it back
+        self._keep_event(write.event)
+
+    def _keep_event(self, event: StoredEvent) -> None:
+        """An event recorded, in the outbox until scoring takes it, its body as DynamoDB gives it back."""
+        slot = (event.program_id, event.event_id)
+        self._events[slot] = replace(event, body=as_kept(event.body))
         self._outbox.add(slot)
 
     def _list_rewards(self, write: ListRewards) -> None:
