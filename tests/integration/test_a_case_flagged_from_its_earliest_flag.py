@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from functions.hold_sweep.service import sweep
 from tests.integration import test_disputes
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.integration.test_disputes import (
@@ -126,6 +127,48 @@ def test_a_flag_dated_before_an_approval_sent_after_it_holds_nothing_the_approva
     new_case = case_of(env.tenant, answer["case_id"])
     assert datetime.fromisoformat(new_case["flagged_at"]) == datetime.fromisoformat("2026-11-03T18:00:00Z")
     assert rewards_of(env.tenant, partner_id="p-appr") == {released: "pending", later: "on_hold"}
+
+
+def test_a_flag_dated_before_an_approval_holds_what_the_approval_never_saw(dispute_env):
+    """A disputes tester's: a partner flagged again by an event dated inside the approved period and
+    sent after the cycle held nothing dated before the cycle's run, not even a purchase that arrived
+    after it (never released, never judged) nor one dated after the new flag that arrived after it:
+    the new case said "flagged since the 28th" and held nothing. What the approval released stays
+    released; what it never saw is held from the new flag on (SPEC 4, 7)."""
+    env = dispute_env
+    # Given a partner whose dispute was approved by the cycle on the 1st of December
+    case_id, released = approved_with_a_held_reward(env, "p-seen")
+    run_scheduled_cycle(env)
+    assert rewards_of(env.tenant, partner_id="p-seen") == {released: "pending"}
+    # and a purchase dated the 29th of November that arrives on the 2nd of December
+    env.clock.advance(days=1, hours=9)
+    unseen = buy(env, "c-unseen", "p-seen", "2026-11-29T09:00:00Z", "40.00")
+    drain(env.aws)
+    assert rewards_of(env.tenant, partner_id="p-seen")[unseen] == "pending"
+
+    # When an e-mail change dated the 28th (its twin's address) arrives on the 3rd and flags it,
+    # and a purchase dated the 30th arrives after that
+    env.clock.advance(days=1)
+    update = sample(
+        "account.updated", id="evt-28th", occurred_at="2026-11-28T09:00:00Z", activity="email_change"
+    )
+    update["partner"] = {"id": "p-seen", "email": "p-seen.owner@example.com"}
+    new_case = flagged(env, update)["case_id"]
+    after = buy(env, "c-after", "p-seen", "2026-11-30T09:00:00Z", "50.00")
+    drain(env.aws)
+    env.clock.advance(minutes=15)
+    sweep(env.deps)
+
+    # Then both are held under the new case, dated by its flag; the released reward stays pending
+    assert new_case != case_id
+    assert rewards_of(env.tenant, partner_id="p-seen") == {
+        released: "pending",
+        unseen: "on_hold",
+        after: "on_hold",
+    }
+    held = case_of(env.tenant, new_case)
+    assert datetime.fromisoformat(held["flagged_at"]) == datetime.fromisoformat("2026-11-28T09:00:00Z")
+    assert held["hold_amount"] == {"amount": "90.00", "currency": "USD"}, held
 
 
 def test_purchases_through_a_partner_before_its_sign_up_count_in_its_revenue(env):

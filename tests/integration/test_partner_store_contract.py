@@ -265,6 +265,20 @@ def test_reward_moves_are_conditional_on_status_and_overrides(store):
     assert store.get_reward(P, "r1").status == "approved"
 
 
+def test_a_reward_an_approval_released_is_kept_released(store):
+    """`Reward.released`: written by the move that releases it, read back by every read."""
+    store.apply(Step([PutReward(reward("r1", "pending")), PutCase(case())]))
+    store.apply(Step([MoveReward(P, "r1", expect="pending", status="on_hold", case_id="c1")]))
+    assert store.get_reward(P, "r1").released is False
+    release = MoveReward(P, "r1", expect="on_hold", status="pending", expect_case="c1", released=True)
+    store.apply(Step([release]))
+    # held again by its customer's flag, and released by the customer's approval: released still
+    store.apply(Step([MoveReward(P, "r1", expect="pending", status="on_hold", case_id="c2")]))
+    store.apply(Step([MoveReward(P, "r1", expect="on_hold", status="pending", expect_case="c2")]))
+    assert [(r.status, r.released) for r in store.subject_rewards(P, "partner", "p1")] == [("pending", True)]
+    assert store.get_reward(P, "r1").released is True
+
+
 def test_case_updates_add_figures_merge_reasons_and_respect_the_expected_status(store):
     store.apply(Step([PutCase(case())]))
     store.apply(

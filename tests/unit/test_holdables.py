@@ -3,6 +3,7 @@ when it must ask."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -41,6 +42,12 @@ def test_an_entry_carries_what_a_hold_writes_and_reads_back():
     assert (back.status, back.created_at) == ("pending", original.created_at)
     odd = Reward(P, "r:(x)|y", "p.1~", Decimal("0.001"), "BHD", "new", T0, "api", "c@d")
     assert reward_of(P, entry(odd)).reward_id == "r:(x)|y"
+    assert back.released is False
+    # one an approval of its partner's case released says so, with or without a customer
+    for customer in ("c@d", None):
+        released = replace(odd, customer_id=customer, status="pending", case_id="case-1", released=True)
+        again = reward_of(P, entry(released))
+        assert (again.released, again.customer_id, again.reward_id) == (True, customer, "r:(x)|y")
 
 
 def test_a_partner_flag_holds_what_the_list_names_from_the_flag_on():

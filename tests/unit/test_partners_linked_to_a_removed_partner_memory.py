@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from functions.cases import service as cases_service
 from functions.hold_sweep.service import sweep
@@ -19,9 +20,9 @@ from functions.shared.domain.linked_removal import (
     reaches_back,
     review_id,
 )
-from functions.shared.domain.model import LinkState, Subject
+from functions.shared.domain.model import LinkState, Reward, Subject
+from functions.shared.domain.rewards import flag_holds
 from functions.shared.domain.writes import MarkLink, Step
-from functions.shared.inputs import FUTURE_TOLERANCE
 from functions.shared.messaging import InMemoryPublisher, InMemoryQueue, scoring_message
 from functions.shared.runtime import Dependencies
 from tests.unit.test_detection import PROGRAM, make_engine, score
@@ -110,17 +111,27 @@ def test_a_reviews_holds_reach_back_to_the_sign_up_but_never_before_an_approval(
     partner = Subject(PROGRAM, "partner", "p-b", signup_at=signed_up)
     assert reaches_back(partner, review) == signed_up
     assert reaches_back(None, review) == EARLIEST  # never seen signing up: all of its rewards
-    # its dispute approved: from the approval on (by the events' clock: a reward it released may be
-    # dated up to FUTURE_TOLERANCE past the cycle), what the verdict released is left released
-    since_approval = approved + FUTURE_TOLERANCE
-    assert (
-        reaches_back(replace(partner, approved_at=approved, flagged_at=signed_up), review) == since_approval
-    )
+    # its dispute approved: from the approval on (the security team judged it up to then)
+    assert reaches_back(replace(partner, approved_at=approved, flagged_at=signed_up), review) == approved
     # approved before approvals were dated (active again after a flag): from the review itself
     assert reaches_back(replace(partner, flagged_at=signed_up), review) == review
     # flagged again since: its flag from the approval on, as the approval left it
     flagged = replace(partner, status="flagged", approved_at=approved, flagged_at=review)
-    assert reaches_back(flagged, review) == since_approval
+    assert reaches_back(flagged, review) == approved
+
+
+def test_what_an_approval_released_no_flag_of_its_partner_holds_again_whatever_its_date():
+    signed_up = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    released = Reward(
+        PROGRAM, "r-released", "p-b", Decimal("5"), "USD", "pending", datetime(2026, 12, 1, 0, 3, tzinfo=UTC),
+        "transaction", case_id="case-approved", released=True,
+    )  # fmt: skip
+    unseen = replace(released, reward_id="r-unseen", case_id=None, released=False)
+    assert flag_holds("partner", signed_up, [released, unseen], signed_up) == [unseen]
+    # a customer's flag holds the customer's rewards whatever their time, released or not
+    assert flag_holds("customer", signed_up, [released, unseen]) == [released, unseen]
+    # held and released again since (its customer's case): still what its partner's approval released
+    assert flag_holds("partner", signed_up, [replace(released, case_id="case-customer")], signed_up) == []
 
 
 def _a_shared_with_450(queue: InMemoryQueue) -> tuple[Dependencies, str]:

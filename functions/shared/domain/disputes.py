@@ -210,7 +210,8 @@ def resolution_begin_step(case: Case, subject: Subject, at: datetime) -> Step | 
     here on the verdict is under way (`resolution_under_way`): another verdict cannot change it
     half applied, and a removal waits for the cycle. None when the subject is not under
     this case (a run that stopped after this step). Approved, the subject keeps `at` as its
-    `approved_at`: a later flag holds nothing the approval released (`linked_removal.reaches_back`)."""
+    `approved_at` (`linked_removal.reaches_back`), and what it releases is marked released for good
+    (`rewards.released`)."""
     _check_resolvable(case)
     if subject.active_case_id != case.case_id:
         return None

@@ -3,11 +3,11 @@
 A flag puts the subject's `new` and `pending` rewards on hold (a partner's from the flag on, a
 customer's all). Scoring reads the subject's item in its one `BatchGetItem` anyway, so the item
 lists them: at most `LISTED_MOST` entries, each enough to write the hold (id, status, creation
-time, amount, currency, partner, customer). What does not fit is not lost: the `unlisted` mark
-says "holdable rewards created at or before this time may be missing here", and a flag reaching
-back that far asks the index instead (the bounded fallback). Pure: the rules decide the changes,
-the stores apply them (every change is per entry or per mark, so concurrent writers never undo
-each other's).
+time, amount, currency, partner, customer, and whether an approval released it). What does not fit
+is not lost: the `unlisted` mark says "holdable rewards created at or before this time may be
+missing here", and a flag reaching back that far asks the index instead (the bounded fallback).
+Pure: the rules decide the changes, the stores apply them (every change is per entry or per mark,
+so concurrent writers never undo each other's).
 
 The list may also name a reward that is no longer holdable (a sweep, a removal or another
 subject's flag moved it): the hold written for it is refused by its condition, and scoring then
@@ -28,6 +28,7 @@ from functions.shared.money import from_micros, to_micros
 LISTED_MOST = 8  # entries kept on a subject's item (about 80 bytes each)
 EVERYTHING = 2**62  # the mark of a writer that did not read the list: any flag asks the index
 HOLDABLE = ("new", "pending")
+RELEASED = "released"  # an entry's last field, for a reward an approval of its partner's case released
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -53,18 +54,19 @@ def micros(at: datetime) -> int:
 
 
 def entry(reward: Reward) -> str:
-    """A reward as listed. Identifiers hold no blanks (SPEC 3.1), so a space separates fields."""
-    return " ".join(
-        (
-            str(micros(reward.created_at)),
-            reward.status,
-            str(to_micros(reward.amount)),
-            reward.currency,
-            reward.reward_id,
-            reward.partner_id,
-            reward.customer_id or "",
-        )
+    """A reward as listed. Identifiers hold no blanks (SPEC 3.1), so a space separates fields;
+    `released` closes one an approval of its partner's case released (`rewards.released`: its
+    partner's flags hold it no more), absent otherwise."""
+    fields = (
+        str(micros(reward.created_at)),
+        reward.status,
+        str(to_micros(reward.amount)),
+        reward.currency,
+        reward.reward_id,
+        reward.partner_id,
+        reward.customer_id or "",
     )
+    return " ".join((*fields, RELEASED) if reward.released else fields)
 
 
 def listed_id(text: str) -> str:
@@ -76,7 +78,7 @@ def _created(text: str) -> int:
 
 
 def reward_of(program_id: str, text: str) -> Reward:
-    created, status, amount, currency, reward_id, partner_id, customer_id = text.split(" ", 6)
+    created, status, amount, currency, reward_id, partner_id, customer_id, *released = text.split(" ")
     return Reward(
         program_id=program_id,
         reward_id=reward_id,
@@ -87,6 +89,7 @@ def reward_of(program_id: str, text: str) -> Reward:
         created_at=_EPOCH + timedelta(microseconds=int(created)),
         source="listed",  # not listed: a hold does not write it
         customer_id=customer_id or None,
+        released=released == [RELEASED],
     )
 
 

@@ -21,7 +21,6 @@ from functions.shared.domain.identity import address_in_other_role, names_an_acc
 from functions.shared.domain.links import GUARDED_JOINS, crowded_links, farmed
 from functions.shared.domain.model import NO_LINK, LinkKey, LinkState, Subject, as_utc
 from functions.shared.domain.profiles import identifiers_of
-from functions.shared.inputs import FUTURE_TOLERANCE
 
 REVIEW_TYPE = "partner.linked_to_removed"
 """The type of a review (never accepted from an integration: not one of SPEC 3.1's types)."""
@@ -116,17 +115,16 @@ def reaches_back(partner: Subject | None, at: datetime) -> datetime:
     evidence from when it was shared, not from when the other partner was removed: a second
     account's pending rewards are the fraud's as much as its later ones. A partner never seen
     signing up: all of them. But never before a dispute of the partner's was approved
-    (`approved_at`, and the minutes an event may be dated ahead of it): the security team judged it
-    up to then, and what the verdict released is the
-    partner's (SPEC 5.3: an approval withdraws that subject's marks; another removed partner on the
-    identifier flags it again, from then on). A partner approved before approvals were dated (active
-    again after a flag, no `approved_at`): from the review's own time, the one bound known safe."""
+    (`approved_at`): the security team judged the partner and its identifiers up to then (SPEC 5.3:
+    an approval withdraws that subject's marks; another removed partner on the identifier flags it
+    again, from then on), and what the verdict released stays released whatever its date
+    (`rewards.released`). A partner approved before approvals were dated (active again after a
+    flag, no `approved_at`): from the review's own time, the one bound known safe."""
     if partner is None:
         return EARLIEST
     since = partner.signup_at or EARLIEST
-    if partner.approved_at is not None:  # by the events' clock: a reward the verdict released may
-        # be dated up to `FUTURE_TOLERANCE` past the cycle's time (SPEC 3.1), and stays released
-        return max(since, partner.approved_at + FUTURE_TOLERANCE)
+    if partner.approved_at is not None:
+        return max(since, partner.approved_at)
     if partner.status == "active" and partner.flagged_at is not None:  # only an approval unflags
         return max(since, at)
     return since

@@ -209,9 +209,8 @@ class Subject:
     # the last case whose dispute was declined: it keeps the subject flagged whatever a later case
     # decides (SPEC 4: an approval of a later case puts the subject back under it, still flagged)
     declined_case_id: str | None = None
-    # when a dispute of its last approved it (the cycle's time): it was no longer flagged from then
-    # on, and what the approval released is the partner's; a later flag's holds never reach back
-    # before it (`linked_removal.reaches_back`)
+    # when a dispute of its last approved it (the cycle's time): a review of it after another
+    # partner's removal holds nothing dated before it (`linked_removal.reaches_back`)
     approved_at: datetime | None = None
     marks_pending: bool = False  # a flag whose marks on old identifiers are not all written yet
     # a flagged customer whose network marks all end in `marks.CUSTOMER_MARK`: one flagged before
@@ -301,6 +300,9 @@ class Reward:
     transaction_id: str | None = None
     overridden: bool = False
     case_id: str | None = None
+    # an approved dispute of its partner's case put it back to `pending` (SPEC 7): no later flag of
+    # that partner holds it again (`rewards.released`)
+    released: bool = False
 
 
 @dataclass

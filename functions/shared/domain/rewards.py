@@ -23,12 +23,21 @@ from functions.shared.domain.writes import (
     Write,
 )
 from functions.shared.errors import Conflict
-from functions.shared.inputs import FUTURE_TOLERANCE
 from functions.shared.money import amount_text, to_micros
 
 
 def holdable(reward: Reward) -> bool:
     return reward.status in HOLDABLE and not reward.overridden
+
+
+def released(reward: Reward) -> bool:
+    """A reward an approved dispute of its partner's case put back to `pending` (SPEC 7). What the
+    verdict released stays released: no later flag of its partner holds it again, whatever that
+    flag's time (a flag dated inside the approved period, sent after the cycle, holds the rewards
+    the approval never saw, SPEC 4, and not these). A customer's flag still holds it: the
+    customer's rewards are held whatever their time, and the verdict judged its partner. One a
+    customer's approval released is its partner's to hold, while the partner is flagged."""
+    return reward.status in HOLDABLE and reward.released
 
 
 def created_for_holds(reward: Reward, signup_at: datetime | None) -> datetime:
@@ -45,8 +54,11 @@ def held_by_flag(
     subject_type: str, flagged_at: datetime, reward: Reward, signup_at: datetime | None = None
 ) -> bool:
     """A flagged partner's rewards from the flag on (`created_for_holds`, `signup_at` the
-    partner's); a flagged customer's rewards, all of them."""
-    return subject_type == "customer" or created_for_holds(reward, signup_at) >= flagged_at
+    partner's), but none an approval released (`released`); a flagged customer's rewards, all of
+    them."""
+    if subject_type == "customer":
+        return True
+    return created_for_holds(reward, signup_at) >= flagged_at and not released(reward)
 
 
 def holds_since(subject: Subject, flagged_at: datetime | None) -> datetime | None:
@@ -118,17 +130,11 @@ def flagged_since(subject: Subject, at: datetime) -> datetime:
     or, when the subject is flagged already (under an active case, or under a declined one: SPEC 4
     keeps it flagged), the earlier of that flag and this one (events arrive late, and a subject
     was flagged when the flagged event occurred). A new case after a declined dispute does not
-    make what arrives dated between the two payable. A partner's never reaches back before a
-    dispute of its was approved: an event dated before the approval, sent after it, was the
-    security team's to judge had it come in time, and what the verdict released stays released
-    (SPEC 7), as a removal's review holds (`linked_removal.reaches_back`): it holds from the
-    approval on (`approved_at`, and the minutes an event may be dated ahead of it). A flag dated
-    after the approval holds from its own time. A customer's flag holds all its rewards whatever
-    the time (SPEC 4)."""
-    since = min(subject.flagged_at, at) if subject.status == "flagged" and subject.flagged_at else at
-    if subject.type == "partner" and subject.approved_at is not None and since < subject.approved_at:
-        return subject.approved_at + FUTURE_TOLERANCE  # a flag dated after it holds from its own time
-    return since
+    make what arrives dated between the two payable. After an approved dispute, a flag dated inside
+    the approved period and sent after the cycle is new evidence, as it would have been had it come
+    in time (`disputes.evidence_since_verdict`): it holds from its own time what the approval never
+    saw, and nothing the approval released (`released`)."""
+    return min(subject.flagged_at, at) if subject.status == "flagged" and subject.flagged_at else at
 
 
 def holds_rewards(subject: Subject) -> bool:
@@ -290,6 +296,8 @@ def reward_chunks(
     rewards leave the hold figures of whichever case holds them; moved `on_hold` `under` another
     case, they join that case's."""
     holdable_again = to_status in HOLDABLE  # an approval: each reward's subjects list it (marked)
+    # what the approval of a partner's case releases stays released from that partner's flags
+    released_for_good = holdable_again and verdict == "approve" and case.subject_type == "partner"
     room = MAX_STEP_ITEMS // (3 if holdable_again else 2) - 1 - (1 if also else 0) - (1 if under else 0)
     steps = []
     for start in range(0, len(rewards), room):
@@ -304,6 +312,7 @@ def reward_chunks(
                     case_id=under,
                     # a held one leaves the figures of the case it was read under: only if still there
                     expect_case=r.case_id if r.status == "on_hold" else None,
+                    released=released_for_good,
                 )
                 for r in chunk
             ]

@@ -160,7 +160,8 @@ class MoveReward:
     """One reward from `expect` to `status`; only if it is still `expect` (with `never_overridden`,
     was never overridden; with `expect_case`, is still under that case: a held reward the dispute
     cycle moved under another case of its subject leaves that case's figures, not the one read).
-    `case_id` is written when given."""
+    `case_id` is written when given; `released`, the approval of its partner's case that puts it
+    back to `pending` (`Reward.released`), for good."""
 
     program_id: str
     reward_id: str
@@ -168,6 +169,7 @@ class MoveReward:
     status: str
     case_id: str | None = None
     overridden: bool | None = None
+    released: bool = False
     never_overridden: bool = False
     expect_case: str | None = None
 

@@ -173,6 +173,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         source = UnicodeAttribute()
         overridden = BooleanAttribute(default=False)
         case_id = UnicodeAttribute(null=True)
+        released = BooleanAttribute(null=True)  # `Reward.released`: absent until an approval sets it
 
     class CaseItem(base, discriminator="case"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -927,6 +928,8 @@ class PartnersDynamo(DynamoBase):
                 actions.append(m.base.case_held_pk.set(keys.case_held_pk(write.program_id, write.case_id)))
             if write.overridden is not None:
                 actions.append(m.reward.overridden.set(write.overridden))
+            if write.released:
+                actions.append(m.reward.released.set(True))
             condition = m.reward.status == write.expect
             if write.never_overridden:
                 condition &= m.reward.overridden == False  # noqa: E712
@@ -1373,6 +1376,7 @@ def _reward(item: Any) -> Reward:
         transaction_id=item.transaction_id,
         overridden=bool(item.overridden),
         case_id=item.case_id,
+        released=bool(item.released),
     )
 
 

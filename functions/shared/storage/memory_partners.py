@@ -487,6 +487,8 @@ class PartnersMemory:
             reward.case_id = write.case_id
         if write.overridden is not None:
             reward.overridden = write.overridden
+        if write.released:
+            reward.released = True
 
     def _case_free(self, write: PutCase) -> bool:
         return (write.case.program_id, write.case.case_id) not in self._cases
