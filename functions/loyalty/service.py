@@ -25,7 +25,14 @@ from functions.shared import paging, replaces
 from functions.shared.auth import Principal
 from functions.shared.documents import document_hash, same_document
 from functions.shared.domain.model import Program, as_utc
-from functions.shared.errors import Conflict, DomainError, InvalidInput, NotFound, StorageUnavailable
+from functions.shared.errors import (
+    Conflict,
+    DecisionPending,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    StorageUnavailable,
+)
 from functions.shared.inputs import IDENTIFIER_PATTERN, check_event_time
 from functions.shared.observability import logger, metrics
 from functions.shared.problems import api_time
@@ -289,9 +296,10 @@ def spend(deps: Dependencies, program: Program, request: SpendRequest, raw: Any)
                 f"a {customer.status} customer cannot spend points"
             )
         if waited := workflows.spend_waits_for(customer, now):
-            raise Conflict(
+            raise DecisionPending(
                 f"customer {request.customer_id} earned points a workflow that may suspend them is "
-                f"still deciding on (earn {waited}): spend again in a few seconds"
+                f"still deciding on (earn {waited}): spend again in a few seconds",
+                workflows.SPEND_RETRY_SECONDS,
             )
         if customer.balance < request.points:
             raise Conflict(
@@ -330,6 +338,21 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
     """The customer as of one moment: its profile, periods, days and history are separate reads, so
     they are read again while the profile's version moved between the first read and the last (an
     earn landing between them showed today's earned above the lifetime's)."""
+    return _customer_and_view(deps, program, customer_id)[1]
+
+
+def _with_change(view: dict[str, Any], status: str, entry: HistoryEntry) -> dict[str, Any]:
+    """The view read at the version a change by hand was made on, with that change: its status and
+    its history entry, the newest (the oldest shown left out when the view showed all it could)."""
+    history = [*view["history"], _history_json(entry)]
+    complete = view["history_complete"] and len(history) <= VIEW_HISTORY_MOST
+    shown = history if complete else history[1:]
+    return {**view, "status": status, "history": shown, "history_complete": complete}
+
+
+def _customer_and_view(
+    deps: Dependencies, program: Program, customer_id: str
+) -> tuple[LoyaltyCustomer, dict[str, Any]]:
     repository = deps.repository
     today = periods.local_day(deps.clock.now(), program.timezone)
     first, _ = periods.window("last_30_days", today)
@@ -346,7 +369,7 @@ def customer_view(deps: Dependencies, program: Program, customer_id: str) -> dic
         customer = again
     else:  # never one moment: figures of two moments are refused, not shown
         raise StorageUnavailable(f"customer {customer_id} is changing too fast to be shown; retry")
-    return {
+    return customer, {
         "customer_id": customer.customer_id,
         "status": customer.status,
         "balance": customer.balance,
@@ -414,7 +437,10 @@ def change_status(
     assert program is not None
     applies_to, _, action, bus_event = TRANSITIONS[change]
     for attempt in range(MAX_ATTEMPTS):
-        customer = deps.repository.get_loyalty_customer(program.program_id, customer_id)
+        # the answer is read before the change, at the version it is made on: once made, nothing
+        # is left to read (a read failing after the commit would answer 503 for a change made, and
+        # its retry 409)
+        customer, view = _customer_and_view(deps, program, customer_id)
         if customer.status not in applies_to:
             raise Conflict(f"customer {customer_id} is {customer.status}: cannot {change}")
         at = deps.clock.now()
@@ -437,7 +463,7 @@ def change_status(
     else:
         raise StorageUnavailable(f"customer {customer_id} is changing too fast; retry")
     notifications.deliver(deps, recorded)  # after the commit; what the bus misses, the relay sends
-    return customer_view(deps, program, customer_id)
+    return _with_change(view, new_status, entry)
 
 
 def _made(deps: Dependencies, change: CustomerChange) -> bool:

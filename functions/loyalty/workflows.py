@@ -105,6 +105,7 @@ def admit(
 # within SPEND_WAIT holds no spend longer: longer than a run is redelivered for (five receives, three
 # minutes apart, then the dead-letter queue, alarmed), so a throttled run still holds them.
 SPEND_WAIT = timedelta(minutes=20)
+SPEND_RETRY_SECONDS = 2  # a spend held for a run is told to come back after this (a run takes seconds)
 RUNS_NOTED = 20  # notes kept; past them one more (`MORE_RUNS`) holds the spends by time alone
 MORE_RUNS = "more runs"  # no action id holds a blank (`inputs.IDENTIFIER_PATTERN`): no run clears it
 
@@ -113,15 +114,24 @@ def may_suspend(
     workflow: Workflow, customer: LoyaltyCustomer, found: dict[str, PeriodTotals], today: date
 ) -> bool:
     """Whether the run of an earn that left the customer (and its periods, `found`) so may suspend
-    or block them: the workflow does, and the customer's value is above its threshold. A rolling
-    window is not read by an earn: its value is at most the lifetime's, which stands for it (more
-    customers wait, none that may be suspended is missed)."""
+    or block them: the workflow does, its actions have not run in the period the earn counts in
+    (its marker there: a calendar period's, the lifetime's; a rolling window's when it saw the
+    customer above today), and the customer's value is above its threshold. A rolling window is not
+    read by an earn: its value is at most the lifetime's, which stands for it (more customers wait,
+    none that may be suspended is missed)."""
     if not any(action.type in ("suspend", "block") for action in workflow.actions):
         return False
     if workflow.date_range in periods.CALENDAR:
         period = found.get(periods.calendar_period(workflow.date_range, today))
+        if period is not None and workflow.marker in period.markers:
+            return False  # ran in this period: not again before the next
         value = period.totals.of(workflow.aggregation) if period else 0
     else:  # lifetime, or a rolling window bounded by it
+        seen = customer.markers.get(workflow.marker)
+        if workflow.date_range == "lifetime" and workflow.marker in customer.markers:
+            return False  # ran: a lifetime never re-arms
+        if workflow.date_range != "lifetime" and seen is not None and date.fromisoformat(seen) >= today:
+            return False  # seen above today already: ran, or not due again today
         value = customer.lifetime.of(workflow.aggregation)
     return value > workflow.threshold
 

@@ -49,6 +49,16 @@ class StorageUnavailable(DomainError):
     """The store did not answer (throttling, network). Retryable."""
 
 
+class DecisionPending(DomainError):
+    """A decision the request must wait for is still being made (a loyalty workflow's run after an
+    earn that may suspend the customer): nothing changed, and the same request passes once it is
+    made. A 503 that says what it waits for and when to retry (`retry_after` seconds)."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class StorageRefused(DomainError):
     """The store refused a request no retry of the caller's passes: a table that does not exist,
     permissions that do not allow it, credentials it does not know or that expired. The deployment's

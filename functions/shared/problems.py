@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.shared.errors import (
     Conflict,
+    DecisionPending,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -44,6 +45,7 @@ _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (Conflict, 409),
     (InvalidInput, 422),
     (StorageUnavailable, 503),
+    (DecisionPending, 503),
     (StorageRefused, 500),
 )
 UNEXPECTED_DETAIL = "an unexpected error occurred"
@@ -73,10 +75,11 @@ UNAVAILABLE_DETAIL = "a service this API depends on is unavailable for now: retr
 
 
 def problem_for(error: DomainError) -> dict[str, Any]:
-    """The problem document of a domain error. A 503 says nothing of why: its detail (keys, AWS
-    error codes) is for the log, never for the caller."""
+    """The problem document of a domain error. A 503 of a dependency says nothing of why: its detail
+    (keys, AWS error codes) is for the log, never for the caller; one that waits on a decision says
+    which."""
     status = status_of(error)
-    if status == 503:
+    if status == 503 and not isinstance(error, DecisionPending):
         return problem(503, UNAVAILABLE_DETAIL)
     if status == 500:
         return problem(500, UNEXPECTED_DETAIL)
@@ -88,7 +91,9 @@ def answer_for(error: DomainError) -> dict[str, Any]:
     """The proxy answer of a domain error; a 503 is logged with its detail and says when to retry."""
     status = status_of(error)
     headers = None
-    if status == 503:
+    if isinstance(error, DecisionPending):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif status == 503:
         logger.warning("dependency unavailable", extra={"detail": error.detail})
         headers = {"Retry-After": "1"}
     elif status == 500:  # no retry or caller fixes it (StorageRefused: the deployment's configuration)

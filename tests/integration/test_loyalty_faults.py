@@ -14,6 +14,7 @@ import pytest
 from tests.integration.test_faults import DYNAMODB, WRITES, faults_fixture  # noqa: F401 (fixture)
 from tests.integration.test_loyalty_support import (  # noqa: F401 (fixtures)
     Loyalty,
+    bus_fixture,
     campaign_settings,
     clock_fixture,
 )
@@ -75,3 +76,31 @@ def test_writes_whose_answer_is_lost_count_once_when_retried(behavior, seed, loy
         assert seen["balance"] == earned - spent
         assert seen["aggregates"]["earned"]["lifetime"] == earned
         assert seen["aggregates"]["spent"]["lifetime"] == spent
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "InternalServerError"])
+@pytest.mark.parametrize("change", ["suspend", "block"])
+def test_a_change_by_hand_answered_503_changed_nothing_and_its_retry_makes_it_once(
+    loyalty, faults, bus, code, change
+):
+    """A loyalty tester's: a suspension by hand whose view, read after the commit, met a throttled
+    read answered 503 ("safe to retry", SPEC 3: a rejected request changes nothing); the change was
+    made and announced, and the retry was a 409 ("customer m is suspended: cannot suspend"). The
+    answer is now read before the change, at the version it is made on."""
+    assert loyalty.earn("m", 100).status == 200
+    faults.fail(DYNAMODB, {"Query"}, 1.0, code)  # the view's reads
+    first = loyalty.status("m", change, {"note": "points farming"})
+    faults.clear()
+    assert first.status == 503, first
+    assert loyalty.customer("m").body["status"] == "active"  # nothing changed
+    assert bus.events("CustomerSuspended") == bus.events("CustomerBlocked") == []
+
+    retry = loyalty.status("m", change, {"note": "points farming"})
+
+    made = {"suspend": "suspended", "block": "blocked"}[change]
+    assert retry.status == 200, retry
+    assert retry.body == loyalty.customer("m").body  # the answer is the customer as it now is
+    assert retry.body["status"] == made
+    assert [(h["action"], h["note"]) for h in retry.body["history"]] == [(made, "points farming")]
+    announced = {"suspend": "CustomerSuspended", "block": "CustomerBlocked"}[change]
+    assert len(bus.events(announced)) == 1

@@ -401,6 +401,16 @@ def test_a_due_run_waits_while_the_workflow_queue_is_behind_and_is_sent_once_it_
 
 
 # --- spends wait for the run of an earn that may suspend (SPEC 8: workflows run asynchronously) --
+def held_for_its_run(answer: Any) -> bool:
+    """A spend held until the run of an earn that may suspend the customer: a 503 that says so and
+    when to come back (SPEC 3: safe to retry), not a 409 (SPEC 3.4's are for the suspended, the
+    blocked and a low balance)."""
+    assert answer.status == 503, answer
+    assert answer.headers["retry-after"] == str(workflows.SPEND_RETRY_SECONDS), answer.headers
+    assert "still deciding" in answer.body["detail"], answer.body
+    return True
+
+
 def test_points_earned_past_a_suspending_workflow_are_not_spent_before_it_runs(loyalty, tenant, aws):
     # Given a workflow that suspends past 100 points a day, and an earn past it whose run is queued
     assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
@@ -409,9 +419,9 @@ def test_points_earned_past_a_suspending_workflow_are_not_spent_before_it_runs(l
     # When the customer spends at once, before the workflow queue is consumed
     spent = loyalty.spend("m1", 150)
 
-    # Then the spend waits (409, nothing spent), and once the run has suspended them it is refused
-    assert spent.status == 409, spent
-    assert "still deciding" in spent.body["detail"]
+    # Then the spend waits (503 with Retry-After: safe to retry, nothing spent), and once the run
+    # has suspended them it is refused
+    assert held_for_its_run(spent)
     assert loyalty.customer("m1").body["balance"] == 150
     assert run_queued_workflows() == 1
     assert loyalty.customer("m1").body["status"] == "suspended"
@@ -431,7 +441,33 @@ def test_an_earn_that_leaves_the_customer_below_every_suspending_threshold_holds
 
     assert spent.status == 200 and spent.body["balance"] == 50
     assert earn_only(loyalty, "m1", 50, id="e-m1-second").status == 200  # 110 today: past it
-    assert loyalty.spend("m1", 10).status == 409
+    assert held_for_its_run(loyalty.spend("m1", 10))
+
+
+@pytest.mark.parametrize("date_range", ["today", "lifetime", "last_7_days"])
+def test_an_earn_past_a_workflow_that_already_ran_in_its_period_holds_no_spend(
+    loyalty, tenant, aws, clock, date_range
+):
+    """A loyalty tester's: a customer the workflow suspended, reviewed and let go by the fraud team,
+    had every spend held after each earn for the rest of the period (for good under `lifetime`),
+    though the workflow would not run again before the next one: a checkout that earns, then
+    redeems, was refused every time."""
+    # Given a workflow that suspends past 100, which suspended m1, let go after review
+    suspend = workflow_settings(threshold=100, date_range=date_range, actions=[{"type": "suspend"}])
+    assert loyalty.workflow("big", suspend).status == 200
+    assert earn_only(loyalty, "m1", 150).status == 200
+    assert run_queued_workflows() == 1
+    assert loyalty.status("m1", "unsuspend", {"note": "reviewed, genuine"}).status == 200
+
+    # When m1 earns at checkout and redeems at once, the earn's run still queued
+    clock.advance(minutes=5)
+    assert earn_only(loyalty, "m1", 10, id="e-checkout").status == 200
+    spent = loyalty.spend("m1", 20)
+
+    # Then the spend passes, and the run changes nothing
+    assert spent.status == 200, spent.body
+    run_queued_workflows()
+    assert loyalty.customer("m1").body["status"] == "active"
 
 
 def test_a_lifetime_or_rolling_window_is_judged_by_the_lifetime_the_earn_knows(loyalty, tenant, aws):
@@ -440,7 +476,7 @@ def test_a_lifetime_or_rolling_window_is_judged_by_the_lifetime_the_earn_knows(l
     assert earn_only(loyalty, "m1", 60).status == 200
     assert loyalty.spend("m1", 10).status == 200  # 60 in all: the window holds no more
     assert earn_only(loyalty, "m1", 60, id="e-m1-second").status == 200
-    assert loyalty.spend("m1", 10).status == 409  # 120 in all: the window may hold more than 100
+    assert held_for_its_run(loyalty.spend("m1", 10))  # 120 in all: the window may hold more than 100
     assert run_queued_workflows() == 2
     assert loyalty.customer("m1").body["status"] == "blocked"
 
@@ -459,7 +495,7 @@ def test_a_run_that_never_comes_holds_the_spends_for_spend_wait_only(loyalty, te
     assert loyalty.workflow("big", SUSPEND_OVER_100).status == 200
     assert earn_only(loyalty, "m1", 150).status == 200
     clock.advance(seconds=workflows.SPEND_WAIT.total_seconds() - 1)
-    assert loyalty.spend("m1", 10).status == 409
+    assert held_for_its_run(loyalty.spend("m1", 10))
     clock.advance(seconds=2)
     assert loyalty.spend("m1", 10).status == 200
 
@@ -486,7 +522,7 @@ def test_a_run_that_finds_its_customer_too_busy_comes_back_rather_than_giving_up
     # Then it is still due (it was given up and taken off before), the spend still waits, and the
     # next try suspends the customer (here the relay's copy: the message waits out its visibility)
     assert aws.repository.workflow_runs_due(tenant.program_id, runs_far_ahead(aws), 10)
-    assert loyalty.spend("m1", 150).status == 409
+    assert held_for_its_run(loyalty.spend("m1", 150))
     monkeypatch.setattr(repository, "change_loyalty_customer", write)
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
     assert invoke(
