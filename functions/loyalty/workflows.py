@@ -128,10 +128,8 @@ def may_suspend(
         value = period.totals.of(workflow.aggregation) if period else 0
     else:  # lifetime, or a rolling window bounded by it
         seen = customer.markers.get(workflow.marker)
-        if workflow.date_range == "lifetime" and workflow.marker in customer.markers:
-            return False  # ran: a lifetime never re-arms
-        if workflow.date_range != "lifetime" and seen is not None and date.fromisoformat(seen) >= today:
-            return False  # seen above today already: ran, or not due again today
+        if seen is not None and (workflow.date_range == "lifetime" or date.fromisoformat(seen) >= today):
+            return False  # ran for good (lifetime never re-arms), or a window seen above today already
         value = customer.lifetime.of(workflow.aggregation)
     return value > workflow.threshold
 
