@@ -75,6 +75,7 @@ from functions.shared.domain.unfamiliar_sessions import (
 from functions.shared.domain.velocity import (
     SATURATED,
     Velocity,
+    repeated,
     saturated_hours,
     tallies,
     unsaturated,
@@ -499,6 +500,15 @@ class Engine:
                 plan.probes[f"{signals.IN_OTHER_ROLE[kind]}{sign}{n}"] = other
 
     @staticmethod
+    def _repeated(stored: StoredEvent, event: Any, snapshot: Snapshot) -> bool:
+        """`velocity.repeated`, for this event as read."""
+        signed_up = isinstance(event, PartnershipCreated) and (
+            snapshot.subject is not None and snapshot.subject.signup_at is not None
+        )
+        recorded_by = snapshot.transaction_event if isinstance(event, TransactionCreated) else None
+        return repeated(stored.event_id, signed_up, recorded_by)
+
+    @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:
         """The event's IP and device velocity counts, each on its identifier's link when the event
         joins it (`velocity`)."""
@@ -747,7 +757,11 @@ class Engine:
             since=since,  # each in `links`
             network=network,
             counts=tallies(
-                unsaturated(plan.counts, snapshot.counters, snapshot.links), event.occurred_at, snapshot.links
+                []
+                if self._repeated(stored, event, snapshot)
+                else unsaturated(plan.counts, snapshot.counters, snapshot.links),
+                event.occurred_at,
+                snapshot.links,
             ),
             seen=guarded_joins(me, states, links),
             flag=flag,

@@ -111,6 +111,17 @@ def velocity(
     return Velocity(names, start, link, tuple([f"{kind}:{hour}" for hour in hours]))
 
 
+def repeated(event_id: str, signed_up_before: bool, transaction_recorded_by: str | None) -> bool:
+    """Whether an event repeats one already counted, and adds no count of its own (it is judged on
+    the counts all the same, as the first was): a partner's sign-up when the partner signed up
+    before (an integration that sends `partnership.created` again under a new event id, on every
+    retry or every sync, made one account three sign-ups from its IP, then flagged its colleagues
+    on that IP), a purchase whose transaction another event recorded (a re-export under new event
+    ids counted one traveller's three purchases as five). Velocity counts accounts and purchases
+    (SPEC 5.1), not the times an integration sends them."""
+    return signed_up_before or transaction_recorded_by not in (None, event_id)
+
+
 # a count this high is a burst to every event that reads it (the limits are 3 and 5): counted on, it
 # would say no more, and write one item per event
 SATURATED = 64
