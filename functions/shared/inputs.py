@@ -308,7 +308,7 @@ WrittenText = Annotated[
 ]
 """Text to other people that must say something (a dispute's reason)."""
 IDENTIFIER_RULE = (
-    "letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%'), "
+    "ASCII letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ only (no blanks, '#', '/', '?' or '%'), "
     "and not '.' or '..' alone"
 )
 Identifier = Annotated[
@@ -717,6 +717,11 @@ _ALMOST = (
     (re.compile(rf"{_DATE}[Tt]{_CLOCK}[+-][0-9]{{2}}"), "write the offset's minutes too, as +hh:mm"),
     # `2026-05-20 10:00:00 UTC`, BigQuery's: a zone's name, not an offset
     (re.compile(rf"{_DATE}[Tt]{_CLOCK} ?(UTC|GMT)", re.IGNORECASE), "write Z for UTC, not its name"),
+    # `2026-05-20T10:00Z`, a time to the minute (ISO 8601 allows it, RFC 3339 does not)
+    (
+        re.compile(rf"{_DATE}[Tt][0-9]{{2}}:[0-9]{{2}}([Zz]|[+-][0-9]{{2}}:?[0-9]{{2}})?"),
+        "write the seconds too, as hh:mm:ss (10:00:00)",
+    ),
     (re.compile(_DATE), "a date and a time of day, not a date alone"),
 )
 

@@ -175,7 +175,12 @@ class NewPartner(Strict):
         default_factory=list, json_schema_extra={"default": []}
     )
     keys: Annotated[Labels, _labels("keys")] = Field(
-        default_factory=list, json_schema_extra={"default": []}, description="the partner's referral keys"
+        default_factory=list,
+        json_schema_extra={"default": []},
+        # its own words first, then the limit every such list has (an integration tester sent 3,500
+        # keys and lost them all to a limit the document did not say)
+        description=f"the partner's referral keys: {_LABELS}; null or blank is absent; any other value "
+        "(more than 50 of them, say) is ignored as if absent, the whole list (the event's notes say so)",
     )
     payout_account: _Payout = None
 

@@ -86,7 +86,7 @@ def test_a_suspend_from_the_page_blocks_a_spend_through_the_api(
     # And an ID that cannot be one, typed over this customer, leaves none of its actions to press
     page.get_by_label("Customer ID").fill("a/b")
     page.get_by_role("button", name="Look up").click()
-    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
+    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 ASCII letters, digits")
     expect(page.get_by_role("button", name="Block", exact=True)).to_have_count(0)
     expect(page.get_by_role("heading", name=f"Customer {customer}")).to_have_count(0)
     screenshot(page, "20b-loyalty-customer-id-refused")
@@ -107,7 +107,7 @@ def test_an_unknown_customer_is_said_so_and_an_id_that_cannot_be_one_is_explaine
     # an ID no customer can have (a slash: the router's "no route ..." was shown) is explained
     page.get_by_label("Customer ID").fill("a/b")
     page.get_by_role("button", name="Look up").click()
-    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
+    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 ASCII letters, digits")
     expect(page.get_by_label("Customer ID")).to_be_focused()
 
 
@@ -133,7 +133,7 @@ def test_a_refused_id_typed_while_a_customer_loads_leaves_no_actions_when_it_arr
 
     page.wait_for_timeout(2500)  # the look-up's answer has come
     assert released
-    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 letters, digits")
+    expect(page.get_by_role("alert")).to_contain_text("A customer ID is 1 to 128 ASCII letters, digits")
     expect(page.get_by_role("button", name="Suspend", exact=True)).to_have_count(0)
     expect(page.get_by_role("heading", name=f"Customer {customer}")).to_have_count(0)
 

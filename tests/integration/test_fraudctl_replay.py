@@ -346,16 +346,20 @@ def test_lanes_send_at_once_and_one_lane_sends_one_after_the_other(
     assert 1 < four_lanes <= 4
 
 
+@pytest.mark.parametrize("given", ["option", "environment"])  # FRAUD_SIGNING_SECRET: not in `ps`
 def test_every_request_is_signed_for_its_own_body(
-    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path, monkeypatch, given
 ):
     lines = [
         Line(json.dumps(_body("reward.created", f"p{i % 3}", f"s{i}")), f"partner:p{i % 3}", 202)
         for i in range(12)
     ]
     recorder.clear()
+    secret = ("--signing-secret", "whsec_1") if given == "option" else ()
+    if given == "environment":
+        monkeypatch.setenv("FRAUD_SIGNING_SECRET", "whsec_1")
 
-    code, report, _ = replay(_write(tmp_path, lines), "--signing-secret", "whsec_1", "--lanes", "3")
+    code, report, _ = replay(_write(tmp_path, lines), *secret, "--lanes", "3")
 
     assert code == 0 and report["statuses"] == {"202": 12}
     assert len(recorder.arrivals) == 12

@@ -712,6 +712,10 @@ def test_a_never_of_other_systems_as_occurred_at_is_told_the_bounds_not_to_leave
         (" 2026-05-20T10:00:00Z", ["remove the blanks around it"]),
         ("2026-05-20T10:00:00Z\t", ["remove the blanks around it"]),
         (" 2026-05-20 10:00:00 UTC ", ["remove the blanks", "write T between", "write Z for UTC"]),
+        # to the minute (an integration tester's: told only what a time must be)
+        ("2026-12-01T09:15Z", ["write the seconds too"]),
+        ("2026-12-01 09:15+01:00", ["write T between", "write the seconds too"]),
+        ("2026-12-01T09:15", ["write the seconds too"]),
     ],
 )
 def test_a_time_written_as_other_systems_write_it_is_told_what_to_change(aws, tenant, written, told):

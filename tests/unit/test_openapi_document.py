@@ -264,3 +264,13 @@ def test_a_status_filter_documents_the_values_it_takes(document, path, values):
     (status,) = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "status"]
 
     assert status["schema"]["anyOf"][0] == {"type": "string", "enum": values}
+
+
+def test_every_list_of_a_partner_says_its_limit(document):
+    # an integration tester's: `keys` said only "the partner's referral keys", and 3,500 of them
+    # were ignored whole for a limit of 50 the document did not give
+    schemas = document["components"]["schemas"]
+    for model in ("NewPartner", "ChangedPartner"):
+        for field in ("tags", "segments", "keys"):
+            described = schemas[model]["properties"][field]["description"]
+            assert "at most 50" in described and "ignored" in described, (model, field, described)

@@ -248,7 +248,7 @@ export const IDENTIFIER = /^(?!\.\.?$)[A-Za-z0-9_\-.~()'!*:@,;=+&$<>\[\]{}|^]{1,
 /** Null for an ID the API takes; else an alert, for `what` ("A campaign ID"), saying what one is. */
 export function badIdentifier(value, what) {
   if (IDENTIFIER.test(value)) return null;
-  return alertBox("p", `${what} is 1 to 128 letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%'), and not . or .. alone.`);
+  return alertBox("p", `${what} is 1 to 128 ASCII letters, digits and _-.~()'!*:@,;=+&$<>[]{}|^ (no spaces, '#', '/', '?' or '%'), and not . or .. alone.`);
 }
 
 /** An API error in words: its problem detail, and each field it names. */
