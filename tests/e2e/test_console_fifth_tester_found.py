@@ -18,7 +18,7 @@ from tests.e2e.console.steps import screenshot, sign_in_as, tag
 pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
-RULE = "is 1 to 128 letters, digits and"
+RULE = "is 1 to 128 ASCII letters, digits and"
 FILLED = {
     "Campaign ID": lambda page: (
         page.get_by_label("Total cap", exact=True).fill("1000"),
