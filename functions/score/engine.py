@@ -749,6 +749,7 @@ class Engine:
             program_id=program_id,
             event_id=stored.event_id,
             occurred_at=event.occurred_at,
+            recorded_at=stored.received_at,
             decision=decision,
             profile=profile,
             links=links,

@@ -190,9 +190,11 @@ def hold_steps(
     actor: str,
     at: datetime,
     origin: str,
+    noticed_at: datetime | None = None,
 ) -> list[Step]:
     """Puts rewards on hold under a case that still takes holds, in steps of at most 100 writes;
-    each reward only if it is still what was read."""
+    each reward only if it is still what was read. `noticed_at`: the time of its notifications, when
+    not `at` (`scoring_plan.ScoringInput.recorded_at`)."""
     program_id, case_id = case
     steps = []
     for start in range(0, len(rewards), HOLD_STEP_ROOM):
@@ -210,7 +212,7 @@ def hold_steps(
                 origin,
                 chunk[0].reward_id,
             ),
-            held_notice(program_id, case_id, subject, chunk, at, origin),
+            held_notice(program_id, case_id, subject, chunk, noticed_at or at, origin),
         )
         steps.append(step)
     return steps

@@ -76,6 +76,10 @@ class ScoringInput:
     spans: dict[LinkKey, str]  # of those, each `email_near` key's span entry (`<member> <block>`)
     network: list[LinkKey]  # this event's network identifiers
     counts: list[Tally]  # velocity counts to add one to (`velocity`)
+    # when the event was received: its notifications wait in the outbox from then, or from its own
+    # time when that is later (`Notification.created_at`, which the relay's alarm measures a wait
+    # from: a backfill's events dated a year back, refused once by the bus, read as a year's wait)
+    recorded_at: datetime | None = None
     seen: dict[LinkKey, int] = field(default_factory=dict)  # of `links`, the guarded joins (`guarded_joins`)
     # of `links`, a purchase's device, with `<time> <partner>` it was made through (`customers_of`)
     via: dict[LinkKey, str] = field(default_factory=dict)
@@ -136,6 +140,7 @@ def scoring_plan(
     subject's (and partner's) lists of holdable rewards follow what the step does to rewards.
     `customer`: an API reward's customer as read (a flagged one holds the reward at arrival)."""
     program_id, profile, at = given.program_id, evolve(given.profile), given.occurred_at
+    noticed = max(at, given.recorded_at) if given.recorded_at else at  # its notifications' time
     me = (profile.type, profile.id)
     notes = given.notes
     reward = evolve(given.reward) if given.reward else None
@@ -332,7 +337,7 @@ def scoring_plan(
                     else ("customer", reward.customer_id or "")
                 )
                 core.add(
-                    held_notice(program_id, placement.case_id, holder, [reward], at, given.event_id),
+                    held_notice(program_id, placement.case_id, holder, [reward], noticed, given.event_id),
                     audit(
                         (program_id, placement.case_id),
                         "rewards_held",
@@ -458,14 +463,14 @@ def scoring_plan(
                         "reasons": given.decision["reasons"],
                         "flagged_at": at,
                     },
-                    at,
+                    noticed,
                     given.event_id,
                 )
             )
         if in_case:
-            core.add(held_notice(program_id, case_id, me, in_case, at, given.event_id))
+            core.add(held_notice(program_id, case_id, me, in_case, noticed, given.event_id))
         held += in_case
-        steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id)
+        steps += hold_steps((program_id, case_id), me, rest, actors.SYSTEM, at, given.event_id, noticed)
         held += rest
         if lists is not None:  # before the marks: the holds' list writes take room first
             _list_holdables(
@@ -474,7 +479,9 @@ def scoring_plan(
     else:
         if tied_holds:  # a flagged customer's: held under its case as a flag's holds are
             assert tie_case is not None
-            steps += hold_steps((program_id, tie_case), me, tied_holds, actors.SYSTEM, at, given.event_id)
+            steps += hold_steps(
+                (program_id, tie_case), me, tied_holds, actors.SYSTEM, at, given.event_id, noticed
+            )
             held += tied_holds
         if lists is not None:
             _list_holdables(
