@@ -69,6 +69,7 @@ def test_a_repeat_of_known_identifiers_writes_no_link_again() -> None:
     assert sorted(w.key for w in later if isinstance(w, MarkLink)) == [
         ("payout", "60161331926819"),
         ("payout", "GB29NWBK60161331926819"),
+        ("payout", "NWBK60161331926819"),  # its domestic forms: the BBAN and the sort code's
     ]
     assert [w for w in later if isinstance(w, MarkNetwork)] == []
     assert engine.repository.get_event("prg", "evt-account-2").status == "scored"

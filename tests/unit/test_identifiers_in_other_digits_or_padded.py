@@ -61,7 +61,7 @@ def test_a_devanagari_zero_is_a_zero_not_the_letter_o():
 
 def test_an_iban_in_another_scripts_digits_meets_its_domestic_form():
     written = payout_key(IBAN.translate(ARABIC))
-    assert other_payout_keys(written) == ("60161331926819",)
+    assert "60161331926819" in other_payout_keys(written)
     assert same_payout_account(written, payout_key("٦٠-١٦-١٣ ٣١٩٢٦٨١٩"))
 
 

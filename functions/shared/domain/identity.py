@@ -275,7 +275,7 @@ def payout_key(account: str) -> str:
     capitals (`gb29 nwbk-6016...` and `GB29/NWBK_6016...` are `GB29NWBK6016...`), an IBAN without
     the label its printed form carries (`IBAN GB29 ...`), and
     an account of digits alone without the zeros it may be padded with (`0035042736` is `35042736`);
-    a British or Irish IBAN is linked under its domestic form's key too (`other_payout_keys`).
+    an IBAN is linked under its domestic forms' keys too (`other_payout_keys`).
     An address without the label written before it (`PayPal: jane@...`, `mailto:jane@...`), or the
     one address among other words (`PayPal - jane@...`, `PayPal (jane@...)`); a PayPal.Me link by
     its name alone (`https://www.paypal.me/JaneDoe/25` is `paypal.me/janedoe`'s key). A ring paid
@@ -291,12 +291,20 @@ def payout_key(account: str) -> str:
     text = "".join(c for c in read if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
+    if german := _GERMAN_DOMESTIC.fullmatch(text):  # `BLZ 37040044 Kto 532013000`, either order
+        blz, number = (german[1], german[2]) if german[1] else (german[4], german[3])
+        return blz + number.lstrip("0")
     if text.isdigit():  # an account number: zero-padded to a bank's length or not, one account
         return text.lstrip("0") or "0"
     return text
 
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")  # ISO 13616: country, check digits, account
+# a German account written domestically with its labels: the bank's code (BLZ) and the account's number
+_ACCOUNT_LABEL = "(?:KTO|KONTO|KONTONR|KONTONUMMER|KTONR)"
+_GERMAN_DOMESTIC = re.compile(
+    rf"BLZ([0-9]{{8}}){_ACCOUNT_LABEL}([0-9]{{1,10}})|{_ACCOUNT_LABEL}([0-9]{{1,10}})BLZ([0-9]{{8}})"
+)
 
 
 def _paid_to(account: str) -> str:
@@ -406,26 +414,48 @@ def names_an_account(key: str) -> bool:
 
 # a British or Irish IBAN: the bank's four letters, then the sort code and account number
 _SORT_CODE_IBAN = re.compile(r"(?:GB|IE)[0-9]{2}[A-Z]{4}([0-9]{14})$")
+# a German IBAN: the bank's 8-digit code (BLZ), then the account number padded to 10 digits
+_BLZ_IBAN = re.compile(r"DE[0-9]{2}([0-9]{8})([0-9]{10})$")
 
 
+def iban_checks(key: str) -> bool:
+    """Whether a key of IBAN shape carries its check digits right (ISO 13616 / ISO 7064 mod 97-10:
+    the first four characters moved to the end, letters as 10 to 35, the number's remainder 1): an
+    account number that only looks like one is read as written."""
+    if not _IBAN.fullmatch(key):
+        return False
+    moved = key[4:] + key[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+@lru_cache(maxsize=65536)
 def other_payout_keys(key: str) -> tuple[str, ...]:
-    """The other keys one payout account (its `payout_key`) is known by, written another way: a
-    British or Irish IBAN (country, check digits, the bank's four letters, then the 6-digit sort
-    code and the 8-digit account number) names the account that its sort code and account number
-    name written domestically (`GB29 NWBK 6016 1331 9268 19` is `60-16-13 31926819`): its domestic
-    key is what `payout_key` gives that form. The IBAN keeps its own key (a profile's payouts and
-    the links written before are under it): the domestic key is linked beside it, so that each form
-    finds the other, and a removed partner back with its own account in the other form does not
-    escape `cluster_shared_payout`. So does a wallet of 40 hexadecimal digits with its `0x` and
-    without it (each form keeps the key it had; the other is linked beside it). Empty for any other
-    account: no second link to write."""
-    if matched := _SORT_CODE_IBAN.match(key):
-        return (payout_key(matched[1]),)
+    """The other keys one payout account (its `payout_key`) is known by, written another way. An
+    IBAN whose check digits check names the account its domestic form names (the BBAN, the IBAN
+    without its country and check digits: a German account's bank code and number, a French RIB,
+    a Spanish CCC, a Belgian, Italian or Dutch account with its bank's code; `DE89 3704 0044 0532
+    0130 00` is `37040044 0532013000`); a German one also its bank code and account number without
+    the number's padding zeros (`BLZ 37040044 Kto 532013000`); a British or Irish one also its
+    6-digit sort code and 8-digit account number (`GB29 NWBK 6016 1331 9268 19` is `60-16-13
+    31926819`). Each is what `payout_key` gives that form. The IBAN keeps its own key (a profile's
+    payouts and the links written before are under it): the domestic keys are linked beside it, so
+    that each form finds the other, and a removed partner back with its own account in another form
+    does not escape `cluster_shared_payout` (an evasion tester's: German, Dutch, French, Spanish,
+    Italian and Belgian accounts did, British ones did not). So does a wallet of 40 hexadecimal
+    digits with its `0x` and without it (each form keeps the key it had; the other is linked beside
+    it). Empty for any other account: no second link to write."""
     if key.startswith("0X") and _HEX_WALLET.fullmatch(key, 2):
         return (key[2:],)
     if _HEX_WALLET.fullmatch(key):
         return (f"0X{key}",)
-    return ()
+    others = []
+    if iban_checks(key):
+        others.append(payout_key(key[4:]))
+        if matched := _BLZ_IBAN.match(key):
+            others.append(payout_key(matched[1] + matched[2].lstrip("0")))
+    if matched := _SORT_CODE_IBAN.match(key):  # linked so before check digits were read
+        others.append(payout_key(matched[1]))
+    return tuple(dict.fromkeys(k for k in others if k != key))
 
 
 def same_payout_account(key: str | None, other: str | None) -> bool:
