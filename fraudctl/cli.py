@@ -137,13 +137,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 @cli.command("create-program")
 @click.option("--name", required=True, help="The program's display name.")
-@click.option(
-    "--signing-secret",
-    default=None,
-    envvar="FRAUD_SIGNING_SECRET",  # kept out of `ps` and the shell's history
-    show_envvar=True,
-    help="Require X-Signature on what integration keys write (events, loyalty earns and spends).",
-)
+@click.option("--signing-secret", default=None, help="Require X-Signature on POST /v1/events.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone for loyalty periods.")
 @json_option
 def create_program(name: str, signing_secret: str | None, timezone: str, as_json: bool) -> None:
@@ -179,13 +173,7 @@ def list_programs(as_json: bool) -> None:
 
 @cli.command("set-signing-secret")
 @click.option("--program", "program_id", required=True, help="The program.")
-@click.option(
-    "--secret",
-    default=None,
-    envvar="FRAUD_SIGNING_SECRET",
-    show_envvar=True,
-    help="The new secret (16 to 256 characters); made here when absent.",
-)
+@click.option("--secret", default=None, help="The new secret (16 to 256 characters); made here when absent.")
 @click.option(
     "--overlap-hours",
     type=click.FloatRange(0, 720),
@@ -380,6 +368,8 @@ def _refusals(report: dict[str, Any]) -> list[str]:
 @click.option(
     "--signing-secret",
     default=None,
+    # kept out of `ps` and the shell's history; replay's alone: exported for it, it must not become
+    # a new program's secret, nor the "new" one of a rotation after a leak (a reviewer's)
     envvar="FRAUD_SIGNING_SECRET",
     show_envvar=True,
     help="Sign each request, for programs that require it.",

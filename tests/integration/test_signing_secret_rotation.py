@@ -254,3 +254,12 @@ def test_removing_the_secret_of_an_unknown_program_is_said_so(signed):
     ran = CliRunner().invoke(cli, ["remove-signing-secret", "--program", "prg-nope"])
 
     assert ran.exit_code == 1 and "prg-nope" in ran.output, ran.output
+
+
+def test_a_secret_exported_for_replay_is_never_taken_as_a_new_one(signed, monkeypatch):
+    # a reviewer's: with FRAUD_SIGNING_SECRET exported (README: for replay), the rotation after a
+    # leak set the leaked secret again, and reported success
+    tenant, clock = signed
+    monkeypatch.setenv("FRAUD_SIGNING_SECRET", OLD)
+    rotated = _rotate(tenant.program_id, "--overlap-hours", "0")
+    assert rotated["signing_secret"] not in (OLD, None)
