@@ -257,9 +257,6 @@ ACCESS: dict[str, Access] = {
         api_keys=_KEY_USE,
         publish_events=True,
         send_to_workflows=True,
-        # a signed earn or spend (SPEC 2, `X-Signature`) opens its program's signing secrets, as
-        # ingest does for an event (kms:Decrypt on their key, for their purpose alone)
-        program_secrets=frozenset({KMS_DECRYPT}),
     ),
     # Workflow runs from the workflow queue: the program (GetItem), the workflows item (GetItem),
     # a customer's snapshot (TransactGet: GetItem), its days (Query on its partition), the marker

@@ -92,8 +92,8 @@ DISPUTES_ROUTES: tuple[Route, ...] = (
 )
 
 LOYALTY_ROUTES: tuple[Route, ...] = (
-    Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION, signed=True, answers=(409,)),
-    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, signed=True, answers=(404, 409)),
+    Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION, answers=(409,)),
+    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, answers=(404, 409)),
     Route("GET", "/v1/loyalty/customers/{customer_id}", "loyalty", PROGRAM_TEAM),
     Route("GET", "/v1/loyalty/customers/{customer_id}/history", "loyalty", PROGRAM_TEAM, query=PAGE),
     Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM, answers=(409,)),

@@ -1,8 +1,8 @@
-"""Programs' request-signing secrets (SPEC 2, `X-Signature` on POST /v1/events, and on the loyalty
-earn and spend) in the stack, by intent: sealed by a rotating, retained KMS key of their own (not the
-webhook secrets' key); only the functions that check signatures (ingest, loyalty) may open them,
-and only for their purpose (the encryption context the code seals them with); no function seals
-them: fraudctl does, with the operator's credentials, pointed at the key by the stack's output."""
+"""Programs' request-signing secrets (SPEC 2, `X-Signature` on POST /v1/events) in the stack, by
+intent: sealed by a rotating, retained KMS key of their own (not the webhook secrets' key); only the
+ingest function, which checks signatures, may open them, and only for their purpose (the encryption
+context the code seals them with); no function seals them: fraudctl does, with the operator's
+credentials, pointed at the key by the stack's output."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from functions.shared.sealing import PROGRAM_SECRETS_KEY_ALIAS, program_context
 from infra import constants, permissions
 from tests.infra import cfn
 
-# POST /v1/events; POST /v1/loyalty/earn and /spend
-CHECKERS = [spec for spec in constants.API_FUNCTIONS if spec.name in ("ingest", "loyalty")]
+INGEST = next(spec for spec in constants.API_FUNCTIONS if spec.name == "ingest")  # POST /v1/events
 PURPOSE_CONDITION = {"StringEquals": {"kms:EncryptionContext:purpose": "program-signing-secret"}}
 
 
@@ -44,13 +43,12 @@ def test_the_secrets_are_sealed_by_a_rotating_retained_key_of_their_own(template
     assert all(s["Action"] == "kms:*" or "kms:Decrypt" not in json.dumps(s["Action"]) for s in statements)
 
 
-def test_only_the_checkers_may_open_them_and_nothing_in_the_stack_seals_them(template: cfn.Template) -> None:
-    by_handler = template.functions_by_handler()
-    checkers = {template.function_role(by_handler[spec.handler]) for spec in CHECKERS}
+def test_only_ingest_may_open_them_and_nothing_in_the_stack_seals_them(template: cfn.Template) -> None:
+    ingest = template.function_role(template.functions_by_handler()[INGEST.handler])
 
     granted = {role: {g.action for g in grants} for role, grants in _grants_on_the_key(template).items()}
 
-    assert len(checkers) == 2 and granted == dict.fromkeys(checkers, {permissions.KMS_DECRYPT})
+    assert granted == {ingest: {permissions.KMS_DECRYPT}}
 
 
 def test_the_functions_that_check_signatures_are_those_that_may_open_the_secrets() -> None:
@@ -58,7 +56,7 @@ def test_the_functions_that_check_signatures_are_those_that_may_open_the_secrets
     signed = {route.function for route in ROUTES if route.signed}
     openers = {name for name, access in permissions.ACCESS.items() if access.program_secrets}
 
-    assert signed == openers == {"ingest", "loyalty"}
+    assert signed == openers == {"ingest"}
     assert all(
         permissions.KMS_ENCRYPT not in access.program_secrets for access in permissions.ACCESS.values()
     )
@@ -72,7 +70,7 @@ def test_every_grant_on_the_key_is_for_the_secrets_purpose_alone(template: cfn.T
     assert program_context("prg-1")["purpose"] == "program-signing-secret"
 
 
-def test_only_the_checkers_are_told_the_key(template: cfn.Template) -> None:
+def test_only_the_ingest_function_is_told_the_key(template: cfn.Template) -> None:
     key_id, _ = _key(template)
     told = {
         handler: cfn.render(
@@ -82,7 +80,7 @@ def test_only_the_checkers_are_told_the_key(template: cfn.Template) -> None:
         if "PROGRAM_SECRETS_KMS_KEY_ID" in template.props(function_id)["Environment"]["Variables"]
     }
 
-    assert told == {spec.handler: f"<{key_id}.Arn>" for spec in CHECKERS}
+    assert told == {INGEST.handler: f"<{key_id}.Arn>"}
 
 
 def test_the_key_answers_to_the_alias_the_code_seals_with(template: cfn.Template) -> None:
