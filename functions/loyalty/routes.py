@@ -58,9 +58,9 @@ def post_earn(request: Annotated[EarnRequest, Body()]) -> EarnAnswer:
     summary="Spend points (idempotent by id)",
     description="409 when the customer is suspended or blocked or the balance is too low, and when "
     "the id was used before with another body or by an earn: earns and spends share one id space. "
-    "503 with Retry-After (nothing spent) while a recent earn left them above the threshold of a "
-    "workflow that suspends or blocks and has not run for them in that period yet (seconds; 20 "
-    "minutes at most): the same spend passes, or is refused, once it has.",
+    "409 of type /problems/decision-pending, with Retry-After (nothing spent), while a recent earn "
+    "left them above the threshold of a workflow that suspends or blocks and has not run for them in "
+    "that period yet (seconds; 20 minutes at most): the same spend passes, or is refused, once it has.",
 )
 def post_spend(request: Annotated[SpendRequest, Body()]) -> SpendAnswer:
     return SpendAnswer.model_validate(service.spend(api.deps_of(router), _program(), request, _raw()))

@@ -49,10 +49,12 @@ class StorageUnavailable(DomainError):
     """The store did not answer (throttling, network). Retryable."""
 
 
-class DecisionPending(DomainError):
+class DecisionPending(Conflict):
     """A decision the request must wait for is still being made (a loyalty workflow's run after an
-    earn that may suspend the customer): nothing changed, and the same request passes once it is
-    made. A 503 that says what it waits for and when to retry (`retry_after` seconds)."""
+    earn that may suspend the customer): nothing changed, and the same request passes, or is
+    refused, once it is made. A 409 of its own type that says what it waits for and when to retry
+    (`retry_after` seconds): no dependency is down (a 503 would raise the operators' 5xx alarm, and
+    a sender's give-up on a run of 503s)."""
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)

@@ -42,10 +42,10 @@ _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (DecisionPending, 409),
     (Conflict, 409),
     (InvalidInput, 422),
     (StorageUnavailable, 503),
-    (DecisionPending, 503),
     (StorageRefused, 500),
 )
 UNEXPECTED_DETAIL = "an unexpected error occurred"
@@ -72,14 +72,17 @@ def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None
 
 
 UNAVAILABLE_DETAIL = "a service this API depends on is unavailable for now: retry after a moment"
+DECISION_PENDING = ("/problems/decision-pending", "Decision pending")  # a 409 to retry (`Retry-After`)
 
 
 def problem_for(error: DomainError) -> dict[str, Any]:
-    """The problem document of a domain error. A 503 of a dependency says nothing of why: its detail
-    (keys, AWS error codes) is for the log, never for the caller; one that waits on a decision says
-    which."""
+    """The problem document of a domain error. A 503 says nothing of why: its detail (keys, AWS
+    error codes) is for the log, never for the caller. A wait for a decision is a conflict of its
+    own type (`DECISION_PENDING`), told apart from a refusal that stands."""
     status = status_of(error)
-    if status == 503 and not isinstance(error, DecisionPending):
+    if isinstance(error, DecisionPending):
+        return {**problem(409, error.detail), "type": DECISION_PENDING[0], "title": DECISION_PENDING[1]}
+    if status == 503:
         return problem(503, UNAVAILABLE_DETAIL)
     if status == 500:
         return problem(500, UNEXPECTED_DETAIL)
@@ -91,7 +94,7 @@ def answer_for(error: DomainError) -> dict[str, Any]:
     """The proxy answer of a domain error; a 503 is logged with its detail and says when to retry."""
     status = status_of(error)
     headers = None
-    if isinstance(error, DecisionPending):
+    if isinstance(error, DecisionPending):  # when the decision it waits for is likely made
         headers = {"Retry-After": str(error.retry_after)}
     elif status == 503:
         logger.warning("dependency unavailable", extra={"detail": error.detail})

@@ -402,10 +402,11 @@ def test_a_due_run_waits_while_the_workflow_queue_is_behind_and_is_sent_once_it_
 
 # --- spends wait for the run of an earn that may suspend (SPEC 8: workflows run asynchronously) --
 def held_for_its_run(answer: Any) -> bool:
-    """A spend held until the run of an earn that may suspend the customer: a 503 that says so and
-    when to come back (SPEC 3: safe to retry), not a 409 (SPEC 3.4's are for the suspended, the
-    blocked and a low balance)."""
-    assert answer.status == 503, answer
+    """A spend held until the run of an earn that may suspend the customer: a 409 of its own type
+    that says so and when to come back, told apart from SPEC 3.4's (the suspended, the blocked, a low
+    balance), which stand; not a 503 (no dependency is down: the operators' 5xx alarm stays quiet)."""
+    assert answer.status == 409, answer
+    assert (answer.body["type"], answer.body["title"]) == ("/problems/decision-pending", "Decision pending")
     assert answer.headers["retry-after"] == str(workflows.SPEND_RETRY_SECONDS), answer.headers
     assert "still deciding" in answer.body["detail"], answer.body
     return True
@@ -419,14 +420,15 @@ def test_points_earned_past_a_suspending_workflow_are_not_spent_before_it_runs(l
     # When the customer spends at once, before the workflow queue is consumed
     spent = loyalty.spend("m1", 150)
 
-    # Then the spend waits (503 with Retry-After: safe to retry, nothing spent), and once the run
-    # has suspended them it is refused
+    # Then the spend waits (a 409 to retry, with Retry-After: nothing spent), and once the run has
+    # suspended them it is refused
     assert held_for_its_run(spent)
     assert loyalty.customer("m1").body["balance"] == 150
     assert run_queued_workflows() == 1
     assert loyalty.customer("m1").body["status"] == "suspended"
     refused = loyalty.spend("m1", 150)
     assert refused.status == 409 and "suspended" in refused.body["detail"]
+    assert refused.body["type"] == "/problems/conflict" and "retry-after" not in refused.headers  # stands
 
 
 def test_an_earn_that_leaves_the_customer_below_every_suspending_threshold_holds_no_spend(
