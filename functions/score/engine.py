@@ -500,13 +500,15 @@ class Engine:
                 plan.probes[f"{signals.IN_OTHER_ROLE[kind]}{sign}{n}"] = other
 
     @staticmethod
-    def _repeated(stored: StoredEvent, event: Any, snapshot: Snapshot) -> bool:
+    def _repeated(event: Any, snapshot: Snapshot) -> bool:
         """`velocity.repeated`, for this event as read."""
         signed_up = isinstance(event, PartnershipCreated) and (
             snapshot.subject is not None and snapshot.subject.signup_at is not None
         )
-        recorded_by = snapshot.transaction_event if isinstance(event, TransactionCreated) else None
-        return repeated(stored.event_id, signed_up, recorded_by)
+        if not isinstance(event, TransactionCreated):
+            return repeated(event.id, signed_up)
+        same_customer = snapshot.transaction_customer == event.customer.id
+        return repeated(event.id, signed_up, snapshot.transaction_event, same_customer)
 
     @staticmethod
     def _counts(plan: Plan, kind: str, at: datetime, received: datetime | None) -> None:
@@ -571,7 +573,11 @@ class Engine:
                 network["payout"] = merged_network(network.get("payout", NO_NETWORK), also)
         links = signals.as_they_stood(me, links, event.occurred_at)  # a typed identifier: who gave it first
         network = signals.network_as_it_stood(me, network, links)
-        counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in plan.counts.items()}
+        # a copy of an account or a purchase counted already (`velocity.repeated`) is no more of a
+        # burst than it was: the counts it reads hold its original, so it reads none (a reviewer's:
+        # the third sign-up of an office, sent again, flagged as the third where it had not)
+        counted = plan.counts if not self._repeated(event, snapshot) else {}
+        counts = {label: c.total(snapshot.counters, snapshot.links) for label, c in counted.items()}
 
         def later(label: str) -> int:  # asked of a count that fires only
             return plan.counts[label].later(snapshot.counters, snapshot.links)
@@ -759,7 +765,7 @@ class Engine:
             network=network,
             counts=tallies(
                 []
-                if self._repeated(stored, event, snapshot)
+                if self._repeated(event, snapshot)
                 else unsaturated(plan.counts, snapshot.counters, snapshot.links),
                 event.occurred_at,
                 snapshot.links,

@@ -77,3 +77,36 @@ def test_purchases_sent_again_under_new_ids_are_counted_once(aws, tenant, copies
         a["decision"] for a in resent
     ]
     assert all("velocity" not in {r["code"] for r in a["decision"]["reasons"]} for a in resent)
+
+
+def test_a_copy_is_no_more_of_a_burst_than_its_original(aws, tenant):
+    # a reviewer's: the third sign-up of an office, allowed, sent again, read its own original in
+    # the counts and flagged as the third; so did the fifth purchase of a phone
+    for n, partner in enumerate(["p-1", "p-2", "p-3"]):
+        third = signup(partner, ip=OFFICE_IP, device=f"fp-{partner}", at=f"2026-12-01T09:0{n}:00Z")
+        assert scored(aws, tenant, third)["decision"]["action"] == "allow"
+    copy_of_third = scored(aws, tenant, again(third, 0))
+    assert copy_of_third["decision"]["action"] == "allow", copy_of_third["decision"]
+    assert copy_of_third["case_id"] is None
+
+    scored(aws, tenant, signup("p-shop", ip="2.125.160.216", at="2026-12-01T09:00:00Z"))
+    for n in range(5):
+        fifth = purchase(
+            "c-phone", "p-shop", ip="81.2.69.161", device="fp-phone", at=f"2026-12-02T09:1{n}:00Z"
+        )
+        first = scored(aws, tenant, fifth)
+    copy_of_fifth = scored(aws, tenant, again(fifth, 0))
+    assert first["decision"]["reasons"] == copy_of_fifth["decision"]["reasons"], copy_of_fifth["decision"]
+
+
+def test_another_customers_purchase_under_a_reused_transaction_id_counts(aws, tenant):
+    # a reviewer's: the transaction id alone made a purchase a copy; other customers reusing one
+    # recorded id on one device counted nothing, and the sixth was no burst
+    scored(aws, tenant, signup("p-shop", ip="2.125.160.216", at="2026-12-01T09:00:00Z"))
+    first = purchase("c-0", "p-shop", device="fp-till", at="2026-12-02T09:00:00Z")
+    scored(aws, tenant, first)
+    for n in range(1, 6):
+        reused = purchase(f"c-{n}", "p-shop", device="fp-till", reward=None, at=f"2026-12-02T09:0{n}:00Z")
+        reused["transaction"]["id"] = first["transaction"]["id"]
+        last = scored(aws, tenant, reused)
+    assert "velocity" in {r["code"] for r in last["decision"]["reasons"]}, last["decision"]

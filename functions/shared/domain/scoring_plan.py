@@ -34,7 +34,7 @@ from functions.shared.domain.rewards import (
     place_reward,
     totals,
 )
-from functions.shared.domain.velocity import Tally
+from functions.shared.domain.velocity import Tally, recorded_by_another
 from functions.shared.domain.writes import (
     MAX_STEP_ITEMS,
     AwaitTransaction,
@@ -148,7 +148,7 @@ def scoring_plan(
     claim = None
     if given.transaction is not None:
         transaction_id, recorded_by = given.transaction
-        if recorded_by not in (None, given.event_id):
+        if recorded_by_another(recorded_by, given.event_id):
             # the same transaction sent again under another event id (a retry that made a new one):
             # counted once, its commission once (SPEC 3.1: ids name what they name)
             refused = f", reward {reward.reward_id} refused" if reward is not None else ""

@@ -111,15 +111,25 @@ def velocity(
     return Velocity(names, start, link, tuple([f"{kind}:{hour}" for hour in hours]))
 
 
-def repeated(event_id: str, signed_up_before: bool, transaction_recorded_by: str | None) -> bool:
-    """Whether an event repeats one already counted, and adds no count of its own (it is judged on
-    the counts all the same, as the first was): a partner's sign-up when the partner signed up
-    before (an integration that sends `partnership.created` again under a new event id, on every
-    retry or every sync, made one account three sign-ups from its IP, then flagged its colleagues
-    on that IP), a purchase whose transaction another event recorded (a re-export under new event
-    ids counted one traveller's three purchases as five). Velocity counts accounts and purchases
-    (SPEC 5.1), not the times an integration sends them."""
-    return signed_up_before or transaction_recorded_by not in (None, event_id)
+def recorded_by_another(recorded_by: str | None, event_id: str) -> bool:
+    """Whether a transaction's id was claimed by another event (`Snapshot.transaction_event`): the
+    same transaction sent again under a new event id, whose revenue and commission count once
+    (`scoring_plan`), and which counts once in velocity too (`repeated`)."""
+    return recorded_by not in (None, event_id)
+
+
+def repeated(
+    event_id: str, signed_up_before: bool, recorded_by: str | None = None, same_customer: bool = False
+) -> bool:
+    """Whether an event repeats one already counted: it adds no count of its own, and raises no
+    velocity reason (the counts hold its original: it is no burst the first was not). A partner's
+    sign-up when the partner signed up before (an integration that sends `partnership.created`
+    again under a new event id, on every retry or every sync, made one account three sign-ups from
+    its IP, then flagged its colleagues on that IP); a purchase whose transaction another event
+    recorded for the same customer (a re-export under new event ids counted one traveller's three
+    purchases as five; another customer's purchase under a reused id is a purchase of its own).
+    Velocity counts accounts and purchases (SPEC 5.1), not the times an integration sends them."""
+    return signed_up_before or (recorded_by_another(recorded_by, event_id) and same_customer)
 
 
 # a count this high is a burst to every event that reads it (the limits are 3 and 5): counted on, it
