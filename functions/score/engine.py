@@ -64,7 +64,7 @@ from functions.shared.domain.profiles import (
     profile_changes,
     with_identifiers,
 )
-from functions.shared.domain.rewards import flagged_since, holds_since
+from functions.shared.domain.rewards import flagged_since, holds_since, judged_until
 from functions.shared.domain.scoring_plan import ListsRead, ScoringInput, flags_subject, scoring_plan
 from functions.shared.domain.unfamiliar_sessions import (
     noted_ips,
@@ -775,6 +775,8 @@ class Engine:
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,
         )
+        if isinstance(event, PartnershipCreated) and self._repeated(event, snapshot):
+            given.flagged_from = judged_until(snapshot.subject, event.occurred_at)
         if isinstance(event, TransactionCreated):
             if event.reward:
                 given.reward = Reward(

@@ -171,6 +171,40 @@ def test_a_flag_dated_before_an_approval_holds_what_the_approval_never_saw(dispu
     assert held["hold_amount"] == {"amount": "90.00", "currency": "USD"}, held
 
 
+def test_the_judged_sign_up_sent_again_after_the_approval_holds_nothing_it_judged(dispute_env):
+    """A reviewer's: the very sign-up the security team judged, sent again under a new event id after
+    the cycle, flagged the approved partner again from its first flag's time, and held a purchase
+    dated inside the approved period that arrived late. A copy is the evidence judged, not new
+    activity (SPEC 4): it holds from the approval on (`rewards.judged_until`)."""
+    env = dispute_env
+    email = "p-j.owner@example.com"
+    send(env.tenant, signup("p-j-first", email=email, ip="81.2.69.10", at="2026-11-02T09:00:00Z"))
+    judged = signup("p-j", email=email.upper(), ip="81.2.69.11", at="2026-11-03T09:00:00Z")
+    first = flagged(env, judged)
+    held = buy(env, "c-1", "p-j", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert test_disputes.dispute(env, first["case_id"]).status == 200
+    test_disputes.set_clock(env.clock, test_disputes.VERDICT_AT)
+    assert test_disputes.verdict(env, first["case_id"], "approve").status == 200
+    run_scheduled_cycle(env)
+    env.clock.advance(days=1)
+    late = buy(env, "c-2", "p-j", "2026-11-20T09:00:00Z", "40.00")  # never seen by the approval
+    drain(env.aws)
+
+    env.clock.advance(days=1)
+    again = {**judged, "id": judged["id"] + "-sent-again"}
+    send(env.tenant, again)
+    drain(env.aws)
+    after = buy(env, "c-3", "p-j", "2026-12-02T09:00:00Z", "50.00")  # after the approval
+    drain(env.aws)
+
+    rewards = rewards_of(env.tenant, partner_id="p-j")
+    assert (rewards[held], rewards[late]) == ("pending", "pending"), rewards
+    # flagged again all the same (the shared address is still there): from the approval on
+    assert status(env.tenant, again["id"])["decision"]["action"] == "flag"
+    assert rewards[after] == "on_hold", rewards
+
+
 def test_purchases_through_a_partner_before_its_sign_up_count_in_its_revenue(env):
     """An order tester's: the drawer's revenue left out every purchase that arrived before the
     partner's sign-up (a backfill sent in another order, a partner joined before the integration

@@ -137,6 +137,18 @@ def flagged_since(subject: Subject, at: datetime) -> datetime:
     return min(subject.flagged_at, at) if subject.status == "flagged" and subject.flagged_at else at
 
 
+def judged_until(subject: Subject | None, at: datetime) -> datetime | None:
+    """What a partner's sign-up sent again (`velocity.repeated`), dated at `at`, flags from: when it
+    is dated no later than an approved dispute of the partner's, the approval's time (`approved_at`),
+    else None (its own time). It is the evidence the security team judged, not new activity (SPEC
+    4): a reviewer found a copy of the judged sign-up, sent after the cycle, opened a case reaching
+    back to the first flag and holding what arrived late since. New evidence dated inside the
+    approved period holds from its own time (`flagged_since`)."""
+    if subject is None or subject.approved_at is None or at > subject.approved_at:
+        return None
+    return subject.approved_at
+
+
 def holds_rewards(subject: Subject) -> bool:
     return subject.status == "flagged" and bool(subject.flag_case_id)
 
