@@ -608,7 +608,14 @@ class Engine:
                 )
             if partner.email:
                 reasons += signals.email_signals(
-                    me, partner.email, email_keys(partner.email), links, self.reference
+                    me,
+                    partner.email,
+                    email_keys(partner.email),
+                    links,
+                    self.reference,
+                    (partner.name, self.pepper)
+                    if isinstance(event, PartnershipCreated) and partner.name
+                    else None,
                 )
             reasons += signals.in_other_role(me, links)
             reasons += signals.ip_signals(

@@ -369,14 +369,24 @@ def shared_with_earlier(
 
 
 def email_signals(
-    me: str, email: str, keys: EmailKeys, links: dict[str, LinkState], reference: ReferenceData
+    me: str,
+    email: str,
+    keys: EmailKeys,
+    links: dict[str, LinkState],
+    reference: ReferenceData,
+    name: tuple[str, bytes] | None = None,
 ) -> list[Reason]:
+    """`name`: a partner's name and the pepper its digest is keyed with: an address near a removed
+    partner's, under that partner's name (`marks.removed_marks` keeps it on the near keys), is the
+    removed partner back with a look-alike address (an evasion tester's `ring.boss@` as
+    `ring.boss2@`, `ringboss@`, `ring-boss@`: a new device and IP, scored 35, allowed)."""
     exact = links.get("email", NO_LINK)
     others = _others(exact, me)
     reasons = email_duplicate(me, exact)
     similar: set[str] = set()
     similar_flagged: set[str] = set()
     similar_removed: set[str] = set()
+    namesakes: set[str] = set()  # removed partners near it, under the same name
     one_edit: set[str] = set()  # found only through the near-duplicate keys: a typo or two away
     probes = None
     for role, state in links.items():
@@ -394,12 +404,20 @@ def email_signals(
         similar |= found
         similar_flagged |= found & set(state.flagged)
         similar_removed |= found & set(state.removed)
+        if name is not None and state.names and found & set(state.removed):
+            namesakes |= {
+                member
+                for member, remembered in map(namesake_of, state.names)
+                if member in found & set(state.removed) and names_the_same(remembered, *name)
+            }
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
     for kind in NEAR_DUPLICATE_KEYS:
         one_edit -= _others(links.get(kind, NO_LINK), me)  # the same bare name: digits, dots
     if similar:
-        if similar_flagged or similar_removed:
+        if namesakes:
+            variant = "email_similar_to_removed_namesake"
+        elif similar_flagged or similar_removed:
             variant = "email_similar_to_flagged"
         elif one_edit:
             variant = "email_one_edit"
@@ -409,7 +427,8 @@ def email_signals(
         reasons.append(
             Reason(
                 "email_similar",
-                f"e-mail address {how} that of {_listing(similar, similar_flagged, similar_removed)}",
+                f"e-mail address {how} that of {_listing(similar, similar_flagged, similar_removed)}"
+                + (", under the same name" if namesakes else ""),
                 variant,
             )
         )

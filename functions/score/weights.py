@@ -46,6 +46,9 @@ STRONG = {
     "payout_changed_from_new_session": 60,
     # a sign-up from a removed partner's connection under its name (`signals.removed_namesake`)
     "ip_suspicious_removed_namesake": 70,
+    # a sign-up with an address near a removed partner's, under that partner's name
+    # (`signals.email_signals`): the removed partner back with a look-alike address
+    "email_similar_to_removed_namesake": 70,
     # a fourth partner signing up from one connection or device within three hours: a script's
     # burst (a family signing up together is three; `signals.signups_variant`)
     "velocity_signups": 60,

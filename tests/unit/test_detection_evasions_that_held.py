@@ -130,3 +130,44 @@ def test_self_referral_through_the_partners_device_with_a_fresh_everything_else(
     )
     d = live(engine, purchase("c1", "p1", device="FP-OWN ", ip="81.2.69.99", at="2026-11-02T08:00:00Z"))
     assert "self_referral" in reasons(d)
+
+
+def _removed_boss(engine) -> None:
+    """Rick Bossman, ring.boss@outlook.com, flagged (a throwaway-looking second account) and removed."""
+    from datetime import UTC, datetime
+
+    from functions.cases import service as cases_service
+    from functions.shared.clock import FixedClock
+    from functions.shared.messaging import InMemoryPublisher
+    from functions.shared.runtime import Dependencies
+    from tests.unit.test_detection import PROGRAM
+
+    same = {"email": "ring.boss@outlook.com", "name": "Rick Bossman"}
+    live(engine, signup("p-first", ip="81.2.69.40", device="fp-first", at="2026-11-01T08:00:00Z", **same))
+    gone = live(
+        engine, signup("p-gone", ip="81.2.69.50", device="fp-gone", at="2026-11-01T09:00:00Z", **same)
+    )
+    assert gone["action"] == "flag", gone
+    deps = Dependencies(engine.repository, InMemoryPublisher(), FixedClock(datetime(2026, 11, 3, tzinfo=UTC)))
+    case_id = engine.repository.get_subject(PROGRAM, "partner", "p-gone").flag_case_id or ""
+    cases_service.remove_partner(deps, PROGRAM, case_id, True, "Ann")
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["ring.boss2@outlook.com", "ringboss@outlook.com", "ring-boss@outlook.com", "ring.bos@outlook.com"],
+)
+def test_a_removed_partner_back_under_its_name_with_a_look_alike_address_is_named(email):
+    # an evasion tester's: a new device and IP, the removed partner's own name, an address a letter
+    # or two from its own: `email_similar` to a removed partner at 35, allowed
+    engine = make_engine()
+    _removed_boss(engine)
+    back = live(engine, signup("p-back", email=email, name="Rick Bossman", ip="81.2.70.77", device="fp-back",
+                               at="2026-11-06T09:00:00Z"))  # fmt: skip
+    assert back["action"] == "flag" and "email_similar" in reasons(back), back
+    # someone else near that address, under another name, is a look-alike only (not a flag alone)
+    engine = make_engine()
+    _removed_boss(engine)
+    other = live(engine, signup("p-other", email=email, name="Ann Kowalski", ip="81.2.70.78", device="fp-o",
+                                at="2026-11-06T09:00:00Z"))  # fmt: skip
+    assert other["action"] == "allow", other

@@ -18,6 +18,9 @@ from functions.shared.domain.writes import MarkLink, MarkNetwork, Step, UpdatePr
 
 MARKED = ("flagged", "removed")  # subject statuses whose identifiers carry their mark (network marks too)
 BLOCK_COVERS = ("email", "device")  # a blocked person reapplying is known by these
+# the links a removed partner's name is kept on (`removed_marks`): its connection, and the keys of
+# addresses near its own (`identity.NEAR_DUPLICATE_KINDS`)
+NAMES_KEPT_ON = frozenset({"ip", "email_skeleton", "email_near"})
 NOTHING: dict[str, frozenset[str]] = {}  # a mark's `remove` when it takes nothing away (never changed)
 
 
@@ -178,12 +181,13 @@ def removed_marks(
     subject: Subject, key: LinkKey, block_reapply: bool, pepper: bytes
 ) -> dict[str, frozenset[str]]:
     """What a removed subject's mark on one link is: removed, and blocked where it covers re-applying;
-    on an IP, `<subject key> <its name's digest>` too (`identity.namesake`): a removed partner back
-    from its connection under its own name, with a new address and a new computer, is named by them
-    (`signals.removed_namesake`)."""
+    on an IP and on the keys of addresses near its own, `<subject key> <its name's digest>` too
+    (`identity.namesake`): a removed partner back under its own name, with a new computer, from its
+    connection or with an address a letter or two from its own, is named by them
+    (`signals.removed_namesake`, `signals.email_signals`)."""
     me = frozenset({subject.key})
     marks = {"removed": me, "blocked": me} if block_reapply and key[0] in BLOCK_COVERS else {"removed": me}
-    if key[0] == "ip" and (names := namesake_entries(subject.key, subject.name, pepper)):
+    if key[0] in NAMES_KEPT_ON and (names := namesake_entries(subject.key, subject.name, pepper)):
         marks["names"] = names
     return marks
 

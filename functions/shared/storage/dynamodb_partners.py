@@ -149,7 +149,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         removed = UnicodeSetAttribute(null=True)
         blocked = UnicodeSetAttribute(null=True)
         spans = UnicodeSetAttribute(null=True)
-        names = UnicodeSetAttribute(null=True)  # an IP's removed partners' name digests (`removed_marks`)
+        names = UnicodeSetAttribute(null=True)  # removed partners' names' digests (`removed_marks`)
         via = UnicodeSetAttribute(null=True)  # a device's `<time> <partner>` purchases were made through
         since = UnicodeSetAttribute(null=True)  # an address's or payout account's `<time> <member>` joins
 
