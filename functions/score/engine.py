@@ -758,6 +758,7 @@ class Engine:
         links += [key for key in since if key not in links]  # a time moved back (`join_entries`)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
+        repeat = self._repeated(event, snapshot)  # an account or a purchase sent again: counted already
         given = ScoringInput(
             program_id=program_id,
             event_id=stored.event_id,
@@ -771,9 +772,7 @@ class Engine:
             since=since,  # each in `links`
             network=network,
             counts=tallies(
-                []
-                if self._repeated(event, snapshot)
-                else unsaturated(plan.counts, snapshot.counters, snapshot.links),
+                [] if repeat else unsaturated(plan.counts, snapshot.counters, snapshot.links),
                 event.occurred_at,
                 snapshot.links,
             ),
@@ -782,7 +781,7 @@ class Engine:
             new_case_id=case_id_for(program_id, stored.event_id) if flag else "",  # a flag's alone
             reward_taken=snapshot.reward_taken,
         )
-        if isinstance(event, PartnershipCreated) and self._repeated(event, snapshot):
+        if isinstance(event, PartnershipCreated) and repeat:
             given.flagged_from = judged_until(snapshot.subject, event.occurred_at)
         if isinstance(event, TransactionCreated):
             if event.reward:
