@@ -42,8 +42,7 @@ _STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthorized, 401),
     (Forbidden, 403),
     (NotFound, 404),
-    (DecisionPending, 409),
-    (Conflict, 409),
+    (Conflict, 409),  # `DecisionPending` too: a conflict of its own type (`problem_for`)
     (InvalidInput, 422),
     (StorageUnavailable, 503),
     (StorageRefused, 500),
