@@ -401,14 +401,15 @@ def email_signals(
         if len(near) > weights.SIMILAR_EMAIL_CROWD:
             continue  # a common first name or a role address (emily123@…, info@…): many people, not one
         found = near - others
+        removed = found & set(state.removed)
         similar |= found
         similar_flagged |= found & set(state.flagged)
-        similar_removed |= found & set(state.removed)
-        if name is not None and state.names and found & set(state.removed):
+        similar_removed |= removed
+        if name is not None and state.names and removed:
             namesakes |= {
                 member
                 for member, remembered in map(namesake_of, state.names)
-                if member in found & set(state.removed) and names_the_same(remembered, *name)
+                if member in removed and names_the_same(remembered, *name)
             }
         if role.startswith(ONE_EDIT_ROLE):
             one_edit |= found
