@@ -15,7 +15,7 @@ from functions.score.reference import ReferenceData
 from functions.shared.changes import backoff, carry_out
 from functions.shared.clock import Clock, SystemClock
 from functions.shared.documents import document_hash
-from functions.shared.domain import holdables, linked_earlier
+from functions.shared.domain import commission_review, holdables, linked_earlier
 from functions.shared.domain.identity import (
     address_in_other_role,
     email_keys,
@@ -89,6 +89,7 @@ from functions.shared.money import to_micros
 from functions.shared.observability import logger
 from functions.shared.partner_events import (
     AccountUpdated,
+    CommissionReview,
     LinkedEarlierReview,
     LinkedRemovalReview,
     PartnerEvent,
@@ -100,11 +101,13 @@ from functions.shared.read_memory import ReadMemory
 from functions.shared.storage.port import ScoringPort
 
 _events: TypeAdapter[Any] = TypeAdapter(PartnerEvent)
-# the system's own events, never an integration's: a removal's reviews, and those of partners that
-# gave an identifier after an earlier event's partner (`linked_earlier`)
+# the system's own events, never an integration's: a removal's reviews, those of partners that
+# gave an identifier after an earlier event's partner (`linked_earlier`), and a purchase's of its
+# partner for a large commission just after new payout details (`commission_review`)
 _reviews: dict[str, TypeAdapter[Any]] = {
     REVIEW_TYPE: TypeAdapter(LinkedRemovalReview),
     linked_earlier.REVIEW_TYPE: TypeAdapter(LinkedEarlierReview),
+    commission_review.REVIEW_TYPE: TypeAdapter(CommissionReview),
 }
 # the roles of a payout account's other keys (`identity.other_payout_keys`): linked and read beside
 # its own, and read as one with it
@@ -188,7 +191,8 @@ class Scored:
     opened: bool = False
     held: list[Reward] = field(default_factory=list)
     already_scored: bool = False
-    # the reviews it recorded (`linked_earlier`), as (program, event id): for the queue at once
+    # the reviews it recorded (`linked_earlier`, `commission_review`), as (program, event id): for
+    # the queue at once
     reviews: tuple[tuple[str, str], ...] = ()
 
 
@@ -266,6 +270,8 @@ class Engine:
                 given.reviews = self.reviews_of_later_joiners(
                     stored, event, plan, snapshot, crowds, account, flags
                 )
+            elif isinstance(event, TransactionCreated):
+                given.reviews = self.review_of_commission(stored, event, snapshot)
             if linked != given.profile.linked:
                 given.profile = evolve(given.profile, linked=linked)
             before = snapshot.subject
@@ -441,6 +447,8 @@ class Engine:
             plan = Plan(("partner", event.partner_id))
             for n, link in enumerate(event.links):
                 plan.links[f"{link.kind}#{n}"] = (link.kind, link.value)
+        elif isinstance(event, CommissionReview):  # its partner, as a reward through the API
+            plan = Plan(("partner", event.partner_id))
         else:
             assert isinstance(event, RewardCreated)
             plan = Plan(("partner", event.reward.partner_id), customer_id=event.reward.customer_id or None)
@@ -584,7 +592,7 @@ class Engine:
 
         reasons: list[signals.Reason] = []
         before = snapshot.subject.linked if snapshot.subject is not None else ()
-        if isinstance(event, RewardCreated):  # joins no identifier
+        if isinstance(event, (RewardCreated, CommissionReview)):  # joins no identifier
             large = signals.payout_before_large_reward(snapshot.subject, event.reward, event.occurred_at)
             return large, before
         if isinstance(event, LinkedRemovalReview):  # its links' removed partners, nothing else
@@ -856,19 +864,26 @@ class Engine:
         flagged = {member for key in states for member in states[key].flagged}
         now = self.clock.now()
         return tuple(
-            StoredEvent(
-                program_id=stored.program_id,
-                event_id=body["id"],
-                type=body["type"],
-                body=body,
-                body_hash=document_hash(body),
-                occurred_at=datetime.fromisoformat(body["occurred_at"]),
-                received_at=now,
-            )
+            _recorded(stored.program_id, body, now)
             for body in linked_earlier.review_bodies(
                 stored.event_id, plan.subject, found, flagged, flagged_at
             )
         )
+
+    def review_of_commission(
+        self, stored: StoredEvent, event: TransactionCreated, snapshot: Snapshot
+    ) -> tuple[StoredEvent, ...]:
+        """The review a purchase records of its partner (`commission_review`) when its commission is
+        large and came within the window after the partner's payout change, as read: none for a
+        commission whose id another reward has (it is refused, not paid)."""
+        reward = event.reward
+        if reward is None or snapshot.reward_taken:
+            return ()
+        if not signals.payout_before_large_reward(snapshot.partner, reward, event.occurred_at):
+            return ()
+        commission = (str(reward.id), reward.amount, str(reward.currency))
+        body = commission_review.review_body(stored.event_id, event.partner_id, commission, event.occurred_at)
+        return (_recorded(stored.program_id, body, self.clock.now()),)
 
     def account_change(
         self, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]
@@ -1008,6 +1023,19 @@ def flagged_since_now(subject: Subject | None, flag: bool, at: datetime) -> date
     flagged = subject.flagged_at if subject is not None and subject.status == "flagged" else None
     times = [t for t in (at if flag else None, flagged) if t is not None]
     return min(times) if times else None
+
+
+def _recorded(program_id: str, body: dict[str, Any], now: datetime) -> StoredEvent:
+    """An internal event a scored event records (its reviews), received `now`."""
+    return StoredEvent(
+        program_id=program_id,
+        event_id=body["id"],
+        type=body["type"],
+        body=body,
+        body_hash=document_hash(body),
+        occurred_at=datetime.fromisoformat(body["occurred_at"]),
+        received_at=now,
+    )
 
 
 def _client_ip(event: Any) -> str | None:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 
+from functions.shared.domain.commission_review import REVIEW_ID_PREFIX as COMMISSION_REVIEW_ID_PREFIX
+from functions.shared.domain.commission_review import REVIEW_TYPE as COMMISSION_REVIEW_TYPE
 from functions.shared.domain.linked_earlier import REVIEW_ID_PREFIX as EARLIER_REVIEW_ID_PREFIX
 from functions.shared.domain.linked_earlier import REVIEW_TYPE as EARLIER_REVIEW_TYPE
 from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE
@@ -239,9 +241,10 @@ class ApiReward(Money):
     transaction_id: OptionalIdentifier = Field(default=None, description="absent for a bonus")
 
 
-# the ids the system's own events begin with: a removal's reviews (`linked_removal.review_id`), and
-# the reviews of partners that gave an identifier after an earlier event's (`linked_earlier.review_id`)
-SYSTEMS_ID_PREFIXES = (REVIEW_ID_PREFIX, EARLIER_REVIEW_ID_PREFIX)
+# the ids the system's own events begin with: a removal's reviews (`linked_removal.review_id`), the
+# reviews of partners that gave an identifier after an earlier event's (`linked_earlier.review_id`),
+# and a purchase's of its partner for a large commission (`commission_review.review_id`)
+SYSTEMS_ID_PREFIXES = (REVIEW_ID_PREFIX, EARLIER_REVIEW_ID_PREFIX, COMMISSION_REVIEW_ID_PREFIX)
 
 
 def _not_the_systems(value: str, info: ValidationInfo) -> str:
@@ -380,6 +383,27 @@ class LinkedEarlierReview(BaseModel):
     links: list[ReviewedLink]
 
 
+class ReviewedCommission(BaseModel):
+    id: str
+    amount: Decimal
+    currency: str
+
+
+class CommissionReview(BaseModel):
+    """A review of a partner whose large commission came with a purchase just after it changed its
+    payout details (`commission_review`): an internal event the purchase records, never one an
+    integration may send, scored as a `reward.created` of that money is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: Literal["partner.commission_after_payout_change"]
+    occurred_at: datetime
+    partner_id: str
+    event_id: str  # the purchase's
+    reward: ReviewedCommission
+
+
 class Accepted(BaseModel):
     event_id: str
     status: Literal["queued", "scored", "failed"]
@@ -405,8 +429,11 @@ class EventStatus(BaseModel):
         f"`{REVIEW_ID_PREFIX}`), or `{EARLIER_REVIEW_TYPE}`, its review of a partner that gave an "
         "e-mail address, a device or a payout account after another partner whose event arrived "
         "later, within a day (its "
-        f"id begins `{EARLIER_REVIEW_ID_PREFIX}`); `POST /v1/events` refuses those types and prefixes",
-        examples=[*sorted(EVENT_TYPES), REVIEW_TYPE, EARLIER_REVIEW_TYPE],
+        f"id begins `{EARLIER_REVIEW_ID_PREFIX}`), or `{COMMISSION_REVIEW_TYPE}`, its review of a "
+        "partner whose large commission came with a purchase just after it changed its payout details "
+        f"(its id begins `{COMMISSION_REVIEW_ID_PREFIX}`); `POST /v1/events` refuses those types and "
+        "prefixes",
+        examples=[*sorted(EVENT_TYPES), REVIEW_TYPE, EARLIER_REVIEW_TYPE, COMMISSION_REVIEW_TYPE],
     )
     status: Literal["queued", "scored", "failed"]
     decision: Decision | None = None

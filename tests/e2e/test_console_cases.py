@@ -623,3 +623,33 @@ def test_focus_stays_in_the_drawer_when_a_teammate_changed_the_case(
     assert page.evaluate("() => !!document.activeElement.closest('dialog[open]')"), page.evaluate(
         "() => document.activeElement.tagName"
     )
+
+
+def test_a_large_commission_just_after_new_payout_details_puts_its_partner_in_active_cases(
+    page: Page, console: LocalSystem, backend: Backend
+) -> None:
+    # Given a partner of a month that changed its payout details three hours ago
+    name = f"Payout {tag()} Ltd"
+    partner_id = f"p-payout-{tag()}"
+    backend.scored(backend.partnership(partner_id, name, f"{mailbox('payout')}@example.com", minutes=-43_200))
+    backend.payout_update(partner_id, "GB29NWBK60161331926819", minutes=-180)
+
+    # When a purchase through it arrives with a commission of 900 USD
+    commission = backend.transaction(partner_id, "900.00", minutes=-1)
+
+    # Then the partner's case is opened for it, holding the commission, and its audit trail says
+    # which review flagged it, in words
+    case = backend.wait_for_case(name, held=1)
+    assert [(r["code"], r["detail"]) for r in case["reasons"]] == [
+        ("unusual_activity", "payout details changed 3 hours before a reward of 900.00 USD")
+    ]
+    assert backend.reward_status(partner_id, commission) == "on_hold"
+    sign_in_as(page, console, "fraud", f"active?q={name}")
+    drawer = open_case(page, name)
+    trail = drawer.locator("ol.audit")
+    expect(trail).to_contain_text(
+        "a review of a large commission on a purchase just after new payout details"
+    )
+    expect(trail).not_to_contain_text("commission_review_")
+    trail.scroll_into_view_if_needed()
+    screenshot(page, "commission-review-audit", full_page=False)

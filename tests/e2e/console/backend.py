@@ -125,6 +125,22 @@ class Backend:
         self.scored(event_id)
         return event_id
 
+    def payout_update(self, partner_id: str, account: str, minutes: int) -> str:
+        """An `account.updated` giving the partner new payout details, scored. Returns its id."""
+        event_id = unique("evt-payout")
+        self.send(
+            {
+                "id": event_id,
+                "type": "account.updated",
+                "occurred_at": at(minutes),
+                "partner": {"id": partner_id, "payout_account": account},
+                "session": {"ip": ip(), "device_fingerprint": unique("fp")},
+                "activity": "payout_update",
+            }
+        )
+        self.scored(event_id)
+        return event_id
+
     def transaction(
         self, partner_id: str, amount: str, minutes: int, currency: str = "USD", *, wait: bool = True
     ) -> str:

@@ -412,11 +412,13 @@ export function words(code) {
 
 // the ids of the system's own reviews, which no one can look up, said as what they are (the API
 // refuses them from an integration): a removal's of the partners on its identifiers
-// (`linked_removal.REVIEW_ID_PREFIX`), and a late event's of the partners that gave one of its
-// identifiers after it (`linked_earlier.REVIEW_ID_PREFIX`)
+// (`linked_removal.REVIEW_ID_PREFIX`), a late event's of the partners that gave one of its
+// identifiers after it (`linked_earlier.REVIEW_ID_PREFIX`), and a purchase's of its partner for a
+// large commission just after new payout details (`commission_review.REVIEW_ID_PREFIX`)
 const REVIEWS = [
   ["linked_removal_", "a review after the removal of a partner it shares an identifier with"],
   ["linked_earlier_", "a review after an earlier event of a partner it shares an identifier with arrived late"],
+  ["commission_review_", "a review of a large commission on a purchase just after new payout details"],
 ];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/; // a time the API wrote
 
