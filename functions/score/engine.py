@@ -34,11 +34,13 @@ from functions.shared.domain.links import (
     crowded_links,
     customers_of,
     farmed,
+    first_givers_marks,
     guarded_joins,
     join_entries,
     links_to_join,
     merged,
     merged_network,
+    network_first,
     network_to_join,
     without_history,
 )
@@ -557,7 +559,10 @@ class Engine:
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         if "email_before" in read:  # the address's link under its key of before, as one with today's
             read["email"] = merged(read["email"], read.pop("email_before"))
-        network = {role: snapshot.network[key] for role, key in plan.network.items()}
+        network = {
+            role: first_givers_marks(snapshot.network[key]) if _pays(role) else snapshot.network[key]
+            for role, key in plan.network.items()
+        }
         if plan.subject[0] == "partner":
             # what customers typed is no evidence about a partner, nor does it crowd its address out
             read, network = signals.as_a_partner_sees(read, network)
@@ -766,6 +771,7 @@ class Engine:
         links += [key for key in since if key not in links]  # a time moved back (`join_entries`)
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
+        payout = [key for role, key in plan.network.items() if _pays(role) and plan.links[role] not in crowds]
         repeat = self._repeated(event, snapshot)  # an account or a purchase sent again: counted already
         given = ScoringInput(
             program_id=program_id,
@@ -779,6 +785,7 @@ class Engine:
             via={key: via[key] for key in links if key in via},
             since=since,  # each in `links`
             network=network,
+            network_first=network_first(payout, snapshot.network),
             counts=tallies(
                 [] if repeat else unsaturated(plan.counts, snapshot.counters, snapshot.links),
                 event.occurred_at,
@@ -1023,6 +1030,11 @@ def flagged_since_now(subject: Subject | None, flag: bool, at: datetime) -> date
     flagged = subject.flagged_at if subject is not None and subject.status == "flagged" else None
     times = [t for t in (at if flag else None, flagged) if t is not None]
     return min(times) if times else None
+
+
+def _pays(role: str) -> bool:
+    """Whether a planned network role is the event's payout account (in one of its forms)."""
+    return role == "payout" or role.startswith(PAYOUT_ALSO)
 
 
 def _recorded(program_id: str, body: dict[str, Any], now: datetime) -> StoredEvent:

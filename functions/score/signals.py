@@ -761,22 +761,30 @@ _NETWORK_IDENTIFIERS = {"email": "e-mail address", "device": "device", "payout":
 
 
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
+    """`network_flagged` (SPEC 5.3): an identifier of the event flagged or removed in another
+    program (`mine`: this program's token), strong. A payout account flagged or removed there only
+    on subjects that gave it after another did (`NetworkState.later`, `links.first_givers_marks`)
+    is medium: one of them may have typed it to frame its owner, so it needs company."""
     for kind, state in states.items():
         if not state.flagged and not state.removed:
             continue
-        elsewhere = {mark_program(m) for m in state.flagged | state.removed} - {mine}
-        if elsewhere:
-            what = _NETWORK_IDENTIFIERS[kind]
-            count = len(elsewhere)
-            return [
-                Reason(
-                    "network_flagged",
-                    f"the same {what} is flagged or removed in {count} other "
-                    f"program{'s' if count > 1 else ''} of the network",
-                    "network_flagged",
-                )
-            ]
+        if elsewhere := {mark_program(m) for m in state.flagged | state.removed} - {mine}:
+            return [_network_reason(kind, len(elsewhere), "", "network_flagged")]
+    for kind, state in states.items():
+        if elsewhere := {mark_program(m) for m in state.later} - {mine}:
+            later = ", on accounts that gave it after someone else did"
+            return [_network_reason(kind, len(elsewhere), later, "network_flagged_later_giver")]
     return []
+
+
+def _network_reason(kind: str, count: int, more: str, variant: str) -> Reason:
+    what = _NETWORK_IDENTIFIERS[kind]
+    programs = f"{count} other program{'s' if count > 1 else ''}"
+    return Reason(
+        "network_flagged",
+        f"the same {what} is flagged or removed in {programs} of the network{more}",
+        variant,
+    )
 
 
 def self_referral(

@@ -63,6 +63,9 @@ MEDIUM = {
     "ip_suspicious_linked": 35,
     "email_similar_to_flagged": 35,
     "email_one_edit": 30,  # one typo from another account's address: deliberate more often than not
+    # a payout account flagged or removed in another program only on accounts that gave it after
+    # someone else did (`links.first_givers_marks`): typed, it may have been typed to frame its owner
+    "network_flagged_later_giver": 40,
     "email_suspicious_domain": 25,
 }
 WEAK = {

@@ -36,6 +36,7 @@ from functions.shared.domain.writes import (
     FlagMoved,
     ListRewards,
     MarkLink,
+    MarkNetwork,
     MoveReward,
     Notify,
     PartnerArrival,
@@ -354,6 +355,22 @@ def test_marks_add_and_remove_members_of_a_link(store):
 
     state = store.scoring_snapshot(P, ("partner", "x"), None, [key], [], []).links[key]
     assert (state.members, state.flagged) == (frozenset({"partner:a", "partner:b"}), frozenset({"partner:b"}))
+
+
+def test_a_network_item_keeps_its_first_giver_once_beside_its_marks(store):
+    # a payout account's first giver (`links.network_first`): kept by the first write naming one,
+    # whatever later writes name, alone or with marks
+    key = ("payout", "nk-9")
+    store.apply(Step([MarkNetwork(key, first="prog-a.jane")]))
+    store.apply(
+        Step([MarkNetwork(key, {"flagged": frozenset({"prog-b.throwaway"})}, first="prog-b.throwaway")])
+    )
+    store.apply(Step([MarkNetwork(key, first="prog-c.other")]))
+
+    state = store.scoring_snapshot(P, ("partner", "x"), None, [], [key], []).network[key]
+    assert (state.first, state.flagged) == ("prog-a.jane", frozenset({"prog-b.throwaway"}))
+    unknown = store.scoring_snapshot(P, ("partner", "x"), None, [], [("payout", "nk-0")], []).network
+    assert unknown[("payout", "nk-0")].first is None
 
 
 def test_a_links_velocity_slots_add_up_and_the_stale_ones_go_with_a_count(store):

@@ -469,6 +469,51 @@ def test_a_partner_giving_an_iban_flagged_in_another_program_is_network_flagged(
     assert "network_flagged" in reasons(newcomer)
 
 
+def _typed_in_another_program(engine, payout: str = IBAN) -> None:
+    """A throwaway of a third program flags itself, then types `payout` as its payout account."""
+    score(engine, signup("p-t0", email="t@example.org", ip="81.2.69.31", at=EARLIER), program="prog-third")
+    t = score(
+        engine, signup("p-t1", email="t@example.org", ip="81.2.69.32", at=EARLIER), program="prog-third"
+    )
+    assert t["action"] == "flag", t
+    update = signup("p-t1", at="2026-11-05T09:00:00Z")
+    update.update(type="account.updated", activity="payout_update")
+    update["partner"] = {"id": "p-t1", "payout_account": payout}
+    score(engine, update, program="prog-third")
+
+
+@pytest.mark.parametrize("typed", [IBAN, "60-16-13 31926819"])  # the account in either of its forms
+def test_a_partner_joining_another_program_with_an_iban_it_gave_before_a_framer_typed_it_is_not_framed(typed):
+    # an evasion tester's high finding: a throwaway of one program typing Jane's IBAN made Jane
+    # `network_flagged` (80) when she joined another with it, and that flag marked her address for
+    # every program; the network now keeps who gave an account first, and only that one's marks
+    engine = make_engine()
+    jane = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=EARLIER)
+    assert score(engine, jane, program="prog-other")["action"] == "allow"
+    _typed_in_another_program(engine, typed)
+    joins = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
+    decision = score(engine, joins)
+    assert decision["action"] == "allow", decision
+    assert reasons(decision) == {
+        "network_flagged": "the same payout account is flagged or removed in 1 other program of the "
+        "network, on accounts that gave it after someone else did"
+    }
+
+
+def test_a_partner_giving_an_iban_whose_first_giver_was_flagged_elsewhere_is_network_flagged():
+    # the first to give it is the one paid into it: flagged, the account names it in any program
+    engine = make_engine()
+    first = signup("p-ring", email="ring@example.com", payout=IBAN, ip="81.2.69.70", at=EARLIER)
+    assert score(engine, first, program="prog-other")["action"] == "allow"
+    again = signup("p-ring2", email="ring@example.com", ip="81.2.69.71", at=EARLIER)
+    assert score(engine, again, program="prog-other")["action"] == "flag"  # a second account on its address
+    login = signup("p-ring", email="ring@example.com", ip="81.2.69.70", at="2026-11-01T09:00:00Z")
+    login.update(type="account.updated", activity="login")
+    assert score(engine, login, program="prog-other")["action"] == "flag"  # its address, a flagged one's
+    newcomer = score(engine, signup("p-new", email="new@example.com", payout=IBAN, ip="81.2.69.61", at=LATER))
+    assert "network_flagged" in reasons(newcomer) and newcomer["action"] == "flag", newcomer
+
+
 def _written_before_times_were_kept(engine) -> None:
     """Every link item as one written before links kept their members' times (no `since`)."""
     links = engine.repository._links  # the in-memory store's items, as a deploy finds them

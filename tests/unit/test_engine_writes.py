@@ -71,8 +71,14 @@ def test_a_repeat_of_known_identifiers_writes_no_link_again() -> None:
         ("payout", "GB29NWBK60161331926819"),
         ("payout", "NWBK60161331926819"),  # its domestic forms: the BBAN and the sort code's
     ]
-    assert [w for w in later if isinstance(w, MarkNetwork)] == []
+    # and the network learns who gave the account first, under each of its keys (`links.network_first`),
+    # marking nothing
+    claims = [w for w in later if isinstance(w, MarkNetwork)]
+    assert sorted(w.key[0] for w in claims if w.first and not w.add and not w.remove) == ["payout"] * 3
     assert engine.repository.get_event("prg", "evt-account-2").status == "scored"
+    # the same account given again writes neither again
+    again = _score(engine, sample("account.updated", id="evt-account-3"))
+    assert [w for w in again if isinstance(w, MarkLink | MarkNetwork)] == []
 
 
 def _twins(engine: Engine) -> dict[str, Any]:

@@ -3,7 +3,7 @@ that are evidence about no one, and the network items it joins."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -230,12 +230,49 @@ def merged(state: LinkState, other: LinkState) -> LinkState:
     )
 
 
+def network_first(payout: Iterable[LinkKey], states: dict[LinkKey, NetworkState]) -> list[LinkKey]:
+    """Of the network items of the payout account an event gives (in each of its forms), those that
+    learn their first giver from it: the ones that never learnt one and hold no mark (an item
+    written before, marked already, cannot tell who came first: its marks stay read as they were).
+
+    A payout account is typed, and no one checks it is the typist's (an IBAN off an invoice). A
+    throwaway of one program typing an honest partner's IBAN, then flagging itself, made that
+    partner `network_flagged` (80) when it joined another program with it, and that flag marked the
+    partner's address for every program (an evasion tester's high finding). In one program a link
+    keeps when each member gave it (`as_it_stood`); the network keeps no one's data, only opaque
+    marks, and now, for a payout account, the mark of the subject that gave it first
+    (`NetworkState.first`, kept once: `MarkNetwork.first`), whose marks alone are evidence
+    (`first_givers_marks`). One more item write for an account the network never saw."""
+    return [
+        key
+        for key in dict.fromkeys(payout)
+        if (state := states[key]).first is None and not state.flagged and not state.removed
+    ]
+
+
+def first_givers_marks(state: NetworkState) -> NetworkState:
+    """A payout account's network item as evidence (SPEC 5.3: the same person flagged or removed in
+    another program): the marks of the subject that gave it first, when the network knows which
+    (`network_first`). The one paid into the account is the one that gave it first; one that typed
+    it after may have typed it to frame: its marks are set apart (`later`), evidence that needs
+    company (`signals.network_signal`). An item that never learnt its first giver: every mark."""
+    if state.first is None or (state.flagged | state.removed) <= {state.first}:
+        return state
+    kept = frozenset({state.first})
+    later = (state.flagged | state.removed) - kept
+    return NetworkState(state.flagged & kept, state.removed & kept, state.first, later)
+
+
 def merged_network(state: NetworkState, other: NetworkState) -> NetworkState:
     """Two network items of one identifier read as one (a payout account under its key and its
     other key: `identity.other_payout_keys`)."""
-    if not other.flagged and not other.removed:
+    if not other.flagged and not other.removed and not other.later:
         return state
-    return NetworkState(flagged=state.flagged | other.flagged, removed=state.removed | other.removed)
+    return NetworkState(
+        flagged=state.flagged | other.flagged,
+        removed=state.removed | other.removed,
+        later=state.later | other.later,
+    )
 
 
 def links_to_join(

@@ -279,6 +279,12 @@ class NetworkState:
 
     flagged: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
+    # a payout account's: the mark of the subject that first gave it in the network (its token,
+    # flagged or not: `network_first`), None on an item that never learnt it (written before)
+    first: str | None = None
+    # read side only, never stored: the marks of subjects that gave a payout account after its first
+    # giver, set apart from `flagged` and `removed` as weaker evidence (`first_givers_marks`)
+    later: frozenset[str] = frozenset()
 
 
 # frozen: one empty state serves every identifier no one used yet (scoring and the in-memory store)

@@ -11,7 +11,14 @@ from typing import Any
 from functions.shared.domain import actors, holdables
 from functions.shared.domain.cases import ACTIVE, TAKES_HOLDS, case_reasons
 from functions.shared.domain.holdables import HOLDABLE, ListChange
-from functions.shared.domain.marks import NOTHING, marks_not_named, marks_plan, network_marks, removed_marks
+from functions.shared.domain.marks import (
+    NOTHING,
+    marks_not_named,
+    marks_plan,
+    network_mark,
+    network_marks,
+    removed_marks,
+)
 from functions.shared.domain.model import (
     Case,
     Holdables,
@@ -85,6 +92,8 @@ class ScoringInput:
     via: dict[LinkKey, str] = field(default_factory=dict)
     # of `links`, an address's or a payout account's, with `<time> <member>` as it joins (`join_entries`)
     since: dict[LinkKey, str] = field(default_factory=dict)
+    # of its payout account's network items, those it is the first giver of (`links.network_first`)
+    network_first: list[LinkKey] = field(default_factory=list)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     partner_id: str | None = None  # a transaction's partner, stored or not
@@ -273,12 +282,14 @@ def scoring_plan(
             core.add(MarkLink(program_id, key, marks, NOTHING, slots, counted.stale, seen))
         else:
             core.add(MarkLink(program_id, key, marks, NOTHING, expect_members=seen))
-    if given.network:  # only a flagged or removed subject's event has network items to write
+    if given.network or given.network_first:  # marks: a flagged or removed subject's event alone
         ours = {
             name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
         }
-        for key in given.network:
-            core.add(MarkNetwork(key, ours, NOTHING))
+        giver = network_mark(program_id, profile, pepper)
+        for key in dict.fromkeys([*given.network, *given.network_first]):
+            marks = ours if key in given.network else {}
+            core.add(MarkNetwork(key, marks, NOTHING, giver if key in given.network_first else None))
     for counted in given.counts:
         if counted.link not in riding:
             core.add(CountUp(program_id, counted.name, counted.expires_at))

@@ -139,6 +139,8 @@ class MarkNetwork:
     key: LinkKey
     add: dict[str, frozenset[str]] = field(default_factory=dict)  # programs | flagged | removed
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
+    # a subject's mark, kept as the identifier's first giver unless one is kept already (`network_first`)
+    first: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

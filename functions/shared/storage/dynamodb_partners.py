@@ -156,6 +156,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
     class NetworkLinkItem(base, discriminator="network_link"):  # type: ignore[valid-type,misc,call-arg]
         flagged = UnicodeSetAttribute(null=True)
         removed = UnicodeSetAttribute(null=True)
+        first = UnicodeAttribute(null=True)  # a payout account's first giver's mark (`network_first`)
 
     class CounterItem(base, discriminator="counter"):  # type: ignore[valid-type,misc,call-arg]
         count = NumberAttribute(default=0)
@@ -855,6 +856,8 @@ class PartnersDynamo(DynamoBase):
                 link.add_members(getattr(model, name), values)
             for name, values in write.remove.items():
                 link.delete_members(getattr(model, name), values)
+            if isinstance(write, MarkNetwork) and write.first:  # the first giver's, kept once
+                link.set_if_absent(m.network_link.first, write.first)
             if isinstance(write, MarkLink):  # velocity slots: one attribute each (`velocity`)
                 for slot in sorted(write.count_up):
                     link.add_number(COUNT_PREFIX + slot, 1)
@@ -1359,7 +1362,7 @@ COUNT_PREFIX = "c_"  # a link item's velocity slot: `c_<kind>:<hour>`, a number
 def _network(item: Any) -> NetworkState:
     if item is None:
         return NetworkState()
-    return NetworkState(_set(item.flagged), _set(item.removed))
+    return NetworkState(_set(item.flagged), _set(item.removed), item.first)
 
 
 def _reward(item: Any) -> Reward:

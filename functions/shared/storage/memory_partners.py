@@ -424,7 +424,10 @@ class PartnersMemory:
                 )
 
     def _mark_network(self, write: MarkNetwork) -> None:
-        self._network[write.key] = _marked(self._network.get(write.key, NO_NETWORK), write.add, write.remove)
+        state = _marked(self._network.get(write.key, NO_NETWORK), write.add, write.remove)
+        if write.first and state.first is None:  # the first giver's, kept once (`network_first`)
+            state = replace(state, first=write.first)
+        self._network[write.key] = state
 
     def _spill(self, write: SpillIdentifier) -> None:
         slot = (write.program_id, write.subject_type, write.subject_id)
