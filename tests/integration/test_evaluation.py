@@ -33,6 +33,8 @@ ON_DYNAMODB = Scale(
     ),
     honest=1,
     honest_patterns=("guest_checkout", "coworking"),  # one shopper's ids, a connection's newcomer
+    scripts=2,  # names beyond Latin stored and read back: two partners a program show it
+    proxied=1,
 )
 
 
