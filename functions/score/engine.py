@@ -35,8 +35,10 @@ from functions.shared.domain.links import (
     customers_of,
     farmed,
     first_givers_marks,
+    giver_tokens,
     guarded_joins,
     join_entries,
+    known_first_giver,
     links_to_join,
     merged,
     merged_network,
@@ -44,7 +46,7 @@ from functions.shared.domain.links import (
     network_to_join,
     without_history,
 )
-from functions.shared.domain.marks import marks_every_identifier, network_marks, program_token
+from functions.shared.domain.marks import marks_every_identifier, network_mark, network_marks, program_token
 from functions.shared.domain.model import (
     NO_LINK,
     NO_NETWORK,
@@ -77,6 +79,7 @@ from functions.shared.domain.unfamiliar_sessions import (
 from functions.shared.domain.velocity import (
     SATURATED,
     Velocity,
+    recorded_by_another,
     repeated,
     saturated_hours,
     tallies,
@@ -559,8 +562,9 @@ class Engine:
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         if "email_before" in read:  # the address's link under its key of before, as one with today's
             read["email"] = merged(read["email"], read.pop("email_before"))
+        giver = self.giver(plan, snapshot.subject)  # to whom a payout account's later givers are weak
         network = {
-            role: first_givers_marks(snapshot.network[key]) if _pays(role) else snapshot.network[key]
+            role: first_givers_marks(snapshot.network[key], giver) if _pays(role) else snapshot.network[key]
             for role, key in plan.network.items()
         }
         if plan.subject[0] == "partner":
@@ -772,6 +776,13 @@ class Engine:
         marks = network_marks(profile, "flagged" if flag else profile.status, self.pepper)  # after it
         network = network_to_join(plan.network, plan.links, crowds, snapshot.network, marks)
         payout = [key for role, key in plan.network.items() if _pays(role) and plan.links[role] not in crowds]
+        claims = network_first(payout, snapshot.network)
+        first = (
+            known_first_giver(snapshot.network[key] for key in payout)  # the account in another form
+            or (network_mark(program_id, profile, self.pepper), self.giver(plan, profile))
+            if claims
+            else None
+        )
         repeat = self._repeated(event, snapshot)  # an account or a purchase sent again: counted already
         given = ScoringInput(
             program_id=program_id,
@@ -785,7 +796,7 @@ class Engine:
             via={key: via[key] for key in links if key in via},
             since=since,  # each in `links`
             network=network,
-            network_first=network_first(payout, snapshot.network),
+            network_first=dict.fromkeys(claims, first) if first else {},
             counts=tallies(
                 [] if repeat else unsaturated(plan.counts, snapshot.counters, snapshot.links),
                 event.occurred_at,
@@ -882,15 +893,31 @@ class Engine:
     ) -> tuple[StoredEvent, ...]:
         """The review a purchase records of its partner (`commission_review`) when its commission is
         large and came within the window after the partner's payout change, as read: none for a
-        commission whose id another reward has (it is refused, not paid)."""
+        commission the purchase does not record (`scoring_plan`: its id another reward's, or its
+        transaction recorded by another event, the purchase sent again under a new id)."""
         reward = event.reward
         if reward is None or snapshot.reward_taken:
+            return ()
+        if recorded_by_another(snapshot.transaction_event, stored.event_id):
             return ()
         if not signals.payout_before_large_reward(snapshot.partner, reward, event.occurred_at):
             return ()
         commission = (str(reward.id), reward.amount, str(reward.currency))
         body = commission_review.review_body(stored.event_id, event.partner_id, commission, event.occurred_at)
         return (_recorded(stored.program_id, body, self.clock.now()),)
+
+    def giver(self, plan: Plan, subject: Subject | None) -> frozenset[str]:
+        """The tokens (`links.giver_tokens`) of the event's login address and device, and of the
+        subject's address on file (an account change sends only what changed)."""
+        keys = [key for role in ("email", "device") if (key := plan.network.get(role, (None, ""))[1])]
+        email = (
+            (email_keys(subject.email).normalized if subject.email else subject.email_normalized)
+            if subject
+            else None
+        )
+        if email:
+            keys.append(network_key("email", email, self.pepper))
+        return giver_tokens(keys)
 
     def account_change(
         self, event: Any, plan: Plan, snapshot: Snapshot, crowds: set[LinkKey]

@@ -146,6 +146,18 @@ def test_a_commission_whose_id_another_reward_has_records_no_review(aws, tenant)
     assert rewards_of(tenant, "p1") == {first["reward"]["id"]: "pending"}
 
 
+def test_the_purchase_sent_again_under_new_ids_records_no_second_review(aws, tenant):
+    # a reviewer's: the copy, its transaction recorded by the first, records no commission (refused,
+    # `scoring_plan`); its review named a reward that never was, and counted the reason twice
+    decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"), payout_update("p1", 1, 9))
+    bought = purchase("c1", "p1", reward="900.00", at="2026-11-02T12:00:00Z")
+    again = {**bought, "id": bought["id"] + "-again", "reward": {**bought["reward"], "id": "r-other"}}
+    decide(aws, tenant, bought, again)
+
+    assert not recorded(tenant, review_id(again["id"]))
+    assert rewards_of(tenant, "p1") == {bought["reward"]["id"]: "on_hold"}
+
+
 def test_an_integration_cannot_send_an_event_under_such_a_reviews_id(tenant):
     body = signup("p-z", email="zed@example.com")
     body["id"] = REVIEW_ID_PREFIX + "0123"

@@ -361,14 +361,14 @@ def test_a_network_item_keeps_its_first_giver_once_beside_its_marks(store):
     # a payout account's first giver (`links.network_first`): kept by the first write naming one,
     # whatever later writes name, alone or with marks
     key = ("payout", "nk-9")
-    store.apply(Step([MarkNetwork(key, first="prog-a.jane")]))
-    store.apply(
-        Step([MarkNetwork(key, {"flagged": frozenset({"prog-b.throwaway"})}, first="prog-b.throwaway")])
-    )
+    store.apply(Step([MarkNetwork(key, first="prog-a.jane", first_by=frozenset({"t-mail", "t-device"}))]))
+    marked = {"flagged": frozenset({"prog-b.throwaway"})}
+    store.apply(Step([MarkNetwork(key, marked, first="prog-b.throwaway", first_by=frozenset({"t-other"}))]))
     store.apply(Step([MarkNetwork(key, first="prog-c.other")]))
 
     state = store.scoring_snapshot(P, ("partner", "x"), None, [], [key], []).network[key]
-    assert (state.first, state.flagged) == ("prog-a.jane", frozenset({"prog-b.throwaway"}))
+    assert (state.first, state.first_by) == ("prog-a.jane", frozenset({"t-mail", "t-device"}))
+    assert state.flagged == frozenset({"prog-b.throwaway"})
     unknown = store.scoring_snapshot(P, ("partner", "x"), None, [], [("payout", "nk-0")], []).network
     assert unknown[("payout", "nk-0")].first is None
 

@@ -500,6 +500,59 @@ def test_a_partner_joining_another_program_with_an_iban_it_gave_before_a_framer_
     }
 
 
+def test_a_partner_whose_domestic_form_came_first_is_not_framed_through_the_iban_typed_after():
+    # a reviewer's: the account's keys the throwaway's IBAN gave new took the throwaway as their first
+    # giver, and Jane joining with her IBAN was `network_flagged` (80) through them
+    engine = make_engine()
+    jane = signup("p-jane", email="jane@example.com", payout="60-16-13 31926819", ip="81.2.69.60", at=EARLIER)
+    assert score(engine, jane, program="prog-other")["action"] == "allow"
+    _typed_in_another_program(engine, IBAN)
+    joins = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
+    decision = score(engine, joins)
+    assert (decision["action"], decision["score"]) == ("allow", 40), decision
+
+
+def test_a_fraudster_that_gave_its_account_first_on_a_clean_account_is_network_flagged_back_with_it():
+    # a reviewer's: a clean sign-up first made every later mark on the account weak, to anyone; the
+    # later marks are weak only to the first giver itself (its login address or device)
+    engine = make_engine()
+    seed = signup(
+        "p-seed", email="seed@example.org", payout=IBAN, ip="81.2.69.50", device="fp-seed", at=EARLIER
+    )
+    assert score(engine, seed, program="prog-seed")["action"] == "allow"
+    _typed_in_another_program(engine, IBAN)  # its account on a flagged one
+    back = signup(
+        "p-f2", email="fresh@example.net", payout=IBAN, ip="81.2.69.99", device="fp-fresh", at=LATER
+    )
+    decision = score(engine, back)
+    assert (decision["action"], decision["score"]) == ("flag", 80), decision
+    # the first giver itself, on its own device under a new address, is not framed
+    again = signup(
+        "p-seed2", email="other@example.org", payout=IBAN, ip="81.2.69.51", device="fp-seed", at=LATER
+    )
+    assert score(engine, again, program="prog-fifth")["score"] == 40
+
+
+def test_an_account_marked_before_the_network_kept_first_givers_stays_strong_evidence():
+    # an item marked before this version has no first giver, and none is learnt on it: its marks stay
+    # as strong as ever (README's upgrade note); taken as the first, whoever gave it next would read
+    # them as weak from then on
+    engine = make_engine()
+    jane = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=EARLIER)
+    score(engine, jane, program="prog-other")
+    _typed_in_another_program(engine, IBAN)
+    network = engine.repository._network  # the in-memory store's items, as a deploy finds them
+    for key, state in network.items():
+        network[key] = dataclasses.replace(state, first=None, first_by=frozenset())
+    again = signup("p-jane", payout=IBAN, ip="81.2.69.60", at=LATER)
+    again.update(type="account.updated", activity="payout_update")
+    again["partner"] = {"id": "p-jane", "payout_account": IBAN}
+    assert score(engine, again, program="prog-other")["action"] == "allow"  # on it before: not read
+    assert all(state.first is None for state in network.values())
+    joins = signup("p-jane-c", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
+    assert score(engine, joins)["score"] == 80
+
+
 def test_a_partner_giving_an_iban_whose_first_giver_was_flagged_elsewhere_is_network_flagged():
     # the first to give it is the one paid into it: flagged, the account names it in any program
     engine = make_engine()

@@ -241,8 +241,12 @@ def network_first(payout: Iterable[LinkKey], states: dict[LinkKey, NetworkState]
     partner's address for every program (an evasion tester's high finding). In one program a link
     keeps when each member gave it (`as_it_stood`); the network keeps no one's data, only opaque
     marks, and now, for a payout account, the mark of the subject that gave it first
-    (`NetworkState.first`, kept once: `MarkNetwork.first`), whose marks alone are evidence
-    (`first_givers_marks`). One more item write for an account the network never saw."""
+    (`NetworkState.first`, kept once: `MarkNetwork.first`), with tokens of its login address and
+    device (`giver_tokens`): to an event of that subject, wherever it is, the others' marks are
+    evidence that needs company (`first_givers_marks`). One more item write for an account the
+    network never saw, under each of its keys; an account's key the network has not seen yet, given
+    by an event whose account another key of names a first giver already (the account written in
+    another form), takes that giver (`known_first_giver`)."""
     return [
         key
         for key in dict.fromkeys(payout)
@@ -250,17 +254,39 @@ def network_first(payout: Iterable[LinkKey], states: dict[LinkKey, NetworkState]
     ]
 
 
-def first_givers_marks(state: NetworkState) -> NetworkState:
+GIVER_TOKEN = 16
+"""Hex digits of an identifier's network key kept as a first giver's token (`giver_tokens`)."""
+
+
+def giver_tokens(network_keys: Iterable[str]) -> frozenset[str]:
+    """Opaque tokens of a subject's login address and device (their network keys, shortened): what
+    tells, in any program, that an event is the first giver's of a payout account (`network_first`)."""
+    return frozenset(key[:GIVER_TOKEN] for key in network_keys)
+
+
+def known_first_giver(states: Iterable[NetworkState]) -> tuple[str, frozenset[str]] | None:
+    """The first giver one of an account's keys names (`network_first`), if any does."""
+    return next(((s.first, s.first_by) for s in states if s.first is not None), None)
+
+
+def first_givers_marks(state: NetworkState, giver: frozenset[str]) -> NetworkState:
     """A payout account's network item as evidence (SPEC 5.3: the same person flagged or removed in
-    another program): the marks of the subject that gave it first, when the network knows which
-    (`network_first`). The one paid into the account is the one that gave it first; one that typed
-    it after may have typed it to frame: its marks are set apart (`later`), evidence that needs
-    company (`signals.network_signal`). An item that never learnt its first giver: every mark."""
-    if state.first is None or (state.flagged | state.removed) <= {state.first}:
+    another program), to an event whose subject's tokens are `giver` (`giver_tokens`). To the
+    subject that gave it first (its login address or device the first giver's), the marks of those
+    that gave it after are set apart (`later`), evidence that needs company
+    (`signals.network_signal`): the one paid into the account gave it first, and one that typed it
+    after may have typed it to frame. To anyone else every mark is as strong as ever: a fraudster
+    that gave its account first on a clean account, then used it on one flagged or removed, is not
+    that first giver coming back. An item that never learnt its first giver: every mark."""
+    if (
+        state.first is None
+        or not (state.first_by & giver)
+        or (state.flagged | state.removed) <= {state.first}
+    ):
         return state
     kept = frozenset({state.first})
     later = (state.flagged | state.removed) - kept
-    return NetworkState(state.flagged & kept, state.removed & kept, state.first, later)
+    return NetworkState(state.flagged & kept, state.removed & kept, state.first, state.first_by, later)
 
 
 def merged_network(state: NetworkState, other: NetworkState) -> NetworkState:

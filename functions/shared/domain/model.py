@@ -282,6 +282,9 @@ class NetworkState:
     # a payout account's: the mark of the subject that first gave it in the network (its token,
     # flagged or not: `network_first`), None on an item that never learnt it (written before)
     first: str | None = None
+    # with it, opaque tokens of that subject's login address and device (`links.giver_tokens`): an
+    # event whose own meet one is that subject's, wherever it is
+    first_by: frozenset[str] = frozenset()
     # read side only, never stored: the marks of subjects that gave a payout account after its first
     # giver, set apart from `flagged` and `removed` as weaker evidence (`first_givers_marks`)
     later: frozenset[str] = frozenset()

@@ -15,7 +15,6 @@ from functions.shared.domain.marks import (
     NOTHING,
     marks_not_named,
     marks_plan,
-    network_mark,
     network_marks,
     removed_marks,
 )
@@ -92,8 +91,9 @@ class ScoringInput:
     via: dict[LinkKey, str] = field(default_factory=dict)
     # of `links`, an address's or a payout account's, with `<time> <member>` as it joins (`join_entries`)
     since: dict[LinkKey, str] = field(default_factory=dict)
-    # of its payout account's network items, those it is the first giver of (`links.network_first`)
-    network_first: list[LinkKey] = field(default_factory=list)
+    # of its payout account's network items, those that learn their first giver from it, with that
+    # giver's mark and tokens (`links.network_first`)
+    network_first: dict[LinkKey, tuple[str, frozenset[str]]] = field(default_factory=dict)
     reward: Reward | None = None
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     partner_id: str | None = None  # a transaction's partner, stored or not
@@ -286,10 +286,10 @@ def scoring_plan(
         ours = {
             name: frozenset({mark}) for name, mark in network_marks(profile, profile.status, pepper).items()
         }
-        giver = network_mark(program_id, profile, pepper)
         for key in dict.fromkeys([*given.network, *given.network_first]):
             marks = ours if key in given.network else {}
-            core.add(MarkNetwork(key, marks, NOTHING, giver if key in given.network_first else None))
+            giver, tokens = given.network_first.get(key, (None, frozenset()))
+            core.add(MarkNetwork(key, marks, NOTHING, giver, tokens))
     for counted in given.counts:
         if counted.link not in riding:
             core.add(CountUp(program_id, counted.name, counted.expires_at))

@@ -139,8 +139,10 @@ class MarkNetwork:
     key: LinkKey
     add: dict[str, frozenset[str]] = field(default_factory=dict)  # programs | flagged | removed
     remove: dict[str, frozenset[str]] = field(default_factory=dict)
-    # a subject's mark, kept as the identifier's first giver unless one is kept already (`network_first`)
+    # a subject's mark and its tokens (`links.giver_tokens`), kept as the identifier's first giver
+    # unless one is kept already (`links.network_first`)
     first: str | None = None
+    first_by: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,7 @@ def partner_items(base: type[Model]) -> dict[str, type[Model]]:
         flagged = UnicodeSetAttribute(null=True)
         removed = UnicodeSetAttribute(null=True)
         first = UnicodeAttribute(null=True)  # a payout account's first giver's mark (`network_first`)
+        first_by = UnicodeSetAttribute(null=True)  # and its tokens (`links.giver_tokens`)
 
     class CounterItem(base, discriminator="counter"):  # type: ignore[valid-type,misc,call-arg]
         count = NumberAttribute(default=0)
@@ -858,6 +859,8 @@ class PartnersDynamo(DynamoBase):
                 link.delete_members(getattr(model, name), values)
             if isinstance(write, MarkNetwork) and write.first:  # the first giver's, kept once
                 link.set_if_absent(m.network_link.first, write.first)
+                if write.first_by:
+                    link.set_if_absent(m.network_link.first_by, set(write.first_by))
             if isinstance(write, MarkLink):  # velocity slots: one attribute each (`velocity`)
                 for slot in sorted(write.count_up):
                     link.add_number(COUNT_PREFIX + slot, 1)
@@ -1362,7 +1365,7 @@ COUNT_PREFIX = "c_"  # a link item's velocity slot: `c_<kind>:<hour>`, a number
 def _network(item: Any) -> NetworkState:
     if item is None:
         return NetworkState()
-    return NetworkState(_set(item.flagged), _set(item.removed), item.first)
+    return NetworkState(_set(item.flagged), _set(item.removed), item.first, _set(item.first_by))
 
 
 def _reward(item: Any) -> Reward:

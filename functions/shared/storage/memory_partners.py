@@ -426,7 +426,7 @@ class PartnersMemory:
     def _mark_network(self, write: MarkNetwork) -> None:
         state = _marked(self._network.get(write.key, NO_NETWORK), write.add, write.remove)
         if write.first and state.first is None:  # the first giver's, kept once (`network_first`)
-            state = replace(state, first=write.first)
+            state = replace(state, first=write.first, first_by=write.first_by)
         self._network[write.key] = state
 
     def _spill(self, write: SpillIdentifier) -> None:
