@@ -826,6 +826,12 @@ class Engine:
             given.revenue = (event.transaction.currency, to_micros(event.transaction.amount))
             given.partner_id = event.partner_id
             given.partner_revenue_kept = snapshot.partner_revenue_kept
+            if (
+                event.reward
+                and snapshot.partner
+                and signals.large_reward(event.reward.amount, event.reward.currency)
+            ):
+                given.partner_version = snapshot.partner.version  # a payout change beside it decides again
             given.transaction = (event.transaction.id, snapshot.transaction_event)
             given.waiting = _waiting(program_id, snapshot)
         elif isinstance(event, LinkedRemovalReview):

@@ -1001,11 +1001,17 @@ def payout_before_listed_rewards(rewards: Iterable[Reward], at: datetime) -> lis
     return []
 
 
+def large_reward(amount: Decimal, currency: str) -> bool:
+    """A reward large enough to be judged against a payout change just before it
+    (`weights.LARGE_REWARD`; a currency not listed is not judged by size)."""
+    large = weights.LARGE_REWARD.get(currency.upper())
+    return large is not None and amount >= large
+
+
 def _payout_then_reward(changed: datetime, amount: Decimal, currency: str, at: datetime) -> list[Reason]:
     """Payout details changed at `changed`, then a reward of `amount` at `at`: a reason when the
     reward is large (`weights.LARGE_REWARD`) and came within the window."""
-    large = weights.LARGE_REWARD.get(currency.upper())
-    if large is None or amount < large:
+    if not large_reward(amount, currency):
         return []
     since = at - changed
     if not timedelta(0) <= since <= timedelta(hours=weights.PAYOUT_CHANGE_WINDOW_HOURS):

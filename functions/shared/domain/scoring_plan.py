@@ -98,6 +98,9 @@ class ScoringInput:
     revenue: tuple[str, int] | None = None  # a transaction's (currency, micros) for its partner
     partner_id: str | None = None  # a transaction's partner, stored or not
     partner_revenue_kept: bool = False  # that partner, not stored, has revenue kept (`Snapshot`)
+    # a purchase's large commission: the partner's version read, which its arrival expects and moves
+    # on (`PartnerArrival.expect_version`: a payout change scored beside it is decided again)
+    partner_version: int | None = None
     flag: bool = False
     new_case_id: str = ""
     reward_taken: bool = False  # the reward's id is already used: refuse the reward, score the event
@@ -317,6 +320,7 @@ def scoring_plan(
                     currency=revenue[0] if revenue else None,
                     micros=revenue[1] if revenue else 0,
                     revenue_kept=given.partner_revenue_kept,
+                    expect_version=given.partner_version if partner else None,
                 )
             )
         if placement and placement.case_id and not case_hold:

@@ -102,6 +102,10 @@ class PartnerArrival:
     # a partner not stored: its item keeps the revenue for its profile to take when first written;
     # whether the item kept some already (the first is its own, on condition that there was none)
     revenue_kept: bool = False
+    # a large commission (`signals.large_reward`): only while the partner's version is the one read,
+    # and counted as a new version, so that a payout change scored beside it, which writes under
+    # the version it read, is decided again with the commission, and this purchase with the change
+    expect_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

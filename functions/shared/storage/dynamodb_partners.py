@@ -833,6 +833,10 @@ class PartnersDynamo(DynamoBase):
                 return "check"
             if write.reward:
                 arrival.add_number(subject.reward_seq.attr_name, 1)
+            if write.expect_version is not None:  # a large commission: a version of its own
+                arrival.requires(subject.version, write.expect_version).set(
+                    subject.version, write.expect_version + 1
+                )
             _list_changed(arrival, write.listed)
             if write.currency and write.micros:  # the map exists: every profile write makes it
                 arrival.add_to_entry(subject.revenue, write.currency, write.micros)

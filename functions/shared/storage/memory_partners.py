@@ -408,6 +408,7 @@ class PartnersMemory:
             partner is not None
             and partner.status == write.expect_status
             and partner.flag_case_id == write.expect_flag_case
+            and write.expect_version in (None, partner.version)
         )
 
     def _partner_arrival(self, write: PartnerArrival) -> None:
@@ -418,6 +419,7 @@ class PartnersMemory:
             kept[write.currency] = kept.get(write.currency, 0) + write.micros
         if partner is not None:
             partner.reward_seq += 1 if write.reward else 0
+            partner.version += 1 if write.expect_version is not None else 0  # a large commission's
             if write.currency and write.micros:
                 partner.revenue_micros[write.currency] = (
                     partner.revenue_micros.get(write.currency, 0) + write.micros
