@@ -562,11 +562,13 @@ class Engine:
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         if "email_before" in read:  # the address's link under its key of before, as one with today's
             read["email"] = merged(read["email"], read.pop("email_before"))
-        giver = self.giver(plan, snapshot.subject)  # to whom a payout account's later givers are weak
-        network = {
-            role: first_givers_marks(snapshot.network[key], giver) if _pays(role) else snapshot.network[key]
-            for role, key in plan.network.items()
-        }
+        network = {role: snapshot.network[key] for role, key in plan.network.items()}
+        marked = [
+            r for r, s in network.items() if _pays(r) and s.first is not None and (s.flagged or s.removed)
+        ]
+        if marked:  # a payout account's later givers: weak to its first giver (`first_givers_marks`)
+            giver = self.giver(plan, snapshot.subject)
+            network.update({role: first_givers_marks(network[role], giver) for role in marked})
         if plan.subject[0] == "partner":
             # what customers typed is no evidence about a partner, nor does it crowd its address out
             read, network = signals.as_a_partner_sees(read, network)
