@@ -66,6 +66,7 @@ ORDINARY_PATTERNS = (
     "guest_checkout",
     "launch_crowd",
     "coworking",
+    "iban_framed",
 )
 # honest look-alikes drawn after everything else (`Generator.traffic`), each `Scale.honest` times a
 # program: what a demanding program's own traffic holds that a connection or an order id mislead on
@@ -89,11 +90,15 @@ FRAUD_PATTERNS = (
     "quiet_takeover",
     "renamed_returns",
     "device_hub",
+    "paid_back_network",
 )
 # generated after the others, round by round (`Generator.traffic`): what a round adds leaves the
 # traffic of the rounds before it as it was
 LATER_ROUNDS = (("framing", "removed_returns"), ("quiet_takeover",), ("renamed_returns",), ("device_hub",))
-LATER_PATTERNS = tuple(pattern for patterns in LATER_ROUNDS for pattern in patterns)
+# the forty-seventh session's, drawn after everything else (the honest look-alikes too): a payout
+# account's first giver across the network (`links.network_first`), both ways
+LAST_FRAUD, LAST_HONEST = ("paid_back_network",), ("iban_framed",)
+LATER_PATTERNS = (*(pattern for patterns in LATER_ROUNDS for pattern in patterns), *LAST_FRAUD)
 PROGRAM_CURRENCIES = ("USD", "EUR", "GBP", "USD")
 # Cyrillic letters that look like Latin ones, and the other domains of one mailbox (`lookalike`)
 CYRILLIC_LOOKALIKES = {
@@ -164,6 +169,7 @@ class Scale:
     proxied: int = 2  # per program: sign-up runs whose sessions carry the integration proxy's address
     honest: int = 4  # per program: each of `honest_patterns`
     honest_patterns: tuple[str, ...] = HONEST_LATER
+    last_honest: tuple[str, ...] = LAST_HONEST
 
     @classmethod
     def named(cls, name: str) -> Scale:
@@ -298,6 +304,13 @@ class Generator:
             for program in self.programs:
                 for _ in range(s.honest):
                     getattr(self, pattern)(program, self.when())
+        for program in self.programs:
+            for pattern in LAST_FRAUD:
+                for _ in range(s.fraud if pattern in s.patterns else 0):
+                    getattr(self, pattern)(program, self.when(days=DAYS - 30))
+            for pattern in LAST_HONEST:
+                for _ in range(s.honest if pattern in s.last_honest else 0):
+                    getattr(self, pattern)(program, self.when(days=DAYS - 30))
         order = {id(step): n for n, step in enumerate(self.steps)}
         self.steps.sort(key=lambda step: (step.at, order[id(step)]))
         return Traffic(self.seed, self.programs, self.currencies, self.steps)
@@ -1221,6 +1234,54 @@ class Generator:
             RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "network_removed")
         )
         self.rejoin(other, removed_at + timedelta(days=self.rng.uniform(0.5, 6)), person, "network_removed")
+
+    def paid_back_network(self, program: str, at: datetime) -> None:
+        """A throwaway of one program, paid into its own account (the first to give it anywhere),
+        flagged and removed; the person joins another program under a new name, address, device and
+        connection, paid into that account: the account names it (`network_flagged`)."""
+        person = self.person(self.rng.choice(["US", "GB", "CA"]))
+        person.email = self.throwaway(person)
+        setup = Label("paid_back_network", True, counted=False)
+        _, act = self.signup(program, at, person, self.hosted(person.device), setup, payout=person.payout)
+        removed_at = self.steps[-1].at + timedelta(days=self.rng.uniform(1, 4))
+        self.steps.append(
+            RemoveStep(removed_at, program, act["id"], self.rng.random() < 0.5, "paid_back_network")
+        )
+        back = self.person(person.country)
+        at_home = removed_at + timedelta(days=self.rng.uniform(0.5, 6))
+        label = Label("paid_back_network", True)
+        self.signup(self.other_program(program), at_home, back, self.home(back), label, payout=person.payout)
+
+    def iban_framed(self, program: str, at: datetime) -> None:
+        """An honest partner paid into its own account; a throwaway of another program, flagged,
+        types that account as its own; the partner then joins a third program with its address,
+        device and account. The partner's events are ordinary (`iban_framed`) and must pass: the
+        throwaway gave the account after it (`links.first_givers_marks`). Two programs: no third."""
+        label = Label("iban_framed", False)
+        victim = self.person()
+        partner_id, _ = self.signup(program, at, victim, self.home(victim), label, payout=victim.payout)
+        self.partner_life(program, at, partner_id, victim, label)
+        thirds = [p for p in self.programs if p != program]
+        if len(thirds) < 2:
+            return
+        where, joins = self.rng.sample(thirds, 2)
+        framer = self.person(self.rng.choice(["US", "GB", "CA"]))
+        framer.email = self.throwaway(framer)
+        setup = Label("iban_framing", True, counted=False)
+        when = at + timedelta(days=self.rng.uniform(1, 5))
+        framer_id, _ = self.signup(where, when, framer, self.hosted(framer.device), setup)
+        typed = when + timedelta(hours=1)
+        self.account(
+            where,
+            typed,
+            framer_id,
+            "payout_update",
+            self.hosted(framer.device),
+            setup,
+            payout_account=victim.payout,
+        )
+        later = typed + timedelta(days=self.rng.uniform(1, 8))
+        self.signup(joins, later, victim, self.home(victim), label, payout=victim.payout)
 
     def blocked_reapply(self, program: str, at: datetime) -> None:
         """Removed and blocked, the person applies to the same program again."""

@@ -36,6 +36,7 @@ SIGNATURE = {
     "quiet_takeover": "unusual_activity",
     "renamed_returns": "ip_suspicious",
     "device_hub": "cluster",
+    "paid_back_network": "network_flagged",
 }
 RECALL_TARGET = 0.95
 FALSE_FLAG_TARGET = 0.01

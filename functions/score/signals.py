@@ -763,8 +763,9 @@ _NETWORK_IDENTIFIERS = {"email": "e-mail address", "device": "device", "payout":
 def network_signal(mine: str, states: dict[str, NetworkState]) -> list[Reason]:
     """`network_flagged` (SPEC 5.3): an identifier of the event flagged or removed in another
     program (`mine`: this program's token), strong. A payout account flagged or removed there only
-    on subjects that gave it after another did (`NetworkState.later`, `links.first_givers_marks`)
-    is medium: one of them may have typed it to frame its owner, so it needs company."""
+    on subjects that gave it after another did (`NetworkState.later`, `links.first_givers_marks`,
+    read so by the first giver's own events alone) is weak: one of them may have typed it to frame
+    its owner."""
     for kind, state in states.items():
         if not state.flagged and not state.removed:
             continue

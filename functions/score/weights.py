@@ -63,9 +63,6 @@ MEDIUM = {
     "ip_suspicious_linked": 35,
     "email_similar_to_flagged": 35,
     "email_one_edit": 30,  # one typo from another account's address: deliberate more often than not
-    # a payout account flagged or removed in another program only on accounts that gave it after
-    # someone else did (`links.first_givers_marks`): typed, it may have been typed to frame its owner
-    "network_flagged_later_giver": 40,
     "email_suspicious_domain": 25,
 }
 WEAK = {
@@ -75,6 +72,10 @@ WEAK = {
     "device_shared": 20,
     "ip_suspicious_relay": 20,
     "payout_soon_after_signup": 20,
+    # to the account's first giver, a payout account flagged or removed in another program only on
+    # accounts that gave it after it did (`links.first_givers_marks`): typed, perhaps to frame it. In
+    # one program such a later member is no evidence at all (`as_it_stood`); here it is said, weak
+    "network_flagged_later_giver": 20,
     # a sixth purchase on one connection within three hours (`signals.purchases_variant`)
     "velocity_purchases_connection": 20,
 }

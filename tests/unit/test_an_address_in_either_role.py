@@ -509,7 +509,7 @@ def test_a_partner_whose_domestic_form_came_first_is_not_framed_through_the_iban
     _typed_in_another_program(engine, IBAN)
     joins = signup("p-jane", email="jane@example.com", payout=IBAN, ip="81.2.69.60", at=LATER)
     decision = score(engine, joins)
-    assert (decision["action"], decision["score"]) == ("allow", 40), decision
+    assert (decision["action"], decision["score"]) == ("allow", 20), decision
 
 
 def test_a_fraudster_that_gave_its_account_first_on_a_clean_account_is_network_flagged_back_with_it():
@@ -530,7 +530,7 @@ def test_a_fraudster_that_gave_its_account_first_on_a_clean_account_is_network_f
     again = signup(
         "p-seed2", email="other@example.org", payout=IBAN, ip="81.2.69.51", device="fp-seed", at=LATER
     )
-    assert score(engine, again, program="prog-fifth")["score"] == 40
+    assert score(engine, again, program="prog-fifth")["score"] == 20
 
 
 def test_an_account_marked_before_the_network_kept_first_givers_stays_strong_evidence():

@@ -243,7 +243,7 @@ def network_first(payout: Iterable[LinkKey], states: dict[LinkKey, NetworkState]
     marks, and now, for a payout account, the mark of the subject that gave it first
     (`NetworkState.first`, kept once: `MarkNetwork.first`), with tokens of its login address and
     device (`giver_tokens`): to an event of that subject, wherever it is, the others' marks are
-    evidence that needs company (`first_givers_marks`). One more item write for an account the
+    weak evidence (`first_givers_marks`). One more item write for an account the
     network never saw, under each of its keys; an account's key the network has not seen yet, given
     by an event whose account another key of names a first giver already (the account written in
     another form), takes that giver (`known_first_giver`)."""
@@ -273,9 +273,8 @@ def first_givers_marks(state: NetworkState, giver: frozenset[str]) -> NetworkSta
     """A payout account's network item as evidence (SPEC 5.3: the same person flagged or removed in
     another program), to an event whose subject's tokens are `giver` (`giver_tokens`). To the
     subject that gave it first (its login address or device the first giver's), the marks of those
-    that gave it after are set apart (`later`), evidence that needs company
-    (`signals.network_signal`): the one paid into the account gave it first, and one that typed it
-    after may have typed it to frame. To anyone else every mark is as strong as ever: a fraudster
+    that gave it after are set apart (`later`), weak evidence (`signals.network_signal`): the one
+    paid into the account gave it first, and one that typed it after may have typed it to frame. To anyone else every mark is as strong as ever: a fraudster
     that gave its account first on a clean account, then used it on one flagged or removed, is not
     that first giver coming back. An item that never learnt its first giver: every mark."""
     if (
