@@ -274,9 +274,10 @@ def first_givers_marks(state: NetworkState, giver: frozenset[str]) -> NetworkSta
     another program), to an event whose subject's tokens are `giver` (`giver_tokens`). To the
     subject that gave it first (its login address or device the first giver's), the marks of those
     that gave it after are set apart (`later`), weak evidence (`signals.network_signal`): the one
-    paid into the account gave it first, and one that typed it after may have typed it to frame. To anyone else every mark is as strong as ever: a fraudster
-    that gave its account first on a clean account, then used it on one flagged or removed, is not
-    that first giver coming back. An item that never learnt its first giver: every mark."""
+    paid into the account gave it first, and one that typed it after may have typed it to frame.
+    To anyone else every mark is as strong as ever: a fraudster that gave its account first on a
+    clean account, then used it on one flagged or removed, is not that first giver coming back. An
+    item that never learnt its first giver: every mark."""
     if (
         state.first is None
         or not (state.first_by & giver)
