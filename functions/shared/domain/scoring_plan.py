@@ -11,13 +11,7 @@ from typing import Any
 from functions.shared.domain import actors, holdables
 from functions.shared.domain.cases import ACTIVE, TAKES_HOLDS, case_reasons
 from functions.shared.domain.holdables import HOLDABLE, ListChange
-from functions.shared.domain.marks import (
-    NOTHING,
-    marks_not_named,
-    marks_plan,
-    network_marks,
-    removed_marks,
-)
+from functions.shared.domain.marks import NOTHING, marks_not_named, marks_plan, network_marks, removed_marks
 from functions.shared.domain.model import (
     Case,
     Holdables,
