@@ -8,6 +8,9 @@ import itertools
 from datetime import datetime
 from typing import Any
 
+import botocore.client
+from botocore.exceptions import ClientError
+
 from functions.shared.domain.velocity import velocity
 from local_system.poller import poll_once
 from tests.support import call, proxy_event, sample
@@ -113,3 +116,18 @@ def purchase(
     else:
         event["reward"] = {"id": f"r-{customer_id}-{n}", "amount": reward, "currency": currency}
     return event
+
+
+REAL_CALL = botocore.client.BaseClient._make_api_call
+
+
+def refusing_sends_of(prefix: str) -> Any:
+    """A botocore call (for `BaseClient._make_api_call`) that refuses every queue send naming an id
+    beginning `prefix` (a review's), as a queue down would; any other call goes through."""
+
+    def refusing(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation.startswith("SendMessage") and prefix in str(params):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
+        return REAL_CALL(client, operation, params)
+
+    return refusing

@@ -11,19 +11,25 @@ from typing import Any
 
 import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 
 from functions.score.weights import LARGE_REWARD
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.commission_review import REVIEW_ID_PREFIX, REVIEW_TYPE, review_id
 from functions.shared.errors import NotFound
-from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.integration.scoring_support import (
+    REAL_CALL,
+    drain,
+    purchase,
+    refusing_sends_of,
+    send,
+    signup,
+    status,
+)
 from tests.integration.test_scoring_signals import payout_update
 from tests.support import call, invoke_raw, proxy_event
 
 SCHEDULED = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
-REAL = botocore.client.BaseClient._make_api_call
 
 
 def cases_of(tenant: Any) -> dict[str, tuple[str, str, list[tuple[str, str]]]]:
@@ -110,14 +116,14 @@ def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenan
     """Nothing accepted is lost: the review is written in the transaction that scores the purchase,
     so when its send fails (or the run stops after the commit) the relay sends it."""
     decide(aws, tenant, signup("p1", at="2026-10-01T08:00:00Z"), payout_update("p1", 1, 9))
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _refusing_reviews)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing_sends_of(REVIEW_ID_PREFIX))
     bought = purchase("c1", "p1", reward="900.00", at="2026-11-02T12:00:00Z")
     decide(aws, tenant, bought)
     waiting = runtime.dependencies().repository.get_event(tenant.program_id, review_id(bought["id"]))
     assert (waiting.status, waiting.type) == ("queued", REVIEW_TYPE)
     assert cases_of(tenant) == {}
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL_CALL)
     deps = runtime.dependencies()
     deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=5))  # past the minutes left to the queue
     invoke_raw("outbox_relay", SCHEDULED)
@@ -125,12 +131,6 @@ def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenan
 
     assert list(cases_of(tenant)) == ["partner:p1"]
     assert rewards_of(tenant, "p1") == {bought["reward"]["id"]: "on_hold"}
-
-
-def _refusing_reviews(client: Any, operation: str, params: dict[str, Any]) -> Any:
-    if operation.startswith("SendMessage") and REVIEW_ID_PREFIX in str(params):
-        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
-    return REAL(client, operation, params)
 
 
 def test_a_commission_whose_id_another_reward_has_records_no_review(aws, tenant):

@@ -10,13 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import botocore.client
-from botocore.exceptions import ClientError
 
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.domain.identity import email_keys
 from functions.shared.domain.linked_earlier import REVIEW_ID_PREFIX, REVIEW_TYPE, review_id
-from tests.integration.scoring_support import drain, send, signup, status
+from tests.integration.scoring_support import REAL_CALL, drain, refusing_sends_of, send, signup, status
 from tests.support import call, invoke_raw, proxy_event
 
 SCHEDULED = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
@@ -88,7 +87,7 @@ def test_the_copier_is_flagged_whichever_sign_up_arrives_first(aws, tenant, othe
 def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenant, monkeypatch):
     """Nothing accepted is lost: the review is written in the transaction that scores the late
     event, so when its send fails (or the run stops after the commit) the relay sends it."""
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", _refusing_reviews)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing_sends_of(REVIEW_ID_PREFIX))
     _, owner, change = lives("a")
     for event in (change, owner):
         send(tenant, event)
@@ -107,20 +106,11 @@ def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenan
     }
     assert cases_of(tenant) == {}
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL_CALL)
     relay()
     drain(aws)
 
     assert list(cases_of(tenant)) == ["a-f"]
-
-
-REAL = botocore.client.BaseClient._make_api_call
-
-
-def _refusing_reviews(client: Any, operation: str, params: dict[str, Any]) -> Any:
-    if operation.startswith("SendMessage") and REVIEW_ID_PREFIX in str(params):
-        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
-    return REAL(client, operation, params)
 
 
 def test_an_integration_cannot_send_an_event_under_such_a_reviews_id(tenant):

@@ -436,17 +436,17 @@ def test_a_shopper_whose_address_a_flagged_partner_types_as_its_paypal_after_is_
 IBAN = "GB29 NWBK 6016 1331 9268 19"
 
 
-def _typed_by_a_flagged_partner_of_another_program(engine) -> None:
-    """A throwaway partner of another program flags itself, then types `IBAN` as its payout account."""
-    score(engine, signup("p-t0", email="t@example.org", ip="81.2.69.31", at=EARLIER), program="prog-other")
-    t = score(
-        engine, signup("p-t1", email="t@example.org", ip="81.2.69.32", at=EARLIER), program="prog-other"
-    )
+def _typed_by_a_flagged_partner_of_another_program(
+    engine, payout: str = IBAN, program: str = "prog-other"
+) -> None:
+    """A throwaway partner of `program` flags itself, then types `payout` as its payout account."""
+    score(engine, signup("p-t0", email="t@example.org", ip="81.2.69.31", at=EARLIER), program=program)
+    t = score(engine, signup("p-t1", email="t@example.org", ip="81.2.69.32", at=EARLIER), program=program)
     assert t["action"] == "flag", t
     update = signup("p-t1", at="2026-11-05T09:00:00Z")
     update.update(type="account.updated", activity="payout_update")
-    update["partner"] = {"id": "p-t1", "payout_account": IBAN}
-    score(engine, update, program="prog-other")
+    update["partner"] = {"id": "p-t1", "payout_account": payout}
+    score(engine, update, program=program)
 
 
 def test_a_flagged_partner_of_another_program_typing_a_partners_iban_after_it_frames_no_one():
@@ -471,15 +471,7 @@ def test_a_partner_giving_an_iban_flagged_in_another_program_is_network_flagged(
 
 def _typed_in_another_program(engine, payout: str = IBAN) -> None:
     """A throwaway of a third program flags itself, then types `payout` as its payout account."""
-    score(engine, signup("p-t0", email="t@example.org", ip="81.2.69.31", at=EARLIER), program="prog-third")
-    t = score(
-        engine, signup("p-t1", email="t@example.org", ip="81.2.69.32", at=EARLIER), program="prog-third"
-    )
-    assert t["action"] == "flag", t
-    update = signup("p-t1", at="2026-11-05T09:00:00Z")
-    update.update(type="account.updated", activity="payout_update")
-    update["partner"] = {"id": "p-t1", "payout_account": payout}
-    score(engine, update, program="prog-third")
+    _typed_by_a_flagged_partner_of_another_program(engine, payout, "prog-third")
 
 
 @pytest.mark.parametrize("typed", [IBAN, "60-16-13 31926819"])  # the account in either of its forms

@@ -111,31 +111,24 @@ class Backend:
     def account_update(self, partner_id: str, email: str, minutes: int, event_id: str = "") -> str:
         """An `account.updated` with the partner's e-mail address, scored: a flagged partner's
         shared address fires `email_duplicate` again, and the case counts it. Returns its id."""
+        return self._account(partner_id, {"email": email}, "profile_update", minutes, event_id)
+
+    def payout_update(self, partner_id: str, account: str, minutes: int) -> str:
+        """An `account.updated` giving the partner new payout details, scored. Returns its id."""
+        return self._account(partner_id, {"payout_account": account}, "payout_update", minutes)
+
+    def _account(
+        self, partner_id: str, changed: dict[str, Any], activity: str, minutes: int, event_id: str = ""
+    ) -> str:
         event_id = event_id or unique("evt-update")
         self.send(
             {
                 "id": event_id,
                 "type": "account.updated",
                 "occurred_at": at(minutes),
-                "partner": {"id": partner_id, "email": email},
+                "partner": {"id": partner_id, **changed},
                 "session": {"ip": ip(), "device_fingerprint": unique("fp")},
-                "activity": "profile_update",
-            }
-        )
-        self.scored(event_id)
-        return event_id
-
-    def payout_update(self, partner_id: str, account: str, minutes: int) -> str:
-        """An `account.updated` giving the partner new payout details, scored. Returns its id."""
-        event_id = unique("evt-payout")
-        self.send(
-            {
-                "id": event_id,
-                "type": "account.updated",
-                "occurred_at": at(minutes),
-                "partner": {"id": partner_id, "payout_account": account},
-                "session": {"ip": ip(), "device_fingerprint": unique("fp")},
-                "activity": "payout_update",
+                "activity": activity,
             }
         )
         self.scored(event_id)
