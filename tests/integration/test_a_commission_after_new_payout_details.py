@@ -156,12 +156,3 @@ def test_the_purchase_sent_again_under_new_ids_records_no_second_review(aws, ten
 
     assert not recorded(tenant, review_id(again["id"]))
     assert rewards_of(tenant, "p1") == {bought["reward"]["id"]: "on_hold"}
-
-
-def test_an_integration_cannot_send_an_event_under_such_a_reviews_id(tenant):
-    body = signup("p-z", email="zed@example.com")
-    body["id"] = REVIEW_ID_PREFIX + "0123"
-    answer = call("ingest", proxy_event("POST", "/v1/events", body, tenant.keys["integration"]))
-    assert answer.status == 422, answer
-    (error,) = answer.body["errors"]
-    assert error["field"] == "id" and REVIEW_ID_PREFIX in error["message"], error

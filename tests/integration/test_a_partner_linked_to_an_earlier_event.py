@@ -111,12 +111,3 @@ def test_a_review_the_queue_refused_waits_in_the_outbox_for_the_relay(aws, tenan
     drain(aws)
 
     assert list(cases_of(tenant)) == ["a-f"]
-
-
-def test_an_integration_cannot_send_an_event_under_such_a_reviews_id(tenant):
-    body = signup("p-z", email="zed@example.com")
-    body["id"] = REVIEW_ID_PREFIX + "0123"
-    answer = call("ingest", proxy_event("POST", "/v1/events", body, tenant.keys["integration"]))
-    assert answer.status == 422, answer
-    (error,) = answer.body["errors"]
-    assert error["field"] == "id" and REVIEW_ID_PREFIX in error["message"], error

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from functions.shared.auth import sign
 from functions.shared.errors import Conflict
-from functions.shared.partner_events import PartnerEvent
+from functions.shared.partner_events import SYSTEMS_ID_PREFIXES, PartnerEvent
 from tests.conftest import make_tenant
 from tests.support import call, proxy_event, sample
 
@@ -919,3 +919,12 @@ def test_an_instant_of_2000_written_with_a_west_offset_on_the_last_day_of_1999_i
 
     assert accepted.status == 202, accepted
     assert refused.status == 422 and "2000-01-01" in refused.body["detail"], refused
+
+
+@pytest.mark.parametrize("prefix", SYSTEMS_ID_PREFIXES)  # a removal's, a late event's, a commission's reviews
+def test_an_integration_cannot_send_an_event_under_the_id_of_one_of_the_systems_reviews(tenant, prefix):
+    body = sample("partnership.created", id=prefix + "0123")
+    answer = call("ingest", proxy_event("POST", "/v1/events", body, tenant.keys["integration"]))
+    assert answer.status == 422, answer
+    (error,) = answer.body["errors"]
+    assert error["field"] == "id" and prefix in error["message"], error
