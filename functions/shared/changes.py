@@ -17,6 +17,7 @@ from functions.shared.domain.writes import Step, StepRefused
 from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.messaging import EventPublisher
 from functions.shared.observability import logger
+from functions.shared.storage.keys import timestamp
 from functions.shared.storage.port import NotificationsPort, StepsPort
 
 ATTEMPTS = 4  # reads and decides again when a concurrent change refused a step
@@ -62,9 +63,15 @@ def publish(
         if failed and out_of_time is not None and out_of_time():
             break
         try:
-            # its id travels with it: a consumer drops a second delivery of the same notification
+            # its id travels with it: a consumer drops a second delivery of the same notification;
+            # and its time: a delivery after an outage says when it happened, not when it was sent
             publisher.publish(
-                notification.name, {**notification.detail, "notification_id": notification.notification_id}
+                notification.name,
+                {
+                    **notification.detail,
+                    "notification_id": notification.notification_id,
+                    "created_at": timestamp(notification.created_at),
+                },
             )
         except DomainError as error:
             logger.warning(

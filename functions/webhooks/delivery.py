@@ -96,17 +96,36 @@ def fan_out(deps: WebhookDeps, event: dict[str, Any]) -> list[Delivery]:
         return []
     notification_id = _notification_id(event, detail)
     detail.pop("notification_id", None)
+    made_at = _made_at(detail.pop("created_at", None))
     made = []
     for webhook in deps.store.list_webhooks(program_id):
         if not webhook.wants(name):
             continue
-        made.append(_deliver_to(deps, webhook, name, notification_id, detail))
+        made.append(_deliver_to(deps, webhook, name, notification_id, detail, made_at))
     return made
 
 
+def _made_at(value: Any) -> datetime | None:
+    """When the notification was made (`changes.publish` sends it), read back; None for one sent
+    without it (by a version before, or straight to the bus)."""
+    try:
+        at = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return at if at is not None and at.tzinfo is not None else None
+
+
 def _deliver_to(
-    deps: WebhookDeps, webhook: Webhook, name: str, notification_id: str, data: dict[str, Any]
+    deps: WebhookDeps,
+    webhook: Webhook,
+    name: str,
+    notification_id: str,
+    data: dict[str, Any],
+    made_at: datetime | None = None,
 ) -> Delivery:
+    """`made_at`: when the notification was made, the body's `created_at` (every webhook's delivery
+    of it says the same: a tester's, after an outage the time of the fan-out read as the event's);
+    the time of the fan-out when unknown."""
     now = deps.clock.now()
     dlv = delivery_id(webhook.webhook_id, notification_id)
     payload = json.dumps(
@@ -114,7 +133,7 @@ def _deliver_to(
             "id": dlv,
             "notification_id": notification_id,
             "type": name,
-            "created_at": timestamp(now),
+            "created_at": timestamp(made_at or now),
             "program_id": webhook.program_id,
             "data": data,
         },

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
 import pytest
 
+from functions.shared.changes import publish
+from functions.shared.domain.model import Notification
 from functions.shared.messaging import EventBridgePublisher
 from functions.webhooks import wiring
 from local_system.webhooks import poll_webhooks_once, provision_webhooks
@@ -456,3 +458,29 @@ def test_a_delivery_unsubscribed_from_and_disabled_at_once_stops_as_unsubscribed
     [delivery] = deliveries(tenant)
     assert delivery["stopped_because"] == "the webhook no longer subscribes to PartnerFlagged"
     assert len(receiver.got) == 1
+
+
+def test_a_delivery_says_when_its_notification_was_made_not_when_it_was_sent(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver
+):
+    # a webhooks tester's: after a bus outage the relay sent a customer's block half a minute (up
+    # to hours, deployed) after it was made, and `created_at` said when the fan-out ran; two
+    # webhooks of one notification said two times. `changes.publish` now sends the notification's
+    # own time, and the body's `created_at` is it, in every webhook's delivery
+    subscribe(tenant, receiver, "wh-1")
+    subscribe(tenant, receiver, "wh-2")
+    made = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    detail = {
+        "program_id": tenant.program_id,
+        "case_id": "case_1",
+        "subject": {"type": "partner", "id": "p_1"},
+    }
+    publisher = EventBridgePublisher(
+        boto3.client("events", region_name="us-east-1"), aws.resources.event_bus_name
+    )
+    publish(publisher, [Notification("n-made", tenant.program_id, "PartnerFlagged", detail, made)])
+    pump(hooks, lambda: len(receiver.got) == 2)
+
+    bodies = [json.loads(got.body) for got in receiver.got]
+    assert [b["created_at"] for b in bodies] == ["2026-11-20T09:30:00.000000Z"] * 2
+    assert all("created_at" not in b["data"] for b in bodies)
