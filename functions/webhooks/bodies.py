@@ -135,7 +135,10 @@ class Envelope(Exact):
         description="what happened, the same in the deliveries of every webhook it was sent to (deduplicate "
         "on it across webhooks: one replacing another, say)"
     )
-    created_at: datetime
+    created_at: datetime = Field(
+        description="when the notification was made (the change that caused it): the same in every "
+        "delivery of it, also one the relay sent after the bus was down"
+    )
     program_id: str
 
 
