@@ -82,7 +82,15 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
                     return view(created, show_secret=True)
                 raise
             return view(created, show_secret=True)
-        replaces.check(f"webhook {webhook_id}", seen, current.updated_at)
+        try:
+            replaces.check(f"webhook {webhook_id}", seen, current.updated_at)
+        except Conflict:
+            # a change read at a version since changed, to what is there already: a retry of this
+            # change, its answer lost (or the same change made by a teammate). Not a create's retry
+            # (`replaces` null): its secret was shown by no answer, and the 409 says it exists
+            if isinstance(seen, datetime) and _as_asked(current, body.url, events, body.enabled):
+                return view(current)
+            raise
         changed = replace(
             current,
             url=body.url,
@@ -97,11 +105,32 @@ def put_webhook(deps: WebhookDeps, program_id: str, webhook_id: str, body: PutWe
         if changed.updated_at == current.updated_at:
             changed = replace(changed, updated_at=_later(current.updated_at))
         try:
-            deps.store.replace_webhook(changed, current.updated_at)
+            _replaced(deps, changed, current.updated_at)
         except (Conflict, NotFound):
             continue  # changed or deleted since read: decided again on what is there now
         return view(changed)
     raise Conflict(f"webhook {webhook_id} kept changing; try again")
+
+
+def _as_asked(webhook: Webhook, url: str, events: tuple[str, ...], enabled: bool) -> bool:
+    """The webhook already is what a change asks for."""
+    return (webhook.url, webhook.events, webhook.enabled) == (url, events, enabled)
+
+
+def _replaced(deps: WebhookDeps, changed: Webhook, expected_updated_at: datetime) -> None:
+    """`replace_webhook`, and when its answer is lost after the commit (a timeout: 503), the
+    webhook read again: the change stands if what is there is it (its version and secret), and is
+    answered as made; a retry would otherwise be a 409 naming the caller's own change, or a second
+    rotation whose secret no one ever saw, signing for 24 hours (a webhooks tester's)."""
+    try:
+        deps.store.replace_webhook(changed, expected_updated_at)
+    except StorageUnavailable:
+        try:
+            found = deps.store.get_webhook(changed.program_id, changed.webhook_id)
+        except DomainError:
+            found = None
+        if found is None or (found.updated_at, found.secret) != (changed.updated_at, changed.secret):
+            raise
 
 
 def _made(deps: WebhookDeps, created: Webhook) -> bool:
@@ -139,7 +168,7 @@ def rotate_secret(deps: WebhookDeps, program_id: str, webhook_id: str) -> Secret
         current = deps.store.get_webhook(program_id, webhook_id)
         rotated = current.rotated(new_secret(), max(deps.clock.now(), _later(current.updated_at)))
         try:
-            deps.store.replace_webhook(rotated, current.updated_at)
+            _replaced(deps, rotated, current.updated_at)
         except Conflict:
             continue
         return SecretRotated(
@@ -192,6 +221,11 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
         deps.store.save_delivery(reopened, delivery)
     except Conflict:
         raise Conflict(f"delivery {delivery_id} is being sent right now; try again") from None
+    except StorageUnavailable:
+        # its answer lost after the commit: reopened all the same if what is there is it, and then
+        # its try is scheduled (else it said `pending` with no try on its way, until someone retried)
+        if not _saved(deps, reopened):
+            raise
     if webhook.silence is not None:
         # sent by hand, now: its receiver is taken to be back (were it not, the tries say so again);
         # best effort: not written, the try waits its turn as the others do
@@ -207,6 +241,20 @@ def retry_delivery(deps: WebhookDeps, program_id: str, webhook_id: str, delivery
             deps.store.save_delivery(delivery, reopened)
         raise
     return delivery_view(reopened, webhook)
+
+
+def _saved(deps: WebhookDeps, delivery: Delivery) -> bool:
+    """The delivery stored under `delivery`'s id is `delivery` as written (its tries, status and
+    next try); False when that cannot be read either."""
+    try:
+        found = deps.store.get_delivery(delivery.program_id, delivery.webhook_id, delivery.delivery_id)
+    except DomainError:
+        return False
+    return (found.tries, found.status, found.next_attempt_at) == (
+        delivery.tries,
+        delivery.status,
+        delivery.next_attempt_at,
+    )
 
 
 def view(webhook: Webhook, show_secret: bool = False) -> WebhookView:

@@ -17,7 +17,9 @@ import pytest
 
 from functions.shared.changes import publish
 from functions.shared.domain.model import Notification
+from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import EventBridgePublisher
+from functions.shared.storage.dynamodb_webhooks import DynamoWebhooks
 from functions.webhooks import wiring
 from local_system.webhooks import poll_webhooks_once, provision_webhooks
 from tests.conftest import Aws, Tenant
@@ -484,3 +486,62 @@ def test_a_delivery_says_when_its_notification_was_made_not_when_it_was_sent(
     bodies = [json.loads(got.body) for got in receiver.got]
     assert [b["created_at"] for b in bodies] == ["2026-11-20T09:30:00.000000Z"] * 2
     assert all("created_at" not in b["data"] for b in bodies)
+
+
+def _lost_after_commit(monkeypatch: pytest.MonkeyPatch, store_type: type, name: str) -> None:
+    """`store_type.name` commits, then its answer is lost (a timeout after the commit), once."""
+    real = getattr(store_type, name)
+    lost: list[bool] = []
+
+    def commits_then_times_out(store: Any, *args: Any, **kwargs: Any) -> Any:
+        real(store, *args, **kwargs)
+        if not lost:
+            lost.append(True)
+            raise StorageUnavailable("the answer was lost (test)")
+
+    monkeypatch.setattr(store_type, name, commits_then_times_out)
+
+
+def test_a_retry_by_hand_whose_answer_was_lost_after_the_commit_is_still_sent(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    # a webhooks tester's: the delivery was saved `pending`, the answer a 503, and no try was ever
+    # scheduled: it said pending, its next try in the past, until someone retried again
+    subscribe(tenant, receiver)
+    notify(aws, tenant.program_id)
+    pump(hooks, settled(tenant))
+    [delivery] = deliveries(tenant)
+    _lost_after_commit(monkeypatch, DynamoWebhooks, "save_delivery")
+    again = api(tenant.keys["admin"], "POST", f"/v1/webhooks/wh-1/deliveries/{delivery['id']}/retry")
+    assert again.status == 202, again
+    pump(hooks, lambda: len(receiver.got) == 2 and settled(tenant)())
+    assert [a["outcome"] for a in deliveries(tenant)[0]["attempts"]] == ["delivered", "delivered"]
+
+
+def test_a_rotation_or_a_change_whose_answer_was_lost_after_the_commit_is_answered_as_made(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    # a webhooks tester's: both answered 503 having been made; the rotation's retry rotated again (a
+    # secret no one saw signing for 24 hours), the change's retry was a 409 naming its own change
+    subscribe(tenant, receiver)
+    _lost_after_commit(monkeypatch, DynamoWebhooks, "replace_webhook")
+    rotated = api(tenant.keys["admin"], "POST", "/v1/webhooks/wh-1/rotate-secret")
+    assert rotated.status == 200, rotated
+    notify(aws, tenant.program_id)
+    pump(hooks, lambda: len(receiver.got) == 1)
+    _, values = signatures(receiver.got[0].headers["x-signature"])
+    assert len(values) == 2  # the new secret and the one before it: no third
+    assert verifies(rotated.body["secret"], receiver.got[0].headers["x-signature"], receiver.got[0].body)
+
+    read = api(tenant.keys["admin"], "GET", "/v1/webhooks/wh-1").body
+    _lost_after_commit(monkeypatch, DynamoWebhooks, "replace_webhook")
+    change = {
+        "url": receiver.url,
+        "events": ["PartnerFlagged", "RewardsHeld"],
+        "replaces": read["updated_at"],
+    }
+    assert api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", change).status == 200
+    again = api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", change)  # the client's retry
+    assert again.status == 200 and again.body["events"] == change["events"], again
+    other = {**change, "events": ["RewardsHeld"]}
+    assert api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", other).status == 409  # a stale read still is
