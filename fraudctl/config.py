@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functions.shared.sealing import STACK_NAME, program_secrets_key_alias
 
 LOCAL_AWS = "http://127.0.0.1:4566"
+# the local system's stand-in, as the README exports it (`make run`'s port), by any loopback name
+_LOCAL_SYSTEM = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\]):4566$", re.IGNORECASE)
 LOCAL_API = "http://127.0.0.1:8080"
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
 
@@ -49,6 +51,16 @@ class Target:
                 os.environ.setdefault(name, "local")
             os.environ.setdefault("AWS_REGION", "us-east-1")
         else:
+            # the local system's address, exported for `make run` and left in the shell: a program
+            # "created" in the deployed stack went to the local table (an operator tester's)
+            endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip().rstrip("/")
+            if endpoint and _LOCAL_SYSTEM.match(endpoint):
+                raise ValueError(
+                    f"AWS_ENDPOINT_URL is {endpoint}, the local system's, with FRAUDCTL_TARGET=aws: "
+                    "unset AWS_ENDPOINT_URL to reach the deployed stack"
+                )
+            if not os.environ.get("TABLE_NAME", "").strip():
+                raise ValueError("TABLE_NAME is needed with FRAUDCTL_TARGET=aws: the stack's TableName")
             os.environ.setdefault("PROGRAM_SECRETS_KMS_KEY_ID", program_secrets_key_alias(stack))
         os.environ.setdefault("TABLE_NAME", "fraud-management")
         return cls(

@@ -38,8 +38,18 @@ def _fraudctl(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]
         ({"AWS_ENDPOINT_URL": "notaurl"}, "AWS_ENDPOINT_URL is an http(s) address"),
         ({"FRAUD_API_URL": "127.0.0.1:8080"}, "FRAUD_API_URL is an http(s) address"),
         ({"FRAUD_STACK_NAME": "fraud staging"}, "FRAUD_STACK_NAME is a stack's name"),
+        # the deployed stack, with the local system's endpoint left in the shell (an operator
+        # tester's: the program went to the local table), or with no table named
+        (
+            {"FRAUDCTL_TARGET": "aws", "AWS_ENDPOINT_URL": "http://127.0.0.1:4566"},
+            "unset AWS_ENDPOINT_URL to reach the deployed stack",
+        ),
+        (
+            {"FRAUDCTL_TARGET": "aws", "AWS_ENDPOINT_URL": None, "TABLE_NAME": None},
+            "TABLE_NAME is needed with FRAUDCTL_TARGET=aws",
+        ),
     ],
-    ids=["target", "endpoint", "api-url", "stack-name"],
+    ids=["target", "endpoint", "api-url", "stack-name", "aws-with-local-endpoint", "aws-without-table"],
 )
 def test_a_setting_fraudctl_can_check_is_a_usage_error_naming_it(env: dict[str, str], says: str):
     ran = _fraudctl("create-program", "--name", "z", **env)
