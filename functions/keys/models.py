@@ -41,6 +41,10 @@ class KeyView(Model):
     role: Annotated[str, one_of(get_args(ProgramRole))]  # a program's keys: never `security`
     created_at: datetime
     last_used_at: datetime | None  # to the minute; null until first used
+    created_by: str | None = Field(
+        description="the key_id of the admin key that made it (POST /v1/keys); null for a key an "
+        "operator made (fraudctl). After a leak, revoke the leaked key and the keys it made"
+    )
 
 
 class KeyPage(Model):

@@ -27,7 +27,8 @@ def get_keys() -> KeyPage:
 )
 def post_key(body: Annotated[CreateKey, Body()]) -> Response[KeyCreated]:
     deps = api.deps_of(router)
-    created = service.create_key(deps.repository, deps.clock, api.program_of(router), body.role, body.actor)
+    program_id, by = api.program_of(router), api.principal_of(router).key_id
+    created = service.create_key(deps.repository, deps.clock, program_id, body.role, body.actor, by)
     # the key is in this body alone: no cache along the way may keep it
     return Response(201, "application/json", created, {"Cache-Control": "no-store"})
 

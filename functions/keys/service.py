@@ -22,8 +22,12 @@ def list_keys(repository: ProgramsPort, program_id: str) -> KeyPage:
     return KeyPage(items=[key_view(record) for record in repository.list_api_keys(program_id)])
 
 
-def create_key(repository: ProgramsPort, clock: Clock, program_id: str, role: str, actor: str) -> KeyCreated:
-    record, text = tenancy.create_key(repository, clock, program_id, role, actor)
+def create_key(
+    repository: ProgramsPort, clock: Clock, program_id: str, role: str, actor: str, created_by: str
+) -> KeyCreated:
+    """A new key of the program, made by the admin key `created_by` (listed with it: after a leak,
+    the keys the leaked one made are found by it, whatever `actor` they were given)."""
+    record, text = tenancy.create_key(repository, clock, program_id, role, actor, created_by)
     return KeyCreated(key_id=record.key_id, key=text, role=record.role, actor=record.actor)
 
 
@@ -60,4 +64,5 @@ def key_view(record: KeyRecord) -> KeyView:
         role=key.role,
         created_at=key.created_at,
         last_used_at=record.last_used_at,
+        created_by=key.created_by,
     )

@@ -164,10 +164,16 @@ def _check_secret(secret: str) -> None:
 
 
 def create_key(
-    repository: ProgramsPort, clock: Clock, program_id: str | None, role: str, actor: str
+    repository: ProgramsPort,
+    clock: Clock,
+    program_id: str | None,
+    role: str,
+    actor: str,
+    created_by: str | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for a program (or the platform, without one). Returns the record and the key text.
-    `actor` names who uses it in audit trails: printable, at most 200 characters (`ActorName`)."""
+    `actor` names who uses it in audit trails: printable, at most 200 characters (`ActorName`);
+    `created_by`: the admin key that asks for it through the API (None: an operator, fraudctl)."""
     actor = _not_reserved(_printable("actor", actor))  # as the API's body takes it
     if program_id is not None:
         repository.get_program(program_id)  # NotFound for an unknown program
@@ -177,6 +183,7 @@ def create_key(
                 "it no longer uses first"
             )
     record, text = issue_key(program_id, role, actor, clock.now())
+    record = replace(record, created_by=created_by)
     try:
         repository.create_api_key(record)
     except (StorageUnavailable, Conflict):

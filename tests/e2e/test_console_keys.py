@@ -56,7 +56,7 @@ def test_an_admin_creates_a_key_sees_it_once_copies_it_and_it_works(
     # Given an admin on the API keys page
     sign_in_as(page, console, "admin", "keys")
     expect(page.get_by_role("heading", level=1, name="API keys")).to_be_visible()
-    for header in ("Actor", "Role", "Created", "Last used"):
+    for header in ("Actor", "Role", "Created", "Last used", "Made by"):
         expect(keys_table(page).get_by_role("columnheader", name=header)).to_be_visible()
     expect(key_row(page, "Demo admin")).to_contain_text("(your key)")
 
@@ -76,6 +76,8 @@ def test_an_admin_creates_a_key_sees_it_once_copies_it_and_it_works(
     row = key_row(page, teammate)
     expect(row).to_contain_text("Fraud")
     expect(row).to_contain_text("Never")
+    expect(row.get_by_role("cell").nth(3)).to_have_text("Demo admin")  # made by the admin's key
+    expect(key_row(page, "Demo admin").get_by_role("cell").nth(3)).to_have_text("An operator")
     screenshot(page, "30-api-key-created")
     assert key.split("_", 2)[2] not in keys_table(page).inner_text()
 

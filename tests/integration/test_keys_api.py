@@ -87,7 +87,13 @@ def test_the_listing_shows_actor_role_created_and_last_used_never_a_key_or_its_h
         ("Backend", "integration"),
         *((f"Program A {role}", role) for role in ("integration", "viewer", "fraud", "admin")),
     }
-    assert all(set(i) == {"key_id", "actor", "role", "created_at", "last_used_at"} for i in items)
+    assert all(
+        set(i) == {"key_id", "actor", "role", "created_at", "last_used_at", "created_by"} for i in items
+    )
+    # the key an admin made names the admin key that made it; the tenant's, made as fraudctl makes them, none
+    by = {i["key_id"]: i["created_by"] for i in items}
+    assert by.pop(created["key_id"]) == key_id_of(tenant.keys["admin"])
+    assert set(by.values()) == {None}
     # no key text, no secret, no hash anywhere in the answer; nothing of program B
     text = json.dumps(answer.body)
     for key in [created["key"], *tenant.keys.values()]:
@@ -324,8 +330,21 @@ def test_the_service_refuses_a_platform_role_for_a_program_key_too(aws: Aws, ten
     from functions.shared.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
-        service.create_key(aws.repository, FixedClock(T0), tenant.program_id, "security", "Platform")
+        service.create_key(aws.repository, FixedClock(T0), tenant.program_id, "security", "Platform", "k")
     assert refused.value.errors[0]["field"] == "role"
+
+
+def test_the_keys_a_leaked_admin_key_made_are_found_by_it_whatever_actor_they_were_given(
+    aws: Aws, tenant: Tenant, clock: FixedClock
+):
+    # an operator tester's: with a leaked admin key an attacker made an admin key named like the
+    # real one ("Demo admin"); revoking the leaked key left it, and nothing told it from the real
+    leaked = tenant.keys["admin"]
+    made = keys_api(leaked, "POST", body={"role": "admin", "actor": "Program A admin"}).body
+    assert keys_api(leaked, "DELETE", f"/v1/keys/{key_id_of(leaked)}").status == 204
+    listing = {i["key_id"]: i for i in listed(made["key"])}
+    assert listing[made["key_id"]]["created_by"] == key_id_of(leaked)
+    assert keys_api(made["key"], "DELETE", f"/v1/keys/{made['key_id']}").status == 204  # revoked in turn
 
 
 def test_keys_created_by_fraudctl_s_helper_are_listed_too(aws: Aws, tenant: Tenant, clock: FixedClock):

@@ -128,6 +128,9 @@ class ApiKey:
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    # the id of the admin key that made it through the API (`POST /v1/keys`); None: an operator's
+    # (fraudctl). After a leak, the keys the leaked one made are found by it
+    created_by: str | None = None
 
     @property
     def active(self) -> bool:

@@ -64,6 +64,7 @@ def core_items(base: type[Model]) -> dict[str, type[Model]]:
         created_at = UTCDateTimeAttribute()
         revoked_at = UTCDateTimeAttribute(null=True)
         last_used_at = UTCDateTimeAttribute(null=True)
+        created_by = UnicodeAttribute(null=True)  # the admin key that made it (`ApiKey.created_by`)
 
     class EventItem(base, discriminator="event"):  # type: ignore[valid-type,misc,call-arg]
         program_id = UnicodeAttribute()
@@ -218,6 +219,7 @@ class DynamoRepository(PartnersDynamo, LoyaltyDynamo, DynamoBase, Repository):
             actor=key.actor,
             secret_hash=key.secret_hash,
             created_at=key.created_at,
+            created_by=key.created_by,
         )
         if key.program_id is not None:  # listed on the program_keys index until revoked
             item.program_keys_pk = keys.program_keys_pk(key.program_id)
@@ -405,6 +407,7 @@ def _api_key(item: Any) -> ApiKey:
         secret_hash=item.secret_hash,
         created_at=item.created_at,
         revoked_at=item.revoked_at,
+        created_by=item.created_by,
     )
 
 

@@ -241,7 +241,7 @@ export function mountKeys(container, route, context) {
           h(
             "tr",
             {},
-            ["Actor", "Role", "Created", "Last used"].map((c) => h("th", { scope: "col" }, c)),
+            ["Actor", "Role", "Created", "Last used", "Made by"].map((c) => h("th", { scope: "col" }, c)),
             h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
           ),
         ),
@@ -256,12 +256,21 @@ export function mountKeys(container, route, context) {
               h("td", { class: "word" }, words(key.role)),
               h("td", {}, timeElement(key.created_at)),
               h("td", {}, key.last_used_at ? timeElement(key.last_used_at) : "Never"),
+              h("td", { class: "wrap" }, madeBy(key, keys)),
               revokeCell(key),
             ),
           ),
         ),
       ),
     );
+  }
+
+  /** Which key made `key` (`created_by`): an operator's (fraudctl), a listed key by its actor, or a
+   * key no longer listed (revoked) by its id: after a leak, the keys a revoked key made show so. */
+  function madeBy(key, keys) {
+    if (!key.created_by) return "An operator";
+    const maker = keys.find((k) => k.key_id === key.created_by);
+    return maker ? maker.actor : `Revoked key ${key.created_by}`;
   }
 
   let listed = []; // the key ids the list last showed (to tell a key made since)
