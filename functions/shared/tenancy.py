@@ -106,7 +106,9 @@ def set_signing_secret(
         raise Conflict(
             f"{what} accepted until {until:%Y-%m-%d %H:%M:%S} UTC: rotating again now would refuse "
             "it at once. Rotate after then, or with an overlap of 0 to refuse every earlier secret "
-            "now (after a leak)"
+            "now (after a leak). A rotation whose new secret no one saw (its output lost): give the "
+            "secret before it again, with an overlap of 0 (fraudctl set-signing-secret --secret "
+            "<previous> --overlap-hours 0)"
         )
     previous = current if overlap else None
     changed = replace(

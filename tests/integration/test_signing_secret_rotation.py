@@ -263,3 +263,18 @@ def test_a_secret_exported_for_replay_is_never_taken_as_a_new_one(signed, monkey
     monkeypatch.setenv("FRAUD_SIGNING_SECRET", OLD)
     rotated = _rotate(tenant.program_id, "--overlap-hours", "0")
     assert rotated["signing_secret"] not in (OLD, None)
+
+
+def test_a_rotation_whose_output_was_lost_is_undone_as_the_refusal_of_its_retry_says(signed):
+    # an operator tester's: the new secret stored, its output lost (`| head -c0`), the retry refused
+    # with no word of how to get back to a secret someone knows
+    tenant, clock = signed
+    _rotate(tenant.program_id)  # the secret no one saw
+    refused = CliRunner().invoke(cli, ["set-signing-secret", "--program", tenant.program_id])
+    assert refused.exit_code == 1 and "--secret <previous> --overlap-hours 0" in refused.output, (
+        refused.output
+    )
+
+    _rotate(tenant.program_id, "--secret", OLD, "--overlap-hours", "0")  # as it says
+    clock.advance(seconds=61)
+    assert _post(tenant, clock, OLD) == 202
