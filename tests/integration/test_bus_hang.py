@@ -14,11 +14,9 @@ import pytest
 
 from functions.outbox_relay.service import relay_all_notifications
 from functions.shared import aws_calls, runtime
-from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import EventBridgePublisher
 from infra.constants import API_TIMEOUT_SECONDS
 from tests.conftest import Aws, Tenant
-from tests.integration.scoring_support import drain, send, signup, status
 from tests.integration.test_loyalty_support import Bus, Loyalty, bus_fixture, clock_fixture  # noqa: F401
 
 
@@ -108,36 +106,3 @@ def test_a_secrets_manager_that_never_answers_fails_the_pepper_read_inside_an_ap
         identity._pepper_from_secret("arn:aws:secretsmanager:us-east-1:000000000000:secret:pepper-AbCdEf")
     waited = time.monotonic() - started
     assert waited <= aws_calls.STORE.longest_seconds() + 0.5 and waited < API_TIMEOUT_SECONDS, waited
-
-
-class DownBus:
-    """A bus that fails every call, as one that never answers does after its bound: counts the calls."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def publish(self, detail_type: str, detail: dict[str, object]) -> None:
-        self.calls += 1
-        raise StorageUnavailable("event bus unavailable (test)")
-
-
-def test_a_batch_scored_while_the_bus_is_down_calls_it_once_and_leaves_the_rest_in_the_outbox(
-    aws: Aws, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
-):
-    # a webhooks tester's: each of a batch's notifications waited the bus call's whole bound (about
-    # 2 s on a bus that never answers), so 25 flags took 51 s against the score function's 30 s, and
-    # the batch came back again and again for as long as the outage lasted (SPEC 6: a bus outage
-    # stops nothing). A batch now rests the bus after its first failure, as the sweep does.
-    send(tenant, signup("p0", email="one.person@example.com", ip="81.2.69.10"))
-    drain(aws)
-    down = DownBus()
-    monkeypatch.setattr(runtime.dependencies(), "publisher", down)
-    flagged = [signup(f"p{n}", email="one.person@example.com", ip=f"81.2.69.{10 + n}") for n in range(1, 9)]
-    for event in flagged:
-        send(tenant, event)
-    drain(aws)  # the eight in one receive of up to ten (two at most)
-
-    assert [status(tenant, e["id"])["decision"]["action"] for e in flagged] == ["flag"] * 8
-    assert down.calls <= 2, down.calls  # once a batch, not once a notification
-    waiting = aws.repository.pending_notifications(tenant.program_id, 50)
-    assert sorted({n.name for n in waiting}) >= ["PartnerFlagged"] and len(waiting) >= 8

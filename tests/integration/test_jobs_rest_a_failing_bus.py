@@ -17,6 +17,7 @@ from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.errors import StorageUnavailable
 from functions.shared.messaging import RestingPublisher
+from tests.integration.scoring_support import drain, send, signup, status
 from tests.integration.test_sweep_at_scale import FLAGGED, P, flagged_with_a_stray, held
 
 
@@ -62,3 +63,25 @@ def test_a_resting_publisher_calls_again_once_its_rest_is_over(monkeypatch: pyte
     with pytest.raises(StorageUnavailable):
         resting.publish("RewardsHeld", {})
     assert bus.calls == 2
+
+
+def test_a_batch_scored_while_the_bus_is_down_calls_it_once_and_leaves_the_rest_in_the_outbox(
+    aws, tenant, monkeypatch
+):
+    # a webhooks tester's: each of a batch's notifications waited the bus call's whole bound (about
+    # 2 s on a bus that never answers), so 25 flags took 51 s against the score function's 30 s, and
+    # the batch came back again and again for as long as the outage lasted (SPEC 6: a bus outage
+    # stops nothing). A batch now rests the bus after its first failure, as the sweep does.
+    send(tenant, signup("p0", email="one.person@example.com", ip="81.2.69.10"))
+    drain(aws)
+    down = DownBus()
+    monkeypatch.setattr(runtime.dependencies(), "publisher", down)
+    flagged = [signup(f"p{n}", email="one.person@example.com", ip=f"81.2.69.{10 + n}") for n in range(1, 9)]
+    for event in flagged:
+        send(tenant, event)
+    drain(aws)  # the eight in one receive of up to ten (two at most)
+
+    assert [status(tenant, e["id"])["decision"]["action"] for e in flagged] == ["flag"] * 8
+    assert down.calls <= 2, down.calls  # once a batch, not once a notification
+    waiting = aws.repository.pending_notifications(tenant.program_id, 50)
+    assert sorted({n.name for n in waiting}) >= ["PartnerFlagged"] and len(waiting) >= 8
