@@ -906,6 +906,8 @@ class Engine:
         reward = event.reward
         if reward is None or snapshot.reward_taken:
             return ()
+        if not signals.large_reward(reward.amount, reward.currency):
+            return ()  # most commissions: no payout change to read
         if recorded_by_another(snapshot.transaction_event, stored.event_id):
             return ()
         if not signals.payout_before_large_reward(snapshot.partner, reward, event.occurred_at):
