@@ -405,8 +405,14 @@ def replay(
     the replay at once."""
     from fraudctl.replay import replay_file
 
-    # a key pasted with a blank or a line break around it (the API takes the header as written)
-    key = key.strip()
+    # a key pasted with a blank or a line break around it (the API takes the header as written), or
+    # as the header it was sent in (`Authorization: Bearer ...`), as revoke-key takes it; one with a
+    # blank or a line break inside is no key (it read as an API that does not answer)
+    key = _AS_SENT.sub("", key.strip())
+    if any(c.isspace() for c in key):
+        raise click.BadParameter(
+            "a key has no blanks or line breaks inside: paste it whole", param_hint="--key"
+        )
     try:
         report = replay_file(
             target.api_url,

@@ -784,3 +784,23 @@ def test_a_file_of_blank_lines_says_it_holds_no_events(
 
     assert (ran.returncode, ran.stdout.strip()) == (0, "no events in the file"), ran
     assert recorder.ids() == []
+
+
+def test_a_key_pasted_as_its_header_is_sent_as_the_key_and_one_broken_across_lines_is_refused(
+    recorder: Recorder, fraudctl_env: dict[str, str], tmp_path: Path
+):
+    # an operator tester's: `--key "Bearer fmk_..."` (revoke-key takes it so) was sent as
+    # `Bearer Bearer fmk_...`, a 401; a key broken across lines read as an API that does not answer
+    recorder.clear()
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(_body("reward.created", "p", "hdr-1")) + "\n")
+    ran = CliRunner().invoke(
+        cli, ["replay", str(events), "--key", "Authorization: Bearer fmk_test", "--json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert [a.headers["authorization"] for a in recorder.arrivals] == ["Bearer fmk_test"]
+
+    broken = CliRunner().invoke(cli, ["replay", str(events), "--key", "fmk_te\nst", "--json"])
+    assert broken.exit_code == 2 and "no blanks or line breaks inside" in broken.output, broken.output
+    assert "fmk_te" not in broken.output  # a key is never echoed
+    assert len(recorder.arrivals) == 1
