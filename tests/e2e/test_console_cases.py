@@ -19,6 +19,7 @@ from tests.e2e.console.steps import (
     go_to_tab,
     new_page,
     open_case,
+    review_in_the_audit_trail,
     screenshot,
     search,
     sign_in_as,
@@ -646,10 +647,5 @@ def test_a_large_commission_just_after_new_payout_details_puts_its_partner_in_ac
     assert backend.reward_status(partner_id, commission) == "on_hold"
     sign_in_as(page, console, "fraud", f"active?q={name}")
     drawer = open_case(page, name)
-    trail = drawer.locator("ol.audit")
-    expect(trail).to_contain_text(
-        "a review of a large commission on a purchase just after new payout details"
-    )
-    expect(trail).not_to_contain_text("commission_review_")
-    trail.scroll_into_view_if_needed()
-    screenshot(page, "commission-review-audit", full_page=False)
+    words = "a review of a large commission on a purchase just after new payout details"
+    review_in_the_audit_trail(page, drawer, words, "commission_review_", "commission-review-audit")

@@ -90,6 +90,18 @@ def open_case(page: Page, name: str) -> Locator:
     return drawer
 
 
+def review_in_the_audit_trail(
+    page: Page, drawer: Locator, words: str, review_id_prefix: str, shot: str
+) -> None:
+    """The case drawer's audit trail names the system's review that flagged it in `words`, never by
+    its id (`review_id_prefix`...: the system's own, which no one can open), shown and pictured."""
+    trail = drawer.locator("ol.audit")
+    expect(trail).to_contain_text(words)
+    expect(trail).not_to_contain_text(review_id_prefix)
+    trail.scroll_into_view_if_needed()
+    screenshot(page, shot, full_page=False)
+
+
 def close_case(page: Page, drawer: Locator) -> None:
     """Close the case drawer and wait until the console is back on the cases list. The dialog hides
     at once, but its closing event (which puts the list's address back) runs a moment later: an
