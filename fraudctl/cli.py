@@ -153,11 +153,13 @@ def create_program(name: str, signing_secret: str | None, timezone: str, as_json
 def list_programs(as_json: bool) -> None:
     """Lists the programs: id, name, when made, time zone, and whether it signs its events (a
     program's id lost, or a name created twice, is found here)."""
+    from functions.shared.problems import api_time
+
     programs = [
         {
             "program_id": p.program_id,
             "name": p.name,
-            "created_at": p.created_at.isoformat(),
+            "created_at": api_time(p.created_at),
             "timezone": p.timezone,
             "signs_events": p.signing is not None,
         }
