@@ -96,7 +96,7 @@ def route_of(body: bytes) -> tuple[str, bytes]:
         return kept
 
     try:
-        event = json.loads(body, object_pairs_hook=pairs)
+        event = json.loads(body, object_pairs_hook=pairs, parse_int=_Number, parse_float=_Number)
     except (ValueError, RecursionError):
         return EVENTS_PATH, body
     if not (isinstance(event, dict) and event.get("type") is None and "customer_id" in event):
@@ -108,8 +108,26 @@ def route_of(body: bytes) -> tuple[str, bytes]:
         kept = {
             name: value for name, value in event.items() if not (name in ("kind", "type") and value is None)
         }
-        return path, json.dumps(kept).encode()
+        return path, _written(kept).encode()
     return path, body
+
+
+class _Number(str):
+    """A number of a line as it was written (`12.50`, a 22-digit amount): written back the same,
+    never through a float."""
+
+
+def _written(value: Any) -> str:
+    """`value` as JSON, its numbers as the line wrote them."""
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(name)}: {_written(member)}" for name, member in value.items()) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_written(member) for member in value) + "]"
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    return json.dumps(value)
 
 
 def lane_of(subject: str, lanes: int) -> int:

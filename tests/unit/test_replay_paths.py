@@ -60,6 +60,17 @@ def test_the_null_fields_that_told_a_loyalty_lines_route_are_not_sent_to_it(body
     assert json.loads(text) == sent
 
 
+def test_a_loyalty_line_written_again_keeps_its_numbers_as_written():
+    """An operator tester's: the line was written again through floats, and a 22-digit amount or
+    `12.50` reached the API as another number than the file's."""
+    numbers = b'"points": 1234567890123456789012.5, "x": [12.50, 7, -0.0, 1e3]'
+
+    path, text = route_of(b'{"id": "s1", "kind": null, "customer_id": "m1", ' + numbers + b"}")
+
+    assert path == "/v1/loyalty/spend"
+    assert text == b'{"id": "s1", "customer_id": "m1", ' + numbers + b"}"
+
+
 def test_any_other_line_is_sent_byte_for_byte():
     line = b'{"id": "e1", "type": "reward.created",  "kind": null}'
 
