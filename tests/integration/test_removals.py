@@ -394,3 +394,35 @@ def test_a_partner_renamed_while_its_case_is_open_is_found_and_removed_by_its_ne
     assert remove(env, case_id, block=False).status == 200
     [listed] = api("cases", "GET", "/v1/removed-partners", fraud).body["items"]
     assert listed["partner"]["name"] == "Zebediah Renamed"
+
+
+def test_every_later_event_of_a_removed_partner_names_the_case_that_removed_it(env):
+    """A holds tester's: after the removal, a reward of the partner's, a purchase with its commission
+    and the partner signing up again were each decided `allow` with no case and no note, though
+    their rewards were archived under the removal: an integration gating a payout on the decision
+    (SPEC 3.1) was told nothing stood in the way."""
+    case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
+    assert remove(env, case_id, block=False).status == 200
+    bonus = sample("reward.created", id="bonus-after", occurred_at="2026-11-21T10:00:00Z")
+    bonus["reward"] = {"id": "r-bonus", "partner_id": "p-x", "amount": "50.00", "currency": "USD"}
+    bought = purchase("c-later", "p-x", at="2026-11-21T11:00:00Z", reward="20.00", ip="81.2.69.99")
+    login = sample("account.updated", id="login-after", occurred_at="2026-11-21T12:00:00Z")
+    login["partner"], login["activity"] = {"id": "p-x"}, "login"
+    again = signup("p-x", email="kai.brandt.new@example.org", ip="81.2.69.98", at="2026-11-21T13:00:00Z")
+    for event in (bonus, bought, login, again):
+        send(env.tenant, event)
+    drain(env.aws)
+
+    for event in (bonus, bought, login, again):
+        answer = status(env.tenant, event["id"])
+        assert answer["case_id"] == case_id, (event["type"], answer)
+        assert any(f"removed (case {case_id})" in note for note in answer["notes"]), (event["type"], answer)
+    rewards = api("cases", "GET", "/v1/rewards", env.tenant.keys["fraud"], partner_id="p-x").body["items"]
+    assert {(r["id"], r["status"], r["case_id"]) for r in rewards} >= {
+        ("r-bonus", "archived", case_id),
+        (bought["reward"]["id"], "archived", case_id),
+    }
+    assert any(
+        note == f"reward {bought['reward']['id']} archived: partner p-x removed (case {case_id}), never paid"
+        for note in status(env.tenant, bought["id"])["notes"]
+    )

@@ -130,6 +130,15 @@ def flags_subject(before: Subject | None, flag: bool) -> bool:
     return flag and not (before is not None and before.status == "removed")
 
 
+HELD_OR_ARCHIVED = ("on_hold", "archived")  # a reward under a case the event's decision names
+
+
+def removed_by(subject: Subject) -> str | None:
+    """The case that removed a removed partner (SPEC 3.2), which every later event of it names: an
+    integration gating a payout on the decision is told the partner is not paid, not `allow` alone."""
+    return subject.flag_case_id if subject.status == "removed" else None
+
+
 def scoring_plan(
     given: ScoringInput,
     before: Subject | None,
@@ -183,6 +192,8 @@ def scoring_plan(
     if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
         removal_case = profile.flag_case_id
         notes += (f"partner removed (case {removal_case}): no case opened, its rewards archived",)
+    elif profile.status == "removed":
+        notes += (f"partner removed (case {profile.flag_case_id}): its rewards archived",)
     case_id = before.active_case_id if before else None
     opened = False
     reasons: tuple[Reason, ...] = ()
@@ -214,6 +225,11 @@ def scoring_plan(
             flag=(profile.type, case_id, at) if given.flag and case_id else None,
         )
         reward.status, reward.case_id = placement.status, placement.case_id or reward.case_id
+        if placement.archived and profile.status != "removed":  # a customer's event: its partner's
+            notes += (
+                f"reward {reward.reward_id} archived: partner {reward.partner_id} removed "
+                f"(case {placement.case_id}), never paid",
+            )
     to_hold = (
         [
             r
@@ -242,7 +258,8 @@ def scoring_plan(
         else removal_case
         or profile.active_case_id
         or flag_case_of(profile)
-        or (placement.case_id if placement is not None and placement.status == "on_hold" else None)
+        or removed_by(profile)
+        or (placement.case_id if placement is not None and placement.status in HELD_OR_ARCHIVED else None)
     )
     core = Step()
     core.add(ScoreEvent(program_id, given.event_id, given.decision, event_case, notes))
