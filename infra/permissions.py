@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.shared.sealing import PROGRAM_SECRET_PURPOSE, WEBHOOK_SECRET_CONTEXT
-from functions.shared.storage import keys, schema
+from functions.shared.storage import keys, keys_loyalty, keys_webhooks, schema
 
 GET_ITEM = "dynamodb:GetItem"
 BATCH_GET_ITEM = "dynamodb:BatchGetItem"
@@ -60,6 +60,11 @@ API_KEY_ITEMS = keys.api_key_pk("*")
 # The partition keys of notification items (`P#<program>#NOTIFICATION#<id>`): no program id and no
 # identifier holds a `#`, so no other item's key has that shape.
 NOTIFICATION_ITEMS = keys.notification_pk("*", "*")
+# The items a function deletes, each kind by the shape of its partition key (`Access.deletes`): a
+# campaign kept in one item before its caps were sharded (`P#<program>#CAMPAIGN#<id>`), and a
+# program's webhooks (`P#<program>#WEBHOOKS`).
+CAMPAIGN_ITEMS = keys_loyalty.campaign_pk("*", "*")
+WEBHOOK_ITEMS = keys_webhooks.webhooks_pk("*")
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,17 @@ class Access:
     invoke_self: bool = False
     # sqs:GetQueueAttributes on the queues it sends to: a relay holds back while its queue is behind
     gauge_queues: bool = False
+    # DeleteItem on the items whose partition key is like one of these alone (a deletion on the
+    # whole table could delete any program's cases, events and rewards: a security tester's find)
+    deletes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.gauge_queues and not (self.send_to_scoring or self.send_to_workflows):
             raise ValueError("gauge_queues reads the queues a function sends to: it sends to none")
         if BATCH_WRITE_ITEM in self.table | self.api_keys:
             raise ValueError("BatchWriteItem is granted on notification items alone: clears_outbox")
+        if DELETE_ITEM in self.table | self.api_keys:
+            raise ValueError("DeleteItem is granted on the kinds of items a function deletes alone: deletes")
         unknown_actions = (self.table | self.api_keys) - ITEM_ACTIONS
         if unknown_actions:
             raise ValueError(f"not a DynamoDB item action: {sorted(unknown_actions)}")
@@ -250,10 +260,12 @@ ACCESS: dict[str, Access] = {
     # partition). Campaigns and workflows: GetItem, UpdateItem, conditional PutItem. An earn that
     # matches workflows sends its run to the workflow queue. Publishes status changes.
     "loyalty": Access(
-        # BatchWriteItem: delivered notifications leave the outbox; DeleteItem: a campaign stored
-        # before its caps were sharded becomes its shards (the old item deleted in that transaction)
-        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM, DELETE_ITEM),
+        # BatchWriteItem: delivered notifications leave the outbox
+        table=_actions(*_AUTHENTICATE, BATCH_GET_ITEM, QUERY, PUT_ITEM, UPDATE_ITEM),
         clears_outbox=True,
+        # a campaign stored before its caps were sharded becomes its shards (the old item deleted
+        # in that transaction)
+        deletes=frozenset({CAMPAIGN_ITEMS}),
         api_keys=_KEY_USE,
         publish_events=True,
         send_to_workflows=True,
@@ -316,7 +328,8 @@ ACCESS: dict[str, Access] = {
     # deliveries it names (BatchGetItem), a retry by hand (GetItem, conditional PutItem) scheduled
     # on the webhooks queue.
     "webhooks": Access(
-        table=_actions(*_AUTHENTICATE, QUERY, PUT_ITEM, DELETE_ITEM, BATCH_GET_ITEM),
+        table=_actions(*_AUTHENTICATE, QUERY, PUT_ITEM, BATCH_GET_ITEM),
+        deletes=frozenset({WEBHOOK_ITEMS}),
         api_keys=_KEY_USE,
         send_to_webhooks=True,
         webhook_secrets=frozenset({KMS_ENCRYPT, KMS_DECRYPT}),
@@ -343,6 +356,11 @@ def api_key_items_condition() -> dict[str, dict[str, list[str]]]:
 def notification_items_condition() -> dict[str, dict[str, list[str]]]:
     """The IAM condition of `Access.clears_outbox`: every item the batch names is a notification."""
     return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [NOTIFICATION_ITEMS]}}
+
+
+def deleted_items_condition(access: Access) -> dict[str, dict[str, list[str]]]:
+    """The IAM condition of `Access.deletes`: every item the request names is of a kind it deletes."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": sorted(access.deletes)}}
 
 
 def program_secrets_condition() -> dict[str, dict[str, str]]:

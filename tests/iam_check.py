@@ -120,6 +120,8 @@ def refused(access: Access, service: str, operation: str, params: dict[str, Any]
                 allowed = resource.removeprefix("index/") in access.indexes
             elif action == permissions.BATCH_WRITE_ITEM:  # notification items alone
                 allowed = access.clears_outbox and _is(partition, permissions.NOTIFICATION_ITEMS)
+            elif action == permissions.DELETE_ITEM:  # the kinds of items it deletes alone
+                allowed = any(_is(partition, pattern) for pattern in access.deletes)
             else:  # `table` reaches every item but the API keys', `api_keys` those alone
                 on_keys = partition.startswith(permissions.API_KEY_ITEMS.rstrip("*"))
                 allowed = action in (access.api_keys if on_keys else access.table)

@@ -91,6 +91,14 @@ def policy_statements(
                 conditions=permissions.notification_items_condition(),
             )
         )
+    if access.deletes:  # a deletion of the kinds of items it deletes alone
+        statements.append(
+            iam.PolicyStatement(
+                actions=[permissions.DELETE_ITEM],
+                resources=[table_arn],
+                conditions=permissions.deleted_items_condition(access),
+            )
+        )
     if access.indexes:
         statements.append(
             iam.PolicyStatement(

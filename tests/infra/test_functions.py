@@ -67,6 +67,9 @@ def expected_grants(access: permissions.Access, ids: Ids, function_name: str = "
     if access.clears_outbox:
         only_notifications = cfn.condition_text(permissions.notification_items_condition())
         grants.add(cfn.Grant(permissions.BATCH_WRITE_ITEM, table, only_notifications))
+    if access.deletes:
+        only_deleted = cfn.condition_text(permissions.deleted_items_condition(access))
+        grants.add(cfn.Grant(permissions.DELETE_ITEM, table, only_deleted))
     grants |= {cfn.Grant(permissions.QUERY, f"{table}/index/{name}") for name in access.indexes}
     # a relay reads how many messages wait in the queues it sends to, and nothing else of them
     sends = ("sqs:SendMessage", "sqs:GetQueueAttributes") if access.gauge_queues else ("sqs:SendMessage",)
@@ -163,10 +166,16 @@ def test_no_function_reaches_a_table_action_it_does_not_use(
     }
     notifications = cfn.condition_text(permissions.notification_items_condition())
     outbox = {g for g in table_grants if g.condition == notifications}
-    other_items = table_grants - indexes - only_keys - outbox
+    deletions = {g for g in table_grants if g.action == permissions.DELETE_ITEM}
+    other_items = table_grants - indexes - only_keys - outbox - deletions
 
     # a batch write (it puts or deletes any item it names) reaches notification items alone
     assert {g.action for g in outbox} == ({permissions.BATCH_WRITE_ITEM} if access.clears_outbox else set())
+    # a deletion reaches the kinds of items the function deletes alone, named by their keys' shape
+    assert {g.condition for g in deletions} == (
+        {cfn.condition_text(permissions.deleted_items_condition(access))} if access.deletes else set()
+    )
+    assert all(pattern.startswith("P#*#") for pattern in access.deletes)
 
     assert {g.action for g in indexes} <= {permissions.QUERY} and not any(g.condition for g in indexes)
     assert {g.action for g in other_items} <= access.table
