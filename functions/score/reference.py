@@ -34,9 +34,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from functions.score.weights import FAR_FROM_ADDRESS_KM
 from functions.shared.countries import country_codes
 from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
 from functions.shared.domain.territories import TERRITORIES, TERRITORY_NAMES, postal_territory
+from functions.shared.inputs import unplaced
 
 # TLDs heavily used for throwaway sign-ups and phishing (spam-abuse reports); replaceable.
 DEFAULT_SUSPICIOUS_SUFFIXES = (
@@ -175,7 +177,10 @@ class EmbeddedReferenceData:
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one instance per process; bounded)
     def ip_location(self, address: str) -> tuple[float, float] | None:
-        """The IP's coordinates from the city database, None without one or for an IP it does not place."""
+        """The IP's coordinates from the city database, None without one or for an IP it does not
+        place: one it places no closer than `FAR_FROM_ADDRESS_KM` (its `accuracy_radius`: a
+        country's centre, for an IP it knows only the country of; an integration tester's, a New
+        York partner "2,071 km" from MaxMind's centre of the United States), or at 0, 0."""
         if not self._city_path:
             return None
         try:
@@ -186,7 +191,10 @@ class EmbeddedReferenceData:
         if not isinstance(location, dict):
             return None
         lat, lon = location.get("latitude"), location.get("longitude")
-        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float) or unplaced(lat, lon):
+            return None
+        radius = location.get("accuracy_radius")
+        if isinstance(radius, int | float) and radius >= FAR_FROM_ADDRESS_KM:
             return None
         return float(lat), float(lon)
 

@@ -541,6 +541,8 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
     without a word. Its schema names the model's fields, each taking any value."""
 
     model: type[BaseModel]
+    # why a valid object is still taken as absent (None: it is not), said in its note
+    absent_when: Callable[[Any], str | None] | None = None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         # a wrapping validator: an object is seen whole before its model judges it (one Python call
@@ -586,9 +588,13 @@ class IgnoredWhenInvalidObject(IgnoredWhenInvalid):
         if empty(value):  # every field null or blank (a LEFT JOIN's missing row): absent, silently
             return self._ignore(value, info)
         try:
-            return validate(value)
+            found = validate(value)
         except ValidationError:
             return self._ignore(value, info)
+        if found is not None and self.absent_when is not None and (why := self.absent_when(found)):
+            note_ignored(info, f"{self.field} ignored: {why}")
+            return self.absent
+        return found
 
 
 @dataclass(frozen=True)
@@ -694,6 +700,23 @@ def json_integer(value: Any) -> Any:
 
 Latitude = Annotated[float, Field(ge=-90, le=90), BeforeValidator(_json_number)]
 Longitude = Annotated[float, Field(ge=-180, le=180), BeforeValidator(_json_number)]
+
+# 0, 0 ("Null Island", in the Gulf of Guinea): where a location defaults to when none was found (a
+# geo-IP lookup's miss, a column's default, a client's unset fields), never where a partner is or
+# connects from: taken as absent, and the notes say so (an integration tester's: an honest
+# household's session "5,727 km from the reported address", flagged)
+UNPLACED = "0, 0 is where a missing location defaults to, not a place"
+
+
+def unplaced(lat: float | None, lon: float | None) -> bool:
+    return lat == 0 and lon == 0
+
+
+def note_ignored(info: ValidationInfo, note: str) -> None:
+    """Names a value taken as absent in the validation context's `ignored` list (the event's notes)."""
+    ignored = (info.context or {}).get("ignored")
+    if ignored is not None:
+        ignored.append(note)
 
 
 # --- times ---------------------------------------------------------------------------------

@@ -10,7 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from functions.shared.domain.commission_review import REVIEW_ID_PREFIX as COMMISSION_REVIEW_ID_PREFIX
 from functions.shared.domain.commission_review import REVIEW_TYPE as COMMISSION_REVIEW_TYPE
@@ -20,6 +29,7 @@ from functions.shared.domain.linked_removal import REVIEW_ID_PREFIX, REVIEW_TYPE
 from functions.shared.domain.model import REASON_CODES
 from functions.shared.inputs import (
     NAME_MAX,
+    UNPLACED,
     AbsentWhenEmpty,
     Amount,
     ChangedLabels,
@@ -44,7 +54,9 @@ from functions.shared.inputs import (
     Text,
     blank_to_none,
     check_amount,
+    note_ignored,
     one_of,
+    unplaced,
 )
 
 
@@ -119,6 +131,10 @@ class Coordinates(Strict):
     lon: Annotated[Longitude, Field(description="a longitude in degrees, -180 to 180")]
 
 
+def _unplaced(coordinates: Coordinates) -> str | None:
+    return UNPLACED if unplaced(coordinates.lat, coordinates.lon) else None
+
+
 class Address(Strict):
     """Its country or nothing (the whole address is then ignored); each other part on its own."""
 
@@ -132,9 +148,16 @@ class Address(Strict):
         None
     )
 
+    @model_validator(mode="after")
+    def _placed(self, info: ValidationInfo) -> Address:
+        if unplaced(self.lat, self.lon):  # the address stays, without coordinates
+            note_ignored(info, f"partner.address.lat and lon ignored: {UNPLACED}")
+            self.lat = self.lon = None
+        return self
+
 
 _LOCATION = IgnoredWhenInvalidObject(
-    "session.ip_location", "coordinates {lat, lon} in degrees", model=Coordinates
+    "session.ip_location", "coordinates {lat, lon} in degrees", model=Coordinates, absent_when=_unplaced
 )
 
 

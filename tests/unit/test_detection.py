@@ -833,6 +833,17 @@ def city_database(path: Path) -> Path:
         IPSet(["1.128.0.0/16"]),
         {"location": {"latitude": -33.87, "longitude": 151.21}, "country": {"iso_code": "AU"}},
     )
+    writer.insert_network(  # an IP known by its country alone: the country's centre, 1,000 km either way
+        IPSet(["1.129.0.0/16"]),
+        {
+            "location": {"latitude": -25.0, "longitude": 135.0, "accuracy_radius": 1000},
+            "country": {"iso_code": "AU"},
+        },
+    )
+    writer.insert_network(  # an IP placed nowhere: 0, 0
+        IPSet(["1.130.0.0/16"]),
+        {"location": {"latitude": 0, "longitude": 0}, "country": {"iso_code": "AU"}},
+    )
     writer.to_db_file(str(path))
     return path
 
@@ -848,12 +859,38 @@ def test_an_address_known_by_its_city_is_placed_by_the_gazetteer():
     assert decision["action"] == "allow"  # a weak signal alone
 
 
+@pytest.mark.parametrize("zero", [0, 0.0, "0", "0.0", -0.0])
+def test_coordinates_of_0_0_are_where_a_missing_location_defaults_to_not_a_place(zero):
+    """An integration tester's: a geo-IP lookup that found nothing sends 0, 0 ("Null Island"), and an
+    honest household's session was "5,727 km from the reported address" (with a shared device and
+    look-alike addresses, flagged). Taken as absent, the notes say so; the address stays."""
+    engine = make_engine()
+    home, at_home = {**LONDON_BY_CITY, "lat": 51.5, "lon": -0.1}, {"lat": 51.51, "lon": -0.13}
+    nowhere = signup("p1", address={**LONDON_BY_CITY, "lat": zero, "lon": zero}, ip_location=at_home)
+    unset = signup("p2", address=home, ip_location={"lat": zero, "lon": zero})
+    placed = signup("p3", address=home, ip_location={"lat": zero, "lon": 0.001})
+
+    for body in (nowhere, unset):
+        decision = score(engine, body)
+        notes = engine.repository.get_event(PROGRAM, body["id"]).notes
+        assert "location_far_from_address" not in reasons(decision), body
+        assert any("0, 0 is where a missing location defaults to" in note for note in notes), notes
+    assert "location_far_from_address" in reasons(score(engine, placed))  # near 0, 0 is a place
+    assert "location_far_from_address" in reasons(
+        score(engine, signup("p4", address=home, ip_location=SYDNEY))
+    )
+
+
 def test_the_ip_is_located_by_a_city_database_when_configured(tmp_path):
     engine = make_engine({"IP_CITY_DB": str(city_database(tmp_path / "city.mmdb"))})
     far = score(engine, signup("p1", address=LONDON_BY_CITY, ip="1.128.0.9"))
     near = score(engine, signup("p2", address=LONDON_BY_CITY, ip="81.2.69.7"))
     assert "IP located by a city database" in reasons(far)["location_far_from_address"]
     assert "location_far_from_address" not in reasons(near)
+    for ip in ("1.129.0.9", "1.130.0.9"):  # placed no closer than 1,000 km, or at 0, 0: not placed
+        assert "location_far_from_address" not in reasons(
+            score(engine, signup(f"p-{ip}", address=LONDON_BY_CITY, ip=ip))
+        )
 
 
 def test_without_a_city_database_or_coordinates_nothing_is_guessed():
