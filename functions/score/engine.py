@@ -70,6 +70,7 @@ from functions.shared.domain.profiles import (
 )
 from functions.shared.domain.rewards import flagged_since, holds_since, judged_until
 from functions.shared.domain.scoring_plan import ListsRead, ScoringInput, flags_subject, scoring_plan
+from functions.shared.domain.territories import served_abroad
 from functions.shared.domain.unfamiliar_sessions import (
     noted_ips,
     unfamiliar_noted,
@@ -637,13 +638,15 @@ class Engine:
                     else None,
                 )
             reasons += signals.in_other_role(me, links)
+            # the address sent, else the one given before: an account change sends what changed
+            home = partner.address or home_of(snapshot.subject.home if snapshot.subject else None)
+            if home is not None and served_abroad(home.country, home.region):
+                country = None  # an APO, FPO or DPO household connects from where it serves
             reasons += signals.ip_signals(
                 me, str(event.session.ip), country, links.get("ip", NO_LINK), self.reference
             )
             if "device" in links:
                 reasons += signals.device_signals(me, event.session.device_fingerprint or "", links["device"])
-            # the address sent, else the one given before: an account change sends what changed
-            home = partner.address or home_of(snapshot.subject.home if snapshot.subject else None)
             reasons += self.location(str(event.session.ip), event.session.ip_location, home)
             if isinstance(event, PartnershipCreated):
                 reasons += signals.velocity_signal(

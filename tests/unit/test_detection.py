@@ -1040,12 +1040,102 @@ def test_a_region_places_its_own_city(country, city, region, at):
 @pytest.mark.parametrize(
     ("one", "other", "same"),
     [("PR", "US", True), ("US", "PR", True), ("RE", "FR", True), ("JE", "GB", True), ("GB", "GB", True)]
-    + [("PR", "GU", False), ("PR", "GB", False), ("US", "CA", False), ("FR", "BE", False)],
+    + [("NC", "FR", True), ("PF", "FR", True), ("FO", "DK", True), ("GL", "DK", True), ("CX", "AU", True)]
+    + [("SJ", "NO", True), ("PR", "GU", False), ("PR", "GB", False), ("US", "CA", False), ("FR", "BE", False)]
+    + [("NC", "PF", False), ("GL", "NO", False)],
 )
 def test_a_territory_and_its_state_are_one_country_to_detection(one, other, same):
     from functions.shared.domain.territories import same_country
 
     assert same_country(one, other) is same
+
+
+@pytest.mark.parametrize(
+    ("country", "postal_code", "territory"),
+    [("FR", "98800", "NC"), ("FR", "98714", "PF"), ("FR", "98600", "WF"), ("FR", "97400", "RE")]
+    + [("DK", "3900", "GL"), ("DK", "fo-100", "FO"), ("AU", "6798", "CX"), ("AU", "6799", "CC")]
+    + [("AU", "2899", "NF"), ("NO", "9170", "SJ"), ("NO", "8099", "SJ")]
+    + [("FR", "75001", None), ("DK", "2100", None), ("AU", "6000", None), ("NO", "0150", None)],
+)
+def test_a_territorys_postal_code_in_its_states_system_names_it(country, postal_code, territory):
+    from functions.shared.domain.territories import postal_territory
+
+    assert postal_territory(country, postal_code) == territory
+
+
+# Connections the pinned geoip2fast places in each country (found by sampling it)
+IP_IN = {
+    "NC": "180.214.99.32",
+    "PF": "148.66.96.164",
+    "FO": "88.85.51.182",
+    "GL": "128.0.70.171",
+    "SJ": "91.228.189.177",
+    "DE": "217.241.106.223",
+    "JP": "202.233.198.22",
+}
+
+
+@pytest.mark.parametrize(
+    ("address", "at"),
+    [
+        ({"city": "Nouméa", "postal_code": "98800", "country": "FR"}, "NC"),
+        ({"city": "Papeete", "postal_code": "98714", "country": "FR"}, "PF"),
+        ({"city": "Tórshavn", "postal_code": "FO-100", "country": "DK"}, "FO"),
+        ({"city": "Nuuk", "postal_code": "3900", "country": "DK"}, "GL"),
+        ({"city": "Longyearbyen", "postal_code": "9170", "country": "NO"}, "SJ"),
+        # the US armed forces abroad: an APO in Europe, an FPO in the Pacific
+        (
+            {
+                "line1": "Unit 2050 Box 4190",
+                "city": "APO",
+                "region": "AE",
+                "postal_code": "09096",
+                "country": "US",
+            },
+            "DE",
+        ),
+        (
+            {
+                "line1": "PSC 473 Box 12",
+                "city": "FPO",
+                "region": "AP",
+                "postal_code": "96349",
+                "country": "US",
+            },
+            "JP",
+        ),
+    ],
+)
+def test_a_household_in_a_territory_or_serving_abroad_connects_from_home(address, at):
+    """An integration tester's: a household in Nouméa or Papeete written FR, in Tórshavn or Nuuk
+    written DK, and an APO or FPO household were `ip_country_mismatch` from their own connections,
+    and with a shared device and look-alike addresses, flagged."""
+    engine = make_engine()
+    decision = score(engine, signup("p1", ip=IP_IN[at], country=address["country"], address=address))
+    assert "ip_country_mismatch" not in reasons(decision), decision
+
+
+@pytest.mark.parametrize(
+    ("address", "at"),
+    [
+        ({"city": "København", "postal_code": "2100", "country": "DK"}, "DE"),
+        ({"city": "New York", "region": "NY", "postal_code": "10001", "country": "US"}, "DE"),
+        ({"city": "Paris", "postal_code": "75001", "country": "FR"}, "JP"),
+    ],
+)
+def test_a_household_at_home_in_its_state_is_still_abroad_elsewhere(address, at):
+    engine = make_engine()
+    decision = score(engine, signup("p1", ip=IP_IN[at], country=address["country"], address=address))
+    assert "ip_country_mismatch" in reasons(decision), decision
+
+
+@pytest.mark.parametrize("ip", ["212.178.201.211", "77.111.244.1", "130.119.13.167"])
+def test_an_ip_its_database_places_in_europe_alone_is_in_no_country(ip):
+    """An integration tester's: geoip2fast's `EU` ("Europe") was taken for a country, and an NL
+    partner's payout change from such an address was "in EU" and "from EU, where none of the
+    partner's connections was", flagged at 80."""
+    assert EmbeddedReferenceData({}).ip(ip).country is None
+    assert EmbeddedReferenceData({}).ip_by_objects(ip).country is None
 
 
 @pytest.mark.parametrize(("postal_code", "at"), [("97400", (-20.88, 55.45)), ("93200", (48.94, 2.35))])

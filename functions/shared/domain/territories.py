@@ -10,9 +10,14 @@ from __future__ import annotations
 TERRITORIES = {
     **dict.fromkeys(("PR", "GU", "VI", "AS", "MP", "UM"), "US"),  # postal codes and states of the US
     **dict.fromkeys(("GG", "JE", "IM"), "GB"),  # the Crown Dependencies: British postcodes
-    **dict.fromkeys(("GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"), "FR"),  # French postcodes
+    # French postcodes: the overseas departments and collectivities, New Caledonia, French Polynesia,
+    # Wallis and Futuna
+    **dict.fromkeys(("GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"), "FR"),
     "BQ": "NL",  # the Caribbean Netherlands
     "AX": "FI",  # Åland: Finnish postcodes
+    **dict.fromkeys(("FO", "GL"), "DK"),  # the Faroe Islands and Greenland: the Danish realm's post
+    **dict.fromkeys(("CX", "CC", "NF"), "AU"),  # Christmas, Cocos and Norfolk Islands: Australian postcodes
+    "SJ": "NO",  # Svalbard and Jan Mayen: Norwegian postcodes
 }
 
 
@@ -42,10 +47,22 @@ TERRITORY_NAMES = {
     "MF": ("Saint Martin", "Saint-Martin"),
     "BQ": ("Bonaire", "Caribbean Netherlands"),
     "AX": ("Åland", "Aland"),
+    "NC": ("New Caledonia", "Nouvelle-Calédonie"),
+    "PF": ("French Polynesia", "Polynésie française", "Polynesie francaise"),
+    "WF": ("Wallis and Futuna", "Wallis-et-Futuna"),
+    "FO": ("Faroe Islands", "Faroes", "Føroyar", "Færøerne"),
+    "GL": ("Greenland", "Kalaallit Nunaat", "Grønland"),
+    "CX": ("Christmas Island",),
+    "CC": ("Cocos (Keeling) Islands", "Cocos Islands", "Keeling Islands"),
+    "NF": ("Norfolk Island",),
+    "SJ": ("Svalbard", "Svalbard and Jan Mayen", "Jan Mayen"),
 }
 
-# The territories a state's postal code names by its first digits: France's overseas departments
-# and collectivities (97x), whose addresses are written FR (`Saint-Denis 97400`, Réunion's)
+# The territories a state's postal code names by its first characters, where an address there is
+# written with the state's code: France's overseas departments and collectivities (97x, 98x:
+# `Saint-Denis 97400`, Réunion's; `Nouméa 98800`), Greenland's 39xx and the Faroes' `FO-100` in the
+# Danish system, Australia's Christmas (6798), Cocos (6799) and Norfolk Islands (2899), Norway's
+# Svalbard (917x) and Jan Mayen (8099)
 POSTAL_PREFIXES = {
     "FR": {
         "971": "GP",
@@ -56,7 +73,13 @@ POSTAL_PREFIXES = {
         "976": "YT",
         "977": "BL",
         "978": "MF",
+        "986": "WF",
+        "987": "PF",
+        "988": "NC",
     },
+    "DK": {"39": "GL", "FO": "FO"},
+    "AU": {"6798": "CX", "6799": "CC", "2899": "NF"},
+    "NO": {"917": "SJ", "8099": "SJ"},
 }
 
 
@@ -65,4 +88,17 @@ def postal_territory(country: str, postal_code: str | None) -> str | None:
     prefixes = POSTAL_PREFIXES.get(country)
     if not prefixes or not postal_code:
         return None
-    return prefixes.get("".join(postal_code.split())[:3])
+    code = "".join(postal_code.split()).upper()
+    return next((territory for prefix, territory in prefixes.items() if code.startswith(prefix)), None)
+
+
+# The regions of a United States address of the armed forces abroad (APO, FPO, DPO): Armed Forces
+# Americas, Europe, Pacific. Its household connects from the country it serves in, not the US.
+MILITARY_REGIONS = frozenset({"AA", "AE", "AP"})
+
+
+def served_abroad(country: str | None, region: str | None) -> bool:
+    """Whether an address is one of the US armed forces abroad (`MILITARY_REGIONS`): an IP in any
+    country is no mismatch with it (an integration tester's: an APO AE household in Germany was
+    `ip_country_mismatch`, and with ordinary household signals flagged)."""
+    return country == "US" and (region or "").strip().upper() in MILITARY_REGIONS
