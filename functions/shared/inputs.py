@@ -90,7 +90,13 @@ TEXT_UNPRINTABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\
 NOTE_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*$"
 WRITTEN_PATTERN = f"^[^{TEXT_UNPRINTABLE}]*[^{TEXT_UNPRINTABLE}{BLANKS}{INVISIBLE}][^{TEXT_UNPRINTABLE}]*$"
 # blanks around an address are allowed and trimmed (a phone keyboard's autocomplete adds one after it)
-EMAIL_PATTERN = f"^[{BLANKS}]*[^@{BLANKS}]+@[^@{BLANKS}]+\\.[^@{BLANKS}]+[{BLANKS}]*$"
+# An at sign and full stops as IDNA and an East Asian keyboard write them too (`＠`, `。`, `．`, `｡`):
+# the keys read them as `@` and `.` (`identity.email_keys`), and so does the form
+EMAIL_AT, EMAIL_DOTS = "@\uff20", ".\u3002\uff0e\uff61"
+EMAIL_PATTERN = (
+    f"^[{BLANKS}]*[^{EMAIL_AT}{BLANKS}]+[{EMAIL_AT}][^{EMAIL_AT}{BLANKS}]+[{EMAIL_DOTS}]"
+    f"[^{EMAIL_AT}{BLANKS}]+[{BLANKS}]*$"
+)
 # blanks around a code are trimmed as around any text: a CHAR(2) or CHAR(3) column pads it (`"GB "`)
 COUNTRY_PATTERN = f"^[{BLANKS}]*[A-Za-z]{{2}}[{BLANKS}]*$"
 TIME_PATTERN = (
@@ -340,12 +346,15 @@ def _email_form(value: str) -> str:
     dot inside it, no blank and no other `@`. The pattern itself backtracks: `a@` followed by
     thousands of `a.` and an `@` took it seconds (41 s at 60 KB), once a length no longer bounded
     the text before it ran (`read_within`)."""
-    local, at, domain = trim(value).partition("@")
+    local, at, domain = trim(value).translate(_EMAIL_SIGNS).partition("@")
     if not (local and at and len(domain) >= 3 and "." in domain[1:-1] and "@" not in domain) or any(
         c in _BLANK_SET for c in local + domain
     ):
         raise ValueError("not an e-mail address")
     return value
+
+
+_EMAIL_SIGNS = str.maketrans({**dict.fromkeys(EMAIL_AT, "@"), **dict.fromkeys(EMAIL_DOTS, ".")})
 
 
 _BLANK_SET = frozenset(BLANK_CHARACTERS)

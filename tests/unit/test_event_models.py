@@ -567,3 +567,24 @@ def _country_enum(schema: dict) -> set[str]:
 
     walk(schema)
     return found
+
+
+@pytest.mark.parametrize("email", ["wang@qq。com", "wang@qq．com", "wang@163｡com", "ｗａｎｇ＠qq.com"])
+def test_an_address_typed_with_an_east_asian_keyboards_signs_is_an_address(email):
+    """An integration tester's: a partner's address typed with an input method's full stop or at
+    sign was a 422 and the sign-up lost, though its keys read it as the address it is
+    (`identity.email_keys`). The form reads them as `@` and `.` too; the address is kept as sent."""
+    import re
+
+    from functions.shared.domain.identity import email_keys
+    from functions.shared.inputs import EMAIL_PATTERN
+
+    raw = sample("partnership.created")
+    raw["partner"]["email"] = email
+
+    assert events.validate_python(raw).partner.email == email
+    assert re.match(EMAIL_PATTERN, email)  # the OpenAPI document's pattern says so too
+    assert email_keys(email).normalized.endswith(("@qq.com", "@163.com"))
+    for wrong in ("wang＠qq", "wang@qq。", "wang＠＠qq.com"):  # still no address without both
+        raw["partner"]["email"] = wrong
+        assert _errors(raw) == {"partner.email"}, wrong
