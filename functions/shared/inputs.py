@@ -526,9 +526,8 @@ class IgnoredWhenInvalid:
 
     def _ignore(self, value: Any, info: ValidationInfo) -> Any:
         # null or blank is absent, not sent wrong: nothing to say (`"lat": ""`, an address of nulls)
-        ignored = (info.context or {}).get("ignored")
-        if ignored is not None and not empty(value):
-            ignored.append(f"{self.field} ignored: not {self.expected}")
+        if not empty(value):
+            note_ignored(info, f"{self.field} ignored: not {self.expected}")
         return list(self.absent) if isinstance(self.absent, list) else self.absent
 
 
