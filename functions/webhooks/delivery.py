@@ -53,6 +53,8 @@ from functions.webhooks.wiring import WebhookDeps
 
 USER_AGENT = "fraud-management-webhooks/1"
 EARLY = timedelta(milliseconds=100)  # delays are rounded up; this covers only clock differences
+# how long past its time a try's message may still be on its way (a queue behind, a function throttled)
+STRANDED_AFTER = timedelta(minutes=5)
 
 
 def take_message(deps: WebhookDeps, body: str, receive_count: int = 1) -> None:
@@ -172,8 +174,9 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
         # this try was recorded. A message delivered again (its run stopped after recording it,
         # maybe before scheduling the next): schedule the next (again). A first delivery is a
         # second copy of the try (a notification that came twice): the run that recorded it
-        # scheduled the next, and a copy scheduling it too would double every try after
-        if receive_count > 1:
+        # scheduled the next, and a copy scheduling it too would send the next try twice at once;
+        # unless that next try is long overdue (`stranded`): then it was never scheduled
+        if receive_count > 1 or stranded(delivery, deps.clock.now()):
             _schedule_next(deps, delivery)
         return None
     if delivery.tries != tries:
@@ -184,6 +187,19 @@ def run_try(deps: WebhookDeps, message: dict[str, Any], receive_count: int = 1) 
         deps.queue.schedule(message, (delivery.next_attempt_at - now).total_seconds())
         return None
     return attempt(deps, webhook, delivery, _waited(message))
+
+
+def stranded(delivery: Delivery, now: datetime) -> bool:
+    """Whether a pending delivery's next try is overdue by more than `STRANDED_AFTER`: its message
+    never came. The webhooks queue refused the next try's message through a whole outage, the try's
+    own message went to the dead-letter queue, and the operator redrove it, which SQS delivers with
+    its receive count begun again, as a second copy of the try would come (a cloud-faults tester's:
+    the delivery stayed `pending` for ever, the redrive doing nothing)."""
+    return (
+        delivery.status == "pending"
+        and delivery.next_attempt_at is not None
+        and now - delivery.next_attempt_at > STRANDED_AFTER
+    )
 
 
 def _waited(message: dict[str, Any]) -> int:

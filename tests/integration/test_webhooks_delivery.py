@@ -545,3 +545,56 @@ def test_a_rotation_or_a_change_whose_answer_was_lost_after_the_commit_is_answer
     assert again.status == 200 and again.body["events"] == change["events"], again
     other = {**change, "events": ["RewardsHeld"]}
     assert api(tenant.keys["admin"], "PUT", "/v1/webhooks/wh-1", other).status == 409  # a stale read still is
+
+
+@pytest.mark.parametrize("receiver", [[500, 200]], indirect=True)
+def test_a_try_whose_next_the_queue_refused_goes_on_once_its_dead_letter_is_redriven(
+    aws: Aws, hooks: dict[str, str], tenant: Tenant, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    """A cloud-faults tester's: the webhooks queue refused the next try's message through all five
+    receives of the try that recorded a 500, whose message went to the dead-letter queue. Redriven,
+    SQS counts its receives from 1 again, and it was taken for a second copy of the try: nothing
+    scheduled, the delivery `pending` for ever. Once the next try is overdue, it is scheduled."""
+    from dataclasses import replace
+
+    from functions.shared.clock import FixedClock
+    from functions.webhooks import delivery as deliver
+    from functions.webhooks.outside import try_message
+
+    subscribe(tenant, receiver)
+    deps = wiring.webhook_deps()
+    bus_event = {
+        "id": "bus-1",
+        "detail-type": "PartnerFlagged",
+        "detail": {"program_id": tenant.program_id, "notification_id": "n-1", "case_id": "case_1"},
+    }
+    [made] = deliver.fan_out(deps, bus_event)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.purge_queue(QueueUrl=hooks["WEBHOOKS_QUEUE_URL"])  # the first try's message: taken by hand below
+    first_try = json.dumps(try_message(tenant.program_id, made.webhook_id, made.delivery_id, 0))
+
+    def queue_down(message: Any, delay: float) -> None:
+        raise StorageUnavailable("the webhooks queue did not answer")
+
+    real_schedule = deps.queue.schedule
+    monkeypatch.setattr(deps.queue, "schedule", queue_down)
+    for receive_count in range(1, 6):  # every receive of the try's message, then its dead letter
+        with pytest.raises(StorageUnavailable):
+            deliver.take_message(deps, first_try, receive_count)
+    monkeypatch.setattr(deps.queue, "schedule", real_schedule)
+    [stuck] = deliveries(tenant)
+    assert (stuck["status"], len(receiver.got)) == ("pending", 1), stuck
+
+    def waiting() -> int:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+        found = sqs.get_queue_attributes(QueueUrl=hooks["WEBHOOKS_QUEUE_URL"], AttributeNames=names)
+        return sum(int(found["Attributes"][name]) for name in names)
+
+    deliver.take_message(deps, first_try, 1)  # redriven at once: a copy's next try may be on its way
+    assert waiting() == 0
+    later = replace(deps, clock=FixedClock(deps.clock.now() + timedelta(hours=1)))
+    deliver.take_message(later, first_try, 1)  # redriven once its next try is overdue
+    assert waiting() == 1
+    pump(hooks, settled(tenant))
+    assert [a["outcome"] for a in deliveries(tenant)[0]["attempts"]] == ["retry", "delivered"]
+    assert len(receiver.got) == 2
