@@ -41,6 +41,37 @@ def test_a_removed_partner_back_under_its_address_written_otherwise_is_blocked(e
     assert "blocked_reapply" in again["codes"], again["decision"]
 
 
+@pytest.mark.parametrize(
+    "back",
+    [
+        "jane.doe(promo)@gmail.com",
+        "(x)jane.doe@gmail.com",
+        "jane.doe@(x)gmail.com",
+        "jane(a(b))doe@gmail.com",
+    ],
+)
+def test_a_removed_partner_back_under_its_address_with_a_comment_is_blocked(env, back):
+    """An evasion tester's: an address with an RFC 5322 comment (`jane.doe(promo)@gmail.com`) is
+    delivered to the mailbox without it, and a mail library reads it so; keyed with it, the removed
+    partner was back `allow 0`, in its program and across the network."""
+    case_id = flag_partner(env, "p-x", "jane.doe@gmail.com", name="Jane Doe")
+    assert remove(env, case_id, block=True).status == 200
+
+    again = reapply(env, "p-x-2", email=back, device="fp-never-seen")
+    elsewhere = reapply(env, "p-b", email=back, device="fp-never-seen-b", tenant=env.other)
+
+    assert "blocked_reapply" in again["codes"], again["decision"]
+    assert "network_flagged" in elsewhere["codes"], elsewhere["decision"]
+
+
+def test_a_wallet_among_other_words_is_that_wallet_and_two_name_neither():
+    assert payout_key(f"BTC: {BITCOIN}") == payout_key(BITCOIN)
+    assert payout_key(f"send to {WALLET} please") == payout_key(WALLET)
+    both = f"{BITCOIN} or {WALLET}"
+    assert payout_key(both) not in (payout_key(BITCOIN), payout_key(WALLET))
+    assert payout_key("@ring-boss") != payout_key("$RingBoss")  # Venmo's and Cash App's: two services
+
+
 def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagged_address(env):
     case_id = flag_partner(env, "p-x", "kai.brandt@brandtmedia.de", name="Kai Brandt")
     assert remove(env, case_id, block=True).status == 200
@@ -77,6 +108,18 @@ def _removed_partner_paid_to(env, account: str) -> None:
         (WALLET, f"ethereum:{WALLET}@0x1"),  # a chain id in hexadecimal
         (BITCOIN, f"BITCOIN://{BITCOIN}?amount=0.1"),
         (BITCOIN, f"bitcoin:{BITCOIN}#x"),
+        # forty-eighth session, an evasion tester's: a wallet with its ticker or a label before it,
+        # and payment handles' links
+        (BITCOIN, f"BTC: {BITCOIN}"),
+        (BITCOIN, f"Bitcoin address: {BITCOIN}"),
+        (WALLET, f"ETH: {WALLET}"),
+        (WALLET, f"USDT (ERC20): {WALLET[2:]}"),
+        ("$RingBoss", "https://cash.app/$RingBoss"),
+        ("$RingBoss", "cash.app/$RingBoss"),
+        ("https://revolut.me/ringboss", "revolut.me/ringboss"),
+        ("@ring-boss", "https://venmo.com/u/ring-boss"),
+        ("@ring-boss", "venmo.com/ring-boss"),
+        ("jane.doe@gmail.com", "jane.doe(paypal)@gmail.com"),  # an address with a comment
     ],
 )
 def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):
@@ -239,3 +282,37 @@ def test_a_customer_with_its_partners_address_or_name_padded_is_a_self_referral(
     drain(env.aws)
 
     assert "self_referral" in codes(env.tenant, bought["id"])
+
+
+@pytest.mark.parametrize("changes", [0, 12])
+def test_one_account_changing_its_address_over_and_over_does_not_crowd_a_removed_partners_key(env, changes):
+    """An evasion tester's: one throwaway changing its address twelve times under the near key of a
+    removed partner's address crowded it (its spans), and the partner came back a letter off under
+    its own name, `allow 0` where it was `flag 70`. An account keeps two spans on a key."""
+    case_id = flag_partner(env, "p-kai", "kai.brandt@gmail.com", name="Kai Brandt")
+    assert remove(env, case_id, block=True).status == 200
+    env.clock.advance(days=4)
+    filler = signup("p-filler", email="filler.one@example.org", name="Filler One", device="fp-filler",
+                    ip="81.2.76.1", at="2026-11-20T09:00:00Z")  # fmt: skip
+    send(env.tenant, filler)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for n in range(changes):
+        change = sample(
+            "account.updated", id=f"upd-fill-{n}", occurred_at=f"2026-11-2{n // 6}T1{n % 6}:00:00Z"
+        )
+        change["partner"] = {"id": "p-filler", "email": f"kaibra{letters[n : n + 3]}@gmail.com"}
+        change["session"] = {"ip": "81.2.76.1", "device_fingerprint": "fp-filler"}
+        change["activity"] = "email_change"
+        send(env.tenant, change)
+    drain(env.aws)
+
+    back = signup("p-kai-back", email="kai.brandl@gmail.com", name="Kai Brandt", device="fp-new-kai",
+                  ip="81.2.72.1", at="2026-11-25T08:00:00Z")  # fmt: skip
+    send(env.tenant, back)
+    drain(env.aws)
+
+    decision = status(env.tenant, back["id"])["decision"]
+    assert decision["action"] == "flag", decision
+    assert any(
+        r["code"] == "email_similar" and "under the same name" in r["detail"] for r in decision["reasons"]
+    )

@@ -326,10 +326,22 @@ def links_to_join(
         and (
             me not in state.members
             or (flag and key[0] != "email_near" and me not in state.flagged)
-            or (key in spans and spans[key] not in state.spans)
+            or (key in spans and spans[key] not in state.spans and _spans_kept(me, state))
             or key in via
         )
     ]
+
+
+# an `email_near` key's spans of one member, at most: its address and the one it changed to; more
+# are not kept, so that one account changing its address over and over does not crowd the key (an
+# evasion tester's: one throwaway's twelve changes crowded the key of a removed partner's address,
+# which then named no one, and the partner came back under its name a letter off, `allow 0`)
+SPANS_PER_MEMBER = NEAR_SPANS_LIMIT // crowd_limit("email_near")
+
+
+def _spans_kept(me: str, state: LinkState) -> bool:
+    """Whether another span of `me` is kept on the key (`SPANS_PER_MEMBER`)."""
+    return sum(1 for span in state.spans if span.rpartition(" ")[0] == me) < SPANS_PER_MEMBER
 
 
 # The identifier a purchase's customer was on that keeps the partner it bought through: a device,
