@@ -737,11 +737,11 @@ class Engine:
         The gazetteer is consulted only once the session has a location."""
         if address is None:
             return []
-        session, session_from = None, ""
+        session, session_from, within = None, "", 0.0
         if ip_location is not None:
             session = (ip_location.lat, ip_location.lon)
         elif located := self.reference.ip_location(ip):
-            session, session_from = located, "IP located by a city database"
+            session, session_from, within = located[:2], "IP located by a city database", located[2]
         if session is None:
             return []
         place, place_from = None, ""
@@ -751,7 +751,7 @@ class Engine:
             address.country, address.city, address.region, address.postal_code
         ):
             place, place_from = placed, f"address placed at {address.city} by the gazetteer"
-        return signals.location_signal(session, place, session_from, place_from)
+        return signals.location_signal(session, place, session_from, place_from, within)
 
     # --- what to write -------------------------------------------------------------------------
     def build_input(

@@ -34,7 +34,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from functions.score.weights import FAR_FROM_ADDRESS_KM
 from functions.shared.countries import country_codes
 from functions.shared.domain.identity import SPECIAL_V4_FIRST_OCTETS
 from functions.shared.domain.territories import TERRITORIES, TERRITORY_NAMES, postal_territory
@@ -88,7 +87,7 @@ class ReferenceData(Protocol):
 
     def suspicious_domain(self, domain: str) -> bool: ...
 
-    def ip_location(self, address: str) -> tuple[float, float] | None: ...
+    def ip_location(self, address: str) -> tuple[float, float, float] | None: ...
 
     def place(
         self, country: str, city: str | None, region: str | None, postal_code: str | None = None
@@ -175,11 +174,12 @@ class EmbeddedReferenceData:
         return _a_country(getattr(result, "country_code", ""))
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one instance per process; bounded)
-    def ip_location(self, address: str) -> tuple[float, float] | None:
-        """The IP's coordinates from the city database, None without one or for an IP it does not
-        place: one it places no closer than `FAR_FROM_ADDRESS_KM` (its `accuracy_radius`: a
-        country's centre, for an IP it knows only the country of; an integration tester's, a New
-        York partner "2,071 km" from MaxMind's centre of the United States), or at 0, 0."""
+    def ip_location(self, address: str) -> tuple[float, float, float] | None:
+        """The IP's coordinates from the city database and how far from them it may be, in km (its
+        `accuracy_radius`, 0 when not said); None without one, for an IP it does not place, for one
+        at 0, 0, or for one it places by its country alone (`COUNTRY_LEVEL_KM`: a country's centre;
+        an integration tester's, a New York partner "2,071 km" from MaxMind's centre of the United
+        States, which is the whole country either way)."""
         if not self._city_path:
             return None
         try:
@@ -193,9 +193,10 @@ class EmbeddedReferenceData:
         if not isinstance(lat, int | float) or not isinstance(lon, int | float) or unplaced(lat, lon):
             return None
         radius = location.get("accuracy_radius")
-        if isinstance(radius, int | float) and radius >= FAR_FROM_ADDRESS_KM:
+        within = float(radius) if isinstance(radius, int | float) and radius > 0 else 0.0
+        if within >= COUNTRY_LEVEL_KM:  # the country alone: `ip_country_mismatch` weighs that
             return None
-        return float(lat), float(lon)
+        return float(lat), float(lon), within
 
     def place(
         self, country: str, city: str | None, region: str | None = None, postal_code: str | None = None
@@ -266,6 +267,11 @@ def _a_country(code: Any) -> str | None:
     NL partner's payout change from an `EU` address was "in EU, the reported country is NL" and
     "from EU, where none of the partner's connections was", flagged at 80)."""
     return code if isinstance(code, str) and code in country_codes() else None
+
+
+# A city database's largest accuracy radius (GeoLite2's and GeoIP2's): an IP placed at its country's
+# centre, known by its country alone
+COUNTRY_LEVEL_KM = 1000
 
 
 _Dataset = TypeVar("_Dataset")

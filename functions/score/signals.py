@@ -538,15 +538,22 @@ Point = tuple[float, float]
 
 
 def location_signal(
-    session: Point | None, address: Point | None, session_from: str = "", address_from: str = ""
+    session: Point | None,
+    address: Point | None,
+    session_from: str = "",
+    address_from: str = "",
+    within_km: float = 0.0,
 ) -> list[Reason]:
     """The session's location (the event's `ip_location`, else the IP's city from a city database)
     far from the reported address (its coordinates, else its city's from the gazetteer). The detail
-    says where an estimate came from."""
+    says where an estimate came from. `within_km`: how far from its place the session may be (a
+    city database's accuracy radius): far only when it is far even then (a country's centre, 1,000
+    km either way, says an IP is in the United States, not 2,071 km from New York; 4,785 km from
+    London at Nigeria's centre is far whatever the radius)."""
     if session is None or address is None:
         return []
     km = distance_km(session[0], session[1], address[0], address[1])
-    if km <= weights.FAR_FROM_ADDRESS_KM:
+    if km - within_km <= weights.FAR_FROM_ADDRESS_KM:
         return []
     sources = "; ".join(f for f in (session_from, address_from) if f)
     return [

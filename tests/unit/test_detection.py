@@ -851,6 +851,17 @@ def city_database(path: Path) -> Path:
         IPSet(["1.130.0.0/16"]),
         {"location": {"latitude": 0, "longitude": 0}, "country": {"iso_code": "AU"}},
     )
+    for network, lat, lon, country in (
+        ("1.131.0.0/16", 45.76, 4.84, "FR"),
+        ("1.132.0.0/16", 6.45, 3.39, "NG"),
+    ):
+        writer.insert_network(  # a mobile network's IP placed within 500 km: Lyon's, Lagos's
+            IPSet([network]),
+            {
+                "location": {"latitude": lat, "longitude": lon, "accuracy_radius": 500},
+                "country": {"iso_code": country},
+            },
+        )
     writer.to_db_file(str(path))
     return path
 
@@ -894,7 +905,13 @@ def test_the_ip_is_located_by_a_city_database_when_configured(tmp_path):
     near = score(engine, signup("p2", address=LONDON_BY_CITY, ip="81.2.69.7"))
     assert "IP located by a city database" in reasons(far)["location_far_from_address"]
     assert "location_far_from_address" not in reasons(near)
-    for ip in ("1.129.0.9", "1.130.0.9"):  # placed no closer than 1,000 km, or at 0, 0: not placed
+    # London to Lyon is 750 km, within 500 km of it 250: not far; to Lagos 5,000 km: far however placed
+    # (a reviewer's: a radius of 500 or more was dropped whole, and Lagos with it)
+    lyon = score(engine, signup("p-lyon", address=LONDON_BY_CITY, ip="1.131.0.9"))
+    lagos = score(engine, signup("p-lagos", address=LONDON_BY_CITY, ip="1.132.0.9"))
+    assert "location_far_from_address" not in reasons(lyon)
+    assert "location_far_from_address" in reasons(lagos)
+    for ip in ("1.129.0.9", "1.130.0.9"):  # placed by its country alone, or at 0, 0: not placed
         assert "location_far_from_address" not in reasons(
             score(engine, signup(f"p-{ip}", address=LONDON_BY_CITY, ip=ip))
         )
