@@ -640,7 +640,11 @@ class Engine:
             reasons += signals.in_other_role(me, links)
             # the address sent, else the one given before: an account change sends what changed
             home = partner.address or home_of(snapshot.subject.home if snapshot.subject else None)
-            if home is not None and served_abroad(home.country, home.region):
+            if (
+                country in ("US", None)
+                and home is not None
+                and served_abroad(home.country, home.region, home.city, home.postal_code)
+            ):
                 country = None  # an APO, FPO or DPO household connects from where it serves
             reasons += signals.ip_signals(
                 me, str(event.session.ip), country, links.get("ip", NO_LINK), self.reference

@@ -64,12 +64,36 @@ def test_a_removed_partner_back_under_its_address_with_a_comment_is_blocked(env,
     assert "network_flagged" in elsewhere["codes"], elsewhere["decision"]
 
 
+TRON = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
+
+
 def test_a_wallet_among_other_words_is_that_wallet_and_two_name_neither():
     assert payout_key(f"BTC: {BITCOIN}") == payout_key(BITCOIN)
     assert payout_key(f"send to {WALLET} please") == payout_key(WALLET)
     both = f"{BITCOIN} or {WALLET}"
     assert payout_key(both) not in (payout_key(BITCOIN), payout_key(WALLET))
-    assert payout_key("@ring-boss") != payout_key("$RingBoss")  # Venmo's and Cash App's: two services
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # the session reviewer's frames: three services' handles of one spelling are three people
+        ("revolut.me/ringboss", "https://venmo.com/u/ringboss"),
+        ("$RingBoss", "@ringboss"),
+        ("https://cash.app/$RingBoss", "revolut.me/ringboss"),
+        # two payees at an exchange's one address, told apart by their memo
+        (f"TRC20 {TRON} memo 1001", f"TRC20 {TRON} memo 2002"),
+        # account numbers of digits alone, in words that name two people
+        (
+            "Chase 3123456789123456789123456789567 John Smith",
+            "BoA 3123456789123456789123456789567 Mary Jones",
+        ),
+        (f"Ref {WALLET[2:]} Wise 12345678", f"Ref {WALLET[2:]} Wise 87654321"),
+        ("Venmo account", "@account"),  # the service's name and a word: no handle
+    ],
+)
+def test_fields_that_name_two_accounts_are_two(one, other):
+    assert not same_payout_account(payout_key(one), payout_key(other))
 
 
 def test_a_partner_removed_in_another_program_is_the_same_person_under_its_tagged_address(env):
@@ -120,6 +144,16 @@ def _removed_partner_paid_to(env, account: str) -> None:
         ("@ring-boss", "https://venmo.com/u/ring-boss"),
         ("@ring-boss", "venmo.com/ring-boss"),
         ("jane.doe@gmail.com", "jane.doe(paypal)@gmail.com"),  # an address with a comment
+        # the session reviewer's: what the first mend missed
+        (BITCOIN, "BTC: " + BITCOIN[:4] + "\u200b" + BITCOIN[4:]),  # what shows nothing, labelled
+        (BITCOIN, "BTC: " + BITCOIN.replace("c", "\u0441", 1)),  # a Cyrillic с, labelled
+        (WALLET, "ETH: " + WALLET[:20] + "\u00ad" + WALLET[20:]),  # a soft hyphen, labelled
+        (BITCOIN, f"BTC{BITCOIN}"),  # the ticker against it
+        (WALLET, f"ETH{WALLET}"),
+        (BITCOIN, f"BTC: B{BITCOIN[1:]}"),  # its first letter a capital
+        ("$RingBoss", "https://cash.app/$RingBoss/25"),  # an amount after it
+        ("@ring-boss", "https://venmo.com/ring-boss?txn=pay&amount=25"),  # Venmo's pay link
+        ("@ring-boss", "Venmo @ring-boss"),  # after its service's name
     ],
 )
 def test_a_removed_partner_paid_again_into_its_wallet_written_otherwise_is_flagged(env, paid_to, back):

@@ -1153,6 +1153,34 @@ def test_a_household_at_home_in_its_state_is_still_abroad_elsewhere(address, at)
     assert "ip_country_mismatch" in reasons(decision), decision
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        {"line1": "Unit 2050 Box 4190", "city": "APO", "region": "Armed Forces Europe", "country": "US"},
+        {"line1": "Unit 2050 Box 4190", "city": "APO", "country": "US"},
+        {"line1": "Unit 2050 Box 4190", "postal_code": "09096", "country": "US"},
+        {"line1": "PSC 473 Box 12", "postal_code": "96349-0001", "country": "US"},
+    ],
+)
+def test_an_address_of_the_us_forces_abroad_is_known_by_its_region_city_or_zip(address):
+    # the session reviewer's: an APO written out in full, or without its region, was still a mismatch
+    engine = make_engine()
+    first = score(engine, signup("p1", ip=IP_IN["DE"], country="US", address=address))
+    login = sample("account.updated", id="evt-login-apo", occurred_at="2026-11-03T11:00:00Z")
+    login["partner"], login["activity"] = {"id": "p1"}, "login"  # no address: the one kept
+    login["session"] = {"ip": IP_IN["JP"], "device_fingerprint": "fp-p1"}
+    assert "ip_country_mismatch" not in reasons(first), first
+    assert "ip_country_mismatch" not in reasons(score(engine, login))
+
+
+def test_a_partner_stating_another_country_is_no_household_of_the_us_forces():
+    # the session reviewer's: a partner saying it is in GB, with an APO address, from Japan
+    engine = make_engine()
+    address = {"line1": "Unit 2050 Box 4190", "city": "APO", "region": "AE", "country": "US"}
+    decision = score(engine, signup("p1", ip=IP_IN["JP"], country="GB", address=address))
+    assert "ip_country_mismatch" in reasons(decision), decision
+
+
 @pytest.mark.parametrize("ip", ["212.178.201.211", "77.111.244.1", "130.119.13.167"])
 def test_an_ip_its_database_places_in_europe_alone_is_in_no_country(ip):
     """An integration tester's: geoip2fast's `EU` ("Europe") was taken for a country, and an NL

@@ -316,16 +316,14 @@ def payout_key(account: str) -> str:
     folded = account if account.isascii() else unicodedata.normalize("NFKC", account)
     if link := _PAYPAL_ME.search(as_read(folded)):
         return "PAYPALME" + link["name"].upper()
-    if link := _HANDLE_LINK.match(as_read(folded)):  # a Cash App, Venmo or Revolut link: its handle
-        name = link["name"]
-        return (
-            "".join(c for c in name if c.isalnum()).upper() if link["cash"] else normalize_email(f"@{name}")
-        )
+    if (handle := _handle(as_read(folded))) is not None:  # a Cash App, Venmo or Revolut handle's link
+        return handle
     if "@" in folded:  # a full-width `＠` (a CJK keyboard's) too
         return normalize_email(_paid_address(folded))
-    if (wallet := _one_wallet(folded)) is not None:
-        account = wallet
-    read = _SCHEME.sub("", as_read(ascii_digits(account)), count=1)
+    read = as_read(ascii_digits(account))
+    if (wallet := _one_wallet(read)) is not None:
+        read = wallet
+    read = _SCHEME.sub("", read, count=1)
     text = "".join(c for c in read if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
@@ -345,33 +343,69 @@ _GERMAN_DOMESTIC = re.compile(
 )
 
 
-# A payment link whose path is its payee's handle, keyed as the handle written alone is: a Cash App
-# link as `$RingBoss` (its letters and digits), a Venmo or Revolut one as `@ring-boss` (an address's
-# key: the handle with its `@`) (an evasion tester's: `https://cash.app/$RingBoss` was another
-# account than `$RingBoss`, `venmo.com/u/ring-boss` than `@ring-boss`)
+# A payment handle's link (with an amount or a query after it: `cash.app/$RingBoss/25`,
+# `venmo.com/ring-boss?txn=pay&amount=25`), or the handle after its service's name and a colon or
+# its sign (`Venmo @ring-boss`, `Cash App: $RingBoss`; `Venmo account` is no handle): a Cash App one
+# keyed as `$RingBoss` is (its letters and digits), a Venmo one as `@ring-boss` is (an address's
+# key: the handle with its `@`), a Revolut one as its link (`REVOLUTME...`, as PayPal.Me's): three
+# services, whose handles of one spelling are three people (an evasion tester's:
+# `https://cash.app/$RingBoss` was another account than `$RingBoss`, `venmo.com/u/ring-boss` than
+# `@ring-boss`; the session reviewer's: a Venmo and a Revolut handle of one spelling were made one
+# account by the first mend)
 _HANDLE_LINK = re.compile(
-    r"\s*(?:https?://)?(?:www\.)?(?:(?P<cash>cash\.app/\$?|cash\.me/\$?)|venmo\.com/(?:u/)?"
-    r"|account\.venmo\.com/u/|revolut\.me/@?)(?P<name>[a-z0-9][a-z0-9_-]{0,39})/?\s*$"
+    r"\s*(?:https?://)?(?:www\.)?(?:(?P<cash>cash\.app/\$?|cash\.me/\$?)|(?P<venmo>venmo\.com/(?:u/)?"
+    r"|account\.venmo\.com/u/)|revolut\.me/@?)(?P<name>[a-z0-9][a-z0-9_-]{0,39})(?:/[0-9.,]*)?(?:[?#].*)?\s*$",
+    re.DOTALL,
 )
+_NAMED_HANDLE = re.compile(
+    r"\s*(?:(?P<cash>cash\s*app|cash\s*tag)|(?P<venmo>venmo)|revolut)\s*(?::\s*[$@]?|-\s*[$@]?|[$@])"
+    r"(?P<name>[a-z0-9][a-z0-9_-]{0,39})\s*$"
+)
+
+
+def _handle(read: str) -> str | None:
+    """The key of a payment handle's link or named handle (`_HANDLE_LINK`, `_NAMED_HANDLE`), or None."""
+    found = _HANDLE_LINK.match(read) or _NAMED_HANDLE.match(read)
+    if found is None:
+        return None
+    name = found["name"]
+    if found["cash"]:
+        return "".join(filter(str.isalnum, name)).upper()
+    return normalize_email(f"@{name}") if found["venmo"] else "REVOLUTME" + name.upper()
+
+
 # a link's scheme and `www.` before what it names: `https://x.example/jane` is `x.example/jane`
 _SCHEME = re.compile(r"^\s*(?:https?://)?(?:www\.)?")
-# A wallet by its shape, among the words written around it (`BTC: bc1q...`, `USDT (ERC20): 0x...`):
-# a bech32 one (Bitcoin's `bc1`, its testnet's, Litecoin's), 20 bytes in hexadecimal (Ethereum's and
-# every EVM chain's; with its `0x`, or without it and a letter among them), Bitcoin's legacy base58
-# ones (`1...`, `3...`), Tron's (`T...`)
+# A wallet by its shape, among the words written around it (`BTC: bc1q...`, `USDT (ERC20): 0x...`),
+# in a field read as a person reads it (case folded: `as_read`): a bech32 one (Bitcoin's `bc1`, its
+# testnet's, Litecoin's), 20 bytes in hexadecimal after `0x` (Ethereum's and every EVM chain's),
+# Bitcoin's legacy base58 ones (`1...`, `3...`) and Tron's (`t...`) with a letter among their digits;
+# a ticker written against it (`BTCbc1q...`, `ETH0x...`) is still a word before it
+_TICKERS = ("btc", "eth", "ltc", "trx", "usdt", "usdc", "erc20", "trc20", "bep20")
 _WALLET = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:bc|tb|ltc)1[02-9ac-hj-np-z]{11,71}|(?:BC|TB|LTC)1[02-9AC-HJ-NP-Z]{11,71}"
-    r"|(?:0[xX])?(?=[0-9]*[a-fA-F])[0-9a-fA-F]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}|T[1-9A-HJ-NP-Za-km-z]{33})"
-    r"(?![A-Za-z0-9])"
+    "(?:" + "|".join(f"(?<={ticker})" for ticker in _TICKERS) + r"|(?<![a-z0-9]))"
+    r"(?:(?:bc|tb|ltc)1[02-9ac-hj-np-z]{11,71}|0x[0-9a-f]{40}"
+    r"|[13](?=[0-9]*[a-z])[1-9a-z]{25,34}|t(?=[a-z]*[0-9])(?=[0-9]*[a-z])[1-9a-z]{33})(?![a-z0-9])"
+)
+# 20 bytes in hexadecimal without `0x`, a letter among them: a wallet when it is all the field names,
+# after a label at most (`USDT (ERC20): 5290...`)
+_LABELLED_HEX = re.compile(r"\s*(?:[a-z][a-z0-9 ()._-]{0,30}:\s*)?((?=[0-9]*[a-f])[0-9a-f]{40})\s*$")
+# what says a payee is one of many at one address, told apart by it: a memo, a tag, a payment id
+_SHARED_ADDRESS_WORDS = re.compile(
+    r"(?<![a-z])(?:memo|tag|dt|destination|payment\s*id|reference|ref)(?![a-z])"
 )
 
 
-def _one_wallet(account: str) -> str | None:
-    """The one wallet a payout field names among other words (`_WALLET`), as `_paid_address` finds
-    the one address (an evasion tester's: a removed partner paid into `BTC: bc1q...` or
-    `ETH: 0x...`, its own wallet labelled, was `allow 0`); None when it names none or two."""
-    found = {match.group() for match in _WALLET.finditer(account)}
-    if len({wallet.upper().removeprefix("0X") for wallet in found}) != 1:
+def _one_wallet(read: str) -> str | None:
+    """The one wallet a payout field names among other words (`_WALLET`, `_LABELLED_HEX`), as
+    `_paid_address` finds the one address (an evasion tester's: a removed partner paid into
+    `BTC: bc1q...` or `ETH: 0x...`, its own wallet labelled, was `allow 0`); None when it names none
+    or two, or when it also names a memo or a tag (a payee at an exchange's shared address). `read`:
+    the field as a person reads it (`as_read`: what shows nothing dropped, look-alikes folded)."""
+    if labelled := _LABELLED_HEX.match(read):
+        return labelled[1]
+    found = {match.group() for match in _WALLET.finditer(read)}
+    if len(found) != 1 or _SHARED_ADDRESS_WORDS.search(read):
         return None
     return found.pop()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.shared.domain.identity import email_keys, near_keys, other_payout_keys, same_payout_account
 from functions.shared.domain.model import LinkKey, Subject, as_utc, evolve
-from functions.shared.domain.territories import postal_territory
+from functions.shared.domain.territories import postal_territory, served_abroad
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class Home:
     region: str | None = None
     lat: float | None = None
     lon: float | None = None
-    postal_code: str | None = None  # kept only where it places the address (`postal_territory`)
+    # kept only where it places the address (`postal_territory`, `served_abroad`)
+    postal_code: str | None = None
 
 
 def home_text(address: Any) -> str | None:
@@ -42,9 +43,11 @@ def home_text(address: Any) -> str | None:
         "region": address.region,
         "lat": address.lat,
         "lon": address.lon,
-        # a French address in Réunion is placed there by its postal code: kept then, never else
+        # a French address in Réunion is placed there by its postal code, an APO's ZIP code says it
+        # is the US armed forces' abroad: kept then, never else
         "postal_code": address.postal_code
         if postal_territory(address.country, address.postal_code)
+        or served_abroad(address.country, None, None, address.postal_code)
         else None,
     }
     return json.dumps({k: v for k, v in parts.items() if v is not None}, separators=(",", ":"))

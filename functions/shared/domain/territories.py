@@ -92,13 +92,26 @@ def postal_territory(country: str, postal_code: str | None) -> str | None:
     return next((territory for prefix, territory in prefixes.items() if code.startswith(prefix)), None)
 
 
-# The regions of a United States address of the armed forces abroad (APO, FPO, DPO): Armed Forces
-# Americas, Europe, Pacific. Its household connects from the country it serves in, not the US.
-MILITARY_REGIONS = frozenset({"AA", "AE", "AP"})
+# A United States address of the armed forces abroad (APO, FPO, DPO), by its region (Armed Forces
+# Americas, Europe, Pacific, by code or name), its city, or its ZIP code (AA 340xx, AE 09xxx, AP
+# 962xx to 966xx). Its household connects from the country it serves in, not the US.
+MILITARY_REGIONS = frozenset(
+    {"AA", "AE", "AP", "ARMED FORCES AMERICAS", "ARMED FORCES EUROPE", "ARMED FORCES PACIFIC"}
+)
+MILITARY_CITIES = frozenset({"APO", "FPO", "DPO"})
+MILITARY_ZIPS = ("09", "340", "962", "963", "964", "965", "966")
 
 
-def served_abroad(country: str | None, region: str | None) -> bool:
-    """Whether an address is one of the US armed forces abroad (`MILITARY_REGIONS`): an IP in any
-    country is no mismatch with it (an integration tester's: an APO AE household in Germany was
-    `ip_country_mismatch`, and with ordinary household signals flagged)."""
-    return country == "US" and (region or "").strip().upper() in MILITARY_REGIONS
+def served_abroad(country: str | None, region: str | None, city: str | None, postal_code: str | None) -> bool:
+    """Whether an address is one of the US armed forces abroad (`MILITARY_REGIONS`, `MILITARY_CITIES`,
+    `MILITARY_ZIPS`): an IP in any country is no mismatch with it (an integration tester's: an APO AE
+    household in Germany was `ip_country_mismatch`, and with ordinary household signals flagged)."""
+    if country != "US":
+        return False
+    words = " ".join((region or "").upper().split())
+    zip_code = "".join((postal_code or "").split())
+    return (
+        words in MILITARY_REGIONS
+        or (city or "").strip().upper() in MILITARY_CITIES
+        or (len(zip_code) >= 5 and zip_code[:5].isdigit() and zip_code.startswith(MILITARY_ZIPS))
+    )
