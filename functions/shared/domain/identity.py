@@ -549,7 +549,6 @@ def other_payout_keys(key: str) -> tuple[str, ...]:
     it). Empty for any other account: no second link to write."""
     if key.startswith("0X") and _HEX_WALLET.fullmatch(key, 2):
         return (key[2:],)
-
     if _HEX_WALLET.fullmatch(key):
         return (f"0X{key}",)
     others = []
