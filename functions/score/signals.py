@@ -547,9 +547,9 @@ def location_signal(
     """The session's location (the event's `ip_location`, else the IP's city from a city database)
     far from the reported address (its coordinates, else its city's from the gazetteer). The detail
     says where an estimate came from. `within_km`: how far from its place the session may be (a
-    city database's accuracy radius): far only when it is far even then (a country's centre, 1,000
-    km either way, says an IP is in the United States, not 2,071 km from New York; 4,785 km from
-    London at Nigeria's centre is far whatever the radius)."""
+    city database's accuracy radius): far only when it is far even then (a mobile network's IP
+    placed within 500 km of Lyon is not far from a London address, 750 km away; one placed within
+    500 km of Lagos is)."""
     if session is None or address is None:
         return []
     km = distance_km(session[0], session[1], address[0], address[1])
