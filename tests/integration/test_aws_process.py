@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -292,6 +293,7 @@ def test_a_stand_in_that_stops_answering_is_an_unreachable_endpoint_not_a_hang(f
     call = {"method": "POST", "headers": {"X-Amz-Target": "DynamoDB_20120810.ListTables"}, "body": b"{}"}
     assert channel.answer(_list_tables_model(), call) is not None  # a connection made, then idle
     os.kill(process.process.pid, signal.SIGSTOP)
+    _until_stopped(process.process.pid)
     started = time.monotonic()
     try:
         with pytest.raises(EndpointConnectionError):  # on the idle connection: its answer never comes
@@ -302,6 +304,16 @@ def test_a_stand_in_that_stops_answering_is_an_unreachable_endpoint_not_a_hang(f
         os.kill(process.process.pid, signal.SIGCONT)
         process.close()
     assert time.monotonic() - started < 4
+
+
+def _until_stopped(pid: int) -> None:
+    """Once the kernel shows the process stopped (state `T`): a signal takes effect when the process
+    is next scheduled, which on a loaded machine may be after the call meant to find it frozen (one
+    CI run, load 12 on two cores, had that call answered)."""
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "T":
+        assert time.monotonic() < deadline, "the stand-in did not stop"
+        time.sleep(0.01)
 
 
 def _list_tables_model() -> Any:
