@@ -37,7 +37,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     # a bus down is waited on once a batch, not once a notification (each waits the call's bound,
     # `aws_calls.HANDED_ON`): the rest wait in the outbox for the relay (a webhooks tester's: 25
     # flags took 51 s against the function's 30)
-    deps = replace(dependencies(), publisher=RestingPublisher(dependencies().publisher))
+    built = dependencies()
+    deps = replace(built, publisher=RestingPublisher(built.publisher))
     delivered: list[Notification] = []
     # the batch's events in one read (issue 15: a scored event is its share of this read, one
     # BatchGetItem and one TransactWriteItems)

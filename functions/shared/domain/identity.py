@@ -314,9 +314,10 @@ def payout_key(account: str) -> str:
     `cluster_shared_payout` by writing it differently in each sign-up."""
     account = _paid_to(account)
     folded = account if account.isascii() else unicodedata.normalize("NFKC", account)
-    if link := _PAYPAL_ME.search(as_read(folded)):
+    shown = as_read(folded)
+    if link := _PAYPAL_ME.search(shown):
         return "PAYPALME" + link["name"].upper()
-    if (handle := _handle(as_read(folded))) is not None:  # a Cash App, Venmo or Revolut handle's link
+    if (handle := _handle(shown)) is not None:  # a Cash App, Venmo or Revolut handle's link
         return handle
     if "@" in folded:  # a full-width `＠` (a CJK keyboard's) too
         return normalize_email(_paid_address(folded))

@@ -188,12 +188,11 @@ def scoring_plan(
             f"reward {reward.reward_id}: {len(given.waiting)} rewards already wait for transaction "
             f"{awaits}; this one is tied to no customer when it arrives (send its customer_id)",
         )
-    removal_case = None  # a removed partner's event that would flag it: the case that removed it
-    if not given.flag and given.decision["action"] == "flag" and profile.status == "removed":
-        removal_case = profile.flag_case_id
-        notes += (f"partner removed (case {removal_case}): no case opened, its rewards archived",)
-    elif profile.status == "removed":
-        notes += (f"partner removed (case {profile.flag_case_id}): its rewards archived",)
+    removal_case = removed_by(profile)  # a removed partner's event: the case that removed it
+    if removal_case is not None:
+        would_flag = not given.flag and given.decision["action"] == "flag"
+        opens = "no case opened, its rewards archived" if would_flag else "its rewards archived"
+        notes += (f"partner removed (case {removal_case}): {opens}",)
     case_id = before.active_case_id if before else None
     opened = False
     reasons: tuple[Reason, ...] = ()
@@ -225,7 +224,7 @@ def scoring_plan(
             flag=(profile.type, case_id, at) if given.flag and case_id else None,
         )
         reward.status, reward.case_id = placement.status, placement.case_id or reward.case_id
-        if placement.archived and profile.status != "removed":  # a customer's event: its partner's
+        if placement.archived and removal_case is None:  # a customer's event: its partner's
             notes += (
                 f"reward {reward.reward_id} archived: partner {reward.partner_id} removed "
                 f"(case {placement.case_id}), never paid",
@@ -258,7 +257,6 @@ def scoring_plan(
         else removal_case
         or profile.active_case_id
         or flag_case_of(profile)
-        or removed_by(profile)
         or (placement.case_id if placement is not None and placement.status in HELD_OR_ARCHIVED else None)
     )
     core = Step()
