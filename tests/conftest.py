@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 from moto.core.base_backend import AccountSpecificBackend
 
@@ -29,6 +30,12 @@ from tests import iam_check, moto_in_process  # noqa: E402
 
 make_moto_dynamodb_atomic()
 moto_in_process.install()
+
+# No property is a timed test: hypothesis's default deadline (200 ms an example) failed one in a
+# run beside the suite's other workers on a loaded machine (a unit test of address keys, at a load
+# of 10 on two cores). What an example must do is asserted; how fast it is, `make bench` measures.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 def _share_botocore_models() -> None:
