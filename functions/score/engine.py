@@ -17,6 +17,7 @@ from functions.shared.clock import Clock, SystemClock
 from functions.shared.documents import document_hash
 from functions.shared.domain import commission_review, holdables, linked_earlier
 from functions.shared.domain.identity import (
+    PayoutKey,
     address_in_other_role,
     email_keys,
     ip_key,
@@ -118,6 +119,9 @@ _reviews: dict[str, TypeAdapter[Any]] = {
 # the roles of a payout account's other keys (`identity.other_payout_keys`): linked and read beside
 # its own, and read as one with it
 PAYOUT_ALSO = "payout_also#"
+# the role of a payout account's key before (`identity.PayoutKey.before`): read, never written, and
+# read as one with it as its other keys are
+PAYOUT_BEFORE = PAYOUT_ALSO + "before"
 SENSITIVE_ACTIVITIES = ("profile_update", "payout_update", "email_change", "password_change")
 ATTEMPTS = 8  # reads and writes again when a concurrent event changed what it read
 # the rewards a payout change before them makes suspect: those still to be paid, and those on hold
@@ -136,6 +140,7 @@ class Plan:
     spans: dict[LinkKey, str] = field(default_factory=dict)  # a written `email_near` key's masked block
     ip: str | None = None  # the key the event's IP links and counts under (`Engine.linked_ip`), once
     network: dict[str, LinkKey] = field(default_factory=dict)
+    network_probes: dict[str, LinkKey] = field(default_factory=dict)  # read, never written
     counts: dict[str, Velocity] = field(default_factory=dict)  # label -> the velocity count read and added to
     # crowded links the environment knew (`Recalled`), left out of the last read: crowds all the same
     recalled: set[LinkKey] = field(default_factory=set)
@@ -359,7 +364,11 @@ class Engine:
                     for key in dict.fromkeys([*plan.links.values(), *plan.probes.values()])
                     if key not in known.links
                 ],
-                [key for key in dict.fromkeys(plan.network.values()) if key not in known.network],
+                [
+                    key
+                    for key in dict.fromkeys([*plan.network.values(), *plan.network_probes.values()])
+                    if key not in known.network
+                ],
                 [name for name in plan.counter_names() if name not in known.counters],
                 reward_id,
                 plan.customer_id,
@@ -495,6 +504,12 @@ class Engine:
             for n, also in enumerate(other_payout_keys(account)):
                 plan.links[f"{PAYOUT_ALSO}{n}"] = ("payout", also)
                 plan.network[f"{PAYOUT_ALSO}{n}"] = ("payout", network_key("payout", also, self.pepper))
+            if isinstance(account, PayoutKey) and account.before:  # linked before under its key of then
+                plan.probes[PAYOUT_BEFORE] = ("payout", account.before)
+                plan.network_probes[PAYOUT_BEFORE] = (
+                    "payout",
+                    network_key("payout", account.before, self.pepper),
+                )
 
     @staticmethod
     def _in_other_roles(plan: Plan) -> None:
@@ -563,7 +578,8 @@ class Engine:
         read = {role: snapshot.links[key] for role, key in key_of.items()}
         if "email_before" in read:  # the address's link under its key of before, as one with today's
             read["email"] = merged(read["email"], read.pop("email_before"))
-        network = {role: snapshot.network[key] for role, key in plan.network.items()}
+        network_of = {**plan.network, **plan.network_probes}
+        network = {role: snapshot.network[key] for role, key in network_of.items()}
         marked = [
             r for r, s in network.items() if _pays(r) and s.first is not None and (s.flagged or s.removed)
         ]
@@ -586,7 +602,7 @@ class Engine:
             if key_of[role] in seen_crowded and not farmed(key_of[role], state)
         }
         links = {role: NO_LINK if role in crowded else state for role, state in read.items()}
-        network = {role: state for role, state in network.items() if plan.links.get(role) not in seen_crowded}
+        network = {role: state for role, state in network.items() if key_of.get(role) not in seen_crowded}
         for role in [r for r in links if r.startswith(PAYOUT_ALSO)]:  # one account, either form
             links["payout"] = merged(links["payout"], links.pop(role))
             if (also := network.pop(role, None)) is not None:

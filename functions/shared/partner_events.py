@@ -61,16 +61,17 @@ from functions.shared.inputs import (
 
 
 def _payout(account: str | None) -> str | None:
-    """The account's key (`identity.payout_key`), or none for a blank one or one that names no
-    account (`identity.names_an_account`: `N/A`, `PayPal`, `TBD`, `0`). Its length is the key's:
-    an IBAN padded past NAME_MAX with zero-width spaces, or blanks inside it, is the IBAN, as the
-    key reads it; only a key itself longer is no account (ignored, `IgnoredWhenInvalid`)."""
+    """The account's key (`identity.payout_keys`: with its key before, when that differs), or none
+    for a blank one or one that names no account (`identity.names_an_account`: `N/A`, `PayPal`,
+    `TBD`, `0`). Its length is the key's: an IBAN padded past NAME_MAX with zero-width spaces, or
+    blanks inside it, is the IBAN, as the key reads it; only a key itself longer is no account
+    (ignored, `IgnoredWhenInvalid`)."""
     account = blank_to_none(account)
     if account is None:
         return None
-    from functions.shared.domain.identity import names_an_account, payout_key  # not at a cold start
+    from functions.shared.domain.identity import names_an_account, payout_keys  # not at a cold start
 
-    key = payout_key(account)
+    key = payout_keys(account)
     if len(key) > NAME_MAX:
         raise ValueError(f"an account of at most {NAME_MAX} letters and digits")
     return key if names_an_account(key) else None

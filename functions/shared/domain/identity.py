@@ -296,7 +296,27 @@ def ip_key(ip: str) -> str:
     return str(ipaddress.IPv6Network((ip, IPV6_LINKED_PREFIX), strict=False))
 
 
-def payout_key(account: str) -> str:
+class PayoutKey(str):
+    """An event's payout account by its key (`payout_key`), and by its key before 2026-12-07 when
+    that differs (`before`): a wallet with its ticker or label, a payment handle's link and any
+    other link were keyed with all their letters then (`BTC: bc1q...` as `BTCBC1Q...`,
+    `https://cash.app/$RingBoss` as `HTTPSCASHAPPRINGBOSS`), and the links, blocks and profiles
+    written then are under those keys. Read too, never written, as an address's (`EmailKeys.before`):
+    a partner removed then, back with its account written as then, is found, and one sending its
+    account as then changes nothing (`same_payout_account`)."""
+
+    before: str | None = None
+
+
+def payout_keys(account: str) -> PayoutKey:
+    """`payout_key`, with the key the account had before 2026-12-07 when that differs."""
+    key = PayoutKey(payout_key(account))
+    if (earlier := payout_key(account, earlier=True)) != key:
+        key.before = earlier
+    return key
+
+
+def payout_key(account: str, earlier: bool = False) -> str:
     """A payout account as one key however it is written: an e-mail address (a PayPal account) as
     addresses are keyed; anything else (an IBAN, an account number, a wallet) by its letters and
     digits alone, as a person reads them (`as_read`: compatibility forms folded, what shows nothing
@@ -311,20 +331,23 @@ def payout_key(account: str) -> str:
     one address among other words (`PayPal - jane@...`, `PayPal (jane@...)`); a PayPal.Me link by
     its name alone (`https://www.paypal.me/JaneDoe/25` is `paypal.me/janedoe`'s key). A ring paid
     into one account, or a removed partner paid again into its own, must not escape
-    `cluster_shared_payout` by writing it differently in each sign-up."""
+    `cluster_shared_payout` by writing it differently in each sign-up.
+    `earlier`: the key as it was before 2026-12-07 (`PayoutKey.before`): no handle, wallet or link
+    read out of the words around it, an address keyed as `EmailKeys.before` is."""
     account = _paid_to(account)
     folded = account if account.isascii() else unicodedata.normalize("NFKC", account)
     shown = as_read(folded)
     if link := _PAYPAL_ME.search(shown):
         return "PAYPALME" + link["name"].upper()
-    if (handle := _handle(shown)) is not None:  # a Cash App, Venmo or Revolut handle's link
+    if not earlier and (handle := _handle(shown)) is not None:  # a Cash App, Venmo or Revolut link
         return handle
     if "@" in folded:  # a full-width `＠` (a CJK keyboard's) too
-        return normalize_email(_paid_address(folded))
+        return _mailbox(_paid_address(folded), earlier)
     read = as_read(ascii_digits(account))
-    if (wallet := _one_wallet(read)) is not None:
-        read = wallet
-    read = _SCHEME.sub("", read, count=1)
+    if not earlier:
+        if (wallet := _one_wallet(read)) is not None:
+            read = wallet
+        read = _SCHEME.sub("", read, count=1)
     text = "".join(c for c in read if c.isalnum()).upper()
     if text.startswith("IBAN") and _IBAN.match(text, 4):
         return text[4:]
@@ -564,10 +587,14 @@ def other_payout_keys(key: str) -> tuple[str, ...]:
 
 def same_payout_account(key: str | None, other: str | None) -> bool:
     """Whether two payout keys name one account: equal, or sharing a key (`other_payout_keys`): an
-    IBAN and its domestic form. A partner moving between the forms changes no details."""
+    IBAN and its domestic form. A partner moving between the forms changes no details. `key`, an
+    event's, is also its key before (`PayoutKey.before`): a profile written then holds that one."""
     if key is None or other is None:
         return key == other
-    return key == other or not {key, *other_payout_keys(key)}.isdisjoint({other, *other_payout_keys(other)})
+    forms = {key, *other_payout_keys(key)}
+    if isinstance(key, PayoutKey) and key.before:
+        forms.add(key.before)
+    return other in forms or not forms.isdisjoint(other_payout_keys(other))
 
 
 def address_in_other_role(kind: str, key: str) -> tuple[str, str] | None:
