@@ -25,6 +25,8 @@ flagged at FLAG_THRESHOLD. The labelled evaluation (`python -m evaluation`, docs
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from functions.shared.domain import identity
 
 FLAG_THRESHOLD = 60
@@ -86,7 +88,7 @@ WEAK = {
 # rounded and err low (a currency that loses value makes its line stricter, never laxer); currencies
 # not listed (those whose value moves too fast to keep a line: ARS, VES, ...) are not judged by size.
 PAYOUT_CHANGE_WINDOW_HOURS = 48
-LARGE_REWARD = {
+_LINES = {
     "USD": 200, "EUR": 200, "GBP": 160, "CHF": 180, "CAD": 270, "AUD": 300, "NZD": 330,
     "JPY": 30000, "CNY": 1400, "HKD": 1550, "SGD": 270, "INR": 16000, "KRW": 270000,
     "BRL": 1000, "MXN": 3500, "ZAR": 3600, "SEK": 2100, "NOK": 2100, "DKK": 1400, "PLN": 800,
@@ -95,8 +97,33 @@ LARGE_REWARD = {
     "EGP": 9000, "MAD": 1800, "NGN": 280000, "KES": 25000, "GHS": 2000,
     "THB": 6500, "IDR": 3000000, "MYR": 850, "PHP": 11000, "VND": 5000000, "TWD": 6000,
     "PKR": 55000, "BDT": 24000, "LKR": 58000,
-    "CLP": 180000, "COP": 780000, "PEN": 720,
+    "CLP": 180000, "COP": 780000, "PEN": 720, "RUB": 15000, "KZT": 90000,
 }  # fmt: skip
+# Currencies held at a fixed rate to the dollar or the euro (their units to one of the anchor's, as
+# their central banks hold them; an evasion tester's: a reward of 5,000 PAB, of 3,000,000 XOF, after
+# new payout details, was never judged): each takes its anchor's line at the peg, down to two figures
+PEGGED = {
+    "PAB": ("USD", "1"), "BMD": ("USD", "1"), "BSD": ("USD", "1"), "BZD": ("USD", "2"),
+    "BBD": ("USD", "2"), "XCD": ("USD", "2.7"), "AWG": ("USD", "1.79"), "ANG": ("USD", "1.79"),
+    "XCG": ("USD", "1.79"), "KYD": ("USD", "0.82"), "JOD": ("USD", "0.709"), "DJF": ("USD", "177.721"),
+    "ERN": ("USD", "15"), "TMT": ("USD", "3.5"), "AZN": ("USD", "1.7"),
+    "BAM": ("EUR", "1.95583"), "XOF": ("EUR", "655.957"), "XAF": ("EUR", "655.957"),
+    "KMF": ("EUR", "491.96775"), "CVE": ("EUR", "110.265"), "XPF": ("EUR", "119.332"),
+    "STN": ("EUR", "24.5"), "MKD": ("EUR", "61.5"),
+}  # fmt: skip
+
+
+def _two_figures_down(value: Decimal) -> int:
+    """`value` rounded down to its first two significant figures (358.0 is 350, 131191.4 is 130000)."""
+    figures = len(str(int(value)))
+    step = 10 ** max(figures - 2, 0)
+    return int(value) // step * step
+
+
+LARGE_REWARD = {
+    **_LINES,
+    **{code: _two_figures_down(_LINES[anchor] * Decimal(rate)) for code, (anchor, rate) in PEGGED.items()},
+}
 WEIGHTS = {**STRONG, **MEDIUM, **WEAK}
 
 # thresholds of the signals themselves
