@@ -115,8 +115,13 @@ def describe_answers(document: dict[str, Any]) -> None:
                     "description": description,
                     "content": {problems.PROBLEM_JSON: {"schema": PROBLEM_REF}},
                 }
-                if code in (429, 503):
+                if code in (429, 503) or code in route.retried:
                     response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+                if code in route.retried:
+                    response["description"] += (
+                        f"; with Retry-After, of type {problems.DECISION_PENDING[0]}: nothing was done "
+                        "yet, and the same request may pass after that many seconds"
+                    )
                 if code == 401:
                     response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
                 responses[str(code)] = response

@@ -27,6 +27,9 @@ class Route:
     # what the route's own logic may answer besides its success and what the edge and validation
     # answer for every route (401, 403, 404 for a path, 400/413/415/422 for a body: see the gate)
     answers: tuple[int, ...] = ()
+    # those of its own answers that may carry Retry-After: the same request may pass once it has
+    # passed (a loyalty spend's 409 `/problems/decision-pending`, while a workflow has not run)
+    retried: tuple[int, ...] = ()
     # the query parameters it takes (its resolver's, which the OpenAPI document lists: a test holds
     # them alike); any other is refused, so a misspelt filter never answers as if there were none
     query: tuple[str, ...] = ()
@@ -93,7 +96,7 @@ DISPUTES_ROUTES: tuple[Route, ...] = (
 
 LOYALTY_ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/loyalty/earn", "loyalty", INTEGRATION, answers=(409,)),
-    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, answers=(404, 409)),
+    Route("POST", "/v1/loyalty/spend", "loyalty", INTEGRATION, answers=(404, 409), retried=(409,)),
     Route("GET", "/v1/loyalty/customers/{customer_id}", "loyalty", PROGRAM_TEAM),
     Route("GET", "/v1/loyalty/customers/{customer_id}/history", "loyalty", PROGRAM_TEAM, query=PAGE),
     Route("POST", "/v1/loyalty/customers/{customer_id}/suspend", "loyalty", PROGRAM_TEAM, answers=(409,)),

@@ -45,6 +45,18 @@ def test_each_operation_documents_every_error_it_can_answer_as_a_problem(documen
     assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
     assert "Retry-After" in operation["responses"]["503"]["headers"]
     assert "Retry-After" in operation["responses"]["429"]["headers"]
+    for code in route.answers:  # only an answer that may pass when retried says when
+        retried = "Retry-After" in operation["responses"][str(code)].get("headers", {})
+        assert retried == (code in route.retried), code
+
+
+def test_a_spend_documents_its_409_to_retry(document):
+    """A contract tester's: the spend's 409 while a workflow has not run carries Retry-After and
+    passes when retried, which the document did not say (its 409 read as a refusal that stands)."""
+    conflict = document["paths"]["/v1/loyalty/spend"]["post"]["responses"]["409"]
+
+    assert "Retry-After" in conflict["headers"]
+    assert "/problems/decision-pending" in conflict["description"]
 
 
 def test_a_204_has_no_body_and_the_problem_schema_names_each_field(document):
