@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from functions.shared.documents import json_default
 from functions.shared.domain import summary
 from functions.shared.domain.model import Notification
 from functions.shared.domain.writes import Step, StepRefused
 from functions.shared.errors import DomainError, StorageUnavailable
 from functions.shared.messaging import EventPublisher
 from functions.shared.observability import logger
-from functions.shared.storage.keys import timestamp
 from functions.shared.storage.port import NotificationsPort, StepsPort
 
 ATTEMPTS = 4  # reads and decides again when a concurrent change refused a step
@@ -70,7 +70,7 @@ def publish(
                 {
                     **notification.detail,
                     "notification_id": notification.notification_id,
-                    "created_at": timestamp(notification.created_at),
+                    "created_at": json_default(notification.created_at),  # as the API writes a time
                 },
             )
         except DomainError as error:

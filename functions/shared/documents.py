@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from functions.shared.inputs import trim
-from functions.shared.storage.keys import timestamp
 
 _INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
 
@@ -157,13 +156,16 @@ def as_kept(document: dict[str, Any]) -> dict[str, Any]:
 
 def json_default(value: Any) -> Any:
     """How what JSON has no type for is written in what this system sends and keeps (notifications
-    on the bus and to webhooks, audit details): a time in RFC 3339, UTC (`2026-12-03T20:09:06.752746Z`,
-    the form of every other time it sends; `str` gave `2026-12-03 20:09:06.752746+00:00`, which
-    strict parsers refuse), a day as `2026-12-03`, a number read with its digits (`Decimal`) in plain
+    on the bus and to webhooks, audit details): a time in RFC 3339, UTC, as the API's answers write
+    it (`problems.api_time`: `2026-12-03T20:09:06.752746Z`, `2026-12-03T20:09:06Z` without a
+    fraction; a contract tester's: a webhook's `flagged_at`, "the case's", was written
+    `...06.000000Z` where the case said `...06Z`; `str` gave `2026-12-03 20:09:06.752746+00:00`,
+    which strict parsers refuse), a day as `2026-12-03`, a number read with its digits (`Decimal`) in plain
     notation (`1e2` as `100`, never `1E+2`: no amount's decimal string, so a stored body read back
     with its numbers as text, `inputs.STORED`, would refuse it), anything else as its text."""
-    if isinstance(value, datetime):  # the form of the keys' times (`keys.timestamp`), read as UTC
-        return timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, datetime):
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # no zone: UTC
+        return utc.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal) and value.is_finite() and -40 < int(value.as_tuple().exponent) < 40:

@@ -47,7 +47,6 @@ from functions.shared.domain.webhooks import (
 )
 from functions.shared.errors import Conflict, DomainError, NotFound
 from functions.shared.observability import logger
-from functions.shared.storage.keys import timestamp
 from functions.webhooks.outside import try_message
 from functions.webhooks.wiring import WebhookDeps
 
@@ -135,7 +134,7 @@ def _deliver_to(
             "id": dlv,
             "notification_id": notification_id,
             "type": name,
-            "created_at": timestamp(made_at or now),
+            "created_at": json_default(made_at or now),  # as the API writes a time
             "program_id": webhook.program_id,
             "data": data,
         },

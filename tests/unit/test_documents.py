@@ -167,7 +167,8 @@ def test_what_json_has_no_type_for_is_written_as_rfc_3339_or_its_text():
     from functions.shared.documents import json_default
 
     paris = datetime(2026, 12, 3, 21, 0, tzinfo=timezone(timedelta(hours=1)))
-    assert json_default(paris) == "2026-12-03T20:00:00.000000Z"
+    assert json_default(paris) == "2026-12-03T20:00:00Z"  # as the API writes it (`problems.api_time`)
+    assert json_default(datetime(2026, 12, 3, 20, 0)) == "2026-12-03T20:00:00Z"  # no zone: UTC
     assert json_default(datetime(2026, 12, 3, 20, 0, 0, 5, tzinfo=UTC)) == "2026-12-03T20:00:00.000005Z"
     assert json_default(date(2026, 12, 3)) == "2026-12-03"
     assert json_default(Decimal("12.50")) == "12.50"
