@@ -30,7 +30,7 @@ from functions.shared.domain.disputes import (
 )
 from functions.shared.domain.identity import network_pepper
 from functions.shared.domain.model import Case, Subject
-from functions.shared.errors import Conflict, DomainError, NotFound, described
+from functions.shared.errors import Conflict, DomainError, NotFound, StorageUnavailable, described
 from functions.shared.holds import hold_due
 from functions.shared.messaging import RestingPublisher
 from functions.shared.observability import logger, metrics
@@ -236,8 +236,15 @@ def _cycle_pass(
                     hold_due(store, deps.publisher, other, pepper, now, actors.DISPUTE_CYCLE, batch)
                 except NotFound:
                     continue  # a customer with no profile holds nothing
-            carry_out(store, [last], deps.publisher)
-            return "approved" if case.verdict == "approve" else "declined"
+            outcome = "approved" if case.verdict == "approve" else "declined"
+            try:
+                carry_out(store, [last], deps.publisher)
+            except StorageUnavailable:
+                # its answer lost: committed or not, the case says (a disputes tester's: a committed
+                # verdict was reported failed, and the next run, finding it resolved, counted it nowhere)
+                if store.get_case(case.program_id, case.case_id).status != outcome:
+                    raise
+            return outcome
 
         try:
             outcome = ending_empty(attempt, f"resolving case {listed.case_id}", listed.case_id)

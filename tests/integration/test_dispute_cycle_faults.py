@@ -10,7 +10,7 @@ from typing import Any
 
 import botocore.client
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from functions.shared.domain.disputes import NOTICE_REWARD_IDS
 from functions.shared.domain.model import Case, Reason, Reward, Subject
@@ -124,3 +124,37 @@ def test_a_prolific_partners_approval_resolves_with_a_bounded_notification(env):
     assert report["totals"]["approved"] == 1 and case_of(env.tenant, "case-big")["status"] == "approved"
     (event,) = published(env, "DisputeResolved")
     assert (event["reward_count"], event["rewards"]) == (held, sorted(ids)[:NOTICE_REWARD_IDS])
+
+
+@pytest.mark.parametrize("outcome", ["approve", "decline"])
+def test_a_verdict_whose_last_write_committed_and_lost_its_answer_is_reported_applied(
+    env, monkeypatch, outcome
+):
+    """A disputes tester's: the case's last step committed, its answer lost (a timeout after the
+    commit); the run reported it failed (an alarm to chase) and the next one, finding it resolved,
+    counted it nowhere. The cycle now reads the case back, as an override does."""
+    case_id = flag_partner(env, "p-lost")
+    buy(env, "c-lost", "p-lost", "2026-11-04T09:00:00Z", "30.00")
+    drain(env.aws)
+    assert dispute(env, case_id).status == 200
+    set_clock(env.clock, VERDICT_AT)
+    assert verdict(env, case_id, outcome).status == 200
+    lost: list[str] = []
+
+    def answer_lost(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        answer = REAL(client, operation, params)
+        if operation == "TransactWriteItems" and "DisputeResolved" in str(params) and not lost:
+            lost.append(operation)
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+        return answer
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", answer_lost)
+
+    report = run_scheduled_cycle(env)
+
+    resolved = "approved" if outcome == "approve" else "declined"
+    assert lost, "the last step was never written"
+    assert report["totals"][resolved] == 1 and report["totals"]["failed"] == 0, report["totals"]
+    assert case_of(env.tenant, case_id)["status"] == resolved
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", REAL)
+    assert run_scheduled_cycle(env)["totals"][resolved] == 0  # applied once, counted once
