@@ -43,6 +43,7 @@ from functions.shared.inputs import (
     matching,
     none_if_blank,
     readable,
+    shown_or_blank,
     trim,
 )
 from functions.shared.replaces import DESCRIPTION as REPLACES_DESCRIPTION
@@ -56,6 +57,7 @@ Note = Annotated[
         StrictStr,
         Field(max_length=1000, json_schema_extra={"pattern": NOTE_PATTERN}),
         AfterValidator(readable),
+        AfterValidator(shown_or_blank),
     ]
     | None,
     AfterValidator(blank_to_none),

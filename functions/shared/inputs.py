@@ -288,6 +288,13 @@ def written(value: str) -> str:
     return value
 
 
+def shown_or_blank(value: str) -> str:
+    """Optional text that shows nothing (only blanks and characters that are not shown, a lone
+    zero-width space) is blank, as a blank one is: a note no one can read is no note (a loyalty
+    tester's: `"\u200b"` was kept in a suspension's history as its note)."""
+    return value if _VISIBLE.search(value) else ""
+
+
 def none_written(note: str | None) -> str:
     return note or ""
 
@@ -300,6 +307,7 @@ else:  # and what it takes, as the schema says: text, a blank or null (SPEC 3.1'
             StrictStr,
             Field(max_length=TEXT_MAX, json_schema_extra={"pattern": NOTE_PATTERN}),
             AfterValidator(readable),
+            AfterValidator(shown_or_blank),
             AfterValidator(trim),
         ]
         | None,
