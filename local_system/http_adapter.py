@@ -19,7 +19,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from functions.shared import problems
-from functions.shared.routes import ROUTES, find_route
+from functions.shared.routes import DOCS_ROUTES, ROUTES, find_route
 from local_system.edge import LocalAuthorizer, RateLimiter, rate_limited
 from local_system.lambda_runtime import invoke
 
@@ -150,18 +150,20 @@ class LocalApiGateway:
         function = found[0].handler if found else "functions.openapi.handler.lambda_handler"
         started = time.monotonic()
         event = proxy_event(request, body)
-        answer = self.edge(event, found[0].public if found else True)
+        document = found is not None and found[0] in DOCS_ROUTES
+        answer = self.edge(event, found[0].public if found else True, counted=not document)
         if answer is None:
             answer = invoke(function, event, timeout_seconds=API_GATEWAY_TIMEOUT_SECONDS)
         response = to_response(answer)
         response.headers["X-Local-Latency-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
         return response
 
-    def edge(self, event: dict[str, Any], public: bool) -> dict[str, Any] | None:
-        """The WAF's rate limit, then (credentialed routes) the authorizer: the edge's own answer
-        when it refuses the request, else None with the authorizer's context in the event."""
+    def edge(self, event: dict[str, Any], public: bool, counted: bool = True) -> dict[str, Any] | None:
+        """The WAF's rate limit (`counted`: not on the API's document, as the WAF's rule), then
+        (credentialed routes) the authorizer: the edge's own answer when it refuses the request,
+        else None with the authorizer's context in the event."""
         authorization = next((v for k, v in event["headers"].items() if k.lower() == "authorization"), None)
-        retry_after = self.rate_limiter.retry_after(authorization)
+        retry_after = self.rate_limiter.retry_after(authorization) if counted else None
         if retry_after is not None:
             return rate_limited(retry_after)
         if public:

@@ -10,6 +10,8 @@ no path goes around it. Why WAF rather than usage plans: docs/design.md, "Per-ke
   budget (a key's id is lowercase hex, so two keys never collide).
 - Requests without the header are not counted by the rule (WAF leaves out a request that lacks a
   key): they are refused as unauthenticated, and the stage throttle bounds them.
+- The API's document (`GET /v1/openapi.json`, served without credentials) is not counted: a client
+  that sends its key with every request can still read it while the key is throttled.
 - Sampled requests are off: WAF would keep whole requests, API keys included, for anyone with read
   access to the web ACL. The rule's CloudWatch metric counts what it blocks.
 """
@@ -24,12 +26,32 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from functions.shared import problems
+from functions.shared.routes import DOCS_ROUTES
 from infra import constants
 from infra.capabilities.nag import acknowledge
 
 KEY_HEADER = "authorization"  # WAF matches header names in any case
 RULE_NAME = "per-key-rate-limit"
 _BODY_KEY = "rate-limited"
+
+
+def _not_the_document() -> wafv2.CfnWebACL.StatementProperty:
+    """Every request but the API's document's: its path, as the stage sees it (after the stage's
+    name on the API's own URL), ends with it."""
+    acl = wafv2.CfnWebACL
+    (document,) = DOCS_ROUTES
+    return acl.StatementProperty(
+        not_statement=acl.NotStatementProperty(
+            statement=acl.StatementProperty(
+                byte_match_statement=acl.ByteMatchStatementProperty(
+                    field_to_match=acl.FieldToMatchProperty(uri_path={}),
+                    positional_constraint="ENDS_WITH",
+                    search_string=document.path,
+                    text_transformations=[acl.TextTransformationProperty(priority=0, type="NONE")],
+                )
+            )
+        )
+    )
 
 
 def rate_limited_problem() -> str:
@@ -76,6 +98,7 @@ class RateLimit(Construct):
                             limit=requests_per_second * constants.RATE_LIMIT_WINDOW_SECONDS,
                             evaluation_window_sec=constants.RATE_LIMIT_WINDOW_SECONDS,
                             aggregate_key_type="CUSTOM_KEYS",
+                            scope_down_statement=_not_the_document(),
                             custom_keys=[
                                 acl.RateBasedStatementCustomKeyProperty(
                                     header=acl.RateLimitHeaderProperty(

@@ -44,6 +44,11 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(limited: LocalSystem):
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     # the limit is per key: another key of the same program goes on
     assert admin.get(f"{limited.api_url}/v1/me", timeout=10).status_code == 200
+    # and the API's document, served without credentials, is read with the throttled key too (as
+    # the WAF's rule leaves it out; a contract tester's: a client sending its key with every
+    # request could not read the documentation while throttled)
+    document = fraud.get(f"{limited.api_url}/v1/openapi.json", timeout=10)
+    assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
 
 
 def test_an_unknown_key_is_refused_at_the_edge_over_http(limited: LocalSystem):

@@ -46,7 +46,11 @@ def test_the_rule_counts_each_api_key_alone(template: cfn.Template) -> None:
     # `Bearer`, `bearer` and extra spaces are one key (the edge accepts them all), not extra budgets
     transformations = {t["Type"] for t in key["Header"]["TextTransformations"]}
     assert {"LOWERCASE", "COMPRESS_WHITE_SPACE"} <= transformations
-    assert "ScopeDownStatement" not in statement  # every route, every method
+    # every route, every method, but the API's document (served without credentials: a client
+    # sending its key with every request can read it while throttled; a contract tester's)
+    scope = statement["ScopeDownStatement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert (scope["FieldToMatch"], scope["PositionalConstraint"]) == ({"UriPath": {}}, "ENDS_WITH")
+    assert scope["SearchString"] == "/v1/openapi.json"
 
 
 def test_the_default_limit_is_the_constant_per_second_over_the_window(template: cfn.Template) -> None:
