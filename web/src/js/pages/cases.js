@@ -150,7 +150,8 @@ export function mountCases(view) {
         "td",
         { class: "partner" },
         h("span", { class: "marker" }, statusMarker(item.status)),
-        h("a", { href: href([view, item.id], state), "data-case-id": item.id }, item.subject.name),
+        // a name written right to left keeps its own order (`bdi`: its direction is its first letter's)
+        h("a", { href: href([view, item.id], state), "data-case-id": item.id }, h("bdi", {}, item.subject.name)),
         kind,
       );
     }
@@ -190,9 +191,12 @@ export function mountCases(view) {
             h("td", {}, timeElement(item.disputed_at)),
           );
       } else {
+        // a declined case still holds what its partner earns later (SPEC 4), which Home counts: its
+        // hold is shown here too, so that Home's held figures are found in the lists
         head = [
           h("th", { scope: "col" }, "Partner"),
           h("th", { scope: "col" }, "Dispute reason"),
+          h("th", { scope: "col" }, "Hold amount"),
           sortHeader("flagged_at"),
           sortHeader("resolved_at"),
         ];
@@ -201,7 +205,8 @@ export function mountCases(view) {
             "tr",
             {},
             partnerCell(item),
-            h("td", { class: "wrap" }, item.dispute_reason || "—"),
+            h("td", { class: "wrap" }, item.dispute_reason ? h("bdi", {}, item.dispute_reason) : "—"),
+            h("td", { class: "num" }, item.held_rewards ? holdText(item) : "—"),
             h("td", {}, timeElement(item.flagged_at)),
             h("td", {}, timeElement(item.resolved_at)),
           );

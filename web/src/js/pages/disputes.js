@@ -103,7 +103,7 @@ export function mountDisputes(container, route) {
       h(
         "article",
         { class: "card dispute", "aria-labelledby": `dispute-${index}`, "data-case-id": caseId },
-        h("h2", { id: `dispute-${index}` }, name),
+        h("h2", { id: `dispute-${index}` }, h("bdi", {}, name)),
         h(
           "dl",
           { class: "details" },
@@ -112,7 +112,7 @@ export function mountDisputes(container, route) {
           h("div", {}, h("dt", {}, item.subject.type === "customer" ? "Customer ID" : "Partner ID"), h("dd", {}, item.subject.id)),
           // what each reason found, as the program team's drawer shows it: the evidence a verdict is decided on
           h("div", {}, h("dt", {}, "Reasons"), h("dd", {}, reasons.length ? h("ul", { class: "reasons-detail" }, reasons.map(reasonItem)) : "—")),
-          h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason || "—")),
+          h("div", {}, h("dt", {}, "Dispute reason"), h("dd", {}, item.dispute_reason ? h("bdi", {}, item.dispute_reason) : "—")),
           h("div", {}, h("dt", {}, "Hold amount"), h("dd", {}, holdAmount(item))),
           h("div", {}, h("dt", {}, "Flagged date"), h("dd", {}, timeElement(item.flagged_at))),
           h("div", {}, h("dt", {}, "Disputed date"), h("dd", {}, timeElement(item.disputed_at))),

@@ -3,8 +3,10 @@
 // names of CaseDetail in the API's OpenAPI document, and no others.
 
 import { api, segment } from "../api.js";
-import { amounts, h, holdAmount, loading, money, oneAtATime, problem, reasonItem, replace, scrollingTable, statusMarker, timeElement, words, detailText } from "../dom.js";
+import { amounts, h, holdAmount, loading, money, oneAtATime, overLimit, problem, reasonItem, replace, scrollingTable, statusMarker, timeElement, words, detailText } from "../dom.js";
 import { href } from "../router.js";
+
+const REASON_MOST = 2000; // a dispute's reason, as the API takes it (`inputs.TEXT_MAX`)
 
 const STATUS_WORDS = {
   open: "New",
@@ -250,13 +252,19 @@ export function openDrawer({ caseId, onClose, onChanged }) {
         hidden: true,
         onsubmit: (event) => {
           event.preventDefault();
+          const refused = overLimit(reason, "The reason", REASON_MOST); // said before it is sent
+          if (refused) {
+            replace(message, refused);
+            reason.focus();
+            return;
+          }
           act(
             () => api.post(`/v1/cases/${segment(detail.id)}/dispute`, { reason: reason.value.trim() }),
             "Dispute sent to the security team. It is reviewed at the next monthly dispute cycle.",
           );
         },
       },
-      h("label", { for: "dispute-reason" }, "Reason for the dispute"),
+      h("label", { for: "dispute-reason" }, "Reason for the dispute ", h("span", { class: "muted" }, `(up to ${REASON_MOST.toLocaleString("en")} characters)`)),
       reason,
       h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Submit dispute")),
     );
@@ -350,7 +358,7 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       const text = JSON.stringify(detail);
       if (quiet && text === drawn) return "same";
       drawn = text;
-      replace(title, detail.subject.name);
+      replace(title, h("bdi", {}, detail.subject.name)); // in its own direction (a name right to left)
       const reasons = detail.reasons;
       replace(
         body,

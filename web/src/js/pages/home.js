@@ -56,7 +56,7 @@ export function flagsPerDay(days) {
   return h(
     "section",
     { class: "flags-per-day", "aria-labelledby": "flags-heading" },
-    h("h2", { id: "flags-heading" }, "Flags per day"),
+    h("h2", { id: "flags-heading" }, "Flags per day ", h("span", { class: "muted" }, "(days in UTC)")),
     total ? chart : h("p", { class: "muted" }, "No flags in the last 30 days."),
     total ? legend(colours, reason) : null,
     h("details", {}, h("summary", {}, "Flags per day as a table"), scrollingTable("Flags per day table", table)),

@@ -3,7 +3,9 @@
 
 import { api } from "../api.js";
 import { DEFAULT_PAGE_SIZE, empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
-import { pagedList } from "../paging.js";
+import { pagedList, pageSize } from "../paging.js";
+import { href, navigate } from "../router.js";
+import { openDrawer } from "./drawer.js";
 
 
 // The names are the API's (RemovedPartner in GET /v1/openapi.json).
@@ -21,59 +23,118 @@ function archivedText(item) {
 export function mountRemoved(container, route) {
   const { state, links: pageLinks } = pagedList(route, "removed", "partner", "partners");
   const results = h("div", { class: "results" }, loading("removed partners"));
+  const listUrl = () => href("removed", state);
+  let drawer = null;
+  let openedHere = false; // the drawer was opened by a click in this list: closing it goes back
   replace(container, pageHeading("Removed partners"), results);
 
-  api
-    .get("/v1/removed-partners", { limit: state.limit || DEFAULT_PAGE_SIZE, cursor: state.cursor })
-    .then((answer) => {
-      const items = answer.items;
-      const next = answer.next_cursor;
-      if (!items.length) {
-        replace(results, empty("No partner has been removed from this program."), state.cursor ? pageLinks(items, null) : null);
-        return;
-      }
-      const columns = ["Partner", "Partner team", "Original flag reason", "Date of flag", "Archived rewards", "Date of removal", "Removed by", "Blocked from reapplying"];
-      replace(
-        results,
-        scrollingTable(
-          "Removed partners",
-          h(
-            "table",
-            { class: "data" },
-            h("caption", { class: "visually-hidden" }, "Partners removed from the program"),
-            h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+  function load() {
+    api
+      .get("/v1/removed-partners", { limit: state.limit || DEFAULT_PAGE_SIZE, cursor: state.cursor })
+      .then((answer) => {
+        const items = answer.items;
+        const next = answer.next_cursor;
+        if (!items.length) {
+          replace(results, empty("No partner has been removed from this program."), state.cursor ? pageLinks(items, null) : null);
+          return;
+        }
+        const columns = ["Partner", "Partner team", "Original flag reason", "Date of flag", "Archived rewards", "Date of removal", "Removed by", "Blocked from reapplying"];
+        replace(
+          results,
+          scrollingTable(
+            "Removed partners",
             h(
-              "tbody",
-              {},
-              items.map((item) =>
-                h(
-                  "tr",
-                  {},
-                  // with its ID beneath: a reason elsewhere names a removed partner by it ("also used
-                  // by partner p-123 (removed)"), and an analyst looks it up here
+              "table",
+              { class: "data" },
+              h("caption", { class: "visually-hidden" }, "Partners removed from the program"),
+              h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+              h(
+                "tbody",
+                {},
+                items.map((item) =>
                   h(
-                    "td",
-                    { class: "wrap" },
-                    h("span", { class: "partner-name" }, item.partner.name),
-                    h("br"),
-                    h("span", { class: "visually-hidden" }, "Partner ID "),
-                    h("code", { class: "muted" }, item.partner.id),
+                    "tr",
+                    {},
+                    // with its ID beneath: a reason elsewhere names a removed partner by it ("also used
+                    // by partner p-123 (removed)"), and an analyst looks it up here; the name opens
+                    // the case it was removed from (its trail: who removed it, when, what it withdrew)
+                    h(
+                      "td",
+                      { class: "wrap partner" },
+                      h(
+                        "a",
+                        { href: href(["removed", item.case_id], state), "data-case-id": item.case_id },
+                        h("bdi", { class: "partner-name" }, item.partner.name),
+                      ),
+                      h("br"),
+                      h("span", { class: "visually-hidden" }, "Partner ID "),
+                      h("code", { class: "muted" }, item.partner.id),
+                    ),
+                    h("td", { class: "wrap" }, item.team ? h("bdi", {}, item.team) : "—"),
+                    h("td", { class: "wrap" }, h("bdi", {}, reasonText(item))),
+                    h("td", {}, timeElement(item.flagged_at)),
+                    h("td", {}, archivedText(item)),
+                    h("td", {}, timeElement(item.removed_at)),
+                    h("td", { class: "wrap" }, item.removed_by ? h("bdi", {}, item.removed_by) : "—"),
+                    h("td", {}, item.block_reapply ? "Yes" : "No"),
                   ),
-                  h("td", { class: "wrap" }, item.team || "—"),
-                  h("td", { class: "wrap" }, reasonText(item)),
-                  h("td", {}, timeElement(item.flagged_at)),
-                  h("td", {}, archivedText(item)),
-                  h("td", {}, timeElement(item.removed_at)),
-                  h("td", { class: "wrap" }, item.removed_by || "—"),
-                  h("td", {}, item.block_reapply ? "Yes" : "No"),
                 ),
               ),
             ),
           ),
-        ),
-        pageLinks(items, next),
-      );
-    })
-    .catch((error) => replace(results, problem(error)));
-  return {};
+          pageLinks(items, next),
+        );
+      })
+      .catch((error) => replace(results, problem(error)));
+  }
+
+  function focusOpener(caseId) {
+    const link = caseId && container.querySelector(`a[data-case-id="${CSS.escape(caseId)}"]`);
+    (link || document.getElementById("page-heading"))?.focus();
+  }
+
+  function showCase(caseId) {
+    if (drawer && drawer.caseId === caseId) return;
+    if (drawer) drawer.close({ silent: true });
+    drawer = openDrawer({
+      caseId,
+      onClose: () => {
+        const closed = drawer;
+        drawer = null;
+        if (openedHere) {
+          openedHere = false;
+          window.history.back();
+        } else {
+          navigate(listUrl(), { replace: true });
+        }
+        focusOpener(closed.caseId);
+      },
+      onChanged: () => load(),
+    });
+  }
+
+  load();
+  if (route.parts[1]) showCase(route.parts[1]);
+  return {
+    update(next) {
+      if (pageSize(next.params.get("limit")) !== state.limit || (next.params.get("cursor") || "") !== state.cursor) {
+        return false; // another page: mount again
+      }
+      const caseId = next.parts[1];
+      if (caseId) {
+        openedHere = !drawer;
+        showCase(caseId);
+      } else if (drawer) {
+        const closing = drawer;
+        drawer = null;
+        closing.close({ silent: true }); // the back button closed it
+        focusOpener(closing.caseId);
+      }
+      return true;
+    },
+    unmount() {
+      if (drawer) drawer.close({ silent: true });
+      drawer = null;
+    },
+  };
 }
