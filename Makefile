@@ -11,6 +11,9 @@ install: $(STAMP)
 # infra/lambda.lock: the Lambda bundle's every distribution, at one version; the environment takes
 # them as constraints, so the tests run on what is deployed (`make lock` after a runtime pin changes)
 $(STAMP): pyproject.toml infra/lambda.lock
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "$(PYTHON) is Python %d.%d: this project runs on 3.11 (make install PYTHON=python3.11)" % v)'
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		echo "$(VENV) is of another Python: made again"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
 	$(BIN)/pip install --quiet -c infra/lambda.lock -e '.[local,cli,dev,web,cdk]'

@@ -87,9 +87,14 @@ class _Cli(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         from functions.shared.config import ConfigurationError
+        from functions.shared.errors import NotFound
 
         try:
             return super().invoke(ctx)
+        except NotFound as error:
+            program = error.detail.startswith("program ")
+            hint = " (`fraudctl programs` lists each program's id)" if program else ""
+            _fail(error.detail + hint)
         except DomainError as error:
             _fail(error.detail + _local_hint(ctx, error))
         except ConfigurationError as error:
@@ -123,7 +128,7 @@ def _fail(detail: str) -> None:
     sys.exit(1)
 
 
-@click.group(cls=_Cli, help=__doc__)
+@click.group(cls=_Cli, help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     try:
@@ -287,13 +292,14 @@ def revoke_key(key: str, as_json: bool) -> None:
         )
 
     from functions.shared.clock import FixedClock
+    from functions.shared.problems import api_time
 
     now = _clock().now()
     record = tenancy.revoke_key(_repository(), FixedClock(now), key_id)
     already = record.revoked_at != now  # a key revoked before keeps the time it was revoked at
     edge = _flush_edge_cache(click.get_current_context().obj)
     said = (
-        f"key {record.key_id} was revoked already, at {record.revoked_at}"
+        f"key {record.key_id} was revoked already, at {_minute(api_time(record.revoked_at))} UTC"
         if already
         else f"revoked key {record.key_id}"
     )

@@ -70,8 +70,19 @@ def _positive_int(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_system", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "8080")))
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "4566")))
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("LOCAL_API_PORT", "8080")),
+        help="the API's and the console's port (default 8080; LOCAL_API_PORT, which `make run` passes on)",
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+        help="the AWS stand-in's port (default 4566, LocalStack's too; LOCAL_AWS_PORT, which `make run` "
+        "passes on)",
+    )
     parser.add_argument(
         "--hold-sweep-seconds",
         type=_positive_seconds,
@@ -154,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:  # its own line says why (moto's: a port in use); no traceback
         print(
             f"local system: the AWS stand-in did not start ({error}). If port {args.aws_port} is in use, "
-            "stop what holds it or give another with --aws-port",
+            "stop what holds it or give another: --aws-port, or LOCAL_AWS_PORT=4567 make run",
             file=sys.stderr,
         )
         return 1
@@ -205,7 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         rate_limiter=RateLimiter(args.rate_limit_per_key or RATE_LIMIT_PER_KEY),
         authorizer=authorizer,
     )
-    server = make_server("127.0.0.1", args.port, gateway, threaded=True)
+    try:
+        server = make_server("127.0.0.1", args.port, gateway, threaded=True)
+    except (OSError, SystemExit):  # werkzeug says the port is in use and exits: say how to pick another
+        print(
+            f"local system: the API did not start on port {args.port}. If it is in use, stop what holds it "
+            "or give another: --port, or LOCAL_API_PORT=8081 make run",
+            file=sys.stderr,
+        )
+        return 1
     stopped = threading.Event()
 
     def stop(*_: Any) -> None:

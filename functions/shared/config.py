@@ -80,7 +80,9 @@ class Settings(BaseModel):
                 program_secrets_key_id=env.get("PROGRAM_SECRETS_KMS_KEY_ID") or PROGRAM_SECRETS_KEY_ALIAS,
             )
         except ValidationError as exc:
-            fields = ", ".join(_variable(".".join(map(str, e["loc"]))) for e in exc.errors())
+            fields = ", ".join(
+                f"{_variable('.'.join(map(str, e['loc'])))}: {e['msg'].lower()}" for e in exc.errors()
+            )  # and why: `TABLE_NAME (table_name): string should have at least 3 characters`
             raise ConfigurationError(f"invalid function configuration: {fields}") from exc
 
 

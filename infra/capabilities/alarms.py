@@ -44,16 +44,18 @@ _DEAD_LETTERS_FIRST_STEP = {
 }
 
 
-def _consumer_behind(function: str) -> str:
+def _consumer_behind(function: str, ceiling: str) -> str:
     return (
         f"look at the {function} function's Errors and Throttles alarms and its log (a consumer "
-        "failing or throttled), else its concurrency ceiling is too low for the load"
+        "failing or throttled); else the load is more than its queue's concurrency ceiling takes "
+        f"(the event source mapping's maximum concurrency, infra/constants.py {ceiling}): raise it "
+        "there and deploy, or wait: nothing queued is lost"
     )
 
 
 _BACKLOG_FIRST_STEP = {
-    "scoring": _consumer_behind("score"),
-    "loyalty_workflows": _consumer_behind("loyalty_workflows"),
+    "scoring": _consumer_behind("score", "SCORING_MAX_CONCURRENCY"),
+    "loyalty_workflows": _consumer_behind("loyalty_workflows", "WORKFLOW_MAX_CONCURRENCY"),
     "webhooks": "receivers answer slowly or not at all: GET /v1/webhooks/{id}/deliveries shows whose "
     "and their answers; the webhook_delivery function's Errors and Throttles alarms",
 }
@@ -129,7 +131,10 @@ class Alarms(Construct):
         self._at_least_once(
             "ApiServerErrors",
             api.metric_server_error(period=period, statistic="Sum"),
-            "the API answered 5xx: a function failed (500) or a dependency was unavailable (503)",
+            "the API answered 5xx: a function failed (500) or a dependency was unavailable (503): "
+            "the API function's own Errors alarm names which, its log group's ERROR lines say why "
+            "(a 503 is retried by the caller: a short one needs nothing; one that lasts is the "
+            "table's or the queue's, whose throttle alarms say so)",
         )
         for throttled in ("ReadThrottleEvents", "WriteThrottleEvents"):
             self._at_least_once(
@@ -150,7 +155,9 @@ class Alarms(Construct):
             self._ours(constants.NOTIFICATIONS_WAITING_METRIC, period, "Maximum"),
             constants.NOTIFICATIONS_WAITING_ALARM_SECONDS,
             "notifications the bus refused wait in the outbox (the bus down, or one it refuses for good): "
-            "the outbox relay's log says which ('the bus refused notifications')",
+            "the outbox relay's log says which ('the bus refused notifications'); a bus down, nothing to "
+            "do (each run of the relay sends them again); one refused for good (too large, malformed), "
+            "its error says why: mend, then fraudctl run outbox-relay",
         )
         # a subject a sweep could not hold for is tried again 15 minutes later: failures in two of
         # three periods of the schedule's length (runs drift across periods' edges) are a lasting

@@ -104,7 +104,10 @@ def main() -> int:
     parser.add_argument("--report", type=Path)
     args = parser.parse_args()
     if not args.admin_key or not args.security_key:
-        parser.error("an admin key and a security key are needed (the ones `make run` prints)")
+        parser.error(
+            "an admin key and a security key are needed (the ones `make run` prints), in "
+            "FRAUD_ADMIN_KEY and FRAUD_SECURITY_KEY"
+        )
     url = args.url.rstrip("/")
     return run(
         url,

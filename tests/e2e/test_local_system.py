@@ -478,4 +478,37 @@ def test_an_aws_port_in_use_is_said_in_a_line_not_a_traceback():
     assert started.returncode == 1, started
     assert "Traceback" not in started.stderr + started.stdout, started.stderr
     assert "--aws-port" in started.stderr
+    assert "LOCAL_AWS_PORT=4567 make run" in started.stderr  # how `make run` picks another
     assert "Ctrl-C" not in started.stdout  # nothing was started
+
+
+def test_an_api_port_in_use_says_how_to_give_another():
+    # an operator's: werkzeug's own line said to "start the server with a different port", and
+    # nothing said how (`make run` passes no flag; LOCAL_API_PORT is what it reads)
+    import socket
+
+    with socket.socket() as taken, socket.socket() as free:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        free.bind(("127.0.0.1", 0))
+        aws_port = free.getsockname()[1]
+        free.close()
+        started = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "local_system",
+                "--port",
+                str(taken.getsockname()[1]),
+                "--aws-port",
+                str(aws_port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert started.returncode == 1, started
+    assert "Traceback" not in started.stderr + started.stdout, started.stderr
+    assert "LOCAL_API_PORT=8081 make run" in started.stderr
+    assert "Ctrl-C" not in started.stdout

@@ -89,7 +89,9 @@ def test_a_job_run_against_a_table_that_does_not_answer_says_so_once(job: str):
         (
             ("create-program", "--name", "z"),
             {"TABLE_NAME": ""},
-            "error: configuration: invalid function configuration: TABLE_NAME (table_name)",
+            # and why (the forty-ninth session's operator: the variable was named, not what it lacked)
+            "error: configuration: invalid function configuration: TABLE_NAME (table_name): "
+            "string should have at least 3 characters",
         ),
         (
             ("run", "hold-sweep"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def test_a_key_pasted_with_blanks_or_as_its_header_is_revoked_and_never_echoed(a
     assert again.exit_code == 0 and f"key {record.key_id} was revoked already, at " in again.output, (
         again.output
     )
+    # at a time written as the other commands write one (the forty-ninth session's operator: it was
+    # Python's `2026-12-07 19:41:14.363470+00:00`)
+    assert re.search(r"revoked already, at \d{4}-\d\d-\d\d \d\d:\d\d UTC;", again.output), again.output
     assert json.loads(CliRunner().invoke(cli, ["revoke-key", record.key_id, "--json"]).stdout)[
         "already_revoked"
     ]
@@ -167,3 +171,15 @@ def test_standard_input_is_replayed_as_a_file(recorder, fraudctl_env):
 
     assert ran.exit_code == 0, ran.output
     assert [json.loads(a.body) for a in recorder.arrivals] == bodies
+
+
+def test_a_program_named_where_its_id_is_asked_says_where_the_ids_are(aws, monkeypatch):
+    # the forty-ninth session's operator: `--program "Demo partner program"` said only "not found"
+    monkeypatch.setenv("FRAUDCTL_TARGET", "aws")
+    tenancy.create_program(aws.repository, FixedClock(T0), "Demo partner program")
+
+    ran = CliRunner().invoke(cli, ["cases", "--program", "Demo partner program"])
+
+    assert ran.exit_code == 1, ran.output
+    assert ran.stderr.startswith("error: program Demo partner program not found"), ran.stderr
+    assert "`fraudctl programs` lists each program's id" in ran.stderr
