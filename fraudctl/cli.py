@@ -445,6 +445,8 @@ def replay(
     sent = f"{report['sent']} of {report['lines']}" if report["sent"] < report["lines"] else report["sent"]
     # lines, each answered with its status (a line that is no JSON is a 400 of its own)
     said = f"replayed {sent} {'line' if sent == 1 else 'lines'}: {text}" if text else "no events in the file"
+    if report.get("retried"):  # told apart from a line's answer: each sent again was answered as listed
+        said += f" ({_counted(report['retried'], 'request')} sent again after a 429 or a 503)"
     _emit(as_json, report, "\n".join([said, *_refusals(report)]))
     again = (
         "running the file again is safe: each event keeps its id, and what was accepted is not applied twice"

@@ -175,7 +175,9 @@ def _post(
     event: _Outgoing,
     signing_secret: str | None,
     stop: threading.Event,
+    waiting: Callable[[int, float], None] = lambda status, seconds: None,
 ) -> tuple[str, dict[str, Any] | None]:
+    """`waiting(status, seconds)`: told before each wait of a 429's or a 503's Retry-After."""
     headers = {"Authorization": f"Bearer {event.key}", "Content-Type": "application/json"}
     for attempt in range(RETRIES + 1):
         if signing_secret:
@@ -191,7 +193,9 @@ def _post(
             return NO_ANSWER, {"line": event.position, "status": None, "detail": detail}
         if answer.status_code not in RETRYABLE or attempt == RETRIES:
             break
-        if stop.wait(_retry_after(answer, attempt)):
+        pause = _retry_after(answer, attempt)
+        waiting(answer.status_code, pause)
+        if stop.wait(pause):
             break  # interrupted while waiting: the line counts with the answer it had
     if answer.status_code >= 400:
         return str(answer.status_code), {
@@ -245,10 +249,19 @@ def send_events(
     silence = [0]  # requests in a row that got no answer (any lane's answer ends the run of them)
     silence_lock = threading.Lock()
     interrupted = False
+    retried = [0]  # requests sent again after a 429's or a 503's Retry-After
 
     # on stderr: stdout is the report's (`fraudctl replay ... > report.txt` kept a progress line)
     with Progress(console=Console(stderr=True), disable=not show_progress, transient=False) as progress:
         task = progress.add_task("replaying", total=len(outgoing))
+
+        def waiting(status: int, seconds: float) -> None:
+            # said while it waits (an operator's: a replay under the rate limit stood still for a
+            # minute, saying nothing), and counted in the report
+            with silence_lock:
+                retried[0] += 1
+            said = f"replaying (waiting {seconds:.0f} s: the API answered {status})"
+            progress.update(task, description=said)
 
         def send(lane: _Lane, finished: threading.Event) -> None:
             try:
@@ -256,7 +269,10 @@ def send_events(
                     for event in lane.events:
                         if stop.is_set():
                             return
-                        status, error = _post(session, api_url + event.path, event, signing_secret, stop)
+                        status, error = _post(
+                            session, api_url + event.path, event, signing_secret, stop, waiting
+                        )
+                        progress.update(task, description="replaying")
                         lane.statuses[status] += 1
                         if error is not None:
                             lane.errors.append(error)
@@ -322,6 +338,7 @@ def send_events(
         "errors": errors[:ERRORS_SHOWN],
         "stopped": stopped[0] if stopped else None,
         "interrupted": interrupted,
+        "retried": retried[0],
     }
 
 

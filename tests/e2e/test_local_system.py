@@ -196,6 +196,7 @@ def test_fraudctl_replays_partners_events_through_lanes(local_system, tmp_path):
         "stopped": None,
         "interrupted": False,
         "out_of_time_order": 0,
+        "retried": 0,
     }
     integration = local_system.session("integration")
     for event in events:

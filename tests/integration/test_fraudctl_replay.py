@@ -437,6 +437,10 @@ def test_a_refused_key_stops_the_replay_and_a_busy_api_is_waited_for(
     code, report, _ = replay(_write(tmp_path, busy))
     assert (code, report["statuses"], report["failed"]) == (0, {"202": 2}, 0)
     assert Counter(recorder.ids()) == {"b0-busy": 3, "b1-busy": 3}
+    assert report["retried"] == 4  # told in the report (an operator's: a wait said nothing)
+    recorder.clear()  # busy again: each line's first two tries
+    text = CliRunner().invoke(cli, ["replay", str(_write(tmp_path, busy)), "--key", "fmk_test"]).output
+    assert "(4 requests sent again after a 429 or a 503)" in text, text
 
     recorder.clear()
     names = ["ok-1", "k-revoked", "ok-2", "ok-3"]
