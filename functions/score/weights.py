@@ -99,9 +99,10 @@ _LINES = {
     "PKR": 55000, "BDT": 24000, "LKR": 58000,
     "CLP": 180000, "COP": 780000, "PEN": 720, "RUB": 15000, "KZT": 90000,
 }  # fmt: skip
-# Currencies held at a fixed rate to the dollar or the euro (their units to one of the anchor's, as
-# their central banks hold them; an evasion tester's: a reward of 5,000 PAB, of 3,000,000 XOF, after
-# new payout details, was never judged): each takes its anchor's line at the peg, down to two figures
+# Currencies held at a fixed rate to a listed one (their units to one of the anchor's, as their
+# central banks hold them; an evasion tester's: a reward of 5,000 PAB, of 3,000,000 XOF, after new
+# payout details, was never judged; the session's reviewer's: nor 5,000 GIP or 50,000 NAD): each
+# takes its anchor's line at the peg, down to two figures
 PEGGED = {
     "PAB": ("USD", "1"), "BMD": ("USD", "1"), "BSD": ("USD", "1"), "BZD": ("USD", "2"),
     "BBD": ("USD", "2"), "XCD": ("USD", "2.7"), "AWG": ("USD", "1.79"), "ANG": ("USD", "1.79"),
@@ -110,6 +111,9 @@ PEGGED = {
     "BAM": ("EUR", "1.95583"), "XOF": ("EUR", "655.957"), "XAF": ("EUR", "655.957"),
     "KMF": ("EUR", "491.96775"), "CVE": ("EUR", "110.265"), "XPF": ("EUR", "119.332"),
     "STN": ("EUR", "24.5"), "MKD": ("EUR", "61.5"),
+    "GIP": ("GBP", "1"), "FKP": ("GBP", "1"), "SHP": ("GBP", "1"), "BND": ("SGD", "1"),
+    "NAD": ("ZAR", "1"), "LSL": ("ZAR", "1"), "SZL": ("ZAR", "1"), "BTN": ("INR", "1"),
+    "NPR": ("INR", "1.6"),
 }  # fmt: skip
 
 

@@ -292,7 +292,7 @@ def shown_or_blank(value: str) -> str:
     """Optional text that shows nothing (only blanks and characters that are not shown, a lone
     zero-width space) is blank, as a blank one is: a note no one can read is no note (a loyalty
     tester's: `"\u200b"` was kept in a suspension's history as its note)."""
-    return value if _VISIBLE.search(value) else ""
+    return value if _VISIBLE.search(unshown(value)) else ""  # beyond the basic plane too (tags)
 
 
 def none_written(note: str | None) -> str:

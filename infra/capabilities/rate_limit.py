@@ -36,20 +36,27 @@ _BODY_KEY = "rate-limited"
 
 
 def _not_the_document() -> wafv2.CfnWebACL.StatementProperty:
-    """Every request but the API's document's: its path, as the stage sees it (after the stage's
-    name on the API's own URL), ends with it."""
+    """Every request but the API's document's: its path exactly, as the stage sees it on the API's
+    own URL (after the stage's name) or through CloudFront, never a path that only ends so (a
+    session reviewer's: an id ending in `/v1/openapi.json`, were it ever read decoded, would have
+    bought another route uncounted requests)."""
     acl = wafv2.CfnWebACL
     (document,) = DOCS_ROUTES
+
+    def path_is(path: str) -> wafv2.CfnWebACL.StatementProperty:
+        return acl.StatementProperty(
+            byte_match_statement=acl.ByteMatchStatementProperty(
+                field_to_match=acl.FieldToMatchProperty(uri_path={}),
+                positional_constraint="EXACTLY",
+                search_string=path,
+                text_transformations=[acl.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+
+    paths = [path_is(document.path), path_is(f"/{constants.STAGE_NAME}{document.path}")]
     return acl.StatementProperty(
         not_statement=acl.NotStatementProperty(
-            statement=acl.StatementProperty(
-                byte_match_statement=acl.ByteMatchStatementProperty(
-                    field_to_match=acl.FieldToMatchProperty(uri_path={}),
-                    positional_constraint="ENDS_WITH",
-                    search_string=document.path,
-                    text_transformations=[acl.TextTransformationProperty(priority=0, type="NONE")],
-                )
-            )
+            statement=acl.StatementProperty(or_statement=acl.OrStatementProperty(statements=paths))
         )
     )
 

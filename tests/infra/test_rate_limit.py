@@ -48,9 +48,16 @@ def test_the_rule_counts_each_api_key_alone(template: cfn.Template) -> None:
     assert {"LOWERCASE", "COMPRESS_WHITE_SPACE"} <= transformations
     # every route, every method, but the API's document (served without credentials: a client
     # sending its key with every request can read it while throttled; a contract tester's)
-    scope = statement["ScopeDownStatement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
-    assert (scope["FieldToMatch"], scope["PositionalConstraint"]) == ({"UriPath": {}}, "ENDS_WITH")
-    assert scope["SearchString"] == "/v1/openapi.json"
+    # (its path exactly: a path that only ends so is another route's, counted)
+    either = statement["ScopeDownStatement"]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+    matches = [s["ByteMatchStatement"] for s in either]
+    assert {(m["PositionalConstraint"], str(m["FieldToMatch"])) for m in matches} == {
+        ("EXACTLY", str({"UriPath": {}}))
+    }
+    assert sorted(m["SearchString"] for m in matches) == [
+        f"/{constants.STAGE_NAME}/v1/openapi.json",
+        "/v1/openapi.json",
+    ]
 
 
 def test_the_default_limit_is_the_constant_per_second_over_the_window(template: cfn.Template) -> None:

@@ -30,6 +30,9 @@ def test_each_pegged_line_is_its_anchors_at_the_peg_rounded_down():
         ("3000000", "XOF", True),
         ("30000", "XPF", True),  # New Caledonia's and French Polynesia's franc
         ("500000.00", "RUB", True),
+        ("5000.00", "GIP", True),  # held at par to the pound (the session reviewer's)
+        ("50000.00", "NAD", True),  # to the rand
+        ("200000.00", "BTN", True),  # to the rupee
         ("150.00", "BMD", False),  # control: small, as 150 dollars are
         ("100000", "XOF", False),
     ],

@@ -108,7 +108,7 @@ def test_blank_optional_fields_of_an_earn_and_a_spend_are_absent(loyalty):
 
 
 # a note that shows nothing is blank too (a loyalty tester's: a lone zero-width space was kept)
-@pytest.mark.parametrize("note", ["  ", "\u200b", " \u2060\u00ad "])
+@pytest.mark.parametrize("note", ["  ", "\u200b", " \u2060\u00ad ", "\U000e0020"])  # a tag character too
 @pytest.mark.parametrize("change", ["suspend", "block"])
 def test_a_blank_note_is_no_note(loyalty, change, note):
     loyalty.earn("m1", 5)

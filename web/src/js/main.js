@@ -85,8 +85,10 @@ function showSignIn(error, notice) {
       onsubmit: async (event) => {
         event.preventDefault();
         // a key copied from a chat or a document may bring invisible characters along: dropped
-        // and the `Bearer ` of a key copied from a curl command's header
-        const key = field.value.replace(/^\s*bearer\s+/i, "").replace(/[\s\u200b-\u200f\u2060\ufeff]/g, "");
+        // and the header a key copied from a curl command comes with (`Authorization: Bearer `)
+        const key = field.value
+          .replace(/^\s*(?:authorization\s*:\s*)?(?:bearer\s+)?/i, "")
+          .replace(/[\s\u200b-\u200f\u2060\ufeff]/g, "");
         if (!key) return;
         if (/[^\x21-\x7e]/.test(key)) {
           // the browser would refuse to send it, and the console would say the API is unreachable

@@ -56,7 +56,9 @@ export function flagsPerDay(days) {
   return h(
     "section",
     { class: "flags-per-day", "aria-labelledby": "flags-heading" },
-    h("h2", { id: "flags-heading" }, "Flags per day ", h("span", { class: "muted" }, "(days in UTC)")),
+    h("h2", { id: "flags-heading" }, "Flags per day"),
+    // beside its heading, not in it: the heading's name is SPEC 10's, exactly
+    h("p", { class: "muted" }, "Days in UTC."),
     total ? chart : h("p", { class: "muted" }, "No flags in the last 30 days."),
     total ? legend(colours, reason) : null,
     h("details", {}, h("summary", {}, "Flags per day as a table"), scrollingTable("Flags per day table", table)),
