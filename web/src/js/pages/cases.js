@@ -23,7 +23,7 @@ import {
 } from "../dom.js";
 import { pageSize } from "../paging.js";
 import { href, navigate } from "../router.js";
-import { openDrawer } from "./drawer.js";
+import { listDrawer } from "./drawer.js";
 
 const VIEWS = {
   active: {
@@ -70,10 +70,9 @@ export function mountCases(view) {
   return (container, route) => {
     const spec = VIEWS[view];
     let state = listParams(route.params, view);
-    let drawer = null;
-    let openedHere = false; // the drawer was opened by a click in this list: closing it goes back
 
     const listUrl = (changes = {}) => href(view, { ...state, ...changes });
+    const drawer = listDrawer(container, () => listUrl(), () => load({ say: false }));
     const results = h("div", { class: "results", "aria-busy": "false" });
 
     function searchForm() {
@@ -277,56 +276,19 @@ export function mountCases(view) {
       }
     }
 
-    function focusOpener(caseId) {
-      const link = caseId && container.querySelector(`a[data-case-id="${CSS.escape(caseId)}"]`);
-      (link || document.getElementById("page-heading"))?.focus();
-    }
-
-    function showCase(caseId) {
-      if (drawer && drawer.caseId === caseId) return;
-      if (drawer) drawer.close({ silent: true });
-      drawer = openDrawer({
-        caseId,
-        onClose: () => {
-          const closed = drawer;
-          drawer = null;
-          if (openedHere) {
-            openedHere = false;
-            window.history.back();
-          } else {
-            navigate(listUrl(), { replace: true });
-          }
-          focusOpener(closed.caseId);
-        },
-        onChanged: () => load({ say: false }),
-      });
-    }
-
     replace(container, pageHeading(spec.title), searchForm(), results);
     // a link to a case opens its drawer, which takes the focus: the list under it is not said
     load({ say: !route.parts[1] });
-    if (route.parts[1]) showCase(route.parts[1]);
+    if (route.parts[1]) drawer.open(route.parts[1]);
 
     return {
       update(next) {
         const nextState = listParams(next.params, view);
         if (!sameList(nextState, state)) return false; // another search, sort or page: mount again
-        const caseId = next.parts[1];
-        if (caseId) {
-          openedHere = !drawer;
-          showCase(caseId);
-        } else if (drawer) {
-          const closing = drawer;
-          drawer = null;
-          closing.close({ silent: true }); // the back button closed it
-          focusOpener(closing.caseId);
-        }
+        drawer.follow(next.parts[1]);
         return true;
       },
-      unmount() {
-        if (drawer) drawer.close({ silent: true });
-        drawer = null;
-      },
+      unmount: drawer.close,
     };
   };
 }

@@ -4,7 +4,7 @@
 
 import { api, segment } from "../api.js";
 import { amounts, h, holdAmount, loading, money, oneAtATime, overLimit, problem, reasonItem, replace, scrollingTable, statusMarker, timeElement, words, detailText } from "../dom.js";
-import { href } from "../router.js";
+import { href, navigate } from "../router.js";
 
 const REASON_MOST = 2000; // a dispute's reason, as the API takes it (`inputs.TEXT_MAX`)
 
@@ -388,6 +388,61 @@ export function openDrawer({ caseId, onClose, onChanged }) {
       silent = quiet;
       if (dialog.open) dialog.close();
       else dialog.remove();
+    },
+  };
+}
+
+
+/** A list's case drawer, at "#/<tab>/<case id>" over the list: `follow(caseId)` when the address
+ * names a case (opened) or none (closed: the browser's Back); closing it goes back to the list
+ * (`listUrl()`), the focus to the link that opened it (`data-case-id`); `onChanged`: an action in
+ * it changed the case, the list is read again. */
+export function listDrawer(container, listUrl, onChanged) {
+  let drawer = null;
+  let openedHere = false; // opened by a click in this list: closing it goes back in history
+
+  function focusOpener(caseId) {
+    const link = caseId && container.querySelector(`a[data-case-id="${CSS.escape(caseId)}"]`);
+    (link || document.getElementById("page-heading"))?.focus();
+  }
+
+  function show(caseId) {
+    if (drawer && drawer.caseId === caseId) return;
+    if (drawer) drawer.close({ silent: true });
+    drawer = openDrawer({
+      caseId,
+      onClose: () => {
+        const closed = drawer;
+        drawer = null;
+        if (openedHere) {
+          openedHere = false;
+          window.history.back();
+        } else {
+          navigate(listUrl(), { replace: true });
+        }
+        focusOpener(closed.caseId);
+      },
+      onChanged,
+    });
+  }
+
+  return {
+    /** The address's case at the page's first drawing: opened as if typed. */
+    open: show,
+    follow(caseId) {
+      if (caseId) {
+        openedHere = !drawer;
+        show(caseId);
+      } else if (drawer) {
+        const closing = drawer;
+        drawer = null;
+        closing.close({ silent: true }); // the back button closed it
+        focusOpener(closing.caseId);
+      }
+    },
+    close() {
+      if (drawer) drawer.close({ silent: true });
+      drawer = null;
     },
   };
 }

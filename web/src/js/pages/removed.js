@@ -4,8 +4,8 @@
 import { api } from "../api.js";
 import { DEFAULT_PAGE_SIZE, empty, h, loading, moneyList, pageHeading, plural, problem, replace, scrollingTable, reason, timeElement } from "../dom.js";
 import { pagedList, pageSize } from "../paging.js";
-import { href, navigate } from "../router.js";
-import { openDrawer } from "./drawer.js";
+import { href } from "../router.js";
+import { listDrawer } from "./drawer.js";
 
 
 // The names are the API's (RemovedPartner in GET /v1/openapi.json).
@@ -23,9 +23,7 @@ function archivedText(item) {
 export function mountRemoved(container, route) {
   const { state, links: pageLinks } = pagedList(route, "removed", "partner", "partners");
   const results = h("div", { class: "results" }, loading("removed partners"));
-  const listUrl = () => href("removed", state);
-  let drawer = null;
-  let openedHere = false; // the drawer was opened by a click in this list: closing it goes back
+  const drawer = listDrawer(container, () => href("removed", state), () => load());
   replace(container, pageHeading("Removed partners"), results);
 
   function load() {
@@ -88,53 +86,16 @@ export function mountRemoved(container, route) {
       .catch((error) => replace(results, problem(error)));
   }
 
-  function focusOpener(caseId) {
-    const link = caseId && container.querySelector(`a[data-case-id="${CSS.escape(caseId)}"]`);
-    (link || document.getElementById("page-heading"))?.focus();
-  }
-
-  function showCase(caseId) {
-    if (drawer && drawer.caseId === caseId) return;
-    if (drawer) drawer.close({ silent: true });
-    drawer = openDrawer({
-      caseId,
-      onClose: () => {
-        const closed = drawer;
-        drawer = null;
-        if (openedHere) {
-          openedHere = false;
-          window.history.back();
-        } else {
-          navigate(listUrl(), { replace: true });
-        }
-        focusOpener(closed.caseId);
-      },
-      onChanged: () => load(),
-    });
-  }
-
   load();
-  if (route.parts[1]) showCase(route.parts[1]);
+  if (route.parts[1]) drawer.open(route.parts[1]);
   return {
     update(next) {
       if (pageSize(next.params.get("limit")) !== state.limit || (next.params.get("cursor") || "") !== state.cursor) {
         return false; // another page: mount again
       }
-      const caseId = next.parts[1];
-      if (caseId) {
-        openedHere = !drawer;
-        showCase(caseId);
-      } else if (drawer) {
-        const closing = drawer;
-        drawer = null;
-        closing.close({ silent: true }); // the back button closed it
-        focusOpener(closing.caseId);
-      }
+      drawer.follow(next.parts[1]);
       return true;
     },
-    unmount() {
-      if (drawer) drawer.close({ silent: true });
-      drawer = null;
-    },
+    unmount: drawer.close,
   };
 }
