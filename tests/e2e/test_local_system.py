@@ -452,64 +452,40 @@ def test_a_child_process_that_dies_stops_the_whole_system_and_says_which():
     assert "local system: stopped unexpectedly: " in said and "workers (exit -9)" in said, said[-2000:]
 
 
-def test_an_aws_port_in_use_is_said_in_a_line_not_a_traceback():
+def _started_with_a_port_taken(taken_port: str) -> subprocess.CompletedProcess[str]:
+    """`python -m local_system` with the port of `taken_port` (`--port` or `--aws-port`) held by
+    another program, the other one free."""
     import socket
 
     with socket.socket() as taken, socket.socket() as free:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         free.bind(("127.0.0.1", 0))
-        api_port = free.getsockname()[1]
+        ports = {"--port": free.getsockname()[1], "--aws-port": free.getsockname()[1]}
         free.close()
+        ports[taken_port] = taken.getsockname()[1]
         started = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local_system",
-                "--port",
-                str(api_port),
-                "--aws-port",
-                str(taken.getsockname()[1]),
-            ],
+            [sys.executable, "-m", "local_system", *(f"{k}={v}" for k, v in ports.items())],
             capture_output=True,
             text=True,
             timeout=120,
         )
-
     assert started.returncode == 1, started
     assert "Traceback" not in started.stderr + started.stdout, started.stderr
+    assert "Ctrl-C" not in started.stdout  # nothing was started
+    return started
+
+
+def test_an_aws_port_in_use_is_said_in_a_line_not_a_traceback():
+    started = _started_with_a_port_taken("--aws-port")
+
     assert "--aws-port" in started.stderr
     assert "LOCAL_AWS_PORT=4567 make run" in started.stderr  # how `make run` picks another
-    assert "Ctrl-C" not in started.stdout  # nothing was started
 
 
 def test_an_api_port_in_use_says_how_to_give_another():
     # an operator's: werkzeug's own line said to "start the server with a different port", and
     # nothing said how (`make run` passes no flag; LOCAL_API_PORT is what it reads)
-    import socket
+    started = _started_with_a_port_taken("--port")
 
-    with socket.socket() as taken, socket.socket() as free:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        free.bind(("127.0.0.1", 0))
-        aws_port = free.getsockname()[1]
-        free.close()
-        started = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local_system",
-                "--port",
-                str(taken.getsockname()[1]),
-                "--aws-port",
-                str(aws_port),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    assert started.returncode == 1, started
-    assert "Traceback" not in started.stderr + started.stdout, started.stderr
     assert "LOCAL_API_PORT=8081 make run" in started.stderr
-    assert "Ctrl-C" not in started.stdout

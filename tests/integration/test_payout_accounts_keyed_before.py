@@ -13,7 +13,7 @@ from functions.shared.domain import identity
 from tests.integration.scoring_support import drain, purchase, send, signup, status
 from tests.integration.test_a_commission_after_new_payout_details import rewards_of
 from tests.integration.test_removals import env as removals_env
-from tests.integration.test_removals import remove
+from tests.integration.test_removed_partner_written_otherwise import _removed_partner_paid_to
 from tests.integration.test_scoring_signals import payout_update
 from tests.support import sample
 
@@ -43,17 +43,6 @@ def keyed_as_before():
     patch.undo()
 
 
-def _removed_then(env, account: str) -> None:
-    first = signup("p-x-first", email="x.one@example.com", ip="81.2.69.131", at="2026-11-02T09:00:00Z")
-    flagged = signup(
-        "p-x", email="x.one@example.com", ip="81.2.69.132", at="2026-11-03T09:00:00Z", payout=account
-    )
-    send(env.tenant, first)
-    send(env.tenant, flagged)
-    drain(env.aws)
-    assert remove(env, status(env.tenant, flagged["id"])["case_id"], block=True).status == 200
-
-
 def _back(env, account: str, tenant=None) -> dict:
     env.clock.advance(days=4)
     again = signup(
@@ -75,7 +64,7 @@ def test_each_form_had_another_key_before():
 @pytest.mark.parametrize("account", FORMS)
 def test_a_partner_removed_then_is_found_under_its_account_written_as_then(env, keyed_as_before, account):
     # Given a partner paid into `account`, removed and blocked while its key was the one of then
-    _removed_then(env, account)
+    _removed_partner_paid_to(env, account)
     keyed_as_before()  # the code of today from here on
 
     # When a new partner, with a new address, device and IP, is to be paid into the same account
@@ -89,7 +78,7 @@ def test_a_partner_removed_then_is_found_under_its_account_written_as_then(env, 
 
 
 def test_a_partner_removed_then_in_another_program_is_network_flagged(env, keyed_as_before):
-    _removed_then(env, FORMS[0])
+    _removed_partner_paid_to(env, FORMS[0])
     keyed_as_before()
 
     decision = _back(env, FORMS[0], tenant=env.other)
@@ -99,7 +88,7 @@ def test_a_partner_removed_then_in_another_program_is_network_flagged(env, keyed
 
 def test_only_the_same_account_is_found_under_the_key_of_then(env, keyed_as_before):
     # control: another wallet labelled the same way is another account, then as now
-    _removed_then(env, FORMS[0])
+    _removed_partner_paid_to(env, FORMS[0])
     keyed_as_before()
 
     decision = _back(env, "BTC: bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh")
