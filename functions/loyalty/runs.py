@@ -20,7 +20,7 @@ from functions.loyalty import workflows
 from functions.loyalty.models import EarnKind
 from functions.shared.config import MAX_RECEIVES
 from functions.shared.domain.model import Program
-from functions.shared.errors import DomainError, retried_later
+from functions.shared.errors import DomainError, StorageUnavailable, retried_later
 from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule, failed_after_all, queue_behind
 from functions.shared.runtime import Dependencies
@@ -34,6 +34,7 @@ WORKFLOW_RELAY = RelaySchedule(
 )
 PAGE = 2_000  # per program and run: the oldest first in each shard
 BUDGET_SECONDS = 50.0  # the relay runs every minute with a 60-second timeout
+REFUSED_IN_A_ROW = 3  # runs of a program the workflow queue refused one after another: it is down
 # Programs are items of one partition (`PROGRAMS`): a read per run would put every run of every
 # program on it. A program's time zone is all a run needs of it, and it rarely changes.
 PROGRAM_CACHE = timedelta(seconds=60)
@@ -98,12 +99,24 @@ def relay_due_runs(deps: Dependencies, budget_seconds: float = BUDGET_SECONDS) -
     failed: list[str] = []
     for program in deps.repository.list_programs():
         try:
+            refused_in_a_row = 0
             for run in deps.repository.workflow_runs_due(
                 program.program_id, now - WORKFLOW_RELAY.after, PAGE
             ):
                 if not WORKFLOW_RELAY.due(run.at, now):  # a copy sent may still be queued
                     continue
-                deps.workflow_queue.send(run, now)
+                try:
+                    deps.workflow_queue.send(run, now)
+                except StorageUnavailable as error:
+                    # one refused: it waits for its next window, the program's other runs go now (a
+                    # faults tester's: one refusal held every other suspension back 15 minutes); a
+                    # queue that refuses them one after another is down, and the program waits
+                    refused_in_a_row += 1
+                    if refused_in_a_row >= REFUSED_IN_A_ROW:
+                        raise
+                    failed.append(f"{program.program_id}: {error.detail}")
+                    continue
+                refused_in_a_row = 0
                 sent += 1
                 if time.monotonic() > deadline:
                     break

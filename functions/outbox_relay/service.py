@@ -29,6 +29,7 @@ from functions.shared.changes import publish, take_out
 from functions.shared.domain.model import Notification, StoredEvent
 from functions.shared.domain.turns import in_turn
 from functions.shared.errors import DomainError
+from functions.shared.messaging import PartlyRefused
 from functions.shared.observability import logger, metrics
 from functions.shared.relays import RelaySchedule, failed_after_all, queue_behind
 from functions.shared.runtime import Dependencies
@@ -79,9 +80,18 @@ def relay_outbox(deps: Dependencies, time_left: TimeLeft | None = None) -> int:
             if page is None:
                 return False
             due = [(e.program_id, e.event_id) for e in page if SCORING_RELAY.due(e.received_at, now)]
+            refused = 0
             if due:
-                queue.send_many(due)
-            sent += len(due)
+                try:
+                    queue.send_many(due)
+                except PartlyRefused as error:
+                    refused = error.refused
+                    # the queue answers: its refusals wait in the outbox for their next window, the
+                    # program's next pages go now (a faults tester's: one refused message of a batch
+                    # held the program's whole backlog back for the relay's next window, 15 minutes)
+                    logger.warning("outbox relay: the queue refused some", extra={"error": error.detail})
+                    failed.append(f"{program_id}: {error.detail}")
+            sent += len(due) - refused
             return True
         except DomainError as error:  # the queue refused, or the outbox unreadable: the others go on
             logger.warning("outbox relay skipped a program", extra={"error": error.detail})

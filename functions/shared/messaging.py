@@ -22,7 +22,8 @@ class ScoringQueue(Protocol):
     def send(self, program_id: str, event_id: str) -> None: ...
 
     def send_many(self, events: list[tuple[str, str]]) -> None:
-        """Every (program, event) reference, or StorageUnavailable naming what failed."""
+        """Every (program, event) reference, or StorageUnavailable naming what failed
+        (`PartlyRefused` when the queue took the others)."""
         ...
 
     def waiting(self) -> int:
@@ -63,6 +64,14 @@ def scoring_message(program_id: str, event_id: str) -> str:
     return json.dumps({"program_id": program_id, "event_id": event_id})
 
 
+class PartlyRefused(StorageUnavailable):
+    """A batch the queue took but for `refused` of its messages: it answers, and a next batch may go."""
+
+    def __init__(self, detail: str, refused: int) -> None:
+        super().__init__(detail)
+        self.refused = refused
+
+
 class SqsScoringQueue:
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
@@ -85,7 +94,8 @@ class SqsScoringQueue:
         with ThreadPoolExecutor(max_workers=8) as pool:
             failed = sum(pool.map(self._send_batch, batches))
         if failed:
-            raise StorageUnavailable(f"scoring queue refused {failed} of {len(events)} messages")
+            detail = f"scoring queue refused {failed} of {len(events)} messages"
+            raise PartlyRefused(detail, failed) if failed < len(events) else StorageUnavailable(detail)
 
     def _send_batch(self, batch: list[tuple[str, str]]) -> int:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -156,3 +156,111 @@ def test_a_refused_program_still_fails_the_workflow_relay_when_the_budget_ends_i
     # Then the run fails all the same: the first program's suspension waits unsent
     with pytest.raises(StorageUnavailable, match="due runs of 1 program"):
         runs.relay_due_runs(deps, budget_seconds=0.0)
+
+
+def test_one_refused_run_keeps_no_other_run_of_its_program_waiting(tenant, aws, clock, monkeypatch):
+    """A faults tester's: the queue back after an outage, one send of the relay's refused once, and
+    every other due run of the program (four suspensions) waited for the relay's next window, 15
+    minutes, where SPEC 8 says seconds."""
+    deps = runtime.dependencies()
+    working = deps.workflow_queue
+    loyalty = Loyalty(tenant.keys)
+    loyalty.workflow("big", SUSPEND_OVER_100)
+
+    class DownQueue:
+        def send(self, run, sent_at):
+            raise StorageUnavailable("workflow queue unavailable (test)")
+
+    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    for n in range(4):  # four customers past the threshold, their runs' sends lost
+        assert earn_only(loyalty, f"m{n}", 150).status == 200
+    refused: list[str] = []
+
+    class RefusingOnce:
+        def send(self, run, sent_at):
+            if not refused:
+                refused.append(run.customer_id)
+                raise StorageUnavailable("workflow queue refused one (test)")
+            working.send(run, sent_at)
+
+        def waiting(self):
+            return working.waiting()
+
+    monkeypatch.setattr(deps, "workflow_queue", RefusingOnce())
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+
+    # When the relay runs, its first send refused (the run fails after: its alarm)
+    with pytest.raises(StorageUnavailable, match="due runs of 1 program"):
+        runs.relay_due_runs(deps)
+
+    # Then the three others were relayed all the same
+    relayed = {m["customer_id"] for m in queued_runs()}
+    assert relayed == {f"m{n}" for n in range(4)} - set(refused), (relayed, refused)
+
+
+def test_a_queue_refusing_run_after_run_is_down_and_the_program_waits(tenant, aws, clock, monkeypatch):
+    # (not one refusal per due run, each waiting its timeout: a queue that refuses three in a row is down)
+    deps = runtime.dependencies()
+    loyalty = Loyalty(tenant.keys)
+    loyalty.workflow("big", SUSPEND_OVER_100)
+    tried: list[str] = []
+
+    class DownQueue:
+        def send(self, run, sent_at):
+            tried.append(run.customer_id)
+            raise StorageUnavailable("workflow queue unavailable (test)")
+
+        def waiting(self):
+            return 0
+
+    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    for n in range(6):
+        assert earn_only(loyalty, f"m{n}", 150).status == 200
+    tried.clear()
+    clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
+
+    with pytest.raises(StorageUnavailable):
+        runs.relay_due_runs(deps)
+
+    assert len(tried) == runs.REFUSED_IN_A_ROW
+
+
+def test_one_refused_message_of_a_batch_keeps_no_other_page_of_its_program_waiting(
+    aws: Aws, tenant: Tenant, monkeypatch: Any
+) -> None:
+    """A faults tester's: after a scoring queue outage, one message of the relay's first batch
+    refused (`SendMessageBatch`'s partial failure) and the program's later pages waited for the
+    relay's next window, 15 minutes: at SPEC 1's rate, its whole backlog."""
+    from functions.outbox_relay import service as relay
+
+    monkeypatch.setattr(relay, "PAGE", 5)  # 500 a page deployed: 12 events stand for 1,200
+    state = {"down": True, "partly": 1}
+
+    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "SendMessage" and state["down"]:
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
+        if operation == "SendMessageBatch" and state["partly"]:
+            state["partly"] -= 1
+            entries = params["Entries"]
+            answer = REAL(client, operation, {**params, "Entries": entries[1:]})
+            answer["Failed"] = [{"Id": entries[0]["Id"], "SenderFault": False, "Code": "InternalError"}]
+            return answer
+        return REAL(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    events = [
+        signup(f"pq{n}", email=f"pq{n}@example.org", ip=f"81.2.74.{n + 10}", at="2026-11-02T09:00:00Z")
+        for n in range(12)
+    ]
+    for event in events:
+        send(tenant, event)  # accepted, their sends refused: in the outbox
+    state["down"] = False
+    deps = runtime.dependencies()
+    deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=3))
+
+    with pytest.raises(StorageUnavailable, match="refused 1 of"):
+        relay.relay_outbox(deps)  # the run fails after (its alarm), its pages sent
+    drain(aws)
+
+    scored = [deps.repository.get_event(tenant.program_id, e["id"]).status == "scored" for e in events]
+    assert sum(scored) == 11, scored  # all but the one refused, which waits for its next window
