@@ -279,3 +279,22 @@ def test_a_webhook_made_whose_answer_was_lost_is_answered_with_its_secret(aws, h
     assert shown.status == 200 and shown.body["url"] == PUBLIC_URL and shown.body.get("secret") is None
     again = webhooks(admin, "PUT", "/v1/webhooks/wh-lost", body)  # asked again: an update, as SPEC 6 says
     assert again.status == 200 and again.body.get("secret") is None
+
+
+@pytest.mark.parametrize("refused", [None, "ConditionalCheckFailedException"], ids=["lost", "retry-refused"])
+def test_a_webhook_deleted_whose_answer_was_lost_is_answered_as_deleted(
+    aws, hooks, tenant, monkeypatch, refused
+):
+    # a faults tester's: answered 503 and its retry 404, or (botocore's retry refused by the delete's
+    # condition) 404 at once, for the webhook it had deleted
+    admin = tenant.keys["admin"]
+    made = webhooks(admin, "PUT", "/v1/webhooks/wh-gone", {"url": PUBLIC_URL, "events": ["PartnerFlagged"]})
+    assert made.status == 200, made
+
+    with AnswerLost(monkeypatch, "DeleteItem", refused=refused) as fault:
+        answer = webhooks(admin, "DELETE", "/v1/webhooks/wh-gone")
+
+    assert fault.lost == 1
+    assert answer.status == 204, answer
+    assert webhooks(admin, "GET", "/v1/webhooks/wh-gone").status == 404
+    assert webhooks(admin, "DELETE", "/v1/webhooks/never").status == 404  # never there: not found
