@@ -19,6 +19,7 @@ from functions.outbox_relay.service import WAITING_METRIC
 from functions.shared import runtime
 from functions.shared.clock import FixedClock
 from functions.shared.errors import StorageUnavailable
+from functions.shared.messaging import PartlyRefused
 from local_system.lambda_runtime import invoke
 from local_system.scheduler import scheduled_event
 from tests.conftest import Aws, Tenant
@@ -229,38 +230,70 @@ def test_one_refused_message_of_a_batch_keeps_no_other_page_of_its_program_waiti
     aws: Aws, tenant: Tenant, monkeypatch: Any
 ) -> None:
     """A faults tester's: after a scoring queue outage, one message of the relay's first batch
-    refused (`SendMessageBatch`'s partial failure) and the program's later pages waited for the
-    relay's next window, 15 minutes: at SPEC 1's rate, its whole backlog."""
+    refused (`SendMessageBatch`'s partial failure, `PartlyRefused`) and the program's later pages
+    waited for the relay's next window, 15 minutes: at SPEC 1's rate, its whole backlog."""
     from functions.outbox_relay import service as relay
 
     monkeypatch.setattr(relay, "PAGE", 5)  # 500 a page deployed: 12 events stand for 1,200
-    state = {"down": True, "partly": 1}
+    deps = runtime.dependencies()
+    working = deps.queue
 
-    def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "SendMessage" and state["down"]:
-            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, operation)
-        if operation == "SendMessageBatch" and state["partly"]:
-            state["partly"] -= 1
-            entries = params["Entries"]
-            answer = REAL(client, operation, {**params, "Entries": entries[1:]})
-            answer["Failed"] = [{"Id": entries[0]["Id"], "SenderFault": False, "Code": "InternalError"}]
-            return answer
-        return REAL(client, operation, params)
+    class DownQueue:
+        def send(self, program_id: str, event_id: str) -> None:
+            raise StorageUnavailable("scoring queue unavailable (test)")
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    monkeypatch.setattr(deps, "queue", DownQueue())
     events = [
         signup(f"pq{n}", email=f"pq{n}@example.org", ip=f"81.2.74.{n + 10}", at="2026-11-02T09:00:00Z")
         for n in range(12)
     ]
     for event in events:
         send(tenant, event)  # accepted, their sends refused: in the outbox
-    state["down"] = False
-    deps = runtime.dependencies()
+    refused: list[str] = []
+
+    class RefusingOneOfTheFirstBatch:
+        def send_many(self, batch: list[tuple[str, str]]) -> None:
+            if refused:
+                return working.send_many(batch)
+            refused.append(batch[0][1])
+            working.send_many(batch[1:])
+            raise PartlyRefused(f"scoring queue refused 1 of {len(batch)} messages", 1)
+
+        def waiting(self) -> int:
+            return working.waiting()
+
+    monkeypatch.setattr(deps, "queue", RefusingOneOfTheFirstBatch())
     deps.clock = FixedClock(deps.clock.now() + timedelta(minutes=3))
 
     with pytest.raises(StorageUnavailable, match="refused 1 of"):
         relay.relay_outbox(deps)  # the run fails after (its alarm), its pages sent
     drain(aws)
 
-    scored = [deps.repository.get_event(tenant.program_id, e["id"]).status == "scored" for e in events]
-    assert sum(scored) == 11, scored  # all but the one refused, which waits for its next window
+    waiting = [
+        e["id"] for e in events if deps.repository.get_event(tenant.program_id, e["id"]).status != "scored"
+    ]
+    assert waiting == refused  # all but the one refused, which waits for its next window
+
+
+def test_a_batch_the_queue_took_but_for_some_is_told_from_one_it_refused(aws: Aws) -> None:
+    # `SqsScoringQueue.send_many`: SendMessageBatch answers with its `Failed` entries
+    from functions.shared.messaging import SqsScoringQueue
+
+    class Sqs:
+        def __init__(self, failing: int) -> None:
+            self.failing = failing
+
+        def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+            failed = [
+                {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"}
+                for e in Entries[: self.failing]
+            ]
+            return {"Successful": [{"Id": e["Id"]} for e in Entries[self.failing :]], "Failed": failed}
+
+    batch = [("prg-1", f"e{n}") for n in range(12)]
+    with pytest.raises(PartlyRefused, match="refused 2 of 12") as partly:  # one of each batch of 10
+        SqsScoringQueue(Sqs(1), "https://queue").send_many(batch)
+    assert partly.value.refused == 2
+    with pytest.raises(StorageUnavailable) as refused:  # every batch refused whole: the queue is down
+        SqsScoringQueue(Sqs(10), "https://queue").send_many(batch)
+    assert not isinstance(refused.value, PartlyRefused)
