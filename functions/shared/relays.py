@@ -45,8 +45,9 @@ def failed_after_all(relay: str, what: str, failed: list[str]) -> None:
     """Every program tried, a relay run fails if one program's work could not be handed on: its
     error is the alarm that says accepted work waits unsent. One program's failure never keeps the
     others' work waiting (each goes on to the next program and fails here, at the end)."""
-    if failed:
-        raise StorageUnavailable(f"{relay}: {what} of {len(failed)} program(s) not relayed ({failed[0]})")
+    if failed:  # `<program id>: <why>`, one or more a program (a page or a run of it refused)
+        programs = len({entry.partition(": ")[0] for entry in failed})
+        raise StorageUnavailable(f"{relay}: {what} of {programs} program(s) not relayed ({failed[0]})")
 
 
 # A queue holding this many messages not received yet is behind: about three seconds of SPEC 1's

@@ -220,7 +220,7 @@ def test_a_queue_refusing_run_after_run_is_down_and_the_program_waits(tenant, aw
     tried.clear()
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
 
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(StorageUnavailable, match="due runs of 1 program"):  # one program, refused thrice
         runs.relay_due_runs(deps)
 
     assert len(tried) == runs.REFUSED_IN_A_ROW
