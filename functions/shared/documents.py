@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from functions.shared.inputs import trim
+from functions.shared.problems import api_time
 
 _INT_DIGITS = 4000  # under Python's own limit on the digits of an int read from text (4300)
 
@@ -164,8 +165,7 @@ def json_default(value: Any) -> Any:
     notation (`1e2` as `100`, never `1E+2`: no amount's decimal string, so a stored body read back
     with its numbers as text, `inputs.STORED`, would refuse it), anything else as its text."""
     if isinstance(value, datetime):
-        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)  # no zone: UTC
-        return utc.isoformat().replace("+00:00", "Z")
+        return api_time(value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC))  # no zone: UTC
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal) and value.is_finite() and -40 < int(value.as_tuple().exponent) < 40:
