@@ -97,13 +97,8 @@ def test_a_declined_cases_partner_can_be_removed_from_the_drawer(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
     # SPEC 3.2 allows it, and the API did; the drawer offered no `Remove partner`
-    partner = backend.flagged_partner(f"Declined {tag()} plc")
+    partner = backend.declined_partner(f"Declined {tag()} plc", note="No.")
     case_url = backend.url(f"/v1/cases/{partner.case['id']}")
-    assert backend.fraud.post(f"{case_url}/dispute", json={"reason": "Ours."}, timeout=10).ok
-    verdict = backend.url(f"/v1/disputes/{partner.case['id']}/verdict")
-    assert backend.security.post(verdict, json={"verdict": "decline", "note": "No."}, timeout=10).ok
-    backend.run_dispute_cycle()
-    assert backend.fraud.get(case_url, timeout=10).json()["status"] == "declined"
 
     sign_in_as(page, console, "fraud", f"resolved?q={partner.name}")
     drawer = open_case(page, partner.name)

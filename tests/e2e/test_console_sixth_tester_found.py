@@ -20,22 +20,11 @@ pytestmark = pytest.mark.e2e
 pytest_plugins = ["tests.e2e.console.fixtures"]  # browser, page, console
 
 
-def _declined(backend: Backend, name: str):
-    partner = backend.flagged_partner(name)
-    case_url = backend.url(f"/v1/cases/{partner.case['id']}")
-    assert backend.fraud.post(f"{case_url}/dispute", json={"reason": "Ours."}, timeout=10).ok
-    verdict = backend.url(f"/v1/disputes/{partner.case['id']}/verdict")
-    assert backend.security.post(verdict, json={"verdict": "decline"}, timeout=10).ok
-    backend.run_dispute_cycle()
-    assert backend.fraud.get(case_url, timeout=10).json()["status"] == "declined"
-    return partner
-
-
 def test_a_reward_held_under_a_declined_case_is_shown_in_resolved_cases(
     page: Page, console: LocalSystem, backend: Backend
 ) -> None:
     # Given a declined case whose partner earns again: SPEC 4 holds it under the declined case
-    partner = _declined(backend, f"Declined {tag()} Kft.")
+    partner = backend.declined_partner(f"Declined {tag()} Kft.")
     later = backend.transaction(partner.partner_id, "500.50", minutes=-5, currency="HUF")
     deadline = time.monotonic() + 20
     while backend.reward_status(partner.partner_id, later) != "on_hold":

@@ -189,6 +189,20 @@ class Backend:
         case = self.wait_for_case(name, held=len(reward_ids))
         return FlaggedPartner(partner_id, name, email, case, reward_ids)
 
+    def declined_partner(self, name: str, note: str | None = None) -> FlaggedPartner:
+        """`flagged_partner`, its case disputed, declined by the security team (with `note`) and
+        resolved by the dispute cycle: the partner stays flagged under the declined case (SPEC 4)."""
+        partner = self.flagged_partner(name)
+        case_url = self.url(f"/v1/cases/{partner.case['id']}")
+        assert self.fraud.post(f"{case_url}/dispute", json={"reason": "Ours."}, timeout=10).ok
+        verdict = {"verdict": "decline", **({"note": note} if note is not None else {})}
+        assert self.security.post(
+            self.url(f"/v1/disputes/{partner.case['id']}/verdict"), json=verdict, timeout=10
+        ).ok
+        self.run_dispute_cycle()
+        assert self.fraud.get(case_url, timeout=10).json()["status"] == "declined"
+        return partner
+
     def wait_for_case(self, name: str, held: int, timeout: float = 20) -> dict[str, Any]:
         """The active case of `name` once `held` rewards are on hold (the sweep runs every 2 s here)."""
         deadline = time.monotonic() + timeout
