@@ -10,10 +10,13 @@ from __future__ import annotations
 import pytest
 
 from functions.shared.domain import identity
-from tests.integration.scoring_support import drain, purchase, send, signup, status
+from tests.integration.scoring_support import drain, purchase, send, signup
 from tests.integration.test_a_commission_after_new_payout_details import rewards_of
 from tests.integration.test_removals import env as removals_env
-from tests.integration.test_removed_partner_written_otherwise import _removed_partner_paid_to
+from tests.integration.test_removed_partner_written_otherwise import (
+    _new_partner_paid_to,
+    _removed_partner_paid_to,
+)
 from tests.integration.test_scoring_signals import payout_update
 from tests.support import sample
 
@@ -43,17 +46,6 @@ def keyed_as_before():
     patch.undo()
 
 
-def _back(env, account: str, tenant=None) -> dict:
-    env.clock.advance(days=4)
-    again = signup(
-        "p-new", email="brand.new@example.org", device="fp-never", ip="81.2.70.9",
-        at="2026-11-25T09:00:00Z", payout=account,
-    )  # fmt: skip
-    send(tenant or env.tenant, again)
-    drain(env.aws)
-    return status(tenant or env.tenant, again["id"])["decision"]
-
-
 def test_each_form_had_another_key_before():
     for account in FORMS:
         key = identity.payout_keys(account)
@@ -68,7 +60,7 @@ def test_a_partner_removed_then_is_found_under_its_account_written_as_then(env, 
     keyed_as_before()  # the code of today from here on
 
     # When a new partner, with a new address, device and IP, is to be paid into the same account
-    decision = _back(env, account)
+    decision = _new_partner_paid_to(env, account)
 
     # Then it is the removed partner's account: flagged, not paid
     assert decision["action"] == "flag", decision
@@ -81,7 +73,7 @@ def test_a_partner_removed_then_in_another_program_is_network_flagged(env, keyed
     _removed_partner_paid_to(env, FORMS[0])
     keyed_as_before()
 
-    decision = _back(env, FORMS[0], tenant=env.other)
+    decision = _new_partner_paid_to(env, FORMS[0], tenant=env.other)
 
     assert "network_flagged" in {r["code"] for r in decision["reasons"]}, decision
 
@@ -91,7 +83,7 @@ def test_only_the_same_account_is_found_under_the_key_of_then(env, keyed_as_befo
     _removed_partner_paid_to(env, FORMS[0])
     keyed_as_before()
 
-    decision = _back(env, "BTC: bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh")
+    decision = _new_partner_paid_to(env, "BTC: bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh")
 
     assert "cluster" not in {r["code"] for r in decision["reasons"]}, decision
 

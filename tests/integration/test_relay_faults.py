@@ -90,22 +90,34 @@ def test_notifications_the_bus_refuses_wait_measured_for_an_alarm_and_the_next_r
     assert deps.repository.pending_notifications(tenant.program_id, 100) == []
 
 
+class _WorkflowQueue:
+    """The workflow queue refusing the runs `refuses(run)` names (all of them: a queue down), each
+    send tried kept in `tried` (its customer) first."""
+
+    def __init__(self, working: Any, refuses: Any) -> None:
+        self.working, self.refuses, self.tried = working, refuses, []
+
+    def send(self, run: Any, sent_at: Any) -> None:
+        self.tried.append(run.customer_id)
+        if self.refuses(run):
+            raise StorageUnavailable("workflow queue refused it (test)")
+        self.working.send(run, sent_at)
+
+    def waiting(self) -> int:
+        return self.working.waiting()
+
+
 def _two_programs_runs_unsent(tenant: Tenant, other_tenant: Tenant, monkeypatch: Any) -> tuple:
     """Two programs with a suspending workflow, and an earn of each past it whose run's send was
     lost (recorded due, for the relay): the dependencies, the working queue, the programs in the
     order the relay takes them."""
-
-    class DownQueue:
-        def send(self, run, sent_at):
-            raise StorageUnavailable("workflow queue unavailable (test)")
-
     deps = runtime.dependencies()
     working = deps.workflow_queue
     order = [p.program_id for p in deps.repository.list_programs()]
     first, second = sorted((tenant, other_tenant), key=lambda t: order.index(t.program_id))
     for t in (first, second):
         Loyalty(t.keys).workflow("big", SUSPEND_OVER_100)
-    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    monkeypatch.setattr(deps, "workflow_queue", _WorkflowQueue(working, lambda run: True))
     assert earn_only(Loyalty(first.keys), "m1", 150).status == 200
     assert earn_only(Loyalty(second.keys), "m2", 150).status == 200
     return deps, working, first, second
@@ -141,16 +153,8 @@ def test_a_refused_program_still_fails_the_workflow_relay_when_the_budget_ends_i
     # Given two programs' due workflow runs, their sends at earn time lost
     deps, working, first, second = _two_programs_runs_unsent(tenant, other_tenant, monkeypatch)
 
-    class RefusingFirst:
-        def send(self, run, sent_at):
-            if run.program_id == first.program_id:
-                raise StorageUnavailable("workflow queue unavailable (test)")
-            working.send(run, sent_at)
-
-        def waiting(self):
-            return working.waiting()
-
-    monkeypatch.setattr(deps, "workflow_queue", RefusingFirst())
+    refusing_first = _WorkflowQueue(working, lambda run: run.program_id == first.program_id)
+    monkeypatch.setattr(deps, "workflow_queue", refusing_first)
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
 
     # When the relay runs out of its time with the second's send, the first's refused before
@@ -168,26 +172,11 @@ def test_one_refused_run_keeps_no_other_run_of_its_program_waiting(tenant, aws, 
     loyalty = Loyalty(tenant.keys)
     loyalty.workflow("big", SUSPEND_OVER_100)
 
-    class DownQueue:
-        def send(self, run, sent_at):
-            raise StorageUnavailable("workflow queue unavailable (test)")
-
-    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    monkeypatch.setattr(deps, "workflow_queue", _WorkflowQueue(working, lambda run: True))
     for n in range(4):  # four customers past the threshold, their runs' sends lost
         assert earn_only(loyalty, f"m{n}", 150).status == 200
-    refused: list[str] = []
-
-    class RefusingOnce:
-        def send(self, run, sent_at):
-            if not refused:
-                refused.append(run.customer_id)
-                raise StorageUnavailable("workflow queue refused one (test)")
-            working.send(run, sent_at)
-
-        def waiting(self):
-            return working.waiting()
-
-    monkeypatch.setattr(deps, "workflow_queue", RefusingOnce())
+    once = _WorkflowQueue(working, lambda run: len(once.tried) == 1)  # the relay's first send refused
+    monkeypatch.setattr(deps, "workflow_queue", once)
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
 
     # When the relay runs, its first send refused (the run fails after: its alarm)
@@ -196,6 +185,7 @@ def test_one_refused_run_keeps_no_other_run_of_its_program_waiting(tenant, aws, 
 
     # Then the three others were relayed all the same
     relayed = {m["customer_id"] for m in queued_runs()}
+    refused = once.tried[:1]
     assert relayed == {f"m{n}" for n in range(4)} - set(refused), (relayed, refused)
 
 
@@ -204,19 +194,11 @@ def test_a_queue_refusing_run_after_run_is_down_and_the_program_waits(tenant, aw
     deps = runtime.dependencies()
     loyalty = Loyalty(tenant.keys)
     loyalty.workflow("big", SUSPEND_OVER_100)
-    tried: list[str] = []
-
-    class DownQueue:
-        def send(self, run, sent_at):
-            tried.append(run.customer_id)
-            raise StorageUnavailable("workflow queue unavailable (test)")
-
-        def waiting(self):
-            return 0
-
-    monkeypatch.setattr(deps, "workflow_queue", DownQueue())
+    down = _WorkflowQueue(deps.workflow_queue, lambda run: True)
+    monkeypatch.setattr(deps, "workflow_queue", down)
     for n in range(6):
         assert earn_only(loyalty, f"m{n}", 150).status == 200
+    tried = down.tried
     tried.clear()
     clock.advance(seconds=runs.WORKFLOW_RELAY.after.total_seconds() + 1)
 
